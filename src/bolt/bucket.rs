@@ -1,0 +1,313 @@
+//! Buckets: lookups along one root-to-leaf path, and lazy cursors over every key.
+//!
+//! ```text
+//! nested bucket value:  root pgid u64 | sequence u64 [| inline leaf page when root == 0]
+//! ```
+//!
+//! A lookup descends branch pages by binary search and reads nothing else. A cursor walks the
+//! tree depth-first, one page at a time, and keeps going after damage: a bad element or child
+//! page is reported as one `Err` item and the walk continues with its siblings. Each cursor
+//! remembers every page it has entered (by file offset, so inline pages count too); entering a
+//! page twice is reported as damage, which bounds any walk by the size of the file even when
+//! branches or bucket headers point at each other.
+
+use super::page::{HEADER_SIZE, LEAF, LeafElement, Page};
+use super::{BoltError, MAX_DEPTH, Result, Tx};
+use crate::bytes::Bytes;
+use std::cell::RefCell;
+use std::collections::HashSet;
+use std::rc::Rc;
+
+const BUCKET_HEADER_SIZE: usize = 16;
+
+/// A bucket: page-rooted or inline.
+#[derive(Clone, Copy)]
+pub struct Bucket<'a> {
+    tx: Tx<'a>,
+    root: Root<'a>,
+    /// The bucket's `NextSequence` counter: the last id issued.
+    pub sequence: u64,
+    /// How many buckets enclose this one.
+    pub depth: usize,
+}
+
+#[derive(Clone, Copy)]
+enum Root<'a> {
+    Page(u64),
+    Inline(Page<'a>),
+}
+
+/// What a key holds.
+pub enum Entry<'a> {
+    Value(&'a [u8]),
+    Bucket(Bucket<'a>),
+}
+
+/// One key met by a cursor.
+#[derive(Clone, Copy, Debug)]
+pub struct Item<'a> {
+    pub key: &'a [u8],
+    /// The value, or the raw bucket header for a nested bucket.
+    pub value: &'a [u8],
+    pub is_bucket: bool,
+    /// The page holding the element.
+    pub page: u64,
+    /// Byte offset of the value in the file.
+    pub value_offset: u64,
+}
+
+/// The set of page offsets a walk has entered; share one between the cursors of a whole-file
+/// walk so that no page is walked twice, whichever bucket points at it.
+#[derive(Clone, Default)]
+pub struct Visited(Rc<RefCell<HashSet<u64>>>);
+
+impl Visited {
+    /// Records `offset`; false when it was already there.
+    fn enter(&self, offset: u64) -> bool {
+        self.0.borrow_mut().insert(offset)
+    }
+}
+
+impl<'a> Bucket<'a> {
+    pub(super) fn paged(tx: Tx<'a>, root: u64, sequence: u64, depth: usize) -> Self {
+        Bucket {
+            tx,
+            root: Root::Page(root),
+            sequence,
+            depth,
+        }
+    }
+
+    /// Opens the nested bucket whose header is `item`'s value.
+    pub fn open_item(&self, item: &Item<'a>) -> Result<Bucket<'a>> {
+        let db = self.tx.db();
+        if self.depth + 1 >= MAX_DEPTH {
+            return Err(db.corrupt(
+                item.page,
+                item.value_offset,
+                format!("buckets nested deeper than {MAX_DEPTH}"),
+            ));
+        }
+        let v = Bytes::new(item.value, db.endian());
+        let (Some(root), Some(sequence)) = (v.u64_at(0), v.u64_at(8)) else {
+            return Err(db.corrupt(
+                item.page,
+                item.value_offset,
+                format!("bucket header is {} bytes, needs 16", item.value.len()),
+            ));
+        };
+        let depth = self.depth + 1;
+        if root != 0 {
+            return Ok(Bucket::paged(self.tx, root, sequence, depth));
+        }
+        let inline = v
+            .sub(BUCKET_HEADER_SIZE, item.value.len().saturating_sub(BUCKET_HEADER_SIZE))
+            .unwrap_or(v);
+        let offset = item.value_offset + BUCKET_HEADER_SIZE as u64;
+        if inline.len() < HEADER_SIZE {
+            return Err(db.corrupt(
+                item.page,
+                offset,
+                format!("inline bucket page is {} bytes, needs at least 16", inline.len()),
+            ));
+        }
+        let page = Page {
+            db,
+            id: item.page,
+            flags: inline.u16_at(8).unwrap_or(0),
+            count: inline.u16_at(10).unwrap_or(0),
+            overflow: inline.u32_at(12).unwrap_or(0),
+            data: inline,
+            offset,
+            inline: true,
+        };
+        if page.flags != LEAF {
+            return Err(page.corrupt(
+                8,
+                format!("inline bucket page has flags {:#x}, expected a leaf", page.flags),
+            ));
+        }
+        Ok(Bucket {
+            tx: self.tx,
+            root: Root::Inline(page),
+            sequence,
+            depth,
+        })
+    }
+
+    /// True for a bucket stored inside its parent's leaf.
+    pub fn is_inline(&self) -> bool {
+        matches!(self.root, Root::Inline(_))
+    }
+
+    /// The root page id (0 for an inline bucket).
+    pub fn root_page(&self) -> u64 {
+        match self.root {
+            Root::Page(id) => id,
+            Root::Inline(_) => 0,
+        }
+    }
+
+    pub fn tx(&self) -> Tx<'a> {
+        self.tx
+    }
+
+    fn root_node(&self) -> Result<Page<'a>> {
+        let page = match self.root {
+            Root::Page(id) => self.tx.page(id)?,
+            Root::Inline(p) => p,
+        };
+        page.expect_node()?;
+        Ok(page)
+    }
+
+    /// The leaf element for `key`, reading only the pages on its path.
+    fn seek(&self, key: &[u8]) -> Result<Option<LeafElement<'a>>> {
+        let mut page = self.root_node()?;
+        let mut path = Vec::new();
+        loop {
+            if page.is_leaf() {
+                return match page.search_leaf(key)? {
+                    Some(i) => page.leaf(i).map(Some),
+                    None => Ok(None),
+                };
+            }
+            if page.count == 0 {
+                return Err(page.corrupt(10, "branch page with no elements"));
+            }
+            path.push(page.id);
+            let child = page.branch(page.search_branch(key)?)?.child;
+            if path.contains(&child) {
+                return Err(page.corrupt(0, format!("branch points back to page {child} on its own path")));
+            }
+            if path.len() >= MAX_DEPTH {
+                return Err(page.corrupt(0, format!("branch pages nested deeper than {MAX_DEPTH}")));
+            }
+            page = self.tx.page(child)?;
+            page.expect_node()?;
+        }
+    }
+
+    /// What `key` holds, if anything.
+    pub fn entry(&self, key: &[u8]) -> Result<Option<Entry<'a>>> {
+        let Some(e) = self.seek(key)? else {
+            return Ok(None);
+        };
+        if !e.is_bucket() {
+            return Ok(Some(Entry::Value(e.value)));
+        }
+        let page = match self.root {
+            Root::Inline(p) => p.id,
+            // The element's page is not kept by `seek`; name the bucket's root instead.
+            Root::Page(id) => id,
+        };
+        let item = Item {
+            key: e.key,
+            value: e.value,
+            is_bucket: true,
+            page,
+            value_offset: e.value_offset,
+        };
+        self.open_item(&item).map(|b| Some(Entry::Bucket(b)))
+    }
+
+    /// The value of `key`; `None` when it is missing or names a bucket.
+    pub fn get(&self, key: &[u8]) -> Result<Option<&'a [u8]>> {
+        Ok(self.seek(key)?.filter(|e| !e.is_bucket()).map(|e| e.value))
+    }
+
+    /// The nested bucket `name`; `None` when it is missing or names a plain value.
+    pub fn bucket(&self, name: &[u8]) -> Result<Option<Bucket<'a>>> {
+        Ok(match self.entry(name)? {
+            Some(Entry::Bucket(b)) => Some(b),
+            _ => None,
+        })
+    }
+
+    /// Every key of this bucket in order, with its own visited set.
+    pub fn cursor(&self) -> Cursor<'a> {
+        self.cursor_with(Visited::default())
+    }
+
+    /// Every key of this bucket in order, sharing `visited` with other cursors.
+    pub fn cursor_with(&self, visited: Visited) -> Cursor<'a> {
+        let mut c = Cursor {
+            tx: self.tx,
+            stack: Vec::new(),
+            visited,
+            pending: None,
+        };
+        match self.root_node() {
+            Ok(page) => c.push(page),
+            Err(e) => c.pending = Some(e),
+        }
+        c
+    }
+}
+
+/// A depth-first walk over a bucket's keys. Yields `Err` for damage and carries on.
+pub struct Cursor<'a> {
+    tx: Tx<'a>,
+    stack: Vec<(Page<'a>, usize)>,
+    visited: Visited,
+    pending: Option<BoltError>,
+}
+
+impl<'a> Cursor<'a> {
+    fn push(&mut self, page: Page<'a>) {
+        if !self.visited.enter(page.offset) {
+            self.pending = Some(page.corrupt(0, "page reached a second time (a cycle or a shared page)"));
+        } else if self.stack.len() >= MAX_DEPTH {
+            self.pending = Some(page.corrupt(0, format!("branch pages nested deeper than {MAX_DEPTH}")));
+        } else {
+            self.stack.push((page, 0));
+        }
+    }
+}
+
+impl<'a> Iterator for Cursor<'a> {
+    type Item = Result<Item<'a>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(e) = self.pending.take() {
+                return Some(Err(e));
+            }
+            let (page, index) = self.stack.last_mut()?;
+            let page = *page;
+            let i = *index;
+            if i >= usize::from(page.count) {
+                self.stack.pop();
+                continue;
+            }
+            *index += 1;
+            if page.is_leaf() {
+                return Some(page.leaf(i).map(|e| Item {
+                    key: e.key,
+                    value: e.value,
+                    is_bucket: e.is_bucket(),
+                    page: page.id,
+                    value_offset: e.value_offset,
+                }));
+            }
+            let child = match page.branch(i) {
+                Ok(b) => b.child,
+                Err(e) => return Some(Err(e)),
+            };
+            match self.tx.page(child).and_then(|p| p.expect_node().map(|()| p)) {
+                Ok(p) => self.push(p),
+                Err(e) => self.pending = Some(e),
+            }
+        }
+    }
+}
+
+impl<'a> Bucket<'a> {
+    /// The fake leaf page of an inline bucket.
+    pub(super) fn inline_page(&self) -> Result<Page<'a>, ()> {
+        match self.root {
+            Root::Inline(p) => Ok(p),
+            Root::Page(_) => Err(()),
+        }
+    }
+}

@@ -1,0 +1,44 @@
+//! Errors of the bbolt reader. Every error that comes from the file's bytes names the file,
+//! the page and the byte offset where the damage was seen.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Why a bbolt file, or a part of it, could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum BoltError {
+    /// The file could not be opened or read at all.
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Neither meta page validates: the file is not bbolt, or both metas are damaged.
+    #[error("{}: not a readable bbolt file: meta page 0: {meta0}; meta page 1: {meta1}", path.display())]
+    NoValidMeta {
+        path: Arc<Path>,
+        meta0: String,
+        meta1: String,
+    },
+    /// The caller asked for a meta page that does not validate.
+    #[error("{}: meta page {slot} is not usable: {why}", path.display())]
+    MetaUnusable { path: Arc<Path>, slot: u8, why: String },
+    /// Structural damage at a known place.
+    #[error("{}: page {page} (offset {offset}): {what}", path.display())]
+    Corrupt {
+        path: Arc<Path>,
+        page: u64,
+        offset: u64,
+        what: String,
+    },
+}
+
+impl BoltError {
+    /// True when the error describes damage in the file rather than a failure to read it.
+    pub fn is_damage(&self) -> bool {
+        !matches!(self, BoltError::Io { .. })
+    }
+}
+
+pub type Result<T, E = BoltError> = std::result::Result<T, E>;

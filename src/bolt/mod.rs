@@ -1,0 +1,281 @@
+//! A read-only, lock-free reader of bbolt files (containerd's `meta.db`, the snapshotters'
+//! `metadata.db`), built for damaged evidence.
+//!
+//! ```text
+//!  file: | meta 0 | meta 1 | page 2 | page 3 | ... | page hwm-1 | zero pages up to file size
+//!                     |
+//!                     +-- root bucket header: root pgid ---> branch/leaf tree of
+//!                         top-level bucket names; a leaf element flagged 0x01 holds a
+//!                         nested bucket header (root pgid | sequence), root 0 = inline:
+//!                         a fake leaf page follows the header inside the value
+//! ```
+//!
+//! The reader opens the file `O_RDONLY`, takes no lock, never writes, maps it with `memmap2`
+//! (or reads it, see [`ReadMode`]) and touches only the pages a question needs: a lookup reads
+//! the pages on one root-to-leaf path. Every number from the file is bounds-checked before
+//! use; every descent is depth-limited and cycle-checked; errors name the file, page and
+//! offset. See `bbolt-format.md` in the project's reference notes for the byte layout.
+
+mod bucket;
+pub mod check;
+mod error;
+pub mod meta;
+pub mod page;
+pub mod pages;
+mod source;
+
+pub use bucket::{Bucket, Cursor, Entry, Item, Visited};
+pub use error::{BoltError, Result};
+pub use meta::{Meta, MetaChoice, MetaFault};
+pub use page::Page;
+pub use source::{ReadMode, open_read_only};
+
+use crate::bytes::{Bytes, Endian};
+use source::Source;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Deepest chain of branch pages or nested buckets we follow. Real trees are a few levels
+/// deep; a damaged branch that points back at itself must end in an error, not a stack
+/// overflow.
+pub const MAX_DEPTH: usize = 64;
+
+/// An open bbolt file.
+pub struct Db {
+    path: Arc<Path>,
+    source: Source,
+    endian: Endian,
+    page_size: u32,
+    metas: [Meta; 2],
+    current: u8,
+    pages_read: AtomicU64,
+}
+
+impl Db {
+    /// Opens `path` read-only, without a lock, and finds its meta pages.
+    pub fn open(path: impl AsRef<Path>, mode: ReadMode) -> Result<Db> {
+        let path = path.as_ref();
+        let source = Source::open(path, mode).map_err(|source| BoltError::Io {
+            path: PathBuf::from(path),
+            source,
+        })?;
+        Db::from_source(Arc::from(path), source)
+    }
+
+    /// Reads a bbolt image held in memory; `name` stands for the file in errors.
+    pub fn from_bytes(name: impl AsRef<Path>, data: Vec<u8>) -> Result<Db> {
+        Db::from_source(Arc::from(name.as_ref()), Source::Owned(data))
+    }
+
+    fn from_source(path: Arc<Path>, source: Source) -> Result<Db> {
+        let located = meta::locate(source.bytes());
+        let metas = match located {
+            Ok(m) => m,
+            Err(pair) => {
+                let (m0, m1) = *pair;
+                let why = |m: &Meta| m.fault.as_ref().map(|f| f.to_string()).unwrap_or_default();
+                return Err(BoltError::NoValidMeta {
+                    meta0: why(&m0),
+                    meta1: why(&m1),
+                    path,
+                });
+            }
+        };
+        // `locate` returned Ok, so at least one meta validates.
+        let current = meta::select_current(&metas.metas).unwrap_or(0);
+        Ok(Db {
+            path,
+            source,
+            endian: metas.endian,
+            page_size: metas.page_size,
+            metas: metas.metas,
+            current,
+            pages_read: AtomicU64::new(0),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn page_size(&self) -> u32 {
+        self.page_size
+    }
+
+    pub fn endian(&self) -> Endian {
+        self.endian
+    }
+
+    pub fn file_size(&self) -> u64 {
+        self.source.bytes().len() as u64
+    }
+
+    pub(crate) fn file(&self) -> &[u8] {
+        self.source.bytes()
+    }
+
+    /// Both meta pages as decoded, valid or not.
+    pub fn metas(&self) -> &[Meta; 2] {
+        &self.metas
+    }
+
+    /// The slot of the meta bbolt would use.
+    pub fn current_slot(&self) -> u8 {
+        self.current
+    }
+
+    /// True when the meta with the higher txid is damaged and the older one is in use: the
+    /// last commit was torn, or the page was damaged since.
+    pub fn fell_back(&self) -> bool {
+        let newer = if self.metas[1].txid > self.metas[0].txid { 1 } else { 0 };
+        self.current != newer
+    }
+
+    /// How many pages lookups and walks have read so far (for tests of laziness).
+    pub fn pages_read(&self) -> u64 {
+        self.pages_read.load(Ordering::Relaxed)
+    }
+
+    /// A read view through the chosen meta page.
+    pub fn view(&self, choice: MetaChoice) -> Result<Tx<'_>> {
+        let slot = match choice {
+            MetaChoice::Current => self.current,
+            MetaChoice::Previous => 1 - self.current,
+            MetaChoice::Slot(s) => s.min(1),
+        };
+        let meta = &self.metas[usize::from(slot)];
+        if let Some(fault) = &meta.fault {
+            return Err(BoltError::MetaUnusable {
+                path: self.path.clone(),
+                slot,
+                why: fault.to_string(),
+            });
+        }
+        Ok(Tx { db: self, meta })
+    }
+
+    pub(crate) fn corrupt(&self, page: u64, offset: u64, what: impl Into<String>) -> BoltError {
+        BoltError::Corrupt {
+            path: self.path.clone(),
+            page,
+            offset,
+            what: what.into(),
+        }
+    }
+}
+
+/// A consistent view of the file through one meta page.
+#[derive(Clone, Copy)]
+pub struct Tx<'a> {
+    db: &'a Db,
+    meta: &'a Meta,
+}
+
+impl<'a> Tx<'a> {
+    pub fn db(&self) -> &'a Db {
+        self.db
+    }
+
+    pub fn meta(&self) -> &'a Meta {
+        self.meta
+    }
+
+    /// The high-water mark: page ids at or above it are not part of this view.
+    pub fn hwm(&self) -> u64 {
+        self.meta.pgid
+    }
+
+    /// The page with id `id`, checked against the high-water mark and the file's end, with
+    /// its header's own id checked against its position (bbolt's `FastCheck`).
+    pub fn page(&self, id: u64) -> Result<Page<'a>> {
+        let ps = u64::from(self.db.page_size);
+        let offset = id.saturating_mul(ps);
+        if id >= self.hwm() {
+            return Err(self
+                .db
+                .corrupt(id, offset, format!("page id beyond the high-water mark {}", self.hwm())));
+        }
+        let file = Bytes::new(self.db.file(), self.db.endian);
+        let header = usize::try_from(offset)
+            .ok()
+            .and_then(|o| file.sub(o, page::HEADER_SIZE))
+            .ok_or_else(|| {
+                self.db.corrupt(
+                    id,
+                    offset,
+                    format!("page lies past the end of the file ({} bytes)", self.db.file_size()),
+                )
+            })?;
+        // `sub` returned HEADER_SIZE bytes: these reads cannot fail.
+        let header_id = header.u64_at(0).unwrap_or(0);
+        let flags = header.u16_at(8).unwrap_or(0);
+        let count = header.u16_at(10).unwrap_or(0);
+        let overflow = header.u32_at(12).unwrap_or(0);
+        if header_id != id {
+            return Err(self
+                .db
+                .corrupt(id, offset, format!("page header says it is page {header_id}")));
+        }
+        let last = id.checked_add(u64::from(overflow));
+        if last.is_none_or(|l| l >= self.hwm()) {
+            return Err(self.db.corrupt(
+                id,
+                offset,
+                format!("{overflow} overflow pages run past the high-water mark {}", self.hwm()),
+            ));
+        }
+        let len = (u64::from(overflow) + 1) * ps;
+        let data = usize::try_from(len)
+            .ok()
+            .and_then(|l| file.sub(offset as usize, l))
+            .ok_or_else(|| {
+                self.db.corrupt(
+                    id,
+                    offset,
+                    format!(
+                        "page with {overflow} overflow pages runs past the end of the file ({} bytes)",
+                        self.db.file_size()
+                    ),
+                )
+            })?;
+        self.db.pages_read.fetch_add(1, Ordering::Relaxed);
+        Ok(Page {
+            db: self.db,
+            id,
+            flags,
+            count,
+            overflow,
+            data,
+            offset,
+            inline: false,
+        })
+    }
+
+    /// The root bucket: its keys are the top-level bucket names.
+    pub fn root(&self) -> Bucket<'a> {
+        Bucket::paged(*self, self.meta.root, self.meta.sequence, 0)
+    }
+
+    /// The bucket at `path` (names from the root), or `None` when a name is missing or names a
+    /// plain value.
+    pub fn bucket_at<K: AsRef<[u8]>>(&self, path: &[K]) -> Result<Option<Bucket<'a>>> {
+        let mut bucket = self.root();
+        for name in path {
+            match bucket.bucket(name.as_ref())? {
+                Some(b) => bucket = b,
+                None => return Ok(None),
+            }
+        }
+        Ok(Some(bucket))
+    }
+
+    /// The ids listed in the persisted freelist, or `None` for a NoFreelistSync file.
+    pub fn freelist(&self) -> Result<Option<Vec<u64>>> {
+        if !self.meta.persists_freelist() {
+            return Ok(None);
+        }
+        let page = self.page(self.meta.freelist)?;
+        page.freelist_ids().map(Some)
+    }
+}

@@ -1,0 +1,504 @@
+//! `coldctr bolt ...`: the bbolt CLI's read-only half, lock-free and damage-tolerant, with
+//! containerd-aware decoding and JSON output.
+
+use super::{Failure, Outcome, warn};
+use crate::bolt::pages::PageRow;
+use crate::bolt::{Bucket, Db, Item, Meta, MetaChoice, ReadMode, Tx, Visited, check, pages};
+use crate::bytes::Endian;
+use crate::containerd::schema::{describe_key, describe_value, hex};
+use crate::text;
+use clap::{Args, Subcommand, ValueEnum};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+#[derive(Args)]
+pub struct BoltArgs {
+    #[command(subcommand)]
+    command: BoltCommand,
+}
+
+#[derive(Args)]
+struct FileArgs {
+    /// The bbolt file (meta.db, metadata.db, or a copy).
+    file: PathBuf,
+    /// Which meta page to read through: the current transaction (as bbolt chooses), the
+    /// previous one (one commit older), or meta page 0 or 1.
+    #[arg(long, default_value = "current", value_parser = parse_meta)]
+    meta: MetaChoice,
+    /// Read the file into memory instead of mapping it (for a file that may still change).
+    #[arg(long)]
+    no_mmap: bool,
+}
+
+#[derive(Args)]
+struct PathArgs {
+    /// Bucket names from the root, outermost first.
+    path: Vec<String>,
+    /// The names are given in hex (for binary keys).
+    #[arg(long)]
+    hex: bool,
+}
+
+#[derive(Subcommand)]
+enum BoltCommand {
+    /// Both meta pages decoded, which one is current, page size and file size.
+    Info {
+        #[command(flatten)]
+        file: FileArgs,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Every page with its type, element count and overflow; data past the high-water mark.
+    Pages {
+        #[command(flatten)]
+        file: FileArgs,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// The buckets at the top level, or inside the bucket at PATH.
+    Buckets {
+        #[command(flatten)]
+        file: FileArgs,
+        #[command(flatten)]
+        path: PathArgs,
+    },
+    /// The keys of the bucket at PATH (nested buckets end in `/`).
+    Keys {
+        #[command(flatten)]
+        file: FileArgs,
+        #[command(flatten)]
+        path: PathArgs,
+    },
+    /// The value of KEY in the bucket at PATH: `coldctr bolt get FILE v1 version`.
+    Get {
+        #[command(flatten)]
+        file: FileArgs,
+        #[command(flatten)]
+        path: PathArgs,
+        /// auto: decoded where containerd's schema says what it is, else text or hex;
+        /// hex; bytes: the raw value (refused on a terminal).
+        #[arg(long, value_enum, default_value_t = ValueFormat::Auto)]
+        format: ValueFormat,
+    },
+    /// The tree under PATH (everything by default), values decoded.
+    Dump {
+        #[command(flatten)]
+        file: FileArgs,
+        #[command(flatten)]
+        path: PathArgs,
+        /// text: an indented tree for people; jsonl: one JSON object per key.
+        #[arg(long, value_enum, default_value_t = DumpFormat::Text)]
+        format: DumpFormat,
+    },
+    /// What `bbolt check` verifies, as findings: exit 0 when clean, 1 with findings.
+    Check {
+        #[command(flatten)]
+        file: FileArgs,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum DumpFormat {
+    Text,
+    Jsonl,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ValueFormat {
+    Auto,
+    Hex,
+    Bytes,
+}
+
+fn parse_meta(s: &str) -> Result<MetaChoice, String> {
+    match s {
+        "current" => Ok(MetaChoice::Current),
+        "previous" => Ok(MetaChoice::Previous),
+        "0" => Ok(MetaChoice::Slot(0)),
+        "1" => Ok(MetaChoice::Slot(1)),
+        _ => Err("expected current, previous, 0 or 1".into()),
+    }
+}
+
+type Out<'a> = &'a mut dyn Write;
+
+pub fn run(args: BoltArgs, out: Out<'_>) -> Result<Outcome, Failure> {
+    match args.command {
+        BoltCommand::Info { file, format } => info(&file, format, out),
+        BoltCommand::Pages { file, format } => with_view(&file, |tx| page_table(tx, format, out)),
+        BoltCommand::Buckets { file, path } => with_view(&file, |tx| list(tx, &path, true, out)),
+        BoltCommand::Keys { file, path } => with_view(&file, |tx| list(tx, &path, false, out)),
+        BoltCommand::Get { file, path, format } => with_view(&file, |tx| get(tx, &path, format, out)),
+        BoltCommand::Dump { file, path, format } => with_view(&file, |tx| dump(tx, &path, format, out)),
+        BoltCommand::Check { file, format } => with_view(&file, |tx| check_cmd(tx, format, out)),
+    }
+}
+
+fn open(file: &FileArgs) -> Result<Db, Failure> {
+    let mode = if file.no_mmap { ReadMode::Read } else { ReadMode::Mmap };
+    let db = Db::open(&file.file, mode)?;
+    if db.fell_back() && file.meta == MetaChoice::Current {
+        let newer = 1 - db.current_slot();
+        let why = db.metas()[usize::from(newer)]
+            .fault
+            .as_ref()
+            .map(|f| f.to_string())
+            .unwrap_or_default();
+        warn(format_args!(
+            "{}: meta page {newer} (the newer transaction) is invalid ({why}); reading through meta page {} instead",
+            file.file.display(),
+            db.current_slot()
+        ));
+    }
+    Ok(db)
+}
+
+fn with_view(file: &FileArgs, f: impl FnOnce(&Tx<'_>) -> Result<Outcome, Failure>) -> Result<Outcome, Failure> {
+    let db = open(file)?;
+    let tx = db.view(file.meta)?;
+    let outcome = f(&tx)?;
+    // Falling back to the older meta is damage even when everything else read cleanly.
+    Ok(if db.fell_back() {
+        outcome.worst(Outcome::Damaged)
+    } else {
+        outcome
+    })
+}
+
+fn path_bytes(p: &PathArgs) -> Result<Vec<Vec<u8>>, Failure> {
+    p.path
+        .iter()
+        .map(|s| {
+            if p.hex {
+                hex::decode(s).map_err(|e| Failure::new(Outcome::No, format!("--hex: {s:?}: {e}")))
+            } else {
+                Ok(s.as_bytes().to_vec())
+            }
+        })
+        .collect()
+}
+
+fn show_path(path: &[Vec<u8>]) -> String {
+    path.iter().map(|p| text::escape(p)).collect::<Vec<_>>().join("/")
+}
+
+fn open_bucket<'a>(tx: &Tx<'a>, path: &[Vec<u8>]) -> Result<Bucket<'a>, Failure> {
+    tx.bucket_at(path)?
+        .ok_or_else(|| Failure::new(Outcome::No, format!("bucket not found: {}", show_path(path))))
+}
+
+fn info(file: &FileArgs, format: Format, out: Out<'_>) -> Result<Outcome, Failure> {
+    let db = open(file)?;
+    let current = db.current_slot();
+    if format == Format::Json {
+        let metas: Vec<_> = db.metas().iter().map(|m| meta_json(m, m.slot == current)).collect();
+        let doc = serde_json::json!({
+            "file": db.path().to_string_lossy(),
+            "fileSize": db.file_size(),
+            "pageSize": db.page_size(),
+            "byteOrder": endian_name(db.endian()),
+            "current": current,
+            "fellBack": db.fell_back(),
+            "metas": metas,
+        });
+        writeln!(out, "{doc:#}")?;
+    } else {
+        writeln!(
+            out,
+            "File:        {}",
+            text::escape(db.path().as_os_str().as_encoded_bytes())
+        )?;
+        writeln!(
+            out,
+            "File size:   {} bytes ({} pages)",
+            db.file_size(),
+            db.file_size() / u64::from(db.page_size())
+        )?;
+        writeln!(out, "Page size:   {}", db.page_size())?;
+        writeln!(out, "Byte order:  {}", endian_name(db.endian()))?;
+        for m in db.metas() {
+            let freelist = if m.persists_freelist() {
+                format!("page {}", m.freelist)
+            } else {
+                "not persisted (NoFreelistSync)".into()
+            };
+            let status = m
+                .fault
+                .as_ref()
+                .map_or("valid".to_string(), |f| format!("INVALID: {f}"));
+            writeln!(
+                out,
+                "Meta {}:      {status}{}",
+                m.slot,
+                if m.slot == current { " (current)" } else { "" }
+            )?;
+            writeln!(out, "  txid:      {}", m.txid)?;
+            writeln!(out, "  root:      page {} (sequence {})", m.root, m.sequence)?;
+            writeln!(out, "  freelist:  {freelist}")?;
+            writeln!(out, "  hwm:       {} pages", m.pgid)?;
+            writeln!(
+                out,
+                "  page size: {}  version: {}  flags: {:#x}",
+                m.page_size, m.version, m.flags
+            )?;
+            writeln!(
+                out,
+                "  checksum:  {:#018x} (computed {:#018x})",
+                m.checksum, m.computed_checksum
+            )?;
+        }
+        let why = if db.fell_back() {
+            "the newer meta is invalid"
+        } else {
+            "highest valid txid"
+        };
+        writeln!(out, "Current:     meta {current} ({why})")?;
+    }
+    Ok(if db.fell_back() { Outcome::Damaged } else { Outcome::Ok })
+}
+
+fn endian_name(e: Endian) -> &'static str {
+    match e {
+        Endian::Little => "little-endian",
+        Endian::Big => "big-endian",
+    }
+}
+
+fn meta_json(m: &Meta, current: bool) -> serde_json::Value {
+    serde_json::json!({
+        "slot": m.slot,
+        "current": current,
+        "valid": m.is_valid(),
+        "error": m.fault.as_ref().map(|f| f.to_string()),
+        "pageId": m.header_id,
+        "magic": format!("{:#010x}", m.magic),
+        "version": m.version,
+        "pageSize": m.page_size,
+        "flags": m.flags,
+        "root": m.root,
+        "sequence": m.sequence,
+        "freelist": if m.persists_freelist() { serde_json::json!(m.freelist) } else { serde_json::Value::Null },
+        "noFreelistSync": !m.persists_freelist(),
+        "hwm": m.pgid,
+        "txid": m.txid,
+        "checksum": format!("{:016x}", m.checksum),
+        "computedChecksum": format!("{:016x}", m.computed_checksum),
+    })
+}
+
+fn page_table(tx: &Tx<'_>, format: Format, out: Out<'_>) -> Result<Outcome, Failure> {
+    let rows = pages::list(tx);
+    if format == Format::Json {
+        serde_json::to_writer_pretty(&mut *out, &rows).map_err(std::io::Error::from)?;
+        writeln!(out)?;
+        return Ok(Outcome::Ok);
+    }
+    writeln!(out, "ID       TYPE       ITEMS  OVRFLW")?;
+    writeln!(out, "======== ========== ====== ======")?;
+    for PageRow {
+        id,
+        kind,
+        count,
+        overflow,
+        note,
+        ..
+    } in &rows
+    {
+        let count = count.map(|c| c.to_string()).unwrap_or_default();
+        let overflow = overflow.map(|c| c.to_string()).unwrap_or_default();
+        let note = note.as_deref().map(|n| format!("  ! {n}")).unwrap_or_default();
+        writeln!(out, "{id:<8} {kind:<10} {count:<6} {overflow:<6}{note}")?;
+    }
+    Ok(Outcome::Ok)
+}
+
+fn list(tx: &Tx<'_>, path: &PathArgs, buckets_only: bool, out: Out<'_>) -> Result<Outcome, Failure> {
+    let path = path_bytes(path)?;
+    if !buckets_only && path.is_empty() {
+        return Err(Failure::new(
+            Outcome::No,
+            "bolt keys needs a bucket path (use `bolt buckets` for the top level)",
+        ));
+    }
+    let bucket = open_bucket(tx, &path)?;
+    let mut outcome = Outcome::Ok;
+    for item in bucket.cursor() {
+        match item {
+            Ok(item) if buckets_only && !item.is_bucket => {}
+            Ok(item) => writeln!(
+                out,
+                "{}{}",
+                text::escape(item.key),
+                if item.is_bucket && !buckets_only { "/" } else { "" }
+            )?,
+            Err(e) => {
+                warn(&e);
+                outcome = Outcome::Damaged;
+            }
+        }
+    }
+    Ok(outcome)
+}
+
+fn get(tx: &Tx<'_>, path: &PathArgs, format: ValueFormat, out: Out<'_>) -> Result<Outcome, Failure> {
+    let mut path = path_bytes(path)?;
+    let Some(key) = path.pop() else {
+        return Err(Failure::new(Outcome::No, "bolt get needs a bucket path and a key"));
+    };
+    let bucket = if path.is_empty() {
+        tx.root()
+    } else {
+        open_bucket(tx, &path)?
+    };
+    let Some(value) = bucket.get(&key)? else {
+        let what = if bucket.bucket(&key)?.is_some() {
+            "is a bucket, not a value"
+        } else {
+            "not found"
+        };
+        return Err(Failure::new(
+            Outcome::No,
+            format!("key {what}: {}/{}", show_path(&path), text::escape(&key)),
+        ));
+    };
+    match format {
+        ValueFormat::Hex => writeln!(out, "{}", hex(value))?,
+        ValueFormat::Bytes if std::io::stdout().is_terminal() => {
+            return Err(Failure::new(
+                Outcome::No,
+                "refusing to write raw bytes to a terminal; redirect stdout or use --format hex",
+            ));
+        }
+        ValueFormat::Bytes => out.write_all(value)?,
+        ValueFormat::Auto => {
+            let names: Vec<&[u8]> = path.iter().map(Vec::as_slice).collect();
+            writeln!(out, "{}", describe_value(&names, &key, value))?;
+        }
+    }
+    Ok(Outcome::Ok)
+}
+
+fn check_cmd(tx: &Tx<'_>, format: Format, out: Out<'_>) -> Result<Outcome, Failure> {
+    let findings = check::check(tx);
+    if format == Format::Json {
+        let doc = serde_json::json!({ "file": tx.db().path().to_string_lossy(), "ok": findings.is_empty(), "findings": findings });
+        writeln!(out, "{doc:#}")?;
+    } else if findings.is_empty() {
+        writeln!(out, "OK")?;
+    } else {
+        for f in &findings {
+            writeln!(out, "{f}")?;
+        }
+        writeln!(out, "{} errors found", findings.len())?;
+    }
+    Ok(if findings.is_empty() { Outcome::Ok } else { Outcome::No })
+}
+
+/// Walks every bucket under `path` depth-first, printing each key; damage is reported on
+/// stderr and the walk goes on with the next element.
+fn dump(tx: &Tx<'_>, path: &PathArgs, format: DumpFormat, out: Out<'_>) -> Result<Outcome, Failure> {
+    let path = path_bytes(path)?;
+    let bucket = open_bucket(tx, &path)?;
+    let mut names: Vec<&[u8]> = path.iter().map(Vec::as_slice).collect();
+    let mut walk = DumpWalk {
+        out,
+        format,
+        visited: Visited::default(),
+        damaged: false,
+    };
+    walk.bucket(&bucket, &mut names)?;
+    Ok(if walk.damaged { Outcome::Damaged } else { Outcome::Ok })
+}
+
+struct DumpWalk<'o> {
+    out: Out<'o>,
+    format: DumpFormat,
+    visited: Visited,
+    damaged: bool,
+}
+
+impl DumpWalk<'_> {
+    fn bucket<'a>(&mut self, bucket: &Bucket<'a>, names: &mut Vec<&'a [u8]>) -> std::io::Result<()> {
+        for item in bucket.cursor_with(self.visited.clone()) {
+            match item {
+                Ok(item) => self.item(bucket, &item, names)?,
+                Err(e) => {
+                    warn(&e);
+                    self.damaged = true;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn item<'a>(&mut self, parent: &Bucket<'a>, item: &Item<'a>, names: &mut Vec<&'a [u8]>) -> std::io::Result<()> {
+        match self.format {
+            DumpFormat::Jsonl => self.jsonl(item, names)?,
+            DumpFormat::Text => {
+                let indent = "  ".repeat(names.len());
+                if item.is_bucket {
+                    writeln!(self.out, "{indent}{}/", describe_key(names, item.key))?;
+                } else {
+                    writeln!(
+                        self.out,
+                        "{indent}{} = {}",
+                        describe_key(names, item.key),
+                        describe_value(names, item.key, item.value)
+                    )?;
+                }
+            }
+        }
+        if item.is_bucket {
+            match parent.open_item(item) {
+                Ok(child) => {
+                    names.push(item.key);
+                    let r = self.bucket(&child, names);
+                    names.pop();
+                    r?;
+                }
+                Err(e) => {
+                    warn(&e);
+                    self.damaged = true;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// `{"bucket": [...], "key": name, "value": "<hex>" | null}`.
+    fn jsonl(&mut self, item: &Item<'_>, names: &[&[u8]]) -> std::io::Result<()> {
+        let out = &mut self.out;
+        out.write_all(b"{\"bucket\":[")?;
+        for (i, n) in names.iter().enumerate() {
+            if i > 0 {
+                out.write_all(b",")?;
+            }
+            write_name(out, n)?;
+        }
+        out.write_all(b"],\"key\":")?;
+        write_name(out, item.key)?;
+        if item.is_bucket {
+            out.write_all(b",\"value\":null}\n")
+        } else {
+            out.write_all(b",\"value\":\"")?;
+            out.write_all(hex(item.value).as_bytes())?;
+            out.write_all(b"\"}\n")
+        }
+    }
+}
+
+/// A JSON string for UTF-8 names, `{"hex": "..."}` for any other.
+fn write_name(out: &mut dyn Write, name: &[u8]) -> std::io::Result<()> {
+    match std::str::from_utf8(name) {
+        Ok(s) => serde_json::to_writer(out, s).map_err(std::io::Error::from),
+        Err(_) => write!(out, "{{\"hex\":\"{}\"}}", hex(name)),
+    }
+}

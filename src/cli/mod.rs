@@ -1,0 +1,128 @@
+//! The command line: flags in, a report on stdout, problems on stderr, and an exit code that
+//! says what happened.
+//!
+//! Exit codes (the same for every command):
+//!
+//! | code | meaning |
+//! |---|---|
+//! | 0 | done, nothing wrong |
+//! | 1 | done, and the answer is "no": a name not found, `check` findings, an inspect error |
+//! | 2 | bad command line |
+//! | 3 | the input is damaged: the report is partial and stderr names where |
+//! | 4 | a file could not be read at all (permissions, missing file) |
+
+mod bolt;
+
+use crate::bolt::BoltError;
+use clap::{Parser, Subcommand};
+use std::io::Write;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "coldctr",
+    version,
+    about = "Read a node's container state straight from disk, read-only, with no daemon."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Read bbolt files (meta.db, metadata.db) directly: forensic, lock-free, read-only.
+    Bolt(bolt::BoltArgs),
+}
+
+/// How a command ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Outcome {
+    Ok = 0,
+    No = 1,
+    Damaged = 3,
+    Unreadable = 4,
+}
+
+impl Outcome {
+    pub fn worst(self, other: Outcome) -> Outcome {
+        self.max(other)
+    }
+}
+
+/// A failure that ends a command, with the exit code it maps to.
+pub struct Failure {
+    pub outcome: Outcome,
+    pub message: String,
+}
+
+impl From<BoltError> for Failure {
+    fn from(e: BoltError) -> Self {
+        Failure {
+            outcome: if e.is_damage() {
+                Outcome::Damaged
+            } else {
+                Outcome::Unreadable
+            },
+            message: e.to_string(),
+        }
+    }
+}
+
+impl From<std::io::Error> for Failure {
+    fn from(e: std::io::Error) -> Self {
+        // A reader that went away (`| head`) is not a failure of ours.
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            return Failure::quiet(Outcome::Ok);
+        }
+        Failure {
+            outcome: Outcome::Unreadable,
+            message: e.to_string(),
+        }
+    }
+}
+
+impl Failure {
+    pub fn new(outcome: Outcome, message: impl Into<String>) -> Self {
+        Failure {
+            outcome,
+            message: message.into(),
+        }
+    }
+
+    /// An exit code with nothing more to say.
+    pub fn quiet(outcome: Outcome) -> Self {
+        Failure::new(outcome, String::new())
+    }
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let result = match cli.command {
+        Command::Bolt(args) => bolt::run(args, &mut out),
+    };
+    let flushed = out.flush();
+    let outcome = match result {
+        Ok(o) => o,
+        Err(f) => {
+            if !f.message.is_empty() {
+                eprintln!("coldctr: {}", f.message);
+            }
+            f.outcome
+        }
+    };
+    if let Err(e) = flushed
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        eprintln!("coldctr: writing output: {e}");
+        return ExitCode::from(Outcome::Unreadable as u8);
+    }
+    ExitCode::from(outcome as u8)
+}
+
+/// Prints a problem found along the way on stderr; the command goes on.
+pub fn warn(message: impl std::fmt::Display) {
+    eprintln!("coldctr: {message}");
+}

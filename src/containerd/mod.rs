@@ -1,0 +1,5 @@
+//! containerd's on-disk encodings and schema.
+
+pub mod encoding;
+pub mod gotime;
+pub mod schema;
