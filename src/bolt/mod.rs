@@ -23,6 +23,7 @@ pub mod meta;
 pub mod page;
 pub mod pages;
 mod source;
+pub mod walk;
 
 pub use bucket::{Bucket, Cursor, Entry, Item, Visited};
 pub use error::{BoltError, Result};

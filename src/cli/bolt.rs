@@ -3,7 +3,7 @@
 
 use super::{Failure, Outcome, warn};
 use crate::bolt::pages::PageRow;
-use crate::bolt::{Bucket, Db, Item, Meta, MetaChoice, ReadMode, Tx, Visited, check, pages};
+use crate::bolt::{BoltError, Bucket, Db, Item, Meta, MetaChoice, ReadMode, Tx, check, pages, walk};
 use crate::bytes::Endian;
 use crate::containerd::schema::{describe_key, describe_value, hex};
 use crate::text;
@@ -408,71 +408,44 @@ fn dump(tx: &Tx<'_>, path: &PathArgs, format: DumpFormat, out: Out<'_>) -> Resul
     let path = path_bytes(path)?;
     let bucket = open_bucket(tx, &path)?;
     let mut names: Vec<&[u8]> = path.iter().map(Vec::as_slice).collect();
-    let mut walk = DumpWalk {
+    let mut printer = DumpPrinter {
         out,
         format,
-        visited: Visited::default(),
         damaged: false,
     };
-    walk.bucket(&bucket, &mut names)?;
-    Ok(if walk.damaged { Outcome::Damaged } else { Outcome::Ok })
+    walk::walk(&bucket, &mut names, &mut printer)?;
+    Ok(if printer.damaged { Outcome::Damaged } else { Outcome::Ok })
 }
 
-struct DumpWalk<'o> {
+struct DumpPrinter<'o> {
     out: Out<'o>,
     format: DumpFormat,
-    visited: Visited,
     damaged: bool,
 }
 
-impl DumpWalk<'_> {
-    fn bucket<'a>(&mut self, bucket: &Bucket<'a>, names: &mut Vec<&'a [u8]>) -> std::io::Result<()> {
-        for item in bucket.cursor_with(self.visited.clone()) {
-            match item {
-                Ok(item) => self.item(bucket, &item, names)?,
-                Err(e) => {
-                    warn(&e);
-                    self.damaged = true;
-                }
-            }
-        }
-        Ok(())
-    }
-
-    fn item<'a>(&mut self, parent: &Bucket<'a>, item: &Item<'a>, names: &mut Vec<&'a [u8]>) -> std::io::Result<()> {
+impl<'a> walk::Visitor<'a> for DumpPrinter<'_> {
+    fn item(&mut self, names: &[&'a [u8]], item: &Item<'a>) -> std::io::Result<()> {
         match self.format {
-            DumpFormat::Jsonl => self.jsonl(item, names)?,
+            DumpFormat::Jsonl => self.jsonl(item, names),
             DumpFormat::Text => {
                 let indent = "  ".repeat(names.len());
                 if item.is_bucket {
-                    writeln!(self.out, "{indent}{}/", describe_key(names, item.key))?;
+                    writeln!(self.out, "{indent}{}/", describe_key(names, item.key))
                 } else {
-                    writeln!(
-                        self.out,
-                        "{indent}{} = {}",
-                        describe_key(names, item.key),
-                        describe_value(names, item.key, item.value)
-                    )?;
+                    let value = describe_value(names, item.key, item.value);
+                    writeln!(self.out, "{indent}{} = {value}", describe_key(names, item.key))
                 }
             }
         }
-        if item.is_bucket {
-            match parent.open_item(item) {
-                Ok(child) => {
-                    names.push(item.key);
-                    let r = self.bucket(&child, names);
-                    names.pop();
-                    r?;
-                }
-                Err(e) => {
-                    warn(&e);
-                    self.damaged = true;
-                }
-            }
-        }
-        Ok(())
     }
 
+    fn damage(&mut self, error: BoltError) {
+        warn(error);
+        self.damaged = true;
+    }
+}
+
+impl DumpPrinter<'_> {
     /// `{"bucket": [...], "key": name, "value": "<hex>" | null}`.
     fn jsonl(&mut self, item: &Item<'_>, names: &[&[u8]]) -> std::io::Result<()> {
         let out = &mut self.out;
