@@ -9,4 +9,7 @@ pub mod bolt;
 pub mod bytes;
 pub mod cli;
 pub mod containerd;
+pub mod digest;
+pub mod image;
+pub mod inspect;
 pub mod text;

@@ -12,6 +12,8 @@
 //! | 4 | a file could not be read at all (permissions, missing file) |
 
 mod bolt;
+pub mod context;
+mod inspect;
 
 use crate::bolt::BoltError;
 use clap::{Parser, Subcommand};
@@ -25,14 +27,20 @@ use std::process::ExitCode;
     about = "Read a node's container state straight from disk, read-only, with no daemon."
 )]
 struct Cli {
+    #[command(flatten)]
+    global: context::Global,
     #[command(subcommand)]
     command: Command,
 }
 
+// Parsed once per run; boxing the larger arguments would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Read bbolt files (meta.db, metadata.db) directly: forensic, lock-free, read-only.
     Bolt(bolt::BoltArgs),
+    /// What `docker image inspect` prints for these images, from disk.
+    Inspect(inspect::InspectArgs),
 }
 
 /// How a command ended.
@@ -102,6 +110,7 @@ pub fn main() -> ExitCode {
     let mut out = std::io::BufWriter::new(stdout.lock());
     let result = match cli.command {
         Command::Bolt(args) => bolt::run(args, &mut out),
+        Command::Inspect(args) => inspect::run(&cli.global, args, &mut out),
     };
     let flushed = out.flush();
     let outcome = match result {

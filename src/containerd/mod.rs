@@ -2,4 +2,6 @@
 
 pub mod encoding;
 pub mod gotime;
+pub mod records;
+pub mod root;
 pub mod schema;

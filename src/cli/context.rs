@@ -1,0 +1,105 @@
+//! What every command that reads a containerd root shares: where the root is, which
+//! namespace, how to read files, and how to choose a namespace when none is given.
+
+use super::{Failure, Outcome};
+use crate::bolt::{MetaChoice, ReadMode, Tx};
+use crate::containerd::records::{self, Damage};
+use crate::containerd::root::{Root, RootError};
+use clap::Args;
+use std::path::PathBuf;
+
+#[derive(Args, Clone)]
+pub struct Global {
+    /// The containerd root directory (for a mounted disk image: <mount>/var/lib/containerd).
+    #[arg(long, global = true, env = "COLDCTR_ROOT", default_value = "/var/lib/containerd")]
+    pub root: PathBuf,
+    /// The containerd namespace (default: moby when it exists, else the only namespace with
+    /// images; listings cover every namespace).
+    #[arg(short = 'n', long = "namespace", global = true)]
+    pub namespace: Option<String>,
+    /// Read meta.db into memory instead of mapping it (for a file that may still change).
+    #[arg(long, global = true)]
+    pub no_mmap: bool,
+    /// Read meta.db through its previous transaction (meta page) instead of the current one.
+    #[arg(long, global = true)]
+    pub previous: bool,
+}
+
+impl Global {
+    pub fn read_mode(&self) -> ReadMode {
+        if self.no_mmap { ReadMode::Read } else { ReadMode::Mmap }
+    }
+
+    pub fn meta_choice(&self) -> MetaChoice {
+        if self.previous {
+            MetaChoice::Previous
+        } else {
+            MetaChoice::Current
+        }
+    }
+
+    /// Opens the root, warning when the newer meta page had to be skipped.
+    pub fn open_root(&self) -> Result<Root, Failure> {
+        let root = Root::open(&self.root, self.read_mode()).map_err(|e| match e {
+            RootError::Bolt(b) => Failure::from(b),
+            other => Failure::new(Outcome::Unreadable, other.to_string()),
+        })?;
+        if root.meta.fell_back() && !self.previous {
+            super::warn(format_args!(
+                "{}: the newer meta page is invalid; reading the previous transaction (meta page {})",
+                root.meta.path().display(),
+                root.meta.current_slot()
+            ));
+        }
+        if let Some(problem) = root.content_problem() {
+            super::warn(format_args!("content store not read: {problem}"));
+        }
+        Ok(root)
+    }
+
+    /// The namespaces a listing covers: `-n`, or all of them.
+    pub fn listing_namespaces(&self, tx: &Tx<'_>, damage: &mut Damage) -> Vec<String> {
+        match &self.namespace {
+            Some(ns) => vec![ns.clone()],
+            None => records::namespace_buckets(tx, damage)
+                .into_iter()
+                .map(|(n, _)| n)
+                .collect(),
+        }
+    }
+}
+
+/// The namespace a single-image command works in: `-n` when given; otherwise `moby` when it
+/// exists, else the only namespace holding images, else an error listing the namespaces.
+pub fn image_namespace(global: &Global, tx: &Tx<'_>) -> Result<String, Failure> {
+    if let Some(ns) = &global.namespace {
+        return Ok(ns.clone());
+    }
+    let mut damage = Damage::new();
+    let all = records::namespace_buckets(tx, &mut damage);
+    if all.iter().any(|(n, _)| n == "moby") {
+        return Ok("moby".into());
+    }
+    let with_images: Vec<&String> = all
+        .iter()
+        .filter(|(_, b)| matches!(b.bucket(b"images"), Ok(Some(_))))
+        .map(|(n, _)| n)
+        .collect();
+    match with_images.as_slice() {
+        [only] => Ok((*only).clone()),
+        _ => {
+            let names: Vec<&str> = all.iter().map(|(n, _)| n.as_str()).collect();
+            Err(Failure::new(
+                Outcome::No,
+                format!(
+                    "no namespace given and no single namespace holds images; choose one with -n: {}",
+                    if names.is_empty() {
+                        "(none)".to_string()
+                    } else {
+                        names.join(", ")
+                    }
+                ),
+            ))
+        }
+    }
+}

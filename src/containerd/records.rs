@@ -1,0 +1,554 @@
+//! containerd's metadata records, read from `meta.db` and the snapshotters' `metadata.db`.
+//!
+//! ```text
+//! v1/<namespace>/labels/<k> = <v>
+//!               /images/<name>/{createdat,updatedat,target/{digest,mediatype,size},labels/,annotations/}
+//!               /content/blob/<digest>/{createdat,updatedat,size,labels/}
+//!               /content/ingests/<ref>/{ref,expireat,expected}
+//!               /leases/<id>/{createdat,labels/,content/,ingests/,snapshots/<sn>/,images/}
+//!               /containers/<id>/{createdat,updatedat,image,snapshotter,snapshotKey,sandboxid,
+//!                                 spec,runtime/{name,options},extensions/,labels/}
+//!               /snapshots/<snapshotter>/<key>/{name,parent,createdat,updatedat,children/,labels/}
+//! snapshotter metadata.db: v1/snapshots/<backend key>/{id,kind,parent,createdat,updatedat,
+//!                                                     labels/,size,inodes}
+//! ```
+//!
+//! Key names are containerd's constants (`core/metadata/buckets.go`,
+//! `core/snapshots/storage/bolt.go`). Every reader here keeps going after damage: a record
+//! that cannot be read is reported in [`Damage`] and the others are still returned.
+
+use super::encoding::{any, uvarint_exact, varint_exact};
+use super::gotime::GoTime;
+use super::schema::snapshot_kind;
+use crate::bolt::{BoltError, Bucket, Entry, Tx};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Problems met while reading records; the records that could be read are still returned.
+pub type Damage = Vec<String>;
+
+/// Text from the DB. containerd writes Go strings, which are UTF-8 in practice; anything else
+/// is kept with replacement characters (and reported by `bolt dump` in hex).
+pub fn string(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// A containerd time value, printed as Go's RFC 3339 with nanoseconds.
+pub fn time(b: &Bucket<'_>, key: &[u8]) -> Result<Option<String>, BoltError> {
+    Ok(b.get(key)?
+        .and_then(|v| GoTime::decode(v).ok())
+        .map(|t| t.rfc3339_nano()))
+}
+
+fn text(b: &Bucket<'_>, key: &[u8]) -> Result<Option<String>, BoltError> {
+    Ok(b.get(key)?.map(string))
+}
+
+/// The value of a lookup, with a read error recorded as damage instead of returned.
+fn noted<T>(r: Result<Option<T>, BoltError>, damage: &mut Damage) -> Option<T> {
+    r.unwrap_or_else(|e| {
+        damage.push(e.to_string());
+        None
+    })
+}
+
+/// A string value; a read error is recorded as damage.
+fn text_in(b: &Bucket<'_>, key: &[u8], damage: &mut Damage) -> Option<String> {
+    noted(text(b, key), damage)
+}
+
+/// A time value; a read error or a value that is not a Go binary time is recorded as damage
+/// (`what` names the record).
+fn time_in(b: &Bucket<'_>, key: &[u8], what: &dyn std::fmt::Display, damage: &mut Damage) -> Option<String> {
+    let v = noted(b.get(key), damage)?;
+    match GoTime::decode(v) {
+        Ok(t) => Some(t.rfc3339_nano()),
+        Err(e) => {
+            damage.push(format!("{what}: {}: {e}", string(key)));
+            None
+        }
+    }
+}
+
+/// A zig-zag varint value (sizes); a read error or a bad varint is recorded as damage.
+fn varint_in(b: &Bucket<'_>, key: &[u8], what: &dyn std::fmt::Display, damage: &mut Damage) -> Option<i64> {
+    let v = noted(b.get(key), damage)?;
+    let n = varint_exact(v);
+    if n.is_none() {
+        damage.push(format!("{what}: {}: not a varint ({} bytes)", string(key), v.len()));
+    }
+    n
+}
+
+/// The nested bucket `name`; a read error is recorded as damage.
+fn bucket_in<'a>(b: &Bucket<'a>, name: &[u8], damage: &mut Damage) -> Option<Bucket<'a>> {
+    noted(b.bucket(name), damage)
+}
+
+/// A `labels`-style bucket: key -> value, both strings, in key order.
+pub fn labels(b: &Bucket<'_>, name: &[u8], damage: &mut Damage) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let bucket = match b.bucket(name) {
+        Ok(Some(l)) => l,
+        Ok(None) => return out,
+        Err(e) => {
+            damage.push(e.to_string());
+            return out;
+        }
+    };
+    for item in bucket.cursor() {
+        match item {
+            Ok(i) if !i.is_bucket => {
+                out.insert(string(i.key), string(i.value));
+            }
+            Ok(_) => {}
+            Err(e) => damage.push(e.to_string()),
+        }
+    }
+    out
+}
+
+/// The keys of a bucket (values ignored), in order.
+fn keys(b: &Bucket<'_>, name: &[u8], damage: &mut Damage) -> Vec<String> {
+    let mut out = Vec::new();
+    match b.bucket(name) {
+        Ok(Some(bucket)) => {
+            for item in bucket.cursor() {
+                match item {
+                    Ok(i) => out.push(string(i.key)),
+                    Err(e) => damage.push(e.to_string()),
+                }
+            }
+        }
+        Ok(None) => {}
+        Err(e) => damage.push(e.to_string()),
+    }
+    out
+}
+
+/// Every nested bucket of `b` with its name; plain values where buckets belong are reported.
+pub fn sub_buckets<'a>(b: &Bucket<'a>, what: &str, damage: &mut Damage) -> Vec<(String, Bucket<'a>)> {
+    let mut out = Vec::new();
+    for item in b.cursor() {
+        match item {
+            Ok(i) if i.is_bucket => match b.open_item(&i) {
+                Ok(child) => out.push((string(i.key), child)),
+                Err(e) => damage.push(e.to_string()),
+            },
+            Ok(_) => {}
+            Err(e) => damage.push(format!("{what}: {e}")),
+        }
+    }
+    out
+}
+
+/// The `v1/<namespace>` buckets, in name order.
+pub fn namespace_buckets<'a>(tx: &Tx<'a>, damage: &mut Damage) -> Vec<(String, Bucket<'a>)> {
+    match tx.bucket_at(&[b"v1"]) {
+        Ok(Some(v1)) => sub_buckets(&v1, "v1", damage),
+        Ok(None) => Vec::new(),
+        Err(e) => {
+            damage.push(e.to_string());
+            Vec::new()
+        }
+    }
+}
+
+/// A namespace and its labels.
+#[derive(Clone, Debug, Serialize)]
+pub struct Namespace {
+    pub name: String,
+    pub labels: BTreeMap<String, String>,
+}
+
+pub fn namespaces(tx: &Tx<'_>, damage: &mut Damage) -> Vec<Namespace> {
+    namespace_buckets(tx, damage)
+        .into_iter()
+        .map(|(name, b)| Namespace {
+            labels: labels(&b, b"labels", damage),
+            name,
+        })
+        .collect()
+}
+
+/// An OCI descriptor as containerd stores an image target.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Descriptor {
+    #[serde(rename = "mediaType")]
+    pub media_type: String,
+    pub digest: String,
+    pub size: i64,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub annotations: BTreeMap<String, String>,
+}
+
+/// An image record.
+#[derive(Clone, Debug, Serialize)]
+pub struct Image {
+    pub namespace: String,
+    pub name: String,
+    pub target: Descriptor,
+    #[serde(rename = "createdAt")]
+    pub created_at: Option<String>,
+    #[serde(rename = "updatedAt")]
+    pub updated_at: Option<String>,
+    pub labels: BTreeMap<String, String>,
+    /// `updatedat` as a time, for comparisons (inspect's LastTagTime).
+    #[serde(skip)]
+    pub updated: Option<GoTime>,
+}
+
+fn image(namespace: &str, name: String, b: &Bucket<'_>, damage: &mut Damage) -> Result<Image, BoltError> {
+    let what = format!("namespace {namespace}: image {name:?}");
+    let target = b.bucket(b"target")?;
+    let (media_type, digest, size) = match target {
+        Some(t) => (
+            text(&t, b"mediatype")?.unwrap_or_default(),
+            text(&t, b"digest")?.unwrap_or_default(),
+            varint_in(&t, b"size", &format!("{what}: target"), damage).unwrap_or(0),
+        ),
+        None => Default::default(),
+    };
+    if digest.is_empty() {
+        damage.push(format!("{what} has no target digest"));
+    }
+    Ok(Image {
+        namespace: namespace.to_string(),
+        target: Descriptor {
+            media_type,
+            digest,
+            size,
+            annotations: labels(b, b"annotations", damage),
+        },
+        created_at: time_in(b, b"createdat", &what, damage),
+        updated_at: time_in(b, b"updatedat", &what, damage),
+        updated: b.get(b"updatedat")?.and_then(|v| GoTime::decode(v).ok()),
+        labels: labels(b, b"labels", damage),
+        name,
+    })
+}
+
+/// The image records of one namespace, in name order.
+pub fn images_in(namespace: &str, ns: &Bucket<'_>, damage: &mut Damage) -> Vec<Image> {
+    let images = match ns.bucket(b"images") {
+        Ok(Some(b)) => b,
+        Ok(None) => return Vec::new(),
+        Err(e) => {
+            damage.push(e.to_string());
+            return Vec::new();
+        }
+    };
+    let mut out = Vec::new();
+    for (name, b) in sub_buckets(&images, "images", damage) {
+        match image(namespace, name, &b, damage) {
+            Ok(i) => out.push(i),
+            Err(e) => damage.push(e.to_string()),
+        }
+    }
+    out
+}
+
+/// One image record by exact name, reading only the pages on its path.
+pub fn image_named(tx: &Tx<'_>, namespace: &str, name: &str, damage: &mut Damage) -> Result<Option<Image>, BoltError> {
+    let path: [&[u8]; 4] = [b"v1", namespace.as_bytes(), b"images", name.as_bytes()];
+    match tx.bucket_at(&path)? {
+        Some(b) => image(namespace, name.to_string(), &b, damage).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// A content record (`ctr content ls`).
+#[derive(Clone, Debug, Serialize)]
+pub struct Content {
+    pub namespace: String,
+    pub digest: String,
+    pub size: i64,
+    #[serde(rename = "createdAt")]
+    pub created_at: Option<String>,
+    #[serde(rename = "updatedAt")]
+    pub updated_at: Option<String>,
+    pub labels: BTreeMap<String, String>,
+}
+
+fn content(namespace: &str, digest: String, b: &Bucket<'_>, damage: &mut Damage) -> Result<Content, BoltError> {
+    let what = format!("namespace {namespace}: content {digest}");
+    // Read the size first, so that a record whose leaf cannot be read is dropped whole.
+    b.get(b"size")?;
+    Ok(Content {
+        namespace: namespace.to_string(),
+        size: varint_in(b, b"size", &what, damage).unwrap_or(0),
+        created_at: time_in(b, b"createdat", &what, damage),
+        updated_at: time_in(b, b"updatedat", &what, damage),
+        labels: labels(b, b"labels", damage),
+        digest,
+    })
+}
+
+/// The content records of one namespace, in digest order.
+pub fn content_in(namespace: &str, ns: &Bucket<'_>, damage: &mut Damage) -> Vec<Content> {
+    let blobs = match ns.bucket_at_path(&[b"content", b"blob"]) {
+        Ok(Some(b)) => b,
+        Ok(None) => return Vec::new(),
+        Err(e) => {
+            damage.push(e.to_string());
+            return Vec::new();
+        }
+    };
+    let mut out = Vec::new();
+    for (digest, b) in sub_buckets(&blobs, "content/blob", damage) {
+        match content(namespace, digest, &b, damage) {
+            Ok(c) => out.push(c),
+            Err(e) => damage.push(e.to_string()),
+        }
+    }
+    out
+}
+
+/// The content record for `digest` in `namespace`, reading only the pages on its path.
+pub fn content_record(tx: &Tx<'_>, namespace: &str, digest: &str) -> Result<Option<Content>, BoltError> {
+    let path: [&[u8]; 5] = [b"v1", namespace.as_bytes(), b"content", b"blob", digest.as_bytes()];
+    match tx.bucket_at(&path)? {
+        Some(b) => content(namespace, digest.to_string(), &b, &mut Vec::new()).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// An ingest (an interrupted or running write into the content store).
+#[derive(Clone, Debug, Serialize)]
+pub struct Ingest {
+    pub namespace: String,
+    #[serde(rename = "ref")]
+    pub reference: String,
+    /// Backend ref `<namespace>/<seq>/<ref>`: the ingest directory is sha256 of it.
+    pub backend_ref: Option<String>,
+    #[serde(rename = "expireAt")]
+    pub expire_at: Option<String>,
+    pub expected: Option<String>,
+}
+
+pub fn ingests_in(namespace: &str, ns: &Bucket<'_>, damage: &mut Damage) -> Vec<Ingest> {
+    let Some(ingests) = noted(ns.bucket_at_path(&[b"content", b"ingests"]), damage) else {
+        return Vec::new();
+    };
+    sub_buckets(&ingests, "content/ingests", damage)
+        .into_iter()
+        .map(|(reference, b)| {
+            let what = format!("namespace {namespace}: ingest {reference:?}");
+            Ingest {
+                namespace: namespace.to_string(),
+                backend_ref: text_in(&b, b"ref", damage),
+                expire_at: time_in(&b, b"expireat", &what, damage),
+                expected: text_in(&b, b"expected", damage),
+                reference,
+            }
+        })
+        .collect()
+}
+
+/// A lease and what it holds.
+#[derive(Clone, Debug, Serialize)]
+pub struct Lease {
+    pub namespace: String,
+    pub id: String,
+    #[serde(rename = "createdAt")]
+    pub created_at: Option<String>,
+    pub labels: BTreeMap<String, String>,
+    pub content: Vec<String>,
+    pub ingests: Vec<String>,
+    /// (snapshotter, key)
+    pub snapshots: Vec<(String, String)>,
+    pub images: Vec<String>,
+}
+
+pub fn leases_in(namespace: &str, ns: &Bucket<'_>, damage: &mut Damage) -> Vec<Lease> {
+    let Some(leases) = bucket_in(ns, b"leases", damage) else {
+        return Vec::new();
+    };
+    sub_buckets(&leases, "leases", damage)
+        .into_iter()
+        .map(|(id, b)| {
+            let what = format!("namespace {namespace}: lease {id:?}");
+            let mut snapshots = Vec::new();
+            if let Some(sn) = bucket_in(&b, b"snapshots", damage) {
+                for (snapshotter, keys_bucket) in sub_buckets(&sn, "lease snapshots", damage) {
+                    for item in keys_bucket.cursor() {
+                        match item {
+                            Ok(i) => snapshots.push((snapshotter.clone(), string(i.key))),
+                            Err(e) => damage.push(e.to_string()),
+                        }
+                    }
+                }
+            }
+            Lease {
+                namespace: namespace.to_string(),
+                created_at: time_in(&b, b"createdat", &what, damage),
+                labels: labels(&b, b"labels", damage),
+                content: keys(&b, b"content", damage),
+                ingests: keys(&b, b"ingests", damage),
+                images: keys(&b, b"images", damage),
+                snapshots,
+                id,
+            }
+        })
+        .collect()
+}
+
+/// A container record.
+#[derive(Clone, Debug, Serialize)]
+pub struct Container {
+    pub namespace: String,
+    pub id: String,
+    pub image: String,
+    pub runtime: String,
+    pub snapshotter: String,
+    #[serde(rename = "snapshotKey")]
+    pub snapshot_key: String,
+    #[serde(rename = "sandboxId")]
+    pub sandbox_id: Option<String>,
+    #[serde(rename = "specType")]
+    pub spec_type: Option<String>,
+    pub extensions: Vec<String>,
+    #[serde(rename = "createdAt")]
+    pub created_at: Option<String>,
+    #[serde(rename = "updatedAt")]
+    pub updated_at: Option<String>,
+    pub labels: BTreeMap<String, String>,
+}
+
+pub fn containers_in(namespace: &str, ns: &Bucket<'_>, damage: &mut Damage) -> Vec<Container> {
+    let Some(containers) = bucket_in(ns, b"containers", damage) else {
+        return Vec::new();
+    };
+    sub_buckets(&containers, "containers", damage)
+        .into_iter()
+        .map(|(id, b)| {
+            let what = format!("namespace {namespace}: container {id:?}");
+            let runtime = bucket_in(&b, b"runtime", damage);
+            Container {
+                namespace: namespace.to_string(),
+                image: text_in(&b, b"image", damage).unwrap_or_default(),
+                runtime: runtime.and_then(|r| text_in(&r, b"name", damage)).unwrap_or_default(),
+                snapshotter: text_in(&b, b"snapshotter", damage).unwrap_or_default(),
+                snapshot_key: text_in(&b, b"snapshotKey", damage).unwrap_or_default(),
+                sandbox_id: text_in(&b, b"sandboxid", damage),
+                spec_type: noted(b.get(b"spec"), damage).and_then(|v| {
+                    let a = any(v).map(|a| a.type_url.to_string());
+                    if a.is_none() {
+                        damage.push(format!("{what}: spec: not a protobuf Any ({} bytes)", v.len()));
+                    }
+                    a
+                }),
+                extensions: keys(&b, b"extensions", damage),
+                created_at: time_in(&b, b"createdat", &what, damage),
+                updated_at: time_in(&b, b"updatedat", &what, damage),
+                labels: labels(&b, b"labels", damage),
+                id,
+            }
+        })
+        .collect()
+}
+
+/// A snapshot as meta.db records it for one namespace.
+#[derive(Clone, Debug, Serialize)]
+pub struct Snapshot {
+    pub namespace: String,
+    pub snapshotter: String,
+    pub key: String,
+    /// The key in the snapshotter's own metadata.db.
+    #[serde(rename = "backendName")]
+    pub backend_name: Option<String>,
+    pub parent: Option<String>,
+    pub children: Vec<String>,
+    #[serde(rename = "createdAt")]
+    pub created_at: Option<String>,
+    #[serde(rename = "updatedAt")]
+    pub updated_at: Option<String>,
+    pub labels: BTreeMap<String, String>,
+}
+
+pub fn snapshots_in(namespace: &str, ns: &Bucket<'_>, damage: &mut Damage) -> Vec<Snapshot> {
+    let Some(snapshots) = bucket_in(ns, b"snapshots", damage) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (snapshotter, sb) in sub_buckets(&snapshots, "snapshots", damage) {
+        for (key, b) in sub_buckets(&sb, "snapshots", damage) {
+            let what = format!("namespace {namespace}: snapshot {snapshotter}/{key:?}");
+            out.push(Snapshot {
+                namespace: namespace.to_string(),
+                snapshotter: snapshotter.clone(),
+                backend_name: text_in(&b, b"name", damage),
+                parent: text_in(&b, b"parent", damage),
+                children: keys(&b, b"children", damage),
+                created_at: time_in(&b, b"createdat", &what, damage),
+                updated_at: time_in(&b, b"updatedat", &what, damage),
+                labels: labels(&b, b"labels", damage),
+                key,
+            });
+        }
+    }
+    out
+}
+
+/// A snapshot in a snapshotter's own metadata.db.
+#[derive(Clone, Debug, Serialize)]
+pub struct BackendSnapshot {
+    pub key: String,
+    pub id: Option<u64>,
+    pub kind: String,
+    pub parent: Option<String>,
+    #[serde(rename = "createdAt")]
+    pub created_at: Option<String>,
+    #[serde(rename = "updatedAt")]
+    pub updated_at: Option<String>,
+    pub labels: BTreeMap<String, String>,
+    /// Disk usage at commit (committed snapshots only).
+    pub size: Option<i64>,
+    pub inodes: Option<i64>,
+}
+
+pub fn backend_snapshots(tx: &Tx<'_>, damage: &mut Damage) -> Vec<BackendSnapshot> {
+    let snapshots = match tx.bucket_at(&[b"v1".as_slice(), b"snapshots"]) {
+        Ok(Some(b)) => b,
+        Ok(None) => return Vec::new(),
+        Err(e) => {
+            damage.push(e.to_string());
+            return Vec::new();
+        }
+    };
+    let db = tx.db().path().display().to_string();
+    sub_buckets(&snapshots, "v1/snapshots", damage)
+        .into_iter()
+        .map(|(key, b)| {
+            let what = format!("{db}: snapshot {key:?}");
+            BackendSnapshot {
+                id: noted(b.get(b"id"), damage).and_then(uvarint_exact),
+                kind: noted(b.get(b"kind"), damage)
+                    .and_then(snapshot_kind)
+                    .unwrap_or("Unknown")
+                    .to_string(),
+                parent: text_in(&b, b"parent", damage),
+                created_at: time_in(&b, b"createdat", &what, damage),
+                updated_at: time_in(&b, b"updatedat", &what, damage),
+                labels: labels(&b, b"labels", damage),
+                size: varint_in(&b, b"size", &what, damage),
+                inodes: varint_in(&b, b"inodes", &what, damage),
+                key,
+            }
+        })
+        .collect()
+}
+
+impl<'a> Bucket<'a> {
+    /// The bucket at `path` below this one.
+    pub fn bucket_at_path(&self, path: &[&[u8]]) -> Result<Option<Bucket<'a>>, BoltError> {
+        let mut b = *self;
+        for name in path {
+            match b.entry(name)? {
+                Some(Entry::Bucket(child)) => b = child,
+                _ => return Ok(None),
+            }
+        }
+        Ok(Some(b))
+    }
+}

@@ -1,0 +1,243 @@
+//! A containerd root directory, read-only:
+//!
+//! ```text
+//! <root>/io.containerd.metadata.v1.bolt/meta.db                      bbolt metadata
+//! <root>/io.containerd.content.v1.content/blobs/<alg>/<hex>          content blobs
+//! <root>/io.containerd.content.v1.content/ingest/<sha256(ref)>/      partial writes
+//! <root>/io.containerd.snapshotter.v1.<name>/metadata.db             snapshotter metadata
+//! ```
+//!
+//! Blobs are read the way dockerd's proxy content store reads them: a blob is "there" for a
+//! namespace only when that namespace has a content record for it and the file exists; its
+//! size is the record's size, and a file shorter than that is an unexpected EOF. Digests are
+//! validated before they become paths, symlinks are never followed (`O_NOFOLLOW`, and the
+//! store's directories are checked once), and no allocation is sized from the record alone.
+
+use super::records;
+use crate::bolt::{self, BoltError, Db, ReadMode, Tx};
+use crate::digest::Digest;
+use std::io::Read;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+pub const META_DB: &str = "io.containerd.metadata.v1.bolt/meta.db";
+pub const CONTENT_DIR: &str = "io.containerd.content.v1.content";
+
+/// Largest manifest, index or config we read into memory. containerd has no limit, but
+/// registries cap manifests at 4 MiB; a larger "document" is damage, not data.
+pub const MAX_DOCUMENT: u64 = 64 << 20;
+
+/// Why a directory cannot be read as a containerd root.
+#[derive(Debug, thiserror::Error)]
+pub enum RootError {
+    #[error("{}: not a containerd root: {META_DB} not found{}", dir.display(), hint.as_deref().map(|h| format!(" ({h})")).unwrap_or_default())]
+    NotARoot { dir: PathBuf, hint: Option<String> },
+    #[error(transparent)]
+    Bolt(#[from] BoltError),
+}
+
+/// An open containerd root.
+pub struct Root {
+    pub dir: PathBuf,
+    pub meta: Db,
+    content: PathBuf,
+    /// Set when the content store's directories are symlinks: blobs are then not read.
+    content_unsafe: Option<String>,
+}
+
+/// Why a blob could not be read.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum BlobError {
+    /// No content record in the namespace, or no file: containerd's NotFound.
+    #[error("{0}: not found")]
+    NotFound(String),
+    /// The file is shorter than its record says.
+    #[error("unexpected EOF")]
+    UnexpectedEof {
+        digest: String,
+        recorded: u64,
+        on_disk: u64,
+    },
+    /// The blob is not a regular file (a symlink, a device, a directory).
+    #[error("{digest}: blob is not a regular file ({what}); not followed")]
+    NotRegular { digest: String, what: String },
+    #[error("{digest}: blob of {size} bytes is too large to parse")]
+    TooLarge { digest: String, size: u64 },
+    #[error("{digest}: {message}")]
+    Io { digest: String, message: String },
+    #[error("{0}")]
+    Meta(String),
+}
+
+impl BlobError {
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, BlobError::NotFound(_))
+    }
+}
+
+impl Root {
+    /// Opens `dir` as a containerd root; when it is not one, says where the root probably is.
+    pub fn open(dir: &Path, mode: ReadMode) -> Result<Root, RootError> {
+        let meta_path = dir.join(META_DB);
+        if !meta_path.is_file() {
+            return Err(RootError::NotARoot {
+                dir: dir.to_path_buf(),
+                hint: guess_root(dir),
+            });
+        }
+        let meta = Db::open(&meta_path, mode)?;
+        let content = dir.join(CONTENT_DIR);
+        let content_unsafe = check_dirs(&content);
+        Ok(Root {
+            dir: dir.to_path_buf(),
+            meta,
+            content,
+            content_unsafe,
+        })
+    }
+
+    /// Path of a blob file, for reports only.
+    pub fn blob_path(&self, digest: &Digest) -> PathBuf {
+        self.content.join(digest.blob_path())
+    }
+
+    /// The snapshotter's own metadata DB, when it exists.
+    pub fn snapshotter_db(&self, snapshotter: &str, mode: ReadMode) -> Option<Result<Db, BoltError>> {
+        if snapshotter.is_empty() || snapshotter.contains('/') || snapshotter.starts_with('.') {
+            return None;
+        }
+        let path = self
+            .dir
+            .join(format!("io.containerd.snapshotter.v1.{snapshotter}"))
+            .join("metadata.db");
+        path.is_file().then(|| Db::open(&path, mode))
+    }
+
+    /// Why the content store cannot be trusted, if it cannot.
+    pub fn content_problem(&self) -> Option<&str> {
+        self.content_unsafe.as_deref()
+    }
+
+    /// The blob file's metadata, without following a symlink.
+    pub fn blob_stat(&self, digest: &Digest) -> std::io::Result<std::fs::Metadata> {
+        std::fs::symlink_metadata(self.blob_path(digest))
+    }
+
+    /// Reads blob `digest` for `namespace` as dockerd would: the record's size, from the file.
+    pub fn read_blob(&self, tx: &Tx<'_>, namespace: &str, digest: &str) -> Result<Vec<u8>, BlobError> {
+        let record = records::content_record(tx, namespace, digest).map_err(|e| BlobError::Meta(e.to_string()))?;
+        let Some(record) = record else {
+            return Err(BlobError::NotFound(format!("content digest {digest}")));
+        };
+        // A digest that cannot be a path cannot name a file in the store.
+        let Ok(d) = Digest::parse(digest) else {
+            return Err(BlobError::NotFound(format!("content digest {digest}")));
+        };
+        let recorded = u64::try_from(record.size).unwrap_or(0);
+        self.read_file(&d, recorded)
+    }
+
+    /// Reads `recorded` bytes of the blob file (bounded by the file's real size).
+    pub fn read_file(&self, digest: &Digest, recorded: u64) -> Result<Vec<u8>, BlobError> {
+        let name = digest.to_string();
+        if let Some(why) = &self.content_unsafe {
+            return Err(BlobError::NotRegular {
+                digest: name,
+                what: why.clone(),
+            });
+        }
+        let io = |e: std::io::Error| BlobError::Io {
+            digest: digest.to_string(),
+            message: e.to_string(),
+        };
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+            .open(self.blob_path(digest));
+        let file = match file {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(BlobError::NotFound(format!("content digest {name}")));
+            }
+            Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+                return Err(BlobError::NotRegular {
+                    digest: name,
+                    what: "a symlink".into(),
+                });
+            }
+            Err(e) => return Err(io(e)),
+        };
+        let meta = file.metadata().map_err(io)?;
+        if !meta.is_file() {
+            return Err(BlobError::NotRegular {
+                digest: name,
+                what: format!("{:?}", meta.file_type()),
+            });
+        }
+        if recorded > MAX_DOCUMENT {
+            return Err(BlobError::TooLarge {
+                digest: name,
+                size: recorded,
+            });
+        }
+        let want = recorded.min(meta.len());
+        let mut data = Vec::new();
+        file.take(want).read_to_end(&mut data).map_err(io)?;
+        if (data.len() as u64) < recorded {
+            return Err(BlobError::UnexpectedEof {
+                digest: name,
+                recorded,
+                on_disk: data.len() as u64,
+            });
+        }
+        Ok(data)
+    }
+
+    /// The view through the current meta, or the error that prevents it.
+    pub fn view(&self, choice: bolt::MetaChoice) -> Result<Tx<'_>, BoltError> {
+        self.meta.view(choice)
+    }
+}
+
+/// The content store's own directories must be real directories inside the root.
+fn check_dirs(content: &Path) -> Option<String> {
+    let mut p = content.to_path_buf();
+    for part in ["", "blobs", "blobs/sha256"] {
+        if !part.is_empty() {
+            p = content.join(part);
+        }
+        match std::fs::symlink_metadata(&p) {
+            Ok(m) if m.file_type().is_symlink() => return Some(format!("{} is a symlink", p.display())),
+            Ok(m) if !m.is_dir() => return Some(format!("{} is not a directory", p.display())),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Where the containerd root probably is, when `dir` is a node's `/`, a Docker data-root, or
+/// a parent of the root.
+fn guess_root(dir: &Path) -> Option<String> {
+    let candidates = [
+        "var/lib/containerd",
+        "containerd/daemon",
+        "var/lib/docker/containerd/daemon",
+        "var/lib/rancher/k3s/agent/containerd",
+        "var/snap/microk8s/common/var/lib/containerd",
+        "containerd",
+    ];
+    for c in candidates {
+        if dir.join(c).join(META_DB).is_file() {
+            return Some(format!("found one at {}", dir.join(c).display()));
+        }
+    }
+    if dir.join("image").is_dir() && (dir.join("containers").is_dir() || dir.join("overlay2").is_dir()) {
+        return Some(
+            "this looks like a Docker data-root; containerd's root is usually /var/lib/containerd, or <data-root>/containerd/daemon when dockerd runs its own containerd".into(),
+        );
+    }
+    if dir.join("etc").is_dir() && dir.join("var").is_dir() {
+        return Some("this looks like a node's /; try --root <mount>/var/lib/containerd".into());
+    }
+    None
+}

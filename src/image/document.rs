@@ -1,0 +1,383 @@
+//! The JSON documents of the content store, read the way containerd and dockerd read them:
+//! manifests and indexes for their children (`images.Children`, with `validateMediaType`), and
+//! image configs as Docker's `DockerOCIImage`. Types are lenient where Go is lenient (unknown
+//! fields are ignored, nulls are empty) and strict where Go is strict (a wrong type is an
+//! error), because those errors decide what `docker image inspect` prints.
+
+use super::platform::Platform;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
+pub const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
+pub const DOCKER_MANIFEST_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
+
+/// containerd's `images.IsManifestType`.
+pub fn is_manifest_type(mt: &str) -> bool {
+    mt == OCI_MANIFEST || mt == DOCKER_MANIFEST
+}
+
+/// containerd's `images.IsIndexType`.
+pub fn is_index_type(mt: &str) -> bool {
+    mt == OCI_INDEX || mt == DOCKER_MANIFEST_LIST
+}
+
+/// containerd's `images.IsLayerType`.
+pub fn is_layer_type(mt: &str) -> bool {
+    if mt.starts_with("application/vnd.oci.image.layer.") {
+        return true;
+    }
+    let base = mt.split_once('+').map_or(mt, |(b, _)| b);
+    matches!(
+        base,
+        "application/vnd.docker.image.rootfs.diff.tar"
+            | "application/vnd.docker.image.rootfs.diff.tar.gzip"
+            | "application/vnd.docker.image.rootfs.foreign.diff.tar"
+            | "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"
+            | "application/vnd.docker.image.rootfs.diff.tar.zstd"
+    )
+}
+
+/// An OCI descriptor as found inside manifests and indexes (`ocispec.Descriptor`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct Descriptor {
+    #[serde(rename = "mediaType", deserialize_with = "null_string")]
+    pub media_type: String,
+    #[serde(deserialize_with = "null_string")]
+    pub digest: String,
+    #[serde(deserialize_with = "null_i64")]
+    pub size: i64,
+    pub urls: Option<Vec<String>>,
+    pub annotations: Option<BTreeMap<String, String>>,
+    /// Base64, as in the JSON.
+    pub data: Option<String>,
+    pub platform: Option<Platform>,
+    #[serde(rename = "artifactType", deserialize_with = "null_string")]
+    pub artifact_type: String,
+}
+
+impl Descriptor {
+    pub fn annotation(&self, key: &str) -> Option<&str> {
+        self.annotations.as_ref()?.get(key).map(String::as_str)
+    }
+}
+
+fn null_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Ok(Option::<String>::deserialize(d)?.unwrap_or_default())
+}
+
+fn null_i64<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    Ok(Option::<i64>::deserialize(d)?.unwrap_or_default())
+}
+
+/// Why a document could not be used; none of these is a "not found".
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DocError {
+    #[error("{0}")]
+    Json(String),
+    #[error("media-type: schema 1 not supported")]
+    Schema1,
+    #[error("media-type: expected manifest but found index ({0})")]
+    ExpectedManifest(String),
+    #[error("media-type: expected index but found manifest ({0})")]
+    ExpectedIndex(String),
+}
+
+fn json_err(e: serde_json::Error) -> DocError {
+    // Go's messages for the two commonest cases, so errors read like dockerd's.
+    let msg = if e.is_eof() {
+        "unexpected end of JSON input".to_string()
+    } else {
+        e.to_string()
+    };
+    DocError::Json(msg)
+}
+
+/// containerd's `validateMediaType`: the blob must be JSON, not schema 1, and agree with the
+/// descriptor's media type about being a manifest or an index. A key that is present counts,
+/// even with a `null` value (Go decodes it into a non-empty `json.RawMessage`).
+pub fn validate_media_type(blob: &[u8], media_type: &str) -> Result<(), DocError> {
+    let v: serde_json::Value = serde_json::from_slice(blob).map_err(json_err)?;
+    let obj = match &v {
+        serde_json::Value::Object(o) => o,
+        serde_json::Value::Null => return Ok(()),
+        other => {
+            return Err(DocError::Json(format!(
+                "json: cannot unmarshal {} into Go value of type images.unknownDocument",
+                go_kind(other)
+            )));
+        }
+    };
+    let doc_type = match obj.get("mediaType") {
+        Some(serde_json::Value::String(s)) => s.as_str(),
+        Some(serde_json::Value::Null) | None => "",
+        Some(other) => {
+            return Err(DocError::Json(format!(
+                "json: cannot unmarshal {} into Go struct field unknownDocument.mediaType of type string",
+                go_kind(other)
+            )));
+        }
+    };
+    if let Some(fs) = obj.get("fsLayers")
+        && fs.as_array().is_some_and(|a| !a.is_empty())
+    {
+        return Err(DocError::Schema1);
+    }
+    if is_manifest_type(media_type) && (obj.contains_key("manifests") || is_index_type(doc_type)) {
+        return Err(DocError::ExpectedManifest(doc_type.to_string()));
+    }
+    if is_index_type(media_type)
+        && (obj.contains_key("config") || obj.contains_key("layers") || is_manifest_type(doc_type))
+    {
+        return Err(DocError::ExpectedIndex(doc_type.to_string()));
+    }
+    Ok(())
+}
+
+fn go_kind(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Array(_) => "array",
+        serde_json::Value::Bool(_) => "bool",
+        serde_json::Value::Number(_) => "number",
+        serde_json::Value::String(_) => "string",
+        serde_json::Value::Object(_) => "object",
+        serde_json::Value::Null => "null",
+    }
+}
+
+/// An image manifest (`ocispec.Manifest`), the parts that matter here.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Manifest {
+    pub config: Descriptor,
+    #[serde(deserialize_with = "null_vec")]
+    pub layers: Vec<Descriptor>,
+}
+
+/// An index (`ocispec.Index`).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Index {
+    #[serde(deserialize_with = "null_vec")]
+    pub manifests: Vec<Descriptor>,
+}
+
+fn null_vec<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, D::Error> {
+    Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
+}
+
+/// Decodes JSON the way Go's `json.Unmarshal` into a struct does: `null` is the zero value.
+pub fn decode<T: for<'de> Deserialize<'de> + Default>(blob: &[u8]) -> Result<T, DocError> {
+    let v: Option<T> = serde_json::from_slice(blob).map_err(json_err)?;
+    Ok(v.unwrap_or_default())
+}
+
+/// containerd's `images.Children` for a blob already read: a manifest's config and layers,
+/// an index's manifests; nothing for any other media type.
+pub fn children(blob: &[u8], media_type: &str) -> Result<Vec<Descriptor>, DocError> {
+    if is_manifest_type(media_type) {
+        validate_media_type(blob, media_type)?;
+        let m: Manifest = decode(blob)?;
+        let mut out = Vec::with_capacity(m.layers.len() + 1);
+        out.push(m.config);
+        out.extend(m.layers);
+        Ok(out)
+    } else if is_index_type(media_type) {
+        validate_media_type(blob, media_type)?;
+        Ok(decode::<Index>(blob)?.manifests)
+    } else {
+        Ok(Vec::new())
+    }
+}
+
+/// Docker's image config (`dockerspec.DockerOCIImage`), the fields inspect shows.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ImageConfig {
+    pub created: Option<String>,
+    pub author: Option<String>,
+    pub architecture: Option<String>,
+    pub os: Option<String>,
+    #[serde(rename = "os.version")]
+    pub os_version: Option<String>,
+    #[serde(rename = "os.features")]
+    pub os_features: Option<Vec<String>>,
+    pub variant: Option<String>,
+    pub config: Option<ContainerConfig>,
+    pub rootfs: Option<RootFs>,
+    pub history: Option<Vec<History>>,
+}
+
+impl ImageConfig {
+    /// The platform the config describes (`os`, `architecture`, `variant`, ...).
+    pub fn platform(&self) -> Platform {
+        Platform {
+            architecture: self.architecture.clone().unwrap_or_default(),
+            os: self.os.clone().unwrap_or_default(),
+            os_version: self.os_version.clone().unwrap_or_default(),
+            os_features: self.os_features.clone(),
+            variant: self.variant.clone().unwrap_or_default(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RootFs {
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    pub diff_ids: Option<Vec<String>>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct History {
+    pub comment: Option<String>,
+}
+
+/// `DockerOCIImageConfig`: OCI's `ImageConfig` plus Docker's Healthcheck, OnBuild, Shell.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ContainerConfig {
+    #[serde(rename = "User")]
+    pub user: Option<String>,
+    #[serde(rename = "ExposedPorts")]
+    pub exposed_ports: Option<BTreeMap<String, EmptyObject>>,
+    #[serde(rename = "Env")]
+    pub env: Option<Vec<String>>,
+    #[serde(rename = "Entrypoint")]
+    pub entrypoint: Option<Vec<String>>,
+    #[serde(rename = "Cmd")]
+    pub cmd: Option<Vec<String>>,
+    #[serde(rename = "Volumes")]
+    pub volumes: Option<BTreeMap<String, EmptyObject>>,
+    #[serde(rename = "WorkingDir")]
+    pub working_dir: Option<String>,
+    #[serde(rename = "Labels")]
+    pub labels: Option<BTreeMap<String, Option<String>>>,
+    #[serde(rename = "StopSignal")]
+    pub stop_signal: Option<String>,
+    #[serde(rename = "ArgsEscaped")]
+    pub args_escaped: Option<bool>,
+    #[serde(rename = "Healthcheck")]
+    pub healthcheck: Option<Healthcheck>,
+    #[serde(rename = "OnBuild")]
+    pub on_build: Option<Vec<String>>,
+    #[serde(rename = "Shell")]
+    pub shell: Option<Vec<String>>,
+}
+
+/// Go's `struct{}`: any object (its members are ignored) or null.
+#[derive(Clone, Debug, Default)]
+pub struct EmptyObject;
+
+impl<'de> Deserialize<'de> for EmptyObject {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = Option::<serde_json::Map<String, serde_json::Value>>::deserialize(d)?;
+        let _ = v;
+        Ok(EmptyObject)
+    }
+}
+
+/// Docker's `HealthcheckConfig`; durations are nanoseconds.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Healthcheck {
+    #[serde(rename = "Test")]
+    pub test: Option<Vec<String>>,
+    #[serde(rename = "Interval")]
+    pub interval: Option<i64>,
+    #[serde(rename = "Timeout")]
+    pub timeout: Option<i64>,
+    #[serde(rename = "StartPeriod")]
+    pub start_period: Option<i64>,
+    #[serde(rename = "StartInterval")]
+    pub start_interval: Option<i64>,
+    #[serde(rename = "Retries")]
+    pub retries: Option<i64>,
+}
+
+/// Standard base64 with padding, as Go's `[]byte` fields are encoded.
+pub fn base64_decode(s: &str) -> Option<Vec<u8>> {
+    let val = |c: u8| -> Option<u32> {
+        Some(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        } as u32)
+    };
+    let bytes: Vec<u8> = s.bytes().filter(|&c| c != b'\r' && c != b'\n').collect();
+    if !bytes.len().is_multiple_of(4) {
+        return None;
+    }
+    let mut out = Vec::with_capacity(bytes.len() / 4 * 3);
+    for (i, chunk) in bytes.chunks(4).enumerate() {
+        let last = i + 1 == bytes.len() / 4;
+        let pad = chunk.iter().rev().take_while(|&&c| c == b'=').count();
+        if pad > 2 || (pad > 0 && !last) {
+            return None;
+        }
+        let mut n = 0u32;
+        for &c in &chunk[..4 - pad] {
+            n = (n << 6) | val(c)?;
+        }
+        n <<= 6 * pad as u32;
+        let b = n.to_be_bytes();
+        out.extend_from_slice(&b[1..4 - pad]);
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn media_type_validation_follows_containerd() {
+        assert_eq!(
+            validate_media_type(br#"{"manifests":null}"#, OCI_MANIFEST),
+            Err(DocError::ExpectedManifest(String::new()))
+        );
+        assert_eq!(
+            validate_media_type(
+                br#"{"mediaType":"application/vnd.oci.image.manifest.v1+json"}"#,
+                OCI_INDEX
+            ),
+            Err(DocError::ExpectedIndex(OCI_MANIFEST.into()))
+        );
+        assert_eq!(
+            validate_media_type(br#"{"fsLayers":[{}]}"#, OCI_MANIFEST),
+            Err(DocError::Schema1)
+        );
+        assert!(validate_media_type(b"{", OCI_MANIFEST).is_err());
+        assert!(validate_media_type(br#"{"layers":[]}"#, OCI_MANIFEST).is_ok());
+    }
+
+    #[test]
+    fn children_of_manifest_and_index() {
+        let m = br#"{"config":{"mediaType":"c","digest":"sha256:1","size":2},"layers":[{"size":3},{"size":4}]}"#;
+        let c = children(m, OCI_MANIFEST).unwrap_or_default();
+        assert_eq!(c.iter().map(|d| d.size).collect::<Vec<_>>(), vec![2, 3, 4]);
+        let i = br#"{"manifests":[{"size":5,"platform":{"os":"linux","architecture":"amd64"}}]}"#;
+        assert_eq!(children(i, OCI_INDEX).map(|c| c.len()), Ok(1));
+        assert_eq!(
+            children(b"not json", "application/octet-stream").map(|c| c.len()),
+            Ok(0)
+        );
+        assert!(children(br#"{"layers":"x"}"#, OCI_MANIFEST).is_err());
+    }
+
+    #[test]
+    fn base64_like_go() {
+        assert_eq!(base64_decode("aGk="), Some(b"hi".to_vec()));
+        assert_eq!(base64_decode("aGlq"), Some(b"hij".to_vec()));
+        assert_eq!(base64_decode(""), Some(vec![]));
+        assert_eq!(base64_decode("aGk"), None);
+        assert_eq!(base64_decode("a=Gk"), None);
+    }
+}

@@ -1,0 +1,239 @@
+//! `docker image inspect` for the containerd image store, computed from disk.
+//!
+//! The pipeline follows dockerd 28.5 (`daemon/containerd/image_inspect.go`):
+//!
+//! 1. resolve the reference to one image record ([`resolve`]);
+//! 2. every record with the same target gives RepoTags, RepoDigests and LastTagTime;
+//! 3. `Size` = containerd's `LimitManifests(ChildrenHandler, platform, 1)` dispatched over
+//!    the target, adding each visited descriptor's declared size ([`size`]);
+//! 4. the best available manifest supplies Config, Os, Architecture, RootFS
+//!    (`multiPlatformSummary`, [`summary`]);
+//! 5. the response is shaped as the daemon serializes it ([`response`]).
+
+pub mod gojson;
+mod resolve;
+pub mod response;
+mod size;
+mod summary;
+
+use crate::bolt::Tx;
+use crate::containerd::records::{self, Image};
+use crate::containerd::root::{BlobError, Root};
+use crate::digest::Digest;
+use crate::image::document::{self, Descriptor, DocError};
+use crate::image::platform::{Matcher, Platform};
+use gojson::J;
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+/// How deep image indexes may nest before we call it a cycle. containerd has no limit (a
+/// self-referencing index makes it loop); real images nest one or two levels.
+pub const MAX_GRAPH_DEPTH: usize = 32;
+
+/// The Docker API version the output follows (1.51 is docker 28.5's default).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ApiVersion(pub u32);
+
+impl ApiVersion {
+    pub const DEFAULT: ApiVersion = ApiVersion(51);
+    pub const MIN: ApiVersion = ApiVersion(24);
+
+    /// Parses `1.NN`.
+    pub fn parse(s: &str) -> Result<ApiVersion, String> {
+        let minor = s
+            .strip_prefix("1.")
+            .and_then(|m| m.parse::<u32>().ok())
+            .ok_or_else(|| format!("invalid API version {s:?}: expected 1.NN"))?;
+        let v = ApiVersion(minor);
+        if v < ApiVersion::MIN {
+            return Err(format!(
+                "client version {s} is too old. Minimum supported API version is 1.{}, please upgrade your client to a newer version",
+                ApiVersion::MIN.0
+            ));
+        }
+        if v > ApiVersion::DEFAULT {
+            return Err(format!(
+                "client version {s} is too new. Maximum supported API version is 1.{}",
+                ApiVersion::DEFAULT.0
+            ));
+        }
+        Ok(v)
+    }
+}
+
+/// What the caller chose.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub api: ApiVersion,
+    /// `--platform`: only this platform, and the error when the image lacks it.
+    pub platform: Option<Platform>,
+    /// The platform of the node whose disk this is (dockerd's `platforms.Default()`).
+    pub host: Platform,
+    /// The snapshotter dockerd was configured with (`GraphDriver.Name`).
+    pub snapshotter: String,
+}
+
+/// Why one reference could not be inspected: the daemon's message, without its
+/// "Error response from daemon: " prefix.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct InspectError(pub String);
+
+/// Failure reading one descriptor's blob: containerd's NotFound, or anything else.
+#[derive(Clone, Debug)]
+pub(crate) enum ReadError {
+    NotFound,
+    Other(String),
+}
+
+impl From<BlobError> for ReadError {
+    fn from(e: BlobError) -> Self {
+        if e.is_not_found() {
+            ReadError::NotFound
+        } else {
+            ReadError::Other(e.to_string())
+        }
+    }
+}
+
+impl From<DocError> for ReadError {
+    fn from(e: DocError) -> Self {
+        ReadError::Other(e.to_string())
+    }
+}
+
+/// Every image record of a namespace in name order, and their positions by target digest.
+type ImageIndex = (Vec<Image>, HashMap<String, Vec<usize>>);
+
+/// Inspects images of one namespace; caches what several references share.
+pub struct Inspector<'r> {
+    root: &'r Root,
+    tx: Tx<'r>,
+    namespace: String,
+    options: Options,
+    /// Every image record of the namespace, read once, with an index by target digest.
+    images: OnceLock<ImageIndex>,
+    /// A pool capped at three workers, as dockerd's semaphore of 3.
+    pool: Option<rayon::ThreadPool>,
+    /// Problems met that did not stop the answer (dockerd would log them).
+    pub warnings: std::sync::Mutex<Vec<String>>,
+}
+
+impl<'r> Inspector<'r> {
+    pub fn new(root: &'r Root, tx: Tx<'r>, namespace: &str, options: Options) -> Self {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(3).build().ok();
+        Inspector {
+            root,
+            tx,
+            namespace: namespace.to_string(),
+            options,
+            images: OnceLock::new(),
+            pool,
+            warnings: std::sync::Mutex::new(Vec::new()),
+        }
+    }
+
+    fn warn(&self, message: String) {
+        if let Ok(mut w) = self.warnings.lock() {
+            w.push(message);
+        }
+    }
+
+    /// All image records of the namespace, in name order, and the index by target digest.
+    fn all_images(&self) -> &ImageIndex {
+        self.images.get_or_init(|| {
+            let mut damage = Vec::new();
+            let images = match self.tx.bucket_at(&[b"v1".as_slice(), self.namespace.as_bytes()]) {
+                Ok(Some(ns)) => records::images_in(&self.namespace, &ns, &mut damage),
+                Ok(None) => Vec::new(),
+                Err(e) => {
+                    damage.push(e.to_string());
+                    Vec::new()
+                }
+            };
+            for d in damage {
+                self.warn(d);
+            }
+            let mut by_target: HashMap<String, Vec<usize>> = HashMap::new();
+            for (i, img) in images.iter().enumerate() {
+                by_target.entry(img.target.digest.clone()).or_default().push(i);
+            }
+            (images, by_target)
+        })
+    }
+
+    /// The image records whose target is `digest`, in name order.
+    fn with_target(&self, digest: &str) -> Vec<&Image> {
+        let (images, index) = self.all_images();
+        index
+            .get(digest)
+            .map(|ix| ix.iter().filter_map(|&i| images.get(i)).collect())
+            .unwrap_or_default()
+    }
+
+    /// Reads the blob a descriptor names, as containerd's `content.ReadBlob` does: embedded
+    /// `data` when its length and digest match, else the namespace's content store.
+    fn read_blob(&self, desc: &Descriptor) -> Result<Vec<u8>, ReadError> {
+        if let Some(data) = desc.data.as_deref().and_then(document::base64_decode)
+            && data.len() as i64 == desc.size
+            && Digest::sha256_of(&data).to_string() == desc.digest
+        {
+            return Ok(data);
+        }
+        Ok(self.root.read_blob(&self.tx, &self.namespace, &desc.digest)?)
+    }
+
+    /// containerd's `images.Children` for `desc` (reads only manifests and indexes).
+    fn children(&self, desc: &Descriptor) -> Result<Vec<Descriptor>, ReadError> {
+        if !document::is_manifest_type(&desc.media_type) && !document::is_index_type(&desc.media_type) {
+            return Ok(Vec::new());
+        }
+        let blob = self.read_blob(desc)?;
+        document::children(&blob, &desc.media_type).map_err(|e| match e {
+            DocError::Json(_) => ReadError::Other(e.to_string()),
+            other => ReadError::Other(format!("children: invalid desc {}: {other}", desc.digest)),
+        })
+    }
+
+    /// The platform matcher dockerd uses: `OnlyStrict(--platform)`, or every platform with
+    /// the host's preferred.
+    fn matcher(&self) -> Matcher {
+        match &self.options.platform {
+            Some(p) => Matcher::strict(p),
+            None => Matcher::all_preferring(&self.options.host),
+        }
+    }
+
+    /// `docker image inspect REF`, as the daemon's JSON body (compact, HTML-escaped).
+    pub fn inspect(&self, reference: &str) -> Result<J, InspectError> {
+        let image = resolve::resolve(self, reference)?;
+        let matcher = self.matcher();
+        let target = descriptor_of(&image);
+        let size = match &self.pool {
+            Some(pool) => pool.install(|| size::size(self, &target, &matcher)),
+            None => size::size(self, &target, &matcher),
+        }
+        .map_err(InspectError)?;
+        let best = summary::best(self, &target, &matcher).map_err(InspectError)?;
+        if best.is_none()
+            && let Some(p) = &self.options.platform
+        {
+            return Err(InspectError(format!(
+                "image with reference {reference} was found but does not provide the specified platform ({})",
+                p.format()
+            )));
+        }
+        Ok(response::build(self, &image, size, best.as_ref()))
+    }
+}
+
+/// An image record's target as a descriptor.
+fn descriptor_of(image: &Image) -> Descriptor {
+    Descriptor {
+        media_type: image.target.media_type.clone(),
+        digest: image.target.digest.clone(),
+        size: image.target.size,
+        annotations: (!image.target.annotations.is_empty()).then(|| image.target.annotations.clone()),
+        ..Descriptor::default()
+    }
+}

@@ -1,0 +1,86 @@
+//! Which image record a reference names (dockerd's `resolveImage`).
+//!
+//! * a 64-hex ID or a digest: the first record (name order) whose target is that digest; with
+//!   a name as well (`alpine@sha256:...`), the first whose repository equals the name's;
+//! * a name: exact record `name[:latest]`;
+//! * otherwise a short ID (4 to 64 hex, optional `sha256:`): records named exactly like the
+//!   reference or whose target digest starts with it; several different targets are
+//!   ambiguous.
+
+use super::{InspectError, Inspector};
+use crate::containerd::records::{self, Image};
+use crate::image::reference::{self, AnyRef};
+
+fn not_found(what: &str) -> InspectError {
+    InspectError(format!("No such image: {what}"))
+}
+
+pub(super) fn resolve(ins: &Inspector<'_>, input: &str) -> Result<Image, InspectError> {
+    let parsed = reference::parse_any(input).map_err(|e| InspectError(e.to_string()))?;
+    let named = match parsed {
+        AnyRef::Digest(digest) => {
+            return ins
+                .with_target(&digest)
+                .first()
+                .map(|i| (*i).clone())
+                .ok_or_else(|| not_found(&digest));
+        }
+        AnyRef::Named(n) => n,
+    };
+    if let Some(digest) = &named.digest {
+        let candidates = ins.with_target(digest);
+        if candidates.is_empty() {
+            return Err(not_found(&named.familiar()));
+        }
+        let want = named.name();
+        return candidates
+            .into_iter()
+            .find(|img| reference::parse_normalized_named(&img.name).is_ok_and(|n| n.name() == want))
+            .cloned()
+            .ok_or_else(|| not_found(&named.familiar()));
+    }
+    let tagged = named.tag_name_only();
+    let full = tagged.to_string();
+    let mut damage = Vec::new();
+    match records::image_named(&ins.tx, &ins.namespace, &full, &mut damage) {
+        Ok(Some(img)) => return Ok(img),
+        Ok(None) => {}
+        Err(e) => return Err(InspectError(e.to_string())),
+    }
+    let Some(prefix) = truncated_id(input) else {
+        return Err(not_found(&tagged.familiar()));
+    };
+    let (images, _) = ins.all_images();
+    let hits: Vec<&Image> = images
+        .iter()
+        .filter(|img| {
+            img.name == full
+                || img.target.digest.strip_prefix("sha256:").is_some_and(|hex| {
+                    hex.len() == 64 && hex.starts_with(prefix) && hex.bytes().all(|b| b.is_ascii_hexdigit())
+                })
+        })
+        .collect();
+    match hits.as_slice() {
+        [] => Err(not_found(&tagged.familiar())),
+        [only] => Ok((*only).clone()),
+        many => {
+            if let Some(exact) = many.iter().find(|img| img.name == full) {
+                return Ok((*exact).clone());
+            }
+            let first = &many[0].target.digest;
+            if many.iter().all(|img| &img.target.digest == first) {
+                Ok(many[0].clone())
+            } else {
+                Err(InspectError("ambiguous reference".into()))
+            }
+        }
+    }
+}
+
+/// dockerd's `checkTruncatedID`: 4 to 64 lowercase hex characters after an optional
+/// `sha256:`.
+fn truncated_id(input: &str) -> Option<&str> {
+    let id = input.strip_prefix("sha256:").unwrap_or(input);
+    let ok = (4..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    ok.then_some(id)
+}

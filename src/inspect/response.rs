@@ -1,0 +1,410 @@
+//! The inspect response as dockerd 28.5 serializes it.
+//!
+//! Key order: `Id, RepoTags, RepoDigests, Parent, Comment, Created?, DockerVersion, Author,
+//! Architecture, Variant?, Os, OsVersion?, Size, VirtualSize (API < 1.44), GraphDriver,
+//! RootFS, Metadata, Descriptor (API >= 1.48), Config`. `Config` went through a generic map in
+//! the daemon, so its keys are sorted, it always carries the API version's legacy keys, and
+//! numbers are plain integers.
+
+use super::gojson::J;
+use super::summary::Best;
+use super::{ApiVersion, Inspector};
+use crate::containerd::gotime::GoTime;
+use crate::containerd::records::Image;
+use crate::image::document::{ContainerConfig, Descriptor};
+use crate::image::reference;
+use std::collections::BTreeMap;
+
+const PARENT_LABEL: &str = "org.mobyproject.image.parent";
+const DANGLING_PREFIX: &str = "moby-dangling@";
+
+pub(super) fn build(ins: &Inspector<'_>, image: &Image, size: i64, best: Option<&Best>) -> J {
+    let api = ins.options.api;
+    let tagged = ins.with_target(&image.target.digest);
+    let (repo_tags, repo_digests) = repo_tags_and_digests(&tagged);
+    let last_tag = tagged.iter().filter_map(|i| i.updated.as_ref()).fold(
+        GoTime {
+            unix: 0,
+            nanos: 0,
+            offset: 0,
+        },
+        |acc, t| {
+            if (t.unix, t.nanos) > (acc.unix, acc.nanos) {
+                *t
+            } else {
+                acc
+            }
+        },
+    );
+    let parent = tagged
+        .iter()
+        .find_map(|i| i.labels.get(PARENT_LABEL))
+        .cloned()
+        .unwrap_or_default();
+    let config = best.map(|b| &b.config);
+    let text = |v: Option<&String>| J::str(v.cloned().unwrap_or_default());
+
+    let mut o: Vec<(String, J)> = Vec::new();
+    let mut put = |k: &str, v: J| o.push((k.to_string(), v));
+    let platform_requested = ins.options.platform.is_some();
+    let id_target = match (platform_requested, best) {
+        (true, Some(b)) => b.target.clone(),
+        _ => super::descriptor_of(image),
+    };
+    put("Id", J::str(id_target.digest.clone()));
+    put("RepoTags", J::Arr(repo_tags.into_iter().map(J::Str).collect()));
+    put("RepoDigests", J::Arr(repo_digests.into_iter().map(J::Str).collect()));
+    put("Parent", J::str(parent));
+    let comment = config
+        .and_then(|c| c.history.as_ref())
+        .and_then(|h| h.last())
+        .and_then(|h| h.comment.clone());
+    put("Comment", J::str(comment.unwrap_or_default()));
+    let created = config
+        .and_then(|c| c.created.as_deref())
+        .and_then(parse_rfc3339)
+        .map(|t| t.rfc3339_nano());
+    match created {
+        Some(c) => put("Created", J::str(c)),
+        None if api < ApiVersion(44) => put("Created", J::str("0001-01-01T00:00:00Z")),
+        None => {}
+    }
+    put("DockerVersion", J::str(""));
+    put("Author", text(config.and_then(|c| c.author.as_ref())));
+    put("Architecture", text(config.and_then(|c| c.architecture.as_ref())));
+    if let Some(v) = config.and_then(|c| c.variant.as_ref()).filter(|v| !v.is_empty()) {
+        put("Variant", J::str(v.clone()));
+    }
+    put("Os", text(config.and_then(|c| c.os.as_ref())));
+    if let Some(v) = config.and_then(|c| c.os_version.as_ref()).filter(|v| !v.is_empty()) {
+        put("OsVersion", J::str(v.clone()));
+    }
+    put("Size", J::Int(size));
+    if api < ApiVersion(44) {
+        put("VirtualSize", J::Int(size));
+    }
+    put(
+        "GraphDriver",
+        J::Obj(vec![
+            ("Data".into(), J::Null),
+            ("Name".into(), J::str(ins.options.snapshotter.clone())),
+        ]),
+    );
+    let mut rootfs = Vec::new();
+    if let Some(r) = config.and_then(|c| c.rootfs.as_ref()) {
+        if let Some(t) = r.kind.as_ref().filter(|t| !t.is_empty()) {
+            rootfs.push(("Type".to_string(), J::str(t.clone())));
+        }
+        if let Some(ids) = r.diff_ids.as_ref().filter(|d| !d.is_empty()) {
+            rootfs.push(("Layers".to_string(), J::strings(Some(ids))));
+        }
+    }
+    put("RootFS", J::Obj(rootfs));
+    put(
+        "Metadata",
+        J::Obj(vec![("LastTagTime".into(), J::str(last_tag.rfc3339_nano()))]),
+    );
+    if api >= ApiVersion(48) {
+        put("Descriptor", descriptor_json(&id_target));
+    }
+    put("Config", config_json(config.and_then(|c| c.config.as_ref()), api));
+    J::Obj(o)
+}
+
+/// RepoTags and RepoDigests from every record with the same target, in name order.
+fn repo_tags_and_digests(tagged: &[&Image]) -> (Vec<String>, Vec<String>) {
+    let mut tags: Vec<String> = Vec::new();
+    let mut digests: Vec<String> = Vec::new();
+    let push = |v: &mut Vec<String>, s: String| {
+        if !v.contains(&s) {
+            v.push(s);
+        }
+    };
+    for img in tagged {
+        if img.name == format!("{DANGLING_PREFIX}{}", img.target.digest) {
+            continue;
+        }
+        match reference::parse(&img.name) {
+            Err(_) => push(&mut tags, img.name.clone()),
+            Ok(named) => {
+                push(&mut tags, named.familiar());
+                if named.digest.is_some() {
+                    push(&mut digests, named.familiar());
+                } else {
+                    let digested = reference::Named {
+                        tag: None,
+                        digest: Some(img.target.digest.clone()),
+                        ..named
+                    };
+                    push(&mut digests, digested.familiar());
+                }
+            }
+        }
+    }
+    (tags, digests)
+}
+
+/// An `ocispec.Descriptor` in Go's field order, empty fields omitted.
+pub(super) fn descriptor_json(d: &Descriptor) -> J {
+    let mut o = vec![
+        ("mediaType".to_string(), J::str(d.media_type.clone())),
+        ("digest".to_string(), J::str(d.digest.clone())),
+        ("size".to_string(), J::Int(d.size)),
+    ];
+    if let Some(urls) = d.urls.as_ref().filter(|u| !u.is_empty()) {
+        o.push(("urls".into(), J::strings(Some(urls))));
+    }
+    if let Some(a) = d.annotations.as_ref().filter(|a| !a.is_empty()) {
+        o.push(("annotations".into(), J::string_map(a)));
+    }
+    if let Some(data) = d.data.as_ref().filter(|d| !d.is_empty()) {
+        o.push(("data".into(), J::str(data.clone())));
+    }
+    if let Some(p) = &d.platform {
+        let mut po = vec![
+            ("architecture".to_string(), J::str(p.architecture.clone())),
+            ("os".to_string(), J::str(p.os.clone())),
+        ];
+        if !p.os_version.is_empty() {
+            po.push(("os.version".into(), J::str(p.os_version.clone())));
+        }
+        if let Some(f) = p.os_features.as_ref().filter(|f| !f.is_empty()) {
+            po.push(("os.features".into(), J::strings(Some(f))));
+        }
+        if !p.variant.is_empty() {
+            po.push(("variant".into(), J::str(p.variant.clone())));
+        }
+        o.push(("platform".into(), J::Obj(po)));
+    }
+    if !d.artifact_type.is_empty() {
+        o.push(("artifactType".into(), J::str(d.artifact_type.clone())));
+    }
+    J::Obj(o)
+}
+
+fn non_empty(v: &Option<Vec<String>>) -> Option<&Vec<String>> {
+    v.as_ref().filter(|v| !v.is_empty())
+}
+
+/// `DockerOCIImageConfig` members that are set, in struct order (what `{{json .Config}}`
+/// prints); [`config_json`] sorts them and adds the legacy keys.
+pub fn config_members(c: &ContainerConfig) -> Vec<(String, J)> {
+    let mut o: Vec<(String, J)> = Vec::new();
+    let set = |m: &Option<BTreeMap<String, crate::image::document::EmptyObject>>| {
+        m.as_ref()
+            .filter(|m| !m.is_empty())
+            .map(|m| J::Obj(m.keys().map(|k| (k.clone(), J::Obj(vec![]))).collect()))
+    };
+    if let Some(u) = c.user.as_ref().filter(|s| !s.is_empty()) {
+        o.push(("User".into(), J::str(u.clone())));
+    }
+    if let Some(p) = set(&c.exposed_ports) {
+        o.push(("ExposedPorts".into(), p));
+    }
+    if let Some(v) = non_empty(&c.env) {
+        o.push(("Env".into(), J::strings(Some(v))));
+    }
+    if let Some(v) = non_empty(&c.entrypoint) {
+        o.push(("Entrypoint".into(), J::strings(Some(v))));
+    }
+    if let Some(v) = non_empty(&c.cmd) {
+        o.push(("Cmd".into(), J::strings(Some(v))));
+    }
+    if let Some(v) = set(&c.volumes) {
+        o.push(("Volumes".into(), v));
+    }
+    if let Some(w) = c.working_dir.as_ref().filter(|s| !s.is_empty()) {
+        o.push(("WorkingDir".into(), J::str(w.clone())));
+    }
+    if let Some(l) = c.labels.as_ref().filter(|l| !l.is_empty()) {
+        let m = l
+            .iter()
+            .map(|(k, v)| (k.clone(), J::str(v.clone().unwrap_or_default())))
+            .collect();
+        o.push(("Labels".into(), J::Obj(m)));
+    }
+    if let Some(s) = c.stop_signal.as_ref().filter(|s| !s.is_empty()) {
+        o.push(("StopSignal".into(), J::str(s.clone())));
+    }
+    if c.args_escaped == Some(true) {
+        o.push(("ArgsEscaped".into(), J::Bool(true)));
+    }
+    if let Some(h) = &c.healthcheck {
+        let mut hc = Vec::new();
+        if let Some(t) = non_empty(&h.test) {
+            hc.push(("Test".to_string(), J::strings(Some(t))));
+        }
+        for (k, v) in [
+            ("Interval", h.interval),
+            ("Timeout", h.timeout),
+            ("StartPeriod", h.start_period),
+            ("StartInterval", h.start_interval),
+            ("Retries", h.retries),
+        ] {
+            if let Some(v) = v.filter(|v| *v != 0) {
+                hc.push((k.to_string(), J::Int(v)));
+            }
+        }
+        o.push(("Healthcheck".into(), J::Obj(hc)));
+    }
+    if let Some(v) = non_empty(&c.on_build) {
+        o.push(("OnBuild".into(), J::strings(Some(v))));
+    }
+    if let Some(v) = non_empty(&c.shell) {
+        o.push(("Shell".into(), J::strings(Some(v))));
+    }
+    o
+}
+
+/// The `Config` object as dockerd 28.3+ sends it: set members plus the API's always-present
+/// keys, all sorted (recursively, as Go sorts map keys).
+fn config_json(c: Option<&ContainerConfig>, api: ApiVersion) -> J {
+    let mut m: BTreeMap<String, J> = c.map(config_members).unwrap_or_default().into_iter().collect();
+    let mut defaults: Vec<(&str, J)> = vec![
+        ("Cmd", J::Null),
+        ("Entrypoint", J::Null),
+        ("Env", J::Null),
+        ("Labels", J::Null),
+        ("OnBuild", J::Null),
+        ("User", J::str("")),
+        ("Volumes", J::Null),
+        ("WorkingDir", J::str("")),
+    ];
+    if api < ApiVersion(50) {
+        for k in [
+            "AttachStderr",
+            "AttachStdin",
+            "AttachStdout",
+            "OpenStdin",
+            "StdinOnce",
+            "Tty",
+        ] {
+            defaults.push((k, J::Bool(false)));
+        }
+        for k in ["Domainname", "Hostname", "Image"] {
+            defaults.push((k, J::str("")));
+        }
+    }
+    for (k, v) in defaults {
+        m.entry(k.to_string()).or_insert(v);
+    }
+    sort_objects(J::Obj(m.into_iter().collect()))
+}
+
+fn sort_objects(v: J) -> J {
+    match v {
+        J::Obj(members) => {
+            let sorted: BTreeMap<String, J> = members.into_iter().map(|(k, v)| (k, sort_objects(v))).collect();
+            J::Obj(sorted.into_iter().collect())
+        }
+        J::Arr(items) => J::Arr(items.into_iter().map(sort_objects).collect()),
+        other => other,
+    }
+}
+
+/// Go's `time.Parse(time.RFC3339, s)`: `YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)`.
+pub fn parse_rfc3339(s: &str) -> Option<GoTime> {
+    let b = s.as_bytes();
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let part = b.get(r)?;
+        if !part.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        std::str::from_utf8(part).ok()?.parse().ok()
+    };
+    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (hour, min, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) || hour > 23 || min > 59 || sec > 59 {
+        return None;
+    }
+    let mut i = 19;
+    let mut nanos: u32 = 0;
+    if b.get(i) == Some(&b'.') {
+        let start = i + 1;
+        let mut end = start;
+        while end < b.len() && b[end].is_ascii_digit() {
+            end += 1;
+        }
+        if end == start {
+            return None;
+        }
+        let digits = &s[start..end];
+        let padded: String = digits.chars().chain(std::iter::repeat('0')).take(9).collect();
+        nanos = padded.parse().ok()?;
+        i = end;
+    }
+    let offset = match b.get(i)? {
+        b'Z' if i + 1 == b.len() => 0,
+        c @ (b'+' | b'-') if i + 6 == b.len() && b[i + 3] == b':' => {
+            let (h, m) = (num(i + 1..i + 3)?, num(i + 4..i + 6)?);
+            if h > 23 || m > 59 {
+                return None;
+            }
+            let off = (h * 3600 + m * 60) as i32;
+            if *c == b'-' { -off } else { off }
+        }
+        _ => return None,
+    };
+    let days = days_from_civil(year, month, day);
+    let local = days * 86_400 + hour * 3600 + min * 60 + sec;
+    Some(GoTime {
+        unix: local - i64::from(offset),
+        nanos,
+        offset,
+    })
+}
+
+fn days_in_month(y: i64, m: i64) -> i64 {
+    match m {
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date.
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_round_trips_like_go() {
+        for (input, output) in [
+            (
+                "2024-05-06T07:08:09.123456789+05:30",
+                "2024-05-06T07:08:09.123456789+05:30",
+            ),
+            ("2024-03-01T12:34:56.100Z", "2024-03-01T12:34:56.1Z"),
+            ("2024-03-01T12:34:56+00:00", "2024-03-01T12:34:56Z"),
+            ("1970-01-01T00:00:00Z", "1970-01-01T00:00:00Z"),
+        ] {
+            assert_eq!(
+                parse_rfc3339(input).map(|t| t.rfc3339_nano()),
+                Some(output.to_string()),
+                "{input}"
+            );
+        }
+        for bad in [
+            "2024-02-30T00:00:00Z",
+            "2024-03-01 12:34:56Z",
+            "2024-03-01T12:34:56",
+            "x",
+        ] {
+            assert!(parse_rfc3339(bad).is_none(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,72 @@
+//! `Size`: containerd's `Dispatch(LimitManifests(ChildrenHandler, platform, 1))` over the
+//! image target, adding every visited descriptor's declared size.
+//!
+//! NotFound while reading a manifest or index is swallowed (its size still counts); any other
+//! error fails the whole inspect, as in dockerd. For an index, children are stably sorted by
+//! platform preference (entries without a platform last) and only the first is followed; the
+//! others are not even looked at. Siblings (a manifest's config and layers) are visited on
+//! the rayon pool the caller installed (three workers, as dockerd's semaphore of 3).
+
+use super::{Inspector, MAX_GRAPH_DEPTH, ReadError};
+use crate::image::document::{DOCKER_MANIFEST_LIST, Descriptor, OCI_INDEX};
+use crate::image::platform::Matcher;
+use rayon::prelude::*;
+
+pub(super) fn size(ins: &Inspector<'_>, desc: &Descriptor, matcher: &Matcher) -> Result<i64, String> {
+    visit(ins, desc, matcher, 0)
+}
+
+fn visit(ins: &Inspector<'_>, desc: &Descriptor, matcher: &Matcher, depth: usize) -> Result<i64, String> {
+    if depth > MAX_GRAPH_DEPTH {
+        return Err(format!(
+            "{}: image graph nested deeper than {MAX_GRAPH_DEPTH} levels (a cycle?)",
+            desc.digest
+        ));
+    }
+    let children = match limit(ins.children(desc), desc, matcher) {
+        Ok(c) => c,
+        Err(ReadError::NotFound) => Vec::new(),
+        Err(ReadError::Other(e)) => return Err(e),
+    };
+    let below: i64 = children
+        .par_iter()
+        .map(|c| visit(ins, c, matcher, depth + 1))
+        .try_reduce(|| 0, |a, b| Ok(a.saturating_add(b)))?;
+    Ok(desc.size.saturating_add(below))
+}
+
+/// containerd's `LimitManifests(..., 1)`: only for the two index media types.
+fn limit(
+    children: Result<Vec<Descriptor>, ReadError>,
+    desc: &Descriptor,
+    matcher: &Matcher,
+) -> Result<Vec<Descriptor>, ReadError> {
+    let mut children = children?;
+    if desc.media_type != OCI_INDEX && desc.media_type != DOCKER_MANIFEST_LIST {
+        return Ok(children);
+    }
+    sort_by_preference(&mut children, matcher);
+    if children.is_empty() {
+        return Err(ReadError::NotFound);
+    }
+    children.truncate(1);
+    Ok(children)
+}
+
+/// Stable sort: entries with a platform first, in the matcher's preference order.
+pub(super) fn sort_by_preference(children: &mut [Descriptor], matcher: &Matcher) {
+    children.sort_by(|a, b| match (&a.platform, &b.platform) {
+        (None, None) => std::cmp::Ordering::Equal,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (Some(pa), Some(pb)) => {
+            if matcher.less(pa, pb) {
+                std::cmp::Ordering::Less
+            } else if matcher.less(pb, pa) {
+                std::cmp::Ordering::Greater
+            } else {
+                std::cmp::Ordering::Equal
+            }
+        }
+    });
+}

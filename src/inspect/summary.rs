@@ -1,0 +1,151 @@
+//! Which manifest supplies Config, Os and Architecture: dockerd's `multiPlatformSummary`.
+//!
+//! Every manifest reachable from the target is visited depth-first in index order (indexes
+//! nested in indexes too). A manifest can become `Best` when its content is available in the
+//! namespace (manifest, config and layers recorded), it is not a pseudo-image (an attestation
+//! or an `unknown/unknown` entry, or one without any layer media type), its config reads and
+//! decodes, and its platform matches; among those the most preferred platform wins, ties
+//! keeping the first.
+
+use super::{Inspector, MAX_GRAPH_DEPTH, ReadError};
+use crate::containerd::records;
+use crate::image::document::{self, Descriptor, ImageConfig, Manifest};
+use crate::image::platform::{Matcher, Platform};
+
+/// The chosen manifest, its decoded config and the platform it was ranked by.
+pub struct Best {
+    pub target: Descriptor,
+    pub config: ImageConfig,
+    pub platform: Platform,
+}
+
+pub(super) fn best(ins: &Inspector<'_>, target: &Descriptor, matcher: &Matcher) -> Result<Option<Best>, String> {
+    let mut best = None;
+    if document::is_manifest_type(&target.media_type) {
+        consider(ins, target, matcher, &mut best);
+    } else if document::is_index_type(&target.media_type) {
+        walk(ins, target, matcher, &mut best, 0)?;
+    } else {
+        ins.warn(format!(
+            "{}: unexpected image target (neither a manifest nor index)",
+            target.digest
+        ));
+    }
+    Ok(best)
+}
+
+/// containerd's `images.Walk` over the index: each descriptor, then its children.
+fn walk(
+    ins: &Inspector<'_>,
+    desc: &Descriptor,
+    matcher: &Matcher,
+    best: &mut Option<Best>,
+    depth: usize,
+) -> Result<(), String> {
+    if depth > MAX_GRAPH_DEPTH {
+        return Err(format!(
+            "{}: image graph nested deeper than {MAX_GRAPH_DEPTH} levels (a cycle?)",
+            desc.digest
+        ));
+    }
+    if document::is_manifest_type(&desc.media_type) {
+        consider(ins, desc, matcher, best);
+    }
+    let children = match ins.children(desc) {
+        Ok(c) => c,
+        Err(ReadError::NotFound) => return Ok(()),
+        Err(ReadError::Other(e)) => return Err(e),
+    };
+    for child in &children {
+        walk(ins, child, matcher, best, depth + 1)?;
+    }
+    Ok(())
+}
+
+/// Reads and decodes a manifest (`readJSON` into `ocispec.Manifest`).
+fn manifest(ins: &Inspector<'_>, desc: &Descriptor, validate: bool) -> Result<Manifest, ReadError> {
+    let blob = ins.read_blob(desc)?;
+    if validate {
+        document::validate_media_type(&blob, &desc.media_type)?;
+    }
+    Ok(document::decode::<Manifest>(&blob)?)
+}
+
+/// One manifest's turn at becoming `Best`.
+fn consider(ins: &Inspector<'_>, desc: &Descriptor, matcher: &Matcher, best: &mut Option<Best>) {
+    let note = |what: String| ins.warn(format!("{}: {what}", desc.digest));
+    // images.Check: the manifest reads, and its config and layers are recorded.
+    let available = match manifest(ins, desc, true) {
+        Ok(m) => std::iter::once(&m.config)
+            .chain(&m.layers)
+            .all(|d| matches!(records::content_record(&ins.tx, &ins.namespace, &d.digest), Ok(Some(_)))),
+        Err(ReadError::NotFound) => false,
+        Err(ReadError::Other(e)) => return note(format!("checking availability failed: {e}")),
+    };
+    match is_pseudo(ins, desc) {
+        Ok(true) => return,
+        Ok(false) | Err(ReadError::NotFound) => {}
+        Err(ReadError::Other(e)) => return note(format!("pseudo image check failed: {e}")),
+    }
+    if !available {
+        return;
+    }
+    let config = match read_config(ins, desc) {
+        Ok(c) => c,
+        Err(e) => return note(format!("failed to read image config: {e}")),
+    };
+    let platform = match &desc.platform {
+        Some(p) => p.clone(),
+        None if config.os.as_deref().is_some_and(|o| !o.is_empty()) => config.platform(),
+        None => Platform::default(),
+    };
+    if !matcher.matches(&platform) {
+        return;
+    }
+    if best.as_ref().is_none_or(|b| matcher.less(&platform, &b.platform)) {
+        *best = Some(Best {
+            target: desc.clone(),
+            config,
+            platform,
+        });
+    }
+}
+
+/// dockerd's `IsPseudoImage`: attestations and `unknown/unknown` entries, and manifests none
+/// of whose layers is a layer.
+fn is_pseudo(ins: &Inspector<'_>, desc: &Descriptor) -> Result<bool, ReadError> {
+    if desc.annotation("vnd.docker.reference.type").is_some() {
+        return Ok(true);
+    }
+    if let Some(p) = &desc.platform
+        && p.os == "unknown"
+        && p.architecture == "unknown"
+    {
+        return Ok(true);
+    }
+    let m = manifest(ins, desc, false)?;
+    if m.layers.is_empty() {
+        return Ok(false);
+    }
+    Ok(!m.layers.iter().any(|l| document::is_layer_type(&l.media_type)))
+}
+
+/// The manifest's config, decoded as Docker's image config; `created` must be a valid time.
+fn read_config(ins: &Inspector<'_>, desc: &Descriptor) -> Result<ImageConfig, String> {
+    let m = manifest(ins, desc, true).map_err(read_error)?;
+    let blob = ins.read_blob(&m.config).map_err(read_error)?;
+    let config: ImageConfig = document::decode(&blob).map_err(|e| e.to_string())?;
+    if let Some(created) = &config.created
+        && super::response::parse_rfc3339(created).is_none()
+    {
+        return Err(format!("parsing time {created:?} as RFC 3339 failed"));
+    }
+    Ok(config)
+}
+
+fn read_error(e: ReadError) -> String {
+    match e {
+        ReadError::NotFound => "not found".into(),
+        ReadError::Other(e) => e,
+    }
+}

@@ -1,0 +1,85 @@
+//! Every `docker image inspect` case captured from a live dockerd 28.5.2 must come out of
+//! `coldctr inspect` byte for byte, with the same exit code and the daemon's message on
+//! stderr: on the intact fixture (`expected/docker-28.5`) and on the damaged copy after a
+//! real restart of the daemon (`expected/docker-28.5-damaged/observed-after-restart`).
+
+use serde_json::Value;
+use std::path::Path;
+use std::process::Command;
+
+fn run_cases(expected: &str, root: &str) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/expected")
+        .join(expected);
+    let index: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("index.json")).expect("index.json")).expect("index.json parses");
+    let cases = index["inspect"].as_array().expect("inspect cases");
+    assert!(
+        cases.len() >= 200,
+        "expected the full capture, found {} cases",
+        cases.len()
+    );
+    let mut failures = Vec::new();
+    for case in cases {
+        let argv: Vec<&str> = case["argv"]
+            .as_array()
+            .expect("argv")
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        assert_eq!(&argv[..3], ["docker", "image", "inspect"]);
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_coldctr"));
+        cmd.arg("--root")
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(root))
+            .arg("inspect")
+            .args(&argv[3..])
+            .env_remove("DOCKER_API_VERSION")
+            .env_remove("COLDCTR_ROOT");
+        if let Some(env) = case["env"].as_object() {
+            for (k, v) in env {
+                cmd.env(k, v.as_str().unwrap_or_default());
+            }
+        }
+        let out = cmd.output().expect("run coldctr");
+        let want_stdout = std::fs::read(dir.join(case["expected_stdout_file"].as_str().expect("stdout file")))
+            .expect("expected stdout");
+        let want_code = case["expected_exit_code"].as_i64().expect("exit code");
+        let want_err = case["expected_stderr"].as_str().unwrap_or_default();
+        let want_err = want_err.trim().trim_start_matches("Error response from daemon: ");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let mut problems = Vec::new();
+        if out.stdout != want_stdout {
+            problems.push(format!(
+                "stdout differs:\n--- got\n{}\n--- want\n{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&want_stdout)
+            ));
+        }
+        if i64::from(out.status.code().unwrap_or(-1)) != want_code {
+            problems.push(format!("exit code {:?}, want {want_code}", out.status.code()));
+        }
+        if !want_err.is_empty() && !stderr.contains(want_err) {
+            problems.push(format!("stderr {stderr:?} lacks {want_err:?}"));
+        }
+        if !problems.is_empty() {
+            failures.push(format!("{:?} {:?}: {}", &argv[3..], case["env"], problems.join("; ")));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases fail:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n\n")
+    );
+}
+
+#[test]
+fn docker_28_5_every_captured_case() {
+    run_cases("docker-28.5", "docker-28.5");
+}
+
+#[test]
+fn docker_28_5_damaged_after_restart_every_captured_case() {
+    run_cases("docker-28.5-damaged/observed-after-restart", "docker-28.5-damaged");
+}
