@@ -124,9 +124,13 @@ fn repo_tags_and_digests(tagged: &[&Image]) -> (Vec<String>, Vec<String>) {
         if img.name == format!("{DANGLING_PREFIX}{}", img.target.digest) {
             continue;
         }
-        match reference::parse(&img.name) {
-            Err(_) => push(&mut tags, img.name.clone()),
-            Ok(named) => {
+        // `reference.ParseNamed`: only canonical names count as references.
+        match reference::parse_normalized_named(&img.name)
+            .ok()
+            .filter(|n| n.to_string() == img.name)
+        {
+            None => push(&mut tags, img.name.clone()),
+            Some(named) => {
                 push(&mut tags, named.familiar());
                 if named.digest.is_some() {
                     push(&mut digests, named.familiar());
