@@ -1,0 +1,479 @@
+//! The listings: `coldctr images`, `content`, `namespaces`, `leases`, `containers` and
+//! `snapshots` — what `ctr ... ls` shows, read from disk, for every namespace (or `-n`).
+//!
+//! Tables for people (every cell escaped; an empty cell prints as `-`), `--format json` for
+//! machines: one JSON array in containerd's list order (namespace, then key, both in byte
+//! order, as bbolt cursors return them). A damaged record never stops a listing: the records
+//! that can be read are listed, the damage goes to stderr and the exit code is 3.
+
+mod images;
+mod table;
+
+pub use images::{ImagesArgs, images};
+
+use super::context::Global;
+use super::{Failure, Outcome, warn};
+use crate::bolt::{Bucket, MetaChoice, Tx};
+use crate::containerd::records::{self, BackendSnapshot, Damage};
+use crate::containerd::root::{META_DB, Root};
+use crate::digest::Digest;
+use clap::{Args, ValueEnum};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+use std::os::unix::fs::FileTypeExt;
+use std::path::Path;
+use table::Table;
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Aligned columns for people.
+    Table,
+    /// A JSON array, in containerd's list order.
+    Json,
+}
+
+#[derive(Args)]
+pub struct ListArgs {
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// What a listing works with: the open root, one view of meta.db, the namespaces it covers,
+/// and the damage met so far.
+pub(crate) struct Scope<'a> {
+    pub root: &'a Root,
+    pub tx: Tx<'a>,
+    pub namespaces: Vec<(String, Bucket<'a>)>,
+    pub damage: Damage,
+    pub global: &'a Global,
+    backends: Backends,
+}
+
+/// Opens the root, runs `body` over the namespaces the listing covers, then reports the damage.
+fn run(global: &Global, body: impl FnOnce(&mut Scope<'_>) -> Result<(), Failure>) -> Result<Outcome, Failure> {
+    not_a_root_hint(&global.root)?;
+    let root = global.open_root()?;
+    let tx = root.view(global.meta_choice())?;
+    let mut damage = Damage::new();
+    let mut outcome = Outcome::Ok;
+    let namespaces = match &global.namespace {
+        None => records::namespace_buckets(&tx, &mut damage),
+        Some(ns) => match tx.bucket_at(&[b"v1".as_slice(), ns.as_bytes()]) {
+            Ok(Some(b)) => vec![(ns.clone(), b)],
+            Ok(None) => {
+                let all: Vec<String> = records::namespace_buckets(&tx, &mut damage)
+                    .into_iter()
+                    .map(|(n, _)| crate::text::escape(n.as_bytes()))
+                    .collect();
+                warn(format_args!(
+                    "namespace {} not found (namespaces: {})",
+                    crate::text::escape(ns.as_bytes()),
+                    if all.is_empty() {
+                        "none".to_string()
+                    } else {
+                        all.join(", ")
+                    }
+                ));
+                outcome = Outcome::No;
+                Vec::new()
+            }
+            Err(e) => {
+                damage.push(e.to_string());
+                Vec::new()
+            }
+        },
+    };
+    let mut scope = Scope {
+        root: &root,
+        tx,
+        namespaces,
+        damage,
+        global,
+        backends: Backends::default(),
+    };
+    body(&mut scope)?;
+    let mut seen = std::collections::HashSet::new();
+    for d in &scope.damage {
+        if seen.insert(d.as_str()) {
+            warn(crate::text::escape(d.as_bytes()));
+        }
+    }
+    if !scope.damage.is_empty() {
+        outcome = outcome.worst(Outcome::Damaged);
+    }
+    Ok(outcome)
+}
+
+/// When `dir` is not a containerd root but holds some one level down (a directory of
+/// fixtures, a backup holding several roots), says which.
+fn not_a_root_hint(dir: &Path) -> Result<(), Failure> {
+    if dir.join(META_DB).is_file() {
+        return Ok(());
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(());
+    };
+    let mut below: Vec<String> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.join(META_DB).is_file())
+        .map(|p| p.display().to_string())
+        .collect();
+    if below.is_empty() {
+        return Ok(());
+    }
+    below.sort();
+    Err(Failure::new(
+        Outcome::Unreadable,
+        format!(
+            "{}: not a containerd root: {META_DB} not found (containerd roots below it: {}; pass one with --root)",
+            dir.display(),
+            crate::text::escape(below.join(", ").as_bytes())
+        ),
+    ))
+}
+
+fn write_json<T: Serialize>(out: &mut dyn Write, rows: &T) -> Result<(), Failure> {
+    serde_json::to_writer_pretty(&mut *out, rows).map_err(|e| Failure::from(std::io::Error::from(e)))?;
+    writeln!(out)?;
+    Ok(())
+}
+
+/// The snapshotters' own metadata.db files, each read once.
+#[derive(Default)]
+struct Backends {
+    dbs: HashMap<String, Option<HashMap<String, BackendSnapshot>>>,
+}
+
+impl Backends {
+    /// The backend records of `snapshotter`, keyed by backend key; `None` when its
+    /// metadata.db is not there or cannot be opened (said once on stderr).
+    fn get(
+        &mut self,
+        root: &Root,
+        global: &Global,
+        snapshotter: &str,
+        damage: &mut Damage,
+    ) -> Option<&HashMap<String, BackendSnapshot>> {
+        self.dbs
+            .entry(snapshotter.to_string())
+            .or_insert_with(|| {
+                let shown = crate::text::escape(snapshotter.as_bytes());
+                match root.snapshotter_db(snapshotter, global.read_mode()) {
+                    None => {
+                        warn(format_args!(
+                            "no io.containerd.snapshotter.v1.{shown}/metadata.db in {}: snapshot kinds and sizes of {shown} unknown",
+                            root.dir.display()
+                        ));
+                        None
+                    }
+                    Some(Err(e)) => {
+                        damage.push(e.to_string());
+                        None
+                    }
+                    Some(Ok(db)) => match db.view(MetaChoice::Current) {
+                        Ok(tx) => {
+                            if db.fell_back() {
+                                warn(format_args!(
+                                    "{}: the newer meta page is invalid; reading the previous transaction",
+                                    db.path().display()
+                                ));
+                            }
+                            let all = records::backend_snapshots(&tx, damage);
+                            Some(all.into_iter().map(|s| (s.key.clone(), s)).collect())
+                        }
+                        Err(e) => {
+                            damage.push(e.to_string());
+                            None
+                        }
+                    },
+                }
+            })
+            .as_ref()
+    }
+}
+
+// ---- namespaces ------------------------------------------------------------------------------
+
+pub fn namespaces(global: &Global, args: ListArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
+    run(global, |s| {
+        let rows: Vec<records::Namespace> = s
+            .namespaces
+            .iter()
+            .map(|(name, b)| records::Namespace {
+                name: name.clone(),
+                labels: records::labels(b, b"labels", &mut s.damage),
+            })
+            .collect();
+        match args.format {
+            Format::Json => write_json(out, &rows),
+            Format::Table => {
+                let mut t = Table::new(&["NAME", "LABELS"]);
+                for r in &rows {
+                    t.row(&[r.name.clone(), table::labels(&r.labels)]);
+                }
+                Ok(t.write(out)?)
+            }
+        }
+    })
+}
+
+// ---- content ---------------------------------------------------------------------------------
+
+/// A content record and what is on disk for it.
+#[derive(Serialize)]
+struct ContentRow {
+    #[serde(flatten)]
+    record: records::Content,
+    /// The blob file exists and is a regular file (a symlink is never followed).
+    present: bool,
+    /// The file's length, when present.
+    #[serde(rename = "fileSize", skip_serializing_if = "Option::is_none")]
+    file_size: Option<u64>,
+    /// What is at the blob's path when it is not a regular file (`symlink`, `directory`, ...).
+    #[serde(rename = "fileType", skip_serializing_if = "Option::is_none")]
+    file_type: Option<&'static str>,
+    /// Why the file was not looked at (a digest that cannot name a file, an unsafe store).
+    #[serde(rename = "fileProblem", skip_serializing_if = "Option::is_none")]
+    file_problem: Option<String>,
+}
+
+impl ContentRow {
+    fn new(root: &Root, record: records::Content) -> ContentRow {
+        let mut row = ContentRow {
+            record,
+            present: false,
+            file_size: None,
+            file_type: None,
+            file_problem: None,
+        };
+        if let Some(p) = root.content_problem() {
+            row.file_problem = Some(p.to_string());
+            return row;
+        }
+        let digest = match Digest::parse(&row.record.digest) {
+            Ok(d) => d,
+            Err(e) => {
+                row.file_problem = Some(e.to_string());
+                return row;
+            }
+        };
+        match root.blob_stat(&digest) {
+            Ok(m) if m.file_type().is_file() => {
+                row.present = true;
+                row.file_size = Some(m.len());
+            }
+            Ok(m) => row.file_type = Some(file_type_name(&m.file_type())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => row.file_problem = Some(e.to_string()),
+        }
+        row
+    }
+
+    /// The FILE column: present, missing, or what is there instead.
+    fn file_column(&self) -> String {
+        match (self.present, self.file_size, self.file_type, &self.file_problem) {
+            (true, Some(n), _, _) if i64::try_from(n).ok() != Some(self.record.size) => format!("present({n}B)"),
+            (true, _, _, _) => "present".into(),
+            (false, _, Some(t), _) => t.into(),
+            (false, _, None, Some(_)) => "unknown".into(),
+            (false, _, None, None) => "missing".into(),
+        }
+    }
+}
+
+fn file_type_name(t: &std::fs::FileType) -> &'static str {
+    if t.is_symlink() {
+        "symlink"
+    } else if t.is_dir() {
+        "directory"
+    } else if t.is_fifo() {
+        "fifo"
+    } else if t.is_socket() {
+        "socket"
+    } else if t.is_block_device() || t.is_char_device() {
+        "device"
+    } else {
+        "other"
+    }
+}
+
+pub fn content(global: &Global, args: ListArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
+    run(global, |s| {
+        let mut rows = Vec::new();
+        for (ns, b) in &s.namespaces {
+            for record in records::content_in(ns, b, &mut s.damage) {
+                rows.push(ContentRow::new(s.root, record));
+            }
+        }
+        match args.format {
+            Format::Json => write_json(out, &rows),
+            Format::Table => {
+                let now = table::now();
+                let mut t = Table::new(&["NAMESPACE", "DIGEST", "SIZE", "AGE", "FILE", "LABELS"]);
+                for r in &rows {
+                    let age = r
+                        .record
+                        .created_at
+                        .as_deref()
+                        .and_then(table::unix_seconds)
+                        .map(|c| table::human_duration(now.saturating_sub(c)))
+                        .unwrap_or_default();
+                    t.row(&[
+                        r.record.namespace.clone(),
+                        r.record.digest.clone(),
+                        table::human_size(r.record.size),
+                        age,
+                        r.file_column(),
+                        table::labels(&r.record.labels),
+                    ]);
+                }
+                Ok(t.write(out)?)
+            }
+        }
+    })
+}
+
+// ---- leases ----------------------------------------------------------------------------------
+
+#[derive(Serialize)]
+struct LeaseRow {
+    namespace: String,
+    id: String,
+    #[serde(rename = "createdAt")]
+    created_at: Option<String>,
+    labels: BTreeMap<String, String>,
+    resources: LeaseResources,
+}
+
+#[derive(Serialize)]
+struct LeaseResources {
+    content: Vec<String>,
+    ingests: Vec<String>,
+    snapshots: Vec<SnapshotRef>,
+    images: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct SnapshotRef {
+    snapshotter: String,
+    key: String,
+}
+
+pub fn leases(global: &Global, args: ListArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
+    run(global, |s| {
+        let mut rows = Vec::new();
+        for (ns, b) in &s.namespaces {
+            for l in records::leases_in(ns, b, &mut s.damage) {
+                rows.push(LeaseRow {
+                    namespace: l.namespace,
+                    id: l.id,
+                    created_at: l.created_at,
+                    labels: l.labels,
+                    resources: LeaseResources {
+                        content: l.content,
+                        ingests: l.ingests,
+                        snapshots: l
+                            .snapshots
+                            .into_iter()
+                            .map(|(snapshotter, key)| SnapshotRef { snapshotter, key })
+                            .collect(),
+                        images: l.images,
+                    },
+                });
+            }
+        }
+        match args.format {
+            Format::Json => write_json(out, &rows),
+            Format::Table => {
+                let mut t = Table::new(&["NAMESPACE", "ID", "CREATED AT", "LABELS"]);
+                for r in &rows {
+                    t.row(&[
+                        r.namespace.clone(),
+                        r.id.clone(),
+                        r.created_at.as_deref().map(table::rfc3339_seconds).unwrap_or_default(),
+                        table::labels(&r.labels),
+                    ]);
+                }
+                Ok(t.write(out)?)
+            }
+        }
+    })
+}
+
+// ---- containers ------------------------------------------------------------------------------
+
+pub fn containers(global: &Global, args: ListArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
+    run(global, |s| {
+        let mut rows = Vec::new();
+        for (ns, b) in &s.namespaces {
+            rows.extend(records::containers_in(ns, b, &mut s.damage));
+        }
+        match args.format {
+            Format::Json => write_json(out, &rows),
+            Format::Table => {
+                let mut t = Table::new(&["NAMESPACE", "CONTAINER", "IMAGE", "RUNTIME"]);
+                for c in &rows {
+                    t.row(&[c.namespace.as_str(), &c.id, &c.image, &c.runtime]);
+                }
+                Ok(t.write(out)?)
+            }
+        }
+    })
+}
+
+// ---- snapshots -------------------------------------------------------------------------------
+
+/// A snapshot record of meta.db with what its snapshotter's own metadata.db says about it.
+#[derive(Serialize)]
+struct SnapshotRow {
+    #[serde(flatten)]
+    record: records::Snapshot,
+    /// From the snapshotter's metadata.db: View, Active or Committed; null when unknown.
+    kind: Option<String>,
+    /// The snapshotter's record (id, kind, size and inodes for committed snapshots); null
+    /// when its metadata.db is not there or has no record under `backendName` (`ctr` skips
+    /// such snapshots).
+    backend: Option<BackendSnapshot>,
+}
+
+pub fn snapshots(global: &Global, args: ListArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
+    run(global, |s| {
+        let mut rows = Vec::new();
+        for (ns, b) in &s.namespaces {
+            for record in records::snapshots_in(ns, b, &mut s.damage) {
+                let backend = match s.backends.get(s.root, s.global, &record.snapshotter, &mut s.damage) {
+                    Some(all) => record.backend_name.as_ref().and_then(|n| all.get(n)).cloned(),
+                    None => None,
+                };
+                rows.push(SnapshotRow {
+                    kind: backend.as_ref().map(|b| b.kind.clone()),
+                    backend,
+                    record,
+                });
+            }
+        }
+        match args.format {
+            Format::Json => write_json(out, &rows),
+            Format::Table => {
+                let mut t = Table::new(&["NAMESPACE", "SNAPSHOTTER", "KEY", "PARENT", "KIND"]);
+                for r in &rows {
+                    let kind = match (&r.kind, s.backends.dbs.get(&r.record.snapshotter)) {
+                        (Some(k), _) => k.clone(),
+                        (None, Some(Some(_))) => "no-backend-record".into(),
+                        (None, _) => "unknown".into(),
+                    };
+                    t.row(&[
+                        r.record.namespace.clone(),
+                        r.record.snapshotter.clone(),
+                        r.record.key.clone(),
+                        r.record.parent.clone().unwrap_or_default(),
+                        kind,
+                    ]);
+                }
+                Ok(t.write(out)?)
+            }
+        }
+    })
+}

@@ -1,0 +1,765 @@
+//! The listings (`coldctr images|content|namespaces|leases|containers|snapshots`) list what
+//! containerd itself lists: compared with `ctr` outputs captured from the daemons that wrote
+//! the fixtures (`fixtures/expected/*/ctr-*`), and with the reference implementation's
+//! `images.json`, `content.json` and `meta.json` for containerd 1.6.
+
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn fixture(fx: &str) -> PathBuf {
+    repo().join("fixtures").join(fx)
+}
+
+fn coldctr(root: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_coldctr"))
+        .arg("--root")
+        .arg(root)
+        .args(args)
+        .env_remove("COLDCTR_ROOT")
+        .output()
+        .expect("run coldctr")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// `coldctr --root fixtures/<fx> [-n ns] <cmd> --format json`, which must succeed.
+fn json(fx: &str, ns: Option<&str>, cmd: &[&str]) -> Vec<Value> {
+    let mut args: Vec<&str> = Vec::new();
+    if let Some(ns) = ns {
+        args.extend(["-n", ns]);
+    }
+    args.extend(cmd);
+    args.extend(["--format", "json"]);
+    let o = coldctr(&fixture(fx), &args);
+    assert_eq!(o.status.code(), Some(0), "{fx} {args:?}: {}", stderr(&o));
+    match serde_json::from_slice(&o.stdout) {
+        Ok(Value::Array(a)) => a,
+        other => panic!("{fx} {args:?}: not a JSON array: {other:?}"),
+    }
+}
+
+/// The data rows of a table as whitespace-separated fields (the header dropped).
+fn rows(text: &str) -> Vec<Vec<String>> {
+    text.lines()
+        .skip(1)
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.split_whitespace().map(str::to_string).collect())
+        .collect()
+}
+
+/// The captured output of `ctr <cmd> ls` for `ns`, if the fixture has one.
+fn ctr_output(fx: &str, cmd: &str, ns: &str) -> Option<String> {
+    let exp = repo().join("fixtures/expected");
+    let candidates = [
+        exp.join(fx).join(format!("ctr-{cmd}-{ns}.txt")),
+        exp.join(fx).join("cli").join(format!("ctr-{cmd}-ls-{ns}.stdout")),
+    ];
+    candidates.iter().find_map(|p| std::fs::read_to_string(p).ok())
+}
+
+/// The namespaces `ctr namespaces ls` printed.
+fn ctr_namespaces(fx: &str) -> Vec<String> {
+    let exp = repo().join("fixtures/expected").join(fx);
+    let text = std::fs::read_to_string(exp.join("ctr-namespaces.txt"))
+        .or_else(|_| std::fs::read_to_string(exp.join("cli/ctr-namespaces-ls.stdout")))
+        .expect("a ctr namespaces capture");
+    rows(&text).into_iter().map(|r| r[0].clone()).collect()
+}
+
+const CAPTURED: [&str; 3] = ["containerd-1.6", "containerd-1.7", "docker-28.5"];
+
+fn str_of(v: &Value, k: &str) -> String {
+    v.get(k).and_then(Value::as_str).unwrap_or("").to_string()
+}
+
+/// A `labels` object as `k=v` strings.
+fn label_set(v: &Value) -> BTreeSet<String> {
+    v.as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// ctr's LABELS column (`-` for none) as `k=v` strings. containerd 1.6 prints them in Go map
+/// order, so only the set is compared.
+fn ctr_labels(s: &str) -> BTreeSet<String> {
+    if s == "-" || s.is_empty() {
+        return BTreeSet::new();
+    }
+    s.split(',').map(str::to_string).collect()
+}
+
+#[test]
+fn namespaces_match_ctr() {
+    for fx in CAPTURED {
+        let ours: Vec<String> = json(fx, None, &["namespaces"])
+            .iter()
+            .map(|n| str_of(n, "name"))
+            .collect();
+        assert_eq!(ours, ctr_namespaces(fx), "{fx}");
+        for n in json(fx, None, &["namespaces"]) {
+            assert!(n.get("labels").is_some_and(Value::is_object), "{fx}: {n}");
+        }
+    }
+}
+
+/// (name, media type, digest, platforms, labels) of one image record.
+type ImageLine = (String, String, String, BTreeSet<String>, BTreeSet<String>);
+
+#[test]
+fn images_match_ctr_images_ls() {
+    let mut compared = 0;
+    for fx in CAPTURED {
+        for ns in ctr_namespaces(fx) {
+            let Some(text) = ctr_output(fx, "images", &ns) else {
+                continue;
+            };
+            // REF TYPE DIGEST SIZE(two fields) PLATFORMS LABELS
+            let want: BTreeSet<ImageLine> = rows(&text)
+                .into_iter()
+                .map(|r| {
+                    assert_eq!(r.len(), 7, "{fx}/{ns}: {r:?}");
+                    let platforms = r[5]
+                        .split(',')
+                        .filter(|p| *p != "unknown/unknown" && *p != "-")
+                        .map(str::to_string)
+                        .collect();
+                    (r[0].clone(), r[1].clone(), r[2].clone(), platforms, ctr_labels(&r[6]))
+                })
+                .collect();
+            let all = json(fx, Some(&ns), &["images", "--all"]);
+            let got: BTreeSet<_> = all
+                .iter()
+                .map(|i| {
+                    assert_eq!(str_of(i, "namespace"), ns);
+                    let t = &i["target"];
+                    let mut platforms: BTreeSet<String> = BTreeSet::new();
+                    for k in ["platformsPresent", "platformsMissing"] {
+                        for p in i[k].as_array().into_iter().flatten() {
+                            platforms.insert(p.as_str().unwrap_or("").to_string());
+                        }
+                    }
+                    (
+                        str_of(i, "name"),
+                        str_of(t, "mediaType"),
+                        str_of(t, "digest"),
+                        platforms,
+                        label_set(&i["labels"]),
+                    )
+                })
+                .collect();
+            assert_eq!(got, want, "{fx}/{ns}");
+            // In containerd's list order, and without --all only the non-dangling ones.
+            let names: Vec<String> = all.iter().map(|i| str_of(i, "name")).collect();
+            let mut sorted = names.clone();
+            sorted.sort();
+            assert_eq!(names, sorted, "{fx}/{ns}: order");
+            let tagged: Vec<String> = json(fx, Some(&ns), &["images"])
+                .iter()
+                .map(|i| str_of(i, "name"))
+                .collect();
+            let want_tagged: Vec<String> = names.into_iter().filter(|n| !n.starts_with("moby-dangling@")).collect();
+            assert_eq!(tagged, want_tagged, "{fx}/{ns}: without --all");
+            compared += want.len();
+        }
+    }
+    assert!(compared > 40, "only {compared} image records compared");
+}
+
+#[test]
+fn images_match_reference_images_json() {
+    let text = std::fs::read_to_string(repo().join("fixtures/expected/containerd-1.6/images.json")).unwrap();
+    let reference: Vec<Value> = serde_json::from_str(&text).unwrap();
+    let ours = json("containerd-1.6", None, &["images", "--all"]);
+    let mut want = Vec::new();
+    for ns in &reference {
+        for i in ns["images"].as_array().unwrap() {
+            let mut target = i["target"].clone();
+            if target.get("annotations").is_some_and(Value::is_null) {
+                target.as_object_mut().unwrap().remove("annotations");
+            }
+            want.push(serde_json::json!({
+                "namespace": ns["namespace"],
+                "name": i["name"],
+                "target": target,
+                "createdAt": i["created_at"],
+                "updatedAt": i["updated_at"],
+                "labels": if i["labels"].is_null() { serde_json::json!({}) } else { i["labels"].clone() },
+            }));
+        }
+    }
+    let got: Vec<Value> = ours
+        .iter()
+        .map(|i| {
+            let keep = ["namespace", "name", "target", "createdAt", "updatedAt", "labels"];
+            Value::Object(keep.iter().map(|k| (k.to_string(), i[*k].clone())).collect())
+        })
+        .collect();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn content_matches_ctr_content_ls() {
+    let mut compared = 0;
+    for fx in CAPTURED {
+        for ns in ctr_namespaces(fx) {
+            let Some(text) = ctr_output(fx, "content", &ns) else {
+                continue;
+            };
+            // ctr separates columns with tabs (AGE has spaces): DIGEST SIZE AGE LABELS.
+            let want: BTreeSet<(String, String, BTreeSet<String>)> = text
+                .lines()
+                .skip(1)
+                .map(|l| {
+                    let f: Vec<&str> = l.split('\t').filter(|f| !f.is_empty()).collect();
+                    assert_eq!(f.len(), 4, "{fx}/{ns}: {l:?}");
+                    (f[0].to_string(), f[1].to_string(), ctr_labels(f[3]))
+                })
+                .collect();
+            // Our table: NAMESPACE DIGEST SIZE AGE(words) FILE LABELS.
+            let o = coldctr(&fixture(fx), &["-n", &ns, "content"]);
+            assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+            let got: BTreeSet<_> = rows(&String::from_utf8(o.stdout).unwrap())
+                .into_iter()
+                .map(|r| {
+                    assert_eq!(r[0], ns);
+                    (r[1].clone(), r[2].clone(), ctr_labels(&r[r.len() - 1]))
+                })
+                .collect();
+            assert_eq!(got, want, "{fx}/{ns}");
+            let digests: Vec<String> = json(fx, Some(&ns), &["content"])
+                .iter()
+                .map(|c| str_of(c, "digest"))
+                .collect();
+            assert_eq!(digests.iter().collect::<BTreeSet<_>>().len(), want.len());
+            compared += want.len();
+        }
+    }
+    assert!(compared > 150, "only {compared} content records compared");
+}
+
+#[test]
+fn content_matches_reference_content_json() {
+    let text = std::fs::read_to_string(repo().join("fixtures/expected/containerd-1.6/content.json")).unwrap();
+    let reference: Value = serde_json::from_str(&text).unwrap();
+    let mut want = Vec::new();
+    for ns in reference["namespaces"].as_array().unwrap() {
+        for b in ns["blobs"].as_array().unwrap() {
+            want.push((
+                str_of(ns, "namespace"),
+                str_of(b, "digest"),
+                b["size"].as_i64().unwrap(),
+                str_of(b, "created_at"),
+                str_of(b, "updated_at"),
+                label_set(&b["labels"]),
+                b["file_present"].as_bool().unwrap(),
+            ));
+        }
+    }
+    let got: Vec<_> = json("containerd-1.6", None, &["content"])
+        .iter()
+        .map(|c| {
+            let present = c["present"].as_bool().unwrap();
+            // fileSize is there exactly when the file is.
+            assert_eq!(c.get("fileSize").is_some(), present, "{c}");
+            if present {
+                assert_eq!(c["fileSize"], c["size"], "{c}");
+            }
+            (
+                str_of(c, "namespace"),
+                str_of(c, "digest"),
+                c["size"].as_i64().unwrap(),
+                str_of(c, "createdAt"),
+                str_of(c, "updatedAt"),
+                label_set(&c["labels"]),
+                present,
+            )
+        })
+        .collect();
+    assert_eq!(got, want);
+    assert!(
+        got.iter().any(|c| !c.6),
+        "the fixture has a record whose blob file is missing"
+    );
+}
+
+#[test]
+fn a_symlinked_blob_is_not_present() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    copy_dir(&fixture("containerd-1.7"), &root);
+    let blobs = root.join("io.containerd.content.v1.content/blobs/sha256");
+    let victim = json("containerd-1.7", Some("default"), &["content"])[0]["digest"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("sha256:")
+        .to_string();
+    let target = dir.path().join("elsewhere");
+    std::fs::rename(blobs.join(&victim), &target).unwrap();
+    std::os::unix::fs::symlink(&target, blobs.join(&victim)).unwrap();
+    let o = coldctr(&root, &["-n", "default", "content", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let rows: Vec<Value> = serde_json::from_slice(&o.stdout).unwrap();
+    let row = rows.iter().find(|r| str_of(r, "digest").ends_with(&victim)).unwrap();
+    assert_eq!(row["present"], false);
+    assert_eq!(row["fileType"], "symlink");
+    let table = coldctr(&root, &["-n", "default", "content"]);
+    let text = String::from_utf8(table.stdout).unwrap();
+    let line = text.lines().find(|l| l.contains(&victim)).unwrap();
+    assert!(line.contains(" symlink "), "{line}");
+}
+
+#[test]
+fn leases_match_ctr_and_meta_json() {
+    let mut compared = 0;
+    for fx in CAPTURED {
+        for ns in ctr_namespaces(fx) {
+            let Some(text) = ctr_output(fx, "leases", &ns) else {
+                continue;
+            };
+            // ID CREATED-AT LABELS (the header's "CREATED AT" is two words).
+            let want: BTreeSet<(String, String, BTreeSet<String>)> = rows(&text)
+                .into_iter()
+                .map(|r| (r[0].clone(), r[1].clone(), ctr_labels(&r[2])))
+                .collect();
+            let got: BTreeSet<_> = json(fx, Some(&ns), &["leases"])
+                .iter()
+                .map(|l| {
+                    let created = str_of(l, "createdAt");
+                    let seconds = match created.split_once('.') {
+                        Some((s, _)) => format!("{s}Z"),
+                        None => created,
+                    };
+                    (str_of(l, "id"), seconds, label_set(&l["labels"]))
+                })
+                .collect();
+            assert_eq!(got, want, "{fx}/{ns}");
+            compared += want.len();
+        }
+    }
+    assert!(compared >= 9, "only {compared} leases compared");
+
+    let meta = meta_json();
+    for ns in meta["namespaces"].as_array().unwrap() {
+        let name = str_of(ns, "namespace");
+        let want: Vec<Value> = ns["leases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| {
+                let mut res: Vec<(String, String)> = l["resources"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|r| (str_of(r, "Type"), str_of(r, "ID")))
+                    .collect();
+                res.sort();
+                serde_json::json!([l["id"], l["created_at"], label_set(&l["labels"]), res])
+            })
+            .collect();
+        let got: Vec<Value> = json("containerd-1.6", Some(&name), &["leases"])
+            .iter()
+            .map(|l| {
+                let r = &l["resources"];
+                let mut res: Vec<(String, String)> = Vec::new();
+                for kind in ["content", "ingests", "images"] {
+                    for id in r[kind].as_array().into_iter().flatten() {
+                        let kind = if kind == "ingests" {
+                            "ingest"
+                        } else {
+                            kind.trim_end_matches('s')
+                        };
+                        res.push((kind.to_string(), id.as_str().unwrap_or("").to_string()));
+                    }
+                }
+                for s in r["snapshots"].as_array().into_iter().flatten() {
+                    res.push((format!("snapshots/{}", str_of(s, "snapshotter")), str_of(s, "key")));
+                }
+                res.sort();
+                serde_json::json!([l["id"], l["createdAt"], label_set(&l["labels"]), res])
+            })
+            .collect();
+        assert_eq!(got, want, "meta.json {name}");
+    }
+}
+
+fn meta_json() -> Value {
+    let text = std::fs::read_to_string(repo().join("fixtures/expected/containerd-1.6/meta.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+#[test]
+fn containers_match_ctr_and_meta_json() {
+    let mut compared = 0;
+    for fx in CAPTURED {
+        for ns in ctr_namespaces(fx) {
+            let Some(text) = ctr_output(fx, "containers", &ns) else {
+                continue;
+            };
+            let want: BTreeSet<Vec<String>> = rows(&text).into_iter().collect();
+            let got: BTreeSet<Vec<String>> = json(fx, Some(&ns), &["containers"])
+                .iter()
+                .map(|c| {
+                    let image = str_of(c, "image");
+                    vec![
+                        str_of(c, "id"),
+                        if image.is_empty() { "-".into() } else { image },
+                        str_of(c, "runtime"),
+                    ]
+                })
+                .collect();
+            assert_eq!(got, want, "{fx}/{ns}");
+            compared += want.len();
+        }
+    }
+    assert!(compared >= 2, "only {compared} containers compared");
+
+    for ns in meta_json()["namespaces"].as_array().unwrap() {
+        let name = str_of(ns, "namespace");
+        let want: Vec<Value> = ns["containers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                serde_json::json!([
+                    c["id"],
+                    c["image"],
+                    c["snapshotter"],
+                    c["snapshot_key"],
+                    c["runtime"],
+                    c["spec_type_url"],
+                    label_set(&c["labels"]),
+                    c["extensions"],
+                    c["created_at"],
+                    c["updated_at"]
+                ])
+            })
+            .collect();
+        let got: Vec<Value> = json("containerd-1.6", Some(&name), &["containers"])
+            .iter()
+            .map(|c| {
+                serde_json::json!([
+                    c["id"],
+                    c["image"],
+                    c["snapshotter"],
+                    c["snapshotKey"],
+                    c["runtime"],
+                    c["specType"],
+                    label_set(&c["labels"]),
+                    c["extensions"],
+                    c["createdAt"],
+                    c["updatedAt"]
+                ])
+            })
+            .collect();
+        assert_eq!(got, want, "meta.json {name}");
+    }
+}
+
+#[test]
+fn snapshots_match_ctr_and_meta_json() {
+    let mut compared = 0;
+    for fx in CAPTURED {
+        for ns in ctr_namespaces(fx) {
+            let Some(text) = ctr_output(fx, "snapshots", &ns) else {
+                continue;
+            };
+            // KEY [PARENT] KIND: a base layer has no parent.
+            let want: BTreeSet<(String, String, String)> = rows(&text)
+                .into_iter()
+                .map(|r| match r.as_slice() {
+                    [k, kind] => (k.clone(), String::new(), kind.clone()),
+                    [k, p, kind] => (k.clone(), p.clone(), kind.clone()),
+                    other => panic!("{fx}/{ns}: {other:?}"),
+                })
+                .collect();
+            let all = json(fx, Some(&ns), &["snapshots"]);
+            // ctr skips a meta.db record whose snapshotter has no record for it.
+            let got: BTreeSet<_> = all
+                .iter()
+                .filter(|s| str_of(s, "snapshotter") == "overlayfs" && !s["kind"].is_null())
+                .map(|s| (str_of(s, "key"), str_of(s, "parent"), str_of(s, "kind")))
+                .collect();
+            assert_eq!(got, want, "{fx}/{ns}");
+            for s in &all {
+                if s["kind"].as_str() == Some("Committed") {
+                    assert!(s["backend"]["size"].is_i64(), "committed snapshot without a size: {s}");
+                }
+            }
+            compared += want.len();
+        }
+    }
+    assert!(compared > 50, "only {compared} snapshots compared");
+
+    for ns in meta_json()["namespaces"].as_array().unwrap() {
+        let name = str_of(ns, "namespace");
+        let want: Vec<Value> = ns["snapshots"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                serde_json::json!([
+                    s["snapshotter"],
+                    s["key"],
+                    s["backend_name"],
+                    s["parent"].as_str().unwrap_or(""),
+                    s.get("children").cloned().unwrap_or(serde_json::json!([])),
+                    label_set(&s["labels"]),
+                    s["created_at"],
+                    s["updated_at"]
+                ])
+            })
+            .collect();
+        let got: Vec<Value> = json("containerd-1.6", Some(&name), &["snapshots"])
+            .iter()
+            .map(|s| {
+                serde_json::json!([
+                    s["snapshotter"],
+                    s["key"],
+                    s["backendName"],
+                    s["parent"].as_str().unwrap_or(""),
+                    s["children"],
+                    label_set(&s["labels"]),
+                    s["createdAt"],
+                    s["updatedAt"]
+                ])
+            })
+            .collect();
+        assert_eq!(got, want, "meta.json {name}");
+    }
+}
+
+#[test]
+fn without_n_every_namespace_is_listed_in_order() {
+    for fx in CAPTURED {
+        let namespaces = ctr_namespaces(fx);
+        for cmd in ["images", "content", "leases", "containers", "snapshots"] {
+            let mut args = vec![cmd];
+            if cmd == "images" {
+                args.push("--all");
+            }
+            let all = json(fx, None, &args);
+            let mut per_ns = Vec::new();
+            for ns in &namespaces {
+                per_ns.extend(json(fx, Some(ns), &args));
+            }
+            assert_eq!(all, per_ns, "{fx} {cmd}");
+        }
+    }
+}
+
+#[test]
+fn tables_have_every_column_on_every_row() {
+    for fx in CAPTURED {
+        for (cmd, columns) in [
+            ("namespaces", 2),
+            ("leases", 4),
+            ("containers", 4),
+            ("snapshots", 5),
+            ("images", 10),
+        ] {
+            let o = coldctr(
+                &fixture(fx),
+                &[cmd, "--all"]
+                    .into_iter()
+                    .filter(|a| cmd == "images" || *a != "--all")
+                    .collect::<Vec<_>>(),
+            );
+            assert_eq!(o.status.code(), Some(0), "{fx} {cmd}: {}", stderr(&o));
+            let text = String::from_utf8(o.stdout).unwrap();
+            for r in rows(&text) {
+                assert_eq!(r.len(), columns, "{fx} {cmd}: {r:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn images_show_platforms_present_and_missing() {
+    let images = json("containerd-1.6", Some("k8s.io"), &["images"]);
+    let multi = images
+        .iter()
+        .find(|i| str_of(i, "name") == "docker.io/library/multi:3.1")
+        .unwrap();
+    assert_eq!(multi["platformsPresent"], serde_json::json!(["linux/amd64"]));
+    assert_eq!(
+        multi["platformsMissing"],
+        serde_json::json!(["linux/arm/v7", "linux/arm64/v8"])
+    );
+    for k in [
+        "namespace",
+        "name",
+        "target",
+        "createdAt",
+        "updatedAt",
+        "labels",
+        "sizes",
+    ] {
+        assert!(multi.get(k).is_some(), "{k} missing: {multi}");
+    }
+    for k in ["mediaType", "digest", "size"] {
+        assert!(multi["target"].get(k).is_some(), "target.{k} missing");
+    }
+    // The attestation of attested:1.0 is listed, but is not a platform.
+    let moby = json("containerd-1.6", Some("moby"), &["images"]);
+    let attested = moby
+        .iter()
+        .find(|i| str_of(i, "name") == "docker.io/library/attested:1.0")
+        .unwrap();
+    assert_eq!(attested["platformsPresent"], serde_json::json!(["linux/amd64"]));
+    assert!(
+        attested["platforms"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["attestation"] == true)
+    );
+    // broken:1 lacks a layer blob: ctr images check says incomplete.
+    let broken = moby
+        .iter()
+        .find(|i| str_of(i, "name") == "docker.io/library/broken:1")
+        .unwrap();
+    let check = &broken["sizes"]["content"];
+    assert_eq!(check["status"], "incomplete", "{check}");
+    assert_eq!(check["missing"].as_array().unwrap().len(), 1);
+    assert!(check["present"].as_i64() < check["required"].as_i64());
+}
+
+#[test]
+fn a_damaged_blob_is_reported_and_the_listing_goes_on() {
+    let o = coldctr(&fixture("docker-28.5-damaged"), &["images", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.starts_with("coldctr: "), "{err}");
+    assert!(
+        err.contains("sha256:370c8dd0b95f01f30d49d08e4c41d19cd0f42043cb943587dd1bbe3f4b234988"),
+        "{err}"
+    );
+    let listed: Vec<Value> = serde_json::from_slice(&o.stdout).unwrap();
+    let healthy = json("docker-28.5", None, &["images"]);
+    assert_eq!(listed.len(), healthy.len());
+}
+
+/// Copies a fixture root (files and directories; symlinks are recreated as symlinks).
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let t = e.file_type().unwrap();
+        let dest = to.join(e.file_name());
+        if t.is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else if t.is_symlink() {
+            std::os::unix::fs::symlink(std::fs::read_link(e.path()).unwrap(), &dest).unwrap();
+        } else if t.is_file() {
+            std::fs::copy(e.path(), &dest).unwrap();
+        }
+    }
+}
+
+#[test]
+fn a_damaged_meta_page_names_the_page_and_the_rest_is_listed() {
+    use coldctr::bolt::{Db, MetaChoice, ReadMode};
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    copy_dir(&fixture("docker-28.5"), &root);
+    let meta = root.join("io.containerd.metadata.v1.bolt/meta.db");
+
+    // The leaf page holding one image's record (its own bucket's root page).
+    let victim = "docker.io/library/webapp:1.0";
+    let (page, page_size) = {
+        let db = Db::open(&meta, ReadMode::Read).unwrap();
+        let tx = db.view(MetaChoice::Current).unwrap();
+        let path: [&[u8]; 4] = [b"v1", b"moby", b"images", victim.as_bytes()];
+        let b = tx.bucket_at(&path).unwrap().expect("the image's bucket");
+        assert!(!b.is_inline(), "the image record has a page of its own");
+        (b.root_page(), u64::from(db.page_size()))
+    };
+    assert!(page > 1);
+    // Wreck the page header's flags and count: it is no longer a leaf.
+    let mut bytes = std::fs::read(&meta).unwrap();
+    let at = usize::try_from(page * page_size).unwrap();
+    bytes[at + 8..at + 12].copy_from_slice(&[0x5a, 0x5a, 0xff, 0xff]);
+    std::fs::write(&meta, &bytes).unwrap();
+
+    let o = coldctr(&root, &["images", "--all", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.starts_with("coldctr: "), "{err}");
+    assert!(err.contains(&format!("page {page}")), "{err}");
+    let listed: BTreeSet<String> = serde_json::from_slice::<Vec<Value>>(&o.stdout)
+        .unwrap()
+        .iter()
+        .map(|i| str_of(i, "name"))
+        .collect();
+    let mut want: BTreeSet<String> = json("docker-28.5", None, &["images", "--all"])
+        .iter()
+        .map(|i| str_of(i, "name"))
+        .collect();
+    assert!(want.remove(victim));
+    assert_eq!(listed, want);
+
+    // The table too lists the others, and the other listings are untouched.
+    let o = coldctr(&root, &["images"]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(!String::from_utf8_lossy(&o.stdout).contains(victim));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("docker.io/library/legacy:2.3"));
+    let o = coldctr(&root, &["content", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+#[test]
+fn not_a_root_says_what_was_looked_for() {
+    let dir = tempfile::tempdir().unwrap();
+    for cmd in ["images", "content", "namespaces", "leases", "containers", "snapshots"] {
+        let o = coldctr(dir.path(), &[cmd]);
+        assert_eq!(o.status.code(), Some(4), "{cmd}");
+        let err = stderr(&o);
+        assert!(err.contains("io.containerd.metadata.v1.bolt/meta.db"), "{cmd}: {err}");
+        assert!(err.contains(&dir.path().display().to_string()), "{cmd}: {err}");
+        assert!(o.stdout.is_empty());
+    }
+    // fixtures/ holds roots one level down: say which.
+    let o = coldctr(&repo().join("fixtures"), &["images"]);
+    assert_eq!(o.status.code(), Some(4));
+    let err = stderr(&o);
+    assert!(err.contains("io.containerd.metadata.v1.bolt/meta.db"), "{err}");
+    assert!(err.contains("fixtures/containerd-1.6"), "{err}");
+}
+
+#[test]
+fn an_unknown_namespace_is_said_and_lists_nothing() {
+    let o = coldctr(
+        &fixture("containerd-1.6"),
+        &["-n", "nope", "images", "--format", "json"],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        serde_json::from_slice::<Value>(&o.stdout).unwrap(),
+        serde_json::json!([])
+    );
+    let err = stderr(&o);
+    assert!(err.contains("nope") && err.contains("default, k8s.io, moby"), "{err}");
+}
+
+#[test]
+fn lease_resources_and_label_order() {
+    let leases = json("containerd-1.6", Some("default"), &["leases"]);
+    let ids: Vec<String> = leases.iter().map(|l| str_of(l, "id")).collect();
+    assert_eq!(ids, ["lab-lease", "short-lease"]);
+    let lab = &leases[0];
+    assert_eq!(lab["resources"]["content"].as_array().unwrap().len(), 2);
+    let labels: BTreeMap<String, String> = serde_json::from_value(lab["labels"].clone()).unwrap();
+    assert_eq!(labels.get("owner").map(String::as_str), Some("lab"));
+}
