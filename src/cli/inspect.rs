@@ -64,8 +64,8 @@ pub fn run(global: &Global, args: InspectArgs, out: &mut dyn Write) -> Result<Ou
     let inspector = Inspector::new(&root, tx, &namespace, options);
     let mut bodies = Vec::new();
     let mut outcome = Outcome::Ok;
-    for r in &args.refs {
-        match inspector.inspect(r) {
+    for result in inspector.inspect_all(&args.refs) {
+        match result {
             Ok(body) => bodies.push(body),
             Err(e) => {
                 eprintln!("Error response from daemon: {e}");

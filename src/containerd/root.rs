@@ -180,8 +180,9 @@ impl Root {
                 size: recorded,
             });
         }
+        // Sized by the file's real length (and capped above), never by the record alone.
         let want = recorded.min(meta.len());
-        let mut data = Vec::new();
+        let mut data = Vec::with_capacity(want as usize);
         file.take(want).read_to_end(&mut data).map_err(io)?;
         if (data.len() as u64) < recorded {
             return Err(BlobError::UnexpectedEof {

@@ -24,7 +24,7 @@ use crate::image::document::{self, Descriptor, DocError};
 use crate::image::platform::{Matcher, Platform};
 use gojson::J;
 use std::collections::HashMap;
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// How deep image indexes may nest before we call it a cycle. containerd has no limit (a
 /// self-referencing index makes it loop); real images nest one or two levels.
@@ -102,6 +102,15 @@ impl From<DocError> for ReadError {
     }
 }
 
+/// How many bytes of blobs an [`Inspector`] keeps.
+pub const BLOB_CACHE_BYTES: usize = 64 << 20;
+
+#[derive(Default)]
+struct BlobCache {
+    entries: HashMap<String, Result<Arc<[u8]>, ReadError>>,
+    bytes: usize,
+}
+
 /// Every image record of a namespace in name order, and their positions by target digest.
 type ImageIndex = (Vec<Image>, HashMap<String, Vec<usize>>);
 
@@ -115,8 +124,11 @@ pub struct Inspector<'r> {
     images: OnceLock<ImageIndex>,
     /// A pool capped at three workers, as dockerd's semaphore of 3.
     pool: Option<rayon::ThreadPool>,
+    /// Blobs already read (dockerd reads a manifest up to four times per reference, and tags
+    /// share manifests), up to [`BLOB_CACHE_BYTES`].
+    blobs: Mutex<BlobCache>,
     /// Problems met that did not stop the answer (dockerd would log them).
-    pub warnings: std::sync::Mutex<Vec<String>>,
+    pub warnings: Mutex<Vec<String>>,
 }
 
 impl<'r> Inspector<'r> {
@@ -129,7 +141,8 @@ impl<'r> Inspector<'r> {
             options,
             images: OnceLock::new(),
             pool,
-            warnings: std::sync::Mutex::new(Vec::new()),
+            blobs: Mutex::new(BlobCache::default()),
+            warnings: Mutex::new(Vec::new()),
         }
     }
 
@@ -172,15 +185,50 @@ impl<'r> Inspector<'r> {
     }
 
     /// Reads the blob a descriptor names, as containerd's `content.ReadBlob` does: embedded
-    /// `data` when its length and digest match, else the namespace's content store.
-    fn read_blob(&self, desc: &Descriptor) -> Result<Vec<u8>, ReadError> {
+    /// `data` when its length and digest match, else the namespace's content store. Blobs
+    /// read for the current reference are kept: dockerd reads a manifest up to four times.
+    fn read_blob(&self, desc: &Descriptor) -> Result<Arc<[u8]>, ReadError> {
         if let Some(data) = desc.data.as_deref().and_then(document::base64_decode)
             && data.len() as i64 == desc.size
             && Digest::sha256_of(&data).to_string() == desc.digest
         {
-            return Ok(data);
+            return Ok(data.into());
         }
-        Ok(self.root.read_blob(&self.tx, &self.namespace, &desc.digest)?)
+        if let Some(hit) = self
+            .blobs
+            .lock()
+            .ok()
+            .and_then(|c| c.entries.get(&desc.digest).cloned())
+        {
+            return hit;
+        }
+        let read = self
+            .root
+            .read_blob(&self.tx, &self.namespace, &desc.digest)
+            .map(Arc::from)
+            .map_err(ReadError::from);
+        if let Ok(mut c) = self.blobs.lock() {
+            let len = read.as_ref().map_or(0, |b: &Arc<[u8]>| b.len());
+            if c.bytes + len <= BLOB_CACHE_BYTES {
+                c.bytes += len;
+                c.entries.insert(desc.digest.clone(), read.clone());
+            }
+        }
+        read
+    }
+
+    /// Inspects every reference, in parallel on the capped pool; results keep their order.
+    pub fn inspect_all(&self, references: &[String]) -> Vec<Result<J, InspectError>> {
+        use rayon::prelude::*;
+        self.on_pool(|| references.par_iter().map(|r| self.inspect(r)).collect())
+    }
+
+    /// Runs `f` on the capped pool (or here, when the pool could not be built).
+    fn on_pool<T: Send>(&self, f: impl FnOnce() -> T + Send) -> T {
+        match &self.pool {
+            Some(pool) => pool.install(f),
+            None => f(),
+        }
     }
 
     /// containerd's `images.Children` for `desc` (reads only manifests and indexes).
@@ -209,11 +257,7 @@ impl<'r> Inspector<'r> {
         let image = resolve::resolve(self, reference)?;
         let matcher = self.matcher();
         let target = descriptor_of(&image);
-        let size = match &self.pool {
-            Some(pool) => pool.install(|| size::size(self, &target, &matcher)),
-            None => size::size(self, &target, &matcher),
-        }
-        .map_err(InspectError)?;
+        let size = size::size(self, &target, &matcher).map_err(InspectError)?;
         let best = summary::best(self, &target, &matcher).map_err(InspectError)?;
         if best.is_none()
             && let Some(p) = &self.options.platform

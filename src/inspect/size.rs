@@ -8,7 +8,7 @@
 //! the rayon pool the caller installed (three workers, as dockerd's semaphore of 3).
 
 use super::{Inspector, MAX_GRAPH_DEPTH, ReadError};
-use crate::image::document::{DOCKER_MANIFEST_LIST, Descriptor, OCI_INDEX};
+use crate::image::document::{self, DOCKER_MANIFEST_LIST, Descriptor, OCI_INDEX};
 use crate::image::platform::Matcher;
 use rayon::prelude::*;
 
@@ -28,11 +28,28 @@ fn visit(ins: &Inspector<'_>, desc: &Descriptor, matcher: &Matcher, depth: usize
         Err(ReadError::NotFound) => Vec::new(),
         Err(ReadError::Other(e)) => return Err(e),
     };
-    let below: i64 = children
-        .par_iter()
-        .map(|c| visit(ins, c, matcher, depth + 1))
-        .try_reduce(|| 0, |a, b| Ok(a.saturating_add(b)))?;
-    Ok(desc.size.saturating_add(below))
+    // Children that are not manifests or indexes are never read: their declared size is all
+    // they add. Only two or more children that need reads are worth the pool.
+    let (reads, leaves): (Vec<&Descriptor>, Vec<&Descriptor>) = children.iter().partition(|c| needs_read(c));
+    let mut total = leaves.iter().fold(desc.size, |acc, c| acc.saturating_add(c.size));
+    let below = if reads.len() > 1 {
+        ins.on_pool(|| {
+            reads
+                .par_iter()
+                .map(|c| visit(ins, c, matcher, depth + 1))
+                .try_reduce(|| 0, |a, b| Ok(a.saturating_add(b)))
+        })?
+    } else {
+        reads.iter().try_fold(0i64, |acc, c| {
+            Ok::<_, String>(acc.saturating_add(visit(ins, c, matcher, depth + 1)?))
+        })?
+    };
+    total = total.saturating_add(below);
+    Ok(total)
+}
+
+fn needs_read(d: &Descriptor) -> bool {
+    document::is_manifest_type(&d.media_type) || document::is_index_type(&d.media_type)
 }
 
 /// containerd's `LimitManifests(..., 1)`: only for the two index media types.
