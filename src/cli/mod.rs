@@ -14,6 +14,7 @@
 mod bolt;
 pub mod context;
 mod inspect;
+mod listings;
 
 use crate::bolt::BoltError;
 use clap::{Parser, Subcommand};
@@ -41,6 +42,18 @@ enum Command {
     Bolt(bolt::BoltArgs),
     /// What `docker image inspect` prints for these images, from disk.
     Inspect(inspect::InspectArgs),
+    /// Image records with their platforms and sizes (`ctr images ls`, plus every size definition).
+    Images(listings::ImagesArgs),
+    /// Content records (`ctr content ls`), and whether each blob file is there.
+    Content(listings::ListArgs),
+    /// Namespaces and their labels (`ctr namespaces ls`).
+    Namespaces(listings::ListArgs),
+    /// Leases and what they hold (`ctr leases ls`).
+    Leases(listings::ListArgs),
+    /// Container records (`ctr containers ls`).
+    Containers(listings::ListArgs),
+    /// Snapshot records per snapshotter (`ctr snapshots ls`).
+    Snapshots(listings::ListArgs),
 }
 
 /// How a command ended.
@@ -111,6 +124,12 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Bolt(args) => bolt::run(args, &mut out),
         Command::Inspect(args) => inspect::run(&cli.global, args, &mut out),
+        Command::Images(args) => listings::images(&cli.global, args, &mut out),
+        Command::Content(args) => listings::content(&cli.global, args, &mut out),
+        Command::Namespaces(args) => listings::namespaces(&cli.global, args, &mut out),
+        Command::Leases(args) => listings::leases(&cli.global, args, &mut out),
+        Command::Containers(args) => listings::containers(&cli.global, args, &mut out),
+        Command::Snapshots(args) => listings::snapshots(&cli.global, args, &mut out),
     };
     let flushed = out.flush();
     let outcome = match result {
