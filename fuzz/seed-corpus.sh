@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Builds the seed corpora from the fixtures (the corpora themselves are not committed):
+#   corpus/bolt_walk/  every distinct fixture DB whole, cut at its high-water mark, and its
+#                      16, 32 and 64 KiB prefixes (1 MiB inputs are slow for libFuzzer, so run
+#                      with -max_len=1100000 to keep the whole ones)
+#   corpus/values/     Go binary times, varints, an Any and a few schema-shaped inputs
+# plus every regression input under fixtures/fuzz/<target>/.
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+FIX="$HERE/../fixtures"
+B="$HERE/corpus/bolt_walk"
+V="$HERE/corpus/values"
+mkdir -p "$B" "$V"
+for db in "$FIX"/*/io.containerd.metadata.v1.bolt/meta.db "$FIX"/*/io.containerd.snapshotter.v1.overlayfs/metadata.db; do
+  fixture="$(basename "$(dirname "$(dirname "$db")")")"
+  name="$fixture.$(basename "$db" .db)"
+  cp "$db" "$B/$name.full"; chmod 0644 "$B/$name.full"
+  # hwm of meta 0 (little-endian u64 at file offset 56 of a 4096-byte-page file)
+  hwm="$(od -An -tu8 -j56 -N8 "$db" | tr -d ' ')"
+  head -c $((hwm * 4096)) "$db" > "$B/$name.hwm"
+  for k in 16 32 64; do head -c $((k * 1024)) "$db" > "$B/$name.${k}k"; done
+done
+# Identical fixture files collapse to one seed.
+(cd "$B" && md5sum -- * | sort | awk 'seen[$1]++ { print $2 }' | xargs -r rm -f --)
+# values: Go time v1 (UTC) and v2, varints, an Any, schema-shaped "v1\xffsnapshots\xffk\xffkind\xff\x03".
+printf '\x01\x00\x00\x00\x0e\xe2\x9b\xb8\x8a\x0f\x36\x5c\xb9\xff\xff' > "$V/time-v1"
+printf '\x02\x00\x00\x00\x0e\xe2\x9b\xb8\x8a\x0f\x36\x5c\xb9\x00\x3c\x1e' > "$V/time-v2"
+printf '\xfe\xad\xba\x03' > "$V/varint"
+printf '\x0a\x03a/b\x12\x02{}' > "$V/any"
+printf 'v1\xffsnapshots\xffk\xffkind\xff\x03' > "$V/kind"
+printf 'v1\xffparents\xff\x01\x00\x02\xffx' > "$V/parents"
+printf 'v1\xffversion\xff\x06' > "$V/version"
+printf 'a\x1b[2J\xe2\x80\xae\xff' > "$V/escape"
+for t in bolt_walk values; do
+  [ -d "$FIX/fuzz/$t" ] && find "$FIX/fuzz/$t" -type f -exec cp {} "$HERE/corpus/$t/" \;
+done
+echo "seeds: $(ls "$B" | wc -l) bolt_walk ($(du -sh "$B" | cut -f1)), $(ls "$V" | wc -l) values"

@@ -1,0 +1,109 @@
+//! What the fuzz targets run, as plain functions.
+//!
+//! `fuzz_targets/*.rs` call these, and `tests/bolt_fuzz_regressions.rs` in the main crate
+//! includes this very file (`#[path]`) to replay every input kept under `fixtures/fuzz/`, so a
+//! regression file goes through exactly the code path that once crashed or hung.
+//!
+//! Only the public API of `coldctr` is used; nothing here may panic on its own.
+
+use coldctr::bolt::{Bucket, Db, MetaChoice, Tx, check, pages, walk};
+use coldctr::containerd::encoding::{any, uvarint, varint};
+use coldctr::containerd::gotime::GoTime;
+use coldctr::containerd::schema::{describe_key, describe_value};
+use coldctr::text;
+
+/// Bucket names containerd uses, so lookups reach real code paths on seed inputs.
+const NAMES: [&[u8]; 8] = [
+    b"v1",
+    b"default",
+    b"moby",
+    b"images",
+    b"content",
+    b"snapshots",
+    b"leases",
+    b"version",
+];
+
+/// Opens `data` as a bbolt file and, through each meta page that validates, runs a full walk,
+/// the `check` audit, the page table, the freelist, and lookups of keys met on the way.
+pub fn bolt_walk(data: &[u8]) {
+    let Ok(db) = Db::from_bytes("fuzz.db", data.to_vec()) else {
+        return;
+    };
+    let _ = (db.fell_back(), db.current_slot(), db.file_size(), db.pages_read());
+    for choice in [MetaChoice::Current, MetaChoice::Slot(0), MetaChoice::Slot(1)] {
+        let Ok(tx) = db.view(choice) else {
+            continue;
+        };
+        let (_keys, damage) = walk::count(&tx.root());
+        for e in &damage {
+            let _ = e.to_string();
+        }
+        for f in check::check(&tx) {
+            let _ = f.to_string();
+        }
+        let _ = pages::list(&tx);
+        let _ = tx.freelist();
+        lookups(&tx);
+    }
+}
+
+/// Lookups along one path each: fixed containerd names, then the first keys a cursor meets
+/// (and the keys of the first buckets among them), looked up again by name.
+fn lookups(tx: &Tx<'_>) {
+    for name in NAMES {
+        let _ = tx.bucket_at(&[name]);
+        let _ = tx.root().get(name);
+    }
+    let _ = tx.bucket_at(&[b"v1".as_slice(), b"moby", b"images"]);
+    let _ = tx.bucket_at(&[b"v1".as_slice(), b"snapshots"]);
+    let _ = tx.root().get(b"");
+    let _ = tx.root().get(&[0xff; 64]);
+    lookup_under(&tx.root(), 0);
+}
+
+fn lookup_under(bucket: &Bucket<'_>, level: usize) {
+    for item in bucket.cursor().take(8) {
+        let Ok(item) = item else {
+            continue;
+        };
+        let _ = bucket.get(item.key);
+        let _ = bucket.entry(item.key);
+        if item.is_bucket
+            && level < 3
+            && let Ok(Some(child)) = bucket.bucket(item.key)
+        {
+            let _ = (child.is_inline(), child.root_page(), child.sequence);
+            lookup_under(&child, level + 1);
+        }
+    }
+}
+
+/// containerd's value decoders and the text escaper on arbitrary bytes.
+///
+/// The input is also split at 0xff bytes into bucket names, a key and a value, so that the
+/// schema's choice by key name and place is driven too.
+pub fn values(data: &[u8]) {
+    if let Ok(t) = GoTime::decode(data) {
+        let _ = t.rfc3339_nano();
+    }
+    // Any instant and offset, not only the ones `decode` accepts.
+    if let (Some(a), Some(b), Some(c)) = (data.get(0..8), data.get(8..12), data.get(12..16)) {
+        let t = GoTime {
+            unix: i64::from_le_bytes(a.try_into().unwrap_or_default()),
+            nanos: u32::from_le_bytes(b.try_into().unwrap_or_default()),
+            offset: i32::from_le_bytes(c.try_into().unwrap_or_default()),
+        };
+        let _ = t.rfc3339_nano();
+    }
+    let _ = uvarint(data);
+    let _ = varint(data);
+    let _ = any(data);
+    let _ = text::escape(data);
+    let _ = text::is_plain(data);
+    let mut parts: Vec<&[u8]> = data.split(|&b| b == 0xff).collect();
+    let value = parts.pop().unwrap_or_default();
+    let key = parts.pop().unwrap_or_default();
+    let _ = describe_value(&parts, key, value);
+    let _ = describe_key(&parts, key);
+}
