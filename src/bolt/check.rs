@@ -16,7 +16,7 @@
 use super::page::{Page, type_name};
 use super::{Bucket, MAX_DEPTH, Tx};
 use crate::bytes::Bytes;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// One problem found by [`check`].
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -55,6 +55,7 @@ pub fn usage(tx: &Tx<'_>) -> Usage {
         tx: *tx,
         reachable: HashMap::new(),
         free: BTreeMap::new(),
+        inline_seen: HashSet::new(),
         findings: Vec::new(),
     };
     let db = tx.db();
@@ -68,6 +69,19 @@ pub fn usage(tx: &Tx<'_>) -> Usage {
     w.reachable.insert(0, 0);
     w.reachable.insert(1, 1);
     let hwm = tx.hwm();
+    // The high-water mark comes from the file: a damaged (or forged, but checksummed) meta can
+    // claim up to 2^64 pages. Only ids that exist in the file are scanned one by one; the rest
+    // are reported once.
+    let file_pages = db.file_size() / u64::from(db.page_size());
+    let scan_end = hwm.min(file_pages);
+    if hwm > file_pages {
+        w.find(
+            u64::from(tx.meta().slot),
+            format!(
+                "high-water mark {hwm} is past the end of the file ({file_pages} pages); pages {file_pages} and up are missing"
+            ),
+        );
+    }
     let persisted = tx.meta().persists_freelist();
     if persisted {
         let id = tx.meta().freelist;
@@ -90,13 +104,13 @@ pub fn usage(tx: &Tx<'_>) -> Usage {
     }
     w.page(tx.meta().root, tx.meta().root, 0, None, None);
     if persisted {
-        for id in 2..hwm {
+        for id in 2..scan_end {
             if !w.reachable.contains_key(&id) && !w.free.contains_key(&id) {
                 w.find(id, "unreachable unfreed");
             }
         }
     } else {
-        for id in 2..hwm {
+        for id in 2..scan_end {
             if !w.reachable.contains_key(&id) {
                 w.free.insert(id, ());
             }
@@ -113,6 +127,11 @@ struct Walk<'a> {
     tx: Tx<'a>,
     reachable: HashMap<u64, u64>,
     free: BTreeMap<u64, ()>,
+    /// File offsets of the inline bucket pages audited so far. Inline pages own no page ids,
+    /// so `reachable` cannot stop a damaged leaf whose elements all point at one nested
+    /// inline bucket (and its elements at one inner bucket, and so on): without this set the
+    /// audit is exponential in the nesting depth.
+    inline_seen: HashSet<u64>,
     findings: Vec<Finding>,
 }
 
@@ -247,7 +266,15 @@ impl<'a> Walk<'a> {
             Err(e) => self.find(page.id, e.to_string()),
             Ok(b) => {
                 if let Ok(inline) = b.inline_page() {
-                    if let Err(e) = inline.expect_node() {
+                    if !self.inline_seen.insert(inline.offset) {
+                        self.find(
+                            page.id,
+                            format!(
+                                "inline bucket at offset {} reached a second time (elements share a value)",
+                                inline.offset
+                            ),
+                        );
+                    } else if let Err(e) = inline.expect_node() {
                         self.find(page.id, e.to_string());
                     } else {
                         self.node(&inline, depth + 1, None, None);
