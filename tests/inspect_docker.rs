@@ -31,7 +31,8 @@ fn run_cases(expected: &str, root: &str) {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_coldctr"));
         cmd.arg("--root")
             .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(root))
-            .arg("inspect")
+            // The daemon that printed these ran on linux/amd64.
+            .args(["--host-platform", "linux/amd64", "inspect"])
             .args(&argv[3..])
             .env_remove("DOCKER_API_VERSION")
             .env_remove("COLDCTR_ROOT");

@@ -567,7 +567,7 @@ fn tables_have_every_column_on_every_row() {
             ("leases", 4),
             ("containers", 4),
             ("snapshots", 5),
-            ("images", 10),
+            ("images", 11),
         ] {
             let o = coldctr(
                 &fixture(fx),
@@ -762,4 +762,44 @@ fn lease_resources_and_label_order() {
     assert_eq!(lab["resources"]["content"].as_array().unwrap().len(), 2);
     let labels: BTreeMap<String, String> = serde_json::from_value(lab["labels"].clone()).unwrap();
     assert_eq!(labels.get("owner").map(String::as_str), Some("lab"));
+}
+
+#[test]
+fn images_docker_size_is_what_docker_inspect_printed() {
+    // Every captured default-API inspect of docker-28.5 gives an image ID and its Size.
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/expected/docker-28.5");
+    let index: Value = serde_json::from_slice(&std::fs::read(dir.join("index.json")).unwrap()).unwrap();
+    let mut want = std::collections::BTreeMap::new();
+    for case in index["inspect"].as_array().unwrap() {
+        if case["expected_exit_code"] != 0 || case["platform"] != Value::Null || case["api_version"] != "default" {
+            continue;
+        }
+        let out: Value =
+            serde_json::from_slice(&std::fs::read(dir.join(case["expected_stdout_file"].as_str().unwrap())).unwrap())
+                .unwrap_or(Value::Null);
+        for o in out.as_array().into_iter().flatten() {
+            want.insert(o["Id"].as_str().unwrap().to_string(), o["Size"].as_i64().unwrap());
+        }
+    }
+    assert!(want.len() >= 10, "{want:?}");
+    // The capture was made on an amd64 host.
+    let images = json(
+        "docker-28.5",
+        Some("moby"),
+        &["--host-platform", "linux/amd64", "images", "--all"],
+    );
+    let mut compared = 0;
+    for i in &images {
+        let id = i["target"]["digest"].as_str().unwrap();
+        if let Some(size) = want.get(id) {
+            assert_eq!(
+                i["sizes"]["dockerInspect"]["size"].as_i64(),
+                Some(*size),
+                "{}",
+                str_of(i, "name")
+            );
+            compared += 1;
+        }
+    }
+    assert!(compared >= 10, "only {compared} images compared");
 }

@@ -5,6 +5,7 @@ use super::{Failure, Outcome};
 use crate::bolt::{MetaChoice, ReadMode, Tx};
 use crate::containerd::records::{self, Damage};
 use crate::containerd::root::{Root, RootError};
+use crate::image::platform::{self, Platform};
 use clap::Args;
 use std::path::PathBuf;
 
@@ -23,11 +24,20 @@ pub struct Global {
     /// Read meta.db through its previous transaction (meta page) instead of the current one.
     #[arg(long, global = true)]
     pub previous: bool,
+    /// The platform of the node whose disk this is (default: this machine's), e.g. to read an
+    /// arm64 node's disk on an amd64 laptop. Decides which manifest counts for a host.
+    #[arg(long, global = true, value_parser = platform::parse)]
+    pub host_platform: Option<Platform>,
 }
 
 impl Global {
     pub fn read_mode(&self) -> ReadMode {
         if self.no_mmap { ReadMode::Read } else { ReadMode::Mmap }
+    }
+
+    /// The node's platform: `--host-platform`, else this machine's.
+    pub fn host(&self) -> Platform {
+        self.host_platform.clone().unwrap_or_else(Platform::host)
     }
 
     pub fn meta_choice(&self) -> MetaChoice {

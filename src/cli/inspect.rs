@@ -27,10 +27,6 @@ pub struct InspectArgs {
     /// Only this platform (os/arch[/variant]), as `docker image inspect --platform`.
     #[arg(long, value_parser = platform::parse)]
     platform: Option<Platform>,
-    /// The platform of the node whose disk this is (default: this machine's), e.g. to read an
-    /// arm64 node's disk on an amd64 laptop.
-    #[arg(long, value_parser = platform::parse)]
-    host_platform: Option<Platform>,
     /// The snapshotter dockerd used (printed as GraphDriver.Name).
     #[arg(long, default_value = "overlayfs")]
     snapshotter: String,
@@ -58,7 +54,7 @@ pub fn run(global: &Global, args: InspectArgs, out: &mut dyn Write) -> Result<Ou
     let options = Options {
         api,
         platform: args.platform,
-        host: args.host_platform.unwrap_or_else(Platform::host),
+        host: global.host(),
         snapshotter: args.snapshotter,
     };
     let inspector = Inspector::new(&root, tx, &namespace, options);

@@ -14,6 +14,8 @@ pub mod gojson;
 mod resolve;
 pub mod response;
 mod size;
+
+pub use size::sort_by_preference;
 mod summary;
 
 use crate::bolt::Tx;
@@ -71,6 +73,18 @@ pub struct Options {
     pub host: Platform,
     /// The snapshotter dockerd was configured with (`GraphDriver.Name`).
     pub snapshotter: String,
+}
+
+impl Options {
+    /// Defaults for `host`: API 1.51, no `--platform`, the overlayfs snapshotter.
+    pub fn for_host(host: Platform) -> Options {
+        Options {
+            api: ApiVersion::DEFAULT,
+            platform: None,
+            host,
+            snapshotter: "overlayfs".into(),
+        }
+    }
 }
 
 /// Why one reference could not be inspected: the daemon's message, without its
@@ -250,6 +264,11 @@ impl<'r> Inspector<'r> {
             Some(p) => Matcher::strict(p),
             None => Matcher::all_preferring(&self.options.host),
         }
+    }
+
+    /// Docker's `Size` of an image record, without the rest of inspect.
+    pub fn docker_size(&self, image: &Image) -> Result<i64, InspectError> {
+        size::size(self, &descriptor_of(image), &self.matcher()).map_err(InspectError)
     }
 
     /// `docker image inspect REF`, as the daemon's JSON body (compact, HTML-escaped).

@@ -71,7 +71,7 @@ fn limit(
 }
 
 /// Stable sort: entries with a platform first, in the matcher's preference order.
-pub(super) fn sort_by_preference(children: &mut [Descriptor], matcher: &Matcher) {
+pub fn sort_by_preference(children: &mut [Descriptor], matcher: &Matcher) {
     children.sort_by(|a, b| match (&a.platform, &b.platform) {
         (None, None) => std::cmp::Ordering::Equal,
         (None, Some(_)) => std::cmp::Ordering::Greater,

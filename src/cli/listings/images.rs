@@ -13,8 +13,8 @@
 //!   = those with a content record in the namespace and a blob file.
 //! - `unpacked`: the snapshot chain named by the config's `containerd.io/gc.ref.snapshot.<sn>`
 //!   label, summed from the snapshotter's metadata.db (committed snapshots' disk usage).
-//! - Docker's `image inspect` Size is computed by the inspect code; it belongs in
-//!   [`Sizes`] as `dockerInspect`.
+//! - `dockerInspect`: what `docker image inspect` prints as Size for the machine's host
+//!   platform (the SIZE column), computed by [`crate::inspect`].
 
 use super::table::{self, Table};
 use super::{Format, Scope, run, write_json};
@@ -22,9 +22,11 @@ use crate::cli::context::Global;
 use crate::cli::{Failure, Outcome};
 use crate::containerd::records::{self, Image};
 use crate::containerd::root::BlobError;
+use crate::image::document::{self, Descriptor, ImageConfig, Index, Manifest};
+use crate::image::platform::{Matcher, Platform};
+use crate::inspect::{Inspector, Options};
 use clap::Args;
 use serde::Serialize;
-use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Write;
 
@@ -37,21 +39,9 @@ pub struct ImagesArgs {
     pub format: Format,
 }
 
-const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
-const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
-const DOCKER_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
-const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
 const DANGLING: &str = "moby-dangling@";
 /// Indexes inside indexes deeper than this are not followed.
 const MAX_NESTING: usize = 4;
-
-fn is_index(mt: &str) -> bool {
-    mt == OCI_INDEX || mt == DOCKER_LIST
-}
-
-fn is_manifest(mt: &str) -> bool {
-    mt == OCI_MANIFEST || mt == DOCKER_MANIFEST
-}
 
 /// One platform manifest of an image.
 #[derive(Clone, Serialize)]
@@ -113,9 +103,16 @@ pub struct Sizes {
     content: ContentCheck,
     /// Unpacked size per snapshotter that has unpacked the host platform's manifest.
     unpacked: Vec<Unpacked>,
-    /// Docker's `image inspect` Size (moby's `size()`): filled in by the inspect code.
+    /// Docker's `image inspect` Size (moby's `size()`), for the machine's host platform.
     #[serde(rename = "dockerInspect", skip_serializing_if = "Option::is_none")]
-    pub docker_inspect: Option<i64>,
+    pub docker_inspect: Option<DockerSize>,
+}
+
+/// `docker image inspect`'s Size.
+#[derive(Clone, Serialize)]
+pub struct DockerSize {
+    definition: &'static str,
+    size: i64,
 }
 
 /// What the walk of one target found (shared by every record with that target).
@@ -155,12 +152,18 @@ pub fn images(global: &Global, args: ImagesArgs, out: &mut dyn Write) -> Result<
         }
         let mut cache: HashMap<(String, String), Analysis> = HashMap::new();
         let mut analyses = Vec::with_capacity(records.len());
+        let mut inspectors: HashMap<String, Inspector<'_>> = HashMap::new();
+        let host = s.global.host();
         for image in &records {
             let key = (image.namespace.clone(), image.target.digest.clone());
             let a = match cache.get(&key) {
                 Some(a) => a.clone(),
                 None => {
-                    let a = analyse(s, image);
+                    let (root, tx) = (s.root, s.tx);
+                    let inspector = inspectors
+                        .entry(image.namespace.clone())
+                        .or_insert_with(|| Inspector::new(root, tx, &image.namespace, Options::for_host(host.clone())));
+                    let a = analyse(s, image, Some(inspector));
                     cache.insert(key, a.clone());
                     a
                 }
@@ -214,6 +217,7 @@ fn write_table(rows: &[ImageRow<'_>], out: &mut dyn Write) -> Result<(), Failure
         "PLATFORMS",
         "MISSING",
         "CHECK",
+        "SIZE",
         "CONTENT",
         "UNPACKED",
         "LABELS",
@@ -251,6 +255,11 @@ fn write_table(rows: &[ImageRow<'_>], out: &mut dyn Write) -> Result<(), Failure
             r.platforms_present.join(","),
             r.platforms_missing.join(","),
             check,
+            r.sizes
+                .docker_inspect
+                .as_ref()
+                .map(|d| table::binary_size(d.size))
+                .unwrap_or_default(),
             content,
             unpacked,
             table::labels(&r.record.labels),
@@ -262,30 +271,37 @@ fn write_table(rows: &[ImageRow<'_>], out: &mut dyn Write) -> Result<(), Failure
 /// A short name for the common target media types.
 fn short_type(mt: &str) -> String {
     match mt {
-        OCI_INDEX => "oci-index".into(),
-        OCI_MANIFEST => "oci-manifest".into(),
-        DOCKER_LIST => "docker-list".into(),
-        DOCKER_MANIFEST => "docker-manifest".into(),
+        document::OCI_INDEX => "oci-index".into(),
+        document::OCI_MANIFEST => "oci-manifest".into(),
+        document::DOCKER_MANIFEST_LIST => "docker-list".into(),
+        document::DOCKER_MANIFEST => "docker-manifest".into(),
         other => other.into(),
     }
 }
 
 // ---- reading blobs ---------------------------------------------------------------------------
 
-/// A blob read as JSON.
-enum Doc {
-    Json(Value),
+/// A blob read and decoded.
+enum Doc<T> {
+    Ok(T),
     /// containerd's NotFound: no content record in the namespace, or no file.
     Missing,
     /// There, but unusable; the reason names the blob.
     Bad(String),
 }
 
-fn read_doc(s: &Scope<'_>, ns: &str, digest: &str) -> Doc {
+impl<T> Doc<T> {
+    fn is_ok(&self) -> bool {
+        matches!(self, Doc::Ok(_))
+    }
+}
+
+/// Reads `digest` in `ns` and decodes it as `T` (Go's `json.Unmarshal` rules).
+fn read_doc<T: for<'de> serde::Deserialize<'de> + Default>(s: &Scope<'_>, ns: &str, digest: &str) -> Doc<T> {
     match s.root.read_blob(&s.tx, ns, digest) {
-        Ok(bytes) => match serde_json::from_slice::<Value>(&bytes) {
-            Ok(v) => Doc::Json(v),
-            Err(e) => Doc::Bad(format!("{digest}: not JSON: {e}")),
+        Ok(bytes) => match document::decode::<T>(&bytes) {
+            Ok(v) => Doc::Ok(v),
+            Err(e) => Doc::Bad(format!("{digest}: not a valid document: {e}")),
         },
         Err(e) if e.is_not_found() => Doc::Missing,
         Err(BlobError::UnexpectedEof { recorded, on_disk, .. }) => Doc::Bad(format!(
@@ -295,146 +311,40 @@ fn read_doc(s: &Scope<'_>, ns: &str, digest: &str) -> Doc {
     }
 }
 
-fn str_field<'v>(v: &'v Value, key: &str) -> &'v str {
-    v.get(key).and_then(Value::as_str).unwrap_or("")
-}
-
-/// A descriptor of a manifest or index.
-struct Desc {
-    media_type: String,
-    digest: String,
-    size: i64,
-    platform: Option<Platform>,
-    attestation: bool,
-}
-
-impl Desc {
-    fn from_json(v: &Value) -> Desc {
-        let platform = v.get("platform").filter(|p| p.is_object()).map(Platform::from_json);
-        let annotated = v
-            .get("annotations")
-            .and_then(|a| a.get("vnd.docker.reference.type"))
-            .and_then(Value::as_str)
-            == Some("attestation-manifest");
-        let unknown = platform
+/// An attestation manifest: buildkit's annotation, or the `unknown/unknown` platform.
+fn is_attestation(d: &Descriptor) -> bool {
+    d.annotation("vnd.docker.reference.type") == Some("attestation-manifest")
+        || d.platform
             .as_ref()
-            .is_some_and(|p| p.os == "unknown" && p.architecture == "unknown");
-        Desc {
-            media_type: str_field(v, "mediaType").to_string(),
-            digest: str_field(v, "digest").to_string(),
-            size: v.get("size").and_then(Value::as_i64).unwrap_or(0),
-            platform,
-            attestation: annotated || unknown,
-        }
-    }
+            .is_some_and(|p| p.os == "unknown" && p.architecture == "unknown")
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-struct Platform {
-    os: String,
-    architecture: String,
-    variant: String,
-}
-
-impl Platform {
-    /// From a descriptor's `platform` or an image config (`os`, `architecture`, `variant`).
-    fn from_json(v: &Value) -> Platform {
-        Platform {
-            os: str_field(v, "os").to_string(),
-            architecture: str_field(v, "architecture").to_string(),
-            variant: str_field(v, "variant").to_string(),
-        }
-    }
-
-    /// containerd's `platforms.Format`.
-    fn format(&self) -> String {
-        if self.os.is_empty() {
-            return "unknown".into();
-        }
-        [self.os.as_str(), &self.architecture, &self.variant]
-            .iter()
-            .filter(|p| !p.is_empty())
-            .copied()
-            .collect::<Vec<_>>()
-            .join("/")
-    }
-
-    /// containerd's `platforms.Normalize`.
-    fn normalize(&self) -> Platform {
-        let os = self.os.to_lowercase();
-        let (architecture, variant) = match (self.architecture.to_lowercase().as_str(), self.variant.as_str()) {
-            ("i386", _) => ("386".to_string(), String::new()),
-            ("x86_64" | "x86-64" | "amd64", "v1") => ("amd64".into(), String::new()),
-            ("x86_64" | "x86-64" | "amd64", v) => ("amd64".into(), v.to_string()),
-            ("aarch64" | "arm64", "8" | "v8") => ("arm64".into(), String::new()),
-            ("aarch64" | "arm64", v) => ("arm64".into(), v.to_string()),
-            ("armhf", _) => ("arm".into(), "v7".into()),
-            ("armel", _) => ("arm".into(), "v6".into()),
-            ("arm", "" | "7") => ("arm".into(), "v7".into()),
-            ("arm", v @ ("5" | "6" | "8")) => ("arm".into(), format!("v{v}")),
-            (a, v) => (a.to_string(), v.to_string()),
-        };
-        Platform {
-            os,
-            architecture,
-            variant,
-        }
-    }
-}
-
-/// The host platform as containerd's `platforms.Default()` sees it, and the platforms it
-/// accepts in order of preference (`platforms.Only`).
-struct HostMatcher {
-    host: Platform,
-    accepted: Vec<Platform>,
-}
-
-impl HostMatcher {
-    fn new() -> HostMatcher {
-        let p = |arch: &str, variant: &str| Platform {
-            os: std::env::consts::OS.to_string(),
-            architecture: arch.to_string(),
-            variant: variant.to_string(),
-        };
-        let arm_down = |from: u8| (5..=from).rev().map(|v| p("arm", &format!("v{v}"))).collect::<Vec<_>>();
-        let (host, mut rest) = match std::env::consts::ARCH {
-            "x86_64" => (p("amd64", ""), vec![p("386", "")]),
-            "x86" => (p("386", ""), vec![]),
-            "aarch64" => (p("arm64", ""), arm_down(8)),
-            "arm" => (p("arm", "v7"), arm_down(6)),
-            "powerpc64" if cfg!(target_endian = "little") => (p("ppc64le", ""), vec![]),
-            "riscv64" => (p("riscv64", ""), vec![]),
-            "s390x" => (p("s390x", ""), vec![]),
-            other => (p(other, ""), vec![]),
-        };
-        let mut accepted = vec![host.clone()];
-        accepted.append(&mut rest);
-        HostMatcher { host, accepted }
-    }
-
-    fn rank(&self, p: &Platform) -> Option<usize> {
-        let n = p.normalize();
-        self.accepted.iter().position(|a| *a == n)
-    }
+/// containerd's `platforms.Format`, and "unknown" when nothing says.
+fn format_platform(p: &Platform) -> String {
+    if p.os.is_empty() { "unknown".into() } else { p.format() }
 }
 
 // ---- the walk ----------------------------------------------------------------------------------
 
-fn analyse(s: &mut Scope<'_>, image: &Image) -> Analysis {
+fn analyse(s: &mut Scope<'_>, image: &Image, inspector: Option<&Inspector<'_>>) -> Analysis {
     let ns = image.namespace.as_str();
     let mut problems = Vec::new();
     let mut platforms = Vec::new();
-    let target = Desc {
+    let target = Descriptor {
         media_type: image.target.media_type.clone(),
         digest: image.target.digest.clone(),
         size: image.target.size,
-        platform: None,
-        attestation: false,
+        ..Descriptor::default()
     };
     walk_platforms(s, ns, &target, 0, &mut platforms, &mut problems);
-    let matcher = HostMatcher::new();
-    let (content, config) = check(s, ns, &target, &matcher, &mut problems);
+    let host = s.global.host();
+    let (content, config) = check(s, ns, &target, &host, &mut problems);
     let unpacked = config.map(|c| unpacked(s, ns, &c)).unwrap_or_default();
+    let docker_inspect = inspector.map(|i| {
+        i.docker_size(image).map_err(|e| {
+            problems.push(format!("Docker inspect Size: {e}"));
+        })
+    });
     problems.sort();
     problems.dedup();
     for p in &problems {
@@ -445,18 +355,19 @@ fn analyse(s: &mut Scope<'_>, image: &Image) -> Analysis {
         sizes: Sizes {
             content,
             unpacked,
-            docker_inspect: None,
+            docker_inspect: docker_inspect.and_then(Result::ok).map(|size| DockerSize {
+                definition: "docker image inspect Size: target + the host-preferred manifest + its config and layers, as declared (moby size())",
+                size,
+            }),
         },
         problems,
     }
 }
 
 /// The platform of a manifest's config; None when the config cannot be read.
-fn config_platform(s: &Scope<'_>, ns: &str, manifest: &Value, problems: &mut Vec<String>) -> Option<Platform> {
-    let config = manifest.get("config")?;
-    let digest = str_field(config, "digest");
-    match read_doc(s, ns, digest) {
-        Doc::Json(c) => Some(Platform::from_json(&c)),
+fn config_platform(s: &Scope<'_>, ns: &str, manifest: &Manifest, problems: &mut Vec<String>) -> Option<Platform> {
+    match read_doc::<ImageConfig>(s, ns, &manifest.config.digest) {
+        Doc::Ok(c) => Some(c.platform()),
         Doc::Missing => None,
         Doc::Bad(why) => {
             problems.push(why);
@@ -468,61 +379,56 @@ fn config_platform(s: &Scope<'_>, ns: &str, manifest: &Value, problems: &mut Vec
 fn walk_platforms(
     s: &Scope<'_>,
     ns: &str,
-    desc: &Desc,
+    desc: &Descriptor,
     depth: usize,
     out: &mut Vec<PlatformEntry>,
     problems: &mut Vec<String>,
 ) {
     let mt = desc.media_type.as_str();
-    let doc = read_doc(s, ns, &desc.digest);
-    if is_index(mt) {
-        let index = match doc {
-            Doc::Json(v) => v,
+    if document::is_index_type(mt) {
+        let index = match read_doc::<Index>(s, ns, &desc.digest) {
+            Doc::Ok(v) => v,
             Doc::Missing => return,
             Doc::Bad(why) => {
                 problems.push(why);
                 return;
             }
         };
-        let children = index
-            .get("manifests")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        for child in &children {
-            let child = Desc::from_json(child);
-            if is_index(&child.media_type) {
+        for child in &index.manifests {
+            if document::is_index_type(&child.media_type) {
                 if depth < MAX_NESTING {
-                    walk_platforms(s, ns, &child, depth + 1, out, problems);
+                    walk_platforms(s, ns, child, depth + 1, out, problems);
                 }
                 continue;
             }
-            let doc = read_doc(s, ns, &child.digest);
-            let present = matches!(doc, Doc::Json(_));
+            let doc = read_doc::<Manifest>(s, ns, &child.digest);
             let platform = match (&child.platform, &doc) {
                 (Some(p), _) => Some(p.clone()),
-                (None, Doc::Json(m)) if is_manifest(&child.media_type) => config_platform(s, ns, m, problems),
+                (None, Doc::Ok(m)) if document::is_manifest_type(&child.media_type) => {
+                    config_platform(s, ns, m, problems)
+                }
                 _ => None,
             };
             if let Doc::Bad(why) = &doc {
                 problems.push(why.clone());
             }
             out.push(PlatformEntry {
-                platform: platform.map(|p| p.format()),
-                digest: child.digest,
-                media_type: child.media_type,
+                platform: platform.map(|p| format_platform(&p)),
+                digest: child.digest.clone(),
+                media_type: child.media_type.clone(),
                 size: child.size,
-                present,
-                attestation: child.attestation,
+                present: doc.is_ok(),
+                attestation: is_attestation(child),
             });
         }
         return;
     }
-    if !is_manifest(mt) {
+    if !document::is_manifest_type(mt) {
         return;
     }
+    let doc = read_doc::<Manifest>(s, ns, &desc.digest);
     let platform = match &doc {
-        Doc::Json(m) => config_platform(s, ns, m, problems),
+        Doc::Ok(m) => config_platform(s, ns, m, problems),
         Doc::Missing => None,
         Doc::Bad(why) => {
             problems.push(why.clone());
@@ -530,12 +436,12 @@ fn walk_platforms(
         }
     };
     out.push(PlatformEntry {
-        platform: platform.map(|p| p.format()),
+        platform: platform.map(|p| format_platform(&p)),
         digest: desc.digest.clone(),
         media_type: desc.media_type.clone(),
         size: desc.size,
-        present: matches!(doc, Doc::Json(_)),
-        attestation: desc.attestation,
+        present: doc.is_ok(),
+        attestation: is_attestation(desc),
     });
 }
 
@@ -545,103 +451,75 @@ enum NoManifest {
     Error(String),
 }
 
-/// containerd's `images.validateMediaType`.
-fn validate_media_type(doc: &Value, mt: &str) -> Result<(), String> {
-    let has = |k: &str| doc.get(k).is_some_and(|v| !v.is_null());
-    if doc
-        .get("fsLayers")
-        .and_then(Value::as_array)
-        .is_some_and(|a| !a.is_empty())
-    {
-        return Err("media-type: schema 1 not supported".into());
-    }
-    if is_index(mt) && (has("config") || has("layers")) {
-        return Err("media-type: expected index but found manifest".into());
-    }
-    if is_manifest(mt) && has("manifests") {
-        return Err("media-type: expected manifest but found index".into());
-    }
-    Ok(())
+/// Reads and validates a manifest or index blob, as `images.Manifest` does.
+fn read_validated(s: &Scope<'_>, ns: &str, desc: &Descriptor) -> Result<Vec<u8>, NoManifest> {
+    let bytes = match s.root.read_blob(&s.tx, ns, &desc.digest) {
+        Ok(b) => b,
+        Err(e) if e.is_not_found() => return Err(NoManifest::NotFound(format!("{}: not found", desc.digest))),
+        Err(e) => return Err(NoManifest::Error(e.to_string())),
+    };
+    document::validate_media_type(&bytes, &desc.media_type)
+        .map_err(|e| NoManifest::Error(format!("{}: {e}", desc.digest)))?;
+    Ok(bytes)
 }
 
 /// containerd's `images.Manifest(ctx, provider, target, platforms.Default())`: the first
-/// manifest for the host platform, following only the best child of each index.
-fn choose_manifest(s: &Scope<'_>, ns: &str, target: &Desc, m: &HostMatcher) -> Result<Value, NoManifest> {
-    let mut found = None;
+/// manifest for the host platform; index children that do not match are filtered out, the
+/// rest ranked by preference (unlike `LimitManifests`, which never filters).
+fn choose_manifest(s: &Scope<'_>, ns: &str, target: &Descriptor, m: &Matcher) -> Result<Manifest, NoManifest> {
     let mut was_index = false;
-    let mut queue = vec![(
-        Desc {
-            media_type: target.media_type.clone(),
-            digest: target.digest.clone(),
-            size: target.size,
-            platform: target.platform.clone(),
-            attestation: false,
-        },
-        0usize,
-    )];
+    let mut queue = vec![(target.clone(), 0usize)];
     while let Some((desc, depth)) = queue.pop() {
         let mt = desc.media_type.as_str();
-        if !is_index(mt) && !is_manifest(mt) {
+        if !document::is_index_type(mt) && !document::is_manifest_type(mt) {
             return Err(NoManifest::NotFound(format!(
                 "unexpected media type {mt} for {}: not found",
                 desc.digest
             )));
         }
-        let doc = match read_doc(s, ns, &desc.digest) {
-            Doc::Json(v) => v,
-            Doc::Missing => return Err(NoManifest::NotFound(format!("{}: not found", desc.digest))),
-            Doc::Bad(why) => return Err(NoManifest::Error(why)),
-        };
-        validate_media_type(&doc, mt).map_err(|e| NoManifest::Error(format!("{}: {e}", desc.digest)))?;
-        if is_manifest(mt) {
+        let bytes = read_validated(s, ns, &desc)?;
+        if document::is_manifest_type(mt) {
+            let manifest: Manifest = document::decode(&bytes).map_err(|e| NoManifest::Error(e.to_string()))?;
             if desc.digest != target.digest {
                 let platform = match &desc.platform {
-                    Some(p) => Some(p.clone()),
-                    None => {
-                        let cfg = doc.get("config").map(|c| str_field(c, "digest")).unwrap_or("");
-                        match read_doc(s, ns, cfg) {
-                            Doc::Json(c) => {
-                                let p = Platform::from_json(&c);
-                                Some(Platform {
-                                    variant: String::new(),
-                                    ..p
-                                })
-                            }
-                            Doc::Missing => return Err(NoManifest::NotFound(format!("{cfg}: not found"))),
-                            Doc::Bad(why) => return Err(NoManifest::Error(why)),
+                    Some(p) => p.clone(),
+                    None => match read_doc::<ImageConfig>(s, ns, &manifest.config.digest) {
+                        Doc::Ok(c) => Platform {
+                            variant: String::new(),
+                            ..c.platform()
+                        },
+                        Doc::Missing => {
+                            return Err(NoManifest::NotFound(format!("{}: not found", manifest.config.digest)));
                         }
-                    }
+                        Doc::Bad(why) => return Err(NoManifest::Error(why)),
+                    },
                 };
-                if platform.is_some_and(|p| m.rank(&p).is_none()) {
+                if !m.matches(&platform) {
                     continue;
                 }
             }
-            found = Some(doc);
-            break;
+            return Ok(manifest);
         }
         was_index = true;
         if depth >= MAX_NESTING {
             continue;
         }
-        let mut children: Vec<Desc> = doc
-            .get("manifests")
-            .and_then(Value::as_array)
-            .map(|a| a.iter().map(Desc::from_json).collect())
-            .unwrap_or_default();
-        children.retain(|d| d.platform.as_ref().is_none_or(|p| m.rank(p).is_some()));
-        // Stable: matching platforms by preference, children without a platform last.
-        children.sort_by_key(|d| d.platform.as_ref().and_then(|p| m.rank(p)).unwrap_or(usize::MAX));
+        let mut children = document::decode::<Index>(&bytes)
+            .map_err(|e| NoManifest::Error(e.to_string()))?
+            .manifests;
+        children.retain(|d| d.platform.as_ref().is_none_or(|p| m.matches(p)));
+        crate::inspect::sort_by_preference(&mut children, m);
         if let Some(best) = children.into_iter().next() {
             queue.push((best, depth + 1));
         }
     }
-    match found {
-        Some(doc) => Ok(doc),
-        None if was_index => Err(NoManifest::NotFound(format!(
+    if was_index {
+        Err(NoManifest::NotFound(format!(
             "no match for platform in manifest: manifest {}: not found",
             target.digest
-        ))),
-        None => Err(NoManifest::NotFound(format!("manifest {}: not found", target.digest))),
+        )))
+    } else {
+        Err(NoManifest::NotFound(format!("manifest {}: not found", target.digest)))
     }
 }
 
@@ -650,13 +528,13 @@ fn choose_manifest(s: &Scope<'_>, ns: &str, target: &Desc, m: &HostMatcher) -> R
 fn check(
     s: &Scope<'_>,
     ns: &str,
-    target: &Desc,
-    m: &HostMatcher,
+    target: &Descriptor,
+    host: &Platform,
     problems: &mut Vec<String>,
 ) -> (ContentCheck, Option<String>) {
     let mut c = ContentCheck {
         definition: "ctr images check: config and layers of the host platform's manifest; present = content record in the namespace and blob file",
-        platform: m.host.format(),
+        platform: host.format(),
         status: "complete",
         present: 0,
         required: None,
@@ -665,8 +543,8 @@ fn check(
         missing: Vec::new(),
         error: None,
     };
-    let manifest = match choose_manifest(s, ns, target, m) {
-        Ok(doc) => doc,
+    let manifest = match choose_manifest(s, ns, target, &Matcher::only(host)) {
+        Ok(m) => m,
         Err(NoManifest::NotFound(why)) => {
             c.status = "unavailable";
             c.missing.push(target.digest.clone());
@@ -680,13 +558,7 @@ fn check(
             return (c, None);
         }
     };
-    let mut required: Vec<Desc> = Vec::new();
-    if let Some(cfg) = manifest.get("config") {
-        required.push(Desc::from_json(cfg));
-    }
-    if let Some(layers) = manifest.get("layers").and_then(Value::as_array) {
-        required.extend(layers.iter().map(Desc::from_json));
-    }
+    let required: Vec<&Descriptor> = std::iter::once(&manifest.config).chain(&manifest.layers).collect();
     let mut total = 0i64;
     for d in &required {
         total = total.saturating_add(d.size);
@@ -702,8 +574,7 @@ fn check(
     if !c.missing.is_empty() {
         c.status = "incomplete";
     }
-    let config = manifest.get("config").map(|d| str_field(d, "digest").to_string());
-    (c, config)
+    (c, Some(manifest.config.digest.clone()))
 }
 
 /// containerd's `ReaderAt` succeeds: a content record in the namespace and a blob file.
