@@ -1,0 +1,60 @@
+//! The inspect path on the bundled dockerd fixture: `docker image inspect` of every image
+//! record (open the root, resolve, Size, Best manifest, response), and of one image.
+//!
+//! `cargo bench --bench inspect`. Whole-process numbers on a large generated store, against
+//! the Go reference, are in `benches/RESULTS.md`.
+
+use coldctr::bolt::{MetaChoice, ReadMode};
+use coldctr::containerd::root::Root;
+use coldctr::image::platform::Platform;
+use coldctr::inspect::{Inspector, Options};
+use std::path::PathBuf;
+
+fn main() {
+    divan::main();
+}
+
+fn root() -> Root {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/docker-28.5");
+    Root::open(&dir, ReadMode::Mmap).expect("open fixture root")
+}
+
+fn options() -> Options {
+    Options::for_host(Platform::new("linux", "amd64", ""))
+}
+
+/// Every image record of the moby namespace, inspected in one run (as `coldctr inspect` with
+/// all of them as arguments): opening the root included.
+#[divan::bench]
+fn inspect_every_record(bencher: divan::Bencher) {
+    let names: Vec<String> = {
+        let root = root();
+        let tx = root.view(MetaChoice::Current).expect("view");
+        let images = tx
+            .bucket_at(&[b"v1".as_slice(), b"moby", b"images"])
+            .expect("read")
+            .expect("images");
+        images
+            .cursor()
+            .filter_map(Result::ok)
+            .map(|i| String::from_utf8_lossy(i.key).into_owned())
+            .collect()
+    };
+    bencher.bench(|| {
+        let root = root();
+        let tx = root.view(MetaChoice::Current).expect("view");
+        let inspector = Inspector::new(&root, tx, "moby", options());
+        inspector.inspect_all(&names).into_iter().filter(Result::is_ok).count()
+    });
+}
+
+/// One multi-platform image by tag, on an open root (resolution, Size, Best, response).
+#[divan::bench]
+fn inspect_one_index_image(bencher: divan::Bencher) {
+    let root = root();
+    bencher.bench(|| {
+        let tx = root.view(MetaChoice::Current).expect("view");
+        let inspector = Inspector::new(&root, tx, "moby", options());
+        inspector.inspect("dlist:1").is_ok()
+    });
+}
