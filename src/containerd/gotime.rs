@@ -62,6 +62,12 @@ impl GoTime {
         })
     }
 
+    /// The instant as nanoseconds since the Unix epoch: a total order for comparisons
+    /// (Go's `Before`/`After` ignore the zone).
+    pub fn unix_nanos(&self) -> i128 {
+        i128::from(self.unix) * 1_000_000_000 + i128::from(self.nanos)
+    }
+
     /// Go's `Format(time.RFC3339Nano)`: local wall time of the stored zone, trailing zeros of
     /// the fraction trimmed, `Z` for a zero offset. Years outside 0..=9999 are printed with
     /// as many digits as they need (Go errors there; we would rather show the value).
@@ -90,6 +96,81 @@ impl GoTime {
         }
         s
     }
+}
+
+/// Go's `time.Parse(time.RFC3339, s)`: `YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)`.
+pub fn parse_rfc3339(s: &str) -> Option<GoTime> {
+    let b = s.as_bytes();
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let part = b.get(r)?;
+        if !part.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        std::str::from_utf8(part).ok()?.parse().ok()
+    };
+    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (hour, min, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) || hour > 23 || min > 59 || sec > 59 {
+        return None;
+    }
+    let mut i = 19;
+    let mut nanos: u32 = 0;
+    if b.get(i) == Some(&b'.') {
+        let start = i + 1;
+        let mut end = start;
+        while end < b.len() && b[end].is_ascii_digit() {
+            end += 1;
+        }
+        if end == start {
+            return None;
+        }
+        let digits = &s[start..end];
+        let padded: String = digits.chars().chain(std::iter::repeat('0')).take(9).collect();
+        nanos = padded.parse().ok()?;
+        i = end;
+    }
+    let offset = match b.get(i)? {
+        b'Z' if i + 1 == b.len() => 0,
+        c @ (b'+' | b'-') if i + 6 == b.len() && b[i + 3] == b':' => {
+            let (h, m) = (num(i + 1..i + 3)?, num(i + 4..i + 6)?);
+            if h > 23 || m > 59 {
+                return None;
+            }
+            let off = (h * 3600 + m * 60) as i32;
+            if *c == b'-' { -off } else { off }
+        }
+        _ => return None,
+    };
+    let days = days_from_civil(year, month, day);
+    let local = days * 86_400 + hour * 3600 + min * 60 + sec;
+    Some(GoTime {
+        unix: local - i64::from(offset),
+        nanos,
+        offset,
+    })
+}
+
+fn days_in_month(y: i64, m: i64) -> i64 {
+    match m {
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date.
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
 }
 
 /// Proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's algorithm).
@@ -139,5 +220,32 @@ mod tests {
         assert_eq!(GoTime::decode(&[3; 15]), Err(TimeError::Version(3)));
         assert_eq!(GoTime::decode(&[1; 14]), Err(TimeError::Length(14)));
         assert!(GoTime::decode(&enc(0, -1, -1)).is_err());
+    }
+
+    #[test]
+    fn rfc3339_round_trips_like_go() {
+        for (input, output) in [
+            (
+                "2024-05-06T07:08:09.123456789+05:30",
+                "2024-05-06T07:08:09.123456789+05:30",
+            ),
+            ("2024-03-01T12:34:56.100Z", "2024-03-01T12:34:56.1Z"),
+            ("2024-03-01T12:34:56+00:00", "2024-03-01T12:34:56Z"),
+            ("1970-01-01T00:00:00Z", "1970-01-01T00:00:00Z"),
+        ] {
+            assert_eq!(
+                parse_rfc3339(input).map(|t| t.rfc3339_nano()),
+                Some(output.to_string()),
+                "{input}"
+            );
+        }
+        for bad in [
+            "2024-02-30T00:00:00Z",
+            "2024-03-01 12:34:56Z",
+            "2024-03-01T12:34:56",
+            "x",
+        ] {
+            assert!(parse_rfc3339(bad).is_none(), "{bad}");
+        }
     }
 }

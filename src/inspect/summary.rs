@@ -136,7 +136,7 @@ fn read_config(ins: &Inspector<'_>, desc: &Descriptor) -> Result<ImageConfig, St
     let blob = ins.read_blob(&m.config).map_err(read_error)?;
     let config: ImageConfig = document::decode(&blob).map_err(|e| e.to_string())?;
     if let Some(created) = &config.created
-        && super::response::parse_rfc3339(created).is_none()
+        && crate::containerd::gotime::parse_rfc3339(created).is_none()
     {
         return Err(format!("parsing time {created:?} as RFC 3339 failed"));
     }
