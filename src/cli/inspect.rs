@@ -74,6 +74,15 @@ pub fn run(global: &Global, args: InspectArgs, out: &mut dyn Write) -> Result<Ou
             warn(message);
         }
     }
+    if let Ok(d) = inspector.damage.lock()
+        && !d.is_empty()
+    {
+        for message in d.iter() {
+            warn(message);
+        }
+        // Records on damaged pages were skipped: tags and digests may be missing.
+        outcome = outcome.worst(Outcome::Damaged);
+    }
     match template {
         None | Some(Template::Json) => {
             let joined = format!(

@@ -141,8 +141,10 @@ pub struct Inspector<'r> {
     /// Blobs already read (dockerd reads a manifest up to four times per reference, and tags
     /// share manifests), up to [`BLOB_CACHE_BYTES`].
     blobs: Mutex<BlobCache>,
-    /// Problems met that did not stop the answer (dockerd would log them).
+    /// What dockerd would have logged as warnings (a config that does not read, ...).
     pub warnings: Mutex<Vec<String>>,
+    /// Damage in meta.db met on the way: the answers may be partial (RepoTags, for one).
+    pub damage: Mutex<Vec<String>>,
 }
 
 impl<'r> Inspector<'r> {
@@ -157,6 +159,7 @@ impl<'r> Inspector<'r> {
             pool,
             blobs: Mutex::new(BlobCache::default()),
             warnings: Mutex::new(Vec::new()),
+            damage: Mutex::new(Vec::new()),
         }
     }
 
@@ -178,8 +181,8 @@ impl<'r> Inspector<'r> {
                     Vec::new()
                 }
             };
-            for d in damage {
-                self.warn(d);
+            if let Ok(mut all) = self.damage.lock() {
+                all.extend(damage);
             }
             let mut by_target: HashMap<String, Vec<usize>> = HashMap::new();
             for (i, img) in images.iter().enumerate() {
