@@ -52,7 +52,7 @@ impl Global {
     pub fn open_root(&self) -> Result<Root, Failure> {
         let root = Root::open(&self.root, self.read_mode()).map_err(|e| match e {
             RootError::Bolt(b) => Failure::from(b),
-            other => Failure::new(Outcome::Unreadable, other.to_string()),
+            other => Failure::new(Outcome::Unreadable, crate::text::escape(other.to_string().as_bytes())),
         })?;
         if root.meta.fell_back() && !self.previous {
             super::warn(format_args!(

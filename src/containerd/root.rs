@@ -232,6 +232,22 @@ fn guess_root(dir: &Path) -> Option<String> {
             return Some(format!("found one at {}", dir.join(c).display()));
         }
     }
+    // A directory holding several roots one level down (a folder of fixtures or backups).
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        let mut below: Vec<String> = entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.join(META_DB).is_file())
+            .map(|p| p.display().to_string())
+            .collect();
+        if !below.is_empty() {
+            below.sort();
+            return Some(format!(
+                "containerd roots below it: {}; pass one with --root",
+                below.join(", ")
+            ));
+        }
+    }
     if dir.join("image").is_dir() && (dir.join("containers").is_dir() || dir.join("overlay2").is_dir()) {
         return Some(
             "this looks like a Docker data-root; containerd's root is usually /var/lib/containerd, or <data-root>/containerd/daemon when dockerd runs its own containerd".into(),

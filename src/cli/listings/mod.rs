@@ -15,14 +15,13 @@ use super::context::Global;
 use super::{Failure, Outcome, warn};
 use crate::bolt::{Bucket, MetaChoice, Tx};
 use crate::containerd::records::{self, BackendSnapshot, Damage};
-use crate::containerd::root::{META_DB, Root};
+use crate::containerd::root::Root;
 use crate::digest::Digest;
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::os::unix::fs::FileTypeExt;
-use std::path::Path;
 use table::Table;
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -52,7 +51,6 @@ pub(crate) struct Scope<'a> {
 
 /// Opens the root, runs `body` over the namespaces the listing covers, then reports the damage.
 fn run(global: &Global, body: impl FnOnce(&mut Scope<'_>) -> Result<(), Failure>) -> Result<Outcome, Failure> {
-    not_a_root_hint(&global.root)?;
     let root = global.open_root()?;
     let tx = root.view(global.meta_choice())?;
     let mut damage = Damage::new();
@@ -103,35 +101,6 @@ fn run(global: &Global, body: impl FnOnce(&mut Scope<'_>) -> Result<(), Failure>
         outcome = outcome.worst(Outcome::Damaged);
     }
     Ok(outcome)
-}
-
-/// When `dir` is not a containerd root but holds some one level down (a directory of
-/// fixtures, a backup holding several roots), says which.
-fn not_a_root_hint(dir: &Path) -> Result<(), Failure> {
-    if dir.join(META_DB).is_file() {
-        return Ok(());
-    }
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Ok(());
-    };
-    let mut below: Vec<String> = entries
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.join(META_DB).is_file())
-        .map(|p| p.display().to_string())
-        .collect();
-    if below.is_empty() {
-        return Ok(());
-    }
-    below.sort();
-    Err(Failure::new(
-        Outcome::Unreadable,
-        format!(
-            "{}: not a containerd root: {META_DB} not found (containerd roots below it: {}; pass one with --root)",
-            dir.display(),
-            crate::text::escape(below.join(", ").as_bytes())
-        ),
-    ))
 }
 
 fn write_json<T: Serialize>(out: &mut dyn Write, rows: &T) -> Result<(), Failure> {
