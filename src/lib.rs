@@ -10,6 +10,8 @@ pub mod bytes;
 pub mod cli;
 pub mod containerd;
 pub mod digest;
+pub mod du;
+pub mod gc;
 pub mod image;
 pub mod inspect;
 pub mod text;

@@ -13,6 +13,7 @@
 
 mod bolt;
 pub mod context;
+mod gc;
 mod inspect;
 mod listings;
 
@@ -42,6 +43,8 @@ enum Command {
     Bolt(bolt::BoltArgs),
     /// What `docker image inspect` prints for these images, from disk.
     Inspect(inspect::InspectArgs),
+    /// What containerd's garbage collector would remove now (or --at), without deleting anything.
+    Gc(gc::GcArgs),
     /// Image records with their platforms and sizes (`ctr images ls`, plus every size definition).
     Images(listings::ImagesArgs),
     /// Content records (`ctr content ls`), and whether each blob file is there.
@@ -124,6 +127,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Bolt(args) => bolt::run(args, &mut out),
         Command::Inspect(args) => inspect::run(&cli.global, args, &mut out),
+        Command::Gc(args) => gc::run(&cli.global, args, &mut out),
         Command::Images(args) => listings::images(&cli.global, args, &mut out),
         Command::Content(args) => listings::content(&cli.global, args, &mut out),
         Command::Namespaces(args) => listings::namespaces(&cli.global, args, &mut out),

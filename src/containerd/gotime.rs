@@ -62,6 +62,24 @@ impl GoTime {
         })
     }
 
+    /// The instant of a binary time as Go's `UnmarshalBinary` reads it, in nanoseconds since
+    /// the Unix epoch: version and length are checked, the nanoseconds are not (Go accepts
+    /// any value there and adds it). What containerd's GC compares `expireat` with.
+    pub fn decode_instant(b: &[u8]) -> Result<i128, TimeError> {
+        match GoTime::decode(b) {
+            Ok(t) => Ok(t.unix_nanos()),
+            Err(TimeError::Nanos(nanos)) => {
+                let secs = b
+                    .get(1..9)
+                    .and_then(|s| <[u8; 8]>::try_from(s).ok())
+                    .map(i64::from_be_bytes)
+                    .ok_or(TimeError::Length(b.len()))?;
+                Ok((i128::from(secs) - i128::from(UNIX_TO_INTERNAL)) * 1_000_000_000 + i128::from(nanos))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     /// The instant as nanoseconds since the Unix epoch: a total order for comparisons
     /// (Go's `Before`/`After` ignore the zone).
     pub fn unix_nanos(&self) -> i128 {

@@ -7,7 +7,7 @@
 //! that can be read are listed, the damage goes to stderr and the exit code is 3.
 
 mod images;
-mod table;
+pub(super) mod table;
 
 pub use images::{ImagesArgs, images};
 

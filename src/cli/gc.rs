@@ -1,0 +1,290 @@
+//! `coldctr gc`: a dry run of containerd's garbage collector. Nothing is deleted, nothing is
+//! locked: the answer is what the collector would remove if the daemon started now (or at
+//! `--at`), computed from disk.
+
+use super::context::Global;
+use super::listings::Format;
+use super::listings::table::{Table, human_size};
+use super::{Failure, Outcome, warn};
+use crate::containerd::gotime::parse_rfc3339;
+use crate::gc::report::{DEFINITIONS, Report};
+use crate::gc::{Clock, Model, Store, collect, default_model};
+use clap::Args;
+use std::io::Write;
+
+#[derive(Args)]
+pub struct GcArgs {
+    /// Evaluate expiries (lease containerd.io/gc.expire, ingest expireat) as of this instant
+    /// (RFC 3339, e.g. the moment the node was seized); default: now.
+    #[arg(long, value_parser = parse_at)]
+    pub at: Option<i128>,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Whose collector: 1.6 or 1.7 (meta.db version 3), 2.0 or 2.1 (version 4), 2.2 (back
+    /// references). Default: from meta.db's version.
+    #[arg(long, value_parser = parse_model)]
+    pub model: Option<Model>,
+}
+
+/// `--at`: Go's RFC 3339, as nanoseconds since the epoch.
+pub fn parse_at(s: &str) -> Result<i128, String> {
+    parse_rfc3339(s)
+        .map(|t| t.unix_nanos())
+        .ok_or_else(|| format!("{s:?} is not an RFC 3339 time (e.g. 2026-12-01T00:00:00Z)"))
+}
+
+pub fn parse_model(s: &str) -> Result<Model, String> {
+    match s {
+        "1.6" | "1.7" | "1" => Ok(Model::V1),
+        "2.0" | "2.1" | "2" => Ok(Model::V2),
+        "2.2" | "2.3" => Ok(Model::V22),
+        _ => Err(format!("unknown containerd version {s:?}: 1.6, 1.7, 2.0, 2.1 or 2.2")),
+    }
+}
+
+/// Now, in nanoseconds since the epoch.
+pub fn now() -> i128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i128::try_from(d.as_nanos()).unwrap_or(i128::MAX))
+        .unwrap_or(0)
+}
+
+/// Opens the root and reads everything the collector reads; damage is printed on stderr.
+pub fn load(global: &Global) -> Result<(Store, Outcome), Failure> {
+    let root = global.open_root()?;
+    let store = Store::load(&root, global.meta_choice(), global.read_mode())?;
+    let mut seen = std::collections::HashSet::new();
+    for d in &store.damage {
+        if seen.insert(d.as_str()) {
+            warn(crate::text::escape(d.as_bytes()));
+        }
+    }
+    let outcome = if store.damage.is_empty() {
+        Outcome::Ok
+    } else {
+        Outcome::Damaged
+    };
+    Ok((store, outcome))
+}
+
+pub fn run(global: &Global, args: GcArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
+    let (store, outcome) = load(global)?;
+    let (at, source) = match args.at {
+        Some(at) => (at, "--at"),
+        None => (now(), "now"),
+    };
+    let model = args.model.unwrap_or_else(|| default_model(&store));
+    let collection = collect(&store, model, Clock { now: at });
+    let mut report = Report::build(&store, &collection, source);
+    if let Some(ns) = &global.namespace {
+        report.content.retain(|c| &c.namespace == ns);
+        report.leases.retain(|c| &c.namespace == ns);
+        report.snapshots.retain(|c| &c.namespace == ns);
+        report.ingests.retain(|c| &c.namespace == ns);
+        report.images.retain(|c| &c.namespace == ns);
+        report.namespaces.retain(|c| &c.namespace == ns);
+    }
+    if let Some(f) = &report.failure {
+        warn(crate::text::escape(f.as_bytes()));
+    }
+    match args.format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *out, &report).map_err(|e| Failure::from(std::io::Error::from(e)))?;
+            writeln!(out)?;
+        }
+        Format::Table => table(&report, out)?,
+    }
+    Ok(outcome)
+}
+
+fn bytes(n: u64) -> String {
+    human_size(i64::try_from(n).unwrap_or(i64::MAX))
+}
+
+fn table(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+    let clock = &r.clock;
+    let mut validity = String::new();
+    match (&clock.same_from, &clock.same_until) {
+        (None, None) => {}
+        (from, until) => {
+            validity = format!(
+                "; same result for any clock in ({}, {}]",
+                from.as_deref().unwrap_or("-inf"),
+                until.as_deref().unwrap_or("+inf")
+            )
+        }
+    }
+    writeln!(
+        out,
+        "Dry run of the {} garbage collector, clock {} ({}){validity}",
+        r.model, clock.at, clock.source
+    )?;
+    if let Some(f) = &r.failure {
+        writeln!(
+            out,
+            "The collection would FAIL and remove nothing: {}",
+            crate::text::escape(f.as_bytes())
+        )?;
+    }
+    writeln!(out)?;
+    let mut t = Table::new(&["REMOVED", "NAMESPACE/STORE", "ID", "SIZE"]);
+    for c in &r.content {
+        t.row(&["content", &c.namespace, &c.digest, &human_size(c.size)]);
+    }
+    for l in &r.leases {
+        let why = l.expire.as_deref().map(|e| format!("expired {e}")).unwrap_or_default();
+        t.row(&["lease", &l.namespace, &l.id, &why]);
+    }
+    for i in &r.images {
+        t.row(&["image", &i.namespace, &i.name, ""]);
+    }
+    for s in &r.snapshots {
+        t.row(&["snapshot", &s.namespace, &format!("{}/{}", s.snapshotter, s.key), ""]);
+    }
+    for i in &r.ingests {
+        t.row(&["ingest", &i.namespace, &i.reference, &bytes(i.partial_bytes)]);
+    }
+    for f in &r.blob_files {
+        t.row(&["blob file", "content", &f.digest, &bytes(f.size)]);
+    }
+    for d in &r.ingest_dirs {
+        t.row(&["ingest dir", "content", &d.dir, &bytes(d.bytes)]);
+    }
+    for b in &r.backend_snapshots {
+        t.row(&[
+            "backend snapshot",
+            &b.snapshotter,
+            &b.key,
+            &b.size.map(human_size).unwrap_or_default(),
+        ]);
+    }
+    for d in &r.snapshot_dirs {
+        t.row(&[
+            "snapshot dir",
+            &d.snapshotter,
+            &format!("snapshots/{}", d.id),
+            &bytes(d.bytes),
+        ]);
+    }
+    let nothing = r.content.is_empty()
+        && r.leases.is_empty()
+        && r.images.is_empty()
+        && r.snapshots.is_empty()
+        && r.ingests.is_empty()
+        && r.blob_files.is_empty()
+        && r.ingest_dirs.is_empty()
+        && r.backend_snapshots.is_empty()
+        && r.snapshot_dirs.is_empty();
+    if nothing {
+        writeln!(out, "Nothing would be removed.")?;
+    } else {
+        t.write(out)?;
+    }
+    let f = &r.freed;
+    writeln!(
+        out,
+        "\nFreed: {} content records ({}), {} blob files ({} allocated), {} snapshot dirs ({}), {} ingest dirs ({}); disk {}",
+        f.content_records,
+        human_size(f.content_record_bytes),
+        f.blob_files,
+        bytes(f.blob_file_allocated),
+        f.snapshot_dirs,
+        bytes(f.snapshot_dir_bytes),
+        f.ingest_dirs,
+        bytes(f.ingest_dir_bytes),
+        bytes(f.disk_bytes)
+    )?;
+    writeln!(out, "\nBackend sweeps:")?;
+    writeln!(
+        out,
+        "  content: {} ({})",
+        if r.sweeps.content.runs { "runs" } else { "does not run" },
+        r.sweeps.content.why
+    )?;
+    for s in &r.sweeps.snapshotters {
+        writeln!(
+            out,
+            "  {}: {} ({})",
+            crate::text::escape(s.name.as_bytes()),
+            if s.runs { "runs" } else { "does not run" },
+            s.why
+        )?;
+    }
+    let p = &r.pending;
+    if !(p.blob_files.is_empty()
+        && p.ingest_dirs.is_empty()
+        && p.backend_snapshots.is_empty()
+        && p.snapshot_dirs.is_empty())
+    {
+        writeln!(
+            out,
+            "\nPending (left by this collection, deleted by the first later one that sweeps their store):"
+        )?;
+        let mut t = Table::new(&["PENDING", "STORE", "ID", "SIZE"]);
+        for f in &p.blob_files {
+            t.row(&["blob file", "content", &f.digest, &bytes(f.size)]);
+        }
+        for d in &p.ingest_dirs {
+            t.row(&["ingest dir", "content", &d.dir, &bytes(d.bytes)]);
+        }
+        for b in &p.backend_snapshots {
+            t.row(&[
+                "backend snapshot",
+                &b.snapshotter,
+                &b.key,
+                &b.size.map(human_size).unwrap_or_default(),
+            ]);
+        }
+        for d in &p.snapshot_dirs {
+            t.row(&[
+                "snapshot dir",
+                &d.snapshotter,
+                &format!("snapshots/{}", d.id),
+                &bytes(d.bytes),
+            ]);
+        }
+        t.write(out)?;
+    }
+    let orphan_bytes: u64 = r.orphan_blob_files.iter().map(|o| o.size).sum();
+    writeln!(
+        out,
+        "\nOrphan blob files (no namespace records them): {} ({})",
+        r.orphan_blob_files.len(),
+        bytes(orphan_bytes)
+    )?;
+    for o in &r.orphan_blob_files {
+        let kind = if o.kind == crate::containerd::blobs::FileKind::Regular {
+            String::new()
+        } else {
+            format!(" [{:?}, not followed]", o.kind).to_lowercase()
+        };
+        writeln!(out, "  {} {}{kind}", o.digest, bytes(o.size))?;
+    }
+    if !r.clock.depends_on.is_empty() {
+        writeln!(out, "\nClock-dependent:")?;
+        for c in &r.clock.depends_on {
+            writeln!(
+                out,
+                "  {} {}/{}: expires {}{}",
+                c.kind,
+                crate::text::escape(c.namespace.as_bytes()),
+                crate::text::escape(c.id.as_bytes()),
+                crate::text::escape(c.expire.as_bytes()),
+                match (c.parsable, c.expired) {
+                    (false, _) => " (not RFC 3339: ignored, never expires)",
+                    (true, true) => " (expired)",
+                    (true, false) => "",
+                }
+            )?;
+        }
+    }
+    for n in &r.notes {
+        writeln!(out, "note: {}", crate::text::escape(n.as_bytes()))?;
+    }
+    writeln!(out, "\nLegend:")?;
+    for (k, v) in DEFINITIONS {
+        writeln!(out, "  {k}: {v}")?;
+    }
+    Ok(())
+}

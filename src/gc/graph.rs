@@ -1,0 +1,577 @@
+//! The collector's graph: nodes, edges and roots as containerd's `metadata/gc.go` defines
+//! them, built in memory from [`Store`], and the tricolor mark over it.
+//!
+//! A node is (kind, namespace, key), the key spelled as containerd spells it: a content
+//! digest, `<snapshotter>/<snapshot key>`, a lease id, an ingest ref, an image name, a
+//! container id. Edges point at keys, not records: a label may name something that does not
+//! exist (a "dead edge"); such a node is still visited, it just refers to nothing (except
+//! through back references, 2.2+).
+//!
+//! Each node can be visited in two modes. Normal: all its references. Flat (reached from a
+//! lease labelled `containerd.io/gc.flat`): a snapshot follows only its parent, an image only
+//! its target, content nothing. containerd keeps the two modes apart while walking and merges
+//! them when marking (`gc.Tricolor` strips the flat bit), and so do we.
+
+use super::state::{GcLabels, Store};
+use crate::containerd::gotime::parse_rfc3339;
+use std::collections::HashMap;
+
+/// Which containerd's collector to reproduce.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Model {
+    /// containerd 1.6 and 1.7 (meta.db version 3): images are roots that cannot expire.
+    V1,
+    /// containerd 2.0 and 2.1 (meta.db version 4): images are collectible nodes, expired by
+    /// `containerd.io/gc.expire`; leases may hold images; `containerd.io/gc.ref.image` labels.
+    V2,
+    /// containerd 2.2+: also back references (`containerd.io/gc.bref.*`), and any label that
+    /// begins with `containerd.io/gc.root` makes a root.
+    V22,
+}
+
+impl Model {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Model::V1 => "containerd 1.6/1.7 (metadata/gc.go)",
+            Model::V2 => "containerd 2.0/2.1 (core/metadata/gc.go)",
+            Model::V22 => "containerd 2.2+ (core/metadata/gc.go, with back references)",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    Content,
+    Snapshot,
+    Image,
+    Container,
+    Lease,
+    Ingest,
+}
+
+/// An edge (or a root): the node, and whether it is reached in flat mode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Edge {
+    pub to: u32,
+    pub flat: bool,
+}
+
+/// Why a root is a root: du attributes what is held to the first of these that holds it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Cause {
+    /// An image record (namespace index, image index).
+    Image(u32, u32),
+    /// A lease that has not expired (namespace index, lease index).
+    Lease(u32, u32),
+    /// A container record: its snapshot and labels.
+    Container(u32, u32),
+    /// A `containerd.io/gc.root` label on a content or snapshot record.
+    GcRoot,
+    /// An ingest whose `expireat` has not passed.
+    Ingest,
+    /// A sandbox's reference labels.
+    Sandbox,
+}
+
+/// One collection's inputs that are not on disk.
+#[derive(Clone, Copy, Debug)]
+pub struct Clock {
+    /// The instant the collector compares expiries with (nanoseconds since the epoch).
+    pub now: i128,
+}
+
+/// Something whose status depends on the clock.
+#[derive(Clone, Debug)]
+pub struct Expiring {
+    pub namespace: String,
+    pub kind: &'static str,
+    pub id: String,
+    pub value: String,
+    /// The instant, when it parses; `None`: the label is ignored (never expires).
+    pub at: Option<i128>,
+    pub expired: bool,
+}
+
+pub struct Graph {
+    pub kinds: Vec<Kind>,
+    pub ns: Vec<u32>,
+    pub keys: Vec<String>,
+    /// Whether a record answers the node's lookup (false: a dead edge's target).
+    pub exists: Vec<bool>,
+    refs: Vec<Vec<Edge>>,
+    flat_refs: Vec<Vec<Edge>>,
+    pub roots: Vec<(Cause, Edge)>,
+    /// Per (namespace, kind): key -> node.
+    index: HashMap<(u32, Kind), HashMap<String, u32>>,
+    /// The node of each record, per namespace, in the store's record order.
+    pub content: Vec<Vec<u32>>,
+    pub snapshots: Vec<Vec<u32>>,
+    pub ingests: Vec<Vec<u32>>,
+    pub leases: Vec<Vec<u32>>,
+    pub images: Vec<Vec<u32>>,
+    /// Everything whose status depends on the clock.
+    pub expiring: Vec<Expiring>,
+    /// Why containerd's collection would fail before removing anything, if it would.
+    pub failure: Option<String>,
+}
+
+const REF_CONTENT: &str = "containerd.io/gc.ref.content";
+const REF_SNAPSHOT: &str = "containerd.io/gc.ref.snapshot.";
+const REF_IMAGE: &str = "containerd.io/gc.ref.image";
+const BREF_CONTAINER: &str = "containerd.io/gc.bref.container";
+const BREF_CONTENT: &str = "containerd.io/gc.bref.content";
+const BREF_IMAGE: &str = "containerd.io/gc.bref.image";
+const BREF_SNAPSHOT: &str = "containerd.io/gc.bref.snapshot.";
+const ROOT: &str = "containerd.io/gc.root";
+const EXPIRE: &str = "containerd.io/gc.expire";
+
+/// A named reference label: exactly `prefix`, or `prefix` followed by `.` or `/` and a name.
+fn named(key: &str, prefix: &str) -> bool {
+    match key.strip_prefix(prefix) {
+        Some(rest) => rest.is_empty() || rest.starts_with('.') || rest.starts_with('/'),
+        None => false,
+    }
+}
+
+/// `<prefix><snapshotter>[/<name>]` -> `<snapshotter>/<value>`.
+fn snapshot_key(key: &str, prefix: &str, value: &str) -> Option<String> {
+    let rest = key.strip_prefix(prefix)?;
+    let sn = rest.split('/').next().unwrap_or(rest);
+    Some(format!("{sn}/{value}"))
+}
+
+/// The forward references of a record's labels.
+fn label_refs(model: Model, labels: &GcLabels, out: &mut Vec<(Kind, String)>) {
+    for (k, v) in labels {
+        if named(k, REF_CONTENT) {
+            out.push((Kind::Content, v.clone()));
+        } else if let Some(key) = snapshot_key(k, REF_SNAPSHOT, v) {
+            out.push((Kind::Snapshot, key));
+        } else if model >= Model::V2 && named(k, REF_IMAGE) {
+            out.push((Kind::Image, v.clone()));
+        }
+    }
+}
+
+/// The back references of a record's labels (2.2+): the record is held by what they name.
+fn label_brefs(model: Model, labels: &GcLabels, out: &mut Vec<(Kind, String)>) {
+    if model < Model::V22 {
+        return;
+    }
+    for (k, v) in labels {
+        if named(k, BREF_CONTAINER) {
+            out.push((Kind::Container, v.clone()));
+        } else if named(k, BREF_CONTENT) {
+            out.push((Kind::Content, v.clone()));
+        } else if named(k, BREF_IMAGE) {
+            out.push((Kind::Image, v.clone()));
+        } else if let Some(key) = snapshot_key(k, BREF_SNAPSHOT, v) {
+            out.push((Kind::Snapshot, key));
+        }
+    }
+}
+
+fn is_root(model: Model, labels: &GcLabels) -> bool {
+    if model >= Model::V22 {
+        labels.iter().any(|(k, _)| k.starts_with(ROOT))
+    } else {
+        labels.iter().any(|(k, _)| k == ROOT)
+    }
+}
+
+/// Go's `time.Parse(time.RFC3339, v)` as an instant; `None` when Go would reject it.
+fn expiry(v: &str) -> Option<i128> {
+    parse_rfc3339(v).map(|t| t.unix_nanos())
+}
+
+impl Graph {
+    fn intern(&mut self, kind: Kind, ns: u32, key: &str) -> u32 {
+        if let Some(&id) = self.index.get(&(ns, kind)).and_then(|m| m.get(key)) {
+            return id;
+        }
+        let id = self.kinds.len() as u32;
+        self.kinds.push(kind);
+        self.ns.push(ns);
+        self.keys.push(key.to_string());
+        self.exists.push(false);
+        self.refs.push(Vec::new());
+        self.flat_refs.push(Vec::new());
+        self.index.entry((ns, kind)).or_default().insert(key.to_string(), id);
+        id
+    }
+
+    /// The node of a key, when some edge or record names it.
+    pub fn node(&self, kind: Kind, ns: u32, key: &str) -> Option<u32> {
+        self.index.get(&(ns, kind)).and_then(|m| m.get(key)).copied()
+    }
+
+    fn link(&mut self, from: u32, targets: &[(Kind, String)], ns: u32) {
+        for (kind, key) in targets {
+            let to = self.intern(*kind, ns, key);
+            if let Some(r) = self.refs.get_mut(from as usize) {
+                r.push(Edge { to, flat: false });
+            }
+        }
+    }
+
+    fn push_ref(&mut self, from: u32, edge: Edge, flat_mode: bool) {
+        let list = if flat_mode { &mut self.flat_refs } else { &mut self.refs };
+        if let Some(r) = list.get_mut(from as usize) {
+            r.push(edge);
+        }
+    }
+
+    /// Builds the graph of `store` as `model` sees it at `clock`.
+    pub fn build(store: &Store, model: Model, clock: Clock) -> Graph {
+        let n = store.namespaces.len();
+        let mut g = Graph {
+            kinds: Vec::new(),
+            ns: Vec::new(),
+            keys: Vec::new(),
+            exists: Vec::new(),
+            refs: Vec::new(),
+            flat_refs: Vec::new(),
+            roots: Vec::new(),
+            index: HashMap::new(),
+            content: vec![Vec::new(); n],
+            snapshots: vec![Vec::new(); n],
+            ingests: vec![Vec::new(); n],
+            leases: vec![Vec::new(); n],
+            images: vec![Vec::new(); n],
+            expiring: Vec::new(),
+            failure: None,
+        };
+        let mut targets = Vec::new();
+        for (nsi, ns) in store.namespaces.iter().enumerate() {
+            let nsi = nsi as u32;
+            // Records first, so that every record's node exists before edges are resolved.
+            for c in &ns.content {
+                let id = g.intern(Kind::Content, nsi, &c.digest);
+                g.exists[id as usize] = true;
+                g.content[nsi as usize].push(id);
+            }
+            for s in &ns.snapshots {
+                let key = format!("{}/{}", s.snapshotter, s.key);
+                let id = g.intern(Kind::Snapshot, nsi, &key);
+                g.snapshots[nsi as usize].push(id);
+            }
+            for i in &ns.ingests {
+                let id = g.intern(Kind::Ingest, nsi, &i.key);
+                g.exists[id as usize] = true;
+                g.ingests[nsi as usize].push(id);
+            }
+            for l in &ns.leases {
+                let id = g.intern(Kind::Lease, nsi, &l.id);
+                g.exists[id as usize] = true;
+                g.leases[nsi as usize].push(id);
+            }
+            for i in &ns.images {
+                let id = g.intern(Kind::Image, nsi, &i.name);
+                g.exists[id as usize] = true;
+                g.images[nsi as usize].push(id);
+            }
+
+            // Content: label references; back references (2.2+); gc.root.
+            for (ci, c) in ns.content.iter().enumerate() {
+                let id = g.content[nsi as usize][ci];
+                targets.clear();
+                label_refs(model, &c.labels, &mut targets);
+                g.link(id, &targets, nsi);
+                g.back_refs(model, &c.labels, Edge { to: id, flat: false }, nsi);
+                if is_root(model, &c.labels) {
+                    g.roots.push((Cause::GcRoot, Edge { to: id, flat: false }));
+                }
+            }
+            // Snapshots: the lookup of "<sn>/<key>" cuts at the first '/', so a record whose
+            // snapshotter bucket name holds a '/' is never found by its own key.
+            for (si, s) in ns.snapshots.iter().enumerate() {
+                let id = g.snapshots[nsi as usize][si];
+                if !s.snapshotter.contains('/') {
+                    g.exists[id as usize] = true;
+                    if let Some(parent) = &s.parent {
+                        let p = g.intern(Kind::Snapshot, nsi, &format!("{}/{parent}", s.snapshotter));
+                        g.push_ref(id, Edge { to: p, flat: false }, false);
+                        g.push_ref(id, Edge { to: p, flat: true }, true);
+                    }
+                    targets.clear();
+                    label_refs(model, &s.labels, &mut targets);
+                    g.link(id, &targets, nsi);
+                }
+                g.back_refs(model, &s.labels, Edge { to: id, flat: false }, nsi);
+                if is_root(model, &s.labels) {
+                    g.roots.push((Cause::GcRoot, Edge { to: id, flat: false }));
+                }
+            }
+            // Ingests: a root while `expireat` has not passed; refers to `expected`.
+            for (ii, i) in ns.ingests.iter().enumerate() {
+                let id = g.ingests[nsi as usize][ii];
+                if let Some(e) = &i.expected {
+                    let c = g.intern(Kind::Content, nsi, e);
+                    g.push_ref(id, Edge { to: c, flat: false }, false);
+                }
+                match &i.expire_at {
+                    super::state::Expiry::Never => {}
+                    super::state::Expiry::At(at, shown) => {
+                        let expired = clock.now > *at;
+                        g.expiring.push(Expiring {
+                            namespace: ns.name.clone(),
+                            kind: "ingest",
+                            id: i.key.clone(),
+                            value: shown.clone(),
+                            at: Some(*at),
+                            expired,
+                        });
+                        if !expired {
+                            g.roots.push((Cause::Ingest, Edge { to: id, flat: false }));
+                        }
+                    }
+                    super::state::Expiry::Invalid(why) => {
+                        g.failure.get_or_insert_with(|| {
+                            format!(
+                                "namespace {}: ingest {:?}: expireat is not a Go binary time ({why}): containerd's collection stops with an error and removes nothing",
+                                ns.name, i.key
+                            )
+                        });
+                    }
+                }
+            }
+            // Images.
+            for (ii, img) in ns.images.iter().enumerate() {
+                let id = g.images[nsi as usize][ii];
+                if let Some(t) = &img.target {
+                    let c = g.intern(Kind::Content, nsi, t);
+                    g.push_ref(id, Edge { to: c, flat: false }, false);
+                    if model >= Model::V2 {
+                        g.push_ref(id, Edge { to: c, flat: true }, true);
+                    }
+                }
+                targets.clear();
+                label_refs(model, &img.labels, &mut targets);
+                g.link(id, &targets, nsi);
+                let expired = if model >= Model::V2 {
+                    match img.labels.iter().find(|(k, _)| k == EXPIRE) {
+                        Some((_, v)) => {
+                            let at = expiry(v);
+                            let expired = at.is_some_and(|at| clock.now > at);
+                            g.expiring.push(Expiring {
+                                namespace: ns.name.clone(),
+                                kind: "image",
+                                id: img.name.clone(),
+                                value: v.clone(),
+                                at,
+                                expired,
+                            });
+                            expired
+                        }
+                        None => false,
+                    }
+                } else {
+                    false
+                };
+                if !expired {
+                    g.roots
+                        .push((Cause::Image(nsi, ii as u32), Edge { to: id, flat: false }));
+                } else {
+                    g.back_refs(model, &img.labels, Edge { to: id, flat: false }, nsi);
+                }
+            }
+            // Containers: their snapshot and labels (a root in every version).
+            for (ci, c) in ns.containers.iter().enumerate() {
+                let id = g.intern(Kind::Container, nsi, &c.id);
+                g.exists[id as usize] = true;
+                if !c.snapshotter.is_empty() {
+                    let s = g.intern(Kind::Snapshot, nsi, &format!("{}/{}", c.snapshotter, c.snapshot_key));
+                    g.push_ref(id, Edge { to: s, flat: false }, false);
+                }
+                targets.clear();
+                label_refs(model, &c.labels, &mut targets);
+                g.link(id, &targets, nsi);
+                g.back_refs(model, &c.labels, Edge { to: id, flat: false }, nsi);
+                g.roots
+                    .push((Cause::Container(nsi, ci as u32), Edge { to: id, flat: false }));
+            }
+            // Sandboxes: their reference labels are roots.
+            for sb in &ns.sandboxes {
+                targets.clear();
+                label_refs(model, &sb.labels, &mut targets);
+                for (kind, key) in targets.clone() {
+                    let to = g.intern(kind, nsi, &key);
+                    g.roots.push((Cause::Sandbox, Edge { to, flat: false }));
+                }
+            }
+            // Leases: unless expired, the lease and everything it holds are roots.
+            for (li, l) in ns.leases.iter().enumerate() {
+                if let Some(v) = &l.expire {
+                    let at = expiry(v);
+                    let expired = at.is_some_and(|at| clock.now > at);
+                    g.expiring.push(Expiring {
+                        namespace: ns.name.clone(),
+                        kind: "lease",
+                        id: l.id.clone(),
+                        value: v.clone(),
+                        at,
+                        expired,
+                    });
+                    if expired {
+                        continue;
+                    }
+                }
+                let cause = Cause::Lease(nsi, li as u32);
+                let lease = g.leases[nsi as usize][li];
+                g.roots.push((cause, Edge { to: lease, flat: false }));
+                for d in &l.content {
+                    let to = g.intern(Kind::Content, nsi, d);
+                    g.roots.push((cause, Edge { to, flat: l.flat }));
+                }
+                for (sn, key) in &l.snapshots {
+                    let to = g.intern(Kind::Snapshot, nsi, &format!("{sn}/{key}"));
+                    g.roots.push((cause, Edge { to, flat: l.flat }));
+                }
+                for r in &l.ingests {
+                    let to = g.intern(Kind::Ingest, nsi, r);
+                    g.roots.push((cause, Edge { to, flat: false }));
+                }
+                if model >= Model::V2 {
+                    for name in &l.images {
+                        let to = g.intern(Kind::Image, nsi, name);
+                        g.roots.push((cause, Edge { to, flat: l.flat }));
+                    }
+                }
+            }
+        }
+        g
+    }
+
+    /// 2.2+: each back reference label of the record `from` makes an edge from the node it
+    /// names to `from` (followed only when that node is visited in normal mode).
+    fn back_refs(&mut self, model: Model, labels: &GcLabels, from: Edge, ns: u32) {
+        let mut targets = Vec::new();
+        label_brefs(model, labels, &mut targets);
+        for (kind, key) in targets {
+            let t = self.intern(kind, ns, &key);
+            self.push_ref(t, from, false);
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.kinds.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.kinds.is_empty()
+    }
+
+    /// The nodes reached from `starts`, each reported once to `visit` (flat and normal visits
+    /// of the same node count as one, as containerd marks them).
+    pub fn reach(&self, starts: impl IntoIterator<Item = Edge>, walk: &mut Walk, mut visit: impl FnMut(u32)) {
+        walk.next_generation(self.len());
+        let mut stack: Vec<Edge> = Vec::new();
+        for e in starts {
+            if walk.enter(e) {
+                stack.push(e);
+            }
+        }
+        while let Some(e) = stack.pop() {
+            if walk.mark(e.to) {
+                visit(e.to);
+            }
+            let list = if e.flat { &self.flat_refs } else { &self.refs };
+            for &next in list.get(e.to as usize).map(Vec::as_slice).unwrap_or(&[]) {
+                if walk.enter(next) {
+                    stack.push(next);
+                }
+            }
+        }
+    }
+
+    /// containerd's mark: every node reachable from a root.
+    pub fn mark(&self) -> Vec<bool> {
+        let mut marked = vec![false; self.len()];
+        let mut walk = Walk::default();
+        self.reach(self.roots.iter().map(|(_, e)| *e), &mut walk, |n| {
+            if let Some(m) = marked.get_mut(n as usize) {
+                *m = true;
+            }
+        });
+        marked
+    }
+}
+
+/// Reusable visit stamps, so that many walks over one graph allocate once.
+#[derive(Default)]
+pub struct Walk {
+    generation: u32,
+    normal: Vec<u32>,
+    flat: Vec<u32>,
+    node: Vec<u32>,
+}
+
+impl Walk {
+    fn next_generation(&mut self, len: usize) {
+        if self.normal.len() < len || self.generation == u32::MAX {
+            self.normal = vec![0; len];
+            self.flat = vec![0; len];
+            self.node = vec![0; len];
+            self.generation = 0;
+        }
+        self.generation += 1;
+    }
+
+    /// First time this (node, mode) is seen in this generation?
+    fn enter(&mut self, e: Edge) -> bool {
+        let v = if e.flat { &mut self.flat } else { &mut self.normal };
+        match v.get_mut(e.to as usize) {
+            Some(s) if *s != self.generation => {
+                *s = self.generation;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// First time this node is reached (in either mode) in this generation?
+    fn mark(&mut self, n: u32) -> bool {
+        match self.node.get_mut(n as usize) {
+            Some(s) if *s != self.generation => {
+                *s = self.generation;
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reference_label_names() {
+        assert!(named("containerd.io/gc.ref.content", REF_CONTENT));
+        assert!(named("containerd.io/gc.ref.content.l.0", REF_CONTENT));
+        assert!(named("containerd.io/gc.ref.content/config", REF_CONTENT));
+        assert!(!named("containerd.io/gc.ref.contentx", REF_CONTENT));
+        assert_eq!(
+            snapshot_key("containerd.io/gc.ref.snapshot.overlayfs", REF_SNAPSHOT, "sha256:1"),
+            Some("overlayfs/sha256:1".into())
+        );
+        assert_eq!(
+            snapshot_key("containerd.io/gc.ref.snapshot.overlayfs/top", REF_SNAPSHOT, "k"),
+            Some("overlayfs/k".into())
+        );
+        let labels: GcLabels = vec![
+            ("containerd.io/gc.ref.content.m.0".into(), "sha256:a".into()),
+            ("containerd.io/gc.ref.contentious".into(), "sha256:b".into()),
+            ("containerd.io/gc.ref.image.base".into(), "img".into()),
+        ];
+        let mut out = Vec::new();
+        label_refs(Model::V1, &labels, &mut out);
+        assert_eq!(out, vec![(Kind::Content, "sha256:a".to_string())]);
+        out.clear();
+        label_refs(Model::V2, &labels, &mut out);
+        assert_eq!(out.len(), 2);
+        assert!(is_root(Model::V1, &vec![(ROOT.to_string(), String::new())]));
+        assert!(!is_root(Model::V1, &vec![(format!("{ROOT}.x"), String::new())]));
+        assert!(is_root(Model::V22, &vec![(format!("{ROOT}.x"), String::new())]));
+    }
+}

@@ -1,0 +1,555 @@
+//! Everything containerd's garbage collector looks at, read from disk once: the records of
+//! every namespace in `meta.db`, the snapshotters' own `metadata.db` records and their
+//! `snapshots/` directories, the content store's `blobs/` tree (in the order containerd's
+//! local store walks it) and its `ingest/` directories.
+//!
+//! Only what the collector reads is kept: of the labels, only `containerd.io/gc.*` ones.
+//! Nothing here follows a symlink: entries are classified with `symlink_metadata`, and a
+//! directory that is a symlink is reported, never entered.
+
+use crate::bolt::{Bucket, MetaChoice, ReadMode};
+use crate::containerd::blobs::{self, FileKind, IngestDir};
+use crate::containerd::encoding::varint_exact;
+use crate::containerd::gotime::GoTime;
+use crate::containerd::records::{self, BackendSnapshot, Damage};
+use crate::containerd::root::{CONTENT_DIR, Root};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+/// The label prefix of everything the collector interprets.
+pub const GC_LABEL_PREFIX: &str = "containerd.io/gc.";
+
+/// Sorted `containerd.io/gc.*` labels of a record.
+pub type GcLabels = Vec<(String, String)>;
+
+/// How deep below `blobs/<algorithm>/` the walk follows sub-directories (containerd has no
+/// limit; a deeper tree is damage and is reported as such).
+const MAX_BLOB_DEPTH: usize = 4;
+
+/// The whole state, as of one read.
+pub struct Store {
+    pub dir: PathBuf,
+    /// `v1/version` of meta.db (3 for containerd 1.6/1.7, 4 for 2.x).
+    pub db_version: Option<i64>,
+    pub namespaces: Vec<Namespace>,
+    pub blobs: BlobTree,
+    /// Directories under `ingest/` (symlinks are not directories and are not listed).
+    pub ingest_dirs: Vec<IngestDir>,
+    /// Non-directory entries under `ingest/` (containerd skips them: their `ref` never reads).
+    pub ingest_strays: Vec<String>,
+    pub snapshotters: Vec<Snapshotter>,
+    pub damage: Damage,
+}
+
+/// One namespace's records, in bbolt key order.
+#[derive(Default)]
+pub struct Namespace {
+    pub name: String,
+    pub content: Vec<ContentRecord>,
+    pub ingests: Vec<IngestRecord>,
+    pub leases: Vec<LeaseRecord>,
+    pub images: Vec<ImageRecord>,
+    pub containers: Vec<ContainerRecord>,
+    pub snapshots: Vec<SnapshotRecord>,
+    pub sandboxes: Vec<SandboxRecord>,
+}
+
+pub struct ContentRecord {
+    pub digest: String,
+    pub size: i64,
+    pub labels: GcLabels,
+}
+
+/// An ingest's `expireat`, as the collector reads it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Expiry {
+    /// No `expireat`: the ingest is a root only while a lease holds it.
+    Never,
+    /// Nanoseconds since the Unix epoch, and the value as RFC 3339.
+    At(i128, String),
+    /// A value Go's `UnmarshalBinary` rejects: containerd's whole collection fails on it.
+    Invalid(String),
+}
+
+pub struct IngestRecord {
+    pub key: String,
+    /// The content store's ref `<namespace>/<seq>/<key>`; its sha256 names the ingest dir.
+    pub backend_ref: Option<String>,
+    pub expected: Option<String>,
+    pub expire_at: Expiry,
+}
+
+pub struct LeaseRecord {
+    pub id: String,
+    /// The `containerd.io/gc.expire` label, unparsed.
+    pub expire: Option<String>,
+    /// `containerd.io/gc.flat` is set: the lease holds its resources, not what they refer to.
+    pub flat: bool,
+    pub content: Vec<String>,
+    /// (snapshotter, key)
+    pub snapshots: Vec<(String, String)>,
+    pub ingests: Vec<String>,
+    /// Images held by the lease (2.x).
+    pub images: Vec<String>,
+}
+
+pub struct ImageRecord {
+    pub name: String,
+    /// The target digest; `None` when the record has no target.
+    pub target: Option<String>,
+    pub target_size: i64,
+    pub labels: GcLabels,
+}
+
+pub struct ContainerRecord {
+    pub id: String,
+    pub image: String,
+    pub snapshotter: String,
+    pub snapshot_key: String,
+    pub labels: GcLabels,
+}
+
+pub struct SnapshotRecord {
+    /// The name of the snapshotter bucket the record is in.
+    pub snapshotter: String,
+    pub key: String,
+    /// The key in the snapshotter's own metadata.db.
+    pub backend_name: Option<String>,
+    /// Parent key in the same namespace and snapshotter; `None` when absent or empty.
+    pub parent: Option<String>,
+    pub labels: GcLabels,
+}
+
+pub struct SandboxRecord {
+    pub id: String,
+    pub labels: GcLabels,
+}
+
+/// `io.containerd.content.v1.content/blobs`, as containerd's `filepath.Walk` meets it.
+pub enum BlobTree {
+    /// No `blobs` directory (containerd's walk fails on it).
+    Missing,
+    /// `blobs` is not a directory (a symlink, a file): containerd's walk visits nothing.
+    NotADirectory(FileKind),
+    /// `blobs` could not be read.
+    Unreadable(String),
+    /// Top-level entries in name order.
+    Entries(Vec<BlobEntry>),
+}
+
+/// A file or directory in the blob tree.
+#[derive(Clone, Debug)]
+pub struct BlobEntry {
+    pub name: String,
+    /// Path relative to the content store, for reports.
+    pub path: String,
+    pub kind: FileKind,
+    /// Apparent size (`st_size`; of a symlink: the length of its target name).
+    pub size: u64,
+    /// Allocated bytes (`st_blocks * 512`).
+    pub allocated: u64,
+    /// (device, inode), to count hard-linked files once.
+    pub inode: (u64, u64),
+    /// The entries of a directory in name order (`None` for anything else, or too deep).
+    pub children: Option<Vec<BlobEntry>>,
+    /// Why a directory's entries were not listed.
+    pub unreadable: Option<String>,
+}
+
+/// A snapshotter directory `io.containerd.snapshotter.v1.<name>`.
+pub struct Snapshotter {
+    pub name: String,
+    pub backend: Backend,
+    /// Entries of `snapshots/` in name order; `None` when there is no such directory.
+    pub dirs: Option<Vec<SnapshotDir>>,
+}
+
+/// The snapshotter's own metadata.db.
+pub enum Backend {
+    /// No metadata.db: containerd creates an empty one when the plugin loads.
+    Missing,
+    /// It exists but cannot be read: the plugin would not load.
+    Unreadable(String),
+    Records(Vec<BackendSnapshot>),
+}
+
+/// An entry of `snapshots/`: normally a directory named by a snapshot id.
+#[derive(Clone, Debug)]
+pub struct SnapshotDir {
+    pub name: String,
+    pub kind: FileKind,
+}
+
+impl Store {
+    /// Reads everything once. Damage is collected in `damage`; reading goes on.
+    pub fn load(root: &Root, choice: MetaChoice, mode: ReadMode) -> Result<Store, crate::bolt::BoltError> {
+        let tx = root.view(choice)?;
+        let mut damage = Damage::new();
+        let db_version = match tx.bucket_at(&[b"v1"]) {
+            Ok(Some(v1)) => v1.get(b"version").ok().flatten().and_then(varint_exact),
+            Ok(None) => None,
+            Err(e) => {
+                damage.push(e.to_string());
+                None
+            }
+        };
+        let namespaces = records::namespace_buckets(&tx, &mut damage)
+            .into_iter()
+            .map(|(name, b)| namespace(name, &b, &mut damage))
+            .collect();
+        let content = root.dir.join(CONTENT_DIR);
+        let blobs = if root.content_problem().is_some() {
+            BlobTree::NotADirectory(FileKind::Symlink)
+        } else {
+            blob_tree(&content.join("blobs"))
+        };
+        let (ingest_dirs, ingest_strays) = ingest_listing(root, &content, &mut damage);
+        let snapshotters = snapshotters(root, mode, &mut damage);
+        Ok(Store {
+            dir: root.dir.clone(),
+            db_version,
+            namespaces,
+            blobs,
+            ingest_dirs,
+            ingest_strays,
+            snapshotters,
+            damage,
+        })
+    }
+
+    pub fn snapshotter(&self, name: &str) -> Option<&Snapshotter> {
+        self.snapshotters.iter().find(|s| s.name == name)
+    }
+}
+
+/// Only the labels the collector reads.
+fn gc_labels(b: &Bucket<'_>, damage: &mut Damage) -> GcLabels {
+    records::labels(b, b"labels", damage)
+        .into_iter()
+        .filter(|(k, _)| k.starts_with(GC_LABEL_PREFIX))
+        .collect()
+}
+
+fn gc_only(labels: std::collections::BTreeMap<String, String>) -> GcLabels {
+    labels
+        .into_iter()
+        .filter(|(k, _)| k.starts_with(GC_LABEL_PREFIX))
+        .collect()
+}
+
+fn namespace(name: String, b: &Bucket<'_>, damage: &mut Damage) -> Namespace {
+    let content = records::content_in(&name, b, damage)
+        .into_iter()
+        .map(|c| ContentRecord {
+            digest: c.digest,
+            size: c.size,
+            labels: gc_only(c.labels),
+        })
+        .collect();
+    let leases = records::leases_in(&name, b, damage)
+        .into_iter()
+        .map(|l| LeaseRecord {
+            expire: l.labels.get("containerd.io/gc.expire").cloned(),
+            flat: l.labels.contains_key("containerd.io/gc.flat"),
+            id: l.id,
+            content: l.content,
+            snapshots: l.snapshots,
+            ingests: l.ingests,
+            images: l.images,
+        })
+        .collect();
+    let images = records::images_in(&name, b, damage)
+        .into_iter()
+        .map(|i| ImageRecord {
+            target: Some(i.target.digest).filter(|d| !d.is_empty()),
+            target_size: i.target.size,
+            labels: gc_only(i.labels),
+            name: i.name,
+        })
+        .collect();
+    let containers = records::containers_in(&name, b, damage)
+        .into_iter()
+        .map(|c| ContainerRecord {
+            id: c.id,
+            image: c.image,
+            snapshotter: c.snapshotter,
+            snapshot_key: c.snapshot_key,
+            labels: gc_only(c.labels),
+        })
+        .collect();
+    let snapshots = records::snapshots_in(&name, b, damage)
+        .into_iter()
+        .map(|s| SnapshotRecord {
+            snapshotter: s.snapshotter,
+            key: s.key,
+            backend_name: s.backend_name,
+            parent: s.parent.filter(|p| !p.is_empty()),
+            labels: gc_only(s.labels),
+        })
+        .collect();
+    Namespace {
+        ingests: ingests(&name, b, damage),
+        sandboxes: sandboxes(b, damage),
+        name,
+        content,
+        leases,
+        images,
+        containers,
+        snapshots,
+    }
+}
+
+/// `content/ingests/<ref>`: read here rather than through the listings' reader because the
+/// collector tells a missing `expireat` from an unreadable one.
+fn ingests(ns: &str, b: &Bucket<'_>, damage: &mut Damage) -> Vec<IngestRecord> {
+    let bucket = match b.bucket_at_path(&[b"content", b"ingests"]) {
+        Ok(Some(i)) => i,
+        Ok(None) => return Vec::new(),
+        Err(e) => {
+            damage.push(e.to_string());
+            return Vec::new();
+        }
+    };
+    let mut out = Vec::new();
+    for (key, ib) in records::sub_buckets(&bucket, "content/ingests", damage) {
+        let mut text = |k: &[u8]| match ib.get(k) {
+            Ok(v) => v.map(records::string),
+            Err(e) => {
+                damage.push(e.to_string());
+                None
+            }
+        };
+        let backend_ref = text(b"ref");
+        let expected = text(b"expected").filter(|e| !e.is_empty());
+        let expire_at = match ib.get(b"expireat") {
+            Ok(None) => Expiry::Never,
+            Ok(Some(v)) => match GoTime::decode_instant(v) {
+                Ok(at) => Expiry::At(
+                    at,
+                    GoTime::decode(v)
+                        .map(|t| t.rfc3339_nano())
+                        .unwrap_or_else(|_| format!("{at}ns")),
+                ),
+                Err(e) => {
+                    damage.push(format!("namespace {ns}: ingest {key:?}: expireat: {e}"));
+                    Expiry::Invalid(e.to_string())
+                }
+            },
+            Err(e) => {
+                damage.push(e.to_string());
+                Expiry::Invalid(e.to_string())
+            }
+        };
+        out.push(IngestRecord {
+            key,
+            backend_ref,
+            expected,
+            expire_at,
+        });
+    }
+    out
+}
+
+/// `sandboxes/<id>/labels` (1.7 experimental, 2.x): their gc.ref labels are roots.
+fn sandboxes(b: &Bucket<'_>, damage: &mut Damage) -> Vec<SandboxRecord> {
+    let bucket = match b.bucket(b"sandboxes") {
+        Ok(Some(s)) => s,
+        Ok(None) => return Vec::new(),
+        Err(e) => {
+            damage.push(e.to_string());
+            return Vec::new();
+        }
+    };
+    records::sub_buckets(&bucket, "sandboxes", damage)
+        .into_iter()
+        .map(|(id, sb)| SandboxRecord {
+            labels: gc_labels(&sb, damage),
+            id,
+        })
+        .collect()
+}
+
+fn entry_of(rel: String, name: String, meta: &std::fs::Metadata) -> BlobEntry {
+    BlobEntry {
+        name,
+        path: rel,
+        kind: kind_of(&meta.file_type()),
+        size: meta.len(),
+        allocated: meta.blocks().saturating_mul(512),
+        inode: (meta.dev(), meta.ino()),
+        children: None,
+        unreadable: None,
+    }
+}
+
+pub fn kind_of(t: &std::fs::FileType) -> FileKind {
+    if t.is_symlink() {
+        FileKind::Symlink
+    } else if t.is_file() {
+        FileKind::Regular
+    } else if t.is_dir() {
+        FileKind::Directory
+    } else {
+        FileKind::Other
+    }
+}
+
+/// The names in `dir`, sorted as Go's `filepath.Walk` sorts them (byte order).
+fn sorted_names(dir: &Path) -> std::io::Result<Vec<(String, PathBuf)>> {
+    let mut names: Vec<(String, PathBuf)> = std::fs::read_dir(dir)?
+        .map(|e| e.map(|e| (e.file_name().to_string_lossy().into_owned(), e.path())))
+        .collect::<Result<_, _>>()?;
+    names.sort();
+    Ok(names)
+}
+
+fn blob_tree(blobs: &Path) -> BlobTree {
+    match std::fs::symlink_metadata(blobs) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return BlobTree::Missing,
+        Err(e) => return BlobTree::Unreadable(e.to_string()),
+        Ok(m) if !m.is_dir() => return BlobTree::NotADirectory(kind_of(&m.file_type())),
+        Ok(_) => {}
+    }
+    match list_dir(blobs, "blobs", 0) {
+        Ok(entries) => BlobTree::Entries(entries),
+        Err(e) => BlobTree::Unreadable(e.to_string()),
+    }
+}
+
+/// The entries of `dir` (whose path relative to the content store is `rel`), directories
+/// listed down to [`MAX_BLOB_DEPTH`]; symlinks are never entered.
+fn list_dir(dir: &Path, rel: &str, depth: usize) -> std::io::Result<Vec<BlobEntry>> {
+    let mut out = Vec::new();
+    for (name, path) in sorted_names(dir)? {
+        let rel = format!("{rel}/{name}");
+        let meta = match std::fs::symlink_metadata(&path) {
+            Ok(m) => m,
+            // Gone between readdir and lstat: containerd's walk would fail the same way.
+            Err(e) => {
+                out.push(BlobEntry {
+                    name,
+                    path: rel,
+                    kind: FileKind::Other,
+                    size: 0,
+                    allocated: 0,
+                    inode: (0, 0),
+                    children: None,
+                    unreadable: Some(e.to_string()),
+                });
+                continue;
+            }
+        };
+        let mut entry = entry_of(rel.clone(), name, &meta);
+        if entry.kind == FileKind::Directory {
+            if depth >= MAX_BLOB_DEPTH {
+                entry.unreadable = Some(format!("nested deeper than {MAX_BLOB_DEPTH} directories; not listed"));
+            } else {
+                match list_dir(&path, &rel, depth + 1) {
+                    Ok(children) => entry.children = Some(children),
+                    Err(e) => entry.unreadable = Some(e.to_string()),
+                }
+            }
+        }
+        out.push(entry);
+    }
+    Ok(out)
+}
+
+fn ingest_listing(root: &Root, content: &Path, damage: &mut Damage) -> (Vec<IngestDir>, Vec<String>) {
+    if root.content_problem().is_some() {
+        return (Vec::new(), Vec::new());
+    }
+    let dirs = match blobs::ingests(root) {
+        Ok(d) => d,
+        Err(e) => {
+            damage.push(format!("{}: {e}", content.join("ingest").display()));
+            Vec::new()
+        }
+    };
+    let mut strays = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(content.join("ingest")) {
+        for e in entries.flatten() {
+            if !e.file_type().map(|t| t.is_dir()).unwrap_or(false) {
+                strays.push(format!("ingest/{}", e.file_name().to_string_lossy()));
+            }
+        }
+    }
+    strays.sort();
+    (dirs, strays)
+}
+
+/// Every `io.containerd.snapshotter.v1.<name>` directory (a symlink is not entered).
+fn snapshotters(root: &Root, mode: ReadMode, damage: &mut Damage) -> Vec<Snapshotter> {
+    const PREFIX: &str = "io.containerd.snapshotter.v1.";
+    let mut names: Vec<String> = match std::fs::read_dir(&root.dir) {
+        Ok(entries) => entries
+            .flatten()
+            .filter(|e| e.file_type().map(|t| t.is_dir()).unwrap_or(false))
+            .filter_map(|e| {
+                e.file_name()
+                    .to_str()
+                    .and_then(|n| n.strip_prefix(PREFIX))
+                    .map(String::from)
+            })
+            .filter(|n| !n.is_empty())
+            .collect(),
+        Err(e) => {
+            damage.push(format!("{}: {e}", root.dir.display()));
+            Vec::new()
+        }
+    };
+    names.sort();
+    names
+        .into_iter()
+        .map(|name| {
+            let dir = root.dir.join(format!("{PREFIX}{name}"));
+            let db_path = dir.join("metadata.db");
+            let backend = match std::fs::symlink_metadata(&db_path) {
+                Ok(m) if !m.is_file() => Backend::Unreadable(format!(
+                    "{}: not a regular file ({:?}); not followed",
+                    db_path.display(),
+                    kind_of(&m.file_type())
+                )),
+                Err(_) => Backend::Missing,
+                Ok(_) => match root.snapshotter_db(&name, mode) {
+                    None => Backend::Missing,
+                    Some(Err(e)) => Backend::Unreadable(e.to_string()),
+                    Some(Ok(db)) => match db.view(MetaChoice::Current) {
+                        Ok(tx) => Backend::Records(records::backend_snapshots(&tx, damage)),
+                        Err(e) => Backend::Unreadable(e.to_string()),
+                    },
+                },
+            };
+            let dirs = snapshot_dirs(&dir.join("snapshots"), damage);
+            Snapshotter { name, backend, dirs }
+        })
+        .collect()
+}
+
+fn snapshot_dirs(dir: &Path, damage: &mut Damage) -> Option<Vec<SnapshotDir>> {
+    match std::fs::symlink_metadata(dir) {
+        Ok(m) if m.is_dir() => {}
+        Ok(_) => {
+            damage.push(format!("{}: not a directory; not entered", dir.display()));
+            return None;
+        }
+        Err(_) => return None,
+    }
+    match sorted_names(dir) {
+        Ok(names) => Some(
+            names
+                .into_iter()
+                .map(|(name, path)| SnapshotDir {
+                    kind: std::fs::symlink_metadata(&path)
+                        .map(|m| kind_of(&m.file_type()))
+                        .unwrap_or(FileKind::Other),
+                    name,
+                })
+                .collect(),
+        ),
+        Err(e) => {
+            damage.push(format!("{}: {e}", dir.display()));
+            None
+        }
+    }
+}

@@ -1,0 +1,75 @@
+//! Shared helpers of the gc and du tests: writable copies of containerd roots (fixtures are
+//! read-only on disk), the gc scenario laid over a copy, and running `coldctr ... --format json`.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn fixture(name: &str) -> PathBuf {
+    repo().join("fixtures").join(name)
+}
+
+/// The reference JSON `fixtures/expected/<rel>`.
+pub fn expected(rel: &str) -> serde_json::Value {
+    read_json(&repo().join("fixtures/expected").join(rel))
+}
+
+pub fn read_json(path: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Copies the tree at `src` to `dst` (symlinks as symlinks), everything writable.
+pub fn copy_tree(src: &Path, dst: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let meta = std::fs::symlink_metadata(src).unwrap_or_else(|e| panic!("{}: {e}", src.display()));
+    if meta.file_type().is_symlink() {
+        let target = std::fs::read_link(src).expect("readlink");
+        std::os::unix::fs::symlink(target, dst).expect("symlink");
+    } else if meta.is_dir() {
+        std::fs::create_dir_all(dst).expect("mkdir");
+        for e in std::fs::read_dir(src).expect("readdir") {
+            let e = e.expect("entry");
+            copy_tree(&e.path(), &dst.join(e.file_name()));
+        }
+        std::fs::set_permissions(dst, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    } else {
+        if let Some(parent) = dst.parent() {
+            std::fs::create_dir_all(parent).expect("mkdir");
+        }
+        std::fs::copy(src, dst).unwrap_or_else(|e| panic!("{}: {e}", src.display()));
+        std::fs::set_permissions(dst, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    }
+}
+
+/// A writable copy of fixture `name` in a fresh temp dir: (guard, root).
+pub fn fixture_copy(name: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().join("root");
+    copy_tree(&fixture(name), &root);
+    (dir, root)
+}
+
+/// `tests/data/gc-scenario`: the containerd 1.6 fixture with the scenario laid over it.
+pub fn scenario_copy() -> (tempfile::TempDir, PathBuf) {
+    let (dir, root) = fixture_copy("containerd-1.6");
+    let data = repo().join("tests/data/gc-scenario");
+    copy_tree(&data.join("overlay"), &root);
+    let dirs = std::fs::read_to_string(data.join("empty-dirs.txt")).expect("empty-dirs.txt");
+    for d in dirs.lines().filter(|l| !l.is_empty()) {
+        std::fs::create_dir_all(root.join(d)).expect("mkdir");
+    }
+    (dir, root)
+}
+
+pub fn scenario_reference(name: &str) -> serde_json::Value {
+    read_json(&repo().join("tests/data/gc-scenario").join(name))
+}
+
+pub fn blob_path(root: &Path, digest: &str) -> PathBuf {
+    let (alg, hex) = digest.split_once(':').expect("digest");
+    root.join("io.containerd.content.v1.content/blobs").join(alg).join(hex)
+}
