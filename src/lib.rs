@@ -15,3 +15,4 @@ pub mod gc;
 pub mod image;
 pub mod inspect;
 pub mod text;
+pub mod verify;

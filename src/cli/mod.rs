@@ -16,6 +16,7 @@ pub mod context;
 mod gc;
 mod inspect;
 mod listings;
+mod verify;
 
 use crate::bolt::BoltError;
 use clap::{Parser, Subcommand};
@@ -57,6 +58,8 @@ enum Command {
     Containers(listings::ListArgs),
     /// Snapshot records per snapshotter (`ctr snapshots ls`).
     Snapshots(listings::ListArgs),
+    /// Re-hash every recorded blob, validate the documents images reach, audit the bbolt files.
+    Verify(verify::VerifyArgs),
 }
 
 /// How a command ended.
@@ -134,6 +137,7 @@ pub fn main() -> ExitCode {
         Command::Leases(args) => listings::leases(&cli.global, args, &mut out),
         Command::Containers(args) => listings::containers(&cli.global, args, &mut out),
         Command::Snapshots(args) => listings::snapshots(&cli.global, args, &mut out),
+        Command::Verify(args) => verify::run(&cli.global, args, &mut out),
     };
     let flushed = out.flush();
     let outcome = match result {

@@ -1,0 +1,276 @@
+//! `coldctr verify [--layers] [--format table|json]`: re-hash every recorded blob, validate
+//! the documents images reach, audit the bbolt files (see `crate::verify`).
+//!
+//! Exit: 0 when clean (orphans alone are not a problem), 1 when a problem or finding was
+//! reported, 3 when meta.db could not be read in full (the report is partial), 4 when the
+//! root cannot be opened.
+
+use super::context::Global;
+use super::{Failure, Outcome, warn};
+use crate::text::escape;
+use crate::verify::file::Progress;
+use crate::verify::{self, Options, Report, VerifyError};
+use clap::{Args, ValueEnum};
+use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Tables and a summary for people.
+    Table,
+    /// One JSON object: problems, orphans, findings, checked.
+    Json,
+}
+
+#[derive(Args)]
+pub struct VerifyArgs {
+    /// Also decompress every layer and check it against the config's diff_ids.
+    #[arg(long)]
+    pub layers: bool,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+pub fn run(global: &Global, args: VerifyArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
+    let root = global.open_root()?;
+    let progress = Progress::default();
+    let done = AtomicBool::new(false);
+    let started = Instant::now();
+    let show = std::io::stderr().is_terminal();
+    let result = std::thread::scope(|s| {
+        if show {
+            s.spawn(|| progress_line(&progress, &done, started));
+        }
+        let opts = Options {
+            namespace: global.namespace.clone(),
+            layers: args.layers,
+            choice: global.meta_choice(),
+            read_mode: global.read_mode(),
+            progress: Some(&progress),
+        };
+        let r = verify::verify(&root, &opts);
+        done.store(true, Ordering::Relaxed);
+        r
+    });
+    let report = match result {
+        Ok(r) => r,
+        Err(VerifyError::NoNamespace { name, available }) => {
+            return Err(Failure::new(
+                Outcome::No,
+                format!("namespace {name} not found (namespaces: {available})"),
+            ));
+        }
+        Err(VerifyError::Bolt(e)) => return Err(Failure::from(e)),
+    };
+    let elapsed = started.elapsed();
+    match args.format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *out, &report).map_err(|e| Failure::from(std::io::Error::from(e)))?;
+            writeln!(out)?;
+        }
+        Format::Table => table(&report, elapsed, out)?,
+    }
+    if report.damaged {
+        warn("meta.db could not be read in full: the report is partial (see the findings)");
+        return Ok(Outcome::Damaged);
+    }
+    Ok(if report.is_clean() { Outcome::Ok } else { Outcome::No })
+}
+
+/// A `\r` line on stderr with the bytes hashed so far, from the first second on.
+fn progress_line(p: &Progress, done: &AtomicBool, started: Instant) {
+    let mut shown = false;
+    while !done.load(Ordering::Relaxed) {
+        std::thread::sleep(Duration::from_millis(200));
+        if started.elapsed() < Duration::from_secs(1) || done.load(Ordering::Relaxed) {
+            continue;
+        }
+        let d = p.done.load(Ordering::Relaxed);
+        let t = p.total.load(Ordering::Relaxed).max(d);
+        let pct = (d as f64 * 100.0 / t.max(1) as f64).min(100.0);
+        let rate = d as f64 / started.elapsed().as_secs_f64().max(0.001);
+        eprint!(
+            "\rverify: {} of {} ({pct:.0}%), {}/s   ",
+            size(d),
+            size(t),
+            size(rate as u64)
+        );
+        shown = true;
+    }
+    if shown {
+        eprint!("\r\x1b[K");
+    }
+}
+
+/// Decimal units, three significant digits: `1.23GB`.
+fn size(n: u64) -> String {
+    const UNITS: [&str; 7] = ["B", "kB", "MB", "GB", "TB", "PB", "EB"];
+    let mut v = n as f64;
+    let mut i = 0;
+    while v >= 1000.0 && i + 1 < UNITS.len() {
+        v /= 1000.0;
+        i += 1;
+    }
+    let unit = UNITS.get(i).copied().unwrap_or("B");
+    if i == 0 {
+        format!("{n}{unit}")
+    } else if v >= 100.0 {
+        format!("{v:.0}{unit}")
+    } else if v >= 10.0 {
+        format!("{v:.1}{unit}")
+    } else {
+        format!("{v:.2}{unit}")
+    }
+}
+
+/// Rows padded to their widest cell; every cell escaped, an empty one printed as `-`.
+fn aligned(out: &mut dyn Write, header: &[&str], rows: &[Vec<String>]) -> std::io::Result<()> {
+    let cell = |s: &str| {
+        if s.is_empty() {
+            "-".to_string()
+        } else {
+            escape(s.as_bytes())
+        }
+    };
+    let rows: Vec<Vec<String>> = rows.iter().map(|r| r.iter().map(|c| cell(c)).collect()).collect();
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for r in &rows {
+        for (w, c) in widths.iter_mut().zip(r) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let head: Vec<String> = header.iter().map(|h| h.to_string()).collect();
+    for r in std::iter::once(&head).chain(&rows) {
+        let mut line = String::new();
+        for (c, w) in r.iter().zip(&widths) {
+            line.push_str(c);
+            line.extend(std::iter::repeat_n(' ', w.saturating_sub(c.chars().count()) + 3));
+        }
+        writeln!(out, "{}", line.trim_end())?;
+    }
+    Ok(())
+}
+
+fn value(v: &Option<serde_json::Value>) -> String {
+    match v {
+        None | Some(serde_json::Value::Null) => String::new(),
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+    }
+}
+
+fn table(r: &Report, elapsed: Duration, out: &mut dyn Write) -> std::io::Result<()> {
+    if !r.problems.is_empty() {
+        let rows: Vec<Vec<String>> = r
+            .problems
+            .iter()
+            .map(|p| {
+                let detail = match (&p.expected, &p.found, &p.detail) {
+                    (_, _, Some(d)) => d.clone(),
+                    (Some(_), _, None) => format!("expected {}, found {}", value(&p.expected), value(&p.found)),
+                    _ => String::new(),
+                };
+                vec![
+                    p.status.as_str().to_string(),
+                    p.digest.clone(),
+                    p.size.to_string(),
+                    p.namespaces.join(","),
+                    detail,
+                ]
+            })
+            .collect();
+        aligned(out, &["STATUS", "DIGEST", "SIZE", "NAMESPACES", "DETAIL"], &rows)?;
+        writeln!(out)?;
+    }
+    if !r.findings.is_empty() {
+        let rows: Vec<Vec<String>> = r
+            .findings
+            .iter()
+            .map(|f| {
+                vec![
+                    f.file.clone(),
+                    f.page.map(|p| p.to_string()).unwrap_or_default(),
+                    f.message.clone(),
+                ]
+            })
+            .collect();
+        aligned(out, &["FILE", "PAGE", "FINDING"], &rows)?;
+        writeln!(out)?;
+    }
+    if !r.orphans.is_empty() {
+        writeln!(
+            out,
+            "Blob files that no namespace records (not problems; the next GC may remove them):"
+        )?;
+        let rows: Vec<Vec<String>> = r
+            .orphans
+            .iter()
+            .map(|o| {
+                vec![
+                    o.path.clone(),
+                    format!("{:?}", o.kind).to_lowercase(),
+                    o.size.to_string(),
+                ]
+            })
+            .collect();
+        aligned(out, &["ORPHAN", "KIND", "SIZE"], &rows)?;
+        writeln!(out)?;
+    }
+    let c = &r.checked;
+    let rows: Vec<Vec<String>> = c
+        .namespaces
+        .iter()
+        .map(|n| {
+            vec![
+                n.namespace.clone(),
+                n.records.to_string(),
+                size(n.bytes),
+                n.problems.to_string(),
+            ]
+        })
+        .collect();
+    aligned(out, &["NAMESPACE", "RECORDS", "BYTES", "PROBLEMS"], &rows)?;
+    let secs = elapsed.as_secs_f64();
+    writeln!(
+        out,
+        "\nchecked {} records: {} blob files ({} hashed in {secs:.2}s, {}/s), {} documents{}, {} bbolt files",
+        c.records,
+        c.blobs,
+        size(c.bytes),
+        size((c.bytes as f64 / secs.max(0.001)) as u64),
+        c.documents,
+        if c.layers + c.layers_skipped > 0 {
+            format!(", {} layers decompressed ({} skipped)", c.layers, c.layers_skipped)
+        } else {
+            String::new()
+        },
+        c.databases
+    )?;
+    if r.is_clean() {
+        writeln!(out, "OK: every blob is intact")?;
+    } else {
+        writeln!(
+            out,
+            "NOT OK: {} problem blobs, {} findings",
+            r.problems.len(),
+            r.findings.len()
+        )?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(size(0), "0B");
+        assert_eq!(size(999), "999B");
+        assert_eq!(size(1000), "1.00kB");
+        assert_eq!(size(2_147_483_648), "2.15GB");
+        assert_eq!(size(640_000_000), "640MB");
+        assert_eq!(size(u64::MAX), "18.4EB");
+    }
+}

@@ -1,0 +1,863 @@
+//! `coldctr verify`: is the evidence intact?
+//!
+//! For every content record of every namespace (or one): the blob file exists and is a regular
+//! file, its length equals the record's size, and its bytes hash to the digest. Manifests,
+//! indexes and configs reachable from image targets must be valid documents of the type their
+//! descriptor names ([`documents`]); with `--layers`, each layer's uncompressed stream must hash
+//! to the config's `rootfs.diff_ids` entry at the same index ([`layers`]). Blob files that no
+//! namespace records are listed as orphans (not problems); the bbolt structure of `meta.db`
+//! and of the snapshotters' `metadata.db` is audited (`bolt::check`) into findings.
+//!
+//! Each problem record gets exactly one [`Status`], the first failure in this order:
+//!
+//! | status | meaning |
+//! |---|---|
+//! | `missing` | no blob file |
+//! | `not-regular` | the name is a symlink, directory, FIFO, device...: never opened, never followed |
+//! | `unreadable` | a regular file that could not be read to its end (permissions, I/O error) |
+//! | `size-mismatch` | the file's length differs from the record's size |
+//! | `digest-mismatch` | the bytes do not hash to the digest |
+//! | `invalid-document` | a manifest, index or config that is not what its descriptor says |
+//! | `diff-id-mismatch` | (`--layers`) the uncompressed layer does not hash to its diff ID |
+//!
+//! `not-regular` and `unreadable` come right after `missing` because each of them means the
+//! bytes were never read, so nothing after them could be checked.
+//!
+//! Speed: each blob file is read and hashed once, however many namespaces record it; files are
+//! hashed in parallel on rayon's pool (one worker per core), largest first, in 1 MiB reads,
+//! with `ring`'s SHA-256. Documents are hashed while the walk reads them and not read again.
+
+pub mod documents;
+pub mod file;
+pub mod layers;
+
+use crate::bolt::{self, Bucket, MetaChoice, ReadMode};
+use crate::containerd::blobs::{self, FileKind};
+use crate::containerd::encoding::varint_exact;
+use crate::containerd::records::{self, Damage};
+use crate::containerd::root::{CONTENT_DIR, META_DB, Root};
+use crate::digest::Digest;
+use crate::image::document::is_layer_type;
+use documents::Role;
+use file::{FileState, Progress};
+use rayon::prelude::*;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::atomic::Ordering;
+
+/// What to verify.
+pub struct Options<'a> {
+    /// One namespace, or all of them.
+    pub namespace: Option<String>,
+    /// Also decompress layers and check their diff IDs.
+    pub layers: bool,
+    pub choice: MetaChoice,
+    /// How the snapshotters' DBs are read.
+    pub read_mode: ReadMode,
+    pub progress: Option<&'a Progress>,
+}
+
+/// One problem status; the order of the variants is the order of precedence.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    Missing,
+    NotRegular,
+    Unreadable,
+    SizeMismatch,
+    DigestMismatch,
+    InvalidDocument,
+    DiffIdMismatch,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Missing => "missing",
+            Status::NotRegular => "not-regular",
+            Status::Unreadable => "unreadable",
+            Status::SizeMismatch => "size-mismatch",
+            Status::DigestMismatch => "digest-mismatch",
+            Status::InvalidDocument => "invalid-document",
+            Status::DiffIdMismatch => "diff-id-mismatch",
+        }
+    }
+}
+
+/// A blob with a problem, and the namespaces whose records have that problem.
+#[derive(Clone, Debug, Serialize)]
+pub struct Problem {
+    pub digest: String,
+    pub status: Status,
+    pub namespaces: Vec<String>,
+    /// The size the content records give.
+    pub size: i64,
+    /// What should have been found: a size (size-mismatch) or a digest.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected: Option<serde_json::Value>,
+    /// What was found instead (null when nothing could be computed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub found: Option<serde_json::Value>,
+    /// The media type the blob was named with (invalid-document, diff-id-mismatch).
+    #[serde(rename = "mediaType", skip_serializing_if = "Option::is_none")]
+    pub media_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// A file under `blobs/` that no namespace records (or whose name is not a digest).
+#[derive(Clone, Debug, Serialize)]
+pub struct Orphan {
+    /// The digest its name spells; absent for a name that is not a digest.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+    /// Relative to the root.
+    pub path: String,
+    pub kind: FileKind,
+    pub size: u64,
+}
+
+/// Something wrong with a bbolt file or the store's layout.
+#[derive(Clone, Debug, Serialize)]
+pub struct Finding {
+    /// Relative to the root.
+    pub file: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page: Option<u64>,
+    pub message: String,
+}
+
+/// Per namespace, what the Go reference's `verify` counts.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct NamespaceChecked {
+    pub namespace: String,
+    /// Content records checked.
+    pub records: u64,
+    /// Bytes of blob files read for those records (a blob shared with another namespace
+    /// counts in both).
+    pub bytes: u64,
+    /// Records with a problem.
+    pub problems: u64,
+}
+
+/// What was checked.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Checked {
+    pub namespaces: Vec<NamespaceChecked>,
+    /// Content records, over the namespaces.
+    pub records: u64,
+    /// Distinct blob files, each read once.
+    pub blobs: u64,
+    /// Bytes read and hashed, each blob once.
+    pub bytes: u64,
+    /// Distinct (blob, media type) documents validated.
+    pub documents: u64,
+    /// Distinct layers decompressed (`--layers`).
+    pub layers: u64,
+    /// Layers whose media type names no compression we can undo (encrypted, unknown).
+    #[serde(rename = "layersSkipped")]
+    pub layers_skipped: u64,
+    /// bbolt files audited.
+    pub databases: u64,
+}
+
+/// The whole answer.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Report {
+    pub problems: Vec<Problem>,
+    pub orphans: Vec<Orphan>,
+    pub findings: Vec<Finding>,
+    pub checked: Checked,
+    /// meta.db could not be read in full (records were skipped): the report is partial.
+    #[serde(skip)]
+    pub damaged: bool,
+}
+
+impl Report {
+    pub fn is_clean(&self) -> bool {
+        self.problems.is_empty() && self.findings.is_empty()
+    }
+}
+
+/// Why verify could not run at all.
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    #[error(transparent)]
+    Bolt(#[from] bolt::BoltError),
+    #[error("namespace {name} not found (namespaces: {available})")]
+    NoNamespace { name: String, available: String },
+}
+
+/// A descriptor to follow in a namespace.
+#[derive(Clone, Debug)]
+pub struct Visit {
+    pub ns: usize,
+    pub digest: String,
+    pub media_type: String,
+    pub role: Role,
+}
+
+/// One content record.
+struct Record {
+    digest: String,
+    size: i64,
+    blob: Option<usize>,
+}
+
+/// The blobs the checked namespaces record, each once, and what their files hold.
+#[derive(Default)]
+pub struct Store {
+    digests: Vec<Digest>,
+    states: Vec<Option<FileState>>,
+    by_digest: HashMap<String, usize>,
+    /// Per namespace: digest -> record size.
+    recorded: Vec<HashMap<String, (i64, usize)>>,
+}
+
+impl Store {
+    fn add(&mut self, digest: Digest) -> usize {
+        let key = digest.to_string();
+        if let Some(&i) = self.by_digest.get(&key) {
+            return i;
+        }
+        self.digests.push(digest);
+        self.states.push(None);
+        self.by_digest.insert(key, self.digests.len() - 1);
+        self.digests.len() - 1
+    }
+
+    /// The blob `digest` when namespace `ns` records it.
+    pub fn recorded(&self, ns: usize, digest: &str) -> Option<usize> {
+        self.recorded.get(ns)?.get(digest).map(|&(_, b)| b)
+    }
+
+    fn record_size(&self, ns: usize, blob: usize) -> Option<i64> {
+        let key = self.digests.get(blob)?.to_string();
+        self.recorded.get(ns)?.get(&key).map(|&(s, _)| s)
+    }
+
+    /// The digest of blob `blob` (an index this store handed out).
+    pub fn digest(&self, blob: usize) -> &Digest {
+        &self.digests[blob]
+    }
+
+    pub fn state(&self, blob: usize) -> Option<&FileState> {
+        self.states.get(blob)?.as_ref()
+    }
+
+    pub fn set_state(&mut self, blob: usize, state: FileState) {
+        if let Some(s) = self.states.get_mut(blob) {
+            *s = Some(state);
+        }
+    }
+
+    /// The blob's bytes are what its record says: read, of the record's size, with its digest.
+    fn intact(&self, ns: usize, blob: usize) -> bool {
+        match (self.state(blob), self.record_size(ns, blob)) {
+            (Some(FileState::Read { len, digest }), Some(size)) => {
+                i64::try_from(*len).ok() == Some(size) && *digest == self.digest(blob).to_string()
+            }
+            _ => false,
+        }
+    }
+}
+
+/// The content records of one namespace: digest and size only (what verify needs).
+fn content_records(name: &str, ns: &Bucket<'_>, damage: &mut Damage) -> Vec<(String, i64)> {
+    let blobs = match ns.bucket_at_path(&[b"content", b"blob"]) {
+        Ok(Some(b)) => b,
+        Ok(None) => return Vec::new(),
+        Err(e) => {
+            damage.push(format!("namespace {name}: content: {e}"));
+            return Vec::new();
+        }
+    };
+    let mut out = Vec::new();
+    for (digest, b) in records::sub_buckets(&blobs, "content/blob", damage) {
+        match b.get(b"size") {
+            Ok(Some(v)) => match varint_exact(v) {
+                Some(size) => out.push((digest, size)),
+                None => damage.push(format!("namespace {name}: content {digest}: size is not a varint")),
+            },
+            // containerd reads a missing size as 0.
+            Ok(None) => out.push((digest, 0)),
+            Err(e) => damage.push(format!("namespace {name}: content {digest}: {e}")),
+        }
+    }
+    out
+}
+
+/// Runs every check on an open root.
+pub fn verify(root: &Root, opts: &Options<'_>) -> Result<Report, VerifyError> {
+    let tx = root.view(opts.choice)?;
+    let mut damage = Damage::new();
+    let mut report = Report::default();
+    let all = records::namespace_buckets(&tx, &mut damage);
+    if let Some(name) = &opts.namespace
+        && !all.iter().any(|(n, _)| n == name)
+    {
+        let names: Vec<String> = all.iter().map(|(n, _)| crate::text::escape(n.as_bytes())).collect();
+        return Err(VerifyError::NoNamespace {
+            name: crate::text::escape(name.as_bytes()),
+            available: if names.is_empty() {
+                "none".into()
+            } else {
+                names.join(", ")
+            },
+        });
+    }
+
+    // Records: every namespace's, for orphans; the checked namespaces' in detail.
+    let mut store = Store::default();
+    let mut recorded_anywhere: HashSet<String> = HashSet::new();
+    let mut checked_ns: Vec<(String, Vec<Record>)> = Vec::new();
+    let mut targets: Vec<Visit> = Vec::new();
+    for (name, bucket) in &all {
+        let recs = content_records(name, bucket, &mut damage);
+        if opts.namespace.as_ref().is_some_and(|n| n != name) {
+            recorded_anywhere.extend(recs.into_iter().map(|(d, _)| d));
+            continue;
+        }
+        let ns = checked_ns.len();
+        let mut sizes = HashMap::new();
+        let mut list = Vec::with_capacity(recs.len());
+        for (digest, size) in recs {
+            let blob = match Digest::parse(&digest) {
+                Ok(d) => {
+                    let b = store.add(d);
+                    sizes.insert(digest.clone(), (size, b));
+                    Some(b)
+                }
+                Err(e) => {
+                    report.findings.push(Finding {
+                        file: META_DB.into(),
+                        page: None,
+                        message: format!(
+                            "namespace {}: content record {}: {e}; no blob file can hold it",
+                            crate::text::escape(name.as_bytes()),
+                            crate::text::escape(digest.as_bytes())
+                        ),
+                    });
+                    None
+                }
+            };
+            recorded_anywhere.insert(digest.clone());
+            list.push(Record { digest, size, blob });
+        }
+        store.recorded.push(sizes);
+        for image in records::images_in(name, bucket, &mut damage) {
+            targets.push(Visit {
+                ns,
+                digest: image.target.digest,
+                media_type: image.target.media_type,
+                role: Role::Node,
+            });
+        }
+        checked_ns.push((name.clone(), list));
+    }
+    drop(all);
+
+    // The bbolt files.
+    for f in bolt::check::check(&tx) {
+        report.findings.push(Finding {
+            file: META_DB.into(),
+            page: f.page,
+            message: f.message,
+        });
+    }
+    report.checked.databases = 1;
+    check_snapshotter_dbs(root, opts.read_mode, &mut report);
+
+    // The files: orphans, and the sizes for the progress line.
+    let mut file_sizes: HashMap<String, u64> = HashMap::new();
+    if let Some(problem) = root.content_problem() {
+        report.findings.push(Finding {
+            file: CONTENT_DIR.into(),
+            page: None,
+            message: format!("content store not read: {problem}"),
+        });
+    } else {
+        match blobs::list(root) {
+            Ok((files, strays)) => {
+                for f in files {
+                    let key = f.digest.to_string();
+                    if !recorded_anywhere.contains(&key) {
+                        report.orphans.push(Orphan {
+                            path: relative(root, &root.blob_path(&f.digest)),
+                            digest: Some(key.clone()),
+                            kind: f.kind.clone(),
+                            size: f.size,
+                        });
+                    }
+                    file_sizes.insert(key, f.size);
+                }
+                for s in strays {
+                    report.orphans.push(Orphan {
+                        digest: None,
+                        path: relative(root, &s.path),
+                        kind: s.kind,
+                        size: 0,
+                    });
+                }
+            }
+            Err(e) => report.findings.push(Finding {
+                file: format!("{CONTENT_DIR}/blobs"),
+                page: None,
+                message: format!("cannot list the blob files: {e}"),
+            }),
+        }
+    }
+    let size_of = |store: &Store, b: usize| file_sizes.get(&store.digest(b).to_string()).copied().unwrap_or(0);
+
+    let content_ok = root.content_problem().is_none();
+    let (walked, diff_failures) = if content_ok {
+        if let Some(p) = opts.progress {
+            let total: u64 = (0..store.digests.len()).map(|b| size_of(&store, b)).sum();
+            p.total.store(total, Ordering::Relaxed);
+        }
+        check_content(root, &mut store, targets, &size_of, opts, &mut report.checked)
+    } else {
+        Default::default()
+    };
+
+    // One status per record; records sharing (digest, size, status) become one problem.
+    let mut problems: BTreeMap<(Status, String, i64), Problem> = BTreeMap::new();
+    for (ns, (name, list)) in checked_ns.iter().enumerate() {
+        let mut counts = NamespaceChecked {
+            namespace: name.clone(),
+            ..Default::default()
+        };
+        for r in list {
+            counts.records += 1;
+            let Some(b) = r.blob else { continue };
+            if let Some(FileState::Read { len, .. }) = store.state(b) {
+                counts.bytes += len;
+            }
+            if !content_ok {
+                continue;
+            }
+            let Some(p) = status(&store, ns, b, r, &walked, &diff_failures) else {
+                continue;
+            };
+            counts.problems += 1;
+            problems
+                .entry((p.status, p.digest.clone(), p.size))
+                .or_insert(p)
+                .namespaces
+                .push(name.clone());
+        }
+        report.checked.records += counts.records;
+        report.checked.namespaces.push(counts);
+    }
+    report.problems = problems.into_values().collect();
+    for state in store.states.iter().flatten() {
+        report.checked.blobs += 1;
+        if let FileState::Read { len, .. } = state {
+            report.checked.bytes += len;
+        }
+    }
+    report.checked.documents = walked.parsed.len() as u64;
+
+    report.damaged = !damage.is_empty();
+    let mut seen = HashSet::new();
+    for d in damage {
+        if seen.insert(d.clone()) {
+            report.findings.push(Finding {
+                file: META_DB.into(),
+                page: None,
+                message: format!("not read: {d}"),
+            });
+        }
+    }
+    Ok(report)
+}
+
+/// Reads and checks every blob of `store`: the documents reachable from `targets` first (read
+/// once, hashed as they are read), then every other blob in parallel, then (`--layers`) the
+/// layers' diff IDs.
+fn check_content(
+    root: &Root,
+    store: &mut Store,
+    targets: Vec<Visit>,
+    size_of: &dyn Fn(&Store, usize) -> u64,
+    opts: &Options<'_>,
+    checked: &mut Checked,
+) -> (documents::Walked, HashMap<(usize, usize), DiffFailure>) {
+    let walked = documents::walk(root, store, targets, opts.progress, opts.layers);
+    // Every blob the walk did not read: largest first, so that no big file starts last.
+    let mut rest: Vec<(usize, u64)> = (0..store.digests.len())
+        .filter(|&b| store.state(b).is_none())
+        .map(|b| (b, size_of(store, b)))
+        .collect();
+    rest.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let states: Vec<(usize, FileState)> = rest
+        .par_iter()
+        .map_init(Vec::new, |buf, &(b, _)| {
+            let digest = store.digest(b);
+            (b, file::hash(&root.blob_path(digest), digest, buf, opts.progress))
+        })
+        .collect();
+    for (b, state) in states {
+        store.set_state(b, state);
+    }
+    let diff_failures = if opts.layers {
+        check_layers(root, store, &walked, opts.progress, checked)
+    } else {
+        HashMap::new()
+    };
+    (walked, diff_failures)
+}
+
+/// The first failure of one record, if any.
+fn status(
+    store: &Store,
+    ns: usize,
+    b: usize,
+    r: &Record,
+    walked: &documents::Walked,
+    diff_failures: &HashMap<(usize, usize), DiffFailure>,
+) -> Option<Problem> {
+    let mut p = Problem {
+        digest: r.digest.clone(),
+        status: Status::Missing,
+        namespaces: Vec::new(),
+        size: r.size,
+        expected: None,
+        found: None,
+        media_type: None,
+        detail: None,
+    };
+    let state = store.state(b)?;
+    match state {
+        FileState::Missing => {}
+        FileState::NotRegular { kind, .. } => {
+            p.status = Status::NotRegular;
+            p.found = Some(kind.clone().into());
+            p.detail = Some(state.describe());
+        }
+        FileState::Unreadable(why) => {
+            p.status = Status::Unreadable;
+            p.detail = Some(why.clone());
+        }
+        FileState::Read { len, digest } => {
+            if i64::try_from(*len).ok() != Some(r.size) {
+                p.status = Status::SizeMismatch;
+                p.expected = Some(r.size.into());
+                p.found = Some((*len).into());
+            } else if *digest != r.digest {
+                p.status = Status::DigestMismatch;
+                p.expected = Some(r.digest.clone().into());
+                p.found = Some(digest.clone().into());
+            } else if let Some((mt, why)) = walked.invalid.get(&(ns, b)) {
+                p.status = Status::InvalidDocument;
+                p.media_type = Some(mt.clone());
+                p.detail = Some(why.clone());
+            } else if let Some(f) = diff_failures.get(&(ns, b)) {
+                p.status = Status::DiffIdMismatch;
+                p.media_type = Some(f.media_type.clone());
+                p.expected = f.expected.clone().map(Into::into);
+                p.found = Some(f.found.clone().map_or(serde_json::Value::Null, Into::into));
+                p.detail = f.detail.clone();
+            } else {
+                return None;
+            }
+        }
+    }
+    Some(p)
+}
+
+/// A layer whose uncompressed stream is not what its config says.
+struct DiffFailure {
+    media_type: String,
+    expected: Option<String>,
+    found: Option<String>,
+    detail: Option<String>,
+}
+
+/// Decompresses every intact layer named by a walked manifest (once per blob and compression)
+/// and compares it with the config's diff ID at the same index.
+fn check_layers(
+    root: &Root,
+    store: &Store,
+    walked: &documents::Walked,
+    progress: Option<&Progress>,
+    checked: &mut Checked,
+) -> HashMap<(usize, usize), DiffFailure> {
+    struct Expect {
+        ns: usize,
+        blob: usize,
+        media_type: String,
+        diff_id: Option<String>,
+        detail: Option<String>,
+        compression: Option<layers::Compression>,
+    }
+    let mut expects: Vec<Expect> = Vec::new();
+    for m in &walked.manifests {
+        let Some((config, config_type)) = &m.config else {
+            continue;
+        };
+        let Some(diff_ids) = walked.diff_ids(*config, config_type) else {
+            continue;
+        };
+        for (i, layer) in m.layers.iter().enumerate() {
+            if !is_layer_type(&layer.media_type) {
+                continue;
+            }
+            let Some(blob) = store.recorded(m.ns, &layer.digest) else {
+                continue;
+            };
+            if !store.intact(m.ns, blob) {
+                continue;
+            }
+            let diff_id = diff_ids.get(i).cloned();
+            expects.push(Expect {
+                ns: m.ns,
+                blob,
+                media_type: layer.media_type.clone(),
+                detail: diff_id
+                    .is_none()
+                    .then(|| format!("layer {i} has no diff ID: the config lists {}", diff_ids.len())),
+                diff_id,
+                compression: layers::compression(&layer.media_type),
+            });
+        }
+    }
+    let mut jobs: Vec<(usize, layers::Compression)> = expects
+        .iter()
+        .filter(|e| e.diff_id.is_some())
+        .filter_map(|e| e.compression.map(|c| (e.blob, c)))
+        .collect();
+    jobs.sort_unstable();
+    jobs.dedup();
+    let mut skipped: HashSet<usize> = HashSet::new();
+    for e in &expects {
+        if e.compression.is_none() {
+            skipped.insert(e.blob);
+        }
+    }
+    checked.layers_skipped = skipped.len() as u64;
+    checked.layers = jobs.len() as u64;
+    if let Some(p) = progress {
+        let extra: u64 = jobs
+            .iter()
+            .map(|(b, _)| match store.state(*b) {
+                Some(FileState::Read { len, .. }) => *len,
+                _ => 0,
+            })
+            .sum();
+        p.total.fetch_add(extra, Ordering::Relaxed);
+    }
+    let results: HashMap<(usize, layers::Compression), Result<String, String>> = jobs
+        .par_iter()
+        .map(|&(b, c)| ((b, c), layers::diff_id(&root.blob_path(store.digest(b)), c, progress)))
+        .collect();
+    let mut out = HashMap::new();
+    for e in expects {
+        let Some(c) = e.compression else { continue };
+        let failure = match (&e.diff_id, results.get(&(e.blob, c))) {
+            (None, _) => Some((None, e.detail)),
+            (Some(want), Some(Ok(got))) if got == want => None,
+            (Some(_), Some(Ok(got))) => Some((Some(got.clone()), None)),
+            (Some(_), Some(Err(why))) => Some((None, Some(why.clone()))),
+            (Some(_), None) => None,
+        };
+        if let Some((found, detail)) = failure {
+            out.entry((e.ns, e.blob)).or_insert(DiffFailure {
+                media_type: e.media_type,
+                expected: e.diff_id,
+                found,
+                detail,
+            });
+        }
+    }
+    out
+}
+
+/// Audits each snapshotter's `metadata.db`.
+fn check_snapshotter_dbs(root: &Root, mode: ReadMode, report: &mut Report) {
+    const PREFIX: &str = "io.containerd.snapshotter.v1.";
+    let Ok(entries) = std::fs::read_dir(&root.dir) else {
+        return;
+    };
+    let mut names: Vec<String> = entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str().map(str::to_string))
+        .filter_map(|n| n.strip_prefix(PREFIX).map(str::to_string))
+        .collect();
+    names.sort();
+    for name in names {
+        let file = format!("{PREFIX}{name}/metadata.db");
+        match root.snapshotter_db(&name, mode) {
+            None => {}
+            Some(Err(e)) => report.findings.push(Finding {
+                file,
+                page: None,
+                message: e.to_string(),
+            }),
+            Some(Ok(db)) => {
+                report.checked.databases += 1;
+                match db.view(MetaChoice::Current) {
+                    Ok(tx) => report
+                        .findings
+                        .extend(bolt::check::check(&tx).into_iter().map(|f| Finding {
+                            file: file.clone(),
+                            page: f.page,
+                            message: f.message,
+                        })),
+                    Err(e) => report.findings.push(Finding {
+                        file,
+                        page: None,
+                        message: e.to_string(),
+                    }),
+                }
+            }
+        }
+    }
+}
+
+fn relative(root: &Root, path: &std::path::Path) -> String {
+    let p = path.strip_prefix(&root.dir).unwrap_or(path);
+    crate::text::escape(p.as_os_str().as_encoded_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::image::document::{OCI_INDEX, OCI_MANIFEST};
+    use std::io::Write;
+
+    /// A root with a copy of a fixture's meta.db (only so that it opens) and hand-made blobs.
+    struct Lab {
+        _dir: tempfile::TempDir,
+        root: Root,
+    }
+
+    fn lab() -> Lab {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let meta = dir.path().join(META_DB);
+        std::fs::create_dir_all(meta.parent().expect("parent")).expect("mkdir");
+        let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/containerd-1.7")
+            .join(META_DB);
+        std::fs::copy(fixture, &meta).expect("copy meta.db");
+        std::fs::create_dir_all(dir.path().join(CONTENT_DIR).join("blobs/sha256")).expect("mkdir");
+        let root = Root::open(dir.path(), ReadMode::Read).expect("open");
+        Lab { _dir: dir, root }
+    }
+
+    impl Lab {
+        fn blob(&self, data: &[u8]) -> String {
+            let d = Digest::sha256_of(data);
+            std::fs::write(self.root.blob_path(&d), data).expect("write blob");
+            d.to_string()
+        }
+    }
+
+    fn gzip(data: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(data).expect("gzip");
+        e.finish().expect("gzip")
+    }
+
+    #[test]
+    fn documents_and_diff_ids_per_namespace() {
+        let lab = lab();
+        let tar1 = b"first layer".repeat(1000);
+        let tar2 = b"second layer".repeat(1000);
+        let l1 = lab.blob(&gzip(&tar1));
+        let l2 = lab.blob(&tar2);
+        let good1 = Digest::sha256_of(&tar1).to_string();
+        let good2 = Digest::sha256_of(&tar2).to_string();
+        let wrong = Digest::sha256_of(b"something else").to_string();
+        let config = lab.blob(
+            format!(r#"{{"architecture":"amd64","os":"linux","rootfs":{{"type":"layers","diff_ids":["{good1}","{wrong}"]}}}}"#)
+                .as_bytes(),
+        );
+        let manifest_json = format!(
+            r#"{{"schemaVersion":2,"mediaType":"{OCI_MANIFEST}","config":{{"mediaType":"{}","digest":"{config}","size":1}},"layers":[{{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"{l1}","size":1}},{{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"{l2}","size":1}}]}}"#,
+            documents::OCI_CONFIG
+        );
+        let manifest = lab.blob(manifest_json.as_bytes());
+
+        // Namespace 0 records everything and has an image on the manifest; namespace 1 records
+        // only the manifest, and its image names it as an index.
+        let mut store = Store::default();
+        let mut records: Vec<Vec<Record>> = vec![Vec::new(), Vec::new()];
+        store.recorded = vec![HashMap::new(), HashMap::new()];
+        for (ns, digest) in [(0, &l1), (0, &l2), (0, &config), (0, &manifest), (1, &manifest)] {
+            let d = Digest::parse(digest).expect("digest");
+            let size = std::fs::metadata(lab.root.blob_path(&d)).expect("stat").len() as i64;
+            let b = store.add(d);
+            store.recorded[ns].insert(digest.clone(), (size, b));
+            records[ns].push(Record {
+                digest: digest.clone(),
+                size,
+                blob: Some(b),
+            });
+        }
+        let targets = vec![
+            Visit {
+                ns: 0,
+                digest: manifest.clone(),
+                media_type: OCI_MANIFEST.into(),
+                role: Role::Node,
+            },
+            Visit {
+                ns: 1,
+                digest: manifest.clone(),
+                media_type: OCI_INDEX.into(),
+                role: Role::Node,
+            },
+        ];
+        let opts = Options {
+            namespace: None,
+            layers: true,
+            choice: MetaChoice::Current,
+            read_mode: ReadMode::Read,
+            progress: None,
+        };
+        let mut checked = Checked::default();
+        let (walked, diffs) = check_content(&lab.root, &mut store, targets, &|_, _| 0, &opts, &mut checked);
+        assert_eq!(checked.layers, 2);
+        let statuses: Vec<(usize, String, Option<Problem>)> = records
+            .iter()
+            .enumerate()
+            .flat_map(|(ns, list)| list.iter().map(move |r| (ns, r)))
+            .map(|(ns, r)| {
+                let b = r.blob.expect("blob");
+                (ns, r.digest.clone(), status(&store, ns, b, r, &walked, &diffs))
+            })
+            .collect();
+        let problems: Vec<(usize, &str, Status)> = statuses
+            .iter()
+            .filter_map(|(ns, d, p)| p.as_ref().map(|p| (*ns, d.as_str(), p.status)))
+            .collect();
+        assert_eq!(
+            problems,
+            vec![
+                (0, l2.as_str(), Status::DiffIdMismatch),
+                (1, manifest.as_str(), Status::InvalidDocument)
+            ]
+        );
+        let diff = statuses
+            .iter()
+            .find_map(|(_, d, p)| p.as_ref().filter(|_| *d == l2))
+            .expect("l2 problem");
+        assert_eq!(diff.expected, Some(wrong.clone().into()));
+        assert_eq!(diff.found, Some(good2.clone().into()));
+        let doc = statuses
+            .iter()
+            .find_map(|(ns, _, p)| p.as_ref().filter(|_| *ns == 1))
+            .expect("manifest problem");
+        assert_eq!(doc.media_type.as_deref(), Some(OCI_INDEX));
+        assert!(
+            doc.detail.as_deref().is_some_and(|d| d.contains("expected index")),
+            "{doc:?}"
+        );
+        // The manifest was read once, by the walk, and never hashed again.
+        assert!(matches!(
+            store.state(store.recorded(0, &manifest).expect("m")),
+            Some(FileState::Read { .. })
+        ));
+    }
+}
