@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# A short fuzzing pass for CI: seeds the corpora from the fixtures and the kept regression
+# inputs, then runs each target for FUZZ_SECONDS (default 30) seconds. Exits non-zero when a
+# target crashes, hangs (-timeout) or runs out of memory; libFuzzer leaves the input in
+# fuzz/artifacts/<target>/. To keep such an input: minimize it
+# (cargo +nightly fuzz tmin <target> <file>), copy it to fixtures/fuzz/<target>/, and fix.
+#
+# Needs a nightly toolchain (rustup) and cargo-fuzz (installed from crates.io when missing).
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+SECS="${FUZZ_SECONDS:-30}"
+cd "$HERE"
+if ! cargo +nightly --version >/dev/null 2>&1; then
+  echo "ci-smoke.sh: no nightly toolchain (cargo fuzz needs one): rustup toolchain install nightly" >&2
+  exit 1
+fi
+if ! cargo fuzz --version >/dev/null 2>&1; then
+  cargo install --locked cargo-fuzz
+fi
+./seed-corpus.sh
+cargo +nightly fuzz build
+status=0
+# bolt_walk: whole fixture DBs are 1 MiB; libFuzzer's default max_len would cut them.
+cargo +nightly fuzz run bolt_walk -- -max_total_time="$SECS" -max_len=1100000 -timeout=10 \
+  -rss_limit_mb=4096 -print_final_stats=1 || status=1
+cargo +nightly fuzz run values -- -max_total_time="$SECS" -timeout=10 -rss_limit_mb=2048 \
+  -print_final_stats=1 || status=1
+exit "$status"
