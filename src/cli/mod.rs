@@ -13,6 +13,7 @@
 
 mod bolt;
 pub mod context;
+mod du;
 mod gc;
 mod inspect;
 mod listings;
@@ -46,6 +47,8 @@ enum Command {
     Inspect(inspect::InspectArgs),
     /// What containerd's garbage collector would remove now (or --at), without deleting anything.
     Gc(gc::GcArgs),
+    /// Where the disk goes: per namespace, per image (shared and unique), what gc would free.
+    Du(du::DuArgs),
     /// Image records with their platforms and sizes (`ctr images ls`, plus every size definition).
     Images(listings::ImagesArgs),
     /// Content records (`ctr content ls`), and whether each blob file is there.
@@ -131,6 +134,7 @@ pub fn main() -> ExitCode {
         Command::Bolt(args) => bolt::run(args, &mut out),
         Command::Inspect(args) => inspect::run(&cli.global, args, &mut out),
         Command::Gc(args) => gc::run(&cli.global, args, &mut out),
+        Command::Du(args) => du::run(&cli.global, args, &mut out),
         Command::Images(args) => listings::images(&cli.global, args, &mut out),
         Command::Content(args) => listings::content(&cli.global, args, &mut out),
         Command::Namespaces(args) => listings::namespaces(&cli.global, args, &mut out),

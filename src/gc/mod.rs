@@ -113,3 +113,129 @@ pub fn collect(store: &Store, model: Model, clock: Clock) -> Collection {
         snapshot_sweeps,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::state::*;
+    use super::*;
+
+    fn labels(pairs: &[(&str, &str)]) -> GcLabels {
+        let mut v: GcLabels = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        v.sort();
+        v
+    }
+
+    fn content(digest: &str, l: &[(&str, &str)]) -> ContentRecord {
+        ContentRecord {
+            digest: digest.into(),
+            size: 1,
+            labels: labels(l),
+        }
+    }
+
+    fn image(name: &str, target: &str, l: &[(&str, &str)]) -> ImageRecord {
+        ImageRecord {
+            name: name.into(),
+            target: Some(target.into()),
+            target_size: 1,
+            labels: labels(l),
+        }
+    }
+
+    const PAST: &str = "2020-01-01T00:00:00Z";
+
+    /// 2.x rules on a store built in memory: image expiry, image references, leases holding
+    /// images (flat), and 2.2's back references and prefix roots.
+    fn store() -> Store {
+        let ns = Namespace {
+            name: "ns".into(),
+            content: vec![
+                content("A", &[]),
+                content("B", &[]),
+                content("C", &[("containerd.io/gc.ref.content.l.0", "D")]),
+                content("D", &[]),
+                content("E", &[("containerd.io/gc.bref.image", "live")]),
+                content("F", &[("containerd.io/gc.root.x", "1")]),
+                content("G", &[("containerd.io/gc.root", "1")]),
+                content("H", &[]),
+            ],
+            images: vec![
+                image("old", "A", &[("containerd.io/gc.expire", PAST)]),
+                image("live", "Z", &[("containerd.io/gc.ref.image", "old2")]),
+                image("old2", "B", &[("containerd.io/gc.expire", PAST)]),
+                image("old3", "C", &[("containerd.io/gc.expire", PAST)]),
+                image(
+                    "old4",
+                    "H",
+                    &[
+                        ("containerd.io/gc.expire", PAST),
+                        ("containerd.io/gc.bref.content", "G"),
+                    ],
+                ),
+            ],
+            leases: vec![LeaseRecord {
+                id: "l".into(),
+                expire: None,
+                flat: true,
+                content: vec![],
+                snapshots: vec![],
+                ingests: vec![],
+                images: vec!["old3".into()],
+            }],
+            ..Namespace::default()
+        };
+        Store {
+            dir: "/nonexistent".into(),
+            db_version: Some(4),
+            namespaces: vec![ns],
+            blobs: BlobTree::Entries(Vec::new()),
+            ingest_dirs: Vec::new(),
+            ingest_strays: Vec::new(),
+            snapshotters: Vec::new(),
+            damage: Vec::new(),
+        }
+    }
+
+    fn removed(model: Model) -> (Vec<String>, Vec<String>) {
+        let s = store();
+        let c = collect(
+            &s,
+            model,
+            Clock {
+                now: 1_800_000_000_000_000_000,
+            },
+        );
+        let ns = &s.namespaces[0];
+        (
+            c.content.iter().map(|&(_, i)| ns.content[i].digest.clone()).collect(),
+            c.images.iter().map(|&(_, i)| ns.images[i].name.clone()).collect(),
+        )
+    }
+
+    #[test]
+    fn containerd_1x_keeps_every_image_and_what_it_reaches() {
+        assert_eq!(default_model(&store()), Model::V2);
+        let (content, images) = removed(Model::V1);
+        // No image expires in 1.x; the lease's images are ignored; no back references.
+        assert_eq!(content, vec!["E", "F"]);
+        assert!(images.is_empty());
+    }
+
+    #[test]
+    fn containerd_20_expires_images() {
+        let (content, images) = removed(Model::V2);
+        // old: expired, nothing holds it. old2: named by live's gc.ref.image. old3: held by a
+        // flat lease, so its target stays but not what the target refers to. old4: expired.
+        assert_eq!(images, vec!["old", "old4"]);
+        assert_eq!(content, vec!["A", "D", "E", "F", "H"]);
+    }
+
+    #[test]
+    fn containerd_22_follows_back_references() {
+        let (content, images) = removed(Model::V22);
+        // E hangs on live (a root); old4 hangs on G (gc.root), so old4 and H stay;
+        // F's gc.root.x is a root label in 2.2.
+        assert_eq!(images, vec!["old"]);
+        assert_eq!(content, vec!["A", "D"]);
+    }
+}

@@ -347,11 +347,13 @@ impl Report {
                 backend_name: s.backend_name.clone(),
             })
             .collect();
+        let dirs: std::collections::HashMap<&str, &crate::containerd::blobs::IngestDir> =
+            store.ingest_dirs.iter().map(|d| (d.dir.as_str(), d)).collect();
         let ingest_dir_of = |r: &Option<String>| -> Option<&crate::containerd::blobs::IngestDir> {
             let hex = crate::digest::Digest::sha256_of(r.as_deref()?.as_bytes())
                 .hex()
                 .to_string();
-            store.ingest_dirs.iter().find(|d| d.dir == hex)
+            dirs.get(hex.as_str()).copied()
         };
         let ingests = c
             .ingests

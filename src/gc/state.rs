@@ -222,12 +222,39 @@ impl Store {
     }
 }
 
-/// Only the labels the collector reads.
+/// Only the labels the collector reads: `containerd.io/gc.*`, without building strings for
+/// the others (a pulled image's records carry several labels each).
 fn gc_labels(b: &Bucket<'_>, damage: &mut Damage) -> GcLabels {
-    records::labels(b, b"labels", damage)
-        .into_iter()
-        .filter(|(k, _)| k.starts_with(GC_LABEL_PREFIX))
-        .collect()
+    let bucket = match b.bucket(b"labels") {
+        Ok(Some(l)) => l,
+        Ok(None) => return Vec::new(),
+        Err(e) => {
+            damage.push(e.to_string());
+            return Vec::new();
+        }
+    };
+    let mut out = Vec::new();
+    for item in bucket.cursor() {
+        match item {
+            Ok(i) if !i.is_bucket && i.key.starts_with(GC_LABEL_PREFIX.as_bytes()) => {
+                out.push((records::string(i.key), records::string(i.value)));
+            }
+            Ok(_) => {}
+            Err(e) => damage.push(e.to_string()),
+        }
+    }
+    out
+}
+
+/// A string value; a read error is recorded as damage.
+fn text(b: &Bucket<'_>, key: &[u8], damage: &mut Damage) -> Option<String> {
+    match b.get(key) {
+        Ok(v) => v.map(records::string),
+        Err(e) => {
+            damage.push(e.to_string());
+            None
+        }
+    }
 }
 
 fn gc_only(labels: std::collections::BTreeMap<String, String>) -> GcLabels {
@@ -238,14 +265,6 @@ fn gc_only(labels: std::collections::BTreeMap<String, String>) -> GcLabels {
 }
 
 fn namespace(name: String, b: &Bucket<'_>, damage: &mut Damage) -> Namespace {
-    let content = records::content_in(&name, b, damage)
-        .into_iter()
-        .map(|c| ContentRecord {
-            digest: c.digest,
-            size: c.size,
-            labels: gc_only(c.labels),
-        })
-        .collect();
     let leases = records::leases_in(&name, b, damage)
         .into_iter()
         .map(|l| LeaseRecord {
@@ -258,15 +277,6 @@ fn namespace(name: String, b: &Bucket<'_>, damage: &mut Damage) -> Namespace {
             images: l.images,
         })
         .collect();
-    let images = records::images_in(&name, b, damage)
-        .into_iter()
-        .map(|i| ImageRecord {
-            target: Some(i.target.digest).filter(|d| !d.is_empty()),
-            target_size: i.target.size,
-            labels: gc_only(i.labels),
-            name: i.name,
-        })
-        .collect();
     let containers = records::containers_in(&name, b, damage)
         .into_iter()
         .map(|c| ContainerRecord {
@@ -277,26 +287,112 @@ fn namespace(name: String, b: &Bucket<'_>, damage: &mut Damage) -> Namespace {
             labels: gc_only(c.labels),
         })
         .collect();
-    let snapshots = records::snapshots_in(&name, b, damage)
-        .into_iter()
-        .map(|s| SnapshotRecord {
-            snapshotter: s.snapshotter,
-            key: s.key,
-            backend_name: s.backend_name,
-            parent: s.parent.filter(|p| !p.is_empty()),
-            labels: gc_only(s.labels),
-        })
-        .collect();
     Namespace {
+        content: content(&name, b, damage),
+        images: images(&name, b, damage),
+        snapshots: snapshots(b, damage),
         ingests: ingests(&name, b, damage),
         sandboxes: sandboxes(b, damage),
         name,
-        content,
         leases,
-        images,
         containers,
-        snapshots,
     }
+}
+
+/// The sub-buckets of the bucket at `path` below `b`.
+fn children<'a>(b: &Bucket<'a>, path: &[&[u8]], what: &str, damage: &mut Damage) -> Vec<(String, Bucket<'a>)> {
+    match b.bucket_at_path(path) {
+        Ok(Some(bucket)) => records::sub_buckets(&bucket, what, damage),
+        Ok(None) => Vec::new(),
+        Err(e) => {
+            damage.push(e.to_string());
+            Vec::new()
+        }
+    }
+}
+
+/// `content/blob/<digest>`: the size and the gc labels (the bulk of a node's records, so
+/// read without the times and other labels the listings decode).
+fn content(ns: &str, b: &Bucket<'_>, damage: &mut Damage) -> Vec<ContentRecord> {
+    let mut out = Vec::new();
+    for (digest, cb) in children(b, &[b"content", b"blob"], "content/blob", damage) {
+        let size = match cb.get(b"size") {
+            Ok(Some(v)) => varint_exact(v).unwrap_or_else(|| {
+                damage.push(format!(
+                    "namespace {ns}: content {digest}: size: not a varint ({} bytes)",
+                    v.len()
+                ));
+                0
+            }),
+            Ok(None) => 0,
+            Err(e) => {
+                // A record whose leaf cannot be read is dropped whole, as the listings do.
+                damage.push(e.to_string());
+                continue;
+            }
+        };
+        out.push(ContentRecord {
+            labels: gc_labels(&cb, damage),
+            digest,
+            size,
+        });
+    }
+    out
+}
+
+/// `images/<name>`: the target digest and size, and the gc labels.
+fn images(ns: &str, b: &Bucket<'_>, damage: &mut Damage) -> Vec<ImageRecord> {
+    let mut out = Vec::new();
+    for (name, ib) in children(b, &[b"images"], "images", damage) {
+        let target = match ib.bucket(b"target") {
+            Ok(t) => t,
+            Err(e) => {
+                damage.push(e.to_string());
+                None
+            }
+        };
+        let (digest, size) = match &target {
+            Some(t) => (
+                text(t, b"digest", damage).filter(|d| !d.is_empty()),
+                match t.get(b"size") {
+                    Ok(Some(v)) => varint_exact(v).unwrap_or(0),
+                    Ok(None) => 0,
+                    Err(e) => {
+                        damage.push(e.to_string());
+                        0
+                    }
+                },
+            ),
+            None => (None, 0),
+        };
+        if digest.is_none() {
+            damage.push(format!("namespace {ns}: image {name:?} has no target digest"));
+        }
+        out.push(ImageRecord {
+            target: digest,
+            target_size: size,
+            labels: gc_labels(&ib, damage),
+            name,
+        });
+    }
+    out
+}
+
+/// `snapshots/<snapshotter>/<key>`: backend name, parent, gc labels.
+fn snapshots(b: &Bucket<'_>, damage: &mut Damage) -> Vec<SnapshotRecord> {
+    let mut out = Vec::new();
+    for (snapshotter, sb) in children(b, &[b"snapshots"], "snapshots", damage) {
+        for (key, kb) in records::sub_buckets(&sb, "snapshots", damage) {
+            out.push(SnapshotRecord {
+                snapshotter: snapshotter.clone(),
+                backend_name: text(&kb, b"name", damage),
+                parent: text(&kb, b"parent", damage).filter(|p| !p.is_empty()),
+                labels: gc_labels(&kb, damage),
+                key,
+            });
+        }
+    }
+    out
 }
 
 /// `content/ingests/<ref>`: read here rather than through the listings' reader because the
@@ -312,15 +408,8 @@ fn ingests(ns: &str, b: &Bucket<'_>, damage: &mut Damage) -> Vec<IngestRecord> {
     };
     let mut out = Vec::new();
     for (key, ib) in records::sub_buckets(&bucket, "content/ingests", damage) {
-        let mut text = |k: &[u8]| match ib.get(k) {
-            Ok(v) => v.map(records::string),
-            Err(e) => {
-                damage.push(e.to_string());
-                None
-            }
-        };
-        let backend_ref = text(b"ref");
-        let expected = text(b"expected").filter(|e| !e.is_empty());
+        let backend_ref = text(&ib, b"ref", damage);
+        let expected = text(&ib, b"expected", damage).filter(|e| !e.is_empty());
         let expire_at = match ib.get(b"expireat") {
             Ok(None) => Expiry::Never,
             Ok(Some(v)) => match GoTime::decode_instant(v) {
@@ -394,13 +483,18 @@ pub fn kind_of(t: &std::fs::FileType) -> FileKind {
     }
 }
 
-/// The names in `dir`, sorted as Go's `filepath.Walk` sorts them (byte order).
-fn sorted_names(dir: &Path) -> std::io::Result<Vec<(String, PathBuf)>> {
-    let mut names: Vec<(String, PathBuf)> = std::fs::read_dir(dir)?
-        .map(|e| e.map(|e| (e.file_name().to_string_lossy().into_owned(), e.path())))
-        .collect::<Result<_, _>>()?;
-    names.sort();
-    Ok(names)
+/// The entries of `dir` with their `lstat` (relative to the open directory, never following
+/// a symlink), sorted by name as Go's `filepath.Walk` sorts them (byte order).
+type Listed = (String, PathBuf, std::io::Result<std::fs::Metadata>);
+
+fn sorted_entries(dir: &Path) -> std::io::Result<Vec<Listed>> {
+    let mut out: Vec<Listed> = Vec::new();
+    for e in std::fs::read_dir(dir)? {
+        let e = e?;
+        out.push((e.file_name().to_string_lossy().into_owned(), e.path(), e.metadata()));
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(out)
 }
 
 fn blob_tree(blobs: &Path) -> BlobTree {
@@ -420,9 +514,9 @@ fn blob_tree(blobs: &Path) -> BlobTree {
 /// listed down to [`MAX_BLOB_DEPTH`]; symlinks are never entered.
 fn list_dir(dir: &Path, rel: &str, depth: usize) -> std::io::Result<Vec<BlobEntry>> {
     let mut out = Vec::new();
-    for (name, path) in sorted_names(dir)? {
+    for (name, path, meta) in sorted_entries(dir)? {
         let rel = format!("{rel}/{name}");
-        let meta = match std::fs::symlink_metadata(&path) {
+        let meta = match meta {
             Ok(m) => m,
             // Gone between readdir and lstat: containerd's walk would fail the same way.
             Err(e) => {
@@ -535,14 +629,12 @@ fn snapshot_dirs(dir: &Path, damage: &mut Damage) -> Option<Vec<SnapshotDir>> {
         }
         Err(_) => return None,
     }
-    match sorted_names(dir) {
+    match sorted_entries(dir) {
         Ok(names) => Some(
             names
                 .into_iter()
-                .map(|(name, path)| SnapshotDir {
-                    kind: std::fs::symlink_metadata(&path)
-                        .map(|m| kind_of(&m.file_type()))
-                        .unwrap_or(FileKind::Other),
+                .map(|(name, _, meta)| SnapshotDir {
+                    kind: meta.map(|m| kind_of(&m.file_type())).unwrap_or(FileKind::Other),
                     name,
                 })
                 .collect(),

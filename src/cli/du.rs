@@ -1,0 +1,194 @@
+//! `coldctr du`: where the disk goes, per namespace, per image and for the whole disk, with
+//! what `gc` would free, every figure printed beside its definition.
+
+use super::context::Global;
+use super::gc::{load, now, parse_at, parse_model};
+use super::listings::Format;
+use super::listings::table::{Table, human_size};
+use super::{Failure, Outcome};
+use crate::du::{Amount, DEFINITIONS, Held, Report, compute};
+use crate::gc::{Clock, Model, collect, default_model};
+use clap::Args;
+use std::io::Write;
+
+#[derive(Args)]
+pub struct DuArgs {
+    /// Also measure active snapshots and stray snapshot directories from disk (allocated
+    /// blocks over unique inodes, symlinks not followed); committed snapshots use the size
+    /// recorded at commit.
+    #[arg(long)]
+    pub scan: bool,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// The clock for lease and ingest expiry (what gc would free); default: now.
+    #[arg(long, value_parser = parse_at)]
+    pub at: Option<i128>,
+    /// Whose collector decides what is held (see `coldctr gc --help`).
+    #[arg(long, value_parser = parse_model)]
+    pub model: Option<Model>,
+}
+
+pub fn run(global: &Global, args: DuArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
+    let (store, outcome) = load(global)?;
+    let model = args.model.unwrap_or_else(|| default_model(&store));
+    let collection = collect(
+        &store,
+        model,
+        Clock {
+            now: args.at.unwrap_or_else(now),
+        },
+    );
+    let mut report = compute(&store, &collection, args.scan);
+    if let Some(ns) = &global.namespace {
+        report.namespaces.retain(|n| &n.namespace == ns);
+        report.images.retain(|n| &n.namespace == ns);
+    }
+    match args.format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *out, &report).map_err(|e| Failure::from(std::io::Error::from(e)))?;
+            writeln!(out)?;
+        }
+        Format::Table => table(&report, args.scan, out)?,
+    }
+    Ok(outcome)
+}
+
+fn size(n: u64) -> String {
+    human_size(i64::try_from(n).unwrap_or(i64::MAX))
+}
+
+fn amount(a: &Amount) -> String {
+    format!("{} ({})", a.count, size(a.bytes))
+}
+
+fn held_lines(out: &mut dyn Write, indent: &str, h: &Held) -> std::io::Result<()> {
+    writeln!(out, "{indent}held by images   {}", amount(&h.images))?;
+    writeln!(out, "{indent}held by leases   {}", amount(&h.leases))?;
+    writeln!(out, "{indent}held by other    {}", amount(&h.other))?;
+    writeln!(
+        out,
+        "{indent}held by nothing  {}   (gc frees these)",
+        amount(&h.nothing)
+    )
+}
+
+fn table(r: &Report, scan: bool, out: &mut dyn Write) -> std::io::Result<()> {
+    let d = &r.disk;
+    writeln!(
+        out,
+        "Disk (blob files are shared between namespaces; clock {}, {})",
+        r.clock, r.model
+    )?;
+    writeln!(
+        out,
+        "  blob files       {}, {} allocated",
+        amount(&d.blob_files),
+        size(d.blob_file_allocated)
+    )?;
+    held_lines(out, "    ", &d.held)?;
+    writeln!(out, "  orphan files     {}", amount(&d.orphan_files))?;
+    writeln!(out, "  missing files    {}", amount(&d.missing_files))?;
+    for n in &d.not_regular {
+        writeln!(
+            out,
+            "    {} is not a regular file (not followed)",
+            crate::text::escape(n.as_bytes())
+        )?;
+    }
+    for m in &d.size_mismatch {
+        writeln!(out, "    {}: recorded {} B, file {} B", m.digest, m.recorded, m.file)?;
+    }
+    writeln!(
+        out,
+        "  ingest dirs      {} ({} name no record)",
+        amount(&d.ingest_dirs),
+        d.orphan_ingest_dirs.count
+    )?;
+    let s = &d.snapshots;
+    writeln!(
+        out,
+        "  snapshots        committed {}, active {}{}, stray dirs {}",
+        amount(&s.committed),
+        if scan {
+            amount(&s.active)
+        } else {
+            s.active.count.to_string()
+        },
+        if scan { "" } else { " (--scan measures them)" },
+        if scan {
+            amount(&s.orphan_dirs)
+        } else {
+            s.orphan_dirs.count.to_string()
+        }
+    )?;
+    writeln!(out)?;
+    let mut t = Table::new(&[
+        "NAMESPACE",
+        "RECORDS",
+        "BYTES",
+        "IMAGES",
+        "LEASES",
+        "OTHER",
+        "NOTHING",
+        "MISSING",
+        "INGESTS",
+        "SNAPSHOTS",
+        "SNAP-BYTES",
+        "SNAP-UNHELD",
+    ]);
+    for n in &r.namespaces {
+        let sh = &n.snapshots.held;
+        let snap_bytes = sh.images.bytes + sh.leases.bytes + sh.other.bytes + sh.nothing.bytes;
+        t.row(&[
+            n.namespace.clone(),
+            n.content.count.to_string(),
+            size(n.content.bytes),
+            size(n.held.images.bytes),
+            size(n.held.leases.bytes),
+            size(n.held.other.bytes),
+            size(n.held.nothing.bytes),
+            n.missing_files.len().to_string(),
+            format!("{}({})", n.ingests.len(), size(n.ingest_bytes)),
+            n.snapshots.records.to_string(),
+            size(snap_bytes),
+            size(sh.nothing.bytes),
+        ]);
+    }
+    t.write(out)?;
+    if !r.images.is_empty() {
+        writeln!(out)?;
+        let mut t = Table::new(&[
+            "NAMESPACE",
+            "IMAGE",
+            "TOTAL",
+            "SHARED",
+            "UNIQUE",
+            "SNAP-TOTAL",
+            "SNAP-SHARED",
+            "SNAP-UNIQUE",
+        ]);
+        for i in &r.images {
+            let name = match i.names.as_slice() {
+                [] => String::new(),
+                [one] => one.clone(),
+                [first, rest @ ..] => format!("{first} (+{} names)", rest.len()),
+            };
+            t.row(&[
+                i.namespace.clone(),
+                name,
+                size(i.content.total.bytes),
+                size(i.content.shared.bytes),
+                size(i.content.unique.bytes),
+                size(i.snapshots.total.bytes),
+                size(i.snapshots.shared.bytes),
+                size(i.snapshots.unique.bytes),
+            ]);
+        }
+        t.write(out)?;
+    }
+    writeln!(out, "\nLegend:")?;
+    for (k, v) in DEFINITIONS {
+        writeln!(out, "  {k}: {v}")?;
+    }
+    Ok(())
+}
