@@ -448,3 +448,30 @@ fn a_document_that_disagrees_with_its_descriptor() {
 fn sha256_hex(data: &[u8]) -> String {
     coldctr::digest::Digest::sha256_of(data).hex().to_string()
 }
+
+/// The machine's SHA-256 limit with ring: 1 GiB in memory, hashed on 1 thread and split over
+/// every core (`cargo test --release --test verify -- --ignored --nocapture`). benches/RESULTS.md
+/// compares `verify` with it.
+#[test]
+#[ignore]
+fn machine_sha256_limit() {
+    const SIZE: usize = 1 << 30;
+    let data: Vec<u8> = (0..SIZE).map(|i| (i as u8).wrapping_mul(31)).collect();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    for threads in [1, cores] {
+        let mut best = f64::MAX;
+        for _ in 0..3 {
+            let start = Instant::now();
+            std::thread::scope(|s| {
+                for part in data.chunks(SIZE / threads) {
+                    s.spawn(move || ring::digest::digest(&ring::digest::SHA256, part));
+                }
+            });
+            best = best.min(start.elapsed().as_secs_f64());
+        }
+        println!(
+            "ring sha256, {threads} thread(s): {:.0} MB/s (1 GiB in {best:.2} s, best of 3)",
+            SIZE as f64 / best / 1e6
+        );
+    }
+}

@@ -39,9 +39,7 @@ pub fn run(global: &Global, args: VerifyArgs, out: &mut dyn Write) -> Result<Out
     let started = Instant::now();
     let show = std::io::stderr().is_terminal();
     let result = std::thread::scope(|s| {
-        if show {
-            s.spawn(|| progress_line(&progress, &done, started));
-        }
+        let line = show.then(|| s.spawn(|| progress_line(&progress, &done, started)));
         let opts = Options {
             namespace: global.namespace.clone(),
             layers: args.layers,
@@ -51,6 +49,9 @@ pub fn run(global: &Global, args: VerifyArgs, out: &mut dyn Write) -> Result<Out
         };
         let r = verify::verify(&root, &opts);
         done.store(true, Ordering::Relaxed);
+        if let Some(l) = &line {
+            l.thread().unpark();
+        }
         r
     });
     let report = match result {
@@ -82,7 +83,7 @@ pub fn run(global: &Global, args: VerifyArgs, out: &mut dyn Write) -> Result<Out
 fn progress_line(p: &Progress, done: &AtomicBool, started: Instant) {
     let mut shown = false;
     while !done.load(Ordering::Relaxed) {
-        std::thread::sleep(Duration::from_millis(200));
+        std::thread::park_timeout(Duration::from_millis(200));
         if started.elapsed() < Duration::from_secs(1) || done.load(Ordering::Relaxed) {
             continue;
         }

@@ -10,9 +10,9 @@
 //! to read are read and hashed in parallel, once each, and their hashes are kept so that no
 //! blob is hashed twice. The bytes are dropped when the level is done.
 
-use super::file::{self, FileState, Progress};
+use super::file::{Blobs, FileState, Progress};
 use super::{Store, Visit};
-use crate::containerd::root::{MAX_DOCUMENT, Root};
+use crate::containerd::root::MAX_DOCUMENT;
 use crate::image::document::{self, ImageConfig, is_index_type, is_manifest_type};
 use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
@@ -111,7 +111,7 @@ pub fn parse(bytes: &[u8], media_type: &str) -> Result<Parsed, String> {
 /// Walks from every image target (`targets`: namespace index and descriptor), reading and
 /// hashing each document blob once.
 pub fn walk(
-    root: &Root,
+    blobs: &Blobs,
     store: &mut Store,
     targets: Vec<Visit>,
     progress: Option<&Progress>,
@@ -142,7 +142,7 @@ pub fn walk(
             .par_iter()
             .map(|&b| {
                 let digest = store.digest(b);
-                let (state, bytes) = file::read(&root.blob_path(digest), digest, MAX_DOCUMENT, progress);
+                let (state, bytes) = blobs.read(digest, MAX_DOCUMENT, progress);
                 (b, state, bytes)
             })
             .collect();

@@ -8,10 +8,13 @@
 //! the read.
 
 use crate::digest::Digest;
+use std::cell::RefCell;
+use std::ffi::CString;
 use std::fs::File;
 use std::io::Read;
+use std::os::fd::{AsRawFd, FromRawFd};
 use std::os::unix::fs::OpenOptionsExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Size of one read. Large enough that syscalls cost nothing next to SHA-256, small enough to
@@ -76,29 +79,122 @@ pub fn digest_string(name: &str, ctx: ring::digest::Context) -> String {
     format!("{name}:{}", hex::encode(ctx.finish().as_ref()))
 }
 
-/// Opens a blob file for reading, or says why it is not a readable regular file.
-pub fn open(path: &Path) -> Result<File, FileState> {
-    let open = |flags: i32| {
-        std::fs::OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | flags)
-            .open(path)
-    };
-    // O_NOATIME is refused (EPERM) for files we do not own unless we are root.
-    let file = match open(libc::O_NOATIME) {
-        Err(e) if e.raw_os_error() == Some(libc::EPERM) => open(0),
-        other => other,
-    };
-    let file = match file {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(FileState::Missing),
-        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => return Err(not_regular(path)),
-        Err(e) => return Err(FileState::Unreadable(e.to_string())),
-    };
-    match file.metadata() {
-        Ok(m) if m.is_file() => Ok(file),
-        Ok(_) => Err(not_regular(path)),
-        Err(e) => Err(FileState::Unreadable(e.to_string())),
+/// The store's `blobs/<algorithm>` directories, opened once: each blob is then opened
+/// relative to its directory (`openat`), which saves the kernel a path walk per blob and keeps
+/// every open inside the directories checked when the root was opened.
+pub struct Blobs {
+    content: PathBuf,
+    dirs: Vec<(&'static str, File)>,
+}
+
+thread_local! {
+    /// Each worker's read buffer, allocated once.
+    static BUF: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+impl Blobs {
+    /// `content` is the content store's directory (`io.containerd.content.v1.content`).
+    pub fn new(content: &Path) -> Blobs {
+        let mut dirs = Vec::new();
+        for alg in ["sha256", "sha384", "sha512"] {
+            let dir = std::fs::OpenOptions::new()
+                .read(true)
+                .custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW)
+                .open(content.join("blobs").join(alg));
+            if let Ok(d) = dir {
+                dirs.push((alg, d));
+            }
+        }
+        Blobs {
+            content: content.to_path_buf(),
+            dirs,
+        }
+    }
+
+    /// The blob's path, for reports.
+    pub fn path(&self, digest: &Digest) -> PathBuf {
+        self.content.join(digest.blob_path())
+    }
+
+    /// Opens a blob file for reading, or says why it is not a readable regular file.
+    pub fn open(&self, digest: &Digest) -> Result<File, FileState> {
+        let Some((_, dir)) = self.dirs.iter().find(|(a, _)| *a == digest.algorithm()) else {
+            return Err(FileState::Missing);
+        };
+        // A validated digest's hex never holds a NUL.
+        let Ok(name) = CString::new(digest.hex()) else {
+            return Err(FileState::Missing);
+        };
+        let flags = libc::O_RDONLY | libc::O_CLOEXEC | libc::O_NOFOLLOW | libc::O_NONBLOCK;
+        let openat = |extra: i32| {
+            // SAFETY: `dir` is an open directory and `name` a NUL-terminated string; the
+            // returned descriptor is owned by the File made from it below and nothing else.
+            let fd = unsafe { libc::openat(dir.as_raw_fd(), name.as_ptr(), flags | extra) };
+            if fd < 0 {
+                Err(std::io::Error::last_os_error())
+            } else {
+                // SAFETY: `fd` was just opened and is not owned by anything else.
+                Ok(unsafe { File::from_raw_fd(fd) })
+            }
+        };
+        // O_NOATIME is refused (EPERM) for files we do not own unless we are root.
+        let file = match openat(libc::O_NOATIME) {
+            Err(e) if e.raw_os_error() == Some(libc::EPERM) => openat(0),
+            other => other,
+        };
+        let file = match file {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(FileState::Missing),
+            Err(e) if e.raw_os_error() == Some(libc::ELOOP) => return Err(not_regular(&self.path(digest))),
+            Err(e) => return Err(FileState::Unreadable(e.to_string())),
+        };
+        match file.metadata() {
+            Ok(m) if m.is_file() => Ok(file),
+            Ok(_) => Err(not_regular(&self.path(digest))),
+            Err(e) => Err(FileState::Unreadable(e.to_string())),
+        }
+    }
+
+    /// Hashes the whole blob file (to its end, whatever its size) with the digest's algorithm.
+    pub fn hash(&self, digest: &Digest, progress: Option<&Progress>) -> FileState {
+        let file = match self.open(digest) {
+            Ok(f) => f,
+            Err(state) => return state,
+        };
+        BUF.with(|buf| match buf.try_borrow_mut() {
+            Ok(mut buf) => hash_file(file, digest, &mut buf, progress),
+            Err(_) => hash_file(file, digest, &mut Vec::new(), progress),
+        })
+    }
+
+    /// Reads the whole blob file when it is at most `limit` bytes and hashes it; a larger file
+    /// is hashed in chunks and its bytes are not kept (`None`).
+    pub fn read(&self, digest: &Digest, limit: u64, progress: Option<&Progress>) -> (FileState, Option<Vec<u8>>) {
+        let file = match self.open(digest) {
+            Ok(f) => f,
+            Err(state) => return (state, None),
+        };
+        let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+        if size > limit {
+            return (hash_file(file, digest, &mut Vec::new(), progress), None);
+        }
+        // Sized by the file's real length, capped by `limit`; one byte more shows that it grew.
+        let mut data = Vec::with_capacity(size as usize + 1);
+        if let Err(e) = (&file).take(limit + 1).read_to_end(&mut data) {
+            return (FileState::Unreadable(e.to_string()), None);
+        }
+        if data.len() as u64 > limit {
+            return (self.hash(digest, progress), None);
+        }
+        if let Some(p) = progress {
+            p.add(data.len());
+        }
+        let d = ring::digest::digest(algorithm(digest), &data);
+        let state = FileState::Read {
+            len: data.len() as u64,
+            digest: format!("{}:{}", digest.algorithm(), hex::encode(d.as_ref())),
+        };
+        (state, Some(data))
     }
 }
 
@@ -138,13 +234,8 @@ fn not_regular(path: &Path) -> FileState {
     }
 }
 
-/// Hashes the whole file at `path` (to its end, whatever its size) with the digest's
-/// algorithm. `buf` is the worker's reusable buffer.
-pub fn hash(path: &Path, digest: &Digest, buf: &mut Vec<u8>, progress: Option<&Progress>) -> FileState {
-    let mut file = match open(path) {
-        Ok(f) => f,
-        Err(state) => return state,
-    };
+/// Hashes `file` from where it is to its end, in chunks of `buf`.
+fn hash_file(mut file: File, digest: &Digest, buf: &mut Vec<u8>, progress: Option<&Progress>) -> FileState {
     buf.resize(CHUNK, 0);
     let mut ctx = ring::digest::Context::new(algorithm(digest));
     let mut len = 0u64;
@@ -169,105 +260,84 @@ pub fn hash(path: &Path, digest: &Digest, buf: &mut Vec<u8>, progress: Option<&P
     }
 }
 
-/// Reads the whole file when it is at most `limit` bytes and hashes it; a larger file is
-/// hashed in chunks and its bytes are not kept (`None`).
-pub fn read(path: &Path, digest: &Digest, limit: u64, progress: Option<&Progress>) -> (FileState, Option<Vec<u8>>) {
-    let file = match open(path) {
-        Ok(f) => f,
-        Err(state) => return (state, None),
-    };
-    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-    if size > limit {
-        drop(file);
-        return (hash(path, digest, &mut Vec::new(), progress), None);
-    }
-    // Sized by the file's real length, capped by `limit`; one byte more shows that it grew.
-    let mut data = Vec::with_capacity(size as usize);
-    if let Err(e) = file.take(limit + 1).read_to_end(&mut data) {
-        return (FileState::Unreadable(e.to_string()), None);
-    }
-    if data.len() as u64 > limit {
-        return (hash(path, digest, &mut Vec::new(), progress), None);
-    }
-    if let Some(p) = progress {
-        p.add(data.len());
-    }
-    let d = ring::digest::digest(algorithm(digest), &data);
-    let state = FileState::Read {
-        len: data.len() as u64,
-        digest: format!("{}:{}", digest.algorithm(), hex::encode(d.as_ref())),
-    };
-    (state, Some(data))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn sha256(data: &[u8]) -> Digest {
-        Digest::sha256_of(data)
+    /// A content store directory in a tempdir, and the path of blob `d` in it.
+    fn store() -> std::io::Result<(tempfile::TempDir, Blobs)> {
+        let dir = tempfile::tempdir()?;
+        for alg in ["sha256", "sha512"] {
+            std::fs::create_dir_all(dir.path().join("blobs").join(alg))?;
+        }
+        let blobs = Blobs::new(dir.path());
+        Ok((dir, blobs))
     }
 
     #[test]
     fn hashes_regular_files_and_refuses_everything_else() -> std::io::Result<()> {
-        let dir = tempfile::tempdir()?;
+        let (_dir, blobs) = store()?;
         let content = b"hello blob".repeat(300_000); // > 1 chunk
-        let d = sha256(&content);
-        let file = dir.path().join("f");
-        std::fs::write(&file, &content)?;
+        let d = Digest::sha256_of(&content);
+        std::fs::write(blobs.path(&d), &content)?;
         let want = FileState::Read {
             len: content.len() as u64,
             digest: d.to_string(),
         };
         let progress = Progress::default();
-        assert_eq!(hash(&file, &d, &mut Vec::new(), Some(&progress)), want);
+        assert_eq!(blobs.hash(&d, Some(&progress)), want);
         assert_eq!(progress.done.load(Ordering::Relaxed), content.len() as u64);
-        let (state, bytes) = read(&file, &d, 64 << 20, None);
+        let (state, bytes) = blobs.read(&d, 64 << 20, None);
         assert_eq!(state, want);
         assert_eq!(bytes.as_deref(), Some(content.as_slice()));
         // Over the limit: hashed, not kept.
-        assert_eq!(read(&file, &d, 10, None), (want, None));
+        assert_eq!(blobs.read(&d, 10, None), (want, None));
 
-        assert_eq!(
-            hash(&dir.path().join("none"), &d, &mut Vec::new(), None),
-            FileState::Missing
-        );
+        let other = |data: &[u8]| Digest::sha256_of(data);
+        assert_eq!(blobs.hash(&other(b"none"), None), FileState::Missing);
 
-        let link = dir.path().join("link");
-        std::os::unix::fs::symlink(&file, &link)?;
-        let state = hash(&link, &d, &mut Vec::new(), None);
+        let link = other(b"link");
+        std::os::unix::fs::symlink(blobs.path(&d), blobs.path(&link))?;
+        let state = blobs.hash(&link, None);
         assert!(
-            matches!(&state, FileState::NotRegular { kind, target: Some(t) } if kind == "symlink" && t.ends_with("/f")),
+            matches!(&state, FileState::NotRegular { kind, target: Some(t) } if kind == "symlink" && t.ends_with(d.hex())),
             "{state:?}"
         );
-        assert!(matches!(read(&link, &d, 1 << 20, None).0, FileState::NotRegular { .. }));
+        assert!(matches!(
+            blobs.read(&link, 1 << 20, None).0,
+            FileState::NotRegular { .. }
+        ));
 
-        let state = hash(dir.path(), &d, &mut Vec::new(), None);
+        let dir = other(b"dir");
+        std::fs::create_dir(blobs.path(&dir))?;
+        let state = blobs.hash(&dir, None);
         assert!(
             matches!(&state, FileState::NotRegular { kind, .. } if kind == "directory"),
             "{state:?}"
         );
 
-        let fifo = dir.path().join("fifo");
-        let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).map_err(std::io::Error::other)?;
+        let fifo = other(b"fifo");
+        let c = CString::new(blobs.path(&fifo).as_os_str().as_encoded_bytes()).map_err(std::io::Error::other)?;
         // SAFETY: a valid NUL-terminated path.
         if unsafe { libc::mkfifo(c.as_ptr(), 0o600) } == 0 {
-            let state = hash(&fifo, &d, &mut Vec::new(), None);
+            let state = blobs.hash(&fifo, None);
             assert!(
                 matches!(&state, FileState::NotRegular { kind, .. } if kind == "fifo"),
                 "{state:?}"
             );
         }
+        // No sha384 directory: every sha384 blob is missing.
+        let d384 = Digest::parse(&format!("sha384:{}", "0".repeat(96))).map_err(std::io::Error::other)?;
+        assert_eq!(blobs.hash(&d384, None), FileState::Missing);
         Ok(())
     }
 
     #[test]
     fn other_algorithms() -> std::io::Result<()> {
-        let dir = tempfile::tempdir()?;
-        let file = dir.path().join("f");
-        std::fs::write(&file, b"abc")?;
+        let (_dir, blobs) = store()?;
         let d = Digest::parse(&format!("sha512:{}", "0".repeat(128))).map_err(std::io::Error::other)?;
-        let FileState::Read { digest, .. } = hash(&file, &d, &mut Vec::new(), None) else {
+        std::fs::write(blobs.path(&d), b"abc")?;
+        let FileState::Read { digest, .. } = blobs.hash(&d, None) else {
             panic!("not read");
         };
         assert_eq!(

@@ -6,9 +6,9 @@
 //! `.tar.zstd` (zstd, every frame, skippable frames skipped), a plain `.tar`; anything else
 //! (encrypted layers, unknown types) cannot be checked and is counted as skipped.
 
-use super::file::{self, CHUNK, Progress};
+use super::file::{self, Blobs, CHUNK, Progress};
+use crate::digest::Digest;
 use std::io::{BufRead, BufReader, Read};
-use std::path::Path;
 
 /// How a layer blob is compressed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -34,9 +34,14 @@ pub fn compression(media_type: &str) -> Option<Compression> {
     }
 }
 
-/// The SHA-256 of the uncompressed stream of the blob at `path`, or why it cannot be had.
-pub fn diff_id(path: &Path, compression: Compression, progress: Option<&Progress>) -> Result<String, String> {
-    let file = file::open(path).map_err(|s| s.describe())?;
+/// The SHA-256 of the uncompressed stream of blob `digest`, or why it cannot be had.
+pub fn diff_id(
+    blobs: &Blobs,
+    digest: &Digest,
+    compression: Compression,
+    progress: Option<&Progress>,
+) -> Result<String, String> {
+    let file = blobs.open(digest).map_err(|s| s.describe())?;
     let reader = Counted { inner: file, progress };
     match compression {
         Compression::None => hash_stream(reader),
@@ -162,6 +167,33 @@ mod tests {
         crate::digest::Digest::sha256_of(data).to_string()
     }
 
+    /// A content store with one blob slot; `put` replaces what the blob file holds.
+    struct Slot {
+        _dir: tempfile::TempDir,
+        blobs: Blobs,
+        digest: Digest,
+    }
+
+    impl Slot {
+        fn new() -> std::io::Result<Slot> {
+            let dir = tempfile::tempdir()?;
+            std::fs::create_dir_all(dir.path().join("blobs/sha256"))?;
+            Ok(Slot {
+                blobs: Blobs::new(dir.path()),
+                digest: Digest::sha256_of(b"layer"),
+                _dir: dir,
+            })
+        }
+
+        fn put(&self, data: &[u8]) -> std::io::Result<()> {
+            std::fs::write(self.blobs.path(&self.digest), data)
+        }
+
+        fn diff_id(&self, c: Compression, progress: Option<&Progress>) -> Result<String, String> {
+            diff_id(&self.blobs, &self.digest, c, progress)
+        }
+    }
+
     fn tar_like() -> Vec<u8> {
         (0..300_000u32).flat_map(|i| (i % 251).to_le_bytes()).collect()
     }
@@ -197,7 +229,7 @@ mod tests {
 
     #[test]
     fn gzip_members_and_damage() -> std::io::Result<()> {
-        let dir = tempfile::tempdir()?;
+        let slot = Slot::new()?;
         let data = tar_like();
         let (a, b) = data.split_at(data.len() / 3);
         let mut blob = Vec::new();
@@ -206,32 +238,31 @@ mod tests {
             enc.write_all(part)?;
             blob.extend(enc.finish()?);
         }
-        let path = dir.path().join("layer");
-        std::fs::write(&path, &blob)?;
+        slot.put(&blob)?;
         let progress = Progress::default();
-        assert_eq!(diff_id(&path, Compression::Gzip, Some(&progress)), Ok(sha256(&data)));
+        assert_eq!(slot.diff_id(Compression::Gzip, Some(&progress)), Ok(sha256(&data)));
         assert_eq!(
             progress.done.load(std::sync::atomic::Ordering::Relaxed),
             blob.len() as u64
         );
         // The same blob read as a plain tar hashes the compressed bytes: not the diff ID.
-        assert_eq!(diff_id(&path, Compression::None, None), Ok(sha256(&blob)));
+        assert_eq!(slot.diff_id(Compression::None, None), Ok(sha256(&blob)));
         // A flipped byte inside the deflate data: an error or another digest, never the diff ID.
         let mut bad = blob.clone();
         if let Some(b) = bad.get_mut(blob.len() / 2) {
             *b ^= 0x40;
         }
-        std::fs::write(&path, &bad)?;
-        assert_ne!(diff_id(&path, Compression::Gzip, None), Ok(sha256(&data)));
+        slot.put(&bad)?;
+        assert_ne!(slot.diff_id(Compression::Gzip, None), Ok(sha256(&data)));
         // Truncated: an error.
-        std::fs::write(&path, blob.get(..blob.len() - 10).unwrap_or_default())?;
-        assert!(diff_id(&path, Compression::Gzip, None).is_err());
+        slot.put(blob.get(..blob.len() - 10).unwrap_or_default())?;
+        assert!(slot.diff_id(Compression::Gzip, None).is_err());
         Ok(())
     }
 
     #[test]
     fn zstd_frames_and_skippable_frames() -> std::io::Result<()> {
-        let dir = tempfile::tempdir()?;
+        let slot = Slot::new()?;
         let data = tar_like();
         let (a, b) = data.split_at(data.len() / 2);
         let mut blob = ruzstd::encoding::compress_to_vec(a, ruzstd::encoding::CompressionLevel::Fastest);
@@ -243,13 +274,12 @@ mod tests {
             b,
             ruzstd::encoding::CompressionLevel::Fastest,
         ));
-        let path = dir.path().join("layer");
-        std::fs::write(&path, &blob)?;
-        assert_eq!(diff_id(&path, Compression::Zstd, None), Ok(sha256(&data)));
-        std::fs::write(&path, b"not zstd at all")?;
-        assert!(diff_id(&path, Compression::Zstd, None).is_err());
-        std::fs::write(&path, blob.get(..blob.len() / 2).unwrap_or_default())?;
-        assert!(diff_id(&path, Compression::Zstd, None).is_err());
+        slot.put(&blob)?;
+        assert_eq!(slot.diff_id(Compression::Zstd, None), Ok(sha256(&data)));
+        slot.put(b"not zstd at all")?;
+        assert!(slot.diff_id(Compression::Zstd, None).is_err());
+        slot.put(blob.get(..blob.len() / 2).unwrap_or_default())?;
+        assert!(slot.diff_id(Compression::Zstd, None).is_err());
         Ok(())
     }
 }

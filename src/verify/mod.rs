@@ -32,7 +32,7 @@ pub mod file;
 pub mod layers;
 
 use crate::bolt::{self, Bucket, MetaChoice, ReadMode};
-use crate::containerd::blobs::{self, FileKind};
+use crate::containerd::blobs::FileKind;
 use crate::containerd::encoding::varint_exact;
 use crate::containerd::records::{self, Damage};
 use crate::containerd::root::{CONTENT_DIR, META_DB, Root};
@@ -208,6 +208,8 @@ struct Record {
 #[derive(Default)]
 pub struct Store {
     digests: Vec<Digest>,
+    /// The largest size any record gives (to hash big blobs first, and for the progress line).
+    sizes: Vec<u64>,
     states: Vec<Option<FileState>>,
     by_digest: HashMap<String, usize>,
     /// Per namespace: digest -> record size.
@@ -215,15 +217,23 @@ pub struct Store {
 }
 
 impl Store {
-    fn add(&mut self, digest: Digest) -> usize {
-        let key = digest.to_string();
-        if let Some(&i) = self.by_digest.get(&key) {
-            return i;
+    /// The blob named `digest` (added once however many records name it), or why that name
+    /// cannot be a blob.
+    fn add(&mut self, digest: &str, size: i64) -> Result<usize, crate::digest::DigestError> {
+        let size = u64::try_from(size).unwrap_or(0);
+        if let Some(&i) = self.by_digest.get(digest) {
+            if let Some(s) = self.sizes.get_mut(i) {
+                *s = (*s).max(size);
+            }
+            return Ok(i);
         }
-        self.digests.push(digest);
+        // Parsing accepts only the canonical spelling, so `digest` is its key as it is.
+        let parsed = Digest::parse(digest)?;
+        self.digests.push(parsed);
+        self.sizes.push(size);
         self.states.push(None);
-        self.by_digest.insert(key, self.digests.len() - 1);
-        self.digests.len() - 1
+        self.by_digest.insert(digest.to_string(), self.digests.len() - 1);
+        Ok(self.digests.len() - 1)
     }
 
     /// The blob `digest` when namespace `ns` records it.
@@ -287,12 +297,52 @@ fn content_records(name: &str, ns: &Bucket<'_>, damage: &mut Damage) -> Vec<(Str
     out
 }
 
-/// Runs every check on an open root.
-pub fn verify(root: &Root, opts: &Options<'_>) -> Result<Report, VerifyError> {
+/// The image targets of one namespace (what the walk starts from).
+fn image_targets(name: &str, ns: &Bucket<'_>, damage: &mut Damage) -> Vec<(String, String)> {
+    let images = match ns.bucket(b"images") {
+        Ok(Some(b)) => b,
+        Ok(None) => return Vec::new(),
+        Err(e) => {
+            damage.push(format!("namespace {name}: images: {e}"));
+            return Vec::new();
+        }
+    };
+    let mut out = Vec::new();
+    for (image, b) in records::sub_buckets(&images, "images", damage) {
+        let target = match b.bucket(b"target") {
+            Ok(Some(t)) => t,
+            Ok(None) => continue,
+            Err(e) => {
+                damage.push(format!("namespace {name}: image {image:?}: {e}"));
+                continue;
+            }
+        };
+        match (target.get(b"digest"), target.get(b"mediatype")) {
+            (Ok(Some(d)), Ok(mt)) => out.push((records::string(d), mt.map(records::string).unwrap_or_default())),
+            (Ok(None), _) => {}
+            (Err(e), _) | (_, Err(e)) => damage.push(format!("namespace {name}: image {image:?}: {e}")),
+        }
+    }
+    out
+}
+
+/// What the records say: every checked namespace's records, the blobs they name (each once),
+/// the image targets, and the digests only other namespaces record (for orphans).
+struct Loaded {
+    store: Store,
+    namespaces: Vec<(String, Vec<Record>)>,
+    targets: Vec<Visit>,
+    recorded_elsewhere: HashSet<String>,
+}
+
+fn load(
+    root: &Root,
+    opts: &Options<'_>,
+    damage: &mut Damage,
+    findings: &mut Vec<Finding>,
+) -> Result<Loaded, VerifyError> {
     let tx = root.view(opts.choice)?;
-    let mut damage = Damage::new();
-    let mut report = Report::default();
-    let all = records::namespace_buckets(&tx, &mut damage);
+    let all = records::namespace_buckets(&tx, damage);
     if let Some(name) = &opts.namespace
         && !all.iter().any(|(n, _)| n == name)
     {
@@ -306,30 +356,29 @@ pub fn verify(root: &Root, opts: &Options<'_>) -> Result<Report, VerifyError> {
             },
         });
     }
-
-    // Records: every namespace's, for orphans; the checked namespaces' in detail.
-    let mut store = Store::default();
-    let mut recorded_anywhere: HashSet<String> = HashSet::new();
-    let mut checked_ns: Vec<(String, Vec<Record>)> = Vec::new();
-    let mut targets: Vec<Visit> = Vec::new();
+    let mut l = Loaded {
+        store: Store::default(),
+        namespaces: Vec::new(),
+        targets: Vec::new(),
+        recorded_elsewhere: HashSet::new(),
+    };
     for (name, bucket) in &all {
-        let recs = content_records(name, bucket, &mut damage);
+        let recs = content_records(name, bucket, damage);
         if opts.namespace.as_ref().is_some_and(|n| n != name) {
-            recorded_anywhere.extend(recs.into_iter().map(|(d, _)| d));
+            l.recorded_elsewhere.extend(recs.into_iter().map(|(d, _)| d));
             continue;
         }
-        let ns = checked_ns.len();
-        let mut sizes = HashMap::new();
+        let ns = l.namespaces.len();
+        let mut sizes = HashMap::with_capacity(recs.len());
         let mut list = Vec::with_capacity(recs.len());
         for (digest, size) in recs {
-            let blob = match Digest::parse(&digest) {
-                Ok(d) => {
-                    let b = store.add(d);
+            let blob = match l.store.add(&digest, size) {
+                Ok(b) => {
                     sizes.insert(digest.clone(), (size, b));
                     Some(b)
                 }
                 Err(e) => {
-                    report.findings.push(Finding {
+                    findings.push(Finding {
                         file: META_DB.into(),
                         page: None,
                         message: format!(
@@ -341,84 +390,183 @@ pub fn verify(root: &Root, opts: &Options<'_>) -> Result<Report, VerifyError> {
                     None
                 }
             };
-            recorded_anywhere.insert(digest.clone());
             list.push(Record { digest, size, blob });
         }
-        store.recorded.push(sizes);
-        for image in records::images_in(name, bucket, &mut damage) {
-            targets.push(Visit {
+        l.store.recorded.push(sizes);
+        for (digest, media_type) in image_targets(name, bucket, damage) {
+            l.targets.push(Visit {
                 ns,
-                digest: image.target.digest,
-                media_type: image.target.media_type,
+                digest,
+                media_type,
                 role: Role::Node,
             });
         }
-        checked_ns.push((name.clone(), list));
+        l.namespaces.push((name.clone(), list));
     }
-    drop(all);
+    Ok(l)
+}
 
-    // The bbolt files.
-    for f in bolt::check::check(&tx) {
-        report.findings.push(Finding {
+/// A file under `blobs/`: the digest its name spells (`None`: a stray name), where, what.
+struct Listed {
+    digest: Option<Digest>,
+    path: std::path::PathBuf,
+    kind: FileKind,
+}
+
+/// Every file under `blobs/`, classified by its directory entry's type (no `stat` per file
+/// unless the filesystem does not give the type; nothing is followed). Unlike
+/// `containerd::blobs::list`, sizes are not read: only orphans need them, and a stat of each
+/// of 50,000 blobs costs more than hashing them when they are small.
+fn list_blob_files(content: &std::path::Path) -> std::io::Result<Vec<Listed>> {
+    let kind = |t: std::fs::FileType| {
+        if t.is_symlink() {
+            FileKind::Symlink
+        } else if t.is_file() {
+            FileKind::Regular
+        } else if t.is_dir() {
+            FileKind::Directory
+        } else {
+            FileKind::Other
+        }
+    };
+    let mut out = Vec::new();
+    let top = match std::fs::read_dir(content.join("blobs")) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
+        Err(e) => return Err(e),
+    };
+    for alg in top {
+        let alg = alg?;
+        let alg_kind = kind(alg.file_type()?);
+        let alg_name = alg.file_name().to_string_lossy().into_owned();
+        if !matches!(alg_name.as_str(), "sha256" | "sha384" | "sha512") || alg_kind != FileKind::Directory {
+            out.push(Listed {
+                digest: None,
+                path: alg.path(),
+                kind: alg_kind,
+            });
+            continue;
+        }
+        for entry in std::fs::read_dir(alg.path())? {
+            let entry = entry?;
+            let name = entry.file_name();
+            let digest = name
+                .to_str()
+                .and_then(|n| Digest::parse(&format!("{alg_name}:{n}")).ok());
+            out.push(Listed {
+                digest,
+                path: entry.path(),
+                kind: kind(entry.file_type()?),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The bbolt audits: meta.db (through the same meta page as the records) and each
+/// snapshotter's metadata.db.
+fn check_dbs(root: &Root, opts: &Options<'_>) -> (Vec<Finding>, u64) {
+    let mut findings = Vec::new();
+    let mut databases = 0;
+    match root.view(opts.choice) {
+        Ok(tx) => {
+            databases += 1;
+            findings.extend(bolt::check::check(&tx).into_iter().map(|f| Finding {
+                file: META_DB.into(),
+                page: f.page,
+                message: f.message,
+            }));
+        }
+        Err(e) => findings.push(Finding {
             file: META_DB.into(),
-            page: f.page,
-            message: f.message,
-        });
+            page: None,
+            message: e.to_string(),
+        }),
     }
-    report.checked.databases = 1;
-    check_snapshotter_dbs(root, opts.read_mode, &mut report);
+    databases += check_snapshotter_dbs(root, opts.read_mode, &mut findings);
+    (findings, databases)
+}
 
-    // The files: orphans, and the sizes for the progress line.
-    let mut file_sizes: HashMap<String, u64> = HashMap::new();
+/// Runs every check on an open root.
+pub fn verify(root: &Root, opts: &Options<'_>) -> Result<Report, VerifyError> {
+    let mut damage = Damage::new();
+    let mut report = Report::default();
+    let content_ok = root.content_problem().is_none();
+    let content_dir = root.dir.join(CONTENT_DIR);
+    // The bbolt audits and the directory listing run beside the records and the hashing.
+    let (loaded, (db_findings, databases), listing) = std::thread::scope(|s| {
+        let dbs = s.spawn(|| check_dbs(root, opts));
+        let listing = s.spawn(|| content_ok.then(|| list_blob_files(&content_dir)));
+        let loaded = load(root, opts, &mut damage, &mut report.findings).map(|mut l| {
+            if content_ok {
+                if let Some(p) = opts.progress {
+                    p.total.store(l.store.sizes.iter().sum(), Ordering::Relaxed);
+                }
+                let checks = check_content(
+                    root,
+                    &mut l.store,
+                    std::mem::take(&mut l.targets),
+                    opts,
+                    &mut report.checked,
+                );
+                (l, checks)
+            } else {
+                (l, Default::default())
+            }
+        });
+        let dbs = dbs.join().unwrap_or_else(|_| (Vec::new(), 0));
+        let listing = listing.join().ok().flatten();
+        (loaded, dbs, listing)
+    });
+    let (
+        Loaded {
+            store,
+            namespaces: checked_ns,
+            recorded_elsewhere,
+            ..
+        },
+        (walked, diff_failures),
+    ) = loaded?;
+    report.findings.extend(db_findings);
+    report.checked.databases = databases;
+
     if let Some(problem) = root.content_problem() {
         report.findings.push(Finding {
             file: CONTENT_DIR.into(),
             page: None,
             message: format!("content store not read: {problem}"),
         });
-    } else {
-        match blobs::list(root) {
-            Ok((files, strays)) => {
-                for f in files {
-                    let key = f.digest.to_string();
-                    if !recorded_anywhere.contains(&key) {
-                        report.orphans.push(Orphan {
-                            path: relative(root, &root.blob_path(&f.digest)),
-                            digest: Some(key.clone()),
-                            kind: f.kind.clone(),
-                            size: f.size,
-                        });
-                    }
-                    file_sizes.insert(key, f.size);
-                }
-                for s in strays {
-                    report.orphans.push(Orphan {
-                        digest: None,
-                        path: relative(root, &s.path),
-                        kind: s.kind,
-                        size: 0,
-                    });
-                }
-            }
-            Err(e) => report.findings.push(Finding {
-                file: format!("{CONTENT_DIR}/blobs"),
-                page: None,
-                message: format!("cannot list the blob files: {e}"),
-            }),
-        }
     }
-    let size_of = |store: &Store, b: usize| file_sizes.get(&store.digest(b).to_string()).copied().unwrap_or(0);
-
-    let content_ok = root.content_problem().is_none();
-    let (walked, diff_failures) = if content_ok {
-        if let Some(p) = opts.progress {
-            let total: u64 = (0..store.digests.len()).map(|b| size_of(&store, b)).sum();
-            p.total.store(total, Ordering::Relaxed);
+    match listing {
+        Some(Ok(files)) => {
+            for f in files {
+                let key = f.digest.as_ref().map(Digest::to_string);
+                if key
+                    .as_ref()
+                    .is_some_and(|k| store.by_digest.contains_key(k) || recorded_elsewhere.contains(k))
+                {
+                    continue;
+                }
+                let size = match f.kind {
+                    FileKind::Regular => std::fs::symlink_metadata(&f.path).map_or(0, |m| m.len()),
+                    _ => 0,
+                };
+                report.orphans.push(Orphan {
+                    digest: key,
+                    path: relative(root, &f.path),
+                    kind: f.kind,
+                    size,
+                });
+            }
+            report.orphans.sort_by(|a, b| a.path.cmp(&b.path));
         }
-        check_content(root, &mut store, targets, &size_of, opts, &mut report.checked)
-    } else {
-        Default::default()
-    };
+        Some(Err(e)) => report.findings.push(Finding {
+            file: format!("{CONTENT_DIR}/blobs"),
+            page: None,
+            message: format!("cannot list the blob files: {e}"),
+        }),
+        None => {}
+    }
 
     // One status per record; records sharing (digest, size, status) become one problem.
     let mut problems: BTreeMap<(Status, String, i64), Problem> = BTreeMap::new();
@@ -479,29 +627,26 @@ fn check_content(
     root: &Root,
     store: &mut Store,
     targets: Vec<Visit>,
-    size_of: &dyn Fn(&Store, usize) -> u64,
     opts: &Options<'_>,
     checked: &mut Checked,
 ) -> (documents::Walked, HashMap<(usize, usize), DiffFailure>) {
-    let walked = documents::walk(root, store, targets, opts.progress, opts.layers);
+    let blobs = file::Blobs::new(&root.dir.join(CONTENT_DIR));
+    let walked = documents::walk(&blobs, store, targets, opts.progress, opts.layers);
     // Every blob the walk did not read: largest first, so that no big file starts last.
     let mut rest: Vec<(usize, u64)> = (0..store.digests.len())
         .filter(|&b| store.state(b).is_none())
-        .map(|b| (b, size_of(store, b)))
+        .map(|b| (b, store.sizes.get(b).copied().unwrap_or(0)))
         .collect();
     rest.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     let states: Vec<(usize, FileState)> = rest
         .par_iter()
-        .map_init(Vec::new, |buf, &(b, _)| {
-            let digest = store.digest(b);
-            (b, file::hash(&root.blob_path(digest), digest, buf, opts.progress))
-        })
+        .map(|&(b, _)| (b, blobs.hash(store.digest(b), opts.progress)))
         .collect();
     for (b, state) in states {
         store.set_state(b, state);
     }
     let diff_failures = if opts.layers {
-        check_layers(root, store, &walked, opts.progress, checked)
+        check_layers(&blobs, store, &walked, opts.progress, checked)
     } else {
         HashMap::new()
     };
@@ -577,7 +722,7 @@ struct DiffFailure {
 /// Decompresses every intact layer named by a walked manifest (once per blob and compression)
 /// and compares it with the config's diff ID at the same index.
 fn check_layers(
-    root: &Root,
+    blobs: &file::Blobs,
     store: &Store,
     walked: &documents::Walked,
     progress: Option<&Progress>,
@@ -649,7 +794,7 @@ fn check_layers(
     }
     let results: HashMap<(usize, layers::Compression), Result<String, String>> = jobs
         .par_iter()
-        .map(|&(b, c)| ((b, c), layers::diff_id(&root.blob_path(store.digest(b)), c, progress)))
+        .map(|&(b, c)| ((b, c), layers::diff_id(blobs, store.digest(b), c, progress)))
         .collect();
     let mut out = HashMap::new();
     for e in expects {
@@ -673,11 +818,12 @@ fn check_layers(
     out
 }
 
-/// Audits each snapshotter's `metadata.db`.
-fn check_snapshotter_dbs(root: &Root, mode: ReadMode, report: &mut Report) {
+/// Audits each snapshotter's `metadata.db`; returns how many were audited.
+fn check_snapshotter_dbs(root: &Root, mode: ReadMode, findings: &mut Vec<Finding>) -> u64 {
     const PREFIX: &str = "io.containerd.snapshotter.v1.";
+    let mut audited = 0;
     let Ok(entries) = std::fs::read_dir(&root.dir) else {
-        return;
+        return audited;
     };
     let mut names: Vec<String> = entries
         .flatten()
@@ -689,22 +835,20 @@ fn check_snapshotter_dbs(root: &Root, mode: ReadMode, report: &mut Report) {
         let file = format!("{PREFIX}{name}/metadata.db");
         match root.snapshotter_db(&name, mode) {
             None => {}
-            Some(Err(e)) => report.findings.push(Finding {
+            Some(Err(e)) => findings.push(Finding {
                 file,
                 page: None,
                 message: e.to_string(),
             }),
             Some(Ok(db)) => {
-                report.checked.databases += 1;
+                audited += 1;
                 match db.view(MetaChoice::Current) {
-                    Ok(tx) => report
-                        .findings
-                        .extend(bolt::check::check(&tx).into_iter().map(|f| Finding {
-                            file: file.clone(),
-                            page: f.page,
-                            message: f.message,
-                        })),
-                    Err(e) => report.findings.push(Finding {
+                    Ok(tx) => findings.extend(bolt::check::check(&tx).into_iter().map(|f| Finding {
+                        file: file.clone(),
+                        page: f.page,
+                        message: f.message,
+                    })),
+                    Err(e) => findings.push(Finding {
                         file,
                         page: None,
                         message: e.to_string(),
@@ -713,6 +857,7 @@ fn check_snapshotter_dbs(root: &Root, mode: ReadMode, report: &mut Report) {
             }
         }
     }
+    audited
 }
 
 fn relative(root: &Root, path: &std::path::Path) -> String {
@@ -787,7 +932,7 @@ mod tests {
         for (ns, digest) in [(0, &l1), (0, &l2), (0, &config), (0, &manifest), (1, &manifest)] {
             let d = Digest::parse(digest).expect("digest");
             let size = std::fs::metadata(lab.root.blob_path(&d)).expect("stat").len() as i64;
-            let b = store.add(d);
+            let b = store.add(digest, size).expect("digest");
             store.recorded[ns].insert(digest.clone(), (size, b));
             records[ns].push(Record {
                 digest: digest.clone(),
@@ -817,7 +962,7 @@ mod tests {
             progress: None,
         };
         let mut checked = Checked::default();
-        let (walked, diffs) = check_content(&lab.root, &mut store, targets, &|_, _| 0, &opts, &mut checked);
+        let (walked, diffs) = check_content(&lab.root, &mut store, targets, &opts, &mut checked);
         assert_eq!(checked.layers, 2);
         let statuses: Vec<(usize, String, Option<Problem>)> = records
             .iter()
