@@ -233,11 +233,11 @@ impl Graph {
             flat_refs: Vec::new(),
             roots: Vec::new(),
             index: HashMap::new(),
-            content: vec![Vec::new(); n],
-            snapshots: vec![Vec::new(); n],
-            ingests: vec![Vec::new(); n],
-            leases: vec![Vec::new(); n],
-            images: vec![Vec::new(); n],
+            content: Vec::with_capacity(n),
+            snapshots: Vec::with_capacity(n),
+            ingests: Vec::with_capacity(n),
+            leases: Vec::with_capacity(n),
+            images: Vec::with_capacity(n),
             expiring: Vec::new(),
             failure: None,
         };
@@ -245,35 +245,26 @@ impl Graph {
         for (nsi, ns) in store.namespaces.iter().enumerate() {
             let nsi = nsi as u32;
             // Records first, so that every record's node exists before edges are resolved.
-            for c in &ns.content {
-                let id = g.intern(Kind::Content, nsi, &c.digest);
-                g.exists[id as usize] = true;
-                g.content[nsi as usize].push(id);
-            }
-            for s in &ns.snapshots {
-                let key = format!("{}/{}", s.snapshotter, s.key);
-                let id = g.intern(Kind::Snapshot, nsi, &key);
-                g.snapshots[nsi as usize].push(id);
-            }
-            for i in &ns.ingests {
-                let id = g.intern(Kind::Ingest, nsi, &i.key);
-                g.exists[id as usize] = true;
-                g.ingests[nsi as usize].push(id);
-            }
-            for l in &ns.leases {
-                let id = g.intern(Kind::Lease, nsi, &l.id);
-                g.exists[id as usize] = true;
-                g.leases[nsi as usize].push(id);
-            }
-            for i in &ns.images {
-                let id = g.intern(Kind::Image, nsi, &i.name);
-                g.exists[id as usize] = true;
-                g.images[nsi as usize].push(id);
+            let content_ids = g.record_nodes(Kind::Content, nsi, ns.content.iter().map(|c| c.digest.as_str()));
+            let snapshot_ids = g.record_nodes(
+                Kind::Snapshot,
+                nsi,
+                ns.snapshots.iter().map(|s| format!("{}/{}", s.snapshotter, s.key)),
+            );
+            let ingest_ids = g.record_nodes(Kind::Ingest, nsi, ns.ingests.iter().map(|i| i.key.as_str()));
+            let lease_ids = g.record_nodes(Kind::Lease, nsi, ns.leases.iter().map(|l| l.id.as_str()));
+            let image_ids = g.record_nodes(Kind::Image, nsi, ns.images.iter().map(|i| i.name.as_str()));
+            for &id in content_ids
+                .iter()
+                .chain(&ingest_ids)
+                .chain(&lease_ids)
+                .chain(&image_ids)
+            {
+                g.set_exists(id);
             }
 
             // Content: label references; back references (2.2+); gc.root.
-            for (ci, c) in ns.content.iter().enumerate() {
-                let id = g.content[nsi as usize][ci];
+            for (c, &id) in ns.content.iter().zip(&content_ids) {
                 targets.clear();
                 label_refs(model, &c.labels, &mut targets);
                 g.link(id, &targets, nsi);
@@ -284,10 +275,9 @@ impl Graph {
             }
             // Snapshots: the lookup of "<sn>/<key>" cuts at the first '/', so a record whose
             // snapshotter bucket name holds a '/' is never found by its own key.
-            for (si, s) in ns.snapshots.iter().enumerate() {
-                let id = g.snapshots[nsi as usize][si];
+            for (s, &id) in ns.snapshots.iter().zip(&snapshot_ids) {
                 if !s.snapshotter.contains('/') {
-                    g.exists[id as usize] = true;
+                    g.set_exists(id);
                     if let Some(parent) = &s.parent {
                         let p = g.intern(Kind::Snapshot, nsi, &format!("{}/{parent}", s.snapshotter));
                         g.push_ref(id, Edge { to: p, flat: false }, false);
@@ -303,8 +293,7 @@ impl Graph {
                 }
             }
             // Ingests: a root while `expireat` has not passed; refers to `expected`.
-            for (ii, i) in ns.ingests.iter().enumerate() {
-                let id = g.ingests[nsi as usize][ii];
+            for (i, &id) in ns.ingests.iter().zip(&ingest_ids) {
                 if let Some(e) = &i.expected {
                     let c = g.intern(Kind::Content, nsi, e);
                     g.push_ref(id, Edge { to: c, flat: false }, false);
@@ -336,8 +325,7 @@ impl Graph {
                 }
             }
             // Images.
-            for (ii, img) in ns.images.iter().enumerate() {
-                let id = g.images[nsi as usize][ii];
+            for ((ii, img), &id) in ns.images.iter().enumerate().zip(&image_ids) {
                 if let Some(t) = &img.target {
                     let c = g.intern(Kind::Content, nsi, t);
                     g.push_ref(id, Edge { to: c, flat: false }, false);
@@ -378,7 +366,7 @@ impl Graph {
             // Containers: their snapshot and labels (a root in every version).
             for (ci, c) in ns.containers.iter().enumerate() {
                 let id = g.intern(Kind::Container, nsi, &c.id);
-                g.exists[id as usize] = true;
+                g.set_exists(id);
                 if !c.snapshotter.is_empty() {
                     let s = g.intern(Kind::Snapshot, nsi, &format!("{}/{}", c.snapshotter, c.snapshot_key));
                     g.push_ref(id, Edge { to: s, flat: false }, false);
@@ -400,7 +388,7 @@ impl Graph {
                 }
             }
             // Leases: unless expired, the lease and everything it holds are roots.
-            for (li, l) in ns.leases.iter().enumerate() {
+            for ((li, l), &lease) in ns.leases.iter().enumerate().zip(&lease_ids) {
                 if let Some(v) = &l.expire {
                     let at = expiry(v);
                     let expired = at.is_some_and(|at| clock.now > at);
@@ -417,7 +405,6 @@ impl Graph {
                     }
                 }
                 let cause = Cause::Lease(nsi, li as u32);
-                let lease = g.leases[nsi as usize][li];
                 g.roots.push((cause, Edge { to: lease, flat: false }));
                 for d in &l.content {
                     let to = g.intern(Kind::Content, nsi, d);
@@ -438,8 +425,24 @@ impl Graph {
                     }
                 }
             }
+            g.content.push(content_ids);
+            g.snapshots.push(snapshot_ids);
+            g.ingests.push(ingest_ids);
+            g.leases.push(lease_ids);
+            g.images.push(image_ids);
         }
         g
+    }
+
+    /// The nodes of a namespace's records of one kind, in record order.
+    fn record_nodes<S: AsRef<str>>(&mut self, kind: Kind, ns: u32, keys: impl Iterator<Item = S>) -> Vec<u32> {
+        keys.map(|k| self.intern(kind, ns, k.as_ref())).collect()
+    }
+
+    fn set_exists(&mut self, id: u32) {
+        if let Some(e) = self.exists.get_mut(id as usize) {
+            *e = true;
+        }
     }
 
     /// 2.2+: each back reference label of the record `from` makes an edge from the node it

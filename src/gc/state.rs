@@ -133,6 +133,9 @@ pub enum BlobTree {
     NotADirectory(FileKind),
     /// `blobs` could not be read.
     Unreadable(String),
+    /// Not read because the content store's directories are symlinks (never followed here;
+    /// containerd would follow them).
+    Refused(String),
     /// Top-level entries in name order.
     Entries(Vec<BlobEntry>),
 }
@@ -198,8 +201,8 @@ impl Store {
             .map(|(name, b)| namespace(name, &b, &mut damage))
             .collect();
         let content = root.dir.join(CONTENT_DIR);
-        let blobs = if root.content_problem().is_some() {
-            BlobTree::NotADirectory(FileKind::Symlink)
+        let blobs = if let Some(why) = root.content_problem() {
+            BlobTree::Refused(why.to_string())
         } else {
             blob_tree(&content.join("blobs"))
         };

@@ -174,6 +174,12 @@ fn walk_blobs(tree: &BlobTree, seen: &HashSet<&str>, recorded: &HashMap<&str, Ve
             sweep.stopped = Some(format!("blobs/ cannot be read ({e}): the local store's walk fails"));
             return;
         }
+        BlobTree::Refused(why) => {
+            sweep.stopped = Some(format!(
+                "the content store was not read ({why}; not followed): what containerd's sweep would delete there is unknown"
+            ));
+            return;
+        }
         BlobTree::NotADirectory(kind) => {
             sweep.notes.push(format!(
                 "blobs/ is a {kind:?}, not a directory: the local store's walk visits nothing"
