@@ -2,8 +2,7 @@
 //! what `gc` would free, every figure printed beside its definition.
 
 use super::context::Global;
-use super::gc::{load, now, parse_at, parse_model};
-use super::listings::Format;
+use super::gc::{Format, load, now, parse_at, parse_model};
 use super::listings::table::{Table, human_size};
 use super::{Failure, Outcome};
 use crate::du::{Amount, DEFINITIONS, Held, Report, compute};

@@ -3,7 +3,6 @@
 //! `--at`), computed from disk.
 
 use super::context::Global;
-use super::listings::Format;
 use super::listings::table::{Table, human_size};
 use super::{Failure, Outcome, warn};
 use crate::containerd::gotime::parse_rfc3339;
@@ -11,6 +10,15 @@ use crate::gc::report::{DEFINITIONS, Report};
 use crate::gc::{Clock, Model, Store, collect, default_model};
 use clap::Args;
 use std::io::Write;
+
+/// How `gc` and `du` print.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Aligned columns for people, with every definition in a legend.
+    Table,
+    /// One JSON object, its definitions included.
+    Json,
+}
 
 #[derive(Args)]
 pub struct GcArgs {
