@@ -449,6 +449,33 @@ fn sha256_hex(data: &[u8]) -> String {
     coldctr::digest::Digest::sha256_of(data).hex().to_string()
 }
 
+/// A meta.db with a page of garbage: never a panic; the report still comes out, with the
+/// damage as findings and exit 3 when records could not be read (1 for structure alone).
+#[test]
+fn a_wrecked_meta_page_is_reported_not_fatal() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = tmp.path().join("root");
+    copy_root("containerd-1.7", &root);
+    let meta = root.join(META);
+    let good = std::fs::read(&meta).expect("meta.db");
+    let mut codes = BTreeMap::new();
+    for page in (2..good.len() / 4096).step_by(3) {
+        let mut bad = good.clone();
+        bad[page * 4096..(page + 1) * 4096].fill(0xA5);
+        std::fs::write(&meta, &bad).expect("write");
+        let (code, report) = verify(&root, &[]);
+        assert!(matches!(code, 0 | 1 | 3), "page {page}: exit {code}");
+        if code == 3 {
+            assert!(
+                report["findings"].as_array().is_some_and(|f| !f.is_empty()),
+                "page {page}"
+            );
+        }
+        *codes.entry(code).or_insert(0) += 1;
+    }
+    assert!(codes.contains_key(&3), "{codes:?}");
+}
+
 /// The machine's SHA-256 limits with ring, for benches/RESULTS.md: 1 GiB in memory, hashed on
 /// one thread and split over every core; and, when `VERIFY_BENCH_DIR` names a directory of
 /// large files (already in the page cache), the same files read with read() in 1 MiB chunks and
