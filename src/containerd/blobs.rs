@@ -30,7 +30,8 @@ pub enum FileKind {
 }
 
 impl FileKind {
-    fn of(t: &std::fs::FileType) -> FileKind {
+    /// The kind of a directory entry or `lstat` result (never a followed link).
+    pub fn of(t: &std::fs::FileType) -> FileKind {
         if t.is_symlink() {
             FileKind::Symlink
         } else if t.is_file() {

@@ -465,24 +465,12 @@ fn entry_of(rel: String, name: String, meta: &std::fs::Metadata) -> BlobEntry {
     BlobEntry {
         name,
         path: rel,
-        kind: kind_of(&meta.file_type()),
+        kind: FileKind::of(&meta.file_type()),
         size: meta.len(),
         allocated: meta.blocks().saturating_mul(512),
         inode: (meta.dev(), meta.ino()),
         children: None,
         unreadable: None,
-    }
-}
-
-pub fn kind_of(t: &std::fs::FileType) -> FileKind {
-    if t.is_symlink() {
-        FileKind::Symlink
-    } else if t.is_file() {
-        FileKind::Regular
-    } else if t.is_dir() {
-        FileKind::Directory
-    } else {
-        FileKind::Other
     }
 }
 
@@ -504,7 +492,7 @@ fn blob_tree(blobs: &Path) -> BlobTree {
     match std::fs::symlink_metadata(blobs) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return BlobTree::Missing,
         Err(e) => return BlobTree::Unreadable(e.to_string()),
-        Ok(m) if !m.is_dir() => return BlobTree::NotADirectory(kind_of(&m.file_type())),
+        Ok(m) if !m.is_dir() => return BlobTree::NotADirectory(FileKind::of(&m.file_type())),
         Ok(_) => {}
     }
     match list_dir(blobs, "blobs", 0) {
@@ -605,7 +593,7 @@ fn snapshotters(root: &Root, mode: ReadMode, damage: &mut Damage) -> Vec<Snapsho
                 Ok(m) if !m.is_file() => Backend::Unreadable(format!(
                     "{}: not a regular file ({:?}); not followed",
                     db_path.display(),
-                    kind_of(&m.file_type())
+                    FileKind::of(&m.file_type())
                 )),
                 Err(_) => Backend::Missing,
                 Ok(_) => match root.snapshotter_db(&name, mode) {
@@ -637,7 +625,7 @@ fn snapshot_dirs(dir: &Path, damage: &mut Damage) -> Option<Vec<SnapshotDir>> {
             names
                 .into_iter()
                 .map(|(name, _, meta)| SnapshotDir {
-                    kind: meta.map(|m| kind_of(&m.file_type())).unwrap_or(FileKind::Other),
+                    kind: meta.map(|m| FileKind::of(&m.file_type())).unwrap_or(FileKind::Other),
                     name,
                 })
                 .collect(),
