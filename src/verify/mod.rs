@@ -514,8 +514,18 @@ pub fn verify(root: &Root, opts: &Options<'_>) -> Result<Report, VerifyError> {
                 (l, Default::default())
             }
         });
-        let dbs = dbs.join().unwrap_or_else(|_| (Vec::new(), 0));
-        let listing = listing.join().ok().flatten();
+        // A worker that panicked has printed why; its part of the report says it is missing.
+        let dbs = dbs.join().unwrap_or_else(|_| {
+            let f = Finding {
+                file: META_DB.into(),
+                page: None,
+                message: "the bbolt audit stopped unexpectedly".into(),
+            };
+            (vec![f], 0)
+        });
+        let listing = listing
+            .join()
+            .unwrap_or_else(|_| Some(Err(std::io::Error::other("the listing stopped unexpectedly"))));
         (loaded, dbs, listing)
     });
     let (
