@@ -6,8 +6,8 @@
 //! root cannot be opened.
 
 use super::context::Global;
+use super::listings::table::{Table, human_size};
 use super::{Failure, Outcome, warn};
-use crate::text::escape;
 use crate::verify::file::Progress;
 use crate::verify::{self, Options, Report, VerifyError};
 use clap::{Args, ValueEnum};
@@ -104,53 +104,18 @@ fn progress_line(p: &Progress, done: &AtomicBool, started: Instant) {
     }
 }
 
-/// Decimal units, three significant digits: `1.23GB`.
-fn size(n: u64) -> String {
-    const UNITS: [&str; 7] = ["B", "kB", "MB", "GB", "TB", "PB", "EB"];
-    let mut v = n as f64;
-    let mut i = 0;
-    while v >= 1000.0 && i + 1 < UNITS.len() {
-        v /= 1000.0;
-        i += 1;
+/// An aligned table with every cell escaped (an empty one printed as `-`).
+fn aligned(out: &mut dyn Write, header: &[&'static str], rows: Vec<Vec<String>>) -> std::io::Result<()> {
+    let mut t = Table::new(header);
+    for r in &rows {
+        t.row(r);
     }
-    let unit = UNITS.get(i).copied().unwrap_or("B");
-    if i == 0 {
-        format!("{n}{unit}")
-    } else if v >= 100.0 {
-        format!("{v:.0}{unit}")
-    } else if v >= 10.0 {
-        format!("{v:.1}{unit}")
-    } else {
-        format!("{v:.2}{unit}")
-    }
+    t.write(out)
 }
 
-/// Rows padded to their widest cell; every cell escaped, an empty one printed as `-`.
-fn aligned(out: &mut dyn Write, header: &[&str], rows: &[Vec<String>]) -> std::io::Result<()> {
-    let cell = |s: &str| {
-        if s.is_empty() {
-            "-".to_string()
-        } else {
-            escape(s.as_bytes())
-        }
-    };
-    let rows: Vec<Vec<String>> = rows.iter().map(|r| r.iter().map(|c| cell(c)).collect()).collect();
-    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-    for r in &rows {
-        for (w, c) in widths.iter_mut().zip(r) {
-            *w = (*w).max(c.chars().count());
-        }
-    }
-    let head: Vec<String> = header.iter().map(|h| h.to_string()).collect();
-    for r in std::iter::once(&head).chain(&rows) {
-        let mut line = String::new();
-        for (c, w) in r.iter().zip(&widths) {
-            line.push_str(c);
-            line.extend(std::iter::repeat_n(' ', w.saturating_sub(c.chars().count()) + 3));
-        }
-        writeln!(out, "{}", line.trim_end())?;
-    }
-    Ok(())
+/// Sizes as `ctr` prints them (go-units, decimal).
+fn size(n: u64) -> String {
+    human_size(i64::try_from(n).unwrap_or(i64::MAX))
 }
 
 fn value(v: &Option<serde_json::Value>) -> String {
@@ -181,7 +146,7 @@ fn table(r: &Report, elapsed: Duration, out: &mut dyn Write) -> std::io::Result<
                 ]
             })
             .collect();
-        aligned(out, &["STATUS", "DIGEST", "SIZE", "NAMESPACES", "DETAIL"], &rows)?;
+        aligned(out, &["STATUS", "DIGEST", "SIZE", "NAMESPACES", "DETAIL"], rows)?;
         writeln!(out)?;
     }
     if !r.findings.is_empty() {
@@ -196,7 +161,7 @@ fn table(r: &Report, elapsed: Duration, out: &mut dyn Write) -> std::io::Result<
                 ]
             })
             .collect();
-        aligned(out, &["FILE", "PAGE", "FINDING"], &rows)?;
+        aligned(out, &["FILE", "PAGE", "FINDING"], rows)?;
         writeln!(out)?;
     }
     if !r.orphans.is_empty() {
@@ -215,7 +180,7 @@ fn table(r: &Report, elapsed: Duration, out: &mut dyn Write) -> std::io::Result<
                 ]
             })
             .collect();
-        aligned(out, &["ORPHAN", "KIND", "SIZE"], &rows)?;
+        aligned(out, &["ORPHAN", "KIND", "SIZE"], rows)?;
         writeln!(out)?;
     }
     let c = &r.checked;
@@ -231,7 +196,7 @@ fn table(r: &Report, elapsed: Duration, out: &mut dyn Write) -> std::io::Result<
             ]
         })
         .collect();
-    aligned(out, &["NAMESPACE", "RECORDS", "BYTES", "PROBLEMS"], &rows)?;
+    aligned(out, &["NAMESPACE", "RECORDS", "BYTES", "PROBLEMS"], rows)?;
     let secs = elapsed.as_secs_f64();
     writeln!(
         out,

@@ -418,17 +418,7 @@ struct Listed {
 /// `containerd::blobs::list`, sizes are not read: only orphans need them, and a stat of each
 /// of 50,000 blobs costs more than hashing them when they are small.
 fn list_blob_files(content: &std::path::Path) -> std::io::Result<Vec<Listed>> {
-    let kind = |t: std::fs::FileType| {
-        if t.is_symlink() {
-            FileKind::Symlink
-        } else if t.is_file() {
-            FileKind::Regular
-        } else if t.is_dir() {
-            FileKind::Directory
-        } else {
-            FileKind::Other
-        }
-    };
+    let kind = |t: std::fs::FileType| FileKind::of(&t);
     let mut out = Vec::new();
     let top = match std::fs::read_dir(content.join("blobs")) {
         Ok(t) => t,
