@@ -8,7 +8,7 @@
 use super::context::Global;
 use super::listings::table::{Table, human_size};
 use super::{Failure, Outcome, warn};
-use crate::verify::file::Progress;
+use crate::verify::file::{MapPolicy, Progress};
 use crate::verify::{self, Options, Report, VerifyError};
 use clap::{Args, ValueEnum};
 use std::io::{IsTerminal, Write};
@@ -28,6 +28,11 @@ pub struct VerifyArgs {
     /// Also decompress every layer and check it against the config's diff_ids.
     #[arg(long)]
     pub layers: bool,
+    /// Hash large blobs through a read-only map even on a writable mount (about 15% faster on
+    /// SHA-NI CPUs). Only for a store nothing writes to: a blob truncated while it is mapped
+    /// kills the process. Blobs on a read-only mount are always mapped; `--no-mmap` never maps.
+    #[arg(long)]
+    pub mmap: bool,
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 }
@@ -46,6 +51,11 @@ pub fn run(global: &Global, args: VerifyArgs, out: &mut dyn Write) -> Result<Out
             choice: global.meta_choice(),
             read_mode: global.read_mode(),
             progress: Some(&progress),
+            map: match (args.mmap, global.no_mmap) {
+                (_, true) => MapPolicy::Never,
+                (true, false) => MapPolicy::Always,
+                (false, false) => MapPolicy::ReadOnlyMounts,
+            },
         };
         let r = verify::verify(&root, &opts);
         done.store(true, Ordering::Relaxed);

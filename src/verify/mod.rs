@@ -55,6 +55,8 @@ pub struct Options<'a> {
     /// How the snapshotters' DBs are read.
     pub read_mode: ReadMode,
     pub progress: Option<&'a Progress>,
+    /// When large blobs are hashed through a map.
+    pub map: file::MapPolicy,
 }
 
 /// One problem status; the order of the variants is the order of precedence.
@@ -630,7 +632,8 @@ fn check_content(
     opts: &Options<'_>,
     checked: &mut Checked,
 ) -> (documents::Walked, HashMap<(usize, usize), DiffFailure>) {
-    let blobs = file::Blobs::new(&root.dir.join(CONTENT_DIR));
+    let mut blobs = file::Blobs::new(&root.dir.join(CONTENT_DIR));
+    blobs.map = opts.map;
     let walked = documents::walk(&blobs, store, targets, opts.progress, opts.layers);
     // Every blob the walk did not read: largest first, so that no big file starts last.
     let mut rest: Vec<(usize, u64)> = (0..store.digests.len())
@@ -960,6 +963,7 @@ mod tests {
             choice: MetaChoice::Current,
             read_mode: ReadMode::Read,
             progress: None,
+            map: file::MapPolicy::Never,
         };
         let mut checked = Checked::default();
         let (walked, diffs) = check_content(&lab.root, &mut store, targets, &opts, &mut checked);
