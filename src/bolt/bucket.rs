@@ -188,6 +188,19 @@ impl<'a> Bucket<'a> {
         }
     }
 
+    /// The bucket at `path` below this one, or `None` when a name is missing or names a
+    /// plain value. Reads only the pages on the path.
+    pub fn bucket_at<K: AsRef<[u8]>>(&self, path: &[K]) -> Result<Option<Bucket<'a>>> {
+        let mut b = *self;
+        for name in path {
+            match b.bucket(name.as_ref())? {
+                Some(child) => b = child,
+                None => return Ok(None),
+            }
+        }
+        Ok(Some(b))
+    }
+
     /// What `key` holds, if anything.
     pub fn entry(&self, key: &[u8]) -> Result<Option<Entry<'a>>> {
         let Some(e) = self.seek(key)? else {

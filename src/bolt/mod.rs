@@ -261,14 +261,7 @@ impl<'a> Tx<'a> {
     /// The bucket at `path` (names from the root), or `None` when a name is missing or names a
     /// plain value.
     pub fn bucket_at<K: AsRef<[u8]>>(&self, path: &[K]) -> Result<Option<Bucket<'a>>> {
-        let mut bucket = self.root();
-        for name in path {
-            match bucket.bucket(name.as_ref())? {
-                Some(b) => bucket = b,
-                None => return Ok(None),
-            }
-        }
-        Ok(Some(bucket))
+        self.root().bucket_at(path)
     }
 
     /// The ids listed in the persisted freelist, or `None` for a NoFreelistSync file.

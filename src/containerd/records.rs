@@ -20,7 +20,7 @@
 use super::encoding::{any, uvarint_exact, varint_exact};
 use super::gotime::GoTime;
 use super::schema::snapshot_kind;
-use crate::bolt::{BoltError, Bucket, Entry, Tx};
+use crate::bolt::{BoltError, Bucket, Tx};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -286,7 +286,7 @@ fn content(namespace: &str, digest: String, b: &Bucket<'_>, damage: &mut Damage)
 
 /// The content records of one namespace, in digest order.
 pub fn content_in(namespace: &str, ns: &Bucket<'_>, damage: &mut Damage) -> Vec<Content> {
-    let blobs = match ns.bucket_at_path(&[b"content", b"blob"]) {
+    let blobs = match ns.bucket_at(&[b"content".as_slice(), b"blob"]) {
         Ok(Some(b)) => b,
         Ok(None) => return Vec::new(),
         Err(e) => {
@@ -327,7 +327,7 @@ pub struct Ingest {
 }
 
 pub fn ingests_in(namespace: &str, ns: &Bucket<'_>, damage: &mut Damage) -> Vec<Ingest> {
-    let Some(ingests) = noted(ns.bucket_at_path(&[b"content", b"ingests"]), damage) else {
+    let Some(ingests) = noted(ns.bucket_at(&[b"content".as_slice(), b"ingests"]), damage) else {
         return Vec::new();
     };
     sub_buckets(&ingests, "content/ingests", damage)
@@ -537,18 +537,4 @@ pub fn backend_snapshots(tx: &Tx<'_>, damage: &mut Damage) -> Vec<BackendSnapsho
             }
         })
         .collect()
-}
-
-impl<'a> Bucket<'a> {
-    /// The bucket at `path` below this one.
-    pub fn bucket_at_path(&self, path: &[&[u8]]) -> Result<Option<Bucket<'a>>, BoltError> {
-        let mut b = *self;
-        for name in path {
-            match b.entry(name)? {
-                Some(Entry::Bucket(child)) => b = child,
-                _ => return Ok(None),
-            }
-        }
-        Ok(Some(b))
-    }
 }

@@ -304,7 +304,7 @@ fn namespace(name: String, b: &Bucket<'_>, damage: &mut Damage) -> Namespace {
 
 /// The sub-buckets of the bucket at `path` below `b`.
 fn children<'a>(b: &Bucket<'a>, path: &[&[u8]], what: &str, damage: &mut Damage) -> Vec<(String, Bucket<'a>)> {
-    match b.bucket_at_path(path) {
+    match b.bucket_at(path) {
         Ok(Some(bucket)) => records::sub_buckets(&bucket, what, damage),
         Ok(None) => Vec::new(),
         Err(e) => {
@@ -401,7 +401,7 @@ fn snapshots(b: &Bucket<'_>, damage: &mut Damage) -> Vec<SnapshotRecord> {
 /// `content/ingests/<ref>`: read here rather than through the listings' reader because the
 /// collector tells a missing `expireat` from an unreadable one.
 fn ingests(ns: &str, b: &Bucket<'_>, damage: &mut Damage) -> Vec<IngestRecord> {
-    let bucket = match b.bucket_at_path(&[b"content", b"ingests"]) {
+    let bucket = match b.bucket_at(&[b"content".as_slice(), b"ingests"]) {
         Ok(Some(i)) => i,
         Ok(None) => return Vec::new(),
         Err(e) => {

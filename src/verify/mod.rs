@@ -276,7 +276,7 @@ impl Store {
 
 /// The content records of one namespace: digest and size only (what verify needs).
 fn content_records(name: &str, ns: &Bucket<'_>, damage: &mut Damage) -> Vec<(String, i64)> {
-    let blobs = match ns.bucket_at_path(&[b"content", b"blob"]) {
+    let blobs = match ns.bucket_at(&[b"content".as_slice(), b"blob"]) {
         Ok(Some(b)) => b,
         Ok(None) => return Vec::new(),
         Err(e) => {
