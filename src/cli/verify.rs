@@ -241,12 +241,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sizes() {
-        assert_eq!(size(0), "0B");
+    fn sizes_are_ctrs_and_saturate() {
+        // go-units HumanSize, as `ctr` prints sizes (tested in full in listings::table).
         assert_eq!(size(999), "999B");
-        assert_eq!(size(1000), "1.00kB");
-        assert_eq!(size(2_147_483_648), "2.15GB");
-        assert_eq!(size(640_000_000), "640MB");
-        assert_eq!(size(u64::MAX), "18.4EB");
+        assert_eq!(size(1000), "1kB");
+        assert_eq!(size(u64::MAX), human_size(i64::MAX));
     }
 }
