@@ -43,11 +43,15 @@ pub fn disk_usage(path: &Path) -> std::io::Result<Usage> {
             Err(_) => continue,
         };
         first = false;
-        if seen.insert((meta.dev(), meta.ino())) {
+        // Each inode once, and a directory entered once: a damaged image whose directory
+        // entry points at an ancestor must not loop.
+        let new = seen.insert((meta.dev(), meta.ino()));
+        if new {
             usage.bytes = usage.bytes.saturating_add(meta.blocks().saturating_mul(512));
             usage.inodes += 1;
         }
-        if meta.is_dir()
+        if new
+            && meta.is_dir()
             && let Ok(entries) = std::fs::read_dir(&p)
         {
             for e in entries.flatten() {
@@ -334,6 +338,10 @@ fn measure_active(store: &Store, snapshotter: &str, id: Option<u64>) -> u64 {
         .join(format!("io.containerd.snapshotter.v1.{snapshotter}"))
         .join("snapshots")
         .join(id.to_string());
+    // A snapshot directory that is a symlink points out of the root: not measured.
+    if !std::fs::symlink_metadata(&dir).is_ok_and(|m| m.is_dir()) {
+        return 0;
+    }
     // overlayfs measures the upper directory; the others their snapshot directory.
     let target = if snapshotter == "overlayfs" {
         dir.join("fs")
@@ -448,7 +456,7 @@ pub fn compute(store: &Store, c: &Collection, scan: bool) -> Report {
                 ingest_dirs.get(hex.as_str()).copied()
             });
             let partial = dir.map_or(0, |d| d.size);
-            u.ingest_bytes += partial;
+            u.ingest_bytes = u.ingest_bytes.saturating_add(partial);
             u.ingests.push(IngestUsage {
                 reference: i.key.clone(),
                 expire_at: match &i.expire_at {

@@ -55,11 +55,14 @@ pub fn open_read_only(path: &Path) -> std::io::Result<File> {
     // O_NOATIME is refused (EPERM) on files we do not own unless we hold CAP_FOWNER.
     match std::fs::OpenOptions::new()
         .read(true)
-        .custom_flags(libc::O_NOATIME)
+        .custom_flags(libc::O_NOATIME | libc::O_NONBLOCK)
         .open(path)
     {
         Ok(f) => Ok(f),
-        Err(e) if e.raw_os_error() == Some(libc::EPERM) => File::open(path),
+        Err(e) if e.raw_os_error() == Some(libc::EPERM) => std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(path),
         Err(e) => Err(e),
     }
 }

@@ -137,7 +137,9 @@ fn table(r: &Report, scan: bool, out: &mut dyn Write) -> std::io::Result<()> {
     ]);
     for n in &r.namespaces {
         let sh = &n.snapshots.held;
-        let snap_bytes = sh.images.bytes + sh.leases.bytes + sh.other.bytes + sh.nothing.bytes;
+        let snap_bytes = [sh.images.bytes, sh.leases.bytes, sh.other.bytes, sh.nothing.bytes]
+            .into_iter()
+            .fold(0u64, u64::saturating_add);
         t.row(&[
             n.namespace.clone(),
             n.content.count.to_string(),

@@ -254,7 +254,7 @@ fn table(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         }
         t.write(out)?;
     }
-    let orphan_bytes: u64 = r.orphan_blob_files.iter().map(|o| o.size).sum();
+    let orphan_bytes: u64 = r.orphan_blob_files.iter().map(|o| o.size).fold(0, u64::saturating_add);
     writeln!(
         out,
         "\nOrphan blob files (no namespace records them): {} ({})",

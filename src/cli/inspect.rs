@@ -64,21 +64,25 @@ pub fn run(global: &Global, args: InspectArgs, out: &mut dyn Write) -> Result<Ou
         match result {
             Ok(body) => bodies.push(body),
             Err(e) => {
-                eprintln!("Error response from daemon: {e}");
+                // The message can carry names and digests from the data: escaped.
+                eprintln!(
+                    "Error response from daemon: {}",
+                    crate::text::escape(e.to_string().as_bytes())
+                );
                 outcome = Outcome::No;
             }
         }
     }
     if let Ok(w) = inspector.warnings.lock() {
         for message in w.iter() {
-            warn(message);
+            warn(crate::text::escape(message.as_bytes()));
         }
     }
     if let Ok(d) = inspector.damage.lock()
         && !d.is_empty()
     {
         for message in d.iter() {
-            warn(message);
+            warn(crate::text::escape(message.as_bytes()));
         }
         // Records on damaged pages were skipped: tags and digests may be missing.
         outcome = outcome.worst(Outcome::Damaged);

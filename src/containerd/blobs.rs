@@ -93,7 +93,7 @@ pub fn list(root: &Root) -> std::io::Result<(Vec<BlobFile>, Vec<Stray>)> {
                 Ok(digest) => files.push(BlobFile {
                     digest,
                     size: if kind == FileKind::Regular { meta.len() } else { 0 },
-                    allocated: meta.blocks() * 512,
+                    allocated: meta.blocks().saturating_mul(512),
                     kind,
                 }),
                 Err(_) => strays.push(Stray {

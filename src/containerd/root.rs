@@ -79,10 +79,21 @@ impl Root {
     /// Opens `dir` as a containerd root; when it is not one, says where the root probably is.
     pub fn open(dir: &Path, mode: ReadMode) -> Result<Root, RootError> {
         let meta_path = dir.join(META_DB);
-        if !meta_path.is_file() {
+        // The metadata directory and meta.db must be real, not symlinks out of the root.
+        if !is_real(&dir.join("io.containerd.metadata.v1.bolt"), true) || !is_real(&meta_path, false) {
+            let linked = std::fs::symlink_metadata(&meta_path).is_ok_and(|m| m.file_type().is_symlink())
+                || std::fs::symlink_metadata(dir.join("io.containerd.metadata.v1.bolt"))
+                    .is_ok_and(|m| m.file_type().is_symlink());
             return Err(RootError::NotARoot {
                 dir: dir.to_path_buf(),
-                hint: guess_root(dir),
+                hint: if linked {
+                    Some(
+                        "it is a symlink, not followed out of the root; read it with `coldctr bolt` if you trust it"
+                            .into(),
+                    )
+                } else {
+                    guess_root(dir)
+                },
             });
         }
         let meta = Db::open(&meta_path, mode)?;
@@ -106,11 +117,10 @@ impl Root {
         if snapshotter.is_empty() || snapshotter.contains('/') || snapshotter.starts_with('.') {
             return None;
         }
-        let path = self
-            .dir
-            .join(format!("io.containerd.snapshotter.v1.{snapshotter}"))
-            .join("metadata.db");
-        path.is_file().then(|| Db::open(&path, mode))
+        let dir = self.dir.join(format!("io.containerd.snapshotter.v1.{snapshotter}"));
+        let path = dir.join("metadata.db");
+        // Neither the directory nor the file may be a symlink (out of the root).
+        (is_real(&dir, true) && is_real(&path, false)).then(|| Db::open(&path, mode))
     }
 
     /// Why the content store cannot be trusted, if it cannot.
@@ -200,10 +210,15 @@ impl Root {
     }
 }
 
+/// True when `p` is a directory (or a regular file), not a symlink to one.
+fn is_real(p: &Path, dir: bool) -> bool {
+    std::fs::symlink_metadata(p).is_ok_and(|m| if dir { m.is_dir() } else { m.is_file() })
+}
+
 /// The content store's own directories must be real directories inside the root.
 fn check_dirs(content: &Path) -> Option<String> {
     let mut p = content.to_path_buf();
-    for part in ["", "blobs", "blobs/sha256"] {
+    for part in ["", "blobs", "blobs/sha256", "blobs/sha384", "blobs/sha512"] {
         if !part.is_empty() {
             p = content.join(part);
         }

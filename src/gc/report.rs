@@ -482,19 +482,22 @@ impl Report {
                 .iter()
                 .filter_map(|&(n, i)| store.namespaces.get(n)?.content.get(i))
                 .map(|r| r.size.max(0))
-                .sum(),
+                .fold(0i64, i64::saturating_add),
             ..Freed::default()
         };
         for f in &blob_files {
             freed.blob_files += 1;
-            freed.blob_file_bytes += f.size;
-            freed.blob_file_allocated += f.allocated;
+            freed.blob_file_bytes = freed.blob_file_bytes.saturating_add(f.size);
+            freed.blob_file_allocated = freed.blob_file_allocated.saturating_add(f.allocated);
         }
         freed.snapshot_dirs = snapshot_dirs.len();
-        freed.snapshot_dir_bytes = snapshot_dirs.iter().map(|d| d.bytes).sum();
+        freed.snapshot_dir_bytes = snapshot_dirs.iter().map(|d| d.bytes).fold(0, u64::saturating_add);
         freed.ingest_dirs = ingest_dirs.len();
-        freed.ingest_dir_bytes = ingest_dirs.iter().map(|d| d.bytes).sum();
-        freed.disk_bytes = freed.blob_file_allocated + freed.snapshot_dir_bytes + freed.ingest_dir_bytes;
+        freed.ingest_dir_bytes = ingest_dirs.iter().map(|d| d.bytes).fold(0, u64::saturating_add);
+        freed.disk_bytes = freed
+            .blob_file_allocated
+            .saturating_add(freed.snapshot_dir_bytes)
+            .saturating_add(freed.ingest_dir_bytes);
 
         let mut per_ns: Vec<NamespaceSummary> = store
             .namespaces
@@ -517,7 +520,7 @@ impl Report {
                 .map_or(0, |r| r.size.max(0));
             if let Some(s) = per_ns.get_mut(n) {
                 s.content += 1;
-                s.content_bytes += size;
+                s.content_bytes = s.content_bytes.saturating_add(size);
             }
         }
         let count = |per_ns: &mut Vec<NamespaceSummary>, list: &[(usize, usize)], f: fn(&mut NamespaceSummary)| {

@@ -11,6 +11,7 @@ use super::{Inspector, MAX_GRAPH_DEPTH, ReadError};
 use crate::containerd::records;
 use crate::image::document::{self, Descriptor, ImageConfig, Manifest};
 use crate::image::platform::{Matcher, Platform};
+use std::collections::HashSet;
 
 /// The chosen manifest, its decoded config and the platform it was ranked by.
 pub struct Best {
@@ -24,7 +25,7 @@ pub(super) fn best(ins: &Inspector<'_>, target: &Descriptor, matcher: &Matcher) 
     if document::is_manifest_type(&target.media_type) {
         consider(ins, target, matcher, &mut best);
     } else if document::is_index_type(&target.media_type) {
-        walk(ins, target, matcher, &mut best, 0)?;
+        walk(ins, target, matcher, &mut best, &mut HashSet::new(), 0)?;
     } else {
         ins.warn(format!(
             "{}: unexpected image target (neither a manifest nor index)",
@@ -40,8 +41,15 @@ fn walk(
     desc: &Descriptor,
     matcher: &Matcher,
     best: &mut Option<Best>,
+    seen: &mut HashSet<(String, String)>,
     depth: usize,
 ) -> Result<(), String> {
+    // containerd walks a descriptor again each time it is listed; a second visit cannot change
+    // Best (ties keep the first), and without this an index DAG with genuine digests costs
+    // 2^depth visits.
+    if !seen.insert((desc.digest.clone(), desc.media_type.clone())) {
+        return Ok(());
+    }
     if depth > MAX_GRAPH_DEPTH {
         return Err(format!(
             "{}: image graph nested deeper than {MAX_GRAPH_DEPTH} levels (a cycle?)",
@@ -57,7 +65,7 @@ fn walk(
         Err(ReadError::Other(e)) => return Err(e),
     };
     for child in &children {
-        walk(ins, child, matcher, best, depth + 1)?;
+        walk(ins, child, matcher, best, seen, depth + 1)?;
     }
     Ok(())
 }

@@ -492,7 +492,10 @@ pub fn verify(root: &Root, opts: &Options<'_>) -> Result<Report, VerifyError> {
         let loaded = load(root, opts, &mut damage, &mut report.findings).map(|mut l| {
             if content_ok {
                 if let Some(p) = opts.progress {
-                    p.total.store(l.store.sizes.iter().sum(), Ordering::Relaxed);
+                    p.total.store(
+                        l.store.sizes.iter().fold(0, |a: u64, &b| a.saturating_add(b)),
+                        Ordering::Relaxed,
+                    );
                 }
                 let checks = check_content(
                     root,

@@ -336,7 +336,7 @@ fn analyse(s: &mut Scope<'_>, image: &Image, inspector: Option<&Inspector<'_>>) 
         size: image.target.size,
         ..Descriptor::default()
     };
-    walk_platforms(s, ns, &target, 0, &mut platforms, &mut problems);
+    walk_platforms(s, ns, &target, 0, &mut BTreeSet::new(), &mut platforms, &mut problems);
     let host = s.global.host();
     let (content, config) = check(s, ns, &target, &host, &mut problems);
     let unpacked = config.map(|c| unpacked(s, ns, &c)).unwrap_or_default();
@@ -381,11 +381,16 @@ fn walk_platforms(
     ns: &str,
     desc: &Descriptor,
     depth: usize,
+    expanded: &mut BTreeSet<String>,
     out: &mut Vec<PlatformEntry>,
     problems: &mut Vec<String>,
 ) {
     let mt = desc.media_type.as_str();
     if document::is_index_type(mt) {
+        // Each index once: an index that lists itself (or a DAG of them) must not multiply.
+        if !expanded.insert(desc.digest.clone()) {
+            return;
+        }
         let index = match read_doc::<Index>(s, ns, &desc.digest) {
             Doc::Ok(v) => v,
             Doc::Missing => return,
@@ -397,7 +402,7 @@ fn walk_platforms(
         for child in &index.manifests {
             if document::is_index_type(&child.media_type) {
                 if depth < MAX_NESTING {
-                    walk_platforms(s, ns, child, depth + 1, out, problems);
+                    walk_platforms(s, ns, child, depth + 1, expanded, out, problems);
                 }
                 continue;
             }

@@ -1,0 +1,109 @@
+//! Hostile content found by review: a graph that multiplies, and symlinks out of the root
+//! in places other than the blob file itself. Every command ends, reports, never follows.
+
+#[path = "gcdu_support/mod.rs"]
+mod support;
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+/// Runs coldctr and fails the test if it has not ended within a minute (a hang).
+fn coldctr(root: &Path, args: &[&str]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_coldctr"))
+        .arg("--root")
+        .arg(root)
+        .args(["--host-platform", "linux/amd64"])
+        .args(args)
+        .env_remove("DOCKER_API_VERSION")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let start = Instant::now();
+    while child.try_wait().expect("wait").is_none() {
+        if start.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            panic!("coldctr {args:?} hung");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().expect("output")
+}
+
+/// attested:1.0's index blob rewritten (same size, so its record still matches) to list
+/// itself as often as it fits (4 times: 4^depth walks without a visited set); containerd
+/// would walk it forever, every command here must end.
+#[test]
+fn an_index_that_lists_itself_ends_every_command() {
+    let (_tmp, root) = support::fixture_copy("docker-28.5");
+    let index = "sha256:d82b2d8221ff47bf631f2405ad25513c627e15e1a3337de1dbc85629f313272e";
+    let path = support::blob_path(&root, index);
+    let size = std::fs::metadata(&path).expect("blob").len() as usize;
+    let entry =
+        format!(r#"{{"mediaType":"application/vnd.oci.image.index.v1+json","digest":"{index}","size":{size}}}"#);
+    let times = (size - 16) / (entry.len() + 1);
+    assert!(times >= 2, "room for {times} entries");
+    let mut doc = format!(r#"{{"manifests":[{}]}}"#, vec![entry; times].join(","));
+    assert!(doc.len() <= size, "the self-listing index must fit in {size} bytes");
+    doc.push_str(&" ".repeat(size - doc.len()));
+    std::fs::write(&path, doc).expect("write");
+
+    let out = coldctr(&root, &["inspect", "attested:1.0", "lab/special:1.0"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("nested deeper"), "{stderr}");
+    let printed: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(
+        printed.as_array().map(Vec::len),
+        Some(1),
+        "lab/special:1.0 still printed"
+    );
+
+    for cmd in [&["images"][..], &["verify"], &["gc"], &["du"]] {
+        let out = coldctr(&root, cmd);
+        assert_ne!(
+            out.status.code(),
+            Some(101),
+            "{cmd:?} panicked: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+/// Symlinks to a copy of the store's own data outside the root, where only a real directory
+/// or file belongs: none is followed.
+#[test]
+fn symlinked_store_directories_are_not_followed() {
+    let (tmp, root) = support::fixture_copy("docker-28.5");
+    let outside = tmp.path().join("outside");
+    // blobs/sha512 (unused by the store, but a digest may name it).
+    std::fs::create_dir_all(&outside).expect("mkdir");
+    std::os::unix::fs::symlink(&outside, root.join("io.containerd.content.v1.content/blobs/sha512")).expect("ln");
+    let out = coldctr(&root, &["images"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("blobs/sha512 is a symlink"), "{stderr}");
+
+    // The snapshotter's metadata.db moved out and linked back: not opened.
+    let (tmp, root) = support::fixture_copy("docker-28.5");
+    let db = root.join("io.containerd.snapshotter.v1.overlayfs/metadata.db");
+    let moved = tmp.path().join("metadata.db");
+    std::fs::rename(&db, &moved).expect("mv");
+    std::os::unix::fs::symlink(&moved, &db).expect("ln");
+    let out = coldctr(&root, &["snapshots", "--format", "json"]);
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert!(
+        rows.as_array().into_iter().flatten().all(|r| r["backend"].is_null()),
+        "a snapshot was read from the symlinked metadata.db"
+    );
+
+    // meta.db itself a symlink: not a root, and said so.
+    let (tmp, root) = support::fixture_copy("docker-28.5");
+    let meta = root.join("io.containerd.metadata.v1.bolt/meta.db");
+    let moved = tmp.path().join("meta.db");
+    std::fs::rename(&meta, &moved).expect("mv");
+    std::os::unix::fs::symlink(&moved, &meta).expect("ln");
+    let out = coldctr(&root, &["images"]);
+    assert_eq!(out.status.code(), Some(4));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("symlink"));
+}
