@@ -42,13 +42,54 @@ pub fn diff_id(
     progress: Option<&Progress>,
 ) -> Result<String, String> {
     let file = blobs.open(digest).map_err(|s| s.describe())?;
+    let compressed = file.metadata().map_or(0, |m| m.len());
     let reader = Counted { inner: file, progress };
+    // A decompression bomb would keep us hashing for hours: real layers stay far below this
+    // ratio (zero-filled files reach ~1000:1), and containerd has no limit at all.
+    let limit = compressed.saturating_mul(MAX_RATIO).saturating_add(1 << 30);
     match compression {
         Compression::None => hash_stream(reader),
-        Compression::Gzip => hash_stream(flate2::read::MultiGzDecoder::new(BufReader::with_capacity(
-            CHUNK, reader,
-        ))),
-        Compression::Zstd => hash_stream(ZstdFrames::new(BufReader::with_capacity(CHUNK, reader))),
+        Compression::Gzip => hash_stream(Capped::new(
+            flate2::read::MultiGzDecoder::new(BufReader::with_capacity(CHUNK, reader)),
+            limit,
+        )),
+        Compression::Zstd => hash_stream(Capped::new(
+            ZstdFrames::new(BufReader::with_capacity(CHUNK, reader)),
+            limit,
+        )),
+    }
+}
+
+/// Decompressed bytes allowed per compressed byte (plus 1 GiB), see [`diff_id`].
+const MAX_RATIO: u64 = 4096;
+
+/// A reader that fails once more than `limit` bytes have come out of it.
+struct Capped<R> {
+    inner: R,
+    left: u64,
+    limit: u64,
+}
+
+impl<R> Capped<R> {
+    fn new(inner: R, limit: u64) -> Self {
+        Capped {
+            inner,
+            left: limit,
+            limit,
+        }
+    }
+}
+
+impl<R: Read> Read for Capped<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.left = self.left.checked_sub(n as u64).ok_or_else(|| {
+            std::io::Error::other(format!(
+                "decompressed stream exceeds {} bytes ({MAX_RATIO}:1 plus 1 GiB): a decompression bomb? not hashed further",
+                self.limit
+            ))
+        })?;
+        Ok(n)
     }
 }
 
@@ -161,6 +202,14 @@ impl<R: BufRead> Read for ZstdFrames<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn capped_stops_a_bomb() {
+        let data = vec![0u8; 10_000];
+        assert!(hash_stream(Capped::new(&data[..], 10_000)).is_ok());
+        let err = hash_stream(Capped::new(&data[..], 9_999)).err().unwrap_or_default();
+        assert!(err.contains("decompression bomb"), "{err}");
+    }
     use std::io::Write;
 
     fn sha256(data: &[u8]) -> String {
