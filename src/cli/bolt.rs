@@ -408,11 +408,16 @@ fn dump(tx: &Tx<'_>, path: &PathArgs, format: DumpFormat, out: Out<'_>) -> Resul
     let path = path_bytes(path)?;
     let bucket = open_bucket(tx, &path)?;
     let mut names: Vec<&[u8]> = path.iter().map(Vec::as_slice).collect();
+    // A subtree's text dump starts with the path it was asked for, its keys one level in.
+    if format == DumpFormat::Text && !names.is_empty() {
+        writeln!(out, "{}/", show_path(&path))?;
+    }
     let mut printer = DumpPrinter {
         out,
         format,
         damaged: false,
         line: Vec::new(),
+        base: names.len().saturating_sub(1),
     };
     walk::walk(&bucket, &mut names, &mut printer)?;
     Ok(if printer.damaged { Outcome::Damaged } else { Outcome::Ok })
@@ -424,6 +429,8 @@ struct DumpPrinter<'o> {
     damaged: bool,
     /// The JSONL line being built.
     line: Vec<u8>,
+    /// How many names of the path the dump started at are not indented for.
+    base: usize,
 }
 
 impl<'a> walk::Visitor<'a> for DumpPrinter<'_> {
@@ -431,7 +438,7 @@ impl<'a> walk::Visitor<'a> for DumpPrinter<'_> {
         match self.format {
             DumpFormat::Jsonl => self.jsonl(item, names),
             DumpFormat::Text => {
-                let indent = "  ".repeat(names.len());
+                let indent = "  ".repeat(names.len().saturating_sub(self.base));
                 if item.is_bucket {
                     writeln!(self.out, "{indent}{}/", describe_key(names, item.key))
                 } else {
