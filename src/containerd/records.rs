@@ -230,13 +230,8 @@ fn image(namespace: &str, name: String, b: &Bucket<'_>, damage: &mut Damage) -> 
 
 /// The image records of one namespace, in name order.
 pub fn images_in(namespace: &str, ns: &Bucket<'_>, damage: &mut Damage) -> Vec<Image> {
-    let images = match ns.bucket(b"images") {
-        Ok(Some(b)) => b,
-        Ok(None) => return Vec::new(),
-        Err(e) => {
-            damage.push(e.to_string());
-            return Vec::new();
-        }
+    let Some(images) = noted(ns.bucket(b"images"), damage) else {
+        return Vec::new();
     };
     let mut out = Vec::new();
     for (name, b) in sub_buckets(&images, "images", damage) {
@@ -286,13 +281,8 @@ fn content(namespace: &str, digest: String, b: &Bucket<'_>, damage: &mut Damage)
 
 /// The content records of one namespace, in digest order.
 pub fn content_in(namespace: &str, ns: &Bucket<'_>, damage: &mut Damage) -> Vec<Content> {
-    let blobs = match ns.bucket_at(&[b"content".as_slice(), b"blob"]) {
-        Ok(Some(b)) => b,
-        Ok(None) => return Vec::new(),
-        Err(e) => {
-            damage.push(e.to_string());
-            return Vec::new();
-        }
+    let Some(blobs) = noted(ns.bucket_at(&[b"content".as_slice(), b"blob"]), damage) else {
+        return Vec::new();
     };
     let mut out = Vec::new();
     for (digest, b) in sub_buckets(&blobs, "content/blob", damage) {
@@ -508,13 +498,8 @@ pub struct BackendSnapshot {
 }
 
 pub fn backend_snapshots(tx: &Tx<'_>, damage: &mut Damage) -> Vec<BackendSnapshot> {
-    let snapshots = match tx.bucket_at(&[b"v1".as_slice(), b"snapshots"]) {
-        Ok(Some(b)) => b,
-        Ok(None) => return Vec::new(),
-        Err(e) => {
-            damage.push(e.to_string());
-            return Vec::new();
-        }
+    let Some(snapshots) = noted(tx.bucket_at(&[b"v1".as_slice(), b"snapshots"]), damage) else {
+        return Vec::new();
     };
     let db = tx.db().path().display().to_string();
     sub_buckets(&snapshots, "v1/snapshots", damage)
