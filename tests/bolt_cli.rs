@@ -437,3 +437,59 @@ fn big_endian_copy_dumps_the_same() {
         assert_eq!(run.code, Some(0), "{name}: {}", run.stdout_text());
     }
 }
+
+#[test]
+fn global_options_are_honoured_or_refused() {
+    // containerd-1.6's previous transaction differs from its current one.
+    let path = db_path("containerd-1.6", "meta");
+    let previous = dump(&path, &["--meta", "previous"]);
+    let current = dump(&path, &[]);
+    assert_eq!(previous.code, Some(0), "{}", previous.stderr);
+    assert_ne!(previous.stdout, current.stdout, "the fixture's two transactions differ");
+    // `--previous` before or after the subcommand reads the previous transaction.
+    for args in [
+        vec!["--previous", "bolt", "dump", "--format", "jsonl"],
+        vec!["bolt", "dump", "--previous", "--format", "jsonl"],
+    ] {
+        let mut args: Vec<&std::ffi::OsStr> = args.iter().map(std::ffi::OsStr::new).collect();
+        args.push(path.as_os_str());
+        let run = coldctr(&args);
+        assert_eq!(run.code, Some(0), "{args:?}: {}", run.stderr);
+        assert_eq!(run.stdout, previous.stdout, "{args:?}");
+    }
+    // Contradicting --meta is refused.
+    let run = coldctr(&[
+        "--previous".as_ref(),
+        "bolt".as_ref(),
+        "dump".as_ref(),
+        "--meta".as_ref(),
+        "1".as_ref(),
+        path.as_os_str(),
+    ]);
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+    assert!(run.stdout.is_empty());
+    // Options bolt would ignore are refused, naming them; COLDCTR_ROOT in the environment is not
+    // an option given to bolt.
+    for (flag, value) in [("--root", "/"), ("-n", "moby"), ("--host-platform", "linux/arm64")] {
+        let run = coldctr(&[
+            flag.as_ref(),
+            value.as_ref(),
+            "bolt".as_ref(),
+            "check".as_ref(),
+            path.as_os_str(),
+        ]);
+        assert_eq!(run.code, Some(2), "{flag}: {}", run.stderr);
+        assert!(
+            run.stderr.contains(if flag == "-n" { "--namespace" } else { flag }),
+            "{}",
+            run.stderr
+        );
+        assert!(run.stdout.is_empty());
+    }
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_coldctr"))
+        .env("COLDCTR_ROOT", "/nonexistent")
+        .args(["bolt".as_ref(), "check".as_ref(), path.as_os_str()])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+}

@@ -1,6 +1,7 @@
 //! `coldctr bolt ...`: the bbolt CLI's read-only half, lock-free and damage-tolerant, with
 //! containerd-aware decoding and JSON output.
 
+use super::context::Global;
 use super::{Failure, Outcome, warn};
 use crate::bolt::pages::PageRow;
 use crate::bolt::{BoltError, Bucket, Db, Item, Meta, MetaChoice, ReadMode, Tx, check, pages, walk};
@@ -130,7 +131,57 @@ fn parse_meta(s: &str) -> Result<MetaChoice, String> {
 
 type Out<'a> = &'a mut dyn Write;
 
-pub fn run(args: BoltArgs, out: Out<'_>) -> Result<Outcome, Failure> {
+/// The global options `bolt` honours (`--previous`, `--no-mmap`) are folded into its own; the
+/// ones it would ignore (`--root`, `-n`, `--host-platform`) are refused: a forensic tool must
+/// not print an answer to a question it was not asked.
+fn apply_global(file: &mut FileArgs, global: &Global, root_given: bool) -> Result<(), Failure> {
+    let mut ignored = Vec::new();
+    if root_given {
+        ignored.push("--root");
+    }
+    if global.namespace.is_some() {
+        ignored.push("--namespace");
+    }
+    if global.host_platform.is_some() {
+        ignored.push("--host-platform");
+    }
+    if !ignored.is_empty() {
+        return Err(Failure::new(
+            Outcome::Usage,
+            format!(
+                "bolt reads the FILE it is given and has no use for {}; drop {}",
+                ignored.join(", "),
+                if ignored.len() == 1 { "it" } else { "them" }
+            ),
+        ));
+    }
+    if global.previous {
+        match file.meta {
+            MetaChoice::Current => file.meta = MetaChoice::Previous,
+            MetaChoice::Previous => {}
+            MetaChoice::Slot(_) => {
+                return Err(Failure::new(
+                    Outcome::Usage,
+                    "--previous and --meta name different meta pages; give one of them",
+                ));
+            }
+        }
+    }
+    file.no_mmap |= global.no_mmap;
+    Ok(())
+}
+
+pub fn run(mut args: BoltArgs, global: &Global, root_given: bool, out: Out<'_>) -> Result<Outcome, Failure> {
+    let file = match &mut args.command {
+        BoltCommand::Info { file, .. }
+        | BoltCommand::Pages { file, .. }
+        | BoltCommand::Buckets { file, .. }
+        | BoltCommand::Keys { file, .. }
+        | BoltCommand::Get { file, .. }
+        | BoltCommand::Dump { file, .. }
+        | BoltCommand::Check { file, .. } => file,
+    };
+    apply_global(file, global, root_given)?;
     match args.command {
         BoltCommand::Info { file, format } => info(&file, format, out),
         BoltCommand::Pages { file, format } => with_view(&file, |tx| page_table(tx, format, out)),

@@ -20,7 +20,8 @@ mod listings;
 mod verify;
 
 use crate::bolt::BoltError;
-use clap::{Parser, Subcommand};
+use clap::parser::ValueSource;
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -70,6 +71,8 @@ enum Command {
 pub enum Outcome {
     Ok = 0,
     No = 1,
+    /// A bad command line (what clap reports itself exits 2 too).
+    Usage = 2,
     Damaged = 3,
     Unreadable = 4,
 }
@@ -127,11 +130,16 @@ impl Failure {
 }
 
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    let root_given = matches.value_source("root") == Some(ValueSource::CommandLine);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let result = match cli.command {
-        Command::Bolt(args) => bolt::run(args, &mut out),
+        Command::Bolt(args) => bolt::run(args, &cli.global, root_given, &mut out),
         Command::Inspect(args) => inspect::run(&cli.global, args, &mut out),
         Command::Gc(args) => gc::run(&cli.global, args, &mut out),
         Command::Du(args) => du::run(&cli.global, args, &mut out),
