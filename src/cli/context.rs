@@ -26,7 +26,7 @@ pub struct Global {
     pub previous: bool,
     /// The platform of the node whose disk this is (default: this machine's), e.g. to read an
     /// arm64 node's disk on an amd64 laptop. Decides which manifest counts for a host.
-    #[arg(long, global = true, value_parser = platform::parse)]
+    #[arg(long, global = true, value_parser = platform::parse_host)]
     pub host_platform: Option<Platform>,
 }
 

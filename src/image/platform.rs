@@ -43,6 +43,12 @@ impl Platform {
         s
     }
 
+    /// `os` on this machine's architecture (a lone OS given as a platform).
+    fn host_arch_on(os: &str) -> Platform {
+        let host = Platform::host();
+        Platform::new(os, &host.architecture, &host.variant)
+    }
+
     /// The platform of the machine coldctr runs on (Go's GOOS/GOARCH names).
     pub fn host() -> Platform {
         let arch = match std::env::consts::ARCH {
@@ -60,55 +66,142 @@ impl Platform {
     }
 }
 
+/// GOOS values containerd knows (`platforms.isKnownOS`).
+const KNOWN_OS: &[&str] = &[
+    "aix",
+    "android",
+    "darwin",
+    "dragonfly",
+    "freebsd",
+    "hurd",
+    "illumos",
+    "ios",
+    "js",
+    "linux",
+    "nacl",
+    "netbsd",
+    "openbsd",
+    "plan9",
+    "solaris",
+    "wasip1",
+    "windows",
+    "zos",
+];
+
+/// GOARCH values containerd knows (`platforms.isKnownArch`).
+const KNOWN_ARCH: &[&str] = &[
+    "386",
+    "amd64",
+    "amd64p32",
+    "arm",
+    "armbe",
+    "arm64",
+    "arm64be",
+    "ppc64",
+    "ppc64le",
+    "loong64",
+    "mips",
+    "mipsle",
+    "mips64",
+    "mips64le",
+    "mips64p32",
+    "mips64p32le",
+    "ppc",
+    "riscv",
+    "riscv64",
+    "s390",
+    "s390x",
+    "sparc",
+    "sparc64",
+    "wasm",
+];
+
 /// `platforms.Parse`: `os[/arch[/variant]]` or `arch` alone, normalized; an explicit arm64
-/// variant stays (`linux/arm64/v8` keeps `v8`).
+/// variant stays (`linux/arm64/v8` keeps `v8`). As containerd: every component is
+/// `[A-Za-z0-9_.-]+` (the OS may carry a `(version)`), wildcards are refused, a lone
+/// component must be a known OS or architecture, and a pair is taken as given.
 pub fn parse(s: &str) -> Result<Platform, String> {
-    let bad = || format!("\"{s}\": unknown operating system or architecture: invalid argument");
-    let parts: Vec<&str> = s.split('/').collect();
-    if parts.iter().any(|p| p.is_empty()) || parts.len() > 3 {
-        return Err(bad());
+    if s.contains('*') {
+        return Err(format!("{s:?}: wildcards not yet supported: invalid argument"));
     }
-    let known_os = |o: &str| {
-        matches!(
-            o,
-            "aix"
-                | "android"
-                | "darwin"
-                | "dragonfly"
-                | "freebsd"
-                | "illumos"
-                | "ios"
-                | "js"
-                | "linux"
-                | "netbsd"
-                | "openbsd"
-                | "plan9"
-                | "solaris"
-                | "wasip1"
-                | "windows"
-                | "macos"
-        )
+    let parts: Vec<&str> = s.splitn(4, '/').collect();
+    let component = |c: &str| !c.is_empty() && c.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
+    let (os, os_version) = match parts.first().and_then(|first| split_os_version(first)) {
+        Some(v) => v,
+        None => {
+            return Err(format!(
+                "{:?} is an invalid OS component of {s:?}: OSAndVersion specifier component must match \"^([A-Za-z0-9_-]+)(?:\\(([A-Za-z0-9_.-]*)\\))?$\": invalid argument",
+                parts.first().copied().unwrap_or_default()
+            ));
+        }
     };
-    let p = match parts.as_slice() {
-        [one] if known_os(&one.to_lowercase()) => normalize(&Platform::new(one, std::env::consts::ARCH, "")),
+    if let Some(bad) = parts.iter().skip(1).find(|c| !component(c)) {
+        return Err(format!(
+            "{bad:?} is an invalid component of {s:?}: platform specifier component must match \"^[A-Za-z0-9_.-]+$\": invalid argument"
+        ));
+    }
+    let os = normalize_os(os);
+    let mut p = match parts.as_slice() {
+        [_] if KNOWN_OS.contains(&os.as_str()) => Platform::host_arch_on(&os),
         [one] => {
             let (arch, variant) = normalize_arch(one, "");
+            if !KNOWN_ARCH.contains(&arch.as_str()) {
+                return Err(format!(
+                    "{s:?}: unknown operating system or architecture: invalid argument"
+                ));
+            }
             Platform::new("linux", &arch, &variant)
         }
-        [os, arch] => {
+        [_, arch] => {
             let (a, v) = normalize_arch(arch, "");
-            Platform::new(&normalize_os(os), &a, &v)
+            Platform::new(&os, &a, &v)
         }
-        [os, arch, variant] => {
+        [_, arch, variant] => {
             let (a, mut v) = normalize_arch(arch, variant);
             if a == "arm64" && v.is_empty() {
                 v = "v8".into();
             }
-            Platform::new(&normalize_os(os), &a, &v)
+            Platform::new(&os, &a, &v)
         }
-        _ => return Err(bad()),
+        _ => return Err(format!("{s:?}: cannot parse platform specifier: invalid argument")),
     };
+    p.os_version = os_version.to_string();
     Ok(p)
+}
+
+/// The platform of a node (`--host-platform`): what [`parse`] accepts, and also an OS and an
+/// architecture containerd knows. `parse` takes any `os/arch` pair, as containerd does for an
+/// image's platform, but no node runs `foo/bar`: a typo there would silently match nothing.
+pub fn parse_host(s: &str) -> Result<Platform, String> {
+    let p = parse(s)?;
+    if !KNOWN_OS.contains(&p.os.as_str()) {
+        return Err(format!(
+            "{s:?}: unknown operating system {:?} (one of {})",
+            p.os,
+            KNOWN_OS.join(", ")
+        ));
+    }
+    if !KNOWN_ARCH.contains(&p.architecture.as_str()) {
+        return Err(format!(
+            "{s:?}: unknown architecture {:?} (one of {})",
+            p.architecture,
+            KNOWN_ARCH.join(", ")
+        ));
+    }
+    Ok(p)
+}
+
+/// `os` or `os(version)`, as containerd's `osAndVersionRe`.
+fn split_os_version(c: &str) -> Option<(&str, &str)> {
+    let os_ok = |o: &str| !o.is_empty() && o.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-".contains(&b));
+    let (os, version) = match c.strip_suffix(')').and_then(|r| r.split_once('(')) {
+        Some((os, version)) => (os, version),
+        None => (c, ""),
+    };
+    let version_ok = version
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
+    (os_ok(os) && version_ok).then_some((os, version))
 }
 
 fn normalize_os(os: &str) -> String {
@@ -289,5 +382,39 @@ mod tests {
         assert_eq!(parse("linux/aarch64").map(|p| p.format()), Ok("linux/arm64".into()));
         assert_eq!(parse("linux/arm").map(|p| p.format()), Ok("linux/arm/v7".into()));
         assert!(Matcher::strict(&Platform::new("linux", "arm64", "v8")).matches(&Platform::new("linux", "arm64", "")));
+    }
+
+    #[test]
+    fn parse_validates_as_containerd() {
+        for bad in [
+            "",
+            "/",
+            "linux/",
+            "linux//v7",
+            "linux/amd64/v1/x",
+            "linux/*",
+            "foo",
+            "li nux/amd64",
+            "linux/am$d64",
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?}");
+        }
+        // A pair is taken as given (an image may name any platform)...
+        assert_eq!(parse("foo/bar").map(|p| p.format()), Ok("foo/bar".into()));
+        assert_eq!(
+            parse("windows(10.0.17763)/amd64").map(|p| p.os_version),
+            Ok("10.0.17763".into())
+        );
+        assert_eq!(parse("arm64").map(|p| p.format()), Ok("linux/arm64".into()));
+        assert_eq!(parse("linux").map(|p| p.os), Ok("linux".into()));
+        // ...but a node's platform must be one containerd knows.
+        assert!(parse_host("foo/bar").is_err());
+        assert!(parse_host("linux/bar").is_err());
+        assert!(parse_host("foo/amd64").is_err());
+        assert_eq!(
+            parse_host("linux/arm/v7").map(|p| p.format()),
+            Ok("linux/arm/v7".into())
+        );
+        assert_eq!(parse_host("linux/x86_64").map(|p| p.format()), Ok("linux/amd64".into()));
     }
 }
