@@ -19,28 +19,63 @@ use std::io::Read;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::PathBuf;
 
-/// What a directory entry in the store is.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
+/// What a directory entry in the store is: the one vocabulary every command uses (tables and
+/// JSON print [`FileKind::as_str`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum FileKind {
     Regular,
     Symlink,
     Directory,
+    Fifo,
+    Socket,
+    BlockDevice,
+    CharDevice,
+    /// A type the platform reports that is none of the above.
     Other,
 }
 
 impl FileKind {
     /// The kind of a directory entry or `lstat` result (never a followed link).
     pub fn of(t: &std::fs::FileType) -> FileKind {
+        use std::os::unix::fs::FileTypeExt;
         if t.is_symlink() {
             FileKind::Symlink
         } else if t.is_file() {
             FileKind::Regular
         } else if t.is_dir() {
             FileKind::Directory
+        } else if t.is_fifo() {
+            FileKind::Fifo
+        } else if t.is_socket() {
+            FileKind::Socket
+        } else if t.is_block_device() {
+            FileKind::BlockDevice
+        } else if t.is_char_device() {
+            FileKind::CharDevice
         } else {
             FileKind::Other
         }
+    }
+
+    /// The name tables and JSON use (as serde writes it).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileKind::Regular => "regular",
+            FileKind::Symlink => "symlink",
+            FileKind::Directory => "directory",
+            FileKind::Fifo => "fifo",
+            FileKind::Socket => "socket",
+            FileKind::BlockDevice => "block-device",
+            FileKind::CharDevice => "char-device",
+            FileKind::Other => "other",
+        }
+    }
+}
+
+impl std::fmt::Display for FileKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

@@ -32,6 +32,9 @@ pub const MAX_DOCUMENT: u64 = 64 << 20;
 pub enum RootError {
     #[error("{}: not a containerd root: {META_DB} not found{}", dir.display(), hint.as_deref().map(|h| format!(" ({h})")).unwrap_or_default())]
     NotARoot { dir: PathBuf, hint: Option<String> },
+    /// A directory on the way to meta.db exists but cannot be searched or read.
+    #[error("{}: permission denied reading {what} (run as a user who can read it, e.g. root)", path.display())]
+    Denied { path: PathBuf, what: &'static str },
     #[error(transparent)]
     Bolt(#[from] BoltError),
 }
@@ -79,6 +82,18 @@ impl Root {
     /// Opens `dir` as a containerd root; when it is not one, says where the root probably is.
     pub fn open(dir: &Path, mode: ReadMode) -> Result<Root, RootError> {
         let meta_path = dir.join(META_DB);
+        // Permission denied anywhere on the way is not "no root here": say which.
+        for (path, what) in [
+            (dir.to_path_buf(), "the containerd root"),
+            (dir.join("io.containerd.metadata.v1.bolt"), "the metadata directory"),
+            (meta_path.clone(), "meta.db"),
+        ] {
+            if let Err(e) = std::fs::symlink_metadata(&path)
+                && e.kind() == std::io::ErrorKind::PermissionDenied
+            {
+                return Err(RootError::Denied { path, what });
+            }
+        }
         // The metadata directory and meta.db must be real, not symlinks out of the root.
         if !is_real(&dir.join("io.containerd.metadata.v1.bolt"), true) || !is_real(&meta_path, false) {
             let linked = std::fs::symlink_metadata(&meta_path).is_ok_and(|m| m.file_type().is_symlink())

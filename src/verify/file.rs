@@ -7,6 +7,7 @@
 //! checked on the open descriptor (`fstat`), so nothing can be swapped in between the check and
 //! the read.
 
+use crate::containerd::blobs::FileKind;
 use crate::digest::Digest;
 use std::cell::RefCell;
 use std::ffi::CString;
@@ -263,28 +264,14 @@ fn on_read_only_mount(file: &File) -> bool {
 
 /// Describes what is at `path` when it is not a regular file (without following it).
 fn not_regular(path: &Path) -> FileState {
-    use std::os::unix::fs::FileTypeExt;
     let Ok(meta) = std::fs::symlink_metadata(path) else {
         return FileState::Missing;
     };
     let t = meta.file_type();
-    let kind = if t.is_symlink() {
-        "symlink"
-    } else if t.is_dir() {
-        "directory"
-    } else if t.is_fifo() {
-        "fifo"
-    } else if t.is_socket() {
-        "socket"
-    } else if t.is_block_device() {
-        "block device"
-    } else if t.is_char_device() {
-        "character device"
-    } else if t.is_file() {
+    let kind = match FileKind::of(&t) {
         // Replaced by a regular file between the open and this look: report what we saw.
-        "changed while read"
-    } else {
-        "unknown type"
+        FileKind::Regular => "changed while read",
+        other => other.as_str(),
     };
     let target = t
         .is_symlink()

@@ -14,6 +14,7 @@ pub use images::{ImagesArgs, images};
 use super::context::Global;
 use super::{Failure, Outcome, warn};
 use crate::bolt::{Bucket, MetaChoice, Tx};
+use crate::containerd::blobs::FileKind;
 use crate::containerd::records::{self, BackendSnapshot, Damage};
 use crate::containerd::root::Root;
 use crate::digest::Digest;
@@ -21,7 +22,6 @@ use clap::{Args, ValueEnum};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
-use std::os::unix::fs::FileTypeExt;
 use table::Table;
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -253,19 +253,7 @@ impl ContentRow {
 }
 
 fn file_type_name(t: &std::fs::FileType) -> &'static str {
-    if t.is_symlink() {
-        "symlink"
-    } else if t.is_dir() {
-        "directory"
-    } else if t.is_fifo() {
-        "fifo"
-    } else if t.is_socket() {
-        "socket"
-    } else if t.is_block_device() || t.is_char_device() {
-        "device"
-    } else {
-        "other"
-    }
+    FileKind::of(t).as_str()
 }
 
 pub fn content(global: &Global, args: ListArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
