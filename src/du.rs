@@ -97,7 +97,7 @@ fn disk_blob(digest: String, e: &BlobEntry) -> DiskBlob {
     DiskBlob {
         digest,
         path: e.path.clone(),
-        kind: e.kind.clone(),
+        kind: e.kind,
         size: if e.kind == FileKind::Regular { e.size } else { 0 },
         allocated: e.allocated,
         inode: e.inode,

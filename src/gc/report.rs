@@ -305,7 +305,7 @@ fn blob_item(b: &BlobOutcome) -> BlobItem {
     BlobItem {
         digest: b.digest.clone(),
         path: b.path.clone(),
-        kind: b.kind.clone(),
+        kind: b.kind,
         size: b.size,
         allocated: b.allocated,
         recorded_in: b.recorded_in.clone(),
@@ -430,7 +430,7 @@ impl Report {
                 .map(|d| DirItem {
                     snapshotter: s.name.clone(),
                     id: d.name.clone(),
-                    kind: d.kind.clone(),
+                    kind: d.kind,
                     owner: d.owner.clone(),
                     bytes: disk_usage(&base.join(&d.name)).map_or(0, |u| u.bytes),
                 })

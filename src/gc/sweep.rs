@@ -248,7 +248,7 @@ fn walk_alg(
             sweep.files.push(BlobOutcome {
                 path: e.path.clone(),
                 digest: digest.clone(),
-                kind: e.kind.clone(),
+                kind: e.kind,
                 size: if e.kind == FileKind::Regular { e.size } else { 0 },
                 allocated: e.allocated,
                 recorded_in: recorded.get(digest.as_str()).cloned().unwrap_or_default(),
@@ -347,7 +347,7 @@ pub fn snapshots(store: &Store, removed: &[(usize, usize)]) -> Vec<SnapshotSweep
             if goes {
                 sweep.dirs.push(SnapshotDirOutcome {
                     name: d.name.clone(),
-                    kind: d.kind.clone(),
+                    kind: d.kind,
                     owner: owner.get(&d.name).map(|s| s.to_string()),
                 });
             }
