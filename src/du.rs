@@ -179,6 +179,13 @@ pub struct Disk {
     /// Recorded digests without a regular file (sized by their records).
     #[serde(rename = "missingFiles")]
     pub missing_files: Amount,
+    /// Why the blob files were not listed (then nothing is counted as missing or orphaned).
+    #[serde(rename = "blobFilesNotListed", skip_serializing_if = "Option::is_none")]
+    pub blob_files_not_listed: Option<String>,
+    /// The recorded digests with no file at all (the ones in `notRegular` have something else
+    /// at their path), in digest order.
+    #[serde(rename = "missingDigests")]
+    pub missing_digests: Vec<String>,
     /// Recorded digests whose path is a symlink, directory or other non-file: never followed.
     #[serde(rename = "notRegular")]
     pub not_regular: Vec<String>,
@@ -389,8 +396,18 @@ pub fn compute(store: &Store, c: &Collection, scan: bool) -> Report {
 
     // Files on disk.
     let files = blob_files(&store.blobs);
+    // Without a listing of the blob files, no recorded blob can be called missing.
+    let listed = matches!(store.blobs, BlobTree::Entries(_));
     let file_of: HashMap<&str, &DiskBlob> = files.iter().map(|f| (f.digest.as_str(), f)).collect();
-    let mut disk = Disk::default();
+    let mut disk = Disk {
+        blob_files_not_listed: match &store.blobs {
+            BlobTree::Entries(_) => None,
+            BlobTree::Missing => Some("no blobs directory".into()),
+            BlobTree::NotADirectory(kind) => Some(format!("blobs is a {kind}, not a directory")),
+            BlobTree::Unreadable(why) | BlobTree::Refused(why) => Some(why.clone()),
+        },
+        ..Disk::default()
+    };
     let mut inodes = HashSet::new();
     for f in &files {
         disk.blob_files.add(f.size);
@@ -444,6 +461,7 @@ pub fn compute(store: &Store, c: &Collection, scan: bool) -> Report {
             digest_size.entry(rec.digest.as_str()).or_insert(rec.size);
             match file_of.get(rec.digest.as_str()) {
                 Some(f) if f.kind == FileKind::Regular => {}
+                _ if !listed => {}
                 _ => u.missing_files.push(rec.digest.clone()),
             }
         }
@@ -500,6 +518,7 @@ pub fn compute(store: &Store, c: &Collection, scan: bool) -> Report {
             disk.recorded_held.add(*h, ubytes(*size));
         }
         match file_of.get(d) {
+            _ if !listed => {}
             Some(f) if f.kind == FileKind::Regular => {
                 if i64::try_from(f.size).ok() != Some(*size) {
                     disk.size_mismatch.push(SizeMismatch {
@@ -513,7 +532,10 @@ pub fn compute(store: &Store, c: &Collection, scan: bool) -> Report {
                 disk.not_regular.push(d.to_string());
                 disk.missing_files.add(ubytes(*size));
             }
-            None => disk.missing_files.add(ubytes(*size)),
+            None => {
+                disk.missing_files.add(ubytes(*size));
+                disk.missing_digests.push(d.to_string());
+            }
         }
     }
     for f in &files {

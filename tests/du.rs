@@ -191,7 +191,9 @@ fn held_by_nothing_is_what_the_real_collector_frees() {
     let mut args: Vec<String> = vec!["--root".into(), root.display().to_string(), "du".into()];
     args.extend(["--at", "2026-12-01T00:00:00Z", "--format", "json"].map(String::from));
     let run = coldctr(&args);
-    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    // The scenario records blobs whose files are gone: damage, said on stderr, exit 3.
+    assert_eq!(run.code, Some(3), "{}", run.stderr);
+    assert!(run.stderr.contains("recorded blob(s) missing"), "{}", run.stderr);
     let ours: Value = serde_json::from_slice(&run.stdout).expect("json");
     assert_consistent("scenario", &ours);
     for r in arr(&reference["namespaces"]) {
@@ -318,7 +320,12 @@ fn damaged_copies_are_reported_and_never_followed() {
     assert_eq!(n(&unscanned["disk"]["snapshots"]["active"]["count"]), 1);
     // The table says so too.
     let run = coldctr(&["--root", &root.display().to_string(), "du", "--scan"]);
-    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert_eq!(
+        run.code,
+        Some(3),
+        "missing and truncated blobs are damage: {}",
+        run.stderr
+    );
     let text = run.stdout_text();
     assert!(text.contains("is not a regular file (not followed)"), "{text}");
     assert!(text.contains("Legend:"), "{text}");

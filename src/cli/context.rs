@@ -4,7 +4,7 @@
 use super::{Failure, Outcome};
 use crate::bolt::{MetaChoice, ReadMode, Tx};
 use crate::containerd::records::{self, Damage};
-use crate::containerd::root::{Root, RootError};
+use crate::containerd::root::{ContentState, Root, RootError};
 use crate::image::platform::{self, Platform};
 use clap::Args;
 use std::path::PathBuf;
@@ -76,6 +76,18 @@ impl Global {
                 .map(|(n, _)| n)
                 .collect(),
         }
+    }
+}
+
+/// What the content store's state adds to the exit code of a command that reads blobs
+/// (inspect, images, content, du, gc, verify): a store that cannot be listed is unreadable
+/// input (4), one that is absent or not followed leaves the report partial (3). Said once on
+/// stderr by [`Global::open_root`].
+pub fn content_outcome(root: &Root) -> Outcome {
+    match root.content_state() {
+        ContentState::Readable => Outcome::Ok,
+        ContentState::Denied(_) => Outcome::Unreadable,
+        ContentState::Absent(_) | ContentState::Unsafe(_) => Outcome::Damaged,
     }
 }
 

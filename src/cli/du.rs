@@ -49,6 +49,15 @@ pub fn run(global: &Global, args: DuArgs, out: &mut dyn Write) -> Result<Outcome
         }
         Format::Table => table(&report, args.scan, out)?,
     }
+    // A recorded blob that is not there as recorded is damage the figures above leave out.
+    let d = &report.disk;
+    let broken = d.missing_digests.len() + d.not_regular.len() + d.size_mismatch.len();
+    if broken > 0 {
+        super::warn(format_args!(
+            "{broken} recorded blob(s) missing, not regular files, or not their recorded size (listed under missing files)"
+        ));
+        return Ok(outcome.worst(Outcome::Damaged));
+    }
     Ok(outcome)
 }
 
@@ -86,12 +95,29 @@ fn table(r: &Report, scan: bool, out: &mut dyn Write) -> std::io::Result<()> {
     )?;
     held_lines(out, "    ", &d.held)?;
     writeln!(out, "  orphan files     {}", amount(&d.orphan_files))?;
-    writeln!(out, "  missing files    {}", amount(&d.missing_files))?;
+    match &d.blob_files_not_listed {
+        Some(why) => writeln!(
+            out,
+            "  missing files    not known: the blob files were not listed ({})",
+            crate::text::escape(why.as_bytes())
+        )?,
+        None => writeln!(out, "  missing files    {}", amount(&d.missing_files))?,
+    }
+    for n in &d.missing_digests {
+        writeln!(out, "    {}", crate::text::escape(n.as_bytes()))?;
+    }
     for n in &d.not_regular {
         writeln!(
             out,
             "    {} is not a regular file (not followed)",
             crate::text::escape(n.as_bytes())
+        )?;
+    }
+    if !d.size_mismatch.is_empty() {
+        writeln!(
+            out,
+            "  size mismatch    {} (the file's length is not the recorded size)",
+            d.size_mismatch.len()
         )?;
     }
     for m in &d.size_mismatch {

@@ -2,7 +2,7 @@
 //! locked: the answer is what the collector would remove if the daemon started now (or at
 //! `--at`), computed from disk.
 
-use super::context::Global;
+use super::context::{Global, content_outcome};
 use super::listings::table::{Table, human_size};
 use super::{Failure, Outcome, warn};
 use crate::containerd::gotime::parse_rfc3339;
@@ -73,7 +73,7 @@ pub fn load(global: &Global) -> Result<(Store, Outcome), Failure> {
     } else {
         Outcome::Damaged
     };
-    Ok((store, outcome))
+    Ok((store, outcome.worst(content_outcome(&root))))
 }
 
 pub fn run(global: &Global, args: GcArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {

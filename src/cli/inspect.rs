@@ -6,7 +6,7 @@
 //! failed. Without `--format`, the bodies are joined into an array and indented with four
 //! spaces (Go's `json.Indent`); `--format json` prints that array compact.
 
-use super::context::{Global, image_namespace};
+use super::context::{Global, content_outcome, image_namespace};
 use super::{Failure, Outcome, warn};
 use crate::image::document::ContainerConfig;
 use crate::image::platform::{self, Platform};
@@ -77,7 +77,13 @@ pub fn run(global: &Global, args: InspectArgs, out: &mut dyn Write) -> Result<Ou
         for message in w.iter() {
             warn(crate::text::escape(message.as_bytes()));
         }
+        // What dockerd only logs is a blob that could not be read or decoded: damage met,
+        // though stdout is what docker prints.
+        if !w.is_empty() {
+            outcome = outcome.worst(Outcome::Damaged);
+        }
     }
+    outcome = outcome.worst(content_outcome(&root));
     if let Ok(d) = inspector.damage.lock()
         && !d.is_empty()
     {

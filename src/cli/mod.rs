@@ -1,14 +1,15 @@
 //! The command line: flags in, a report on stdout, problems on stderr, and an exit code that
 //! says what happened.
 //!
-//! Exit codes (the same for every command):
+//! Exit codes (the same for every command; README.md, "Exit codes", says which damage each
+//! command meets):
 //!
 //! | code | meaning |
 //! |---|---|
-//! | 0 | done, nothing wrong |
-//! | 1 | done, and the answer is "no": a name not found, `check` findings, an inspect error |
+//! | 0 | done, nothing wrong in what was read |
+//! | 1 | done, and the answer is "no": a name not found, `bolt check` findings, an inspect error |
 //! | 2 | bad command line |
-//! | 3 | the input is damaged: the report is partial and stderr names where |
+//! | 3 | what the command read is damaged: the report is partial or names it; stderr says where |
 //! | 4 | a file could not be read at all (permissions, missing file) |
 
 mod bolt;

@@ -83,10 +83,20 @@ pub fn run(global: &Global, args: VerifyArgs, out: &mut dyn Write) -> Result<Out
         Format::Table => table(&report, elapsed, out)?,
     }
     if report.damaged {
-        warn("meta.db could not be read in full: the report is partial (see the findings)");
-        return Ok(Outcome::Damaged);
+        // Named on stderr as every other command names damage met in meta.db.
+        for f in report.findings.iter().filter(|f| f.message.starts_with("damaged: ")) {
+            warn(crate::text::escape(f.message.as_bytes()));
+        }
+        warn("meta.db is damaged: the report is partial where the findings say");
     }
-    Ok(if report.is_clean() { Outcome::Ok } else { Outcome::No })
+    // Damage found is the answer, and the exit code says so as every other command does (3);
+    // a store that cannot be listed at all is unreadable input (4).
+    let found = if report.is_clean() && !report.damaged {
+        Outcome::Ok
+    } else {
+        Outcome::Damaged
+    };
+    Ok(found.worst(super::context::content_outcome(&root)))
 }
 
 /// A `\r` line on stderr with the bytes hashed so far, from the first second on.

@@ -17,7 +17,7 @@
 //! `core/snapshots/storage/bolt.go`). Every reader here keeps going after damage: a record
 //! that cannot be read is reported in [`Damage`] and the others are still returned.
 
-use super::encoding::{any, uvarint_exact, varint_exact};
+use super::encoding::{any, uvarint_exact, varint, varint_exact};
 use super::gotime::GoTime;
 use super::schema::snapshot_kind;
 use crate::bolt::{BoltError, Bucket, Tx};
@@ -265,13 +265,78 @@ pub struct Content {
     pub labels: BTreeMap<String, String>,
 }
 
+/// A content record's `size`, decoded once for every command: the value containerd reads
+/// (`binary.Varint` of the bytes, 0 when absent or undecodable), with anything but one exact
+/// varint recorded as damage. A leaf that cannot be read at all is an error: the caller drops
+/// the whole record, since nothing of it can be trusted.
+pub fn content_size(b: &Bucket<'_>, what: &dyn std::fmt::Display, damage: &mut Damage) -> Result<i64, BoltError> {
+    let Some(v) = b.get(b"size")? else {
+        return Ok(0);
+    };
+    if let Some(n) = varint_exact(v) {
+        return Ok(n);
+    }
+    damage.push(format!("{what}: size: not a varint ({} bytes)", v.len()));
+    Ok(varint(v).map_or(0, |(n, _)| n))
+}
+
+/// A content record reduced to what the hot paths need (gc, du, verify read every record):
+/// digest, size, and only the labels whose key starts with `label_prefix` (none when empty).
+pub struct ContentSize {
+    pub digest: String,
+    pub size: i64,
+    pub labels: Vec<(String, String)>,
+}
+
+/// The content records of one namespace as [`ContentSize`], in digest order; the same records,
+/// sizes and damage as [`content_in`].
+pub fn content_sizes_in(namespace: &str, ns: &Bucket<'_>, label_prefix: &str, damage: &mut Damage) -> Vec<ContentSize> {
+    let Some(blobs) = noted(ns.bucket_at(&[b"content".as_slice(), b"blob"]), damage) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (digest, b) in sub_buckets(&blobs, "content/blob", damage) {
+        let what = format!("namespace {namespace}: content {digest}");
+        match content_size(&b, &what, damage) {
+            Ok(size) => out.push(ContentSize {
+                labels: if label_prefix.is_empty() {
+                    Vec::new()
+                } else {
+                    labels_with_prefix(&b, label_prefix, damage)
+                },
+                digest,
+                size,
+            }),
+            Err(e) => damage.push(e.to_string()),
+        }
+    }
+    out
+}
+
+/// The labels of `b` whose key starts with `prefix`, in key order, without building strings
+/// for the others (a pulled image's records carry several labels each).
+pub fn labels_with_prefix(b: &Bucket<'_>, prefix: &str, damage: &mut Damage) -> Vec<(String, String)> {
+    let Some(bucket) = bucket_in(b, b"labels", damage) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for item in bucket.cursor() {
+        match item {
+            Ok(i) if !i.is_bucket && i.key.starts_with(prefix.as_bytes()) => {
+                out.push((string(i.key), string(i.value)));
+            }
+            Ok(_) => {}
+            Err(e) => damage.push(e.to_string()),
+        }
+    }
+    out
+}
+
 fn content(namespace: &str, digest: String, b: &Bucket<'_>, damage: &mut Damage) -> Result<Content, BoltError> {
     let what = format!("namespace {namespace}: content {digest}");
-    // Read the size first, so that a record whose leaf cannot be read is dropped whole.
-    b.get(b"size")?;
     Ok(Content {
         namespace: namespace.to_string(),
-        size: varint_in(b, b"size", &what, damage).unwrap_or(0),
+        size: content_size(b, &what, damage)?,
         created_at: time_in(b, b"createdat", &what, damage),
         updated_at: time_in(b, b"updatedat", &what, damage),
         labels: labels(b, b"labels", damage),

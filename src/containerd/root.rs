@@ -44,8 +44,20 @@ pub struct Root {
     pub dir: PathBuf,
     pub meta: Db,
     content: PathBuf,
-    /// Set when the content store's directories are symlinks: blobs are then not read.
-    content_unsafe: Option<String>,
+    /// Whether blobs can be read at all.
+    content_state: ContentState,
+}
+
+/// Whether the content store can be read, decided once when the root is opened.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ContentState {
+    Readable,
+    /// `io.containerd.content.v1.content` does not exist: meta.db names blobs nothing holds.
+    Absent(String),
+    /// A directory of the store exists but cannot be listed or searched.
+    Denied(String),
+    /// A directory of the store is a symlink or not a directory: never followed, not read.
+    Unsafe(String),
 }
 
 /// Why a blob could not be read.
@@ -113,12 +125,12 @@ impl Root {
         }
         let meta = Db::open(&meta_path, mode)?;
         let content = dir.join(CONTENT_DIR);
-        let content_unsafe = check_dirs(&content);
+        let content_state = check_dirs(&content);
         Ok(Root {
             dir: dir.to_path_buf(),
             meta,
             content,
-            content_unsafe,
+            content_state,
         })
     }
 
@@ -140,7 +152,15 @@ impl Root {
 
     /// Why the content store cannot be trusted, if it cannot.
     pub fn content_problem(&self) -> Option<&str> {
-        self.content_unsafe.as_deref()
+        match &self.content_state {
+            ContentState::Readable => None,
+            ContentState::Absent(why) | ContentState::Denied(why) | ContentState::Unsafe(why) => Some(why),
+        }
+    }
+
+    /// Whether blobs can be read at all.
+    pub fn content_state(&self) -> &ContentState {
+        &self.content_state
     }
 
     /// The blob file's metadata, without following a symlink.
@@ -165,11 +185,22 @@ impl Root {
     /// Reads `recorded` bytes of the blob file (bounded by the file's real size).
     pub fn read_file(&self, digest: &Digest, recorded: u64) -> Result<Vec<u8>, BlobError> {
         let name = digest.to_string();
-        if let Some(why) = &self.content_unsafe {
-            return Err(BlobError::NotRegular {
-                digest: name,
-                what: why.clone(),
-            });
+        match &self.content_state {
+            ContentState::Readable => {}
+            // As containerd would find it: no file.
+            ContentState::Absent(_) => return Err(BlobError::NotFound(format!("content digest {name}"))),
+            ContentState::Denied(why) => {
+                return Err(BlobError::Io {
+                    digest: name,
+                    message: why.clone(),
+                });
+            }
+            ContentState::Unsafe(why) => {
+                return Err(BlobError::NotRegular {
+                    digest: name,
+                    what: why.clone(),
+                });
+            }
         }
         let io = |e: std::io::Error| BlobError::Io {
             digest: digest.to_string(),
@@ -230,20 +261,40 @@ fn is_real(p: &Path, dir: bool) -> bool {
     std::fs::symlink_metadata(p).is_ok_and(|m| if dir { m.is_dir() } else { m.is_file() })
 }
 
-/// The content store's own directories must be real directories inside the root.
-fn check_dirs(content: &Path) -> Option<String> {
-    let mut p = content.to_path_buf();
+/// The content store's own directories must be real directories inside the root, and
+/// readable: a store that cannot be listed is not a store whose blobs are all missing.
+fn check_dirs(content: &Path) -> ContentState {
     for part in ["", "blobs", "blobs/sha256", "blobs/sha384", "blobs/sha512"] {
-        if !part.is_empty() {
-            p = content.join(part);
-        }
+        let p = if part.is_empty() {
+            content.to_path_buf()
+        } else {
+            content.join(part)
+        };
         match std::fs::symlink_metadata(&p) {
-            Ok(m) if m.file_type().is_symlink() => return Some(format!("{} is a symlink", p.display())),
-            Ok(m) if !m.is_dir() => return Some(format!("{} is not a directory", p.display())),
-            _ => {}
+            Ok(m) if m.file_type().is_symlink() => {
+                return ContentState::Unsafe(format!("{} is a symlink", p.display()));
+            }
+            Ok(m) if !m.is_dir() => return ContentState::Unsafe(format!("{} is not a directory", p.display())),
+            Ok(_) => {
+                if let Err(e) = std::fs::read_dir(&p)
+                    && e.kind() == std::io::ErrorKind::PermissionDenied
+                {
+                    return ContentState::Denied(format!("{}: permission denied", p.display()));
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+                return ContentState::Denied(format!("{}: permission denied", p.display()));
+            }
+            Err(e) if part.is_empty() && e.kind() == std::io::ErrorKind::NotFound => {
+                return ContentState::Absent(format!(
+                    "{} does not exist: meta.db names blobs, but no file of any of them can be read",
+                    p.display()
+                ));
+            }
+            Err(_) => {}
         }
     }
-    None
+    ContentState::Readable
 }
 
 /// Where the containerd root probably is, when `dir` is a node's `/`, a Docker data-root, or

@@ -226,27 +226,9 @@ impl Store {
 }
 
 /// Only the labels the collector reads: `containerd.io/gc.*`, without building strings for
-/// the others (a pulled image's records carry several labels each).
+/// Only the labels the collector reads: `containerd.io/gc.*`.
 fn gc_labels(b: &Bucket<'_>, damage: &mut Damage) -> GcLabels {
-    let bucket = match b.bucket(b"labels") {
-        Ok(Some(l)) => l,
-        Ok(None) => return Vec::new(),
-        Err(e) => {
-            damage.push(e.to_string());
-            return Vec::new();
-        }
-    };
-    let mut out = Vec::new();
-    for item in bucket.cursor() {
-        match item {
-            Ok(i) if !i.is_bucket && i.key.starts_with(GC_LABEL_PREFIX.as_bytes()) => {
-                out.push((records::string(i.key), records::string(i.value)));
-            }
-            Ok(_) => {}
-            Err(e) => damage.push(e.to_string()),
-        }
-    }
-    out
+    records::labels_with_prefix(b, GC_LABEL_PREFIX, damage)
 }
 
 /// A string value; a read error is recorded as damage.
@@ -317,30 +299,14 @@ fn children<'a>(b: &Bucket<'a>, path: &[&[u8]], what: &str, damage: &mut Damage)
 /// `content/blob/<digest>`: the size and the gc labels (the bulk of a node's records, so
 /// read without the times and other labels the listings decode).
 fn content(ns: &str, b: &Bucket<'_>, damage: &mut Damage) -> Vec<ContentRecord> {
-    let mut out = Vec::new();
-    for (digest, cb) in children(b, &[b"content", b"blob"], "content/blob", damage) {
-        let size = match cb.get(b"size") {
-            Ok(Some(v)) => varint_exact(v).unwrap_or_else(|| {
-                damage.push(format!(
-                    "namespace {ns}: content {digest}: size: not a varint ({} bytes)",
-                    v.len()
-                ));
-                0
-            }),
-            Ok(None) => 0,
-            Err(e) => {
-                // A record whose leaf cannot be read is dropped whole, as the listings do.
-                damage.push(e.to_string());
-                continue;
-            }
-        };
-        out.push(ContentRecord {
-            labels: gc_labels(&cb, damage),
-            digest,
-            size,
-        });
-    }
-    out
+    records::content_sizes_in(ns, b, GC_LABEL_PREFIX, damage)
+        .into_iter()
+        .map(|c| ContentRecord {
+            digest: c.digest,
+            size: c.size,
+            labels: c.labels,
+        })
+        .collect()
 }
 
 /// `images/<name>`: the target digest and size, and the gc labels.

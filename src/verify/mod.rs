@@ -33,7 +33,6 @@ pub mod layers;
 
 use crate::bolt::{self, Bucket, MetaChoice, ReadMode};
 use crate::containerd::blobs::FileKind;
-use crate::containerd::encoding::varint_exact;
 use crate::containerd::records::{self, Damage};
 use crate::containerd::root::{CONTENT_DIR, META_DB, Root};
 use crate::digest::Digest;
@@ -274,29 +273,13 @@ impl Store {
     }
 }
 
-/// The content records of one namespace: digest and size only (what verify needs).
+/// The content records of one namespace: digest and size only (what verify needs), decoded
+/// as every other command decodes them.
 fn content_records(name: &str, ns: &Bucket<'_>, damage: &mut Damage) -> Vec<(String, i64)> {
-    let blobs = match ns.bucket_at(&[b"content".as_slice(), b"blob"]) {
-        Ok(Some(b)) => b,
-        Ok(None) => return Vec::new(),
-        Err(e) => {
-            damage.push(format!("namespace {name}: content: {e}"));
-            return Vec::new();
-        }
-    };
-    let mut out = Vec::new();
-    for (digest, b) in records::sub_buckets(&blobs, "content/blob", damage) {
-        match b.get(b"size") {
-            Ok(Some(v)) => match varint_exact(v) {
-                Some(size) => out.push((digest, size)),
-                None => damage.push(format!("namespace {name}: content {digest}: size is not a varint")),
-            },
-            // containerd reads a missing size as 0.
-            Ok(None) => out.push((digest, 0)),
-            Err(e) => damage.push(format!("namespace {name}: content {digest}: {e}")),
-        }
-    }
-    out
+    records::content_sizes_in(name, ns, "", damage)
+        .into_iter()
+        .map(|c| (c.digest, c.size))
+        .collect()
 }
 
 /// The image targets of one namespace (what the walk starts from).
@@ -618,7 +601,7 @@ pub fn verify(root: &Root, opts: &Options<'_>) -> Result<Report, VerifyError> {
             report.findings.push(Finding {
                 file: META_DB.into(),
                 page: None,
-                message: format!("not read: {d}"),
+                message: format!("damaged: {d}"),
             });
         }
     }

@@ -142,6 +142,7 @@ struct ImageRow<'a> {
 
 pub fn images(global: &Global, args: ImagesArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
     run(global, |s| {
+        s.outcome = s.outcome.worst(crate::cli::context::content_outcome(s.root));
         let mut records = Vec::new();
         for (ns, b) in &s.namespaces {
             for image in records::images_in(ns, b, &mut s.damage) {

@@ -46,6 +46,8 @@ pub(crate) struct Scope<'a> {
     pub namespaces: Vec<(String, Bucket<'a>)>,
     pub damage: Damage,
     pub global: &'a Global,
+    /// What the listing found beyond damage in meta.db (a missing blob, an unreadable store).
+    pub outcome: Outcome,
     backends: Backends,
 }
 
@@ -88,9 +90,11 @@ fn run(global: &Global, body: impl FnOnce(&mut Scope<'_>) -> Result<(), Failure>
         namespaces,
         damage,
         global,
+        outcome: Outcome::Ok,
         backends: Backends::default(),
     };
     body(&mut scope)?;
+    outcome = outcome.worst(scope.outcome);
     let mut seen = std::collections::HashSet::new();
     for d in &scope.damage {
         if seen.insert(d.as_str()) {
@@ -195,9 +199,15 @@ pub fn namespaces(global: &Global, args: ListArgs, out: &mut dyn Write) -> Resul
 struct ContentRow {
     #[serde(flatten)]
     record: records::Content,
-    /// The blob file exists and is a regular file (a symlink is never followed).
+    /// The blob file exists, is a regular file (a symlink is never followed) and has the
+    /// recorded size.
     present: bool,
-    /// The file's length, when present.
+    /// What is there: `present`, `missing`, `truncated` or `oversized` (a regular file of
+    /// another length), a [`FileKind`] name (`symlink`, `directory`, `fifo`, ...) or `unknown`
+    /// (not looked at: see `fileProblem`).
+    #[serde(rename = "fileState")]
+    file_state: &'static str,
+    /// The file's length, when it is a regular file.
     #[serde(rename = "fileSize", skip_serializing_if = "Option::is_none")]
     file_size: Option<u64>,
     /// What is at the blob's path when it is not a regular file (`symlink`, `directory`, ...).
@@ -213,6 +223,7 @@ impl ContentRow {
         let mut row = ContentRow {
             record,
             present: false,
+            file_state: "unknown",
             file_size: None,
             file_type: None,
             file_problem: None,
@@ -230,11 +241,20 @@ impl ContentRow {
         };
         match root.blob_stat(&digest) {
             Ok(m) if m.file_type().is_file() => {
-                row.present = true;
                 row.file_size = Some(m.len());
+                row.file_state = match i64::try_from(m.len()).ok().cmp(&Some(row.record.size)) {
+                    std::cmp::Ordering::Equal => "present",
+                    std::cmp::Ordering::Less => "truncated",
+                    std::cmp::Ordering::Greater => "oversized",
+                };
+                row.present = row.file_state == "present";
             }
-            Ok(m) => row.file_type = Some(file_type_name(&m.file_type())),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Ok(m) => {
+                let kind = file_type_name(&m.file_type());
+                row.file_type = Some(kind);
+                row.file_state = kind;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => row.file_state = "missing",
             Err(e) => row.file_problem = Some(e.to_string()),
         }
         row
@@ -242,12 +262,9 @@ impl ContentRow {
 
     /// The FILE column: present, missing, or what is there instead.
     fn file_column(&self) -> String {
-        match (self.present, self.file_size, self.file_type, &self.file_problem) {
-            (true, Some(n), _, _) if i64::try_from(n).ok() != Some(self.record.size) => format!("present({n}B)"),
-            (true, _, _, _) => "present".into(),
-            (false, _, Some(t), _) => t.into(),
-            (false, _, None, Some(_)) => "unknown".into(),
-            (false, _, None, None) => "missing".into(),
+        match self.file_size {
+            Some(n) if !self.present => format!("{}({n}B)", self.file_state),
+            _ => self.file_state.into(),
         }
     }
 }
@@ -262,6 +279,20 @@ pub fn content(global: &Global, args: ListArgs, out: &mut dyn Write) -> Result<O
         for (ns, b) in &s.namespaces {
             for record in records::content_in(ns, b, &mut s.damage) {
                 rows.push(ContentRow::new(s.root, record));
+            }
+        }
+        // A recorded blob that is not there as recorded is damage, said once per blob.
+        s.outcome = s.outcome.worst(super::context::content_outcome(s.root));
+        let mut said = std::collections::HashSet::new();
+        for r in rows.iter().filter(|r| !r.present && r.file_problem.is_none()) {
+            s.outcome = s.outcome.worst(Outcome::Damaged);
+            if said.insert(r.record.digest.as_str()) {
+                warn(format_args!(
+                    "{}: the content record says {} bytes, the blob file is {}",
+                    crate::text::escape(r.record.digest.as_bytes()),
+                    r.record.size,
+                    r.file_column()
+                ));
             }
         }
         match args.format {

@@ -1,0 +1,237 @@
+//! One rule for exit codes, applied by every command on the same damaged roots (README, "Exit
+//! codes"): 3 when what a command read was damaged, 4 when it could not be read at all, and
+//! never a silent wrong answer (a store that cannot be listed is not a store whose blobs are
+//! all missing; a damaged record is decoded once, the same way, everywhere).
+
+mod gcdu_support;
+
+use gcdu_support::fixture_copy;
+use serde_json::Value;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::{Command, Output};
+
+const META: &str = "io.containerd.metadata.v1.bolt/meta.db";
+const CONTENT: &str = "io.containerd.content.v1.content";
+
+/// Runs coldctr on `root` (as the unprivileged user 65534 when `unprivileged`; the tests run as
+/// root in CI, where permissions do not stop reads).
+fn run_as(root: &Path, args: &[&str], unprivileged: bool) -> Output {
+    let bin = env!("CARGO_BIN_EXE_coldctr");
+    let mut cmd = if unprivileged && unsafe { libc::geteuid() } == 0 {
+        let mut c = Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups", bin]);
+        c
+    } else {
+        Command::new(bin)
+    };
+    cmd.arg("--root")
+        .arg(root)
+        .args(["--host-platform", "linux/amd64"])
+        .args(args)
+        .env_remove("COLDCTR_ROOT")
+        .env_remove("DOCKER_API_VERSION");
+    let out = cmd.output().expect("run coldctr");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    out
+}
+
+fn run(root: &Path, args: &[&str]) -> Output {
+    run_as(root, args, false)
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Every command that reads a root, with arguments that touch the damaged parts.
+const COMMANDS: &[&[&str]] = &[
+    &["images"],
+    &["content"],
+    &["verify"],
+    &["du"],
+    &["gc"],
+    &["inspect", "legacy:2.3"],
+];
+
+/// Makes everything below `root` world-readable (a copy made by root keeps root's modes).
+fn open_up(p: &Path) {
+    let mode = if p.is_dir() { 0o755 } else { 0o644 };
+    std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).expect("chmod");
+    if p.is_dir() {
+        for e in std::fs::read_dir(p).expect("read_dir") {
+            open_up(&e.expect("entry").path());
+        }
+    }
+}
+
+fn chmod(p: &Path, mode: u32) {
+    std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).expect("chmod");
+}
+
+#[test]
+fn a_root_that_cannot_be_searched_is_permission_denied_not_missing() {
+    let (tmp, root) = fixture_copy("docker-28.5");
+    chmod(tmp.path(), 0o755);
+    open_up(&root);
+    chmod(&root, 0o711);
+    chmod(&root.join("io.containerd.metadata.v1.bolt"), 0o700);
+    for args in COMMANDS {
+        let o = run_as(&root, args, true);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(4), "{args:?}: {err}");
+        assert!(err.contains("permission denied"), "{args:?}: {err}");
+        assert!(!err.contains("not a containerd root"), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn an_unreadable_blob_directory_is_not_every_blob_missing() {
+    let (tmp, root) = fixture_copy("docker-28.5");
+    chmod(tmp.path(), 0o755);
+    open_up(&root);
+    chmod(&root.join(CONTENT).join("blobs/sha256"), 0o700);
+    for args in COMMANDS {
+        let o = run_as(&root, args, true);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(4), "{args:?}: {err}");
+        assert!(err.contains("blobs/sha256: permission denied"), "{args:?}: {err}");
+    }
+    // The rest of the report is printed, and no blob is called missing.
+    let o = run_as(&root, &["verify", "--format", "json"], true);
+    let report: Value = serde_json::from_slice(&o.stdout).expect("verify json");
+    assert_eq!(report["problems"], Value::Array(vec![]), "{report}");
+    assert!(report["checked"]["records"].as_u64().unwrap_or(0) > 0, "{report}");
+    let o = run_as(&root, &["du", "--format", "json"], true);
+    let du: Value = serde_json::from_slice(&o.stdout).expect("du json");
+    assert_eq!(du["disk"]["missingFiles"]["count"], 0, "{}", du["disk"]);
+    assert_eq!(du["disk"]["missingDigests"], Value::Array(vec![]));
+    assert!(
+        du["disk"]["blobFilesNotListed"]
+            .as_str()
+            .is_some_and(|s| s.contains("permission denied"))
+    );
+    // A command that reads no blob is not affected.
+    let o = run_as(&root, &["namespaces"], true);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+#[test]
+fn a_root_without_a_content_store_says_so() {
+    let (_tmp, root) = fixture_copy("docker-28.5");
+    std::fs::remove_dir_all(root.join(CONTENT)).expect("rm content store");
+    for args in [&["inspect", "lab/special:1.0"][..], &["images"][..]] {
+        let o = run(&root, args);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(3), "{args:?}: {err}");
+        assert!(err.contains(&format!("{CONTENT} does not exist")), "{args:?}: {err}");
+    }
+}
+
+/// The zig-zag varint containerd writes for a content record's size.
+fn varint(n: i64) -> Vec<u8> {
+    let mut z = ((n << 1) ^ (n >> 63)) as u64;
+    let mut out = Vec::new();
+    while z >= 0x80 {
+        out.push((z as u8) | 0x80);
+        z >>= 7;
+    }
+    out.push(z as u8);
+    out
+}
+
+#[test]
+fn a_damaged_size_is_decoded_once_the_same_way_everywhere() {
+    let (_tmp, root) = fixture_copy("docker-28.5");
+    let db = root.join(META);
+    let mut data = std::fs::read(&db).expect("meta.db");
+    // A content record whose `size` key and value occur once in the file.
+    let listed = run(&root, &["-n", "moby", "content", "--format", "json"]);
+    let records: Vec<Value> = serde_json::from_slice(&listed.stdout).expect("content json");
+    let (digest, at, len) = records
+        .iter()
+        .find_map(|r| {
+            let mut pat = b"size".to_vec();
+            pat.extend(varint(r["size"].as_i64()?));
+            let hits: Vec<usize> = (0..data.len()).filter(|&i| data[i..].starts_with(&pat)).collect();
+            (hits.len() == 1).then(|| (r["digest"].as_str().map(String::from), hits[0], pat.len()))
+        })
+        .expect("a record with a unique size");
+    let digest = digest.expect("digest");
+    // The last byte of the varint gets a continuation bit: no longer one exact varint.
+    data[at + len - 1] |= 0x80;
+    std::fs::write(&db, &data).expect("write");
+
+    // content, du, gc and verify keep the record, say where it is damaged, and exit 3.
+    for args in [&["content"][..], &["du"], &["gc"], &["verify"]] {
+        let o = run(&root, args);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(3), "{args:?}: {err}");
+        assert!(
+            err.contains(&format!("content {digest}: size: not a varint")),
+            "{args:?}: {err}"
+        );
+    }
+    let o = run(&root, &["-n", "moby", "content", "--format", "json"]);
+    let rows: Vec<Value> = serde_json::from_slice(&o.stdout).expect("content json");
+    assert_eq!(rows.len(), records.len(), "no record dropped");
+    let o = run(&root, &["verify", "--format", "json"]);
+    let report: Value = serde_json::from_slice(&o.stdout).expect("verify json");
+    // The record is still a record: its blob is not an orphan.
+    let orphans = report["orphans"].as_array().expect("orphans");
+    assert!(orphans.iter().all(|o| o["digest"] != digest.as_str()), "{orphans:?}");
+    let findings = report["findings"].to_string();
+    assert!(findings.contains(&digest), "{findings}");
+}
+
+#[test]
+fn one_damaged_content_store_one_rule() {
+    // docker-28.5-damaged: a layer deleted, a config truncated, a layer with a flipped bit
+    // (fixtures/expected/docker-28.5-damaged/damage.json).
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/docker-28.5-damaged");
+    let truncated = "sha256:370c8dd0b95f01f30d49d08e4c41d19cd0f42043cb943587dd1bbe3f4b234988";
+    let deleted = "sha256:f79b65c924a066738b2da4361d657fb68d1a9bbcccaa755de7f8455e19c94cd0";
+    // Each command that meets the damage exits 3 and names it.
+    for (args, names) in [
+        (&["content"][..], &[truncated, deleted][..]),
+        (&["du"], &[]),
+        (&["verify"], &[]),
+        (&["images"], &[truncated]),
+        (&["inspect", "legacy:2.3"], &["unexpected EOF"]),
+    ] {
+        let o = run(&root, args);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(3), "{args:?}: {err}");
+        for n in names {
+            assert!(err.contains(n), "{args:?} does not name {n}: {err}");
+        }
+    }
+    // The truncated blob is not "present".
+    let o = run(&root, &["content", "--format", "json"]);
+    let rows: Vec<Value> = serde_json::from_slice(&o.stdout).expect("content json");
+    let row = rows.iter().find(|r| r["digest"] == truncated).expect("row");
+    assert_eq!(row["present"], false);
+    assert_eq!(row["fileState"], "truncated");
+    assert_eq!(row["fileSize"], 787);
+    // du lists the deleted blob under missing files and the truncated one apart.
+    let o = run(&root, &["du"]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    let missing = text
+        .split("missing files")
+        .nth(1)
+        .and_then(|t| t.split("size mismatch").next());
+    let missing = missing.expect("a missing files section and a size mismatch one");
+    assert!(missing.contains(deleted), "{text}");
+    assert!(!missing.contains(truncated), "{text}");
+    // Commands that read no blob, and an image whose blobs are intact, are unaffected.
+    for args in [
+        &["namespaces"][..],
+        &["leases"],
+        &["snapshots"],
+        &["inspect", "lab/special:1.0"],
+    ] {
+        let o = run(&root, args);
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
+    }
+}
