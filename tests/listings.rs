@@ -227,8 +227,8 @@ fn content_matches_ctr_content_ls() {
                     (f[0].to_string(), f[1].to_string(), ctr_labels(f[3]))
                 })
                 .collect();
-            // Our table: NAMESPACE DIGEST SIZE AGE(words) FILE LABELS.
-            let o = coldctr(&fixture(fx), &["-n", &ns, "content"]);
+            // Our table, whole: NAMESPACE DIGEST SIZE CREATED FILE LABELS.
+            let o = coldctr(&fixture(fx), &["-n", &ns, "content", "--no-trunc"]);
             assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
             let got: BTreeSet<_> = rows(&String::from_utf8(o.stdout).unwrap())
                 .into_iter()
@@ -314,7 +314,7 @@ fn a_symlinked_blob_is_not_present() {
     let row = rows.iter().find(|r| str_of(r, "digest").ends_with(&victim)).unwrap();
     assert_eq!(row["present"], false);
     assert_eq!(row["fileType"], "symlink");
-    let table = coldctr(&root, &["-n", "default", "content"]);
+    let table = coldctr(&root, &["-n", "default", "content", "--no-trunc"]);
     let text = String::from_utf8(table.stdout).unwrap();
     let line = text.lines().find(|l| l.contains(&victim)).unwrap();
     assert!(line.contains(" symlink "), "{line}");
@@ -565,9 +565,10 @@ fn tables_have_every_column_on_every_row() {
         for (cmd, columns) in [
             ("namespaces", 2),
             ("leases", 4),
-            ("containers", 4),
+            ("containers", 5),
             ("snapshots", 5),
-            ("images", 11),
+            ("content", 6),
+            ("images", 9),
         ] {
             let o = coldctr(
                 &fixture(fx),

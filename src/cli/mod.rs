@@ -70,6 +70,8 @@ enum Command {
 pub enum Outcome {
     Ok = 0,
     No = 1,
+    /// A bad command line found after clap's parsing (an unknown filter).
+    Usage = 2,
     Damaged = 3,
     Unreadable = 4,
 }
