@@ -242,8 +242,8 @@ fn content_matches_ctr_content_ls() {
                     (f[0].to_string(), f[1].to_string(), ctr_labels(f[3]))
                 })
                 .collect();
-            // Our table: NAMESPACE DIGEST SIZE AGE(words) FILE LABELS.
-            let o = coldctr(&fixture(fx), &["-n", &ns, "content"]);
+            // Our table, whole: NAMESPACE DIGEST SIZE CREATED FILE LABELS.
+            let o = coldctr(&fixture(fx), &["-n", &ns, "content", "--no-trunc"]);
             let want_code = if (fx, ns.as_str()) == (MISSING_BLOB.0, "moby") {
                 3
             } else {
@@ -340,7 +340,7 @@ fn a_symlinked_blob_is_not_present() {
     assert_eq!(row["present"], false);
     assert_eq!(row["fileState"], "symlink");
     assert_eq!(row["fileType"], "symlink");
-    let table = coldctr(&root, &["-n", "default", "content"]);
+    let table = coldctr(&root, &["-n", "default", "content", "--no-trunc"]);
     let text = String::from_utf8(table.stdout).unwrap();
     let line = text.lines().find(|l| l.contains(&victim)).unwrap();
     assert!(line.contains(" symlink "), "{line}");
@@ -591,9 +591,10 @@ fn tables_have_every_column_on_every_row() {
         for (cmd, columns) in [
             ("namespaces", 2),
             ("leases", 4),
-            ("containers", 4),
+            ("containers", 5),
             ("snapshots", 5),
-            ("images", 11),
+            ("content", 6),
+            ("images", 9),
         ] {
             let o = coldctr(
                 &fixture(fx),

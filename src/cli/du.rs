@@ -3,7 +3,7 @@
 
 use super::context::Global;
 use super::gc::{Format, load, now, parse_at, parse_model};
-use super::listings::table::{Table, human_size};
+use super::listings::table::{Table, human_size, size_header};
 use super::{Failure, Outcome};
 use crate::du::{Amount, DEFINITIONS, Held, Report, compute};
 use crate::gc::{Clock, Model, collect, default_model};
@@ -150,7 +150,7 @@ fn table(r: &Report, scan: bool, out: &mut dyn Write) -> std::io::Result<()> {
     let mut t = Table::new(&[
         "NAMESPACE",
         "RECORDS",
-        "BYTES",
+        size_header("BYTES"),
         "IMAGES",
         "LEASES",
         "OTHER",

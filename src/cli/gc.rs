@@ -3,7 +3,7 @@
 //! `--at`), computed from disk.
 
 use super::context::{Global, content_outcome};
-use super::listings::table::{Table, human_size};
+use super::listings::table::{Table, human_size, size_header};
 use super::{Failure, Outcome, warn};
 use crate::containerd::gotime::parse_rfc3339;
 use crate::gc::report::{DEFINITIONS, Report};
@@ -136,7 +136,7 @@ fn table(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         )?;
     }
     writeln!(out)?;
-    let mut t = Table::new(&["REMOVED", "NAMESPACE/STORE", "ID", "SIZE"]);
+    let mut t = Table::new(&["REMOVED", "NAMESPACE/STORE", "ID", size_header("SIZE")]);
     for c in &r.content {
         t.row(&["content", &c.namespace, &c.digest, &human_size(c.size)]);
     }
@@ -229,7 +229,7 @@ fn table(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
             out,
             "\nPending (left by this collection, deleted by the first later one that sweeps their store):"
         )?;
-        let mut t = Table::new(&["PENDING", "STORE", "ID", "SIZE"]);
+        let mut t = Table::new(&["PENDING", "STORE", "ID", size_header("SIZE")]);
         for f in &p.blob_files {
             t.row(&["blob file", "content", &f.digest, &bytes(f.size)]);
         }

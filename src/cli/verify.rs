@@ -6,7 +6,7 @@
 //! root cannot be opened.
 
 use super::context::Global;
-use super::listings::table::{Table, human_size};
+use super::listings::table::{Table, human_size, size_header};
 use super::{Failure, Outcome, warn};
 use crate::verify::file::{MapPolicy, Progress};
 use crate::verify::{self, Options, Report, VerifyError};
@@ -166,7 +166,11 @@ fn table(r: &Report, elapsed: Duration, out: &mut dyn Write) -> std::io::Result<
                 ]
             })
             .collect();
-        aligned(out, &["STATUS", "DIGEST", "SIZE", "NAMESPACES", "DETAIL"], rows)?;
+        aligned(
+            out,
+            &["STATUS", "DIGEST", size_header("SIZE"), "NAMESPACES", "DETAIL"],
+            rows,
+        )?;
         writeln!(out)?;
     }
     if !r.findings.is_empty() {
@@ -200,7 +204,7 @@ fn table(r: &Report, elapsed: Duration, out: &mut dyn Write) -> std::io::Result<
                 ]
             })
             .collect();
-        aligned(out, &["ORPHAN", "KIND", "SIZE"], rows)?;
+        aligned(out, &["ORPHAN", "KIND", size_header("SIZE")], rows)?;
         writeln!(out)?;
     }
     let c = &r.checked;
@@ -216,7 +220,7 @@ fn table(r: &Report, elapsed: Duration, out: &mut dyn Write) -> std::io::Result<
             ]
         })
         .collect();
-    aligned(out, &["NAMESPACE", "RECORDS", "BYTES", "PROBLEMS"], rows)?;
+    aligned(out, &["NAMESPACE", "RECORDS", size_header("BYTES"), "PROBLEMS"], rows)?;
     let secs = elapsed.as_secs_f64();
     writeln!(
         out,

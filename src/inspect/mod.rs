@@ -274,6 +274,11 @@ impl<'r> Inspector<'r> {
         size::size(self, &descriptor_of(image), &self.matcher()).map_err(InspectError)
     }
 
+    /// The image record `reference` names, as dockerd resolves it (name, ID, short ID, digest).
+    pub fn resolve(&self, reference: &str) -> Result<Image, InspectError> {
+        resolve::resolve(self, reference)
+    }
+
     /// `docker image inspect REF`, as the daemon's JSON body (compact, HTML-escaped).
     pub fn inspect(&self, reference: &str) -> Result<J, InspectError> {
         let image = resolve::resolve(self, reference)?;

@@ -16,14 +16,17 @@
 //! - `dockerInspect`: what `docker image inspect` prints as Size for the machine's host
 //!   platform (the SIZE column), computed by [`crate::inspect`].
 
+use super::filter::glob_match;
+use super::output::{ListArgs, emit, filtered};
 use super::table::{self, Table};
-use super::{Format, Scope, run, write_json};
+use super::{LABELS_WIDTH, Scope, run};
 use crate::cli::context::Global;
 use crate::cli::{Failure, Outcome};
 use crate::containerd::records::{self, Image};
 use crate::containerd::root::BlobError;
 use crate::image::document::{self, Descriptor, ImageConfig, Index, Manifest};
 use crate::image::platform::{Matcher, Platform};
+use crate::image::reference;
 use crate::inspect::{Inspector, Options};
 use clap::Args;
 use serde::Serialize;
@@ -35,9 +38,16 @@ pub struct ImagesArgs {
     /// Also list Docker's dangling records (`moby-dangling@<digest>`, untagged images).
     #[arg(short = 'a', long)]
     pub all: bool,
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    /// Only the images whose reference matches (`docker image ls [REPOSITORY[:TAG]]`): the
+    /// same as `--filter reference=PATTERN`.
+    #[arg(value_name = "REPOSITORY[:TAG]")]
+    pub pattern: Option<String>,
+    #[command(flatten)]
+    pub list: ListArgs,
 }
+
+/// The docker filter keys of `images` (moby's `acceptedImageFilterTags` but `until`).
+const IMAGE_KEYS: [&str; 6] = ["dangling", "label", "label!", "before", "since", "reference"];
 
 const DANGLING: &str = "moby-dangling@";
 /// Indexes inside indexes deeper than this are not followed.
@@ -141,30 +151,59 @@ struct ImageRow<'a> {
 }
 
 pub fn images(global: &Global, args: ImagesArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
+    let filters = args.list.filters(&IMAGE_KEYS)?;
+    let dangling = filters.dangling()?;
+    let mut patterns: Vec<String> = filters.values("reference").to_vec();
+    patterns.extend(args.pattern.clone());
     run(global, |s| {
         s.outcome = s.outcome.worst(crate::cli::context::content_outcome(s.root));
         let mut records = Vec::new();
         for (ns, b) in &s.namespaces {
             for image in records::images_in(ns, b, &mut s.damage) {
-                if args.all || !image.name.starts_with(DANGLING) {
+                let is_dangling = image.name.starts_with(DANGLING);
+                let wanted = match dangling {
+                    Some(want) => want == is_dangling,
+                    None => args.all || !is_dangling,
+                };
+                if wanted && (patterns.is_empty() || patterns.iter().any(|p| reference_matches(p, &image.name))) {
                     records.push(image);
                 }
             }
         }
-        let mut cache: HashMap<(String, String), Analysis> = HashMap::new();
-        let mut analyses = Vec::with_capacity(records.len());
         let mut inspectors: HashMap<String, Inspector<'_>> = HashMap::new();
         let host = s.global.host();
+        for ns in records.iter().map(|i| i.namespace.clone()).collect::<BTreeSet<_>>() {
+            let (root, tx) = (s.root, s.tx);
+            inspectors.insert(
+                ns.clone(),
+                Inspector::new(root, tx, &ns, Options::for_host(host.clone())),
+            );
+        }
+        for (key, keep_before) in [("before", true), ("since", false)] {
+            for r in filters.values(key) {
+                records = created_relative_to(records, &inspectors, r, keep_before)?;
+            }
+        }
+        if filters.has_labels() {
+            let mut seen: HashMap<(String, String), bool> = HashMap::new();
+            records.retain(|i| {
+                *seen
+                    .entry((i.namespace.clone(), i.target.digest.clone()))
+                    .or_insert_with(|| {
+                        config_labels(s, &i.namespace, &i.target)
+                            .iter()
+                            .any(|l| filters.labels_match(l))
+                    })
+            });
+        }
+        let mut cache: HashMap<(String, String), Analysis> = HashMap::new();
+        let mut analyses = Vec::with_capacity(records.len());
         for image in &records {
             let key = (image.namespace.clone(), image.target.digest.clone());
             let a = match cache.get(&key) {
                 Some(a) => a.clone(),
                 None => {
-                    let (root, tx) = (s.root, s.tx);
-                    let inspector = inspectors
-                        .entry(image.namespace.clone())
-                        .or_insert_with(|| Inspector::new(root, tx, &image.namespace, Options::for_host(host.clone())));
-                    let a = analyse(s, image, Some(inspector));
+                    let a = analyse(s, image, inspectors.get(&image.namespace));
                     cache.insert(key, a.clone());
                     a
                 }
@@ -187,11 +226,89 @@ pub fn images(global: &Global, args: ImagesArgs, out: &mut dyn Write) -> Result<
                 }
             })
             .collect();
-        match args.format {
-            Format::Json => write_json(out, &rows),
-            Format::Table => write_table(&rows, out),
-        }
+        let rows = filtered(rows, &filters, &[], |_, _| true);
+        emit(out, &args.list, &rows, |r| r.record.name.clone(), table_of)
     })
+}
+
+/// moby's reference filter (`reference.FamiliarMatch`): the pattern, a Go `path.Match` glob,
+/// against the familiar reference (`webapp:1.0`) or the familiar name (`webapp`). A record
+/// whose name is not a reference never matches.
+fn reference_matches(pattern: &str, name: &str) -> bool {
+    match reference::parse_normalized_named(name) {
+        Ok(named) => glob_match(pattern, &named.familiar()) || glob_match(pattern, &named.familiar_name()),
+        Err(_) => false,
+    }
+}
+
+/// `before=REF` (`keep_before`) or `since=REF`: the records created strictly before (after)
+/// the record `REF` names in the same namespace, both by the image record's `createdAt`.
+/// Namespaces where `REF` names nothing keep nothing; `REF` naming nothing anywhere is
+/// dockerd's `No such image` (exit 1).
+fn created_relative_to(
+    records: Vec<Image>,
+    inspectors: &HashMap<String, Inspector<'_>>,
+    reference: &str,
+    keep_before: bool,
+) -> Result<Vec<Image>, Failure> {
+    let mut pivots: HashMap<&str, Option<i128>> = HashMap::new();
+    let mut error = None;
+    for (ns, ins) in inspectors {
+        match ins.resolve(reference) {
+            Ok(img) => {
+                pivots.insert(ns, img.created_at.as_deref().and_then(table::unix_nanos));
+            }
+            Err(e) => error = Some(e.0),
+        }
+    }
+    if pivots.is_empty() && !inspectors.is_empty() {
+        let message = error.unwrap_or_else(|| format!("No such image: {reference}"));
+        return Err(Failure::new(Outcome::No, crate::text::escape(message.as_bytes())));
+    }
+    Ok(records
+        .into_iter()
+        .filter(|i| {
+            let created = i.created_at.as_deref().and_then(table::unix_nanos);
+            match (pivots.get(i.namespace.as_str()).copied().flatten(), created) {
+                (Some(pivot), Some(c)) if keep_before => c < pivot,
+                (Some(pivot), Some(c)) => c > pivot,
+                _ => false,
+            }
+        })
+        .collect())
+}
+
+/// The `Config.Labels` of every config the image reaches that is present (what moby's label
+/// filter reads: any one config must satisfy every label check).
+fn config_labels(s: &Scope<'_>, ns: &str, target: &records::Descriptor) -> Vec<BTreeMap<String, String>> {
+    let mut out = Vec::new();
+    let mut queue = vec![(
+        Descriptor {
+            media_type: target.media_type.clone(),
+            digest: target.digest.clone(),
+            size: target.size,
+            ..Descriptor::default()
+        },
+        0usize,
+    )];
+    let mut seen = BTreeSet::new();
+    while let Some((desc, depth)) = queue.pop() {
+        if !seen.insert(desc.digest.clone()) {
+            continue;
+        }
+        if document::is_index_type(&desc.media_type) {
+            if let (Doc::Ok(index), true) = (read_doc::<Index>(s, ns, &desc.digest), depth < MAX_NESTING) {
+                queue.extend(index.manifests.into_iter().rev().map(|c| (c, depth + 1)));
+            }
+        } else if document::is_manifest_type(&desc.media_type)
+            && let Doc::Ok(m) = read_doc::<Manifest>(s, ns, &desc.digest)
+            && let Doc::Ok(c) = read_doc::<ImageConfig>(s, ns, &m.config.digest)
+        {
+            let labels = c.config.and_then(|c| c.labels).unwrap_or_default();
+            out.push(labels.into_iter().map(|(k, v)| (k, v.unwrap_or_default())).collect());
+        }
+    }
+    out
 }
 
 /// The platforms present and missing, each sorted and deduplicated, attestations left out.
@@ -209,31 +326,31 @@ fn platform_sets(entries: &[PlatformEntry]) -> (Vec<String>, Vec<String>) {
     (present.into_iter().collect(), missing.into_iter().collect())
 }
 
-fn write_table(rows: &[ImageRow<'_>], out: &mut dyn Write) -> Result<(), Failure> {
-    let mut t = Table::new(&[
+fn table_of(rows: &[ImageRow<'_>], trunc: bool) -> Table {
+    let header = [
         "NAMESPACE",
         "NAME",
-        "TYPE",
         "DIGEST",
         "PLATFORMS",
         "MISSING",
-        "CHECK",
-        "SIZE",
-        "CONTENT",
-        "UNPACKED",
+        table::size_header("SIZE"),
+        table::size_header("CONTENT"),
+        table::size_header("UNPACKED"),
         "LABELS",
-    ]);
+    ];
+    let mut t = Table::truncating(&header, trunc)
+        .limit("PLATFORMS", PLATFORMS_WIDTH)
+        .limit("MISSING", PLATFORMS_WIDTH)
+        .limit("LABELS", if trunc { IMAGE_LABELS_WIDTH } else { LABELS_WIDTH });
     for r in rows {
         let c = &r.sizes.content;
-        let check = match (c.status, c.required_count) {
-            ("complete" | "incomplete", Some(n)) => format!("{}({}/{n})", c.status, c.present_count),
-            ("unavailable", _) => format!("unavailable({}/?)", c.present_count),
-            (s, _) => s.to_string(),
-        };
+        // `ctr images check` in one cell: present/required bytes (complete when they are
+        // equal; the counts and the missing digests are in JSON), or why there is no answer.
         let content = match (c.status, c.required) {
-            ("error", _) => String::new(),
-            (_, Some(req)) => format!("{}/{}", table::binary_size(c.present), table::binary_size(req)),
-            (_, None) => format!("{}/?", table::binary_size(c.present)),
+            ("complete" | "incomplete", Some(req)) => {
+                format!("{}/{}", table::human_size(c.present), table::human_size(req))
+            }
+            (status, _) => status.to_string(),
         };
         let unpacked = r
             .sizes
@@ -242,7 +359,7 @@ fn write_table(rows: &[ImageRow<'_>], out: &mut dyn Write) -> Result<(), Failure
             .map(|u| {
                 format!(
                     "{}{}",
-                    table::binary_size(u.size),
+                    table::human_size(u.size),
                     if u.complete { "" } else { "(partial)" }
                 )
             })
@@ -251,34 +368,26 @@ fn write_table(rows: &[ImageRow<'_>], out: &mut dyn Write) -> Result<(), Failure
         t.row(&[
             r.record.namespace.clone(),
             r.record.name.clone(),
-            short_type(&r.record.target.media_type),
             r.record.target.digest.clone(),
             r.platforms_present.join(","),
             r.platforms_missing.join(","),
-            check,
             r.sizes
                 .docker_inspect
                 .as_ref()
-                .map(|d| table::binary_size(d.size))
+                .map(|d| table::human_size(d.size))
                 .unwrap_or_default(),
             content,
             unpacked,
             table::labels(&r.record.labels),
         ]);
     }
-    Ok(t.write(out)?)
+    t
 }
 
-/// A short name for the common target media types.
-fn short_type(mt: &str) -> String {
-    match mt {
-        document::OCI_INDEX => "oci-index".into(),
-        document::OCI_MANIFEST => "oci-manifest".into(),
-        document::DOCKER_MANIFEST_LIST => "docker-list".into(),
-        document::DOCKER_MANIFEST => "docker-manifest".into(),
-        other => other.into(),
-    }
-}
+/// The widest a PLATFORMS or MISSING cell of `images` prints unless `--no-trunc`.
+const PLATFORMS_WIDTH: usize = 20;
+/// The widest a LABELS cell of `images` prints unless `--no-trunc` (the table is wide).
+const IMAGE_LABELS_WIDTH: usize = 20;
 
 // ---- reading blobs ---------------------------------------------------------------------------
 

@@ -1,15 +1,21 @@
 //! The listings: `coldctr images`, `content`, `namespaces`, `leases`, `containers` and
 //! `snapshots` — what `ctr ... ls` shows, read from disk, for every namespace (or `-n`).
 //!
-//! Tables for people (every cell escaped; an empty cell prints as `-`), `--format json` for
+//! Tables for people (every cell escaped; an empty cell prints as `-`; digests and IDs cut to
+//! 12 hex digits unless `--no-trunc`; sizes and times as [`table`] says), `--format json` for
 //! machines: one JSON array in containerd's list order (namespace, then key, both in byte
-//! order, as bbolt cursors return them). A damaged record never stops a listing: the records
-//! that can be read are listed, the damage goes to stderr and the exit code is 3.
+//! order, as bbolt cursors return them); `--format jsonl` the same objects one a line; `-q`
+//! the identifying column; `--filter` as [`filter`] says. A damaged record never stops a
+//! listing: the records that can be read are listed, the damage goes to stderr and the exit
+//! code is 3.
 
+mod filter;
 mod images;
+mod output;
 pub(super) mod table;
 
 pub use images::{ImagesArgs, images};
+pub use output::ListArgs;
 
 use super::context::Global;
 use super::{Failure, Outcome, warn};
@@ -18,24 +24,25 @@ use crate::containerd::blobs::FileKind;
 use crate::containerd::records::{self, BackendSnapshot, Damage};
 use crate::containerd::root::Root;
 use crate::digest::Digest;
-use clap::{Args, ValueEnum};
+use output::{emit, filtered};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use table::Table;
 
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// Aligned columns for people.
-    Table,
-    /// A JSON array, in containerd's list order.
-    Json,
-}
+/// The docker filter keys of the listings other than `images`: labels of the records.
+const LABEL_KEYS: [&str; 2] = ["label", "label!"];
 
-#[derive(Args)]
-pub struct ListArgs {
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+/// A row's record labels (`labels` of its JSON) against docker's `label` filters.
+fn record_labels_match(filters: &filter::Filters, v: &serde_json::Value) -> bool {
+    if !filters.has_labels() {
+        return true;
+    }
+    let labels: BTreeMap<String, String> = v
+        .get("labels")
+        .and_then(|l| serde_json::from_value(l.clone()).ok())
+        .unwrap_or_default();
+    filters.labels_match(&labels)
 }
 
 /// What a listing works with: the open root, one view of meta.db, the namespaces it covers,
@@ -170,6 +177,7 @@ impl Backends {
 // ---- namespaces ------------------------------------------------------------------------------
 
 pub fn namespaces(global: &Global, args: ListArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
+    let filters = args.filters(&LABEL_KEYS)?;
     run(global, |s| {
         let rows: Vec<records::Namespace> = s
             .namespaces
@@ -179,18 +187,25 @@ pub fn namespaces(global: &Global, args: ListArgs, out: &mut dyn Write) -> Resul
                 labels: records::labels(b, b"labels", &mut s.damage),
             })
             .collect();
-        match args.format {
-            Format::Json => write_json(out, &rows),
-            Format::Table => {
-                let mut t = Table::new(&["NAME", "LABELS"]);
-                for r in &rows {
+        let rows = filtered(rows, &filters, &[], |_, v| record_labels_match(&filters, v));
+        emit(
+            out,
+            &args,
+            &rows,
+            |r| r.name.clone(),
+            |rows, trunc| {
+                let mut t = Table::truncating(&["NAME", "LABELS"], trunc).limit("LABELS", LABELS_WIDTH);
+                for r in rows {
                     t.row(&[r.name.clone(), table::labels(&r.labels)]);
                 }
-                Ok(t.write(out)?)
-            }
-        }
+                t
+            },
+        )
     })
 }
+
+/// The widest a LABELS cell prints unless `--no-trunc`.
+const LABELS_WIDTH: usize = 60;
 
 // ---- content ---------------------------------------------------------------------------------
 
@@ -274,6 +289,7 @@ fn file_type_name(t: &std::fs::FileType) -> &'static str {
 }
 
 pub fn content(global: &Global, args: ListArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
+    let filters = args.filters(&LABEL_KEYS)?;
     run(global, |s| {
         let mut rows = Vec::new();
         for (ns, b) in &s.namespaces {
@@ -295,31 +311,39 @@ pub fn content(global: &Global, args: ListArgs, out: &mut dyn Write) -> Result<O
                 ));
             }
         }
-        match args.format {
-            Format::Json => write_json(out, &rows),
-            Format::Table => {
-                let now = table::now();
-                let mut t = Table::new(&["NAMESPACE", "DIGEST", "SIZE", "AGE", "FILE", "LABELS"]);
-                for r in &rows {
-                    let age = r
-                        .record
-                        .created_at
-                        .as_deref()
-                        .and_then(table::unix_seconds)
-                        .map(|c| table::human_duration(now.saturating_sub(c)))
-                        .unwrap_or_default();
+        let rows = filtered(rows, &filters, &[], |_, v| record_labels_match(&filters, v));
+        emit(
+            out,
+            &args,
+            &rows,
+            |r| r.record.digest.clone(),
+            |rows, trunc| {
+                let header = [
+                    "NAMESPACE",
+                    "DIGEST",
+                    table::size_header("SIZE"),
+                    "CREATED",
+                    "FILE",
+                    "LABELS",
+                ];
+                let mut t = Table::truncating(&header, trunc).limit("LABELS", LABELS_WIDTH);
+                for r in rows {
                     t.row(&[
                         r.record.namespace.clone(),
                         r.record.digest.clone(),
                         table::human_size(r.record.size),
-                        age,
+                        r.record
+                            .created_at
+                            .as_deref()
+                            .map(table::utc_seconds)
+                            .unwrap_or_default(),
                         r.file_column(),
                         table::labels(&r.record.labels),
                     ]);
                 }
-                Ok(t.write(out)?)
-            }
-        }
+                t
+            },
+        )
     })
 }
 
@@ -350,6 +374,7 @@ struct SnapshotRef {
 }
 
 pub fn leases(global: &Global, args: ListArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
+    let filters = args.filters(&LABEL_KEYS)?;
     run(global, |s| {
         let mut rows = Vec::new();
         for (ns, b) in &s.namespaces {
@@ -372,42 +397,55 @@ pub fn leases(global: &Global, args: ListArgs, out: &mut dyn Write) -> Result<Ou
                 });
             }
         }
-        match args.format {
-            Format::Json => write_json(out, &rows),
-            Format::Table => {
-                let mut t = Table::new(&["NAMESPACE", "ID", "CREATED AT", "LABELS"]);
-                for r in &rows {
+        let rows = filtered(rows, &filters, &[], |_, v| record_labels_match(&filters, v));
+        emit(
+            out,
+            &args,
+            &rows,
+            |r| r.id.clone(),
+            |rows, trunc| {
+                let mut t = Table::truncating(&["NAMESPACE", "ID", "CREATED AT", "LABELS"], trunc)
+                    .limit("LABELS", LABELS_WIDTH);
+                for r in rows {
                     t.row(&[
                         r.namespace.clone(),
                         r.id.clone(),
-                        r.created_at.as_deref().map(table::rfc3339_seconds).unwrap_or_default(),
+                        r.created_at.as_deref().map(table::utc_seconds).unwrap_or_default(),
                         table::labels(&r.labels),
                     ]);
                 }
-                Ok(t.write(out)?)
-            }
-        }
+                t
+            },
+        )
     })
 }
 
 // ---- containers ------------------------------------------------------------------------------
 
 pub fn containers(global: &Global, args: ListArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
+    let filters = args.filters(&LABEL_KEYS)?;
     run(global, |s| {
         let mut rows = Vec::new();
         for (ns, b) in &s.namespaces {
             rows.extend(records::containers_in(ns, b, &mut s.damage));
         }
-        match args.format {
-            Format::Json => write_json(out, &rows),
-            Format::Table => {
-                let mut t = Table::new(&["NAMESPACE", "CONTAINER", "IMAGE", "RUNTIME"]);
-                for c in &rows {
-                    t.row(&[c.namespace.as_str(), &c.id, &c.image, &c.runtime]);
+        // containerd's container adaptor calls the runtime `runtime.name`.
+        let aliases = [("runtime.name", "runtime")];
+        let rows = filtered(rows, &filters, &aliases, |_, v| record_labels_match(&filters, v));
+        emit(
+            out,
+            &args,
+            &rows,
+            |c| c.id.clone(),
+            |rows, trunc| {
+                let mut t = Table::truncating(&["NAMESPACE", "CONTAINER", "IMAGE", "RUNTIME", "CREATED"], trunc);
+                for c in rows {
+                    let created = c.created_at.as_deref().map(table::utc_seconds).unwrap_or_default();
+                    t.row(&[c.namespace.as_str(), &c.id, &c.image, &c.runtime, &created]);
                 }
-                Ok(t.write(out)?)
-            }
-        }
+                t
+            },
+        )
     })
 }
 
@@ -427,6 +465,7 @@ struct SnapshotRow {
 }
 
 pub fn snapshots(global: &Global, args: ListArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
+    let filters = args.filters(&LABEL_KEYS)?;
     run(global, |s| {
         let mut rows = Vec::new();
         for (ns, b) in &s.namespaces {
@@ -442,12 +481,19 @@ pub fn snapshots(global: &Global, args: ListArgs, out: &mut dyn Write) -> Result
                 });
             }
         }
-        match args.format {
-            Format::Json => write_json(out, &rows),
-            Format::Table => {
-                let mut t = Table::new(&["NAMESPACE", "SNAPSHOTTER", "KEY", "PARENT", "KIND"]);
-                for r in &rows {
-                    let kind = match (&r.kind, s.backends.dbs.get(&r.record.snapshotter)) {
+        // containerd's snapshot adaptor calls the key `name`.
+        let aliases = [("name", "key")];
+        let rows = filtered(rows, &filters, &aliases, |_, v| record_labels_match(&filters, v));
+        let backends = &s.backends;
+        emit(
+            out,
+            &args,
+            &rows,
+            |r| r.record.key.clone(),
+            |rows, trunc| {
+                let mut t = Table::truncating(&["NAMESPACE", "SNAPSHOTTER", "KEY", "PARENT", "KIND"], trunc);
+                for r in rows {
+                    let kind = match (&r.kind, backends.dbs.get(&r.record.snapshotter)) {
                         (Some(k), _) => k.clone(),
                         (None, Some(Some(_))) => "no-backend-record".into(),
                         (None, _) => "unknown".into(),
@@ -460,8 +506,8 @@ pub fn snapshots(global: &Global, args: ListArgs, out: &mut dyn Write) -> Result
                         kind,
                     ]);
                 }
-                Ok(t.write(out)?)
-            }
-        }
+                t
+            },
+        )
     })
 }

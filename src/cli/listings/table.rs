@@ -1,5 +1,15 @@
-//! Output helpers of the listings: aligned tables whose every cell is escaped, and the
-//! human-readable sizes and ages `ctr` prints.
+//! Output helpers of the listings (and of `du`, `gc`, `verify`): aligned tables whose every
+//! cell is escaped, the one size convention of every table, and times.
+//!
+//! Conventions, the same in every table:
+//! - **Sizes**: go-units `HumanSize`, decimal (kB = 1000 B, MB = 10^6 B, ...), 4 significant
+//!   digits, as `ctr content ls` and `docker system df` print them; the header says so
+//!   ([`size_header`]). JSON always has exact byte counts.
+//! - **IDs** (listings): every `sha256:<64 hex>` digest and every bare 64-hex ID in a cell
+//!   prints as its first 12 hex digits, as docker's `TruncateID` shortens image and container
+//!   IDs; `--no-trunc` prints them whole ([`Table::truncating`]).
+//! - **Times**: RFC 3339 in UTC to the second (`2026-11-27T17:36:52Z`), never an age relative
+//!   to the examiner's clock ([`utc_seconds`]).
 
 use crate::text::escape;
 use std::collections::BTreeMap;
@@ -10,6 +20,10 @@ use std::io::{self, Write};
 pub struct Table {
     header: Vec<&'static str>,
     rows: Vec<Vec<String>>,
+    /// Shorten digests and IDs, and cut the cells of `limits` to their width.
+    truncate: bool,
+    /// The widest a cell of a column may be when truncating (by column index).
+    limits: Vec<Option<usize>>,
 }
 
 impl Table {
@@ -17,13 +31,55 @@ impl Table {
         Table {
             header: header.to_vec(),
             rows: Vec::new(),
+            truncate: false,
+            limits: Vec::new(),
         }
+    }
+
+    /// A table that, when `truncate` is on (no `--no-trunc`), shortens digests and IDs to 12
+    /// hex digits ([`short_ids`]) and cuts the cells of the columns given to [`Table::limit`].
+    pub fn truncating(header: &[&'static str], truncate: bool) -> Table {
+        Table {
+            truncate,
+            ..Table::new(header)
+        }
+    }
+
+    /// When truncating, cells of column `name` longer than `max` characters end in `…`.
+    pub fn limit(mut self, name: &str, max: usize) -> Table {
+        if let Some(i) = self.header.iter().position(|h| *h == name) {
+            if self.limits.len() <= i {
+                self.limits.resize(i + 1, None);
+            }
+            if let Some(l) = self.limits.get_mut(i) {
+                *l = Some(max.max(2));
+            }
+        }
+        self
     }
 
     /// Adds a row of cells from the data; each is escaped. An empty cell prints as `-`, so
     /// that every row has every column when split on whitespace.
     pub fn row<S: AsRef<str>>(&mut self, cells: &[S]) {
-        self.rows.push(cells.iter().map(|c| cell(c.as_ref())).collect());
+        let row = cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                if !self.truncate {
+                    return cell(c.as_ref());
+                }
+                let text = cell(&short_ids(c.as_ref()));
+                match self.limits.get(i).copied().flatten() {
+                    Some(max) if text.chars().count() > max => {
+                        let mut cut: String = text.chars().take(max - 1).collect();
+                        cut.push('…');
+                        cut
+                    }
+                    _ => text,
+                }
+            })
+            .collect();
+        self.rows.push(row);
     }
 
     pub fn write(&self, out: &mut dyn Write) -> io::Result<()> {
@@ -68,6 +124,57 @@ pub fn labels(labels: &BTreeMap<String, String>) -> String {
         .join(",")
 }
 
+/// The header of a size column, naming the unit convention: `SIZE(kB=1000B)`.
+pub fn size_header(name: &'static str) -> &'static str {
+    match name {
+        "SIZE" => "SIZE(kB=1000B)",
+        "CONTENT" => "CONTENT(kB=1000B)",
+        "UNPACKED" => "UNPACKED(kB=1000B)",
+        "BYTES" => "BYTES(kB=1000B)",
+        other => other,
+    }
+}
+
+/// `s` with every `sha256:<64 hex>` digest and every bare run of exactly 64 hex digits cut to
+/// its first 12 hex digits (docker's `stringid.TruncateID`, which also drops the algorithm).
+pub fn short_ids(s: &str) -> String {
+    const PREFIX: &str = "sha256:";
+    let b = s.as_bytes();
+    let is_hex = |c: u8| c.is_ascii_digit() || (b'a'..=b'f').contains(&c);
+    let is_word = |c: u8| c.is_ascii_alphanumeric();
+    let hex_run = |from: usize| {
+        b.get(from..)
+            .map_or(0, |r| r.iter().take_while(|c| is_hex(**c)).count())
+    };
+    let mut out = String::with_capacity(s.len());
+    let mut i = 0;
+    let mut copied = 0;
+    while i < b.len() {
+        let starts_word = i == 0 || b.get(i - 1).is_none_or(|c| !is_word(*c));
+        if !starts_word {
+            i += 1;
+            continue;
+        }
+        let skip = if s.get(i..).is_some_and(|r| r.starts_with(PREFIX)) {
+            PREFIX.len()
+        } else {
+            0
+        };
+        let run = hex_run(i + skip);
+        let ends_word = b.get(i + skip + run).is_none_or(|c| !is_word(*c));
+        if run == 64 && ends_word {
+            out.push_str(s.get(copied..i).unwrap_or(""));
+            out.push_str(s.get(i + skip..i + skip + 12).unwrap_or(""));
+            i += skip + 64;
+            copied = i;
+        } else {
+            i += 1;
+        }
+    }
+    out.push_str(s.get(copied..).unwrap_or(""));
+    out
+}
+
 /// go-units `HumanSize` (what `ctr content ls` prints): decimal units, `%.4g`.
 pub fn human_size(size: i64) -> String {
     const UNITS: [&str; 9] = ["B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"];
@@ -107,49 +214,32 @@ fn trim_fraction(s: &str) -> &str {
     }
 }
 
-/// containerd's `progress.Bytes` (what `ctr images ls`/`check` print: `11.0 KiB`), without
-/// the space, so that a table column stays one word.
-pub fn binary_size(size: i64) -> String {
-    const UNITS: [&str; 9] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB"];
-    let mut v = size as f64;
-    let mut i = 0;
-    while v.abs() >= 1024.0 && i < UNITS.len() - 1 {
-        v /= 1024.0;
-        i += 1;
-    }
-    format!("{v:.1}{}", UNITS.get(i).copied().unwrap_or("B"))
-}
-
-/// go-units `HumanDuration` (what `ctr content ls` prints as AGE).
-pub fn human_duration(seconds: i64) -> String {
-    let hours = (seconds as f64 / 3600.0).round() as i64;
-    match seconds {
-        s if s < 1 => "Less than a second".into(),
-        1 => "1 second".into(),
-        s if s < 60 => format!("{s} seconds"),
-        s if s / 60 == 1 => "About a minute".into(),
-        s if s / 60 < 60 => format!("{} minutes", s / 60),
-        _ if hours == 1 => "About an hour".into(),
-        _ if hours < 48 => format!("{hours} hours"),
-        _ if hours < 24 * 7 * 2 => format!("{} days", hours / 24),
-        _ if hours < 24 * 30 * 2 => format!("{} weeks", hours / 24 / 7),
-        _ if hours < 24 * 365 * 2 => format!("{} months", hours / 24 / 30),
-        s => format!("{} years", s / 3600 / 24 / 365),
-    }
-}
-
 /// Seconds since the Unix epoch of an RFC 3339 time as records print it
 /// (`2026-11-27T17:36:52.66184832Z`, or with a `+hh:mm` offset).
 pub fn unix_seconds(t: &str) -> Option<i64> {
+    unix_nanos(t).map(|n| i64::try_from(n.div_euclid(1_000_000_000)).unwrap_or(i64::MAX))
+}
+
+/// Nanoseconds since the Unix epoch of an RFC 3339 time, for exact comparisons.
+pub fn unix_nanos(t: &str) -> Option<i128> {
     let num = |r: std::ops::Range<usize>| t.get(r).and_then(|s| s.parse::<i64>().ok());
     let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
     let (h, mi, s) = (num(11..13)?, num(14..16)?, num(17..19)?);
     if t.get(4..5)? != "-" || t.get(10..11)? != "T" {
         return None;
     }
-    let rest = t
-        .get(19..)?
-        .trim_start_matches(|c: char| c == '.' || c.is_ascii_digit());
+    let after = t.get(19..)?;
+    let rest = after.trim_start_matches(|c: char| c == '.' || c.is_ascii_digit());
+    let fraction = after.get(..after.len() - rest.len()).unwrap_or("");
+    let nanos: i128 = match fraction.strip_prefix('.') {
+        Some(digits) if !digits.is_empty() => {
+            let nine: String = digits.chars().chain(std::iter::repeat('0')).take(9).collect();
+            nine.parse().ok()?
+        }
+        Some(_) => return None,
+        None if fraction.is_empty() => 0,
+        None => return None,
+    };
     let offset = match rest {
         "Z" => 0,
         r if r.len() == 6 => {
@@ -158,21 +248,38 @@ pub fn unix_seconds(t: &str) -> Option<i64> {
         }
         _ => return None,
     };
-    Some(days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + s - offset)
+    let seconds = days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + s - offset;
+    Some(i128::from(seconds) * 1_000_000_000 + nanos)
 }
 
-/// RFC 3339 without the fraction, as `ctr leases ls` prints CREATED AT (we keep UTC).
-pub fn rfc3339_seconds(t: &str) -> String {
-    match t.find('.') {
-        Some(dot) => {
-            let tail = t
-                .get(dot + 1..)
-                .unwrap_or("")
-                .trim_start_matches(|c: char| c.is_ascii_digit());
-            format!("{}{tail}", t.get(..dot).unwrap_or(t))
-        }
-        None => t.to_string(),
-    }
+/// An RFC 3339 time in UTC to the second, as `ctr leases ls` prints CREATED AT
+/// (`2026-11-27T17:44:42Z`); a time that does not parse is printed as it is.
+pub fn utc_seconds(t: &str) -> String {
+    let Some(secs) = unix_seconds(t) else {
+        return t.to_string();
+    };
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// The proleptic Gregorian date of a day count since 1970-01-01 (Hinnant's inverse).
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
@@ -184,14 +291,6 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let doy = (153 * mp + 2) / 5 + d - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     era * 146_097 + doe - 719_468
-}
-
-/// Now, in seconds since the Unix epoch.
-pub fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -214,23 +313,50 @@ mod tests {
         ] {
             assert_eq!(human_size(n), want, "{n}");
         }
-        assert_eq!(binary_size(702), "702.0B");
-        assert_eq!(binary_size(8806), "8.6KiB");
     }
 
     #[test]
-    fn durations_like_go_units() {
-        assert_eq!(human_duration(0), "Less than a second");
-        assert_eq!(human_duration(1), "1 second");
-        assert_eq!(human_duration(45), "45 seconds");
-        assert_eq!(human_duration(90), "About a minute");
-        assert_eq!(human_duration(52 * 60), "52 minutes");
-        assert_eq!(human_duration(3600), "About an hour");
-        assert_eq!(human_duration(5 * 3600), "5 hours");
-        assert_eq!(human_duration(3 * 86400), "3 days");
-        assert_eq!(human_duration(20 * 86400), "2 weeks");
-        assert_eq!(human_duration(90 * 86400), "3 months");
-        assert_eq!(human_duration(800 * 86400), "2 years");
+    fn ids_are_cut_like_truncate_id() {
+        let hex = "1405e102bbab4dc94942f087a84294adb1fba75d24bb86c3aa1a7f593fcbeb1a";
+        assert_eq!(short_ids(&format!("sha256:{hex}")), "1405e102bbab");
+        assert_eq!(short_ids(hex), "1405e102bbab");
+        assert_eq!(short_ids(&format!("{hex}-init")), "1405e102bbab-init");
+        assert_eq!(
+            short_ids(&format!("a=sha256:{hex},b=sha256:{hex}")),
+            "a=1405e102bbab,b=1405e102bbab"
+        );
+        assert_eq!(
+            short_ids(&format!("moby-dangling@sha256:{hex}")),
+            "moby-dangling@1405e102bbab"
+        );
+        // Not a whole 64-hex word: left alone.
+        assert_eq!(short_ids(&format!("{hex}0")), format!("{hex}0"));
+        assert_eq!(short_ids(&format!("x{hex}")), format!("x{hex}"));
+        assert_eq!(short_ids("sha256:abc"), "sha256:abc");
+        assert_eq!(short_ids("é sha256:"), "é sha256:");
+    }
+
+    #[test]
+    fn truncating_tables_cut_limited_columns() {
+        let hex = "1405e102bbab4dc94942f087a84294adb1fba75d24bb86c3aa1a7f593fcbeb1a";
+        let mut t = Table::truncating(&["ID", "LABELS"], true).limit("LABELS", 6);
+        t.row(&[format!("sha256:{hex}"), "k=verylong".into()]);
+        t.row(&["x".to_string(), "k=v".into()]);
+        let mut out = Vec::new();
+        t.write(&mut out).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "ID             LABELS\n1405e102bbab   k=ver…\nx              k=v\n"
+        );
+        let mut t = Table::truncating(&["ID", "LABELS"], false).limit("LABELS", 6);
+        t.row(&[format!("sha256:{hex}"), "k=verylong".into()]);
+        let mut out = Vec::new();
+        t.write(&mut out).unwrap();
+        assert!(
+            String::from_utf8(out)
+                .unwrap()
+                .contains(&format!("sha256:{hex}   k=verylong"))
+        );
     }
 
     #[test]
@@ -239,11 +365,16 @@ mod tests {
         assert_eq!(unix_seconds("2023-11-14T16:43:20.12-05:30"), Some(1_700_000_000));
         assert_eq!(unix_seconds("1970-01-01T00:00:00Z"), Some(0));
         assert_eq!(unix_seconds("garbage"), None);
-        assert_eq!(
-            rfc3339_seconds("2026-11-27T17:44:42.270336375Z"),
-            "2026-11-27T17:44:42Z"
-        );
-        assert_eq!(rfc3339_seconds("2026-11-27T17:44:42Z"), "2026-11-27T17:44:42Z");
+        assert_eq!(unix_seconds("2023-11-14T22:13:20.Z"), None);
+        assert_eq!(unix_nanos("1970-01-01T00:00:01.5Z"), Some(1_500_000_000));
+        assert_eq!(unix_nanos("1970-01-01T00:00:00.000000001Z"), Some(1));
+        assert_eq!(utc_seconds("2026-11-27T17:44:42.270336375Z"), "2026-11-27T17:44:42Z");
+        assert_eq!(utc_seconds("2026-11-27T17:44:42Z"), "2026-11-27T17:44:42Z");
+        // An offset is turned into UTC.
+        assert_eq!(utc_seconds("2023-11-14T16:43:20.12-05:30"), "2023-11-14T22:13:20Z");
+        assert_eq!(utc_seconds("2024-02-29T23:59:59+00:00"), "2024-02-29T23:59:59Z");
+        assert_eq!(utc_seconds("1969-12-31T23:59:59Z"), "1969-12-31T23:59:59Z");
+        assert_eq!(utc_seconds("garbage"), "garbage");
     }
 
     #[test]
