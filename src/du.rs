@@ -16,51 +16,9 @@ use crate::containerd::records::BackendSnapshot;
 use crate::gc::Collection;
 use crate::gc::graph::{Cause, Edge, Kind, Walk};
 use crate::gc::state::{Backend, BlobEntry, BlobTree, Expiry, Store};
+use crate::tree_usage::disk_usage;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::os::unix::fs::MetadataExt;
-use std::path::Path;
-
-/// Disk usage as containerd measures it (continuity `fs.DiskUsage`): `st_blocks * 512` over
-/// the unique inodes of a tree, the root included; symlinks are counted, never followed.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Usage {
-    pub bytes: u64,
-    pub inodes: u64,
-}
-
-/// The usage of the tree at `path` (a file, a symlink or a directory).
-pub fn disk_usage(path: &Path) -> std::io::Result<Usage> {
-    let mut seen = HashSet::new();
-    let mut usage = Usage::default();
-    let mut stack = vec![path.to_path_buf()];
-    let mut first = true;
-    while let Some(p) = stack.pop() {
-        let meta = match std::fs::symlink_metadata(&p) {
-            Ok(m) => m,
-            Err(e) if first => return Err(e),
-            // Gone while walking: nothing to count.
-            Err(_) => continue,
-        };
-        first = false;
-        // Each inode once, and a directory entered once: a damaged image whose directory
-        // entry points at an ancestor must not loop.
-        let new = seen.insert((meta.dev(), meta.ino()));
-        if new {
-            usage.bytes = usage.bytes.saturating_add(meta.blocks().saturating_mul(512));
-            usage.inodes += 1;
-        }
-        if new
-            && meta.is_dir()
-            && let Ok(entries) = std::fs::read_dir(&p)
-        {
-            for e in entries.flatten() {
-                stack.push(e.path());
-            }
-        }
-    }
-    Ok(usage)
-}
 
 /// A file directly under `blobs/<algorithm>/` whose name is a digest.
 #[derive(Clone, Debug)]

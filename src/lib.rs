@@ -15,4 +15,5 @@ pub mod gc;
 pub mod image;
 pub mod inspect;
 pub mod text;
+pub mod tree_usage;
 pub mod verify;

@@ -6,7 +6,7 @@ use super::sweep::BlobOutcome;
 use super::{Collection, Model};
 use crate::containerd::blobs::FileKind;
 use crate::containerd::gotime::GoTime;
-use crate::du::disk_usage;
+use crate::tree_usage::disk_usage;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
