@@ -5,6 +5,26 @@
 //! mounted read-only, on a copy of `meta.db`, and beside a live containerd holding its lock.
 //! Every byte read is untrusted: damage becomes an error that says where, never a panic.
 
+// Every byte read is untrusted: no panic on it. Outside tests, a panic, an unwrap or an
+// unchecked index or slice is refused; each remaining site says why it cannot fail.
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::string_slice
+)]
+#![cfg_attr(
+    test,
+    allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing,
+        clippy::string_slice
+    )
+)]
+
 pub mod bolt;
 pub mod bytes;
 pub mod cli;

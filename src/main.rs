@@ -1,3 +1,5 @@
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
 use std::process::ExitCode;
 
 // musl's own malloc is 2-4x slower at allocation-heavy work and does not scale across threads;

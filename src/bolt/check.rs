@@ -60,7 +60,7 @@ pub fn usage(tx: &Tx<'_>) -> Usage {
     };
     let db = tx.db();
     let other = 1 - tx.meta().slot;
-    if let Some(fault) = &db.metas()[usize::from(other)].fault {
+    if let Some(fault) = db.metas().get(usize::from(other)).and_then(|m| m.fault.as_ref()) {
         w.findings.push(Finding {
             page: Some(u64::from(other)),
             message: format!("meta page {other} is invalid ({fault})"),
@@ -202,7 +202,9 @@ impl<'a> Walk<'a> {
             }
         }
         for (i, pair) in keys.windows(2).enumerate() {
-            if pair[0] >= pair[1] {
+            if let [a, b] = pair
+                && a >= b
+            {
                 self.find(page.id, format!("key {} is not greater than the key before it", i + 1));
             }
         }
@@ -223,7 +225,7 @@ impl<'a> Walk<'a> {
             for i in 0..keys.len() {
                 let Ok(b) = page.branch(i) else { continue };
                 let next = keys.get(i + 1).copied().or(max);
-                self.page(b.child, page.id, depth + 1, Some(keys[i]), next);
+                self.page(b.child, page.id, depth + 1, keys.get(i).copied(), next);
             }
             return;
         }

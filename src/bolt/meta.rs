@@ -235,18 +235,13 @@ pub enum MetaChoice {
 /// bbolt's choice: the meta with the higher txid (meta 1 only if strictly higher) when it
 /// validates, else the other one. Returns the slot, or `None` when neither validates.
 pub fn select_current(metas: &[Meta; 2]) -> Option<u8> {
-    let (a, b) = if metas[1].txid > metas[0].txid {
-        (1u8, 0u8)
+    let [m0, m1] = metas;
+    let order = if m1.txid > m0.txid {
+        [(1u8, m1), (0, m0)]
     } else {
-        (0, 1)
+        [(0, m0), (1, m1)]
     };
-    if metas[a as usize].is_valid() {
-        Some(a)
-    } else if metas[b as usize].is_valid() {
-        Some(b)
-    } else {
-        None
-    }
+    order.into_iter().find(|(_, m)| m.is_valid()).map(|(slot, _)| slot)
 }
 
 #[cfg(test)]

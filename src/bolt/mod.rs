@@ -145,7 +145,8 @@ impl Db {
             MetaChoice::Previous => 1 - self.current,
             MetaChoice::Slot(s) => s.min(1),
         };
-        let meta = &self.metas[usize::from(slot)];
+        let [m0, m1] = &self.metas;
+        let meta = if slot == 0 { m0 } else { m1 };
         if let Some(fault) = &meta.fault {
             return Err(BoltError::MetaUnusable {
                 path: self.path.clone(),

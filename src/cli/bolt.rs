@@ -198,9 +198,10 @@ fn open(file: &FileArgs) -> Result<Db, Failure> {
     let db = Db::open(&file.file, mode)?;
     if db.fell_back() && file.meta == MetaChoice::Current {
         let newer = 1 - db.current_slot();
-        let why = db.metas()[usize::from(newer)]
-            .fault
-            .as_ref()
+        let why = db
+            .metas()
+            .get(usize::from(newer))
+            .and_then(|m| m.fault.as_ref())
             .map(|f| f.to_string())
             .unwrap_or_default();
         warn(format_args!(
@@ -563,7 +564,11 @@ fn push_hex(line: &mut Vec<u8>, bytes: &[u8]) {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     line.reserve(bytes.len() * 2);
     for &b in bytes {
-        line.push(DIGITS[usize::from(b >> 4)]);
-        line.push(DIGITS[usize::from(b & 15)]);
+        // A nibble is below 16, the length of DIGITS.
+        #[allow(clippy::indexing_slicing)]
+        {
+            line.push(DIGITS[usize::from(b >> 4)]);
+            line.push(DIGITS[usize::from(b & 15)]);
+        }
     }
 }

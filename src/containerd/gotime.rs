@@ -126,7 +126,14 @@ pub fn parse_rfc3339(s: &str) -> Option<GoTime> {
         }
         std::str::from_utf8(part).ok()?.parse().ok()
     };
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
+    let at = |i: usize| b.get(i).copied();
+    if b.len() < 20
+        || at(4) != Some(b'-')
+        || at(7) != Some(b'-')
+        || at(10) != Some(b'T')
+        || at(13) != Some(b':')
+        || at(16) != Some(b':')
+    {
         return None;
     }
     let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
@@ -139,20 +146,20 @@ pub fn parse_rfc3339(s: &str) -> Option<GoTime> {
     if b.get(i) == Some(&b'.') {
         let start = i + 1;
         let mut end = start;
-        while end < b.len() && b[end].is_ascii_digit() {
+        while b.get(end).is_some_and(u8::is_ascii_digit) {
             end += 1;
         }
         if end == start {
             return None;
         }
-        let digits = &s[start..end];
+        let digits = s.get(start..end)?;
         let padded: String = digits.chars().chain(std::iter::repeat('0')).take(9).collect();
         nanos = padded.parse().ok()?;
         i = end;
     }
     let offset = match b.get(i)? {
         b'Z' if i + 1 == b.len() => 0,
-        c @ (b'+' | b'-') if i + 6 == b.len() && b[i + 3] == b':' => {
+        c @ (b'+' | b'-') if i + 6 == b.len() && at(i + 3) == Some(b':') => {
             let (h, m) = (num(i + 1..i + 3)?, num(i + 4..i + 6)?);
             if h > 23 || m > 59 {
                 return None;

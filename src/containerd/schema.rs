@@ -19,7 +19,9 @@ pub fn describe_value(buckets: &[&[u8]], key: &[u8], value: &[u8]) -> String {
         b"size" | b"inodes" => varint_exact(value).map(|v| format!("{v} (varint)")),
         b"version" if buckets == [b"v1".as_slice()] => varint_exact(value).map(|v| format!("{v} (schema version)")),
         b"id" if in_snapshotter_db(buckets) => uvarint_exact(value).map(|v| format!("{v} (snapshot id)")),
-        b"kind" if in_snapshotter_db(buckets) => snapshot_kind(value).map(|k| format!("{k} (kind {})", value[0])),
+        b"kind" if in_snapshotter_db(buckets) => {
+            snapshot_kind(value).map(|k| format!("{k} (kind {})", value.first().copied().unwrap_or_default()))
+        }
         b"spec" | b"options" => any_summary(value),
         _ if parent == b"extensions" => any_summary(value),
         _ => None,
@@ -45,7 +47,7 @@ pub fn describe_key(buckets: &[&[u8]], key: &[u8]) -> String {
 
 /// The snapshotter DB keeps `v1/snapshots/<key>/{id,kind,...}`.
 fn in_snapshotter_db(buckets: &[&[u8]]) -> bool {
-    buckets.len() == 3 && buckets[0] == b"v1" && buckets[1] == b"snapshots"
+    matches!(buckets, [v1, snapshots, _] if *v1 == b"v1" && *snapshots == b"snapshots")
 }
 
 /// containerd's `snapshots.Kind`.

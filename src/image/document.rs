@@ -323,12 +323,12 @@ pub fn base64_decode(s: &str) -> Option<Vec<u8>> {
             return None;
         }
         let mut n = 0u32;
-        for &c in &chunk[..4 - pad] {
+        for &c in chunk.get(..4 - pad)? {
             n = (n << 6) | val(c)?;
         }
         n <<= 6 * pad as u32;
         let b = n.to_be_bytes();
-        out.extend_from_slice(&b[1..4 - pad]);
+        out.extend_from_slice(b.get(1..4 - pad)?);
     }
     Some(out)
 }

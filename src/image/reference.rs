@@ -109,8 +109,8 @@ pub fn parse(s: &str) -> Result<Named, RefError> {
         None => (s, None),
     };
     // The tag separator is the last ':' with no '/' after it.
-    let (name, tag) = match rest.rfind(':') {
-        Some(i) if !rest[i..].contains('/') => (&rest[..i], Some(&rest[i + 1..])),
+    let (name, tag) = match rest.rsplit_once(':') {
+        Some((name, tag)) if !tag.contains('/') => (name, Some(tag)),
         _ => (rest, None),
     };
     if name.is_empty() {
@@ -161,19 +161,17 @@ fn is_path_component(c: &str) -> bool {
     let mut i = 0;
     loop {
         let start = i;
-        while i < b.len() && is_alnum(b[i]) {
+        while b.get(i).is_some_and(|&c| is_alnum(c)) {
             i += 1;
         }
         if i == start {
             return false;
         }
-        if i == b.len() {
-            return true;
-        }
-        match b[i] {
-            b'.' => i += 1,
-            b'_' => i += if b.get(i + 1) == Some(&b'_') { 2 } else { 1 },
-            b'-' => {
+        match b.get(i) {
+            None => return true,
+            Some(b'.') => i += 1,
+            Some(b'_') => i += if b.get(i + 1) == Some(&b'_') { 2 } else { 1 },
+            Some(b'-') => {
                 while b.get(i) == Some(&b'-') {
                     i += 1;
                 }
@@ -206,8 +204,8 @@ fn is_domain(d: &str) -> bool {
     let label_ok = |l: &str| {
         let b = l.as_bytes();
         !b.is_empty()
-            && b[0].is_ascii_alphanumeric()
-            && b[b.len() - 1].is_ascii_alphanumeric()
+            && b.first().is_some_and(u8::is_ascii_alphanumeric)
+            && b.last().is_some_and(u8::is_ascii_alphanumeric)
             && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-')
     };
     host.split('.').all(label_ok) && port.is_none_or(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
@@ -217,7 +215,7 @@ fn is_domain(d: &str) -> bool {
 fn is_tag(t: &str) -> bool {
     let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
     let b = t.as_bytes();
-    !b.is_empty() && b.len() <= 128 && word(b[0]) && b.iter().all(|&c| word(c) || c == b'.' || c == b'-')
+    b.len() <= 128 && b.first().is_some_and(|&c| word(c)) && b.iter().all(|&c| word(c) || c == b'.' || c == b'-')
 }
 
 /// `[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}`
@@ -227,7 +225,7 @@ fn is_digest_syntax(d: &str) -> bool {
     };
     let alg_ok = alg.split(['-', '_', '+', '.']).all(|part| {
         let b = part.as_bytes();
-        !b.is_empty() && b[0].is_ascii_alphabetic() && b.iter().all(u8::is_ascii_alphanumeric)
+        b.first().is_some_and(u8::is_ascii_alphabetic) && b.iter().all(u8::is_ascii_alphanumeric)
     });
     alg_ok && hex.len() >= 32 && hex.bytes().all(|b| b.is_ascii_hexdigit())
 }

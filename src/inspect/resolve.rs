@@ -67,9 +67,11 @@ pub(super) fn resolve(ins: &Inspector<'_>, input: &str) -> Result<Image, Inspect
             if let Some(exact) = many.iter().find(|img| img.name == full) {
                 return Ok((*exact).clone());
             }
-            let first = &many[0].target.digest;
-            if many.iter().all(|img| &img.target.digest == first) {
-                Ok(many[0].clone())
+            let first = many.first().map(|img| &img.target.digest);
+            if let Some(img) = many.first()
+                && many.iter().all(|img| Some(&img.target.digest) == first)
+            {
+                Ok((*img).clone())
             } else {
                 Err(InspectError("ambiguous reference".into()))
             }

@@ -151,7 +151,7 @@ impl<R: BufRead> ZstdFrames<R> {
             // A frame header that fails to parse consumes bytes we cannot give back, so a
             // skippable frame is recognised here, before the decoder sees it.
             let head = source.fill_buf()?;
-            if let Some(magic) = head.get(..4).map(|m| u32::from_le_bytes([m[0], m[1], m[2], m[3]]))
+            if let Some(magic) = head.get(..4).and_then(|m| m.try_into().ok()).map(u32::from_le_bytes)
                 && magic & 0xFFFF_FFF0 == 0x184D_2A50
             {
                 let mut header = [0u8; 8];
