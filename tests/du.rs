@@ -31,12 +31,9 @@ fn du_json(root: &Path, extra: &[&str]) -> Value {
     ];
     args.extend(extra.iter().map(|a| a.to_string()));
     let run = coldctr(&args);
-    assert!(
-        matches!(run.code, Some(0) | Some(3)),
-        "du exit {:?}: {}",
-        run.code,
-        run.stderr
-    );
+    // Every root here reads whole: the fixtures, and copies damaged only in blob files or
+    // directories, which du reports in its output, not as damaged input (exit 3).
+    assert_eq!(run.code, Some(0), "du: {}", run.stderr);
     serde_json::from_slice(&run.stdout).unwrap_or_else(|e| panic!("du output is not JSON: {e}: {}", run.stderr))
 }
 
