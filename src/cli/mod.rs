@@ -15,6 +15,7 @@ mod bolt;
 pub mod context;
 mod du;
 mod gc;
+mod generate;
 mod inspect;
 mod listings;
 mod verify;
@@ -24,10 +25,13 @@ use clap::{Parser, Subcommand};
 use std::io::Write;
 use std::process::ExitCode;
 
+/// The package version and the commit it was built from (see build.rs).
+pub const VERSION: &str = env!("COLDCTR_VERSION");
+
 #[derive(Parser)]
 #[command(
     name = "coldctr",
-    version,
+    version = VERSION,
     about = "Read a node's container state straight from disk, read-only, with no daemon."
 )]
 struct Cli {
@@ -63,6 +67,10 @@ enum Command {
     Snapshots(listings::ListArgs),
     /// Re-hash every recorded blob, validate the documents images reach, audit the bbolt files.
     Verify(verify::VerifyArgs),
+    /// Shell completions on stdout (bash, zsh, fish, elvish, powershell).
+    Completions(generate::CompletionsArgs),
+    /// The man page (roff) on stdout: `coldctr man | man -l -`, or a command's page: `coldctr man gc`.
+    Man(generate::ManArgs),
 }
 
 /// How a command ended.
@@ -142,6 +150,8 @@ pub fn main() -> ExitCode {
         Command::Containers(args) => listings::containers(&cli.global, args, &mut out),
         Command::Snapshots(args) => listings::snapshots(&cli.global, args, &mut out),
         Command::Verify(args) => verify::run(&cli.global, args, &mut out),
+        Command::Completions(args) => generate::completions(args, &mut out),
+        Command::Man(args) => generate::man(args, &mut out),
     };
     let flushed = out.flush();
     let outcome = match result {
