@@ -318,5 +318,5 @@ fn damaged_copies_are_reported_and_never_followed() {
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     let text = run.stdout_text();
     assert!(text.contains("is not a regular file (not followed)"), "{text}");
-    assert!(text.contains("Legend:"), "{text}");
+    assert!(text.contains("\nLegend ("), "{text}");
 }
