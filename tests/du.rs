@@ -31,13 +31,18 @@ fn du_json(root: &Path, extra: &[&str]) -> Value {
     ];
     args.extend(extra.iter().map(|a| a.to_string()));
     let run = coldctr(&args);
-    assert!(
-        matches!(run.code, Some(0) | Some(3)),
-        "du exit {:?}: {}",
-        run.code,
-        run.stderr
-    );
-    serde_json::from_slice(&run.stdout).unwrap_or_else(|e| panic!("du output is not JSON: {e}: {}", run.stderr))
+    let report: Value =
+        serde_json::from_slice(&run.stdout).unwrap_or_else(|e| panic!("du output is not JSON: {e}: {}", run.stderr));
+    // Every meta.db here reads whole; the exit code is 3 exactly when a recorded blob is not
+    // there as recorded (the fixture containerd-1.6 and copies damaged in blob files), which
+    // the report lists, else 0.
+    let d = &report["disk"];
+    let broken = ["missingDigests", "notRegular", "sizeMismatch"]
+        .iter()
+        .map(|k| d[*k].as_array().map_or(0, Vec::len))
+        .sum::<usize>();
+    assert_eq!(run.code, Some(if broken > 0 { 3 } else { 0 }), "du: {}", run.stderr);
+    report
 }
 
 fn n(v: &Value) -> u64 {
@@ -328,5 +333,5 @@ fn damaged_copies_are_reported_and_never_followed() {
     );
     let text = run.stdout_text();
     assert!(text.contains("is not a regular file (not followed)"), "{text}");
-    assert!(text.contains("Legend:"), "{text}");
+    assert!(text.contains("\nLegend ("), "{text}");
 }

@@ -26,12 +26,9 @@ fn gc_json(root: &Path, at: &str, extra: &[&str]) -> Value {
     args.extend(["--at".into(), at.to_string(), "--format".into(), "json".into()]);
     args.extend(extra.iter().map(|a| a.to_string()));
     let run = coldctr(&args);
-    assert!(
-        matches!(run.code, Some(0) | Some(3)),
-        "gc exit {:?}: {}",
-        run.code,
-        run.stderr
-    );
+    // Every root here reads whole: the fixtures, and copies damaged only in blob files or
+    // directories, which gc reports in its output, not as damaged input (exit 3).
+    assert_eq!(run.code, Some(0), "gc: {}", run.stderr);
     serde_json::from_slice(&run.stdout).unwrap_or_else(|e| panic!("gc output is not JSON: {e}: {}", run.stderr))
 }
 
@@ -348,7 +345,7 @@ fn damaged_blobs_are_reported_and_symlinks_never_followed() {
     let text = run.stdout_text();
     assert!(text.contains("Nothing would be removed."), "{text}");
     assert!(text.contains("[symlink, not followed]"), "{text}");
-    assert!(text.contains("Legend:"), "{text}");
+    assert!(text.contains("\nLegend ("), "{text}");
 }
 
 #[test]

@@ -365,7 +365,8 @@ fn page_table(tx: &Tx<'_>, format: Format, out: Out<'_>) -> Result<Outcome, Fail
     } in &rows
     {
         let count = count.map(|c| c.to_string()).unwrap_or_default();
-        let overflow = overflow.map(|c| c.to_string()).unwrap_or_default();
+        // As `bbolt pages`: the overflow column is blank when the page does not overflow.
+        let overflow = overflow.filter(|&c| c > 0).map(|c| c.to_string()).unwrap_or_default();
         let note = note.as_deref().map(|n| format!("  ! {n}")).unwrap_or_default();
         writeln!(out, "{id:<8} {kind:<10} {count:<6} {overflow:<6}{note}")?;
     }

@@ -9,24 +9,27 @@ use crate::image::platform::{self, Platform};
 use clap::Args;
 use std::path::PathBuf;
 
+const GLOBAL: &str = "Global options";
+
+/// Listed under their own heading in every command's `--help`, apart from its own options.
 #[derive(Args, Clone)]
 pub struct Global {
     /// The containerd root directory (for a mounted disk image: <mount>/var/lib/containerd).
-    #[arg(long, global = true, env = "COLDCTR_ROOT", default_value = "/var/lib/containerd")]
+    #[arg(long, global = true, help_heading = GLOBAL, env = "COLDCTR_ROOT", default_value = "/var/lib/containerd")]
     pub root: PathBuf,
     /// The containerd namespace (default: moby when it exists, else the only namespace with
     /// images; listings cover every namespace).
-    #[arg(short = 'n', long = "namespace", global = true)]
+    #[arg(short = 'n', long = "namespace", global = true, help_heading = GLOBAL)]
     pub namespace: Option<String>,
     /// Read meta.db into memory instead of mapping it (for a file that may still change).
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = GLOBAL)]
     pub no_mmap: bool,
     /// Read meta.db through its previous transaction (meta page) instead of the current one.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = GLOBAL)]
     pub previous: bool,
     /// The platform of the node whose disk this is (default: this machine's), e.g. to read an
     /// arm64 node's disk on an amd64 laptop. Decides which manifest counts for a host.
-    #[arg(long, global = true, value_parser = platform::parse_host)]
+    #[arg(long, global = true, help_heading = GLOBAL, value_parser = platform::parse_host)]
     pub host_platform: Option<Platform>,
 }
 

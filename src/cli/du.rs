@@ -2,7 +2,7 @@
 //! what `gc` would free, every figure printed beside its definition.
 
 use super::context::Global;
-use super::gc::{Format, load, now, parse_at, parse_model};
+use super::gc::{Format, legend, load, now, parse_at, parse_model};
 use super::listings::table::{Table, human_size, size_header};
 use super::{Failure, Outcome};
 use crate::du::{Amount, DEFINITIONS, Held, Report, compute};
@@ -25,7 +25,31 @@ pub struct DuArgs {
     /// Whose collector decides what is held (see `coldctr gc --help`).
     #[arg(long, value_parser = parse_model)]
     pub model: Option<Model>,
+    /// Print every figure's full definition in the table's legend (JSON always carries them).
+    #[arg(long)]
+    pub explain: bool,
 }
+
+/// The table's legend by default, by column; `--explain` prints [`DEFINITIONS`].
+const SHORT_LEGEND: [(&str, &str); 5] = [
+    (
+        "RECORDS, BYTES",
+        "content records of the namespace and their recorded sizes",
+    ),
+    (
+        "IMAGES, LEASES, OTHER, NOTHING",
+        "the same records by their strongest holder (they add up); NOTHING is what gc frees",
+    ),
+    ("MISSING", "recorded digests with no blob file"),
+    (
+        "SNAPSHOTS, SNAP-*",
+        "snapshot records and their recorded disk usage (SNAP-UNHELD: held by nothing)",
+    ),
+    (
+        "TOTAL, SHARED, UNIQUE",
+        "what an image reaches; SHARED: another image reaches it too; UNIQUE: freed if only this image were deleted",
+    ),
+];
 
 pub fn run(global: &Global, args: DuArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
     let (store, outcome) = load(global)?;
@@ -47,7 +71,7 @@ pub fn run(global: &Global, args: DuArgs, out: &mut dyn Write) -> Result<Outcome
             serde_json::to_writer_pretty(&mut *out, &report).map_err(|e| Failure::from(std::io::Error::from(e)))?;
             writeln!(out)?;
         }
-        Format::Table => table(&report, args.scan, out)?,
+        Format::Table => table(&report, args.scan, args.explain, out)?,
     }
     // A recorded blob that is not there as recorded is damage the figures above leave out.
     let d = &report.disk;
@@ -80,7 +104,7 @@ fn held_lines(out: &mut dyn Write, indent: &str, h: &Held) -> std::io::Result<()
     )
 }
 
-fn table(r: &Report, scan: bool, out: &mut dyn Write) -> std::io::Result<()> {
+fn table(r: &Report, scan: bool, explain: bool, out: &mut dyn Write) -> std::io::Result<()> {
     let d = &r.disk;
     writeln!(
         out,
@@ -213,9 +237,5 @@ fn table(r: &Report, scan: bool, out: &mut dyn Write) -> std::io::Result<()> {
         }
         t.write(out)?;
     }
-    writeln!(out, "\nLegend:")?;
-    for (k, v) in DEFINITIONS {
-        writeln!(out, "  {k}: {v}")?;
-    }
-    Ok(())
+    legend(out, "du", explain, &SHORT_LEGEND, &DEFINITIONS)
 }

@@ -32,6 +32,52 @@ pub struct GcArgs {
     /// references). Default: from meta.db's version.
     #[arg(long, value_parser = parse_model)]
     pub model: Option<Model>,
+    /// Print every figure's full definition in the table's legend (JSON always carries them).
+    #[arg(long)]
+    pub explain: bool,
+}
+
+/// The table's legend by default: one line per row kind; `--explain` prints [`DEFINITIONS`].
+const SHORT_LEGEND: [(&str, &str); 5] = [
+    (
+        "content, snapshot, image, ingest",
+        "meta.db records the metadata sweep deletes: reachable from no root",
+    ),
+    ("lease", "expired: its containerd.io/gc.expire is before the clock"),
+    (
+        "blob file, ingest dir, backend snapshot, snapshot dir",
+        "files and records the backend sweeps delete, only for stores that lost a record",
+    ),
+    (
+        "pending",
+        "left by this collection for the first later one that sweeps that store",
+    ),
+    ("orphan blob files", "blob files no namespace records"),
+];
+
+/// Writes the legend: short, or with `explain` every definition of the JSON output.
+pub fn legend(
+    out: &mut dyn Write,
+    command: &str,
+    explain: bool,
+    short: &[(&str, &str)],
+    long: &[(&str, &str)],
+) -> std::io::Result<()> {
+    if explain {
+        writeln!(out, "\nLegend:")?;
+        for (k, v) in long {
+            writeln!(out, "  {k}: {v}")?;
+        }
+    } else {
+        writeln!(
+            out,
+            "\nLegend (`coldctr {command} --explain` for the full definitions):"
+        )?;
+        for (k, v) in short {
+            writeln!(out, "  {k}: {v}")?;
+        }
+    }
+    Ok(())
 }
 
 /// `--at`: Go's RFC 3339, as nanoseconds since the epoch.
@@ -101,7 +147,7 @@ pub fn run(global: &Global, args: GcArgs, out: &mut dyn Write) -> Result<Outcome
             serde_json::to_writer_pretty(&mut *out, &report).map_err(|e| Failure::from(std::io::Error::from(e)))?;
             writeln!(out)?;
         }
-        Format::Table => table(&report, out)?,
+        Format::Table => table(&report, args.explain, out)?,
     }
     Ok(outcome)
 }
@@ -110,7 +156,7 @@ fn bytes(n: u64) -> String {
     human_size(i64::try_from(n).unwrap_or(i64::MAX))
 }
 
-fn table(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+fn table(r: &Report, explain: bool, out: &mut dyn Write) -> std::io::Result<()> {
     let clock = &r.clock;
     let mut validity = String::new();
     match (&clock.same_from, &clock.same_until) {
@@ -290,9 +336,5 @@ fn table(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     for n in &r.notes {
         writeln!(out, "note: {}", crate::text::escape(n.as_bytes()))?;
     }
-    writeln!(out, "\nLegend:")?;
-    for (k, v) in DEFINITIONS {
-        writeln!(out, "  {k}: {v}")?;
-    }
-    Ok(())
+    legend(out, "gc", explain, &SHORT_LEGEND, &DEFINITIONS)
 }

@@ -16,6 +16,7 @@ mod bolt;
 pub mod context;
 mod du;
 mod gc;
+mod generate;
 mod inspect;
 mod listings;
 mod verify;
@@ -26,10 +27,13 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::io::Write;
 use std::process::ExitCode;
 
+/// The package version and the commit it was built from (see build.rs).
+pub const VERSION: &str = env!("COLDCTR_VERSION");
+
 #[derive(Parser)]
 #[command(
     name = "coldctr",
-    version,
+    version = VERSION,
     about = "Read a node's container state straight from disk, read-only, with no daemon."
 )]
 struct Cli {
@@ -65,6 +69,10 @@ enum Command {
     Snapshots(listings::ListArgs),
     /// Re-hash every recorded blob, validate the documents images reach, audit the bbolt files.
     Verify(verify::VerifyArgs),
+    /// Shell completions on stdout (bash, zsh, fish, elvish, powershell).
+    Completions(generate::CompletionsArgs),
+    /// The man page (roff) on stdout: `coldctr man | man -l -`, or a command's page: `coldctr man gc`.
+    Man(generate::ManArgs),
 }
 
 /// How a command ended.
@@ -151,6 +159,8 @@ pub fn main() -> ExitCode {
         Command::Containers(args) => listings::containers(&cli.global, args, &mut out),
         Command::Snapshots(args) => listings::snapshots(&cli.global, args, &mut out),
         Command::Verify(args) => verify::run(&cli.global, args, &mut out),
+        Command::Completions(args) => generate::completions(args, &mut out),
+        Command::Man(args) => generate::man(args, &mut out),
     };
     let flushed = out.flush();
     let outcome = match result {

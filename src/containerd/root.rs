@@ -91,8 +91,10 @@ impl BlobError {
 }
 
 impl Root {
-    /// Opens `dir` as a containerd root; when it is not one, says where the root probably is.
+    /// Opens `dir` as a containerd root (or the root whose meta.db or metadata directory `dir`
+    /// names); when it is not one, says where the root probably is.
     pub fn open(dir: &Path, mode: ReadMode) -> Result<Root, RootError> {
+        let dir = &root_of(dir);
         let meta_path = dir.join(META_DB);
         // Permission denied anywhere on the way is not "no root here": say which.
         for (path, what) in [
@@ -116,6 +118,13 @@ impl Root {
                 hint: if linked {
                     Some(
                         "it is a symlink, not followed out of the root; read it with `coldctr bolt` if you trust it"
+                            .into(),
+                    )
+                } else if std::fs::symlink_metadata(dir).is_err() {
+                    Some("it does not exist".into())
+                } else if is_real(dir, false) {
+                    Some(
+                        "it is a file; --root takes a containerd root, its io.containerd.metadata.v1.bolt or the meta.db inside it; read any other bbolt file with `coldctr bolt`"
                             .into(),
                     )
                 } else {
@@ -297,35 +306,96 @@ fn check_dirs(content: &Path) -> ContentState {
     ContentState::Readable
 }
 
-/// Where the containerd root probably is, when `dir` is a node's `/`, a Docker data-root, or
-/// a parent of the root.
-fn guess_root(dir: &Path) -> Option<String> {
-    let candidates = [
-        "var/lib/containerd",
-        "containerd/daemon",
-        "var/lib/docker/containerd/daemon",
-        "var/lib/rancher/k3s/agent/containerd",
-        "var/snap/microk8s/common/var/lib/containerd",
-        "containerd",
-    ];
-    for c in candidates {
-        if dir.join(c).join(META_DB).is_file() {
-            return Some(format!("found one at {}", dir.join(c).display()));
+/// The name of containerd's metadata plugin directory, which holds meta.db.
+const METADATA_DIR: &str = "io.containerd.metadata.v1.bolt";
+
+/// `--root` may name meta.db itself (`<root>/io.containerd.metadata.v1.bolt/meta.db`) or its
+/// directory: the root is then the directory above. Anything else is taken as it is.
+pub fn root_of(given: &Path) -> PathBuf {
+    let named = |p: &Path, name: &str| p.file_name().is_some_and(|n| n == name);
+    let bolt_dir = if named(given, "meta.db") {
+        given.parent().filter(|p| named(p, METADATA_DIR))
+    } else if named(given, METADATA_DIR) {
+        Some(given)
+    } else {
+        None
+    };
+    match bolt_dir.and_then(Path::parent) {
+        Some(root) if root.as_os_str().is_empty() => PathBuf::from("."),
+        Some(root) => root.to_path_buf(),
+        None => given.to_path_buf(),
+    }
+}
+
+/// Where containerd keeps its root on a node's disk, by distribution, relative to `/`.
+pub const KNOWN_LAYOUTS: [(&str, &str); 6] = [
+    ("containerd", "var/lib/containerd"),
+    ("dockerd's own containerd", "var/lib/docker/containerd/daemon"),
+    ("k3s", "var/lib/rancher/k3s/agent/containerd"),
+    ("rke2", "var/lib/rancher/rke2/agent/containerd"),
+    ("microk8s", "var/snap/microk8s/common/var/lib/containerd"),
+    ("rootless containerd", "home/*/.local/share/containerd"),
+];
+
+/// The roots that exist under `dir` at `rel`, where a `*` component is any user's home
+/// (the rootless layout; root's own home is `root/`, checked beside `home/*`).
+fn roots_at(dir: &Path, rel: &str) -> Vec<PathBuf> {
+    let has_root = |p: &Path| p.join(META_DB).is_file();
+    match rel.split_once("/*/") {
+        None => Some(dir.join(rel)).into_iter().filter(|p| has_root(p)).collect(),
+        Some((parent, below)) => {
+            let mut homes: Vec<PathBuf> = std::fs::read_dir(dir.join(parent))
+                .map(|entries| entries.flatten().map(|e| e.path()).collect())
+                .unwrap_or_default();
+            homes.sort();
+            homes.push(dir.join("root"));
+            homes
+                .into_iter()
+                .map(|h| h.join(below))
+                .filter(|p| has_root(p))
+                .collect()
         }
     }
-    // A directory holding several roots one level down (a folder of fixtures or backups).
+}
+
+/// Where the containerd root probably is, when `dir` is a node's `/`, its `/var/lib`, a Docker
+/// data-root, or a folder of roots: every root found, else the layouts to look for.
+fn guess_root(dir: &Path) -> Option<String> {
+    let mut found: Vec<String> = Vec::new();
+    // `dir` as a node's `/` (a mounted disk), then as its /var/lib, then as a Docker data-root.
+    let relative = KNOWN_LAYOUTS
+        .iter()
+        .map(|(_, rel)| *rel)
+        .chain(KNOWN_LAYOUTS.iter().filter_map(|(_, rel)| rel.strip_prefix("var/lib/")))
+        .chain(["containerd/daemon"]);
+    for rel in relative {
+        for p in roots_at(dir, rel) {
+            let p = p.display().to_string();
+            if !found.contains(&p) {
+                found.push(p);
+            }
+        }
+    }
+    // A directory holding roots one level down (a folder of fixtures or backups).
     if let Ok(entries) = std::fs::read_dir(dir) {
         let mut below: Vec<String> = entries
             .flatten()
             .map(|e| e.path())
             .filter(|p| p.join(META_DB).is_file())
             .map(|p| p.display().to_string())
+            .filter(|p| !found.contains(p))
             .collect();
-        if !below.is_empty() {
-            below.sort();
+        below.sort();
+        found.extend(below);
+    }
+    match found.as_slice() {
+        [] => {}
+        [one] => return Some(format!("found one at {one}")),
+        many => {
             return Some(format!(
-                "containerd roots below it: {}; pass one with --root",
-                below.join(", ")
+                "found {}: {}; pass one with --root",
+                many.len(),
+                many.join(", ")
             ));
         }
     }
@@ -334,8 +404,18 @@ fn guess_root(dir: &Path) -> Option<String> {
             "this looks like a Docker data-root; containerd's root is usually /var/lib/containerd, or <data-root>/containerd/daemon when dockerd runs its own containerd".into(),
         );
     }
-    if dir.join("etc").is_dir() && dir.join("var").is_dir() {
-        return Some("this looks like a node's /; try --root <mount>/var/lib/containerd".into());
-    }
-    None
+    let layouts: Vec<String> = KNOWN_LAYOUTS
+        .iter()
+        .map(|(who, rel)| format!("<mount>/{rel} ({who})"))
+        .collect();
+    let looks_like_slash = dir.join("etc").is_dir() && dir.join("var").is_dir();
+    Some(format!(
+        "{}none of the known layouts is there: {}",
+        if looks_like_slash {
+            "this looks like a node's /, but "
+        } else {
+            ""
+        },
+        layouts.join(", ")
+    ))
 }

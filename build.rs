@@ -1,0 +1,57 @@
+//! Puts the commit coldctr is built from into `--version`: `COLDCTR_VERSION` is
+//! "0.1.0 (commit abc1234)", "... (commit abc1234-dirty)" when tracked files differ from that
+//! commit, or "... (commit unknown)" outside a git checkout (a crate tarball has no .git) or
+//! without git.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn git(dir: &Path, args: &[&str]) -> Option<String> {
+    let out = Command::new("git").arg("-C").arg(dir).args(args).output().ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    Some(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+fn main() {
+    let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default());
+    let pkg = std::env::var("CARGO_PKG_VERSION").unwrap_or_default();
+    println!("cargo:rerun-if-changed=build.rs");
+    // A source tree inside someone else's repository (a vendored copy) is not a checkout of ours.
+    let ours = git(&manifest, &["rev-parse", "--show-toplevel"])
+        .and_then(|top| std::fs::canonicalize(top).ok())
+        .zip(std::fs::canonicalize(&manifest).ok())
+        .is_some_and(|(top, here)| top == here);
+    let commit = if ours {
+        git(&manifest, &["rev-parse", "--short", "HEAD"]).filter(|c| !c.is_empty())
+    } else {
+        None
+    };
+    let version = match commit {
+        Some(commit) => {
+            // Tracked files only: build output and editor files do not make a build dirty.
+            let dirty =
+                git(&manifest, &["status", "--porcelain", "--untracked-files=no"]).is_some_and(|s| !s.is_empty());
+            // Rebuild when HEAD moves (checkout, commit) or the branch it names does; in a
+            // worktree, HEAD is in its own git dir and the branch in the common one.
+            for path in ["HEAD", "index", "packed-refs"] {
+                if let Some(p) = git(&manifest, &["rev-parse", "--git-path", path]) {
+                    println!("cargo:rerun-if-changed={}", manifest.join(p).display());
+                }
+            }
+            if let Some(r) = git(&manifest, &["symbolic-ref", "-q", "HEAD"])
+                && let Some(p) = git(&manifest, &["rev-parse", "--git-path", &r])
+            {
+                println!("cargo:rerun-if-changed={}", manifest.join(p).display());
+            }
+            // The dirty flag follows the sources too.
+            for p in ["src", "Cargo.toml", "Cargo.lock"] {
+                println!("cargo:rerun-if-changed={p}");
+            }
+            format!("{pkg} (commit {commit}{})", if dirty { "-dirty" } else { "" })
+        }
+        None => format!("{pkg} (commit unknown)"),
+    };
+    println!("cargo:rustc-env=COLDCTR_VERSION={version}");
+}

@@ -1,0 +1,48 @@
+//! `coldctr completions SHELL` and `coldctr man [COMMAND]`: shell completions and a man page,
+//! both generated from the clap definition, so they always match the flags.
+
+use super::{Failure, Outcome};
+use clap::{Args, CommandFactory};
+use std::io::Write;
+
+#[derive(Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for; e.g. `coldctr completions bash > /etc/bash_completion.d/coldctr`.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Args)]
+pub struct ManArgs {
+    /// A command's own page (e.g. `gc`, `bolt`, `bolt dump`) instead of the main page.
+    pub command: Vec<String>,
+}
+
+pub fn completions(args: CompletionsArgs, out: &mut dyn Write) -> Result<super::Outcome, Failure> {
+    let mut cmd = super::Cli::command();
+    // Rendered into memory first: the generator cannot report a write error (a closed pipe).
+    let mut buf = Vec::new();
+    clap_complete::generate(args.shell, &mut cmd, "coldctr", &mut buf);
+    out.write_all(&buf)?;
+    Ok(Outcome::Ok)
+}
+
+pub fn man(args: ManArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
+    let mut cmd = super::Cli::command();
+    cmd.build();
+    let mut name = String::from("coldctr");
+    for word in &args.command {
+        let Some(sub) = cmd.find_subcommand(word).cloned() else {
+            return Err(Failure::new(
+                Outcome::No,
+                format!("no command {word:?} under `{name}` (see `{name} --help`)"),
+            ));
+        };
+        name = format!("{name}-{}", sub.get_name());
+        cmd = sub.version(super::VERSION);
+    }
+    let mut buf = Vec::new();
+    clap_mangen::Man::new(cmd).title(name).render(&mut buf)?;
+    out.write_all(&buf)?;
+    Ok(Outcome::Ok)
+}

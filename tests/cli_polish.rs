@@ -1,0 +1,143 @@
+//! Shell completions, the man page, the help's global-options heading and `--version`.
+
+mod bolt_support;
+
+use bolt_support::{coldctr, repo};
+use std::process::{Command, Stdio};
+
+const COMMANDS: [&str; 13] = [
+    "bolt",
+    "inspect",
+    "gc",
+    "du",
+    "images",
+    "content",
+    "namespaces",
+    "leases",
+    "containers",
+    "snapshots",
+    "verify",
+    "completions",
+    "man",
+];
+
+/// Runs `program args` with `input` on stdin; None when the program is not installed.
+fn pipe(program: &str, args: &[&str], input: &[u8]) -> Option<(bool, String, String)> {
+    use std::io::Write;
+    let mut child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .ok()?;
+    let mut stdin = child.stdin.take().expect("stdin");
+    let input = input.to_vec();
+    let writer = std::thread::spawn(move || stdin.write_all(&input));
+    let out = child.wait_with_output().expect("wait");
+    let _ = writer.join();
+    Some((
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    ))
+}
+
+#[test]
+fn completions_for_every_shell_name_every_command_and_global_flag() {
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let run = coldctr(&["completions", shell]);
+        assert_eq!(run.code, Some(0), "{shell}: {}", run.stderr);
+        let text = run.stdout_text();
+        // Flags by their long names (fish writes `-l root`).
+        for word in COMMANDS.iter().chain(&["root", "host-platform", "previous", "no-mmap"]) {
+            assert!(text.contains(word), "{shell} completions lack {word}");
+        }
+    }
+    // The bash script parses (bash is on every machine this runs on).
+    let bash = coldctr(&["completions", "bash"]);
+    if let Some((ok, _, err)) = pipe("bash", &["-n"], &bash.stdout) {
+        assert!(ok, "bash -n: {err}");
+    }
+    let run = coldctr(&["completions", "tcsh"]);
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+}
+
+#[test]
+fn man_pages_are_roff_that_groff_reads() {
+    let run = coldctr(&["man"]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let roff = run.stdout_text();
+    assert!(roff.contains(".TH coldctr 1"), "{roff}");
+    for section in [".SH NAME", ".SH SYNOPSIS", ".SH OPTIONS", ".SH SUBCOMMANDS"] {
+        assert!(roff.contains(section), "no {section}");
+    }
+    for c in COMMANDS {
+        assert!(roff.contains(&format!("coldctr\\-{c}(1)")), "main page lists no {c}");
+    }
+    // A command's own page, two levels down.
+    let run = coldctr(&["man", "bolt", "dump"]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let dump = run.stdout_text();
+    assert!(dump.contains(".TH coldctr-bolt-dump 1"), "{dump}");
+    assert!(dump.contains("\\-\\-format"), "{dump}");
+    let run = coldctr(&["man", "no-such-command"]);
+    assert_eq!(run.code, Some(1));
+    assert!(run.stderr.contains("no-such-command"), "{}", run.stderr);
+    // groff reads it without a warning, when it is installed.
+    if let Some((ok, text, err)) = pipe("groff", &["-man", "-Tutf8", "-ww"], roff.as_bytes()) {
+        assert!(ok && err.is_empty(), "groff: {err}");
+        assert!(text.contains("GLOBAL OPTIONS") || text.contains("G\u{8}GL"), "{text}");
+    }
+}
+
+#[test]
+fn help_lists_global_options_apart_from_the_command_s_own() {
+    for args in [vec!["--help"], vec!["gc", "--help"], vec!["du", "-h"]] {
+        let run = coldctr(&args);
+        assert_eq!(run.code, Some(0), "{args:?}");
+        let text = run.stdout_text();
+        let heading = text
+            .find("\nGlobal options:\n")
+            .unwrap_or_else(|| panic!("{args:?}: no global heading\n{text}"));
+        let (own, global) = text.split_at(heading);
+        for flag in ["--root", "--namespace", "--no-mmap", "--previous", "--host-platform"] {
+            assert!(global.contains(flag), "{args:?}: {flag} not under the global heading");
+            assert!(!own.contains(flag), "{args:?}: {flag} among the command's own options");
+        }
+        if args[0] == "gc" {
+            assert!(own.contains("--at") && own.contains("--model"), "{text}");
+        }
+    }
+}
+
+#[test]
+fn version_names_the_commit() {
+    let run = coldctr(&["--version"]);
+    assert_eq!(run.code, Some(0));
+    let line = run.stdout_text();
+    let version = env!("CARGO_PKG_VERSION");
+    let rest = line
+        .trim_end()
+        .strip_prefix(&format!("coldctr {version} (commit "))
+        .and_then(|r| r.strip_suffix(')'))
+        .unwrap_or_else(|| panic!("{line:?}"));
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .arg("-C")
+            .arg(repo())
+            .args(args)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+    };
+    let top = git(&["rev-parse", "--show-toplevel"]).and_then(|t| std::fs::canonicalize(t).ok());
+    if top.is_some() && top == std::fs::canonicalize(repo()).ok() {
+        let head = git(&["rev-parse", "--short", "HEAD"]).expect("HEAD");
+        let commit = rest.strip_suffix("-dirty").unwrap_or(rest);
+        assert_eq!(commit, head, "{line:?}");
+    } else {
+        assert_eq!(rest, "unknown", "{line:?}");
+    }
+}
