@@ -14,5 +14,6 @@ pub mod du;
 pub mod gc;
 pub mod image;
 pub mod inspect;
+pub mod template;
 pub mod text;
 pub mod verify;
