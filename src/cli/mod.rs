@@ -70,6 +70,8 @@ enum Command {
 pub enum Outcome {
     Ok = 0,
     No = 1,
+    /// A bad command line (an unusable `--format` template, say).
+    Usage = 2,
     Damaged = 3,
     Unreadable = 4,
 }
