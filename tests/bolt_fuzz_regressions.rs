@@ -48,3 +48,13 @@ fn values_regressions() {
         harness::values(&data);
     }
 }
+
+#[test]
+fn template_regressions() {
+    let files = inputs("template");
+    assert!(!files.is_empty(), "fixtures/fuzz/template is empty");
+    for (path, data) in files {
+        eprintln!("replaying {}", path.display());
+        harness::template(&data);
+    }
+}

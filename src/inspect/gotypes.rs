@@ -158,3 +158,8 @@ static INSPECT_RESPONSE_T: Type = Type::Struct(&INSPECT_RESPONSE);
 pub fn inspect_response(body: &serde_json::Value) -> Value {
     Value::decode(body, &INSPECT_RESPONSE_T)
 }
+
+/// [`inspect_response`] of JSON text; `None` when it is not JSON.
+pub fn inspect_response_str(body: &str) -> Option<Value> {
+    serde_json::from_str(body).ok().map(|j| inspect_response(&j))
+}

@@ -171,6 +171,14 @@ mod tests {
         assert!(run(rec, d.clone()).contains("exceeded maximum template depth"));
         let grow = "{{$x := printf \"%1000000s\" \"\"}}{{range .L}}{{$x = printf \"%s%s\" $x $x}}{{end}}";
         assert!(run(grow, d.clone()).contains("exceeds"));
-        assert!(run("{{range 1000000000}}{{end}}", d).contains("steps"));
+        assert!(run("{{range 1000000000}}{{end}}", d.clone()).contains("steps"));
+        // Nesting as deep as parsing allows (branches and parentheses together), called
+        // recursively until the executor stops it, fits a test
+        // thread's 2 MiB stack (debug build).
+        let parens = format!("{}1{}", "(".repeat(49), ")".repeat(49));
+        let body = "{{if 1}}".repeat(50) + "{{print " + &parens + "}}{{template \"a\" .}}" + &"{{end}}".repeat(50);
+        let deep = format!("{{{{define \"a\"}}}}{body}{{{{end}}}}{{{{template \"a\" .}}}}");
+        let r = run(&deep, d);
+        assert!(r.contains("nesting exceeds") || r.contains("template depth"), "{r}");
     }
 }

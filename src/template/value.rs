@@ -206,6 +206,11 @@ impl Value {
         }
     }
 
+    /// [`from_json`](Self::from_json) of JSON text; `None` when it is not JSON.
+    pub fn from_json_str(text: &str, numbers: Numbers) -> Option<Value> {
+        serde_json::from_str(text).ok().map(|j| Value::from_json(&j, numbers))
+    }
+
     /// JSON decoded into a value of Go type `ty`, as `json.Unmarshal` does: unknown members
     /// are ignored, names match case-insensitively, `null` leaves the zero value, and a member
     /// of the wrong JSON type is left at its zero value (where Go would fail the whole decode).

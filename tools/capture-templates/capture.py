@@ -31,16 +31,8 @@ for path in sorted(glob.glob(os.path.join(EXPECTED, "raw/sha256-*__v1.51.json"))
     BODIES.append((json.loads(raw), raw))
 
 
-def familiar(name):
-    for prefix in ("docker.io/library/", "docker.io/"):
-        if name.startswith(prefix):
-            return name[len(prefix):]
-    return name
-
-
 def resolve(ref):
-    """The body dockerd returned for this reference (the refs used here are simple ones)."""
-    ref = familiar(ref)
+    """The body dockerd returned for this reference (the refs used here are in familiar form)."""
     last = ref.rsplit("/", 1)[-1]
     if "@" not in ref and ":" not in last and not all(c in "0123456789abcdef" for c in ref):
         ref += ":latest"
