@@ -199,20 +199,11 @@ impl<'t, 'o> State<'t, 'o> {
             } => {
                 self.nest()?;
                 let mark = self.vars.len();
-                let val = self.eval_pipeline(dot, pipe)?;
-                let truth = is_true(&indirect_interface(&val));
-                if truth {
-                    if *kind == Branch::With {
-                        self.walk_list(&Dot { v: val, iface: false }, list)?;
-                    } else {
-                        self.walk_list(dot, list)?;
-                    }
-                } else if let Some(e) = else_list {
-                    self.walk_list(dot, e)?;
-                }
+                // Restored however the branch ends: `{{break}}` and `{{continue}}` pass through.
+                let r = self.walk_if_or_with(dot, *kind, pipe, list, else_list.as_ref());
                 self.vars.truncate(mark);
                 self.nesting -= 1;
-                Ok(())
+                r
             }
             Node::Template { pos, name, pipe } => {
                 self.at = At::Node(node, *pos);
@@ -237,6 +228,28 @@ impl<'t, 'o> State<'t, 'o> {
                 self.nesting -= 1;
                 r
             }
+        }
+    }
+
+    fn walk_if_or_with(
+        &mut self,
+        dot: &Dot,
+        kind: Branch,
+        pipe: &'t Pipe,
+        list: &'t List,
+        else_list: Option<&'t List>,
+    ) -> R<()> {
+        let val = self.eval_pipeline(dot, pipe)?;
+        if is_true(&indirect_interface(&val)) {
+            if kind == Branch::With {
+                self.walk_list(&Dot { v: val, iface: false }, list)
+            } else {
+                self.walk_list(dot, list)
+            }
+        } else if let Some(e) = else_list {
+            self.walk_list(dot, e)
+        } else {
+            Ok(())
         }
     }
 

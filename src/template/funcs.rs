@@ -273,17 +273,18 @@ fn slice(item: &Value, indexes: &[Value]) -> Result<Value, String> {
             *slot = index_arg(&indirect_interface(index), len)?;
         }
     }
-    if idx[0] > idx[1] {
-        return Err(format!("invalid slice index: {} > {}", idx[0], idx[1]));
+    let [lo, hi, max] = idx;
+    if lo > hi {
+        return Err(format!("invalid slice index: {lo} > {hi}"));
     }
-    if indexes.len() == 3 && idx[1] > idx[2] {
-        return Err(format!("invalid slice index: {} > {}", idx[1], idx[2]));
+    if indexes.len() == 3 && hi > max {
+        return Err(format!("invalid slice index: {hi} > {max}"));
     }
     Ok(match &item {
-        Value::Str(s, t) => Value::Str(Rc::from(byte_slice(s, idx[0], idx[1])), t),
+        Value::Str(s, t) => Value::Str(Rc::from(byte_slice(s, lo, hi)), t),
         Value::Slice(items, t) => {
             let items = items.as_deref().map_or(&[][..], Vec::as_slice);
-            let part = items.get(idx[0]..idx[1]).unwrap_or(&[]).to_vec();
+            let part = items.get(lo..hi).unwrap_or(&[]).to_vec();
             Value::Slice(Some(Rc::new(part)), t)
         }
         _ => Value::Invalid,

@@ -156,6 +156,13 @@ mod tests {
     }
 
     #[test]
+    fn continue_and_break_inside_branches_leave_no_nesting_behind() {
+        let d = json!({"L": (0..500).collect::<Vec<_>>()});
+        let t = "{{range $i, $e := .L}}{{if lt $i 498}}{{continue}}{{end}}{{with $e}}{{if eq $i 499}}{{break}}{{end}}{{end}}{{.}},{{end}}";
+        assert_eq!(run(t, d), "498,");
+    }
+
+    #[test]
     fn floats_print_as_go() {
         let v = Value::from_json(&json!({"N": 1234567}), Numbers::Float64);
         let t = Template::parse("{{.N}} {{json .N}}").unwrap();
