@@ -25,4 +25,7 @@ cargo +nightly fuzz run bolt_walk -- -max_total_time="$SECS" -max_len=1100000 -t
   -rss_limit_mb=4096 -print_final_stats=1 || status=1
 cargo +nightly fuzz run values -- -max_total_time="$SECS" -timeout=10 -rss_limit_mb=2048 \
   -print_final_stats=1 || status=1
+# template: templates are short; the dictionary-free fuzzer still finds {{ and }} quickly.
+cargo +nightly fuzz run template -- -max_total_time="$SECS" -timeout=10 -rss_limit_mb=2048 \
+  -max_len=4096 -print_final_stats=1 || status=1
 exit "$status"

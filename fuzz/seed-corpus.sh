@@ -4,13 +4,15 @@
 #                      16, 32 and 64 KiB prefixes (1 MiB inputs are slow for libFuzzer, so run
 #                      with -max_len=1100000 to keep the whole ones)
 #   corpus/values/     Go binary times, varints, an Any and a few schema-shaped inputs
+#   corpus/template/   the --format templates captured from the docker CLI
 # plus every regression input under fixtures/fuzz/<target>/.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 FIX="$HERE/../fixtures"
 B="$HERE/corpus/bolt_walk"
 V="$HERE/corpus/values"
-mkdir -p "$B" "$V"
+T="$HERE/corpus/template"
+mkdir -p "$B" "$V" "$T"
 for db in "$FIX"/*/io.containerd.metadata.v1.bolt/meta.db "$FIX"/*/io.containerd.snapshotter.v1.overlayfs/metadata.db; do
   fixture="$(basename "$(dirname "$(dirname "$db")")")"
   name="$fixture.$(basename "$db" .db)"
@@ -31,7 +33,12 @@ printf 'v1\xffsnapshots\xffk\xffkind\xff\x03' > "$V/kind"
 printf 'v1\xffparents\xff\x01\x00\x02\xffx' > "$V/parents"
 printf 'v1\xffversion\xff\x06' > "$V/version"
 printf 'a\x1b[2J\xe2\x80\xae\xff' > "$V/escape"
-for t in bolt_walk values; do
+python3 - "$FIX/expected/docker-28.5/templates/cases.json" "$T" <<'PY'
+import json, sys
+for i, c in enumerate(json.load(open(sys.argv[1]))["cases"]):
+    open(f"{sys.argv[2]}/{i:02d}-{c['name']}", "w").write(c["argv"][4])
+PY
+for t in bolt_walk values template; do
   [ -d "$FIX/fuzz/$t" ] && find "$FIX/fuzz/$t" -type f -exec cp {} "$HERE/corpus/$t/" \;
 done
-echo "seeds: $(ls "$B" | wc -l) bolt_walk ($(du -sh "$B" | cut -f1)), $(ls "$V" | wc -l) values"
+echo "seeds: $(ls "$B" | wc -l) bolt_walk ($(du -sh "$B" | cut -f1)), $(ls "$V" | wc -l) values, $(ls "$T" | wc -l) template"

@@ -34,6 +34,7 @@ pub mod du;
 pub mod gc;
 pub mod image;
 pub mod inspect;
+pub mod template;
 pub mod text;
 pub mod tree_usage;
 pub mod verify;

@@ -30,6 +30,29 @@ pub fn escape(b: &[u8]) -> String {
     out
 }
 
+/// `s` with terminal hazards escaped as [`escape`] does, but newlines, tabs and backslashes
+/// kept: for output whose layout a user's template wrote (`--format`), where only the data's
+/// escape sequences and bidirectional overrides must not reach the terminal.
+pub fn escape_hazards(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(|c| c != '\n' && c != '\t' && is_unsafe(c)) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\n' | '\t' => out.push(c),
+            c if (c as u32) < 0x80 && c.is_control() => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
+            c if is_unsafe(c) => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// True when `b` is UTF-8 that [`escape`] would print unchanged.
 pub fn is_plain(b: &[u8]) -> bool {
     std::str::from_utf8(b).is_ok_and(|s| s.chars().all(|c| c != '\\' && !c.is_control() && !is_unsafe(c)))
@@ -53,5 +76,6 @@ mod tests {
         assert_eq!(escape("\u{85}".as_bytes()), "\\u{85}");
         assert!(is_plain(b"sha256:abc"));
         assert!(!is_plain(b"a\nb"));
+        assert_eq!(escape_hazards("a\\b\n\tc\x1b[2J\u{202e}"), "a\\b\n\tc\\x1b[2J\\u{202e}");
     }
 }

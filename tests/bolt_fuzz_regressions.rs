@@ -61,3 +61,13 @@ fn values_regressions() {
     assert!(coldctr::containerd::gotime::GoTime::decode(input("gotime-v1-min")).is_ok());
     assert!(coldctr::containerd::gotime::GoTime::decode(input("gotime-v2-max")).is_ok());
 }
+
+#[test]
+fn template_regressions() {
+    let files = inputs("template");
+    assert!(!files.is_empty(), "fixtures/fuzz/template is empty");
+    for (path, data) in files {
+        eprintln!("replaying {}", path.display());
+        harness::template(&data);
+    }
+}

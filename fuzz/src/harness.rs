@@ -162,3 +162,26 @@ pub fn values(data: &[u8]) {
     let _ = describe_value(&parts, key, value);
     let _ = describe_key(&parts, key);
 }
+
+/// An image inspect body as dockerd returned it (labels, healthcheck, nulls, odd characters).
+const INSPECT_BODY: &str = include_str!(
+    "../../fixtures/expected/docker-28.5/raw/sha256-ba6ca0d4f91b586fdab0a8eaf14a8ca6e40ecbea2a305cd1c3df4ca1837b323f__v1.51.json"
+);
+
+/// Parses `data` as a `--format` template and, when it parses, executes it as
+/// `coldctr inspect` does: on the typed `InspectResponse`, and on the raw body with
+/// `missingkey=error`; and on the raw body as a listing would. Output goes nowhere.
+pub fn template(data: &[u8]) {
+    use coldctr::template::{MissingKey, Numbers, Template, Value};
+    let text = String::from_utf8_lossy(data);
+    let Ok(t) = Template::parse(&text) else { return };
+    if let Some(typed) = coldctr::inspect::gotypes::inspect_response_str(INSPECT_BODY) {
+        let _ = t.execute_value(&typed, MissingKey::Default, &mut std::io::sink());
+    }
+    for numbers in [Numbers::JsonNumber, Numbers::Float64] {
+        if let Some(raw) = Value::from_json_str(INSPECT_BODY, numbers) {
+            let _ = t.execute_value(&raw, MissingKey::Error, &mut std::io::sink());
+            let _ = t.execute_value(&raw, MissingKey::Default, &mut std::io::sink());
+        }
+    }
+}

@@ -4,15 +4,15 @@
 //! Like the CLI, each reference is inspected on its own; the ones that fail are reported on
 //! stderr (the daemon's message) and the others still printed; the exit code is 1 when any
 //! failed. Without `--format`, the bodies are joined into an array and indented with four
-//! spaces (Go's `json.Indent`); `--format json` prints that array compact.
+//! spaces (Go's `json.Indent`); `--format json` prints that array compact; any other
+//! `--format` is a Go template run on each image ([`crate::template`]), as the CLI runs it.
 
 use super::context::{Global, content_outcome, image_namespace};
 use super::{Failure, Outcome, warn};
-use crate::image::document::ContainerConfig;
 use crate::image::platform::{self, Platform};
 use crate::inspect::gojson::{J, indent};
-use crate::inspect::response::config_members;
-use crate::inspect::{ApiVersion, Inspector, Options};
+use crate::inspect::{ApiVersion, Inspector, Options, gotypes};
+use crate::template::{MissingKey, Numbers, Template, TemplateError, Value};
 use clap::Args;
 use std::io::Write;
 
@@ -30,7 +30,8 @@ pub struct InspectArgs {
     /// The snapshotter dockerd used (printed as GraphDriver.Name).
     #[arg(long, default_value = "overlayfs")]
     snapshotter: String,
-    /// `json`, or a template: `{{json .Config}}`, `{{json .Field}}`, `{{.Field}}`.
+    /// `json`, or a Go template as docker takes it: `{{json .Config}}`, `{{.Config.Env}}`,
+    /// `{{index .RepoTags 0}}`, `{{range .RepoTags}}{{.}} {{end}}`, `{{printf "%s" .Os}}`...
     #[arg(short, long)]
     format: Option<String>,
 }
@@ -47,7 +48,7 @@ pub fn run(global: &Global, args: InspectArgs, out: &mut dyn Write) -> Result<Ou
             ),
         ));
     }
-    let template = args.format.as_deref().map(Template::parse).transpose()?;
+    let format = Format::parse(args.format.as_deref())?;
     let root = global.open_root()?;
     let tx = root.view(global.meta_choice())?;
     let namespace = image_namespace(global, &tx)?;
@@ -58,21 +59,8 @@ pub fn run(global: &Global, args: InspectArgs, out: &mut dyn Write) -> Result<Ou
         snapshotter: args.snapshotter,
     };
     let inspector = Inspector::new(&root, tx, &namespace, options);
-    let mut bodies = Vec::new();
+    let results = inspector.inspect_all(&args.refs);
     let mut outcome = Outcome::Ok;
-    for result in inspector.inspect_all(&args.refs) {
-        match result {
-            Ok(body) => bodies.push(body),
-            Err(e) => {
-                // The message can carry names and digests from the data: escaped.
-                eprintln!(
-                    "Error response from daemon: {}",
-                    crate::text::escape(e.to_string().as_bytes())
-                );
-                outcome = Outcome::No;
-            }
-        }
-    }
     if let Ok(w) = inspector.warnings.lock() {
         for message in w.iter() {
             warn(crate::text::escape(message.as_bytes()));
@@ -93,90 +81,96 @@ pub fn run(global: &Global, args: InspectArgs, out: &mut dyn Write) -> Result<Ou
         // Records on damaged pages were skipped: tags and digests may be missing.
         outcome = outcome.worst(Outcome::Damaged);
     }
-    match template {
-        None | Some(Template::Json) => {
+    // As the docker CLI: each reference on its own, the errors (the daemon's, the template's)
+    // joined in reference order after the output.
+    let mut errors = Vec::new();
+    let mut bodies = Vec::new();
+    for result in results {
+        match result {
+            // The message can carry names and digests from the data: escaped.
+            Err(e) => errors.push(format!(
+                "Error response from daemon: {}",
+                crate::text::escape(e.to_string().as_bytes())
+            )),
+            Ok(body) => bodies.push(body),
+        }
+    }
+    match format {
+        Format::Indented | Format::Json => {
             let joined = format!(
                 "[{}]",
                 bodies.iter().map(|b| b.to_compact(true)).collect::<Vec<_>>().join(",")
             );
-            if template.is_none() {
+            if matches!(format, Format::Indented) {
                 writeln!(out, "{}", indent(&joined, "    "))?;
             } else {
                 writeln!(out, "{joined}")?;
             }
         }
-        Some(t) => {
+        Format::Template(t) => {
+            let mut buffer = String::new();
             for body in &bodies {
-                writeln!(out, "{}", t.render(body)?)?;
+                match execute(&t, body) {
+                    Ok(text) => {
+                        buffer.push_str(&text);
+                        buffer.push('\n');
+                    }
+                    Err(e) => errors.push(format!("template parsing error: {e}")),
+                }
             }
+            if buffer.is_empty() {
+                buffer.push('\n');
+            }
+            // Data never puts escape sequences on the terminal; what the template wrote stays.
+            out.write_all(crate::text::escape_hazards(&buffer).as_bytes())?;
         }
+    }
+    for e in &errors {
+        eprintln!("{e}");
+    }
+    if !errors.is_empty() {
+        outcome = outcome.worst(Outcome::No);
     }
     Ok(outcome)
 }
 
-/// The `--format` values we support: the docker CLI's Go templates, in their common forms.
-enum Template {
+/// What `--format` asks for.
+enum Format {
+    /// No `--format` (or an empty one): the bodies as an indented array.
+    Indented,
+    /// `json`: the same, compact.
     Json,
-    /// `{{json .Field}}`
-    JsonField(String),
-    /// `{{.Field}}`
-    Field(String),
+    /// A Go template, run on each image.
+    Template(Template),
 }
 
-impl Template {
-    fn parse(s: &str) -> Result<Template, Failure> {
-        let unsupported = || {
-            Failure::new(
-                Outcome::No,
-                format!("unsupported --format {s:?}: use json, {{{{json .Field}}}} or {{{{.Field}}}}"),
-            )
-        };
-        if s == "json" {
-            return Ok(Template::Json);
-        }
-        let inner = s
-            .trim()
-            .strip_prefix("{{")
-            .and_then(|r| r.strip_suffix("}}"))
-            .ok_or_else(unsupported)?
-            .trim();
-        let field = |f: &str| {
-            let f = f.strip_prefix('.').ok_or_else(unsupported)?;
-            if f.is_empty() || !f.chars().all(|c| c.is_ascii_alphanumeric()) {
-                return Err(unsupported());
-            }
-            Ok(f.to_string())
-        };
-        match inner.strip_prefix("json ") {
-            Some(f) => Ok(Template::JsonField(field(f.trim())?)),
-            None => Ok(Template::Field(field(inner)?)),
-        }
-    }
-
-    /// The CLI decodes the body into its Go types and re-encodes without HTML escaping;
-    /// `Config` then has its struct order and its null members are gone.
-    fn render(&self, body: &J) -> Result<String, Failure> {
-        let missing = |f: &str| Failure::new(Outcome::No, format!("template: can't evaluate field {f}"));
-        match self {
-            Template::Json => Ok(body.to_compact(true)),
-            Template::JsonField(f) if f == "Config" => {
-                let cfg = body.get("Config").ok_or_else(|| missing(f))?;
-                Ok(J::Obj(config_struct_order(cfg)).to_compact(false))
-            }
-            Template::JsonField(f) => Ok(body.get(f).ok_or_else(|| missing(f))?.to_compact(false)),
-            Template::Field(f) => match body.get(f).ok_or_else(|| missing(f))? {
-                J::Str(s) => Ok(crate::text::escape(s.as_bytes())),
-                J::Null => Ok("<nil>".into()),
-                other => Ok(other.to_compact(false)),
+impl Format {
+    fn parse(s: Option<&str>) -> Result<Format, Failure> {
+        match s {
+            None | Some("") => Ok(Format::Indented),
+            Some("json") => Ok(Format::Json),
+            Some(t) => match Template::parse(t) {
+                Ok(t) => Ok(Format::Template(t)),
+                Err(e) => {
+                    // docker prints only this line (exit 64, sysexits' EX_USAGE); ours is the
+                    // usage exit code.
+                    eprintln!("template parsing error: {e}");
+                    Err(Failure::quiet(Outcome::Usage))
+                }
             },
         }
     }
 }
 
-/// Re-orders a response `Config` into `DockerOCIImageConfig` struct order, dropping what the
-/// struct would omit.
-fn config_struct_order(cfg: &J) -> Vec<(String, J)> {
-    let json = cfg.to_compact(false);
-    let parsed: ContainerConfig = serde_json::from_str(&json).unwrap_or_default();
-    config_members(&parsed)
+/// Runs the template as the docker CLI does: on the body decoded into its Go type
+/// (`image.InspectResponse`); when that fails, on the raw body decoded into `interface{}` with
+/// `missingkey=error`, whose error is the one reported.
+fn execute(t: &Template, body: &J) -> Result<String, TemplateError> {
+    let json: serde_json::Value = serde_json::from_str(&body.to_compact(false)).unwrap_or_default();
+    let typed = gotypes::inspect_response(&json);
+    if let Ok(text) = t.render(&typed, MissingKey::Default) {
+        return Ok(text);
+    }
+    let raw = Value::from_json(&json, Numbers::JsonNumber);
+    t.render(&raw, MissingKey::Error)
 }

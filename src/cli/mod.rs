@@ -80,7 +80,8 @@ enum Command {
 pub enum Outcome {
     Ok = 0,
     No = 1,
-    /// A bad command line (what clap reports itself exits 2 too).
+    /// A bad command line: clap's own errors, and what is found after parsing (an unusable
+    /// `--format` template, a global option `bolt` would ignore).
     Usage = 2,
     Damaged = 3,
     Unreadable = 4,

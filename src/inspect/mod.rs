@@ -11,6 +11,7 @@
 //! 5. the response is shaped as the daemon serializes it ([`response`]).
 
 pub mod gojson;
+pub mod gotypes;
 mod resolve;
 pub mod response;
 mod size;

@@ -1,0 +1,778 @@
+//! The executor: Go's `text/template` `exec.go` semantics on [`Value`]s, with its error texts
+//! (`template: :1:2: executing "" at <.X>: map has no entry for key "X"`).
+//!
+//! Hostile templates are bounded: a step budget (no template runs forever), a nesting bound
+//! (no stack overflow), and a cap on output and on every string a function builds.
+
+use super::funcs::{self, Param};
+use super::gofmt;
+use super::parse::{Arg, Branch, Command, List, Node, Pipe};
+use super::value::{STRING, Type, Value};
+use super::{MissingKey, TemplateError};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::io::Write;
+
+/// `{{template}}` calls that may nest (Go allows 100000; deep recursion here would be a stack
+/// overflow, so the limit is lower and the message names this number).
+pub const MAX_TEMPLATE_DEPTH: usize = 100;
+/// Nested control structures and template calls, all together.
+const MAX_NESTING: usize = 200;
+/// Evaluation steps one execution may take.
+const MAX_STEPS: u64 = 1_000_000;
+/// Bytes one execution may write, and the longest string a function may build.
+pub const MAX_OUTPUT: usize = 64 << 20;
+
+/// Why execution stopped early.
+pub enum Flow {
+    Break,
+    Continue,
+    Fail(TemplateError),
+}
+
+impl From<TemplateError> for Flow {
+    fn from(e: TemplateError) -> Self {
+        Flow::Fail(e)
+    }
+}
+
+type R<T> = Result<T, Flow>;
+
+/// The node an error is reported at (Go's `state.at`).
+#[derive(Clone, Copy)]
+enum At<'t> {
+    None,
+    Node(&'t Node, usize),
+    Pipe(&'t Pipe),
+    Cmd(&'t Command),
+    Arg(&'t Arg),
+}
+
+impl At<'_> {
+    fn pos(&self) -> usize {
+        match self {
+            At::None => 0,
+            At::Node(_, pos) => *pos,
+            At::Pipe(p) => p.pos,
+            At::Cmd(c) => c.pos,
+            At::Arg(a) => a.pos(),
+        }
+    }
+}
+
+impl fmt::Display for At<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            At::None => Ok(()),
+            At::Node(n, _) => write!(f, "{n}"),
+            At::Pipe(p) => write!(f, "{p}"),
+            At::Cmd(c) => write!(f, "{c}"),
+            At::Arg(a) => write!(f, "{a}"),
+        }
+    }
+}
+
+/// Dot, and whether its static Go type is `interface {}` (an element of a raw slice or map),
+/// which error messages name.
+#[derive(Clone)]
+pub struct Dot {
+    pub v: Value,
+    pub iface: bool,
+}
+
+pub struct State<'t, 'o> {
+    pub trees: &'t BTreeMap<String, List>,
+    pub text: &'t str,
+    pub name: &'t str,
+    pub vars: Vec<(String, Value)>,
+    pub missing: MissingKey,
+    pub out: &'o mut dyn Write,
+    at: At<'t>,
+    depth: usize,
+    nesting: usize,
+    steps: u64,
+    written: usize,
+}
+
+impl<'t, 'o> State<'t, 'o> {
+    pub fn new(
+        trees: &'t BTreeMap<String, List>,
+        text: &'t str,
+        name: &'t str,
+        missing: MissingKey,
+        out: &'o mut dyn Write,
+    ) -> Self {
+        State {
+            trees,
+            text,
+            name,
+            vars: Vec::new(),
+            missing,
+            out,
+            at: At::None,
+            depth: 0,
+            nesting: 0,
+            steps: 0,
+            written: 0,
+        }
+    }
+
+    /// An execution error at the current node.
+    pub fn errorf(&self, msg: impl fmt::Display) -> Flow {
+        let name = gofmt::quote(self.name);
+        if let At::None = self.at {
+            return Flow::Fail(TemplateError::Exec(format!("template: {}: {msg}", self.name)));
+        }
+        let pos = self.at.pos();
+        let before = self.text.get(..pos).unwrap_or(self.text);
+        let line = 1 + before.matches('\n').count();
+        let col = match before.rfind('\n') {
+            Some(nl) => pos - (nl + 1),
+            None => pos,
+        };
+        Flow::Fail(TemplateError::Exec(format!(
+            "template: :{line}:{col}: executing {name} at <{}>: {msg}",
+            self.at
+        )))
+    }
+
+    fn step(&mut self) -> R<()> {
+        self.steps += 1;
+        if self.steps > MAX_STEPS {
+            return Err(self.errorf(format!("execution stopped after {MAX_STEPS} steps")));
+        }
+        Ok(())
+    }
+
+    fn write(&mut self, s: &str) -> R<()> {
+        self.written = self.written.saturating_add(s.len());
+        if self.written > MAX_OUTPUT {
+            return Err(self.errorf(format!("output exceeds {} MiB", MAX_OUTPUT >> 20)));
+        }
+        self.out
+            .write_all(s.as_bytes())
+            .map_err(|e| Flow::Fail(TemplateError::Io(e)))
+    }
+
+    pub fn walk_list(&mut self, dot: &Dot, list: &'t List) -> R<()> {
+        for n in &list.nodes {
+            self.walk(dot, n)?;
+        }
+        Ok(())
+    }
+
+    fn nest(&mut self) -> R<()> {
+        self.nesting += 1;
+        if self.nesting > MAX_NESTING {
+            return Err(self.errorf(format!("nesting exceeds {MAX_NESTING} levels")));
+        }
+        Ok(())
+    }
+
+    fn walk(&mut self, dot: &Dot, node: &'t Node) -> R<()> {
+        self.step()?;
+        match node {
+            Node::Text(t) => self.write(t),
+            Node::Action(pipe) => {
+                self.at = At::Node(node, pipe.pos);
+                let val = self.eval_pipeline(dot, pipe)?;
+                if pipe.decl.is_empty() {
+                    self.print_value(&val)?;
+                }
+                Ok(())
+            }
+            Node::Break => Err(Flow::Break),
+            Node::Continue => Err(Flow::Continue),
+            Node::Branch {
+                kind: Branch::Range, ..
+            } => {
+                self.nest()?;
+                let r = self.walk_range(dot, node);
+                self.nesting -= 1;
+                r
+            }
+            Node::Branch {
+                kind,
+                pipe,
+                list,
+                else_list,
+            } => {
+                self.nest()?;
+                let mark = self.vars.len();
+                // Restored however the branch ends: `{{break}}` and `{{continue}}` pass through.
+                let r = self.walk_if_or_with(dot, *kind, pipe, list, else_list.as_ref());
+                self.vars.truncate(mark);
+                self.nesting -= 1;
+                r
+            }
+            Node::Template { pos, name, pipe } => {
+                self.at = At::Node(node, *pos);
+                let Some(tree) = self.trees.get(name) else {
+                    return Err(self.errorf(format!("template {} not defined", gofmt::quote(name))));
+                };
+                if self.depth >= MAX_TEMPLATE_DEPTH {
+                    return Err(self.errorf(format!("exceeded maximum template depth ({MAX_TEMPLATE_DEPTH})")));
+                }
+                let dot = match pipe {
+                    Some(p) => self.eval_pipeline(dot, p)?,
+                    None => Value::Invalid,
+                };
+                self.nest()?;
+                let vars = std::mem::replace(&mut self.vars, vec![("$".into(), dot.clone())]);
+                let outer = std::mem::replace(&mut self.name, name.as_str());
+                self.depth += 1;
+                let r = self.walk_list(&Dot { v: dot, iface: false }, tree);
+                self.depth -= 1;
+                self.name = outer;
+                self.vars = vars;
+                self.nesting -= 1;
+                r
+            }
+        }
+    }
+
+    fn walk_if_or_with(
+        &mut self,
+        dot: &Dot,
+        kind: Branch,
+        pipe: &'t Pipe,
+        list: &'t List,
+        else_list: Option<&'t List>,
+    ) -> R<()> {
+        let val = self.eval_pipeline(dot, pipe)?;
+        if is_true(&indirect_interface(&val)) {
+            if kind == Branch::With {
+                self.walk_list(&Dot { v: val, iface: false }, list)
+            } else {
+                self.walk_list(dot, list)
+            }
+        } else if let Some(e) = else_list {
+            self.walk_list(dot, e)
+        } else {
+            Ok(())
+        }
+    }
+
+    fn walk_range(&mut self, dot: &Dot, node: &'t Node) -> R<()> {
+        let Node::Branch {
+            pipe, list, else_list, ..
+        } = node
+        else {
+            return Ok(());
+        };
+        self.at = At::Node(node, pipe.pos);
+        let mark0 = self.vars.len();
+        let (val, _) = indirect(&self.eval_pipeline(dot, pipe)?);
+        let mark = self.vars.len();
+        let mut ran = false;
+        match &val {
+            Value::Slice(Some(items), ty) if !items.is_empty() => {
+                let iface = matches!(ty, Type::Slice(Type::Any));
+                for (i, e) in items.iter().enumerate() {
+                    let i = i64::try_from(i).unwrap_or(i64::MAX);
+                    if !self.one_iteration(pipe, list, mark, Value::int(i), Dot { v: e.clone(), iface })? {
+                        break;
+                    }
+                }
+                ran = true;
+            }
+            Value::Map(Some(m), ty) if !m.is_empty() => {
+                let iface = matches!(ty, Type::Map(Type::Any));
+                for (k, e) in m.iter() {
+                    if !self.one_iteration(pipe, list, mark, Value::string(k), Dot { v: e.clone(), iface })? {
+                        break;
+                    }
+                }
+                ran = true;
+            }
+            Value::Int(n, ty) => {
+                if pipe.decl.len() > 1 {
+                    return Err(self.errorf(format!(
+                        "can't use {} to iterate over more than one variable",
+                        gofmt::to_string(&val)
+                    )));
+                }
+                for i in 0..*n {
+                    ran = true;
+                    let v = Value::Int(i, ty);
+                    if !self.one_iteration(pipe, list, mark, v.clone(), Dot { v, iface: false })? {
+                        break;
+                    }
+                }
+            }
+            Value::Uint(n, ty) => {
+                if pipe.decl.len() > 1 {
+                    return Err(self.errorf(format!(
+                        "can't use {} to iterate over more than one variable",
+                        gofmt::to_string(&val)
+                    )));
+                }
+                for i in 0..*n {
+                    ran = true;
+                    let v = Value::Uint(i, ty);
+                    if !self.one_iteration(pipe, list, mark, v.clone(), Dot { v, iface: false })? {
+                        break;
+                    }
+                }
+            }
+            Value::Slice(..) | Value::Map(..) | Value::Invalid => {}
+            other => {
+                return Err(self.errorf(format!("range can't iterate over {}", gofmt::to_string(other))));
+            }
+        }
+        if !ran && let Some(e) = else_list {
+            self.walk_list(dot, e)?;
+        }
+        self.vars.truncate(mark0);
+        Ok(())
+    }
+
+    /// One pass of a range body; `false` after `{{break}}`.
+    fn one_iteration(&mut self, pipe: &'t Pipe, list: &'t List, mark: usize, index: Value, elem: Dot) -> R<bool> {
+        self.step()?;
+        let n = pipe.decl.len();
+        if n > 0 {
+            if pipe.is_assign {
+                let (name, v) = if n > 1 { (0, index.clone()) } else { (0, elem.v.clone()) };
+                self.set_var(pipe.decl.get(name).map_or("", String::as_str), v)?;
+            } else {
+                self.set_top_var(1, elem.v.clone());
+            }
+        }
+        if n > 1 {
+            if pipe.is_assign {
+                self.set_var(pipe.decl.get(1).map_or("", String::as_str), elem.v.clone())?;
+            } else {
+                self.set_top_var(2, index);
+            }
+        }
+        let r = self.walk_list(&elem, list);
+        self.vars.truncate(mark);
+        match r {
+            Ok(()) | Err(Flow::Continue) => Ok(true),
+            Err(Flow::Break) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn set_top_var(&mut self, n: usize, v: Value) {
+        let len = self.vars.len();
+        if let Some(slot) = len.checked_sub(n).and_then(|i| self.vars.get_mut(i)) {
+            slot.1 = v;
+        }
+    }
+
+    fn set_var(&mut self, name: &str, v: Value) -> R<()> {
+        match self.vars.iter_mut().rev().find(|(n, _)| n == name) {
+            Some(slot) => {
+                slot.1 = v;
+                Ok(())
+            }
+            None => Err(self.errorf(format!("undefined variable: {name}"))),
+        }
+    }
+
+    fn var_value(&self, name: &str) -> R<Value> {
+        match self.vars.iter().rev().find(|(n, _)| n == name) {
+            Some((_, v)) => Ok(v.clone()),
+            None => Err(self.errorf(format!("undefined variable: {name}"))),
+        }
+    }
+
+    fn print_value(&mut self, v: &Value) -> R<()> {
+        let (v, _) = match v {
+            Value::Ptr(..) => indirect(v),
+            _ => (v.clone(), false),
+        };
+        let s = match v {
+            Value::Invalid => "<no value>".to_string(),
+            v => gofmt::to_string(&v),
+        };
+        self.write(&s)
+    }
+
+    pub fn eval_pipeline(&mut self, dot: &Dot, pipe: &'t Pipe) -> R<Value> {
+        self.at = At::Pipe(pipe);
+        let mut value: Option<Value> = None;
+        for cmd in &pipe.cmds {
+            let v = self.eval_command(dot, cmd, value.take())?;
+            // A nil interface{} result is no value at all (Go's "dig down one level").
+            value = Some(match v {
+                Value::Nil => Value::Invalid,
+                v => v,
+            });
+        }
+        let value = value.unwrap_or(Value::Invalid);
+        for name in &pipe.decl {
+            if pipe.is_assign {
+                self.set_var(name, value.clone())?;
+            } else {
+                self.vars.push((name.clone(), value.clone()));
+            }
+        }
+        Ok(value)
+    }
+
+    fn not_a_function(&self, args: &'t [Arg], final_: &Option<Value>) -> R<()> {
+        if args.len() > 1 || final_.is_some() {
+            let first = args.first().map(ToString::to_string).unwrap_or_default();
+            return Err(self.errorf(format!("can't give argument to non-function {first}")));
+        }
+        Ok(())
+    }
+
+    fn eval_command(&mut self, dot: &Dot, cmd: &'t Command, final_: Option<Value>) -> R<Value> {
+        self.step()?;
+        let Some(first) = cmd.args.first() else {
+            return Err(self.errorf("empty command"));
+        };
+        match first {
+            Arg::Field { idents, .. } => return self.eval_field_node(dot, first, idents, cmd.args.len(), final_),
+            Arg::Chain { node, fields, .. } => {
+                return self.eval_chain_node(dot, first, node, fields, cmd.args.len(), final_);
+            }
+            Arg::Identifier { name, .. } => {
+                self.at = At::Arg(first);
+                return self.eval_call(dot, At::Cmd(cmd), name, cmd.args.get(1..).unwrap_or(&[]), final_);
+            }
+            Arg::Pipe(p) => {
+                self.not_a_function(&cmd.args, &final_)?;
+                return self.eval_pipeline(dot, p);
+            }
+            Arg::Variable { idents, .. } => return self.eval_variable_node(dot, first, idents, &cmd.args, final_),
+            _ => {}
+        }
+        self.at = At::Arg(first);
+        self.not_a_function(&cmd.args, &final_)?;
+        match first {
+            Arg::Bool { value, .. } => Ok(Value::Bool(*value)),
+            Arg::Dot { .. } => Ok(dot.v.clone()),
+            Arg::Nil { .. } => Err(self.errorf("nil is not a command")),
+            Arg::Number { .. } => self.ideal_constant(first),
+            Arg::String { text, .. } => Ok(Value::string(text)),
+            other => Err(self.errorf(format!("can't evaluate command {}", gofmt::quote(&other.to_string())))),
+        }
+    }
+
+    fn ideal_constant(&mut self, arg: &'t Arg) -> R<Value> {
+        self.at = At::Arg(arg);
+        let Arg::Number { num, .. } = arg else {
+            return Ok(Value::Invalid);
+        };
+        let t = &num.text;
+        let hex_int = t.len() > 2 && (t.starts_with("0x") || t.starts_with("0X")) && !t.contains(['p', 'P']);
+        let rune = t.starts_with('\'');
+        if let Some(f) = num.float
+            && !hex_int
+            && !rune
+            && t.contains(['.', 'e', 'E', 'p', 'P'])
+        {
+            return Ok(Value::Float(f));
+        }
+        if let Some(i) = num.int {
+            return Ok(Value::int(i));
+        }
+        if num.uint.is_some() {
+            return Err(self.errorf(format!("{t} overflows int")));
+        }
+        Ok(Value::Invalid)
+    }
+
+    fn eval_field_node(
+        &mut self,
+        dot: &Dot,
+        node: &'t Arg,
+        idents: &[String],
+        nargs: usize,
+        final_: Option<Value>,
+    ) -> R<Value> {
+        self.at = At::Arg(node);
+        self.eval_field_chain(dot.v.clone(), dot.iface, idents, nargs, final_)
+    }
+
+    fn eval_chain_node(
+        &mut self,
+        dot: &Dot,
+        chain: &'t Arg,
+        node: &'t Arg,
+        fields: &[String],
+        nargs: usize,
+        final_: Option<Value>,
+    ) -> R<Value> {
+        self.at = At::Arg(chain);
+        if let Arg::Nil { .. } = node {
+            return Err(self.errorf(format!("indirection through explicit nil in {chain}")));
+        }
+        let pipe = self.eval_arg(dot, Param::Any, node)?;
+        self.at = At::Arg(chain);
+        self.eval_field_chain(pipe, false, fields, nargs, final_)
+    }
+
+    fn eval_variable_node(
+        &mut self,
+        _dot: &Dot,
+        node: &'t Arg,
+        idents: &[String],
+        args: &'t [Arg],
+        final_: Option<Value>,
+    ) -> R<Value> {
+        self.at = At::Arg(node);
+        let value = self.var_value(idents.first().map_or("", String::as_str))?;
+        if idents.len() == 1 {
+            self.not_a_function(args, &final_)?;
+            return Ok(value);
+        }
+        self.eval_field_chain(value, false, idents.get(1..).unwrap_or(&[]), args.len(), final_)
+    }
+
+    fn eval_field_chain(
+        &mut self,
+        receiver: Value,
+        iface: bool,
+        idents: &[String],
+        nargs: usize,
+        final_: Option<Value>,
+    ) -> R<Value> {
+        let mut receiver = (receiver, iface);
+        let n = idents.len();
+        for (i, ident) in idents.iter().enumerate() {
+            let last = i + 1 == n;
+            receiver = if last {
+                self.eval_field(ident, nargs, final_.is_some(), &receiver.0, receiver.1)?
+            } else {
+                self.eval_field(ident, 0, false, &receiver.0, receiver.1)?
+            };
+        }
+        Ok(receiver.0)
+    }
+
+    /// `.name` of `receiver`, and whether the result's static type is `interface {}`.
+    fn eval_field(
+        &mut self,
+        name: &str,
+        nargs: usize,
+        has_final: bool,
+        receiver: &Value,
+        iface: bool,
+    ) -> R<(Value, bool)> {
+        if let Value::Invalid = receiver {
+            if self.missing == MissingKey::Error {
+                return Err(self.errorf(format!("nil data; no entry for key {}", gofmt::quote(name))));
+            }
+            return Ok((Value::Invalid, false));
+        }
+        let typ = if iface || matches!(receiver, Value::Nil) {
+            "interface {}".to_string()
+        } else {
+            receiver.type_name()
+        };
+        let (r, is_nil) = indirect(receiver);
+        if let Value::Nil = r {
+            return Err(self.errorf(format!("nil pointer evaluating {typ}.{name}")));
+        }
+        let has_args = nargs > 1 || has_final;
+        match &r {
+            Value::Struct(fields, def) => {
+                if let Some((v, ty)) = funcs::struct_field(fields, def, name) {
+                    if has_args {
+                        return Err(self.errorf(format!("{name} has arguments but cannot be invoked as function")));
+                    }
+                    return Ok((v, *ty == Type::Any));
+                }
+            }
+            Value::Map(m, ty) => {
+                if has_args {
+                    return Err(self.errorf(format!("{name} is not a method but has arguments")));
+                }
+                let elem = match ty {
+                    Type::Map(e) => *e,
+                    _ => &STRING,
+                };
+                return match m.as_ref().and_then(|m| m.get(name)) {
+                    Some(v) => Ok((v.clone(), *elem == Type::Any)),
+                    None => match self.missing {
+                        MissingKey::Default => Ok((Value::Invalid, false)),
+                        MissingKey::Zero => Ok((elem.zero(), *elem == Type::Any)),
+                        MissingKey::Error => {
+                            Err(self.errorf(format!("map has no entry for key {}", gofmt::quote(name))))
+                        }
+                    },
+                };
+            }
+            Value::Ptr(None, Type::Ptr(Type::Struct(def))) => {
+                if !funcs::has_field(def, name) {
+                    return Err(self.errorf(format!("can't evaluate field {name} in type {typ}")));
+                }
+                if is_nil {
+                    return Err(self.errorf(format!("nil pointer evaluating {typ}.{name}")));
+                }
+            }
+            _ => {}
+        }
+        Err(self.errorf(format!("can't evaluate field {name} in type {typ}")))
+    }
+
+    /// Calls the function `name` with `args` (and the previous command's result, `final_`).
+    fn eval_call(&mut self, dot: &Dot, node: At<'t>, name: &str, args: &'t [Arg], final_: Option<Value>) -> R<Value> {
+        let Some(sig) = funcs::signature(name) else {
+            return Err(self.errorf(format!("{} is not a defined function", gofmt::quote(name))));
+        };
+        let num_in = args.len() + usize::from(final_.is_some());
+        let num_fixed = sig.fixed.len();
+        if sig.variadic.is_some() {
+            if num_in < num_fixed {
+                return Err(self.errorf(format!(
+                    "wrong number of args for {name}: want at least {num_fixed} got {}",
+                    args.len()
+                )));
+            }
+        } else if num_in != num_fixed {
+            return Err(self.errorf(format!(
+                "wrong number of args for {name}: want {num_fixed} got {num_in}"
+            )));
+        }
+        if name == "and" || name == "or" {
+            let mut v = Value::Invalid;
+            for a in args {
+                v = self.eval_arg(dot, Param::Value, a)?;
+                if is_true(&indirect_interface(&v)) == (name == "or") {
+                    return Ok(v);
+                }
+            }
+            if let Some(f) = final_ {
+                v = self.validate(f, Param::Value)?;
+            }
+            return Ok(v);
+        }
+        let mut argv = Vec::with_capacity(num_in);
+        for (i, a) in args.iter().enumerate() {
+            let param = match sig.fixed.get(i) {
+                Some(p) => *p,
+                None => sig.variadic.unwrap_or(Param::Any),
+            };
+            argv.push(self.eval_arg(dot, param, a)?);
+        }
+        if let Some(f) = final_ {
+            let param = match (sig.variadic, sig.fixed.get(num_in - 1)) {
+                (Some(_), Some(p)) => *p,
+                (Some(v), None) => v,
+                (None, _) => sig.fixed.last().copied().unwrap_or(Param::Any),
+            };
+            argv.push(self.validate(f, param)?);
+        }
+        match funcs::call(name, &argv) {
+            Ok(v) => Ok(v),
+            Err(e) => {
+                self.at = node;
+                Err(self.errorf(format!("error calling {name}: {e}")))
+            }
+        }
+    }
+
+    fn eval_arg(&mut self, dot: &Dot, param: Param, arg: &'t Arg) -> R<Value> {
+        self.at = At::Arg(arg);
+        match arg {
+            Arg::Dot { .. } => return self.validate(dot.v.clone(), param),
+            Arg::Nil { .. } => {
+                return match param {
+                    Param::Any => Ok(Value::Nil),
+                    Param::Value => Ok(Value::Invalid),
+                    Param::Strings => Ok(Value::Slice(None, &super::value::SLICE_STRING)),
+                    p => Err(self.errorf(format!("cannot assign nil to {}", p.name()))),
+                };
+            }
+            Arg::Field { idents, .. } => {
+                let v = self.eval_field_node(dot, arg, idents, 1, None)?;
+                return self.validate(v, param);
+            }
+            Arg::Variable { idents, .. } => {
+                let v = self.eval_variable_node(dot, arg, idents, &[], None)?;
+                return self.validate(v, param);
+            }
+            Arg::Pipe(p) => {
+                let v = self.eval_pipeline(dot, p)?;
+                return self.validate(v, param);
+            }
+            Arg::Identifier { name, .. } => {
+                let v = self.eval_call(dot, At::Arg(arg), name, &[], None)?;
+                return self.validate(v, param);
+            }
+            Arg::Chain { node, fields, .. } => {
+                let v = self.eval_chain_node(dot, arg, node, fields, 0, None)?;
+                return self.validate(v, param);
+            }
+            _ => {}
+        }
+        match (param, arg) {
+            (Param::Any | Param::Value, Arg::Bool { value, .. }) => Ok(Value::Bool(*value)),
+            (Param::Any | Param::Value, Arg::Number { .. }) => self.ideal_constant(arg),
+            (Param::Any | Param::Value | Param::String, Arg::String { text, .. }) => Ok(Value::string(text)),
+            (Param::Int, Arg::Number { num, .. }) if num.int.is_some() => Ok(Value::int(num.int.unwrap_or(0))),
+            (Param::Int, _) => Err(self.errorf(format!("expected integer; found {arg}"))),
+            (Param::String, _) => Err(self.errorf(format!("expected string; found {arg}"))),
+            (p, _) => Err(self.errorf(format!("can't handle {arg} for arg of type {}", p.name()))),
+        }
+    }
+
+    /// Go's `validateType`: `value` as an argument of type `param`.
+    fn validate(&self, value: Value, param: Param) -> R<Value> {
+        if let Value::Invalid = value {
+            return match param {
+                Param::Any => Ok(Value::Nil),
+                Param::Value => Ok(Value::Invalid),
+                Param::Strings => Ok(Value::Slice(None, &super::value::SLICE_STRING)),
+                p => Err(self.errorf(format!("invalid value; expected {}", p.name()))),
+            };
+        }
+        let ok = match param {
+            Param::Any | Param::Value => true,
+            Param::String => matches!(value, Value::Str(_, Type::String)),
+            Param::Int => matches!(value, Value::Int(_, Type::Int)),
+            Param::Strings => matches!(value, Value::Slice(_, Type::Slice(Type::String))),
+        };
+        if ok {
+            return Ok(value);
+        }
+        let got = match value {
+            Value::Nil => "interface {}".to_string(),
+            v => v.type_name(),
+        };
+        Err(self.errorf(format!("wrong type for value; expected {}; got {got}", param.name())))
+    }
+}
+
+/// Follows pointers; a nil pointer or nil interface stops there: `(value, is_nil)`.
+pub fn indirect(v: &Value) -> (Value, bool) {
+    let mut v = v.clone();
+    loop {
+        match v {
+            Value::Ptr(Some(t), _) => v = (*t).clone(),
+            Value::Ptr(None, _) | Value::Nil => return (v, true),
+            other => return (other, false),
+        }
+    }
+}
+
+/// A nil interface is no value.
+pub fn indirect_interface(v: &Value) -> Value {
+    match v {
+        Value::Nil => Value::Invalid,
+        v => v.clone(),
+    }
+}
+
+/// Go's `isTrue`: the zero of each type is false, structs are always true.
+pub fn is_true(v: &Value) -> bool {
+    match v {
+        Value::Invalid | Value::Nil => false,
+        Value::Bool(b) => *b,
+        Value::Int(i, _) => *i != 0,
+        Value::Uint(u, _) => *u != 0,
+        Value::Float(f) => *f != 0.0,
+        Value::Str(s, _) => !s.is_empty(),
+        Value::Slice(i, _) => i.as_ref().is_some_and(|i| !i.is_empty()),
+        Value::Map(m, _) => m.as_ref().is_some_and(|m| !m.is_empty()),
+        Value::Ptr(p, _) => p.is_some(),
+        Value::Struct(..) | Value::Time(_) => true,
+    }
+}

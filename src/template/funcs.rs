@@ -1,0 +1,565 @@
+//! The functions templates can call: Go's builtins (`text/template` `funcs.go`: `and`, `or`,
+//! `not`, `len`, `index`, `slice`, `print`, `printf`, `println`, `html`, `js`, `urlquery`,
+//! `call`, `eq`, `ne`, `lt`, `le`, `gt`, `ge`) and docker's (docker/cli `templates/templates.go`:
+//! `json`, `split`, `join`, `title`, `lower`, `upper`, `pad`, `truncate`), with the parameter
+//! types Go checks arguments against and the errors they return.
+
+use super::exec::{MAX_OUTPUT, indirect, indirect_interface, is_true};
+use super::gofmt;
+use super::value::{FieldDef, SLICE_STRING, StructDef, Type, Value};
+use std::rc::Rc;
+
+/// A parameter's Go type, as far as argument checking goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Param {
+    /// `interface {}`
+    Any,
+    /// `reflect.Value`: anything, a missing value included.
+    Value,
+    String,
+    Int,
+    /// `[]string`
+    Strings,
+}
+
+impl Param {
+    pub fn name(self) -> &'static str {
+        match self {
+            Param::Any => "interface {}",
+            Param::Value => "reflect.Value",
+            Param::String => "string",
+            Param::Int => "int",
+            Param::Strings => "[]string",
+        }
+    }
+}
+
+pub struct Signature {
+    pub fixed: &'static [Param],
+    pub variadic: Option<Param>,
+}
+
+const fn sig(fixed: &'static [Param], variadic: Option<Param>) -> Signature {
+    Signature { fixed, variadic }
+}
+
+/// The signature of function `name`, `None` when there is no such function.
+pub fn signature(name: &str) -> Option<Signature> {
+    use Param::*;
+    Some(match name {
+        "and" | "or" => sig(&[Value], Some(Value)),
+        "call" | "index" | "slice" => sig(&[Value], Some(Value)),
+        "eq" => sig(&[Value], Some(Value)),
+        "ne" | "lt" | "le" | "gt" | "ge" => sig(&[Value, Value], None),
+        "html" | "js" | "urlquery" | "print" | "println" => sig(&[], Some(Any)),
+        "printf" => sig(&[String], Some(Any)),
+        "len" | "not" => sig(&[Value], None),
+        "json" => sig(&[Any], None),
+        "split" => sig(&[String, String], None),
+        "join" => sig(&[Strings, String], None),
+        "title" | "lower" | "upper" => sig(&[String], None),
+        "pad" => sig(&[String, Int, Int], None),
+        "truncate" => sig(&[String, Int], None),
+        _ => return None,
+    })
+}
+
+fn string_result(s: String) -> Result<Value, String> {
+    if s.len() > MAX_OUTPUT {
+        return Err(format!("result exceeds {} MiB", MAX_OUTPUT >> 20));
+    }
+    Ok(Value::string(&s))
+}
+
+fn str_arg(v: Option<&Value>) -> &str {
+    match v {
+        Some(Value::Str(s, _)) => s,
+        _ => "",
+    }
+}
+
+fn int_arg(v: Option<&Value>) -> i64 {
+    match v {
+        Some(Value::Int(i, _)) => *i,
+        _ => 0,
+    }
+}
+
+/// Calls `name` on arguments already checked against its signature.
+pub fn call(name: &str, args: &[Value]) -> Result<Value, String> {
+    let a0 = args.first();
+    match name {
+        "call" => match a0.map(indirect_interface) {
+            None | Some(Value::Invalid) => Err("call of nil".into()),
+            Some(v) => Err(format!("non-function of type {}", v.type_name())),
+        },
+        "index" => index(a0.unwrap_or(&Value::Invalid), args.get(1..).unwrap_or(&[])),
+        "slice" => slice(a0.unwrap_or(&Value::Invalid), args.get(1..).unwrap_or(&[])),
+        "len" => length(a0.unwrap_or(&Value::Invalid)),
+        "not" => Ok(Value::Bool(!is_true(&indirect_interface(
+            a0.unwrap_or(&Value::Invalid),
+        )))),
+        "eq" => eq(a0.unwrap_or(&Value::Invalid), args.get(1..).unwrap_or(&[])).map(Value::Bool),
+        "ne" => eq(a0.unwrap_or(&Value::Invalid), args.get(1..).unwrap_or(&[])).map(|b| Value::Bool(!b)),
+        "lt" | "le" | "gt" | "ge" => {
+            let (x, y) = (a0.unwrap_or(&Value::Invalid), args.get(1).unwrap_or(&Value::Invalid));
+            let less = lt(x, y)?;
+            let r = match name {
+                "lt" => less,
+                "ge" => !less,
+                _ => {
+                    let le = less || eq(x, std::slice::from_ref(y))?;
+                    if name == "le" { le } else { !le }
+                }
+            };
+            Ok(Value::Bool(r))
+        }
+        "print" => string_result(gofmt::sprint(args)),
+        "println" => string_result(gofmt::sprintln(args)),
+        "printf" => string_result(gofmt::sprintf(str_arg(a0), args.get(1..).unwrap_or(&[]))),
+        "html" => string_result(html_escape(&eval_args(args))),
+        "js" => string_result(js_escape(&eval_args(args))),
+        "urlquery" => string_result(query_escape(&eval_args(args))),
+        "json" => string_result(super::encode::to_json(a0.unwrap_or(&Value::Nil))?),
+        "split" => split(str_arg(a0), str_arg(args.get(1))),
+        "join" => {
+            let parts: Vec<&str> = match a0 {
+                Some(Value::Slice(Some(items), _)) => items.iter().map(|v| str_arg(Some(v))).collect(),
+                _ => Vec::new(),
+            };
+            string_result(parts.join(str_arg(args.get(1))))
+        }
+        "title" => string_result(title(str_arg(a0))),
+        "lower" => string_result(str_arg(a0).chars().map(simple_lower).collect()),
+        "upper" => string_result(str_arg(a0).chars().map(simple_upper).collect()),
+        "pad" => {
+            let s = str_arg(a0);
+            if s.is_empty() {
+                return Ok(Value::string(""));
+            }
+            let (pre, post) = (int_arg(args.get(1)), int_arg(args.get(2)));
+            if pre < 0 || post < 0 {
+                return Err("strings: negative Repeat count".into());
+            }
+            let total = (s.len() as u64).saturating_add(pre as u64).saturating_add(post as u64);
+            if total > MAX_OUTPUT as u64 {
+                return Err(format!("result exceeds {} MiB", MAX_OUTPUT >> 20));
+            }
+            string_result(format!("{}{s}{}", " ".repeat(pre as usize), " ".repeat(post as usize)))
+        }
+        "truncate" => {
+            let s = str_arg(a0);
+            let n = int_arg(args.get(1));
+            if (s.len() as i64) < n {
+                return Ok(Value::string(s));
+            }
+            if n < 0 {
+                return Err(format!("runtime error: slice bounds out of range [:{n}]"));
+            }
+            Ok(Value::string(&byte_slice(s, 0, n as usize)))
+        }
+        _ => Err(format!("{} is not a defined function", gofmt::quote(name))),
+    }
+}
+
+/// `s[from..to]` by bytes, as Go slices strings (a cut inside a character is replaced).
+fn byte_slice(s: &str, from: usize, to: usize) -> String {
+    match s.get(from..to) {
+        Some(x) => x.to_string(),
+        None => String::from_utf8_lossy(s.as_bytes().get(from..to).unwrap_or(&[])).into_owned(),
+    }
+}
+
+/// A field of a struct by Go name, promoted fields of embedded structs included.
+pub fn struct_field(fields: &[Value], def: &'static StructDef, name: &str) -> Option<(Value, &'static Type)> {
+    for (f, v) in def.fields.iter().zip(fields.iter()) {
+        if f.name == name {
+            return Some((v.clone(), f.ty));
+        }
+    }
+    for (f, v) in def.fields.iter().zip(fields.iter()) {
+        if let (true, Value::Struct(inner, d)) = (f.embedded, v)
+            && let Some(found) = struct_field(inner, d, name)
+        {
+            return Some(found);
+        }
+    }
+    None
+}
+
+/// Whether a struct type has a field `name` (promoted fields included).
+pub fn has_field(def: &StructDef, name: &str) -> bool {
+    def.fields
+        .iter()
+        .any(|f: &FieldDef| f.name == name || (f.embedded && matches!(f.ty, Type::Struct(d) if has_field(d, name))))
+}
+
+fn index_arg(index: &Value, cap: usize) -> Result<usize, String> {
+    let x: i128 = match index {
+        Value::Int(i, _) => i128::from(*i),
+        Value::Uint(u, _) => i128::from(*u),
+        Value::Invalid | Value::Nil => return Err("cannot index slice/array with nil".into()),
+        other => return Err(format!("cannot index slice/array with type {}", other.type_name())),
+    };
+    if x < 0 || x > cap as i128 {
+        return Err(format!("index out of range: {x}"));
+    }
+    usize::try_from(x).map_err(|_| format!("index out of range: {x}"))
+}
+
+fn index(item: &Value, indexes: &[Value]) -> Result<Value, String> {
+    let mut item = indirect_interface(item);
+    if let Value::Invalid = item {
+        return Err("index of untyped nil".into());
+    }
+    for idx in indexes {
+        let idx = indirect_interface(idx);
+        let (it, is_nil) = indirect(&item);
+        if is_nil {
+            return Err("index of nil pointer".into());
+        }
+        item = match &it {
+            Value::Slice(items, _) => {
+                let items = items.as_deref().map_or(&[][..], Vec::as_slice);
+                let x = index_arg(&idx, items.len())?;
+                items.get(x).cloned().ok_or("reflect: slice index out of range")?
+            }
+            Value::Str(s, _) => {
+                let x = index_arg(&idx, s.len())?;
+                let b = s.as_bytes().get(x).ok_or("reflect: string index out of range")?;
+                Value::Uint(u64::from(*b), &Type::Byte)
+            }
+            Value::Map(m, ty) => {
+                let key = match &idx {
+                    Value::Str(k, Type::String) => k.to_string(),
+                    Value::Invalid => return Err("value is nil; should be of type string".into()),
+                    other => return Err(format!("value has type {}; should be string", other.type_name())),
+                };
+                match m.as_ref().and_then(|m| m.get(&key)) {
+                    Some(v) => v.clone(),
+                    None => match ty {
+                        Type::Map(e) => e.zero(),
+                        _ => Value::Invalid,
+                    },
+                }
+            }
+            other => return Err(format!("can't index item of type {}", other.type_name())),
+        };
+    }
+    Ok(item)
+}
+
+fn slice(item: &Value, indexes: &[Value]) -> Result<Value, String> {
+    let item = indirect_interface(item);
+    if let Value::Invalid = item {
+        return Err("slice of untyped nil".into());
+    }
+    if indexes.len() > 3 {
+        return Err(format!("too many slice indexes: {}", indexes.len()));
+    }
+    let len = match &item {
+        Value::Str(s, _) => {
+            if indexes.len() == 3 {
+                return Err("cannot 3-index slice a string".into());
+            }
+            s.len()
+        }
+        Value::Slice(items, _) => items.as_ref().map_or(0, |i| i.len()),
+        other => return Err(format!("can't slice item of type {}", other.type_name())),
+    };
+    let mut idx = [0, len, len];
+    for (i, index) in indexes.iter().enumerate() {
+        if let Some(slot) = idx.get_mut(i) {
+            *slot = index_arg(&indirect_interface(index), len)?;
+        }
+    }
+    let [lo, hi, max] = idx;
+    if lo > hi {
+        return Err(format!("invalid slice index: {lo} > {hi}"));
+    }
+    if indexes.len() == 3 && hi > max {
+        return Err(format!("invalid slice index: {hi} > {max}"));
+    }
+    Ok(match &item {
+        Value::Str(s, t) => Value::Str(Rc::from(byte_slice(s, lo, hi)), t),
+        Value::Slice(items, t) => {
+            let items = items.as_deref().map_or(&[][..], Vec::as_slice);
+            let part = items.get(lo..hi).unwrap_or(&[]).to_vec();
+            Value::Slice(Some(Rc::new(part)), t)
+        }
+        _ => Value::Invalid,
+    })
+}
+
+fn length(item: &Value) -> Result<Value, String> {
+    let (item, is_nil) = indirect(item);
+    if is_nil {
+        return Err("len of nil pointer".into());
+    }
+    let n = match &item {
+        Value::Invalid => return Err("reflect: call of reflect.Value.Type on zero Value".into()),
+        Value::Slice(i, _) => i.as_ref().map_or(0, |i| i.len()),
+        Value::Map(m, _) => m.as_ref().map_or(0, |m| m.len()),
+        Value::Str(s, _) => s.len(),
+        other => return Err(format!("len of type {}", other.type_name())),
+    };
+    Ok(Value::int(i64::try_from(n).unwrap_or(i64::MAX)))
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Invalid,
+    Bool,
+    Int,
+    Float,
+    String,
+    Uint,
+}
+
+fn basic_kind(v: &Value) -> Kind {
+    match v {
+        Value::Bool(_) => Kind::Bool,
+        Value::Int(..) => Kind::Int,
+        Value::Uint(..) => Kind::Uint,
+        Value::Float(_) => Kind::Float,
+        Value::Str(..) => Kind::String,
+        _ => Kind::Invalid,
+    }
+}
+
+fn eq(arg1: &Value, rest: &[Value]) -> Result<bool, String> {
+    let a = indirect_interface(arg1);
+    if rest.is_empty() {
+        return Err("missing argument for comparison".into());
+    }
+    let k1 = basic_kind(&a);
+    for arg in rest {
+        let b = indirect_interface(arg);
+        let k2 = basic_kind(&b);
+        let truth = if k1 != k2 {
+            match (&a, &b) {
+                (Value::Int(i, _), Value::Uint(u, _)) | (Value::Uint(u, _), Value::Int(i, _)) => {
+                    *i >= 0 && *i as u64 == *u
+                }
+                (Value::Invalid, _) | (_, Value::Invalid) => false,
+                _ => return Err("incompatible types for comparison".into()),
+            }
+        } else {
+            match (&a, &b) {
+                (Value::Bool(x), Value::Bool(y)) => x == y,
+                (Value::Int(x, _), Value::Int(y, _)) => x == y,
+                (Value::Uint(x, _), Value::Uint(y, _)) => x == y,
+                (Value::Float(x), Value::Float(y)) => x == y,
+                (Value::Str(x, _), Value::Str(y, _)) => x == y,
+                _ => compare_other(&a, &b)?,
+            }
+        };
+        if truth {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// `eq` on values that are not of a basic kind: nil-ness, else Go's `==` where it is defined.
+fn compare_other(a: &Value, b: &Value) -> Result<bool, String> {
+    let nil = |v: &Value| match v {
+        Value::Invalid | Value::Nil => true,
+        Value::Slice(i, _) => i.is_none(),
+        Value::Map(m, _) => m.is_none(),
+        Value::Ptr(p, _) => p.is_none(),
+        _ => false,
+    };
+    let same_kind = std::mem::discriminant(a) == std::mem::discriminant(b)
+        || matches!(a, Value::Invalid)
+        || matches!(b, Value::Invalid);
+    if !same_kind {
+        return Err(format!(
+            "non-comparable types {}: {}, {}: {}",
+            gofmt::to_string(a),
+            a.type_name(),
+            b.type_name(),
+            gofmt::to_string(b)
+        ));
+    }
+    if nil(a) || nil(b) {
+        return Ok(nil(a) == nil(b));
+    }
+    match (a, b) {
+        (Value::Slice(..) | Value::Map(..), _) => Err(format!(
+            "non-comparable type {}: {}",
+            gofmt::to_string(b),
+            b.type_name()
+        )),
+        (Value::Ptr(Some(x), _), Value::Ptr(Some(y), _)) => Ok(Rc::ptr_eq(x, y)),
+        (Value::Time(x), Value::Time(y)) => Ok(x == y),
+        _ => Ok(a.type_name() == b.type_name() && gofmt::to_string(a) == gofmt::to_string(b)),
+    }
+}
+
+fn lt(arg1: &Value, arg2: &Value) -> Result<bool, String> {
+    let (a, b) = (indirect_interface(arg1), indirect_interface(arg2));
+    let (k1, k2) = (basic_kind(&a), basic_kind(&b));
+    if k1 == Kind::Invalid || k2 == Kind::Invalid {
+        return Err("invalid type for comparison".into());
+    }
+    if k1 != k2 {
+        return match (&a, &b) {
+            (Value::Int(i, _), Value::Uint(u, _)) => Ok(*i < 0 || (*i as u64) < *u),
+            (Value::Uint(u, _), Value::Int(i, _)) => Ok(*i >= 0 && *u < *i as u64),
+            _ => Err("incompatible types for comparison".into()),
+        };
+    }
+    match (&a, &b) {
+        (Value::Int(x, _), Value::Int(y, _)) => Ok(x < y),
+        (Value::Uint(x, _), Value::Uint(y, _)) => Ok(x < y),
+        (Value::Float(x), Value::Float(y)) => Ok(x < y),
+        (Value::Str(x, _), Value::Str(y, _)) => Ok(x.as_bytes() < y.as_bytes()),
+        _ => Err("invalid type for comparison".into()),
+    }
+}
+
+/// Go's `evalArgs` for `html`, `js`, `urlquery`: one string as is, else `fmt.Sprint`.
+fn eval_args(args: &[Value]) -> String {
+    if let [Value::Str(s, Type::String)] = args {
+        return s.to_string();
+    }
+    let printable: Vec<Value> = args
+        .iter()
+        .map(|a| match indirect(a).0 {
+            Value::Invalid | Value::Nil => Value::string("<no value>"),
+            v => v,
+        })
+        .collect();
+    gofmt::sprint(&printable)
+}
+
+fn html_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\0' => out.push('\u{fffd}'),
+            '"' => out.push_str("&#34;"),
+            '\'' => out.push_str("&#39;"),
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn js_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\'' => out.push_str("\\'"),
+            '"' => out.push_str("\\\""),
+            '<' => out.push_str("\\u003C"),
+            '>' => out.push_str("\\u003E"),
+            '&' => out.push_str("\\u0026"),
+            '=' => out.push_str("\\u003D"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c if !c.is_ascii() && !gofmt::is_print(c) => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn query_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(char::from(b)),
+            b' ' => out.push('+'),
+            b => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+fn split(s: &str, sep: &str) -> Result<Value, String> {
+    let parts: Vec<String> = if sep.is_empty() {
+        s.chars().map(String::from).collect()
+    } else {
+        s.split(sep).map(str::to_string).collect()
+    };
+    if parts.len() > 1 << 20 {
+        return Err("result exceeds 1048576 elements".into());
+    }
+    Ok(Value::Slice(
+        Some(Rc::new(parts.iter().map(|p| Value::string(p)).collect())),
+        &SLICE_STRING,
+    ))
+}
+
+/// One character mapped as Go's `unicode.ToLower`, which never expands a character.
+fn simple_lower(c: char) -> char {
+    let mut l = c.to_lowercase();
+    match (l.next(), l.next()) {
+        (Some(x), None) => x,
+        _ => c,
+    }
+}
+
+fn simple_upper(c: char) -> char {
+    let mut u = c.to_uppercase();
+    match (u.next(), u.next()) {
+        (Some(x), None) => x,
+        _ => c,
+    }
+}
+
+/// `strings.Title`: the first letter of each word in title case.
+fn title(s: &str) -> String {
+    let separator = |c: char| {
+        if c.is_ascii() {
+            !(c.is_ascii_alphanumeric() || c == '_')
+        } else if c.is_alphanumeric() {
+            false
+        } else {
+            c.is_whitespace()
+        }
+    };
+    let mut prev = ' ';
+    s.chars()
+        .map(|c| {
+            let out = if separator(prev) { simple_upper(c) } else { c };
+            prev = c;
+            out
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapers_like_go() {
+        assert_eq!(
+            html_escape("<a href='x'>&\"</a>"),
+            "&lt;a href=&#39;x&#39;&gt;&amp;&#34;&lt;/a&gt;"
+        );
+        assert_eq!(
+            js_escape("Author <a@b> & co='x'"),
+            "Author \\u003Ca@b\\u003E \\u0026 co\\u003D\\'x\\'"
+        );
+        assert_eq!(query_escape("a b/c@d"), "a+b%2Fc%40d");
+        assert_eq!(title("hello wide_world-x"), "Hello Wide_world-X");
+    }
+
+    #[test]
+    fn index_errors_like_go() {
+        let v = Value::Slice(Some(Rc::new(vec![Value::string("a")])), &SLICE_STRING);
+        assert_eq!(
+            index(&v, &[Value::int(1)]).unwrap_err(),
+            "reflect: slice index out of range"
+        );
+        assert_eq!(index(&v, &[Value::int(5)]).unwrap_err(), "index out of range: 5");
+        assert!(matches!(index(&v, &[Value::int(0)]), Ok(Value::Str(..))));
+    }
+}

@@ -1,0 +1,649 @@
+//! Values printed as Go's `fmt` prints them: `%v` of slices `[a b]`, maps `map[k:v]` (sorted
+//! keys), structs `{a b}`, nil `<nil>`, floats `1.234567e+06`, durations `1m30s`, times
+//! `2006-01-02 15:04:05 +0000 UTC`; and `Sprint`, `Sprintln`, `Sprintf` with the verbs, flags,
+//! widths and `%!d(string=x)` complaints docker users meet.
+
+use super::value::{Type, Value};
+
+/// Go's `strconv.Quote`.
+pub fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\u{7}' => out.push_str("\\a"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{b}' => out.push_str("\\v"),
+            c if is_print(c) => out.push(c),
+            c if (c as u32) < 0x80 => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if (c as u32) < 0x10000 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push_str(&format!("\\U{:08x}", c as u32)),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// An approximation of Go's `unicode.IsPrint`: graphic characters and the ASCII space.
+pub fn is_print(c: char) -> bool {
+    c == ' ' || !(c.is_control() || c.is_whitespace() || ('\u{e000}'..='\u{f8ff}').contains(&c) || c == '\u{ad}')
+}
+
+/// `%#U`: `U+0023 '#'`.
+pub fn unicode_name(c: char) -> String {
+    if is_print(c) {
+        format!("U+{:04X} '{c}'", c as u32)
+    } else {
+        format!("U+{:04X}", c as u32)
+    }
+}
+
+/// `time.Duration.String()`: `1h2m3.5s`, `1.5ms`, `0s`.
+pub fn duration(d: i64) -> String {
+    if d == 0 {
+        return "0s".into();
+    }
+    let mut u = d.unsigned_abs();
+    let mut out = String::new();
+    if u < 1_000_000_000 {
+        let (prec, unit) = if u < 1_000 {
+            (0, "ns")
+        } else if u < 1_000_000 {
+            (3, "µs")
+        } else {
+            (6, "ms")
+        };
+        let (frac, int) = frac_digits(u, prec);
+        out = format!("{int}{frac}{unit}");
+    } else {
+        let (frac, secs) = frac_digits(u, 9);
+        u = secs;
+        let s = format!("{}{frac}s", u % 60);
+        u /= 60;
+        if u > 0 {
+            let m = format!("{}m", u % 60);
+            u /= 60;
+            if u > 0 {
+                out.push_str(&format!("{u}h"));
+            }
+            out.push_str(&m);
+        }
+        out.push_str(&s);
+    }
+    if d < 0 {
+        out.insert(0, '-');
+    }
+    out
+}
+
+/// The low `prec` decimal digits of `v` as `.ddd` without trailing zeros, and `v / 10^prec`.
+fn frac_digits(v: u64, prec: u32) -> (String, u64) {
+    let p = 10u64.pow(prec);
+    let frac = v % p;
+    if frac == 0 {
+        return (String::new(), v / p);
+    }
+    let digits = format!("{:0width$}", frac, width = prec as usize);
+    (format!(".{}", digits.trim_end_matches('0')), v / p)
+}
+
+/// Shortest decimal digits of `f` (> 0, finite) and the decimal exponent of the first.
+fn shortest(f: f64) -> (String, i32) {
+    let e = format!("{:e}", f.abs());
+    let (mant, exp) = e.split_once('e').unwrap_or((&e, "0"));
+    (mant.replace('.', ""), exp.parse().unwrap_or(0))
+}
+
+/// Go's `strconv.FormatFloat(f, fmt, prec, 64)` for `e`, `f` and `g` (`prec < 0`: shortest).
+pub fn format_float(f: f64, verb: char, prec: i32) -> String {
+    if f.is_nan() {
+        return "NaN".into();
+    }
+    if f.is_infinite() {
+        return if f > 0.0 { "+Inf".into() } else { "-Inf".into() };
+    }
+    let neg = f.is_sign_negative();
+    let a = f.abs();
+    let body = match verb {
+        'e' | 'E' => {
+            let s = if prec < 0 {
+                if a == 0.0 {
+                    "0e+00".to_string()
+                } else {
+                    let (d, x) = shortest(a);
+                    let mut m = d.get(..1).unwrap_or("0").to_string();
+                    if d.len() > 1 {
+                        m.push('.');
+                        m.push_str(d.get(1..).unwrap_or(""));
+                    }
+                    format!("{m}{}", exp_suffix(x))
+                }
+            } else {
+                let s = format!("{:.*e}", prec as usize, a);
+                let (m, x) = s.split_once('e').unwrap_or((&s, "0"));
+                format!("{m}{}", exp_suffix(x.parse().unwrap_or(0)))
+            };
+            if verb == 'E' { s.to_uppercase() } else { s }
+        }
+        'f' | 'F' => {
+            if prec < 0 {
+                // Shortest digits, positional.
+                if a == 0.0 {
+                    "0".to_string()
+                } else {
+                    let (d, x) = shortest(a);
+                    positional(&d, x)
+                }
+            } else {
+                format!("{:.*}", prec as usize, a)
+            }
+        }
+        _ => {
+            // %g: %e when the exponent is < -4 or >= the precision (6 for shortest).
+            let (digits, exp, eprec) = if a == 0.0 {
+                ("0".to_string(), 0, if prec < 0 { 6 } else { prec.max(1) })
+            } else if prec < 0 {
+                let (d, x) = shortest(a);
+                (d, x, 6)
+            } else {
+                let p = prec.max(1);
+                let s = format!("{:.*e}", (p - 1) as usize, a);
+                let (m, x) = s.split_once('e').unwrap_or((&s, "0"));
+                let d = m.replace('.', "");
+                let d = d.trim_end_matches('0');
+                let d = if d.is_empty() { "0".to_string() } else { d.to_string() };
+                let eprec = if p as usize > d.len() && d.len() as i32 > x.parse::<i32>().unwrap_or(0) {
+                    d.len() as i32
+                } else {
+                    p
+                };
+                (d, x.parse().unwrap_or(0), eprec)
+            };
+            if exp < -4 || exp >= eprec {
+                let mut m = digits.get(..1).unwrap_or("0").to_string();
+                if digits.len() > 1 {
+                    m.push('.');
+                    m.push_str(digits.get(1..).unwrap_or(""));
+                }
+                let s = format!("{m}{}", exp_suffix(exp));
+                if verb == 'G' { s.to_uppercase() } else { s }
+            } else {
+                positional(&digits, exp)
+            }
+        }
+    };
+    if neg { format!("-{body}") } else { body }
+}
+
+fn exp_suffix(x: i32) -> String {
+    let sign = if x < 0 { '-' } else { '+' };
+    format!("e{sign}{:02}", x.unsigned_abs())
+}
+
+/// Digits `d` (first digit at 10^`x`) written without an exponent.
+fn positional(d: &str, x: i32) -> String {
+    if x < 0 {
+        let zeros = "0".repeat((-x - 1) as usize);
+        return format!("0.{zeros}{d}");
+    }
+    let int_len = (x + 1) as usize;
+    if d.len() <= int_len {
+        format!("{d}{}", "0".repeat(int_len - d.len()))
+    } else {
+        format!("{}.{}", d.get(..int_len).unwrap_or(""), d.get(int_len..).unwrap_or(""))
+    }
+}
+
+/// Go's `encoding/json` float text: shortest, `e` notation outside [1e-6, 1e21).
+pub fn json_float(f: f64) -> String {
+    let a = f.abs();
+    if a != 0.0 && !(1e-6..1e21).contains(&a) {
+        let s = format_float(f, 'e', -1);
+        // e-07 becomes e-7
+        if let Some((m, x)) = s.split_once("e-0") {
+            return format!("{m}e-{x}");
+        }
+        return s;
+    }
+    format_float(f, 'f', -1)
+}
+
+/// Formatting flags and sizes of one verb.
+#[derive(Clone, Copy, Default)]
+struct Spec {
+    minus: bool,
+    plus: bool,
+    sharp: bool,
+    space: bool,
+    zero: bool,
+    width: Option<usize>,
+    prec: Option<usize>,
+}
+
+impl Spec {
+    fn pad(&self, s: &str, numeric: bool) -> String {
+        let Some(w) = self.width else { return s.to_string() };
+        let n = s.chars().count();
+        if n >= w {
+            return s.to_string();
+        }
+        let fill = w - n;
+        if self.minus {
+            format!("{s}{}", " ".repeat(fill))
+        } else if self.zero && numeric {
+            let (sign, digits) = match s.strip_prefix(['-', '+']) {
+                Some(rest) => (s.get(..1).unwrap_or(""), rest),
+                None => ("", s),
+            };
+            format!("{sign}{}{digits}", "0".repeat(fill))
+        } else {
+            format!("{}{s}", " ".repeat(fill))
+        }
+    }
+}
+
+/// `fmt.Sprint`: operands joined, with a space between two that are not strings.
+pub fn sprint(args: &[Value]) -> String {
+    let mut out = String::new();
+    let mut prev_string = false;
+    for (i, a) in args.iter().enumerate() {
+        let is_string = matches!(a, Value::Str(_, t) if **t == Type::String);
+        if i > 0 && !is_string && !prev_string {
+            out.push(' ');
+        }
+        out.push_str(&print_value(a, 'v', Spec::default(), 0));
+        prev_string = is_string;
+    }
+    out
+}
+
+/// `fmt.Sprintln`: operands joined by spaces, then a newline.
+pub fn sprintln(args: &[Value]) -> String {
+    let mut out: Vec<String> = Vec::with_capacity(args.len());
+    for a in args {
+        out.push(print_value(a, 'v', Spec::default(), 0));
+    }
+    let mut s = out.join(" ");
+    s.push('\n');
+    s
+}
+
+/// `%v` of one value, as `fmt.Fprint` prints it.
+pub fn to_string(v: &Value) -> String {
+    print_value(v, 'v', Spec::default(), 0)
+}
+
+/// Widths and precisions past this are refused, as Go does (`%!(BADWIDTH)`).
+const MAX_WIDTH: usize = 1_000_000;
+
+/// `fmt.Sprintf`.
+pub fn sprintf(format: &str, args: &[Value]) -> String {
+    let mut out = String::new();
+    let mut argi = 0;
+    let mut chars = format.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            out.push(c);
+            continue;
+        }
+        let mut spec = Spec::default();
+        while let Some(&f) = chars.peek() {
+            match f {
+                '-' => spec.minus = true,
+                '+' => spec.plus = true,
+                '#' => spec.sharp = true,
+                ' ' => spec.space = true,
+                '0' => spec.zero = !spec.minus,
+                _ => break,
+            }
+            chars.next();
+        }
+        let number = |chars: &mut std::iter::Peekable<std::str::Chars>| -> Option<usize> {
+            let mut n: Option<usize> = None;
+            while let Some(d) = chars.peek().and_then(|c| c.to_digit(10)) {
+                n = Some(n.unwrap_or(0).saturating_mul(10).saturating_add(d as usize));
+                chars.next();
+            }
+            n
+        };
+        spec.width = number(&mut chars);
+        let mut bad_width = spec.width.is_some_and(|w| w > MAX_WIDTH);
+        let mut bad_prec = false;
+        if chars.peek() == Some(&'.') {
+            chars.next();
+            spec.prec = Some(number(&mut chars).unwrap_or(0));
+            bad_prec = spec.prec.is_some_and(|p| p > MAX_WIDTH);
+        }
+        let Some(verb) = chars.next() else {
+            out.push_str("%!(NOVERB)");
+            break;
+        };
+        if bad_width {
+            out.push_str("%!(BADWIDTH)");
+            spec.width = None;
+            bad_width = false;
+        }
+        if bad_prec {
+            out.push_str("%!(BADPREC)");
+            spec.prec = None;
+        }
+        let _ = bad_width;
+        if verb == '%' {
+            out.push('%');
+            continue;
+        }
+        let Some(arg) = args.get(argi) else {
+            out.push_str(&format!("%!{verb}(MISSING)"));
+            continue;
+        };
+        argi += 1;
+        out.push_str(&print_arg(arg, verb, spec));
+    }
+    if argi < args.len() {
+        out.push_str("%!(EXTRA ");
+        let extra: Vec<String> = args
+            .iter()
+            .skip(argi)
+            .map(|a| match a {
+                Value::Invalid | Value::Nil => "<nil>".to_string(),
+                a => format!("{}={}", a.type_name(), to_string(a)),
+            })
+            .collect();
+        out.push_str(&extra.join(", "));
+        out.push(')');
+    }
+    out
+}
+
+fn print_arg(arg: &Value, verb: char, spec: Spec) -> String {
+    if arg.is_nilish() {
+        return match verb {
+            'T' | 'v' => spec.pad("<nil>", false),
+            _ => bad_verb(arg, verb),
+        };
+    }
+    if verb == 'T' {
+        return spec.pad(&arg.type_name(), false);
+    }
+    print_value(arg, verb, spec, 0)
+}
+
+fn bad_verb(arg: &Value, verb: char) -> String {
+    if arg.is_nilish() {
+        return format!("%!{verb}(<nil>)");
+    }
+    format!("%!{verb}({}={})", arg.type_name(), to_string(arg))
+}
+
+/// The value's `String()` method, for the types that have one.
+fn stringer(v: &Value) -> Option<String> {
+    match v {
+        Value::Int(d, Type::Duration) => Some(duration(*d)),
+        Value::Time(t) => Some(t.go_string()),
+        Value::Str(s, Type::Number | Type::Digest) => Some(s.to_string()),
+        _ => None,
+    }
+}
+
+fn print_value(v: &Value, verb: char, spec: Spec, depth: usize) -> String {
+    if matches!(verb, 'v' | 's' | 'x' | 'X' | 'q')
+        && let Some(s) = stringer(v)
+    {
+        return fmt_string(&s, verb, spec);
+    }
+    match v {
+        Value::Invalid => match depth {
+            0 => spec.pad("<invalid reflect.Value>", false),
+            _ => "<invalid reflect.Value>".into(),
+        },
+        Value::Nil => match verb {
+            'v' | 's' if depth > 0 => spec.pad("<nil>", false),
+            'v' => spec.pad("<nil>", false),
+            _ => bad_verb(v, verb),
+        },
+        Value::Bool(b) => match verb {
+            't' | 'v' => spec.pad(if *b { "true" } else { "false" }, false),
+            _ => bad_verb(v, verb),
+        },
+        Value::Int(i, _) => fmt_int(i128::from(*i), verb, spec).unwrap_or_else(|| bad_verb(v, verb)),
+        Value::Uint(u, _) => fmt_int(i128::from(*u), verb, spec).unwrap_or_else(|| bad_verb(v, verb)),
+        Value::Float(f) => fmt_float(*f, verb, spec).unwrap_or_else(|| bad_verb(v, verb)),
+        Value::Str(s, _) => match verb {
+            'v' | 's' | 'q' | 'x' | 'X' => fmt_string(s, verb, spec),
+            _ => bad_verb(v, verb),
+        },
+        Value::Slice(items, _) => {
+            let parts: Vec<String> = items
+                .iter()
+                .flat_map(|i| i.iter())
+                .map(|e| print_value(e, verb, spec, depth + 1))
+                .collect();
+            format!("[{}]", parts.join(" "))
+        }
+        Value::Map(entries, _) => {
+            let parts: Vec<String> = entries
+                .iter()
+                .flat_map(|m| m.iter())
+                .map(|(k, e)| {
+                    format!(
+                        "{}:{}",
+                        fmt_string(k, verb_for_key(verb), spec),
+                        print_value(e, verb, spec, depth + 1)
+                    )
+                })
+                .collect();
+            format!("map[{}]", parts.join(" "))
+        }
+        Value::Struct(fields, def) => {
+            let parts: Vec<String> = fields
+                .iter()
+                .zip(def.fields.iter())
+                .map(|(e, f)| {
+                    let s = print_value(e, verb, spec, depth + 1);
+                    if spec.plus && verb == 'v' {
+                        format!("{}:{s}", f.name)
+                    } else {
+                        s
+                    }
+                })
+                .collect();
+            format!("{{{}}}", parts.join(" "))
+        }
+        Value::Ptr(target, _) => match target {
+            None => match verb {
+                'v' | 's' if depth > 0 => "<nil>".into(),
+                'v' => spec.pad("<nil>", false),
+                _ => bad_verb(v, verb),
+            },
+            // At the top, a pointer to a composite prints as `&{...}`; deeper, Go prints the
+            // address, which no reimplementation can reproduce: a fixed stand-in.
+            Some(t) if depth == 0 => format!("&{}", print_value(t, verb, spec, depth + 1)),
+            Some(_) => "0xc000000000".into(),
+        },
+        Value::Time(_) => bad_verb(v, verb),
+    }
+}
+
+fn verb_for_key(verb: char) -> char {
+    if matches!(verb, 'v' | 's' | 'q' | 'x' | 'X') {
+        verb
+    } else {
+        'v'
+    }
+}
+
+fn fmt_string(s: &str, verb: char, spec: Spec) -> String {
+    let s = match spec.prec {
+        Some(p) if verb != 'x' && verb != 'X' => s.chars().take(p).collect::<String>(),
+        _ => s.to_string(),
+    };
+    let body = match verb {
+        'q' => {
+            if spec.sharp && !s.contains('`') {
+                format!("`{s}`")
+            } else {
+                quote(&s)
+            }
+        }
+        'x' | 'X' => {
+            let mut h = String::new();
+            for (i, b) in s.bytes().enumerate() {
+                if spec.space && i > 0 {
+                    h.push(' ');
+                }
+                if spec.sharp && (spec.space || i == 0) {
+                    h.push_str(if verb == 'x' { "0x" } else { "0X" });
+                }
+                if verb == 'x' {
+                    h.push_str(&format!("{b:02x}"));
+                } else {
+                    h.push_str(&format!("{b:02X}"));
+                }
+            }
+            h
+        }
+        _ => s,
+    };
+    spec.pad(&body, false)
+}
+
+fn fmt_int(i: i128, verb: char, spec: Spec) -> Option<String> {
+    let neg = i < 0;
+    let a = i.unsigned_abs();
+    let mut digits = match verb {
+        'v' | 'd' => a.to_string(),
+        'b' => format!("{a:b}"),
+        'o' | 'O' => format!("{a:o}"),
+        'x' => format!("{a:x}"),
+        'X' => format!("{a:X}"),
+        'c' => {
+            let c = u32::try_from(i).ok().and_then(char::from_u32).unwrap_or('\u{fffd}');
+            return Some(spec.pad(&c.to_string(), false));
+        }
+        'q' => {
+            let c = u32::try_from(i).ok().and_then(char::from_u32).unwrap_or('\u{fffd}');
+            let q = quote(&c.to_string());
+            let inner = q.get(1..q.len().saturating_sub(1)).unwrap_or("").replace("\\\"", "\"");
+            let inner = if c == '\'' { "\\'".to_string() } else { inner };
+            return Some(spec.pad(&format!("'{inner}'"), false));
+        }
+        'U' => {
+            let s = format!("U+{a:04X}");
+            return Some(spec.pad(&s, false));
+        }
+        _ => return None,
+    };
+    if let Some(p) = spec.prec {
+        if p == 0 && a == 0 {
+            digits.clear();
+        } else if digits.len() < p {
+            digits = format!("{}{digits}", "0".repeat(p - digits.len()));
+        }
+    }
+    let prefix = match verb {
+        'O' => "0o",
+        'o' if spec.sharp => "0",
+        'x' if spec.sharp => "0x",
+        'X' if spec.sharp => "0X",
+        'b' if spec.sharp => "0b",
+        _ => "",
+    };
+    let sign = if neg {
+        "-"
+    } else if spec.plus {
+        "+"
+    } else if spec.space {
+        " "
+    } else {
+        ""
+    };
+    let zero_ok = spec.prec.is_none();
+    let spec = Spec {
+        zero: spec.zero && zero_ok,
+        ..spec
+    };
+    Some(spec.pad(&format!("{sign}{prefix}{digits}"), true))
+}
+
+fn fmt_float(f: f64, verb: char, spec: Spec) -> Option<String> {
+    let prec = spec.prec.map_or(-1, |p| i32::try_from(p).unwrap_or(i32::MAX));
+    let s = match verb {
+        'v' => format_float(f, 'g', prec),
+        'e' | 'E' | 'g' | 'G' => format_float(f, verb, if matches!(verb, 'e' | 'E') && prec < 0 { 6 } else { prec }),
+        'f' | 'F' => format_float(f, 'f', if prec < 0 { 6 } else { prec }),
+        _ => return None,
+    };
+    let s = if spec.plus && !s.starts_with('-') {
+        format!("+{s}")
+    } else if spec.space && !s.starts_with('-') {
+        format!(" {s}")
+    } else {
+        s
+    };
+    Some(spec.pad(&s, f.is_finite()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::rc::Rc;
+
+    #[test]
+    fn floats_like_go() {
+        assert_eq!(format_float(1234567.0, 'g', -1), "1.234567e+06");
+        assert_eq!(format_float(123456.0, 'g', -1), "123456");
+        assert_eq!(format_float(1500.0, 'g', -1), "1500");
+        assert_eq!(format_float(0.0001, 'g', -1), "0.0001");
+        assert_eq!(format_float(0.00001, 'g', -1), "1e-05");
+        assert_eq!(format_float(1.23456, 'f', 2), "1.23");
+        assert_eq!(format_float(1.23456, 'e', 6), "1.234560e+00");
+        assert_eq!(json_float(1e21), "1e+21");
+        assert_eq!(json_float(1e-7), "1e-7");
+        assert_eq!(json_float(1500.0), "1500");
+        assert_eq!(json_float(0.5), "0.5");
+    }
+
+    #[test]
+    fn durations_like_go() {
+        assert_eq!(duration(30_000_000_000), "30s");
+        assert_eq!(duration(90_500_000_000), "1m30.5s");
+        assert_eq!(duration(3_600_000_000_000), "1h0m0s");
+        assert_eq!(duration(1_500_000), "1.5ms");
+        assert_eq!(duration(-2), "-2ns");
+    }
+
+    #[test]
+    fn printf_like_go() {
+        let n = Value::Str(Rc::from("7292"), &Type::Number);
+        assert_eq!(sprintf("%d", std::slice::from_ref(&n)), "%!d(json.Number=7292)");
+        assert_eq!(sprintf("%s", &[n]), "7292");
+        assert_eq!(
+            sprintf(
+                "%5.2f|%x|%-6s|%t",
+                &[
+                    Value::Float(1.23456),
+                    Value::int(255),
+                    Value::string("linux"),
+                    Value::Bool(true)
+                ]
+            ),
+            " 1.23|ff|linux |true"
+        );
+        assert_eq!(sprintf("%d %d", &[Value::int(1)]), "1 %!d(MISSING)");
+        assert_eq!(
+            sprintf("%d", &[Value::int(1), Value::string("x")]),
+            "1%!(EXTRA string=x)"
+        );
+        assert_eq!(sprintf("%q", &[Value::string("a\"b\n")]), "\"a\\\"b\\n\"");
+        assert_eq!(
+            sprint(&[Value::string("a"), Value::int(1), Value::int(2), Value::string("b")]),
+            "a1 2b"
+        );
+    }
+}

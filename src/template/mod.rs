@@ -1,0 +1,191 @@
+//! Go templates as docker's `--format` runs them: the `text/template` language (fields, `index`,
+//! `range`, `if`/`else`, `with`, variables, pipelines, `{{- -}}`, `define`/`template`/`block`,
+//! `break`/`continue`), Go's builtin functions and docker's own (`json`, `split`, `join`,
+//! `title`, `lower`, `upper`, `pad`, `truncate`), printing values as Go's `fmt` does, with Go's
+//! error messages.
+//!
+//! ```text
+//!   lex.rs    text -> tokens            parse.rs  tokens -> named trees of nodes
+//!   value.rs  the Go values templates see (typed structs, or raw JSON as interface{})
+//!   exec.rs   walks a tree over a value  funcs.rs  the functions
+//!   gofmt.rs  Go's fmt printing          encode.rs docker's `json` function
+//! ```
+//!
+//! Sources of truth: Go's `src/text/template` (exec.go, funcs.go, parse/) and docker/cli
+//! `templates/templates.go`, `cli/command/inspect/inspector.go`.
+//!
+//! Safe on hostile templates and data: nothing here panics, parsing and execution nest at
+//! most [`parse::MAX_DEPTH`] levels, and execution has a step budget and an output cap.
+
+mod encode;
+mod exec;
+mod funcs;
+mod gofmt;
+mod lex;
+mod parse;
+mod value;
+
+pub use gofmt::to_string as go_print;
+pub use value::{EMPTY_STRUCT, FieldDef, GoTime, Numbers, StructDef, Type, Value};
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::io::Write;
+
+/// What a missing map key gives (Go's `missingkey=` option).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MissingKey {
+    /// No value: prints `<no value>` (the default).
+    Default,
+    /// The zero value of the map's element type.
+    Zero,
+    /// An execution error (`map has no entry for key "X"`).
+    Error,
+}
+
+/// A template that failed to parse or to execute, or output that could not be written.
+#[derive(Debug)]
+pub enum TemplateError {
+    /// Go's parse error text, e.g. `template: :1: function "foo" not defined`.
+    Parse(String),
+    /// Go's execution error text, e.g.
+    /// `template: :1:2: executing "" at <.X>: map has no entry for key "X"`.
+    Exec(String),
+    Io(std::io::Error),
+}
+
+impl fmt::Display for TemplateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TemplateError::Parse(m) | TemplateError::Exec(m) => f.write_str(m),
+            TemplateError::Io(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for TemplateError {}
+
+/// A parsed template, named `""` as docker names it (`template.New("")`).
+#[derive(Debug)]
+pub struct Template {
+    text: String,
+    trees: BTreeMap<String, parse::List>,
+}
+
+impl Template {
+    /// Parses a template with Go's builtins and docker's functions.
+    pub fn parse(text: &str) -> Result<Template, TemplateError> {
+        let trees = parse::parse(text, &|name| funcs::signature(name).is_some()).map_err(TemplateError::Parse)?;
+        Ok(Template {
+            text: text.to_string(),
+            trees,
+        })
+    }
+
+    /// Executes on a JSON document decoded as Go decodes into `interface{}` with `UseNumber`
+    /// (docker's raw fallback): objects are maps, numbers print as written.
+    pub fn execute(&self, data: &serde_json::Value, out: &mut dyn Write) -> Result<(), TemplateError> {
+        self.execute_value(&Value::from_json(data, Numbers::JsonNumber), MissingKey::Default, out)
+    }
+
+    /// Executes on `data`. Output already written stays written when execution fails.
+    pub fn execute_value(&self, data: &Value, missing: MissingKey, out: &mut dyn Write) -> Result<(), TemplateError> {
+        let Some(root) = self.trees.get("") else {
+            return Err(TemplateError::Exec(
+                "template: \"\" is an incomplete or empty template".into(),
+            ));
+        };
+        let mut state = exec::State::new(&self.trees, &self.text, "", missing, out);
+        state.vars.push(("$".into(), data.clone()));
+        let dot = exec::Dot {
+            v: data.clone(),
+            iface: false,
+        };
+        match state.walk_list(&dot, root) {
+            Ok(()) => Ok(()),
+            Err(exec::Flow::Fail(e)) => Err(e),
+            // The parser allows these only inside a range, which consumes them.
+            Err(exec::Flow::Break | exec::Flow::Continue) => Ok(()),
+        }
+    }
+
+    /// [`execute_value`](Self::execute_value) into a string.
+    pub fn render(&self, data: &Value, missing: MissingKey) -> Result<String, TemplateError> {
+        let mut out = Vec::new();
+        self.execute_value(data, missing, &mut out)?;
+        Ok(String::from_utf8_lossy(&out).into_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn run(t: &str, data: serde_json::Value) -> String {
+        let mut out = Vec::new();
+        match Template::parse(t).and_then(|t| t.execute(&data, &mut out)) {
+            Ok(()) => String::from_utf8(out).unwrap(),
+            Err(e) => format!("ERR {e}"),
+        }
+    }
+
+    #[test]
+    fn fields_json_index_range() {
+        let d = json!({"Id": "x", "Tags": ["a", "b"], "L": {"k": "v"}, "N": 1234567, "Z": null});
+        assert_eq!(
+            run("{{.Id}} {{json .Tags}} {{index .Tags 1}} {{index .L \"k\"}}", d.clone()),
+            "x [\"a\",\"b\"] b v"
+        );
+        assert_eq!(
+            run("{{range $i, $e := .Tags}}{{$i}}={{$e}},{{end}}", d.clone()),
+            "0=a,1=b,"
+        );
+        assert_eq!(
+            run("{{.N}} {{.Z}} {{.Missing}} {{.L}}", d.clone()),
+            "1234567 <no value> <no value> map[k:v]"
+        );
+        assert_eq!(
+            run("{{with .L}}{{.k}}{{end}}{{if .Z}}y{{else}}n{{end}}", d.clone()),
+            "vn"
+        );
+        assert_eq!(
+            run("{{index .Tags 5}}", d),
+            "ERR template: :1:2: executing \"\" at <index .Tags 5>: error calling index: index out of range: 5"
+        );
+    }
+
+    #[test]
+    fn continue_and_break_inside_branches_leave_no_nesting_behind() {
+        let d = json!({"L": (0..500).collect::<Vec<_>>()});
+        let t = "{{range $i, $e := .L}}{{if lt $i 498}}{{continue}}{{end}}{{with $e}}{{if eq $i 499}}{{break}}{{end}}{{end}}{{.}},{{end}}";
+        assert_eq!(run(t, d), "498,");
+    }
+
+    #[test]
+    fn floats_print_as_go() {
+        let v = Value::from_json(&json!({"N": 1234567}), Numbers::Float64);
+        let t = Template::parse("{{.N}} {{json .N}}").unwrap();
+        assert_eq!(t.render(&v, MissingKey::Default).unwrap(), "1.234567e+06 1234567");
+    }
+
+    #[test]
+    fn hostile_templates_end_in_errors() {
+        let d = json!({"L": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]});
+        let nested = "{{range .L}}".repeat(8) + "x" + &"{{end}}".repeat(8);
+        assert!(run(&nested, d.clone()).starts_with("ERR "));
+        let rec = "{{define \"a\"}}{{template \"a\" .}}{{end}}{{template \"a\" .}}";
+        assert!(run(rec, d.clone()).contains("exceeded maximum template depth"));
+        let grow = "{{$x := printf \"%1000000s\" \"\"}}{{range .L}}{{$x = printf \"%s%s\" $x $x}}{{end}}";
+        assert!(run(grow, d.clone()).contains("exceeds"));
+        assert!(run("{{range 1000000000}}{{end}}", d.clone()).contains("steps"));
+        // Nesting as deep as parsing allows (branches and parentheses together), called
+        // recursively until the executor stops it, fits a test
+        // thread's 2 MiB stack (debug build).
+        let parens = format!("{}1{}", "(".repeat(49), ")".repeat(49));
+        let body = "{{if 1}}".repeat(50) + "{{print " + &parens + "}}{{template \"a\" .}}" + &"{{end}}".repeat(50);
+        let deep = format!("{{{{define \"a\"}}}}{body}{{{{end}}}}{{{{template \"a\" .}}}}");
+        let r = run(&deep, d);
+        assert!(r.contains("nesting exceeds") || r.contains("template depth"), "{r}");
+    }
+}

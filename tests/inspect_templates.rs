@@ -1,0 +1,72 @@
+//! `coldctr inspect --format TEMPLATE` against what the real docker CLI printed for the same
+//! template on the same images (`fixtures/expected/docker-28.5/templates/cases.json`, captured by
+//! `tools/capture-templates/capture.py`): stdout byte for byte, stderr, exit code.
+//!
+//! One deliberate difference: a template that does not parse exits 2 here (our usage error);
+//! docker exits 64 (sysexits' EX_USAGE) with the same message.
+
+use serde_json::Value;
+use std::path::Path;
+use std::process::Command;
+
+#[test]
+fn docker_cli_template_cases() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let file = root.join("fixtures/expected/docker-28.5/templates/cases.json");
+    let doc: Value = serde_json::from_slice(&std::fs::read(&file).expect("cases.json")).expect("cases.json parses");
+    let cases = doc["cases"].as_array().expect("cases");
+    assert!(cases.len() >= 20, "only {} cases", cases.len());
+    let mut failures = Vec::new();
+    for case in cases {
+        let name = case["name"].as_str().unwrap_or("?");
+        let argv: Vec<&str> = case["argv"]
+            .as_array()
+            .expect("argv")
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        assert_eq!(&argv[..3], ["docker", "image", "inspect"], "{name}");
+        let out = Command::new(env!("CARGO_BIN_EXE_coldctr"))
+            .arg("--root")
+            .arg(root.join("fixtures/docker-28.5"))
+            // The daemon whose answers these are ran on linux/amd64.
+            .args(["--host-platform", "linux/amd64", "inspect"])
+            .args(&argv[3..])
+            .env_remove("DOCKER_API_VERSION")
+            .env_remove("COLDCTR_ROOT")
+            .output()
+            .expect("run coldctr");
+        let want_code = match case["exit_code"].as_i64().expect("exit_code") {
+            64 => 2,
+            c => c,
+        };
+        let mut problems = Vec::new();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        if stdout != case["stdout"].as_str().unwrap_or_default() {
+            problems.push(format!(
+                "stdout {stdout:?}\n   want {:?}",
+                case["stdout"].as_str().unwrap_or_default()
+            ));
+        }
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if stderr != case["stderr"].as_str().unwrap_or_default() {
+            problems.push(format!(
+                "stderr {stderr:?}\n   want {:?}",
+                case["stderr"].as_str().unwrap_or_default()
+            ));
+        }
+        if i64::from(out.status.code().unwrap_or(-1)) != want_code {
+            problems.push(format!("exit {:?}, want {want_code}", out.status.code()));
+        }
+        if !problems.is_empty() {
+            failures.push(format!("{name} {:?}:\n  {}", &argv[3..], problems.join("\n  ")));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases differ:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+}
