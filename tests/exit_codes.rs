@@ -3,6 +3,7 @@
 //! never a silent wrong answer (a store that cannot be listed is not a store whose blobs are
 //! all missing; a damaged record is decoded once, the same way, everywhere).
 
+mod bolt_support;
 mod gcdu_support;
 
 use gcdu_support::fixture_copy;
@@ -234,4 +235,89 @@ fn one_damaged_content_store_one_rule() {
         let o = run(&root, args);
         assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
     }
+}
+
+/// A leaf's elements and data (keys sorted by the caller): each entry a key and either a
+/// value or the entries of an inline bucket.
+enum Node<'a> {
+    Value(&'a [u8]),
+    Bucket(Vec<(&'a [u8], Node<'a>)>),
+}
+
+fn leaf(entries: &[(&[u8], Node<'_>)]) -> Vec<u8> {
+    let mut elems = Vec::new();
+    let mut data = Vec::new();
+    let n = entries.len();
+    for (i, (key, node)) in entries.iter().enumerate() {
+        let (flags, value) = match node {
+            Node::Value(v) => (0u32, v.to_vec()),
+            Node::Bucket(children) => {
+                // Inline bucket: header (root 0, sequence 0), then a leaf page.
+                let mut v = vec![0u8; 16];
+                let mut page = vec![0u8; 16];
+                page[8..10].copy_from_slice(&0x02u16.to_le_bytes());
+                page[10..12].copy_from_slice(&(children.len() as u16).to_le_bytes());
+                page.extend(leaf(children));
+                v.extend(page);
+                (1u32, v)
+            }
+        };
+        // pos: from this element to its key, past the remaining elements and earlier data.
+        let pos = 16 * (n - i) + data.len();
+        elems.extend(flags.to_le_bytes());
+        elems.extend((pos as u32).to_le_bytes());
+        elems.extend((key.len() as u32).to_le_bytes());
+        elems.extend((value.len() as u32).to_le_bytes());
+        data.extend_from_slice(key);
+        data.extend(value);
+    }
+    elems.extend(data);
+    elems
+}
+
+#[test]
+fn names_that_are_not_utf8_never_merge() {
+    let labels = || {
+        Node::Bucket(vec![
+            (b"k\xfe".as_slice(), Node::Value(b"2")),
+            (b"k\xff".as_slice(), Node::Value(b"1")),
+        ])
+    };
+    let ns = |l| Node::Bucket(vec![(b"labels".as_slice(), l)]);
+    let v1 = Node::Bucket(vec![
+        (b"n\xfe".as_slice(), ns(labels())),
+        (b"n\xff".as_slice(), ns(labels())),
+        (b"version".as_slice(), Node::Value(&[6])),
+    ]);
+    let root_leaf = leaf(&[(b"v1".as_slice(), v1)]);
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = tmp.path().join("root");
+    std::fs::create_dir_all(root.join("io.containerd.metadata.v1.bolt")).expect("mkdir");
+    std::fs::create_dir_all(root.join(CONTENT).join("blobs/sha256")).expect("mkdir");
+    let db = bolt_support::tiny_db(1, &root_leaf);
+    std::fs::write(root.join(META), db).expect("write meta.db");
+    let bolt = Command::new(env!("CARGO_BIN_EXE_coldctr"))
+        .args(["bolt", "check"])
+        .arg(root.join(META))
+        .output()
+        .expect("run");
+    assert_eq!(bolt.status.code(), Some(0), "{}", stderr(&bolt));
+
+    let o = run(&root, &["namespaces", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let list: Vec<Value> = serde_json::from_slice(&o.stdout).expect("json");
+    let names: Vec<&str> = list.iter().filter_map(|n| n["name"].as_str()).collect();
+    assert_eq!(names, ["n\\xfe", "n\\xff"]);
+    for n in &list {
+        let labels = n["labels"].as_object().expect("labels");
+        assert_eq!(labels.len(), 2, "{n}");
+        assert_eq!(labels["k\\xfe"], "2");
+        assert_eq!(labels["k\\xff"], "1");
+    }
+    // The name as printed selects that namespace again.
+    let o = run(&root, &["-n", "n\\xff", "namespaces", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let list: Vec<Value> = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0]["labels"].as_object().map(|l| l.len()), Some(2));
 }

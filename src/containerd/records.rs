@@ -33,6 +33,70 @@ pub fn string(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
+/// A record's name (a bucket or label key: namespace, image name, digest, ID) as text, without
+/// ever merging two names: a UTF-8 name with no backslash is itself; any other name is written
+/// with its backslashes doubled and each byte that is not UTF-8 as `\xNN`. The two forms
+/// cannot meet (only the second holds a backslash), and [`key_bytes`] gives the bytes back to
+/// look the record up again. Values keep [`string`]'s lossy reading.
+pub fn key_name(b: &[u8]) -> String {
+    match std::str::from_utf8(b) {
+        Ok(s) if !s.contains('\\') => s.to_string(),
+        _ => {
+            let mut out = String::with_capacity(b.len() + 8);
+            for chunk in b.utf8_chunks() {
+                for c in chunk.valid().chars() {
+                    if c == '\\' {
+                        out.push_str("\\\\");
+                    } else {
+                        out.push(c);
+                    }
+                }
+                for byte in chunk.invalid() {
+                    out.push_str(&format!("\\x{byte:02x}"));
+                }
+            }
+            out
+        }
+    }
+}
+
+/// The bytes of a record named `n` ([`key_name`]'s inverse; a name as a user types it, with no
+/// backslash, is its own bytes).
+pub fn key_bytes(n: &str) -> std::borrow::Cow<'_, [u8]> {
+    if !n.contains('\\') {
+        return std::borrow::Cow::Borrowed(n.as_bytes());
+    }
+    let mut out = Vec::with_capacity(n.len());
+    let mut rest = n.as_bytes();
+    while let Some((&first, tail)) = rest.split_first() {
+        rest = tail;
+        if first != b'\\' {
+            out.push(first);
+            continue;
+        }
+        match rest {
+            [b'\\', tail @ ..] => {
+                out.push(b'\\');
+                rest = tail;
+            }
+            [b'x', hi, lo, tail @ ..] if hi.is_ascii_hexdigit() && lo.is_ascii_hexdigit() => {
+                let hex = [*hi, *lo];
+                match std::str::from_utf8(&hex)
+                    .ok()
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+                {
+                    Some(byte) => out.push(byte),
+                    None => out.extend_from_slice(&hex),
+                }
+                rest = tail;
+            }
+            // Not a form `name` writes: taken literally.
+            _ => out.push(b'\\'),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// A containerd time value, printed as Go's RFC 3339 with nanoseconds.
 pub fn time(b: &Bucket<'_>, key: &[u8]) -> Result<Option<String>, BoltError> {
     Ok(b.get(key)?
@@ -99,7 +163,7 @@ pub fn labels(b: &Bucket<'_>, name: &[u8], damage: &mut Damage) -> BTreeMap<Stri
     for item in bucket.cursor() {
         match item {
             Ok(i) if !i.is_bucket => {
-                out.insert(string(i.key), string(i.value));
+                out.insert(key_name(i.key), string(i.value));
             }
             Ok(_) => {}
             Err(e) => damage.push(e.to_string()),
@@ -115,7 +179,7 @@ fn keys(b: &Bucket<'_>, name: &[u8], damage: &mut Damage) -> Vec<String> {
         Ok(Some(bucket)) => {
             for item in bucket.cursor() {
                 match item {
-                    Ok(i) => out.push(string(i.key)),
+                    Ok(i) => out.push(key_name(i.key)),
                     Err(e) => damage.push(e.to_string()),
                 }
             }
@@ -132,7 +196,7 @@ pub fn sub_buckets<'a>(b: &Bucket<'a>, what: &str, damage: &mut Damage) -> Vec<(
     for item in b.cursor() {
         match item {
             Ok(i) if i.is_bucket => match b.open_item(&i) {
-                Ok(child) => out.push((string(i.key), child)),
+                Ok(child) => out.push((key_name(i.key), child)),
                 Err(e) => damage.push(e.to_string()),
             },
             Ok(_) => {}
@@ -245,7 +309,8 @@ pub fn images_in(namespace: &str, ns: &Bucket<'_>, damage: &mut Damage) -> Vec<I
 
 /// One image record by exact name, reading only the pages on its path.
 pub fn image_named(tx: &Tx<'_>, namespace: &str, name: &str, damage: &mut Damage) -> Result<Option<Image>, BoltError> {
-    let path: [&[u8]; 4] = [b"v1", namespace.as_bytes(), b"images", name.as_bytes()];
+    let (ns, key) = (key_bytes(namespace), key_bytes(name));
+    let path: [&[u8]; 4] = [b"v1", &ns, b"images", &key];
     match tx.bucket_at(&path)? {
         Some(b) => image(namespace, name.to_string(), &b, damage).map(Some),
         None => Ok(None),
@@ -323,7 +388,7 @@ pub fn labels_with_prefix(b: &Bucket<'_>, prefix: &str, damage: &mut Damage) -> 
     for item in bucket.cursor() {
         match item {
             Ok(i) if !i.is_bucket && i.key.starts_with(prefix.as_bytes()) => {
-                out.push((string(i.key), string(i.value)));
+                out.push((key_name(i.key), string(i.value)));
             }
             Ok(_) => {}
             Err(e) => damage.push(e.to_string()),
@@ -361,7 +426,8 @@ pub fn content_in(namespace: &str, ns: &Bucket<'_>, damage: &mut Damage) -> Vec<
 
 /// The content record for `digest` in `namespace`, reading only the pages on its path.
 pub fn content_record(tx: &Tx<'_>, namespace: &str, digest: &str) -> Result<Option<Content>, BoltError> {
-    let path: [&[u8]; 5] = [b"v1", namespace.as_bytes(), b"content", b"blob", digest.as_bytes()];
+    let (ns, digest_key) = (key_bytes(namespace), key_bytes(digest));
+    let path: [&[u8]; 5] = [b"v1", &ns, b"content", b"blob", &digest_key];
     match tx.bucket_at(&path)? {
         Some(b) => content(namespace, digest.to_string(), &b, &mut Vec::new()).map(Some),
         None => Ok(None),
@@ -428,7 +494,7 @@ pub fn leases_in(namespace: &str, ns: &Bucket<'_>, damage: &mut Damage) -> Vec<L
                 for (snapshotter, keys_bucket) in sub_buckets(&sn, "lease snapshots", damage) {
                     for item in keys_bucket.cursor() {
                         match item {
-                            Ok(i) => snapshots.push((snapshotter.clone(), string(i.key))),
+                            Ok(i) => snapshots.push((snapshotter.clone(), key_name(i.key))),
                             Err(e) => damage.push(e.to_string()),
                         }
                     }
@@ -587,4 +653,33 @@ pub fn backend_snapshots(tx: &Tx<'_>, damage: &mut Damage) -> Vec<BackendSnapsho
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{key_bytes, key_name};
+
+    #[test]
+    fn names_never_merge_and_come_back() {
+        let names: [&[u8]; 8] = [
+            b"plain",
+            b"a\xff",
+            b"a\xfe",
+            b"a\\xff",
+            b"a\\\\xff",
+            b"a\\",
+            b"\xe2\x82",
+            b"caf\xc3\xa9",
+        ];
+        let shown: Vec<String> = names.iter().map(|n| key_name(n)).collect();
+        for (i, a) in shown.iter().enumerate() {
+            assert_eq!(key_bytes(a).as_ref(), names[i], "{a}");
+            for b in shown.iter().skip(i + 1) {
+                assert_ne!(a, b);
+            }
+        }
+        assert_eq!(key_name(b"plain"), "plain");
+        assert_eq!(key_name("café".as_bytes()), "café");
+        assert_eq!(key_name(b"a\xff"), "a\\xff");
+    }
 }

@@ -174,7 +174,8 @@ impl<'r> Inspector<'r> {
     fn all_images(&self) -> &ImageIndex {
         self.images.get_or_init(|| {
             let mut damage = Vec::new();
-            let images = match self.tx.bucket_at(&[b"v1".as_slice(), self.namespace.as_bytes()]) {
+            let ns = crate::containerd::records::key_bytes(&self.namespace);
+            let images = match self.tx.bucket_at(&[b"v1".as_slice(), &ns]) {
                 Ok(Some(ns)) => records::images_in(&self.namespace, &ns, &mut damage),
                 Ok(None) => Vec::new(),
                 Err(e) => {

@@ -728,7 +728,12 @@ fn unpacked(s: &mut Scope<'_>, ns: &str, config: &str) -> Vec<Unpacked> {
             if !seen.insert(k.clone()) {
                 break;
             }
-            let path: [&[u8]; 5] = [b"v1", ns.as_bytes(), b"snapshots", snapshotter.as_bytes(), k.as_bytes()];
+            let (ns_key, sn_key, k_key) = (
+                records::key_bytes(ns),
+                records::key_bytes(snapshotter),
+                records::key_bytes(&k),
+            );
+            let path: [&[u8]; 5] = [b"v1", &ns_key, b"snapshots", &sn_key, &k_key];
             let bucket = match s.tx.bucket_at(&path) {
                 Ok(Some(b)) => b,
                 Ok(None) => {

@@ -66,7 +66,7 @@ fn run(global: &Global, body: impl FnOnce(&mut Scope<'_>) -> Result<(), Failure>
     let mut outcome = Outcome::Ok;
     let namespaces = match &global.namespace {
         None => records::namespace_buckets(&tx, &mut damage),
-        Some(ns) => match tx.bucket_at(&[b"v1".as_slice(), ns.as_bytes()]) {
+        Some(ns) => match tx.bucket_at(&[b"v1".as_slice(), &records::key_bytes(ns)]) {
             Ok(Some(b)) => vec![(ns.clone(), b)],
             Ok(None) => {
                 let all: Vec<String> = records::namespace_buckets(&tx, &mut damage)
