@@ -453,3 +453,35 @@ fn tables_print_utc_seconds_and_one_size_unit() {
         "{t}"
     );
 }
+
+#[test]
+fn templates_run_on_each_rows_json() {
+    for (fx, cmd, field) in [
+        ("docker-28.5", "images", "name"),
+        ("docker-28.5", "content", "digest"),
+        ("containerd-1.7", "namespaces", "name"),
+        ("containerd-1.6", "snapshots", "key"),
+    ] {
+        let rows = json(fx, &[cmd]);
+        let want: Vec<String> = rows
+            .iter()
+            .map(|r| {
+                format!(
+                    "{}|{}",
+                    r[field].as_str().unwrap(),
+                    serde_json::to_string(&r["labels"]).unwrap()
+                )
+            })
+            .collect();
+        let template = format!("{{{{.{field}}}}}|{{{{json .labels}}}}");
+        let got = lines(fx, &[cmd, "--format", &template]);
+        assert_eq!(got, want, "{fx} {cmd}");
+    }
+    // A template that does not parse is a usage error; one that fails on a row is exit 1.
+    let o = coldctr("docker-28.5", &["namespaces", "--format", "{{.name"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("template parsing error: template: :1: unclosed action"));
+    let o = coldctr("docker-28.5", &["namespaces", "--format", "{{index .nosuch 1}}"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("error calling index"));
+}

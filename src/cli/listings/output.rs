@@ -3,7 +3,8 @@
 
 use super::filter::Filters;
 use super::table::Table;
-use crate::cli::Failure;
+use crate::cli::{Failure, Outcome};
+use crate::template::Template;
 use clap::Args;
 use serde::Serialize;
 use std::io::Write;
@@ -17,6 +18,9 @@ pub enum Format {
     Json,
     /// One JSON object per line: the elements of `json`'s array.
     Jsonl,
+    /// A Go template (docker's `--format '{{...}}'`) run on each row's JSON object, one output
+    /// line per row. The text was parsed when the option was read.
+    Template(String),
 }
 
 fn parse_format(s: &str) -> Result<Format, String> {
@@ -24,13 +28,21 @@ fn parse_format(s: &str) -> Result<Format, String> {
         "table" => Ok(Format::Table),
         "json" => Ok(Format::Json),
         "jsonl" => Ok(Format::Jsonl),
-        other => Err(format!("unknown format {other:?} (table, json or jsonl)")),
+        t if t.contains("{{") => match Template::parse(t) {
+            Ok(_) => Ok(Format::Template(t.to_string())),
+            Err(e) => Err(format!("template parsing error: {e}")),
+        },
+        other => Err(format!(
+            "unknown format {other:?} (table, json, jsonl, or a Go template such as '{{{{.name}}}}')"
+        )),
     }
 }
 
 #[derive(Args)]
 pub struct ListArgs {
-    /// `table`; `json` (one array); `jsonl` (one object per line, the array's elements).
+    /// `table`; `json` (one array); `jsonl` (one object per line, the array's elements); or
+    /// a Go template run on each row's JSON object, one line per row: `'{{.name}}'`,
+    /// `'{{json .}}'`, `'{{.digest}} {{.size}}'` (the fields are those of `json`).
     #[arg(long, default_value = "table", value_parser = parse_format)]
     pub format: Format,
     /// Print only what identifies each row, one a line, in full: names of images and
@@ -99,5 +111,20 @@ pub fn emit<R: Serialize>(
             Ok(())
         }
         Format::Table => Ok(table(rows, !args.no_trunc).write(out)?),
+        Format::Template(text) => {
+            let template = Template::parse(text)
+                .map_err(|e| Failure::new(Outcome::Usage, format!("template parsing error: {e}")))?;
+            let mut line = Vec::new();
+            for r in rows {
+                let v = serde_json::to_value(r).map_err(|e| Failure::from(std::io::Error::from(e)))?;
+                line.clear();
+                template
+                    .execute(&v, &mut line)
+                    .map_err(|e| Failure::new(Outcome::No, crate::text::escape(e.to_string().as_bytes())))?;
+                // The layout is the user's; escape sequences from the data are not.
+                writeln!(out, "{}", crate::text::escape_hazards(&String::from_utf8_lossy(&line)))?;
+            }
+            Ok(())
+        }
     }
 }
