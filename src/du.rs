@@ -114,6 +114,8 @@ pub struct Report {
     pub disk: Disk,
     pub namespaces: Vec<NamespaceUsage>,
     pub images: Vec<ImageUsage>,
+    /// Damage met reading the records (file, page, offset where known).
+    pub damage: Vec<crate::damage::Note>,
 }
 
 #[derive(Default, Serialize)]
@@ -240,7 +242,11 @@ pub struct Split {
     pub unique: Amount,
 }
 
-pub const DEFINITIONS: [(&str, &str); 12] = [
+pub const DEFINITIONS: [(&str, &str); 13] = [
+    (
+        "damage",
+        "damage met while reading the records (file, page and offset where known): what it hid is missing from these figures",
+    ),
     (
         "content",
         "content records of a namespace; bytes = the records' sizes (equal to the files' sizes on an intact store)",
@@ -562,6 +568,7 @@ pub fn compute(store: &Store, c: &Collection, scan: bool) -> Report {
         disk,
         namespaces,
         images,
+        damage: store.damage.distinct().into_iter().cloned().collect(),
     }
 }
 

@@ -321,3 +321,58 @@ fn names_that_are_not_utf8_never_merge() {
     assert_eq!(list.len(), 1);
     assert_eq!(list[0]["labels"].as_object().map(|l| l.len()), Some(2));
 }
+
+#[test]
+fn a_wrecked_meta_page_is_exit_3_everywhere_and_json_says_where() {
+    let (_tmp, root) = fixture_copy("docker-28.5");
+    let db = root.join(META);
+    let mut data = std::fs::read(&db).expect("meta.db");
+    // The leaf page of the moby images bucket holding lab/special:1.0 (as in inspect_damage.rs);
+    // its third element's key position is made to point past the page.
+    let le16 = |d: &[u8], at: usize| u16::from_le_bytes([d[at], d[at + 1]]);
+    let page = (2..data.len() / 4096)
+        .find(|&p| {
+            let pg = &data[p * 4096..(p + 1) * 4096];
+            u64::from_le_bytes(pg[0..8].try_into().unwrap()) == p as u64
+                && le16(pg, 8) == 2
+                && pg.windows(22).any(|w| w == b"docker.io/lab/nohist:1")
+                && pg.windows(25).any(|w| w == b"docker.io/lab/special:1.0")
+        })
+        .expect("the images leaf page");
+    let elem = page * 4096 + 16 + 16 * 2;
+    data[elem + 4..elem + 8].copy_from_slice(&u32::MAX.to_le_bytes());
+    std::fs::write(&db, &data).expect("write");
+
+    for args in [
+        &["images"][..],
+        &["gc"],
+        &["du"],
+        &["verify"],
+        &["inspect", "lab/special:1.0"],
+    ] {
+        let o = run(&root, args);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(3), "{args:?}: {err}");
+        assert!(err.contains(&format!("page {page} (offset")), "{args:?}: {err}");
+    }
+    for cmd in ["gc", "du"] {
+        let o = run(&root, &[cmd, "--format", "json"]);
+        let report: Value = serde_json::from_slice(&o.stdout).expect("json");
+        let damage = report["damage"].as_array().expect("damage");
+        assert!(
+            damage.iter().any(|d| d["page"] == page as u64
+                && d["offset"].as_u64().is_some()
+                && d["file"].as_str().is_some_and(|f| f.ends_with("meta.db"))),
+            "{cmd}: {damage:?}"
+        );
+    }
+    let o = run(&root, &["verify", "--format", "json"]);
+    let report: Value = serde_json::from_slice(&o.stdout).expect("json");
+    let findings = report["findings"].as_array().expect("findings");
+    assert!(findings.iter().any(|f| f["page"] == page as u64), "{findings:?}");
+    // An intact root reports no damage.
+    let intact = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/docker-28.5");
+    let o = run(&intact, &["gc", "--format", "json"]);
+    let report: Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(report["damage"], Value::Array(vec![]));
+}

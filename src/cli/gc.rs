@@ -108,11 +108,8 @@ pub fn now() -> i128 {
 pub fn load(global: &Global) -> Result<(Store, Outcome), Failure> {
     let root = global.open_root()?;
     let store = Store::load(&root, global.meta_choice(), global.read_mode())?;
-    let mut seen = std::collections::HashSet::new();
-    for d in &store.damage {
-        if seen.insert(d.as_str()) {
-            warn(crate::text::escape(d.as_bytes()));
-        }
+    for d in store.damage.distinct() {
+        warn(crate::text::escape(d.message.as_bytes()));
     }
     let outcome = if store.damage.is_empty() {
         Outcome::Ok

@@ -75,8 +75,8 @@ pub fn run(global: &Global, args: InspectArgs, out: &mut dyn Write) -> Result<Ou
     if let Ok(d) = inspector.damage.lock()
         && !d.is_empty()
     {
-        for message in d.iter() {
-            warn(crate::text::escape(message.as_bytes()));
+        for note in d.distinct() {
+            warn(crate::text::escape(note.message.as_bytes()));
         }
         // Records on damaged pages were skipped: tags and digests may be missing.
         outcome = outcome.worst(Outcome::Damaged);

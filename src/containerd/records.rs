@@ -25,7 +25,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 /// Problems met while reading records; the records that could be read are still returned.
-pub type Damage = Vec<String>;
+pub use crate::damage::Damage;
 
 /// Text from the DB. containerd writes Go strings, which are UTF-8 in practice; anything else
 /// is kept with replacement characters (and reported by `bolt dump` in hex).
@@ -111,7 +111,7 @@ fn text(b: &Bucket<'_>, key: &[u8]) -> Result<Option<String>, BoltError> {
 /// The value of a lookup, with a read error recorded as damage instead of returned.
 fn noted<T>(r: Result<Option<T>, BoltError>, damage: &mut Damage) -> Option<T> {
     r.unwrap_or_else(|e| {
-        damage.push(e.to_string());
+        damage.push(e);
         None
     })
 }
@@ -156,7 +156,7 @@ pub fn labels(b: &Bucket<'_>, name: &[u8], damage: &mut Damage) -> BTreeMap<Stri
         Ok(Some(l)) => l,
         Ok(None) => return out,
         Err(e) => {
-            damage.push(e.to_string());
+            damage.push(e);
             return out;
         }
     };
@@ -166,7 +166,7 @@ pub fn labels(b: &Bucket<'_>, name: &[u8], damage: &mut Damage) -> BTreeMap<Stri
                 out.insert(key_name(i.key), string(i.value));
             }
             Ok(_) => {}
-            Err(e) => damage.push(e.to_string()),
+            Err(e) => damage.push(e),
         }
     }
     out
@@ -180,12 +180,12 @@ fn keys(b: &Bucket<'_>, name: &[u8], damage: &mut Damage) -> Vec<String> {
             for item in bucket.cursor() {
                 match item {
                     Ok(i) => out.push(key_name(i.key)),
-                    Err(e) => damage.push(e.to_string()),
+                    Err(e) => damage.push(e),
                 }
             }
         }
         Ok(None) => {}
-        Err(e) => damage.push(e.to_string()),
+        Err(e) => damage.push(e),
     }
     out
 }
@@ -197,10 +197,10 @@ pub fn sub_buckets<'a>(b: &Bucket<'a>, what: &str, damage: &mut Damage) -> Vec<(
         match item {
             Ok(i) if i.is_bucket => match b.open_item(&i) {
                 Ok(child) => out.push((key_name(i.key), child)),
-                Err(e) => damage.push(e.to_string()),
+                Err(e) => damage.push(e),
             },
             Ok(_) => {}
-            Err(e) => damage.push(format!("{what}: {e}")),
+            Err(e) => damage.push(crate::damage::Note::from(e).within(what)),
         }
     }
     out
@@ -212,7 +212,7 @@ pub fn namespace_buckets<'a>(tx: &Tx<'a>, damage: &mut Damage) -> Vec<(String, B
         Ok(Some(v1)) => sub_buckets(&v1, "v1", damage),
         Ok(None) => Vec::new(),
         Err(e) => {
-            damage.push(e.to_string());
+            damage.push(e);
             Vec::new()
         }
     }
@@ -262,26 +262,66 @@ pub struct Image {
     pub updated: Option<GoTime>,
 }
 
-fn image(namespace: &str, name: String, b: &Bucket<'_>, damage: &mut Damage) -> Result<Image, BoltError> {
-    let what = format!("namespace {namespace}: image {name:?}");
-    let target = b.bucket(b"target")?;
-    let (media_type, digest, size) = match target {
-        Some(t) => (
-            text(&t, b"mediatype")?.unwrap_or_default(),
-            text(&t, b"digest")?.unwrap_or_default(),
-            varint_in(&t, b"size", &format!("{what}: target"), damage).unwrap_or(0),
-        ),
-        None => Default::default(),
-    };
-    if digest.is_empty() {
+/// An image record's `target`, decoded once for every command: a value that cannot be read
+/// is damage and left empty, the record itself is kept (containerd's collector still sees it).
+#[derive(Clone, Debug, Default)]
+pub struct Target {
+    pub media_type: String,
+    /// `None` when the record has no (readable, non-empty) target digest.
+    pub digest: Option<String>,
+    pub size: i64,
+}
+
+pub fn image_target(b: &Bucket<'_>, what: &dyn std::fmt::Display, damage: &mut Damage) -> Target {
+    let mut t = Target::default();
+    if let Some(target) = bucket_in(b, b"target", damage) {
+        t.media_type = text_in(&target, b"mediatype", damage).unwrap_or_default();
+        t.digest = text_in(&target, b"digest", damage).filter(|d| !d.is_empty());
+        t.size = varint_in(&target, b"size", &format_args!("{what}: target"), damage).unwrap_or(0);
+    }
+    if t.digest.is_none() {
         damage.push(format!("{what} has no target digest"));
     }
+    t
+}
+
+/// An image record reduced to what the hot paths need (gc, verify): its name, its target, and
+/// only the labels whose key starts with `label_prefix` (none when empty).
+pub struct ImageTarget {
+    pub name: String,
+    pub target: Target,
+    pub labels: Vec<(String, String)>,
+}
+
+/// The image records of one namespace as [`ImageTarget`], in name order; the same records,
+/// targets and damage as [`images_in`].
+pub fn image_targets_in(namespace: &str, ns: &Bucket<'_>, label_prefix: &str, damage: &mut Damage) -> Vec<ImageTarget> {
+    let Some(images) = bucket_in(ns, b"images", damage) else {
+        return Vec::new();
+    };
+    sub_buckets(&images, "images", damage)
+        .into_iter()
+        .map(|(name, b)| ImageTarget {
+            target: image_target(&b, &format_args!("namespace {namespace}: image {name:?}"), damage),
+            labels: if label_prefix.is_empty() {
+                Vec::new()
+            } else {
+                labels_with_prefix(&b, label_prefix, damage)
+            },
+            name,
+        })
+        .collect()
+}
+
+fn image(namespace: &str, name: String, b: &Bucket<'_>, damage: &mut Damage) -> Result<Image, BoltError> {
+    let what = format!("namespace {namespace}: image {name:?}");
+    let target = image_target(b, &what, damage);
     Ok(Image {
         namespace: namespace.to_string(),
         target: Descriptor {
-            media_type,
-            digest,
-            size,
+            media_type: target.media_type,
+            digest: target.digest.unwrap_or_default(),
+            size: target.size,
             annotations: labels(b, b"annotations", damage),
         },
         created_at: time_in(b, b"createdat", &what, damage),
@@ -301,7 +341,7 @@ pub fn images_in(namespace: &str, ns: &Bucket<'_>, damage: &mut Damage) -> Vec<I
     for (name, b) in sub_buckets(&images, "images", damage) {
         match image(namespace, name, &b, damage) {
             Ok(i) => out.push(i),
-            Err(e) => damage.push(e.to_string()),
+            Err(e) => damage.push(e),
         }
     }
     out
@@ -372,7 +412,7 @@ pub fn content_sizes_in(namespace: &str, ns: &Bucket<'_>, label_prefix: &str, da
                 digest,
                 size,
             }),
-            Err(e) => damage.push(e.to_string()),
+            Err(e) => damage.push(e),
         }
     }
     out
@@ -391,7 +431,7 @@ pub fn labels_with_prefix(b: &Bucket<'_>, prefix: &str, damage: &mut Damage) -> 
                 out.push((key_name(i.key), string(i.value)));
             }
             Ok(_) => {}
-            Err(e) => damage.push(e.to_string()),
+            Err(e) => damage.push(e),
         }
     }
     out
@@ -418,7 +458,7 @@ pub fn content_in(namespace: &str, ns: &Bucket<'_>, damage: &mut Damage) -> Vec<
     for (digest, b) in sub_buckets(&blobs, "content/blob", damage) {
         match content(namespace, digest, &b, damage) {
             Ok(c) => out.push(c),
-            Err(e) => damage.push(e.to_string()),
+            Err(e) => damage.push(e),
         }
     }
     out
@@ -429,7 +469,7 @@ pub fn content_record(tx: &Tx<'_>, namespace: &str, digest: &str) -> Result<Opti
     let (ns, digest_key) = (key_bytes(namespace), key_bytes(digest));
     let path: [&[u8]; 5] = [b"v1", &ns, b"content", b"blob", &digest_key];
     match tx.bucket_at(&path)? {
-        Some(b) => content(namespace, digest.to_string(), &b, &mut Vec::new()).map(Some),
+        Some(b) => content(namespace, digest.to_string(), &b, &mut Damage::new()).map(Some),
         None => Ok(None),
     }
 }
@@ -495,7 +535,7 @@ pub fn leases_in(namespace: &str, ns: &Bucket<'_>, damage: &mut Damage) -> Vec<L
                     for item in keys_bucket.cursor() {
                         match item {
                             Ok(i) => snapshots.push((snapshotter.clone(), key_name(i.key))),
-                            Err(e) => damage.push(e.to_string()),
+                            Err(e) => damage.push(e),
                         }
                     }
                 }

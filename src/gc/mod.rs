@@ -192,7 +192,7 @@ mod tests {
             ingest_dirs: Vec::new(),
             ingest_strays: Vec::new(),
             snapshotters: Vec::new(),
-            damage: Vec::new(),
+            damage: crate::damage::Damage::new(),
         }
     }
 

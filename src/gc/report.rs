@@ -38,6 +38,9 @@ pub struct Report {
     pub freed: Freed,
     pub namespaces: Vec<NamespaceSummary>,
     pub notes: Vec<String>,
+    /// Damage met reading meta.db and the snapshotters' DBs: where (file, page, offset) and
+    /// what; the records it hid are missing from the answer.
+    pub damage: Vec<crate::damage::Note>,
 }
 
 #[derive(Serialize)]
@@ -238,7 +241,11 @@ pub fn time(nanos: i128) -> String {
     .rfc3339_nano()
 }
 
-pub const DEFINITIONS: [(&str, &str); 15] = [
+pub const DEFINITIONS: [(&str, &str); 16] = [
+    (
+        "damage",
+        "damage met while reading the records (file, page and offset where known): what it hid is missing from this answer",
+    ),
     (
         "content",
         "content records (per namespace) the metadata sweep deletes: reachable from no root; size = the record's size",
@@ -549,6 +556,7 @@ impl Report {
         notes.retain(|n| seen.insert(n.clone()));
 
         Report {
+            damage: store.damage.distinct().into_iter().cloned().collect(),
             definitions: DEFINITIONS.into_iter().collect(),
             model: c.model.describe(),
             clock: clock_report(c, source),

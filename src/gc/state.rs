@@ -192,7 +192,7 @@ impl Store {
             Ok(Some(v1)) => v1.get(b"version").ok().flatten().and_then(varint_exact),
             Ok(None) => None,
             Err(e) => {
-                damage.push(e.to_string());
+                damage.push(e);
                 None
             }
         };
@@ -236,7 +236,7 @@ fn text(b: &Bucket<'_>, key: &[u8], damage: &mut Damage) -> Option<String> {
     match b.get(key) {
         Ok(v) => v.map(records::string),
         Err(e) => {
-            damage.push(e.to_string());
+            damage.push(e);
             None
         }
     }
@@ -290,7 +290,7 @@ fn children<'a>(b: &Bucket<'a>, path: &[&[u8]], what: &str, damage: &mut Damage)
         Ok(Some(bucket)) => records::sub_buckets(&bucket, what, damage),
         Ok(None) => Vec::new(),
         Err(e) => {
-            damage.push(e.to_string());
+            damage.push(e);
             Vec::new()
         }
     }
@@ -311,40 +311,15 @@ fn content(ns: &str, b: &Bucket<'_>, damage: &mut Damage) -> Vec<ContentRecord> 
 
 /// `images/<name>`: the target digest and size, and the gc labels.
 fn images(ns: &str, b: &Bucket<'_>, damage: &mut Damage) -> Vec<ImageRecord> {
-    let mut out = Vec::new();
-    for (name, ib) in children(b, &[b"images"], "images", damage) {
-        let target = match ib.bucket(b"target") {
-            Ok(t) => t,
-            Err(e) => {
-                damage.push(e.to_string());
-                None
-            }
-        };
-        let (digest, size) = match &target {
-            Some(t) => (
-                text(t, b"digest", damage).filter(|d| !d.is_empty()),
-                match t.get(b"size") {
-                    Ok(Some(v)) => varint_exact(v).unwrap_or(0),
-                    Ok(None) => 0,
-                    Err(e) => {
-                        damage.push(e.to_string());
-                        0
-                    }
-                },
-            ),
-            None => (None, 0),
-        };
-        if digest.is_none() {
-            damage.push(format!("namespace {ns}: image {name:?} has no target digest"));
-        }
-        out.push(ImageRecord {
-            target: digest,
-            target_size: size,
-            labels: gc_labels(&ib, damage),
-            name,
-        });
-    }
-    out
+    records::image_targets_in(ns, b, GC_LABEL_PREFIX, damage)
+        .into_iter()
+        .map(|i| ImageRecord {
+            target: i.target.digest,
+            target_size: i.target.size,
+            labels: i.labels,
+            name: i.name,
+        })
+        .collect()
 }
 
 /// `snapshots/<snapshotter>/<key>`: backend name, parent, gc labels.
@@ -371,7 +346,7 @@ fn ingests(ns: &str, b: &Bucket<'_>, damage: &mut Damage) -> Vec<IngestRecord> {
         Ok(Some(i)) => i,
         Ok(None) => return Vec::new(),
         Err(e) => {
-            damage.push(e.to_string());
+            damage.push(e);
             return Vec::new();
         }
     };
@@ -394,8 +369,9 @@ fn ingests(ns: &str, b: &Bucket<'_>, damage: &mut Damage) -> Vec<IngestRecord> {
                 }
             },
             Err(e) => {
-                damage.push(e.to_string());
-                Expiry::Invalid(e.to_string())
+                let why = e.to_string();
+                damage.push(e);
+                Expiry::Invalid(why)
             }
         };
         out.push(IngestRecord {
@@ -414,7 +390,7 @@ fn sandboxes(b: &Bucket<'_>, damage: &mut Damage) -> Vec<SandboxRecord> {
         Ok(Some(s)) => s,
         Ok(None) => return Vec::new(),
         Err(e) => {
-            damage.push(e.to_string());
+            damage.push(e);
             return Vec::new();
         }
     };

@@ -145,7 +145,7 @@ pub struct Inspector<'r> {
     /// What dockerd would have logged as warnings (a config that does not read, ...).
     pub warnings: Mutex<Vec<String>>,
     /// Damage in meta.db met on the way: the answers may be partial (RepoTags, for one).
-    pub damage: Mutex<Vec<String>>,
+    pub damage: Mutex<crate::damage::Damage>,
 }
 
 impl<'r> Inspector<'r> {
@@ -160,7 +160,7 @@ impl<'r> Inspector<'r> {
             pool,
             blobs: Mutex::new(BlobCache::default()),
             warnings: Mutex::new(Vec::new()),
-            damage: Mutex::new(Vec::new()),
+            damage: Mutex::new(crate::damage::Damage::new()),
         }
     }
 
@@ -173,13 +173,13 @@ impl<'r> Inspector<'r> {
     /// All image records of the namespace, in name order, and the index by target digest.
     fn all_images(&self) -> &ImageIndex {
         self.images.get_or_init(|| {
-            let mut damage = Vec::new();
+            let mut damage = crate::damage::Damage::new();
             let ns = crate::containerd::records::key_bytes(&self.namespace);
             let images = match self.tx.bucket_at(&[b"v1".as_slice(), &ns]) {
                 Ok(Some(ns)) => records::images_in(&self.namespace, &ns, &mut damage),
                 Ok(None) => Vec::new(),
                 Err(e) => {
-                    damage.push(e.to_string());
+                    damage.push(e);
                     Vec::new()
                 }
             };

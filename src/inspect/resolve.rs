@@ -41,11 +41,24 @@ pub(super) fn resolve(ins: &Inspector<'_>, input: &str) -> Result<Image, Inspect
     }
     let tagged = named.tag_name_only();
     let full = tagged.to_string();
-    let mut damage = Vec::new();
-    match records::image_named(&ins.tx, &ins.namespace, &full, &mut damage) {
+    let mut damage = crate::damage::Damage::new();
+    let found = records::image_named(&ins.tx, &ins.namespace, &full, &mut damage);
+    // A record that reads only in part is still damage met (its times or labels are missing).
+    if !damage.is_empty()
+        && let Ok(mut all) = ins.damage.lock()
+    {
+        all.extend(damage);
+    }
+    match found {
         Ok(Some(img)) => return Ok(img),
         Ok(None) => {}
-        Err(e) => return Err(InspectError(e.to_string())),
+        // A page on the record's path is damaged: damage met (exit 3), and the reference is
+        // then looked for as if the record were not there, as the scan below skips it too.
+        Err(e) => {
+            if let Ok(mut all) = ins.damage.lock() {
+                all.push(e);
+            }
+        }
     }
     let Some(prefix) = truncated_id(input) else {
         return Err(not_found(&tagged.familiar()));

@@ -286,33 +286,12 @@ fn content_records(name: &str, ns: &Bucket<'_>, damage: &mut Damage) -> Vec<(Str
         .collect()
 }
 
-/// The image targets of one namespace (what the walk starts from).
+/// The image targets of one namespace (what the walk starts from): digest and media type.
 fn image_targets(name: &str, ns: &Bucket<'_>, damage: &mut Damage) -> Vec<(String, String)> {
-    let images = match ns.bucket(b"images") {
-        Ok(Some(b)) => b,
-        Ok(None) => return Vec::new(),
-        Err(e) => {
-            damage.push(format!("namespace {name}: images: {e}"));
-            return Vec::new();
-        }
-    };
-    let mut out = Vec::new();
-    for (image, b) in records::sub_buckets(&images, "images", damage) {
-        let target = match b.bucket(b"target") {
-            Ok(Some(t)) => t,
-            Ok(None) => continue,
-            Err(e) => {
-                damage.push(format!("namespace {name}: image {image:?}: {e}"));
-                continue;
-            }
-        };
-        match (target.get(b"digest"), target.get(b"mediatype")) {
-            (Ok(Some(d)), Ok(mt)) => out.push((records::string(d), mt.map(records::string).unwrap_or_default())),
-            (Ok(None), _) => {}
-            (Err(e), _) | (_, Err(e)) => damage.push(format!("namespace {name}: image {image:?}: {e}")),
-        }
-    }
-    out
+    records::image_targets_in(name, ns, "", damage)
+        .into_iter()
+        .filter_map(|i| i.target.digest.map(|d| (d, i.target.media_type)))
+        .collect()
 }
 
 /// What the records say: every checked namespace's records, the blobs they name (each once),
@@ -599,15 +578,12 @@ pub fn verify(root: &Root, opts: &Options<'_>) -> Result<Report, VerifyError> {
     report.checked.documents = walked.parsed.len() as u64;
 
     report.damaged = !damage.is_empty();
-    let mut seen = HashSet::new();
-    for d in damage {
-        if seen.insert(d.clone()) {
-            report.findings.push(Finding {
-                file: META_DB.into(),
-                page: None,
-                message: format!("damaged: {d}"),
-            });
-        }
+    for d in damage.distinct() {
+        report.findings.push(Finding {
+            file: META_DB.into(),
+            page: d.page,
+            message: format!("damaged: {d}"),
+        });
     }
     Ok(report)
 }

@@ -741,7 +741,7 @@ fn unpacked(s: &mut Scope<'_>, ns: &str, config: &str) -> Vec<Unpacked> {
                     break;
                 }
                 Err(e) => {
-                    s.damage.push(e.to_string());
+                    s.damage.push(e);
                     u.complete = false;
                     break;
                 }
@@ -750,7 +750,7 @@ fn unpacked(s: &mut Scope<'_>, ns: &str, config: &str) -> Vec<Unpacked> {
             let mut value = |k: &[u8]| match bucket.get(k) {
                 Ok(v) => v.map(records::string),
                 Err(e) => {
-                    s.damage.push(e.to_string());
+                    s.damage.push(e);
                     None
                 }
             };

@@ -86,7 +86,7 @@ fn run(global: &Global, body: impl FnOnce(&mut Scope<'_>) -> Result<(), Failure>
                 Vec::new()
             }
             Err(e) => {
-                damage.push(e.to_string());
+                damage.push(e);
                 Vec::new()
             }
         },
@@ -102,11 +102,8 @@ fn run(global: &Global, body: impl FnOnce(&mut Scope<'_>) -> Result<(), Failure>
     };
     body(&mut scope)?;
     outcome = outcome.worst(scope.outcome);
-    let mut seen = std::collections::HashSet::new();
-    for d in &scope.damage {
-        if seen.insert(d.as_str()) {
-            warn(crate::text::escape(d.as_bytes()));
-        }
+    for d in scope.damage.distinct() {
+        warn(crate::text::escape(d.message.as_bytes()));
     }
     if !scope.damage.is_empty() {
         outcome = outcome.worst(Outcome::Damaged);
@@ -149,7 +146,7 @@ impl Backends {
                         None
                     }
                     Some(Err(e)) => {
-                        damage.push(e.to_string());
+                        damage.push(e);
                         None
                     }
                     Some(Ok(db)) => match db.view(MetaChoice::Current) {
@@ -164,7 +161,7 @@ impl Backends {
                             Some(all.into_iter().map(|s| (s.key.clone(), s)).collect())
                         }
                         Err(e) => {
-                            damage.push(e.to_string());
+                            damage.push(e);
                             None
                         }
                     },
