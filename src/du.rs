@@ -15,7 +15,7 @@ use crate::containerd::blobs::FileKind;
 use crate::containerd::records::BackendSnapshot;
 use crate::gc::Collection;
 use crate::gc::graph::{Cause, Edge, Kind, Walk};
-use crate::gc::state::{Backend, BlobEntry, BlobTree, Expiry, Store};
+use crate::gc::state::{Backend, BlobTree, Expiry, Store};
 use crate::tree_usage::disk_usage;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -33,33 +33,20 @@ pub struct DiskBlob {
 
 /// Every entry of `blobs/<sha256|sha384|sha512>/` named by a valid digest, in name order.
 pub fn blob_files(tree: &BlobTree) -> Vec<DiskBlob> {
-    let BlobTree::Entries(top) = tree else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    for alg in top {
-        if alg.kind != FileKind::Directory || !matches!(alg.name.as_str(), "sha256" | "sha384" | "sha512") {
-            continue;
-        }
-        for e in alg.children.as_deref().unwrap_or(&[]) {
-            let digest = format!("{}:{}", alg.name, e.name);
-            if crate::digest::Digest::parse(&digest).is_ok() {
-                out.push(disk_blob(digest, e));
-            }
-        }
-    }
-    out
-}
-
-fn disk_blob(digest: String, e: &BlobEntry) -> DiskBlob {
-    DiskBlob {
-        digest,
-        path: e.path.clone(),
-        kind: e.kind,
-        size: if e.kind == FileKind::Regular { e.size } else { 0 },
-        allocated: e.allocated,
-        inode: e.inode,
-    }
+    tree.files()
+        .into_iter()
+        .filter_map(|f| {
+            let e = f.entry;
+            f.digest.map(|d| DiskBlob {
+                digest: d.to_string(),
+                path: e.path.clone(),
+                kind: e.kind,
+                size: if e.kind == FileKind::Regular { e.size } else { 0 },
+                allocated: e.allocated,
+                inode: e.inode,
+            })
+        })
+        .collect()
 }
 
 /// Who holds a record, strongest first.

@@ -17,7 +17,7 @@ use super::root::{CONTENT_DIR, Root};
 use crate::digest::Digest;
 use std::io::Read;
 use std::os::unix::fs::OpenOptionsExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// What a directory entry in the store is: the one vocabulary every command uses (tables and
 /// JSON print [`FileKind::as_str`]).
@@ -79,68 +79,161 @@ impl std::fmt::Display for FileKind {
     }
 }
 
-/// One file under `blobs/<algorithm>/`.
+/// How deep below `blobs/<algorithm>/` the walk follows sub-directories (containerd has no
+/// limit; a deeper tree is damage and is reported as such).
+const MAX_BLOB_DEPTH: usize = 4;
+
+/// `io.containerd.content.v1.content/blobs`, as containerd's `filepath.Walk` meets it: the one
+/// listing of the blob files every command uses (gc and du with [`Detail::Stat`], verify with
+/// [`Detail::Type`]).
 #[derive(Clone, Debug)]
-pub struct BlobFile {
-    pub digest: Digest,
+pub enum BlobTree {
+    /// No `blobs` directory (containerd's walk fails on it).
+    Missing,
+    /// `blobs` is not a directory (a symlink, a file): containerd's walk visits nothing.
+    NotADirectory(FileKind),
+    /// `blobs` could not be read.
+    Unreadable(String),
+    /// Not read because the content store's directories are symlinks (never followed here;
+    /// containerd would follow them).
+    Refused(String),
+    /// Top-level entries in name order.
+    Entries(Vec<BlobEntry>),
+}
+
+/// A file or directory in the blob tree.
+#[derive(Clone, Debug)]
+pub struct BlobEntry {
+    /// The entry's name ([`records::key_name`](super::records::key_name): never lossy).
+    pub name: String,
+    /// Path relative to the content store, for reports.
+    pub path: String,
+    /// The path to open or `lstat` it by.
+    pub full: PathBuf,
     pub kind: FileKind,
-    /// Apparent size (`st_size`) of a regular file; 0 otherwise.
+    /// Apparent size (`st_size`; of a symlink: the length of its target name); 0 without
+    /// [`Detail::Stat`].
     pub size: u64,
-    /// Allocated bytes (`st_blocks * 512`).
+    /// Allocated bytes (`st_blocks * 512`); 0 without [`Detail::Stat`].
     pub allocated: u64,
+    /// (device, inode), to count hard-linked files once; zeros without [`Detail::Stat`].
+    pub inode: (u64, u64),
+    /// The entries of a directory in name order (`None` for anything else, or too deep).
+    pub children: Option<Vec<BlobEntry>>,
+    /// Why a directory's entries were not listed.
+    pub unreadable: Option<String>,
 }
 
-/// An entry under `blobs/` whose name is not a digest of its directory's algorithm.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Stray {
-    pub path: PathBuf,
-    pub kind: FileKind,
+/// What the walk learns of each entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Detail {
+    /// `lstat` every entry: sizes, blocks, inodes (gc, du).
+    Stat,
+    /// Only the type the directory entry gives (no `stat` per file where the filesystem
+    /// records types): a stat of each of 50,000 small blobs costs more than hashing them.
+    Type,
 }
 
-/// Every blob file, sorted by digest, and the strays. An unreadable directory is an error.
-pub fn list(root: &Root) -> std::io::Result<(Vec<BlobFile>, Vec<Stray>)> {
-    use std::os::unix::fs::MetadataExt;
-    let blobs = root.dir.join(CONTENT_DIR).join("blobs");
-    let mut files = Vec::new();
-    let mut strays = Vec::new();
-    if root.content_problem().is_some() {
-        return Ok((files, strays));
-    }
-    let top = match std::fs::read_dir(&blobs) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((files, strays)),
-        Err(e) => return Err(e),
-    };
-    for alg in top {
-        let alg = alg?;
-        let alg_name = alg.file_name().to_string_lossy().into_owned();
-        let kind = FileKind::of(&alg.file_type()?);
-        if !matches!(alg_name.as_str(), "sha256" | "sha384" | "sha512") || kind != FileKind::Directory {
-            strays.push(Stray { path: alg.path(), kind });
-            continue;
-        }
-        for entry in std::fs::read_dir(alg.path())? {
-            let entry = entry?;
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let meta = std::fs::symlink_metadata(entry.path())?;
-            let kind = FileKind::of(&meta.file_type());
-            match Digest::parse(&format!("{alg_name}:{name}")) {
-                Ok(digest) => files.push(BlobFile {
-                    digest,
-                    size: if kind == FileKind::Regular { meta.len() } else { 0 },
-                    allocated: meta.blocks().saturating_mul(512),
-                    kind,
-                }),
-                Err(_) => strays.push(Stray {
-                    path: entry.path(),
-                    kind,
-                }),
+/// A file the tree names, and the digest its name spells under `blobs/<algorithm>/` (`None`:
+/// a stray, an entry beside the algorithm directories or a name that is no digest).
+pub struct Named<'a> {
+    pub digest: Option<Digest>,
+    pub entry: &'a BlobEntry,
+}
+
+impl BlobTree {
+    /// Every entry of `blobs/` that is not an algorithm directory, and every entry of the
+    /// algorithm directories, with the digest its name spells.
+    pub fn files(&self) -> Vec<Named<'_>> {
+        let BlobTree::Entries(top) = self else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for alg in top {
+            if alg.kind != FileKind::Directory || !matches!(alg.name.as_str(), "sha256" | "sha384" | "sha512") {
+                out.push(Named {
+                    digest: None,
+                    entry: alg,
+                });
+                continue;
+            }
+            for e in alg.children.as_deref().unwrap_or(&[]) {
+                out.push(Named {
+                    digest: Digest::parse(&format!("{}:{}", alg.name, e.name)).ok(),
+                    entry: e,
+                });
             }
         }
+        out
     }
-    files.sort_by(|a, b| a.digest.cmp(&b.digest));
-    strays.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok((files, strays))
+}
+
+/// Lists the tree at `blobs` (the content store's `blobs` directory), never following a
+/// symlink and never entering one.
+pub fn walk(blobs: &Path, detail: Detail) -> BlobTree {
+    match std::fs::symlink_metadata(blobs) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return BlobTree::Missing,
+        Err(e) => return BlobTree::Unreadable(e.to_string()),
+        Ok(m) if !m.is_dir() => return BlobTree::NotADirectory(FileKind::of(&m.file_type())),
+        Ok(_) => {}
+    }
+    match list_dir(blobs, "blobs", 0, detail) {
+        Ok(entries) => BlobTree::Entries(entries),
+        Err(e) => BlobTree::Unreadable(e.to_string()),
+    }
+}
+
+/// The entries of `dir` (whose path relative to the content store is `rel`) in byte order of
+/// their names, as Go's `filepath.Walk` sorts them; directories listed down to
+/// [`MAX_BLOB_DEPTH`].
+fn list_dir(dir: &Path, rel: &str, depth: usize, detail: Detail) -> std::io::Result<Vec<BlobEntry>> {
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::fs::MetadataExt;
+    let mut raw: Vec<std::fs::DirEntry> = std::fs::read_dir(dir)?.collect::<std::io::Result<_>>()?;
+    raw.sort_by(|a, b| a.file_name().as_bytes().cmp(b.file_name().as_bytes()));
+    let mut out = Vec::with_capacity(raw.len());
+    for e in raw {
+        let name = super::records::key_name(e.file_name().as_bytes());
+        let rel = format!("{rel}/{name}");
+        let mut entry = BlobEntry {
+            name,
+            path: rel.clone(),
+            full: e.path(),
+            kind: FileKind::Other,
+            size: 0,
+            allocated: 0,
+            inode: (0, 0),
+            children: None,
+            unreadable: None,
+        };
+        // `DirEntry::metadata` and `file_type` never follow a symlink.
+        let looked = match detail {
+            Detail::Stat => e.metadata().map(|m| {
+                entry.size = m.len();
+                entry.allocated = m.blocks().saturating_mul(512);
+                entry.inode = (m.dev(), m.ino());
+                FileKind::of(&m.file_type())
+            }),
+            Detail::Type => e.file_type().map(|t| FileKind::of(&t)),
+        };
+        match looked {
+            Ok(kind) => entry.kind = kind,
+            // Gone between readdir and lstat: containerd's walk would fail the same way.
+            Err(err) => entry.unreadable = Some(err.to_string()),
+        }
+        if entry.kind == FileKind::Directory {
+            if depth >= MAX_BLOB_DEPTH {
+                entry.unreadable = Some(format!("nested deeper than {MAX_BLOB_DEPTH} directories; not listed"));
+            } else {
+                match list_dir(&entry.full, &rel, depth + 1, detail) {
+                    Ok(children) => entry.children = Some(children),
+                    Err(err) => entry.unreadable = Some(err.to_string()),
+                }
+            }
+        }
+        out.push(entry);
+    }
+    Ok(out)
 }
 
 /// An ingest directory: a write into the content store that never committed.

@@ -9,11 +9,11 @@
 
 use crate::bolt::{Bucket, MetaChoice, ReadMode};
 use crate::containerd::blobs::{self, FileKind, IngestDir};
+pub use crate::containerd::blobs::{BlobEntry, BlobTree};
 use crate::containerd::encoding::varint_exact;
 use crate::containerd::gotime::GoTime;
 use crate::containerd::records::{self, BackendSnapshot, Damage};
 use crate::containerd::root::{CONTENT_DIR, Root};
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 /// The label prefix of everything the collector interprets.
@@ -21,10 +21,6 @@ pub const GC_LABEL_PREFIX: &str = "containerd.io/gc.";
 
 /// Sorted `containerd.io/gc.*` labels of a record.
 pub type GcLabels = Vec<(String, String)>;
-
-/// How deep below `blobs/<algorithm>/` the walk follows sub-directories (containerd has no
-/// limit; a deeper tree is damage and is reported as such).
-const MAX_BLOB_DEPTH: usize = 4;
 
 /// The whole state, as of one read.
 pub struct Store {
@@ -125,40 +121,6 @@ pub struct SandboxRecord {
     pub labels: GcLabels,
 }
 
-/// `io.containerd.content.v1.content/blobs`, as containerd's `filepath.Walk` meets it.
-pub enum BlobTree {
-    /// No `blobs` directory (containerd's walk fails on it).
-    Missing,
-    /// `blobs` is not a directory (a symlink, a file): containerd's walk visits nothing.
-    NotADirectory(FileKind),
-    /// `blobs` could not be read.
-    Unreadable(String),
-    /// Not read because the content store's directories are symlinks (never followed here;
-    /// containerd would follow them).
-    Refused(String),
-    /// Top-level entries in name order.
-    Entries(Vec<BlobEntry>),
-}
-
-/// A file or directory in the blob tree.
-#[derive(Clone, Debug)]
-pub struct BlobEntry {
-    pub name: String,
-    /// Path relative to the content store, for reports.
-    pub path: String,
-    pub kind: FileKind,
-    /// Apparent size (`st_size`; of a symlink: the length of its target name).
-    pub size: u64,
-    /// Allocated bytes (`st_blocks * 512`).
-    pub allocated: u64,
-    /// (device, inode), to count hard-linked files once.
-    pub inode: (u64, u64),
-    /// The entries of a directory in name order (`None` for anything else, or too deep).
-    pub children: Option<Vec<BlobEntry>>,
-    /// Why a directory's entries were not listed.
-    pub unreadable: Option<String>,
-}
-
 /// A snapshotter directory `io.containerd.snapshotter.v1.<name>`.
 pub struct Snapshotter {
     pub name: String,
@@ -204,7 +166,7 @@ impl Store {
         let blobs = if let Some(why) = root.content_problem() {
             BlobTree::Refused(why.to_string())
         } else {
-            blob_tree(&content.join("blobs"))
+            blobs::walk(&content.join("blobs"), blobs::Detail::Stat)
         };
         let (ingest_dirs, ingest_strays) = ingest_listing(root, &content, &mut damage);
         let snapshotters = snapshotters(root, mode, &mut damage);
@@ -403,85 +365,6 @@ fn sandboxes(b: &Bucket<'_>, damage: &mut Damage) -> Vec<SandboxRecord> {
         .collect()
 }
 
-fn entry_of(rel: String, name: String, meta: &std::fs::Metadata) -> BlobEntry {
-    BlobEntry {
-        name,
-        path: rel,
-        kind: FileKind::of(&meta.file_type()),
-        size: meta.len(),
-        allocated: meta.blocks().saturating_mul(512),
-        inode: (meta.dev(), meta.ino()),
-        children: None,
-        unreadable: None,
-    }
-}
-
-/// The entries of `dir` with their `lstat` (relative to the open directory, never following
-/// a symlink), sorted by name as Go's `filepath.Walk` sorts them (byte order).
-type Listed = (String, PathBuf, std::io::Result<std::fs::Metadata>);
-
-fn sorted_entries(dir: &Path) -> std::io::Result<Vec<Listed>> {
-    let mut out: Vec<Listed> = Vec::new();
-    for e in std::fs::read_dir(dir)? {
-        let e = e?;
-        out.push((e.file_name().to_string_lossy().into_owned(), e.path(), e.metadata()));
-    }
-    out.sort_by(|a, b| a.0.cmp(&b.0));
-    Ok(out)
-}
-
-fn blob_tree(blobs: &Path) -> BlobTree {
-    match std::fs::symlink_metadata(blobs) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return BlobTree::Missing,
-        Err(e) => return BlobTree::Unreadable(e.to_string()),
-        Ok(m) if !m.is_dir() => return BlobTree::NotADirectory(FileKind::of(&m.file_type())),
-        Ok(_) => {}
-    }
-    match list_dir(blobs, "blobs", 0) {
-        Ok(entries) => BlobTree::Entries(entries),
-        Err(e) => BlobTree::Unreadable(e.to_string()),
-    }
-}
-
-/// The entries of `dir` (whose path relative to the content store is `rel`), directories
-/// listed down to [`MAX_BLOB_DEPTH`]; symlinks are never entered.
-fn list_dir(dir: &Path, rel: &str, depth: usize) -> std::io::Result<Vec<BlobEntry>> {
-    let mut out = Vec::new();
-    for (name, path, meta) in sorted_entries(dir)? {
-        let rel = format!("{rel}/{name}");
-        let meta = match meta {
-            Ok(m) => m,
-            // Gone between readdir and lstat: containerd's walk would fail the same way.
-            Err(e) => {
-                out.push(BlobEntry {
-                    name,
-                    path: rel,
-                    kind: FileKind::Other,
-                    size: 0,
-                    allocated: 0,
-                    inode: (0, 0),
-                    children: None,
-                    unreadable: Some(e.to_string()),
-                });
-                continue;
-            }
-        };
-        let mut entry = entry_of(rel.clone(), name, &meta);
-        if entry.kind == FileKind::Directory {
-            if depth >= MAX_BLOB_DEPTH {
-                entry.unreadable = Some(format!("nested deeper than {MAX_BLOB_DEPTH} directories; not listed"));
-            } else {
-                match list_dir(&path, &rel, depth + 1) {
-                    Ok(children) => entry.children = Some(children),
-                    Err(e) => entry.unreadable = Some(e.to_string()),
-                }
-            }
-        }
-        out.push(entry);
-    }
-    Ok(out)
-}
-
 fn ingest_listing(root: &Root, content: &Path, damage: &mut Damage) -> (Vec<IngestDir>, Vec<String>) {
     if root.content_problem().is_some() {
         return (Vec::new(), Vec::new());
@@ -562,16 +445,22 @@ fn snapshot_dirs(dir: &Path, damage: &mut Damage) -> Option<Vec<SnapshotDir>> {
         }
         Err(_) => return None,
     }
-    match sorted_entries(dir) {
-        Ok(names) => Some(
-            names
-                .into_iter()
-                .map(|(name, _, meta)| SnapshotDir {
-                    kind: meta.map(|m| FileKind::of(&m.file_type())).unwrap_or(FileKind::Other),
-                    name,
-                })
-                .collect(),
-        ),
+    let listed = std::fs::read_dir(dir).and_then(|entries| entries.collect::<std::io::Result<Vec<_>>>());
+    match listed {
+        Ok(mut entries) => {
+            use std::os::unix::ffi::OsStrExt;
+            // Byte order of the names, as containerd walks them; `file_type` never follows.
+            entries.sort_by(|a, b| a.file_name().as_bytes().cmp(b.file_name().as_bytes()));
+            Some(
+                entries
+                    .into_iter()
+                    .map(|e| SnapshotDir {
+                        kind: e.file_type().map_or(FileKind::Other, |t| FileKind::of(&t)),
+                        name: records::key_name(e.file_name().as_bytes()),
+                    })
+                    .collect(),
+            )
+        }
         Err(e) => {
             damage.push(format!("{}: {e}", dir.display()));
             None

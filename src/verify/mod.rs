@@ -32,7 +32,7 @@ pub mod file;
 pub mod layers;
 
 use crate::bolt::{self, Bucket, MetaChoice, ReadMode};
-use crate::containerd::blobs::FileKind;
+use crate::containerd::blobs::{self, BlobTree, FileKind};
 use crate::containerd::records::{self, Damage};
 use crate::containerd::root::{CONTENT_DIR, META_DB, Root};
 use crate::digest::Digest;
@@ -374,53 +374,6 @@ fn load(
     Ok(l)
 }
 
-/// A file under `blobs/`: the digest its name spells (`None`: a stray name), where, what.
-struct Listed {
-    digest: Option<Digest>,
-    path: std::path::PathBuf,
-    kind: FileKind,
-}
-
-/// Every file under `blobs/`, classified by its directory entry's type (no `stat` per file
-/// unless the filesystem does not give the type; nothing is followed). Unlike
-/// `containerd::blobs::list`, sizes are not read: only orphans need them, and a stat of each
-/// of 50,000 blobs costs more than hashing them when they are small.
-fn list_blob_files(content: &std::path::Path) -> std::io::Result<Vec<Listed>> {
-    let kind = |t: std::fs::FileType| FileKind::of(&t);
-    let mut out = Vec::new();
-    let top = match std::fs::read_dir(content.join("blobs")) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
-        Err(e) => return Err(e),
-    };
-    for alg in top {
-        let alg = alg?;
-        let alg_kind = kind(alg.file_type()?);
-        let alg_name = alg.file_name().to_string_lossy().into_owned();
-        if !matches!(alg_name.as_str(), "sha256" | "sha384" | "sha512") || alg_kind != FileKind::Directory {
-            out.push(Listed {
-                digest: None,
-                path: alg.path(),
-                kind: alg_kind,
-            });
-            continue;
-        }
-        for entry in std::fs::read_dir(alg.path())? {
-            let entry = entry?;
-            let name = entry.file_name();
-            let digest = name
-                .to_str()
-                .and_then(|n| Digest::parse(&format!("{alg_name}:{n}")).ok());
-            out.push(Listed {
-                digest,
-                path: entry.path(),
-                kind: kind(entry.file_type()?),
-            });
-        }
-    }
-    Ok(out)
-}
-
 /// The bbolt audits: meta.db (through the same meta page as the records) and each
 /// snapshotter's metadata.db.
 fn check_dbs(root: &Root, opts: &Options<'_>) -> (Vec<Finding>, u64) {
@@ -454,7 +407,7 @@ pub fn verify(root: &Root, opts: &Options<'_>) -> Result<Report, VerifyError> {
     // The bbolt audits and the directory listing run beside the records and the hashing.
     let (loaded, (db_findings, databases), listing) = std::thread::scope(|s| {
         let dbs = s.spawn(|| check_dbs(root, opts));
-        let listing = s.spawn(|| content_ok.then(|| list_blob_files(&content_dir)));
+        let listing = s.spawn(|| content_ok.then(|| blobs::walk(&content_dir.join("blobs"), blobs::Detail::Type)));
         let loaded = load(root, opts, &mut damage, &mut report.findings).map(|mut l| {
             if content_ok {
                 if let Some(p) = opts.progress {
@@ -486,7 +439,7 @@ pub fn verify(root: &Root, opts: &Options<'_>) -> Result<Report, VerifyError> {
         });
         let listing = listing
             .join()
-            .unwrap_or_else(|_| Some(Err(std::io::Error::other("the listing stopped unexpectedly"))));
+            .unwrap_or_else(|_| Some(BlobTree::Unreadable("the listing stopped unexpectedly".into())));
         (loaded, dbs, listing)
     });
     let (
@@ -508,9 +461,20 @@ pub fn verify(root: &Root, opts: &Options<'_>) -> Result<Report, VerifyError> {
             message: format!("content store not read: {problem}"),
         });
     }
-    match listing {
-        Some(Ok(files)) => {
-            for f in files {
+    let cannot_list = |message: String| Finding {
+        file: format!("{CONTENT_DIR}/blobs"),
+        page: None,
+        message: format!("cannot list the blob files: {message}"),
+    };
+    match &listing {
+        Some(tree @ BlobTree::Entries(top)) => {
+            // A directory of the store that could not be listed hides what it holds.
+            for alg in top.iter().filter(|a| a.kind == FileKind::Directory) {
+                if let Some(why) = &alg.unreadable {
+                    report.findings.push(cannot_list(format!("{}: {why}", alg.path)));
+                }
+            }
+            for f in tree.files() {
                 let key = f.digest.as_ref().map(Digest::to_string);
                 if key
                     .as_ref()
@@ -518,25 +482,27 @@ pub fn verify(root: &Root, opts: &Options<'_>) -> Result<Report, VerifyError> {
                 {
                     continue;
                 }
-                let size = match f.kind {
-                    FileKind::Regular => std::fs::symlink_metadata(&f.path).map_or(0, |m| m.len()),
+                let size = match f.entry.kind {
+                    FileKind::Regular => std::fs::symlink_metadata(&f.entry.full).map_or(0, |m| m.len()),
                     _ => 0,
                 };
                 report.orphans.push(Orphan {
                     digest: key,
-                    path: relative(root, &f.path),
-                    kind: f.kind,
+                    path: format!("{CONTENT_DIR}/{}", f.entry.path),
+                    kind: f.entry.kind,
                     size,
                 });
             }
             report.orphans.sort_by(|a, b| a.path.cmp(&b.path));
         }
-        Some(Err(e)) => report.findings.push(Finding {
-            file: format!("{CONTENT_DIR}/blobs"),
-            page: None,
-            message: format!("cannot list the blob files: {e}"),
-        }),
-        None => {}
+        Some(BlobTree::Unreadable(e)) => report.findings.push(cannot_list(e.clone())),
+        Some(BlobTree::NotADirectory(kind)) => {
+            report
+                .findings
+                .push(cannot_list(format!("blobs is a {kind}, not a directory")));
+        }
+        // No blobs directory: no file, so no orphan (each record's blob is reported missing).
+        Some(BlobTree::Missing | BlobTree::Refused(_)) | None => {}
     }
 
     // One status per record; records sharing (digest, size, status) become one problem.
@@ -827,11 +793,6 @@ fn check_snapshotter_dbs(root: &Root, mode: ReadMode, findings: &mut Vec<Finding
         }
     }
     audited
-}
-
-fn relative(root: &Root, path: &std::path::Path) -> String {
-    let p = path.strip_prefix(&root.dir).unwrap_or(path);
-    crate::text::escape(p.as_os_str().as_encoded_bytes())
 }
 
 #[cfg(test)]
