@@ -93,7 +93,7 @@ impl Held {
 }
 
 #[derive(Serialize)]
-pub struct Report {
+pub struct UsageReport {
     pub definitions: BTreeMap<&'static str, &'static str>,
     pub model: &'static str,
     /// The clock gc's lease and ingest expiries were compared with.
@@ -310,7 +310,7 @@ fn measure_active(store: &Store, snapshotter: &str, id: Option<u64>) -> u64 {
 }
 
 /// Computes the report. `scan`: measure active snapshots and orphan snapshot dirs.
-pub fn compute(store: &Store, c: &Collection, scan: bool) -> Report {
+pub fn compute(store: &Store, c: &Collection, scan: bool) -> UsageReport {
     let g = &c.graph;
     let n = g.len();
     // Reach per holder class.
@@ -548,7 +548,7 @@ pub fn compute(store: &Store, c: &Collection, scan: bool) -> Report {
     }
 
     let images = image_usage(store, c, &by_leases, &by_other, &backends, &mut walk);
-    Report {
+    UsageReport {
         definitions: DEFINITIONS.into_iter().collect(),
         model: c.model.describe(),
         clock: crate::gc::report::time(c.clock.now),

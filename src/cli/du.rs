@@ -5,7 +5,7 @@ use super::context::Global;
 use super::gc::{Format, legend, load, now, parse_at, parse_model};
 use super::listings::table::{Table, human_size, size_header};
 use super::{Failure, Outcome};
-use crate::du::{Amount, DEFINITIONS, Held, Report, compute};
+use crate::du::{Amount, DEFINITIONS, Held, UsageReport, compute};
 use crate::gc::{Clock, Model, collect, default_model};
 use clap::Args;
 use std::io::Write;
@@ -104,7 +104,7 @@ fn held_lines(out: &mut dyn Write, indent: &str, h: &Held) -> std::io::Result<()
     )
 }
 
-fn table(r: &Report, scan: bool, explain: bool, out: &mut dyn Write) -> std::io::Result<()> {
+fn table(r: &UsageReport, scan: bool, explain: bool, out: &mut dyn Write) -> std::io::Result<()> {
     let d = &r.disk;
     writeln!(
         out,

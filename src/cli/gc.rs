@@ -6,7 +6,7 @@ use super::context::{Global, content_outcome};
 use super::listings::table::{Table, human_size, size_header};
 use super::{Failure, Outcome, warn};
 use crate::containerd::gotime::parse_rfc3339;
-use crate::gc::report::{DEFINITIONS, Report};
+use crate::gc::report::{DEFINITIONS, GcReport};
 use crate::gc::{Clock, Model, Store, collect, default_model};
 use clap::Args;
 use std::io::Write;
@@ -127,7 +127,7 @@ pub fn run(global: &Global, args: GcArgs, out: &mut dyn Write) -> Result<Outcome
     };
     let model = args.model.unwrap_or_else(|| default_model(&store));
     let collection = collect(&store, model, Clock { now: at });
-    let mut report = Report::build(&store, &collection, source);
+    let mut report = GcReport::build(&store, &collection, source);
     if let Some(ns) = &global.namespace {
         report.content.retain(|c| &c.namespace == ns);
         report.leases.retain(|c| &c.namespace == ns);
@@ -153,7 +153,7 @@ fn bytes(n: u64) -> String {
     human_size(i64::try_from(n).unwrap_or(i64::MAX))
 }
 
-fn table(r: &Report, explain: bool, out: &mut dyn Write) -> std::io::Result<()> {
+fn table(r: &GcReport, explain: bool, out: &mut dyn Write) -> std::io::Result<()> {
     let clock = &r.clock;
     let mut validity = String::new();
     match (&clock.same_from, &clock.same_until) {

@@ -9,7 +9,7 @@ use super::context::Global;
 use super::listings::table::{Table, human_size, size_header};
 use super::{Failure, Outcome, warn};
 use crate::verify::file::{MapPolicy, Progress};
-use crate::verify::{self, Options, Report, VerifyError};
+use crate::verify::{self, Options, VerifyError, VerifyReport};
 use clap::{Args, ValueEnum};
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -146,7 +146,7 @@ fn value(v: &Option<serde_json::Value>) -> String {
     }
 }
 
-fn table(r: &Report, elapsed: Duration, out: &mut dyn Write) -> std::io::Result<()> {
+fn table(r: &VerifyReport, elapsed: Duration, out: &mut dyn Write) -> std::io::Result<()> {
     if !r.problems.is_empty() {
         let rows: Vec<Vec<String>> = r
             .problems

@@ -237,7 +237,7 @@ pub fn namespaces(tx: &Tx<'_>, damage: &mut Damage) -> Vec<Namespace> {
 
 /// An OCI descriptor as containerd stores an image target.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Descriptor {
+pub struct StoredTarget {
     #[serde(rename = "mediaType")]
     pub media_type: String,
     pub digest: String,
@@ -251,7 +251,7 @@ pub struct Descriptor {
 pub struct Image {
     pub namespace: String,
     pub name: String,
-    pub target: Descriptor,
+    pub target: StoredTarget,
     #[serde(rename = "createdAt")]
     pub created_at: Option<String>,
     #[serde(rename = "updatedAt")]
@@ -318,7 +318,7 @@ fn image(namespace: &str, name: String, b: &Bucket<'_>, damage: &mut Damage) -> 
     let target = image_target(b, &what, damage);
     Ok(Image {
         namespace: namespace.to_string(),
-        target: Descriptor {
+        target: StoredTarget {
             media_type: target.media_type,
             digest: target.digest.unwrap_or_default(),
             size: target.size,

@@ -11,7 +11,7 @@ use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 #[derive(Serialize)]
-pub struct Report {
+pub struct GcReport {
     /// What every field means.
     pub definitions: BTreeMap<&'static str, &'static str>,
     pub model: &'static str,
@@ -319,8 +319,8 @@ fn blob_item(b: &BlobOutcome) -> BlobItem {
     }
 }
 
-impl Report {
-    pub fn build(store: &Store, c: &Collection, source: &'static str) -> Report {
+impl GcReport {
+    pub fn build(store: &Store, c: &Collection, source: &'static str) -> GcReport {
         let g = &c.graph;
         let ns_name = |i: usize| store.namespaces.get(i).map(|n| n.name.clone()).unwrap_or_default();
         let mut content = Vec::new();
@@ -555,7 +555,7 @@ impl Report {
         let mut seen = BTreeSet::new();
         notes.retain(|n| seen.insert(n.clone()));
 
-        Report {
+        GcReport {
             damage: store.damage.distinct().into_iter().cloned().collect(),
             definitions: DEFINITIONS.into_iter().collect(),
             model: c.model.describe(),

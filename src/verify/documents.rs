@@ -11,7 +11,7 @@
 //! blob is hashed twice. The bytes are dropped when the level is done.
 
 use super::file::{Blobs, FileState, Progress};
-use super::{Store, Visit};
+use super::{RecordedBlobs, Visit};
 use crate::containerd::root::MAX_DOCUMENT;
 use crate::image::document::{self, ImageConfig, is_index_type, is_manifest_type};
 use rayon::prelude::*;
@@ -112,7 +112,7 @@ pub fn parse(bytes: &[u8], media_type: &str) -> Result<Parsed, String> {
 /// hashing each document blob once.
 pub fn walk(
     blobs: &Blobs,
-    store: &mut Store,
+    store: &mut RecordedBlobs,
     targets: Vec<Visit>,
     progress: Option<&Progress>,
     layers_wanted: bool,

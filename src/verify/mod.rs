@@ -164,7 +164,7 @@ pub struct Checked {
 
 /// The whole answer.
 #[derive(Clone, Debug, Default, Serialize)]
-pub struct Report {
+pub struct VerifyReport {
     pub problems: Vec<Problem>,
     pub orphans: Vec<Orphan>,
     pub findings: Vec<Finding>,
@@ -174,7 +174,7 @@ pub struct Report {
     pub damaged: bool,
 }
 
-impl Report {
+impl VerifyReport {
     pub fn is_clean(&self) -> bool {
         self.problems.is_empty() && self.findings.is_empty()
     }
@@ -207,7 +207,7 @@ struct Record {
 
 /// The blobs the checked namespaces record, each once, and what their files hold.
 #[derive(Default)]
-pub struct Store {
+pub struct RecordedBlobs {
     digests: Vec<Digest>,
     /// The largest size any record gives (to hash big blobs first, and for the progress line).
     sizes: Vec<u64>,
@@ -217,7 +217,7 @@ pub struct Store {
     recorded: Vec<HashMap<String, (i64, usize)>>,
 }
 
-impl Store {
+impl RecordedBlobs {
     /// The blob named `digest` (added once however many records name it), or why that name
     /// cannot be a blob.
     fn add(&mut self, digest: &str, size: i64) -> Result<usize, crate::digest::DigestError> {
@@ -297,7 +297,7 @@ fn image_targets(name: &str, ns: &Bucket<'_>, damage: &mut Damage) -> Vec<(Strin
 /// What the records say: every checked namespace's records, the blobs they name (each once),
 /// the image targets, and the digests only other namespaces record (for orphans).
 struct Loaded {
-    store: Store,
+    store: RecordedBlobs,
     namespaces: Vec<(String, Vec<Record>)>,
     targets: Vec<Visit>,
     recorded_elsewhere: HashSet<String>,
@@ -325,7 +325,7 @@ fn load(
         });
     }
     let mut l = Loaded {
-        store: Store::default(),
+        store: RecordedBlobs::default(),
         namespaces: Vec::new(),
         targets: Vec::new(),
         recorded_elsewhere: HashSet::new(),
@@ -399,9 +399,9 @@ fn check_dbs(root: &Root, opts: &Options<'_>) -> (Vec<Finding>, u64) {
 }
 
 /// Runs every check on an open root.
-pub fn verify(root: &Root, opts: &Options<'_>) -> Result<Report, VerifyError> {
+pub fn verify(root: &Root, opts: &Options<'_>) -> Result<VerifyReport, VerifyError> {
     let mut damage = Damage::new();
-    let mut report = Report::default();
+    let mut report = VerifyReport::default();
     let content_ok = root.content_problem().is_none();
     let content_dir = root.dir.join(CONTENT_DIR);
     // The bbolt audits and the directory listing run beside the records and the hashing.
@@ -559,7 +559,7 @@ pub fn verify(root: &Root, opts: &Options<'_>) -> Result<Report, VerifyError> {
 /// layers' diff IDs.
 fn check_content(
     root: &Root,
-    store: &mut Store,
+    store: &mut RecordedBlobs,
     targets: Vec<Visit>,
     opts: &Options<'_>,
     checked: &mut Checked,
@@ -590,7 +590,7 @@ fn check_content(
 
 /// The first failure of one record, if any.
 fn status(
-    store: &Store,
+    store: &RecordedBlobs,
     ns: usize,
     b: usize,
     r: &Record,
@@ -658,7 +658,7 @@ struct DiffFailure {
 /// and compares it with the config's diff ID at the same index.
 fn check_layers(
     blobs: &file::Blobs,
-    store: &Store,
+    store: &RecordedBlobs,
     walked: &documents::Walked,
     progress: Option<&Progress>,
     checked: &mut Checked,
@@ -856,7 +856,7 @@ mod tests {
 
         // Namespace 0 records everything and has an image on the manifest; namespace 1 records
         // only the manifest, and its image names it as an index.
-        let mut store = Store::default();
+        let mut store = RecordedBlobs::default();
         let mut records: Vec<Vec<Record>> = vec![Vec::new(), Vec::new()];
         store.recorded = vec![HashMap::new(), HashMap::new()];
         for (ns, digest) in [(0, &l1), (0, &l2), (0, &config), (0, &manifest), (1, &manifest)] {

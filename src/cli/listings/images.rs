@@ -280,7 +280,7 @@ fn created_relative_to(
 
 /// The `Config.Labels` of every config the image reaches that is present (what moby's label
 /// filter reads: any one config must satisfy every label check).
-fn config_labels(s: &Scope<'_>, ns: &str, target: &records::Descriptor) -> Vec<BTreeMap<String, String>> {
+fn config_labels(s: &Scope<'_>, ns: &str, target: &records::StoredTarget) -> Vec<BTreeMap<String, String>> {
     let mut out = Vec::new();
     let mut queue = vec![(
         Descriptor {
