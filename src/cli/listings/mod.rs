@@ -9,6 +9,7 @@
 //! listing: the records that can be read are listed, the damage goes to stderr and the exit
 //! code is 3.
 
+mod analysis;
 mod filter;
 mod images;
 mod output;

@@ -1,0 +1,477 @@
+//! What `coldctr images` learns of one image target, read from the content store: its
+//! platforms (present and missing, attestations apart), `ctr images check`'s content count,
+//! the unpacked size along its snapshot chain, and docker's inspect Size. One walk per
+//! target, shared by every record that names it.
+
+use super::Scope;
+use crate::containerd::records::{self, Image};
+use crate::containerd::root::BlobError;
+use crate::image::document::{self, Descriptor, ImageConfig, Index, Manifest};
+use crate::image::platform::{Matcher, Platform};
+use crate::inspect::Inspector;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// One platform manifest of an image.
+#[derive(Clone, Serialize)]
+pub(super) struct PlatformEntry {
+    /// `os/arch[/variant]`; null when neither the descriptor nor a readable config says.
+    pub(super) platform: Option<String>,
+    pub(super) digest: String,
+    #[serde(rename = "mediaType")]
+    pub(super) media_type: String,
+    pub(super) size: i64,
+    /// The manifest blob is readable in the namespace.
+    pub(super) present: bool,
+    /// An attestation manifest (`unknown/unknown`, `vnd.docker.reference.type`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub(super) attestation: bool,
+}
+
+/// `ctr images check` for the host platform.
+#[derive(Clone, Serialize)]
+pub(super) struct ContentCheck {
+    pub(super) definition: &'static str,
+    /// The platform the manifest was chosen for.
+    pub(super) platform: String,
+    /// complete, incomplete, unavailable (no usable manifest), or error.
+    pub(super) status: &'static str,
+    /// Bytes of the required blobs that are present.
+    pub(super) present: i64,
+    /// Bytes of config + layers; null when no manifest could be chosen.
+    pub(super) required: Option<i64>,
+    #[serde(rename = "presentCount")]
+    pub(super) present_count: usize,
+    #[serde(rename = "requiredCount")]
+    pub(super) required_count: Option<usize>,
+    /// The required blobs that are not there.
+    pub(super) missing: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) error: Option<String>,
+}
+
+/// The unpacked (snapshot) size of one snapshotter's chain.
+#[derive(Clone, Serialize)]
+pub(super) struct Unpacked {
+    pub(super) definition: &'static str,
+    pub(super) snapshotter: String,
+    #[serde(rename = "chainId")]
+    pub(super) chain_id: String,
+    /// Sum of the known sizes along the chain.
+    pub(super) size: i64,
+    /// Snapshots in the chain found in meta.db.
+    pub(super) snapshots: usize,
+    /// Every snapshot of the chain was found with a size.
+    pub(super) complete: bool,
+}
+
+/// Every size definition of an image. Add a definition as a field here, named for it.
+#[derive(Clone, Serialize)]
+pub(super) struct Sizes {
+    /// `ctr images check`'s present/required.
+    pub(super) content: ContentCheck,
+    /// Unpacked size per snapshotter that has unpacked the host platform's manifest.
+    pub(super) unpacked: Vec<Unpacked>,
+    /// Docker's `image inspect` Size (moby's `size()`), for the machine's host platform.
+    #[serde(rename = "dockerInspect", skip_serializing_if = "Option::is_none")]
+    pub docker_inspect: Option<DockerSize>,
+}
+
+/// `docker image inspect`'s Size.
+#[derive(Clone, Serialize)]
+pub(super) struct DockerSize {
+    pub(super) definition: &'static str,
+    pub(super) size: i64,
+}
+
+/// What the walk of one target found (shared by every record with that target).
+#[derive(Clone)]
+pub(super) struct Analysis {
+    pub(super) platforms: Vec<PlatformEntry>,
+    pub(super) sizes: Sizes,
+    pub(super) problems: Vec<String>,
+}
+
+/// Indexes inside indexes deeper than this are not followed.
+pub(super) const MAX_NESTING: usize = 4;
+
+// ---- reading blobs ---------------------------------------------------------------------------
+
+/// A blob read and decoded.
+pub(super) enum Doc<T> {
+    Ok(T),
+    /// containerd's NotFound: no content record in the namespace, or no file.
+    Missing,
+    /// There, but unusable; the reason names the blob.
+    Bad(String),
+}
+
+impl<T> Doc<T> {
+    fn is_ok(&self) -> bool {
+        matches!(self, Doc::Ok(_))
+    }
+}
+
+/// Reads `digest` in `ns` and decodes it as `T` (Go's `json.Unmarshal` rules).
+pub(super) fn read_doc<T: for<'de> serde::Deserialize<'de> + Default>(s: &Scope<'_>, ns: &str, digest: &str) -> Doc<T> {
+    match s.root.read_blob(&s.tx, ns, digest) {
+        Ok(bytes) => match document::decode::<T>(&bytes) {
+            Ok(v) => Doc::Ok(v),
+            Err(e) => Doc::Bad(format!("{digest}: not a valid document: {e}")),
+        },
+        Err(e) if e.is_not_found() => Doc::Missing,
+        Err(BlobError::UnexpectedEof { recorded, on_disk, .. }) => Doc::Bad(format!(
+            "{digest}: unexpected EOF: the content record says {recorded} bytes, the file has {on_disk}"
+        )),
+        Err(e) => Doc::Bad(e.to_string()),
+    }
+}
+
+/// An attestation manifest: buildkit's annotation, or the `unknown/unknown` platform.
+fn is_attestation(d: &Descriptor) -> bool {
+    d.annotation("vnd.docker.reference.type") == Some("attestation-manifest")
+        || d.platform
+            .as_ref()
+            .is_some_and(|p| p.os == "unknown" && p.architecture == "unknown")
+}
+
+/// containerd's `platforms.Format`, and "unknown" when nothing says.
+fn format_platform(p: &Platform) -> String {
+    if p.os.is_empty() { "unknown".into() } else { p.format() }
+}
+
+// ---- the walk ----------------------------------------------------------------------------------
+
+pub(super) fn analyse(s: &mut Scope<'_>, image: &Image, inspector: Option<&Inspector<'_>>) -> Analysis {
+    let ns = image.namespace.as_str();
+    let mut problems = Vec::new();
+    let mut platforms = Vec::new();
+    let target = Descriptor {
+        media_type: image.target.media_type.clone(),
+        digest: image.target.digest.clone(),
+        size: image.target.size,
+        ..Descriptor::default()
+    };
+    walk_platforms(s, ns, &target, 0, &mut BTreeSet::new(), &mut platforms, &mut problems);
+    let host = s.global.host();
+    let (content, config) = check(s, ns, &target, &host, &mut problems);
+    let unpacked = config.map(|c| unpacked(s, ns, &c)).unwrap_or_default();
+    let docker_inspect = inspector.map(|i| {
+        i.docker_size(image).map_err(|e| {
+            problems.push(format!("Docker inspect Size: {e}"));
+        })
+    });
+    problems.sort();
+    problems.dedup();
+    for p in &problems {
+        s.damage.push(format!("namespace {ns}: image \"{}\": {p}", image.name));
+    }
+    Analysis {
+        platforms,
+        sizes: Sizes {
+            content,
+            unpacked,
+            docker_inspect: docker_inspect.and_then(Result::ok).map(|size| DockerSize {
+                definition: "docker image inspect Size: target + the host-preferred manifest + its config and layers, as declared (moby size())",
+                size,
+            }),
+        },
+        problems,
+    }
+}
+
+/// The platform of a manifest's config; None when the config cannot be read.
+fn config_platform(s: &Scope<'_>, ns: &str, manifest: &Manifest, problems: &mut Vec<String>) -> Option<Platform> {
+    match read_doc::<ImageConfig>(s, ns, &manifest.config.digest) {
+        Doc::Ok(c) => Some(c.platform()),
+        Doc::Missing => None,
+        Doc::Bad(why) => {
+            problems.push(why);
+            None
+        }
+    }
+}
+
+fn walk_platforms(
+    s: &Scope<'_>,
+    ns: &str,
+    desc: &Descriptor,
+    depth: usize,
+    expanded: &mut BTreeSet<String>,
+    out: &mut Vec<PlatformEntry>,
+    problems: &mut Vec<String>,
+) {
+    let mt = desc.media_type.as_str();
+    if document::is_index_type(mt) {
+        // Each index once: an index that lists itself (or a DAG of them) must not multiply.
+        if !expanded.insert(desc.digest.clone()) {
+            return;
+        }
+        let index = match read_doc::<Index>(s, ns, &desc.digest) {
+            Doc::Ok(v) => v,
+            Doc::Missing => return,
+            Doc::Bad(why) => {
+                problems.push(why);
+                return;
+            }
+        };
+        for child in &index.manifests {
+            if document::is_index_type(&child.media_type) {
+                if depth < MAX_NESTING {
+                    walk_platforms(s, ns, child, depth + 1, expanded, out, problems);
+                }
+                continue;
+            }
+            let doc = read_doc::<Manifest>(s, ns, &child.digest);
+            let platform = match (&child.platform, &doc) {
+                (Some(p), _) => Some(p.clone()),
+                (None, Doc::Ok(m)) if document::is_manifest_type(&child.media_type) => {
+                    config_platform(s, ns, m, problems)
+                }
+                _ => None,
+            };
+            if let Doc::Bad(why) = &doc {
+                problems.push(why.clone());
+            }
+            out.push(PlatformEntry {
+                platform: platform.map(|p| format_platform(&p)),
+                digest: child.digest.clone(),
+                media_type: child.media_type.clone(),
+                size: child.size,
+                present: doc.is_ok(),
+                attestation: is_attestation(child),
+            });
+        }
+        return;
+    }
+    if !document::is_manifest_type(mt) {
+        return;
+    }
+    let doc = read_doc::<Manifest>(s, ns, &desc.digest);
+    let platform = match &doc {
+        Doc::Ok(m) => config_platform(s, ns, m, problems),
+        Doc::Missing => None,
+        Doc::Bad(why) => {
+            problems.push(why.clone());
+            None
+        }
+    };
+    out.push(PlatformEntry {
+        platform: platform.map(|p| format_platform(&p)),
+        digest: desc.digest.clone(),
+        media_type: desc.media_type.clone(),
+        size: desc.size,
+        present: doc.is_ok(),
+        attestation: is_attestation(desc),
+    });
+}
+
+/// Why containerd's `images.Manifest` gave up.
+enum NoManifest {
+    NotFound(String),
+    Error(String),
+}
+
+/// Reads and validates a manifest or index blob, as `images.Manifest` does.
+fn read_validated(s: &Scope<'_>, ns: &str, desc: &Descriptor) -> Result<Vec<u8>, NoManifest> {
+    let bytes = match s.root.read_blob(&s.tx, ns, &desc.digest) {
+        Ok(b) => b,
+        Err(e) if e.is_not_found() => return Err(NoManifest::NotFound(format!("{}: not found", desc.digest))),
+        Err(e) => return Err(NoManifest::Error(e.to_string())),
+    };
+    document::validate_media_type(&bytes, &desc.media_type)
+        .map_err(|e| NoManifest::Error(format!("{}: {e}", desc.digest)))?;
+    Ok(bytes)
+}
+
+/// containerd's `images.Manifest(ctx, provider, target, platforms.Default())`: the first
+/// manifest for the host platform; index children that do not match are filtered out, the
+/// rest ranked by preference (unlike `LimitManifests`, which never filters).
+fn choose_manifest(s: &Scope<'_>, ns: &str, target: &Descriptor, m: &Matcher) -> Result<Manifest, NoManifest> {
+    let mut was_index = false;
+    let mut queue = vec![(target.clone(), 0usize)];
+    while let Some((desc, depth)) = queue.pop() {
+        let mt = desc.media_type.as_str();
+        if !document::is_index_type(mt) && !document::is_manifest_type(mt) {
+            return Err(NoManifest::NotFound(format!(
+                "unexpected media type {mt} for {}: not found",
+                desc.digest
+            )));
+        }
+        let bytes = read_validated(s, ns, &desc)?;
+        if document::is_manifest_type(mt) {
+            let manifest: Manifest = document::decode(&bytes).map_err(|e| NoManifest::Error(e.to_string()))?;
+            if desc.digest != target.digest {
+                let platform = match &desc.platform {
+                    Some(p) => p.clone(),
+                    None => match read_doc::<ImageConfig>(s, ns, &manifest.config.digest) {
+                        Doc::Ok(c) => Platform {
+                            variant: String::new(),
+                            ..c.platform()
+                        },
+                        Doc::Missing => {
+                            return Err(NoManifest::NotFound(format!("{}: not found", manifest.config.digest)));
+                        }
+                        Doc::Bad(why) => return Err(NoManifest::Error(why)),
+                    },
+                };
+                if !m.matches(&platform) {
+                    continue;
+                }
+            }
+            return Ok(manifest);
+        }
+        was_index = true;
+        if depth >= MAX_NESTING {
+            continue;
+        }
+        let mut children = document::decode::<Index>(&bytes)
+            .map_err(|e| NoManifest::Error(e.to_string()))?
+            .manifests;
+        children.retain(|d| d.platform.as_ref().is_none_or(|p| m.matches(p)));
+        crate::inspect::sort_by_preference(&mut children, m);
+        if let Some(best) = children.into_iter().next() {
+            queue.push((best, depth + 1));
+        }
+    }
+    if was_index {
+        Err(NoManifest::NotFound(format!(
+            "no match for platform in manifest: manifest {}: not found",
+            target.digest
+        )))
+    } else {
+        Err(NoManifest::NotFound(format!("manifest {}: not found", target.digest)))
+    }
+}
+
+/// `ctr images check` for the host platform; also returns the chosen manifest's config
+/// digest for the unpacked size.
+fn check(
+    s: &Scope<'_>,
+    ns: &str,
+    target: &Descriptor,
+    host: &Platform,
+    problems: &mut Vec<String>,
+) -> (ContentCheck, Option<String>) {
+    let mut c = ContentCheck {
+        definition: "ctr images check: config and layers of the host platform's manifest; present = content record in the namespace and blob file",
+        platform: host.format(),
+        status: "complete",
+        present: 0,
+        required: None,
+        present_count: 0,
+        required_count: None,
+        missing: Vec::new(),
+        error: None,
+    };
+    let manifest = match choose_manifest(s, ns, target, &Matcher::only(host)) {
+        Ok(m) => m,
+        Err(NoManifest::NotFound(why)) => {
+            c.status = "unavailable";
+            c.missing.push(target.digest.clone());
+            c.error = Some(why);
+            return (c, None);
+        }
+        Err(NoManifest::Error(why)) => {
+            c.status = "error";
+            problems.push(why.clone());
+            c.error = Some(why);
+            return (c, None);
+        }
+    };
+    let required: Vec<&Descriptor> = std::iter::once(&manifest.config).chain(&manifest.layers).collect();
+    let mut total = 0i64;
+    for d in &required {
+        total = total.saturating_add(d.size);
+        if blob_present(s, ns, &d.digest) {
+            c.present = c.present.saturating_add(d.size);
+            c.present_count += 1;
+        } else {
+            c.missing.push(d.digest.clone());
+        }
+    }
+    c.required = Some(total);
+    c.required_count = Some(required.len());
+    if !c.missing.is_empty() {
+        c.status = "incomplete";
+    }
+    (c, Some(manifest.config.digest.clone()))
+}
+
+/// containerd's `ReaderAt` succeeds: a content record in the namespace and a blob file.
+fn blob_present(s: &Scope<'_>, ns: &str, digest: &str) -> bool {
+    let Ok(Some(_)) = records::content_record(&s.tx, ns, digest) else {
+        return false;
+    };
+    let Ok(d) = crate::digest::Digest::parse(digest) else {
+        return false;
+    };
+    s.root.content_problem().is_none() && s.root.blob_stat(&d).is_ok_and(|m| m.file_type().is_file())
+}
+
+/// The unpacked size of each snapshot chain the config's content record names.
+fn unpacked(s: &mut Scope<'_>, ns: &str, config: &str) -> Vec<Unpacked> {
+    let labels: BTreeMap<String, String> = match records::content_record(&s.tx, ns, config) {
+        Ok(Some(c)) => c.labels,
+        _ => return Vec::new(),
+    };
+    let mut out = Vec::new();
+    for (key, chain_id) in &labels {
+        let Some(snapshotter) = key.strip_prefix("containerd.io/gc.ref.snapshot.") else {
+            continue;
+        };
+        let mut u = Unpacked {
+            definition: "sum of the snapshotter's recorded disk usage (size) along the snapshot chain",
+            snapshotter: snapshotter.to_string(),
+            chain_id: chain_id.clone(),
+            size: 0,
+            snapshots: 0,
+            complete: true,
+        };
+        let mut key = Some(chain_id.clone());
+        let mut seen = BTreeSet::new();
+        while let Some(k) = key.take() {
+            if !seen.insert(k.clone()) {
+                break;
+            }
+            let (ns_key, sn_key, k_key) = (
+                records::key_bytes(ns),
+                records::key_bytes(snapshotter),
+                records::key_bytes(&k),
+            );
+            let path: [&[u8]; 5] = [b"v1", &ns_key, b"snapshots", &sn_key, &k_key];
+            let bucket = match s.tx.bucket_at(&path) {
+                Ok(Some(b)) => b,
+                Ok(None) => {
+                    u.complete = false;
+                    break;
+                }
+                Err(e) => {
+                    s.damage.push(e);
+                    u.complete = false;
+                    break;
+                }
+            };
+            u.snapshots += 1;
+            let mut value = |k: &[u8]| match bucket.get(k) {
+                Ok(v) => v.map(records::string),
+                Err(e) => {
+                    s.damage.push(e);
+                    None
+                }
+            };
+            let name = value(b"name");
+            key = value(b"parent");
+            let size = match (s.backends.get(s.root, s.global, snapshotter, &mut s.damage), name) {
+                (Some(all), Some(n)) => all.get(&n).and_then(|b| b.size),
+                _ => None,
+            };
+            match size {
+                Some(n) => u.size = u.size.saturating_add(n),
+                None => u.complete = false,
+            }
+        }
+        out.push(u);
+    }
+    out
+}
