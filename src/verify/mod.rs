@@ -30,17 +30,21 @@
 pub mod documents;
 pub mod file;
 pub mod layers;
+mod recorded;
+mod report;
 
-use crate::bolt::{self, Bucket, MetaChoice, ReadMode};
+use recorded::{Loaded, Record, load};
+pub use recorded::{RecordedBlobs, Visit};
+pub use report::{Checked, Finding, NamespaceChecked, Orphan, Problem, Status, VerifyReport};
+
+use crate::bolt::{self, MetaChoice, ReadMode};
 use crate::containerd::blobs::{self, BlobTree, FileKind};
-use crate::containerd::records::{self, Damage};
+use crate::containerd::records::Damage;
 use crate::containerd::root::{CONTENT_DIR, META_DB, Root};
 use crate::digest::Digest;
 use crate::image::document::is_layer_type;
-use documents::Role;
 use file::{FileState, Progress};
 use rayon::prelude::*;
-use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::Ordering;
 
@@ -58,128 +62,6 @@ pub struct Options<'a> {
     pub map: file::MapPolicy,
 }
 
-/// One problem status; the order of the variants is the order of precedence.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Status {
-    Missing,
-    NotRegular,
-    Unreadable,
-    SizeMismatch,
-    DigestMismatch,
-    InvalidDocument,
-    DiffIdMismatch,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Missing => "missing",
-            Status::NotRegular => "not-regular",
-            Status::Unreadable => "unreadable",
-            Status::SizeMismatch => "size-mismatch",
-            Status::DigestMismatch => "digest-mismatch",
-            Status::InvalidDocument => "invalid-document",
-            Status::DiffIdMismatch => "diff-id-mismatch",
-        }
-    }
-}
-
-/// A blob with a problem, and the namespaces whose records have that problem.
-#[derive(Clone, Debug, Serialize)]
-pub struct Problem {
-    pub digest: String,
-    pub status: Status,
-    pub namespaces: Vec<String>,
-    /// The size the content records give.
-    pub size: i64,
-    /// What should have been found: a size (size-mismatch) or a digest.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub expected: Option<serde_json::Value>,
-    /// What was found instead (null when nothing could be computed).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub found: Option<serde_json::Value>,
-    /// The media type the blob was named with (invalid-document, diff-id-mismatch).
-    #[serde(rename = "mediaType", skip_serializing_if = "Option::is_none")]
-    pub media_type: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub detail: Option<String>,
-}
-
-/// A file under `blobs/` that no namespace records (or whose name is not a digest).
-#[derive(Clone, Debug, Serialize)]
-pub struct Orphan {
-    /// The digest its name spells; absent for a name that is not a digest.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub digest: Option<String>,
-    /// Relative to the root.
-    pub path: String,
-    pub kind: FileKind,
-    pub size: u64,
-}
-
-/// Something wrong with a bbolt file or the store's layout.
-#[derive(Clone, Debug, Serialize)]
-pub struct Finding {
-    /// Relative to the root.
-    pub file: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub page: Option<u64>,
-    pub message: String,
-}
-
-/// Per namespace, what the Go reference's `verify` counts.
-#[derive(Clone, Debug, Default, Serialize)]
-pub struct NamespaceChecked {
-    pub namespace: String,
-    /// Content records checked.
-    pub records: u64,
-    /// Bytes of blob files read for those records (a blob shared with another namespace
-    /// counts in both).
-    pub bytes: u64,
-    /// Records with a problem.
-    pub problems: u64,
-}
-
-/// What was checked.
-#[derive(Clone, Debug, Default, Serialize)]
-pub struct Checked {
-    pub namespaces: Vec<NamespaceChecked>,
-    /// Content records, over the namespaces.
-    pub records: u64,
-    /// Distinct blob files, each read once.
-    pub blobs: u64,
-    /// Bytes read and hashed, each blob once.
-    pub bytes: u64,
-    /// Distinct (blob, media type) documents validated.
-    pub documents: u64,
-    /// Distinct layers decompressed (`--layers`).
-    pub layers: u64,
-    /// Layers whose media type names no compression we can undo (encrypted, unknown).
-    #[serde(rename = "layersSkipped")]
-    pub layers_skipped: u64,
-    /// bbolt files audited.
-    pub databases: u64,
-}
-
-/// The whole answer.
-#[derive(Clone, Debug, Default, Serialize)]
-pub struct VerifyReport {
-    pub problems: Vec<Problem>,
-    pub orphans: Vec<Orphan>,
-    pub findings: Vec<Finding>,
-    pub checked: Checked,
-    /// meta.db could not be read in full (records were skipped): the report is partial.
-    #[serde(skip)]
-    pub damaged: bool,
-}
-
-impl VerifyReport {
-    pub fn is_clean(&self) -> bool {
-        self.problems.is_empty() && self.findings.is_empty()
-    }
-}
-
 /// Why verify could not run at all.
 #[derive(Debug, thiserror::Error)]
 pub enum VerifyError {
@@ -187,191 +69,6 @@ pub enum VerifyError {
     Bolt(#[from] bolt::BoltError),
     #[error("namespace {name} not found (namespaces: {available})")]
     NoNamespace { name: String, available: String },
-}
-
-/// A descriptor to follow in a namespace.
-#[derive(Clone, Debug)]
-pub struct Visit {
-    pub ns: usize,
-    pub digest: String,
-    pub media_type: String,
-    pub role: Role,
-}
-
-/// One content record.
-struct Record {
-    digest: String,
-    size: i64,
-    blob: Option<usize>,
-}
-
-/// The blobs the checked namespaces record, each once, and what their files hold.
-#[derive(Default)]
-pub struct RecordedBlobs {
-    digests: Vec<Digest>,
-    /// The largest size any record gives (to hash big blobs first, and for the progress line).
-    sizes: Vec<u64>,
-    states: Vec<Option<FileState>>,
-    by_digest: HashMap<String, usize>,
-    /// Per namespace: digest -> record size.
-    recorded: Vec<HashMap<String, (i64, usize)>>,
-}
-
-impl RecordedBlobs {
-    /// The blob named `digest` (added once however many records name it), or why that name
-    /// cannot be a blob.
-    fn add(&mut self, digest: &str, size: i64) -> Result<usize, crate::digest::DigestError> {
-        let size = u64::try_from(size).unwrap_or(0);
-        if let Some(&i) = self.by_digest.get(digest) {
-            if let Some(s) = self.sizes.get_mut(i) {
-                *s = (*s).max(size);
-            }
-            return Ok(i);
-        }
-        // Parsing accepts only the canonical spelling, so `digest` is its key as it is.
-        let parsed = Digest::parse(digest)?;
-        self.digests.push(parsed);
-        self.sizes.push(size);
-        self.states.push(None);
-        self.by_digest.insert(digest.to_string(), self.digests.len() - 1);
-        Ok(self.digests.len() - 1)
-    }
-
-    /// The blob `digest` when namespace `ns` records it.
-    pub fn recorded(&self, ns: usize, digest: &str) -> Option<usize> {
-        self.recorded.get(ns)?.get(digest).map(|&(_, b)| b)
-    }
-
-    fn record_size(&self, ns: usize, blob: usize) -> Option<i64> {
-        let key = self.digests.get(blob)?.to_string();
-        self.recorded.get(ns)?.get(&key).map(|&(s, _)| s)
-    }
-
-    /// The digest of blob `blob` (an index this store handed out).
-    #[allow(
-        clippy::indexing_slicing,
-        reason = "blob indexes come from this store (add), never from data"
-    )]
-    pub fn digest(&self, blob: usize) -> &Digest {
-        &self.digests[blob]
-    }
-
-    pub fn state(&self, blob: usize) -> Option<&FileState> {
-        self.states.get(blob)?.as_ref()
-    }
-
-    pub fn set_state(&mut self, blob: usize, state: FileState) {
-        if let Some(s) = self.states.get_mut(blob) {
-            *s = Some(state);
-        }
-    }
-
-    /// The blob's bytes are what its record says: read, of the record's size, with its digest.
-    fn intact(&self, ns: usize, blob: usize) -> bool {
-        match (self.state(blob), self.record_size(ns, blob)) {
-            (Some(FileState::Read { len, digest }), Some(size)) => {
-                i64::try_from(*len).ok() == Some(size) && *digest == self.digest(blob).to_string()
-            }
-            _ => false,
-        }
-    }
-}
-
-/// The content records of one namespace: digest and size only (what verify needs), decoded
-/// as every other command decodes them.
-fn content_records(name: &str, ns: &Bucket<'_>, damage: &mut Damage) -> Vec<(String, i64)> {
-    records::content_sizes_in(name, ns, "", damage)
-        .into_iter()
-        .map(|c| (c.digest, c.size))
-        .collect()
-}
-
-/// The image targets of one namespace (what the walk starts from): digest and media type.
-fn image_targets(name: &str, ns: &Bucket<'_>, damage: &mut Damage) -> Vec<(String, String)> {
-    records::image_targets_in(name, ns, "", damage)
-        .into_iter()
-        .filter_map(|i| i.target.digest.map(|d| (d, i.target.media_type)))
-        .collect()
-}
-
-/// What the records say: every checked namespace's records, the blobs they name (each once),
-/// the image targets, and the digests only other namespaces record (for orphans).
-struct Loaded {
-    store: RecordedBlobs,
-    namespaces: Vec<(String, Vec<Record>)>,
-    targets: Vec<Visit>,
-    recorded_elsewhere: HashSet<String>,
-}
-
-fn load(
-    root: &Root,
-    opts: &Options<'_>,
-    damage: &mut Damage,
-    findings: &mut Vec<Finding>,
-) -> Result<Loaded, VerifyError> {
-    let tx = root.view(opts.choice)?;
-    let all = records::namespace_buckets(&tx, damage);
-    if let Some(name) = &opts.namespace
-        && !all.iter().any(|(n, _)| n == name)
-    {
-        let names: Vec<String> = all.iter().map(|(n, _)| crate::text::escape(n.as_bytes())).collect();
-        return Err(VerifyError::NoNamespace {
-            name: crate::text::escape(name.as_bytes()),
-            available: if names.is_empty() {
-                "none".into()
-            } else {
-                names.join(", ")
-            },
-        });
-    }
-    let mut l = Loaded {
-        store: RecordedBlobs::default(),
-        namespaces: Vec::new(),
-        targets: Vec::new(),
-        recorded_elsewhere: HashSet::new(),
-    };
-    for (name, bucket) in &all {
-        let recs = content_records(name, bucket, damage);
-        if opts.namespace.as_ref().is_some_and(|n| n != name) {
-            l.recorded_elsewhere.extend(recs.into_iter().map(|(d, _)| d));
-            continue;
-        }
-        let ns = l.namespaces.len();
-        let mut sizes = HashMap::with_capacity(recs.len());
-        let mut list = Vec::with_capacity(recs.len());
-        for (digest, size) in recs {
-            let blob = match l.store.add(&digest, size) {
-                Ok(b) => {
-                    sizes.insert(digest.clone(), (size, b));
-                    Some(b)
-                }
-                Err(e) => {
-                    findings.push(Finding {
-                        file: META_DB.into(),
-                        page: None,
-                        message: format!(
-                            "namespace {}: content record {}: {e}; no blob file can hold it",
-                            crate::text::escape(name.as_bytes()),
-                            crate::text::escape(digest.as_bytes())
-                        ),
-                    });
-                    None
-                }
-            };
-            list.push(Record { digest, size, blob });
-        }
-        l.store.recorded.push(sizes);
-        for (digest, media_type) in image_targets(name, bucket, damage) {
-            l.targets.push(Visit {
-                ns,
-                digest,
-                media_type,
-                role: Role::Node,
-            });
-        }
-        l.namespaces.push((name.clone(), list));
-    }
-    Ok(l)
 }
 
 /// The bbolt audits: meta.db (through the same meta page as the records) and each
@@ -799,6 +496,7 @@ fn check_snapshotter_dbs(root: &Root, mode: ReadMode, findings: &mut Vec<Finding
 mod tests {
     use super::*;
     use crate::image::document::{OCI_INDEX, OCI_MANIFEST};
+    use documents::Role;
     use std::io::Write;
 
     /// A root with a copy of a fixture's meta.db (only so that it opens) and hand-made blobs.
