@@ -1,0 +1,338 @@
+//! `coldctr du`: where a containerd root's disk goes, from the same in-memory graph as `gc`.
+//!
+//! Content is attributed to the first of these that holds it (so the parts add up to the
+//! whole and none is negative): images, leases, other roots (containers, `gc.root` labels,
+//! live ingests, sandboxes), nothing (what `gc` deletes). Blob files are shared between
+//! namespaces: for the whole disk a file is held by the strongest holder over every namespace
+//! that records its digest; a file no namespace records is an orphan.
+//!
+//! Per image (the image records of a namespace that share one target, as Docker's image ID
+//! groups its names): total bytes reachable from it, bytes shared with another image (any
+//! namespace), and bytes unique to it: what `gc` would free if only this image were deleted
+//! (nothing else holds them: no other image, lease, container or root, in any namespace).
+
+use crate::containerd::blobs::FileKind;
+use crate::containerd::records::BackendSnapshot;
+use crate::gc::Collection;
+use crate::gc::graph::{Cause, Edge, Kind, Walk};
+use crate::gc::state::{Backend, BlobTree, Expiry, Store};
+use crate::tree_usage::disk_usage;
+mod images;
+mod report;
+
+use images::image_usage;
+pub use report::*;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// A file directly under `blobs/<algorithm>/` whose name is a digest.
+#[derive(Clone, Debug)]
+pub struct DiskBlob {
+    pub digest: String,
+    pub path: String,
+    pub kind: FileKind,
+    pub size: u64,
+    pub allocated: u64,
+    pub inode: (u64, u64),
+}
+
+/// Every entry of `blobs/<sha256|sha384|sha512>/` named by a valid digest, in name order.
+pub fn blob_files(tree: &BlobTree) -> Vec<DiskBlob> {
+    tree.files()
+        .into_iter()
+        .filter_map(|f| {
+            let e = f.entry;
+            f.digest.map(|d| DiskBlob {
+                digest: d.to_string(),
+                path: e.path.clone(),
+                kind: e.kind,
+                size: if e.kind == FileKind::Regular { e.size } else { 0 },
+                allocated: e.allocated,
+                inode: e.inode,
+            })
+        })
+        .collect()
+}
+
+/// Who holds a record, strongest first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) enum Holder {
+    Images,
+    Leases,
+    Other,
+    Nothing,
+}
+
+fn ubytes(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}
+
+/// Measures the snapshot directory a backend snapshot's usage is measured from.
+fn measure_active(store: &Store, snapshotter: &str, id: Option<u64>) -> u64 {
+    let Some(id) = id else { return 0 };
+    let dir = store
+        .dir
+        .join(format!("io.containerd.snapshotter.v1.{snapshotter}"))
+        .join("snapshots")
+        .join(id.to_string());
+    // A snapshot directory that is a symlink points out of the root: not measured.
+    if !std::fs::symlink_metadata(&dir).is_ok_and(|m| m.is_dir()) {
+        return 0;
+    }
+    // overlayfs measures the upper directory; the others their snapshot directory.
+    let target = if snapshotter == "overlayfs" {
+        dir.join("fs")
+    } else {
+        dir
+    };
+    disk_usage(&target).map_or(0, |u| u.bytes)
+}
+
+/// Computes the report. `scan`: measure active snapshots and orphan snapshot dirs.
+pub fn compute(store: &Store, c: &Collection, scan: bool) -> UsageReport {
+    let g = &c.graph;
+    let n = g.len();
+    // Reach per holder class.
+    let mut walk = Walk::default();
+    let class_reach = |pred: &dyn Fn(&Cause) -> bool, walk: &mut Walk| -> Vec<bool> {
+        let mut v = vec![false; n];
+        g.reach(
+            g.roots.iter().filter(|(cause, _)| pred(cause)).map(|(_, e)| *e),
+            walk,
+            |x| {
+                if let Some(b) = v.get_mut(x as usize) {
+                    *b = true;
+                }
+            },
+        );
+        v
+    };
+    let by_images = class_reach(&|c| matches!(c, Cause::Image(..)), &mut walk);
+    let by_leases = class_reach(&|c| matches!(c, Cause::Lease(..)), &mut walk);
+    let by_other = class_reach(&|c| !matches!(c, Cause::Image(..) | Cause::Lease(..)), &mut walk);
+    let failed = g.failure.is_some();
+    let holder = |node: u32| -> Holder {
+        let i = node as usize;
+        if by_images.get(i).copied().unwrap_or(false) {
+            Holder::Images
+        } else if by_leases.get(i).copied().unwrap_or(false) {
+            Holder::Leases
+        } else if failed || by_other.get(i).copied().unwrap_or(false) {
+            Holder::Other
+        } else {
+            Holder::Nothing
+        }
+    };
+
+    // Files on disk.
+    let files = blob_files(&store.blobs);
+    // Without a listing of the blob files, no recorded blob can be called missing.
+    let listed = matches!(store.blobs, BlobTree::Entries(_));
+    let file_of: HashMap<&str, &DiskBlob> = files.iter().map(|f| (f.digest.as_str(), f)).collect();
+    let mut disk = Disk {
+        blob_files_not_listed: match &store.blobs {
+            BlobTree::Entries(_) => None,
+            BlobTree::Missing => Some("no blobs directory".into()),
+            BlobTree::NotADirectory(kind) => Some(format!("blobs is a {kind}, not a directory")),
+            BlobTree::Unreadable(why) | BlobTree::Refused(why) => Some(why.clone()),
+        },
+        ..Disk::default()
+    };
+    let mut inodes = HashSet::new();
+    for f in &files {
+        disk.blob_files.add(f.size);
+        if inodes.insert(f.inode) {
+            disk.blob_file_allocated = disk.blob_file_allocated.saturating_add(f.allocated);
+        }
+    }
+
+    // Per namespace, and each digest's strongest holder over all namespaces.
+    let mut digest_holder: HashMap<&str, Holder> = HashMap::new();
+    let mut digest_size: BTreeMap<&str, i64> = BTreeMap::new();
+    let mut namespaces = Vec::new();
+    let backends: HashMap<&str, HashMap<&str, &BackendSnapshot>> = store
+        .snapshotters
+        .iter()
+        .filter_map(|s| match &s.backend {
+            Backend::Records(r) => Some((s.name.as_str(), r.iter().map(|b| (b.key.as_str(), b)).collect())),
+            _ => None,
+        })
+        .collect();
+    let mut active_measured: HashMap<(String, String), u64> = HashMap::new();
+    // Dangling references: content nodes images reach that no record answers.
+    let mut dangling: HashMap<u32, Vec<String>> = HashMap::new();
+    for i in 0..n {
+        if by_images.get(i).copied().unwrap_or(false)
+            && g.kinds.get(i) == Some(&Kind::Content)
+            && !g.exists.get(i).copied().unwrap_or(true)
+            && let (Some(ns), Some(key)) = (g.ns.get(i), g.keys.get(i))
+        {
+            dangling.entry(*ns).or_default().push(key.clone());
+        }
+    }
+    for v in dangling.values_mut() {
+        v.sort();
+    }
+    let ingest_dirs: HashMap<&str, &crate::containerd::blobs::IngestDir> =
+        store.ingest_dirs.iter().map(|d| (d.dir.as_str(), d)).collect();
+    for (nsi, ns) in store.namespaces.iter().enumerate() {
+        let mut u = NamespaceUsage {
+            namespace: ns.name.clone(),
+            ..NamespaceUsage::default()
+        };
+        for (ci, rec) in ns.content.iter().enumerate() {
+            let node = g.content.get(nsi).and_then(|v| v.get(ci)).copied().unwrap_or(0);
+            let h = holder(node);
+            let size = ubytes(rec.size);
+            u.content.add(size);
+            u.held.add(h, size);
+            let e = digest_holder.entry(rec.digest.as_str()).or_insert(h);
+            *e = (*e).min(h);
+            digest_size.entry(rec.digest.as_str()).or_insert(rec.size);
+            match file_of.get(rec.digest.as_str()) {
+                Some(f) if f.kind == FileKind::Regular => {}
+                _ if !listed => {}
+                _ => u.missing_files.push(rec.digest.clone()),
+            }
+        }
+        u.dangling_references = dangling.remove(&(nsi as u32)).unwrap_or_default();
+        // Ingests.
+        let removed: HashSet<usize> = c.ingests.iter().filter(|(n, _)| *n == nsi).map(|(_, i)| *i).collect();
+        for (ii, i) in ns.ingests.iter().enumerate() {
+            let dir = i.backend_ref.as_deref().and_then(|r| {
+                let hex = crate::digest::Digest::sha256_of(r.as_bytes()).hex().to_string();
+                ingest_dirs.get(hex.as_str()).copied()
+            });
+            let partial = dir.map_or(0, |d| d.size);
+            u.ingest_bytes = u.ingest_bytes.saturating_add(partial);
+            u.ingests.push(IngestUsage {
+                reference: i.key.clone(),
+                expire_at: match &i.expire_at {
+                    Expiry::At(_, s) => Some(s.clone()),
+                    _ => None,
+                },
+                dir: dir.map(|d| format!("ingest/{}", d.dir)),
+                partial_bytes: partial,
+                total: dir.and_then(|d| d.total),
+                collectible: removed.contains(&ii),
+            });
+        }
+        // Snapshots.
+        for (si, s) in ns.snapshots.iter().enumerate() {
+            u.snapshots.records += 1;
+            let node = g.snapshots.get(nsi).and_then(|v| v.get(si)).copied().unwrap_or(0);
+            let backend = s
+                .backend_name
+                .as_deref()
+                .and_then(|b| backends.get(s.snapshotter.as_str())?.get(b).copied());
+            let bytes = match backend {
+                None => {
+                    u.snapshots.without_backend += 1;
+                    0
+                }
+                Some(b) if b.kind == "Committed" => ubytes(b.size.unwrap_or(0)),
+                Some(b) if scan => *active_measured
+                    .entry((s.snapshotter.clone(), b.key.clone()))
+                    .or_insert_with(|| measure_active(store, &s.snapshotter, b.id)),
+                Some(_) => 0,
+            };
+            u.snapshots.held.add(holder(node), bytes);
+        }
+        namespaces.push(u);
+    }
+
+    // The whole disk.
+    for (d, size) in &digest_size {
+        disk.recorded_digests.add(ubytes(*size));
+        if let Some(h) = digest_holder.get(d) {
+            disk.recorded_held.add(*h, ubytes(*size));
+        }
+        match file_of.get(d) {
+            _ if !listed => {}
+            Some(f) if f.kind == FileKind::Regular => {
+                if i64::try_from(f.size).ok() != Some(*size) {
+                    disk.size_mismatch.push(SizeMismatch {
+                        digest: d.to_string(),
+                        recorded: *size,
+                        file: f.size,
+                    });
+                }
+            }
+            Some(_) => {
+                disk.not_regular.push(d.to_string());
+                disk.missing_files.add(ubytes(*size));
+            }
+            None => {
+                disk.missing_files.add(ubytes(*size));
+                disk.missing_digests.push(d.to_string());
+            }
+        }
+    }
+    for f in &files {
+        match digest_holder.get(f.digest.as_str()) {
+            Some(h) => disk.held.add(*h, f.size),
+            None => disk.orphan_files.add(f.size),
+        }
+    }
+    let named_refs: HashSet<&str> = store
+        .namespaces
+        .iter()
+        .flat_map(|n| n.ingests.iter().filter_map(|i| i.backend_ref.as_deref()))
+        .collect();
+    let named_dirs: HashSet<String> = named_refs
+        .iter()
+        .map(|r| crate::digest::Digest::sha256_of(r.as_bytes()).hex().to_string())
+        .collect();
+    for d in &store.ingest_dirs {
+        disk.ingest_dirs.add(d.size);
+        if !named_dirs.contains(&d.dir) {
+            disk.orphan_ingest_dirs.add(d.size);
+        }
+    }
+    disk.snapshots.active_measured = scan;
+    for sn in &store.snapshotters {
+        let Backend::Records(records) = &sn.backend else {
+            continue;
+        };
+        let ids: HashSet<String> = records.iter().map(|r| r.id.unwrap_or(0).to_string()).collect();
+        for r in records {
+            if r.kind == "Committed" {
+                disk.snapshots.committed.add(ubytes(r.size.unwrap_or(0)));
+            } else {
+                let bytes = if scan {
+                    *active_measured
+                        .entry((sn.name.clone(), r.key.clone()))
+                        .or_insert_with(|| measure_active(store, &sn.name, r.id))
+                } else {
+                    0
+                };
+                disk.snapshots.active.add(bytes);
+            }
+        }
+        for d in sn.dirs.as_deref().unwrap_or(&[]) {
+            if !ids.contains(&d.name) {
+                let bytes = if scan {
+                    let p = store
+                        .dir
+                        .join(format!("io.containerd.snapshotter.v1.{}", sn.name))
+                        .join("snapshots")
+                        .join(&d.name);
+                    disk_usage(&p).map_or(0, |u| u.bytes)
+                } else {
+                    0
+                };
+                disk.snapshots.orphan_dirs.add(bytes);
+            }
+        }
+    }
+
+    let images = image_usage(store, c, &by_leases, &by_other, &backends, &mut walk);
+    UsageReport {
+        definitions: DEFINITIONS.into_iter().collect(),
+        model: c.model.describe(),
+        clock: crate::gc::report::time(c.clock.now),
+        disk,
+        namespaces,
+        images,
+        damage: store.damage.distinct().into_iter().cloned().collect(),
+    }
+}
