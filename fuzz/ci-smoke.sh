@@ -28,4 +28,6 @@ cargo +nightly fuzz run values -- -max_total_time="$SECS" -timeout=10 -rss_limit
 # template: templates are short; the dictionary-free fuzzer still finds {{ and }} quickly.
 cargo +nightly fuzz run template -- -max_total_time="$SECS" -timeout=10 -rss_limit_mb=2048 \
   -max_len=4096 -print_final_stats=1 || status=1
+cargo +nightly fuzz run names -- -max_total_time="$SECS" -timeout=10 -rss_limit_mb=2048 \
+  -max_len=1024 -print_final_stats=1 || status=1
 exit "$status"

@@ -5,6 +5,7 @@
 #                      with -max_len=1100000 to keep the whole ones)
 #   corpus/values/     Go binary times, varints, an Any and a few schema-shaped inputs
 #   corpus/template/   the --format templates captured from the docker CLI
+#   corpus/names/      image names and references from the fixtures' expectations, platforms
 # plus every regression input under fixtures/fuzz/<target>/.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -12,7 +13,12 @@ FIX="$HERE/../fixtures"
 B="$HERE/corpus/bolt_walk"
 V="$HERE/corpus/values"
 T="$HERE/corpus/template"
-mkdir -p "$B" "$V" "$T"
+N="$HERE/corpus/names"
+mkdir -p "$B" "$V" "$T" "$N"
+i=0
+for ref in docker.io/library/webapp:1.0 lab/special:1.0 'registry.example.com:5000/team/webapp@sha256:1405e102bbab4dc94942f087a84294adb1fba75d24bb86c3aa1a7f593fcbeb1a' linux/arm/v7 'labels."k"==v' 'reference=lab/*'; do
+  printf '%s\n%s' "$ref" "$ref" > "$N/seed-$i"; i=$((i + 1))
+done
 for db in "$FIX"/*/io.containerd.metadata.v1.bolt/meta.db "$FIX"/*/io.containerd.snapshotter.v1.overlayfs/metadata.db; do
   fixture="$(basename "$(dirname "$(dirname "$db")")")"
   name="$fixture.$(basename "$db" .db)"
@@ -38,7 +44,7 @@ import json, sys
 for i, c in enumerate(json.load(open(sys.argv[1]))["cases"]):
     open(f"{sys.argv[2]}/{i:02d}-{c['name']}", "w").write(c["argv"][4])
 PY
-for t in bolt_walk values template; do
+for t in bolt_walk values template names; do
   [ -d "$FIX/fuzz/$t" ] && find "$FIX/fuzz/$t" -type f -exec cp {} "$HERE/corpus/$t/" \;
 done
-echo "seeds: $(ls "$B" | wc -l) bolt_walk ($(du -sh "$B" | cut -f1)), $(ls "$V" | wc -l) values, $(ls "$T" | wc -l) template"
+echo "seeds: $(ls "$B" | wc -l) bolt_walk ($(du -sh "$B" | cut -f1)), $(ls "$V" | wc -l) values, $(ls "$T" | wc -l) template, $(ls "$N" | wc -l) names"

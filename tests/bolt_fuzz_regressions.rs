@@ -71,3 +71,13 @@ fn template_regressions() {
         harness::template(&data);
     }
 }
+
+#[test]
+fn names_regressions() {
+    let files = inputs("names");
+    assert!(files.len() >= 5, "fixtures/fuzz/names holds {} inputs", files.len());
+    for (path, data) in files {
+        eprintln!("replaying {}", path.display());
+        harness::names(&data);
+    }
+}

@@ -185,3 +185,28 @@ pub fn template(data: &[u8]) {
         }
     }
 }
+
+/// The parsers of what users type and of names read from disk, on arbitrary text: image
+/// references, platforms, digests, `--filter` values and their globs; and the record-name
+/// escape, whose round trip must hold for any bytes (two names never merge).
+pub fn names(data: &[u8]) {
+    use coldctr::cli::listings::filter::{Filters, glob_match};
+    use coldctr::containerd::records::{key_bytes, key_name};
+    let shown = key_name(data);
+    assert_eq!(key_bytes(&shown).as_ref(), data, "key_name does not round-trip");
+    let text = String::from_utf8_lossy(data);
+    let mut fields = text.split('\n');
+    let first = fields.next().unwrap_or_default();
+    let second = fields.next().unwrap_or_default();
+    let _ = coldctr::image::reference::parse_any(first);
+    let _ = coldctr::image::reference::parse_normalized_named(first);
+    let _ = coldctr::image::platform::parse(first);
+    let _ = coldctr::image::platform::parse_host(first);
+    let _ = coldctr::digest::Digest::parse(first);
+    let _ = glob_match(first, second);
+    let specs: Vec<String> = text.split('\n').map(String::from).collect();
+    if let Ok(f) = Filters::parse(&specs, &["reference", "dangling", "label", "before", "since"]) {
+        let row = serde_json::json!({"name": second, "labels": {"k": first}, "size": 1});
+        let _ = f.ctr_matches(&row, &[]);
+    }
+}

@@ -18,7 +18,7 @@ mod du;
 mod gc;
 mod generate;
 mod inspect;
-mod listings;
+pub mod listings;
 mod verify;
 
 use crate::bolt::BoltError;

@@ -10,7 +10,7 @@
 //! code is 3.
 
 mod analysis;
-mod filter;
+pub mod filter;
 mod images;
 mod output;
 pub(super) mod table;
