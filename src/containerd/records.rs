@@ -651,6 +651,37 @@ pub fn snapshots_in(namespace: &str, ns: &Bucket<'_>, damage: &mut Damage) -> Ve
     out
 }
 
+/// A snapshot record reduced to what the collector follows: its backend name, its parent
+/// (`None` when absent or empty), and only the labels whose key starts with `label_prefix`.
+pub struct SnapshotLink {
+    pub snapshotter: String,
+    pub key: String,
+    pub backend_name: Option<String>,
+    pub parent: Option<String>,
+    pub labels: Vec<(String, String)>,
+}
+
+/// The snapshot records of one namespace as [`SnapshotLink`]; the same records as
+/// [`snapshots_in`].
+pub fn snapshot_links_in(ns: &Bucket<'_>, label_prefix: &str, damage: &mut Damage) -> Vec<SnapshotLink> {
+    let Some(snapshots) = bucket_in(ns, b"snapshots", damage) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (snapshotter, sb) in sub_buckets(&snapshots, "snapshots", damage) {
+        for (key, b) in sub_buckets(&sb, "snapshots", damage) {
+            out.push(SnapshotLink {
+                snapshotter: snapshotter.clone(),
+                backend_name: text_in(&b, b"name", damage),
+                parent: text_in(&b, b"parent", damage).filter(|p| !p.is_empty()),
+                labels: labels_with_prefix(&b, label_prefix, damage),
+                key,
+            });
+        }
+    }
+    out
+}
+
 /// A snapshot in a snapshotter's own metadata.db.
 #[derive(Clone, Debug, Serialize)]
 pub struct BackendSnapshot {

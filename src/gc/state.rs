@@ -246,18 +246,6 @@ fn namespace(name: String, b: &Bucket<'_>, damage: &mut Damage) -> Namespace {
     }
 }
 
-/// The sub-buckets of the bucket at `path` below `b`.
-fn children<'a>(b: &Bucket<'a>, path: &[&[u8]], what: &str, damage: &mut Damage) -> Vec<(String, Bucket<'a>)> {
-    match b.bucket_at(path) {
-        Ok(Some(bucket)) => records::sub_buckets(&bucket, what, damage),
-        Ok(None) => Vec::new(),
-        Err(e) => {
-            damage.push(e);
-            Vec::new()
-        }
-    }
-}
-
 /// `content/blob/<digest>`: the size and the gc labels (the bulk of a node's records, so
 /// read without the times and other labels the listings decode).
 fn content(ns: &str, b: &Bucket<'_>, damage: &mut Damage) -> Vec<ContentRecord> {
@@ -286,19 +274,16 @@ fn images(ns: &str, b: &Bucket<'_>, damage: &mut Damage) -> Vec<ImageRecord> {
 
 /// `snapshots/<snapshotter>/<key>`: backend name, parent, gc labels.
 fn snapshots(b: &Bucket<'_>, damage: &mut Damage) -> Vec<SnapshotRecord> {
-    let mut out = Vec::new();
-    for (snapshotter, sb) in children(b, &[b"snapshots"], "snapshots", damage) {
-        for (key, kb) in records::sub_buckets(&sb, "snapshots", damage) {
-            out.push(SnapshotRecord {
-                snapshotter: snapshotter.clone(),
-                backend_name: text(&kb, b"name", damage),
-                parent: text(&kb, b"parent", damage).filter(|p| !p.is_empty()),
-                labels: gc_labels(&kb, damage),
-                key,
-            });
-        }
-    }
-    out
+    records::snapshot_links_in(b, GC_LABEL_PREFIX, damage)
+        .into_iter()
+        .map(|l| SnapshotRecord {
+            snapshotter: l.snapshotter,
+            key: l.key,
+            backend_name: l.backend_name,
+            parent: l.parent,
+            labels: l.labels,
+        })
+        .collect()
 }
 
 /// `content/ingests/<ref>`: read here rather than through the listings' reader because the
