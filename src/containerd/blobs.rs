@@ -97,7 +97,7 @@ pub enum BlobTree {
     /// Not read because the content store's directories are symlinks (never followed here;
     /// containerd would follow them).
     Refused(String),
-    /// Top-level entries in name order.
+    /// Top-level entries (in name order with [`Detail::Stat`]).
     Entries(Vec<BlobEntry>),
 }
 
@@ -106,10 +106,10 @@ pub enum BlobTree {
 pub struct BlobEntry {
     /// The entry's name ([`records::key_name`](super::records::key_name): never lossy).
     pub name: String,
-    /// Path relative to the content store, for reports.
-    pub path: String,
     /// The path to open or `lstat` it by.
     pub full: PathBuf,
+    /// Where in `full` the part relative to the content store (`blobs/...`) starts.
+    rel_at: usize,
     pub kind: FileKind,
     /// Apparent size (`st_size`; of a symlink: the length of its target name); 0 without
     /// [`Detail::Stat`].
@@ -139,6 +139,15 @@ pub enum Detail {
 pub struct Named<'a> {
     pub digest: Option<Digest>,
     pub entry: &'a BlobEntry,
+}
+
+impl BlobEntry {
+    /// The path relative to the content store (`blobs/sha256/<hex>`), for reports; built on
+    /// demand, since verify lists 50,000 entries and reports a handful.
+    pub fn path(&self) -> String {
+        use std::os::unix::ffi::OsStrExt;
+        super::records::key_name(self.full.as_os_str().as_bytes().get(self.rel_at..).unwrap_or_default())
+    }
 }
 
 impl BlobTree {
@@ -177,63 +186,84 @@ pub fn walk(blobs: &Path, detail: Detail) -> BlobTree {
         Ok(m) if !m.is_dir() => return BlobTree::NotADirectory(FileKind::of(&m.file_type())),
         Ok(_) => {}
     }
-    match list_dir(blobs, "blobs", 0, detail) {
+    // The relative paths start at `blobs`, the last component of the path given.
+    let rel_at = {
+        use std::os::unix::ffi::OsStrExt;
+        let all = blobs.as_os_str().as_bytes().len();
+        let last = blobs.file_name().map_or(0, |n| n.as_bytes().len());
+        all - last
+    };
+    match list_dir(blobs, rel_at, 0, detail) {
         Ok(entries) => BlobTree::Entries(entries),
         Err(e) => BlobTree::Unreadable(e.to_string()),
     }
 }
 
-/// The entries of `dir` (whose path relative to the content store is `rel`) in byte order of
-/// their names, as Go's `filepath.Walk` sorts them; directories listed down to
-/// [`MAX_BLOB_DEPTH`].
-fn list_dir(dir: &Path, rel: &str, depth: usize, detail: Detail) -> std::io::Result<Vec<BlobEntry>> {
+/// The entries of `dir` (with [`Detail::Stat`] in byte order of their names, as Go's
+/// `filepath.Walk` sorts them); directories listed down to [`MAX_BLOB_DEPTH`]. The paths
+/// relative to the content store start at byte `rel_at` of each entry's path.
+fn list_dir(dir: &Path, rel_at: usize, depth: usize, detail: Detail) -> std::io::Result<Vec<BlobEntry>> {
+    use std::os::unix::ffi::OsStrExt;
+    let read = std::fs::read_dir(dir)?;
+    if detail == Detail::Type {
+        // verify sorts what it reports itself: one entry at a time, in directory order, so
+        // that 50,000 directory entries are never held at once.
+        return read.map(|e| e.map(|e| entry(e, rel_at, depth, detail))).collect();
+    }
+    // gc and du report in containerd's walk order: names by their bytes, each read once.
+    let mut named: Vec<(std::ffi::OsString, std::fs::DirEntry)> = read
+        .map(|e| e.map(|e| (e.file_name(), e)))
+        .collect::<std::io::Result<_>>()?;
+    named.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    Ok(named
+        .into_iter()
+        .map(|(_, e)| entry(e, rel_at, depth, detail))
+        .collect())
+}
+
+/// One directory entry, looked at as `detail` says (never following a symlink), and listed
+/// below when it is a directory.
+fn entry(e: std::fs::DirEntry, rel_at: usize, depth: usize, detail: Detail) -> BlobEntry {
     use std::os::unix::ffi::OsStrExt;
     use std::os::unix::fs::MetadataExt;
-    let mut raw: Vec<std::fs::DirEntry> = std::fs::read_dir(dir)?.collect::<std::io::Result<_>>()?;
-    raw.sort_by(|a, b| a.file_name().as_bytes().cmp(b.file_name().as_bytes()));
-    let mut out = Vec::with_capacity(raw.len());
-    for e in raw {
-        let name = super::records::key_name(e.file_name().as_bytes());
-        let rel = format!("{rel}/{name}");
-        let mut entry = BlobEntry {
-            name,
-            path: rel.clone(),
-            full: e.path(),
-            kind: FileKind::Other,
-            size: 0,
-            allocated: 0,
-            inode: (0, 0),
-            children: None,
-            unreadable: None,
-        };
-        // `DirEntry::metadata` and `file_type` never follow a symlink.
-        let looked = match detail {
-            Detail::Stat => e.metadata().map(|m| {
-                entry.size = m.len();
-                entry.allocated = m.blocks().saturating_mul(512);
-                entry.inode = (m.dev(), m.ino());
-                FileKind::of(&m.file_type())
-            }),
-            Detail::Type => e.file_type().map(|t| FileKind::of(&t)),
-        };
-        match looked {
-            Ok(kind) => entry.kind = kind,
-            // Gone between readdir and lstat: containerd's walk would fail the same way.
-            Err(err) => entry.unreadable = Some(err.to_string()),
-        }
-        if entry.kind == FileKind::Directory {
-            if depth >= MAX_BLOB_DEPTH {
-                entry.unreadable = Some(format!("nested deeper than {MAX_BLOB_DEPTH} directories; not listed"));
-            } else {
-                match list_dir(&entry.full, &rel, depth + 1, detail) {
-                    Ok(children) => entry.children = Some(children),
-                    Err(err) => entry.unreadable = Some(err.to_string()),
-                }
+    let full = e.path();
+    let mut entry = BlobEntry {
+        name: super::records::key_name(full.file_name().map_or(&[], |n| n.as_bytes())),
+        full,
+        rel_at,
+        kind: FileKind::Other,
+        size: 0,
+        allocated: 0,
+        inode: (0, 0),
+        children: None,
+        unreadable: None,
+    };
+    // `DirEntry::metadata` and `file_type` never follow a symlink.
+    let looked = match detail {
+        Detail::Stat => e.metadata().map(|m| {
+            entry.size = m.len();
+            entry.allocated = m.blocks().saturating_mul(512);
+            entry.inode = (m.dev(), m.ino());
+            FileKind::of(&m.file_type())
+        }),
+        Detail::Type => e.file_type().map(|t| FileKind::of(&t)),
+    };
+    match looked {
+        Ok(kind) => entry.kind = kind,
+        // Gone between readdir and lstat: containerd's walk would fail the same way.
+        Err(err) => entry.unreadable = Some(err.to_string()),
+    }
+    if entry.kind == FileKind::Directory {
+        if depth >= MAX_BLOB_DEPTH {
+            entry.unreadable = Some(format!("nested deeper than {MAX_BLOB_DEPTH} directories; not listed"));
+        } else {
+            match list_dir(&entry.full, rel_at, depth + 1, detail) {
+                Ok(children) => entry.children = Some(children),
+                Err(err) => entry.unreadable = Some(err.to_string()),
             }
         }
-        out.push(entry);
     }
-    Ok(out)
+    entry
 }
 
 /// An ingest directory: a write into the content store that never committed.

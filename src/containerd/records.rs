@@ -401,8 +401,8 @@ pub fn content_sizes_in(namespace: &str, ns: &Bucket<'_>, label_prefix: &str, da
     };
     let mut out = Vec::new();
     for (digest, b) in sub_buckets(&blobs, "content/blob", damage) {
-        let what = format!("namespace {namespace}: content {digest}");
-        match content_size(&b, &what, damage) {
+        // Formatted only if the size is damaged: this runs for every record.
+        match content_size(&b, &format_args!("namespace {namespace}: content {digest}"), damage) {
             Ok(size) => out.push(ContentSize {
                 labels: if label_prefix.is_empty() {
                     Vec::new()

@@ -43,7 +43,7 @@ pub fn blob_files(tree: &BlobTree) -> Vec<DiskBlob> {
             let e = f.entry;
             f.digest.map(|d| DiskBlob {
                 digest: d.to_string(),
-                path: e.path.clone(),
+                path: e.path().clone(),
                 kind: e.kind,
                 size: if e.kind == FileKind::Regular { e.size } else { 0 },
                 allocated: e.allocated,

@@ -203,7 +203,7 @@ fn walk_blobs(tree: &BlobTree, seen: &HashSet<&str>, recorded: &HashMap<&str, Ve
             // SkipDir returned for a file skips the rest of its directory.
             sweep.notes.push(format!(
                 "{}: an unknown entry in blobs/; containerd's walk skips every entry after it",
-                e.path
+                e.path()
             ));
             break;
         }
@@ -212,7 +212,7 @@ fn walk_blobs(tree: &BlobTree, seen: &HashSet<&str>, recorded: &HashMap<&str, Ve
             continue;
         }
         if let Some(why) = &e.unreadable {
-            sweep.stopped = Some(format!("{}: {why}: the local store's walk fails", e.path));
+            sweep.stopped = Some(format!("{}: {why}: the local store's walk fails", e.path()));
             return;
         }
         if let Err(stop) = walk_alg(&e.name, e.children.as_deref().unwrap_or(&[]), seen, recorded, sweep) {
@@ -234,7 +234,7 @@ fn walk_alg(
         if e.kind != FileKind::Directory
             && let Some(why) = &e.unreadable
         {
-            return Err(format!("{}: {why}: the local store's walk fails", e.path));
+            return Err(format!("{}: {why}: the local store's walk fails", e.path()));
         }
         let digest = format!("{alg}:{}", e.name);
         let removed = if seen.contains(digest.as_str()) {
@@ -242,11 +242,11 @@ fn walk_alg(
         } else if Digest::parse(&digest).is_err() {
             return Err(format!(
                 "{}: {digest:?} is not a valid digest; deleting it fails and stops the local store's walk",
-                e.path
+                e.path()
             ));
         } else {
             sweep.files.push(BlobOutcome {
-                path: e.path.clone(),
+                path: e.path().clone(),
                 digest: digest.clone(),
                 kind: e.kind,
                 size: if e.kind == FileKind::Regular { e.size } else { 0 },
@@ -257,13 +257,13 @@ fn walk_alg(
         };
         if e.kind == FileKind::Directory {
             if let Some(why) = &e.unreadable {
-                return Err(format!("{}: {why}: the local store's walk fails", e.path));
+                return Err(format!("{}: {why}: the local store's walk fails", e.path()));
             }
             let children = e.children.as_deref().unwrap_or(&[]);
             if removed && !children.is_empty() {
                 return Err(format!(
                     "{}: a directory deleted with its entries; the walk then fails on them",
-                    e.path
+                    e.path()
                 ));
             }
             if !removed {

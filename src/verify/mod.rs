@@ -168,7 +168,7 @@ pub fn verify(root: &Root, opts: &Options<'_>) -> Result<VerifyReport, VerifyErr
             // A directory of the store that could not be listed hides what it holds.
             for alg in top.iter().filter(|a| a.kind == FileKind::Directory) {
                 if let Some(why) = &alg.unreadable {
-                    report.findings.push(cannot_list(format!("{}: {why}", alg.path)));
+                    report.findings.push(cannot_list(format!("{}: {why}", alg.path())));
                 }
             }
             for f in tree.files() {
@@ -185,7 +185,7 @@ pub fn verify(root: &Root, opts: &Options<'_>) -> Result<VerifyReport, VerifyErr
                 };
                 report.orphans.push(Orphan {
                     digest: key,
-                    path: format!("{CONTENT_DIR}/{}", f.entry.path),
+                    path: format!("{CONTENT_DIR}/{}", f.entry.path()),
                     kind: f.entry.kind,
                     size,
                 });
