@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
 # Whole-process timings of two coldctr binaries on one store, interleaved run by run, min and
 # median of RUNS runs each, and the ratio of the minima. BASE=<binary> [NEW=...] [ROOT=...] [RUNS=N].
-# Interleaved whole-process timings of the session's baseline and current binaries.
 BASE=${BASE:?the baseline binary, e.g. a release build of an earlier commit}
 NEW=${NEW:-target/release/coldctr}
 ROOT=${ROOT:-/tmp/big}
