@@ -11,6 +11,7 @@
 //! - **Times**: RFC 3339 in UTC to the second (`2026-11-27T17:36:52Z`), never an age relative
 //!   to the examiner's clock ([`utc_seconds`]).
 
+use crate::containerd::gotime::{GoTime, parse_rfc3339};
 use crate::text::escape;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -214,83 +215,23 @@ fn trim_fraction(s: &str) -> &str {
     }
 }
 
-/// Seconds since the Unix epoch of an RFC 3339 time as records print it
-/// (`2026-11-27T17:36:52.66184832Z`, or with a `+hh:mm` offset).
-pub fn unix_seconds(t: &str) -> Option<i64> {
-    unix_nanos(t).map(|n| i64::try_from(n.div_euclid(1_000_000_000)).unwrap_or(i64::MAX))
-}
-
 /// Nanoseconds since the Unix epoch of an RFC 3339 time, for exact comparisons.
 pub fn unix_nanos(t: &str) -> Option<i128> {
-    let num = |r: std::ops::Range<usize>| t.get(r).and_then(|s| s.parse::<i64>().ok());
-    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (h, mi, s) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if t.get(4..5)? != "-" || t.get(10..11)? != "T" {
-        return None;
-    }
-    let after = t.get(19..)?;
-    let rest = after.trim_start_matches(|c: char| c == '.' || c.is_ascii_digit());
-    let fraction = after.get(..after.len() - rest.len()).unwrap_or("");
-    let nanos: i128 = match fraction.strip_prefix('.') {
-        Some(digits) if !digits.is_empty() => {
-            let nine: String = digits.chars().chain(std::iter::repeat('0')).take(9).collect();
-            nine.parse().ok()?
-        }
-        Some(_) => return None,
-        None if fraction.is_empty() => 0,
-        None => return None,
-    };
-    let offset = match rest {
-        "Z" => 0,
-        r if r.len() == 6 => {
-            let sign = if r.starts_with('-') { -1 } else { 1 };
-            sign * (r.get(1..3)?.parse::<i64>().ok()? * 3600 + r.get(4..6)?.parse::<i64>().ok()? * 60)
-        }
-        _ => return None,
-    };
-    let seconds = days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + s - offset;
-    Some(i128::from(seconds) * 1_000_000_000 + nanos)
+    parse_rfc3339(t).map(|g| g.unix_nanos())
 }
 
 /// An RFC 3339 time in UTC to the second, as `ctr leases ls` prints CREATED AT
 /// (`2026-11-27T17:44:42Z`); a time that does not parse is printed as it is.
 pub fn utc_seconds(t: &str) -> String {
-    let Some(secs) = unix_seconds(t) else {
-        return t.to_string();
-    };
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
-/// The proleptic Gregorian date of a day count since 1970-01-01 (Hinnant's inverse).
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    match parse_rfc3339(t) {
+        Some(g) => GoTime {
+            unix: g.unix,
+            nanos: 0,
+            offset: 0,
+        }
+        .rfc3339_nano(),
+        None => t.to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -361,11 +302,17 @@ mod tests {
 
     #[test]
     fn parses_record_times() {
-        assert_eq!(unix_seconds("2023-11-14T22:13:20.000000123Z"), Some(1_700_000_000));
-        assert_eq!(unix_seconds("2023-11-14T16:43:20.12-05:30"), Some(1_700_000_000));
-        assert_eq!(unix_seconds("1970-01-01T00:00:00Z"), Some(0));
-        assert_eq!(unix_seconds("garbage"), None);
-        assert_eq!(unix_seconds("2023-11-14T22:13:20.Z"), None);
+        assert_eq!(
+            unix_nanos("2023-11-14T22:13:20.000000123Z"),
+            Some(1_700_000_000_000_000_123)
+        );
+        assert_eq!(
+            unix_nanos("2023-11-14T16:43:20.12-05:30"),
+            Some(1_700_000_000_120_000_000)
+        );
+        assert_eq!(unix_nanos("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(unix_nanos("garbage"), None);
+        assert_eq!(unix_nanos("2023-11-14T22:13:20.Z"), None);
         assert_eq!(unix_nanos("1970-01-01T00:00:01.5Z"), Some(1_500_000_000));
         assert_eq!(unix_nanos("1970-01-01T00:00:00.000000001Z"), Some(1));
         assert_eq!(utc_seconds("2026-11-27T17:44:42.270336375Z"), "2026-11-27T17:44:42Z");
