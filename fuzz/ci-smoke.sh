@@ -5,7 +5,7 @@
 # fuzz/artifacts/<target>/. To keep such an input: minimize it
 # (cargo +nightly fuzz tmin <target> <file>), copy it to fixtures/fuzz/<target>/, and fix.
 #
-# Needs a nightly toolchain (rustup) and cargo-fuzz (installed from crates.io when missing).
+# Needs a nightly toolchain (rustup) and cargo-fuzz (installed with `cargo install` when missing).
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 SECS="${FUZZ_SECONDS:-30}"
