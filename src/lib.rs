@@ -35,6 +35,7 @@ pub mod du;
 pub mod gc;
 pub mod image;
 pub mod inspect;
+pub mod meta_diff;
 pub mod template;
 pub mod text;
 pub mod tree_usage;

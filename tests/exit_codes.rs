@@ -348,6 +348,7 @@ fn a_wrecked_meta_page_is_exit_3_everywhere_and_json_says_where() {
         &["gc"],
         &["du"],
         &["verify"],
+        &["meta-diff"],
         &["inspect", "lab/special:1.0"],
     ] {
         let o = run(&root, args);

@@ -19,6 +19,7 @@ mod gc;
 mod generate;
 mod inspect;
 pub mod listings;
+mod meta_diff;
 mod verify;
 
 use crate::bolt::BoltError;
@@ -69,6 +70,9 @@ enum Command {
     Snapshots(listings::ListArgs),
     /// Re-hash every recorded blob, validate the documents images reach, audit the bbolt files.
     Verify(verify::VerifyArgs),
+    /// What changed between the previous transaction and the current one (or another copy of
+    /// meta.db, --against FILE): records added, removed and changed, field by field.
+    MetaDiff(meta_diff::MetaDiffArgs),
     /// Shell completions on stdout (bash, zsh, fish, elvish, powershell).
     Completions(generate::CompletionsArgs),
     /// The man page (roff) on stdout: `coldctr man | man -l -`, or a command's page: `coldctr man gc`.
@@ -160,6 +164,7 @@ pub fn main() -> ExitCode {
         Command::Containers(args) => listings::containers(&cli.global, args, &mut out),
         Command::Snapshots(args) => listings::snapshots(&cli.global, args, &mut out),
         Command::Verify(args) => verify::run(&cli.global, args, &mut out),
+        Command::MetaDiff(args) => meta_diff::run(&cli.global, args, &mut out),
         Command::Completions(args) => generate::completions(args, &mut out),
         Command::Man(args) => generate::man(args, &mut out),
     };

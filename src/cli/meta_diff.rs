@@ -1,0 +1,116 @@
+//! `coldctr meta-diff [--against FILE]`: what changed between the previous transaction of
+//! meta.db and the current one, or between another copy of meta.db (FILE: a backup, an earlier
+//! seizure) and this root's. Exit 0 when the records are the same, 1 when they differ (as
+//! `diff`), 3 when either view is damaged.
+
+use super::context::Global;
+use super::{Failure, Outcome, warn};
+use crate::bolt::{Db, MetaChoice};
+use crate::containerd::records::Damage;
+use crate::meta_diff::{MetaDiff, diff, records_of};
+use clap::{Args, ValueEnum};
+use std::io::Write;
+use std::path::PathBuf;
+
+#[derive(Args)]
+pub struct MetaDiffArgs {
+    /// Compare this copy of meta.db (the older side) with the root's, instead of the previous
+    /// transaction with the current one.
+    #[arg(long, value_name = "FILE")]
+    against: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Table,
+    Json,
+}
+
+pub fn run(global: &Global, args: MetaDiffArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
+    let root = global.open_root()?;
+    let mut damage = Damage::new();
+    let (from_name, from) = match &args.against {
+        Some(file) => {
+            let db = Db::open(file, global.read_mode())?;
+            let tx = db.view(MetaChoice::Current)?;
+            let records = records_of(&tx, &mut damage);
+            (format!("{} (txid {})", file.display(), tx.meta().txid), records)
+        }
+        None => {
+            let tx = root.view(MetaChoice::Previous)?;
+            (
+                format!(
+                    "{} previous transaction (txid {})",
+                    root.meta.path().display(),
+                    tx.meta().txid
+                ),
+                records_of(&tx, &mut damage),
+            )
+        }
+    };
+    let tx = root.view(MetaChoice::Current)?;
+    let to_name = format!("{} (txid {})", root.meta.path().display(), tx.meta().txid);
+    let to = records_of(&tx, &mut damage);
+    let d = diff(from, to);
+    match args.format {
+        Format::Json => {
+            let body = serde_json::json!({ "from": from_name, "to": to_name, "added": d.added, "removed": d.removed, "changed": d.changed, "damage": damage });
+            serde_json::to_writer_pretty(&mut *out, &body).map_err(|e| Failure::from(std::io::Error::from(e)))?;
+            writeln!(out)?;
+        }
+        Format::Table => table(&from_name, &to_name, &d, out)?,
+    }
+    for note in damage.distinct() {
+        warn(crate::text::escape(note.message.as_bytes()));
+    }
+    Ok(if !damage.is_empty() {
+        Outcome::Damaged
+    } else if d.is_empty() {
+        Outcome::Ok
+    } else {
+        Outcome::No
+    })
+}
+
+fn table(from: &str, to: &str, d: &MetaDiff, out: &mut dyn Write) -> std::io::Result<()> {
+    let esc = |s: &str| crate::text::escape(s.as_bytes());
+    writeln!(out, "from {}", esc(from))?;
+    writeln!(out, "to   {}", esc(to))?;
+    if d.is_empty() {
+        return writeln!(out, "No record differs.");
+    }
+    let name = |k: &crate::meta_diff::RecordKey| {
+        if k.namespace.is_empty() {
+            esc(&k.name)
+        } else {
+            format!("{}/{}", esc(&k.namespace), esc(&k.name))
+        }
+    };
+    for r in &d.removed {
+        writeln!(out, "- {} {}", r.key.kind, name(&r.key))?;
+    }
+    for r in &d.added {
+        writeln!(out, "+ {} {}", r.key.kind, name(&r.key))?;
+    }
+    for c in &d.changed {
+        writeln!(out, "~ {} {}", c.key.kind, name(&c.key))?;
+        for f in &c.fields {
+            writeln!(
+                out,
+                "    {}: {} -> {}",
+                esc(&f.field),
+                esc(&f.from.to_string()),
+                esc(&f.to.to_string())
+            )?;
+        }
+    }
+    writeln!(
+        out,
+        "{} removed, {} added, {} changed",
+        d.removed.len(),
+        d.added.len(),
+        d.changed.len()
+    )
+}
