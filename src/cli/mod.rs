@@ -15,6 +15,7 @@
 mod bolt;
 pub mod context;
 mod du;
+mod export;
 mod gc;
 mod generate;
 mod inspect;
@@ -67,6 +68,8 @@ enum Command {
     Containers(listings::ListArgs),
     /// Snapshot records per snapshotter (`ctr snapshots ls`).
     Snapshots(listings::ListArgs),
+    /// Write images out as an OCI layout, OCI archive or docker-archive, every blob re-hashed.
+    Export(export::ExportArgs),
     /// Re-hash every recorded blob, validate the documents images reach, audit the bbolt files.
     Verify(verify::VerifyArgs),
     /// Shell completions on stdout (bash, zsh, fish, elvish, powershell).
@@ -160,6 +163,7 @@ pub fn main() -> ExitCode {
         Command::Containers(args) => listings::containers(&cli.global, args, &mut out),
         Command::Snapshots(args) => listings::snapshots(&cli.global, args, &mut out),
         Command::Verify(args) => verify::run(&cli.global, args, &mut out),
+        Command::Export(args) => export::run(&cli.global, args, &mut out),
         Command::Completions(args) => generate::completions(args, &mut out),
         Command::Man(args) => generate::man(args, &mut out),
     };
