@@ -758,3 +758,57 @@ fn umoci_stats_our_layout() {
         .collect();
     assert_eq!(seen, layers.iter().map(String::as_str).collect::<Vec<_>>());
 }
+
+#[test]
+fn the_damaged_fixture_reports_exactly_its_recorded_damage() {
+    // fixtures/expected/docker-28.5-damaged/damage.json says what was damaged after shutdown
+    // (a deleted layer, a truncated config, a flipped layer) and which images use it.
+    let root = fixture("docker-28.5-damaged");
+    let damage: Value =
+        serde_json::from_slice(&std::fs::read(fixture("expected/docker-28.5-damaged/damage.json")).unwrap()).unwrap();
+    let dir = tmp();
+    let mut damaged_images = BTreeSet::new();
+    for d in damage["damage"].as_array().unwrap() {
+        let digest = d["digest"].as_str().unwrap();
+        for image in d["images"].as_array().unwrap() {
+            let image = image.as_str().unwrap();
+            damaged_images.insert(image.to_string());
+            let out = dir.path().join("out.tar");
+            let o = coldctr(&root, &["export", "-o", out.to_str().unwrap(), image]);
+            assert_eq!(o.status.code(), Some(3), "{image}: {}", stderr(&o));
+            assert!(stderr(&o).contains(digest), "{image}: {}", stderr(&o));
+            assert!(!out.exists());
+            let o = coldctr(&root, &["export", "--salvage", "-o", out.to_str().unwrap(), image]);
+            assert_eq!(o.status.code(), Some(3), "{image}: {}", stderr(&o));
+            let err = stderr(&o);
+            let reported: Vec<&str> = err.lines().filter(|l| l.contains(": blob sha256:")).collect();
+            assert_eq!(reported.len(), 1, "{image}: {err}");
+            assert!(reported[0].contains(digest), "{image}: {err}");
+            let files = files_of(&out);
+            assert!(!blob_members(&files).contains(digest));
+            let ann = &json(&files, "index.json")["manifests"][0]["annotations"];
+            let listed = ann["io.coldctr.missing"]
+                .as_str()
+                .or(ann["io.coldctr.damaged"].as_str());
+            assert_eq!(listed, Some(digest), "{image}: {ann}");
+            std::fs::remove_file(&out).unwrap();
+        }
+    }
+    // Every other named image goes out clean, all in one archive.
+    let clean: Vec<String> = targets(&root, "moby")
+        .into_keys()
+        .filter(|n| !n.contains('@') && !damaged_images.contains(n))
+        .collect();
+    assert!(clean.len() > 5);
+    let out = dir.path().join("clean.tar");
+    let mut args = vec!["export", "-o", out.to_str().unwrap()];
+    args.extend(clean.iter().map(String::as_str));
+    let o = coldctr(&root, &args);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let files = files_of(&out);
+    blob_members(&files);
+    assert_eq!(
+        json(&files, "index.json")["manifests"].as_array().unwrap().len(),
+        clean.len()
+    );
+}
