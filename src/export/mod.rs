@@ -143,6 +143,9 @@ pub struct Exporter<'a, 'r> {
     /// Digests already walked (shared blobs are planned and checked once), with the fault
     /// found, to report it again for the next image that needs the blob.
     seen: BTreeMap<String, Option<(Fault, String)>>,
+    /// Indexes walked for the current image and what they gave: an index reached again (a
+    /// cycle, or one named twice) is not walked again, so hostile graphs stay linear.
+    indexes: BTreeMap<String, Option<DockerEntry>>,
 }
 
 impl<'a, 'r> Exporter<'a, 'r> {
@@ -163,6 +166,7 @@ impl<'a, 'r> Exporter<'a, 'r> {
             salvage,
             plan: Plan::default(),
             seen: BTreeMap::new(),
+            indexes: BTreeMap::new(),
         }
     }
 
@@ -184,6 +188,7 @@ impl<'a, 'r> Exporter<'a, 'r> {
             ..Descriptor::default()
         };
         let problems_before = self.plan.problems.len();
+        self.indexes.clear();
         let docker = match self.selection.clone() {
             Selection::Platform(p) => {
                 target = self.platform_target(reference, &target, &p, &label)?;
@@ -323,6 +328,16 @@ impl<'a, 'r> Exporter<'a, 'r> {
             );
             return None;
         }
+        if let Some(done) = self.indexes.get(&desc.digest) {
+            return done.clone();
+        }
+        self.indexes.insert(desc.digest.clone(), None);
+        let chosen = self.walk_index(desc, label, depth);
+        self.indexes.insert(desc.digest.clone(), chosen.clone());
+        chosen
+    }
+
+    fn walk_index(&mut self, desc: &Descriptor, label: &str, depth: usize) -> Option<DockerEntry> {
         let data = self.document(desc, label, true)?;
         let index = match document::validate_media_type(&data, &desc.media_type)
             .and_then(|_| document::decode::<Index>(&data))
