@@ -812,3 +812,47 @@ fn the_damaged_fixture_reports_exactly_its_recorded_damage() {
         clean.len()
     );
 }
+
+#[test]
+fn skopeo_copies_our_archives_with_their_digests() {
+    // skopeo copy checks every blob it copies against its digest.
+    let root = fixture("docker-28.5");
+    let dir = tmp();
+    let records = targets(&root, "moby");
+    let out = dir.path().join("all.tar");
+    let o = coldctr(
+        &root,
+        &[
+            "export",
+            "--all-platforms",
+            "--format",
+            "oci-archive",
+            "-o",
+            out.to_str().unwrap(),
+            "webapp:1.0",
+            "multiall:3.1",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    for (tag, name, all) in [
+        ("1.0", "docker.io/library/webapp:1.0", false),
+        ("3.1", "docker.io/library/multiall:3.1", true),
+    ] {
+        let dest = dir.path().join(format!("copy-{tag}"));
+        let mut args = vec!["copy", "--quiet"];
+        if all {
+            args.push("--all");
+        }
+        let src = format!("oci-archive:{}:{tag}", out.display());
+        let dst = format!("oci:{}:x", dest.display());
+        args.extend([src.as_str(), dst.as_str()]);
+        let Some(o) = tool("skopeo", &args) else { return };
+        assert!(o.status.success(), "{src}: {}", String::from_utf8_lossy(&o.stderr));
+        let index: Value = serde_json::from_slice(&std::fs::read(dest.join("index.json")).unwrap()).unwrap();
+        assert_eq!(
+            index["manifests"][0]["digest"].as_str(),
+            Some(records[name].as_str()),
+            "{src}"
+        );
+    }
+}
