@@ -372,6 +372,30 @@ fn same_inputs_give_byte_identical_archives_also_on_stdout() {
         .collect();
     assert!(json(&files, "index.json")["manifests"][0].get("annotations").is_none());
     assert_eq!(json(&files, "manifest.json")[0]["RepoTags"], Value::Null);
+    // A reference given twice (or spelled twice) is one entry.
+    let o = coldctr(
+        &root,
+        &[
+            "export",
+            "-o",
+            "-",
+            "webapp:1.0",
+            "docker.io/library/webapp:1.0",
+            "webapp:1.0",
+        ],
+    );
+    let files: BTreeMap<String, Vec<u8>> = read_tar(&o.stdout)
+        .into_iter()
+        .filter_map(|(n, d)| d.map(|d| (n, d)))
+        .collect();
+    assert_eq!(
+        json(&files, "index.json")["manifests"].as_array().map(Vec::len),
+        Some(1)
+    );
+    assert_eq!(
+        json(&files, "manifest.json")[0]["RepoTags"],
+        serde_json::json!(["webapp:1.0"])
+    );
 }
 
 #[test]

@@ -146,6 +146,8 @@ pub struct Exporter<'a, 'r> {
     /// Indexes walked for the current image and what they gave: an index reached again (a
     /// cycle, or one named twice) is not walked again, so hostile graphs stay linear.
     indexes: BTreeMap<String, Option<DockerEntry>>,
+    /// Images already added (name, target, named): a reference given twice adds nothing.
+    added: BTreeSet<(String, String, bool)>,
 }
 
 impl<'a, 'r> Exporter<'a, 'r> {
@@ -167,12 +169,19 @@ impl<'a, 'r> Exporter<'a, 'r> {
             plan: Plan::default(),
             seen: BTreeMap::new(),
             indexes: BTreeMap::new(),
+            added: BTreeSet::new(),
         }
     }
 
     /// Adds one resolved image. `named`: whether the reference named it by name (docker drops
     /// the names of an image exported by ID or digest).
     pub fn add(&mut self, reference: &str, image: &Image, named: bool) -> Result<(), ExportError> {
+        if !self
+            .added
+            .insert((image.name.clone(), image.target.digest.clone(), named))
+        {
+            return Ok(());
+        }
         let label = if named {
             reference::parse_normalized_named(&image.name)
                 .map(|n| n.familiar())
