@@ -399,7 +399,7 @@ fn same_inputs_give_byte_identical_archives_also_on_stdout() {
 }
 
 #[test]
-fn refuses_to_write_in_the_root_over_an_existing_output_or_to_a_terminal_free_dir() {
+fn refuses_to_write_in_the_root_or_over_an_existing_output() {
     let dir = tmp();
     let copy = dir.path().join("root");
     copy_root(&fixture("docker-28.5"), &copy);
@@ -879,4 +879,21 @@ fn skopeo_copies_our_archives_with_their_digests() {
             "{src}"
         );
     }
+}
+
+#[test]
+fn refuses_to_stream_an_archive_to_a_terminal() {
+    // util-linux `script` gives the command a terminal for stdout.
+    let cmd = format!(
+        "{} --root {} export -o - webapp:1.0",
+        env!("CARGO_BIN_EXE_coldctr"),
+        fixture("docker-28.5").display()
+    );
+    let Some(o) = tool("script", &["-qec", &cmd, "/dev/null"]) else {
+        return;
+    };
+    assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stdout));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("refusing to write an archive to a terminal"), "{text}");
+    assert!(!text.contains("ustar"), "no archive on the terminal");
 }
