@@ -1,4 +1,4 @@
-//! The walk from each image's target to the blobs that go out (see the module above for
+//! The walk from each image's target to the blobs that go out (the parent module says
 //! what is chosen and why): documents read and checked here, layers looked at and planned.
 
 use super::{
@@ -15,6 +15,7 @@ use crate::image::reference;
 use crate::inspect::{MAX_GRAPH_DEPTH, sort_by_preference};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
+
 /// Walks images of one namespace into a [`Plan`].
 pub struct Exporter<'a, 'r> {
     root: &'r Root,
