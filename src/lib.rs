@@ -32,6 +32,7 @@ pub mod containerd;
 pub mod damage;
 pub mod digest;
 pub mod du;
+pub mod export;
 pub mod gc;
 pub mod image;
 pub mod inspect;

@@ -15,6 +15,7 @@
 mod bolt;
 pub mod context;
 mod du;
+mod export;
 mod gc;
 mod generate;
 mod inspect;
@@ -68,6 +69,8 @@ enum Command {
     Containers(listings::ListArgs),
     /// Snapshot records per snapshotter (`ctr snapshots ls`).
     Snapshots(listings::ListArgs),
+    /// Write images out as an OCI layout, OCI archive or docker-archive, every blob re-hashed.
+    Export(export::ExportArgs),
     /// Re-hash every recorded blob, validate the documents images reach, audit the bbolt files.
     Verify(verify::VerifyArgs),
     /// What changed between the previous transaction and the current one (or another copy of
@@ -165,6 +168,7 @@ pub fn main() -> ExitCode {
         Command::Snapshots(args) => listings::snapshots(&cli.global, args, &mut out),
         Command::Verify(args) => verify::run(&cli.global, args, &mut out),
         Command::MetaDiff(args) => meta_diff::run(&cli.global, args, &mut out),
+        Command::Export(args) => export::run(&cli.global, args, &mut out),
         Command::Completions(args) => generate::completions(args, &mut out),
         Command::Man(args) => generate::man(args, &mut out),
     };

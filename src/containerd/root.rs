@@ -194,6 +194,36 @@ impl Root {
     /// Reads `recorded` bytes of the blob file (bounded by the file's real size).
     pub fn read_file(&self, digest: &Digest, recorded: u64) -> Result<Vec<u8>, BlobError> {
         let name = digest.to_string();
+        let io = |e: std::io::Error| BlobError::Io {
+            digest: digest.to_string(),
+            message: e.to_string(),
+        };
+        let (file, len) = self.open_blob(digest)?;
+        if recorded > MAX_DOCUMENT {
+            return Err(BlobError::TooLarge {
+                digest: name,
+                size: recorded,
+            });
+        }
+        // Sized by the file's real length (and capped above), never by the record alone.
+        let want = recorded.min(len);
+        let mut data = Vec::with_capacity(want as usize);
+        file.take(want).read_to_end(&mut data).map_err(io)?;
+        if (data.len() as u64) < recorded {
+            return Err(BlobError::UnexpectedEof {
+                digest: name,
+                recorded,
+                on_disk: data.len() as u64,
+            });
+        }
+        Ok(data)
+    }
+
+    /// Opens the blob file read-only, never following a symlink and never blocking on a FIFO,
+    /// and checks that it is a regular file: the file and its length. The path comes from a
+    /// validated [`Digest`] only.
+    pub fn open_blob(&self, digest: &Digest) -> Result<(std::fs::File, u64), BlobError> {
+        let name = digest.to_string();
         match &self.content_state {
             ContentState::Readable => {}
             // As containerd would find it: no file.
@@ -239,24 +269,7 @@ impl Root {
                 what: format!("{:?}", meta.file_type()),
             });
         }
-        if recorded > MAX_DOCUMENT {
-            return Err(BlobError::TooLarge {
-                digest: name,
-                size: recorded,
-            });
-        }
-        // Sized by the file's real length (and capped above), never by the record alone.
-        let want = recorded.min(meta.len());
-        let mut data = Vec::with_capacity(want as usize);
-        file.take(want).read_to_end(&mut data).map_err(io)?;
-        if (data.len() as u64) < recorded {
-            return Err(BlobError::UnexpectedEof {
-                digest: name,
-                recorded,
-                on_disk: data.len() as u64,
-            });
-        }
-        Ok(data)
+        Ok((file, meta.len()))
     }
 
     /// The view through the current meta, or the error that prevents it.

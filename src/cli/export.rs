@@ -1,0 +1,304 @@
+//! `coldctr export -o OUT REF...`: images written out as an OCI layout directory, an OCI
+//! archive or a docker-archive ([`crate::export`]).
+//!
+//! Nothing is written inside the source root, an existing OUT is kept unless `--force`, and
+//! the output is built under a temporary name beside OUT and renamed at the end: a failed
+//! export leaves nothing behind. `-o -` streams the archive to stdout (not to a terminal).
+
+use super::context::{Global, image_namespace};
+use super::{Failure, Outcome, warn};
+use crate::export::write::{self, Format, WriteError};
+use crate::export::{Exporter, Fault, Selection};
+use crate::image::platform::{self, Platform};
+use crate::image::reference::{self, AnyRef};
+use crate::inspect::{Inspector, Options};
+use clap::{Args, ValueEnum};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum FormatArg {
+    /// An OCI image layout directory: oci-layout, index.json, blobs/sha256/<hex>.
+    OciDir,
+    /// That layout as a tar.
+    OciArchive,
+    /// The OCI layout plus docker's manifest.json and repositories (what `docker save` writes
+    /// since docker 25): loads in old and new docker, containerd, podman, skopeo.
+    DockerArchive,
+}
+
+#[derive(Args)]
+pub struct ExportArgs {
+    /// Image references: name[:tag], name@digest, full or short image ID.
+    #[arg(required = true)]
+    refs: Vec<String>,
+    /// Where to write: a new file or directory (`-` streams the archive to stdout).
+    #[arg(short = 'o', long = "output", required = true)]
+    output: PathBuf,
+    /// Only this platform's manifest (os/arch[/variant]), as `docker save --platform`.
+    #[arg(long, value_parser = platform::parse, conflicts_with = "all_platforms")]
+    platform: Option<Platform>,
+    /// Every manifest the image's index names; one that is not on disk fails the export
+    /// (unless --salvage). Default: as `docker save`, every platform present, the host's whole.
+    #[arg(long)]
+    all_platforms: bool,
+    /// The output format (default docker-archive, as `docker save`).
+    #[arg(long, value_enum, default_value = "docker-archive")]
+    format: FormatArg,
+    /// Replace an existing OUT.
+    #[arg(long)]
+    force: bool,
+    /// Write what exists of a damaged image; list what is missing or damaged on stderr and in
+    /// index.json (io.coldctr.missing, io.coldctr.damaged). Exit 3 when anything was left out.
+    #[arg(long)]
+    salvage: bool,
+}
+
+pub fn run(global: &Global, args: ExportArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
+    let format = match args.format {
+        FormatArg::OciDir => Format::OciDir,
+        FormatArg::OciArchive => Format::OciArchive,
+        FormatArg::DockerArchive => Format::DockerArchive,
+    };
+    let to_stdout = args.output.as_os_str() == "-";
+    if to_stdout && format == Format::OciDir {
+        return Err(Failure::new(
+            Outcome::Usage,
+            "-o - streams an archive: --format oci-dir needs a directory name",
+        ));
+    }
+    // SAFETY: isatty only inspects the descriptor.
+    if to_stdout && unsafe { libc::isatty(1) } == 1 {
+        return Err(Failure::new(
+            Outcome::Usage,
+            "refusing to write an archive to a terminal: redirect stdout or use -o FILE",
+        ));
+    }
+    let root = global.open_root()?;
+    let target = if to_stdout {
+        None
+    } else {
+        Some(check_output(&root.dir, &args.output, args.force)?)
+    };
+    let selection = match (&args.platform, args.all_platforms) {
+        (Some(p), _) => Selection::Platform(p.clone()),
+        (None, true) => Selection::All,
+        (None, false) => Selection::Default,
+    };
+    let tx = root.view(global.meta_choice())?;
+    let namespace = image_namespace(global, &tx)?;
+    let resolver = Inspector::new(
+        &root,
+        root.view(global.meta_choice())?,
+        &namespace,
+        Options::for_host(global.host()),
+    );
+    let mut exporter = Exporter::new(&root, &tx, &namespace, global.host(), selection, args.salvage);
+    let mut not_found = Vec::new();
+    for r in &args.refs {
+        match resolver.resolve(r) {
+            Err(e) => not_found.push(format!("{r}: {}", crate::text::escape(e.to_string().as_bytes()))),
+            Ok(image) => {
+                if let Err(e) = exporter.add(r, &image, names_image(r, &image.target.digest)) {
+                    not_found.push(crate::text::escape(e.to_string().as_bytes()));
+                }
+            }
+        }
+    }
+    if !not_found.is_empty() {
+        return Err(Failure::new(
+            Outcome::No,
+            format!("nothing written: {}", not_found.join("; ")),
+        ));
+    }
+    let plan = exporter.plan;
+    for note in &plan.notes {
+        warn(crate::text::escape(note.as_bytes()));
+    }
+    let mut outcome = Outcome::Ok;
+    for p in &plan.problems {
+        outcome = outcome.worst(if p.fault == Fault::Unreadable {
+            Outcome::Unreadable
+        } else {
+            Outcome::Damaged
+        });
+    }
+    if !plan.problems.is_empty() && !args.salvage {
+        for p in &plan.problems {
+            warn(crate::text::escape(p.to_string().as_bytes()));
+        }
+        return Err(Failure::new(
+            outcome,
+            format!(
+                "nothing written: {} blob(s) missing or damaged (--salvage writes what exists)",
+                plan.problems.len()
+            ),
+        ));
+    }
+    let members = write::members(&plan, format).map_err(write_failure)?;
+    match target {
+        None => write::write_tar(&root, &members, out).map_err(write_failure)?,
+        Some(path) => {
+            let mut temp = Temp::new(&path, format == Format::OciDir);
+            if format == Format::OciDir {
+                write::write_dir(&root, &members, &temp.path).map_err(write_failure)?;
+            } else {
+                use std::os::unix::fs::OpenOptionsExt;
+                let file = std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .mode(0o644)
+                    .custom_flags(libc::O_NOFOLLOW)
+                    .open(&temp.path)
+                    .map_err(|e| Failure::new(Outcome::Unreadable, format!("{}: {e}", temp.path.display())))?;
+                let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+                write::write_tar(&root, &members, &mut w).map_err(write_failure)?;
+                let file = w.into_inner().map_err(|e| Failure::from(e.into_error()))?;
+                file.sync_all()?;
+            }
+            temp.commit(&path)?;
+        }
+    }
+    if args.salvage && !plan.problems.is_empty() {
+        warn(format_args!(
+            "salvage: written without {} blob(s) missing or damaged:",
+            plan.problems.len()
+        ));
+        for p in &plan.problems {
+            warn(crate::text::escape(p.to_string().as_bytes()));
+        }
+    }
+    Ok(outcome)
+}
+
+/// Whether the reference names the image by name: docker drops the names of an image exported
+/// by ID, short ID or digest (moby's `specificDigestResolved`).
+fn names_image(input: &str, target: &str) -> bool {
+    let hex = target.strip_prefix("sha256:").unwrap_or(target);
+    let id = input.strip_prefix("sha256:").unwrap_or(input);
+    if hex.starts_with(id) {
+        return false;
+    }
+    match reference::parse_any(input) {
+        Ok(AnyRef::Digest(_)) => false,
+        Ok(AnyRef::Named(n)) => n.digest.is_none(),
+        Err(_) => false,
+    }
+}
+
+fn write_failure(e: WriteError) -> Failure {
+    match e {
+        WriteError::Blob(p) => Failure::new(
+            if p.fault == Fault::Unreadable {
+                Outcome::Unreadable
+            } else {
+                Outcome::Damaged
+            },
+            format!("nothing written: {}", crate::text::escape(p.to_string().as_bytes())),
+        ),
+        WriteError::Io(e) => Failure::new(Outcome::Unreadable, e.to_string()),
+    }
+}
+
+/// Refuses an OUT inside the source root (or containing it), and an existing OUT without
+/// `--force`; the absolute path to write.
+fn check_output(root: &Path, out: &Path, force: bool) -> Result<PathBuf, Failure> {
+    let usage = |m: String| Failure::new(Outcome::Usage, m);
+    let Some(name) = out.file_name() else {
+        return Err(usage(format!("{}: not a file or directory name", out.display())));
+    };
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let parent = parent
+        .canonicalize()
+        .map_err(|e| usage(format!("{}: {e}", parent.display())))?;
+    let path = parent.join(name);
+    let root = root
+        .canonicalize()
+        .map_err(|e| Failure::new(Outcome::Unreadable, format!("{}: {e}", root.display())))?;
+    if path.starts_with(&root) {
+        return Err(usage(format!(
+            "{}: inside the source root {}; coldctr never writes there",
+            path.display(),
+            root.display()
+        )));
+    }
+    if root.starts_with(&path) {
+        return Err(usage(format!(
+            "{}: contains the source root {}; refusing to replace it",
+            path.display(),
+            root.display()
+        )));
+    }
+    if std::fs::symlink_metadata(&path).is_ok() && !force {
+        return Err(usage(format!(
+            "{}: already exists (--force replaces it)",
+            path.display()
+        )));
+    }
+    Ok(path)
+}
+
+/// The output under construction, beside OUT; removed unless committed.
+struct Temp {
+    path: PathBuf,
+    dir: bool,
+    committed: bool,
+}
+
+impl Temp {
+    fn new(out: &Path, dir: bool) -> Temp {
+        let name = out
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let path = out.with_file_name(format!(".{name}.coldctr-{}.tmp", std::process::id()));
+        Temp {
+            path,
+            dir,
+            committed: false,
+        }
+    }
+
+    /// Renames the finished output to `out`, replacing what is there (`--force` was checked).
+    fn commit(&mut self, out: &Path) -> Result<(), Failure> {
+        let io = |e: std::io::Error| Failure::new(Outcome::Unreadable, format!("{}: {e}", out.display()));
+        let existing = std::fs::symlink_metadata(out).ok();
+        if let Some(m) = existing.filter(|m| m.is_dir() || self.dir) {
+            // rename(2) replaces neither a non-empty directory nor a file by a directory:
+            // move the old one aside first, then remove it.
+            let aside = self.path.with_extension("old");
+            std::fs::rename(out, &aside).map_err(io)?;
+            std::fs::rename(&self.path, out).map_err(io)?;
+            self.committed = true;
+            if m.is_dir() {
+                std::fs::remove_dir_all(&aside).map_err(io)?;
+            } else {
+                std::fs::remove_file(&aside).map_err(io)?;
+            }
+        } else {
+            std::fs::rename(&self.path, out).map_err(io)?;
+            self.committed = true;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Temp {
+    fn drop(&mut self) {
+        if self.committed {
+            return;
+        }
+        match std::fs::symlink_metadata(&self.path) {
+            Ok(m) if m.is_dir() => {
+                let _ = std::fs::remove_dir_all(&self.path);
+            }
+            Ok(_) => {
+                let _ = std::fs::remove_file(&self.path);
+            }
+            Err(_) => {}
+        }
+    }
+}

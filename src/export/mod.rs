@@ -1,0 +1,210 @@
+//! `coldctr export`: images of a containerd root written out as an OCI image layout, an OCI
+//! archive or a docker-archive, from disk, re-hashing every blob on the way.
+//!
+//! Two steps. [`Exporter`] walks each image's graph from its record's target and decides
+//! which blobs go out ([`Plan`]): the documents (indexes, manifests, configs) are read, checked
+//! against their digest and size, and kept in memory; layers are only looked at (content
+//! record, regular file of the right size) and streamed later by [`write`], hashed while they
+//! are copied. What the walk cannot find or finds damaged is a [`Problem`], named with its
+//! digest and image: the export then fails, or with `salvage` goes out without it.
+//!
+//! Platform selection follows `docker save` on the containerd image store (docker 28, moby
+//! `daemon/containerd/image_exporter.go`): by default the record's target is kept (the index
+//! when there is one) with every platform whose manifest is on the node, the host's preferred
+//! one complete; containerd's `WithSkipMissing` keeps a present manifest whose blobs are not
+//! all there without them. `--platform` exports that platform's manifest alone (the target
+//! becomes the manifest, as moby's `getPushDescriptor`); `--all-platforms` requires every
+//! manifest the index names.
+
+pub mod tar;
+mod walk;
+pub mod write;
+
+pub use walk::Exporter;
+
+use crate::digest::Digest;
+use crate::image::document::Descriptor;
+use crate::image::platform::Platform;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// containerd's name annotation on index.json entries (`images.AnnotationImageName`).
+pub const ANNOTATION_IMAGE_NAME: &str = "io.containerd.image.name";
+/// OCI's reference-name annotation: the tag (`ocispec.AnnotationRefName`).
+pub const ANNOTATION_REF_NAME: &str = "org.opencontainers.image.ref.name";
+/// Ours, in salvage mode: blobs the image needs that were not on disk (sorted, comma-separated).
+pub const ANNOTATION_MISSING: &str = "io.coldctr.missing";
+/// Ours, in salvage mode: blobs that were there but damaged, not written.
+pub const ANNOTATION_DAMAGED: &str = "io.coldctr.damaged";
+
+/// Which manifests of an index go out.
+#[derive(Clone, Debug)]
+pub enum Selection {
+    /// `docker save`'s default: every platform present, the host's preferred one complete.
+    Default,
+    /// `--platform P`: only P's manifest (strict match), as the exported target.
+    Platform(Platform),
+    /// `--all-platforms`: every manifest the index names, all required.
+    All,
+}
+
+/// What is wrong with one blob.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Fault {
+    /// No content record in the namespace, or no file.
+    Missing,
+    /// There, but not what its descriptor says (digest, size, not a regular file, not JSON).
+    Damaged,
+    /// Could not be read at all (permissions).
+    Unreadable,
+}
+
+/// A blob an image needs that does not go out as it should.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Problem {
+    pub image: String,
+    pub digest: String,
+    pub fault: Fault,
+    pub detail: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let what = match self.fault {
+            Fault::Missing => "missing",
+            Fault::Damaged => "damaged",
+            Fault::Unreadable => "unreadable",
+        };
+        write!(f, "{}: blob {} {what}: {}", self.image, self.digest, self.detail)
+    }
+}
+
+/// Where a planned blob's bytes come from.
+#[derive(Clone, Debug)]
+pub enum Payload {
+    /// A document already read and verified.
+    Memory(Arc<[u8]>),
+    /// A layer, streamed from the content store and hashed while copied.
+    File,
+}
+
+/// One blob of the output.
+#[derive(Clone, Debug)]
+pub struct Blob {
+    pub digest: Digest,
+    pub size: u64,
+    pub payload: Payload,
+    /// The first image that needs it, for messages.
+    pub image: String,
+}
+
+/// A `manifest.json` entry (docker-archive).
+#[derive(Clone, Debug, Default)]
+pub struct DockerEntry {
+    pub manifest: String,
+    pub config: String,
+    pub layers: Vec<String>,
+    pub repo_tags: Vec<String>,
+}
+
+/// Everything the output holds, decided before a byte is written.
+#[derive(Debug, Default)]
+pub struct Plan {
+    /// By digest string: the members' order.
+    pub blobs: BTreeMap<String, Blob>,
+    /// index.json's entries, in reference order.
+    pub index: Vec<IndexEntry>,
+    /// manifest.json's entries, in reference order.
+    pub docker: Vec<DockerEntry>,
+    pub problems: Vec<Problem>,
+    /// What was left out on purpose (platforms not on the node, foreign layers): said on stderr.
+    pub notes: Vec<String>,
+}
+
+/// Why an export cannot go on at all (not a blob's damage).
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    /// The image has no manifest for the requested platform.
+    #[error("image with reference {reference} was found but does not provide the specified platform ({platform})")]
+    NoPlatform { reference: String, platform: String },
+}
+
+/// A layer whose blob is not ours to copy: it has URLs (foreign), or a non-distributable
+/// media type, as containerd's `WithSkipNonDistributableBlobs`.
+pub fn is_foreign(d: &Descriptor) -> bool {
+    d.urls.as_ref().is_some_and(|u| !u.is_empty())
+        || d.media_type.contains(".foreign.")
+        || d.media_type.contains(".nondistributable.")
+}
+
+/// `blobs/<alg>/<hex>`: a digest that does not parse keeps its text (it names no member).
+pub fn member_name(digest: &str) -> String {
+    match Digest::parse(digest) {
+        Ok(d) => format!("blobs/{}/{}", d.algorithm(), d.hex()),
+        Err(_) => format!("blobs/{}", digest.replace(':', "/")),
+    }
+}
+
+/// containerd's `ociReferenceName`: the reference's object, i.e. the tag (with `@digest` when
+/// there is one), `@digest` alone for a digest reference, empty for neither.
+pub fn oci_reference_name(name: &str) -> String {
+    let (locator, digest) = match name.split_once('@') {
+        Some((l, d)) => (l, Some(d)),
+        None => (name, None),
+    };
+    let last = locator.rsplit('/').next().unwrap_or(locator);
+    let mut object = last.split_once(':').map(|(_, t)| t.to_string()).unwrap_or_default();
+    if let Some(d) = digest {
+        object.push('@');
+        object.push_str(d);
+    }
+    object
+}
+
+/// An index.json entry, in Go's field order for `ocispec.Descriptor` (mediaType, digest,
+/// size, urls, annotations, platform); annotations sorted by key, as Go marshals maps.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct IndexEntry {
+    #[serde(rename = "mediaType")]
+    pub media_type: String,
+    pub digest: String,
+    pub size: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub urls: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub annotations: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub platform: Option<Platform>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reference_names_as_containerd() {
+        assert_eq!(oci_reference_name("docker.io/library/webapp:1.0"), "1.0");
+        assert_eq!(oci_reference_name("example.org:5000/team/saved:old"), "old");
+        assert_eq!(oci_reference_name("example.org:5000/team/saved"), "");
+        assert_eq!(oci_reference_name("docker.io/x/y@sha256:ab"), "@sha256:ab");
+        assert_eq!(oci_reference_name("docker.io/x/y:t@sha256:ab"), "t@sha256:ab");
+    }
+
+    #[test]
+    fn foreign_layers() {
+        let mut d = Descriptor {
+            media_type: "application/vnd.oci.image.layer.v1.tar+gzip".into(),
+            ..Descriptor::default()
+        };
+        assert!(!is_foreign(&d));
+        d.urls = Some(vec!["https://example.invalid/l".into()]);
+        assert!(is_foreign(&d));
+        d.urls = None;
+        d.media_type = "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip".into();
+        assert!(is_foreign(&d));
+        assert_eq!(
+            member_name(&format!("sha256:{}", "a".repeat(64))),
+            format!("blobs/sha256/{}", "a".repeat(64))
+        );
+    }
+}

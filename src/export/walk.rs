@@ -1,0 +1,506 @@
+//! The walk from each image's target to the blobs that go out (the parent module says
+//! what is chosen and why): documents read and checked here, layers looked at and planned.
+
+use super::{
+    ANNOTATION_DAMAGED, ANNOTATION_IMAGE_NAME, ANNOTATION_MISSING, ANNOTATION_REF_NAME, Blob, DockerEntry, ExportError,
+    Fault, IndexEntry, Payload, Plan, Problem, Selection, is_foreign, member_name, oci_reference_name, write,
+};
+use crate::bolt::Tx;
+use crate::containerd::records::{self, Image};
+use crate::containerd::root::{BlobError, Root};
+use crate::digest::Digest;
+use crate::image::document::{self, Descriptor, Index, Manifest};
+use crate::image::platform::{self, Matcher, Platform};
+use crate::image::reference;
+use crate::inspect::{MAX_GRAPH_DEPTH, sort_by_preference};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+/// Walks images of one namespace into a [`Plan`].
+pub struct Exporter<'a, 'r> {
+    root: &'r Root,
+    tx: &'a Tx<'r>,
+    namespace: String,
+    host: Platform,
+    selection: Selection,
+    salvage: bool,
+    pub plan: Plan,
+    /// Digests already walked (shared blobs are planned and checked once), with the fault
+    /// found, to report it again for the next image that needs the blob.
+    seen: BTreeMap<String, Option<(Fault, String)>>,
+    /// Indexes walked for the current image and what they gave: an index reached again (a
+    /// cycle, or one named twice) is not walked again, so hostile graphs stay linear.
+    indexes: BTreeMap<String, Option<DockerEntry>>,
+    /// Images already added (name, target, named): a reference given twice adds nothing.
+    added: BTreeSet<(String, String, bool)>,
+}
+
+impl<'a, 'r> Exporter<'a, 'r> {
+    pub fn new(
+        root: &'r Root,
+        tx: &'a Tx<'r>,
+        namespace: &str,
+        host: Platform,
+        selection: Selection,
+        salvage: bool,
+    ) -> Self {
+        Exporter {
+            root,
+            tx,
+            namespace: namespace.to_string(),
+            host,
+            selection,
+            salvage,
+            plan: Plan::default(),
+            seen: BTreeMap::new(),
+            indexes: BTreeMap::new(),
+            added: BTreeSet::new(),
+        }
+    }
+
+    /// Adds one resolved image. `named`: whether the reference named it by name (docker drops
+    /// the names of an image exported by ID or digest).
+    pub fn add(&mut self, reference: &str, image: &Image, named: bool) -> Result<(), ExportError> {
+        if !self
+            .added
+            .insert((image.name.clone(), image.target.digest.clone(), named))
+        {
+            return Ok(());
+        }
+        let label = if named {
+            reference::parse_normalized_named(&image.name)
+                .map(|n| n.familiar())
+                .unwrap_or_else(|_| image.name.clone())
+        } else {
+            image.target.digest.clone()
+        };
+        let mut target = Descriptor {
+            media_type: image.target.media_type.clone(),
+            digest: image.target.digest.clone(),
+            size: image.target.size,
+            annotations: (!image.target.annotations.is_empty()).then(|| image.target.annotations.clone()),
+            ..Descriptor::default()
+        };
+        let problems_before = self.plan.problems.len();
+        self.indexes.clear();
+        let docker = match self.selection.clone() {
+            Selection::Platform(p) => {
+                target = self.platform_target(reference, &target, &p, &label)?;
+                self.manifest(&target, &label, true)
+            }
+            _ => self.node(&target, &label, 0),
+        };
+        let mut annotations: BTreeMap<String, String> = target.annotations.clone().unwrap_or_default();
+        annotations.remove(ANNOTATION_IMAGE_NAME);
+        annotations.remove(ANNOTATION_REF_NAME);
+        if named {
+            annotations.insert(ANNOTATION_IMAGE_NAME.into(), image.name.clone());
+            annotations.insert(ANNOTATION_REF_NAME.into(), oci_reference_name(&image.name));
+        }
+        let mine: Vec<&Problem> = self
+            .plan
+            .problems
+            .get(problems_before..)
+            .unwrap_or_default()
+            .iter()
+            .collect();
+        for (fault, key) in [
+            (Fault::Missing, ANNOTATION_MISSING),
+            (Fault::Damaged, ANNOTATION_DAMAGED),
+        ] {
+            let digests: BTreeSet<&str> = mine
+                .iter()
+                .filter(|p| p.fault == fault || (fault == Fault::Damaged && p.fault == Fault::Unreadable))
+                .map(|p| p.digest.as_str())
+                .collect();
+            if !digests.is_empty() {
+                annotations.insert(key.into(), digests.into_iter().collect::<Vec<_>>().join(","));
+            }
+        }
+        let entry = descriptor_json(&target, &annotations);
+        if !self.plan.index.contains(&entry) {
+            self.plan.index.push(entry);
+        }
+        if let Some(mut d) = docker {
+            let tag = named
+                .then(|| reference::parse_normalized_named(&image.name).ok())
+                .flatten()
+                .map(|n| n.tag_name_only().familiar());
+            if let Some(existing) = self.plan.docker.iter_mut().find(|e| e.manifest == d.manifest) {
+                if let Some(t) = tag
+                    && !existing.repo_tags.contains(&t)
+                {
+                    existing.repo_tags.push(t);
+                }
+            } else {
+                d.repo_tags.extend(tag);
+                self.plan.docker.push(d);
+            }
+        }
+        Ok(())
+    }
+
+    /// `--platform`: the manifest of the target (or of its index) for `p`.
+    fn platform_target(
+        &mut self,
+        reference: &str,
+        target: &Descriptor,
+        p: &Platform,
+        label: &str,
+    ) -> Result<Descriptor, ExportError> {
+        let none = || ExportError::NoPlatform {
+            reference: reference.to_string(),
+            platform: p.format(),
+        };
+        let matcher = Matcher::strict(p);
+        if document::is_index_type(&target.media_type) {
+            // The index only chooses here: it is not part of the output.
+            let data = match Digest::parse(&target.digest)
+                .map_err(|e| (Fault::Damaged, e.to_string()))
+                .and_then(|d| {
+                    let data = self.fetch(target).map_err(|e| (blob_fault(&e), e.to_string()))?;
+                    check(&d, target.size, &data).map_err(|why| (Fault::Damaged, why))?;
+                    Ok(data)
+                }) {
+                Ok(data) => data,
+                Err((fault, why)) => {
+                    self.fail(label, &target.digest, fault, why);
+                    return Ok(target.clone());
+                }
+            };
+            let Ok(index) = document::decode::<Index>(&data) else {
+                self.fail(label, &target.digest, Fault::Damaged, "not an index".into());
+                return Ok(target.clone());
+            };
+            let mut children: Vec<Descriptor> = index
+                .manifests
+                .into_iter()
+                .filter(|c| document::is_manifest_type(&c.media_type))
+                .filter(|c| {
+                    c.platform
+                        .as_ref()
+                        .is_some_and(|cp| matcher.matches(&platform::normalize(cp)))
+                })
+                .collect();
+            sort_by_preference(&mut children, &matcher);
+            return children.into_iter().next().ok_or_else(none);
+        }
+        // A single manifest: its config says its platform.
+        let config = self
+            .fetch(target)
+            .ok()
+            .and_then(|m| document::decode::<Manifest>(&m).ok())
+            .and_then(|m| self.fetch(&m.config).ok())
+            .and_then(|c| document::decode::<document::ImageConfig>(&c).ok());
+        match config {
+            Some(c) if matcher.matches(&platform::normalize(&c.platform())) => Ok(target.clone()),
+            // What cannot be read is damage, found again (and reported) by the walk.
+            None => Ok(target.clone()),
+            Some(_) => Err(none()),
+        }
+    }
+
+    /// An index or a manifest, by media type; other targets are copied as they are.
+    fn node(&mut self, desc: &Descriptor, label: &str, depth: usize) -> Option<DockerEntry> {
+        if document::is_index_type(&desc.media_type) {
+            self.index(desc, label, depth)
+        } else if document::is_manifest_type(&desc.media_type) {
+            self.manifest(desc, label, true)
+        } else {
+            self.document(desc, label, true);
+            None
+        }
+    }
+
+    fn index(&mut self, desc: &Descriptor, label: &str, depth: usize) -> Option<DockerEntry> {
+        if depth > MAX_GRAPH_DEPTH {
+            self.problem(
+                label,
+                &desc.digest,
+                Fault::Damaged,
+                format!("indexes nested deeper than {MAX_GRAPH_DEPTH} levels (a cycle?)"),
+            );
+            return None;
+        }
+        if let Some(done) = self.indexes.get(&desc.digest) {
+            return done.clone();
+        }
+        self.indexes.insert(desc.digest.clone(), None);
+        let chosen = self.walk_index(desc, label, depth);
+        self.indexes.insert(desc.digest.clone(), chosen.clone());
+        chosen
+    }
+
+    fn walk_index(&mut self, desc: &Descriptor, label: &str, depth: usize) -> Option<DockerEntry> {
+        let data = self.document(desc, label, true)?;
+        let index = match document::validate_media_type(&data, &desc.media_type)
+            .and_then(|_| document::decode::<Index>(&data))
+        {
+            Ok(i) => i,
+            Err(e) => {
+                self.problem(label, &desc.digest, Fault::Damaged, e.to_string());
+                return None;
+            }
+        };
+        let mut children = index.manifests;
+        sort_by_preference(&mut children, &Matcher::all_preferring(&self.host));
+        let mut chosen: Option<DockerEntry> = None;
+        for child in &children {
+            let what = child
+                .platform
+                .as_ref()
+                .map(|p| p.format())
+                .unwrap_or_else(|| "no platform".into());
+            if document::is_index_type(&child.media_type) {
+                let below = self.index(child, label, depth + 1);
+                chosen = chosen.or(below);
+                continue;
+            }
+            if !document::is_manifest_type(&child.media_type) {
+                self.document(child, label, true);
+                continue;
+            }
+            match self.selection {
+                Selection::All | Selection::Platform(_) => {
+                    let e = self.manifest(child, label, true);
+                    chosen = chosen.or(e);
+                }
+                Selection::Default => {
+                    if !self.present(child) {
+                        self.plan.notes.push(format!(
+                            "{label}: manifest {} ({what}) is not on this node; exported as docker save does, without it",
+                            child.digest
+                        ));
+                        continue;
+                    }
+                    // The first present manifest in the host's preference is the image docker
+                    // loads (manifest.json): it must be complete. The others go out complete or,
+                    // as containerd's WithSkipMissing, as their manifest alone.
+                    let required = chosen.is_none();
+                    let e = self.manifest(child, label, required);
+                    if required {
+                        chosen = e;
+                    }
+                }
+            }
+        }
+        chosen
+    }
+
+    /// A manifest, its config and layers. `required`: a blob it lacks is a problem; otherwise
+    /// (a platform other than the host's, by default) a manifest whose blobs are not all
+    /// there goes out alone. The docker-archive entry when the manifest went out whole.
+    fn manifest(&mut self, desc: &Descriptor, label: &str, required: bool) -> Option<DockerEntry> {
+        let data = self.document(desc, label, required)?;
+        let manifest = match document::validate_media_type(&data, &desc.media_type)
+            .and_then(|_| document::decode::<Manifest>(&data))
+        {
+            Ok(m) => m,
+            Err(e) => {
+                self.problem(label, &desc.digest, Fault::Damaged, e.to_string());
+                return None;
+            }
+        };
+        let layers: Vec<&Descriptor> = manifest.layers.iter().filter(|l| !is_foreign(l)).collect();
+        let complete = self.present(&manifest.config) && layers.iter().all(|l| self.present(l));
+        if !required && !complete {
+            self.plan.notes.push(format!(
+                "{label}: manifest {} goes out without its config and layers: not all of them are on this node (as docker save)",
+                desc.digest
+            ));
+            return None;
+        }
+        self.document(&manifest.config, label, true);
+        for l in &layers {
+            self.layer(l, label);
+        }
+        for l in manifest.layers.iter().filter(|l| is_foreign(l)) {
+            self.plan.notes.push(format!(
+                "{label}: foreign layer {} kept as a descriptor, without its blob",
+                l.digest
+            ));
+        }
+        Some(DockerEntry {
+            manifest: desc.digest.clone(),
+            config: member_name(&manifest.config.digest),
+            layers: manifest.layers.iter().map(|l| member_name(&l.digest)).collect(),
+            repo_tags: Vec::new(),
+        })
+    }
+
+    /// Whether a blob is on the node for this namespace: a content record and a regular file.
+    fn present(&self, desc: &Descriptor) -> bool {
+        let Ok(d) = Digest::parse(&desc.digest) else {
+            return false;
+        };
+        matches!(
+            records::content_record(self.tx, &self.namespace, &desc.digest),
+            Ok(Some(_))
+        ) && self.root.blob_stat(&d).is_ok_and(|m| m.is_file())
+    }
+
+    /// Reads a document (containerd's `ReadBlob`: the namespace's record and file).
+    fn fetch(&self, desc: &Descriptor) -> Result<Vec<u8>, BlobError> {
+        self.root.read_blob(self.tx, &self.namespace, &desc.digest)
+    }
+
+    /// Reads, checks and plans a document. `required`: a missing one is a problem (else
+    /// `None` quietly: the caller decides).
+    fn document(&mut self, desc: &Descriptor, label: &str, required: bool) -> Option<Arc<[u8]>> {
+        if let Some(Blob {
+            payload: Payload::Memory(m),
+            ..
+        }) = self.plan.blobs.get(&desc.digest)
+        {
+            return Some(m.clone());
+        }
+        let digest = match Digest::parse(&desc.digest) {
+            Ok(d) => d,
+            Err(e) => {
+                self.problem(label, &desc.digest, Fault::Damaged, e.to_string());
+                return None;
+            }
+        };
+        if self.seen_before(&desc.digest, label) {
+            return None;
+        }
+        let data = match self.fetch(desc) {
+            Ok(d) => d,
+            Err(e) => {
+                let fault = blob_fault(&e);
+                if required || fault != Fault::Missing {
+                    self.fail(label, &desc.digest, fault, e.to_string());
+                }
+                return None;
+            }
+        };
+        if let Err(why) = check(&digest, desc.size, &data) {
+            self.fail(label, &desc.digest, Fault::Damaged, why);
+            return None;
+        }
+        let data: Arc<[u8]> = data.into();
+        self.seen.insert(desc.digest.clone(), None);
+        self.plan.blobs.insert(
+            desc.digest.clone(),
+            Blob {
+                size: data.len() as u64,
+                digest,
+                payload: Payload::Memory(data.clone()),
+                image: label.to_string(),
+            },
+        );
+        Some(data)
+    }
+
+    /// Plans a layer: recorded, a regular file of the descriptor's size; in salvage mode also
+    /// hashed now, so that a damaged one is left out before anything is written.
+    fn layer(&mut self, desc: &Descriptor, label: &str) {
+        if self.seen_before(&desc.digest, label) {
+            return;
+        }
+        let digest = match Digest::parse(&desc.digest) {
+            Ok(d) => d,
+            Err(e) => return self.problem(label, &desc.digest, Fault::Damaged, e.to_string()),
+        };
+        match records::content_record(self.tx, &self.namespace, &desc.digest) {
+            Ok(Some(_)) => {}
+            Ok(None) => {
+                return self.fail(
+                    label,
+                    &desc.digest,
+                    Fault::Missing,
+                    format!("no content record in namespace {}", self.namespace),
+                );
+            }
+            Err(e) => return self.fail(label, &desc.digest, Fault::Damaged, e.to_string()),
+        }
+        let size = u64::try_from(desc.size).unwrap_or(0);
+        let checked = match self.root.open_blob(&digest) {
+            Err(e) => Err((blob_fault(&e), e.to_string())),
+            Ok((_, len)) if len != size => Err((
+                Fault::Damaged,
+                format!("file is {len} bytes, the descriptor says {size}"),
+            )),
+            Ok((file, _)) if self.salvage => {
+                write::copy_verified(file, &digest, size, &mut std::io::sink()).map_err(|e| (e.fault, e.detail))
+            }
+            Ok(_) => Ok(()),
+        };
+        match checked {
+            Err((fault, why)) => self.fail(label, &desc.digest, fault, why),
+            Ok(()) => {
+                self.seen.insert(desc.digest.clone(), None);
+                self.plan.blobs.insert(
+                    desc.digest.clone(),
+                    Blob {
+                        digest,
+                        size,
+                        payload: Payload::File,
+                        image: label.to_string(),
+                    },
+                );
+            }
+        }
+    }
+
+    /// Whether `digest` was walked before; a fault found then is reported again for `image`.
+    fn seen_before(&mut self, digest: &str, image: &str) -> bool {
+        match self.seen.get(digest).cloned() {
+            None => false,
+            Some(None) => true,
+            Some(Some((fault, detail))) => {
+                self.problem(image, digest, fault, detail);
+                true
+            }
+        }
+    }
+
+    /// Records a blob's fault, for this image and the next ones that need it.
+    fn fail(&mut self, image: &str, digest: &str, fault: Fault, detail: String) {
+        self.seen.insert(digest.to_string(), Some((fault, detail.clone())));
+        self.problem(image, digest, fault, detail);
+    }
+
+    fn problem(&mut self, image: &str, digest: &str, fault: Fault, detail: String) {
+        let p = Problem {
+            image: image.to_string(),
+            digest: digest.to_string(),
+            fault,
+            detail,
+        };
+        if !self.plan.problems.contains(&p) {
+            self.plan.problems.push(p);
+        }
+    }
+}
+
+fn blob_fault(e: &BlobError) -> Fault {
+    match e {
+        BlobError::NotFound(_) => Fault::Missing,
+        BlobError::Io { .. } => Fault::Unreadable,
+        _ => Fault::Damaged,
+    }
+}
+
+/// A document's bytes against its descriptor: size, then digest.
+fn check(digest: &Digest, size: i64, data: &[u8]) -> Result<(), String> {
+    if i64::try_from(data.len()).ok() != Some(size) {
+        return Err(format!("{} bytes, the descriptor says {size}", data.len()));
+    }
+    let found = write::hash(digest.algorithm(), data);
+    if found != digest.hex() {
+        return Err(format!("content hashes to {}:{found}", digest.algorithm()));
+    }
+    Ok(())
+}
+
+fn descriptor_json(d: &Descriptor, annotations: &BTreeMap<String, String>) -> IndexEntry {
+    IndexEntry {
+        media_type: d.media_type.clone(),
+        digest: d.digest.clone(),
+        size: d.size,
+        urls: d.urls.clone().filter(|u| !u.is_empty()),
+        annotations: annotations.clone(),
+        platform: d.platform.clone(),
+    }
+}

@@ -1,0 +1,290 @@
+//! Writing a [`Plan`]: the members of an OCI image layout (plus docker's `manifest.json` and
+//! `repositories` for a docker-archive), in name order, as a directory or a ustar stream.
+//!
+//! Layers are streamed from the content store through one fixed buffer and hashed as they
+//! are copied: memory does not grow with the image. A blob whose bytes do not hash to its
+//! digest, or that changed size, fails the write with the digest and the image named.
+
+use super::tar::{self, Kind};
+use super::{Blob, Fault, Payload, Plan, Problem};
+use crate::containerd::root::Root;
+use crate::digest::Digest;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::io::{self, Read, Write};
+use std::path::Path;
+
+/// The copy buffer: layers pass through it, whatever their size.
+const BUFFER: usize = 1 << 20;
+
+/// What the output looks like.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    OciDir,
+    OciArchive,
+    DockerArchive,
+}
+
+/// One member of the output.
+#[derive(Clone, Debug)]
+pub enum Member {
+    Dir,
+    Bytes(Vec<u8>),
+    Blob(Blob),
+}
+
+/// Why the output could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    /// A blob was found damaged while it was copied.
+    #[error("{0}")]
+    Blob(Problem),
+    #[error("writing the output: {0}")]
+    Io(#[from] io::Error),
+}
+
+/// A blob that failed while copied.
+#[derive(Debug)]
+pub struct CopyError {
+    pub fault: Fault,
+    pub detail: String,
+}
+
+/// Lowercase hex of `data`'s hash under `algorithm` (`sha256`, `sha384`, `sha512`).
+pub fn hash(algorithm: &str, data: &[u8]) -> String {
+    let mut ctx = ring::digest::Context::new(ring_algorithm(algorithm));
+    ctx.update(data);
+    hex::encode(ctx.finish().as_ref())
+}
+
+fn ring_algorithm(algorithm: &str) -> &'static ring::digest::Algorithm {
+    match algorithm {
+        "sha384" => &ring::digest::SHA384,
+        "sha512" => &ring::digest::SHA512,
+        _ => &ring::digest::SHA256,
+    }
+}
+
+/// Copies exactly `size` bytes of `file` to `out`, hashing them: an error when the file ends
+/// early or the bytes do not hash to `digest`. What was written before the error stays
+/// written: the caller throws the output away.
+pub fn copy_verified(
+    mut file: std::fs::File,
+    digest: &Digest,
+    size: u64,
+    out: &mut dyn Write,
+) -> Result<(), CopyError> {
+    let mut ctx = ring::digest::Context::new(ring_algorithm(digest.algorithm()));
+    let mut buf = vec![0u8; BUFFER];
+    let mut left = size;
+    while left > 0 {
+        let want = usize::try_from(left.min(BUFFER as u64)).unwrap_or(BUFFER);
+        let chunk = buf.get_mut(..want).unwrap_or_default();
+        let n = match file.read(chunk) {
+            Ok(0) => {
+                return Err(CopyError {
+                    fault: Fault::Damaged,
+                    detail: format!("file ended {left} bytes before its size {size}"),
+                });
+            }
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                return Err(CopyError {
+                    fault: Fault::Unreadable,
+                    detail: e.to_string(),
+                });
+            }
+        };
+        let got = chunk.get(..n).unwrap_or_default();
+        ctx.update(got);
+        out.write_all(got).map_err(|e| CopyError {
+            fault: Fault::Unreadable,
+            detail: format!("writing the output: {e}"),
+        })?;
+        left -= n as u64;
+    }
+    let found = hex::encode(ctx.finish().as_ref());
+    if found != digest.hex() {
+        return Err(CopyError {
+            fault: Fault::Damaged,
+            detail: format!("content hashes to {}:{found}", digest.algorithm()),
+        });
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct Layout {
+    #[serde(rename = "imageLayoutVersion")]
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+struct IndexJson<'a> {
+    #[serde(rename = "schemaVersion")]
+    schema_version: u32,
+    #[serde(rename = "mediaType")]
+    media_type: &'static str,
+    manifests: &'a [super::IndexEntry],
+}
+
+/// A `manifest.json` entry as docker and containerd write it (`RepoTags` null when none).
+#[derive(Serialize)]
+struct DockerManifest<'a> {
+    #[serde(rename = "Config")]
+    config: &'a str,
+    #[serde(rename = "RepoTags")]
+    repo_tags: Option<&'a [String]>,
+    #[serde(rename = "Layers")]
+    layers: &'a [String],
+}
+
+/// Every member of the output, by name: sorted as the archive lists them.
+pub fn members(plan: &Plan, format: Format) -> Result<BTreeMap<String, Member>, WriteError> {
+    let mut m = BTreeMap::new();
+    for blob in plan.blobs.values() {
+        m.insert(format!("blobs/{}/", blob.digest.algorithm()), Member::Dir);
+        m.insert(
+            format!("blobs/{}/{}", blob.digest.algorithm(), blob.digest.hex()),
+            Member::Blob(blob.clone()),
+        );
+    }
+    if !plan.blobs.is_empty() {
+        m.insert("blobs/".into(), Member::Dir);
+    }
+    m.insert("oci-layout".into(), Member::Bytes(json(&Layout { version: "1.0.0" })?));
+    m.insert(
+        "index.json".into(),
+        Member::Bytes(json(&IndexJson {
+            schema_version: 2,
+            media_type: crate::image::document::OCI_INDEX,
+            manifests: &plan.index,
+        })?),
+    );
+    if format == Format::DockerArchive {
+        let entries: Vec<DockerManifest<'_>> = plan
+            .docker
+            .iter()
+            .map(|e| DockerManifest {
+                config: &e.config,
+                repo_tags: (!e.repo_tags.is_empty()).then_some(e.repo_tags.as_slice()),
+                layers: &e.layers,
+            })
+            .collect();
+        m.insert("manifest.json".into(), Member::Bytes(json(entries.as_slice())?));
+        // The legacy `repositories`: familiar repository -> tag -> image ID (the config's hex,
+        // the ID dockerd gives the image). Loaders that read manifest.json ignore it.
+        let mut repos: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+        for e in &plan.docker {
+            let id = e.config.rsplit('/').next().unwrap_or_default().to_string();
+            for t in &e.repo_tags {
+                if let Some((repo, tag)) = t.rsplit_once(':')
+                    && !tag.contains('/')
+                {
+                    repos
+                        .entry(repo.to_string())
+                        .or_default()
+                        .insert(tag.to_string(), id.clone());
+                }
+            }
+        }
+        if !repos.is_empty() {
+            m.insert("repositories".into(), Member::Bytes(json(&repos)?));
+        }
+    }
+    Ok(m)
+}
+
+/// Compact JSON, fields in their struct order.
+fn json<T: Serialize + ?Sized>(v: &T) -> Result<Vec<u8>, WriteError> {
+    serde_json::to_vec(v).map_err(|e| WriteError::Io(io::Error::other(e)))
+}
+
+/// Streams one blob member's bytes into `out`, verified.
+fn blob_bytes(root: &Root, blob: &Blob, out: &mut dyn Write) -> Result<(), WriteError> {
+    let fail = |fault: Fault, detail: String| {
+        WriteError::Blob(Problem {
+            image: blob.image.clone(),
+            digest: blob.digest.to_string(),
+            fault,
+            detail,
+        })
+    };
+    match &blob.payload {
+        Payload::Memory(data) => out.write_all(data).map_err(WriteError::Io),
+        Payload::File => {
+            let (file, len) = root
+                .open_blob(&blob.digest)
+                .map_err(|e| fail(Fault::Missing, e.to_string()))?;
+            if len != blob.size {
+                return Err(fail(
+                    Fault::Damaged,
+                    format!("file is {len} bytes, the descriptor says {}", blob.size),
+                ));
+            }
+            copy_verified(file, &blob.digest, blob.size, out).map_err(|e| {
+                if e.detail.starts_with("writing the output") {
+                    WriteError::Io(io::Error::other(e.detail))
+                } else {
+                    fail(e.fault, e.detail)
+                }
+            })
+        }
+    }
+}
+
+/// The members as a ustar archive.
+pub fn write_tar(root: &Root, members: &BTreeMap<String, Member>, out: &mut dyn Write) -> Result<(), WriteError> {
+    for (name, member) in members {
+        match member {
+            Member::Dir => out.write_all(&tar::header(name, Kind::Dir, 0)?)?,
+            Member::Bytes(b) => {
+                out.write_all(&tar::header(name, Kind::File, b.len() as u64)?)?;
+                out.write_all(b)?;
+                tar::pad(out, b.len() as u64)?;
+            }
+            Member::Blob(blob) => {
+                out.write_all(&tar::header(name, Kind::File, blob.size)?)?;
+                blob_bytes(root, blob, out)?;
+                tar::pad(out, blob.size)?;
+            }
+        }
+    }
+    tar::finish(out)?;
+    out.flush()?;
+    Ok(())
+}
+
+/// The members as a directory `dir` (which must not exist yet): directories 0755, files 0644.
+pub fn write_dir(root: &Root, members: &BTreeMap<String, Member>, dir: &Path) -> Result<(), WriteError> {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+    std::fs::DirBuilder::new().mode(0o755).create(dir)?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755))?;
+    for (name, member) in members {
+        let path = dir.join(name.trim_end_matches('/'));
+        match member {
+            Member::Dir => {
+                std::fs::DirBuilder::new().mode(0o755).create(&path)?;
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))?;
+            }
+            Member::Bytes(_) | Member::Blob(_) => {
+                let file = std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .mode(0o644)
+                    .custom_flags(libc::O_NOFOLLOW)
+                    .open(&path)?;
+                file.set_permissions(std::fs::Permissions::from_mode(0o644))?;
+                let mut w = io::BufWriter::with_capacity(BUFFER, file);
+                match member {
+                    Member::Bytes(b) => w.write_all(b)?,
+                    Member::Blob(blob) => blob_bytes(root, blob, &mut w)?,
+                    Member::Dir => {}
+                }
+                w.flush()?;
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,899 @@
+//! `coldctr export`, run as a binary on the bundled roots (docker-28.5, containerd-1.6) and on
+//! copies damaged at run time: what goes out (against the image records and a walk of the
+//! fixture's own content store written here, not coldctr's), that every member hashes to its
+//! name, the names in index.json and manifest.json, determinism, the safety refusals, and
+//! damage with and without --salvage. skopeo and umoci, when installed, read the outputs.
+
+use serde_json::Value;
+use sha2::Digest as _;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+const BLOBS: &str = "io.containerd.content.v1.content/blobs/sha256";
+
+fn fixture(fx: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(fx)
+}
+
+fn coldctr(root: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_coldctr"))
+        .arg("--root")
+        .arg(root)
+        .args(["--host-platform", "linux/amd64"])
+        .args(args)
+        .env_remove("COLDCTR_ROOT")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run coldctr")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn sha256_hex(data: &[u8]) -> String {
+    hex::encode(sha2::Sha256::digest(data))
+}
+
+/// A ustar archive's members in order, checking every header as we go: checksum, ustar magic,
+/// owners, mode and mtime as export promises.
+fn read_tar(data: &[u8]) -> Vec<(String, Option<Vec<u8>>)> {
+    let octal = |b: &[u8]| -> u64 {
+        let s: String = b
+            .iter()
+            .take_while(|&&c| c != 0 && c != b' ')
+            .map(|&c| c as char)
+            .collect();
+        u64::from_str_radix(s.trim(), 8).unwrap_or_else(|_| panic!("octal field {b:?}"))
+    };
+    let mut out = Vec::new();
+    let mut off = 0;
+    loop {
+        let h = &data[off..off + 512];
+        if h.iter().all(|&b| b == 0) {
+            assert!(data[off..].iter().all(|&b| b == 0), "data after the end blocks");
+            assert_eq!(data.len() - off, 1024, "two zero blocks end the archive");
+            break;
+        }
+        let mut sum_copy = h.to_vec();
+        sum_copy[148..156].copy_from_slice(b"        ");
+        let sum: u64 = sum_copy.iter().map(|&b| b as u64).sum();
+        assert_eq!(octal(&h[148..156]), sum, "header checksum");
+        assert_eq!(&h[257..265], b"ustar\x0000");
+        let name = String::from_utf8(h[..100].iter().take_while(|&&b| b != 0).copied().collect()).unwrap();
+        assert_eq!(octal(&h[108..116]), 0, "{name}: uid");
+        assert_eq!(octal(&h[116..124]), 0, "{name}: gid");
+        assert_eq!(octal(&h[136..148]), 0, "{name}: mtime");
+        assert!(h[265..329].iter().all(|&b| b == 0), "{name}: uname/gname empty");
+        let size = octal(&h[124..136]) as usize;
+        off += 512;
+        match h[156] {
+            b'5' => {
+                assert_eq!(octal(&h[100..108]), 0o755, "{name}: mode");
+                assert!(name.ends_with('/'));
+                out.push((name, None));
+            }
+            b'0' => {
+                assert_eq!(octal(&h[100..108]), 0o644, "{name}: mode");
+                out.push((name, Some(data[off..off + size].to_vec())));
+                off += size.div_ceil(512) * 512;
+            }
+            t => panic!("{name}: typeflag {t}"),
+        }
+    }
+    out
+}
+
+/// The files of an archive or a layout directory, by name.
+fn files_of(out: &Path) -> BTreeMap<String, Vec<u8>> {
+    if out.is_dir() {
+        let mut m = BTreeMap::new();
+        for name in ["oci-layout", "index.json", "manifest.json", "repositories"] {
+            if let Ok(b) = std::fs::read(out.join(name)) {
+                m.insert(name.to_string(), b);
+            }
+        }
+        if let Ok(rd) = std::fs::read_dir(out.join("blobs/sha256")) {
+            for e in rd {
+                let e = e.unwrap();
+                m.insert(
+                    format!("blobs/sha256/{}", e.file_name().to_string_lossy()),
+                    std::fs::read(e.path()).unwrap(),
+                );
+            }
+        }
+        return m;
+    }
+    let members = read_tar(&std::fs::read(out).unwrap());
+    let names: Vec<&String> = members.iter().map(|(n, _)| n).collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(names, sorted, "members sorted, each once");
+    members.into_iter().filter_map(|(n, d)| d.map(|d| (n, d))).collect()
+}
+
+fn json(files: &BTreeMap<String, Vec<u8>>, name: &str) -> Value {
+    serde_json::from_slice(files.get(name).unwrap_or_else(|| panic!("{name} missing"))).unwrap()
+}
+
+/// The image records' targets, from `coldctr images` (the records, not export).
+fn targets(root: &Path, ns: &str) -> BTreeMap<String, String> {
+    let o = coldctr(root, &["-n", ns, "images", "--all", "--format", "json"]);
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["name"].as_str().unwrap().to_string(),
+                i["target"]["digest"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// What `docker save` exports for a target, walked here from the fixture's blob files: the
+/// target, and for an index every child manifest whose file is there, with its config and layers.
+fn expected_blobs(root: &Path, target: &str) -> BTreeSet<String> {
+    let read = |d: &str| std::fs::read(root.join(BLOBS).join(d.trim_start_matches("sha256:"))).ok();
+    let mut out = BTreeSet::new();
+    let mut stack = vec![target.to_string()];
+    while let Some(d) = stack.pop() {
+        let Some(data) = read(&d) else { continue };
+        out.insert(d.clone());
+        let v: Value = serde_json::from_slice(&data).unwrap_or(Value::Null);
+        if let Some(ms) = v["manifests"].as_array() {
+            stack.extend(ms.iter().map(|m| m["digest"].as_str().unwrap().to_string()));
+        }
+        if let Some(c) = v["config"]["digest"].as_str() {
+            out.insert(c.to_string());
+            for l in v["layers"].as_array().unwrap() {
+                out.insert(l["digest"].as_str().unwrap().to_string());
+            }
+        }
+    }
+    out
+}
+
+/// Every blob member hashes to its name; the set of blobs.
+fn blob_members(files: &BTreeMap<String, Vec<u8>>) -> BTreeSet<String> {
+    let mut set = BTreeSet::new();
+    for (name, data) in files {
+        if let Some(hex) = name.strip_prefix("blobs/sha256/") {
+            assert_eq!(sha256_hex(data), hex, "{name} does not hash to its name");
+            set.insert(format!("sha256:{hex}"));
+        }
+    }
+    set
+}
+
+/// A reference as the record names it: `webapp:1.0` -> `docker.io/library/webapp:1.0`.
+fn full_name(r: &str) -> String {
+    match r.split_once('/') {
+        Some((domain, _)) if domain.contains(['.', ':']) => r.to_string(),
+        Some(_) => format!("docker.io/{r}"),
+        None => format!("docker.io/library/{r}"),
+    }
+}
+
+fn tmp() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}
+
+struct Case {
+    fixture: &'static str,
+    namespace: &'static str,
+    refs: &'static [&'static str],
+}
+
+const CASES: &[Case] = &[
+    Case {
+        fixture: "docker-28.5",
+        namespace: "moby",
+        refs: &[
+            "webapp:1.0",
+            "multi:3.1",
+            "dlist:1",
+            "quay.io/lab/webapp:stable",
+            "multiall:3.1",
+        ],
+    },
+    Case {
+        fixture: "containerd-1.6",
+        namespace: "moby",
+        refs: &["webapp:1.0", "legacy:2.3", "multiall:3.1", "webapp:latest"],
+    },
+];
+
+#[test]
+fn every_format_holds_exactly_the_images_blobs_and_names() {
+    for case in CASES {
+        let root = fixture(case.fixture);
+        let records = targets(&root, case.namespace);
+        let dir = tmp();
+        for format in ["docker-archive", "oci-archive", "oci-dir"] {
+            let out = dir.path().join(format);
+            let mut args = vec![
+                "-n",
+                case.namespace,
+                "export",
+                "--format",
+                format,
+                "-o",
+                out.to_str().unwrap(),
+            ];
+            args.extend(case.refs);
+            let o = coldctr(&root, &args);
+            assert_eq!(o.status.code(), Some(0), "{} {format}: {}", case.fixture, stderr(&o));
+            let files = files_of(&out);
+            // (a) exactly the chosen images' blobs, (b) each hashing to its name.
+            let mut want = BTreeSet::new();
+            let mut full_names = Vec::new();
+            for r in case.refs {
+                let full = full_name(r);
+                let target = records.get(&full).unwrap_or_else(|| panic!("no record {full}"));
+                want.extend(expected_blobs(&root, target));
+                full_names.push((full, target.clone()));
+            }
+            assert_eq!(blob_members(&files), want, "{} {format}", case.fixture);
+            // (c) index.json: one entry per reference, named as containerd names them.
+            let index = json(&files, "index.json");
+            assert_eq!(index["schemaVersion"], 2);
+            let entries = index["manifests"].as_array().unwrap();
+            assert_eq!(entries.len(), case.refs.len());
+            for (e, (full, target)) in entries.iter().zip(&full_names) {
+                assert_eq!(e["digest"].as_str(), Some(target.as_str()));
+                assert_eq!(
+                    e["annotations"]["io.containerd.image.name"].as_str(),
+                    Some(full.as_str())
+                );
+                let tag = full.rsplit(':').next().unwrap();
+                assert_eq!(
+                    e["annotations"]["org.opencontainers.image.ref.name"].as_str(),
+                    Some(tag)
+                );
+            }
+            assert_eq!(
+                json(&files, "oci-layout"),
+                serde_json::json!({"imageLayoutVersion": "1.0.0"})
+            );
+            if format == "docker-archive" {
+                check_docker_manifest(&root, &files, case.refs, &full_names);
+            } else {
+                assert!(!files.contains_key("manifest.json"), "{format} has no manifest.json");
+            }
+        }
+    }
+}
+
+/// manifest.json: one entry per exported image (images sharing a target share it), its
+/// RepoTags familiar, its config and layers those of the host's (amd64) manifest.
+fn check_docker_manifest(root: &Path, files: &BTreeMap<String, Vec<u8>>, refs: &[&str], full: &[(String, String)]) {
+    let read = |d: &str| -> Value {
+        serde_json::from_slice(&std::fs::read(root.join(BLOBS).join(d.trim_start_matches("sha256:"))).unwrap()).unwrap()
+    };
+    let mf = json(files, "manifest.json");
+    let entries = mf.as_array().unwrap();
+    let distinct: BTreeSet<&String> = full.iter().map(|(_, t)| t).collect();
+    assert_eq!(entries.len(), distinct.len());
+    for (r, (_, target)) in refs.iter().zip(full) {
+        let mut m = read(target);
+        if let Some(ms) = m["manifests"].as_array() {
+            let amd = ms
+                .iter()
+                .find(|c| c["platform"]["architecture"] == "amd64")
+                .expect("an amd64 manifest");
+            m = read(amd["digest"].as_str().unwrap());
+        }
+        let config = format!(
+            "blobs/sha256/{}",
+            m["config"]["digest"].as_str().unwrap().trim_start_matches("sha256:")
+        );
+        let e = entries
+            .iter()
+            .find(|e| e["Config"] == config.as_str())
+            .unwrap_or_else(|| panic!("{r}: no manifest.json entry for {config}"));
+        let tag = if r.contains(':') {
+            r.to_string()
+        } else {
+            format!("{r}:latest")
+        };
+        assert!(
+            e["RepoTags"].as_array().unwrap().iter().any(|t| t == tag.as_str()),
+            "{r}: RepoTags {}",
+            e["RepoTags"]
+        );
+        let layers: Vec<String> = m["layers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| {
+                format!(
+                    "blobs/sha256/{}",
+                    l["digest"].as_str().unwrap().trim_start_matches("sha256:")
+                )
+            })
+            .collect();
+        assert_eq!(e["Layers"], serde_json::json!(layers), "{r}");
+    }
+    let repos = json(files, "repositories");
+    assert!(repos["webapp"]["1.0"].is_string(), "{repos}");
+}
+
+#[test]
+fn same_inputs_give_byte_identical_archives_also_on_stdout() {
+    let root = fixture("docker-28.5");
+    let dir = tmp();
+    let refs = ["dlist:1", "webapp:1.0", "lab/special:1.0"];
+    let mut outputs = Vec::new();
+    for name in ["one.tar", "two.tar"] {
+        let out = dir.path().join(name);
+        let mut args = vec!["export", "-o", out.to_str().unwrap()];
+        args.extend(refs);
+        let o = coldctr(&root, &args);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        outputs.push(std::fs::read(&out).unwrap());
+    }
+    let mut args = vec!["export", "-o", "-"];
+    args.extend(refs);
+    let streamed = coldctr(&root, &args);
+    assert_eq!(streamed.status.code(), Some(0), "{}", stderr(&streamed));
+    assert_eq!(outputs[0], outputs[1]);
+    assert_eq!(outputs[0], streamed.stdout);
+    // --platform: the manifest alone becomes the target, the index stays behind.
+    let out = dir.path().join("p.tar");
+    let o = coldctr(
+        &root,
+        &[
+            "export",
+            "--platform",
+            "linux/amd64",
+            "-o",
+            out.to_str().unwrap(),
+            "multiall:3.1",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let files = files_of(&out);
+    let index = json(&files, "index.json");
+    let entry = &index["manifests"][0];
+    assert_eq!(entry["mediaType"], "application/vnd.oci.image.manifest.v1+json");
+    assert_eq!(entry["platform"]["architecture"], "amd64");
+    let blobs = blob_members(&files);
+    assert!(!blobs.contains("sha256:146b32962b22a51ee95c445587a8f7c79b2691cc17333e9e28014662584ab2eb"));
+    assert_eq!(blobs, expected_blobs(&root, entry["digest"].as_str().unwrap()));
+    // An image exported by ID carries no name (as docker save).
+    let o = coldctr(&root, &["export", "-o", "-", "1405e102bbab"]);
+    let files: BTreeMap<String, Vec<u8>> = read_tar(&o.stdout)
+        .into_iter()
+        .filter_map(|(n, d)| d.map(|d| (n, d)))
+        .collect();
+    assert!(json(&files, "index.json")["manifests"][0].get("annotations").is_none());
+    assert_eq!(json(&files, "manifest.json")[0]["RepoTags"], Value::Null);
+    // A reference given twice (or spelled twice) is one entry.
+    let o = coldctr(
+        &root,
+        &[
+            "export",
+            "-o",
+            "-",
+            "webapp:1.0",
+            "docker.io/library/webapp:1.0",
+            "webapp:1.0",
+        ],
+    );
+    let files: BTreeMap<String, Vec<u8>> = read_tar(&o.stdout)
+        .into_iter()
+        .filter_map(|(n, d)| d.map(|d| (n, d)))
+        .collect();
+    assert_eq!(
+        json(&files, "index.json")["manifests"].as_array().map(Vec::len),
+        Some(1)
+    );
+    assert_eq!(
+        json(&files, "manifest.json")[0]["RepoTags"],
+        serde_json::json!(["webapp:1.0"])
+    );
+}
+
+#[test]
+fn refuses_to_write_in_the_root_or_over_an_existing_output() {
+    let dir = tmp();
+    let copy = dir.path().join("root");
+    copy_root(&fixture("docker-28.5"), &copy);
+    let before = listing(&copy);
+    // Inside the root, also through `..` and a symlinked parent.
+    std::os::unix::fs::symlink(copy.join("io.containerd.content.v1.content"), dir.path().join("link")).unwrap();
+    for out in [
+        copy.join("x.tar"),
+        copy.join("io.containerd.content.v1.content/../out.tar"),
+        dir.path().join("link/x.tar"),
+        copy.clone(),
+        dir.path().to_path_buf(),
+    ] {
+        let o = coldctr(&copy, &["export", "--force", "-o", out.to_str().unwrap(), "webapp:1.0"]);
+        assert_eq!(o.status.code(), Some(2), "{}: {}", out.display(), stderr(&o));
+        assert!(stderr(&o).contains("source root"), "{}", stderr(&o));
+    }
+    assert_eq!(listing(&copy), before, "nothing written in the root");
+    // An existing OUT is kept without --force, replaced with it.
+    let out = dir.path().join("out.tar");
+    std::fs::write(&out, b"keep me").unwrap();
+    let o = coldctr(&copy, &["export", "-o", out.to_str().unwrap(), "webapp:1.0"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("already exists"));
+    assert_eq!(std::fs::read(&out).unwrap(), b"keep me");
+    let o = coldctr(&copy, &["export", "--force", "-o", out.to_str().unwrap(), "webapp:1.0"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(files_of(&out).contains_key("manifest.json"));
+    // A directory replaced by a directory.
+    let d = dir.path().join("layout");
+    std::fs::create_dir(&d).unwrap();
+    std::fs::write(d.join("stale"), b"x").unwrap();
+    let o = coldctr(
+        &copy,
+        &[
+            "export",
+            "--force",
+            "--format",
+            "oci-dir",
+            "-o",
+            d.to_str().unwrap(),
+            "webapp:1.0",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!d.join("stale").exists() && d.join("index.json").is_file());
+    // -o - with a directory format is a usage error; so is a bad platform.
+    let o = coldctr(&copy, &["export", "--format", "oci-dir", "-o", "-", "webapp:1.0"]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = coldctr(&copy, &["export", "--platform", "linux//x", "-o", "-", "webapp:1.0"]);
+    assert_eq!(o.status.code(), Some(2));
+    // A reference that names nothing: exit 1, nothing written.
+    let o = coldctr(
+        &copy,
+        &[
+            "export",
+            "-o",
+            dir.path().join("n.tar").to_str().unwrap(),
+            "webapp:1.0",
+            "nosuch:1",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(!dir.path().join("n.tar").exists());
+    assert_eq!(leftovers(dir.path()), Vec::<String>::new());
+}
+
+fn copy_root(from: &Path, to: &Path) {
+    let st = Command::new("cp").arg("-a").arg(from).arg(to).status().unwrap();
+    assert!(st.success());
+}
+
+/// Every path under `dir` with its size and mtime: a root that nothing wrote in lists the same.
+fn listing(dir: &Path) -> Vec<(PathBuf, u64, std::time::SystemTime)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let e = e.unwrap();
+            let m = std::fs::symlink_metadata(e.path()).unwrap();
+            if m.is_dir() {
+                stack.push(e.path());
+            }
+            out.push((e.path(), m.len(), m.modified().unwrap()));
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Temporary outputs left beside the outputs.
+fn leftovers(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".coldctr-"))
+        .collect()
+}
+
+/// The manifest, config and layers of a single-manifest image in the fixture.
+fn manifest_of(root: &Path, target: &str) -> (String, Vec<String>) {
+    let m: Value =
+        serde_json::from_slice(&std::fs::read(root.join(BLOBS).join(target.trim_start_matches("sha256:"))).unwrap())
+            .unwrap();
+    let config = m["config"]["digest"].as_str().unwrap().to_string();
+    let layers = m["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["digest"].as_str().unwrap().to_string())
+        .collect();
+    (config, layers)
+}
+
+fn blob_file(root: &Path, digest: &str) -> PathBuf {
+    root.join(BLOBS).join(digest.trim_start_matches("sha256:"))
+}
+
+fn flip_byte(path: &Path, at: usize) {
+    let mut b = std::fs::read(path).unwrap();
+    b[at] ^= 0x20;
+    std::fs::write(path, b).unwrap();
+}
+
+#[test]
+fn damage_fails_cleanly_and_salvage_lists_exactly_it() {
+    let dir = tmp();
+    let copy = dir.path().join("root");
+    copy_root(&fixture("docker-28.5"), &copy);
+    let records = targets(&copy, "moby");
+    let webapp = &records["docker.io/library/webapp:1.0"];
+    let legacy = &records["docker.io/library/legacy:2.3"];
+    let special = &records["docker.io/lab/special:1.0"];
+    let (_, webapp_layers) = manifest_of(&copy, webapp);
+    let (legacy_config, _) = manifest_of(&copy, legacy);
+    let (_, special_layers) = manifest_of(&copy, special);
+    // webapp:1.0 loses its top layer (only it uses that one), legacy:2.3's config gets one
+    // byte flipped, and a layer of lab/special:1.0 is flipped: the last is only found while
+    // it is streamed.
+    let lost = webapp_layers.last().unwrap().clone();
+    assert!(!special_layers.contains(&lost));
+    std::fs::remove_file(blob_file(&copy, &lost)).unwrap();
+    flip_byte(&blob_file(&copy, &legacy_config), 10);
+    let flipped_layer = special_layers.last().unwrap().clone();
+    flip_byte(&blob_file(&copy, &flipped_layer), 40);
+
+    for (r, digest) in [
+        ("webapp:1.0", &lost),
+        ("legacy:2.3", &legacy_config),
+        ("lab/special:1.0", &flipped_layer),
+    ] {
+        for format in ["docker-archive", "oci-dir"] {
+            let out = dir.path().join(format!("out-{format}"));
+            let o = coldctr(&copy, &["export", "--format", format, "-o", out.to_str().unwrap(), r]);
+            assert_eq!(o.status.code(), Some(3), "{r}: {}", stderr(&o));
+            let err = stderr(&o);
+            assert!(err.contains(digest.as_str()) && err.contains(r), "{r}: {err}");
+            assert!(!out.exists(), "{r}: no partial output");
+            assert_eq!(leftovers(dir.path()), Vec::<String>::new());
+        }
+    }
+
+    // Salvage: the three images and a clean one go out without exactly those three blobs.
+    let out = dir.path().join("salvaged.tar");
+    let o = coldctr(
+        &copy,
+        &[
+            "export",
+            "--salvage",
+            "-o",
+            out.to_str().unwrap(),
+            "webapp:1.0",
+            "legacy:2.3",
+            "lab/special:1.0",
+            "dlist:1",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let files = files_of(&out);
+    let blobs = blob_members(&files);
+    let damaged: BTreeSet<String> = [&lost, &legacy_config, &flipped_layer].into_iter().cloned().collect();
+    let mut want = BTreeSet::new();
+    for t in [webapp, legacy, special, &records["docker.io/library/dlist:1"]] {
+        want.extend(expected_blobs(&copy, t));
+    }
+    want.retain(|d| !damaged.contains(d));
+    assert_eq!(blobs, want);
+    // The report: exactly the three digests, each once, with its image.
+    let err = stderr(&o);
+    let reported: Vec<&str> = err.lines().filter(|l| l.contains(": blob sha256:")).collect();
+    assert_eq!(reported.len(), 3, "{err}");
+    for (img, d, what) in [
+        ("webapp:1.0", &lost, "missing"),
+        ("legacy:2.3", &legacy_config, "damaged"),
+        ("lab/special:1.0", &flipped_layer, "damaged"),
+    ] {
+        assert!(
+            reported
+                .iter()
+                .any(|l| l.contains(img) && l.contains(&format!("{d} {what}"))),
+            "{img} {d} {what}: {err}"
+        );
+    }
+    // And in index.json, on each image's entry.
+    let index = json(&files, "index.json");
+    let ann = |i: usize, k: &str| index["manifests"][i]["annotations"][k].as_str().map(str::to_string);
+    assert_eq!(ann(0, "io.coldctr.missing"), Some(lost.clone()));
+    assert_eq!(ann(0, "io.coldctr.damaged"), None);
+    assert_eq!(ann(1, "io.coldctr.damaged"), Some(legacy_config.clone()));
+    assert_eq!(ann(2, "io.coldctr.damaged"), Some(flipped_layer.clone()));
+    assert_eq!(ann(3, "io.coldctr.missing"), None);
+    assert_eq!(ann(3, "io.coldctr.damaged"), None);
+}
+
+#[test]
+fn all_platforms_needs_every_manifest_unless_salvage() {
+    let root = fixture("docker-28.5");
+    let dir = tmp();
+    let out = dir.path().join("all.tar");
+    let o = coldctr(
+        &root,
+        &["export", "--all-platforms", "-o", out.to_str().unwrap(), "multi:3.1"],
+    );
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(!out.exists());
+    let o = coldctr(
+        &root,
+        &["export", "--all-platforms", "-o", out.to_str().unwrap(), "multiall:3.1"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let index: Value = serde_json::from_slice(
+        &std::fs::read(
+            root.join(BLOBS)
+                .join("146b32962b22a51ee95c445587a8f7c79b2691cc17333e9e28014662584ab2eb"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let blobs = blob_members(&files_of(&out));
+    for m in index["manifests"].as_array().unwrap() {
+        assert!(blobs.contains(m["digest"].as_str().unwrap()), "{m}");
+    }
+    let o = coldctr(
+        &root,
+        &[
+            "export",
+            "--all-platforms",
+            "--salvage",
+            "-o",
+            out.to_str().unwrap(),
+            "--force",
+            "multi:3.1",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let ann = &json(&files_of(&out), "index.json")["manifests"][0]["annotations"];
+    assert_eq!(
+        ann["io.coldctr.missing"].as_str().map(|s| s.split(',').count()),
+        Some(2),
+        "{ann}"
+    );
+}
+
+/// Runs an external reader when it is installed; None (with the reason printed) when not.
+fn tool(name: &str, args: &[&str]) -> Option<Output> {
+    match Command::new(name).args(args).output() {
+        Ok(o) => Some(o),
+        Err(e) => {
+            eprintln!("skipped: {name} is not installed ({e}); .ci/run installs it");
+            None
+        }
+    }
+}
+
+#[test]
+fn skopeo_reads_our_archives_as_we_wrote_them() {
+    let root = fixture("docker-28.5");
+    let dir = tmp();
+    let records = targets(&root, "moby");
+    let webapp = &records["docker.io/library/webapp:1.0"];
+    let (config, layers) = manifest_of(&root, webapp);
+    for format in ["oci-archive", "docker-archive"] {
+        let out = dir.path().join(format);
+        let o = coldctr(
+            &root,
+            &[
+                "export",
+                "--format",
+                format,
+                "-o",
+                out.to_str().unwrap(),
+                "webapp:1.0",
+                "dlist:1",
+            ],
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let src = if format == "oci-archive" {
+            format!("oci-archive:{}:1.0", out.display())
+        } else {
+            format!("docker-archive:{}:webapp:1.0", out.display())
+        };
+        let Some(o) = tool("skopeo", &["inspect", "--raw", &src]) else {
+            return;
+        };
+        assert!(o.status.success(), "{src}: {}", String::from_utf8_lossy(&o.stderr));
+        let raw: Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(raw["config"]["digest"].as_str(), Some(config.as_str()), "{src}");
+        let got: Vec<&str> = raw["layers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|l| l["digest"].as_str())
+            .collect();
+        // skopeo reads a docker-archive's layers as docker does, uncompressed: their digests
+        // are the config's diff_ids; an OCI archive's manifest is read as it is.
+        let want = if format == "oci-archive" {
+            layers.clone()
+        } else {
+            let c: Value = serde_json::from_slice(&std::fs::read(blob_file(&root, &config)).unwrap()).unwrap();
+            c["rootfs"]["diff_ids"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| d.as_str().unwrap().to_string())
+                .collect()
+        };
+        assert_eq!(got, want.iter().map(String::as_str).collect::<Vec<_>>(), "{src}");
+        if format == "oci-archive" {
+            // The manifest skopeo reads is ours byte for byte: the target digest.
+            assert_eq!(format!("sha256:{}", sha256_hex(&o.stdout)), *webapp);
+        }
+        let Some(o) = tool("skopeo", &["inspect", "--config", "--raw", &src]) else {
+            return;
+        };
+        assert!(o.status.success());
+        assert_eq!(format!("sha256:{}", sha256_hex(&o.stdout)), config);
+    }
+}
+
+#[test]
+fn umoci_stats_our_layout() {
+    // umoci 0.4 reads the history of real images only (the lab images' histories make it
+    // index past their layers), so the real pause image of the containerd 1.6 fixture.
+    let root = fixture("containerd-1.6");
+    let dir = tmp();
+    let out = dir.path().join("layout");
+    let o = coldctr(
+        &root,
+        &[
+            "-n",
+            "k8s.io",
+            "export",
+            "--format",
+            "oci-dir",
+            "--platform",
+            "linux/amd64",
+            "-o",
+            out.to_str().unwrap(),
+            "registry.k8s.io/pause:3.9",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let files = files_of(&out);
+    let index = json(&files, "index.json");
+    let manifest = index["manifests"][0]["digest"].as_str().unwrap().to_string();
+    let (_, layers) = manifest_of(&root, &manifest);
+    let Some(o) = tool(
+        "umoci",
+        &["stat", "--image", &format!("{}:3.9", out.display()), "--json"],
+    ) else {
+        return;
+    };
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let stat: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let seen: Vec<&str> = stat["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|h| h["layer"]["digest"].as_str())
+        .collect();
+    assert_eq!(seen, layers.iter().map(String::as_str).collect::<Vec<_>>());
+}
+
+#[test]
+fn the_damaged_fixture_reports_exactly_its_recorded_damage() {
+    // fixtures/expected/docker-28.5-damaged/damage.json says what was damaged after shutdown
+    // (a deleted layer, a truncated config, a flipped layer) and which images use it.
+    let root = fixture("docker-28.5-damaged");
+    let damage: Value =
+        serde_json::from_slice(&std::fs::read(fixture("expected/docker-28.5-damaged/damage.json")).unwrap()).unwrap();
+    let dir = tmp();
+    let mut damaged_images = BTreeSet::new();
+    for d in damage["damage"].as_array().unwrap() {
+        let digest = d["digest"].as_str().unwrap();
+        for image in d["images"].as_array().unwrap() {
+            let image = image.as_str().unwrap();
+            damaged_images.insert(image.to_string());
+            let out = dir.path().join("out.tar");
+            let o = coldctr(&root, &["export", "-o", out.to_str().unwrap(), image]);
+            assert_eq!(o.status.code(), Some(3), "{image}: {}", stderr(&o));
+            assert!(stderr(&o).contains(digest), "{image}: {}", stderr(&o));
+            assert!(!out.exists());
+            let o = coldctr(&root, &["export", "--salvage", "-o", out.to_str().unwrap(), image]);
+            assert_eq!(o.status.code(), Some(3), "{image}: {}", stderr(&o));
+            let err = stderr(&o);
+            let reported: Vec<&str> = err.lines().filter(|l| l.contains(": blob sha256:")).collect();
+            assert_eq!(reported.len(), 1, "{image}: {err}");
+            assert!(reported[0].contains(digest), "{image}: {err}");
+            let files = files_of(&out);
+            assert!(!blob_members(&files).contains(digest));
+            let ann = &json(&files, "index.json")["manifests"][0]["annotations"];
+            let listed = ann["io.coldctr.missing"]
+                .as_str()
+                .or(ann["io.coldctr.damaged"].as_str());
+            assert_eq!(listed, Some(digest), "{image}: {ann}");
+            std::fs::remove_file(&out).unwrap();
+        }
+    }
+    // Every other named image goes out clean, all in one archive.
+    let clean: Vec<String> = targets(&root, "moby")
+        .into_keys()
+        .filter(|n| !n.contains('@') && !damaged_images.contains(n))
+        .collect();
+    assert!(clean.len() > 5);
+    let out = dir.path().join("clean.tar");
+    let mut args = vec!["export", "-o", out.to_str().unwrap()];
+    args.extend(clean.iter().map(String::as_str));
+    let o = coldctr(&root, &args);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let files = files_of(&out);
+    blob_members(&files);
+    assert_eq!(
+        json(&files, "index.json")["manifests"].as_array().unwrap().len(),
+        clean.len()
+    );
+}
+
+#[test]
+fn skopeo_copies_our_archives_with_their_digests() {
+    // skopeo copy checks every blob it copies against its digest.
+    let root = fixture("docker-28.5");
+    let dir = tmp();
+    let records = targets(&root, "moby");
+    let out = dir.path().join("all.tar");
+    let o = coldctr(
+        &root,
+        &[
+            "export",
+            "--all-platforms",
+            "--format",
+            "oci-archive",
+            "-o",
+            out.to_str().unwrap(),
+            "webapp:1.0",
+            "multiall:3.1",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    for (tag, name, all) in [
+        ("1.0", "docker.io/library/webapp:1.0", false),
+        ("3.1", "docker.io/library/multiall:3.1", true),
+    ] {
+        let dest = dir.path().join(format!("copy-{tag}"));
+        let mut args = vec!["copy", "--quiet"];
+        if all {
+            args.push("--all");
+        }
+        let src = format!("oci-archive:{}:{tag}", out.display());
+        let dst = format!("oci:{}:x", dest.display());
+        args.extend([src.as_str(), dst.as_str()]);
+        let Some(o) = tool("skopeo", &args) else { return };
+        assert!(o.status.success(), "{src}: {}", String::from_utf8_lossy(&o.stderr));
+        let index: Value = serde_json::from_slice(&std::fs::read(dest.join("index.json")).unwrap()).unwrap();
+        assert_eq!(
+            index["manifests"][0]["digest"].as_str(),
+            Some(records[name].as_str()),
+            "{src}"
+        );
+    }
+}
+
+#[test]
+fn refuses_to_stream_an_archive_to_a_terminal() {
+    // util-linux `script` gives the command a terminal for stdout.
+    let cmd = format!(
+        "{} --root {} export -o - webapp:1.0",
+        env!("CARGO_BIN_EXE_coldctr"),
+        fixture("docker-28.5").display()
+    );
+    let Some(o) = tool("script", &["-qec", &cmd, "/dev/null"]) else {
+        return;
+    };
+    assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stdout));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("refusing to write an archive to a terminal"), "{text}");
+    assert!(!text.contains("ustar"), "no archive on the terminal");
+}
