@@ -897,3 +897,123 @@ fn refuses_to_stream_an_archive_to_a_terminal() {
     assert!(text.contains("refusing to write an archive to a terminal"), "{text}");
     assert!(!text.contains("ustar"), "no archive on the terminal");
 }
+
+/// A private containerd (its own root, state and socket under a temp dir; no CRI), killed when
+/// dropped.
+struct PrivateContainerd {
+    child: std::process::Child,
+    socket: PathBuf,
+}
+
+impl Drop for PrivateContainerd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn private_containerd(dir: &Path) -> Option<PrivateContainerd> {
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("skipped: a private containerd needs root");
+        return None;
+    }
+    let socket = dir.join("c.sock");
+    let config = dir.join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "version = 2\nroot = \"{}\"\nstate = \"{}\"\n[grpc]\n  address = \"{}\"\n[plugins.\"io.containerd.grpc.v1.cri\"]\n  disable = true\n",
+            dir.join("root").display(),
+            dir.join("state").display(),
+            socket.display()
+        ),
+    )
+    .unwrap();
+    let child = match Command::new("containerd")
+        .arg("--config")
+        .arg(&config)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+    {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("skipped: containerd is not installed ({e}); .ci/run installs it");
+            return None;
+        }
+    };
+    let daemon = PrivateContainerd { child, socket };
+    for _ in 0..100 {
+        let up = Command::new("ctr")
+            .arg("-a")
+            .arg(&daemon.socket)
+            .arg("version")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if up {
+            return Some(daemon);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("the private containerd did not answer in 10 s");
+}
+
+#[test]
+fn ctr_images_import_loads_the_same_names_and_digests() {
+    let dir = tmp();
+    let Some(daemon) = private_containerd(dir.path()) else {
+        return;
+    };
+    let root = fixture("docker-28.5");
+    let records = targets(&root, "moby");
+    for format in ["docker-archive", "oci-archive"] {
+        let out = dir.path().join(format!("{format}.tar"));
+        let o = coldctr(
+            &root,
+            &[
+                "export",
+                "--format",
+                format,
+                "-o",
+                out.to_str().unwrap(),
+                "webapp:1.0",
+                "multi:3.1",
+                "lab/special:1.0",
+            ],
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let ns = format!("import-{format}");
+        let import = Command::new("ctr")
+            .arg("-a")
+            .arg(&daemon.socket)
+            // No unpack: that would mount overlays, which a CI container may not allow; names
+            // and digests are what is compared.
+            .args(["-n", &ns, "images", "import", "--no-unpack"])
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(import.status.success(), "{}", String::from_utf8_lossy(&import.stderr));
+        let ls = Command::new("ctr")
+            .arg("-a")
+            .arg(&daemon.socket)
+            .args(["-n", &ns, "images", "ls"])
+            .output()
+            .unwrap();
+        let listed: BTreeMap<String, String> = String::from_utf8_lossy(&ls.stdout)
+            .lines()
+            .skip(1)
+            .filter_map(|l| {
+                let f: Vec<&str> = l.split_whitespace().collect();
+                Some((f.first()?.to_string(), f.get(2)?.to_string()))
+            })
+            .collect();
+        for name in [
+            "docker.io/library/webapp:1.0",
+            "docker.io/library/multi:3.1",
+            "docker.io/lab/special:1.0",
+        ] {
+            assert_eq!(listed.get(name), records.get(name), "{format}: {name}: {listed:?}");
+        }
+        assert_eq!(listed.len(), 3, "{format}: {listed:?}");
+    }
+}
