@@ -104,3 +104,39 @@ fn docker_28_5_every_captured_case() {
 fn docker_28_5_damaged_after_restart_every_captured_case() {
     run_cases("docker-28.5-damaged/observed-after-restart", "docker-28.5-damaged");
 }
+
+/// The README's set-up command: `inspect lab/special:1.0 dlist:1` prints one array holding
+/// what dockerd printed for each reference alone (the CLI indents the joined bodies as one
+/// JSON array: the single outputs without their brackets, joined by a comma).
+#[test]
+fn the_readme_command_prints_both_captured_bodies() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/expected/docker-28.5/inspect");
+    let body = |name: &str| {
+        let text = std::fs::read_to_string(dir.join(name)).expect("captured stdout");
+        text.strip_prefix("[\n")
+            .and_then(|t| t.strip_suffix("\n]\n"))
+            .expect("one array")
+            .to_string()
+    };
+    let want = format!(
+        "[\n{},\n{}\n]\n",
+        body("lab_special_1.0__api-default.stdout"),
+        body("dlist_1__api-default.stdout")
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_coldctr"))
+        .arg("--root")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/docker-28.5"))
+        .args([
+            "--host-platform",
+            "linux/amd64",
+            "inspect",
+            "lab/special:1.0",
+            "dlist:1",
+        ])
+        .env_remove("DOCKER_API_VERSION")
+        .env_remove("COLDCTR_ROOT")
+        .output()
+        .expect("run coldctr");
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), want);
+}
