@@ -364,13 +364,18 @@ impl<'s, 'a> Names<'s, 'a> {
         let Some(node) = s.nodes.get(i) else {
             return (None, None);
         };
-        let holder_key = match node.parent {
-            Some((h, e)) => s.nodes.get(h).and_then(|n| n.elems.get(e)).map(|e| e.key),
-            None => self.links.get(&node.page).and_then(|ls| {
-                ls.iter()
-                    .find(|l| l.names)
-                    .and_then(|l| s.nodes.get(l.holder).and_then(|n| n.elems.get(l.elem)).map(|e| e.key))
-            }),
+        // Only a holder whose own place is unknown can name the record: one with a known path
+        // that does not fit the kind (a kind bucket pointing at the page, say) names nothing.
+        let holder = match node.parent {
+            Some((h, e)) => Some((h, e)),
+            None => self
+                .links
+                .get(&node.page)
+                .and_then(|ls| ls.iter().find(|l| l.names).map(|l| (l.holder, l.elem))),
+        };
+        let holder_key = match holder {
+            Some((h, e)) if self.path(h, 0).is_none() => s.nodes.get(h).and_then(|n| n.elems.get(e)).map(|e| e.key),
+            _ => None,
         };
         // A snapshot's snapshotter is one bucket further up: without a path, only its key.
         (None, holder_key.map(key_name))
