@@ -298,3 +298,39 @@ fn wrecked_upper_half_of_the_pages() {
 fn wrecked_meta_pages() {
     wrecked(|bytes, _| bytes[..2 * 4096].fill(0));
 }
+
+#[test]
+fn table_for_people() {
+    let db = repo().join("tests/data/gc-scenario/after-gc-2026-12-01.meta.db");
+    let out = Command::new(env!("CARGO_BIN_EXE_coldctr"))
+        .arg("--root")
+        .arg(&db)
+        .arg("recover")
+        .env_remove("COLDCTR_ROOT")
+        .output()
+        .expect("run coldctr");
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].starts_with("KIND") && lines[0].contains("LIVE") && lines[0].contains("PAGE"));
+    // The deleted scen lease, nameless namespace, on its page, and digests cut to 12 hex digits.
+    assert!(
+        lines.iter().any(
+            |l| l.split_whitespace().collect::<Vec<_>>()[..6] == ["lease", "?", "exp-snap-lease", "no", "134", "-"]
+        ),
+        "{text}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("content") && l.contains(" 2b03833e7c61 ")),
+        "{text}"
+    );
+    assert!(
+        lines
+            .last()
+            .expect("footer")
+            .starts_with("161 records carved, 14 not live"),
+        "{text}"
+    );
+}

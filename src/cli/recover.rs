@@ -3,6 +3,7 @@
 //! Exit 0, or 3 when the file is damaged (what was carved is still printed).
 
 use super::context::Global;
+use super::listings::table::{Table, human_size, size_header, utc_seconds};
 use super::{Failure, Outcome, warn};
 use crate::bolt::{BoltError, Db};
 use crate::bytes::Endian;
@@ -14,6 +15,9 @@ use std::io::Write;
 pub struct RecoverArgs {
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
+    /// Print digests and long cells whole.
+    #[arg(long)]
+    no_trunc: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -43,7 +47,7 @@ pub fn run(global: &Global, args: RecoverArgs, out: &mut dyn Write) -> Result<Ou
             serde_json::to_writer_pretty(&mut *out, &r).map_err(|e| Failure::from(std::io::Error::from(e)))?;
             writeln!(out)?;
         }
-        Format::Table => table(&r.records, out)?,
+        Format::Table => table(&r.records, !args.no_trunc, out)?,
     }
     for note in r.damage.distinct() {
         warn(crate::text::escape(note.message.as_bytes()));
@@ -71,51 +75,82 @@ fn carve_file(global: &Global, path: &std::path::Path) -> Result<Recovered, Fail
 }
 
 /// A few fields that tell records of a kind apart.
-fn summary(c: &Carved) -> String {
+fn detail(c: &Carved) -> String {
     let f = |k: &str| c.fields.get(k).and_then(|v| v.as_str()).unwrap_or("-").to_string();
     match c.kind {
-        "image" => c
-            .fields
-            .get("target")
-            .and_then(|t| t.get("digest"))
-            .and_then(|d| d.as_str())
-            .unwrap_or("-")
-            .to_string(),
-        "content" => format!("size={}", c.fields.get("size").map_or("-".into(), |v| v.to_string())),
+        "image" => format!(
+            "target={}",
+            c.fields
+                .get("target")
+                .and_then(|t| t.get("digest"))
+                .and_then(|d| d.as_str())
+                .unwrap_or("-")
+        ),
         "container" => format!("image={}", f("image")),
         "snapshot" => format!("parent={}", f("parent")),
         "ingest" => format!("ref={}", f("backend_ref")),
-        "namespace" => format!(
-            "labels={}",
-            c.fields
-                .get("labels")
-                .map_or(0, |l| l.as_object().map_or(0, |m| m.len()))
-        ),
-        _ => format!("created={}", f("createdAt")),
+        "lease" => c
+            .fields
+            .get("labels")
+            .and_then(|l| l.as_object())
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            })
+            .unwrap_or_default(),
+        _ => String::new(),
     }
 }
 
-fn table(records: &[Carved], out: &mut dyn Write) -> std::io::Result<()> {
-    let esc = |s: &str| crate::text::escape(s.as_bytes());
-    writeln!(out, "KIND\tNAMESPACE\tNAME\tLIVE\tPAGE\tPREVIOUS\tFIELDS")?;
+fn table(records: &[Carved], truncate: bool, out: &mut dyn Write) -> std::io::Result<()> {
+    let mut t = Table::truncating(
+        &[
+            "KIND",
+            "NAMESPACE",
+            "NAME",
+            "LIVE",
+            "PAGE",
+            "PREVIOUS",
+            "CREATED",
+            size_header("SIZE"),
+            "DETAIL",
+        ],
+        truncate,
+    )
+    .limit("DETAIL", 60);
     for c in records {
-        writeln!(
-            out,
-            "{}\t{}\t{}\t{}\t{}{}\t{}\t{}",
-            c.kind,
-            c.namespace.as_deref().map_or("?".into(), esc),
-            c.name.as_deref().map_or("?".into(), esc),
-            c.live,
-            c.page,
-            if c.inline { " (inline)" } else { "" },
-            if c.previous_reaches { "reaches" } else { "-" },
-            esc(&summary(c)),
-        )?;
+        let size = c
+            .fields
+            .get("size")
+            .or_else(|| c.fields.get("target").and_then(|t| t.get("size")))
+            .and_then(|v| v.as_i64())
+            .map(human_size)
+            .unwrap_or_default();
+        let created = c
+            .fields
+            .get("createdAt")
+            .and_then(|v| v.as_str())
+            .map(utc_seconds)
+            .unwrap_or_default();
+        t.row(&[
+            c.kind.to_string(),
+            c.namespace.clone().unwrap_or_else(|| "?".into()),
+            c.name.clone().unwrap_or_else(|| "?".into()),
+            if c.live { "yes" } else { "no" }.to_string(),
+            format!("{}{}", c.page, if c.inline { " (inline)" } else { "" }),
+            if c.previous_reaches { "reaches" } else { "-" }.to_string(),
+            created,
+            size,
+            detail(c),
+        ]);
     }
+    t.write(out)?;
     let deleted = records.iter().filter(|c| !c.live).count();
     writeln!(
         out,
-        "{} records carved, {} not in the current tree",
+        "{} records carved, {} not live (deleted, or an old copy whose parent pages did not survive: ? = unknown)",
         records.len(),
         deleted
     )

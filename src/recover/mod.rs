@@ -514,3 +514,110 @@ fn fields(s: &Scan<'_>, node: &Node<'_>, kind: &str, partial: &mut Vec<String>) 
     }
     f
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(keys: &[(&'static str, bool)]) -> Node<'static> {
+        Node {
+            page: 9,
+            leaf: true,
+            overflow: 0,
+            parent: None,
+            elems: keys
+                .iter()
+                .map(|&(k, bucket)| Elem {
+                    key: k.as_bytes(),
+                    value: b"",
+                    bucket,
+                    child: None,
+                    inline: None,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn kinds_by_their_keys() {
+        type Keys = &'static [(&'static str, bool)];
+        let cases: [(Keys, Option<&str>); 10] = [
+            (
+                &[
+                    ("createdat", false),
+                    ("labels", true),
+                    ("size", false),
+                    ("updatedat", false),
+                ],
+                Some("content"),
+            ),
+            (
+                &[("createdat", false), ("target", true), ("updatedat", false)],
+                Some("image"),
+            ),
+            (
+                &[
+                    ("content", true),
+                    ("createdat", false),
+                    ("labels", true),
+                    ("snapshots", true),
+                ],
+                Some("lease"),
+            ),
+            (
+                &[
+                    ("image", false),
+                    ("runtime", true),
+                    ("snapshotKey", false),
+                    ("spec", false),
+                ],
+                Some("container"),
+            ),
+            (
+                &[
+                    ("children", true),
+                    ("createdat", false),
+                    ("name", false),
+                    ("parent", false),
+                ],
+                Some("snapshot"),
+            ),
+            (&[("expireat", false), ("ref", false)], Some("ingest")),
+            (
+                &[("content", true), ("images", true), ("leases", true)],
+                Some("namespace"),
+            ),
+            // A content record with a key containerd never writes is not guessed at.
+            (&[("createdat", false), ("size", false), ("whatever", false)], None),
+            // `v1` itself, and a bucket of records (digests as keys).
+            (&[("default", true), ("version", false)], None),
+            (&[("sha256:aa", true), ("sha256:bb", true)], None),
+        ];
+        for (keys, want) in cases {
+            assert_eq!(classify(&node(keys)), want, "{keys:?}");
+        }
+    }
+
+    #[test]
+    fn places_by_the_shape_of_the_path() {
+        let p = |parts: &[&'static str]| parts.iter().map(|s| s.as_bytes()).collect::<Vec<&[u8]>>();
+        assert_eq!(
+            place_path("content", &p(&["v1", "ns", "content", "blob", "sha256:aa"])),
+            Some(("ns".into(), "sha256:aa".into()))
+        );
+        assert_eq!(
+            place_path("snapshot", &p(&["v1", "ns", "snapshots", "overlayfs", "k"])),
+            Some(("ns".into(), "overlayfs/k".into()))
+        );
+        // The right depth under the wrong bucket names nothing.
+        assert_eq!(
+            place_path("content", &p(&["v1", "ns", "content", "ingests", "r"])),
+            None
+        );
+        assert_eq!(place_path("lease", &p(&["v1", "ns", "containers", "id"])), None);
+        assert_eq!(
+            place_path("namespace", &p(&["v1", "ns"])),
+            Some(("ns".into(), "ns".into()))
+        );
+    }
+}
