@@ -138,7 +138,14 @@ fn table(records: &[Carved], truncate: bool, out: &mut dyn Write) -> std::io::Re
             c.kind.to_string(),
             c.namespace.clone().unwrap_or_else(|| "?".into()),
             c.name.clone().unwrap_or_else(|| "?".into()),
-            if c.live { "yes" } else { "no" }.to_string(),
+            if c.live {
+                "yes".to_string()
+            } else if c.live_elsewhere.is_empty() {
+                "no".to_string()
+            } else {
+                // Namespace unknown, but the current tree has this kind and name there.
+                format!("no(live:{})", c.live_elsewhere.join(","))
+            },
             format!("{}{}", c.page, if c.inline { " (inline)" } else { "" }),
             if c.previous_reaches { "reaches" } else { "-" }.to_string(),
             created,

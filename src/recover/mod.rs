@@ -61,6 +61,10 @@ pub struct Carved {
     pub previous_reaches: bool,
     /// The previous tree has a record of this kind, namespace and name.
     pub in_previous: bool,
+    /// For a record whose namespace is unknown: the namespaces where the current tree has a
+    /// record of this kind and name (an old copy of a kept record, most likely), else empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub live_elsewhere: Vec<String>,
     /// What the sub-buckets the record names held, when their pages could not be read.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub partial: Vec<String>,
@@ -113,6 +117,17 @@ pub fn recover(db: &Db) -> Recovered {
     let s = scan(db.file(), db.page_size(), db.endian());
     let mut r = carve(&s, &roots, &reach_current, &reach_previous);
     for c in &mut r.records {
+        if let (None, Some(name)) = (&c.namespace, &c.name) {
+            // A snapshot without its namespace is named by its key alone.
+            let suffix = format!("/{name}");
+            c.live_elsewhere = live
+                .iter()
+                .filter(|k| {
+                    k.kind == c.kind && (k.name == *name || (c.kind == "snapshot" && k.name.ends_with(&suffix)))
+                })
+                .map(|k| k.namespace.clone())
+                .collect();
+        }
         if let (Some(ns), Some(name)) = (&c.namespace, &c.name) {
             let key = RecordKey {
                 kind: c.kind,
@@ -166,6 +181,7 @@ pub fn carve(s: &Scan<'_>, roots: &HashSet<u64>, current: &HashSet<u64>, previou
             current_reaches: current.contains(&node.page),
             previous_reaches: previous.contains(&node.page),
             in_previous: false,
+            live_elsewhere: Vec::new(),
             partial,
         });
     }
@@ -377,8 +393,10 @@ impl<'s, 'a> Names<'s, 'a> {
             Some((h, e)) if self.path(h, 0).is_none() => s.nodes.get(h).and_then(|n| n.elems.get(e)).map(|e| e.key),
             _ => None,
         };
-        // A snapshot's snapshotter is one bucket further up: without a path, only its key.
-        (None, holder_key.map(key_name))
+        // A snapshot's snapshotter is one bucket further up: without a path, only its key. A
+        // namespace needs no namespace.
+        let ns = (kind == "namespace" && holder_key.is_some()).then(String::new);
+        (ns, holder_key.map(key_name))
     }
 }
 
