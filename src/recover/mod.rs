@@ -13,6 +13,7 @@
 //!                      │    snapshot   name + createdat/parent/children/
 //!                      │    ingest     ref (+ expireat, expected)
 //!                      │    namespace  only images/ content/ leases/ containers/ snapshots/ labels/
+//!                      │    backend_snapshot  id + kind (a snapshotter's metadata.db)
 //!                      ▼
 //! names ──► the key of the element that holds the record: the inline bucket's own element,
 //!           or a bucket element (or branch element) whose page id is the record's page,
@@ -31,9 +32,10 @@ pub use scan::{Elem, Node, Scan, scan};
 
 use crate::bolt::check::usage;
 use crate::bolt::{Db, MetaChoice};
-use crate::containerd::encoding::varint_exact;
+use crate::containerd::encoding::{uvarint_exact, varint_exact};
 use crate::containerd::gotime::GoTime;
-use crate::containerd::records::{Damage, key_name, string};
+use crate::containerd::records::{self, Damage, key_name, string};
+use crate::containerd::schema::snapshot_kind;
 use crate::meta_diff::{RecordKey, records_of};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -102,7 +104,15 @@ pub fn recover(db: &Db) -> Recovered {
         };
         roots.insert(tx.meta().root);
         let mut d = Damage::new();
-        keys.extend(records_of(&tx, &mut d).into_keys());
+        if is_snapshotter_db(&tx) {
+            keys.extend(records::backend_snapshots(&tx, &mut d).into_iter().map(|b| RecordKey {
+                kind: "backend_snapshot",
+                namespace: String::new(),
+                name: b.key,
+            }));
+        } else {
+            keys.extend(records_of(&tx, &mut d).into_keys());
+        }
         let u = usage(&tx);
         reach.extend(u.reachable.into_keys());
         if choice == MetaChoice::Current {
@@ -144,6 +154,12 @@ pub fn recover(db: &Db) -> Recovered {
     }
     r.damage = damage;
     r
+}
+
+/// A snapshotter's metadata.db (`v1/snapshots` and `v1/parents`), not meta.db: its records are
+/// the backend snapshots.
+fn is_snapshotter_db(tx: &crate::bolt::Tx<'_>) -> bool {
+    matches!(tx.bucket_at(&[b"v1".as_slice(), b"parents"]), Ok(Some(_)))
 }
 
 /// The page size of a file whose meta pages are both gone: bbolt's on linux/amd64.
@@ -233,6 +249,21 @@ pub fn classify(node: &Node<'_>) -> Option<&'static str> {
     {
         return Some("snapshot");
     }
+    if value("id")
+        && value("kind")
+        && only(&[
+            "id",
+            "kind",
+            "parent",
+            "createdat",
+            "updatedat",
+            "labels",
+            "size",
+            "inodes",
+        ])
+    {
+        return Some("backend_snapshot");
+    }
     if value("ref") && only(&["ref", "expireat", "expected"]) {
         return Some("ingest");
     }
@@ -266,6 +297,8 @@ fn place_path(kind: &str, path: &[&[u8]]) -> Option<(String, String)> {
         ("lease", [b"v1", ns, b"leases", id]) => Some((n(ns), n(id))),
         ("container", [b"v1", ns, b"containers", id]) => Some((n(ns), n(id))),
         ("snapshot", [b"v1", ns, b"snapshots", sn, key]) => Some((n(ns), format!("{}/{}", n(sn), n(key)))),
+        // A snapshotter's own metadata.db: v1/snapshots/<backend key>, no namespace.
+        ("backend_snapshot", [b"v1", b"snapshots", key]) => Some((String::new(), n(key))),
         _ => None,
     }
 }
@@ -395,7 +428,7 @@ impl<'s, 'a> Names<'s, 'a> {
         };
         // A snapshot's snapshotter is one bucket further up: without a path, only its key. A
         // namespace needs no namespace.
-        let ns = (kind == "namespace" && holder_key.is_some()).then(String::new);
+        let ns = (matches!(kind, "namespace" | "backend_snapshot") && holder_key.is_some()).then(String::new);
         (ns, holder_key.map(key_name))
     }
 }
@@ -519,6 +552,15 @@ fn fields(s: &Scan<'_>, node: &Node<'_>, kind: &str, partial: &mut Vec<String>) 
                 .filter(|e| !e.bucket)
                 .map(|e| string(e.value));
             f.insert("runtime".into(), json!(name));
+            f.insert("labels".into(), map_of(sub_node("labels", partial)));
+        }
+        "backend_snapshot" => {
+            f.insert("updatedAt".into(), tm("updatedat"));
+            f.insert("id".into(), json!(val("id").and_then(uvarint_exact)));
+            f.insert("kind".into(), json!(val("kind").and_then(snapshot_kind)));
+            f.insert("parent".into(), text("parent"));
+            f.insert("size".into(), json!(val("size").and_then(varint_exact)));
+            f.insert("inodes".into(), json!(val("inodes").and_then(varint_exact)));
             f.insert("labels".into(), map_of(sub_node("labels", partial)));
         }
         "snapshot" => {
