@@ -79,6 +79,10 @@ pub struct Recovered {
     /// Pages in the file and how many of them parse as nodes.
     pub file_pages: u64,
     pub node_pages: u64,
+    /// Pages claiming overflow spans that were left unchecked to keep the work bounded
+    /// (forged headers; see `scan.rs`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unchecked_pages: Vec<u64>,
     /// Damage met reading the current and previous trees (where, and what).
     pub damage: Damage,
 }
@@ -152,6 +156,12 @@ pub fn recover(db: &Db) -> Recovered {
             c.in_previous = previous.contains(&key);
         }
     }
+    if let Some(first) = r.unchecked_pages.first() {
+        damage.push(format!(
+            "{} pages from page {first} claim overflow spans past what a bbolt file holds; left unchecked",
+            r.unchecked_pages.len()
+        ));
+    }
     r.damage = damage;
     r
 }
@@ -205,6 +215,7 @@ pub fn carve(s: &Scan<'_>, roots: &HashSet<u64>, current: &HashSet<u64>, previou
         records,
         file_pages: s.file_pages,
         node_pages: s.by_page.len() as u64,
+        unchecked_pages: s.unchecked.clone(),
         damage: Damage::new(),
     }
 }

@@ -11,9 +11,11 @@
 //!
 //! Nothing here trusts a link: a branch child or a bucket root is only recorded as a number,
 //! and the caller decides what to believe. Work is bounded by the file: each page start is
-//! examined once; a node's checks cost at most its element count plus its logical length,
-//! and the pages a valid node's overflow covers are skipped, so overflow spans never overlap.
-//! Inline pages lie inside their parent's value and nest at most [`MAX_DEPTH`] deep.
+//! examined once; a node's checks read each byte of its logical page at most twice (keys and
+//! values must follow one another, so compared keys never overlap); the pages a valid node's
+//! overflow covers are skipped; and forged headers claiming overlapping overflow spans stop
+//! being checked once the checks have read [`WORK_PER_BYTE`] times the file. Inline pages lie
+//! inside their parent's value and nest at most [`MAX_DEPTH`] deep.
 
 use crate::bolt::MAX_DEPTH;
 use crate::bolt::page::{BRANCH, BUCKET_LEAF_FLAG, ELEMENT_SIZE, HEADER_SIZE, LEAF};
@@ -67,7 +69,16 @@ pub struct Scan<'a> {
     pub file_pages: u64,
     /// Node index of the page-level node at each page id that has one.
     pub by_page: std::collections::HashMap<u64, usize>,
+    /// Pages whose header claims overflow pages but were left unchecked: checking them would
+    /// have passed the work budget (see [`scan`]).
+    pub unchecked: Vec<u64>,
 }
+
+/// How many times the file's length the page checks may read in all. A check reads at most
+/// its logical page; pages without overflow are always checked (one file length in all), and
+/// real overflow pages never overlap, so a bbolt-written file stays far below this. Only
+/// headers forged to claim overlapping overflow spans, each failing at its end, meet it.
+const WORK_PER_BYTE: u64 = 8;
 
 /// Scans `file`, cut in pages of `page_size` bytes. Pages 0 and 1 (the metas) are skipped.
 pub fn scan(file: &[u8], page_size: u32, endian: Endian) -> Scan<'_> {
@@ -79,10 +90,16 @@ pub fn scan(file: &[u8], page_size: u32, endian: Endian) -> Scan<'_> {
     let bytes = Bytes::new(file, endian);
     let file_pages = (file.len() / ps) as u64;
     s.file_pages = file_pages;
+    let mut budget = (file.len() as u64).saturating_mul(WORK_PER_BYTE);
     let mut id = 2u64;
     while id < file_pages {
         let step = match page_node(&bytes, id, ps, file_pages) {
+            Some((_, _, _, overflow)) if overflow > 0 && budget < ps as u64 * (u64::from(overflow) + 1) => {
+                s.unchecked.push(id);
+                1
+            }
             Some((data, flags, count, overflow)) => {
+                budget = budget.saturating_sub(data.len() as u64);
                 let before = s.nodes.len();
                 if parse(&mut s, data, flags, count, id, overflow, None, 0, file_pages, endian).is_some() {
                     s.by_page.insert(id, before);
@@ -139,6 +156,7 @@ fn parse<'a>(
     let array_end = HEADER_SIZE.checked_add(ELEMENT_SIZE.checked_mul(n)?)?;
     let room = data.len().checked_sub(array_end)?;
     let mut used = 0usize;
+    let mut data_end = array_end;
     let mut elems = Vec::with_capacity(n);
     let mut prev: Option<&[u8]> = None;
     for i in 0..n {
@@ -154,6 +172,12 @@ fn parse<'a>(
                 return None;
             }
             let k = off.checked_add(pos as usize)?;
+            // bbolt writes keys and values one after another, in element order, after the
+            // element array: anything else was not written by it.
+            if k < data_end {
+                return None;
+            }
+            data_end = k.checked_add(ksize as usize)?.checked_add(vsize as usize)?;
             let key = data.slice(k, ksize as usize)?;
             let value = data.slice(k.checked_add(ksize as usize)?, vsize as usize)?;
             let bucket = eflags & BUCKET_LEAF_FLAG != 0;
@@ -181,7 +205,12 @@ fn parse<'a>(
             if used > room || child < 2 || child >= file_pages {
                 return None;
             }
-            let key = data.slice(off.checked_add(pos as usize)?, ksize as usize)?;
+            let k = off.checked_add(pos as usize)?;
+            if k < data_end {
+                return None;
+            }
+            data_end = k.checked_add(ksize as usize)?;
+            let key = data.slice(k, ksize as usize)?;
             Elem {
                 key,
                 value: &[],
@@ -251,4 +280,65 @@ fn parse<'a>(
         }
     }
     Some(me)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(id: u64, flags: u16, count: u16, overflow: u32) -> Vec<u8> {
+        let mut h = id.to_le_bytes().to_vec();
+        h.extend(flags.to_le_bytes());
+        h.extend(count.to_le_bytes());
+        h.extend(overflow.to_le_bytes());
+        h
+    }
+
+    /// One leaf element (flags, key, value) written as bbolt writes it, on a page of its own.
+    fn leaf_page(id: u64, key: &[u8], value: &[u8], flags: u32, pos: u32) -> Vec<u8> {
+        let mut p = header(id, LEAF, 1, 0);
+        for v in [flags, pos, key.len() as u32, value.len() as u32] {
+            p.extend(v.to_le_bytes());
+        }
+        p.extend(key);
+        p.extend(value);
+        p.resize(4096, 0);
+        p
+    }
+
+    #[test]
+    fn forged_overflow_spans_stop_being_checked_but_plain_pages_do_not() {
+        let pages = 64u64;
+        let mut file = vec![0u8; 2 * 4096];
+        for id in 2..pages - 1 {
+            // Claims every page up to the end, and its one element has a flag bbolt never writes.
+            let mut p = header(id, LEAF, 1, (pages - 1 - id) as u32);
+            p.extend(2u32.to_le_bytes());
+            p.resize(4096, 0);
+            file.extend(p);
+        }
+        file.extend(leaf_page(pages - 1, b"k", b"v", 0, 16));
+        let s = scan(&file, 4096, Endian::Little);
+        assert!(!s.unchecked.is_empty());
+        // Each unchecked page is one the budget could not afford; the last page still parses.
+        assert_eq!(s.by_page.keys().copied().collect::<Vec<_>>(), [pages - 1]);
+        assert_eq!(s.nodes[0].elems[0].key, b"k");
+    }
+
+    #[test]
+    fn keys_must_follow_the_element_array_in_order() {
+        let mut file = vec![0u8; 2 * 4096];
+        // pos 16: the key starts right after the one element (16 + 16 = 32 into the page).
+        file.extend(leaf_page(2, b"k", b"v", 0, 16));
+        // pos 0: the key would be the element itself, overlapping the array.
+        file.extend(leaf_page(3, b"k", b"v", 0, 0));
+        // A bucket flag whose value is too short for a bucket header.
+        file.extend(leaf_page(4, b"k", b"v", BUCKET_LEAF_FLAG, 16));
+        let s = scan(&file, 4096, Endian::Little);
+        assert_eq!(s.by_page.keys().copied().collect::<Vec<_>>(), [2]);
+        assert_eq!(
+            (s.nodes[0].elems[0].key, s.nodes[0].elems[0].value),
+            (&b"k"[..], &b"v"[..])
+        );
+    }
 }
