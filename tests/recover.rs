@@ -389,3 +389,17 @@ fn snapshotter_metadata_db_backend_records() {
         }
     }
 }
+
+#[test]
+fn wrecked_branch_page() {
+    wrecked(|bytes, db| {
+        let tx = db.view(MetaChoice::Current).expect("view");
+        let reachable = coldctr::bolt::check::usage(&tx).reachable;
+        let branch = coldctr::bolt::pages::list(&tx)
+            .into_iter()
+            .find(|r| r.kind == "branch" && reachable.contains_key(&r.id))
+            .expect("a branch page in the current tree")
+            .id as usize;
+        bytes[branch * 4096..(branch + 1) * 4096].fill(0);
+    });
+}
