@@ -3,6 +3,7 @@
 #   corpus/bolt_walk/  every distinct fixture DB whole, cut at its high-water mark, and its
 #                      16, 32 and 64 KiB prefixes (1 MiB inputs are slow for libFuzzer, so run
 #                      with -max_len=1100000 to keep the whole ones)
+#   corpus/carve/      the bolt_walk seeds (whole files, cut at the hwm, prefixes)
 #   corpus/values/     Go binary times, varints, an Any and a few schema-shaped inputs
 #   corpus/template/   the --format templates captured from the docker CLI
 #   corpus/names/      image names and references from the fixtures' expectations, platforms
@@ -44,7 +45,9 @@ import json, sys
 for i, c in enumerate(json.load(open(sys.argv[1]))["cases"]):
     open(f"{sys.argv[2]}/{i:02d}-{c['name']}", "w").write(c["argv"][4])
 PY
-for t in bolt_walk values template names; do
+mkdir -p "$HERE/corpus/carve"
+cp "$B"/* "$HERE/corpus/carve/"
+for t in bolt_walk carve values template names; do
   [ -d "$FIX/fuzz/$t" ] && find "$FIX/fuzz/$t" -type f -exec cp {} "$HERE/corpus/$t/" \;
 done
-echo "seeds: $(ls "$B" | wc -l) bolt_walk ($(du -sh "$B" | cut -f1)), $(ls "$V" | wc -l) values, $(ls "$T" | wc -l) template, $(ls "$N" | wc -l) names"
+echo "seeds: $(ls "$B" | wc -l) bolt_walk ($(du -sh "$B" | cut -f1)), $(ls "$HERE/corpus/carve" | wc -l) carve, $(ls "$V" | wc -l) values, $(ls "$T" | wc -l) template, $(ls "$N" | wc -l) names"

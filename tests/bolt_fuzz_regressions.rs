@@ -81,3 +81,59 @@ fn names_regressions() {
         harness::names(&data);
     }
 }
+
+#[test]
+fn carve_regressions() {
+    use coldctr::bytes::Endian;
+    use coldctr::recover::{recover, recover_raw};
+    let files = inputs("carve");
+    assert!(files.len() >= 4, "fixtures/fuzz/carve holds {} inputs", files.len());
+    for (path, data) in &files {
+        eprintln!("replaying {}", path.display());
+        harness::carve(data);
+    }
+    let input = |name: &str| {
+        files
+            .iter()
+            .find(|(p, _)| p.file_name().is_some_and(|n| n == name))
+            .map(|(_, d)| d.clone())
+            .unwrap_or_else(|| panic!("fixtures/fuzz/carve/{name} is missing"))
+    };
+    // Parents that point at each other name nothing, and the walk up ends.
+    let r = recover_raw(&input("parent-links-in-a-loop"), 4096, Endian::Little);
+    let found: Vec<_> = r.records.iter().map(|c| (c.kind, c.page, c.name.clone())).collect();
+    assert_eq!(found, [("content", 5, None)]);
+    // Inline buckets nested past the depth cap are not followed.
+    assert!(
+        recover_raw(&input("inline-buckets-80-deep"), 4096, Endian::Little)
+            .records
+            .is_empty()
+    );
+    // Out-of-bounds and repeated keys: no page parses.
+    let r = recover_raw(&input("elements-out-of-bounds-and-repeated"), 4096, Endian::Little);
+    assert_eq!((r.node_pages, r.records.len()), (0, 0));
+    // A record named through the live tree, and a lease-shaped page the `leases` bucket points
+    // at directly: a known path that does not fit a lease names nothing.
+    let db = coldctr::bolt::Db::from_bytes("t.db", input("names-through-live-and-stale-parents")).expect("open");
+    let r = recover(&db);
+    let found: Vec<_> = r
+        .records
+        .iter()
+        .map(|c| (c.kind, c.namespace.clone(), c.name.clone(), c.page, c.live))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("namespace", Some(String::new()), Some("ns".to_string()), 4, true),
+            (
+                "content",
+                Some("ns".to_string()),
+                Some("sha256:aa".to_string()),
+                6,
+                true
+            ),
+            ("lease", None, None, 7, false),
+        ]
+    );
+    assert!(!r.damage.is_empty());
+}

@@ -210,3 +210,25 @@ pub fn names(data: &[u8]) {
         let _ = f.ctr_matches(&row, &[]);
     }
 }
+
+/// Carves `data` as a meta.db: through the metas when one validates (both as given and with
+/// the checksums resealed), and raw with each plausible page size and both byte orders; every
+/// record serialized as `recover --format json` prints it.
+pub fn carve(data: &[u8]) {
+    use coldctr::bytes::Endian;
+    use coldctr::recover::{recover, recover_raw};
+    let mut files = vec![data.to_vec()];
+    files.extend(reseal_metas(data));
+    for file in files {
+        if let Ok(db) = Db::from_bytes("fuzz.db", file) {
+            let r = recover(&db);
+            let _ = serde_json::to_string(&r);
+        }
+    }
+    for page_size in [512u32, 4096, 65536] {
+        for endian in [Endian::Little, Endian::Big] {
+            let r = recover_raw(data, page_size, endian);
+            let _ = serde_json::to_string(&r);
+        }
+    }
+}

@@ -21,6 +21,7 @@ mod generate;
 mod inspect;
 pub mod listings;
 mod meta_diff;
+mod recover;
 mod verify;
 
 use crate::bolt::BoltError;
@@ -76,6 +77,9 @@ enum Command {
     /// What changed between the previous transaction and the current one (or another copy of
     /// meta.db, --against FILE): records added, removed and changed, field by field.
     MetaDiff(meta_diff::MetaDiffArgs),
+    /// Every record carved from meta.db's pages, reachable or not (deleted records of older
+    /// transactions), with its page and whether the current tree still has it.
+    Recover(recover::RecoverArgs),
     /// Shell completions on stdout (bash, zsh, fish, elvish, powershell).
     Completions(generate::CompletionsArgs),
     /// The man page (roff) on stdout: `coldctr man | man -l -`, or a command's page: `coldctr man gc`.
@@ -168,6 +172,7 @@ pub fn main() -> ExitCode {
         Command::Snapshots(args) => listings::snapshots(&cli.global, args, &mut out),
         Command::Verify(args) => verify::run(&cli.global, args, &mut out),
         Command::MetaDiff(args) => meta_diff::run(&cli.global, args, &mut out),
+        Command::Recover(args) => recover::run(&cli.global, args, &mut out),
         Command::Export(args) => export::run(&cli.global, args, &mut out),
         Command::Completions(args) => generate::completions(args, &mut out),
         Command::Man(args) => generate::man(args, &mut out),

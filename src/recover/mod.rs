@@ -1,0 +1,694 @@
+//! Carving: containerd records rebuilt from every page of meta.db that parses as a bbolt
+//! node, reachable or not (freed pages, pages of older transactions), and each compared with
+//! the current tree.
+//!
+//! ```text
+//! scan (scan.rs) ──► nodes: pages and inline bucket pages that parse
+//!                      │  a record is a leaf whose keys have a record's shape:
+//!                      │    image      target/ (+ createdat, updatedat, labels/, annotations/)
+//!                      │    content    size + createdat/updatedat (+ labels/), nothing else
+//!                      │    lease      createdat, no updatedat (+ labels/ content/ ingests/
+//!                      │               snapshots/ images/)
+//!                      │    container  snapshotKey | snapshotter | runtime/ | spec
+//!                      │    snapshot   name + createdat/parent/children/
+//!                      │    ingest     ref (+ expireat, expected)
+//!                      │    namespace  only images/ content/ leases/ containers/ snapshots/ labels/
+//!                      │    backend_snapshot  id + kind (a snapshotter's metadata.db)
+//!                      ▼
+//! names ──► the key of the element that holds the record: the inline bucket's own element,
+//!           or a bucket element (or branch element) whose page id is the record's page,
+//!           followed up to the root: v1/<ns>/<kind bucket>/<name>
+//! ```
+//!
+//! Links from stale pages are not trustworthy (a stale parent can point at a page since reused
+//! for another bucket of the same shape), so a parent that the current tree reaches is
+//! preferred over one the previous tree reaches, and both over stale ones; a path is used only
+//! when it has the shape of the record's kind. A record whose page has no surviving parent is
+//! nameless (`name: null`): a record page does not hold its own name.
+
+mod scan;
+
+pub use scan::{Elem, Node, Scan, scan};
+
+use crate::bolt::check::usage;
+use crate::bolt::{Db, MetaChoice};
+use crate::containerd::encoding::{uvarint_exact, varint_exact};
+use crate::containerd::gotime::GoTime;
+use crate::containerd::records::{self, Damage, key_name, string};
+use crate::containerd::schema::snapshot_kind;
+use crate::meta_diff::{RecordKey, records_of};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+/// One record rebuilt from a page.
+#[derive(Clone, Debug, Serialize)]
+pub struct Carved {
+    pub kind: &'static str,
+    /// `null` when no chain of parents up to `v1/<namespace>` survives.
+    pub namespace: Option<String>,
+    /// `null` when no parent element naming the record survives. Snapshots are named
+    /// `<snapshotter>/<key>` when the namespace is known, else by their key alone.
+    pub name: Option<String>,
+    pub fields: Map<String, Value>,
+    /// The page the record's leaf is on (for an inline bucket, the page holding it).
+    pub page: u64,
+    /// True when the record is an inline bucket inside `page`.
+    pub inline: bool,
+    /// The current tree has a record of this kind, namespace and name.
+    pub live: bool,
+    /// The current tree reaches `page`.
+    pub current_reaches: bool,
+    /// The previous meta's tree reaches `page`.
+    pub previous_reaches: bool,
+    /// The previous tree has a record of this kind, namespace and name.
+    pub in_previous: bool,
+    /// For a record whose namespace is unknown: the namespaces where the current tree has a
+    /// record of this kind and name (an old copy of a kept record, most likely), else empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub live_elsewhere: Vec<String>,
+    /// What the sub-buckets the record names held, when their pages could not be read.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub partial: Vec<String>,
+}
+
+/// Everything carved from one file.
+#[derive(Debug, Default, Serialize)]
+pub struct Recovered {
+    pub records: Vec<Carved>,
+    /// Pages in the file and how many of them parse as nodes.
+    pub file_pages: u64,
+    pub node_pages: u64,
+    /// Pages claiming overflow spans that were left unchecked to keep the work bounded
+    /// (forged headers; see `scan.rs`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unchecked_pages: Vec<u64>,
+    /// Damage met reading the current and previous trees (where, and what).
+    pub damage: Damage,
+}
+
+/// Carves `db`, comparing every record with the trees of both meta pages.
+pub fn recover(db: &Db) -> Recovered {
+    let mut damage = Damage::new();
+    let mut live = BTreeSet::new();
+    let mut previous = BTreeSet::new();
+    let mut roots = HashSet::new();
+    let mut reach_current = HashSet::new();
+    let mut reach_previous = HashSet::new();
+    for (choice, keys, reach) in [
+        (MetaChoice::Current, &mut live, &mut reach_current),
+        (MetaChoice::Previous, &mut previous, &mut reach_previous),
+    ] {
+        let tx = match db.view(choice) {
+            Ok(tx) => tx,
+            Err(e) => {
+                damage.push(e);
+                continue;
+            }
+        };
+        roots.insert(tx.meta().root);
+        let mut d = Damage::new();
+        if is_snapshotter_db(&tx) {
+            keys.extend(records::backend_snapshots(&tx, &mut d).into_iter().map(|b| RecordKey {
+                kind: "backend_snapshot",
+                namespace: String::new(),
+                name: b.key,
+            }));
+        } else {
+            keys.extend(records_of(&tx, &mut d).into_keys());
+        }
+        let u = usage(&tx);
+        reach.extend(u.reachable.into_keys());
+        if choice == MetaChoice::Current {
+            for f in u.findings {
+                damage.push(f.to_string());
+            }
+            for n in d.iter() {
+                damage.push(n.clone());
+            }
+        }
+    }
+    let s = scan(db.file(), db.page_size(), db.endian());
+    let mut r = carve(&s, &roots, &reach_current, &reach_previous);
+    for c in &mut r.records {
+        if let (None, Some(name)) = (&c.namespace, &c.name) {
+            // A snapshot without its namespace is named by its key alone.
+            let suffix = format!("/{name}");
+            c.live_elsewhere = live
+                .iter()
+                .filter(|k| {
+                    k.kind == c.kind && (k.name == *name || (c.kind == "snapshot" && k.name.ends_with(&suffix)))
+                })
+                .map(|k| k.namespace.clone())
+                .collect();
+        }
+        if let (Some(ns), Some(name)) = (&c.namespace, &c.name) {
+            let key = RecordKey {
+                kind: c.kind,
+                namespace: if c.kind == "namespace" {
+                    String::new()
+                } else {
+                    ns.clone()
+                },
+                name: name.clone(),
+            };
+            c.live = live.contains(&key);
+            c.in_previous = previous.contains(&key);
+        }
+    }
+    if let Some(first) = r.unchecked_pages.first() {
+        damage.push(format!(
+            "{} pages from page {first} claim overflow spans past what a bbolt file holds; left unchecked",
+            r.unchecked_pages.len()
+        ));
+    }
+    r.damage = damage;
+    r
+}
+
+/// A snapshotter's metadata.db (`v1/snapshots` and `v1/parents`), not meta.db: its records are
+/// the backend snapshots.
+fn is_snapshotter_db(tx: &crate::bolt::Tx<'_>) -> bool {
+    matches!(tx.bucket_at(&[b"v1".as_slice(), b"parents"]), Ok(Some(_)))
+}
+
+/// The page size of a file whose meta pages are both gone: bbolt's on linux/amd64.
+pub const DEFAULT_PAGE_SIZE: u32 = 4096;
+
+/// Carves a file no meta page describes: every record `live: false`, nothing reaches a page.
+pub fn recover_raw(file: &[u8], page_size: u32, endian: crate::bytes::Endian) -> Recovered {
+    let none = HashSet::new();
+    carve(&scan(file, page_size, endian), &none, &none, &none)
+}
+
+/// The records in a scan, without the live check (`live` and `in_previous` false). `roots` are
+/// the root-bucket pages of the metas; `current`/`previous` the pages each tree reaches.
+pub fn carve(s: &Scan<'_>, roots: &HashSet<u64>, current: &HashSet<u64>, previous: &HashSet<u64>) -> Recovered {
+    let mut names = Names::new(s, roots, current, previous);
+    let mut records = Vec::new();
+    for (i, node) in s.nodes.iter().enumerate() {
+        if !node.leaf {
+            continue;
+        }
+        let Some(kind) = classify(node) else {
+            continue;
+        };
+        let (namespace, name) = names.place(i, kind);
+        let mut partial = Vec::new();
+        let fields = fields(s, node, kind, &mut partial);
+        records.push(Carved {
+            kind,
+            namespace,
+            name,
+            fields,
+            page: node.page,
+            inline: node.is_inline(),
+            live: false,
+            current_reaches: current.contains(&node.page),
+            previous_reaches: previous.contains(&node.page),
+            in_previous: false,
+            live_elsewhere: Vec::new(),
+            partial,
+        });
+    }
+    Recovered {
+        records,
+        file_pages: s.file_pages,
+        node_pages: s.by_page.len() as u64,
+        unchecked_pages: s.unchecked.clone(),
+        damage: Damage::new(),
+    }
+}
+
+/// The kind of record a leaf holds, by its keys.
+pub fn classify(node: &Node<'_>) -> Option<&'static str> {
+    let has = |k: &str| node.get(k.as_bytes()).is_some();
+    let bucket = |k: &str| node.get(k.as_bytes()).is_some_and(|e| e.bucket);
+    let value = |k: &str| node.get(k.as_bytes()).is_some_and(|e| !e.bucket);
+    let only = |allowed: &[&str]| node.elems.iter().all(|e| allowed.iter().any(|a| a.as_bytes() == e.key));
+    if node.elems.is_empty() {
+        return None;
+    }
+    if bucket("target") && only(&["createdat", "updatedat", "target", "labels", "annotations"]) {
+        return Some("image");
+    }
+    if value("size")
+        && (value("createdat") || value("updatedat"))
+        && only(&["createdat", "updatedat", "size", "labels"])
+    {
+        return Some("content");
+    }
+    if (value("snapshotKey") || value("snapshotter") || bucket("runtime") || value("spec"))
+        && only(&[
+            "createdat",
+            "updatedat",
+            "image",
+            "snapshotter",
+            "snapshotKey",
+            "sandboxid",
+            "spec",
+            "runtime",
+            "extensions",
+            "labels",
+        ])
+    {
+        return Some("container");
+    }
+    if value("name")
+        && (value("createdat") || has("parent") || bucket("children"))
+        && only(&["name", "parent", "children", "createdat", "updatedat", "labels"])
+    {
+        return Some("snapshot");
+    }
+    if value("id")
+        && value("kind")
+        && only(&[
+            "id",
+            "kind",
+            "parent",
+            "createdat",
+            "updatedat",
+            "labels",
+            "size",
+            "inodes",
+        ])
+    {
+        return Some("backend_snapshot");
+    }
+    if value("ref") && only(&["ref", "expireat", "expected"]) {
+        return Some("ingest");
+    }
+    if value("createdat") && only(&["createdat", "labels", "content", "ingests", "snapshots", "images"]) {
+        return Some("lease");
+    }
+    if node.elems.iter().all(|e| e.bucket)
+        && only(&[
+            "images",
+            "content",
+            "leases",
+            "containers",
+            "snapshots",
+            "labels",
+            "sandboxes",
+        ])
+    {
+        return Some("namespace");
+    }
+    None
+}
+
+/// Where a record sits in the tree, `v1/<ns>/...`: (namespace, name) for its kind.
+fn place_path(kind: &str, path: &[&[u8]]) -> Option<(String, String)> {
+    let n = |b: &[u8]| key_name(b);
+    match (kind, path) {
+        ("namespace", [b"v1", ns]) => Some((n(ns), n(ns))),
+        ("image", [b"v1", ns, b"images", name]) => Some((n(ns), n(name))),
+        ("content", [b"v1", ns, b"content", b"blob", d]) => Some((n(ns), n(d))),
+        ("ingest", [b"v1", ns, b"content", b"ingests", r]) => Some((n(ns), n(r))),
+        ("lease", [b"v1", ns, b"leases", id]) => Some((n(ns), n(id))),
+        ("container", [b"v1", ns, b"containers", id]) => Some((n(ns), n(id))),
+        ("snapshot", [b"v1", ns, b"snapshots", sn, key]) => Some((n(ns), format!("{}/{}", n(sn), n(key)))),
+        // A snapshotter's own metadata.db: v1/snapshots/<backend key>, no namespace.
+        ("backend_snapshot", [b"v1", b"snapshots", key]) => Some((String::new(), n(key))),
+        _ => None,
+    }
+}
+
+/// A link from a holder element to a node's page.
+#[derive(Clone, Copy)]
+struct Link {
+    holder: usize,
+    elem: usize,
+    /// A bucket element (its key names the child bucket); false for a branch element.
+    names: bool,
+}
+
+/// Resolves nodes to their bucket paths from the root, memoized, preferring trusted links.
+struct Names<'s, 'a> {
+    s: &'s Scan<'a>,
+    roots: &'s HashSet<u64>,
+    links: HashMap<u64, Vec<Link>>,
+    memo: HashMap<usize, Option<Vec<&'a [u8]>>>,
+    busy: HashSet<usize>,
+}
+
+impl<'s, 'a> Names<'s, 'a> {
+    fn new(s: &'s Scan<'a>, roots: &'s HashSet<u64>, current: &HashSet<u64>, previous: &HashSet<u64>) -> Self {
+        let mut links: HashMap<u64, Vec<Link>> = HashMap::new();
+        for (holder, node) in s.nodes.iter().enumerate() {
+            for (elem, e) in node.elems.iter().enumerate() {
+                if let Some(child) = e.child {
+                    links.entry(child).or_default().push(Link {
+                        holder,
+                        elem,
+                        names: e.bucket,
+                    });
+                }
+            }
+        }
+        // Trust order: holders the current tree reaches, then the previous tree's, then the
+        // rest in page order.
+        let rank = |page: u64| {
+            if current.contains(&page) {
+                0
+            } else if previous.contains(&page) {
+                1
+            } else {
+                2
+            }
+        };
+        for list in links.values_mut() {
+            list.sort_by_key(|l| (s.nodes.get(l.holder).map_or(2, |n| rank(n.page)), l.holder));
+        }
+        Names {
+            s,
+            roots,
+            links,
+            memo: HashMap::new(),
+            busy: HashSet::new(),
+        }
+    }
+
+    /// The keys leading from the root bucket to the bucket node `i` belongs to.
+    fn path(&mut self, i: usize, depth: usize) -> Option<Vec<&'a [u8]>> {
+        if let Some(p) = self.memo.get(&i) {
+            return p.clone();
+        }
+        if depth > 2 * crate::bolt::MAX_DEPTH || !self.busy.insert(i) {
+            return None;
+        }
+        let s = self.s;
+        let node = s.nodes.get(i)?;
+        let found = match node.parent {
+            Some((holder, elem)) => {
+                let key = s.nodes.get(holder).and_then(|h| h.elems.get(elem)).map(|e| e.key);
+                match (self.path(holder, depth + 1), key) {
+                    (Some(mut p), Some(k)) => {
+                        p.push(k);
+                        Some(p)
+                    }
+                    _ => None,
+                }
+            }
+            None if self.roots.contains(&node.page) => Some(Vec::new()),
+            None => {
+                let links = self.links.get(&node.page).cloned().unwrap_or_default();
+                let mut found = None;
+                for l in links {
+                    if let Some(mut p) = self.path(l.holder, depth + 1) {
+                        if l.names {
+                            let key = s.nodes.get(l.holder).and_then(|h| h.elems.get(l.elem)).map(|e| e.key);
+                            let Some(k) = key else { continue };
+                            p.push(k);
+                        }
+                        found = Some(p);
+                        break;
+                    }
+                }
+                found
+            }
+        };
+        self.busy.remove(&i);
+        self.memo.insert(i, found.clone());
+        found
+    }
+
+    /// (namespace, name) of the record at node `i`: both from a path of the kind's shape, or
+    /// only the name from the element that holds the record, or neither.
+    fn place(&mut self, i: usize, kind: &str) -> (Option<String>, Option<String>) {
+        if let Some((ns, name)) = self.path(i, 0).and_then(|p| place_path(kind, &p)) {
+            let ns = if kind == "namespace" { String::new() } else { ns };
+            return (Some(ns), Some(name));
+        }
+        let s = self.s;
+        let Some(node) = s.nodes.get(i) else {
+            return (None, None);
+        };
+        // Only a holder whose own place is unknown can name the record: one with a known path
+        // that does not fit the kind (a kind bucket pointing at the page, say) names nothing.
+        let holder = match node.parent {
+            Some((h, e)) => Some((h, e)),
+            None => self
+                .links
+                .get(&node.page)
+                .and_then(|ls| ls.iter().find(|l| l.names).map(|l| (l.holder, l.elem))),
+        };
+        let holder_key = match holder {
+            Some((h, e)) if self.path(h, 0).is_none() => s.nodes.get(h).and_then(|n| n.elems.get(e)).map(|e| e.key),
+            _ => None,
+        };
+        // A snapshot's snapshotter is one bucket further up: without a path, only its key. A
+        // namespace needs no namespace.
+        let ns = (matches!(kind, "namespace" | "backend_snapshot") && holder_key.is_some()).then(String::new);
+        (ns, holder_key.map(key_name))
+    }
+}
+
+/// The node of a sub-bucket: inline, or the leaf at its root page.
+fn sub<'s, 'a>(s: &'s Scan<'a>, e: &Elem<'a>) -> Option<&'s Node<'a>> {
+    if let Some(i) = e.inline {
+        return s.nodes.get(i);
+    }
+    let i = *s.by_page.get(&e.child?)?;
+    s.nodes.get(i).filter(|n| n.leaf)
+}
+
+fn time(v: &[u8]) -> Value {
+    GoTime::decode(v).map_or(Value::Null, |t| Value::String(t.rfc3339_nano()))
+}
+
+/// The decoded fields of a record's leaf, named as the record readers' JSON names them.
+fn fields(s: &Scan<'_>, node: &Node<'_>, kind: &str, partial: &mut Vec<String>) -> Map<String, Value> {
+    let mut f = Map::new();
+    let sub_node = |key: &str, partial: &mut Vec<String>| {
+        let e = node.get(key.as_bytes()).filter(|e| e.bucket)?;
+        let n = sub(s, e);
+        if n.is_none() {
+            partial.push(match e.child {
+                Some(p) => format!("{key}: page {p} is not a readable leaf"),
+                None => format!("{key}: inline bucket does not parse"),
+            });
+        }
+        n
+    };
+    let map_of = |n: Option<&Node<'_>>| {
+        let m: Map<String, Value> = n
+            .map(|n| {
+                n.elems
+                    .iter()
+                    .filter(|e| !e.bucket)
+                    .map(|e| (key_name(e.key), Value::String(string(e.value))))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Value::Object(m)
+    };
+    let keys_of = |n: Option<&Node<'_>>| {
+        Value::Array(
+            n.map(|n| n.elems.iter().map(|e| Value::String(key_name(e.key))).collect())
+                .unwrap_or_default(),
+        )
+    };
+    let val = |k: &str| node.get(k.as_bytes()).filter(|e| !e.bucket).map(|e| e.value);
+    let text = |k: &str| val(k).map_or(Value::Null, |v| Value::String(string(v)));
+    let tm = |k: &str| val(k).map_or(Value::Null, time);
+    if kind != "namespace" && kind != "ingest" {
+        f.insert("createdAt".into(), tm("createdat"));
+    }
+    match kind {
+        "namespace" => {
+            f.insert("labels".into(), map_of(sub_node("labels", partial)));
+        }
+        "image" => {
+            f.insert("updatedAt".into(), tm("updatedat"));
+            let t = sub_node("target", partial);
+            let tv = |k: &str| {
+                t.and_then(|n| n.get(k.as_bytes()))
+                    .filter(|e| !e.bucket)
+                    .map(|e| e.value)
+            };
+            f.insert(
+                "target".into(),
+                json!({
+                    "mediaType": tv("mediatype").map(string),
+                    "digest": tv("digest").map(string),
+                    "size": tv("size").and_then(varint_exact),
+                }),
+            );
+            f.insert("labels".into(), map_of(sub_node("labels", partial)));
+        }
+        "content" => {
+            f.insert("updatedAt".into(), tm("updatedat"));
+            f.insert("size".into(), json!(val("size").and_then(varint_exact)));
+            f.insert("labels".into(), map_of(sub_node("labels", partial)));
+        }
+        "ingest" => {
+            f.insert("backend_ref".into(), text("ref"));
+            f.insert("expireAt".into(), tm("expireat"));
+            f.insert("expected".into(), text("expected"));
+        }
+        "lease" => {
+            f.insert("labels".into(), map_of(sub_node("labels", partial)));
+            for k in ["content", "ingests", "images"] {
+                f.insert(k.into(), keys_of(sub_node(k, partial)));
+            }
+            let mut snaps = Vec::new();
+            if let Some(sn) = sub_node("snapshots", partial) {
+                for e in sn.elems.iter().filter(|e| e.bucket) {
+                    match sub(s, e) {
+                        Some(keys) => {
+                            for k in &keys.elems {
+                                snaps.push(json!([key_name(e.key), key_name(k.key)]));
+                            }
+                        }
+                        None => partial.push(format!("snapshots/{}: not readable", key_name(e.key))),
+                    }
+                }
+            }
+            f.insert("snapshots".into(), Value::Array(snaps));
+        }
+        "container" => {
+            f.insert("updatedAt".into(), tm("updatedat"));
+            for (k, json_name) in [
+                ("image", "image"),
+                ("snapshotter", "snapshotter"),
+                ("snapshotKey", "snapshotKey"),
+                ("sandboxid", "sandboxId"),
+            ] {
+                f.insert(json_name.into(), text(k));
+            }
+            let rt = sub_node("runtime", partial);
+            let name = rt
+                .and_then(|n| n.get(b"name"))
+                .filter(|e| !e.bucket)
+                .map(|e| string(e.value));
+            f.insert("runtime".into(), json!(name));
+            f.insert("labels".into(), map_of(sub_node("labels", partial)));
+        }
+        "backend_snapshot" => {
+            f.insert("updatedAt".into(), tm("updatedat"));
+            f.insert("id".into(), json!(val("id").and_then(uvarint_exact)));
+            f.insert("kind".into(), json!(val("kind").and_then(snapshot_kind)));
+            f.insert("parent".into(), text("parent"));
+            f.insert("size".into(), json!(val("size").and_then(varint_exact)));
+            f.insert("inodes".into(), json!(val("inodes").and_then(varint_exact)));
+            f.insert("labels".into(), map_of(sub_node("labels", partial)));
+        }
+        "snapshot" => {
+            f.insert("updatedAt".into(), tm("updatedat"));
+            f.insert("backendName".into(), text("name"));
+            f.insert("parent".into(), text("parent"));
+            f.insert("children".into(), keys_of(sub_node("children", partial)));
+            f.insert("labels".into(), map_of(sub_node("labels", partial)));
+        }
+        _ => {}
+    }
+    f
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(keys: &[(&'static str, bool)]) -> Node<'static> {
+        Node {
+            page: 9,
+            leaf: true,
+            overflow: 0,
+            parent: None,
+            elems: keys
+                .iter()
+                .map(|&(k, bucket)| Elem {
+                    key: k.as_bytes(),
+                    value: b"",
+                    bucket,
+                    child: None,
+                    inline: None,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn kinds_by_their_keys() {
+        type Keys = &'static [(&'static str, bool)];
+        let cases: [(Keys, Option<&str>); 10] = [
+            (
+                &[
+                    ("createdat", false),
+                    ("labels", true),
+                    ("size", false),
+                    ("updatedat", false),
+                ],
+                Some("content"),
+            ),
+            (
+                &[("createdat", false), ("target", true), ("updatedat", false)],
+                Some("image"),
+            ),
+            (
+                &[
+                    ("content", true),
+                    ("createdat", false),
+                    ("labels", true),
+                    ("snapshots", true),
+                ],
+                Some("lease"),
+            ),
+            (
+                &[
+                    ("image", false),
+                    ("runtime", true),
+                    ("snapshotKey", false),
+                    ("spec", false),
+                ],
+                Some("container"),
+            ),
+            (
+                &[
+                    ("children", true),
+                    ("createdat", false),
+                    ("name", false),
+                    ("parent", false),
+                ],
+                Some("snapshot"),
+            ),
+            (&[("expireat", false), ("ref", false)], Some("ingest")),
+            (
+                &[("content", true), ("images", true), ("leases", true)],
+                Some("namespace"),
+            ),
+            // A content record with a key containerd never writes is not guessed at.
+            (&[("createdat", false), ("size", false), ("whatever", false)], None),
+            // `v1` itself, and a bucket of records (digests as keys).
+            (&[("default", true), ("version", false)], None),
+            (&[("sha256:aa", true), ("sha256:bb", true)], None),
+        ];
+        for (keys, want) in cases {
+            assert_eq!(classify(&node(keys)), want, "{keys:?}");
+        }
+    }
+
+    #[test]
+    fn places_by_the_shape_of_the_path() {
+        let p = |parts: &[&'static str]| parts.iter().map(|s| s.as_bytes()).collect::<Vec<&[u8]>>();
+        assert_eq!(
+            place_path("content", &p(&["v1", "ns", "content", "blob", "sha256:aa"])),
+            Some(("ns".into(), "sha256:aa".into()))
+        );
+        assert_eq!(
+            place_path("snapshot", &p(&["v1", "ns", "snapshots", "overlayfs", "k"])),
+            Some(("ns".into(), "overlayfs/k".into()))
+        );
+        // The right depth under the wrong bucket names nothing.
+        assert_eq!(
+            place_path("content", &p(&["v1", "ns", "content", "ingests", "r"])),
+            None
+        );
+        assert_eq!(place_path("lease", &p(&["v1", "ns", "containers", "id"])), None);
+        assert_eq!(
+            place_path("namespace", &p(&["v1", "ns"])),
+            Some(("ns".into(), "ns".into()))
+        );
+    }
+}

@@ -1,0 +1,344 @@
+//! One sequential pass over every page of a bbolt file, reachable or not, keeping each page
+//! that parses as a branch or leaf node, and each inline bucket page inside a leaf value.
+//!
+//! ```text
+//! page p at p * pageSize: id u64 == p | flags 0x01 or 0x02 | count u16 | overflow u32
+//!   every element's key (and value) inside the logical page, keys non-empty and strictly
+//!   ascending, key and value bytes adding up to no more than the page holds (bbolt writes
+//!   them one after another, never overlapping), leaf element flags 0 or 0x01
+//! leaf value of a bucket element: root u64 | sequence u64 [| inline leaf page when root == 0]
+//! ```
+//!
+//! Nothing here trusts a link: a branch child or a bucket root is only recorded as a number,
+//! and the caller decides what to believe. Work is bounded by the file: each page start is
+//! examined once; a node's checks read each byte of its logical page at most twice (keys and
+//! values must follow one another, so compared keys never overlap); the pages a valid node's
+//! overflow covers are skipped; and forged headers claiming overlapping overflow spans stop
+//! being checked once the checks have read [`WORK_PER_BYTE`] times the file. Inline pages lie
+//! inside their parent's value and nest at most [`MAX_DEPTH`] deep.
+
+use crate::bolt::MAX_DEPTH;
+use crate::bolt::page::{BRANCH, BUCKET_LEAF_FLAG, ELEMENT_SIZE, HEADER_SIZE, LEAF};
+use crate::bytes::{Bytes, Endian};
+
+const BUCKET_HEADER_SIZE: usize = 16;
+
+/// One element of a carved node.
+#[derive(Clone, Debug)]
+pub struct Elem<'a> {
+    pub key: &'a [u8],
+    /// The value (leaf) or nothing (branch).
+    pub value: &'a [u8],
+    /// A leaf element flagged as a nested bucket.
+    pub bucket: bool,
+    /// The page this element points at: a branch element's child, or a nested bucket's root
+    /// page (not for an inline bucket).
+    pub child: Option<u64>,
+    /// The node index of the inline bucket page this element's value holds.
+    pub inline: Option<usize>,
+}
+
+/// A page (or inline bucket page) that parses as a node.
+#[derive(Clone, Debug)]
+pub struct Node<'a> {
+    /// The page id; for an inline page, the id of the page that holds it.
+    pub page: u64,
+    pub leaf: bool,
+    pub overflow: u32,
+    /// For an inline page: the node and element whose value holds it.
+    pub parent: Option<(usize, usize)>,
+    pub elems: Vec<Elem<'a>>,
+}
+
+impl<'a> Node<'a> {
+    pub fn is_inline(&self) -> bool {
+        self.parent.is_some()
+    }
+
+    /// The element with this key.
+    pub fn get(&self, key: &[u8]) -> Option<&Elem<'a>> {
+        self.elems.iter().find(|e| e.key == key)
+    }
+}
+
+/// What one pass found.
+#[derive(Default)]
+pub struct Scan<'a> {
+    pub nodes: Vec<Node<'a>>,
+    /// Pages of the file (the file size over the page size).
+    pub file_pages: u64,
+    /// Node index of the page-level node at each page id that has one.
+    pub by_page: std::collections::HashMap<u64, usize>,
+    /// Pages whose header claims overflow pages but were left unchecked: checking them would
+    /// have passed the work budget (see [`scan`]).
+    pub unchecked: Vec<u64>,
+}
+
+/// How many times the file's length the page checks may read in all. A check reads at most
+/// its logical page; pages without overflow are always checked (one file length in all), and
+/// real overflow pages never overlap, so a bbolt-written file stays far below this. Only
+/// headers forged to claim overlapping overflow spans, each failing at its end, meet it.
+const WORK_PER_BYTE: u64 = 8;
+
+/// Scans `file`, cut in pages of `page_size` bytes. Pages 0 and 1 (the metas) are skipped.
+pub fn scan(file: &[u8], page_size: u32, endian: Endian) -> Scan<'_> {
+    let mut s = Scan::default();
+    let ps = page_size as usize;
+    if ps < HEADER_SIZE + ELEMENT_SIZE {
+        return s;
+    }
+    let bytes = Bytes::new(file, endian);
+    let file_pages = (file.len() / ps) as u64;
+    s.file_pages = file_pages;
+    let mut budget = (file.len() as u64).saturating_mul(WORK_PER_BYTE);
+    let mut id = 2u64;
+    while id < file_pages {
+        let step = match page_node(&bytes, id, ps, file_pages) {
+            Some((_, _, _, overflow)) if overflow > 0 && budget < ps as u64 * (u64::from(overflow) + 1) => {
+                s.unchecked.push(id);
+                1
+            }
+            Some((data, flags, count, overflow)) => {
+                budget = budget.saturating_sub(data.len() as u64);
+                let before = s.nodes.len();
+                if parse(&mut s, data, flags, count, id, overflow, None, 0, file_pages, endian).is_some() {
+                    s.by_page.insert(id, before);
+                    u64::from(overflow) + 1
+                } else {
+                    s.nodes.truncate(before);
+                    1
+                }
+            }
+            None => 1,
+        };
+        id = id.saturating_add(step);
+    }
+    s
+}
+
+/// The logical page at `id` when its header claims a branch or leaf page at its own position
+/// whose overflow stays inside the file: (bytes, flags, count, overflow).
+fn page_node<'a>(file: &Bytes<'a>, id: u64, ps: usize, file_pages: u64) -> Option<(Bytes<'a>, u16, u16, u32)> {
+    let off = usize::try_from(id).ok()?.checked_mul(ps)?;
+    let h = file.sub(off, HEADER_SIZE)?;
+    let (hid, flags, count, overflow) = (h.u64_at(0)?, h.u16_at(8)?, h.u16_at(10)?, h.u32_at(12)?);
+    if hid != id || (flags != LEAF && flags != BRANCH) {
+        return None;
+    }
+    if id.checked_add(u64::from(overflow))? >= file_pages {
+        return None;
+    }
+    let len = (overflow as usize).checked_add(1)?.checked_mul(ps)?;
+    Some((file.sub(off, len)?, flags, count, overflow))
+}
+
+/// Parses a node held in `data` and, for a leaf, the inline pages in its values; pushes them
+/// to `s.nodes` (this node first) and returns this node's index, or `None` (with nothing
+/// kept of this node: the caller truncates) when anything does not fit.
+#[allow(clippy::too_many_arguments)]
+fn parse<'a>(
+    s: &mut Scan<'a>,
+    data: Bytes<'a>,
+    flags: u16,
+    count: u16,
+    page: u64,
+    overflow: u32,
+    parent: Option<(usize, usize)>,
+    depth: usize,
+    file_pages: u64,
+    endian: Endian,
+) -> Option<usize> {
+    let leaf = flags == LEAF;
+    if !leaf && (flags != BRANCH || count == 0) {
+        return None;
+    }
+    let n = usize::from(count);
+    let array_end = HEADER_SIZE.checked_add(ELEMENT_SIZE.checked_mul(n)?)?;
+    let room = data.len().checked_sub(array_end)?;
+    let mut used = 0usize;
+    let mut data_end = array_end;
+    let mut elems = Vec::with_capacity(n);
+    let mut prev: Option<&[u8]> = None;
+    for i in 0..n {
+        let off = HEADER_SIZE + ELEMENT_SIZE * i;
+        let e = data.sub(off, ELEMENT_SIZE)?;
+        let elem = if leaf {
+            let (eflags, pos, ksize, vsize) = (e.u32_at(0)?, e.u32_at(4)?, e.u32_at(8)?, e.u32_at(12)?);
+            if eflags & !BUCKET_LEAF_FLAG != 0 {
+                return None;
+            }
+            used = used.checked_add(ksize as usize)?.checked_add(vsize as usize)?;
+            if used > room {
+                return None;
+            }
+            let k = off.checked_add(pos as usize)?;
+            // bbolt writes keys and values one after another, in element order, after the
+            // element array: anything else was not written by it.
+            if k < data_end {
+                return None;
+            }
+            data_end = k.checked_add(ksize as usize)?.checked_add(vsize as usize)?;
+            let key = data.slice(k, ksize as usize)?;
+            let value = data.slice(k.checked_add(ksize as usize)?, vsize as usize)?;
+            let bucket = eflags & BUCKET_LEAF_FLAG != 0;
+            let child = if bucket {
+                let v = Bytes::new(value, endian);
+                let root = v.u64_at(0)?;
+                v.u64_at(8)?;
+                if root != 0 && (root < 2 || root >= file_pages) {
+                    return None;
+                }
+                (root != 0).then_some(root)
+            } else {
+                None
+            };
+            Elem {
+                key,
+                value,
+                bucket,
+                child,
+                inline: None,
+            }
+        } else {
+            let (pos, ksize, child) = (e.u32_at(0)?, e.u32_at(4)?, e.u64_at(8)?);
+            used = used.checked_add(ksize as usize)?;
+            if used > room || child < 2 || child >= file_pages {
+                return None;
+            }
+            let k = off.checked_add(pos as usize)?;
+            if k < data_end {
+                return None;
+            }
+            data_end = k.checked_add(ksize as usize)?;
+            let key = data.slice(k, ksize as usize)?;
+            Elem {
+                key,
+                value: &[],
+                bucket: false,
+                child: Some(child),
+                inline: None,
+            }
+        };
+        if elem.key.is_empty() || prev.is_some_and(|p| p >= elem.key) {
+            return None;
+        }
+        prev = Some(elem.key);
+        elems.push(elem);
+    }
+    let me = s.nodes.len();
+    s.nodes.push(Node {
+        page,
+        leaf,
+        overflow,
+        parent,
+        elems,
+    });
+    if depth + 1 >= MAX_DEPTH {
+        return Some(me);
+    }
+    // Inline bucket pages: a bucket value with root 0 followed by a leaf page.
+    for i in 0..n {
+        let Some(value) = s
+            .nodes
+            .get(me)
+            .and_then(|node| node.elems.get(i))
+            .filter(|e| e.bucket && e.child.is_none())
+            .map(|e| e.value)
+        else {
+            continue;
+        };
+        let v = Bytes::new(value, endian);
+        let Some(inner) = v.sub(BUCKET_HEADER_SIZE, value.len().saturating_sub(BUCKET_HEADER_SIZE)) else {
+            continue;
+        };
+        let (Some(iflags), Some(icount), Some(ioverflow)) = (inner.u16_at(8), inner.u16_at(10), inner.u32_at(12))
+        else {
+            continue;
+        };
+        if iflags != LEAF || ioverflow != 0 {
+            continue;
+        }
+        let before = s.nodes.len();
+        match parse(
+            s,
+            inner,
+            iflags,
+            icount,
+            page,
+            0,
+            Some((me, i)),
+            depth + 1,
+            file_pages,
+            endian,
+        ) {
+            Some(idx) => {
+                if let Some(e) = s.nodes.get_mut(me).and_then(|node| node.elems.get_mut(i)) {
+                    e.inline = Some(idx);
+                }
+            }
+            None => s.nodes.truncate(before),
+        }
+    }
+    Some(me)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(id: u64, flags: u16, count: u16, overflow: u32) -> Vec<u8> {
+        let mut h = id.to_le_bytes().to_vec();
+        h.extend(flags.to_le_bytes());
+        h.extend(count.to_le_bytes());
+        h.extend(overflow.to_le_bytes());
+        h
+    }
+
+    /// One leaf element (flags, key, value) written as bbolt writes it, on a page of its own.
+    fn leaf_page(id: u64, key: &[u8], value: &[u8], flags: u32, pos: u32) -> Vec<u8> {
+        let mut p = header(id, LEAF, 1, 0);
+        for v in [flags, pos, key.len() as u32, value.len() as u32] {
+            p.extend(v.to_le_bytes());
+        }
+        p.extend(key);
+        p.extend(value);
+        p.resize(4096, 0);
+        p
+    }
+
+    #[test]
+    fn forged_overflow_spans_stop_being_checked_but_plain_pages_do_not() {
+        let pages = 64u64;
+        let mut file = vec![0u8; 2 * 4096];
+        for id in 2..pages - 1 {
+            // Claims every page up to the end, and its one element has a flag bbolt never writes.
+            let mut p = header(id, LEAF, 1, (pages - 1 - id) as u32);
+            p.extend(2u32.to_le_bytes());
+            p.resize(4096, 0);
+            file.extend(p);
+        }
+        file.extend(leaf_page(pages - 1, b"k", b"v", 0, 16));
+        let s = scan(&file, 4096, Endian::Little);
+        assert!(!s.unchecked.is_empty());
+        // Each unchecked page is one the budget could not afford; the last page still parses.
+        assert_eq!(s.by_page.keys().copied().collect::<Vec<_>>(), [pages - 1]);
+        assert_eq!(s.nodes[0].elems[0].key, b"k");
+    }
+
+    #[test]
+    fn keys_must_follow_the_element_array_in_order() {
+        let mut file = vec![0u8; 2 * 4096];
+        // pos 16: the key starts right after the one element (16 + 16 = 32 into the page).
+        file.extend(leaf_page(2, b"k", b"v", 0, 16));
+        // pos 0: the key would be the element itself, overlapping the array.
+        file.extend(leaf_page(3, b"k", b"v", 0, 0));
+        // A bucket flag whose value is too short for a bucket header.
+        file.extend(leaf_page(4, b"k", b"v", BUCKET_LEAF_FLAG, 16));
+        let s = scan(&file, 4096, Endian::Little);
+        assert_eq!(s.by_page.keys().copied().collect::<Vec<_>>(), [2]);
+        assert_eq!(
+            (s.nodes[0].elems[0].key, s.nodes[0].elems[0].value),
+            (&b"k"[..], &b"v"[..])
+        );
+    }
+}

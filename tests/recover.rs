@@ -1,0 +1,405 @@
+//! `coldctr recover`: records carved from every page of meta.db, checked against what a real
+//! containerd 1.6 collection removed (`tests/data/gc-scenario`), against the normal readers on
+//! every fixture, and on wrecked copies.
+
+mod gcdu_support;
+
+use coldctr::bolt::{Db, MetaChoice, ReadMode};
+use coldctr::containerd::records::Damage;
+use coldctr::meta_diff::records_of;
+use gcdu_support::{repo, scenario_copy};
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::Command;
+
+type Key = (String, String, String);
+
+fn recover(root: &Path) -> (Option<i32>, Vec<Value>, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_coldctr"))
+        .arg("--root")
+        .arg(root)
+        .args(["recover", "--format", "json"])
+        .env_remove("COLDCTR_ROOT")
+        .output()
+        .expect("run coldctr");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+    let records = json["records"].as_array().cloned().expect("records");
+    (out.status.code(), records, stderr)
+}
+
+/// The records the normal readers list in the current tree of `db`.
+fn live_keys(db: &Path) -> BTreeSet<Key> {
+    let db = Db::open(db, ReadMode::Read).expect("open");
+    let tx = db.view(MetaChoice::Current).expect("view");
+    let mut damage = Damage::new();
+    let keys = records_of(&tx, &mut damage)
+        .into_keys()
+        .map(|k| (k.kind.to_string(), k.namespace, k.name))
+        .collect();
+    assert!(damage.is_empty(), "{damage:?}");
+    keys
+}
+
+fn s(v: &Value) -> Option<String> {
+    v.as_str().map(str::to_string)
+}
+
+/// Whether a carved record can be `key`: same kind, and the same namespace and name where the
+/// carver found them (a snapshot without its namespace is named by its key alone).
+fn may_be(r: &Value, key: &Key) -> bool {
+    let kind = s(&r["kind"]).unwrap_or_default();
+    if kind != key.0 {
+        return false;
+    }
+    match (s(&r["namespace"]), s(&r["name"])) {
+        (Some(ns), Some(name)) => ns == key.1 && name == key.2,
+        (None, Some(name)) if kind == "snapshot" => key.2.rsplit_once('/').is_some_and(|(_, k)| k == name),
+        (None, Some(name)) => name == key.2,
+        (_, None) => false,
+    }
+}
+
+#[test]
+fn what_survives_of_containerds_collection() {
+    let (_tmp, before) = scenario_copy();
+    let before_db = before.join("io.containerd.metadata.v1.bolt/meta.db");
+    let after_db = repo().join("tests/data/gc-scenario/after-gc-2026-12-01.meta.db");
+    let before_keys = live_keys(&before_db);
+    let after_keys = live_keys(&after_db);
+    let removed: BTreeSet<Key> = before_keys.difference(&after_keys).cloned().collect();
+    assert_eq!(
+        removed.len(),
+        17,
+        "gc-2026-12-01.json: 8 content, 2 ingests, 3 leases, 4 snapshots"
+    );
+
+    // A bare meta.db is accepted as --root.
+    let (code, carved, stderr) = recover(&after_db);
+    assert_eq!(code, Some(0), "{stderr}");
+    for r in &carved {
+        let live = r["live"].as_bool().expect("live");
+        let existed = before_keys.iter().chain(after_keys.iter()).any(|k| may_be(r, k));
+        // Nothing that never existed: every record is one of the scenario's (or, for a stale
+        // copy of a record the collection kept, one of the file's own live records; the
+        // oracle's namespace `ctroracle-gc-trigger` was made after the collection).
+        assert!(existed, "carved a record that never existed: {r}");
+        if live {
+            let key = (
+                s(&r["kind"]).unwrap_or_default(),
+                s(&r["namespace"]).unwrap_or_default(),
+                s(&r["name"]).unwrap_or_default(),
+            );
+            assert!(after_keys.contains(&key), "live but not in the current tree: {r}");
+        }
+    }
+    // Each record not live is one the collection removed, or an old copy of a kept record
+    // whose namespace page is gone (`live_elsewhere` names where the current tree has it).
+    let mut old_copies = 0;
+    for r in carved.iter().filter(|r| r["live"] == false) {
+        let elsewhere = r["live_elsewhere"].as_array().cloned().unwrap_or_default();
+        if elsewhere.is_empty() {
+            assert!(removed.iter().any(|k| may_be(r, k)), "not live, not removed: {r}");
+        } else {
+            old_copies += 1;
+            assert!(
+                !removed
+                    .iter()
+                    .any(|k| may_be(r, k) && elsewhere.contains(&Value::from(k.1.as_str()))),
+                "{r}"
+            );
+        }
+    }
+    assert_eq!(
+        old_copies, 4,
+        "2 content records and 2 snapshots of scen, on pages 148 and 162"
+    );
+    // Which removed records were carved: each one deleted, never live.
+    let found: BTreeSet<&Key> = removed
+        .iter()
+        .filter(|k| carved.iter().any(|r| r["live"] == false && may_be(r, k)))
+        .collect();
+    let names: BTreeSet<(&str, &str)> = found.iter().map(|k| (k.0.as_str(), k.2.as_str())).collect();
+    eprintln!("carved {} of {} removed records: {names:?}", found.len(), removed.len());
+    // What survives: the collection freed the pages of both namespaces' records in one
+    // commit, and the commits after it (txid 526 -> 536) reused free pages lowest id first.
+    // The `default` records sat on pages 112-142 of the scenario's file and were overwritten;
+    // the `scen` records gen.go wrote last sit on pages 146-162, which no later commit needed,
+    // and the scen lease was rewritten (page 134) by the oracle's clock shift just before the
+    // collection. So exactly the scen ones survive.
+    let want: BTreeSet<(&str, &str)> = [
+        (
+            "content",
+            "sha256:2b03833e7c617bbf3d2b8c0eddcaf037d0ce094486663a9d9c39aad67f212c42",
+        ),
+        (
+            "content",
+            "sha256:4a0ea238f234046286bd1c934b97ec158f0a38e2bf2f802dbef9696658445cb0",
+        ),
+        (
+            "content",
+            "sha256:68347fe737e3d44f0ee287f212e87469aee3be6b3ea73df85c7ad7ecad1e52fb",
+        ),
+        (
+            "content",
+            "sha256:e7201f80202f408c7c91584a7dc902201197e451d7c33f64bb139be6ef70896a",
+        ),
+        ("lease", "exp-snap-lease"),
+        ("snapshot", "overlayfs/s-lone"),
+        ("snapshot", "overlayfs/s-old"),
+        ("snapshot", "overlayfs/s-top"),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(names, want);
+    assert!(found.iter().all(|k| k.1 == "scen"));
+    let (code, before_carved, stderr) = recover(&before);
+    assert_eq!(code, Some(0), "{stderr}");
+    for k in &found {
+        let page_of = |rs: &[Value]| {
+            rs.iter()
+                .filter(|r| may_be(r, k))
+                .map(|r| r["page"].as_u64().expect("page"))
+                .collect::<BTreeSet<u64>>()
+        };
+        let (was, is) = (page_of(&before_carved), page_of(&carved));
+        if k.0 == "lease" {
+            assert_eq!(is, BTreeSet::from([134]), "{k:?}");
+        } else {
+            // On the very pages they had in the scenario's file.
+            assert!(
+                !is.is_empty() && is.is_subset(&was),
+                "{k:?}: pages {is:?}, before {was:?}"
+            );
+            assert!(is.iter().all(|&p| p >= 146), "{k:?} on {is:?}");
+        }
+    }
+    // The removed records' fields are the scenario's, e.g. the lease's labels.
+    let lease = carved
+        .iter()
+        .find(|r| r["kind"] == "lease" && r["name"] == "exp-snap-lease")
+        .expect("lease carved");
+    assert_eq!(lease["fields"]["createdAt"], "2026-11-28T00:00:00Z");
+    assert_eq!(
+        lease["fields"]["snapshots"],
+        serde_json::json!([["overlayfs", "s-old"]])
+    );
+    // The oracle's shifted expiry (2026-01-01 moved back by the real clock minus -now), which
+    // is why this copy is on a page of its own.
+    assert_eq!(
+        lease["fields"]["labels"]["containerd.io/gc.expire"],
+        "2025-12-30T20:51:57.709004202Z"
+    );
+    assert_eq!(lease["live"], false);
+}
+
+#[test]
+fn finds_every_live_record_of_every_fixture() {
+    let mut dbs: Vec<_> = std::fs::read_dir(repo().join("fixtures"))
+        .expect("fixtures")
+        .filter_map(|e| e.ok())
+        .map(|e| e.path().join("io.containerd.metadata.v1.bolt/meta.db"))
+        .filter(|p| p.is_file())
+        .collect();
+    dbs.sort();
+    assert!(dbs.len() >= 4, "{dbs:?}");
+    for db in dbs {
+        let want = live_keys(&db);
+        assert!(want.len() > 10, "{}", db.display());
+        let (code, carved, stderr) = recover(&db);
+        assert_eq!(code, Some(0), "{}: {stderr}", db.display());
+        let live: BTreeSet<Key> = carved
+            .iter()
+            .filter(|r| r["live"] == true)
+            .map(|r| {
+                (
+                    s(&r["kind"]).unwrap_or_default(),
+                    s(&r["namespace"]).unwrap_or_default(),
+                    s(&r["name"]).unwrap_or_default(),
+                )
+            })
+            .collect();
+        assert_eq!(live, want, "{}", db.display());
+        // A live record can also be carved from stale pages (older copies, `live: true`
+        // because the record still exists); at least one copy is on a page the tree reaches.
+        for k in &want {
+            let reached = carved.iter().any(|r| {
+                r["live"] == true
+                    && r["current_reaches"] == true
+                    && r["kind"] == k.0.as_str()
+                    && r["name"] == k.2.as_str()
+            });
+            assert!(reached, "{}: {k:?}", db.display());
+        }
+    }
+}
+
+/// Records as (kind, page, inline, fields): what a page holds, whatever names survive.
+fn contents(rs: &[Value]) -> BTreeSet<String> {
+    rs.iter()
+        .map(|r| format!("{} {} {} {}", r["kind"], r["page"], r["inline"], r["fields"]))
+        .collect()
+}
+
+fn wrecked(zero: impl Fn(&mut Vec<u8>, &Db)) {
+    let (tmp, root) = gcdu_support::fixture_copy("containerd-1.6");
+    let db_path = root.join("io.containerd.metadata.v1.bolt/meta.db");
+    let (code, intact, stderr) = recover(&db_path);
+    assert_eq!(code, Some(0), "{stderr}");
+    let mut bytes = std::fs::read(&db_path).expect("read");
+    {
+        let db = Db::open(&db_path, ReadMode::Read).expect("open");
+        zero(&mut bytes, &db);
+    }
+    let wrecked = tmp.path().join("wrecked.db");
+    std::fs::write(&wrecked, &bytes).expect("write");
+    let (code, carved, stderr) = recover(&wrecked);
+    assert_eq!(code, Some(3), "{stderr}");
+    assert!(!stderr.is_empty());
+    // Every record on a page that was not zeroed is carved again, with the same fields.
+    let page_intact = |p: u64| {
+        bytes
+            .get(p as usize * 4096..(p as usize + 1) * 4096)
+            .is_some_and(|b| b.iter().any(|&x| x != 0))
+    };
+    let kept: Vec<Value> = intact
+        .iter()
+        .filter(|r| page_intact(r["page"].as_u64().expect("page")))
+        .cloned()
+        .collect();
+    assert!(kept.len() > 5);
+    let again = contents(&carved);
+    for c in contents(&kept) {
+        assert!(again.contains(&c), "lost {c}");
+    }
+    // Nothing is called live that the intact file does not have live, and names found are
+    // the intact file's names.
+    for r in &carved {
+        let same = intact.iter().find(|i| {
+            i["page"] == r["page"] && i["inline"] == r["inline"] && i["fields"] == r["fields"] && i["kind"] == r["kind"]
+        });
+        let same = same.unwrap_or_else(|| panic!("carved from the wreck only: {r}"));
+        if r["live"] == true {
+            assert_eq!(same["live"], true, "{r}");
+        }
+        match (s(&r["name"]), s(&same["name"])) {
+            (Some(name), Some(full)) if r["namespace"].is_null() && r["kind"] == "snapshot" => {
+                assert!(full.ends_with(&format!("/{name}")), "{full} {r}")
+            }
+            (Some(name), full) => assert_eq!(Some(name), full, "{r}"),
+            (None, _) => {}
+        }
+        if !r["namespace"].is_null() {
+            assert_eq!(same["namespace"], r["namespace"], "{r}");
+        }
+    }
+}
+
+#[test]
+fn wrecked_v1_root_page() {
+    wrecked(|bytes, db| {
+        let tx = db.view(MetaChoice::Current).expect("view");
+        let v1 = tx.bucket_at(&[b"v1"]).expect("v1").expect("v1 bucket");
+        let p = v1.root_page() as usize;
+        assert!(p > 1);
+        bytes[p * 4096..(p + 1) * 4096].fill(0);
+    });
+}
+
+#[test]
+fn wrecked_upper_half_of_the_pages() {
+    wrecked(|bytes, db| {
+        let hwm = db.view(MetaChoice::Current).expect("view").hwm() as usize;
+        bytes[hwm / 2 * 4096..hwm * 4096].fill(0);
+    });
+}
+
+#[test]
+fn wrecked_meta_pages() {
+    wrecked(|bytes, _| bytes[..2 * 4096].fill(0));
+}
+
+#[test]
+fn table_for_people() {
+    let db = repo().join("tests/data/gc-scenario/after-gc-2026-12-01.meta.db");
+    let out = Command::new(env!("CARGO_BIN_EXE_coldctr"))
+        .arg("--root")
+        .arg(&db)
+        .arg("recover")
+        .env_remove("COLDCTR_ROOT")
+        .output()
+        .expect("run coldctr");
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].starts_with("KIND") && lines[0].contains("LIVE") && lines[0].contains("PAGE"));
+    // The deleted scen lease, nameless namespace, on its page, and digests cut to 12 hex digits.
+    assert!(
+        lines.iter().any(
+            |l| l.split_whitespace().collect::<Vec<_>>()[..6] == ["lease", "?", "exp-snap-lease", "no", "134", "-"]
+        ),
+        "{text}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("content") && l.contains(" 2b03833e7c61 ")),
+        "{text}"
+    );
+    assert!(
+        lines
+            .last()
+            .expect("footer")
+            .starts_with("161 records carved, 12 not live"),
+        "{text}"
+    );
+}
+
+#[test]
+fn snapshotter_metadata_db_backend_records() {
+    for fixture in ["containerd-1.6", "containerd-1.7", "docker-28.5"] {
+        let path = repo()
+            .join("fixtures")
+            .join(fixture)
+            .join("io.containerd.snapshotter.v1.overlayfs/metadata.db");
+        let db = Db::open(&path, ReadMode::Read).expect("open");
+        let tx = db.view(MetaChoice::Current).expect("view");
+        let mut damage = Damage::new();
+        let want: BTreeSet<String> = coldctr::containerd::records::backend_snapshots(&tx, &mut damage)
+            .into_iter()
+            .map(|b| b.key)
+            .collect();
+        assert!(want.len() > 5 && damage.is_empty(), "{fixture}");
+        let (code, carved, stderr) = recover(&path);
+        assert_eq!(code, Some(0), "{fixture}: {stderr}");
+        let live: BTreeSet<String> = carved
+            .iter()
+            .filter(|r| r["kind"] == "backend_snapshot" && r["live"] == true)
+            .filter_map(|r| s(&r["name"]))
+            .collect();
+        assert_eq!(live, want, "{fixture}");
+        // Decoded as the snapshotter wrote them: an id and a kind on every record.
+        for r in carved.iter().filter(|r| r["kind"] == "backend_snapshot") {
+            assert!(r["fields"]["id"].as_u64().is_some_and(|id| id > 0), "{r}");
+            assert!(
+                ["Active", "Committed", "View"].contains(&r["fields"]["kind"].as_str().unwrap_or("")),
+                "{r}"
+            );
+        }
+    }
+}
+
+#[test]
+fn wrecked_branch_page() {
+    wrecked(|bytes, db| {
+        let tx = db.view(MetaChoice::Current).expect("view");
+        let reachable = coldctr::bolt::check::usage(&tx).reachable;
+        let branch = coldctr::bolt::pages::list(&tx)
+            .into_iter()
+            .find(|r| r.kind == "branch" && reachable.contains_key(&r.id))
+            .expect("a branch page in the current tree")
+            .id as usize;
+        bytes[branch * 4096..(branch + 1) * 4096].fill(0);
+    });
+}
