@@ -285,31 +285,24 @@ impl<'t, 'o> State<'t, 'o> {
                 }
                 ran = true;
             }
-            Value::Int(n, ty) => {
+            // Go 1.22's range over an integer: 0..n as the integer's own type, one variable only.
+            Value::Int(..) | Value::Uint(..) => {
                 if pipe.decl.len() > 1 {
                     return Err(self.errorf(format!(
                         "can't use {} to iterate over more than one variable",
                         gofmt::to_string(&val)
                     )));
                 }
-                for i in 0..*n {
+                let (count, nth): (u64, &dyn Fn(u64) -> Value) = match &val {
+                    Value::Int(n, ty) => (u64::try_from(*n).unwrap_or(0), &|i| {
+                        Value::Int(i64::try_from(i).unwrap_or(i64::MAX), ty)
+                    }),
+                    Value::Uint(n, ty) => (*n, &|i| Value::Uint(i, ty)),
+                    _ => (0, &|_| Value::Invalid),
+                };
+                for i in 0..count {
                     ran = true;
-                    let v = Value::Int(i, ty);
-                    if !self.one_iteration(pipe, list, mark, v.clone(), Dot { v, iface: false })? {
-                        break;
-                    }
-                }
-            }
-            Value::Uint(n, ty) => {
-                if pipe.decl.len() > 1 {
-                    return Err(self.errorf(format!(
-                        "can't use {} to iterate over more than one variable",
-                        gofmt::to_string(&val)
-                    )));
-                }
-                for i in 0..*n {
-                    ran = true;
-                    let v = Value::Uint(i, ty);
+                    let v = nth(i);
                     if !self.one_iteration(pipe, list, mark, v.clone(), Dot { v, iface: false })? {
                         break;
                     }

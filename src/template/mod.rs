@@ -131,6 +131,22 @@ mod tests {
     }
 
     #[test]
+    fn range_over_an_integer() {
+        // Go 1.22+: 0..n in the integer's type; none for n <= 0 (the else branch); one variable.
+        assert_eq!(run("{{range 3}}{{.}},{{end}}", json!({})), "0,1,2,");
+        assert_eq!(run("{{range $i := 2}}[{{$i}}]{{end}}", json!({})), "[0][1]");
+        assert_eq!(run("{{range -1}}x{{else}}none{{end}}", json!({})), "none");
+        assert_eq!(
+            run("{{range len .L}}{{printf \"%T\" .}} {{end}}", json!({"L": [1, 2]})),
+            "int int "
+        );
+        assert!(
+            run("{{range $i, $e := 2}}{{end}}", json!({}))
+                .contains("can't use 2 to iterate over more than one variable")
+        );
+    }
+
+    #[test]
     fn fields_json_index_range() {
         let d = json!({"Id": "x", "Tags": ["a", "b"], "L": {"k": "v"}, "N": 1234567, "Z": null});
         assert_eq!(
