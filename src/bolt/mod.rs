@@ -17,6 +17,7 @@
 //! offset. See `bbolt-format.md` in the project's reference notes for the byte layout.
 
 mod bucket;
+pub mod build;
 pub mod check;
 mod error;
 pub mod meta;

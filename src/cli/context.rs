@@ -6,6 +6,7 @@ use crate::bolt::{MetaChoice, ReadMode, Tx};
 use crate::containerd::records::{self, Damage};
 use crate::containerd::root::{ContentState, Root, RootError};
 use crate::image::platform::{self, Platform};
+use crate::source::{self, SourceError};
 use clap::Args;
 use std::path::PathBuf;
 
@@ -14,9 +15,14 @@ const GLOBAL: &str = "Global options";
 /// Listed under their own heading in every command's `--help`, apart from its own options.
 #[derive(Args, Clone)]
 pub struct Global {
-    /// The containerd root directory (for a mounted disk image: <mount>/var/lib/containerd).
+    /// What to read: a containerd root directory (for a mounted disk image:
+    /// <mount>/var/lib/containerd), an OCI image layout directory, an OCI archive (.tar,
+    /// .tar.gz, .tar.zst) or a docker-archive (`docker save` output).
     #[arg(long, global = true, help_heading = GLOBAL, env = "COLDCTR_ROOT", default_value = "/var/lib/containerd")]
     pub root: PathBuf,
+    /// What --root is, when detecting it from what is there is not wanted.
+    #[arg(long, global = true, help_heading = GLOBAL, value_enum, value_name = "KIND")]
+    pub source_type: Option<crate::source::Kind>,
     /// The containerd namespace (default: moby when it exists, else the only namespace with
     /// images; listings cover every namespace).
     #[arg(short = 'n', long = "namespace", global = true, help_heading = GLOBAL)]
@@ -53,6 +59,19 @@ impl Global {
 
     /// Opens the root, warning when the newer meta page had to be skipped.
     pub fn open_root(&self) -> Result<Root, Failure> {
+        let kind = match self.source_type {
+            Some(k) => k,
+            None => source::detect(&self.root).map_err(source_failure)?,
+        };
+        if kind != source::Kind::Containerd {
+            let root = source::open(&self.root, kind).map_err(source_failure)?;
+            if let Some(info) = &root.source {
+                for p in &info.problems {
+                    super::warn(format_args!("{}: {p}", info.path.display()));
+                }
+            }
+            return Ok(root);
+        }
         let root = Root::open(&self.root, self.read_mode()).map_err(|e| match e {
             RootError::Bolt(b) => Failure::from(b),
             other => Failure::new(Outcome::Unreadable, crate::text::escape(other.to_string().as_bytes())),
@@ -87,6 +106,9 @@ impl Global {
 /// input (4), one that is absent or not followed leaves the report partial (3). Said once on
 /// stderr by [`Global::open_root`].
 pub fn content_outcome(root: &Root) -> Outcome {
+    if root.source.as_ref().is_some_and(|s| s.damaged()) {
+        return Outcome::Damaged;
+    }
     match root.content_state() {
         ContentState::Readable => Outcome::Ok,
         ContentState::Denied(_) => Outcome::Unreadable,
@@ -126,5 +148,13 @@ pub fn image_namespace(global: &Global, tx: &Tx<'_>) -> Result<String, Failure> 
                 ),
             ))
         }
+    }
+}
+
+/// The exit code and message of a source that cannot be opened.
+fn source_failure(e: SourceError) -> Failure {
+    match e {
+        SourceError::Root(RootError::Bolt(b)) => Failure::from(b),
+        other => Failure::new(Outcome::Unreadable, crate::text::escape(other.to_string().as_bytes())),
     }
 }

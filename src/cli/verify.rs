@@ -64,7 +64,7 @@ pub fn run(global: &Global, args: VerifyArgs, out: &mut dyn Write) -> Result<Out
         }
         r
     });
-    let report = match result {
+    let mut report = match result {
         Ok(r) => r,
         Err(VerifyError::NoNamespace { name, available }) => {
             return Err(Failure::new(
@@ -74,6 +74,24 @@ pub fn run(global: &Global, args: VerifyArgs, out: &mut dyn Write) -> Result<Out
         }
         Err(VerifyError::Bolt(e)) => return Err(Failure::from(e)),
     };
+    if let Some(info) = &root.source {
+        for p in info
+            .problems
+            .iter()
+            .filter(|p| p.severity == crate::source::Severity::Error)
+        {
+            report.findings.push(crate::verify::Finding {
+                file: p.at.clone(),
+                page: None,
+                message: format!("{}: {}", p.kind, p.message),
+            });
+        }
+        report.source = Some(crate::verify::SourceChecked {
+            kind: info.kind.as_str(),
+            path: info.path.display().to_string(),
+            problems: info.problems.clone(),
+        });
+    }
     let elapsed = started.elapsed();
     match args.format {
         Format::Json => {

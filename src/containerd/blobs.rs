@@ -13,7 +13,7 @@
 //! a symlink, whatever it points to. Names that are not a valid digest for their directory
 //! are reported as strays, never turned into digests.
 
-use super::root::{CONTENT_DIR, Root};
+use super::root::Root;
 use crate::digest::Digest;
 use std::io::Read;
 use std::os::unix::fs::OpenOptionsExt;
@@ -303,7 +303,7 @@ fn small_text(path: PathBuf) -> Option<String> {
 
 /// Every ingest directory, sorted by name.
 pub fn ingests(root: &Root) -> std::io::Result<Vec<IngestDir>> {
-    let dir = root.dir.join(CONTENT_DIR).join("ingest");
+    let dir = root.content_dir().join("ingest");
     let entries = match std::fs::read_dir(&dir) {
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),

@@ -46,6 +46,8 @@ pub struct Root {
     content: PathBuf,
     /// Whether blobs can be read at all.
     content_state: ContentState,
+    /// Set when the records are those of an OCI layout or archive (`crate::source`).
+    pub source: Option<std::sync::Arc<crate::source::SourceInfo>>,
 }
 
 /// Whether the content store can be read, decided once when the root is opened.
@@ -140,7 +142,25 @@ impl Root {
             meta,
             content,
             content_state,
+            source: None,
         })
+    }
+
+    /// An OCI layout directory as a root: its blobs are at `<dir>/blobs/<alg>/<hex>`, as in a
+    /// content store, and `meta` holds the records of its import (`crate::source::import`).
+    pub fn for_layout(dir: &Path, meta: Db) -> Root {
+        Root {
+            dir: dir.to_path_buf(),
+            meta,
+            content: dir.to_path_buf(),
+            content_state: check_dirs(dir),
+            source: None,
+        }
+    }
+
+    /// The directory blobs live under (`<it>/blobs/<alg>/<hex>`).
+    pub fn content_dir(&self) -> &Path {
+        &self.content
     }
 
     /// Path of a blob file, for reports only.

@@ -13,7 +13,7 @@ pub use crate::containerd::blobs::{BlobEntry, BlobTree};
 use crate::containerd::encoding::varint_exact;
 use crate::containerd::gotime::GoTime;
 use crate::containerd::records::{self, BackendSnapshot, Damage};
-use crate::containerd::root::{CONTENT_DIR, Root};
+use crate::containerd::root::Root;
 use std::path::{Path, PathBuf};
 
 /// The label prefix of everything the collector interprets.
@@ -162,7 +162,7 @@ impl Store {
             .into_iter()
             .map(|(name, b)| namespace(name, &b, &mut damage))
             .collect();
-        let content = root.dir.join(CONTENT_DIR);
+        let content = root.content_dir().to_path_buf();
         let blobs = if let Some(why) = root.content_problem() {
             BlobTree::Refused(why.to_string())
         } else {

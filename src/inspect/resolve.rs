@@ -16,6 +16,19 @@ fn not_found(what: &str) -> InspectError {
 }
 
 pub(super) fn resolve(ins: &Inspector<'_>, input: &str) -> Result<Image, InspectError> {
+    // A layout or archive names its images its own way (ref names as written, `@N`).
+    if let Some(source) = &ins.root.source {
+        match source.resolve(input) {
+            Err(message) => return Err(InspectError(message)),
+            Ok(Some(record)) => {
+                let mut damage = crate::damage::Damage::new();
+                if let Ok(Some(img)) = records::image_named(&ins.tx, &ins.namespace, &record, &mut damage) {
+                    return Ok(img);
+                }
+            }
+            Ok(None) => {}
+        }
+    }
     let parsed = reference::parse_any(input).map_err(|e| InspectError(e.to_string()))?;
     let named = match parsed {
         AnyRef::Digest(digest) => {

@@ -22,9 +22,11 @@ pub(super) fn build(ins: &Inspector<'_>, image: &Image, size: i64, best: Option<
     let api = ins.options.api;
     let tagged = ins.with_target(&image.target.digest);
     let (repo_tags, repo_digests) = repo_tags_and_digests(&tagged);
+    // dockerd starts from Go's zero time.Time: a record without `updatedat` (a layout's)
+    // prints 0001-01-01T00:00:00Z.
     let last_tag = tagged.iter().filter_map(|i| i.updated.as_ref()).fold(
         GoTime {
-            unix: 0,
+            unix: -62_135_596_800,
             nanos: 0,
             offset: 0,
         },

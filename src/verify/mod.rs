@@ -35,7 +35,7 @@ mod report;
 
 use recorded::{Loaded, Record, load};
 pub use recorded::{RecordedBlobs, Visit};
-pub use report::{Checked, Finding, NamespaceChecked, Orphan, Problem, Status, VerifyReport};
+pub use report::{Checked, Finding, NamespaceChecked, Orphan, Problem, SourceChecked, Status, VerifyReport};
 
 use crate::bolt::{self, MetaChoice, ReadMode};
 use crate::containerd::blobs::{self, BlobTree, FileKind};
@@ -100,7 +100,7 @@ pub fn verify(root: &Root, opts: &Options<'_>) -> Result<VerifyReport, VerifyErr
     let mut damage = Damage::new();
     let mut report = VerifyReport::default();
     let content_ok = root.content_problem().is_none();
-    let content_dir = root.dir.join(CONTENT_DIR);
+    let content_dir = root.content_dir().to_path_buf();
     // The bbolt audits and the directory listing run beside the records and the hashing.
     let (loaded, (db_findings, databases), listing) = std::thread::scope(|s| {
         let dbs = s.spawn(|| check_dbs(root, opts));
@@ -151,15 +151,22 @@ pub fn verify(root: &Root, opts: &Options<'_>) -> Result<VerifyReport, VerifyErr
     report.findings.extend(db_findings);
     report.checked.databases = databases;
 
+    // Paths in the report are relative to the root; a layout's blobs are at its top.
+    let store_dir = if root.source.is_some() { "." } else { CONTENT_DIR };
+    let prefix = if root.source.is_some() {
+        String::new()
+    } else {
+        format!("{CONTENT_DIR}/")
+    };
     if let Some(problem) = root.content_problem() {
         report.findings.push(Finding {
-            file: CONTENT_DIR.into(),
+            file: store_dir.into(),
             page: None,
             message: format!("content store not read: {problem}"),
         });
     }
     let cannot_list = |message: String| Finding {
-        file: format!("{CONTENT_DIR}/blobs"),
+        file: format!("{prefix}blobs"),
         page: None,
         message: format!("cannot list the blob files: {message}"),
     };
@@ -185,7 +192,7 @@ pub fn verify(root: &Root, opts: &Options<'_>) -> Result<VerifyReport, VerifyErr
                 };
                 report.orphans.push(Orphan {
                     digest: key,
-                    path: format!("{CONTENT_DIR}/{}", f.entry.path()),
+                    path: format!("{prefix}{}", f.entry.path()),
                     kind: f.entry.kind,
                     size,
                 });
@@ -261,7 +268,7 @@ fn check_content(
     opts: &Options<'_>,
     checked: &mut Checked,
 ) -> (documents::Walked, HashMap<(usize, usize), DiffFailure>) {
-    let mut blobs = file::Blobs::new(&root.dir.join(CONTENT_DIR));
+    let mut blobs = file::Blobs::new(root.content_dir());
     blobs.map = opts.map;
     let walked = documents::walk(&blobs, store, targets, opts.progress, opts.layers);
     // Every blob the walk did not read: largest first, so that no big file starts last.

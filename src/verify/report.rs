@@ -74,6 +74,14 @@ pub struct Finding {
     pub message: String,
 }
 
+/// The layout or archive verified.
+#[derive(Clone, Debug, Serialize)]
+pub struct SourceChecked {
+    pub kind: &'static str,
+    pub path: String,
+    pub problems: Vec<crate::source::Problem>,
+}
+
 /// Per namespace, what the Go reference's `verify` counts.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct NamespaceChecked {
@@ -115,6 +123,10 @@ pub struct VerifyReport {
     pub orphans: Vec<Orphan>,
     pub findings: Vec<Finding>,
     pub checked: Checked,
+    /// For an OCI layout or archive: what it is and every problem of the layout itself
+    /// (`oci-layout`, `index.json`, names, descriptors), errors also listed as findings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<SourceChecked>,
     /// meta.db could not be read in full (records were skipped): the report is partial.
     #[serde(skip)]
     pub damaged: bool,

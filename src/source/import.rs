@@ -1,0 +1,302 @@
+//! A layout or archive, seen as containerd would hold it right after `ctr images import` of
+//! it, but without writing anything: one namespace, one image record per name, and one
+//! content record (with the `containerd.io/gc.ref.content.*` labels import sets) per blob the
+//! images reach. The records are laid out in an in-memory bbolt tree
+//! ([`crate::bolt::build`]), so inspect, the listings, verify, du and gc read a layout through
+//! the same record reader as a real `meta.db`, and print the same JSON shapes.
+//!
+//! ```text
+//! v1/<NAMESPACE>/images/<name>/target/{digest, mediatype, size}   the index.json descriptor
+//!                             /annotations/...                    its annotations
+//!                             /labels/coldctr.source.entry        position in index.json
+//! v1/<NAMESPACE>/content/blob/<digest>/size
+//!                                     /labels/containerd.io/gc.ref.content.{m.N,config,l.N}
+//! ```
+//!
+//! Image names: `io.containerd.image.name` (or a docker-archive's RepoTags) when present,
+//! else `org.opencontainers.image.ref.name` as written; an entry without a name, or whose
+//! name another entry also claims, is recorded as `@N` (its position), and the ambiguous
+//! name is kept in its labels.
+
+use super::Problem;
+use super::layout::{Entry, REF_NAME};
+use crate::bolt::build::Tree;
+use crate::containerd::root::{BlobError, MAX_DOCUMENT};
+use crate::digest::Digest;
+use crate::image::document::{self, Descriptor};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// The namespace the records of a layout or archive are in.
+pub const NAMESPACE: &str = "default";
+/// Label with an image record's position in index.json (or manifest.json).
+pub const ENTRY_LABEL: &str = "coldctr.source.entry";
+/// How deep indexes may nest below an entry.
+const MAX_DEPTH: usize = crate::inspect::MAX_GRAPH_DEPTH;
+
+/// How the importer reads the blobs it walks.
+pub trait Blobs {
+    /// The blob's bytes, at most `limit` of them (a larger blob is [`BlobError::TooLarge`]).
+    fn read(&self, digest: &Digest, limit: u64) -> Result<Vec<u8>, BlobError>;
+    /// Whether a readable blob of that digest is there.
+    fn exists(&self, digest: &Digest) -> bool;
+}
+
+/// The image records an import makes, and what resolves to each of them.
+#[derive(Clone, Debug)]
+pub struct Named {
+    /// The image record's name.
+    pub record: String,
+    pub entry: usize,
+    /// Names a user may give for it (ref name as written, full name).
+    pub aliases: Vec<String>,
+}
+
+/// The result of an import.
+pub struct Imported {
+    pub tree: Tree,
+    pub names: Vec<Named>,
+    /// Names more than one entry claims, with the entries' positions.
+    pub ambiguous: BTreeMap<String, Vec<usize>>,
+    /// Entry positions and target digests (for `@N` and digest references).
+    pub targets: Vec<(usize, String)>,
+}
+
+/// Builds the records of `entries`, walking their documents through `blobs`.
+pub fn import(entries: &[Entry], blobs: &dyn Blobs, problems: &mut Vec<Problem>) -> Imported {
+    let mut tree = Tree::new();
+    let ns = NAMESPACE.as_bytes();
+    tree.bucket(&[b"v1", ns, b"images"]);
+    tree.bucket(&[b"v1", ns, b"content", b"blob"]);
+
+    // Every name each entry claims, then which names are claimed once.
+    let mut claims: BTreeMap<String, BTreeSet<usize>> = BTreeMap::new();
+    for e in entries {
+        for n in primary_names(e) {
+            claims.entry(n).or_default().insert(e.position);
+        }
+    }
+    let mut ambiguous = BTreeMap::new();
+    for (name, who) in &claims {
+        if who.len() > 1 {
+            problems.push(Problem::warning(
+                "ref-duplicate",
+                "index.json",
+                format!(
+                    "{name:?} names {} entries: {}",
+                    who.len(),
+                    who.iter().map(|p| format!("@{p}")).collect::<Vec<_>>().join(", ")
+                ),
+            ));
+            ambiguous.insert(name.clone(), who.iter().copied().collect());
+        }
+    }
+
+    let mut names = Vec::new();
+    let mut targets = Vec::new();
+    for e in entries {
+        targets.push((e.position, e.descriptor.digest.clone()));
+        let mut records: Vec<String> = primary_names(e)
+            .into_iter()
+            .filter(|n| !ambiguous.contains_key(n))
+            .collect();
+        if records.is_empty() {
+            records.push(format!("@{}", e.position));
+        }
+        for record in records {
+            let image = tree.bucket(&[b"v1", ns, b"images", record.as_bytes()]);
+            let target = image.bucket(&[b"target"]);
+            target.put(b"digest", e.descriptor.digest.as_bytes());
+            target.put(b"mediatype", e.descriptor.media_type.as_bytes());
+            target.put(b"size", &varint(e.descriptor.size));
+            if let Some(a) = &e.descriptor.annotations {
+                let bucket = image.bucket(&[b"annotations"]);
+                for (k, v) in a {
+                    bucket.put(k.as_bytes(), v.as_bytes());
+                }
+            }
+            let labels = image.bucket(&[b"labels"]);
+            labels.put(ENTRY_LABEL.as_bytes(), e.position.to_string().as_bytes());
+            if let Some(r) = &e.ref_name {
+                labels.put(REF_NAME.as_bytes(), r.as_bytes());
+            }
+            let mut aliases: Vec<String> = e.ref_name.iter().cloned().collect();
+            aliases.extend(e.full_names.iter().cloned());
+            aliases.retain(|a| !ambiguous.contains_key(a));
+            names.push(Named {
+                record,
+                entry: e.position,
+                aliases,
+            });
+        }
+    }
+
+    let content = walk(entries, blobs, problems);
+    let blob_bucket = tree.bucket(&[b"v1", ns, b"content", b"blob"]);
+    for (digest, record) in content {
+        let b = blob_bucket.bucket(&[digest.as_bytes()]);
+        b.put(b"size", &varint(record.size));
+        if !record.labels.is_empty() {
+            let labels = b.bucket(&[b"labels"]);
+            for (k, v) in &record.labels {
+                labels.put(k.as_bytes(), v.as_bytes());
+            }
+        }
+    }
+    Imported {
+        tree,
+        names,
+        ambiguous,
+        targets,
+    }
+}
+
+/// The names an entry claims: its full names, else its ref name.
+fn primary_names(e: &Entry) -> Vec<String> {
+    if e.full_names.is_empty() {
+        e.ref_name.iter().cloned().collect()
+    } else {
+        e.full_names.clone()
+    }
+}
+
+struct ContentRecord {
+    size: i64,
+    labels: Vec<(String, String)>,
+}
+
+/// Walks every entry's graph (indexes, manifests, configs, layers) once per digest, as
+/// containerd's import does with `images.ChildrenHandler`, and returns the content records it
+/// would write.
+fn walk(entries: &[Entry], blobs: &dyn Blobs, problems: &mut Vec<Problem>) -> BTreeMap<String, ContentRecord> {
+    let mut records: BTreeMap<String, ContentRecord> = BTreeMap::new();
+    let mut sizes: HashMap<String, i64> = HashMap::new();
+    let mut stack: Vec<(Descriptor, usize, String)> = entries
+        .iter()
+        .rev()
+        .map(|e| (e.descriptor.clone(), 0, format!("index.json entry @{}", e.position)))
+        .collect();
+    while let Some((desc, depth, via)) = stack.pop() {
+        let Ok(digest) = Digest::parse(&desc.digest) else {
+            problems.push(Problem::error(
+                "descriptor-invalid",
+                via,
+                format!("invalid digest {:?}", desc.digest),
+            ));
+            continue;
+        };
+        let key = digest.to_string();
+        if let Some(&seen) = sizes.get(&key) {
+            if seen != desc.size {
+                problems.push(Problem::error(
+                    "descriptor-invalid",
+                    via,
+                    format!("{key}: size {} here, {seen} elsewhere", desc.size),
+                ));
+            }
+            continue;
+        }
+        sizes.insert(key.clone(), desc.size);
+        if desc.size < 0 {
+            problems.push(Problem::error(
+                "descriptor-invalid",
+                via.clone(),
+                format!("{key}: negative size {}", desc.size),
+            ));
+        }
+        let present = blobs.exists(&digest);
+        if !present && crate::export::is_foreign(&desc) {
+            problems.push(Problem::info(
+                "foreign-layer-absent",
+                via,
+                format!(
+                    "{key}: non-distributable layer, not in the layout ({})",
+                    desc.media_type
+                ),
+            ));
+            continue;
+        }
+        let mut record = ContentRecord {
+            size: desc.size,
+            labels: Vec::new(),
+        };
+        let document = document::is_manifest_type(&desc.media_type) || document::is_index_type(&desc.media_type);
+        if document && present {
+            if depth >= MAX_DEPTH {
+                problems.push(Problem::error(
+                    "depth-limit",
+                    via,
+                    format!("{key}: nested deeper than {MAX_DEPTH} levels"),
+                ));
+            } else {
+                match read_children(blobs, &digest, &desc) {
+                    Ok(children) => {
+                        let index = document::is_index_type(&desc.media_type);
+                        for (i, child) in children.iter().enumerate() {
+                            let label = if index {
+                                format!("containerd.io/gc.ref.content.m.{i}")
+                            } else if i == 0 {
+                                "containerd.io/gc.ref.content.config".to_string()
+                            } else {
+                                format!("containerd.io/gc.ref.content.l.{}", i - 1)
+                            };
+                            if Digest::parse(&child.digest).is_ok() {
+                                record.labels.push((label, child.digest.clone()));
+                            }
+                        }
+                        for child in children.into_iter().rev() {
+                            stack.push((child, depth + 1, key.clone()));
+                        }
+                    }
+                    Err(p) => problems.push(p.at(&key)),
+                }
+            }
+        }
+        records.insert(key, record);
+    }
+    records
+}
+
+/// A manifest's or index's children; the problem when the blob does not read or parse.
+fn read_children(blobs: &dyn Blobs, digest: &Digest, desc: &Descriptor) -> Result<Vec<Descriptor>, Problem> {
+    let limit = u64::try_from(desc.size).unwrap_or(0).min(MAX_DOCUMENT);
+    let bytes = match blobs.read(digest, limit) {
+        Ok(b) => b,
+        Err(BlobError::NotFound(_)) => return Err(Problem::error("blob-missing", "", "not in the layout")),
+        Err(e) => return Err(Problem::error("blob-unreadable", "", e.to_string())),
+    };
+    if bytes.len() as i64 != desc.size || crate::export::write::hash(digest.algorithm(), &bytes) != digest.hex() {
+        // verify names the mismatch; a document that is not what its digest says is not walked.
+        return Err(Problem::error(
+            "blob-digest-mismatch",
+            "",
+            format!("{} bytes do not hash to their name", bytes.len()),
+        ));
+    }
+    document::children(&bytes, &desc.media_type)
+        .map_err(|e| Problem::error("manifest-invalid-json", "", format!("{}: {e}", desc.media_type)))
+}
+
+/// containerd's size encoding: Go's `binary.PutVarint`.
+pub fn varint(v: i64) -> Vec<u8> {
+    let mut u = ((v << 1) ^ (v >> 63)) as u64;
+    let mut out = Vec::with_capacity(10);
+    while u >= 0x80 {
+        out.push((u as u8) | 0x80);
+        u >>= 7;
+    }
+    out.push(u as u8);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::containerd::encoding::varint_exact;
+
+    #[test]
+    fn varint_round_trips() {
+        for v in [0i64, 1, -1, 63, 64, 300, i64::MAX, i64::MIN, 1 << 40] {
+            assert_eq!(varint_exact(&varint(v)), Some(v), "{v}");
+        }
+    }
+}

@@ -1,0 +1,381 @@
+//! Where images are read from: a containerd root, an OCI image layout directory, an OCI
+//! archive (a tar of a layout, maybe gzip- or zstd-compressed) or a docker-archive
+//! (`docker save`). `--root` names any of them; [`detect`] tells which from what is there.
+//!
+//! ```text
+//! containerd root   io.containerd.metadata.v1.bolt/meta.db  (+ io.containerd.content.v1.content)
+//! OCI layout        oci-layout, index.json, blobs/<alg>/<hex>
+//! OCI archive       a tar (.tar, .tar.gz, .tar.zst) holding a layout (members with or without ./)
+//! docker-archive    a tar holding manifest.json (legacy: <id>/layer.tar, <config>.json;
+//!                   docker 25+: also an OCI layout, read as one, names from RepoTags)
+//! ```
+//!
+//! A layout or archive becomes the records containerd would hold after importing it
+//! ([`import`]), so every command reads every source through one record reader.
+
+pub mod import;
+pub mod layout;
+
+use crate::bolt::build;
+use crate::containerd::root::{self, Root, RootError};
+use crate::digest::Digest;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+/// What kind of source a path is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Kind {
+    /// A containerd root directory (or its meta.db).
+    Containerd,
+    /// An OCI image layout directory.
+    OciLayout,
+    /// A tar of an OCI image layout (gzip and zstd too).
+    OciArchive,
+    /// `docker save` output.
+    DockerArchive,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Containerd => "containerd root",
+            Kind::OciLayout => "OCI layout",
+            Kind::OciArchive => "OCI archive",
+            Kind::DockerArchive => "docker-archive",
+        }
+    }
+}
+
+/// How bad a [`Problem`] is: errors make the source damaged (exit 3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+/// Something wrong (or worth saying) about a layout or archive, in the vocabulary of
+/// image-spec readers: `blob-missing`, `index-json-invalid`, `ref-duplicate`, ...
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    pub kind: &'static str,
+    pub severity: Severity,
+    /// The file, member, entry or digest it is about.
+    pub at: String,
+    pub message: String,
+}
+
+impl Problem {
+    pub fn error(kind: &'static str, at: impl Into<String>, message: impl Into<String>) -> Problem {
+        Problem::new(kind, Severity::Error, at, message)
+    }
+
+    pub fn warning(kind: &'static str, at: impl Into<String>, message: impl Into<String>) -> Problem {
+        Problem::new(kind, Severity::Warning, at, message)
+    }
+
+    pub fn info(kind: &'static str, at: impl Into<String>, message: impl Into<String>) -> Problem {
+        Problem::new(kind, Severity::Info, at, message)
+    }
+
+    fn new(kind: &'static str, severity: Severity, at: impl Into<String>, message: impl Into<String>) -> Problem {
+        Problem {
+            kind,
+            severity,
+            at: at.into(),
+            message: message.into(),
+        }
+    }
+
+    /// The same problem, about `at`.
+    pub fn at(mut self, at: &str) -> Problem {
+        self.at = at.to_string();
+        self
+    }
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let sev = match self.severity {
+            Severity::Info => "note",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        };
+        write!(
+            f,
+            "{sev}: {}: {}: {}",
+            self.kind,
+            crate::text::escape_hazards(&self.at),
+            crate::text::escape_hazards(&self.message)
+        )
+    }
+}
+
+/// What a layout or archive source adds to a [`Root`]: its kind, its problems, and how
+/// references name its image records.
+#[derive(Debug)]
+pub struct SourceInfo {
+    pub kind: Kind,
+    pub path: PathBuf,
+    pub problems: Vec<Problem>,
+    pub names: Vec<import::Named>,
+    pub ambiguous: std::collections::BTreeMap<String, Vec<usize>>,
+    pub targets: Vec<(usize, String)>,
+}
+
+impl SourceInfo {
+    pub fn damaged(&self) -> bool {
+        self.problems.iter().any(|p| p.severity == Severity::Error)
+    }
+
+    /// The image record a user's reference names on this source: a record name, a ref name as
+    /// written in index.json, a full name, `@N`, or an entry's digest. `Ok(None)`: not a name
+    /// of this source (the caller resolves it as dockerd would, e.g. an image ID).
+    pub fn resolve(&self, reference: &str) -> Result<Option<String>, String> {
+        if let Some(entries) = self.ambiguous.get(reference) {
+            return Err(format!(
+                "{reference:?} is ambiguous: index.json entries {} all have that name; use @N or a digest",
+                entries.iter().map(|p| format!("@{p}")).collect::<Vec<_>>().join(", ")
+            ));
+        }
+        if self.names.iter().any(|n| n.record == reference) {
+            return Ok(Some(reference.to_string()));
+        }
+        if let Some(n) = self.names.iter().find(|n| n.aliases.iter().any(|a| a == reference)) {
+            return Ok(Some(n.record.clone()));
+        }
+        // A familiar name (`multi:3.1`) for a record kept under its full name.
+        if let Ok(named) = crate::image::reference::parse_normalized_named(reference) {
+            let full = named.to_string();
+            if self.names.iter().any(|n| n.record == full) {
+                return Ok(Some(full));
+            }
+        }
+        let position = reference.strip_prefix('@').and_then(|p| p.parse::<usize>().ok());
+        let entry = match position {
+            Some(p) if self.targets.iter().any(|(e, _)| *e == p) => Some(p),
+            Some(p) => return Err(format!("no entry @{p}: the source has {} entries", self.targets.len())),
+            None if Digest::parse(reference).is_ok() => {
+                self.targets.iter().find(|(_, d)| d == reference).map(|(e, _)| *e)
+            }
+            None => None,
+        };
+        Ok(entry.and_then(|e| self.names.iter().find(|n| n.entry == e).map(|n| n.record.clone())))
+    }
+}
+
+/// Why a path cannot be read as any source.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error(transparent)]
+    Root(#[from] RootError),
+    #[error("{}: {message}", path.display())]
+    Unrecognized { path: PathBuf, message: String },
+    #[error("{}: permission denied ({what})", path.display())]
+    Denied { path: PathBuf, what: String },
+    #[error("{}: {message}", path.display())]
+    Unreadable { path: PathBuf, message: String },
+}
+
+/// Tells what `path` is, from what is there (never following a symlink).
+pub fn detect(path: &Path) -> Result<Kind, SourceError> {
+    let meta = match std::fs::symlink_metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            return Err(SourceError::Denied {
+                path: path.into(),
+                what: "cannot look at it".into(),
+            });
+        }
+        // Let the containerd root reader say where a root probably is.
+        Err(_) => return Ok(Kind::Containerd),
+    };
+    if meta.is_dir() {
+        let has = |name: &str| std::fs::symlink_metadata(path.join(name)).is_ok();
+        if has(root::META_DB)
+            || has("io.containerd.metadata.v1.bolt")
+            || path.ends_with("io.containerd.metadata.v1.bolt")
+        {
+            return Ok(Kind::Containerd);
+        }
+        if has("index.json") || has("oci-layout") {
+            return Ok(Kind::OciLayout);
+        }
+        if has("manifest.json") {
+            return Err(SourceError::Unrecognized {
+                path: path.into(),
+                message: "looked for oci-layout/index.json (an OCI layout) and io.containerd.metadata.v1.bolt (a containerd root); found manifest.json only: an unpacked docker-archive or a containers/image dir: directory, which is not read as a directory (pass the archive file)".into(),
+            });
+        }
+        return Ok(Kind::Containerd);
+    }
+    if meta.is_file() {
+        let mut head = [0u8; 512];
+        let n = read_head(path, &mut head)?;
+        let head = head.get(..n).unwrap_or_default();
+        if crate::bolt::meta::sniff_endian(head, 0).is_some() {
+            return Ok(Kind::Containerd);
+        }
+        if is_archive_head(head) {
+            return Ok(Kind::OciArchive);
+        }
+        return Err(SourceError::Unrecognized {
+            path: path.into(),
+            message: "not a bbolt file, a tar, or a gzip/zstd-compressed tar: looked for a containerd root, an OCI layout, an OCI archive or a docker-archive".into(),
+        });
+    }
+    Err(SourceError::Unrecognized {
+        path: path.into(),
+        message: format!(
+            "a {}, not a directory or file; not followed",
+            crate::containerd::blobs::FileKind::of(&meta.file_type())
+        ),
+    })
+}
+
+/// A tar (ustar magic at 257, or an old-style header with a valid checksum) or gzip/zstd.
+fn is_archive_head(head: &[u8]) -> bool {
+    head.starts_with(&[0x1f, 0x8b])
+        || head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd])
+        || head.get(257..262) == Some(b"ustar".as_slice())
+}
+
+fn read_head(path: &Path, buf: &mut [u8]) -> Result<usize, SourceError> {
+    use std::io::Read;
+    let mut f = crate::bolt::open_read_only(path).map_err(|e| SourceError::Unreadable {
+        path: path.into(),
+        message: e.to_string(),
+    })?;
+    let mut n = 0;
+    while n < buf.len() {
+        match f.read(buf.get_mut(n..).unwrap_or_default()) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                return Err(SourceError::Unreadable {
+                    path: path.into(),
+                    message: e.to_string(),
+                });
+            }
+        }
+    }
+    Ok(n)
+}
+
+/// Opens a layout or archive source of a known kind.
+pub fn open(path: &Path, kind: Kind) -> Result<Root, SourceError> {
+    match kind {
+        Kind::Containerd => Err(SourceError::Unrecognized {
+            path: path.into(),
+            message: "a containerd root is opened with Root::open".into(),
+        }),
+        Kind::OciLayout => open_layout(path),
+        Kind::OciArchive | Kind::DockerArchive => Err(SourceError::Unrecognized {
+            path: path.into(),
+            message: "archives are not read yet".into(),
+        }),
+    }
+}
+
+/// Opens an OCI layout directory as a root whose records are those of its import.
+pub fn open_layout(dir: &Path) -> Result<Root, SourceError> {
+    let mut problems = Vec::new();
+    // A file that cannot be used is a problem of the layout, and the rest is still read.
+    let small = |name: &str, kind: &'static str, problems: &mut Vec<Problem>| match read_small(&dir.join(name)) {
+        Ok(bytes) => Some(bytes),
+        Err(SourceError::Unreadable { message, .. }) => {
+            problems.push(Problem::error(kind, name, message));
+            None
+        }
+        Err(e) => {
+            problems.push(Problem::error(kind, name, e.to_string()));
+            None
+        }
+    };
+    if let Some(bytes) = small("oci-layout", "oci-layout-invalid", &mut problems) {
+        layout::check_layout_file(bytes.as_deref(), &mut problems);
+    }
+    let entries = match small("index.json", "index-json-invalid", &mut problems) {
+        Some(Some(bytes)) => layout::entries(&bytes, &mut problems),
+        Some(None) => {
+            problems.push(Problem::error("index-json-missing", "index.json", "no index.json"));
+            Vec::new()
+        }
+        None => Vec::new(),
+    };
+    let empty = crate::bolt::Db::from_bytes(dir.join("index.json"), build::build(&build::Tree::new()))
+        .map_err(RootError::from)?;
+    let mut root = Root::for_layout(dir, empty);
+    if let Some(problem) = root.content_problem() {
+        problems.push(Problem::error("blobs-dir-symlink", "blobs", problem.to_string()));
+    }
+    let imported = import::import(&entries, &RootBlobs(&root), &mut problems);
+    let meta =
+        crate::bolt::Db::from_bytes(dir.join("index.json"), build::build(&imported.tree)).map_err(RootError::from)?;
+    root.meta = meta;
+    root.source = Some(std::sync::Arc::new(SourceInfo {
+        kind: Kind::OciLayout,
+        path: dir.to_path_buf(),
+        problems,
+        names: imported.names,
+        ambiguous: imported.ambiguous,
+        targets: imported.targets,
+    }));
+    Ok(root)
+}
+
+/// Largest `oci-layout`, `index.json` or `manifest.json` read (as the largest document).
+const MAX_SMALL: u64 = root::MAX_DOCUMENT;
+
+/// Reads a top-level file of a layout: never through a symlink, never a FIFO, never more than
+/// [`MAX_SMALL`] bytes. `Ok(None)`: it is not there.
+fn read_small(path: &Path) -> Result<Option<Vec<u8>>, SourceError> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let unreadable = |message: String| SourceError::Unreadable {
+        path: path.into(),
+        message,
+    };
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path);
+    let file = match file {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+            return Err(unreadable("a symlink; not followed".into()));
+        }
+        Err(e) => return Err(unreadable(e.to_string())),
+    };
+    let meta = file.metadata().map_err(|e| unreadable(e.to_string()))?;
+    if !meta.is_file() {
+        return Err(unreadable("not a regular file; not read".into()));
+    }
+    if meta.len() > MAX_SMALL {
+        return Err(unreadable(format!(
+            "{} bytes: larger than any document coldctr reads ({MAX_SMALL} bytes)",
+            meta.len()
+        )));
+    }
+    let mut data = Vec::with_capacity(meta.len() as usize);
+    file.take(MAX_SMALL)
+        .read_to_end(&mut data)
+        .map_err(|e| unreadable(e.to_string()))?;
+    Ok(Some(data))
+}
+
+/// A layout directory's blobs, read through the root's checked blob access.
+struct RootBlobs<'a>(&'a Root);
+
+impl import::Blobs for RootBlobs<'_> {
+    fn read(&self, digest: &Digest, limit: u64) -> Result<Vec<u8>, root::BlobError> {
+        self.0.read_file(digest, limit)
+    }
+
+    fn exists(&self, digest: &Digest) -> bool {
+        self.0.blob_stat(digest).is_ok_and(|m| m.is_file())
+    }
+}
