@@ -26,6 +26,38 @@ pub(super) struct PlatformEntry {
     /// An attestation manifest (`unknown/unknown`, `vnd.docker.reference.type`).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub(super) attestation: bool,
+    /// The manifest's config digest and layer descriptors (when the manifest reads).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) config: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(super) layers: Vec<LayerEntry>,
+}
+
+/// One layer of a platform manifest, as its descriptor says.
+#[derive(Clone, Serialize)]
+pub(super) struct LayerEntry {
+    pub(super) digest: String,
+    #[serde(rename = "mediaType")]
+    pub(super) media_type: String,
+    pub(super) size: i64,
+}
+
+/// The config digest and layers of a manifest that read.
+fn parts(doc: &Doc<Manifest>) -> (Option<String>, Vec<LayerEntry>) {
+    match doc {
+        Doc::Ok(m) => (
+            Some(m.config.digest.clone()),
+            m.layers
+                .iter()
+                .map(|l| LayerEntry {
+                    digest: l.digest.clone(),
+                    media_type: l.media_type.clone(),
+                    size: l.size,
+                })
+                .collect(),
+        ),
+        _ => (None, Vec::new()),
+    }
 }
 
 /// `ctr images check` for the host platform.
@@ -233,6 +265,7 @@ fn walk_platforms(
             if let Doc::Bad(why) = &doc {
                 problems.push(why.clone());
             }
+            let (config, layers) = parts(&doc);
             out.push(PlatformEntry {
                 platform: platform.map(|p| format_platform(&p)),
                 digest: child.digest.clone(),
@@ -240,6 +273,8 @@ fn walk_platforms(
                 size: child.size,
                 present: doc.is_ok(),
                 attestation: is_attestation(child),
+                config,
+                layers,
             });
         }
         return;
@@ -256,6 +291,7 @@ fn walk_platforms(
             None
         }
     };
+    let (config, layers) = parts(&doc);
     out.push(PlatformEntry {
         platform: platform.map(|p| format_platform(&p)),
         digest: desc.digest.clone(),
@@ -263,6 +299,8 @@ fn walk_platforms(
         size: desc.size,
         present: doc.is_ok(),
         attestation: is_attestation(desc),
+        config,
+        layers,
     });
 }
 
