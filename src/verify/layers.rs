@@ -41,8 +41,7 @@ pub fn diff_id(
     compression: Compression,
     progress: Option<&Progress>,
 ) -> Result<String, String> {
-    let file = blobs.open(digest).map_err(|s| s.describe())?;
-    let compressed = file.metadata().map_or(0, |m| m.len());
+    let (file, compressed) = blobs.open(digest).map_err(|s| s.describe())?;
     let reader = Counted { inner: file, progress };
     // A decompression bomb would keep us hashing for hours: real layers stay far below this
     // ratio (zero-filled files reach ~1000:1), and containerd has no limit at all.
