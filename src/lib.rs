@@ -38,6 +38,7 @@ pub mod image;
 pub mod inspect;
 pub mod meta_diff;
 pub mod recover;
+pub mod source;
 pub mod template;
 pub mod text;
 pub mod tree_usage;
