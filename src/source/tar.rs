@@ -1087,3 +1087,605 @@ impl<R: BufRead> Read for ZstdFrames<R> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A ustar header for `name` (at most 100 bytes), sealed with its checksum.
+    fn header(name: &[u8], typeflag: u8, size: u64, link: &[u8]) -> [u8; 512] {
+        let mut b = [0u8; 512];
+        b[..name.len()].copy_from_slice(name);
+        b[100..108].copy_from_slice(b"0000644\0");
+        b[108..116].copy_from_slice(b"0001750\0");
+        b[116..124].copy_from_slice(b"0001750\0");
+        b[124..136].copy_from_slice(format!("{size:011o}\0").as_bytes());
+        b[136..148].copy_from_slice(b"14614303000\0");
+        b[156] = typeflag;
+        b[157..157 + link.len()].copy_from_slice(link);
+        b[257..263].copy_from_slice(b"ustar\0");
+        b[263..265].copy_from_slice(b"00");
+        seal(&mut b);
+        b
+    }
+
+    /// Writes the unsigned checksum of `b` into its field.
+    fn seal(b: &mut [u8; 512]) {
+        b[148..156].fill(b' ');
+        let sum: u32 = b.iter().map(|&x| u32::from(x)).sum();
+        b[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
+    }
+
+    fn pad(out: &mut Vec<u8>) {
+        out.resize(out.len().div_ceil(512) * 512, 0);
+    }
+
+    fn entry(out: &mut Vec<u8>, name: &[u8], typeflag: u8, data: &[u8], link: &[u8]) {
+        out.extend(header(name, typeflag, data.len() as u64, link));
+        out.extend(data);
+        pad(out);
+    }
+
+    fn file(out: &mut Vec<u8>, name: &str, data: &[u8]) {
+        entry(out, name.as_bytes(), b'0', data, b"");
+    }
+
+    /// PAX records, each `"<len> <key>=<value>\n"`.
+    fn pax(records: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for (k, v) in records {
+            let body = k.len() + v.len() + 3;
+            let mut len = body + 1;
+            while format!("{len}").len() + body != len {
+                len += 1;
+            }
+            out.extend(format!("{len} {k}=").as_bytes());
+            out.extend(*v);
+            out.push(b'\n');
+        }
+        out
+    }
+
+    fn end(out: &mut Vec<u8>) {
+        out.extend([0u8; 1024]);
+    }
+
+    /// The index read both ways (positional and streamed), which must agree.
+    fn both(data: &[u8]) -> TarIndex {
+        let a = index_at(data).unwrap();
+        let b = index_reader(data).unwrap();
+        assert_eq!(a.members, b.members);
+        assert_eq!(a.problems, b.problems);
+        a
+    }
+
+    fn kinds(ix: &TarIndex) -> Vec<(u64, TarProblem)> {
+        ix.problems.iter().map(|(o, _, p)| (*o, p.clone())).collect()
+    }
+
+    #[test]
+    fn detects_compression_by_magic() {
+        assert_eq!(detect(&[0x1f, 0x8b, 8]), Compression::Gzip);
+        assert_eq!(detect(&[0x28, 0xb5, 0x2f, 0xfd]), Compression::Zstd);
+        assert_eq!(detect(&[0x5a, 0x2a, 0x4d, 0x18]), Compression::Zstd);
+        assert_eq!(detect(&[0x28, 0xb5]), Compression::None);
+        assert_eq!(detect(b"blobs/"), Compression::None);
+        assert_eq!(detect(b""), Compression::None);
+    }
+
+    #[test]
+    fn numeric_fields_octal_and_base256() {
+        assert_eq!(numeric(b"0000644\0"), Ok(0o644));
+        assert_eq!(numeric(b"   644 \0"), Ok(0o644));
+        assert_eq!(numeric(b"\0\0\0\0"), Ok(0));
+        assert!(numeric(b"0009\0").is_err());
+        assert!(numeric(b"12 34\0").is_err());
+        // 9 GiB as GNU base-256 in a 12-byte size field.
+        let mut f = [0u8; 12];
+        f[0] = 0x80;
+        f[4..].copy_from_slice(&(9u64 << 30).to_be_bytes());
+        assert_eq!(numeric(&f), Ok(9 << 30));
+        // -1 and -2 (two's complement, 0xff lead).
+        assert_eq!(numeric(&[0xff; 12]), Ok(-1));
+        let mut m2 = [0xffu8; 12];
+        m2[11] = 0xfe;
+        assert_eq!(numeric(&m2), Ok(-2));
+        // More than 63 bits: refused, not wrapped.
+        let mut big = [0xffu8; 12];
+        big[0] = 0x80;
+        assert!(numeric(&big).is_err());
+    }
+
+    #[test]
+    fn plain_archive_members_offsets_and_data() {
+        let mut t = Vec::new();
+        entry(&mut t, b"dir/", b'5', b"", b"");
+        file(&mut t, "dir/a.txt", b"hello");
+        entry(&mut t, b"dir/l", b'2', b"", b"a.txt");
+        entry(&mut t, b"h", b'1', b"", b"dir/a.txt");
+        file(&mut t, "empty", b"");
+        end(&mut t);
+        let ix = both(&t);
+        assert_eq!(ix.problems, vec![]);
+        assert_eq!(ix.compression, Compression::None);
+        assert_eq!(ix.stream_len, t.len() as u64);
+        let names: Vec<_> = ix.members.iter().map(|m| (m.name.as_str(), m.kind)).collect();
+        assert_eq!(
+            names,
+            vec![
+                ("dir", MemberKind::Dir),
+                ("dir/a.txt", MemberKind::File),
+                ("dir/l", MemberKind::Symlink),
+                ("h", MemberKind::HardLink),
+                ("empty", MemberKind::File),
+            ]
+        );
+        let a = ix.get("./dir//a.txt").unwrap();
+        assert_eq!((a.offset, a.size, a.header_offset), (1024, 5, 512));
+        assert_eq!((a.mode, a.uid, a.gid, a.mtime), (0o644, 1000, 1000, 1_714_521_600));
+        assert_eq!(read_member(&t[..], &ix, a, 5).unwrap(), b"hello");
+        assert!(matches!(
+            read_member(&t[..], &ix, a, 4),
+            Err(TarError::TooLarge { size: 5, limit: 4, .. })
+        ));
+        assert_eq!(ix.resolve("dir/l", 4).unwrap().name, "dir/a.txt");
+        assert_eq!(ix.resolve("h", 4).unwrap().name, "dir/a.txt");
+        assert!(matches!(ix.resolve("h", 0), Err(TarError::TooManyHops { .. })));
+        assert!(matches!(ix.resolve("nope", 4), Err(TarError::NotFound { .. })));
+    }
+
+    #[test]
+    fn ustar_prefix_and_old_style_directories() {
+        let mut t = Vec::new();
+        let mut h = header(b"name.json", b'0', 2, b"");
+        h[345..345 + 11].copy_from_slice(b"deep/prefix");
+        seal(&mut h);
+        t.extend(h);
+        t.extend(b"{}");
+        pad(&mut t);
+        // A NUL type flag and a trailing slash: a directory (pre-POSIX tars).
+        entry(&mut t, b"olddir/", 0, b"", b"");
+        // The prefix field is not a prefix in the GNU format (it holds times there).
+        let mut g = header(b"gnu", b'0', 0, b"");
+        g[257..265].copy_from_slice(b"ustar  \0");
+        g[345..350].copy_from_slice(b"XXXXX");
+        seal(&mut g);
+        t.extend(g);
+        end(&mut t);
+        let ix = both(&t);
+        assert_eq!(ix.problems, vec![]);
+        assert_eq!(ix.members[0].name, "deep/prefix/name.json");
+        assert_eq!(ix.members[1].kind, MemberKind::Dir);
+        assert_eq!(ix.members[1].name, "olddir");
+        assert_eq!(ix.members[2].name, "gnu");
+    }
+
+    #[test]
+    fn checksums_signed_and_unsigned_and_bad() {
+        // A name byte over 0x7f makes the two sums differ; an old tar stored the signed one.
+        let mut h = header(b"caf\xe9", b'0', 0, b"");
+        h[148..156].fill(b' ');
+        let signed: i32 = h.iter().map(|&x| i32::from(x as i8)).sum();
+        h[148..156].copy_from_slice(format!("{signed:06o}\0 ").as_bytes());
+        let mut t = h.to_vec();
+        let mut bad = header(b"next", b'0', 0, b"");
+        bad[0] = b'N';
+        t.extend(bad);
+        file(&mut t, "never-reached", b"x");
+        end(&mut t);
+        let ix = both(&t);
+        assert_eq!(ix.members.len(), 1);
+        assert_eq!(ix.members[0].name, "caf\u{fffd}");
+        assert_eq!(ix.members[0].raw_name, b"caf\xe9");
+        assert_eq!(
+            kinds(&ix),
+            vec![(0, TarProblem::NotUtf8), (512, TarProblem::BadChecksum)]
+        );
+        assert_eq!(ix.problems[1].1, "Next");
+    }
+
+    #[test]
+    fn pax_per_file_and_global_records() {
+        let mut t = Vec::new();
+        let g = pax(&[("comment", b"git commit"), ("uid", b"7")]);
+        entry(&mut t, b"pax_global_header", b'g', &g, b"");
+        let long = "a/".repeat(80) + "file-with-a-long-name";
+        let x = pax(&[
+            ("path", long.as_bytes()),
+            ("size", b"3"),
+            ("mtime", b"1700000000.25"),
+            ("gid", b"42"),
+        ]);
+        entry(&mut t, b"PaxHeaders/x", b'x', &x, b"");
+        // The header's own size (0) is overridden by the PAX size.
+        t.extend(header(b"truncated-name", b'0', 0, b""));
+        t.extend(b"abc");
+        pad(&mut t);
+        let x = pax(&[("linkpath", "../".repeat(3).as_bytes())]);
+        entry(&mut t, b"PaxHeaders/l", b'x', &x, b"");
+        entry(&mut t, b"link", b'2', b"", b"short");
+        file(&mut t, "plain", b"");
+        end(&mut t);
+        let ix = both(&t);
+        let m = ix.get(&long).unwrap();
+        assert_eq!((m.size, m.mtime, m.uid, m.gid), (3, 1_700_000_000, 7, 42));
+        assert_eq!(read_member(&t[..], &ix, m, 10).unwrap(), b"abc");
+        let l = ix.get("link").unwrap();
+        assert_eq!(l.link.as_deref(), Some("../../../"));
+        assert_eq!(ix.get("plain").unwrap().uid, 7);
+        assert_eq!(
+            ix.problems,
+            vec![(
+                l.header_offset,
+                "link".to_string(),
+                TarProblem::LinkOutside {
+                    target: "../../../".into()
+                }
+            )]
+        );
+    }
+
+    #[test]
+    fn bad_pax_records_stop_the_index() {
+        for records in [&b"5 a=b"[..], b"99 path=x\n", b"x path=x\n", b"9 pathx\n\n"] {
+            let mut t = Vec::new();
+            entry(&mut t, b"PaxHeaders/x", b'x', records, b"");
+            file(&mut t, "f", b"");
+            end(&mut t);
+            let ix = both(&t);
+            assert!(ix.members.is_empty(), "{records:?}");
+            assert!(
+                matches!(ix.problems[..], [(0, _, TarProblem::BadHeader(_))]),
+                "{records:?}"
+            );
+        }
+        // A PAX size that is not a number.
+        let mut t = Vec::new();
+        entry(&mut t, b"PaxHeaders/x", b'x', &pax(&[("size", b"-1")]), b"");
+        file(&mut t, "f", b"");
+        let ix = both(&t);
+        assert!(ix.members.is_empty());
+        assert!(matches!(ix.problems[..], [(1024, _, TarProblem::BadHeader(_))]));
+        // PAX records adding up past MAX_PAX over several headers.
+        let mut t = Vec::new();
+        let big = vec![b'v'; 700 * 1024];
+        entry(&mut t, b"PaxHeaders/1", b'x', &pax(&[("k1", &big)]), b"");
+        entry(&mut t, b"PaxHeaders/2", b'x', &pax(&[("k2", &big)]), b"");
+        file(&mut t, "f", b"");
+        let ix = both(&t);
+        assert!(ix.members.is_empty());
+        assert!(matches!(ix.problems[..], [(_, _, TarProblem::BadHeader(_))]));
+    }
+
+    #[test]
+    fn gnu_long_names_and_links_bounded() {
+        let mut t = Vec::new();
+        let long = "x".repeat(300);
+        entry(&mut t, b"././@LongLink", b'L', format!("{long}\0").as_bytes(), b"");
+        entry(&mut t, b"././@LongLink", b'K', b"../target\0", b"");
+        entry(&mut t, b"xxxx", b'2', b"", b"tar");
+        end(&mut t);
+        let ix = both(&t);
+        let m = ix.get(&long).unwrap();
+        assert_eq!((m.kind, m.link.as_deref()), (MemberKind::Symlink, Some("../target")));
+        assert_eq!(m.header_offset, 4 * 512);
+        assert!(matches!(ix.problems[..], [(2048, _, TarProblem::LinkOutside { .. })]));
+
+        // A long name claiming 1 GiB: refused before anything is allocated.
+        let mut t = header(b"././@LongLink", b'L', 1 << 30, b"").to_vec();
+        t.extend([b'n'; 100]);
+        let ix = both(&t);
+        assert!(ix.members.is_empty());
+        assert!(matches!(&ix.problems[..], [(0, _, TarProblem::BadHeader(m))] if m.contains("over 65536")));
+    }
+
+    #[test]
+    fn hostile_names_are_reported() {
+        let mut t = Vec::new();
+        file(&mut t, "/etc/passwd", b"root");
+        file(&mut t, "../../escape", b"");
+        file(&mut t, "a/../../b", b"");
+        file(&mut t, "esc\x1b[2J", b"");
+        file(&mut t, "dup", b"first");
+        file(&mut t, "./dup", b"second");
+        entry(&mut t, b"abs-link", b'2', b"", b"/etc/shadow");
+        entry(&mut t, b"d/up-link", b'2', b"", b"../../x");
+        entry(&mut t, b"d/ok-link", b'2', b"", b"../dup");
+        entry(&mut t, b"hard-out", b'1', b"", b"../dup");
+        end(&mut t);
+        let ix = both(&t);
+        let off = |n: &str| ix.members.iter().rev().find(|m| m.name == n).unwrap().header_offset;
+        let found: Vec<_> = ix
+            .problems
+            .iter()
+            .map(|(o, n, p)| (*o, n.as_str(), p.clone()))
+            .collect();
+        assert_eq!(
+            found,
+            vec![
+                (0, "/etc/passwd", TarProblem::Absolute),
+                (1024, "../../escape", TarProblem::DotDot),
+                (1536, "a/../../b", TarProblem::DotDot),
+                (2048, "esc\\x1b[2J", TarProblem::ControlCharacters),
+                (off("dup"), "./dup", TarProblem::Duplicate),
+                (
+                    off("abs-link"),
+                    "abs-link",
+                    TarProblem::LinkOutside {
+                        target: "/etc/shadow".into()
+                    }
+                ),
+                (
+                    off("d/up-link"),
+                    "d/up-link",
+                    TarProblem::LinkOutside {
+                        target: "../../x".into()
+                    }
+                ),
+                (
+                    off("hard-out"),
+                    "hard-out",
+                    TarProblem::LinkOutside {
+                        target: "../dup".into()
+                    }
+                ),
+            ]
+        );
+        // An absolute name is not found under its relative form.
+        assert!(ix.get("etc/passwd").is_none());
+        assert_eq!(ix.get("/etc/passwd").unwrap().size, 4);
+        // Duplicates: the last one wins.
+        let dup = ix.get("dup").unwrap();
+        assert_eq!(read_member(&t[..], &ix, dup, 100).unwrap(), b"second");
+        assert_eq!(ix.resolve("d/ok-link", 2).unwrap().offset, dup.offset);
+        for bad in ["abs-link", "d/up-link", "hard-out"] {
+            assert!(matches!(ix.resolve(bad, 8), Err(TarError::LinkRefused { .. })), "{bad}");
+        }
+    }
+
+    #[test]
+    fn link_loops_are_bounded() {
+        let mut t = Vec::new();
+        entry(&mut t, b"a", b'2', b"", b"b");
+        entry(&mut t, b"b", b'2', b"", b"./a");
+        entry(&mut t, b"self", b'1', b"", b"self");
+        entry(&mut t, b"dangling", b'2', b"", b"nowhere");
+        let ix = both(&t);
+        assert!(matches!(
+            ix.resolve("a", 40),
+            Err(TarError::TooManyHops { max: 40, .. })
+        ));
+        assert!(matches!(ix.resolve("self", 3), Err(TarError::TooManyHops { .. })));
+        assert!(matches!(ix.resolve("dangling", 3), Err(TarError::NotFound { name })  if name == "nowhere"));
+    }
+
+    #[test]
+    fn truncation_and_huge_sizes() {
+        // Data claimed far past the end: Truncated, the member is not listed, nothing allocated.
+        let mut t = Vec::new();
+        file(&mut t, "ok", b"1");
+        t.extend(header(b"huge", b'0', 0o77777777777, b""));
+        t.extend([1u8; 100]);
+        let ix = both(&t);
+        assert_eq!(ix.members.len(), 1);
+        assert_eq!(kinds(&ix), vec![(1024, TarProblem::Truncated)]);
+        // A header cut in the middle.
+        let mut t = Vec::new();
+        file(&mut t, "ok", b"1");
+        t.extend(&header(b"cut", b'0', 0, b"")[..300]);
+        let ix = both(&t);
+        assert_eq!(kinds(&ix), vec![(1024, TarProblem::Truncated)]);
+        // Data whole but its padding cut: the member stands, the cut is reported.
+        let mut t = Vec::new();
+        t.extend(header(b"f", b'0', 3, b""));
+        t.extend(b"abc");
+        let ix = both(&t);
+        assert_eq!(ix.members.len(), 1);
+        assert_eq!(kinds(&ix), vec![(0, TarProblem::Truncated)]);
+        assert_eq!(read_member(&t[..], &ix, &ix.members[0], 3).unwrap(), b"abc");
+        // An extension header with no member after it.
+        let mut t = Vec::new();
+        entry(&mut t, b"././@LongLink", b'L', b"name\0", b"");
+        let ix = both(&t);
+        assert!(ix.members.is_empty());
+        assert_eq!(kinds(&ix), vec![(1024, TarProblem::Truncated)]);
+        // GNU base-256 size of 9 GiB: parsed, and cut.
+        let mut h = header(b"big", b'0', 0, b"");
+        h[124..136].fill(0);
+        h[124] = 0x80;
+        h[128..136].copy_from_slice(&(9u64 << 30).to_be_bytes());
+        seal(&mut h);
+        let ix = both(&h);
+        assert_eq!(kinds(&ix), vec![(0, TarProblem::Truncated)]);
+        // A negative size.
+        let mut h = header(b"neg", b'0', 0, b"");
+        h[124..136].fill(0xff);
+        seal(&mut h);
+        let ix = both(&h);
+        assert!(matches!(ix.problems[..], [(0, _, TarProblem::BadHeader(_))]));
+    }
+
+    #[test]
+    fn read_member_refuses_members_past_the_end() {
+        let mut t = Vec::new();
+        file(&mut t, "f", b"abc");
+        let ix = both(&t);
+        let mut m = ix.members[0].clone();
+        m.size = u64::MAX;
+        assert!(matches!(
+            read_member(&t[..], &ix, &m, u64::MAX),
+            Err(TarError::Truncated { .. })
+        ));
+        m.size = 600;
+        assert!(matches!(open_member(&t[..], &ix, &m), Err(TarError::Truncated { .. })));
+        m.offset = u64::MAX;
+        assert!(matches!(open_member(&t[..], &ix, &m), Err(TarError::Truncated { .. })));
+    }
+
+    #[test]
+    fn end_of_archive_variants() {
+        let mut base = Vec::new();
+        file(&mut base, "f", b"data");
+        // No zero blocks at all (umoci): a clean end.
+        assert_eq!(both(&base).problems, vec![]);
+        // One zero block then the end.
+        let mut t = base.clone();
+        t.extend([0u8; 512]);
+        assert_eq!(both(&t).problems, vec![]);
+        // Two zero blocks and a record's padding.
+        let mut t = base.clone();
+        t.resize(10240, 0);
+        assert_eq!(both(&t).problems, vec![]);
+        // Something after the end blocks.
+        let mut t = base.clone();
+        end(&mut t);
+        t.extend([0u8; 700]);
+        t.push(b'!');
+        assert_eq!(kinds(&both(&t)), vec![(2048, TarProblem::TrailingGarbage)]);
+        // A lone zero block before another header: Go refuses it.
+        let mut t = base.clone();
+        t.extend([0u8; 512]);
+        file(&mut t, "hidden", b"");
+        let ix = both(&t);
+        assert_eq!(ix.members.len(), 1);
+        assert!(matches!(ix.problems[..], [(1024, _, TarProblem::BadHeader(_))]));
+    }
+
+    #[test]
+    fn mode_type_bits_header_only_sizes_and_sparse() {
+        let mut t = Vec::new();
+        let mut h = header(b"blob", b'0', 0, b"");
+        h[100..108].copy_from_slice(b"0100644\0");
+        seal(&mut h);
+        t.extend(h);
+        // A symlink with a size: no data is read (Go), and the next header is found after it.
+        t.extend(header(b"link", b'2', 5, b"blob"));
+        file(&mut t, "after", b"z");
+        entry(&mut t, b"sparse", b'S', b"map", b"");
+        entry(&mut t, b"PaxHeaders/p", b'x', &pax(&[("GNU.sparse.major", b"1")]), b"");
+        file(&mut t, "pax-sparse", b"map");
+        entry(&mut t, b"fifo", b'6', b"", b"");
+        end(&mut t);
+        let ix = both(&t);
+        let blob = ix.get("blob").unwrap();
+        assert_eq!((blob.mode, blob.permissions()), (0o100644, 0o644));
+        assert_eq!(ix.get("link").unwrap().size, 0);
+        assert_eq!(ix.get("after").unwrap().header_offset, 1024);
+        assert_eq!(ix.get("sparse").unwrap().kind, MemberKind::Other(b'S'));
+        assert_eq!(ix.get("pax-sparse").unwrap().kind, MemberKind::Other(b'S'));
+        assert_eq!(ix.get("fifo").unwrap().kind, MemberKind::Other(b'6'));
+        let found: Vec<_> = ix.problems.iter().map(|(_, n, p)| (n.as_str(), p)).collect();
+        assert!(matches!(found[0], ("link", TarProblem::BadHeader(_))));
+        assert_eq!(
+            found[1..],
+            [("sparse", &TarProblem::Sparse), ("pax-sparse", &TarProblem::Sparse)]
+        );
+    }
+
+    fn sample() -> Vec<u8> {
+        let mut t = Vec::new();
+        file(&mut t, "./oci-layout", b"{\"imageLayoutVersion\":\"1.0.0\"}");
+        entry(&mut t, b"./blobs/", b'5', b"", b"");
+        file(&mut t, "./blobs/one", &[7u8; 3000]);
+        entry(&mut t, b"./link", b'2', b"", b"blobs/one");
+        end(&mut t);
+        t
+    }
+
+    #[test]
+    fn gzip_and_zstd_streams_index_and_read_like_the_plain_tar() {
+        use std::io::Write;
+        let t = sample();
+        let plain = both(&t);
+        let mut gz = Vec::new();
+        // Two gzip members, split mid-header: read as one stream.
+        for part in [&t[..700], &t[700..]] {
+            let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            enc.write_all(part).unwrap();
+            gz.extend(enc.finish().unwrap());
+        }
+        let mut zst = ruzstd::encoding::compress_to_vec(&t[..1000], ruzstd::encoding::CompressionLevel::Fastest);
+        zst.extend(0x184D_2A50u32.to_le_bytes());
+        zst.extend(3u32.to_le_bytes());
+        zst.extend(b"abc");
+        zst.extend(ruzstd::encoding::compress_to_vec(
+            &t[1000..],
+            ruzstd::encoding::CompressionLevel::Fastest,
+        ));
+        for (blob, c) in [(gz, Compression::Gzip), (zst, Compression::Zstd)] {
+            for ix in [index_at(&blob[..]).unwrap(), index_reader(&blob[..]).unwrap()] {
+                assert_eq!(ix.compression, c);
+                assert_eq!(ix.members, plain.members);
+                assert_eq!(ix.problems, vec![]);
+                assert_eq!(ix.stream_len, t.len() as u64);
+                let one = ix.resolve("link", 2).unwrap();
+                assert_eq!(read_member(&blob[..], &ix, one, 3000).unwrap(), vec![7u8; 3000]);
+                let layout = ix.get("oci-layout").unwrap();
+                let mut s = String::new();
+                open_member(&blob[..], &ix, layout)
+                    .unwrap()
+                    .read_to_string(&mut s)
+                    .unwrap();
+                assert_eq!(s, "{\"imageLayoutVersion\":\"1.0.0\"}");
+            }
+            // Cut in half: the members before the cut, and a problem.
+            let cut = &blob[..blob.len() / 2];
+            let ix = index_reader(cut).unwrap();
+            assert!(ix.members.len() < plain.members.len());
+            assert!(
+                matches!(
+                    ix.problems.last(),
+                    Some((_, _, TarProblem::Truncated | TarProblem::Corrupt(_)))
+                ),
+                "{c:?}: {:?}",
+                ix.problems
+            );
+        }
+        // Garbage after a gzip magic: the decoder's refusal is a problem, not an error.
+        let ix = index_reader(&[0x1f, 0x8b, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9][..]).unwrap();
+        assert!(ix.members.is_empty());
+        assert_eq!(ix.problems.len(), 1);
+    }
+
+    #[test]
+    fn index_file_reads_a_sparse_9_gib_member_without_reading_it() {
+        let mut f = tempfile::tempfile().unwrap();
+        let mut h = header(b"big", b'0', 0, b"");
+        h[124..136].fill(0);
+        h[124] = 0x80;
+        h[128..136].copy_from_slice(&(9u64 << 30).to_be_bytes());
+        seal(&mut h);
+        std::io::Write::write_all(&mut f, &h).unwrap();
+        // A hole, then the end blocks.
+        f.set_len(512 + (9 << 30) + 1024).unwrap();
+        let ix = index_file(&f).unwrap();
+        assert_eq!(ix.problems, vec![]);
+        assert_eq!(ix.members[0].size, 9 << 30);
+        assert!(matches!(
+            read_member(&f, &ix, &ix.members[0], 1 << 20),
+            Err(TarError::TooLarge { .. })
+        ));
+        let mut r = open_member(&f, &ix, &ix.members[0]).unwrap();
+        let mut first = [1u8; 16];
+        r.read_exact(&mut first).unwrap();
+        assert_eq!(first, [0u8; 16]);
+    }
+
+    #[test]
+    fn normalise_and_link_targets() {
+        assert_eq!(normalise("./././a//b/./c/"), "a/b/c");
+        assert_eq!(normalise("./"), ".");
+        assert_eq!(normalise(""), ".");
+        assert_eq!(normalise("//x/"), "/x");
+        assert_eq!(normalise("a/../b"), "a/../b");
+        assert_eq!(link_target("id/layer.tar", "../d.tar", true).as_deref(), Some("d.tar"));
+        assert_eq!(link_target("id/layer.tar", "../../d.tar", true), None);
+        assert_eq!(
+            link_target("id/layer.tar", "./blobs/x", false).as_deref(),
+            Some("blobs/x")
+        );
+        assert_eq!(link_target("a", "..", false), None);
+        assert_eq!(link_target("a/b", "..", true).as_deref(), Some("."));
+        assert_eq!(link_target("x", "/abs", true), None);
+    }
+}
