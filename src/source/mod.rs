@@ -15,6 +15,7 @@
 
 pub mod import;
 pub mod layout;
+pub mod tar;
 
 use crate::bolt::build;
 use crate::containerd::root::{self, Root, RootError};
