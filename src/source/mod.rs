@@ -13,6 +13,7 @@
 //! A layout or archive becomes the records containerd would hold after importing it
 //! ([`import`]), so every command reads every source through one record reader.
 
+pub mod archive;
 pub mod import;
 pub mod layout;
 pub mod tar;
@@ -273,10 +274,7 @@ pub fn open(path: &Path, kind: Kind) -> Result<Root, SourceError> {
             message: "a containerd root is opened with Root::open".into(),
         }),
         Kind::OciLayout => open_layout(path),
-        Kind::OciArchive | Kind::DockerArchive => Err(SourceError::Unrecognized {
-            path: path.into(),
-            message: "archives are not read yet".into(),
-        }),
+        Kind::OciArchive | Kind::DockerArchive => archive::open(path),
     }
 }
 

@@ -124,13 +124,13 @@ impl<R: Read> Read for Counted<'_, R> {
 }
 
 /// Every zstd frame of a stream, one after another (ruzstd's decoder reads one frame).
-struct ZstdFrames<R: BufRead> {
+pub struct ZstdFrames<R: BufRead> {
     source: Option<R>,
     frame: Option<ruzstd::decoding::StreamingDecoder<R, ruzstd::decoding::FrameDecoder>>,
 }
 
 impl<R: BufRead> ZstdFrames<R> {
-    fn new(source: R) -> Self {
+    pub fn new(source: R) -> Self {
         ZstdFrames {
             source: Some(source),
             frame: None,
