@@ -1,6 +1,6 @@
 //! The tar indexer against real archives: the image archives buildah, podman, skopeo and umoci
 //! wrote (checked against their member lists, `fixtures/expected/oci-dev/archives/*/members.tsv`,
-//! made by the fixture generator with Python's tarfile and sha256 of each member), and archives
+//! as the fixture generator listed them, with the sha256 of each member), and archives
 //! GNU tar writes here in every format it has (checked against `tar --list` and the files on
 //! disk). Plus the fuzz target's kept inputs, replayed.
 
@@ -54,7 +54,7 @@ fn rows(file: &std::fs::File, ix: &TarIndex) -> Vec<String> {
             } else {
                 "-".into()
             };
-            // The lists come from Python's tarfile, which drops a directory's trailing '/'.
+            // The lists drop a directory's trailing '/' (the raw name keeps it).
             let mut name = String::from_utf8(m.raw_name.clone()).unwrap();
             if m.kind == MemberKind::Dir && name.len() > 1 {
                 name = name.trim_end_matches('/').to_string();
@@ -327,19 +327,32 @@ fn gnu_tar_sparse_files_are_reported() {
     }
 }
 
-/// What the fuzz target does with one input (fuzz/fuzz_targets/archive_index.rs).
+/// What the fuzz target does with one input (`check` in fuzz/fuzz_targets/archive_index.rs).
 fn replay(data: &[u8]) {
-    let streamed = index_reader(data);
-    let positional = index_at(data);
-    if let (Ok(a), Ok(b)) = (&streamed, &positional) {
-        assert_eq!(a.members, b.members);
-        for m in &b.members {
-            if let Ok(mut r) = open_member(data, b, m) {
-                let _ = std::io::copy(&mut r.by_ref().take(1 << 20), &mut std::io::sink());
-            }
-            let _ = read_member(data, b, m, 1 << 20);
-            let _ = b.resolve(&m.name, 16);
+    let streamed = index_reader(data).expect("index_reader on bytes");
+    let placed = index_at(data).expect("index_at on bytes");
+    assert_eq!(streamed.members, placed.members);
+    assert_eq!(streamed.problems, placed.problems);
+    assert_eq!(streamed.compression, placed.compression);
+    let mut last_end = 0;
+    for m in &placed.members {
+        assert!(m.offset >= m.header_offset + 512 && m.header_offset >= last_end);
+        assert_eq!(m.offset % 512, 0);
+        last_end = m.offset + m.size;
+        if placed.compression == Compression::None {
+            assert!(last_end <= data.len() as u64);
         }
+        if let Ok(mut r) = open_member(data, &placed, m) {
+            let _ = std::io::copy(&mut r.by_ref().take(1 << 20), &mut std::io::sink());
+        }
+        if let Ok(whole) = read_member(data, &placed, m, 1 << 20) {
+            assert_eq!(whole.len() as u64, m.size);
+        }
+        let _ = placed.resolve(&m.name, 16);
+        let _ = placed.get(&m.name);
+    }
+    for (_, name, problem) in &placed.problems {
+        let _ = (name.len(), problem.to_string());
     }
 }
 
