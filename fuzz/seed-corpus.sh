@@ -7,6 +7,8 @@
 #   corpus/values/     Go binary times, varints, an Any and a few schema-shaped inputs
 #   corpus/template/   the --format templates captured from the docker CLI
 #   corpus/names/      image names and references from the fixtures' expectations, platforms
+#   corpus/archive_index/  the image archives of fixtures/oci-dev/archives (tars, one gzip'd;
+#                      the largest is 123 KiB, so run with -max_len=131072)
 # plus every regression input under fixtures/fuzz/<target>/.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -47,7 +49,10 @@ for i, c in enumerate(json.load(open(sys.argv[1]))["cases"]):
 PY
 mkdir -p "$HERE/corpus/carve"
 cp "$B"/* "$HERE/corpus/carve/"
-for t in bolt_walk carve values template names; do
+mkdir -p "$HERE/corpus/archive_index"
+cp "$FIX"/oci-dev/archives/* "$HERE/corpus/archive_index/"
+chmod 0644 "$HERE"/corpus/archive_index/*
+for t in bolt_walk carve values template names archive_index; do
   [ -d "$FIX/fuzz/$t" ] && find "$FIX/fuzz/$t" -type f -exec cp {} "$HERE/corpus/$t/" \;
 done
-echo "seeds: $(ls "$B" | wc -l) bolt_walk ($(du -sh "$B" | cut -f1)), $(ls "$HERE/corpus/carve" | wc -l) carve, $(ls "$V" | wc -l) values, $(ls "$T" | wc -l) template, $(ls "$N" | wc -l) names"
+echo "seeds: $(ls "$B" | wc -l) bolt_walk ($(du -sh "$B" | cut -f1)), $(ls "$HERE/corpus/carve" | wc -l) carve, $(ls "$V" | wc -l) values, $(ls "$T" | wc -l) template, $(ls "$N" | wc -l) names, $(ls "$HERE/corpus/archive_index" | wc -l) archive_index"

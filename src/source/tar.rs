@@ -82,7 +82,8 @@ pub enum MemberKind {
 /// One member of the archive.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Member {
-    /// The name for lookups, from the PAX `path`, a GNU long name or the header (with the
+    /// The name for lookups, from the PAX `path` (`GNU.sparse.name` for a PAX sparse file),
+    /// a GNU long name or the header (with the
     /// ustar prefix), made lossy UTF-8 and normalised: empty and `.` components dropped (so
     /// `./a//b/` is `a/b`), the root itself `.`, an absolute name keeping its leading `/`.
     /// `..` components are kept (and reported).
@@ -590,6 +591,9 @@ struct Pending {
     /// PAX `path` as raw bytes (the lossy `Pax` value would lose non-UTF-8 names).
     pax_path: Option<Vec<u8>>,
     pax_link: Option<Vec<u8>>,
+    /// PAX `GNU.sparse.name`: a sparse file's real name (its header and `path` hold a
+    /// `GNUSparseFile.<pid>/` one).
+    sparse_name: Option<Vec<u8>>,
     long_name: Option<Vec<u8>>,
     long_link: Option<Vec<u8>>,
     first_offset: Option<u64>,
@@ -743,6 +747,9 @@ fn run(ix: &mut Indexer, input: &mut impl Input) -> Result<(), Stop> {
                         if let Some(l) = pax_raw(&data, b"linkpath") {
                             pending.pax_link = Some(l);
                         }
+                        if let Some(n) = pax_raw(&data, b"GNU.sparse.name") {
+                            pending.sparse_name = Some(n);
+                        }
                     }
                     b'g' => {
                         if let Err(m) = ix.global.add(&data) {
@@ -777,7 +784,8 @@ fn member(
     let lookup = |key: &str| pax.get(key).or_else(|| global.get(key)).map(str::to_string);
     let (pax_size, pax_uid, pax_gid, pax_mtime) = (lookup("size"), lookup("uid"), lookup("gid"), lookup("mtime"));
     let raw_name = pending
-        .pax_path
+        .sparse_name
+        .or(pending.pax_path)
         .or(pending.long_name)
         .or_else(|| global.get("path").map(|p| p.as_bytes().to_vec()))
         .unwrap_or_else(|| header_name(block));
