@@ -34,8 +34,9 @@
 //! header or a cut stream ends the index there, with a problem saying where.
 
 use crate::text::escape;
+use crate::verify::layers::ZstdFrames;
 use std::collections::HashMap;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufReader, Read};
 
 /// The tar block size.
 const BLOCK: u64 = 512;
@@ -1023,77 +1024,6 @@ fn checksum_ok(block: &[u8; BLOCK as usize]) -> bool {
         signed += i64::from(b as i8);
     }
     stored == unsigned || stored == signed
-}
-
-/// Every zstd frame of a stream, one after another; skippable frames are skipped.
-struct ZstdFrames<R: BufRead> {
-    source: Option<R>,
-    frame: Option<ruzstd::decoding::StreamingDecoder<R, ruzstd::decoding::FrameDecoder>>,
-}
-
-impl<R: BufRead> ZstdFrames<R> {
-    fn new(source: R) -> Self {
-        ZstdFrames {
-            source: Some(source),
-            frame: None,
-        }
-    }
-
-    /// Starts the next frame; `false` at the end of the stream.
-    fn next_frame(&mut self) -> io::Result<bool> {
-        loop {
-            let Some(mut source) = self.source.take() else {
-                return Ok(false);
-            };
-            let head = source.fill_buf()?;
-            if head.is_empty() {
-                return Ok(false);
-            }
-            // A frame header that fails to parse consumes bytes we cannot give back, so a
-            // skippable frame is recognised before the decoder sees it.
-            if let Some(magic) = head.get(..4).and_then(|m| m.try_into().ok()).map(u32::from_le_bytes)
-                && magic & 0xFFFF_FFF0 == 0x184D_2A50
-            {
-                let mut header = [0u8; 8];
-                source.read_exact(&mut header)?;
-                let len = u64::from(u32::from_le_bytes([header[4], header[5], header[6], header[7]]));
-                let skipped = io::copy(&mut (&mut source).take(len), &mut io::sink())?;
-                if skipped < len {
-                    return Err(io::ErrorKind::UnexpectedEof.into());
-                }
-                self.source = Some(source);
-                continue;
-            }
-            return match ruzstd::decoding::StreamingDecoder::new(source) {
-                Ok(d) => {
-                    self.frame = Some(d);
-                    Ok(true)
-                }
-                Err(e) => Err(io::Error::new(io::ErrorKind::InvalidData, format!("zstd: {e}"))),
-            };
-        }
-    }
-}
-
-impl<R: BufRead> Read for ZstdFrames<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        loop {
-            if let Some(frame) = &mut self.frame {
-                let n = frame
-                    .read(buf)
-                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("zstd: {e}")))?;
-                if n > 0 || buf.is_empty() {
-                    return Ok(n);
-                }
-                if let Some(done) = self.frame.take() {
-                    self.source = Some(done.into_inner());
-                }
-            }
-            if !self.next_frame()? {
-                return Ok(0);
-            }
-        }
-    }
 }
 
 #[cfg(test)]
