@@ -208,7 +208,7 @@ fn compressed_and_plain_archives_verify_clean_with_layers() {
             report["checked"]["layers"].as_u64().unwrap_or(0) > 0,
             "{a}: no layer decompressed"
         );
-        assert_eq!(report["source"]["kind"].as_str().is_some(), true, "{a}");
+        assert!(report["source"]["kind"].as_str().is_some(), "{a}");
     }
 }
 
