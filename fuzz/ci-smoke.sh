@@ -36,4 +36,7 @@ cargo +nightly fuzz run names -- -max_total_time="$SECS" -timeout=10 -rss_limit_
 # archive_index: whole image archives as seeds (the largest is 123 KiB).
 cargo +nightly fuzz run archive_index -- -max_total_time="$SECS" -max_len=131072 -timeout=10 \
   -rss_limit_mb=2048 -print_final_stats=1 || status=1
+# layout_docs: oci-layout, index.json and blobs joined by \0\0 (seeds from the layout fixtures).
+cargo +nightly fuzz run layout_docs -- -max_total_time="$SECS" -max_len=65536 -timeout=10 \
+  -rss_limit_mb=2048 -print_final_stats=1 || status=1
 exit "$status"
