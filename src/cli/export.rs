@@ -136,12 +136,17 @@ pub fn run(global: &Global, args: ExportArgs, out: &mut dyn Write) -> Result<Out
         ));
     }
     let members = write::members(&plan, format).map_err(write_failure)?;
+    let total = write::blob_bytes_total(&members);
     match target {
-        None => write::write_tar(&root, &members, out).map_err(write_failure)?,
+        None => super::progress::with_progress("export", total, |p| {
+            write::write_tar(&root, &members, out, Some(p)).map_err(write_failure)
+        })?,
         Some(path) => {
             let mut temp = Temp::new(&path, format == Format::OciDir);
             if format == Format::OciDir {
-                write::write_dir(&root, &members, &temp.path).map_err(write_failure)?;
+                super::progress::with_progress("export", total, |p| {
+                    write::write_dir(&root, &members, &temp.path, Some(p)).map_err(write_failure)
+                })?;
             } else {
                 use std::os::unix::fs::OpenOptionsExt;
                 let file = std::fs::OpenOptions::new()
@@ -152,7 +157,9 @@ pub fn run(global: &Global, args: ExportArgs, out: &mut dyn Write) -> Result<Out
                     .open(&temp.path)
                     .map_err(|e| Failure::new(Outcome::Unreadable, format!("{}: {e}", temp.path.display())))?;
                 let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
-                write::write_tar(&root, &members, &mut w).map_err(write_failure)?;
+                super::progress::with_progress("export", total, |p| {
+                    write::write_tar(&root, &members, &mut w, Some(p)).map_err(write_failure)
+                })?;
                 let file = w.into_inner().map_err(|e| Failure::from(e.into_error()))?;
                 file.sync_all()?;
             }

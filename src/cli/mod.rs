@@ -21,6 +21,7 @@ mod generate;
 mod inspect;
 pub mod listings;
 mod meta_diff;
+mod progress;
 mod recover;
 mod verify;
 

@@ -44,7 +44,7 @@ pub fn run(global: &Global, args: VerifyArgs, out: &mut dyn Write) -> Result<Out
     let started = Instant::now();
     let show = std::io::stderr().is_terminal();
     let result = std::thread::scope(|s| {
-        let line = show.then(|| s.spawn(|| progress_line(&progress, &done, started)));
+        let line = show.then(|| s.spawn(|| super::progress::draw("verify", &progress, &done, started)));
         let opts = Options {
             namespace: global.namespace.clone(),
             layers: args.layers,
@@ -115,31 +115,6 @@ pub fn run(global: &Global, args: VerifyArgs, out: &mut dyn Write) -> Result<Out
         Outcome::Damaged
     };
     Ok(found.worst(super::context::content_outcome(&root)))
-}
-
-/// A `\r` line on stderr with the bytes hashed so far, from the first second on.
-fn progress_line(p: &Progress, done: &AtomicBool, started: Instant) {
-    let mut shown = false;
-    while !done.load(Ordering::Relaxed) {
-        std::thread::park_timeout(Duration::from_millis(200));
-        if started.elapsed() < Duration::from_secs(1) || done.load(Ordering::Relaxed) {
-            continue;
-        }
-        let d = p.done.load(Ordering::Relaxed);
-        let t = p.total.load(Ordering::Relaxed).max(d);
-        let pct = (d as f64 * 100.0 / t.max(1) as f64).min(100.0);
-        let rate = d as f64 / started.elapsed().as_secs_f64().max(0.001);
-        eprint!(
-            "\rverify: {} of {} ({pct:.0}%), {}/s   ",
-            size(d),
-            size(t),
-            size(rate as u64)
-        );
-        shown = true;
-    }
-    if shown {
-        eprint!("\r\x1b[K");
-    }
 }
 
 /// An aligned table with every cell escaped (an empty one printed as `-`).

@@ -9,6 +9,7 @@ use super::tar::{self, Kind};
 use super::{Blob, Fault, Payload, Plan, Problem};
 use crate::containerd::root::Root;
 use crate::digest::Digest;
+use crate::verify::file::Progress;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::{self, Read, Write};
@@ -196,8 +197,40 @@ fn json<T: Serialize + ?Sized>(v: &T) -> Result<Vec<u8>, WriteError> {
     serde_json::to_vec(v).map_err(|e| WriteError::Io(io::Error::other(e)))
 }
 
-/// Streams one blob member's bytes into `out`, verified.
-fn blob_bytes(root: &Root, blob: &Blob, out: &mut dyn Write) -> Result<(), WriteError> {
+/// A writer that counts what passes through it into a progress counter.
+struct Counted<'a> {
+    inner: &'a mut dyn Write,
+    progress: Option<&'a Progress>,
+}
+
+impl Write for Counted<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        if let Some(p) = self.progress {
+            p.add(n);
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// The bytes of every blob member: what a progress line counts to.
+pub fn blob_bytes_total(members: &BTreeMap<String, Member>) -> u64 {
+    members
+        .values()
+        .map(|m| match m {
+            Member::Blob(b) => b.size,
+            _ => 0,
+        })
+        .sum()
+}
+
+/// Streams one blob member's bytes into `out`, verified, counting them into `progress`.
+fn blob_bytes(root: &Root, blob: &Blob, out: &mut dyn Write, progress: Option<&Progress>) -> Result<(), WriteError> {
+    let out = &mut Counted { inner: out, progress };
     let fail = |fault: Fault, detail: String| {
         WriteError::Blob(Problem {
             image: blob.image.clone(),
@@ -230,7 +263,12 @@ fn blob_bytes(root: &Root, blob: &Blob, out: &mut dyn Write) -> Result<(), Write
 }
 
 /// The members as a ustar archive.
-pub fn write_tar(root: &Root, members: &BTreeMap<String, Member>, out: &mut dyn Write) -> Result<(), WriteError> {
+pub fn write_tar(
+    root: &Root,
+    members: &BTreeMap<String, Member>,
+    out: &mut dyn Write,
+    progress: Option<&Progress>,
+) -> Result<(), WriteError> {
     for (name, member) in members {
         match member {
             Member::Dir => out.write_all(&tar::header(name, Kind::Dir, 0)?)?,
@@ -241,7 +279,7 @@ pub fn write_tar(root: &Root, members: &BTreeMap<String, Member>, out: &mut dyn 
             }
             Member::Blob(blob) => {
                 out.write_all(&tar::header(name, Kind::File, blob.size)?)?;
-                blob_bytes(root, blob, out)?;
+                blob_bytes(root, blob, out, progress)?;
                 tar::pad(out, blob.size)?;
             }
         }
@@ -252,7 +290,12 @@ pub fn write_tar(root: &Root, members: &BTreeMap<String, Member>, out: &mut dyn 
 }
 
 /// The members as a directory `dir` (which must not exist yet): directories 0755, files 0644.
-pub fn write_dir(root: &Root, members: &BTreeMap<String, Member>, dir: &Path) -> Result<(), WriteError> {
+pub fn write_dir(
+    root: &Root,
+    members: &BTreeMap<String, Member>,
+    dir: &Path,
+    progress: Option<&Progress>,
+) -> Result<(), WriteError> {
     use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
     std::fs::DirBuilder::new().mode(0o755).create(dir)?;
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755))?;
@@ -274,7 +317,7 @@ pub fn write_dir(root: &Root, members: &BTreeMap<String, Member>, dir: &Path) ->
                 let mut w = io::BufWriter::with_capacity(BUFFER, file);
                 match member {
                     Member::Bytes(b) => w.write_all(b)?,
-                    Member::Blob(blob) => blob_bytes(root, blob, &mut w)?,
+                    Member::Blob(blob) => blob_bytes(root, blob, &mut w, progress)?,
                     Member::Dir => {}
                 }
                 w.flush()?;

@@ -62,7 +62,7 @@ pub struct Progress {
 }
 
 impl Progress {
-    fn add(&self, n: usize) {
+    pub fn add(&self, n: usize) {
         self.done.fetch_add(n as u64, Ordering::Relaxed);
     }
 }
