@@ -407,3 +407,82 @@ fn sha256(data: &[u8]) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(data))
 }
+
+/// A layout whose image has a foreign (non-distributable) layer, absent as such layers are:
+/// the layout reads clean (the layer is a note, not damage), and a docker-archive export keeps
+/// it as a descriptor in `LayerSources` (by diff ID), in `Layers`, and writes no blob for it.
+#[test]
+fn foreign_layers_are_kept_as_descriptors() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("layout");
+    std::fs::create_dir_all(dir.join("blobs/sha256")).expect("mkdir");
+    let put = |data: &[u8]| -> String {
+        let d = sha256(data);
+        std::fs::write(dir.join("blobs/sha256").join(&d), data).expect("write blob");
+        d
+    };
+    let foreign = "b".repeat(64);
+    let diff_id = format!("sha256:{}", "c".repeat(64));
+    let config =
+        format!(r#"{{"architecture":"amd64","os":"windows","rootfs":{{"type":"layers","diff_ids":["{diff_id}"]}}}}"#);
+    let config_digest = put(config.as_bytes());
+    let manifest = format!(
+        r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:{config_digest}","size":{}}},"layers":[{{"mediaType":"application/vnd.oci.image.layer.nondistributable.v1.tar+gzip","digest":"sha256:{foreign}","size":1234,"urls":["https://example.invalid/layer"]}}]}}"#,
+        config.len()
+    );
+    let manifest_digest = put(manifest.as_bytes());
+    std::fs::write(dir.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).expect("write");
+    std::fs::write(
+        dir.join("index.json"),
+        format!(
+            r#"{{"schemaVersion":2,"manifests":[{{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:{manifest_digest}","size":{},"annotations":{{"io.containerd.image.name":"example.org/win:1"}}}}]}}"#,
+            manifest.len()
+        ),
+    )
+    .expect("write");
+    let root = dir.to_str().expect("utf-8");
+    let verify = run(&["--root", root, "verify", "--format", "json"]);
+    assert_eq!(verify.code, Some(0), "{}", verify.stderr);
+    let report = json(&verify);
+    let kinds: Vec<&str> = report["source"]["problems"]
+        .as_array()
+        .expect("problems")
+        .iter()
+        .filter_map(|p| p["kind"].as_str())
+        .collect();
+    assert_eq!(kinds, ["foreign-layer-absent"]);
+    let out_path = tmp.path().join("out.tar");
+    let out = run(&[
+        "--root",
+        root,
+        "export",
+        "--platform",
+        "windows/amd64",
+        "-o",
+        out_path.to_str().expect("utf-8"),
+        "example.org/win:1",
+    ]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let listing = std::process::Command::new("tar")
+        .arg("tf")
+        .arg(&out_path)
+        .output()
+        .expect("tar");
+    let members = String::from_utf8_lossy(&listing.stdout).to_string();
+    assert!(!members.contains(&foreign), "{members}");
+    let manifest_json = std::process::Command::new("tar")
+        .args(["xOf", out_path.to_str().expect("utf-8"), "manifest.json"])
+        .output()
+        .expect("tar");
+    let m: Value = serde_json::from_slice(&manifest_json.stdout).expect("manifest.json");
+    assert_eq!(m[0]["Layers"], serde_json::json!([format!("blobs/sha256/{foreign}")]));
+    assert_eq!(
+        m[0]["LayerSources"][&diff_id],
+        serde_json::json!({
+            "mediaType": "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
+            "digest": format!("sha256:{foreign}"),
+            "size": 1234,
+            "urls": ["https://example.invalid/layer"]
+        })
+    );
+}

@@ -105,6 +105,19 @@ pub struct DockerEntry {
     pub config: String,
     pub layers: Vec<String>,
     pub repo_tags: Vec<String>,
+    /// Foreign layers by diff ID: their descriptors (moby's `LayerSources`), blobs not written.
+    pub layer_sources: BTreeMap<String, LayerSource>,
+}
+
+/// A foreign layer's descriptor in manifest.json (`distribution.Descriptor`'s field order).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct LayerSource {
+    #[serde(rename = "mediaType")]
+    pub media_type: String,
+    pub digest: String,
+    pub size: i64,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub urls: Vec<String>,
 }
 
 /// Everything the output holds, decided before a byte is written.

@@ -318,7 +318,25 @@ impl<'a, 'r> Exporter<'a, 'r> {
             ));
             return None;
         }
-        self.document(&manifest.config, label, true);
+        let config = self.document(&manifest.config, label, true);
+        let diff_ids: Vec<String> = config
+            .and_then(|c| document::decode::<document::ImageConfig>(&c).ok())
+            .and_then(|c| c.rootfs?.diff_ids)
+            .unwrap_or_default();
+        let mut layer_sources = BTreeMap::new();
+        for (l, diff_id) in manifest.layers.iter().zip(&diff_ids) {
+            if is_foreign(l) {
+                layer_sources.insert(
+                    diff_id.clone(),
+                    super::LayerSource {
+                        media_type: l.media_type.clone(),
+                        digest: l.digest.clone(),
+                        size: l.size,
+                        urls: l.urls.clone().unwrap_or_default(),
+                    },
+                );
+            }
+        }
         for l in &layers {
             self.layer(l, label);
         }
@@ -333,6 +351,7 @@ impl<'a, 'r> Exporter<'a, 'r> {
             config: member_name(&manifest.config.digest),
             layers: manifest.layers.iter().map(|l| member_name(&l.digest)).collect(),
             repo_tags: Vec::new(),
+            layer_sources,
         })
     }
 

@@ -134,6 +134,8 @@ struct DockerManifest<'a> {
     repo_tags: Option<&'a [String]>,
     #[serde(rename = "Layers")]
     layers: &'a [String],
+    #[serde(rename = "LayerSources", skip_serializing_if = "BTreeMap::is_empty")]
+    layer_sources: &'a BTreeMap<String, super::LayerSource>,
 }
 
 /// Every member of the output, by name: sorted as the archive lists them.
@@ -166,6 +168,7 @@ pub fn members(plan: &Plan, format: Format) -> Result<BTreeMap<String, Member>, 
                 config: &e.config,
                 repo_tags: (!e.repo_tags.is_empty()).then_some(e.repo_tags.as_slice()),
                 layers: &e.layers,
+                layer_sources: &e.layer_sources,
             })
             .collect();
         m.insert("manifest.json".into(), Member::Bytes(json(entries.as_slice())?));
