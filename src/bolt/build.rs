@@ -84,6 +84,14 @@ fn write_bucket(tree: &Tree, out: &mut Vec<u8>, next: &mut u64) -> u64 {
         elements.push((0, key, value.clone()));
     }
     for (key, child) in &tree.buckets {
+        // A small bucket of values only lives inside its parent's page, as bbolt keeps it
+        // (root 0, then a leaf page of its own): a page per label set would cost 4 KiB each.
+        if let Some(inline) = inline_page(child) {
+            let mut value = vec![0u8; 16];
+            value.extend_from_slice(&inline);
+            elements.push((BUCKET_LEAF_FLAG, key, value));
+            continue;
+        }
         let page = write_bucket(child, out, next);
         let mut header = page.to_le_bytes().to_vec();
         header.extend_from_slice(&0u64.to_le_bytes());
@@ -101,7 +109,28 @@ fn write_bucket(tree: &Tree, out: &mut Vec<u8>, next: &mut u64) -> u64 {
     write_branch(&leaves, out, next)
 }
 
-fn write_leaf(elements: &[(u32, &[u8], Vec<u8>)], out: &mut Vec<u8>, next: &mut u64) -> u64 {
+/// The leaf page of a bucket bbolt would keep inline (only values, a quarter page at most).
+fn inline_page(tree: &Tree) -> Option<Vec<u8>> {
+    if !tree.buckets.is_empty() {
+        return None;
+    }
+    let size: usize = HEADER_SIZE
+        + tree
+            .values
+            .iter()
+            .map(|(k, v)| ELEMENT_SIZE + k.len() + v.len())
+            .sum::<usize>();
+    if size > PAGE_SIZE / 4 {
+        return None;
+    }
+    let elements: Vec<(u32, &[u8], Vec<u8>)> = tree.values.iter().map(|(k, v)| (0, k.as_slice(), v.clone())).collect();
+    let mut page = leaf_bytes(&elements);
+    put_header(&mut page, 0, 0, LEAF, elements.len() as u16, 0);
+    Some(page)
+}
+
+/// A leaf page's bytes: header space, elements, then keys and values.
+fn leaf_bytes(elements: &[(u32, &[u8], Vec<u8>)]) -> Vec<u8> {
     let mut page = vec![0u8; HEADER_SIZE + elements.len() * ELEMENT_SIZE];
     for (i, (flags, key, value)) in elements.iter().enumerate() {
         let element = HEADER_SIZE + i * ELEMENT_SIZE;
@@ -115,7 +144,11 @@ fn write_leaf(elements: &[(u32, &[u8], Vec<u8>)], out: &mut Vec<u8>, next: &mut 
         page.extend_from_slice(key);
         page.extend_from_slice(value);
     }
-    append_page(page, LEAF, elements.len() as u16, out, next)
+    page
+}
+
+fn write_leaf(elements: &[(u32, &[u8], Vec<u8>)], out: &mut Vec<u8>, next: &mut u64) -> u64 {
+    append_page(leaf_bytes(elements), LEAF, elements.len() as u16, out, next)
 }
 
 fn write_branch(children: &[(&[u8], u64)], out: &mut Vec<u8>, next: &mut u64) -> u64 {
