@@ -11,6 +11,8 @@ use clap::Args;
 use std::path::PathBuf;
 
 const GLOBAL: &str = "Global options";
+/// Problems of one kind a layout or archive prints on stderr before summing up the rest.
+const PROBLEMS_SHOWN: usize = 5;
 
 /// Listed under their own heading in every command's `--help`, apart from its own options.
 #[derive(Args, Clone)]
@@ -66,8 +68,22 @@ impl Global {
         if kind != source::Kind::Containerd {
             let root = source::open(&self.root, kind).map_err(source_failure)?;
             if let Some(info) = &root.source {
+                // A layout of 5,000 untagged entries is not 5,000 lines of stderr: a few of
+                // each kind, then how many more (verify --format json lists them all).
+                let mut shown: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
                 for p in &info.problems {
-                    super::warn(format_args!("{}: {p}", info.path.display()));
+                    let n = shown.entry(p.kind).or_default();
+                    *n += 1;
+                    if *n <= PROBLEMS_SHOWN {
+                        super::warn(format_args!("{}: {p}", info.path.display()));
+                    }
+                }
+                for (kind, n) in shown.into_iter().filter(|(_, n)| *n > PROBLEMS_SHOWN) {
+                    super::warn(format_args!(
+                        "{}: ... and {} more {kind} (verify --format json lists every one)",
+                        info.path.display(),
+                        n - PROBLEMS_SHOWN
+                    ));
                 }
             }
             return Ok(root);
