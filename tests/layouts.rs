@@ -1347,3 +1347,209 @@ fn blob_names(layout: &Path) -> BTreeSet<String> {
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect()
 }
+
+#[test]
+fn content_records_are_the_blobs_the_walker_reaches() {
+    // The walker's summary lists every file under blobs/ (with `referenced`) and the
+    // referenced digests it found missing: the content records an import makes are exactly the
+    // referenced ones, present when the file is a regular file of the descriptor's size.
+    let mut all: Vec<String> = LAYOUTS.iter().map(|l| format!("layouts/{l}")).collect();
+    all.extend(
+        damages()
+            .iter()
+            .map(|d| format!("damaged/{}", d["name"].as_str().unwrap())),
+    );
+    for rel in all {
+        let summary = support::read_json(&expected_dir(&rel).join("summary.json"));
+        let problems = summary["oci"]["problems"].as_array().unwrap();
+        let short: BTreeSet<&str> = problems
+            .iter()
+            .filter(|p| p["kind"] == "blob-size-mismatch")
+            .map(|p| p["digest"].as_str().unwrap())
+            .collect();
+        let mut want: BTreeMap<String, (bool, Option<u64>)> = BTreeMap::new();
+        for b in summary["oci"]["blobs"].as_array().unwrap() {
+            if b["referenced"] != Value::Bool(true) {
+                continue;
+            }
+            // Named by its path (its `sha256` is what its bytes hash to).
+            let path = b["path"].as_str().unwrap();
+            let digest = format!("sha256:{}", path.strip_prefix("blobs/sha256/").unwrap());
+            let regular = b["type"] == "file";
+            let size = regular.then(|| b["size"].as_u64().unwrap());
+            want.insert(digest.clone(), (regular && !short.contains(digest.as_str()), size));
+        }
+        for p in problems {
+            if p["kind"] == "blob-missing" {
+                want.insert(p["digest"].as_str().unwrap().to_string(), (false, None));
+            }
+        }
+        let o = coldctr(&oci_dev(&rel), &["content", "--format", "json"]);
+        let got: BTreeMap<String, (bool, Option<u64>)> = json_of(&o, &rel)
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["digest"].as_str().unwrap().to_string(),
+                    (c["present"] == Value::Bool(true), c["fileSize"].as_u64()),
+                )
+            })
+            .collect();
+        assert_eq!(got, want, "{rel}");
+    }
+}
+
+/// umoci's layout with index.json's entries rewritten by `edit`.
+fn umoci_with_index(edit: impl FnOnce(&mut Vec<Value>)) -> (tempfile::TempDir, PathBuf) {
+    let (tmp, dir) = layout_copy("layouts/umoci");
+    let mut index: Value = serde_json::from_str(&read_text(&dir.join("index.json"))).unwrap();
+    edit(index["manifests"].as_array_mut().unwrap());
+    std::fs::write(dir.join("index.json"), serde_json::to_vec(&index).unwrap()).unwrap();
+    (tmp, dir)
+}
+
+fn source_kinds(v: &Value) -> Vec<(String, String)> {
+    v["source"]["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["kind"].as_str().unwrap().to_string(),
+                p["at"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_descriptor_whose_size_is_not_the_blobs_is_a_size_mismatch_not_a_bad_hash() {
+    // Entry @0 (base) says 10 bytes and @1 (v1) 5000: both manifests are intact 500-byte files.
+    // Exit 3; verify's blob status is size-mismatch, and the source problem that says why the
+    // manifests were not walked says the same (it said blob-digest-mismatch "10 bytes do not
+    // hash to their name" and blob-unreadable "unexpected EOF" before).
+    let rows = refs("layouts/umoci");
+    let (_tmp, dir) = umoci_with_index(|m| {
+        m[0]["size"] = 10.into();
+        m[1]["size"] = 5000.into();
+    });
+    let (code, v) = verify(&dir);
+    assert_eq!(code, Some(3), "{v:#}");
+    assert_eq!(
+        blob_statuses(&v),
+        BTreeSet::from([
+            (rows[0].digest.clone(), "size-mismatch".to_string()),
+            (rows[1].digest.clone(), "size-mismatch".to_string())
+        ]),
+        "{v:#}"
+    );
+    assert_eq!(
+        source_kinds(&v),
+        vec![
+            ("blob-size-mismatch".to_string(), rows[0].digest.clone()),
+            ("blob-size-mismatch".to_string(), rows[1].digest.clone())
+        ],
+        "{v:#}"
+    );
+    let m = v["source"]["problems"][0]["message"].as_str().unwrap();
+    assert!(m.contains("10") && m.contains("500"), "{m}");
+}
+
+#[test]
+fn a_document_of_another_kind_than_its_descriptor_says_is_a_media_type_mismatch() {
+    // Entry @0 calls base's manifest an index: exit 3, mediatype-mismatch (not
+    // manifest-invalid-json: the JSON is fine), verify's invalid-document.
+    let rows = refs("layouts/umoci");
+    let (_tmp, dir) = umoci_with_index(|m| {
+        m[0]["mediaType"] = "application/vnd.oci.image.index.v1+json".into();
+    });
+    let (code, v) = verify(&dir);
+    assert_eq!(code, Some(3), "{v:#}");
+    assert_eq!(
+        source_kinds(&v),
+        vec![("mediatype-mismatch".to_string(), rows[0].digest.clone())],
+        "{v:#}"
+    );
+    assert_eq!(
+        blob_statuses(&v),
+        BTreeSet::from([(rows[0].digest.clone(), "invalid-document".to_string())])
+    );
+
+    // A manifest cut short but named by its own digest: manifest-invalid-json.
+    let bad = br#"{"schemaVersion":2,"#;
+    let (_tmp, dir) = layout_copy("layouts/umoci");
+    let d = put_blob(&dir, bad);
+    let mut index: Value = serde_json::from_str(&read_text(&dir.join("index.json"))).unwrap();
+    index["manifests"].as_array_mut().unwrap().push(serde_json::json!({
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "digest": d,
+        "size": bad.len(),
+        "annotations": {REF_NAME: "bad"}
+    }));
+    std::fs::write(dir.join("index.json"), serde_json::to_vec(&index).unwrap()).unwrap();
+    let (code, v) = verify(&dir);
+    assert_eq!(code, Some(3), "{v:#}");
+    assert_eq!(
+        source_kinds(&v),
+        vec![("manifest-invalid-json".to_string(), d.clone())],
+        "{v:#}"
+    );
+    assert_eq!(blob_statuses(&v), BTreeSet::from([(d, "invalid-document".to_string())]));
+    let o = coldctr(&dir, &["inspect", "bad"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("unexpected end of JSON input"), "{}", stderr(&o));
+}
+
+#[test]
+fn sha512_blobs_and_containerd_names_are_read() {
+    // umoci's v1 re-addressed by sha512 (blobs/sha512/<hex>), its entry also carrying
+    // io.containerd.image.name: the record is named by that full name, and the ref name, the
+    // familiar name, @0 and the digest all reach it. Exit 0, nothing to report.
+    let src = oci_dev("layouts/umoci");
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("l");
+    std::fs::create_dir_all(dir.join("blobs/sha512")).unwrap();
+    std::fs::copy(src.join("oci-layout"), dir.join("oci-layout")).unwrap();
+    let put512 = |data: &[u8]| {
+        let hex = hex::encode(sha2::Sha512::digest(data));
+        std::fs::write(dir.join("blobs/sha512").join(&hex), data).unwrap();
+        format!("sha512:{hex}")
+    };
+    let v1 = &refs("layouts/umoci")[1];
+    let blob = |d: &str| std::fs::read(src.join("blobs/sha256").join(d.strip_prefix("sha256:").unwrap())).unwrap();
+    let mut manifest: Value = serde_json::from_slice(&blob(&v1.digest)).unwrap();
+    let old_layers = manifest["layers"].clone();
+    manifest["config"]["digest"] = put512(&blob(manifest["config"]["digest"].as_str().unwrap())).into();
+    for l in manifest["layers"].as_array_mut().unwrap() {
+        l["digest"] = put512(&blob(l["digest"].as_str().unwrap())).into();
+    }
+    let bytes = serde_json::to_vec(&manifest).unwrap();
+    let digest = put512(&bytes);
+    let index = serde_json::json!({"schemaVersion": 2, "manifests": [{
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "digest": digest,
+        "size": bytes.len(),
+        "annotations": {REF_NAME: "v1", "io.containerd.image.name": "docker.io/lab/umoci:v1"}
+    }]});
+    std::fs::write(dir.join("index.json"), serde_json::to_vec(&index).unwrap()).unwrap();
+
+    let (code, v) = verify(&dir);
+    assert_eq!(code, Some(0), "{v:#}");
+    assert_eq!(v["checked"]["blobs"].as_u64(), Some(4), "{v:#}");
+    let records = records_by_entry(&dir, 0);
+    assert_eq!(records[&0]["name"].as_str(), Some("docker.io/lab/umoci:v1"));
+    assert_eq!(records[&0]["target"]["digest"].as_str(), Some(digest.as_str()));
+    // The same config, so the same diff IDs as skopeo printed for the sha256 original.
+    let cfg = support::read_json(&expected_dir("layouts/umoci/refs/01-v1/skopeo-inspect-config.json"));
+    for r in ["v1", "docker.io/lab/umoci:v1", "lab/umoci:v1", "@0", digest.as_str()] {
+        let o = coldctr(&dir, &["inspect", r]);
+        assert_eq!(o.status.code(), Some(0), "{r}: {}", stderr(&o));
+        let ours = &json_of(&o, r)[0];
+        assert_eq!(ours["Id"].as_str(), Some(digest.as_str()), "{r}");
+        assert_eq!(ours["RootFS"]["Layers"], cfg["rootfs"]["diff_ids"], "{r}");
+    }
+    let layers = layer_digests(&records[&0]["platforms"][0]);
+    assert_eq!(layers.len(), old_layers.as_array().unwrap().len());
+    assert!(layers.iter().all(|l| l.starts_with("sha512:")), "{layers:?}");
+}

@@ -39,6 +39,10 @@ pub trait Blobs {
     fn read(&self, digest: &Digest, limit: u64) -> Result<Vec<u8>, BlobError>;
     /// Whether a readable blob of that digest is there.
     fn exists(&self, digest: &Digest) -> bool;
+    /// The blob's real size, when the store can tell it without reading the blob.
+    fn size(&self, _digest: &Digest) -> Option<u64> {
+        None
+    }
 }
 
 /// The image records an import makes, and what resolves to each of them.
@@ -258,10 +262,25 @@ fn walk(entries: &[Entry], blobs: &dyn Blobs, problems: &mut Vec<Problem>) -> BT
 
 /// A manifest's or index's children; the problem when the blob does not read or parse.
 fn read_children(blobs: &dyn Blobs, digest: &Digest, desc: &Descriptor) -> Result<Vec<Descriptor>, Problem> {
+    // A descriptor whose size is not the blob's: the blob is fine, the reference is not; read
+    // to that size, the bytes would be reported as not hashing to their name.
+    let size_mismatch = |on_disk: u64| {
+        Problem::error(
+            "blob-size-mismatch",
+            "",
+            format!("the descriptor says {} bytes, the blob has {on_disk}", desc.size),
+        )
+    };
+    if let Some(on_disk) = blobs.size(digest)
+        && i64::try_from(on_disk).ok() != Some(desc.size)
+    {
+        return Err(size_mismatch(on_disk));
+    }
     let limit = u64::try_from(desc.size).unwrap_or(0).min(MAX_DOCUMENT);
     let bytes = match blobs.read(digest, limit) {
         Ok(b) => b,
         Err(BlobError::NotFound(_)) => return Err(Problem::error("blob-missing", "", "not in the layout")),
+        Err(BlobError::UnexpectedEof { on_disk, .. }) => return Err(size_mismatch(on_disk)),
         Err(e) => return Err(Problem::error("blob-unreadable", "", e.to_string())),
     };
     if bytes.len() as i64 != desc.size || crate::export::write::hash(digest.algorithm(), &bytes) != digest.hex() {
@@ -272,8 +291,14 @@ fn read_children(blobs: &dyn Blobs, digest: &Digest, desc: &Descriptor) -> Resul
             format!("{} bytes do not hash to their name", bytes.len()),
         ));
     }
-    document::children(&bytes, &desc.media_type)
-        .map_err(|e| Problem::error("manifest-invalid-json", "", format!("{}: {e}", desc.media_type)))
+    document::children(&bytes, &desc.media_type).map_err(|e| {
+        let kind = match e {
+            document::DocError::Json(_) => "manifest-invalid-json",
+            // Valid JSON of another kind than the descriptor says (or schema 1).
+            _ => "mediatype-mismatch",
+        };
+        Problem::error(kind, "", format!("{}: {e}", desc.media_type))
+    })
 }
 
 /// containerd's size encoding: Go's `binary.PutVarint`.

@@ -378,4 +378,8 @@ impl import::Blobs for RootBlobs<'_> {
     fn exists(&self, digest: &Digest) -> bool {
         self.0.blob_stat(digest).is_ok_and(|m| m.is_file())
     }
+
+    fn size(&self, digest: &Digest) -> Option<u64> {
+        self.0.blob_stat(digest).ok().filter(|m| m.is_file()).map(|m| m.len())
+    }
 }
