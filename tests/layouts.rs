@@ -1553,3 +1553,34 @@ fn sha512_blobs_and_containerd_names_are_read() {
     assert_eq!(layers.len(), old_layers.as_array().unwrap().len());
     assert!(layers.iter().all(|l| l.starts_with("sha512:")), "{layers:?}");
 }
+
+#[test]
+fn a_ref_name_that_reads_as_a_position_does_not_take_another_entrys_place() {
+    // Entry @0 (base) named "@1", entry @1 (v1) untagged: "@1" must still be entry 1 and @0
+    // entry 0, one record each (before, both were written to one record "@1": base vanished
+    // and @0 answered with v1). Exit 0, a warning says why the name is not used.
+    let rows = refs("layouts/umoci");
+    let (_tmp, dir) = umoci_with_index(|m| {
+        m[0]["annotations"][REF_NAME] = "@1".into();
+        m[1].as_object_mut().unwrap().remove("annotations");
+    });
+    let records = records_by_entry(&dir, 0);
+    assert_eq!(records.len(), 4);
+    assert_eq!(records[&0]["name"].as_str(), Some("@0"));
+    assert_eq!(records[&0]["labels"][REF_NAME].as_str(), Some("@1"));
+    assert_eq!(records[&1]["name"].as_str(), Some("@1"));
+    for (r, row) in [("@0", &rows[0]), ("@1", &rows[1])] {
+        let o = coldctr(&dir, &["inspect", "-f", "{{.Id}}", r]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), row.digest, "{r}");
+    }
+    let (code, v) = verify(&dir);
+    assert_eq!(code, Some(0), "{v:#}");
+    assert_eq!(
+        source_kinds(&v),
+        vec![
+            ("entry-untagged".to_string(), "index.json entry @1".to_string()),
+            ("ref-name-positional".to_string(), "index.json entry @0".to_string())
+        ]
+    );
+}

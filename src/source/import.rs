@@ -72,10 +72,19 @@ pub fn import(entries: &[Entry], blobs: &dyn Blobs, problems: &mut Vec<Problem>)
     tree.bucket(&[b"v1", ns, b"images"]);
     tree.bucket(&[b"v1", ns, b"content", b"blob"]);
 
-    // Every name each entry claims, then which names are claimed once.
+    // Every name each entry claims, then which names are claimed once. A name that reads as a
+    // position would take another entry's `@N` record (and answer for `@N`): not a name.
     let mut claims: BTreeMap<String, BTreeSet<usize>> = BTreeMap::new();
     for e in entries {
         for n in primary_names(e) {
+            if is_position(&n) {
+                problems.push(Problem::warning(
+                    "ref-name-positional",
+                    format!("index.json entry @{}", e.position),
+                    format!("{n:?} is how an entry is named by its position; not used as a name"),
+                ));
+                continue;
+            }
             claims.entry(n).or_default().insert(e.position);
         }
     }
@@ -101,7 +110,7 @@ pub fn import(entries: &[Entry], blobs: &dyn Blobs, problems: &mut Vec<Problem>)
         targets.push((e.position, e.descriptor.digest.clone()));
         let mut records: Vec<String> = primary_names(e)
             .into_iter()
-            .filter(|n| !ambiguous.contains_key(n))
+            .filter(|n| !ambiguous.contains_key(n) && !is_position(n))
             .collect();
         if records.is_empty() {
             records.push(format!("@{}", e.position));
@@ -125,7 +134,7 @@ pub fn import(entries: &[Entry], blobs: &dyn Blobs, problems: &mut Vec<Problem>)
             }
             let mut aliases: Vec<String> = e.ref_name.iter().cloned().collect();
             aliases.extend(e.full_names.iter().cloned());
-            aliases.retain(|a| !ambiguous.contains_key(a));
+            aliases.retain(|a| !ambiguous.contains_key(a) && !is_position(a));
             names.push(Named {
                 record,
                 entry: e.position,
@@ -152,6 +161,11 @@ pub fn import(entries: &[Entry], blobs: &dyn Blobs, problems: &mut Vec<Problem>)
         ambiguous,
         targets,
     }
+}
+
+/// Whether a name is an `@N` reference (as [`super::SourceInfo::resolve`] reads one).
+fn is_position(name: &str) -> bool {
+    name.strip_prefix('@').is_some_and(|p| p.parse::<usize>().is_ok())
 }
 
 /// The names an entry claims: its full names, else its ref name.
