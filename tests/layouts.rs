@@ -1584,3 +1584,26 @@ fn a_ref_name_that_reads_as_a_position_does_not_take_another_entrys_place() {
         ]
     );
 }
+
+#[test]
+fn an_empty_ref_name_is_no_name_and_control_characters_are_escaped() {
+    // Entry @0 named "" (it was recorded under an empty name, which no bbolt key can be, and
+    // `inspect ''` found it); entry @1 named with a newline and an ESC. Exit 0.
+    let (_tmp, dir) = umoci_with_index(|m| {
+        m[0]["annotations"][REF_NAME] = "".into();
+        m[1]["annotations"][REF_NAME] = "a\nb\x1b[31mc".into();
+    });
+    let records = records_by_entry(&dir, 0);
+    assert_eq!(records[&0]["name"].as_str(), Some("@0"));
+    assert_eq!(records[&1]["name"].as_str(), Some("a\nb\x1b[31mc"));
+    let o = coldctr(&dir, &["images"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let table = String::from_utf8(o.stdout).unwrap();
+    assert!(!table.contains('\x1b') && !table.contains("a\nb"), "{table}");
+    assert!(table.contains(r"a\nb\x1b[31mc"), "{table}");
+    let (_, v) = verify(&dir);
+    assert_eq!(
+        source_kinds(&v),
+        vec![("entry-untagged".to_string(), "index.json entry @0".to_string())]
+    );
+}
