@@ -18,7 +18,8 @@
 //! every run is under a timeout, so a hang fails the test instead of stalling it.
 //!
 //! Not compared: image history (`umoci stat` history, skopeo config `history`): coldctr has
-//! no command that prints it (docker image inspect does not show it).
+//! no command that prints it (docker image inspect shows only the last entry's comment, as
+//! `Comment`, which is compared).
 
 #[path = "gcdu_support/mod.rs"]
 mod support;
@@ -502,6 +503,10 @@ fn inspect_equals_skopeo_inspect_and_its_config_for_every_entry_skopeo_reads() {
                     ours["RootFS"]["Layers"], cfg["rootfs"]["diff_ids"],
                     "{at}: rootfs.diff_ids"
                 );
+                // The one piece of history docker inspect shows: the last entry's comment.
+                let last = cfg["history"].as_array().and_then(|h| h.last());
+                let comment = last.and_then(|h| h["comment"].as_str()).unwrap_or("");
+                assert_eq!(ours["Comment"].as_str(), Some(comment), "{at}: history[-1].comment");
                 compared += 1;
             }
         }
