@@ -1612,3 +1612,63 @@ fn an_empty_ref_name_is_no_name_and_control_characters_are_escaped() {
         vec![("entry-untagged".to_string(), "index.json entry @0".to_string())]
     );
 }
+
+#[test]
+fn an_index_copied_now_by_skopeo_reads_per_platform_as_skopeo_reads_it() {
+    // `skopeo copy --all` of skopeo-index's multi (3 platforms) into a fresh layout, then
+    // skopeo inspect with --override-os/arch/variant for each platform, run now.
+    let tmp = tempfile::tempdir().unwrap();
+    let l = tmp.path().join("l");
+    let policy = tmp.path().join("policy.json");
+    std::fs::write(&policy, r#"{"default":[{"type":"insecureAcceptAnything"}]}"#).unwrap();
+    let policy = policy.to_str().unwrap();
+    let src = format!("oci:{}:multi", oci_dev("layouts/skopeo-index").display());
+    let dst = format!("oci:{}:m", l.display());
+    let Some(_) = tool_ok("skopeo", &["--policy", policy, "copy", "--all", "--quiet", &src, &dst]) else {
+        return;
+    };
+    let records = records_by_entry(&l, 0);
+    assert_eq!(records.len(), 1);
+    let record = &records[&0];
+    assert_eq!(record["name"].as_str(), Some("m"));
+    let raw = tool_ok("skopeo", &["inspect", "--raw", &dst]).unwrap();
+    assert_eq!(record["target"]["digest"].as_str(), Some(sha256(&raw).as_str()));
+    let index: Value = serde_json::from_slice(&raw).unwrap();
+    let mut seen = 0;
+    for m in index["manifests"].as_array().unwrap() {
+        let p = &m["platform"];
+        let (os, arch) = (p["os"].as_str().unwrap(), p["architecture"].as_str().unwrap());
+        let mut args = vec!["--override-os", os, "--override-arch", arch];
+        let mut plat = format!("{os}/{arch}");
+        if let Some(v) = p["variant"].as_str() {
+            args.extend(["--override-variant", v]);
+            plat = format!("{plat}/{v}");
+        }
+        let inspect: Vec<&str> = args.iter().copied().chain(["inspect", dst.as_str()]).collect();
+        let sk: Value = serde_json::from_slice(&tool_ok("skopeo", &inspect).unwrap()).unwrap();
+        let with_config: Vec<&str> = args
+            .iter()
+            .copied()
+            .chain(["inspect", "--config", dst.as_str()])
+            .collect();
+        let cfg: Value = serde_json::from_slice(&tool_ok("skopeo", &with_config).unwrap()).unwrap();
+        let ours_p = platform(record, &plat);
+        assert_eq!(ours_p["digest"], m["digest"], "{plat}");
+        assert_eq!(layer_digests(ours_p), strings(&sk["Layers"]), "{plat}");
+        let o = coldctr(&l, &["inspect", "--platform", &plat, "m"]);
+        assert_eq!(o.status.code(), Some(0), "{plat}: {}", stderr(&o));
+        let ours = &json_of(&o, &plat)[0];
+        assert_eq!(ours["Created"], sk["Created"], "{plat}");
+        assert_eq!(ours["Architecture"], sk["Architecture"], "{plat}");
+        assert_eq!(ours["Os"], sk["Os"], "{plat}");
+        assert_eq!(ours["Variant"], cfg["variant"], "{plat}");
+        assert_eq!(ours["Config"]["Env"], sk["Env"], "{plat}");
+        assert_eq!(ours["Config"]["Labels"], sk["Labels"], "{plat}");
+        assert_eq!(ours["RootFS"]["Layers"], cfg["rootfs"]["diff_ids"], "{plat}");
+        seen += 1;
+    }
+    assert_eq!(seen, 3);
+    let (code, v) = verify(&l);
+    assert_eq!(code, Some(0), "{v:#}");
+    assert_eq!(v["orphans"], Value::Array(vec![]));
+}
