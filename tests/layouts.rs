@@ -612,19 +612,40 @@ fn record_platforms(r: &Value) -> Vec<&Value> {
 
 #[test]
 fn umoci_ls_names_are_our_ref_names_in_index_order() {
-    for l in LAYOUTS {
-        let rel = format!("layouts/{l}");
-        assert_eq!(rc(&expected_dir(&rel).join("umoci-ls.rc")), Some(0), "{rel}");
+    // Every intact layout, and the damaged copies umoci still lists (it refuses a layout
+    // without a valid oci-layout or index.json; damage to blobs does not stop `ls`).
+    let mut listed_by_umoci = 0;
+    let mut all: Vec<String> = LAYOUTS.iter().map(|l| format!("layouts/{l}")).collect();
+    all.extend(
+        damages()
+            .iter()
+            .map(|d| format!("damaged/{}", d["name"].as_str().unwrap())),
+    );
+    for rel in all {
+        if rc(&expected_dir(&rel).join("umoci-ls.rc")) != Some(0) {
+            assert!(rel.starts_with("damaged/"), "{rel}");
+            continue;
+        }
         let listed: Vec<String> = read_text(&expected_dir(&rel).join("umoci-ls.txt"))
             .lines()
             .map(String::from)
             .collect();
-        let ours: Vec<String> = records_by_entry(&oci_dev(&rel), 0)
-            .values()
-            .filter_map(|r| r["labels"][REF_NAME].as_str().map(String::from))
+        let o = coldctr(&oci_dev(&rel), &["images", "--format", "json"]);
+        let mut records: Vec<(usize, Option<String>)> = json_of(&o, &rel)
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                let n = r["labels"][ENTRY_LABEL].as_str().unwrap().parse().unwrap();
+                (n, r["labels"][REF_NAME].as_str().map(String::from))
+            })
             .collect();
+        records.sort();
+        let ours: Vec<String> = records.into_iter().filter_map(|(_, name)| name).collect();
         assert_eq!(ours, listed, "{rel}");
+        listed_by_umoci += 1;
     }
+    assert_eq!(listed_by_umoci, 13);
 }
 
 fn damages() -> Vec<Value> {
@@ -1671,4 +1692,53 @@ fn an_index_copied_now_by_skopeo_reads_per_platform_as_skopeo_reads_it() {
     let (code, v) = verify(&l);
     assert_eq!(code, Some(0), "{v:#}");
     assert_eq!(v["orphans"], Value::Array(vec![]));
+}
+
+#[test]
+fn skopeo_inspect_raw_is_each_entrys_target_and_its_descriptors_are_ours() {
+    // The byte-exact document skopeo read for a ref hashes to our record's target, and a
+    // manifest's config and layer descriptors are the ones our images list shows.
+    let mut compared = 0;
+    for l in LAYOUTS {
+        let rel = format!("layouts/{l}");
+        let rows = refs(&rel);
+        let records = records_by_entry(&oci_dev(&rel), 0);
+        for row in &rows {
+            let dir = expected_dir(&rel).join("refs").join(&row.folder);
+            if rc(&dir.join("skopeo-inspect-raw.rc")) != Some(0) {
+                continue;
+            }
+            // skopeo resolves a name to its first entry.
+            let first = rows
+                .iter()
+                .find(|r| r.name.is_some() && r.name == row.name)
+                .unwrap_or(row);
+            let record = &records[&first.n];
+            let raw = std::fs::read(dir.join("skopeo-inspect-raw.json")).unwrap();
+            let at = format!("{rel} {}", row.folder);
+            assert_eq!(record["target"]["digest"].as_str(), Some(sha256(&raw).as_str()), "{at}");
+            assert_eq!(record["target"]["size"].as_u64(), Some(raw.len() as u64), "{at}");
+            let doc: Value = serde_json::from_slice(&raw).unwrap();
+            if doc.get("layers").is_some() {
+                let p = &record["platforms"][0];
+                assert_eq!(p["config"], doc["config"]["digest"], "{at}");
+                let theirs: Vec<Value> = doc["layers"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|l| serde_json::json!([l["digest"], l["mediaType"], l["size"]]))
+                    .collect();
+                let ours: Vec<Value> = p["layers"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|l| serde_json::json!([l["digest"], l["mediaType"], l["size"]]))
+                    .collect();
+                assert_eq!(ours, theirs, "{at}");
+            }
+            compared += 1;
+        }
+    }
+    // Every entry of the 26 but the two docker-typed ones and the two untagged ones.
+    assert_eq!(compared, 22);
 }
