@@ -7,6 +7,10 @@
 #   corpus/values/     Go binary times, varints, an Any and a few schema-shaped inputs
 #   corpus/template/   the --format templates captured from the docker CLI
 #   corpus/names/      image names and references from the fixtures' expectations, platforms
+#   corpus/archive_index/  the image archives of fixtures/oci-dev/archives (tars, one gzip'd;
+#                      the largest is 123 KiB, so run with -max_len=131072)
+#   corpus/layout_docs/  each layout of fixtures/oci-dev/layouts: oci-layout, index.json and its
+#                      blobs under 16 KiB, joined by \0\0
 # plus every regression input under fixtures/fuzz/<target>/.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -47,7 +51,27 @@ for i, c in enumerate(json.load(open(sys.argv[1]))["cases"]):
 PY
 mkdir -p "$HERE/corpus/carve"
 cp "$B"/* "$HERE/corpus/carve/"
-for t in bolt_walk carve values template names; do
+mkdir -p "$HERE/corpus/archive_index"
+cp "$FIX"/oci-dev/archives/* "$HERE/corpus/archive_index/"
+chmod 0644 "$HERE"/corpus/archive_index/*
+mkdir -p "$HERE/corpus/layout_docs"
+python3 - "$FIX/oci-dev/layouts" "$HERE/corpus/layout_docs" <<'PY'
+import os, sys
+src, dst = sys.argv[1], sys.argv[2]
+for name in sorted(os.listdir(src)) if os.path.isdir(src) else []:
+    d = os.path.join(src, name)
+    parts = []
+    for f in ("oci-layout", "index.json"):
+        p = os.path.join(d, f)
+        parts.append(open(p, "rb").read() if os.path.isfile(p) else b"")
+    blobs = os.path.join(d, "blobs", "sha256")
+    for b in sorted(os.listdir(blobs)) if os.path.isdir(blobs) else []:
+        p = os.path.join(blobs, b)
+        if os.path.isfile(p) and not os.path.islink(p) and os.path.getsize(p) < 16384:
+            parts.append(open(p, "rb").read())
+    open(os.path.join(dst, name), "wb").write(b"\0\0".join(parts))
+PY
+for t in bolt_walk carve values template names archive_index layout_docs; do
   [ -d "$FIX/fuzz/$t" ] && find "$FIX/fuzz/$t" -type f -exec cp {} "$HERE/corpus/$t/" \;
 done
-echo "seeds: $(ls "$B" | wc -l) bolt_walk ($(du -sh "$B" | cut -f1)), $(ls "$HERE/corpus/carve" | wc -l) carve, $(ls "$V" | wc -l) values, $(ls "$T" | wc -l) template, $(ls "$N" | wc -l) names"
+echo "seeds: $(ls "$B" | wc -l) bolt_walk ($(du -sh "$B" | cut -f1)), $(ls "$HERE/corpus/carve" | wc -l) carve, $(ls "$V" | wc -l) values, $(ls "$T" | wc -l) template, $(ls "$N" | wc -l) names, $(ls "$HERE/corpus/archive_index" | wc -l) archive_index, $(ls "$HERE/corpus/layout_docs" | wc -l) layout_docs"

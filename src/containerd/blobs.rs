@@ -142,6 +142,31 @@ pub struct Named<'a> {
 }
 
 impl BlobEntry {
+    /// An entry that is not a directory entry (an archive member): `full` is what reports
+    /// print, `rel` the part of it relative to the store (`blobs/sha256/<hex>`).
+    pub fn member(full: PathBuf, rel: &str, kind: FileKind, size: u64, inode: u64) -> BlobEntry {
+        use std::os::unix::ffi::OsStrExt;
+        let all = full.as_os_str().as_bytes().len();
+        BlobEntry {
+            name: rel.rsplit('/').next().unwrap_or(rel).to_string(),
+            rel_at: all.saturating_sub(rel.len()),
+            full,
+            kind,
+            size,
+            allocated: size,
+            inode: (0, inode),
+            children: None,
+            unreadable: None,
+        }
+    }
+
+    /// A directory of such entries.
+    pub fn member_dir(full: PathBuf, rel: &str, children: Vec<BlobEntry>) -> BlobEntry {
+        let mut e = BlobEntry::member(full, rel, FileKind::Directory, 0, 0);
+        e.children = Some(children);
+        e
+    }
+
     /// The path relative to the content store (`blobs/sha256/<hex>`), for reports; built on
     /// demand, since verify lists 50,000 entries and reports a handful.
     pub fn path(&self) -> String {

@@ -48,6 +48,54 @@ pub struct Root {
     content_state: ContentState,
     /// Set when the records are those of an OCI layout or archive (`crate::source`).
     pub source: Option<std::sync::Arc<crate::source::SourceInfo>>,
+    /// Set when the blobs are members of an archive rather than files under `content`.
+    pub archive: Option<std::sync::Arc<dyn ArchiveBlobs>>,
+}
+
+/// An open blob: a file of the store, or the bytes of an archive member.
+pub enum BlobFile {
+    File(std::fs::File),
+    Part(Box<dyn Read + Send>),
+}
+
+impl Read for BlobFile {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            BlobFile::File(f) => f.read(buf),
+            BlobFile::Part(r) => r.read(buf),
+        }
+    }
+}
+
+impl BlobFile {
+    /// The file, when the blob is one (it can then be mapped).
+    pub fn as_file(&self) -> Option<&std::fs::File> {
+        match self {
+            BlobFile::File(f) => Some(f),
+            BlobFile::Part(_) => None,
+        }
+    }
+}
+
+/// What a blob is, without opening or following it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BlobStat {
+    pub kind: super::blobs::FileKind,
+    pub len: u64,
+}
+
+impl BlobStat {
+    pub fn is_file(&self) -> bool {
+        self.kind == super::blobs::FileKind::Regular
+    }
+}
+
+/// Blobs held in an archive (`crate::source::archive`): found by digest, read in place.
+pub trait ArchiveBlobs: Send + Sync {
+    fn open(&self, digest: &Digest) -> Result<(BlobFile, u64), BlobError>;
+    fn stat(&self, digest: &Digest) -> std::io::Result<BlobStat>;
+    /// The blobs as the content store's `blobs` directory would list them.
+    fn tree(&self) -> super::blobs::BlobTree;
 }
 
 /// Whether the content store can be read, decided once when the root is opened.
@@ -143,6 +191,7 @@ impl Root {
             content,
             content_state,
             source: None,
+            archive: None,
         })
     }
 
@@ -155,6 +204,27 @@ impl Root {
             content: dir.to_path_buf(),
             content_state: check_dirs(dir),
             source: None,
+            archive: None,
+        }
+    }
+
+    /// An archive as a root: blobs come from `archive`, `path` names them in reports.
+    pub fn for_archive(path: &Path, meta: Db, archive: std::sync::Arc<dyn ArchiveBlobs>) -> Root {
+        Root {
+            dir: path.to_path_buf(),
+            meta,
+            content: path.to_path_buf(),
+            content_state: ContentState::Readable,
+            source: None,
+            archive: Some(archive),
+        }
+    }
+
+    /// The blob files as the store's `blobs` directory lists them (or an archive's members).
+    pub fn blob_tree(&self, detail: super::blobs::Detail) -> super::blobs::BlobTree {
+        match &self.archive {
+            Some(a) => a.tree(),
+            None => super::blobs::walk(&self.content.join("blobs"), detail),
         }
     }
 
@@ -192,9 +262,16 @@ impl Root {
         &self.content_state
     }
 
-    /// The blob file's metadata, without following a symlink.
-    pub fn blob_stat(&self, digest: &Digest) -> std::io::Result<std::fs::Metadata> {
-        std::fs::symlink_metadata(self.blob_path(digest))
+    /// What the blob is, without following a symlink.
+    pub fn blob_stat(&self, digest: &Digest) -> std::io::Result<BlobStat> {
+        if let Some(a) = &self.archive {
+            return a.stat(digest);
+        }
+        let m = std::fs::symlink_metadata(self.blob_path(digest))?;
+        Ok(BlobStat {
+            kind: super::blobs::FileKind::of(&m.file_type()),
+            len: m.len(),
+        })
     }
 
     /// Reads blob `digest` for `namespace` as dockerd would: the record's size, from the file.
@@ -242,7 +319,10 @@ impl Root {
     /// Opens the blob file read-only, never following a symlink and never blocking on a FIFO,
     /// and checks that it is a regular file: the file and its length. The path comes from a
     /// validated [`Digest`] only.
-    pub fn open_blob(&self, digest: &Digest) -> Result<(std::fs::File, u64), BlobError> {
+    pub fn open_blob(&self, digest: &Digest) -> Result<(BlobFile, u64), BlobError> {
+        if let Some(a) = &self.archive {
+            return a.open(digest);
+        }
         let name = digest.to_string();
         match &self.content_state {
             ContentState::Readable => {}
@@ -289,7 +369,7 @@ impl Root {
                 what: format!("{:?}", meta.file_type()),
             });
         }
-        Ok((file, meta.len()))
+        Ok((BlobFile::File(file), meta.len()))
     }
 
     /// The view through the current meta, or the error that prevents it.

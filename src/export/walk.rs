@@ -93,9 +93,17 @@ impl<'a, 'r> Exporter<'a, 'r> {
         let mut annotations: BTreeMap<String, String> = target.annotations.clone().unwrap_or_default();
         annotations.remove(ANNOTATION_IMAGE_NAME);
         annotations.remove(ANNOTATION_REF_NAME);
-        if named {
+        // A record of a layout source may be named by a tag alone ("1.0", as skopeo writes
+        // it) or by its position ("@5"): the first is kept as the ref name it was, the second
+        // is no name at all; only full names are image names.
+        let canonical = reference::parse_normalized_named(&image.name)
+            .ok()
+            .is_some_and(|n| n.to_string() == image.name);
+        if named && canonical {
             annotations.insert(ANNOTATION_IMAGE_NAME.into(), image.name.clone());
             annotations.insert(ANNOTATION_REF_NAME.into(), oci_reference_name(&image.name));
+        } else if named && !image.name.starts_with('@') {
+            annotations.insert(ANNOTATION_REF_NAME.into(), image.name.clone());
         }
         let mine: Vec<&Problem> = self
             .plan

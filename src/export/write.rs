@@ -68,12 +68,7 @@ fn ring_algorithm(algorithm: &str) -> &'static ring::digest::Algorithm {
 /// Copies exactly `size` bytes of `file` to `out`, hashing them: an error when the file ends
 /// early or the bytes do not hash to `digest`. What was written before the error stays
 /// written: the caller throws the output away.
-pub fn copy_verified(
-    mut file: std::fs::File,
-    digest: &Digest,
-    size: u64,
-    out: &mut dyn Write,
-) -> Result<(), CopyError> {
+pub fn copy_verified(mut file: impl Read, digest: &Digest, size: u64, out: &mut dyn Write) -> Result<(), CopyError> {
     let mut ctx = ring::digest::Context::new(ring_algorithm(digest.algorithm()));
     let mut buf = vec![0u8; BUFFER];
     let mut left = size;

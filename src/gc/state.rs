@@ -166,7 +166,7 @@ impl Store {
         let blobs = if let Some(why) = root.content_problem() {
             BlobTree::Refused(why.to_string())
         } else {
-            blobs::walk(&content.join("blobs"), blobs::Detail::Stat)
+            root.blob_tree(blobs::Detail::Stat)
         };
         let (ingest_dirs, ingest_strays) = ingest_listing(root, &content, &mut damage);
         let snapshotters = snapshotters(root, mode, &mut damage);

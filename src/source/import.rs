@@ -297,6 +297,10 @@ fn read_children(blobs: &dyn Blobs, digest: &Digest, desc: &Descriptor) -> Resul
         Err(BlobError::UnexpectedEof { on_disk, .. }) => return Err(size_mismatch(on_disk)),
         Err(e) => return Err(Problem::error("blob-unreadable", "", e.to_string())),
     };
+    // (A store that cannot tell sizes shows a short blob here.)
+    if (bytes.len() as i64) < desc.size {
+        return Err(size_mismatch(bytes.len() as u64));
+    }
     if bytes.len() as i64 != desc.size || crate::export::write::hash(digest.algorithm(), &bytes) != digest.hex() {
         // verify names the mismatch; a document that is not what its digest says is not walked.
         return Err(Problem::error(

@@ -13,8 +13,10 @@
 //! A layout or archive becomes the records containerd would hold after importing it
 //! ([`import`]), so every command reads every source through one record reader.
 
+pub mod archive;
 pub mod import;
 pub mod layout;
+pub mod tar;
 
 use crate::bolt::build;
 use crate::containerd::root::{self, Root, RootError};
@@ -272,10 +274,7 @@ pub fn open(path: &Path, kind: Kind) -> Result<Root, SourceError> {
             message: "a containerd root is opened with Root::open".into(),
         }),
         Kind::OciLayout => open_layout(path),
-        Kind::OciArchive | Kind::DockerArchive => Err(SourceError::Unrecognized {
-            path: path.into(),
-            message: "archives are not read yet".into(),
-        }),
+        Kind::OciArchive | Kind::DockerArchive => archive::open(path),
     }
 }
 
@@ -380,6 +379,6 @@ impl import::Blobs for RootBlobs<'_> {
     }
 
     fn size(&self, digest: &Digest) -> Option<u64> {
-        self.0.blob_stat(digest).ok().filter(|m| m.is_file()).map(|m| m.len())
+        self.0.blob_stat(digest).ok().filter(|m| m.is_file()).map(|m| m.len)
     }
 }

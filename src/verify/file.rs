@@ -8,6 +8,7 @@
 //! the read.
 
 use crate::containerd::blobs::FileKind;
+use crate::containerd::root::{ArchiveBlobs, BlobError, BlobFile};
 use crate::digest::Digest;
 use std::cell::RefCell;
 use std::ffi::CString;
@@ -88,6 +89,8 @@ pub struct Blobs {
     dirs: Vec<(&'static str, File)>,
     /// When large blobs are hashed through a read-only map instead of `read()`.
     pub map: MapPolicy,
+    /// Blobs held in an archive instead of the directories.
+    pub archive: Option<std::sync::Arc<dyn ArchiveBlobs>>,
 }
 
 /// Hashing through a map avoids the kernel's copy out of the page cache (about 15% of the
@@ -130,6 +133,7 @@ impl Blobs {
             content: content.to_path_buf(),
             dirs,
             map: MapPolicy::default(),
+            archive: None,
         }
     }
 
@@ -139,7 +143,18 @@ impl Blobs {
     }
 
     /// Opens a blob file for reading, or says why it is not a readable regular file.
-    pub fn open(&self, digest: &Digest) -> Result<File, FileState> {
+    pub fn open(&self, digest: &Digest) -> Result<(BlobFile, u64), FileState> {
+        if let Some(a) = &self.archive {
+            return match a.open(digest) {
+                Ok(opened) => Ok(opened),
+                Err(BlobError::NotFound(_)) => Err(FileState::Missing),
+                Err(BlobError::NotRegular { what, .. }) => Err(FileState::NotRegular {
+                    kind: what,
+                    target: None,
+                }),
+                Err(e) => Err(FileState::Unreadable(e.to_string())),
+            };
+        }
         let Some((_, dir)) = self.dirs.iter().find(|(a, _)| *a == digest.algorithm()) else {
             return Err(FileState::Missing);
         };
@@ -171,7 +186,7 @@ impl Blobs {
             Err(e) => return Err(FileState::Unreadable(e.to_string())),
         };
         match file.metadata() {
-            Ok(m) if m.is_file() => Ok(file),
+            Ok(m) if m.is_file() => Ok((BlobFile::File(file), m.len())),
             Ok(_) => Err(not_regular(&self.path(digest))),
             Err(e) => Err(FileState::Unreadable(e.to_string())),
         }
@@ -179,11 +194,11 @@ impl Blobs {
 
     /// Hashes the whole blob file (to its end, whatever its size) with the digest's algorithm.
     pub fn hash(&self, digest: &Digest, progress: Option<&Progress>) -> FileState {
-        let file = match self.open(digest) {
+        let (file, _) = match self.open(digest) {
             Ok(f) => f,
             Err(state) => return state,
         };
-        if let Some(state) = self.hash_mapped(&file, digest, progress) {
+        if let Some(state) = file.as_file().and_then(|f| self.hash_mapped(f, digest, progress)) {
             return state;
         }
         BUF.with(|buf| match buf.try_borrow_mut() {
@@ -225,17 +240,16 @@ impl Blobs {
     /// Reads the whole blob file when it is at most `limit` bytes and hashes it; a larger file
     /// is hashed in chunks and its bytes are not kept (`None`).
     pub fn read(&self, digest: &Digest, limit: u64, progress: Option<&Progress>) -> (FileState, Option<Vec<u8>>) {
-        let file = match self.open(digest) {
+        let (mut file, size) = match self.open(digest) {
             Ok(f) => f,
             Err(state) => return (state, None),
         };
-        let size = file.metadata().map(|m| m.len()).unwrap_or(0);
         if size > limit {
             return (hash_file(file, digest, &mut Vec::new(), progress), None);
         }
         // Sized by the file's real length, capped by `limit`; one byte more shows that it grew.
         let mut data = Vec::with_capacity(size as usize + 1);
-        if let Err(e) = (&file).take(limit + 1).read_to_end(&mut data) {
+        if let Err(e) = (&mut file).take(limit + 1).read_to_end(&mut data) {
             return (FileState::Unreadable(e.to_string()), None);
         }
         if data.len() as u64 > limit {
@@ -285,7 +299,7 @@ fn not_regular(path: &Path) -> FileState {
 }
 
 /// Hashes `file` from where it is to its end, in chunks of `buf`.
-fn hash_file(mut file: File, digest: &Digest, buf: &mut Vec<u8>, progress: Option<&Progress>) -> FileState {
+fn hash_file(mut file: impl Read, digest: &Digest, buf: &mut Vec<u8>, progress: Option<&Progress>) -> FileState {
     buf.resize(CHUNK, 0);
     let mut ctx = ring::digest::Context::new(algorithm(digest));
     let mut len = 0u64;

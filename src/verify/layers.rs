@@ -41,8 +41,7 @@ pub fn diff_id(
     compression: Compression,
     progress: Option<&Progress>,
 ) -> Result<String, String> {
-    let file = blobs.open(digest).map_err(|s| s.describe())?;
-    let compressed = file.metadata().map_or(0, |m| m.len());
+    let (file, compressed) = blobs.open(digest).map_err(|s| s.describe())?;
     let reader = Counted { inner: file, progress };
     // A decompression bomb would keep us hashing for hours: real layers stay far below this
     // ratio (zero-filled files reach ~1000:1), and containerd has no limit at all.
@@ -125,13 +124,13 @@ impl<R: Read> Read for Counted<'_, R> {
 }
 
 /// Every zstd frame of a stream, one after another (ruzstd's decoder reads one frame).
-struct ZstdFrames<R: BufRead> {
+pub struct ZstdFrames<R: BufRead> {
     source: Option<R>,
     frame: Option<ruzstd::decoding::StreamingDecoder<R, ruzstd::decoding::FrameDecoder>>,
 }
 
 impl<R: BufRead> ZstdFrames<R> {
-    fn new(source: R) -> Self {
+    pub fn new(source: R) -> Self {
         ZstdFrames {
             source: Some(source),
             frame: None,

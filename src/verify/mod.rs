@@ -100,11 +100,10 @@ pub fn verify(root: &Root, opts: &Options<'_>) -> Result<VerifyReport, VerifyErr
     let mut damage = Damage::new();
     let mut report = VerifyReport::default();
     let content_ok = root.content_problem().is_none();
-    let content_dir = root.content_dir().to_path_buf();
     // The bbolt audits and the directory listing run beside the records and the hashing.
     let (loaded, (db_findings, databases), listing) = std::thread::scope(|s| {
         let dbs = s.spawn(|| check_dbs(root, opts));
-        let listing = s.spawn(|| content_ok.then(|| blobs::walk(&content_dir.join("blobs"), blobs::Detail::Type)));
+        let listing = s.spawn(|| content_ok.then(|| root.blob_tree(blobs::Detail::Type)));
         let loaded = load(root, opts, &mut damage, &mut report.findings).map(|mut l| {
             if content_ok {
                 if let Some(p) = opts.progress {
@@ -269,6 +268,7 @@ fn check_content(
     checked: &mut Checked,
 ) -> (documents::Walked, HashMap<(usize, usize), DiffFailure>) {
     let mut blobs = file::Blobs::new(root.content_dir());
+    blobs.archive = root.archive.clone();
     blobs.map = opts.map;
     let walked = documents::walk(&blobs, store, targets, opts.progress, opts.layers);
     // Every blob the walk did not read: largest first, so that no big file starts last.

@@ -444,7 +444,7 @@ fn blob_present(s: &Scope<'_>, ns: &str, digest: &str) -> bool {
     let Ok(d) = crate::digest::Digest::parse(digest) else {
         return false;
     };
-    s.root.content_problem().is_none() && s.root.blob_stat(&d).is_ok_and(|m| m.file_type().is_file())
+    s.root.content_problem().is_none() && s.root.blob_stat(&d).is_ok_and(|m| m.is_file())
 }
 
 /// The unpacked size of each snapshot chain the config's content record names.

@@ -21,7 +21,6 @@ pub use output::ListArgs;
 use super::context::Global;
 use super::{Failure, Outcome, warn};
 use crate::bolt::{Bucket, MetaChoice, Tx};
-use crate::containerd::blobs::FileKind;
 use crate::containerd::records::{self, BackendSnapshot, Damage};
 use crate::containerd::root::Root;
 use crate::digest::Digest;
@@ -253,9 +252,9 @@ impl ContentRow {
             }
         };
         match root.blob_stat(&digest) {
-            Ok(m) if m.file_type().is_file() => {
-                row.file_size = Some(m.len());
-                row.file_state = match i64::try_from(m.len()).ok().cmp(&Some(row.record.size)) {
+            Ok(m) if m.is_file() => {
+                row.file_size = Some(m.len);
+                row.file_state = match i64::try_from(m.len).ok().cmp(&Some(row.record.size)) {
                     std::cmp::Ordering::Equal => "present",
                     std::cmp::Ordering::Less => "truncated",
                     std::cmp::Ordering::Greater => "oversized",
@@ -263,7 +262,7 @@ impl ContentRow {
                 row.present = row.file_state == "present";
             }
             Ok(m) => {
-                let kind = file_type_name(&m.file_type());
+                let kind = m.kind.as_str();
                 row.file_type = Some(kind);
                 row.file_state = kind;
             }
@@ -280,10 +279,6 @@ impl ContentRow {
             _ => self.file_state.into(),
         }
     }
-}
-
-fn file_type_name(t: &std::fs::FileType) -> &'static str {
-    FileKind::of(t).as_str()
 }
 
 pub fn content(global: &Global, args: ListArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {

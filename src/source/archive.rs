@@ -1,0 +1,652 @@
+//! Image archives read in place: an OCI archive (a tar of a layout) or a docker-archive
+//! (`docker save`), plain or gzip/zstd-compressed, indexed once ([`super::tar`]) and never
+//! extracted. Their blobs are then served by digest, from the members that hold them:
+//!
+//! ```text
+//! OCI archive         blobs/<alg>/<hex>          a member per blob ("./" prefixes dropped)
+//!                     index.json, oci-layout     as in a layout directory
+//! docker-archive      manifest.json              [{Config, RepoTags, Layers, LayerSources}]
+//!   (legacy)          <config hex>.json          config, its digest is its sha256
+//!                     <id>/layer.tar, <diffid>.tar   uncompressed layers (maybe links to
+//!                                                    one another: followed inside only)
+//! docker 25+          both: the OCI layout is read, as containerd's import does
+//! ```
+//!
+//! A legacy docker-archive has no manifests: each manifest.json entry gets the docker v2
+//! schema 2 manifest containerd's import writes for it (config, layers with their media type
+//! by magic bytes; an uncompressed layer's digest is its diff ID from the config, which verify
+//! re-hashes), held in memory. Member names that are absolute, hold `..`, are duplicated, or
+//! links leaving the archive are reported, never followed.
+
+use super::import::{self, Blobs};
+use super::layout::{self, Entry};
+use super::tar::{self, Compression, Member, MemberKind, TarIndex, TarProblem};
+use super::{Kind, Problem, SourceError, SourceInfo};
+use crate::bolt::build;
+use crate::containerd::blobs::{BlobEntry, BlobTree, FileKind};
+use crate::containerd::root::{ArchiveBlobs, BlobError, BlobFile, BlobStat, MAX_DOCUMENT, Root, RootError};
+use crate::digest::Digest;
+use crate::image::document::Descriptor;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// How many links inside an archive are followed from one name.
+const MAX_HOPS: usize = 8;
+
+/// Where a blob of the archive is.
+#[derive(Clone, Debug)]
+enum Place {
+    /// The data of this member (index into the tar index).
+    Member(usize),
+    /// Made here (a legacy docker-archive's manifest).
+    Memory(Arc<[u8]>),
+    /// A member that is not a regular file (a symlink, a device): never read.
+    Refused(FileKind, String),
+}
+
+/// An indexed archive and where each blob is in it.
+pub struct Archive {
+    path: PathBuf,
+    file: Arc<File>,
+    index: TarIndex,
+    blobs: BTreeMap<Digest, Place>,
+    /// Members under `blobs/` whose names are no digest, and their sizes.
+    strays: Vec<(String, FileKind, u64)>,
+}
+
+impl Archive {
+    fn member(&self, i: usize) -> Option<&Member> {
+        self.index.members.get(i)
+    }
+
+    /// The data of member `m`, owned (for a compressed archive: decompressed from the start).
+    fn open_member(&self, m: &Member) -> io::Result<Box<dyn Read + Send>> {
+        let len = self.file.metadata()?.len();
+        if self.index.compression == Compression::None {
+            let end = m.offset.checked_add(m.size).filter(|&e| e <= len).ok_or_else(|| {
+                io::Error::new(io::ErrorKind::UnexpectedEof, "member runs past the end of the archive")
+            })?;
+            return Ok(Box::new(Section {
+                file: self.file.clone(),
+                pos: m.offset,
+                end,
+            }));
+        }
+        let whole = Section {
+            file: self.file.clone(),
+            pos: 0,
+            end: len,
+        };
+        let mut stream: Box<dyn Read + Send> = match self.index.compression {
+            Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(whole)),
+            _ => Box::new(crate::verify::layers::ZstdFrames::new(io::BufReader::new(whole))),
+        };
+        let skipped = io::copy(&mut (&mut stream).take(m.offset), &mut io::sink())?;
+        if skipped < m.offset {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        Ok(Box::new(stream.take(m.size)))
+    }
+
+    /// A small member's bytes (documents), at most `limit`.
+    fn read_member(&self, m: &Member, limit: u64) -> Result<Vec<u8>, String> {
+        if m.size > limit {
+            return Err(format!("{} bytes, over the limit of {limit}", m.size));
+        }
+        let mut out = Vec::with_capacity(usize::try_from(m.size).unwrap_or(0));
+        self.open_member(m)
+            .and_then(|r| r.take(m.size).read_to_end(&mut out))
+            .map_err(|e| e.to_string())?;
+        if (out.len() as u64) < m.size {
+            return Err(format!("cut short: {} of {} bytes", out.len(), m.size));
+        }
+        Ok(out)
+    }
+
+    /// A top-level file (`index.json`, `manifest.json`), when it is a regular member.
+    fn small(&self, name: &str, problems: &mut Vec<Problem>, kind: &'static str) -> Option<Vec<u8>> {
+        let m = self.index.get(name)?;
+        if m.kind != MemberKind::File {
+            problems.push(Problem::error(kind, name, "not a regular file; not read"));
+            return None;
+        }
+        match self.read_member(m, MAX_DOCUMENT) {
+            Ok(b) => Some(b),
+            Err(e) => {
+                problems.push(Problem::error(kind, name, e));
+                None
+            }
+        }
+    }
+}
+
+/// A stretch of the archive file, read with positional reads (many may be open at once).
+struct Section {
+    file: Arc<File>,
+    pos: u64,
+    end: u64,
+}
+
+impl Read for Section {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        use std::os::unix::fs::FileExt;
+        let left = usize::try_from(self.end.saturating_sub(self.pos)).unwrap_or(usize::MAX);
+        let want = left.min(buf.len());
+        let Some(buf) = buf.get_mut(..want) else {
+            return Ok(0);
+        };
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        let n = self.file.read_at(buf, self.pos)?;
+        if n == 0 {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl ArchiveBlobs for Archive {
+    fn open(&self, digest: &Digest) -> Result<(BlobFile, u64), BlobError> {
+        let name = digest.to_string();
+        match self.blobs.get(digest) {
+            None => Err(BlobError::NotFound(format!("content digest {name}"))),
+            Some(Place::Memory(b)) => Ok((BlobFile::Part(Box::new(io::Cursor::new(b.clone()))), b.len() as u64)),
+            Some(Place::Refused(_, why)) => Err(BlobError::NotRegular {
+                digest: name,
+                what: why.clone(),
+            }),
+            Some(Place::Member(i)) => {
+                let m = self
+                    .member(*i)
+                    .ok_or_else(|| BlobError::NotFound(format!("content digest {name}")))?;
+                let r = self.open_member(m).map_err(|e| BlobError::Io {
+                    digest: name,
+                    message: format!("{}: member {}: {e}", self.path.display(), m.name),
+                })?;
+                Ok((BlobFile::Part(r), m.size))
+            }
+        }
+    }
+
+    fn stat(&self, digest: &Digest) -> io::Result<BlobStat> {
+        match self.blobs.get(digest) {
+            None => Err(io::ErrorKind::NotFound.into()),
+            Some(Place::Memory(b)) => Ok(BlobStat {
+                kind: FileKind::Regular,
+                len: b.len() as u64,
+            }),
+            Some(Place::Refused(kind, _)) => Ok(BlobStat { kind: *kind, len: 0 }),
+            Some(Place::Member(i)) => Ok(BlobStat {
+                kind: FileKind::Regular,
+                len: self.member(*i).map_or(0, |m| m.size),
+            }),
+        }
+    }
+
+    fn tree(&self) -> BlobTree {
+        let mut by_alg: BTreeMap<&str, Vec<BlobEntry>> = BTreeMap::new();
+        for (i, (digest, place)) in self.blobs.iter().enumerate() {
+            let rel = format!("blobs/{}/{}", digest.algorithm(), digest.hex());
+            let (kind, size) = match place {
+                Place::Member(m) => (FileKind::Regular, self.member(*m).map_or(0, |m| m.size)),
+                Place::Memory(b) => (FileKind::Regular, b.len() as u64),
+                Place::Refused(kind, _) => (*kind, 0),
+            };
+            by_alg.entry(digest.algorithm()).or_default().push(BlobEntry::member(
+                self.path.join(&rel),
+                &rel,
+                kind,
+                size,
+                i as u64,
+            ));
+        }
+        let mut top: Vec<BlobEntry> = by_alg
+            .into_iter()
+            .map(|(alg, children)| {
+                let rel = format!("blobs/{alg}");
+                BlobEntry::member_dir(self.path.join(&rel), &rel, children)
+            })
+            .collect();
+        // Strays sit beside the algorithm directories, as a name that is no digest does.
+        for (i, (name, kind, size)) in self.strays.iter().enumerate() {
+            let rel = format!("blobs/{name}");
+            top.push(BlobEntry::member(
+                self.path.join(&rel),
+                &rel,
+                *kind,
+                *size,
+                (self.blobs.len() + i) as u64,
+            ));
+        }
+        BlobTree::Entries(top)
+    }
+}
+
+impl Blobs for Archive {
+    fn read(&self, digest: &Digest, limit: u64) -> Result<Vec<u8>, BlobError> {
+        let (mut file, len) = ArchiveBlobs::open(self, digest)?;
+        if len > limit.max(MAX_DOCUMENT) {
+            return Err(BlobError::TooLarge {
+                digest: digest.to_string(),
+                size: len,
+            });
+        }
+        let mut out = Vec::with_capacity(usize::try_from(len.min(limit)).unwrap_or(0));
+        (&mut file)
+            .take(limit)
+            .read_to_end(&mut out)
+            .map_err(|e| BlobError::Io {
+                digest: digest.to_string(),
+                message: e.to_string(),
+            })?;
+        Ok(out)
+    }
+
+    fn exists(&self, digest: &Digest) -> bool {
+        matches!(self.blobs.get(digest), Some(Place::Member(_) | Place::Memory(_)))
+    }
+}
+
+/// Opens an archive file as a root whose records are those of its import.
+pub fn open(path: &Path) -> Result<Root, SourceError> {
+    let unreadable = |message: String| SourceError::Unreadable {
+        path: path.into(),
+        message,
+    };
+    let file = crate::bolt::open_read_only(path).map_err(|e| unreadable(e.to_string()))?;
+    if !file.metadata().map_err(|e| unreadable(e.to_string()))?.is_file() {
+        return Err(unreadable("not a regular file".into()));
+    }
+    let index = tar::index_file(&file).map_err(|e| unreadable(e.to_string()))?;
+    let mut problems: Vec<Problem> = index.problems.iter().map(tar_problem).collect();
+    let mut archive = Archive {
+        path: path.to_path_buf(),
+        file: Arc::new(file),
+        index,
+        blobs: BTreeMap::new(),
+        strays: Vec::new(),
+    };
+    let has_index = archive.index.get("index.json").is_some();
+    let has_layout = archive.index.get("oci-layout").is_some();
+    let has_manifest = archive.index.get("manifest.json").is_some();
+    let (kind, entries) = if has_index || has_layout {
+        oci_blobs(&mut archive, &mut problems);
+        let layout_file = archive.small("oci-layout", &mut problems, "oci-layout-invalid");
+        layout::check_layout_file(layout_file.as_deref(), &mut problems);
+        let entries = match archive.small("index.json", &mut problems, "index-json-invalid") {
+            Some(b) => layout::entries(&b, &mut problems),
+            None => {
+                if !has_index {
+                    problems.push(Problem::error(
+                        "index-json-missing",
+                        "index.json",
+                        "no index.json member",
+                    ));
+                }
+                Vec::new()
+            }
+        };
+        let kind = if has_manifest {
+            Kind::DockerArchive
+        } else {
+            Kind::OciArchive
+        };
+        (kind, entries)
+    } else if has_manifest {
+        (Kind::DockerArchive, docker_entries(&mut archive, &mut problems))
+    } else {
+        return Err(SourceError::Unrecognized {
+            path: path.into(),
+            message: format!(
+                "a tar of {} members, but neither an OCI archive (looked for index.json, oci-layout) nor a docker-archive (looked for manifest.json)",
+                archive.index.members.len()
+            ),
+        });
+    };
+    let imported = import::import(&entries, &archive, &mut problems);
+    let meta = crate::bolt::Db::from_bytes(path, build::build(&imported.tree)).map_err(RootError::from)?;
+    let mut root = Root::for_archive(path, meta, Arc::new(archive));
+    root.source = Some(Arc::new(SourceInfo {
+        kind,
+        path: path.to_path_buf(),
+        problems,
+        names: imported.names,
+        ambiguous: imported.ambiguous,
+        targets: imported.targets,
+    }));
+    Ok(root)
+}
+
+/// A tar problem in the vocabulary of source problems.
+fn tar_problem((offset, name, p): &(u64, String, TarProblem)) -> Problem {
+    let at = format!("member {name} (header at offset {offset})");
+    let message = p.to_string();
+    match p {
+        TarProblem::Absolute | TarProblem::DotDot | TarProblem::LinkOutside { .. } => {
+            Problem::error("archive-member-unsafe", at, message)
+        }
+        TarProblem::Duplicate => Problem::warning("archive-member-duplicate", at, message),
+        TarProblem::Sparse | TarProblem::NotUtf8 | TarProblem::ControlCharacters | TarProblem::TrailingGarbage => {
+            Problem::warning("archive-member-odd", at, message)
+        }
+        TarProblem::BadChecksum | TarProblem::BadHeader(_) | TarProblem::Truncated | TarProblem::Corrupt(_) => {
+            Problem::error("archive-unreadable", at, message)
+        }
+    }
+}
+
+/// Every `blobs/<alg>/<hex>` member of an OCI archive, by digest; links are followed inside
+/// the archive only for hard links (tar's way to store one file twice).
+fn oci_blobs(archive: &mut Archive, problems: &mut Vec<Problem>) {
+    let mut blobs = BTreeMap::new();
+    let mut strays = Vec::new();
+    for (i, m) in archive.index.members.iter().enumerate() {
+        let Some(rest) = m.name.strip_prefix("blobs/") else {
+            continue;
+        };
+        if m.kind == MemberKind::Dir && !rest.contains('/') {
+            continue;
+        }
+        // The last member of a name wins, as extraction would leave it.
+        if archive.index.get(&m.name).map(|last| last.offset) != Some(m.offset) {
+            continue;
+        }
+        let digest = rest
+            .split_once('/')
+            .and_then(|(alg, hex)| Digest::parse(&format!("{alg}:{hex}")).ok());
+        let Some(digest) = digest else {
+            problems.push(Problem::error(
+                "blob-name-invalid",
+                m.name.clone(),
+                "a member under blobs/ whose name is not <algorithm>/<lowercase hex>",
+            ));
+            strays.push((rest.to_string(), member_kind(m.kind), m.size));
+            continue;
+        };
+        let place = match m.kind {
+            MemberKind::File => Place::Member(i),
+            MemberKind::HardLink => match archive.index.resolve(&m.name, MAX_HOPS) {
+                Ok(target) if target.kind == MemberKind::File => archive
+                    .index
+                    .members
+                    .iter()
+                    .position(|x| x.offset == target.offset && x.name == target.name)
+                    .map_or(
+                        Place::Refused(FileKind::Other, "hard link to nothing".into()),
+                        Place::Member,
+                    ),
+                Ok(_) => Place::Refused(FileKind::Other, "hard link to a member that is not a file".into()),
+                Err(e) => Place::Refused(FileKind::Other, e.to_string()),
+            },
+            MemberKind::Symlink => {
+                problems.push(Problem::error(
+                    "blob-symlink",
+                    m.name.clone(),
+                    format!(
+                        "a symlink to {}; not followed",
+                        crate::text::escape(m.link.as_deref().unwrap_or_default().as_bytes())
+                    ),
+                ));
+                Place::Refused(FileKind::Symlink, "a symlink member".into())
+            }
+            other => {
+                problems.push(Problem::error(
+                    "blob-not-regular",
+                    m.name.clone(),
+                    "not a regular file; not read",
+                ));
+                Place::Refused(member_kind(other), "not a regular file".into())
+            }
+        };
+        blobs.insert(digest, place);
+    }
+    archive.blobs = blobs;
+    archive.strays = strays;
+}
+
+fn member_kind(k: MemberKind) -> FileKind {
+    match k {
+        MemberKind::File => FileKind::Regular,
+        MemberKind::Dir => FileKind::Directory,
+        MemberKind::Symlink => FileKind::Symlink,
+        MemberKind::HardLink | MemberKind::Other(_) => FileKind::Other,
+    }
+}
+
+/// One `manifest.json` entry of a docker-archive.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct DockerEntry {
+    #[serde(rename = "Config")]
+    config: String,
+    #[serde(rename = "RepoTags")]
+    repo_tags: Option<Vec<String>>,
+    #[serde(rename = "Layers")]
+    layers: Option<Vec<String>>,
+    #[serde(rename = "LayerSources")]
+    layer_sources: Option<BTreeMap<String, Descriptor>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RootFs {
+    rootfs: Option<DiffIds>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct DiffIds {
+    diff_ids: Option<Vec<String>>,
+}
+
+/// The manifest containerd's import writes for a docker-archive entry (Go field order).
+#[derive(Serialize)]
+struct SchemaTwo<'a> {
+    #[serde(rename = "schemaVersion")]
+    schema_version: i64,
+    #[serde(rename = "mediaType")]
+    media_type: &'a str,
+    config: Plain,
+    layers: Vec<Plain>,
+}
+
+#[derive(Serialize)]
+struct Plain {
+    #[serde(rename = "mediaType")]
+    media_type: String,
+    digest: String,
+    size: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    urls: Option<Vec<String>>,
+}
+
+const DOCKER_CONFIG: &str = "application/vnd.docker.container.image.v1+json";
+const DOCKER_LAYER: &str = "application/vnd.docker.image.rootfs.diff.tar";
+const DOCKER_LAYER_GZIP: &str = "application/vnd.docker.image.rootfs.diff.tar.gzip";
+const DOCKER_LAYER_ZSTD: &str = "application/vnd.docker.image.rootfs.diff.tar.zstd";
+
+/// The entries of a legacy docker-archive: a manifest made per manifest.json entry.
+fn docker_entries(archive: &mut Archive, problems: &mut Vec<Problem>) -> Vec<Entry> {
+    let Some(bytes) = archive.small("manifest.json", problems, "docker-archive-invalid") else {
+        return Vec::new();
+    };
+    let list: Vec<DockerEntry> = match serde_json::from_slice::<Option<Vec<DockerEntry>>>(&bytes) {
+        Ok(l) => l.unwrap_or_default(),
+        Err(e) => {
+            problems.push(Problem::error(
+                "docker-archive-invalid",
+                "manifest.json",
+                layout::json_message(&e),
+            ));
+            return Vec::new();
+        }
+    };
+    let mut entries = Vec::new();
+    for (position, e) in list.into_iter().enumerate() {
+        let at = format!("manifest.json entry @{position}");
+        match docker_manifest(archive, &e, &at, problems) {
+            Some(manifest) => {
+                let digest = Digest::sha256_of(&manifest);
+                let descriptor = Descriptor {
+                    media_type: crate::image::document::DOCKER_MANIFEST.into(),
+                    digest: digest.to_string(),
+                    size: manifest.len() as i64,
+                    ..Descriptor::default()
+                };
+                archive.blobs.insert(digest, Place::Memory(manifest.into()));
+                let mut full_names = Vec::new();
+                for tag in e.repo_tags.unwrap_or_default() {
+                    match crate::image::reference::parse_normalized_named(&tag) {
+                        Ok(n) => full_names.push(n.to_string()),
+                        Err(err) => problems.push(Problem::error(
+                            "docker-archive-invalid",
+                            at.clone(),
+                            format!("RepoTags {tag:?}: {err}"),
+                        )),
+                    }
+                }
+                entries.push(Entry {
+                    position,
+                    descriptor,
+                    ref_name: None,
+                    full_names,
+                });
+            }
+            None => continue,
+        }
+    }
+    entries
+}
+
+/// The manifest bytes for one manifest.json entry, registering its config and layers as
+/// blobs; `None` when the config cannot be read (the problem says why).
+fn docker_manifest(archive: &mut Archive, e: &DockerEntry, at: &str, problems: &mut Vec<Problem>) -> Option<Vec<u8>> {
+    let missing = |what: &str, name: &str, why: String| {
+        Problem::error("docker-archive-member-missing", at, format!("{what} {name:?}: {why}"))
+    };
+    let (config_index, config_bytes) = match archive.index.resolve(&e.config, MAX_HOPS) {
+        Ok(m) => {
+            let i = position_of(&archive.index, m);
+            let m = m.clone();
+            match archive.read_member(&m, MAX_DOCUMENT) {
+                Ok(b) => (i, b),
+                Err(why) => {
+                    problems.push(missing("Config", &e.config, why));
+                    return None;
+                }
+            }
+        }
+        Err(why) => {
+            problems.push(missing("Config", &e.config, why.to_string()));
+            return None;
+        }
+    };
+    let config_digest = Digest::sha256_of(&config_bytes);
+    if let Some(i) = config_index {
+        archive.blobs.insert(config_digest.clone(), Place::Member(i));
+    }
+    let diff_ids = serde_json::from_slice::<RootFs>(&config_bytes)
+        .ok()
+        .and_then(|r| r.rootfs)
+        .and_then(|r| r.diff_ids)
+        .unwrap_or_default();
+    let names = e.layers.clone().unwrap_or_default();
+    if names.len() != diff_ids.len() {
+        problems.push(Problem::warning(
+            "diffid-count-mismatch",
+            at,
+            format!("{} layers, {} diff IDs in the config", names.len(), diff_ids.len()),
+        ));
+    }
+    let mut layers = Vec::new();
+    for (j, name) in names.iter().enumerate() {
+        let diff_id = diff_ids.get(j);
+        // A foreign layer: its descriptor is in LayerSources, its blob may be absent.
+        if let Some(src) = diff_id.and_then(|d| e.layer_sources.as_ref()?.get(d))
+            && archive.index.resolve(name, MAX_HOPS).is_err()
+        {
+            layers.push(Plain {
+                media_type: src.media_type.clone(),
+                digest: src.digest.clone(),
+                size: src.size,
+                urls: src.urls.clone(),
+            });
+            continue;
+        }
+        let member = match archive.index.resolve(name, MAX_HOPS) {
+            Ok(m) => m.clone(),
+            Err(why) => {
+                problems.push(missing("layer", name, why.to_string()));
+                continue;
+            }
+        };
+        let mut head = [0u8; 4];
+        let n = archive
+            .open_member(&member)
+            .and_then(|mut r| r.read(&mut head))
+            .unwrap_or(0);
+        let compression = tar::detect(head.get(..n).unwrap_or_default());
+        let media_type = match compression {
+            Compression::None => DOCKER_LAYER,
+            Compression::Gzip => DOCKER_LAYER_GZIP,
+            Compression::Zstd => DOCKER_LAYER_ZSTD,
+        };
+        // An uncompressed layer is its diff ID (verify hashes it); any other is hashed now.
+        let digest = match (compression, diff_id.and_then(|d| Digest::parse(d).ok())) {
+            (Compression::None, Some(d)) => Some(d),
+            _ => hash_member(archive, &member).ok(),
+        };
+        let Some(digest) = digest else {
+            problems.push(missing("layer", name, "cannot be read".into()));
+            continue;
+        };
+        if let Some(i) = position_of(&archive.index, &member) {
+            archive.blobs.insert(digest.clone(), Place::Member(i));
+        }
+        layers.push(Plain {
+            media_type: media_type.into(),
+            digest: digest.to_string(),
+            size: member.size as i64,
+            urls: None,
+        });
+    }
+    let manifest = SchemaTwo {
+        schema_version: 2,
+        media_type: crate::image::document::DOCKER_MANIFEST,
+        config: Plain {
+            media_type: DOCKER_CONFIG.into(),
+            digest: config_digest.to_string(),
+            size: config_bytes.len() as i64,
+            urls: None,
+        },
+        layers,
+    };
+    serde_json::to_vec(&manifest).ok()
+}
+
+/// The position of a member in the index (members are told apart by their header offset).
+fn position_of(index: &TarIndex, m: &Member) -> Option<usize> {
+    index.members.iter().position(|x| x.header_offset == m.header_offset)
+}
+
+/// The sha256 of a member's data.
+fn hash_member(archive: &Archive, m: &Member) -> io::Result<Digest> {
+    let mut r = archive.open_member(m)?;
+    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        match r.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => ctx.update(buf.get(..n).unwrap_or_default()),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Digest::parse(&format!("sha256:{}", hex::encode(ctx.finish().as_ref()))).map_err(io::Error::other)
+}

@@ -1,0 +1,409 @@
+//! OCI archives and docker-archives as `--root`, read in place, against what the real tools
+//! printed for them (`fixtures/expected/oci-dev/archives/*`: skopeo 1.9.3's `inspect` and
+//! `inspect --config` through its `oci-archive:` and `docker-archive:` transports; dockerd
+//! 28.5's `image inspect` on the node whose `docker save` is in `fixtures/docker-save/`), plus
+//! round trips through `coldctr export` and hostile archives made at run time.
+
+mod bolt_support;
+
+use bolt_support::{Run, coldctr, repo};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+/// coldctr with a hang guard (bolt_support::coldctr fails the test after 120 s).
+fn run(args: &[&str]) -> Run {
+    coldctr(args)
+}
+
+fn json(out: &Run) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            out.stderr
+        )
+    })
+}
+
+fn archive(name: &str) -> PathBuf {
+    repo().join("fixtures/oci-dev/archives").join(name)
+}
+
+fn expected(name: &str) -> PathBuf {
+    repo().join("fixtures/expected/oci-dev/archives").join(name)
+}
+
+fn read_json(p: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))).expect("json")
+}
+
+/// Every skopeo capture of an archive: (transport dir name, ref dir name, inspect, config).
+fn captures(archive: &str) -> Vec<(String, String, Value, Value)> {
+    let mut out = Vec::new();
+    for transport in ["oci-archive", "docker-archive"] {
+        let dir = expected(archive).join(transport);
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        let mut names: Vec<String> = entries
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into())
+            .collect();
+        names.sort();
+        for r in names {
+            let d = dir.join(&r);
+            out.push((
+                transport.to_string(),
+                r,
+                read_json(&d.join("skopeo-inspect.json")),
+                read_json(&d.join("skopeo-inspect-config.json")),
+            ));
+        }
+    }
+    out
+}
+
+/// The reference coldctr takes for a skopeo capture directory (`at1`, `tag-x_y`, `saved`).
+fn reference_of(transport: &str, dir: &str, archive_path: &Path) -> Option<String> {
+    if let Some(n) = dir.strip_prefix("at").filter(|n| n.parse::<usize>().is_ok()) {
+        return Some(format!("@{n}"));
+    }
+    if dir == "noref" {
+        // skopeo's reference-less form reads the only image: ours is @0.
+        return Some("@0".into());
+    }
+    {
+        // The capture dir spells the name with / and : replaced; find it among the names.
+        let tag = dir.strip_prefix("tag-").unwrap_or(dir);
+        let out = run(&["--root", archive_path.to_str()?, "images", "--format", "json"]);
+        let names: Vec<String> = json(&out)
+            .as_array()?
+            .iter()
+            .filter_map(|i| i["name"].as_str().map(String::from))
+            .collect();
+        let _ = transport;
+        names
+            .into_iter()
+            .find(|n| n == tag || n.replace(['/', ':'], "_") == tag)
+    }
+}
+
+#[test]
+fn every_archive_image_matches_skopeo() {
+    let mut compared = 0;
+    for entry in std::fs::read_dir(repo().join("fixtures/expected/oci-dev/archives")).expect("dir") {
+        let name = entry.expect("entry").file_name().to_string_lossy().to_string();
+        let path = archive(&name);
+        let root = path.to_str().expect("utf-8");
+        for (transport, dir, inspect, config) in captures(&name) {
+            let Some(reference) = reference_of(&transport, &dir, &path) else {
+                panic!("{name}: no image for {transport}/{dir}");
+            };
+            let what = format!("{name} {transport}/{dir} ({reference})");
+            let out = run(&["--root", root, "inspect", &reference]);
+            assert!(out.code == Some(0), "{what}: {}", out.stderr);
+            let ours = &json(&out)[0];
+            assert_eq!(ours["Created"], inspect["Created"], "{what}: Created");
+            assert_eq!(ours["Architecture"], inspect["Architecture"], "{what}: Architecture");
+            assert_eq!(ours["Os"], inspect["Os"], "{what}: Os");
+            let env = inspect["Env"].clone();
+            assert_eq!(ours["Config"]["Env"], env, "{what}: Env");
+            let labels = match &inspect["Labels"] {
+                Value::Object(m) if m.is_empty() => Value::Null,
+                other => other.clone(),
+            };
+            assert_eq!(ours["Config"]["Labels"], labels, "{what}: Labels");
+            assert_eq!(
+                ours["RootFS"]["Layers"], config["rootfs"]["diff_ids"],
+                "{what}: RootFS.Layers are the config's diff IDs"
+            );
+            // The layer blobs skopeo lists are the ones our image record reaches.
+            let listing = json(&run(&["--root", root, "images", "--format", "json"]));
+            let target = ours["Descriptor"]["digest"].clone();
+            let image = listing
+                .as_array()
+                .expect("array")
+                .iter()
+                .find(|i| i["target"]["digest"] == target)
+                .unwrap_or_else(|| panic!("{what}: not listed"));
+            let layers: Vec<Value> = image["platforms"][0]["layers"]
+                .as_array()
+                .expect("layers")
+                .iter()
+                .map(|l| l["digest"].clone())
+                .collect();
+            assert_eq!(Value::Array(layers), inspect["Layers"], "{what}: layers");
+            if transport == "oci-archive" {
+                // skopeo's Digest is the entry's: the index's for an index.
+                assert_eq!(target, inspect["Digest"], "{what}: digest");
+            }
+            compared += 1;
+        }
+    }
+    assert!(compared >= 15, "only {compared} captures compared");
+}
+
+#[test]
+fn archive_names_are_the_names_the_tools_wrote() {
+    let names = |a: &str| -> Vec<String> {
+        let out = run(&[
+            "--root",
+            archive(a).to_str().expect("utf-8"),
+            "images",
+            "--format",
+            "json",
+        ]);
+        assert!(out.code == Some(0), "{a}: {}", out.stderr);
+        let mut n: Vec<String> = json(&out)
+            .as_array()
+            .expect("array")
+            .iter()
+            .map(|i| i["name"].as_str().expect("name").to_string())
+            .collect();
+        n.sort();
+        n
+    };
+    // podman save -m: three images, the second with two RepoTags ("saved:old" normalized).
+    assert_eq!(
+        names("podman-docker-archive-multi.tar"),
+        [
+            "example.org:5000/team/saved:old",
+            "ghcr.io/example/tool:v1",
+            "localhost/lab-dev/app:1",
+            "localhost/saved:old"
+        ]
+    );
+    // skopeo --additional-tag: RepoTags "multi:3.1" and "multi:latest", normalized as docker load.
+    assert_eq!(
+        names("skopeo-docker-archive.tar"),
+        ["docker.io/library/multi:3.1", "docker.io/library/multi:latest"]
+    );
+    // A GNU tar of a layout, members with ./ and without: the index.json ref names.
+    assert_eq!(
+        names("layout-dotslash.tar"),
+        ["attested", "multi", "multi-amd64", "multi-armv7"]
+    );
+    assert_eq!(names("layout-umoci.tar.gz"), ["base", "latest", "v1", "v2"]);
+    // podman's oci-archive: the full name as the ref name.
+    assert_eq!(names("podman-oci-archive.tar"), ["localhost/lab-dev/app:debug"]);
+}
+
+#[test]
+fn compressed_and_plain_archives_verify_clean_with_layers() {
+    for a in [
+        "layout-umoci.tar.gz",
+        "layout-plain.tar",
+        "podman-docker-archive-multi.tar",
+    ] {
+        let out = run(&[
+            "--root",
+            archive(a).to_str().expect("utf-8"),
+            "verify",
+            "--layers",
+            "--format",
+            "json",
+        ]);
+        let report = json(&out);
+        assert_eq!(out.code, Some(0), "{a}: {report}");
+        assert_eq!(report["problems"], Value::Array(vec![]), "{a}");
+        assert!(
+            report["checked"]["layers"].as_u64().unwrap_or(0) > 0,
+            "{a}: no layer decompressed"
+        );
+        assert!(report["source"]["kind"].as_str().is_some(), "{a}");
+    }
+}
+
+/// dockerd 28.5 on the node printed `inspect.json` for these images; `docker save` wrote the
+/// archives. Read back from the archive, inspect is the same but for what a load changes
+/// (LastTagTime: Go's zero time without a record time), what the archive cannot carry (Parent:
+/// a label of the node's image record) and, for the image committed on the node, the target's
+/// annotations: a load keeps the index.json entry's on the target, as `webapp-debug:1.0`
+/// (loaded on that node from an OCI archive) shows.
+#[test]
+fn docker_save_archive_inspects_as_dockerd_showed_it() {
+    for (file, reference, id, loaded) in [
+        ("save-lab_committed_1.tar", "lab/committed:1", "416dbb2bd3d3", false),
+        ("save-webapp-debug_1.0.tar", "webapp-debug:1.0", "43ca727202ff", true),
+    ] {
+        let path = repo().join("fixtures/docker-save").join(file);
+        let out = run(&[
+            "--root",
+            path.to_str().expect("utf-8"),
+            "--host-platform",
+            "linux/amd64",
+            "inspect",
+            reference,
+        ]);
+        assert!(out.code == Some(0), "{file}: {}", out.stderr);
+        let mut ours = json(&out);
+        let mut want = read_json(&repo().join(format!("fixtures/expected/node-docker28-dev/images/{id}/inspect.json")));
+        assert_eq!(ours[0]["Metadata"]["LastTagTime"], "0001-01-01T00:00:00Z", "{file}");
+        for v in [&mut ours, &mut want] {
+            let o = v[0].as_object_mut().expect("object");
+            o.remove("Metadata");
+            o.remove("Parent");
+            if let Some(d) = o.get_mut("Descriptor").and_then(Value::as_object_mut)
+                && !loaded
+            {
+                d.remove("annotations");
+            }
+        }
+        assert_eq!(ours, want, "{file}");
+    }
+}
+
+/// Export each archive's images, read the export back: the same images, names, target digests
+/// and inspect output.
+#[test]
+fn export_round_trips_through_our_own_reader() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    for a in [
+        "podman-docker-archive-multi.tar",
+        "layout-dotslash.tar",
+        "layout-umoci.tar.gz",
+    ] {
+        let src = archive(a);
+        let src = src.to_str().expect("utf-8");
+        let listing = json(&run(&["--root", src, "images", "--format", "json"]));
+        let names: Vec<String> = listing
+            .as_array()
+            .expect("array")
+            .iter()
+            .map(|i| i["name"].as_str().expect("name").to_string())
+            .collect();
+        for format in ["oci-archive", "docker-archive", "oci-dir"] {
+            let out_path = tmp.path().join(format!("{a}.{format}"));
+            let out_str = out_path.to_str().expect("utf-8");
+            let mut args = vec!["--root", src, "export", "--format", format, "-o", out_str];
+            args.extend(names.iter().map(String::as_str));
+            let out = run(&args);
+            assert!(out.code == Some(0), "{a} {format}: {}", out.stderr);
+            let back = json(&run(&["--root", out_str, "images", "--format", "json"]));
+            let pairs = |v: &Value| -> Vec<(String, String)> {
+                let mut p: Vec<(String, String)> = v
+                    .as_array()
+                    .expect("array")
+                    .iter()
+                    .map(|i| {
+                        (
+                            i["name"].as_str().unwrap_or_default().to_string(),
+                            i["target"]["digest"].as_str().unwrap_or_default().to_string(),
+                        )
+                    })
+                    .collect();
+                p.sort();
+                p
+            };
+            assert_eq!(pairs(&back), pairs(&listing), "{a} -> {format}: names and targets");
+            for n in &names {
+                // A legacy docker-archive has no index.json: its export adds the naming
+                // annotations to the target, as a load of it would.
+                let legacy = a.contains("docker-archive");
+                let strip = |o: Run| {
+                    let mut v = json(&o);
+                    if let Some(obj) = v[0].as_object_mut() {
+                        obj.remove("Metadata");
+                        if legacy && let Some(d) = obj.get_mut("Descriptor").and_then(Value::as_object_mut) {
+                            d.remove("annotations");
+                        }
+                    }
+                    v
+                };
+                let before = strip(run(&["--root", src, "inspect", n]));
+                let after = strip(run(&["--root", out_str, "inspect", n]));
+                assert_eq!(before, after, "{a} -> {format}: inspect {n}");
+            }
+        }
+    }
+}
+
+/// A hand-made tar: (name, type flag, link target, data).
+fn tar_of(members: &[(&str, u8, &str, &[u8])]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (name, kind, link, data) in members {
+        let mut h = [0u8; 512];
+        h[..name.len()].copy_from_slice(name.as_bytes());
+        h[100..107].copy_from_slice(b"0000644");
+        h[108..115].copy_from_slice(b"0000000");
+        h[116..123].copy_from_slice(b"0000000");
+        h[124..135].copy_from_slice(format!("{:011o}", data.len()).as_bytes());
+        h[136..147].copy_from_slice(b"00000000000");
+        h[156] = *kind;
+        h[157..157 + link.len()].copy_from_slice(link.as_bytes());
+        h[257..263].copy_from_slice(b"ustar\0");
+        h[263..265].copy_from_slice(b"00");
+        h[148..156].copy_from_slice(b"        ");
+        let sum: u32 = h.iter().map(|&b| u32::from(b)).sum();
+        h[148..155].copy_from_slice(format!("{sum:06o}\0").as_bytes());
+        out.extend_from_slice(&h);
+        out.extend_from_slice(data);
+        out.resize(out.len().div_ceil(512) * 512, 0);
+    }
+    out.resize(out.len() + 1024, 0);
+    out
+}
+
+#[test]
+fn hostile_archives_are_reported_never_followed() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let config = br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#;
+    let config_digest = sha256(config);
+    let manifest = format!(
+        r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:{config_digest}","size":{}}},"layers":[]}}"#,
+        config.len()
+    );
+    let manifest_digest = sha256(manifest.as_bytes());
+    let index = format!(
+        r#"{{"schemaVersion":2,"manifests":[{{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:{manifest_digest}","size":{},"annotations":{{"org.opencontainers.image.ref.name":"x"}}}}]}}"#,
+        manifest.len()
+    );
+    let blob = |d: &str| format!("blobs/sha256/{d}");
+    let tar = tar_of(&[
+        ("oci-layout", b'0', "", br#"{"imageLayoutVersion":"1.0.0"}"#),
+        ("index.json", b'0', "", index.as_bytes()),
+        (&blob(&manifest_digest), b'0', "", manifest.as_bytes()),
+        // The config is a symlink to a file outside: reported, never read.
+        (&blob(&config_digest), b'2', "/etc/passwd", b""),
+        ("../../escape", b'0', "", b"x"),
+        ("/abs", b'0', "", b"y"),
+    ]);
+    let path = tmp.path().join("hostile.tar");
+    std::fs::write(&path, tar).expect("write");
+    let out = run(&["--root", path.to_str().expect("utf-8"), "verify", "--format", "json"]);
+    assert_eq!(out.code, Some(3), "{}", out.stderr);
+    let report = json(&out);
+    let kinds: Vec<&str> = report["source"]["problems"]
+        .as_array()
+        .expect("problems")
+        .iter()
+        .filter_map(|p| p["kind"].as_str())
+        .collect();
+    for k in ["archive-member-unsafe", "blob-symlink"] {
+        assert!(kinds.contains(&k), "{k} not in {kinds:?}");
+    }
+    let config_problem = report["problems"]
+        .as_array()
+        .expect("problems")
+        .iter()
+        .find(|p| p["digest"] == format!("sha256:{config_digest}"))
+        .expect("the config is a problem");
+    assert_eq!(config_problem["status"], "not-regular");
+    // Nothing was extracted next to the archive.
+    let left: Vec<_> = std::fs::read_dir(tmp.path()).expect("dir").flatten().collect();
+    assert_eq!(left.len(), 1);
+}
+
+#[test]
+fn an_archive_that_is_no_image_archive_says_what_was_looked_for() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let path = tmp.path().join("other.tar");
+    std::fs::write(&path, tar_of(&[("hello.txt", b'0', "", b"hi")])).expect("write");
+    let out = run(&["--root", path.to_str().expect("utf-8"), "images"]);
+    assert_eq!(out.code, Some(4));
+    let err = out.stderr;
+    assert!(err.contains("index.json") && err.contains("manifest.json"), "{err}");
+}
+
+fn sha256(data: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(data))
+}
