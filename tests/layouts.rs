@@ -1742,3 +1742,27 @@ fn skopeo_inspect_raw_is_each_entrys_target_and_its_descriptors_are_ours() {
     // Every entry of the 26 but the two docker-typed ones and the two untagged ones.
     assert_eq!(compared, 22);
 }
+
+#[test]
+fn a_root_named_through_a_symlink_is_what_it_points_to() {
+    // The path given to --root may be a symlink (a relocated /var/lib/containerd often is):
+    // the user named it, so it is read as its target; links inside stay unfollowed (the
+    // symlink-escape and blobs-symlink tests). Before, a symlinked containerd root was refused
+    // (exit 4, "a symlink, not a directory or file") and a symlinked layout's blobs were all
+    // "not followed" (exit 3).
+    let tmp = tempfile::tempdir().unwrap();
+    let layout = tmp.path().join("layout-link");
+    std::os::unix::fs::symlink(oci_dev("layouts/umoci"), &layout).unwrap();
+    let (code, v) = verify(&layout);
+    assert_eq!(code, Some(0), "{v:#}");
+    let (_, direct) = verify(&oci_dev("layouts/umoci"));
+    assert_eq!(v["checked"], direct["checked"]);
+    assert_eq!(records_by_entry(&layout, 0).len(), 4);
+
+    let ctr = tmp.path().join("containerd-link");
+    std::os::unix::fs::symlink(support::fixture("docker-28.5"), &ctr).unwrap();
+    let o = coldctr(&ctr, &["images", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let direct = coldctr(&support::fixture("docker-28.5"), &["images", "--format", "json"]);
+    assert_eq!(json_of(&o, "link"), json_of(&direct, "direct"));
+}
