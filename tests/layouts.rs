@@ -1766,3 +1766,59 @@ fn a_root_named_through_a_symlink_is_what_it_points_to() {
     let direct = coldctr(&support::fixture("docker-28.5"), &["images", "--format", "json"]);
     assert_eq!(json_of(&o, "link"), json_of(&direct, "direct"));
 }
+
+/// Every digest (with its size) the walker's tree reaches from a node.
+fn reach(node: &Value, out: &mut BTreeMap<String, u64>) {
+    if let (Some(d), Some(s)) = (node["digest"].as_str(), node["size"].as_u64()) {
+        out.insert(d.to_string(), s);
+    }
+    if !node["config"].is_null() {
+        reach(&node["config"], out);
+    }
+    for key in ["layers", "children"] {
+        for child in node[key].as_array().into_iter().flatten() {
+            reach(child, out);
+        }
+    }
+}
+
+#[test]
+fn du_per_image_totals_are_what_the_walker_reaches() {
+    // Per distinct target: total = every blob the walker's tree reaches from it; shared = the
+    // part another target also reaches; unique = the rest (nothing but images holds content
+    // in a layout).
+    for l in LAYOUTS {
+        let rel = format!("layouts/{l}");
+        let summary = support::read_json(&expected_dir(&rel).join("summary.json"));
+        let mut by_target: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+        for e in summary["oci"]["entries"].as_array().unwrap() {
+            let mut r = BTreeMap::new();
+            reach(&e["node"], &mut r);
+            by_target.insert(e["node"]["digest"].as_str().unwrap().to_string(), r);
+        }
+        let o = coldctr(&oci_dev(&rel), &["du", "--format", "json"]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let du = json_of(&o, &rel);
+        let images = du["images"].as_array().unwrap();
+        assert_eq!(images.len(), by_target.len(), "{rel}: one row per distinct target");
+        for img in images {
+            let target = img["target"].as_str().unwrap();
+            let mine = &by_target[target];
+            let others: BTreeSet<&String> = by_target
+                .iter()
+                .filter(|(t, _)| *t != target)
+                .flat_map(|(_, r)| r.keys())
+                .collect();
+            let sum = |f: &dyn Fn(&String) -> bool| -> (u64, u64) {
+                let hit: Vec<u64> = mine.iter().filter(|(d, _)| f(d)).map(|(_, s)| *s).collect();
+                (hit.len() as u64, hit.iter().sum())
+            };
+            let at = format!("{rel} {target}");
+            let c = &img["content"];
+            let pair = |v: &Value| (v["count"].as_u64().unwrap(), v["bytes"].as_u64().unwrap());
+            assert_eq!(pair(&c["total"]), sum(&|_| true), "{at}: total");
+            assert_eq!(pair(&c["shared"]), sum(&|d| others.contains(d)), "{at}: shared");
+            assert_eq!(pair(&c["unique"]), sum(&|d| !others.contains(d)), "{at}: unique");
+        }
+    }
+}
