@@ -934,6 +934,17 @@ fn gc_names_exactly_the_orphan_blob_umoci_gc_would_delete() {
         assert_eq!(gc["orphanBlobFiles"], Value::Array(vec![]), "{l}");
         assert_eq!(gc["content"], Value::Array(vec![]), "{l}");
     }
+    // umoci gc, run now on a copy, deletes exactly that blob.
+    let (_tmp, dir) = layout_copy("damaged/orphan-blob");
+    let before = blob_names(&dir);
+    let Some(_) = tool_ok("umoci", &["gc", "--layout", dir.to_str().unwrap()]) else {
+        return;
+    };
+    let deleted: Vec<String> = before
+        .difference(&blob_names(&dir))
+        .map(|h| format!("sha256:{h}"))
+        .collect();
+    assert_eq!(deleted, vec![orphan.to_string()]);
 }
 
 #[test]
