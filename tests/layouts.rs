@@ -1092,18 +1092,16 @@ fn a_blobs_directory_that_is_a_symlink_is_not_followed() {
         Some(0),
         "nothing hashed through the link: {v:#}"
     );
-    // The entries are still listed (from index.json), their platforms unknown.
+    // The entries are still listed (from index.json): manifest not read, platform unknown,
+    // content status error.
     let records = records_by_entry(&dir, 3);
     assert_eq!(records.len(), 4);
     for r in records.values() {
-        assert!(
-            r["platforms"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .all(|p| p["present"] == Value::Bool(false) || p["layers"].is_null()),
-            "{r:#}"
-        );
+        let p = r["platforms"].as_array().unwrap();
+        assert_eq!(p.len(), 1, "{r:#}");
+        assert_eq!(p[0]["present"], Value::Bool(false), "{r:#}");
+        assert!(p[0]["platform"].is_null() && p[0]["layers"].is_null(), "{r:#}");
+        assert_eq!(r["sizes"]["content"]["status"].as_str(), Some("error"), "{r:#}");
     }
     every_command_ends(&dir, Duration::from_secs(30));
 }
