@@ -39,6 +39,10 @@ pub trait Blobs {
     fn read(&self, digest: &Digest, limit: u64) -> Result<Vec<u8>, BlobError>;
     /// Whether a readable blob of that digest is there.
     fn exists(&self, digest: &Digest) -> bool;
+    /// The blob's real size, when the store can tell it without reading the blob.
+    fn size(&self, _digest: &Digest) -> Option<u64> {
+        None
+    }
 }
 
 /// The image records an import makes, and what resolves to each of them.
@@ -68,10 +72,19 @@ pub fn import(entries: &[Entry], blobs: &dyn Blobs, problems: &mut Vec<Problem>)
     tree.bucket(&[b"v1", ns, b"images"]);
     tree.bucket(&[b"v1", ns, b"content", b"blob"]);
 
-    // Every name each entry claims, then which names are claimed once.
+    // Every name each entry claims, then which names are claimed once. A name that reads as a
+    // position would take another entry's `@N` record (and answer for `@N`): not a name.
     let mut claims: BTreeMap<String, BTreeSet<usize>> = BTreeMap::new();
     for e in entries {
         for n in primary_names(e) {
+            if is_position(&n) {
+                problems.push(Problem::warning(
+                    "ref-name-positional",
+                    format!("index.json entry @{}", e.position),
+                    format!("{n:?} is how an entry is named by its position; not used as a name"),
+                ));
+                continue;
+            }
             claims.entry(n).or_default().insert(e.position);
         }
     }
@@ -97,7 +110,7 @@ pub fn import(entries: &[Entry], blobs: &dyn Blobs, problems: &mut Vec<Problem>)
         targets.push((e.position, e.descriptor.digest.clone()));
         let mut records: Vec<String> = primary_names(e)
             .into_iter()
-            .filter(|n| !ambiguous.contains_key(n))
+            .filter(|n| !ambiguous.contains_key(n) && !is_position(n))
             .collect();
         if records.is_empty() {
             records.push(format!("@{}", e.position));
@@ -121,7 +134,7 @@ pub fn import(entries: &[Entry], blobs: &dyn Blobs, problems: &mut Vec<Problem>)
             }
             let mut aliases: Vec<String> = e.ref_name.iter().cloned().collect();
             aliases.extend(e.full_names.iter().cloned());
-            aliases.retain(|a| !ambiguous.contains_key(a));
+            aliases.retain(|a| !ambiguous.contains_key(a) && !is_position(a));
             names.push(Named {
                 record,
                 entry: e.position,
@@ -148,6 +161,11 @@ pub fn import(entries: &[Entry], blobs: &dyn Blobs, problems: &mut Vec<Problem>)
         ambiguous,
         targets,
     }
+}
+
+/// Whether a name is an `@N` reference (as [`super::SourceInfo::resolve`] reads one).
+fn is_position(name: &str) -> bool {
+    name.strip_prefix('@').is_some_and(|p| p.parse::<usize>().is_ok())
 }
 
 /// The names an entry claims: its full names, else its ref name.
@@ -258,12 +276,31 @@ fn walk(entries: &[Entry], blobs: &dyn Blobs, problems: &mut Vec<Problem>) -> BT
 
 /// A manifest's or index's children; the problem when the blob does not read or parse.
 fn read_children(blobs: &dyn Blobs, digest: &Digest, desc: &Descriptor) -> Result<Vec<Descriptor>, Problem> {
+    // A descriptor whose size is not the blob's: the blob is fine, the reference is not; read
+    // to that size, the bytes would be reported as not hashing to their name.
+    let size_mismatch = |on_disk: u64| {
+        Problem::error(
+            "blob-size-mismatch",
+            "",
+            format!("the descriptor says {} bytes, the blob has {on_disk}", desc.size),
+        )
+    };
+    if let Some(on_disk) = blobs.size(digest)
+        && i64::try_from(on_disk).ok() != Some(desc.size)
+    {
+        return Err(size_mismatch(on_disk));
+    }
     let limit = u64::try_from(desc.size).unwrap_or(0).min(MAX_DOCUMENT);
     let bytes = match blobs.read(digest, limit) {
         Ok(b) => b,
         Err(BlobError::NotFound(_)) => return Err(Problem::error("blob-missing", "", "not in the layout")),
+        Err(BlobError::UnexpectedEof { on_disk, .. }) => return Err(size_mismatch(on_disk)),
         Err(e) => return Err(Problem::error("blob-unreadable", "", e.to_string())),
     };
+    // (A store that cannot tell sizes shows a short blob here.)
+    if (bytes.len() as i64) < desc.size {
+        return Err(size_mismatch(bytes.len() as u64));
+    }
     if bytes.len() as i64 != desc.size || crate::export::write::hash(digest.algorithm(), &bytes) != digest.hex() {
         // verify names the mismatch; a document that is not what its digest says is not walked.
         return Err(Problem::error(
@@ -272,8 +309,14 @@ fn read_children(blobs: &dyn Blobs, digest: &Digest, desc: &Descriptor) -> Resul
             format!("{} bytes do not hash to their name", bytes.len()),
         ));
     }
-    document::children(&bytes, &desc.media_type)
-        .map_err(|e| Problem::error("manifest-invalid-json", "", format!("{}: {e}", desc.media_type)))
+    document::children(&bytes, &desc.media_type).map_err(|e| {
+        let kind = match e {
+            document::DocError::Json(_) => "manifest-invalid-json",
+            // Valid JSON of another kind than the descriptor says (or schema 1).
+            _ => "mediatype-mismatch",
+        };
+        Problem::error(kind, "", format!("{}: {e}", desc.media_type))
+    })
 }
 
 /// containerd's size encoding: Go's `binary.PutVarint`.

@@ -111,9 +111,14 @@ pub fn entries(bytes: &[u8], problems: &mut Vec<Problem>) -> Vec<Entry> {
                 continue;
             }
         };
-        let ref_name = descriptor.annotation(REF_NAME).map(str::to_string);
+        // An empty name names nothing (and cannot be a record's key): the entry is unnamed.
+        let ref_name = descriptor
+            .annotation(REF_NAME)
+            .filter(|n| !n.is_empty())
+            .map(str::to_string);
         let full_names = descriptor
             .annotation(CONTAINERD_NAME)
+            .filter(|n| !n.is_empty())
             .map(|n| vec![n.to_string()])
             .unwrap_or_default();
         if ref_name.is_none() && full_names.is_empty() {

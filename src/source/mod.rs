@@ -180,9 +180,11 @@ pub enum SourceError {
     Unreadable { path: PathBuf, message: String },
 }
 
-/// Tells what `path` is, from what is there (never following a symlink).
+/// Tells what `path` is, from what is there (never following a symlink inside it). `path`
+/// itself may be a symlink: the user named it (`/var/lib/containerd` moved to a bigger disk
+/// is often one), so it is what it points to.
 pub fn detect(path: &Path) -> Result<Kind, SourceError> {
-    let meta = match std::fs::symlink_metadata(path) {
+    let meta = match std::fs::metadata(path) {
         Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
             return Err(SourceError::Denied {
@@ -279,7 +281,19 @@ pub fn open(path: &Path, kind: Kind) -> Result<Root, SourceError> {
 }
 
 /// Opens an OCI layout directory as a root whose records are those of its import.
-pub fn open_layout(dir: &Path) -> Result<Root, SourceError> {
+pub fn open_layout(named: &Path) -> Result<Root, SourceError> {
+    // The directory the user named may itself be a symlink to the layout: that one link is
+    // resolved (nothing inside the layout is ever followed).
+    let resolved;
+    let dir = if std::fs::symlink_metadata(named).is_ok_and(|m| m.file_type().is_symlink()) {
+        resolved = std::fs::canonicalize(named).map_err(|e| SourceError::Unreadable {
+            path: named.into(),
+            message: e.to_string(),
+        })?;
+        resolved.as_path()
+    } else {
+        named
+    };
     let mut problems = Vec::new();
     // A file that cannot be used is a problem of the layout, and the rest is still read.
     let small = |name: &str, kind: &'static str, problems: &mut Vec<Problem>| match read_small(&dir.join(name)) {
@@ -316,7 +330,7 @@ pub fn open_layout(dir: &Path) -> Result<Root, SourceError> {
     root.meta = meta;
     root.source = Some(std::sync::Arc::new(SourceInfo {
         kind: Kind::OciLayout,
-        path: dir.to_path_buf(),
+        path: named.to_path_buf(),
         problems,
         names: imported.names,
         ambiguous: imported.ambiguous,
@@ -376,5 +390,9 @@ impl import::Blobs for RootBlobs<'_> {
 
     fn exists(&self, digest: &Digest) -> bool {
         self.0.blob_stat(digest).is_ok_and(|m| m.is_file())
+    }
+
+    fn size(&self, digest: &Digest) -> Option<u64> {
+        self.0.blob_stat(digest).ok().filter(|m| m.is_file()).map(|m| m.len)
     }
 }

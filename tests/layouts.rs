@@ -1,0 +1,1833 @@
+//! OCI image layout directories as `--root`, checked against what the real tools said about
+//! the same bytes: the dev fixtures in `fixtures/oci-dev/` were written by skopeo 1.9.3,
+//! umoci 0.4.7, buildah 1.28 and podman 4.3 (plus marked hand-made edits and damaged copies),
+//! and `fixtures/expected/oci-dev/` holds those tools' answers about them:
+//!
+//! ```text
+//! <layout>/refs.tsv                  n, ref name (- = none), mediaType, digest, size, folder
+//! <layout>/images.tsv                a spec walker's leaf manifests per entry (config, layers)
+//! <layout>/summary.json              the walker's problems (kind, severity, digest)
+//! <layout>/umoci-ls.{txt,rc}         `umoci ls`
+//! <layout>/refs/NN-ref/skopeo-inspect[-config|-raw][.<os>-<arch>[-<variant>]].{json,rc}
+//! <layout>/refs/NN-ref/umoci-stat.{json,rc}
+//! damages.json                       what was done to each damaged copy, what must be reported
+//! ```
+//!
+//! Every comparison is with those files (or with skopeo/umoci run right now, when installed),
+//! never with what coldctr printed before. Hostile layouts are made at run time in a tempdir;
+//! every run is under a timeout, so a hang fails the test instead of stalling it.
+//!
+//! Not compared: image history (`umoci stat` history, skopeo config `history`): coldctr has
+//! no command that prints it (docker image inspect shows only the last entry's comment, as
+//! `Comment`, which is compared).
+
+#[path = "gcdu_support/mod.rs"]
+mod support;
+
+use serde_json::Value;
+use sha2::Digest as _;
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const LAYOUTS: [&str; 6] = [
+    "buildah",
+    "handmade-graph",
+    "podman-oci-dir",
+    "skopeo-index",
+    "skopeo-multi",
+    "umoci",
+];
+const REF_NAME: &str = "org.opencontainers.image.ref.name";
+const ENTRY_LABEL: &str = "coldctr.source.entry";
+
+fn oci_dev(rel: &str) -> PathBuf {
+    support::fixture("oci-dev").join(rel)
+}
+
+fn expected_dir(rel: &str) -> PathBuf {
+    support::fixture("expected/oci-dev").join(rel)
+}
+
+fn read_text(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// A capture's exit code file (`X.rc`), None when the capture was not made.
+fn rc(path: &Path) -> Option<i32> {
+    std::fs::read_to_string(path).ok().map(|s| s.trim().parse().unwrap())
+}
+
+/// Runs coldctr with the host platform fixed (captures were made on linux/amd64), failing the
+/// test if it has not ended within `limit`; stdout and stderr are drained while it runs.
+fn coldctr_within(root: &Path, args: &[&str], limit: Duration) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_coldctr"))
+        .arg("--root")
+        .arg(root)
+        .args(["--host-platform", "linux/amd64"])
+        .args(args)
+        .env_remove("COLDCTR_ROOT")
+        .env_remove("DOCKER_API_VERSION")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn coldctr");
+    let drain = |mut r: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut v = Vec::new();
+            r.read_to_end(&mut v).unwrap();
+            v
+        })
+    };
+    let out = drain(Box::new(child.stdout.take().unwrap()));
+    let err = drain(Box::new(child.stderr.take().unwrap()));
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            break s;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "coldctr --root {} {args:?} did not end within {limit:?}",
+                root.display()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let o = Output {
+        status,
+        stdout: out.join().unwrap(),
+        stderr: err.join().unwrap(),
+    };
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(!e.contains("panicked"), "coldctr {args:?} panicked: {e}");
+    o
+}
+
+fn coldctr(root: &Path, args: &[&str]) -> Output {
+    coldctr_within(root, args, Duration::from_secs(60))
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn json_of(o: &Output, what: &str) -> Value {
+    serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("{what}: stdout is not JSON ({e}); stderr: {}", stderr(o)))
+}
+
+/// One row of refs.tsv: an index.json entry.
+#[derive(Debug, Clone)]
+struct RefRow {
+    n: usize,
+    name: Option<String>,
+    media_type: String,
+    digest: String,
+    size: i64,
+    folder: String,
+}
+
+fn refs(rel: &str) -> Vec<RefRow> {
+    read_text(&expected_dir(rel).join("refs.tsv"))
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            RefRow {
+                n: f[0].parse().unwrap(),
+                name: (f[1] != "-").then(|| f[1].to_string()),
+                media_type: f[2].into(),
+                digest: f[3].into(),
+                size: f[4].parse().unwrap(),
+                folder: f[5].into(),
+            }
+        })
+        .collect()
+}
+
+/// images.tsv rows by column name.
+fn images_tsv(rel: &str) -> Vec<BTreeMap<String, String>> {
+    let text = read_text(&expected_dir(rel).join("images.tsv"));
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split('\t').collect();
+    lines
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            header
+                .iter()
+                .map(|h| h.to_string())
+                .zip(l.split('\t').map(String::from))
+                .collect()
+        })
+        .collect()
+}
+
+/// The record name the layout rule gives each entry: `io.containerd.image.name`, else the ref
+/// name as written; `@N` for an entry without one or whose name another entry also has.
+/// Read from the fixture's own index.json (and checked against refs.tsv).
+fn expected_names(rel: &str, rows: &[RefRow]) -> BTreeMap<usize, String> {
+    let index: Value = serde_json::from_str(&read_text(&oci_dev(rel).join("index.json"))).unwrap();
+    let manifests = index["manifests"].as_array().unwrap();
+    assert_eq!(manifests.len(), rows.len(), "{rel}: refs.tsv and index.json");
+    let claimed: Vec<Option<String>> = manifests
+        .iter()
+        .map(|m| {
+            let a = &m["annotations"];
+            a["io.containerd.image.name"]
+                .as_str()
+                .or(a[REF_NAME].as_str())
+                .map(String::from)
+        })
+        .collect();
+    let mut count: BTreeMap<&str, usize> = BTreeMap::new();
+    for c in claimed.iter().flatten() {
+        *count.entry(c).or_default() += 1;
+    }
+    for (m, row) in manifests.iter().zip(rows) {
+        assert_eq!(
+            m["annotations"][REF_NAME].as_str(),
+            row.name.as_deref(),
+            "{rel} @{}",
+            row.n
+        );
+        assert_eq!(m["digest"].as_str(), Some(row.digest.as_str()));
+    }
+    claimed
+        .iter()
+        .enumerate()
+        .map(|(n, c)| match c {
+            Some(c) if count[c.as_str()] == 1 => (n, c.clone()),
+            _ => (n, format!("@{n}")),
+        })
+        .collect()
+}
+
+/// `images --format json`, one record per entry position (asserting there is exactly one).
+fn records_by_entry(root: &Path, want_rc: i32) -> BTreeMap<usize, Value> {
+    let o = coldctr(root, &["images", "--format", "json"]);
+    assert_eq!(
+        o.status.code(),
+        Some(want_rc),
+        "{}: images: {}",
+        root.display(),
+        stderr(&o)
+    );
+    let mut out = BTreeMap::new();
+    for r in json_of(&o, "images").as_array().unwrap() {
+        let n: usize = r["labels"][ENTRY_LABEL].as_str().unwrap().parse().unwrap();
+        assert!(
+            out.insert(n, r.clone()).is_none(),
+            "{}: two records for entry @{n}",
+            root.display()
+        );
+    }
+    out
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    v.as_array()
+        .unwrap_or_else(|| panic!("not an array: {v}"))
+        .iter()
+        .map(|s| s.as_str().unwrap().to_string())
+        .collect()
+}
+
+/// A platform of an image record, by its os/arch[/variant] string.
+fn platform<'a>(record: &'a Value, p: &str) -> &'a Value {
+    record["platforms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["platform"].as_str() == Some(p))
+        .unwrap_or_else(|| panic!("no platform {p} in {}", record["name"]))
+}
+
+fn layer_digests(platform: &Value) -> Vec<String> {
+    platform["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["digest"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn every_index_json_entry_is_one_image_record_named_by_the_layout_rule() {
+    let damaged = damages();
+    let mut all: Vec<(String, i32)> = LAYOUTS.iter().map(|l| (format!("layouts/{l}"), 0)).collect();
+    for d in &damaged {
+        let name = d["name"].as_str().unwrap();
+        if name == "index-not-json" {
+            continue; // no entries to read (its own test)
+        }
+        // `images` reads index.json, oci-layout and the documents, not the layers: it exits 3
+        // when those are damaged or a blob is not followed, and shows a missing blob as the
+        // image's content status (below); it re-hashes nothing (verify does).
+        let rc = match name {
+            "bad-layout-version" | "no-oci-layout" | "symlink-escape" => 3,
+            _ => 0,
+        };
+        all.push((format!("damaged/{name}"), rc));
+    }
+    for (rel, want_rc) in all {
+        let rows = refs(&rel);
+        let names = expected_names(&rel, &rows);
+        // The damage is reported and every entry is still listed.
+        let records = records_by_entry(&oci_dev(&rel), want_rc);
+        assert_eq!(
+            records.keys().copied().collect::<Vec<_>>(),
+            rows.iter().map(|r| r.n).collect::<Vec<_>>(),
+            "{rel}: one record per entry"
+        );
+        for row in &rows {
+            let r = &records[&row.n];
+            assert_eq!(r["name"].as_str(), Some(names[&row.n].as_str()), "{rel} @{}", row.n);
+            assert_eq!(r["namespace"].as_str(), Some("default"));
+            let t = &r["target"];
+            assert_eq!(t["digest"].as_str(), Some(row.digest.as_str()), "{rel} @{}", row.n);
+            assert_eq!(
+                t["mediaType"].as_str(),
+                Some(row.media_type.as_str()),
+                "{rel} @{}",
+                row.n
+            );
+            assert_eq!(t["size"].as_i64(), Some(row.size), "{rel} @{}", row.n);
+            assert_eq!(r["labels"][REF_NAME].as_str(), row.name.as_deref(), "{rel} @{}", row.n);
+        }
+        // The entries the walker finds a blob missing for are the ones whose content is not
+        // all there (the host's platform: all missing blobs here are linux/amd64 ones).
+        let broken: BTreeSet<usize> = images_tsv(&rel)
+            .iter()
+            .filter(|r| r["status"].contains("missing") || r["status"].contains("symlink-refused"))
+            .map(|r| r["n"].parse().unwrap())
+            .collect();
+        let ours: BTreeSet<usize> = records
+            .iter()
+            .filter(|(_, r)| !r["sizes"]["content"]["missing"].as_array().unwrap().is_empty())
+            .map(|(n, _)| *n)
+            .collect();
+        assert_eq!(ours, broken, "{rel}: entries with missing content");
+    }
+}
+
+#[test]
+fn platforms_configs_and_layers_equal_the_spec_walkers() {
+    for l in LAYOUTS {
+        let rel = format!("layouts/{l}");
+        let records = records_by_entry(&oci_dev(&rel), 0);
+        let tsv = images_tsv(&rel);
+        for (n, record) in &records {
+            let rows: Vec<_> = tsv.iter().filter(|r| r["n"] == n.to_string()).collect();
+            let ours: BTreeSet<String> = record["platforms"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["digest"].as_str().unwrap().to_string())
+                .collect();
+            let theirs: BTreeSet<String> = rows.iter().map(|r| r["manifest_digest"].clone()).collect();
+            assert_eq!(ours, theirs, "{rel} @{n}: leaf manifests");
+            for row in rows {
+                let p = record["platforms"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|p| p["digest"].as_str() == Some(row["manifest_digest"].as_str()))
+                    .unwrap();
+                let at = format!("{rel} @{n} {}", row["manifest_digest"]);
+                assert_eq!(p["present"], Value::Bool(true), "{at}");
+                assert_eq!(
+                    p["mediaType"].as_str(),
+                    Some(row["manifest_mediaType"].as_str()),
+                    "{at}"
+                );
+                assert_eq!(p["config"].as_str(), Some(row["config_digest"].as_str()), "{at}");
+                let layers = p["layers"].as_array().unwrap();
+                assert_eq!(layers.len().to_string(), row["layers"], "{at}: layer count");
+                let bytes: i64 = layers.iter().map(|l| l["size"].as_i64().unwrap()).sum();
+                assert_eq!(bytes.to_string(), row["layer_bytes"], "{at}: layer bytes");
+                // The index descriptor's platform, else the config's os/arch.
+                let want = if row["platform"] != "-" {
+                    &row["platform"]
+                } else {
+                    &row["config_os_arch"]
+                };
+                if want != "-" {
+                    assert_eq!(p["platform"].as_str(), Some(want.as_str()), "{at}");
+                }
+            }
+        }
+    }
+}
+
+/// What one skopeo capture (a default one, or one per platform) says, and how to ask coldctr
+/// the same question.
+struct Capture {
+    inspect: Value,
+    config: Value,
+    /// `os/arch[/variant]` of a per-platform capture.
+    platform: Option<String>,
+}
+
+fn captures(dir: &Path) -> Vec<Capture> {
+    let mut out = Vec::new();
+    if rc(&dir.join("skopeo-inspect.rc")) != Some(0) {
+        return out;
+    }
+    let load = |name: &str| support::read_json(&dir.join(name));
+    out.push(Capture {
+        inspect: load("skopeo-inspect.json"),
+        config: load("skopeo-inspect-config.json"),
+        platform: None,
+    });
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    for name in names {
+        let Some(p) = name
+            .strip_prefix("skopeo-inspect.")
+            .and_then(|s| s.strip_suffix(".json"))
+        else {
+            continue;
+        };
+        if rc(&dir.join(format!("skopeo-inspect.{p}.rc"))) != Some(0)
+            || rc(&dir.join(format!("skopeo-inspect-config.{p}.rc"))) != Some(0)
+        {
+            continue;
+        }
+        out.push(Capture {
+            inspect: load(&name),
+            config: load(&format!("skopeo-inspect-config.{p}.json")),
+            platform: Some(p.replace('-', "/")),
+        });
+    }
+    out
+}
+
+#[test]
+fn inspect_equals_skopeo_inspect_and_its_config_for_every_entry_skopeo_reads() {
+    let mut compared = 0;
+    for l in LAYOUTS {
+        let rel = format!("layouts/{l}");
+        let root = oci_dev(&rel);
+        let rows = refs(&rel);
+        let names = expected_names(&rel, &rows);
+        let records = records_by_entry(&root, 0);
+        for row in &rows {
+            let dir = expected_dir(&rel).join("refs").join(&row.folder);
+            // skopeo resolves a name to the first entry that has it (handmade-graph's second
+            // `multi` is captured as the first): compare with that entry.
+            let first = rows
+                .iter()
+                .find(|r| r.name.is_some() && r.name == row.name)
+                .unwrap_or(row);
+            let reference = &names[&first.n];
+            if let (true, Some(name)) = (reference.starts_with('@'), &row.name) {
+                // coldctr refuses the ambiguous name instead of guessing.
+                let o = coldctr(&root, &["inspect", name]);
+                assert_eq!(o.status.code(), Some(1), "{rel}: inspect {name}: {}", stderr(&o));
+                assert!(stderr(&o).contains("ambiguous"), "{}", stderr(&o));
+            }
+            let record = &records[&first.n];
+            for cap in captures(&dir) {
+                let at = format!("{rel} {} {:?}", row.folder, cap.platform);
+                let sk = &cap.inspect;
+                let cfg = &cap.config;
+                // skopeo's Digest is the entry's own (the index, for an index).
+                assert_eq!(sk["Digest"].as_str(), record["target"]["digest"].as_str(), "{at}");
+                let index = first.media_type.contains("index") || first.media_type.contains("list");
+                let plat = if !index {
+                    let ps = record["platforms"].as_array().unwrap();
+                    assert_eq!(ps.len(), 1, "{at}");
+                    assert_eq!(ps[0]["digest"].as_str(), sk["Digest"].as_str(), "{at}: manifest digest");
+                    &ps[0]
+                } else {
+                    // The default capture is the host's (linux/amd64) manifest.
+                    let p = cap.platform.clone().unwrap_or_else(|| "linux/amd64".into());
+                    let plat = platform(record, &p);
+                    // The manifest the index names for that platform (skopeo inspect --raw).
+                    let raw = support::read_json(&dir.join("skopeo-inspect-raw.json"));
+                    let listed = raw["manifests"].as_array().unwrap().iter().find(|m| {
+                        let mp = &m["platform"];
+                        let mut s = format!(
+                            "{}/{}",
+                            mp["os"].as_str().unwrap_or(""),
+                            mp["architecture"].as_str().unwrap_or("")
+                        );
+                        if let Some(v) = mp["variant"].as_str() {
+                            s = format!("{s}/{v}");
+                        }
+                        s == p
+                    });
+                    // (nested's raw index lists an index, not the platform manifest)
+                    if let Some(m) = listed {
+                        assert_eq!(m["digest"], plat["digest"], "{at}: manifest digest");
+                    }
+                    plat
+                };
+                assert_eq!(layer_digests(plat), strings(&sk["Layers"]), "{at}: layers");
+                assert_eq!(plat["config"].as_str().map(|c| c.len()), Some(71), "{at}");
+
+                let mut args = vec!["inspect"];
+                if let Some(p) = &cap.platform {
+                    args.extend(["--platform", p.as_str()]);
+                }
+                args.push(reference);
+                let o = coldctr(&root, &args);
+                assert_eq!(o.status.code(), Some(0), "{at}: {args:?}: {}", stderr(&o));
+                let ours = json_of(&o, &at);
+                let ours = &ours[0];
+                // What skopeo inspect prints ...
+                assert_eq!(ours["Created"], sk["Created"], "{at}: Created");
+                assert_eq!(ours["Architecture"], sk["Architecture"], "{at}: Architecture");
+                assert_eq!(ours["Os"], sk["Os"], "{at}: Os");
+                assert_eq!(ours["Config"]["Env"], sk["Env"], "{at}: Env");
+                assert_eq!(ours["Config"]["Labels"], sk["Labels"], "{at}: Labels");
+                // ... and the config skopeo inspect --config prints.
+                assert_eq!(ours["Created"], cfg["created"], "{at}: created");
+                assert_eq!(ours["Architecture"], cfg["architecture"], "{at}: architecture");
+                assert_eq!(ours["Os"], cfg["os"], "{at}: os");
+                assert_eq!(ours["Variant"], cfg["variant"], "{at}: variant");
+                let author = cfg["author"].as_str().unwrap_or("");
+                assert_eq!(ours["Author"].as_str(), Some(author), "{at}: author");
+                assert_eq!(ours["Config"]["Env"], cfg["config"]["Env"], "{at}: config.Env");
+                assert_eq!(ours["Config"]["Labels"], cfg["config"]["Labels"], "{at}: config.Labels");
+                assert_eq!(
+                    ours["RootFS"]["Layers"], cfg["rootfs"]["diff_ids"],
+                    "{at}: rootfs.diff_ids"
+                );
+                // The one piece of history docker inspect shows: the last entry's comment.
+                let last = cfg["history"].as_array().and_then(|h| h.last());
+                let comment = last.and_then(|h| h["comment"].as_str()).unwrap_or("");
+                assert_eq!(ours["Comment"].as_str(), Some(comment), "{at}: history[-1].comment");
+                compared += 1;
+            }
+        }
+    }
+    // Every default and per-platform capture of the 6 layouts (buildah 1+1+2, handmade-graph
+    // 13, podman 1, skopeo-index 8, skopeo-multi 4, umoci 4).
+    assert_eq!(compared, 34, "captures compared");
+}
+
+#[test]
+fn entries_skopeo_cannot_read_still_have_the_walkers_config_and_layers() {
+    // skopeo 1.9 skips docker-typed index.json entries and cannot address untagged ones, and
+    // refuses OCI 1.1 artifacts; the spec walker's images.tsv is the model there.
+    let mut compared = 0;
+    for l in LAYOUTS {
+        let rel = format!("layouts/{l}");
+        let root = oci_dev(&rel);
+        let rows = refs(&rel);
+        let names = expected_names(&rel, &rows);
+        let tsv = images_tsv(&rel);
+        for row in &rows {
+            let dir = expected_dir(&rel).join("refs").join(&row.folder);
+            if rc(&dir.join("skopeo-inspect.rc")) == Some(0) || row.media_type.contains("index") {
+                continue;
+            }
+            let t = tsv.iter().find(|r| r["n"] == row.n.to_string()).unwrap();
+            let o = coldctr(&root, &["inspect", &names[&row.n]]);
+            let at = format!("{rel} @{} ({})", row.n, names[&row.n]);
+            assert_eq!(o.status.code(), Some(0), "{at}: {}", stderr(&o));
+            let ours = json_of(&o, &at);
+            let ours = &ours[0];
+            assert_eq!(ours["Id"].as_str(), Some(t["manifest_digest"].as_str()), "{at}");
+            if t["config_os_arch"] != "-" {
+                // An image config (an artifact's empty config has no diff IDs).
+                let layers = ours["RootFS"]["Layers"].as_array().map(Vec::len).unwrap_or(0);
+                assert_eq!(layers.to_string(), t["layers"], "{at}: diff ids");
+                let osarch = format!(
+                    "{}/{}",
+                    ours["Os"].as_str().unwrap(),
+                    ours["Architecture"].as_str().unwrap()
+                );
+                assert!(
+                    t["config_os_arch"].starts_with(&osarch),
+                    "{at}: {osarch} vs {}",
+                    t["config_os_arch"]
+                );
+            }
+            compared += 1;
+        }
+    }
+    // buildah app-v2s2 and untagged @2, skopeo-multi saved-v2s2 and untagged @5, sbom.
+    assert_eq!(compared, 5);
+}
+
+#[test]
+fn umoci_stat_layers_and_diff_ids_equal_ours() {
+    // umoci stat's history rows that carry a layer, in order: the manifest's layers and the
+    // config's diff IDs. (Its history text itself is not compared: no coldctr command shows it.)
+    let mut compared = 0;
+    for l in LAYOUTS {
+        let rel = format!("layouts/{l}");
+        let root = oci_dev(&rel);
+        let rows = refs(&rel);
+        let names = expected_names(&rel, &rows);
+        let records = records_by_entry(&root, 0);
+        for row in &rows {
+            let dir = expected_dir(&rel).join("refs").join(&row.folder);
+            if rc(&dir.join("umoci-stat.rc")) != Some(0) {
+                continue;
+            }
+            let stat = support::read_json(&dir.join("umoci-stat.json"));
+            let with_layer: Vec<&Value> = stat["history"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|h| !h["layer"].is_null())
+                .collect();
+            let digests: Vec<String> = with_layer
+                .iter()
+                .map(|h| h["layer"]["digest"].as_str().unwrap().to_string())
+                .collect();
+            let diff_ids: Vec<Value> = with_layer.iter().map(|h| h["diff_id"].clone()).collect();
+            let ps = record_platforms(&records[&row.n]);
+            assert_eq!(layer_digests(ps[0]), digests, "{rel} {}", row.folder);
+            let o = coldctr(&root, &["inspect", &names[&row.n]]);
+            assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+            assert_eq!(
+                json_of(&o, &rel)[0]["RootFS"]["Layers"],
+                Value::Array(diff_ids),
+                "{rel} {}",
+                row.folder
+            );
+            compared += 1;
+        }
+    }
+    // umoci x4, buildah app, podman app, skopeo-multi saved and saved-zstd.
+    assert_eq!(compared, 8);
+}
+
+fn record_platforms(r: &Value) -> Vec<&Value> {
+    r["platforms"].as_array().unwrap().iter().collect()
+}
+
+#[test]
+fn umoci_ls_names_are_our_ref_names_in_index_order() {
+    // Every intact layout, and the damaged copies umoci still lists (it refuses a layout
+    // without a valid oci-layout or index.json; damage to blobs does not stop `ls`).
+    let mut listed_by_umoci = 0;
+    let mut all: Vec<String> = LAYOUTS.iter().map(|l| format!("layouts/{l}")).collect();
+    all.extend(
+        damages()
+            .iter()
+            .map(|d| format!("damaged/{}", d["name"].as_str().unwrap())),
+    );
+    for rel in all {
+        if rc(&expected_dir(&rel).join("umoci-ls.rc")) != Some(0) {
+            assert!(rel.starts_with("damaged/"), "{rel}");
+            continue;
+        }
+        let listed: Vec<String> = read_text(&expected_dir(&rel).join("umoci-ls.txt"))
+            .lines()
+            .map(String::from)
+            .collect();
+        let o = coldctr(&oci_dev(&rel), &["images", "--format", "json"]);
+        let mut records: Vec<(usize, Option<String>)> = json_of(&o, &rel)
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                let n = r["labels"][ENTRY_LABEL].as_str().unwrap().parse().unwrap();
+                (n, r["labels"][REF_NAME].as_str().map(String::from))
+            })
+            .collect();
+        records.sort();
+        let ours: Vec<String> = records.into_iter().filter_map(|(_, name)| name).collect();
+        assert_eq!(ours, listed, "{rel}");
+        listed_by_umoci += 1;
+    }
+    assert_eq!(listed_by_umoci, 13);
+}
+
+fn damages() -> Vec<Value> {
+    support::read_json(&expected_dir("damages.json"))
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+/// Where coldctr puts each kind of problem the spec walker (summary.json) reports.
+enum Place {
+    /// verify's `problems`: a blob status.
+    Blob(&'static str),
+    /// verify's `orphans`.
+    Orphan,
+    /// `source.problems`.
+    Source,
+}
+
+fn place(kind: &str) -> Place {
+    match kind {
+        "blob-missing" => Place::Blob("missing"),
+        "blob-size-mismatch" => Place::Blob("size-mismatch"),
+        "blob-digest-mismatch" => Place::Blob("digest-mismatch"),
+        "blob-symlink" => Place::Blob("not-regular"),
+        "blob-orphan" | "blob-name-invalid" => Place::Orphan,
+        _ => Place::Source,
+    }
+}
+
+/// What the walker's summary.json says a reader must report, in coldctr's places.
+struct Report {
+    blobs: BTreeSet<(String, String)>,
+    orphans: BTreeSet<Option<String>>,
+    source: BTreeSet<(String, String)>,
+}
+
+fn walker_report(rel: &str) -> Report {
+    let summary = support::read_json(&expected_dir(rel).join("summary.json"));
+    let mut r = Report {
+        blobs: BTreeSet::new(),
+        orphans: BTreeSet::new(),
+        source: BTreeSet::new(),
+    };
+    for p in summary["oci"]["problems"].as_array().unwrap() {
+        let kind = p["kind"].as_str().unwrap();
+        match place(kind) {
+            Place::Blob(status) => {
+                r.blobs
+                    .insert((p["digest"].as_str().unwrap().to_string(), status.to_string()));
+            }
+            Place::Orphan if kind == "blob-name-invalid" => {
+                r.orphans.insert(None);
+            }
+            Place::Orphan => {
+                r.orphans.insert(Some(p["digest"].as_str().unwrap().to_string()));
+            }
+            Place::Source => {
+                r.source
+                    .insert((kind.to_string(), p["severity"].as_str().unwrap().to_string()));
+            }
+        }
+    }
+    // One status per blob: a blob short of its size is not also reported as a digest mismatch.
+    let short: BTreeSet<String> = r
+        .blobs
+        .iter()
+        .filter(|(_, s)| s == "size-mismatch")
+        .map(|(d, _)| d.clone())
+        .collect();
+    r.blobs.retain(|(d, s)| !(s == "digest-mismatch" && short.contains(d)));
+    r
+}
+
+fn verify(root: &Path) -> (Option<i32>, Value) {
+    let o = coldctr(root, &["verify", "--format", "json"]);
+    let v = json_of(&o, &root.display().to_string());
+    (o.status.code(), v)
+}
+
+fn blob_statuses(v: &Value) -> BTreeSet<(String, String)> {
+    v["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["digest"].as_str().unwrap().to_string(),
+                p["status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn orphan_digests(v: &Value) -> BTreeSet<Option<String>> {
+    v["orphans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["digest"].as_str().map(String::from))
+        .collect()
+}
+
+fn source_problems(v: &Value) -> BTreeSet<(String, String)> {
+    v["source"]["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["kind"].as_str().unwrap().to_string(),
+                p["severity"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn verify_finds_exactly_the_listed_damage() {
+    let records = damages();
+    assert_eq!(records.len(), 10);
+    for d in &records {
+        let name = d["name"].as_str().unwrap();
+        let rel = format!("damaged/{name}");
+        let (code, v) = verify(&oci_dev(&rel));
+        let at = format!("{rel}: {v:#}");
+        assert_eq!(v["source"]["kind"].as_str(), Some("OCI layout"), "{at}");
+
+        // damages.json's must_report, in coldctr's vocabulary.
+        let mut blobs = BTreeSet::new();
+        let mut orphans = BTreeSet::new();
+        let mut source = BTreeSet::new();
+        for m in strings(&d["must_report"]) {
+            let (kind, arg) = m
+                .split_once(':')
+                .map(|(k, a)| (k, Some(a)))
+                .unwrap_or((m.as_str(), None));
+            match (place(kind), arg) {
+                (Place::Blob(status), Some(digest)) => {
+                    blobs.insert((digest.to_string(), status.to_string()));
+                }
+                (Place::Orphan, _) if kind == "blob-name-invalid" => {
+                    // The upper-case file is an orphan whose name is no digest.
+                    orphans.insert(None);
+                }
+                (Place::Orphan, _) => {
+                    orphans.insert(Some(d["orphan"]["digest"].as_str().unwrap().to_string()));
+                }
+                (Place::Source, _) => {
+                    source.insert(kind.to_string());
+                }
+                (Place::Blob(_), None) => panic!("{m}: no digest"),
+            }
+        }
+        let short: BTreeSet<String> = blobs
+            .iter()
+            .filter(|(_, s)| s == "size-mismatch")
+            .map(|(d, _)| d.clone())
+            .collect();
+        blobs.retain(|(d, s)| !(s == "digest-mismatch" && short.contains(d)));
+
+        assert_eq!(blob_statuses(&v), blobs, "{at}");
+        let errors: BTreeSet<String> = source_problems(&v)
+            .into_iter()
+            .filter(|(_, sev)| sev == "error")
+            .map(|(k, _)| k)
+            .collect();
+        assert_eq!(errors, source, "{at}");
+        // Error-level source problems are findings too, and nothing else is.
+        let findings: BTreeSet<String> = v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["message"].as_str().unwrap().split(':').next().unwrap().to_string())
+            .collect();
+        assert_eq!(findings, source, "{at}");
+        // The orphans the damage made, and the ones the walker finds (a missing manifest
+        // leaves its config and layers unreferenced; an unreadable index.json, every blob).
+        let walker = walker_report(&rel);
+        let ours = orphan_digests(&v);
+        assert!(orphans.is_subset(&ours), "{at}");
+        assert_eq!(ours, walker.orphans, "{at}");
+        assert_eq!(blob_statuses(&v), walker.blobs, "{at}");
+        assert_eq!(source_problems(&v), walker.source, "{at}");
+        let want_rc = if name == "orphan-blob" { 0 } else { 3 };
+        assert_eq!(code, Some(want_rc), "{at}");
+    }
+}
+
+#[test]
+fn verify_on_the_intact_layouts_says_what_the_walker_says() {
+    for l in LAYOUTS {
+        let rel = format!("layouts/{l}");
+        let (code, v) = verify(&oci_dev(&rel));
+        let walker = walker_report(&rel);
+        assert_eq!(code, Some(0), "{rel}: {v:#}");
+        assert!(blob_statuses(&v).is_empty() && walker.blobs.is_empty(), "{rel}: {v:#}");
+        assert!(
+            orphan_digests(&v).is_empty() && walker.orphans.is_empty(),
+            "{rel}: {v:#}"
+        );
+        assert_eq!(source_problems(&v), walker.source, "{rel}: {v:#}");
+        assert_eq!(v["findings"], Value::Array(vec![]), "{rel}");
+        // Every blob file was re-hashed: the checked count is the number of files in blobs/.
+        let files = std::fs::read_dir(oci_dev(&rel).join("blobs/sha256")).unwrap().count();
+        assert_eq!(v["checked"]["blobs"].as_u64(), Some(files as u64), "{rel}");
+    }
+}
+
+#[test]
+fn a_symlinked_blob_is_reported_and_never_followed() {
+    let rel = "damaged/symlink-escape";
+    let digest = "sha256:cb922b334e18e809c49abe3564af1bbf30f4de901ce9a71eda18307cfb8b42cb";
+    let hex = digest.strip_prefix("sha256:").unwrap();
+    // The fixture is what the ground truth lists: a relative symlink to an identical copy
+    // outside the layout.
+    let files = read_text(&expected_dir(rel).join("files.tsv"));
+    let line = files.lines().find(|l| l.contains(hex)).unwrap();
+    let target = line.split('\t').nth(4).unwrap();
+    let blob = oci_dev(rel).join("blobs/sha256").join(hex);
+    assert_eq!(std::fs::read_link(&blob).unwrap(), PathBuf::from(target));
+    let outside = std::fs::read(oci_dev("damaged/_outside/symlink-escape").join(hex)).unwrap();
+    assert_eq!(hex::encode(sha2::Sha256::digest(&outside)), hex);
+
+    // A copy whose outside file is a FIFO: opening it for reading would block forever, and
+    // reading through the link would find other bytes there.
+    let tmp = tempfile::tempdir().unwrap();
+    support::copy_tree(&oci_dev(rel), &tmp.path().join("damaged/symlink-escape"));
+    let out_dir = tmp.path().join("damaged/_outside/symlink-escape");
+    std::fs::create_dir_all(&out_dir).unwrap();
+    mkfifo(&out_dir.join(hex));
+    for root in [oci_dev(rel), tmp.path().join("damaged/symlink-escape")] {
+        let (code, v) = verify(&root);
+        assert_eq!(code, Some(3), "{v:#}");
+        let p = v["problems"].as_array().unwrap();
+        assert_eq!(p.len(), 1, "{v:#}");
+        assert_eq!(p[0]["digest"].as_str(), Some(digest));
+        assert_eq!(p[0]["status"].as_str(), Some("not-regular"));
+        assert_eq!(p[0]["found"].as_str(), Some("symlink"));
+        // Exit 3 where the blob is read (not followed: a partial answer); gc reads records
+        // only, and the symlink's digest is recorded, so it has nothing to say (0).
+        for (args, code) in [
+            (&["images", "--format", "json"][..], 3),
+            (&["inspect", "multi-amd64"], 3),
+            (&["content", "--format", "json"], 3),
+            (&["du", "--format", "json"], 3),
+            (&["gc", "--format", "json"], 0),
+        ] {
+            let o = coldctr_within(&root, args, Duration::from_secs(30));
+            assert_eq!(o.status.code(), Some(code), "{args:?}: {}", stderr(&o));
+        }
+    }
+}
+
+fn mkfifo(path: &Path) {
+    let st = Command::new("mkfifo").arg(path).status().expect("mkfifo");
+    assert!(st.success());
+}
+
+#[test]
+fn gc_names_exactly_the_orphan_blob_umoci_gc_would_delete() {
+    let d = damages().into_iter().find(|d| d["name"] == "orphan-blob").unwrap();
+    let orphan = d["orphan"]["digest"].as_str().unwrap();
+    let o = coldctr(&oci_dev("damaged/orphan-blob"), &["gc", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let gc = json_of(&o, "gc");
+    let digests = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["digest"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(digests(&gc["orphanBlobFiles"]), vec![orphan.to_string()], "{gc:#}");
+    assert_eq!(gc["orphanBlobFiles"][0]["size"].as_i64(), d["orphan"]["size"].as_i64());
+    // containerd removes no record here (everything is referenced), so its own sweep would
+    // not run: the orphan is pending, not in blobFiles.
+    assert_eq!(gc["content"], Value::Array(vec![]), "{gc:#}");
+    assert_eq!(gc["blobFiles"], Value::Array(vec![]), "{gc:#}");
+    assert_eq!(digests(&gc["pending"]["blobFiles"]), vec![orphan.to_string()], "{gc:#}");
+    // And on the layouts it was copied from, nothing.
+    for l in LAYOUTS {
+        let o = coldctr(&oci_dev(&format!("layouts/{l}")), &["gc", "--format", "json"]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let gc = json_of(&o, l);
+        assert_eq!(gc["orphanBlobFiles"], Value::Array(vec![]), "{l}");
+        assert_eq!(gc["content"], Value::Array(vec![]), "{l}");
+    }
+    // umoci gc, run now on a copy, deletes exactly that blob.
+    let (_tmp, dir) = layout_copy("damaged/orphan-blob");
+    let before = blob_names(&dir);
+    let Some(_) = tool_ok("umoci", &["gc", "--layout", dir.to_str().unwrap()]) else {
+        return;
+    };
+    let deleted: Vec<String> = before
+        .difference(&blob_names(&dir))
+        .map(|h| format!("sha256:{h}"))
+        .collect();
+    assert_eq!(deleted, vec![orphan.to_string()]);
+}
+
+#[test]
+fn an_unreadable_index_json_leaves_no_images_and_says_why() {
+    let root = oci_dev("damaged/index-not-json");
+    let o = coldctr(&root, &["images", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert_eq!(json_of(&o, "images"), Value::Array(vec![]));
+    let e = stderr(&o);
+    assert!(e.contains("error: index-json-invalid: index.json:"), "{e}");
+    // Not found, on a damaged source: 3, the damage outranks "no".
+    let o = coldctr(&root, &["inspect", "multi"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("No such image: multi"), "{}", stderr(&o));
+}
+
+#[test]
+fn a_containers_image_dir_directory_is_refused_saying_what_was_looked_for() {
+    let root = oci_dev("other/podman-docker-dir");
+    for args in [&["images"][..], &["verify", "--format", "json"]] {
+        let o = coldctr(&root, args);
+        assert_eq!(o.status.code(), Some(4), "{args:?}: {}", stderr(&o));
+        assert!(o.stdout.is_empty());
+        let e = stderr(&o);
+        for what in [
+            "oci-layout",
+            "index.json",
+            "io.containerd.metadata.v1.bolt",
+            "found manifest.json",
+        ] {
+            assert!(e.contains(what), "{what}: {e}");
+        }
+    }
+    // Told it is a layout, it is one without its two files: damage, exit 3.
+    let o = coldctr(&root, &["--source-type", "oci-layout", "verify", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let v = json_of(&o, "verify");
+    assert_eq!(
+        source_problems(&v),
+        BTreeSet::from([
+            ("index-json-missing".to_string(), "error".to_string()),
+            ("oci-layout-missing".to_string(), "error".to_string())
+        ])
+    );
+}
+
+// --- hostile layouts, made at run time --------------------------------------------------------
+
+/// A writable copy of a dev layout in a tempdir.
+fn layout_copy(rel: &str) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("layout");
+    support::copy_tree(&oci_dev(rel), &dir);
+    (tmp, dir)
+}
+
+fn sha256(data: &[u8]) -> String {
+    format!("sha256:{}", hex::encode(sha2::Sha256::digest(data)))
+}
+
+fn put_blob(dir: &Path, data: &[u8]) -> String {
+    let d = sha256(data);
+    std::fs::write(dir.join("blobs/sha256").join(d.strip_prefix("sha256:").unwrap()), data).unwrap();
+    d
+}
+
+/// Every command on a hostile layout ends within `limit`, without a panic, with one of the
+/// documented codes.
+fn every_command_ends(root: &Path, limit: Duration) {
+    for args in [
+        &["images", "--format", "json"][..],
+        &["content", "--format", "json"],
+        &["verify", "--format", "json"],
+        &["du", "--format", "json"],
+        &["gc", "--format", "json"],
+        &["inspect", "x"],
+    ] {
+        let o = coldctr_within(root, args, limit);
+        assert!(
+            matches!(o.status.code(), Some(0..=4)),
+            "{args:?}: {:?} {}",
+            o.status,
+            stderr(&o)
+        );
+    }
+}
+
+#[test]
+fn a_one_gigabyte_sparse_index_json_is_refused_unread_and_fast() {
+    // Exit 3: index.json is damage of the layout; its size is refused before any read.
+    let (_tmp, dir) = layout_copy("layouts/umoci");
+    let f = std::fs::File::create(dir.join("index.json")).unwrap();
+    f.set_len(1 << 30).unwrap();
+    drop(f);
+    let start = Instant::now();
+    let o = coldctr_within(&dir, &["verify", "--format", "json"], Duration::from_secs(20));
+    assert!(start.elapsed() < Duration::from_secs(10), "took {:?}", start.elapsed());
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let v = json_of(&o, "verify");
+    let p = &v["source"]["problems"][0];
+    assert_eq!(p["kind"].as_str(), Some("index-json-invalid"), "{v:#}");
+    assert!(p["message"].as_str().unwrap().contains("1073741824 bytes"), "{v:#}");
+    // Its blobs are all there, referenced by nothing readable.
+    assert_eq!(v["orphans"].as_array().unwrap().len(), blob_names(&dir).len(), "{v:#}");
+    every_command_ends(&dir, Duration::from_secs(20));
+}
+
+#[test]
+fn an_index_json_that_is_a_fifo_is_not_read() {
+    // Exit 3 (index-json-invalid: not a regular file); no writer ever comes, so a read would hang.
+    let (_tmp, dir) = layout_copy("layouts/umoci");
+    std::fs::remove_file(dir.join("index.json")).unwrap();
+    mkfifo(&dir.join("index.json"));
+    let o = coldctr_within(&dir, &["verify", "--format", "json"], Duration::from_secs(20));
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let v = json_of(&o, "verify");
+    let p = &v["source"]["problems"][0];
+    assert_eq!(p["kind"].as_str(), Some("index-json-invalid"), "{v:#}");
+    assert!(p["message"].as_str().unwrap().contains("not a regular file"), "{v:#}");
+    every_command_ends(&dir, Duration::from_secs(20));
+    // oci-layout as a FIFO too.
+    std::fs::remove_file(dir.join("oci-layout")).unwrap();
+    mkfifo(&dir.join("oci-layout"));
+    let o = coldctr_within(&dir, &["verify", "--format", "json"], Duration::from_secs(20));
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let kinds: BTreeSet<String> = source_problems(&json_of(&o, "verify"))
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    assert!(kinds.contains("oci-layout-invalid"), "{kinds:?}");
+}
+
+#[test]
+fn a_blobs_directory_that_is_a_symlink_is_not_followed() {
+    // Exit 3: blobs-dir-symlink, and every blob unreadable (not read through the link).
+    let (tmp, dir) = layout_copy("layouts/umoci");
+    std::fs::rename(dir.join("blobs"), tmp.path().join("elsewhere")).unwrap();
+    std::os::unix::fs::symlink("../elsewhere", dir.join("blobs")).unwrap();
+    let (code, v) = verify(&dir);
+    assert_eq!(code, Some(3), "{v:#}");
+    let kinds: BTreeSet<String> = source_problems(&v).into_iter().map(|(k, _)| k).collect();
+    assert!(kinds.contains("blobs-dir-symlink"), "{v:#}");
+    assert_eq!(
+        v["checked"]["bytes"].as_u64(),
+        Some(0),
+        "nothing hashed through the link: {v:#}"
+    );
+    // The entries are still listed (from index.json): manifest not read, platform unknown,
+    // content status error.
+    let records = records_by_entry(&dir, 3);
+    assert_eq!(records.len(), 4);
+    for r in records.values() {
+        let p = r["platforms"].as_array().unwrap();
+        assert_eq!(p.len(), 1, "{r:#}");
+        assert_eq!(p[0]["present"], Value::Bool(false), "{r:#}");
+        assert!(p[0]["platform"].is_null() && p[0]["layers"].is_null(), "{r:#}");
+        assert_eq!(r["sizes"]["content"]["status"].as_str(), Some("error"), "{r:#}");
+    }
+    every_command_ends(&dir, Duration::from_secs(30));
+}
+
+#[test]
+fn an_index_cycle_ends_every_command() {
+    // index A (an entry) lists index B, and B's file lists A. Digests make a real cycle
+    // impossible, so B's file is not what its name says: a reader that walks documents without
+    // checking them would go round forever. Exit 3 (B's digest mismatch), bounded time.
+    let (_tmp, dir) = layout_copy("layouts/umoci");
+    let idx = "application/vnd.oci.image.index.v1+json";
+    let b_placeholder = br#"{"schemaVersion":2,"manifests":[]}"#;
+    let b_digest = sha256(b_placeholder);
+    let a = format!(
+        r#"{{"schemaVersion":2,"mediaType":"{idx}","manifests":[{{"mediaType":"{idx}","digest":"{b_digest}","size":SIZE}}]}}"#
+    );
+    // B lists A; pad B to the size A declares for it.
+    let b_len = 400;
+    let a = a.replace("SIZE", &b_len.to_string());
+    let a_digest = put_blob(&dir, a.as_bytes());
+    let mut b = format!(
+        r#"{{"schemaVersion":2,"mediaType":"{idx}","manifests":[{{"mediaType":"{idx}","digest":"{a_digest}","size":{}}},{{"mediaType":"{idx}","digest":"{a_digest}","size":{}}}]}}"#,
+        a.len(),
+        a.len()
+    );
+    assert!(b.len() <= b_len);
+    b.push_str(&" ".repeat(b_len - b.len()));
+    std::fs::write(
+        dir.join("blobs/sha256").join(b_digest.strip_prefix("sha256:").unwrap()),
+        &b,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("index.json"),
+        format!(
+            r#"{{"schemaVersion":2,"manifests":[{{"mediaType":"{idx}","digest":"{a_digest}","size":{},"annotations":{{"{REF_NAME}":"x"}}}}]}}"#,
+            a.len()
+        ),
+    )
+    .unwrap();
+    let (code, v) = verify(&dir);
+    assert_eq!(code, Some(3), "{v:#}");
+    assert!(
+        blob_statuses(&v).contains(&(b_digest.clone(), "digest-mismatch".to_string())),
+        "{v:#}"
+    );
+    every_command_ends(&dir, Duration::from_secs(30));
+    // inspect reads documents as they are (as dockerd would) and stops at the depth limit;
+    // exit 3: the layout is damaged.
+    let o = coldctr(&dir, &["inspect", "x"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("nested deeper"), "{}", stderr(&o));
+}
+
+#[test]
+fn indexes_nested_past_the_depth_limit_are_a_bounded_error() {
+    // A real chain of indexes (each names the next by its true digest) 40 deep over umoci's
+    // base manifest: the walk stops at the depth limit (exit 3, depth-limit), in bounded time.
+    let (_tmp, dir) = layout_copy("layouts/umoci");
+    let idx = "application/vnd.oci.image.index.v1+json";
+    let base = &refs("layouts/umoci")[0];
+    let mut child = format!(
+        r#"{{"mediaType":"{}","digest":"{}","size":{},"platform":{{"os":"linux","architecture":"amd64"}}}}"#,
+        base.media_type, base.digest, base.size
+    );
+    for _ in 0..40 {
+        let doc = format!(r#"{{"schemaVersion":2,"mediaType":"{idx}","manifests":[{child}]}}"#);
+        let d = put_blob(&dir, doc.as_bytes());
+        child = format!(r#"{{"mediaType":"{idx}","digest":"{d}","size":{}}}"#, doc.len());
+    }
+    let with_name = child.replacen('{', &format!(r#"{{"annotations":{{"{REF_NAME}":"x"}},"#), 1);
+    std::fs::write(
+        dir.join("index.json"),
+        format!(r#"{{"schemaVersion":2,"manifests":[{with_name}]}}"#),
+    )
+    .unwrap();
+    let (code, v) = verify(&dir);
+    assert_eq!(code, Some(3), "{v:#}");
+    let kinds: BTreeSet<String> = source_problems(&v).into_iter().map(|(k, _)| k).collect();
+    assert!(kinds.contains("depth-limit"), "{v:#}");
+    every_command_ends(&dir, Duration::from_secs(30));
+}
+
+#[test]
+fn a_blob_named_with_a_newline_is_an_orphan_printed_escaped() {
+    // Exit 0: a file in blobs/ whose name is no digest is not damage of any image; it is an
+    // orphan without a digest, and its name never reaches the terminal raw.
+    let (_tmp, dir) = layout_copy("layouts/umoci");
+    std::fs::write(dir.join("blobs/sha256/ab\ncd\x1b[31m"), b"x").unwrap();
+    let (code, v) = verify(&dir);
+    assert_eq!(code, Some(0), "{v:#}");
+    let orphans = v["orphans"].as_array().unwrap();
+    assert_eq!(orphans.len(), 1, "{v:#}");
+    assert!(orphans[0]["digest"].is_null());
+    assert_eq!(orphans[0]["path"].as_str(), Some("blobs/sha256/ab\ncd\x1b[31m"));
+    for args in [&["verify"][..], &["gc"], &["content"], &["du"], &["images"]] {
+        let o = coldctr(&dir, args);
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
+        for stream in [&o.stdout, &o.stderr] {
+            assert!(!stream.contains(&0x1b), "{args:?}: raw ESC printed");
+            let text = String::from_utf8_lossy(stream);
+            assert!(!text.contains("ab\ncd"), "{args:?}: raw newline printed: {text}");
+        }
+    }
+    every_command_ends(&dir, Duration::from_secs(30));
+}
+
+#[test]
+fn a_descriptor_digest_with_dot_dot_builds_no_path() {
+    // Exit 3 (descriptor-invalid). The path the digest would make, <layout>/etc/passwd, is a
+    // FIFO: opening it would hang, reading it would find a document.
+    let (_tmp, dir) = layout_copy("layouts/umoci");
+    std::fs::create_dir(dir.join("etc")).unwrap();
+    mkfifo(&dir.join("etc/passwd"));
+    std::fs::write(
+        dir.join("index.json"),
+        format!(
+            r#"{{"schemaVersion":2,"manifests":[{{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:../../etc/passwd","size":10,"annotations":{{"{REF_NAME}":"x"}}}}]}}"#
+        ),
+    )
+    .unwrap();
+    let (code, v) = verify(&dir);
+    assert_eq!(code, Some(3), "{v:#}");
+    let kinds: BTreeSet<String> = source_problems(&v).into_iter().map(|(k, _)| k).collect();
+    assert_eq!(kinds, BTreeSet::from(["descriptor-invalid".to_string()]), "{v:#}");
+    let records = records_by_entry(&dir, 3);
+    assert_eq!(
+        records[&0]["target"]["digest"].as_str(),
+        Some("sha256:../../etc/passwd")
+    );
+    assert!(
+        records[&0]["platforms"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["present"] == Value::Bool(false))
+    );
+    every_command_ends(&dir, Duration::from_secs(30));
+}
+
+// --- against skopeo and umoci, run now (CI installs them) --------------------------------------
+
+/// Runs an external tool; None (with the reason printed) when it is not installed.
+fn tool(name: &str, args: &[&str]) -> Option<Output> {
+    match Command::new(name).args(args).stdin(Stdio::null()).output() {
+        Ok(o) => Some(o),
+        Err(e) => {
+            eprintln!("skipped: {name} is not installed ({e}); .ci/run installs it");
+            None
+        }
+    }
+}
+
+fn tool_ok(name: &str, args: &[&str]) -> Option<Vec<u8>> {
+    let o = tool(name, args)?;
+    assert!(
+        o.status.success(),
+        "{name} {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    Some(o.stdout)
+}
+
+#[test]
+fn a_layout_written_now_by_skopeo_and_umoci_reads_as_they_read_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let l = tmp.path().join("l");
+    let policy = tmp.path().join("policy.json");
+    std::fs::write(&policy, r#"{"default":[{"type":"insecureAcceptAnything"}]}"#).unwrap();
+    let policy = policy.to_str().unwrap();
+    let src = format!("oci:{}:v1", oci_dev("layouts/umoci").display());
+    let dst = format!("oci:{}:x", l.display());
+    let Some(_) = tool_ok("skopeo", &["--policy", policy, "copy", "--quiet", &src, &dst]) else {
+        return;
+    };
+    // umoci makes a second image from it (a new config, so a new manifest) and tags it.
+    let image = format!("{}:x", l.display());
+    let Some(_) = tool_ok(
+        "umoci",
+        &[
+            "config",
+            "--image",
+            &image,
+            "--config.env",
+            "MADE=now",
+            "--config.label",
+            "made.by=umoci",
+            "--tag",
+            "y",
+        ],
+    ) else {
+        return;
+    };
+    let ls = tool_ok("umoci", &["ls", "--layout", l.to_str().unwrap()]).unwrap();
+    let listed: BTreeSet<String> = String::from_utf8(ls).unwrap().lines().map(String::from).collect();
+    let records = records_by_entry(&l, 0);
+    let ours: BTreeSet<String> = records
+        .values()
+        .map(|r| r["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ours, listed);
+    for tag in ["x", "y"] {
+        let r = format!("oci:{}:{tag}", l.display());
+        let sk: Value = serde_json::from_slice(&tool_ok("skopeo", &["inspect", &r]).unwrap()).unwrap();
+        let cfg: Value = serde_json::from_slice(&tool_ok("skopeo", &["inspect", "--config", &r]).unwrap()).unwrap();
+        let raw = tool_ok("skopeo", &["inspect", "--raw", &r]).unwrap();
+        let record = records.values().find(|v| v["name"] == tag).unwrap();
+        assert_eq!(
+            record["target"]["digest"].as_str(),
+            Some(sha256(&raw).as_str()),
+            "{tag}"
+        );
+        assert_eq!(record["target"]["digest"], sk["Digest"], "{tag}");
+        assert_eq!(layer_digests(&record["platforms"][0]), strings(&sk["Layers"]), "{tag}");
+        let o = coldctr(&l, &["inspect", tag]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let ours = &json_of(&o, tag)[0];
+        assert_eq!(ours["Created"], sk["Created"], "{tag}");
+        assert_eq!(ours["Architecture"], sk["Architecture"], "{tag}");
+        assert_eq!(ours["Os"], sk["Os"], "{tag}");
+        assert_eq!(ours["Config"]["Env"], sk["Env"], "{tag}");
+        assert_eq!(ours["Config"]["Labels"], sk["Labels"], "{tag}");
+        assert_eq!(
+            ours["Author"].as_str(),
+            Some(cfg["author"].as_str().unwrap_or("")),
+            "{tag}"
+        );
+        assert_eq!(ours["RootFS"]["Layers"], cfg["rootfs"]["diff_ids"], "{tag}");
+        // umoci stat's layer rows: the same layers and diff IDs.
+        let stat: Value = serde_json::from_slice(
+            &tool_ok(
+                "umoci",
+                &["stat", "--json", "--image", &format!("{}:{tag}", l.display())],
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        let rows: Vec<&Value> = stat["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|h| !h["layer"].is_null())
+            .collect();
+        let diff_ids: Vec<Value> = rows.iter().map(|h| h["diff_id"].clone()).collect();
+        assert_eq!(ours["RootFS"]["Layers"], Value::Array(diff_ids), "{tag}");
+    }
+    let y = &json_of(&coldctr(&l, &["inspect", "y"]), "y")[0];
+    assert!(strings(&y["Config"]["Env"]).contains(&"MADE=now".to_string()), "{y:#}");
+
+    // umoci config left x's old config reachable? No: x is unchanged; nothing is orphaned yet.
+    // Remove y: its manifest and config become garbage; ours must be exactly what umoci gc deletes.
+    tool_ok("umoci", &["rm", "--image", &format!("{}:y", l.display())]).unwrap();
+    let before: BTreeSet<String> = blob_names(&l);
+    let o = coldctr(&l, &["gc", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let ours: BTreeSet<String> = json_of(&o, "gc")["orphanBlobFiles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            b["digest"]
+                .as_str()
+                .unwrap()
+                .strip_prefix("sha256:")
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert!(!ours.is_empty());
+    tool_ok("umoci", &["gc", "--layout", l.to_str().unwrap()]).unwrap();
+    let deleted: BTreeSet<String> = before.difference(&blob_names(&l)).cloned().collect();
+    assert_eq!(ours, deleted);
+}
+
+fn blob_names(layout: &Path) -> BTreeSet<String> {
+    std::fs::read_dir(layout.join("blobs/sha256"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect()
+}
+
+#[test]
+fn content_records_are_the_blobs_the_walker_reaches() {
+    // The walker's summary lists every file under blobs/ (with `referenced`) and the
+    // referenced digests it found missing: the content records an import makes are exactly the
+    // referenced ones, present when the file is a regular file of the descriptor's size.
+    let mut all: Vec<String> = LAYOUTS.iter().map(|l| format!("layouts/{l}")).collect();
+    all.extend(
+        damages()
+            .iter()
+            .map(|d| format!("damaged/{}", d["name"].as_str().unwrap())),
+    );
+    for rel in all {
+        let summary = support::read_json(&expected_dir(&rel).join("summary.json"));
+        let problems = summary["oci"]["problems"].as_array().unwrap();
+        let short: BTreeSet<&str> = problems
+            .iter()
+            .filter(|p| p["kind"] == "blob-size-mismatch")
+            .map(|p| p["digest"].as_str().unwrap())
+            .collect();
+        let mut want: BTreeMap<String, (bool, Option<u64>)> = BTreeMap::new();
+        for b in summary["oci"]["blobs"].as_array().unwrap() {
+            if b["referenced"] != Value::Bool(true) {
+                continue;
+            }
+            // Named by its path (its `sha256` is what its bytes hash to).
+            let path = b["path"].as_str().unwrap();
+            let digest = format!("sha256:{}", path.strip_prefix("blobs/sha256/").unwrap());
+            let regular = b["type"] == "file";
+            let size = regular.then(|| b["size"].as_u64().unwrap());
+            want.insert(digest.clone(), (regular && !short.contains(digest.as_str()), size));
+        }
+        for p in problems {
+            if p["kind"] == "blob-missing" {
+                want.insert(p["digest"].as_str().unwrap().to_string(), (false, None));
+            }
+        }
+        let o = coldctr(&oci_dev(&rel), &["content", "--format", "json"]);
+        let got: BTreeMap<String, (bool, Option<u64>)> = json_of(&o, &rel)
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["digest"].as_str().unwrap().to_string(),
+                    (c["present"] == Value::Bool(true), c["fileSize"].as_u64()),
+                )
+            })
+            .collect();
+        assert_eq!(got, want, "{rel}");
+    }
+}
+
+/// umoci's layout with index.json's entries rewritten by `edit`.
+fn umoci_with_index(edit: impl FnOnce(&mut Vec<Value>)) -> (tempfile::TempDir, PathBuf) {
+    let (tmp, dir) = layout_copy("layouts/umoci");
+    let mut index: Value = serde_json::from_str(&read_text(&dir.join("index.json"))).unwrap();
+    edit(index["manifests"].as_array_mut().unwrap());
+    std::fs::write(dir.join("index.json"), serde_json::to_vec(&index).unwrap()).unwrap();
+    (tmp, dir)
+}
+
+fn source_kinds(v: &Value) -> Vec<(String, String)> {
+    v["source"]["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["kind"].as_str().unwrap().to_string(),
+                p["at"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_descriptor_whose_size_is_not_the_blobs_is_a_size_mismatch_not_a_bad_hash() {
+    // Entry @0 (base) says 10 bytes and @1 (v1) 5000: both manifests are intact 500-byte files.
+    // Exit 3; verify's blob status is size-mismatch, and the source problem that says why the
+    // manifests were not walked says the same (it said blob-digest-mismatch "10 bytes do not
+    // hash to their name" and blob-unreadable "unexpected EOF" before).
+    let rows = refs("layouts/umoci");
+    let (_tmp, dir) = umoci_with_index(|m| {
+        m[0]["size"] = 10.into();
+        m[1]["size"] = 5000.into();
+    });
+    let (code, v) = verify(&dir);
+    assert_eq!(code, Some(3), "{v:#}");
+    assert_eq!(
+        blob_statuses(&v),
+        BTreeSet::from([
+            (rows[0].digest.clone(), "size-mismatch".to_string()),
+            (rows[1].digest.clone(), "size-mismatch".to_string())
+        ]),
+        "{v:#}"
+    );
+    assert_eq!(
+        source_kinds(&v),
+        vec![
+            ("blob-size-mismatch".to_string(), rows[0].digest.clone()),
+            ("blob-size-mismatch".to_string(), rows[1].digest.clone())
+        ],
+        "{v:#}"
+    );
+    let m = v["source"]["problems"][0]["message"].as_str().unwrap();
+    assert!(m.contains("10") && m.contains("500"), "{m}");
+}
+
+#[test]
+fn a_document_of_another_kind_than_its_descriptor_says_is_a_media_type_mismatch() {
+    // Entry @0 calls base's manifest an index: exit 3, mediatype-mismatch (not
+    // manifest-invalid-json: the JSON is fine), verify's invalid-document.
+    let rows = refs("layouts/umoci");
+    let (_tmp, dir) = umoci_with_index(|m| {
+        m[0]["mediaType"] = "application/vnd.oci.image.index.v1+json".into();
+    });
+    let (code, v) = verify(&dir);
+    assert_eq!(code, Some(3), "{v:#}");
+    assert_eq!(
+        source_kinds(&v),
+        vec![("mediatype-mismatch".to_string(), rows[0].digest.clone())],
+        "{v:#}"
+    );
+    assert_eq!(
+        blob_statuses(&v),
+        BTreeSet::from([(rows[0].digest.clone(), "invalid-document".to_string())])
+    );
+
+    // A manifest cut short but named by its own digest: manifest-invalid-json.
+    let bad = br#"{"schemaVersion":2,"#;
+    let (_tmp, dir) = layout_copy("layouts/umoci");
+    let d = put_blob(&dir, bad);
+    let mut index: Value = serde_json::from_str(&read_text(&dir.join("index.json"))).unwrap();
+    index["manifests"].as_array_mut().unwrap().push(serde_json::json!({
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "digest": d,
+        "size": bad.len(),
+        "annotations": {REF_NAME: "bad"}
+    }));
+    std::fs::write(dir.join("index.json"), serde_json::to_vec(&index).unwrap()).unwrap();
+    let (code, v) = verify(&dir);
+    assert_eq!(code, Some(3), "{v:#}");
+    assert_eq!(
+        source_kinds(&v),
+        vec![("manifest-invalid-json".to_string(), d.clone())],
+        "{v:#}"
+    );
+    assert_eq!(blob_statuses(&v), BTreeSet::from([(d, "invalid-document".to_string())]));
+    let o = coldctr(&dir, &["inspect", "bad"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("unexpected end of JSON input"), "{}", stderr(&o));
+}
+
+#[test]
+fn sha512_blobs_and_containerd_names_are_read() {
+    // umoci's v1 re-addressed by sha512 (blobs/sha512/<hex>), its entry also carrying
+    // io.containerd.image.name: the record is named by that full name, and the ref name, the
+    // familiar name, @0 and the digest all reach it. Exit 0, nothing to report.
+    let src = oci_dev("layouts/umoci");
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("l");
+    std::fs::create_dir_all(dir.join("blobs/sha512")).unwrap();
+    std::fs::copy(src.join("oci-layout"), dir.join("oci-layout")).unwrap();
+    let put512 = |data: &[u8]| {
+        let hex = hex::encode(sha2::Sha512::digest(data));
+        std::fs::write(dir.join("blobs/sha512").join(&hex), data).unwrap();
+        format!("sha512:{hex}")
+    };
+    let v1 = &refs("layouts/umoci")[1];
+    let blob = |d: &str| std::fs::read(src.join("blobs/sha256").join(d.strip_prefix("sha256:").unwrap())).unwrap();
+    let mut manifest: Value = serde_json::from_slice(&blob(&v1.digest)).unwrap();
+    let old_layers = manifest["layers"].clone();
+    manifest["config"]["digest"] = put512(&blob(manifest["config"]["digest"].as_str().unwrap())).into();
+    for l in manifest["layers"].as_array_mut().unwrap() {
+        l["digest"] = put512(&blob(l["digest"].as_str().unwrap())).into();
+    }
+    let bytes = serde_json::to_vec(&manifest).unwrap();
+    let digest = put512(&bytes);
+    let index = serde_json::json!({"schemaVersion": 2, "manifests": [{
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "digest": digest,
+        "size": bytes.len(),
+        "annotations": {REF_NAME: "v1", "io.containerd.image.name": "docker.io/lab/umoci:v1"}
+    }]});
+    std::fs::write(dir.join("index.json"), serde_json::to_vec(&index).unwrap()).unwrap();
+
+    let (code, v) = verify(&dir);
+    assert_eq!(code, Some(0), "{v:#}");
+    assert_eq!(v["checked"]["blobs"].as_u64(), Some(4), "{v:#}");
+    let records = records_by_entry(&dir, 0);
+    assert_eq!(records[&0]["name"].as_str(), Some("docker.io/lab/umoci:v1"));
+    assert_eq!(records[&0]["target"]["digest"].as_str(), Some(digest.as_str()));
+    // The same config, so the same diff IDs as skopeo printed for the sha256 original.
+    let cfg = support::read_json(&expected_dir("layouts/umoci/refs/01-v1/skopeo-inspect-config.json"));
+    for r in ["v1", "docker.io/lab/umoci:v1", "lab/umoci:v1", "@0", digest.as_str()] {
+        let o = coldctr(&dir, &["inspect", r]);
+        assert_eq!(o.status.code(), Some(0), "{r}: {}", stderr(&o));
+        let ours = &json_of(&o, r)[0];
+        assert_eq!(ours["Id"].as_str(), Some(digest.as_str()), "{r}");
+        assert_eq!(ours["RootFS"]["Layers"], cfg["rootfs"]["diff_ids"], "{r}");
+    }
+    let layers = layer_digests(&records[&0]["platforms"][0]);
+    assert_eq!(layers.len(), old_layers.as_array().unwrap().len());
+    assert!(layers.iter().all(|l| l.starts_with("sha512:")), "{layers:?}");
+}
+
+#[test]
+fn a_ref_name_that_reads_as_a_position_does_not_take_another_entrys_place() {
+    // Entry @0 (base) named "@1", entry @1 (v1) untagged: "@1" must still be entry 1 and @0
+    // entry 0, one record each (before, both were written to one record "@1": base vanished
+    // and @0 answered with v1). Exit 0, a warning says why the name is not used.
+    let rows = refs("layouts/umoci");
+    let (_tmp, dir) = umoci_with_index(|m| {
+        m[0]["annotations"][REF_NAME] = "@1".into();
+        m[1].as_object_mut().unwrap().remove("annotations");
+    });
+    let records = records_by_entry(&dir, 0);
+    assert_eq!(records.len(), 4);
+    assert_eq!(records[&0]["name"].as_str(), Some("@0"));
+    assert_eq!(records[&0]["labels"][REF_NAME].as_str(), Some("@1"));
+    assert_eq!(records[&1]["name"].as_str(), Some("@1"));
+    for (r, row) in [("@0", &rows[0]), ("@1", &rows[1])] {
+        let o = coldctr(&dir, &["inspect", "-f", "{{.Id}}", r]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), row.digest, "{r}");
+    }
+    let (code, v) = verify(&dir);
+    assert_eq!(code, Some(0), "{v:#}");
+    assert_eq!(
+        source_kinds(&v),
+        vec![
+            ("entry-untagged".to_string(), "index.json entry @1".to_string()),
+            ("ref-name-positional".to_string(), "index.json entry @0".to_string())
+        ]
+    );
+}
+
+#[test]
+fn an_empty_ref_name_is_no_name_and_control_characters_are_escaped() {
+    // Entry @0 named "" (it was recorded under an empty name, which no bbolt key can be, and
+    // `inspect ''` found it); entry @1 named with a newline and an ESC. Exit 0.
+    let (_tmp, dir) = umoci_with_index(|m| {
+        m[0]["annotations"][REF_NAME] = "".into();
+        m[1]["annotations"][REF_NAME] = "a\nb\x1b[31mc".into();
+    });
+    let records = records_by_entry(&dir, 0);
+    assert_eq!(records[&0]["name"].as_str(), Some("@0"));
+    assert_eq!(records[&1]["name"].as_str(), Some("a\nb\x1b[31mc"));
+    let o = coldctr(&dir, &["images"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let table = String::from_utf8(o.stdout).unwrap();
+    assert!(!table.contains('\x1b') && !table.contains("a\nb"), "{table}");
+    assert!(table.contains(r"a\nb\x1b[31mc"), "{table}");
+    let (_, v) = verify(&dir);
+    assert_eq!(
+        source_kinds(&v),
+        vec![("entry-untagged".to_string(), "index.json entry @0".to_string())]
+    );
+}
+
+#[test]
+fn an_index_copied_now_by_skopeo_reads_per_platform_as_skopeo_reads_it() {
+    // `skopeo copy --all` of skopeo-index's multi (3 platforms) into a fresh layout, then
+    // skopeo inspect with --override-os/arch/variant for each platform, run now.
+    let tmp = tempfile::tempdir().unwrap();
+    let l = tmp.path().join("l");
+    let policy = tmp.path().join("policy.json");
+    std::fs::write(&policy, r#"{"default":[{"type":"insecureAcceptAnything"}]}"#).unwrap();
+    let policy = policy.to_str().unwrap();
+    let src = format!("oci:{}:multi", oci_dev("layouts/skopeo-index").display());
+    let dst = format!("oci:{}:m", l.display());
+    let Some(_) = tool_ok("skopeo", &["--policy", policy, "copy", "--all", "--quiet", &src, &dst]) else {
+        return;
+    };
+    let records = records_by_entry(&l, 0);
+    assert_eq!(records.len(), 1);
+    let record = &records[&0];
+    assert_eq!(record["name"].as_str(), Some("m"));
+    let raw = tool_ok("skopeo", &["inspect", "--raw", &dst]).unwrap();
+    assert_eq!(record["target"]["digest"].as_str(), Some(sha256(&raw).as_str()));
+    let index: Value = serde_json::from_slice(&raw).unwrap();
+    let mut seen = 0;
+    for m in index["manifests"].as_array().unwrap() {
+        let p = &m["platform"];
+        let (os, arch) = (p["os"].as_str().unwrap(), p["architecture"].as_str().unwrap());
+        let mut args = vec!["--override-os", os, "--override-arch", arch];
+        let mut plat = format!("{os}/{arch}");
+        if let Some(v) = p["variant"].as_str() {
+            args.extend(["--override-variant", v]);
+            plat = format!("{plat}/{v}");
+        }
+        let inspect: Vec<&str> = args.iter().copied().chain(["inspect", dst.as_str()]).collect();
+        let sk: Value = serde_json::from_slice(&tool_ok("skopeo", &inspect).unwrap()).unwrap();
+        let with_config: Vec<&str> = args
+            .iter()
+            .copied()
+            .chain(["inspect", "--config", dst.as_str()])
+            .collect();
+        let cfg: Value = serde_json::from_slice(&tool_ok("skopeo", &with_config).unwrap()).unwrap();
+        let ours_p = platform(record, &plat);
+        assert_eq!(ours_p["digest"], m["digest"], "{plat}");
+        assert_eq!(layer_digests(ours_p), strings(&sk["Layers"]), "{plat}");
+        let o = coldctr(&l, &["inspect", "--platform", &plat, "m"]);
+        assert_eq!(o.status.code(), Some(0), "{plat}: {}", stderr(&o));
+        let ours = &json_of(&o, &plat)[0];
+        assert_eq!(ours["Created"], sk["Created"], "{plat}");
+        assert_eq!(ours["Architecture"], sk["Architecture"], "{plat}");
+        assert_eq!(ours["Os"], sk["Os"], "{plat}");
+        assert_eq!(ours["Variant"], cfg["variant"], "{plat}");
+        assert_eq!(ours["Config"]["Env"], sk["Env"], "{plat}");
+        assert_eq!(ours["Config"]["Labels"], sk["Labels"], "{plat}");
+        assert_eq!(ours["RootFS"]["Layers"], cfg["rootfs"]["diff_ids"], "{plat}");
+        seen += 1;
+    }
+    assert_eq!(seen, 3);
+    let (code, v) = verify(&l);
+    assert_eq!(code, Some(0), "{v:#}");
+    assert_eq!(v["orphans"], Value::Array(vec![]));
+}
+
+#[test]
+fn skopeo_inspect_raw_is_each_entrys_target_and_its_descriptors_are_ours() {
+    // The byte-exact document skopeo read for a ref hashes to our record's target, and a
+    // manifest's config and layer descriptors are the ones our images list shows.
+    let mut compared = 0;
+    for l in LAYOUTS {
+        let rel = format!("layouts/{l}");
+        let rows = refs(&rel);
+        let records = records_by_entry(&oci_dev(&rel), 0);
+        for row in &rows {
+            let dir = expected_dir(&rel).join("refs").join(&row.folder);
+            if rc(&dir.join("skopeo-inspect-raw.rc")) != Some(0) {
+                continue;
+            }
+            // skopeo resolves a name to its first entry.
+            let first = rows
+                .iter()
+                .find(|r| r.name.is_some() && r.name == row.name)
+                .unwrap_or(row);
+            let record = &records[&first.n];
+            let raw = std::fs::read(dir.join("skopeo-inspect-raw.json")).unwrap();
+            let at = format!("{rel} {}", row.folder);
+            assert_eq!(record["target"]["digest"].as_str(), Some(sha256(&raw).as_str()), "{at}");
+            assert_eq!(record["target"]["size"].as_u64(), Some(raw.len() as u64), "{at}");
+            let doc: Value = serde_json::from_slice(&raw).unwrap();
+            if doc.get("layers").is_some() {
+                let p = &record["platforms"][0];
+                assert_eq!(p["config"], doc["config"]["digest"], "{at}");
+                let theirs: Vec<Value> = doc["layers"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|l| serde_json::json!([l["digest"], l["mediaType"], l["size"]]))
+                    .collect();
+                let ours: Vec<Value> = p["layers"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|l| serde_json::json!([l["digest"], l["mediaType"], l["size"]]))
+                    .collect();
+                assert_eq!(ours, theirs, "{at}");
+            }
+            compared += 1;
+        }
+    }
+    // Every entry of the 26 but the two docker-typed ones and the two untagged ones.
+    assert_eq!(compared, 22);
+}
+
+#[test]
+fn a_root_named_through_a_symlink_is_what_it_points_to() {
+    // The path given to --root may be a symlink (a relocated /var/lib/containerd often is):
+    // the user named it, so it is read as its target; links inside stay unfollowed (the
+    // symlink-escape and blobs-symlink tests). Before, a symlinked containerd root was refused
+    // (exit 4, "a symlink, not a directory or file") and a symlinked layout's blobs were all
+    // "not followed" (exit 3).
+    let tmp = tempfile::tempdir().unwrap();
+    let layout = tmp.path().join("layout-link");
+    std::os::unix::fs::symlink(oci_dev("layouts/umoci"), &layout).unwrap();
+    let (code, v) = verify(&layout);
+    assert_eq!(code, Some(0), "{v:#}");
+    let (_, direct) = verify(&oci_dev("layouts/umoci"));
+    assert_eq!(v["checked"], direct["checked"]);
+    assert_eq!(records_by_entry(&layout, 0).len(), 4);
+
+    let ctr = tmp.path().join("containerd-link");
+    std::os::unix::fs::symlink(support::fixture("docker-28.5"), &ctr).unwrap();
+    let o = coldctr(&ctr, &["images", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let direct = coldctr(&support::fixture("docker-28.5"), &["images", "--format", "json"]);
+    assert_eq!(json_of(&o, "link"), json_of(&direct, "direct"));
+}
+
+/// Every digest (with its size) the walker's tree reaches from a node.
+fn reach(node: &Value, out: &mut BTreeMap<String, u64>) {
+    if let (Some(d), Some(s)) = (node["digest"].as_str(), node["size"].as_u64()) {
+        out.insert(d.to_string(), s);
+    }
+    if !node["config"].is_null() {
+        reach(&node["config"], out);
+    }
+    for key in ["layers", "children"] {
+        for child in node[key].as_array().into_iter().flatten() {
+            reach(child, out);
+        }
+    }
+}
+
+#[test]
+fn du_per_image_totals_are_what_the_walker_reaches() {
+    // Per distinct target: total = every blob the walker's tree reaches from it; shared = the
+    // part another target also reaches; unique = the rest (nothing but images holds content
+    // in a layout).
+    for l in LAYOUTS {
+        let rel = format!("layouts/{l}");
+        let summary = support::read_json(&expected_dir(&rel).join("summary.json"));
+        let mut by_target: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+        for e in summary["oci"]["entries"].as_array().unwrap() {
+            let mut r = BTreeMap::new();
+            reach(&e["node"], &mut r);
+            by_target.insert(e["node"]["digest"].as_str().unwrap().to_string(), r);
+        }
+        let o = coldctr(&oci_dev(&rel), &["du", "--format", "json"]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let du = json_of(&o, &rel);
+        let images = du["images"].as_array().unwrap();
+        assert_eq!(images.len(), by_target.len(), "{rel}: one row per distinct target");
+        for img in images {
+            let target = img["target"].as_str().unwrap();
+            let mine = &by_target[target];
+            let others: BTreeSet<&String> = by_target
+                .iter()
+                .filter(|(t, _)| *t != target)
+                .flat_map(|(_, r)| r.keys())
+                .collect();
+            let sum = |f: &dyn Fn(&String) -> bool| -> (u64, u64) {
+                let hit: Vec<u64> = mine.iter().filter(|(d, _)| f(d)).map(|(_, s)| *s).collect();
+                (hit.len() as u64, hit.iter().sum())
+            };
+            let at = format!("{rel} {target}");
+            let c = &img["content"];
+            let pair = |v: &Value| (v["count"].as_u64().unwrap(), v["bytes"].as_u64().unwrap());
+            assert_eq!(pair(&c["total"]), sum(&|_| true), "{at}: total");
+            assert_eq!(pair(&c["shared"]), sum(&|d| others.contains(d)), "{at}: shared");
+            assert_eq!(pair(&c["unique"]), sum(&|d| !others.contains(d)), "{at}: unique");
+        }
+    }
+}
