@@ -17,6 +17,10 @@ pub struct Global {
     /// The containerd root directory (for a mounted disk image: <mount>/var/lib/containerd).
     #[arg(long, global = true, help_heading = GLOBAL, env = "COLDCTR_ROOT", default_value = "/var/lib/containerd")]
     pub root: PathBuf,
+    /// The Docker data root (default: <mount>/var/lib/docker beside a <mount>/var/lib/containerd
+    /// root, or the Docker root around a /var/lib/docker/containerd/daemon root).
+    #[arg(long, global = true, help_heading = GLOBAL, env = "COLDCTR_DOCKER_ROOT")]
+    pub docker_root: Option<PathBuf>,
     /// The containerd namespace (default: moby when it exists, else the only namespace with
     /// images; listings cover every namespace).
     #[arg(short = 'n', long = "namespace", global = true, help_heading = GLOBAL)]

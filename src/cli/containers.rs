@@ -1,0 +1,389 @@
+//! `coldctr ps`, `coldctr container inspect` and `coldctr timeline`: the containers of every
+//! store on the node ([`crate::containers`]), as docker shows them where docker would.
+//!
+//! * `ps` prints the rows `docker ps` prints, newest first; ages relative to the examiner's
+//!   clock (`Up 2 hours`, `Exited (0) 3 days ago`) become the recorded times
+//!   (`Up since T (at seizure)`, `Exited (0) at T`). `--format json` is docker's: one object a
+//!   line, with docker's keys (`RunningFor` and `Size` left out: an age, and a walk of the
+//!   layers) and ours added (`Source`, `StartedAt`, `FinishedAt`, `ExitCode`...).
+//! * `container inspect` prints what `docker container inspect` prints for a Docker container
+//!   (see [`crate::containers::docker_inspect`] for what cannot be known offline), and
+//!   `ctr containers info`'s object for a containerd or CRI record.
+//! * `timeline` prints every recorded time, sorted; `--format jsonl` for Timesketch.
+
+use super::context::Global;
+use super::listings::table::Table;
+use super::{Failure, Outcome, warn};
+use crate::containers::{self, Entry, Inventory, Lookup, Source, Sources};
+use crate::inspect::gojson::{J, indent};
+use clap::{Args, Subcommand, ValueEnum};
+use std::collections::BTreeMap;
+use std::io::Write;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum PsFormat {
+    /// Aligned columns.
+    Table,
+    /// One JSON object per line, as `docker ps --format json`.
+    Json,
+}
+
+#[derive(Args)]
+pub struct PsArgs {
+    /// Show every container (default: those running, paused or restarting when the node
+    /// stopped).
+    #[arg(short, long)]
+    all: bool,
+    #[arg(long, value_enum, default_value = "table")]
+    format: PsFormat,
+    /// Print IDs whole and commands in full.
+    #[arg(long)]
+    no_trunc: bool,
+    /// Only the IDs.
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+#[derive(Args)]
+pub struct ContainerArgs {
+    #[command(subcommand)]
+    command: ContainerCommand,
+}
+
+#[derive(Subcommand)]
+enum ContainerCommand {
+    /// What `docker container inspect` printed for these containers (a JSON array), from disk.
+    ///
+    /// A Docker container is printed as dockerd 28 (API 1.51) prints it, from config.v2.json
+    /// and hostconfig.json. What dockerd only knows while it runs, and what is printed there
+    /// instead: State of a container running when the node stopped is what the disk says
+    /// (Running true, the Pid of a process that is gone), as dockerd printed it live, where a
+    /// restarted dockerd would mark it exited; State.Health is the stale saved one; ExecIDs is
+    /// null; NetworkSettings is the last saved (a running container's SandboxKey names a
+    /// namespace that is gone); GraphDriver.Data is null (right for the containerd
+    /// snapshotters); SizeRw and SizeRootFs are not printed. A containerd or CRI record is
+    /// printed as `ctr containers info` prints it, plus a CRI member (pod, kind, the CRI
+    /// metadata and status file) for a Kubernetes one.
+    Inspect {
+        /// Container IDs, names or unique ID prefixes (a CRI container also as POD/NAME).
+        #[arg(required = true)]
+        containers: Vec<String>,
+        /// Print the containerd record (as `ctr containers info`) even for a Docker container
+        /// that has one (a container whose task was running); one without is not found.
+        #[arg(long)]
+        containerd: bool,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TimelineFormat {
+    Table,
+    /// JSON Lines with Timesketch's fields (message, datetime, timestamp_desc) and ours.
+    Jsonl,
+}
+
+#[derive(Args)]
+pub struct TimelineArgs {
+    #[arg(long, value_enum, default_value = "table")]
+    format: TimelineFormat,
+}
+
+fn sources<'a>(global: &'a Global, with_timeline: bool) -> Sources<'a> {
+    Sources {
+        containerd_root: &global.root,
+        docker_root: global.docker_root.as_deref(),
+        read_mode: global.read_mode(),
+        meta_choice: global.meta_choice(),
+        host: global.host(),
+        with_timeline,
+    }
+}
+
+/// Reads everything, says on stderr what went wrong, and gives the exit code so far.
+fn gather(global: &Global, with_timeline: bool) -> Result<(Inventory, Outcome), Failure> {
+    let inv = containers::gather(&sources(global, with_timeline));
+    let mut outcome = Outcome::Ok;
+    let containerd_missing = inv.notes.iter().any(|n| n.starts_with("containerd root not read"));
+    if containerd_missing && inv.docker_root.path().is_none() {
+        return Err(Failure::new(Outcome::Unreadable, inv.notes.join("; ")));
+    }
+    for note in &inv.notes {
+        if note.starts_with("containerd root not read") {
+            warn(note);
+            outcome = outcome.worst(Outcome::Damaged);
+        }
+    }
+    for m in &inv.damaged {
+        warn(crate::text::escape_hazards(m));
+        outcome = outcome.worst(Outcome::Damaged);
+    }
+    for m in &inv.unreadable {
+        warn(crate::text::escape_hazards(m));
+        outcome = outcome.worst(Outcome::Unreadable);
+    }
+    Ok((inv, outcome))
+}
+
+/// Go's `strconv.Quote`: `"..."` with `"` and `\` escaped, control and non-printing
+/// characters as `\n`, `\t`, `\x1b`, `\u200b`.
+pub fn go_quote(s: &str) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\u{7}' => out.push_str("\\a"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{b}' => out.push_str("\\v"),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
+            c if !crate::text::is_plain(c.to_string().as_bytes()) => {
+                if (c as u32) < 0x10000 {
+                    let _ = write!(out, "\\u{:04x}", c as u32);
+                } else {
+                    let _ = write!(out, "\\U{:08x}", c as u32);
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// `docker ps`'s CreatedAt: Go's `time.Time.String()` to the second, in UTC.
+fn created_at(rfc3339: &str) -> String {
+    if crate::containerd::gotime::parse_rfc3339(rfc3339).is_none() {
+        return rfc3339.to_string();
+    }
+    // 2026-11-29T18:52:01Z -> 2026-11-29 18:52:01 +0000 UTC
+    let s = containers::short_time(rfc3339);
+    format!("{} +0000 UTC", s.trim_end_matches('Z').replacen('T', " ", 1))
+}
+
+/// One `docker ps --format json` object (keys sorted, as docker's are), with ours added.
+pub fn ps_json(e: &Entry) -> J {
+    let mut m: BTreeMap<&str, J> = BTreeMap::new();
+    m.insert("Command", J::str(go_quote(&e.command)));
+    m.insert("CreatedAt", J::str(created_at(&e.created)));
+    m.insert("ID", J::str(e.id.clone()));
+    m.insert("Image", J::str(e.image.clone()));
+    m.insert(
+        "Labels",
+        J::str(
+            e.labels
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(","),
+        ),
+    );
+    m.insert("LocalVolumes", J::str(e.local_volumes.to_string()));
+    m.insert("Mounts", J::str(e.mounts.join(",")));
+    m.insert("Names", J::str(e.name.clone()));
+    m.insert("Networks", J::str(e.networks.join(",")));
+    if let Some(p) = &e.platform {
+        m.insert("Platform", p.clone());
+    }
+    m.insert("Ports", J::str(""));
+    m.insert("State", J::str(e.state.clone()));
+    m.insert("Status", J::str(e.status.clone()));
+    // Ours.
+    m.insert("Source", J::str(e.source.as_str()));
+    if let Some(ns) = &e.namespace {
+        m.insert("Namespace", J::str(ns.clone()));
+    }
+    m.insert("Created", J::str(e.created.clone()));
+    m.insert("ImageRef", J::str(e.image_ref.clone()));
+    if !e.image_id.is_empty() {
+        m.insert("ImageID", J::str(e.image_id.clone()));
+    }
+    let opt_str = |v: &Option<String>| v.clone().map_or(J::Null, J::Str);
+    m.insert("StartedAt", opt_str(&e.started_at));
+    m.insert("FinishedAt", opt_str(&e.finished_at));
+    m.insert("ExitCode", e.exit_code.map_or(J::Null, J::Int));
+    if let Some(o) = e.oom_killed {
+        m.insert("OOMKilled", J::Bool(o));
+    }
+    if let Some(p) = e.pid {
+        m.insert("Pid", J::Int(p));
+    }
+    if let Some(p) = &e.restart_policy {
+        m.insert("RestartPolicy", J::str(p.clone()));
+    }
+    if let Some(c) = e.restart_count {
+        m.insert("RestartCount", J::Int(c));
+    }
+    m.insert("TaskAtSeizure", J::Bool(e.task_bundle));
+    m.insert("ContainerdRecord", J::Bool(e.record.is_some()));
+    if let Some(c) = &e.cri {
+        m.insert("CriKind", J::str(c.kind.clone()));
+        m.insert("PodName", J::str(c.pod_name.clone()));
+        m.insert("PodNamespace", J::str(c.pod_namespace.clone()));
+        m.insert("PodUID", J::str(c.pod_uid.clone()));
+    }
+    J::Obj(m.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+}
+
+fn is_up(e: &Entry) -> bool {
+    matches!(e.state.as_str(), "running" | "paused" | "restarting")
+}
+
+pub fn ps(global: &Global, args: PsArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
+    let (inv, outcome) = gather(global, false)?;
+    let rows: Vec<&Entry> = inv.entries.iter().filter(|e| args.all || is_up(e)).collect();
+    if args.quiet {
+        for e in rows {
+            let id = if args.no_trunc {
+                e.id.as_str()
+            } else {
+                e.id.get(..12).unwrap_or(&e.id)
+            };
+            writeln!(out, "{}", crate::text::escape(id.as_bytes()))?;
+        }
+        return Ok(outcome);
+    }
+    match args.format {
+        PsFormat::Json => {
+            for e in rows {
+                writeln!(out, "{}", ps_json(e).to_compact(true))?;
+            }
+        }
+        PsFormat::Table => {
+            let mut t = Table::truncating(
+                &[
+                    "CONTAINER ID",
+                    "IMAGE",
+                    "COMMAND",
+                    "CREATED",
+                    "STATUS",
+                    "NAMES",
+                    "SOURCE",
+                ],
+                !args.no_trunc,
+            )
+            .limit("COMMAND", 20);
+            for e in rows {
+                let source = match &e.namespace {
+                    Some(ns) if e.source != Source::Docker => format!("{}:{ns}", e.source.as_str()),
+                    _ => e.source.as_str().to_string(),
+                };
+                t.row(&[
+                    e.id.clone(),
+                    e.image.clone(),
+                    format!("\"{}\"", e.command),
+                    containers::short_time(&e.created),
+                    e.status.clone(),
+                    e.name.clone(),
+                    source,
+                ]);
+            }
+            t.write(out)?;
+        }
+    }
+    Ok(outcome)
+}
+
+pub fn container(global: &Global, args: ContainerArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
+    let ContainerCommand::Inspect {
+        containers: wanted,
+        containerd,
+    } = args.command;
+    let (inv, mut outcome) = gather(global, false)?;
+    let data_root = containers::docker_inspect::node_data_root(
+        &inv.entries.iter().filter_map(|e| e.docker.as_ref()).collect::<Vec<_>>(),
+    );
+    // Each object escaped as the tool that prints it: the docker CLI leaves `<>&` alone,
+    // ctr's json.MarshalIndent escapes them.
+    let mut found = Vec::new();
+    for arg in &wanted {
+        let found_entry = containers::find(&inv.entries, arg).and_then(|e| {
+            if containerd && e.record.is_none() {
+                Err(Lookup::NotFound)
+            } else {
+                Ok(e)
+            }
+        });
+        match found_entry {
+            Ok(e) if containerd => found.push(match &e.record {
+                Some(r) => containers::record_inspect::inspect(r, e.cri.as_ref()).to_compact(true),
+                None => "null".to_string(),
+            }),
+            Ok(e) => found.push(match (&e.docker, &e.record) {
+                (Some(d), _) => containers::docker_inspect::inspect(d, &data_root).to_compact(false),
+                (None, Some(r)) => containers::record_inspect::inspect(r, e.cri.as_ref()).to_compact(true),
+                (None, None) => "null".to_string(),
+            }),
+            Err(Lookup::NotFound) => {
+                warn(format_args!(
+                    "Error: No such container: {}",
+                    crate::text::escape(arg.as_bytes())
+                ));
+                outcome = outcome.worst(Outcome::No);
+            }
+            Err(Lookup::Ambiguous) => {
+                warn(format_args!(
+                    "Error response from daemon: multiple IDs found with provided prefix: {}",
+                    crate::text::escape(arg.as_bytes())
+                ));
+                outcome = outcome.worst(Outcome::No);
+            }
+        }
+    }
+    writeln!(out, "{}", indent(&format!("[{}]", found.join(",")), "    "))?;
+    Ok(outcome)
+}
+
+pub fn timeline(global: &Global, args: TimelineArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
+    let (inv, outcome) = gather(global, true)?;
+    let meta_db = crate::containerd::root::root_of(&global.root)
+        .join("io.containerd.metadata.v1.bolt/meta.db")
+        .display()
+        .to_string();
+    let events = containers::timeline::events(&inv, &meta_db);
+    match args.format {
+        TimelineFormat::Jsonl => {
+            for e in &events {
+                let line = serde_json::to_string(e).map_err(|e| Failure::new(Outcome::Unreadable, e.to_string()))?;
+                writeln!(out, "{line}")?;
+            }
+        }
+        TimelineFormat::Table => {
+            let mut t = Table::new(&["TIME", "WHAT", "ARTIFACT", "ID", "NAME", "NAMESPACE"]);
+            for e in &events {
+                t.row(&[
+                    e.datetime.clone(),
+                    e.timestamp_desc.clone(),
+                    e.artifact.clone(),
+                    e.id.clone(),
+                    e.name.clone().unwrap_or_default(),
+                    e.namespace.clone().unwrap_or_default(),
+                ]);
+            }
+            t.write(out)?;
+        }
+    }
+    Ok(outcome)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quotes_like_go() {
+        assert_eq!(go_quote("sh -c 'echo \"x\" > /a'"), r#""sh -c 'echo \"x\" > /a'""#);
+        assert_eq!(go_quote("a\nb\x1b\u{202e}é"), r#""a\nb\x1b\u202eé""#);
+        assert_eq!(
+            created_at("2026-11-29T18:52:01.128495737Z"),
+            "2026-11-29 18:52:01 +0000 UTC"
+        );
+    }
+}
