@@ -161,19 +161,21 @@ impl CriInfo {
         }
     }
 
-    /// crictl's state from the status file: `created`, `running` (at seizure), `exited`,
-    /// `unknown`; a sandbox, or a container without a status file, is `unknown`.
+    /// crictl's state, by containerd's `Status.State()`: a finish time makes it `exited`, else
+    /// a start time `running` (at seizure), else a create time `created`; a sandbox, or a
+    /// container without a status file, is `unknown`.
     pub fn state(&self) -> &'static str {
         let Some(s) = &self.status else {
             return "unknown";
         };
-        if s.get("Unknown").and_then(J::as_bool) == Some(true) {
-            return "unknown";
-        }
-        match (status_time(s, "StartedAt"), status_time(s, "FinishedAt")) {
-            (None, _) => "created",
-            (Some(_), None) => "running",
-            (Some(_), Some(_)) => "exited",
+        if status_time(s, "FinishedAt").is_some() {
+            "exited"
+        } else if status_time(s, "StartedAt").is_some() {
+            "running"
+        } else if status_time(s, "CreatedAt").is_some() {
+            "created"
+        } else {
+            "unknown"
         }
     }
 
@@ -220,5 +222,10 @@ mod tests {
             Some(gojson::parse(br#"{"StartedAt":1,"FinishedAt":2,"ExitCode":137,"Reason":"OOMKilled"}"#).unwrap());
         assert_eq!(i.state(), "exited");
         assert_eq!(i.exit_code(), Some(137));
+        // containerd's order: a finish time without a start is still exited.
+        i.status = Some(gojson::parse(br#"{"CreatedAt":1,"StartedAt":0,"FinishedAt":2}"#).unwrap());
+        assert_eq!(i.state(), "exited");
+        i.status = Some(gojson::parse(br#"{"CreatedAt":0,"StartedAt":0,"FinishedAt":0}"#).unwrap());
+        assert_eq!(i.state(), "unknown");
     }
 }

@@ -311,8 +311,14 @@ fn record_entry(root: &Path, r: Container, damage: &mut Vec<String>, bundle: &dy
     let (source, name, state, status, exit_code, started, finished) = match &cri {
         Some(info) => {
             let [_, started, finished] = info.times();
-            let state = info.state();
+            // A sandbox has no status file: its task bundle says it was ready.
+            let state = match info.state() {
+                "unknown" if info.kind == "sandbox" && task_bundle => "running",
+                "unknown" if info.kind == "sandbox" => "notready",
+                s => s,
+            };
             let status = match state {
+                "running" if info.kind == "sandbox" => "Sandbox ready at seizure (task bundle on disk)".into(),
                 "running" => format!(
                     "Running since {} (at seizure)",
                     started.as_deref().map(short_time).unwrap_or_default()
@@ -322,9 +328,8 @@ fn record_entry(root: &Path, r: Container, damage: &mut Vec<String>, bundle: &dy
                     info.exit_code().unwrap_or(0),
                     finished.as_deref().map(short_time).unwrap_or_default()
                 ),
+                "notready" => "Sandbox not ready (no task bundle)".into(),
                 "created" => "Created".into(),
-                _ if info.kind == "sandbox" && task_bundle => "Sandbox task at seizure".into(),
-                _ if info.kind == "sandbox" => "Sandbox".into(),
                 _ => "No status file".into(),
             };
             let exit = if state == "exited" { info.exit_code() } else { None };
@@ -348,7 +353,12 @@ fn record_entry(root: &Path, r: Container, damage: &mut Vec<String>, bundle: &dy
         image_ref: r.image.clone(),
         image_id: String::new(),
         command: spec_command(r.spec.as_deref()),
-        created: r.created_at.clone().unwrap_or_default(),
+        // crictl's CREATED is the status file's; the record's is the fallback.
+        created: cri
+            .as_ref()
+            .and_then(|c| c.times()[0].clone())
+            .or_else(|| r.created_at.clone())
+            .unwrap_or_default(),
         state: state.into(),
         status,
         exit_code,
