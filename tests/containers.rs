@@ -207,6 +207,20 @@ fn container_inspect_equals_docker_for_every_container() {
     assert!(r.stderr.contains("No such container: nope"), "{}", r.stderr);
     let one: Value = serde_json::from_slice(&r.stdout).unwrap();
     assert_eq!(one.as_array().unwrap().len(), 1);
+    // -f: a Go template on each container, as docker runs it.
+    let r = run(
+        &node.root(),
+        &[
+            "container",
+            "inspect",
+            "-f",
+            "{{.Name}} {{.State.Status}} {{.State.ExitCode}} {{.RestartCount}}",
+            "dev-exit3",
+            "dev-running",
+        ],
+    );
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert_eq!(r.stdout_text(), "/dev-exit3 exited 3 2\n/dev-running running 0 0\n");
     // An ambiguous prefix (two IDs start with 8).
     let r = run(&node.root(), &["container", "inspect", "8"]);
     assert_eq!(r.code, Some(1));

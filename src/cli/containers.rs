@@ -72,6 +72,12 @@ enum ContainerCommand {
         /// that has one (a container whose task was running); one without is not found.
         #[arg(long)]
         containerd: bool,
+        /// `json` (the array, compact), or a Go template run on each container's object as
+        /// docker runs `-f`: `{{.State.Status}}`, `{{json .Mounts}}`, `{{.Config.Image}}`,
+        /// `{{range .Mounts}}{{.Source}} {{end}}` (the object untyped: a missing key prints
+        /// `<no value>`).
+        #[arg(short, long)]
+        format: Option<String>,
     },
 }
 
@@ -295,7 +301,15 @@ pub fn container(global: &Global, args: ContainerArgs, out: &mut dyn Write) -> R
     let ContainerCommand::Inspect {
         containers: wanted,
         containerd,
+        format,
     } = args.command;
+    let template = match format.as_deref() {
+        None | Some("") | Some("json") => None,
+        Some(t) => match crate::template::Template::parse(t) {
+            Ok(t) => Some(t),
+            Err(e) => return Err(Failure::new(Outcome::Usage, format!("template parsing error: {e}"))),
+        },
+    };
     let (inv, mut outcome) = gather(global, false)?;
     let data_root = containers::docker_inspect::node_data_root(
         &inv.entries.iter().filter_map(|e| e.docker.as_ref()).collect::<Vec<_>>(),
@@ -337,7 +351,30 @@ pub fn container(global: &Global, args: ContainerArgs, out: &mut dyn Write) -> R
             }
         }
     }
-    writeln!(out, "{}", indent(&format!("[{}]", found.join(",")), "    "))?;
+    let joined = format!("[{}]", found.join(","));
+    match (&template, format.as_deref()) {
+        (Some(t), _) => {
+            let mut text = String::new();
+            for body in &found {
+                let json: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
+                let value = crate::template::Value::from_json(&json, crate::template::Numbers::JsonNumber);
+                match t.render(&value, crate::template::MissingKey::Default) {
+                    Ok(s) => {
+                        text.push_str(&s);
+                        text.push('\n');
+                    }
+                    Err(e) => {
+                        warn(format_args!("template: {e}"));
+                        outcome = outcome.worst(Outcome::No);
+                    }
+                }
+            }
+            // What the template wrote stays; escape sequences from the data do not.
+            out.write_all(crate::text::escape_hazards(&text).as_bytes())?;
+        }
+        (None, Some("json")) => writeln!(out, "{joined}")?,
+        (None, _) => writeln!(out, "{}", indent(&joined, "    "))?,
+    }
     Ok(outcome)
 }
 
