@@ -114,8 +114,8 @@ fn gather(global: &Global, with_timeline: bool) -> Result<(Inventory, Outcome), 
         return Err(Failure::new(Outcome::Unreadable, inv.notes.join("; ")));
     }
     for note in &inv.notes {
+        warn(note);
         if note.starts_with("containerd root not read") {
-            warn(note);
             outcome = outcome.worst(Outcome::Damaged);
         }
     }

@@ -44,6 +44,8 @@ pub struct CriInfo {
     pub metadata: Option<J>,
     /// The status file, decoded.
     pub status: Option<J>,
+    /// Where it was read from.
+    pub status_file: Option<std::path::PathBuf>,
 }
 
 /// True when the record was made by the CRI plugin.
@@ -119,11 +121,26 @@ pub fn info(root: &Path, c: &Container, damage: &mut Vec<String>) -> CriInfo {
     }
     if info.kind != "sandbox" && is_safe_id(&c.id) {
         for dir in CRI_DIRS {
-            let path = root.join(dir).join("containers").join(&c.id).join("status");
+            let container_dir = root.join(dir).join("containers").join(&c.id);
+            // Every directory on the way must be a real one: a symlink would lead out of the root.
+            let real_dirs = [root.join(dir), root.join(dir).join("containers"), container_dir.clone()]
+                .iter()
+                .all(|d| std::fs::symlink_metadata(d).is_ok_and(|m| m.is_dir()));
+            if !real_dirs {
+                if std::fs::symlink_metadata(&container_dir).is_ok_and(|m| m.file_type().is_symlink()) {
+                    damage.push(format!("{}: a symlink, not followed", container_dir.display()));
+                    break;
+                }
+                continue;
+            }
+            let path = container_dir.join("status");
             match files::read_small(&path, files::MAX_JSON) {
                 Ok(bytes) => {
                     match gojson::parse(&bytes) {
-                        Ok(j @ J::Obj(_)) => info.status = Some(j),
+                        Ok(j @ J::Obj(_)) => {
+                            info.status = Some(j);
+                            info.status_file = Some(path.clone());
+                        }
                         Ok(_) => damage.push(format!("{}: not a JSON object", path.display())),
                         Err(e) => damage.push(format!("{}: not JSON: {e}", path.display())),
                     }

@@ -160,9 +160,7 @@ pub fn gather(src: &Sources<'_>) -> Inventory {
             inv.damaged.extend(problems.damaged);
             inv.unreadable.extend(problems.unreadable);
         }
-        DockerRoot::Absent => inv
-            .notes
-            .push("no Docker data root beside the containerd root (give one with --docker-root)".into()),
+        DockerRoot::Absent => {}
     }
     let root = match Root::open(src.containerd_root, src.read_mode) {
         Ok(r) => Some(r),
@@ -181,6 +179,12 @@ pub fn gather(src: &Sources<'_>) -> Inventory {
             Ok(tx) => {
                 let mut damage = records::Damage::new();
                 for (ns, b) in records::namespace_buckets(&tx, &mut damage) {
+                    if ns == "moby" && matches!(docker_root, DockerRoot::Absent) {
+                        inv.notes.push(
+                            "namespace moby (dockerd's) is in meta.db but no Docker data root was found beside the containerd root: Docker's containers are not listed; name it with --docker-root"
+                                .into(),
+                        );
+                    }
                     records_by_ns.extend(records::containers_in(&ns, &b, &mut damage));
                 }
                 if src.with_timeline {

@@ -239,8 +239,12 @@ fn entry_events(e: &Entry, meta_db: &str, out: &mut Vec<Event>) {
         && c.status.is_some()
     {
         let [created, started, finished] = c.times();
-        let file = "io.containerd.grpc.v1.cri/containers/<id>/status";
-        let mut b = Builder { source: file, out };
+        let file = c
+            .status_file
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        let mut b = Builder { source: &file, out };
         let name = Some(e.name.as_str());
         b.push(
             created.as_deref(),
