@@ -158,6 +158,56 @@ fn ps_agrees_with_docker_ps_a() {
         ids(&lines_json(&r.stdout)),
         vec![running["ID"].as_str().unwrap().to_string()]
     );
+    // docker's filters: keys AND'd, values of one key OR'd.
+    let names = |args: &[&str]| -> Vec<String> {
+        let r = run(&node.root(), args);
+        assert_eq!(r.code, Some(0), "{args:?}: {}", r.stderr);
+        lines_json(&r.stdout)
+            .iter()
+            .map(|o| o["Names"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        names(&["ps", "-a", "--format", "json", "-f", "exited=137"]),
+        ["dev-killed"]
+    );
+    assert_eq!(
+        names(&[
+            "ps",
+            "-a",
+            "--format",
+            "json",
+            "-f",
+            "status=exited",
+            "-f",
+            "ancestor=lab/toolbox:1"
+        ]),
+        ["dev-exit3", "dev-fschanges"]
+    );
+    assert_eq!(
+        names(&["ps", "-a", "--format", "json", "-f", "name=^/dev-(ex|ki)"]),
+        ["dev-killed", "dev-exit3"]
+    );
+    assert_eq!(
+        names(&[
+            "ps",
+            "-a",
+            "--format",
+            "json",
+            "-f",
+            "status=created",
+            "-f",
+            "status=running"
+        ]),
+        ["dev-running", "dev-created"]
+    );
+    assert_eq!(
+        names(&["ps", "--format", "json", "--last", "2"]),
+        ["dev-running", "dev-killed"]
+    );
+    let r = run(&node.root(), &["ps", "-f", "status=gone"]);
+    assert_eq!(r.code, Some(2));
+    assert!(r.stderr.contains("invalid filter 'status=gone'"), "{}", r.stderr);
     // The table: docker's columns and rows; IDs cut to 12.
     let r = run(&node.root(), &["ps", "-a"]);
     let table = r.stdout_text();

@@ -42,6 +42,121 @@ pub struct PsArgs {
     /// Only the IDs.
     #[arg(short, long)]
     quiet: bool,
+    /// The N newest containers (any state), as `docker ps --last` (`-n` is the namespace here).
+    #[arg(long = "last", value_name = "N")]
+    last: Option<usize>,
+    /// The newest container (any state), as `docker ps -l`.
+    #[arg(short = 'l', long)]
+    latest: bool,
+    /// Keep only the containers that match (repeatable), as `docker ps --filter`: `id=RE`,
+    /// `name=RE` (regular expressions, unanchored, on the ID and on `/NAME`), `label=KEY[=V]`,
+    /// `label!=KEY[=V]`, `status=created|running|paused|restarting|exited|dead|unknown`,
+    /// `exited=CODE`, `ancestor=IMAGE` (as given, as shown, or an image ID prefix), and ours:
+    /// `source=docker|containerd|cri`, `namespace=NS`, `pod=NAME`. Values of one key: any may
+    /// match; different keys: all must.
+    #[arg(short = 'f', long = "filter", value_name = "FILTER")]
+    filter: Vec<String>,
+}
+
+const PS_FILTERS: [&str; 10] = [
+    "id",
+    "name",
+    "label",
+    "label!",
+    "status",
+    "exited",
+    "ancestor",
+    "source",
+    "namespace",
+    "pod",
+];
+
+const STATES: [&str; 8] = [
+    "created",
+    "running",
+    "paused",
+    "restarting",
+    "exited",
+    "dead",
+    "unknown",
+    "notready",
+];
+
+/// `docker ps --filter`, checked once: regexps compiled, states and codes validated.
+struct PsFilter {
+    filters: super::listings::filter::Filters,
+    ids: Vec<regex_lite::Regex>,
+    names: Vec<regex_lite::Regex>,
+    exited: Vec<i64>,
+}
+
+impl PsFilter {
+    fn parse(specs: &[String]) -> Result<PsFilter, Failure> {
+        let filters = super::listings::filter::Filters::parse(specs, &PS_FILTERS)?;
+        let regexes = |key: &str| -> Result<Vec<regex_lite::Regex>, Failure> {
+            filters
+                .values(key)
+                .iter()
+                .map(|v| {
+                    regex_lite::Regex::new(v).map_err(|e| {
+                        Failure::new(
+                            Outcome::Usage,
+                            format!("invalid filter '{key}={}': {e}", crate::text::escape(v.as_bytes())),
+                        )
+                    })
+                })
+                .collect()
+        };
+        for v in filters.values("status") {
+            if !STATES.contains(&v.as_str()) {
+                return Err(Failure::new(
+                    Outcome::Usage,
+                    format!("invalid filter 'status={}'", crate::text::escape(v.as_bytes())),
+                ));
+            }
+        }
+        let exited = filters
+            .values("exited")
+            .iter()
+            .map(|v| {
+                v.parse::<i64>().map_err(|_| {
+                    Failure::new(
+                        Outcome::Usage,
+                        format!("invalid filter 'exited={}'", crate::text::escape(v.as_bytes())),
+                    )
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(PsFilter {
+            ids: regexes("id")?,
+            names: regexes("name")?,
+            exited,
+            filters,
+        })
+    }
+
+    fn matches(&self, e: &Entry) -> bool {
+        let any = |key: &str, f: &dyn Fn(&str) -> bool| {
+            let values = self.filters.values(key);
+            values.is_empty() || values.iter().any(|v| f(v))
+        };
+        let slash_name = format!("/{}", e.name);
+        (self.ids.is_empty() || self.ids.iter().any(|r| r.is_match(&e.id)))
+            && (self.names.is_empty() || self.names.iter().any(|r| r.is_match(&slash_name)))
+            && self.filters.labels_match(&e.labels)
+            && any("status", &|v| v == e.state)
+            && (self.exited.is_empty() || (e.state == "exited" && self.exited.iter().any(|c| Some(*c) == e.exit_code)))
+            && any("ancestor", &|v| {
+                v == e.image_ref
+                    || v == e.image
+                    || (!e.image_id.is_empty()
+                        && (e.image_id.starts_with(v)
+                            || e.image_id.strip_prefix("sha256:").is_some_and(|h| h.starts_with(v))))
+            })
+            && any("source", &|v| v == e.source.as_str())
+            && any("namespace", &|v| e.namespace.as_deref() == Some(v))
+            && any("pod", &|v| e.cri.as_ref().is_some_and(|c| c.pod_name == v))
+    }
 }
 
 #[derive(Args)]
@@ -243,8 +358,18 @@ fn is_up(e: &Entry) -> bool {
 }
 
 pub fn ps(global: &Global, args: PsArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
+    let filter = PsFilter::parse(&args.filter)?;
     let (inv, outcome) = gather(global, false)?;
-    let rows: Vec<&Entry> = inv.entries.iter().filter(|e| args.all || is_up(e)).collect();
+    // docker: -n and -l count over every container, newest first.
+    let all = args.all || args.last.is_some() || args.latest;
+    let limit = if args.latest { Some(1) } else { args.last };
+    let rows: Vec<&Entry> = inv
+        .entries
+        .iter()
+        .filter(|e| all || is_up(e))
+        .filter(|e| filter.matches(e))
+        .take(limit.unwrap_or(usize::MAX))
+        .collect();
     if args.quiet {
         for e in rows {
             let id = if args.no_trunc {
