@@ -333,6 +333,23 @@ fn timeline_has_every_recorded_time() {
             );
         }
     }
+    // The lease containerd's collection expired, at the expiry its label gives (the GC ground
+    // truth's record of it).
+    let details: Value = serde_json::from_str(&expected_text("gc-real-details.json")).unwrap();
+    for lease in details["leases"].as_array().unwrap() {
+        let labels = lease["labels"].as_str().unwrap();
+        let expire = labels
+            .split(',')
+            .find_map(|kv| kv.strip_prefix("containerd.io/gc.expire="))
+            .unwrap();
+        assert!(
+            events.iter().any(|e| e["timestamp_desc"] == "Lease Expires"
+                && e["id"] == lease["id"]
+                && e["namespace"] == lease["namespace"]
+                && e["datetime"] == expire),
+            "{lease}"
+        );
+    }
     // Every Docker container's created/started/finished as docker inspect printed them.
     for name in NAMES {
         let i: Value = serde_json::from_str(&expected_text(&format!("containers/{name}/inspect.json"))).unwrap();

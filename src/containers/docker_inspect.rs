@@ -150,6 +150,8 @@ fn mount(m: &J, data_root: &str) -> J {
         && text("Driver") == "local"
         && !volume.is_empty()
         && !volume.contains('/')
+        && volume != "."
+        && volume != ".."
     {
         source = format!("{data_root}/volumes/{volume}/_data");
     }
@@ -243,4 +245,51 @@ fn manifest_descriptor(cfg: &J) -> Option<J> {
         out.push(("platform".into(), platform));
     }
     Some(J::Obj(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inspect::gojson::parse;
+
+    fn container(config: &str) -> DockerContainer {
+        DockerContainer {
+            id: "a".repeat(64),
+            dir: std::path::PathBuf::from("/x"),
+            config: parse(config.as_bytes()).unwrap(),
+            hostconfig: None,
+        }
+    }
+
+    #[test]
+    fn odd_shapes_give_zero_values_not_panics() {
+        for config in [
+            "{}",
+            r#"{"State":[],"Name":5,"MountPoints":"x","NetworkSettings":null,"ImageManifest":[]}"#,
+            r#"{"State":{"Running":"yes","Pid":1e99},"Args":{"a":1},"MountPoints":{"/m":7},"NetworkSettings":{"Networks":[1]}}"#,
+        ] {
+            let j = inspect(&container(config), "/var/lib/docker");
+            assert_eq!(j.at(&["State", "Status"]), Some(&J::str("created")), "{config}");
+            assert_eq!(j.get("HostConfig"), Some(&J::Null));
+        }
+    }
+
+    #[test]
+    fn never_mounted_local_volume_gets_its_data_root_path() {
+        let c = container(
+            r#"{"ID":"x","LogPath":"/data/docker/containers/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/aaaa-json.log",
+                "MountPoints":{"/v":{"Source":"","Destination":"/v","RW":true,"Name":"vol1","Driver":"local","Type":"volume"},
+                               "/w":{"Source":"","Destination":"/w","RW":true,"Name":"../etc","Driver":"local","Type":"volume"}}}"#,
+        );
+        let root = node_data_root(&[&c]);
+        assert_eq!(root, "/data/docker");
+        let j = inspect(&c, &root);
+        let mounts = j.get("Mounts").unwrap().items();
+        assert_eq!(
+            mounts[0].get("Source"),
+            Some(&J::str("/data/docker/volumes/vol1/_data"))
+        );
+        // A name that is not one path component is not made into a path.
+        assert_eq!(mounts[1].get("Source"), Some(&J::str("")));
+    }
 }
