@@ -594,6 +594,8 @@ fn cri_sandboxes_and_containers_agree_with_containerds_own_records() {
                     continue;
                 }
                 assert_eq!(o["Names"], t["container"], "{id}");
+                // crictl's image ID: the CRI metadata's ImageRef.
+                assert_eq!(o["ImageID"], t["imageRef"], "{id}");
                 assert_eq!(o["State"], t["state"], "{id}");
                 assert_eq!(o["Pid"], t["pid"], "{id}");
                 assert_eq!(o["Created"], t["statusCreatedAt"], "{id}");

@@ -355,7 +355,14 @@ fn record_entry(root: &Path, r: Container, damage: &mut Vec<String>, bundle: &dy
         name: if name.is_empty() { r.id.clone() } else { name },
         image: r.image.clone(),
         image_ref: r.image.clone(),
-        image_id: String::new(),
+        // The CRI keeps the image ID crictl shows (the config digest) in its metadata.
+        image_id: cri
+            .as_ref()
+            .and_then(|c| c.metadata.as_ref())
+            .and_then(|m| m.at(&["Metadata", "ImageRef"]))
+            .and_then(J::as_str)
+            .unwrap_or_default()
+            .to_string(),
         command: spec_command(r.spec.as_deref()),
         // crictl's CREATED is the status file's; the record's is the fallback.
         created: cri

@@ -296,6 +296,12 @@ func run(root, out string) error {
 				"pod":       c.Labels["io.kubernetes.pod.name"], "podNamespace": c.Labels["io.kubernetes.pod.namespace"],
 				"podUID": c.Labels["io.kubernetes.pod.uid"], "container": c.Labels["io.kubernetes.container.name"],
 			}
+			for name, ext := range c.Extensions {
+				var v struct{ Metadata struct{ ImageRef string } }
+				if name == "io.cri-containerd.container.metadata" && json.Unmarshal(ext.Value, &v) == nil {
+					t["imageRef"] = v.Metadata.ImageRef
+				}
+			}
 			for _, r := range recs {
 				if r.c.ID != c.ID {
 					continue
