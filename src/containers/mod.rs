@@ -224,16 +224,27 @@ pub fn gather(src: &Sources<'_>) -> Inventory {
             && std::fs::symlink_metadata(root_dir.join("io.containerd.runtime.v2.task").join(ns).join(id))
                 .is_ok_and(|m| m.is_dir())
     };
+    // dockerd's records (namespace moby) by ID, to attach each to its Docker container.
+    let mut moby: std::collections::HashMap<String, Container> = std::collections::HashMap::new();
+    let mut others = Vec::new();
+    for r in records_by_ns {
+        if r.namespace == "moby" && !moby.contains_key(&r.id) {
+            moby.insert(r.id.clone(), r);
+        } else {
+            others.push(r);
+        }
+    }
     for (i, c) in docker_containers.into_iter().enumerate() {
-        let record_at = records_by_ns.iter().position(|r| r.namespace == "moby" && r.id == c.id);
-        let record = record_at.map(|at| records_by_ns.remove(at));
+        let record = moby.remove(&c.id);
         let image = resolved.get(i).cloned().unwrap_or_else(|| c.image_ref().to_string());
         let mut e = docker_entry(c, image);
         e.task_bundle = bundle("moby", &e.id);
         e.record = record;
         inv.entries.push(e);
     }
-    for r in records_by_ns {
+    let mut rest: Vec<Container> = moby.into_values().collect();
+    rest.extend(others);
+    for r in rest {
         let mut damage = Vec::new();
         let e = record_entry(&root_dir, r, &mut damage, &bundle);
         inv.damaged.extend(damage);
