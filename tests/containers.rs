@@ -656,3 +656,101 @@ fn cri_sandboxes_and_containers_agree_with_containerds_own_records() {
     let r = run(root.path(), &["ps", "-q"]);
     assert_eq!(r.stdout_text(), "5b1c0f3e9a7d\na10000000000\n");
 }
+
+/// A graph driver (overlay2) node, built at run time in the layout dockerd 28 writes without
+/// the containerd image store: names come from Docker's reference store and GraphDriver.Data
+/// from its layer store. (Not checked against a live dockerd: no such capture here; the
+/// layout is moby's `reference/store.go` and `daemon/graphdriver/overlay2`.)
+#[test]
+fn graph_driver_node_names_images_and_layer_dirs_from_dockers_own_stores() {
+    let node = unpack();
+    let dir = tempfile::tempdir().unwrap();
+    let docker = dir.path().join("docker");
+    let id = "e7168bb2c84540963774514213b677b5c559a2956f1b0c4070e88b412c67b82e";
+    let image_id = "sha256:bb11e37152b3006a60f612cd22df5ecee68ada747e33db7f88560247224a1d7d";
+    let src = node.docker().join("containers").join(id);
+    let cdir = docker.join("containers").join(id);
+    std::fs::create_dir_all(&cdir).unwrap();
+    let config = std::fs::read_to_string(src.join("config.v2.json"))
+        .unwrap()
+        .replace("\"Driver\":\"overlayfs\"", "\"Driver\":\"overlay2\"");
+    assert!(config.contains("\"Driver\":\"overlay2\""));
+    std::fs::write(cdir.join("config.v2.json"), config).unwrap();
+    std::fs::copy(src.join("hostconfig.json"), cdir.join("hostconfig.json")).unwrap();
+    std::fs::create_dir_all(docker.join("image/overlay2/layerdb/mounts").join(id)).unwrap();
+    std::fs::write(
+        docker.join("image/overlay2/repositories.json"),
+        format!(r#"{{"Repositories":{{"lab/busybox":{{"lab/busybox:1.38":"{image_id}"}}}}}}"#),
+    )
+    .unwrap();
+    let mount = "4d".repeat(32);
+    std::fs::write(
+        docker.join("image/overlay2/layerdb/mounts").join(id).join("mount-id"),
+        &mount,
+    )
+    .unwrap();
+    std::fs::create_dir_all(docker.join("overlay2/l")).unwrap();
+    std::fs::create_dir_all(docker.join("overlay2").join(&mount)).unwrap();
+    std::fs::write(docker.join("overlay2").join(&mount).join("lower"), "l/INIT:l/BASE").unwrap();
+    std::os::unix::fs::symlink(format!("../{mount}-init/diff"), docker.join("overlay2/l/INIT")).unwrap();
+    std::os::unix::fs::symlink(format!("../{}/diff", "ba".repeat(32)), docker.join("overlay2/l/BASE")).unwrap();
+    let docker_arg = docker.display().to_string();
+    let r = run(
+        &node.root(),
+        &[
+            "--docker-root",
+            &docker_arg,
+            "ps",
+            "-a",
+            "--format",
+            "json",
+            "-f",
+            "source=docker",
+        ],
+    );
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let rows = lines_json(&r.stdout);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["Image"], "lab/busybox:1.38");
+    let r = run(
+        &node.root(),
+        &[
+            "--docker-root",
+            &docker_arg,
+            "container",
+            "inspect",
+            "-f",
+            "{{json .GraphDriver}}",
+            id,
+        ],
+    );
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let g: Value = serde_json::from_slice(&r.stdout).unwrap();
+    assert_eq!(g["Name"], "overlay2");
+    let home = "/var/lib/docker/overlay2";
+    assert_eq!(g["Data"]["UpperDir"], format!("{home}/{mount}/diff"));
+    assert_eq!(
+        g["Data"]["LowerDir"],
+        format!("{home}/{mount}-init/diff:{home}/{}/diff", "ba".repeat(32))
+    );
+    // Re-tagged away: the reference store maps the name to another image, ps shows the ID.
+    std::fs::write(
+        docker.join("image/overlay2/repositories.json"),
+        r#"{"Repositories":{"lab/busybox":{"lab/busybox:1.38":"sha256:0000000000000000000000000000000000000000000000000000000000000000"}}}"#,
+    )
+    .unwrap();
+    let r = run(
+        &node.root(),
+        &[
+            "--docker-root",
+            &docker_arg,
+            "ps",
+            "-a",
+            "--format",
+            "json",
+            "-f",
+            "source=docker",
+        ],
+    );
+    assert_eq!(lines_json(&r.stdout)[0]["Image"], image_id);
+}

@@ -436,9 +436,7 @@ pub fn container(global: &Global, args: ContainerArgs, out: &mut dyn Write) -> R
         },
     };
     let (inv, mut outcome) = gather(global, false)?;
-    let data_root = containers::docker_inspect::node_data_root(
-        &inv.entries.iter().filter_map(|e| e.docker.as_ref()).collect::<Vec<_>>(),
-    );
+    let data_root = inv.docker_node_root.clone();
     // Each object escaped as the tool that prints it: the docker CLI leaves `<>&` alone,
     // ctr's json.MarshalIndent escapes them.
     let mut found = Vec::new();

@@ -20,8 +20,9 @@
 //! * `ExecIDs`: `null` (exec sessions live in dockerd's memory only).
 //! * `NetworkSettings`: as last saved; for a running container that is the live sandbox's
 //!   (`SandboxKey` names a namespace gone with the node).
-//! * `GraphDriver.Data`: `null`, right for the containerd snapshotters; for a graph driver
-//!   (`overlay2`) dockerd would print its layer dirs, not read here.
+//! * `GraphDriver.Data`: `null` under the containerd snapshotters, as dockerd prints it; for
+//!   the `overlay2` graph driver, the layer dirs as dockerd derives them from its layer store
+//!   ([`super::docker::overlay2_data`]; not checked against a live dockerd here).
 //! * `SizeRw`, `SizeRootFs` (`--size`) and `Node` are not printed.
 //!
 //! One value is derived, as dockerd derives it: the `Source` of a local volume that was never
@@ -116,7 +117,7 @@ pub fn inspect(c: &DockerContainer, data_root: &str) -> J {
     out.push((
         "GraphDriver".into(),
         J::Obj(vec![
-            ("Data".into(), J::Null),
+            ("Data".into(), c.graph_data.clone().unwrap_or(J::Null)),
             ("Name".into(), string_member(cfg, "Driver")),
         ]),
     ));
@@ -258,6 +259,7 @@ mod tests {
             dir: std::path::PathBuf::from("/x"),
             config: parse(config.as_bytes()).unwrap(),
             hostconfig: None,
+            graph_data: None,
         }
     }
 

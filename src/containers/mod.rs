@@ -100,6 +100,9 @@ pub struct Inventory {
     pub unreadable: Vec<String>,
     /// Said once: why a source was not read (no containerd root, no Docker root).
     pub notes: Vec<String>,
+    /// The node's own path of its Docker data root (`/var/lib/docker`), as the containers'
+    /// saved paths name it.
+    pub docker_node_root: String,
     /// Image and content records and lease of the containerd root, for the timeline.
     pub containerd: Option<timeline::ContainerdTimes>,
 }
@@ -142,6 +145,7 @@ pub fn gather(src: &Sources<'_>) -> Inventory {
         damaged: Vec::new(),
         unreadable: Vec::new(),
         notes: Vec::new(),
+        docker_node_root: "/var/lib/docker".into(),
         containerd: None,
     };
     let mut docker_containers = Vec::new();
@@ -157,6 +161,12 @@ pub fn gather(src: &Sources<'_>) -> Inventory {
             }
             let mut problems = docker::StoreProblems::default();
             docker_containers = docker::read_store(p, &mut problems);
+            inv.docker_node_root = docker_inspect::node_data_root(&docker_containers.iter().collect::<Vec<_>>());
+            for c in &mut docker_containers {
+                if c.config.get("Driver").and_then(J::as_str) == Some("overlay2") {
+                    c.graph_data = docker::overlay2_data(p, &inv.docker_node_root, &c.id, &mut problems);
+                }
+            }
             inv.damaged.extend(problems.damaged);
             inv.unreadable.extend(problems.unreadable);
         }
@@ -173,7 +183,28 @@ pub fn gather(src: &Sources<'_>) -> Inventory {
         }
     };
     let mut records_by_ns: Vec<Container> = Vec::new();
-    let mut resolved: Vec<String> = Vec::new();
+    // A graph driver node keeps image names in Docker's own reference store.
+    let mut resolved: Vec<Option<String>> = vec![None; docker_containers.len()];
+    if let Some(dr) = docker_root.path() {
+        let mut problems = docker::StoreProblems::default();
+        let mut stores: BTreeMap<String, Option<docker::Repositories>> = BTreeMap::new();
+        for (i, c) in docker_containers.iter().enumerate() {
+            let driver = c
+                .config
+                .get("Driver")
+                .and_then(J::as_str)
+                .unwrap_or_default()
+                .to_string();
+            let store = stores
+                .entry(driver.clone())
+                .or_insert_with(|| docker::Repositories::read(dr, &driver, &mut problems));
+            if let (Some(store), Some(slot)) = (store.as_ref(), resolved.get_mut(i)) {
+                *slot = Some(docker::shown_image(c.image_ref(), c.image_id(), store));
+            }
+        }
+        inv.damaged.extend(problems.damaged);
+        inv.unreadable.extend(problems.unreadable);
+    }
     if let Some(root) = &root {
         match root.view(src.meta_choice) {
             Ok(tx) => {
@@ -200,7 +231,10 @@ pub fn gather(src: &Sources<'_>) -> Inventory {
             && let Ok(tx) = root.view(src.meta_choice)
         {
             let inspector = Inspector::new(root, tx, "moby", Options::for_host(src.host.clone()));
-            for c in &docker_containers {
+            for (c, slot) in docker_containers.iter().zip(resolved.iter_mut()) {
+                if slot.is_some() {
+                    continue;
+                }
                 let (given, id) = (c.image_ref(), c.image_id());
                 let shown = if given == id || given.is_empty() {
                     id.to_string()
@@ -210,7 +244,7 @@ pub fn gather(src: &Sources<'_>) -> Inventory {
                         _ => id.to_string(),
                     }
                 };
-                resolved.push(shown);
+                *slot = Some(shown);
             }
         }
     }
@@ -236,7 +270,11 @@ pub fn gather(src: &Sources<'_>) -> Inventory {
     }
     for (i, c) in docker_containers.into_iter().enumerate() {
         let record = moby.remove(&c.id);
-        let image = resolved.get(i).cloned().unwrap_or_else(|| c.image_ref().to_string());
+        let image = resolved
+            .get(i)
+            .cloned()
+            .flatten()
+            .unwrap_or_else(|| c.image_ref().to_string());
         let mut e = docker_entry(c, image);
         e.task_bundle = bundle("moby", &e.id);
         e.record = record;
