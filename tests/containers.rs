@@ -105,7 +105,8 @@ fn status_head(s: &str) -> String {
 #[test]
 fn ps_agrees_with_docker_ps_a() {
     let node = unpack();
-    let r = run(&node.root(), &["ps", "-a", "--format", "json"]);
+    // docker's capture was `ps -a --no-trunc --format '{{json .}}'`.
+    let r = run(&node.root(), &["ps", "-a", "--no-trunc", "--format", "json"]);
     assert_eq!(r.code, Some(0), "{}", r.stderr);
     let ours = lines_json(&r.stdout);
     let docker = lines_json(expected_text("ps-a.jsonl").as_bytes());
@@ -153,11 +154,24 @@ fn ps_agrees_with_docker_ps_a() {
         (Some("on-failure:2"), Some(2))
     );
     // Without -a: only what was running.
-    let r = run(&node.root(), &["ps", "--format", "json"]);
+    let r = run(&node.root(), &["ps", "--no-trunc", "--format", "json"]);
     assert_eq!(
         ids(&lines_json(&r.stdout)),
         vec![running["ID"].as_str().unwrap().to_string()]
     );
+    // Without --no-trunc, cut as docker's formatter cuts: ID 12, COMMAND 20, an image ID 12.
+    let r = run(&node.root(), &["ps", "-a", "--format", "json"]);
+    let cut = lines_json(&r.stdout);
+    for (c, full) in cut.iter().zip(&ours) {
+        let id = full["ID"].as_str().unwrap();
+        assert_eq!(c["ID"].as_str().unwrap(), &id[..12]);
+        let (command, whole) = (c["Command"].as_str().unwrap(), full["Command"].as_str().unwrap());
+        // Quoted (strconv.Quote) after the cut: the escapes do not count.
+        assert_eq!(command == whole, !command.ends_with("…\""), "{command}");
+    }
+    let victim = cut.iter().find(|o| o["Names"] == "dev-victim").unwrap();
+    assert_eq!(victim["Image"], "3b93a12cc4b0");
+    assert_eq!(cut[0]["Command"], "\"sh -c 'echo running…\"");
     // docker's filters: keys AND'd, values of one key OR'd.
     let names = |args: &[&str]| -> Vec<String> {
         let r = run(&node.root(), args);
@@ -445,7 +459,15 @@ fn hostile_docker_store_reports_each_bad_file_and_lists_the_rest() {
     let store_arg = store.display().to_string();
     let r = run(
         &node.root(),
-        &["--docker-root", &store_arg, "ps", "-a", "--format", "json"],
+        &[
+            "--docker-root",
+            &store_arg,
+            "ps",
+            "-a",
+            "--no-trunc",
+            "--format",
+            "json",
+        ],
     );
     assert_eq!(r.code, Some(3), "{}", r.stderr);
     let rows = lines_json(&r.stdout);
@@ -555,7 +577,7 @@ fn cri_expected(name: &str) -> Value {
 #[test]
 fn cri_sandboxes_and_containers_agree_with_containerds_own_records() {
     let root = unpack_cri();
-    let r = run(root.path(), &["ps", "-a", "--format", "json"]);
+    let r = run(root.path(), &["ps", "-a", "--no-trunc", "--format", "json"]);
     assert_eq!(r.code, Some(0), "{}", r.stderr);
     let rows = lines_json(&r.stdout);
     let truth = cri_expected("truth.json");
@@ -746,6 +768,7 @@ fn graph_driver_node_names_images_and_layer_dirs_from_dockers_own_stores() {
             &docker_arg,
             "ps",
             "-a",
+            "--no-trunc",
             "--format",
             "json",
             "-f",

@@ -36,7 +36,8 @@ pub struct PsArgs {
     all: bool,
     #[arg(long, value_enum, default_value = "table")]
     format: PsFormat,
-    /// Print IDs whole and commands in full.
+    /// Print IDs, images, commands and mount names whole (by default they are cut as docker
+    /// cuts them, in the table and in `--format json`).
     #[arg(long)]
     no_trunc: bool,
     /// Only the IDs.
@@ -289,13 +290,57 @@ fn created_at(rfc3339: &str) -> String {
     format!("{} +0000 UTC", s.trim_end_matches('Z').replacen('T', " ", 1))
 }
 
+/// docker's `TruncateID`: what follows the algorithm, cut to 12.
+fn truncate_id(id: &str) -> String {
+    let hex = id.split_once(':').map_or(id, |(_, h)| h);
+    hex.chars().take(12).collect()
+}
+
+/// docker's `Ellipsis` (every character one column wide): `s`, or its first `max - 1`
+/// characters and `…`.
+fn ellipsis(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+/// docker's IMAGE when truncating: the short ID when it is the image ID, a reference without
+/// its digest, else as it is.
+fn truncated_image(e: &Entry) -> String {
+    if e.image.is_empty() {
+        return "<no image>".into();
+    }
+    if !e.image_id.is_empty() && truncate_id(&e.image_id) == truncate_id(&e.image) {
+        return truncate_id(&e.image_id);
+    }
+    match crate::image::reference::parse_normalized_named(&e.image) {
+        Ok(mut named) => {
+            named.digest = None;
+            named.familiar()
+        }
+        Err(_) => e.image.clone(),
+    }
+}
+
 /// One `docker ps --format json` object (keys sorted, as docker's are), with ours added.
-pub fn ps_json(e: &Entry) -> J {
+/// `trunc` (no `--no-trunc`) cuts ID, IMAGE, COMMAND and MOUNTS as docker's formatter does.
+pub fn ps_json(e: &Entry, trunc: bool) -> J {
     let mut m: BTreeMap<&str, J> = BTreeMap::new();
-    m.insert("Command", J::str(go_quote(&e.command)));
+    let command = if trunc {
+        ellipsis(&e.command, 20)
+    } else {
+        e.command.clone()
+    };
+    m.insert("Command", J::str(go_quote(&command)));
     m.insert("CreatedAt", J::str(created_at(&e.created)));
-    m.insert("ID", J::str(e.id.clone()));
-    m.insert("Image", J::str(e.image.clone()));
+    m.insert("ID", J::str(if trunc { truncate_id(&e.id) } else { e.id.clone() }));
+    m.insert(
+        "Image",
+        J::str(if trunc { truncated_image(e) } else { e.image.clone() }),
+    );
     m.insert(
         "Labels",
         J::str(
@@ -307,7 +352,12 @@ pub fn ps_json(e: &Entry) -> J {
         ),
     );
     m.insert("LocalVolumes", J::str(e.local_volumes.to_string()));
-    m.insert("Mounts", J::str(e.mounts.join(",")));
+    let mounts: Vec<String> = e
+        .mounts
+        .iter()
+        .map(|n| if trunc { ellipsis(n, 15) } else { n.clone() })
+        .collect();
+    m.insert("Mounts", J::str(mounts.join(",")));
     m.insert("Names", J::str(e.name.clone()));
     m.insert("Networks", J::str(e.networks.join(",")));
     if let Some(p) = &e.platform {
@@ -384,7 +434,7 @@ pub fn ps(global: &Global, args: PsArgs, out: &mut dyn Write) -> Result<Outcome,
     match args.format {
         PsFormat::Json => {
             for e in rows {
-                writeln!(out, "{}", ps_json(e).to_compact(true))?;
+                writeln!(out, "{}", ps_json(e, !args.no_trunc).to_compact(true))?;
             }
         }
         PsFormat::Table => {
