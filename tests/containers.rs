@@ -777,3 +777,48 @@ fn graph_driver_node_names_images_and_layer_dirs_from_dockers_own_stores() {
     );
     assert_eq!(lines_json(&r.stdout)[0]["Image"], image_id);
 }
+
+/// The lab's record of every container's state as on disk (`truth.json`: moby's
+/// `StateString()` of `config.v2.json`, which the README checks against the final live
+/// inspect) against `ps`'s own fields.
+#[test]
+fn ps_state_fields_equal_the_on_disk_truth() {
+    let node = unpack();
+    let r = run(&node.root(), &["ps", "-a", "--no-trunc", "--format", "json"]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let rows = lines_json(&r.stdout);
+    let truth: Value = serde_json::from_str(&expected_text("truth.json")).unwrap();
+    let truth = truth.as_array().unwrap();
+    assert_eq!(truth.len(), rows.len());
+    let time = |t: &Value| match t.as_str() {
+        Some(s) if !s.starts_with("0001-") => Value::String(s.into()),
+        _ => Value::Null,
+    };
+    for t in truth {
+        let name = t["name"].as_str().unwrap();
+        let o = rows
+            .iter()
+            .find(|o| o["ID"] == t["id"])
+            .unwrap_or_else(|| panic!("{name}"));
+        assert_eq!(o["Names"], t["name"]);
+        assert_eq!(o["State"], t["status"], "{name}");
+        assert_eq!(o["ExitCode"], t["exit_code"], "{name}");
+        assert_eq!(o["OOMKilled"], t["oom_killed"], "{name}");
+        assert_eq!(o["Pid"], t["pid_on_disk"], "{name}");
+        assert_eq!(o["StartedAt"], time(&t["started_at"]), "{name}");
+        assert_eq!(o["FinishedAt"], time(&t["finished_at"]), "{name}");
+        assert_eq!(o["RestartCount"], t["restart_count"], "{name}");
+        let policy = &t["restart_policy"];
+        let want = match (
+            policy["Name"].as_str().unwrap(),
+            policy["MaximumRetryCount"].as_i64().unwrap(),
+        ) {
+            ("on-failure", n) if n > 0 => format!("on-failure:{n}"),
+            ("", _) => "no".to_string(),
+            (p, _) => p.to_string(),
+        };
+        assert_eq!(o["RestartPolicy"], want, "{name}");
+        assert_eq!(o["ImageRef"], t["image_ref"], "{name}");
+        assert_eq!(o["ImageID"], t["image_id"], "{name}");
+    }
+}
