@@ -22,7 +22,7 @@
 //!   (`SandboxKey` names a namespace gone with the node).
 //! * `GraphDriver.Data`: `null` under the containerd snapshotters, as dockerd prints it; for
 //!   the `overlay2` graph driver, the layer dirs as dockerd derives them from its layer store
-//!   ([`super::docker::overlay2_data`]; not checked against a live dockerd here).
+//!   ([`super::graph_driver::overlay2_data`]; not checked against a live dockerd here).
 //! * `SizeRw`, `SizeRootFs` (`--size`) and `Node` are not printed.
 //!
 //! One value is derived, as dockerd derives it: the `Source` of a local volume that was never

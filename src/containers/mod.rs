@@ -2,7 +2,8 @@
 //! `coldctr container inspect`, and the container part of `coldctr timeline`).
 //!
 //! ```text
-//! <docker-root>/containers/<id>/config.v2.json + hostconfig.json   Docker (docker.rs)
+//! <docker-root>/containers/<id>/config.v2.json + hostconfig.json   Docker (docker.rs;
+//!     graph_driver.rs for a node without the containerd image store)
 //! meta.db v1/<ns>/containers/<id>                                   containerd records
 //!     ns k8s.io, label io.cri-containerd.kind                       CRI sandboxes and containers
 //!     + <root>/io.containerd.grpc.v1.cri/containers/<id>/status     (cri.rs)
@@ -17,6 +18,7 @@ pub mod cri;
 pub mod docker;
 pub mod docker_inspect;
 pub mod files;
+pub mod graph_driver;
 pub mod record_inspect;
 pub mod timeline;
 
@@ -148,30 +150,7 @@ pub fn gather(src: &Sources<'_>) -> Inventory {
         docker_node_root: "/var/lib/docker".into(),
         containerd: None,
     };
-    let mut docker_containers = Vec::new();
-    match &docker_root {
-        DockerRoot::Given(p) | DockerRoot::Found(p) => {
-            if let DockerRoot::Given(p) = &docker_root
-                && std::fs::symlink_metadata(p.join("containers")).is_err()
-            {
-                inv.unreadable.push(format!(
-                    "{}: no containers directory in the Docker data root",
-                    crate::text::escape(p.as_os_str().as_encoded_bytes())
-                ));
-            }
-            let mut problems = docker::StoreProblems::default();
-            docker_containers = docker::read_store(p, &mut problems);
-            inv.docker_node_root = docker_inspect::node_data_root(&docker_containers.iter().collect::<Vec<_>>());
-            for c in &mut docker_containers {
-                if c.config.get("Driver").and_then(J::as_str) == Some("overlay2") {
-                    c.graph_data = docker::overlay2_data(p, &inv.docker_node_root, &c.id, &mut problems);
-                }
-            }
-            inv.damaged.extend(problems.damaged);
-            inv.unreadable.extend(problems.unreadable);
-        }
-        DockerRoot::Absent => {}
-    }
+    let docker_containers = read_docker(&docker_root, &mut inv);
     let root = match Root::open(src.containerd_root, src.read_mode) {
         Ok(r) => Some(r),
         Err(e) => {
@@ -182,71 +161,11 @@ pub fn gather(src: &Sources<'_>) -> Inventory {
             None
         }
     };
+    let mut resolved = images_from_repositories(&docker_root, &docker_containers, &mut inv);
     let mut records_by_ns: Vec<Container> = Vec::new();
-    // A graph driver node keeps image names in Docker's own reference store.
-    let mut resolved: Vec<Option<String>> = vec![None; docker_containers.len()];
-    if let Some(dr) = docker_root.path() {
-        let mut problems = docker::StoreProblems::default();
-        let mut stores: BTreeMap<String, Option<docker::Repositories>> = BTreeMap::new();
-        for (i, c) in docker_containers.iter().enumerate() {
-            let driver = c
-                .config
-                .get("Driver")
-                .and_then(J::as_str)
-                .unwrap_or_default()
-                .to_string();
-            let store = stores
-                .entry(driver.clone())
-                .or_insert_with(|| docker::Repositories::read(dr, &driver, &mut problems));
-            if let (Some(store), Some(slot)) = (store.as_ref(), resolved.get_mut(i)) {
-                *slot = Some(docker::shown_image(c.image_ref(), c.image_id(), store));
-            }
-        }
-        inv.damaged.extend(problems.damaged);
-        inv.unreadable.extend(problems.unreadable);
-    }
     if let Some(root) = &root {
-        match root.view(src.meta_choice) {
-            Ok(tx) => {
-                let mut damage = records::Damage::new();
-                for (ns, b) in records::namespace_buckets(&tx, &mut damage) {
-                    if ns == "moby" && matches!(docker_root, DockerRoot::Absent) {
-                        inv.notes.push(
-                            "namespace moby (dockerd's) is in meta.db but no Docker data root was found beside the containerd root: Docker's containers are not listed; name it with --docker-root"
-                                .into(),
-                        );
-                    }
-                    records_by_ns.extend(records::containers_in(&ns, &b, &mut damage));
-                }
-                if src.with_timeline {
-                    inv.containerd = Some(timeline::ContainerdTimes::read(root, &tx, &mut damage));
-                }
-                inv.damaged.extend(damage.into_iter().map(|n| n.message));
-            }
-            Err(e) => inv.damaged.push(e.to_string()),
-        }
-        // What `docker ps` shows as IMAGE: the name as typed while it still resolves to the
-        // container's image, else the ID (a re-tagged or removed image).
-        if !docker_containers.is_empty()
-            && let Ok(tx) = root.view(src.meta_choice)
-        {
-            let inspector = Inspector::new(root, tx, "moby", Options::for_host(src.host.clone()));
-            for (c, slot) in docker_containers.iter().zip(resolved.iter_mut()) {
-                if slot.is_some() {
-                    continue;
-                }
-                let (given, id) = (c.image_ref(), c.image_id());
-                let shown = if given == id || given.is_empty() {
-                    id.to_string()
-                } else {
-                    match inspector.resolve(given) {
-                        Ok(img) if img.target.digest == id => given.to_string(),
-                        _ => id.to_string(),
-                    }
-                };
-                *slot = Some(shown);
-            }
-        }
+        records_by_ns = read_records(root, src, &docker_root, &mut inv);
+        images_from_containerd(root, src, &docker_containers, &mut resolved);
     }
     let root_dir: PathBuf = root.as_ref().map_or_else(
         || crate::containerd::root::root_of(src.containerd_root),
@@ -294,6 +213,122 @@ pub fn gather(src: &Sources<'_>) -> Inventory {
         t(b).cmp(&t(a)).then_with(|| a.id.cmp(&b.id))
     });
     inv
+}
+
+/// The Docker store's containers, with the node's data root and, for overlay2, the layer dirs.
+fn read_docker(docker_root: &DockerRoot, inv: &mut Inventory) -> Vec<DockerContainer> {
+    let Some(p) = docker_root.path() else {
+        return Vec::new();
+    };
+    if matches!(docker_root, DockerRoot::Given(_)) && std::fs::symlink_metadata(p.join("containers")).is_err() {
+        inv.unreadable.push(format!(
+            "{}: no containers directory in the Docker data root",
+            crate::text::escape(p.as_os_str().as_encoded_bytes())
+        ));
+    }
+    let mut problems = docker::StoreProblems::default();
+    let mut containers = docker::read_store(p, &mut problems);
+    inv.docker_node_root = docker_inspect::node_data_root(&containers.iter().collect::<Vec<_>>());
+    for c in &mut containers {
+        if c.config.get("Driver").and_then(J::as_str) == Some("overlay2") {
+            c.graph_data = graph_driver::overlay2_data(p, &inv.docker_node_root, &c.id, &mut problems);
+        }
+    }
+    inv.damaged.extend(problems.damaged);
+    inv.unreadable.extend(problems.unreadable);
+    containers
+}
+
+/// IMAGE of each container on a graph driver node, from Docker's own reference store (`None`
+/// where the driver has none: the containerd image store names it instead).
+fn images_from_repositories(
+    docker_root: &DockerRoot,
+    containers: &[DockerContainer],
+    inv: &mut Inventory,
+) -> Vec<Option<String>> {
+    let mut resolved = vec![None; containers.len()];
+    let Some(dr) = docker_root.path() else {
+        return resolved;
+    };
+    let mut problems = docker::StoreProblems::default();
+    let mut stores: BTreeMap<String, Option<graph_driver::Repositories>> = BTreeMap::new();
+    for (c, slot) in containers.iter().zip(resolved.iter_mut()) {
+        let driver = c
+            .config
+            .get("Driver")
+            .and_then(J::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let store = stores
+            .entry(driver.clone())
+            .or_insert_with(|| graph_driver::Repositories::read(dr, &driver, &mut problems));
+        if let Some(store) = store.as_ref() {
+            *slot = Some(graph_driver::shown_image(c.image_ref(), c.image_id(), store));
+        }
+    }
+    inv.damaged.extend(problems.damaged);
+    inv.unreadable.extend(problems.unreadable);
+    resolved
+}
+
+/// Every namespace's container records (and, for the timeline, the other records' times).
+fn read_records(root: &Root, src: &Sources<'_>, docker_root: &DockerRoot, inv: &mut Inventory) -> Vec<Container> {
+    let tx = match root.view(src.meta_choice) {
+        Ok(tx) => tx,
+        Err(e) => {
+            inv.damaged.push(e.to_string());
+            return Vec::new();
+        }
+    };
+    let mut out = Vec::new();
+    let mut damage = records::Damage::new();
+    for (ns, b) in records::namespace_buckets(&tx, &mut damage) {
+        if ns == "moby" && matches!(docker_root, DockerRoot::Absent) {
+            inv.notes.push(
+                "namespace moby (dockerd's) is in meta.db but no Docker data root was found beside the containerd root: Docker's containers are not listed; name it with --docker-root"
+                    .into(),
+            );
+        }
+        out.extend(records::containers_in(&ns, &b, &mut damage));
+    }
+    if src.with_timeline {
+        inv.containerd = Some(timeline::ContainerdTimes::read(root, &tx, &mut damage));
+    }
+    inv.damaged.extend(damage.into_iter().map(|n| n.message));
+    out
+}
+
+/// What `docker ps` shows as IMAGE on the containerd image store: the name as typed while it
+/// still resolves (in namespace moby) to the container's image, else the ID (a re-tagged or
+/// removed image). Fills the slots the reference store left empty.
+fn images_from_containerd(
+    root: &Root,
+    src: &Sources<'_>,
+    containers: &[DockerContainer],
+    resolved: &mut [Option<String>],
+) {
+    if containers.is_empty() {
+        return;
+    }
+    let Ok(tx) = root.view(src.meta_choice) else {
+        return;
+    };
+    let inspector = Inspector::new(root, tx, "moby", Options::for_host(src.host.clone()));
+    for (c, slot) in containers.iter().zip(resolved.iter_mut()) {
+        if slot.is_some() {
+            continue;
+        }
+        let (given, id) = (c.image_ref(), c.image_id());
+        let shown = if given == id || given.is_empty() {
+            id.to_string()
+        } else {
+            match inspector.resolve(given) {
+                Ok(img) if img.target.digest == id => given.to_string(),
+                _ => id.to_string(),
+            }
+        };
+        *slot = Some(shown);
+    }
 }
 
 /// A name usable as one path component.
