@@ -29,6 +29,7 @@ pub mod bolt;
 pub mod bytes;
 pub mod cli;
 pub mod containerd;
+pub mod containers;
 pub mod damage;
 pub mod digest;
 pub mod du;

@@ -25,6 +25,10 @@ pub struct Global {
     /// What --root is, when detecting it from what is there is not wanted.
     #[arg(long, global = true, help_heading = GLOBAL, value_enum, value_name = "KIND")]
     pub source_type: Option<crate::source::Kind>,
+    /// The Docker data root (default: <mount>/var/lib/docker beside a <mount>/var/lib/containerd
+    /// root, or the Docker root around a /var/lib/docker/containerd/daemon root).
+    #[arg(long, global = true, help_heading = GLOBAL, env = "COLDCTR_DOCKER_ROOT")]
+    pub docker_root: Option<PathBuf>,
     /// The containerd namespace (default: moby when it exists, else the only namespace with
     /// images; listings cover every namespace).
     #[arg(short = 'n', long = "namespace", global = true, help_heading = GLOBAL)]

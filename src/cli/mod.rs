@@ -13,6 +13,7 @@
 //! | 4 | a file could not be read at all (permissions, missing file) |
 
 mod bolt;
+mod containers;
 pub mod context;
 mod du;
 mod export;
@@ -71,6 +72,12 @@ enum Command {
     Containers(listings::ListArgs),
     /// Snapshot records per snapshotter (`ctr snapshots ls`).
     Snapshots(listings::ListArgs),
+    /// Containers of every store on the node (Docker's, containerd's, the CRI's), as `docker ps`.
+    Ps(containers::PsArgs),
+    /// One container's full record: `container inspect ID|NAME|PREFIX...`.
+    Container(containers::ContainerArgs),
+    /// Every time the node recorded (images, content, leases, snapshots, containers), sorted.
+    Timeline(containers::TimelineArgs),
     /// Write images out as an OCI layout, OCI archive or docker-archive, every blob re-hashed.
     Export(export::ExportArgs),
     /// Re-hash every recorded blob, validate the documents images reach, audit the bbolt files.
@@ -171,6 +178,9 @@ pub fn main() -> ExitCode {
         Command::Leases(args) => listings::leases(&cli.global, args, &mut out),
         Command::Containers(args) => listings::containers(&cli.global, args, &mut out),
         Command::Snapshots(args) => listings::snapshots(&cli.global, args, &mut out),
+        Command::Ps(args) => containers::ps(&cli.global, args, &mut out),
+        Command::Container(args) => containers::container(&cli.global, args, &mut out),
+        Command::Timeline(args) => containers::timeline(&cli.global, args, &mut out),
         Command::Verify(args) => verify::run(&cli.global, args, &mut out),
         Command::MetaDiff(args) => meta_diff::run(&cli.global, args, &mut out),
         Command::Recover(args) => recover::run(&cli.global, args, &mut out),

@@ -574,6 +574,55 @@ pub struct Container {
     #[serde(rename = "updatedAt")]
     pub updated_at: Option<String>,
     pub labels: BTreeMap<String, String>,
+    /// The spec Any's value: the OCI runtime spec as JSON (`container inspect` prints it).
+    #[serde(skip)]
+    pub spec: Option<Vec<u8>>,
+    /// `runtime/options` as an Any: type URL and value bytes.
+    #[serde(skip)]
+    pub runtime_options: Option<AnyValue>,
+    /// Each extension as an Any (CRI keeps its metadata here), in key order.
+    #[serde(skip)]
+    pub extension_values: Vec<(String, AnyValue)>,
+}
+
+/// A protobuf Any read from a record, owned.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AnyValue {
+    pub type_url: String,
+    pub value: Vec<u8>,
+}
+
+/// The Any in `v`, or damage naming `what`.
+fn any_in(v: &[u8], what: &dyn std::fmt::Display, damage: &mut Damage) -> Option<AnyValue> {
+    let a = any(v).map(|a| AnyValue {
+        type_url: a.type_url.to_string(),
+        value: a.value.to_vec(),
+    });
+    if a.is_none() {
+        damage.push(format!("{what}: not a protobuf Any ({} bytes)", v.len()));
+    }
+    a
+}
+
+/// The values of an extensions bucket, each an Any.
+fn extension_values(b: &Bucket<'_>, what: &str, damage: &mut Damage) -> Vec<(String, AnyValue)> {
+    let mut out = Vec::new();
+    let Some(ext) = bucket_in(b, b"extensions", damage) else {
+        return out;
+    };
+    for item in ext.cursor() {
+        match item {
+            Ok(i) if !i.is_bucket => {
+                let name = key_name(i.key);
+                if let Some(a) = any_in(i.value, &format_args!("{what}: extension {name:?}"), damage) {
+                    out.push((name, a));
+                }
+            }
+            Ok(_) => {}
+            Err(e) => damage.push(e),
+        }
+    }
+    out
 }
 
 pub fn containers_in(namespace: &str, ns: &Bucket<'_>, damage: &mut Damage) -> Vec<Container> {
@@ -585,7 +634,16 @@ pub fn containers_in(namespace: &str, ns: &Bucket<'_>, damage: &mut Damage) -> V
         .map(|(id, b)| {
             let what = format!("namespace {namespace}: container {id:?}");
             let runtime = bucket_in(&b, b"runtime", damage);
+            let spec_value = noted(b.get(b"spec"), damage).and_then(|v| any(v).map(|a| a.value.to_vec()));
+            let runtime_options = runtime.as_ref().and_then(|r| {
+                noted(r.get(b"options"), damage)
+                    .and_then(|v| any_in(v, &format_args!("{what}: runtime options"), damage))
+            });
+            let extension_values = extension_values(&b, &what, damage);
             Container {
+                spec: spec_value,
+                runtime_options,
+                extension_values,
                 namespace: namespace.to_string(),
                 image: text_in(&b, b"image", damage).unwrap_or_default(),
                 runtime: runtime.and_then(|r| text_in(&r, b"name", damage)).unwrap_or_default(),

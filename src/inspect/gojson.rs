@@ -14,6 +14,9 @@ pub enum J {
     Null,
     Bool(bool),
     Int(i64),
+    /// A number read from a file that is not an `i64` (a large unsigned or a float), kept as
+    /// its literal so that it prints back as it was read.
+    Raw(String),
     Str(String),
     Arr(Vec<J>),
     Obj(Vec<(String, J)>),
@@ -42,12 +45,55 @@ impl J {
         }
     }
 
+    /// Member `key` of an object, then of that, and so on.
+    pub fn at(&self, path: &[&str]) -> Option<&J> {
+        path.iter().try_fold(self, |v, k| v.get(k))
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            J::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_int(&self) -> Option<i64> {
+        match self {
+            J::Int(i) => Some(*i),
+            _ => None,
+        }
+    }
+
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            J::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    /// The members of an object (none for anything else).
+    pub fn members(&self) -> &[(String, J)] {
+        match self {
+            J::Obj(m) => m,
+            _ => &[],
+        }
+    }
+
+    /// The items of an array (none for anything else).
+    pub fn items(&self) -> &[J] {
+        match self {
+            J::Arr(a) => a,
+            _ => &[],
+        }
+    }
+
     /// Compact JSON, as `json.Marshal` (`html` = Go's default HTML escaping).
     pub fn write(&self, out: &mut String, html: bool) {
         match self {
             J::Null => out.push_str("null"),
             J::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
             J::Int(i) => out.push_str(&i.to_string()),
+            J::Raw(n) => out.push_str(n),
             J::Str(s) => write_str(out, s, html),
             J::Arr(items) => {
                 out.push('[');
@@ -78,6 +124,69 @@ impl J {
         let mut s = String::new();
         self.write(&mut s, html);
         s
+    }
+}
+
+/// JSON text read into a [`J`] keeping every object's members in file order (a Go struct
+/// written to disk reads back in its field order). serde_json's recursion limit bounds the
+/// nesting; a duplicate key keeps both members, as the file has them.
+pub fn parse(bytes: &[u8]) -> Result<J, serde_json::Error> {
+    serde_json::from_slice(bytes)
+}
+
+impl<'de> serde::Deserialize<'de> for J {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<J, D::Error> {
+        d.deserialize_any(Visitor)
+    }
+}
+
+struct Visitor;
+
+impl<'de> serde::de::Visitor<'de> for Visitor {
+    type Value = J;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_unit<E>(self) -> Result<J, E> {
+        Ok(J::Null)
+    }
+    fn visit_none<E>(self) -> Result<J, E> {
+        Ok(J::Null)
+    }
+    fn visit_bool<E>(self, b: bool) -> Result<J, E> {
+        Ok(J::Bool(b))
+    }
+    fn visit_i64<E>(self, i: i64) -> Result<J, E> {
+        Ok(J::Int(i))
+    }
+    fn visit_u64<E>(self, u: u64) -> Result<J, E> {
+        Ok(i64::try_from(u).map_or_else(|_| J::Raw(u.to_string()), J::Int))
+    }
+    fn visit_f64<E>(self, f: f64) -> Result<J, E> {
+        // Go prints a float64 with the shortest representation that reads back the same, as
+        // Rust's `Display` does; exponent forms differ, which no Docker or OCI field uses.
+        Ok(J::Raw(if f.is_finite() { f.to_string() } else { "0".into() }))
+    }
+    fn visit_str<E>(self, s: &str) -> Result<J, E> {
+        Ok(J::Str(s.to_string()))
+    }
+    fn visit_string<E>(self, s: String) -> Result<J, E> {
+        Ok(J::Str(s))
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<J, A::Error> {
+        let mut items = Vec::new();
+        while let Some(v) = seq.next_element()? {
+            items.push(v);
+        }
+        Ok(J::Arr(items))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<J, A::Error> {
+        let mut members = Vec::new();
+        while let Some((k, v)) = map.next_entry::<String, J>()? {
+            members.push((k, v));
+        }
+        Ok(J::Obj(members))
     }
 }
 
@@ -175,6 +284,17 @@ mod tests {
         let mut s = String::new();
         write_str(&mut s, "<&>", false);
         assert_eq!(s, r#""<&>""#);
+    }
+
+    #[test]
+    fn parses_keeping_member_order() {
+        let v = parse(br#"{"b":1,"a":[true,null,"x"],"n":18446744073709551615,"f":1.5}"#).unwrap();
+        assert_eq!(
+            v.to_compact(true),
+            r#"{"b":1,"a":[true,null,"x"],"n":18446744073709551615,"f":1.5}"#
+        );
+        let deep = "[".repeat(100_000);
+        assert!(parse(deep.as_bytes()).is_err());
     }
 
     #[test]

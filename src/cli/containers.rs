@@ -1,0 +1,599 @@
+//! `coldctr ps`, `coldctr container inspect` and `coldctr timeline`: the containers of every
+//! store on the node ([`crate::containers`]), as docker shows them where docker would.
+//!
+//! * `ps` prints the rows `docker ps` prints, newest first; ages relative to the examiner's
+//!   clock (`Up 2 hours`, `Exited (0) 3 days ago`) become the recorded times
+//!   (`Up since T (at seizure)`, `Exited (0) at T`). `--format json` is docker's: one object a
+//!   line, with docker's keys (`RunningFor` and `Size` left out: an age, and a walk of the
+//!   layers) and ours added (`Source`, `StartedAt`, `FinishedAt`, `ExitCode`...).
+//! * `container inspect` prints what `docker container inspect` prints for a Docker container
+//!   (see [`crate::containers::docker_inspect`] for what cannot be known offline), and
+//!   `ctr containers info`'s object for a containerd or CRI record.
+//! * `timeline` prints every recorded time, sorted; `--format jsonl` for Timesketch.
+
+use super::context::Global;
+use super::listings::table::Table;
+use super::{Failure, Outcome, warn};
+use crate::containers::{self, Entry, Inventory, Lookup, Source, Sources};
+use crate::inspect::gojson::{J, indent};
+use clap::{Args, Subcommand, ValueEnum};
+use std::collections::BTreeMap;
+use std::io::Write;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum PsFormat {
+    /// Aligned columns.
+    Table,
+    /// One JSON object per line, as `docker ps --format json`.
+    Json,
+}
+
+#[derive(Args)]
+pub struct PsArgs {
+    /// Show every container (default: those running, paused or restarting when the node
+    /// stopped).
+    #[arg(short, long)]
+    all: bool,
+    #[arg(long, value_enum, default_value = "table")]
+    format: PsFormat,
+    /// Print IDs, images, commands and mount names whole (by default they are cut as docker
+    /// cuts them, in the table and in `--format json`).
+    #[arg(long)]
+    no_trunc: bool,
+    /// Only the IDs.
+    #[arg(short, long)]
+    quiet: bool,
+    /// The N newest containers (any state), as `docker ps --last` (`-n` is the namespace here).
+    #[arg(long = "last", value_name = "N")]
+    last: Option<usize>,
+    /// The newest container (any state), as `docker ps -l`.
+    #[arg(short = 'l', long)]
+    latest: bool,
+    /// Keep only the containers that match (repeatable), as `docker ps --filter`: `id=RE`,
+    /// `name=RE` (regular expressions, unanchored, on the ID and on `/NAME`), `label=KEY[=V]`,
+    /// `label!=KEY[=V]`, `status=created|running|paused|restarting|exited|dead|unknown`,
+    /// `exited=CODE`, `ancestor=IMAGE` (as given, as shown, or an image ID prefix), and ours:
+    /// `source=docker|containerd|cri`, `namespace=NS`, `pod=NAME`. Values of one key: any may
+    /// match; different keys: all must.
+    #[arg(short = 'f', long = "filter", value_name = "FILTER")]
+    filter: Vec<String>,
+}
+
+const PS_FILTERS: [&str; 10] = [
+    "id",
+    "name",
+    "label",
+    "label!",
+    "status",
+    "exited",
+    "ancestor",
+    "source",
+    "namespace",
+    "pod",
+];
+
+const STATES: [&str; 8] = [
+    "created",
+    "running",
+    "paused",
+    "restarting",
+    "exited",
+    "dead",
+    "unknown",
+    "notready",
+];
+
+/// `docker ps --filter`, checked once: regexps compiled, states and codes validated.
+struct PsFilter {
+    filters: super::listings::filter::Filters,
+    ids: Vec<regex_lite::Regex>,
+    names: Vec<regex_lite::Regex>,
+    exited: Vec<i64>,
+}
+
+impl PsFilter {
+    fn parse(specs: &[String]) -> Result<PsFilter, Failure> {
+        let filters = super::listings::filter::Filters::parse(specs, &PS_FILTERS)?;
+        let regexes = |key: &str| -> Result<Vec<regex_lite::Regex>, Failure> {
+            filters
+                .values(key)
+                .iter()
+                .map(|v| {
+                    regex_lite::Regex::new(v).map_err(|e| {
+                        Failure::new(
+                            Outcome::Usage,
+                            format!("invalid filter '{key}={}': {e}", crate::text::escape(v.as_bytes())),
+                        )
+                    })
+                })
+                .collect()
+        };
+        for v in filters.values("status") {
+            if !STATES.contains(&v.as_str()) {
+                return Err(Failure::new(
+                    Outcome::Usage,
+                    format!("invalid filter 'status={}'", crate::text::escape(v.as_bytes())),
+                ));
+            }
+        }
+        let exited = filters
+            .values("exited")
+            .iter()
+            .map(|v| {
+                v.parse::<i64>().map_err(|_| {
+                    Failure::new(
+                        Outcome::Usage,
+                        format!("invalid filter 'exited={}'", crate::text::escape(v.as_bytes())),
+                    )
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(PsFilter {
+            ids: regexes("id")?,
+            names: regexes("name")?,
+            exited,
+            filters,
+        })
+    }
+
+    fn matches(&self, e: &Entry) -> bool {
+        let any = |key: &str, f: &dyn Fn(&str) -> bool| {
+            let values = self.filters.values(key);
+            values.is_empty() || values.iter().any(|v| f(v))
+        };
+        let slash_name = format!("/{}", e.name);
+        (self.ids.is_empty() || self.ids.iter().any(|r| r.is_match(&e.id)))
+            && (self.names.is_empty() || self.names.iter().any(|r| r.is_match(&slash_name)))
+            && self.filters.labels_match(&e.labels)
+            && any("status", &|v| v == e.state)
+            && (self.exited.is_empty() || (e.state == "exited" && self.exited.iter().any(|c| Some(*c) == e.exit_code)))
+            && any("ancestor", &|v| {
+                v == e.image_ref
+                    || v == e.image
+                    || (!e.image_id.is_empty()
+                        && (e.image_id.starts_with(v)
+                            || e.image_id.strip_prefix("sha256:").is_some_and(|h| h.starts_with(v))))
+            })
+            && any("source", &|v| v == e.source.as_str())
+            && any("namespace", &|v| e.namespace.as_deref() == Some(v))
+            && any("pod", &|v| e.cri.as_ref().is_some_and(|c| c.pod_name == v))
+    }
+}
+
+#[derive(Args)]
+pub struct ContainerArgs {
+    #[command(subcommand)]
+    command: ContainerCommand,
+}
+
+#[derive(Subcommand)]
+enum ContainerCommand {
+    /// What `docker container inspect` printed for these containers (a JSON array), from disk.
+    ///
+    /// A Docker container is printed as dockerd 28 (API 1.51) prints it, from config.v2.json
+    /// and hostconfig.json. What dockerd only knows while it runs, and what is printed there
+    /// instead: State of a container running when the node stopped is what the disk says
+    /// (Running true, the Pid of a process that is gone), as dockerd printed it live, where a
+    /// restarted dockerd would mark it exited; State.Health is the stale saved one; ExecIDs is
+    /// null; NetworkSettings is the last saved (a running container's SandboxKey names a
+    /// namespace that is gone); GraphDriver.Data is null (right for the containerd
+    /// snapshotters); SizeRw and SizeRootFs are not printed. A containerd or CRI record is
+    /// printed as `ctr containers info` prints it, plus a CRI member (pod, kind, the CRI
+    /// metadata and status file) for a Kubernetes one.
+    Inspect {
+        /// Container IDs, names or unique ID prefixes (a CRI container also as POD/NAME).
+        #[arg(required = true)]
+        containers: Vec<String>,
+        /// Print the containerd record (as `ctr containers info`) even for a Docker container
+        /// that has one (a container whose task was running); one without is not found.
+        #[arg(long)]
+        containerd: bool,
+        /// `json` (the array, compact), or a Go template run on each container's object as
+        /// docker runs `-f`: `{{.State.Status}}`, `{{json .Mounts}}`, `{{.Config.Image}}`,
+        /// `{{range .Mounts}}{{.Source}} {{end}}` (the object untyped: a missing key prints
+        /// `<no value>`).
+        #[arg(short, long)]
+        format: Option<String>,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TimelineFormat {
+    Table,
+    /// JSON Lines with Timesketch's fields (message, datetime, timestamp_desc) and ours.
+    Jsonl,
+}
+
+#[derive(Args)]
+pub struct TimelineArgs {
+    #[arg(long, value_enum, default_value = "table")]
+    format: TimelineFormat,
+}
+
+fn sources<'a>(global: &'a Global, with_timeline: bool) -> Sources<'a> {
+    Sources {
+        containerd_root: &global.root,
+        docker_root: global.docker_root.as_deref(),
+        read_mode: global.read_mode(),
+        meta_choice: global.meta_choice(),
+        host: global.host(),
+        with_timeline,
+    }
+}
+
+/// Reads everything, says on stderr what went wrong, and gives the exit code so far.
+fn gather(global: &Global, with_timeline: bool) -> Result<(Inventory, Outcome), Failure> {
+    let inv = containers::gather(&sources(global, with_timeline));
+    let mut outcome = Outcome::Ok;
+    let containerd_missing = inv.notes.iter().any(|n| n.starts_with("containerd root not read"));
+    if containerd_missing && inv.docker_root.path().is_none() {
+        return Err(Failure::new(Outcome::Unreadable, inv.notes.join("; ")));
+    }
+    for note in &inv.notes {
+        warn(note);
+        if note.starts_with("containerd root not read") {
+            outcome = outcome.worst(Outcome::Damaged);
+        }
+    }
+    for m in &inv.damaged {
+        warn(crate::text::escape_hazards(m));
+        outcome = outcome.worst(Outcome::Damaged);
+    }
+    for m in &inv.unreadable {
+        warn(crate::text::escape_hazards(m));
+        outcome = outcome.worst(Outcome::Unreadable);
+    }
+    Ok((inv, outcome))
+}
+
+/// Go's `strconv.Quote`: `"..."` with `"` and `\` escaped, control and non-printing
+/// characters as `\n`, `\t`, `\x1b`, `\u200b`.
+pub fn go_quote(s: &str) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\u{7}' => out.push_str("\\a"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{b}' => out.push_str("\\v"),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
+            c if !crate::text::is_plain(c.to_string().as_bytes()) => {
+                if (c as u32) < 0x10000 {
+                    let _ = write!(out, "\\u{:04x}", c as u32);
+                } else {
+                    let _ = write!(out, "\\U{:08x}", c as u32);
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// `docker ps`'s CreatedAt: Go's `time.Time.String()` to the second, in UTC.
+fn created_at(rfc3339: &str) -> String {
+    if crate::containerd::gotime::parse_rfc3339(rfc3339).is_none() {
+        return rfc3339.to_string();
+    }
+    // 2026-11-29T18:52:01Z -> 2026-11-29 18:52:01 +0000 UTC
+    let s = containers::short_time(rfc3339);
+    format!("{} +0000 UTC", s.trim_end_matches('Z').replacen('T', " ", 1))
+}
+
+/// docker's `TruncateID`: what follows the algorithm, cut to 12.
+fn truncate_id(id: &str) -> String {
+    let hex = id.split_once(':').map_or(id, |(_, h)| h);
+    hex.chars().take(12).collect()
+}
+
+/// docker's `Ellipsis` (every character one column wide): `s`, or its first `max - 1`
+/// characters and `…`.
+fn ellipsis(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+/// docker's IMAGE when truncating: the short ID when it is the image ID, a reference without
+/// its digest, else as it is.
+fn truncated_image(e: &Entry) -> String {
+    if e.image.is_empty() {
+        return "<no image>".into();
+    }
+    if !e.image_id.is_empty() && truncate_id(&e.image_id) == truncate_id(&e.image) {
+        return truncate_id(&e.image_id);
+    }
+    match crate::image::reference::parse_normalized_named(&e.image) {
+        Ok(mut named) => {
+            named.digest = None;
+            named.familiar()
+        }
+        Err(_) => e.image.clone(),
+    }
+}
+
+/// One `docker ps --format json` object (keys sorted, as docker's are), with ours added.
+/// `trunc` (no `--no-trunc`) cuts ID, IMAGE, COMMAND and MOUNTS as docker's formatter does.
+pub fn ps_json(e: &Entry, trunc: bool) -> J {
+    let mut m: BTreeMap<&str, J> = BTreeMap::new();
+    let command = if trunc {
+        ellipsis(&e.command, 20)
+    } else {
+        e.command.clone()
+    };
+    m.insert("Command", J::str(go_quote(&command)));
+    m.insert("CreatedAt", J::str(created_at(&e.created)));
+    m.insert("ID", J::str(if trunc { truncate_id(&e.id) } else { e.id.clone() }));
+    m.insert(
+        "Image",
+        J::str(if trunc { truncated_image(e) } else { e.image.clone() }),
+    );
+    m.insert(
+        "Labels",
+        J::str(
+            e.labels
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(","),
+        ),
+    );
+    m.insert("LocalVolumes", J::str(e.local_volumes.to_string()));
+    let mounts: Vec<String> = e
+        .mounts
+        .iter()
+        .map(|n| if trunc { ellipsis(n, 15) } else { n.clone() })
+        .collect();
+    m.insert("Mounts", J::str(mounts.join(",")));
+    m.insert("Names", J::str(e.name.clone()));
+    m.insert("Networks", J::str(e.networks.join(",")));
+    if let Some(p) = &e.platform {
+        m.insert("Platform", p.clone());
+    }
+    m.insert("Ports", J::str(""));
+    m.insert("State", J::str(e.state.clone()));
+    m.insert("Status", J::str(e.status.clone()));
+    // Ours.
+    m.insert("Source", J::str(e.source.as_str()));
+    if let Some(ns) = &e.namespace {
+        m.insert("Namespace", J::str(ns.clone()));
+    }
+    m.insert("Created", J::str(e.created.clone()));
+    m.insert("ImageRef", J::str(e.image_ref.clone()));
+    if !e.image_id.is_empty() {
+        m.insert("ImageID", J::str(e.image_id.clone()));
+    }
+    let opt_str = |v: &Option<String>| v.clone().map_or(J::Null, J::Str);
+    m.insert("StartedAt", opt_str(&e.started_at));
+    m.insert("FinishedAt", opt_str(&e.finished_at));
+    m.insert("ExitCode", e.exit_code.map_or(J::Null, J::Int));
+    if let Some(o) = e.oom_killed {
+        m.insert("OOMKilled", J::Bool(o));
+    }
+    if let Some(p) = e.pid {
+        m.insert("Pid", J::Int(p));
+    }
+    if let Some(p) = &e.restart_policy {
+        m.insert("RestartPolicy", J::str(p.clone()));
+    }
+    if let Some(c) = e.restart_count {
+        m.insert("RestartCount", J::Int(c));
+    }
+    m.insert("TaskAtSeizure", J::Bool(e.task_bundle));
+    m.insert("ContainerdRecord", J::Bool(e.record.is_some()));
+    if let Some(c) = &e.cri {
+        m.insert("CriKind", J::str(c.kind.clone()));
+        m.insert("PodName", J::str(c.pod_name.clone()));
+        m.insert("PodNamespace", J::str(c.pod_namespace.clone()));
+        m.insert("PodUID", J::str(c.pod_uid.clone()));
+    }
+    J::Obj(m.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+}
+
+fn is_up(e: &Entry) -> bool {
+    matches!(e.state.as_str(), "running" | "paused" | "restarting")
+}
+
+pub fn ps(global: &Global, args: PsArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
+    let filter = PsFilter::parse(&args.filter)?;
+    let (inv, outcome) = gather(global, false)?;
+    // docker: -n and -l count over every container, newest first.
+    let all = args.all || args.last.is_some() || args.latest;
+    let limit = if args.latest { Some(1) } else { args.last };
+    let rows: Vec<&Entry> = inv
+        .entries
+        .iter()
+        .filter(|e| all || is_up(e))
+        .filter(|e| filter.matches(e))
+        .take(limit.unwrap_or(usize::MAX))
+        .collect();
+    if args.quiet {
+        for e in rows {
+            let id = if args.no_trunc {
+                e.id.as_str()
+            } else {
+                e.id.get(..12).unwrap_or(&e.id)
+            };
+            writeln!(out, "{}", crate::text::escape(id.as_bytes()))?;
+        }
+        return Ok(outcome);
+    }
+    match args.format {
+        PsFormat::Json => {
+            for e in rows {
+                writeln!(out, "{}", ps_json(e, !args.no_trunc).to_compact(true))?;
+            }
+        }
+        PsFormat::Table => {
+            let mut t = Table::truncating(
+                &[
+                    "CONTAINER ID",
+                    "IMAGE",
+                    "COMMAND",
+                    "CREATED",
+                    "STATUS",
+                    "NAMES",
+                    "SOURCE",
+                ],
+                !args.no_trunc,
+            )
+            .limit("COMMAND", 20);
+            for e in rows {
+                let source = match &e.namespace {
+                    Some(ns) if e.source != Source::Docker => format!("{}:{ns}", e.source.as_str()),
+                    _ => e.source.as_str().to_string(),
+                };
+                t.row(&[
+                    e.id.clone(),
+                    e.image.clone(),
+                    format!("\"{}\"", e.command),
+                    containers::short_time(&e.created),
+                    e.status.clone(),
+                    e.name.clone(),
+                    source,
+                ]);
+            }
+            t.write(out)?;
+        }
+    }
+    Ok(outcome)
+}
+
+pub fn container(global: &Global, args: ContainerArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
+    let ContainerCommand::Inspect {
+        containers: wanted,
+        containerd,
+        format,
+    } = args.command;
+    let template = match format.as_deref() {
+        None | Some("") | Some("json") => None,
+        Some(t) => match crate::template::Template::parse(t) {
+            Ok(t) => Some(t),
+            Err(e) => return Err(Failure::new(Outcome::Usage, format!("template parsing error: {e}"))),
+        },
+    };
+    let (inv, mut outcome) = gather(global, false)?;
+    let data_root = inv.docker_node_root.clone();
+    // Each object escaped as the tool that prints it: the docker CLI leaves `<>&` alone,
+    // ctr's json.MarshalIndent escapes them.
+    let mut found = Vec::new();
+    for arg in &wanted {
+        let found_entry = containers::find(&inv.entries, arg).and_then(|e| {
+            if containerd && e.record.is_none() {
+                Err(Lookup::NotFound)
+            } else {
+                Ok(e)
+            }
+        });
+        match found_entry {
+            Ok(e) if containerd => found.push(match &e.record {
+                Some(r) => containers::record_inspect::inspect(r, e.cri.as_ref()).to_compact(true),
+                None => "null".to_string(),
+            }),
+            Ok(e) => found.push(match (&e.docker, &e.record) {
+                (Some(d), _) => containers::docker_inspect::inspect(d, &data_root).to_compact(false),
+                (None, Some(r)) => containers::record_inspect::inspect(r, e.cri.as_ref()).to_compact(true),
+                (None, None) => "null".to_string(),
+            }),
+            Err(Lookup::NotFound) => {
+                warn(format_args!(
+                    "Error: No such container: {}",
+                    crate::text::escape(arg.as_bytes())
+                ));
+                outcome = outcome.worst(Outcome::No);
+            }
+            Err(Lookup::Ambiguous) => {
+                warn(format_args!(
+                    "Error response from daemon: multiple IDs found with provided prefix: {}",
+                    crate::text::escape(arg.as_bytes())
+                ));
+                outcome = outcome.worst(Outcome::No);
+            }
+        }
+    }
+    let joined = format!("[{}]", found.join(","));
+    match (&template, format.as_deref()) {
+        (Some(t), _) => {
+            let mut text = String::new();
+            for body in &found {
+                let json: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
+                let value = crate::template::Value::from_json(&json, crate::template::Numbers::JsonNumber);
+                match t.render(&value, crate::template::MissingKey::Default) {
+                    Ok(s) => {
+                        text.push_str(&s);
+                        text.push('\n');
+                    }
+                    Err(e) => {
+                        warn(format_args!("template: {e}"));
+                        outcome = outcome.worst(Outcome::No);
+                    }
+                }
+            }
+            // What the template wrote stays; escape sequences from the data do not.
+            out.write_all(crate::text::escape_hazards(&text).as_bytes())?;
+        }
+        (None, Some("json")) => writeln!(out, "{joined}")?,
+        (None, _) => writeln!(out, "{}", indent(&joined, "    "))?,
+    }
+    Ok(outcome)
+}
+
+pub fn timeline(global: &Global, args: TimelineArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
+    let (inv, outcome) = gather(global, true)?;
+    let meta_db = crate::containerd::root::root_of(&global.root)
+        .join("io.containerd.metadata.v1.bolt/meta.db")
+        .display()
+        .to_string();
+    let events = containers::timeline::events(&inv, &meta_db);
+    match args.format {
+        TimelineFormat::Jsonl => {
+            for e in &events {
+                let line = serde_json::to_string(e).map_err(|e| Failure::new(Outcome::Unreadable, e.to_string()))?;
+                writeln!(out, "{line}")?;
+            }
+        }
+        TimelineFormat::Table => {
+            let mut t = Table::new(&["TIME", "WHAT", "ARTIFACT", "ID", "NAME", "NAMESPACE"]);
+            for e in &events {
+                t.row(&[
+                    e.datetime.clone(),
+                    e.timestamp_desc.clone(),
+                    e.artifact.clone(),
+                    e.id.clone(),
+                    e.name.clone().unwrap_or_default(),
+                    e.namespace.clone().unwrap_or_default(),
+                ]);
+            }
+            t.write(out)?;
+        }
+    }
+    Ok(outcome)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quotes_like_go() {
+        assert_eq!(go_quote("sh -c 'echo \"x\" > /a'"), r#""sh -c 'echo \"x\" > /a'""#);
+        assert_eq!(go_quote("a\nb\x1b\u{202e}é"), r#""a\nb\x1b\u202eé""#);
+        assert_eq!(
+            created_at("2026-11-29T18:52:01.128495737Z"),
+            "2026-11-29 18:52:01 +0000 UTC"
+        );
+    }
+}

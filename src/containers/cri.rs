@@ -1,0 +1,248 @@
+//! Kubernetes CRI containers and sandboxes (containerd's CRI plugin, namespace `k8s.io`).
+//!
+//! ```text
+//! meta.db  v1/k8s.io/containers/<id>/labels/io.cri-containerd.kind = sandbox | container
+//!                                          /io.kubernetes.pod.{name,namespace,uid}
+//!                                          /io.kubernetes.container.name   (containers)
+//!                                   /extensions/io.cri-containerd.container.metadata   Any
+//!                                              /io.cri-containerd.sandbox.metadata     Any
+//!                   Any value (JSON): {"Version":"v1","Metadata":{"ID","Name","SandboxID",
+//!                                      "Config":{...CRI config...},"ImageRef","LogPath",...}}
+//! <root>/io.containerd.grpc.v1.cri/containers/<id>/status  (JSON, times in Unix nanoseconds)
+//!     {"Version":"v1","Pid","CreatedAt","StartedAt","FinishedAt","ExitCode","Reason",
+//!      "Message","Unknown",...}
+//! ```
+//!
+//! The status file is what the CRI plugin reloads on restart: with it, a container's
+//! created/started/finished times and exit code survive even though containerd itself keeps
+//! no task state on disk. Sandboxes have no status file.
+
+use super::files;
+use crate::containerd::records::Container;
+use crate::inspect::gojson::{self, J};
+use std::path::Path;
+
+pub const KIND_LABEL: &str = "io.cri-containerd.kind";
+pub const CONTAINER_METADATA: &str = "io.cri-containerd.container.metadata";
+pub const SANDBOX_METADATA: &str = "io.cri-containerd.sandbox.metadata";
+
+/// The CRI plugin's directories that may hold `containers/<id>/status` (containerd 1.x and
+/// 2.x name the plugin's root differently).
+const CRI_DIRS: [&str; 2] = ["io.containerd.grpc.v1.cri", "io.containerd.cri.v1.runtime"];
+
+/// What the CRI knows of a containerd container record.
+#[derive(Clone, Debug, Default)]
+pub struct CriInfo {
+    /// `sandbox` or `container` (the kind label).
+    pub kind: String,
+    pub pod_name: String,
+    pub pod_namespace: String,
+    pub pod_uid: String,
+    /// The container's name in its pod (empty for a sandbox).
+    pub container_name: String,
+    /// The CRI metadata extension, decoded (`{"Version","Metadata"}`).
+    pub metadata: Option<J>,
+    /// The status file, decoded.
+    pub status: Option<J>,
+    /// Where it was read from.
+    pub status_file: Option<std::path::PathBuf>,
+}
+
+/// True when the record was made by the CRI plugin.
+pub fn is_cri(c: &Container) -> bool {
+    c.labels.contains_key(KIND_LABEL)
+        || c.extension_values
+            .iter()
+            .any(|(k, _)| k == CONTAINER_METADATA || k == SANDBOX_METADATA)
+}
+
+/// The CRI view of `c`; problems (a metadata extension or status file that does not decode)
+/// go to `damage`, naming the record or file.
+pub fn info(root: &Path, c: &Container, damage: &mut Vec<String>) -> CriInfo {
+    let label = |k: &str| c.labels.get(k).cloned().unwrap_or_default();
+    let mut info = CriInfo {
+        kind: label(KIND_LABEL),
+        pod_name: label("io.kubernetes.pod.name"),
+        pod_namespace: label("io.kubernetes.pod.namespace"),
+        pod_uid: label("io.kubernetes.pod.uid"),
+        container_name: label("io.kubernetes.container.name"),
+        ..CriInfo::default()
+    };
+    for (name, any) in &c.extension_values {
+        if name != CONTAINER_METADATA && name != SANDBOX_METADATA {
+            continue;
+        }
+        match gojson::parse(&any.value) {
+            Ok(j) => {
+                if info.kind.is_empty() {
+                    info.kind = if name == SANDBOX_METADATA {
+                        "sandbox"
+                    } else {
+                        "container"
+                    }
+                    .into();
+                }
+                // The pod's identity is also in the CRI config; labels may have been edited.
+                let meta = |path: &[&str]| {
+                    j.at(&[&["Metadata", "Config", "metadata"], path].concat())
+                        .and_then(J::as_str)
+                        .map(str::to_string)
+                };
+                if info.container_name.is_empty()
+                    && name == CONTAINER_METADATA
+                    && let Some(n) = meta(&["name"])
+                {
+                    info.container_name = n;
+                }
+                if name == SANDBOX_METADATA {
+                    if info.pod_name.is_empty()
+                        && let Some(n) = meta(&["name"])
+                    {
+                        info.pod_name = n;
+                    }
+                    if info.pod_namespace.is_empty()
+                        && let Some(n) = meta(&["namespace"])
+                    {
+                        info.pod_namespace = n;
+                    }
+                    if info.pod_uid.is_empty()
+                        && let Some(n) = meta(&["uid"])
+                    {
+                        info.pod_uid = n;
+                    }
+                }
+                info.metadata = Some(j);
+            }
+            Err(e) => damage.push(format!(
+                "namespace {}: container {:?}: extension {name}: not JSON: {e}",
+                c.namespace, c.id
+            )),
+        }
+    }
+    if info.kind != "sandbox" && is_safe_id(&c.id) {
+        for dir in CRI_DIRS {
+            let container_dir = root.join(dir).join("containers").join(&c.id);
+            // Every directory on the way must be a real one: a symlink would lead out of the root.
+            let real_dirs = [root.join(dir), root.join(dir).join("containers"), container_dir.clone()]
+                .iter()
+                .all(|d| std::fs::symlink_metadata(d).is_ok_and(|m| m.is_dir()));
+            if !real_dirs {
+                if std::fs::symlink_metadata(&container_dir).is_ok_and(|m| m.file_type().is_symlink()) {
+                    damage.push(format!("{}: a symlink, not followed", container_dir.display()));
+                    break;
+                }
+                continue;
+            }
+            let path = container_dir.join("status");
+            match files::read_small(&path, files::MAX_JSON) {
+                Ok(bytes) => {
+                    match gojson::parse(&bytes) {
+                        Ok(j @ J::Obj(_)) => {
+                            info.status = Some(j);
+                            info.status_file = Some(path.clone());
+                        }
+                        Ok(_) => damage.push(format!("{}: not a JSON object", path.display())),
+                        Err(e) => damage.push(format!("{}: not JSON: {e}", path.display())),
+                    }
+                    break;
+                }
+                Err(p) if p.missing => {}
+                Err(p) => {
+                    damage.push(p.message);
+                    break;
+                }
+            }
+        }
+    }
+    info
+}
+
+/// A record ID usable as one path component (the CRI's IDs are 64 hex; anything else is never
+/// joined to a path).
+fn is_safe_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// A time of the status file (Unix nanoseconds; 0 is "never").
+fn status_time(status: &J, key: &str) -> Option<i64> {
+    status.get(key).and_then(J::as_int).filter(|n| *n != 0)
+}
+
+impl CriInfo {
+    /// The name crictl would list: the container's name, or the pod's for a sandbox.
+    pub fn display_name(&self) -> String {
+        if self.kind == "sandbox" {
+            self.pod_name.clone()
+        } else {
+            self.container_name.clone()
+        }
+    }
+
+    /// crictl's state, by containerd's `Status.State()`: a finish time makes it `exited`, else
+    /// a start time `running` (at seizure), else a create time `created`; a sandbox, or a
+    /// container without a status file, is `unknown`.
+    pub fn state(&self) -> &'static str {
+        let Some(s) = &self.status else {
+            return "unknown";
+        };
+        if status_time(s, "FinishedAt").is_some() {
+            "exited"
+        } else if status_time(s, "StartedAt").is_some() {
+            "running"
+        } else if status_time(s, "CreatedAt").is_some() {
+            "created"
+        } else {
+            "unknown"
+        }
+    }
+
+    pub fn exit_code(&self) -> Option<i64> {
+        self.status.as_ref()?.get("ExitCode").and_then(J::as_int)
+    }
+
+    /// created, started and finished as RFC 3339 (absent when 0).
+    pub fn times(&self) -> [Option<String>; 3] {
+        let Some(s) = &self.status else {
+            return [None, None, None];
+        };
+        ["CreatedAt", "StartedAt", "FinishedAt"].map(|k| status_time(s, k).map(nanos_rfc3339))
+    }
+}
+
+/// Unix nanoseconds as Go's RFC 3339 with nanoseconds, in UTC.
+pub fn nanos_rfc3339(n: i64) -> String {
+    crate::containerd::gotime::GoTime {
+        unix: n.div_euclid(1_000_000_000),
+        nanos: n.rem_euclid(1_000_000_000) as u32,
+        offset: 0,
+    }
+    .rfc3339_nano()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_follows_the_status_file() {
+        let mut i = CriInfo::default();
+        assert_eq!(i.state(), "unknown");
+        i.status = Some(
+            gojson::parse(br#"{"Version":"v1","Pid":0,"CreatedAt":1700000000000000000,"StartedAt":0,"FinishedAt":0}"#)
+                .unwrap(),
+        );
+        assert_eq!(i.state(), "created");
+        i.status = Some(gojson::parse(br#"{"CreatedAt":1,"StartedAt":1700000000123456789,"FinishedAt":0}"#).unwrap());
+        assert_eq!(i.state(), "running");
+        assert_eq!(i.times()[1].as_deref(), Some("2023-11-14T22:13:20.123456789Z"));
+        i.status =
+            Some(gojson::parse(br#"{"StartedAt":1,"FinishedAt":2,"ExitCode":137,"Reason":"OOMKilled"}"#).unwrap());
+        assert_eq!(i.state(), "exited");
+        assert_eq!(i.exit_code(), Some(137));
+        // containerd's order: a finish time without a start is still exited.
+        i.status = Some(gojson::parse(br#"{"CreatedAt":1,"StartedAt":0,"FinishedAt":2}"#).unwrap());
+        assert_eq!(i.state(), "exited");
+        i.status = Some(gojson::parse(br#"{"CreatedAt":0,"StartedAt":0,"FinishedAt":0}"#).unwrap());
+        assert_eq!(i.state(), "unknown");
+    }
+}

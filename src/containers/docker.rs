@@ -1,0 +1,495 @@
+//! Docker's own container store, under its data root. A dockerd on the containerd image store
+//! keeps its containers here, not in meta.db (containerd only has a record for a container
+//! whose task was running or paused):
+//!
+//! ```text
+//! <docker-root>/containers/<64-hex id>/
+//!     config.v2.json    moby's container.Container: State{Running,Paused,Restarting,OOMKilled,
+//!                       Dead,Pid,ExitCode,Error,StartedAt,FinishedAt,Health}, ID, Created, Path,
+//!                       Args, Config (the API's container config), Image (the image ID),
+//!                       ImageManifest, NetworkSettings, LogPath, Name, Driver, OS,
+//!                       ImagePlatform, RestartCount, MountPoints{dest: {Source,Destination,RW,
+//!                       Name,Driver,Type,Relabel,Propagation,Spec}}, MountLabel, ...
+//!     hostconfig.json   the API's HostConfig, as given at create (restart policy, binds, tmpfs)
+//!     <id>-json.log     the json-file log (local-logs/container.log for the `local` driver)
+//!     hostname, hosts, resolv.conf, mounts/, checkpoints/
+//! ```
+//!
+//! dockerd writes both JSON files whole (write to a temp file, then rename), so on a seized
+//! disk they are the state of the last change. Both are read as ordered JSON ([`J`]), kept
+//! whole for `container inspect`, and queried for the listing.
+
+use super::files::{self, FileProblem};
+use crate::inspect::gojson::{self, J};
+use std::path::{Path, PathBuf};
+
+/// Where the Docker data root is, and how it was found.
+#[derive(Clone, Debug)]
+pub enum DockerRoot {
+    /// `--docker-root` (or `COLDCTR_DOCKER_ROOT`).
+    Given(PathBuf),
+    /// Found beside (or around) the containerd root.
+    Found(PathBuf),
+    /// None of the usual places holds one.
+    Absent,
+}
+
+impl DockerRoot {
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            DockerRoot::Given(p) | DockerRoot::Found(p) => Some(p),
+            DockerRoot::Absent => None,
+        }
+    }
+}
+
+/// True when `dir` looks like a Docker data root: a real `containers` directory in it.
+fn has_containers(dir: &Path) -> bool {
+    std::fs::symlink_metadata(dir.join("containers")).is_ok_and(|m| m.is_dir())
+}
+
+/// The Docker data root for the containerd root `containerd_root`: `given` when set, else
+/// `<mount>/var/lib/docker` beside `<mount>/var/lib/containerd`, else the root that holds
+/// containerd inside it (`/var/lib/docker/containerd/daemon`, dockerd's managed containerd).
+pub fn locate(containerd_root: &Path, given: Option<&Path>) -> DockerRoot {
+    if let Some(g) = given {
+        return DockerRoot::Given(g.to_path_buf());
+    }
+    let root = crate::containerd::root::root_of(containerd_root);
+    let mut candidates = Vec::new();
+    if let Some(parent) = root.parent() {
+        candidates.push(parent.join("docker"));
+    }
+    if root.ends_with("containerd/daemon")
+        && let Some(docker) = root.parent().and_then(Path::parent)
+    {
+        candidates.push(docker.to_path_buf());
+    }
+    candidates
+        .into_iter()
+        .find(|c| has_containers(c))
+        .map_or(DockerRoot::Absent, DockerRoot::Found)
+}
+
+/// One container of the store, as read from its directory.
+#[derive(Clone, Debug)]
+pub struct DockerContainer {
+    /// The directory name (64 hex), which is the container's ID.
+    pub id: String,
+    pub dir: PathBuf,
+    /// `config.v2.json`, members in file order.
+    pub config: J,
+    /// `hostconfig.json`, when it could be read.
+    pub hostconfig: Option<J>,
+    /// `GraphDriver.Data` from a graph driver's layer store (overlay2), when there is one.
+    pub graph_data: Option<J>,
+}
+
+/// What reading the store met besides the containers.
+#[derive(Debug, Default)]
+pub struct StoreProblems {
+    /// Damage: files that are not what dockerd writes (named in each message).
+    pub damaged: Vec<String>,
+    /// Files that could not be read at all (permissions, I/O).
+    pub unreadable: Vec<String>,
+}
+
+impl StoreProblems {
+    pub(super) fn file(&mut self, p: FileProblem) {
+        if p.unreadable {
+            self.unreadable.push(p.message);
+        } else {
+            self.damaged.push(p.message);
+        }
+    }
+}
+
+fn is_id(name: &[u8]) -> bool {
+    name.len() == 64 && name.iter().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// At most this many container directories are read (a store of millions of entries is not
+/// a node's; the rest are reported, not read).
+const MAX_CONTAINERS: usize = 100_000;
+
+/// Every container under `<docker_root>/containers`, in ID order. A directory that is not a
+/// container or whose `config.v2.json` does not read is reported and skipped; the others are
+/// still returned.
+pub fn read_store(docker_root: &Path, problems: &mut StoreProblems) -> Vec<DockerContainer> {
+    let dir = docker_root.join("containers");
+    let shown = |p: &Path| crate::text::escape(p.as_os_str().as_encoded_bytes());
+    match std::fs::symlink_metadata(&dir) {
+        Ok(m) if m.is_dir() => {}
+        Ok(m) if m.file_type().is_symlink() => {
+            problems
+                .damaged
+                .push(format!("{}: a symlink, not followed", shown(&dir)));
+            return Vec::new();
+        }
+        Ok(_) => {
+            problems.damaged.push(format!("{}: not a directory", shown(&dir)));
+            return Vec::new();
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Vec::new(),
+        Err(e) => {
+            problems.unreadable.push(format!("{}: {e}", shown(&dir)));
+            return Vec::new();
+        }
+    }
+    let entries = match std::fs::read_dir(&dir) {
+        Ok(e) => e,
+        Err(e) => {
+            problems.unreadable.push(format!("{}: {e}", shown(&dir)));
+            return Vec::new();
+        }
+    };
+    let mut names = Vec::new();
+    for entry in entries {
+        match entry {
+            Ok(e) => {
+                if names.len() >= MAX_CONTAINERS {
+                    problems.damaged.push(format!(
+                        "{}: more than {MAX_CONTAINERS} entries; the rest not read",
+                        shown(&dir)
+                    ));
+                    break;
+                }
+                names.push(e.file_name());
+            }
+            Err(e) => problems.unreadable.push(format!("{}: {e}", shown(&dir))),
+        }
+    }
+    names.sort();
+    let mut out = Vec::new();
+    for name in names {
+        let path = dir.join(&name);
+        let bytes = name.as_encoded_bytes();
+        if !is_id(bytes) {
+            problems.damaged.push(format!(
+                "{}: not a container directory (its name is not a 64-hex ID)",
+                shown(&path)
+            ));
+            continue;
+        }
+        match std::fs::symlink_metadata(&path) {
+            Ok(m) if m.is_dir() => {}
+            Ok(m) => {
+                let what = if m.file_type().is_symlink() {
+                    "a symlink, not followed"
+                } else {
+                    "not a directory"
+                };
+                problems.damaged.push(format!("{}: {what}", shown(&path)));
+                continue;
+            }
+            Err(e) => {
+                problems.unreadable.push(format!("{}: {e}", shown(&path)));
+                continue;
+            }
+        }
+        // is_id checked the name is ASCII hex.
+        let id = String::from_utf8_lossy(bytes).into_owned();
+        match read_container(&path, &id, problems) {
+            Some(c) => out.push(c),
+            None => continue,
+        }
+    }
+    out
+}
+
+/// A JSON file of a container directory, or the problem (reported) when it does not read.
+fn read_json(path: &Path, problems: &mut StoreProblems) -> Option<J> {
+    let bytes = match files::read_small(path, files::MAX_JSON) {
+        Ok(b) => b,
+        Err(p) => {
+            problems.file(p);
+            return None;
+        }
+    };
+    match gojson::parse(&bytes) {
+        Ok(j @ J::Obj(_)) => Some(j),
+        Ok(_) => {
+            problems.damaged.push(format!(
+                "{}: not a JSON object",
+                crate::text::escape(path.as_os_str().as_encoded_bytes())
+            ));
+            None
+        }
+        Err(e) => {
+            problems.damaged.push(format!(
+                "{}: not JSON: {e}",
+                crate::text::escape(path.as_os_str().as_encoded_bytes())
+            ));
+            None
+        }
+    }
+}
+
+/// One container directory; `None` (reported) when its `config.v2.json` does not read.
+pub fn read_container(path: &Path, id: &str, problems: &mut StoreProblems) -> Option<DockerContainer> {
+    let config = read_json(&path.join("config.v2.json"), problems)?;
+    let recorded = config.get("ID").and_then(J::as_str).unwrap_or_default();
+    if recorded != id {
+        problems.damaged.push(format!(
+            "{}: ID {:?} is not its directory's name",
+            crate::text::escape(path.join("config.v2.json").as_os_str().as_encoded_bytes()),
+            crate::text::escape(recorded.as_bytes())
+        ));
+    }
+    let hostconfig = read_json(&path.join("hostconfig.json"), problems);
+    Some(DockerContainer {
+        id: id.to_string(),
+        dir: path.to_path_buf(),
+        config,
+        hostconfig,
+        graph_data: None,
+    })
+}
+
+impl DockerContainer {
+    fn str_at(&self, path: &[&str]) -> &str {
+        self.config.at(path).and_then(J::as_str).unwrap_or_default()
+    }
+
+    /// The name without docker's leading `/`.
+    pub fn name(&self) -> &str {
+        let n = self.str_at(&["Name"]);
+        n.strip_prefix('/').unwrap_or(n)
+    }
+
+    /// `Created`, as written (RFC 3339 with nanoseconds).
+    pub fn created(&self) -> &str {
+        self.str_at(&["Created"])
+    }
+
+    /// The image as the user typed it (`Config.Image`).
+    pub fn image_ref(&self) -> &str {
+        self.str_at(&["Config", "Image"])
+    }
+
+    /// The image ID (for a multi-platform image, the index digest).
+    pub fn image_id(&self) -> &str {
+        self.str_at(&["Image"])
+    }
+
+    pub fn path(&self) -> &str {
+        self.str_at(&["Path"])
+    }
+
+    pub fn args(&self) -> Vec<&str> {
+        self.config
+            .get("Args")
+            .map(|a| a.items().iter().filter_map(J::as_str).collect())
+            .unwrap_or_default()
+    }
+
+    pub fn state(&self) -> State {
+        let s = |k: &str| self.config.at(&["State", k]);
+        let flag = |k: &str| s(k).and_then(J::as_bool).unwrap_or(false);
+        let time = |k: &str| s(k).and_then(J::as_str).unwrap_or(ZERO_TIME).to_string();
+        State {
+            running: flag("Running"),
+            paused: flag("Paused"),
+            restarting: flag("Restarting"),
+            oom_killed: flag("OOMKilled"),
+            dead: flag("Dead"),
+            pid: s("Pid").and_then(J::as_int).unwrap_or(0),
+            exit_code: s("ExitCode").and_then(J::as_int).unwrap_or(0),
+            error: s("Error").and_then(J::as_str).unwrap_or_default().to_string(),
+            started_at: time("StartedAt"),
+            finished_at: time("FinishedAt"),
+            health: s("Health").filter(|h| **h != J::Null).cloned(),
+        }
+    }
+
+    pub fn restart_count(&self) -> i64 {
+        self.config.get("RestartCount").and_then(J::as_int).unwrap_or(0)
+    }
+
+    /// `Config.Labels`, sorted (a Go map).
+    pub fn labels(&self) -> std::collections::BTreeMap<String, String> {
+        self.config
+            .at(&["Config", "Labels"])
+            .map(|l| {
+                l.members()
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// `MountPoints`, in destination order (the file's, a Go map written sorted).
+    pub fn mount_points(&self) -> &[(String, J)] {
+        self.config.get("MountPoints").map(J::members).unwrap_or_default()
+    }
+
+    /// The networks the container is attached to, in name order.
+    pub fn networks(&self) -> Vec<&str> {
+        self.config
+            .at(&["NetworkSettings", "Networks"])
+            .map(|n| n.members().iter().map(|(k, _)| k.as_str()).collect())
+            .unwrap_or_default()
+    }
+
+    pub fn restart_policy(&self) -> String {
+        let hc = self.hostconfig.as_ref();
+        let name = hc
+            .and_then(|h| h.at(&["RestartPolicy", "Name"]))
+            .and_then(J::as_str)
+            .unwrap_or_default();
+        let max = hc
+            .and_then(|h| h.at(&["RestartPolicy", "MaximumRetryCount"]))
+            .and_then(J::as_int)
+            .unwrap_or(0);
+        match name {
+            "" => "no".into(),
+            "on-failure" if max > 0 => format!("on-failure:{max}"),
+            n => n.to_string(),
+        }
+    }
+}
+
+/// Go's zero `time.Time` as RFC 3339.
+pub const ZERO_TIME: &str = "0001-01-01T00:00:00Z";
+
+/// A container's state as `config.v2.json` has it.
+#[derive(Clone, Debug, Default)]
+pub struct State {
+    pub running: bool,
+    pub paused: bool,
+    pub restarting: bool,
+    pub oom_killed: bool,
+    pub dead: bool,
+    pub pid: i64,
+    pub exit_code: i64,
+    pub error: String,
+    pub started_at: String,
+    pub finished_at: String,
+    pub health: Option<J>,
+}
+
+fn is_zero(t: &str) -> bool {
+    t.is_empty() || t.starts_with("0001-01-01T00:00:00")
+}
+
+impl State {
+    /// moby's `StateString`: the word `docker ps` filters on and inspect's `State.Status`.
+    pub fn status_word(&self) -> &'static str {
+        if self.running {
+            if self.paused {
+                return "paused";
+            }
+            if self.restarting {
+                return "restarting";
+            }
+            return "running";
+        }
+        if self.dead {
+            return "dead";
+        }
+        if is_zero(&self.started_at) {
+            return "created";
+        }
+        "exited"
+    }
+
+    /// moby's `State.String()` (`docker ps` STATUS), with the ages it prints relative to the
+    /// examiner's clock replaced by the recorded times: `Up since T (at seizure)`,
+    /// `Exited (137) at T`, `Restarting (3) at T`, `Created`.
+    pub fn status_line(&self) -> String {
+        let at = |t: &str| super::short_time(t);
+        if self.running {
+            if self.paused {
+                return format!("Up since {} (Paused, at seizure)", at(&self.started_at));
+            }
+            if self.restarting {
+                return format!("Restarting ({}) at {}", self.exit_code, at(&self.finished_at));
+            }
+            return format!("Up since {} (at seizure)", at(&self.started_at));
+        }
+        if self.dead {
+            return "Dead".into();
+        }
+        if is_zero(&self.started_at) {
+            return "Created".into();
+        }
+        if is_zero(&self.finished_at) {
+            return String::new();
+        }
+        format!("Exited ({}) at {}", self.exit_code, at(&self.finished_at))
+    }
+}
+
+/// The API's `Command` of a container (moby's list): the path, then each argument, those with
+/// a space in single quotes.
+pub fn command(path: &str, args: &[&str]) -> String {
+    if args.is_empty() {
+        return path.to_string();
+    }
+    let quoted: Vec<String> = args
+        .iter()
+        .map(|a| {
+            if a.contains(' ') {
+                format!("'{a}'")
+            } else {
+                a.to_string()
+            }
+        })
+        .collect();
+    format!("{path} {}", quoted.join(" "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_quotes_arguments_with_spaces() {
+        assert_eq!(command("sh", &["-c", "echo a; exit 3"]), "sh -c 'echo a; exit 3'");
+        assert_eq!(command("/bin/x", &[]), "/bin/x");
+    }
+
+    #[test]
+    fn status_words_follow_moby() {
+        let mut s = State {
+            started_at: ZERO_TIME.into(),
+            finished_at: ZERO_TIME.into(),
+            ..State::default()
+        };
+        assert_eq!(s.status_word(), "created");
+        s.started_at = "2026-11-29T18:52:00.1Z".into();
+        s.finished_at = "2026-11-29T18:52:01.9Z".into();
+        s.exit_code = 137;
+        assert_eq!(s.status_word(), "exited");
+        assert_eq!(s.status_line(), "Exited (137) at 2026-11-29T18:52:01Z");
+        s.running = true;
+        assert_eq!(s.status_word(), "running");
+        s.restarting = true;
+        assert_eq!(s.status_word(), "restarting");
+        s.paused = true;
+        assert_eq!(s.status_word(), "paused");
+    }
+
+    #[test]
+    fn finds_the_docker_root_beside_or_around_containerd() {
+        let dir = tempfile::tempdir().unwrap();
+        let lib = dir.path().join("var/lib");
+        std::fs::create_dir_all(lib.join("containerd")).unwrap();
+        assert!(matches!(locate(&lib.join("containerd"), None), DockerRoot::Absent));
+        std::fs::create_dir_all(lib.join("docker/containers")).unwrap();
+        assert_eq!(
+            locate(&lib.join("containerd"), None).path(),
+            Some(lib.join("docker").as_path())
+        );
+        std::fs::create_dir_all(lib.join("docker/containerd/daemon")).unwrap();
+        assert_eq!(
+            locate(&lib.join("docker/containerd/daemon"), None).path(),
+            Some(lib.join("docker").as_path())
+        );
+        assert_eq!(
+            locate(&lib.join("containerd"), Some(Path::new("/x"))).path(),
+            Some(Path::new("/x"))
+        );
+    }
+}

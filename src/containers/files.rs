@@ -1,0 +1,115 @@
+//! Small files of a container's directory (`config.v2.json`, `hostconfig.json`, a CRI
+//! `status`), read without trusting them: only a regular file is opened (a symlink is never
+//! followed, a FIFO or device never opened), and never more than a fixed number of bytes, so a
+//! 1 GB sparse file or a pipe can neither exhaust memory nor block the reader.
+
+use std::io::Read;
+use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+use std::path::Path;
+
+/// The most a container's JSON file may hold. dockerd writes a few kB; a container with
+/// thousands of labels or env entries stays far below this.
+pub const MAX_JSON: u64 = 16 << 20;
+
+/// Why a file could not be read; the message names the file.
+#[derive(Debug)]
+pub struct FileProblem {
+    pub message: String,
+    /// Permission denied or a read error, rather than something wrong in what is there.
+    pub unreadable: bool,
+    /// The file is not there at all.
+    pub missing: bool,
+}
+
+impl std::fmt::Display for FileProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+fn kind_of(ft: &std::fs::FileType) -> &'static str {
+    if ft.is_symlink() {
+        "a symlink (not followed)"
+    } else if ft.is_dir() {
+        "a directory"
+    } else if ft.is_fifo() {
+        "a FIFO (not opened)"
+    } else if ft.is_socket() {
+        "a socket"
+    } else if ft.is_char_device() || ft.is_block_device() {
+        "a device (not opened)"
+    } else {
+        "not a regular file"
+    }
+}
+
+/// The bytes of the regular file `path`, at most `limit` of them.
+pub fn read_small(path: &Path, limit: u64) -> Result<Vec<u8>, FileProblem> {
+    let shown = crate::text::escape(path.as_os_str().as_encoded_bytes());
+    let problem = |message: String, unreadable: bool, missing: bool| FileProblem {
+        message: format!("{shown}: {message}"),
+        unreadable,
+        missing,
+    };
+    let io = |e: std::io::Error| {
+        let missing = e.kind() == std::io::ErrorKind::NotFound;
+        problem(e.to_string(), !missing, missing)
+    };
+    // Look before opening: a FIFO must never be opened for reading.
+    let meta = std::fs::symlink_metadata(path).map_err(io)?;
+    if !meta.file_type().is_file() {
+        return Err(problem(kind_of(&meta.file_type()).into(), false, false));
+    }
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(path)
+        .map_err(io)?;
+    // The file may have been swapped between the look and the open: look again at what is open.
+    let meta = file.metadata().map_err(io)?;
+    if !meta.file_type().is_file() {
+        return Err(problem(kind_of(&meta.file_type()).into(), false, false));
+    }
+    if meta.len() > limit {
+        return Err(problem(
+            format!(
+                "{} bytes, more than the {limit} such a file can hold; not read",
+                meta.len()
+            ),
+            false,
+            false,
+        ));
+    }
+    let mut out = Vec::new();
+    file.take(limit + 1).read_to_end(&mut out).map_err(io)?;
+    if out.len() as u64 > limit {
+        return Err(problem(
+            format!("grew past {limit} bytes while read; not read"),
+            false,
+            false,
+        ));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_what_is_not_a_small_regular_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("f");
+        std::fs::write(&file, b"{}").unwrap();
+        assert_eq!(read_small(&file, 10).unwrap(), b"{}");
+        assert!(read_small(&file, 1).unwrap_err().message.contains("more than"));
+        let link = dir.path().join("l");
+        std::os::unix::fs::symlink(&file, &link).unwrap();
+        assert!(read_small(&link, 10).unwrap_err().message.contains("symlink"));
+        let fifo = dir.path().join("p");
+        let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        assert!(read_small(&fifo, 10).unwrap_err().message.contains("FIFO"));
+        assert!(read_small(&dir.path().join("none"), 10).unwrap_err().missing);
+    }
+}

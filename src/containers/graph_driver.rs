@@ -1,0 +1,241 @@
+//! Docker's stores on a graph driver node (dockerd without the containerd image store, e.g.
+//! `overlay2`): image names from its reference store, and a container's layer dirs from its
+//! layer store, for `ps` and `container inspect`.
+//!
+//! ```text
+//! <docker-root>/image/<driver>/repositories.json
+//!     {"Repositories":{"<familiar name>":{"<familiar name:tag | name@digest>":"sha256:<image id>"}}}
+//! <docker-root>/image/overlay2/layerdb/mounts/<container id>/mount-id   the rw layer's dir name
+//! <docker-root>/overlay2/<mount id>/lower      "l/<short>:l/<short>..." (the init layer first)
+//! <docker-root>/overlay2/l/<short>             symlink "../<layer dir>/diff" (read, never followed)
+//! ```
+//!
+//! Built from moby's layout (`reference/store.go`, `daemon/graphdriver/overlay2`); no capture of
+//! a live graph driver node backs it here.
+
+use super::docker::StoreProblems;
+use super::files;
+use crate::inspect::gojson::{self, J};
+use std::path::Path;
+
+/// A graph driver name usable as one path component (`overlay2`, `btrfs`, `zfs`, `vfs`...).
+fn is_driver_name(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// The most a `repositories.json` may hold (one entry per tag and digest of every image).
+const MAX_REPOSITORIES: u64 = 64 << 20;
+
+/// Docker's own reference store on a graph driver node (no containerd image store):
+///
+/// ```text
+/// <docker-root>/image/<driver>/repositories.json
+///     {"Repositories":{"<familiar name>":{"<familiar name:tag or @digest>":"sha256:<image id>"}}}
+/// ```
+pub struct Repositories(J);
+
+impl Repositories {
+    /// The store of the graph driver `driver`; `None` when the node has none (a node on the
+    /// containerd image store), a problem when it does not read.
+    pub fn read(docker_root: &Path, driver: &str, problems: &mut StoreProblems) -> Option<Repositories> {
+        if !is_driver_name(driver) {
+            return None;
+        }
+        let dir = docker_root.join("image").join(driver);
+        if !std::fs::symlink_metadata(&dir).is_ok_and(|m| m.is_dir()) {
+            return None;
+        }
+        let path = dir.join("repositories.json");
+        match files::read_small(&path, MAX_REPOSITORIES) {
+            Ok(bytes) => match gojson::parse(&bytes) {
+                Ok(j) => Some(Repositories(j)),
+                Err(e) => {
+                    problems.damaged.push(format!(
+                        "{}: not JSON: {e}",
+                        crate::text::escape(path.as_os_str().as_encoded_bytes())
+                    ));
+                    None
+                }
+            },
+            Err(p) if p.missing => None,
+            Err(p) => {
+                problems.file(p);
+                None
+            }
+        }
+    }
+
+    /// The image ID `reference` names, as moby's reference store finds it: the familiar name,
+    /// then the familiar name with its tag (`latest` when none) or digest.
+    pub fn resolve(&self, reference: &str) -> Option<String> {
+        let named = crate::image::reference::parse_normalized_named(reference).ok()?;
+        let named = if named.digest.is_none() {
+            named.tag_name_only()
+        } else {
+            named
+        };
+        self.0
+            .at(&["Repositories", &named.familiar_name(), &named.familiar()])
+            .and_then(J::as_str)
+            .map(str::to_string)
+    }
+}
+
+/// What `docker ps` shows as IMAGE on a graph driver node: the name as given while the
+/// reference store still maps it to the container's image (or it is a prefix of that image's
+/// ID), else the ID.
+pub fn shown_image(given: &str, id: &str, repositories: &Repositories) -> String {
+    if given.is_empty() || given == id {
+        return id.to_string();
+    }
+    let hex = id.strip_prefix("sha256:").unwrap_or(id);
+    let short = given.strip_prefix("sha256:").unwrap_or(given);
+    let is_prefix = short.len() >= 4 && short.bytes().all(|b| b.is_ascii_hexdigit()) && hex.starts_with(short);
+    if is_prefix || repositories.resolve(given).as_deref() == Some(id) {
+        given.to_string()
+    } else {
+        id.to_string()
+    }
+}
+
+/// `GraphDriver.Data` of an `overlay2` container, as dockerd's overlay2 driver derives it from
+/// its layer store:
+///
+/// ```text
+/// <docker-root>/image/overlay2/layerdb/mounts/<container id>/mount-id   the rw layer's dir name
+/// <docker-root>/overlay2/<mount id>/lower      "l/<short>:l/<short>..." (the init layer first)
+/// <docker-root>/overlay2/l/<short>             symlink "../<layer dir>/diff" (read, not followed)
+/// ```
+///
+/// Paths are printed under the node's own data root (`node_root`). `None` when the layer
+/// store does not have the container.
+pub fn overlay2_data(docker_root: &Path, node_root: &str, id: &str, problems: &mut StoreProblems) -> Option<J> {
+    let mount_file = docker_root
+        .join("image/overlay2/layerdb/mounts")
+        .join(id)
+        .join("mount-id");
+    let mount_id = match files::read_small(&mount_file, 256) {
+        Ok(b) => String::from_utf8(b).ok()?,
+        Err(p) if p.missing => return None,
+        Err(p) => {
+            problems.file(p);
+            return None;
+        }
+    };
+    let mount_id = mount_id.trim();
+    if !is_layer_dir(mount_id) {
+        problems.damaged.push(format!(
+            "{}: not a layer directory name",
+            crate::text::escape(mount_file.as_os_str().as_encoded_bytes())
+        ));
+        return None;
+    }
+    let home = format!("{node_root}/overlay2");
+    let dir = format!("{home}/{mount_id}");
+    let mut data = Vec::new();
+    let lower_file = docker_root.join("overlay2").join(mount_id).join("lower");
+    match files::read_small(&lower_file, 1 << 20) {
+        Ok(b) => {
+            let text = String::from_utf8_lossy(&b).into_owned();
+            let mut lowers = Vec::new();
+            for short in text.trim().split(':').filter(|s| !s.is_empty()) {
+                let link = short.strip_prefix("l/").filter(|s| is_layer_dir(s));
+                let target = link.and_then(|l| std::fs::read_link(docker_root.join("overlay2/l").join(l)).ok());
+                let layer = target.as_deref().and_then(|t| t.to_str()).and_then(|t| {
+                    t.strip_prefix("../")
+                        .and_then(|t| t.strip_suffix("/diff"))
+                        .filter(|d| is_layer_dir(d))
+                        .map(str::to_string)
+                });
+                match layer {
+                    Some(layer) => lowers.push(format!("{home}/{layer}/diff")),
+                    None => {
+                        problems.damaged.push(format!(
+                            "{}: lower {:?} does not name a layer through overlay2/l",
+                            crate::text::escape(lower_file.as_os_str().as_encoded_bytes()),
+                            crate::text::escape(short.as_bytes())
+                        ));
+                    }
+                }
+            }
+            if !lowers.is_empty() {
+                data.push(("LowerDir".to_string(), J::Str(lowers.join(":"))));
+            }
+        }
+        Err(p) if p.missing => {}
+        Err(p) => problems.file(p),
+    }
+    // Go's map[string]string: keys sorted.
+    data.push(("MergedDir".into(), J::Str(format!("{dir}/merged"))));
+    data.push(("UpperDir".into(), J::Str(format!("{dir}/diff"))));
+    data.push(("WorkDir".into(), J::Str(format!("{dir}/work"))));
+    Some(J::Obj(data))
+}
+
+/// An overlay2 layer dir or link name: 64 hex (and `-init`), or a 26-character link name.
+fn is_layer_dir(s: &str) -> bool {
+    let base = s.strip_suffix("-init").unwrap_or(s);
+    !base.is_empty() && base.len() <= 128 && base.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repositories_resolve_like_mobys_reference_store() {
+        let dd = format!("sha256:{}", "d".repeat(64));
+        let r = Repositories(
+            gojson::parse(
+                format!(
+                    r#"{{"Repositories":{{"alpine":{{"alpine:3.19":"sha256:aa","alpine@{dd}":"sha256:aa"}},
+                    "example.org:5000/team/app":{{"example.org:5000/team/app:latest":"sha256:bb"}}}}}}"#
+                )
+                .as_bytes(),
+            )
+            .unwrap(),
+        );
+        assert_eq!(r.resolve("alpine:3.19").as_deref(), Some("sha256:aa"));
+        assert_eq!(r.resolve("docker.io/library/alpine:3.19").as_deref(), Some("sha256:aa"));
+        assert_eq!(r.resolve(&format!("alpine@{dd}")).as_deref(), Some("sha256:aa"));
+        assert_eq!(r.resolve("example.org:5000/team/app").as_deref(), Some("sha256:bb"));
+        assert_eq!(r.resolve("alpine"), None);
+        assert_eq!(shown_image("alpine:3.19", "sha256:aa", &r), "alpine:3.19");
+        // Re-tagged away: the ID.
+        assert_eq!(shown_image("alpine:3.19", "sha256:cc", &r), "sha256:cc");
+        // A short ID as given stays.
+        let id = format!("sha256:{}", "ab".repeat(32));
+        assert_eq!(shown_image("abab", &id, &r), "abab");
+    }
+
+    #[test]
+    fn overlay2_data_from_the_layer_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let cid = "c".repeat(64);
+        let mount = "m".repeat(64);
+        std::fs::create_dir_all(root.join("image/overlay2/layerdb/mounts").join(&cid)).unwrap();
+        std::fs::write(
+            root.join("image/overlay2/layerdb/mounts").join(&cid).join("mount-id"),
+            &mount,
+        )
+        .unwrap();
+        std::fs::create_dir_all(root.join("overlay2/l")).unwrap();
+        std::fs::create_dir_all(root.join("overlay2").join(&mount)).unwrap();
+        std::fs::write(root.join("overlay2").join(&mount).join("lower"), "l/AAAA:l/BBBB:l/EVIL").unwrap();
+        std::os::unix::fs::symlink(format!("../{mount}-init/diff"), root.join("overlay2/l/AAAA")).unwrap();
+        std::os::unix::fs::symlink(format!("../{}/diff", "b".repeat(64)), root.join("overlay2/l/BBBB")).unwrap();
+        std::os::unix::fs::symlink("/etc", root.join("overlay2/l/EVIL")).unwrap();
+        let mut problems = StoreProblems::default();
+        let data = overlay2_data(root, "/var/lib/docker", &cid, &mut problems).unwrap();
+        assert_eq!(
+            data.to_compact(false),
+            format!(
+                r#"{{"LowerDir":"/var/lib/docker/overlay2/{mount}-init/diff:/var/lib/docker/overlay2/{b}/diff","MergedDir":"/var/lib/docker/overlay2/{mount}/merged","UpperDir":"/var/lib/docker/overlay2/{mount}/diff","WorkDir":"/var/lib/docker/overlay2/{mount}/work"}}"#,
+                b = "b".repeat(64)
+            )
+        );
+        assert_eq!(problems.damaged.len(), 1, "{:?}", problems.damaged);
+        assert!(overlay2_data(root, "/var/lib/docker", &"d".repeat(64), &mut problems).is_none());
+    }
+}

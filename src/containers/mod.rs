@@ -1,0 +1,517 @@
+//! Containers from every place a node keeps them, merged into one view (`coldctr ps`,
+//! `coldctr container inspect`, and the container part of `coldctr timeline`).
+//!
+//! ```text
+//! <docker-root>/containers/<id>/config.v2.json + hostconfig.json   Docker (docker.rs;
+//!     graph_driver.rs for a node without the containerd image store)
+//! meta.db v1/<ns>/containers/<id>                                   containerd records
+//!     ns k8s.io, label io.cri-containerd.kind                       CRI sandboxes and containers
+//!     + <root>/io.containerd.grpc.v1.cri/containers/<id>/status     (cri.rs)
+//! <root>/io.containerd.runtime.v2.task/<ns>/<id>/                   a task's bundle: it existed
+//!                                                                   when the node stopped
+//! ```
+//!
+//! One entry per container: a Docker container whose task was running also has a containerd
+//! record (namespace `moby`, same ID); it is attached to the Docker entry, not listed twice.
+
+pub mod cri;
+pub mod docker;
+pub mod docker_inspect;
+pub mod files;
+pub mod graph_driver;
+pub mod record_inspect;
+pub mod timeline;
+
+use crate::bolt::MetaChoice;
+use crate::containerd::gotime::{GoTime, parse_rfc3339};
+use crate::containerd::records::{self, Container};
+use crate::containerd::root::Root;
+use crate::image::platform::Platform;
+use crate::inspect::gojson::J;
+use crate::inspect::{Inspector, Options};
+use docker::{DockerContainer, DockerRoot};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Where an entry comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    Docker,
+    Containerd,
+    Cri,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Docker => "docker",
+            Source::Containerd => "containerd",
+            Source::Cri => "cri",
+        }
+    }
+}
+
+/// One container, whatever keeps it.
+#[derive(Clone, Debug)]
+pub struct Entry {
+    pub source: Source,
+    /// The containerd namespace of its record (`moby` for Docker's).
+    pub namespace: Option<String>,
+    pub id: String,
+    pub name: String,
+    /// The image as `docker ps` shows it: the name as given while it still names the
+    /// container's image, else the image ID.
+    pub image: String,
+    /// The image as given at create (`Config.Image`, or the record's `image`).
+    pub image_ref: String,
+    pub image_id: String,
+    pub command: String,
+    /// RFC 3339 with nanoseconds, as recorded.
+    pub created: String,
+    /// `created`, `running`, `exited`, `paused`, `restarting`, `dead` or `unknown`.
+    pub state: String,
+    /// STATUS, with recorded times instead of ages.
+    pub status: String,
+    pub exit_code: Option<i64>,
+    pub oom_killed: Option<bool>,
+    pub pid: Option<i64>,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+    pub restart_policy: Option<String>,
+    pub restart_count: Option<i64>,
+    pub labels: BTreeMap<String, String>,
+    /// Mount names (volume name, else source), in destination order.
+    pub mounts: Vec<String>,
+    pub local_volumes: usize,
+    pub networks: Vec<String>,
+    pub platform: Option<J>,
+    /// A task bundle dir is on disk: containerd had a task for it when the node stopped.
+    pub task_bundle: bool,
+    pub docker: Option<DockerContainer>,
+    pub record: Option<Container>,
+    pub cri: Option<cri::CriInfo>,
+}
+
+/// Everything gathered, with what went wrong on the way.
+pub struct Inventory {
+    pub entries: Vec<Entry>,
+    pub docker_root: DockerRoot,
+    /// Damage met (each message names its file or record).
+    pub damaged: Vec<String>,
+    /// Files or dirs that could not be read at all.
+    pub unreadable: Vec<String>,
+    /// Said once: why a source was not read (no containerd root, no Docker root).
+    pub notes: Vec<String>,
+    /// The node's own path of its Docker data root (`/var/lib/docker`), as the containers'
+    /// saved paths name it.
+    pub docker_node_root: String,
+    /// Image and content records and lease of the containerd root, for the timeline.
+    pub containerd: Option<timeline::ContainerdTimes>,
+}
+
+/// Where to read from.
+pub struct Sources<'a> {
+    pub containerd_root: &'a Path,
+    pub docker_root: Option<&'a Path>,
+    pub read_mode: crate::bolt::ReadMode,
+    pub meta_choice: MetaChoice,
+    pub host: Platform,
+    /// Also gather the other records the timeline needs.
+    pub with_timeline: bool,
+}
+
+/// RFC 3339 to the second, in UTC (`2026-11-29T18:52:00Z`); as given when it does not parse.
+pub fn short_time(t: &str) -> String {
+    match parse_rfc3339(t) {
+        Some(g) => GoTime {
+            unix: g.unix,
+            nanos: 0,
+            offset: 0,
+        }
+        .rfc3339_nano(),
+        None => t.to_string(),
+    }
+}
+
+fn is_zero_time(t: &str) -> bool {
+    t.is_empty() || t.starts_with("0001-01-01T00:00:00")
+}
+
+/// Reads every source. A containerd root that cannot be opened leaves the Docker containers
+/// (named by `Config.Image`, since image records cannot be looked up), and the other way round.
+pub fn gather(src: &Sources<'_>) -> Inventory {
+    let docker_root = docker::locate(src.containerd_root, src.docker_root);
+    let mut inv = Inventory {
+        entries: Vec::new(),
+        docker_root: docker_root.clone(),
+        damaged: Vec::new(),
+        unreadable: Vec::new(),
+        notes: Vec::new(),
+        docker_node_root: "/var/lib/docker".into(),
+        containerd: None,
+    };
+    let docker_containers = read_docker(&docker_root, &mut inv);
+    let root = match Root::open(src.containerd_root, src.read_mode) {
+        Ok(r) => Some(r),
+        Err(e) => {
+            inv.notes.push(format!(
+                "containerd root not read: {}",
+                crate::text::escape(e.to_string().as_bytes())
+            ));
+            None
+        }
+    };
+    let mut resolved = images_from_repositories(&docker_root, &docker_containers, &mut inv);
+    let mut records_by_ns: Vec<Container> = Vec::new();
+    if let Some(root) = &root {
+        records_by_ns = read_records(root, src, &docker_root, &mut inv);
+        images_from_containerd(root, src, &docker_containers, &mut resolved);
+    }
+    let root_dir: PathBuf = root.as_ref().map_or_else(
+        || crate::containerd::root::root_of(src.containerd_root),
+        |r| r.dir.clone(),
+    );
+    let bundle = |ns: &str, id: &str| -> bool {
+        safe_component(ns)
+            && safe_component(id)
+            && std::fs::symlink_metadata(root_dir.join("io.containerd.runtime.v2.task").join(ns).join(id))
+                .is_ok_and(|m| m.is_dir())
+    };
+    // dockerd's records (namespace moby) by ID, to attach each to its Docker container.
+    let mut moby: std::collections::HashMap<String, Container> = std::collections::HashMap::new();
+    let mut others = Vec::new();
+    for r in records_by_ns {
+        if r.namespace == "moby" && !moby.contains_key(&r.id) {
+            moby.insert(r.id.clone(), r);
+        } else {
+            others.push(r);
+        }
+    }
+    for (i, c) in docker_containers.into_iter().enumerate() {
+        let record = moby.remove(&c.id);
+        let image = resolved
+            .get(i)
+            .cloned()
+            .flatten()
+            .unwrap_or_else(|| c.image_ref().to_string());
+        let mut e = docker_entry(c, image);
+        e.task_bundle = bundle("moby", &e.id);
+        e.record = record;
+        inv.entries.push(e);
+    }
+    let mut rest: Vec<Container> = moby.into_values().collect();
+    rest.extend(others);
+    for r in rest {
+        let mut damage = Vec::new();
+        let e = record_entry(&root_dir, r, &mut damage, &bundle);
+        inv.damaged.extend(damage);
+        inv.entries.push(e);
+    }
+    // `docker ps` order: newest first.
+    inv.entries.sort_by(|a, b| {
+        let t = |e: &Entry| parse_rfc3339(&e.created).map(|g| g.unix_nanos());
+        t(b).cmp(&t(a)).then_with(|| a.id.cmp(&b.id))
+    });
+    inv
+}
+
+/// The Docker store's containers, with the node's data root and, for overlay2, the layer dirs.
+fn read_docker(docker_root: &DockerRoot, inv: &mut Inventory) -> Vec<DockerContainer> {
+    let Some(p) = docker_root.path() else {
+        return Vec::new();
+    };
+    if matches!(docker_root, DockerRoot::Given(_)) && std::fs::symlink_metadata(p.join("containers")).is_err() {
+        inv.unreadable.push(format!(
+            "{}: no containers directory in the Docker data root",
+            crate::text::escape(p.as_os_str().as_encoded_bytes())
+        ));
+    }
+    let mut problems = docker::StoreProblems::default();
+    let mut containers = docker::read_store(p, &mut problems);
+    inv.docker_node_root = docker_inspect::node_data_root(&containers.iter().collect::<Vec<_>>());
+    for c in &mut containers {
+        if c.config.get("Driver").and_then(J::as_str) == Some("overlay2") {
+            c.graph_data = graph_driver::overlay2_data(p, &inv.docker_node_root, &c.id, &mut problems);
+        }
+    }
+    inv.damaged.extend(problems.damaged);
+    inv.unreadable.extend(problems.unreadable);
+    containers
+}
+
+/// IMAGE of each container on a graph driver node, from Docker's own reference store (`None`
+/// where the driver has none: the containerd image store names it instead).
+fn images_from_repositories(
+    docker_root: &DockerRoot,
+    containers: &[DockerContainer],
+    inv: &mut Inventory,
+) -> Vec<Option<String>> {
+    let mut resolved = vec![None; containers.len()];
+    let Some(dr) = docker_root.path() else {
+        return resolved;
+    };
+    let mut problems = docker::StoreProblems::default();
+    let mut stores: BTreeMap<String, Option<graph_driver::Repositories>> = BTreeMap::new();
+    for (c, slot) in containers.iter().zip(resolved.iter_mut()) {
+        let driver = c
+            .config
+            .get("Driver")
+            .and_then(J::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let store = stores
+            .entry(driver.clone())
+            .or_insert_with(|| graph_driver::Repositories::read(dr, &driver, &mut problems));
+        if let Some(store) = store.as_ref() {
+            *slot = Some(graph_driver::shown_image(c.image_ref(), c.image_id(), store));
+        }
+    }
+    inv.damaged.extend(problems.damaged);
+    inv.unreadable.extend(problems.unreadable);
+    resolved
+}
+
+/// Every namespace's container records (and, for the timeline, the other records' times).
+fn read_records(root: &Root, src: &Sources<'_>, docker_root: &DockerRoot, inv: &mut Inventory) -> Vec<Container> {
+    let tx = match root.view(src.meta_choice) {
+        Ok(tx) => tx,
+        Err(e) => {
+            inv.damaged.push(e.to_string());
+            return Vec::new();
+        }
+    };
+    let mut out = Vec::new();
+    let mut damage = records::Damage::new();
+    for (ns, b) in records::namespace_buckets(&tx, &mut damage) {
+        if ns == "moby" && matches!(docker_root, DockerRoot::Absent) {
+            inv.notes.push(
+                "namespace moby (dockerd's) is in meta.db but no Docker data root was found beside the containerd root: Docker's containers are not listed; name it with --docker-root"
+                    .into(),
+            );
+        }
+        out.extend(records::containers_in(&ns, &b, &mut damage));
+    }
+    if src.with_timeline {
+        inv.containerd = Some(timeline::ContainerdTimes::read(root, &tx, &mut damage));
+    }
+    inv.damaged.extend(damage.into_iter().map(|n| n.message));
+    out
+}
+
+/// What `docker ps` shows as IMAGE on the containerd image store: the name as typed while it
+/// still resolves (in namespace moby) to the container's image, else the ID (a re-tagged or
+/// removed image). Fills the slots the reference store left empty.
+fn images_from_containerd(
+    root: &Root,
+    src: &Sources<'_>,
+    containers: &[DockerContainer],
+    resolved: &mut [Option<String>],
+) {
+    if containers.is_empty() {
+        return;
+    }
+    let Ok(tx) = root.view(src.meta_choice) else {
+        return;
+    };
+    let inspector = Inspector::new(root, tx, "moby", Options::for_host(src.host.clone()));
+    for (c, slot) in containers.iter().zip(resolved.iter_mut()) {
+        if slot.is_some() {
+            continue;
+        }
+        let (given, id) = (c.image_ref(), c.image_id());
+        let shown = if given == id || given.is_empty() {
+            id.to_string()
+        } else {
+            match inspector.resolve(given) {
+                Ok(img) if img.target.digest == id => given.to_string(),
+                _ => id.to_string(),
+            }
+        };
+        *slot = Some(shown);
+    }
+}
+
+/// A name usable as one path component.
+fn safe_component(s: &str) -> bool {
+    !s.is_empty() && s != "." && s != ".." && !s.contains('/') && !s.contains('\0')
+}
+
+fn docker_entry(c: DockerContainer, image: String) -> Entry {
+    let state = c.state();
+    let mounts: Vec<(String, String)> = c
+        .mount_points()
+        .iter()
+        .map(|(_, m)| {
+            let get = |k: &str| m.get(k).and_then(J::as_str).unwrap_or_default().to_string();
+            let name = get("Name");
+            (if name.is_empty() { get("Source") } else { name }, get("Driver"))
+        })
+        .collect();
+    Entry {
+        source: Source::Docker,
+        namespace: Some("moby".into()),
+        id: c.id.clone(),
+        name: c.name().to_string(),
+        image,
+        image_ref: c.image_ref().to_string(),
+        image_id: c.image_id().to_string(),
+        command: docker::command(c.path(), &c.args()),
+        created: c.created().to_string(),
+        state: state.status_word().into(),
+        status: state.status_line(),
+        exit_code: Some(state.exit_code),
+        oom_killed: Some(state.oom_killed),
+        pid: Some(state.pid),
+        started_at: Some(state.started_at.clone()).filter(|t| !is_zero_time(t)),
+        finished_at: Some(state.finished_at.clone()).filter(|t| !is_zero_time(t)),
+        restart_policy: Some(c.restart_policy()),
+        restart_count: Some(c.restart_count()),
+        labels: c.labels(),
+        local_volumes: mounts.iter().filter(|(_, d)| d == "local").count(),
+        mounts: mounts.into_iter().map(|(n, _)| n).collect(),
+        networks: c.networks().into_iter().map(str::to_string).collect(),
+        platform: c.config.get("ImagePlatform").cloned(),
+        task_bundle: false,
+        docker: Some(c),
+        record: None,
+        cri: None,
+    }
+}
+
+/// The process of a record's OCI spec: args as a command line.
+fn spec_command(spec: Option<&[u8]>) -> String {
+    let Some(j) = spec.and_then(|s| crate::inspect::gojson::parse(s).ok()) else {
+        return String::new();
+    };
+    let args: Vec<&str> = j
+        .at(&["process", "args"])
+        .map(|a| a.items().iter().filter_map(J::as_str).collect())
+        .unwrap_or_default();
+    match args.split_first() {
+        Some((path, rest)) => docker::command(path, rest),
+        None => String::new(),
+    }
+}
+
+fn record_entry(root: &Path, r: Container, damage: &mut Vec<String>, bundle: &dyn Fn(&str, &str) -> bool) -> Entry {
+    let task_bundle = bundle(&r.namespace, &r.id);
+    let cri = cri::is_cri(&r).then(|| cri::info(root, &r, damage));
+    let (source, name, state, status, exit_code, started, finished) = match &cri {
+        Some(info) => {
+            let [_, started, finished] = info.times();
+            // A sandbox has no status file: its task bundle says it was ready.
+            let state = match info.state() {
+                "unknown" if info.kind == "sandbox" && task_bundle => "running",
+                "unknown" if info.kind == "sandbox" => "notready",
+                s => s,
+            };
+            let status = match state {
+                "running" if info.kind == "sandbox" => "Sandbox ready at seizure (task bundle on disk)".into(),
+                "running" => format!(
+                    "Running since {} (at seizure)",
+                    started.as_deref().map(short_time).unwrap_or_default()
+                ),
+                "exited" => format!(
+                    "Exited ({}) at {}",
+                    info.exit_code().unwrap_or(0),
+                    finished.as_deref().map(short_time).unwrap_or_default()
+                ),
+                "notready" => "Sandbox not ready (no task bundle)".into(),
+                "created" => "Created".into(),
+                _ => "No status file".into(),
+            };
+            let exit = if state == "exited" { info.exit_code() } else { None };
+            (Source::Cri, info.display_name(), state, status, exit, started, finished)
+        }
+        None => {
+            let name = r.labels.get("nerdctl/name").cloned().unwrap_or_else(|| r.id.clone());
+            let (state, status) = if task_bundle {
+                ("running", "Task at seizure (bundle on disk)".to_string())
+            } else {
+                ("unknown", "No task on disk".to_string())
+            };
+            (Source::Containerd, name, state, status, None, None, None)
+        }
+    };
+    Entry {
+        source,
+        namespace: Some(r.namespace.clone()),
+        name: if name.is_empty() { r.id.clone() } else { name },
+        image: r.image.clone(),
+        image_ref: r.image.clone(),
+        // The CRI keeps the image ID crictl shows (the config digest) in its metadata.
+        image_id: cri
+            .as_ref()
+            .and_then(|c| c.metadata.as_ref())
+            .and_then(|m| m.at(&["Metadata", "ImageRef"]))
+            .and_then(J::as_str)
+            .unwrap_or_default()
+            .to_string(),
+        command: spec_command(r.spec.as_deref()),
+        // crictl's CREATED is the status file's; the record's is the fallback.
+        created: cri
+            .as_ref()
+            .and_then(|c| c.times()[0].clone())
+            .or_else(|| r.created_at.clone())
+            .unwrap_or_default(),
+        state: state.into(),
+        status,
+        exit_code,
+        oom_killed: None,
+        pid: cri
+            .as_ref()
+            .and_then(|c| c.status.as_ref())
+            .and_then(|s| s.get("Pid"))
+            .and_then(J::as_int),
+        started_at: started,
+        finished_at: finished,
+        restart_policy: None,
+        restart_count: None,
+        labels: r.labels.clone(),
+        mounts: Vec::new(),
+        local_volumes: 0,
+        networks: Vec::new(),
+        platform: None,
+        task_bundle,
+        id: r.id.clone(),
+        docker: None,
+        record: Some(r),
+        cri,
+    }
+}
+
+/// Why a container argument names no single container.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Lookup {
+    NotFound,
+    Ambiguous,
+}
+
+/// The entry `arg` names, as dockerd looks a container up: a full ID, then a name (with or
+/// without the leading `/`), then a unique ID prefix. A CRI container is also found by its
+/// `pod/container` name.
+pub fn find<'a>(entries: &'a [Entry], arg: &str) -> Result<&'a Entry, Lookup> {
+    if arg.is_empty() {
+        return Err(Lookup::NotFound);
+    }
+    if let Some(e) = entries.iter().find(|e| e.id == arg) {
+        return Ok(e);
+    }
+    let name = arg.strip_prefix('/').unwrap_or(arg);
+    if let Some(e) = entries.iter().find(|e| e.name == name) {
+        return Ok(e);
+    }
+    if let Some(e) = entries.iter().find(|e| {
+        e.cri
+            .as_ref()
+            .is_some_and(|c| !c.container_name.is_empty() && format!("{}/{}", c.pod_name, c.container_name) == name)
+    }) {
+        return Ok(e);
+    }
+    let hits: Vec<&Entry> = entries.iter().filter(|e| e.id.starts_with(arg)).collect();
+    match hits.as_slice() {
+        [] => Err(Lookup::NotFound),
+        [one] => Ok(one),
+        _ => Err(Lookup::Ambiguous),
+    }
+}

@@ -1,0 +1,122 @@
+//! `container inspect` of a containerd record (a container with no Docker container over it):
+//! the object `ctr containers info` prints, plus the CRI's view for a Kubernetes one.
+//!
+//! ```text
+//! {"ID","Labels","Image","Runtime":{"Name","Options":{"type_url","value"(base64)}},
+//!  "SnapshotKey","Snapshotter","CreatedAt","UpdatedAt","Extensions":{name:{"type_url","value"}},
+//!  "SandboxID","Spec":{...the OCI spec...}
+//!  [,"CRI":{"Kind","PodName","PodNamespace","PodUID","ContainerName","Metadata","Status"}]}
+//! ```
+//!
+//! ctr prints the Any values as Go's `encoding/json` writes an `anypb.Any` (base64 bytes,
+//! empty members left out) and the spec decoded; the spec's JSON is kept in its stored order,
+//! which is the order of the Go struct that wrote it.
+
+use super::cri::CriInfo;
+use crate::containerd::records::{AnyValue, Container};
+use crate::inspect::gojson::{self, J};
+
+/// Standard base64 with padding, as Go's `encoding/json` writes `[]byte`.
+fn base64(b: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(b.len().div_ceil(3) * 4);
+    for chunk in b.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &x)| n | u32::from(x) << (16 - 8 * i));
+        let chars = chunk.len() + 1;
+        for i in 0..4 {
+            if i < chars {
+                let idx = (n >> (18 - 6 * i)) & 63;
+                out.push(char::from(*ALPHABET.get(idx as usize).unwrap_or(&b'=')));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+fn any(a: &AnyValue) -> J {
+    let mut m = Vec::new();
+    if !a.type_url.is_empty() {
+        m.push(("type_url".to_string(), J::str(a.type_url.clone())));
+    }
+    if !a.value.is_empty() {
+        m.push(("value".to_string(), J::str(base64(&a.value))));
+    }
+    J::Obj(m)
+}
+
+pub fn inspect(r: &Container, cri: Option<&CriInfo>) -> J {
+    let mut out: Vec<(String, J)> = vec![
+        ("ID".into(), J::str(r.id.clone())),
+        ("Labels".into(), J::string_map(&r.labels)),
+        ("Image".into(), J::str(r.image.clone())),
+        (
+            "Runtime".into(),
+            J::Obj(vec![
+                ("Name".into(), J::str(r.runtime.clone())),
+                ("Options".into(), r.runtime_options.as_ref().map_or(J::Null, any)),
+            ]),
+        ),
+        ("SnapshotKey".into(), J::str(r.snapshot_key.clone())),
+        ("Snapshotter".into(), J::str(r.snapshotter.clone())),
+        (
+            "CreatedAt".into(),
+            J::str(r.created_at.clone().unwrap_or_else(|| "0001-01-01T00:00:00Z".into())),
+        ),
+        (
+            "UpdatedAt".into(),
+            J::str(r.updated_at.clone().unwrap_or_else(|| "0001-01-01T00:00:00Z".into())),
+        ),
+        (
+            "Extensions".into(),
+            J::Obj(r.extension_values.iter().map(|(k, a)| (k.clone(), any(a))).collect()),
+        ),
+        ("SandboxID".into(), J::str(r.sandbox_id.clone().unwrap_or_default())),
+    ];
+    // A spec that is not JSON is still shown, as ctr cannot: as its Any.
+    if let Some(spec) = &r.spec {
+        out.push((
+            "Spec".into(),
+            gojson::parse(spec).unwrap_or_else(|_| {
+                any(&AnyValue {
+                    type_url: r.spec_type.clone().unwrap_or_default(),
+                    value: spec.clone(),
+                })
+            }),
+        ));
+    }
+    if let Some(c) = cri {
+        out.push((
+            "CRI".into(),
+            J::Obj(vec![
+                ("Kind".into(), J::str(c.kind.clone())),
+                ("PodName".into(), J::str(c.pod_name.clone())),
+                ("PodNamespace".into(), J::str(c.pod_namespace.clone())),
+                ("PodUID".into(), J::str(c.pod_uid.clone())),
+                ("ContainerName".into(), J::str(c.container_name.clone())),
+                ("State".into(), J::str(c.state())),
+                ("Metadata".into(), c.metadata.clone().unwrap_or(J::Null)),
+                ("Status".into(), c.status.clone().unwrap_or(J::Null)),
+            ]),
+        ));
+    }
+    J::Obj(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_like_go() {
+        assert_eq!(base64(b""), "");
+        assert_eq!(base64(b"f"), "Zg==");
+        assert_eq!(base64(b"fo"), "Zm8=");
+        assert_eq!(base64(b"foo"), "Zm9v");
+        assert_eq!(base64(b"\xff\xfe\xfd\xfc"), "//79/A==");
+    }
+}

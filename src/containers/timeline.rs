@@ -1,0 +1,290 @@
+//! `coldctr timeline`: every time the node recorded, one event each, sorted.
+//!
+//! ```text
+//! meta.db v1/<ns>/images/<name>/{createdat,updatedat}          image created / updated
+//!                /content/blob/<digest>/{createdat,updatedat}   content created / updated
+//!                /content/ingests/<ref>/expireat                 ingest expires
+//!                /leases/<id>/createdat, labels/containerd.io/gc.expire   lease created / expires
+//!                /containers/<id>/{createdat,updatedat}          container record created / updated
+//!                /snapshots/<sn>/<key>/{createdat,updatedat}     snapshot created / updated
+//! <docker-root>/containers/<id>/config.v2.json  Created, State.StartedAt, State.FinishedAt
+//! <root>/io.containerd.grpc.v1.cri/containers/<id>/status  CreatedAt, StartedAt, FinishedAt
+//! ```
+//!
+//! An `updated` equal to its `created` is not repeated. Each event carries the fields
+//! Timesketch imports (`message`, `datetime` in ISO 8601, `timestamp_desc`) and ours (`source`
+//! file, `artifact`, `namespace`, `id`).
+
+use super::{Entry, Inventory, Source};
+use crate::bolt::Tx;
+use crate::containerd::gotime::{GoTime, parse_rfc3339};
+use crate::containerd::records::{self, Damage};
+use crate::containerd::root::Root;
+use serde::Serialize;
+
+/// One recorded time.
+#[derive(Clone, Debug, Serialize)]
+pub struct Event {
+    /// Human text: what happened to what.
+    pub message: String,
+    /// ISO 8601 in UTC with nanoseconds (`2026-11-29T18:52:00.898188999Z`).
+    pub datetime: String,
+    /// What the time is (`Container Started`, `Image Created`...).
+    pub timestamp_desc: String,
+    /// The file the time was read from.
+    pub source: String,
+    /// The kind of record: image, content, ingest, lease, snapshot, containerd container,
+    /// docker container, cri container, cri sandbox.
+    pub artifact: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// The record: image name, digest, lease, snapshot key or container ID.
+    pub id: String,
+    /// A container's name, when it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Nanoseconds since the Unix epoch, for sorting.
+    #[serde(skip)]
+    pub nanos: i128,
+}
+
+/// The events of meta.db other than containers (those come with the entries).
+#[derive(Debug, Default)]
+pub struct ContainerdTimes {
+    pub events: Vec<Event>,
+}
+
+struct Builder<'a> {
+    source: &'a str,
+    out: &'a mut Vec<Event>,
+}
+
+impl Builder<'_> {
+    #[allow(clippy::too_many_arguments)]
+    fn push(
+        &mut self,
+        time: Option<&str>,
+        desc: &str,
+        artifact: &str,
+        namespace: Option<&str>,
+        id: &str,
+        name: Option<&str>,
+    ) {
+        let Some(t) = time else { return };
+        let Some(g) = parse_rfc3339(t) else { return };
+        if g.unix <= -62_135_596_800 {
+            // Go's zero time: never happened.
+            return;
+        }
+        let utc = GoTime { offset: 0, ..g };
+        let subject = match name {
+            Some(n) if !n.is_empty() && n != id => format!("{artifact} {n} ({id})"),
+            _ => format!("{artifact} {id}"),
+        };
+        let ns = namespace.map(|n| format!(" in namespace {n}")).unwrap_or_default();
+        self.out.push(Event {
+            message: format!("{desc}: {subject}{ns}"),
+            datetime: utc.rfc3339_nano(),
+            timestamp_desc: desc.to_string(),
+            source: self.source.to_string(),
+            artifact: artifact.to_string(),
+            namespace: namespace.map(str::to_string),
+            id: id.to_string(),
+            name: name.filter(|n| !n.is_empty()).map(str::to_string),
+            nanos: g.unix_nanos(),
+        });
+    }
+
+    /// created, then updated when it differs.
+    fn pair(&mut self, created: Option<&str>, updated: Option<&str>, what: &str, artifact: &str, ns: &str, id: &str) {
+        self.push(created, &format!("{what} Created"), artifact, Some(ns), id, None);
+        if updated != created {
+            self.push(updated, &format!("{what} Updated"), artifact, Some(ns), id, None);
+        }
+    }
+}
+
+impl ContainerdTimes {
+    pub fn read(root: &Root, tx: &Tx<'_>, damage: &mut Damage) -> ContainerdTimes {
+        let mut events = Vec::new();
+        let source = root.meta.path().display().to_string();
+        let mut b = Builder {
+            source: &source,
+            out: &mut events,
+        };
+        for (ns, bucket) in records::namespace_buckets(tx, damage) {
+            for i in records::images_in(&ns, &bucket, damage) {
+                b.pair(
+                    i.created_at.as_deref(),
+                    i.updated_at.as_deref(),
+                    "Image",
+                    "image",
+                    &ns,
+                    &i.name,
+                );
+            }
+            for c in records::content_in(&ns, &bucket, damage) {
+                b.pair(
+                    c.created_at.as_deref(),
+                    c.updated_at.as_deref(),
+                    "Content",
+                    "content",
+                    &ns,
+                    &c.digest,
+                );
+            }
+            for i in records::ingests_in(&ns, &bucket, damage) {
+                b.push(
+                    i.expire_at.as_deref(),
+                    "Ingest Expires",
+                    "ingest",
+                    Some(&ns),
+                    &i.reference,
+                    None,
+                );
+            }
+            for l in records::leases_in(&ns, &bucket, damage) {
+                b.push(
+                    l.created_at.as_deref(),
+                    "Lease Created",
+                    "lease",
+                    Some(&ns),
+                    &l.id,
+                    None,
+                );
+                b.push(
+                    l.labels.get("containerd.io/gc.expire").map(String::as_str),
+                    "Lease Expires",
+                    "lease",
+                    Some(&ns),
+                    &l.id,
+                    None,
+                );
+            }
+            for s in records::snapshots_in(&ns, &bucket, damage) {
+                let id = format!("{}/{}", s.snapshotter, s.key);
+                b.pair(
+                    s.created_at.as_deref(),
+                    s.updated_at.as_deref(),
+                    "Snapshot",
+                    "snapshot",
+                    &ns,
+                    &id,
+                );
+            }
+        }
+        ContainerdTimes { events }
+    }
+}
+
+fn entry_events(e: &Entry, meta_db: &str, out: &mut Vec<Event>) {
+    let ns = e.namespace.as_deref();
+    if let Some(d) = &e.docker {
+        let file = d.dir.join("config.v2.json").display().to_string();
+        let mut b = Builder { source: &file, out };
+        let name = Some(e.name.as_str());
+        b.push(
+            Some(&e.created),
+            "Container Created",
+            "docker container",
+            ns,
+            &e.id,
+            name,
+        );
+        b.push(
+            e.started_at.as_deref(),
+            "Container Started",
+            "docker container",
+            ns,
+            &e.id,
+            name,
+        );
+        b.push(
+            e.finished_at.as_deref(),
+            "Container Finished",
+            "docker container",
+            ns,
+            &e.id,
+            name,
+        );
+    }
+    if let Some(r) = &e.record {
+        let artifact = match (e.source, e.cri.as_ref()) {
+            (Source::Cri, Some(c)) if c.kind == "sandbox" => "cri sandbox",
+            (Source::Cri, _) => "cri container",
+            _ => "containerd container",
+        };
+        let mut b = Builder { source: meta_db, out };
+        let name = Some(e.name.as_str());
+        b.push(
+            r.created_at.as_deref(),
+            "Container Record Created",
+            artifact,
+            ns,
+            &e.id,
+            name,
+        );
+        if r.updated_at != r.created_at {
+            b.push(
+                r.updated_at.as_deref(),
+                "Container Record Updated",
+                artifact,
+                ns,
+                &e.id,
+                name,
+            );
+        }
+    }
+    if let Some(c) = &e.cri
+        && c.status.is_some()
+    {
+        let [created, started, finished] = c.times();
+        let file = c
+            .status_file
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        let mut b = Builder { source: &file, out };
+        let name = Some(e.name.as_str());
+        b.push(
+            created.as_deref(),
+            "Container Created",
+            "cri container",
+            ns,
+            &e.id,
+            name,
+        );
+        b.push(
+            started.as_deref(),
+            "Container Started",
+            "cri container",
+            ns,
+            &e.id,
+            name,
+        );
+        b.push(
+            finished.as_deref(),
+            "Container Finished",
+            "cri container",
+            ns,
+            &e.id,
+            name,
+        );
+    }
+}
+
+/// Every event of the inventory, oldest first (ties in a fixed order).
+pub fn events(inv: &Inventory, meta_db: &str) -> Vec<Event> {
+    let mut out: Vec<Event> = inv.containerd.as_ref().map(|c| c.events.clone()).unwrap_or_default();
+    for e in &inv.entries {
+        entry_events(e, meta_db, &mut out);
+    }
+    out.sort_by(|a, b| {
+        a.nanos
+            .cmp(&b.nanos)
+            .then_with(|| a.artifact.cmp(&b.artifact))
+            .then_with(|| a.id.cmp(&b.id))
+            .then_with(|| a.timestamp_desc.cmp(&b.timestamp_desc))
+    });
+    out
+}
