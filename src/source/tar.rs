@@ -67,6 +67,19 @@ pub fn detect(head: &[u8]) -> Compression {
     }
 }
 
+/// The compression of a stream starting with `head` (up to its first 512 bytes): as [`detect`]
+/// says, unless `head` is a whole tar header with a valid checksum (a first member whose name
+/// starts with a compression magic).
+fn sniff(head: &[u8]) -> Compression {
+    if let Ok(block) = <&[u8; BLOCK as usize]>::try_from(head)
+        && block.iter().any(|&b| b != 0)
+        && checksum_ok(block)
+    {
+        return Compression::None;
+    }
+    detect(head)
+}
+
 /// What a member is, from its type flag.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum MemberKind {
@@ -365,11 +378,10 @@ pub fn index_file(file: &std::fs::File) -> Result<TarIndex, TarError> {
 /// [`index_file`] for any [`ReadAt`] source, e.g. bytes in memory.
 pub fn index_at<R: ReadAt + ?Sized>(src: &R) -> Result<TarIndex, TarError> {
     let len = src.size().map_err(|source| TarError::Io { offset: 0, source })?;
-    let mut head = [0u8; 4];
-    let n = src
-        .read_at(&mut head, 0)
+    let mut head = [0u8; BLOCK as usize];
+    let n = read_full(&mut Section { src, pos: 0, end: len }, &mut head)
         .map_err(|source| TarError::Io { offset: 0, source })?;
-    let compression = detect(head.get(..n).unwrap_or_default());
+    let compression = sniff(head.get(..n).unwrap_or_default());
     if compression == Compression::None {
         let mut input = Positional { src, pos: 0, len };
         let mut index = index_input(&mut input)?;
@@ -386,10 +398,10 @@ pub fn index_at<R: ReadAt + ?Sized>(src: &R) -> Result<TarIndex, TarError> {
 /// Indexes a tar stream read once from `r`, gzip- or zstd-compressed or not (as its first
 /// bytes say). Nothing but headers is kept; the data is read and dropped.
 pub fn index_reader(mut r: impl Read) -> Result<TarIndex, TarError> {
-    let mut head = [0u8; 4];
+    let mut head = [0u8; BLOCK as usize];
     let n = read_full(&mut r, &mut head).map_err(|source| TarError::Io { offset: 0, source })?;
     let head = head.get(..n).unwrap_or_default();
-    let compression = detect(head);
+    let compression = sniff(head);
     let whole = io::Cursor::new(head.to_vec()).chain(r);
     let mut input = Streamed(decompressor(whole, compression));
     let mut index = index_input(&mut input)?;
@@ -439,8 +451,10 @@ pub fn open_member<'a, R: ReadAt + ?Sized>(
     }
     let len = src.size().map_err(|source| TarError::Io { offset: 0, source })?;
     let mut stream = decompressor(Section { src, pos: 0, end: len }, index.compression);
-    let skipped = io::copy(&mut (&mut stream).take(m.offset), &mut io::sink())
-        .map_err(|source| TarError::Io { offset: 0, source })?;
+    let skipped = io::copy(&mut (&mut stream).take(m.offset), &mut io::sink()).map_err(|source| TarError::Io {
+        offset: m.offset,
+        source,
+    })?;
     if skipped < m.offset {
         return Err(truncated());
     }
@@ -448,7 +462,9 @@ pub fn open_member<'a, R: ReadAt + ?Sized>(
 }
 
 /// The whole data of member `m`, refused with [`TarError::TooLarge`] when it is over `limit`
-/// bytes. The buffer is reserved for at most min(size, limit, source length) bytes.
+/// bytes. Up front, at most min(size, limit, source length) bytes are reserved; the buffer
+/// grows past that only as bytes actually arrive (a compressed member larger than the file),
+/// and no more than `size` bytes are read.
 pub fn read_member<R: ReadAt + ?Sized>(src: &R, index: &TarIndex, m: &Member, limit: u64) -> Result<Vec<u8>, TarError> {
     if m.size > limit {
         return Err(TarError::TooLarge {
@@ -1109,6 +1125,13 @@ mod tests {
         assert_eq!(detect(&[0x28, 0xb5]), Compression::None);
         assert_eq!(detect(b"blobs/"), Compression::None);
         assert_eq!(detect(b""), Compression::None);
+        // A plain tar whose first name starts with the gzip magic stays a tar.
+        let mut t = Vec::new();
+        entry(&mut t, b"\x1f\x8bname", b'0', b"x", b"");
+        assert_eq!(detect(&t), Compression::Gzip);
+        let ix = both(&t);
+        assert_eq!(ix.compression, Compression::None);
+        assert_eq!(ix.members[0].raw_name, b"\x1f\x8bname");
     }
 
     #[test]
