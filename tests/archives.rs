@@ -486,3 +486,40 @@ fn foreign_layers_are_kept_as_descriptors() {
         })
     );
 }
+
+/// An OCI 1.1 artifact (handmade-graph's `sbom`: artifactType application/spdx+json, subject
+/// = the linux/amd64 manifest of `multi`) is shown as a referrer of its subject: on its own
+/// record (subject, artifact type), and on every image whose target is the subject or an index
+/// above it (`multi` as entry 0, `multi-amd64`, and `nested`, the index of that index).
+#[test]
+fn artifacts_are_shown_as_referrers_of_their_subject() {
+    let root = repo().join("fixtures/oci-dev/layouts/handmade-graph");
+    let listing = json(&run(&[
+        "--root",
+        root.to_str().expect("utf-8"),
+        "images",
+        "--format",
+        "json",
+    ]));
+    let labels = |name: &str| -> Value {
+        listing
+            .as_array()
+            .expect("array")
+            .iter()
+            .find(|i| i["name"] == name)
+            .unwrap_or_else(|| panic!("{name} not listed"))["labels"]
+            .clone()
+    };
+    let sbom = labels("sbom");
+    assert_eq!(sbom["coldctr.source.artifact-type"], "application/spdx+json");
+    assert_eq!(
+        sbom["coldctr.source.subject"],
+        "sha256:bf227f3101291ec828a8f55fe4c838798ab384da4a0cfbdd15107da772d2e2e2"
+    );
+    for subject in ["@0", "multi-amd64", "nested"] {
+        assert_eq!(labels(subject)["coldctr.source.referrers"], "sbom", "{subject}");
+    }
+    for other in ["@5", "attested", "multi-armv7"] {
+        assert!(labels(other)["coldctr.source.referrers"].is_null(), "{other}");
+    }
+}

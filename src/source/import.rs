@@ -144,6 +144,7 @@ pub fn import(entries: &[Entry], blobs: &dyn Blobs, problems: &mut Vec<Problem>)
     }
 
     let content = walk(entries, blobs, problems);
+    label_referrers(&mut tree, entries, &names, &content, blobs);
     let blob_bucket = tree.bucket(&[b"v1", ns, b"content", b"blob"]);
     for (digest, record) in content {
         let b = blob_bucket.bucket(&[digest.as_bytes()]);
@@ -160,6 +161,101 @@ pub fn import(entries: &[Entry], blobs: &dyn Blobs, problems: &mut Vec<Problem>)
         names,
         ambiguous,
         targets,
+    }
+}
+
+/// Label on an OCI 1.1 artifact's (or any referrer's) record: the digest of its `subject`.
+pub const SUBJECT_LABEL: &str = "coldctr.source.subject";
+/// Label on a referrer's record: its `artifactType` (or its config's media type).
+pub const ARTIFACT_TYPE_LABEL: &str = "coldctr.source.artifact-type";
+/// Label on the records a referrer points at (its subject, or an index holding the subject):
+/// the referrers' record names, comma-separated.
+pub const REFERRERS_LABEL: &str = "coldctr.source.referrers";
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct Referrer {
+    subject: Option<Descriptor>,
+    #[serde(rename = "artifactType")]
+    artifact_type: Option<String>,
+    config: Option<Descriptor>,
+}
+
+/// Shows each entry whose manifest has a `subject` (an SBOM, a signature) as a referrer of
+/// that subject: labels on its record, and on every record whose target is the subject or an
+/// index that lists it (what `oras discover` and the referrers API would answer).
+fn label_referrers(
+    tree: &mut Tree,
+    entries: &[Entry],
+    names: &[Named],
+    content: &BTreeMap<String, ContentRecord>,
+    blobs: &dyn Blobs,
+) {
+    // Index -> children, from the labels the walk gave each index.
+    let mut parents: HashMap<&str, Vec<&str>> = HashMap::new();
+    for (digest, record) in content {
+        for (k, child) in &record.labels {
+            if k.starts_with("containerd.io/gc.ref.content.m.") {
+                parents.entry(child.as_str()).or_default().push(digest.as_str());
+            }
+        }
+    }
+    let ns = NAMESPACE.as_bytes();
+    let mut referrers: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for e in entries
+        .iter()
+        .filter(|e| document::is_manifest_type(&e.descriptor.media_type))
+    {
+        let Ok(digest) = Digest::parse(&e.descriptor.digest) else {
+            continue;
+        };
+        let limit = u64::try_from(e.descriptor.size).unwrap_or(0).min(MAX_DOCUMENT);
+        let Ok(bytes) = blobs.read(&digest, limit) else {
+            continue;
+        };
+        let Ok(r) = serde_json::from_slice::<Referrer>(&bytes) else {
+            continue;
+        };
+        let Some(subject) = r.subject.filter(|s| Digest::parse(&s.digest).is_ok()) else {
+            continue;
+        };
+        let artifact_type = r
+            .artifact_type
+            .filter(|t| !t.is_empty())
+            .or_else(|| r.config.map(|c| c.media_type))
+            .unwrap_or_default();
+        // The subject and the indexes above it, a few levels up at most.
+        let mut targets = vec![subject.digest.clone()];
+        let mut i = 0;
+        while let Some(t) = targets.get(i).cloned() {
+            i += 1;
+            if i > MAX_DEPTH {
+                break;
+            }
+            for p in parents.get(t.as_str()).into_iter().flatten() {
+                if !targets.iter().any(|x| x == p) {
+                    targets.push((*p).to_string());
+                }
+            }
+        }
+        for n in names.iter().filter(|n| n.entry == e.position) {
+            let labels = tree.bucket(&[b"v1", ns, b"images", n.record.as_bytes(), b"labels"]);
+            labels.put(SUBJECT_LABEL.as_bytes(), subject.digest.as_bytes());
+            if !artifact_type.is_empty() {
+                labels.put(ARTIFACT_TYPE_LABEL.as_bytes(), artifact_type.as_bytes());
+            }
+            for t in &targets {
+                referrers.entry(t.clone()).or_default().push(n.record.clone());
+            }
+        }
+    }
+    for (target, who) in referrers {
+        for e in entries.iter().filter(|e| e.descriptor.digest == target) {
+            for n in names.iter().filter(|n| n.entry == e.position) {
+                let labels = tree.bucket(&[b"v1", ns, b"images", n.record.as_bytes(), b"labels"]);
+                labels.put(REFERRERS_LABEL.as_bytes(), who.join(",").as_bytes());
+            }
+        }
     }
 }
 
