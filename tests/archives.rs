@@ -523,3 +523,58 @@ fn artifacts_are_shown_as_referrers_of_their_subject() {
         assert!(labels(other)["coldctr.source.referrers"].is_null(), "{other}");
     }
 }
+
+/// `content --format json` on a layout says which images reach each blob: for umoci's layout,
+/// each ref's target, config and layers as skopeo printed the manifest (`inspect --raw`).
+#[test]
+fn content_on_a_layout_names_the_images_of_each_blob() {
+    let expected = repo().join("fixtures/expected/oci-dev/layouts/umoci");
+    let refs = std::fs::read_to_string(expected.join("refs.tsv")).expect("refs.tsv");
+    let mut want: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for line in refs.lines() {
+        let f: Vec<&str> = line.split('\t').collect();
+        let (name, target, dir) = (f[1], f[3], f[5]);
+        let raw = read_json(&expected.join("refs").join(dir).join("skopeo-inspect-raw.json"));
+        let mut blobs = vec![
+            target.to_string(),
+            raw["config"]["digest"].as_str().expect("config").to_string(),
+        ];
+        blobs.extend(
+            raw["layers"]
+                .as_array()
+                .expect("layers")
+                .iter()
+                .map(|l| l["digest"].as_str().expect("digest").to_string()),
+        );
+        for b in blobs {
+            want.entry(b).or_default().push(name.to_string());
+        }
+    }
+    for names in want.values_mut() {
+        names.sort();
+    }
+    let root = repo().join("fixtures/oci-dev/layouts/umoci");
+    let content = json(&run(&[
+        "--root",
+        root.to_str().expect("utf-8"),
+        "content",
+        "--format",
+        "json",
+    ]));
+    let got: std::collections::BTreeMap<String, Vec<String>> = content
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|r| {
+            let mut names: Vec<String> = r["images"]
+                .as_array()
+                .expect("images")
+                .iter()
+                .map(|n| n.as_str().expect("name").to_string())
+                .collect();
+            names.sort();
+            (r["digest"].as_str().expect("digest").to_string(), names)
+        })
+        .collect();
+    assert_eq!(got, want);
+}

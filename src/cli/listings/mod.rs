@@ -228,6 +228,41 @@ struct ContentRow {
     /// Why the file was not looked at (a digest that cannot name a file, an unsafe store).
     #[serde(rename = "fileProblem", skip_serializing_if = "Option::is_none")]
     file_problem: Option<String>,
+    /// On a layout or archive: the image records that reach the blob (through the
+    /// `containerd.io/gc.ref.content.*` labels the import set), by name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    images: Option<Vec<String>>,
+}
+
+/// For each content record of the namespace, the image records that reach it: from each
+/// image's target along the content records' `containerd.io/gc.ref.content.*` labels.
+fn reached_by(images: &[records::Image], content: &[ContentRow]) -> HashMap<String, Vec<String>> {
+    let children: HashMap<&str, Vec<&str>> = content
+        .iter()
+        .map(|r| {
+            let kids = r
+                .record
+                .labels
+                .iter()
+                .filter(|(k, _)| k.starts_with("containerd.io/gc.ref.content"))
+                .map(|(_, v)| v.as_str())
+                .collect();
+            (r.record.digest.as_str(), kids)
+        })
+        .collect();
+    let mut out: HashMap<String, Vec<String>> = HashMap::new();
+    for image in images {
+        let mut seen = std::collections::HashSet::new();
+        let mut stack = vec![image.target.digest.as_str()];
+        while let Some(d) = stack.pop() {
+            if !seen.insert(d) {
+                continue;
+            }
+            out.entry(d.to_string()).or_default().push(image.name.clone());
+            stack.extend(children.get(d).into_iter().flatten().copied());
+        }
+    }
+    out
 }
 
 impl ContentRow {
@@ -239,6 +274,7 @@ impl ContentRow {
             file_size: None,
             file_type: None,
             file_problem: None,
+            images: None,
         };
         if let Some(p) = root.content_problem() {
             row.file_problem = Some(p.to_string());
@@ -286,8 +322,18 @@ pub fn content(global: &Global, args: ListArgs, out: &mut dyn Write) -> Result<O
     run(global, |s| {
         let mut rows = Vec::new();
         for (ns, b) in &s.namespaces {
+            let first = rows.len();
             for record in records::content_in(ns, b, &mut s.damage) {
                 rows.push(ContentRow::new(s.root, record));
+            }
+            // A layout's users ask which images each blob belongs to; on a containerd root
+            // the records alone say it only through the same labels, at a cost per image.
+            if s.root.source.is_some() {
+                let images = records::images_in(ns, b, &mut s.damage);
+                let reached = reached_by(&images, rows.get(first..).unwrap_or_default());
+                for r in rows.iter_mut().skip(first) {
+                    r.images = Some(reached.get(&r.record.digest).cloned().unwrap_or_default());
+                }
             }
         }
         // A recorded blob that is not there as recorded is damage, said once per blob.
