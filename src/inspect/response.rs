@@ -123,7 +123,8 @@ fn repo_tags_and_digests(tagged: &[&Image]) -> (Vec<String>, Vec<String>) {
         }
     };
     for img in tagged {
-        if img.name == format!("{DANGLING_PREFIX}{}", img.target.digest) {
+        // A dangling record names no tag; nor does a layout entry named by its position (@N).
+        if img.name == format!("{DANGLING_PREFIX}{}", img.target.digest) || img.name.starts_with('@') {
             continue;
         }
         // `reference.ParseNamed`: only canonical names count as references.
