@@ -137,3 +137,13 @@ fn carve_regressions() {
     );
     assert!(!r.damage.is_empty());
 }
+
+#[test]
+fn archive_index_regressions() {
+    let files = inputs("archive_index");
+    assert!(!files.is_empty(), "fixtures/fuzz/archive_index is empty");
+    for (path, data) in files {
+        eprintln!("replaying {}", path.display());
+        harness::archive_index(&data);
+    }
+}

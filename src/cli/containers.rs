@@ -247,38 +247,8 @@ fn gather(global: &Global, with_timeline: bool) -> Result<(Inventory, Outcome), 
 }
 
 /// Go's `strconv.Quote`: `"..."` with `"` and `\` escaped, control and non-printing
-/// characters as `\n`, `\t`, `\x1b`, `\u200b`.
-pub fn go_quote(s: &str) -> String {
-    use std::fmt::Write as _;
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{7}' => out.push_str("\\a"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{b}' => out.push_str("\\v"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
-            }
-            c if !crate::text::is_plain(c.to_string().as_bytes()) => {
-                if (c as u32) < 0x10000 {
-                    let _ = write!(out, "\\u{:04x}", c as u32);
-                } else {
-                    let _ = write!(out, "\\U{:08x}", c as u32);
-                }
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
+/// characters as `\n`, `\t`, `\x1b`, `\u200b` (the template engine's).
+pub use crate::template::gofmt::quote as go_quote;
 
 /// `docker ps`'s CreatedAt: Go's `time.Time.String()` to the second, in UTC.
 fn created_at(rfc3339: &str) -> String {

@@ -117,6 +117,20 @@ impl GoTime {
 }
 
 /// Go's `time.Parse(time.RFC3339, s)`: `YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)`.
+/// An RFC 3339 time in UTC to the second (`2026-11-27T17:44:42Z`), as `ctr leases ls` prints
+/// CREATED AT; a time that does not parse is given back as it is.
+pub fn utc_seconds(t: &str) -> String {
+    match parse_rfc3339(t) {
+        Some(g) => GoTime {
+            unix: g.unix,
+            nanos: 0,
+            offset: 0,
+        }
+        .rfc3339_nano(),
+        None => t.to_string(),
+    }
+}
+
 pub fn parse_rfc3339(s: &str) -> Option<GoTime> {
     let b = s.as_bytes();
     let num = |r: std::ops::Range<usize>| -> Option<i64> {

@@ -23,7 +23,7 @@ pub mod record_inspect;
 pub mod timeline;
 
 use crate::bolt::MetaChoice;
-use crate::containerd::gotime::{GoTime, parse_rfc3339};
+use crate::containerd::gotime::parse_rfc3339;
 use crate::containerd::records::{self, Container};
 use crate::containerd::root::Root;
 use crate::image::platform::Platform;
@@ -121,17 +121,7 @@ pub struct Sources<'a> {
 }
 
 /// RFC 3339 to the second, in UTC (`2026-11-29T18:52:00Z`); as given when it does not parse.
-pub fn short_time(t: &str) -> String {
-    match parse_rfc3339(t) {
-        Some(g) => GoTime {
-            unix: g.unix,
-            nanos: 0,
-            offset: 0,
-        }
-        .rfc3339_nano(),
-        None => t.to_string(),
-    }
-}
+pub use crate::containerd::gotime::utc_seconds as short_time;
 
 fn is_zero_time(t: &str) -> bool {
     t.is_empty() || t.starts_with("0001-01-01T00:00:00")

@@ -20,7 +20,7 @@
 mod encode;
 mod exec;
 mod funcs;
-mod gofmt;
+pub(crate) mod gofmt;
 mod lex;
 mod parse;
 mod value;

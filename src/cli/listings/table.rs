@@ -11,7 +11,7 @@
 //! - **Times**: RFC 3339 in UTC to the second (`2026-11-27T17:36:52Z`), never an age relative
 //!   to the examiner's clock ([`utc_seconds`]).
 
-use crate::containerd::gotime::{GoTime, parse_rfc3339};
+use crate::containerd::gotime::parse_rfc3339;
 use crate::text::escape;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -220,19 +220,7 @@ pub fn unix_nanos(t: &str) -> Option<i128> {
     parse_rfc3339(t).map(|g| g.unix_nanos())
 }
 
-/// An RFC 3339 time in UTC to the second, as `ctr leases ls` prints CREATED AT
-/// (`2026-11-27T17:44:42Z`); a time that does not parse is printed as it is.
-pub fn utc_seconds(t: &str) -> String {
-    match parse_rfc3339(t) {
-        Some(g) => GoTime {
-            unix: g.unix,
-            nanos: 0,
-            offset: 0,
-        }
-        .rfc3339_nano(),
-        None => t.to_string(),
-    }
-}
+pub use crate::containerd::gotime::utc_seconds;
 
 #[cfg(test)]
 mod tests {
