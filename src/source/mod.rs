@@ -390,15 +390,33 @@ struct RootBlobs<'a> {
 
 impl<'a> RootBlobs<'a> {
     fn new(root: &'a Root) -> RootBlobs<'a> {
-        let tree = root.blob_tree(crate::containerd::blobs::Detail::Type);
-        let regular = tree
-            .files()
-            .into_iter()
-            .filter(|f| f.entry.kind == crate::containerd::blobs::FileKind::Regular)
-            .filter_map(|f| f.digest)
-            .collect();
+        // A store the root refused (a symlinked blobs/) has no blob anyone may read.
+        let regular = if root.content_problem().is_some() {
+            std::collections::HashSet::new()
+        } else {
+            regular_blobs(root.content_dir())
+        };
         RootBlobs { root, regular }
     }
+}
+
+/// The regular files at `<dir>/blobs/<algorithm>/<hex>` whose names are digests, found with
+/// walkdir: no link is followed (the `blobs` directory itself included), nothing deeper read.
+fn regular_blobs(dir: &Path) -> std::collections::HashSet<Digest> {
+    walkdir::WalkDir::new(dir.join("blobs"))
+        .follow_links(false)
+        .follow_root_links(false)
+        .min_depth(2)
+        .max_depth(2)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .filter_map(|e| {
+            let alg = e.path().parent()?.file_name()?.to_str()?;
+            let hex = e.file_name().to_str()?;
+            Digest::parse(&format!("{alg}:{hex}")).ok()
+        })
+        .collect()
 }
 
 impl import::Blobs for RootBlobs<'_> {
