@@ -56,7 +56,16 @@ pub struct Archive {
     blobs: BTreeMap<Digest, Place>,
     /// Members under `blobs/` whose names are no digest, and their sizes.
     strays: Vec<(String, FileKind, u64)>,
+    /// A compressed archive's small members, by header offset, kept from one streamed pass:
+    /// there is no way into the middle of a gzip stream, and reading each document from the
+    /// start again would make a large archive quadratic.
+    small: std::collections::HashMap<u64, Arc<[u8]>>,
 }
+
+/// Members up to this size are kept from a compressed archive's streamed pass...
+const SMALL_MEMBER: u64 = 1 << 20;
+/// ... up to this many bytes in all; larger members are streamed again when read.
+const SMALL_BUDGET: u64 = 256 << 20;
 
 impl Archive {
     fn member(&self, i: usize) -> Option<&Member> {
@@ -65,6 +74,9 @@ impl Archive {
 
     /// The data of member `m`, owned (for a compressed archive: decompressed from the start).
     fn open_member(&self, m: &Member) -> io::Result<Box<dyn Read + Send>> {
+        if let Some(b) = self.small.get(&m.header_offset) {
+            return Ok(Box::new(io::Cursor::new(b.clone())));
+        }
         let len = self.file.metadata()?.len();
         if self.index.compression == Compression::None {
             let end = m.offset.checked_add(m.size).filter(|&e| e <= len).ok_or_else(|| {
@@ -271,7 +283,11 @@ pub fn open(path: &Path) -> Result<Root, SourceError> {
         index,
         blobs: BTreeMap::new(),
         strays: Vec::new(),
+        small: std::collections::HashMap::new(),
     };
+    if archive.index.compression != Compression::None {
+        archive.small = keep_small_members(&archive);
+    }
     let has_index = archive.index.get("index.json").is_some();
     let has_layout = archive.index.get("oci-layout").is_some();
     let has_manifest = archive.index.get("manifest.json").is_some();
@@ -321,6 +337,49 @@ pub fn open(path: &Path) -> Result<Root, SourceError> {
         targets: imported.targets,
     }));
     Ok(root)
+}
+
+/// One more streamed pass over a compressed archive, keeping every regular member of at most
+/// [`SMALL_MEMBER`] bytes, [`SMALL_BUDGET`] in all (a read error ends it: what was kept stays).
+fn keep_small_members(archive: &Archive) -> std::collections::HashMap<u64, Arc<[u8]>> {
+    let mut kept = std::collections::HashMap::new();
+    let Ok(len) = archive.file.metadata().map(|m| m.len()) else {
+        return kept;
+    };
+    let whole = Section {
+        file: archive.file.clone(),
+        pos: 0,
+        end: len,
+    };
+    let mut stream: Box<dyn Read + Send> = match archive.index.compression {
+        Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(whole)),
+        _ => Box::new(crate::verify::layers::ZstdFrames::new(io::BufReader::new(whole))),
+    };
+    let mut members: Vec<&Member> = archive
+        .index
+        .members
+        .iter()
+        .filter(|m| m.kind == MemberKind::File && m.size <= SMALL_MEMBER)
+        .collect();
+    members.sort_by_key(|m| m.offset);
+    let (mut at, mut budget) = (0u64, SMALL_BUDGET);
+    for m in members {
+        if m.size > budget || m.offset < at {
+            continue;
+        }
+        let skip = m.offset - at;
+        if io::copy(&mut (&mut stream).take(skip), &mut io::sink()).ok() != Some(skip) {
+            break;
+        }
+        let mut data = Vec::with_capacity(usize::try_from(m.size).unwrap_or(0));
+        if (&mut stream).take(m.size).read_to_end(&mut data).is_err() || data.len() as u64 != m.size {
+            break;
+        }
+        at = m.offset + m.size;
+        budget -= m.size;
+        kept.insert(m.header_offset, Arc::from(data));
+    }
+    kept
 }
 
 /// A tar problem in the vocabulary of source problems.
