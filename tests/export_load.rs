@@ -23,15 +23,18 @@ fn fixture(fx: &str) -> PathBuf {
 }
 
 fn export(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_coldctr"))
-        .arg("--root")
-        .arg(fixture("docker-28.5"))
-        .args(["-n", "moby", "--host-platform", "linux/amd64", "export"])
+    export_from("docker-28.5", "moby", args).output().expect("run coldctr")
+}
+
+fn export_from(fx: &str, ns: &str, args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_coldctr"));
+    c.arg("--root")
+        .arg(fixture(fx))
+        .args(["-n", ns, "--host-platform", "linux/amd64", "export"])
         .args(args)
         .env_remove("COLDCTR_ROOT")
-        .stdin(Stdio::null())
-        .output()
-        .expect("run coldctr")
+        .stdin(Stdio::null());
+    c
 }
 
 fn text(b: &[u8]) -> String {
@@ -48,8 +51,12 @@ fn source_inspect(file: &str) -> Value {
 /// The config digest of a target's linux/amd64 manifest (the target itself, or the index
 /// entry for it), read from the fixture's content store.
 fn config_of(target: &str) -> String {
+    config_in("docker-28.5", target)
+}
+
+fn config_in(fx: &str, target: &str) -> String {
     let read = |d: &str| -> Value {
-        let blob = fixture("docker-28.5").join(BLOBS).join(d.trim_start_matches("sha256:"));
+        let blob = fixture(fx).join(BLOBS).join(d.trim_start_matches("sha256:"));
         serde_json::from_slice(&std::fs::read(blob).unwrap()).unwrap()
     };
     let mut m = read(target);
@@ -323,6 +330,62 @@ fn old_docker_refuses_an_image_as_it_refuses_dockers_own_save_of_it() {
     );
     assert_eq!(ours.status.code(), theirs.status.code());
     assert_eq!(text(&ours.stderr), text(&theirs.stderr));
+}
+
+#[test]
+fn old_docker_loads_a_real_image_streamed_to_its_stdin() {
+    // registry.k8s.io/pause:3.9 as containerd 1.6 pulled it (an index; amd64 alone on the node).
+    let dir = tempfile::tempdir().unwrap();
+    let Some(daemon) = private_dockerd(dir.path()) else {
+        return;
+    };
+    let mut coldctr = export_from("containerd-1.6", "k8s.io", &["-o", "-", "registry.k8s.io/pause:3.9"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let load = Command::new("docker")
+        .arg("-H")
+        .arg(daemon.socket())
+        .arg("load")
+        .env("DOCKER_CONFIG", dir.path().join("client"))
+        .stdin(coldctr.stdout.take().unwrap())
+        .output()
+        .unwrap();
+    let exported = coldctr.wait_with_output().unwrap();
+    assert!(exported.status.success(), "{}", text(&exported.stderr));
+    assert!(load.status.success(), "{}\n{}", text(&load.stderr), daemon.log());
+    assert_eq!(text(&load.stdout).trim(), "Loaded image: registry.k8s.io/pause:3.9");
+    let records = Command::new(env!("CARGO_BIN_EXE_coldctr"))
+        .arg("--root")
+        .arg(fixture("containerd-1.6"))
+        .args(["-n", "k8s.io", "images", "--format", "json"])
+        .output()
+        .unwrap();
+    let records: Value = serde_json::from_slice(&records.stdout).unwrap();
+    let target = records
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "registry.k8s.io/pause:3.9")
+        .and_then(|r| r["target"]["digest"].as_str())
+        .unwrap()
+        .to_string();
+    let config_digest = config_in("containerd-1.6", &target);
+    let config_file = fixture("containerd-1.6")
+        .join(BLOBS)
+        .join(config_digest.trim_start_matches("sha256:"));
+    let config: Value = serde_json::from_slice(&std::fs::read(config_file).unwrap()).unwrap();
+    let o = daemon.docker(&["image", "inspect", "registry.k8s.io/pause:3.9"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let got: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let got = &got[0];
+    assert_eq!(got["Id"].as_str(), Some(config_digest.as_str()));
+    assert_eq!(strs(&got["RepoTags"]), ["registry.k8s.io/pause:3.9"]);
+    assert_eq!(got["Created"], config["created"]);
+    assert_eq!(got["Architecture"], config["architecture"]);
+    assert_eq!(got["RootFS"]["Layers"], config["rootfs"]["diff_ids"]);
+    assert_eq!(got["Config"]["Entrypoint"], config["config"]["Entrypoint"]);
 }
 
 /// A private podman: storage, run root, libpod tmp dir and network config under a temp dir, no
