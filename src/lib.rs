@@ -37,6 +37,7 @@ pub mod gc;
 pub mod image;
 pub mod inspect;
 pub mod meta_diff;
+pub mod overlay;
 pub mod recover;
 pub mod template;
 pub mod text;

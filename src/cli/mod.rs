@@ -16,9 +16,11 @@ mod bolt;
 pub mod context;
 mod du;
 mod export;
+mod fs;
 mod gc;
 mod generate;
 mod inspect;
+mod layers;
 pub mod listings;
 mod meta_diff;
 mod recover;
@@ -68,8 +70,19 @@ enum Command {
     Leases(listings::ListArgs),
     /// Container records (`ctr containers ls`).
     Containers(listings::ListArgs),
-    /// Snapshot records per snapshotter (`ctr snapshots ls`).
-    Snapshots(listings::ListArgs),
+    /// Snapshot records per snapshotter (`ctr snapshots ls`); `snapshots tree`: the parent
+    /// chains with their directories on disk.
+    Snapshots(SnapshotsArgs),
+    /// Which snapshot, containers and images a path on the disk belongs to
+    /// (`.../io.containerd.snapshotter.v1.overlayfs/snapshots/<id>/fs/...`).
+    Which(layers::WhichArgs),
+    /// The mount line `ctr snapshots mounts` prints for a snapshot or container (or a
+    /// read-only one with every layer as a lowerdir).
+    Mounts(layers::MountsArgs),
+    /// What `docker diff` prints for a container (A/C/D), from its upper dir and lowers.
+    Diff(fs::DiffArgs),
+    /// Files of a container or snapshot without mounting: ls, cat, export as tar.
+    Fs(fs::FsArgs),
     /// Write images out as an OCI layout, OCI archive or docker-archive, every blob re-hashed.
     Export(export::ExportArgs),
     /// Re-hash every recorded blob, validate the documents images reach, audit the bbolt files.
@@ -84,6 +97,24 @@ enum Command {
     Completions(generate::CompletionsArgs),
     /// The man page (roff) on stdout: `coldctr man | man -l -`, or a command's page: `coldctr man gc`.
     Man(generate::ManArgs),
+}
+
+/// `snapshots`: the listing, or `snapshots tree`.
+#[derive(clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
+struct SnapshotsArgs {
+    #[command(subcommand)]
+    command: Option<SnapshotsCommand>,
+    #[command(flatten)]
+    list: listings::ListArgs,
+}
+
+#[derive(Subcommand)]
+enum SnapshotsCommand {
+    /// The parent chains of every snapshotter (bases first, children indented), or one
+    /// snapshot's or container's chain down to its base, each with its id, kind, size and
+    /// directory on disk.
+    Tree(layers::TreeArgs),
 }
 
 /// How a command ended.
@@ -169,7 +200,14 @@ pub fn main() -> ExitCode {
         Command::Namespaces(args) => listings::namespaces(&cli.global, args, &mut out),
         Command::Leases(args) => listings::leases(&cli.global, args, &mut out),
         Command::Containers(args) => listings::containers(&cli.global, args, &mut out),
-        Command::Snapshots(args) => listings::snapshots(&cli.global, args, &mut out),
+        Command::Snapshots(args) => match args.command {
+            Some(SnapshotsCommand::Tree(t)) => layers::tree(&cli.global, t, &mut out),
+            None => listings::snapshots(&cli.global, args.list, &mut out),
+        },
+        Command::Which(args) => layers::which(&cli.global, args, &mut out),
+        Command::Mounts(args) => layers::mounts_cmd(&cli.global, args, &mut out),
+        Command::Diff(args) => fs::diff(&cli.global, args, &mut out),
+        Command::Fs(args) => fs::fs(&cli.global, args, &mut out),
         Command::Verify(args) => verify::run(&cli.global, args, &mut out),
         Command::MetaDiff(args) => meta_diff::run(&cli.global, args, &mut out),
         Command::Recover(args) => recover::run(&cli.global, args, &mut out),

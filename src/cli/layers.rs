@@ -1,0 +1,586 @@
+//! `coldctr snapshots tree`, `which` and `mounts`: snapshot chains with their real
+//! directories, the reverse (a path on the disk → snapshot, containers, images), and
+//! containerd's mount line for a snapshot.
+//!
+//! All of them open the root once ([`Node::open`]): meta.db's snapshot and container records,
+//! every snapshotter's metadata.db, and Docker's `containers/` beside the root (or
+//! `--docker-root`).
+
+use super::context::Global;
+use super::listings::table::{self, Table};
+use super::{Failure, Outcome, warn};
+use crate::containerd::gotime::GoTime;
+use crate::containerd::records::Damage;
+use crate::containerd::root::Root;
+use crate::overlay::images;
+use crate::overlay::mounts;
+use crate::overlay::snapshots::{Index, SNAPSHOTTER_PREFIX, Snap};
+use crate::overlay::target::{self, ContainerRef, Resolved};
+use crate::text::escape;
+use clap::{Args, ValueEnum};
+use serde::Serialize;
+use std::io::Write;
+use std::path::{Component, Path, PathBuf};
+
+/// Where Docker's data root is, for the commands that take a container.
+#[derive(Args, Clone, Debug, Default)]
+pub struct DockerRoot {
+    /// Docker's data root (default: `docker` beside the containerd root, e.g.
+    /// `<disk>/var/lib/docker` for `--root <disk>/var/lib/containerd`).
+    #[arg(long, value_name = "DIR")]
+    pub docker_root: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+}
+
+/// A root opened for the snapshot commands.
+pub struct Node {
+    pub root: Root,
+    pub index: Index,
+    pub containers: Vec<ContainerRef>,
+    pub damage: Damage,
+    pub problems: Vec<String>,
+}
+
+impl Node {
+    pub fn open(global: &Global, docker: &DockerRoot) -> Result<Node, Failure> {
+        let root = global.open_root()?;
+        let mut damage = Damage::new();
+        let mut problems = Vec::new();
+        let docker_root = target::docker_root(&root.dir, docker.docker_root.as_deref());
+        let (index, containers) = {
+            let tx = root.view(global.meta_choice())?;
+            let index = Index::load(&root, &tx, global.read_mode(), &mut damage);
+            let containers = target::all_containers(&tx, &docker_root, &mut damage, &mut problems);
+            (index, containers)
+        };
+        Ok(Node {
+            root,
+            index,
+            containers,
+            damage,
+            problems,
+        })
+    }
+
+    /// Resolves a target; a usage-level "not found" is exit code 1.
+    pub fn resolve(&self, global: &Global, target: &str) -> Result<Resolved, Failure> {
+        target::resolve(&self.index, &self.containers, global.namespace.as_deref(), target)
+            .map_err(|e| Failure::new(Outcome::No, e))
+    }
+
+    /// The chain of a snapshot, the stopping reason said on stderr (and counted as damage).
+    pub fn chain(&mut self, snap: usize) -> Vec<usize> {
+        let (chain, stop) = self.index.chain(snap);
+        if let Some(s) = stop {
+            self.damage.push(s);
+        }
+        chain
+    }
+
+    /// The layer directories of a chain, nearest first.
+    pub fn layer_dirs(&self, chain: &[usize]) -> Result<Vec<PathBuf>, Failure> {
+        chain
+            .iter()
+            .map(|&i| {
+                self.index.fs_dir(i).ok_or_else(|| {
+                    Failure::new(
+                        Outcome::Damaged,
+                        format!(
+                            "snapshot {}: no id in the snapshotter's record, so no directory",
+                            escape(self.index.get(i).map_or("", |s| s.backend_key.as_str()).as_bytes())
+                        ),
+                    )
+                })
+            })
+            .collect()
+    }
+
+    /// Says the damage and problems met, and what they add to the exit code.
+    pub fn finish(&self, outcome: Outcome) -> Outcome {
+        let mut outcome = outcome;
+        for d in self.damage.distinct() {
+            warn(escape(d.message.as_bytes()));
+        }
+        for p in &self.problems {
+            warn(escape(p.as_bytes()));
+        }
+        if !self.damage.is_empty() || !self.problems.is_empty() {
+            outcome = outcome.worst(Outcome::Damaged);
+        }
+        outcome
+    }
+}
+
+// ---- snapshots tree --------------------------------------------------------------------------
+
+#[derive(Args)]
+pub struct TreeArgs {
+    /// Only this snapshot's chain (a snapshot key, or a container ID, name or ID prefix), from
+    /// it down to the base. Without it: every snapshotter's forest, bases first.
+    pub target: Option<String>,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+    #[command(flatten)]
+    pub docker: DockerRoot,
+}
+
+/// One snapshot in the tree or a chain.
+#[derive(Serialize)]
+struct TreeRow<'a> {
+    depth: usize,
+    #[serde(flatten)]
+    snap: &'a Snap,
+    /// The key of its parent in the tree (meta.db key when named, else the backend key).
+    parent: Option<&'a str>,
+    /// The directory holding its files.
+    dir: Option<String>,
+}
+
+fn size_cell(s: &Snap) -> String {
+    s.size.map(table::human_size).unwrap_or_else(|| "-".into())
+}
+
+pub fn tree(global: &Global, args: TreeArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
+    let mut node = Node::open(global, &args.docker)?;
+    let mut order: Vec<(usize, usize)> = Vec::new();
+    if let Some(t) = &args.target {
+        let r = node.resolve(global, t)?;
+        for (depth, i) in node.chain(r.snap).into_iter().enumerate() {
+            order.push((depth, i));
+        }
+    } else {
+        let children = node.index.children();
+        let mut seen = vec![false; node.index.snaps.len()];
+        let roots: Vec<usize> = (0..node.index.snaps.len())
+            .filter(|&i| node.index.parent(i).is_none())
+            .collect();
+        let mut stack: Vec<(usize, usize)> = roots.iter().rev().map(|&i| (0, i)).collect();
+        while let Some((depth, i)) = stack.pop() {
+            if seen.get(i).copied().unwrap_or(true) {
+                continue;
+            }
+            if let Some(s) = seen.get_mut(i) {
+                *s = true;
+            }
+            order.push((depth, i));
+            if let Some(kids) = children.get(&i) {
+                let mut kids = kids.clone();
+                kids.sort_by(|a, b| {
+                    let ka = node.index.get(*a).map(Snap::key);
+                    let kb = node.index.get(*b).map(Snap::key);
+                    kb.cmp(&ka)
+                });
+                stack.extend(kids.into_iter().map(|k| (depth + 1, k)));
+            }
+        }
+        // Snapshots in a parent loop are reached from no base.
+        for (i, s) in seen.iter().enumerate() {
+            if !s {
+                node.damage.push(format!(
+                    "snapshot {}: in a parent loop, reached from no base",
+                    escape(node.index.get(i).map_or("", |s| s.backend_key.as_str()).as_bytes())
+                ));
+                order.push((0, i));
+            }
+        }
+        // Bases grouped by snapshotter, in snapshotter order.
+        order.sort_by_key(|&(_, i)| node.index.get(i).map(|s| s.snapshotter.clone()));
+    }
+    let rows: Vec<TreeRow<'_>> = order
+        .iter()
+        .filter_map(|&(depth, i)| {
+            let snap = node.index.get(i)?;
+            Some(TreeRow {
+                depth,
+                snap,
+                parent: node.index.parent(i).and_then(|p| node.index.get(p)).map(Snap::key),
+                dir: node.index.fs_dir(i).map(|p| p.display().to_string()),
+            })
+        })
+        .collect();
+    match args.format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *out, &rows).map_err(|e| Failure::from(std::io::Error::from(e)))?;
+            writeln!(out)?;
+        }
+        Format::Table => {
+            let mut t = Table::new(&[
+                "SNAPSHOTTER",
+                "KEY",
+                "KIND",
+                "ID",
+                table::size_header("SIZE"),
+                "NAMESPACES",
+                "DIR",
+            ]);
+            for r in &rows {
+                let indent = if args.target.is_some() {
+                    String::new()
+                } else {
+                    "  ".repeat(r.depth.min(64))
+                };
+                let namespaces: Vec<&str> = r.snap.names.iter().map(|n| n.namespace.as_str()).collect();
+                t.row(&[
+                    r.snap.snapshotter.clone(),
+                    format!("{indent}{}", r.snap.key()),
+                    r.snap.kind.clone(),
+                    r.snap.id.map(|i| i.to_string()).unwrap_or_else(|| "-".into()),
+                    size_cell(r.snap),
+                    if namespaces.is_empty() {
+                        "(none)".into()
+                    } else {
+                        namespaces.join(",")
+                    },
+                    r.dir.clone().unwrap_or_else(|| "-".into()),
+                ]);
+            }
+            t.write(out)?;
+        }
+    }
+    Ok(node.finish(Outcome::Ok))
+}
+
+// ---- which -----------------------------------------------------------------------------------
+
+#[derive(Args)]
+pub struct WhichArgs {
+    /// A path on the disk inside a snapshot directory, e.g.
+    /// `<disk>/var/lib/containerd/io.containerd.snapshotter.v1.overlayfs/snapshots/232/fs/usr/bin/x`
+    /// (only its text is read: the snapshotter name, the number and the rest).
+    pub path: PathBuf,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+    #[command(flatten)]
+    pub docker: DockerRoot,
+}
+
+/// A path split at its snapshot directory.
+#[derive(Debug, PartialEq, Eq)]
+pub struct SnapshotPath {
+    pub snapshotter: String,
+    pub id: u64,
+    /// `fs` (the files), `work` (overlayfs' work dir), or empty for the snapshot dir itself.
+    pub area: String,
+    /// The path inside the snapshot's files, `/`-rooted (empty outside `fs`).
+    pub inner: Vec<u8>,
+}
+
+/// Finds `io.containerd.snapshotter.v1.<name>/snapshots/<id>` in `p` (the last one), lexically.
+pub fn split_snapshot_path(p: &Path) -> Option<SnapshotPath> {
+    use std::os::unix::ffi::OsStrExt;
+    let parts: Vec<&[u8]> = p
+        .components()
+        .filter_map(|c| match c {
+            Component::Normal(n) => Some(n.as_bytes()),
+            _ => None,
+        })
+        .collect();
+    let at = parts
+        .iter()
+        .rposition(|c| c.starts_with(SNAPSHOTTER_PREFIX.as_bytes()))?;
+    let snapshotter = std::str::from_utf8(parts.get(at)?.get(SNAPSHOTTER_PREFIX.len()..)?).ok()?;
+    if *parts.get(at + 1)? != b"snapshots" {
+        return None;
+    }
+    let id: u64 = std::str::from_utf8(parts.get(at + 2)?).ok()?.parse().ok()?;
+    let rest = parts.get(at + 3..).unwrap_or_default();
+    let native = snapshotter == "native";
+    let (area, inner_parts) = match rest.split_first() {
+        _ if native => ("fs".to_string(), rest),
+        Some((a, tail)) => (String::from_utf8_lossy(a).into_owned(), tail),
+        None => (String::new(), rest),
+    };
+    let mut inner = Vec::new();
+    if area == "fs" {
+        inner.push(b'/');
+        inner.extend_from_slice(&inner_parts.join(&b'/'));
+    }
+    Some(SnapshotPath {
+        snapshotter: snapshotter.to_string(),
+        id,
+        area,
+        inner,
+    })
+}
+
+#[derive(Serialize)]
+struct WhichReport<'a> {
+    snapshotter: String,
+    id: u64,
+    /// `fs`, `work` or empty.
+    area: String,
+    /// The path inside the snapshot's files (lossy UTF-8; `pathHex` when not UTF-8).
+    path: String,
+    #[serde(rename = "pathHex", skip_serializing_if = "Option::is_none")]
+    path_hex: Option<String>,
+    snapshot: Option<&'a Snap>,
+    /// Containers whose rw snapshot is this one (`layer: 0`) or has it below (`layer: n`).
+    containers: Vec<WhichContainer>,
+    /// Images whose unpacked chain holds it.
+    images: Vec<WhichImage>,
+}
+
+#[derive(Serialize)]
+struct WhichContainer {
+    id: String,
+    name: Option<String>,
+    namespace: String,
+    source: &'static str,
+    layer: usize,
+}
+
+#[derive(Serialize)]
+struct WhichImage {
+    namespace: String,
+    name: String,
+    config: String,
+    #[serde(rename = "chainId")]
+    chain_id: String,
+    layer: usize,
+}
+
+pub fn which(global: &Global, args: WhichArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
+    let Some(sp) = split_snapshot_path(&args.path) else {
+        return Err(Failure::new(
+            Outcome::No,
+            format!(
+                "{}: not inside io.containerd.snapshotter.v1.<name>/snapshots/<id>",
+                escape(args.path.as_os_str().as_encoded_bytes())
+            ),
+        ));
+    };
+    let mut node = Node::open(global, &args.docker)?;
+    let snap = node.index.by_id(&sp.snapshotter, sp.id);
+    let mut containers = Vec::new();
+    let mut images_found = Vec::new();
+    if let Some(snap) = snap {
+        for c in node.containers.clone() {
+            let Some(top) = node.index.by_name(&c.namespace, &c.snapshotter, &c.snapshot_key) else {
+                continue;
+            };
+            if let Some(layer) = node.chain(top).iter().position(|&i| i == snap) {
+                containers.push(WhichContainer {
+                    id: c.id,
+                    name: c.name,
+                    namespace: c.namespace,
+                    source: c.source,
+                    layer,
+                });
+            }
+        }
+        let tx = node.root.view(global.meta_choice())?;
+        let namespaces: Vec<String> = node
+            .index
+            .get(snap)
+            .map(|s| s.names.iter().map(|n| n.namespace.clone()).collect())
+            .unwrap_or_default();
+        let mut damage = Damage::new();
+        let mut done = std::collections::BTreeSet::new();
+        for ns in namespaces {
+            if !done.insert(ns.clone()) {
+                continue;
+            }
+            for top in images::image_tops(&node.root, &tx, &ns, &mut damage) {
+                let Some(i) = node.index.by_name(&ns, &sp.snapshotter, &top.chain_id) else {
+                    continue;
+                };
+                let (chain, _) = node.index.chain(i);
+                if let Some(layer) = chain.iter().position(|&c| c == snap) {
+                    images_found.push(WhichImage {
+                        namespace: ns.clone(),
+                        name: top.name,
+                        config: top.config,
+                        chain_id: top.chain_id,
+                        layer,
+                    });
+                }
+            }
+        }
+        node.damage.extend(damage);
+    }
+    let report = WhichReport {
+        path: String::from_utf8_lossy(&sp.inner).into_owned(),
+        path_hex: std::str::from_utf8(&sp.inner).is_err().then(|| hex::encode(&sp.inner)),
+        snapshotter: sp.snapshotter.clone(),
+        id: sp.id,
+        area: sp.area.clone(),
+        snapshot: snap.and_then(|i| node.index.get(i)),
+        containers,
+        images: images_found,
+    };
+    match args.format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *out, &report).map_err(|e| Failure::from(std::io::Error::from(e)))?;
+            writeln!(out)?;
+        }
+        Format::Table => {
+            let area = match sp.area.as_str() {
+                "fs" => "files (fs)".to_string(),
+                "work" => "overlayfs work dir (not content)".to_string(),
+                "" => "the snapshot directory".to_string(),
+                other => format!("{} (not a snapshotter area)", escape(other.as_bytes())),
+            };
+            writeln!(out, "snapshotter:  {}", escape(sp.snapshotter.as_bytes()))?;
+            writeln!(out, "id:           {}", sp.id)?;
+            writeln!(out, "area:         {area}")?;
+            if sp.area == "fs" {
+                writeln!(out, "path:         {}", escape(&sp.inner))?;
+            }
+            match report.snapshot {
+                None => writeln!(
+                    out,
+                    "snapshot:     none: the snapshotter has no record with id {}",
+                    sp.id
+                )?,
+                Some(s) => {
+                    writeln!(
+                        out,
+                        "snapshot:     {} ({}, {})",
+                        escape(s.key().as_bytes()),
+                        s.kind,
+                        size_cell(s)
+                    )?;
+                    writeln!(out, "backend key:  {}", escape(s.backend_key.as_bytes()))?;
+                    for n in &s.names {
+                        writeln!(
+                            out,
+                            "named:        {} in namespace {}",
+                            escape(n.key.as_bytes()),
+                            escape(n.namespace.as_bytes())
+                        )?;
+                    }
+                }
+            }
+            for c in &report.containers {
+                let role = if c.layer == 0 {
+                    "its rw layer".to_string()
+                } else {
+                    format!("layer {} below its rw layer", c.layer)
+                };
+                let name = c
+                    .name
+                    .as_deref()
+                    .map(|n| format!(" ({})", escape(n.as_bytes())))
+                    .unwrap_or_default();
+                writeln!(
+                    out,
+                    "container:    {}{name} [{} {}]: {role}",
+                    escape(c.id.as_bytes()),
+                    c.source,
+                    escape(c.namespace.as_bytes())
+                )?;
+            }
+            for i in &report.images {
+                let role = if i.layer == 0 {
+                    "its top layer".to_string()
+                } else {
+                    format!("layer {} below its top", i.layer)
+                };
+                writeln!(
+                    out,
+                    "image:        {} [{}]: {role}",
+                    escape(i.name.as_bytes()),
+                    escape(i.namespace.as_bytes())
+                )?;
+            }
+            if report.containers.is_empty() {
+                writeln!(out, "container:    none")?;
+            }
+            if report.images.is_empty() {
+                writeln!(out, "image:        none")?;
+            }
+        }
+    }
+    let outcome = if snap.is_none() { Outcome::No } else { Outcome::Ok };
+    Ok(node.finish(outcome))
+}
+
+// ---- mounts ----------------------------------------------------------------------------------
+
+#[derive(Args)]
+pub struct MountsArgs {
+    /// A snapshot key, or a container ID, name or ID prefix.
+    pub target: String,
+    /// The mount point to print in the line (`ctr snapshots mounts TARGET KEY`).
+    #[arg(long = "target", value_name = "DIR", default_value = "/mnt")]
+    pub mount_point: String,
+    /// Every layer as a lowerdir of a read-only overlay (no upper, no work dir): for evidence.
+    #[arg(long)]
+    pub read_only: bool,
+    /// Print paths under this root instead of --root (e.g. /var/lib/containerd, the node's own
+    /// paths, as ctr printed them there).
+    #[arg(long, value_name = "DIR")]
+    pub node_root: Option<PathBuf>,
+    #[command(flatten)]
+    pub docker: DockerRoot,
+}
+
+pub fn mounts_cmd(global: &Global, args: MountsArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
+    let mut node = Node::open(global, &args.docker)?;
+    let r = node.resolve(global, &args.target)?;
+    let chain = node.chain(r.snap);
+    let root = match &args.node_root {
+        Some(p) => p.clone(),
+        None => std::path::absolute(&node.root.dir).unwrap_or_else(|_| node.root.dir.clone()),
+    };
+    let line = if args.read_only {
+        mounts::read_only_line(&node.index, &chain, &root, &args.mount_point)
+    } else {
+        mounts::ctr_line(&node.index, &chain, &root, &args.mount_point)
+    };
+    match line {
+        Ok(l) => writeln!(out, "{}", escape(l.as_bytes()))?,
+        Err(e) => {
+            node.finish(Outcome::Ok);
+            return Err(Failure::new(Outcome::No, escape(e.as_bytes())));
+        }
+    }
+    Ok(node.finish(Outcome::Ok))
+}
+
+/// Seconds and nanoseconds as RFC 3339 in UTC.
+pub fn rfc3339(secs: i64, nanos: i64) -> String {
+    GoTime {
+        unix: secs,
+        nanos: u32::try_from(nanos).unwrap_or(0),
+        offset: 0,
+    }
+    .rfc3339_nano()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snapshot_paths_split() {
+        let p = split_snapshot_path(Path::new(
+            "/x/var/lib/containerd/io.containerd.snapshotter.v1.overlayfs/snapshots/232/fs/usr/bin/x",
+        ))
+        .unwrap();
+        assert_eq!(p.snapshotter, "overlayfs");
+        assert_eq!(p.id, 232);
+        assert_eq!(p.area, "fs");
+        assert_eq!(p.inner, b"/usr/bin/x");
+        let w = split_snapshot_path(Path::new(
+            "io.containerd.snapshotter.v1.overlayfs/snapshots/7/work/work",
+        ))
+        .unwrap();
+        assert_eq!(w.area, "work");
+        assert!(w.inner.is_empty());
+        assert!(
+            split_snapshot_path(Path::new(
+                "/var/lib/containerd/io.containerd.snapshotter.v1.overlayfs/snapshots/x/fs"
+            ))
+            .is_none()
+        );
+        assert!(split_snapshot_path(Path::new("/etc/passwd")).is_none());
+        let n = split_snapshot_path(Path::new("io.containerd.snapshotter.v1.native/snapshots/3/etc")).unwrap();
+        assert_eq!(n.inner, b"/etc");
+    }
+}
