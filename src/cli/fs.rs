@@ -224,7 +224,7 @@ pub enum FsCommand {
 #[derive(Args)]
 pub struct LsArgs {
     /// TARGET:PATH (TARGET: a container ID, name or ID prefix, or a snapshot key).
-    pub spec: String,
+    pub spec: std::ffi::OsString,
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
     /// Add the sha256 of regular files (JSON).
@@ -237,7 +237,7 @@ pub struct LsArgs {
 #[derive(Args)]
 pub struct CatArgs {
     /// TARGET:PATH.
-    pub spec: String,
+    pub spec: std::ffi::OsString,
     #[command(flatten)]
     pub docker: DockerRoot,
 }
@@ -257,15 +257,22 @@ pub struct FsExportArgs {
 }
 
 /// `TARGET:PATH` split at the first `:/` (snapshot keys such as `sha256:...` have colons of
-/// their own); without one, at the last `:`; without a colon, the root.
-pub fn split_spec(spec: &str) -> (&str, &str) {
-    if let Some(at) = spec.find(":/") {
-        return (spec.get(..at).unwrap_or(spec), spec.get(at + 1..).unwrap_or("/"));
-    }
-    match spec.rsplit_once(':') {
-        Some((t, p)) => (t, p),
-        None => (spec, "/"),
-    }
+/// their own); without one, at the last `:`; without a colon, the root. The path is bytes (a
+/// name need not be UTF-8); the target must be UTF-8.
+pub fn split_spec(spec: &[u8]) -> Result<(&str, &[u8]), Failure> {
+    let (t, p): (&[u8], &[u8]) = if let Some(at) = spec.windows(2).position(|w| w == b":/") {
+        (spec.get(..at).unwrap_or_default(), spec.get(at + 1..).unwrap_or(b"/"))
+    } else if let Some(at) = spec.iter().rposition(|&b| b == b':') {
+        (
+            spec.get(..at).unwrap_or_default(),
+            spec.get(at + 1..).unwrap_or_default(),
+        )
+    } else {
+        (spec, b"/")
+    };
+    let t = std::str::from_utf8(t)
+        .map_err(|_| Failure::new(Outcome::Usage, format!("{}: the target is not UTF-8", escape(t))))?;
+    Ok((t, p))
 }
 
 /// The layer stack of a target.
@@ -295,12 +302,18 @@ pub fn fs(global: &Global, args: FsArgs, out: &mut dyn Write) -> Result<Outcome,
 }
 
 fn ls(global: &Global, args: LsArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
-    let (target, path) = split_spec(&args.spec);
+    let (target, path) = split_spec(args.spec.as_bytes())?;
     let mut node = Node::open(global, &args.docker)?;
     let stack = stack_of(&mut node, global, target)?;
+    // A symlink is shown as itself, unless it leads to a directory (inside the tree): then
+    // that directory is listed, as ls does.
     let (rel, entry) = stack
-        .resolve(path.as_bytes(), true)
+        .resolve(path, false)
         .map_err(|e| Failure::new(Outcome::No, escape(e.as_bytes())))?;
+    let (rel, entry) = match stack.resolve(path, true) {
+        Ok((r, n)) if entry.meta.file_type().is_symlink() && n.is_dir() => (r, n),
+        _ => (rel, entry),
+    };
     let mut entries = Vec::new();
     if entry.is_dir() {
         let mut problems = Vec::new();
@@ -369,20 +382,16 @@ fn cat(global: &Global, args: CatArgs, out: &mut dyn Write) -> Result<Outcome, F
             "refusing to write file contents to a terminal: redirect stdout or pipe it (e.g. | less)",
         ));
     }
-    let (target, path) = split_spec(&args.spec);
+    let (target, path) = split_spec(args.spec.as_bytes())?;
     let mut node = Node::open(global, &args.docker)?;
     let stack = stack_of(&mut node, global, target)?;
     let (rel, entry) = stack
-        .resolve(path.as_bytes(), true)
+        .resolve(path, true)
         .map_err(|e| Failure::new(Outcome::No, escape(e.as_bytes())))?;
     if !entry.meta.is_file() {
         return Err(Failure::new(
             Outcome::No,
-            format!(
-                "{}: a {}, not a regular file",
-                escape(path.as_bytes()),
-                type_name(&entry.meta)
-            ),
+            format!("{}: a {}, not a regular file", escape(path), type_name(&entry.meta)),
         ));
     }
     let data = data_file(&stack, &entry, &rel);
@@ -437,12 +446,18 @@ mod tests {
 
     #[test]
     fn specs_split_at_the_path() {
+        let ok = |s: &'static [u8]| match split_spec(s) {
+            Ok(v) => v,
+            Err(e) => panic!("{}", e.message),
+        };
         assert_eq!(
-            split_spec("dev-fschanges:/etc/passwd"),
-            ("dev-fschanges", "/etc/passwd")
+            ok(b"dev-fschanges:/etc/passwd"),
+            ("dev-fschanges", b"/etc/passwd".as_slice())
         );
-        assert_eq!(split_spec("sha256:abc:/etc"), ("sha256:abc", "/etc"));
-        assert_eq!(split_spec("abc"), ("abc", "/"));
-        assert_eq!(split_spec("abc:etc"), ("abc", "etc"));
+        assert_eq!(ok(b"sha256:abc:/etc"), ("sha256:abc", b"/etc".as_slice()));
+        assert_eq!(ok(b"abc"), ("abc", b"/".as_slice()));
+        assert_eq!(ok(b"abc:etc"), ("abc", b"etc".as_slice()));
+        assert_eq!(ok(b"abc:/bad\xffname"), ("abc", b"/bad\xffname".as_slice()));
+        assert!(split_spec(b"\xff:/x").is_err());
     }
 }
