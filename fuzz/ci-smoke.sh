@@ -33,4 +33,7 @@ cargo +nightly fuzz run template -- -max_total_time="$SECS" -timeout=10 -rss_lim
   -max_len=4096 -print_final_stats=1 || status=1
 cargo +nightly fuzz run names -- -max_total_time="$SECS" -timeout=10 -rss_limit_mb=2048 \
   -max_len=1024 -print_final_stats=1 || status=1
+# overlay: builds layer stacks on disk per input (slower per run); inputs are op lists.
+cargo +nightly fuzz run overlay -- -max_total_time="$SECS" -timeout=10 -rss_limit_mb=2048 \
+  -max_len=512 -print_final_stats=1 || status=1
 exit "$status"

@@ -137,3 +137,13 @@ fn carve_regressions() {
     );
     assert!(!r.damage.is_empty());
 }
+
+#[test]
+fn overlay_regressions() {
+    let files = inputs("overlay");
+    assert!(files.len() >= 4, "fixtures/fuzz/overlay holds {} inputs", files.len());
+    for (path, data) in files {
+        eprintln!("replaying {}", path.display());
+        harness::overlay(&data);
+    }
+}

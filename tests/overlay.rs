@@ -252,6 +252,19 @@ fn chains_and_which_name_containers_and_images() {
     );
     // Not a snapshot path: no.
     assert_eq!(run(&["which", "/etc/passwd"]).code, Some(1));
+    // An image reference names its unpacked top snapshot: the chain below the containers'
+    // -init layers, through the builder's own -init layer.
+    let r = run(&["snapshots", "tree", "lab/toolbox:1", "--format", "json"]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let chain: Value = serde_json::from_slice(&r.stdout).unwrap();
+    let ids: Vec<u64> = chain
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_u64().unwrap())
+        .collect();
+    assert_eq!(ids, [31, 28, 27, 7, 6]);
+    assert_eq!(run(&["snapshots", "tree", "no-such-image:1"]).code, Some(1));
 }
 
 #[test]

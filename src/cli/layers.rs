@@ -67,10 +67,52 @@ impl Node {
         })
     }
 
-    /// Resolves a target; a usage-level "not found" is exit code 1.
+    /// Resolves a target: a snapshot key or container, else an image reference (its
+    /// unpacked top snapshot, the host platform's when several are unpacked). Not found is
+    /// exit code 1.
     pub fn resolve(&self, global: &Global, target: &str) -> Result<Resolved, Failure> {
-        target::resolve(&self.index, &self.containers, global.namespace.as_deref(), target)
-            .map_err(|e| Failure::new(Outcome::No, e))
+        let first = match target::resolve(&self.index, &self.containers, global.namespace.as_deref(), target) {
+            Ok(r) => return Ok(r),
+            Err(e) => e,
+        };
+        let no = |m: String| Failure::new(Outcome::No, m);
+        let tx = self.root.view(global.meta_choice())?;
+        let Ok(ns) = super::context::image_namespace(global, &tx) else {
+            return Err(no(first));
+        };
+        let inspector = crate::inspect::Inspector::new(
+            &self.root,
+            self.root.view(global.meta_choice())?,
+            &ns,
+            crate::inspect::Options::for_host(global.host()),
+        );
+        let Ok(image) = inspector.resolve(target) else {
+            return Err(no(first));
+        };
+        let mut damage = Damage::new();
+        let tops: Vec<images::ImageTop> = images::image_tops(&self.root, &tx, &ns, &mut damage)
+            .into_iter()
+            .filter(|t| t.name == image.name)
+            .collect();
+        let host = global.host();
+        let unpacked = |t: &&images::ImageTop| {
+            self.index
+                .snapshotters
+                .iter()
+                .find_map(|sn| self.index.by_name(&ns, sn, &t.chain_id))
+        };
+        let best = tops
+            .iter()
+            .filter(|t| t.os == host.os && t.architecture == host.architecture)
+            .find_map(|t| unpacked(&t))
+            .or_else(|| tops.iter().find_map(|t| unpacked(&t)));
+        match best {
+            Some(snap) => Ok(Resolved { snap, container: None }),
+            None => Err(no(format!(
+                "image {}: no unpacked snapshot (chain ID of its diff IDs) on this node",
+                escape(image.name.as_bytes())
+            ))),
+        }
     }
 
     /// The chain of a snapshot, the stopping reason said on stderr (and counted as damage).

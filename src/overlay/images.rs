@@ -25,6 +25,9 @@ pub struct ImageTop {
     pub name: String,
     pub config: String,
     pub chain_id: String,
+    /// The config's `os` and `architecture`.
+    pub os: String,
+    pub architecture: String,
 }
 
 /// containerd's `identity.ChainID` of the diff IDs; `None` for none.
@@ -66,8 +69,14 @@ pub fn image_tops(root: &Root, tx: &Tx<'_>, namespace: &str, damage: &mut Damage
                 let Ok(c) = document::decode::<ImageConfig>(&config) else {
                     continue;
                 };
+                let (os, architecture) = (
+                    c.os.clone().unwrap_or_default(),
+                    c.architecture.clone().unwrap_or_default(),
+                );
                 if let Some(id) = c.rootfs.and_then(|r| r.diff_ids).as_deref().and_then(chain_id) {
                     out.push(ImageTop {
+                        os,
+                        architecture,
                         namespace: namespace.to_string(),
                         name: image.name.clone(),
                         config: m.config.digest.clone(),
