@@ -301,6 +301,11 @@ fn diff_equals_docker_diff_for_every_container() {
             .collect();
         assert_eq!(got, want, "{c}");
     }
+    // What the upper holds beyond docker's answer: the copy-up of /etc/debian_version that
+    // the hard link /debian_version.hardlink forced (same stat, so docker does not show it).
+    let all = run(&["diff", "dev-fschanges", "--copied-up"]).stdout_text();
+    let extra: Vec<&str> = all.lines().filter(|l| l.starts_with("U ")).collect();
+    assert_eq!(extra, ["U /etc/debian_version"]);
     // The table form has docker's lines for a name without hazards.
     let t = run(&["diff", "dev-oldapp"]).stdout_text();
     assert_eq!(t, "C /app\nA /app/seen.txt\n");

@@ -310,7 +310,7 @@ pub fn overlay(data: &[u8]) {
         .split_first()
         .map(|(u, l)| (u.clone(), l.to_vec()))
         .unwrap_or_default();
-    let _ = diff::changes(&upper, &lowers, &mut problems);
+    let _ = diff::changes(&upper, &lowers, true, &mut problems);
     let stack = Stack::new(layers.clone());
     let mut tar = Vec::new();
     if export::export(&stack, &mut tar, &mut problems).is_ok() {

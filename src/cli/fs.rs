@@ -33,6 +33,10 @@ pub struct DiffArgs {
     /// Add the sha256 of each added or changed regular file (JSON).
     #[arg(long)]
     pub hash: bool,
+    /// Also list, as `U`, the files the upper dir holds that docker diff does not report (a
+    /// copy-up whose stat did not change, e.g. a hard link made to a lower file).
+    #[arg(long)]
+    pub copied_up: bool,
     #[command(flatten)]
     pub docker: DockerRoot,
 }
@@ -170,7 +174,8 @@ pub fn diff(global: &Global, args: DiffArgs, out: &mut dyn Write) -> Result<Outc
         return Err(Failure::new(Outcome::Damaged, "an empty chain"));
     };
     let mut problems = Vec::new();
-    let changes = diff::changes(upper, lowers, &mut problems).map_err(|e| Failure::new(Outcome::Unreadable, e))?;
+    let changes = diff::changes(upper, lowers, args.copied_up, &mut problems)
+        .map_err(|e| Failure::new(Outcome::Unreadable, e))?;
     node.problems.extend(problems);
     write_changes(out, &changes, args.format, args.hash)?;
     Ok(node.finish(Outcome::Ok))

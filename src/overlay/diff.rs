@@ -38,8 +38,16 @@ pub struct Change {
 }
 
 /// The differences between the merged tree of `upper` over `lowers` and the merged tree of
-/// `lowers`, sorted by path. Directories that cannot be read are noted in `problems`.
-pub fn changes(upper: &Path, lowers: &[PathBuf], problems: &mut Vec<String>) -> Result<Vec<Change>, String> {
+/// `lowers`, sorted by path. With `copied_up`, also the non-directories the upper dir holds
+/// that docker's rules do not report (a copy-up whose stat did not change, such as a hard
+/// link made to a lower file), as kind `U`. Directories that cannot be read are noted in
+/// `problems`.
+pub fn changes(
+    upper: &Path,
+    lowers: &[PathBuf],
+    copied_up: bool,
+    problems: &mut Vec<String>,
+) -> Result<Vec<Change>, String> {
     let mut all = vec![upper.to_path_buf()];
     all.extend(lowers.iter().cloned());
     let new = Stack::new(all);
@@ -47,6 +55,7 @@ pub fn changes(upper: &Path, lowers: &[PathBuf], problems: &mut Vec<String>) -> 
     let new_root = new.root()?;
     let old_root = if lowers.is_empty() { None } else { Some(old.root()?) };
     let mut out = Vec::new();
+    let mut unchanged = Vec::new();
     // One frame per directory being compared: its path, the upper's names in it, how far the
     // walk is, the old directory (None when added), and where its changes start.
     struct Frame {
@@ -130,6 +139,9 @@ pub fn changes(upper: &Path, lowers: &[PathBuf], problems: &mut Vec<String>) -> 
                 {
                     out.push(change('C', &rel, Some(new_node.meta.clone()), file.clone()));
                     counted = true;
+                } else if copied_up && new_node.layer == 0 && !new_node.is_dir() {
+                    // Kept apart: it must not make its directory count as changed.
+                    unchanged.push(change('U', &rel, Some(new_node.meta.clone()), file.clone()));
                 }
             }
         }
@@ -142,6 +154,7 @@ pub fn changes(upper: &Path, lowers: &[PathBuf], problems: &mut Vec<String>) -> 
             }
         }
     }
+    out.extend(unchanged);
     out.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(out)
 }
