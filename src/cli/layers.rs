@@ -124,8 +124,29 @@ impl Node {
         chain
     }
 
-    /// The layer directories of a chain, nearest first.
+    /// The layer directories of a chain, nearest first, each checked to be a real directory:
+    /// one that is missing, a symlink (never followed) or not a directory is damage (3), one
+    /// that cannot be looked at is unreadable (4).
     pub fn layer_dirs(&self, chain: &[usize]) -> Result<Vec<PathBuf>, Failure> {
+        let dirs = self.layer_paths(chain)?;
+        for d in &dirs {
+            let shown = d.display();
+            match std::fs::symlink_metadata(d) {
+                Ok(m) if m.is_dir() => {}
+                Ok(m) if m.file_type().is_symlink() => {
+                    return Err(Failure::new(Outcome::Damaged, format!("{shown}: a symlink, not followed")));
+                }
+                Ok(_) => return Err(Failure::new(Outcome::Damaged, format!("{shown}: not a directory"))),
+                Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+                    return Err(Failure::new(Outcome::Unreadable, format!("{shown}: {e}")));
+                }
+                Err(e) => return Err(Failure::new(Outcome::Damaged, format!("{shown}: {e}"))),
+            }
+        }
+        Ok(dirs)
+    }
+
+    fn layer_paths(&self, chain: &[usize]) -> Result<Vec<PathBuf>, Failure> {
         chain
             .iter()
             .map(|&i| {
