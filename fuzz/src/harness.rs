@@ -278,13 +278,39 @@ pub fn overlay(data: &[u8]) {
             rel.push(std::ffi::OsStr::from_bytes(pick));
         }
         let path = root.join(&rel);
+        // Never build through a symlink an earlier op made: it could point anywhere.
+        let mut prefix = root.clone();
+        let mut through_link = false;
+        for c in rel.components() {
+            prefix.push(c);
+            if std::fs::symlink_metadata(&prefix).is_ok_and(|m| !m.is_dir()) && prefix != path {
+                through_link = true;
+            }
+        }
+        if through_link {
+            continue;
+        }
         if let Some(parent) = path.parent() {
             let _ = std::fs::create_dir_all(parent);
         }
         let c_path = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap_or_default();
+        // Writing must not block on a FIFO an earlier op made at the same path.
+        let write = |p: &std::path::Path, data: &[u8]| {
+            use std::io::Write;
+            use std::os::unix::fs::OpenOptionsExt;
+            if let Ok(mut f) = std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW)
+                .open(p)
+            {
+                let _ = f.write_all(data);
+            }
+        };
         match kind % 8 {
             0 => drop(std::fs::create_dir_all(&path)),
-            1 => drop(std::fs::write(&path, payload)),
+            1 => write(&path, payload),
             2 => drop(std::os::unix::fs::symlink(std::ffi::OsStr::from_bytes(payload), &path)),
             3 => {
                 // SAFETY: a NUL-terminated path; fails harmlessly when not root.
@@ -302,7 +328,7 @@ pub fn overlay(data: &[u8]) {
                 unsafe { libc::mkfifo(c_path.as_ptr(), 0o644) };
             }
             6 => drop(std::fs::hard_link(root.join("a"), &path)),
-            _ => drop(std::fs::write(&path, b"")),
+            _ => write(&path, b""),
         }
     }
     let mut problems = Vec::new();
