@@ -547,11 +547,40 @@ fn hostile_upper_dirs_neither_hang_nor_escape() {
     assert_eq!(r.code, Some(3));
     assert!(r.stderr.contains("symlink"), "{}", r.stderr);
     assert!(!r.stdout_text().contains("proc"));
-    // export: finishes with the FIFO as a FIFO member and the deep tree whole.
+    // export: finishes with the FIFO as a FIFO member and the deep tree whole; files with
+    // holes go out as GNU sparse 1.0 (64 GiB of holes are not written), and come back.
+    {
+        use std::io::{Seek, SeekFrom, Write};
+        let f = std::fs::File::create(h.upper().join("sparse")).unwrap();
+        f.set_len(64 << 30).unwrap();
+        let mut g = std::fs::File::create(h.upper().join("app/holes")).unwrap();
+        g.seek(SeekFrom::Start(256 << 20)).unwrap();
+        g.write_all(b"middle").unwrap();
+        g.seek(SeekFrom::Start((1 << 30) - 3)).unwrap();
+        g.write_all(b"end").unwrap();
+    }
     let out = h.dir.path().join("out.tar");
     let e = h.run(&[b"fs", b"export", b"dev-oldapp", b"-o", out.as_os_str().as_bytes()]);
     assert_eq!(e.code, Some(0), "{}", e.stderr);
+    let tar_size = std::fs::metadata(&out).unwrap().len();
+    assert!(tar_size < 64 << 20, "{tar_size} bytes");
     let list = tvf(&out);
+    assert!(list.contains(" 68719476736 ") && list.contains(" sparse\n"), "{list}");
+    let x = tempfile::tempdir().unwrap();
+    let st = Command::new("tar")
+        .arg("-xf")
+        .arg(&out)
+        .arg("-C")
+        .arg(x.path())
+        .arg("app/holes")
+        .output()
+        .unwrap();
+    assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
+    let back = std::fs::read(x.path().join("app/holes")).unwrap();
+    assert_eq!(back.len(), 1 << 30);
+    assert_eq!(&back[256 << 20..(256 << 20) + 6], b"middle");
+    assert_eq!(&back[(1 << 30) - 3..], b"end");
+    assert!(back[..256 << 20].iter().all(|&b| b == 0));
     assert!(
         list.contains("prw-r--r-- 0/0               0 ") && list.contains(" app/pipe\n"),
         "{list}"

@@ -134,7 +134,10 @@ impl Node {
             match std::fs::symlink_metadata(d) {
                 Ok(m) if m.is_dir() => {}
                 Ok(m) if m.file_type().is_symlink() => {
-                    return Err(Failure::new(Outcome::Damaged, format!("{shown}: a symlink, not followed")));
+                    return Err(Failure::new(
+                        Outcome::Damaged,
+                        format!("{shown}: a symlink, not followed"),
+                    ));
                 }
                 Ok(_) => return Err(Failure::new(Outcome::Damaged, format!("{shown}: not a directory"))),
                 Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {

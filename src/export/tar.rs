@@ -145,6 +145,8 @@ pub struct Member<'a> {
     pub devminor: u64,
     /// Extended attributes, kept as `SCHILY.xattr.<name>` PAX records.
     pub xattrs: &'a [(Vec<u8>, Vec<u8>)],
+    /// More PAX records, written as given (GNU sparse 1.0's `GNU.sparse.*`).
+    pub extra: &'a [(Vec<u8>, Vec<u8>)],
 }
 
 /// One PAX record: `<len> <key>=<value>\n`, where len counts the whole record.
@@ -220,6 +222,9 @@ pub fn write_member(out: &mut dyn Write, m: &Member<'_>) -> io::Result<()> {
     if m.mtime < 0 || u64::try_from(m.mtime).is_ok_and(|t| t > octal_max(12)) {
         pax_record(&mut pax, b"mtime", m.mtime.to_string().as_bytes());
     }
+    for (k, v) in m.extra {
+        pax_record(&mut pax, k, v);
+    }
     for (k, v) in m.xattrs {
         let mut key = b"SCHILY.xattr.".to_vec();
         key.extend_from_slice(k);
@@ -241,6 +246,7 @@ pub fn write_member(out: &mut dyn Write, m: &Member<'_>) -> io::Result<()> {
             devmajor: 0,
             devminor: 0,
             xattrs: &[],
+            extra: &[],
         };
         out.write_all(&member_block(&x, &pax_name, b"", b'x', pax.len() as u64))?;
         out.write_all(&pax)?;

@@ -159,21 +159,10 @@ pub fn export(stack: &Stack, out: &mut dyn Write, problems: &mut Vec<String>) ->
         } else {
             (0, 0)
         };
-        let member = Member {
-            name: &name,
-            typeflag: flag,
-            mode: m.mode(),
-            uid: u64::from(m.uid()),
-            gid: u64::from(m.gid()),
-            size,
-            mtime: m.mtime(),
-            link: &link,
-            devmajor,
-            devminor,
-            xattrs: &xattrs,
-        };
-        tar::write_member(out, &member).map_err(io_err)?;
-        summary.members += 1;
+        // A regular file's data is opened first: a file with holes goes out as GNU sparse
+        // 1.0 (a map, then only the data), so 64 GiB of holes do not become 64 GiB of tar.
+        let mut file = None;
+        let mut sparse: Option<Vec<(u64, u64)>> = None;
         if flag == b'0' {
             let data = data_file(stack, &node, &rel);
             let data_meta = if data == own {
@@ -181,22 +170,74 @@ pub fn export(stack: &Stack, out: &mut dyn Write, problems: &mut Vec<String>) ->
             } else {
                 std::fs::symlink_metadata(&data)
             };
-            let opened = data_meta.and_then(|dm| open_regular(&data, &dm));
-            let got = match opened {
-                Ok(mut f) => copy_exact(&mut f, out, size).map_err(io_err)?,
-                Err(e) => {
-                    problems.push(format!("{}: {e}", data.display()));
-                    copy_exact(&mut io::empty(), out, size).map_err(io_err)?
+            match data_meta.and_then(|dm| open_regular(&data, &dm).map(|f| (f, dm))) {
+                Ok((f, dm)) => {
+                    if dm.blocks().saturating_mul(512) < size {
+                        sparse = data_segments(&f, size);
+                    }
+                    file = Some(f);
                 }
+                Err(e) => problems.push(format!("{}: {e}", data.display())),
+            }
+        }
+        let mut extra = Vec::new();
+        let mut map = Vec::new();
+        let mut stored = size;
+        let mut header_name = name.clone();
+        if let Some(segments) = &sparse {
+            map = sparse_map(segments, size);
+            stored = map.len() as u64 + segments.iter().map(|(_, len)| len).sum::<u64>();
+            extra = vec![
+                (b"GNU.sparse.major".to_vec(), b"1".to_vec()),
+                (b"GNU.sparse.minor".to_vec(), b"0".to_vec()),
+                (b"GNU.sparse.name".to_vec(), name.clone()),
+                (b"GNU.sparse.realsize".to_vec(), size.to_string().into_bytes()),
+            ];
+            let base = name.rsplit(|&b| b == b'/').next().unwrap_or_default();
+            header_name = b"GNUSparseFile.0/".to_vec();
+            header_name.extend_from_slice(base.get(..base.len().min(80)).unwrap_or_default());
+        }
+        let member = Member {
+            name: &header_name,
+            typeflag: flag,
+            mode: m.mode(),
+            uid: u64::from(m.uid()),
+            gid: u64::from(m.gid()),
+            size: stored,
+            mtime: m.mtime(),
+            link: &link,
+            devmajor,
+            devminor,
+            xattrs: &xattrs,
+            extra: &extra,
+        };
+        tar::write_member(out, &member).map_err(io_err)?;
+        summary.members += 1;
+        if flag == b'0' {
+            let shown = stack.path_of(&node, &rel);
+            let got = match (&mut file, &sparse) {
+                (Some(f), Some(segments)) => {
+                    out.write_all(&map).map_err(io_err)?;
+                    let mut got = 0;
+                    for &(offset, len) in segments {
+                        use std::io::Seek;
+                        f.seek(io::SeekFrom::Start(offset))
+                            .map_err(|e| format!("{}: {e}", shown.display()))?;
+                        got += copy_exact(f, out, len).map_err(io_err)?;
+                    }
+                    got + (size - segments.iter().map(|(_, l)| l).sum::<u64>())
+                }
+                (Some(f), None) => copy_exact(f, out, size).map_err(io_err)?,
+                (None, _) => copy_exact(&mut io::empty(), out, size).map_err(io_err)?,
             };
-            if got < size {
+            if got < size && file.is_some() {
                 problems.push(format!(
                     "{}: {got} of {size} bytes read; zeros written for the rest",
-                    data.display()
+                    shown.display()
                 ));
             }
-            tar::pad(out, size).map_err(io_err)?;
-            summary.bytes += size;
+            tar::pad(out, stored).map_err(io_err)?;
+            summary.bytes += stored;
         }
         if node.is_dir() {
             push_children(&mut todo, &rel, &node, problems);
@@ -204,6 +245,60 @@ pub fn export(stack: &Stack, out: &mut dyn Write, problems: &mut Vec<String>) ->
     }
     tar::finish(out).map_err(io_err)?;
     Ok(summary)
+}
+
+/// The most data segments a sparse file is written with; a file cut into more (holes every
+/// few blocks) is written whole instead, so the map's size stays bounded.
+const MAX_SEGMENTS: usize = 4096;
+
+/// The data segments (offset, length) of a file with holes, from `SEEK_DATA`/`SEEK_HOLE`;
+/// `None` when the file system cannot say, there are no holes, or there are too many.
+fn data_segments(f: &std::fs::File, size: u64) -> Option<Vec<(u64, u64)>> {
+    use std::os::fd::AsRawFd;
+    let fd = f.as_raw_fd();
+    let mut out = Vec::new();
+    let mut at: u64 = 0;
+    while at < size {
+        let off = i64::try_from(at).ok()?;
+        // SAFETY: a valid descriptor; lseek only moves its offset.
+        let data = unsafe { libc::lseek(fd, off, libc::SEEK_DATA) };
+        if data < 0 {
+            // ENXIO: no data after `at`, the rest is a hole.
+            if io::Error::last_os_error().raw_os_error() == Some(libc::ENXIO) {
+                break;
+            }
+            return None;
+        }
+        // SAFETY: as above.
+        let hole = unsafe { libc::lseek(fd, data, libc::SEEK_HOLE) };
+        let (data, hole) = (u64::try_from(data).ok()?, u64::try_from(hole).ok()?.min(size));
+        if hole <= data || data >= size {
+            break;
+        }
+        out.push((data, hole - data));
+        if out.len() > MAX_SEGMENTS {
+            return None;
+        }
+        at = hole;
+    }
+    let covered: u64 = out.iter().map(|(_, l)| l).sum();
+    (covered < size).then_some(out)
+}
+
+/// GNU sparse 1.0's map: the count, then offset and length of each segment, one decimal
+/// number a line, padded with zeros to whole blocks. A file ending in a hole gets a last
+/// empty segment at its size, as GNU tar writes it, so the size comes back on extraction.
+fn sparse_map(segments: &[(u64, u64)], size: u64) -> Vec<u8> {
+    let mut all = segments.to_vec();
+    if all.last().is_none_or(|(o, l)| o + l < size) {
+        all.push((size, 0));
+    }
+    let mut map = format!("{}\n", all.len()).into_bytes();
+    for (o, l) in &all {
+        map.extend_from_slice(format!("{o}\n{l}\n").as_bytes());
+    }
+    map.resize(map.len() + tar::padding(map.len() as u64), 0);
+    map
 }
 
 /// `OsString` bytes (unix).
