@@ -486,6 +486,13 @@ fn hostile() -> Hostile {
     std::os::unix::fs::symlink("../../../../../../../../../../secret", up.join("rel-out")).unwrap();
     std::os::unix::fs::symlink("/", up.join("root-link")).unwrap();
     std::fs::write(up.join(std::ffi::OsStr::from_bytes(b"esc\x1b[2Jape\nname")), b"x").unwrap();
+    // Names and link targets longer than ustar holds (PAX path / linkpath), one not UTF-8.
+    let long_dir = up.join("l".repeat(120));
+    std::fs::create_dir(&long_dir).unwrap();
+    let mut long_name = b"f\xff".to_vec();
+    long_name.extend(std::iter::repeat_n(b'g', 150));
+    std::fs::write(long_dir.join(std::ffi::OsStr::from_bytes(&long_name)), b"long").unwrap();
+    std::os::unix::fs::symlink("t".repeat(180), up.join("long-link")).unwrap();
     // A deep tree, made one level at a time (an iterative walk must not care).
     let mut p = up.join("deep");
     for _ in 0..400 {
@@ -586,5 +593,10 @@ fn hostile_upper_dirs_neither_hang_nor_escape() {
         "{list}"
     );
     assert!(list.contains(" loop-a -> loop-b\n"));
+    assert!(list.contains(&format!(" long-link -> {}\n", "t".repeat(180))), "{list}");
+    assert!(
+        list.contains(&format!("{}/f\\377{}\n", "l".repeat(120), "g".repeat(150))),
+        "{list}"
+    );
     assert!(list.contains("/d/leaf\n"));
 }

@@ -260,6 +260,63 @@ mod tests {
     use super::*;
 
     #[test]
+    fn pax_records_count_their_own_length() {
+        // Lengths around the points where the length's own digit count changes.
+        for n in 0..300 {
+            let mut out = Vec::new();
+            let value = vec![b'v'; n];
+            pax_record(&mut out, b"path", &value);
+            let text = String::from_utf8(out.clone()).unwrap();
+            let (len, _) = text.split_once(' ').unwrap();
+            assert_eq!(len.parse::<usize>().unwrap(), out.len(), "{n}");
+            assert!(out.ends_with(b"\n"));
+        }
+    }
+
+    #[test]
+    fn members_beyond_ustar_get_a_pax_header() {
+        let long = vec![b'n'; 150];
+        let xattrs = vec![(b"user.k".to_vec(), b"v\x00\xff".to_vec())];
+        let m = Member {
+            name: &long,
+            typeflag: b'0',
+            mode: 0o4755,
+            uid: 1 << 30,
+            gid: 7,
+            size: 3,
+            mtime: -1,
+            link: b"",
+            devmajor: 0,
+            devminor: 0,
+            xattrs: &xattrs,
+            extra: &[],
+        };
+        let mut out = Vec::new();
+        write_member(&mut out, &m).unwrap();
+        assert_eq!(out.len() % BLOCK, 0);
+        assert_eq!(out[156], b'x');
+        let pax = String::from_utf8_lossy(&out[BLOCK..2 * BLOCK]).into_owned();
+        for want in ["path=nnn", "uid=1073741824", "mtime=-1", "SCHILY.xattr.user.k=v"] {
+            assert!(pax.contains(want), "{want} in {pax:?}");
+        }
+        let h = &out[out.len() - BLOCK..];
+        assert_eq!(h[156], b'0');
+        assert_eq!(&h[100..108], b"0004755\0");
+        assert_eq!(&h[116..124], b"0000007\0");
+        // Fits ustar: no PAX header at all.
+        let short = Member {
+            name: b"a",
+            uid: 0,
+            mtime: 5,
+            xattrs: &[],
+            ..m
+        };
+        let mut out = Vec::new();
+        write_member(&mut out, &short).unwrap();
+        assert_eq!(out.len(), BLOCK);
+    }
+
+    #[test]
     fn header_fields_and_checksum() {
         let h = header("blobs/sha256/", Kind::Dir, 0).unwrap();
         assert_eq!(&h[..13], b"blobs/sha256/");
