@@ -209,3 +209,94 @@ fn same_fs_time(a: &Metadata, b: &Metadata) -> bool {
 pub fn whiteout(m: &Metadata) -> bool {
     is_whiteout(m)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn kinds(changes: &[Change]) -> Vec<String> {
+        changes
+            .iter()
+            .map(|c| format!("{} {}", c.kind, String::from_utf8_lossy(&c.path)))
+            .collect()
+    }
+
+    /// A whiteout: a 0/0 character device (root only); false when it cannot be made.
+    fn whiteout(p: &Path) -> bool {
+        let c = std::ffi::CString::new(p.as_os_str().as_bytes()).unwrap();
+        // SAFETY: a NUL-terminated path.
+        unsafe { libc::mknod(c.as_ptr(), libc::S_IFCHR | 0o600, 0) == 0 }
+    }
+
+    fn opaque(p: &Path) -> bool {
+        let c = std::ffi::CString::new(p.as_os_str().as_bytes()).unwrap();
+        ["trusted.overlay.opaque", "user.overlay.opaque"].iter().any(|n| {
+            let n = std::ffi::CString::new(*n).unwrap();
+            // SAFETY: NUL-terminated strings, a 1-byte value.
+            unsafe { libc::lsetxattr(c.as_ptr(), n.as_ptr(), b"y".as_ptr().cast(), 1, 0) == 0 }
+        })
+    }
+
+    #[test]
+    fn type_changes_opaque_dirs_and_whiteouts() {
+        let t = tempfile::tempdir().unwrap();
+        let (upper, lower) = (t.path().join("upper"), t.path().join("lower"));
+        for d in [
+            "lower/file-to-dir",
+            "lower/dir-to-file/sub",
+            "lower/op/keep",
+            "lower/same/x",
+            "upper/same",
+        ] {
+            std::fs::create_dir_all(t.path().join(d)).unwrap();
+        }
+        std::fs::remove_dir(lower.join("file-to-dir")).unwrap();
+        std::fs::write(lower.join("file-to-dir"), b"f").unwrap();
+        std::fs::write(lower.join("op/gone"), b"g").unwrap();
+        std::fs::write(lower.join("op/kept-file"), b"k").unwrap();
+        // A file whose upper copy keeps the lower's stat: no change.
+        std::fs::write(lower.join("same/x/f"), b"same").unwrap();
+        let m = std::fs::metadata(lower.join("same")).unwrap();
+        std::fs::set_permissions(upper.join("same"), std::fs::Permissions::from_mode(m.mode())).unwrap();
+        // Upper: a dir where a file was (its children are A), a file where a dir was (C only).
+        std::fs::create_dir_all(upper.join("file-to-dir/new")).unwrap();
+        std::fs::write(upper.join("dir-to-file"), b"now a file").unwrap();
+        std::fs::write(upper.join("added"), b"a").unwrap();
+        // An opaque dir over op/ holding only kept-file (changed).
+        std::fs::create_dir(upper.join("op")).unwrap();
+        std::fs::write(upper.join("op/kept-file"), b"changed!").unwrap();
+        let opaque_ok = opaque(&upper.join("op"));
+        let whiteouts = whiteout(&upper.join("same-wo")) && whiteout(&upper.join("nothing-below"));
+        if whiteouts {
+            std::fs::remove_file(upper.join("same-wo")).unwrap();
+            std::fs::write(lower.join("same-wo"), b"w").unwrap();
+            assert!(whiteout(&upper.join("same-wo")));
+        }
+        let mut problems = Vec::new();
+        let changes = changes(&upper, std::slice::from_ref(&lower), false, &mut problems).unwrap();
+        // Sorted by path, parents first.
+        assert!(changes.windows(2).all(|w| w[0].path <= w[1].path));
+        let mut got = kinds(&changes);
+        got.sort();
+        assert!(problems.is_empty(), "{problems:?}");
+        let mut want = vec![
+            "A /added",
+            "C /dir-to-file",
+            "C /file-to-dir",
+            "A /file-to-dir/new",
+            "C /op",
+            "C /op/kept-file",
+        ];
+        if opaque_ok {
+            // op/ hides the lower's names it does not have; keep is a dir, gone a file.
+            want.extend(["D /op/gone", "D /op/keep"]);
+        }
+        if whiteouts {
+            want.push("D /same-wo");
+        }
+        want.sort();
+        // `same` is the same dir in both (mode equal, dirs' mtimes are not compared).
+        assert_eq!(got, want);
+    }
+}
