@@ -25,6 +25,7 @@ pub mod listings;
 mod meta_diff;
 mod recover;
 mod verify;
+mod which;
 
 use crate::bolt::BoltError;
 use clap::parser::ValueSource;
@@ -75,7 +76,7 @@ enum Command {
     Snapshots(SnapshotsArgs),
     /// Which snapshot, containers and images a path on the disk belongs to
     /// (`.../io.containerd.snapshotter.v1.overlayfs/snapshots/<id>/fs/...`).
-    Which(layers::WhichArgs),
+    Which(which::WhichArgs),
     /// The mount line `ctr snapshots mounts` prints for a snapshot or container (or a
     /// read-only one with every layer as a lowerdir).
     Mounts(layers::MountsArgs),
@@ -204,7 +205,7 @@ pub fn main() -> ExitCode {
             Some(SnapshotsCommand::Tree(t)) => layers::tree(&cli.global, t, &mut out),
             None => listings::snapshots(&cli.global, args.list, &mut out),
         },
-        Command::Which(args) => layers::which(&cli.global, args, &mut out),
+        Command::Which(args) => which::which(&cli.global, args, &mut out),
         Command::Mounts(args) => layers::mounts_cmd(&cli.global, args, &mut out),
         Command::Diff(args) => fs::diff(&cli.global, args, &mut out),
         Command::Fs(args) => fs::fs(&cli.global, args, &mut out),
