@@ -13,7 +13,6 @@ use crate::bolt::Tx;
 use crate::containerd::records::{self, Damage};
 use crate::containerd::root::Root;
 use crate::image::document::{self, ImageConfig};
-use sha2::{Digest as _, Sha256};
 
 /// The most documents one image's walk reads (an index of indexes cannot make it loop long).
 const MAX_DOCUMENTS: usize = 4096;
@@ -35,7 +34,7 @@ pub fn chain_id(diff_ids: &[String]) -> Option<String> {
     let mut it = diff_ids.iter();
     let mut chain = it.next()?.clone();
     for d in it {
-        let sum = Sha256::digest(format!("{chain} {d}").as_bytes());
+        let sum = ring::digest::digest(&ring::digest::SHA256, format!("{chain} {d}").as_bytes());
         chain = format!("sha256:{}", hex::encode(sum));
     }
     Some(chain)
