@@ -87,15 +87,30 @@ pub fn open_regular(path: &Path, meta: &Metadata) -> io::Result<std::fs::File> {
     Ok(f)
 }
 
-/// Copies exactly `size` bytes of `f` to `out` (zeros after an early end). Returns how many
-/// came from the file.
+/// Copies exactly `size` bytes of `f` to `out` (zeros after an early end), through one 256 KiB
+/// buffer. Returns how many came from the file.
 pub fn copy_exact(f: &mut dyn Read, out: &mut dyn Write, size: u64) -> io::Result<u64> {
-    let got = io::copy(&mut f.take(size), out)?;
+    let mut buf = vec![0u8; usize::try_from(size).unwrap_or(usize::MAX).clamp(1, 256 << 10)];
+    let mut got = 0u64;
+    while got < size {
+        let want = usize::try_from(size - got).unwrap_or(usize::MAX).min(buf.len());
+        let Some(chunk) = buf.get_mut(..want) else { break };
+        match f.read(chunk) {
+            Ok(0) => break,
+            Ok(n) => {
+                out.write_all(chunk.get(..n).unwrap_or_default())?;
+                got += n as u64;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    // What the file no longer has is written as zeros, so the archive stays whole.
+    buf.fill(0);
     let mut left = size - got;
-    let zeros = [0u8; 8192];
     while left > 0 {
-        let n = left.min(zeros.len() as u64) as usize;
-        out.write_all(zeros.get(..n).unwrap_or_default())?;
+        let n = usize::try_from(left).unwrap_or(usize::MAX).min(buf.len());
+        out.write_all(buf.get(..n).unwrap_or_default())?;
         left -= n as u64;
     }
     Ok(got)
