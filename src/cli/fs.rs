@@ -272,6 +272,10 @@ pub struct FsExportArgs {
     /// Replace OUT if it exists.
     #[arg(long)]
     pub force: bool,
+    /// TARGET is an image: merge its layer blobs (the host platform's manifest) instead of
+    /// reading its snapshots, for an image whose snapshots are gone.
+    #[arg(long)]
+    pub from_blobs: bool,
     #[command(flatten)]
     pub docker: DockerRoot,
 }
@@ -439,8 +443,29 @@ fn export(global: &Global, args: FsExportArgs, out: &mut dyn Write) -> Result<Ou
         ));
     }
     let mut node = Node::open(global, &args.docker)?;
-    let stack = stack_of(&mut node, global, &args.target)?;
     let mut problems = Vec::new();
+    if args.from_blobs {
+        let layers = image_layers(&node, global, &args.target)?;
+        let damaged = |e: String| Failure::new(Outcome::Damaged, escape(e.as_bytes()));
+        if to_stdout {
+            crate::overlay::blobs::export(&node.root, &layers, out, &mut problems).map_err(damaged)?;
+        } else {
+            let path = super::export::check_output(&node.root.dir, &args.output, args.force)?;
+            let mut temp = super::export::Temp::new(&path, false);
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&temp.path)
+                .map_err(|e| Failure::new(Outcome::Unreadable, format!("{}: {e}", temp.path.display())))?;
+            let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+            crate::overlay::blobs::export(&node.root, &layers, &mut w, &mut problems).map_err(damaged)?;
+            w.flush()?;
+            temp.commit(&path)?;
+        }
+        node.problems.extend(problems);
+        return Ok(node.finish(Outcome::Ok));
+    }
+    let stack = stack_of(&mut node, global, &args.target)?;
     if to_stdout {
         tree_export::export(&stack, out, &mut problems).map_err(|e| Failure::new(Outcome::Unreadable, e))?;
     } else {
@@ -458,6 +483,37 @@ fn export(global: &Global, args: FsExportArgs, out: &mut dyn Write) -> Result<Ou
     }
     node.problems.extend(problems);
     Ok(node.finish(Outcome::Ok))
+}
+
+/// The layer blobs of image `reference` (as `inspect` resolves it), the host platform's.
+fn image_layers(node: &Node, global: &Global, reference: &str) -> Result<Vec<crate::overlay::blobs::Layer>, Failure> {
+    let tx = node.root.view(global.meta_choice())?;
+    let ns = super::context::image_namespace(global, &tx)?;
+    let inspector = crate::inspect::Inspector::new(
+        &node.root,
+        node.root.view(global.meta_choice())?,
+        &ns,
+        crate::inspect::Options::for_host(global.host()),
+    );
+    let image = inspector
+        .resolve(reference)
+        .map_err(|e| Failure::new(Outcome::No, escape(e.to_string().as_bytes())))?;
+    let host = global.host();
+    crate::overlay::blobs::image_layers(
+        &node.root,
+        &tx,
+        &ns,
+        &image.target.media_type,
+        &image.target.digest,
+        &host.os,
+        &host.architecture,
+    )
+    .map_err(|e| {
+        Failure::new(
+            Outcome::Damaged,
+            format!("image {}: {e}", escape(image.name.as_bytes())),
+        )
+    })
 }
 
 #[cfg(test)]

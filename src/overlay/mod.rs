@@ -6,15 +6,19 @@
 //! target      what a command line names (snapshot key, container ID/name/prefix)
 //! mounts      containerd's mount line for a snapshot, and a read-only one
 //! merge       the merged view of a layer stack (whiteouts, opaque dirs, symlinks inside)
+//! blobs       an image's merged tree from its layer blobs (snapshots gone)
 //! diff        docker diff: the merged tree against the merged lowers
 //! export      the merged tree as a tar stream
 //! images      the snapshot key (chain ID) each image unpacks to
+//! layertar    a streaming reader of layer tars (ustar, PAX, GNU long names)
 //! xattr       extended attributes without following symlinks
 //! ```
 
+pub mod blobs;
 pub mod diff;
 pub mod export;
 pub mod images;
+pub mod layertar;
 pub mod merge;
 pub mod mounts;
 pub mod snapshots;
