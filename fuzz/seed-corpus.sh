@@ -8,6 +8,7 @@
 #   corpus/template/   the --format templates captured from the docker CLI
 #   corpus/names/      image names and references from the fixtures' expectations, platforms
 #   corpus/overlay/    the layer-stack op lists kept under fixtures/fuzz/overlay/
+#   corpus/layer_tar/  the layer tars kept under fixtures/fuzz/layer_tar/
 # plus every regression input under fixtures/fuzz/<target>/.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -49,8 +50,8 @@ PY
 mkdir -p "$HERE/corpus/carve"
 cp "$B"/* "$HERE/corpus/carve/"
 # overlay: op lists (see harness.rs `overlay`); the hand-made regression inputs are the seeds.
-mkdir -p "$HERE/corpus/overlay"
-for t in bolt_walk carve values template names overlay; do
+mkdir -p "$HERE/corpus/overlay" "$HERE/corpus/layer_tar"
+for t in bolt_walk carve values template names overlay layer_tar; do
   [ -d "$FIX/fuzz/$t" ] && find "$FIX/fuzz/$t" -type f -exec cp {} "$HERE/corpus/$t/" \;
 done
 echo "seeds: $(ls "$B" | wc -l) bolt_walk ($(du -sh "$B" | cut -f1)), $(ls "$HERE/corpus/carve" | wc -l) carve, $(ls "$V" | wc -l) values, $(ls "$T" | wc -l) template, $(ls "$N" | wc -l) names"

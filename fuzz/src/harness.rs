@@ -361,3 +361,21 @@ pub fn overlay(data: &[u8]) {
     // Work dirs of a real snapshot are mode 000; nothing here is, so this removes it all.
     let _ = std::fs::remove_dir_all(&base);
 }
+
+/// `data` as a layer tar: every member read (metadata bounded), its data read through, and the
+/// cleaned name never holding a `..` component or a leading `/`.
+pub fn layer_tar(data: &[u8]) {
+    use coldctr::overlay::layertar::{Reader, clean};
+    use std::io::Read;
+    let mut r = Reader::new(data);
+    let mut members = 0usize;
+    while let Ok(Some(e)) = r.next_entry() {
+        members += 1;
+        assert!(members <= data.len() / 512 + 1, "more members than blocks");
+        if let Some(c) = clean(&e.name) {
+            assert!(!c.starts_with(b"/") && !c.split(|&b| b == b'/').any(|p| p == b".." || p.is_empty()));
+        }
+        let mut sink = Vec::new();
+        let _ = r.data().take(1 << 20).read_to_end(&mut sink);
+    }
+}
