@@ -11,6 +11,8 @@
 #                      the largest is 123 KiB, so run with -max_len=131072)
 #   corpus/layout_docs/  each layout of fixtures/oci-dev/layouts: oci-layout, index.json and its
 #                      blobs under 16 KiB, joined by \0\0
+#   corpus/overlay/    the layer-stack op lists kept under fixtures/fuzz/overlay/
+#   corpus/layer_tar/  the layer tars kept under fixtures/fuzz/layer_tar/
 # plus every regression input under fixtures/fuzz/<target>/.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -71,7 +73,9 @@ for name in sorted(os.listdir(src)) if os.path.isdir(src) else []:
             parts.append(open(p, "rb").read())
     open(os.path.join(dst, name), "wb").write(b"\0\0".join(parts))
 PY
-for t in bolt_walk carve values template names archive_index layout_docs; do
+# overlay: op lists (see harness.rs `overlay`); the hand-made regression inputs are the seeds.
+mkdir -p "$HERE/corpus/overlay" "$HERE/corpus/layer_tar"
+for t in bolt_walk carve values template names archive_index layout_docs overlay layer_tar; do
   [ -d "$FIX/fuzz/$t" ] && find "$FIX/fuzz/$t" -type f -exec cp {} "$HERE/corpus/$t/" \;
 done
-echo "seeds: $(ls "$B" | wc -l) bolt_walk ($(du -sh "$B" | cut -f1)), $(ls "$HERE/corpus/carve" | wc -l) carve, $(ls "$V" | wc -l) values, $(ls "$T" | wc -l) template, $(ls "$N" | wc -l) names, $(ls "$HERE/corpus/archive_index" | wc -l) archive_index, $(ls "$HERE/corpus/layout_docs" | wc -l) layout_docs"
+echo "seeds: $(ls "$B" | wc -l) bolt_walk ($(du -sh "$B" | cut -f1)), $(ls "$HERE/corpus/carve" | wc -l) carve, $(ls "$V" | wc -l) values, $(ls "$T" | wc -l) template, $(ls "$N" | wc -l) names, $(ls "$HERE/corpus/archive_index" | wc -l) archive_index, $(ls "$HERE/corpus/layout_docs" | wc -l) layout_docs, $(ls "$HERE/corpus/overlay" | wc -l) overlay, $(ls "$HERE/corpus/layer_tar" | wc -l) layer_tar"

@@ -38,6 +38,7 @@ pub mod gc;
 pub mod image;
 pub mod inspect;
 pub mod meta_diff;
+pub mod overlay;
 pub mod recover;
 pub mod source;
 pub mod template;

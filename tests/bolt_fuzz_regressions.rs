@@ -147,3 +147,34 @@ fn archive_index_regressions() {
         harness::archive_index(&data);
     }
 }
+fn overlay_regressions() {
+    let files = inputs("overlay");
+    assert!(files.len() >= 4, "fixtures/fuzz/overlay holds {} inputs", files.len());
+    for (path, data) in files {
+        eprintln!("replaying {}", path.display());
+        harness::overlay(&data);
+    }
+}
+
+#[test]
+fn layer_tar_regressions() {
+    let files = inputs("layer_tar");
+    assert!(files.len() >= 3, "fixtures/fuzz/layer_tar holds {} inputs", files.len());
+    for (path, data) in files {
+        eprintln!("replaying {}", path.display());
+        harness::layer_tar(&data);
+    }
+    // What the reader gives for the hand-made GNU tar (Python's tarfile wrote it).
+    use coldctr::overlay::layertar::Reader;
+    let gnu = std::fs::read(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/fuzz/layer_tar/gnu-long-names"))
+        .unwrap();
+    let mut r = Reader::new(gnu.as_slice());
+    let first = r.next_entry().unwrap().unwrap();
+    assert_eq!(first.name, format!("g/{}", "m".repeat(300)).into_bytes());
+    let second = r.next_entry().unwrap().unwrap();
+    assert_eq!(
+        (second.typeflag, second.link),
+        (b'1', format!("g/{}", "m".repeat(300)).into_bytes())
+    );
+    assert!(r.next_entry().unwrap().is_none());
+}

@@ -290,5 +290,149 @@ fn archive_index_one(data: &[u8]) {
     }
     for (_, name, problem) in &placed.problems {
         let _ = (name.len(), problem.to_string());
+/// Builds a stack of up to four overlay layers in a fresh temp dir from `data` (directories,
+/// files, symlinks with arbitrary targets, whiteouts when root can make them, opaque markers,
+/// FIFOs, hard links; names from a small alphabet so layers collide), then runs `diff`, the
+/// tar export and path resolution over it. Checks: nothing panics or blocks, the tar is whole
+/// blocks, and a resolved entry is always a file inside one of the layers.
+pub fn overlay(data: &[u8]) {
+    use coldctr::overlay::{diff, export, merge::Stack};
+    use std::os::unix::ffi::OsStrExt;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static RUN: AtomicU64 = AtomicU64::new(0);
+    let base = std::env::temp_dir().join(format!(
+        "coldctr-fuzz-overlay-{}-{}",
+        std::process::id(),
+        RUN.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&base);
+    let Some((&count, mut ops)) = data.split_first() else {
+        return;
+    };
+    let layers: Vec<std::path::PathBuf> = (0..usize::from(count % 4) + 1)
+        .map(|i| base.join(format!("l{i}")))
+        .collect();
+    for l in &layers {
+        if std::fs::create_dir_all(l).is_err() {
+            return;
+        }
+    }
+    const NAMES: [&[u8]; 6] = [b"a", b"b", b"..", b"n\xff\n", b"d", b".wh.a"];
+    // op: layer, kind, depth-and-names byte, then a length-prefixed payload.
+    while let [layer, kind, shape, len, rest @ ..] = ops {
+        let n = usize::from(*len % 16).min(rest.len());
+        let (payload, tail) = rest.split_at(n);
+        ops = tail;
+        let Some(root) = layers.get(usize::from(*layer) % layers.len()) else {
+            break;
+        };
+        let mut rel = std::path::PathBuf::new();
+        for i in 0..=usize::from(shape % 3) {
+            let pick = NAMES[usize::from((shape >> (2 + i * 2)) % 6)];
+            if pick == b".." {
+                continue;
+            }
+            rel.push(std::ffi::OsStr::from_bytes(pick));
+        }
+        let path = root.join(&rel);
+        // Never build through a symlink an earlier op made: it could point anywhere.
+        let mut prefix = root.clone();
+        let mut through_link = false;
+        for c in rel.components() {
+            prefix.push(c);
+            if std::fs::symlink_metadata(&prefix).is_ok_and(|m| !m.is_dir()) && prefix != path {
+                through_link = true;
+            }
+        }
+        if through_link {
+            continue;
+        }
+        if let Some(parent) = path.parent() {
+            let _ = std::fs::create_dir_all(parent);
+        }
+        let c_path = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap_or_default();
+        // Writing must not block on a FIFO an earlier op made at the same path.
+        let write = |p: &std::path::Path, data: &[u8]| {
+            use std::io::Write;
+            use std::os::unix::fs::OpenOptionsExt;
+            if let Ok(mut f) = std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW)
+                .open(p)
+            {
+                let _ = f.write_all(data);
+            }
+        };
+        match kind % 8 {
+            0 => drop(std::fs::create_dir_all(&path)),
+            1 => write(&path, payload),
+            2 => drop(std::os::unix::fs::symlink(std::ffi::OsStr::from_bytes(payload), &path)),
+            3 => {
+                // SAFETY: a NUL-terminated path; fails harmlessly when not root.
+                unsafe { libc::mknod(c_path.as_ptr(), libc::S_IFCHR | 0o600, 0) };
+            }
+            4 => {
+                let _ = std::fs::create_dir_all(&path);
+                for name in [c"trusted.overlay.opaque", c"user.overlay.opaque"] {
+                    // SAFETY: NUL-terminated strings, a 1-byte value.
+                    unsafe { libc::lsetxattr(c_path.as_ptr(), name.as_ptr(), b"y".as_ptr().cast(), 1, 0) };
+                }
+            }
+            5 => {
+                // SAFETY: a NUL-terminated path.
+                unsafe { libc::mkfifo(c_path.as_ptr(), 0o644) };
+            }
+            6 => drop(std::fs::hard_link(root.join("a"), &path)),
+            _ => write(&path, b""),
+        }
+    }
+    let mut problems = Vec::new();
+    let (upper, lowers) = layers
+        .split_first()
+        .map(|(u, l)| (u.clone(), l.to_vec()))
+        .unwrap_or_default();
+    let _ = diff::changes(&upper, &lowers, true, &mut problems);
+    let stack = Stack::new(layers.clone());
+    let mut tar = Vec::new();
+    if export::export(&stack, &mut tar, &mut problems).is_ok() {
+        assert_eq!(tar.len() % 512, 0, "the tar is not whole blocks");
+    }
+    for path in [&b"/a/b"[..], b"a", b"/d/../a", b"b/a/d", b"/n\xff\n/a"] {
+        for follow in [false, true] {
+            if let Ok((rel, node)) = stack.resolve(path, follow) {
+                assert!(
+                    !rel.components()
+                        .any(|c| matches!(c, std::path::Component::ParentDir | std::path::Component::RootDir))
+                );
+                let file = stack.path_of(&node, &rel);
+                assert!(
+                    layers.iter().any(|l| file.starts_with(l)),
+                    "{} left the layers",
+                    file.display()
+                );
+            }
+        }
+    }
+    // Work dirs of a real snapshot are mode 000; nothing here is, so this removes it all.
+    let _ = std::fs::remove_dir_all(&base);
+}
+
+/// `data` as a layer tar: every member read (metadata bounded), its data read through, and the
+/// cleaned name never holding a `..` component or a leading `/`.
+pub fn layer_tar(data: &[u8]) {
+    use coldctr::overlay::layertar::{Reader, clean};
+    use std::io::Read;
+    let mut r = Reader::new(data);
+    let mut members = 0usize;
+    while let Ok(Some(e)) = r.next_entry() {
+        members += 1;
+        assert!(members <= data.len() / 512 + 1, "more members than blocks");
+        if let Some(c) = clean(&e.name) {
+            assert!(!c.starts_with(b"/") && !c.split(|&b| b == b'/').any(|p| p == b".." || p.is_empty()));
+        }
+        let mut sink = Vec::new();
+        let _ = r.data().take(1 << 20).read_to_end(&mut sink);
     }
 }

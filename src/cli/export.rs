@@ -209,7 +209,7 @@ fn write_failure(e: WriteError) -> Failure {
 
 /// Refuses an OUT inside the source root (or containing it), and an existing OUT without
 /// `--force`; the absolute path to write.
-fn check_output(root: &Path, out: &Path, force: bool) -> Result<PathBuf, Failure> {
+pub(super) fn check_output(root: &Path, out: &Path, force: bool) -> Result<PathBuf, Failure> {
     let usage = |m: String| Failure::new(Outcome::Usage, m);
     let Some(name) = out.file_name() else {
         return Err(usage(format!("{}: not a file or directory name", out.display())));
@@ -249,14 +249,14 @@ fn check_output(root: &Path, out: &Path, force: bool) -> Result<PathBuf, Failure
 }
 
 /// The output under construction, beside OUT; removed unless committed.
-struct Temp {
-    path: PathBuf,
+pub(super) struct Temp {
+    pub(super) path: PathBuf,
     dir: bool,
     committed: bool,
 }
 
 impl Temp {
-    fn new(out: &Path, dir: bool) -> Temp {
+    pub(super) fn new(out: &Path, dir: bool) -> Temp {
         let name = out
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -270,7 +270,7 @@ impl Temp {
     }
 
     /// Renames the finished output to `out`, replacing what is there (`--force` was checked).
-    fn commit(&mut self, out: &Path) -> Result<(), Failure> {
+    pub(super) fn commit(&mut self, out: &Path) -> Result<(), Failure> {
         let io = |e: std::io::Error| Failure::new(Outcome::Unreadable, format!("{}: {e}", out.display()));
         let existing = std::fs::symlink_metadata(out).ok();
         if let Some(m) = existing.filter(|m| m.is_dir() || self.dir) {

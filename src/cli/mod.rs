@@ -17,14 +17,17 @@ mod containers;
 pub mod context;
 mod du;
 mod export;
+mod fs;
 mod gc;
 mod generate;
 mod inspect;
+mod layers;
 pub mod listings;
 mod meta_diff;
 mod progress;
 mod recover;
 mod verify;
+mod which;
 
 use crate::bolt::BoltError;
 use clap::parser::ValueSource;
@@ -70,14 +73,25 @@ enum Command {
     Leases(listings::ListArgs),
     /// Container records (`ctr containers ls`).
     Containers(listings::ListArgs),
-    /// Snapshot records per snapshotter (`ctr snapshots ls`).
-    Snapshots(listings::ListArgs),
     /// Containers of every store on the node (Docker's, containerd's, the CRI's), as `docker ps`.
     Ps(containers::PsArgs),
     /// One container's full record: `container inspect ID|NAME|PREFIX...`.
     Container(containers::ContainerArgs),
     /// Every time the node recorded (images, content, leases, snapshots, containers), sorted.
     Timeline(containers::TimelineArgs),
+    /// Snapshot records per snapshotter (`ctr snapshots ls`); `snapshots tree`: the parent
+    /// chains with their directories on disk.
+    Snapshots(SnapshotsArgs),
+    /// Which snapshot, containers and images a path on the disk belongs to
+    /// (`.../io.containerd.snapshotter.v1.overlayfs/snapshots/<id>/fs/...`).
+    Which(which::WhichArgs),
+    /// The mount line `ctr snapshots mounts` prints for a snapshot or container (or a
+    /// read-only one with every layer as a lowerdir).
+    Mounts(layers::MountsArgs),
+    /// What `docker diff` prints for a container (A/C/D), from its upper dir and lowers.
+    Diff(fs::DiffArgs),
+    /// Files of a container or snapshot without mounting: ls, cat, export as tar.
+    Fs(fs::FsArgs),
     /// Write images out as an OCI layout, OCI archive or docker-archive, every blob re-hashed.
     Export(export::ExportArgs),
     /// Re-hash every recorded blob, validate the documents images reach, audit the bbolt files.
@@ -92,6 +106,24 @@ enum Command {
     Completions(generate::CompletionsArgs),
     /// The man page (roff) on stdout: `coldctr man | man -l -`, or a command's page: `coldctr man gc`.
     Man(generate::ManArgs),
+}
+
+/// `snapshots`: the listing, or `snapshots tree`.
+#[derive(clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
+struct SnapshotsArgs {
+    #[command(subcommand)]
+    command: Option<SnapshotsCommand>,
+    #[command(flatten)]
+    list: listings::ListArgs,
+}
+
+#[derive(Subcommand)]
+enum SnapshotsCommand {
+    /// The parent chains of every snapshotter (bases first, children indented), or one
+    /// snapshot's or container's chain down to its base, each with its id, kind, size and
+    /// directory on disk.
+    Tree(layers::TreeArgs),
 }
 
 /// How a command ended.
@@ -177,10 +209,17 @@ pub fn main() -> ExitCode {
         Command::Namespaces(args) => listings::namespaces(&cli.global, args, &mut out),
         Command::Leases(args) => listings::leases(&cli.global, args, &mut out),
         Command::Containers(args) => listings::containers(&cli.global, args, &mut out),
-        Command::Snapshots(args) => listings::snapshots(&cli.global, args, &mut out),
         Command::Ps(args) => containers::ps(&cli.global, args, &mut out),
         Command::Container(args) => containers::container(&cli.global, args, &mut out),
         Command::Timeline(args) => containers::timeline(&cli.global, args, &mut out),
+        Command::Snapshots(args) => match args.command {
+            Some(SnapshotsCommand::Tree(t)) => layers::tree(&cli.global, t, &mut out),
+            None => listings::snapshots(&cli.global, args.list, &mut out),
+        },
+        Command::Which(args) => which::which(&cli.global, args, &mut out),
+        Command::Mounts(args) => layers::mounts_cmd(&cli.global, args, &mut out),
+        Command::Diff(args) => fs::diff(&cli.global, args, &mut out),
+        Command::Fs(args) => fs::fs(&cli.global, args, &mut out),
         Command::Verify(args) => verify::run(&cli.global, args, &mut out),
         Command::MetaDiff(args) => meta_diff::run(&cli.global, args, &mut out),
         Command::Recover(args) => recover::run(&cli.global, args, &mut out),

@@ -1,4 +1,6 @@
-//! A minimal, deterministic ustar writer: the only tar coldctr writes is an image layout.
+//! A minimal, deterministic ustar writer: image layouts ([`header`]), and filesystem trees
+//! ([`write_member`]: every file type, modes, owners, times, links, with a PAX extended header
+//! for what ustar cannot hold: long or non-ASCII-safe long names, large ids and sizes, xattrs).
 //!
 //! ```text
 //! offset size field            what we write
@@ -121,9 +123,198 @@ pub fn finish(out: &mut dyn Write) -> io::Result<()> {
     out.write_all(&[0u8; 2 * BLOCK])
 }
 
+const LINKNAME: usize = 157;
+
+/// A member of a filesystem tree.
+pub struct Member<'a> {
+    /// The path inside the archive, exact bytes (directories end with `/`).
+    pub name: &'a [u8],
+    /// ustar typeflag: `0` file, `1` hard link, `2` symlink, `3` char, `4` block, `5` dir,
+    /// `6` fifo.
+    pub typeflag: u8,
+    /// Permission bits with setuid, setgid and sticky (07777).
+    pub mode: u32,
+    pub uid: u64,
+    pub gid: u64,
+    /// Bytes of data that follow (regular files only).
+    pub size: u64,
+    pub mtime: i64,
+    /// Symlink target or hard link name.
+    pub link: &'a [u8],
+    pub devmajor: u64,
+    pub devminor: u64,
+    /// Extended attributes, kept as `SCHILY.xattr.<name>` PAX records.
+    pub xattrs: &'a [(Vec<u8>, Vec<u8>)],
+    /// More PAX records, written as given (GNU sparse 1.0's `GNU.sparse.*`).
+    pub extra: &'a [(Vec<u8>, Vec<u8>)],
+}
+
+/// One PAX record: `<len> <key>=<value>\n`, where len counts the whole record.
+fn pax_record(out: &mut Vec<u8>, key: &[u8], value: &[u8]) {
+    let body = key.len() + value.len() + 3; // space, '=', newline
+    let mut len = body + 1;
+    while body + len.to_string().len() != len {
+        len = body + len.to_string().len();
+    }
+    out.extend_from_slice(len.to_string().as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(key);
+    out.push(b'=');
+    out.extend_from_slice(value);
+    out.push(b'\n');
+}
+
+/// Largest value an octal field of `width` bytes holds (width - 1 digits).
+fn octal_max(width: usize) -> u64 {
+    (1u64 << (3 * (width as u32 - 1))) - 1
+}
+
+/// A ustar header block for `m`, with `name`/`link` already cut to what the fields hold.
+fn member_block(m: &Member<'_>, name: &[u8], link: &[u8], typeflag: u8, size: u64) -> [u8; BLOCK] {
+    let mut h = [0u8; BLOCK];
+    put(&mut h, NAME, name.get(..name.len().min(100)).unwrap_or_default());
+    put(&mut h, MODE, &octal(u64::from(m.mode & 0o7777), 8));
+    put(&mut h, UID, &octal(m.uid.min(octal_max(8)), 8));
+    put(&mut h, GID, &octal(m.gid.min(octal_max(8)), 8));
+    put(&mut h, SIZE, &octal(size.min(octal_max(12)), 12));
+    let mtime = u64::try_from(m.mtime).unwrap_or(0).min(octal_max(12));
+    put(&mut h, MTIME, &octal(mtime, 12));
+    put(&mut h, TYPEFLAG, &[typeflag]);
+    put(&mut h, LINKNAME, link.get(..link.len().min(100)).unwrap_or_default());
+    put(&mut h, MAGIC, b"ustar\0");
+    put(&mut h, VERSION, b"00");
+    put(&mut h, DEVMAJOR, &octal(m.devmajor.min(octal_max(8)), 8));
+    put(&mut h, DEVMINOR, &octal(m.devminor.min(octal_max(8)), 8));
+    put(&mut h, CHKSUM, b"        ");
+    let sum: u32 = h.iter().map(|&b| u32::from(b)).sum();
+    let mut c = format!("{sum:06o}").into_bytes();
+    c.push(0);
+    c.push(b' ');
+    put(&mut h, CHKSUM, &c);
+    h
+}
+
+/// Writes `m`'s header (a PAX extended header first when ustar cannot hold it). The caller
+/// writes `m.size` bytes of data and [`pad`]s them.
+pub fn write_member(out: &mut dyn Write, m: &Member<'_>) -> io::Result<()> {
+    let mut pax = Vec::new();
+    if m.name.len() > 100 {
+        if std::str::from_utf8(m.name).is_err() {
+            pax_record(&mut pax, b"hdrcharset", b"BINARY");
+        }
+        pax_record(&mut pax, b"path", m.name);
+    }
+    if m.link.len() > 100 {
+        if std::str::from_utf8(m.link).is_err() && m.name.len() <= 100 {
+            pax_record(&mut pax, b"hdrcharset", b"BINARY");
+        }
+        pax_record(&mut pax, b"linkpath", m.link);
+    }
+    if m.uid > octal_max(8) {
+        pax_record(&mut pax, b"uid", m.uid.to_string().as_bytes());
+    }
+    if m.gid > octal_max(8) {
+        pax_record(&mut pax, b"gid", m.gid.to_string().as_bytes());
+    }
+    if m.size > octal_max(12) {
+        pax_record(&mut pax, b"size", m.size.to_string().as_bytes());
+    }
+    if m.mtime < 0 || u64::try_from(m.mtime).is_ok_and(|t| t > octal_max(12)) {
+        pax_record(&mut pax, b"mtime", m.mtime.to_string().as_bytes());
+    }
+    for (k, v) in m.extra {
+        pax_record(&mut pax, k, v);
+    }
+    for (k, v) in m.xattrs {
+        let mut key = b"SCHILY.xattr.".to_vec();
+        key.extend_from_slice(k);
+        pax_record(&mut pax, &key, v);
+    }
+    if !pax.is_empty() {
+        let mut pax_name = b"PaxHeaders/".to_vec();
+        let base = m.name.rsplit(|&b| b == b'/').find(|c| !c.is_empty()).unwrap_or(b"x");
+        pax_name.extend_from_slice(base.get(..base.len().min(80)).unwrap_or_default());
+        let x = Member {
+            name: &pax_name,
+            typeflag: b'x',
+            mode: 0o644,
+            uid: 0,
+            gid: 0,
+            size: pax.len() as u64,
+            mtime: 0,
+            link: b"",
+            devmajor: 0,
+            devminor: 0,
+            xattrs: &[],
+            extra: &[],
+        };
+        out.write_all(&member_block(&x, &pax_name, b"", b'x', pax.len() as u64))?;
+        out.write_all(&pax)?;
+        pad(out, pax.len() as u64)?;
+    }
+    out.write_all(&member_block(m, m.name, m.link, m.typeflag, m.size))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pax_records_count_their_own_length() {
+        // Lengths around the points where the length's own digit count changes.
+        for n in 0..300 {
+            let mut out = Vec::new();
+            let value = vec![b'v'; n];
+            pax_record(&mut out, b"path", &value);
+            let text = String::from_utf8(out.clone()).unwrap();
+            let (len, _) = text.split_once(' ').unwrap();
+            assert_eq!(len.parse::<usize>().unwrap(), out.len(), "{n}");
+            assert!(out.ends_with(b"\n"));
+        }
+    }
+
+    #[test]
+    fn members_beyond_ustar_get_a_pax_header() {
+        let long = vec![b'n'; 150];
+        let xattrs = vec![(b"user.k".to_vec(), b"v\x00\xff".to_vec())];
+        let m = Member {
+            name: &long,
+            typeflag: b'0',
+            mode: 0o4755,
+            uid: 1 << 30,
+            gid: 7,
+            size: 3,
+            mtime: -1,
+            link: b"",
+            devmajor: 0,
+            devminor: 0,
+            xattrs: &xattrs,
+            extra: &[],
+        };
+        let mut out = Vec::new();
+        write_member(&mut out, &m).unwrap();
+        assert_eq!(out.len() % BLOCK, 0);
+        assert_eq!(out[156], b'x');
+        let pax = String::from_utf8_lossy(&out[BLOCK..2 * BLOCK]).into_owned();
+        for want in ["path=nnn", "uid=1073741824", "mtime=-1", "SCHILY.xattr.user.k=v"] {
+            assert!(pax.contains(want), "{want} in {pax:?}");
+        }
+        let h = &out[out.len() - BLOCK..];
+        assert_eq!(h[156], b'0');
+        assert_eq!(&h[100..108], b"0004755\0");
+        assert_eq!(&h[116..124], b"0000007\0");
+        // Fits ustar: no PAX header at all.
+        let short = Member {
+            name: b"a",
+            uid: 0,
+            mtime: 5,
+            xattrs: &[],
+            ..m
+        };
+        let mut out = Vec::new();
+        write_member(&mut out, &short).unwrap();
+        assert_eq!(out.len(), BLOCK);
+    }
 
     #[test]
     fn header_fields_and_checksum() {

@@ -59,6 +59,23 @@ pub fn diff_id(
     }
 }
 
+/// The uncompressed stream of a layer blob already opened, capped as [`diff_id`] caps it
+/// (a decompression bomb ends in an error, not a full disk).
+pub fn uncompressed(file: impl Read + 'static, compressed: u64, compression: Compression) -> Box<dyn Read> {
+    let limit = compressed.saturating_mul(MAX_RATIO).saturating_add(1 << 30);
+    match compression {
+        Compression::None => Box::new(BufReader::with_capacity(CHUNK, file)),
+        Compression::Gzip => Box::new(Capped::new(
+            flate2::read::MultiGzDecoder::new(BufReader::with_capacity(CHUNK, file)),
+            limit,
+        )),
+        Compression::Zstd => Box::new(Capped::new(
+            ZstdFrames::new(BufReader::with_capacity(CHUNK, file)),
+            limit,
+        )),
+    }
+}
+
 /// Decompressed bytes allowed per compressed byte (plus 1 GiB), see [`diff_id`].
 const MAX_RATIO: u64 = 4096;
 

@@ -1,0 +1,539 @@
+//! `coldctr diff` and `coldctr fs ls|cat|export`: a container's or snapshot's files, resolved
+//! from the layer directories in user space (see `crate::overlay`), never mounted.
+//!
+//! TARGET is a snapshot key, or a container ID, Docker name or unique ID prefix; `fs` takes
+//! `TARGET:PATH`, the path inside the merged tree (symlinks followed inside the tree only).
+//! Tables escape every name; JSON has names as UTF-8 (lossy) plus `pathHex` when they are not
+//! UTF-8; tar members have the exact bytes.
+
+use super::context::Global;
+use super::layers::{DockerRoot, Format, Node, rfc3339};
+use super::{Failure, Outcome};
+use crate::overlay::diff::{self, Change};
+use crate::overlay::export::{self as tree_export, copy_exact, data_file, open_regular};
+use crate::overlay::merge::Stack;
+use crate::text::escape;
+use clap::{Args, Subcommand};
+use serde::Serialize;
+use std::fs::Metadata;
+use std::io::Write;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
+use std::path::{Path, PathBuf};
+
+// ---- diff ------------------------------------------------------------------------------------
+
+#[derive(Args)]
+pub struct DiffArgs {
+    /// A container ID, name or ID prefix, or a snapshot key (compared with its parent chain).
+    pub target: String,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+    /// Add the sha256 of each added or changed regular file (JSON).
+    #[arg(long)]
+    pub hash: bool,
+    /// Also list, as `U`, the files the upper dir holds that docker diff does not report (a
+    /// copy-up whose stat did not change, e.g. a hard link made to a lower file).
+    #[arg(long)]
+    pub copied_up: bool,
+    #[command(flatten)]
+    pub docker: DockerRoot,
+}
+
+/// The JSON form of an entry's metadata.
+#[derive(Serialize)]
+pub struct EntryInfo {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub size: u64,
+    /// Permission bits with setuid/setgid/sticky, octal.
+    pub mode: String,
+    pub uid: u32,
+    pub gid: u32,
+    pub mtime: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
+    #[serde(rename = "linkHex", skip_serializing_if = "Option::is_none")]
+    pub link_hex: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rdev: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+}
+
+#[derive(Serialize)]
+struct DiffRow {
+    kind: String,
+    path: String,
+    #[serde(rename = "pathHex", skip_serializing_if = "Option::is_none")]
+    path_hex: Option<String>,
+    #[serde(flatten)]
+    info: Option<EntryInfo>,
+}
+
+pub fn type_name(m: &Metadata) -> &'static str {
+    let t = m.file_type();
+    if t.is_dir() {
+        "dir"
+    } else if t.is_symlink() {
+        "symlink"
+    } else if t.is_char_device() {
+        "char"
+    } else if t.is_block_device() {
+        "block"
+    } else if t.is_fifo() {
+        "fifo"
+    } else if t.is_socket() {
+        "socket"
+    } else {
+        "file"
+    }
+}
+
+/// `drwxr-xr-x` as ls prints it.
+pub fn mode_string(m: &Metadata) -> String {
+    let mode = m.mode();
+    let t = match type_name(m) {
+        "dir" => 'd',
+        "symlink" => 'l',
+        "char" => 'c',
+        "block" => 'b',
+        "fifo" => 'p',
+        "socket" => 's',
+        _ => '-',
+    };
+    let mut s = String::from(t);
+    let bits = [
+        (0o400, 'r'),
+        (0o200, 'w'),
+        (0o100, 'x'),
+        (0o040, 'r'),
+        (0o020, 'w'),
+        (0o010, 'x'),
+        (0o004, 'r'),
+        (0o002, 'w'),
+        (0o001, 'x'),
+    ];
+    for (i, (bit, c)) in bits.iter().enumerate() {
+        let set = mode & bit != 0;
+        let special = match i {
+            2 => (mode & 0o4000 != 0).then_some(if set { 's' } else { 'S' }),
+            5 => (mode & 0o2000 != 0).then_some(if set { 's' } else { 'S' }),
+            8 => (mode & 0o1000 != 0).then_some(if set { 't' } else { 'T' }),
+            _ => None,
+        };
+        s.push(special.unwrap_or(if set { *c } else { '-' }));
+    }
+    s
+}
+
+/// Hashes a regular file without following links or blocking (ring's SHA-256: assembly, fast
+/// in every build profile), reading `meta.size()` bytes in 1 MiB chunks.
+fn sha256_of(path: &Path, meta: &Metadata) -> Option<String> {
+    use std::io::Read;
+    let f = open_regular(path, meta).ok()?;
+    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+    let mut buf = vec![0u8; (1 << 20).min(usize::try_from(meta.size()).unwrap_or(1 << 20)).max(1)];
+    let mut r = f.take(meta.size());
+    let mut got = 0u64;
+    loop {
+        match r.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                ctx.update(buf.get(..n).unwrap_or_default());
+                got += n as u64;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return None,
+        }
+    }
+    // A file that shrank since it was listed has no hash of what was listed.
+    (got == meta.size()).then(|| hex::encode(ctx.finish()))
+}
+
+pub fn entry_info(m: &Metadata, file: &Path, data: Option<&Path>) -> EntryInfo {
+    let link = m
+        .file_type()
+        .is_symlink()
+        .then(|| std::fs::read_link(file).ok())
+        .flatten()
+        .map(|l| l.into_os_string().into_encoded_bytes());
+    EntryInfo {
+        kind: type_name(m),
+        size: m.size(),
+        mode: format!("{:04o}", m.mode() & 0o7777),
+        uid: m.uid(),
+        gid: m.gid(),
+        mtime: rfc3339(m.mtime(), m.mtime_nsec()),
+        link_hex: link
+            .as_ref()
+            .filter(|l| std::str::from_utf8(l).is_err())
+            .map(hex::encode),
+        link: link.map(|l| String::from_utf8_lossy(&l).into_owned()),
+        rdev: (m.file_type().is_char_device() || m.file_type().is_block_device())
+            .then(|| format!("{},{}", libc::major(m.rdev()), libc::minor(m.rdev()))),
+        sha256: data.filter(|_| m.is_file()).and_then(|d| sha256_of(d, m)),
+    }
+}
+
+fn hex_if_not_utf8(b: &[u8]) -> Option<String> {
+    std::str::from_utf8(b).is_err().then(|| hex::encode(b))
+}
+
+pub fn diff(global: &Global, args: DiffArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
+    let mut node = Node::open(global, &args.docker)?;
+    let r = node.resolve(global, &args.target)?;
+    let chain = node.chain(r.snap);
+    let dirs = node.layer_dirs(&chain)?;
+    let Some((upper, lowers)) = dirs.split_first() else {
+        return Err(Failure::new(Outcome::Damaged, "an empty chain"));
+    };
+    let mut problems = Vec::new();
+    let changes = diff::changes(upper, lowers, args.copied_up, &mut problems)
+        .map_err(|e| Failure::new(Outcome::Unreadable, e))?;
+    node.problems.extend(problems);
+    write_changes(out, &changes, args.format, args.hash)?;
+    Ok(node.finish(Outcome::Ok))
+}
+
+fn write_changes(out: &mut dyn Write, changes: &[Change], format: Format, hash: bool) -> Result<(), Failure> {
+    match format {
+        Format::Table => {
+            for c in changes {
+                writeln!(out, "{} {}", c.kind, escape(&c.path))?;
+            }
+        }
+        Format::Json => {
+            let rows: Vec<DiffRow> = changes
+                .iter()
+                .map(|c| DiffRow {
+                    kind: c.kind.to_string(),
+                    path: String::from_utf8_lossy(&c.path).into_owned(),
+                    path_hex: hex_if_not_utf8(&c.path),
+                    info: c
+                        .meta
+                        .as_ref()
+                        .map(|m| entry_info(m, &c.file, (hash && c.kind != 'D').then_some(c.file.as_path()))),
+                })
+                .collect();
+            serde_json::to_writer_pretty(&mut *out, &rows).map_err(|e| Failure::from(std::io::Error::from(e)))?;
+            writeln!(out)?;
+        }
+    }
+    Ok(())
+}
+
+// ---- fs --------------------------------------------------------------------------------------
+
+#[derive(Args)]
+pub struct FsArgs {
+    #[command(subcommand)]
+    pub command: FsCommand,
+}
+
+#[derive(Subcommand)]
+pub enum FsCommand {
+    /// List a directory of the merged tree (or show one entry): TARGET:PATH.
+    Ls(LsArgs),
+    /// Print a regular file of the merged tree: TARGET:PATH (not to a terminal).
+    Cat(CatArgs),
+    /// The merged tree as a tar, as `docker export` gives it for a container.
+    Export(FsExportArgs),
+}
+
+#[derive(Args)]
+pub struct LsArgs {
+    /// TARGET:PATH (TARGET: a container ID, name or ID prefix, or a snapshot key).
+    pub spec: std::ffi::OsString,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+    /// Add the sha256 of regular files (JSON).
+    #[arg(long)]
+    pub hash: bool,
+    #[command(flatten)]
+    pub docker: DockerRoot,
+}
+
+#[derive(Args)]
+pub struct CatArgs {
+    /// TARGET:PATH.
+    pub spec: std::ffi::OsString,
+    #[command(flatten)]
+    pub docker: DockerRoot,
+}
+
+#[derive(Args)]
+pub struct FsExportArgs {
+    /// A container ID, name or ID prefix, or a snapshot key.
+    pub target: String,
+    /// The tar to write; `-` for stdout (not a terminal).
+    #[arg(short, long, value_name = "OUT")]
+    pub output: PathBuf,
+    /// Replace OUT if it exists.
+    #[arg(long)]
+    pub force: bool,
+    /// TARGET is an image: merge its layer blobs (the host platform's manifest) instead of
+    /// reading its snapshots, for an image whose snapshots are gone.
+    #[arg(long)]
+    pub from_blobs: bool,
+    #[command(flatten)]
+    pub docker: DockerRoot,
+}
+
+/// `TARGET:PATH` split at the first `:/` (snapshot keys such as `sha256:...` have colons of
+/// their own); without one, at the last `:`; without a colon, the root. The path is bytes (a
+/// name need not be UTF-8); the target must be UTF-8.
+pub fn split_spec(spec: &[u8]) -> Result<(&str, &[u8]), Failure> {
+    let (t, p): (&[u8], &[u8]) = if let Some(at) = spec.windows(2).position(|w| w == b":/") {
+        (spec.get(..at).unwrap_or_default(), spec.get(at + 1..).unwrap_or(b"/"))
+    } else if let Some(at) = spec.iter().rposition(|&b| b == b':') {
+        (
+            spec.get(..at).unwrap_or_default(),
+            spec.get(at + 1..).unwrap_or_default(),
+        )
+    } else {
+        (spec, b"/")
+    };
+    let t = std::str::from_utf8(t)
+        .map_err(|_| Failure::new(Outcome::Usage, format!("{}: the target is not UTF-8", escape(t))))?;
+    Ok((t, p))
+}
+
+/// The layer stack of a target.
+fn stack_of(node: &mut Node, global: &Global, target: &str) -> Result<Stack, Failure> {
+    let r = node.resolve(global, target)?;
+    let chain = node.chain(r.snap);
+    Ok(Stack::new(node.layer_dirs(&chain)?))
+}
+
+#[derive(Serialize)]
+struct LsRow {
+    name: String,
+    #[serde(rename = "nameHex", skip_serializing_if = "Option::is_none")]
+    name_hex: Option<String>,
+    /// The layer directory the entry comes from.
+    layer: String,
+    #[serde(flatten)]
+    info: EntryInfo,
+}
+
+pub fn fs(global: &Global, args: FsArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
+    match args.command {
+        FsCommand::Ls(a) => ls(global, a, out),
+        FsCommand::Cat(a) => cat(global, a, out),
+        FsCommand::Export(a) => export(global, a, out),
+    }
+}
+
+fn ls(global: &Global, args: LsArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
+    let (target, path) = split_spec(args.spec.as_bytes())?;
+    let mut node = Node::open(global, &args.docker)?;
+    let stack = stack_of(&mut node, global, target)?;
+    // A symlink is shown as itself, unless it leads to a directory (inside the tree): then
+    // that directory is listed, as ls does.
+    let (rel, entry) = stack
+        .resolve(path, false)
+        .map_err(|e| Failure::new(Outcome::No, escape(e.as_bytes())))?;
+    let (rel, entry) = match stack.resolve(path, true) {
+        Ok((r, n)) if entry.meta.file_type().is_symlink() && n.is_dir() => (r, n),
+        _ => (rel, entry),
+    };
+    let mut entries = Vec::new();
+    if entry.is_dir() {
+        let mut problems = Vec::new();
+        for (name, n) in stack.children(&rel, &entry.dirs, &mut problems) {
+            let child = rel.join(std::ffi::OsStr::from_bytes(&name));
+            entries.push((name, child, n));
+        }
+        node.problems.extend(problems);
+    } else {
+        let name = rel.file_name().map(|n| n.as_bytes().to_vec()).unwrap_or_default();
+        entries.push((name, rel.clone(), entry));
+    }
+    let rows: Vec<LsRow> = entries
+        .iter()
+        .map(|(name, rel, n)| {
+            let file = stack.path_of(n, rel);
+            let data = args.hash.then(|| data_file(&stack, n, rel));
+            LsRow {
+                name: String::from_utf8_lossy(name).into_owned(),
+                name_hex: hex_if_not_utf8(name),
+                layer: stack.layer(n.layer).display().to_string(),
+                info: entry_info(&n.meta, &file, data.as_deref()),
+            }
+        })
+        .collect();
+    match args.format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *out, &rows).map_err(|e| Failure::from(std::io::Error::from(e)))?;
+            writeln!(out)?;
+        }
+        Format::Table => {
+            for ((name, child, n), row) in entries.iter().zip(&rows) {
+                let size = match &row.info.rdev {
+                    Some(r) => r.clone(),
+                    None => row.info.size.to_string(),
+                };
+                let target = n
+                    .meta
+                    .file_type()
+                    .is_symlink()
+                    .then(|| std::fs::read_link(stack.path_of(n, child)).ok())
+                    .flatten()
+                    .map(|l| l.into_os_string().into_encoded_bytes());
+                writeln!(
+                    out,
+                    "{} {}/{} {:>10} {} {}{}",
+                    mode_string(&n.meta),
+                    row.info.uid,
+                    row.info.gid,
+                    size,
+                    super::listings::table::utc_seconds(&row.info.mtime),
+                    escape(name),
+                    target.map(|t| format!(" -> {}", escape(&t))).unwrap_or_default()
+                )?;
+            }
+        }
+    }
+    Ok(node.finish(Outcome::Ok))
+}
+
+fn cat(global: &Global, args: CatArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
+    // SAFETY: isatty has no preconditions.
+    if unsafe { libc::isatty(1) } == 1 {
+        return Err(Failure::new(
+            Outcome::Usage,
+            "refusing to write file contents to a terminal: redirect stdout or pipe it (e.g. | less)",
+        ));
+    }
+    let (target, path) = split_spec(args.spec.as_bytes())?;
+    let mut node = Node::open(global, &args.docker)?;
+    let stack = stack_of(&mut node, global, target)?;
+    let (rel, entry) = stack
+        .resolve(path, true)
+        .map_err(|e| Failure::new(Outcome::No, escape(e.as_bytes())))?;
+    if !entry.meta.is_file() {
+        return Err(Failure::new(
+            Outcome::No,
+            format!("{}: a {}, not a regular file", escape(path), type_name(&entry.meta)),
+        ));
+    }
+    let data = data_file(&stack, &entry, &rel);
+    let meta = if data == stack.path_of(&entry, &rel) {
+        entry.meta.clone()
+    } else {
+        std::fs::symlink_metadata(&data)?
+    };
+    let mut f = open_regular(&data, &meta)?;
+    let got = copy_exact(&mut f, out, entry.meta.size())?;
+    if got < entry.meta.size() {
+        node.problems
+            .push(format!("{}: {got} of {} bytes read", data.display(), entry.meta.size()));
+    }
+    Ok(node.finish(Outcome::Ok))
+}
+
+fn export(global: &Global, args: FsExportArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
+    let to_stdout = args.output.as_os_str() == "-";
+    // SAFETY: isatty has no preconditions.
+    if to_stdout && unsafe { libc::isatty(1) } == 1 {
+        return Err(Failure::new(
+            Outcome::Usage,
+            "refusing to write an archive to a terminal: redirect stdout or use -o FILE",
+        ));
+    }
+    let mut node = Node::open(global, &args.docker)?;
+    let mut problems = Vec::new();
+    if args.from_blobs {
+        let layers = image_layers(&node, global, &args.target)?;
+        let damaged = |e: String| Failure::new(Outcome::Damaged, escape(e.as_bytes()));
+        if to_stdout {
+            crate::overlay::blobs::export(&node.root, &layers, out, &mut problems).map_err(damaged)?;
+        } else {
+            let path = super::export::check_output(&node.root.dir, &args.output, args.force)?;
+            let mut temp = super::export::Temp::new(&path, false);
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&temp.path)
+                .map_err(|e| Failure::new(Outcome::Unreadable, format!("{}: {e}", temp.path.display())))?;
+            let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+            crate::overlay::blobs::export(&node.root, &layers, &mut w, &mut problems).map_err(damaged)?;
+            w.flush()?;
+            temp.commit(&path)?;
+        }
+        node.problems.extend(problems);
+        return Ok(node.finish(Outcome::Ok));
+    }
+    let stack = stack_of(&mut node, global, &args.target)?;
+    if to_stdout {
+        tree_export::export(&stack, out, &mut problems).map_err(|e| Failure::new(Outcome::Unreadable, e))?;
+    } else {
+        let path = super::export::check_output(&node.root.dir, &args.output, args.force)?;
+        let mut temp = super::export::Temp::new(&path, false);
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temp.path)
+            .map_err(|e| Failure::new(Outcome::Unreadable, format!("{}: {e}", temp.path.display())))?;
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+        tree_export::export(&stack, &mut w, &mut problems).map_err(|e| Failure::new(Outcome::Unreadable, e))?;
+        w.flush()?;
+        temp.commit(&path)?;
+    }
+    node.problems.extend(problems);
+    Ok(node.finish(Outcome::Ok))
+}
+
+/// The layer blobs of image `reference` (as `inspect` resolves it), the host platform's.
+fn image_layers(node: &Node, global: &Global, reference: &str) -> Result<Vec<crate::overlay::blobs::Layer>, Failure> {
+    let tx = node.root.view(global.meta_choice())?;
+    let ns = super::context::image_namespace(global, &tx)?;
+    let inspector = crate::inspect::Inspector::new(
+        &node.root,
+        node.root.view(global.meta_choice())?,
+        &ns,
+        crate::inspect::Options::for_host(global.host()),
+    );
+    let image = inspector
+        .resolve(reference)
+        .map_err(|e| Failure::new(Outcome::No, escape(e.to_string().as_bytes())))?;
+    let host = global.host();
+    crate::overlay::blobs::image_layers(
+        &node.root,
+        &tx,
+        &ns,
+        &image.target.media_type,
+        &image.target.digest,
+        &host.os,
+        &host.architecture,
+    )
+    .map_err(|e| {
+        Failure::new(
+            Outcome::Damaged,
+            format!("image {}: {e}", escape(image.name.as_bytes())),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_spec;
+
+    #[test]
+    fn specs_split_at_the_path() {
+        let ok = |s: &'static [u8]| match split_spec(s) {
+            Ok(v) => v,
+            Err(e) => panic!("{}", e.message),
+        };
+        assert_eq!(
+            ok(b"dev-fschanges:/etc/passwd"),
+            ("dev-fschanges", b"/etc/passwd".as_slice())
+        );
+        assert_eq!(ok(b"sha256:abc:/etc"), ("sha256:abc", b"/etc".as_slice()));
+        assert_eq!(ok(b"abc"), ("abc", b"/".as_slice()));
+        assert_eq!(ok(b"abc:etc"), ("abc", b"etc".as_slice()));
+        assert_eq!(ok(b"abc:/bad\xffname"), ("abc", b"/bad\xffname".as_slice()));
+        assert!(split_spec(b"\xff:/x").is_err());
+    }
+}

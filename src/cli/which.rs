@@ -1,0 +1,301 @@
+//! `coldctr which PATH`: which snapshot, containers and images a path on the disk belongs to,
+//! from the path's text (`io.containerd.snapshotter.v1.<name>/snapshots/<id>/...`) and the
+//! records: snapshot id → backend key → meta.db keys; containers whose chain holds it; images
+//! whose unpacked chain (the chain ID of their diff IDs) holds it.
+
+use super::context::Global;
+use super::layers::{DockerRoot, Format, Node, size_cell};
+use super::{Failure, Outcome};
+use crate::containerd::records::Damage;
+use crate::overlay::images;
+use crate::overlay::snapshots::{SNAPSHOTTER_PREFIX, Snap};
+use crate::text::escape;
+use clap::Args;
+use serde::Serialize;
+use std::io::Write;
+use std::path::{Component, Path, PathBuf};
+
+#[derive(Args)]
+pub struct WhichArgs {
+    /// A path on the disk inside a snapshot directory, e.g.
+    /// `<disk>/var/lib/containerd/io.containerd.snapshotter.v1.overlayfs/snapshots/232/fs/usr/bin/x`
+    /// (only its text is read: the snapshotter name, the number and the rest).
+    pub path: PathBuf,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+    #[command(flatten)]
+    pub docker: DockerRoot,
+}
+
+/// A path split at its snapshot directory.
+#[derive(Debug, PartialEq, Eq)]
+pub struct SnapshotPath {
+    pub snapshotter: String,
+    pub id: u64,
+    /// `fs` (the files), `work` (overlayfs' work dir), or empty for the snapshot dir itself.
+    pub area: String,
+    /// The path inside the snapshot's files, `/`-rooted (empty outside `fs`).
+    pub inner: Vec<u8>,
+}
+
+/// Finds `io.containerd.snapshotter.v1.<name>/snapshots/<id>` in `p` (the last one), lexically.
+pub fn split_snapshot_path(p: &Path) -> Option<SnapshotPath> {
+    use std::os::unix::ffi::OsStrExt;
+    let parts: Vec<&[u8]> = p
+        .components()
+        .filter_map(|c| match c {
+            Component::Normal(n) => Some(n.as_bytes()),
+            _ => None,
+        })
+        .collect();
+    let at = parts
+        .iter()
+        .rposition(|c| c.starts_with(SNAPSHOTTER_PREFIX.as_bytes()))?;
+    let snapshotter = std::str::from_utf8(parts.get(at)?.get(SNAPSHOTTER_PREFIX.len()..)?).ok()?;
+    if *parts.get(at + 1)? != b"snapshots" {
+        return None;
+    }
+    let id: u64 = std::str::from_utf8(parts.get(at + 2)?).ok()?.parse().ok()?;
+    let rest = parts.get(at + 3..).unwrap_or_default();
+    let native = snapshotter == "native";
+    let (area, inner_parts) = match rest.split_first() {
+        _ if native => ("fs".to_string(), rest),
+        Some((a, tail)) => (String::from_utf8_lossy(a).into_owned(), tail),
+        None => (String::new(), rest),
+    };
+    let mut inner = Vec::new();
+    if area == "fs" {
+        inner.push(b'/');
+        inner.extend_from_slice(&inner_parts.join(&b'/'));
+    }
+    Some(SnapshotPath {
+        snapshotter: snapshotter.to_string(),
+        id,
+        area,
+        inner,
+    })
+}
+
+#[derive(Serialize)]
+struct WhichReport<'a> {
+    snapshotter: String,
+    id: u64,
+    /// `fs`, `work` or empty.
+    area: String,
+    /// The path inside the snapshot's files (lossy UTF-8; `pathHex` when not UTF-8).
+    path: String,
+    #[serde(rename = "pathHex", skip_serializing_if = "Option::is_none")]
+    path_hex: Option<String>,
+    snapshot: Option<&'a Snap>,
+    /// Containers whose rw snapshot is this one (`layer: 0`) or has it below (`layer: n`).
+    containers: Vec<WhichContainer>,
+    /// Images whose unpacked chain holds it.
+    images: Vec<WhichImage>,
+}
+
+#[derive(Serialize)]
+struct WhichContainer {
+    id: String,
+    name: Option<String>,
+    namespace: String,
+    source: &'static str,
+    layer: usize,
+}
+
+#[derive(Serialize)]
+struct WhichImage {
+    namespace: String,
+    name: String,
+    config: String,
+    #[serde(rename = "chainId")]
+    chain_id: String,
+    layer: usize,
+}
+
+pub fn which(global: &Global, args: WhichArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
+    let Some(sp) = split_snapshot_path(&args.path) else {
+        return Err(Failure::new(
+            Outcome::No,
+            format!(
+                "{}: not inside io.containerd.snapshotter.v1.<name>/snapshots/<id>",
+                escape(args.path.as_os_str().as_encoded_bytes())
+            ),
+        ));
+    };
+    let mut node = Node::open(global, &args.docker)?;
+    let snap = node.index.by_id(&sp.snapshotter, sp.id);
+    let mut containers = Vec::new();
+    let mut images_found = Vec::new();
+    if let Some(snap) = snap {
+        for c in node.containers.clone() {
+            let Some(top) = node.index.by_name(&c.namespace, &c.snapshotter, &c.snapshot_key) else {
+                continue;
+            };
+            if let Some(layer) = node.chain(top).iter().position(|&i| i == snap) {
+                containers.push(WhichContainer {
+                    id: c.id,
+                    name: c.name,
+                    namespace: c.namespace,
+                    source: c.source,
+                    layer,
+                });
+            }
+        }
+        let tx = node.root.view(global.meta_choice())?;
+        let namespaces: Vec<String> = node
+            .index
+            .get(snap)
+            .map(|s| s.names.iter().map(|n| n.namespace.clone()).collect())
+            .unwrap_or_default();
+        let mut damage = Damage::new();
+        let mut done = std::collections::BTreeSet::new();
+        for ns in namespaces {
+            if !done.insert(ns.clone()) {
+                continue;
+            }
+            for top in images::image_tops(&node.root, &tx, &ns, &mut damage) {
+                let Some(i) = node.index.by_name(&ns, &sp.snapshotter, &top.chain_id) else {
+                    continue;
+                };
+                let (chain, _) = node.index.chain(i);
+                if let Some(layer) = chain.iter().position(|&c| c == snap) {
+                    images_found.push(WhichImage {
+                        namespace: ns.clone(),
+                        name: top.name,
+                        config: top.config,
+                        chain_id: top.chain_id,
+                        layer,
+                    });
+                }
+            }
+        }
+        node.damage.extend(damage);
+    }
+    let report = WhichReport {
+        path: String::from_utf8_lossy(&sp.inner).into_owned(),
+        path_hex: std::str::from_utf8(&sp.inner).is_err().then(|| hex::encode(&sp.inner)),
+        snapshotter: sp.snapshotter.clone(),
+        id: sp.id,
+        area: sp.area.clone(),
+        snapshot: snap.and_then(|i| node.index.get(i)),
+        containers,
+        images: images_found,
+    };
+    match args.format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *out, &report).map_err(|e| Failure::from(std::io::Error::from(e)))?;
+            writeln!(out)?;
+        }
+        Format::Table => {
+            let area = match sp.area.as_str() {
+                "fs" => "files (fs)".to_string(),
+                "work" => "overlayfs work dir (not content)".to_string(),
+                "" => "the snapshot directory".to_string(),
+                other => format!("{} (not a snapshotter area)", escape(other.as_bytes())),
+            };
+            writeln!(out, "snapshotter:  {}", escape(sp.snapshotter.as_bytes()))?;
+            writeln!(out, "id:           {}", sp.id)?;
+            writeln!(out, "area:         {area}")?;
+            if sp.area == "fs" {
+                writeln!(out, "path:         {}", escape(&sp.inner))?;
+            }
+            match report.snapshot {
+                None => writeln!(
+                    out,
+                    "snapshot:     none: the snapshotter has no record with id {}",
+                    sp.id
+                )?,
+                Some(s) => {
+                    writeln!(
+                        out,
+                        "snapshot:     {} ({}, {})",
+                        escape(s.key().as_bytes()),
+                        s.kind,
+                        size_cell(s)
+                    )?;
+                    writeln!(out, "backend key:  {}", escape(s.backend_key.as_bytes()))?;
+                    for n in &s.names {
+                        writeln!(
+                            out,
+                            "named:        {} in namespace {}",
+                            escape(n.key.as_bytes()),
+                            escape(n.namespace.as_bytes())
+                        )?;
+                    }
+                }
+            }
+            for c in &report.containers {
+                let role = if c.layer == 0 {
+                    "its rw layer".to_string()
+                } else {
+                    format!("layer {} below its rw layer", c.layer)
+                };
+                let name = c
+                    .name
+                    .as_deref()
+                    .map(|n| format!(" ({})", escape(n.as_bytes())))
+                    .unwrap_or_default();
+                writeln!(
+                    out,
+                    "container:    {}{name} [{} {}]: {role}",
+                    escape(c.id.as_bytes()),
+                    c.source,
+                    escape(c.namespace.as_bytes())
+                )?;
+            }
+            for i in &report.images {
+                let role = if i.layer == 0 {
+                    "its top layer".to_string()
+                } else {
+                    format!("layer {} below its top", i.layer)
+                };
+                writeln!(
+                    out,
+                    "image:        {} [{}]: {role}",
+                    escape(i.name.as_bytes()),
+                    escape(i.namespace.as_bytes())
+                )?;
+            }
+            if report.containers.is_empty() {
+                writeln!(out, "container:    none")?;
+            }
+            if report.images.is_empty() {
+                writeln!(out, "image:        none")?;
+            }
+        }
+    }
+    let outcome = if snap.is_none() { Outcome::No } else { Outcome::Ok };
+    Ok(node.finish(outcome))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snapshot_paths_split() {
+        let p = split_snapshot_path(Path::new(
+            "/x/var/lib/containerd/io.containerd.snapshotter.v1.overlayfs/snapshots/232/fs/usr/bin/x",
+        ))
+        .unwrap();
+        assert_eq!(p.snapshotter, "overlayfs");
+        assert_eq!(p.id, 232);
+        assert_eq!(p.area, "fs");
+        assert_eq!(p.inner, b"/usr/bin/x");
+        let w = split_snapshot_path(Path::new(
+            "io.containerd.snapshotter.v1.overlayfs/snapshots/7/work/work",
+        ))
+        .unwrap();
+        assert_eq!(w.area, "work");
+        assert!(w.inner.is_empty());
+        assert!(
+            split_snapshot_path(Path::new(
+                "/var/lib/containerd/io.containerd.snapshotter.v1.overlayfs/snapshots/x/fs"
+            ))
+            .is_none()
+        );
+        assert!(split_snapshot_path(Path::new("/etc/passwd")).is_none());
+        let n = split_snapshot_path(Path::new("io.containerd.snapshotter.v1.native/snapshots/3/etc")).unwrap();
+        assert_eq!(n.inner, b"/etc");
+    }
+}

@@ -1,0 +1,222 @@
+//! An image's merged filesystem from its layer blobs, for an image whose snapshots are gone
+//! (or to check them): the layer tars of the host platform's manifest, uncompressed as they
+//! stream (gzip, zstd, plain), merged as the OCI image spec's changesets say:
+//!
+//! ```text
+//! layer n over layers 0..n-1, in manifest order (base first):
+//!   <dir>/.wh.<name>     whiteout: <dir>/<name> and everything below it, from the layers below, is gone
+//!   <dir>/.wh..wh..opq   opaque:   everything below <dir> from the layers below is gone
+//!   a non-directory      hides what the layers below had below the same path
+//!   any other member     replaces the same path of the layers below
+//! ```
+//!
+//! Two passes over the blobs: the first decides which member of which layer each final path
+//! is (names only: memory is one map entry per path), the second writes those members and
+//! their data, layer by layer. Paths are cleaned (`./`, trailing `/`); a member whose name
+//! has a `..` component is left out and named.
+
+use super::export::{Summary, copy_exact};
+use super::layertar::{Reader, clean};
+use crate::bolt::Tx;
+use crate::containerd::root::Root;
+use crate::digest::Digest;
+use crate::export::tar::{self, Member};
+use crate::image::document::{self, ImageConfig};
+use crate::verify::layers::{compression, uncompressed};
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+
+/// The most documents an image's walk reads.
+const MAX_DOCUMENTS: usize = 4096;
+
+/// A layer blob of a manifest.
+#[derive(Clone, Debug)]
+pub struct Layer {
+    pub digest: String,
+    pub media_type: String,
+}
+
+/// The layers of the image whose target is `(media_type, digest)`: of the manifest whose
+/// config has the host's `os` and `architecture`, else of the first manifest present.
+pub fn image_layers(
+    root: &Root,
+    tx: &Tx<'_>,
+    ns: &str,
+    media_type: &str,
+    digest: &str,
+    os: &str,
+    arch: &str,
+) -> Result<Vec<Layer>, String> {
+    let mut todo = vec![(media_type.to_string(), digest.to_string())];
+    let mut found: Vec<(bool, Vec<Layer>)> = Vec::new();
+    let mut read = 0;
+    while let Some((mt, d)) = todo.pop() {
+        read += 1;
+        if read > MAX_DOCUMENTS {
+            break;
+        }
+        let Ok(blob) = root.read_blob(tx, ns, &d) else {
+            continue;
+        };
+        if document::is_manifest_type(&mt) {
+            let Ok(m) = document::decode::<document::Manifest>(&blob) else {
+                continue;
+            };
+            let host = root
+                .read_blob(tx, ns, &m.config.digest)
+                .ok()
+                .and_then(|c| document::decode::<ImageConfig>(&c).ok())
+                .is_some_and(|c| c.os.as_deref() == Some(os) && c.architecture.as_deref() == Some(arch));
+            let layers = m
+                .layers
+                .into_iter()
+                .map(|l| Layer {
+                    digest: l.digest,
+                    media_type: l.media_type,
+                })
+                .collect();
+            found.push((host, layers));
+        } else if let Ok(children) = document::children(&blob, &mt) {
+            todo.extend(children.into_iter().rev().map(|c| (c.media_type, c.digest)));
+        }
+    }
+    let pick = found
+        .iter()
+        .position(|(h, _)| *h)
+        .or(if found.is_empty() { None } else { Some(0) });
+    match pick.and_then(|i| found.into_iter().nth(i)) {
+        Some((_, layers)) => Ok(layers),
+        None => Err("no manifest of the image is on the node".into()),
+    }
+}
+
+fn open_layer(root: &Root, layer: &Layer) -> Result<Reader<Box<dyn Read>>, String> {
+    let digest = Digest::parse(&layer.digest).map_err(|e| e.to_string())?;
+    let c = compression(&layer.media_type)
+        .ok_or_else(|| format!("{}: media type {} cannot be read", layer.digest, layer.media_type))?;
+    let (file, len) = root.open_blob(&digest).map_err(|e| e.to_string())?;
+    Ok(Reader::new(uncompressed(file, len, c)))
+}
+
+/// Removes from `map` every path strictly below `dir` (or `dir` itself too, when `itself`)
+/// that a layer below `layer` put there.
+fn remove_below(map: &mut BTreeMap<Vec<u8>, (usize, u64)>, dir: &[u8], itself: bool, layer: usize) {
+    let mut lo = dir.to_vec();
+    lo.push(b'/');
+    let mut hi = dir.to_vec();
+    hi.push(b'/' + 1);
+    let gone: Vec<Vec<u8>> = map
+        .range(lo..hi)
+        .filter(|(_, (l, _))| *l < layer)
+        .map(|(k, _)| k.clone())
+        .collect();
+    for k in gone {
+        map.remove(&k);
+    }
+    if itself && map.get(dir).is_some_and(|(l, _)| *l < layer) {
+        map.remove(dir);
+    }
+}
+
+/// Writes the merged tree of `layers` (base first) as a tar.
+pub fn export(
+    root: &Root,
+    layers: &[Layer],
+    out: &mut dyn Write,
+    problems: &mut Vec<String>,
+) -> Result<Summary, String> {
+    let mut map: BTreeMap<Vec<u8>, (usize, u64)> = BTreeMap::new();
+    for (l, layer) in layers.iter().enumerate() {
+        let mut r = open_layer(root, layer)?;
+        let mut ordinal = 0u64;
+        while let Some(e) = r.next_entry().map_err(|e| format!("layer {}: {e}", layer.digest))? {
+            let at = ordinal;
+            ordinal += 1;
+            let Some(path) = clean(&e.name) else {
+                if e.name.split(|&b| b == b'/').any(|c| c == b"..") {
+                    problems.push(format!(
+                        "layer {}: member {} has a .. component: left out",
+                        layer.digest,
+                        crate::text::escape(&e.name)
+                    ));
+                }
+                continue;
+            };
+            let (dir, base) = match path.iter().rposition(|&b| b == b'/') {
+                Some(i) => (path.get(..i).unwrap_or_default(), path.get(i + 1..).unwrap_or_default()),
+                None => (&b""[..], path.as_slice()),
+            };
+            if base == b".wh..wh..opq" {
+                remove_below(&mut map, dir, false, l);
+                if dir.is_empty() {
+                    map.retain(|_, (ml, _)| *ml >= l);
+                }
+                continue;
+            }
+            if let Some(name) = base.strip_prefix(b".wh.") {
+                let mut target = dir.to_vec();
+                if !target.is_empty() {
+                    target.push(b'/');
+                }
+                target.extend_from_slice(name);
+                remove_below(&mut map, &target, true, l);
+                continue;
+            }
+            if !e.is_dir() {
+                remove_below(&mut map, &path, false, l);
+            }
+            map.insert(path, (l, at));
+        }
+    }
+    let mut summary = Summary::default();
+    let io_err = |e: std::io::Error| format!("writing the archive: {e}");
+    for (l, layer) in layers.iter().enumerate() {
+        let mut r = open_layer(root, layer)?;
+        let mut ordinal = 0u64;
+        while let Some(e) = r.next_entry().map_err(|e| format!("layer {}: {e}", layer.digest))? {
+            let at = ordinal;
+            ordinal += 1;
+            let Some(path) = clean(&e.name) else { continue };
+            if map.get(&path) != Some(&(l, at)) {
+                continue;
+            }
+            let mut name = path;
+            if e.is_dir() {
+                name.push(b'/');
+            }
+            let link = if e.typeflag == b'1' {
+                clean(&e.link).unwrap_or_default()
+            } else {
+                e.link.clone()
+            };
+            let m = Member {
+                name: &name,
+                typeflag: e.typeflag,
+                mode: e.mode,
+                uid: e.uid,
+                gid: e.gid,
+                size: e.size,
+                mtime: e.mtime,
+                link: &link,
+                devmajor: e.devmajor,
+                devminor: e.devminor,
+                xattrs: &e.xattrs,
+                extra: &[],
+            };
+            tar::write_member(out, &m).map_err(io_err)?;
+            let got = copy_exact(&mut r.data(), out, e.size).map_err(io_err)?;
+            if got < e.size {
+                problems.push(format!(
+                    "layer {}: {} ends early",
+                    layer.digest,
+                    crate::text::escape(&name)
+                ));
+            }
+            tar::pad(out, e.size).map_err(io_err)?;
+            summary.members += 1;
+            summary.bytes += e.size;
+        }
+    }
+    tar::finish(out).map_err(io_err)?;
+    Ok(summary)
+}

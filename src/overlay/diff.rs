@@ -1,0 +1,302 @@
+//! What `docker diff` reports for a container, from its upper directory and its lowers, without
+//! mounting anything.
+//!
+//! dockerd (containerd image store) mounts the container's snapshot and a view of its parent,
+//! walks both trees whole and compares them (moby `pkg/archive` `ChangesDirs` → `addChanges`):
+//!
+//! * a name only in the new tree is `A`; below an added directory everything is `A`;
+//! * a name only in the old tree is `D`, once (a deleted directory is one `D`);
+//! * a name in both is `C` when mode (type and permission bits), uid, gid or rdev differ, or,
+//!   for a non-directory, size or mtime (seconds, and nanoseconds when both have them), or the
+//!   `security.capability` attribute; a directory is compared with the old one's children
+//!   only when it is a directory in both;
+//! * a directory that is neither added nor changed but has a change below it is `C`.
+//!
+//! Everything the two trees share comes from the lowers unchanged, so only the names the upper
+//! directory has need a look (plus, for a directory that is opaque in the upper, every old
+//! name it hides). The walk is iterative: one frame per directory level of the upper dir.
+
+use super::merge::{Node, Stack, is_whiteout, join};
+use super::xattr;
+use std::ffi::OsStr;
+use std::fs::Metadata;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+/// One change, as docker's `Change`: kind and absolute path in the container.
+#[derive(Clone, Debug)]
+pub struct Change {
+    /// `A`, `C` or `D`.
+    pub kind: char,
+    /// `/`-rooted path, exact bytes.
+    pub path: Vec<u8>,
+    /// The entry's metadata: the new one for `A`/`C`, the deleted one for `D`.
+    pub meta: Option<Metadata>,
+    /// The file holding the entry (in the upper dir for `A`/`C`, in a lower for `D`).
+    pub file: PathBuf,
+}
+
+/// The differences between the merged tree of `upper` over `lowers` and the merged tree of
+/// `lowers`, sorted by path. With `copied_up`, also the non-directories the upper dir holds
+/// that docker's rules do not report (a copy-up whose stat did not change, such as a hard
+/// link made to a lower file), as kind `U`. Directories that cannot be read are noted in
+/// `problems`.
+pub fn changes(
+    upper: &Path,
+    lowers: &[PathBuf],
+    copied_up: bool,
+    problems: &mut Vec<String>,
+) -> Result<Vec<Change>, String> {
+    let mut all = vec![upper.to_path_buf()];
+    all.extend(lowers.iter().cloned());
+    let new = Stack::new(all);
+    let old = Stack::new(lowers.to_vec());
+    let new_root = new.root()?;
+    let old_root = if lowers.is_empty() { None } else { Some(old.root()?) };
+    let mut out = Vec::new();
+    let mut unchanged = Vec::new();
+    // One frame per directory being compared: its path, the upper's names in it, how far the
+    // walk is, the old directory (None when added), and where its changes start.
+    struct Frame {
+        rel: PathBuf,
+        new_dirs: Vec<usize>,
+        old: Option<Node>,
+        names: Vec<Vec<u8>>,
+        next: usize,
+        start: usize,
+        counted: bool,
+    }
+    let frame =
+        |rel: PathBuf, node: &Node, old: Option<Node>, start: usize, counted: bool, problems: &mut Vec<String>| {
+            // Only the upper's names matter when the old dir is there; all new names when not.
+            let names: Vec<Vec<u8>> = if old.is_some() {
+                list_names(&join(new.layer(0), &rel), problems)
+            } else {
+                new.children(&rel, &node.dirs, problems).into_keys().collect()
+            };
+            Frame {
+                rel,
+                new_dirs: node.dirs.clone(),
+                old,
+                names,
+                next: 0,
+                start,
+                counted,
+            }
+        };
+    let mut stack = vec![frame(PathBuf::new(), &new_root, old_root, 0, true, problems)];
+    while let Some(top) = stack.last_mut() {
+        let Some(name) = top.names.get(top.next).cloned() else {
+            let Some(done) = stack.pop() else { break };
+            // Names the upper hides with an opaque directory are deleted.
+            if let Some(old_dir) = &done.old
+                && done.new_dirs.first() == Some(&0)
+                && done.new_dirs.len() == 1
+                && old_dir.is_dir()
+            {
+                let upper_names: std::collections::BTreeSet<&Vec<u8>> = done.names.iter().collect();
+                for (n, node) in old.children(&done.rel, &old_dir.dirs, problems) {
+                    let shown = join(&done.rel, Path::new(OsStr::from_bytes(&n)));
+                    // Names the upper has were compared (or whited out) above.
+                    if !upper_names.contains(&n) {
+                        out.push(change('D', &shown, Some(node.meta.clone()), old.path_of(&node, &shown)));
+                    }
+                }
+            }
+            if out.len() > done.start && !done.counted {
+                out.push(change('C', &done.rel, None, join(new.layer(0), &done.rel)));
+            }
+            continue;
+        };
+        top.next += 1;
+        let rel = top.rel.join(OsStr::from_bytes(&name));
+        let new_node = new.child(&top.rel, &top.new_dirs, OsStr::from_bytes(&name));
+        let old_node = match &top.old {
+            Some(o) if o.is_dir() => old.child(&top.rel, &o.dirs, OsStr::from_bytes(&name)),
+            _ => None,
+        };
+        let Some(new_node) = new_node else {
+            // A whiteout in the upper (or a name it could not read).
+            if let Some(o) = old_node {
+                let file = old.path_of(&o, &rel);
+                out.push(change('D', &rel, Some(o.meta), file));
+            }
+            continue;
+        };
+        let start = out.len();
+        let file = new.path_of(&new_node, &rel);
+        let mut counted = false;
+        match &old_node {
+            None => {
+                out.push(change('A', &rel, Some(new_node.meta.clone()), file.clone()));
+                counted = true;
+            }
+            Some(o) => {
+                if stat_different(&o.meta, &new_node.meta)
+                    || xattr::get(&file, "security.capability")
+                        != xattr::get(&old.path_of(o, &rel), "security.capability")
+                {
+                    out.push(change('C', &rel, Some(new_node.meta.clone()), file.clone()));
+                    counted = true;
+                } else if copied_up && new_node.layer == 0 && !new_node.is_dir() {
+                    // Kept apart: it must not make its directory count as changed.
+                    unchanged.push(change('U', &rel, Some(new_node.meta.clone()), file.clone()));
+                }
+            }
+        }
+        if new_node.is_dir() {
+            // Below an unchanged name only the upper can differ; skip dirs the upper lacks.
+            let old_dir = old_node.filter(|o| o.is_dir());
+            if old_dir.is_none() || new_node.layer == 0 {
+                let f = frame(rel, &new_node, old_dir, start, counted, problems);
+                stack.push(f);
+            }
+        }
+    }
+    out.extend(unchanged);
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(out)
+}
+
+fn change(kind: char, rel: &Path, meta: Option<Metadata>, file: PathBuf) -> Change {
+    let mut path = vec![b'/'];
+    path.extend_from_slice(rel.as_os_str().as_bytes());
+    Change { kind, path, meta, file }
+}
+
+/// The names in one directory of a layer, sorted (whiteouts included).
+fn list_names(dir: &Path, problems: &mut Vec<String>) -> Vec<Vec<u8>> {
+    let mut names = Vec::new();
+    match std::fs::read_dir(dir) {
+        Ok(entries) => {
+            for e in entries {
+                match e {
+                    Ok(e) => names.push(e.file_name().as_bytes().to_vec()),
+                    Err(err) => {
+                        problems.push(format!("{}: {err}", dir.display()));
+                        break;
+                    }
+                }
+            }
+        }
+        // Not a directory in the upper: nothing of the upper below it.
+        Err(e) if e.raw_os_error() == Some(libc::ENOTDIR) || e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => problems.push(format!("{}: {e}", dir.display())),
+    }
+    names.sort();
+    names
+}
+
+/// moby's `statDifferent`: mode, owner and rdev; size and mtime for non-directories.
+pub fn stat_different(old: &Metadata, new: &Metadata) -> bool {
+    if old.mode() != new.mode() || old.uid() != new.uid() || old.gid() != new.gid() || old.rdev() != new.rdev() {
+        return true;
+    }
+    if old.is_dir() {
+        return false;
+    }
+    !same_fs_time(old, new) || old.size() != new.size()
+}
+
+/// moby's `sameFsTime`: equal, or equal seconds where one side has no nanoseconds.
+fn same_fs_time(a: &Metadata, b: &Metadata) -> bool {
+    (a.mtime() == b.mtime() && a.mtime_nsec() == b.mtime_nsec())
+        || (a.mtime() == b.mtime() && (a.mtime_nsec() == 0 || b.mtime_nsec() == 0))
+}
+
+/// True when the entry is an overlay whiteout (kept for callers that list upper dirs).
+pub fn whiteout(m: &Metadata) -> bool {
+    is_whiteout(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn kinds(changes: &[Change]) -> Vec<String> {
+        changes
+            .iter()
+            .map(|c| format!("{} {}", c.kind, String::from_utf8_lossy(&c.path)))
+            .collect()
+    }
+
+    /// A whiteout: a 0/0 character device (root only); false when it cannot be made.
+    fn whiteout(p: &Path) -> bool {
+        let c = std::ffi::CString::new(p.as_os_str().as_bytes()).unwrap();
+        // SAFETY: a NUL-terminated path.
+        unsafe { libc::mknod(c.as_ptr(), libc::S_IFCHR | 0o600, 0) == 0 }
+    }
+
+    fn opaque(p: &Path) -> bool {
+        let c = std::ffi::CString::new(p.as_os_str().as_bytes()).unwrap();
+        ["trusted.overlay.opaque", "user.overlay.opaque"].iter().any(|n| {
+            let n = std::ffi::CString::new(*n).unwrap();
+            // SAFETY: NUL-terminated strings, a 1-byte value.
+            unsafe { libc::lsetxattr(c.as_ptr(), n.as_ptr(), b"y".as_ptr().cast(), 1, 0) == 0 }
+        })
+    }
+
+    #[test]
+    fn type_changes_opaque_dirs_and_whiteouts() {
+        let t = tempfile::tempdir().unwrap();
+        let (upper, lower) = (t.path().join("upper"), t.path().join("lower"));
+        for d in [
+            "lower/file-to-dir",
+            "lower/dir-to-file/sub",
+            "lower/op/keep",
+            "lower/same/x",
+            "upper/same",
+        ] {
+            std::fs::create_dir_all(t.path().join(d)).unwrap();
+        }
+        std::fs::remove_dir(lower.join("file-to-dir")).unwrap();
+        std::fs::write(lower.join("file-to-dir"), b"f").unwrap();
+        std::fs::write(lower.join("op/gone"), b"g").unwrap();
+        std::fs::write(lower.join("op/kept-file"), b"k").unwrap();
+        // A file whose upper copy keeps the lower's stat: no change.
+        std::fs::write(lower.join("same/x/f"), b"same").unwrap();
+        let m = std::fs::metadata(lower.join("same")).unwrap();
+        std::fs::set_permissions(upper.join("same"), std::fs::Permissions::from_mode(m.mode())).unwrap();
+        // Upper: a dir where a file was (its children are A), a file where a dir was (C only).
+        std::fs::create_dir_all(upper.join("file-to-dir/new")).unwrap();
+        std::fs::write(upper.join("dir-to-file"), b"now a file").unwrap();
+        std::fs::write(upper.join("added"), b"a").unwrap();
+        // An opaque dir over op/ holding only kept-file (changed).
+        std::fs::create_dir(upper.join("op")).unwrap();
+        std::fs::write(upper.join("op/kept-file"), b"changed!").unwrap();
+        let opaque_ok = opaque(&upper.join("op"));
+        let whiteouts = whiteout(&upper.join("same-wo")) && whiteout(&upper.join("nothing-below"));
+        if whiteouts {
+            std::fs::remove_file(upper.join("same-wo")).unwrap();
+            std::fs::write(lower.join("same-wo"), b"w").unwrap();
+            assert!(whiteout(&upper.join("same-wo")));
+        }
+        let mut problems = Vec::new();
+        let changes = changes(&upper, std::slice::from_ref(&lower), false, &mut problems).unwrap();
+        // Sorted by path, parents first.
+        assert!(changes.windows(2).all(|w| w[0].path <= w[1].path));
+        let mut got = kinds(&changes);
+        got.sort();
+        assert!(problems.is_empty(), "{problems:?}");
+        let mut want = vec![
+            "A /added",
+            "C /dir-to-file",
+            "C /file-to-dir",
+            "A /file-to-dir/new",
+            "C /op",
+            "C /op/kept-file",
+        ];
+        if opaque_ok {
+            // op/ hides the lower's names it does not have; keep is a dir, gone a file.
+            want.extend(["D /op/gone", "D /op/keep"]);
+        }
+        if whiteouts {
+            want.push("D /same-wo");
+        }
+        want.sort();
+        // `same` is the same dir in both (mode equal, dirs' mtimes are not compared).
+        assert_eq!(got, want);
+    }
+}

@@ -1,0 +1,329 @@
+//! The merged filesystem of a layer stack as a tar stream: what `docker export` gives for a
+//! container, from the layer directories alone.
+//!
+//! Order: depth first, names in byte order (Go's `filepath.Walk`, which moby's archiver uses),
+//! no member for the root, directories named with a trailing `/`. A non-directory with more
+//! than one link becomes a hard link member to the first path the walk met it at (moby keys
+//! hard links on the inode). Sockets are left out (tar cannot hold them; moby skips them too).
+//! Whiteouts and opaque markers are applied, never exported; overlayfs' own xattrs are
+//! dropped, every other xattr is kept as a PAX `SCHILY.xattr` record.
+//!
+//! Regular files are opened with `O_NOFOLLOW | O_NONBLOCK` and checked to be the regular file
+//! that was listed; exactly the listed size is written (a file that shrank is padded with
+//! zeros and named in the problems). The walk is iterative (a stack of pending entries).
+
+use super::merge::{Node, Stack, is_whiteout};
+use super::xattr;
+use crate::export::tar::{self, Member};
+use std::collections::HashMap;
+use std::ffi::OsStr;
+use std::fs::Metadata;
+use std::io::{self, Read, Write};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+/// What an export wrote.
+#[derive(Debug, Default)]
+pub struct Summary {
+    pub members: u64,
+    pub bytes: u64,
+    pub skipped_sockets: u64,
+}
+
+/// The ustar typeflag of a file type; `None` for a socket (and whiteouts, never exported).
+pub fn typeflag(m: &Metadata) -> Option<u8> {
+    let t = m.file_type();
+    Some(if t.is_dir() {
+        b'5'
+    } else if t.is_symlink() {
+        b'2'
+    } else if t.is_char_device() {
+        b'3'
+    } else if t.is_block_device() {
+        b'4'
+    } else if t.is_fifo() {
+        b'6'
+    } else if t.is_file() {
+        b'0'
+    } else {
+        return None;
+    })
+}
+
+/// The file whose bytes a regular file of the merged tree has: itself, or for an overlayfs
+/// metacopy file (`trusted.overlay.metacopy`, metadata only) the lower file it points at
+/// (`trusted.overlay.redirect` when set, else the same path in the layers below).
+pub fn data_file(stack: &Stack, node: &Node, rel: &Path) -> PathBuf {
+    let own = stack.path_of(node, rel);
+    let meta = ["trusted.overlay.metacopy", "user.overlay.metacopy"]
+        .iter()
+        .any(|n| xattr::get(&own, n).is_some());
+    if !meta {
+        return own;
+    }
+    let target = ["trusted.overlay.redirect", "user.overlay.redirect"]
+        .iter()
+        .find_map(|n| xattr::get(&own, n))
+        .unwrap_or_else(|| rel.as_os_str().as_bytes().to_vec());
+    let below = Stack::new(stack.layers.iter().skip(node.layer + 1).cloned().collect());
+    match below.resolve(&target, false) {
+        Ok((r, n)) if n.meta.is_file() => below.path_of(&n, &r),
+        _ => own,
+    }
+}
+
+/// Opens a regular file for reading without following a symlink or blocking on a FIFO, and
+/// checks it is the file `meta` describes.
+pub fn open_regular(path: &Path, meta: &Metadata) -> io::Result<std::fs::File> {
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(path)?;
+    let now = f.metadata()?;
+    if !now.is_file() || now.ino() != meta.ino() || now.dev() != meta.dev() {
+        return Err(io::Error::other(format!("{}: changed while read", path.display())));
+    }
+    Ok(f)
+}
+
+/// Copies exactly `size` bytes of `f` to `out` (zeros after an early end), through one 256 KiB
+/// buffer. Returns how many came from the file.
+pub fn copy_exact(f: &mut dyn Read, out: &mut dyn Write, size: u64) -> io::Result<u64> {
+    let mut buf = vec![0u8; usize::try_from(size).unwrap_or(usize::MAX).clamp(1, 256 << 10)];
+    let mut got = 0u64;
+    while got < size {
+        let want = usize::try_from(size - got).unwrap_or(usize::MAX).min(buf.len());
+        let Some(chunk) = buf.get_mut(..want) else { break };
+        match f.read(chunk) {
+            Ok(0) => break,
+            Ok(n) => {
+                out.write_all(chunk.get(..n).unwrap_or_default())?;
+                got += n as u64;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    // What the file no longer has is written as zeros, so the archive stays whole.
+    buf.fill(0);
+    let mut left = size - got;
+    while left > 0 {
+        let n = usize::try_from(left).unwrap_or(usize::MAX).min(buf.len());
+        out.write_all(buf.get(..n).unwrap_or_default())?;
+        left -= n as u64;
+    }
+    Ok(got)
+}
+
+/// Writes the merged tree of `stack` under `start` (relative; empty for the root) as a tar.
+pub fn export(stack: &Stack, out: &mut dyn Write, problems: &mut Vec<String>) -> Result<Summary, String> {
+    let root = stack.root()?;
+    let mut summary = Summary::default();
+    let mut links: HashMap<(u64, u64), Vec<u8>> = HashMap::new();
+    // Pending entries, the next one last.
+    let mut todo: Vec<(PathBuf, Node)> = Vec::new();
+    let push_children = |todo: &mut Vec<(PathBuf, Node)>, rel: &Path, node: &Node, problems: &mut Vec<String>| {
+        let children = stack.children(rel, &node.dirs, problems);
+        for (name, child) in children.into_iter().rev() {
+            todo.push((rel.join(OsStr::from_bytes(&name)), child));
+        }
+    };
+    push_children(&mut todo, Path::new(""), &root, problems);
+    let io_err = |e: io::Error| format!("writing the archive: {e}");
+    while let Some((rel, node)) = todo.pop() {
+        let m = &node.meta;
+        if is_whiteout(m) {
+            continue;
+        }
+        let Some(mut flag) = typeflag(m) else {
+            summary.skipped_sockets += 1;
+            continue;
+        };
+        let own = stack.path_of(&node, &rel);
+        let mut name = rel.as_os_str().as_bytes().to_vec();
+        if flag == b'5' {
+            name.push(b'/');
+        }
+        let mut link = Vec::new();
+        if flag == b'2' {
+            match std::fs::read_link(&own) {
+                Ok(t) => link = t.into_os_string().into_vec_bytes(),
+                Err(e) => problems.push(format!("{}: {e}", own.display())),
+            }
+        }
+        let mut size = if flag == b'0' { m.size() } else { 0 };
+        if flag != b'5' && m.nlink() > 1 {
+            match links.get(&(m.dev(), m.ino())) {
+                Some(first) => {
+                    flag = b'1';
+                    link = first.clone();
+                    size = 0;
+                }
+                None => {
+                    links.insert((m.dev(), m.ino()), name.clone());
+                }
+            }
+        }
+        let xattrs: Vec<(Vec<u8>, Vec<u8>)> = xattr::list(&own)
+            .into_iter()
+            .filter(|(k, _)| !xattr::is_overlay_private(k))
+            .collect();
+        let (devmajor, devminor) = if matches!(flag, b'3' | b'4') {
+            (u64::from(libc::major(m.rdev())), u64::from(libc::minor(m.rdev())))
+        } else {
+            (0, 0)
+        };
+        // A regular file's data is opened first: a file with holes goes out as GNU sparse
+        // 1.0 (a map, then only the data), so 64 GiB of holes do not become 64 GiB of tar.
+        let mut file = None;
+        let mut sparse: Option<Vec<(u64, u64)>> = None;
+        if flag == b'0' {
+            let data = data_file(stack, &node, &rel);
+            let data_meta = if data == own {
+                Ok(m.clone())
+            } else {
+                std::fs::symlink_metadata(&data)
+            };
+            match data_meta.and_then(|dm| open_regular(&data, &dm).map(|f| (f, dm))) {
+                Ok((f, dm)) => {
+                    if dm.blocks().saturating_mul(512) < size {
+                        sparse = data_segments(&f, size);
+                    }
+                    file = Some(f);
+                }
+                Err(e) => problems.push(format!("{}: {e}", data.display())),
+            }
+        }
+        let mut extra = Vec::new();
+        let mut map = Vec::new();
+        let mut stored = size;
+        let mut header_name = name.clone();
+        if let Some(segments) = &sparse {
+            map = sparse_map(segments, size);
+            stored = map.len() as u64 + segments.iter().map(|(_, len)| len).sum::<u64>();
+            extra = vec![
+                (b"GNU.sparse.major".to_vec(), b"1".to_vec()),
+                (b"GNU.sparse.minor".to_vec(), b"0".to_vec()),
+                (b"GNU.sparse.name".to_vec(), name.clone()),
+                (b"GNU.sparse.realsize".to_vec(), size.to_string().into_bytes()),
+            ];
+            let base = name.rsplit(|&b| b == b'/').next().unwrap_or_default();
+            header_name = b"GNUSparseFile.0/".to_vec();
+            header_name.extend_from_slice(base.get(..base.len().min(80)).unwrap_or_default());
+        }
+        let member = Member {
+            name: &header_name,
+            typeflag: flag,
+            mode: m.mode(),
+            uid: u64::from(m.uid()),
+            gid: u64::from(m.gid()),
+            size: stored,
+            mtime: m.mtime(),
+            link: &link,
+            devmajor,
+            devminor,
+            xattrs: &xattrs,
+            extra: &extra,
+        };
+        tar::write_member(out, &member).map_err(io_err)?;
+        summary.members += 1;
+        if flag == b'0' {
+            let shown = stack.path_of(&node, &rel);
+            let got = match (&mut file, &sparse) {
+                (Some(f), Some(segments)) => {
+                    out.write_all(&map).map_err(io_err)?;
+                    let mut got = 0;
+                    for &(offset, len) in segments {
+                        use std::io::Seek;
+                        f.seek(io::SeekFrom::Start(offset))
+                            .map_err(|e| format!("{}: {e}", shown.display()))?;
+                        got += copy_exact(f, out, len).map_err(io_err)?;
+                    }
+                    got + (size - segments.iter().map(|(_, l)| l).sum::<u64>())
+                }
+                (Some(f), None) => copy_exact(f, out, size).map_err(io_err)?,
+                (None, _) => copy_exact(&mut io::empty(), out, size).map_err(io_err)?,
+            };
+            if got < size && file.is_some() {
+                problems.push(format!(
+                    "{}: {got} of {size} bytes read; zeros written for the rest",
+                    shown.display()
+                ));
+            }
+            tar::pad(out, stored).map_err(io_err)?;
+            summary.bytes += stored;
+        }
+        if node.is_dir() {
+            push_children(&mut todo, &rel, &node, problems);
+        }
+    }
+    tar::finish(out).map_err(io_err)?;
+    Ok(summary)
+}
+
+/// The most data segments a sparse file is written with; a file cut into more (holes every
+/// few blocks) is written whole instead, so the map's size stays bounded.
+const MAX_SEGMENTS: usize = 4096;
+
+/// The data segments (offset, length) of a file with holes, from `SEEK_DATA`/`SEEK_HOLE`;
+/// `None` when the file system cannot say, there are no holes, or there are too many.
+fn data_segments(f: &std::fs::File, size: u64) -> Option<Vec<(u64, u64)>> {
+    use std::os::fd::AsRawFd;
+    let fd = f.as_raw_fd();
+    let mut out = Vec::new();
+    let mut at: u64 = 0;
+    while at < size {
+        let off = i64::try_from(at).ok()?;
+        // SAFETY: a valid descriptor; lseek only moves its offset.
+        let data = unsafe { libc::lseek(fd, off, libc::SEEK_DATA) };
+        if data < 0 {
+            // ENXIO: no data after `at`, the rest is a hole.
+            if io::Error::last_os_error().raw_os_error() == Some(libc::ENXIO) {
+                break;
+            }
+            return None;
+        }
+        // SAFETY: as above.
+        let hole = unsafe { libc::lseek(fd, data, libc::SEEK_HOLE) };
+        let (data, hole) = (u64::try_from(data).ok()?, u64::try_from(hole).ok()?.min(size));
+        if hole <= data || data >= size {
+            break;
+        }
+        out.push((data, hole - data));
+        if out.len() > MAX_SEGMENTS {
+            return None;
+        }
+        at = hole;
+    }
+    let covered: u64 = out.iter().map(|(_, l)| l).sum();
+    (covered < size).then_some(out)
+}
+
+/// GNU sparse 1.0's map: the count, then offset and length of each segment, one decimal
+/// number a line, padded with zeros to whole blocks. A file ending in a hole gets a last
+/// empty segment at its size, as GNU tar writes it, so the size comes back on extraction.
+fn sparse_map(segments: &[(u64, u64)], size: u64) -> Vec<u8> {
+    let mut all = segments.to_vec();
+    if all.last().is_none_or(|(o, l)| o + l < size) {
+        all.push((size, 0));
+    }
+    let mut map = format!("{}\n", all.len()).into_bytes();
+    for (o, l) in &all {
+        map.extend_from_slice(format!("{o}\n{l}\n").as_bytes());
+    }
+    map.resize(map.len() + tar::padding(map.len() as u64), 0);
+    map
+}
+
+/// `OsString` bytes (unix).
+trait IntoVecBytes {
+    fn into_vec_bytes(self) -> Vec<u8>;
+}
+
+impl IntoVecBytes for std::ffi::OsString {
+    fn into_vec_bytes(self) -> Vec<u8> {
+        use std::os::unix::ffi::OsStringExt;
+        self.into_vec()
+    }
+}

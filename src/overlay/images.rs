@@ -1,0 +1,107 @@
+//! Which snapshot an image unpacks to: the snapshot key of an unpacked image is the chain ID of
+//! its config's `rootfs.diff_ids` (OCI image spec; containerd `identity.ChainID`):
+//!
+//! ```text
+//! chain(0) = diff_id(0)
+//! chain(n) = "sha256:" + hex(sha256(chain(n-1) + " " + diff_id(n)))
+//! ```
+//!
+//! Every manifest of an image whose blobs are present counts (an index may have several
+//! platforms unpacked); documents that cannot be read are skipped and named in the damage.
+
+use crate::bolt::Tx;
+use crate::containerd::records::{self, Damage};
+use crate::containerd::root::Root;
+use crate::image::document::{self, ImageConfig};
+
+/// The most documents one image's walk reads (an index of indexes cannot make it loop long).
+const MAX_DOCUMENTS: usize = 4096;
+
+/// An image and the snapshot key (chain ID) one of its manifests unpacks to.
+#[derive(Clone, Debug)]
+pub struct ImageTop {
+    pub namespace: String,
+    pub name: String,
+    pub config: String,
+    pub chain_id: String,
+    /// The config's `os` and `architecture`.
+    pub os: String,
+    pub architecture: String,
+}
+
+/// containerd's `identity.ChainID` of the diff IDs; `None` for none.
+pub fn chain_id(diff_ids: &[String]) -> Option<String> {
+    let mut it = diff_ids.iter();
+    let mut chain = it.next()?.clone();
+    for d in it {
+        let sum = ring::digest::digest(&ring::digest::SHA256, format!("{chain} {d}").as_bytes());
+        chain = format!("sha256:{}", hex::encode(sum));
+    }
+    Some(chain)
+}
+
+/// The unpacked chain IDs of every image of `namespace`.
+pub fn image_tops(root: &Root, tx: &Tx<'_>, namespace: &str, damage: &mut Damage) -> Vec<ImageTop> {
+    let Ok(Some(ns)) = tx.bucket_at(&[b"v1".as_slice(), &records::key_bytes(namespace)]) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for image in records::images_in(namespace, &ns, damage) {
+        let mut todo = vec![(image.target.media_type.clone(), image.target.digest.clone())];
+        let mut read = 0usize;
+        while let Some((media_type, digest)) = todo.pop() {
+            read += 1;
+            if read > MAX_DOCUMENTS {
+                damage.push(format!("image {}: more than {MAX_DOCUMENTS} documents", image.name));
+                break;
+            }
+            let Ok(blob) = root.read_blob(tx, namespace, &digest) else {
+                continue;
+            };
+            if document::is_manifest_type(&media_type) {
+                let Ok(m) = document::decode::<document::Manifest>(&blob) else {
+                    continue;
+                };
+                let Ok(config) = root.read_blob(tx, namespace, &m.config.digest) else {
+                    continue;
+                };
+                let Ok(c) = document::decode::<ImageConfig>(&config) else {
+                    continue;
+                };
+                let (os, architecture) = (
+                    c.os.clone().unwrap_or_default(),
+                    c.architecture.clone().unwrap_or_default(),
+                );
+                if let Some(id) = c.rootfs.and_then(|r| r.diff_ids).as_deref().and_then(chain_id) {
+                    out.push(ImageTop {
+                        os,
+                        architecture,
+                        namespace: namespace.to_string(),
+                        name: image.name.clone(),
+                        config: m.config.digest.clone(),
+                        chain_id: id,
+                    });
+                }
+            } else if let Ok(children) = document::children(&blob, &media_type) {
+                todo.extend(children.into_iter().map(|d| (d.media_type, d.digest)));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::chain_id;
+
+    #[test]
+    fn chain_id_of_one_and_two_layers() {
+        let a = "sha256:a".to_string();
+        let b = "sha256:b".to_string();
+        assert_eq!(chain_id(std::slice::from_ref(&a)).unwrap(), a);
+        // sha256("sha256:a sha256:b")
+        let two = chain_id(&[a, b]).unwrap();
+        assert_eq!(two.len(), 71);
+        assert!(chain_id(&[]).is_none());
+    }
+}

@@ -1,0 +1,375 @@
+//! A streaming reader of layer tars (what an image layer blob holds once uncompressed).
+//!
+//! ```text
+//! 512-byte header: name 0..100, mode 100, uid 108, gid 116, size 124 (octal, or base-256 with
+//!                  the high bit set), mtime 136, chksum 148, typeflag 156, linkname 157..257,
+//!                  magic 257, devmajor 329, devminor 337, prefix 345..500 (ustar)
+//! then the data, padded to 512; two zero blocks (or the end of the stream) end the archive.
+//! 'x' PAX records for the next member (path, linkpath, size, uid, gid, mtime, SCHILY.xattr.*),
+//! 'g' global records (skipped), 'L'/'K' GNU long name/link for the next member.
+//! ```
+//!
+//! Every size comes from the stream: metadata members (PAX, GNU long names) are read only up
+//! to [`MAX_META`] bytes, data is never held in memory but skipped or streamed by the caller.
+
+use std::io::{self, Read};
+
+/// The largest PAX or GNU long-name member read into memory.
+const MAX_META: u64 = 1 << 20;
+
+/// One member of a layer tar.
+#[derive(Clone, Debug, Default)]
+pub struct Entry {
+    /// The path as the archive names it, without a leading `./` or `/` and trailing `/`.
+    pub name: Vec<u8>,
+    pub typeflag: u8,
+    pub mode: u32,
+    pub uid: u64,
+    pub gid: u64,
+    pub size: u64,
+    pub mtime: i64,
+    pub link: Vec<u8>,
+    pub devmajor: u64,
+    pub devminor: u64,
+    pub xattrs: Vec<(Vec<u8>, Vec<u8>)>,
+}
+
+impl Entry {
+    pub fn is_dir(&self) -> bool {
+        self.typeflag == b'5'
+    }
+}
+
+/// Reads members one after another; the caller reads or skips each one's data.
+pub struct Reader<R: Read> {
+    r: R,
+    /// Data and padding of the current member not yet consumed.
+    left: u64,
+    pad: u64,
+    done: bool,
+}
+
+fn field(h: &[u8; 512], at: usize, len: usize) -> &[u8] {
+    let f = h.get(at..at + len).unwrap_or_default();
+    let end = f.iter().position(|&b| b == 0).unwrap_or(f.len());
+    f.get(..end).unwrap_or_default()
+}
+
+/// An octal number field (spaces and NULs around it), or GNU base-256.
+fn number(h: &[u8; 512], at: usize, len: usize) -> Option<u64> {
+    let raw = h.get(at..at + len)?;
+    if raw.first().is_some_and(|b| b & 0x80 != 0) {
+        let mut v: u64 = u64::from(raw.first()? & 0x7f);
+        for &b in raw.get(1..)? {
+            v = v.checked_mul(256)?.checked_add(u64::from(b))?;
+        }
+        return Some(v);
+    }
+    let text: Vec<u8> = raw.iter().copied().filter(|b| *b != 0 && *b != b' ').collect();
+    if text.is_empty() {
+        return Some(0);
+    }
+    u64::from_str_radix(std::str::from_utf8(&text).ok()?, 8).ok()
+}
+
+fn checksum_ok(h: &[u8; 512]) -> bool {
+    let Some(stored) = number(h, 148, 8) else {
+        return false;
+    };
+    let sum: u64 = h
+        .iter()
+        .enumerate()
+        .map(|(i, &b)| if (148..156).contains(&i) { 32 } else { u64::from(b) })
+        .sum();
+    stored == sum
+}
+
+/// `./a/b/` → `a/b`; `None` for the root itself or a path with a `..` component.
+pub fn clean(name: &[u8]) -> Option<Vec<u8>> {
+    let parts: Vec<&[u8]> = name
+        .split(|&b| b == b'/')
+        .filter(|c| !c.is_empty() && *c != b".")
+        .collect();
+    if parts.is_empty() || parts.contains(&b"..".as_slice()) {
+        return None;
+    }
+    Some(parts.join(&b'/'))
+}
+
+impl<R: Read> Reader<R> {
+    pub fn new(r: R) -> Self {
+        Reader {
+            r,
+            left: 0,
+            pad: 0,
+            done: false,
+        }
+    }
+
+    fn skip(&mut self, n: u64) -> io::Result<()> {
+        let skipped = io::copy(&mut (&mut self.r).take(n), &mut io::sink())?;
+        if skipped < n {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "the layer tar ends inside a member",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The current member's data (up to its size); what is not read is skipped by `next`.
+    pub fn data(&mut self) -> impl Read + '_ {
+        ReadData { reader: self }
+    }
+
+    fn block(&mut self) -> io::Result<Option<[u8; 512]>> {
+        let mut h = [0u8; 512];
+        let mut got = 0;
+        while got < 512 {
+            let Some(rest) = h.get_mut(got..) else { break };
+            match self.r.read(rest) {
+                Ok(0) => break,
+                Ok(n) => got += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        match got {
+            0 => Ok(None),
+            512 => Ok(Some(h)),
+            _ => Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "the layer tar ends inside a header",
+            )),
+        }
+    }
+
+    fn meta_body(&mut self, size: u64) -> io::Result<Vec<u8>> {
+        if size > MAX_META {
+            return Err(io::Error::other(format!(
+                "a {size}-byte metadata member (more than {MAX_META})"
+            )));
+        }
+        let mut body = Vec::new();
+        (&mut self.r).take(size).read_to_end(&mut body)?;
+        if (body.len() as u64) < size {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "the layer tar ends inside a member",
+            ));
+        }
+        self.skip(crate::export::tar::padding(size) as u64)?;
+        Ok(body)
+    }
+
+    /// The next member, or `None` at the end.
+    pub fn next_entry(&mut self) -> io::Result<Option<Entry>> {
+        let (left, pad) = (self.left, self.pad);
+        self.skip(left + pad)?;
+        self.left = 0;
+        self.pad = 0;
+        let mut pax: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+        let mut long_name: Option<Vec<u8>> = None;
+        let mut long_link: Option<Vec<u8>> = None;
+        loop {
+            if self.done {
+                return Ok(None);
+            }
+            let Some(h) = self.block()? else {
+                self.done = true;
+                return Ok(None);
+            };
+            if h.iter().all(|&b| b == 0) {
+                self.done = true;
+                return Ok(None);
+            }
+            if !checksum_ok(&h) {
+                return Err(io::Error::other("a tar header whose checksum does not match"));
+            }
+            let typeflag = h.get(156).copied().unwrap_or(b'0');
+            let size = number(&h, 124, 12).ok_or_else(|| io::Error::other("a tar header with an unreadable size"))?;
+            match typeflag {
+                b'x' => {
+                    pax = parse_pax(&self.meta_body(size)?);
+                    continue;
+                }
+                b'g' => {
+                    self.skip(size + crate::export::tar::padding(size) as u64)?;
+                    continue;
+                }
+                b'L' => {
+                    let mut b = self.meta_body(size)?;
+                    b.truncate(b.iter().position(|&c| c == 0).unwrap_or(b.len()));
+                    long_name = Some(b);
+                    continue;
+                }
+                b'K' => {
+                    let mut b = self.meta_body(size)?;
+                    b.truncate(b.iter().position(|&c| c == 0).unwrap_or(b.len()));
+                    long_link = Some(b);
+                    continue;
+                }
+                _ => {}
+            }
+            let mut name = field(&h, 0, 100).to_vec();
+            if field(&h, 257, 6) == b"ustar" {
+                let prefix = field(&h, 345, 155);
+                if !prefix.is_empty() {
+                    let mut p = prefix.to_vec();
+                    p.push(b'/');
+                    p.extend_from_slice(&name);
+                    name = p;
+                }
+            }
+            let mut e = Entry {
+                name: long_name.take().unwrap_or(name),
+                // Old tars mark a directory with a trailing slash and type '0'.
+                typeflag: if typeflag == 0 { b'0' } else { typeflag },
+                mode: number(&h, 100, 8).map_or(0, |m| (m & 0o7777) as u32),
+                uid: number(&h, 108, 8).unwrap_or(0),
+                gid: number(&h, 116, 8).unwrap_or(0),
+                size,
+                mtime: number(&h, 136, 12).and_then(|t| i64::try_from(t).ok()).unwrap_or(0),
+                link: long_link.take().unwrap_or_else(|| field(&h, 157, 100).to_vec()),
+                devmajor: number(&h, 329, 8).unwrap_or(0),
+                devminor: number(&h, 337, 8).unwrap_or(0),
+                xattrs: Vec::new(),
+            };
+            if e.typeflag == b'0' && e.name.ends_with(b"/") {
+                e.typeflag = b'5';
+            }
+            for (k, v) in pax {
+                match k.as_slice() {
+                    b"path" => e.name = v,
+                    b"linkpath" => e.link = v,
+                    b"size" => e.size = parse_u64(&v).unwrap_or(e.size),
+                    b"uid" => e.uid = parse_u64(&v).unwrap_or(e.uid),
+                    b"gid" => e.gid = parse_u64(&v).unwrap_or(e.gid),
+                    b"mtime" => {
+                        let secs = v.split(|&b| b == b'.').next().unwrap_or_default();
+                        if let Some(t) = std::str::from_utf8(secs).ok().and_then(|s| s.parse().ok()) {
+                            e.mtime = t;
+                        }
+                    }
+                    _ => {
+                        if let Some(x) = k.strip_prefix(b"SCHILY.xattr.") {
+                            e.xattrs.push((x.to_vec(), v));
+                        }
+                    }
+                }
+            }
+            // Only regular files (and old-style contiguous files) carry data; as Go's reader,
+            // every other type is header only, whatever its size field says.
+            let carries = matches!(e.typeflag, b'0' | b'7');
+            let data = if carries { e.size } else { 0 };
+            if !carries {
+                e.size = 0;
+            }
+            self.left = data;
+            self.pad = crate::export::tar::padding(data) as u64;
+            return Ok(Some(e));
+        }
+    }
+}
+
+fn parse_u64(v: &[u8]) -> Option<u64> {
+    std::str::from_utf8(v).ok()?.parse().ok()
+}
+
+/// PAX records `<len> <key>=<value>\n`; a malformed record ends the parse.
+fn parse_pax(mut body: &[u8]) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let mut out = Vec::new();
+    while !body.is_empty() {
+        let Some(sp) = body.iter().position(|&b| b == b' ') else {
+            break;
+        };
+        let Some(len) = std::str::from_utf8(body.get(..sp).unwrap_or_default())
+            .ok()
+            .and_then(|l| l.parse::<usize>().ok())
+        else {
+            break;
+        };
+        let Some(record) = body.get(sp + 1..len) else { break };
+        let record = record.strip_suffix(b"\n").unwrap_or(record);
+        if let Some(eq) = record.iter().position(|&b| b == b'=') {
+            out.push((
+                record.get(..eq).unwrap_or_default().to_vec(),
+                record.get(eq + 1..).unwrap_or_default().to_vec(),
+            ));
+        }
+        body = body.get(len..).unwrap_or_default();
+    }
+    out
+}
+
+struct ReadData<'a, R: Read> {
+    reader: &'a mut Reader<R>,
+}
+
+impl<R: Read> Read for ReadData<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let want = usize::try_from(self.reader.left).unwrap_or(usize::MAX).min(buf.len());
+        let Some(chunk) = buf.get_mut(..want) else { return Ok(0) };
+        if chunk.is_empty() {
+            return Ok(0);
+        }
+        let n = self.reader.r.read(chunk)?;
+        self.reader.left -= n as u64;
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::export::tar::{self, Member};
+
+    #[test]
+    fn reads_what_the_writer_writes() {
+        let long = vec![b'n'; 150];
+        let mut out = Vec::new();
+        let x = vec![(b"user.a".to_vec(), b"1".to_vec())];
+        for (name, flag, size, link) in [
+            (b"./d/".to_vec(), b'5', 0u64, b"".to_vec()),
+            (long.clone(), b'0', 5, b"".to_vec()),
+            (b"d/l".to_vec(), b'2', 0, vec![b't'; 120]),
+        ] {
+            let m = Member {
+                name: &name,
+                typeflag: flag,
+                mode: 0o755,
+                uid: 1,
+                gid: 2,
+                size,
+                mtime: 7,
+                link: &link,
+                devmajor: 0,
+                devminor: 0,
+                xattrs: &x,
+                extra: &[],
+            };
+            tar::write_member(&mut out, &m).unwrap();
+            out.extend(std::iter::repeat_n(b'z', size as usize));
+            tar::pad(&mut out, size).unwrap();
+        }
+        tar::finish(&mut out).unwrap();
+        let mut r = Reader::new(out.as_slice());
+        let d = r.next_entry().unwrap().unwrap();
+        assert_eq!((clean(&d.name).unwrap(), d.typeflag), (b"d".to_vec(), b'5'));
+        let f = r.next_entry().unwrap().unwrap();
+        assert_eq!(f.name, long);
+        assert_eq!(f.xattrs, x);
+        let mut data = Vec::new();
+        r.data().read_to_end(&mut data).unwrap();
+        assert_eq!(data, b"zzzzz");
+        let l = r.next_entry().unwrap().unwrap();
+        assert_eq!(l.link, vec![b't'; 120]);
+        assert!(r.next_entry().unwrap().is_none());
+        assert_eq!(clean(b"./a/../b"), None);
+        assert_eq!(clean(b"./"), None);
+        // A damaged header is an error, not a guess.
+        let mut bad = out.clone();
+        bad[0] ^= 1;
+        assert!(Reader::new(bad.as_slice()).next_entry().is_err());
+    }
+}

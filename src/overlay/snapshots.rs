@@ -1,0 +1,277 @@
+//! The snapshot chains of a root: every snapshotter's own records (metadata.db), joined to the
+//! namespaced records of meta.db that name them, with the directory each one has on disk.
+//!
+//! ```text
+//! meta.db                 v1/<ns>/snapshots/<snapshotter>/<key>/{name = <backend key>, parent = <key>}
+//! <snapshotter>/metadata.db  v1/snapshots/<backend key>/{id, kind, parent = <backend key>, size, inodes}
+//!                         backend key = "<ns>/<n>/<key>" (n: meta.db's sequence, not the id)
+//! on disk                 <root>/io.containerd.snapshotter.v1.<snapshotter>/snapshots/<id>/fs  (overlayfs)
+//!                         <root>/io.containerd.snapshotter.v1.<snapshotter>/snapshots/<id>     (native)
+//! ```
+//!
+//! A chain follows the backend's parent links (what the snapshotter mounts), each step checked
+//! against the snapshots already met, so a parent loop in a damaged file ends the chain.
+
+use crate::bolt::{MetaChoice, ReadMode, Tx};
+use crate::containerd::records::{self, Damage};
+use crate::containerd::root::Root;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+/// The directory prefix of a snapshotter's state under the root.
+pub const SNAPSHOTTER_PREFIX: &str = "io.containerd.snapshotter.v1.";
+
+/// A name meta.db gives a backend snapshot in one namespace.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Name {
+    pub namespace: String,
+    pub key: String,
+}
+
+/// One snapshot as its snapshotter records it, with its meta.db names.
+#[derive(Clone, Debug, Serialize)]
+pub struct Snap {
+    pub snapshotter: String,
+    /// The key in the snapshotter's metadata.db (`<ns>/<n>/<key>`).
+    #[serde(rename = "backendKey")]
+    pub backend_key: String,
+    /// The number of its directory under `snapshots/`.
+    pub id: Option<u64>,
+    pub kind: String,
+    #[serde(rename = "backendParent")]
+    pub backend_parent: Option<String>,
+    /// Disk usage recorded at commit (committed snapshots only).
+    pub size: Option<i64>,
+    pub inodes: Option<i64>,
+    #[serde(rename = "createdAt")]
+    pub created_at: Option<String>,
+    /// The meta.db records that name it (usually one; none for an orphan of the snapshotter).
+    pub names: Vec<Name>,
+}
+
+impl Snap {
+    /// The key to show: the meta.db key of its first name, else the backend key.
+    pub fn key(&self) -> &str {
+        self.names.first().map_or(self.backend_key.as_str(), |n| n.key.as_str())
+    }
+}
+
+/// Every snapshot of every snapshotter in a root.
+pub struct Index {
+    pub root_dir: PathBuf,
+    pub snaps: Vec<Snap>,
+    by_backend: HashMap<(String, String), usize>,
+    by_name: HashMap<(String, String, String), usize>,
+    by_id: HashMap<(String, u64), usize>,
+    /// Snapshotters whose metadata.db was read.
+    pub snapshotters: Vec<String>,
+}
+
+/// Snapshotter names: those meta.db names plus those with a state directory in the root.
+fn snapshotter_names(root: &Root, meta: &[records::Snapshot]) -> Vec<String> {
+    let mut names: std::collections::BTreeSet<String> = meta.iter().map(|s| s.snapshotter.clone()).collect();
+    if let Ok(entries) = std::fs::read_dir(&root.dir) {
+        for e in entries.flatten() {
+            let n = e.file_name();
+            if let Some(name) = n.to_str().and_then(|s| s.strip_prefix(SNAPSHOTTER_PREFIX))
+                && e.file_type().is_ok_and(|t| t.is_dir())
+            {
+                names.insert(name.to_string());
+            }
+        }
+    }
+    names.into_iter().collect()
+}
+
+impl Index {
+    /// Reads meta.db's snapshot records (every namespace) and each snapshotter's metadata.db.
+    pub fn load(root: &Root, tx: &Tx<'_>, mode: ReadMode, damage: &mut Damage) -> Index {
+        let mut meta = Vec::new();
+        for (ns, b) in records::namespace_buckets(tx, damage) {
+            meta.extend(records::snapshots_in(&ns, &b, damage));
+        }
+        let mut index = Index {
+            root_dir: root.dir.clone(),
+            snaps: Vec::new(),
+            by_backend: HashMap::new(),
+            by_name: HashMap::new(),
+            by_id: HashMap::new(),
+            snapshotters: Vec::new(),
+        };
+        for sn in snapshotter_names(root, &meta) {
+            let Some(db) = root.snapshotter_db(&sn, mode) else {
+                continue;
+            };
+            let db = match db {
+                Ok(db) => db,
+                Err(e) => {
+                    damage.push(e);
+                    continue;
+                }
+            };
+            let tx = match db.view(MetaChoice::Current) {
+                Ok(tx) => tx,
+                Err(e) => {
+                    damage.push(e);
+                    continue;
+                }
+            };
+            index.snapshotters.push(sn.clone());
+            for b in records::backend_snapshots(&tx, damage) {
+                let i = index.snaps.len();
+                index.by_backend.insert((sn.clone(), b.key.clone()), i);
+                if let Some(id) = b.id {
+                    index.by_id.insert((sn.clone(), id), i);
+                }
+                index.snaps.push(Snap {
+                    snapshotter: sn.clone(),
+                    backend_key: b.key,
+                    id: b.id,
+                    kind: b.kind,
+                    backend_parent: b.parent.filter(|p| !p.is_empty()),
+                    size: b.size,
+                    inodes: b.inodes,
+                    created_at: b.created_at,
+                    names: Vec::new(),
+                });
+            }
+        }
+        for m in meta {
+            let Some(backend) = &m.backend_name else {
+                continue;
+            };
+            if let Some(&i) = index.by_backend.get(&(m.snapshotter.clone(), backend.clone())) {
+                if let Some(s) = index.snaps.get_mut(i) {
+                    s.names.push(Name {
+                        namespace: m.namespace.clone(),
+                        key: m.key.clone(),
+                    });
+                }
+                index.by_name.insert((m.namespace, m.snapshotter, m.key), i);
+            }
+        }
+        for s in &mut index.snaps {
+            s.names.sort();
+        }
+        index
+    }
+
+    pub fn get(&self, i: usize) -> Option<&Snap> {
+        self.snaps.get(i)
+    }
+
+    /// The snapshot meta.db names `key` in `namespace` for `snapshotter`.
+    pub fn by_name(&self, namespace: &str, snapshotter: &str, key: &str) -> Option<usize> {
+        self.by_name
+            .get(&(namespace.to_string(), snapshotter.to_string(), key.to_string()))
+            .copied()
+    }
+
+    /// Every snapshot named `key` in some namespace (or the one given), any snapshotter.
+    pub fn named(&self, namespace: Option<&str>, key: &str) -> Vec<usize> {
+        let mut out: Vec<usize> = self
+            .by_name
+            .iter()
+            .filter(|((ns, _, k), _)| k == key && namespace.is_none_or(|n| n == ns))
+            .map(|(_, &i)| i)
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// The snapshot whose directory number is `id`.
+    pub fn by_id(&self, snapshotter: &str, id: u64) -> Option<usize> {
+        self.by_id.get(&(snapshotter.to_string(), id)).copied()
+    }
+
+    /// The parent of snapshot `i` (the backend's link).
+    pub fn parent(&self, i: usize) -> Option<usize> {
+        let s = self.snaps.get(i)?;
+        let p = s.backend_parent.as_ref()?;
+        self.by_backend.get(&(s.snapshotter.clone(), p.clone())).copied()
+    }
+
+    /// `i` and its parents down to the base. `Err` carries the chain so far and why it stops
+    /// early: a parent the snapshotter has no record of, or a loop.
+    pub fn chain(&self, i: usize) -> (Vec<usize>, Option<String>) {
+        let mut out = vec![i];
+        let mut seen = HashSet::from([i]);
+        let mut at = i;
+        loop {
+            let Some(s) = self.snaps.get(at) else {
+                return (out, None);
+            };
+            let Some(p) = &s.backend_parent else {
+                return (out, None);
+            };
+            let Some(next) = self.parent(at) else {
+                return (
+                    out,
+                    Some(format!(
+                        "{}: parent {} has no record in the snapshotter's metadata.db",
+                        crate::text::escape(s.backend_key.as_bytes()),
+                        crate::text::escape(p.as_bytes())
+                    )),
+                );
+            };
+            if !seen.insert(next) {
+                return (
+                    out,
+                    Some(format!(
+                        "{}: parent chain loops back to {}",
+                        crate::text::escape(s.backend_key.as_bytes()),
+                        crate::text::escape(p.as_bytes())
+                    )),
+                );
+            }
+            out.push(next);
+            at = next;
+        }
+    }
+
+    /// The state directory of a snapshotter.
+    pub fn snapshotter_dir(&self, snapshotter: &str) -> PathBuf {
+        self.root_dir.join(format!("{SNAPSHOTTER_PREFIX}{snapshotter}"))
+    }
+
+    /// The directory holding snapshot `i`'s files: `snapshots/<id>/fs` for overlayfs (and the
+    /// snapshotters laid out like it), `snapshots/<id>` for native.
+    pub fn fs_dir(&self, i: usize) -> Option<PathBuf> {
+        self.fs_dir_under(i, &self.root_dir)
+    }
+
+    /// [`Index::fs_dir`] with another root in front (the path on the node, for mount lines).
+    pub fn fs_dir_under(&self, i: usize, root: &Path) -> Option<PathBuf> {
+        let s = self.snaps.get(i)?;
+        let id = s.id?;
+        let dir = root
+            .join(format!("{SNAPSHOTTER_PREFIX}{}", s.snapshotter))
+            .join("snapshots")
+            .join(id.to_string());
+        Some(if s.snapshotter == "native" { dir } else { dir.join("fs") })
+    }
+
+    /// The work directory overlayfs pairs with an active snapshot's upper directory.
+    pub fn work_dir_under(&self, i: usize, root: &Path) -> Option<PathBuf> {
+        let s = self.snaps.get(i)?;
+        Some(
+            root.join(format!("{SNAPSHOTTER_PREFIX}{}", s.snapshotter))
+                .join("snapshots")
+                .join(s.id?.to_string())
+                .join("work"),
+        )
+    }
+
+    /// Children of each snapshot (backend links), for the tree.
+    pub fn children(&self) -> BTreeMap<usize, Vec<usize>> {
+        let mut out: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        for i in 0..self.snaps.len() {
+            if let Some(p) = self.parent(i) {
+                out.entry(p).or_default().push(i);
+            }
+        }
+        out
+    }
+}

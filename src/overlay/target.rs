@@ -1,0 +1,221 @@
+//! What a command line names: a snapshot key, a container (containerd record, or Docker's
+//! `containers/<id>` on the containerd image store, whose rw snapshot key is the container ID
+//! in namespace `moby`), by full ID, unique ID prefix or Docker name.
+//!
+//! ```text
+//! <docker root>/containers/<64 hex id>/config.v2.json   {"ID": ..., "Name": "/<name>", "Driver": "overlayfs", ...}
+//! meta.db v1/<ns>/containers/<id>/{snapshotter, snapshotKey}
+//! ```
+
+use super::snapshots::Index;
+use crate::bolt::Tx;
+use crate::containerd::records::{self, Damage};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// The largest config.v2.json read (a real one is a few KiB).
+const MAX_CONFIG: u64 = 16 << 20;
+
+/// A container known to the node.
+#[derive(Clone, Debug)]
+pub struct ContainerRef {
+    pub id: String,
+    /// Docker's name without the leading `/` (Docker containers only).
+    pub name: Option<String>,
+    pub namespace: String,
+    pub snapshotter: String,
+    pub snapshot_key: String,
+    /// Where it was found: `docker` or `containerd`.
+    pub source: &'static str,
+}
+
+/// The Docker data root beside a containerd root (`<disk>/var/lib/containerd` →
+/// `<disk>/var/lib/docker`), when `given` is not set.
+/// Found as `ps` finds it ([`crate::containers::docker::locate`], which also knows the
+/// `/var/lib/docker/containerd/daemon` layout); without one, where it would be.
+pub fn docker_root(containerd_root: &Path, given: Option<&Path>) -> PathBuf {
+    use crate::containers::docker::{DockerRoot, locate};
+    match locate(containerd_root, given) {
+        DockerRoot::Given(p) | DockerRoot::Found(p) => p,
+        DockerRoot::Absent => containerd_root
+            .parent()
+            .map_or_else(|| PathBuf::from("/var/lib/docker"), |p| p.join("docker")),
+    }
+}
+
+fn is_id(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+}
+
+/// Docker's containers: IDs from the directory names, names from config.v2.json.
+pub fn docker_containers(docker_root: &Path, problems: &mut Vec<String>) -> Vec<ContainerRef> {
+    let dir = docker_root.join("containers");
+    let Ok(m) = std::fs::symlink_metadata(&dir) else {
+        return Vec::new();
+    };
+    if !m.is_dir() {
+        problems.push(format!(
+            "{}: not a directory (a symlink is not followed)",
+            dir.display()
+        ));
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        problems.push(format!("{}: cannot be listed", dir.display()));
+        return out;
+    };
+    for e in entries.flatten() {
+        let Some(id) = e.file_name().to_str().map(str::to_string) else {
+            continue;
+        };
+        if !is_id(&id) || !e.file_type().is_ok_and(|t| t.is_dir()) {
+            continue;
+        }
+        let config = e.path().join("config.v2.json");
+        let mut name = None;
+        let mut driver = None;
+        if std::fs::symlink_metadata(&config).is_ok_and(|m| m.is_file())
+            && let Ok(f) = std::fs::File::open(&config)
+        {
+            let mut text = Vec::new();
+            match f
+                .take(MAX_CONFIG)
+                .read_to_end(&mut text)
+                .map(|_| serde_json::from_slice::<serde_json::Value>(&text))
+            {
+                Ok(Ok(v)) => {
+                    name = v
+                        .get("Name")
+                        .and_then(|n| n.as_str())
+                        .map(|n| n.strip_prefix('/').unwrap_or(n).to_string());
+                    driver = v.get("Driver").and_then(|d| d.as_str()).map(str::to_string);
+                }
+                _ => problems.push(format!("{}: not readable as JSON", config.display())),
+            }
+        }
+        out.push(ContainerRef {
+            snapshot_key: id.clone(),
+            id,
+            name,
+            namespace: "moby".into(),
+            snapshotter: driver.filter(|d| !d.is_empty()).unwrap_or_else(|| "overlayfs".into()),
+            source: "docker",
+        });
+    }
+    out.sort_by(|a, b| a.id.cmp(&b.id));
+    out
+}
+
+/// containerd's container records, every namespace.
+pub fn containerd_containers(tx: &Tx<'_>, damage: &mut Damage) -> Vec<ContainerRef> {
+    let mut out = Vec::new();
+    for (ns, b) in records::namespace_buckets(tx, damage) {
+        for c in records::containers_in(&ns, &b, damage) {
+            out.push(ContainerRef {
+                id: c.id,
+                name: None,
+                namespace: ns.clone(),
+                snapshotter: c.snapshotter,
+                snapshot_key: c.snapshot_key,
+                source: "containerd",
+            });
+        }
+    }
+    out
+}
+
+/// Every container: Docker's, then containerd's records that Docker does not have.
+pub fn all_containers(
+    tx: &Tx<'_>,
+    docker: &Path,
+    damage: &mut Damage,
+    problems: &mut Vec<String>,
+) -> Vec<ContainerRef> {
+    let mut all = docker_containers(docker, problems);
+    for c in containerd_containers(tx, damage) {
+        if !all.iter().any(|d| d.id == c.id && d.namespace == c.namespace) {
+            all.push(c);
+        }
+    }
+    all
+}
+
+/// What a target resolved to.
+pub struct Resolved {
+    pub snap: usize,
+    pub container: Option<ContainerRef>,
+}
+
+/// Resolves `target`: an exact snapshot key (in `namespace` when given), else a container by
+/// ID, Docker name or unique ID prefix.
+pub fn resolve(
+    index: &Index,
+    containers: &[ContainerRef],
+    namespace: Option<&str>,
+    target: &str,
+) -> Result<Resolved, String> {
+    let shown = crate::text::escape(target.as_bytes());
+    if target.is_empty() {
+        return Err("an empty target".into());
+    }
+    let keyed = index.named(namespace, target);
+    let exact_container = containers
+        .iter()
+        .find(|c| c.id == target || c.name.as_deref() == Some(target));
+    if let Some(c) = exact_container {
+        return container_snapshot(index, c);
+    }
+    match keyed.as_slice() {
+        [one] => {
+            return Ok(Resolved {
+                snap: *one,
+                container: None,
+            });
+        }
+        [] => {}
+        many => {
+            let where_: Vec<String> = many
+                .iter()
+                .filter_map(|&i| index.get(i))
+                .flat_map(|s| {
+                    s.names
+                        .iter()
+                        .map(move |n| format!("{}/{}", n.namespace, s.snapshotter))
+                })
+                .collect();
+            return Err(format!(
+                "snapshot key {shown} is in several places ({}): choose one with -n",
+                where_.join(", ")
+            ));
+        }
+    }
+    let prefixed: Vec<&ContainerRef> = containers
+        .iter()
+        .filter(|c| c.id.starts_with(target) && namespace.is_none_or(|n| n == c.namespace))
+        .collect();
+    match prefixed.as_slice() {
+        [one] => container_snapshot(index, one),
+        [] => Err(format!("no snapshot key, container ID, name or ID prefix {shown}")),
+        _ => Err(format!(
+            "container ID prefix {shown} is ambiguous ({} containers)",
+            prefixed.len()
+        )),
+    }
+}
+
+fn container_snapshot(index: &Index, c: &ContainerRef) -> Result<Resolved, String> {
+    match index.by_name(&c.namespace, &c.snapshotter, &c.snapshot_key) {
+        Some(snap) => Ok(Resolved {
+            snap,
+            container: Some(c.clone()),
+        }),
+        None => Err(format!(
+            "container {}: its snapshot {}/{} ({}) is not recorded",
+            crate::text::escape(c.id.as_bytes()),
+            crate::text::escape(c.namespace.as_bytes()),
+            crate::text::escape(c.snapshot_key.as_bytes()),
+            crate::text::escape(c.snapshotter.as_bytes()),
+        )),
+    }
+}

@@ -1,0 +1,70 @@
+//! Extended attributes of a file, read without following a symlink (`llistxattr`,
+//! `lgetxattr`). Sizes come from the kernel and are capped: an attribute never exceeds 64 KiB
+//! on Linux, and a list larger than that is refused rather than trusted.
+
+use std::ffi::CString;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+
+/// The largest value (and list) the kernel allows (XATTR_SIZE_MAX, XATTR_LIST_MAX).
+const MAX: usize = 64 * 1024;
+
+fn c_path(p: &Path) -> Option<CString> {
+    CString::new(p.as_os_str().as_bytes()).ok()
+}
+
+/// The value of attribute `name` of `p` (not following a symlink); `None` when it is absent
+/// or cannot be read (no xattr support, permission).
+pub fn get(p: &Path, name: &str) -> Option<Vec<u8>> {
+    let path = c_path(p)?;
+    let name = CString::new(name).ok()?;
+    let mut buf = vec![0u8; 256];
+    loop {
+        // SAFETY: both strings are NUL-terminated; the buffer is valid for buf.len() bytes.
+        let n = unsafe { libc::lgetxattr(path.as_ptr(), name.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
+        if n >= 0 {
+            buf.truncate(usize::try_from(n).ok()?);
+            return Some(buf);
+        }
+        if std::io::Error::last_os_error().raw_os_error() != Some(libc::ERANGE) || buf.len() >= MAX {
+            return None;
+        }
+        buf.resize(MAX, 0);
+    }
+}
+
+/// Every attribute of `p` (not following a symlink), names in the order the kernel lists them.
+pub fn list(p: &Path) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let Some(path) = c_path(p) else {
+        return Vec::new();
+    };
+    let mut buf = vec![0u8; 1024];
+    let names = loop {
+        // SAFETY: path is NUL-terminated; the buffer is valid for buf.len() bytes.
+        let n = unsafe { libc::llistxattr(path.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
+        if n >= 0 {
+            buf.truncate(usize::try_from(n).unwrap_or(0));
+            break buf;
+        }
+        if std::io::Error::last_os_error().raw_os_error() != Some(libc::ERANGE) || buf.len() >= MAX {
+            return Vec::new();
+        }
+        buf.resize(MAX, 0);
+    };
+    let mut out = Vec::new();
+    for name in names.split(|&b| b == 0).filter(|n| !n.is_empty()) {
+        let Ok(text) = std::str::from_utf8(name) else {
+            continue;
+        };
+        if let Some(v) = get(p, text) {
+            out.push((name.to_vec(), v));
+        }
+    }
+    out
+}
+
+/// True for the attributes overlayfs keeps for itself (`trusted.overlay.*`, and
+/// `user.overlay.*` when mounted with `userxattr`): never content of the merged tree.
+pub fn is_overlay_private(name: &[u8]) -> bool {
+    name.starts_with(b"trusted.overlay.") || name.starts_with(b"user.overlay.")
+}
