@@ -147,6 +147,8 @@ fn archive_index_regressions() {
         harness::archive_index(&data);
     }
 }
+
+#[test]
 fn overlay_regressions() {
     let files = inputs("overlay");
     assert!(files.len() >= 4, "fixtures/fuzz/overlay holds {} inputs", files.len());

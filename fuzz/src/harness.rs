@@ -290,6 +290,9 @@ fn archive_index_one(data: &[u8]) {
     }
     for (_, name, problem) in &placed.problems {
         let _ = (name.len(), problem.to_string());
+    }
+}
+
 /// Builds a stack of up to four overlay layers in a fresh temp dir from `data` (directories,
 /// files, symlinks with arbitrary targets, whiteouts when root can make them, opaque markers,
 /// FIFOs, hard links; names from a small alphabet so layers collide), then runs `diff`, the
