@@ -32,7 +32,22 @@ pub fn quote(s: &str) -> String {
 
 /// An approximation of Go's `unicode.IsPrint`: graphic characters and the ASCII space.
 pub fn is_print(c: char) -> bool {
-    c == ' ' || !(c.is_control() || c.is_whitespace() || ('\u{e000}'..='\u{f8ff}').contains(&c) || c == '\u{ad}')
+    c == ' '
+        || !(c.is_control()
+            || c.is_whitespace()
+            || ('\u{e000}'..='\u{f8ff}').contains(&c)
+            || c == '\u{ad}'
+            || is_format(c))
+}
+
+/// Unicode's format characters (category Cf), which Go's `IsPrint` rejects: zero-width and
+/// bidi controls above all, the ones that make a terminal show other text than is there.
+fn is_format(c: char) -> bool {
+    matches!(c as u32,
+        0x600..=0x605 | 0x61c | 0x6dd | 0x70f | 0x890..=0x891 | 0x8e2 | 0x180e
+        | 0x200b..=0x200f | 0x202a..=0x202e | 0x2060..=0x2064 | 0x2066..=0x206f
+        | 0xfeff | 0xfff9..=0xfffb | 0x110bd | 0x110cd | 0x13430..=0x1343f
+        | 0x1bca0..=0x1bca3 | 0x1d173..=0x1d17a | 0xe0001 | 0xe0020..=0xe007f)
 }
 
 /// `%#U`: `U+0023 '#'`.
