@@ -332,5 +332,10 @@ mod tests {
         ]);
         assert_eq!(j, want);
         assert_eq!(parse(j.to_compact(true).as_bytes()).unwrap(), want);
+        // Past i64 a literal is a float64, rounded correctly (serde_json's float_roundtrip, as
+        // Go's strconv does): its shortest form reads back as the same float.
+        let long = parse(b"-9223372032036854775808").unwrap();
+        assert_eq!(long, J::Raw("-9223372032036854000000".into()));
+        assert_eq!(parse(long.to_compact(true).as_bytes()).unwrap(), long);
     }
 }
