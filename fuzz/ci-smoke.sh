@@ -45,4 +45,14 @@ cargo +nightly fuzz run overlay -- -max_total_time="$SECS" -timeout=10 -rss_limi
 # layer_tar: the layer-tar reader of fs export --from-blobs.
 cargo +nightly fuzz run layer_tar -- -max_total_time="$SECS" -timeout=10 -rss_limit_mb=2048 \
   -max_len=65536 -print_final_stats=1 || status=1
+# docker_container: config.v2.json, hostconfig.json and repositories.json joined by \0\0 (seeds
+# from fixtures/fuzz/docker_container, each about 5 KiB).
+cargo +nightly fuzz run docker_container -- -max_total_time="$SECS" -max_len=16384 -timeout=10 \
+  -rss_limit_mb=2048 -print_final_stats=1 || status=1
+# cri_status: a CRI status file, metadata extensions (protobuf Any) and a spec, joined by \0\0.
+cargo +nightly fuzz run cri_status -- -max_total_time="$SECS" -max_len=4096 -timeout=10 \
+  -rss_limit_mb=2048 -print_final_stats=1 || status=1
+# gojson: JSON text whose reading must round-trip.
+cargo +nightly fuzz run gojson -- -max_total_time="$SECS" -max_len=4096 -timeout=10 \
+  -rss_limit_mb=2048 -print_final_stats=1 || status=1
 exit "$status"

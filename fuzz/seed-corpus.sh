@@ -13,6 +13,10 @@
 #                      blobs under 16 KiB, joined by \0\0
 #   corpus/overlay/    the layer-stack op lists kept under fixtures/fuzz/overlay/
 #   corpus/layer_tar/  the layer tars kept under fixtures/fuzz/layer_tar/
+#   corpus/docker_container/, cri_status/, gojson/  only the inputs kept under fixtures/fuzz/
+#                      (their seeds are committed there: config.v2.json + hostconfig.json of
+#                      node-docker28-dev's containers, the CRI status files of cri-k8s with
+#                      hand-made metadata extensions, JSON edge cases)
 # plus every regression input under fixtures/fuzz/<target>/.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -75,7 +79,8 @@ for name in sorted(os.listdir(src)) if os.path.isdir(src) else []:
 PY
 # overlay: op lists (see harness.rs `overlay`); the hand-made regression inputs are the seeds.
 mkdir -p "$HERE/corpus/overlay" "$HERE/corpus/layer_tar"
-for t in bolt_walk carve values template names archive_index layout_docs overlay layer_tar; do
+mkdir -p "$HERE/corpus/docker_container" "$HERE/corpus/cri_status" "$HERE/corpus/gojson"
+for t in bolt_walk carve values template names archive_index layout_docs overlay layer_tar docker_container cri_status gojson; do
   [ -d "$FIX/fuzz/$t" ] && find "$FIX/fuzz/$t" -type f -exec cp {} "$HERE/corpus/$t/" \;
 done
-echo "seeds: $(ls "$B" | wc -l) bolt_walk ($(du -sh "$B" | cut -f1)), $(ls "$HERE/corpus/carve" | wc -l) carve, $(ls "$V" | wc -l) values, $(ls "$T" | wc -l) template, $(ls "$N" | wc -l) names, $(ls "$HERE/corpus/archive_index" | wc -l) archive_index, $(ls "$HERE/corpus/layout_docs" | wc -l) layout_docs, $(ls "$HERE/corpus/overlay" | wc -l) overlay, $(ls "$HERE/corpus/layer_tar" | wc -l) layer_tar"
+echo "seeds: $(ls "$B" | wc -l) bolt_walk ($(du -sh "$B" | cut -f1)), $(ls "$HERE/corpus/carve" | wc -l) carve, $(ls "$V" | wc -l) values, $(ls "$T" | wc -l) template, $(ls "$N" | wc -l) names, $(ls "$HERE/corpus/archive_index" | wc -l) archive_index, $(ls "$HERE/corpus/layout_docs" | wc -l) layout_docs, $(ls "$HERE/corpus/overlay" | wc -l) overlay, $(ls "$HERE/corpus/layer_tar" | wc -l) layer_tar, $(ls "$HERE/corpus/docker_container" | wc -l) docker_container, $(ls "$HERE/corpus/cri_status" | wc -l) cri_status, $(ls "$HERE/corpus/gojson" | wc -l) gojson"

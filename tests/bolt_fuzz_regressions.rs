@@ -180,3 +180,33 @@ fn layer_tar_regressions() {
     );
     assert!(r.next_entry().unwrap().is_none());
 }
+
+#[test]
+fn docker_container_regressions() {
+    let files = inputs("docker_container");
+    assert!(!files.is_empty(), "fixtures/fuzz/docker_container is empty");
+    for (path, data) in files {
+        eprintln!("replaying {}", path.display());
+        harness::docker_container(&data);
+    }
+}
+
+#[test]
+fn cri_status_regressions() {
+    let files = inputs("cri_status");
+    assert!(!files.is_empty(), "fixtures/fuzz/cri_status is empty");
+    for (path, data) in files {
+        eprintln!("replaying {}", path.display());
+        harness::cri_status(&data);
+    }
+}
+
+#[test]
+fn gojson_regressions() {
+    let files = inputs("gojson");
+    assert!(!files.is_empty(), "fixtures/fuzz/gojson is empty");
+    for (path, data) in files {
+        eprintln!("replaying {}", path.display());
+        harness::gojson(&data);
+    }
+}

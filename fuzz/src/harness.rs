@@ -439,3 +439,170 @@ pub fn layer_tar(data: &[u8]) {
         let _ = r.data().take(1 << 20).read_to_end(&mut sink);
     }
 }
+
+/// The input cut at each `\0\0` (as `fuzz_targets/layout_docs.rs` cuts its input).
+fn pieces(data: &[u8]) -> Vec<&[u8]> {
+    let mut out = Vec::new();
+    let mut rest = data;
+    while let Some(at) = rest.windows(2).position(|w| w == [0, 0]) {
+        out.push(rest.get(..at).unwrap_or_default());
+        rest = rest.get(at + 2..).unwrap_or_default();
+    }
+    out.push(rest);
+    out
+}
+
+/// `j` written compact (with and without Go's HTML escaping) and indented as
+/// `container inspect` prints it: each must be JSON that reads back.
+fn printed_json_reads(j: &coldctr::inspect::gojson::J) {
+    use coldctr::inspect::gojson::indent;
+    for html in [true, false] {
+        let compact = j.to_compact(html);
+        assert!(
+            serde_json::from_str::<serde_json::Value>(&compact).is_ok(),
+            "written JSON does not read: {compact}"
+        );
+        let indented = indent(&compact, "    ");
+        assert!(
+            serde_json::from_str::<serde_json::Value>(&indented).is_ok(),
+            "indented JSON does not read: {indented}"
+        );
+    }
+}
+
+/// A Docker container's directory from the input cut at `\0\0`: `config.v2.json`,
+/// `hostconfig.json` (absent when the input has no cut) and the graph driver's
+/// `repositories.json`. Read as `ps` and `container inspect` read them (the store reader's
+/// own code from the bytes on), then the inspect object and the `ps` row built and printed.
+pub fn docker_container(data: &[u8]) {
+    use coldctr::cli::containers::ps_json;
+    use coldctr::containers::docker::{StoreProblems, container_from_bytes};
+    use coldctr::containers::{docker_entry, docker_inspect, find, graph_driver};
+    use std::path::Path;
+    const ID: &str = "0ad0ef1f3f7f4a5f7e8ad4d2d5cbb2e06d25a3c6a0c0bbd9f7a6a14bf6e0a1c4";
+    let parts = pieces(data);
+    let config = parts.first().copied().unwrap_or_default();
+    let root = Path::new("/var/lib/docker");
+    // The directory's name, as the store reader would have it: the recorded ID when that is
+    // one, so the seeds' own IDs reach the path-deriving code.
+    let recorded = serde_json::from_slice::<serde_json::Value>(config)
+        .ok()
+        .and_then(|v| v.get("ID").and_then(|i| i.as_str()).map(str::to_string))
+        .filter(|i| i.len() == 64 && i.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')));
+    let id = recorded.as_deref().unwrap_or(ID);
+    let mut problems = StoreProblems::default();
+    let Some(c) = container_from_bytes(
+        &root.join("containers").join(id),
+        id,
+        config,
+        parts.get(1).copied(),
+        &mut problems,
+    ) else {
+        return;
+    };
+    let data_root = docker_inspect::node_data_root(&[&c]);
+    printed_json_reads(&docker_inspect::inspect(&c, &data_root));
+    let repositories = parts.get(2).and_then(|b| {
+        graph_driver::Repositories::from_bytes(&root.join("image/overlay2/repositories.json"), b, &mut problems)
+    });
+    let image = match &repositories {
+        Some(r) => graph_driver::shown_image(c.image_ref(), c.image_id(), r),
+        None => c.image_ref().to_string(),
+    };
+    let name = c.name().to_string();
+    let entries = [docker_entry(c, image)];
+    for e in &entries {
+        printed_json_reads(&ps_json(e, true));
+        printed_json_reads(&ps_json(e, false));
+    }
+    let _ = find(&entries, &name);
+    let _ = find(&entries, id.get(..12).unwrap_or(id));
+}
+
+/// A CRI container from the input cut at `\0\0`: its status file, its record's
+/// `io.cri-containerd.container.metadata` extension and `io.cri-containerd.sandbox.metadata`
+/// extension (each a serialized protobuf Any, read by the record reader's own `any_in`; bytes
+/// that are no Any are taken as the Any's value, so the fuzzer also reaches the JSON inside),
+/// and the spec Any. The CRI view, the `container inspect --containerd` object and the `ps`
+/// row are built and printed.
+pub fn cri_status(data: &[u8]) {
+    use coldctr::cli::containers::ps_json;
+    use coldctr::containerd::records::{AnyValue, Container, Damage, any_in};
+    use coldctr::containers::{cri, record_entry_of, record_inspect};
+    use std::path::Path;
+    let parts = pieces(data);
+    let status = parts.first().copied().unwrap_or_default();
+    let mut damage = Damage::new();
+    let mut extension = |bytes: &[u8]| {
+        any_in(bytes, &"extension", &mut damage).unwrap_or_else(|| AnyValue {
+            type_url: String::new(),
+            value: bytes.to_vec(),
+        })
+    };
+    let mut extension_values = Vec::new();
+    if let Some(b) = parts.get(1) {
+        extension_values.push((cri::CONTAINER_METADATA.to_string(), extension(b)));
+    }
+    if let Some(b) = parts.get(2) {
+        extension_values.push((cri::SANDBOX_METADATA.to_string(), extension(b)));
+    }
+    let spec = parts
+        .get(3)
+        .and_then(|b| coldctr::containerd::encoding::any(b).map(|a| a.value.to_vec()));
+    let record = Container {
+        namespace: "k8s.io".into(),
+        id: "5a1d1c5e0f6b8c1e4c3a3e5f0b7d2a9c8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b".into(),
+        image: "registry.k8s.io/pause:3.10".into(),
+        runtime: "io.containerd.runc.v2".into(),
+        snapshotter: "overlayfs".into(),
+        snapshot_key: String::new(),
+        sandbox_id: None,
+        spec_type: None,
+        extensions: extension_values.iter().map(|(k, _)| k.clone()).collect(),
+        created_at: None,
+        updated_at: None,
+        labels: Default::default(),
+        spec,
+        runtime_options: None,
+        extension_values,
+    };
+    let _ = cri::is_cri(&record);
+    let mut problems = Vec::new();
+    let mut info = cri::info_from_record(&record, &mut problems);
+    let path = Path::new("/var/lib/containerd/io.containerd.grpc.v1.cri/containers")
+        .join(&record.id)
+        .join("status");
+    cri::status_from_bytes(&mut info, &path, status, &mut problems);
+    let _ = (info.state(), info.exit_code(), info.times(), info.display_name());
+    printed_json_reads(&record_inspect::inspect(&record, Some(&info)));
+    for task_bundle in [false, true] {
+        let mut sandbox = info.clone();
+        if task_bundle {
+            sandbox.kind = "sandbox".into();
+        }
+        let e = record_entry_of(record.clone(), Some(sandbox), task_bundle);
+        printed_json_reads(&ps_json(&e, true));
+        printed_json_reads(&ps_json(&e, false));
+    }
+}
+
+/// The order-keeping JSON reader: when `data` reads, what it reads written back (compact,
+/// with and without HTML escaping, and indented) must read back to the very same value.
+pub fn gojson(data: &[u8]) {
+    use coldctr::inspect::gojson::{indent, parse};
+    let Ok(first) = parse(data) else { return };
+    for html in [true, false] {
+        let compact = first.to_compact(html);
+        let again = parse(compact.as_bytes());
+        assert!(
+            again.as_ref().is_ok_and(|a| *a == first),
+            "compact round trip (html {html}): {first:?} wrote {compact:?}, read back {again:?}"
+        );
+        let indented = indent(&compact, "  ");
+        let again = parse(indented.as_bytes());
+        assert!(
+            again.as_ref().is_ok_and(|a| *a == first),
+            "indented round trip (html {html}): {first:?} wrote {indented:?}, read back {again:?}"
+        );
+    }
+}

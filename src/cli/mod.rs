@@ -13,7 +13,7 @@
 //! | 4 | a file could not be read at all (permissions, missing file) |
 
 mod bolt;
-mod containers;
+pub mod containers;
 pub mod context;
 mod du;
 mod export;

@@ -592,8 +592,8 @@ pub struct AnyValue {
     pub value: Vec<u8>,
 }
 
-/// The Any in `v`, or damage naming `what`.
-fn any_in(v: &[u8], what: &dyn std::fmt::Display, damage: &mut Damage) -> Option<AnyValue> {
+/// The Any in `v` (a spec, runtime options or extension value), or damage naming `what`.
+pub fn any_in(v: &[u8], what: &dyn std::fmt::Display, damage: &mut Damage) -> Option<AnyValue> {
     let a = any(v).map(|a| AnyValue {
         type_url: a.type_url.to_string(),
         value: a.value.to_vec(),

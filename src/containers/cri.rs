@@ -59,6 +59,41 @@ pub fn is_cri(c: &Container) -> bool {
 /// The CRI view of `c`; problems (a metadata extension or status file that does not decode)
 /// go to `damage`, naming the record or file.
 pub fn info(root: &Path, c: &Container, damage: &mut Vec<String>) -> CriInfo {
+    let mut info = info_from_record(c, damage);
+    if info.kind != "sandbox" && is_safe_id(&c.id) {
+        for dir in CRI_DIRS {
+            let container_dir = root.join(dir).join("containers").join(&c.id);
+            // Every directory on the way must be a real one: a symlink would lead out of the root.
+            let real_dirs = [root.join(dir), root.join(dir).join("containers"), container_dir.clone()]
+                .iter()
+                .all(|d| std::fs::symlink_metadata(d).is_ok_and(|m| m.is_dir()));
+            if !real_dirs {
+                if std::fs::symlink_metadata(&container_dir).is_ok_and(|m| m.file_type().is_symlink()) {
+                    damage.push(format!("{}: a symlink, not followed", container_dir.display()));
+                    break;
+                }
+                continue;
+            }
+            let path = container_dir.join("status");
+            match files::read_small(&path, files::MAX_JSON) {
+                Ok(bytes) => {
+                    status_from_bytes(&mut info, &path, &bytes, damage);
+                    break;
+                }
+                Err(p) if p.missing => {}
+                Err(p) => {
+                    damage.push(p.message);
+                    break;
+                }
+            }
+        }
+    }
+    info
+}
+
+/// The CRI view of `c` from the record alone (labels and metadata extensions), without its
+/// status file; an extension that does not decode goes to `damage`.
+pub fn info_from_record(c: &Container, damage: &mut Vec<String>) -> CriInfo {
     let label = |k: &str| c.labels.get(k).cloned().unwrap_or_default();
     let mut info = CriInfo {
         kind: label(KIND_LABEL),
@@ -119,42 +154,20 @@ pub fn info(root: &Path, c: &Container, damage: &mut Vec<String>) -> CriInfo {
             )),
         }
     }
-    if info.kind != "sandbox" && is_safe_id(&c.id) {
-        for dir in CRI_DIRS {
-            let container_dir = root.join(dir).join("containers").join(&c.id);
-            // Every directory on the way must be a real one: a symlink would lead out of the root.
-            let real_dirs = [root.join(dir), root.join(dir).join("containers"), container_dir.clone()]
-                .iter()
-                .all(|d| std::fs::symlink_metadata(d).is_ok_and(|m| m.is_dir()));
-            if !real_dirs {
-                if std::fs::symlink_metadata(&container_dir).is_ok_and(|m| m.file_type().is_symlink()) {
-                    damage.push(format!("{}: a symlink, not followed", container_dir.display()));
-                    break;
-                }
-                continue;
-            }
-            let path = container_dir.join("status");
-            match files::read_small(&path, files::MAX_JSON) {
-                Ok(bytes) => {
-                    match gojson::parse(&bytes) {
-                        Ok(j @ J::Obj(_)) => {
-                            info.status = Some(j);
-                            info.status_file = Some(path.clone());
-                        }
-                        Ok(_) => damage.push(format!("{}: not a JSON object", path.display())),
-                        Err(e) => damage.push(format!("{}: not JSON: {e}", path.display())),
-                    }
-                    break;
-                }
-                Err(p) if p.missing => {}
-                Err(p) => {
-                    damage.push(p.message);
-                    break;
-                }
-            }
-        }
-    }
     info
+}
+
+/// Sets `info`'s status from the bytes of the status file `path`; bytes that are not a JSON
+/// object go to `damage`, naming the file.
+pub fn status_from_bytes(info: &mut CriInfo, path: &Path, bytes: &[u8], damage: &mut Vec<String>) {
+    match gojson::parse(bytes) {
+        Ok(j @ J::Obj(_)) => {
+            info.status = Some(j);
+            info.status_file = Some(path.to_path_buf());
+        }
+        Ok(_) => damage.push(format!("{}: not a JSON object", path.display())),
+        Err(e) => damage.push(format!("{}: not JSON: {e}", path.display())),
+    }
 }
 
 /// A record ID usable as one path component (the CRI's IDs are 64 hex; anything else is never

@@ -199,14 +199,18 @@ pub fn read_store(docker_root: &Path, problems: &mut StoreProblems) -> Vec<Docke
 
 /// A JSON file of a container directory, or the problem (reported) when it does not read.
 fn read_json(path: &Path, problems: &mut StoreProblems) -> Option<J> {
-    let bytes = match files::read_small(path, files::MAX_JSON) {
-        Ok(b) => b,
+    match files::read_small(path, files::MAX_JSON) {
+        Ok(bytes) => json_object(path, &bytes, problems),
         Err(p) => {
             problems.file(p);
-            return None;
+            None
         }
-    };
-    match gojson::parse(&bytes) {
+    }
+}
+
+/// The bytes of the JSON file `path` as an object, or the problem (reported).
+fn json_object(path: &Path, bytes: &[u8], problems: &mut StoreProblems) -> Option<J> {
+    match gojson::parse(bytes) {
         Ok(j @ J::Obj(_)) => Some(j),
         Ok(_) => {
             problems.damaged.push(format!(
@@ -228,6 +232,36 @@ fn read_json(path: &Path, problems: &mut StoreProblems) -> Option<J> {
 /// One container directory; `None` (reported) when its `config.v2.json` does not read.
 pub fn read_container(path: &Path, id: &str, problems: &mut StoreProblems) -> Option<DockerContainer> {
     let config = read_json(&path.join("config.v2.json"), problems)?;
+    Some(container_of(path, id, config, problems, |problems| {
+        read_json(&path.join("hostconfig.json"), problems)
+    }))
+}
+
+/// The container of directory `path` from the bytes of its `config.v2.json` and (when it
+/// could be read) `hostconfig.json`: what [`read_container`] does once the files are read.
+/// `None` (reported) when `config.v2.json` is not a JSON object. The fuzz target's way in.
+pub fn container_from_bytes(
+    path: &Path,
+    id: &str,
+    config: &[u8],
+    hostconfig: Option<&[u8]>,
+    problems: &mut StoreProblems,
+) -> Option<DockerContainer> {
+    let config = json_object(&path.join("config.v2.json"), config, problems)?;
+    Some(container_of(path, id, config, problems, |problems| {
+        hostconfig.and_then(|h| json_object(&path.join("hostconfig.json"), h, problems))
+    }))
+}
+
+/// The container from its decoded `config.v2.json` (an `ID` other than the directory's is
+/// reported) and then its `hostconfig.json`, read by `hostconfig`.
+fn container_of(
+    path: &Path,
+    id: &str,
+    config: J,
+    problems: &mut StoreProblems,
+    hostconfig: impl FnOnce(&mut StoreProblems) -> Option<J>,
+) -> DockerContainer {
     let recorded = config.get("ID").and_then(J::as_str).unwrap_or_default();
     if recorded != id {
         problems.damaged.push(format!(
@@ -236,14 +270,13 @@ pub fn read_container(path: &Path, id: &str, problems: &mut StoreProblems) -> Op
             crate::text::escape(recorded.as_bytes())
         ));
     }
-    let hostconfig = read_json(&path.join("hostconfig.json"), problems);
-    Some(DockerContainer {
+    DockerContainer {
         id: id.to_string(),
         dir: path.to_path_buf(),
         config,
-        hostconfig,
+        hostconfig: hostconfig(problems),
         graph_data: None,
-    })
+    }
 }
 
 impl DockerContainer {

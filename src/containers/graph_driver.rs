@@ -47,19 +47,25 @@ impl Repositories {
         }
         let path = dir.join("repositories.json");
         match files::read_small(&path, MAX_REPOSITORIES) {
-            Ok(bytes) => match gojson::parse(&bytes) {
-                Ok(j) => Some(Repositories(j)),
-                Err(e) => {
-                    problems.damaged.push(format!(
-                        "{}: not JSON: {e}",
-                        crate::text::escape(path.as_os_str().as_encoded_bytes())
-                    ));
-                    None
-                }
-            },
+            Ok(bytes) => Repositories::from_bytes(&path, &bytes, problems),
             Err(p) if p.missing => None,
             Err(p) => {
                 problems.file(p);
+                None
+            }
+        }
+    }
+
+    /// The store from the bytes of its `repositories.json` at `path` (named in the problem
+    /// when they are not JSON). What [`Repositories::read`] does once the file is read.
+    pub fn from_bytes(path: &Path, bytes: &[u8], problems: &mut StoreProblems) -> Option<Repositories> {
+        match gojson::parse(bytes) {
+            Ok(j) => Some(Repositories(j)),
+            Err(e) => {
+                problems.damaged.push(format!(
+                    "{}: not JSON: {e}",
+                    crate::text::escape(path.as_os_str().as_encoded_bytes())
+                ));
                 None
             }
         }

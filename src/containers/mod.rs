@@ -326,7 +326,8 @@ fn safe_component(s: &str) -> bool {
     !s.is_empty() && s != "." && s != ".." && !s.contains('/') && !s.contains('\0')
 }
 
-fn docker_entry(c: DockerContainer, image: String) -> Entry {
+/// The entry (the `ps` row) of a Docker container, its IMAGE already resolved to `image`.
+pub fn docker_entry(c: DockerContainer, image: String) -> Entry {
     let state = c.state();
     let mounts: Vec<(String, String)> = c
         .mount_points()
@@ -386,6 +387,12 @@ fn spec_command(spec: Option<&[u8]>) -> String {
 fn record_entry(root: &Path, r: Container, damage: &mut Vec<String>, bundle: &dyn Fn(&str, &str) -> bool) -> Entry {
     let task_bundle = bundle(&r.namespace, &r.id);
     let cri = cri::is_cri(&r).then(|| cri::info(root, &r, damage));
+    record_entry_of(r, cri, task_bundle)
+}
+
+/// The entry (the `ps` row) of a containerd record, with its CRI view when it is the CRI's
+/// and whether a task bundle of it is on disk.
+pub fn record_entry_of(r: Container, cri: Option<cri::CriInfo>, task_bundle: bool) -> Entry {
     let (source, name, state, status, exit_code, started, finished) = match &cri {
         Some(info) => {
             let [_, started, finished] = info.times();

@@ -15,7 +15,7 @@ pub enum J {
     Bool(bool),
     Int(i64),
     /// A number read from a file that is not an `i64` (a large unsigned or a float), kept as
-    /// its literal so that it prints back as it was read.
+    /// Go prints it back (a float in its shortest form: `1.50` prints `1.5`).
     Raw(String),
     Str(String),
     Arr(Vec<J>),
@@ -166,7 +166,15 @@ impl<'de> serde::de::Visitor<'de> for Visitor {
     fn visit_f64<E>(self, f: f64) -> Result<J, E> {
         // Go prints a float64 with the shortest representation that reads back the same, as
         // Rust's `Display` does; exponent forms differ, which no Docker or OCI field uses.
-        Ok(J::Raw(if f.is_finite() { f.to_string() } else { "0".into() }))
+        let shown = if f.is_finite() { f.to_string() } else { "0".into() };
+        // A float that prints as an integer (`1.0`, `2.5e2`) is one: kept as `Raw("1")` it
+        // would print `1` and read back as `Int(1)`, another value (fuzz target gojson,
+        // fixtures/fuzz/gojson/float-with-integral-value).
+        // `-0` stays as Go prints it (an i64 would print `0`).
+        match shown.parse::<i64>() {
+            Ok(i) if shown != "-0" => Ok(J::Int(i)),
+            _ => Ok(J::Raw(shown)),
+        }
     }
     fn visit_str<E>(self, s: &str) -> Result<J, E> {
         Ok(J::Str(s.to_string()))
@@ -308,5 +316,26 @@ mod tests {
             indent(&v.to_compact(true), "    "),
             "[\n    {\n        \"A\": [],\n        \"B\": {},\n        \"C\": [\n            1,\n            \"x:y,{\"\n        ]\n    }\n]"
         );
+    }
+
+    #[test]
+    fn floats_read_as_go_prints_them_and_read_back_the_same() {
+        let j = parse(b"[1.0,2.5e2,184467440737095520.0,1.50,-0,-0.0,9223372036854775808]").unwrap();
+        let want = J::Arr(vec![
+            J::Int(1),
+            J::Int(250),
+            J::Int(184467440737095520),
+            J::Raw("1.5".into()),
+            J::Raw("-0".into()),
+            J::Raw("-0".into()),
+            J::Raw("9223372036854775808".into()),
+        ]);
+        assert_eq!(j, want);
+        assert_eq!(parse(j.to_compact(true).as_bytes()).unwrap(), want);
+        // Past i64 a literal is a float64, rounded correctly (serde_json's float_roundtrip, as
+        // Go's strconv does): its shortest form reads back as the same float.
+        let long = parse(b"-9223372032036854775808").unwrap();
+        assert_eq!(long, J::Raw("-9223372032036854000000".into()));
+        assert_eq!(parse(long.to_compact(true).as_bytes()).unwrap(), long);
     }
 }
