@@ -77,31 +77,10 @@ impl Archive {
         if let Some(b) = self.small.get(&m.header_offset) {
             return Ok(Box::new(io::Cursor::new(b.clone())));
         }
-        let len = self.file.metadata()?.len();
-        if self.index.compression == Compression::None {
-            let end = m.offset.checked_add(m.size).filter(|&e| e <= len).ok_or_else(|| {
-                io::Error::new(io::ErrorKind::UnexpectedEof, "member runs past the end of the archive")
-            })?;
-            return Ok(Box::new(Section {
-                file: self.file.clone(),
-                pos: m.offset,
-                end,
-            }));
-        }
-        let whole = Section {
-            file: self.file.clone(),
-            pos: 0,
-            end: len,
-        };
-        let mut stream: Box<dyn Read + Send> = match self.index.compression {
-            Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(whole)),
-            _ => Box::new(crate::verify::layers::ZstdFrames::new(io::BufReader::new(whole))),
-        };
-        let skipped = io::copy(&mut (&mut stream).take(m.offset), &mut io::sink())?;
-        if skipped < m.offset {
-            return Err(io::ErrorKind::UnexpectedEof.into());
-        }
-        Ok(Box::new(stream.take(m.size)))
+        tar::open_member_owned(self.file.clone(), &self.index, m).map_err(|e| match e {
+            tar::TarError::Io { source, .. } => source,
+            other => io::Error::new(io::ErrorKind::UnexpectedEof, other.to_string()),
+        })
     }
 
     /// A small member's bytes (documents), at most `limit`.
@@ -133,33 +112,6 @@ impl Archive {
                 None
             }
         }
-    }
-}
-
-/// A stretch of the archive file, read with positional reads (many may be open at once).
-struct Section {
-    file: Arc<File>,
-    pos: u64,
-    end: u64,
-}
-
-impl Read for Section {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        use std::os::unix::fs::FileExt;
-        let left = usize::try_from(self.end.saturating_sub(self.pos)).unwrap_or(usize::MAX);
-        let want = left.min(buf.len());
-        let Some(buf) = buf.get_mut(..want) else {
-            return Ok(0);
-        };
-        if buf.is_empty() {
-            return Ok(0);
-        }
-        let n = self.file.read_at(buf, self.pos)?;
-        if n == 0 {
-            return Err(io::ErrorKind::UnexpectedEof.into());
-        }
-        self.pos += n as u64;
-        Ok(n)
     }
 }
 
@@ -343,17 +295,8 @@ pub fn open(path: &Path) -> Result<Root, SourceError> {
 /// [`SMALL_MEMBER`] bytes, [`SMALL_BUDGET`] in all (a read error ends it: what was kept stays).
 fn keep_small_members(archive: &Archive) -> std::collections::HashMap<u64, Arc<[u8]>> {
     let mut kept = std::collections::HashMap::new();
-    let Ok(len) = archive.file.metadata().map(|m| m.len()) else {
+    let Ok(mut stream) = tar::decompressed(archive.file.clone(), archive.index.compression) else {
         return kept;
-    };
-    let whole = Section {
-        file: archive.file.clone(),
-        pos: 0,
-        end: len,
-    };
-    let mut stream: Box<dyn Read + Send> = match archive.index.compression {
-        Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(whole)),
-        _ => Box::new(crate::verify::layers::ZstdFrames::new(io::BufReader::new(whole))),
     };
     let mut members: Vec<&Member> = archive
         .index
@@ -696,16 +639,7 @@ fn position_of(index: &TarIndex, m: &Member) -> Option<usize> {
 
 /// The sha256 of a member's data.
 fn hash_member(archive: &Archive, m: &Member) -> io::Result<Digest> {
-    let mut r = archive.open_member(m)?;
-    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
-    let mut buf = vec![0u8; 1 << 16];
-    loop {
-        match r.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => ctx.update(buf.get(..n).unwrap_or_default()),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Digest::parse(&format!("sha256:{}", hex::encode(ctx.finish().as_ref()))).map_err(io::Error::other)
+    let r = archive.open_member(m)?;
+    let digest = crate::verify::layers::hash_stream(r).map_err(io::Error::other)?;
+    Digest::parse(&digest).map_err(io::Error::other)
 }

@@ -327,6 +327,25 @@ impl ReadAt for std::fs::File {
     }
 }
 
+impl<R: ReadAt + ?Sized> ReadAt for &R {
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+        (**self).read_at(buf, offset)
+    }
+    fn size(&self) -> io::Result<u64> {
+        (**self).size()
+    }
+}
+
+/// An archive file shared by readers that outlive the call that opened them.
+impl<R: ReadAt + ?Sized> ReadAt for std::sync::Arc<R> {
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+        (**self).read_at(buf, offset)
+    }
+    fn size(&self) -> io::Result<u64> {
+        (**self).size()
+    }
+}
+
 impl ReadAt for [u8] {
     fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
         let start = usize::try_from(offset).unwrap_or(usize::MAX);
@@ -342,15 +361,15 @@ impl ReadAt for [u8] {
     }
 }
 
-/// Bytes `pos..end` of a [`ReadAt`] as a `Read`; a source that ends early is an
-/// `UnexpectedEof` error, not a short member.
-struct Section<'a, R: ?Sized> {
-    src: &'a R,
+/// Bytes `pos..end` of a [`ReadAt`] (borrowed or shared) as a `Read`; a source that ends
+/// early is an `UnexpectedEof` error, not a short member.
+struct Section<S> {
+    src: S,
     pos: u64,
     end: u64,
 }
 
-impl<R: ReadAt + ?Sized> Read for Section<'_, R> {
+impl<S: ReadAt> Read for Section<S> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let left = self.end.saturating_sub(self.pos);
         let want = usize::try_from(left).unwrap_or(usize::MAX).min(buf.len());
@@ -376,7 +395,7 @@ pub fn index_file(file: &std::fs::File) -> Result<TarIndex, TarError> {
 }
 
 /// [`index_file`] for any [`ReadAt`] source, e.g. bytes in memory.
-pub fn index_at<R: ReadAt + ?Sized>(src: &R) -> Result<TarIndex, TarError> {
+pub fn index_at<R: ReadAt + ?Sized + Sync>(src: &R) -> Result<TarIndex, TarError> {
     let len = src.size().map_err(|source| TarError::Io { offset: 0, source })?;
     let mut head = [0u8; BLOCK as usize];
     let n = read_full(&mut Section { src, pos: 0, end: len }, &mut head)
@@ -397,7 +416,7 @@ pub fn index_at<R: ReadAt + ?Sized>(src: &R) -> Result<TarIndex, TarError> {
 
 /// Indexes a tar stream read once from `r`, gzip- or zstd-compressed or not (as its first
 /// bytes say). Nothing but headers is kept; the data is read and dropped.
-pub fn index_reader(mut r: impl Read) -> Result<TarIndex, TarError> {
+pub fn index_reader(mut r: impl Read + Send) -> Result<TarIndex, TarError> {
     let mut head = [0u8; BLOCK as usize];
     let n = read_full(&mut r, &mut head).map_err(|source| TarError::Io { offset: 0, source })?;
     let head = head.get(..n).unwrap_or_default();
@@ -409,8 +428,18 @@ pub fn index_reader(mut r: impl Read) -> Result<TarIndex, TarError> {
     Ok(index)
 }
 
+/// The whole tar stream of `src`, decompressed as `compression` says (from its start: there
+/// is no way into the middle of a gzip or zstd stream).
+pub fn decompressed<'a, S: ReadAt + Send + 'a>(
+    src: S,
+    compression: Compression,
+) -> io::Result<Box<dyn Read + Send + 'a>> {
+    let end = src.size()?;
+    Ok(decompressor(Section { src, pos: 0, end }, compression))
+}
+
 /// The tar stream inside `r`.
-fn decompressor<'a>(r: impl Read + 'a, compression: Compression) -> Box<dyn Read + 'a> {
+fn decompressor<'a>(r: impl Read + Send + 'a, compression: Compression) -> Box<dyn Read + Send + 'a> {
     match compression {
         Compression::None => Box::new(r),
         // Every gzip member, one after another, as Go's gzip.Reader reads them.
@@ -426,11 +455,29 @@ fn decompressor<'a>(r: impl Read + 'a, compression: Compression) -> Box<dyn Read
 /// decompresses from the start and drops everything before the member, so each call costs a
 /// decompression of `m.offset` bytes; read several members in one pass over
 /// [`index_reader`]-like streaming instead when that matters.
-pub fn open_member<'a, R: ReadAt + ?Sized>(
+pub fn open_member<'a, R: ReadAt + ?Sized + Sync>(
     src: &'a R,
     index: &TarIndex,
     m: &Member,
-) -> Result<Box<dyn Read + 'a>, TarError> {
+) -> Result<Box<dyn Read + Send + 'a>, TarError> {
+    member_reader(src, index, m)
+}
+
+/// [`open_member`] on a source the reader keeps (an `Arc<File>`): the reader may outlive the
+/// call, as a blob handed to a command does.
+pub fn open_member_owned<S: ReadAt + Send + 'static>(
+    src: S,
+    index: &TarIndex,
+    m: &Member,
+) -> Result<Box<dyn Read + Send>, TarError> {
+    member_reader(src, index, m)
+}
+
+fn member_reader<'a, S: ReadAt + Send + 'a>(
+    src: S,
+    index: &TarIndex,
+    m: &Member,
+) -> Result<Box<dyn Read + Send + 'a>, TarError> {
     let end = m.offset.checked_add(m.size);
     let truncated = || TarError::Truncated {
         member: escape(m.raw_name.as_slice()),
@@ -449,8 +496,7 @@ pub fn open_member<'a, R: ReadAt + ?Sized>(
             end,
         }));
     }
-    let len = src.size().map_err(|source| TarError::Io { offset: 0, source })?;
-    let mut stream = decompressor(Section { src, pos: 0, end: len }, index.compression);
+    let mut stream = decompressed(src, index.compression).map_err(|source| TarError::Io { offset: 0, source })?;
     let skipped = io::copy(&mut (&mut stream).take(m.offset), &mut io::sink()).map_err(|source| TarError::Io {
         offset: m.offset,
         source,
@@ -465,7 +511,12 @@ pub fn open_member<'a, R: ReadAt + ?Sized>(
 /// bytes. Up front, at most min(size, limit, source length) bytes are reserved; the buffer
 /// grows past that only as bytes actually arrive (a compressed member larger than the file),
 /// and no more than `size` bytes are read.
-pub fn read_member<R: ReadAt + ?Sized>(src: &R, index: &TarIndex, m: &Member, limit: u64) -> Result<Vec<u8>, TarError> {
+pub fn read_member<R: ReadAt + ?Sized + Sync>(
+    src: &R,
+    index: &TarIndex,
+    m: &Member,
+    limit: u64,
+) -> Result<Vec<u8>, TarError> {
     if m.size > limit {
         return Err(TarError::TooLarge {
             member: escape(m.raw_name.as_slice()),
