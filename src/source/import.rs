@@ -144,7 +144,7 @@ pub fn import(entries: &[Entry], blobs: &dyn Blobs, problems: &mut Vec<Problem>)
     }
 
     let content = walk(entries, blobs, problems);
-    label_referrers(&mut tree, entries, &names, &content, blobs);
+    label_referrers(&mut tree, entries, &names, &content);
     let blob_bucket = tree.bucket(&[b"v1", ns, b"content", b"blob"]);
     for (digest, record) in content {
         let b = blob_bucket.bucket(&[digest.as_bytes()]);
@@ -184,13 +184,7 @@ struct Referrer {
 /// Shows each entry whose manifest has a `subject` (an SBOM, a signature) as a referrer of
 /// that subject: labels on its record, and on every record whose target is the subject or an
 /// index that lists it (what `oras discover` and the referrers API would answer).
-fn label_referrers(
-    tree: &mut Tree,
-    entries: &[Entry],
-    names: &[Named],
-    content: &BTreeMap<String, ContentRecord>,
-    blobs: &dyn Blobs,
-) {
+fn label_referrers(tree: &mut Tree, entries: &[Entry], names: &[Named], content: &BTreeMap<String, ContentRecord>) {
     // Index -> children, from the labels the walk gave each index.
     let mut parents: HashMap<&str, Vec<&str>> = HashMap::new();
     for (digest, record) in content {
@@ -206,26 +200,11 @@ fn label_referrers(
         .iter()
         .filter(|e| document::is_manifest_type(&e.descriptor.media_type))
     {
-        let Ok(digest) = Digest::parse(&e.descriptor.digest) else {
+        let Some((subject, artifact_type)) = content.get(&e.descriptor.digest).and_then(|r| r.referrer.as_ref()) else {
             continue;
         };
-        let limit = u64::try_from(e.descriptor.size).unwrap_or(0).min(MAX_DOCUMENT);
-        let Ok(bytes) = blobs.read(&digest, limit) else {
-            continue;
-        };
-        let Ok(r) = serde_json::from_slice::<Referrer>(&bytes) else {
-            continue;
-        };
-        let Some(subject) = r.subject.filter(|s| Digest::parse(&s.digest).is_ok()) else {
-            continue;
-        };
-        let artifact_type = r
-            .artifact_type
-            .filter(|t| !t.is_empty())
-            .or_else(|| r.config.map(|c| c.media_type))
-            .unwrap_or_default();
         // The subject and the indexes above it, a few levels up at most.
-        let mut targets = vec![subject.digest.clone()];
+        let mut targets = vec![subject.clone()];
         let mut i = 0;
         while let Some(t) = targets.get(i).cloned() {
             i += 1;
@@ -240,7 +219,7 @@ fn label_referrers(
         }
         for n in names.iter().filter(|n| n.entry == e.position) {
             let labels = tree.bucket(&[b"v1", ns, b"images", n.record.as_bytes(), b"labels"]);
-            labels.put(SUBJECT_LABEL.as_bytes(), subject.digest.as_bytes());
+            labels.put(SUBJECT_LABEL.as_bytes(), subject.as_bytes());
             if !artifact_type.is_empty() {
                 labels.put(ARTIFACT_TYPE_LABEL.as_bytes(), artifact_type.as_bytes());
             }
@@ -276,7 +255,12 @@ fn primary_names(e: &Entry) -> Vec<String> {
 struct ContentRecord {
     size: i64,
     labels: Vec<(String, String)>,
+    /// For a manifest with a `subject`: what it refers to, read while the walk had its bytes.
+    referrer: Option<Refers>,
 }
+
+/// A referrer's subject digest and artifact type.
+type Refers = (String, String);
 
 /// Walks every entry's graph (indexes, manifests, configs, layers) once per digest, as
 /// containerd's import does with `images.ChildrenHandler`, and returns the content records it
@@ -332,6 +316,7 @@ fn walk(entries: &[Entry], blobs: &dyn Blobs, problems: &mut Vec<Problem>) -> BT
         let mut record = ContentRecord {
             size: desc.size,
             labels: Vec::new(),
+            referrer: None,
         };
         let document = document::is_manifest_type(&desc.media_type) || document::is_index_type(&desc.media_type);
         if document && present {
@@ -343,7 +328,8 @@ fn walk(entries: &[Entry], blobs: &dyn Blobs, problems: &mut Vec<Problem>) -> BT
                 ));
             } else {
                 match read_children(blobs, &digest, &desc) {
-                    Ok(children) => {
+                    Ok((children, referrer)) => {
+                        record.referrer = referrer;
                         let index = document::is_index_type(&desc.media_type);
                         for (i, child) in children.iter().enumerate() {
                             let label = if index {
@@ -371,7 +357,12 @@ fn walk(entries: &[Entry], blobs: &dyn Blobs, problems: &mut Vec<Problem>) -> BT
 }
 
 /// A manifest's or index's children; the problem when the blob does not read or parse.
-fn read_children(blobs: &dyn Blobs, digest: &Digest, desc: &Descriptor) -> Result<Vec<Descriptor>, Problem> {
+/// A manifest's `subject` (and artifact type) comes with its children: the bytes are read once.
+fn read_children(
+    blobs: &dyn Blobs,
+    digest: &Digest,
+    desc: &Descriptor,
+) -> Result<(Vec<Descriptor>, Option<Refers>), Problem> {
     // A descriptor whose size is not the blob's: the blob is fine, the reference is not; read
     // to that size, the bytes would be reported as not hashing to their name.
     let size_mismatch = |on_disk: u64| {
@@ -405,14 +396,27 @@ fn read_children(blobs: &dyn Blobs, digest: &Digest, desc: &Descriptor) -> Resul
             format!("{} bytes do not hash to their name", bytes.len()),
         ));
     }
-    document::children(&bytes, &desc.media_type).map_err(|e| {
+    let referrer = document::is_manifest_type(&desc.media_type)
+        .then(|| serde_json::from_slice::<Referrer>(&bytes).ok())
+        .flatten()
+        .and_then(|r| {
+            let subject = r.subject.filter(|s| Digest::parse(&s.digest).is_ok())?;
+            let artifact_type = r
+                .artifact_type
+                .filter(|t| !t.is_empty())
+                .or_else(|| r.config.map(|c| c.media_type))
+                .unwrap_or_default();
+            Some((subject.digest, artifact_type))
+        });
+    let children = document::children(&bytes, &desc.media_type).map_err(|e| {
         let kind = match e {
             document::DocError::Json(_) => "manifest-invalid-json",
             // Valid JSON of another kind than the descriptor says (or schema 1).
             _ => "mediatype-mismatch",
         };
         Problem::error(kind, "", format!("{}: {e}", desc.media_type))
-    })
+    })?;
+    Ok((children, referrer))
 }
 
 /// containerd's size encoding: Go's `binary.PutVarint`.
