@@ -65,6 +65,17 @@ impl Global {
 
     /// Opens the root, warning when the newer meta page had to be skipped.
     pub fn open_root(&self) -> Result<Root, Failure> {
+        self.open_root_reading(self.read_mode())
+    }
+
+    /// How meta.db is read for a command that asks a few questions of it (point lookups):
+    /// page by page (`ReadMode::Pread`), unless `--no-mmap` asked for a copy.
+    pub fn lookup_mode(&self) -> ReadMode {
+        if self.no_mmap { ReadMode::Read } else { ReadMode::Pread }
+    }
+
+    /// [`Global::open_root`], reading meta.db as `mode` says.
+    pub fn open_root_reading(&self, mode: ReadMode) -> Result<Root, Failure> {
         let kind = match self.source_type {
             Some(k) => k,
             None => source::detect(&self.root).map_err(source_failure)?,
@@ -92,7 +103,7 @@ impl Global {
             }
             return Ok(root);
         }
-        let root = Root::open(&self.root, self.read_mode()).map_err(|e| match e {
+        let root = Root::open(&self.root, mode).map_err(|e| match e {
             RootError::Bolt(b) => Failure::from(b),
             other => Failure::new(Outcome::Unreadable, crate::text::escape(other.to_string().as_bytes())),
         })?;

@@ -49,7 +49,13 @@ pub fn run(global: &Global, args: InspectArgs, out: &mut dyn Write) -> Result<Ou
         ));
     }
     let format = Format::parse(args.format.as_deref())?;
-    let root = global.open_root()?;
+    // A few references are point lookups (pages read as asked for); many read most record
+    // pages, which the map serves best.
+    let root = if args.refs.len() <= crate::inspect::LEAN_LOOKUPS {
+        global.open_root_reading(global.lookup_mode())?
+    } else {
+        global.open_root()?
+    };
     let tx = root.view(global.meta_choice())?;
     let namespace = image_namespace(global, &tx)?;
     let options = Options {

@@ -347,6 +347,54 @@ pub fn images_in(namespace: &str, ns: &Bucket<'_>, damage: &mut Damage) -> Vec<I
     out
 }
 
+/// The image records of one namespace whose target digest is `digest`, in name order: the
+/// same records [`images_in`] would list with that target, found by reading only each
+/// record's `target/digest` and decoding just the matches (containerd's
+/// `List("target.digest==...")`, which dockerd runs for every inspect, without building the
+/// other 4,999 records). Damage met on the way to a record's target is recorded; damage in a
+/// record that does not match is not looked for.
+pub fn images_with_target(namespace: &str, ns: &Bucket<'_>, digest: &str, damage: &mut Damage) -> Vec<Image> {
+    let Some(images) = noted(ns.bucket(b"images"), damage) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for item in images.cursor() {
+        let item = match item {
+            Ok(i) if i.is_bucket => i,
+            Ok(_) => continue,
+            Err(e) => {
+                damage.push(crate::damage::Note::from(e).within("images"));
+                continue;
+            }
+        };
+        let record = match images.open_item(&item) {
+            Ok(b) => b,
+            Err(e) => {
+                damage.push(e);
+                continue;
+            }
+        };
+        let stored = match record
+            .bucket(b"target")
+            .and_then(|t| t.map_or(Ok(None), |t| t.get(b"digest")))
+        {
+            Ok(d) => d,
+            Err(e) => {
+                damage.push(e);
+                continue;
+            }
+        };
+        if stored != Some(digest.as_bytes()) {
+            continue;
+        }
+        match image(namespace, key_name(item.key), &record, damage) {
+            Ok(i) => out.push(i),
+            Err(e) => damage.push(e),
+        }
+    }
+    out
+}
+
 /// One image record by exact name, reading only the pages on its path.
 pub fn image_named(tx: &Tx<'_>, namespace: &str, name: &str, damage: &mut Damage) -> Result<Option<Image>, BoltError> {
     let (ns, key) = (key_bytes(namespace), key_bytes(name));

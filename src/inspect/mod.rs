@@ -27,6 +27,7 @@ use crate::image::document::{self, Descriptor, DocError};
 use crate::image::platform::{Matcher, Platform};
 use gojson::J;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 /// How deep image indexes may nest before we call it a cycle. containerd has no limit (a
@@ -117,6 +118,10 @@ impl From<DocError> for ReadError {
     }
 }
 
+/// Target lookups answered by scanning target digests before every record is decoded into an
+/// index (a scan costs about a quarter of decoding every record).
+pub const LEAN_LOOKUPS: usize = 3;
+
 /// How many bytes of blobs an [`Inspector`] keeps.
 pub const BLOB_CACHE_BYTES: usize = 64 << 20;
 
@@ -135,8 +140,11 @@ pub struct Inspector<'r> {
     tx: Tx<'r>,
     namespace: String,
     options: Options,
-    /// Every image record of the namespace, read once, with an index by target digest.
+    /// Every image record of the namespace, read once, with an index by target digest
+    /// (built once more than [`LEAN_LOOKUPS`] references have asked for a target's records).
     images: OnceLock<ImageIndex>,
+    /// How many target lookups were answered by a scan of the targets alone.
+    lookups: AtomicUsize,
     /// A pool capped at three workers, as dockerd's semaphore of 3.
     pool: Option<rayon::ThreadPool>,
     /// Blobs already read (dockerd reads a manifest up to four times per reference, and tags
@@ -157,6 +165,7 @@ impl<'r> Inspector<'r> {
             namespace: namespace.to_string(),
             options,
             images: OnceLock::new(),
+            lookups: AtomicUsize::new(0),
             pool,
             blobs: Mutex::new(BlobCache::default()),
             warnings: Mutex::new(Vec::new()),
@@ -194,12 +203,33 @@ impl<'r> Inspector<'r> {
         })
     }
 
-    /// The image records whose target is `digest`, in name order.
-    fn with_target(&self, digest: &str) -> Vec<&Image> {
+    /// The image records whose target is `digest`, in name order. The first few lookups scan
+    /// only the records' target digests (one `inspect REF` reads 5,000 record pages but
+    /// decodes one or two records); after that every record is decoded once into an index,
+    /// which is cheaper than scanning again for each of many references.
+    fn with_target(&self, digest: &str) -> Vec<Image> {
+        if self.images.get().is_none() && self.lookups.fetch_add(1, Ordering::Relaxed) < LEAN_LOOKUPS {
+            let mut damage = crate::damage::Damage::new();
+            let ns = crate::containerd::records::key_bytes(&self.namespace);
+            let found = match self.tx.bucket_at(&[b"v1".as_slice(), &ns]) {
+                Ok(Some(ns)) => records::images_with_target(&self.namespace, &ns, digest, &mut damage),
+                Ok(None) => Vec::new(),
+                Err(e) => {
+                    damage.push(e);
+                    Vec::new()
+                }
+            };
+            if !damage.is_empty()
+                && let Ok(mut all) = self.damage.lock()
+            {
+                all.extend(damage);
+            }
+            return found;
+        }
         let (images, index) = self.all_images();
         index
             .get(digest)
-            .map(|ix| ix.iter().filter_map(|&i| images.get(i)).collect())
+            .map(|ix| ix.iter().filter_map(|&i| images.get(i)).cloned().collect())
             .unwrap_or_default()
     }
 
