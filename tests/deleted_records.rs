@@ -401,3 +401,53 @@ fn freelist_pages() {
     let kept = freelist("deleted-1.6");
     assert!(kept.iter().all(|&p| p > 1 && p < 128), "{kept:?}");
 }
+
+/// The snapshotter's own metadata.db of both fixtures: its live backend snapshots are the
+/// snapshots listed after the deletions, and each one carved not live is a deleted snapshot
+/// (backend keys are `<namespace>/<id>/<key>`, containerd's metadata snapshotter naming).
+/// In both, the one deleted backend record carved is app:debug's layer in `second`, removed
+/// by the last collection of the snapshotter's file (its previous meta still reaches it).
+#[test]
+fn snapshotter_metadata_db() {
+    for (fixture, before, after) in [
+        (
+            "deleted-1.6",
+            ctr_capture(&data("deleted-1.6/before")),
+            ctr_capture(&data("deleted-1.6/after")),
+        ),
+        (
+            "deleted-nofreelist",
+            store_capture(&data("deleted-nofreelist/before.json")),
+            store_capture(&data("deleted-nofreelist/after.json")),
+        ),
+    ] {
+        let db = data(fixture).join("root/io.containerd.snapshotter.v1.overlayfs/metadata.db");
+        let carved = recover(&db);
+        let as_key = |r: &Value| -> Key {
+            let name = s(&r["name"]).expect("backend key");
+            let mut p = name.splitn(3, '/');
+            let (ns, _id, key) = (p.next(), p.next(), p.next());
+            (
+                "snapshot".into(),
+                ns.expect("namespace").to_string(),
+                format!("overlayfs/{}", key.expect("key")),
+            )
+        };
+        let live: BTreeSet<Key> = carved.iter().filter(|r| r["live"] == true).map(as_key).collect();
+        let listed: BTreeSet<Key> = after.iter().filter(|k| k.0 == "snapshot").cloned().collect();
+        assert_eq!(live, listed, "{fixture}");
+        let gone: Vec<Key> = carved.iter().filter(|r| r["live"] == false).map(as_key).collect();
+        for k in &gone {
+            assert!(before.contains(k) && !after.contains(k), "{fixture}: {k:?}");
+        }
+        assert_eq!(
+            gone,
+            vec![key(
+                "snapshot",
+                "second",
+                "overlayfs/sha256:586e46ac16f8becff8206abe7076899996299308417256e1c70001b0351763f6"
+            )],
+            "{fixture}"
+        );
+    }
+}
