@@ -220,8 +220,15 @@ impl<'a> Tx<'a> {
                 .corrupt(id, offset, format!("page id beyond the high-water mark {}", self.hwm())));
         }
         let start = usize::try_from(offset).ok();
+        // The whole first page at once (one read where pages are read as asked for), or, at
+        // the end of a cut file, at least the header.
         let header = start
-            .and_then(|o| self.db.range(o, page::HEADER_SIZE))
+            .and_then(|o| {
+                usize::try_from(ps)
+                    .ok()
+                    .and_then(|p| self.db.range(o, p))
+                    .or_else(|| self.db.range(o, page::HEADER_SIZE))
+            })
             .map(|h| Bytes::new(h, self.db.endian))
             .ok_or_else(|| {
                 self.db.corrupt(

@@ -90,46 +90,67 @@ impl Source {
     }
 }
 
-/// Chunks of a lazily read file: read in units of this many bytes, aligned.
-const CHUNK: usize = 4096;
-const ABSENT: u8 = 0;
-const READING: u8 = 1;
-const PRESENT: u8 = 2;
+/// Arena blocks are this large (and this aligned, so that the kernel can back each with one
+/// transparent huge page: one fault and one clear per block instead of one per 4 KiB page).
+const BLOCK: usize = 2 << 20;
 
-/// A file read chunk by chunk into an anonymous map of its size (untouched chunks cost no
-/// memory), each chunk once, from any thread.
+/// A file read in runs as they are asked for, each run `pread` once into an append-only arena
+/// (memory grows with the pages read, not with the file).
 ///
-/// Soundness: a chunk's bytes are written only by the thread that moved its state from
-/// ABSENT to READING, through the raw pointer, and slices are made only of PRESENT chunks,
-/// which are never written again; the Release store of PRESENT orders the write before any
-/// reader's Acquire load.
+/// Runs are keyed by their file offset: a page is always asked for at its own offset, first
+/// its header and then with its overflow, so a longer run replaces a shorter one in the index
+/// (the shorter stays valid for whoever holds it). Memory handed out is never written again
+/// or freed before the `Lazy` is dropped.
 pub struct Lazy {
     file: File,
     len: usize,
-    /// Owns the memory `base` points into; never touched through itself after `new`.
-    _buf: memmap2::MmapMut,
-    base: *mut u8,
-    state: Box<[std::sync::atomic::AtomicU8]>,
-    whole: std::sync::OnceLock<()>,
+    /// File offset -> (address in the arena, length).
+    runs: std::sync::RwLock<std::collections::HashMap<usize, (usize, usize)>>,
+    arena: std::sync::Mutex<Arena>,
+    whole: std::sync::OnceLock<Vec<u8>>,
 }
 
-// SAFETY: see the type's doc: writes go only to chunks one thread owns, reads only to chunks
-// no thread writes.
-unsafe impl Sync for Lazy {}
-unsafe impl Send for Lazy {}
+#[derive(Default)]
+struct Arena {
+    /// Each map with the aligned address where its usable block starts. The maps are only
+    /// kept alive here; they are never dereferenced, so no reference to a whole block ever
+    /// aliases the slices handed out.
+    blocks: Vec<(memmap2::MmapMut, usize)>,
+    /// Bytes used in the last block.
+    used: usize,
+    /// Usable size of the last block.
+    size: usize,
+}
+
+impl Arena {
+    /// `len` fresh bytes no one else holds, or `None` when memory cannot be mapped.
+    fn take(&mut self, len: usize) -> Option<*mut u8> {
+        if self.blocks.is_empty() || self.size - self.used < len {
+            let size = len.div_ceil(BLOCK).max(1).checked_mul(BLOCK)?;
+            let mut map = memmap2::MmapMut::map_anon(size.checked_add(BLOCK)?).ok()?;
+            let raw = map.as_mut_ptr() as usize;
+            let start = raw.checked_add(BLOCK - 1)? & !(BLOCK - 1);
+            let offset = start - raw;
+            // Only a hint: without huge pages the block is faulted in 4 KiB at a time.
+            let _ = map.advise_range(memmap2::Advice::HugePage, offset, size);
+            self.blocks.push((map, start));
+            self.used = 0;
+            self.size = size;
+        }
+        let (_, start) = self.blocks.last()?;
+        let at = start.checked_add(self.used)?;
+        self.used += len;
+        Some(at as *mut u8)
+    }
+}
 
 impl Lazy {
     fn new(file: File, len: usize) -> Option<Lazy> {
-        let mut buf = memmap2::MmapMut::map_anon(len).ok()?;
-        let base = buf.as_mut_ptr();
-        let chunks = len.div_ceil(CHUNK);
-        let state = (0..chunks).map(|_| std::sync::atomic::AtomicU8::new(ABSENT)).collect();
         Some(Lazy {
             file,
             len,
-            _buf: buf,
-            base,
-            state,
+            runs: Default::default(),
+            arena: Default::default(),
             whole: std::sync::OnceLock::new(),
         })
     }
@@ -139,76 +160,55 @@ impl Lazy {
         if end > self.len {
             return None;
         }
-        if len > 0 {
-            self.load(offset / CHUNK, (end - 1) / CHUNK);
+        if len == 0 {
+            return Some(&[]);
         }
-        // SAFETY: in bounds, and every chunk of the range is PRESENT (see the type's doc).
-        Some(unsafe { std::slice::from_raw_parts(self.base.add(offset), len) })
+        if let Some(&(at, have)) = self.runs.read().ok()?.get(&offset)
+            && have >= len
+        {
+            // SAFETY: `at..at + have` was filled by `read_run` and is never written again.
+            return Some(unsafe { std::slice::from_raw_parts(at as *const u8, len) });
+        }
+        let at = self.arena.lock().ok()?.take(len)?;
+        // SAFETY: `take` handed out `len` bytes no one else holds.
+        let dst = unsafe { std::slice::from_raw_parts_mut(at, len) };
+        self.read_run(dst, offset);
+        if let Ok(mut runs) = self.runs.write() {
+            let entry = runs.entry(offset).or_insert((at as usize, len));
+            if entry.1 < len {
+                *entry = (at as usize, len);
+            }
+        }
+        // SAFETY: filled above and never written again.
+        Some(unsafe { std::slice::from_raw_parts(at as *const u8, len) })
     }
 
     fn all(&self) -> &[u8] {
         self.whole.get_or_init(|| {
-            if let Some(last) = self.state.len().checked_sub(1) {
-                self.load(0, last);
-            }
-        });
-        // SAFETY: every chunk is PRESENT.
-        unsafe { std::slice::from_raw_parts(self.base, self.len) }
+            let mut data = vec![0u8; self.len];
+            self.read_run(&mut data, 0);
+            data
+        })
     }
 
-    /// Makes chunks `first..=last` PRESENT: runs of absent chunks this thread claims are read
-    /// with one `pread` each; chunks another thread is reading are waited for.
-    fn load(&self, first: usize, last: usize) {
-        use std::sync::atomic::Ordering::{AcqRel, Acquire, Release};
-        let mut i = first;
-        while i <= last {
-            let Some(s) = self.state.get(i) else { return };
-            if s.load(Acquire) == PRESENT {
-                i += 1;
-                continue;
-            }
-            if s.compare_exchange(ABSENT, READING, AcqRel, Acquire).is_err() {
-                while s.load(Acquire) != PRESENT {
-                    std::thread::yield_now();
-                }
-                i += 1;
-                continue;
-            }
-            let mut end = i + 1;
-            while end <= last
-                && self
-                    .state
-                    .get(end)
-                    .is_some_and(|n| n.compare_exchange(ABSENT, READING, AcqRel, Acquire).is_ok())
-            {
-                end += 1;
-            }
-            self.read_run(i * CHUNK, (end * CHUNK).min(self.len));
-            for n in self.state.get(i..end).unwrap_or_default() {
-                n.store(PRESENT, Release);
-            }
-            i = end;
-        }
-    }
-
-    /// Reads bytes `from..to` of the file into the buffer. A read error or a short read leaves
-    /// zeros, which no page header or meta checksum accepts: the reader reports the page.
-    fn read_run(&self, from: usize, to: usize) {
+    /// Fills `dst` from the file at `offset`. A read error or a short read leaves zeros, which
+    /// no page header or meta checksum accepts: the reader reports the page.
+    fn read_run(&self, dst: &mut [u8], offset: usize) {
         use std::os::unix::fs::FileExt;
-        let mut at = from;
-        while at < to {
-            // SAFETY: this thread owns chunks from..to (READING), in bounds of the map.
-            let dst = unsafe { std::slice::from_raw_parts_mut(self.base.add(at), to - at) };
-            match self.file.read_at(dst, at as u64) {
+        let mut done = 0;
+        while let Some(rest) = dst.get_mut(done..) {
+            if rest.is_empty() {
+                break;
+            }
+            match self.file.read_at(rest, (offset + done) as u64) {
                 Ok(0) => break,
-                Ok(n) => at += n,
+                Ok(n) => done += n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(_) => break,
             }
         }
     }
 }
-
 /// Opens `path` read-only without touching its access time where the kernel lets us.
 pub fn open_read_only(path: &Path) -> std::io::Result<File> {
     // O_NOATIME is refused (EPERM) on files we do not own unless we hold CAP_FOWNER.
