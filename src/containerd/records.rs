@@ -522,6 +522,32 @@ pub fn content_record(tx: &Tx<'_>, namespace: &str, digest: &str) -> Result<Opti
     }
 }
 
+/// The recorded size of content `digest` in `namespace` (`None`: no record), decoding nothing
+/// else of the record: what availability checks and blob reads need, without the times and
+/// labels [`content_record`] formats. Fails where [`content_record`] fails.
+pub fn content_size_of(tx: &Tx<'_>, namespace: &str, digest: &str) -> Result<Option<i64>, BoltError> {
+    let ns = key_bytes(namespace);
+    let path: [&[u8]; 4] = [b"v1", &ns, b"content", b"blob"];
+    match tx.bucket_at(&path)? {
+        Some(blobs) => content_size_in(&blobs, namespace, digest),
+        None => Ok(None),
+    }
+}
+
+/// [`content_size_of`] from the namespace's `content/blob` bucket, for callers that look up
+/// many digests (the path from the root is walked once, not per digest).
+pub fn content_size_in(blobs: &Bucket<'_>, namespace: &str, digest: &str) -> Result<Option<i64>, BoltError> {
+    match blobs.bucket(&key_bytes(digest))? {
+        Some(b) => content_size(
+            &b,
+            &format_args!("namespace {namespace}: content {digest}"),
+            &mut Damage::new(),
+        )
+        .map(Some),
+        None => Ok(None),
+    }
+}
+
 /// An ingest (an interrupted or running write into the content store).
 #[derive(Clone, Debug, Serialize)]
 pub struct Ingest {

@@ -276,15 +276,20 @@ impl Root {
 
     /// Reads blob `digest` for `namespace` as dockerd would: the record's size, from the file.
     pub fn read_blob(&self, tx: &Tx<'_>, namespace: &str, digest: &str) -> Result<Vec<u8>, BlobError> {
-        let record = records::content_record(tx, namespace, digest).map_err(|e| BlobError::Meta(e.to_string()))?;
-        let Some(record) = record else {
-            return Err(BlobError::NotFound(format!("content digest {digest}")));
-        };
+        let size = records::content_size_of(tx, namespace, digest).map_err(|e| BlobError::Meta(e.to_string()))?;
+        match size {
+            Some(size) => self.read_recorded(digest, size),
+            None => Err(BlobError::NotFound(format!("content digest {digest}"))),
+        }
+    }
+
+    /// Reads blob `digest` whose content record says `size` bytes (see [`Root::read_blob`]).
+    pub fn read_recorded(&self, digest: &str, size: i64) -> Result<Vec<u8>, BlobError> {
         // A digest that cannot be a path cannot name a file in the store.
         let Ok(d) = Digest::parse(digest) else {
             return Err(BlobError::NotFound(format!("content digest {digest}")));
         };
-        let recorded = u64::try_from(record.size).unwrap_or(0);
+        let recorded = u64::try_from(size).unwrap_or(0);
         self.read_file(&d, recorded)
     }
 

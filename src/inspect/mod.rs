@@ -23,7 +23,7 @@ use crate::bolt::Tx;
 use crate::containerd::records::{self, Image};
 use crate::containerd::root::{BlobError, Root};
 use crate::digest::Digest;
-use crate::image::document::{self, Descriptor, DocError};
+use crate::image::document::{self, Descriptor, DocError, Index, Manifest};
 use crate::image::platform::{Matcher, Platform};
 use gojson::J;
 use std::collections::HashMap;
@@ -131,6 +131,22 @@ struct BlobCache {
     bytes: usize,
 }
 
+/// A manifest or index read and decoded once: containerd's `validateMediaType` verdict for
+/// the descriptor's media type, and the document's children (a manifest's config then
+/// layers, an index's manifests), or why it does not decode.
+struct Parsed {
+    valid: Result<(), DocError>,
+    manifest: Result<Arc<Manifest>, DocError>,
+    children: Result<Arc<Vec<Descriptor>>, DocError>,
+}
+
+/// A document's digest and the media type it was read as.
+type DocKey = (String, String);
+
+/// Documents kept at most (then the cache starts over): manifests are shared by the tags of
+/// an image and by the two walks of each inspect, rarely further apart.
+const PARSED_ENTRIES: usize = 4096;
+
 /// Every image record of a namespace in name order, and their positions by target digest.
 type ImageIndex = (Vec<Image>, HashMap<String, Vec<usize>>);
 
@@ -150,6 +166,11 @@ pub struct Inspector<'r> {
     /// Blobs already read (dockerd reads a manifest up to four times per reference, and tags
     /// share manifests), up to [`BLOB_CACHE_BYTES`].
     blobs: Mutex<BlobCache>,
+    /// Manifests and indexes by (digest, media type), decoded once: dockerd decodes a
+    /// manifest up to four times per reference (Size, children, availability, pseudo-image).
+    parsed: Mutex<HashMap<DocKey, Result<Arc<Parsed>, ReadError>>>,
+    /// The namespace's `content/blob` bucket, found once (or why not).
+    content_blobs: OnceLock<Result<Option<crate::bolt::Bucket<'r>>, String>>,
     /// What dockerd would have logged as warnings (a config that does not read, ...).
     pub warnings: Mutex<Vec<String>>,
     /// Damage in meta.db met on the way: the answers may be partial (RepoTags, for one).
@@ -168,6 +189,8 @@ impl<'r> Inspector<'r> {
             lookups: AtomicUsize::new(0),
             pool,
             blobs: Mutex::new(BlobCache::default()),
+            parsed: Mutex::new(HashMap::new()),
+            content_blobs: OnceLock::new(),
             warnings: Mutex::new(Vec::new()),
             damage: Mutex::new(crate::damage::Damage::new()),
         }
@@ -233,6 +256,23 @@ impl<'r> Inspector<'r> {
             .unwrap_or_default()
     }
 
+    /// The recorded size of content `digest` in the namespace, `None` without a record
+    /// (`records::content_size_of`, from the namespace's blob bucket found once).
+    pub(crate) fn content_size(&self, digest: &str) -> Result<Option<i64>, crate::bolt::BoltError> {
+        let blobs = self.content_blobs.get_or_init(|| {
+            let ns = records::key_bytes(&self.namespace);
+            self.tx
+                .bucket_at(&[b"v1".as_slice(), &ns, b"content", b"blob"])
+                .map_err(|e| e.to_string())
+        });
+        match blobs {
+            Ok(Some(b)) => records::content_size_in(b, &self.namespace, digest),
+            Ok(None) => Ok(None),
+            // The path to the bucket is damaged: each lookup reports it, as before.
+            Err(_) => records::content_size_of(&self.tx, &self.namespace, digest),
+        }
+    }
+
     /// Reads the blob a descriptor names, as containerd's `content.ReadBlob` does: embedded
     /// `data` when its length and digest match, else the namespace's content store. Blobs
     /// read for the current reference are kept: dockerd reads a manifest up to four times.
@@ -251,11 +291,13 @@ impl<'r> Inspector<'r> {
         {
             return hit;
         }
-        let read = self
-            .root
-            .read_blob(&self.tx, &self.namespace, &desc.digest)
-            .map(Arc::from)
-            .map_err(ReadError::from);
+        let read = match self.content_size(&desc.digest) {
+            Ok(Some(size)) => self.root.read_recorded(&desc.digest, size),
+            Ok(None) => Err(BlobError::NotFound(format!("content digest {}", desc.digest))),
+            Err(e) => Err(BlobError::Meta(e.to_string())),
+        }
+        .map(Arc::from)
+        .map_err(ReadError::from);
         if let Ok(mut c) = self.blobs.lock() {
             let len = read.as_ref().map_or(0, |b: &Arc<[u8]>| b.len());
             if c.bytes + len <= BLOB_CACHE_BYTES {
@@ -272,6 +314,28 @@ impl<'r> Inspector<'r> {
         self.on_pool(|| references.par_iter().map(|r| self.inspect(r)).collect())
     }
 
+    /// Inspects every reference and hands `each` the results in reference order, `batch` at a
+    /// time: `shape` runs on the workers (serializing there, in parallel), and only a batch of
+    /// shaped results is held at once, so output can stream.
+    pub fn inspect_each<T: Send>(
+        &self,
+        references: &[String],
+        batch: usize,
+        shape: impl Fn(Result<J, InspectError>) -> T + Sync,
+        mut each: impl FnMut(T),
+    ) {
+        use rayon::prelude::*;
+        if references.len() > LEAN_LOOKUPS {
+            // Many references: decode every record into the index at once rather than scan
+            // targets first (see `with_target`).
+            self.lookups.fetch_add(LEAN_LOOKUPS, Ordering::Relaxed);
+        }
+        for chunk in references.chunks(batch.max(1)) {
+            let shaped: Vec<T> = self.on_pool(|| chunk.par_iter().map(|r| shape(self.inspect(r))).collect());
+            shaped.into_iter().for_each(&mut each);
+        }
+    }
+
     /// Runs `f` on the capped pool (or here, when the pool could not be built).
     fn on_pool<T: Send>(&self, f: impl FnOnce() -> T + Send) -> T {
         match &self.pool {
@@ -280,16 +344,70 @@ impl<'r> Inspector<'r> {
         }
     }
 
+    /// `desc`'s document, read, validated and decoded once (see [`Parsed`]).
+    fn parsed(&self, desc: &Descriptor) -> Result<Arc<Parsed>, ReadError> {
+        let key = (desc.digest.clone(), desc.media_type.clone());
+        if let Some(hit) = self.parsed.lock().ok().and_then(|c| c.get(&key).cloned()) {
+            return hit;
+        }
+        let parsed = self.read_blob(desc).map(|blob| {
+            let valid = document::validate_media_type(&blob, &desc.media_type);
+            let (manifest, children) = if document::is_index_type(&desc.media_type) {
+                let index = document::decode::<Index>(&blob);
+                (
+                    Err(DocError::Json("an index is not a manifest".into())),
+                    index.map(|i| Arc::new(i.manifests)),
+                )
+            } else {
+                let m = document::decode::<Manifest>(&blob).map(Arc::new);
+                let children = m.clone().map(|m| {
+                    let mut out = Vec::with_capacity(m.layers.len() + 1);
+                    out.push(m.config.clone());
+                    out.extend(m.layers.iter().cloned());
+                    Arc::new(out)
+                });
+                (m, children)
+            };
+            Arc::new(Parsed {
+                valid,
+                manifest,
+                children,
+            })
+        });
+        if let Ok(mut c) = self.parsed.lock() {
+            if c.len() >= PARSED_ENTRIES {
+                c.clear();
+            }
+            c.insert(key, parsed.clone());
+        }
+        parsed
+    }
+
+    /// A manifest (`readJSON` into `ocispec.Manifest`), with containerd's media-type check
+    /// first when `validate`.
+    fn manifest(&self, desc: &Descriptor, validate: bool) -> Result<Arc<Manifest>, ReadError> {
+        let p = self.parsed(desc)?;
+        if validate {
+            p.valid.clone()?;
+        }
+        Ok(p.manifest.clone()?)
+    }
+
     /// containerd's `images.Children` for `desc` (reads only manifests and indexes).
     fn children(&self, desc: &Descriptor) -> Result<Vec<Descriptor>, ReadError> {
         if !document::is_manifest_type(&desc.media_type) && !document::is_index_type(&desc.media_type) {
             return Ok(Vec::new());
         }
-        let blob = self.read_blob(desc)?;
-        document::children(&blob, &desc.media_type).map_err(|e| match e {
-            DocError::Json(_) => ReadError::Other(e.to_string()),
-            other => ReadError::Other(format!("children: invalid desc {}: {other}", desc.digest)),
-        })
+        let p = self.parsed(desc)?;
+        let checked = p.valid.clone().and_then(|()| p.children.clone());
+        match checked {
+            Ok(c) => Ok(c.as_ref().clone()),
+            Err(e @ DocError::Json(_)) => Err(ReadError::Other(e.to_string())),
+            Err(other) => Err(ReadError::Other(format!(
+                "children: invalid desc {}: {other}",
+                desc.digest
+            ))),
+        }
     }
 
     /// The platform matcher dockerd uses: `OnlyStrict(--platform)`, or every platform with
