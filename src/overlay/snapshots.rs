@@ -48,6 +48,9 @@ pub struct Snap {
     pub created_at: Option<String>,
     /// The meta.db records that name it (usually one; none for an orphan of the snapshotter).
     pub names: Vec<Name>,
+    /// The snapshotter's labels of it (`containerd.io/snapshot/uidmapping`, ...).
+    #[serde(skip)]
+    pub labels: BTreeMap<String, String>,
 }
 
 impl Snap {
@@ -134,6 +137,7 @@ impl Index {
                     inodes: b.inodes,
                     created_at: b.created_at,
                     names: Vec::new(),
+                    labels: b.labels,
                 });
             }
         }
