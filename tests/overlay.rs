@@ -668,3 +668,243 @@ fn image_from_blobs_equals_what_containerd_unpacked() {
         Some(1)
     );
 }
+
+// ---- redirects, metacopy, xwhiteouts, userxattr --------------------------------------------
+
+/// Sets xattr `name` of `p` (not following a link); false when the filesystem or the
+/// privileges do not allow it (trusted.* needs root).
+fn setx(p: &Path, name: &str, value: &[u8]) -> bool {
+    let c = std::ffi::CString::new(p.as_os_str().as_bytes()).unwrap();
+    let n = std::ffi::CString::new(name).unwrap();
+    // SAFETY: NUL-terminated strings; the value is valid for its length.
+    unsafe { libc::lsetxattr(c.as_ptr(), n.as_ptr(), value.as_ptr().cast(), value.len(), 0) == 0 }
+}
+
+fn sha256_hex(data: &[u8]) -> String {
+    use sha2::Digest;
+    hex_of(&sha2::Sha256::digest(data))
+}
+
+/// One line per entry of the merged tree, as the kernel test's `find -printf` gives it:
+/// `path type mode uid gid size-or-- link sha256-or--`, sorted.
+fn merged_listing(stack: &coldctr::overlay::merge::Stack) -> Vec<String> {
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    let mut out = Vec::new();
+    let root = stack.root().unwrap();
+    let mut todo = vec![(PathBuf::new(), root)];
+    let mut problems = Vec::new();
+    while let Some((rel, dir)) = todo.pop() {
+        for (name, n) in stack.children(&dir, &mut problems) {
+            let path = rel.join(std::ffi::OsStr::from_bytes(&name));
+            let t = n.meta.file_type();
+            let kind = if t.is_dir() {
+                "d"
+            } else if t.is_symlink() {
+                "l"
+            } else if t.is_file() {
+                "f"
+            } else if t.is_fifo() {
+                "p"
+            } else if t.is_char_device() {
+                "c"
+            } else {
+                "?"
+            };
+            let link = if t.is_symlink() {
+                std::fs::read_link(&n.file).unwrap().display().to_string()
+            } else {
+                String::new()
+            };
+            let (size, hash) = if t.is_file() {
+                let data = std::fs::read(n.data_file()).unwrap();
+                (n.meta.size().to_string(), sha256_hex(&data[..n.meta.size() as usize]))
+            } else {
+                ("-".into(), "-".into())
+            };
+            out.push(format!(
+                "{} {kind} {:o} {} {} {size} {link} {hash}",
+                path.display(),
+                n.meta.mode() & 0o7777,
+                n.meta.uid(),
+                n.meta.gid()
+            ));
+            if n.is_dir() {
+                todo.push((path, n));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{problems:?}");
+    out.sort();
+    out
+}
+
+/// Runs `script` with sh in a private mount namespace; `None` (and says why) when that or an
+/// overlay mount cannot be made here (not root, no unshare, no overlayfs): exit code 42 of the
+/// script means its first mount failed.
+fn in_mount_namespace(script: &str, what: &str) -> Option<String> {
+    if !is_root() {
+        eprintln!("not root: {what} skipped (kernel overlay mounts need root)");
+        return None;
+    }
+    let out = match Command::new("unshare")
+        .args(["-m", "--propagation", "private", "sh", "-ec", script])
+        .output()
+    {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("no unshare ({e}): {what} skipped");
+            return None;
+        }
+    };
+    if out.status.code() == Some(42) || (!out.status.success() && out.stdout.is_empty()) {
+        eprintln!(
+            "no overlay mount here: {what} skipped ({})",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+        return None;
+    }
+    assert!(out.status.success(), "{what}: {}", String::from_utf8_lossy(&out.stderr));
+    Some(String::from_utf8(out.stdout).unwrap())
+}
+
+/// The kernel's view of mount `m` as lines like [`merged_listing`]'s: `find` for the entries,
+/// `sha256sum` for the files' bytes (both run inside the namespace, after `LIST` is printed).
+const LIST: &str = r#"cd "$M"; find . -mindepth 1 -printf '%P %y %m %U %G %s %l\n'; echo HASHES; find . -type f -exec sha256sum {} +"#;
+
+fn kernel_listing(text: &str) -> Vec<String> {
+    let (entries, hashes) = text.split_once("HASHES\n").unwrap();
+    let mut sums = std::collections::BTreeMap::new();
+    for l in hashes.lines() {
+        let (h, p) = l.split_once("  ").unwrap();
+        sums.insert(p.trim_start_matches("./").to_string(), h.to_string());
+    }
+    let mut out: Vec<String> = entries
+        .lines()
+        .map(|l| {
+            // path type mode uid gid size [link]
+            let f: Vec<&str> = l.splitn(7, ' ').collect();
+            let file = f[1] == "f";
+            format!(
+                "{} {} {} {} {} {} {} {}",
+                f[0],
+                f[1],
+                f[2],
+                f[3],
+                f[4],
+                if file { f[5] } else { "-" },
+                f.get(6).copied().unwrap_or(""),
+                if file { sums[f[0]].as_str() } else { "-" }
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// Layers made by the kernel itself (redirect_dir=on, metacopy=on): a directory renamed in its
+/// parent (relative redirect), one moved into a new (opaque) directory (absolute redirect),
+/// then both renamed again one layer up (redirect chains across layers, and an absolute one
+/// through an opaque directory), a file chmod'ed then chown'ed (metacopy over metacopy, data
+/// in the base), a file removed; plus a hand-made layer under them with an xwhiteout in an
+/// `opaque=x` directory. The merged view, `fs`-style, must equal the kernel's read-only mount
+/// of the same four layers, entry by entry and byte for byte; and `diff` of the top layer is
+/// what docker's walk of the two mounted trees gives.
+#[test]
+fn merged_view_equals_the_kernels_with_redirects_metacopy_and_xwhiteouts() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    for sub in ["base/a/b", "base/x/y", "base/m", "u1", "u2", "w1", "w2", "xw/a", "m"] {
+        std::fs::create_dir_all(d.join(sub)).unwrap();
+    }
+    std::fs::write(d.join("base/a/b/f1"), b"one\n").unwrap();
+    std::fs::write(d.join("base/a/keep"), b"keep\n").unwrap();
+    std::fs::write(d.join("base/a/kept"), b"kept\n").unwrap();
+    std::fs::write(d.join("base/x/y/z"), b"deep\n").unwrap();
+    std::fs::write(d.join("base/m/data"), b"metacopy data\n").unwrap();
+    std::fs::write(d.join("base/base-only"), b"gone\n").unwrap();
+    let make = format!(
+        r#"D={d}
+mount -t overlay overlay -o lowerdir=$D/base,upperdir=$D/u1,workdir=$D/w1,redirect_dir=on,metacopy=on,index=off $D/m || exit 42
+cd $D/m; mv a a2; mkdir np; mv x/y np/y2; chmod 600 m/data; rm base-only; cd /; umount $D/m
+mount -t overlay overlay -o lowerdir=$D/u1:$D/base,upperdir=$D/u2,workdir=$D/w2,redirect_dir=on,metacopy=on,index=off $D/m
+cd $D/m; mv np/y2 y3; mv a2 a3; touch a3/new; chown 1:1 m/data; cd /; umount $D/m
+"#,
+        d = d.display()
+    );
+    if in_mount_namespace(&make, "the kernel comparison").is_none() {
+        return;
+    }
+    // What the kernel wrote: redirects and metacopy markers (checked, so the test tests them).
+    let get = |p: &str, n: &str| coldctr::overlay::xattr::get(&d.join(p), n);
+    assert_eq!(get("u1/a2", "trusted.overlay.redirect").as_deref(), Some(b"a".as_slice()));
+    assert_eq!(get("u1/np/y2", "trusted.overlay.redirect").as_deref(), Some(b"/x/y".as_slice()));
+    assert_eq!(get("u2/y3", "trusted.overlay.redirect").as_deref(), Some(b"/np/y2".as_slice()));
+    assert_eq!(get("u2/a3", "trusted.overlay.redirect").as_deref(), Some(b"a2".as_slice()));
+    assert!(get("u2/m/data", "trusted.overlay.metacopy").is_some());
+    assert_eq!(get("u1/np", "trusted.overlay.opaque").as_deref(), Some(b"y".as_slice()));
+    // The hand-made layer: `keep` whited out by an xwhiteout, `kept` by nothing (a zero-size
+    // file without the attribute is a file), in a directory marked opaque=x.
+    std::fs::write(d.join("xw/a/keep"), b"").unwrap();
+    std::fs::write(d.join("xw/a/empty"), b"").unwrap();
+    assert!(setx(&d.join("xw/a/keep"), "trusted.overlay.whiteout", b""));
+    assert!(setx(&d.join("xw/a"), "trusted.overlay.opaque", b"x"));
+    let compare = format!(
+        "M={d}/m\nmount -t overlay overlay -o ro,lowerdir={d}/u2:{d}/u1:{d}/xw:{d}/base,redirect_dir=follow,metacopy=on $M || exit 42\n{LIST}\n",
+        d = d.display()
+    );
+    let Some(kernel) = in_mount_namespace(&compare, "the kernel comparison") else {
+        return;
+    };
+    let kernel = kernel_listing(&kernel);
+    let layers: Vec<PathBuf> = ["u2", "u1", "xw", "base"].iter().map(|l| d.join(l)).collect();
+    let stack = coldctr::overlay::merge::Stack::with(layers, coldctr::overlay::merge::Xattrs::Trusted, false);
+    let ours = merged_listing(&stack);
+    assert_eq!(ours, kernel);
+    // The merged tree has what the renames and the metacopy promise.
+    let has = |p: &str| ours.iter().any(|l| l.starts_with(&format!("{p} ")));
+    assert!(has("a3/b/f1") && has("a3/kept") && has("a3/new") && has("y3/z") && has("a3/empty"));
+    assert!(!has("a3/keep") && !has("a2") && !has("a") && !has("x/y") && !has("np/y2") && !has("base-only"));
+    let data = ours.iter().find(|l| l.starts_with("m/data ")).unwrap();
+    assert!(
+        data.starts_with("m/data f 600 1 1 14  ") && data.ends_with(&sha256_hex(b"metacopy data\n")),
+        "{data}"
+    );
+    // diff of the top layer: the renamed directories are new at their new paths (with all
+    // below them) and deleted at their old ones; the chown'ed metacopy file changed.
+    let mut problems = Vec::new();
+    let lowers: Vec<PathBuf> = ["u1", "xw", "base"].iter().map(|l| d.join(l)).collect();
+    let changes = coldctr::overlay::diff::changes(
+        &d.join("u2"),
+        &lowers,
+        coldctr::overlay::merge::Xattrs::Trusted,
+        false,
+        &mut problems,
+    )
+    .unwrap();
+    assert!(problems.is_empty(), "{problems:?}");
+    let got: Vec<String> = changes
+        .iter()
+        .map(|c| format!("{} {}", c.kind, String::from_utf8_lossy(&c.path)))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "D /a2",
+            "A /a3",
+            "A /a3/b",
+            "A /a3/b/f1",
+            "A /a3/empty",
+            "A /a3/kept",
+            "A /a3/new",
+            "C /m",
+            "C /m/data",
+            "C /np",
+            "D /np/y2",
+            "A /y3",
+            "A /y3/z",
+        ]
+    );
+    // The metacopy file's bytes (for --hash) are the base's.
+    let c = changes.iter().find(|c| c.path == b"/m/data").unwrap();
+    assert_eq!(std::fs::read(&c.data).unwrap(), b"metacopy data\n");
+}

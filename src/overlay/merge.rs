@@ -460,6 +460,8 @@ impl Stack {
         // the current `want` walks (the parent's dirs for a name, the root's for a path).
         let mut cur: Option<usize> = None;
         let mut idx = 0usize;
+        // Set when an opaque directory was on an absolute path: this layer is the last.
+        let mut stop_after = false;
         loop {
             // The next layer, its path and what is there.
             let (l, rel, meta, xw_dir) = match &want {
@@ -504,7 +506,10 @@ impl Stack {
                     match self.walk_abs(l, &mut want, &mut redirects) {
                         Walk::Missing => continue,
                         Walk::Stop => break,
-                        Walk::Found(rel, meta, xwd) => (l, rel, meta, xwd),
+                        Walk::Found(rel, meta, xwd, opaque) => {
+                            stop_after = opaque;
+                            (l, rel, meta, xwd)
+                        }
                     }
                 }
             };
@@ -571,8 +576,11 @@ impl Stack {
                     if self.whiteout_at(&path, &meta, xw_dir) || !meta.is_file() {
                         break;
                     }
-                    if self.is_metacopy(&path, &meta) {
+                    if self.is_metacopy(&path, &meta) && !stop_after {
                         continue;
+                    }
+                    if self.is_metacopy(&path, &meta) {
+                        break;
                     }
                     n.data = Some(path);
                     break;
@@ -591,10 +599,16 @@ impl Stack {
                     }
                     followed = Some((path.clone(), Vec::new()));
                     found_below = false;
+                    if matches!(w, Want::Abs(_)) {
+                        stop_after = false;
+                    }
                     want = w;
                 }
                 Ok(None) => {}
                 Err(()) => break,
+            }
+            if stop_after {
+                break;
             }
         }
         let mut node = node?;
@@ -626,6 +640,9 @@ impl Stack {
         };
         let mut rel = PathBuf::new();
         let mut rewritten: Option<Want> = None;
+        // An opaque directory on the way ends the lookup after this layer, unless a directory
+        // after it has an absolute redirect (xfstests overlay/057).
+        let mut opaque_on_way = false;
         let last = comps.len().saturating_sub(1);
         for (i, c) in comps.iter().enumerate() {
             let parent = join(self.layer(l), &rel);
@@ -633,6 +650,9 @@ impl Stack {
             rel.push(OsStr::from_bytes(c));
             let p = join(self.layer(l), &rel);
             let Ok(meta) = std::fs::symlink_metadata(&p) else {
+                if opaque_on_way {
+                    return Walk::Stop;
+                }
                 if let Some(w) = rewritten {
                     *want = w;
                 }
@@ -642,11 +662,15 @@ impl Stack {
                 if let Some(w) = rewritten {
                     *want = w;
                 }
-                return Walk::Found(rel, meta, xwd);
+                return Walk::Found(rel, meta, xwd, opaque_on_way);
             }
             if !meta.is_dir() || self.whiteout_at(&p, &meta, false) {
                 // Something else is on the way: nothing of this path here or below.
                 return Walk::Stop;
+            }
+            if self.is_opaque(&p) {
+                opaque_on_way = true;
+                continue;
             }
             match self.redirect_of(l, &p) {
                 Ok(Some(w)) => {
@@ -654,6 +678,7 @@ impl Stack {
                     if *redirects > MAX_REDIRECTS {
                         return Walk::Stop;
                     }
+                    let w_kind = if matches!(w, Want::Abs(_)) { WantKind::Abs } else { WantKind::Name };
                     let rest = comps.get(i + 1..).unwrap_or_default();
                     let mut new: Vec<Vec<u8>> = match w {
                         Want::Abs(a) => a,
@@ -664,6 +689,9 @@ impl Stack {
                         }
                     };
                     new.extend(rest.iter().cloned());
+                    if matches!(w_kind, WantKind::Abs) {
+                        opaque_on_way = false;
+                    }
                     rewritten = Some(Want::Abs(new));
                 }
                 Ok(None) => {}
@@ -745,9 +773,15 @@ enum Walk {
     Missing,
     /// A non-directory or whiteout on the way: nothing below either.
     Stop,
-    /// The path's last component: its path in the layer, lstat, and whether its directory
-    /// holds xwhiteouts.
-    Found(PathBuf, Metadata, bool),
+    /// The path's last component: its path in the layer, lstat, whether its directory holds
+    /// xwhiteouts, and whether an opaque directory was on the way.
+    Found(PathBuf, Metadata, bool, bool),
+}
+
+/// Which kind a redirect is, kept after its value moved.
+enum WantKind {
+    Abs,
+    Name,
 }
 
 /// The components of a path, without empty ones and `.`.
