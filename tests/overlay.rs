@@ -769,7 +769,8 @@ fn in_mount_namespace(script: &str, what: &str) -> Option<String> {
 
 /// The kernel's view of mount `m` as lines like [`merged_listing`]'s: `find` for the entries,
 /// `sha256sum` for the files' bytes (both run inside the namespace, after `LIST` is printed).
-const LIST: &str = r#"cd "$M"; find . -mindepth 1 -printf '%P %y %m %U %G %s %l\n'; echo HASHES; find . -type f -exec sha256sum {} +"#;
+const LIST: &str =
+    r#"cd "$M"; find . -mindepth 1 -printf '%P %y %m %U %G %s %l\n'; echo HASHES; find . -type f -exec sha256sum {} +"#;
 
 fn kernel_listing(text: &str) -> Vec<String> {
     let (entries, hashes) = text.split_once("HASHES\n").unwrap();
@@ -836,10 +837,22 @@ cd $D/m; mv np/y2 y3; mv a2 a3; touch a3/new; chown 1:1 m/data; cd /; umount $D/
     }
     // What the kernel wrote: redirects and metacopy markers (checked, so the test tests them).
     let get = |p: &str, n: &str| coldctr::overlay::xattr::get(&d.join(p), n);
-    assert_eq!(get("u1/a2", "trusted.overlay.redirect").as_deref(), Some(b"a".as_slice()));
-    assert_eq!(get("u1/np/y2", "trusted.overlay.redirect").as_deref(), Some(b"/x/y".as_slice()));
-    assert_eq!(get("u2/y3", "trusted.overlay.redirect").as_deref(), Some(b"/np/y2".as_slice()));
-    assert_eq!(get("u2/a3", "trusted.overlay.redirect").as_deref(), Some(b"a2".as_slice()));
+    assert_eq!(
+        get("u1/a2", "trusted.overlay.redirect").as_deref(),
+        Some(b"a".as_slice())
+    );
+    assert_eq!(
+        get("u1/np/y2", "trusted.overlay.redirect").as_deref(),
+        Some(b"/x/y".as_slice())
+    );
+    assert_eq!(
+        get("u2/y3", "trusted.overlay.redirect").as_deref(),
+        Some(b"/np/y2".as_slice())
+    );
+    assert_eq!(
+        get("u2/a3", "trusted.overlay.redirect").as_deref(),
+        Some(b"a2".as_slice())
+    );
     assert!(get("u2/m/data", "trusted.overlay.metacopy").is_some());
     assert_eq!(get("u1/np", "trusted.overlay.opaque").as_deref(), Some(b"y".as_slice()));
     // The hand-made layer: `keep` whited out by an xwhiteout, `kept` by nothing (a zero-size
@@ -907,4 +920,191 @@ cd $D/m; mv np/y2 y3; mv a2 a3; touch a3/new; chown 1:1 m/data; cd /; umount $D/
     // The metacopy file's bytes (for --hash) are the base's.
     let c = changes.iter().find(|c| c.path == b"/m/data").unwrap();
     assert_eq!(std::fs::read(&c.data).unwrap(), b"metacopy data\n");
+}
+
+/// A private copy of the node (the tar's `var`), removed afterwards.
+fn node_copy() -> Hostile {
+    let dir = tempfile::tempdir().unwrap();
+    let cp = Command::new("cp")
+        .arg("-a")
+        .arg(node().join("var"))
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(cp.status.success(), "{}", String::from_utf8_lossy(&cp.stderr));
+    Hostile { dir }
+}
+
+/// A rootless node's layers carry user.overlay.* attributes (the kernel writes those with
+/// `userxattr`), which anyone may set: they count only with --userxattr, and then exactly as
+/// trusted.overlay.* would (redirects, metacopy, xwhiteouts, opaque). Redirects that escape
+/// or point nowhere are reported (exit 3) and never followed. Needs only user.* xattrs.
+#[test]
+fn userxattr_mode_redirects_metacopy_xwhiteouts_and_bad_redirects() {
+    let h = node_copy();
+    let snaps = h.root().join("io.containerd.snapshotter.v1.overlayfs/snapshots");
+    let (up, init) = (snaps.join("49/fs"), snaps.join("48/fs"));
+    std::fs::create_dir(up.join("bin2")).unwrap();
+    if !setx(&up.join("bin2"), "user.overlay.redirect", b"bin") {
+        eprintln!("no user.* xattrs on this filesystem: userxattr test skipped");
+        return;
+    }
+    std::fs::create_dir(up.join("etc2")).unwrap();
+    assert!(setx(&up.join("etc2"), "user.overlay.redirect", b"/etc"));
+    // A metacopy file: the upper has the metadata (mode 600), the base /etc/passwd the bytes.
+    let passwd = std::fs::read(snaps.join("13/fs/etc/passwd")).unwrap();
+    let f = std::fs::File::create(up.join("app/meta")).unwrap();
+    f.set_len(passwd.len() as u64).unwrap();
+    drop(f);
+    assert!(setx(&up.join("app/meta"), "user.overlay.metacopy", b""));
+    assert!(setx(&up.join("app/meta"), "user.overlay.redirect", b"/etc/passwd"));
+    // An xwhiteout in the -init layer (a lower, not the lowest) hides the base's /etc/group.
+    std::fs::write(init.join("etc/group"), b"").unwrap();
+    assert!(setx(&init.join("etc/group"), "user.overlay.whiteout", b""));
+    assert!(setx(&init.join("etc"), "user.overlay.opaque", b"x"));
+    // An opaque directory over the base's /root.
+    std::fs::create_dir(up.join("root")).unwrap();
+    assert!(setx(&up.join("root"), "user.overlay.opaque", b"y"));
+    std::fs::write(snaps.join("13/fs/root/hidden"), b"h").unwrap();
+
+    // Without --userxattr (a root-run daemon) none of it counts; the opaque marker of the
+    // other namespace is pointed out.
+    let r = h.run(&[b"fs", b"ls", b"dev-oldapp:/bin2"]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert_eq!(r.stdout_text(), "");
+    let r = h.run(&[b"fs", b"ls", b"dev-oldapp:/root"]);
+    assert!(r.stdout_text().contains(" hidden\n"), "{}", r.stdout_text());
+    assert!(
+        r.stderr.contains("user.overlay.opaque") && r.stderr.contains("--userxattr"),
+        "{}",
+        r.stderr
+    );
+    let r = h.run(&[b"fs", b"cat", b"dev-oldapp:/app/meta"]);
+    assert_eq!(r.stdout, vec![0u8; passwd.len()]);
+    let r = h.run(&[b"fs", b"cat", b"dev-oldapp:/etc/group"]);
+    assert_eq!(r.stdout, b"");
+
+    // With it: renamed directories show their origin's entries, the metacopy file its lower
+    // bytes, the xwhiteout hides, the opaque dir hides.
+    let ux = |args: &[&[u8]]| {
+        let mut all = args.to_vec();
+        all.push(b"--userxattr");
+        h.run(&all)
+    };
+    let r = ux(&[b"fs", b"ls", b"dev-oldapp:/bin2"]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(r.stdout_text().contains(" acpid -> busybox\n"), "{}", r.stdout_text());
+    // /etc2 is /etc as the layers below have it: the -init layer's xwhiteout hides group.
+    let r = ux(&[b"fs", b"ls", b"dev-oldapp:/etc2"]);
+    assert!(r.stdout_text().contains(" passwd\n") && r.stdout_text().contains(" hosts\n"));
+    assert!(!r.stdout_text().contains(" group\n"), "{}", r.stdout_text());
+    let r = ux(&[b"fs", b"cat", b"dev-oldapp:/app/meta"]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert_eq!(r.stdout, passwd);
+    let r = ux(&[b"fs", b"ls", b"dev-oldapp:/app/meta"]);
+    assert!(r.stdout_text().starts_with("-rw-r--r-- "), "{}", r.stdout_text());
+    let r = ux(&[b"fs", b"cat", b"dev-oldapp:/etc/group"]);
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
+    let r = ux(&[b"fs", b"ls", b"dev-oldapp:/root"]);
+    assert_eq!(r.stdout_text(), "");
+    // diff: the renamed dirs are added with their origin's entries; the xwhiteout is a lower
+    // layer's, not a change of the container.
+    let r = ux(&[b"diff", b"dev-oldapp"]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let text = r.stdout_text();
+    for want in [
+        "A /bin2\n",
+        "A /bin2/acpid\n",
+        "A /etc2/passwd\n",
+        "A /app/meta\n",
+        "C /root\n",
+    ] {
+        assert!(text.contains(want), "{want}: {text}");
+    }
+    assert!(!text.contains("/etc/group"), "{text}");
+    let j = ux(&[b"diff", b"dev-oldapp", b"--format", b"json", b"--hash"]);
+    let j: Value = serde_json::from_slice(&j.stdout).unwrap();
+    let meta = j.as_array().unwrap().iter().find(|e| e["path"] == "/app/meta").unwrap();
+    assert_eq!(
+        meta["sha256"],
+        hex_of(&{
+            use sha2::Digest;
+            sha2::Sha256::digest(&passwd)
+        })
+    );
+    // export: the metacopy file's bytes, the renamed dirs whole, no overlay attributes.
+    let out = h.dir.path().join("out.tar");
+    let e = ux(&[b"fs", b"export", b"dev-oldapp", b"-o", out.as_os_str().as_bytes()]);
+    assert_eq!(e.code, Some(0), "{}", e.stderr);
+    let list = tvf(&out);
+    assert!(list.contains(" bin2/acpid") && !list.contains(" etc/group\n") && !list.contains("root/hidden"));
+    let x = tempfile::tempdir().unwrap();
+    let st = Command::new("tar")
+        .arg("--xattrs")
+        .arg("--xattrs-include=*")
+        .arg("-xf")
+        .arg(&out)
+        .arg("-C")
+        .arg(x.path())
+        .output()
+        .unwrap();
+    assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
+    assert_eq!(std::fs::read(x.path().join("app/meta")).unwrap(), passwd);
+    assert!(coldctr::overlay::xattr::get(&x.path().join("root"), "user.overlay.opaque").is_none());
+
+    // Hostile redirects: escapes, NULs, empty components, a missing origin.
+    let bad: [(&str, &[u8]); 5] = [
+        ("esc1", b"../../../../etc"),
+        ("esc2", b"/../../etc"),
+        ("esc3", b"/etc//passwd"),
+        ("esc4", b"et\0c"),
+        ("gone", b"/no/such/dir"),
+    ];
+    for (name, v) in bad {
+        std::fs::create_dir(up.join(name)).unwrap();
+        assert!(setx(&up.join(name), "user.overlay.redirect", v));
+    }
+    let r = ux(&[b"fs", b"ls", b"dev-oldapp:/"]);
+    assert_eq!(r.code, Some(3), "{}", r.stderr);
+    for (name, _) in bad {
+        assert!(
+            r.stderr.contains(&format!("/49/fs/{name}: user.overlay.redirect")),
+            "{name}: {}",
+            r.stderr
+        );
+        let l = ux(&[b"fs", b"ls", format!("dev-oldapp:/{name}").as_bytes()]);
+        assert_eq!(l.stdout_text(), "", "{name}");
+    }
+    assert!(
+        r.stderr.contains("not followed: a `.` or `..` component"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("points to a path no layer below has"), "{}", r.stderr);
+
+    // Mount lines: userxattr and the configured mount_options where containerd puts them.
+    let want = expected_json("ctr/moby/snapshots-mounts.json");
+    let line = want
+        .as_object()
+        .unwrap()
+        .iter()
+        .find(|(k, _)| k.starts_with("7782f5c3458e") && !k.ends_with("-init"))
+        .map(|(_, v)| v.as_str().unwrap().trim_end().to_string())
+        .unwrap();
+    let m = h.run(&[
+        b"mounts",
+        b"dev-oldapp",
+        b"--target",
+        b"/tmp/x",
+        b"--node-root",
+        b"/var/lib/containerd",
+        b"--userxattr",
+        b"--mount-option",
+        b"metacopy=on",
+    ]);
+    assert_eq!(m.code, Some(0), "{}", m.stderr);
+    assert_eq!(
+        m.stdout_text().trim_end(),
+        line.replace(",index=off", ",metacopy=on,userxattr,index=off")
+    );
 }

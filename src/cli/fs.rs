@@ -130,10 +130,16 @@ pub fn mode_string(m: &Metadata) -> String {
 }
 
 /// Hashes a regular file without following links or blocking (ring's SHA-256: assembly, fast
-/// in every build profile), reading `meta.size()` bytes in 1 MiB chunks.
-fn sha256_of(path: &Path, meta: &Metadata) -> Option<String> {
+/// in every build profile), reading `meta.size()` bytes in 1 MiB chunks. For a metacopy file
+/// `path` is its data file, checked against that file's own lstat.
+fn sha256_of(path: &Path, file: &Path, meta: &Metadata) -> Option<String> {
     use std::io::Read;
-    let f = open_regular(path, meta).ok()?;
+    let data_meta = if path == file {
+        meta.clone()
+    } else {
+        std::fs::symlink_metadata(path).ok()?
+    };
+    let f = open_regular(path, &data_meta).ok()?;
     let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
     let mut buf = vec![0u8; (1 << 20).min(usize::try_from(meta.size()).unwrap_or(1 << 20)).max(1)];
     let mut r = f.take(meta.size());
@@ -174,7 +180,7 @@ pub fn entry_info(m: &Metadata, file: &Path, data: Option<&Path>) -> EntryInfo {
         link: link.map(|l| String::from_utf8_lossy(&l).into_owned()),
         rdev: (m.file_type().is_char_device() || m.file_type().is_block_device())
             .then(|| format!("{},{}", libc::major(m.rdev()), libc::minor(m.rdev()))),
-        sha256: data.filter(|_| m.is_file()).and_then(|d| sha256_of(d, m)),
+        sha256: data.filter(|_| m.is_file()).and_then(|d| sha256_of(d, file, m)),
     }
 }
 

@@ -678,7 +678,11 @@ impl Stack {
                     if *redirects > MAX_REDIRECTS {
                         return Walk::Stop;
                     }
-                    let w_kind = if matches!(w, Want::Abs(_)) { WantKind::Abs } else { WantKind::Name };
+                    let w_kind = if matches!(w, Want::Abs(_)) {
+                        WantKind::Abs
+                    } else {
+                        WantKind::Name
+                    };
                     let rest = comps.get(i + 1..).unwrap_or_default();
                     let mut new: Vec<Vec<u8>> = match w {
                         Want::Abs(a) => a,
