@@ -769,8 +769,9 @@ fn in_mount_namespace(script: &str, what: &str) -> Option<String> {
 
 /// The kernel's view of mount `m` as lines like [`merged_listing`]'s: `find` for the entries,
 /// `sha256sum` for the files' bytes (both run inside the namespace, after `LIST` is printed).
-const LIST: &str =
-    r#"cd "$M"; find . -mindepth 1 -printf '%P %y %m %U %G %s %l\n'; echo HASHES; find . -type f -exec sha256sum {} +"#;
+/// A name the kernel lists but cannot stat (an xwhiteout its readdir does not apply) is left
+/// out by find, with an error on stderr.
+const LIST: &str = r#"cd "$M"; find . -mindepth 1 -printf '%P %y %m %U %G %s %l\n' || true; echo HASHES; find . -type f -exec sha256sum {} + || true"#;
 
 fn kernel_listing(text: &str) -> Vec<String> {
     let (entries, hashes) = text.split_once("HASHES\n").unwrap();
@@ -936,151 +937,90 @@ fn node_copy() -> Hostile {
 }
 
 /// A rootless node's layers carry user.overlay.* attributes (the kernel writes those with
-/// `userxattr`), which anyone may set: they count only with --userxattr, and then exactly as
-/// trusted.overlay.* would (redirects, metacopy, xwhiteouts, opaque). Redirects that escape
-/// or point nowhere are reported (exit 3) and never followed. Needs only user.* xattrs.
+/// `userxattr`), which anyone may set: they count only with --userxattr. Then opaque
+/// directories and xwhiteouts work as trusted.overlay.* ones would, while redirects and
+/// metacopy files are refused as the kernel refuses them there (userxattr forces
+/// redirect_dir=nofollow and metacopy=off): reported (exit 3), never followed. Needs only
+/// user.* xattrs, no root.
 #[test]
-fn userxattr_mode_redirects_metacopy_xwhiteouts_and_bad_redirects() {
+fn userxattr_mode_reads_user_overlay_attributes() {
     let h = node_copy();
     let snaps = h.root().join("io.containerd.snapshotter.v1.overlayfs/snapshots");
     let (up, init) = (snaps.join("49/fs"), snaps.join("48/fs"));
-    std::fs::create_dir(up.join("bin2")).unwrap();
-    if !setx(&up.join("bin2"), "user.overlay.redirect", b"bin") {
+    std::fs::create_dir(up.join("root")).unwrap();
+    if !setx(&up.join("root"), "user.overlay.opaque", b"y") {
         eprintln!("no user.* xattrs on this filesystem: userxattr test skipped");
         return;
     }
-    std::fs::create_dir(up.join("etc2")).unwrap();
-    assert!(setx(&up.join("etc2"), "user.overlay.redirect", b"/etc"));
-    // A metacopy file: the upper has the metadata (mode 600), the base /etc/passwd the bytes.
-    let passwd = std::fs::read(snaps.join("13/fs/etc/passwd")).unwrap();
-    let f = std::fs::File::create(up.join("app/meta")).unwrap();
-    f.set_len(passwd.len() as u64).unwrap();
-    drop(f);
-    assert!(setx(&up.join("app/meta"), "user.overlay.metacopy", b""));
-    assert!(setx(&up.join("app/meta"), "user.overlay.redirect", b"/etc/passwd"));
+    std::fs::write(snaps.join("13/fs/root/hidden"), b"h").unwrap();
     // An xwhiteout in the -init layer (a lower, not the lowest) hides the base's /etc/group.
     std::fs::write(init.join("etc/group"), b"").unwrap();
     assert!(setx(&init.join("etc/group"), "user.overlay.whiteout", b""));
     assert!(setx(&init.join("etc"), "user.overlay.opaque", b"x"));
-    // An opaque directory over the base's /root.
-    std::fs::create_dir(up.join("root")).unwrap();
-    assert!(setx(&up.join("root"), "user.overlay.opaque", b"y"));
-    std::fs::write(snaps.join("13/fs/root/hidden"), b"h").unwrap();
 
     // Without --userxattr (a root-run daemon) none of it counts; the opaque marker of the
     // other namespace is pointed out.
-    let r = h.run(&[b"fs", b"ls", b"dev-oldapp:/bin2"]);
-    assert_eq!(r.code, Some(0), "{}", r.stderr);
-    assert_eq!(r.stdout_text(), "");
     let r = h.run(&[b"fs", b"ls", b"dev-oldapp:/root"]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
     assert!(r.stdout_text().contains(" hidden\n"), "{}", r.stdout_text());
     assert!(
         r.stderr.contains("user.overlay.opaque") && r.stderr.contains("--userxattr"),
         "{}",
         r.stderr
     );
-    let r = h.run(&[b"fs", b"cat", b"dev-oldapp:/app/meta"]);
-    assert_eq!(r.stdout, vec![0u8; passwd.len()]);
     let r = h.run(&[b"fs", b"cat", b"dev-oldapp:/etc/group"]);
-    assert_eq!(r.stdout, b"");
+    assert_eq!((r.code, r.stdout.as_slice()), (Some(0), b"".as_slice()));
 
-    // With it: renamed directories show their origin's entries, the metacopy file its lower
-    // bytes, the xwhiteout hides, the opaque dir hides.
     let ux = |args: &[&[u8]]| {
         let mut all = args.to_vec();
         all.push(b"--userxattr");
         h.run(&all)
     };
-    let r = ux(&[b"fs", b"ls", b"dev-oldapp:/bin2"]);
-    assert_eq!(r.code, Some(0), "{}", r.stderr);
-    assert!(r.stdout_text().contains(" acpid -> busybox\n"), "{}", r.stdout_text());
-    // /etc2 is /etc as the layers below have it: the -init layer's xwhiteout hides group.
-    let r = ux(&[b"fs", b"ls", b"dev-oldapp:/etc2"]);
-    assert!(r.stdout_text().contains(" passwd\n") && r.stdout_text().contains(" hosts\n"));
-    assert!(!r.stdout_text().contains(" group\n"), "{}", r.stdout_text());
-    let r = ux(&[b"fs", b"cat", b"dev-oldapp:/app/meta"]);
-    assert_eq!(r.code, Some(0), "{}", r.stderr);
-    assert_eq!(r.stdout, passwd);
-    let r = ux(&[b"fs", b"ls", b"dev-oldapp:/app/meta"]);
-    assert!(r.stdout_text().starts_with("-rw-r--r-- "), "{}", r.stdout_text());
+    let r = ux(&[b"fs", b"ls", b"dev-oldapp:/root"]);
+    assert_eq!((r.code, r.stdout_text()), (Some(0), String::new()), "{}", r.stderr);
     let r = ux(&[b"fs", b"cat", b"dev-oldapp:/etc/group"]);
     assert_eq!(r.code, Some(1), "{}", r.stderr);
-    let r = ux(&[b"fs", b"ls", b"dev-oldapp:/root"]);
-    assert_eq!(r.stdout_text(), "");
-    // diff: the renamed dirs are added with their origin's entries; the xwhiteout is a lower
-    // layer's, not a change of the container.
+    let r = ux(&[b"fs", b"cat", b"dev-oldapp:/etc/passwd"]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    // diff: the xwhiteout is a lower layer's, not a change of the container; the opaque dir
+    // deletes what it hides.
     let r = ux(&[b"diff", b"dev-oldapp"]);
     assert_eq!(r.code, Some(0), "{}", r.stderr);
     let text = r.stdout_text();
-    for want in [
-        "A /bin2\n",
-        "A /bin2/acpid\n",
-        "A /etc2/passwd\n",
-        "A /app/meta\n",
-        "C /root\n",
-    ] {
-        assert!(text.contains(want), "{want}: {text}");
-    }
-    assert!(!text.contains("/etc/group"), "{text}");
-    let j = ux(&[b"diff", b"dev-oldapp", b"--format", b"json", b"--hash"]);
-    let j: Value = serde_json::from_slice(&j.stdout).unwrap();
-    let meta = j.as_array().unwrap().iter().find(|e| e["path"] == "/app/meta").unwrap();
-    assert_eq!(
-        meta["sha256"],
-        hex_of(&{
-            use sha2::Digest;
-            sha2::Sha256::digest(&passwd)
-        })
+    assert!(
+        text.contains("C /root\n") && text.contains("D /root/hidden\n"),
+        "{text}"
     );
-    // export: the metacopy file's bytes, the renamed dirs whole, no overlay attributes.
+    assert!(!text.contains("/etc/group"), "{text}");
+    // export: no overlay attributes of the mount's namespace.
     let out = h.dir.path().join("out.tar");
     let e = ux(&[b"fs", b"export", b"dev-oldapp", b"-o", out.as_os_str().as_bytes()]);
     assert_eq!(e.code, Some(0), "{}", e.stderr);
     let list = tvf(&out);
-    assert!(list.contains(" bin2/acpid") && !list.contains(" etc/group\n") && !list.contains("root/hidden"));
+    assert!(!list.contains(" etc/group\n") && !list.contains("root/hidden") && list.contains(" etc/passwd\n"));
     let x = tempfile::tempdir().unwrap();
     let st = Command::new("tar")
-        .arg("--xattrs")
-        .arg("--xattrs-include=*")
-        .arg("-xf")
+        .args(["--xattrs", "--xattrs-include=*", "-xf"])
         .arg(&out)
         .arg("-C")
         .arg(x.path())
         .output()
         .unwrap();
     assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
-    assert_eq!(std::fs::read(x.path().join("app/meta")).unwrap(), passwd);
     assert!(coldctr::overlay::xattr::get(&x.path().join("root"), "user.overlay.opaque").is_none());
 
-    // Hostile redirects: escapes, NULs, empty components, a missing origin.
-    let bad: [(&str, &[u8]); 5] = [
-        ("esc1", b"../../../../etc"),
-        ("esc2", b"/../../etc"),
-        ("esc3", b"/etc//passwd"),
-        ("esc4", b"et\0c"),
-        ("gone", b"/no/such/dir"),
-    ];
-    for (name, v) in bad {
-        std::fs::create_dir(up.join(name)).unwrap();
-        assert!(setx(&up.join(name), "user.overlay.redirect", v));
-    }
-    let r = ux(&[b"fs", b"ls", b"dev-oldapp:/"]);
-    assert_eq!(r.code, Some(3), "{}", r.stderr);
-    for (name, _) in bad {
-        assert!(
-            r.stderr.contains(&format!("/49/fs/{name}: user.overlay.redirect")),
-            "{name}: {}",
-            r.stderr
-        );
-        let l = ux(&[b"fs", b"ls", format!("dev-oldapp:/{name}").as_bytes()]);
-        assert_eq!(l.stdout_text(), "", "{name}");
-    }
-    assert!(
-        r.stderr.contains("not followed: a `.` or `..` component"),
-        "{}",
-        r.stderr
-    );
-    assert!(r.stderr.contains("points to a path no layer below has"), "{}", r.stderr);
+    // Redirects and metacopy files in user.*: refused, as the kernel refuses them.
+    std::fs::create_dir(up.join("bin2")).unwrap();
+    assert!(setx(&up.join("bin2"), "user.overlay.redirect", b"bin"));
+    std::fs::write(up.join("app/meta"), b"").unwrap();
+    assert!(setx(&up.join("app/meta"), "user.overlay.metacopy", b""));
+    assert!(setx(&up.join("app/meta"), "user.overlay.redirect", b"/etc/passwd"));
+    let r = ux(&[b"fs", b"ls", b"dev-oldapp:/bin2"]);
+    assert_eq!((r.code, r.stdout_text()), (Some(3), String::new()), "{}", r.stderr);
+    assert!(r.stderr.contains("does not follow redirects"), "{}", r.stderr);
+    let r = ux(&[b"fs", b"cat", b"dev-oldapp:/app/meta"]);
+    assert_eq!((r.code, r.stdout.as_slice()), (Some(3), b"".as_slice()), "{}", r.stderr);
+    assert!(r.stderr.contains("does not follow metacopy"), "{}", r.stderr);
 
     // Mount lines: userxattr and the configured mount_options where containerd puts them.
     let want = expected_json("ctr/moby/snapshots-mounts.json");
@@ -1106,5 +1046,169 @@ fn userxattr_mode_redirects_metacopy_xwhiteouts_and_bad_redirects() {
     assert_eq!(
         m.stdout_text().trim_end(),
         line.replace(",index=off", ",metacopy=on,userxattr,index=off")
+    );
+}
+
+/// Redirects and metacopy files (trusted.overlay.*, root only) through the commands: renamed
+/// directories list their origin, a metacopy file's bytes (cat, export, diff --hash) are its
+/// lower file's; redirects that escape, hold a NUL or an empty component, or point nowhere are
+/// reported (exit 3) and never followed.
+#[test]
+fn redirects_and_metacopy_through_the_commands() {
+    if skip_unless_root("trusted.overlay.* redirects") {
+        return;
+    }
+    let h = node_copy();
+    let snaps = h.root().join("io.containerd.snapshotter.v1.overlayfs/snapshots");
+    let up = snaps.join("49/fs");
+    std::fs::create_dir(up.join("bin2")).unwrap();
+    assert!(setx(&up.join("bin2"), "trusted.overlay.redirect", b"bin"));
+    std::fs::create_dir(up.join("etc2")).unwrap();
+    assert!(setx(&up.join("etc2"), "trusted.overlay.redirect", b"/etc"));
+    // A metacopy file: the upper has the metadata (mode 600), the base /etc/passwd the bytes.
+    let passwd = std::fs::read(snaps.join("13/fs/etc/passwd")).unwrap();
+    let f = std::fs::File::create(up.join("app/meta")).unwrap();
+    f.set_len(passwd.len() as u64).unwrap();
+    drop(f);
+    std::fs::set_permissions(up.join("app/meta"), std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    assert!(setx(&up.join("app/meta"), "trusted.overlay.metacopy", b""));
+    assert!(setx(&up.join("app/meta"), "trusted.overlay.redirect", b"/etc/passwd"));
+
+    let r = h.run(&[b"fs", b"ls", b"dev-oldapp:/bin2"]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(r.stdout_text().contains(" acpid -> busybox\n"), "{}", r.stdout_text());
+    let r = h.run(&[b"fs", b"ls", b"dev-oldapp:/etc2"]);
+    assert!(r.stdout_text().contains(" passwd\n") && r.stdout_text().contains(" hosts\n"));
+    let r = h.run(&[b"fs", b"cat", b"dev-oldapp:/app/meta"]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert_eq!(r.stdout, passwd);
+    let r = h.run(&[b"fs", b"ls", b"dev-oldapp:/app/meta"]);
+    assert!(r.stdout_text().starts_with("-rw------- "), "{}", r.stdout_text());
+    // With a mount that does not follow them (mount_options), nothing is followed.
+    let r = h.run(&[
+        b"fs",
+        b"ls",
+        b"dev-oldapp:/bin2",
+        b"--mount-option",
+        b"redirect_dir=nofollow",
+    ]);
+    assert_eq!((r.code, r.stdout_text()), (Some(3), String::new()), "{}", r.stderr);
+    // diff: the renamed dirs are added with their origin's entries.
+    let r = h.run(&[b"diff", b"dev-oldapp"]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let text = r.stdout_text();
+    for want in ["A /bin2\n", "A /bin2/acpid\n", "A /etc2/passwd\n", "A /app/meta\n"] {
+        assert!(text.contains(want), "{want}: {text}");
+    }
+    let j = h.run(&[b"diff", b"dev-oldapp", b"--format", b"json", b"--hash"]);
+    let j: Value = serde_json::from_slice(&j.stdout).unwrap();
+    let meta = j.as_array().unwrap().iter().find(|e| e["path"] == "/app/meta").unwrap();
+    assert_eq!(meta["sha256"], sha256_hex(&passwd));
+    // export: the metacopy file's bytes.
+    let out = h.dir.path().join("out.tar");
+    let e = h.run(&[b"fs", b"export", b"dev-oldapp", b"-o", out.as_os_str().as_bytes()]);
+    assert_eq!(e.code, Some(0), "{}", e.stderr);
+    assert!(tvf(&out).contains(" bin2/acpid -> busybox\n"));
+    let x = tempfile::tempdir().unwrap();
+    let st = Command::new("tar")
+        .arg("-xf")
+        .arg(&out)
+        .arg("-C")
+        .arg(x.path())
+        .output()
+        .unwrap();
+    assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
+    assert_eq!(std::fs::read(x.path().join("app/meta")).unwrap(), passwd);
+
+    // Hostile redirects: escapes, NULs, empty components, a missing origin.
+    let bad: [(&str, &[u8]); 5] = [
+        ("esc1", b"../../../../etc"),
+        ("esc2", b"/../../etc"),
+        ("esc3", b"/etc//passwd"),
+        ("esc4", b"et\0c"),
+        ("gone", b"/no/such/dir"),
+    ];
+    for (name, v) in bad {
+        std::fs::create_dir(up.join(name)).unwrap();
+        assert!(setx(&up.join(name), "trusted.overlay.redirect", v));
+    }
+    let r = h.run(&[b"fs", b"ls", b"dev-oldapp:/"]);
+    assert_eq!(r.code, Some(3), "{}", r.stderr);
+    for (name, _) in bad {
+        assert!(
+            r.stderr.contains(&format!("/49/fs/{name}: trusted.overlay.redirect")),
+            "{name}: {}",
+            r.stderr
+        );
+        let l = h.run(&[b"fs", b"ls", format!("dev-oldapp:/{name}").as_bytes()]);
+        assert_eq!(l.stdout_text(), "", "{name}");
+    }
+    assert!(
+        r.stderr.contains("not followed: a `.` or `..` component"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("not followed: contains a NUL"), "{}", r.stderr);
+    assert!(r.stderr.contains("points to a path no layer below has"), "{}", r.stderr);
+}
+
+/// The same comparison for a `userxattr` mount (rootless containerd's): user.overlay.opaque
+/// directories and xwhiteouts count, trusted.overlay.* ones are plain content, and an
+/// xwhiteout in the lowest layer (which the kernel lists but cannot open) is left out and
+/// noted.
+#[test]
+fn merged_view_equals_the_kernels_with_userxattr() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    for sub in [
+        "l1/op", "l1/xd", "l1/tr", "l2/op", "l2/xd", "l2/tr", "l3/op", "l3/xd", "l3/tr", "m",
+    ] {
+        std::fs::create_dir_all(d.join(sub)).unwrap();
+    }
+    for (f, data) in [
+        ("l3/op/below", "b"),
+        ("l3/xd/gone", "g"),
+        ("l3/xd/stays", "s"),
+        ("l3/tr/below", "t"),
+        ("l2/xd/gone", "g2"),
+        ("l1/xd/own", "o"),
+    ] {
+        std::fs::write(d.join(f), data).unwrap();
+    }
+    // l2 (a middle layer): xd marked, `gone` an xwhiteout over l3's; l3 (lowest): an
+    // "xwhiteout" that is only a file there.
+    std::fs::write(d.join("l2/xd/gone"), b"").unwrap();
+    std::fs::write(d.join("l3/xd/lowest"), b"").unwrap();
+    let ok = setx(&d.join("l2/xd/gone"), "user.overlay.whiteout", b"")
+        && setx(&d.join("l2/xd"), "user.overlay.opaque", b"x")
+        && setx(&d.join("l3/xd/lowest"), "user.overlay.whiteout", b"")
+        && setx(&d.join("l3/xd"), "user.overlay.opaque", b"x")
+        && setx(&d.join("l1/op"), "user.overlay.opaque", b"y");
+    if !ok {
+        eprintln!("no user.* xattrs here: userxattr kernel comparison skipped");
+        return;
+    }
+    // trusted.* is not what a userxattr mount reads (root can set it; then it must not count).
+    setx(&d.join("l1/tr"), "trusted.overlay.opaque", b"y");
+    let compare = format!(
+        "M={d}/m\nmount -t overlay overlay -o ro,lowerdir={d}/l1:{d}/l2:{d}/l3,userxattr $M || exit 42\n{LIST}\n",
+        d = d.display()
+    );
+    let Some(kernel) = in_mount_namespace(&compare, "the userxattr kernel comparison") else {
+        return;
+    };
+    let kernel = kernel_listing(&kernel);
+    let layers: Vec<PathBuf> = ["l1", "l2", "l3"].iter().map(|l| d.join(l)).collect();
+    let stack = coldctr::overlay::merge::Stack::with(layers, coldctr::overlay::merge::Xattrs::User, false);
+    let ours = merged_listing(&stack);
+    assert_eq!(ours, kernel);
+    let has = |p: &str| ours.iter().any(|l| l.starts_with(&format!("{p} ")));
+    assert!(has("xd/stays") && has("xd/own") && has("tr/below"));
+    assert!(!has("xd/gone") && !has("op/below") && !has("xd/lowest"));
+    // The lowest layer's xwhiteout is one the kernel's readdir still lists: said.
+    let notes = stack.take_notes();
+    assert!(
+        notes.iter().any(|n| n.contains("/l3/xd/lowest: an xwhiteout")),
+        "{notes:?}"
     );
 }

@@ -197,7 +197,7 @@ pub fn diff(global: &Global, args: DiffArgs, out: &mut dyn Write) -> Result<Outc
         return Err(Failure::new(Outcome::Damaged, "an empty chain"));
     };
     let mut problems = Vec::new();
-    let changes = diff::changes(upper, lowers, args.overlay.xattrs(), args.copied_up, &mut problems)
+    let changes = diff::changes(upper, lowers, args.overlay.mode(), args.copied_up, &mut problems)
         .map_err(|e| Failure::new(Outcome::Unreadable, e))?;
     node.problems.extend(problems);
     write_changes(out, &changes, args.format, args.hash)?;
@@ -319,7 +319,7 @@ fn stack_of(node: &mut Node, global: &Global, target: &str, opts: &MountOpts) ->
     let r = node.resolve(global, target)?;
     let chain = node.chain(r.snap);
     let active = node.index.get(r.snap).is_some_and(|s| s.kind == "Active");
-    Ok(Stack::with(node.layer_dirs(&chain)?, opts.xattrs(), active))
+    Ok(Stack::with(node.layer_dirs(&chain)?, opts.mode(), active))
 }
 
 /// The stack's problems and notes, to the node's (notes are said, not counted as damage).

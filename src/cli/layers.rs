@@ -58,6 +58,19 @@ impl MountOpts {
         }
     }
 
+    /// How the mount reads its layers: `userxattr` (or `redirect_dir=nofollow`,
+    /// `metacopy=off` among the mount options) stops redirects and metacopy being followed.
+    pub fn mode(&self) -> crate::overlay::merge::Mode {
+        let mut mode: crate::overlay::merge::Mode = self.xattrs().into();
+        if self.mount_options.iter().any(|o| o == "redirect_dir=nofollow") {
+            mode.follow_redirects = false;
+        }
+        if self.mount_options.iter().any(|o| o == "metacopy=off") {
+            mode.metacopy = false;
+        }
+        mode
+    }
+
     /// The mount-line options.
     pub fn options(&self) -> mounts::Options {
         mounts::Options {

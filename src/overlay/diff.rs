@@ -16,7 +16,9 @@
 //! directory has need a look (plus, for a directory that is opaque in the upper, every old
 //! name it hides). The walk is iterative: one frame per directory level of the upper dir.
 
-use super::merge::{Node, Stack, Xattrs, is_whiteout};
+#[cfg(test)]
+use super::merge::Xattrs;
+use super::merge::{Mode, Node, Stack, is_whiteout};
 use super::xattr;
 use std::collections::BTreeSet;
 use std::ffi::OsStr;
@@ -52,7 +54,7 @@ fn same_lowers(new: &Node, old: &Node) -> bool {
 }
 
 /// The differences between the merged tree of `upper` over `lowers` and the merged tree of
-/// `lowers`, sorted by path, both read with the mount's attribute namespace `xattrs`. With
+/// `lowers`, sorted by path, both read as the mount does (`mode`). With
 /// `copied_up`, also the non-directories the upper dir holds that docker's rules do not
 /// report (a copy-up whose stat did not change, such as a hard link made to a lower file), as
 /// kind `U`. Directories that cannot be read, and bad redirects, are noted in `problems`.
@@ -66,14 +68,15 @@ fn same_lowers(new: &Node, old: &Node) -> bool {
 pub fn changes(
     upper: &Path,
     lowers: &[PathBuf],
-    xattrs: Xattrs,
+    mode: impl Into<Mode>,
     copied_up: bool,
     problems: &mut Vec<String>,
 ) -> Result<Vec<Change>, String> {
     let mut all = vec![upper.to_path_buf()];
     all.extend(lowers.iter().cloned());
-    let new = Stack::with(all, xattrs, true);
-    let old = Stack::with(lowers.to_vec(), xattrs, false);
+    let mode = mode.into();
+    let new = Stack::with(all, mode, true);
+    let old = Stack::with(lowers.to_vec(), mode, false);
     let new_root = new.root()?;
     let old_root = if lowers.is_empty() { None } else { Some(old.root()?) };
     let mut out = Vec::new();

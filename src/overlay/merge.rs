@@ -11,10 +11,11 @@
 //! (`Documentation/filesystems/overlayfs.rst`, `fs/overlayfs/namei.c`):
 //!
 //! * a whiteout hides the name and every layer below: a character device 0/0, or (kernel 6.7+,
-//!   "xwhiteout") a zero-size regular file with the xattr `overlay.whiteout` in a directory
-//!   marked `overlay.opaque` = `x` (6.8+; 6.7.0 spelled the marker `overlay.whiteouts`), in
-//!   a lower layer that is not the lowest (the kernel never consults the upper layer nor the
-//!   lowest one for them);
+//!   "xwhiteout") a zero-size regular file with the xattr `overlay.whiteout`. The kernel's
+//!   readdir applies xwhiteouts only in a directory marked `overlay.opaque` = `x` (6.8+;
+//!   6.7.0 spelled the marker `overlay.whiteouts`) of a lower layer that is not the lowest;
+//!   its lookup applies them anywhere, so elsewhere the mount lists a name it cannot open.
+//!   We hide them everywhere, as the lookup does, and note the ones the readdir would list;
 //! * a non-directory is the entry, and hides every layer below (a metacopy file,
 //!   `overlay.metacopy`, keeps its data in the next lower file of that path, or of its
 //!   absolute `overlay.redirect`);
@@ -32,6 +33,9 @@
 //!
 //! The attribute names are `trusted.overlay.*`, or `user.overlay.*` for a `userxattr` mount
 //! (rootless containerd): [`Xattrs`]. Only the mount's own namespace counts, as in the kernel.
+//! A `userxattr` mount never follows redirects nor metacopy files (the kernel forces
+//! `redirect_dir=nofollow` and `metacopy=off` and refuses such lookups): they are reported
+//! and not followed ([`Mode`]).
 //!
 //! Every look is `lstat` on a path built from names read from a layer's own directories or
 //! from a checked redirect, each parent known to be a real directory in that layer: nothing is
@@ -88,6 +92,32 @@ impl Xattrs {
             Xattrs::Trusted => format!("user.overlay.{suffix}"),
             Xattrs::User => format!("trusted.overlay.{suffix}"),
         }
+    }
+}
+
+/// How a mount reads its layers: the attribute namespace and whether redirects and metacopy
+/// files are followed (a `Xattrs` alone gives the kernel's defaults for it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Mode {
+    pub xattrs: Xattrs,
+    pub follow_redirects: bool,
+    pub metacopy: bool,
+}
+
+impl From<Xattrs> for Mode {
+    fn from(xattrs: Xattrs) -> Mode {
+        let trusted = xattrs == Xattrs::Trusted;
+        Mode {
+            xattrs,
+            follow_redirects: trusted,
+            metacopy: trusted,
+        }
+    }
+}
+
+impl Default for Mode {
+    fn default() -> Mode {
+        Xattrs::Trusted.into()
     }
 }
 
@@ -182,6 +212,13 @@ pub struct Stack {
     pub xattrs: Xattrs,
     /// Layer 0 is an upper directory (xwhiteouts are not read there).
     pub upper: bool,
+    /// The mount follows redirects (`redirect_dir` on or follow, the kernel's default; never
+    /// with `userxattr`, which forces `nofollow`). When not, a redirect makes the kernel
+    /// refuse the lookup (EPERM): reported, and the entry shown without what is below.
+    pub follow_redirects: bool,
+    /// The mount follows metacopy files (`metacopy=on`; never with `userxattr`). When not,
+    /// the kernel refuses them (EPERM): reported, and their own (empty) data shown.
+    pub metacopy: bool,
     /// The layers whose root is merged into the merged root (until an opaque root).
     roots: OnceCell<Vec<usize>>,
     problems: RefCell<BTreeSet<String>>,
@@ -195,11 +232,16 @@ impl Stack {
         Stack::with(layers, Xattrs::Trusted, true)
     }
 
-    pub fn with(layers: Vec<PathBuf>, xattrs: Xattrs, upper: bool) -> Stack {
+    /// A stack read with the mount's attribute namespace; with `userxattr` redirects and
+    /// metacopy are not followed, as the kernel forces.
+    pub fn with(layers: Vec<PathBuf>, mode: impl Into<Mode>, upper: bool) -> Stack {
+        let mode = mode.into();
         Stack {
             layers,
-            xattrs,
+            xattrs: mode.xattrs,
             upper,
+            follow_redirects: mode.follow_redirects,
+            metacopy: mode.metacopy,
             roots: OnceCell::new(),
             problems: RefCell::new(BTreeSet::new()),
             notes: RefCell::new(BTreeSet::new()),
@@ -279,12 +321,25 @@ impl Stack {
     }
 
     /// True when `meta` at `p` is a whiteout; `xw` says whether its directory holds
-    /// xwhiteouts.
+    /// xwhiteouts. The kernel's lookup takes any zero-size regular file with the `whiteout`
+    /// attribute for a whiteout, in any layer; only its readdir needs the directory marked
+    /// (in a lower layer, not the lowest). Where it is not, the kernel lists a name that
+    /// cannot be opened or stat'ed: we follow the lookup and say so.
     fn whiteout_at(&self, p: &Path, meta: &Metadata, xw: bool) -> bool {
         if is_whiteout(meta) {
             return true;
         }
-        xw && meta.is_file() && meta.size() == 0 && xattr::get(p, &self.xattrs.name("whiteout")).is_some()
+        if !(meta.is_file() && meta.size() == 0 && xattr::get(p, &self.xattrs.name("whiteout")).is_some()) {
+            return false;
+        }
+        if !xw {
+            self.note(format!(
+                "{}: an xwhiteout ({}) where the kernel's readdir does not apply it (the upper or lowest layer, or a directory without opaque=x): the mount lists the name but cannot open it; not shown",
+                p.display(),
+                self.xattrs.name("whiteout")
+            ));
+        }
+        true
     }
 
     /// The redirect of directory `p` in layer `l`, checked; `None` when it has none, is in
@@ -296,6 +351,15 @@ impl Stack {
         let Some(v) = xattr::get(p, &self.xattrs.name("redirect")) else {
             return Ok(None);
         };
+        if !self.follow_redirects {
+            self.problem(format!(
+                "{}: {} {} not followed: this mount does not follow redirects (userxattr forces redirect_dir=nofollow; the kernel refuses the lookup)",
+                p.display(),
+                self.xattrs.name("redirect"),
+                crate::text::escape(&v)
+            ));
+            return Err(());
+        }
         match parse_redirect(&v) {
             Ok(w) => Ok(Some(w)),
             Err(why) => {
@@ -538,6 +602,13 @@ impl Stack {
                         },
                         data: None,
                     });
+                    if metacopy && !self.metacopy {
+                        self.problem(format!(
+                            "{}: a metacopy file, not followed: this mount does not follow metacopy (userxattr forces metacopy=off; the kernel refuses the lookup)",
+                            path.display()
+                        ));
+                        break;
+                    }
                     if metacopy {
                         // The data is in the next lower file of this path, or of the file's
                         // own absolute redirect.
@@ -622,7 +693,7 @@ impl Stack {
                 self.xattrs.name("redirect")
             ));
         }
-        if node.meta.is_file() && node.data.is_none() && self.is_metacopy(&node.file, &node.meta) {
+        if self.metacopy && node.meta.is_file() && node.data.is_none() && self.is_metacopy(&node.file, &node.meta) {
             self.problem(format!(
                 "{}: a metacopy file whose data no lower layer has (its own, empty or sparse, is shown)",
                 node.file.display()
