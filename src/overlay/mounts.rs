@@ -143,3 +143,83 @@ pub fn read_only_line(
         )),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::overlay::snapshots::Snap;
+    use std::collections::BTreeMap;
+    use std::path::PathBuf;
+
+    fn snap(key: &str, id: u64, kind: &str, parent: Option<&str>, labels: &[(&str, &str)]) -> Snap {
+        Snap {
+            snapshotter: "overlayfs".into(),
+            backend_key: key.into(),
+            id: Some(id),
+            kind: kind.into(),
+            backend_parent: parent.map(str::to_string),
+            size: None,
+            inodes: None,
+            created_at: None,
+            names: Vec::new(),
+            labels: labels
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect::<BTreeMap<_, _>>(),
+        }
+    }
+
+    /// containerd 2.x's `mounts()` for a remapped snapshot (labels set by the CRI for a pod
+    /// with a user namespace): uidmap/gidmap first, on bind mounts too.
+    #[test]
+    fn remapped_snapshots_get_idmap_options_first() {
+        let ids = [
+            ("containerd.io/snapshot/uidmapping", "0:65536:65536"),
+            ("containerd.io/snapshot/gidmapping", "0:65536:65536"),
+        ];
+        let index = Index::from_snaps(
+            PathBuf::from("/r"),
+            vec![
+                snap("base", 1, "Committed", None, &[]),
+                snap("mid", 2, "Committed", Some("base"), &[]),
+                snap("top", 3, "Active", Some("mid"), &ids),
+                snap("alone", 4, "Active", None, &ids),
+                snap("view", 5, "View", Some("base"), &ids[..1]),
+            ],
+        );
+        let d = "/r/io.containerd.snapshotter.v1.overlayfs/snapshots";
+        let line = |i: usize, o: &Options| ctr_line(&index, &index.chain(i).0, Path::new("/r"), "/mnt", o).unwrap();
+        let on = Options {
+            remap_ids: true,
+            ..Options::default()
+        };
+        assert_eq!(
+            line(2, &on),
+            format!(
+                "mount -t overlay overlay /mnt -o uidmap=0:65536:65536,gidmap=0:65536:65536,workdir={d}/3/work,upperdir={d}/3/fs,lowerdir={d}/2/fs:{d}/1/fs,index=off"
+            )
+        );
+        assert_eq!(
+            line(3, &on),
+            format!("mount -t bind {d}/4/fs /mnt -o uidmap=0:65536:65536,gidmap=0:65536:65536,rw,rbind")
+        );
+        assert_eq!(
+            line(4, &on),
+            format!("mount -t bind {d}/1/fs /mnt -o uidmap=0:65536:65536,ro,rbind")
+        );
+        // Without remap-ids (containerd 1.x, kernels before 5.19) the labels only chowned.
+        assert_eq!(
+            line(2, &Options::default()),
+            format!(
+                "mount -t overlay overlay /mnt -o workdir={d}/3/work,upperdir={d}/3/fs,lowerdir={d}/2/fs:{d}/1/fs,index=off"
+            )
+        );
+        // Configured mount_options go after lowerdir; a bare `index` keeps index=off out.
+        let cfg = Options {
+            userxattr: true,
+            mount_options: vec!["index".into(), "userxattr".into()],
+            remap_ids: false,
+        };
+        assert!(line(2, &cfg).ends_with(&format!("lowerdir={d}/2/fs:{d}/1/fs,index,userxattr")));
+    }
+}

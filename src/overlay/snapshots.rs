@@ -279,3 +279,28 @@ impl Index {
         out
     }
 }
+
+#[cfg(test)]
+impl Index {
+    /// An index of `snaps` alone (overlayfs, no meta.db names), for tests.
+    pub(crate) fn from_snaps(root_dir: PathBuf, snaps: Vec<Snap>) -> Index {
+        let mut index = Index {
+            root_dir,
+            snaps: Vec::new(),
+            by_backend: HashMap::new(),
+            by_name: HashMap::new(),
+            by_id: HashMap::new(),
+            snapshotters: vec!["overlayfs".into()],
+        };
+        for (i, s) in snaps.into_iter().enumerate() {
+            index
+                .by_backend
+                .insert((s.snapshotter.clone(), s.backend_key.clone()), i);
+            if let Some(id) = s.id {
+                index.by_id.insert((s.snapshotter.clone(), id), i);
+            }
+            index.snaps.push(s);
+        }
+        index
+    }
+}
