@@ -20,7 +20,7 @@
 use super::merge::Xattrs;
 use super::merge::{Mode, Node, Stack, is_whiteout};
 use super::xattr;
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::fs::Metadata;
 use std::os::unix::ffi::OsStrExt;
@@ -87,26 +87,40 @@ pub fn changes(
         rel: PathBuf,
         new: Node,
         old: Option<Node>,
-        names: Vec<Vec<u8>>,
+        /// Each name, with its new entry when the listing already looked it up.
+        names: Vec<(Vec<u8>, Option<Option<Node>>)>,
         next: usize,
         start: usize,
         counted: bool,
     }
     let frame =
         |rel: PathBuf, node: Node, old_dir: Option<Node>, start: usize, counted: bool, problems: &mut Vec<String>| {
-            let names: Vec<Vec<u8>> = match &old_dir {
+            let names: Vec<(Vec<u8>, Option<Option<Node>>)> = match &old_dir {
                 // Only the upper's names can differ.
                 Some(o) if same_lowers(&node, o) => match node.dirs.first().filter(|d| d.layer == 0) {
-                    Some(d) => list_names(&new.layer(0).join(&d.rel), problems),
+                    Some(d) => list_names(&new.layer(0).join(&d.rel), problems)
+                        .into_iter()
+                        .map(|n| (n, None))
+                        .collect(),
                     None => Vec::new(),
                 },
                 // Every name of either side.
                 Some(o) => {
-                    let mut all: BTreeSet<Vec<u8>> = new.children(&node, problems).into_keys().collect();
-                    all.extend(old.children(o, problems).into_keys());
+                    let mut all: BTreeMap<Vec<u8>, Option<Option<Node>>> = new
+                        .children(&node, problems)
+                        .into_iter()
+                        .map(|(k, n)| (k, Some(Some(n))))
+                        .collect();
+                    for k in old.children(o, problems).into_keys() {
+                        all.entry(k).or_insert(Some(None));
+                    }
                     all.into_iter().collect()
                 }
-                None => new.children(&node, problems).into_keys().collect(),
+                None => new
+                    .children(&node, problems)
+                    .into_iter()
+                    .map(|(k, n)| (k, Some(Some(n))))
+                    .collect(),
             };
             Frame {
                 rel,
@@ -120,7 +134,7 @@ pub fn changes(
         };
     let mut stack = vec![frame(PathBuf::new(), new_root, old_root, 0, true, problems)];
     while let Some(top) = stack.last_mut() {
-        let Some(name) = top.names.get(top.next).cloned() else {
+        let Some((name, known)) = top.names.get_mut(top.next).map(|(n, k)| (n.clone(), k.take())) else {
             let Some(done) = stack.pop() else { break };
             if out.len() > done.start && !done.counted {
                 out.push(change('C', &done.rel, None, new.layer(0).join(&done.rel), None));
@@ -129,7 +143,10 @@ pub fn changes(
         };
         top.next += 1;
         let rel = top.rel.join(OsStr::from_bytes(&name));
-        let new_node = new.child(&top.new, OsStr::from_bytes(&name));
+        let new_node = match known {
+            Some(n) => n,
+            None => new.child(&top.new, OsStr::from_bytes(&name)),
+        };
         let old_node = match &top.old {
             Some(o) if o.is_dir() => old.child(o, OsStr::from_bytes(&name)),
             _ => None,
