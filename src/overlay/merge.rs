@@ -526,6 +526,8 @@ impl Stack {
         let mut idx = 0usize;
         // Set when an opaque directory was on an absolute path: this layer is the last.
         let mut stop_after = false;
+        // The entry is a metacopy file (its data is looked for below).
+        let mut metacopy_entry = false;
         loop {
             // The next layer, its path and what is there.
             let (l, rel, meta, xw_dir) = match &want {
@@ -588,6 +590,7 @@ impl Stack {
                     }
                     let is_dir = meta.is_dir();
                     let metacopy = !is_dir && self.is_metacopy(&path, &meta);
+                    metacopy_entry = metacopy;
                     node = Some(Node {
                         layer: l,
                         meta,
@@ -693,7 +696,7 @@ impl Stack {
                 self.xattrs.name("redirect")
             ));
         }
-        if self.metacopy && node.meta.is_file() && node.data.is_none() && self.is_metacopy(&node.file, &node.meta) {
+        if self.metacopy && metacopy_entry && node.data.is_none() {
             self.problem(format!(
                 "{}: a metacopy file whose data no lower layer has (its own, empty or sparse, is shown)",
                 node.file.display()
