@@ -970,6 +970,9 @@ fn userxattr_mode_reads_user_overlay_attributes() {
     );
     let r = h.run(&[b"fs", b"cat", b"dev-oldapp:/etc/group"]);
     assert_eq!((r.code, r.stdout.as_slice()), (Some(0), b"".as_slice()));
+    let r = h.run(&[b"diff", b"dev-oldapp"]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(!r.stdout_text().contains("/root/hidden") && r.stderr.contains("user.overlay.opaque"));
 
     let ux = |args: &[&[u8]]| {
         let mut all = args.to_vec();

@@ -197,8 +197,19 @@ pub fn diff(global: &Global, args: DiffArgs, out: &mut dyn Write) -> Result<Outc
         return Err(Failure::new(Outcome::Damaged, "an empty chain"));
     };
     let mut problems = Vec::new();
-    let changes = diff::changes(upper, lowers, args.overlay.mode(), args.copied_up, &mut problems)
-        .map_err(|e| Failure::new(Outcome::Unreadable, e))?;
+    let mut notes = Vec::new();
+    let changes = diff::changes_noted(
+        upper,
+        lowers,
+        args.overlay.mode(),
+        args.copied_up,
+        &mut problems,
+        &mut notes,
+    )
+    .map_err(|e| Failure::new(Outcome::Unreadable, e))?;
+    for n in notes {
+        super::warn(escape(n.as_bytes()));
+    }
     node.problems.extend(problems);
     write_changes(out, &changes, args.format, args.hash)?;
     Ok(node.finish(Outcome::Ok))

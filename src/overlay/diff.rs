@@ -72,6 +72,19 @@ pub fn changes(
     copied_up: bool,
     problems: &mut Vec<String>,
 ) -> Result<Vec<Change>, String> {
+    changes_noted(upper, lowers, mode, copied_up, problems, &mut Vec::new())
+}
+
+/// [`changes`], also giving the notes the lookups made (attributes of the other namespace,
+/// xwhiteouts the kernel would list): worth saying, not damage.
+pub fn changes_noted(
+    upper: &Path,
+    lowers: &[PathBuf],
+    mode: impl Into<Mode>,
+    copied_up: bool,
+    problems: &mut Vec<String>,
+    notes: &mut Vec<String>,
+) -> Result<Vec<Change>, String> {
     let mut all = vec![upper.to_path_buf()];
     all.extend(lowers.iter().cloned());
     let mode = mode.into();
@@ -196,6 +209,12 @@ pub fn changes(
     }
     problems.extend(new.take_problems());
     problems.extend(old.take_problems());
+    notes.extend(new.take_notes());
+    for n in old.take_notes() {
+        if !notes.contains(&n) {
+            notes.push(n);
+        }
+    }
     out.extend(unchanged);
     out.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(out)
