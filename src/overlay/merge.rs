@@ -320,19 +320,18 @@ impl Stack {
         self.opaque_value(p) == Some(b'x') || xattr::get(p, &self.xattrs.name("whiteouts")).is_some()
     }
 
-    /// True when `meta` at `p` is a whiteout; `xw` says whether its directory holds
-    /// xwhiteouts. The kernel's lookup takes any zero-size regular file with the `whiteout`
+    /// True when `meta` at `p` (in layer `l`) is a whiteout. The kernel's lookup takes any zero-size regular file with the `whiteout`
     /// attribute for a whiteout, in any layer; only its readdir needs the directory marked
     /// (in a lower layer, not the lowest). Where it is not, the kernel lists a name that
     /// cannot be opened or stat'ed: we follow the lookup and say so.
-    fn whiteout_at(&self, p: &Path, meta: &Metadata, xw: bool) -> bool {
+    fn whiteout_at(&self, l: usize, p: &Path, meta: &Metadata) -> bool {
         if is_whiteout(meta) {
             return true;
         }
         if !(meta.is_file() && meta.size() == 0 && xattr::get(p, &self.xattrs.name("whiteout")).is_some()) {
             return false;
         }
-        if !xw {
+        if !p.parent().is_some_and(|d| self.xwhiteouts_dir(l, d)) {
             self.note(format!(
                 "{}: an xwhiteout ({}) where the kernel's readdir does not apply it (the upper or lowest layer, or a directory without opaque=x): the mount lists the name but cannot open it; not shown",
                 p.display(),
@@ -463,25 +462,19 @@ impl Stack {
                 }
             }
         }
-        let mut xw: Vec<Option<bool>> = vec![None; dir.dirs.len()];
         let mut out = BTreeMap::new();
         for (name, hits) in seen {
             let mut hits = hits.into_iter().peekable();
-            let found = self.lookup_with(
-                dir,
-                &name,
-                &mut |i| {
-                    // The listing's hit for the i-th directory, if it had the name.
-                    while hits.peek().is_some_and(|(j, _)| *j < i) {
-                        hits.next();
-                    }
-                    match hits.peek() {
-                        Some((j, _)) if *j == i => hits.next().map(|(_, m)| m),
-                        _ => None,
-                    }
-                },
-                &mut xw,
-            );
+            let found = self.lookup_with(dir, &name, &mut |i| {
+                // The listing's hit for the i-th directory, if it had the name.
+                while hits.peek().is_some_and(|(j, _)| *j < i) {
+                    hits.next();
+                }
+                match hits.peek() {
+                    Some((j, _)) if *j == i => hits.next().map(|(_, m)| m),
+                    _ => None,
+                }
+            });
             if let Some(n) = found {
                 out.insert(name, n);
             }
@@ -492,33 +485,21 @@ impl Stack {
 
     /// The merged entry `name` of directory `dir`, without listing it.
     pub fn child(&self, dir: &Node, name: &OsStr) -> Option<Node> {
-        let mut xw: Vec<Option<bool>> = vec![None; dir.dirs.len()];
         let name_b = name.as_bytes();
-        self.lookup_with(
-            dir,
-            name_b,
-            &mut |i| {
-                let d = dir.dirs.get(i)?;
-                std::fs::symlink_metadata(join(self.layer(d.layer), &d.rel).join(name)).ok()
-            },
-            &mut xw,
-        )
+        self.lookup_with(dir, name_b, &mut |i| {
+            let d = dir.dirs.get(i)?;
+            std::fs::symlink_metadata(join(self.layer(d.layer), &d.rel).join(name)).ok()
+        })
     }
 
     /// The lookup of `name` in merged directory `dir`, as `ovl_lookup` does it. `hit(i)` is
-    /// the lstat of `name` in the i-th of `dir.dirs` (asked in order, once each); `xw` caches
-    /// whether each of those directories holds xwhiteouts.
-    fn lookup_with(
-        &self,
-        dir: &Node,
-        name: &[u8],
-        hit: &mut dyn FnMut(usize) -> Option<Metadata>,
-        xw: &mut [Option<bool>],
-    ) -> Option<Node> {
+    /// the lstat of `name` in the i-th of `dir.dirs` (asked in order, once each).
+    fn lookup_with(&self, dir: &Node, name: &[u8], hit: &mut dyn FnMut(usize) -> Option<Metadata>) -> Option<Node> {
         let mut node: Option<Node> = None;
         let mut want = Want::Name(name.to_vec());
         let mut redirects = 0usize;
-        let mut followed: Option<(PathBuf, Vec<u8>)> = None;
+        // The directory whose redirect is being followed.
+        let mut followed: Option<PathBuf> = None;
         let mut found_below = false;
         // The layer last looked at; the next one is the first below it in the directory set
         // the current `want` walks (the parent's dirs for a name, the root's for a path).
@@ -530,25 +511,14 @@ impl Stack {
         let mut metacopy_entry = false;
         loop {
             // The next layer, its path and what is there.
-            let (l, rel, meta, xw_dir) = match &want {
+            let (l, rel, meta) = match &want {
                 Want::Name(n) if n.as_slice() == name && followed.is_none() => {
                     let Some(d) = dir.dirs.get(idx) else { break };
                     let i = idx;
                     idx += 1;
                     cur = Some(d.layer);
                     let Some(meta) = hit(i) else { continue };
-                    let parent = join(self.layer(d.layer), &d.rel);
-                    let xwd = match xw.get(i).copied().flatten() {
-                        Some(v) => v,
-                        None => {
-                            let v = self.xwhiteouts_dir(d.layer, &parent);
-                            if let Some(slot) = xw.get_mut(i) {
-                                *slot = Some(v);
-                            }
-                            v
-                        }
-                    };
-                    (d.layer, d.rel.join(OsStr::from_bytes(name)), meta, xwd)
+                    (d.layer, d.rel.join(OsStr::from_bytes(name)), meta)
                 }
                 Want::Name(n) => {
                     let after = cur;
@@ -560,8 +530,7 @@ impl Stack {
                     let Ok(meta) = std::fs::symlink_metadata(parent.join(OsStr::from_bytes(n))) else {
                         continue;
                     };
-                    let xwd = self.xwhiteouts_dir(d.layer, &parent);
-                    (d.layer, d.rel.join(OsStr::from_bytes(n)), meta, xwd)
+                    (d.layer, d.rel.join(OsStr::from_bytes(n)), meta)
                 }
                 Want::Abs(_) => {
                     let after = cur;
@@ -572,9 +541,9 @@ impl Stack {
                     match self.walk_abs(l, &mut want, &mut redirects) {
                         Walk::Missing => continue,
                         Walk::Stop => break,
-                        Walk::Found(rel, meta, xwd, opaque) => {
+                        Walk::Found(rel, meta, opaque) => {
                             stop_after = opaque;
-                            (l, rel, meta, xwd)
+                            (l, rel, meta)
                         }
                     }
                 }
@@ -585,7 +554,7 @@ impl Stack {
             }
             match &mut node {
                 None => {
-                    if self.whiteout_at(&path, &meta, xw_dir) {
+                    if self.whiteout_at(l, &path, &meta) {
                         return None;
                     }
                     let is_dir = meta.is_dir();
@@ -619,7 +588,7 @@ impl Stack {
                             match w {
                                 Want::Abs(_) => {
                                     want = w;
-                                    followed = Some((path.clone(), Vec::new()));
+                                    followed = Some(path.clone());
                                 }
                                 Want::Name(_) => self.problem(format!(
                                     "{}: a metacopy file with a relative redirect, not followed",
@@ -634,7 +603,7 @@ impl Stack {
                     }
                 }
                 Some(n) if n.is_dir() => {
-                    if !meta.is_dir() || self.whiteout_at(&path, &meta, xw_dir) {
+                    if !meta.is_dir() || self.whiteout_at(l, &path, &meta) {
                         break;
                     }
                     n.dirs.push(Dir {
@@ -647,7 +616,7 @@ impl Stack {
                 }
                 Some(n) => {
                     // A metacopy file looking for its data.
-                    if self.whiteout_at(&path, &meta, xw_dir) || !meta.is_file() {
+                    if self.whiteout_at(l, &path, &meta) || !meta.is_file() {
                         break;
                     }
                     if self.is_metacopy(&path, &meta) && !stop_after {
@@ -671,7 +640,7 @@ impl Stack {
                         ));
                         break;
                     }
-                    followed = Some((path.clone(), Vec::new()));
+                    followed = Some(path.clone());
                     found_below = false;
                     if matches!(w, Want::Abs(_)) {
                         stop_after = false;
@@ -686,7 +655,7 @@ impl Stack {
             }
         }
         let mut node = node?;
-        if let Some((from, _)) = followed
+        if let Some(from) = followed
             && !found_below
             && node.is_dir()
         {
@@ -719,8 +688,6 @@ impl Stack {
         let mut opaque_on_way = false;
         let last = comps.len().saturating_sub(1);
         for (i, c) in comps.iter().enumerate() {
-            let parent = join(self.layer(l), &rel);
-            let xwd = i == last && self.xwhiteouts_dir(l, &parent);
             rel.push(OsStr::from_bytes(c));
             let p = join(self.layer(l), &rel);
             let Ok(meta) = std::fs::symlink_metadata(&p) else {
@@ -736,9 +703,9 @@ impl Stack {
                 if let Some(w) = rewritten {
                     *want = w;
                 }
-                return Walk::Found(rel, meta, xwd, opaque_on_way);
+                return Walk::Found(rel, meta, opaque_on_way);
             }
-            if !meta.is_dir() || self.whiteout_at(&p, &meta, false) {
+            if !meta.is_dir() || is_whiteout(&meta) {
                 // Something else is on the way: nothing of this path here or below.
                 return Walk::Stop;
             }
@@ -851,9 +818,9 @@ enum Walk {
     Missing,
     /// A non-directory or whiteout on the way: nothing below either.
     Stop,
-    /// The path's last component: its path in the layer, lstat, whether its directory holds
-    /// xwhiteouts, and whether an opaque directory was on the way.
-    Found(PathBuf, Metadata, bool, bool),
+    /// The path's last component: its path in the layer, lstat, and whether an opaque
+    /// directory was on the way.
+    Found(PathBuf, Metadata, bool),
 }
 
 /// Which kind a redirect is, kept after its value moved.
