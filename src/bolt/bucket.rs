@@ -98,6 +98,7 @@ impl<'a> Bucket<'a> {
         };
         let depth = self.depth + 1;
         if root != 0 {
+            self.tx.opening_bucket_on(item.page);
             return Ok(Bucket::paged(self.tx, root, sequence, depth));
         }
         let inline = v

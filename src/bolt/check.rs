@@ -252,6 +252,9 @@ impl<'a> Walk<'a> {
             return;
         };
         if root != 0 {
+            // The leaf's other nested buckets come next: read their roots ahead when memory
+            // is tight (a no-op otherwise).
+            self.tx.opening_bucket_on(page.id);
             self.page(root, page.id, depth + 1, None, None);
             return;
         }

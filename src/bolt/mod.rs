@@ -20,6 +20,7 @@ mod bucket;
 pub mod build;
 pub mod check;
 mod error;
+mod frugal;
 pub mod meta;
 pub mod page;
 pub mod pages;
@@ -42,6 +43,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// deep; a damaged branch that points back at itself must end in an error, not a stack
 /// overflow.
 pub const MAX_DEPTH: usize = 64;
+
+/// The smallest element a page can hold (a header), for bounding what a page can list.
+const ELEMENT_MIN: usize = page::ELEMENT_SIZE;
 
 /// How much of a lazily read file is read to find the meta pages (two pages of 64 KiB).
 const META_PREFIX: usize = 128 << 10;
@@ -272,7 +276,7 @@ impl<'a> Tx<'a> {
                 )
             })?;
         self.db.pages_read.fetch_add(1, Ordering::Relaxed);
-        Ok(Page {
+        let page = Page {
             db: self.db,
             id,
             flags,
@@ -281,7 +285,65 @@ impl<'a> Tx<'a> {
             data,
             offset,
             inline: false,
-        })
+        };
+        if page.is_branch() && self.db.source.first_expansion(offset) {
+            self.read_ahead(&page);
+        }
+        Ok(page)
+    }
+
+    /// A nested bucket on leaf page `id` is being opened: when memory is tight and this is
+    /// the first time, start reading the roots of all the leaf's nested buckets (a walk opens
+    /// them one after another; see `frugal.rs`).
+    pub(crate) fn opening_bucket_on(&self, id: u64) {
+        let offset = id.saturating_mul(u64::from(self.db.page_size));
+        if self.db.source.first_expansion(offset)
+            && let Ok(page) = self.page(id)
+            && page.is_leaf()
+        {
+            self.read_ahead(&page);
+        }
+    }
+
+    /// Starts reading the pages a walk through `page` visits next: a branch's children, a
+    /// leaf's nested bucket roots (when memory is tight, see `frugal.rs`).
+    fn read_ahead(&self, page: &Page<'a>) {
+        let ps = u64::from(self.db.page_size);
+        // At most a page's worth of elements: bounded by the page, not by a count in it.
+        let mut ids = Vec::with_capacity(usize::from(page.count).min(self.db.page_size as usize / ELEMENT_MIN));
+        for i in 0..usize::from(page.count) {
+            if page.is_branch() {
+                if let Ok(e) = page.branch(i) {
+                    ids.push(e.child);
+                }
+            } else if page.is_leaf()
+                && let Ok(e) = page.leaf(i)
+                && e.is_bucket()
+                && let Some(root) = e.value.get(..8).and_then(|b| <[u8; 8]>::try_from(b).ok())
+            {
+                ids.push(match self.db.endian {
+                    crate::bytes::Endian::Little => u64::from_le_bytes(root),
+                    crate::bytes::Endian::Big => u64::from_be_bytes(root),
+                });
+            }
+        }
+        ids.retain(|&id| id > 1 && id < self.hwm());
+        ids.sort_unstable();
+        ids.dedup();
+        // Neighbouring pages as one read: a tree written in order reads in long runs.
+        let mut i = 0;
+        while let Some(&first) = ids.get(i) {
+            let mut last = first;
+            i += 1;
+            while ids.get(i) == Some(&(last + 1)) {
+                last += 1;
+                i += 1;
+            }
+            let len = (last - first + 1).saturating_mul(ps);
+            self.db
+                .source
+                .prefetch(first.saturating_mul(ps), usize::try_from(len).unwrap_or(usize::MAX));
+        }
     }
 
     /// The root bucket: its keys are the top-level bucket names.

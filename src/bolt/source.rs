@@ -34,7 +34,8 @@ pub enum ReadMode {
 
 /// The bytes of one file, mapped, owned, or read as asked for.
 pub enum Source {
-    Mapped(memmap2::Mmap),
+    /// A map, read frugally when memory is tight (see `frugal.rs`).
+    Mapped(memmap2::Mmap, Option<super::frugal::Frugal>),
     Owned(Vec<u8>),
     Lazy(Lazy),
 }
@@ -56,7 +57,11 @@ impl Source {
             // another process truncating the file while we read it (SIGBUS); a responder who
             // reads a live file can choose `ReadMode::Read` (`--no-mmap`) instead.
             if let Ok(map) = unsafe { memmap2::MmapOptions::new().map(&file) } {
-                return Ok(Source::Mapped(map));
+                let frugal = super::frugal::Frugal::when_constrained(&file, map.len());
+                if frugal.is_some() {
+                    let _ = map.advise(memmap2::Advice::Random);
+                }
+                return Ok(Source::Mapped(map, frugal));
             }
         }
         let mut data = Vec::new();
@@ -67,9 +72,26 @@ impl Source {
     /// Every byte of the file (a lazily read file is read in full first).
     pub fn bytes(&self) -> &[u8] {
         match self {
-            Source::Mapped(m) => m,
+            Source::Mapped(m, _) => m,
             Source::Owned(v) => v,
             Source::Lazy(l) => l.all(),
+        }
+    }
+
+    /// Starts reading a range the reader will want soon, where that pays (a map read
+    /// frugally); a no-op otherwise.
+    pub fn prefetch(&self, offset: u64, len: usize) {
+        if let Source::Mapped(_, Some(f)) = self {
+            f.prefetch(offset, len);
+        }
+    }
+
+    /// True when pages are read ahead along the tree (see `frugal.rs`) and the page at
+    /// `offset` has not been read ahead from yet.
+    pub fn first_expansion(&self, offset: u64) -> bool {
+        match self {
+            Source::Mapped(_, Some(f)) => f.first_expansion(offset),
+            _ => false,
         }
     }
 
@@ -85,6 +107,13 @@ impl Source {
     pub fn range(&self, offset: usize, len: usize) -> Option<&[u8]> {
         match self {
             Source::Lazy(l) => l.range(offset, len),
+            Source::Mapped(m, frugal) => {
+                let bytes = m.get(offset..offset.checked_add(len)?)?;
+                if let Some(f) = frugal {
+                    f.touch(m, len);
+                }
+                Some(bytes)
+            }
             other => other.bytes().get(offset..offset.checked_add(len)?),
         }
     }
