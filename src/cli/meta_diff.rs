@@ -29,7 +29,8 @@ enum Format {
 }
 
 pub fn run(global: &Global, args: MetaDiffArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
-    let root = global.open_root()?;
+    super::context::no_salvage(global, "meta-diff")?;
+    let root = global.open_live()?;
     let mut damage = Damage::new();
     let (from_name, from) = match &args.against {
         Some(file) => {
