@@ -41,7 +41,7 @@ use crate::containerd::gotime::GoTime;
 use crate::containerd::records::{self, Damage, key_bytes};
 use crate::containerd::root::{Root, RootError};
 use serde::Serialize;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -110,6 +110,9 @@ pub struct Report {
     pub placed: BTreeMap<&'static str, usize>,
     /// Placed records whose namespace was lost (under [`UNKNOWN_NAMESPACE`]), by kind.
     pub unknown_namespace: BTreeMap<&'static str, usize>,
+    /// Placed records whose namespace (and snapshotter) was lost and is taken from the
+    /// records beside them in their parent's page, all placed in that one namespace.
+    pub namespace_from_siblings: BTreeMap<&'static str, usize>,
     /// Deleted records left out (no `include_deleted`), by kind.
     pub deleted_left_out: BTreeMap<&'static str, usize>,
     /// Deleted records placed (`include_deleted`), by kind.
@@ -152,6 +155,12 @@ impl Report {
             out.push(format!(
                 "salvage: namespace lost (placed under {UNKNOWN_NAMESPACE}): {}",
                 counts(&self.unknown_namespace)
+            ));
+        }
+        if !self.namespace_from_siblings.is_empty() {
+            out.push(format!(
+                "salvage: namespace lost, taken from the records beside them on their parent page (all in that namespace): {}",
+                counts(&self.namespace_from_siblings)
             ));
         }
         if !self.deleted_left_out.is_empty() {
@@ -415,6 +424,9 @@ impl<'a> Copier<'_, 'a> {
     }
 }
 
+/// Where a record is placed: its namespace, and a snapshot's snapshotter.
+type Location = (String, Option<String>);
+
 fn build(s: &Scan<'_>, r: &Recovered, tx: Option<&Tx<'_>>, opts: Options, mut report: Report) -> Salvage {
     report.file_pages = r.file_pages;
     report.node_pages = r.node_pages;
@@ -498,12 +510,101 @@ fn build(s: &Scan<'_>, r: &Recovered, tx: Option<&Tx<'_>>, opts: Options, mut re
             pages,
         });
     }
+    // Where each placed record is, by kind and name (a snapshot's by its key, with its
+    // snapshotter): for naming a lost record from the records beside it.
+    let mut located: HashMap<(&'static str, String), BTreeSet<Location>> = HashMap::new();
+    for p in &placed {
+        let name = p.record.name.clone().unwrap_or_default();
+        let (key, sn) = match (p.record.kind, name.split_once('/')) {
+            ("snapshot", Some((sn, key))) => (key.to_string(), Some(sn.to_string())),
+            _ => (name, None),
+        };
+        located
+            .entry((p.record.kind, key))
+            .or_default()
+            .insert((p.namespace.clone(), sn));
+    }
+    // The nodes whose bucket elements point at each page.
+    let mut holders: HashMap<u64, Vec<usize>> = HashMap::new();
+    for (i, n) in s.nodes.iter().enumerate() {
+        for e in n.elems.iter().filter(|e| e.bucket) {
+            if let Some(child) = e.child {
+                holders.entry(child).or_default().push(i);
+            }
+        }
+    }
     for ((kind, _, name), copies) in lost {
         let Some(first) = copies.first() else { continue };
         report.older_copies += copies.len() - 1;
         if known.contains(&(kind, name.clone())) {
             // A copy of a record placed in its namespace.
             report.older_copies += 1;
+            continue;
+        }
+        // The records beside it in the bucket page that holds it (its parent's leaf): when
+        // every one of them that is placed is in one namespace (and snapshotter), so is it.
+        let mut beside: BTreeSet<Location> = BTreeSet::new();
+        for c in &copies {
+            let Some(node) = s.nodes.get(c.node) else { continue };
+            let parents: Vec<usize> = match node.parent {
+                Some((h, _)) => vec![h],
+                None => holders.get(&node.page).cloned().unwrap_or_default(),
+            };
+            for h in parents {
+                let Some(hn) = s.nodes.get(h) else { continue };
+                for e in hn.elems.iter().filter(|e| e.bucket) {
+                    let sibling = records::key_name(e.key);
+                    if sibling == name {
+                        continue;
+                    }
+                    if let Some(at) = located.get(&(kind, sibling)) {
+                        beside.extend(at.iter().cloned());
+                    }
+                }
+            }
+        }
+        let inferred = match (beside.len(), beside.into_iter().next()) {
+            (1, Some(at)) => Some(at),
+            _ => None,
+        };
+        if let Some((ns, sn)) = inferred {
+            let full = match &sn {
+                Some(sn) => format!("{sn}/{name}"),
+                None => name.clone(),
+            };
+            let status = match (tx, record_path(kind, &key_bytes(&ns), &full)) {
+                (Some(tx), Some(path)) => match has(tx, &path) {
+                    Some(true) => Status::Live,
+                    Some(false) => Status::Deleted,
+                    None => Status::Unknown,
+                },
+                _ => Status::Unknown,
+            };
+            match status {
+                Status::Live => {
+                    report.older_copies += 1;
+                    continue;
+                }
+                Status::Deleted if !include_deleted => {
+                    *report.deleted_left_out.entry(kind).or_default() += 1;
+                    continue;
+                }
+                _ => {}
+            }
+            if kind == "image" && opts.deleted_images_only && status != Status::Deleted {
+                continue;
+            }
+            *report.namespace_from_siblings.entry(kind).or_default() += 1;
+            placed.push(Placed {
+                status,
+                namespace: ns,
+                record: {
+                    let mut c = (*first).clone();
+                    c.name = Some(full);
+                    c
+                },
+                pages: copies.iter().map(|c| c.page).collect(),
+            });
             continue;
         }
         let status = tx.map_or(Status::Unknown, |tx| status_anywhere(tx, kind, &name));
