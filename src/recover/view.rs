@@ -679,10 +679,11 @@ fn build(s: &Scan<'_>, r: &Recovered, tx: Option<&Tx<'_>>, opts: Options, mut re
                 .and_then(|n| n.get(b"labels"))
                 .filter(|e| e.bucket)
             {
-                copier.elem(labels, ns_tree, 1, &at, &mut partial);
+                copier.elem(labels, ns_tree, refs.len(), &at, &mut partial);
             }
         } else {
-            copier.leaf(p.record.node, tree.bucket(&refs), 0, &at, &mut partial);
+            // Its depth in the view counts from the root: the readers follow MAX_DEPTH levels.
+            copier.leaf(p.record.node, tree.bucket(&refs), refs.len(), &at, &mut partial);
         }
         report.partial.extend(partial);
         *report.placed.entry(kind).or_default() += 1;
