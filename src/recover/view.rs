@@ -148,6 +148,12 @@ impl Report {
                 counts(&self.placed)
             }
         )];
+        if self.older_copies > 0 {
+            out.push(format!(
+                "salvage: {} older copies of placed records not used (the copy the tree reaches, else the latest, is)",
+                self.older_copies
+            ));
+        }
         if self.no_meta {
             out.push("salvage: no valid meta page: nothing to compare with, every record's status is unknown".into());
         }
