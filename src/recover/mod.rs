@@ -147,7 +147,15 @@ pub fn recover_scanned(db: &Db, s: &Scan<'_>) -> Recovered {
             }
         }
     }
+    // Neither meta's root page survives as a node: take the pages holding only a `v1` bucket
+    // for roots, as when no meta is valid (see [`recover_raw_scanned`]).
+    let mut inferred = Vec::new();
+    if !roots.iter().any(|r| s.by_page.contains_key(r)) {
+        inferred = root_candidates(s);
+        roots.extend(inferred.iter().copied());
+    }
     let mut r = carve(s, &roots, &reach_current, &reach_previous);
+    r.inferred_roots = inferred;
     for c in &mut r.records {
         if let (None, Some(name)) = (&c.namespace, &c.name) {
             // A snapshot without its namespace is named by its key alone.
@@ -206,7 +214,16 @@ pub fn recover_raw(file: &[u8], page_size: u32, endian: crate::bytes::Endian) ->
 /// would from a meta's root, stale ones ranking as any stale link does.
 pub fn recover_raw_scanned(s: &Scan<'_>) -> Recovered {
     let none = HashSet::new();
-    let roots: HashSet<u64> = s
+    let inferred = root_candidates(s);
+    let roots: HashSet<u64> = inferred.iter().copied().collect();
+    let mut r = carve(s, &roots, &none, &none);
+    r.inferred_roots = inferred;
+    r
+}
+
+/// The pages whose leaf holds nothing but a `v1` bucket, in page order.
+fn root_candidates(s: &Scan<'_>) -> Vec<u64> {
+    let mut pages: Vec<u64> = s
         .nodes
         .iter()
         .filter(|n| {
@@ -214,11 +231,9 @@ pub fn recover_raw_scanned(s: &Scan<'_>) -> Recovered {
         })
         .map(|n| n.page)
         .collect();
-    let mut r = carve(s, &roots, &none, &none);
-    let mut inferred: Vec<u64> = roots.into_iter().collect();
-    inferred.sort_unstable();
-    r.inferred_roots = inferred;
-    r
+    pages.sort_unstable();
+    pages.dedup();
+    pages
 }
 
 /// The records in a scan, without the live check (`live` and `in_previous` false). `roots` are

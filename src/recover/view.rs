@@ -24,11 +24,13 @@
 //! [`Options::include_deleted`]. Copies of one (kind, namespace, name): the copy on a page the
 //! tree reaches, then one the other meta's tree reaches, then the one with the latest
 //! `updatedat` (else `createdat`), then the lowest page. A record whose namespace did not
-//! survive goes under the namespace [`UNKNOWN_NAMESPACE`] (not a name containerd accepts, so
-//! it never meets a real one), unless a record of that kind and name is placed in a known
-//! namespace (it is then taken for an older copy of it); a snapshot without its snapshotter
-//! goes under the snapshotter [`UNKNOWN_NAMESPACE`]. A record without a name cannot be placed
-//! and is reported.
+//! survive takes the namespace (and snapshotter) of the records beside it in its parent's page
+//! when the tree has every one of them there and can read every other namespace; it is taken
+//! for an old copy when the tree has a record of its kind and name and can be read in every
+//! namespace (with no tree: when a record of its kind and name is placed); otherwise it goes
+//! under the namespace [`UNKNOWN_NAMESPACE`] (not a name containerd accepts, so it never meets
+//! a real one), a snapshot under the snapshotter [`UNKNOWN_NAMESPACE`] too. A record without a
+//! name cannot be placed and is reported.
 //!
 //! Work and memory are bounded by the file: the bytes copied into the view are at most
 //! [`COPY_PER_BYTE`] times what the scan's nodes hold, sub-buckets nest at most `MAX_DEPTH` deep.
@@ -111,7 +113,7 @@ pub struct Report {
     /// Placed records whose namespace was lost (under [`UNKNOWN_NAMESPACE`]), by kind.
     pub unknown_namespace: BTreeMap<&'static str, usize>,
     /// Placed records whose namespace (and snapshotter) was lost and is taken from the
-    /// records beside them in their parent's page, all placed in that one namespace.
+    /// records beside them in their parent's page, all in that one namespace of the tree.
     pub namespace_from_siblings: BTreeMap<&'static str, usize>,
     /// Deleted records left out (no `include_deleted`), by kind.
     pub deleted_left_out: BTreeMap<&'static str, usize>,
@@ -292,11 +294,13 @@ fn has(tx: &Tx<'_>, path: &[Vec<u8>]) -> Option<bool> {
 }
 
 /// What the tree says of a record of `kind` named `name` whose namespace is unknown: live when
-/// some namespace has it, deleted when every namespace can be read and none has it.
+/// some namespace has it and every namespace can be read there, deleted when every namespace
+/// can be read and none has it, else unknown.
 fn status_anywhere(tx: &Tx<'_>, kind: &str, name: &str) -> Status {
     let mut damage = Damage::new();
     let namespaces = records::namespace_buckets(tx, &mut damage);
     let mut unknown = !damage.is_empty();
+    let mut live = false;
     if matches!(tx.bucket_at(&[b"v1"]), Err(_) | Ok(None)) {
         unknown = true;
     }
@@ -332,12 +336,52 @@ fn status_anywhere(tx: &Tx<'_>, kind: &str, name: &str) -> Status {
             has(tx, &path)
         };
         match found {
-            Some(true) => return Status::Live,
+            Some(true) => live = true,
             Some(false) => {}
             None => unknown = true,
         }
     }
-    if unknown { Status::Unknown } else { Status::Deleted }
+    // Found in one namespace while another cannot be read: it may be that one's record.
+    match (live, unknown) {
+        (_, true) => Status::Unknown,
+        (true, false) => Status::Live,
+        (false, false) => Status::Deleted,
+    }
+}
+
+/// Where the namespaces `all` of a tree hold a record of `kind` named `name` (a snapshot by
+/// its key, in any snapshotter); `None` when a page on the way cannot be read.
+fn where_in_tree(all: &[(String, crate::bolt::Bucket<'_>)], kind: &str, name: &str) -> Option<BTreeSet<Location>> {
+    let key = key_bytes(name);
+    let below: &[&[u8]] = match kind {
+        "image" => &[b"images"],
+        "content" => &[b"content", b"blob"],
+        "ingest" => &[b"content", b"ingests"],
+        "lease" => &[b"leases"],
+        "container" => &[b"containers"],
+        "snapshot" => &[b"snapshots"],
+        _ => return None,
+    };
+    let mut found = BTreeSet::new();
+    for (ns, b) in all {
+        let Some(bucket) = b.bucket_at(below).ok()? else {
+            continue;
+        };
+        if kind == "snapshot" {
+            let mut d = Damage::new();
+            for (sn, sb) in records::sub_buckets(&bucket, "snapshots", &mut d) {
+                if sb.bucket(&key).ok()?.is_some() {
+                    found.insert((ns.clone(), Some(sn)));
+                }
+            }
+            if !d.is_empty() {
+                return None;
+            }
+        } else if bucket.bucket(&key).ok()?.is_some() {
+            found.insert((ns.clone(), None));
+        }
+    }
+    Some(found)
 }
 
 /// A record's latest time (`updatedat`, else `createdat`) as Unix nanoseconds, for choosing
@@ -516,20 +560,16 @@ fn build(s: &Scan<'_>, r: &Recovered, tx: Option<&Tx<'_>>, opts: Options, mut re
             pages,
         });
     }
-    // Where each placed record is, by kind and name (a snapshot's by its key, with its
-    // snapshotter): for naming a lost record from the records beside it.
-    let mut located: HashMap<(&'static str, String), BTreeSet<Location>> = HashMap::new();
-    for p in &placed {
-        let name = p.record.name.clone().unwrap_or_default();
-        let (key, sn) = match (p.record.kind, name.split_once('/')) {
-            ("snapshot", Some((sn, key))) => (key.to_string(), Some(sn.to_string())),
-            _ => (name, None),
-        };
-        located
-            .entry((p.record.kind, key))
-            .or_default()
-            .insert((p.namespace.clone(), sn));
-    }
+    // Where the tree has records of each kind and name (a snapshot's by its key): for
+    // naming a lost record from the records beside it. `None`: some namespace cannot be read
+    // there, so the answer is not known.
+    let namespaces = tx.map(|tx| {
+        let mut d = Damage::new();
+        let all = records::namespace_buckets(tx, &mut d);
+        (all, d.is_empty())
+    });
+    let mut where_cache: HashMap<(&'static str, String), Option<BTreeSet<Location>>> = HashMap::new();
+    let mut holder_cache: HashMap<(usize, &'static str), Option<BTreeSet<Location>>> = HashMap::new();
     // The nodes whose bucket elements point at each page.
     let mut holders: HashMap<u64, Vec<usize>> = HashMap::new();
     for (i, n) in s.nodes.iter().enumerate() {
@@ -542,14 +582,15 @@ fn build(s: &Scan<'_>, r: &Recovered, tx: Option<&Tx<'_>>, opts: Options, mut re
     for ((kind, _, name), copies) in lost {
         let Some(first) = copies.first() else { continue };
         report.older_copies += copies.len() - 1;
-        if known.contains(&(kind, name.clone())) {
-            // A copy of a record placed in its namespace.
+        if tx.is_none() && known.contains(&(kind, name.clone())) {
+            // No tree to ask: taken for a copy of the record placed in its namespace.
             report.older_copies += 1;
             continue;
         }
         // The records beside it in the bucket page that holds it (its parent's leaf): when
-        // every one of them that is placed is in one namespace (and snapshotter), so is it.
-        let mut beside: BTreeSet<Location> = BTreeSet::new();
+        // the tree has every one of them in one namespace (and snapshotter) and can read every
+        // other namespace there, the page was that namespace's, and so is the record.
+        let mut beside: Option<BTreeSet<Location>> = Some(BTreeSet::new());
         for c in &copies {
             let Some(node) = s.nodes.get(c.node) else { continue };
             let parents: Vec<usize> = match node.parent {
@@ -557,18 +598,32 @@ fn build(s: &Scan<'_>, r: &Recovered, tx: Option<&Tx<'_>>, opts: Options, mut re
                 None => holders.get(&node.page).cloned().unwrap_or_default(),
             };
             for h in parents {
-                let Some(hn) = s.nodes.get(h) else { continue };
-                for e in hn.elems.iter().filter(|e| e.bucket) {
-                    let sibling = records::key_name(e.key);
-                    if sibling == name {
-                        continue;
-                    }
-                    if let Some(at) = located.get(&(kind, sibling)) {
-                        beside.extend(at.iter().cloned());
-                    }
+                let at = holder_cache
+                    .entry((h, kind))
+                    .or_insert_with(|| {
+                        let (all, readable) = namespaces.as_ref()?;
+                        if !readable {
+                            return None;
+                        }
+                        let hn = s.nodes.get(h)?;
+                        let mut found = BTreeSet::new();
+                        for e in hn.elems.iter().filter(|e| e.bucket) {
+                            let sibling = records::key_name(e.key);
+                            let at = where_cache
+                                .entry((kind, sibling.clone()))
+                                .or_insert_with(|| where_in_tree(all, kind, &sibling));
+                            found.extend(at.clone()?);
+                        }
+                        Some(found)
+                    })
+                    .clone();
+                match (&mut beside, at) {
+                    (Some(b), Some(at)) => b.extend(at),
+                    _ => beside = None,
                 }
             }
         }
+        let beside = beside.unwrap_or_default();
         let inferred = match (beside.len(), beside.into_iter().next()) {
             (1, Some(at)) => Some(at),
             _ => None,
