@@ -822,3 +822,152 @@ pub fn open_root(dir: &Path, mode: ReadMode, opts: Options) -> Result<(Root, Vec
     root.salvage = Some(Arc::new(salvage.report));
     Ok((root, salvage.placed))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::recover::Node;
+    use serde_json::Map;
+
+    /// Go's `time.MarshalBinary` of a UTC instant `unix` seconds.
+    fn go_time(unix: i64) -> Vec<u8> {
+        let mut v = vec![1u8];
+        v.extend((unix + 62_135_596_800).to_be_bytes());
+        v.extend(0i32.to_be_bytes());
+        v.extend([0xff, 0xff]);
+        v
+    }
+
+    fn elem<'a>(key: &'a [u8], value: &'a [u8]) -> Elem<'a> {
+        Elem {
+            key,
+            value,
+            bucket: false,
+            child: None,
+            inline: None,
+        }
+    }
+
+    fn carved(node: usize, page: u64, namespace: Option<&str>) -> Carved {
+        Carved {
+            kind: "content",
+            namespace: namespace.map(str::to_string),
+            name: Some("sha256:aa".into()),
+            fields: Map::new(),
+            page,
+            inline: false,
+            live: false,
+            current_reaches: false,
+            previous_reaches: false,
+            in_previous: false,
+            live_elsewhere: Vec::new(),
+            partial: Vec::new(),
+            node,
+        }
+    }
+
+    /// A content record's leaf on `page`, created and updated at `t`.
+    fn leaf<'a>(page: u64, t: &'a [u8], size: &'a [u8]) -> Node<'a> {
+        Node {
+            page,
+            leaf: true,
+            overflow: 0,
+            parent: None,
+            elems: vec![elem(b"createdat", t), elem(b"size", size), elem(b"updatedat", t)],
+        }
+    }
+
+    /// The `size` value the view holds for `v1/ns/content/blob/sha256:aa`.
+    fn size_in_view(s: &Salvage) -> Option<Vec<u8>> {
+        let db = Db::from_bytes("view", crate::bolt::build::build(&s.tree)).ok()?;
+        let tx = db.view(MetaChoice::Current).ok()?;
+        let b = tx
+            .bucket_at(&[b"v1".as_slice(), b"ns", b"content", b"blob", b"sha256:aa"])
+            .ok()??;
+        b.get(b"size").ok()?.map(<[u8]>::to_vec)
+    }
+
+    #[test]
+    fn the_copy_the_tree_reaches_then_the_latest() {
+        let (old, new) = (go_time(1_700_000_000), go_time(1_700_000_100));
+        let scan = Scan {
+            nodes: vec![leaf(10, &old, b"\x02"), leaf(11, &new, b"\x04")],
+            by_page: [(10, 0), (11, 1)].into_iter().collect(),
+            file_pages: 12,
+            ..Scan::default()
+        };
+        let mut r = Recovered {
+            records: vec![carved(0, 10, Some("ns")), carved(1, 11, Some("ns"))],
+            ..Recovered::default()
+        };
+        // No tree to ask: status unknown, both copies stale: the latest updatedat.
+        let s = build(&scan, &r, None, Options::default(), Report::default());
+        assert_eq!(size_in_view(&s), Some(b"\x04".to_vec()));
+        assert_eq!(s.report.older_copies, 1);
+        assert_eq!(s.placed.len(), 1);
+        assert_eq!(s.placed[0].pages, [11, 10]);
+        // The copy the tree reaches wins over a later one.
+        r.reach_current.insert(10);
+        let s = build(&scan, &r, None, Options::default(), Report::default());
+        assert_eq!(size_in_view(&s), Some(b"\x02".to_vec()));
+        // With --previous, the previous tree's copy.
+        r.reach_previous.insert(11);
+        let opts = Options {
+            previous: true,
+            ..Options::default()
+        };
+        let s = build(&scan, &r, None, opts, Report::default());
+        assert_eq!(size_in_view(&s), Some(b"\x04".to_vec()));
+    }
+
+    #[test]
+    fn without_a_namespace_under_unknown_without_a_name_reported() {
+        let scan = Scan {
+            nodes: vec![Node {
+                page: 5,
+                leaf: true,
+                overflow: 0,
+                parent: None,
+                elems: vec![elem(b"createdat", b""), elem(b"size", b"\x02")],
+            }],
+            by_page: [(5, 0)].into_iter().collect(),
+            ..Scan::default()
+        };
+        let mut nameless = carved(0, 5, None);
+        nameless.name = None;
+        let r = Recovered {
+            records: vec![carved(0, 5, None), nameless],
+            ..Recovered::default()
+        };
+        let s = build(&scan, &r, None, Options::default(), Report::default());
+        assert_eq!(s.placed.len(), 1);
+        assert_eq!(s.placed[0].namespace, UNKNOWN_NAMESPACE);
+        assert_eq!(s.report.unknown_namespace.get("content"), Some(&1));
+        assert_eq!(s.report.nameless.len(), 1);
+        let lines = s.report.lines();
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains("1 content record(s) without a name, not placed (pages 5)"))
+        );
+    }
+
+    #[test]
+    fn record_paths_follow_the_schema() {
+        let p = |kind, name| {
+            record_path(kind, b"ns", name).map(|p| p.iter().map(|k| records::key_name(k)).collect::<Vec<_>>().join("/"))
+        };
+        assert_eq!(
+            p("content", "sha256:aa").as_deref(),
+            Some("v1/ns/content/blob/sha256:aa")
+        );
+        assert_eq!(p("ingest", "r").as_deref(), Some("v1/ns/content/ingests/r"));
+        assert_eq!(
+            p("snapshot", "overlayfs/a/b").as_deref(),
+            Some("v1/ns/snapshots/overlayfs/a/b")
+        );
+        assert_eq!(p("snapshot", "nosnapshotter"), None);
+        assert_eq!(p("namespace", "ns").as_deref(), Some("v1/ns"));
+        assert_eq!(p("whatever", "x"), None);
+    }
+}
