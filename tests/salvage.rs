@@ -496,3 +496,49 @@ fn ps_reads_the_view_too() {
     assert_eq!(live.status.code(), view.status.code());
     assert!(stderr(&view).contains("coldctr: salvage: "));
 }
+
+/// A record whose sub-bucket's page is destroyed is placed without it and reported partial.
+#[test]
+fn a_record_missing_a_sub_bucket_page_is_partial() {
+    let mut found = None;
+    for f in FIXTURES {
+        let db = Db::open(fixture(f).join(META), ReadMode::Read).expect("open");
+        let tx = db.view(MetaChoice::Current).expect("view");
+        let v1 = tx.bucket_at(&[b"v1"]).expect("v1").expect("v1");
+        for ns in ["moby", "default", "k8s.io"] {
+            let Ok(Some(leases)) = v1.bucket_at(&[ns.as_bytes(), b"leases"]) else {
+                continue;
+            };
+            for item in leases.cursor() {
+                let Ok(item) = item else { continue };
+                let Ok(Some(lease)) = leases.bucket(item.key) else {
+                    continue;
+                };
+                for sub in ["content", "snapshots", "labels"] {
+                    if let Ok(Some(b)) = lease.bucket(sub.as_bytes())
+                        && b.root_page() != 0
+                        && found.is_none()
+                    {
+                        let id = String::from_utf8_lossy(item.key).into_owned();
+                        found = Some((f, ns.to_string(), id, sub, b.root_page()));
+                    }
+                }
+            }
+        }
+    }
+    let (f, ns, id, sub, page) = found.expect("a lease with a sub-bucket on a page of its own");
+    let (_tmp, root) = fixture_copy(f);
+    let mut bytes = std::fs::read(root.join(META)).expect("read");
+    zero_page(&mut bytes, page as usize);
+    std::fs::write(root.join(META), &bytes).expect("write");
+    let o = coldctr(&root, &["--salvage", "-n", &ns, "leases", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.lines().any(|l| l.contains("salvage: partial: lease ")
+            && l.contains(&format!("{ns}/{id}"))
+            && l.contains(&format!("/{sub}: page {page} is not a readable node"))),
+        "{err}"
+    );
+    assert!(rows(&o).iter().any(|l| l["id"] == id.as_str()), "{}", err);
+}
