@@ -42,9 +42,9 @@ pub struct ImagesArgs {
     #[arg(value_name = "REPOSITORY[:TAG]")]
     pub pattern: Option<String>,
     /// The image records carved from meta.db's pages (as `recover` does) that the tree no
-    /// longer has, with the page each was found on, whether the other meta's tree still has
-    /// it, and whether its blobs are still in the content store (CONTENT, as `ctr images
-    /// check` says it, over the records the deletion left, deleted ones included).
+    /// longer has, with the page each was found on, whether the previous meta's tree still has
+    /// it, and whether its blobs are still in the content store (BLOBS and CONTENT, as `ctr
+    /// images check` says it, over the records the deletion left, deleted ones included).
     #[arg(long)]
     pub deleted: bool,
     #[command(flatten)]
