@@ -115,6 +115,26 @@ pub fn records_of(tx: &Tx<'_>, damage: &mut Damage) -> BTreeMap<RecordKey, Value
     out
 }
 
+/// The records of either kind of containerd bbolt file: a snapshotter's metadata.db
+/// (`v1/snapshots` and `v1/parents`) holds backend snapshots, keyed by their key; anything
+/// else is read as meta.db.
+pub fn records_of_file(tx: &Tx<'_>, damage: &mut Damage) -> BTreeMap<RecordKey, Value> {
+    if !matches!(tx.bucket_at(&[b"v1".as_slice(), b"parents"]), Ok(Some(_))) {
+        return records_of(tx, damage);
+    }
+    records::backend_snapshots(tx, damage)
+        .into_iter()
+        .map(|b| {
+            let key = RecordKey {
+                kind: "backend_snapshot",
+                namespace: String::new(),
+                name: b.key.clone(),
+            };
+            (key, serde_json::to_value(&b).unwrap_or(Value::Null))
+        })
+        .collect()
+}
+
 /// Compares two sets of records.
 pub fn diff(from: BTreeMap<RecordKey, Value>, mut to: BTreeMap<RecordKey, Value>) -> MetaDiff {
     let mut d = MetaDiff::default();

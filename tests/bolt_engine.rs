@@ -28,7 +28,7 @@ fn page_of(e: &BoltError) -> Option<u64> {
 #[test]
 fn walk_equals_go_bbolt_for_every_fixture() {
     for (name, path) in all_dbs() {
-        for mode in [ReadMode::Mmap, ReadMode::Read] {
+        for mode in [ReadMode::Mmap, ReadMode::Read, ReadMode::Pread] {
             let db = Db::open(&path, mode).unwrap_or_else(|e| panic!("{name}: {e}"));
             assert!(!db.fell_back(), "{name}");
             assert_eq!(db.endian(), Endian::Little);
@@ -47,8 +47,11 @@ fn walk_equals_go_bbolt_for_every_fixture() {
 
 #[test]
 fn lookups_agree_with_go_bbolt() {
-    for (name, path) in all_dbs() {
-        let db = Db::open(&path, ReadMode::Mmap).expect("open");
+    for ((name, path), mode) in all_dbs()
+        .into_iter()
+        .flat_map(|d| [(d.clone(), ReadMode::Mmap), (d, ReadMode::Pread)])
+    {
+        let db = Db::open(&path, mode).expect("open");
         let tx = db.view(MetaChoice::Current).expect("view");
         let records = golden_records(&name);
         assert!(!records.is_empty());
@@ -172,6 +175,7 @@ fn both_metas_broken_is_a_clear_error() {
 
 #[test]
 fn truncated_files_never_panic() {
+    let dir = tempfile::tempdir().expect("tempdir");
     for (name, path) in all_dbs() {
         let data = read(&path);
         let l = layout(&data);
@@ -203,6 +207,35 @@ fn truncated_files_never_panic() {
         for len in lens.into_iter().filter(|&n| n <= data.len()) {
             let cut = data[..len].to_vec();
             harness::bolt_walk(&cut);
+            // Read page by page from a file, the cut reads as it does from memory.
+            let file = dir.path().join("cut.db");
+            std::fs::write(&file, &cut).expect("write cut");
+            let lazily = Db::open(&file, ReadMode::Pread).map(|db| {
+                let tx = db.view(MetaChoice::Current).expect("a located meta is valid");
+                let (n, damage) = walk::count(&tx.root());
+                (
+                    n,
+                    damage
+                        .iter()
+                        .map(|e| e.to_string().replace(&*file.to_string_lossy(), ""))
+                        .collect::<Vec<_>>(),
+                )
+            });
+            let in_memory = Db::from_bytes(&file, cut.clone()).map(|db| {
+                let tx = db.view(MetaChoice::Current).expect("a located meta is valid");
+                let (n, damage) = walk::count(&tx.root());
+                (
+                    n,
+                    damage
+                        .iter()
+                        .map(|e| e.to_string().replace(&*file.to_string_lossy(), ""))
+                        .collect::<Vec<_>>(),
+                )
+            });
+            assert_eq!(lazily.is_ok(), in_memory.is_ok(), "{name} cut at {len}");
+            if let (Ok(a), Ok(b)) = (&lazily, &in_memory) {
+                assert_eq!(a, b, "{name} cut at {len}");
+            }
             match Db::from_bytes(&name, cut) {
                 Err(e) => assert!(len < 8192, "{name} cut at {len}: {e}"),
                 Ok(db) => {

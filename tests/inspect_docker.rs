@@ -100,6 +100,51 @@ fn docker_28_5_every_captured_case() {
     run_cases("docker-28.5", "docker-28.5");
 }
 
+/// Every plain one-reference case of the capture again, all in one invocation: many
+/// references take the path that decodes every record once into an index (a few take the
+/// path that scans targets alone), and must print what docker prints for each, joined.
+#[test]
+fn docker_28_5_every_plain_case_in_one_invocation() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/expected/docker-28.5");
+    let index: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("index.json")).expect("index.json")).expect("index.json parses");
+    let mut refs = Vec::new();
+    let mut bodies = Vec::new();
+    for case in index["inspect"].as_array().expect("inspect cases") {
+        let argv: Vec<&str> = case["argv"]
+            .as_array()
+            .expect("argv")
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        let plain =
+            argv.len() == 4 && !argv[3].starts_with('-') && case["env"].as_object().is_none_or(|e| e.is_empty());
+        if !plain || case["expected_exit_code"].as_i64() != Some(0) {
+            continue;
+        }
+        let stdout = std::fs::read_to_string(dir.join(case["expected_stdout_file"].as_str().expect("stdout file")))
+            .expect("expected stdout");
+        // "[\n    {...}\n]\n": the body is what lies between the brackets.
+        let Some(body) = stdout.strip_prefix("[\n").and_then(|b| b.strip_suffix("\n]\n")) else {
+            continue;
+        };
+        refs.push(argv[3].to_string());
+        bodies.push(body.to_string());
+    }
+    assert!(refs.len() >= 20, "only {} plain cases", refs.len());
+    let out = Command::new(env!("CARGO_BIN_EXE_coldctr"))
+        .arg("--root")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/docker-28.5"))
+        .args(["--host-platform", "linux/amd64", "inspect"])
+        .args(&refs)
+        .env_remove("DOCKER_API_VERSION")
+        .env_remove("COLDCTR_ROOT")
+        .output()
+        .expect("run coldctr");
+    let want = format!("[\n{}\n]\n", bodies.join(",\n"));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), want, "{} references", refs.len());
+}
+
 #[test]
 fn docker_28_5_damaged_after_restart_every_captured_case() {
     run_cases("docker-28.5-damaged/observed-after-restart", "docker-28.5-damaged");

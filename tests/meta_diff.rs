@@ -7,7 +7,7 @@ mod gcdu_support;
 
 use gcdu_support::{repo, scenario_copy, scenario_reference};
 use serde_json::Value;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;
 
 fn coldctr(args: &[&std::ffi::OsStr]) -> (Option<i32>, Value, String) {
@@ -163,4 +163,332 @@ fn the_previous_transaction_of_the_16_fixture() {
     ]);
     assert_eq!(code, Some(0));
     assert_eq!(d["added"], Value::Array(vec![]));
+}
+
+/// One view of a bbolt file as `coldctr bolt dump --meta N --format jsonl` prints it: every
+/// key by its bucket path (values hex, buckets null).
+fn dump(db: &std::path::Path, meta: u8) -> BTreeMap<Vec<String>, Value> {
+    let out = Command::new(env!("CARGO_BIN_EXE_coldctr"))
+        .args(["bolt", "dump", "--meta", &meta.to_string(), "--format", "jsonl"])
+        .arg(db)
+        .env_remove("COLDCTR_ROOT")
+        .output()
+        .expect("run coldctr bolt dump");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}: {}",
+        db.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .expect("utf-8")
+        .lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).expect("jsonl");
+            let mut path: Vec<String> = v["bucket"]
+                .as_array()
+                .expect("bucket")
+                .iter()
+                .map(|b| b.as_str().expect("name").to_string())
+                .collect();
+            path.push(v["key"].as_str().expect("key").to_string());
+            (path, v["value"].clone())
+        })
+        .collect()
+}
+
+type Rec = (String, String, String);
+
+/// The records of a dump: (kind, namespace, name) -> {field path below the record: value}, by
+/// containerd's schema (meta.db: v1/<ns>/images|containers|leases/<name>,
+/// v1/<ns>/content/blob|ingests/<name>, v1/<ns>/snapshots/<snapshotter>/<key>, the namespace
+/// v1/<ns> with its labels; a snapshotter's metadata.db: v1/snapshots/<key>).
+fn dump_records(d: &BTreeMap<Vec<String>, Value>) -> BTreeMap<Rec, BTreeMap<String, Value>> {
+    let snapshotter_db = d.contains_key(&vec!["v1".to_string(), "parents".to_string()]);
+    let mut out: BTreeMap<Rec, BTreeMap<String, Value>> = BTreeMap::new();
+    for (path, value) in d {
+        let p: Vec<&str> = path.iter().map(String::as_str).collect();
+        let (rec, field): (Rec, String) = match p.as_slice() {
+            ["v1", "snapshots", key, rest @ ..] if snapshotter_db => (
+                ("backend_snapshot".into(), String::new(), key.to_string()),
+                rest.join("/"),
+            ),
+            _ if snapshotter_db => continue,
+            ["v1", ns, kind @ ("images" | "containers" | "leases"), name, rest @ ..] => {
+                let kind = kind.trim_end_matches('s').to_string();
+                ((kind, ns.to_string(), name.to_string()), rest.join("/"))
+            }
+            ["v1", ns, "content", bucket @ ("blob" | "ingests"), name, rest @ ..] => {
+                let kind = if *bucket == "blob" { "content" } else { "ingest" };
+                ((kind.into(), ns.to_string(), name.to_string()), rest.join("/"))
+            }
+            ["v1", ns, "snapshots", sn, key, rest @ ..] => (
+                ("snapshot".into(), ns.to_string(), format!("{sn}/{key}")),
+                rest.join("/"),
+            ),
+            ["v1", ns] if value.is_null() => (("namespace".into(), String::new(), ns.to_string()), String::new()),
+            // The namespace record's one field: its labels.
+            ["v1", ns, "labels", rest @ ..] => (
+                ("namespace".into(), String::new(), ns.to_string()),
+                format!("labels/{}", rest.join("/")),
+            ),
+            _ => continue,
+        };
+        let fields = out.entry(rec).or_default();
+        // Buckets are containers, not values: an empty labels bucket and none are the same.
+        if !field.is_empty() && !value.is_null() {
+            fields.insert(field, value.clone());
+        }
+    }
+    out
+}
+
+/// A field as meta-diff names it (`labels.containerd.io/gc.expire`, `updatedAt`,
+/// `target.digest`) and as the dump has it (`labels/containerd.io/gc.expire`, `updatedat`,
+/// `target/digest`), compared by its first segment, case aside, and a label's whole key.
+fn field_head(f: &str, sep: char) -> String {
+    let (head, rest) = f.split_once(sep).unwrap_or((f, ""));
+    let head = head.to_ascii_lowercase();
+    match head.as_str() {
+        "labels" | "annotations" => format!("{head}.{rest}"),
+        _ => head,
+    }
+}
+
+fn txid(file: &[u8], meta: usize) -> u64 {
+    let at = meta * 4096 + 16 + 48; // page header, then magic .. pgid
+    u64::from_le_bytes(file[at..at + 8].try_into().expect("8 bytes"))
+}
+
+/// `coldctr meta-diff` of the file against what its two meta pages' dumps differ by.
+fn agrees_with_dumps(db: &std::path::Path) -> usize {
+    let bytes = std::fs::read(db).expect("read");
+    let (older, newer) = if txid(&bytes, 0) < txid(&bytes, 1) {
+        (0, 1)
+    } else {
+        (1, 0)
+    };
+    let (raw_from, raw_to) = (dump(db, older), dump(db, newer));
+    let (from, to) = (dump_records(&raw_from), dump_records(&raw_to));
+    assert!(!to.is_empty(), "{}", db.display());
+    let (code, d, stderr) = coldctr(&[
+        "--root".as_ref(),
+        db.as_os_str(),
+        "meta-diff".as_ref(),
+        "--format".as_ref(),
+        "json".as_ref(),
+    ]);
+    assert_eq!(d["damage"], Value::Array(vec![]), "{}: {stderr}", db.display());
+    let rec = |k: &Rec| (k.0.clone(), k.1.clone(), k.2.clone());
+    let added: BTreeSet<Rec> = to.keys().filter(|k| !from.contains_key(*k)).map(rec).collect();
+    let removed: BTreeSet<Rec> = from.keys().filter(|k| !to.contains_key(*k)).map(rec).collect();
+    let mut changed: BTreeMap<Rec, BTreeSet<String>> = BTreeMap::new();
+    for (k, old) in &from {
+        let Some(new) = to.get(k) else { continue };
+        if old == new {
+            continue;
+        }
+        let fields = old
+            .keys()
+            .chain(new.keys())
+            .filter(|f| old.get(*f) != new.get(*f))
+            .map(|f| field_head(f, '/'))
+            .collect();
+        changed.insert(rec(k), fields);
+    }
+    let what = |x: &Value| keys(x);
+    assert_eq!(what(&d["added"]), added, "{}: added", db.display());
+    assert_eq!(what(&d["removed"]), removed, "{}: removed", db.display());
+    let reported: BTreeMap<Rec, BTreeSet<String>> = d["changed"]
+        .as_array()
+        .expect("changed")
+        .iter()
+        .map(|c| {
+            let s = |k: &str| c[k].as_str().unwrap_or_default().to_string();
+            let fields = c["fields"]
+                .as_array()
+                .expect("fields")
+                .iter()
+                .map(|f| field_head(f["field"].as_str().expect("field"), '.'))
+                .collect();
+            ((s("kind"), s("namespace"), s("name")), fields)
+        })
+        .collect();
+    assert_eq!(reported, changed, "{}: changed", db.display());
+    let n = added.len() + removed.len() + changed.len();
+    assert_eq!(code, Some(if n == 0 { 0 } else { 1 }), "{}: {stderr}", db.display());
+    if n == 0 {
+        // Here the last transaction changed nothing at all (a collection that removed
+        // nothing still commits): the two trees are the same, key for key.
+        assert_eq!(raw_from, raw_to, "{}", db.display());
+    }
+    n
+}
+
+#[test]
+fn every_fixture_agrees_with_its_two_meta_pages() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    for tarball in ["cri-k8s", "node-docker28-dev"] {
+        let dir = tmp.path().join(tarball);
+        std::fs::create_dir(&dir).expect("mkdir");
+        let out = Command::new("tar")
+            .arg("-xzf")
+            .arg(repo().join("fixtures").join(format!("{tarball}.tar.gz")))
+            .arg("-C")
+            .arg(&dir)
+            .args(["--wildcards", "*.db"])
+            .output()
+            .expect("run tar");
+        assert!(out.status.success(), "tar: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let mut dbs = Vec::new();
+    for fixture in ["containerd-1.6", "containerd-1.7", "docker-28.5", "docker-28.5-damaged"] {
+        let root = repo().join("fixtures").join(fixture);
+        dbs.push(root.join("io.containerd.metadata.v1.bolt/meta.db"));
+        dbs.push(root.join("io.containerd.snapshotter.v1.overlayfs/metadata.db"));
+    }
+    for data in ["deleted-1.6", "deleted-nofreelist"] {
+        let root = repo().join("tests/data").join(data).join("root");
+        dbs.push(root.join("io.containerd.metadata.v1.bolt/meta.db"));
+        dbs.push(root.join("io.containerd.snapshotter.v1.overlayfs/metadata.db"));
+    }
+    dbs.push(repo().join("tests/data/gc-scenario/after-gc-2026-12-01.meta.db"));
+    dbs.push(tmp.path().join("cri-k8s/io.containerd.metadata.v1.bolt/meta.db"));
+    let node = tmp.path().join("node-docker28-dev/var/lib/containerd");
+    dbs.push(node.join("io.containerd.metadata.v1.bolt/meta.db"));
+    dbs.push(node.join("io.containerd.snapshotter.v1.overlayfs/metadata.db"));
+    let mut differing = BTreeMap::new();
+    for db in &dbs {
+        let n = agrees_with_dumps(db);
+        let name = db
+            .strip_prefix(repo())
+            .or_else(|_| db.strip_prefix(tmp.path()))
+            .expect("a fixture")
+            .display()
+            .to_string();
+        differing.insert(name, n);
+    }
+    // How many records each file's last transaction added, removed or changed (the
+    // assertions above say which); 0 where the two meta pages hold the same tree.
+    let want: BTreeMap<String, usize> = [
+        ("cri-k8s/io.containerd.metadata.v1.bolt/meta.db", 2),
+        ("fixtures/containerd-1.6/io.containerd.metadata.v1.bolt/meta.db", 1),
+        (
+            "fixtures/containerd-1.6/io.containerd.snapshotter.v1.overlayfs/metadata.db",
+            1,
+        ),
+        ("fixtures/containerd-1.7/io.containerd.metadata.v1.bolt/meta.db", 0),
+        (
+            "fixtures/containerd-1.7/io.containerd.snapshotter.v1.overlayfs/metadata.db",
+            1,
+        ),
+        ("fixtures/docker-28.5-damaged/io.containerd.metadata.v1.bolt/meta.db", 0),
+        (
+            "fixtures/docker-28.5-damaged/io.containerd.snapshotter.v1.overlayfs/metadata.db",
+            1,
+        ),
+        ("fixtures/docker-28.5/io.containerd.metadata.v1.bolt/meta.db", 0),
+        (
+            "fixtures/docker-28.5/io.containerd.snapshotter.v1.overlayfs/metadata.db",
+            1,
+        ),
+        (
+            "node-docker28-dev/var/lib/containerd/io.containerd.metadata.v1.bolt/meta.db",
+            2,
+        ),
+        (
+            "node-docker28-dev/var/lib/containerd/io.containerd.snapshotter.v1.overlayfs/metadata.db",
+            1,
+        ),
+        ("tests/data/deleted-1.6/root/io.containerd.metadata.v1.bolt/meta.db", 5),
+        (
+            "tests/data/deleted-1.6/root/io.containerd.snapshotter.v1.overlayfs/metadata.db",
+            1,
+        ),
+        (
+            "tests/data/deleted-nofreelist/root/io.containerd.metadata.v1.bolt/meta.db",
+            5,
+        ),
+        (
+            "tests/data/deleted-nofreelist/root/io.containerd.snapshotter.v1.overlayfs/metadata.db",
+            1,
+        ),
+        ("tests/data/gc-scenario/after-gc-2026-12-01.meta.db", 0),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    assert_eq!(differing, want);
+}
+
+/// The last transaction of both deleted-* files is the collection after `images rm --sync
+/// multi:3.1`: multi's four content records and the expired lease, as gc-log.txt (the
+/// daemon's own lines) and gc.jsonl say.
+#[test]
+fn the_last_collection_of_the_deleted_fixtures() {
+    let want = BTreeSet::from([
+        (
+            "content".to_string(),
+            "default".to_string(),
+            "sha256:2b1402f6299661e3dc5988c6042f33bc8dc3090077761ba8335106348804458a".to_string(),
+        ),
+        (
+            "content".into(),
+            "default".into(),
+            "sha256:4092abe436195c73b7ed07439bdefc1d6b1daa3d78801d5e52fa15b0b338b0f8".into(),
+        ),
+        (
+            "content".into(),
+            "default".into(),
+            "sha256:44bb60e75fb8a8043abc33eca0df55646ef000ebd252e66c6f63a003bcc867d8".into(),
+        ),
+        (
+            "content".into(),
+            "default".into(),
+            "sha256:cb922b334e18e809c49abe3564af1bbf30f4de901ce9a71eda18307cfb8b42cb".into(),
+        ),
+        ("lease".into(), "default".into(), "lease-expire".into()),
+    ]);
+    let log = std::fs::read_to_string(repo().join("tests/data/deleted-1.6/gc-log.txt")).expect("gc-log");
+    let last: Vec<&str> = log
+        .rsplit("level=debug msg=\"garbage collected\"")
+        .nth(1)
+        .expect("collections")
+        .lines()
+        .collect();
+    for (kind, _, name) in want.iter().filter(|k| k.0 == "content") {
+        assert!(
+            last.iter()
+                .any(|l| l.contains("remove content") && l.contains(name.as_str())),
+            "{kind} {name}"
+        );
+    }
+    let gc = std::fs::read_to_string(repo().join("tests/data/deleted-nofreelist/gc.jsonl")).expect("gc.jsonl");
+    let last: Value = serde_json::from_str(gc.lines().last().expect("a collection")).expect("json");
+    let removed: BTreeSet<(String, String, String)> = last["removed"]
+        .as_array()
+        .expect("removed")
+        .iter()
+        .map(|r| {
+            let mut p = r.as_str().expect("str").splitn(3, '/');
+            let mut next = || p.next().unwrap_or_default().to_string();
+            (next(), next(), next())
+        })
+        .collect();
+    assert_eq!(removed, want);
+    for fixture in ["deleted-1.6", "deleted-nofreelist"] {
+        let root = repo().join("tests/data").join(fixture).join("root");
+        let (code, d, stderr) = coldctr(&[
+            "--root".as_ref(),
+            root.as_os_str(),
+            "meta-diff".as_ref(),
+            "--format".as_ref(),
+            "json".as_ref(),
+        ]);
+        assert_eq!(code, Some(1), "{fixture}: {stderr}");
+        assert_eq!(keys(&d["removed"]), want, "{fixture}");
+        assert_eq!(d["added"], Value::Array(vec![]), "{fixture}");
+        assert_eq!(d["changed"], Value::Array(vec![]), "{fixture}");
+    }
 }

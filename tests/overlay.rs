@@ -668,3 +668,550 @@ fn image_from_blobs_equals_what_containerd_unpacked() {
         Some(1)
     );
 }
+
+// ---- redirects, metacopy, xwhiteouts, userxattr --------------------------------------------
+
+/// Sets xattr `name` of `p` (not following a link); false when the filesystem or the
+/// privileges do not allow it (trusted.* needs root).
+fn setx(p: &Path, name: &str, value: &[u8]) -> bool {
+    let c = std::ffi::CString::new(p.as_os_str().as_bytes()).unwrap();
+    let n = std::ffi::CString::new(name).unwrap();
+    // SAFETY: NUL-terminated strings; the value is valid for its length.
+    unsafe { libc::lsetxattr(c.as_ptr(), n.as_ptr(), value.as_ptr().cast(), value.len(), 0) == 0 }
+}
+
+fn sha256_hex(data: &[u8]) -> String {
+    use sha2::Digest;
+    hex_of(&sha2::Sha256::digest(data))
+}
+
+/// One line per entry of the merged tree, as the kernel test's `find -printf` gives it:
+/// `path type mode uid gid size-or-- link sha256-or--`, sorted.
+fn merged_listing(stack: &coldctr::overlay::merge::Stack) -> Vec<String> {
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    let mut out = Vec::new();
+    let root = stack.root().unwrap();
+    let mut todo = vec![(PathBuf::new(), root)];
+    let mut problems = Vec::new();
+    while let Some((rel, dir)) = todo.pop() {
+        for (name, n) in stack.children(&dir, &mut problems) {
+            let path = rel.join(std::ffi::OsStr::from_bytes(&name));
+            let t = n.meta.file_type();
+            let kind = if t.is_dir() {
+                "d"
+            } else if t.is_symlink() {
+                "l"
+            } else if t.is_file() {
+                "f"
+            } else if t.is_fifo() {
+                "p"
+            } else if t.is_char_device() {
+                "c"
+            } else {
+                "?"
+            };
+            let link = if t.is_symlink() {
+                std::fs::read_link(&n.file).unwrap().display().to_string()
+            } else {
+                String::new()
+            };
+            let (size, hash) = if t.is_file() {
+                let data = std::fs::read(n.data_file()).unwrap();
+                (n.meta.size().to_string(), sha256_hex(&data[..n.meta.size() as usize]))
+            } else {
+                ("-".into(), "-".into())
+            };
+            out.push(format!(
+                "{} {kind} {:o} {} {} {size} {link} {hash}",
+                path.display(),
+                n.meta.mode() & 0o7777,
+                n.meta.uid(),
+                n.meta.gid()
+            ));
+            if n.is_dir() {
+                todo.push((path, n));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{problems:?}");
+    out.sort();
+    out
+}
+
+/// Runs `script` with sh in a private mount namespace; `None` (and says why) when that or an
+/// overlay mount cannot be made here (not root, no unshare, no overlayfs): exit code 42 of the
+/// script means its first mount failed.
+fn in_mount_namespace(script: &str, what: &str) -> Option<String> {
+    if !is_root() {
+        eprintln!("not root: {what} skipped (kernel overlay mounts need root)");
+        return None;
+    }
+    let out = match Command::new("unshare")
+        .args(["-m", "--propagation", "private", "sh", "-ec", script])
+        .output()
+    {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("no unshare ({e}): {what} skipped");
+            return None;
+        }
+    };
+    if out.status.code() == Some(42) || (!out.status.success() && out.stdout.is_empty()) {
+        eprintln!(
+            "no overlay mount here: {what} skipped ({})",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+        return None;
+    }
+    assert!(out.status.success(), "{what}: {}", String::from_utf8_lossy(&out.stderr));
+    Some(String::from_utf8(out.stdout).unwrap())
+}
+
+/// The kernel's view of mount `m` as lines like [`merged_listing`]'s: `find` for the entries,
+/// `sha256sum` for the files' bytes (both run inside the namespace, after `LIST` is printed).
+/// A name the kernel lists but cannot stat (an xwhiteout its readdir does not apply) is left
+/// out by find, with an error on stderr.
+const LIST: &str = r#"cd "$M"; find . -mindepth 1 -printf '%P %y %m %U %G %s %l\n' || true; echo HASHES; find . -type f -exec sha256sum {} + || true"#;
+
+fn kernel_listing(text: &str) -> Vec<String> {
+    let (entries, hashes) = text.split_once("HASHES\n").unwrap();
+    let mut sums = std::collections::BTreeMap::new();
+    for l in hashes.lines() {
+        let (h, p) = l.split_once("  ").unwrap();
+        sums.insert(p.trim_start_matches("./").to_string(), h.to_string());
+    }
+    let mut out: Vec<String> = entries
+        .lines()
+        .map(|l| {
+            // path type mode uid gid size [link]
+            let f: Vec<&str> = l.splitn(7, ' ').collect();
+            let file = f[1] == "f";
+            format!(
+                "{} {} {} {} {} {} {} {}",
+                f[0],
+                f[1],
+                f[2],
+                f[3],
+                f[4],
+                if file { f[5] } else { "-" },
+                f.get(6).copied().unwrap_or(""),
+                if file { sums[f[0]].as_str() } else { "-" }
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// Layers made by the kernel itself (redirect_dir=on, metacopy=on): a directory renamed in its
+/// parent (relative redirect), one moved into a new (opaque) directory (absolute redirect),
+/// then both renamed again one layer up (redirect chains across layers, and an absolute one
+/// through an opaque directory), a file chmod'ed then chown'ed (metacopy over metacopy, data
+/// in the base), a file removed; plus a hand-made layer under them with an xwhiteout in an
+/// `opaque=x` directory. The merged view, `fs`-style, must equal the kernel's read-only mount
+/// of the same four layers, entry by entry and byte for byte; and `diff` of the top layer is
+/// what docker's walk of the two mounted trees gives.
+#[test]
+fn merged_view_equals_the_kernels_with_redirects_metacopy_and_xwhiteouts() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    for sub in ["base/a/b", "base/x/y", "base/m", "u1", "u2", "w1", "w2", "xw/a", "m"] {
+        std::fs::create_dir_all(d.join(sub)).unwrap();
+    }
+    std::fs::write(d.join("base/a/b/f1"), b"one\n").unwrap();
+    std::fs::write(d.join("base/a/keep"), b"keep\n").unwrap();
+    std::fs::write(d.join("base/a/kept"), b"kept\n").unwrap();
+    std::fs::write(d.join("base/x/y/z"), b"deep\n").unwrap();
+    std::fs::write(d.join("base/m/data"), b"metacopy data\n").unwrap();
+    std::fs::write(d.join("base/base-only"), b"gone\n").unwrap();
+    let make = format!(
+        r#"D={d}
+mount -t overlay overlay -o lowerdir=$D/base,upperdir=$D/u1,workdir=$D/w1,redirect_dir=on,metacopy=on,index=off $D/m || exit 42
+cd $D/m; mv a a2; mkdir np; mv x/y np/y2; chmod 600 m/data; rm base-only; cd /; umount $D/m
+mount -t overlay overlay -o lowerdir=$D/u1:$D/base,upperdir=$D/u2,workdir=$D/w2,redirect_dir=on,metacopy=on,index=off $D/m
+cd $D/m; mv np/y2 y3; mv a2 a3; touch a3/new; chown 1:1 m/data; cd /; umount $D/m
+"#,
+        d = d.display()
+    );
+    if in_mount_namespace(&make, "the kernel comparison").is_none() {
+        return;
+    }
+    // What the kernel wrote: redirects and metacopy markers (checked, so the test tests them).
+    let get = |p: &str, n: &str| coldctr::overlay::xattr::get(&d.join(p), n);
+    assert_eq!(
+        get("u1/a2", "trusted.overlay.redirect").as_deref(),
+        Some(b"a".as_slice())
+    );
+    assert_eq!(
+        get("u1/np/y2", "trusted.overlay.redirect").as_deref(),
+        Some(b"/x/y".as_slice())
+    );
+    assert_eq!(
+        get("u2/y3", "trusted.overlay.redirect").as_deref(),
+        Some(b"/np/y2".as_slice())
+    );
+    assert_eq!(
+        get("u2/a3", "trusted.overlay.redirect").as_deref(),
+        Some(b"a2".as_slice())
+    );
+    assert!(get("u2/m/data", "trusted.overlay.metacopy").is_some());
+    assert_eq!(get("u1/np", "trusted.overlay.opaque").as_deref(), Some(b"y".as_slice()));
+    // The hand-made layer: `keep` whited out by an xwhiteout, `kept` by nothing (a zero-size
+    // file without the attribute is a file), in a directory marked opaque=x.
+    std::fs::write(d.join("xw/a/keep"), b"").unwrap();
+    std::fs::write(d.join("xw/a/empty"), b"").unwrap();
+    assert!(setx(&d.join("xw/a/keep"), "trusted.overlay.whiteout", b""));
+    assert!(setx(&d.join("xw/a"), "trusted.overlay.opaque", b"x"));
+    let compare = format!(
+        "M={d}/m\nmount -t overlay overlay -o ro,lowerdir={d}/u2:{d}/u1:{d}/xw:{d}/base,redirect_dir=follow,metacopy=on $M || exit 42\n{LIST}\n",
+        d = d.display()
+    );
+    let Some(kernel) = in_mount_namespace(&compare, "the kernel comparison") else {
+        return;
+    };
+    let kernel = kernel_listing(&kernel);
+    let layers: Vec<PathBuf> = ["u2", "u1", "xw", "base"].iter().map(|l| d.join(l)).collect();
+    let stack = coldctr::overlay::merge::Stack::with(layers, coldctr::overlay::merge::Xattrs::Trusted, false);
+    let ours = merged_listing(&stack);
+    assert_eq!(ours, kernel);
+    // The merged tree has what the renames and the metacopy promise.
+    let has = |p: &str| ours.iter().any(|l| l.starts_with(&format!("{p} ")));
+    assert!(has("a3/b/f1") && has("a3/kept") && has("a3/new") && has("y3/z") && has("a3/empty"));
+    assert!(!has("a3/keep") && !has("a2") && !has("a") && !has("x/y") && !has("np/y2") && !has("base-only"));
+    let data = ours.iter().find(|l| l.starts_with("m/data ")).unwrap();
+    assert!(
+        data.starts_with("m/data f 600 1 1 14  ") && data.ends_with(&sha256_hex(b"metacopy data\n")),
+        "{data}"
+    );
+    // diff of the top layer: the renamed directories are new at their new paths (with all
+    // below them) and deleted at their old ones; the chown'ed metacopy file changed.
+    let mut problems = Vec::new();
+    let lowers: Vec<PathBuf> = ["u1", "xw", "base"].iter().map(|l| d.join(l)).collect();
+    let changes = coldctr::overlay::diff::changes(
+        &d.join("u2"),
+        &lowers,
+        coldctr::overlay::merge::Xattrs::Trusted,
+        false,
+        &mut problems,
+    )
+    .unwrap();
+    assert!(problems.is_empty(), "{problems:?}");
+    let got: Vec<String> = changes
+        .iter()
+        .map(|c| format!("{} {}", c.kind, String::from_utf8_lossy(&c.path)))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "D /a2",
+            "A /a3",
+            "A /a3/b",
+            "A /a3/b/f1",
+            "A /a3/empty",
+            "A /a3/kept",
+            "A /a3/new",
+            "C /m",
+            "C /m/data",
+            "C /np",
+            "D /np/y2",
+            "A /y3",
+            "A /y3/z",
+        ]
+    );
+    // The metacopy file's bytes (for --hash) are the base's.
+    let c = changes.iter().find(|c| c.path == b"/m/data").unwrap();
+    assert_eq!(std::fs::read(&c.data).unwrap(), b"metacopy data\n");
+}
+
+/// A private copy of the node (the tar's `var`), removed afterwards.
+fn node_copy() -> Hostile {
+    let dir = tempfile::tempdir().unwrap();
+    let cp = Command::new("cp")
+        .arg("-a")
+        .arg(node().join("var"))
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(cp.status.success(), "{}", String::from_utf8_lossy(&cp.stderr));
+    Hostile { dir }
+}
+
+/// A rootless node's layers carry user.overlay.* attributes (the kernel writes those with
+/// `userxattr`), which anyone may set: they count only with --userxattr. Then opaque
+/// directories and xwhiteouts work as trusted.overlay.* ones would, while redirects and
+/// metacopy files are refused as the kernel refuses them there (userxattr forces
+/// redirect_dir=nofollow and metacopy=off): reported (exit 3), never followed. Needs only
+/// user.* xattrs, no root.
+#[test]
+fn userxattr_mode_reads_user_overlay_attributes() {
+    let h = node_copy();
+    let snaps = h.root().join("io.containerd.snapshotter.v1.overlayfs/snapshots");
+    let (up, init) = (snaps.join("49/fs"), snaps.join("48/fs"));
+    std::fs::create_dir(up.join("root")).unwrap();
+    if !setx(&up.join("root"), "user.overlay.opaque", b"y") {
+        eprintln!("no user.* xattrs on this filesystem: userxattr test skipped");
+        return;
+    }
+    std::fs::write(snaps.join("13/fs/root/hidden"), b"h").unwrap();
+    // An xwhiteout in the -init layer (a lower, not the lowest) hides the base's /etc/group.
+    std::fs::write(init.join("etc/group"), b"").unwrap();
+    assert!(setx(&init.join("etc/group"), "user.overlay.whiteout", b""));
+    assert!(setx(&init.join("etc"), "user.overlay.opaque", b"x"));
+
+    // Without --userxattr (a root-run daemon) none of it counts; the opaque marker of the
+    // other namespace is pointed out.
+    let r = h.run(&[b"fs", b"ls", b"dev-oldapp:/root"]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(r.stdout_text().contains(" hidden\n"), "{}", r.stdout_text());
+    assert!(
+        r.stderr.contains("user.overlay.opaque") && r.stderr.contains("--userxattr"),
+        "{}",
+        r.stderr
+    );
+    let r = h.run(&[b"fs", b"cat", b"dev-oldapp:/etc/group"]);
+    assert_eq!((r.code, r.stdout.as_slice()), (Some(0), b"".as_slice()));
+    let r = h.run(&[b"diff", b"dev-oldapp"]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(!r.stdout_text().contains("/root/hidden") && r.stderr.contains("user.overlay.opaque"));
+
+    let ux = |args: &[&[u8]]| {
+        let mut all = args.to_vec();
+        all.push(b"--userxattr");
+        h.run(&all)
+    };
+    let r = ux(&[b"fs", b"ls", b"dev-oldapp:/root"]);
+    assert_eq!((r.code, r.stdout_text()), (Some(0), String::new()), "{}", r.stderr);
+    let r = ux(&[b"fs", b"cat", b"dev-oldapp:/etc/group"]);
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
+    let r = ux(&[b"fs", b"cat", b"dev-oldapp:/etc/passwd"]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    // diff: the xwhiteout is a lower layer's, not a change of the container; the opaque dir
+    // deletes what it hides.
+    let r = ux(&[b"diff", b"dev-oldapp"]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let text = r.stdout_text();
+    assert!(
+        text.contains("C /root\n") && text.contains("D /root/hidden\n"),
+        "{text}"
+    );
+    assert!(!text.contains("/etc/group"), "{text}");
+    // export: no overlay attributes of the mount's namespace.
+    let out = h.dir.path().join("out.tar");
+    let e = ux(&[b"fs", b"export", b"dev-oldapp", b"-o", out.as_os_str().as_bytes()]);
+    assert_eq!(e.code, Some(0), "{}", e.stderr);
+    let list = tvf(&out);
+    assert!(!list.contains(" etc/group\n") && !list.contains("root/hidden") && list.contains(" etc/passwd\n"));
+    let x = tempfile::tempdir().unwrap();
+    let st = Command::new("tar")
+        .args(["--xattrs", "--xattrs-include=*", "-xf"])
+        .arg(&out)
+        .arg("-C")
+        .arg(x.path())
+        .output()
+        .unwrap();
+    assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
+    assert!(coldctr::overlay::xattr::get(&x.path().join("root"), "user.overlay.opaque").is_none());
+
+    // Redirects and metacopy files in user.*: refused, as the kernel refuses them.
+    std::fs::create_dir(up.join("bin2")).unwrap();
+    assert!(setx(&up.join("bin2"), "user.overlay.redirect", b"bin"));
+    std::fs::write(up.join("app/meta"), b"").unwrap();
+    assert!(setx(&up.join("app/meta"), "user.overlay.metacopy", b""));
+    assert!(setx(&up.join("app/meta"), "user.overlay.redirect", b"/etc/passwd"));
+    let r = ux(&[b"fs", b"ls", b"dev-oldapp:/bin2"]);
+    assert_eq!((r.code, r.stdout_text()), (Some(3), String::new()), "{}", r.stderr);
+    assert!(r.stderr.contains("does not follow redirects"), "{}", r.stderr);
+    let r = ux(&[b"fs", b"cat", b"dev-oldapp:/app/meta"]);
+    assert_eq!((r.code, r.stdout.as_slice()), (Some(3), b"".as_slice()), "{}", r.stderr);
+    assert!(r.stderr.contains("does not follow metacopy"), "{}", r.stderr);
+
+    // Mount lines: userxattr and the configured mount_options where containerd puts them.
+    let want = expected_json("ctr/moby/snapshots-mounts.json");
+    let line = want
+        .as_object()
+        .unwrap()
+        .iter()
+        .find(|(k, _)| k.starts_with("7782f5c3458e") && !k.ends_with("-init"))
+        .map(|(_, v)| v.as_str().unwrap().trim_end().to_string())
+        .unwrap();
+    let m = h.run(&[
+        b"mounts",
+        b"dev-oldapp",
+        b"--target",
+        b"/tmp/x",
+        b"--node-root",
+        b"/var/lib/containerd",
+        b"--userxattr",
+        b"--mount-option",
+        b"metacopy=on",
+    ]);
+    assert_eq!(m.code, Some(0), "{}", m.stderr);
+    assert_eq!(
+        m.stdout_text().trim_end(),
+        line.replace(",index=off", ",metacopy=on,userxattr,index=off")
+    );
+}
+
+/// Redirects and metacopy files (trusted.overlay.*, root only) through the commands: renamed
+/// directories list their origin, a metacopy file's bytes (cat, export, diff --hash) are its
+/// lower file's; redirects that escape, hold a NUL or an empty component, or point nowhere are
+/// reported (exit 3) and never followed.
+#[test]
+fn redirects_and_metacopy_through_the_commands() {
+    if skip_unless_root("trusted.overlay.* redirects") {
+        return;
+    }
+    let h = node_copy();
+    let snaps = h.root().join("io.containerd.snapshotter.v1.overlayfs/snapshots");
+    let up = snaps.join("49/fs");
+    std::fs::create_dir(up.join("bin2")).unwrap();
+    assert!(setx(&up.join("bin2"), "trusted.overlay.redirect", b"bin"));
+    std::fs::create_dir(up.join("etc2")).unwrap();
+    assert!(setx(&up.join("etc2"), "trusted.overlay.redirect", b"/etc"));
+    // A metacopy file: the upper has the metadata (mode 600), the base /etc/passwd the bytes.
+    let passwd = std::fs::read(snaps.join("13/fs/etc/passwd")).unwrap();
+    let f = std::fs::File::create(up.join("app/meta")).unwrap();
+    f.set_len(passwd.len() as u64).unwrap();
+    drop(f);
+    std::fs::set_permissions(up.join("app/meta"), std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    assert!(setx(&up.join("app/meta"), "trusted.overlay.metacopy", b""));
+    assert!(setx(&up.join("app/meta"), "trusted.overlay.redirect", b"/etc/passwd"));
+
+    let r = h.run(&[b"fs", b"ls", b"dev-oldapp:/bin2"]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(r.stdout_text().contains(" acpid -> busybox\n"), "{}", r.stdout_text());
+    let r = h.run(&[b"fs", b"ls", b"dev-oldapp:/etc2"]);
+    assert!(r.stdout_text().contains(" passwd\n") && r.stdout_text().contains(" hosts\n"));
+    let r = h.run(&[b"fs", b"cat", b"dev-oldapp:/app/meta"]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert_eq!(r.stdout, passwd);
+    let r = h.run(&[b"fs", b"ls", b"dev-oldapp:/app/meta"]);
+    assert!(r.stdout_text().starts_with("-rw------- "), "{}", r.stdout_text());
+    // With a mount that does not follow them (mount_options), nothing is followed.
+    let r = h.run(&[
+        b"fs",
+        b"ls",
+        b"dev-oldapp:/bin2",
+        b"--mount-option",
+        b"redirect_dir=nofollow",
+    ]);
+    assert_eq!((r.code, r.stdout_text()), (Some(3), String::new()), "{}", r.stderr);
+    // diff: the renamed dirs are added with their origin's entries.
+    let r = h.run(&[b"diff", b"dev-oldapp"]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let text = r.stdout_text();
+    for want in ["A /bin2\n", "A /bin2/acpid\n", "A /etc2/passwd\n", "A /app/meta\n"] {
+        assert!(text.contains(want), "{want}: {text}");
+    }
+    let j = h.run(&[b"diff", b"dev-oldapp", b"--format", b"json", b"--hash"]);
+    let j: Value = serde_json::from_slice(&j.stdout).unwrap();
+    let meta = j.as_array().unwrap().iter().find(|e| e["path"] == "/app/meta").unwrap();
+    assert_eq!(meta["sha256"], sha256_hex(&passwd));
+    // export: the metacopy file's bytes.
+    let out = h.dir.path().join("out.tar");
+    let e = h.run(&[b"fs", b"export", b"dev-oldapp", b"-o", out.as_os_str().as_bytes()]);
+    assert_eq!(e.code, Some(0), "{}", e.stderr);
+    assert!(tvf(&out).contains(" bin2/acpid -> busybox\n"));
+    let x = tempfile::tempdir().unwrap();
+    let st = Command::new("tar")
+        .arg("-xf")
+        .arg(&out)
+        .arg("-C")
+        .arg(x.path())
+        .output()
+        .unwrap();
+    assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
+    assert_eq!(std::fs::read(x.path().join("app/meta")).unwrap(), passwd);
+
+    // Hostile redirects: escapes, NULs, empty components, a missing origin.
+    let bad: [(&str, &[u8]); 5] = [
+        ("esc1", b"../../../../etc"),
+        ("esc2", b"/../../etc"),
+        ("esc3", b"/etc//passwd"),
+        ("esc4", b"et\0c"),
+        ("gone", b"/no/such/dir"),
+    ];
+    for (name, v) in bad {
+        std::fs::create_dir(up.join(name)).unwrap();
+        assert!(setx(&up.join(name), "trusted.overlay.redirect", v));
+    }
+    let r = h.run(&[b"fs", b"ls", b"dev-oldapp:/"]);
+    assert_eq!(r.code, Some(3), "{}", r.stderr);
+    for (name, _) in bad {
+        assert!(
+            r.stderr.contains(&format!("/49/fs/{name}: trusted.overlay.redirect")),
+            "{name}: {}",
+            r.stderr
+        );
+        let l = h.run(&[b"fs", b"ls", format!("dev-oldapp:/{name}").as_bytes()]);
+        assert_eq!(l.stdout_text(), "", "{name}");
+    }
+    assert!(
+        r.stderr.contains("not followed: a `.` or `..` component"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("not followed: contains a NUL"), "{}", r.stderr);
+    assert!(r.stderr.contains("points to a path no layer below has"), "{}", r.stderr);
+}
+
+/// The same comparison for a `userxattr` mount (rootless containerd's): user.overlay.opaque
+/// directories and xwhiteouts count, trusted.overlay.* ones are plain content, and an
+/// xwhiteout in the lowest layer (which the kernel lists but cannot open) is left out and
+/// noted.
+#[test]
+fn merged_view_equals_the_kernels_with_userxattr() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    for sub in [
+        "l1/op", "l1/xd", "l1/tr", "l2/op", "l2/xd", "l2/tr", "l3/op", "l3/xd", "l3/tr", "m",
+    ] {
+        std::fs::create_dir_all(d.join(sub)).unwrap();
+    }
+    for (f, data) in [
+        ("l3/op/below", "b"),
+        ("l3/xd/gone", "g"),
+        ("l3/xd/stays", "s"),
+        ("l3/tr/below", "t"),
+        ("l2/xd/gone", "g2"),
+        ("l1/xd/own", "o"),
+    ] {
+        std::fs::write(d.join(f), data).unwrap();
+    }
+    // l2 (a middle layer): xd marked, `gone` an xwhiteout over l3's; l3 (lowest): an
+    // "xwhiteout" that is only a file there.
+    std::fs::write(d.join("l2/xd/gone"), b"").unwrap();
+    std::fs::write(d.join("l3/xd/lowest"), b"").unwrap();
+    let ok = setx(&d.join("l2/xd/gone"), "user.overlay.whiteout", b"")
+        && setx(&d.join("l2/xd"), "user.overlay.opaque", b"x")
+        && setx(&d.join("l3/xd/lowest"), "user.overlay.whiteout", b"")
+        && setx(&d.join("l3/xd"), "user.overlay.opaque", b"x")
+        && setx(&d.join("l1/op"), "user.overlay.opaque", b"y");
+    if !ok {
+        eprintln!("no user.* xattrs here: userxattr kernel comparison skipped");
+        return;
+    }
+    // trusted.* is not what a userxattr mount reads (root can set it; then it must not count).
+    setx(&d.join("l1/tr"), "trusted.overlay.opaque", b"y");
+    let compare = format!(
+        "M={d}/m\nmount -t overlay overlay -o ro,lowerdir={d}/l1:{d}/l2:{d}/l3,userxattr $M || exit 42\n{LIST}\n",
+        d = d.display()
+    );
+    let Some(kernel) = in_mount_namespace(&compare, "the userxattr kernel comparison") else {
+        return;
+    };
+    let kernel = kernel_listing(&kernel);
+    let layers: Vec<PathBuf> = ["l1", "l2", "l3"].iter().map(|l| d.join(l)).collect();
+    let stack = coldctr::overlay::merge::Stack::with(layers, coldctr::overlay::merge::Xattrs::User, false);
+    let ours = merged_listing(&stack);
+    assert_eq!(ours, kernel);
+    let has = |p: &str| ours.iter().any(|l| l.starts_with(&format!("{p} ")));
+    assert!(has("xd/stays") && has("xd/own") && has("tr/below"));
+    assert!(!has("xd/gone") && !has("op/below") && !has("xd/lowest"));
+    // The lowest layer's xwhiteout is one the kernel's readdir still lists: said.
+    let notes = stack.take_notes();
+    assert!(
+        notes.iter().any(|n| n.contains("/l3/xd/lowest: an xwhiteout")),
+        "{notes:?}"
+    );
+}

@@ -355,11 +355,16 @@ fn archive_index_one(data: &[u8]) {
 
 /// Builds a stack of up to four overlay layers in a fresh temp dir from `data` (directories,
 /// files, symlinks with arbitrary targets, whiteouts when root can make them, opaque markers,
-/// FIFOs, hard links; names from a small alphabet so layers collide), then runs `diff`, the
-/// tar export and path resolution over it. Checks: nothing panics or blocks, the tar is whole
+/// FIFOs, hard links, directory redirects and metacopy files with arbitrary redirect values,
+/// xwhiteouts in `opaque=x` directories; names from a small alphabet so layers collide; the
+/// first byte also picks trusted.* or user.* attributes), then runs `diff`, the tar export
+/// and path resolution over it. Checks: nothing panics or blocks, the tar is whole
 /// blocks, and a resolved entry is always a file inside one of the layers.
 pub fn overlay(data: &[u8]) {
-    use coldctr::overlay::{diff, export, merge::Stack};
+    use coldctr::overlay::{
+        diff, export,
+        merge::{Stack, Xattrs},
+    };
     use std::os::unix::ffi::OsStrExt;
     use std::sync::atomic::{AtomicU64, Ordering};
     static RUN: AtomicU64 = AtomicU64::new(0);
@@ -372,6 +377,7 @@ pub fn overlay(data: &[u8]) {
     let Some((&count, mut ops)) = data.split_first() else {
         return;
     };
+    let mode = if count & 4 == 0 { Xattrs::Trusted } else { Xattrs::User };
     let layers: Vec<std::path::PathBuf> = (0..usize::from(count % 4) + 1)
         .map(|i| base.join(format!("l{i}")))
         .collect();
@@ -428,7 +434,15 @@ pub fn overlay(data: &[u8]) {
                 let _ = f.write_all(data);
             }
         };
-        match kind % 8 {
+        // Sets attribute `suffix` in both namespaces (trusted.* only takes as root).
+        let set = |p: &std::ffi::CStr, suffix: &str, v: &[u8]| {
+            for x in [Xattrs::Trusted, Xattrs::User] {
+                let n = std::ffi::CString::new(x.name(suffix)).unwrap_or_default();
+                // SAFETY: NUL-terminated strings; the value is valid for its length.
+                unsafe { libc::lsetxattr(p.as_ptr(), n.as_ptr(), v.as_ptr().cast(), v.len(), 0) };
+            }
+        };
+        match kind % 11 {
             0 => drop(std::fs::create_dir_all(&path)),
             1 => write(&path, payload),
             2 => drop(std::os::unix::fs::symlink(std::ffi::OsStr::from_bytes(payload), &path)),
@@ -448,6 +462,25 @@ pub fn overlay(data: &[u8]) {
                 unsafe { libc::mkfifo(c_path.as_ptr(), 0o644) };
             }
             6 => drop(std::fs::hard_link(root.join("a"), &path)),
+            8 => {
+                let _ = std::fs::create_dir_all(&path);
+                set(&c_path, "redirect", payload);
+            }
+            9 => {
+                write(&path, b"");
+                set(&c_path, "metacopy", b"");
+                if !payload.is_empty() {
+                    set(&c_path, "redirect", payload);
+                }
+            }
+            10 => {
+                write(&path, b"");
+                set(&c_path, "whiteout", b"");
+                if let Some(parent) = path.parent() {
+                    let c_parent = std::ffi::CString::new(parent.as_os_str().as_bytes()).unwrap_or_default();
+                    set(&c_parent, "opaque", b"x");
+                }
+            }
             _ => write(&path, b""),
         }
     }
@@ -456,8 +489,8 @@ pub fn overlay(data: &[u8]) {
         .split_first()
         .map(|(u, l)| (u.clone(), l.to_vec()))
         .unwrap_or_default();
-    let _ = diff::changes(&upper, &lowers, true, &mut problems);
-    let stack = Stack::new(layers.clone());
+    let _ = diff::changes(&upper, &lowers, mode, true, &mut problems);
+    let stack = Stack::with(layers.clone(), mode, count & 8 == 0);
     let mut tar = Vec::new();
     if export::export(&stack, &mut tar, &mut problems).is_ok() {
         assert_eq!(tar.len() % 512, 0, "the tar is not whole blocks");
@@ -469,12 +502,17 @@ pub fn overlay(data: &[u8]) {
                     !rel.components()
                         .any(|c| matches!(c, std::path::Component::ParentDir | std::path::Component::RootDir))
                 );
-                let file = stack.path_of(&node, &rel);
-                assert!(
-                    layers.iter().any(|l| file.starts_with(l)),
-                    "{} left the layers",
-                    file.display()
-                );
+                for file in [stack.path_of(&node, &rel), node.data_file().to_path_buf()]
+                    .into_iter()
+                    .chain(node.dirs.iter().map(|d| stack.layer(d.layer).join(&d.rel)))
+                {
+                    assert!(
+                        layers.iter().any(|l| file.starts_with(l))
+                            && !file.components().any(|c| matches!(c, std::path::Component::ParentDir)),
+                        "{} left the layers",
+                        file.display()
+                    );
+                }
             }
         }
     }

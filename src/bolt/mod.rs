@@ -43,6 +43,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// overflow.
 pub const MAX_DEPTH: usize = 64;
 
+/// How much of a lazily read file is read to find the meta pages (two pages of 64 KiB).
+const META_PREFIX: usize = 128 << 10;
+
 /// An open bbolt file.
 pub struct Db {
     path: Arc<Path>,
@@ -71,7 +74,18 @@ impl Db {
     }
 
     fn from_source(path: Arc<Path>, source: Source) -> Result<Db> {
-        let located = meta::locate(source.bytes());
+        // Both meta pages lie in the first two pages; a file read lazily is read in full only
+        // when they are not found there (a damaged meta 0, a page size above 64 KiB).
+        let located = match &source {
+            Source::Lazy(_) => {
+                let head = source.range(0, source.len().min(META_PREFIX)).unwrap_or_default();
+                match meta::locate(head) {
+                    Ok(m) if (m.page_size as usize).saturating_mul(2) <= head.len() => Ok(m),
+                    _ => meta::locate(source.bytes()),
+                }
+            }
+            _ => meta::locate(source.bytes()),
+        };
         let metas = match located {
             Ok(m) => m,
             Err(pair) => {
@@ -110,11 +124,17 @@ impl Db {
     }
 
     pub fn file_size(&self) -> u64 {
-        self.source.bytes().len() as u64
+        self.source.len() as u64
     }
 
+    /// Every byte of the file (read in full first when pages are read as asked for).
     pub(crate) fn file(&self) -> &[u8] {
         self.source.bytes()
+    }
+
+    /// `len` bytes at `offset`, or `None` past the end of the file.
+    fn range(&self, offset: usize, len: usize) -> Option<&[u8]> {
+        self.source.range(offset, len)
     }
 
     /// Both meta pages as decoded, valid or not.
@@ -199,10 +219,17 @@ impl<'a> Tx<'a> {
                 .db
                 .corrupt(id, offset, format!("page id beyond the high-water mark {}", self.hwm())));
         }
-        let file = Bytes::new(self.db.file(), self.db.endian);
-        let header = usize::try_from(offset)
-            .ok()
-            .and_then(|o| file.sub(o, page::HEADER_SIZE))
+        let start = usize::try_from(offset).ok();
+        // The whole first page at once (one read where pages are read as asked for), or, at
+        // the end of a cut file, at least the header.
+        let header = start
+            .and_then(|o| {
+                usize::try_from(ps)
+                    .ok()
+                    .and_then(|p| self.db.range(o, p))
+                    .or_else(|| self.db.range(o, page::HEADER_SIZE))
+            })
+            .map(|h| Bytes::new(h, self.db.endian))
             .ok_or_else(|| {
                 self.db.corrupt(
                     id,
@@ -231,7 +258,9 @@ impl<'a> Tx<'a> {
         let len = (u64::from(overflow) + 1) * ps;
         let data = usize::try_from(len)
             .ok()
-            .and_then(|l| file.sub(offset as usize, l))
+            .zip(start)
+            .and_then(|(l, o)| self.db.range(o, l))
+            .map(|d| Bytes::new(d, self.db.endian))
             .ok_or_else(|| {
                 self.db.corrupt(
                     id,

@@ -1,5 +1,15 @@
-//! Where a bbolt file's bytes come from: a read-only memory map, or the whole file read into
-//! memory when mapping is refused (an empty file, a pipe, some FUSE mounts) or not wanted.
+//! Where a bbolt file's bytes come from: a read-only memory map, the whole file read into
+//! memory when mapping is refused (an empty file, a pipe, some FUSE mounts) or not wanted, or
+//! pages read one `pread` at a time as they are asked for (point lookups).
+//!
+//! Why the third: a lookup such as one `inspect` reads the record pages of every image of a
+//! namespace (dockerd's `List("target.digest==")`), thousands of pages scattered through the
+//! file. Through a map each first touch is a page fault, and the kernel maps 16 neighbouring
+//! page-cache pages per fault ("fault-around") and unmaps them all at exit: three quarters of
+//! such a run was spent mapping and unmapping pages it never reads. A `pread` of the one page
+//! into memory of our own costs a fraction of that, and the process's resident set holds only
+//! the pages read. Full walks keep the map: they read most pages anyway, and mapped pages are
+//! page cache the kernel can reclaim under memory pressure, where copies would not be.
 //!
 //! The file is opened `O_RDONLY` (with `O_NOATIME` when the kernel allows it, so reading
 //! evidence does not even change its access time) and never locked: bbolt's own readers take
@@ -18,18 +28,30 @@ pub enum ReadMode {
     Mmap,
     /// Read the whole file into memory (a consistent copy of a file that may still change).
     Read,
+    /// Read pages as they are asked for, each once (see the module doc: point lookups).
+    Pread,
 }
 
-/// The bytes of one file, mapped or owned.
+/// The bytes of one file, mapped, owned, or read as asked for.
 pub enum Source {
     Mapped(memmap2::Mmap),
     Owned(Vec<u8>),
+    Lazy(Lazy),
 }
 
 impl Source {
     pub fn open(path: &Path, mode: ReadMode) -> std::io::Result<Source> {
         let file = open_read_only(path)?;
-        if mode == ReadMode::Mmap {
+        if mode == ReadMode::Pread
+            && let Ok(m) = file.metadata()
+            && m.is_file()
+            && let Ok(len) = usize::try_from(m.len())
+            && len > 0
+            && let Some(lazy) = Lazy::new(file.try_clone()?, len)
+        {
+            return Ok(Source::Lazy(lazy));
+        }
+        if mode != ReadMode::Read {
             // SAFETY: the map is private to this process and read-only. The one hazard is
             // another process truncating the file while we read it (SIGBUS); a responder who
             // reads a live file can choose `ReadMode::Read` (`--no-mmap`) instead.
@@ -42,14 +64,151 @@ impl Source {
         Ok(Source::Owned(data))
     }
 
+    /// Every byte of the file (a lazily read file is read in full first).
     pub fn bytes(&self) -> &[u8] {
         match self {
             Source::Mapped(m) => m,
             Source::Owned(v) => v,
+            Source::Lazy(l) => l.all(),
+        }
+    }
+
+    /// The file's length.
+    pub fn len(&self) -> usize {
+        match self {
+            Source::Lazy(l) => l.len,
+            other => other.bytes().len(),
+        }
+    }
+
+    /// `len` bytes at `offset`, or `None` when they run past the end of the file.
+    pub fn range(&self, offset: usize, len: usize) -> Option<&[u8]> {
+        match self {
+            Source::Lazy(l) => l.range(offset, len),
+            other => other.bytes().get(offset..offset.checked_add(len)?),
         }
     }
 }
 
+/// Arena blocks are this large (and this aligned, so that the kernel can back each with one
+/// transparent huge page: one fault and one clear per block instead of one per 4 KiB page).
+const BLOCK: usize = 2 << 20;
+
+/// A file read in runs as they are asked for, each run `pread` once into an append-only arena
+/// (memory grows with the pages read, not with the file).
+///
+/// Runs are keyed by their file offset: a page is always asked for at its own offset, first
+/// its header and then with its overflow, so a longer run replaces a shorter one in the index
+/// (the shorter stays valid for whoever holds it). Memory handed out is never written again
+/// or freed before the `Lazy` is dropped.
+pub struct Lazy {
+    file: File,
+    len: usize,
+    /// File offset -> (address in the arena, length).
+    runs: std::sync::RwLock<std::collections::HashMap<usize, (usize, usize)>>,
+    arena: std::sync::Mutex<Arena>,
+    whole: std::sync::OnceLock<Vec<u8>>,
+}
+
+#[derive(Default)]
+struct Arena {
+    /// Each map with the aligned address where its usable block starts. The maps are only
+    /// kept alive here; they are never dereferenced, so no reference to a whole block ever
+    /// aliases the slices handed out.
+    blocks: Vec<(memmap2::MmapMut, usize)>,
+    /// Bytes used in the last block.
+    used: usize,
+    /// Usable size of the last block.
+    size: usize,
+}
+
+impl Arena {
+    /// `len` fresh bytes no one else holds, or `None` when memory cannot be mapped.
+    fn take(&mut self, len: usize) -> Option<*mut u8> {
+        if self.blocks.is_empty() || self.size - self.used < len {
+            let size = len.div_ceil(BLOCK).max(1).checked_mul(BLOCK)?;
+            let mut map = memmap2::MmapMut::map_anon(size.checked_add(BLOCK)?).ok()?;
+            let raw = map.as_mut_ptr() as usize;
+            let start = raw.checked_add(BLOCK - 1)? & !(BLOCK - 1);
+            let offset = start - raw;
+            // Only a hint: without huge pages the block is faulted in 4 KiB at a time.
+            let _ = map.advise_range(memmap2::Advice::HugePage, offset, size);
+            self.blocks.push((map, start));
+            self.used = 0;
+            self.size = size;
+        }
+        let (_, start) = self.blocks.last()?;
+        let at = start.checked_add(self.used)?;
+        self.used += len;
+        Some(at as *mut u8)
+    }
+}
+
+impl Lazy {
+    fn new(file: File, len: usize) -> Option<Lazy> {
+        Some(Lazy {
+            file,
+            len,
+            runs: Default::default(),
+            arena: Default::default(),
+            whole: std::sync::OnceLock::new(),
+        })
+    }
+
+    fn range(&self, offset: usize, len: usize) -> Option<&[u8]> {
+        let end = offset.checked_add(len)?;
+        if end > self.len {
+            return None;
+        }
+        if len == 0 {
+            return Some(&[]);
+        }
+        if let Some(&(at, have)) = self.runs.read().ok()?.get(&offset)
+            && have >= len
+        {
+            // SAFETY: `at..at + have` was filled by `read_run` and is never written again.
+            return Some(unsafe { std::slice::from_raw_parts(at as *const u8, len) });
+        }
+        let at = self.arena.lock().ok()?.take(len)?;
+        // SAFETY: `take` handed out `len` bytes no one else holds.
+        let dst = unsafe { std::slice::from_raw_parts_mut(at, len) };
+        self.read_run(dst, offset);
+        if let Ok(mut runs) = self.runs.write() {
+            let entry = runs.entry(offset).or_insert((at as usize, len));
+            if entry.1 < len {
+                *entry = (at as usize, len);
+            }
+        }
+        // SAFETY: filled above and never written again.
+        Some(unsafe { std::slice::from_raw_parts(at as *const u8, len) })
+    }
+
+    fn all(&self) -> &[u8] {
+        self.whole.get_or_init(|| {
+            let mut data = vec![0u8; self.len];
+            self.read_run(&mut data, 0);
+            data
+        })
+    }
+
+    /// Fills `dst` from the file at `offset`. A read error or a short read leaves zeros, which
+    /// no page header or meta checksum accepts: the reader reports the page.
+    fn read_run(&self, dst: &mut [u8], offset: usize) {
+        use std::os::unix::fs::FileExt;
+        let mut done = 0;
+        while let Some(rest) = dst.get_mut(done..) {
+            if rest.is_empty() {
+                break;
+            }
+            match self.file.read_at(rest, (offset + done) as u64) {
+                Ok(0) => break,
+                Ok(n) => done += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => break,
+            }
+        }
+    }
+}
 /// Opens `path` read-only without touching its access time where the kernel lets us.
 pub fn open_read_only(path: &Path) -> std::io::Result<File> {
     // O_NOATIME is refused (EPERM) on files we do not own unless we hold CAP_FOWNER.

@@ -92,10 +92,22 @@ impl Global {
     /// Opens the root, warning when the newer meta page had to be skipped; with `--salvage`,
     /// the root with the salvage view of its meta.db, its report on stderr.
     pub fn open_root(&self) -> Result<Root, Failure> {
+        self.open_root_reading(self.read_mode())
+    }
+
+    /// How meta.db is read for a command that asks a few questions of it (point lookups):
+    /// page by page (`ReadMode::Pread`), unless `--no-mmap` asked for a copy.
+    pub fn lookup_mode(&self) -> ReadMode {
+        if self.no_mmap { ReadMode::Read } else { ReadMode::Pread }
+    }
+
+    /// [`Global::open_root`], reading meta.db as `mode` says (with `--salvage`, the salvage
+    /// view, which reads the whole file whatever the mode).
+    pub fn open_root_reading(&self, mode: ReadMode) -> Result<Root, Failure> {
         if self.salvaging() {
             return self.open_salvaged(self.salvage_options(), true).map(|(root, _)| root);
         }
-        self.open_live()
+        self.open_live_reading(mode)
     }
 
     /// The root with the salvage view built with `opts`, and the records placed in it; the
@@ -138,6 +150,11 @@ impl Global {
 
     /// Opens the root and its meta.db's tree, whatever `--salvage` says (`recover`, `meta-diff`).
     pub fn open_live(&self) -> Result<Root, Failure> {
+        self.open_live_reading(self.read_mode())
+    }
+
+    /// [`Global::open_live`], reading meta.db as `mode` says.
+    pub fn open_live_reading(&self, mode: ReadMode) -> Result<Root, Failure> {
         let kind = match self.source_type {
             Some(k) => k,
             None => source::detect(&self.root).map_err(source_failure)?,
@@ -165,7 +182,7 @@ impl Global {
             }
             return Ok(root);
         }
-        let root = Root::open(&self.root, self.read_mode()).map_err(|e| match e {
+        let root = Root::open(&self.root, mode).map_err(|e| match e {
             RootError::Bolt(b) => Failure::from(b),
             other => Failure::new(Outcome::Unreadable, crate::text::escape(other.to_string().as_bytes())),
         })?;

@@ -7,10 +7,10 @@
 //! UTF-8; tar members have the exact bytes.
 
 use super::context::Global;
-use super::layers::{DockerRoot, Format, Node, rfc3339};
+use super::layers::{DockerRoot, Format, MountOpts, Node, rfc3339};
 use super::{Failure, Outcome};
 use crate::overlay::diff::{self, Change};
-use crate::overlay::export::{self as tree_export, copy_exact, data_file, open_regular};
+use crate::overlay::export::{self as tree_export, copy_exact, open_regular};
 use crate::overlay::merge::Stack;
 use crate::text::escape;
 use clap::{Args, Subcommand};
@@ -36,6 +36,8 @@ pub struct DiffArgs {
     /// copy-up whose stat did not change, e.g. a hard link made to a lower file).
     #[arg(long)]
     pub copied_up: bool,
+    #[command(flatten)]
+    pub overlay: MountOpts,
     #[command(flatten)]
     pub docker: DockerRoot,
 }
@@ -128,10 +130,16 @@ pub fn mode_string(m: &Metadata) -> String {
 }
 
 /// Hashes a regular file without following links or blocking (ring's SHA-256: assembly, fast
-/// in every build profile), reading `meta.size()` bytes in 1 MiB chunks.
-fn sha256_of(path: &Path, meta: &Metadata) -> Option<String> {
+/// in every build profile), reading `meta.size()` bytes in 1 MiB chunks. For a metacopy file
+/// `path` is its data file, checked against that file's own lstat.
+fn sha256_of(path: &Path, file: &Path, meta: &Metadata) -> Option<String> {
     use std::io::Read;
-    let f = open_regular(path, meta).ok()?;
+    let data_meta = if path == file {
+        meta.clone()
+    } else {
+        std::fs::symlink_metadata(path).ok()?
+    };
+    let f = open_regular(path, &data_meta).ok()?;
     let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
     let mut buf = vec![0u8; (1 << 20).min(usize::try_from(meta.size()).unwrap_or(1 << 20)).max(1)];
     let mut r = f.take(meta.size());
@@ -172,7 +180,7 @@ pub fn entry_info(m: &Metadata, file: &Path, data: Option<&Path>) -> EntryInfo {
         link: link.map(|l| String::from_utf8_lossy(&l).into_owned()),
         rdev: (m.file_type().is_char_device() || m.file_type().is_block_device())
             .then(|| format!("{},{}", libc::major(m.rdev()), libc::minor(m.rdev()))),
-        sha256: data.filter(|_| m.is_file()).and_then(|d| sha256_of(d, m)),
+        sha256: data.filter(|_| m.is_file()).and_then(|d| sha256_of(d, file, m)),
     }
 }
 
@@ -189,8 +197,19 @@ pub fn diff(global: &Global, args: DiffArgs, out: &mut dyn Write) -> Result<Outc
         return Err(Failure::new(Outcome::Damaged, "an empty chain"));
     };
     let mut problems = Vec::new();
-    let changes = diff::changes(upper, lowers, args.copied_up, &mut problems)
-        .map_err(|e| Failure::new(Outcome::Unreadable, e))?;
+    let mut notes = Vec::new();
+    let changes = diff::changes_noted(
+        upper,
+        lowers,
+        args.overlay.mode(),
+        args.copied_up,
+        &mut problems,
+        &mut notes,
+    )
+    .map_err(|e| Failure::new(Outcome::Unreadable, e))?;
+    for n in notes {
+        super::warn(escape(n.as_bytes()));
+    }
     node.problems.extend(problems);
     write_changes(out, &changes, args.format, args.hash)?;
     Ok(node.finish(Outcome::Ok))
@@ -213,7 +232,7 @@ fn write_changes(out: &mut dyn Write, changes: &[Change], format: Format, hash: 
                     info: c
                         .meta
                         .as_ref()
-                        .map(|m| entry_info(m, &c.file, (hash && c.kind != 'D').then_some(c.file.as_path()))),
+                        .map(|m| entry_info(m, &c.file, (hash && c.kind != 'D').then_some(c.data.as_path()))),
                 })
                 .collect();
             serde_json::to_writer_pretty(&mut *out, &rows).map_err(|e| Failure::from(std::io::Error::from(e)))?;
@@ -251,6 +270,8 @@ pub struct LsArgs {
     #[arg(long)]
     pub hash: bool,
     #[command(flatten)]
+    pub overlay: MountOpts,
+    #[command(flatten)]
     pub docker: DockerRoot,
 }
 
@@ -258,6 +279,8 @@ pub struct LsArgs {
 pub struct CatArgs {
     /// TARGET:PATH.
     pub spec: std::ffi::OsString,
+    #[command(flatten)]
+    pub overlay: MountOpts,
     #[command(flatten)]
     pub docker: DockerRoot,
 }
@@ -276,6 +299,8 @@ pub struct FsExportArgs {
     /// reading its snapshots, for an image whose snapshots are gone.
     #[arg(long)]
     pub from_blobs: bool,
+    #[command(flatten)]
+    pub overlay: MountOpts,
     #[command(flatten)]
     pub docker: DockerRoot,
 }
@@ -299,11 +324,21 @@ pub fn split_spec(spec: &[u8]) -> Result<(&str, &[u8]), Failure> {
     Ok((t, p))
 }
 
-/// The layer stack of a target.
-fn stack_of(node: &mut Node, global: &Global, target: &str) -> Result<Stack, Failure> {
+/// The layer stack of a target: an active snapshot's own directory is an upper directory
+/// (xwhiteouts are not read there), every other layer a lower one.
+fn stack_of(node: &mut Node, global: &Global, target: &str, opts: &MountOpts) -> Result<Stack, Failure> {
     let r = node.resolve(global, target)?;
     let chain = node.chain(r.snap);
-    Ok(Stack::new(node.layer_dirs(&chain)?))
+    let active = node.index.get(r.snap).is_some_and(|s| s.kind == "Active");
+    Ok(Stack::with(node.layer_dirs(&chain)?, opts.mode(), active))
+}
+
+/// The stack's problems and notes, to the node's (notes are said, not counted as damage).
+fn drain(node: &mut Node, stack: &Stack) {
+    node.problems.extend(stack.take_problems());
+    for n in stack.take_notes() {
+        super::warn(escape(n.as_bytes()));
+    }
 }
 
 #[derive(Serialize)]
@@ -328,7 +363,7 @@ pub fn fs(global: &Global, args: FsArgs, out: &mut dyn Write) -> Result<Outcome,
 fn ls(global: &Global, args: LsArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
     let (target, path) = split_spec(args.spec.as_bytes())?;
     let mut node = Node::open(global, &args.docker)?;
-    let stack = stack_of(&mut node, global, target)?;
+    let stack = stack_of(&mut node, global, target, &args.overlay)?;
     // A symlink is shown as itself, unless it leads to a directory (inside the tree): then
     // that directory is listed, as ls does.
     let (rel, entry) = stack
@@ -341,7 +376,7 @@ fn ls(global: &Global, args: LsArgs, out: &mut dyn Write) -> Result<Outcome, Fai
     let mut entries = Vec::new();
     if entry.is_dir() {
         let mut problems = Vec::new();
-        for (name, n) in stack.children(&rel, &entry.dirs, &mut problems) {
+        for (name, n) in stack.children(&entry, &mut problems) {
             let child = rel.join(std::ffi::OsStr::from_bytes(&name));
             entries.push((name, child, n));
         }
@@ -354,7 +389,7 @@ fn ls(global: &Global, args: LsArgs, out: &mut dyn Write) -> Result<Outcome, Fai
         .iter()
         .map(|(name, rel, n)| {
             let file = stack.path_of(n, rel);
-            let data = args.hash.then(|| data_file(&stack, n, rel));
+            let data = args.hash.then(|| n.data_file().to_path_buf());
             LsRow {
                 name: String::from_utf8_lossy(name).into_owned(),
                 name_hex: hex_if_not_utf8(name),
@@ -395,6 +430,7 @@ fn ls(global: &Global, args: LsArgs, out: &mut dyn Write) -> Result<Outcome, Fai
             }
         }
     }
+    drain(&mut node, &stack);
     Ok(node.finish(Outcome::Ok))
 }
 
@@ -408,7 +444,7 @@ fn cat(global: &Global, args: CatArgs, out: &mut dyn Write) -> Result<Outcome, F
     }
     let (target, path) = split_spec(args.spec.as_bytes())?;
     let mut node = Node::open(global, &args.docker)?;
-    let stack = stack_of(&mut node, global, target)?;
+    let stack = stack_of(&mut node, global, target, &args.overlay)?;
     let (rel, entry) = stack
         .resolve(path, true)
         .map_err(|e| Failure::new(Outcome::No, escape(e.as_bytes())))?;
@@ -418,7 +454,7 @@ fn cat(global: &Global, args: CatArgs, out: &mut dyn Write) -> Result<Outcome, F
             format!("{}: a {}, not a regular file", escape(path), type_name(&entry.meta)),
         ));
     }
-    let data = data_file(&stack, &entry, &rel);
+    let data = entry.data_file().to_path_buf();
     let meta = if data == stack.path_of(&entry, &rel) {
         entry.meta.clone()
     } else {
@@ -430,6 +466,7 @@ fn cat(global: &Global, args: CatArgs, out: &mut dyn Write) -> Result<Outcome, F
         node.problems
             .push(format!("{}: {got} of {} bytes read", data.display(), entry.meta.size()));
     }
+    drain(&mut node, &stack);
     Ok(node.finish(Outcome::Ok))
 }
 
@@ -465,7 +502,7 @@ fn export(global: &Global, args: FsExportArgs, out: &mut dyn Write) -> Result<Ou
         node.problems.extend(problems);
         return Ok(node.finish(Outcome::Ok));
     }
-    let stack = stack_of(&mut node, global, &args.target)?;
+    let stack = stack_of(&mut node, global, &args.target, &args.overlay)?;
     if to_stdout {
         tree_export::export(&stack, out, &mut problems).map_err(|e| Failure::new(Outcome::Unreadable, e))?;
     } else {
@@ -482,6 +519,7 @@ fn export(global: &Global, args: FsExportArgs, out: &mut dyn Write) -> Result<Ou
         temp.commit(&path)?;
     }
     node.problems.extend(problems);
+    drain(&mut node, &stack);
     Ok(node.finish(Outcome::Ok))
 }
 

@@ -28,6 +28,59 @@ pub struct DockerRoot {
     pub docker_root: Option<PathBuf>,
 }
 
+/// How the snapshotter mounts, where the disk cannot say: the daemon's configuration and
+/// whether it ran rootless. Every layer command takes these.
+#[derive(Args, Clone, Debug, Default)]
+pub struct MountOpts {
+    /// The snapshotter mounted with `userxattr` (containerd in a user namespace, i.e. rootless,
+    /// on kernel 5.11+): overlay attributes are user.overlay.* instead of trusted.overlay.*,
+    /// and mount lines carry the option.
+    #[arg(long)]
+    pub userxattr: bool,
+    /// An option of the snapshotter's `mount_options` (containerd's config.toml), added to
+    /// overlay mount lines where containerd adds it (repeatable); `userxattr` here is
+    /// --userxattr.
+    #[arg(long = "mount-option", value_name = "OPT")]
+    pub mount_options: Vec<String>,
+    /// Leave uidmap=/gidmap= out of the mount lines of remapped snapshots (containerd 1.x, or
+    /// a kernel without idmapped overlay mounts, before 5.19).
+    #[arg(long)]
+    pub no_remap_ids: bool,
+}
+
+impl MountOpts {
+    /// The attribute namespace the mount reads.
+    pub fn xattrs(&self) -> crate::overlay::merge::Xattrs {
+        if self.userxattr || self.mount_options.iter().any(|o| o == "userxattr") {
+            crate::overlay::merge::Xattrs::User
+        } else {
+            crate::overlay::merge::Xattrs::Trusted
+        }
+    }
+
+    /// How the mount reads its layers: `userxattr` (or `redirect_dir=nofollow`,
+    /// `metacopy=off` among the mount options) stops redirects and metacopy being followed.
+    pub fn mode(&self) -> crate::overlay::merge::Mode {
+        let mut mode: crate::overlay::merge::Mode = self.xattrs().into();
+        if self.mount_options.iter().any(|o| o == "redirect_dir=nofollow") {
+            mode.follow_redirects = false;
+        }
+        if self.mount_options.iter().any(|o| o == "metacopy=off") {
+            mode.metacopy = false;
+        }
+        mode
+    }
+
+    /// The mount-line options.
+    pub fn options(&self) -> mounts::Options {
+        mounts::Options {
+            userxattr: self.xattrs() == crate::overlay::merge::Xattrs::User,
+            mount_options: self.mount_options.clone(),
+            remap_ids: !self.no_remap_ids,
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     Table,
@@ -326,6 +379,8 @@ pub struct MountsArgs {
     #[arg(long, value_name = "DIR")]
     pub node_root: Option<PathBuf>,
     #[command(flatten)]
+    pub overlay: MountOpts,
+    #[command(flatten)]
     pub docker: DockerRoot,
 }
 
@@ -338,9 +393,9 @@ pub fn mounts_cmd(global: &Global, args: MountsArgs, out: &mut dyn Write) -> Res
         None => std::path::absolute(&node.root.dir).unwrap_or_else(|_| node.root.dir.clone()),
     };
     let line = if args.read_only {
-        mounts::read_only_line(&node.index, &chain, &root, &args.mount_point)
+        mounts::read_only_line(&node.index, &chain, &root, &args.mount_point, &args.overlay.options())
     } else {
-        mounts::ctr_line(&node.index, &chain, &root, &args.mount_point)
+        mounts::ctr_line(&node.index, &chain, &root, &args.mount_point, &args.overlay.options())
     };
     match line {
         Ok(l) => writeln!(out, "{}", escape(l.as_bytes()))?,

@@ -1,13 +1,14 @@
 //! `coldctr meta-diff [--against FILE]`: what changed between the previous transaction of
 //! meta.db and the current one, or between another copy of meta.db (FILE: a backup, an earlier
 //! seizure) and this root's. Exit 0 when the records are the same, 1 when they differ (as
-//! `diff`), 3 when either view is damaged.
+//! `diff`), 3 when either view is damaged. A bare file as --root is read as itself (as
+//! `recover` does), and a snapshotter's metadata.db diffs its backend snapshot records.
 
 use super::context::Global;
 use super::{Failure, Outcome, warn};
 use crate::bolt::{Db, MetaChoice};
 use crate::containerd::records::Damage;
-use crate::meta_diff::{MetaDiff, diff, records_of};
+use crate::meta_diff::{MetaDiff, diff, records_of_file};
 use clap::{Args, ValueEnum};
 use std::io::Write;
 use std::path::PathBuf;
@@ -30,30 +31,39 @@ enum Format {
 
 pub fn run(global: &Global, args: MetaDiffArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
     super::context::no_salvage(global, "meta-diff")?;
-    let root = global.open_live()?;
+    let opened;
+    let root_db: &Db = if global.root.is_file() {
+        // A bare file is read as itself, whatever its name or place.
+        opened = Db::open(&global.root, global.read_mode())?;
+        &opened
+    } else {
+        let root = global.open_live()?;
+        opened = root.meta;
+        &opened
+    };
     let mut damage = Damage::new();
     let (from_name, from) = match &args.against {
         Some(file) => {
             let db = Db::open(file, global.read_mode())?;
             let tx = db.view(MetaChoice::Current)?;
-            let records = records_of(&tx, &mut damage);
+            let records = records_of_file(&tx, &mut damage);
             (format!("{} (txid {})", file.display(), tx.meta().txid), records)
         }
         None => {
-            let tx = root.view(MetaChoice::Previous)?;
+            let tx = root_db.view(MetaChoice::Previous)?;
             (
                 format!(
                     "{} previous transaction (txid {})",
-                    root.meta.path().display(),
+                    root_db.path().display(),
                     tx.meta().txid
                 ),
-                records_of(&tx, &mut damage),
+                records_of_file(&tx, &mut damage),
             )
         }
     };
-    let tx = root.view(MetaChoice::Current)?;
-    let to_name = format!("{} (txid {})", root.meta.path().display(), tx.meta().txid);
-    let to = records_of(&tx, &mut damage);
+    let tx = root_db.view(MetaChoice::Current)?;
+    let to_name = format!("{} (txid {})", root_db.path().display(), tx.meta().txid);
+    let to = records_of_file(&tx, &mut damage);
     let d = diff(from, to);
     match args.format {
         Format::Json => {

@@ -347,6 +347,54 @@ pub fn images_in(namespace: &str, ns: &Bucket<'_>, damage: &mut Damage) -> Vec<I
     out
 }
 
+/// The image records of one namespace whose target digest is `digest`, in name order: the
+/// same records [`images_in`] would list with that target, found by reading only each
+/// record's `target/digest` and decoding just the matches (containerd's
+/// `List("target.digest==...")`, which dockerd runs for every inspect, without building the
+/// other 4,999 records). Damage met on the way to a record's target is recorded; damage in a
+/// record that does not match is not looked for.
+pub fn images_with_target(namespace: &str, ns: &Bucket<'_>, digest: &str, damage: &mut Damage) -> Vec<Image> {
+    let Some(images) = noted(ns.bucket(b"images"), damage) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for item in images.cursor() {
+        let item = match item {
+            Ok(i) if i.is_bucket => i,
+            Ok(_) => continue,
+            Err(e) => {
+                damage.push(crate::damage::Note::from(e).within("images"));
+                continue;
+            }
+        };
+        let record = match images.open_item(&item) {
+            Ok(b) => b,
+            Err(e) => {
+                damage.push(e);
+                continue;
+            }
+        };
+        let stored = match record
+            .bucket(b"target")
+            .and_then(|t| t.map_or(Ok(None), |t| t.get(b"digest")))
+        {
+            Ok(d) => d,
+            Err(e) => {
+                damage.push(e);
+                continue;
+            }
+        };
+        if stored != Some(digest.as_bytes()) {
+            continue;
+        }
+        match image(namespace, key_name(item.key), &record, damage) {
+            Ok(i) => out.push(i),
+            Err(e) => damage.push(e),
+        }
+    }
+    out
+}
+
 /// One image record by exact name, reading only the pages on its path.
 pub fn image_named(tx: &Tx<'_>, namespace: &str, name: &str, damage: &mut Damage) -> Result<Option<Image>, BoltError> {
     let (ns, key) = (key_bytes(namespace), key_bytes(name));
@@ -470,6 +518,32 @@ pub fn content_record(tx: &Tx<'_>, namespace: &str, digest: &str) -> Result<Opti
     let path: [&[u8]; 5] = [b"v1", &ns, b"content", b"blob", &digest_key];
     match tx.bucket_at(&path)? {
         Some(b) => content(namespace, digest.to_string(), &b, &mut Damage::new()).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// The recorded size of content `digest` in `namespace` (`None`: no record), decoding nothing
+/// else of the record: what availability checks and blob reads need, without the times and
+/// labels [`content_record`] formats. Fails where [`content_record`] fails.
+pub fn content_size_of(tx: &Tx<'_>, namespace: &str, digest: &str) -> Result<Option<i64>, BoltError> {
+    let ns = key_bytes(namespace);
+    let path: [&[u8]; 4] = [b"v1", &ns, b"content", b"blob"];
+    match tx.bucket_at(&path)? {
+        Some(blobs) => content_size_in(&blobs, namespace, digest),
+        None => Ok(None),
+    }
+}
+
+/// [`content_size_of`] from the namespace's `content/blob` bucket, for callers that look up
+/// many digests (the path from the root is walked once, not per digest).
+pub fn content_size_in(blobs: &Bucket<'_>, namespace: &str, digest: &str) -> Result<Option<i64>, BoltError> {
+    match blobs.bucket(&key_bytes(digest))? {
+        Some(b) => content_size(
+            &b,
+            &format_args!("namespace {namespace}: content {digest}"),
+            &mut Damage::new(),
+        )
+        .map(Some),
         None => Ok(None),
     }
 }

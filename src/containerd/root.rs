@@ -52,6 +52,95 @@ pub struct Root {
     pub archive: Option<std::sync::Arc<dyn ArchiveBlobs>>,
     /// Set when `meta` is the salvage view of meta.db (`crate::recover::view`).
     pub salvage: Option<std::sync::Arc<crate::recover::view::Report>>,
+    /// `blobs/<algorithm>` directories opened once, for lookups relative to them.
+    alg_dirs: AlgDirs,
+}
+
+/// Open `blobs/<algorithm>` directories: a stat or open of a blob is then one `fstatat` /
+/// `openat` of its hex name, not a walk of the whole path from `/` each time (47,000 blobs:
+/// most of `content`'s system time went to path walks).
+#[derive(Default)]
+struct AlgDirs(std::sync::Mutex<Vec<(&'static str, Option<SharedDir>)>>);
+
+/// An open directory shared by the threads that look up blobs in it.
+type SharedDir = std::sync::Arc<std::fs::File>;
+
+impl AlgDirs {
+    /// The open directory of `algorithm` under `content`, `None` when it cannot be opened
+    /// as a real directory (then callers fall back to paths, and report what they find).
+    fn get(&self, content: &Path, algorithm: &'static str) -> Option<std::sync::Arc<std::fs::File>> {
+        let mut dirs = self.0.lock().ok()?;
+        if let Some((_, d)) = dirs.iter().find(|(a, _)| *a == algorithm) {
+            return d.clone();
+        }
+        let dir = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW)
+            .open(content.join("blobs").join(algorithm))
+            .ok()
+            .map(std::sync::Arc::new);
+        dirs.push((algorithm, dir.clone()));
+        dir
+    }
+}
+
+/// `name` as a C string for the *at calls (a digest's hex: never holds a NUL).
+fn c_name(name: &str) -> std::io::Result<std::ffi::CString> {
+    std::ffi::CString::new(name).map_err(|_| std::io::Error::from(std::io::ErrorKind::InvalidInput))
+}
+
+/// `fstatat(dir, name, AT_SYMLINK_NOFOLLOW)`: what `name` is, never following a link.
+fn stat_at(dir: &std::fs::File, name: &str) -> std::io::Result<BlobStat> {
+    use std::os::fd::AsRawFd;
+    let name = c_name(name)?;
+    let mut st = std::mem::MaybeUninit::<libc::stat>::zeroed();
+    // SAFETY: a valid directory fd, a NUL-terminated name, and a buffer of the right type.
+    let rc = unsafe {
+        libc::fstatat(
+            dir.as_raw_fd(),
+            name.as_ptr(),
+            st.as_mut_ptr(),
+            libc::AT_SYMLINK_NOFOLLOW,
+        )
+    };
+    if rc != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: fstatat succeeded and filled the buffer.
+    let st = unsafe { st.assume_init() };
+    let kind = match st.st_mode & libc::S_IFMT {
+        libc::S_IFREG => super::blobs::FileKind::Regular,
+        libc::S_IFLNK => super::blobs::FileKind::Symlink,
+        libc::S_IFDIR => super::blobs::FileKind::Directory,
+        libc::S_IFIFO => super::blobs::FileKind::Fifo,
+        libc::S_IFSOCK => super::blobs::FileKind::Socket,
+        libc::S_IFBLK => super::blobs::FileKind::BlockDevice,
+        libc::S_IFCHR => super::blobs::FileKind::CharDevice,
+        _ => super::blobs::FileKind::Other,
+    };
+    Ok(BlobStat {
+        kind,
+        len: u64::try_from(st.st_size).unwrap_or(0),
+    })
+}
+
+/// `openat(dir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK)`.
+fn open_at(dir: &std::fs::File, name: &str) -> std::io::Result<std::fs::File> {
+    use std::os::fd::{AsRawFd, FromRawFd};
+    let name = c_name(name)?;
+    // SAFETY: a valid directory fd and a NUL-terminated name; the fd returned is ours.
+    let fd = unsafe {
+        libc::openat(
+            dir.as_raw_fd(),
+            name.as_ptr(),
+            libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC,
+        )
+    };
+    if fd < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: `fd` was just opened and is owned by nothing else.
+    Ok(unsafe { std::fs::File::from_raw_fd(fd) })
 }
 
 /// An open blob: a file of the store, or the bytes of an archive member.
@@ -208,6 +297,7 @@ impl Root {
             source: None,
             archive: None,
             salvage: None,
+            alg_dirs: AlgDirs::default(),
         }
     }
 
@@ -222,6 +312,7 @@ impl Root {
             source: None,
             archive: None,
             salvage: None,
+            alg_dirs: AlgDirs::default(),
         }
     }
 
@@ -235,6 +326,7 @@ impl Root {
             source: None,
             archive: Some(archive),
             salvage: None,
+            alg_dirs: AlgDirs::default(),
         }
     }
 
@@ -285,6 +377,9 @@ impl Root {
         if let Some(a) = &self.archive {
             return a.stat(digest);
         }
+        if let Some(dir) = self.alg_dirs.get(&self.content, digest.algorithm()) {
+            return stat_at(&dir, digest.hex());
+        }
         let m = std::fs::symlink_metadata(self.blob_path(digest))?;
         Ok(BlobStat {
             kind: super::blobs::FileKind::of(&m.file_type()),
@@ -294,15 +389,20 @@ impl Root {
 
     /// Reads blob `digest` for `namespace` as dockerd would: the record's size, from the file.
     pub fn read_blob(&self, tx: &Tx<'_>, namespace: &str, digest: &str) -> Result<Vec<u8>, BlobError> {
-        let record = records::content_record(tx, namespace, digest).map_err(|e| BlobError::Meta(e.to_string()))?;
-        let Some(record) = record else {
-            return Err(BlobError::NotFound(format!("content digest {digest}")));
-        };
+        let size = records::content_size_of(tx, namespace, digest).map_err(|e| BlobError::Meta(e.to_string()))?;
+        match size {
+            Some(size) => self.read_recorded(digest, size),
+            None => Err(BlobError::NotFound(format!("content digest {digest}"))),
+        }
+    }
+
+    /// Reads blob `digest` whose content record says `size` bytes (see [`Root::read_blob`]).
+    pub fn read_recorded(&self, digest: &str, size: i64) -> Result<Vec<u8>, BlobError> {
         // A digest that cannot be a path cannot name a file in the store.
         let Ok(d) = Digest::parse(digest) else {
             return Err(BlobError::NotFound(format!("content digest {digest}")));
         };
-        let recorded = u64::try_from(record.size).unwrap_or(0);
+        let recorded = u64::try_from(size).unwrap_or(0);
         self.read_file(&d, recorded)
     }
 
@@ -363,10 +463,13 @@ impl Root {
             digest: digest.to_string(),
             message: e.to_string(),
         };
-        let file = std::fs::OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-            .open(self.blob_path(digest));
+        let file = match self.alg_dirs.get(&self.content, digest.algorithm()) {
+            Some(dir) => open_at(&dir, digest.hex()),
+            None => std::fs::OpenOptions::new()
+                .read(true)
+                .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+                .open(self.blob_path(digest)),
+        };
         let file = match file {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {

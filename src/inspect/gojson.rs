@@ -221,8 +221,18 @@ pub fn write_str(out: &mut String, s: &str, html: bool) {
 
 /// Go's `json.Indent(dst, src, prefix "", indent)` over compact JSON.
 pub fn indent(src: &str, indent: &str) -> String {
-    let mut out = String::with_capacity(src.len() * 2);
-    let mut depth = 0usize;
+    indent_at(src, indent, 0)
+}
+
+/// [`indent`] for a value that sits `level` levels deep in a larger document (an element of
+/// an array being written piece by piece): every line, the first too, starts `level` indents
+/// further in.
+pub fn indent_at(src: &str, indent: &str, level: usize) -> String {
+    let mut out = String::with_capacity(src.len() * 2 + indent.len() * level);
+    for _ in 0..level {
+        out.push_str(indent);
+    }
+    let mut depth = level;
     let mut in_string = false;
     let mut escaped = false;
     let mut need_newline = false;

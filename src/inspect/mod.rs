@@ -23,10 +23,11 @@ use crate::bolt::Tx;
 use crate::containerd::records::{self, Image};
 use crate::containerd::root::{BlobError, Root};
 use crate::digest::Digest;
-use crate::image::document::{self, Descriptor, DocError};
+use crate::image::document::{self, Descriptor, DocError, Index, Manifest};
 use crate::image::platform::{Matcher, Platform};
 use gojson::J;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 /// How deep image indexes may nest before we call it a cycle. containerd has no limit (a
@@ -117,6 +118,10 @@ impl From<DocError> for ReadError {
     }
 }
 
+/// Target lookups answered by scanning target digests before every record is decoded into an
+/// index (a scan costs about a quarter of decoding every record).
+pub const LEAN_LOOKUPS: usize = 3;
+
 /// How many bytes of blobs an [`Inspector`] keeps.
 pub const BLOB_CACHE_BYTES: usize = 64 << 20;
 
@@ -125,6 +130,22 @@ struct BlobCache {
     entries: HashMap<String, Result<Arc<[u8]>, ReadError>>,
     bytes: usize,
 }
+
+/// A manifest or index read and decoded once: containerd's `validateMediaType` verdict for
+/// the descriptor's media type, and the document's children (a manifest's config then
+/// layers, an index's manifests), or why it does not decode.
+struct Parsed {
+    valid: Result<(), DocError>,
+    manifest: Result<Arc<Manifest>, DocError>,
+    children: Result<Arc<Vec<Descriptor>>, DocError>,
+}
+
+/// A document's digest and the media type it was read as.
+type DocKey = (String, String);
+
+/// Documents kept at most (then the cache starts over): manifests are shared by the tags of
+/// an image and by the two walks of each inspect, rarely further apart.
+const PARSED_ENTRIES: usize = 4096;
 
 /// Every image record of a namespace in name order, and their positions by target digest.
 type ImageIndex = (Vec<Image>, HashMap<String, Vec<usize>>);
@@ -135,13 +156,21 @@ pub struct Inspector<'r> {
     tx: Tx<'r>,
     namespace: String,
     options: Options,
-    /// Every image record of the namespace, read once, with an index by target digest.
+    /// Every image record of the namespace, read once, with an index by target digest
+    /// (built once more than [`LEAN_LOOKUPS`] references have asked for a target's records).
     images: OnceLock<ImageIndex>,
+    /// How many target lookups were answered by a scan of the targets alone.
+    lookups: AtomicUsize,
     /// A pool capped at three workers, as dockerd's semaphore of 3.
     pool: Option<rayon::ThreadPool>,
     /// Blobs already read (dockerd reads a manifest up to four times per reference, and tags
     /// share manifests), up to [`BLOB_CACHE_BYTES`].
     blobs: Mutex<BlobCache>,
+    /// Manifests and indexes by (digest, media type), decoded once: dockerd decodes a
+    /// manifest up to four times per reference (Size, children, availability, pseudo-image).
+    parsed: Mutex<HashMap<DocKey, Result<Arc<Parsed>, ReadError>>>,
+    /// The namespace's `content/blob` bucket, found once (or why not).
+    content_blobs: OnceLock<Result<Option<crate::bolt::Bucket<'r>>, String>>,
     /// What dockerd would have logged as warnings (a config that does not read, ...).
     pub warnings: Mutex<Vec<String>>,
     /// Damage in meta.db met on the way: the answers may be partial (RepoTags, for one).
@@ -157,8 +186,11 @@ impl<'r> Inspector<'r> {
             namespace: namespace.to_string(),
             options,
             images: OnceLock::new(),
+            lookups: AtomicUsize::new(0),
             pool,
             blobs: Mutex::new(BlobCache::default()),
+            parsed: Mutex::new(HashMap::new()),
+            content_blobs: OnceLock::new(),
             warnings: Mutex::new(Vec::new()),
             damage: Mutex::new(crate::damage::Damage::new()),
         }
@@ -194,13 +226,51 @@ impl<'r> Inspector<'r> {
         })
     }
 
-    /// The image records whose target is `digest`, in name order.
-    fn with_target(&self, digest: &str) -> Vec<&Image> {
+    /// The image records whose target is `digest`, in name order. The first few lookups scan
+    /// only the records' target digests (one `inspect REF` reads 5,000 record pages but
+    /// decodes one or two records); after that every record is decoded once into an index,
+    /// which is cheaper than scanning again for each of many references.
+    fn with_target(&self, digest: &str) -> Vec<Image> {
+        if self.images.get().is_none() && self.lookups.fetch_add(1, Ordering::Relaxed) < LEAN_LOOKUPS {
+            let mut damage = crate::damage::Damage::new();
+            let ns = crate::containerd::records::key_bytes(&self.namespace);
+            let found = match self.tx.bucket_at(&[b"v1".as_slice(), &ns]) {
+                Ok(Some(ns)) => records::images_with_target(&self.namespace, &ns, digest, &mut damage),
+                Ok(None) => Vec::new(),
+                Err(e) => {
+                    damage.push(e);
+                    Vec::new()
+                }
+            };
+            if !damage.is_empty()
+                && let Ok(mut all) = self.damage.lock()
+            {
+                all.extend(damage);
+            }
+            return found;
+        }
         let (images, index) = self.all_images();
         index
             .get(digest)
-            .map(|ix| ix.iter().filter_map(|&i| images.get(i)).collect())
+            .map(|ix| ix.iter().filter_map(|&i| images.get(i)).cloned().collect())
             .unwrap_or_default()
+    }
+
+    /// The recorded size of content `digest` in the namespace, `None` without a record
+    /// (`records::content_size_of`, from the namespace's blob bucket found once).
+    pub(crate) fn content_size(&self, digest: &str) -> Result<Option<i64>, crate::bolt::BoltError> {
+        let blobs = self.content_blobs.get_or_init(|| {
+            let ns = records::key_bytes(&self.namespace);
+            self.tx
+                .bucket_at(&[b"v1".as_slice(), &ns, b"content", b"blob"])
+                .map_err(|e| e.to_string())
+        });
+        match blobs {
+            Ok(Some(b)) => records::content_size_in(b, &self.namespace, digest),
+            Ok(None) => Ok(None),
+            // The path to the bucket is damaged: each lookup reports it, as before.
+            Err(_) => records::content_size_of(&self.tx, &self.namespace, digest),
+        }
     }
 
     /// Reads the blob a descriptor names, as containerd's `content.ReadBlob` does: embedded
@@ -221,11 +291,13 @@ impl<'r> Inspector<'r> {
         {
             return hit;
         }
-        let read = self
-            .root
-            .read_blob(&self.tx, &self.namespace, &desc.digest)
-            .map(Arc::from)
-            .map_err(ReadError::from);
+        let read = match self.content_size(&desc.digest) {
+            Ok(Some(size)) => self.root.read_recorded(&desc.digest, size),
+            Ok(None) => Err(BlobError::NotFound(format!("content digest {}", desc.digest))),
+            Err(e) => Err(BlobError::Meta(e.to_string())),
+        }
+        .map(Arc::from)
+        .map_err(ReadError::from);
         if let Ok(mut c) = self.blobs.lock() {
             let len = read.as_ref().map_or(0, |b: &Arc<[u8]>| b.len());
             if c.bytes + len <= BLOB_CACHE_BYTES {
@@ -242,6 +314,28 @@ impl<'r> Inspector<'r> {
         self.on_pool(|| references.par_iter().map(|r| self.inspect(r)).collect())
     }
 
+    /// Inspects every reference and hands `each` the results in reference order, `batch` at a
+    /// time: `shape` runs on the workers (serializing there, in parallel), and only a batch of
+    /// shaped results is held at once, so output can stream.
+    pub fn inspect_each<T: Send>(
+        &self,
+        references: &[String],
+        batch: usize,
+        shape: impl Fn(Result<J, InspectError>) -> T + Sync,
+        mut each: impl FnMut(T),
+    ) {
+        use rayon::prelude::*;
+        if references.len() > LEAN_LOOKUPS {
+            // Many references: decode every record into the index at once rather than scan
+            // targets first (see `with_target`).
+            self.lookups.fetch_add(LEAN_LOOKUPS, Ordering::Relaxed);
+        }
+        for chunk in references.chunks(batch.max(1)) {
+            let shaped: Vec<T> = self.on_pool(|| chunk.par_iter().map(|r| shape(self.inspect(r))).collect());
+            shaped.into_iter().for_each(&mut each);
+        }
+    }
+
     /// Runs `f` on the capped pool (or here, when the pool could not be built).
     fn on_pool<T: Send>(&self, f: impl FnOnce() -> T + Send) -> T {
         match &self.pool {
@@ -250,16 +344,70 @@ impl<'r> Inspector<'r> {
         }
     }
 
+    /// `desc`'s document, read, validated and decoded once (see [`Parsed`]).
+    fn parsed(&self, desc: &Descriptor) -> Result<Arc<Parsed>, ReadError> {
+        let key = (desc.digest.clone(), desc.media_type.clone());
+        if let Some(hit) = self.parsed.lock().ok().and_then(|c| c.get(&key).cloned()) {
+            return hit;
+        }
+        let parsed = self.read_blob(desc).map(|blob| {
+            let valid = document::validate_media_type(&blob, &desc.media_type);
+            let (manifest, children) = if document::is_index_type(&desc.media_type) {
+                let index = document::decode::<Index>(&blob);
+                (
+                    Err(DocError::Json("an index is not a manifest".into())),
+                    index.map(|i| Arc::new(i.manifests)),
+                )
+            } else {
+                let m = document::decode::<Manifest>(&blob).map(Arc::new);
+                let children = m.clone().map(|m| {
+                    let mut out = Vec::with_capacity(m.layers.len() + 1);
+                    out.push(m.config.clone());
+                    out.extend(m.layers.iter().cloned());
+                    Arc::new(out)
+                });
+                (m, children)
+            };
+            Arc::new(Parsed {
+                valid,
+                manifest,
+                children,
+            })
+        });
+        if let Ok(mut c) = self.parsed.lock() {
+            if c.len() >= PARSED_ENTRIES {
+                c.clear();
+            }
+            c.insert(key, parsed.clone());
+        }
+        parsed
+    }
+
+    /// A manifest (`readJSON` into `ocispec.Manifest`), with containerd's media-type check
+    /// first when `validate`.
+    fn manifest(&self, desc: &Descriptor, validate: bool) -> Result<Arc<Manifest>, ReadError> {
+        let p = self.parsed(desc)?;
+        if validate {
+            p.valid.clone()?;
+        }
+        Ok(p.manifest.clone()?)
+    }
+
     /// containerd's `images.Children` for `desc` (reads only manifests and indexes).
     fn children(&self, desc: &Descriptor) -> Result<Vec<Descriptor>, ReadError> {
         if !document::is_manifest_type(&desc.media_type) && !document::is_index_type(&desc.media_type) {
             return Ok(Vec::new());
         }
-        let blob = self.read_blob(desc)?;
-        document::children(&blob, &desc.media_type).map_err(|e| match e {
-            DocError::Json(_) => ReadError::Other(e.to_string()),
-            other => ReadError::Other(format!("children: invalid desc {}: {other}", desc.digest)),
-        })
+        let p = self.parsed(desc)?;
+        let checked = p.valid.clone().and_then(|()| p.children.clone());
+        match checked {
+            Ok(c) => Ok(c.as_ref().clone()),
+            Err(e @ DocError::Json(_)) => Err(ReadError::Other(e.to_string())),
+            Err(other) => Err(ReadError::Other(format!(
+                "children: invalid desc {}: {other}",
+                desc.digest
+            ))),
+        }
     }
 
     /// The platform matcher dockerd uses: `OnlyStrict(--platform)`, or every platform with

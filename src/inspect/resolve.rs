@@ -34,8 +34,8 @@ pub(super) fn resolve(ins: &Inspector<'_>, input: &str) -> Result<Image, Inspect
         AnyRef::Digest(digest) => {
             return ins
                 .with_target(&digest)
-                .first()
-                .map(|i| (*i).clone())
+                .into_iter()
+                .next()
                 .ok_or_else(|| not_found(&digest));
         }
         AnyRef::Named(n) => n,
@@ -49,7 +49,6 @@ pub(super) fn resolve(ins: &Inspector<'_>, input: &str) -> Result<Image, Inspect
         return candidates
             .into_iter()
             .find(|img| reference::parse_normalized_named(&img.name).is_ok_and(|n| n.name() == want))
-            .cloned()
             .ok_or_else(|| not_found(&named.familiar()));
     }
     let tagged = named.tag_name_only();

@@ -114,7 +114,7 @@ pub(super) fn build(ins: &Inspector<'_>, image: &Image, size: i64, best: Option<
 }
 
 /// RepoTags and RepoDigests from every record with the same target, in name order.
-fn repo_tags_and_digests(tagged: &[&Image]) -> (Vec<String>, Vec<String>) {
+fn repo_tags_and_digests(tagged: &[Image]) -> (Vec<String>, Vec<String>) {
     let mut tags: Vec<String> = Vec::new();
     let mut digests: Vec<String> = Vec::new();
     let push = |v: &mut Vec<String>, s: String| {

@@ -8,10 +8,10 @@
 //! keeping the first.
 
 use super::{Inspector, MAX_GRAPH_DEPTH, ReadError};
-use crate::containerd::records;
 use crate::image::document::{self, Descriptor, ImageConfig, Manifest};
 use crate::image::platform::{Matcher, Platform};
 use std::collections::HashSet;
+use std::sync::Arc;
 
 /// The chosen manifest, its decoded config and the platform it was ranked by.
 pub struct Best {
@@ -70,13 +70,9 @@ fn walk(
     Ok(())
 }
 
-/// Reads and decodes a manifest (`readJSON` into `ocispec.Manifest`).
-fn manifest(ins: &Inspector<'_>, desc: &Descriptor, validate: bool) -> Result<Manifest, ReadError> {
-    let blob = ins.read_blob(desc)?;
-    if validate {
-        document::validate_media_type(&blob, &desc.media_type)?;
-    }
-    Ok(document::decode::<Manifest>(&blob)?)
+/// Reads and decodes a manifest (`readJSON` into `ocispec.Manifest`), once per inspector.
+fn manifest(ins: &Inspector<'_>, desc: &Descriptor, validate: bool) -> Result<Arc<Manifest>, ReadError> {
+    ins.manifest(desc, validate)
 }
 
 /// One manifest's turn at becoming `Best`.
@@ -86,7 +82,7 @@ fn consider(ins: &Inspector<'_>, desc: &Descriptor, matcher: &Matcher, best: &mu
     let available = match manifest(ins, desc, true) {
         Ok(m) => std::iter::once(&m.config)
             .chain(&m.layers)
-            .all(|d| matches!(records::content_record(&ins.tx, &ins.namespace, &d.digest), Ok(Some(_)))),
+            .all(|d| matches!(ins.content_size(&d.digest), Ok(Some(_)))),
         Err(ReadError::NotFound) => false,
         Err(ReadError::Other(e)) => return note(format!("checking availability failed: {e}")),
     };

@@ -16,8 +16,11 @@
 //! directory has need a look (plus, for a directory that is opaque in the upper, every old
 //! name it hides). The walk is iterative: one frame per directory level of the upper dir.
 
-use super::merge::{Node, Stack, is_whiteout, join};
+#[cfg(test)]
+use super::merge::Xattrs;
+use super::merge::{Mode, Node, Stack, is_whiteout};
 use super::xattr;
+use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::fs::Metadata;
 use std::os::unix::ffi::OsStrExt;
@@ -35,123 +38,181 @@ pub struct Change {
     pub meta: Option<Metadata>,
     /// The file holding the entry (in the upper dir for `A`/`C`, in a lower for `D`).
     pub file: PathBuf,
+    /// The file holding its bytes: `file`, or a metacopy file's lower data file.
+    pub data: PathBuf,
+}
+
+/// True when a directory of the new tree merges exactly the old one's layer directories
+/// below the upper: then only the upper's names can differ. Not so below an opaque or
+/// redirected directory (or a redirected ancestor), which are compared name by name.
+fn same_lowers(new: &Node, old: &Node) -> bool {
+    let below = new.dirs.iter().filter(|d| d.layer > 0);
+    below.clone().count() == old.dirs.len()
+        && below
+            .zip(&old.dirs)
+            .all(|(n, o)| n.layer == o.layer + 1 && n.rel == o.rel)
 }
 
 /// The differences between the merged tree of `upper` over `lowers` and the merged tree of
-/// `lowers`, sorted by path. With `copied_up`, also the non-directories the upper dir holds
-/// that docker's rules do not report (a copy-up whose stat did not change, such as a hard
-/// link made to a lower file), as kind `U`. Directories that cannot be read are noted in
-/// `problems`.
+/// `lowers`, sorted by path, both read as the mount does (`mode`). With
+/// `copied_up`, also the non-directories the upper dir holds that docker's rules do not
+/// report (a copy-up whose stat did not change, such as a hard link made to a lower file), as
+/// kind `U`. Directories that cannot be read, and bad redirects, are noted in `problems`.
+///
+/// A directory renamed with `redirect_dir=on` is what docker's walk of the two mounted trees
+/// makes of it: its new path `A` (and all below it `A`), its old path `D` (from the whiteout
+/// the rename left there). moby's overlay2 driver does the same: it stops using its upper-dir
+/// "native" diff when the kernel writes redirects (or metacopy), and compares the mounted
+/// trees instead (`doesSupportNativeDiff`, the naive diff driver over `archive.ChangesDirs`).
+/// A metacopy file (chmod/chown of a lower file with `metacopy=on`) is `C`: its stat changed.
 pub fn changes(
     upper: &Path,
     lowers: &[PathBuf],
+    mode: impl Into<Mode>,
     copied_up: bool,
     problems: &mut Vec<String>,
 ) -> Result<Vec<Change>, String> {
+    changes_noted(upper, lowers, mode, copied_up, problems, &mut Vec::new())
+}
+
+/// [`changes`], also giving the notes the lookups made (attributes of the other namespace,
+/// xwhiteouts the kernel would list): worth saying, not damage.
+pub fn changes_noted(
+    upper: &Path,
+    lowers: &[PathBuf],
+    mode: impl Into<Mode>,
+    copied_up: bool,
+    problems: &mut Vec<String>,
+    notes: &mut Vec<String>,
+) -> Result<Vec<Change>, String> {
     let mut all = vec![upper.to_path_buf()];
     all.extend(lowers.iter().cloned());
-    let new = Stack::new(all);
-    let old = Stack::new(lowers.to_vec());
+    let mode = mode.into();
+    let new = Stack::with(all, mode, true);
+    let old = Stack::with(lowers.to_vec(), mode, false);
     let new_root = new.root()?;
     let old_root = if lowers.is_empty() { None } else { Some(old.root()?) };
     let mut out = Vec::new();
     let mut unchanged = Vec::new();
-    // One frame per directory being compared: its path, the upper's names in it, how far the
+    // One frame per directory being compared: its path, the names to look at, how far the
     // walk is, the old directory (None when added), and where its changes start.
     struct Frame {
         rel: PathBuf,
-        new_dirs: Vec<usize>,
+        new: Node,
         old: Option<Node>,
-        names: Vec<Vec<u8>>,
+        /// Each name, with its new entry when the listing already looked it up.
+        names: Vec<(Vec<u8>, Option<Option<Node>>)>,
         next: usize,
         start: usize,
         counted: bool,
     }
     let frame =
-        |rel: PathBuf, node: &Node, old: Option<Node>, start: usize, counted: bool, problems: &mut Vec<String>| {
-            // Only the upper's names matter when the old dir is there; all new names when not.
-            let names: Vec<Vec<u8>> = if old.is_some() {
-                list_names(&join(new.layer(0), &rel), problems)
-            } else {
-                new.children(&rel, &node.dirs, problems).into_keys().collect()
+        |rel: PathBuf, node: Node, old_dir: Option<Node>, start: usize, counted: bool, problems: &mut Vec<String>| {
+            let names: Vec<(Vec<u8>, Option<Option<Node>>)> = match &old_dir {
+                // Only the upper's names can differ.
+                Some(o) if same_lowers(&node, o) => match node.dirs.first().filter(|d| d.layer == 0) {
+                    Some(d) => list_names(&new.layer(0).join(&d.rel), problems)
+                        .into_iter()
+                        .map(|n| (n, None))
+                        .collect(),
+                    None => Vec::new(),
+                },
+                // Every name of either side.
+                Some(o) => {
+                    let mut all: BTreeMap<Vec<u8>, Option<Option<Node>>> = new
+                        .children(&node, problems)
+                        .into_iter()
+                        .map(|(k, n)| (k, Some(Some(n))))
+                        .collect();
+                    for k in old.children(o, problems).into_keys() {
+                        all.entry(k).or_insert(Some(None));
+                    }
+                    all.into_iter().collect()
+                }
+                None => new
+                    .children(&node, problems)
+                    .into_iter()
+                    .map(|(k, n)| (k, Some(Some(n))))
+                    .collect(),
             };
             Frame {
                 rel,
-                new_dirs: node.dirs.clone(),
-                old,
+                new: node,
+                old: old_dir,
                 names,
                 next: 0,
                 start,
                 counted,
             }
         };
-    let mut stack = vec![frame(PathBuf::new(), &new_root, old_root, 0, true, problems)];
+    let mut stack = vec![frame(PathBuf::new(), new_root, old_root, 0, true, problems)];
     while let Some(top) = stack.last_mut() {
-        let Some(name) = top.names.get(top.next).cloned() else {
+        let Some((name, known)) = top.names.get_mut(top.next).map(|(n, k)| (n.clone(), k.take())) else {
             let Some(done) = stack.pop() else { break };
-            // Names the upper hides with an opaque directory are deleted.
-            if let Some(old_dir) = &done.old
-                && done.new_dirs.first() == Some(&0)
-                && done.new_dirs.len() == 1
-                && old_dir.is_dir()
-            {
-                let upper_names: std::collections::BTreeSet<&Vec<u8>> = done.names.iter().collect();
-                for (n, node) in old.children(&done.rel, &old_dir.dirs, problems) {
-                    let shown = join(&done.rel, Path::new(OsStr::from_bytes(&n)));
-                    // Names the upper has were compared (or whited out) above.
-                    if !upper_names.contains(&n) {
-                        out.push(change('D', &shown, Some(node.meta.clone()), old.path_of(&node, &shown)));
-                    }
-                }
-            }
             if out.len() > done.start && !done.counted {
-                out.push(change('C', &done.rel, None, join(new.layer(0), &done.rel)));
+                out.push(change('C', &done.rel, None, new.layer(0).join(&done.rel), None));
             }
             continue;
         };
         top.next += 1;
         let rel = top.rel.join(OsStr::from_bytes(&name));
-        let new_node = new.child(&top.rel, &top.new_dirs, OsStr::from_bytes(&name));
+        let new_node = match known {
+            Some(n) => n,
+            None => new.child(&top.new, OsStr::from_bytes(&name)),
+        };
         let old_node = match &top.old {
-            Some(o) if o.is_dir() => old.child(&top.rel, &o.dirs, OsStr::from_bytes(&name)),
+            Some(o) if o.is_dir() => old.child(o, OsStr::from_bytes(&name)),
             _ => None,
         };
         let Some(new_node) = new_node else {
             // A whiteout in the upper (or a name it could not read).
             if let Some(o) = old_node {
-                let file = old.path_of(&o, &rel);
-                out.push(change('D', &rel, Some(o.meta), file));
+                let file = o.file.clone();
+                out.push(change('D', &rel, Some(o.meta), file, None));
             }
             continue;
         };
         let start = out.len();
-        let file = new.path_of(&new_node, &rel);
+        let file = new_node.file.clone();
+        let data = new_node.data.clone();
         let mut counted = false;
         match &old_node {
             None => {
-                out.push(change('A', &rel, Some(new_node.meta.clone()), file.clone()));
+                out.push(change('A', &rel, Some(new_node.meta.clone()), file.clone(), data));
                 counted = true;
             }
             Some(o) => {
                 if stat_different(&o.meta, &new_node.meta)
-                    || xattr::get(&file, "security.capability")
-                        != xattr::get(&old.path_of(o, &rel), "security.capability")
+                    || xattr::get(&file, "security.capability") != xattr::get(&o.file, "security.capability")
                 {
-                    out.push(change('C', &rel, Some(new_node.meta.clone()), file.clone()));
+                    out.push(change('C', &rel, Some(new_node.meta.clone()), file.clone(), data));
                     counted = true;
                 } else if copied_up && new_node.layer == 0 && !new_node.is_dir() {
                     // Kept apart: it must not make its directory count as changed.
-                    unchanged.push(change('U', &rel, Some(new_node.meta.clone()), file.clone()));
+                    unchanged.push(change('U', &rel, Some(new_node.meta.clone()), file.clone(), data));
                 }
             }
         }
         if new_node.is_dir() {
-            // Below an unchanged name only the upper can differ; skip dirs the upper lacks.
+            // Below an unchanged name only the upper can differ; skip dirs the upper lacks
+            // unless they merge other lower directories than before (a redirected parent).
             let old_dir = old_node.filter(|o| o.is_dir());
-            if old_dir.is_none() || new_node.layer == 0 {
-                let f = frame(rel, &new_node, old_dir, start, counted, problems);
+            let descend = match &old_dir {
+                None => true,
+                Some(o) => new_node.layer == 0 || !same_lowers(&new_node, o),
+            };
+            if descend {
+                let f = frame(rel, new_node, old_dir, start, counted, problems);
                 stack.push(f);
             }
+        }
+    }
+    problems.extend(new.take_problems());
+    problems.extend(old.take_problems());
+    notes.extend(new.take_notes());
+    for n in old.take_notes() {
+        if !notes.contains(&n) {
+            notes.push(n);
         }
     }
     out.extend(unchanged);
@@ -159,10 +220,17 @@ pub fn changes(
     Ok(out)
 }
 
-fn change(kind: char, rel: &Path, meta: Option<Metadata>, file: PathBuf) -> Change {
+fn change(kind: char, rel: &Path, meta: Option<Metadata>, file: PathBuf, data: Option<PathBuf>) -> Change {
     let mut path = vec![b'/'];
     path.extend_from_slice(rel.as_os_str().as_bytes());
-    Change { kind, path, meta, file }
+    let data = data.unwrap_or_else(|| file.clone());
+    Change {
+        kind,
+        path,
+        meta,
+        file,
+        data,
+    }
 }
 
 /// The names in one directory of a layer, sorted (whiteouts included).
@@ -229,10 +297,11 @@ mod tests {
         unsafe { libc::mknod(c.as_ptr(), libc::S_IFCHR | 0o600, 0) == 0 }
     }
 
-    fn opaque(p: &Path) -> bool {
+    /// Marks `p` opaque in the namespace it can (trusted as root, else user): that mode.
+    fn opaque(p: &Path) -> Option<Xattrs> {
         let c = std::ffi::CString::new(p.as_os_str().as_bytes()).unwrap();
-        ["trusted.overlay.opaque", "user.overlay.opaque"].iter().any(|n| {
-            let n = std::ffi::CString::new(*n).unwrap();
+        [Xattrs::Trusted, Xattrs::User].into_iter().find(|x| {
+            let n = std::ffi::CString::new(x.name("opaque")).unwrap();
             // SAFETY: NUL-terminated strings, a 1-byte value.
             unsafe { libc::lsetxattr(c.as_ptr(), n.as_ptr(), b"y".as_ptr().cast(), 1, 0) == 0 }
         })
@@ -266,7 +335,8 @@ mod tests {
         // An opaque dir over op/ holding only kept-file (changed).
         std::fs::create_dir(upper.join("op")).unwrap();
         std::fs::write(upper.join("op/kept-file"), b"changed!").unwrap();
-        let opaque_ok = opaque(&upper.join("op"));
+        let mode = opaque(&upper.join("op"));
+        let opaque_ok = mode.is_some();
         let whiteouts = whiteout(&upper.join("same-wo")) && whiteout(&upper.join("nothing-below"));
         if whiteouts {
             std::fs::remove_file(upper.join("same-wo")).unwrap();
@@ -274,7 +344,14 @@ mod tests {
             assert!(whiteout(&upper.join("same-wo")));
         }
         let mut problems = Vec::new();
-        let changes = changes(&upper, std::slice::from_ref(&lower), false, &mut problems).unwrap();
+        let changes = changes(
+            &upper,
+            std::slice::from_ref(&lower),
+            mode.unwrap_or_default(),
+            false,
+            &mut problems,
+        )
+        .unwrap();
         // Sorted by path, parents first.
         assert!(changes.windows(2).all(|w| w[0].path <= w[1].path));
         let mut got = kinds(&changes);

@@ -5,8 +5,10 @@
 //! no member for the root, directories named with a trailing `/`. A non-directory with more
 //! than one link becomes a hard link member to the first path the walk met it at (moby keys
 //! hard links on the inode). Sockets are left out (tar cannot hold them; moby skips them too).
-//! Whiteouts and opaque markers are applied, never exported; overlayfs' own xattrs are
-//! dropped, every other xattr is kept as a PAX `SCHILY.xattr` record.
+//! Whiteouts and opaque markers are applied, never exported; the mount's own xattrs
+//! (`trusted.overlay.*`, or `user.overlay.*` for a `userxattr` mount) are dropped and escaped
+//! ones (`*.overlay.overlay.*`) unescaped, as the kernel shows them; every other xattr is kept
+//! as a PAX `SCHILY.xattr` record. A metacopy file's bytes come from its lower data file.
 //!
 //! Regular files are opened with `O_NOFOLLOW | O_NONBLOCK` and checked to be the regular file
 //! that was listed; exactly the listed size is written (a file that shrank is padded with
@@ -52,25 +54,10 @@ pub fn typeflag(m: &Metadata) -> Option<u8> {
 }
 
 /// The file whose bytes a regular file of the merged tree has: itself, or for an overlayfs
-/// metacopy file (`trusted.overlay.metacopy`, metadata only) the lower file it points at
-/// (`trusted.overlay.redirect` when set, else the same path in the layers below).
-pub fn data_file(stack: &Stack, node: &Node, rel: &Path) -> PathBuf {
-    let own = stack.path_of(node, rel);
-    let meta = ["trusted.overlay.metacopy", "user.overlay.metacopy"]
-        .iter()
-        .any(|n| xattr::get(&own, n).is_some());
-    if !meta {
-        return own;
-    }
-    let target = ["trusted.overlay.redirect", "user.overlay.redirect"]
-        .iter()
-        .find_map(|n| xattr::get(&own, n))
-        .unwrap_or_else(|| rel.as_os_str().as_bytes().to_vec());
-    let below = Stack::new(stack.layers.iter().skip(node.layer + 1).cloned().collect());
-    match below.resolve(&target, false) {
-        Ok((r, n)) if n.meta.is_file() => below.path_of(&n, &r),
-        _ => own,
-    }
+/// metacopy file (`overlay.metacopy`, metadata only) the lower file the lookup found its data
+/// in (the same path below, or its absolute `overlay.redirect`); see [`Node::data`].
+pub fn data_file(_stack: &Stack, node: &Node, _rel: &Path) -> PathBuf {
+    node.data_file().to_path_buf()
 }
 
 /// Opens a regular file for reading without following a symlink or blocking on a FIFO, and
@@ -124,7 +111,7 @@ pub fn export(stack: &Stack, out: &mut dyn Write, problems: &mut Vec<String>) ->
     // Pending entries, the next one last.
     let mut todo: Vec<(PathBuf, Node)> = Vec::new();
     let push_children = |todo: &mut Vec<(PathBuf, Node)>, rel: &Path, node: &Node, problems: &mut Vec<String>| {
-        let children = stack.children(rel, &node.dirs, problems);
+        let children = stack.children(node, problems);
         for (name, child) in children.into_iter().rev() {
             todo.push((rel.join(OsStr::from_bytes(&name)), child));
         }
@@ -165,9 +152,10 @@ pub fn export(stack: &Stack, out: &mut dyn Write, problems: &mut Vec<String>) ->
                 }
             }
         }
+        let prefix = stack.xattrs.prefix();
         let xattrs: Vec<(Vec<u8>, Vec<u8>)> = xattr::list(&own)
             .into_iter()
-            .filter(|(k, _)| !xattr::is_overlay_private(k))
+            .filter_map(|(k, v)| xattr::merged_name(&k, prefix).map(|k| (k, v)))
             .collect();
         let (devmajor, devminor) = if matches!(flag, b'3' | b'4') {
             (u64::from(libc::major(m.rdev())), u64::from(libc::minor(m.rdev())))

@@ -7,21 +7,44 @@
 //! layer n   lower  snapshots/6/fs      (the base)
 //! ```
 //!
-//! For a name in a merged directory the nearest layer that has it decides, as overlayfs does:
+//! For a name in a merged directory the nearest layer that has it decides, as overlayfs does
+//! (`Documentation/filesystems/overlayfs.rst`, `fs/overlayfs/namei.c`):
 //!
-//! * a character device 0/0 is a whiteout: the name is gone, and hides every layer below;
-//! * a non-directory is the entry, and hides every layer below;
-//! * a directory merges with the directories of the same name below it, down to the first
-//!   layer where the name is not a directory, or to a directory marked opaque
-//!   (`trusted.overlay.opaque` = `y`, or `user.overlay.opaque` for a `userxattr` mount).
+//! * a whiteout hides the name and every layer below: a character device 0/0, or (kernel 6.7+,
+//!   "xwhiteout") a zero-size regular file with the xattr `overlay.whiteout`. The kernel's
+//!   readdir applies xwhiteouts only in a directory marked `overlay.opaque` = `x` (6.8+;
+//!   6.7.0 spelled the marker `overlay.whiteouts`) of a lower layer that is not the lowest;
+//!   its lookup applies them anywhere, so elsewhere the mount lists a name it cannot open.
+//!   We hide them everywhere, as the lookup does, and note the ones the readdir would list;
+//! * a non-directory is the entry, and hides every layer below (a metacopy file,
+//!   `overlay.metacopy`, keeps its data in the next lower file of that path, or of its
+//!   absolute `overlay.redirect`);
+//! * a directory merges with the directories of that path in the layers below it, down to the
+//!   first layer where the path is not a directory, or to a directory marked opaque
+//!   (`overlay.opaque` = `y`);
+//! * a directory with `overlay.redirect` (a directory renamed with `redirect_dir=on`) is
+//!   merged, in the layers below the one carrying it, with its origin: an absolute redirect
+//!   (`/a/b`) is a path from every lower layer's root, a relative one (`b`) a name in the same
+//!   parent directory. Redirects met further down compose (a redirect of a lower layer's
+//!   directory, or of any directory on the absolute path, rewrites the path for the layers
+//!   below that one); the lowest layer's are never read. A redirect that is not a clean path
+//!   (`..`, `.`, empty components, a NUL, a `/` in a relative one) is reported and not
+//!   followed (the kernel fails the lookup with EINVAL; we show what is above it).
 //!
-//! Every look is `lstat` on a path built from names read from the layer's own directories, each
-//! one of its parents known to be a real directory in that layer: nothing is followed, so a
-//! symlink in a layer never leads out of it. Symlinks of the merged tree are resolved by
-//! [`Stack::resolve`], inside the merged tree.
+//! The attribute names are `trusted.overlay.*`, or `user.overlay.*` for a `userxattr` mount
+//! (rootless containerd): [`Xattrs`]. Only the mount's own namespace counts, as in the kernel.
+//! A `userxattr` mount never follows redirects nor metacopy files (the kernel forces
+//! `redirect_dir=nofollow` and `metacopy=off` and refuses such lookups): they are reported
+//! and not followed ([`Mode`]).
+//!
+//! Every look is `lstat` on a path built from names read from a layer's own directories or
+//! from a checked redirect, each parent known to be a real directory in that layer: nothing is
+//! followed, so a symlink in a layer never leads out of it, and neither does a redirect.
+//! Symlinks of the merged tree are resolved by [`Stack::resolve`], inside the merged tree.
 
 use super::xattr;
-use std::collections::BTreeMap;
+use std::cell::{OnceCell, RefCell};
+use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::{OsStr, OsString};
 use std::fs::Metadata;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
@@ -31,9 +54,79 @@ use std::path::{Path, PathBuf};
 /// How many symlinks a path resolution follows before it gives up (Linux's MAXSYMLINKS).
 pub const MAX_SYMLINKS: usize = 40;
 
-/// A stack of layer directories, nearest first.
-pub struct Stack {
-    pub layers: Vec<PathBuf>,
+/// The most redirects one lookup follows (a chain across layers, or one per path component);
+/// beyond it the lookup stops and says so. Layers are at most a few hundred (the kernel's
+/// OVL_MAX_STACK is 500), and each rewrite is a step down at least one component or layer.
+const MAX_REDIRECTS: usize = 1024;
+
+/// The most distinct problems a stack keeps (each names a file; more are counted).
+const MAX_PROBLEMS: usize = 10_000;
+
+/// Which xattr namespace the mount reads its own attributes from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Xattrs {
+    /// `trusted.overlay.*`: a mount by real root (the default).
+    #[default]
+    Trusted,
+    /// `user.overlay.*`: a mount with `userxattr` (in a user namespace: rootless containerd).
+    User,
+}
+
+impl Xattrs {
+    /// The prefix of the mount's own attributes.
+    pub fn prefix(self) -> &'static str {
+        match self {
+            Xattrs::Trusted => "trusted.overlay.",
+            Xattrs::User => "user.overlay.",
+        }
+    }
+
+    /// The full name of attribute `suffix` (`opaque`, `redirect`, ...).
+    pub fn name(self, suffix: &str) -> String {
+        format!("{}{suffix}", self.prefix())
+    }
+
+    /// The attribute the other mode would read: only to tell the user it is there.
+    fn other(self, suffix: &str) -> String {
+        match self {
+            Xattrs::Trusted => format!("user.overlay.{suffix}"),
+            Xattrs::User => format!("trusted.overlay.{suffix}"),
+        }
+    }
+}
+
+/// How a mount reads its layers: the attribute namespace and whether redirects and metacopy
+/// files are followed (a `Xattrs` alone gives the kernel's defaults for it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Mode {
+    pub xattrs: Xattrs,
+    pub follow_redirects: bool,
+    pub metacopy: bool,
+}
+
+impl From<Xattrs> for Mode {
+    fn from(xattrs: Xattrs) -> Mode {
+        let trusted = xattrs == Xattrs::Trusted;
+        Mode {
+            xattrs,
+            follow_redirects: trusted,
+            metacopy: trusted,
+        }
+    }
+}
+
+impl Default for Mode {
+    fn default() -> Mode {
+        Xattrs::Trusted.into()
+    }
+}
+
+/// A directory of one layer merged into a merged directory.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Dir {
+    pub layer: usize,
+    /// Its path relative to the layer's root (the merged path, or a redirect's origin).
+    pub rel: PathBuf,
 }
 
 /// One entry of a merged directory.
@@ -42,36 +135,28 @@ pub struct Node {
     /// The layer whose entry it is (the nearest that has the name).
     pub layer: usize,
     pub meta: Metadata,
-    /// For a directory: every layer whose directory of this name is merged, nearest first.
-    pub dirs: Vec<usize>,
+    /// The entry's own file, in `layer`.
+    pub file: PathBuf,
+    /// For a directory: every layer's directory merged into it, nearest first.
+    pub dirs: Vec<Dir>,
+    /// For a metacopy file: the lower file that holds its data.
+    pub data: Option<PathBuf>,
 }
 
 impl Node {
     pub fn is_dir(&self) -> bool {
         self.meta.is_dir()
     }
-}
 
-/// What the nearest layers say about a name while merging.
-// Slots live only while one directory is merged; boxing would cost an allocation per name.
-#[allow(clippy::large_enum_variant)]
-enum Slot {
-    /// Whited out: gone, and nothing below counts.
-    Gone,
-    /// An entry; `open` while layers below may still add to a directory.
-    Entry(Node, bool),
+    /// The file whose bytes the entry has: its data file (metacopy), else its own.
+    pub fn data_file(&self) -> &Path {
+        self.data.as_deref().unwrap_or(&self.file)
+    }
 }
 
 /// A whiteout: a character device with device number 0/0.
 pub fn is_whiteout(m: &Metadata) -> bool {
     m.file_type().is_char_device() && m.rdev() == 0
-}
-
-/// True when the directory `p` hides the layers below it.
-pub fn is_opaque(p: &Path) -> bool {
-    ["trusted.overlay.opaque", "user.overlay.opaque"]
-        .iter()
-        .any(|n| xattr::get(p, n).is_some_and(|v| v == b"y"))
 }
 
 /// `rel` joined to a layer root; `rel` is relative (empty for the root).
@@ -83,9 +168,85 @@ pub fn join(layer: &Path, rel: &Path) -> PathBuf {
     }
 }
 
+/// What the lookup of a path wants in the layers below: a name in the parent's directories,
+/// or an absolute path from each layer's root (a checked redirect).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Want {
+    Name(Vec<u8>),
+    Abs(Vec<Vec<u8>>),
+}
+
+/// A redirect's value checked the way the kernel checks it, plus `..`/`.` (which the kernel's
+/// lookup refuses): `Err` says what is wrong.
+pub fn parse_redirect(v: &[u8]) -> Result<Want, String> {
+    if v.is_empty() {
+        return Err("empty".into());
+    }
+    if v.contains(&0) {
+        return Err("contains a NUL".into());
+    }
+    if let Some(rest) = v.strip_prefix(b"/") {
+        let comps: Vec<Vec<u8>> = rest.split(|&b| b == b'/').map(<[u8]>::to_vec).collect();
+        if comps.iter().any(|c| c.is_empty()) {
+            return Err("an empty path component".into());
+        }
+        if comps.iter().any(|c| c == b".." || c == b".") {
+            return Err("a `.` or `..` component".into());
+        }
+        Ok(Want::Abs(comps))
+    } else {
+        if v.contains(&b'/') {
+            return Err("a relative redirect with a `/`".into());
+        }
+        if v == b".." || v == b"." {
+            return Err("`.` or `..`".into());
+        }
+        Ok(Want::Name(v.to_vec()))
+    }
+}
+
+/// A stack of layer directories, nearest first.
+pub struct Stack {
+    pub layers: Vec<PathBuf>,
+    /// The attribute namespace of the mount.
+    pub xattrs: Xattrs,
+    /// Layer 0 is an upper directory (xwhiteouts are not read there).
+    pub upper: bool,
+    /// The mount follows redirects (`redirect_dir` on or follow, the kernel's default; never
+    /// with `userxattr`, which forces `nofollow`). When not, a redirect makes the kernel
+    /// refuse the lookup (EPERM): reported, and the entry shown without what is below.
+    pub follow_redirects: bool,
+    /// The mount follows metacopy files (`metacopy=on`; never with `userxattr`). When not,
+    /// the kernel refuses them (EPERM): reported, and their own (empty) data shown.
+    pub metacopy: bool,
+    /// The layers whose root is merged into the merged root (until an opaque root).
+    roots: OnceCell<Vec<usize>>,
+    problems: RefCell<BTreeSet<String>>,
+    notes: RefCell<BTreeSet<String>>,
+    dropped: RefCell<u64>,
+}
+
 impl Stack {
+    /// A stack read as `trusted.overlay.*`, layer 0 an upper directory.
     pub fn new(layers: Vec<PathBuf>) -> Stack {
-        Stack { layers }
+        Stack::with(layers, Xattrs::Trusted, true)
+    }
+
+    /// A stack read with the mount's attribute namespace; with `userxattr` redirects and
+    /// metacopy are not followed, as the kernel forces.
+    pub fn with(layers: Vec<PathBuf>, mode: impl Into<Mode>, upper: bool) -> Stack {
+        let mode = mode.into();
+        Stack {
+            layers,
+            xattrs: mode.xattrs,
+            upper,
+            follow_redirects: mode.follow_redirects,
+            metacopy: mode.metacopy,
+            roots: OnceCell::new(),
+            problems: RefCell::new(BTreeSet::new()),
+            notes: RefCell::new(BTreeSet::new()),
+            dropped: RefCell::new(0),
+        }
     }
 
     /// The layer directory `l` (empty path if out of range, which no caller passes).
@@ -93,20 +254,157 @@ impl Stack {
         self.layers.get(l).map_or(Path::new(""), |p| p.as_path())
     }
 
+    fn is_last(&self, l: usize) -> bool {
+        l + 1 >= self.layers.len()
+    }
+
+    fn problem(&self, p: String) {
+        let mut set = self.problems.borrow_mut();
+        if set.len() < MAX_PROBLEMS {
+            set.insert(p);
+        } else {
+            *self.dropped.borrow_mut() += 1;
+        }
+    }
+
+    fn note(&self, p: String) {
+        let mut set = self.notes.borrow_mut();
+        if set.len() < 100 {
+            set.insert(p);
+        }
+    }
+
+    /// The problems met by lookups so far (bad redirects, metacopy files without data),
+    /// emptied.
+    pub fn take_problems(&self) -> Vec<String> {
+        let mut out: Vec<String> = std::mem::take(&mut *self.problems.borrow_mut()).into_iter().collect();
+        let dropped = std::mem::take(&mut *self.dropped.borrow_mut());
+        if dropped > 0 {
+            out.push(format!("{dropped} more overlay problems not listed"));
+        }
+        out
+    }
+
+    /// Things worth knowing that are not damage (attributes of the other namespace), emptied.
+    pub fn take_notes(&self) -> Vec<String> {
+        std::mem::take(&mut *self.notes.borrow_mut()).into_iter().collect()
+    }
+
+    /// The one-byte value of a directory's `opaque` attribute (`y` opaque, `x` xwhiteouts).
+    fn opaque_value(&self, p: &Path) -> Option<u8> {
+        let v = xattr::get(p, &self.xattrs.name("opaque"));
+        if v.is_none() && xattr::get(p, &self.xattrs.other("opaque")).is_some() {
+            self.note(format!(
+                "{}: has {} but the mount reads {}* (use --userxattr if the snapshotter mounted with userxattr)",
+                p.display(),
+                self.xattrs.other("opaque"),
+                self.xattrs.prefix()
+            ));
+        }
+        match v.as_deref() {
+            Some([b]) => Some(*b),
+            _ => None,
+        }
+    }
+
+    /// True when directory `p` (of layer `l`) hides the layers below it.
+    pub fn is_opaque(&self, p: &Path) -> bool {
+        self.opaque_value(p) == Some(b'y')
+    }
+
+    /// True when the entries of directory `p` in layer `l` may be xwhiteouts.
+    fn xwhiteouts_dir(&self, l: usize, p: &Path) -> bool {
+        if (l == 0 && self.upper) || self.is_last(l) {
+            return false;
+        }
+        self.opaque_value(p) == Some(b'x') || xattr::get(p, &self.xattrs.name("whiteouts")).is_some()
+    }
+
+    /// True when `meta` at `p` (in layer `l`) is a whiteout. The kernel's lookup takes any zero-size regular file with the `whiteout`
+    /// attribute for a whiteout, in any layer; only its readdir needs the directory marked
+    /// (in a lower layer, not the lowest). Where it is not, the kernel lists a name that
+    /// cannot be opened or stat'ed: we follow the lookup and say so.
+    fn whiteout_at(&self, l: usize, p: &Path, meta: &Metadata) -> bool {
+        if is_whiteout(meta) {
+            return true;
+        }
+        if !(meta.is_file() && meta.size() == 0 && xattr::get(p, &self.xattrs.name("whiteout")).is_some()) {
+            return false;
+        }
+        if !p.parent().is_some_and(|d| self.xwhiteouts_dir(l, d)) {
+            self.note(format!(
+                "{}: an xwhiteout ({}) where the kernel's readdir does not apply it (the upper or lowest layer, or a directory without opaque=x): the mount lists the name but cannot open it; not shown",
+                p.display(),
+                self.xattrs.name("whiteout")
+            ));
+        }
+        true
+    }
+
+    /// The redirect of directory `p` in layer `l`, checked; `None` when it has none, is in
+    /// the lowest layer (never read there), or is bad (then reported).
+    fn redirect_of(&self, l: usize, p: &Path) -> Result<Option<Want>, ()> {
+        if self.is_last(l) {
+            return Ok(None);
+        }
+        let Some(v) = xattr::get(p, &self.xattrs.name("redirect")) else {
+            return Ok(None);
+        };
+        if !self.follow_redirects {
+            self.problem(format!(
+                "{}: {} {} not followed: this mount does not follow redirects (userxattr forces redirect_dir=nofollow; the kernel refuses the lookup)",
+                p.display(),
+                self.xattrs.name("redirect"),
+                crate::text::escape(&v)
+            ));
+            return Err(());
+        }
+        match parse_redirect(&v) {
+            Ok(w) => Ok(Some(w)),
+            Err(why) => {
+                self.problem(format!(
+                    "{}: {} {} not followed: {why}",
+                    p.display(),
+                    self.xattrs.name("redirect"),
+                    crate::text::escape(&v)
+                ));
+                Err(())
+            }
+        }
+    }
+
+    fn is_metacopy(&self, p: &Path, meta: &Metadata) -> bool {
+        meta.is_file() && xattr::get(p, &self.xattrs.name("metacopy")).is_some()
+    }
+
+    /// The layers merged into the merged root.
+    fn root_layers(&self) -> &[usize] {
+        self.roots.get_or_init(|| {
+            let mut out = Vec::new();
+            for (l, p) in self.layers.iter().enumerate() {
+                match std::fs::symlink_metadata(p) {
+                    Ok(m) if m.is_dir() => {
+                        out.push(l);
+                        if self.is_opaque(p) {
+                            break;
+                        }
+                    }
+                    _ => break,
+                }
+            }
+            out
+        })
+    }
+
     /// The merged root: every layer whose root is a real directory (a layer root that is a
     /// symlink is refused: `Err` names it).
     pub fn root(&self) -> Result<Node, String> {
-        let mut dirs = Vec::new();
-        let mut first: Option<Metadata> = None;
+        let mut first: Option<(usize, Metadata)> = None;
         for (l, p) in self.layers.iter().enumerate() {
             match std::fs::symlink_metadata(p) {
                 Ok(m) if m.is_dir() => {
-                    dirs.push(l);
                     if first.is_none() {
-                        first = Some(m);
-                    }
-                    if is_opaque(p) {
-                        break;
+                        first = Some((l, m));
                     }
                 }
                 Ok(m) if m.file_type().is_symlink() => {
@@ -116,58 +414,36 @@ impl Stack {
                 Err(e) => return Err(format!("{}: {e}", p.display())),
             }
         }
-        let meta = first.ok_or_else(|| "no layers".to_string())?;
+        let (layer, meta) = first.ok_or_else(|| "no layers".to_string())?;
+        let dirs = self
+            .root_layers()
+            .iter()
+            .map(|&l| Dir {
+                layer: l,
+                rel: PathBuf::new(),
+            })
+            .collect();
         Ok(Node {
-            layer: dirs.first().copied().unwrap_or(0),
+            layer,
             meta,
+            file: self.layer(layer).to_path_buf(),
             dirs,
+            data: None,
         })
     }
 
-    /// Folds what layer `l` has under `name` into the slot.
-    fn fold(&self, slot: Option<&mut Slot>, l: usize, path: &Path, meta: Metadata) -> Option<Slot> {
-        match slot {
-            None => {
-                if is_whiteout(&meta) {
-                    return Some(Slot::Gone);
-                }
-                let dir = meta.is_dir();
-                let open = dir && !is_opaque(path);
-                Some(Slot::Entry(
-                    Node {
-                        layer: l,
-                        meta,
-                        dirs: if dir { vec![l] } else { Vec::new() },
-                    },
-                    open,
-                ))
-            }
-            Some(Slot::Entry(node, open)) if *open => {
-                if meta.is_dir() {
-                    node.dirs.push(l);
-                    if is_opaque(path) {
-                        *open = false;
-                    }
-                } else {
-                    *open = false;
-                }
-                None
-            }
-            Some(_) => None,
-        }
-    }
-
-    /// The merged entries of directory `rel` whose merged layers are `dirs` (whiteouts
-    /// applied), in byte order of their names. Directories of a layer that cannot be read are
-    /// reported in `problems` and skipped.
-    pub fn children(&self, rel: &Path, dirs: &[usize], problems: &mut Vec<String>) -> BTreeMap<Vec<u8>, Node> {
-        let mut slots: BTreeMap<Vec<u8>, Slot> = BTreeMap::new();
-        for &l in dirs {
-            let dir = join(self.layer(l), rel);
-            let entries = match std::fs::read_dir(&dir) {
+    /// The merged entries of directory `dir` (whiteouts applied), in byte order of their
+    /// names. Directories of a layer that cannot be read are reported in `problems` and
+    /// skipped; so are the problems lookups met.
+    pub fn children(&self, dir: &Node, problems: &mut Vec<String>) -> BTreeMap<Vec<u8>, Node> {
+        // Every layer's listing, each entry with its lstat: one read per layer directory.
+        let mut seen: BTreeMap<Vec<u8>, Vec<(usize, Metadata)>> = BTreeMap::new();
+        for (i, d) in dir.dirs.iter().enumerate() {
+            let path = join(self.layer(d.layer), &d.rel);
+            let entries = match std::fs::read_dir(&path) {
                 Ok(e) => e,
                 Err(e) => {
-                    problems.push(format!("{}: {e}", dir.display()));
+                    problems.push(format!("{}: {e}", path.display()));
                     continue;
                 }
             };
@@ -175,61 +451,304 @@ impl Stack {
                 let e = match e {
                     Ok(e) => e,
                     Err(err) => {
-                        problems.push(format!("{}: {err}", dir.display()));
+                        problems.push(format!("{}: {err}", path.display()));
                         break;
                     }
                 };
-                let name = e.file_name().into_vec();
-                let path = e.path();
-                let meta = match std::fs::symlink_metadata(&path) {
-                    Ok(m) => m,
-                    Err(err) => {
-                        problems.push(format!("{}: {err}", path.display()));
-                        continue;
-                    }
-                };
-                let slot = slots.get_mut(&name);
-                if let Some(new) = self.fold(slot, l, &path, meta) {
-                    slots.insert(name, new);
+                let p = e.path();
+                match std::fs::symlink_metadata(&p) {
+                    Ok(m) => seen.entry(e.file_name().into_vec()).or_default().push((i, m)),
+                    Err(err) => problems.push(format!("{}: {err}", p.display())),
                 }
             }
         }
-        slots
-            .into_iter()
-            .filter_map(|(k, s)| match s {
-                Slot::Entry(n, _) => Some((k, n)),
-                Slot::Gone => None,
-            })
-            .collect()
+        let mut out = BTreeMap::new();
+        for (name, hits) in seen {
+            let mut hits = hits.into_iter().peekable();
+            let found = self.lookup_with(dir, &name, &mut |i| {
+                // The listing's hit for the i-th directory, if it had the name.
+                while hits.peek().is_some_and(|(j, _)| *j < i) {
+                    hits.next();
+                }
+                match hits.peek() {
+                    Some((j, _)) if *j == i => hits.next().map(|(_, m)| m),
+                    _ => None,
+                }
+            });
+            if let Some(n) = found {
+                out.insert(name, n);
+            }
+        }
+        problems.extend(self.take_problems());
+        out
     }
 
-    /// The merged entry `name` of directory `rel` (merged from `dirs`), without listing it.
-    pub fn child(&self, rel: &Path, dirs: &[usize], name: &OsStr) -> Option<Node> {
-        let mut slot: Option<Slot> = None;
-        for &l in dirs {
-            let path = join(self.layer(l), rel).join(name);
-            let Ok(meta) = std::fs::symlink_metadata(&path) else {
-                continue;
+    /// The merged entry `name` of directory `dir`, without listing it.
+    pub fn child(&self, dir: &Node, name: &OsStr) -> Option<Node> {
+        let name_b = name.as_bytes();
+        self.lookup_with(dir, name_b, &mut |i| {
+            let d = dir.dirs.get(i)?;
+            std::fs::symlink_metadata(join(self.layer(d.layer), &d.rel).join(name)).ok()
+        })
+    }
+
+    /// The lookup of `name` in merged directory `dir`, as `ovl_lookup` does it. `hit(i)` is
+    /// the lstat of `name` in the i-th of `dir.dirs` (asked in order, once each).
+    fn lookup_with(&self, dir: &Node, name: &[u8], hit: &mut dyn FnMut(usize) -> Option<Metadata>) -> Option<Node> {
+        let mut node: Option<Node> = None;
+        let mut want = Want::Name(name.to_vec());
+        let mut redirects = 0usize;
+        // The directory whose redirect is being followed.
+        let mut followed: Option<PathBuf> = None;
+        let mut found_below = false;
+        // The layer last looked at; the next one is the first below it in the directory set
+        // the current `want` walks (the parent's dirs for a name, the root's for a path).
+        let mut cur: Option<usize> = None;
+        let mut idx = 0usize;
+        // Set when an opaque directory was on an absolute path: this layer is the last.
+        let mut stop_after = false;
+        // The entry is a metacopy file (its data is looked for below).
+        let mut metacopy_entry = false;
+        loop {
+            // The next layer, its path and what is there.
+            let (l, rel, meta) = match &want {
+                Want::Name(n) if n.as_slice() == name && followed.is_none() => {
+                    let Some(d) = dir.dirs.get(idx) else { break };
+                    let i = idx;
+                    idx += 1;
+                    cur = Some(d.layer);
+                    let Some(meta) = hit(i) else { continue };
+                    (d.layer, d.rel.join(OsStr::from_bytes(name)), meta)
+                }
+                Want::Name(n) => {
+                    let after = cur;
+                    let Some(d) = dir.dirs.iter().find(|d| after.is_none_or(|c| d.layer > c)) else {
+                        break;
+                    };
+                    cur = Some(d.layer);
+                    let parent = join(self.layer(d.layer), &d.rel);
+                    let Ok(meta) = std::fs::symlink_metadata(parent.join(OsStr::from_bytes(n))) else {
+                        continue;
+                    };
+                    (d.layer, d.rel.join(OsStr::from_bytes(n)), meta)
+                }
+                Want::Abs(_) => {
+                    let after = cur;
+                    let Some(&l) = self.root_layers().iter().find(|&&l| after.is_none_or(|c| l > c)) else {
+                        break;
+                    };
+                    cur = Some(l);
+                    match self.walk_abs(l, &mut want, &mut redirects) {
+                        Walk::Missing => continue,
+                        Walk::Stop => break,
+                        Walk::Found(rel, meta, opaque) => {
+                            stop_after = opaque;
+                            (l, rel, meta)
+                        }
+                    }
+                }
             };
-            match &mut slot {
-                None => slot = self.fold(None, l, &path, meta),
-                Some(s) => {
-                    self.fold(Some(s), l, &path, meta);
+            let path = join(self.layer(l), &rel);
+            if followed.is_some() {
+                found_below = true;
+            }
+            match &mut node {
+                None => {
+                    if self.whiteout_at(l, &path, &meta) {
+                        return None;
+                    }
+                    let is_dir = meta.is_dir();
+                    let metacopy = !is_dir && self.is_metacopy(&path, &meta);
+                    metacopy_entry = metacopy;
+                    node = Some(Node {
+                        layer: l,
+                        meta,
+                        file: path.clone(),
+                        dirs: if is_dir {
+                            vec![Dir {
+                                layer: l,
+                                rel: rel.clone(),
+                            }]
+                        } else {
+                            Vec::new()
+                        },
+                        data: None,
+                    });
+                    if metacopy && !self.metacopy {
+                        self.problem(format!(
+                            "{}: a metacopy file, not followed: this mount does not follow metacopy (userxattr forces metacopy=off; the kernel refuses the lookup)",
+                            path.display()
+                        ));
+                        break;
+                    }
+                    if metacopy {
+                        // The data is in the next lower file of this path, or of the file's
+                        // own absolute redirect.
+                        if let Ok(Some(w)) = self.redirect_of(l, &path) {
+                            match w {
+                                Want::Abs(_) => {
+                                    want = w;
+                                    followed = Some(path.clone());
+                                }
+                                Want::Name(_) => self.problem(format!(
+                                    "{}: a metacopy file with a relative redirect, not followed",
+                                    path.display()
+                                )),
+                            }
+                        }
+                        continue;
+                    }
+                    if !is_dir || self.is_opaque(&path) {
+                        break;
+                    }
+                }
+                Some(n) if n.is_dir() => {
+                    if !meta.is_dir() || self.whiteout_at(l, &path, &meta) {
+                        break;
+                    }
+                    n.dirs.push(Dir {
+                        layer: l,
+                        rel: rel.clone(),
+                    });
+                    if self.is_opaque(&path) {
+                        break;
+                    }
+                }
+                Some(n) => {
+                    // A metacopy file looking for its data.
+                    if self.whiteout_at(l, &path, &meta) || !meta.is_file() {
+                        break;
+                    }
+                    if self.is_metacopy(&path, &meta) && !stop_after {
+                        continue;
+                    }
+                    if self.is_metacopy(&path, &meta) {
+                        break;
+                    }
+                    n.data = Some(path);
+                    break;
                 }
             }
-            if matches!(slot, Some(Slot::Gone) | Some(Slot::Entry(_, false))) {
+            // A directory: its redirect decides where the layers below are read.
+            match self.redirect_of(l, &path) {
+                Ok(Some(w)) => {
+                    redirects += 1;
+                    if redirects > MAX_REDIRECTS {
+                        self.problem(format!(
+                            "{}: more than {MAX_REDIRECTS} redirects, stopped",
+                            path.display()
+                        ));
+                        break;
+                    }
+                    followed = Some(path.clone());
+                    found_below = false;
+                    if matches!(w, Want::Abs(_)) {
+                        stop_after = false;
+                    }
+                    want = w;
+                }
+                Ok(None) => {}
+                Err(()) => break,
+            }
+            if stop_after {
                 break;
             }
         }
-        match slot {
-            Some(Slot::Entry(n, _)) => Some(n),
-            _ => None,
+        let mut node = node?;
+        if let Some(from) = followed
+            && !found_below
+            && node.is_dir()
+        {
+            self.problem(format!(
+                "{}: {} points to a path no layer below has",
+                from.display(),
+                self.xattrs.name("redirect")
+            ));
         }
+        if self.metacopy && metacopy_entry && node.data.is_none() {
+            self.problem(format!(
+                "{}: a metacopy file whose data no lower layer has (its own, empty or sparse, is shown)",
+                node.file.display()
+            ));
+        }
+        node.dirs.dedup();
+        Some(node)
     }
 
-    /// The path of a merged entry's own file: its layer plus `rel`.
-    pub fn path_of(&self, node: &Node, rel: &Path) -> PathBuf {
-        join(self.layer(node.layer), rel)
+    /// Walks `want` (absolute) from layer `l`'s root, one directory at a time, no symlink
+    /// followed. Redirects of the directories on the way rewrite `want` for the layers below.
+    fn walk_abs(&self, l: usize, want: &mut Want, redirects: &mut usize) -> Walk {
+        let Want::Abs(comps) = want.clone() else {
+            return Walk::Missing;
+        };
+        let mut rel = PathBuf::new();
+        let mut rewritten: Option<Want> = None;
+        // An opaque directory on the way ends the lookup after this layer, unless a directory
+        // after it has an absolute redirect (xfstests overlay/057).
+        let mut opaque_on_way = false;
+        let last = comps.len().saturating_sub(1);
+        for (i, c) in comps.iter().enumerate() {
+            rel.push(OsStr::from_bytes(c));
+            let p = join(self.layer(l), &rel);
+            let Ok(meta) = std::fs::symlink_metadata(&p) else {
+                if opaque_on_way {
+                    return Walk::Stop;
+                }
+                if let Some(w) = rewritten {
+                    *want = w;
+                }
+                return Walk::Missing;
+            };
+            if i == last {
+                if let Some(w) = rewritten {
+                    *want = w;
+                }
+                return Walk::Found(rel, meta, opaque_on_way);
+            }
+            if !meta.is_dir() || is_whiteout(&meta) {
+                // Something else is on the way: nothing of this path here or below.
+                return Walk::Stop;
+            }
+            if self.is_opaque(&p) {
+                opaque_on_way = true;
+                continue;
+            }
+            match self.redirect_of(l, &p) {
+                Ok(Some(w)) => {
+                    *redirects += 1;
+                    if *redirects > MAX_REDIRECTS {
+                        return Walk::Stop;
+                    }
+                    let w_kind = if matches!(w, Want::Abs(_)) {
+                        WantKind::Abs
+                    } else {
+                        WantKind::Name
+                    };
+                    let rest = comps.get(i + 1..).unwrap_or_default();
+                    let mut new: Vec<Vec<u8>> = match w {
+                        Want::Abs(a) => a,
+                        Want::Name(n) => {
+                            let mut v: Vec<Vec<u8>> = comps.get(..i).unwrap_or_default().to_vec();
+                            v.push(n);
+                            v
+                        }
+                    };
+                    new.extend(rest.iter().cloned());
+                    if matches!(w_kind, WantKind::Abs) {
+                        opaque_on_way = false;
+                    }
+                    rewritten = Some(Want::Abs(new));
+                }
+                Ok(None) => {}
+                Err(()) => return Walk::Stop,
+            }
+        }
+        Walk::Missing
+    }
+
+    /// The path of a merged entry's own file (kept for callers: `node.file`).
+    pub fn path_of(&self, node: &Node, _rel: &Path) -> PathBuf {
+        node.file.clone()
     }
 
     /// Resolves `path` (absolute or relative to the merged root) in the merged tree. Symlinks
@@ -258,7 +777,7 @@ impl Stack {
                 ));
             }
             let name = OsString::from_vec(c.clone());
-            let Some(node) = self.child(&rel, &dir.dirs, &name) else {
+            let Some(node) = self.child(dir, &name) else {
                 return Err(format!(
                     "{}: no such file or directory",
                     crate::text::escape(rel.join(&name).as_os_str().as_bytes())
@@ -273,7 +792,7 @@ impl Stack {
                         crate::text::escape(path)
                     ));
                 }
-                let target = std::fs::read_link(self.path_of(&node, &rel.join(&name)))
+                let target = std::fs::read_link(&node.file)
                     .map_err(|e| format!("{}: {e}", crate::text::escape(rel.join(&name).as_os_str().as_bytes())))?;
                 let target = target.into_os_string().into_vec();
                 if target.first() == Some(&b'/') {
@@ -289,6 +808,25 @@ impl Stack {
             None => Ok((PathBuf::new(), root)),
         }
     }
+}
+
+/// What an absolute walk met in one layer.
+// Lives for one step of one lookup; boxing would cost an allocation per step.
+#[allow(clippy::large_enum_variant)]
+enum Walk {
+    /// Not there: try the next layer.
+    Missing,
+    /// A non-directory or whiteout on the way: nothing below either.
+    Stop,
+    /// The path's last component: its path in the layer, lstat, and whether an opaque
+    /// directory was on the way.
+    Found(PathBuf, Metadata, bool),
+}
+
+/// Which kind a redirect is, kept after its value moved.
+enum WantKind {
+    Abs,
+    Name,
 }
 
 /// The components of a path, without empty ones and `.`.

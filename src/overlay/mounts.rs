@@ -12,15 +12,73 @@
 //! ```
 //!
 //! `ctr` prints each as `mount -t <type> <source> <target> -o <options joined by ,>`.
+//!
+//! Options that come from the daemon rather than the disk (`NewSnapshotter`, `mounts`):
+//!
+//! ```text
+//! uidmap=<label> gidmap=<label>  first, on every mount (bind too), when the snapshot has the
+//!                                labels containerd.io/snapshot/{uid,gid}mapping (user-namespaced
+//!                                pods) and the kernel does idmapped overlay mounts (5.19+:
+//!                                plugin capability remap-ids, containerd 2.x)
+//! <mount_options...>             the plugin config's mount_options, after lowerdir (overlay only)
+//! userxattr                      when containerd runs in a user namespace (rootless) on a kernel
+//!                                5.11+ and not on tmpfs, unless mount_options has it
+//! index=off                      always (the kernel has /sys/module/overlay/parameters/index),
+//!                                unless mount_options has a bare `index`
+//! ```
+//!
+//! The labels are on disk (the snapshotter's metadata.db); whether the daemon ran rootless, its
+//! `mount_options`, and its kernel are not: [`Options`] says what to assume.
 //! The read-only variant stacks every layer of the chain, the snapshot's own first, as
 //! lowerdirs of a read-only overlay, with no upper or work directory: nothing can write.
 
-use super::snapshots::Index;
+use super::snapshots::{Index, Snap};
 use std::path::Path;
+
+/// What the snapshotter's configuration adds to its mounts (not on disk).
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// The daemon ran in a user namespace (rootless): `userxattr`.
+    pub userxattr: bool,
+    /// The plugin's `mount_options`.
+    pub mount_options: Vec<String>,
+    /// Print `uidmap=`/`gidmap=` for remapped snapshots (containerd 2.x on kernel 5.19+).
+    pub remap_ids: bool,
+}
+
+impl Options {
+    /// The options containerd appends to overlay mounts after `lowerdir=`.
+    fn overlay_tail(&self) -> Vec<String> {
+        let mut out = self.mount_options.clone();
+        if self.userxattr && !out.iter().any(|o| o == "userxattr") {
+            out.push("userxattr".into());
+        }
+        // containerd checks for a bare `index` (hasOption without a value), so an `index=on`
+        // in mount_options still gets index=off after it.
+        if !out.iter().any(|o| o == "index") {
+            out.push("index=off".into());
+        }
+        out
+    }
+
+    /// `uidmap=`/`gidmap=` of a remapped snapshot.
+    fn idmap(&self, snap: &Snap) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.remap_ids {
+            if let Some(v) = snap.labels.get("containerd.io/snapshot/uidmapping") {
+                out.push(format!("uidmap={v}"));
+            }
+            if let Some(v) = snap.labels.get("containerd.io/snapshot/gidmapping") {
+                out.push(format!("gidmap={v}"));
+            }
+        }
+        out
+    }
+}
 
 /// The line `ctr snapshots mounts <target> <key>` prints for chain `chain` (the snapshot, then
 /// its parents), with the node's root as `root`; `Err` when containerd would refuse.
-pub fn ctr_line(index: &Index, chain: &[usize], root: &Path, target: &str) -> Result<String, String> {
+pub fn ctr_line(index: &Index, chain: &[usize], root: &Path, target: &str, opts: &Options) -> Result<String, String> {
     let Some((&own, parents)) = chain.split_first() else {
         return Err("no snapshot".into());
     };
@@ -37,9 +95,11 @@ pub fn ctr_line(index: &Index, chain: &[usize], root: &Path, target: &str) -> Re
             "snapshot is {kind}: containerd mounts only active snapshots and views"
         ));
     }
+    let mut options = opts.idmap(snap);
     if parents.is_empty() {
-        let flag = if kind == "View" { "ro" } else { "rw" };
-        return Ok(format!("mount -t bind {} {target} -o {flag},rbind", fs(own)?));
+        options.push(if kind == "View" { "ro" } else { "rw" }.into());
+        options.push("rbind".into());
+        return Ok(format!("mount -t bind {} {target} -o {}", fs(own)?, options.join(",")));
     }
     let lower: Result<Vec<String>, String> = parents.iter().map(|&p| fs(p)).collect();
     let lower = lower?.join(":");
@@ -48,21 +108,26 @@ pub fn ctr_line(index: &Index, chain: &[usize], root: &Path, target: &str) -> Re
             .work_dir_under(own, root)
             .map(|p| p.display().to_string())
             .ok_or("a snapshot without an id")?;
-        return Ok(format!(
-            "mount -t overlay overlay {target} -o workdir={work},upperdir={},lowerdir={lower},index=off",
-            fs(own)?
-        ));
+        options.push(format!("workdir={work}"));
+        options.push(format!("upperdir={}", fs(own)?));
+    } else if let [one] = parents {
+        options.push("ro".into());
+        options.push("rbind".into());
+        return Ok(format!("mount -t bind {} {target} -o {}", fs(*one)?, options.join(",")));
     }
-    if let [one] = parents {
-        return Ok(format!("mount -t bind {} {target} -o ro,rbind", fs(*one)?));
-    }
-    Ok(format!(
-        "mount -t overlay overlay {target} -o lowerdir={lower},index=off"
-    ))
+    options.push(format!("lowerdir={lower}"));
+    options.extend(opts.overlay_tail());
+    Ok(format!("mount -t overlay overlay {target} -o {}", options.join(",")))
 }
 
 /// Every layer of the chain as a lowerdir of a read-only overlay (one layer: a read-only bind).
-pub fn read_only_line(index: &Index, chain: &[usize], root: &Path, target: &str) -> Result<String, String> {
+pub fn read_only_line(
+    index: &Index,
+    chain: &[usize],
+    root: &Path,
+    target: &str,
+    opts: &Options,
+) -> Result<String, String> {
     let dirs: Option<Vec<String>> = chain
         .iter()
         .map(|&i| index.fs_dir_under(i, root).map(|p| p.display().to_string()))
@@ -72,8 +137,89 @@ pub fn read_only_line(index: &Index, chain: &[usize], root: &Path, target: &str)
         [] => Err("no snapshot".into()),
         [one] => Ok(format!("mount -t bind {one} {target} -o ro,rbind")),
         _ => Ok(format!(
-            "mount -t overlay overlay {target} -o ro,lowerdir={},index=off",
-            dirs.join(":")
+            "mount -t overlay overlay {target} -o ro,lowerdir={}{},index=off",
+            dirs.join(":"),
+            if opts.userxattr { ",userxattr" } else { "" }
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::overlay::snapshots::Snap;
+    use std::collections::BTreeMap;
+    use std::path::PathBuf;
+
+    fn snap(key: &str, id: u64, kind: &str, parent: Option<&str>, labels: &[(&str, &str)]) -> Snap {
+        Snap {
+            snapshotter: "overlayfs".into(),
+            backend_key: key.into(),
+            id: Some(id),
+            kind: kind.into(),
+            backend_parent: parent.map(str::to_string),
+            size: None,
+            inodes: None,
+            created_at: None,
+            names: Vec::new(),
+            labels: labels
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect::<BTreeMap<_, _>>(),
+        }
+    }
+
+    /// containerd 2.x's `mounts()` for a remapped snapshot (labels set by the CRI for a pod
+    /// with a user namespace): uidmap/gidmap first, on bind mounts too.
+    #[test]
+    fn remapped_snapshots_get_idmap_options_first() {
+        let ids = [
+            ("containerd.io/snapshot/uidmapping", "0:65536:65536"),
+            ("containerd.io/snapshot/gidmapping", "0:65536:65536"),
+        ];
+        let index = Index::from_snaps(
+            PathBuf::from("/r"),
+            vec![
+                snap("base", 1, "Committed", None, &[]),
+                snap("mid", 2, "Committed", Some("base"), &[]),
+                snap("top", 3, "Active", Some("mid"), &ids),
+                snap("alone", 4, "Active", None, &ids),
+                snap("view", 5, "View", Some("base"), &ids[..1]),
+            ],
+        );
+        let d = "/r/io.containerd.snapshotter.v1.overlayfs/snapshots";
+        let line = |i: usize, o: &Options| ctr_line(&index, &index.chain(i).0, Path::new("/r"), "/mnt", o).unwrap();
+        let on = Options {
+            remap_ids: true,
+            ..Options::default()
+        };
+        assert_eq!(
+            line(2, &on),
+            format!(
+                "mount -t overlay overlay /mnt -o uidmap=0:65536:65536,gidmap=0:65536:65536,workdir={d}/3/work,upperdir={d}/3/fs,lowerdir={d}/2/fs:{d}/1/fs,index=off"
+            )
+        );
+        assert_eq!(
+            line(3, &on),
+            format!("mount -t bind {d}/4/fs /mnt -o uidmap=0:65536:65536,gidmap=0:65536:65536,rw,rbind")
+        );
+        assert_eq!(
+            line(4, &on),
+            format!("mount -t bind {d}/1/fs /mnt -o uidmap=0:65536:65536,ro,rbind")
+        );
+        // Without remap-ids (containerd 1.x, kernels before 5.19) the labels only chowned.
+        assert_eq!(
+            line(2, &Options::default()),
+            format!(
+                "mount -t overlay overlay /mnt -o workdir={d}/3/work,upperdir={d}/3/fs,lowerdir={d}/2/fs:{d}/1/fs,index=off"
+            )
+        );
+        // Configured mount_options go after lowerdir; a bare `index` keeps index=off out.
+        let cfg = Options {
+            userxattr: true,
+            mount_options: vec!["index".into(), "userxattr".into()],
+            remap_ids: false,
+        };
+        assert!(line(2, &cfg).ends_with(&format!("lowerdir={d}/2/fs:{d}/1/fs,index,userxattr")));
     }
 }

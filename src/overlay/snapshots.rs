@@ -48,6 +48,9 @@ pub struct Snap {
     pub created_at: Option<String>,
     /// The meta.db records that name it (usually one; none for an orphan of the snapshotter).
     pub names: Vec<Name>,
+    /// The snapshotter's labels of it (`containerd.io/snapshot/uidmapping`, ...).
+    #[serde(skip)]
+    pub labels: BTreeMap<String, String>,
 }
 
 impl Snap {
@@ -134,6 +137,7 @@ impl Index {
                     inodes: b.inodes,
                     created_at: b.created_at,
                     names: Vec::new(),
+                    labels: b.labels,
                 });
             }
         }
@@ -273,5 +277,30 @@ impl Index {
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+impl Index {
+    /// An index of `snaps` alone (overlayfs, no meta.db names), for tests.
+    pub(crate) fn from_snaps(root_dir: PathBuf, snaps: Vec<Snap>) -> Index {
+        let mut index = Index {
+            root_dir,
+            snaps: Vec::new(),
+            by_backend: HashMap::new(),
+            by_name: HashMap::new(),
+            by_id: HashMap::new(),
+            snapshotters: vec!["overlayfs".into()],
+        };
+        for (i, s) in snaps.into_iter().enumerate() {
+            index
+                .by_backend
+                .insert((s.snapshotter.clone(), s.backend_key.clone()), i);
+            if let Some(id) = s.id {
+                index.by_id.insert((s.snapshotter.clone(), id), i);
+            }
+            index.snaps.push(s);
+        }
+        index
     }
 }

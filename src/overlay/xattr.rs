@@ -63,8 +63,41 @@ pub fn list(p: &Path) -> Vec<(Vec<u8>, Vec<u8>)> {
     out
 }
 
-/// True for the attributes overlayfs keeps for itself (`trusted.overlay.*`, and
-/// `user.overlay.*` when mounted with `userxattr`): never content of the merged tree.
-pub fn is_overlay_private(name: &[u8]) -> bool {
-    name.starts_with(b"trusted.overlay.") || name.starts_with(b"user.overlay.")
+/// The name attribute `name` of a layer's file has in the merged tree of a mount reading
+/// `prefix` (`trusted.overlay.`, or `user.overlay.` with `userxattr`): `None` for the mount's
+/// own attributes (never content), the name without one `overlay.` for an escaped one
+/// (`trusted.overlay.overlay.x` is `trusted.overlay.x` in the merged tree, kernel 6.7+), else
+/// the name itself. The other namespace's `*.overlay.*` attributes are ordinary content.
+pub fn merged_name(name: &[u8], prefix: &str) -> Option<Vec<u8>> {
+    let Some(rest) = name.strip_prefix(prefix.as_bytes()) else {
+        return Some(name.to_vec());
+    };
+    let escaped = rest.strip_prefix(b"overlay.")?;
+    let mut out = prefix.as_bytes().to_vec();
+    out.extend_from_slice(escaped);
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::merged_name;
+
+    #[test]
+    fn private_and_escaped_names() {
+        let t = "trusted.overlay.";
+        assert_eq!(merged_name(b"trusted.overlay.opaque", t), None);
+        assert_eq!(
+            merged_name(b"trusted.overlay.overlay.whiteout", t).as_deref(),
+            Some(b"trusted.overlay.whiteout".as_slice())
+        );
+        assert_eq!(
+            merged_name(b"user.overlay.opaque", t).as_deref(),
+            Some(b"user.overlay.opaque".as_slice())
+        );
+        assert_eq!(merged_name(b"user.overlay.opaque", "user.overlay."), None);
+        assert_eq!(
+            merged_name(b"security.capability", t).as_deref(),
+            Some(b"security.capability".as_slice())
+        );
+    }
 }

@@ -325,15 +325,31 @@ impl ContentRow {
     }
 }
 
+/// Runs `f` on a pool of three workers (the design's cap), or here when none can be built.
+fn on_stat_pool<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    match rayon::ThreadPoolBuilder::new().num_threads(3).build() {
+        Ok(pool) => pool.install(f),
+        Err(_) => f(),
+    }
+}
+
 pub fn content(global: &Global, args: ListArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
     let filters = args.filters(&LABEL_KEYS)?;
     run(global, |s| {
         let mut rows = Vec::new();
         for (ns, b) in &s.namespaces {
             let first = rows.len();
-            for record in records::content_in(ns, b, &mut s.damage) {
-                rows.push(ContentRow::new(s.root, record));
-            }
+            // One stat per blob, on the pool: the lookups in a directory of 47,000 names
+            // are system time that runs beside the decoding of the next records.
+            let found = records::content_in(ns, b, &mut s.damage);
+            let root = s.root;
+            rows.extend(on_stat_pool(|| {
+                use rayon::prelude::*;
+                found
+                    .into_par_iter()
+                    .map(|r| ContentRow::new(root, r))
+                    .collect::<Vec<_>>()
+            }));
             // A layout's users ask which images each blob belongs to; on a containerd root
             // the records alone say it only through the same labels, at a cost per image.
             if s.root.source.is_some() {
