@@ -470,6 +470,20 @@ fn salvage_is_refused_where_it_means_nothing() {
     let o = coldctr(&first, &["--salvage", "images"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("--salvage carves a containerd meta.db"));
+    // export's own meaning (write what exists) still holds there: nothing to carve.
+    let name = String::from_utf8_lossy(&coldctr(&first, &["images", "-q"]).stdout)
+        .lines()
+        .find(|l| !l.starts_with('@'))
+        .map(str::to_string)
+        .expect("a named image");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("out.tar");
+    let o = coldctr(
+        &first,
+        &["export", "--salvage", "-o", out.to_str().expect("utf-8"), &name],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(out.is_file());
     let root = fixture("containerd-1.6");
     for args in [
         &["--salvage", "recover"][..],

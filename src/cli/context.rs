@@ -110,6 +110,14 @@ impl Global {
         self.open_live_reading(mode)
     }
 
+    /// Whether --root is a containerd root (as given by --source-type, else as detected; a
+    /// meta.db whose meta pages are gone is not recognized, and counts as one).
+    pub fn reads_containerd(&self) -> bool {
+        self.source_type
+            .unwrap_or_else(|| source::detect(&self.root).unwrap_or(source::Kind::Containerd))
+            == source::Kind::Containerd
+    }
+
     /// The root with the salvage view built with `opts`, and the records placed in it; the
     /// salvage report on stderr (with `report`; else only when the file is damaged).
     pub fn open_salvaged(
@@ -117,13 +125,7 @@ impl Global {
         opts: crate::recover::view::Options,
         report: bool,
     ) -> Result<(Root, Vec<crate::recover::view::Placed>), Failure> {
-        let kind = match self.source_type {
-            Some(k) => k,
-            // A meta.db whose meta pages are gone is not recognized as one: let the root
-            // reader say what is there.
-            None => source::detect(&self.root).unwrap_or(source::Kind::Containerd),
-        };
-        if kind != source::Kind::Containerd {
+        if !self.reads_containerd() {
             return Err(Failure::new(
                 Outcome::Usage,
                 format!(

@@ -73,8 +73,13 @@ pub fn run(global: &Global, args: ExportArgs, out: &mut dyn Write) -> Result<Out
     // --salvage (a global option): the records carved from meta.db's pages, and what exists
     // of a damaged image written (what is missing or damaged listed on stderr and in
     // index.json: io.coldctr.missing, io.coldctr.damaged; exit 3 when anything was left out).
+    // A layout or archive has no meta.db to carve: there --salvage only writes what exists.
     let salvage = global.salvaging();
-    let root = global.open_root()?;
+    let root = if salvage && !global.reads_containerd() {
+        global.open_live()?
+    } else {
+        global.open_root()?
+    };
     let target = if to_stdout {
         None
     } else {
