@@ -4,6 +4,7 @@
 #                      16, 32 and 64 KiB prefixes (1 MiB inputs are slow for libFuzzer, so run
 #                      with -max_len=1100000 to keep the whole ones)
 #   corpus/carve/      the bolt_walk seeds (whole files, cut at the hwm, prefixes)
+#   corpus/salvage_view/  the same, plus the gc scenario's meta.db after containerd's collection
 #   corpus/values/     Go binary times, varints, an Any and a few schema-shaped inputs
 #   corpus/template/   the --format templates captured from the docker CLI
 #   corpus/names/      image names and references from the fixtures' expectations, platforms
@@ -57,6 +58,9 @@ for i, c in enumerate(json.load(open(sys.argv[1]))["cases"]):
 PY
 mkdir -p "$HERE/corpus/carve"
 cp "$B"/* "$HERE/corpus/carve/"
+mkdir -p "$HERE/corpus/salvage_view"
+cp "$B"/* "$HERE/corpus/salvage_view/"
+cp "$HERE/../tests/data/gc-scenario/after-gc-2026-12-01.meta.db" "$HERE/corpus/salvage_view/gc-scenario.after-gc"
 mkdir -p "$HERE/corpus/archive_index"
 cp "$FIX"/oci-dev/archives/* "$HERE/corpus/archive_index/"
 chmod 0644 "$HERE"/corpus/archive_index/*
@@ -80,7 +84,7 @@ PY
 # overlay: op lists (see harness.rs `overlay`); the hand-made regression inputs are the seeds.
 mkdir -p "$HERE/corpus/overlay" "$HERE/corpus/layer_tar"
 mkdir -p "$HERE/corpus/docker_container" "$HERE/corpus/cri_status" "$HERE/corpus/gojson"
-for t in bolt_walk carve values template names archive_index layout_docs overlay layer_tar docker_container cri_status gojson; do
+for t in bolt_walk carve salvage_view values template names archive_index layout_docs overlay layer_tar docker_container cri_status gojson; do
   [ -d "$FIX/fuzz/$t" ] && find "$FIX/fuzz/$t" -type f -exec cp {} "$HERE/corpus/$t/" \;
 done
-echo "seeds: $(ls "$B" | wc -l) bolt_walk ($(du -sh "$B" | cut -f1)), $(ls "$HERE/corpus/carve" | wc -l) carve, $(ls "$V" | wc -l) values, $(ls "$T" | wc -l) template, $(ls "$N" | wc -l) names, $(ls "$HERE/corpus/archive_index" | wc -l) archive_index, $(ls "$HERE/corpus/layout_docs" | wc -l) layout_docs, $(ls "$HERE/corpus/overlay" | wc -l) overlay, $(ls "$HERE/corpus/layer_tar" | wc -l) layer_tar, $(ls "$HERE/corpus/docker_container" | wc -l) docker_container, $(ls "$HERE/corpus/cri_status" | wc -l) cri_status, $(ls "$HERE/corpus/gojson" | wc -l) gojson"
+echo "seeds: $(ls "$B" | wc -l) bolt_walk ($(du -sh "$B" | cut -f1)), $(ls "$HERE/corpus/carve" | wc -l) carve, $(ls "$HERE/corpus/salvage_view" | wc -l) salvage_view, $(ls "$V" | wc -l) values, $(ls "$T" | wc -l) template, $(ls "$N" | wc -l) names, $(ls "$HERE/corpus/archive_index" | wc -l) archive_index, $(ls "$HERE/corpus/layout_docs" | wc -l) layout_docs, $(ls "$HERE/corpus/overlay" | wc -l) overlay, $(ls "$HERE/corpus/layer_tar" | wc -l) layer_tar, $(ls "$HERE/corpus/docker_container" | wc -l) docker_container, $(ls "$HERE/corpus/cri_status" | wc -l) cri_status, $(ls "$HERE/corpus/gojson" | wc -l) gojson"

@@ -82,6 +82,18 @@ fn names_regressions() {
     }
 }
 
+/// The salvage view's own inputs, and the carver's (each also built into a view).
+#[test]
+fn salvage_view_regressions() {
+    let mut files = inputs("salvage_view");
+    assert!(!files.is_empty(), "fixtures/fuzz/salvage_view is empty");
+    files.extend(inputs("carve"));
+    for (path, data) in &files {
+        eprintln!("replaying {}", path.display());
+        harness::salvage_view(data);
+    }
+}
+
 #[test]
 fn carve_regressions() {
     use coldctr::bytes::Endian;

@@ -132,7 +132,7 @@ fn parse_meta(s: &str) -> Result<MetaChoice, String> {
 type Out<'a> = &'a mut dyn Write;
 
 /// The global options `bolt` honours (`--previous`, `--no-mmap`) are folded into its own; the
-/// ones it would ignore (`--root`, `-n`, `--host-platform`) are refused: a forensic tool must
+/// ones it would ignore (`--root`, `-n`, `--host-platform`, `--salvage`) are refused: a forensic tool must
 /// not print an answer to a question it was not asked.
 fn apply_global(file: &mut FileArgs, global: &Global, root_given: bool) -> Result<(), Failure> {
     let mut ignored = Vec::new();
@@ -144,6 +144,9 @@ fn apply_global(file: &mut FileArgs, global: &Global, root_given: bool) -> Resul
     }
     if global.host_platform.is_some() {
         ignored.push("--host-platform");
+    }
+    if global.salvaging() {
+        ignored.push("--salvage");
     }
     if !ignored.is_empty() {
         return Err(Failure::new(

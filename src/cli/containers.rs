@@ -218,6 +218,7 @@ fn sources<'a>(global: &'a Global, with_timeline: bool) -> Sources<'a> {
         meta_choice: global.meta_choice(),
         host: global.host(),
         with_timeline,
+        salvage: global.salvaging().then(|| global.salvage_options()),
     }
 }
 

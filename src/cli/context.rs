@@ -43,6 +43,17 @@ pub struct Global {
     /// arm64 node's disk on an amd64 laptop. Decides which manifest counts for a host.
     #[arg(long, global = true, help_heading = GLOBAL, value_parser = platform::parse_host)]
     pub host_platform: Option<Platform>,
+    /// Read the records carved from every page of meta.db (what `recover` lists) instead of
+    /// its tree, for a meta.db whose root, branch or meta pages are destroyed: records the
+    /// tree has or cannot tell about, the copy the tree reaches first; deleted ones are left
+    /// out. A report goes to stderr; exit 3 when the file is damaged. With `export`, also
+    /// write what exists of a damaged image.
+    #[arg(long, global = true, help_heading = GLOBAL)]
+    pub salvage: bool,
+    /// --salvage, with the records the tree is known to have deleted put back (a deleted
+    /// image can then be inspected or exported while its blobs exist).
+    #[arg(long, global = true, help_heading = GLOBAL)]
+    pub salvage_deleted: bool,
 }
 
 impl Global {
@@ -55,15 +66,31 @@ impl Global {
         self.host_platform.clone().unwrap_or_else(Platform::host)
     }
 
+    /// `--salvage` or `--salvage-deleted`.
+    pub fn salvaging(&self) -> bool {
+        self.salvage || self.salvage_deleted
+    }
+
+    /// What the salvage view holds, as the options say.
+    pub fn salvage_options(&self) -> crate::recover::view::Options {
+        crate::recover::view::Options {
+            include_deleted: self.salvage_deleted,
+            previous: self.previous,
+            deleted_images_only: false,
+        }
+    }
+
+    /// The view's meta pages are one; `--previous` was applied when it was built.
     pub fn meta_choice(&self) -> MetaChoice {
-        if self.previous {
+        if self.previous && !self.salvaging() {
             MetaChoice::Previous
         } else {
             MetaChoice::Current
         }
     }
 
-    /// Opens the root, warning when the newer meta page had to be skipped.
+    /// Opens the root, warning when the newer meta page had to be skipped; with `--salvage`,
+    /// the root with the salvage view of its meta.db, its report on stderr.
     pub fn open_root(&self) -> Result<Root, Failure> {
         self.open_root_reading(self.read_mode())
     }
@@ -74,8 +101,62 @@ impl Global {
         if self.no_mmap { ReadMode::Read } else { ReadMode::Pread }
     }
 
-    /// [`Global::open_root`], reading meta.db as `mode` says.
+    /// [`Global::open_root`], reading meta.db as `mode` says (with `--salvage`, the salvage
+    /// view, which reads the whole file whatever the mode).
     pub fn open_root_reading(&self, mode: ReadMode) -> Result<Root, Failure> {
+        if self.salvaging() {
+            return self.open_salvaged(self.salvage_options(), true).map(|(root, _)| root);
+        }
+        self.open_live_reading(mode)
+    }
+
+    /// Whether --root is a containerd root (as given by --source-type, else as detected; a
+    /// meta.db whose meta pages are gone is not recognized, and counts as one).
+    pub fn reads_containerd(&self) -> bool {
+        self.source_type
+            .unwrap_or_else(|| source::detect(&self.root).unwrap_or(source::Kind::Containerd))
+            == source::Kind::Containerd
+    }
+
+    /// The root with the salvage view built with `opts`, and the records placed in it; the
+    /// salvage report on stderr (with `report`; else only when the file is damaged).
+    pub fn open_salvaged(
+        &self,
+        opts: crate::recover::view::Options,
+        report: bool,
+    ) -> Result<(Root, Vec<crate::recover::view::Placed>), Failure> {
+        if !self.reads_containerd() {
+            return Err(Failure::new(
+                Outcome::Usage,
+                format!(
+                    "{}: --salvage carves a containerd meta.db; this is an image layout or archive, read it without --salvage",
+                    self.root.display()
+                ),
+            ));
+        }
+        let (root, placed) =
+            crate::recover::view::open_root(&self.root, self.read_mode(), opts).map_err(|e| match e {
+                RootError::Bolt(b) => Failure::from(b),
+                other => Failure::new(Outcome::Unreadable, crate::text::escape(other.to_string().as_bytes())),
+            })?;
+        if let Some(r) = root.salvage.as_ref().filter(|r| report || r.damaged()) {
+            for line in r.lines() {
+                super::warn(crate::text::escape(line.as_bytes()));
+            }
+        }
+        if let Some(problem) = root.content_problem() {
+            super::warn(format_args!("content store not read: {problem}"));
+        }
+        Ok((root, placed))
+    }
+
+    /// Opens the root and its meta.db's tree, whatever `--salvage` says (`recover`, `meta-diff`).
+    pub fn open_live(&self) -> Result<Root, Failure> {
+        self.open_live_reading(self.read_mode())
+    }
+
+    /// [`Global::open_live`], reading meta.db as `mode` says.
+    pub fn open_live_reading(&self, mode: ReadMode) -> Result<Root, Failure> {
         let kind = match self.source_type {
             Some(k) => k,
             None => source::detect(&self.root).map_err(source_failure)?,
@@ -137,7 +218,7 @@ impl Global {
 /// input (4), one that is absent or not followed leaves the report partial (3). Said once on
 /// stderr by [`Global::open_root`].
 pub fn content_outcome(root: &Root) -> Outcome {
-    if root.source.as_ref().is_some_and(|s| s.damaged()) {
+    if root.source.as_ref().is_some_and(|s| s.damaged()) || root.salvage.as_ref().is_some_and(|s| s.damaged()) {
         return Outcome::Damaged;
     }
     match root.content_state() {
@@ -145,6 +226,28 @@ pub fn content_outcome(root: &Root) -> Outcome {
         ContentState::Denied(_) => Outcome::Unreadable,
         ContentState::Absent(_) | ContentState::Unsafe(_) => Outcome::Damaged,
     }
+}
+
+/// Damaged (3) when the records are a salvage view of a damaged meta.db.
+pub fn salvage_outcome(root: &Root) -> Outcome {
+    if root.salvage.as_ref().is_some_and(|s| s.damaged()) {
+        Outcome::Damaged
+    } else {
+        Outcome::Ok
+    }
+}
+
+/// The refusal of a command that reads meta.db's pages itself (`recover`, `meta-diff`, `bolt`).
+pub fn no_salvage(global: &Global, command: &str) -> Result<(), Failure> {
+    if global.salvaging() {
+        return Err(Failure::new(
+            Outcome::Usage,
+            format!(
+                "{command} reads meta.db's pages itself: --salvage does not apply (coldctr recover lists what --salvage reads)"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// The namespace a single-image command works in: `-n` when given; otherwise `moby` when it

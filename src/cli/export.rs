@@ -48,10 +48,6 @@ pub struct ExportArgs {
     /// Replace an existing OUT.
     #[arg(long)]
     force: bool,
-    /// Write what exists of a damaged image; list what is missing or damaged on stderr and in
-    /// index.json (io.coldctr.missing, io.coldctr.damaged). Exit 3 when anything was left out.
-    #[arg(long)]
-    salvage: bool,
 }
 
 pub fn run(global: &Global, args: ExportArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
@@ -74,7 +70,16 @@ pub fn run(global: &Global, args: ExportArgs, out: &mut dyn Write) -> Result<Out
             "refusing to write an archive to a terminal: redirect stdout or use -o FILE",
         ));
     }
-    let root = global.open_root()?;
+    // --salvage (a global option): the records carved from meta.db's pages, and what exists
+    // of a damaged image written (what is missing or damaged listed on stderr and in
+    // index.json: io.coldctr.missing, io.coldctr.damaged; exit 3 when anything was left out).
+    // A layout or archive has no meta.db to carve: there --salvage only writes what exists.
+    let salvage = global.salvaging();
+    let root = if salvage && !global.reads_containerd() {
+        global.open_live()?
+    } else {
+        global.open_root()?
+    };
     let target = if to_stdout {
         None
     } else {
@@ -93,7 +98,7 @@ pub fn run(global: &Global, args: ExportArgs, out: &mut dyn Write) -> Result<Out
         &namespace,
         Options::for_host(global.host()),
     );
-    let mut exporter = Exporter::new(&root, &tx, &namespace, global.host(), selection, args.salvage);
+    let mut exporter = Exporter::new(&root, &tx, &namespace, global.host(), selection, salvage);
     let mut not_found = Vec::new();
     for r in &args.refs {
         match resolver.resolve(r) {
@@ -115,7 +120,7 @@ pub fn run(global: &Global, args: ExportArgs, out: &mut dyn Write) -> Result<Out
     for note in &plan.notes {
         warn(crate::text::escape(note.as_bytes()));
     }
-    let mut outcome = Outcome::Ok;
+    let mut outcome = super::context::salvage_outcome(&root);
     for p in &plan.problems {
         outcome = outcome.worst(if p.fault == Fault::Unreadable {
             Outcome::Unreadable
@@ -123,7 +128,7 @@ pub fn run(global: &Global, args: ExportArgs, out: &mut dyn Write) -> Result<Out
             Outcome::Damaged
         });
     }
-    if !plan.problems.is_empty() && !args.salvage {
+    if !plan.problems.is_empty() && !salvage {
         for p in &plan.problems {
             warn(crate::text::escape(p.to_string().as_bytes()));
         }
@@ -166,7 +171,7 @@ pub fn run(global: &Global, args: ExportArgs, out: &mut dyn Write) -> Result<Out
             temp.commit(&path)?;
         }
     }
-    if args.salvage && !plan.problems.is_empty() {
+    if salvage && !plan.problems.is_empty() {
         warn(format_args!(
             "salvage: written without {} blob(s) missing or damaged:",
             plan.problems.len()

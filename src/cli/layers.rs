@@ -219,7 +219,7 @@ impl Node {
 
     /// Says the damage and problems met, and what they add to the exit code.
     pub fn finish(&self, outcome: Outcome) -> Outcome {
-        let mut outcome = outcome;
+        let mut outcome = outcome.worst(super::context::salvage_outcome(&self.root));
         for d in self.damage.distinct() {
             warn(escape(d.message.as_bytes()));
         }

@@ -30,13 +30,14 @@ enum Format {
 }
 
 pub fn run(global: &Global, args: MetaDiffArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
+    super::context::no_salvage(global, "meta-diff")?;
     let opened;
     let root_db: &Db = if global.root.is_file() {
         // A bare file is read as itself, whatever its name or place.
         opened = Db::open(&global.root, global.read_mode())?;
         &opened
     } else {
-        let root = global.open_root()?;
+        let root = global.open_live()?;
         opened = root.meta;
         &opened
     };

@@ -27,11 +27,12 @@ enum Format {
 }
 
 pub fn run(global: &Global, args: RecoverArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
+    super::context::no_salvage(global, "recover")?;
     let r = if global.root.is_file() {
         // A bare file is read as meta.db itself, whatever its name or place.
         carve_file(global, &global.root)?
     } else {
-        match global.open_root() {
+        match global.open_live() {
             Ok(root) => recover(&root.meta),
             Err(f) => {
                 let path = global.root.join("io.containerd.metadata.v1.bolt/meta.db");

@@ -50,6 +50,8 @@ pub struct Root {
     pub source: Option<std::sync::Arc<crate::source::SourceInfo>>,
     /// Set when the blobs are members of an archive rather than files under `content`.
     pub archive: Option<std::sync::Arc<dyn ArchiveBlobs>>,
+    /// Set when `meta` is the salvage view of meta.db (`crate::recover::view`).
+    pub salvage: Option<std::sync::Arc<crate::recover::view::Report>>,
     /// `blobs/<algorithm>` directories opened once, for lookups relative to them.
     alg_dirs: AlgDirs,
 }
@@ -233,6 +235,14 @@ impl Root {
     /// Opens `dir` as a containerd root (or the root whose meta.db or metadata directory `dir`
     /// names); when it is not one, says where the root probably is.
     pub fn open(dir: &Path, mode: ReadMode) -> Result<Root, RootError> {
+        let (dir, meta_path) = Root::locate(dir)?;
+        let meta = Db::open(&meta_path, mode)?;
+        Ok(Root::with_meta(&dir, meta))
+    }
+
+    /// The root directory `dir` names (see [`Root::open`]) and its meta.db's path, checked as
+    /// [`Root::open`] checks them, without opening meta.db.
+    pub fn locate(dir: &Path) -> Result<(PathBuf, PathBuf), RootError> {
         let dir = &root_of(dir);
         let meta_path = dir.join(META_DB);
         // Permission denied anywhere on the way is not "no root here": say which.
@@ -271,18 +281,24 @@ impl Root {
                 },
             });
         }
-        let meta = Db::open(&meta_path, mode)?;
+        Ok((dir.to_path_buf(), meta_path))
+    }
+
+    /// The root at `dir` (found by [`Root::locate`]) with `meta` for its records: meta.db, or
+    /// a view of it. Blobs are read from the root's content store.
+    pub fn with_meta(dir: &Path, meta: Db) -> Root {
         let content = dir.join(CONTENT_DIR);
         let content_state = check_dirs(&content);
-        Ok(Root {
+        Root {
             dir: dir.to_path_buf(),
             meta,
             content,
             content_state,
             source: None,
             archive: None,
+            salvage: None,
             alg_dirs: AlgDirs::default(),
-        })
+        }
     }
 
     /// An OCI layout directory as a root: its blobs are at `<dir>/blobs/<alg>/<hex>`, as in a
@@ -295,6 +311,7 @@ impl Root {
             content_state: check_dirs(dir),
             source: None,
             archive: None,
+            salvage: None,
             alg_dirs: AlgDirs::default(),
         }
     }
@@ -308,6 +325,7 @@ impl Root {
             content_state: ContentState::Readable,
             source: None,
             archive: Some(archive),
+            salvage: None,
             alg_dirs: AlgDirs::default(),
         }
     }

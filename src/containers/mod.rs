@@ -118,6 +118,8 @@ pub struct Sources<'a> {
     pub host: Platform,
     /// Also gather the other records the timeline needs.
     pub with_timeline: bool,
+    /// Read containerd's records from the salvage view of meta.db (`--salvage`).
+    pub salvage: Option<crate::recover::view::Options>,
 }
 
 /// RFC 3339 to the second, in UTC (`2026-11-29T18:52:00Z`); as given when it does not parse.
@@ -141,7 +143,21 @@ pub fn gather(src: &Sources<'_>) -> Inventory {
         containerd: None,
     };
     let docker_containers = read_docker(&docker_root, &mut inv);
-    let root = match Root::open(src.containerd_root, src.read_mode) {
+    let opened = match src.salvage {
+        None => Root::open(src.containerd_root, src.read_mode),
+        Some(opts) => crate::recover::view::open_root(src.containerd_root, src.read_mode, opts).map(|(root, _)| {
+            if let Some(report) = &root.salvage {
+                let lines = report.lines();
+                if report.damaged() {
+                    inv.damaged.extend(lines);
+                } else {
+                    inv.notes.extend(lines);
+                }
+            }
+            root
+        }),
+    };
+    let root = match opened {
         Ok(r) => Some(r),
         Err(e) => {
             inv.notes.push(format!(

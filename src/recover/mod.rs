@@ -27,6 +27,7 @@
 //! nameless (`name: null`): a record page does not hold its own name.
 
 mod scan;
+pub mod view;
 
 pub use scan::{Elem, Node, Scan, scan};
 
@@ -70,6 +71,9 @@ pub struct Carved {
     /// What the sub-buckets the record names held, when their pages could not be read.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub partial: Vec<String>,
+    /// The index of the record's node in the scan it was carved from.
+    #[serde(skip)]
+    pub node: usize,
 }
 
 /// Everything carved from one file.
@@ -85,10 +89,25 @@ pub struct Recovered {
     pub unchecked_pages: Vec<u64>,
     /// Damage met reading the current and previous trees (where, and what).
     pub damage: Damage,
+    /// The pages each meta's tree reaches (empty when no meta is valid).
+    #[serde(skip)]
+    pub reach_current: HashSet<u64>,
+    #[serde(skip)]
+    pub reach_previous: HashSet<u64>,
+    /// Pages taken for the root bucket's page because they hold only a `v1` bucket, when no
+    /// meta page names one (see [`recover_raw`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub inferred_roots: Vec<u64>,
 }
 
 /// Carves `db`, comparing every record with the trees of both meta pages.
 pub fn recover(db: &Db) -> Recovered {
+    let s = scan(db.file(), db.page_size(), db.endian());
+    recover_scanned(db, &s)
+}
+
+/// [`recover`] over a scan of `db` already made (the salvage view keeps the scan's nodes).
+pub fn recover_scanned(db: &Db, s: &Scan<'_>) -> Recovered {
     let mut damage = Damage::new();
     let mut live = BTreeSet::new();
     let mut previous = BTreeSet::new();
@@ -128,8 +147,15 @@ pub fn recover(db: &Db) -> Recovered {
             }
         }
     }
-    let s = scan(db.file(), db.page_size(), db.endian());
-    let mut r = carve(&s, &roots, &reach_current, &reach_previous);
+    // Neither meta's root page survives as a node: take the pages holding only a `v1` bucket
+    // for roots, as when no meta is valid (see [`recover_raw_scanned`]).
+    let mut inferred = Vec::new();
+    if !roots.iter().any(|r| s.by_page.contains_key(r)) {
+        inferred = root_candidates(s);
+        roots.extend(inferred.iter().copied());
+    }
+    let mut r = carve(s, &roots, &reach_current, &reach_previous);
+    r.inferred_roots = inferred;
     for c in &mut r.records {
         if let (None, Some(name)) = (&c.namespace, &c.name) {
             // A snapshot without its namespace is named by its key alone.
@@ -163,6 +189,8 @@ pub fn recover(db: &Db) -> Recovered {
         ));
     }
     r.damage = damage;
+    r.reach_current = reach_current;
+    r.reach_previous = reach_previous;
     r
 }
 
@@ -177,8 +205,35 @@ pub const DEFAULT_PAGE_SIZE: u32 = 4096;
 
 /// Carves a file no meta page describes: every record `live: false`, nothing reaches a page.
 pub fn recover_raw(file: &[u8], page_size: u32, endian: crate::bytes::Endian) -> Recovered {
+    recover_raw_scanned(&scan(file, page_size, endian))
+}
+
+/// [`recover_raw`] over a scan already made. Without a meta page naming the root bucket's
+/// page, every page whose leaf holds nothing but a `v1` bucket is taken for one (containerd's
+/// root bucket holds only `v1`; a snapshotter's too): names then come down from it as they
+/// would from a meta's root, stale ones ranking as any stale link does.
+pub fn recover_raw_scanned(s: &Scan<'_>) -> Recovered {
     let none = HashSet::new();
-    carve(&scan(file, page_size, endian), &none, &none, &none)
+    let inferred = root_candidates(s);
+    let roots: HashSet<u64> = inferred.iter().copied().collect();
+    let mut r = carve(s, &roots, &none, &none);
+    r.inferred_roots = inferred;
+    r
+}
+
+/// The pages whose leaf holds nothing but a `v1` bucket, in page order.
+fn root_candidates(s: &Scan<'_>) -> Vec<u64> {
+    let mut pages: Vec<u64> = s
+        .nodes
+        .iter()
+        .filter(|n| {
+            !n.is_inline() && n.leaf && n.elems.len() == 1 && n.elems.iter().all(|e| e.bucket && e.key == b"v1")
+        })
+        .map(|n| n.page)
+        .collect();
+    pages.sort_unstable();
+    pages.dedup();
+    pages
 }
 
 /// The records in a scan, without the live check (`live` and `in_previous` false). `roots` are
@@ -209,6 +264,7 @@ pub fn carve(s: &Scan<'_>, roots: &HashSet<u64>, current: &HashSet<u64>, previou
             in_previous: false,
             live_elsewhere: Vec::new(),
             partial,
+            node: i,
         });
     }
     Recovered {
@@ -217,6 +273,9 @@ pub fn carve(s: &Scan<'_>, roots: &HashSet<u64>, current: &HashSet<u64>, previou
         node_pages: s.by_page.len() as u64,
         unchecked_pages: s.unchecked.clone(),
         damage: Damage::new(),
+        reach_current: HashSet::new(),
+        reach_previous: HashSet::new(),
+        inferred_roots: Vec::new(),
     }
 }
 

@@ -20,7 +20,7 @@ use super::analysis::{Analysis, Doc, MAX_NESTING, PlatformEntry, Sizes, analyse,
 use super::filter::glob_match;
 use super::output::{ListArgs, emit, filtered};
 use super::table::{self, Table};
-use super::{LABELS_WIDTH, Scope, run};
+use super::{LABELS_WIDTH, Scope, run_on};
 use crate::cli::context::Global;
 use crate::cli::{Failure, Outcome};
 use crate::containerd::records::{self, Image};
@@ -41,6 +41,12 @@ pub struct ImagesArgs {
     /// same as `--filter reference=PATTERN`.
     #[arg(value_name = "REPOSITORY[:TAG]")]
     pub pattern: Option<String>,
+    /// The image records carved from meta.db's pages (as `recover` does) that the tree no
+    /// longer has, with the page each was found on, whether the previous meta's tree still has
+    /// it, and whether its blobs are still in the content store (BLOBS and CONTENT, as `ctr
+    /// images check` says it, over the records the deletion left, deleted ones included).
+    #[arg(long)]
+    pub deleted: bool,
     #[command(flatten)]
     pub list: ListArgs,
 }
@@ -65,6 +71,62 @@ struct ImageRow<'a> {
     /// Blobs that are there but cannot be used (short, not JSON, not a regular file).
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     problems: &'a [String],
+    /// With `--deleted`: where the record was carved from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    deleted: Option<&'a Evidence>,
+}
+
+/// Where a deleted image record was found (`images --deleted`).
+#[derive(Serialize)]
+struct Evidence {
+    /// The page of the copy listed (for an inline record, the page holding it).
+    page: u64,
+    inline: bool,
+    /// Every page a copy of the record was found on.
+    pages: Vec<u64>,
+    /// The previous meta's tree reaches the page (the record was deleted by the last
+    /// transaction, or that tree still has it).
+    #[serde(rename = "previousReaches")]
+    previous_reaches: bool,
+    /// The previous meta's tree still has a record of this name.
+    #[serde(rename = "inPrevious")]
+    in_previous: bool,
+}
+
+/// Deleted image records' evidence by (namespace, name).
+type EvidenceMap = HashMap<(String, String), Evidence>;
+
+/// The root to list from: with `--deleted`, the salvage view of the deleted image records
+/// (and every other record, deleted ones included, so that their blobs can be found), with
+/// each one's evidence by (namespace, name).
+fn open(global: &Global, deleted: bool) -> Result<(crate::containerd::root::Root, EvidenceMap), Failure> {
+    if !deleted {
+        return Ok((global.open_root()?, HashMap::new()));
+    }
+    let opts = crate::recover::view::Options {
+        include_deleted: true,
+        previous: global.previous,
+        deleted_images_only: true,
+    };
+    let (root, placed) = global.open_salvaged(opts, global.salvaging())?;
+    let evidence = placed
+        .into_iter()
+        .filter(|p| p.record.kind == "image" && p.status == crate::recover::view::Status::Deleted)
+        .map(|p| {
+            let c = p.record;
+            (
+                (p.namespace, c.name.clone().unwrap_or_default()),
+                Evidence {
+                    page: c.page,
+                    inline: c.inline,
+                    pages: p.pages,
+                    previous_reaches: c.previous_reaches,
+                    in_previous: c.in_previous,
+                },
+            )
+        })
+        .collect();
+    Ok((root, evidence))
 }
 
 pub fn images(global: &Global, args: ImagesArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
@@ -72,7 +134,9 @@ pub fn images(global: &Global, args: ImagesArgs, out: &mut dyn Write) -> Result<
     let dangling = filters.dangling()?;
     let mut patterns: Vec<String> = filters.values("reference").to_vec();
     patterns.extend(args.pattern.clone());
-    run(global, |s| {
+    let (root, evidence) = open(global, args.deleted)?;
+    let deleted = args.deleted;
+    run_on(global, root, |s| {
         s.outcome = s.outcome.worst(crate::cli::context::content_outcome(s.root));
         let mut records = Vec::new();
         for (ns, b) in &s.namespaces {
@@ -140,10 +204,14 @@ pub fn images(global: &Global, args: ImagesArgs, out: &mut dyn Write) -> Result<
                     platforms_missing,
                     sizes: &a.sizes,
                     problems: &a.problems,
+                    deleted: evidence.get(&(record.namespace.clone(), record.name.clone())),
                 }
             })
             .collect();
         let rows = filtered(rows, &filters, &[], |_, _| true);
+        if deleted {
+            return emit(out, &args.list, &rows, |r| r.record.name.clone(), deleted_table);
+        }
         emit(out, &args.list, &rows, |r| r.record.name.clone(), table_of)
     })
 }
@@ -296,6 +364,73 @@ fn table_of(rows: &[ImageRow<'_>], trunc: bool) -> Table {
             content,
             unpacked,
             table::labels(&r.record.labels),
+        ]);
+    }
+    t
+}
+
+/// `images --deleted`: each record with where it was found and what is left of its blobs.
+fn deleted_table(rows: &[ImageRow<'_>], trunc: bool) -> Table {
+    let header = [
+        "NAMESPACE",
+        "NAME",
+        "DIGEST",
+        "PAGE",
+        "PREVIOUS",
+        "CREATED",
+        "UPDATED",
+        "BLOBS",
+        table::size_header("CONTENT"),
+    ];
+    let mut t = Table::truncating(&header, trunc);
+    for r in rows {
+        let c = &r.sizes.content;
+        let content = match (c.status, c.required) {
+            ("complete" | "incomplete", Some(req)) => {
+                format!("{}/{}", table::human_size(c.present), table::human_size(req))
+            }
+            _ => String::new(),
+        };
+        // What is left: every blob of the host platform's image, some, or not even the
+        // manifest (or index) the record names.
+        let blobs = match c.status {
+            "complete" => "present".to_string(),
+            "incomplete" => format!("partial({} missing)", c.missing.len()),
+            "unavailable" => "gone".to_string(),
+            other => other.to_string(),
+        };
+        let (page, previous) = match r.deleted {
+            Some(e) => (
+                format!("{}{}", e.page, if e.inline { " (inline)" } else { "" }),
+                if e.in_previous {
+                    "has it"
+                } else if e.previous_reaches {
+                    "reaches"
+                } else {
+                    "-"
+                }
+                .to_string(),
+            ),
+            None => (String::new(), String::new()),
+        };
+        t.row(&[
+            r.record.namespace.clone(),
+            r.record.name.clone(),
+            r.record.target.digest.clone(),
+            page,
+            previous,
+            r.record
+                .created_at
+                .as_deref()
+                .map(table::utc_seconds)
+                .unwrap_or_default(),
+            r.record
+                .updated_at
+                .as_deref()
+                .map(table::utc_seconds)
+                .unwrap_or_default(),
+            blobs,
+            content,
         ]);
     }
     t

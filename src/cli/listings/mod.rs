@@ -60,10 +60,18 @@ pub(crate) struct Scope<'a> {
 
 /// Opens the root, runs `body` over the namespaces the listing covers, then reports the damage.
 fn run(global: &Global, body: impl FnOnce(&mut Scope<'_>) -> Result<(), Failure>) -> Result<Outcome, Failure> {
-    let root = global.open_root()?;
+    run_on(global, global.open_root()?, body)
+}
+
+/// [`run`] on a root already open.
+fn run_on(
+    global: &Global,
+    root: Root,
+    body: impl FnOnce(&mut Scope<'_>) -> Result<(), Failure>,
+) -> Result<Outcome, Failure> {
     let tx = root.view(global.meta_choice())?;
     let mut damage = Damage::new();
-    let mut outcome = Outcome::Ok;
+    let mut outcome = super::context::salvage_outcome(&root);
     let namespaces = match &global.namespace {
         None => records::namespace_buckets(&tx, &mut damage),
         Some(ns) => match tx.bucket_at(&[b"v1".as_slice(), &records::key_bytes(ns)]) {

@@ -1,0 +1,973 @@
+//! The salvage view (`--salvage`): the records carved from meta.db's pages laid out again as
+//! containerd stores them, in a bbolt image built in memory ([`crate::bolt::build`]), so that
+//! every command reads them through the same readers as a real meta.db (as an OCI layout's
+//! records are presented). Blobs stay where they are: the root keeps its content store.
+//!
+//! ```text
+//! carved record (kind, namespace, name, node) ──► v1/<ns>/images/<name>
+//!                                                  v1/<ns>/content/blob/<digest>
+//!                                                  v1/<ns>/content/ingests/<ref>
+//!                                                  v1/<ns>/leases/<id>
+//!                                                  v1/<ns>/containers/<id>
+//!                                                  v1/<ns>/snapshots/<snapshotter>/<key>
+//!   namespace record ──► v1/<ns>/labels only (its other buckets are the records above)
+//!   v1's `version` ──► v1/version, from the page holding it (the current tree's first)
+//! ```
+//!
+//! Each placed bucket is rebuilt from the raw nodes of the scan, key by key (values as they
+//! are on the page, sub-buckets inline or by page, branch pages followed to their leaves), not
+//! from decoded fields: the readers decode them as they decode a live file.
+//!
+//! Which records: every carved record with a name whose status ([`Status`]) is not
+//! `deleted`: live (the tree has it) or unknown (the tree cannot be read there). Deleted
+//! records (the tree is readable where the record would be and lacks it) only with
+//! [`Options::include_deleted`]. Copies of one (kind, namespace, name): the copy on a page the
+//! tree reaches, then one the other meta's tree reaches, then the one with the latest
+//! `updatedat` (else `createdat`), then the lowest page. A record whose namespace did not
+//! survive takes the namespace (and snapshotter) of the records beside it in its parent's page
+//! when the tree has every one of them there and can read every other namespace; it is taken
+//! for an old copy when the tree has a record of its kind and name and can be read in every
+//! namespace (with no tree: when a record of its kind and name is placed); otherwise it goes
+//! under the namespace [`UNKNOWN_NAMESPACE`] (not a name containerd accepts, so it never meets
+//! a real one), a snapshot under the snapshotter [`UNKNOWN_NAMESPACE`] too. A record without a
+//! name cannot be placed and is reported.
+//!
+//! Work and memory are bounded by the file: the bytes copied into the view are at most
+//! [`COPY_PER_BYTE`] times what the scan's nodes hold, sub-buckets nest at most `MAX_DEPTH` deep.
+
+use super::{Carved, Elem, Recovered, Scan};
+use crate::bolt::build::Tree;
+use crate::bolt::{BoltError, Db, MetaChoice, ReadMode, Tx};
+use crate::bytes::Endian;
+use crate::containerd::gotime::GoTime;
+use crate::containerd::records::{self, Damage, key_bytes};
+use crate::containerd::root::{Root, RootError};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// The namespace (and snapshotter) of records whose own did not survive.
+pub const UNKNOWN_NAMESPACE: &str = "(unknown)";
+
+/// How many times the file's size the view may copy in all (a forged file can point many
+/// records at the same large sub-bucket).
+const COPY_PER_BYTE: u64 = 4;
+
+/// What goes into the view.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Options {
+    /// Also the records the tree is known to have lost.
+    pub include_deleted: bool,
+    /// Judge records against the previous meta's tree (and prefer the copies it reaches).
+    pub previous: bool,
+    /// Of the image records, only the deleted ones (`images --deleted`); implies
+    /// `include_deleted` for the other kinds, so that their blobs can be found.
+    pub deleted_images_only: bool,
+}
+
+/// What the tree says of a carved record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// The tree has a record of this kind, namespace and name.
+    Live,
+    /// The tree is readable where the record would be, and does not have it.
+    Deleted,
+    /// The tree cannot be read there (or there is no tree): it may or may not have it.
+    Unknown,
+}
+
+/// A record put in the view, with the copy chosen and what the tree says of it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Placed {
+    pub status: Status,
+    /// The namespace the record is placed in ([`UNKNOWN_NAMESPACE`] when its own is lost).
+    pub namespace: String,
+    /// The chosen copy.
+    pub record: Carved,
+    /// Every page a copy of the record was carved from.
+    pub pages: Vec<u64>,
+}
+
+/// A record without a name: it cannot be placed.
+#[derive(Clone, Debug, Serialize)]
+pub struct Nameless {
+    pub kind: &'static str,
+    pub page: u64,
+    pub inline: bool,
+}
+
+/// What the salvage did, printed on stderr by the commands that read the view.
+#[derive(Debug, Default, Serialize)]
+pub struct Report {
+    /// The file carved.
+    pub path: String,
+    pub file_pages: u64,
+    pub node_pages: u64,
+    /// Neither meta page is valid: no tree to compare with, roots inferred.
+    pub no_meta: bool,
+    /// Records placed in the view, by kind.
+    pub placed: BTreeMap<&'static str, usize>,
+    /// Placed records whose namespace was lost (under [`UNKNOWN_NAMESPACE`]), by kind.
+    pub unknown_namespace: BTreeMap<&'static str, usize>,
+    /// Placed records whose namespace (and snapshotter) was lost and is taken from the
+    /// records beside them in their parent's page, all in that one namespace of the tree.
+    pub namespace_from_siblings: BTreeMap<&'static str, usize>,
+    /// Deleted records left out (no `include_deleted`), by kind.
+    pub deleted_left_out: BTreeMap<&'static str, usize>,
+    /// Deleted records placed (`include_deleted`), by kind.
+    pub deleted_included: BTreeMap<&'static str, usize>,
+    /// Other copies of placed records, not used.
+    pub older_copies: usize,
+    pub nameless: Vec<Nameless>,
+    /// Placed records with a sub-bucket that could not be read: `kind ns/name (page p): what`.
+    pub partial: Vec<String>,
+    /// Damage met reading the trees, and the view's own limits.
+    pub damage: Damage,
+}
+
+impl Report {
+    /// The view is not the whole tree: the file is damaged, or a placed record is partial.
+    pub fn damaged(&self) -> bool {
+        !self.damage.is_empty() || !self.partial.is_empty() || self.no_meta
+    }
+
+    /// The report for stderr, a line each.
+    pub fn lines(&self) -> Vec<String> {
+        let counts = |m: &BTreeMap<&'static str, usize>| {
+            m.iter().map(|(k, n)| format!("{n} {k}")).collect::<Vec<_>>().join(", ")
+        };
+        let mut out = vec![format!(
+            "salvage: {}: {} pages scanned, {} parse as nodes; placed: {}",
+            self.path,
+            self.file_pages,
+            self.node_pages,
+            if self.placed.is_empty() {
+                "nothing".to_string()
+            } else {
+                counts(&self.placed)
+            }
+        )];
+        if self.older_copies > 0 {
+            out.push(format!(
+                "salvage: {} older copies of placed records not used (the copy the tree reaches, else the latest, is)",
+                self.older_copies
+            ));
+        }
+        if self.no_meta {
+            out.push("salvage: no valid meta page: nothing to compare with, every record's status is unknown".into());
+        }
+        if !self.unknown_namespace.is_empty() {
+            out.push(format!(
+                "salvage: namespace lost (placed under {UNKNOWN_NAMESPACE}): {}",
+                counts(&self.unknown_namespace)
+            ));
+        }
+        if !self.namespace_from_siblings.is_empty() {
+            out.push(format!(
+                "salvage: namespace lost, taken from the records beside them on their parent page (all in that namespace): {}",
+                counts(&self.namespace_from_siblings)
+            ));
+        }
+        if !self.deleted_left_out.is_empty() {
+            out.push(format!(
+                "salvage: deleted records left out (--salvage-deleted includes them): {}",
+                counts(&self.deleted_left_out)
+            ));
+        }
+        if !self.deleted_included.is_empty() {
+            out.push(format!(
+                "salvage: deleted records included: {}",
+                counts(&self.deleted_included)
+            ));
+        }
+        if !self.nameless.is_empty() {
+            let mut by_kind: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+            for n in &self.nameless {
+                by_kind
+                    .entry(n.kind)
+                    .or_default()
+                    .push(format!("{}{}", n.page, if n.inline { "i" } else { "" }));
+            }
+            for (kind, pages) in by_kind {
+                let shown: Vec<&str> = pages.iter().take(10).map(String::as_str).collect();
+                out.push(format!(
+                    "salvage: {} {kind} record(s) without a name, not placed (pages {}{})",
+                    pages.len(),
+                    shown.join(","),
+                    if pages.len() > shown.len() { ",..." } else { "" }
+                ));
+            }
+        }
+        for p in &self.partial {
+            out.push(format!("salvage: partial: {p}"));
+        }
+        let damage = self.damage.distinct();
+        for d in damage.iter().take(5) {
+            out.push(format!("salvage: damage: {}", d.message));
+        }
+        if damage.len() > 5 {
+            out.push(format!(
+                "salvage: damage: ... and {} more (coldctr recover lists what was carved)",
+                damage.len() - 5
+            ));
+        }
+        out
+    }
+}
+
+/// The view and what went into it.
+pub struct Salvage {
+    pub tree: Tree,
+    pub report: Report,
+    /// The records placed, in (kind, namespace, name) order.
+    pub placed: Vec<Placed>,
+}
+
+/// The salvage view of `db` (whose meta pages are valid).
+pub fn salvage_db(db: &Db, opts: Options) -> Salvage {
+    let s = super::scan(db.file(), db.page_size(), db.endian());
+    let r = super::recover_scanned(db, &s);
+    let choice = if opts.previous {
+        MetaChoice::Previous
+    } else {
+        MetaChoice::Current
+    };
+    let mut report = Report {
+        path: db.path().display().to_string(),
+        ..Report::default()
+    };
+    match db.view(choice) {
+        Ok(tx) => build(&s, &r, Some(&tx), opts, report),
+        Err(e) => {
+            report.damage.push(e);
+            build(&s, &r, None, opts, report)
+        }
+    }
+}
+
+/// The salvage view of a file no meta page describes (`page_size` guessed by the caller).
+pub fn salvage_raw(path: &str, file: &[u8], page_size: u32, endian: crate::bytes::Endian, opts: Options) -> Salvage {
+    let s = super::scan(file, page_size, endian);
+    let r = super::recover_raw_scanned(&s);
+    let report = Report {
+        path: path.to_string(),
+        no_meta: true,
+        ..Report::default()
+    };
+    build(&s, &r, None, opts, report)
+}
+
+/// The bucket path of a record: `v1/<ns>/<kind bucket>/<name>`.
+fn record_path(kind: &str, ns: &[u8], name: &str) -> Option<Vec<Vec<u8>>> {
+    let n = key_bytes(name).into_owned();
+    let v1 = b"v1".to_vec();
+    let ns = ns.to_vec();
+    Some(match kind {
+        "namespace" => vec![v1, ns],
+        "image" => vec![v1, ns, b"images".to_vec(), n],
+        "content" => vec![v1, ns, b"content".to_vec(), b"blob".to_vec(), n],
+        "ingest" => vec![v1, ns, b"content".to_vec(), b"ingests".to_vec(), n],
+        "lease" => vec![v1, ns, b"leases".to_vec(), n],
+        "container" => vec![v1, ns, b"containers".to_vec(), n],
+        "snapshot" => {
+            // `<snapshotter>/<key>`; snapshotter names hold no `/`, keys may.
+            let (sn, key) = name.split_once('/')?;
+            vec![
+                v1,
+                ns,
+                b"snapshots".to_vec(),
+                key_bytes(sn).into_owned(),
+                key_bytes(key).into_owned(),
+            ]
+        }
+        "backend_snapshot" => vec![v1, b"snapshots".to_vec(), n],
+        _ => return None,
+    })
+}
+
+/// Whether `tx` has the bucket at `path`: `None` when a page on the way cannot be read.
+fn has(tx: &Tx<'_>, path: &[Vec<u8>]) -> Option<bool> {
+    tx.bucket_at(path).ok().map(|b| b.is_some())
+}
+
+/// What the tree says of a record of `kind` named `name` whose namespace is unknown: live when
+/// some namespace has it and every namespace can be read there, deleted when every namespace
+/// can be read and none has it, else unknown.
+fn status_anywhere(tx: &Tx<'_>, kind: &str, name: &str) -> Status {
+    let mut damage = Damage::new();
+    let namespaces = records::namespace_buckets(tx, &mut damage);
+    let mut unknown = !damage.is_empty();
+    let mut live = false;
+    if matches!(tx.bucket_at(&[b"v1"]), Err(_) | Ok(None)) {
+        unknown = true;
+    }
+    for (ns, b) in &namespaces {
+        let found = if kind == "snapshot" {
+            // Named by its key alone: any snapshotter of the namespace.
+            let mut d = Damage::new();
+            let sns = match b.bucket(b"snapshots") {
+                Ok(Some(snaps)) => records::sub_buckets(&snaps, "snapshots", &mut d),
+                Ok(None) => Vec::new(),
+                Err(_) => {
+                    unknown = true;
+                    Vec::new()
+                }
+            };
+            unknown |= !d.is_empty();
+            let mut any = Some(false);
+            for (_, sb) in sns {
+                match sb.bucket(&key_bytes(name)) {
+                    Ok(Some(_)) => {
+                        any = Some(true);
+                        break;
+                    }
+                    Ok(None) => {}
+                    Err(_) => any = None,
+                }
+            }
+            any
+        } else {
+            let Some(path) = record_path(kind, &key_bytes(ns), name) else {
+                continue;
+            };
+            has(tx, &path)
+        };
+        match found {
+            Some(true) => live = true,
+            Some(false) => {}
+            None => unknown = true,
+        }
+    }
+    // Found in one namespace while another cannot be read: it may be that one's record.
+    match (live, unknown) {
+        (_, true) => Status::Unknown,
+        (true, false) => Status::Live,
+        (false, false) => Status::Deleted,
+    }
+}
+
+/// Where the namespaces `all` of a tree hold a record of `kind` named `name` (a snapshot by
+/// its key, in any snapshotter); `None` when a page on the way cannot be read.
+fn where_in_tree(all: &[(String, crate::bolt::Bucket<'_>)], kind: &str, name: &str) -> Option<BTreeSet<Location>> {
+    let key = key_bytes(name);
+    let below: &[&[u8]] = match kind {
+        "image" => &[b"images"],
+        "content" => &[b"content", b"blob"],
+        "ingest" => &[b"content", b"ingests"],
+        "lease" => &[b"leases"],
+        "container" => &[b"containers"],
+        "snapshot" => &[b"snapshots"],
+        _ => return None,
+    };
+    let mut found = BTreeSet::new();
+    for (ns, b) in all {
+        let Some(bucket) = b.bucket_at(below).ok()? else {
+            continue;
+        };
+        if kind == "snapshot" {
+            let mut d = Damage::new();
+            for (sn, sb) in records::sub_buckets(&bucket, "snapshots", &mut d) {
+                if sb.bucket(&key).ok()?.is_some() {
+                    found.insert((ns.clone(), Some(sn)));
+                }
+            }
+            if !d.is_empty() {
+                return None;
+            }
+        } else if bucket.bucket(&key).ok()?.is_some() {
+            found.insert((ns.clone(), None));
+        }
+    }
+    Some(found)
+}
+
+/// A record's latest time (`updatedat`, else `createdat`) as Unix nanoseconds, for choosing
+/// among stale copies.
+fn latest(s: &Scan<'_>, c: &Carved) -> i128 {
+    let Some(node) = s.nodes.get(c.node) else {
+        return i128::MIN;
+    };
+    ["updatedat", "createdat"]
+        .iter()
+        .find_map(|k| {
+            node.get(k.as_bytes())
+                .filter(|e| !e.bucket)
+                .and_then(|e| GoTime::decode(e.value).ok())
+        })
+        .map_or(i128::MIN, |t| t.unix_nanos())
+}
+
+/// Copies the raw nodes of buckets into a [`Tree`], within a byte budget.
+struct Copier<'s, 'a> {
+    s: &'s Scan<'a>,
+    budget: u64,
+    exhausted: bool,
+}
+
+impl<'a> Copier<'_, 'a> {
+    /// Copies leaf `node` into `tree`; what could not be read goes to `partial`.
+    fn leaf(&mut self, node: usize, tree: &mut Tree, depth: usize, at: &str, partial: &mut Vec<String>) {
+        let s = self.s;
+        let Some(n) = s.nodes.get(node) else { return };
+        for e in &n.elems {
+            if !self.elem(e, tree, depth, at, partial) {
+                return;
+            }
+        }
+    }
+
+    /// Copies one element (a value, or a bucket and what it holds); false when the budget
+    /// is spent.
+    fn elem(&mut self, e: &Elem<'a>, tree: &mut Tree, depth: usize, at: &str, partial: &mut Vec<String>) -> bool {
+        let s = self.s;
+        let cost = (e.key.len() + e.value.len()) as u64 + 16;
+        if self.budget < cost {
+            self.exhausted = true;
+            partial.push(format!("{at}: not copied, the view's work budget is spent"));
+            return false;
+        }
+        self.budget -= cost;
+        if !e.bucket {
+            tree.put(e.key, e.value);
+            return true;
+        }
+        let here = format!("{at}/{}", records::key_name(e.key));
+        if depth + 1 >= crate::bolt::MAX_DEPTH {
+            partial.push(format!("{here}: nested too deep"));
+            return true;
+        }
+        match (e.inline, e.child) {
+            (Some(i), _) => self.leaf(i, tree.bucket(&[e.key]), depth + 1, &here, partial),
+            (None, Some(page)) if s.by_page.contains_key(&page) => {
+                self.page(page, tree.bucket(&[e.key]), depth + 1, &here, partial)
+            }
+            (None, Some(page)) => partial.push(format!("{here}: page {page} is not a readable node")),
+            (None, None) => partial.push(format!("{here}: inline bucket does not parse")),
+        }
+        true
+    }
+
+    /// Copies the bucket whose root is `page` (a leaf, or a branch and its leaves).
+    fn page(&mut self, page: u64, tree: &mut Tree, depth: usize, at: &str, partial: &mut Vec<String>) {
+        let s = self.s;
+        let Some(&i) = s.by_page.get(&page) else {
+            partial.push(format!("{at}: page {page} is not a readable node"));
+            return;
+        };
+        let Some(n) = s.nodes.get(i) else { return };
+        if n.leaf {
+            self.leaf(i, tree, depth, at, partial);
+            return;
+        }
+        if depth + 1 >= crate::bolt::MAX_DEPTH {
+            partial.push(format!("{at}: branch pages nested too deep"));
+            return;
+        }
+        for e in &n.elems {
+            if let Some(child) = e.child {
+                self.page(child, tree, depth + 1, at, partial);
+            }
+        }
+    }
+}
+
+/// Where a record is placed: its namespace, and a snapshot's snapshotter.
+type Location = (String, Option<String>);
+
+fn build(s: &Scan<'_>, r: &Recovered, tx: Option<&Tx<'_>>, opts: Options, mut report: Report) -> Salvage {
+    report.file_pages = r.file_pages;
+    report.node_pages = r.node_pages;
+    for d in r.damage.iter() {
+        report.damage.push(d.clone());
+    }
+    let include_deleted = opts.include_deleted || opts.deleted_images_only;
+    let (mine, other) = if opts.previous {
+        (&r.reach_previous, &r.reach_current)
+    } else {
+        (&r.reach_current, &r.reach_previous)
+    };
+    // Copies by (kind, namespace, name); namespace None for a lost one.
+    type Key = (&'static str, Option<String>, String);
+    let mut groups: BTreeMap<Key, Vec<&Carved>> = BTreeMap::new();
+    for c in &r.records {
+        match &c.name {
+            Some(name) => groups
+                .entry((c.kind, c.namespace.clone(), name.clone()))
+                .or_default()
+                .push(c),
+            None => report.nameless.push(Nameless {
+                kind: c.kind,
+                page: c.page,
+                inline: c.inline,
+            }),
+        }
+    }
+    let rank = |c: &Carved| {
+        let reach = if mine.contains(&c.page) {
+            0
+        } else if other.contains(&c.page) {
+            1
+        } else {
+            2
+        };
+        (reach, std::cmp::Reverse(latest(s, c)), c.page, c.node)
+    };
+    let mut placed: Vec<Placed> = Vec::new();
+    // Kind and name of every record placed in a known namespace.
+    let mut known: HashSet<(&'static str, String)> = HashSet::new();
+    let mut lost: Vec<(Key, Vec<&Carved>)> = Vec::new();
+    for (key, mut copies) in groups {
+        copies.sort_by_key(|c| rank(c));
+        let (kind, ns, name) = &key;
+        let Some(ns) = ns else {
+            lost.push((key, copies));
+            continue;
+        };
+        let ns = if *kind == "namespace" { name } else { ns };
+        let status = match (tx, record_path(kind, &key_bytes(ns), name)) {
+            (Some(tx), Some(path)) => match has(tx, &path) {
+                Some(true) => Status::Live,
+                Some(false) => Status::Deleted,
+                None => Status::Unknown,
+            },
+            _ => Status::Unknown,
+        };
+        let Some(first) = copies.first() else { continue };
+        let pages = copies.iter().map(|c| c.page).collect();
+        report.older_copies += copies.len() - 1;
+        if status == Status::Deleted && !include_deleted {
+            *report.deleted_left_out.entry(kind).or_default() += 1;
+            continue;
+        }
+        if *kind == "image" && opts.deleted_images_only && status != Status::Deleted {
+            continue;
+        }
+        known.insert((
+            kind,
+            if *kind == "snapshot" {
+                snapshot_key(name)
+            } else {
+                name.clone()
+            },
+        ));
+        placed.push(Placed {
+            status,
+            namespace: ns.clone(),
+            record: (*first).clone(),
+            pages,
+        });
+    }
+    // Where the tree has records of each kind and name (a snapshot's by its key): for
+    // naming a lost record from the records beside it. `None`: some namespace cannot be read
+    // there, so the answer is not known.
+    let namespaces = tx.map(|tx| {
+        let mut d = Damage::new();
+        let all = records::namespace_buckets(tx, &mut d);
+        (all, d.is_empty())
+    });
+    let mut where_cache: HashMap<(&'static str, String), Option<BTreeSet<Location>>> = HashMap::new();
+    let mut holder_cache: HashMap<(usize, &'static str), Option<BTreeSet<Location>>> = HashMap::new();
+    // The nodes whose bucket elements point at each page.
+    let mut holders: HashMap<u64, Vec<usize>> = HashMap::new();
+    for (i, n) in s.nodes.iter().enumerate() {
+        for e in n.elems.iter().filter(|e| e.bucket) {
+            if let Some(child) = e.child {
+                holders.entry(child).or_default().push(i);
+            }
+        }
+    }
+    for ((kind, _, name), copies) in lost {
+        let Some(first) = copies.first() else { continue };
+        report.older_copies += copies.len() - 1;
+        if tx.is_none() && known.contains(&(kind, name.clone())) {
+            // No tree to ask: taken for a copy of the record placed in its namespace.
+            report.older_copies += 1;
+            continue;
+        }
+        // The records beside it in the bucket page that holds it (its parent's leaf): when
+        // the tree has every one of them in one namespace (and snapshotter) and can read every
+        // other namespace there, the page was that namespace's, and so is the record.
+        let mut beside: Option<BTreeSet<Location>> = Some(BTreeSet::new());
+        for c in &copies {
+            let Some(node) = s.nodes.get(c.node) else { continue };
+            let parents: Vec<usize> = match node.parent {
+                Some((h, _)) => vec![h],
+                None => holders.get(&node.page).cloned().unwrap_or_default(),
+            };
+            for h in parents {
+                let at = holder_cache
+                    .entry((h, kind))
+                    .or_insert_with(|| {
+                        let (all, readable) = namespaces.as_ref()?;
+                        if !readable {
+                            return None;
+                        }
+                        let hn = s.nodes.get(h)?;
+                        let mut found = BTreeSet::new();
+                        for e in hn.elems.iter().filter(|e| e.bucket) {
+                            let sibling = records::key_name(e.key);
+                            let at = where_cache
+                                .entry((kind, sibling.clone()))
+                                .or_insert_with(|| where_in_tree(all, kind, &sibling));
+                            found.extend(at.clone()?);
+                        }
+                        Some(found)
+                    })
+                    .clone();
+                match (&mut beside, at) {
+                    (Some(b), Some(at)) => b.extend(at),
+                    _ => beside = None,
+                }
+            }
+        }
+        let beside = beside.unwrap_or_default();
+        let inferred = match (beside.len(), beside.into_iter().next()) {
+            (1, Some(at)) => Some(at),
+            _ => None,
+        };
+        if let Some((ns, sn)) = inferred {
+            let full = match &sn {
+                Some(sn) => format!("{sn}/{name}"),
+                None => name.clone(),
+            };
+            let status = match (tx, record_path(kind, &key_bytes(&ns), &full)) {
+                (Some(tx), Some(path)) => match has(tx, &path) {
+                    Some(true) => Status::Live,
+                    Some(false) => Status::Deleted,
+                    None => Status::Unknown,
+                },
+                _ => Status::Unknown,
+            };
+            match status {
+                Status::Live => {
+                    report.older_copies += 1;
+                    continue;
+                }
+                Status::Deleted if !include_deleted => {
+                    *report.deleted_left_out.entry(kind).or_default() += 1;
+                    continue;
+                }
+                _ => {}
+            }
+            if kind == "image" && opts.deleted_images_only && status != Status::Deleted {
+                continue;
+            }
+            *report.namespace_from_siblings.entry(kind).or_default() += 1;
+            placed.push(Placed {
+                status,
+                namespace: ns,
+                record: {
+                    let mut c = (*first).clone();
+                    c.name = Some(full);
+                    c
+                },
+                pages: copies.iter().map(|c| c.page).collect(),
+            });
+            continue;
+        }
+        let status = tx.map_or(Status::Unknown, |tx| status_anywhere(tx, kind, &name));
+        match status {
+            // An old copy of a record the tree has (under a name we could not find).
+            Status::Live => {
+                report.older_copies += 1;
+                continue;
+            }
+            Status::Deleted if !include_deleted => {
+                *report.deleted_left_out.entry(kind).or_default() += 1;
+                continue;
+            }
+            _ => {}
+        }
+        if kind == "image" && opts.deleted_images_only && status != Status::Deleted {
+            continue;
+        }
+        // A snapshot named by its key alone goes under the unknown snapshotter.
+        let name = if kind == "snapshot" {
+            format!("{UNKNOWN_NAMESPACE}/{name}")
+        } else {
+            name
+        };
+        *report.unknown_namespace.entry(kind).or_default() += 1;
+        placed.push(Placed {
+            status,
+            namespace: UNKNOWN_NAMESPACE.to_string(),
+            record: {
+                let mut c = (*first).clone();
+                c.name = Some(name);
+                c
+            },
+            pages: copies.iter().map(|c| c.page).collect(),
+        });
+    }
+    placed.sort_by(|a, b| {
+        (a.record.kind, &a.namespace, &a.record.name).cmp(&(b.record.kind, &b.namespace, &b.record.name))
+    });
+
+    let mut tree = Tree::new();
+    let mut copier = Copier {
+        s,
+        budget: s
+            .nodes
+            .iter()
+            .flat_map(|n| &n.elems)
+            .map(|e| (e.key.len() + e.value.len()) as u64 + 16)
+            .sum::<u64>()
+            .saturating_mul(COPY_PER_BYTE)
+            .max(1 << 20),
+        exhausted: false,
+    };
+    if let Some(version) = version(s, mine, other) {
+        tree.bucket(&[b"v1"]).put(b"version", version);
+    }
+    for p in &placed {
+        let kind = p.record.kind;
+        let name = p.record.name.clone().unwrap_or_default();
+        let Some(path) = record_path(kind, &key_bytes(&p.namespace), &name) else {
+            continue;
+        };
+        let refs: Vec<&[u8]> = path.iter().map(Vec::as_slice).collect();
+        let at = format!("{kind} {}/{name} (page {})", p.namespace, p.record.page);
+        let mut partial = Vec::new();
+        if kind == "namespace" {
+            // Only the namespace's labels: its other buckets are records placed on their own.
+            let ns_tree = tree.bucket(&refs);
+            if let Some(labels) = s
+                .nodes
+                .get(p.record.node)
+                .and_then(|n| n.get(b"labels"))
+                .filter(|e| e.bucket)
+            {
+                copier.elem(labels, ns_tree, refs.len(), &at, &mut partial);
+            }
+        } else {
+            // Its depth in the view counts from the root: the readers follow MAX_DEPTH levels.
+            copier.leaf(p.record.node, tree.bucket(&refs), refs.len(), &at, &mut partial);
+        }
+        report.partial.extend(partial);
+        *report.placed.entry(kind).or_default() += 1;
+        if p.status == Status::Deleted {
+            *report.deleted_included.entry(kind).or_default() += 1;
+        }
+    }
+    if copier.exhausted {
+        report
+            .damage
+            .push("the salvage view's work budget was spent: records past it were left partial".to_string());
+    }
+    Salvage { tree, report, placed }
+}
+
+/// The key of a snapshot named `<snapshotter>/<key>`.
+fn snapshot_key(name: &str) -> String {
+    name.split_once('/').map_or(name, |(_, k)| k).to_string()
+}
+
+/// v1's `version` value: from a leaf holding `version` beside nothing but buckets, the one the
+/// tree reaches first, then the other tree's, then the lowest page.
+fn version<'a>(s: &Scan<'a>, mine: &HashSet<u64>, other: &HashSet<u64>) -> Option<&'a [u8]> {
+    let mut best: Option<((u8, u64), &'a [u8])> = None;
+    for n in s.nodes.iter().filter(|n| n.leaf && !n.is_inline()) {
+        let Some(v) = n.get(b"version").filter(|e| !e.bucket) else {
+            continue;
+        };
+        if n.elems.len() < 2 || !n.elems.iter().all(|e| e.bucket || e.key == b"version") {
+            continue;
+        }
+        let rank = (
+            if mine.contains(&n.page) {
+                0
+            } else if other.contains(&n.page) {
+                1
+            } else {
+                2
+            },
+            n.page,
+        );
+        if best.is_none_or(|(r, _)| rank < r) {
+            best = Some((rank, v.value));
+        }
+    }
+    best.map(|(_, v)| v)
+}
+
+/// Opens the containerd root `dir` with the salvage view of its meta.db for records (blobs
+/// from its content store), and the records placed. A meta.db neither of whose meta pages is
+/// valid is carved whole with bbolt's usual page size ([`super::DEFAULT_PAGE_SIZE`]).
+pub fn open_root(dir: &Path, mode: ReadMode, opts: Options) -> Result<(Root, Vec<Placed>), RootError> {
+    let (dir, meta_path) = Root::locate(dir)?;
+    let salvage = match Db::open(&meta_path, mode) {
+        Ok(db) => salvage_db(&db, opts),
+        Err(e @ BoltError::NoValidMeta { .. }) => {
+            let io = |source| BoltError::Io {
+                path: meta_path.clone(),
+                source,
+            };
+            let mut data = Vec::new();
+            crate::bolt::open_read_only(&meta_path)
+                .and_then(|mut f| f.read_to_end(&mut data))
+                .map_err(io)?;
+            let shown = meta_path.display().to_string();
+            let mut s = salvage_raw(&shown, &data, super::DEFAULT_PAGE_SIZE, Endian::Little, opts);
+            s.report.damage.push(e);
+            s
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let name = PathBuf::from(format!("{} (salvage view)", meta_path.display()));
+    let meta = Db::from_bytes(name, crate::bolt::build::build(&salvage.tree))?;
+    let mut root = Root::with_meta(&dir, meta);
+    root.salvage = Some(Arc::new(salvage.report));
+    Ok((root, salvage.placed))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::recover::Node;
+    use serde_json::Map;
+
+    /// Go's `time.MarshalBinary` of a UTC instant `unix` seconds.
+    fn go_time(unix: i64) -> Vec<u8> {
+        let mut v = vec![1u8];
+        v.extend((unix + 62_135_596_800).to_be_bytes());
+        v.extend(0i32.to_be_bytes());
+        v.extend([0xff, 0xff]);
+        v
+    }
+
+    fn elem<'a>(key: &'a [u8], value: &'a [u8]) -> Elem<'a> {
+        Elem {
+            key,
+            value,
+            bucket: false,
+            child: None,
+            inline: None,
+        }
+    }
+
+    fn carved(node: usize, page: u64, namespace: Option<&str>) -> Carved {
+        Carved {
+            kind: "content",
+            namespace: namespace.map(str::to_string),
+            name: Some("sha256:aa".into()),
+            fields: Map::new(),
+            page,
+            inline: false,
+            live: false,
+            current_reaches: false,
+            previous_reaches: false,
+            in_previous: false,
+            live_elsewhere: Vec::new(),
+            partial: Vec::new(),
+            node,
+        }
+    }
+
+    /// A content record's leaf on `page`, created and updated at `t`.
+    fn leaf<'a>(page: u64, t: &'a [u8], size: &'a [u8]) -> Node<'a> {
+        Node {
+            page,
+            leaf: true,
+            overflow: 0,
+            parent: None,
+            elems: vec![elem(b"createdat", t), elem(b"size", size), elem(b"updatedat", t)],
+        }
+    }
+
+    /// The `size` value the view holds for `v1/ns/content/blob/sha256:aa`.
+    fn size_in_view(s: &Salvage) -> Option<Vec<u8>> {
+        let db = Db::from_bytes("view", crate::bolt::build::build(&s.tree)).ok()?;
+        let tx = db.view(MetaChoice::Current).ok()?;
+        let b = tx
+            .bucket_at(&[b"v1".as_slice(), b"ns", b"content", b"blob", b"sha256:aa"])
+            .ok()??;
+        b.get(b"size").ok()?.map(<[u8]>::to_vec)
+    }
+
+    #[test]
+    fn the_copy_the_tree_reaches_then_the_latest() {
+        let (old, new) = (go_time(1_700_000_000), go_time(1_700_000_100));
+        let scan = Scan {
+            nodes: vec![leaf(10, &old, b"\x02"), leaf(11, &new, b"\x04")],
+            by_page: [(10, 0), (11, 1)].into_iter().collect(),
+            file_pages: 12,
+            ..Scan::default()
+        };
+        let mut r = Recovered {
+            records: vec![carved(0, 10, Some("ns")), carved(1, 11, Some("ns"))],
+            ..Recovered::default()
+        };
+        // No tree to ask: status unknown, both copies stale: the latest updatedat.
+        let s = build(&scan, &r, None, Options::default(), Report::default());
+        assert_eq!(size_in_view(&s), Some(b"\x04".to_vec()));
+        assert_eq!(s.report.older_copies, 1);
+        assert_eq!(s.placed.len(), 1);
+        assert_eq!(s.placed[0].pages, [11, 10]);
+        // The copy the tree reaches wins over a later one.
+        r.reach_current.insert(10);
+        let s = build(&scan, &r, None, Options::default(), Report::default());
+        assert_eq!(size_in_view(&s), Some(b"\x02".to_vec()));
+        // With --previous, the previous tree's copy.
+        r.reach_previous.insert(11);
+        let opts = Options {
+            previous: true,
+            ..Options::default()
+        };
+        let s = build(&scan, &r, None, opts, Report::default());
+        assert_eq!(size_in_view(&s), Some(b"\x04".to_vec()));
+    }
+
+    #[test]
+    fn without_a_namespace_under_unknown_without_a_name_reported() {
+        let scan = Scan {
+            nodes: vec![Node {
+                page: 5,
+                leaf: true,
+                overflow: 0,
+                parent: None,
+                elems: vec![elem(b"createdat", b""), elem(b"size", b"\x02")],
+            }],
+            by_page: [(5, 0)].into_iter().collect(),
+            ..Scan::default()
+        };
+        let mut nameless = carved(0, 5, None);
+        nameless.name = None;
+        let r = Recovered {
+            records: vec![carved(0, 5, None), nameless],
+            ..Recovered::default()
+        };
+        let s = build(&scan, &r, None, Options::default(), Report::default());
+        assert_eq!(s.placed.len(), 1);
+        assert_eq!(s.placed[0].namespace, UNKNOWN_NAMESPACE);
+        assert_eq!(s.report.unknown_namespace.get("content"), Some(&1));
+        assert_eq!(s.report.nameless.len(), 1);
+        let lines = s.report.lines();
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains("1 content record(s) without a name, not placed (pages 5)"))
+        );
+    }
+
+    #[test]
+    fn record_paths_follow_the_schema() {
+        let p = |kind, name| {
+            record_path(kind, b"ns", name).map(|p| p.iter().map(|k| records::key_name(k)).collect::<Vec<_>>().join("/"))
+        };
+        assert_eq!(
+            p("content", "sha256:aa").as_deref(),
+            Some("v1/ns/content/blob/sha256:aa")
+        );
+        assert_eq!(p("ingest", "r").as_deref(), Some("v1/ns/content/ingests/r"));
+        assert_eq!(
+            p("snapshot", "overlayfs/a/b").as_deref(),
+            Some("v1/ns/snapshots/overlayfs/a/b")
+        );
+        assert_eq!(p("snapshot", "nosnapshotter"), None);
+        assert_eq!(p("namespace", "ns").as_deref(), Some("v1/ns"));
+        assert_eq!(p("whatever", "x"), None);
+    }
+}
