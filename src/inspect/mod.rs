@@ -123,7 +123,7 @@ impl From<DocError> for ReadError {
 pub const LEAN_LOOKUPS: usize = 3;
 
 /// How many bytes of blobs an [`Inspector`] keeps.
-pub const BLOB_CACHE_BYTES: usize = 64 << 20;
+pub const BLOB_CACHE_BYTES: usize = 8 << 20;
 
 #[derive(Default)]
 struct BlobCache {
@@ -145,7 +145,7 @@ type DocKey = (String, String);
 
 /// Documents kept at most (then the cache starts over): manifests are shared by the tags of
 /// an image and by the two walks of each inspect, rarely further apart.
-const PARSED_ENTRIES: usize = 4096;
+const PARSED_ENTRIES: usize = 1024;
 
 /// Every image record of a namespace in name order, and their positions by target digest.
 type ImageIndex = (Vec<Image>, HashMap<String, Vec<usize>>);
@@ -275,14 +275,9 @@ impl<'r> Inspector<'r> {
 
     /// Reads the blob a descriptor names, as containerd's `content.ReadBlob` does: embedded
     /// `data` when its length and digest match, else the namespace's content store. Blobs
-    /// read for the current reference are kept: dockerd reads a manifest up to four times.
+    /// read are kept up to [`BLOB_CACHE_BYTES`] (configs: tags share them); manifests and
+    /// indexes are kept decoded instead ([`Inspector::parsed`]).
     fn read_blob(&self, desc: &Descriptor) -> Result<Arc<[u8]>, ReadError> {
-        if let Some(data) = desc.data.as_deref().and_then(document::base64_decode)
-            && data.len() as i64 == desc.size
-            && Digest::sha256_of(&data).to_string() == desc.digest
-        {
-            return Ok(data.into());
-        }
         if let Some(hit) = self
             .blobs
             .lock()
@@ -291,13 +286,7 @@ impl<'r> Inspector<'r> {
         {
             return hit;
         }
-        let read = match self.content_size(&desc.digest) {
-            Ok(Some(size)) => self.root.read_recorded(&desc.digest, size),
-            Ok(None) => Err(BlobError::NotFound(format!("content digest {}", desc.digest))),
-            Err(e) => Err(BlobError::Meta(e.to_string())),
-        }
-        .map(Arc::from)
-        .map_err(ReadError::from);
+        let read = self.fetch_blob(desc);
         if let Ok(mut c) = self.blobs.lock() {
             let len = read.as_ref().map_or(0, |b: &Arc<[u8]>| b.len());
             if c.bytes + len <= BLOB_CACHE_BYTES {
@@ -306,6 +295,23 @@ impl<'r> Inspector<'r> {
             }
         }
         read
+    }
+
+    /// [`Inspector::read_blob`] without the cache.
+    fn fetch_blob(&self, desc: &Descriptor) -> Result<Arc<[u8]>, ReadError> {
+        if let Some(data) = desc.data.as_deref().and_then(document::base64_decode)
+            && data.len() as i64 == desc.size
+            && Digest::sha256_of(&data).to_string() == desc.digest
+        {
+            return Ok(data.into());
+        }
+        match self.content_size(&desc.digest) {
+            Ok(Some(size)) => self.root.read_recorded(&desc.digest, size),
+            Ok(None) => Err(BlobError::NotFound(format!("content digest {}", desc.digest))),
+            Err(e) => Err(BlobError::Meta(e.to_string())),
+        }
+        .map(Arc::from)
+        .map_err(ReadError::from)
     }
 
     /// Inspects every reference, in parallel on the capped pool; results keep their order.
@@ -350,7 +356,7 @@ impl<'r> Inspector<'r> {
         if let Some(hit) = self.parsed.lock().ok().and_then(|c| c.get(&key).cloned()) {
             return hit;
         }
-        let parsed = self.read_blob(desc).map(|blob| {
+        let parsed = self.fetch_blob(desc).map(|blob| {
             let valid = document::validate_media_type(&blob, &desc.media_type);
             let (manifest, children) = if document::is_index_type(&desc.media_type) {
                 let index = document::decode::<Index>(&blob);
