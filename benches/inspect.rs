@@ -58,3 +58,29 @@ fn inspect_one_index_image(bencher: divan::Bencher) {
         inspector.inspect("dlist:1").is_ok()
     });
 }
+
+/// One image by tag, the root opened as `coldctr inspect REF` opens it for a few references:
+/// meta.db read page by page (`ReadMode::Pread`), RepoTags from a scan of target digests.
+#[divan::bench]
+fn inspect_one_image_read_page_by_page(bencher: divan::Bencher) {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/docker-28.5");
+    bencher.bench(|| {
+        let root = Root::open(&dir, ReadMode::Pread).expect("open fixture root");
+        let tx = root.view(MetaChoice::Current).expect("view");
+        let inspector = Inspector::new(&root, tx, "moby", options());
+        inspector.inspect("dlist:1").is_ok()
+    });
+}
+
+/// The records whose target is one digest, reading only target digests (RepoTags' lookup).
+#[divan::bench]
+fn images_with_one_target(bencher: divan::Bencher) {
+    let root = root();
+    let tx = root.view(MetaChoice::Current).expect("view");
+    let ns = tx.bucket_at(&[b"v1".as_slice(), b"moby"]).expect("read").expect("moby");
+    let first = coldctr::containerd::records::images_in("moby", &ns, &mut Default::default());
+    let digest = first.first().map(|i| i.target.digest.clone()).unwrap_or_default();
+    bencher.bench(|| {
+        coldctr::containerd::records::images_with_target("moby", &ns, &digest, &mut Default::default()).len()
+    });
+}

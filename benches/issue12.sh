@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Whole-process timings for issue 12, all in one session so the ratios hold: this build (NEW),
+# a baseline build (BASE) and the Go reference (ORACLE, tools/lab: containerd 1.6's packages)
+# on one generated store, interleaved run by run; min and median of RUNS runs, warm cache.
+#
+#   NEW=target/release/coldctr BASE=/tmp/base/coldctr ORACLE=/tmp/ctrlab/bin/ctroracle \
+#   ROOT=/tmp/big RUNS=7 benches/issue12.sh
+#
+# With CGROUP=1 (root, cgroup v1 memory controller) it then runs each command cold (caches
+# dropped) inside a 64 MiB memory cgroup and outside, compares the outputs, and stops a run
+# still going after 120 s.
+set -u
+NEW=${NEW:-target/release/coldctr}
+BASE=${BASE:-}
+ORACLE=${ORACLE:-/tmp/ctrlab/bin/ctroracle}
+ROOT=${ROOT:-/tmp/big}
+RUNS=${RUNS:-7}
+for ns in k8s.io moby; do
+  "$NEW" --root "$ROOT" -n $ns images --all --format json | jq -r '.[].name' > /tmp/issue12-names-$ns
+done
+ONE=$(sed -n 2p /tmp/issue12-names-moby)
+
+# What each binary runs for a command: c_<name> BINARY.
+c_inspect_all() { for ns in k8s.io moby; do "$1" --root "$ROOT" -n $ns inspect $(cat /tmp/issue12-names-$ns); done; }
+c_inspect_one() { "$1" --root "$ROOT" -n moby inspect "$ONE"; }
+c_content() { "$1" --root "$ROOT" content --format json; }
+c_images() { "$1" --root "$ROOT" images --format json; }
+c_du() { "$1" --root "$ROOT" du --format json; }
+c_gc() { "$1" --root "$ROOT" gc --format json; }
+c_verify() { "$1" --root "$ROOT" verify --format json; }
+# The reference's counterparts (empty: none).
+o_inspect_all() { "$ORACLE" -root "$ROOT" inspect; }
+o_content() { "$ORACLE" -root "$ROOT" content; }
+o_images() { "$ORACLE" -root "$ROOT" images; }
+o_du() { "$ORACLE" -root "$ROOT" du; }
+
+ms() { local s e; s=$(date +%s%N); "$@" >/dev/null 2>&1; e=$(date +%s%N); echo $(( (e - s) / 1000000 )); }
+stats() { sort -n | awk '{a[NR]=$1} END {printf "min %6d median %6d", a[1], a[int((NR+1)/2)]}'; }
+
+[ "${TIMINGS:-1}" = 1 ] && echo "store $ROOT, $RUNS runs each, ms"
+[ "${TIMINGS:-1}" = 1 ] && for cmd in inspect_all inspect_one content images du gc verify; do
+  n=(); b=(); o=()
+  for _ in $(seq "$RUNS"); do
+    n+=($(ms c_$cmd "$NEW"))
+    [ -n "$BASE" ] && b+=($(ms c_$cmd "$BASE"))
+    declare -F o_$cmd >/dev/null && o+=($(ms o_$cmd))
+  done
+  printf '%-12s new %s' "$cmd" "$(printf '%s\n' "${n[@]}" | stats)"
+  [ -n "$BASE" ] && printf ' | base %s' "$(printf '%s\n' "${b[@]}" | stats)"
+  [ ${#o[@]} -gt 0 ] && printf ' | go %s' "$(printf '%s\n' "${o[@]}" | stats)"
+  echo
+done
+
+[ "${CGROUP:-0}" = 1 ] || exit 0
+CG=/sys/fs/cgroup/memory/coldctr-bench-$$
+mkdir -p "$CG" && echo $((64 << 20)) > "$CG/memory.limit_in_bytes" || exit 1
+trap 'rmdir "$CG" 2>/dev/null' EXIT
+cold() { sync; echo 3 > /proc/sys/vm/drop_caches; }
+export -f c_inspect_all c_inspect_one c_content c_images c_du c_gc c_verify
+export ROOT ONE
+echo "cold, 64 MiB cgroup vs no limit (s; same = identical stdout)"
+for cmd in inspect_one inspect_all content images du gc verify; do
+  cold; s=$(date +%s%N); c_$cmd "$NEW" > /tmp/issue12-free.out 2>/dev/null; free=$(( ($(date +%s%N) - s) / 1000000 ))
+  cold; s=$(date +%s%N)
+  timeout ${CG_TIMEOUT:-120} bash -c "echo \$\$ > $CG/tasks; c_$cmd $NEW" > /tmp/issue12-cg.out 2>/dev/null; rc=$?
+  lim=$(( ($(date +%s%N) - s) / 1000000 ))
+  same=$(cmp -s /tmp/issue12-free.out /tmp/issue12-cg.out && echo same || echo DIFFERENT)
+  [ $rc = 124 ] && same="stopped after ${CG_TIMEOUT:-120} s"
+  [ $rc = 137 ] && same="killed (out of memory)"
+  printf '%-12s free %6d ms | 64 MiB %6d ms | %s\n' "$cmd" "$free" "$lim" "$same"
+done
