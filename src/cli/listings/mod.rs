@@ -56,7 +56,14 @@ pub(crate) struct Scope<'a> {
     /// What the listing found beyond damage in meta.db (a missing blob, an unreadable store).
     pub outcome: Outcome,
     backends: Backends,
+    /// `ctr images check`'s verdict per (namespace, digest), asked once.
+    pub(crate) present: std::cell::RefCell<std::collections::HashMap<(String, String), bool>>,
+    /// Blobs read during one image target's analysis (`analysis::read_blob`).
+    pub(crate) blobs: std::cell::RefCell<std::collections::HashMap<String, BlobRead>>,
 }
+
+/// A blob as `Root::read_blob` returned it, shared.
+pub(crate) type BlobRead = Result<std::rc::Rc<Vec<u8>>, crate::containerd::root::BlobError>;
 
 /// Opens the root, runs `body` over the namespaces the listing covers, then reports the damage.
 fn run(global: &Global, body: impl FnOnce(&mut Scope<'_>) -> Result<(), Failure>) -> Result<Outcome, Failure> {
@@ -107,6 +114,8 @@ fn run_on(
         global,
         outcome: Outcome::Ok,
         backends: Backends::default(),
+        present: Default::default(),
+        blobs: Default::default(),
     };
     body(&mut scope)?;
     outcome = outcome.worst(scope.outcome);
