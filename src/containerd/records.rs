@@ -499,17 +499,37 @@ fn content(namespace: &str, digest: String, b: &Bucket<'_>, damage: &mut Damage)
 
 /// The content records of one namespace, in digest order.
 pub fn content_in(namespace: &str, ns: &Bucket<'_>, damage: &mut Damage) -> Vec<Content> {
-    let Some(blobs) = noted(ns.bucket_at(&[b"content".as_slice(), b"blob"]), damage) else {
-        return Vec::new();
-    };
     let mut out = Vec::new();
-    for (digest, b) in sub_buckets(&blobs, "content/blob", damage) {
-        match content(namespace, digest, &b, damage) {
-            Ok(c) => out.push(c),
+    content_each(namespace, ns, damage, |c| out.push(c));
+    out
+}
+
+/// [`content_in`] one record at a time, none kept: what a listing of 47,000 records that
+/// streams its output needs.
+pub fn content_each(namespace: &str, ns: &Bucket<'_>, damage: &mut Damage, mut each: impl FnMut(Content)) {
+    let Some(blobs) = noted(ns.bucket_at(&[b"content".as_slice(), b"blob"]), damage) else {
+        return;
+    };
+    for item in blobs.cursor() {
+        let record = match item {
+            Ok(i) if i.is_bucket => match blobs.open_item(&i) {
+                Ok(b) => (key_name(i.key), b),
+                Err(e) => {
+                    damage.push(e);
+                    continue;
+                }
+            },
+            Ok(_) => continue,
+            Err(e) => {
+                damage.push(crate::damage::Note::from(e).within("content/blob"));
+                continue;
+            }
+        };
+        match content(namespace, record.0, &record.1, damage) {
+            Ok(c) => each(c),
             Err(e) => damage.push(e),
         }
     }
-    out
 }
 
 /// The content record for `digest` in `namespace`, reading only the pages on its path.

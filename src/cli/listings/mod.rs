@@ -334,6 +334,137 @@ impl ContentRow {
     }
 }
 
+/// Content records stated and printed per batch of this many.
+const CONTENT_BATCH: usize = 2048;
+
+/// `content` with JSON, JSON lines or `-q`: the same rows, warnings and outcome as the
+/// listing that holds every row, printed as they are made.
+fn content_streamed(
+    s: &mut Scope<'_>,
+    args: &ListArgs,
+    filters: &filter::Filters,
+    out: &mut dyn Write,
+) -> Result<(), Failure> {
+    s.outcome = s.outcome.worst(super::context::content_outcome(s.root));
+    let mut stream = ContentStream {
+        root: s.root,
+        args,
+        filters,
+        pool: rayon::ThreadPoolBuilder::new().num_threads(3).build().ok(),
+        written: 0,
+        said: std::collections::HashSet::new(),
+        outcome: Outcome::Ok,
+        pending: Vec::with_capacity(CONTENT_BATCH),
+        error: None,
+    };
+    for (ns, b) in &s.namespaces {
+        records::content_each(ns, b, &mut s.damage, |c| {
+            stream.pending.push(c);
+            if stream.pending.len() >= CONTENT_BATCH {
+                stream.flush(out);
+            }
+        });
+    }
+    stream.flush(out);
+    s.outcome = s.outcome.worst(stream.outcome);
+    if let Some(e) = stream.error {
+        return Err(e);
+    }
+    if args.quiet || args.format == output::Format::Jsonl {
+        return Ok(());
+    }
+    out.write_all(if stream.written == 0 { b"[]\n" } else { b"\n]\n" })?;
+    Ok(())
+}
+
+/// The state of a streamed `content` listing.
+struct ContentStream<'a> {
+    root: &'a Root,
+    args: &'a ListArgs,
+    filters: &'a filter::Filters,
+    pool: Option<rayon::ThreadPool>,
+    written: usize,
+    /// Digests already warned about.
+    said: std::collections::HashSet<String>,
+    outcome: Outcome,
+    pending: Vec<records::Content>,
+    /// The first write error; nothing more is written after it.
+    error: Option<Failure>,
+}
+
+impl ContentStream<'_> {
+    /// States the pending records' blobs (on the pool), warns as the listing does, and
+    /// prints the rows the filters keep.
+    fn flush(&mut self, out: &mut dyn Write) {
+        use rayon::prelude::*;
+        let batch: Vec<records::Content> = self.pending.drain(..).collect();
+        let root = self.root;
+        let stat = || {
+            batch
+                .into_par_iter()
+                .map(|r| ContentRow::new(root, r))
+                .collect::<Vec<_>>()
+        };
+        let rows = match &self.pool {
+            Some(p) => p.install(stat),
+            None => stat(),
+        };
+        for r in rows {
+            // A recorded blob that is not there as recorded is damage, said once per blob.
+            if !r.present && r.file_problem.is_none() {
+                self.outcome = self.outcome.worst(Outcome::Damaged);
+                if self.said.insert(r.record.digest.clone()) {
+                    warn(format_args!(
+                        "{}: the content record says {} bytes, the blob file is {}",
+                        crate::text::escape(r.record.digest.as_bytes()),
+                        r.record.size,
+                        r.file_column()
+                    ));
+                }
+            }
+            if self.error.is_some() || !keeps(self.filters, &r) {
+                continue;
+            }
+            if let Err(e) = self.write(out, &r) {
+                self.error = Some(e);
+            }
+        }
+    }
+
+    fn write(&mut self, out: &mut dyn Write, r: &ContentRow) -> Result<(), Failure> {
+        let json = |e: serde_json::Error| Failure::from(std::io::Error::from(e));
+        if self.args.quiet {
+            writeln!(out, "{}", crate::text::escape(r.record.digest.as_bytes()))?;
+        } else if self.args.format == output::Format::Jsonl {
+            serde_json::to_writer(&mut *out, r).map_err(json)?;
+            writeln!(out)?;
+        } else {
+            // An element of the pretty array `write_json` prints: one level in. JSON strings
+            // hold no raw newline, so every line of the element is indented alike.
+            let text = serde_json::to_string_pretty(r).map_err(json)?;
+            out.write_all(if self.written == 0 { b"[\n" } else { b",\n" })?;
+            for (i, line) in text.lines().enumerate() {
+                if i > 0 {
+                    out.write_all(b"\n")?;
+                }
+                out.write_all(b"  ")?;
+                out.write_all(line.as_bytes())?;
+            }
+        }
+        self.written += 1;
+        Ok(())
+    }
+}
+
+/// [`filtered`]'s test for one content row.
+fn keeps(filters: &filter::Filters, r: &ContentRow) -> bool {
+    if filters.is_empty() {
+        return true;
+    }
+    let v = serde_json::to_value(r).unwrap_or(serde_json::Value::Null);
+    filters.ctr_matches(&v, &[]) && record_labels_match(filters, &v)
+}
+
 /// Runs `f` on a pool of three workers (the design's cap), or here when none can be built.
 fn on_stat_pool<T: Send>(f: impl FnOnce() -> T + Send) -> T {
     match rayon::ThreadPoolBuilder::new().num_threads(3).build() {
@@ -345,6 +476,14 @@ fn on_stat_pool<T: Send>(f: impl FnOnce() -> T + Send) -> T {
 pub fn content(global: &Global, args: ListArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
     let filters = args.filters(&LABEL_KEYS)?;
     run(global, |s| {
+        // JSON, JSON lines and -q print each row on its own: rows are streamed a batch at a
+        // time (47,000 records need not be held at once); a table needs every row for its
+        // widths, and a layout's rows need every record for the images reaching them.
+        if s.root.source.is_none()
+            && (args.quiet || matches!(args.format, output::Format::Json | output::Format::Jsonl))
+        {
+            return content_streamed(s, &args, &filters, out);
+        }
         let mut rows = Vec::new();
         for (ns, b) in &s.namespaces {
             let first = rows.len();
