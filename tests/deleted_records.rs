@@ -7,13 +7,11 @@
 
 mod gcdu_support;
 
-use gcdu_support::repo;
+use gcdu_support::{Key, may_be, repo, s};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-type Key = (String, String, String);
 
 fn data(fixture: &str) -> PathBuf {
     repo().join("tests/data").join(fixture)
@@ -108,25 +106,6 @@ fn store_capture(path: &Path) -> BTreeSet<Key> {
         }
     }
     out
-}
-
-fn s(v: &Value) -> Option<String> {
-    v.as_str().map(str::to_string)
-}
-
-/// Whether a carved record can be `k`: same kind, and the same namespace and name where the
-/// carver found them (a snapshot without its namespace is named by its key alone).
-fn may_be(r: &Value, k: &Key) -> bool {
-    let kind = s(&r["kind"]).unwrap_or_default();
-    if kind != k.0 {
-        return false;
-    }
-    match (s(&r["namespace"]), s(&r["name"])) {
-        (Some(ns), Some(name)) => ns == k.1 && name == k.2,
-        (None, Some(name)) if kind == "snapshot" => k.2.split_once('/').is_some_and(|(_, key)| key == name),
-        (None, Some(name)) => name == k.2,
-        (_, None) => false,
-    }
 }
 
 /// The name a record's bytes carry in the file (a snapshot's key without its snapshotter).

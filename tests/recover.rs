@@ -7,13 +7,11 @@ mod gcdu_support;
 use coldctr::bolt::{Db, MetaChoice, ReadMode};
 use coldctr::containerd::records::Damage;
 use coldctr::meta_diff::records_of;
-use gcdu_support::{repo, scenario_copy};
+use gcdu_support::{Key, may_be, repo, s, scenario_copy};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
-
-type Key = (String, String, String);
 
 fn recover(root: &Path) -> (Option<i32>, Vec<Value>, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_coldctr"))
@@ -40,25 +38,6 @@ fn live_keys(db: &Path) -> BTreeSet<Key> {
         .collect();
     assert!(damage.is_empty(), "{damage:?}");
     keys
-}
-
-fn s(v: &Value) -> Option<String> {
-    v.as_str().map(str::to_string)
-}
-
-/// Whether a carved record can be `key`: same kind, and the same namespace and name where the
-/// carver found them (a snapshot without its namespace is named by its key alone).
-fn may_be(r: &Value, key: &Key) -> bool {
-    let kind = s(&r["kind"]).unwrap_or_default();
-    if kind != key.0 {
-        return false;
-    }
-    match (s(&r["namespace"]), s(&r["name"])) {
-        (Some(ns), Some(name)) => ns == key.1 && name == key.2,
-        (None, Some(name)) if kind == "snapshot" => key.2.rsplit_once('/').is_some_and(|(_, k)| k == name),
-        (None, Some(name)) => name == key.2,
-        (_, None) => false,
-    }
 }
 
 #[test]

@@ -470,6 +470,32 @@ fn cat(global: &Global, args: CatArgs, out: &mut dyn Write) -> Result<Outcome, F
     Ok(node.finish(Outcome::Ok))
 }
 
+/// Runs `write` on stdout (`-o -`) or on a temporary file beside `-o OUT` that becomes OUT
+/// only once the whole tar is written (the export command's own output rules).
+fn write_tar(
+    root: &std::path::Path,
+    args: &FsExportArgs,
+    to_stdout: bool,
+    out: &mut dyn Write,
+    write: impl FnOnce(&mut dyn Write) -> Result<(), Failure>,
+) -> Result<(), Failure> {
+    if to_stdout {
+        return write(out);
+    }
+    let path = super::export::check_output(root, &args.output, args.force)?;
+    let mut temp = super::export::Temp::new(&path, false);
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&temp.path)
+        .map_err(|e| Failure::new(Outcome::Unreadable, format!("{}: {e}", temp.path.display())))?;
+    let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+    write(&mut w)?;
+    w.flush()?;
+    temp.commit(&path)?;
+    Ok(())
+}
+
 fn export(global: &Global, args: FsExportArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
     let to_stdout = args.output.as_os_str() == "-";
     // SAFETY: isatty has no preconditions.
@@ -484,40 +510,20 @@ fn export(global: &Global, args: FsExportArgs, out: &mut dyn Write) -> Result<Ou
     if args.from_blobs {
         let layers = image_layers(&node, global, &args.target)?;
         let damaged = |e: String| Failure::new(Outcome::Damaged, escape(e.as_bytes()));
-        if to_stdout {
-            crate::overlay::blobs::export(&node.root, &layers, out, &mut problems).map_err(damaged)?;
-        } else {
-            let path = super::export::check_output(&node.root.dir, &args.output, args.force)?;
-            let mut temp = super::export::Temp::new(&path, false);
-            let file = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&temp.path)
-                .map_err(|e| Failure::new(Outcome::Unreadable, format!("{}: {e}", temp.path.display())))?;
-            let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
-            crate::overlay::blobs::export(&node.root, &layers, &mut w, &mut problems).map_err(damaged)?;
-            w.flush()?;
-            temp.commit(&path)?;
-        }
+        write_tar(&node.root.dir, &args, to_stdout, out, |w| {
+            crate::overlay::blobs::export(&node.root, &layers, w, &mut problems)
+                .map(drop)
+                .map_err(damaged)
+        })?;
         node.problems.extend(problems);
         return Ok(node.finish(Outcome::Ok));
     }
     let stack = stack_of(&mut node, global, &args.target, &args.overlay)?;
-    if to_stdout {
-        tree_export::export(&stack, out, &mut problems).map_err(|e| Failure::new(Outcome::Unreadable, e))?;
-    } else {
-        let path = super::export::check_output(&node.root.dir, &args.output, args.force)?;
-        let mut temp = super::export::Temp::new(&path, false);
-        let file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&temp.path)
-            .map_err(|e| Failure::new(Outcome::Unreadable, format!("{}: {e}", temp.path.display())))?;
-        let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
-        tree_export::export(&stack, &mut w, &mut problems).map_err(|e| Failure::new(Outcome::Unreadable, e))?;
-        w.flush()?;
-        temp.commit(&path)?;
-    }
+    write_tar(&node.root.dir, &args, to_stdout, out, |w| {
+        tree_export::export(&stack, w, &mut problems)
+            .map(drop)
+            .map_err(|e| Failure::new(Outcome::Unreadable, e))
+    })?;
     node.problems.extend(problems);
     drain(&mut node, &stack);
     Ok(node.finish(Outcome::Ok))

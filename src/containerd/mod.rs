@@ -1,5 +1,6 @@
 //! containerd's on-disk encodings and schema.
 
+pub mod blob_dirs;
 pub mod blobs;
 pub mod encoding;
 pub mod gotime;

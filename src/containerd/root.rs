@@ -13,6 +13,7 @@
 //! validated before they become paths, symlinks are never followed (`O_NOFOLLOW`, and the
 //! store's directories are checked once), and no allocation is sized from the record alone.
 
+use super::blob_dirs::BlobDirs;
 use super::records;
 use crate::bolt::{self, BoltError, Db, ReadMode, Tx};
 use crate::digest::Digest;
@@ -53,94 +54,7 @@ pub struct Root {
     /// Set when `meta` is the salvage view of meta.db (`crate::recover::view`).
     pub salvage: Option<std::sync::Arc<crate::recover::view::Report>>,
     /// `blobs/<algorithm>` directories opened once, for lookups relative to them.
-    alg_dirs: AlgDirs,
-}
-
-/// Open `blobs/<algorithm>` directories: a stat or open of a blob is then one `fstatat` /
-/// `openat` of its hex name, not a walk of the whole path from `/` each time (47,000 blobs:
-/// most of `content`'s system time went to path walks).
-#[derive(Default)]
-struct AlgDirs(std::sync::Mutex<Vec<(&'static str, Option<SharedDir>)>>);
-
-/// An open directory shared by the threads that look up blobs in it.
-type SharedDir = std::sync::Arc<std::fs::File>;
-
-impl AlgDirs {
-    /// The open directory of `algorithm` under `content`, `None` when it cannot be opened
-    /// as a real directory (then callers fall back to paths, and report what they find).
-    fn get(&self, content: &Path, algorithm: &'static str) -> Option<std::sync::Arc<std::fs::File>> {
-        let mut dirs = self.0.lock().ok()?;
-        if let Some((_, d)) = dirs.iter().find(|(a, _)| *a == algorithm) {
-            return d.clone();
-        }
-        let dir = std::fs::OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW)
-            .open(content.join("blobs").join(algorithm))
-            .ok()
-            .map(std::sync::Arc::new);
-        dirs.push((algorithm, dir.clone()));
-        dir
-    }
-}
-
-/// `name` as a C string for the *at calls (a digest's hex: never holds a NUL).
-fn c_name(name: &str) -> std::io::Result<std::ffi::CString> {
-    std::ffi::CString::new(name).map_err(|_| std::io::Error::from(std::io::ErrorKind::InvalidInput))
-}
-
-/// `fstatat(dir, name, AT_SYMLINK_NOFOLLOW)`: what `name` is, never following a link.
-fn stat_at(dir: &std::fs::File, name: &str) -> std::io::Result<BlobStat> {
-    use std::os::fd::AsRawFd;
-    let name = c_name(name)?;
-    let mut st = std::mem::MaybeUninit::<libc::stat>::zeroed();
-    // SAFETY: a valid directory fd, a NUL-terminated name, and a buffer of the right type.
-    let rc = unsafe {
-        libc::fstatat(
-            dir.as_raw_fd(),
-            name.as_ptr(),
-            st.as_mut_ptr(),
-            libc::AT_SYMLINK_NOFOLLOW,
-        )
-    };
-    if rc != 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    // SAFETY: fstatat succeeded and filled the buffer.
-    let st = unsafe { st.assume_init() };
-    let kind = match st.st_mode & libc::S_IFMT {
-        libc::S_IFREG => super::blobs::FileKind::Regular,
-        libc::S_IFLNK => super::blobs::FileKind::Symlink,
-        libc::S_IFDIR => super::blobs::FileKind::Directory,
-        libc::S_IFIFO => super::blobs::FileKind::Fifo,
-        libc::S_IFSOCK => super::blobs::FileKind::Socket,
-        libc::S_IFBLK => super::blobs::FileKind::BlockDevice,
-        libc::S_IFCHR => super::blobs::FileKind::CharDevice,
-        _ => super::blobs::FileKind::Other,
-    };
-    Ok(BlobStat {
-        kind,
-        len: u64::try_from(st.st_size).unwrap_or(0),
-    })
-}
-
-/// `openat(dir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK)`.
-fn open_at(dir: &std::fs::File, name: &str) -> std::io::Result<std::fs::File> {
-    use std::os::fd::{AsRawFd, FromRawFd};
-    let name = c_name(name)?;
-    // SAFETY: a valid directory fd and a NUL-terminated name; the fd returned is ours.
-    let fd = unsafe {
-        libc::openat(
-            dir.as_raw_fd(),
-            name.as_ptr(),
-            libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC,
-        )
-    };
-    if fd < 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    // SAFETY: `fd` was just opened and is owned by nothing else.
-    Ok(unsafe { std::fs::File::from_raw_fd(fd) })
+    blob_dirs: BlobDirs,
 }
 
 /// An open blob: a file of the store, or the bytes of an archive member.
@@ -292,27 +206,28 @@ impl Root {
         Root {
             dir: dir.to_path_buf(),
             meta,
+            blob_dirs: blob_dirs(&content, &content_state),
             content,
             content_state,
             source: None,
             archive: None,
             salvage: None,
-            alg_dirs: AlgDirs::default(),
         }
     }
 
     /// An OCI layout directory as a root: its blobs are at `<dir>/blobs/<alg>/<hex>`, as in a
     /// content store, and `meta` holds the records of its import (`crate::source::import`).
     pub fn for_layout(dir: &Path, meta: Db) -> Root {
+        let content_state = check_dirs(dir);
         Root {
             dir: dir.to_path_buf(),
             meta,
+            blob_dirs: blob_dirs(dir, &content_state),
             content: dir.to_path_buf(),
-            content_state: check_dirs(dir),
+            content_state,
             source: None,
             archive: None,
             salvage: None,
-            alg_dirs: AlgDirs::default(),
         }
     }
 
@@ -326,7 +241,7 @@ impl Root {
             source: None,
             archive: Some(archive),
             salvage: None,
-            alg_dirs: AlgDirs::default(),
+            blob_dirs: BlobDirs::default(),
         }
     }
 
@@ -377,8 +292,8 @@ impl Root {
         if let Some(a) = &self.archive {
             return a.stat(digest);
         }
-        if let Some(dir) = self.alg_dirs.get(&self.content, digest.algorithm()) {
-            return stat_at(&dir, digest.hex());
+        if let Some(stat) = self.blob_dirs.stat_blob(digest) {
+            return stat;
         }
         let m = std::fs::symlink_metadata(self.blob_path(digest))?;
         Ok(BlobStat {
@@ -463,8 +378,8 @@ impl Root {
             digest: digest.to_string(),
             message: e.to_string(),
         };
-        let file = match self.alg_dirs.get(&self.content, digest.algorithm()) {
-            Some(dir) => open_at(&dir, digest.hex()),
+        let file = match self.blob_dirs.open_blob(digest) {
+            Some(opened) => opened,
             None => std::fs::OpenOptions::new()
                 .read(true)
                 .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
@@ -496,6 +411,15 @@ impl Root {
     /// The view through the current meta, or the error that prevents it.
     pub fn view(&self, choice: bolt::MetaChoice) -> Result<Tx<'_>, BoltError> {
         self.meta.view(choice)
+    }
+}
+
+/// The store's algorithm directories, opened only when the store's own directories checked
+/// out as real directories inside the root.
+fn blob_dirs(content: &Path, state: &ContentState) -> BlobDirs {
+    match state {
+        ContentState::Readable => BlobDirs::open(content),
+        _ => BlobDirs::default(),
     }
 }
 

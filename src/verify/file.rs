@@ -7,15 +7,14 @@
 //! checked on the open descriptor (`fstat`), so nothing can be swapped in between the check and
 //! the read.
 
+use crate::containerd::blob_dirs::BlobDirs;
 use crate::containerd::blobs::FileKind;
 use crate::containerd::root::{ArchiveBlobs, BlobError, BlobFile};
 use crate::digest::Digest;
 use std::cell::RefCell;
-use std::ffi::CString;
 use std::fs::File;
 use std::io::Read;
-use std::os::fd::{AsRawFd, FromRawFd};
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -86,7 +85,7 @@ pub fn digest_string(name: &str, ctx: ring::digest::Context) -> String {
 /// every open inside the directories checked when the root was opened.
 pub struct Blobs {
     content: PathBuf,
-    dirs: Vec<(&'static str, File)>,
+    dirs: BlobDirs,
     /// When large blobs are hashed through a read-only map instead of `read()`.
     pub map: MapPolicy,
     /// Blobs held in an archive instead of the directories.
@@ -119,19 +118,9 @@ thread_local! {
 impl Blobs {
     /// `content` is the content store's directory (`io.containerd.content.v1.content`).
     pub fn new(content: &Path) -> Blobs {
-        let mut dirs = Vec::new();
-        for alg in ["sha256", "sha384", "sha512"] {
-            let dir = std::fs::OpenOptions::new()
-                .read(true)
-                .custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW)
-                .open(content.join("blobs").join(alg));
-            if let Ok(d) = dir {
-                dirs.push((alg, d));
-            }
-        }
         Blobs {
             content: content.to_path_buf(),
-            dirs,
+            dirs: BlobDirs::open(content),
             map: MapPolicy::default(),
             archive: None,
         }
@@ -155,29 +144,8 @@ impl Blobs {
                 Err(e) => Err(FileState::Unreadable(e.to_string())),
             };
         }
-        let Some((_, dir)) = self.dirs.iter().find(|(a, _)| *a == digest.algorithm()) else {
+        let Some(file) = self.dirs.open_blob(digest) else {
             return Err(FileState::Missing);
-        };
-        // A validated digest's hex never holds a NUL.
-        let Ok(name) = CString::new(digest.hex()) else {
-            return Err(FileState::Missing);
-        };
-        let flags = libc::O_RDONLY | libc::O_CLOEXEC | libc::O_NOFOLLOW | libc::O_NONBLOCK;
-        let openat = |extra: i32| {
-            // SAFETY: `dir` is an open directory and `name` a NUL-terminated string; the
-            // returned descriptor is owned by the File made from it below and nothing else.
-            let fd = unsafe { libc::openat(dir.as_raw_fd(), name.as_ptr(), flags | extra) };
-            if fd < 0 {
-                Err(std::io::Error::last_os_error())
-            } else {
-                // SAFETY: `fd` was just opened and is not owned by anything else.
-                Ok(unsafe { File::from_raw_fd(fd) })
-            }
-        };
-        // O_NOATIME is refused (EPERM) for files we do not own unless we are root.
-        let file = match openat(libc::O_NOATIME) {
-            Err(e) if e.raw_os_error() == Some(libc::EPERM) => openat(0),
-            other => other,
         };
         let file = match file {
             Ok(f) => f,
@@ -405,7 +373,8 @@ mod tests {
         );
 
         let fifo = other(b"fifo");
-        let c = CString::new(blobs.path(&fifo).as_os_str().as_encoded_bytes()).map_err(std::io::Error::other)?;
+        let c =
+            std::ffi::CString::new(blobs.path(&fifo).as_os_str().as_encoded_bytes()).map_err(std::io::Error::other)?;
         // SAFETY: a valid NUL-terminated path.
         if unsafe { libc::mkfifo(c.as_ptr(), 0o600) } == 0 {
             let state = blobs.hash(&fifo, None);

@@ -73,3 +73,27 @@ pub fn blob_path(root: &Path, digest: &str) -> PathBuf {
     let (alg, hex) = digest.split_once(':').expect("digest");
     root.join("io.containerd.content.v1.content/blobs").join(alg).join(hex)
 }
+
+/// A record as (kind, namespace, name), for comparing carved records with listings.
+pub type Key = (String, String, String);
+
+/// A JSON string value.
+pub fn s(v: &serde_json::Value) -> Option<String> {
+    v.as_str().map(str::to_string)
+}
+
+/// Whether a carved record (`recover --format json`) can be `key`: same kind, and the same
+/// namespace and name where the carver found them (a snapshot without its namespace is named
+/// by its key alone; with it, `<snapshotter>/<key>`, the key itself possibly holding `/`).
+pub fn may_be(r: &serde_json::Value, key: &Key) -> bool {
+    let kind = s(&r["kind"]).unwrap_or_default();
+    if kind != key.0 {
+        return false;
+    }
+    match (s(&r["namespace"]), s(&r["name"])) {
+        (Some(ns), Some(name)) => ns == key.1 && name == key.2,
+        (None, Some(name)) if kind == "snapshot" => key.2.split_once('/').is_some_and(|(_, k)| k == name),
+        (None, Some(name)) => name == key.2,
+        (_, None) => false,
+    }
+}
