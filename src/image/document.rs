@@ -99,51 +99,245 @@ fn json_err(e: serde_json::Error) -> DocError {
 /// descriptor's media type about being a manifest or an index. A key that is present counts,
 /// even with a `null` value (Go decodes it into a non-empty `json.RawMessage`).
 pub fn validate_media_type(blob: &[u8], media_type: &str) -> Result<(), DocError> {
-    let v: serde_json::Value = serde_json::from_slice(blob).map_err(json_err)?;
-    let obj = match &v {
-        serde_json::Value::Object(o) => o,
-        serde_json::Value::Null => return Ok(()),
-        other => {
+    // Only the keys Go's `unknownDocument` has are looked at; the rest of the document is
+    // checked for syntax and skipped, not built into a tree (manifests are read by the
+    // thousand in a listing).
+    let doc = match serde_json::from_slice::<Shape>(blob).map_err(json_err)? {
+        Shape::Null => return Ok(()),
+        Shape::Other(kind) => {
             return Err(DocError::Json(format!(
-                "json: cannot unmarshal {} into Go value of type images.unknownDocument",
-                go_kind(other)
+                "json: cannot unmarshal {kind} into Go value of type images.unknownDocument"
+            )));
+        }
+        Shape::Object(doc) => doc,
+    };
+    let doc_type = match &doc.media_type {
+        Kind::Null => "",
+        Kind::Str(s) => s.as_str(),
+        Kind::Other(kind) => {
+            return Err(DocError::Json(format!(
+                "json: cannot unmarshal {kind} into Go struct field unknownDocument.mediaType of type string"
             )));
         }
     };
-    let doc_type = match obj.get("mediaType") {
-        Some(serde_json::Value::String(s)) => s.as_str(),
-        Some(serde_json::Value::Null) | None => "",
-        Some(other) => {
-            return Err(DocError::Json(format!(
-                "json: cannot unmarshal {} into Go struct field unknownDocument.mediaType of type string",
-                go_kind(other)
-            )));
-        }
-    };
-    if let Some(fs) = obj.get("fsLayers")
-        && fs.as_array().is_some_and(|a| !a.is_empty())
-    {
+    if doc.fs_layers {
         return Err(DocError::Schema1);
     }
-    if is_manifest_type(media_type) && (obj.contains_key("manifests") || is_index_type(doc_type)) {
+    if is_manifest_type(media_type) && (doc.manifests || is_index_type(doc_type)) {
         return Err(DocError::ExpectedManifest(doc_type.to_string()));
     }
-    if is_index_type(media_type)
-        && (obj.contains_key("config") || obj.contains_key("layers") || is_manifest_type(doc_type))
-    {
+    if is_index_type(media_type) && (doc.config || doc.layers || is_manifest_type(doc_type)) {
         return Err(DocError::ExpectedIndex(doc_type.to_string()));
     }
     Ok(())
 }
 
-fn go_kind(v: &serde_json::Value) -> &'static str {
-    match v {
-        serde_json::Value::Array(_) => "array",
-        serde_json::Value::Bool(_) => "bool",
-        serde_json::Value::Number(_) => "number",
-        serde_json::Value::String(_) => "string",
-        serde_json::Value::Object(_) => "object",
-        serde_json::Value::Null => "null",
+/// A document's top level, as `validateMediaType` sees it.
+enum Shape {
+    Null,
+    Object(Unknown),
+    /// Go's name for the JSON kind (array, string, ...).
+    Other(&'static str),
+}
+
+/// containerd's `unknownDocument`: the media type, whether `fsLayers` is a non-empty array,
+/// and which of `manifests`/`config`/`layers` are present (a present `null` counts). A key
+/// given twice: the last one's value, as a JSON object reads.
+#[derive(Default)]
+struct Unknown {
+    media_type: Kind,
+    fs_layers: bool,
+    manifests: bool,
+    config: bool,
+    layers: bool,
+}
+
+/// A JSON value's kind, keeping a string's text.
+#[derive(Default)]
+enum Kind {
+    #[default]
+    Null,
+    Str(String),
+    Other(&'static str),
+}
+
+/// The top-level keys `validateMediaType` reads.
+enum Key {
+    MediaType,
+    FsLayers,
+    Manifests,
+    Config,
+    Layers,
+    Other,
+}
+
+impl<'de> Deserialize<'de> for Key {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Key;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a key")
+            }
+            fn visit_str<E: serde::de::Error>(self, k: &str) -> Result<Key, E> {
+                Ok(match k {
+                    "mediaType" => Key::MediaType,
+                    "fsLayers" => Key::FsLayers,
+                    "manifests" => Key::Manifests,
+                    "config" => Key::Config,
+                    "layers" => Key::Layers,
+                    _ => Key::Other,
+                })
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// Reads any value as its [`Kind`], skipping what is inside arrays and objects.
+struct KindOf;
+
+impl<'de> serde::de::Visitor<'de> for KindOf {
+    type Value = Kind;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_unit<E>(self) -> Result<Kind, E> {
+        Ok(Kind::Null)
+    }
+    fn visit_none<E>(self) -> Result<Kind, E> {
+        Ok(Kind::Null)
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Kind, E> {
+        Ok(Kind::Other("bool"))
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Kind, E> {
+        Ok(Kind::Other("number"))
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Kind, E> {
+        Ok(Kind::Other("number"))
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Kind, E> {
+        Ok(Kind::Other("number"))
+    }
+    fn visit_str<E>(self, s: &str) -> Result<Kind, E> {
+        Ok(Kind::Str(s.to_string()))
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Kind, A::Error> {
+        while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+        Ok(Kind::Other("array"))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Kind, A::Error> {
+        while map
+            .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+            .is_some()
+        {}
+        Ok(Kind::Other("object"))
+    }
+}
+
+impl<'de> Deserialize<'de> for Kind {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(KindOf)
+    }
+}
+
+/// `fsLayers`: true when it is an array with at least one element.
+struct NonEmptyArray(bool);
+
+impl<'de> Deserialize<'de> for NonEmptyArray {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = NonEmptyArray;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<NonEmptyArray, A::Error> {
+                let mut any = false;
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {
+                    any = true;
+                }
+                Ok(NonEmptyArray(any))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<NonEmptyArray, A::Error> {
+                KindOf.visit_map(map).map(|_| NonEmptyArray(false))
+            }
+            fn visit_unit<E>(self) -> Result<NonEmptyArray, E> {
+                Ok(NonEmptyArray(false))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<NonEmptyArray, E> {
+                Ok(NonEmptyArray(false))
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<NonEmptyArray, E> {
+                Ok(NonEmptyArray(false))
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<NonEmptyArray, E> {
+                Ok(NonEmptyArray(false))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<NonEmptyArray, E> {
+                Ok(NonEmptyArray(false))
+            }
+            fn visit_str<E>(self, _: &str) -> Result<NonEmptyArray, E> {
+                Ok(NonEmptyArray(false))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl<'de> Deserialize<'de> for Shape {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Shape;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Shape, A::Error> {
+                let mut doc = Unknown::default();
+                while let Some(key) = map.next_key::<Key>()? {
+                    match key {
+                        Key::MediaType => doc.media_type = map.next_value()?,
+                        Key::FsLayers => doc.fs_layers = map.next_value::<NonEmptyArray>()?.0,
+                        Key::Manifests | Key::Config | Key::Layers => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                            match key {
+                                Key::Manifests => doc.manifests = true,
+                                Key::Config => doc.config = true,
+                                _ => doc.layers = true,
+                            }
+                        }
+                        Key::Other => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(Shape::Object(doc))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<Shape, A::Error> {
+                KindOf.visit_seq(seq).map(|_| Shape::Other("array"))
+            }
+            fn visit_unit<E>(self) -> Result<Shape, E> {
+                Ok(Shape::Null)
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Shape, E> {
+                Ok(Shape::Other("bool"))
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Shape, E> {
+                Ok(Shape::Other("number"))
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Shape, E> {
+                Ok(Shape::Other("number"))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Shape, E> {
+                Ok(Shape::Other("number"))
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Shape, E> {
+                Ok(Shape::Other("string"))
+            }
+        }
+        d.deserialize_any(V)
     }
 }
 
@@ -356,6 +550,42 @@ mod tests {
         );
         assert!(validate_media_type(b"{", OCI_MANIFEST).is_err());
         assert!(validate_media_type(br#"{"layers":[]}"#, OCI_MANIFEST).is_ok());
+    }
+
+    #[test]
+    fn media_type_validation_reads_only_the_keys_go_reads() {
+        let json = |e: &str| Err(DocError::Json(e.to_string()));
+        assert_eq!(validate_media_type(b"null", OCI_MANIFEST), Ok(()));
+        assert_eq!(
+            validate_media_type(b"[1,{}]", OCI_MANIFEST),
+            json("json: cannot unmarshal array into Go value of type images.unknownDocument")
+        );
+        assert_eq!(
+            validate_media_type(b"\"x\"", OCI_INDEX),
+            json("json: cannot unmarshal string into Go value of type images.unknownDocument")
+        );
+        assert_eq!(
+            validate_media_type(br#"{"mediaType":{"a":[1]}}"#, OCI_MANIFEST),
+            json("json: cannot unmarshal object into Go struct field unknownDocument.mediaType of type string")
+        );
+        assert_eq!(
+            validate_media_type(br#"{"mediaType":7}"#, OCI_MANIFEST),
+            json("json: cannot unmarshal number into Go struct field unknownDocument.mediaType of type string")
+        );
+        // The last of a repeated key is the one read; an empty fsLayers is not schema 1.
+        let twice = br#"{"mediaType":"application/vnd.oci.image.index.v1+json","mediaType":null,"fsLayers":[]}"#;
+        assert_eq!(validate_media_type(twice, OCI_MANIFEST), Ok(()));
+        assert_eq!(
+            validate_media_type(br#"{"fsLayers":{"a":1},"x":[[{"y":null}]],"config":null}"#, OCI_INDEX),
+            Err(DocError::ExpectedIndex(String::new()))
+        );
+        // Escaped keys are read as their text; the unknown rest is still checked for syntax.
+        assert_eq!(
+            validate_media_type(br#"{"manifest\u0073":1}"#, DOCKER_MANIFEST),
+            Err(DocError::ExpectedManifest(String::new()))
+        );
+        assert!(validate_media_type(br#"{"x":[1,}"#, OCI_MANIFEST).is_err());
+        assert!(validate_media_type(br#"{"layers":[]} x"#, OCI_MANIFEST).is_err());
     }
 
     #[test]
