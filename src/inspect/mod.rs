@@ -343,7 +343,7 @@ impl<'r> Inspector<'r> {
     }
 
     /// Runs `f` on the capped pool (or here, when the pool could not be built).
-    fn on_pool<T: Send>(&self, f: impl FnOnce() -> T + Send) -> T {
+    pub(crate) fn on_pool<T: Send>(&self, f: impl FnOnce() -> T + Send) -> T {
         match &self.pool {
             Some(pool) => pool.install(f),
             None => f(),

@@ -3,14 +3,19 @@
 //! the unpacked size along its snapshot chain, and docker's inspect Size. One walk per
 //! target, shared by every record that names it.
 
-use super::Scope;
+use super::{Backends, BlobRead};
+use crate::bolt::{Bucket, Tx};
+use crate::cli::context::Global;
 use crate::containerd::records::{self, Image};
-use crate::containerd::root::BlobError;
+use crate::containerd::root::{BlobError, Root};
+use crate::damage::Damage;
 use crate::image::document::{self, Descriptor, ImageConfig, Index, Manifest};
 use crate::image::platform::{Matcher, Platform};
 use crate::inspect::Inspector;
 use serde::Serialize;
-use std::collections::BTreeSet;
+use std::cell::RefCell;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Mutex;
 
 /// One platform manifest of an image.
 #[derive(Clone, Serialize)]
@@ -144,20 +149,99 @@ impl<T> Doc<T> {
     }
 }
 
-/// Reads blob `digest` of `ns`, once per target's analysis (the platform walk, the content
-/// check and the config each read the same manifest).
-fn read_blob(s: &Scope<'_>, ns: &str, digest: &str) -> Result<std::rc::Rc<Vec<u8>>, BlobError> {
-    if let Some(hit) = s.blobs.borrow().get(digest) {
+/// What every target's analysis reads, shared by the pool's workers.
+pub(super) struct Shared<'s, 'a> {
+    pub(super) root: &'a Root,
+    pub(super) tx: &'s Tx<'a>,
+    pub(super) global: &'a Global,
+    backends: &'s Backends,
+    host: Platform,
+    /// Each namespace's `content/blob` bucket, found once (or why not).
+    blob_buckets: HashMap<String, Result<Option<Bucket<'a>>, String>>,
+    /// `ctr images check`'s verdict per (namespace, digest), asked once: layers are shared
+    /// between images (30% on the generated store).
+    present: Mutex<HashMap<String, HashMap<String, bool>>>,
+}
+
+impl<'s, 'a> Shared<'s, 'a> {
+    pub(super) fn new(
+        root: &'a Root,
+        tx: &'s Tx<'a>,
+        global: &'a Global,
+        backends: &'s Backends,
+        namespaces: &[(String, Bucket<'a>)],
+    ) -> Self {
+        let blob_buckets = namespaces
+            .iter()
+            .map(|(ns, b)| {
+                let blobs = b
+                    .bucket_at(&[b"content".as_slice(), b"blob"])
+                    .map_err(|e| e.to_string());
+                (ns.clone(), blobs)
+            })
+            .collect();
+        Shared {
+            root,
+            tx,
+            global,
+            backends,
+            host: global.host(),
+            blob_buckets,
+            present: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The size in `digest`'s content record in `ns` (`records::content_size_of`, from the
+    /// namespace's blob bucket found once).
+    fn content_size(&self, ns: &str, digest: &str) -> Result<Option<i64>, crate::bolt::BoltError> {
+        match self.blob_buckets.get(ns) {
+            Some(Ok(Some(b))) => records::content_size_in(b, ns, digest),
+            Some(Ok(None)) => Ok(None),
+            // A damaged path (or a namespace not listed): each lookup reports it, as before.
+            _ => records::content_size_of(self.tx, ns, digest),
+        }
+    }
+}
+
+/// One target's analysis: the blobs it read (the platform walk, the content check and the
+/// config read the same manifest) and the damage it met.
+pub(super) struct Walk<'w, 's, 'a> {
+    pub(super) shared: &'w Shared<'s, 'a>,
+    blobs: RefCell<HashMap<String, BlobRead>>,
+    pub(super) damage: Damage,
+}
+
+impl<'w, 's, 'a> Walk<'w, 's, 'a> {
+    pub(super) fn new(shared: &'w Shared<'s, 'a>) -> Self {
+        Walk {
+            shared,
+            blobs: RefCell::new(HashMap::new()),
+            damage: Damage::new(),
+        }
+    }
+}
+
+/// Reads blob `digest` of `ns`, once per walk.
+fn read_blob(w: &Walk<'_, '_, '_>, ns: &str, digest: &str) -> BlobRead {
+    if let Some(hit) = w.blobs.borrow().get(digest) {
         return hit.clone();
     }
-    let read = s.root.read_blob(&s.tx, ns, digest).map(std::rc::Rc::new);
-    s.blobs.borrow_mut().insert(digest.to_string(), read.clone());
+    let read = match w.shared.content_size(ns, digest) {
+        Ok(Some(size)) => w.shared.root.read_recorded(digest, size).map(std::rc::Rc::new),
+        Ok(None) => Err(BlobError::NotFound(format!("content digest {digest}"))),
+        Err(e) => Err(BlobError::Meta(e.to_string())),
+    };
+    w.blobs.borrow_mut().insert(digest.to_string(), read.clone());
     read
 }
 
 /// Reads `digest` in `ns` and decodes it as `T` (Go's `json.Unmarshal` rules).
-pub(super) fn read_doc<T: for<'de> serde::Deserialize<'de> + Default>(s: &Scope<'_>, ns: &str, digest: &str) -> Doc<T> {
-    match read_blob(s, ns, digest) {
+pub(super) fn read_doc<T: for<'de> serde::Deserialize<'de> + Default>(
+    w: &Walk<'_, '_, '_>,
+    ns: &str,
+    digest: &str,
+) -> Doc<T> {
+    match read_blob(w, ns, digest) {
         Ok(bytes) => match document::decode::<T>(&bytes) {
             Ok(v) => Doc::Ok(v),
             Err(e) => Doc::Bad(format!("{digest}: not a valid document: {e}")),
@@ -185,10 +269,8 @@ fn format_platform(p: &Platform) -> String {
 
 // ---- the walk ----------------------------------------------------------------------------------
 
-pub(super) fn analyse(s: &mut Scope<'_>, image: &Image, inspector: Option<&Inspector<'_>>) -> Analysis {
+pub(super) fn analyse(s: &mut Walk<'_, '_, '_>, image: &Image, inspector: Option<&Inspector<'_>>) -> Analysis {
     let ns = image.namespace.as_str();
-    // The blobs read for one target are not kept for the next (memory stays per target).
-    s.blobs.borrow_mut().clear();
     let mut problems = Vec::new();
     let mut platforms = Vec::new();
     let target = Descriptor {
@@ -198,7 +280,7 @@ pub(super) fn analyse(s: &mut Scope<'_>, image: &Image, inspector: Option<&Inspe
         ..Descriptor::default()
     };
     walk_platforms(s, ns, &target, 0, &mut BTreeSet::new(), &mut platforms, &mut problems);
-    let host = s.global.host();
+    let host = s.shared.host.clone();
     let (content, config) = check(s, ns, &target, &host, &mut problems);
     let unpacked = config.map(|c| unpacked(s, ns, &c)).unwrap_or_default();
     let docker_inspect = inspector.map(|i| {
@@ -226,7 +308,12 @@ pub(super) fn analyse(s: &mut Scope<'_>, image: &Image, inspector: Option<&Inspe
 }
 
 /// The platform of a manifest's config; None when the config cannot be read.
-fn config_platform(s: &Scope<'_>, ns: &str, manifest: &Manifest, problems: &mut Vec<String>) -> Option<Platform> {
+fn config_platform(
+    s: &Walk<'_, '_, '_>,
+    ns: &str,
+    manifest: &Manifest,
+    problems: &mut Vec<String>,
+) -> Option<Platform> {
     match read_doc::<ImageConfig>(s, ns, &manifest.config.digest) {
         Doc::Ok(c) => Some(c.platform()),
         Doc::Missing => None,
@@ -238,7 +325,7 @@ fn config_platform(s: &Scope<'_>, ns: &str, manifest: &Manifest, problems: &mut 
 }
 
 fn walk_platforms(
-    s: &Scope<'_>,
+    s: &Walk<'_, '_, '_>,
     ns: &str,
     desc: &Descriptor,
     depth: usize,
@@ -324,7 +411,7 @@ enum NoManifest {
 }
 
 /// Reads and validates a manifest or index blob, as `images.Manifest` does.
-fn read_validated(s: &Scope<'_>, ns: &str, desc: &Descriptor) -> Result<std::rc::Rc<Vec<u8>>, NoManifest> {
+fn read_validated(s: &Walk<'_, '_, '_>, ns: &str, desc: &Descriptor) -> Result<std::rc::Rc<Vec<u8>>, NoManifest> {
     let bytes = match read_blob(s, ns, &desc.digest) {
         Ok(b) => b,
         Err(e) if e.is_not_found() => return Err(NoManifest::NotFound(format!("{}: not found", desc.digest))),
@@ -338,7 +425,7 @@ fn read_validated(s: &Scope<'_>, ns: &str, desc: &Descriptor) -> Result<std::rc:
 /// containerd's `images.Manifest(ctx, provider, target, platforms.Default())`: the first
 /// manifest for the host platform; index children that do not match are filtered out, the
 /// rest ranked by preference (unlike `LimitManifests`, which never filters).
-fn choose_manifest(s: &Scope<'_>, ns: &str, target: &Descriptor, m: &Matcher) -> Result<Manifest, NoManifest> {
+fn choose_manifest(s: &Walk<'_, '_, '_>, ns: &str, target: &Descriptor, m: &Matcher) -> Result<Manifest, NoManifest> {
     let mut was_index = false;
     let mut queue = vec![(target.clone(), 0usize)];
     while let Some((desc, depth)) = queue.pop() {
@@ -398,7 +485,7 @@ fn choose_manifest(s: &Scope<'_>, ns: &str, target: &Descriptor, m: &Matcher) ->
 /// `ctr images check` for the host platform; also returns the chosen manifest's config
 /// digest for the unpacked size.
 fn check(
-    s: &Scope<'_>,
+    s: &Walk<'_, '_, '_>,
     ns: &str,
     target: &Descriptor,
     host: &Platform,
@@ -450,37 +537,45 @@ fn check(
 }
 
 /// containerd's `ReaderAt` succeeds: a content record in the namespace and a blob file.
-fn blob_present(s: &Scope<'_>, ns: &str, digest: &str) -> bool {
+fn blob_present(s: &Walk<'_, '_, '_>, ns: &str, digest: &str) -> bool {
     // Layers are shared between images (30% on the generated store): each answered once.
-    let key = (ns.to_string(), digest.to_string());
-    if let Some(&known) = s.present.borrow().get(&key) {
+    let known = s
+        .shared
+        .present
+        .lock()
+        .ok()
+        .and_then(|p| p.get(ns)?.get(digest).copied());
+    if let Some(known) = known {
         return known;
     }
     let present = blob_present_uncached(s, ns, digest);
-    s.present.borrow_mut().insert(key, present);
+    if let Ok(mut p) = s.shared.present.lock() {
+        p.entry(ns.to_string()).or_default().insert(digest.to_string(), present);
+    }
     present
 }
 
-fn blob_present_uncached(s: &Scope<'_>, ns: &str, digest: &str) -> bool {
-    let Ok(Some(_)) = records::content_size_of(&s.tx, ns, digest) else {
+fn blob_present_uncached(s: &Walk<'_, '_, '_>, ns: &str, digest: &str) -> bool {
+    let Ok(Some(_)) = s.shared.content_size(ns, digest) else {
         return false;
     };
     let Ok(d) = crate::digest::Digest::parse(digest) else {
         return false;
     };
-    s.root.content_problem().is_none() && s.root.blob_stat(&d).is_ok_and(|m| m.is_file())
+    let root = s.shared.root;
+    root.content_problem().is_none() && root.blob_stat(&d).is_ok_and(|m| m.is_file())
 }
 
 /// The label a config's content record names its unpacked snapshot chain with, per snapshotter.
 const SNAPSHOT_LABEL: &str = "containerd.io/gc.ref.snapshot.";
 
 /// The unpacked size of each snapshot chain the config's content record names.
-fn unpacked(s: &mut Scope<'_>, ns: &str, config: &str) -> Vec<Unpacked> {
+fn unpacked(s: &mut Walk<'_, '_, '_>, ns: &str, config: &str) -> Vec<Unpacked> {
     // Only the record's snapshot labels, not its times and other labels; a record whose
     // size does not read is no record, as for every other reader.
     let (ns_key, config_key) = (records::key_bytes(ns), records::key_bytes(config));
     let path: [&[u8]; 5] = [b"v1", &ns_key, b"content", b"blob", &config_key];
-    let labels: Vec<(String, String)> = match s.tx.bucket_at(&path) {
+    let labels: Vec<(String, String)> = match s.shared.tx.bucket_at(&path) {
         Ok(Some(b)) if records::content_size(&b, &config, &mut crate::damage::Damage::new()).is_ok() => {
             records::labels_with_prefix(&b, SNAPSHOT_LABEL, &mut crate::damage::Damage::new())
         }
@@ -511,7 +606,7 @@ fn unpacked(s: &mut Scope<'_>, ns: &str, config: &str) -> Vec<Unpacked> {
                 records::key_bytes(&k),
             );
             let path: [&[u8]; 5] = [b"v1", &ns_key, b"snapshots", &sn_key, &k_key];
-            let bucket = match s.tx.bucket_at(&path) {
+            let bucket = match s.shared.tx.bucket_at(&path) {
                 Ok(Some(b)) => b,
                 Ok(None) => {
                     u.complete = false;
@@ -533,7 +628,11 @@ fn unpacked(s: &mut Scope<'_>, ns: &str, config: &str) -> Vec<Unpacked> {
             };
             let name = value(b"name");
             key = value(b"parent");
-            let size = match (s.backends.get(s.root, s.global, snapshotter, &mut s.damage), name) {
+            let shared = s.shared;
+            let backend = shared
+                .backends
+                .get(shared.root, shared.global, snapshotter, &mut s.damage);
+            let size = match (backend, name) {
                 (Some(all), Some(n)) => all.get(&n).and_then(|b| b.size),
                 _ => None,
             };

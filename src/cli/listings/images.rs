@@ -16,11 +16,11 @@
 //! - `dockerInspect`: what `docker image inspect` prints as Size for the machine's host
 //!   platform (the SIZE column), computed by [`crate::inspect`].
 
-use super::analysis::{Analysis, Doc, MAX_NESTING, PlatformEntry, Sizes, analyse, read_doc};
+use super::analysis::{Analysis, Doc, MAX_NESTING, PlatformEntry, Shared, Sizes, Walk, analyse, read_doc};
 use super::filter::glob_match;
 use super::output::{ListArgs, emit, filtered};
 use super::table::{self, Table};
-use super::{LABELS_WIDTH, Scope, run_on};
+use super::{LABELS_WIDTH, run_on};
 use crate::cli::context::Global;
 use crate::cli::{Failure, Outcome};
 use crate::containerd::records::{self, Image};
@@ -28,6 +28,7 @@ use crate::image::document::{self, Descriptor, ImageConfig, Index, Manifest};
 use crate::image::reference;
 use crate::inspect::{Inspector, Options};
 use clap::Args;
+use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Write;
@@ -165,35 +166,57 @@ pub fn images(global: &Global, args: ImagesArgs, out: &mut dyn Write) -> Result<
                 records = created_relative_to(records, &inspectors, r, keep_before)?;
             }
         }
+        let shared = Shared::new(s.root, &s.tx, s.global, &s.backends, &s.namespaces);
         if filters.has_labels() {
             let mut seen: HashMap<(String, String), bool> = HashMap::new();
             records.retain(|i| {
                 *seen
                     .entry((i.namespace.clone(), i.target.digest.clone()))
                     .or_insert_with(|| {
-                        config_labels(s, &i.namespace, &i.target)
+                        config_labels(&Walk::new(&shared), &i.namespace, &i.target)
                             .iter()
                             .any(|l| filters.labels_match(l))
                     })
             });
         }
-        let mut cache: HashMap<(String, String), Analysis> = HashMap::new();
-        let mut analyses = Vec::with_capacity(records.len());
-        for image in &records {
-            let key = (image.namespace.clone(), image.target.digest.clone());
-            let a = match cache.get(&key) {
-                Some(a) => a.clone(),
-                None => {
-                    let a = analyse(s, image, inspectors.get(&image.namespace));
-                    cache.insert(key, a.clone());
-                    a
-                }
+        // One analysis per (namespace, target), the first record naming it in list order;
+        // the others share it.
+        let mut first: HashMap<(&str, &str), usize> = HashMap::new();
+        let mut targets: Vec<&Image> = Vec::new();
+        let slot: Vec<usize> = records
+            .iter()
+            .map(|image| {
+                *first
+                    .entry((image.namespace.as_str(), image.target.digest.as_str()))
+                    .or_insert_with(|| {
+                        targets.push(image);
+                        targets.len() - 1
+                    })
+            })
+            .collect();
+        let mut analyses: Vec<Analysis> = Vec::with_capacity(targets.len());
+        // Each namespace's targets on its inspector's pool (three workers, as dockerd's
+        // semaphore of 3); the damage each met is reported in list order.
+        for group in targets.chunk_by(|a, b| a.namespace == b.namespace) {
+            let inspector = group.first().and_then(|i| inspectors.get(&i.namespace));
+            let walk = |image: &&Image| {
+                let mut w = Walk::new(&shared);
+                let a = analyse(&mut w, image, inspector);
+                (a, w.damage)
             };
-            analyses.push(a);
+            let done: Vec<(Analysis, crate::damage::Damage)> = match inspector {
+                Some(i) => i.on_pool(|| group.par_iter().map(walk).collect()),
+                None => group.iter().map(walk).collect(),
+            };
+            for (a, damage) in done {
+                s.damage.extend(damage);
+                analyses.push(a);
+            }
         }
         let rows: Vec<ImageRow<'_>> = records
             .iter()
-            .zip(&analyses)
+            .zip(slot)
+            .filter_map(|(record, i)| analyses.get(i).map(|a| (record, a)))
             .map(|(record, a)| {
                 let (platforms_present, platforms_missing) = platform_sets(&a.platforms);
                 ImageRow {
@@ -265,7 +288,7 @@ fn created_relative_to(
 
 /// The `Config.Labels` of every config the image reaches that is present (what moby's label
 /// filter reads: any one config must satisfy every label check).
-fn config_labels(s: &Scope<'_>, ns: &str, target: &records::StoredTarget) -> Vec<BTreeMap<String, String>> {
+fn config_labels(s: &Walk<'_, '_, '_>, ns: &str, target: &records::StoredTarget) -> Vec<BTreeMap<String, String>> {
     let mut out = Vec::new();
     let mut queue = vec![(
         Descriptor {

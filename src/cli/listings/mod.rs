@@ -56,10 +56,6 @@ pub(crate) struct Scope<'a> {
     /// What the listing found beyond damage in meta.db (a missing blob, an unreadable store).
     pub outcome: Outcome,
     backends: Backends,
-    /// `ctr images check`'s verdict per (namespace, digest), asked once.
-    pub(crate) present: std::cell::RefCell<std::collections::HashMap<(String, String), bool>>,
-    /// Blobs read during one image target's analysis (`analysis::read_blob`).
-    pub(crate) blobs: std::cell::RefCell<std::collections::HashMap<String, BlobRead>>,
 }
 
 /// A blob as `Root::read_blob` returned it, shared.
@@ -114,8 +110,6 @@ fn run_on(
         global,
         outcome: Outcome::Ok,
         backends: Backends::default(),
-        present: Default::default(),
-        blobs: Default::default(),
     };
     body(&mut scope)?;
     outcome = outcome.worst(scope.outcome);
@@ -128,30 +122,21 @@ fn run_on(
     Ok(outcome)
 }
 
-fn write_json<T: Serialize>(out: &mut dyn Write, rows: &T) -> Result<(), Failure> {
-    serde_json::to_writer_pretty(&mut *out, rows).map_err(|e| Failure::from(std::io::Error::from(e)))?;
-    writeln!(out)?;
-    Ok(())
-}
+/// A snapshotter's records by backend key.
+type BackendRecords = std::sync::Arc<HashMap<String, BackendSnapshot>>;
 
-/// The snapshotters' own metadata.db files, each read once.
+/// The snapshotters' own metadata.db files, each read once (by whichever worker asks first).
 #[derive(Default)]
 struct Backends {
-    dbs: HashMap<String, Option<HashMap<String, BackendSnapshot>>>,
+    dbs: std::sync::Mutex<HashMap<String, Option<BackendRecords>>>,
 }
 
 impl Backends {
     /// The backend records of `snapshotter`, keyed by backend key; `None` when its
     /// metadata.db is not there or cannot be opened (said once on stderr).
-    fn get(
-        &mut self,
-        root: &Root,
-        global: &Global,
-        snapshotter: &str,
-        damage: &mut Damage,
-    ) -> Option<&HashMap<String, BackendSnapshot>> {
-        self.dbs
-            .entry(snapshotter.to_string())
+    fn get(&self, root: &Root, global: &Global, snapshotter: &str, damage: &mut Damage) -> Option<BackendRecords> {
+        let mut dbs = self.dbs.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        dbs.entry(snapshotter.to_string())
             .or_insert_with(|| {
                 let shown = crate::text::escape(snapshotter.as_bytes());
                 match root.snapshotter_db(snapshotter, global.read_mode()) {
@@ -175,7 +160,7 @@ impl Backends {
                                 ));
                             }
                             let all = records::backend_snapshots(&tx, damage);
-                            Some(all.into_iter().map(|s| (s.key.clone(), s)).collect())
+                            Some(std::sync::Arc::new(all.into_iter().map(|s| (s.key.clone(), s)).collect()))
                         }
                         Err(e) => {
                             damage.push(e);
@@ -184,7 +169,13 @@ impl Backends {
                     },
                 }
             })
-            .as_ref()
+            .clone()
+    }
+
+    /// Whether `snapshotter`'s metadata.db was asked for (`Some`) and opened (`Some(true)`).
+    fn opened(&self, snapshotter: &str) -> Option<bool> {
+        let dbs = self.dbs.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        dbs.get(snapshotter).map(Option::is_some)
     }
 }
 
@@ -439,17 +430,9 @@ impl ContentStream<'_> {
             serde_json::to_writer(&mut *out, r).map_err(json)?;
             writeln!(out)?;
         } else {
-            // An element of the pretty array `write_json` prints: one level in. JSON strings
-            // hold no raw newline, so every line of the element is indented alike.
-            let text = serde_json::to_string_pretty(r).map_err(json)?;
+            let element = output::element(r).map_err(json)?;
             out.write_all(if self.written == 0 { b"[\n" } else { b",\n" })?;
-            for (i, line) in text.lines().enumerate() {
-                if i > 0 {
-                    out.write_all(b"\n")?;
-                }
-                out.write_all(b"  ")?;
-                out.write_all(line.as_bytes())?;
-            }
+            out.write_all(&element)?;
         }
         self.written += 1;
         Ok(())
@@ -704,9 +687,9 @@ pub fn snapshots(global: &Global, args: ListArgs, out: &mut dyn Write) -> Result
             |rows, trunc| {
                 let mut t = Table::truncating(&["NAMESPACE", "SNAPSHOTTER", "KEY", "PARENT", "KIND"], trunc);
                 for r in rows {
-                    let kind = match (&r.kind, backends.dbs.get(&r.record.snapshotter)) {
+                    let kind = match (&r.kind, backends.opened(&r.record.snapshotter)) {
                         (Some(k), _) => k.clone(),
-                        (None, Some(Some(_))) => "no-backend-record".into(),
+                        (None, Some(true)) => "no-backend-record".into(),
                         (None, _) => "unknown".into(),
                     };
                     t.row(&[

@@ -86,9 +86,59 @@ pub fn filtered<R: Serialize>(
         .collect()
 }
 
+/// Rows serialized this many at a time on the workers, then written in order.
+const SERIALIZE_BATCH: usize = 256;
+
+/// Serializes `rows` with `shape` on three workers, a batch at a time, and hands `write` the
+/// bytes in row order (a listing of 10,000 images is 38 MB of pretty JSON).
+fn serialized<R: Serialize + Sync>(
+    rows: &[R],
+    shape: impl Fn(&R) -> Result<Vec<u8>, serde_json::Error> + Sync,
+    mut write: impl FnMut(Vec<u8>) -> std::io::Result<()>,
+) -> Result<(), Failure> {
+    use rayon::prelude::*;
+    let json = |e: serde_json::Error| Failure::from(std::io::Error::from(e));
+    let pool = (rows.len() > SERIALIZE_BATCH / 4)
+        .then(|| rayon::ThreadPoolBuilder::new().num_threads(3).build().ok())
+        .flatten();
+    for chunk in rows.chunks(SERIALIZE_BATCH) {
+        let shaped = || chunk.par_iter().map(&shape).collect::<Vec<_>>();
+        let done = match &pool {
+            Some(p) => p.install(shaped),
+            None => chunk.iter().map(&shape).collect(),
+        };
+        for bytes in done {
+            write(bytes.map_err(json)?)?;
+        }
+    }
+    Ok(())
+}
+
+/// A row as one line of JSON lines.
+fn line<R: Serialize>(r: &R) -> Result<Vec<u8>, serde_json::Error> {
+    let mut v = serde_json::to_vec(r)?;
+    v.push(b'\n');
+    Ok(v)
+}
+
+/// A row as an element of the pretty array `serde_json::to_writer_pretty` prints: one level
+/// in. JSON strings hold no raw newline, so every line of the element is indented alike.
+pub(super) fn element<R: Serialize>(r: &R) -> Result<Vec<u8>, serde_json::Error> {
+    let text = serde_json::to_vec_pretty(r)?;
+    let mut out = Vec::with_capacity(text.len() + text.len() / 8);
+    for (i, line) in text.split(|&b| b == b'\n').enumerate() {
+        if i > 0 {
+            out.push(b'\n');
+        }
+        out.extend_from_slice(b"  ");
+        out.extend_from_slice(line);
+    }
+    Ok(out)
+}
+
 /// Writes `rows` as `args` asks: the identifying column (`id`) with `-q`, else JSON, JSON
 /// lines, or the table `table` builds (truncating unless `--no-trunc`).
-pub fn emit<R: Serialize>(
+pub fn emit<R: Serialize + Sync>(
     out: &mut dyn Write,
     args: &ListArgs,
     rows: &[R],
@@ -102,14 +152,17 @@ pub fn emit<R: Serialize>(
         return Ok(());
     }
     match &args.format {
-        Format::Json => super::write_json(out, &rows),
-        Format::Jsonl => {
-            for r in rows {
-                serde_json::to_writer(&mut *out, r).map_err(|e| Failure::from(std::io::Error::from(e)))?;
-                writeln!(out)?;
-            }
-            Ok(())
+        Format::Json if rows.is_empty() => Ok(writeln!(out, "[]")?),
+        Format::Json => {
+            let mut first = true;
+            serialized(rows, element, |bytes| {
+                out.write_all(if first { b"[\n" } else { b",\n" })?;
+                first = false;
+                out.write_all(&bytes)
+            })?;
+            Ok(out.write_all(b"\n]\n")?)
         }
+        Format::Jsonl => serialized(rows, line, |bytes| out.write_all(&bytes)),
         Format::Table => Ok(table(rows, !args.no_trunc).write(out)?),
         Format::Template(text) => {
             let template = Template::parse(text)
