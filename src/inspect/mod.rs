@@ -147,6 +147,28 @@ type DocKey = (String, String);
 /// an image and by the two walks of each inspect, rarely further apart.
 const PARSED_ENTRIES: usize = 1024;
 
+/// Shards of [`Inspector::sizes`].
+const SIZE_SHARDS: usize = 8;
+
+/// The 32 bytes of a `sha256:<64 lowercase hex>` digest (the only form containerd stores).
+fn sha256_key(digest: &str) -> Option<[u8; 32]> {
+    let hex = digest.strip_prefix("sha256:")?.as_bytes();
+    if hex.len() != 64 {
+        return None;
+    }
+    let nibble = |c: u8| match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        _ => None,
+    };
+    let mut out = [0u8; 32];
+    for (o, pair) in out.iter_mut().zip(hex.chunks_exact(2)) {
+        let &[hi, lo] = pair else { return None };
+        *o = nibble(hi)? << 4 | nibble(lo)?;
+    }
+    Some(out)
+}
+
 /// Every image record of a namespace in name order, and their positions by target digest.
 type ImageIndex = (Vec<Image>, HashMap<String, Vec<usize>>);
 
@@ -171,6 +193,9 @@ pub struct Inspector<'r> {
     parsed: Mutex<HashMap<DocKey, Result<Arc<Parsed>, ReadError>>>,
     /// The namespace's `content/blob` bucket, found once (or why not).
     content_blobs: OnceLock<Result<Option<crate::bolt::Bucket<'r>>, String>>,
+    /// Content sizes found, by sha256 (each inspect asks for a config and its layers two or
+    /// three times, and tags share them); sharded for the workers.
+    sizes: [Mutex<HashMap<[u8; 32], Option<i64>>>; SIZE_SHARDS],
     /// What dockerd would have logged as warnings (a config that does not read, ...).
     pub warnings: Mutex<Vec<String>>,
     /// Damage in meta.db met on the way: the answers may be partial (RepoTags, for one).
@@ -191,6 +216,7 @@ impl<'r> Inspector<'r> {
             blobs: Mutex::new(BlobCache::default()),
             parsed: Mutex::new(HashMap::new()),
             content_blobs: OnceLock::new(),
+            sizes: std::array::from_fn(|_| Mutex::new(HashMap::new())),
             warnings: Mutex::new(Vec::new()),
             damage: Mutex::new(crate::damage::Damage::new()),
         }
@@ -259,6 +285,21 @@ impl<'r> Inspector<'r> {
     /// The recorded size of content `digest` in the namespace, `None` without a record
     /// (`records::content_size_of`, from the namespace's blob bucket found once).
     pub(crate) fn content_size(&self, digest: &str) -> Result<Option<i64>, crate::bolt::BoltError> {
+        let Some(key) = sha256_key(digest) else {
+            return self.content_size_uncached(digest);
+        };
+        let shard = self.sizes.get(usize::from(key[0]) % SIZE_SHARDS);
+        if let Some(known) = shard.and_then(|m| m.lock().ok()?.get(&key).copied()) {
+            return Ok(known);
+        }
+        let size = self.content_size_uncached(digest)?;
+        if let Some(mut m) = shard.and_then(|m| m.lock().ok()) {
+            m.insert(key, size);
+        }
+        Ok(size)
+    }
+
+    fn content_size_uncached(&self, digest: &str) -> Result<Option<i64>, crate::bolt::BoltError> {
         let blobs = self.content_blobs.get_or_init(|| {
             let ns = records::key_bytes(&self.namespace);
             self.tx
@@ -462,5 +503,22 @@ fn descriptor_of(image: &Image) -> Descriptor {
         size: image.target.size,
         annotations: (!image.target.annotations.is_empty()).then(|| image.target.annotations.clone()),
         ..Descriptor::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sha256_key;
+
+    #[test]
+    fn only_lowercase_sha256_digests_are_size_cache_keys() {
+        let hex = "00ff".repeat(16);
+        let key = sha256_key(&format!("sha256:{hex}"));
+        assert_eq!(key.map(|k| (k[0], k[1], k[31])), Some((0, 0xff, 0xff)));
+        assert_eq!(sha256_key(&format!("sha256:{}", hex.to_uppercase())), None);
+        assert_eq!(sha256_key(&format!("sha512:{hex}")), None);
+        assert_eq!(sha256_key(&format!("sha256:{}", &hex[1..])), None);
+        assert_eq!(sha256_key(&format!("sha256:{hex}0")), None);
+        assert_eq!(sha256_key("sha256:"), None);
     }
 }
