@@ -4,7 +4,7 @@
 //! target, shared by every record that names it.
 
 use super::{Backends, BlobRead};
-use crate::bolt::{Bucket, Tx};
+use crate::bolt::Tx;
 use crate::cli::context::Global;
 use crate::containerd::records::{self, Image};
 use crate::containerd::root::{BlobError, Root};
@@ -156,8 +156,9 @@ pub(super) struct Shared<'s, 'a> {
     pub(super) global: &'a Global,
     backends: &'s Backends,
     host: Platform,
-    /// Each namespace's `content/blob` bucket, found once (or why not).
-    blob_buckets: HashMap<String, Result<Option<Bucket<'a>>, String>>,
+    /// Each namespace's inspector: content sizes are looked up through it, so that the
+    /// content check and docker's Size share them.
+    inspectors: &'s HashMap<String, Inspector<'a>>,
     /// `ctr images check`'s verdict per (namespace, digest), asked once: layers are shared
     /// between images (30% on the generated store).
     present: Mutex<HashMap<String, HashMap<String, bool>>>,
@@ -169,36 +170,24 @@ impl<'s, 'a> Shared<'s, 'a> {
         tx: &'s Tx<'a>,
         global: &'a Global,
         backends: &'s Backends,
-        namespaces: &[(String, Bucket<'a>)],
+        inspectors: &'s HashMap<String, Inspector<'a>>,
     ) -> Self {
-        let blob_buckets = namespaces
-            .iter()
-            .map(|(ns, b)| {
-                let blobs = b
-                    .bucket_at(&[b"content".as_slice(), b"blob"])
-                    .map_err(|e| e.to_string());
-                (ns.clone(), blobs)
-            })
-            .collect();
         Shared {
             root,
             tx,
             global,
             backends,
             host: global.host(),
-            blob_buckets,
+            inspectors,
             present: Mutex::new(HashMap::new()),
         }
     }
 
-    /// The size in `digest`'s content record in `ns` (`records::content_size_of`, from the
-    /// namespace's blob bucket found once).
+    /// The size in `digest`'s content record in `ns` (`records::content_size_of`).
     fn content_size(&self, ns: &str, digest: &str) -> Result<Option<i64>, crate::bolt::BoltError> {
-        match self.blob_buckets.get(ns) {
-            Some(Ok(Some(b))) => records::content_size_in(b, ns, digest),
-            Some(Ok(None)) => Ok(None),
-            // A damaged path (or a namespace not listed): each lookup reports it, as before.
-            _ => records::content_size_of(self.tx, ns, digest),
+        match self.inspectors.get(ns) {
+            Some(i) => i.content_size(digest),
+            None => records::content_size_of(self.tx, ns, digest),
         }
     }
 }

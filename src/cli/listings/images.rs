@@ -18,7 +18,7 @@
 
 use super::analysis::{Analysis, Doc, MAX_NESTING, PlatformEntry, Shared, Sizes, Walk, analyse, read_doc};
 use super::filter::glob_match;
-use super::output::{ListArgs, emit, filtered};
+use super::output::{Format, ListArgs, RowWriter, emit, filtered};
 use super::table::{self, Table};
 use super::{LABELS_WIDTH, run_on};
 use crate::cli::context::Global;
@@ -63,15 +63,15 @@ struct ImageRow<'a> {
     record: &'a Image,
     /// A Docker `moby-dangling@` record (an untagged image).
     dangling: bool,
-    platforms: &'a [PlatformEntry],
+    platforms: Vec<PlatformEntry>,
     #[serde(rename = "platformsPresent")]
     platforms_present: Vec<String>,
     #[serde(rename = "platformsMissing")]
     platforms_missing: Vec<String>,
-    sizes: &'a Sizes,
+    sizes: Sizes,
     /// Blobs that are there but cannot be used (short, not JSON, not a regular file).
-    #[serde(skip_serializing_if = "<[String]>::is_empty")]
-    problems: &'a [String],
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    problems: Vec<String>,
     /// With `--deleted`: where the record was carved from.
     #[serde(skip_serializing_if = "Option::is_none")]
     deleted: Option<&'a Evidence>,
@@ -166,7 +166,7 @@ pub fn images(global: &Global, args: ImagesArgs, out: &mut dyn Write) -> Result<
                 records = created_relative_to(records, &inspectors, r, keep_before)?;
             }
         }
-        let shared = Shared::new(s.root, &s.tx, s.global, &s.backends, &s.namespaces);
+        let shared = Shared::new(s.root, &s.tx, s.global, &s.backends, &inspectors);
         if filters.has_labels() {
             let mut seen: HashMap<(String, String), bool> = HashMap::new();
             records.retain(|i| {
@@ -194,49 +194,101 @@ pub fn images(global: &Global, args: ImagesArgs, out: &mut dyn Write) -> Result<
                     })
             })
             .collect();
-        let mut analyses: Vec<Analysis> = Vec::with_capacity(targets.len());
-        // Each namespace's targets on its inspector's pool (three workers, as dockerd's
-        // semaphore of 3); the damage each met is reported in list order.
-        for group in targets.chunk_by(|a, b| a.namespace == b.namespace) {
-            let inspector = group.first().and_then(|i| inspectors.get(&i.namespace));
-            let walk = |image: &&Image| {
-                let mut w = Walk::new(&shared);
-                let a = analyse(&mut w, image, inspector);
-                (a, w.damage)
-            };
-            let done: Vec<(Analysis, crate::damage::Damage)> = match inspector {
-                Some(i) => i.on_pool(|| group.par_iter().map(walk).collect()),
-                None => group.iter().map(walk).collect(),
-            };
-            for (a, damage) in done {
-                s.damage.extend(damage);
-                analyses.push(a);
+        // The last record of each target: its analysis is dropped after it.
+        let mut last = vec![0usize; targets.len()];
+        for (i, &t) in slot.iter().enumerate() {
+            if let Some(l) = last.get_mut(t) {
+                *l = i;
             }
         }
-        let rows: Vec<ImageRow<'_>> = records
-            .iter()
-            .zip(slot)
-            .filter_map(|(record, i)| analyses.get(i).map(|a| (record, a)))
-            .map(|(record, a)| {
+        // JSON, JSON lines and -q are written a batch of records at a time (an analysis is
+        // kept only until its target's last record); a table needs every row for its widths.
+        let streams = !deleted && (args.list.quiet || matches!(args.list.format, Format::Json | Format::Jsonl));
+        let batch = if streams { RECORD_BATCH } else { records.len().max(1) };
+        let mut analyses: Vec<Option<Analysis>> = Vec::new();
+        let mut held: Vec<ImageRow<'_>> = Vec::new();
+        let mut writer = RowWriter::default();
+        for (n, chunk) in records.chunks(batch).enumerate() {
+            let start = n * batch;
+            // The targets first named in this batch, analysed on the pool.
+            let wanted = chunk
+                .iter()
+                .enumerate()
+                .filter_map(|(i, _)| slot.get(start + i).copied())
+                .max()
+                .map_or(0, |m| m + 1);
+            let new = targets.get(analyses.len()..wanted).unwrap_or_default();
+            for (a, damage) in analyse_all(&shared, &inspectors, new) {
+                s.damage.extend(damage);
+                analyses.push(Some(a));
+            }
+            let mut rows = Vec::with_capacity(chunk.len());
+            for (i, record) in chunk.iter().enumerate() {
+                let Some(&t) = slot.get(start + i) else { continue };
+                let Some(a) = analyses.get(t).and_then(Option::as_ref) else {
+                    continue;
+                };
                 let (platforms_present, platforms_missing) = platform_sets(&a.platforms);
-                ImageRow {
+                rows.push(ImageRow {
                     record,
                     dangling: record.name.starts_with(DANGLING),
-                    platforms: &a.platforms,
+                    platforms: a.platforms.clone(),
                     platforms_present,
                     platforms_missing,
-                    sizes: &a.sizes,
-                    problems: &a.problems,
+                    sizes: a.sizes.clone(),
+                    problems: a.problems.clone(),
                     deleted: evidence.get(&(record.namespace.clone(), record.name.clone())),
+                });
+            }
+            for (i, _) in chunk.iter().enumerate() {
+                if let Some(&t) = slot.get(start + i)
+                    && last.get(t) == Some(&(start + i))
+                    && let Some(a) = analyses.get_mut(t)
+                {
+                    *a = None;
                 }
-            })
-            .collect();
-        let rows = filtered(rows, &filters, &[], |_, _| true);
-        if deleted {
-            return emit(out, &args.list, &rows, |r| r.record.name.clone(), deleted_table);
+            }
+            let rows = filtered(rows, &filters, &[], |_, _| true);
+            if streams {
+                writer.rows(out, &args.list, &rows, |r| r.record.name.clone())?;
+            } else {
+                held.extend(rows);
+            }
         }
-        emit(out, &args.list, &rows, |r| r.record.name.clone(), table_of)
+        if streams {
+            return writer.finish(out, &args.list);
+        }
+        if deleted {
+            return emit(out, &args.list, &held, |r| r.record.name.clone(), deleted_table);
+        }
+        emit(out, &args.list, &held, |r| r.record.name.clone(), table_of)
     })
+}
+
+/// Records listed per batch when the output streams.
+const RECORD_BATCH: usize = 512;
+
+/// Analyses `targets` (in list order, so grouped by namespace): each namespace's on its
+/// inspector's pool (three workers, as dockerd's semaphore of 3), each with the damage it met.
+fn analyse_all(
+    shared: &Shared<'_, '_>,
+    inspectors: &HashMap<String, Inspector<'_>>,
+    targets: &[&Image],
+) -> Vec<(Analysis, crate::damage::Damage)> {
+    let mut out = Vec::with_capacity(targets.len());
+    for group in targets.chunk_by(|a, b| a.namespace == b.namespace) {
+        let inspector = group.first().and_then(|i| inspectors.get(&i.namespace));
+        let walk = |image: &&Image| {
+            let mut w = Walk::new(shared);
+            let a = analyse(&mut w, image, inspector);
+            (a, w.damage)
+        };
+        match inspector {
+            Some(i) => out.extend(i.on_pool(|| group.par_iter().map(walk).collect::<Vec<_>>())),
+            None => out.extend(group.iter().map(walk)),
+        }
+    }
+    out
 }
 
 /// moby's reference filter (`reference.FamiliarMatch`): the pattern, a Go `path.Match` glob,

@@ -86,6 +86,46 @@ pub fn filtered<R: Serialize>(
         .collect()
 }
 
+/// Writes rows given a batch at a time as [`emit`] writes them all at once: JSON, JSON lines,
+/// or `-q`'s identifying column.
+#[derive(Default)]
+pub struct RowWriter {
+    written: usize,
+}
+
+impl RowWriter {
+    pub fn rows<R: Serialize + Sync>(
+        &mut self,
+        out: &mut dyn Write,
+        args: &ListArgs,
+        rows: &[R],
+        id: impl Fn(&R) -> String,
+    ) -> Result<(), Failure> {
+        if args.quiet {
+            for r in rows {
+                writeln!(out, "{}", crate::text::escape(id(r).as_bytes()))?;
+            }
+        } else if args.format == Format::Jsonl {
+            serialized(rows, line, |bytes| out.write_all(&bytes))?;
+        } else {
+            serialized(rows, element, |bytes| {
+                out.write_all(if self.written == 0 { b"[\n" } else { b",\n" })?;
+                self.written += 1;
+                out.write_all(&bytes)
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Closes the JSON array (`[]` when no row was written).
+    pub fn finish(self, out: &mut dyn Write, args: &ListArgs) -> Result<(), Failure> {
+        if !args.quiet && args.format == Format::Json {
+            out.write_all(if self.written == 0 { b"[]\n" } else { b"\n]\n" })?;
+        }
+        Ok(())
+    }
+}
+
 /// Rows serialized this many at a time on the workers, then written in order.
 const SERIALIZE_BATCH: usize = 256;
 
@@ -152,17 +192,11 @@ pub fn emit<R: Serialize + Sync>(
         return Ok(());
     }
     match &args.format {
-        Format::Json if rows.is_empty() => Ok(writeln!(out, "[]")?),
-        Format::Json => {
-            let mut first = true;
-            serialized(rows, element, |bytes| {
-                out.write_all(if first { b"[\n" } else { b",\n" })?;
-                first = false;
-                out.write_all(&bytes)
-            })?;
-            Ok(out.write_all(b"\n]\n")?)
+        Format::Json | Format::Jsonl => {
+            let mut w = RowWriter::default();
+            w.rows(out, args, rows, id)?;
+            w.finish(out, args)
         }
-        Format::Jsonl => serialized(rows, line, |bytes| out.write_all(&bytes)),
         Format::Table => Ok(table(rows, !args.no_trunc).write(out)?),
         Format::Template(text) => {
             let template = Template::parse(text)
