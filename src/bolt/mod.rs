@@ -50,6 +50,9 @@ const ELEMENT_MIN: usize = page::ELEMENT_SIZE;
 /// How much of a lazily read file is read to find the meta pages (two pages of 64 KiB).
 const META_PREFIX: usize = 128 << 10;
 
+/// Bytes of a page read first when pages are read as asked for ([`Tx::page`]).
+const PREFIX: usize = 512;
+
 /// An open bbolt file.
 pub struct Db {
     path: Arc<Path>,
@@ -224,15 +227,14 @@ impl<'a> Tx<'a> {
                 .corrupt(id, offset, format!("page id beyond the high-water mark {}", self.hwm())));
         }
         let start = usize::try_from(offset).ok();
-        // The whole first page at once (one read where pages are read as asked for), or, at
-        // the end of a cut file, at least the header.
+        // The whole first page at once, or, at the end of a cut file, at least the header.
+        // Read page by page, only its start first: a lookup reads thousands of small nodes
+        // (an image record's page holds ~300 bytes), and every byte read is also a byte of
+        // fresh memory cleared and copied into.
+        let lazy = self.db.source.is_lazy();
+        let first = if lazy { PREFIX.min(ps as usize) } else { ps as usize };
         let header = start
-            .and_then(|o| {
-                usize::try_from(ps)
-                    .ok()
-                    .and_then(|p| self.db.range(o, p))
-                    .or_else(|| self.db.range(o, page::HEADER_SIZE))
-            })
+            .and_then(|o| self.db.range(o, first).or_else(|| self.db.range(o, page::HEADER_SIZE)))
             .map(|h| Bytes::new(h, self.db.endian))
             .ok_or_else(|| {
                 self.db.corrupt(
@@ -259,7 +261,18 @@ impl<'a> Tx<'a> {
                 format!("{overflow} overflow pages run past the high-water mark {}", self.hwm()),
             ));
         }
-        let len = (u64::from(overflow) + 1) * ps;
+        let mut len = (u64::from(overflow) + 1) * ps;
+        // (Only for a page wholly inside the file: a cut page is reported as before.)
+        if lazy
+            && header.len() == first
+            && offset.saturating_add(ps) <= self.db.file_size()
+            && overflow == 0
+            && (flags == page::LEAF || flags == page::BRANCH)
+            && page::used_extent(&header, flags, count).is_some_and(|used| used <= header.len())
+        {
+            // Every element lies in what was read: the rest of the page is never looked at.
+            len = header.len() as u64;
+        }
         let data = usize::try_from(len)
             .ok()
             .zip(start)

@@ -22,6 +22,30 @@ use crate::bytes::Bytes;
 pub const HEADER_SIZE: usize = 16;
 pub const ELEMENT_SIZE: usize = 16;
 
+/// How many bytes from its start a leaf or branch node's elements use (element headers, keys
+/// and values), when the element headers lie within `bytes`; `None` otherwise (or when the
+/// sum overflows). Reads only headers: a bound, not a check.
+pub fn used_extent(bytes: &Bytes<'_>, flags: u16, count: u16) -> Option<usize> {
+    let mut end = HEADER_SIZE.checked_add(ELEMENT_SIZE.checked_mul(usize::from(count))?)?;
+    if end > bytes.len() {
+        return None;
+    }
+    for i in 0..usize::from(count) {
+        let off = HEADER_SIZE + ELEMENT_SIZE * i;
+        let reach = if flags == LEAF {
+            let (pos, k, v) = (bytes.u32_at(off + 4)?, bytes.u32_at(off + 8)?, bytes.u32_at(off + 12)?);
+            off.checked_add(pos as usize)?
+                .checked_add(k as usize)?
+                .checked_add(v as usize)?
+        } else {
+            let (pos, k) = (bytes.u32_at(off)?, bytes.u32_at(off + 4)?);
+            off.checked_add(pos as usize)?.checked_add(k as usize)?
+        };
+        end = end.max(reach);
+    }
+    Some(end)
+}
+
 pub const BRANCH: u16 = 0x01;
 pub const LEAF: u16 = 0x02;
 pub const META: u16 = 0x04;

@@ -103,6 +103,11 @@ impl Source {
         }
     }
 
+    /// Pages are read as they are asked for (`pread`), not mapped.
+    pub fn is_lazy(&self) -> bool {
+        matches!(self, Source::Lazy(_))
+    }
+
     /// `len` bytes at `offset`, or `None` when they run past the end of the file.
     pub fn range(&self, offset: usize, len: usize) -> Option<&[u8]> {
         match self {
