@@ -58,4 +58,7 @@ cargo +nightly fuzz run cri_status -- -max_total_time="$SECS" -max_len=4096 -tim
 # gojson: JSON text whose reading must round-trip.
 cargo +nightly fuzz run gojson -- -max_total_time="$SECS" -max_len=4096 -timeout=10 \
   -rss_limit_mb=2048 -print_final_stats=1 || status=1
+# media_type: manifests and indexes against a whole-document reading (seeds: fixture blobs).
+cargo +nightly fuzz run media_type -- -max_total_time="$SECS" -max_len=16384 -timeout=10 \
+  -rss_limit_mb=2048 -print_final_stats=1 || status=1
 exit "$status"

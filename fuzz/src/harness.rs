@@ -7,7 +7,7 @@
 //! Only the public API of `coldctr` is used; nothing here panics on its own but the
 //! assertions of what coldctr must always answer (a failed one is a bug the fuzzer found).
 
-use coldctr::bolt::{Bucket, Db, MetaChoice, Tx, check, pages, walk};
+use coldctr::bolt::{Bucket, Db, MetaChoice, ReadMode, Tx, check, pages, walk};
 use coldctr::containerd::encoding::{any, uvarint, varint};
 use coldctr::containerd::gotime::GoTime;
 use coldctr::containerd::schema::{describe_key, describe_value};
@@ -85,6 +85,7 @@ fn reseal_metas(data: &[u8]) -> Option<Vec<u8>> {
 }
 
 fn walk_file(data: Vec<u8>) {
+    read_page_by_page_agrees(&data);
     let Ok(db) = Db::from_bytes("fuzz.db", data) else {
         return;
     };
@@ -103,6 +104,36 @@ fn walk_file(data: Vec<u8>) {
         let _ = pages::list(&tx);
         let _ = tx.freelist();
         lookups(&tx);
+    }
+}
+
+/// Read from a file page by page (`pread`, as lookups read meta.db: a page's first bytes when
+/// its elements lie in them), the current tree walks to the same keys and the same damage as
+/// from memory.
+fn read_page_by_page_agrees(data: &[u8]) {
+    static SEQ: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let path = std::env::temp_dir().join(format!("coldctr-fuzz-{}-{n}.db", std::process::id()));
+    if std::fs::write(&path, data).is_err() {
+        return;
+    }
+    let summary = |db: Db| {
+        db.view(MetaChoice::Current).map(|tx| {
+            let (keys, damage) = walk::count(&tx.root());
+            let damage: Vec<String> = damage.iter().map(|e| e.to_string()).collect();
+            (keys, damage)
+        })
+    };
+    let lazily = Db::open(&path, ReadMode::Pread).map(summary);
+    let in_memory = Db::from_bytes(&path, data.to_vec()).map(summary);
+    let _ = std::fs::remove_file(&path);
+    match (lazily, in_memory) {
+        (Ok(Ok(a)), Ok(Ok(b))) => assert_eq!(a, b, "page by page and in memory disagree"),
+        (a, b) => assert_eq!(
+            (a.is_ok(), a.is_ok_and(|v| v.is_ok())),
+            (b.is_ok(), b.is_ok_and(|v| v.is_ok())),
+            "page by page and in memory disagree on opening"
+        ),
     }
 }
 
