@@ -20,21 +20,29 @@ pub(super) fn image_usage(
         Content,
         Snapshot,
     }
-    let mut ident: HashMap<String, u32> = HashMap::new();
+    // Content by its digest, borrowed from the records (50,000 of them); snapshots by a key
+    // built from their names. The two never meet: ids come from one counter.
+    let mut content_ident: HashMap<&str, u32> = HashMap::new();
+    let mut snapshot_ident: HashMap<String, u32> = HashMap::new();
     let mut ident_size: Vec<u64> = Vec::new();
     let mut node_ident: Vec<Option<(What, u32)>> = vec![None; g.len()];
-    let mut intern = |key: String, size: u64| -> u32 {
-        let next = ident.len() as u32;
+    fn intern<K: std::hash::Hash + Eq>(ident: &mut HashMap<K, u32>, sizes: &mut Vec<u64>, key: K, size: u64) -> u32 {
+        let next = sizes.len() as u32;
         let id = *ident.entry(key).or_insert(next);
         if id == next {
-            ident_size.push(size);
+            sizes.push(size);
         }
         id
-    };
+    }
     for (nsi, ns) in store.namespaces.iter().enumerate() {
         for (ci, rec) in ns.content.iter().enumerate() {
             if let Some(&node) = g.content.get(nsi).and_then(|v| v.get(ci)) {
-                let id = intern(format!("c {}", rec.digest), ubytes(rec.size));
+                let id = intern(
+                    &mut content_ident,
+                    &mut ident_size,
+                    rec.digest.as_str(),
+                    ubytes(rec.size),
+                );
                 if let Some(slot) = node_ident.get_mut(node as usize) {
                     *slot = Some((What::Content, id));
                 }
@@ -58,7 +66,7 @@ pub(super) fn image_usage(
                 Some(b) => format!("s {}\0{b}", s.snapshotter),
                 None => format!("n {nsi}\0{}\0{}", s.snapshotter, s.key),
             };
-            let id = intern(key, size);
+            let id = intern(&mut snapshot_ident, &mut ident_size, key, size);
             if let Some(slot) = node_ident.get_mut(node as usize) {
                 *slot = Some((What::Snapshot, id));
             }
@@ -119,7 +127,13 @@ pub(super) fn image_usage(
         }
         reached.push(ids);
     }
-    let kind_of: HashMap<u32, What> = node_ident.iter().flatten().map(|(w, id)| (*id, *w)).collect();
+    // An id is content or a snapshot for every node that has it.
+    let mut kind_of: Vec<Option<What>> = vec![None; ident_size.len()];
+    for (w, id) in node_ident.iter().flatten() {
+        if let Some(k) = kind_of.get_mut(*id as usize) {
+            *k = Some(*w);
+        }
+    }
     let mut out = Vec::with_capacity(groups.len());
     for (((nsi, target, _), members), ids) in groups.iter().zip(reached) {
         let Some(ns) = store.namespaces.get(*nsi) else { continue };
@@ -127,7 +141,7 @@ pub(super) fn image_usage(
         let mut snapshots = Split::default();
         for id in ids {
             let size = ident_size.get(id as usize).copied().unwrap_or(0);
-            let split = match kind_of.get(&id) {
+            let split = match kind_of.get(id as usize).copied().flatten() {
                 Some(What::Snapshot) => &mut snapshots,
                 _ => &mut content,
             };

@@ -11,7 +11,7 @@
 //! namespace), and bytes unique to it: what `gc` would free if only this image were deleted
 //! (nothing else holds them: no other image, lease, container or root, in any namespace).
 
-use crate::containerd::blobs::FileKind;
+use crate::containerd::blobs::{BlobEntry, FileKind};
 use crate::containerd::records::BackendSnapshot;
 use crate::gc::Collection;
 use crate::gc::graph::{Cause, Edge, Kind, Walk};
@@ -24,30 +24,45 @@ use images::image_usage;
 pub use report::*;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-/// A file directly under `blobs/<algorithm>/` whose name is a digest.
-#[derive(Clone, Debug)]
-pub struct DiskBlob {
-    pub digest: String,
-    pub path: String,
+/// A file directly under `blobs/<algorithm>/` whose name is a digest: borrowed from the
+/// listing (50,000 of them are not copied).
+#[derive(Clone, Copy, Debug)]
+pub struct DiskBlob<'a> {
+    /// The algorithm directory; the entry's name is the digest's hex.
+    pub alg: &'a str,
+    pub entry: &'a BlobEntry,
     pub kind: FileKind,
     pub size: u64,
-    pub allocated: u64,
-    pub inode: (u64, u64),
+}
+
+impl DiskBlob<'_> {
+    /// `<algorithm>:<hex>`.
+    pub fn digest(&self) -> String {
+        format!("{}:{}", self.alg, self.entry.name)
+    }
+
+    /// The (algorithm, hex) this file is looked up by.
+    fn hex(&self) -> (&str, &str) {
+        (self.alg, self.entry.name.as_str())
+    }
+}
+
+/// The (algorithm, hex) a digest string names, to look files up by.
+fn parts(digest: &str) -> Option<(&str, &str)> {
+    digest.split_once(':')
 }
 
 /// Every entry of `blobs/<sha256|sha384|sha512>/` named by a valid digest, in name order.
-pub fn blob_files(tree: &BlobTree) -> Vec<DiskBlob> {
+pub fn blob_files(tree: &BlobTree) -> Vec<DiskBlob<'_>> {
     tree.files()
         .into_iter()
         .filter_map(|f| {
             let e = f.entry;
-            f.digest.map(|d| DiskBlob {
-                digest: d.to_string(),
-                path: e.path().clone(),
+            f.alg.map(|alg| DiskBlob {
+                alg,
+                entry: e,
                 kind: e.kind,
                 size: if e.kind == FileKind::Regular { e.size } else { 0 },
-                allocated: e.allocated,
-                inode: e.inode,
             })
         })
         .collect()
@@ -127,7 +142,8 @@ pub fn compute(store: &Store, c: &Collection, scan: bool) -> UsageReport {
     let files = blob_files(&store.blobs);
     // Without a listing of the blob files, no recorded blob can be called missing.
     let listed = matches!(store.blobs, BlobTree::Entries(_));
-    let file_of: HashMap<&str, &DiskBlob> = files.iter().map(|f| (f.digest.as_str(), f)).collect();
+    let file_of: HashMap<(&str, &str), &DiskBlob> = files.iter().map(|f| (f.hex(), f)).collect();
+    let file_of_digest = |d: &str| parts(d).and_then(|k| file_of.get(&k).copied());
     let mut disk = Disk {
         blob_files_not_listed: match &store.blobs {
             BlobTree::Entries(_) => None,
@@ -140,8 +156,8 @@ pub fn compute(store: &Store, c: &Collection, scan: bool) -> UsageReport {
     let mut inodes = HashSet::new();
     for f in &files {
         disk.blob_files.add(f.size);
-        if inodes.insert(f.inode) {
-            disk.blob_file_allocated = disk.blob_file_allocated.saturating_add(f.allocated);
+        if inodes.insert(f.entry.inode) {
+            disk.blob_file_allocated = disk.blob_file_allocated.saturating_add(f.entry.allocated);
         }
     }
 
@@ -164,9 +180,9 @@ pub fn compute(store: &Store, c: &Collection, scan: bool) -> UsageReport {
         if by_images.get(i).copied().unwrap_or(false)
             && g.kinds.get(i) == Some(&Kind::Content)
             && !g.exists.get(i).copied().unwrap_or(true)
-            && let (Some(ns), Some(key)) = (g.ns.get(i), g.keys.get(i))
+            && let (Some(ns), Some(key)) = (g.ns.get(i), g.key(i))
         {
-            dangling.entry(*ns).or_default().push(key.clone());
+            dangling.entry(*ns).or_default().push(key.to_string());
         }
     }
     for v in dangling.values_mut() {
@@ -188,7 +204,7 @@ pub fn compute(store: &Store, c: &Collection, scan: bool) -> UsageReport {
             let e = digest_holder.entry(rec.digest.as_str()).or_insert(h);
             *e = (*e).min(h);
             digest_size.entry(rec.digest.as_str()).or_insert(rec.size);
-            match file_of.get(rec.digest.as_str()) {
+            match file_of_digest(rec.digest.as_str()) {
                 Some(f) if f.kind == FileKind::Regular => {}
                 _ if !listed => {}
                 _ => u.missing_files.push(rec.digest.clone()),
@@ -246,7 +262,7 @@ pub fn compute(store: &Store, c: &Collection, scan: bool) -> UsageReport {
         if let Some(h) = digest_holder.get(d) {
             disk.recorded_held.add(*h, ubytes(*size));
         }
-        match file_of.get(d) {
+        match file_of_digest(d) {
             _ if !listed => {}
             Some(f) if f.kind == FileKind::Regular => {
                 if i64::try_from(f.size).ok() != Some(*size) {
@@ -267,8 +283,13 @@ pub fn compute(store: &Store, c: &Collection, scan: bool) -> UsageReport {
             }
         }
     }
+    let mut key = String::new();
     for f in &files {
-        match digest_holder.get(f.digest.as_str()) {
+        key.clear();
+        key.push_str(f.alg);
+        key.push(':');
+        key.push_str(&f.entry.name);
+        match digest_holder.get(key.as_str()) {
             Some(h) => disk.held.add(*h, f.size),
             None => disk.orphan_files.add(f.size),
         }

@@ -95,14 +95,21 @@ pub struct Expiring {
 pub struct Graph {
     pub kinds: Vec<Kind>,
     pub ns: Vec<u32>,
-    pub keys: Vec<String>,
+    /// Every node's key, one after the other ([`Graph::key`]): one allocation for the 50,000
+    /// digests of a big store instead of two strings per node.
+    key_text: String,
+    /// Where each node's key ends in `key_text`.
+    key_ends: Vec<usize>,
     /// Whether a record answers the node's lookup (false: a dead edge's target).
     pub exists: Vec<bool>,
     refs: Vec<Vec<Edge>>,
     flat_refs: Vec<Vec<Edge>>,
     pub roots: Vec<(Cause, Edge)>,
-    /// Per (namespace, kind): key -> node.
-    index: HashMap<(u32, Kind), HashMap<String, u32>>,
+    /// Hash of (namespace, kind, key) -> the first node with that hash; `same_hash` chains
+    /// the others (the keys themselves are only in `key_text`).
+    index: HashMap<u64, u32>,
+    same_hash: Vec<u32>,
+    hasher: std::hash::RandomState,
     /// The node of each record, per namespace, in the store's record order.
     pub content: Vec<Vec<u32>>,
     pub snapshots: Vec<Vec<u32>>,
@@ -184,25 +191,58 @@ fn expiry(v: &str) -> Option<i128> {
     parse_rfc3339(v).map(|t| t.unix_nanos())
 }
 
+/// The end of a `same_hash` chain.
+const NO_NODE: u32 = u32::MAX;
+
 impl Graph {
+    fn hash(&self, kind: Kind, ns: u32, key: &str) -> u64 {
+        use std::hash::BuildHasher;
+        self.hasher.hash_one((ns, kind, key))
+    }
+
+    /// The key of node `id`.
+    pub fn key(&self, id: usize) -> Option<&str> {
+        let end = *self.key_ends.get(id)?;
+        let start = match id.checked_sub(1) {
+            Some(prev) => *self.key_ends.get(prev)?,
+            None => 0,
+        };
+        self.key_text.get(start..end)
+    }
+
+    fn find(&self, hash: u64, kind: Kind, ns: u32, key: &str) -> Option<u32> {
+        let mut id = *self.index.get(&hash)?;
+        while id != NO_NODE {
+            let i = id as usize;
+            if self.kinds.get(i) == Some(&kind) && self.ns.get(i) == Some(&ns) && self.key(i) == Some(key) {
+                return Some(id);
+            }
+            id = self.same_hash.get(i).copied().unwrap_or(NO_NODE);
+        }
+        None
+    }
+
     fn intern(&mut self, kind: Kind, ns: u32, key: &str) -> u32 {
-        if let Some(&id) = self.index.get(&(ns, kind)).and_then(|m| m.get(key)) {
+        let hash = self.hash(kind, ns, key);
+        if let Some(id) = self.find(hash, kind, ns, key) {
             return id;
         }
         let id = self.kinds.len() as u32;
         self.kinds.push(kind);
         self.ns.push(ns);
-        self.keys.push(key.to_string());
+        self.key_text.push_str(key);
+        self.key_ends.push(self.key_text.len());
         self.exists.push(false);
         self.refs.push(Vec::new());
         self.flat_refs.push(Vec::new());
-        self.index.entry((ns, kind)).or_default().insert(key.to_string(), id);
+        let first = self.index.insert(hash, id).unwrap_or(NO_NODE);
+        self.same_hash.push(first);
         id
     }
 
     /// The node of a key, when some edge or record names it.
     pub fn node(&self, kind: Kind, ns: u32, key: &str) -> Option<u32> {
-        self.index.get(&(ns, kind)).and_then(|m| m.get(key)).copied()
+        self.find(self.hash(kind, ns, key), kind, ns, key)
     }
 
     fn link(&mut self, from: u32, targets: &[(Kind, String)], ns: u32) {
@@ -227,12 +267,15 @@ impl Graph {
         let mut g = Graph {
             kinds: Vec::new(),
             ns: Vec::new(),
-            keys: Vec::new(),
+            key_text: String::new(),
+            key_ends: Vec::new(),
             exists: Vec::new(),
             refs: Vec::new(),
             flat_refs: Vec::new(),
             roots: Vec::new(),
             index: HashMap::new(),
+            same_hash: Vec::new(),
+            hasher: std::hash::RandomState::new(),
             content: Vec::with_capacity(n),
             snapshots: Vec::with_capacity(n),
             ingests: Vec::with_capacity(n),

@@ -471,14 +471,16 @@ impl GcReport {
             .collect();
         let orphan_blob_files = crate::du::blob_files(&store.blobs)
             .into_iter()
-            .filter(|f| !recorded.contains(f.digest.as_str()))
-            .map(|f| BlobItem {
-                digest: f.digest,
-                path: f.path,
-                kind: f.kind,
-                size: f.size,
-                allocated: f.allocated,
-                recorded_in: Vec::new(),
+            .filter_map(|f| {
+                let digest = f.digest();
+                (!recorded.contains(digest.as_str())).then(|| BlobItem {
+                    digest,
+                    path: f.entry.path(),
+                    kind: f.kind,
+                    size: f.size,
+                    allocated: f.entry.allocated,
+                    recorded_in: Vec::new(),
+                })
             })
             .collect();
 

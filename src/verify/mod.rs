@@ -41,7 +41,6 @@ use crate::bolt::{self, MetaChoice, ReadMode};
 use crate::containerd::blobs::{self, BlobTree, FileKind};
 use crate::containerd::records::Damage;
 use crate::containerd::root::{CONTENT_DIR, META_DB, Root};
-use crate::digest::Digest;
 use crate::image::document::is_layer_type;
 use file::{FileState, Progress};
 use rayon::prelude::*;
@@ -173,12 +172,12 @@ pub fn verify(root: &Root, opts: &Options<'_>) -> Result<VerifyReport, VerifyErr
         Some(tree @ BlobTree::Entries(top)) => {
             // A directory of the store that could not be listed hides what it holds.
             for alg in top.iter().filter(|a| a.kind == FileKind::Directory) {
-                if let Some(why) = &alg.unreadable {
+                if let Some(why) = alg.unreadable() {
                     report.findings.push(cannot_list(format!("{}: {why}", alg.path())));
                 }
             }
             for f in tree.files() {
-                let key = f.digest.as_ref().map(Digest::to_string);
+                let key = f.digest();
                 if key
                     .as_ref()
                     .is_some_and(|k| store.by_digest.contains_key(k) || recorded_elsewhere.contains(k))
@@ -186,7 +185,7 @@ pub fn verify(root: &Root, opts: &Options<'_>) -> Result<VerifyReport, VerifyErr
                     continue;
                 }
                 let size = match f.entry.kind {
-                    FileKind::Regular => std::fs::symlink_metadata(&f.entry.full).map_or(0, |m| m.len()),
+                    FileKind::Regular => std::fs::symlink_metadata(f.entry.full()).map_or(0, |m| m.len()),
                     _ => 0,
                 };
                 report.orphans.push(Orphan {
@@ -502,6 +501,7 @@ fn check_snapshotter_dbs(root: &Root, mode: ReadMode, findings: &mut Vec<Finding
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::digest::Digest;
     use crate::image::document::{OCI_INDEX, OCI_MANIFEST};
     use documents::Role;
     use std::io::Write;
