@@ -52,7 +52,7 @@ const SHORT_LEGEND: [(&str, &str); 5] = [
 ];
 
 pub fn run(global: &Global, args: DuArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
-    let (store, outcome) = load(global)?;
+    let (mut store, outcome) = load(global)?;
     let model = args.model.unwrap_or_else(|| default_model(&store));
     let collection = collect(
         &store,
@@ -61,6 +61,7 @@ pub fn run(global: &Global, args: DuArgs, out: &mut dyn Write) -> Result<Outcome
             now: args.at.unwrap_or_else(now),
         },
     );
+    store.forget_content_labels();
     let mut report = compute(&store, &collection, args.scan);
     if let Some(ns) = &global.namespace {
         report.namespaces.retain(|n| &n.namespace == ns);

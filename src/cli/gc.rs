@@ -120,13 +120,14 @@ pub fn load(global: &Global) -> Result<(Store, Outcome), Failure> {
 }
 
 pub fn run(global: &Global, args: GcArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
-    let (store, outcome) = load(global)?;
+    let (mut store, outcome) = load(global)?;
     let (at, source) = match args.at {
         Some(at) => (at, "--at"),
         None => (now(), "now"),
     };
     let model = args.model.unwrap_or_else(|| default_model(&store));
     let collection = collect(&store, model, Clock { now: at });
+    store.forget_content_labels();
     let mut report = GcReport::build(&store, &collection, source);
     if let Some(ns) = &global.namespace {
         report.content.retain(|c| &c.namespace == ns);

@@ -230,24 +230,23 @@ impl BlobEntry {
 impl BlobTree {
     /// Every entry of `blobs/` that is not an algorithm directory, and every entry of the
     /// algorithm directories, with the digest its name spells.
-    pub fn files(&self) -> Vec<Named<'_>> {
-        let BlobTree::Entries(top) = self else {
-            return Vec::new();
+    pub fn files(&self) -> impl Iterator<Item = Named<'_>> {
+        let top: &[BlobEntry] = match self {
+            BlobTree::Entries(top) => top,
+            _ => &[],
         };
-        let mut out = Vec::new();
-        for alg in top {
-            if alg.kind != FileKind::Directory || !matches!(alg.name.as_str(), "sha256" | "sha384" | "sha512") {
-                out.push(Named { alg: None, entry: alg });
-                continue;
-            }
-            for e in alg.children().unwrap_or(&[]) {
-                out.push(Named {
-                    alg: Digest::is_valid(&alg.name, &e.name).then_some(alg.name.as_str()),
-                    entry: e,
-                });
-            }
-        }
-        out
+        top.iter().flat_map(|alg| {
+            let is_alg = alg.kind == FileKind::Directory && matches!(alg.name.as_str(), "sha256" | "sha384" | "sha512");
+            let (this, below): (Option<Named<'_>>, &[BlobEntry]) = if is_alg {
+                (None, alg.children().unwrap_or(&[]))
+            } else {
+                (Some(Named { alg: None, entry: alg }), &[])
+            };
+            this.into_iter().chain(below.iter().map(move |e| Named {
+                alg: Digest::is_valid(&alg.name, &e.name).then_some(alg.name.as_str()),
+                entry: e,
+            }))
+        })
     }
 }
 

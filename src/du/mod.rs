@@ -55,7 +55,6 @@ fn parts(digest: &str) -> Option<(&str, &str)> {
 /// Every entry of `blobs/<sha256|sha384|sha512>/` named by a valid digest, in name order.
 pub fn blob_files(tree: &BlobTree) -> Vec<DiskBlob<'_>> {
     tree.files()
-        .into_iter()
         .filter_map(|f| {
             let e = f.entry;
             f.alg.map(|alg| DiskBlob {
@@ -142,8 +141,14 @@ pub fn compute(store: &Store, c: &Collection, scan: bool) -> UsageReport {
     let files = blob_files(&store.blobs);
     // Without a listing of the blob files, no recorded blob can be called missing.
     let listed = matches!(store.blobs, BlobTree::Entries(_));
-    let file_of: HashMap<(&str, &str), &DiskBlob> = files.iter().map(|f| (f.hex(), f)).collect();
-    let file_of_digest = |d: &str| parts(d).and_then(|k| file_of.get(&k).copied());
+    // Looked up by (algorithm, hex) in name order (the sums below do not depend on the order).
+    let mut files = files;
+    files.sort_by(|a, b| a.hex().cmp(&b.hex()));
+    let file_of = |k: (&str, &str)| match files.binary_search_by(|f| f.hex().cmp(&k)) {
+        Ok(i) => files.get(i),
+        Err(_) => None,
+    };
+    let file_of_digest = |d: &str| parts(d).and_then(file_of);
     let mut disk = Disk {
         blob_files_not_listed: match &store.blobs {
             BlobTree::Entries(_) => None,
@@ -153,17 +158,23 @@ pub fn compute(store: &Store, c: &Collection, scan: bool) -> UsageReport {
         },
         ..Disk::default()
     };
-    let mut inodes = HashSet::new();
+    // Each inode's blocks once (the first file met with it counts, as it always did).
+    let mut inodes: Vec<((u64, u64), u64)> = Vec::with_capacity(files.len());
     for f in &files {
         disk.blob_files.add(f.size);
-        if inodes.insert(f.entry.inode) {
-            disk.blob_file_allocated = disk.blob_file_allocated.saturating_add(f.entry.allocated);
-        }
+        inodes.push((f.entry.inode, f.entry.allocated));
+    }
+    inodes.sort_by_key(|(inode, _)| *inode);
+    inodes.dedup_by_key(|(inode, _)| *inode);
+    for (_, allocated) in inodes {
+        disk.blob_file_allocated = disk.blob_file_allocated.saturating_add(allocated);
     }
 
-    // Per namespace, and each digest's strongest holder over all namespaces.
-    let mut digest_holder: HashMap<&str, Holder> = HashMap::new();
-    let mut digest_size: BTreeMap<&str, i64> = BTreeMap::new();
+    // Per namespace, and each digest's strongest holder over all namespaces: every record's
+    // (digest, size, holder), then merged by digest (the first record's size, the strongest
+    // holder), looked up by binary search.
+    let mut digests: Vec<(&str, i64, Holder)> =
+        Vec::with_capacity(store.namespaces.iter().map(|n| n.content.len()).sum());
     let mut namespaces = Vec::new();
     let backends: HashMap<&str, HashMap<&str, &BackendSnapshot>> = store
         .snapshotters
@@ -182,7 +193,7 @@ pub fn compute(store: &Store, c: &Collection, scan: bool) -> UsageReport {
             && !g.exists.get(i).copied().unwrap_or(true)
             && let (Some(ns), Some(key)) = (g.ns.get(i), g.key(i))
         {
-            dangling.entry(*ns).or_default().push(key.to_string());
+            dangling.entry(*ns).or_default().push(key);
         }
     }
     for v in dangling.values_mut() {
@@ -201,9 +212,7 @@ pub fn compute(store: &Store, c: &Collection, scan: bool) -> UsageReport {
             let size = ubytes(rec.size);
             u.content.add(size);
             u.held.add(h, size);
-            let e = digest_holder.entry(rec.digest.as_str()).or_insert(h);
-            *e = (*e).min(h);
-            digest_size.entry(rec.digest.as_str()).or_insert(rec.size);
+            digests.push((rec.digest.as_str(), rec.size, h));
             match file_of_digest(rec.digest.as_str()) {
                 Some(f) if f.kind == FileKind::Regular => {}
                 _ if !listed => {}
@@ -257,28 +266,38 @@ pub fn compute(store: &Store, c: &Collection, scan: bool) -> UsageReport {
     }
 
     // The whole disk.
-    for (d, size) in &digest_size {
-        disk.recorded_digests.add(ubytes(*size));
-        if let Some(h) = digest_holder.get(d) {
-            disk.recorded_held.add(*h, ubytes(*size));
+    digests.sort_by(|a, b| a.0.cmp(b.0));
+    digests.dedup_by(|later, first| {
+        let same = later.0 == first.0;
+        if same {
+            first.2 = first.2.min(later.2);
         }
+        same
+    });
+    let holder_of = |d: &str| match digests.binary_search_by(|e| e.0.cmp(d)) {
+        Ok(i) => digests.get(i).map(|e| e.2),
+        Err(_) => None,
+    };
+    for &(d, size, h) in &digests {
+        disk.recorded_digests.add(ubytes(size));
+        disk.recorded_held.add(h, ubytes(size));
         match file_of_digest(d) {
             _ if !listed => {}
             Some(f) if f.kind == FileKind::Regular => {
-                if i64::try_from(f.size).ok() != Some(*size) {
+                if i64::try_from(f.size).ok() != Some(size) {
                     disk.size_mismatch.push(SizeMismatch {
                         digest: d.to_string(),
-                        recorded: *size,
+                        recorded: size,
                         file: f.size,
                     });
                 }
             }
             Some(_) => {
                 disk.not_regular.push(d.to_string());
-                disk.missing_files.add(ubytes(*size));
+                disk.missing_files.add(ubytes(size));
             }
             None => {
-                disk.missing_files.add(ubytes(*size));
+                disk.missing_files.add(ubytes(size));
                 disk.missing_digests.push(d.to_string());
             }
         }
@@ -289,8 +308,8 @@ pub fn compute(store: &Store, c: &Collection, scan: bool) -> UsageReport {
         key.push_str(f.alg);
         key.push(':');
         key.push_str(&f.entry.name);
-        match digest_holder.get(key.as_str()) {
-            Some(h) => disk.held.add(*h, f.size),
+        match holder_of(key.as_str()) {
+            Some(h) => disk.held.add(h, f.size),
             None => disk.orphan_files.add(f.size),
         }
     }

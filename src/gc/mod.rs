@@ -129,7 +129,7 @@ mod tests {
         ContentRecord {
             digest: digest.into(),
             size: 1,
-            labels: labels(l),
+            labels: PackedLabels::pack(&labels(l)),
         }
     }
 
