@@ -339,14 +339,16 @@ fn namespace(name: String, b: &Bucket<'_>, damage: &mut Damage) -> Namespace {
 /// `content/blob/<digest>`: the size and the gc labels (the bulk of a node's records, so
 /// read without the times and other labels the listings decode).
 fn content(ns: &str, b: &Bucket<'_>, damage: &mut Damage) -> Vec<ContentRecord> {
-    records::content_sizes_in(ns, b, GC_LABEL_PREFIX, damage)
-        .into_iter()
-        .map(|c| ContentRecord {
+    let mut out = Vec::new();
+    records::content_sizes_each(ns, b, GC_LABEL_PREFIX, damage, |c| {
+        out.push(ContentRecord {
             digest: c.digest,
             size: c.size,
             labels: PackedLabels::pack(&c.labels),
-        })
-        .collect()
+        });
+    });
+    out.shrink_to_fit();
+    out
 }
 
 /// `images/<name>`: the target digest and size, and the gc labels.
