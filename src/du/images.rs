@@ -20,9 +20,9 @@ pub(super) fn image_usage(
         Content,
         Snapshot,
     }
-    // Content by its digest, borrowed from the records (50,000 of them); snapshots by a key
-    // built from their names. The two never meet: ids come from one counter.
-    let mut content_ident: HashMap<&str, u32> = HashMap::new();
+    // Content by its digest (the records of every namespace sorted by digest, the first
+    // record's size; 50,000 of them, so no map is kept); snapshots by a key built from their
+    // names. The two never meet: ids come from one counter.
     let mut snapshot_ident: HashMap<String, u32> = HashMap::new();
     let mut ident_size: Vec<u64> = Vec::new();
     let mut node_ident: Vec<Option<(What, u32)>> = vec![None; g.len()];
@@ -34,20 +34,28 @@ pub(super) fn image_usage(
         }
         id
     }
+    let mut content: Vec<(&str, u64, u32)> = Vec::with_capacity(store.namespaces.iter().map(|n| n.content.len()).sum());
     for (nsi, ns) in store.namespaces.iter().enumerate() {
         for (ci, rec) in ns.content.iter().enumerate() {
             if let Some(&node) = g.content.get(nsi).and_then(|v| v.get(ci)) {
-                let id = intern(
-                    &mut content_ident,
-                    &mut ident_size,
-                    rec.digest.as_str(),
-                    ubytes(rec.size),
-                );
-                if let Some(slot) = node_ident.get_mut(node as usize) {
-                    *slot = Some((What::Content, id));
-                }
+                content.push((rec.digest.as_str(), ubytes(rec.size), node));
             }
         }
+    }
+    // Stable: among one digest's records, the first namespace's comes first.
+    content.sort_by(|a, b| a.0.cmp(b.0));
+    let mut last: Option<&str> = None;
+    for (digest, size, node) in content {
+        if last != Some(digest) {
+            ident_size.push(size);
+            last = Some(digest);
+        }
+        let id = ident_size.len().saturating_sub(1) as u32;
+        if let Some(slot) = node_ident.get_mut(node as usize) {
+            *slot = Some((What::Content, id));
+        }
+    }
+    for (nsi, ns) in store.namespaces.iter().enumerate() {
         for (si, s) in ns.snapshots.iter().enumerate() {
             let Some(&node) = g.snapshots.get(nsi).and_then(|v| v.get(si)) else {
                 continue;

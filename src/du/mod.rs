@@ -31,14 +31,25 @@ pub struct DiskBlob<'a> {
     /// The algorithm directory; the entry's name is the digest's hex.
     pub alg: &'a str,
     pub entry: &'a BlobEntry,
-    pub kind: FileKind,
-    pub size: u64,
 }
 
 impl DiskBlob<'_> {
     /// `<algorithm>:<hex>`.
     pub fn digest(&self) -> String {
         format!("{}:{}", self.alg, self.entry.name)
+    }
+
+    pub fn kind(&self) -> FileKind {
+        self.entry.kind
+    }
+
+    /// Its apparent size; 0 for anything but a regular file.
+    pub fn size(&self) -> u64 {
+        if self.entry.kind == FileKind::Regular {
+            self.entry.size
+        } else {
+            0
+        }
     }
 
     /// The (algorithm, hex) this file is looked up by.
@@ -54,17 +65,12 @@ fn parts(digest: &str) -> Option<(&str, &str)> {
 
 /// Every entry of `blobs/<sha256|sha384|sha512>/` named by a valid digest, in name order.
 pub fn blob_files(tree: &BlobTree) -> Vec<DiskBlob<'_>> {
-    tree.files()
-        .filter_map(|f| {
-            let e = f.entry;
-            f.alg.map(|alg| DiskBlob {
-                alg,
-                entry: e,
-                kind: e.kind,
-                size: if e.kind == FileKind::Regular { e.size } else { 0 },
-            })
-        })
-        .collect()
+    let mut files: Vec<DiskBlob<'_>> = tree
+        .files()
+        .filter_map(|f| f.alg.map(|alg| DiskBlob { alg, entry: f.entry }))
+        .collect();
+    files.shrink_to_fit();
+    files
 }
 
 /// Who holds a record, strongest first.
@@ -161,7 +167,7 @@ pub fn compute(store: &Store, c: &Collection, scan: bool) -> UsageReport {
     // Each inode's blocks once (the first file met with it counts, as it always did).
     let mut inodes: Vec<((u64, u64), u64)> = Vec::with_capacity(files.len());
     for f in &files {
-        disk.blob_files.add(f.size);
+        disk.blob_files.add(f.size());
         inodes.push((f.entry.inode, f.entry.allocated));
     }
     inodes.sort_by_key(|(inode, _)| *inode);
@@ -214,7 +220,7 @@ pub fn compute(store: &Store, c: &Collection, scan: bool) -> UsageReport {
             u.held.add(h, size);
             digests.push((rec.digest.as_str(), rec.size, h));
             match file_of_digest(rec.digest.as_str()) {
-                Some(f) if f.kind == FileKind::Regular => {}
+                Some(f) if f.kind() == FileKind::Regular => {}
                 _ if !listed => {}
                 _ => u.missing_files.push(rec.digest.clone()),
             }
@@ -283,12 +289,12 @@ pub fn compute(store: &Store, c: &Collection, scan: bool) -> UsageReport {
         disk.recorded_held.add(h, ubytes(size));
         match file_of_digest(d) {
             _ if !listed => {}
-            Some(f) if f.kind == FileKind::Regular => {
-                if i64::try_from(f.size).ok() != Some(size) {
+            Some(f) if f.kind() == FileKind::Regular => {
+                if i64::try_from(f.size()).ok() != Some(size) {
                     disk.size_mismatch.push(SizeMismatch {
                         digest: d.to_string(),
                         recorded: size,
-                        file: f.size,
+                        file: f.size(),
                     });
                 }
             }
@@ -309,8 +315,8 @@ pub fn compute(store: &Store, c: &Collection, scan: bool) -> UsageReport {
         key.push(':');
         key.push_str(&f.entry.name);
         match holder_of(key.as_str()) {
-            Some(h) => disk.held.add(h, f.size),
-            None => disk.orphan_files.add(f.size),
+            Some(h) => disk.held.add(h, f.size()),
+            None => disk.orphan_files.add(f.size()),
         }
     }
     let named_refs: HashSet<&str> = store

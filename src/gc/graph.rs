@@ -281,6 +281,7 @@ impl Graph {
             return id;
         }
         let id = self.kinds.len() as u32;
+        self.grow(key.len());
         self.kinds.push(kind);
         self.ns.push(ns);
         self.key_text.extend_from_slice(key);
@@ -292,11 +293,38 @@ impl Graph {
         id
     }
 
-    /// The node of a key, when some edge or record names it.
+    /// Room for one more node with a key of `key_len` bytes: a quarter more each time rather
+    /// than twice as much (60,000 nodes must not leave room for 120,000).
+    fn grow(&mut self, key_len: usize) {
+        let len = self.kinds.len();
+        if len == self.kinds.capacity() {
+            let more = (len / 4).max(1024);
+            self.kinds.reserve_exact(more);
+            self.ns.reserve_exact(more);
+            self.key_ends.reserve_exact(more);
+            self.exists.reserve_exact(more);
+            self.refs.reserve_exact(more);
+            self.same_hash.reserve_exact(more);
+        }
+        let text = self.key_text.len();
+        if text + key_len > self.key_text.capacity() {
+            self.key_text.reserve_exact((text / 4).max(key_len).max(64 << 10));
+        }
+    }
+
+    /// The node of a key, when some edge or record names it (after [`Graph::build`], by a
+    /// scan: the index is only kept while building).
     pub fn node(&self, kind: Kind, ns: u32, key: &str) -> Option<u32> {
         let stored = Stored::of(key);
         let key = stored.bytes();
-        self.find(self.hash(kind, ns, key), kind, ns, key)
+        if !self.index.is_empty() {
+            return self.find(self.hash(kind, ns, key), kind, ns, key);
+        }
+        (0..self.len())
+            .find(|&i| {
+                self.kinds.get(i) == Some(&kind) && self.ns.get(i) == Some(&ns) && self.stored_key(i) == Some(key)
+            })
+            .map(|i| i as u32)
     }
 
     fn link(&mut self, from: u32, targets: &[(Kind, String)], ns: u32) {
@@ -539,8 +567,9 @@ impl Graph {
         g.key_ends.shrink_to_fit();
         g.exists.shrink_to_fit();
         g.refs.shrink_to_fit();
-        g.same_hash.shrink_to_fit();
-        g.index.shrink_to_fit();
+        // The index answers lookups while edges are resolved; nothing looks keys up after.
+        g.same_hash = Vec::new();
+        g.index = HashMap::new();
         g
     }
 
