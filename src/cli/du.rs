@@ -61,7 +61,8 @@ pub fn run(global: &Global, args: DuArgs, out: &mut dyn Write) -> Result<Outcome
             now: args.at.unwrap_or_else(now),
         },
     );
-    let mut report = compute(&store, &collection, args.scan);
+    let blobs = std::mem::replace(&mut store.blobs, crate::gc::state::BlobTree::Missing);
+    let mut report = compute(&store, blobs, &collection, args.scan);
     if let Some(ns) = &global.namespace {
         report.namespaces.retain(|n| &n.namespace == ns);
         report.images.retain(|n| &n.namespace == ns);

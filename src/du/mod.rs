@@ -108,7 +108,10 @@ fn measure_active(store: &Store, snapshotter: &str, id: Option<u64>) -> u64 {
 }
 
 /// Computes the report. `scan`: measure active snapshots and orphan snapshot dirs.
-pub fn compute(store: &Store, c: &Collection, scan: bool) -> UsageReport {
+///
+/// `blobs` is the store's listing of the blob files, taken out of it (`std::mem::replace`):
+/// it is dropped once the disk figures are made, before the per-image walks.
+pub fn compute(store: &Store, blobs: BlobTree, c: &Collection, scan: bool) -> UsageReport {
     let g = &c.graph;
     let n = g.len();
     // Reach per holder class.
@@ -144,9 +147,9 @@ pub fn compute(store: &Store, c: &Collection, scan: bool) -> UsageReport {
     };
 
     // Files on disk.
-    let files = blob_files(&store.blobs);
+    let files = blob_files(&blobs);
     // Without a listing of the blob files, no recorded blob can be called missing.
-    let listed = matches!(store.blobs, BlobTree::Entries(_));
+    let listed = matches!(blobs, BlobTree::Entries(_));
     // Looked up by (algorithm, hex) in name order (the sums below do not depend on the order).
     let mut files = files;
     files.sort_by(|a, b| a.hex().cmp(&b.hex()));
@@ -156,7 +159,7 @@ pub fn compute(store: &Store, c: &Collection, scan: bool) -> UsageReport {
     };
     let file_of_digest = |d: &str| parts(d).and_then(file_of);
     let mut disk = Disk {
-        blob_files_not_listed: match &store.blobs {
+        blob_files_not_listed: match &blobs {
             BlobTree::Entries(_) => None,
             BlobTree::Missing => Some("no blobs directory".into()),
             BlobTree::NotADirectory(kind) => Some(format!("blobs is a {kind}, not a directory")),
@@ -319,6 +322,9 @@ pub fn compute(store: &Store, c: &Collection, scan: bool) -> UsageReport {
             None => disk.orphan_files.add(f.size()),
         }
     }
+    drop(digests);
+    drop(files);
+    drop(blobs);
     let named_refs: HashSet<&str> = store
         .namespaces
         .iter()
