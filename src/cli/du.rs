@@ -6,7 +6,7 @@ use super::gc::{Format, legend, load, now, parse_at, parse_model};
 use super::listings::table::{Table, human_size, size_header};
 use super::{Failure, Outcome};
 use crate::du::{Amount, DEFINITIONS, Held, UsageReport, compute};
-use crate::gc::{Clock, Model, collect, default_model};
+use crate::gc::{Clock, Model, collect_forgetting_labels, default_model};
 use clap::Args;
 use std::io::Write;
 
@@ -52,16 +52,17 @@ const SHORT_LEGEND: [(&str, &str); 5] = [
 ];
 
 pub fn run(global: &Global, args: DuArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
-    let (store, outcome) = load(global)?;
+    let (mut store, outcome) = load(global)?;
     let model = args.model.unwrap_or_else(|| default_model(&store));
-    let collection = collect(
-        &store,
+    let collection = collect_forgetting_labels(
+        &mut store,
         model,
         Clock {
             now: args.at.unwrap_or_else(now),
         },
     );
-    let mut report = compute(&store, &collection, args.scan);
+    let blobs = std::mem::replace(&mut store.blobs, crate::gc::state::BlobTree::Missing);
+    let mut report = compute(&store, blobs, &collection, args.scan);
     if let Some(ns) = &global.namespace {
         report.namespaces.retain(|n| &n.namespace == ns);
         report.images.retain(|n| &n.namespace == ns);

@@ -7,7 +7,7 @@ use super::listings::table::{Table, human_size, size_header};
 use super::{Failure, Outcome, warn};
 use crate::containerd::gotime::parse_rfc3339;
 use crate::gc::report::{DEFINITIONS, GcReport};
-use crate::gc::{Clock, Model, Store, collect, default_model};
+use crate::gc::{Clock, Model, Store, collect_forgetting_labels, default_model};
 use clap::Args;
 use std::io::Write;
 
@@ -120,13 +120,13 @@ pub fn load(global: &Global) -> Result<(Store, Outcome), Failure> {
 }
 
 pub fn run(global: &Global, args: GcArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
-    let (store, outcome) = load(global)?;
+    let (mut store, outcome) = load(global)?;
     let (at, source) = match args.at {
         Some(at) => (at, "--at"),
         None => (now(), "now"),
     };
     let model = args.model.unwrap_or_else(|| default_model(&store));
-    let collection = collect(&store, model, Clock { now: at });
+    let collection = collect_forgetting_labels(&mut store, model, Clock { now: at });
     let mut report = GcReport::build(&store, &collection, source);
     if let Some(ns) = &global.namespace {
         report.content.retain(|c| &c.namespace == ns);

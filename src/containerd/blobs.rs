@@ -101,14 +101,16 @@ pub enum BlobTree {
     Entries(Vec<BlobEntry>),
 }
 
-/// A file or directory in the blob tree.
+/// A file or directory in the blob tree. A store lists 50,000 of these and keeps them for the
+/// whole run, so the path is not stored: it is the shared directory's path and the name.
 #[derive(Clone, Debug)]
 pub struct BlobEntry {
     /// The entry's name ([`records::key_name`](super::records::key_name): never lossy).
     pub name: String,
-    /// The path to open or `lstat` it by.
-    pub full: PathBuf,
-    /// Where in `full` the part relative to the content store (`blobs/...`) starts.
+    /// The directory holding it (one allocation shared by its entries).
+    dir: std::sync::Arc<Path>,
+    /// Where in [`BlobEntry::full`] the part relative to the content store (`blobs/...`)
+    /// starts.
     rel_at: usize,
     pub kind: FileKind,
     /// Apparent size (`st_size`; of a symlink: the length of its target name); 0 without
@@ -118,10 +120,22 @@ pub struct BlobEntry {
     pub allocated: u64,
     /// (device, inode), to count hard-linked files once; zeros without [`Detail::Stat`].
     pub inode: (u64, u64),
+    /// What few entries have: a directory's entries, why it was not listed, a name that is
+    /// not its own bytes.
+    extra: Option<Box<Extra>>,
+}
+
+/// The rare parts of a [`BlobEntry`].
+#[derive(Clone, Debug, Default)]
+struct Extra {
     /// The entries of a directory in name order (`None` for anything else, or too deep).
-    pub children: Option<Vec<BlobEntry>>,
+    children: Option<Vec<BlobEntry>>,
     /// Why a directory's entries were not listed.
-    pub unreadable: Option<String>,
+    unreadable: Option<String>,
+    /// The name's bytes, when `name` had to escape them.
+    raw: Option<std::ffi::OsString>,
+    /// The whole path, for an entry that is no directory entry (an archive member).
+    full: Option<PathBuf>,
 }
 
 /// What the walk learns of each entry.
@@ -137,8 +151,16 @@ pub enum Detail {
 /// A file the tree names, and the digest its name spells under `blobs/<algorithm>/` (`None`:
 /// a stray, an entry beside the algorithm directories or a name that is no digest).
 pub struct Named<'a> {
-    pub digest: Option<Digest>,
+    /// The algorithm directory's name when the entry's name is a valid digest of it.
+    pub alg: Option<&'a str>,
     pub entry: &'a BlobEntry,
+}
+
+impl Named<'_> {
+    /// `<algorithm>:<name>`, when that is a digest (built on demand: most callers only look).
+    pub fn digest(&self) -> Option<String> {
+        self.alg.map(|a| format!("{a}:{}", self.entry.name))
+    }
 }
 
 impl BlobEntry {
@@ -150,55 +172,81 @@ impl BlobEntry {
         BlobEntry {
             name: rel.rsplit('/').next().unwrap_or(rel).to_string(),
             rel_at: all.saturating_sub(rel.len()),
-            full,
+            dir: std::sync::Arc::from(Path::new("")),
             kind,
             size,
             allocated: size,
             inode: (0, inode),
-            children: None,
-            unreadable: None,
+            extra: Some(Box::new(Extra {
+                full: Some(full),
+                ..Extra::default()
+            })),
         }
     }
 
     /// A directory of such entries.
     pub fn member_dir(full: PathBuf, rel: &str, children: Vec<BlobEntry>) -> BlobEntry {
         let mut e = BlobEntry::member(full, rel, FileKind::Directory, 0, 0);
-        e.children = Some(children);
+        e.extra_mut().children = Some(children);
         e
+    }
+
+    fn extra_mut(&mut self) -> &mut Extra {
+        self.extra.get_or_insert_with(Box::default)
+    }
+
+    /// The entries of a directory in name order (`None` for anything else, or too deep).
+    pub fn children(&self) -> Option<&[BlobEntry]> {
+        self.extra.as_ref()?.children.as_deref()
+    }
+
+    /// Why a directory's entries (or the entry) could not be looked at.
+    pub fn unreadable(&self) -> Option<&str> {
+        self.extra.as_ref()?.unreadable.as_deref()
+    }
+
+    /// The path to open or `lstat` it by.
+    pub fn full(&self) -> PathBuf {
+        use std::os::unix::ffi::OsStrExt;
+        let extra = self.extra.as_deref();
+        if let Some(full) = extra.and_then(|x| x.full.as_ref()) {
+            return full.clone();
+        }
+        match extra.and_then(|x| x.raw.as_ref()) {
+            Some(raw) => self.dir.join(raw),
+            None => self.dir.join(std::ffi::OsStr::from_bytes(self.name.as_bytes())),
+        }
     }
 
     /// The path relative to the content store (`blobs/sha256/<hex>`), for reports; built on
     /// demand, since verify lists 50,000 entries and reports a handful.
     pub fn path(&self) -> String {
         use std::os::unix::ffi::OsStrExt;
-        super::records::key_name(self.full.as_os_str().as_bytes().get(self.rel_at..).unwrap_or_default())
+        let full = self.full();
+        super::records::key_name(full.as_os_str().as_bytes().get(self.rel_at..).unwrap_or_default())
     }
 }
 
 impl BlobTree {
     /// Every entry of `blobs/` that is not an algorithm directory, and every entry of the
     /// algorithm directories, with the digest its name spells.
-    pub fn files(&self) -> Vec<Named<'_>> {
-        let BlobTree::Entries(top) = self else {
-            return Vec::new();
+    pub fn files(&self) -> impl Iterator<Item = Named<'_>> {
+        let top: &[BlobEntry] = match self {
+            BlobTree::Entries(top) => top,
+            _ => &[],
         };
-        let mut out = Vec::new();
-        for alg in top {
-            if alg.kind != FileKind::Directory || !matches!(alg.name.as_str(), "sha256" | "sha384" | "sha512") {
-                out.push(Named {
-                    digest: None,
-                    entry: alg,
-                });
-                continue;
-            }
-            for e in alg.children.as_deref().unwrap_or(&[]) {
-                out.push(Named {
-                    digest: Digest::parse(&format!("{}:{}", alg.name, e.name)).ok(),
-                    entry: e,
-                });
-            }
-        }
-        out
+        top.iter().flat_map(|alg| {
+            let is_alg = alg.kind == FileKind::Directory && matches!(alg.name.as_str(), "sha256" | "sha384" | "sha512");
+            let (this, below): (Option<Named<'_>>, &[BlobEntry]) = if is_alg {
+                (None, alg.children().unwrap_or(&[]))
+            } else {
+                (Some(Named { alg: None, entry: alg }), &[])
+            };
+            this.into_iter().chain(below.iter().map(move |e| Named {
+                alg: Digest::is_valid(&alg.name, &e.name).then_some(alg.name.as_str()),
+                entry: e,
+            }))
+        })
     }
 }
 
@@ -230,10 +278,13 @@ pub fn walk(blobs: &Path, detail: Detail) -> BlobTree {
 fn list_dir(dir: &Path, rel_at: usize, depth: usize, detail: Detail) -> std::io::Result<Vec<BlobEntry>> {
     use std::os::unix::ffi::OsStrExt;
     let read = std::fs::read_dir(dir)?;
+    let shared: std::sync::Arc<Path> = std::sync::Arc::from(dir);
     if detail == Detail::Type {
         // verify sorts what it reports itself: one entry at a time, in directory order, so
         // that 50,000 directory entries are never held at once.
-        return read.map(|e| e.map(|e| entry(e, rel_at, depth, detail))).collect();
+        return read
+            .map(|e| e.map(|e| entry(e, &shared, rel_at, depth, detail)))
+            .collect();
     }
     // gc and du report in containerd's walk order: names by their bytes, each read once.
     let mut named: Vec<(std::ffi::OsString, std::fs::DirEntry)> = read
@@ -242,26 +293,31 @@ fn list_dir(dir: &Path, rel_at: usize, depth: usize, detail: Detail) -> std::io:
     named.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
     Ok(named
         .into_iter()
-        .map(|(_, e)| entry(e, rel_at, depth, detail))
+        .map(|(_, e)| entry(e, &shared, rel_at, depth, detail))
         .collect())
 }
 
-/// One directory entry, looked at as `detail` says (never following a symlink), and listed
-/// below when it is a directory.
-fn entry(e: std::fs::DirEntry, rel_at: usize, depth: usize, detail: Detail) -> BlobEntry {
+/// One directory entry of `dir`, looked at as `detail` says (never following a symlink), and
+/// listed below when it is a directory.
+fn entry(e: std::fs::DirEntry, dir: &std::sync::Arc<Path>, rel_at: usize, depth: usize, detail: Detail) -> BlobEntry {
     use std::os::unix::ffi::OsStrExt;
     use std::os::unix::fs::MetadataExt;
-    let full = e.path();
+    let raw = e.file_name();
+    let name = super::records::key_name(raw.as_bytes());
     let mut entry = BlobEntry {
-        name: super::records::key_name(full.file_name().map_or(&[], |n| n.as_bytes())),
-        full,
+        extra: (name.as_bytes() != raw.as_bytes()).then(|| {
+            Box::new(Extra {
+                raw: Some(raw),
+                ..Extra::default()
+            })
+        }),
+        name,
+        dir: dir.clone(),
         rel_at,
         kind: FileKind::Other,
         size: 0,
         allocated: 0,
         inode: (0, 0),
-        children: None,
-        unreadable: None,
     };
     // `DirEntry::metadata` and `file_type` never follow a symlink.
     let looked = match detail {
@@ -276,15 +332,15 @@ fn entry(e: std::fs::DirEntry, rel_at: usize, depth: usize, detail: Detail) -> B
     match looked {
         Ok(kind) => entry.kind = kind,
         // Gone between readdir and lstat: containerd's walk would fail the same way.
-        Err(err) => entry.unreadable = Some(err.to_string()),
+        Err(err) => entry.extra_mut().unreadable = Some(err.to_string()),
     }
     if entry.kind == FileKind::Directory {
         if depth >= MAX_BLOB_DEPTH {
-            entry.unreadable = Some(format!("nested deeper than {MAX_BLOB_DEPTH} directories; not listed"));
+            entry.extra_mut().unreadable = Some(format!("nested deeper than {MAX_BLOB_DEPTH} directories; not listed"));
         } else {
-            match list_dir(&entry.full, rel_at, depth + 1, detail) {
-                Ok(children) => entry.children = Some(children),
-                Err(err) => entry.unreadable = Some(err.to_string()),
+            match list_dir(&entry.full(), rel_at, depth + 1, detail) {
+                Ok(children) => entry.extra_mut().children = Some(children),
+                Err(err) => entry.extra_mut().unreadable = Some(err.to_string()),
             }
         }
     }

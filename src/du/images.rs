@@ -20,26 +20,42 @@ pub(super) fn image_usage(
         Content,
         Snapshot,
     }
-    let mut ident: HashMap<String, u32> = HashMap::new();
+    // Content by its digest (the records of every namespace sorted by digest, the first
+    // record's size; 50,000 of them, so no map is kept); snapshots by a key built from their
+    // names. The two never meet: ids come from one counter.
+    let mut snapshot_ident: HashMap<String, u32> = HashMap::new();
     let mut ident_size: Vec<u64> = Vec::new();
     let mut node_ident: Vec<Option<(What, u32)>> = vec![None; g.len()];
-    let mut intern = |key: String, size: u64| -> u32 {
-        let next = ident.len() as u32;
+    fn intern<K: std::hash::Hash + Eq>(ident: &mut HashMap<K, u32>, sizes: &mut Vec<u64>, key: K, size: u64) -> u32 {
+        let next = sizes.len() as u32;
         let id = *ident.entry(key).or_insert(next);
         if id == next {
-            ident_size.push(size);
+            sizes.push(size);
         }
         id
-    };
+    }
+    let mut content: Vec<(&str, u64, u32)> = Vec::with_capacity(store.namespaces.iter().map(|n| n.content.len()).sum());
     for (nsi, ns) in store.namespaces.iter().enumerate() {
         for (ci, rec) in ns.content.iter().enumerate() {
             if let Some(&node) = g.content.get(nsi).and_then(|v| v.get(ci)) {
-                let id = intern(format!("c {}", rec.digest), ubytes(rec.size));
-                if let Some(slot) = node_ident.get_mut(node as usize) {
-                    *slot = Some((What::Content, id));
-                }
+                content.push((rec.digest.as_str(), ubytes(rec.size), node));
             }
         }
+    }
+    // Stable: among one digest's records, the first namespace's comes first.
+    content.sort_by(|a, b| a.0.cmp(b.0));
+    let mut last: Option<&str> = None;
+    for (digest, size, node) in content {
+        if last != Some(digest) {
+            ident_size.push(size);
+            last = Some(digest);
+        }
+        let id = ident_size.len().saturating_sub(1) as u32;
+        if let Some(slot) = node_ident.get_mut(node as usize) {
+            *slot = Some((What::Content, id));
+        }
+    }
+    for (nsi, ns) in store.namespaces.iter().enumerate() {
         for (si, s) in ns.snapshots.iter().enumerate() {
             let Some(&node) = g.snapshots.get(nsi).and_then(|v| v.get(si)) else {
                 continue;
@@ -58,7 +74,7 @@ pub(super) fn image_usage(
                 Some(b) => format!("s {}\0{b}", s.snapshotter),
                 None => format!("n {nsi}\0{}\0{}", s.snapshotter, s.key),
             };
-            let id = intern(key, size);
+            let id = intern(&mut snapshot_ident, &mut ident_size, key, size);
             if let Some(slot) = node_ident.get_mut(node as usize) {
                 *slot = Some((What::Snapshot, id));
             }
@@ -119,7 +135,13 @@ pub(super) fn image_usage(
         }
         reached.push(ids);
     }
-    let kind_of: HashMap<u32, What> = node_ident.iter().flatten().map(|(w, id)| (*id, *w)).collect();
+    // An id is content or a snapshot for every node that has it.
+    let mut kind_of: Vec<Option<What>> = vec![None; ident_size.len()];
+    for (w, id) in node_ident.iter().flatten() {
+        if let Some(k) = kind_of.get_mut(*id as usize) {
+            *k = Some(*w);
+        }
+    }
     let mut out = Vec::with_capacity(groups.len());
     for (((nsi, target, _), members), ids) in groups.iter().zip(reached) {
         let Some(ns) = store.namespaces.get(*nsi) else { continue };
@@ -127,7 +149,7 @@ pub(super) fn image_usage(
         let mut snapshots = Split::default();
         for id in ids {
             let size = ident_size.get(id as usize).copied().unwrap_or(0);
-            let split = match kind_of.get(&id) {
+            let split = match kind_of.get(id as usize).copied().flatten() {
                 Some(What::Snapshot) => &mut snapshots,
                 _ => &mut content,
             };

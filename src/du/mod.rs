@@ -11,7 +11,7 @@
 //! namespace), and bytes unique to it: what `gc` would free if only this image were deleted
 //! (nothing else holds them: no other image, lease, container or root, in any namespace).
 
-use crate::containerd::blobs::FileKind;
+use crate::containerd::blobs::{BlobEntry, FileKind};
 use crate::containerd::records::BackendSnapshot;
 use crate::gc::Collection;
 use crate::gc::graph::{Cause, Edge, Kind, Walk};
@@ -24,33 +24,53 @@ use images::image_usage;
 pub use report::*;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-/// A file directly under `blobs/<algorithm>/` whose name is a digest.
-#[derive(Clone, Debug)]
-pub struct DiskBlob {
-    pub digest: String,
-    pub path: String,
-    pub kind: FileKind,
-    pub size: u64,
-    pub allocated: u64,
-    pub inode: (u64, u64),
+/// A file directly under `blobs/<algorithm>/` whose name is a digest: borrowed from the
+/// listing (50,000 of them are not copied).
+#[derive(Clone, Copy, Debug)]
+pub struct DiskBlob<'a> {
+    /// The algorithm directory; the entry's name is the digest's hex.
+    pub alg: &'a str,
+    pub entry: &'a BlobEntry,
+}
+
+impl DiskBlob<'_> {
+    /// `<algorithm>:<hex>`.
+    pub fn digest(&self) -> String {
+        format!("{}:{}", self.alg, self.entry.name)
+    }
+
+    pub fn kind(&self) -> FileKind {
+        self.entry.kind
+    }
+
+    /// Its apparent size; 0 for anything but a regular file.
+    pub fn size(&self) -> u64 {
+        if self.entry.kind == FileKind::Regular {
+            self.entry.size
+        } else {
+            0
+        }
+    }
+
+    /// The (algorithm, hex) this file is looked up by.
+    fn hex(&self) -> (&str, &str) {
+        (self.alg, self.entry.name.as_str())
+    }
+}
+
+/// The (algorithm, hex) a digest string names, to look files up by.
+fn parts(digest: &str) -> Option<(&str, &str)> {
+    digest.split_once(':')
 }
 
 /// Every entry of `blobs/<sha256|sha384|sha512>/` named by a valid digest, in name order.
-pub fn blob_files(tree: &BlobTree) -> Vec<DiskBlob> {
-    tree.files()
-        .into_iter()
-        .filter_map(|f| {
-            let e = f.entry;
-            f.digest.map(|d| DiskBlob {
-                digest: d.to_string(),
-                path: e.path().clone(),
-                kind: e.kind,
-                size: if e.kind == FileKind::Regular { e.size } else { 0 },
-                allocated: e.allocated,
-                inode: e.inode,
-            })
-        })
-        .collect()
+pub fn blob_files(tree: &BlobTree) -> Vec<DiskBlob<'_>> {
+    let mut files: Vec<DiskBlob<'_>> = tree
+        .files()
+        .filter_map(|f| f.alg.map(|alg| DiskBlob { alg, entry: f.entry }))
+        .collect();
+    files.shrink_to_fit();
+    files
 }
 
 /// Who holds a record, strongest first.
@@ -88,7 +108,10 @@ fn measure_active(store: &Store, snapshotter: &str, id: Option<u64>) -> u64 {
 }
 
 /// Computes the report. `scan`: measure active snapshots and orphan snapshot dirs.
-pub fn compute(store: &Store, c: &Collection, scan: bool) -> UsageReport {
+///
+/// `blobs` is the store's listing of the blob files, taken out of it (`std::mem::replace`):
+/// it is dropped once the disk figures are made, before the per-image walks.
+pub fn compute(store: &Store, blobs: BlobTree, c: &Collection, scan: bool) -> UsageReport {
     let g = &c.graph;
     let n = g.len();
     // Reach per holder class.
@@ -124,12 +147,19 @@ pub fn compute(store: &Store, c: &Collection, scan: bool) -> UsageReport {
     };
 
     // Files on disk.
-    let files = blob_files(&store.blobs);
+    let files = blob_files(&blobs);
     // Without a listing of the blob files, no recorded blob can be called missing.
-    let listed = matches!(store.blobs, BlobTree::Entries(_));
-    let file_of: HashMap<&str, &DiskBlob> = files.iter().map(|f| (f.digest.as_str(), f)).collect();
+    let listed = matches!(blobs, BlobTree::Entries(_));
+    // Looked up by (algorithm, hex) in name order (the sums below do not depend on the order).
+    let mut files = files;
+    files.sort_by(|a, b| a.hex().cmp(&b.hex()));
+    let file_of = |k: (&str, &str)| match files.binary_search_by(|f| f.hex().cmp(&k)) {
+        Ok(i) => files.get(i),
+        Err(_) => None,
+    };
+    let file_of_digest = |d: &str| parts(d).and_then(file_of);
     let mut disk = Disk {
-        blob_files_not_listed: match &store.blobs {
+        blob_files_not_listed: match &blobs {
             BlobTree::Entries(_) => None,
             BlobTree::Missing => Some("no blobs directory".into()),
             BlobTree::NotADirectory(kind) => Some(format!("blobs is a {kind}, not a directory")),
@@ -137,17 +167,23 @@ pub fn compute(store: &Store, c: &Collection, scan: bool) -> UsageReport {
         },
         ..Disk::default()
     };
-    let mut inodes = HashSet::new();
+    // Each inode's blocks once (the first file met with it counts, as it always did).
+    let mut inodes: Vec<((u64, u64), u64)> = Vec::with_capacity(files.len());
     for f in &files {
-        disk.blob_files.add(f.size);
-        if inodes.insert(f.inode) {
-            disk.blob_file_allocated = disk.blob_file_allocated.saturating_add(f.allocated);
-        }
+        disk.blob_files.add(f.size());
+        inodes.push((f.entry.inode, f.entry.allocated));
+    }
+    inodes.sort_by_key(|(inode, _)| *inode);
+    inodes.dedup_by_key(|(inode, _)| *inode);
+    for (_, allocated) in inodes {
+        disk.blob_file_allocated = disk.blob_file_allocated.saturating_add(allocated);
     }
 
-    // Per namespace, and each digest's strongest holder over all namespaces.
-    let mut digest_holder: HashMap<&str, Holder> = HashMap::new();
-    let mut digest_size: BTreeMap<&str, i64> = BTreeMap::new();
+    // Per namespace, and each digest's strongest holder over all namespaces: every record's
+    // (digest, size, holder), then merged by digest (the first record's size, the strongest
+    // holder), looked up by binary search.
+    let mut digests: Vec<(&str, i64, Holder)> =
+        Vec::with_capacity(store.namespaces.iter().map(|n| n.content.len()).sum());
     let mut namespaces = Vec::new();
     let backends: HashMap<&str, HashMap<&str, &BackendSnapshot>> = store
         .snapshotters
@@ -164,9 +200,9 @@ pub fn compute(store: &Store, c: &Collection, scan: bool) -> UsageReport {
         if by_images.get(i).copied().unwrap_or(false)
             && g.kinds.get(i) == Some(&Kind::Content)
             && !g.exists.get(i).copied().unwrap_or(true)
-            && let (Some(ns), Some(key)) = (g.ns.get(i), g.keys.get(i))
+            && let (Some(ns), Some(key)) = (g.ns.get(i), g.key(i))
         {
-            dangling.entry(*ns).or_default().push(key.clone());
+            dangling.entry(*ns).or_default().push(key);
         }
     }
     for v in dangling.values_mut() {
@@ -185,11 +221,9 @@ pub fn compute(store: &Store, c: &Collection, scan: bool) -> UsageReport {
             let size = ubytes(rec.size);
             u.content.add(size);
             u.held.add(h, size);
-            let e = digest_holder.entry(rec.digest.as_str()).or_insert(h);
-            *e = (*e).min(h);
-            digest_size.entry(rec.digest.as_str()).or_insert(rec.size);
-            match file_of.get(rec.digest.as_str()) {
-                Some(f) if f.kind == FileKind::Regular => {}
+            digests.push((rec.digest.as_str(), rec.size, h));
+            match file_of_digest(rec.digest.as_str()) {
+                Some(f) if f.kind() == FileKind::Regular => {}
                 _ if !listed => {}
                 _ => u.missing_files.push(rec.digest.clone()),
             }
@@ -241,38 +275,56 @@ pub fn compute(store: &Store, c: &Collection, scan: bool) -> UsageReport {
     }
 
     // The whole disk.
-    for (d, size) in &digest_size {
-        disk.recorded_digests.add(ubytes(*size));
-        if let Some(h) = digest_holder.get(d) {
-            disk.recorded_held.add(*h, ubytes(*size));
+    digests.sort_by(|a, b| a.0.cmp(b.0));
+    digests.dedup_by(|later, first| {
+        let same = later.0 == first.0;
+        if same {
+            first.2 = first.2.min(later.2);
         }
-        match file_of.get(d) {
+        same
+    });
+    let holder_of = |d: &str| match digests.binary_search_by(|e| e.0.cmp(d)) {
+        Ok(i) => digests.get(i).map(|e| e.2),
+        Err(_) => None,
+    };
+    for &(d, size, h) in &digests {
+        disk.recorded_digests.add(ubytes(size));
+        disk.recorded_held.add(h, ubytes(size));
+        match file_of_digest(d) {
             _ if !listed => {}
-            Some(f) if f.kind == FileKind::Regular => {
-                if i64::try_from(f.size).ok() != Some(*size) {
+            Some(f) if f.kind() == FileKind::Regular => {
+                if i64::try_from(f.size()).ok() != Some(size) {
                     disk.size_mismatch.push(SizeMismatch {
                         digest: d.to_string(),
-                        recorded: *size,
-                        file: f.size,
+                        recorded: size,
+                        file: f.size(),
                     });
                 }
             }
             Some(_) => {
                 disk.not_regular.push(d.to_string());
-                disk.missing_files.add(ubytes(*size));
+                disk.missing_files.add(ubytes(size));
             }
             None => {
-                disk.missing_files.add(ubytes(*size));
+                disk.missing_files.add(ubytes(size));
                 disk.missing_digests.push(d.to_string());
             }
         }
     }
+    let mut key = String::new();
     for f in &files {
-        match digest_holder.get(f.digest.as_str()) {
-            Some(h) => disk.held.add(*h, f.size),
-            None => disk.orphan_files.add(f.size),
+        key.clear();
+        key.push_str(f.alg);
+        key.push(':');
+        key.push_str(&f.entry.name);
+        match holder_of(key.as_str()) {
+            Some(h) => disk.held.add(h, f.size()),
+            None => disk.orphan_files.add(f.size()),
         }
     }
+    drop(digests);
+    drop(files);
+    drop(blobs);
     let named_refs: HashSet<&str> = store
         .namespaces
         .iter()

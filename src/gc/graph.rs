@@ -12,7 +12,7 @@
 //! its target, content nothing. containerd keeps the two modes apart while walking and merges
 //! them when marking (`gc.Tricolor` strips the flat bit), and so do we.
 
-use super::state::{GcLabels, Store};
+use super::state::{LabelPairs, Store};
 use crate::containerd::gotime::parse_rfc3339;
 use std::collections::HashMap;
 
@@ -95,14 +95,22 @@ pub struct Expiring {
 pub struct Graph {
     pub kinds: Vec<Kind>,
     pub ns: Vec<u32>,
-    pub keys: Vec<String>,
+    /// Every node's key, one after the other ([`Graph::key`]): one allocation for the 50,000
+    /// digests of a big store instead of two strings per node.
+    key_text: Vec<u8>,
+    /// Where each node's key ends in `key_text`.
+    key_ends: Vec<usize>,
     /// Whether a record answers the node's lookup (false: a dead edge's target).
     pub exists: Vec<bool>,
     refs: Vec<Vec<Edge>>,
-    flat_refs: Vec<Vec<Edge>>,
+    /// The few nodes with references followed in flat mode.
+    flat_refs: HashMap<u32, Vec<Edge>>,
     pub roots: Vec<(Cause, Edge)>,
-    /// Per (namespace, kind): key -> node.
-    index: HashMap<(u32, Kind), HashMap<String, u32>>,
+    /// Hash of (namespace, kind, key) -> the first node with that hash; `same_hash` chains
+    /// the others (the keys themselves are only in `key_text`).
+    index: HashMap<u64, u32>,
+    same_hash: Vec<u32>,
+    hasher: std::hash::RandomState,
     /// The node of each record, per namespace, in the store's record order.
     pub content: Vec<Vec<u32>>,
     pub snapshots: Vec<Vec<u32>>,
@@ -141,41 +149,41 @@ fn snapshot_key(key: &str, prefix: &str, value: &str) -> Option<String> {
 }
 
 /// The forward references of a record's labels.
-fn label_refs(model: Model, labels: &GcLabels, out: &mut Vec<(Kind, String)>) {
-    for (k, v) in labels {
+fn label_refs(model: Model, labels: &impl LabelPairs, out: &mut Vec<(Kind, String)>) {
+    for (k, v) in labels.pairs() {
         if named(k, REF_CONTENT) {
-            out.push((Kind::Content, v.clone()));
-        } else if let Some(key) = snapshot_key(k, REF_SNAPSHOT, v) {
+            out.push((Kind::Content, v.into_owned()));
+        } else if let Some(key) = snapshot_key(k, REF_SNAPSHOT, &v) {
             out.push((Kind::Snapshot, key));
         } else if model >= Model::V2 && named(k, REF_IMAGE) {
-            out.push((Kind::Image, v.clone()));
+            out.push((Kind::Image, v.into_owned()));
         }
     }
 }
 
 /// The back references of a record's labels (2.2+): the record is held by what they name.
-fn label_brefs(model: Model, labels: &GcLabels, out: &mut Vec<(Kind, String)>) {
+fn label_brefs(model: Model, labels: &impl LabelPairs, out: &mut Vec<(Kind, String)>) {
     if model < Model::V22 {
         return;
     }
-    for (k, v) in labels {
+    for (k, v) in labels.pairs() {
         if named(k, BREF_CONTAINER) {
-            out.push((Kind::Container, v.clone()));
+            out.push((Kind::Container, v.into_owned()));
         } else if named(k, BREF_CONTENT) {
-            out.push((Kind::Content, v.clone()));
+            out.push((Kind::Content, v.into_owned()));
         } else if named(k, BREF_IMAGE) {
-            out.push((Kind::Image, v.clone()));
-        } else if let Some(key) = snapshot_key(k, BREF_SNAPSHOT, v) {
+            out.push((Kind::Image, v.into_owned()));
+        } else if let Some(key) = snapshot_key(k, BREF_SNAPSHOT, &v) {
             out.push((Kind::Snapshot, key));
         }
     }
 }
 
-fn is_root(model: Model, labels: &GcLabels) -> bool {
+fn is_root(model: Model, labels: &impl LabelPairs) -> bool {
     if model >= Model::V22 {
-        labels.iter().any(|(k, _)| k.starts_with(ROOT))
+        labels.pairs().any(|(k, _)| k.starts_with(ROOT))
     } else {
-        labels.iter().any(|(k, _)| k == ROOT)
+        labels.pairs().any(|(k, _)| k == ROOT)
     }
 }
 
@@ -184,25 +192,139 @@ fn expiry(v: &str) -> Option<i128> {
     parse_rfc3339(v).map(|t| t.unix_nanos())
 }
 
+/// The end of a `same_hash` chain.
+const NO_NODE: u32 = u32::MAX;
+
+/// The first byte of a key stored packed: `sha256:` and 64 lowercase hex digits as their 32
+/// bytes (no UTF-8 text starts with 0xff). Most keys are such digests.
+const PACKED_SHA256: u8 = 0xff;
+
+/// A key as `key_text` stores it: a sha256 digest packed into 33 bytes, anything else as is.
+enum Stored<'a> {
+    Packed([u8; 33]),
+    Text(&'a [u8]),
+}
+
+impl Stored<'_> {
+    fn of(key: &str) -> Stored<'_> {
+        Stored::packed(key).map_or(Stored::Text(key.as_bytes()), Stored::Packed)
+    }
+
+    fn packed(key: &str) -> Option<[u8; 33]> {
+        fn nibble(c: u8) -> Option<u8> {
+            match c {
+                b'0'..=b'9' => Some(c - b'0'),
+                b'a'..=b'f' => Some(c - b'a' + 10),
+                _ => None,
+            }
+        }
+        let hex = key.strip_prefix("sha256:")?;
+        if hex.len() != 64 {
+            return None;
+        }
+        let mut out = [PACKED_SHA256; 33];
+        for (slot, pair) in out.iter_mut().skip(1).zip(hex.as_bytes().chunks_exact(2)) {
+            let [hi, lo] = pair else { return None };
+            *slot = (nibble(*hi)? << 4) | nibble(*lo)?;
+        }
+        Some(out)
+    }
+
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Stored::Packed(b) => b,
+            Stored::Text(b) => b,
+        }
+    }
+}
+
 impl Graph {
+    fn hash(&self, kind: Kind, ns: u32, key: &[u8]) -> u64 {
+        use std::hash::BuildHasher;
+        self.hasher.hash_one((ns, kind, key))
+    }
+
+    fn stored_key(&self, id: usize) -> Option<&[u8]> {
+        let end = *self.key_ends.get(id)?;
+        let start = match id.checked_sub(1) {
+            Some(prev) => *self.key_ends.get(prev)?,
+            None => 0,
+        };
+        self.key_text.get(start..end)
+    }
+
+    /// The key of node `id`.
+    pub fn key(&self, id: usize) -> Option<String> {
+        match self.stored_key(id)? {
+            [PACKED_SHA256, digest @ ..] if digest.len() == 32 => Some(format!("sha256:{}", hex::encode(digest))),
+            text => std::str::from_utf8(text).ok().map(str::to_string),
+        }
+    }
+
+    fn find(&self, hash: u64, kind: Kind, ns: u32, key: &[u8]) -> Option<u32> {
+        let mut id = *self.index.get(&hash)?;
+        while id != NO_NODE {
+            let i = id as usize;
+            if self.kinds.get(i) == Some(&kind) && self.ns.get(i) == Some(&ns) && self.stored_key(i) == Some(key) {
+                return Some(id);
+            }
+            id = self.same_hash.get(i).copied().unwrap_or(NO_NODE);
+        }
+        None
+    }
+
     fn intern(&mut self, kind: Kind, ns: u32, key: &str) -> u32 {
-        if let Some(&id) = self.index.get(&(ns, kind)).and_then(|m| m.get(key)) {
+        let stored = Stored::of(key);
+        let key = stored.bytes();
+        let hash = self.hash(kind, ns, key);
+        if let Some(id) = self.find(hash, kind, ns, key) {
             return id;
         }
         let id = self.kinds.len() as u32;
+        self.grow(key.len());
         self.kinds.push(kind);
         self.ns.push(ns);
-        self.keys.push(key.to_string());
+        self.key_text.extend_from_slice(key);
+        self.key_ends.push(self.key_text.len());
         self.exists.push(false);
         self.refs.push(Vec::new());
-        self.flat_refs.push(Vec::new());
-        self.index.entry((ns, kind)).or_default().insert(key.to_string(), id);
+        let first = self.index.insert(hash, id).unwrap_or(NO_NODE);
+        self.same_hash.push(first);
         id
     }
 
-    /// The node of a key, when some edge or record names it.
+    /// Room for one more node with a key of `key_len` bytes: a quarter more each time rather
+    /// than twice as much (60,000 nodes must not leave room for 120,000).
+    fn grow(&mut self, key_len: usize) {
+        let len = self.kinds.len();
+        if len == self.kinds.capacity() {
+            let more = (len / 4).max(1024);
+            self.kinds.reserve_exact(more);
+            self.ns.reserve_exact(more);
+            self.key_ends.reserve_exact(more);
+            self.exists.reserve_exact(more);
+            self.refs.reserve_exact(more);
+            self.same_hash.reserve_exact(more);
+        }
+        let text = self.key_text.len();
+        if text + key_len > self.key_text.capacity() {
+            self.key_text.reserve_exact((text / 4).max(key_len).max(64 << 10));
+        }
+    }
+
+    /// The node of a key, when some edge or record names it (after [`Graph::build`], by a
+    /// scan: the index is only kept while building).
     pub fn node(&self, kind: Kind, ns: u32, key: &str) -> Option<u32> {
-        self.index.get(&(ns, kind)).and_then(|m| m.get(key)).copied()
+        let stored = Stored::of(key);
+        let key = stored.bytes();
+        if !self.index.is_empty() {
+            return self.find(self.hash(kind, ns, key), kind, ns, key);
+        }
+        (0..self.len())
+            .find(|&i| {
+                self.kinds.get(i) == Some(&kind) && self.ns.get(i) == Some(&ns) && self.stored_key(i) == Some(key)
+            })
+            .map(|i| i as u32)
     }
 
     fn link(&mut self, from: u32, targets: &[(Kind, String)], ns: u32) {
@@ -215,8 +337,12 @@ impl Graph {
     }
 
     fn push_ref(&mut self, from: u32, edge: Edge, flat_mode: bool) {
-        let list = if flat_mode { &mut self.flat_refs } else { &mut self.refs };
-        if let Some(r) = list.get_mut(from as usize) {
+        if (from as usize) >= self.refs.len() {
+            return;
+        }
+        if flat_mode {
+            self.flat_refs.entry(from).or_default().push(edge);
+        } else if let Some(r) = self.refs.get_mut(from as usize) {
             r.push(edge);
         }
     }
@@ -227,12 +353,15 @@ impl Graph {
         let mut g = Graph {
             kinds: Vec::new(),
             ns: Vec::new(),
-            keys: Vec::new(),
+            key_text: Vec::new(),
+            key_ends: Vec::new(),
             exists: Vec::new(),
             refs: Vec::new(),
-            flat_refs: Vec::new(),
+            flat_refs: HashMap::new(),
             roots: Vec::new(),
             index: HashMap::new(),
+            same_hash: Vec::new(),
+            hasher: std::hash::RandomState::new(),
             content: Vec::with_capacity(n),
             snapshots: Vec::with_capacity(n),
             ingests: Vec::with_capacity(n),
@@ -431,6 +560,16 @@ impl Graph {
             g.leases.push(lease_ids);
             g.images.push(image_ids);
         }
+        // The graph lives as long as the report: give back what growing by doubling left over.
+        g.kinds.shrink_to_fit();
+        g.ns.shrink_to_fit();
+        g.key_text.shrink_to_fit();
+        g.key_ends.shrink_to_fit();
+        g.exists.shrink_to_fit();
+        g.refs.shrink_to_fit();
+        // The index answers lookups while edges are resolved; nothing looks keys up after.
+        g.same_hash = Vec::new();
+        g.index = HashMap::new();
         g
     }
 
@@ -447,7 +586,7 @@ impl Graph {
 
     /// 2.2+: each back reference label of the record `from` makes an edge from the node it
     /// names to `from` (followed only when that node is visited in normal mode).
-    fn back_refs(&mut self, model: Model, labels: &GcLabels, from: Edge, ns: u32) {
+    fn back_refs(&mut self, model: Model, labels: &impl LabelPairs, from: Edge, ns: u32) {
         let mut targets = Vec::new();
         label_brefs(model, labels, &mut targets);
         for (kind, key) in targets {
@@ -478,8 +617,12 @@ impl Graph {
             if walk.mark(e.to) {
                 visit(e.to);
             }
-            let list = if e.flat { &self.flat_refs } else { &self.refs };
-            for &next in list.get(e.to as usize).map(Vec::as_slice).unwrap_or(&[]) {
+            let list = if e.flat {
+                self.flat_refs.get(&e.to)
+            } else {
+                self.refs.get(e.to as usize)
+            };
+            for &next in list.map(Vec::as_slice).unwrap_or(&[]) {
                 if walk.enter(next) {
                     stack.push(next);
                 }
@@ -547,6 +690,7 @@ impl Walk {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::gc::state::GcLabels;
 
     #[test]
     fn reference_label_names() {

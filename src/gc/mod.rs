@@ -69,6 +69,20 @@ pub fn default_model(store: &Store) -> Model {
 /// Runs the collection in memory.
 pub fn collect(store: &Store, model: Model, clock: Clock) -> Collection {
     let graph = Graph::build(store, model, clock);
+    finish(store, model, clock, graph)
+}
+
+/// [`collect`], dropping the content records' labels as soon as the graph has them (only the
+/// graph reads them): what `gc` and `du` run, so that the labels and the whole collection are
+/// never held together.
+pub fn collect_forgetting_labels(store: &mut Store, model: Model, clock: Clock) -> Collection {
+    let graph = Graph::build(store, model, clock);
+    store.forget_content_labels();
+    finish(store, model, clock, graph)
+}
+
+/// The mark and the sweeps over a built graph.
+fn finish(store: &Store, model: Model, clock: Clock, graph: Graph) -> Collection {
     let marked = if graph.failure.is_some() {
         // containerd's collection fails before sweeping: everything stays.
         vec![true; graph.len()]
@@ -129,7 +143,7 @@ mod tests {
         ContentRecord {
             digest: digest.into(),
             size: 1,
-            labels: labels(l),
+            labels: PackedLabels::pack(&labels(l)),
         }
     }
 

@@ -469,16 +469,20 @@ impl GcReport {
             .iter()
             .flat_map(|n| n.content.iter().map(|c| c.digest.as_str()))
             .collect();
-        let orphan_blob_files = crate::du::blob_files(&store.blobs)
-            .into_iter()
-            .filter(|f| !recorded.contains(f.digest.as_str()))
-            .map(|f| BlobItem {
-                digest: f.digest,
-                path: f.path,
-                kind: f.kind,
-                size: f.size,
-                allocated: f.allocated,
-                recorded_in: Vec::new(),
+        let orphan_blob_files = store
+            .blobs
+            .files()
+            .filter_map(|f| {
+                let digest = f.digest()?;
+                let e = f.entry;
+                (!recorded.contains(digest.as_str())).then(|| BlobItem {
+                    digest,
+                    path: e.path(),
+                    kind: e.kind,
+                    size: if e.kind == FileKind::Regular { e.size } else { 0 },
+                    allocated: e.allocated,
+                    recorded_in: Vec::new(),
+                })
             })
             .collect();
 

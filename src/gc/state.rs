@@ -14,6 +14,7 @@ use crate::containerd::encoding::varint_exact;
 use crate::containerd::gotime::GoTime;
 use crate::containerd::records::{self, BackendSnapshot, Damage};
 use crate::containerd::root::Root;
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 /// The label prefix of everything the collector interprets.
@@ -21,6 +22,85 @@ pub const GC_LABEL_PREFIX: &str = "containerd.io/gc.";
 
 /// Sorted `containerd.io/gc.*` labels of a record.
 pub type GcLabels = Vec<(String, String)>;
+
+/// A record's labels as (key, value) pairs, however they are kept.
+pub trait LabelPairs {
+    fn pairs(&self) -> impl Iterator<Item = (&str, Cow<'_, str>)>;
+}
+
+impl LabelPairs for GcLabels {
+    fn pairs(&self) -> impl Iterator<Item = (&str, Cow<'_, str>)> {
+        self.iter().map(|(k, v)| (k.as_str(), Cow::Borrowed(v.as_str())))
+    }
+}
+
+/// [`GcLabels`] in one allocation, a sha256 value as its 32 bytes: the labels of content
+/// records (a pulled image's manifest names its config and each layer, 50,000 labels on a
+/// big node) without two strings per label.
+///
+/// Each label is the key's length (u32, little endian) and bytes, then the value: tag 1 and
+/// the 32 bytes of `sha256:<64 lowercase hex>`, or tag 0, its length and its bytes.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PackedLabels(Box<[u8]>);
+
+impl PackedLabels {
+    pub fn pack(labels: &[(String, String)]) -> PackedLabels {
+        fn len(out: &mut Vec<u8>, n: usize) {
+            out.extend_from_slice(&u32::try_from(n).unwrap_or(u32::MAX).to_le_bytes());
+        }
+        let mut out = Vec::new();
+        for (k, v) in labels {
+            len(&mut out, k.len());
+            out.extend_from_slice(k.as_bytes());
+            match sha256_bytes(v) {
+                Some(raw) => {
+                    out.push(1);
+                    out.extend_from_slice(&raw);
+                }
+                None => {
+                    out.push(0);
+                    len(&mut out, v.len());
+                    out.extend_from_slice(v.as_bytes());
+                }
+            }
+        }
+        PackedLabels(out.into_boxed_slice())
+    }
+}
+
+/// The 32 bytes of `sha256:<64 lowercase hex>` (only that spelling, so it prints back the same).
+fn sha256_bytes(v: &str) -> Option<[u8; 32]> {
+    let hex = v.strip_prefix("sha256:")?;
+    if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    hex::decode_to_slice(hex, &mut out).ok()?;
+    Some(out)
+}
+
+impl LabelPairs for PackedLabels {
+    fn pairs(&self) -> impl Iterator<Item = (&str, Cow<'_, str>)> {
+        fn take<'a>(rest: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
+            let (head, tail) = rest.split_at_checked(n)?;
+            *rest = tail;
+            Some(head)
+        }
+        fn text<'a>(rest: &mut &'a [u8]) -> Option<&'a str> {
+            let n = u32::from_le_bytes(take(rest, 4)?.try_into().ok()?);
+            std::str::from_utf8(take(rest, n as usize)?).ok()
+        }
+        let mut rest: &[u8] = &self.0;
+        std::iter::from_fn(move || {
+            let key = text(&mut rest)?;
+            let value = match take(&mut rest, 1)? {
+                [1] => Cow::Owned(format!("sha256:{}", hex::encode(take(&mut rest, 32)?))),
+                _ => Cow::Borrowed(text(&mut rest)?),
+            };
+            Some((key, value))
+        })
+    }
+}
 
 /// The whole state, as of one read.
 pub struct Store {
@@ -53,7 +133,7 @@ pub struct Namespace {
 pub struct ContentRecord {
     pub digest: String,
     pub size: i64,
-    pub labels: GcLabels,
+    pub labels: PackedLabels,
 }
 
 /// An ingest's `expireat`, as the collector reads it.
@@ -182,6 +262,16 @@ impl Store {
         })
     }
 
+    /// Drops the content records' labels: only the graph reads them, so once it is built
+    /// (`collect`) they are 4 MB of a big node's heap that nothing uses.
+    pub fn forget_content_labels(&mut self) {
+        for ns in &mut self.namespaces {
+            for c in &mut ns.content {
+                c.labels = PackedLabels::default();
+            }
+        }
+    }
+
     pub fn snapshotter(&self, name: &str) -> Option<&Snapshotter> {
         self.snapshotters.iter().find(|s| s.name == name)
     }
@@ -249,14 +339,16 @@ fn namespace(name: String, b: &Bucket<'_>, damage: &mut Damage) -> Namespace {
 /// `content/blob/<digest>`: the size and the gc labels (the bulk of a node's records, so
 /// read without the times and other labels the listings decode).
 fn content(ns: &str, b: &Bucket<'_>, damage: &mut Damage) -> Vec<ContentRecord> {
-    records::content_sizes_in(ns, b, GC_LABEL_PREFIX, damage)
-        .into_iter()
-        .map(|c| ContentRecord {
+    let mut out = Vec::new();
+    records::content_sizes_each(ns, b, GC_LABEL_PREFIX, damage, |c| {
+        out.push(ContentRecord {
             digest: c.digest,
             size: c.size,
-            labels: c.labels,
-        })
-        .collect()
+            labels: PackedLabels::pack(&c.labels),
+        });
+    });
+    out.shrink_to_fit();
+    out
 }
 
 /// `images/<name>`: the target digest and size, and the gc labels.

@@ -96,10 +96,19 @@ pub fn content(store: &Store, removed_content: &[(usize, usize)], removed_ingest
     let gone_ingests: HashSet<(usize, usize)> = removed_ingests.iter().copied().collect();
     let mut seen: HashSet<&str> = HashSet::new();
     let mut ingest_seen: HashSet<&str> = HashSet::new();
+    // The namespaces recording each digest, asked only of the files the sweep deletes: a
+    // digest still seen is kept, so only digests whose every record is removed matter, and
+    // those records are all in `removed_content` (in namespace order, as they were read).
     let mut recorded: HashMap<&str, Vec<String>> = HashMap::new();
+    for &(nsi, ci) in removed_content {
+        if let Some(ns) = store.namespaces.get(nsi)
+            && let Some(c) = ns.content.get(ci)
+        {
+            recorded.entry(c.digest.as_str()).or_default().push(ns.name.clone());
+        }
+    }
     for (nsi, ns) in store.namespaces.iter().enumerate() {
         for (ci, c) in ns.content.iter().enumerate() {
-            recorded.entry(c.digest.as_str()).or_default().push(ns.name.clone());
             if !gone_content.contains(&(nsi, ci)) {
                 seen.insert(&c.digest);
             }
@@ -211,11 +220,11 @@ fn walk_blobs(tree: &BlobTree, seen: &HashSet<&str>, recorded: &HashMap<&str, Ve
         if e.kind != FileKind::Directory {
             continue;
         }
-        if let Some(why) = &e.unreadable {
+        if let Some(why) = e.unreadable() {
             sweep.stopped = Some(format!("{}: {why}: the local store's walk fails", e.path()));
             return;
         }
-        if let Err(stop) = walk_alg(&e.name, e.children.as_deref().unwrap_or(&[]), seen, recorded, sweep) {
+        if let Err(stop) = walk_alg(&e.name, e.children().unwrap_or(&[]), seen, recorded, sweep) {
             sweep.stopped = Some(stop);
             return;
         }
@@ -232,7 +241,7 @@ fn walk_alg(
 ) -> Result<(), String> {
     for e in entries {
         if e.kind != FileKind::Directory
-            && let Some(why) = &e.unreadable
+            && let Some(why) = e.unreadable()
         {
             return Err(format!("{}: {why}: the local store's walk fails", e.path()));
         }
@@ -256,10 +265,10 @@ fn walk_alg(
             true
         };
         if e.kind == FileKind::Directory {
-            if let Some(why) = &e.unreadable {
+            if let Some(why) = e.unreadable() {
                 return Err(format!("{}: {why}: the local store's walk fails", e.path()));
             }
-            let children = e.children.as_deref().unwrap_or(&[]);
+            let children = e.children().unwrap_or(&[]);
             if removed && !children.is_empty() {
                 return Err(format!(
                     "{}: a directory deleted with its entries; the walk then fails on them",

@@ -66,6 +66,22 @@ pub struct Walked {
     pub parsed: HashMap<(usize, String, Role), Result<Parsed, String>>,
 }
 
+impl Parsed {
+    /// Only what the walk follows: a manifest's config, an index's entries (a manifest's
+    /// layers and a config's diff IDs are kept only for `--layers`; 10,000 manifests' layer
+    /// descriptors are most of what a walk would hold).
+    fn followed_only(self) -> Parsed {
+        match self {
+            Parsed::Manifest { config, .. } => Parsed::Manifest {
+                config,
+                layers: Vec::new(),
+            },
+            Parsed::Config(_) => Parsed::Config(None),
+            index @ Parsed::Index(_) => index,
+        }
+    }
+}
+
 impl Walked {
     /// The diff IDs of a config, when it was read and is an image config.
     pub fn diff_ids(&self, blob: usize, media_type: &str) -> Option<&[String]> {
@@ -130,92 +146,156 @@ pub fn walk(
         if visits.is_empty() {
             break;
         }
-        // Read (and hash) every blob of this level that was not read yet, in parallel.
-        let mut to_read: Vec<usize> = visits
-            .iter()
-            .map(|(_, b)| *b)
-            .filter(|b| store.state(*b).is_none())
-            .collect();
-        to_read.sort_unstable();
-        to_read.dedup();
-        let read: Vec<(usize, FileState, Option<Vec<u8>>)> = to_read
-            .par_iter()
-            .map(|&b| {
-                let digest = store.digest(b);
-                let (state, bytes) = blobs.read(digest, MAX_DOCUMENT, progress);
-                (b, state, bytes)
-            })
-            .collect();
-        let mut bytes: HashMap<usize, Vec<u8>> = HashMap::new();
-        for (b, state, data) in read {
-            store.set_state(b, state);
-            if let Some(d) = data {
-                bytes.insert(b, d);
+        // A level is read in chunks, in order, so that the bytes of at most one chunk are held
+        // (10,000 image targets are one level); each chunk's blobs are read (and hashed) in
+        // parallel, then parsed, then followed. Blobs read by an earlier chunk of this level
+        // are read again, unhashed, when a chunk needs them for another key: the bytes a whole
+        // level read at once would have had.
+        let mut read_this_level: HashSet<usize> = HashSet::new();
+        let mut rest = visits.into_iter().peekable();
+        while rest.peek().is_some() {
+            let mut chunk: Vec<(Visit, usize)> = Vec::new();
+            let mut budget: u64 = 0;
+            while let Some((v, b)) = rest.next_if(|_| chunk.len() < CHUNK_VISITS && budget < CHUNK_BYTES) {
+                if !store.looked_at(b) {
+                    budget = budget.saturating_add(store.sizes.get(b).copied().unwrap_or(0));
+                }
+                chunk.push((v, b));
             }
-        }
-        // Parse each (blob, media type, role) once.
-        let mut keys: Vec<(usize, String, Role)> = visits
-            .iter()
-            .map(|(v, b)| (*b, v.media_type.clone(), v.role))
-            .filter(|k| !out.parsed.contains_key(k))
-            .collect();
-        keys.sort_unstable_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
-        keys.dedup();
-        let parsed: Vec<_> = keys
-            .into_par_iter()
-            .filter_map(|k| {
-                let result = match bytes.get(&k.0) {
-                    Some(data) => parse(data, &k.1),
-                    // Not read: missing, not regular, unreadable (reported as such) or too
-                    // large to be a document.
-                    None => match store.state(k.0) {
-                        Some(FileState::Read { len, .. }) => Err(format!(
-                            "{len} bytes: larger than the {} MiB a document may have",
-                            MAX_DOCUMENT >> 20
-                        )),
-                        _ => return None,
-                    },
-                };
-                Some((k, result))
-            })
-            .collect();
-        out.parsed.extend(parsed);
-        drop(bytes);
-        for (v, b) in visits {
-            match out.parsed.get(&(b, v.media_type.clone(), v.role)) {
-                Some(Ok(Parsed::Manifest { config, layers })) => {
-                    frontier.push(Visit {
-                        ns: v.ns,
-                        digest: config.digest.clone(),
-                        media_type: config.media_type.clone(),
-                        role: Role::Config,
-                    });
-                    if layers_wanted {
-                        out.manifests.push(ManifestUse {
-                            ns: v.ns,
-                            config: store
-                                .recorded(v.ns, &config.digest)
-                                .map(|c| (c, config.media_type.clone())),
-                            layers: layers.clone(),
-                        });
-                    }
-                }
-                Some(Ok(Parsed::Index(entries))) => {
-                    frontier.extend(entries.iter().map(|e| Visit {
-                        ns: v.ns,
-                        digest: e.digest.clone(),
-                        media_type: e.media_type.clone(),
-                        role: Role::Node,
-                    }));
-                }
-                Some(Ok(Parsed::Config(_))) | None => {}
-                Some(Err(why)) => {
-                    out.invalid.entry((v.ns, b)).or_insert((v.media_type, why.clone()));
-                }
-            }
+            walk_chunk(
+                blobs,
+                store,
+                &mut out,
+                chunk,
+                &mut read_this_level,
+                progress,
+                layers_wanted,
+                &mut frontier,
+            );
         }
     }
     out
+}
+
+/// At most this many visits of a level are read at once...
+const CHUNK_VISITS: usize = 1024;
+/// ... and at most about this many bytes of blobs not read yet.
+const CHUNK_BYTES: u64 = 8 << 20;
+
+/// Reads, parses and follows one chunk of a level's visits (see [`walk`]).
+#[allow(clippy::too_many_arguments, reason = "the walk's state, split out of its loop")]
+fn walk_chunk(
+    blobs: &Blobs,
+    store: &mut RecordedBlobs,
+    out: &mut Walked,
+    visits: Vec<(Visit, usize)>,
+    read_this_level: &mut HashSet<usize>,
+    progress: Option<&Progress>,
+    layers_wanted: bool,
+    frontier: &mut Vec<Visit>,
+) {
+    // Read (and hash) every blob of this chunk that was not read yet, in parallel.
+    let mut to_read: Vec<usize> = visits
+        .iter()
+        .map(|(_, b)| *b)
+        .filter(|b| !store.looked_at(*b))
+        .collect();
+    to_read.sort_unstable();
+    to_read.dedup();
+    let read: Vec<(usize, FileState, Option<Vec<u8>>)> = to_read
+        .par_iter()
+        .map(|&b| {
+            let digest = store.digest(b);
+            let (state, bytes) = blobs.read(digest, MAX_DOCUMENT, progress);
+            (b, state, bytes)
+        })
+        .collect();
+    let mut bytes: HashMap<usize, Vec<u8>> = HashMap::new();
+    for (b, state, data) in read {
+        store.set_state(b, state);
+        read_this_level.insert(b);
+        if let Some(d) = data {
+            bytes.insert(b, d);
+        }
+    }
+    // Parse each (blob, media type, role) once.
+    let mut keys: Vec<(usize, String, Role)> = visits
+        .iter()
+        .map(|(v, b)| (*b, v.media_type.clone(), v.role))
+        .filter(|k| !out.parsed.contains_key(k))
+        .collect();
+    keys.sort_unstable_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+    keys.dedup();
+    // Bytes an earlier chunk of this level read (a level read whole would have them).
+    let mut again: Vec<usize> = keys
+        .iter()
+        .map(|k| k.0)
+        .filter(|b| !bytes.contains_key(b) && read_this_level.contains(b))
+        .filter(|b| store.read_len(*b).is_some())
+        .collect();
+    again.dedup();
+    let reread: Vec<(usize, Option<Vec<u8>>)> = again
+        .par_iter()
+        .map(|&b| (b, blobs.read(store.digest(b), MAX_DOCUMENT, None).1))
+        .collect();
+    for (b, data) in reread {
+        if let Some(d) = data {
+            bytes.insert(b, d);
+        }
+    }
+    let parsed: Vec<_> = keys
+        .into_par_iter()
+        .filter_map(|k| {
+            let result = match bytes.get(&k.0) {
+                Some(data) => parse(data, &k.1).map(|p| if layers_wanted { p } else { p.followed_only() }),
+                // Not read: missing, not regular, unreadable (reported as such) or too
+                // large to be a document.
+                None => match store.read_len(k.0) {
+                    Some(len) => Err(format!(
+                        "{len} bytes: larger than the {} MiB a document may have",
+                        MAX_DOCUMENT >> 20
+                    )),
+                    _ => return None,
+                },
+            };
+            Some((k, result))
+        })
+        .collect();
+    out.parsed.extend(parsed);
+    drop(bytes);
+    for (v, b) in visits {
+        match out.parsed.get(&(b, v.media_type.clone(), v.role)) {
+            Some(Ok(Parsed::Manifest { config, layers })) => {
+                frontier.push(Visit {
+                    ns: v.ns,
+                    digest: config.digest.clone(),
+                    media_type: config.media_type.clone(),
+                    role: Role::Config,
+                });
+                if layers_wanted {
+                    out.manifests.push(ManifestUse {
+                        ns: v.ns,
+                        config: store
+                            .recorded(v.ns, &config.digest)
+                            .map(|c| (c, config.media_type.clone())),
+                        layers: layers.clone(),
+                    });
+                }
+            }
+            Some(Ok(Parsed::Index(entries))) => {
+                frontier.extend(entries.iter().map(|e| Visit {
+                    ns: v.ns,
+                    digest: e.digest.clone(),
+                    media_type: e.media_type.clone(),
+                    role: Role::Node,
+                }));
+            }
+            Some(Ok(Parsed::Config(_))) | None => {}
+            Some(Err(why)) => {
+                out.invalid.entry((v.ns, b)).or_insert((v.media_type, why.clone()));
+            }
+        }
+    }
 }
 
 #[cfg(test)]

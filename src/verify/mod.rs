@@ -41,7 +41,6 @@ use crate::bolt::{self, MetaChoice, ReadMode};
 use crate::containerd::blobs::{self, BlobTree, FileKind};
 use crate::containerd::records::Damage;
 use crate::containerd::root::{CONTENT_DIR, META_DB, Root};
-use crate::digest::Digest;
 use crate::image::document::is_layer_type;
 use file::{FileState, Progress};
 use rayon::prelude::*;
@@ -100,11 +99,28 @@ pub fn verify(root: &Root, opts: &Options<'_>) -> Result<VerifyReport, VerifyErr
     let mut damage = Damage::new();
     let mut report = VerifyReport::default();
     let content_ok = root.content_problem().is_none();
-    // The bbolt audits and the directory listing run beside the records and the hashing.
-    let (loaded, (db_findings, databases), listing) = std::thread::scope(|s| {
+    // Paths in the report are relative to the root; a layout's blobs are at its top.
+    let store_dir = if root.source.is_some() { "." } else { CONTENT_DIR };
+    let prefix = if root.source.is_some() {
+        String::new()
+    } else {
+        format!("{CONTENT_DIR}/")
+    };
+    // The bbolt audits run beside the records and the hashing; the directory listing beside
+    // the records, and it is reduced to its orphans as soon as the records are read (50,000
+    // entries are not held while the blobs are hashed).
+    let (loaded, (db_findings, databases), listed) = std::thread::scope(|s| {
         let dbs = s.spawn(|| check_dbs(root, opts));
         let listing = s.spawn(|| content_ok.then(|| root.blob_tree(blobs::Detail::Type)));
-        let loaded = load(root, opts, &mut damage, &mut report.findings).map(|mut l| {
+        let loaded = load(root, opts, &mut damage, &mut report.findings);
+        let listing = listing
+            .join()
+            .unwrap_or_else(|_| Some(BlobTree::Unreadable("the listing stopped unexpectedly".into())));
+        let listed = match &loaded {
+            Ok(l) => listed(listing, &l.store, &l.recorded_elsewhere, &prefix),
+            Err(_) => Listed::default(),
+        };
+        let loaded = loaded.map(|mut l| {
             if content_ok {
                 if let Some(p) = opts.progress {
                     p.total.store(
@@ -133,16 +149,12 @@ pub fn verify(root: &Root, opts: &Options<'_>) -> Result<VerifyReport, VerifyErr
             };
             (vec![f], 0)
         });
-        let listing = listing
-            .join()
-            .unwrap_or_else(|_| Some(BlobTree::Unreadable("the listing stopped unexpectedly".into())));
-        (loaded, dbs, listing)
+        (loaded, dbs, listed)
     });
     let (
         Loaded {
             store,
             namespaces: checked_ns,
-            recorded_elsewhere,
             ..
         },
         (walked, diff_failures),
@@ -150,13 +162,6 @@ pub fn verify(root: &Root, opts: &Options<'_>) -> Result<VerifyReport, VerifyErr
     report.findings.extend(db_findings);
     report.checked.databases = databases;
 
-    // Paths in the report are relative to the root; a layout's blobs are at its top.
-    let store_dir = if root.source.is_some() { "." } else { CONTENT_DIR };
-    let prefix = if root.source.is_some() {
-        String::new()
-    } else {
-        format!("{CONTENT_DIR}/")
-    };
     if let Some(problem) = root.content_problem() {
         report.findings.push(Finding {
             file: store_dir.into(),
@@ -164,49 +169,8 @@ pub fn verify(root: &Root, opts: &Options<'_>) -> Result<VerifyReport, VerifyErr
             message: format!("content store not read: {problem}"),
         });
     }
-    let cannot_list = |message: String| Finding {
-        file: format!("{prefix}blobs"),
-        page: None,
-        message: format!("cannot list the blob files: {message}"),
-    };
-    match &listing {
-        Some(tree @ BlobTree::Entries(top)) => {
-            // A directory of the store that could not be listed hides what it holds.
-            for alg in top.iter().filter(|a| a.kind == FileKind::Directory) {
-                if let Some(why) = &alg.unreadable {
-                    report.findings.push(cannot_list(format!("{}: {why}", alg.path())));
-                }
-            }
-            for f in tree.files() {
-                let key = f.digest.as_ref().map(Digest::to_string);
-                if key
-                    .as_ref()
-                    .is_some_and(|k| store.by_digest.contains_key(k) || recorded_elsewhere.contains(k))
-                {
-                    continue;
-                }
-                let size = match f.entry.kind {
-                    FileKind::Regular => std::fs::symlink_metadata(&f.entry.full).map_or(0, |m| m.len()),
-                    _ => 0,
-                };
-                report.orphans.push(Orphan {
-                    digest: key,
-                    path: format!("{prefix}{}", f.entry.path()),
-                    kind: f.entry.kind,
-                    size,
-                });
-            }
-            report.orphans.sort_by(|a, b| a.path.cmp(&b.path));
-        }
-        Some(BlobTree::Unreadable(e)) => report.findings.push(cannot_list(e.clone())),
-        Some(BlobTree::NotADirectory(kind)) => {
-            report
-                .findings
-                .push(cannot_list(format!("blobs is a {kind}, not a directory")));
-        }
-        // No blobs directory: no file, so no orphan (each record's blob is reported missing).
-        Some(BlobTree::Missing | BlobTree::Refused(_)) | None => {}
-    }
+    report.findings.extend(listed.findings);
+    report.orphans = listed.orphans;
 
     // One status per record; records sharing (digest, size, status) become one problem.
     let mut problems: BTreeMap<(Status, String, i64), Problem> = BTreeMap::new();
@@ -218,7 +182,7 @@ pub fn verify(root: &Root, opts: &Options<'_>) -> Result<VerifyReport, VerifyErr
         for r in list {
             counts.records += 1;
             let Some(b) = r.blob else { continue };
-            if let Some(FileState::Read { len, .. }) = store.state(b) {
+            if let Some(len) = store.read_len(b) {
                 counts.bytes += len;
             }
             if !content_ok {
@@ -238,9 +202,9 @@ pub fn verify(root: &Root, opts: &Options<'_>) -> Result<VerifyReport, VerifyErr
         report.checked.namespaces.push(counts);
     }
     report.problems = problems.into_values().collect();
-    for state in store.states.iter().flatten() {
+    for len in store.looked() {
         report.checked.blobs += 1;
-        if let FileState::Read { len, .. } = state {
+        if let Some(len) = len {
             report.checked.bytes += len;
         }
     }
@@ -255,6 +219,67 @@ pub fn verify(root: &Root, opts: &Options<'_>) -> Result<VerifyReport, VerifyErr
         });
     }
     Ok(report)
+}
+
+/// What the blob listing gives the report: why it could not be listed, and the orphans.
+#[derive(Default)]
+struct Listed {
+    findings: Vec<Finding>,
+    orphans: Vec<Orphan>,
+}
+
+/// The orphans of a listing (files no checked namespace, nor any other, records), sorted by
+/// path, and what kept it from being listed; `prefix` starts the paths.
+fn listed(
+    listing: Option<BlobTree>,
+    store: &RecordedBlobs,
+    recorded_elsewhere: &HashSet<String>,
+    prefix: &str,
+) -> Listed {
+    let mut out = Listed::default();
+    let cannot_list = |message: String| Finding {
+        file: format!("{prefix}blobs"),
+        page: None,
+        message: format!("cannot list the blob files: {message}"),
+    };
+    match &listing {
+        Some(tree @ BlobTree::Entries(top)) => {
+            // A directory of the store that could not be listed hides what it holds.
+            for alg in top.iter().filter(|a| a.kind == FileKind::Directory) {
+                if let Some(why) = alg.unreadable() {
+                    out.findings.push(cannot_list(format!("{}: {why}", alg.path())));
+                }
+            }
+            for f in tree.files() {
+                let key = f.digest();
+                if key
+                    .as_ref()
+                    .is_some_and(|k| store.blob_of(k).is_some() || recorded_elsewhere.contains(k))
+                {
+                    continue;
+                }
+                let size = match f.entry.kind {
+                    FileKind::Regular => std::fs::symlink_metadata(f.entry.full()).map_or(0, |m| m.len()),
+                    _ => 0,
+                };
+                out.orphans.push(Orphan {
+                    digest: key,
+                    path: format!("{prefix}{}", f.entry.path()),
+                    kind: f.entry.kind,
+                    size,
+                });
+            }
+            out.orphans.sort_by(|a, b| a.path.cmp(&b.path));
+        }
+        Some(BlobTree::Unreadable(e)) => out.findings.push(cannot_list(e.clone())),
+        Some(BlobTree::NotADirectory(kind)) => {
+            out.findings
+                .push(cannot_list(format!("blobs is a {kind}, not a directory")));
+        }
+        // No blobs directory: no file, so no orphan (each record's blob is reported missing).
+        Some(BlobTree::Missing | BlobTree::Refused(_)) | None => {}
+    }
+    out
 }
 
 /// Reads and checks every blob of `store`: the documents reachable from `targets` first (read
@@ -273,7 +298,7 @@ fn check_content(
     let walked = documents::walk(&blobs, store, targets, opts.progress, opts.layers);
     // Every blob the walk did not read: largest first, so that no big file starts last.
     let mut rest: Vec<(usize, u64)> = (0..store.digests.len())
-        .filter(|&b| store.state(b).is_none())
+        .filter(|&b| !store.looked_at(b))
         .map(|b| (b, store.sizes.get(b).copied().unwrap_or(0)))
         .collect();
     rest.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
@@ -301,8 +326,10 @@ fn status(
     walked: &documents::Walked,
     diff_failures: &HashMap<(usize, usize), DiffFailure>,
 ) -> Option<Problem> {
+    let state = store.state(b)?;
+    let recorded = store.digest(b).to_string();
     let mut p = Problem {
-        digest: r.digest.clone(),
+        digest: recorded.clone(),
         status: Status::Missing,
         namespaces: Vec::new(),
         size: r.size,
@@ -311,8 +338,7 @@ fn status(
         media_type: None,
         detail: None,
     };
-    let state = store.state(b)?;
-    match state {
+    match &state {
         FileState::Missing => {}
         FileState::NotRegular { kind, .. } => {
             p.status = Status::NotRegular;
@@ -328,9 +354,9 @@ fn status(
                 p.status = Status::SizeMismatch;
                 p.expected = Some(r.size.into());
                 p.found = Some((*len).into());
-            } else if *digest != r.digest {
+            } else if *digest != recorded {
                 p.status = Status::DigestMismatch;
-                p.expected = Some(r.digest.clone().into());
+                p.expected = Some(recorded.into());
                 p.found = Some(digest.clone().into());
             } else if let Some((mt, why)) = walked.invalid.get(&(ns, b)) {
                 p.status = Status::InvalidDocument;
@@ -422,13 +448,7 @@ fn check_layers(
     checked.layers_skipped = skipped.len() as u64;
     checked.layers = jobs.len() as u64;
     if let Some(p) = progress {
-        let extra: u64 = jobs
-            .iter()
-            .map(|(b, _)| match store.state(*b) {
-                Some(FileState::Read { len, .. }) => *len,
-                _ => 0,
-            })
-            .sum();
+        let extra: u64 = jobs.iter().map(|(b, _)| store.read_len(*b).unwrap_or(0)).sum();
         p.total.fetch_add(extra, Ordering::Relaxed);
     }
     let results: HashMap<(usize, layers::Compression), Result<String, String>> = jobs
@@ -502,6 +522,7 @@ fn check_snapshotter_dbs(root: &Root, mode: ReadMode, findings: &mut Vec<Finding
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::digest::Digest;
     use crate::image::document::{OCI_INDEX, OCI_MANIFEST};
     use documents::Role;
     use std::io::Write;
@@ -562,18 +583,14 @@ mod tests {
         // Namespace 0 records everything and has an image on the manifest; namespace 1 records
         // only the manifest, and its image names it as an index.
         let mut store = RecordedBlobs::default();
-        let mut records: Vec<Vec<Record>> = vec![Vec::new(), Vec::new()];
+        let mut records: Vec<Vec<(String, Record)>> = vec![Vec::new(), Vec::new()];
         store.recorded = vec![HashMap::new(), HashMap::new()];
         for (ns, digest) in [(0, &l1), (0, &l2), (0, &config), (0, &manifest), (1, &manifest)] {
             let d = Digest::parse(digest).expect("digest");
             let size = std::fs::metadata(lab.root.blob_path(&d)).expect("stat").len() as i64;
             let b = store.add(digest, size).expect("digest");
-            store.recorded[ns].insert(digest.clone(), (size, b));
-            records[ns].push(Record {
-                digest: digest.clone(),
-                size,
-                blob: Some(b),
-            });
+            store.recorded[ns].insert(b, size);
+            records[ns].push((digest.clone(), Record { size, blob: Some(b) }));
         }
         let targets = vec![
             Visit {
@@ -604,9 +621,9 @@ mod tests {
             .iter()
             .enumerate()
             .flat_map(|(ns, list)| list.iter().map(move |r| (ns, r)))
-            .map(|(ns, r)| {
+            .map(|(ns, (digest, r))| {
                 let b = r.blob.expect("blob");
-                (ns, r.digest.clone(), status(&store, ns, b, r, &walked, &diffs))
+                (ns, digest.clone(), status(&store, ns, b, r, &walked, &diffs))
             })
             .collect();
         let problems: Vec<(usize, &str, Status)> = statuses

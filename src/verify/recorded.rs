@@ -20,11 +20,25 @@ pub struct Visit {
     pub role: Role,
 }
 
-/// One content record.
+/// One content record: its size and the blob it names (`None`: its digest names no blob; the
+/// digest is then reported when it is read). A named blob's digest is the record's, spelled
+/// the same (parsing accepts only the canonical spelling).
 pub(super) struct Record {
-    pub(super) digest: String,
     pub(super) size: i64,
     pub(super) blob: Option<usize>,
+}
+
+/// The end of a `same_hash` chain.
+const NO_BLOB: u32 = u32::MAX;
+
+/// What is known of a blob's file, small: most files read whole and hash to their name.
+#[derive(Default)]
+enum Stored {
+    #[default]
+    NotYet,
+    /// Read to its end, `len` bytes, hashing to the blob's own digest.
+    Matches(u64),
+    Other(FileState),
 }
 
 /// The blobs the checked namespaces record, each once, and what their files hold.
@@ -33,10 +47,19 @@ pub struct RecordedBlobs {
     pub(super) digests: Vec<Digest>,
     /// The largest size any record gives (to hash big blobs first, and for the progress line).
     pub(super) sizes: Vec<u64>,
-    pub(super) states: Vec<Option<FileState>>,
-    pub(super) by_digest: HashMap<String, usize>,
-    /// Per namespace: digest -> record size.
-    pub(super) recorded: Vec<HashMap<String, (i64, usize)>>,
+    states: Vec<Stored>,
+    /// Hash of a digest's text -> the first blob with that hash; `same_hash` chains the others
+    /// (the digests themselves are only in `digests`).
+    index: HashMap<u64, u32>,
+    same_hash: Vec<u32>,
+    hasher: std::hash::RandomState,
+    /// Per namespace: blob -> record size.
+    pub(super) recorded: Vec<HashMap<usize, i64>>,
+}
+
+/// Whether `text` is `d` as it prints (`<algorithm>:<hex>`), without printing it.
+fn spelled(d: &Digest, text: &str) -> bool {
+    text.split_once(':') == Some((d.algorithm(), d.hex()))
 }
 
 impl RecordedBlobs {
@@ -44,7 +67,7 @@ impl RecordedBlobs {
     /// cannot be a blob.
     pub(super) fn add(&mut self, digest: &str, size: i64) -> Result<usize, crate::digest::DigestError> {
         let size = u64::try_from(size).unwrap_or(0);
-        if let Some(&i) = self.by_digest.get(digest) {
+        if let Some(i) = self.blob_of(digest) {
             if let Some(s) = self.sizes.get_mut(i) {
                 *s = (*s).max(size);
             }
@@ -52,21 +75,38 @@ impl RecordedBlobs {
         }
         // Parsing accepts only the canonical spelling, so `digest` is its key as it is.
         let parsed = Digest::parse(digest)?;
+        let id = self.digests.len();
         self.digests.push(parsed);
         self.sizes.push(size);
-        self.states.push(None);
-        self.by_digest.insert(digest.to_string(), self.digests.len() - 1);
-        Ok(self.digests.len() - 1)
+        self.states.push(Stored::NotYet);
+        let hash = std::hash::BuildHasher::hash_one(&self.hasher, digest);
+        let first = self.index.insert(hash, id as u32).unwrap_or(NO_BLOB);
+        self.same_hash.push(first);
+        Ok(id)
+    }
+
+    /// The blob named `digest`, when a checked namespace records it.
+    pub(super) fn blob_of(&self, digest: &str) -> Option<usize> {
+        let hash = std::hash::BuildHasher::hash_one(&self.hasher, digest);
+        let mut id = *self.index.get(&hash)?;
+        while id != NO_BLOB {
+            let i = id as usize;
+            if self.digests.get(i).is_some_and(|d| spelled(d, digest)) {
+                return Some(i);
+            }
+            id = self.same_hash.get(i).copied().unwrap_or(NO_BLOB);
+        }
+        None
     }
 
     /// The blob `digest` when namespace `ns` records it.
     pub fn recorded(&self, ns: usize, digest: &str) -> Option<usize> {
-        self.recorded.get(ns)?.get(digest).map(|&(_, b)| b)
+        let b = self.blob_of(digest)?;
+        self.recorded.get(ns)?.contains_key(&b).then_some(b)
     }
 
     pub(super) fn record_size(&self, ns: usize, blob: usize) -> Option<i64> {
-        let key = self.digests.get(blob)?.to_string();
-        self.recorded.get(ns)?.get(&key).map(|&(s, _)| s)
+        self.recorded.get(ns)?.get(&blob).copied()
     }
 
     /// The digest of blob `blob` (an index this store handed out).
@@ -78,21 +118,60 @@ impl RecordedBlobs {
         &self.digests[blob]
     }
 
-    pub fn state(&self, blob: usize) -> Option<&FileState> {
-        self.states.get(blob)?.as_ref()
+    /// What the blob's file holds, once looked at (built from the compact form: the digest of
+    /// a file that hashes to its name is its name).
+    pub fn state(&self, blob: usize) -> Option<FileState> {
+        match self.states.get(blob)? {
+            Stored::NotYet => None,
+            Stored::Matches(len) => Some(FileState::Read {
+                len: *len,
+                digest: self.digests.get(blob)?.to_string(),
+            }),
+            Stored::Other(s) => Some(s.clone()),
+        }
+    }
+
+    /// Whether the blob's file was looked at.
+    pub fn looked_at(&self, blob: usize) -> bool {
+        !matches!(self.states.get(blob), None | Some(Stored::NotYet))
+    }
+
+    /// The length of a file read to its end.
+    pub fn read_len(&self, blob: usize) -> Option<u64> {
+        match self.states.get(blob)? {
+            Stored::Matches(len) | Stored::Other(FileState::Read { len, .. }) => Some(*len),
+            _ => None,
+        }
+    }
+
+    /// Every blob looked at: the length of those read to their end.
+    pub(super) fn looked(&self) -> impl Iterator<Item = Option<u64>> + '_ {
+        self.states.iter().filter_map(|s| match s {
+            Stored::NotYet => None,
+            Stored::Matches(len) | Stored::Other(FileState::Read { len, .. }) => Some(Some(*len)),
+            Stored::Other(_) => Some(None),
+        })
     }
 
     pub fn set_state(&mut self, blob: usize, state: FileState) {
+        let compact = match (&state, self.digests.get(blob)) {
+            (FileState::Read { len, digest }, Some(d)) if spelled(d, digest) => Stored::Matches(*len),
+            _ => Stored::Other(state),
+        };
         if let Some(s) = self.states.get_mut(blob) {
-            *s = Some(state);
+            *s = compact;
         }
     }
 
     /// The blob's bytes are what its record says: read, of the record's size, with its digest.
     pub(super) fn intact(&self, ns: usize, blob: usize) -> bool {
-        match (self.state(blob), self.record_size(ns, blob)) {
-            (Some(FileState::Read { len, digest }), Some(size)) => {
-                i64::try_from(*len).ok() == Some(size) && *digest == self.digest(blob).to_string()
+        let size = self.record_size(ns, blob);
+        match self.states.get(blob) {
+            Some(Stored::Matches(len)) => i64::try_from(*len).ok() == size && size.is_some(),
+            Some(Stored::Other(FileState::Read { len, digest })) => {
+                i64::try_from(*len).ok() == size
+                    && size.is_some()
+                    && self.digests.get(blob).is_some_and(|d| spelled(d, digest))
             }
             _ => false,
         }
@@ -164,7 +243,7 @@ pub(super) fn load(
         for (digest, size) in recs {
             let blob = match l.store.add(&digest, size) {
                 Ok(b) => {
-                    sizes.insert(digest.clone(), (size, b));
+                    sizes.insert(b, size);
                     Some(b)
                 }
                 Err(e) => {
@@ -180,7 +259,7 @@ pub(super) fn load(
                     None
                 }
             };
-            list.push(Record { digest, size, blob });
+            list.push(Record { size, blob });
         }
         l.store.recorded.push(sizes);
         for (digest, media_type) in image_targets(name, bucket, damage) {
