@@ -27,10 +27,10 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     for mt in TYPES {
         let got = document::validate_media_type(data, mt);
         match (oracle(data, mt), &got) {
-            // Skipped, not decoded: a number out of f64's range, bytes that are not UTF-8 and
-            // lone surrogates are errors for a Value but not for Go, which skips the number
-            // and reads the rest as U+FFFD.
-            (Err(DocError::Json(m)), Ok(())) if GO_ACCEPTS.iter().any(|g| m.contains(g)) => {}
+            // A number out of f64's range, bytes that are not UTF-8 and lone surrogates are
+            // errors for a Value but not for Go, which skips the number and reads the rest as
+            // U+FFFD and so goes on to a verdict on the keys; ours does too.
+            (Err(DocError::Json(m)), _) if GO_ACCEPTS.iter().any(|g| m.contains(g)) => {}
             // Both syntax errors: serde_json may place the column one byte apart.
             (Err(DocError::Json(a)), Err(DocError::Json(b))) if a.contains(" at line ") && b.contains(" at line ") => {}
             (want, got) => assert_eq!(&want, got, "media type {mt}"),
