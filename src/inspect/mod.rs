@@ -151,7 +151,7 @@ const PARSED_ENTRIES: usize = 1024;
 const SIZE_SHARDS: usize = 8;
 
 /// The 32 bytes of a `sha256:<64 lowercase hex>` digest (the only form containerd stores).
-fn sha256_key(digest: &str) -> Option<[u8; 32]> {
+pub(crate) fn sha256_key(digest: &str) -> Option<[u8; 32]> {
     let hex = digest.strip_prefix("sha256:")?.as_bytes();
     if hex.len() != 64 {
         return None;

@@ -161,7 +161,7 @@ pub(super) struct Shared<'s, 'a> {
     inspectors: &'s HashMap<String, Inspector<'a>>,
     /// `ctr images check`'s verdict per (namespace, digest), asked once: layers are shared
     /// between images (30% on the generated store).
-    present: Mutex<HashMap<String, HashMap<String, bool>>>,
+    present: Mutex<HashMap<String, HashMap<[u8; 32], bool>>>,
 }
 
 impl<'s, 'a> Shared<'s, 'a> {
@@ -528,18 +528,16 @@ fn check(
 /// containerd's `ReaderAt` succeeds: a content record in the namespace and a blob file.
 fn blob_present(s: &Walk<'_, '_, '_>, ns: &str, digest: &str) -> bool {
     // Layers are shared between images (30% on the generated store): each answered once.
-    let known = s
-        .shared
-        .present
-        .lock()
-        .ok()
-        .and_then(|p| p.get(ns)?.get(digest).copied());
+    let Some(key) = crate::inspect::sha256_key(digest) else {
+        return blob_present_uncached(s, ns, digest);
+    };
+    let known = s.shared.present.lock().ok().and_then(|p| p.get(ns)?.get(&key).copied());
     if let Some(known) = known {
         return known;
     }
     let present = blob_present_uncached(s, ns, digest);
     if let Ok(mut p) = s.shared.present.lock() {
-        p.entry(ns.to_string()).or_default().insert(digest.to_string(), present);
+        p.entry(ns.to_string()).or_default().insert(key, present);
     }
     present
 }

@@ -91,6 +91,8 @@ pub fn filtered<R: Serialize>(
 #[derive(Default)]
 pub struct RowWriter {
     written: usize,
+    /// The workers that serialize, made once for all batches.
+    pool: Option<rayon::ThreadPool>,
 }
 
 impl RowWriter {
@@ -106,11 +108,15 @@ impl RowWriter {
                 writeln!(out, "{}", crate::text::escape(id(r).as_bytes()))?;
             }
         } else if args.format == Format::Jsonl {
-            serialized(rows, line, |bytes| out.write_all(&bytes))?;
+            serialized(pool_for(&mut self.pool, rows.len()), rows, line, |bytes| {
+                out.write_all(&bytes)
+            })?;
         } else {
-            serialized(rows, element, |bytes| {
-                out.write_all(if self.written == 0 { b"[\n" } else { b",\n" })?;
-                self.written += 1;
+            let pool = pool_for(&mut self.pool, rows.len());
+            let written = &mut self.written;
+            serialized(pool, rows, element, |bytes| {
+                out.write_all(if *written == 0 { b"[\n" } else { b",\n" })?;
+                *written += 1;
                 out.write_all(&bytes)
             })?;
         }
@@ -126,24 +132,30 @@ impl RowWriter {
     }
 }
 
+/// The writer's pool, made when a batch first has enough rows to be worth it.
+fn pool_for(pool: &mut Option<rayon::ThreadPool>, rows: usize) -> Option<&rayon::ThreadPool> {
+    if pool.is_none() && rows > SERIALIZE_BATCH / 4 {
+        *pool = rayon::ThreadPoolBuilder::new().num_threads(3).build().ok();
+    }
+    pool.as_ref()
+}
+
 /// Rows serialized this many at a time on the workers, then written in order.
 const SERIALIZE_BATCH: usize = 256;
 
-/// Serializes `rows` with `shape` on three workers, a batch at a time, and hands `write` the
+/// Serializes `rows` with `shape` on the pool's workers (three), a batch at a time, and hands `write` the
 /// bytes in row order (a listing of 10,000 images is 38 MB of pretty JSON).
 fn serialized<R: Serialize + Sync>(
+    pool: Option<&rayon::ThreadPool>,
     rows: &[R],
     shape: impl Fn(&R) -> Result<Vec<u8>, serde_json::Error> + Sync,
     mut write: impl FnMut(Vec<u8>) -> std::io::Result<()>,
 ) -> Result<(), Failure> {
     use rayon::prelude::*;
     let json = |e: serde_json::Error| Failure::from(std::io::Error::from(e));
-    let pool = (rows.len() > SERIALIZE_BATCH / 4)
-        .then(|| rayon::ThreadPoolBuilder::new().num_threads(3).build().ok())
-        .flatten();
     for chunk in rows.chunks(SERIALIZE_BATCH) {
         let shaped = || chunk.par_iter().map(&shape).collect::<Vec<_>>();
-        let done = match &pool {
+        let done = match pool {
             Some(p) => p.install(shaped),
             None => chunk.iter().map(&shape).collect(),
         };
