@@ -199,34 +199,7 @@ pub fn main() -> ExitCode {
     let root_given = matches.value_source("root") == Some(ValueSource::CommandLine);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    let result = match cli.command {
-        Command::Bolt(args) => bolt::run(args, &cli.global, root_given, &mut out),
-        Command::Inspect(args) => inspect::run(&cli.global, args, &mut out),
-        Command::Gc(args) => gc::run(&cli.global, args, &mut out),
-        Command::Du(args) => du::run(&cli.global, args, &mut out),
-        Command::Images(args) => listings::images(&cli.global, args, &mut out),
-        Command::Content(args) => listings::content(&cli.global, args, &mut out),
-        Command::Namespaces(args) => listings::namespaces(&cli.global, args, &mut out),
-        Command::Leases(args) => listings::leases(&cli.global, args, &mut out),
-        Command::Containers(args) => listings::containers(&cli.global, args, &mut out),
-        Command::Ps(args) => containers::ps(&cli.global, args, &mut out),
-        Command::Container(args) => containers::container(&cli.global, args, &mut out),
-        Command::Timeline(args) => containers::timeline(&cli.global, args, &mut out),
-        Command::Snapshots(args) => match args.command {
-            Some(SnapshotsCommand::Tree(t)) => layers::tree(&cli.global, t, &mut out),
-            None => listings::snapshots(&cli.global, args.list, &mut out),
-        },
-        Command::Which(args) => which::which(&cli.global, args, &mut out),
-        Command::Mounts(args) => layers::mounts_cmd(&cli.global, args, &mut out),
-        Command::Diff(args) => fs::diff(&cli.global, args, &mut out),
-        Command::Fs(args) => fs::fs(&cli.global, args, &mut out),
-        Command::Verify(args) => verify::run(&cli.global, args, &mut out),
-        Command::MetaDiff(args) => meta_diff::run(&cli.global, args, &mut out),
-        Command::Recover(args) => recover::run(&cli.global, args, &mut out),
-        Command::Export(args) => export::run(&cli.global, args, &mut out),
-        Command::Completions(args) => generate::completions(args, &mut out),
-        Command::Man(args) => generate::man(args, &mut out),
-    };
+    let result = dispatch(cli, root_given, &mut out);
     let flushed = out.flush();
     let outcome = match result {
         Ok(o) => o,
@@ -244,6 +217,51 @@ pub fn main() -> ExitCode {
         return ExitCode::from(Outcome::Unreadable as u8);
     }
     ExitCode::from(outcome as u8)
+}
+
+/// Runs one command line (`args` with the program name first) writing to `out`, as `coldctr`
+/// does but returning the outcome: for the benches.
+pub fn run_args<I, T>(args: I, out: &mut dyn Write) -> Result<Outcome, Failure>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let usage = |e: clap::Error| Failure::new(Outcome::Usage, e.to_string());
+    let matches = Cli::command().try_get_matches_from(args).map_err(usage)?;
+    let cli = Cli::from_arg_matches(&matches).map_err(usage)?;
+    let root_given = matches.value_source("root") == Some(ValueSource::CommandLine);
+    dispatch(cli, root_given, out)
+}
+
+fn dispatch(cli: Cli, root_given: bool, out: &mut dyn Write) -> Result<Outcome, Failure> {
+    match cli.command {
+        Command::Bolt(args) => bolt::run(args, &cli.global, root_given, out),
+        Command::Inspect(args) => inspect::run(&cli.global, args, out),
+        Command::Gc(args) => gc::run(&cli.global, args, out),
+        Command::Du(args) => du::run(&cli.global, args, out),
+        Command::Images(args) => listings::images(&cli.global, args, out),
+        Command::Content(args) => listings::content(&cli.global, args, out),
+        Command::Namespaces(args) => listings::namespaces(&cli.global, args, out),
+        Command::Leases(args) => listings::leases(&cli.global, args, out),
+        Command::Containers(args) => listings::containers(&cli.global, args, out),
+        Command::Ps(args) => containers::ps(&cli.global, args, out),
+        Command::Container(args) => containers::container(&cli.global, args, out),
+        Command::Timeline(args) => containers::timeline(&cli.global, args, out),
+        Command::Snapshots(args) => match args.command {
+            Some(SnapshotsCommand::Tree(t)) => layers::tree(&cli.global, t, out),
+            None => listings::snapshots(&cli.global, args.list, out),
+        },
+        Command::Which(args) => which::which(&cli.global, args, out),
+        Command::Mounts(args) => layers::mounts_cmd(&cli.global, args, out),
+        Command::Diff(args) => fs::diff(&cli.global, args, out),
+        Command::Fs(args) => fs::fs(&cli.global, args, out),
+        Command::Verify(args) => verify::run(&cli.global, args, out),
+        Command::MetaDiff(args) => meta_diff::run(&cli.global, args, out),
+        Command::Recover(args) => recover::run(&cli.global, args, out),
+        Command::Export(args) => export::run(&cli.global, args, out),
+        Command::Completions(args) => generate::completions(args, out),
+        Command::Man(args) => generate::man(args, out),
+    }
 }
 
 /// Prints a problem found along the way on stderr; the command goes on.
