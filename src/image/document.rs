@@ -96,9 +96,15 @@ fn json_err(e: serde_json::Error) -> DocError {
 }
 
 /// containerd's `validateMediaType`: the blob must be JSON, not schema 1, and agree with the
-/// descriptor's media type about being a manifest or an index. A key that is present counts,
-/// even with a `null` value (Go decodes it into a non-empty `json.RawMessage`).
+/// descriptor's media type about being a manifest or an index; its errors name the
+/// descriptor's media type. Read as Go's `json.Unmarshal` into `unknownDocument` reads it:
+/// keys match their field case-insensitively; a `fsLayers`, `manifests`, `config` or `layers`
+/// key that is present counts whatever its value, even `null` or `[]` (Go decodes it into a
+/// non-empty `json.RawMessage`); a `null` media type leaves the one before it; a media type
+/// that is not a string is an error even when a later one is; nesting deeper than Go's 10,000
+/// levels is refused.
 pub fn validate_media_type(blob: &[u8], media_type: &str) -> Result<(), DocError> {
+    nesting_within(blob, GO_MAX_DEPTH)?;
     // Only the keys Go's `unknownDocument` has are looked at; the rest of the document is
     // checked for syntax and skipped, not built into a tree (manifests are read by the
     // thousand in a listing).
@@ -111,23 +117,56 @@ pub fn validate_media_type(blob: &[u8], media_type: &str) -> Result<(), DocError
         }
         Shape::Object(doc) => doc,
     };
-    let doc_type = match &doc.media_type {
-        Kind::Null => "",
-        Kind::Str(s) => s.as_str(),
-        Kind::Other(kind) => {
-            return Err(DocError::Json(format!(
-                "json: cannot unmarshal {kind} into Go struct field unknownDocument.mediaType of type string"
-            )));
-        }
-    };
+    if let Some(kind) = doc.media_type_error {
+        return Err(DocError::Json(format!(
+            "json: cannot unmarshal {kind} into Go struct field unknownDocument.mediaType of type string"
+        )));
+    }
+    let doc_type = doc.media_type.as_str();
     if doc.fs_layers {
         return Err(DocError::Schema1);
     }
     if is_manifest_type(media_type) && (doc.manifests || is_index_type(doc_type)) {
-        return Err(DocError::ExpectedManifest(doc_type.to_string()));
+        return Err(DocError::ExpectedManifest(media_type.to_string()));
     }
     if is_index_type(media_type) && (doc.config || doc.layers || is_manifest_type(doc_type)) {
-        return Err(DocError::ExpectedIndex(doc_type.to_string()));
+        return Err(DocError::ExpectedIndex(media_type.to_string()));
+    }
+    Ok(())
+}
+
+/// Go's `encoding/json` refuses documents nested deeper than this (`maxNestingDepth`).
+const GO_MAX_DEPTH: usize = 10_000;
+
+/// Fails as Go's scanner does when arrays and objects nest deeper than `max` (serde_json
+/// skips unknown values without a depth limit). Counts brackets outside strings only; the
+/// syntax itself is checked by the reader after.
+fn nesting_within(blob: &[u8], max: usize) -> Result<(), DocError> {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for &b in blob {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > max {
+                    return Err(DocError::Json(format!(
+                        "invalid character '{}' exceeded max depth",
+                        char::from(b)
+                    )));
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
     }
     Ok(())
 }
@@ -140,12 +179,13 @@ enum Shape {
     Other(&'static str),
 }
 
-/// containerd's `unknownDocument`: the media type, whether `fsLayers` is a non-empty array,
-/// and which of `manifests`/`config`/`layers` are present (a present `null` counts). A key
-/// given twice: the last one's value, as a JSON object reads.
+/// containerd's `unknownDocument`: the media type (the last string given), the kind of the
+/// first media type that was not a string, and which of `fsLayers`/`manifests`/`config`/
+/// `layers` are present.
 #[derive(Default)]
 struct Unknown {
-    media_type: Kind,
+    media_type: String,
+    media_type_error: Option<&'static str>,
     fs_layers: bool,
     manifests: bool,
     config: bool,
@@ -180,9 +220,19 @@ impl<'de> Deserialize<'de> for Key {
                 f.write_str("a key")
             }
             fn visit_str<E: serde::de::Error>(self, k: &str) -> Result<Key, E> {
-                Ok(match k {
-                    "mediaType" => Key::MediaType,
-                    "fsLayers" => Key::FsLayers,
+                // Go matches a key to a field name as `bytes.EqualFold` does: ASCII case
+                // aside, 'ſ' (U+017F) is an 's' and the Kelvin sign (U+212A) a 'k'.
+                let folded: String = k
+                    .chars()
+                    .map(|c| match c {
+                        '\u{17f}' => 's',
+                        '\u{212a}' => 'k',
+                        c => c.to_ascii_lowercase(),
+                    })
+                    .collect();
+                Ok(match folded.as_str() {
+                    "mediatype" => Key::MediaType,
+                    "fslayers" => Key::FsLayers,
                     "manifests" => Key::Manifests,
                     "config" => Key::Config,
                     "layers" => Key::Layers,
@@ -242,50 +292,6 @@ impl<'de> Deserialize<'de> for Kind {
     }
 }
 
-/// `fsLayers`: true when it is an array with at least one element.
-struct NonEmptyArray(bool);
-
-impl<'de> Deserialize<'de> for NonEmptyArray {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = NonEmptyArray;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a JSON value")
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<NonEmptyArray, A::Error> {
-                let mut any = false;
-                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {
-                    any = true;
-                }
-                Ok(NonEmptyArray(any))
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<NonEmptyArray, A::Error> {
-                KindOf.visit_map(map).map(|_| NonEmptyArray(false))
-            }
-            fn visit_unit<E>(self) -> Result<NonEmptyArray, E> {
-                Ok(NonEmptyArray(false))
-            }
-            fn visit_bool<E>(self, _: bool) -> Result<NonEmptyArray, E> {
-                Ok(NonEmptyArray(false))
-            }
-            fn visit_i64<E>(self, _: i64) -> Result<NonEmptyArray, E> {
-                Ok(NonEmptyArray(false))
-            }
-            fn visit_u64<E>(self, _: u64) -> Result<NonEmptyArray, E> {
-                Ok(NonEmptyArray(false))
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<NonEmptyArray, E> {
-                Ok(NonEmptyArray(false))
-            }
-            fn visit_str<E>(self, _: &str) -> Result<NonEmptyArray, E> {
-                Ok(NonEmptyArray(false))
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
-
 impl<'de> Deserialize<'de> for Shape {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
@@ -298,11 +304,19 @@ impl<'de> Deserialize<'de> for Shape {
                 let mut doc = Unknown::default();
                 while let Some(key) = map.next_key::<Key>()? {
                     match key {
-                        Key::MediaType => doc.media_type = map.next_value()?,
-                        Key::FsLayers => doc.fs_layers = map.next_value::<NonEmptyArray>()?.0,
-                        Key::Manifests | Key::Config | Key::Layers => {
+                        // `null` leaves a Go string as it was; the first type error is the one
+                        // Go reports.
+                        Key::MediaType => match map.next_value()? {
+                            Kind::Null => {}
+                            Kind::Str(s) => doc.media_type = s,
+                            Kind::Other(kind) => {
+                                doc.media_type_error.get_or_insert(kind);
+                            }
+                        },
+                        Key::FsLayers | Key::Manifests | Key::Config | Key::Layers => {
                             map.next_value::<serde::de::IgnoredAny>()?;
                             match key {
+                                Key::FsLayers => doc.fs_layers = true,
                                 Key::Manifests => doc.manifests = true,
                                 Key::Config => doc.config = true,
                                 _ => doc.layers = true,
@@ -535,14 +549,14 @@ mod tests {
     fn media_type_validation_follows_containerd() {
         assert_eq!(
             validate_media_type(br#"{"manifests":null}"#, OCI_MANIFEST),
-            Err(DocError::ExpectedManifest(String::new()))
+            Err(DocError::ExpectedManifest(OCI_MANIFEST.into()))
         );
         assert_eq!(
             validate_media_type(
                 br#"{"mediaType":"application/vnd.oci.image.manifest.v1+json"}"#,
                 OCI_INDEX
             ),
-            Err(DocError::ExpectedIndex(OCI_MANIFEST.into()))
+            Err(DocError::ExpectedIndex(OCI_INDEX.into()))
         );
         assert_eq!(
             validate_media_type(br#"{"fsLayers":[{}]}"#, OCI_MANIFEST),
@@ -568,23 +582,49 @@ mod tests {
             validate_media_type(br#"{"mediaType":{"a":[1]}}"#, OCI_MANIFEST),
             json("json: cannot unmarshal object into Go struct field unknownDocument.mediaType of type string")
         );
+        // The first media type that is not a string is the error, whatever follows.
         assert_eq!(
-            validate_media_type(br#"{"mediaType":7}"#, OCI_MANIFEST),
+            validate_media_type(br#"{"mediaType":7,"mediaType":"x"}"#, OCI_MANIFEST),
             json("json: cannot unmarshal number into Go struct field unknownDocument.mediaType of type string")
         );
-        // The last of a repeated key is the one read; an empty fsLayers is not schema 1.
-        let twice = br#"{"mediaType":"application/vnd.oci.image.index.v1+json","mediaType":null,"fsLayers":[]}"#;
-        assert_eq!(validate_media_type(twice, OCI_MANIFEST), Ok(()));
+        // `null` leaves the media type before it (a Go string ignores null).
+        let twice = br#"{"mediaType":"application/vnd.oci.image.index.v1+json","mediaType":null}"#;
         assert_eq!(
-            validate_media_type(br#"{"fsLayers":{"a":1},"x":[[{"y":null}]],"config":null}"#, OCI_INDEX),
-            Err(DocError::ExpectedIndex(String::new()))
+            validate_media_type(twice, OCI_MANIFEST),
+            Err(DocError::ExpectedManifest(OCI_MANIFEST.into()))
         );
-        // Escaped keys are read as their text; the unknown rest is still checked for syntax.
+        // A present fsLayers is schema 1 whatever it holds (`len(RawMessage) != 0`).
+        for fs in [
+            &br#"{"fsLayers":[]}"#[..],
+            br#"{"fsLayers":null}"#,
+            br#"{"fsLayers":{"a":1},"x":[[{"y":null}]]}"#,
+        ] {
+            assert_eq!(validate_media_type(fs, OCI_INDEX), Err(DocError::Schema1));
+        }
+        // Keys match case-insensitively, as Go's field matching does, and escaped keys as
+        // their text.
         assert_eq!(
-            validate_media_type(br#"{"manifest\u0073":1}"#, DOCKER_MANIFEST),
-            Err(DocError::ExpectedManifest(String::new()))
+            validate_media_type(br#"{"MANIFESTS":1}"#, DOCKER_MANIFEST),
+            Err(DocError::ExpectedManifest(DOCKER_MANIFEST.into()))
+        );
+        assert_eq!(
+            validate_media_type(br#"{"Layer\u0073":1}"#, OCI_INDEX),
+            Err(DocError::ExpectedIndex(OCI_INDEX.into()))
+        );
+        assert_eq!(
+            validate_media_type("{\"manife\u{17f}ts\":1}".as_bytes(), OCI_MANIFEST),
+            Err(DocError::ExpectedManifest(OCI_MANIFEST.into()))
         );
         assert!(validate_media_type(br#"{"x":[1,}"#, OCI_MANIFEST).is_err());
+        assert!(validate_media_type(br#"{"layers":[]} x"#, OCI_MANIFEST).is_err());
+        // Go's depth limit, not serde_json's (which skipped values do not meet).
+        let nested = |n: usize| format!("{{\"x\":{}{}}}", "[".repeat(n), "]".repeat(n)).into_bytes();
+        assert_eq!(validate_media_type(&nested(9_999), OCI_MANIFEST), Ok(()));
+        assert_eq!(
+            validate_media_type(&nested(10_000), OCI_MANIFEST),
+            json("invalid character '[' exceeded max depth")
+        );
+        assert_eq!(validate_media_type(br#"{"x":"[[[[\"]]"}"#, OCI_MANIFEST), Ok(()));
         // Found by the media_type fuzz target: bytes that are not UTF-8 in a field Go skips
         // (an SBOM's spdxVersion) are accepted, as Go accepts them (read as U+FFFD); a
         // reading of the whole document as a serde_json Value had refused it.
@@ -592,7 +632,6 @@ mod tests {
         sbom.extend([0xfe; 100]);
         sbom.extend(br#"SPDX-2.3","name":"multi-amd64"}"#);
         assert_eq!(validate_media_type(&sbom, OCI_MANIFEST), Ok(()));
-        assert!(validate_media_type(br#"{"layers":[]} x"#, OCI_MANIFEST).is_err());
     }
 
     #[test]

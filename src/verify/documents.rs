@@ -312,7 +312,7 @@ mod tests {
         // A manifest named by an index descriptor, and the other way round.
         assert_eq!(
             parse(manifest, OCI_INDEX).err().as_deref(),
-            Some("media-type: expected index but found manifest (application/vnd.oci.image.manifest.v1+json)")
+            Some("media-type: expected index but found manifest (application/vnd.oci.image.index.v1+json)")
         );
         assert!(parse(index, DOCKER_MANIFEST).is_err());
         assert!(parse(b"{\"fsLayers\":[{}]}", DOCKER_MANIFEST).is_err());
