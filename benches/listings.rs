@@ -45,6 +45,9 @@ fn command(bencher: divan::Bencher, run: &str) {
         "json",
     ]
     .map(String::from);
+    // A command that fails would be timed failing: it must succeed once first.
+    let first = coldctr::cli::run_args(args.clone(), &mut std::io::sink());
+    assert!(first.is_ok(), "{run} failed");
     bencher.bench(|| coldctr::cli::run_args(args.clone(), &mut std::io::sink()).is_ok());
 }
 

@@ -288,6 +288,18 @@ impl<'a> Tx<'a> {
                     ),
                 )
             })?;
+        // Read twice (its start, then whole): a file that changed in between is reported,
+        // not read as a mix of two pages.
+        if data.len() != header.len()
+            && (data.u64_at(0) != Some(header_id)
+                || data.u16_at(8) != Some(flags)
+                || data.u16_at(10) != Some(count)
+                || data.u32_at(12) != Some(overflow))
+        {
+            return Err(self
+                .db
+                .corrupt(id, offset, "page header changed between two reads of it"));
+        }
         self.db.pages_read.fetch_add(1, Ordering::Relaxed);
         let page = Page {
             db: self.db,

@@ -74,7 +74,8 @@ pub struct Page<'a> {
     pub flags: u16,
     pub count: u16,
     pub overflow: u32,
-    /// The whole logical page, header included.
+    /// The whole logical page, header included; read page by page, a leaf or branch page
+    /// may be only its first bytes, those that hold every element (`Tx::page`).
     pub data: Bytes<'a>,
     /// Byte offset of `data` in the file.
     pub offset: u64,

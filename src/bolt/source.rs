@@ -28,7 +28,8 @@ pub enum ReadMode {
     Mmap,
     /// Read the whole file into memory (a consistent copy of a file that may still change).
     Read,
-    /// Read pages as they are asked for, each once (see the module doc: point lookups).
+    /// Read pages as they are asked for (see the module doc: point lookups): a small node's
+    /// first bytes, the rest of a page only when its elements reach past them.
     Pread,
 }
 

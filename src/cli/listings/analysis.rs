@@ -162,6 +162,8 @@ pub(super) struct Shared<'s, 'a> {
     /// `ctr images check`'s verdict per (namespace, digest), asked once: layers are shared
     /// between images (30% on the generated store).
     present: Mutex<HashMap<String, HashMap<[u8; 32], bool>>>,
+    /// Damage met loading the snapshotters' DBs, reported after the analyses.
+    backend_damage: Mutex<Damage>,
 }
 
 impl<'s, 'a> Shared<'s, 'a> {
@@ -180,7 +182,16 @@ impl<'s, 'a> Shared<'s, 'a> {
             host: global.host(),
             inspectors,
             present: Mutex::new(HashMap::new()),
+            backend_damage: Mutex::new(Damage::new()),
         }
+    }
+
+    /// The damage met loading snapshotter DBs so far (taken once).
+    pub(super) fn take_backend_damage(&self) -> Damage {
+        self.backend_damage
+            .lock()
+            .map(|mut d| std::mem::take(&mut *d))
+            .unwrap_or_default()
     }
 
     /// The size in `digest`'s content record in `ns` (`records::content_size_of`).
@@ -616,9 +627,17 @@ fn unpacked(s: &mut Walk<'_, '_, '_>, ns: &str, config: &str) -> Vec<Unpacked> {
             let name = value(b"name");
             key = value(b"parent");
             let shared = s.shared;
+            // What loading a snapshotter's DB met is said once, at a fixed place (whichever
+            // worker loads it first must not decide where in the report it lands).
+            let mut loading = Damage::new();
             let backend = shared
                 .backends
-                .get(shared.root, shared.global, snapshotter, &mut s.damage);
+                .get(shared.root, shared.global, snapshotter, &mut loading);
+            if !loading.is_empty()
+                && let Ok(mut d) = shared.backend_damage.lock()
+            {
+                d.extend(loading);
+            }
             let size = match (backend, name) {
                 (Some(all), Some(n)) => all.get(&n).and_then(|b| b.size),
                 _ => None,

@@ -255,6 +255,7 @@ pub fn images(global: &Global, args: ImagesArgs, out: &mut dyn Write) -> Result<
                 held.extend(rows);
             }
         }
+        s.damage.extend(shared.take_backend_damage());
         if streams {
             return writer.finish(out, &args.list);
         }
