@@ -34,8 +34,9 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
             // U+FFFD and so goes on to a verdict on the keys; ours does too.
             (Err(DocError::Json(m)), _) if GO_ACCEPTS.iter().any(|g| m.contains(g)) => {}
             (Err(DocError::Json(m)), _) if m.contains("recursion limit exceeded") => {}
-            // Both syntax errors: serde_json may place the column one byte apart.
-            (Err(DocError::Json(a)), Err(DocError::Json(b))) if a.contains(" at line ") && b.contains(" at line ") => {}
+            // Both syntax errors (not Go's type errors): skipping and building report the same
+            // bad input in other words or a byte apart ("[-": end of input, or invalid number).
+            (Err(DocError::Json(a)), Err(DocError::Json(b))) if !a.starts_with("json: ") && !b.starts_with("json: ") => {}
             (want, got) => assert_eq!(&want, got, "media type {mt}"),
         }
         let _ = document::children(data, mt);
