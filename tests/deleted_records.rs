@@ -11,7 +11,6 @@ use gcdu_support::{Key, may_be, repo, s};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 fn data(fixture: &str) -> PathBuf {
     repo().join("tests/data").join(fixture)
@@ -22,20 +21,22 @@ fn meta_db(fixture: &str) -> PathBuf {
 }
 
 fn recover(root: &Path) -> Vec<Value> {
-    let out = Command::new(env!("CARGO_BIN_EXE_coldctr"))
-        .arg("--root")
-        .arg(root)
-        .args(["recover", "--format", "json"])
-        .env_remove("COLDCTR_ROOT")
-        .output()
-        .expect("run coldctr");
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let (code, json, stderr) = gcdu_support::recover_json(root);
     // The roots hold only the bbolt files: no blob can be read, which `recover` does not need.
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
-    let json: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+    assert_eq!(code, Some(0), "{stderr}");
     assert_eq!(json["damage"], Value::Array(vec![]), "{json}");
     json["records"].as_array().cloned().expect("records")
 }
+
+/// The record kinds ctr's captures list, with the name of their table or field.
+const CAPTURED: [(&str, &str); 6] = [
+    ("image", "images"),
+    ("content", "content"),
+    ("lease", "leases"),
+    ("container", "containers"),
+    ("snapshot", "snapshots"),
+    ("ingest", "ingests"),
+];
 
 fn key(kind: &str, ns: &str, name: &str) -> Key {
     (kind.to_string(), ns.to_string(), name.to_string())
@@ -59,14 +60,7 @@ fn ctr_capture(dir: &Path) -> BTreeSet<Key> {
     let mut out = BTreeSet::new();
     for ns in rows("namespaces.txt") {
         out.insert(key("namespace", "", &ns));
-        for (kind, file) in [
-            ("image", "images"),
-            ("content", "content"),
-            ("lease", "leases"),
-            ("container", "containers"),
-            ("snapshot", "snapshots"),
-            ("ingest", "ingests"),
-        ] {
+        for (kind, file) in CAPTURED {
             for name in rows(&format!("{ns}-{file}.txt")) {
                 let name = if kind == "snapshot" {
                     format!("overlayfs/{name}")
@@ -86,14 +80,7 @@ fn store_capture(path: &Path) -> BTreeSet<Key> {
     let mut out = BTreeSet::new();
     for (ns, lists) in v.as_object().expect("namespaces") {
         out.insert(key("namespace", "", ns));
-        for (kind, field) in [
-            ("image", "images"),
-            ("content", "content"),
-            ("lease", "leases"),
-            ("container", "containers"),
-            ("snapshot", "snapshots"),
-            ("ingest", "ingests"),
-        ] {
+        for (kind, field) in CAPTURED {
             for name in lists[field].as_array().expect("list") {
                 let name = name.as_str().expect("name");
                 let name = if kind == "snapshot" {

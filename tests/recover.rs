@@ -14,17 +14,9 @@ use std::path::Path;
 use std::process::Command;
 
 fn recover(root: &Path) -> (Option<i32>, Vec<Value>, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_coldctr"))
-        .arg("--root")
-        .arg(root)
-        .args(["recover", "--format", "json"])
-        .env_remove("COLDCTR_ROOT")
-        .output()
-        .expect("run coldctr");
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    let json: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+    let (code, json, stderr) = gcdu_support::recover_json(root);
     let records = json["records"].as_array().cloned().expect("records");
-    (out.status.code(), records, stderr)
+    (code, records, stderr)
 }
 
 /// The records the normal readers list in the current tree of `db`.

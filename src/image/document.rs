@@ -108,14 +108,19 @@ pub fn validate_media_type(blob: &[u8], media_type: &str) -> Result<(), DocError
     // Only the keys Go's `unknownDocument` has are looked at; the rest of the document is
     // checked for syntax and skipped, not built into a tree (manifests are read by the
     // thousand in a listing).
-    let doc = match serde_json::from_slice::<Shape>(blob).map_err(json_err)? {
-        Shape::Null => return Ok(()),
-        Shape::Other(kind) => {
+    let mut reader = serde_json::Deserializer::from_slice(blob);
+    let top = serde::Deserializer::deserialize_any(&mut reader, KindOf { read_object: true })
+        .and_then(|top| reader.end().map(|()| top))
+        .map_err(json_err)?;
+    let doc = match top {
+        Kind::Null => return Ok(()),
+        Kind::Object(doc) => doc,
+        Kind::Str(_) | Kind::Other(_) => {
             return Err(DocError::Json(format!(
-                "json: cannot unmarshal {kind} into Go value of type images.unknownDocument"
+                "json: cannot unmarshal {} into Go value of type images.unknownDocument",
+                top.go_name()
             )));
         }
-        Shape::Object(doc) => doc,
     };
     if let Some(kind) = doc.media_type_error {
         return Err(DocError::Json(format!(
@@ -171,14 +176,6 @@ fn nesting_within(blob: &[u8], max: usize) -> Result<(), DocError> {
     Ok(())
 }
 
-/// A document's top level, as `validateMediaType` sees it.
-enum Shape {
-    Null,
-    Object(Unknown),
-    /// Go's name for the JSON kind (array, string, ...).
-    Other(&'static str),
-}
-
 /// containerd's `unknownDocument`: the media type (the last string given), the kind of the
 /// first media type that was not a string, and which of `fsLayers`/`manifests`/`config`/
 /// `layers` are present.
@@ -192,13 +189,26 @@ struct Unknown {
     layers: bool,
 }
 
-/// A JSON value's kind, keeping a string's text.
-#[derive(Default)]
+/// A JSON value's kind, keeping a string's text (and, read at the top level, what
+/// `validateMediaType` wants of an object).
 enum Kind {
-    #[default]
     Null,
     Str(String),
+    Object(Unknown),
+    /// Go's name for the kind: array, bool, number, object.
     Other(&'static str),
+}
+
+impl Kind {
+    /// Go's name for the kind (`json: cannot unmarshal <kind> into ...`).
+    fn go_name(&self) -> &'static str {
+        match self {
+            Kind::Null => "null",
+            Kind::Str(_) => "string",
+            Kind::Object(_) => "object",
+            Kind::Other(kind) => kind,
+        }
+    }
 }
 
 /// The top-level keys `validateMediaType` reads.
@@ -244,8 +254,11 @@ impl<'de> Deserialize<'de> for Key {
     }
 }
 
-/// Reads any value as its [`Kind`], skipping what is inside arrays and objects.
-struct KindOf;
+/// Reads any value as its [`Kind`], skipping what is inside arrays, and inside objects too
+/// unless `read_object` (the document's top level).
+struct KindOf {
+    read_object: bool,
+}
 
 impl<'de> serde::de::Visitor<'de> for KindOf {
     type Value = Kind;
@@ -278,80 +291,46 @@ impl<'de> serde::de::Visitor<'de> for KindOf {
         Ok(Kind::Other("array"))
     }
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Kind, A::Error> {
-        while map
-            .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
-            .is_some()
-        {}
-        Ok(Kind::Other("object"))
+        if !self.read_object {
+            while map
+                .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+                .is_some()
+            {}
+            return Ok(Kind::Other("object"));
+        }
+        let mut doc = Unknown::default();
+        while let Some(key) = map.next_key::<Key>()? {
+            match key {
+                // `null` leaves a Go string as it was; the first type error is the one Go
+                // reports.
+                Key::MediaType => match map.next_value()? {
+                    Kind::Null => {}
+                    Kind::Str(s) => doc.media_type = s,
+                    other => {
+                        doc.media_type_error.get_or_insert(other.go_name());
+                    }
+                },
+                Key::FsLayers | Key::Manifests | Key::Config | Key::Layers => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                    match key {
+                        Key::FsLayers => doc.fs_layers = true,
+                        Key::Manifests => doc.manifests = true,
+                        Key::Config => doc.config = true,
+                        _ => doc.layers = true,
+                    }
+                }
+                Key::Other => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(Kind::Object(doc))
     }
 }
 
 impl<'de> Deserialize<'de> for Kind {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(KindOf)
-    }
-}
-
-impl<'de> Deserialize<'de> for Shape {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = Shape;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a JSON value")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Shape, A::Error> {
-                let mut doc = Unknown::default();
-                while let Some(key) = map.next_key::<Key>()? {
-                    match key {
-                        // `null` leaves a Go string as it was; the first type error is the one
-                        // Go reports.
-                        Key::MediaType => match map.next_value()? {
-                            Kind::Null => {}
-                            Kind::Str(s) => doc.media_type = s,
-                            Kind::Other(kind) => {
-                                doc.media_type_error.get_or_insert(kind);
-                            }
-                        },
-                        Key::FsLayers | Key::Manifests | Key::Config | Key::Layers => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                            match key {
-                                Key::FsLayers => doc.fs_layers = true,
-                                Key::Manifests => doc.manifests = true,
-                                Key::Config => doc.config = true,
-                                _ => doc.layers = true,
-                            }
-                        }
-                        Key::Other => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(Shape::Object(doc))
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<Shape, A::Error> {
-                KindOf.visit_seq(seq).map(|_| Shape::Other("array"))
-            }
-            fn visit_unit<E>(self) -> Result<Shape, E> {
-                Ok(Shape::Null)
-            }
-            fn visit_bool<E>(self, _: bool) -> Result<Shape, E> {
-                Ok(Shape::Other("bool"))
-            }
-            fn visit_i64<E>(self, _: i64) -> Result<Shape, E> {
-                Ok(Shape::Other("number"))
-            }
-            fn visit_u64<E>(self, _: u64) -> Result<Shape, E> {
-                Ok(Shape::Other("number"))
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<Shape, E> {
-                Ok(Shape::Other("number"))
-            }
-            fn visit_str<E>(self, _: &str) -> Result<Shape, E> {
-                Ok(Shape::Other("string"))
-            }
-        }
-        d.deserialize_any(V)
+        d.deserialize_any(KindOf { read_object: false })
     }
 }
 

@@ -97,3 +97,18 @@ pub fn may_be(r: &serde_json::Value, key: &Key) -> bool {
         (_, None) => false,
     }
 }
+
+/// `coldctr --root ROOT recover --format json`: its exit code, its JSON and its stderr.
+#[allow(dead_code)]
+pub fn recover_json(root: &Path) -> (Option<i32>, serde_json::Value, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_coldctr"))
+        .arg("--root")
+        .arg(root)
+        .args(["recover", "--format", "json"])
+        .env_remove("COLDCTR_ROOT")
+        .output()
+        .expect("run coldctr");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let json = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+    (out.status.code(), json, stderr)
+}
