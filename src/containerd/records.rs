@@ -521,7 +521,14 @@ pub fn labels_with_prefix(b: &Bucket<'_>, prefix: &str, damage: &mut Damage) -> 
     out
 }
 
-fn content(namespace: &str, digest: String, b: &Bucket<'_>, damage: &mut Damage) -> Result<Content, BoltError> {
+/// A content record decoded from its bucket (a [`ContentStep::Record`]); damage inside it is
+/// pushed to `damage`, and a record that cannot be read at all is an error.
+pub fn content_from(
+    namespace: &str,
+    digest: String,
+    b: &Bucket<'_>,
+    damage: &mut Damage,
+) -> Result<Content, BoltError> {
     let what = format!("namespace {namespace}: content {digest}");
     Ok(Content {
         namespace: namespace.to_string(),
@@ -543,28 +550,39 @@ pub fn content_in(namespace: &str, ns: &Bucket<'_>, damage: &mut Damage) -> Vec<
 /// [`content_in`] one record at a time, none kept: what a listing of 47,000 records that
 /// streams its output needs.
 pub fn content_each(namespace: &str, ns: &Bucket<'_>, damage: &mut Damage, mut each: impl FnMut(Content)) {
-    let Some(blobs) = noted(ns.bucket_at(&[b"content".as_slice(), b"blob"]), damage) else {
-        return;
-    };
-    for item in blobs.cursor() {
-        let record = match item {
-            Ok(i) if i.is_bucket => match blobs.open_item(&i) {
-                Ok(b) => (key_name(i.key), b),
-                Err(e) => {
-                    damage.push(e);
-                    continue;
-                }
-            },
-            Ok(_) => continue,
-            Err(e) => {
-                damage.push(crate::damage::Note::from(e).within("content/blob"));
-                continue;
-            }
-        };
-        match content(namespace, record.0, &record.1, damage) {
+    content_steps(ns, |step| match step {
+        ContentStep::Record(digest, b) => match content_from(namespace, digest, &b, damage) {
             Ok(c) => each(c),
             Err(e) => damage.push(e),
-        }
+        },
+        ContentStep::Damage(note) => damage.push(note),
+    });
+}
+
+/// What a walk over a namespace's content records meets, in digest order: a record's bucket,
+/// not yet decoded, or damage on the way.
+pub enum ContentStep<'a> {
+    Record(String, Bucket<'a>),
+    Damage(crate::damage::Note),
+}
+
+/// The namespace's content records as [`ContentStep`]s, so that a caller can decode them
+/// elsewhere (on workers) and still report damage in the order [`content_each`] does.
+pub fn content_steps<'a>(ns: &Bucket<'a>, mut each: impl FnMut(ContentStep<'a>)) {
+    let blobs = match ns.bucket_at(&[b"content".as_slice(), b"blob"]) {
+        Ok(Some(b)) => b,
+        Ok(None) => return,
+        Err(e) => return each(ContentStep::Damage(e.into())),
+    };
+    for item in blobs.cursor() {
+        each(match item {
+            Ok(i) if i.is_bucket => match blobs.open_item(&i) {
+                Ok(b) => ContentStep::Record(key_name(i.key), b),
+                Err(e) => ContentStep::Damage(e.into()),
+            },
+            Ok(_) => continue,
+            Err(e) => ContentStep::Damage(crate::damage::Note::from(e).within("content/blob")),
+        });
     }
 }
 
@@ -573,7 +591,7 @@ pub fn content_record(tx: &Tx<'_>, namespace: &str, digest: &str) -> Result<Opti
     let (ns, digest_key) = (key_bytes(namespace), key_bytes(digest));
     let path: [&[u8]; 5] = [b"v1", &ns, b"content", b"blob", &digest_key];
     match tx.bucket_at(&path)? {
-        Some(b) => content(namespace, digest.to_string(), &b, &mut Damage::new()).map(Some),
+        Some(b) => content_from(namespace, digest.to_string(), &b, &mut Damage::new()).map(Some),
         None => Ok(None),
     }
 }

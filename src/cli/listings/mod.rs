@@ -13,6 +13,7 @@ mod analysis;
 pub mod filter;
 mod images;
 mod output;
+mod pipeline;
 pub(super) mod table;
 
 pub use images::{ImagesArgs, images};
@@ -325,11 +326,14 @@ impl ContentRow {
     }
 }
 
-/// Content records stated and printed per batch of this many.
-const CONTENT_BATCH: usize = 2048;
+/// Content records decoded, stated and serialized on the pool per batch of this many.
+const CONTENT_BATCH: usize = 512;
 
 /// `content` with JSON, JSON lines or `-q`: the same rows, warnings and outcome as the
 /// listing that holds every row, printed as they are made.
+///
+/// This thread only walks the `content/blob` buckets' keys; the records are decoded, their
+/// blobs stated and their rows serialized on the pool meanwhile, and written here in order.
 fn content_streamed(
     s: &mut Scope<'_>,
     args: &ListArgs,
@@ -337,26 +341,58 @@ fn content_streamed(
     out: &mut dyn Write,
 ) -> Result<(), Failure> {
     s.outcome = s.outcome.worst(super::context::content_outcome(s.root));
+    let root = s.root;
+    let ready = |(ns, step): (&str, records::ContentStep<'_>)| {
+        let mut damage = Damage::new();
+        let record = match step {
+            records::ContentStep::Record(digest, b) => match records::content_from(ns, digest, &b, &mut damage) {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    damage.push(e);
+                    None
+                }
+            },
+            records::ContentStep::Damage(note) => {
+                damage.push(note);
+                None
+            }
+        };
+        let row = record.map(|r| ContentRow::new(root, r));
+        let text = row.as_ref().filter(|r| keeps(filters, r)).map(|r| {
+            if args.quiet {
+                let mut t = crate::text::escape(r.record.digest.as_bytes()).into_bytes();
+                t.push(b'\n');
+                Ok(t)
+            } else if args.format == output::Format::Jsonl {
+                output::line(r)
+            } else {
+                output::element(r)
+            }
+        });
+        ContentDone { damage, row, text }
+    };
     let mut stream = ContentStream {
-        root: s.root,
         args,
-        filters,
-        pool: rayon::ThreadPoolBuilder::new().num_threads(3).build().ok(),
         written: 0,
         said: std::collections::HashSet::new(),
         outcome: Outcome::Ok,
-        pending: Vec::with_capacity(CONTENT_BATCH),
+        damage: Damage::new(),
         error: None,
     };
-    for (ns, b) in &s.namespaces {
-        records::content_each(ns, b, &mut s.damage, |c| {
-            stream.pending.push(c);
-            if stream.pending.len() >= CONTENT_BATCH {
-                stream.flush(out);
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(3).build().ok();
+    let namespaces = &s.namespaces;
+    pipeline::ordered(
+        pool.as_ref(),
+        CONTENT_BATCH,
+        |give| {
+            for (ns, b) in namespaces {
+                records::content_steps(b, |step| give((ns.as_str(), step)));
             }
-        });
-    }
-    stream.flush(out);
+        },
+        &ready,
+        &mut |done| stream.take(out, done),
+    );
+    s.damage.extend(std::mem::take(&mut stream.damage));
     s.outcome = s.outcome.worst(stream.outcome);
     if let Some(e) = stream.error {
         return Err(e);
@@ -368,72 +404,57 @@ fn content_streamed(
     Ok(())
 }
 
-/// The state of a streamed `content` listing.
+/// A content record made ready on a worker: the damage met reading it, its row, and the row's
+/// output when the filters keep it.
+struct ContentDone {
+    damage: Damage,
+    row: Option<ContentRow>,
+    text: Option<Result<Vec<u8>, serde_json::Error>>,
+}
+
+/// What a streamed `content` listing has written and said.
 struct ContentStream<'a> {
-    root: &'a Root,
     args: &'a ListArgs,
-    filters: &'a filter::Filters,
-    pool: Option<rayon::ThreadPool>,
     written: usize,
     /// Digests already warned about.
     said: std::collections::HashSet<String>,
     outcome: Outcome,
-    pending: Vec<records::Content>,
+    /// Damage met in the records, in walk order.
+    damage: Damage,
     /// The first write error; nothing more is written after it.
     error: Option<Failure>,
 }
 
 impl ContentStream<'_> {
-    /// States the pending records' blobs (on the pool), warns as the listing does, and
-    /// prints the rows the filters keep.
-    fn flush(&mut self, out: &mut dyn Write) {
-        use rayon::prelude::*;
-        let batch: Vec<records::Content> = self.pending.drain(..).collect();
-        let root = self.root;
-        let stat = || {
-            batch
-                .into_par_iter()
-                .map(|r| ContentRow::new(root, r))
-                .collect::<Vec<_>>()
-        };
-        let rows = match &self.pool {
-            Some(p) => p.install(stat),
-            None => stat(),
-        };
-        for r in rows {
-            // A recorded blob that is not there as recorded is damage, said once per blob.
-            if !r.present && r.file_problem.is_none() {
-                self.outcome = self.outcome.worst(Outcome::Damaged);
-                if self.said.insert(r.record.digest.clone()) {
-                    warn(format_args!(
-                        "{}: the content record says {} bytes, the blob file is {}",
-                        crate::text::escape(r.record.digest.as_bytes()),
-                        r.record.size,
-                        r.file_column()
-                    ));
-                }
+    /// Takes the next record in order: its damage, its warning, and its row's output.
+    fn take(&mut self, out: &mut dyn Write, done: ContentDone) {
+        self.damage.extend(done.damage);
+        let Some(r) = done.row else { return };
+        // A recorded blob that is not there as recorded is damage, said once per blob.
+        if !r.present && r.file_problem.is_none() {
+            self.outcome = self.outcome.worst(Outcome::Damaged);
+            if self.said.insert(r.record.digest.clone()) {
+                warn(format_args!(
+                    "{}: the content record says {} bytes, the blob file is {}",
+                    crate::text::escape(r.record.digest.as_bytes()),
+                    r.record.size,
+                    r.file_column()
+                ));
             }
-            if self.error.is_some() || !keeps(self.filters, &r) {
-                continue;
-            }
-            if let Err(e) = self.write(out, &r) {
-                self.error = Some(e);
-            }
+        }
+        if let (None, Some(text)) = (&self.error, done.text)
+            && let Err(e) = self.write(out, text)
+        {
+            self.error = Some(e);
         }
     }
 
-    fn write(&mut self, out: &mut dyn Write, r: &ContentRow) -> Result<(), Failure> {
-        let json = |e: serde_json::Error| Failure::from(std::io::Error::from(e));
-        if self.args.quiet {
-            writeln!(out, "{}", crate::text::escape(r.record.digest.as_bytes()))?;
-        } else if self.args.format == output::Format::Jsonl {
-            serde_json::to_writer(&mut *out, r).map_err(json)?;
-            writeln!(out)?;
-        } else {
-            let element = output::element(r).map_err(json)?;
+    fn write(&mut self, out: &mut dyn Write, text: Result<Vec<u8>, serde_json::Error>) -> Result<(), Failure> {
+        let text = text.map_err(|e| Failure::from(std::io::Error::from(e)))?;
+        if !self.args.quiet && self.args.format == output::Format::Json {
             out.write_all(if self.written == 0 { b"[\n" } else { b",\n" })?;
-            out.write_all(&element)?;
         }
+        out.write_all(&text)?;
         self.written += 1;
         Ok(())
     }

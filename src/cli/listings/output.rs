@@ -167,25 +167,20 @@ fn serialized<R: Serialize + Sync>(
 }
 
 /// A row as one line of JSON lines.
-fn line<R: Serialize>(r: &R) -> Result<Vec<u8>, serde_json::Error> {
+pub(super) fn line<R: Serialize>(r: &R) -> Result<Vec<u8>, serde_json::Error> {
     let mut v = serde_json::to_vec(r)?;
     v.push(b'\n');
     Ok(v)
 }
 
 /// A row as an element of the pretty array `serde_json::to_writer_pretty` prints: one level
-/// in. JSON strings hold no raw newline, so every line of the element is indented alike.
+/// in. It is serialized as that array with the row alone in it, then cut out of it (the
+/// array's `[\n` and `\n]`), so no second pass re-indents it.
 pub(super) fn element<R: Serialize>(r: &R) -> Result<Vec<u8>, serde_json::Error> {
-    let text = serde_json::to_vec_pretty(r)?;
-    let mut out = Vec::with_capacity(text.len() + text.len() / 8);
-    for (i, line) in text.split(|&b| b == b'\n').enumerate() {
-        if i > 0 {
-            out.push(b'\n');
-        }
-        out.extend_from_slice(b"  ");
-        out.extend_from_slice(line);
-    }
-    Ok(out)
+    let mut text = serde_json::to_vec_pretty(std::slice::from_ref(r))?;
+    text.truncate(text.len().saturating_sub(2));
+    text.drain(..2.min(text.len()));
+    Ok(text)
 }
 
 /// Writes `rows` as `args` asks: the identifying column (`id`) with `-q`, else JSON, JSON

@@ -1,0 +1,151 @@
+//! Work made on one thread, done on the pool, and handed back in the order it was made.
+//!
+//! ```text
+//!  caller:   make ─ make ─ make ─ make ─ ...      (walks the records: cheap, in key order)
+//!              │batch 0  │batch 1  │batch 2
+//!  pool:       └─ map ──►└─ map ──►└─ map ──►     (decode, stat, serialize: the cost)
+//!  caller:            use 0     use 1     use 2   (write, in order)
+//! ```
+//!
+//! The caller goes on making the next batch while the pool maps the ones before, so a walk
+//! that cannot be split is no longer waited on; at most [`IN_FLIGHT`] batches are out at once,
+//! so memory stays bounded whatever the store holds.
+
+use rayon::ThreadPool;
+use std::collections::BTreeMap;
+use std::sync::mpsc;
+
+/// Batches handed to the pool and not yet used, at most.
+const IN_FLIGHT: usize = 3;
+
+/// Runs `make`, which hands items to the function it is given; maps them with `map` on the
+/// pool, `batch` at a time, while `make` goes on; and calls `use_each` on every result in the
+/// order the items were made, on this thread. Without a pool, everything runs here.
+pub fn ordered<T, R>(
+    pool: Option<&ThreadPool>,
+    batch: usize,
+    make: impl FnOnce(&mut dyn FnMut(T)),
+    map: &(impl Fn(T) -> R + Sync),
+    use_each: &mut dyn FnMut(R),
+) where
+    T: Send,
+    R: Send,
+{
+    let Some(pool) = pool else {
+        make(&mut |item| use_each(map(item)));
+        return;
+    };
+    let batch = batch.max(1);
+    pool.in_place_scope(|scope| {
+        let (done_tx, done_rx) = mpsc::channel::<(usize, Vec<R>)>();
+        let mut order = Order {
+            done: done_rx,
+            ready: BTreeMap::new(),
+            next: 0,
+            sent: 0,
+        };
+        let mut pending: Vec<T> = Vec::with_capacity(batch);
+        let send = |items: Vec<T>, order: &mut Order<R>| {
+            let seq = order.sent;
+            order.sent += 1;
+            let done = done_tx.clone();
+            scope.spawn(move |_| {
+                use rayon::prelude::*;
+                let mapped: Vec<R> = items.into_par_iter().map(map).collect();
+                // The receiver lives until every batch is back: a send cannot fail.
+                let _ = done.send((seq, mapped));
+            });
+        };
+        make(&mut |item| {
+            pending.push(item);
+            if pending.len() >= batch {
+                send(std::mem::replace(&mut pending, Vec::with_capacity(batch)), &mut order);
+                // Use what is back; wait only when too many batches are out.
+                order.take_ready(use_each, IN_FLIGHT);
+            }
+        });
+        if !pending.is_empty() {
+            send(pending, &mut order);
+        }
+        order.take_ready(use_each, 1);
+    });
+}
+
+/// The batches sent to the pool and what has come back of them.
+struct Order<R> {
+    done: mpsc::Receiver<(usize, Vec<R>)>,
+    /// Back, but not next in order.
+    ready: BTreeMap<usize, Vec<R>>,
+    /// The batch to use next.
+    next: usize,
+    /// Batches sent.
+    sent: usize,
+}
+
+impl<R> Order<R> {
+    /// Uses the batches that are back in order, waiting until fewer than `limit` are out.
+    fn take_ready(&mut self, use_each: &mut dyn FnMut(R), limit: usize) {
+        loop {
+            while let Some(items) = self.ready.remove(&self.next) {
+                self.next += 1;
+                items.into_iter().for_each(&mut *use_each);
+            }
+            let out = self.sent - self.next;
+            let got = if out >= limit {
+                self.done.recv().ok()
+            } else {
+                self.done.try_recv().ok()
+            };
+            match got {
+                Some((seq, items)) => {
+                    self.ready.insert(seq, items);
+                }
+                None => return,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn results_come_back_in_the_order_made() {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(3).build().unwrap();
+        for batch in [1, 3, 64, 1000] {
+            let mut got = Vec::new();
+            ordered(
+                Some(&pool),
+                batch,
+                |give| (0..500u64).for_each(give),
+                // Later items finish first: order must come from the sequence, not the clock.
+                &|i: u64| {
+                    std::thread::sleep(std::time::Duration::from_micros((500 - i) % 7));
+                    i * 2
+                },
+                &mut |r| got.push(r),
+            );
+            assert_eq!(got, (0..500u64).map(|i| i * 2).collect::<Vec<_>>(), "batch {batch}");
+        }
+    }
+
+    #[test]
+    fn without_a_pool_everything_runs_in_order_here() {
+        let mut got = Vec::new();
+        ordered(None, 4, |give| (0..10).for_each(give), &|i: i32| -i, &mut |r| {
+            got.push(r)
+        });
+        assert_eq!(got, (0..10).map(|i| -i).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn nothing_made_nothing_used() {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+        let mut n = 0;
+        ordered(Some(&pool), 8, |_give: &mut dyn FnMut(u8)| {}, &|i: u8| i, &mut |_| {
+            n += 1
+        });
+        assert_eq!(n, 0);
+    }
+}
