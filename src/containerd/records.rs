@@ -338,7 +338,9 @@ pub fn image_targets_in(namespace: &str, ns: &Bucket<'_>, label_prefix: &str, da
     out
 }
 
-fn image(namespace: &str, name: String, b: &Bucket<'_>, damage: &mut Damage) -> Result<Image, BoltError> {
+/// An image record decoded from its bucket (a [`RecordStep::Record`]); damage inside it is
+/// pushed to `damage`, and a record that cannot be read at all is an error.
+pub fn image_from(namespace: &str, name: String, b: &Bucket<'_>, damage: &mut Damage) -> Result<Image, BoltError> {
     let what = format!("namespace {namespace}: image {name:?}");
     let target = image_target(b, &what, damage);
     Ok(Image {
@@ -364,7 +366,7 @@ pub fn images_in(namespace: &str, ns: &Bucket<'_>, damage: &mut Damage) -> Vec<I
     };
     let mut out = Vec::new();
     for (name, b) in sub_buckets(&images, "images", damage) {
-        match image(namespace, name, &b, damage) {
+        match image_from(namespace, name, &b, damage) {
             Ok(i) => out.push(i),
             Err(e) => damage.push(e),
         }
@@ -379,45 +381,48 @@ pub fn images_in(namespace: &str, ns: &Bucket<'_>, damage: &mut Damage) -> Vec<I
 /// other 4,999 records). Damage met on the way to a record's target is recorded; damage in a
 /// record that does not match is not looked for.
 pub fn images_with_target(namespace: &str, ns: &Bucket<'_>, digest: &str, damage: &mut Damage) -> Vec<Image> {
-    let Some(images) = noted(ns.bucket(b"images"), damage) else {
-        return Vec::new();
-    };
     let mut out = Vec::new();
-    for item in images.cursor() {
-        let item = match item {
-            Ok(i) if i.is_bucket => i,
-            Ok(_) => continue,
-            Err(e) => {
-                damage.push(crate::damage::Note::from(e).within("images"));
-                continue;
-            }
-        };
-        let record = match images.open_item(&item) {
-            Ok(b) => b,
-            Err(e) => {
-                damage.push(e);
-                continue;
-            }
-        };
-        let stored = match record
-            .bucket(b"target")
-            .and_then(|t| t.map_or(Ok(None), |t| t.get(b"digest")))
-        {
-            Ok(d) => d,
-            Err(e) => {
-                damage.push(e);
-                continue;
-            }
-        };
-        if stored != Some(digest.as_bytes()) {
-            continue;
-        }
-        match image(namespace, key_name(item.key), &record, damage) {
-            Ok(i) => out.push(i),
-            Err(e) => damage.push(e),
-        }
-    }
+    image_steps(ns, |step| match step {
+        RecordStep::Record(name, record) => out.extend(image_with_target(namespace, name, &record, digest, damage)),
+        RecordStep::Damage(note) => damage.push(note),
+    });
     out
+}
+
+/// The namespace's image records as [`RecordStep`]s, in name order.
+pub fn image_steps<'a>(ns: &Bucket<'a>, mut each: impl FnMut(RecordStep<'a>)) {
+    match ns.bucket(b"images") {
+        Ok(Some(images)) => record_steps(&images, "images", each),
+        Ok(None) => {}
+        Err(e) => each(RecordStep::Damage(e.into())),
+    }
+}
+
+/// One step of [`images_with_target`]: the image record `name` when its target digest is
+/// `digest`, read no further than that digest otherwise.
+pub fn image_with_target(
+    namespace: &str,
+    name: String,
+    record: &Bucket<'_>,
+    digest: &str,
+    damage: &mut Damage,
+) -> Option<Image> {
+    let stored = match record
+        .bucket(b"target")
+        .and_then(|t| t.map_or(Ok(None), |t| t.get(b"digest")))
+    {
+        Ok(d) => d,
+        Err(e) => {
+            damage.push(e);
+            return None;
+        }
+    };
+    if stored != Some(digest.as_bytes()) {
+        return None;
+    }
+    image_from(namespace, name, record, damage)
+        .map_err(|e| damage.push(e))
+        .ok()
 }
 
 /// One image record by exact name, reading only the pages on its path.
@@ -425,7 +430,7 @@ pub fn image_named(tx: &Tx<'_>, namespace: &str, name: &str, damage: &mut Damage
     let (ns, key) = (key_bytes(namespace), key_bytes(name));
     let path: [&[u8]; 4] = [b"v1", &ns, b"images", &key];
     match tx.bucket_at(&path)? {
-        Some(b) => image(namespace, name.to_string(), &b, damage).map(Some),
+        Some(b) => image_from(namespace, name.to_string(), &b, damage).map(Some),
         None => Ok(None),
     }
 }
@@ -521,7 +526,7 @@ pub fn labels_with_prefix(b: &Bucket<'_>, prefix: &str, damage: &mut Damage) -> 
     out
 }
 
-/// A content record decoded from its bucket (a [`ContentStep::Record`]); damage inside it is
+/// A content record decoded from its bucket (a [`RecordStep::Record`]); damage inside it is
 /// pushed to `damage`, and a record that cannot be read at all is an error.
 pub fn content_from(
     namespace: &str,
@@ -551,38 +556,42 @@ pub fn content_in(namespace: &str, ns: &Bucket<'_>, damage: &mut Damage) -> Vec<
 /// streams its output needs.
 pub fn content_each(namespace: &str, ns: &Bucket<'_>, damage: &mut Damage, mut each: impl FnMut(Content)) {
     content_steps(ns, |step| match step {
-        ContentStep::Record(digest, b) => match content_from(namespace, digest, &b, damage) {
+        RecordStep::Record(digest, b) => match content_from(namespace, digest, &b, damage) {
             Ok(c) => each(c),
             Err(e) => damage.push(e),
         },
-        ContentStep::Damage(note) => damage.push(note),
+        RecordStep::Damage(note) => damage.push(note),
     });
 }
 
-/// What a walk over a namespace's content records meets, in digest order: a record's bucket,
-/// not yet decoded, or damage on the way.
-pub enum ContentStep<'a> {
+/// What a walk over a bucket of records meets, in key order: a record's bucket, not yet
+/// decoded, or damage on the way. A caller can decode the records elsewhere (on workers) and
+/// still report damage in the order a loop over the walk would.
+pub enum RecordStep<'a> {
     Record(String, Bucket<'a>),
     Damage(crate::damage::Note),
 }
 
-/// The namespace's content records as [`ContentStep`]s, so that a caller can decode them
-/// elsewhere (on workers) and still report damage in the order [`content_each`] does.
-pub fn content_steps<'a>(ns: &Bucket<'a>, mut each: impl FnMut(ContentStep<'a>)) {
-    let blobs = match ns.bucket_at(&[b"content".as_slice(), b"blob"]) {
-        Ok(Some(b)) => b,
-        Ok(None) => return,
-        Err(e) => return each(ContentStep::Damage(e.into())),
-    };
-    for item in blobs.cursor() {
+/// The records (nested buckets) of `records`, named `what` in damage, as [`RecordStep`]s.
+pub fn record_steps<'a>(records: &Bucket<'a>, what: &str, mut each: impl FnMut(RecordStep<'a>)) {
+    for item in records.cursor() {
         each(match item {
-            Ok(i) if i.is_bucket => match blobs.open_item(&i) {
-                Ok(b) => ContentStep::Record(key_name(i.key), b),
-                Err(e) => ContentStep::Damage(e.into()),
+            Ok(i) if i.is_bucket => match records.open_item(&i) {
+                Ok(b) => RecordStep::Record(key_name(i.key), b),
+                Err(e) => RecordStep::Damage(e.into()),
             },
             Ok(_) => continue,
-            Err(e) => ContentStep::Damage(crate::damage::Note::from(e).within("content/blob")),
+            Err(e) => RecordStep::Damage(crate::damage::Note::from(e).within(what)),
         });
+    }
+}
+
+/// The namespace's content records as [`RecordStep`]s, in digest order.
+pub fn content_steps<'a>(ns: &Bucket<'a>, mut each: impl FnMut(RecordStep<'a>)) {
+    match ns.bucket_at(&[b"content".as_slice(), b"blob"]) {
+        Ok(Some(blobs)) => record_steps(&blobs, "content/blob", each),
+        Ok(None) => {}
+        Err(e) => each(RecordStep::Damage(e.into())),
     }
 }
 

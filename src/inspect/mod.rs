@@ -20,7 +20,7 @@ pub use size::sort_by_preference;
 mod summary;
 
 use crate::bolt::Tx;
-use crate::containerd::records::{self, Image};
+use crate::containerd::records::{self, Image, RecordStep};
 use crate::containerd::root::{BlobError, Root};
 use crate::digest::Digest;
 use crate::image::document::{self, Descriptor, DocError, Index, Manifest};
@@ -229,18 +229,38 @@ impl<'r> Inspector<'r> {
     }
 
     /// All image records of the namespace, in name order, and the index by target digest.
+    /// The records are decoded on the pool; called from a worker while the others wait for
+    /// it, the decoding runs on that worker alone, as before.
     fn all_images(&self) -> &ImageIndex {
         self.images.get_or_init(|| {
             let mut damage = crate::damage::Damage::new();
-            let ns = crate::containerd::records::key_bytes(&self.namespace);
-            let images = match self.tx.bucket_at(&[b"v1".as_slice(), &ns]) {
-                Ok(Some(ns)) => records::images_in(&self.namespace, &ns, &mut damage),
-                Ok(None) => Vec::new(),
-                Err(e) => {
-                    damage.push(e);
-                    Vec::new()
+            let steps = self.image_steps(&mut damage);
+            // The walk's damage first, then each record's: the order `records::images_in` has.
+            let mut records = Vec::with_capacity(steps.len());
+            for step in steps {
+                match step {
+                    RecordStep::Record(name, b) => records.push((name, b)),
+                    RecordStep::Damage(note) => damage.push(note),
                 }
-            };
+            }
+            let decoded: Vec<(crate::damage::Damage, Option<Image>)> = self.on_pool(|| {
+                use rayon::prelude::*;
+                records
+                    .into_par_iter()
+                    .map(|(name, b)| {
+                        let mut d = crate::damage::Damage::new();
+                        let image = records::image_from(&self.namespace, name, &b, &mut d)
+                            .map_err(|e| d.push(e))
+                            .ok();
+                        (d, image)
+                    })
+                    .collect()
+            });
+            let mut images = Vec::with_capacity(decoded.len());
+            for (d, image) in decoded {
+                damage.extend(d);
+                images.extend(image);
+            }
             if let Ok(mut all) = self.damage.lock() {
                 all.extend(damage);
             }
@@ -252,28 +272,57 @@ impl<'r> Inspector<'r> {
         })
     }
 
+    /// The walk over the namespace's image records (damage on the way to the `images` bucket
+    /// goes to `damage`).
+    fn image_steps(&self, damage: &mut crate::damage::Damage) -> Vec<RecordStep<'r>> {
+        let ns = records::key_bytes(&self.namespace);
+        let mut steps = Vec::new();
+        match self.tx.bucket_at(&[b"v1".as_slice(), &ns]) {
+            Ok(Some(ns)) => records::image_steps(&ns, |s| steps.push(s)),
+            Ok(None) => {}
+            Err(e) => damage.push(e),
+        }
+        steps
+    }
+
     /// The image records whose target is `digest`, in name order. The first few lookups scan
-    /// only the records' target digests (one `inspect REF` reads 5,000 record pages but
-    /// decodes one or two records); after that every record is decoded once into an index,
-    /// which is cheaper than scanning again for each of many references.
+    /// only the records' target digests, on the pool (one `inspect REF` reads 5,000 record
+    /// pages but decodes one or two records); after that every record is decoded once into
+    /// an index, which is cheaper than scanning again for each of many references.
     fn with_target(&self, digest: &str) -> Vec<Image> {
         if self.images.get().is_none() && self.lookups.fetch_add(1, Ordering::Relaxed) < LEAN_LOOKUPS {
             let mut damage = crate::damage::Damage::new();
-            let ns = crate::containerd::records::key_bytes(&self.namespace);
-            let found = match self.tx.bucket_at(&[b"v1".as_slice(), &ns]) {
-                Ok(Some(ns)) => records::images_with_target(&self.namespace, &ns, digest, &mut damage),
-                Ok(None) => Vec::new(),
-                Err(e) => {
-                    damage.push(e);
-                    Vec::new()
-                }
-            };
+            let steps = self.image_steps(&mut damage);
+            let found: Vec<(crate::damage::Damage, Option<Image>)> = self.on_pool(|| {
+                use rayon::prelude::*;
+                steps
+                    .into_par_iter()
+                    .map(|step| {
+                        let mut d = crate::damage::Damage::new();
+                        let image = match step {
+                            RecordStep::Record(name, b) => {
+                                records::image_with_target(&self.namespace, name, &b, digest, &mut d)
+                            }
+                            RecordStep::Damage(note) => {
+                                d.push(note);
+                                None
+                            }
+                        };
+                        (d, image)
+                    })
+                    .collect()
+            });
+            let mut out = Vec::new();
+            for (d, image) in found {
+                damage.extend(d);
+                out.extend(image);
+            }
             if !damage.is_empty()
                 && let Ok(mut all) = self.damage.lock()
             {
                 all.extend(damage);
             }
-            return found;
+            return out;
         }
         let (images, index) = self.all_images();
         index
@@ -361,9 +410,10 @@ impl<'r> Inspector<'r> {
         self.on_pool(|| references.par_iter().map(|r| self.inspect(r)).collect())
     }
 
-    /// Inspects every reference and hands `each` the results in reference order, `batch` at a
-    /// time: `shape` runs on the workers (serializing there, in parallel), and only a batch of
-    /// shaped results is held at once, so output can stream.
+    /// Inspects every reference and hands `each` the results in reference order: `shape` runs
+    /// on the workers (serializing there, in parallel) `batch` references at a time, while
+    /// `each` takes the batches before (see [`crate::pipeline`]); only a few batches of shaped
+    /// results are held at once, so output can stream.
     pub fn inspect_each<T: Send>(
         &self,
         references: &[String],
@@ -371,16 +421,24 @@ impl<'r> Inspector<'r> {
         shape: impl Fn(Result<J, InspectError>) -> T + Sync,
         mut each: impl FnMut(T),
     ) {
-        use rayon::prelude::*;
-        if references.len() > LEAN_LOOKUPS {
+        let many = references.len() > LEAN_LOOKUPS;
+        if many {
             // Many references: decode every record into the index at once rather than scan
             // targets first (see `with_target`).
             self.lookups.fetch_add(LEAN_LOOKUPS, Ordering::Relaxed);
         }
-        for chunk in references.chunks(batch.max(1)) {
-            let shaped: Vec<T> = self.on_pool(|| chunk.par_iter().map(|r| shape(self.inspect(r))).collect());
-            shaped.into_iter().for_each(&mut each);
+        if many {
+            // Every RepoTags needs the index: built first, on every worker, instead of by
+            // the first worker that asks while the others wait for it.
+            self.on_pool(|| self.all_images());
         }
+        crate::pipeline::ordered(
+            self.pool.as_ref(),
+            batch,
+            |give| references.iter().for_each(give),
+            &|r: &String| shape(self.inspect(r)),
+            &mut each,
+        );
     }
 
     /// Runs `f` on the capped pool (or here, when the pool could not be built).

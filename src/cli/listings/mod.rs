@@ -13,7 +13,6 @@ mod analysis;
 pub mod filter;
 mod images;
 mod output;
-mod pipeline;
 pub(super) mod table;
 
 pub use images::{ImagesArgs, images};
@@ -342,17 +341,17 @@ fn content_streamed(
 ) -> Result<(), Failure> {
     s.outcome = s.outcome.worst(super::context::content_outcome(s.root));
     let root = s.root;
-    let ready = |(ns, step): (&str, records::ContentStep<'_>)| {
+    let ready = |(ns, step): (&str, records::RecordStep<'_>)| {
         let mut damage = Damage::new();
         let record = match step {
-            records::ContentStep::Record(digest, b) => match records::content_from(ns, digest, &b, &mut damage) {
+            records::RecordStep::Record(digest, b) => match records::content_from(ns, digest, &b, &mut damage) {
                 Ok(c) => Some(c),
                 Err(e) => {
                     damage.push(e);
                     None
                 }
             },
-            records::ContentStep::Damage(note) => {
+            records::RecordStep::Damage(note) => {
                 damage.push(note);
                 None
             }
@@ -381,7 +380,7 @@ fn content_streamed(
     };
     let pool = rayon::ThreadPoolBuilder::new().num_threads(3).build().ok();
     let namespaces = &s.namespaces;
-    pipeline::ordered(
+    crate::pipeline::ordered(
         pool.as_ref(),
         CONTENT_BATCH,
         |give| {
