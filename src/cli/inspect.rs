@@ -10,7 +10,7 @@
 use super::context::{Global, content_outcome, image_namespace};
 use super::{Failure, Outcome, warn};
 use crate::image::platform::{self, Platform};
-use crate::inspect::gojson::{J, indent_at};
+use crate::inspect::gojson::J;
 use crate::inspect::{ApiVersion, Inspector, Options, gotypes};
 use crate::template::{MissingKey, Numbers, Template, TemplateError, Value};
 use clap::Args;
@@ -84,7 +84,11 @@ pub fn run(global: &Global, args: InspectArgs, out: &mut dyn Write) -> Result<Ou
                 crate::text::escape(e.to_string().as_bytes())
             )),
             Ok(body) => match &format {
-                Format::Indented => Ok(indent_at(&body.to_compact(true), "    ", 1)),
+                Format::Indented => {
+                    let mut text = String::new();
+                    body.write_indented(&mut text, true, "    ", 1);
+                    Ok(text)
+                }
                 Format::Json => Ok(body.to_compact(true)),
                 Format::Template(t) => match execute(t, &body) {
                     // Data never puts escape sequences on the terminal; what the template

@@ -92,7 +92,10 @@ impl J {
         match self {
             J::Null => out.push_str("null"),
             J::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-            J::Int(i) => out.push_str(&i.to_string()),
+            J::Int(i) => {
+                use std::fmt::Write;
+                let _ = write!(out, "{i}");
+            }
             J::Raw(n) => out.push_str(n),
             J::Str(s) => write_str(out, s, html),
             J::Arr(items) => {
@@ -117,6 +120,54 @@ impl J {
                 }
                 out.push('}');
             }
+        }
+    }
+
+    /// What [`indent_at`] makes of this value's compact JSON, written in one pass: the value
+    /// sits `level` levels deep, and its first line is indented too.
+    pub fn write_indented(&self, out: &mut String, html: bool, indent: &str, level: usize) {
+        for _ in 0..level {
+            out.push_str(indent);
+        }
+        self.indented_at(out, html, indent, level);
+    }
+
+    fn indented_at(&self, out: &mut String, html: bool, indent: &str, depth: usize) {
+        let newline = |out: &mut String, depth: usize| {
+            out.push('\n');
+            for _ in 0..depth {
+                out.push_str(indent);
+            }
+        };
+        match self {
+            // Empty arrays and objects stay on one line, as scalars do.
+            J::Arr(items) if !items.is_empty() => {
+                out.push('[');
+                for (i, v) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    newline(out, depth + 1);
+                    v.indented_at(out, html, indent, depth + 1);
+                }
+                newline(out, depth);
+                out.push(']');
+            }
+            J::Obj(members) if !members.is_empty() => {
+                out.push('{');
+                for (i, (k, v)) in members.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    newline(out, depth + 1);
+                    write_str(out, k, html);
+                    out.push_str(": ");
+                    v.indented_at(out, html, indent, depth + 1);
+                }
+                newline(out, depth);
+                out.push('}');
+            }
+            other => other.write(out, html),
         }
     }
 
@@ -198,24 +249,47 @@ impl<'de> serde::de::Visitor<'de> for Visitor {
     }
 }
 
-/// A Go JSON string literal.
+/// A Go JSON string literal. Runs of bytes that need no escape are copied whole; every
+/// escape starts at an ASCII byte or at U+2028/U+2029's lead byte, so each run ends on a
+/// character boundary.
 pub fn write_str(out: &mut String, s: &str, html: bool) {
     out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '<' | '>' | '&' if html => out.push_str(&format!("\\u{:04x}", c as u32)),
-            '\u{2028}' | '\u{2029}' => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
+    let bytes = s.as_bytes();
+    let (mut plain, mut i) = (0, 0);
+    while let Some(&b) = bytes.get(i) {
+        let (escape, code, len): (Option<&str>, u32, usize) = match b {
+            b'"' => (Some("\\\""), 0, 1),
+            b'\\' => (Some("\\\\"), 0, 1),
+            0x08 => (Some("\\b"), 0, 1),
+            0x0c => (Some("\\f"), 0, 1),
+            b'\n' => (Some("\\n"), 0, 1),
+            b'\r' => (Some("\\r"), 0, 1),
+            b'\t' => (Some("\\t"), 0, 1),
+            b'<' | b'>' | b'&' if html => (None, u32::from(b), 1),
+            b if b < 0x20 => (None, u32::from(b), 1),
+            // U+2028 and U+2029 (E2 80 A8 / A9), which Go always escapes.
+            0xe2 if bytes.get(i + 1) == Some(&0x80) && matches!(bytes.get(i + 2), Some(0xa8 | 0xa9)) => (
+                None,
+                0x2000 | u32::from(bytes.get(i + 2).copied().unwrap_or(0) - 0x80),
+                3,
+            ),
+            _ => {
+                i += 1;
+                continue;
+            }
+        };
+        out.push_str(s.get(plain..i).unwrap_or_default());
+        match escape {
+            Some(e) => out.push_str(e),
+            None => {
+                use std::fmt::Write;
+                let _ = write!(out, "\\u{code:04x}");
+            }
         }
+        i += len;
+        plain = i;
     }
+    out.push_str(s.get(plain..).unwrap_or_default());
     out.push('"');
 }
 
@@ -302,6 +376,10 @@ mod tests {
         let mut s = String::new();
         write_str(&mut s, "<&>", false);
         assert_eq!(s, r#""<&>""#);
+        // Every character that needs an escape, and the ones beside it that do not.
+        let mut s = String::new();
+        write_str(&mut s, "\u{2029}\u{2027}\u{202a}\u{1f}\u{7f}€x\u{0}", true);
+        assert_eq!(s, "\"\\u2029\u{2027}\u{202a}\\u001f\u{7f}€x\\u0000\"");
     }
 
     #[test]
@@ -326,6 +404,29 @@ mod tests {
             indent(&v.to_compact(true), "    "),
             "[\n    {\n        \"A\": [],\n        \"B\": {},\n        \"C\": [\n            1,\n            \"x:y,{\"\n        ]\n    }\n]"
         );
+    }
+
+    #[test]
+    fn written_indented_is_indent_of_compact() {
+        let doc = br#"{"Id":"sha256:ab","RepoTags":[],"Config":{"Env":["A=<b>&c","\u2028\n"],"Labels":{},
+            "Nested":[[],[{}],[1,[2,{"k":null}]]],"F":1.5,"T":true,"S":"x:y,{\"}"},"Z":[{"a":{"b":{}}}]}"#;
+        let v = parse(doc).unwrap();
+        for level in [0, 1, 3] {
+            for html in [true, false] {
+                let mut direct = String::new();
+                v.write_indented(&mut direct, html, "    ", level);
+                assert_eq!(
+                    direct,
+                    indent_at(&v.to_compact(html), "    ", level),
+                    "level {level} html {html}"
+                );
+            }
+        }
+        for scalar in [J::Null, J::Int(-3), J::str("\u{1}é"), J::Arr(vec![]), J::Obj(vec![])] {
+            let mut direct = String::new();
+            scalar.write_indented(&mut direct, true, "  ", 1);
+            assert_eq!(direct, indent_at(&scalar.to_compact(true), "  ", 1));
+        }
     }
 
     #[test]
