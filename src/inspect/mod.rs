@@ -499,15 +499,16 @@ impl<'r> Inspector<'r> {
         Ok(p.manifest.clone()?)
     }
 
-    /// containerd's `images.Children` for `desc` (reads only manifests and indexes).
-    fn children(&self, desc: &Descriptor) -> Result<Vec<Descriptor>, ReadError> {
+    /// containerd's `images.Children` for `desc` (reads only manifests and indexes), shared
+    /// with the decoded document rather than copied for each walk.
+    fn children(&self, desc: &Descriptor) -> Result<Arc<Vec<Descriptor>>, ReadError> {
         if !document::is_manifest_type(&desc.media_type) && !document::is_index_type(&desc.media_type) {
-            return Ok(Vec::new());
+            return Ok(Arc::default());
         }
         let p = self.parsed(desc)?;
         let checked = p.valid.clone().and_then(|()| p.children.clone());
         match checked {
-            Ok(c) => Ok(c.as_ref().clone()),
+            Ok(c) => Ok(c),
             Err(e @ DocError::Json(_)) => Err(ReadError::Other(e.to_string())),
             Err(other) => Err(ReadError::Other(format!(
                 "children: invalid desc {}: {other}",

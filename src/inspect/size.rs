@@ -11,6 +11,7 @@ use super::{Inspector, MAX_GRAPH_DEPTH, ReadError};
 use crate::image::document::{self, DOCKER_MANIFEST_LIST, Descriptor, OCI_INDEX};
 use crate::image::platform::Matcher;
 use rayon::prelude::*;
+use std::sync::Arc;
 
 pub(super) fn size(ins: &Inspector<'_>, desc: &Descriptor, matcher: &Matcher) -> Result<i64, String> {
     visit(ins, desc, matcher, 0)
@@ -25,7 +26,7 @@ fn visit(ins: &Inspector<'_>, desc: &Descriptor, matcher: &Matcher, depth: usize
     }
     let children = match limit(ins.children(desc), desc, matcher) {
         Ok(c) => c,
-        Err(ReadError::NotFound) => Vec::new(),
+        Err(ReadError::NotFound) => Arc::default(),
         Err(ReadError::Other(e)) => return Err(e),
     };
     // Children that are not manifests or indexes are never read: their declared size is all
@@ -52,22 +53,24 @@ fn needs_read(d: &Descriptor) -> bool {
     document::is_manifest_type(&d.media_type) || document::is_index_type(&d.media_type)
 }
 
-/// containerd's `LimitManifests(..., 1)`: only for the two index media types.
+/// containerd's `LimitManifests(..., 1)`: only for the two index media types (whose children
+/// are copied to be sorted; a manifest's are used as they are).
 fn limit(
-    children: Result<Vec<Descriptor>, ReadError>,
+    children: Result<Arc<Vec<Descriptor>>, ReadError>,
     desc: &Descriptor,
     matcher: &Matcher,
-) -> Result<Vec<Descriptor>, ReadError> {
-    let mut children = children?;
+) -> Result<Arc<Vec<Descriptor>>, ReadError> {
+    let children = children?;
     if desc.media_type != OCI_INDEX && desc.media_type != DOCKER_MANIFEST_LIST {
         return Ok(children);
     }
+    let mut children = children.as_ref().clone();
     sort_by_preference(&mut children, matcher);
     if children.is_empty() {
         return Err(ReadError::NotFound);
     }
     children.truncate(1);
-    Ok(children)
+    Ok(Arc::new(children))
 }
 
 /// Stable sort: entries with a platform first, in the matcher's preference order.

@@ -64,7 +64,7 @@ fn walk(
         Err(ReadError::NotFound) => return Ok(()),
         Err(ReadError::Other(e)) => return Err(e),
     };
-    for child in &children {
+    for child in children.iter() {
         walk(ins, child, matcher, best, seen, depth + 1)?;
     }
     Ok(())
