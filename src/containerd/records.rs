@@ -374,6 +374,32 @@ pub fn images_in(namespace: &str, ns: &Bucket<'_>, damage: &mut Damage) -> Vec<I
     out
 }
 
+/// [`images_in`], with the records decoded on `pool`: the same records, and the same damage
+/// in the same order (the walk's, then each record's).
+pub fn images_in_on(pool: Option<&rayon::ThreadPool>, namespace: &str, ns: &Bucket<'_>, damage: &mut Damage) -> Vec<Image> {
+    use rayon::prelude::*;
+    let mut found = Vec::new();
+    image_steps(ns, |step| match step {
+        RecordStep::Record(name, b) => found.push((name, b)),
+        RecordStep::Damage(note) => damage.push(note),
+    });
+    let decode = |(name, b): (String, Bucket<'_>)| {
+        let mut d = Damage::new();
+        let image = image_from(namespace, name, &b, &mut d).map_err(|e| d.push(e)).ok();
+        (d, image)
+    };
+    let decoded: Vec<(Damage, Option<Image>)> = match pool {
+        Some(p) => p.install(|| found.into_par_iter().map(decode).collect()),
+        None => found.into_iter().map(decode).collect(),
+    };
+    let mut out = Vec::with_capacity(decoded.len());
+    for (d, image) in decoded {
+        damage.extend(d);
+        out.extend(image);
+    }
+    out
+}
+
 /// The image records of one namespace whose target digest is `digest`, in name order: the
 /// same records [`images_in`] would list with that target, found by reading only each
 /// record's `target/digest` and decoding just the matches (containerd's

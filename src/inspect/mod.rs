@@ -235,33 +235,15 @@ impl<'r> Inspector<'r> {
     fn all_images(&self) -> &ImageIndex {
         self.images.get_or_init(|| {
             let mut damage = crate::damage::Damage::new();
-            let steps = self.image_steps(&mut damage);
-            // The walk's damage first, then each record's: the order `records::images_in` has.
-            let mut records = Vec::with_capacity(steps.len());
-            for step in steps {
-                match step {
-                    RecordStep::Record(name, b) => records.push((name, b)),
-                    RecordStep::Damage(note) => damage.push(note),
+            let ns = records::key_bytes(&self.namespace);
+            let images = match self.tx.bucket_at(&[b"v1".as_slice(), &ns]) {
+                Ok(Some(ns)) => records::images_in_on(self.pool.as_ref(), &self.namespace, &ns, &mut damage),
+                Ok(None) => Vec::new(),
+                Err(e) => {
+                    damage.push(e);
+                    Vec::new()
                 }
-            }
-            let decoded: Vec<(crate::damage::Damage, Option<Image>)> = self.on_pool(|| {
-                use rayon::prelude::*;
-                records
-                    .into_par_iter()
-                    .map(|(name, b)| {
-                        let mut d = crate::damage::Damage::new();
-                        let image = records::image_from(&self.namespace, name, &b, &mut d)
-                            .map_err(|e| d.push(e))
-                            .ok();
-                        (d, image)
-                    })
-                    .collect()
-            });
-            let mut images = Vec::with_capacity(decoded.len());
-            for (d, image) in decoded {
-                damage.extend(d);
-                images.extend(image);
-            }
+            };
             if let Ok(mut all) = self.damage.lock() {
                 all.extend(damage);
             }
