@@ -376,7 +376,12 @@ pub fn images_in(namespace: &str, ns: &Bucket<'_>, damage: &mut Damage) -> Vec<I
 
 /// [`images_in`], with the records decoded on `pool`: the same records, and the same damage
 /// in the same order (the walk's, then each record's).
-pub fn images_in_on(pool: Option<&rayon::ThreadPool>, namespace: &str, ns: &Bucket<'_>, damage: &mut Damage) -> Vec<Image> {
+pub fn images_in_on(
+    pool: Option<&rayon::ThreadPool>,
+    namespace: &str,
+    ns: &Bucket<'_>,
+    damage: &mut Damage,
+) -> Vec<Image> {
     use rayon::prelude::*;
     let mut found = Vec::new();
     image_steps(ns, |step| match step {
@@ -560,7 +565,8 @@ pub fn content_from(
     b: &Bucket<'_>,
     damage: &mut Damage,
 ) -> Result<Content, BoltError> {
-    let what = format!("namespace {namespace}: content {digest}");
+    // Only damage is worded with it: formatted when there is some, not for every record.
+    let what = Named(namespace, "content", &digest);
     Ok(Content {
         namespace: namespace.to_string(),
         size: content_size(b, &what, damage)?,
@@ -588,6 +594,15 @@ pub fn content_each(namespace: &str, ns: &Bucket<'_>, damage: &mut Damage, mut e
         },
         RecordStep::Damage(note) => damage.push(note),
     });
+}
+
+/// `namespace {0}: {1} {2}`: a record as damage names it.
+struct Named<'a>(&'a str, &'a str, &'a str);
+
+impl std::fmt::Display for Named<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "namespace {}: {} {}", self.0, self.1, self.2)
+    }
 }
 
 /// What a walk over a bucket of records meets, in key order: a record's bucket, not yet
