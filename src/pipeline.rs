@@ -37,7 +37,7 @@ pub fn ordered<T, R>(
     };
     let batch = batch.max(1);
     pool.in_place_scope(|scope| {
-        let (done_tx, done_rx) = mpsc::channel::<(usize, Vec<R>)>();
+        let (done_tx, done_rx) = mpsc::channel::<(usize, std::thread::Result<Vec<R>>)>();
         let mut order = Order {
             done: done_rx,
             ready: BTreeMap::new(),
@@ -51,7 +51,11 @@ pub fn ordered<T, R>(
             let done = done_tx.clone();
             scope.spawn(move |_| {
                 use rayon::prelude::*;
-                let mapped: Vec<R> = items.into_par_iter().map(map).collect();
+                // A panic is sent back and raised again on the caller's thread: unsent, the
+                // caller would wait for this batch forever.
+                let mapped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    items.into_par_iter().map(map).collect::<Vec<R>>()
+                }));
                 // The receiver lives until every batch is back: a send cannot fail.
                 let _ = done.send((seq, mapped));
             });
@@ -73,7 +77,7 @@ pub fn ordered<T, R>(
 
 /// The batches sent to the pool and what has come back of them.
 struct Order<R> {
-    done: mpsc::Receiver<(usize, Vec<R>)>,
+    done: mpsc::Receiver<(usize, std::thread::Result<Vec<R>>)>,
     /// Back, but not next in order.
     ready: BTreeMap<usize, Vec<R>>,
     /// The batch to use next.
@@ -97,9 +101,10 @@ impl<R> Order<R> {
                 self.done.try_recv().ok()
             };
             match got {
-                Some((seq, items)) => {
+                Some((seq, Ok(items))) => {
                     self.ready.insert(seq, items);
                 }
+                Some((_, Err(panic))) => std::panic::resume_unwind(panic),
                 None => return,
             }
         }
@@ -113,21 +118,42 @@ mod tests {
     #[test]
     fn results_come_back_in_the_order_made() {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(3).build().unwrap();
-        for batch in [1, 3, 64, 1000] {
+        for batch in [1, 3, 64] {
             let mut got = Vec::new();
             ordered(
                 Some(&pool),
                 batch,
                 |give| (0..500u64).for_each(give),
-                // Later items finish first: order must come from the sequence, not the clock.
+                // The first batch finishes last: order must come from the sequence, not from
+                // which batch is back first.
                 &|i: u64| {
-                    std::thread::sleep(std::time::Duration::from_micros((500 - i) % 7));
+                    if i < batch as u64 {
+                        std::thread::sleep(std::time::Duration::from_millis(20));
+                    }
                     i * 2
                 },
                 &mut |r| got.push(r),
             );
             assert_eq!(got, (0..500u64).map(|i| i * 2).collect::<Vec<_>>(), "batch {batch}");
         }
+    }
+
+    #[test]
+    fn a_panic_in_the_mapping_reaches_the_caller() {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(3).build().unwrap();
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            ordered(
+                Some(&pool),
+                4,
+                |give| (0..40u32).for_each(give),
+                &|i: u32| {
+                    assert!(i != 17, "item 17");
+                    i
+                },
+                &mut |_| {},
+            )
+        }));
+        assert!(outcome.is_err());
     }
 
     #[test]

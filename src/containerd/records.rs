@@ -361,17 +361,7 @@ pub fn image_from(namespace: &str, name: String, b: &Bucket<'_>, damage: &mut Da
 
 /// The image records of one namespace, in name order.
 pub fn images_in(namespace: &str, ns: &Bucket<'_>, damage: &mut Damage) -> Vec<Image> {
-    let Some(images) = noted(ns.bucket(b"images"), damage) else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    for (name, b) in sub_buckets(&images, "images", damage) {
-        match image_from(namespace, name, &b, damage) {
-            Ok(i) => out.push(i),
-            Err(e) => damage.push(e),
-        }
-    }
-    out
+    images_in_on(None, namespace, ns, damage)
 }
 
 /// [`images_in`], with the records decoded on `pool`: the same records, and the same damage
@@ -382,25 +372,44 @@ pub fn images_in_on(
     ns: &Bucket<'_>,
     damage: &mut Damage,
 ) -> Vec<Image> {
-    use rayon::prelude::*;
-    let mut found = Vec::new();
+    let mut records = Vec::new();
     image_steps(ns, |step| match step {
-        RecordStep::Record(name, b) => found.push((name, b)),
         RecordStep::Damage(note) => damage.push(note),
+        record => records.push(record),
     });
-    let decode = |(name, b): (String, Bucket<'_>)| {
+    decoded_on(pool, records, damage, |name, b, d| {
+        image_from(namespace, name, b, d).map_err(|e| d.push(e)).ok()
+    })
+}
+
+/// Decodes `steps` with `decode`, on `pool` when there is one: the results in step order, and
+/// each step's damage (a [`RecordStep::Damage`], or what `decode` met) pushed in step order.
+pub fn decoded_on<'a, T: Send>(
+    pool: Option<&rayon::ThreadPool>,
+    steps: Vec<RecordStep<'a>>,
+    damage: &mut Damage,
+    decode: impl Fn(String, &Bucket<'a>, &mut Damage) -> Option<T> + Sync,
+) -> Vec<T> {
+    use rayon::prelude::*;
+    let one = |step: RecordStep<'a>| {
         let mut d = Damage::new();
-        let image = image_from(namespace, name, &b, &mut d).map_err(|e| d.push(e)).ok();
-        (d, image)
+        let found = match step {
+            RecordStep::Record(name, b) => decode(name, &b, &mut d),
+            RecordStep::Damage(note) => {
+                d.push(note);
+                None
+            }
+        };
+        (d, found)
     };
-    let decoded: Vec<(Damage, Option<Image>)> = match pool {
-        Some(p) => p.install(|| found.into_par_iter().map(decode).collect()),
-        None => found.into_iter().map(decode).collect(),
+    let done: Vec<(Damage, Option<T>)> = match pool {
+        Some(p) => p.install(|| steps.into_par_iter().map(one).collect()),
+        None => steps.into_iter().map(one).collect(),
     };
-    let mut out = Vec::with_capacity(decoded.len());
-    for (d, image) in decoded {
+    let mut out = Vec::with_capacity(done.len());
+    for (d, found) in done {
         damage.extend(d);
-        out.extend(image);
+        out.extend(found);
     }
     out
 }
@@ -412,12 +421,22 @@ pub fn images_in_on(
 /// other 4,999 records). Damage met on the way to a record's target is recorded; damage in a
 /// record that does not match is not looked for.
 pub fn images_with_target(namespace: &str, ns: &Bucket<'_>, digest: &str, damage: &mut Damage) -> Vec<Image> {
-    let mut out = Vec::new();
-    image_steps(ns, |step| match step {
-        RecordStep::Record(name, record) => out.extend(image_with_target(namespace, name, &record, digest, damage)),
-        RecordStep::Damage(note) => damage.push(note),
-    });
-    out
+    images_with_target_on(None, namespace, ns, digest, damage)
+}
+
+/// [`images_with_target`], the records' targets read on `pool`.
+pub fn images_with_target_on(
+    pool: Option<&rayon::ThreadPool>,
+    namespace: &str,
+    ns: &Bucket<'_>,
+    digest: &str,
+    damage: &mut Damage,
+) -> Vec<Image> {
+    let mut steps = Vec::new();
+    image_steps(ns, |step| steps.push(step));
+    decoded_on(pool, steps, damage, |name, b, d| {
+        image_with_target(namespace, name, b, digest, d)
+    })
 }
 
 /// The namespace's image records as [`RecordStep`]s, in name order.

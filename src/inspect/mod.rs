@@ -20,7 +20,7 @@ pub use size::sort_by_preference;
 mod summary;
 
 use crate::bolt::Tx;
-use crate::containerd::records::{self, Image, RecordStep};
+use crate::containerd::records::{self, Image};
 use crate::containerd::root::{BlobError, Root};
 use crate::digest::Digest;
 use crate::image::document::{self, Descriptor, DocError, Index, Manifest};
@@ -170,8 +170,9 @@ pub(crate) fn sha256_key(digest: &str) -> Option<[u8; 32]> {
     Some(out)
 }
 
-/// Every image record of a namespace in name order, and their positions by target digest.
-type ImageIndex = (Vec<Image>, HashMap<String, Vec<usize>>);
+/// Every image record of a namespace in name order, their positions by target digest, and
+/// the damage met reading them (reported once the index is used, not when it is built).
+type ImageIndex = (Vec<Image>, HashMap<String, Vec<usize>>, crate::damage::Damage);
 
 /// Inspects images of one namespace; caches what several references share.
 pub struct Inspector<'r> {
@@ -182,6 +183,8 @@ pub struct Inspector<'r> {
     /// Every image record of the namespace, read once, with an index by target digest
     /// (built once more than [`LEAN_LOOKUPS`] references have asked for a target's records).
     images: OnceLock<ImageIndex>,
+    /// The index's damage has been reported (see [`Inspector::all_images`]).
+    index_used: std::sync::Once,
     /// How many target lookups were answered by a scan of the targets alone.
     lookups: AtomicUsize,
     /// A pool capped at three workers, as dockerd's semaphore of 3.
@@ -212,6 +215,7 @@ impl<'r> Inspector<'r> {
             namespace: namespace.to_string(),
             options,
             images: OnceLock::new(),
+            index_used: std::sync::Once::new(),
             lookups: AtomicUsize::new(0),
             pool,
             blobs: Mutex::new(BlobCache::default()),
@@ -229,43 +233,43 @@ impl<'r> Inspector<'r> {
         }
     }
 
-    /// All image records of the namespace, in name order, and the index by target digest.
-    /// The records are decoded on the pool; called from a worker while the others wait for
-    /// it, the decoding runs on that worker alone, as before.
-    fn all_images(&self) -> &ImageIndex {
+    /// All image records of the namespace, in name order, and the index by target digest;
+    /// the damage met building it is reported from the first use on.
+    fn all_images(&self) -> (&[Image], &HashMap<String, Vec<usize>>) {
+        let (images, index, damage) = self.image_index();
+        self.index_used.call_once(|| {
+            if !damage.is_empty()
+                && let Ok(mut all) = self.damage.lock()
+            {
+                all.extend(damage.clone());
+            }
+        });
+        (images, index)
+    }
+
+    /// The index behind [`Inspector::all_images`], built once. Built from outside the pool,
+    /// the records are decoded on it; built from a worker (the first reference to need it),
+    /// on that worker alone: a worker waiting for its own pool's jobs could take up another
+    /// reference's job that waits for this very index.
+    fn image_index(&self) -> &ImageIndex {
         self.images.get_or_init(|| {
             let mut damage = crate::damage::Damage::new();
             let ns = records::key_bytes(&self.namespace);
+            let pool = self.pool.as_ref().filter(|_| rayon::current_thread_index().is_none());
             let images = match self.tx.bucket_at(&[b"v1".as_slice(), &ns]) {
-                Ok(Some(ns)) => records::images_in_on(self.pool.as_ref(), &self.namespace, &ns, &mut damage),
+                Ok(Some(ns)) => records::images_in_on(pool, &self.namespace, &ns, &mut damage),
                 Ok(None) => Vec::new(),
                 Err(e) => {
                     damage.push(e);
                     Vec::new()
                 }
             };
-            if let Ok(mut all) = self.damage.lock() {
-                all.extend(damage);
-            }
             let mut by_target: HashMap<String, Vec<usize>> = HashMap::new();
             for (i, img) in images.iter().enumerate() {
                 by_target.entry(img.target.digest.clone()).or_default().push(i);
             }
-            (images, by_target)
+            (images, by_target, damage)
         })
-    }
-
-    /// The walk over the namespace's image records (damage on the way to the `images` bucket
-    /// goes to `damage`).
-    fn image_steps(&self, damage: &mut crate::damage::Damage) -> Vec<RecordStep<'r>> {
-        let ns = records::key_bytes(&self.namespace);
-        let mut steps = Vec::new();
-        match self.tx.bucket_at(&[b"v1".as_slice(), &ns]) {
-            Ok(Some(ns)) => records::image_steps(&ns, |s| steps.push(s)),
-            Ok(None) => {}
-            Err(e) => damage.push(e),
-        }
-        steps
     }
 
     /// The image records whose target is `digest`, in name order. The first few lookups scan
@@ -275,31 +279,17 @@ impl<'r> Inspector<'r> {
     fn with_target(&self, digest: &str) -> Vec<Image> {
         if self.images.get().is_none() && self.lookups.fetch_add(1, Ordering::Relaxed) < LEAN_LOOKUPS {
             let mut damage = crate::damage::Damage::new();
-            let steps = self.image_steps(&mut damage);
-            let found: Vec<(crate::damage::Damage, Option<Image>)> = self.on_pool(|| {
-                use rayon::prelude::*;
-                steps
-                    .into_par_iter()
-                    .map(|step| {
-                        let mut d = crate::damage::Damage::new();
-                        let image = match step {
-                            RecordStep::Record(name, b) => {
-                                records::image_with_target(&self.namespace, name, &b, digest, &mut d)
-                            }
-                            RecordStep::Damage(note) => {
-                                d.push(note);
-                                None
-                            }
-                        };
-                        (d, image)
-                    })
-                    .collect()
-            });
-            let mut out = Vec::new();
-            for (d, image) in found {
-                damage.extend(d);
-                out.extend(image);
-            }
+            let ns = records::key_bytes(&self.namespace);
+            let out = match self.tx.bucket_at(&[b"v1".as_slice(), &ns]) {
+                Ok(Some(ns)) => {
+                    records::images_with_target_on(self.pool.as_ref(), &self.namespace, &ns, digest, &mut damage)
+                }
+                Ok(None) => Vec::new(),
+                Err(e) => {
+                    damage.push(e);
+                    Vec::new()
+                }
+            };
             if !damage.is_empty()
                 && let Ok(mut all) = self.damage.lock()
             {
@@ -411,9 +401,9 @@ impl<'r> Inspector<'r> {
             self.lookups.fetch_add(LEAN_LOOKUPS, Ordering::Relaxed);
         }
         if many {
-            // Every RepoTags needs the index: built first, on every worker, instead of by
-            // the first worker that asks while the others wait for it.
-            self.on_pool(|| self.all_images());
+            // Every RepoTags needs the index: built first, from here on every worker,
+            // instead of by the first worker that asks while the others wait for it.
+            self.image_index();
         }
         crate::pipeline::ordered(
             self.pool.as_ref(),
