@@ -718,7 +718,7 @@ pub fn cri_status(data: &[u8]) {
 /// The order-keeping JSON reader: when `data` reads, what it reads written back (compact,
 /// with and without HTML escaping, and indented) must read back to the very same value.
 pub fn gojson(data: &[u8]) {
-    use coldctr::inspect::gojson::{indent, parse};
+    use coldctr::inspect::gojson::{indent, indent_at, parse};
     let Ok(first) = parse(data) else { return };
     for html in [true, false] {
         let compact = first.to_compact(html);
@@ -733,5 +733,15 @@ pub fn gojson(data: &[u8]) {
             again.as_ref().is_ok_and(|a| *a == first),
             "indented round trip (html {html}): {first:?} wrote {indented:?}, read back {again:?}"
         );
+        // inspect writes bodies indented in one pass: the same text as indenting the compact.
+        for level in [0, 1] {
+            let mut direct = String::new();
+            first.write_indented(&mut direct, html, "    ", level);
+            assert_eq!(
+                direct,
+                indent_at(&compact, "    ", level),
+                "written indented (html {html}, level {level}): {first:?}"
+            );
+        }
     }
 }
