@@ -391,17 +391,7 @@ pub fn decoded_on<'a, T: Send>(
     decode: impl Fn(String, &Bucket<'a>, &mut Damage) -> Option<T> + Sync,
 ) -> Vec<T> {
     use rayon::prelude::*;
-    let one = |step: RecordStep<'a>| {
-        let mut d = Damage::new();
-        let found = match step {
-            RecordStep::Record(name, b) => decode(name, &b, &mut d),
-            RecordStep::Damage(note) => {
-                d.push(note);
-                None
-            }
-        };
-        (d, found)
-    };
+    let one = |step: RecordStep<'a>| step.decode(&decode);
     let done: Vec<(Damage, Option<T>)> = match pool {
         Some(p) => p.install(|| steps.into_par_iter().map(one).collect()),
         None => steps.into_iter().map(one).collect(),
@@ -630,6 +620,22 @@ impl std::fmt::Display for Named<'_> {
 pub enum RecordStep<'a> {
     Record(String, Bucket<'a>),
     Damage(crate::damage::Note),
+}
+
+impl<'a> RecordStep<'a> {
+    /// The record decoded by `decode`, with the damage this step met on its own: a damage
+    /// step's note, or what `decode` pushed (to be merged in step order by the caller).
+    pub fn decode<T>(self, decode: impl FnOnce(String, &Bucket<'a>, &mut Damage) -> Option<T>) -> (Damage, Option<T>) {
+        let mut d = Damage::new();
+        let found = match self {
+            RecordStep::Record(name, b) => decode(name, &b, &mut d),
+            RecordStep::Damage(note) => {
+                d.push(note);
+                None
+            }
+        };
+        (d, found)
+    }
 }
 
 /// The records (nested buckets) of `records`, named `what` in damage, as [`RecordStep`]s.

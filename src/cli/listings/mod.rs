@@ -342,20 +342,8 @@ fn content_streamed(
     s.outcome = s.outcome.worst(super::context::content_outcome(s.root));
     let root = s.root;
     let ready = |(ns, step): (&str, records::RecordStep<'_>)| {
-        let mut damage = Damage::new();
-        let record = match step {
-            records::RecordStep::Record(digest, b) => match records::content_from(ns, digest, &b, &mut damage) {
-                Ok(c) => Some(c),
-                Err(e) => {
-                    damage.push(e);
-                    None
-                }
-            },
-            records::RecordStep::Damage(note) => {
-                damage.push(note);
-                None
-            }
-        };
+        let (damage, record) =
+            step.decode(|digest, b, d| records::content_from(ns, digest, b, d).map_err(|e| d.push(e)).ok());
         let row = record.map(|r| ContentRow::new(root, r));
         let text = row.as_ref().filter(|r| keeps(filters, r)).map(|r| {
             if args.quiet {
