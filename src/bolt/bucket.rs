@@ -259,6 +259,123 @@ impl<'a> Bucket<'a> {
     }
 }
 
+/// Where a seek may look for a key below a branch element: `[lower, upper)`, `None` for no
+/// bound.
+#[derive(Clone, Copy)]
+struct Bounds<'a> {
+    lower: Option<&'a [u8]>,
+    upper: Option<&'a [u8]>,
+}
+
+impl<'a> Bounds<'a> {
+    fn holds(&self, key: &[u8]) -> bool {
+        self.lower.is_none_or(|l| l <= key) && self.upper.is_none_or(|u| key < u)
+    }
+}
+
+impl<'a> Bucket<'a> {
+    /// Calls `f` with every key of this bucket in order and answers true when the walk met
+    /// no damage and the tree is one a lookup agrees with: every page's keys strictly
+    /// increasing, and each child's keys inside the range its branch element sends a seek
+    /// there with. Then a key the walk met is exactly what [`Bucket::entry`] finds for it,
+    /// and a key it did not meet is one a lookup does not find, so a caller may answer many
+    /// lookups from one walk. On false, what `f` was given must be thrown away.
+    pub fn walk_seekable(&self, f: &mut dyn FnMut(Item<'a>)) -> bool {
+        let Ok(root) = self.root_node() else {
+            return false;
+        };
+        let mut entered = HashSet::new();
+        let all = Bounds {
+            lower: None,
+            upper: None,
+        };
+        self.walk_node(root, all, 0, &mut entered, f)
+    }
+
+    /// About how many keys the bucket holds, from the pages on its leftmost path alone (the
+    /// element counts along it multiplied: bbolt fills the pages of a level alike); `None`
+    /// when that path is damaged.
+    pub fn estimated_keys(&self) -> Option<u64> {
+        let mut page = self.root_node().ok()?;
+        let mut keys = 1u64;
+        for _ in 0..MAX_DEPTH {
+            keys = keys.saturating_mul(u64::from(page.count));
+            if page.is_leaf() || page.count == 0 {
+                return Some(keys);
+            }
+            let child = page.branch(0).ok()?.child;
+            page = self.tx.page(child).ok()?;
+            page.expect_node().ok()?;
+        }
+        None
+    }
+
+    fn walk_node(
+        &self,
+        page: Page<'a>,
+        bounds: Bounds<'a>,
+        depth: usize,
+        entered: &mut HashSet<u64>,
+        f: &mut dyn FnMut(Item<'a>),
+    ) -> bool {
+        if depth >= MAX_DEPTH || !entered.insert(page.offset) {
+            return false;
+        }
+        let count = usize::from(page.count);
+        let mut previous: Option<&[u8]> = None;
+        if page.is_leaf() {
+            for i in 0..count {
+                let Ok(e) = page.leaf(i) else { return false };
+                if previous.is_some_and(|p| p >= e.key) || !bounds.holds(e.key) {
+                    return false;
+                }
+                previous = Some(e.key);
+                f(Item {
+                    key: e.key,
+                    value: e.value,
+                    is_bucket: e.is_bucket(),
+                    page: page.id,
+                    value_offset: e.value_offset,
+                });
+            }
+            return true;
+        }
+        // A seek takes the last element whose key is at most its own (the first when none
+        // is), so child i gets [key i, key i+1), narrowed to what reaches this page.
+        if !page.is_branch() || count == 0 {
+            return false;
+        }
+        let mut keys = Vec::with_capacity(count.min(self.tx.db().page_size() as usize));
+        for i in 0..count {
+            let Ok(e) = page.branch(i) else { return false };
+            if previous.is_some_and(|p| p >= e.key) {
+                return false;
+            }
+            previous = Some(e.key);
+            keys.push((e.key, e.child));
+        }
+        for (i, &(key, child)) in keys.iter().enumerate() {
+            let lower = if i == 0 {
+                bounds.lower
+            } else {
+                bounds.lower.max(Some(key))
+            };
+            let upper = match (keys.get(i + 1), bounds.upper) {
+                (Some(&(next, _)), Some(u)) => Some(next.min(u)),
+                (Some(&(next, _)), None) => Some(next),
+                (None, u) => u,
+            };
+            let Ok(p) = self.tx.page(child).and_then(|p| p.expect_node().map(|()| p)) else {
+                return false;
+            };
+            if !self.walk_node(p, Bounds { lower, upper }, depth + 1, entered, f) {
+                return false;
+            }
+        }
+        true
+    }
+}
+
 /// A depth-first walk over a bucket's keys. Yields `Err` for damage and carries on.
 pub struct Cursor<'a> {
     tx: Tx<'a>,
@@ -323,5 +440,86 @@ impl<'a> Bucket<'a> {
             Root::Inline(p) => Ok(p),
             Root::Page(_) => Err(()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::build::{Tree, build};
+    use super::super::{Db, MetaChoice};
+
+    /// 3,000 keys `k00000`.. under bucket `b`: three leaves under a branch page.
+    fn image() -> Vec<u8> {
+        let mut root = Tree::new();
+        let b = root.bucket(&[b"b"]);
+        for i in 0..3000 {
+            b.put(format!("k{i:05}").as_bytes(), b"v");
+        }
+        build(&root)
+    }
+
+    /// The keys `walk_seekable` gives, and its verdict.
+    fn walk(bytes: Vec<u8>) -> (Vec<Vec<u8>>, bool) {
+        let db = Db::from_bytes("t.db", bytes).unwrap();
+        let tx = db.view(MetaChoice::Current).unwrap();
+        let b = tx.root().bucket(b"b").unwrap().unwrap();
+        let mut keys = Vec::new();
+        let ok = b.walk_seekable(&mut |item| keys.push(item.key.to_vec()));
+        (keys, ok)
+    }
+
+    /// Replaces the `nth` occurrence (from the end when `from_end`) of `from` with `to`.
+    fn patch(bytes: &mut [u8], from: &[u8], to: &[u8], from_end: bool) {
+        let hits: Vec<usize> = (0..=bytes.len() - from.len())
+            .filter(|&i| &bytes[i..i + from.len()] == from)
+            .collect();
+        let at = if from_end { *hits.last().unwrap() } else { hits[0] };
+        bytes[at..at + to.len()].copy_from_slice(to);
+    }
+
+    #[test]
+    fn a_sound_tree_is_walked_whole_in_order() {
+        let (keys, ok) = walk(image());
+        assert!(ok);
+        let want: Vec<Vec<u8>> = (0..3000).map(|i| format!("k{i:05}").into_bytes()).collect();
+        assert_eq!(keys, want);
+    }
+
+    #[test]
+    fn a_branch_key_past_its_childs_first_key_is_refused() {
+        // The branch says the second leaf starts at k01030; a seek for k01025 goes to the
+        // first leaf and misses it, though a walk meets it.
+        let mut bytes = image();
+        patch(&mut bytes, b"k01024", b"k01030", true);
+        let db = Db::from_bytes("t.db", bytes.clone()).unwrap();
+        let tx = db.view(MetaChoice::Current).unwrap();
+        let b = tx.root().bucket(b"b").unwrap().unwrap();
+        assert!(b.get(b"k01025").unwrap().is_none());
+        assert!(!walk(bytes).1);
+    }
+
+    #[test]
+    fn keys_are_estimated_from_the_leftmost_path() {
+        let db = Db::from_bytes("t.db", image()).unwrap();
+        let tx = db.view(MetaChoice::Current).unwrap();
+        let b = tx.root().bucket(b"b").unwrap().unwrap();
+        // Three leaves of 1,024, 1,024 and 952 keys: three times the first.
+        assert_eq!(b.estimated_keys(), Some(3 * 1024));
+        assert_eq!(tx.root().estimated_keys(), Some(1));
+    }
+
+    #[test]
+    fn keys_out_of_order_in_a_leaf_are_refused() {
+        let mut bytes = image();
+        patch(&mut bytes, b"k00005", b"k00003", false);
+        assert!(!walk(bytes).1);
+    }
+
+    #[test]
+    fn a_child_page_that_is_no_node_is_refused() {
+        let mut bytes = image();
+        // The first leaf's page header flags (page 3: the leaves come before the branch).
+        bytes[3 * 4096 + 8] = 0x04;
+        assert!(!walk(bytes).1);
     }
 }

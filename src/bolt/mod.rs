@@ -161,6 +161,13 @@ impl Db {
         self.current != newer
     }
 
+    /// True when the memory limit is small next to the file (see `frugal.rs`): many
+    /// lookups scattered over the file then cost a read from the disk each, and one walk in
+    /// order is the cheaper way to answer them.
+    pub fn reads_frugally(&self) -> bool {
+        self.source.is_frugal()
+    }
+
     /// How many pages lookups and walks have read so far (for tests of laziness).
     pub fn pages_read(&self) -> u64 {
         self.pages_read.load(Ordering::Relaxed)

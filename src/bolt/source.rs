@@ -104,6 +104,11 @@ impl Source {
         }
     }
 
+    /// The map is read frugally: the memory limit is small next to the file.
+    pub fn is_frugal(&self) -> bool {
+        matches!(self, Source::Mapped(_, Some(_)))
+    }
+
     /// Pages are read as they are asked for (`pread`), not mapped.
     pub fn is_lazy(&self) -> bool {
         matches!(self, Source::Lazy(_))

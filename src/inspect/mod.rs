@@ -321,14 +321,66 @@ impl<'r> Inspector<'r> {
         Ok(size)
     }
 
-    fn content_size_uncached(&self, digest: &str) -> Result<Option<i64>, crate::bolt::BoltError> {
-        let blobs = self.content_blobs.get_or_init(|| {
+    /// The namespace's `content/blob` bucket, found once (or why not).
+    fn content_blobs(&self) -> &Result<Option<crate::bolt::Bucket<'r>>, String> {
+        self.content_blobs.get_or_init(|| {
             let ns = records::key_bytes(&self.namespace);
             self.tx
                 .bucket_at(&[b"v1".as_slice(), &ns, b"content", b"blob"])
                 .map_err(|e| e.to_string())
+        })
+    }
+
+    /// Learns every content size of the namespace from one walk of its `content/blob`
+    /// bucket in key order, when that walk answers exactly what the lookups would (see
+    /// `Bucket::walk_seekable`); otherwise learns nothing. For a caller about to look up
+    /// most of the records when memory is small next to meta.db: scattered lookups then read
+    /// the disk a page at a time, evicting one another, where a walk in order reads ahead.
+    /// Only clean records are learnt; a record whose size does not read, and a digest with
+    /// no record, are still looked up (and reported) one by one.
+    /// Does nothing when `lookups`, the records the caller expects to look up, are fewer
+    /// than half the records there are.
+    pub(crate) fn learn_content_sizes(&self, lookups: usize) {
+        let Ok(Some(blobs)) = self.content_blobs() else {
+            return;
+        };
+        match blobs.estimated_keys() {
+            Some(records) if (lookups as u64).saturating_mul(2) >= records => {}
+            _ => return,
+        }
+        let mut learnt: Vec<([u8; 32], i64)> = Vec::new();
+        let sound = blobs.walk_seekable(&mut |item| {
+            // Only a key a lookup for its digest asks for byte for byte (lower-case hex).
+            let Some(key) = std::str::from_utf8(item.key).ok().and_then(sha256_key) else {
+                return;
+            };
+            if !item.is_bucket {
+                return;
+            }
+            let nowhere: &dyn std::fmt::Display = &"";
+            if let Ok(size) = blobs
+                .open_item(&item)
+                .and_then(|b| records::content_size(&b, nowhere, &mut crate::damage::Damage::new()))
+            {
+                learnt.push((key, size));
+            }
         });
-        match blobs {
+        if !sound {
+            return;
+        }
+        for (key, size) in learnt {
+            if let Some(mut m) = self
+                .sizes
+                .get(usize::from(key[0]) % SIZE_SHARDS)
+                .and_then(|m| m.lock().ok())
+            {
+                m.insert(key, Some(size));
+            }
+        }
+    }
+
+    fn content_size_uncached(&self, digest: &str) -> Result<Option<i64>, crate::bolt::BoltError> {
+        match self.content_blobs() {
             Ok(Some(b)) => records::content_size_in(b, &self.namespace, digest),
             Ok(None) => Ok(None),
             // The path to the bucket is damaged: each lookup reports it, as before.
@@ -540,7 +592,62 @@ fn descriptor_of(image: &Image) -> Descriptor {
 
 #[cfg(test)]
 mod tests {
-    use super::sha256_key;
+    use super::{Inspector, Options, sha256_key};
+    use crate::bolt::{MetaChoice, ReadMode};
+    use crate::containerd::records;
+    use crate::containerd::root::Root;
+
+    /// Sizes learnt from one walk answer what one lookup each answers, for every content
+    /// record of the fixture namespaces, and for a digest with no record.
+    #[test]
+    fn learnt_content_sizes_are_the_sizes_looked_up() {
+        for (dir, ns) in [("fixtures/docker-28.5", "moby"), ("fixtures/containerd-1.7", "default")] {
+            let root = Root::open(std::path::Path::new(dir), ReadMode::Mmap).unwrap();
+            let tx = root.view(MetaChoice::Current).unwrap();
+            let bucket = tx
+                .root()
+                .bucket_at(&[b"v1".as_slice(), ns.as_bytes()])
+                .unwrap()
+                .unwrap();
+            let mut digests: Vec<String> = records::content_in(ns, &bucket, &mut crate::damage::Damage::new())
+                .into_iter()
+                .map(|c| c.digest)
+                .collect();
+            assert!(digests.len() > 3, "{dir}: {} records", digests.len());
+            digests.push(format!("sha256:{}", "0".repeat(64)));
+            let learnt = Inspector::new(
+                &root,
+                tx,
+                ns,
+                Options::for_host(crate::image::platform::Platform::host()),
+            );
+            learnt.learn_content_sizes(usize::MAX);
+            let cached: usize = learnt.sizes.iter().map(|m| m.lock().unwrap().len()).sum();
+            assert_eq!(cached, digests.len() - 1, "{dir}: every record learnt");
+            let looked_up = Inspector::new(
+                &root,
+                tx,
+                ns,
+                Options::for_host(crate::image::platform::Platform::host()),
+            );
+            for d in &digests {
+                assert_eq!(
+                    learnt.content_size(d).unwrap(),
+                    looked_up.content_size(d).unwrap(),
+                    "{dir} {d}"
+                );
+            }
+            // Too few lookups for a walk to pay: nothing is learnt.
+            let few = Inspector::new(
+                &root,
+                tx,
+                ns,
+                Options::for_host(crate::image::platform::Platform::host()),
+            );
+            few.learn_content_sizes(1);
+            assert_eq!(few.sizes.iter().map(|m| m.lock().unwrap().len()).sum::<usize>(), 0);
+        }
+    }
 
     #[test]
     fn only_lowercase_sha256_digests_are_size_cache_keys() {
