@@ -7,7 +7,7 @@
 //! Only the public API of `coldctr` is used; nothing here panics on its own but the
 //! assertions of what coldctr must always answer (a failed one is a bug the fuzzer found).
 
-use coldctr::bolt::{Bucket, Db, MetaChoice, ReadMode, Tx, check, pages, walk};
+use coldctr::bolt::{Bucket, Db, Entry, MetaChoice, ReadMode, Tx, check, pages, walk};
 use coldctr::containerd::encoding::{any, uvarint, varint};
 use coldctr::containerd::gotime::GoTime;
 use coldctr::containerd::schema::{describe_key, describe_value};
@@ -152,6 +152,8 @@ fn lookups(tx: &Tx<'_>) {
 }
 
 fn lookup_under(bucket: &Bucket<'_>, level: usize) {
+    seekable_walk_agrees(bucket);
+    let _ = bucket.estimated_keys();
     for item in bucket.cursor().take(8) {
         let Ok(item) = item else {
             continue;
@@ -742,6 +744,37 @@ pub fn gojson(data: &[u8]) {
                 indent_at(&compact, "    ", level),
                 "written indented (html {html}, level {level}): {first:?}"
             );
+        }
+    }
+}
+
+/// When `walk_seekable` vouches for a bucket's tree, a lookup of each key it met finds that
+/// same element: the same value, or a bucket with the same root and sequence.
+fn seekable_walk_agrees(bucket: &Bucket<'_>) {
+    let mut met = Vec::new();
+    if !bucket.walk_seekable(&mut |item| met.push(item)) {
+        return;
+    }
+    for item in met.iter().take(64) {
+        let found = bucket.entry(item.key);
+        if item.is_bucket {
+            let walked = bucket
+                .open_item(item)
+                .map(|b| (b.root_page(), b.sequence, b.is_inline()));
+            let sought = match found {
+                Ok(Some(Entry::Bucket(b))) => Ok((b.root_page(), b.sequence, b.is_inline())),
+                Ok(_) => panic!("a walked bucket key is not a bucket to a lookup"),
+                Err(e) => Err(e),
+            };
+            assert_eq!(walked.is_ok(), sought.is_ok(), "walked and sought buckets disagree");
+            if let (Ok(w), Ok(s)) = (walked, sought) {
+                assert_eq!(w, s, "walked and sought buckets disagree");
+            }
+        } else {
+            match found {
+                Ok(Some(Entry::Value(v))) => assert_eq!(v, item.value, "walked and sought values disagree"),
+                _ => panic!("a walked key is not found by a lookup"),
+            }
         }
     }
 }
