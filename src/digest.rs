@@ -24,6 +24,25 @@ pub enum DigestError {
     Hex(String),
 }
 
+/// The 32 bytes of a sha256 digest's hex: exactly 64 lowercase hex digits, else `None`
+/// (a compact key for maps of many digests).
+pub fn sha256_bytes(hex: &[u8]) -> Option<[u8; 32]> {
+    if hex.len() != 64 {
+        return None;
+    }
+    let nibble = |c: u8| match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        _ => None,
+    };
+    let mut out = [0u8; 32];
+    for (o, pair) in out.iter_mut().zip(hex.chunks_exact(2)) {
+        let &[hi, lo] = pair else { return None };
+        *o = nibble(hi)? << 4 | nibble(lo)?;
+    }
+    Some(out)
+}
+
 impl Digest {
     pub fn parse(s: &str) -> Result<Digest, DigestError> {
         let Some((alg, hex)) = s.split_once(':') else {

@@ -831,3 +831,76 @@ fn images_docker_size_is_what_docker_inspect_printed() {
     }
     assert!(compared >= 10, "only {compared} images compared");
 }
+
+/// Whether a layer is present in `images`' content check: a blob file that is a symlink, a
+/// FIFO or a directory is not, whether the listing asks about every blob (all images: one
+/// read of the blobs directory, used once it is there) or about one image's (a lookup by
+/// name). The listing itself is held to this in `blob_dirs`' own test.
+#[test]
+fn images_counts_only_regular_blob_files_present_both_ways() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    copy_dir(&fixture("docker-28.5"), &root);
+    let blobs = root.join("io.containerd.content.v1.content/blobs/sha256");
+    let layers = |image: &Value| -> Vec<String> {
+        let amd64 = image["platforms"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["platform"] == "linux/amd64")
+            .unwrap();
+        amd64["layers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| str_of(l, "digest"))
+            .collect()
+    };
+    let one = |name: &str| -> Value {
+        let o = coldctr(
+            &root,
+            &["--host-platform", "linux/amd64", "images", "--format", "json", name],
+        );
+        let rows: Vec<Value> = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(rows.len(), 1, "{name}: {}", stderr(&o));
+        rows[0].clone()
+    };
+    let picked = ["lab/special:1.0", "dlist:1"];
+    let mut victims = Vec::new();
+    for name in picked {
+        let image = one(name);
+        assert_eq!(image["sizes"]["content"]["status"], "complete", "{name}");
+        victims.push(layers(&image)[0].clone());
+    }
+    // One layer becomes a symlink to its own bytes elsewhere, the other a FIFO.
+    let hex = |d: &str| d.trim_start_matches("sha256:").to_string();
+    let target = dir.path().join("elsewhere");
+    std::fs::rename(blobs.join(hex(&victims[0])), &target).unwrap();
+    std::os::unix::fs::symlink(&target, blobs.join(hex(&victims[0]))).unwrap();
+    std::fs::remove_file(blobs.join(hex(&victims[1]))).unwrap();
+    let fifo = std::ffi::CString::new(blobs.join(hex(&victims[1])).into_os_string().into_encoded_bytes()).unwrap();
+    // SAFETY: a NUL-terminated path; mkfifo only creates the node.
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
+
+    let all = coldctr(&root, &["--host-platform", "linux/amd64", "images", "--format", "json"]);
+    let all: Vec<Value> = serde_json::from_slice(&all.stdout).unwrap();
+    for (name, victim) in picked.iter().zip(&victims) {
+        let alone = one(name);
+        let listed = all.iter().find(|r| str_of(r, "name").ends_with(name)).unwrap();
+        for row in [&alone, listed] {
+            let content = &row["sizes"]["content"];
+            assert_eq!(content["status"], "incomplete", "{name}: {content}");
+            let missing: Vec<String> = content["missing"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m.as_str().map_or_else(|| str_of(m, "digest"), str::to_string))
+                .collect();
+            assert!(
+                missing.iter().any(|m| m == victim),
+                "{name}: {victim} not missing in {content}"
+            );
+        }
+        assert_eq!(alone["sizes"], listed["sizes"], "{name}: the two ways disagree");
+    }
+}

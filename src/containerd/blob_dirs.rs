@@ -86,6 +86,64 @@ impl BlobDirs {
     }
 }
 
+impl BlobDirs {
+    /// The sha256 blobs that are regular files, by their 32 bytes, from one read of the
+    /// directory (the entries' types as it gives them, no `fstatat` per name): for a caller
+    /// about to ask about most of the blobs, where 47,000 lookups by name were a tenth of
+    /// `images`. Names that are not 64 lowercase hex digits are left out (no lookup asks for
+    /// them). `None` when the directory is not open or does not read to its end, or when an
+    /// entry's type is not given (`DT_UNKNOWN`, on some filesystems): the caller then asks
+    /// name by name.
+    pub fn sha256_regular_files(&self) -> Option<std::collections::HashSet<[u8; 32]>> {
+        let dir = self.0.iter().find(|(a, _)| *a == "sha256").map(|(_, d)| d)?;
+        // A description of its own, so that reading it moves no offset of `dir`.
+        // SAFETY: `dir` is an open directory and "." a NUL-terminated string.
+        let fd = unsafe {
+            libc::openat(
+                dir.as_raw_fd(),
+                c".".as_ptr(),
+                libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC,
+            )
+        };
+        if fd < 0 {
+            return None;
+        }
+        // SAFETY: `fd` is an open directory owned by nothing else; on success the stream
+        // owns it and `closedir` below closes both.
+        let stream = unsafe { libc::fdopendir(fd) };
+        if stream.is_null() {
+            // SAFETY: fdopendir failed, so `fd` is still ours to close.
+            unsafe { libc::close(fd) };
+            return None;
+        }
+        let mut files = std::collections::HashSet::new();
+        let complete = loop {
+            // SAFETY: errno is thread-local; cleared so that the end of the stream (NULL,
+            // errno untouched) is told apart from an error (NULL, errno set).
+            unsafe { *libc::__errno_location() = 0 };
+            // SAFETY: `stream` is an open directory stream used by this thread alone.
+            let entry = unsafe { libc::readdir(stream) };
+            if entry.is_null() {
+                break std::io::Error::last_os_error().raw_os_error().unwrap_or(0) == 0;
+            }
+            // SAFETY: readdir returned an entry, valid until the next call on `stream`; its
+            // name is NUL-terminated within the entry.
+            let (kind, name) = unsafe { ((*entry).d_type, std::ffi::CStr::from_ptr((*entry).d_name.as_ptr())) };
+            if kind == libc::DT_UNKNOWN {
+                break false;
+            }
+            if kind == libc::DT_REG
+                && let Some(key) = crate::digest::sha256_bytes(name.to_bytes())
+            {
+                files.insert(key);
+            }
+        };
+        // SAFETY: `stream` is open and not used after this.
+        unsafe { libc::closedir(stream) };
+        complete.then_some(files)
+    }
+}
+
 /// A digest's hex as a C string (a validated digest's hex never holds a NUL).
 fn c_name(digest: &Digest) -> std::io::Result<CString> {
     CString::new(digest.hex()).map_err(|_| std::io::Error::from(std::io::ErrorKind::InvalidInput))
@@ -121,4 +179,39 @@ fn stat_at(dir: &File, name: &CString) -> std::io::Result<BlobStat> {
         kind,
         len: u64::try_from(st.st_size).unwrap_or(0),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::BlobDirs;
+
+    /// Only regular files with a sha256 name are listed: not a symlink (even to a regular
+    /// file), a FIFO, a directory, or a name that is no lower-case sha256 hex.
+    #[test]
+    fn only_regular_files_with_a_sha256_name_are_listed() {
+        let dir = tempfile::tempdir().unwrap();
+        let content = dir.path();
+        let sha = content.join("blobs/sha256");
+        std::fs::create_dir_all(&sha).unwrap();
+        let name = |c: char| c.to_string().repeat(64);
+        std::fs::write(sha.join(name('a')), b"x").unwrap();
+        std::fs::write(content.join("elsewhere"), b"x").unwrap();
+        std::os::unix::fs::symlink(content.join("elsewhere"), sha.join(name('b'))).unwrap();
+        std::fs::create_dir(sha.join(name('c'))).unwrap();
+        let fifo = std::ffi::CString::new(sha.join(name('d')).into_os_string().into_encoded_bytes()).unwrap();
+        // SAFETY: a NUL-terminated path; mkfifo only creates the node.
+        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
+        std::fs::write(sha.join(name('E')), b"x").unwrap();
+        std::fs::write(sha.join("f".repeat(63)), b"x").unwrap();
+
+        let listed = BlobDirs::open(content).sha256_regular_files().unwrap();
+        let want: std::collections::HashSet<[u8; 32]> = [[0xaa; 32]].into_iter().collect();
+        assert_eq!(listed, want);
+        // Without the directory there is no listing, not an empty one.
+        assert!(
+            BlobDirs::open(&content.join("nowhere"))
+                .sha256_regular_files()
+                .is_none()
+        );
+    }
 }

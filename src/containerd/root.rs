@@ -287,6 +287,16 @@ impl Root {
         &self.content_state
     }
 
+    /// The sha256 blobs that are regular files, from one read of the blobs directory (see
+    /// `BlobDirs::sha256_regular_files`); `None` where blobs are not in an open directory
+    /// (an archive, a store whose directories did not open), or it did not read.
+    pub fn sha256_regular_blobs(&self) -> Option<std::collections::HashSet<[u8; 32]>> {
+        if self.archive.is_some() {
+            return None;
+        }
+        self.blob_dirs.sha256_regular_files()
+    }
+
     /// What the blob is, without following a symlink.
     pub fn blob_stat(&self, digest: &Digest) -> std::io::Result<BlobStat> {
         if let Some(a) = &self.archive {

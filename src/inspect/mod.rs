@@ -153,21 +153,7 @@ const SIZE_SHARDS: usize = 8;
 
 /// The 32 bytes of a `sha256:<64 lowercase hex>` digest (the only form containerd stores).
 pub(crate) fn sha256_key(digest: &str) -> Option<[u8; 32]> {
-    let hex = digest.strip_prefix("sha256:")?.as_bytes();
-    if hex.len() != 64 {
-        return None;
-    }
-    let nibble = |c: u8| match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        _ => None,
-    };
-    let mut out = [0u8; 32];
-    for (o, pair) in out.iter_mut().zip(hex.chunks_exact(2)) {
-        let &[hi, lo] = pair else { return None };
-        *o = nibble(hi)? << 4 | nibble(lo)?;
-    }
-    Some(out)
+    crate::digest::sha256_bytes(digest.strip_prefix("sha256:")?.as_bytes())
 }
 
 /// Every image record of a namespace in name order, their positions by target digest, and
@@ -331,6 +317,17 @@ impl<'r> Inspector<'r> {
         })
     }
 
+    /// True when `lookups`, the content records a caller expects to look up, are at least
+    /// half the records the namespace has (estimated from the bucket's leftmost path).
+    pub(crate) fn asks_most_records(&self, lookups: usize) -> bool {
+        match self.content_blobs() {
+            Ok(Some(blobs)) => blobs
+                .estimated_keys()
+                .is_some_and(|records| (lookups as u64).saturating_mul(2) >= records),
+            _ => false,
+        }
+    }
+
     /// Learns every content size of the namespace from one walk of its `content/blob`
     /// bucket in key order, when that walk answers exactly what the lookups would (see
     /// `Bucket::walk_seekable`); otherwise learns nothing. For a caller about to look up
@@ -338,16 +335,14 @@ impl<'r> Inspector<'r> {
     /// the disk a page at a time, evicting one another, where a walk in order reads ahead.
     /// Only clean records are learnt; a record whose size does not read, and a digest with
     /// no record, are still looked up (and reported) one by one.
-    /// Does nothing when `lookups`, the records the caller expects to look up, are fewer
-    /// than half the records there are.
+    /// Does nothing unless [`Inspector::asks_most_records`].
     pub(crate) fn learn_content_sizes(&self, lookups: usize) {
+        if !self.asks_most_records(lookups) {
+            return;
+        }
         let Ok(Some(blobs)) = self.content_blobs() else {
             return;
         };
-        match blobs.estimated_keys() {
-            Some(records) if (lookups as u64).saturating_mul(2) >= records => {}
-            _ => return,
-        }
         let mut learnt: Vec<([u8; 32], i64)> = Vec::new();
         let sound = blobs.walk_seekable(&mut |item| {
             // Only a key a lookup for its digest asks for byte for byte (lower-case hex).

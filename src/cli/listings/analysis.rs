@@ -164,6 +164,9 @@ pub(super) struct Shared<'s, 'a> {
     present: Mutex<HashMap<String, HashMap<[u8; 32], bool>>>,
     /// Damage met loading the snapshotters' DBs, reported after the analyses.
     backend_damage: Mutex<Damage>,
+    /// The sha256 blobs that are regular files, listed once when most will be asked about
+    /// (see [`Shared::list_blobs`]); otherwise each is looked at by name.
+    regular: std::sync::OnceLock<Option<std::collections::HashSet<[u8; 32]>>>,
 }
 
 impl<'s, 'a> Shared<'s, 'a> {
@@ -183,7 +186,15 @@ impl<'s, 'a> Shared<'s, 'a> {
             inspectors,
             present: Mutex::new(HashMap::new()),
             backend_damage: Mutex::new(Damage::new()),
+            regular: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Lists the blobs directory once, for analyses that will ask about most of its blobs:
+    /// one read of the directory's entries instead of an `fstatat` per blob. The answers are
+    /// the same: a blob is there when its entry is a regular file.
+    pub(super) fn list_blobs(&self) {
+        let _ = self.regular.set(self.root.sha256_regular_blobs());
     }
 
     /// The damage met loading snapshotter DBs so far (taken once).
@@ -561,7 +572,16 @@ fn blob_present_uncached(s: &Walk<'_, '_, '_>, ns: &str, digest: &str) -> bool {
         return false;
     };
     let root = s.shared.root;
-    root.content_problem().is_none() && root.blob_stat(&d).is_ok_and(|m| m.is_file())
+    if root.content_problem().is_some() {
+        return false;
+    }
+    match (
+        s.shared.regular.get().and_then(Option::as_ref),
+        crate::inspect::sha256_key(digest),
+    ) {
+        (Some(regular), Some(key)) => regular.contains(&key),
+        _ => root.blob_stat(&d).is_ok_and(|m| m.is_file()),
+    }
 }
 
 /// The label a config's content record names its unpacked snapshot chain with, per snapshotter.

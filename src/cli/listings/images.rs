@@ -169,19 +169,22 @@ pub fn images(global: &Global, args: ImagesArgs, out: &mut dyn Write) -> Result<
                 records = created_relative_to(records, &inspectors, r, keep_before)?;
             }
         }
-        if s.tx.db().reads_frugally() {
-            // Memory is small next to meta.db: each analysis's size lookups would read the
-            // disk a page at a time, evicting one another's pages (3.2x the unconstrained
-            // time in a 64 MiB cgroup). One walk of the content records in order serves them
-            // instead, when the analyses would look up most of the records anyway.
-            let mut distinct: HashMap<&str, BTreeSet<&str>> = HashMap::new();
-            for r in &records {
-                distinct.entry(&r.namespace).or_default().insert(&r.target.digest);
-            }
-            for (ns, targets) in distinct {
-                if let Some(i) = inspectors.get(ns) {
-                    i.learn_content_sizes(targets.len().saturating_mul(LOOKUPS_PER_TARGET));
-                }
+        // When the analyses will ask about most of a namespace's content records and blobs:
+        let mut distinct: HashMap<&str, BTreeSet<&str>> = HashMap::new();
+        for r in &records {
+            distinct.entry(&r.namespace).or_default().insert(&r.target.digest);
+        }
+        let mut most = false;
+        for (ns, targets) in distinct {
+            let Some(i) = inspectors.get(ns) else { continue };
+            let lookups = targets.len().saturating_mul(LOOKUPS_PER_TARGET);
+            most |= i.asks_most_records(lookups);
+            if s.tx.db().reads_frugally() {
+                // Memory is small next to meta.db: each analysis's size lookups would read
+                // the disk a page at a time, evicting one another's pages (3.2x the
+                // unconstrained time in a 64 MiB cgroup); one walk of the records in key
+                // order serves them instead.
+                i.learn_content_sizes(lookups);
             }
         }
         let shared = Shared::new(s.root, &s.tx, s.global, &s.backends, &inspectors);
@@ -226,53 +229,61 @@ pub fn images(global: &Global, args: ImagesArgs, out: &mut dyn Write) -> Result<
         let mut analyses: Vec<Option<Analysis>> = Vec::new();
         let mut held: Vec<ImageRow<'_>> = Vec::new();
         let mut writer = RowWriter::default();
-        for (n, chunk) in records.chunks(batch).enumerate() {
-            let start = n * batch;
-            // The targets first named in this batch, analysed on the pool.
-            let wanted = chunk
-                .iter()
-                .enumerate()
-                .filter_map(|(i, _)| slot.get(start + i).copied())
-                .max()
-                .map_or(0, |m| m + 1);
-            let new = targets.get(analyses.len()..wanted).unwrap_or_default();
-            for (a, damage) in analyse_all(&shared, &inspectors, new) {
-                s.damage.extend(damage);
-                analyses.push(Some(a));
+        std::thread::scope(|scope| -> Result<(), Failure> {
+            if most {
+                // Whether each blob is a regular file, from one read of the directory, on a
+                // thread of its own: the analyses ask by name until it is there.
+                scope.spawn(|| shared.list_blobs());
             }
-            let mut rows = Vec::with_capacity(chunk.len());
-            for (i, record) in chunk.iter().enumerate() {
-                let Some(&t) = slot.get(start + i) else { continue };
-                let Some(a) = analyses.get(t).and_then(Option::as_ref) else {
-                    continue;
-                };
-                let (platforms_present, platforms_missing) = platform_sets(&a.platforms);
-                rows.push(ImageRow {
-                    record,
-                    dangling: record.name.starts_with(DANGLING),
-                    platforms: a.platforms.clone(),
-                    platforms_present,
-                    platforms_missing,
-                    sizes: a.sizes.clone(),
-                    problems: a.problems.clone(),
-                    deleted: evidence.get(&(record.namespace.clone(), record.name.clone())),
-                });
-            }
-            for (i, _) in chunk.iter().enumerate() {
-                if let Some(&t) = slot.get(start + i)
-                    && last.get(t) == Some(&(start + i))
-                    && let Some(a) = analyses.get_mut(t)
-                {
-                    *a = None;
+            for (n, chunk) in records.chunks(batch).enumerate() {
+                let start = n * batch;
+                // The targets first named in this batch, analysed on the pool.
+                let wanted = chunk
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, _)| slot.get(start + i).copied())
+                    .max()
+                    .map_or(0, |m| m + 1);
+                let new = targets.get(analyses.len()..wanted).unwrap_or_default();
+                for (a, damage) in analyse_all(&shared, &inspectors, new) {
+                    s.damage.extend(damage);
+                    analyses.push(Some(a));
+                }
+                let mut rows = Vec::with_capacity(chunk.len());
+                for (i, record) in chunk.iter().enumerate() {
+                    let Some(&t) = slot.get(start + i) else { continue };
+                    let Some(a) = analyses.get(t).and_then(Option::as_ref) else {
+                        continue;
+                    };
+                    let (platforms_present, platforms_missing) = platform_sets(&a.platforms);
+                    rows.push(ImageRow {
+                        record,
+                        dangling: record.name.starts_with(DANGLING),
+                        platforms: a.platforms.clone(),
+                        platforms_present,
+                        platforms_missing,
+                        sizes: a.sizes.clone(),
+                        problems: a.problems.clone(),
+                        deleted: evidence.get(&(record.namespace.clone(), record.name.clone())),
+                    });
+                }
+                for (i, _) in chunk.iter().enumerate() {
+                    if let Some(&t) = slot.get(start + i)
+                        && last.get(t) == Some(&(start + i))
+                        && let Some(a) = analyses.get_mut(t)
+                    {
+                        *a = None;
+                    }
+                }
+                let rows = filtered(rows, &filters, &[], |_, _| true);
+                if streams {
+                    writer.rows(out, &args.list, &rows, |r| r.record.name.clone())?;
+                } else {
+                    held.extend(rows);
                 }
             }
-            let rows = filtered(rows, &filters, &[], |_, _| true);
-            if streams {
-                writer.rows(out, &args.list, &rows, |r| r.record.name.clone())?;
-            } else {
-                held.extend(rows);
-            }
-        }
+            Ok(())
+        })?;
         s.damage.extend(shared.take_backend_damage());
         if streams {
             return writer.finish(out, &args.list);
