@@ -98,7 +98,13 @@ pub fn run(global: &Global, args: ExportArgs, out: &mut dyn Write) -> Result<Out
         &namespace,
         Options::for_host(global.host()),
     );
-    let mut exporter = Exporter::new(&root, &tx, &namespace, global.host(), selection, salvage);
+    if tx.db().reads_frugally() {
+        // Memory is small next to meta.db: the blobs' size lookups would each read the disk
+        // a page at a time, evicting one another's; one walk of the records in key order
+        // serves them when most will be asked for.
+        resolver.learn_content_sizes(args.refs.len().saturating_mul(crate::inspect::LOOKUPS_PER_IMAGE));
+    }
+    let mut exporter = Exporter::new(&root, &resolver, &namespace, global.host(), selection, salvage);
     let mut not_found = Vec::new();
     for r in &args.refs {
         match resolver.resolve(r) {

@@ -314,8 +314,13 @@ impl Root {
 
     /// Reads blob `digest` for `namespace` as dockerd would: the record's size, from the file.
     pub fn read_blob(&self, tx: &Tx<'_>, namespace: &str, digest: &str) -> Result<Vec<u8>, BlobError> {
-        let size = records::content_size_of(tx, namespace, digest).map_err(|e| BlobError::Meta(e.to_string()))?;
-        match size {
+        self.read_looked_up(digest, records::content_size_of(tx, namespace, digest))
+    }
+
+    /// [`Root::read_blob`] with the content record's size already looked up (`None`: no
+    /// record), for callers that keep sizes.
+    pub fn read_looked_up(&self, digest: &str, size: Result<Option<i64>, BoltError>) -> Result<Vec<u8>, BlobError> {
+        match size.map_err(|e| BlobError::Meta(e.to_string()))? {
             Some(size) => self.read_recorded(digest, size),
             None => Err(BlobError::NotFound(format!("content digest {digest}"))),
         }

@@ -5,21 +5,22 @@ use super::{
     ANNOTATION_DAMAGED, ANNOTATION_IMAGE_NAME, ANNOTATION_MISSING, ANNOTATION_REF_NAME, Blob, DockerEntry, ExportError,
     Fault, IndexEntry, Payload, Plan, Problem, Selection, is_foreign, member_name, oci_reference_name, write,
 };
-use crate::bolt::Tx;
-use crate::containerd::records::{self, Image};
+use crate::containerd::records::Image;
 use crate::containerd::root::{BlobError, Root};
 use crate::digest::Digest;
 use crate::image::document::{self, Descriptor, Index, Manifest};
 use crate::image::platform::{self, Matcher, Platform};
 use crate::image::reference;
-use crate::inspect::{MAX_GRAPH_DEPTH, sort_by_preference};
+use crate::inspect::{Inspector, MAX_GRAPH_DEPTH, sort_by_preference};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 /// Walks images of one namespace into a [`Plan`].
 pub struct Exporter<'a, 'r> {
     root: &'r Root,
-    tx: &'a Tx<'r>,
+    /// Content sizes of the namespace, looked up once each (and learnt in one walk when
+    /// memory is tight and most records will be asked for).
+    sizes: &'a Inspector<'r>,
     namespace: String,
     host: Platform,
     selection: Selection,
@@ -38,7 +39,7 @@ pub struct Exporter<'a, 'r> {
 impl<'a, 'r> Exporter<'a, 'r> {
     pub fn new(
         root: &'r Root,
-        tx: &'a Tx<'r>,
+        sizes: &'a Inspector<'r>,
         namespace: &str,
         host: Platform,
         selection: Selection,
@@ -46,7 +47,7 @@ impl<'a, 'r> Exporter<'a, 'r> {
     ) -> Self {
         Exporter {
             root,
-            tx,
+            sizes,
             namespace: namespace.to_string(),
             host,
             selection,
@@ -360,15 +361,14 @@ impl<'a, 'r> Exporter<'a, 'r> {
         let Ok(d) = Digest::parse(&desc.digest) else {
             return false;
         };
-        matches!(
-            records::content_record(self.tx, &self.namespace, &desc.digest),
-            Ok(Some(_))
-        ) && self.root.blob_stat(&d).is_ok_and(|m| m.is_file())
+        matches!(self.sizes.content_size(&desc.digest), Ok(Some(_)))
+            && self.root.blob_stat(&d).is_ok_and(|m| m.is_file())
     }
 
     /// Reads a document (containerd's `ReadBlob`: the namespace's record and file).
     fn fetch(&self, desc: &Descriptor) -> Result<Vec<u8>, BlobError> {
-        self.root.read_blob(self.tx, &self.namespace, &desc.digest)
+        self.root
+            .read_looked_up(&desc.digest, self.sizes.content_size(&desc.digest))
     }
 
     /// Reads, checks and plans a document. `required`: a missing one is a problem (else
@@ -429,7 +429,8 @@ impl<'a, 'r> Exporter<'a, 'r> {
             Ok(d) => d,
             Err(e) => return self.problem(label, &desc.digest, Fault::Damaged, e.to_string()),
         };
-        match records::content_record(self.tx, &self.namespace, &desc.digest) {
+        // A record's size reads where the whole record does (`records::content_size_of`).
+        match self.sizes.content_size(&desc.digest) {
             Ok(Some(_)) => {}
             Ok(None) => {
                 return self.fail(

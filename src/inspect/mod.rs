@@ -148,6 +148,11 @@ type DocKey = (String, String);
 /// for no more hits: inspect-all's peak anonymous memory 32.4 -> 26.4 MB.)
 const PARSED_ENTRIES: usize = 256;
 
+/// The distinct content records one image's walk looks up, about: its manifest (or index),
+/// its config, and the layers it does not share with the images walked before it. Callers
+/// about to walk many images weigh their lookups with it (`Inspector::asks_most_records`).
+pub(crate) const LOOKUPS_PER_IMAGE: usize = 4;
+
 /// Shards of [`Inspector::sizes`].
 const SIZE_SHARDS: usize = 8;
 

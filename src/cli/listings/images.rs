@@ -177,7 +177,7 @@ pub fn images(global: &Global, args: ImagesArgs, out: &mut dyn Write) -> Result<
         let mut most = false;
         for (ns, targets) in distinct {
             let Some(i) = inspectors.get(ns) else { continue };
-            let lookups = targets.len().saturating_mul(LOOKUPS_PER_TARGET);
+            let lookups = targets.len().saturating_mul(crate::inspect::LOOKUPS_PER_IMAGE);
             most |= i.asks_most_records(lookups);
             if s.tx.db().reads_frugally() {
                 // Memory is small next to meta.db: each analysis's size lookups would read
@@ -294,10 +294,6 @@ pub fn images(global: &Global, args: ImagesArgs, out: &mut dyn Write) -> Result<
         emit(out, &args.list, &held, |r| r.record.name.clone(), table_of)
     })
 }
-
-/// The distinct content records one image's analysis looks up, about: its manifest (or
-/// index), config, and the layers not shared with an image analysed before.
-const LOOKUPS_PER_TARGET: usize = 4;
 
 /// Records listed per batch when the output streams.
 const RECORD_BATCH: usize = 512;
