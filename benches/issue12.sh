@@ -28,6 +28,8 @@ c_images() { "$1" --root "$ROOT" images --format json; }
 c_du() { "$1" --root "$ROOT" du --format json; }
 c_gc() { "$1" --root "$ROOT" gc --format json; }
 c_verify() { "$1" --root "$ROOT" verify --format json; }
+# Every image record of one namespace (5,000 names) as an OCI archive on stdout.
+c_export() { "$1" --root "$ROOT" -n moby export --format oci-archive -o - $(cat /tmp/issue12-names-moby); }
 # The reference's counterparts (empty: none).
 o_inspect_all() { "$ORACLE" -root "$ROOT" inspect; }
 o_content() { "$ORACLE" -root "$ROOT" content; }
@@ -38,7 +40,7 @@ ms() { local s e; s=$(date +%s%N); "$@" >/dev/null 2>&1; e=$(date +%s%N); echo $
 stats() { sort -n | awk '{a[NR]=$1} END {printf "min %6d median %6d", a[1], a[int((NR+1)/2)]}'; }
 
 [ "${TIMINGS:-1}" = 1 ] && echo "store $ROOT, $RUNS runs each, ms"
-[ "${TIMINGS:-1}" = 1 ] && for cmd in inspect_all inspect_one content images du gc verify; do
+[ "${TIMINGS:-1}" = 1 ] && for cmd in inspect_all inspect_one content images du gc verify export; do
   n=(); b=(); o=()
   for _ in $(seq "$RUNS"); do
     n+=($(ms c_$cmd "$NEW"))
@@ -58,10 +60,10 @@ trap 'rmdir "$CG" 2>/dev/null' EXIT
 cold() { sync; echo 3 > /proc/sys/vm/drop_caches; }
 # gc and du print the time they ran ("clock", "at"): those lines are left out of the comparison.
 same() { cmp -s <(grep -vE '^ *"(clock|at)": "' "$1") <(grep -vE '^ *"(clock|at)": "' "$2"); }
-export -f c_inspect_all c_inspect_one c_content c_images c_du c_gc c_verify
+export -f c_inspect_all c_inspect_one c_content c_images c_du c_gc c_verify c_export
 export ROOT ONE
 echo "cold, 64 MiB cgroup vs no limit, then warm in the cgroup (ms; same = identical stdout)"
-for cmd in inspect_one inspect_all content images du gc verify; do
+for cmd in inspect_one inspect_all content images du gc verify export; do
   cold; s=$(date +%s%N); c_$cmd "$NEW" > /tmp/issue12-free.out 2>/dev/null; free=$(( ($(date +%s%N) - s) / 1000000 ))
   cold; s=$(date +%s%N)
   timeout ${CG_TIMEOUT:-120} bash -c "echo \$\$ > $CG/tasks; c_$cmd $NEW" > /tmp/issue12-cg.out 2>/dev/null; rc=$?
