@@ -456,6 +456,12 @@ impl<'r> Inspector<'r> {
             // Every RepoTags needs the index: built first, from here on every worker,
             // instead of by the first worker that asks while the others wait for it.
             self.image_index();
+            if self.tx.db().reads_frugally() {
+                // Memory is small next to meta.db: scattered size lookups would each read
+                // the disk a page at a time; one walk in key order serves them (see
+                // `learn_content_sizes`).
+                self.learn_content_sizes(references.len().saturating_mul(LOOKUPS_PER_IMAGE));
+            }
         }
         crate::pipeline::ordered(
             self.pool.as_ref(),
