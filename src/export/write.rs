@@ -71,10 +71,12 @@ fn ring_algorithm(algorithm: &str) -> &'static ring::digest::Algorithm {
 /// written: the caller throws the output away.
 pub fn copy_verified(mut file: impl Read, digest: &Digest, size: u64, out: &mut dyn Write) -> Result<(), CopyError> {
     let mut ctx = ring::digest::Context::new(ring_algorithm(digest.algorithm()));
-    let mut buf = vec![0u8; BUFFER];
+    // No larger than the blob: most are a few hundred bytes, and zeroing a whole BUFFER for
+    // each of 23,000 blobs was a third of an export of 5,000 images (musl's memset).
+    let mut buf = vec![0u8; usize::try_from(size).map_or(BUFFER, |s| s.clamp(1, BUFFER))];
     let mut left = size;
     while left > 0 {
-        let want = usize::try_from(left.min(BUFFER as u64)).unwrap_or(BUFFER);
+        let want = usize::try_from(left).map_or(buf.len(), |l| l.min(buf.len()));
         let chunk = buf.get_mut(..want).unwrap_or_default();
         let n = match file.read(chunk) {
             Ok(0) => {
