@@ -755,6 +755,21 @@ fn seekable_walk_agrees(bucket: &Bucket<'_>) {
     if !bucket.walk_seekable(&mut |item| met.push(item)) {
         return;
     }
+    // A key the walk did not meet is one a lookup does not find either.
+    let keys: std::collections::HashSet<&[u8]> = met.iter().map(|i| i.key).collect();
+    for item in met.iter().take(16) {
+        let mut longer = item.key.to_vec();
+        longer.push(0);
+        let shorter = item.key.get(..item.key.len().saturating_sub(1)).unwrap_or_default();
+        for k in [longer.as_slice(), shorter] {
+            if !keys.contains(k) {
+                assert!(
+                    matches!(bucket.entry(k), Ok(None)),
+                    "a lookup finds a key the vouched walk did not meet"
+                );
+            }
+        }
+    }
     for item in met.iter().take(64) {
         let found = bucket.entry(item.key);
         if item.is_bucket {

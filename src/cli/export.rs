@@ -98,12 +98,7 @@ pub fn run(global: &Global, args: ExportArgs, out: &mut dyn Write) -> Result<Out
         &namespace,
         Options::for_host(global.host()),
     );
-    if tx.db().reads_frugally() {
-        // Memory is small next to meta.db: the blobs' size lookups would each read the disk
-        // a page at a time, evicting one another's; one walk of the records in key order
-        // serves them when most will be asked for.
-        resolver.learn_content_sizes(args.refs.len().saturating_mul(crate::inspect::LOOKUPS_PER_IMAGE));
-    }
+    resolver.prepare_for_images(args.refs.len());
     let mut exporter = Exporter::new(&root, &resolver, &namespace, global.host(), selection, salvage);
     let mut not_found = Vec::new();
     for r in &args.refs {
@@ -122,7 +117,7 @@ pub fn run(global: &Global, args: ExportArgs, out: &mut dyn Write) -> Result<Out
             format!("nothing written: {}", not_found.join("; ")),
         ));
     }
-    let plan = exporter.plan;
+    let plan = exporter.into_plan();
     for note in &plan.notes {
         warn(crate::text::escape(note.as_bytes()));
     }

@@ -96,18 +96,22 @@ impl BlobDirs {
     /// name by name.
     pub fn sha256_regular_files(&self) -> Option<std::collections::HashSet<[u8; 32]>> {
         let dir = self.0.iter().find(|(a, _)| *a == "sha256").map(|(_, d)| d)?;
-        // A description of its own, so that reading it moves no offset of `dir`.
-        // SAFETY: `dir` is an open directory and "." a NUL-terminated string.
-        let fd = unsafe {
-            libc::openat(
-                dir.as_raw_fd(),
-                c".".as_ptr(),
-                libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC,
-            )
+        // A description of its own (not a `dup`), so that reading it moves no offset of
+        // `dir`, and opened through "." so that it needs the search permission each
+        // `fstatat` needs: where lookups by name would fail, so does the listing, and the
+        // caller asks name by name as before. O_NOATIME (when we may use it) keeps the read
+        // from writing the directory's access time to the disk being examined.
+        let open = |extra: i32| {
+            let flags = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC | extra;
+            // SAFETY: `dir` is an open directory and "." a NUL-terminated string.
+            let fd = unsafe { libc::openat(dir.as_raw_fd(), c".".as_ptr(), flags) };
+            (fd >= 0).then_some(fd).ok_or_else(std::io::Error::last_os_error)
         };
-        if fd < 0 {
-            return None;
+        let fd = match open(libc::O_NOATIME) {
+            Err(e) if e.raw_os_error() == Some(libc::EPERM) => open(0),
+            other => other,
         }
+        .ok()?;
         // SAFETY: `fd` is an open directory owned by nothing else; on success the stream
         // owns it and `closedir` below closes both.
         let stream = unsafe { libc::fdopendir(fd) };

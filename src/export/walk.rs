@@ -25,7 +25,9 @@ pub struct Exporter<'a, 'r> {
     host: Platform,
     selection: Selection,
     salvage: bool,
-    pub plan: Plan,
+    /// What is planned so far; handed over by [`Exporter::into_plan`] (kept in step with
+    /// the side indexes below, so not changed from outside).
+    plan: Plan,
     /// Digests already walked (shared blobs are planned and checked once), with the fault
     /// found, to report it again for the next image that needs the blob.
     seen: BTreeMap<String, Option<(Fault, String)>>,
@@ -66,6 +68,11 @@ impl<'a, 'r> Exporter<'a, 'r> {
             docker_at: HashMap::new(),
             problems_at: HashMap::new(),
         }
+    }
+
+    /// The plan of every image added.
+    pub fn into_plan(self) -> Plan {
+        self.plan
     }
 
     /// Adds one resolved image. `named`: whether the reference named it by name (docker drops

@@ -72,7 +72,8 @@ fn ring_algorithm(algorithm: &str) -> &'static ring::digest::Algorithm {
 pub fn copy_verified(mut file: impl Read, digest: &Digest, size: u64, out: &mut dyn Write) -> Result<(), CopyError> {
     let mut ctx = ring::digest::Context::new(ring_algorithm(digest.algorithm()));
     // No larger than the blob: most are a few hundred bytes, and zeroing a whole BUFFER for
-    // each of 23,000 blobs was a third of an export of 5,000 images (musl's memset).
+    // each of 23,000 blobs was a third of an export of 5,000 images (musl's memset). At least
+    // one byte, so that a read is never asked for nothing (an empty blob reads no bytes).
     let mut buf = vec![0u8; usize::try_from(size).map_or(BUFFER, |s| s.clamp(1, BUFFER))];
     let mut left = size;
     while left > 0 {

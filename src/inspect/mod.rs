@@ -322,6 +322,18 @@ impl<'r> Inspector<'r> {
         })
     }
 
+    /// Before walking `images` images: when memory is small next to meta.db, each size
+    /// lookup would read the disk a page at a time, evicting the pages of the next (images
+    /// of 10,000 records ran 3.2x its unconstrained time in a 64 MiB cgroup, inspect of all
+    /// of them 2.4x, export 6x); one walk of the content records in key order serves them
+    /// instead, when most will be asked for (`learn_content_sizes`). Unconstrained, the walk
+    /// gains nothing over the lookups and is not made.
+    pub(crate) fn prepare_for_images(&self, images: usize) {
+        if self.tx.db().reads_frugally() {
+            self.learn_content_sizes(images.saturating_mul(LOOKUPS_PER_IMAGE));
+        }
+    }
+
     /// True when `lookups`, the content records a caller expects to look up, are at least
     /// half the records the namespace has (estimated from the bucket's leftmost path).
     pub(crate) fn asks_most_records(&self, lookups: usize) -> bool {
@@ -456,12 +468,7 @@ impl<'r> Inspector<'r> {
             // Every RepoTags needs the index: built first, from here on every worker,
             // instead of by the first worker that asks while the others wait for it.
             self.image_index();
-            if self.tx.db().reads_frugally() {
-                // Memory is small next to meta.db: scattered size lookups would each read
-                // the disk a page at a time; one walk in key order serves them (see
-                // `learn_content_sizes`).
-                self.learn_content_sizes(references.len().saturating_mul(LOOKUPS_PER_IMAGE));
-            }
+            self.prepare_for_images(references.len());
         }
         crate::pipeline::ordered(
             self.pool.as_ref(),

@@ -177,15 +177,8 @@ pub fn images(global: &Global, args: ImagesArgs, out: &mut dyn Write) -> Result<
         let mut most = false;
         for (ns, targets) in distinct {
             let Some(i) = inspectors.get(ns) else { continue };
-            let lookups = targets.len().saturating_mul(crate::inspect::LOOKUPS_PER_IMAGE);
-            most |= i.asks_most_records(lookups);
-            if s.tx.db().reads_frugally() {
-                // Memory is small next to meta.db: each analysis's size lookups would read
-                // the disk a page at a time, evicting one another's pages (3.2x the
-                // unconstrained time in a 64 MiB cgroup); one walk of the records in key
-                // order serves them instead.
-                i.learn_content_sizes(lookups);
-            }
+            most |= i.asks_most_records(targets.len().saturating_mul(crate::inspect::LOOKUPS_PER_IMAGE));
+            i.prepare_for_images(targets.len());
         }
         let shared = Shared::new(s.root, &s.tx, s.global, &s.backends, &inspectors);
         if filters.has_labels() {
