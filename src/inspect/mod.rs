@@ -151,7 +151,7 @@ const PARSED_ENTRIES: usize = 256;
 /// The distinct content records one image's walk looks up, about: its manifest (or index),
 /// its config, and the layers it does not share with the images walked before it. Callers
 /// about to walk many images weigh their lookups with it (`Inspector::asks_most_records`).
-pub(crate) const LOOKUPS_PER_IMAGE: usize = 4;
+const LOOKUPS_PER_IMAGE: usize = 4;
 
 /// Shards of [`Inspector::sizes`].
 const SIZE_SHARDS: usize = 8;
@@ -327,16 +327,19 @@ impl<'r> Inspector<'r> {
     /// of 10,000 records ran 3.2x its unconstrained time in a 64 MiB cgroup, inspect of all
     /// of them 2.4x, export 6x); one walk of the content records in key order serves them
     /// instead, when most will be asked for (`learn_content_sizes`). Unconstrained, the walk
-    /// gains nothing over the lookups and is not made.
-    pub(crate) fn prepare_for_images(&self, images: usize) {
-        if self.tx.db().reads_frugally() {
-            self.learn_content_sizes(images.saturating_mul(LOOKUPS_PER_IMAGE));
+    /// gains nothing over the lookups and is not made. Answers whether those walks will ask
+    /// for most of the records ([`Inspector::asks_most_records`]).
+    pub(crate) fn prepare_for_images(&self, images: usize) -> bool {
+        let most = self.asks_most_records(images.saturating_mul(LOOKUPS_PER_IMAGE));
+        if most && self.tx.db().reads_frugally() {
+            self.learn_content_sizes();
         }
+        most
     }
 
     /// True when `lookups`, the content records a caller expects to look up, are at least
     /// half the records the namespace has (estimated from the bucket's leftmost path).
-    pub(crate) fn asks_most_records(&self, lookups: usize) -> bool {
+    fn asks_most_records(&self, lookups: usize) -> bool {
         match self.content_blobs() {
             Ok(Some(blobs)) => blobs
                 .estimated_keys()
@@ -352,11 +355,7 @@ impl<'r> Inspector<'r> {
     /// the disk a page at a time, evicting one another, where a walk in order reads ahead.
     /// Only clean records are learnt; a record whose size does not read, and a digest with
     /// no record, are still looked up (and reported) one by one.
-    /// Does nothing unless [`Inspector::asks_most_records`].
-    pub(crate) fn learn_content_sizes(&self, lookups: usize) {
-        if !self.asks_most_records(lookups) {
-            return;
-        }
+    pub(crate) fn learn_content_sizes(&self) {
         let Ok(Some(blobs)) = self.content_blobs() else {
             return;
         };
@@ -432,13 +431,10 @@ impl<'r> Inspector<'r> {
         {
             return Ok(data.into());
         }
-        match self.content_size(&desc.digest) {
-            Ok(Some(size)) => self.root.read_recorded(&desc.digest, size),
-            Ok(None) => Err(BlobError::NotFound(format!("content digest {}", desc.digest))),
-            Err(e) => Err(BlobError::Meta(e.to_string())),
-        }
-        .map(Arc::from)
-        .map_err(ReadError::from)
+        self.root
+            .read_looked_up(&desc.digest, self.content_size(&desc.digest))
+            .map(Arc::from)
+            .map_err(ReadError::from)
     }
 
     /// Inspects every reference, in parallel on the capped pool; results keep their order.
@@ -634,7 +630,7 @@ mod tests {
                 ns,
                 Options::for_host(crate::image::platform::Platform::host()),
             );
-            learnt.learn_content_sizes(usize::MAX);
+            learnt.learn_content_sizes();
             let cached: usize = learnt.sizes.iter().map(|m| m.lock().unwrap().len()).sum();
             assert_eq!(cached, digests.len() - 1, "{dir}: every record learnt");
             let looked_up = Inspector::new(
@@ -657,7 +653,8 @@ mod tests {
                 ns,
                 Options::for_host(crate::image::platform::Platform::host()),
             );
-            few.learn_content_sizes(1);
+            assert!(!few.asks_most_records(1) && few.asks_most_records(usize::MAX), "{dir}");
+            assert!(!few.prepare_for_images(0));
             assert_eq!(few.sizes.iter().map(|m| m.lock().unwrap().len()).sum::<usize>(), 0);
         }
     }

@@ -237,11 +237,11 @@ fn read_blob(w: &Walk<'_, '_, '_>, ns: &str, digest: &str) -> BlobRead {
     if let Some(hit) = w.blobs.borrow().get(digest) {
         return hit.clone();
     }
-    let read = match w.shared.content_size(ns, digest) {
-        Ok(Some(size)) => w.shared.root.read_recorded(digest, size).map(std::rc::Rc::new),
-        Ok(None) => Err(BlobError::NotFound(format!("content digest {digest}"))),
-        Err(e) => Err(BlobError::Meta(e.to_string())),
-    };
+    let read = w
+        .shared
+        .root
+        .read_looked_up(digest, w.shared.content_size(ns, digest))
+        .map(std::rc::Rc::new);
     w.blobs.borrow_mut().insert(digest.to_string(), read.clone());
     read
 }

@@ -177,8 +177,7 @@ pub fn images(global: &Global, args: ImagesArgs, out: &mut dyn Write) -> Result<
         let mut most = false;
         for (ns, targets) in distinct {
             let Some(i) = inspectors.get(ns) else { continue };
-            most |= i.asks_most_records(targets.len().saturating_mul(crate::inspect::LOOKUPS_PER_IMAGE));
-            i.prepare_for_images(targets.len());
+            most |= i.prepare_for_images(targets.len());
         }
         let shared = Shared::new(s.root, &s.tx, s.global, &s.backends, &inspectors);
         if filters.has_labels() {
