@@ -316,18 +316,14 @@ fn content_matches_reference_content_json() {
 
 #[test]
 fn a_symlinked_blob_is_not_present() {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("root");
-    copy_dir(&fixture("containerd-1.7"), &root);
-    let blobs = root.join("io.containerd.content.v1.content/blobs/sha256");
+    let (dir, root, blobs) = copied_fixture("containerd-1.7");
     let victim = json("containerd-1.7", Some("default"), &["content"])[0]["digest"]
         .as_str()
         .unwrap()
         .trim_start_matches("sha256:")
         .to_string();
     let target = dir.path().join("elsewhere");
-    std::fs::rename(blobs.join(&victim), &target).unwrap();
-    std::os::unix::fs::symlink(&target, blobs.join(&victim)).unwrap();
+    move_behind_symlink(&blobs.join(&victim), &target);
     let o = coldctr(&root, &["-n", "default", "content", "--format", "json"]);
     assert_eq!(
         o.status.code(),
@@ -680,6 +676,22 @@ fn a_damaged_blob_is_reported_and_the_listing_goes_on() {
 }
 
 /// Copies a fixture root (files and directories; symlinks are recreated as symlinks).
+/// A fixture root copied into a temporary directory (kept while the first value lives), with
+/// its sha256 blobs directory.
+fn copied_fixture(fx: &str) -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    copy_dir(&fixture(fx), &root);
+    let blobs = root.join("io.containerd.content.v1.content/blobs/sha256");
+    (dir, root, blobs)
+}
+
+/// Moves the file at `path` to `target` and leaves a symlink to it in its place.
+fn move_behind_symlink(path: &Path, target: &Path) {
+    std::fs::rename(path, target).unwrap();
+    std::os::unix::fs::symlink(target, path).unwrap();
+}
+
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for e in std::fs::read_dir(from).unwrap() {
@@ -838,10 +850,7 @@ fn images_docker_size_is_what_docker_inspect_printed() {
 /// name). The listing itself is held to this in `blob_dirs`' own test.
 #[test]
 fn images_counts_only_regular_blob_files_present_both_ways() {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("root");
-    copy_dir(&fixture("docker-28.5"), &root);
-    let blobs = root.join("io.containerd.content.v1.content/blobs/sha256");
+    let (dir, root, blobs) = copied_fixture("docker-28.5");
     let layers = |image: &Value| -> Vec<String> {
         let amd64 = image["platforms"]
             .as_array()
@@ -875,8 +884,7 @@ fn images_counts_only_regular_blob_files_present_both_ways() {
     // One layer becomes a symlink to its own bytes elsewhere, the other a FIFO.
     let hex = |d: &str| d.trim_start_matches("sha256:").to_string();
     let target = dir.path().join("elsewhere");
-    std::fs::rename(blobs.join(hex(&victims[0])), &target).unwrap();
-    std::os::unix::fs::symlink(&target, blobs.join(hex(&victims[0]))).unwrap();
+    move_behind_symlink(&blobs.join(hex(&victims[0])), &target);
     std::fs::remove_file(blobs.join(hex(&victims[1]))).unwrap();
     let fifo = std::ffi::CString::new(blobs.join(hex(&victims[1])).into_os_string().into_encoded_bytes()).unwrap();
     // SAFETY: a NUL-terminated path; mkfifo only creates the node.
