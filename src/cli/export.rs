@@ -141,8 +141,8 @@ pub fn run(global: &Global, args: ExportArgs, out: &mut dyn Write) -> Result<Out
             ),
         ));
     }
-    let members = write::members(&plan, format).map_err(write_failure)?;
-    let total = write::blob_bytes_total(&members);
+    let members = write::Members::of(&plan, format).map_err(write_failure)?;
+    let total = members.blob_bytes_total();
     match target {
         None => super::progress::with_progress("export", total, |p| {
             write::write_tar(&root, &members, out, Some(p)).map_err(write_failure)

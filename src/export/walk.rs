@@ -3,7 +3,7 @@
 
 use super::{
     ANNOTATION_DAMAGED, ANNOTATION_IMAGE_NAME, ANNOTATION_MISSING, ANNOTATION_REF_NAME, Blob, DockerEntry, ExportError,
-    Fault, IndexEntry, Payload, Plan, Problem, Selection, is_foreign, member_name, oci_reference_name, write,
+    Fault, IndexEntry, Plan, Problem, Selection, is_foreign, member_name, oci_reference_name, write,
 };
 use crate::containerd::records::Image;
 use crate::containerd::root::{BlobError, Root};
@@ -28,12 +28,15 @@ pub struct Exporter<'a, 'r> {
     /// What is planned so far; handed over by [`Exporter::into_plan`] (kept in step with
     /// the side indexes below, so not changed from outside).
     plan: Plan,
-    /// Digests already walked (shared blobs are planned and checked once), with the fault
-    /// found, to report it again for the next image that needs the blob.
-    seen: BTreeMap<String, Option<(Fault, String)>>,
+    /// Digests found missing or damaged, with the fault, to report it again for the next image
+    /// that needs the blob (a blob in the plan was found sound: shared layers are checked once).
+    faults: BTreeMap<String, (Fault, String)>,
     /// Indexes walked for the current image and what they gave: an index reached again (a
     /// cycle, or one named twice) is not walked again, so hostile graphs stay linear.
     indexes: BTreeMap<String, Option<DockerEntry>>,
+    /// The label of the image being added (its name, or its digest), shared by the blobs it
+    /// plans.
+    image: Arc<str>,
     /// Images already added (name, target, named): a reference given twice adds nothing.
     added: BTreeSet<(String, String, bool)>,
     /// Where `plan.index`, `plan.docker` and `plan.problems` hold entries of each digest, so
@@ -61,8 +64,9 @@ impl<'a, 'r> Exporter<'a, 'r> {
             selection,
             salvage,
             plan: Plan::default(),
-            seen: BTreeMap::new(),
+            faults: BTreeMap::new(),
             indexes: BTreeMap::new(),
+            image: Arc::from(""),
             added: BTreeSet::new(),
             index_at: HashMap::new(),
             docker_at: HashMap::new(),
@@ -98,6 +102,7 @@ impl<'a, 'r> Exporter<'a, 'r> {
             annotations: (!image.target.annotations.is_empty()).then(|| image.target.annotations.clone()),
             ..Descriptor::default()
         };
+        self.image = Arc::from(label.as_str());
         let problems_before = self.plan.problems.len();
         self.indexes.clear();
         let docker = match self.selection.clone() {
@@ -395,15 +400,9 @@ impl<'a, 'r> Exporter<'a, 'r> {
     }
 
     /// Reads, checks and plans a document. `required`: a missing one is a problem (else
-    /// `None` quietly: the caller decides).
-    fn document(&mut self, desc: &Descriptor, label: &str, required: bool) -> Option<Arc<[u8]>> {
-        if let Some(Blob {
-            payload: Payload::Memory(m),
-            ..
-        }) = self.plan.blobs.get(&desc.digest)
-        {
-            return Some(m.clone());
-        }
+    /// `None` quietly: the caller decides). The plan keeps no bytes: a document planned before
+    /// (for another image, or another name of this one) is read and checked again.
+    fn document(&mut self, desc: &Descriptor, label: &str, required: bool) -> Option<Vec<u8>> {
         let digest = match Digest::parse(&desc.digest) {
             Ok(d) => d,
             Err(e) => {
@@ -411,14 +410,15 @@ impl<'a, 'r> Exporter<'a, 'r> {
                 return None;
             }
         };
-        if self.seen_before(&desc.digest, label) {
+        let planned = self.plan.blobs.contains_key(&desc.digest);
+        if !planned && self.faulted_before(&desc.digest, label) {
             return None;
         }
         let data = match self.fetch(desc) {
             Ok(d) => d,
             Err(e) => {
                 let fault = blob_fault(&e);
-                if required || fault != Fault::Missing {
+                if required || fault != Fault::Missing || planned {
                     self.fail(label, &desc.digest, fault, e.to_string());
                 }
                 return None;
@@ -428,24 +428,23 @@ impl<'a, 'r> Exporter<'a, 'r> {
             self.fail(label, &desc.digest, Fault::Damaged, why);
             return None;
         }
-        let data: Arc<[u8]> = data.into();
-        self.seen.insert(desc.digest.clone(), None);
-        self.plan.blobs.insert(
-            desc.digest.clone(),
-            Blob {
-                size: data.len() as u64,
-                digest,
-                payload: Payload::Memory(data.clone()),
-                image: label.to_string(),
-            },
-        );
+        if !planned {
+            self.plan.blobs.insert(
+                desc.digest.clone(),
+                Blob {
+                    size: data.len() as u64,
+                    digest,
+                    image: self.image.clone(),
+                },
+            );
+        }
         Some(data)
     }
 
     /// Plans a layer: recorded, a regular file of the descriptor's size; in salvage mode also
     /// hashed now, so that a damaged one is left out before anything is written.
     fn layer(&mut self, desc: &Descriptor, label: &str) {
-        if self.seen_before(&desc.digest, label) {
+        if self.plan.blobs.contains_key(&desc.digest) || self.faulted_before(&desc.digest, label) {
             return;
         }
         let digest = match Digest::parse(&desc.digest) {
@@ -480,26 +479,24 @@ impl<'a, 'r> Exporter<'a, 'r> {
         match checked {
             Err((fault, why)) => self.fail(label, &desc.digest, fault, why),
             Ok(()) => {
-                self.seen.insert(desc.digest.clone(), None);
                 self.plan.blobs.insert(
                     desc.digest.clone(),
                     Blob {
                         digest,
                         size,
-                        payload: Payload::File,
-                        image: label.to_string(),
+                        image: self.image.clone(),
                     },
                 );
             }
         }
     }
 
-    /// Whether `digest` was walked before; a fault found then is reported again for `image`.
-    fn seen_before(&mut self, digest: &str, image: &str) -> bool {
-        match self.seen.get(digest).cloned() {
+    /// Whether `digest` was found at fault before; if so the fault is reported again for
+    /// `image`.
+    fn faulted_before(&mut self, digest: &str, image: &str) -> bool {
+        match self.faults.get(digest).cloned() {
             None => false,
-            Some(None) => true,
-            Some(Some((fault, detail))) => {
+            Some((fault, detail)) => {
                 self.problem(image, digest, fault, detail);
                 true
             }
@@ -508,7 +505,7 @@ impl<'a, 'r> Exporter<'a, 'r> {
 
     /// Records a blob's fault, for this image and the next ones that need it.
     fn fail(&mut self, image: &str, digest: &str, fault: Fault, detail: String) {
-        self.seen.insert(digest.to_string(), Some((fault, detail.clone())));
+        self.faults.insert(digest.to_string(), (fault, detail.clone()));
         self.problem(image, digest, fault, detail);
     }
 

@@ -1,12 +1,12 @@
 //! Writing a [`Plan`]: the members of an OCI image layout (plus docker's `manifest.json` and
 //! `repositories` for a docker-archive), in name order, as a directory or a ustar stream.
 //!
-//! Layers are streamed from the content store through one fixed buffer and hashed as they
-//! are copied: memory does not grow with the image. A blob whose bytes do not hash to its
+//! Blobs are streamed from the content store through one buffer (no larger than the blob or
+//! 1 MiB) and hashed as they are copied: memory does not grow with the image. A blob whose bytes do not hash to its
 //! digest, or that changed size, fails the write with the digest and the image named.
 
 use super::tar::{self, Kind};
-use super::{Blob, Fault, Payload, Plan, Problem};
+use super::{Blob, Fault, Plan, Problem};
 use crate::containerd::root::Root;
 use crate::digest::Digest;
 use crate::verify::file::Progress;
@@ -27,11 +27,11 @@ pub enum Format {
 }
 
 /// One member of the output.
-#[derive(Clone, Debug)]
-pub enum Member {
+#[derive(Clone, Copy, Debug)]
+pub enum Member<'a> {
     Dir,
-    Bytes(Vec<u8>),
-    Blob(Blob),
+    Bytes(&'a [u8]),
+    Blob(&'a Blob),
 }
 
 /// Why the output could not be written.
@@ -141,61 +141,96 @@ struct DockerManifest<'a> {
     layer_sources: &'a BTreeMap<String, super::LayerSource>,
 }
 
-/// Every member of the output, by name: sorted as the archive lists them.
-pub fn members(plan: &Plan, format: Format) -> Result<BTreeMap<String, Member>, WriteError> {
-    let mut m = BTreeMap::new();
-    for blob in plan.blobs.values() {
-        m.insert(format!("blobs/{}/", blob.digest.algorithm()), Member::Dir);
-        m.insert(
-            format!("blobs/{}/{}", blob.digest.algorithm(), blob.digest.hex()),
-            Member::Blob(blob.clone()),
+/// Every member of the output, visited in name order (as the archive lists them). Blob members
+/// are the plan's own, named as they are visited: an export of thousands of images holds no
+/// second map of them.
+pub struct Members<'a> {
+    /// By algorithm, then hex: the order of their names `blobs/<alg>/<hex>`.
+    blobs: Vec<&'a Blob>,
+    /// The small files beside `blobs/`, by name.
+    files: BTreeMap<&'static str, Vec<u8>>,
+}
+
+impl<'a> Members<'a> {
+    /// The members of `plan` written as `format`.
+    pub fn of(plan: &'a Plan, format: Format) -> Result<Self, WriteError> {
+        let mut blobs: Vec<&Blob> = plan.blobs.values().collect();
+        blobs.sort_by(|a, b| (a.digest.algorithm(), a.digest.hex()).cmp(&(b.digest.algorithm(), b.digest.hex())));
+        let mut files = BTreeMap::new();
+        files.insert("oci-layout", json(&Layout { version: "1.0.0" })?);
+        files.insert(
+            "index.json",
+            json(&IndexJson {
+                schema_version: 2,
+                media_type: crate::image::document::OCI_INDEX,
+                manifests: &plan.index,
+            })?,
         );
-    }
-    if !plan.blobs.is_empty() {
-        m.insert("blobs/".into(), Member::Dir);
-    }
-    m.insert("oci-layout".into(), Member::Bytes(json(&Layout { version: "1.0.0" })?));
-    m.insert(
-        "index.json".into(),
-        Member::Bytes(json(&IndexJson {
-            schema_version: 2,
-            media_type: crate::image::document::OCI_INDEX,
-            manifests: &plan.index,
-        })?),
-    );
-    if format == Format::DockerArchive {
-        let entries: Vec<DockerManifest<'_>> = plan
-            .docker
-            .iter()
-            .map(|e| DockerManifest {
-                config: &e.config,
-                repo_tags: (!e.repo_tags.is_empty()).then_some(e.repo_tags.as_slice()),
-                layers: &e.layers,
-                layer_sources: &e.layer_sources,
-            })
-            .collect();
-        m.insert("manifest.json".into(), Member::Bytes(json(entries.as_slice())?));
-        // The legacy `repositories`: familiar repository -> tag -> image ID (the config's hex,
-        // the ID dockerd gives the image). Loaders that read manifest.json ignore it.
-        let mut repos: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
-        for e in &plan.docker {
-            let id = e.config.rsplit('/').next().unwrap_or_default().to_string();
-            for t in &e.repo_tags {
-                if let Some((repo, tag)) = t.rsplit_once(':')
-                    && !tag.contains('/')
-                {
-                    repos
-                        .entry(repo.to_string())
-                        .or_default()
-                        .insert(tag.to_string(), id.clone());
+        if format == Format::DockerArchive {
+            let entries: Vec<DockerManifest<'_>> = plan
+                .docker
+                .iter()
+                .map(|e| DockerManifest {
+                    config: &e.config,
+                    repo_tags: (!e.repo_tags.is_empty()).then_some(e.repo_tags.as_slice()),
+                    layers: &e.layers,
+                    layer_sources: &e.layer_sources,
+                })
+                .collect();
+            files.insert("manifest.json", json(entries.as_slice())?);
+            // The legacy `repositories`: familiar repository -> tag -> image ID (the config's
+            // hex, the ID dockerd gives the image). Loaders that read manifest.json ignore it.
+            let mut repos: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+            for e in &plan.docker {
+                let id = e.config.rsplit('/').next().unwrap_or_default().to_string();
+                for t in &e.repo_tags {
+                    if let Some((repo, tag)) = t.rsplit_once(':')
+                        && !tag.contains('/')
+                    {
+                        repos
+                            .entry(repo.to_string())
+                            .or_default()
+                            .insert(tag.to_string(), id.clone());
+                    }
                 }
             }
+            if !repos.is_empty() {
+                files.insert("repositories", json(&repos)?);
+            }
         }
-        if !repos.is_empty() {
-            m.insert("repositories".into(), Member::Bytes(json(&repos)?));
-        }
+        Ok(Members { blobs, files })
     }
-    Ok(m)
+
+    /// The bytes of every blob member: what a progress line counts to.
+    pub fn blob_bytes_total(&self) -> u64 {
+        self.blobs.iter().map(|b| b.size).sum()
+    }
+
+    /// Calls `f` with each member's name and content, in name order. Every small file's name
+    /// sorts after `blobs/` (`index.json`, `manifest.json`, `oci-layout`, `repositories`).
+    pub fn visit<E>(&self, mut f: impl FnMut(&str, Member<'_>) -> Result<(), E>) -> Result<(), E> {
+        if !self.blobs.is_empty() {
+            f("blobs/", Member::Dir)?;
+        }
+        let mut name = String::new();
+        let mut algorithm = None;
+        for blob in &self.blobs {
+            if algorithm != Some(blob.digest.algorithm()) {
+                algorithm = Some(blob.digest.algorithm());
+                f(&format!("blobs/{}/", blob.digest.algorithm()), Member::Dir)?;
+            }
+            name.clear();
+            name.push_str("blobs/");
+            name.push_str(blob.digest.algorithm());
+            name.push('/');
+            name.push_str(blob.digest.hex());
+            f(&name, Member::Blob(blob))?;
+        }
+        for (name, bytes) in &self.files {
+            f(name, Member::Bytes(bytes))?;
+        }
+        Ok(())
+    }
 }
 
 /// Compact JSON, fields in their struct order.
@@ -223,59 +258,43 @@ impl Write for Counted<'_> {
     }
 }
 
-/// The bytes of every blob member: what a progress line counts to.
-pub fn blob_bytes_total(members: &BTreeMap<String, Member>) -> u64 {
-    members
-        .values()
-        .map(|m| match m {
-            Member::Blob(b) => b.size,
-            _ => 0,
-        })
-        .sum()
-}
-
 /// Streams one blob member's bytes into `out`, verified, counting them into `progress`.
 fn blob_bytes(root: &Root, blob: &Blob, out: &mut dyn Write, progress: Option<&Progress>) -> Result<(), WriteError> {
     let out = &mut Counted { inner: out, progress };
     let fail = |fault: Fault, detail: String| {
         WriteError::Blob(Problem {
-            image: blob.image.clone(),
+            image: blob.image.to_string(),
             digest: blob.digest.to_string(),
             fault,
             detail,
         })
     };
-    match &blob.payload {
-        Payload::Memory(data) => out.write_all(data).map_err(WriteError::Io),
-        Payload::File => {
-            let (file, len) = root
-                .open_blob(&blob.digest)
-                .map_err(|e| fail(Fault::Missing, e.to_string()))?;
-            if len != blob.size {
-                return Err(fail(
-                    Fault::Damaged,
-                    format!("file is {len} bytes, the descriptor says {}", blob.size),
-                ));
-            }
-            copy_verified(file, &blob.digest, blob.size, out).map_err(|e| {
-                if e.detail.starts_with("writing the output") {
-                    WriteError::Io(io::Error::other(e.detail))
-                } else {
-                    fail(e.fault, e.detail)
-                }
-            })
-        }
+    let (file, len) = root
+        .open_blob(&blob.digest)
+        .map_err(|e| fail(Fault::Missing, e.to_string()))?;
+    if len != blob.size {
+        return Err(fail(
+            Fault::Damaged,
+            format!("file is {len} bytes, the descriptor says {}", blob.size),
+        ));
     }
+    copy_verified(file, &blob.digest, blob.size, out).map_err(|e| {
+        if e.detail.starts_with("writing the output") {
+            WriteError::Io(io::Error::other(e.detail))
+        } else {
+            fail(e.fault, e.detail)
+        }
+    })
 }
 
 /// The members as a ustar archive.
 pub fn write_tar(
     root: &Root,
-    members: &BTreeMap<String, Member>,
+    members: &Members<'_>,
     out: &mut dyn Write,
     progress: Option<&Progress>,
 ) -> Result<(), WriteError> {
-    for (name, member) in members {
+    members.visit(|name, member| {
         match member {
             Member::Dir => out.write_all(&tar::header(name, Kind::Dir, 0)?)?,
             Member::Bytes(b) => {
@@ -289,7 +308,8 @@ pub fn write_tar(
                 tar::pad(out, blob.size)?;
             }
         }
-    }
+        Ok::<(), WriteError>(())
+    })?;
     tar::finish(out)?;
     out.flush()?;
     Ok(())
@@ -298,37 +318,121 @@ pub fn write_tar(
 /// The members as a directory `dir` (which must not exist yet): directories 0755, files 0644.
 pub fn write_dir(
     root: &Root,
-    members: &BTreeMap<String, Member>,
+    members: &Members<'_>,
     dir: &Path,
     progress: Option<&Progress>,
 ) -> Result<(), WriteError> {
     use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
     std::fs::DirBuilder::new().mode(0o755).create(dir)?;
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755))?;
-    for (name, member) in members {
+    members.visit(|name, member| {
         let path = dir.join(name.trim_end_matches('/'));
-        match member {
+        let size = match member {
             Member::Dir => {
                 std::fs::DirBuilder::new().mode(0o755).create(&path)?;
                 std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))?;
+                return Ok(());
             }
-            Member::Bytes(_) | Member::Blob(_) => {
-                let file = std::fs::OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .mode(0o644)
-                    .custom_flags(libc::O_NOFOLLOW)
-                    .open(&path)?;
-                file.set_permissions(std::fs::Permissions::from_mode(0o644))?;
-                let mut w = io::BufWriter::with_capacity(BUFFER, file);
-                match member {
-                    Member::Bytes(b) => w.write_all(b)?,
-                    Member::Blob(blob) => blob_bytes(root, blob, &mut w, progress)?,
-                    Member::Dir => {}
-                }
-                w.flush()?;
-            }
+            Member::Bytes(b) => b.len() as u64,
+            Member::Blob(blob) => blob.size,
+        };
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o644)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(&path)?;
+        file.set_permissions(std::fs::Permissions::from_mode(0o644))?;
+        // No larger than the member, as the copy buffer (most blobs are a few hundred bytes).
+        let capacity = usize::try_from(size).map_or(BUFFER, |s| s.clamp(1, BUFFER));
+        let mut w = io::BufWriter::with_capacity(capacity, file);
+        match member {
+            Member::Bytes(b) => w.write_all(b)?,
+            Member::Blob(blob) => blob_bytes(root, blob, &mut w, progress)?,
+            Member::Dir => {}
         }
+        w.flush()?;
+        Ok::<(), WriteError>(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::export::{DockerEntry, IndexEntry};
+    use std::sync::Arc;
+
+    fn blob(digest: &str) -> (String, Blob) {
+        let d = Digest::parse(digest).unwrap();
+        (
+            digest.to_string(),
+            Blob {
+                digest: d,
+                size: 3,
+                image: Arc::from("img"),
+            },
+        )
     }
-    Ok(())
+
+    /// The visit gives every member once, in the byte order of the names (the order a sorted
+    /// map of names gave, and the order tar readers and our golden archives expect), with
+    /// each algorithm's directory before its blobs.
+    #[test]
+    fn members_in_name_order() {
+        let mut plan = Plan::default();
+        for d in [
+            format!("sha512:{}", "0".repeat(128)),
+            format!("sha256:{}", "f".repeat(64)),
+            format!("sha256:{}", "0".repeat(64)),
+            format!("sha384:{}", "a".repeat(96)),
+        ] {
+            let (k, b) = blob(&d);
+            plan.blobs.insert(k, b);
+        }
+        plan.index.push(IndexEntry {
+            media_type: "m".into(),
+            digest: "d".into(),
+            size: 1,
+            urls: None,
+            annotations: BTreeMap::new(),
+            platform: None,
+        });
+        plan.docker.push(DockerEntry {
+            config: "blobs/sha256/c".into(),
+            repo_tags: vec!["x:1".into()],
+            ..DockerEntry::default()
+        });
+        let members = Members::of(&plan, Format::DockerArchive).unwrap();
+        let mut names = Vec::new();
+        members
+            .visit(|name, m| {
+                names.push((name.to_string(), matches!(m, Member::Dir)));
+                Ok::<(), ()>(())
+            })
+            .unwrap();
+        let mut sorted = names.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(names, sorted);
+        let dirs: Vec<&str> = names.iter().filter(|(_, d)| *d).map(|(n, _)| n.as_str()).collect();
+        assert_eq!(dirs, ["blobs/", "blobs/sha256/", "blobs/sha384/", "blobs/sha512/"]);
+        let files: Vec<&str> = names
+            .iter()
+            .filter(|(n, _)| !n.starts_with("blobs/"))
+            .map(|(n, _)| n.as_str())
+            .collect();
+        assert_eq!(files, ["index.json", "manifest.json", "oci-layout", "repositories"]);
+        assert_eq!(names.len(), 4 + 4 + 4);
+        assert_eq!(members.blob_bytes_total(), 12);
+        // An OCI archive has no docker files; a plan without blobs has no blobs/ directory.
+        let empty = Plan::default();
+        let oci = Members::of(&empty, Format::OciArchive).unwrap();
+        let mut names = Vec::new();
+        oci.visit(|name, _| {
+            names.push(name.to_string());
+            Ok::<(), ()>(())
+        })
+        .unwrap();
+        assert_eq!(names, ["index.json", "oci-layout"]);
+    }
 }
