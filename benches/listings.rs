@@ -1,6 +1,7 @@
 //! The listings and reports as whole commands on the bundled fixtures (`images`, `content`,
 //! `du`, `gc`, `verify` with `--format json`, through the same entry as the binary, output
-//! discarded), and containerd's `validateMediaType` on every JSON blob of the fixtures.
+//! discarded), `export` of every whole image of the docker fixture, and containerd's
+//! `validateMediaType` on every JSON blob of the fixtures.
 //!
 //! `cargo bench --bench listings`. Whole-process numbers on the large generated store, against
 //! the Go reference and a baseline build, are in `benches/RESULTS.md` (`benches/issue12.sh`).
@@ -76,4 +77,63 @@ fn validate_media_type(bencher: divan::Bencher) {
             .filter(|ok| *ok)
             .count()
     });
+}
+
+/// `export` of every image of namespace `moby` on the docker fixture that exports whole (the
+/// walk, the documents read and checked, every blob re-hashed and written), as an OCI
+/// archive into a temporary file.
+#[divan::bench]
+fn export_every_image(bencher: divan::Bencher) {
+    let root = fixture("docker-28.5").to_string_lossy().into_owned();
+    let run = |args: &[&str], out: &mut Vec<u8>| {
+        let args: Vec<String> = ["coldctr", "--root", &root, "-n", "moby"]
+            .iter()
+            .chain(args)
+            .map(|s| s.to_string())
+            .collect();
+        coldctr::cli::run_args(args, out).is_ok_and(|o| o == coldctr::cli::Outcome::Ok)
+    };
+    let mut listing = Vec::new();
+    assert!(run(&["images", "--all", "--format", "json"], &mut listing));
+    let names: Vec<String> = serde_json::from_slice::<Vec<serde_json::Value>>(&listing)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|i| i["name"].as_str().map(String::from))
+        .collect();
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temporary directory: {e}"));
+    let out = dir.path().join("out.tar").to_string_lossy().into_owned();
+    let export = |names: &[&str]| {
+        let mut args = vec!["export", "--format", "oci-archive", "--force", "-o", &out];
+        args.extend(names);
+        run(&args, &mut Vec::new())
+    };
+    // Each run says on stderr which platforms were not on the node: not here.
+    let whole: Vec<&str> = without_stderr(|| {
+        // Images with a blob missing or damaged fail the export: the bench takes the others.
+        names.iter().map(String::as_str).filter(|n| export(&[n])).collect()
+    });
+    assert!(whole.len() > 10, "only {} images export whole", whole.len());
+    without_stderr(|| bencher.bench(|| export(&whole)));
+}
+
+/// Runs `f` with this process's stderr sent to /dev/null.
+fn without_stderr<T>(f: impl FnOnce() -> T) -> T {
+    use std::os::fd::AsRawFd;
+    let Ok(null) = std::fs::File::open("/dev/null") else {
+        return f();
+    };
+    // SAFETY: duplicating and replacing this process's own descriptor 2, restored below.
+    let saved = unsafe { libc::dup(2) };
+    if saved < 0 {
+        return f();
+    }
+    // SAFETY: as above.
+    unsafe { libc::dup2(null.as_raw_fd(), 2) };
+    let out = f();
+    // SAFETY: `saved` is the descriptor 2 duplicated above.
+    unsafe {
+        libc::dup2(saved, 2);
+        libc::close(saved);
+    }
+    out
 }
