@@ -113,27 +113,35 @@ fn export_every_image(bencher: divan::Bencher) {
         names.iter().map(String::as_str).filter(|n| export(&[n])).collect()
     });
     assert!(whole.len() > 10, "only {} images export whole", whole.len());
+    assert!(
+        without_stderr(|| export(&whole)),
+        "the images that export whole, together, fail"
+    );
     without_stderr(|| bencher.bench(|| export(&whole)));
 }
 
-/// Runs `f` with this process's stderr sent to /dev/null.
+/// Runs `f` with this process's stderr sent to /dev/null, given back when `f` returns or
+/// unwinds (the assertions about its results are made after it, and are told).
 fn without_stderr<T>(f: impl FnOnce() -> T) -> T {
-    use std::os::fd::AsRawFd;
-    let Ok(null) = std::fs::File::open("/dev/null") else {
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    struct Restore(OwnedFd);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            // SAFETY: puts the saved descriptor back as 2; the saved one is closed on drop.
+            unsafe { libc::dup2(self.0.as_raw_fd(), 2) };
+        }
+    }
+    let Ok(null) = std::fs::OpenOptions::new().write(true).open("/dev/null") else {
         return f();
     };
-    // SAFETY: duplicating and replacing this process's own descriptor 2, restored below.
-    let saved = unsafe { libc::dup(2) };
+    // SAFETY: duplicates this process's own descriptor 2 (close-on-exec) to restore it later.
+    let saved = unsafe { libc::fcntl(2, libc::F_DUPFD_CLOEXEC, 3) };
     if saved < 0 {
         return f();
     }
-    // SAFETY: as above.
+    // SAFETY: `saved` is a descriptor we own from here on.
+    let _restore = Restore(unsafe { OwnedFd::from_raw_fd(saved) });
+    // SAFETY: replaces descriptor 2 with /dev/null until `_restore` is dropped.
     unsafe { libc::dup2(null.as_raw_fd(), 2) };
-    let out = f();
-    // SAFETY: `saved` is the descriptor 2 duplicated above.
-    unsafe {
-        libc::dup2(saved, 2);
-        libc::close(saved);
-    }
-    out
+    f()
 }

@@ -398,6 +398,43 @@ fn same_inputs_give_byte_identical_archives_also_on_stdout() {
     );
 }
 
+/// An output that cannot be written (a full device) is exit 4, said once as the output's
+/// failure, not as a blob's: the stream's bytes are not the store's fault.
+#[test]
+fn a_full_output_is_unreadable_not_damage() {
+    let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
+        eprintln!("skipped: no /dev/full");
+        return;
+    };
+    let o = Command::new(env!("CARGO_BIN_EXE_coldctr"))
+        .arg("--root")
+        .arg(fixture("docker-28.5"))
+        .args([
+            "-n",
+            "moby",
+            "export",
+            "--format",
+            "oci-archive",
+            "-o",
+            "-",
+            "webapp:1.0",
+        ])
+        .env_remove("COLDCTR_ROOT")
+        .stdin(Stdio::null())
+        .stdout(full)
+        .output()
+        .expect("run coldctr");
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(4), "{err}");
+    assert_eq!(
+        err.matches("writing the output: No space left on device").count(),
+        1,
+        "{err}"
+    );
+    assert!(!err.contains("writing the output: writing the output"), "{err}");
+    assert!(!err.contains("damaged") && !err.contains("missing"), "{err}");
+}
+
 #[test]
 fn refuses_to_write_in_the_root_or_over_an_existing_output() {
     let dir = tmp();

@@ -209,7 +209,7 @@ fn write_failure(e: WriteError) -> Failure {
             },
             format!("nothing written: {}", crate::text::escape(p.to_string().as_bytes())),
         ),
-        WriteError::Io(e) => Failure::new(Outcome::Unreadable, e.to_string()),
+        WriteError::Io(e) => Failure::new(Outcome::Unreadable, format!("writing the output: {e}")),
     }
 }
 

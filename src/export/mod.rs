@@ -5,8 +5,9 @@
 //! which blobs go out ([`Plan`]): the documents (indexes, manifests, configs) are read and
 //! checked against their digest and size; layers are only looked at (content record, regular
 //! file of the right size). [`write`] then streams every blob from the content store, hashed
-//! again while it is copied. The plan keeps no blob's bytes: an export of thousands of images
-//! fits a small memory cgroup (5,000 images: 35 MB of heap, 57 MB when documents were kept). What the walk cannot find or finds damaged is a [`Problem`], named with its
+//! again while it is copied. The plan keeps no blob's bytes, so that an export of thousands
+//! of images fits a small memory cgroup: a document another image needs again is read and
+//! checked again. What the walk cannot find or finds damaged is a [`Problem`], named with its
 //! digest and image: the export then fails, or with `salvage` goes out without it.
 //!
 //! Platform selection follows `docker save` on the containerd image store (docker 28, moby
@@ -88,6 +89,8 @@ pub struct Blob {
     pub size: u64,
     /// The first image that needs it, for messages (one string for all of an image's blobs).
     pub image: Arc<str>,
+    /// Planned as a document (read and checked by the walk), not as a layer.
+    pub document: bool,
 }
 
 /// A `manifest.json` entry (docker-archive).
@@ -115,7 +118,7 @@ pub struct LayerSource {
 /// Everything the output holds, decided before a byte is written.
 #[derive(Debug, Default)]
 pub struct Plan {
-    /// By digest string: the members' order.
+    /// By digest string (the writer sorts them by their member names).
     pub blobs: BTreeMap<String, Blob>,
     /// index.json's entries, in reference order.
     pub index: Vec<IndexEntry>,
@@ -132,6 +135,18 @@ pub enum ExportError {
     /// The image has no manifest for the requested platform.
     #[error("image with reference {reference} was found but does not provide the specified platform ({platform})")]
     NoPlatform { reference: String, platform: String },
+}
+
+impl Fault {
+    /// What a failed read of a blob says about it.
+    pub fn of(e: &crate::containerd::root::BlobError) -> Fault {
+        use crate::containerd::root::BlobError;
+        match e {
+            BlobError::NotFound(_) => Fault::Missing,
+            BlobError::Io { .. } => Fault::Unreadable,
+            _ => Fault::Damaged,
+        }
+    }
 }
 
 /// A layer whose blob is not ours to copy: it has URLs (foreign), or a non-distributable

@@ -195,7 +195,7 @@ impl<'a, 'r> Exporter<'a, 'r> {
             let data = match Digest::parse(&target.digest)
                 .map_err(|e| (Fault::Damaged, e.to_string()))
                 .and_then(|d| {
-                    let data = self.fetch(target).map_err(|e| (blob_fault(&e), e.to_string()))?;
+                    let data = self.fetch(target).map_err(|e| (Fault::of(&e), e.to_string()))?;
                     check(&d, target.size, &data).map_err(|why| (Fault::Damaged, why))?;
                     Ok(data)
                 }) {
@@ -244,7 +244,7 @@ impl<'a, 'r> Exporter<'a, 'r> {
         } else if document::is_manifest_type(&desc.media_type) {
             self.manifest(desc, label, true)
         } else {
-            self.document(desc, label, true);
+            self.member(desc, label);
             None
         }
     }
@@ -294,7 +294,7 @@ impl<'a, 'r> Exporter<'a, 'r> {
                 continue;
             }
             if !document::is_manifest_type(&child.media_type) {
-                self.document(child, label, true);
+                self.member(child, label);
                 continue;
             }
             match self.selection {
@@ -399,9 +399,8 @@ impl<'a, 'r> Exporter<'a, 'r> {
             .read_looked_up(&desc.digest, self.sizes.content_size(&desc.digest))
     }
 
-    /// Reads, checks and plans a document. `required`: a missing one is a problem (else
-    /// `None` quietly: the caller decides). The plan keeps no bytes: a document planned before
-    /// (for another image, or another name of this one) is read and checked again.
+    /// Reads, checks and plans a document; its bytes, for the caller to decode. `required`:
+    /// a missing one is a problem (else `None` quietly: the caller decides).
     fn document(&mut self, desc: &Descriptor, label: &str, required: bool) -> Option<Vec<u8>> {
         let digest = match Digest::parse(&desc.digest) {
             Ok(d) => d,
@@ -410,15 +409,24 @@ impl<'a, 'r> Exporter<'a, 'r> {
                 return None;
             }
         };
-        let planned = self.plan.blobs.contains_key(&desc.digest);
-        if !planned && self.faulted_before(&desc.digest, label) {
+        if let Some(planned) = self.plan.blobs.get(&desc.digest) {
+            return self.read_again(
+                desc,
+                &digest,
+                label,
+                planned.document,
+                planned.size,
+                planned.image.clone(),
+            );
+        }
+        if self.faulted_before(&desc.digest, label) {
             return None;
         }
         let data = match self.fetch(desc) {
             Ok(d) => d,
             Err(e) => {
-                let fault = blob_fault(&e);
-                if required || fault != Fault::Missing || planned {
+                let fault = Fault::of(&e);
+                if required || fault != Fault::Missing {
                     self.fail(label, &desc.digest, fault, e.to_string());
                 }
                 return None;
@@ -428,17 +436,61 @@ impl<'a, 'r> Exporter<'a, 'r> {
             self.fail(label, &desc.digest, Fault::Damaged, why);
             return None;
         }
-        if !planned {
-            self.plan.blobs.insert(
-                desc.digest.clone(),
-                Blob {
-                    size: data.len() as u64,
-                    digest,
-                    image: self.image.clone(),
-                },
-            );
-        }
+        self.plan.blobs.insert(
+            desc.digest.clone(),
+            Blob {
+                size: data.len() as u64,
+                digest,
+                image: self.image.clone(),
+                document: true,
+            },
+        );
         Some(data)
+    }
+
+    /// A document planned before, for another image or another name of this one: the plan
+    /// keeps no bytes, so they are read again and held to what was checked then (its digest
+    /// and size: as when the bytes were kept, this descriptor's size is not asked again). A
+    /// blob planned as a layer is not read as a document (it never was). Bytes that no longer
+    /// read as they did (the store changed during the export) are this image's problem; the
+    /// write then fails on them too, naming the first image.
+    fn read_again(
+        &mut self,
+        desc: &Descriptor,
+        digest: &Digest,
+        label: &str,
+        document: bool,
+        size: u64,
+        first: Arc<str>,
+    ) -> Option<Vec<u8>> {
+        if !document {
+            return None;
+        }
+        let size = i64::try_from(size).unwrap_or(i64::MAX);
+        let read = self
+            .fetch(desc)
+            .map_err(|e| (Fault::of(&e), e.to_string()))
+            .and_then(|data| {
+                check(digest, size, &data)
+                    .map(|()| data)
+                    .map_err(|why| (Fault::Damaged, why))
+            });
+        match read {
+            Ok(data) => Some(data),
+            Err((fault, why)) => {
+                let why = format!("changed since it was read for {first}: {why}");
+                self.problem(label, &desc.digest, fault, why);
+                None
+            }
+        }
+    }
+
+    /// Plans a document the walk does not look into (a target or an index's child that is
+    /// neither an index nor a manifest): read and checked once, however many images name it.
+    fn member(&mut self, desc: &Descriptor, label: &str) {
+        if !self.plan.blobs.contains_key(&desc.digest) {
+            self.document(desc, label, true);
+        }
     }
 
     /// Plans a layer: recorded, a regular file of the descriptor's size; in salvage mode also
@@ -466,7 +518,7 @@ impl<'a, 'r> Exporter<'a, 'r> {
         }
         let size = u64::try_from(desc.size).unwrap_or(0);
         let checked = match self.root.open_blob(&digest) {
-            Err(e) => Err((blob_fault(&e), e.to_string())),
+            Err(e) => Err((Fault::of(&e), e.to_string())),
             Ok((_, len)) if len != size => Err((
                 Fault::Damaged,
                 format!("file is {len} bytes, the descriptor says {size}"),
@@ -485,6 +537,7 @@ impl<'a, 'r> Exporter<'a, 'r> {
                         digest,
                         size,
                         image: self.image.clone(),
+                        document: false,
                     },
                 );
             }
@@ -521,14 +574,6 @@ impl<'a, 'r> Exporter<'a, 'r> {
             same_digest.push(self.plan.problems.len());
             self.plan.problems.push(p);
         }
-    }
-}
-
-fn blob_fault(e: &BlobError) -> Fault {
-    match e {
-        BlobError::NotFound(_) => Fault::Missing,
-        BlobError::Io { .. } => Fault::Unreadable,
-        _ => Fault::Damaged,
     }
 }
 

@@ -1,9 +1,10 @@
 //! Writing a [`Plan`]: the members of an OCI image layout (plus docker's `manifest.json` and
 //! `repositories` for a docker-archive), in name order, as a directory or a ustar stream.
 //!
-//! Blobs are streamed from the content store through one buffer (no larger than the blob or
-//! 1 MiB) and hashed as they are copied: memory does not grow with the image. A blob whose bytes do not hash to its
-//! digest, or that changed size, fails the write with the digest and the image named.
+//! Blobs are streamed from the content store, each through a buffer no larger than the blob
+//! and at most 1 MiB, and hashed as they are copied: memory does not grow with the image. A
+//! blob whose bytes do not hash to its digest, or that changed size, fails the write with the
+//! digest and the image named.
 
 use super::tar::{self, Kind};
 use super::{Blob, Fault, Plan, Problem};
@@ -49,6 +50,8 @@ pub enum WriteError {
 pub struct CopyError {
     pub fault: Fault,
     pub detail: String,
+    /// The output, not the blob, failed: the error as the output gave it.
+    pub output: Option<io::Error>,
 }
 
 /// Lowercase hex of `data`'s hash under `algorithm` (`sha256`, `sha384`, `sha512`).
@@ -84,6 +87,7 @@ pub fn copy_verified(mut file: impl Read, digest: &Digest, size: u64, out: &mut 
                 return Err(CopyError {
                     fault: Fault::Damaged,
                     detail: format!("file ended {left} bytes before its size {size}"),
+                    output: None,
                 });
             }
             Ok(n) => n,
@@ -92,6 +96,7 @@ pub fn copy_verified(mut file: impl Read, digest: &Digest, size: u64, out: &mut 
                 return Err(CopyError {
                     fault: Fault::Unreadable,
                     detail: e.to_string(),
+                    output: None,
                 });
             }
         };
@@ -100,6 +105,7 @@ pub fn copy_verified(mut file: impl Read, digest: &Digest, size: u64, out: &mut 
         out.write_all(got).map_err(|e| CopyError {
             fault: Fault::Unreadable,
             detail: format!("writing the output: {e}"),
+            output: Some(e),
         })?;
         left -= n as u64;
     }
@@ -108,6 +114,7 @@ pub fn copy_verified(mut file: impl Read, digest: &Digest, size: u64, out: &mut 
         return Err(CopyError {
             fault: Fault::Damaged,
             detail: format!("content hashes to {}:{found}", digest.algorithm()),
+            output: None,
         });
     }
     Ok(())
@@ -271,19 +278,16 @@ fn blob_bytes(root: &Root, blob: &Blob, out: &mut dyn Write, progress: Option<&P
     };
     let (file, len) = root
         .open_blob(&blob.digest)
-        .map_err(|e| fail(Fault::Missing, e.to_string()))?;
+        .map_err(|e| fail(Fault::of(&e), e.to_string()))?;
     if len != blob.size {
         return Err(fail(
             Fault::Damaged,
             format!("file is {len} bytes, the descriptor says {}", blob.size),
         ));
     }
-    copy_verified(file, &blob.digest, blob.size, out).map_err(|e| {
-        if e.detail.starts_with("writing the output") {
-            WriteError::Io(io::Error::other(e.detail))
-        } else {
-            fail(e.fault, e.detail)
-        }
+    copy_verified(file, &blob.digest, blob.size, out).map_err(|e| match e.output {
+        Some(output) => WriteError::Io(output),
+        None => fail(e.fault, e.detail),
     })
 }
 
@@ -370,6 +374,7 @@ mod tests {
                 digest: d,
                 size: 3,
                 image: Arc::from("img"),
+                document: false,
             },
         )
     }
