@@ -194,11 +194,8 @@ impl<'a, 'r> Exporter<'a, 'r> {
             // The index only chooses here: it is not part of the output.
             let data = match Digest::parse(&target.digest)
                 .map_err(|e| (Fault::Damaged, e.to_string()))
-                .and_then(|d| {
-                    let data = self.fetch(target).map_err(|e| (Fault::of(&e), e.to_string()))?;
-                    check(&d, target.size, &data).map_err(|why| (Fault::Damaged, why))?;
-                    Ok(data)
-                }) {
+                .and_then(|d| self.fetch_checked(target, &d, target.size))
+            {
                 Ok(data) => data,
                 Err((fault, why)) => {
                     self.fail(label, &target.digest, fault, why);
@@ -399,6 +396,14 @@ impl<'a, 'r> Exporter<'a, 'r> {
             .read_looked_up(&desc.digest, self.sizes.content_size(&desc.digest))
     }
 
+    /// [`Exporter::fetch`], checked against `digest` and `size`: what is wrong with the
+    /// document, as a fault and why.
+    fn fetch_checked(&self, desc: &Descriptor, digest: &Digest, size: i64) -> Result<Vec<u8>, (Fault, String)> {
+        let data = self.fetch(desc).map_err(|e| (Fault::of(&e), e.to_string()))?;
+        check(digest, size, &data).map_err(|why| (Fault::Damaged, why))?;
+        Ok(data)
+    }
+
     /// Reads, checks and plans a document; its bytes, for the caller to decode. `required`:
     /// a missing one is a problem (else `None` quietly: the caller decides).
     fn document(&mut self, desc: &Descriptor, label: &str, required: bool) -> Option<Vec<u8>> {
@@ -410,32 +415,23 @@ impl<'a, 'r> Exporter<'a, 'r> {
             }
         };
         if let Some(planned) = self.plan.blobs.get(&desc.digest) {
-            return self.read_again(
-                desc,
-                &digest,
-                label,
-                planned.document,
-                planned.size,
-                planned.image.clone(),
-            );
+            // A blob planned as a layer is not read as a document (it never was).
+            let again = planned.document.then(|| (planned.size, planned.image.clone()));
+            return again.and_then(|(size, first)| self.read_again(desc, &digest, label, size, &first));
         }
         if self.faulted_before(&desc.digest, label) {
             return None;
         }
-        let data = match self.fetch(desc) {
+        let data = match self.fetch_checked(desc, &digest, desc.size) {
             Ok(d) => d,
-            Err(e) => {
-                let fault = Fault::of(&e);
+            Err((fault, why)) => {
+                // Damage is always said; a missing document only when the caller needs it.
                 if required || fault != Fault::Missing {
-                    self.fail(label, &desc.digest, fault, e.to_string());
+                    self.fail(label, &desc.digest, fault, why);
                 }
                 return None;
             }
         };
-        if let Err(why) = check(&digest, desc.size, &data) {
-            self.fail(label, &desc.digest, Fault::Damaged, why);
-            return None;
-        }
         self.plan.blobs.insert(
             desc.digest.clone(),
             Blob {
@@ -450,32 +446,20 @@ impl<'a, 'r> Exporter<'a, 'r> {
 
     /// A document planned before, for another image or another name of this one: the plan
     /// keeps no bytes, so they are read again and held to what was checked then (its digest
-    /// and size: as when the bytes were kept, this descriptor's size is not asked again). A
-    /// blob planned as a layer is not read as a document (it never was). Bytes that no longer
-    /// read as they did (the store changed during the export) are this image's problem; the
-    /// write then fails on them too, naming the first image.
+    /// and size: as when the bytes were kept, this descriptor's size is not asked again).
+    /// Bytes that no longer read as they did (the store changed during the export) are this
+    /// image's problem; the write then fails on them too, naming `first`, the image that
+    /// planned them.
     fn read_again(
         &mut self,
         desc: &Descriptor,
         digest: &Digest,
         label: &str,
-        document: bool,
         size: u64,
-        first: Arc<str>,
+        first: &str,
     ) -> Option<Vec<u8>> {
-        if !document {
-            return None;
-        }
         let size = i64::try_from(size).unwrap_or(i64::MAX);
-        let read = self
-            .fetch(desc)
-            .map_err(|e| (Fault::of(&e), e.to_string()))
-            .and_then(|data| {
-                check(digest, size, &data)
-                    .map(|()| data)
-                    .map_err(|why| (Fault::Damaged, why))
-            });
-        match read {
+        match self.fetch_checked(desc, digest, size) {
             Ok(data) => Some(data),
             Err((fault, why)) => {
                 let why = format!("changed since it was read for {first}: {why}");
