@@ -107,3 +107,73 @@ fn symlinked_store_directories_are_not_followed() {
     assert_eq!(out.status.code(), Some(4));
     assert!(String::from_utf8_lossy(&out.stderr).contains("symlink"));
 }
+
+/// A layout whose manifests list a shared manifest as their "layers" (M0 lists M1 forty
+/// times, M1 lists M2 forty times, ... with genuine digests, no cycle): containerd's size walk
+/// visits each listing again, 40^5 visits without remembering them. Every command ends, and
+/// inspect's Size is what that walk adds up (each listing counted, as containerd counts it).
+#[test]
+fn manifests_listing_shared_manifests_end_every_command() {
+    use sha2::Digest;
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path().join("layout");
+    std::fs::create_dir_all(dir.join("blobs/sha256")).expect("mkdir");
+    let put = |data: &[u8]| {
+        let hex = hex::encode(sha2::Sha256::digest(data));
+        std::fs::write(dir.join("blobs/sha256").join(&hex), data).expect("blob");
+        (format!("sha256:{hex}"), data.len() as i64)
+    };
+    let config = br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]},"config":{}}"#;
+    let (config, config_size) = put(config);
+    let manifest_type = "application/vnd.oci.image.manifest.v1+json";
+    let (fan_out, levels) = (40usize, 6usize);
+    let mut below: Option<(String, i64)> = None;
+    // Size of a manifest's walk: itself, its config, and each listed manifest's walk.
+    let mut walked = 0i64;
+    for _ in 0..levels {
+        let layers: Vec<serde_json::Value> = match &below {
+            Some((d, s)) => vec![serde_json::json!({"mediaType": manifest_type, "digest": d, "size": s}); fan_out],
+            None => Vec::new(),
+        };
+        let doc = serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": manifest_type,
+            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config, "size": config_size},
+            "layers": layers,
+        });
+        let (d, s) = put(doc.to_string().as_bytes());
+        walked = s + config_size + if below.is_some() { fan_out as i64 * walked } else { 0 };
+        below = Some((d, s));
+    }
+    let (top, top_size) = below.expect("a manifest");
+    std::fs::write(dir.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).expect("oci-layout");
+    let index = serde_json::json!({"schemaVersion": 2, "manifests": [{
+        "mediaType": manifest_type, "digest": top, "size": top_size,
+        "annotations": {"org.opencontainers.image.ref.name": "x"}}]});
+    std::fs::write(dir.join("index.json"), index.to_string()).expect("index.json");
+
+    let out = coldctr(&dir, &["inspect", "x"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let printed: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(printed[0]["Size"].as_i64(), Some(walked), "40^5 listings counted");
+
+    let out_dir = tmp.path().join("out");
+    std::fs::create_dir_all(&out_dir).expect("mkdir");
+    let archive = out_dir.join("x.tar");
+    let archive = archive.to_str().expect("utf-8 path");
+    for cmd in [
+        &["images"][..],
+        &["verify"],
+        &["gc"],
+        &["du"],
+        &["export", "-o", archive, "x"],
+    ] {
+        let out = coldctr(&dir, cmd);
+        assert_ne!(
+            out.status.code(),
+            Some(101),
+            "{cmd:?} panicked: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}

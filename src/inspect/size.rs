@@ -11,13 +11,39 @@ use super::{Inspector, MAX_GRAPH_DEPTH, ReadError};
 use crate::image::document::{self, DOCKER_MANIFEST_LIST, Descriptor, OCI_INDEX};
 use crate::image::platform::Matcher;
 use rayon::prelude::*;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 pub(super) fn size(ins: &Inspector<'_>, desc: &Descriptor, matcher: &Matcher) -> Result<i64, String> {
-    visit(ins, desc, matcher, 0)
+    visit(ins, desc, matcher, 0, &Memo::default())
 }
 
-fn visit(ins: &Inspector<'_>, desc: &Descriptor, matcher: &Matcher, depth: usize) -> Result<i64, String> {
+/// What each visit (a descriptor at a depth) added, once: containerd's walk visits a
+/// descriptor again each time it is listed, so manifests listing shared manifests (M0 lists M1
+/// forty times, M1 lists M2 forty times, ...) would cost fan-out to the power of depth. A
+/// visit's result depends only on its descriptor and its depth (the depth limit), so answering
+/// the same visit twice from here changes no answer.
+type Memo = Mutex<HashMap<(String, String, i64, usize), Result<i64, String>>>;
+
+fn visit(ins: &Inspector<'_>, desc: &Descriptor, matcher: &Matcher, depth: usize, memo: &Memo) -> Result<i64, String> {
+    let key = (desc.digest.clone(), desc.media_type.clone(), desc.size, depth);
+    if let Some(known) = memo.lock().ok().and_then(|m| m.get(&key).cloned()) {
+        return known;
+    }
+    let total = visit_once(ins, desc, matcher, depth, memo);
+    if let Ok(mut m) = memo.lock() {
+        m.insert(key, total.clone());
+    }
+    total
+}
+
+fn visit_once(
+    ins: &Inspector<'_>,
+    desc: &Descriptor,
+    matcher: &Matcher,
+    depth: usize,
+    memo: &Memo,
+) -> Result<i64, String> {
     if depth > MAX_GRAPH_DEPTH {
         return Err(format!(
             "{}: image graph nested deeper than {MAX_GRAPH_DEPTH} levels (a cycle?)",
@@ -37,12 +63,12 @@ fn visit(ins: &Inspector<'_>, desc: &Descriptor, matcher: &Matcher, depth: usize
         ins.on_pool(|| {
             reads
                 .par_iter()
-                .map(|c| visit(ins, c, matcher, depth + 1))
+                .map(|c| visit(ins, c, matcher, depth + 1, memo))
                 .try_reduce(|| 0, |a, b| Ok(a.saturating_add(b)))
         })?
     } else {
         reads.iter().try_fold(0i64, |acc, c| {
-            Ok::<_, String>(acc.saturating_add(visit(ins, c, matcher, depth + 1)?))
+            Ok::<_, String>(acc.saturating_add(visit(ins, c, matcher, depth + 1, memo)?))
         })?
     };
     total = total.saturating_add(below);
