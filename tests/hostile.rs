@@ -177,3 +177,30 @@ fn manifests_listing_shared_manifests_end_every_command() {
         );
     }
 }
+
+/// A layer directory reached through a symlink on the way (`snapshots` itself, moved out of
+/// the root and linked back): `fs ls`, `fs cat` and `diff` refuse it instead of listing what
+/// the link leads to.
+#[test]
+fn a_symlink_above_a_layer_directory_is_not_followed() {
+    let (tmp, root) = support::fixture_copy("docker-28.5");
+    let snapshots = root.join("io.containerd.snapshotter.v1.overlayfs/snapshots");
+    let ok = coldctr(&root, &["fs", "ls", "legacy:2.3:/"]);
+    assert_eq!(ok.status.code(), Some(0), "{}", String::from_utf8_lossy(&ok.stderr));
+    let moved = tmp.path().join("outside");
+    std::fs::rename(&snapshots, &moved).expect("mv");
+    std::os::unix::fs::symlink(&moved, &snapshots).expect("ln");
+    for cmd in [
+        &["fs", "ls", "legacy:2.3:/"][..],
+        &["fs", "cat", "legacy:2.3:/etc/os-release"],
+    ] {
+        let out = coldctr(&root, cmd);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{cmd:?}: {stderr}");
+        assert!(
+            stderr.contains("snapshots: a symlink, not followed"),
+            "{cmd:?}: {stderr}"
+        );
+        assert!(out.stdout.is_empty(), "{cmd:?} printed what the link leads to");
+    }
+}

@@ -181,6 +181,9 @@ impl Node {
     pub fn layer_dirs(&self, chain: &[usize]) -> Result<Vec<PathBuf>, Failure> {
         let dirs = self.layer_paths(chain)?;
         for d in &dirs {
+            if let Some((at, why)) = self.index.detour_to(d) {
+                return Err(Failure::new(Outcome::Damaged, format!("{}: {why}", at.display())));
+            }
             let shown = d.display();
             match std::fs::symlink_metadata(d) {
                 Ok(m) if m.is_dir() => {}
