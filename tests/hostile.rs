@@ -106,6 +106,11 @@ fn symlinked_store_directories_are_not_followed() {
     let out = coldctr(&root, &["images"]);
     assert_eq!(out.status.code(), Some(4));
     assert!(String::from_utf8_lossy(&out.stderr).contains("symlink"));
+    // Nor carved by recover, which reads a meta.db that does not open as a root.
+    let out = coldctr(&root, &["recover", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(4), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("symlink"));
+    assert!(out.stdout.is_empty(), "recover read the symlinked meta.db");
 }
 
 /// A layout whose manifests list a shared manifest as their "layers" (M0 lists M1 forty
