@@ -84,6 +84,26 @@ fn symlinked_store_directories_are_not_followed() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("blobs/sha512 is a symlink"), "{stderr}");
 
+    // content/ingest a symlink to a directory of ingests elsewhere: none is read.
+    let (tmp, root) = support::fixture_copy("docker-28.5");
+    let outside = tmp.path().join("ingests-outside");
+    std::fs::create_dir_all(outside.join("0123abcd")).expect("mkdir");
+    std::fs::write(outside.join("0123abcd/ref"), "outside-ref-text").expect("ref");
+    std::fs::write(outside.join("0123abcd/data"), "outside data").expect("data");
+    std::os::unix::fs::symlink(&outside, root.join("io.containerd.content.v1.content/ingest")).expect("ln");
+    for cmd in [&["gc", "--format", "json"][..], &["du", "--format", "json"]] {
+        let out = coldctr(&root, cmd);
+        let (stdout, stderr) = (
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+        );
+        assert!(
+            !stdout.contains("outside-ref-text") && !stdout.contains("0123abcd"),
+            "{cmd:?}: {stdout}"
+        );
+        assert!(stderr.contains("ingest: a symlink, not followed"), "{cmd:?}: {stderr}");
+    }
+
     // The snapshotter's metadata.db moved out and linked back: not opened.
     let (tmp, root) = support::fixture_copy("docker-28.5");
     let db = root.join("io.containerd.snapshotter.v1.overlayfs/metadata.db");

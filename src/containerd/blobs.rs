@@ -385,6 +385,15 @@ fn small_text(path: PathBuf) -> Option<String> {
 /// Every ingest directory, sorted by name.
 pub fn ingests(root: &Root) -> std::io::Result<Vec<IngestDir>> {
     let dir = root.content_dir().join("ingest");
+    // Listed only when it is a directory of the store's own: a symlink may lead out of the
+    // root (said as the error, so that its callers report it as damage).
+    match std::fs::symlink_metadata(&dir) {
+        Ok(m) if m.file_type().is_symlink() => {
+            return Err(std::io::Error::other("a symlink, not followed"));
+        }
+        Ok(m) if !m.is_dir() => return Err(std::io::Error::other("not a directory")),
+        _ => {}
+    }
     let entries = match std::fs::read_dir(&dir) {
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),

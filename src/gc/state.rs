@@ -449,8 +449,9 @@ fn ingest_listing(root: &Root, content: &Path, damage: &mut Damage) -> (Vec<Inge
     let dirs = match blobs::ingests(root) {
         Ok(d) => d,
         Err(e) => {
+            // Nothing more is read from it (a symlink is not followed).
             damage.push(format!("{}: {e}", content.join("ingest").display()));
-            Vec::new()
+            return (Vec::new(), Vec::new());
         }
     };
     let mut strays = Vec::new();
