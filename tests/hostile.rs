@@ -229,3 +229,54 @@ fn a_symlink_above_a_layer_directory_is_not_followed() {
         assert!(out.stdout.is_empty(), "{cmd:?} printed what the link leads to");
     }
 }
+
+/// A manifest listing a foreign layer whose digest is a path (`sha256:../../../../etc/passwd`):
+/// its blob is never copied, but its digest would name a member in manifest.json's Layers.
+/// export refuses the image (3, nothing written), and --salvage leaves it out.
+#[test]
+fn a_digest_that_is_a_path_names_no_member() {
+    use sha2::Digest;
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path().join("layout");
+    std::fs::create_dir_all(dir.join("blobs/sha256")).expect("mkdir");
+    let put = |data: &[u8]| {
+        let hex = hex::encode(sha2::Sha256::digest(data));
+        std::fs::write(dir.join("blobs/sha256").join(&hex), data).expect("blob");
+        (format!("sha256:{hex}"), data.len())
+    };
+    let (config, config_size) =
+        put(br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":["sha256:0000000000000000000000000000000000000000000000000000000000000000"]},"config":{}}"#);
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config, "size": config_size},
+        "layers": [{"mediaType": "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
+                    "digest": "sha256:../../../../etc/passwd", "size": 1,
+                    "urls": ["https://example.invalid/layer"]}],
+    });
+    let (top, top_size) = put(manifest.to_string().as_bytes());
+    std::fs::write(dir.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).expect("oci-layout");
+    let index = serde_json::json!({"schemaVersion": 2, "manifests": [{
+        "mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": top, "size": top_size,
+        "annotations": {"org.opencontainers.image.ref.name": "x"}}]});
+    std::fs::write(dir.join("index.json"), index.to_string()).expect("index.json");
+
+    let archive = tmp.path().join("x.tar");
+    let path = archive.to_str().expect("utf-8 path");
+    let out = coldctr(&dir, &["export", "--format", "docker-archive", "-o", path, "x"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("which is not a digest"), "{stderr}");
+    assert!(!archive.exists(), "an archive was written");
+
+    let out = coldctr(
+        &dir,
+        &["export", "--salvage", "--format", "docker-archive", "-o", path, "x"],
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+    let bytes = std::fs::read(&archive).expect("the salvaged archive");
+    assert!(
+        !bytes.windows(9).any(|w| w == b"etc/passwd"),
+        "the digest's text reached the archive"
+    );
+}

@@ -335,6 +335,21 @@ impl<'a, 'r> Exporter<'a, 'r> {
                 return None;
             }
         };
+        // Every blob it lists is named in the archive by its digest (manifest.json's Config
+        // and Layers, foreign layers too): a digest that does not parse names no member, and
+        // its text (`sha256:../../etc/passwd`) must not become a path a loader opens.
+        if let Some(bad) = std::iter::once(&manifest.config)
+            .chain(&manifest.layers)
+            .find(|d| Digest::parse(&d.digest).is_err())
+        {
+            self.problem(
+                label,
+                &desc.digest,
+                Fault::Damaged,
+                format!("lists {:?}, which is not a digest", bad.digest),
+            );
+            return None;
+        }
         let layers: Vec<&Descriptor> = manifest.layers.iter().filter(|l| !is_foreign(l)).collect();
         let complete = self.present(&manifest.config) && layers.iter().all(|l| self.present(l));
         if !required && !complete {
