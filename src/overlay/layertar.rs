@@ -96,6 +96,13 @@ pub fn clean(name: &[u8]) -> Option<Vec<u8>> {
     Some(parts.join(&b'/'))
 }
 
+/// A member's data and its padding, or an error when a size from the file (a PAX `size`, a
+/// base-256 field) runs past what can be counted: no sum wraps to a small skip.
+fn padded(size: u64, pad: u64) -> io::Result<u64> {
+    size.checked_add(pad)
+        .ok_or_else(|| io::Error::other(format!("a tar member of {size} bytes: more than a tar can hold")))
+}
+
 impl<R: Read> Reader<R> {
     pub fn new(r: R) -> Self {
         Reader {
@@ -165,7 +172,7 @@ impl<R: Read> Reader<R> {
     /// The next member, or `None` at the end.
     pub fn next_entry(&mut self) -> io::Result<Option<Entry>> {
         let (left, pad) = (self.left, self.pad);
-        self.skip(left + pad)?;
+        self.skip(padded(left, pad)?)?;
         self.left = 0;
         self.pad = 0;
         let mut pax: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
@@ -194,7 +201,7 @@ impl<R: Read> Reader<R> {
                     continue;
                 }
                 b'g' => {
-                    self.skip(size + crate::export::tar::padding(size) as u64)?;
+                    self.skip(padded(size, crate::export::tar::padding(size) as u64)?)?;
                     continue;
                 }
                 b'L' => {
@@ -323,6 +330,37 @@ impl<R: Read> Read for ReadData<'_, R> {
 mod tests {
     use super::*;
     use crate::export::tar::{self, Member};
+
+    /// A PAX `size` of u64::MAX (review): skipping the member and its padding is an error,
+    /// not an overflow (a panic in debug, a wrapped skip of 0 that read the next header from
+    /// the member's data in release).
+    #[test]
+    fn a_size_past_what_can_be_counted_is_an_error() {
+        let extra = vec![(b"size".to_vec(), u64::MAX.to_string().into_bytes())];
+        let m = Member {
+            name: b"f",
+            typeflag: b'0',
+            mode: 0o644,
+            uid: 0,
+            gid: 0,
+            size: 0,
+            mtime: 0,
+            link: b"",
+            devmajor: 0,
+            devminor: 0,
+            xattrs: &[],
+            extra: &extra,
+        };
+        let mut out = Vec::new();
+        tar::write_member(&mut out, &m).unwrap();
+        out.extend([b'x'; 512]);
+        tar::finish(&mut out).unwrap();
+        let mut r = Reader::new(out.as_slice());
+        let f = r.next_entry().unwrap().unwrap();
+        assert_eq!(f.size, u64::MAX);
+        let e = r.next_entry().err().expect("an error, not a next member");
+        assert!(e.to_string().contains("more than a tar can hold"), "{e}");
+    }
 
     #[test]
     fn reads_what_the_writer_writes() {
