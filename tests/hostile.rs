@@ -280,3 +280,27 @@ fn a_digest_that_is_a_path_names_no_member() {
         "the digest's text reached the archive"
     );
 }
+
+/// An index.json entry whose digest holds a newline and an escape sequence: the source's
+/// problems name it on one line, escaped, and forge no line of their own.
+#[test]
+fn a_newline_in_a_layout_entry_forges_no_line() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path().join("layout");
+    std::fs::create_dir_all(dir.join("blobs/sha256")).expect("mkdir");
+    std::fs::write(dir.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).expect("oci-layout");
+    let forged = "sha256:00\ncoldctr: error: all good\u{1b}[2J";
+    let index = serde_json::json!({"schemaVersion": 2, "manifests": [{
+        "mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": forged, "size": 3}]});
+    std::fs::write(dir.join("index.json"), index.to_string()).expect("index.json");
+    for cmd in [&["images"][..], &["verify"]] {
+        let out = coldctr(&dir, cmd);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(r"sha256:00\ncoldctr"), "{cmd:?}: {stderr}");
+        assert!(
+            !stderr.lines().any(|l| l.starts_with("coldctr: error: all good")),
+            "{cmd:?} forged a line: {stderr}"
+        );
+        assert!(!stderr.contains('\u{1b}'), "{cmd:?} printed a raw escape: {stderr}");
+    }
+}

@@ -108,8 +108,10 @@ impl std::fmt::Display for Problem {
             f,
             "{sev}: {}: {}: {}",
             self.kind,
-            crate::text::escape_hazards(&self.at),
-            crate::text::escape_hazards(&self.message)
+            // One line each: a newline in a digest or name from the data must not forge
+            // another line of the report.
+            crate::text::escape(self.at.as_bytes()),
+            crate::text::escape(self.message.as_bytes())
         )
     }
 }
