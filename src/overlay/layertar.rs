@@ -358,7 +358,9 @@ mod tests {
         let mut r = Reader::new(out.as_slice());
         let f = r.next_entry().unwrap().unwrap();
         assert_eq!(f.size, u64::MAX);
-        let e = r.next_entry().err().expect("an error, not a next member");
+        let Err(e) = r.next_entry() else {
+            panic!("an error, not a next member");
+        };
         assert!(e.to_string().contains("more than a tar can hold"), "{e}");
     }
 
