@@ -98,6 +98,15 @@ impl<'a> Bucket<'a> {
         };
         let depth = self.depth + 1;
         if root != 0 {
+            if let Some(first) = self.tx.claim_root(root, item.value_offset) {
+                return Err(db.corrupt(
+                    item.page,
+                    item.value_offset,
+                    format!(
+                        "bucket root page {root} is also the root of the bucket whose header is at offset {first} (a page of two buckets)"
+                    ),
+                ));
+            }
             self.tx.opening_bucket_on(item.page);
             return Ok(Bucket::paged(self.tx, root, sequence, depth));
         }
@@ -447,6 +456,59 @@ impl<'a> Bucket<'a> {
 mod tests {
     use super::super::build::{Tree, build};
     use super::super::{Db, MetaChoice};
+
+    /// Two records whose `labels` headers name one root page (bbolt never shares a page; a
+    /// crafted file could, so that thousands of records each read one page of thousands of
+    /// labels): the second header to open it is damage, naming itself and the first; the
+    /// first still opens, as often as it is asked.
+    #[test]
+    fn a_root_page_named_by_two_headers_is_damage() {
+        let mut root = Tree::new();
+        for name in [b"a", b"b"] {
+            let labels = root.bucket(&[b"images", name, b"labels"]);
+            for i in 0..400 {
+                labels.put(format!("k{i:04}").as_bytes(), b"a label value");
+            }
+        }
+        let mut bytes = build(&root);
+        // (header offset, root page) of a record's `labels`.
+        let labels_of = |bytes: &[u8], name: &[u8]| {
+            let db = Db::from_bytes("t.db", bytes.to_vec()).unwrap();
+            let tx = db.view(MetaChoice::Current).unwrap();
+            let record = tx.root().bucket_at(&[b"images".as_slice(), name]).unwrap().unwrap();
+            let item = record
+                .cursor()
+                .map(Result::unwrap)
+                .find(|i| i.key == b"labels")
+                .unwrap();
+            (
+                item.value_offset,
+                u64::from_le_bytes(item.value[..8].try_into().unwrap()),
+            )
+        };
+        let (a_header, a_root) = labels_of(&bytes, b"a");
+        let (b_header, b_root) = labels_of(&bytes, b"b");
+        assert!(a_root != 0 && b_root != 0 && a_root != b_root, "two paged buckets");
+        let at = usize::try_from(b_header).unwrap();
+        bytes[at..at + 8].copy_from_slice(&a_root.to_le_bytes());
+
+        let db = Db::from_bytes("t.db", bytes).unwrap();
+        let tx = db.view(MetaChoice::Current).unwrap();
+        let labels = |name: &[u8]| tx.root().bucket_at(&[b"images".as_slice(), name, b"labels"]);
+        assert!(labels(b"a").unwrap().is_some());
+        let e = labels(b"b").err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(
+            e.contains(&format!(
+                "bucket root page {a_root} is also the root of the bucket whose header is at offset {a_header}"
+            )),
+            "{e}"
+        );
+        assert!(
+            e.contains(&format!("offset {b_header}")),
+            "names the second header: {e}"
+        );
+        assert!(labels(b"a").unwrap().is_some(), "the first header opens it again");
+    }
 
     /// 3,000 keys `k00000`.. under bucket `b`: three leaves under a branch page.
     fn image() -> Vec<u8> {

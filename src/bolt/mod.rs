@@ -62,7 +62,16 @@ pub struct Db {
     metas: [Meta; 2],
     current: u8,
     pages_read: AtomicU64,
+    /// Per meta slot, which bucket header (by its offset in the file) each bucket root page
+    /// was opened from (see [`Tx::claim_root`]).
+    owners: [Owners; 2],
 }
+
+/// Shards of [`Db::owners`]: buckets are opened on several workers at once.
+const OWNER_SHARDS: usize = 16;
+
+/// Bucket root page -> the offset of the header it was opened from.
+type Owners = [std::sync::Mutex<std::collections::HashMap<u64, u64>>; OWNER_SHARDS];
 
 impl Db {
     /// Opens `path` read-only, without a lock, and finds its meta pages.
@@ -115,6 +124,7 @@ impl Db {
             metas: metas.metas,
             current,
             pages_read: AtomicU64::new(0),
+            owners: Default::default(),
         })
     }
 
@@ -381,6 +391,21 @@ impl<'a> Tx<'a> {
     /// The root bucket: its keys are the top-level bucket names.
     pub fn root(&self) -> Bucket<'a> {
         Bucket::paged(*self, self.meta.root, self.meta.sequence, 0)
+    }
+
+    /// Records that bucket root page `root` is opened from the header at `header` (its offset
+    /// in the file); the header that opened it first when that is another one. In a tree
+    /// bbolt wrote, every page belongs to one bucket: two headers naming one root are damage,
+    /// and a crafted file could use them to make a small file cost a reader without end
+    /// (thousands of records whose `labels` are all one page of thousands of labels).
+    pub(crate) fn claim_root(&self, root: u64, header: u64) -> Option<u64> {
+        let slot = usize::from(std::ptr::eq(self.meta, &self.db.metas[1]));
+        let shard = self.db.owners.get(slot)?.get((root % OWNER_SHARDS as u64) as usize)?;
+        let mut owners = shard.lock().ok()?;
+        match *owners.entry(root).or_insert(header) {
+            first if first == header => None,
+            first => Some(first),
+        }
     }
 
     /// The bucket at `path` (names from the root), or `None` when a name is missing or names a
