@@ -39,6 +39,7 @@ pub mod image;
 pub mod inspect;
 pub mod meta_diff;
 pub mod overlay;
+pub mod paths;
 pub mod pipeline;
 pub mod recover;
 pub mod source;

@@ -776,6 +776,28 @@ fn graph_driver_node_names_images_and_layer_dirs_from_dockers_own_stores() {
         ],
     );
     assert_eq!(lines_json(&r.stdout)[0]["Image"], image_id);
+
+    // The layer store moved out of the root and linked back (`image/overlay2/layerdb` a
+    // symlink): its mount-id is not read through the link, and the link is named.
+    let layerdb = docker.join("image/overlay2/layerdb");
+    let outside = dir.path().join("layerdb-outside");
+    std::fs::rename(&layerdb, &outside).unwrap();
+    std::os::unix::fs::symlink(&outside, &layerdb).unwrap();
+    let r = run(
+        &node.root(),
+        &[
+            "--docker-root",
+            &docker_arg,
+            "container",
+            "inspect",
+            "-f",
+            "{{json .GraphDriver}}",
+            id,
+        ],
+    );
+    assert!(r.stderr.contains("layerdb: a symlink, not followed"), "{}", r.stderr);
+    let stdout = String::from_utf8_lossy(&r.stdout);
+    assert!(!stdout.contains(&mount), "read through the link: {stdout}");
 }
 
 /// The lab's record of every container's state as on disk (`truth.json`: moby's
@@ -821,4 +843,25 @@ fn ps_state_fields_equal_the_on_disk_truth() {
         assert_eq!(o["ImageRef"], t["image_ref"], "{name}");
         assert_eq!(o["ImageID"], t["image_id"], "{name}");
     }
+}
+
+/// `var/lib/docker` a symlink beside the containerd root (`-> /data/docker` on the seized
+/// disk would be the examiner's own host once mounted): not taken as the node's Docker root,
+/// so Docker's containers are not listed from wherever it leads.
+#[test]
+fn a_symlinked_docker_root_beside_containerd_is_not_followed() {
+    let node = unpack();
+    let r = run(&node.root(), &["ps", "-a", "--format", "json", "-f", "source=docker"]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(!lines_json(&r.stdout).is_empty(), "the node's Docker containers");
+    let moved = node.dir.path().join("elsewhere");
+    std::fs::rename(node.docker(), &moved).unwrap();
+    std::os::unix::fs::symlink(&moved, node.docker()).unwrap();
+    let r = run(&node.root(), &["ps", "-a", "--format", "json", "-f", "source=docker"]);
+    assert!(
+        lines_json(&r.stdout).is_empty(),
+        "listed through the link: {:?}",
+        r.stdout
+    );
+    assert!(r.stderr.contains("no Docker data root"), "{}", r.stderr);
 }

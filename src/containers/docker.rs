@@ -43,9 +43,12 @@ impl DockerRoot {
     }
 }
 
-/// True when `dir` looks like a Docker data root: a real `containers` directory in it.
+/// True when `dir` looks like a Docker data root: a real directory (a link such as
+/// `var/lib/docker -> /data/docker` would lead out of the disk being read, to the reader's own
+/// host) with a real `containers` directory in it.
 fn has_containers(dir: &Path) -> bool {
-    std::fs::symlink_metadata(dir.join("containers")).is_ok_and(|m| m.is_dir())
+    std::fs::symlink_metadata(dir).is_ok_and(|m| m.is_dir())
+        && std::fs::symlink_metadata(dir.join("containers")).is_ok_and(|m| m.is_dir())
 }
 
 /// The Docker data root for the containerd root `containerd_root`: `given` when set, else

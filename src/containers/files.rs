@@ -43,6 +43,19 @@ fn kind_of(ft: &std::fs::FileType) -> &'static str {
     }
 }
 
+/// [`read_small`] of a file below `root`, reached only through real directories
+/// ([`crate::paths::detour`]): a link on the way is damage, never followed.
+pub fn read_small_below(root: &Path, path: &Path, limit: u64) -> Result<Vec<u8>, FileProblem> {
+    if let Some((at, why)) = crate::paths::detour(root, path) {
+        return Err(FileProblem {
+            message: format!("{}: {why}", crate::text::escape(at.as_os_str().as_encoded_bytes())),
+            unreadable: false,
+            missing: false,
+        });
+    }
+    read_small(path, limit)
+}
+
 /// The bytes of the regular file `path`, at most `limit` of them.
 pub fn read_small(path: &Path, limit: u64) -> Result<Vec<u8>, FileProblem> {
     let shown = crate::text::escape(path.as_os_str().as_encoded_bytes());

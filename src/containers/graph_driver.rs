@@ -46,7 +46,7 @@ impl Repositories {
             return None;
         }
         let path = dir.join("repositories.json");
-        match files::read_small(&path, MAX_REPOSITORIES) {
+        match files::read_small_below(docker_root, &path, MAX_REPOSITORIES) {
             Ok(bytes) => Repositories::from_bytes(&path, &bytes, problems),
             Err(p) if p.missing => None,
             Err(p) => {
@@ -120,7 +120,7 @@ pub fn overlay2_data(docker_root: &Path, node_root: &str, id: &str, problems: &m
         .join("image/overlay2/layerdb/mounts")
         .join(id)
         .join("mount-id");
-    let mount_id = match files::read_small(&mount_file, 256) {
+    let mount_id = match files::read_small_below(docker_root, &mount_file, 256) {
         Ok(b) => String::from_utf8(b).ok()?,
         Err(p) if p.missing => return None,
         Err(p) => {
@@ -140,13 +140,16 @@ pub fn overlay2_data(docker_root: &Path, node_root: &str, id: &str, problems: &m
     let dir = format!("{home}/{mount_id}");
     let mut data = Vec::new();
     let lower_file = docker_root.join("overlay2").join(mount_id).join("lower");
-    match files::read_small(&lower_file, 1 << 20) {
+    match files::read_small_below(docker_root, &lower_file, 1 << 20) {
         Ok(b) => {
             let text = String::from_utf8_lossy(&b).into_owned();
             let mut lowers = Vec::new();
             for short in text.trim().split(':').filter(|s| !s.is_empty()) {
                 let link = short.strip_prefix("l/").filter(|s| is_layer_dir(s));
-                let target = link.and_then(|l| std::fs::read_link(docker_root.join("overlay2/l").join(l)).ok());
+                let target = link
+                    .map(|l| docker_root.join("overlay2/l").join(l))
+                    .filter(|p| crate::paths::detour(docker_root, p).is_none())
+                    .and_then(|p| std::fs::read_link(p).ok());
                 let layer = target.as_deref().and_then(|t| t.to_str()).and_then(|t| {
                     t.strip_prefix("../")
                         .and_then(|t| t.strip_suffix("/diff"))

@@ -257,27 +257,11 @@ impl Index {
         Some(if s.snapshotter == "native" { dir } else { dir.join("fs") })
     }
 
-    /// The first directory between the root and `path` (both left out) that is a symlink or
-    /// not a directory, with why: a layer is read only through real directories, so that no
-    /// link on the way (`snapshots/<id>` or `snapshots` itself) leads out of the root. `None`
-    /// also when one cannot be looked at: the layer's own check then says why.
+    /// The first directory between the root and `path` that is a symlink or not a
+    /// directory ([`crate::paths::detour`]): a layer is read only through real directories,
+    /// so that no link on the way (`snapshots/<id>`, `snapshots`) leads out of the root.
     pub fn detour_to(&self, path: &Path) -> Option<(PathBuf, &'static str)> {
-        let rel = path.strip_prefix(&self.root_dir).ok()?;
-        let mut at = self.root_dir.clone();
-        let mut parts = rel.components().peekable();
-        while let Some(part) = parts.next() {
-            if parts.peek().is_none() {
-                break;
-            }
-            at.push(part);
-            match std::fs::symlink_metadata(&at) {
-                Ok(m) if m.is_dir() => {}
-                Ok(m) if m.file_type().is_symlink() => return Some((at, "a symlink, not followed")),
-                Ok(_) => return Some((at, "not a directory")),
-                Err(_) => return None,
-            }
-        }
-        None
+        crate::paths::detour(&self.root_dir, path)
     }
 
     /// The work directory overlayfs pairs with an active snapshot's upper directory.
