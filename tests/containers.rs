@@ -865,3 +865,26 @@ fn a_symlinked_docker_root_beside_containerd_is_not_followed() {
     );
     assert!(r.stderr.contains("no Docker data root"), "{}", r.stderr);
 }
+
+/// One container's `config.v2.json` hard-linked over another's: read once, the second named
+/// as a hard link of the first (a 16 MiB config linked into many directories was parsed and
+/// kept once per link: megabytes on disk, gigabytes in memory).
+#[test]
+fn a_hard_linked_config_is_read_once() {
+    let node = unpack();
+    let containers = node.docker().join("containers");
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&containers)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("config.v2.json").is_file())
+        .collect();
+    dirs.sort();
+    assert!(dirs.len() >= 2, "two Docker containers in the fixture");
+    let (first, second) = (dirs[0].join("config.v2.json"), dirs[1].join("config.v2.json"));
+    std::fs::remove_file(&second).unwrap();
+    std::fs::hard_link(&first, &second).unwrap();
+    let r = run(&node.root(), &["ps", "-a", "--format", "json", "-f", "source=docker"]);
+    assert_eq!(r.code, Some(3), "{}", r.stderr);
+    assert!(r.stderr.contains("(a hard link); not read again"), "{}", r.stderr);
+    assert_eq!(lines_json(&r.stdout).len(), dirs.len() - 1, "the others still listed");
+}

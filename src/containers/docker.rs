@@ -21,6 +21,7 @@
 
 use super::files::{self, FileProblem};
 use crate::inspect::gojson::{self, J};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 /// Where the Docker data root is, and how it was found.
@@ -164,6 +165,8 @@ pub fn read_store(docker_root: &Path, problems: &mut StoreProblems) -> Vec<Docke
     }
     names.sort();
     let mut out = Vec::new();
+    // Each config.v2.json read, by (device, inode).
+    let mut read: std::collections::HashMap<(u64, u64), PathBuf> = std::collections::HashMap::new();
     for name in names {
         let path = dir.join(&name);
         let bytes = name.as_encoded_bytes();
@@ -189,6 +192,20 @@ pub fn read_store(docker_root: &Path, problems: &mut StoreProblems) -> Vec<Docke
                 problems.unreadable.push(format!("{}: {e}", shown(&path)));
                 continue;
             }
+        }
+        // One file read once: hard links of one 16 MiB config.v2.json into every container
+        // directory would each be parsed and kept (a few MB on disk, gigabytes in memory).
+        let config = path.join("config.v2.json");
+        if let Ok(m) = std::fs::symlink_metadata(&config)
+            && m.is_file()
+            && let Some(first) = read.insert((m.dev(), m.ino()), config.clone())
+        {
+            problems.damaged.push(format!(
+                "{}: the same file as {} (a hard link); not read again",
+                shown(&config),
+                shown(&first)
+            ));
+            continue;
         }
         // is_id checked the name is ASCII hex.
         let id = String::from_utf8_lossy(bytes).into_owned();
