@@ -116,7 +116,11 @@ pub fn call(name: &str, args: &[Value]) -> Result<Value, String> {
         }
         "print" => string_result(gofmt::sprint(args)),
         "println" => string_result(gofmt::sprintln(args)),
-        "printf" => string_result(gofmt::sprintf(str_arg(a0), args.get(1..).unwrap_or(&[]))),
+        "printf" => string_result(gofmt::sprintf_within(
+            str_arg(a0),
+            args.get(1..).unwrap_or(&[]),
+            MAX_OUTPUT,
+        )?),
         "html" => string_result(html_escape(&eval_args(args))),
         "js" => string_result(js_escape(&eval_args(args))),
         "urlquery" => string_result(query_escape(&eval_args(args))),
