@@ -127,11 +127,22 @@ pub fn which(global: &Global, args: WhichArgs, out: &mut dyn Write) -> Result<Ou
     let mut containers = Vec::new();
     let mut images_found = Vec::new();
     if let Some(snap) = snap {
+        // Where `snap` is in each top's chain, walked once per top: many containers (or
+        // images) on one long chain would each walk it again.
+        let mut layer_in: std::collections::HashMap<usize, Option<usize>> = std::collections::HashMap::new();
         for c in node.containers.clone() {
             let Some(top) = node.index.by_name(&c.namespace, &c.snapshotter, &c.snapshot_key) else {
                 continue;
             };
-            if let Some(layer) = node.chain(top).iter().position(|&i| i == snap) {
+            let layer = match layer_in.get(&top) {
+                Some(&known) => known,
+                None => {
+                    let found = node.chain(top).iter().position(|&i| i == snap);
+                    layer_in.insert(top, found);
+                    found
+                }
+            };
+            if let Some(layer) = layer {
                 containers.push(WhichContainer {
                     id: c.id,
                     name: c.name,
@@ -157,8 +168,10 @@ pub fn which(global: &Global, args: WhichArgs, out: &mut dyn Write) -> Result<Ou
                 let Some(i) = node.index.by_name(&ns, &sp.snapshotter, &top.chain_id) else {
                     continue;
                 };
-                let (chain, _) = node.index.chain(i);
-                if let Some(layer) = chain.iter().position(|&c| c == snap) {
+                let layer = *layer_in
+                    .entry(i)
+                    .or_insert_with(|| node.index.chain(i).0.iter().position(|&c| c == snap));
+                if let Some(layer) = layer {
                     images_found.push(WhichImage {
                         namespace: ns.clone(),
                         name: top.name,
