@@ -53,6 +53,31 @@ pub fn escape_hazards(s: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
+/// `s` on one line: every control character escaped as [`escape`] does (newlines and tabs
+/// too), but backslashes kept, so that text already escaped where it was worded (a member
+/// name, a `{:?}`) is not escaped twice.
+pub fn one_line(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(is_unsafe) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if (c as u32) < 0x80 && c.is_control() => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
+            c if is_unsafe(c) => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// True when `b` is UTF-8 that [`escape`] would print unchanged.
 pub fn is_plain(b: &[u8]) -> bool {
     std::str::from_utf8(b).is_ok_and(|s| s.chars().all(|c| c != '\\' && !c.is_control() && !is_unsafe(c)))
@@ -77,5 +102,6 @@ mod tests {
         assert!(is_plain(b"sha256:abc"));
         assert!(!is_plain(b"a\nb"));
         assert_eq!(escape_hazards("a\\b\n\tc\x1b[2J\u{202e}"), "a\\b\n\tc\\x1b[2J\\u{202e}");
+        assert_eq!(one_line("a\\nb\n\tc\x1b[2J\u{202e}"), "a\\nb\\n\\tc\\x1b[2J\\u{202e}");
     }
 }

@@ -131,6 +131,16 @@ fn symlinked_store_directories_are_not_followed() {
     assert_eq!(out.status.code(), Some(4), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stderr).contains("symlink"));
     assert!(out.stdout.is_empty(), "recover read the symlinked meta.db");
+
+    // Its directory a symlink instead: not carved either.
+    let (tmp, root) = support::fixture_copy("docker-28.5");
+    let dir = root.join("io.containerd.metadata.v1.bolt");
+    let moved = tmp.path().join("bolt-outside");
+    std::fs::rename(&dir, &moved).expect("mv");
+    std::os::unix::fs::symlink(&moved, &dir).expect("ln");
+    let out = coldctr(&root, &["recover", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(4), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stdout.is_empty(), "recover read through the symlinked directory");
 }
 
 /// A layout whose manifests list a shared manifest as their "layers" (M0 lists M1 forty

@@ -182,7 +182,10 @@ impl Node {
         let dirs = self.layer_paths(chain)?;
         for d in &dirs {
             if let Some((at, why)) = self.index.detour_to(d) {
-                return Err(Failure::new(Outcome::Damaged, format!("{}: {why}", at.display())));
+                return Err(Failure::new(
+                    Outcome::Damaged,
+                    format!("{}: {why}", escape(at.as_os_str().as_encoded_bytes())),
+                ));
             }
             let shown = d.display();
             match std::fs::symlink_metadata(d) {

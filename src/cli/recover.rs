@@ -38,7 +38,9 @@ pub fn run(global: &Global, args: RecoverArgs, out: &mut dyn Write) -> Result<Ou
                 // Carved only when it is a file of the root's own: a symlink is refused here as
                 // `open_live` refused it (it may lead out of the root).
                 let path = global.root.join("io.containerd.metadata.v1.bolt/meta.db");
-                if !std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file()) {
+                if crate::paths::detour(&global.root, &path).is_some()
+                    || !std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file())
+                {
                     return Err(f);
                 }
                 carve_file(global, &path)?

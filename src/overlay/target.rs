@@ -36,7 +36,10 @@ pub struct ContainerRef {
 pub fn docker_root(containerd_root: &Path, given: Option<&Path>) -> PathBuf {
     use crate::containers::docker::{DockerRoot, locate};
     match locate(containerd_root, given) {
-        DockerRoot::Given(p) | DockerRoot::Found(p) => p,
+        // A link the user named is theirs to follow; one found beside the root is not
+        // (see `docker_containers`).
+        DockerRoot::Given(p) => std::fs::canonicalize(&p).unwrap_or(p),
+        DockerRoot::Found(p) => p,
         DockerRoot::Absent => containerd_root
             .parent()
             .map_or_else(|| PathBuf::from("/var/lib/docker"), |p| p.join("docker")),
@@ -49,6 +52,14 @@ fn is_id(s: &str) -> bool {
 
 /// Docker's containers: IDs from the directory names, names from config.v2.json.
 pub fn docker_containers(docker_root: &Path, problems: &mut Vec<String>) -> Vec<ContainerRef> {
+    // `var/lib/docker -> /data/docker` on a seized disk leads to the examiner's own host.
+    if std::fs::symlink_metadata(docker_root).is_ok_and(|m| m.file_type().is_symlink()) {
+        problems.push(format!(
+            "{}: a symlink, not followed (name the Docker root with --docker-root)",
+            crate::text::escape(docker_root.as_os_str().as_encoded_bytes())
+        ));
+        return Vec::new();
+    }
     let dir = docker_root.join("containers");
     let Ok(m) = std::fs::symlink_metadata(&dir) else {
         return Vec::new();

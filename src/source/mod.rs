@@ -109,9 +109,9 @@ impl std::fmt::Display for Problem {
             "{sev}: {}: {}: {}",
             self.kind,
             // One line each: a newline in a digest or name from the data must not forge
-            // another line of the report.
-            crate::text::escape(self.at.as_bytes()),
-            crate::text::escape(self.message.as_bytes())
+            // another line of the report (backslashes kept: some messages come escaped).
+            crate::text::one_line(&self.at),
+            crate::text::one_line(&self.message)
         )
     }
 }
