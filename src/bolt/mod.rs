@@ -64,14 +64,16 @@ pub struct Db {
     pages_read: AtomicU64,
     /// Per meta slot, which bucket header (by its offset in the file) each bucket root page
     /// was opened from (see [`Tx::claim_root`]).
-    owners: [Owners; 2],
+    owners: [std::sync::OnceLock<Owners>; 2],
 }
 
-/// Shards of [`Db::owners`]: buckets are opened on several workers at once.
-const OWNER_SHARDS: usize = 16;
+/// Per page of the file, the offset plus one of the bucket header its bucket was first opened
+/// from (0: none yet): one slot per page the file holds (sized by the file, not by a number in
+/// it), claimed without a lock by the workers that open buckets.
+type Owners = Box<[AtomicU64]>;
 
-/// Bucket root page -> the offset of the header it was opened from.
-type Owners = [std::sync::Mutex<std::collections::HashMap<u64, u64>>; OWNER_SHARDS];
+/// Pages whose owner is kept at most (32 MiB of [`Owners`] per view).
+const MAX_OWNED_PAGES: u64 = 1 << 22;
 
 impl Db {
     /// Opens `path` read-only, without a lock, and finds its meta pages.
@@ -400,11 +402,18 @@ impl<'a> Tx<'a> {
     /// (thousands of records whose `labels` are all one page of thousands of labels).
     pub(crate) fn claim_root(&self, root: u64, header: u64) -> Option<u64> {
         let slot = usize::from(std::ptr::eq(self.meta, &self.db.metas[1]));
-        let shard = self.db.owners.get(slot)?.get((root % OWNER_SHARDS as u64) as usize)?;
-        let mut owners = shard.lock().ok()?;
-        match *owners.entry(root).or_insert(header) {
-            first if first == header => None,
-            first => Some(first),
+        let owners = self.db.owners.get(slot)?.get_or_init(|| {
+            // Pages past the cap (a file over 16 GiB of 4 KiB pages, or sparse) go unclaimed.
+            let pages = (self.db.file_size() / u64::from(self.db.page_size.max(1))).min(MAX_OWNED_PAGES);
+            (0..pages).map(|_| AtomicU64::new(0)).collect()
+        });
+        // A root past the file's end is the page read's error to report, not a claim.
+        let owner = owners.get(usize::try_from(root).ok()?)?;
+        let mark = header.checked_add(1)?;
+        match owner.compare_exchange(0, mark, Ordering::Relaxed, Ordering::Relaxed) {
+            Ok(_) => None,
+            Err(first) if first == mark => None,
+            Err(first) => Some(first.saturating_sub(1)),
         }
     }
 
