@@ -11,16 +11,7 @@ pub fn escape(b: &[u8]) -> String {
         for c in chunk.valid().chars() {
             match c {
                 '\\' => out.push_str("\\\\"),
-                '\n' => out.push_str("\\n"),
-                '\t' => out.push_str("\\t"),
-                '\r' => out.push_str("\\r"),
-                c if (c as u32) < 0x80 && c.is_control() => {
-                    let _ = write!(out, "\\x{:02x}", c as u32);
-                }
-                c if is_unsafe(c) => {
-                    let _ = write!(out, "\\u{{{:x}}}", c as u32);
-                }
-                c => out.push(c),
+                c => push_escaped(&mut out, c),
             }
         }
         for byte in chunk.invalid() {
@@ -62,20 +53,26 @@ pub fn one_line(s: &str) -> std::borrow::Cow<'_, str> {
     }
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
-        match c {
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if (c as u32) < 0x80 && c.is_control() => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
-            }
-            c if is_unsafe(c) => {
-                let _ = write!(out, "\\u{{{:x}}}", c as u32);
-            }
-            c => out.push(c),
-        }
+        push_escaped(&mut out, c);
     }
     std::borrow::Cow::Owned(out)
+}
+
+/// `c` as [`escape`] writes it, backslashes aside: control characters as `\n`, `\t`, `\r`,
+/// `\xNN`, other hazards as `\u{NNNN}`, anything else as itself.
+fn push_escaped(out: &mut String, c: char) {
+    match c {
+        '\n' => out.push_str("\\n"),
+        '\t' => out.push_str("\\t"),
+        '\r' => out.push_str("\\r"),
+        c if (c as u32) < 0x80 && c.is_control() => {
+            let _ = write!(out, "\\x{:02x}", c as u32);
+        }
+        c if is_unsafe(c) => {
+            let _ = write!(out, "\\u{{{:x}}}", c as u32);
+        }
+        c => out.push(c),
+    }
 }
 
 /// True when `b` is UTF-8 that [`escape`] would print unchanged.
