@@ -149,15 +149,8 @@ fn symlinked_store_directories_are_not_followed() {
 /// inspect's Size is what that walk adds up (each listing counted, as containerd counts it).
 #[test]
 fn manifests_listing_shared_manifests_end_every_command() {
-    use sha2::Digest;
-    let tmp = tempfile::tempdir().expect("tmp");
-    let dir = tmp.path().join("layout");
-    std::fs::create_dir_all(dir.join("blobs/sha256")).expect("mkdir");
-    let put = |data: &[u8]| {
-        let hex = hex::encode(sha2::Sha256::digest(data));
-        std::fs::write(dir.join("blobs/sha256").join(&hex), data).expect("blob");
-        (format!("sha256:{hex}"), data.len() as i64)
-    };
+    let (tmp, dir) = new_layout();
+    let put = |data: &[u8]| put_blob(&dir, data);
     let config = br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]},"config":{}}"#;
     let (config, config_size) = put(config);
     let manifest_type = "application/vnd.oci.image.manifest.v1+json";
@@ -181,11 +174,7 @@ fn manifests_listing_shared_manifests_end_every_command() {
         below = Some((d, s));
     }
     let (top, top_size) = below.expect("a manifest");
-    std::fs::write(dir.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).expect("oci-layout");
-    let index = serde_json::json!({"schemaVersion": 2, "manifests": [{
-        "mediaType": manifest_type, "digest": top, "size": top_size,
-        "annotations": {"org.opencontainers.image.ref.name": "x"}}]});
-    std::fs::write(dir.join("index.json"), index.to_string()).expect("index.json");
+    name_x(&dir, &top, top_size);
 
     let out = coldctr(&dir, &["inspect", "x"]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
@@ -245,15 +234,8 @@ fn a_symlink_above_a_layer_directory_is_not_followed() {
 /// export refuses the image (3, nothing written), and --salvage leaves it out.
 #[test]
 fn a_digest_that_is_a_path_names_no_member() {
-    use sha2::Digest;
-    let tmp = tempfile::tempdir().expect("tmp");
-    let dir = tmp.path().join("layout");
-    std::fs::create_dir_all(dir.join("blobs/sha256")).expect("mkdir");
-    let put = |data: &[u8]| {
-        let hex = hex::encode(sha2::Sha256::digest(data));
-        std::fs::write(dir.join("blobs/sha256").join(&hex), data).expect("blob");
-        (format!("sha256:{hex}"), data.len())
-    };
+    let (tmp, dir) = new_layout();
+    let put = |data: &[u8]| put_blob(&dir, data);
     let (config, config_size) =
         put(br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":["sha256:0000000000000000000000000000000000000000000000000000000000000000"]},"config":{}}"#);
     let manifest = serde_json::json!({
@@ -265,11 +247,7 @@ fn a_digest_that_is_a_path_names_no_member() {
                     "urls": ["https://example.invalid/layer"]}],
     });
     let (top, top_size) = put(manifest.to_string().as_bytes());
-    std::fs::write(dir.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).expect("oci-layout");
-    let index = serde_json::json!({"schemaVersion": 2, "manifests": [{
-        "mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": top, "size": top_size,
-        "annotations": {"org.opencontainers.image.ref.name": "x"}}]});
-    std::fs::write(dir.join("index.json"), index.to_string()).expect("index.json");
+    name_x(&dir, &top, top_size);
 
     let archive = tmp.path().join("x.tar");
     let path = archive.to_str().expect("utf-8 path");
@@ -295,10 +273,7 @@ fn a_digest_that_is_a_path_names_no_member() {
 /// problems name it on one line, escaped, and forge no line of their own.
 #[test]
 fn a_newline_in_a_layout_entry_forges_no_line() {
-    let tmp = tempfile::tempdir().expect("tmp");
-    let dir = tmp.path().join("layout");
-    std::fs::create_dir_all(dir.join("blobs/sha256")).expect("mkdir");
-    std::fs::write(dir.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).expect("oci-layout");
+    let (_tmp, dir) = new_layout();
     let forged = "sha256:00\ncoldctr: error: all good\u{1b}[2J";
     let index = serde_json::json!({"schemaVersion": 2, "manifests": [{
         "mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": forged, "size": 3}]});
@@ -313,4 +288,29 @@ fn a_newline_in_a_layout_entry_forges_no_line() {
         );
         assert!(!stderr.contains('\u{1b}'), "{cmd:?} printed a raw escape: {stderr}");
     }
+}
+
+/// A fresh OCI layout (its `oci-layout` and an empty `blobs/sha256`) in a temporary directory.
+fn new_layout() -> (tempfile::TempDir, std::path::PathBuf) {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path().join("layout");
+    std::fs::create_dir_all(dir.join("blobs/sha256")).expect("mkdir");
+    std::fs::write(dir.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).expect("oci-layout");
+    (tmp, dir)
+}
+
+/// Writes `data` as a blob of the layout at `dir`: its digest and size.
+fn put_blob(dir: &Path, data: &[u8]) -> (String, i64) {
+    use sha2::Digest;
+    let hex = hex::encode(sha2::Sha256::digest(data));
+    std::fs::write(dir.join("blobs/sha256").join(&hex), data).expect("blob");
+    (format!("sha256:{hex}"), data.len() as i64)
+}
+
+/// The layout's index.json: one OCI manifest, named `x`.
+fn name_x(dir: &Path, digest: &str, size: i64) {
+    let index = serde_json::json!({"schemaVersion": 2, "manifests": [{
+        "mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": digest, "size": size,
+        "annotations": {"org.opencontainers.image.ref.name": "x"}}]});
+    std::fs::write(dir.join("index.json"), index.to_string()).expect("index.json");
 }
