@@ -28,7 +28,7 @@ use crate::containerd::root::{ArchiveBlobs, BlobError, BlobFile, BlobStat, MAX_D
 use crate::digest::Digest;
 use crate::image::document::Descriptor;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
@@ -59,7 +59,9 @@ pub struct Archive {
     /// A compressed archive's small members, by header offset, kept from one streamed pass:
     /// there is no way into the middle of a gzip stream, and reading each document from the
     /// start again would make a large archive quadratic.
-    small: std::collections::HashMap<u64, Arc<[u8]>>,
+    small: HashMap<u64, Arc<[u8]>>,
+    /// A compressed archive's first bytes of each regular member, by header offset.
+    heads: HashMap<u64, Vec<u8>>,
 }
 
 /// Members up to this size are kept from a compressed archive's streamed pass...
@@ -81,6 +83,19 @@ impl Archive {
             tar::TarError::Io { source, .. } => source,
             other => io::Error::new(io::ErrorKind::UnexpectedEof, other.to_string()),
         })
+    }
+
+    /// The first bytes of member `m` (up to [`HEAD`]), from the streamed pass's heads when the
+    /// archive is compressed.
+    fn head(&self, m: &Member) -> Vec<u8> {
+        if let Some(h) = self.heads.get(&m.header_offset) {
+            return h.clone();
+        }
+        let mut head = Vec::with_capacity(HEAD);
+        let _ = self
+            .open_member(m)
+            .and_then(|r| r.take(HEAD as u64).read_to_end(&mut head));
+        head
     }
 
     /// A small member's bytes (documents), at most `limit`.
@@ -235,10 +250,13 @@ pub fn open(path: &Path) -> Result<Root, SourceError> {
         index,
         blobs: BTreeMap::new(),
         strays: Vec::new(),
-        small: std::collections::HashMap::new(),
+        small: HashMap::new(),
+        heads: HashMap::new(),
     };
     if archive.index.compression != Compression::None {
-        archive.small = keep_small_members(&archive);
+        let kept = keep_small_members(&archive, SMALL_BUDGET);
+        archive.small = kept.data;
+        archive.heads = kept.heads;
     }
     let has_index = archive.index.get("index.json").is_some();
     let has_layout = archive.index.get("oci-layout").is_some();
@@ -291,38 +309,195 @@ pub fn open(path: &Path) -> Result<Root, SourceError> {
     Ok(root)
 }
 
-/// One more streamed pass over a compressed archive, keeping every regular member of at most
-/// [`SMALL_MEMBER`] bytes, [`SMALL_BUDGET`] in all (a read error ends it: what was kept stays).
-fn keep_small_members(archive: &Archive) -> std::collections::HashMap<u64, Arc<[u8]>> {
-    let mut kept = std::collections::HashMap::new();
+/// What one streamed pass over a compressed archive kept.
+#[derive(Default)]
+struct Kept {
+    /// Member data by header offset.
+    data: HashMap<u64, Arc<[u8]>>,
+    /// The first bytes of every regular member passed, by header offset (its compression,
+    /// without streaming the archive again for each layer).
+    heads: HashMap<u64, Vec<u8>>,
+    /// Bytes of `data`.
+    bytes: u64,
+    /// Some member was left out for want of budget.
+    overflowed: bool,
+}
+
+/// How many bytes of each member are kept as its head.
+const HEAD: usize = 8;
+/// How many more passes may fetch documents the kept ones name (an index, a manifest list,
+/// a manifest, a config: a real archive needs three).
+const MAX_PASSES: usize = 8;
+/// The names an archive's reading starts from.
+const ROOT_NAMES: [&str; 4] = ["index.json", "oci-layout", "manifest.json", "repositories"];
+
+/// The small members of a compressed archive, kept in memory from one streamed pass
+/// ([`SMALL_MEMBER`] bytes each, `budget` in all): there is no way into the middle of a gzip
+/// stream, and reading each document from the start again would make an archive quadratic.
+///
+/// When they do not all fit, what was kept first is not what is needed: 256 MiB of junk
+/// before the documents would leave every document to be streamed again from the start (a
+/// 270 KB .tar.gz took 295 s). Then only the members the root files reach are kept, found
+/// level by level: each kept document names the digests (64 or 128 hex digits) of what it
+/// points to, and each member whose name holds such a digest is fetched in the next pass.
+/// Heads of every regular member are kept from the first pass.
+fn keep_small_members(archive: &Archive, budget: u64) -> Kept {
+    let members = &archive.index.members;
+    let small: Vec<usize> = (0..members.len())
+        .filter(|&i| {
+            members
+                .get(i)
+                .is_some_and(|m| m.kind == MemberKind::File && m.size <= SMALL_MEMBER)
+        })
+        .collect();
+    let mut kept = stream_pass(archive, &small, budget, true);
+    if !kept.overflowed {
+        return kept;
+    }
+    let by_hex = members_by_hex(&archive.index);
+    let at_header = positions(&archive.index);
+    let roots: Vec<usize> = ROOT_NAMES
+        .iter()
+        .filter_map(|n| at_header.get(&archive.index.get(n)?.header_offset).copied())
+        .collect();
+    for _ in 0..MAX_PASSES {
+        let reach = reachable(archive, &roots, (&by_hex, &at_header), &kept.data);
+        kept.data.retain(|off, _| reach.contains(off));
+        kept.bytes = kept.data.values().map(|d| d.len() as u64).sum();
+        let missing: Vec<usize> = small
+            .iter()
+            .copied()
+            .filter(|&i| {
+                members
+                    .get(i)
+                    .is_some_and(|m| reach.contains(&m.header_offset) && !kept.data.contains_key(&m.header_offset))
+            })
+            .collect();
+        if missing.is_empty() {
+            break;
+        }
+        let more = stream_pass(archive, &missing, budget.saturating_sub(kept.bytes), false);
+        if more.data.is_empty() {
+            break;
+        }
+        kept.bytes += more.bytes;
+        kept.data.extend(more.data);
+    }
+    kept
+}
+
+/// One pass over the decompressed stream keeping the members at `wanted` (indices, in
+/// archive order) up to `budget` bytes, and with `heads`, the head of every regular member.
+/// A read error ends it: what was kept stays.
+fn stream_pass(archive: &Archive, wanted: &[usize], budget: u64, heads: bool) -> Kept {
+    let mut kept = Kept::default();
     let Ok(mut stream) = tar::decompressed(archive.file.clone(), archive.index.compression) else {
         return kept;
     };
-    let mut members: Vec<&Member> = archive
-        .index
-        .members
-        .iter()
-        .filter(|m| m.kind == MemberKind::File && m.size <= SMALL_MEMBER)
-        .collect();
-    members.sort_by_key(|m| m.offset);
-    let (mut at, mut budget) = (0u64, SMALL_BUDGET);
-    for m in members {
-        if m.size > budget || m.offset < at {
+    let mut visit: Vec<(&Member, bool)> = if heads {
+        let wanted: HashSet<usize> = wanted.iter().copied().collect();
+        (archive.index.members.iter().enumerate())
+            .filter(|(_, m)| m.kind == MemberKind::File)
+            .map(|(i, m)| (m, wanted.contains(&i)))
+            .collect()
+    } else {
+        wanted
+            .iter()
+            .filter_map(|&i| archive.index.members.get(i))
+            .map(|m| (m, true))
+            .collect()
+    };
+    visit.sort_by_key(|(m, _)| m.offset);
+    let (mut at, mut left) = (0u64, budget);
+    for (m, want) in visit {
+        if m.offset < at {
+            continue;
+        }
+        let keep = want && m.size <= left;
+        kept.overflowed |= want && !keep;
+        if !keep && !heads {
             continue;
         }
         let skip = m.offset - at;
         if io::copy(&mut (&mut stream).take(skip), &mut io::sink()).ok() != Some(skip) {
             break;
         }
-        let mut data = Vec::with_capacity(usize::try_from(m.size).unwrap_or(0));
-        if (&mut stream).take(m.size).read_to_end(&mut data).is_err() || data.len() as u64 != m.size {
+        at = m.offset;
+        let take = if keep { m.size } else { m.size.min(HEAD as u64) };
+        let mut data = Vec::with_capacity(usize::try_from(take).unwrap_or(0));
+        if (&mut stream).take(take).read_to_end(&mut data).is_err() || data.len() as u64 != take {
             break;
         }
-        at = m.offset + m.size;
-        budget -= m.size;
-        kept.insert(m.header_offset, Arc::from(data));
+        at += take;
+        if heads {
+            kept.heads
+                .insert(m.header_offset, data.get(..HEAD).unwrap_or(&data).to_vec());
+        }
+        if keep {
+            left -= m.size;
+            kept.bytes += m.size;
+            kept.data.insert(m.header_offset, Arc::from(data));
+        }
     }
     kept
+}
+
+/// Member indices by each 64- or 128-hex-digit component of their names (`blobs/sha256/<hex>`,
+/// a docker-archive's `<hex>.json` and `<hex>/layer.tar`).
+fn members_by_hex(index: &TarIndex) -> HashMap<&str, Vec<usize>> {
+    let mut by_hex: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, m) in index.members.iter().enumerate() {
+        for part in m.name.split(['/', '.']) {
+            if is_digest_hex(part.as_bytes()) {
+                by_hex.entry(part).or_default().push(i);
+            }
+        }
+    }
+    by_hex
+}
+
+fn is_digest_hex(b: &[u8]) -> bool {
+    matches!(b.len(), 64 | 128) && b.iter().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// The header offsets of the members reached from `roots` through the digests named in the
+/// kept documents (a link reaches its target too).
+fn reachable(
+    archive: &Archive,
+    roots: &[usize],
+    (by_hex, at_header): (&HashMap<&str, Vec<usize>>, &HashMap<u64, usize>),
+    data: &HashMap<u64, Arc<[u8]>>,
+) -> HashSet<u64> {
+    let mut seen = HashSet::new();
+    let mut todo: Vec<usize> = roots.to_vec();
+    while let Some(i) = todo.pop() {
+        let Some(m) = archive.index.members.get(i) else {
+            continue;
+        };
+        if !seen.insert(m.header_offset) {
+            continue;
+        }
+        if m.kind != MemberKind::File {
+            if let Ok(t) = archive.index.resolve(&m.name, MAX_HOPS)
+                && let Some(&j) = at_header.get(&t.header_offset)
+            {
+                todo.push(j);
+            }
+            continue;
+        }
+        let Some(bytes) = data.get(&m.header_offset) else {
+            continue;
+        };
+        for run in bytes.split(|c| !c.is_ascii_hexdigit()) {
+            if is_digest_hex(run)
+                && let Ok(hex) = std::str::from_utf8(run)
+                && let Some(found) = by_hex.get(hex)
+            {
+                todo.extend(found.iter().copied());
+            }
+        }
+    }
+    seen
 }
 
 /// A tar problem in the vocabulary of source problems.
@@ -499,9 +674,13 @@ fn docker_entries(archive: &mut Archive, problems: &mut Vec<Problem>) -> Vec<Ent
         }
     };
     let mut entries = Vec::new();
+    let mut seen = Seen {
+        positions: positions(&archive.index),
+        layers: HashMap::new(),
+    };
     for (position, e) in list.into_iter().enumerate() {
         let at = format!("manifest.json entry @{position}");
-        match docker_manifest(archive, &e, &at, problems) {
+        match docker_manifest(archive, &mut seen, &e, &at, problems) {
             Some(manifest) => {
                 let digest = Digest::sha256_of(&manifest);
                 let descriptor = Descriptor {
@@ -535,15 +714,30 @@ fn docker_entries(archive: &mut Archive, problems: &mut Vec<Problem>) -> Vec<Ent
     entries
 }
 
+/// What the entries of one manifest.json share.
+struct Seen {
+    /// Member positions by header offset.
+    positions: HashMap<u64, usize>,
+    /// Each layer member's compression and digest by header offset, worked out once however
+    /// many entries list it (for a compressed archive each costs a pass over the stream).
+    layers: HashMap<u64, (Compression, Option<Digest>)>,
+}
+
 /// The manifest bytes for one manifest.json entry, registering its config and layers as
 /// blobs; `None` when the config cannot be read (the problem says why).
-fn docker_manifest(archive: &mut Archive, e: &DockerEntry, at: &str, problems: &mut Vec<Problem>) -> Option<Vec<u8>> {
+fn docker_manifest(
+    archive: &mut Archive,
+    seen: &mut Seen,
+    e: &DockerEntry,
+    at: &str,
+    problems: &mut Vec<Problem>,
+) -> Option<Vec<u8>> {
     let missing = |what: &str, name: &str, why: String| {
         Problem::error("docker-archive-member-missing", at, format!("{what} {name:?}: {why}"))
     };
     let (config_index, config_bytes) = match archive.index.resolve(&e.config, MAX_HOPS) {
         Ok(m) => {
-            let i = position_of(&archive.index, m);
+            let i = seen.positions.get(&m.header_offset).copied();
             let m = m.clone();
             match archive.read_member(&m, MAX_DOCUMENT) {
                 Ok(b) => (i, b),
@@ -597,12 +791,10 @@ fn docker_manifest(archive: &mut Archive, e: &DockerEntry, at: &str, problems: &
                 continue;
             }
         };
-        let mut head = [0u8; 4];
-        let n = archive
-            .open_member(&member)
-            .and_then(|mut r| r.read(&mut head))
-            .unwrap_or(0);
-        let compression = tar::detect(head.get(..n).unwrap_or_default());
+        let compression = match seen.layers.get(&member.header_offset) {
+            Some((c, _)) => *c,
+            None => tar::detect(&archive.head(&member)),
+        };
         let media_type = match compression {
             Compression::None => DOCKER_LAYER,
             Compression::Gzip => DOCKER_LAYER_GZIP,
@@ -611,13 +803,18 @@ fn docker_manifest(archive: &mut Archive, e: &DockerEntry, at: &str, problems: &
         // An uncompressed layer is its diff ID (verify hashes it); any other is hashed now.
         let digest = match (compression, diff_id.and_then(|d| Digest::parse(d).ok())) {
             (Compression::None, Some(d)) => Some(d),
-            _ => hash_member(archive, &member).ok(),
+            _ => seen
+                .layers
+                .entry(member.header_offset)
+                .or_insert_with(|| (compression, hash_member(archive, &member).ok()))
+                .1
+                .clone(),
         };
         let Some(digest) = digest else {
             problems.push(missing("layer", name, "cannot be read".into()));
             continue;
         };
-        if let Some(i) = position_of(&archive.index, &member) {
+        if let Some(&i) = seen.positions.get(&member.header_offset) {
             archive.blobs.insert(digest.clone(), Place::Member(i));
         }
         layers.push(Plain {
@@ -641,9 +838,14 @@ fn docker_manifest(archive: &mut Archive, e: &DockerEntry, at: &str, problems: &
     serde_json::to_vec(&manifest).ok()
 }
 
-/// The position of a member in the index (members are told apart by their header offset).
-fn position_of(index: &TarIndex, m: &Member) -> Option<usize> {
-    index.members.iter().position(|x| x.header_offset == m.header_offset)
+/// Each member's position in the index, by its header offset (one per member).
+fn positions(index: &TarIndex) -> HashMap<u64, usize> {
+    index
+        .members
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (m.header_offset, i))
+        .collect()
 }
 
 /// The sha256 of a member's data.
@@ -651,4 +853,103 @@ fn hash_member(archive: &Archive, m: &Member) -> io::Result<Digest> {
     let r = archive.open_member(m)?;
     let digest = crate::verify::layers::hash_stream(r).map_err(io::Error::other)?;
     Digest::parse(&digest).map_err(io::Error::other)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::tar::tests::{end, file};
+    use std::io::Write;
+
+    fn sha(data: &[u8]) -> String {
+        Digest::sha256_of(data).hex().to_string()
+    }
+
+    /// A gzip archive: `junk` small members first, then an image (config, manifest, index).
+    fn junk_then_image(dir: &Path, junk: &[(&str, Vec<u8>)]) -> (Archive, Vec<String>) {
+        let mut tar = Vec::new();
+        for (name, data) in junk {
+            file(&mut tar, name, data);
+        }
+        let config = br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#;
+        let manifest = format!(
+            r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:{}","size":{}}},"layers":[]}}"#,
+            sha(config),
+            config.len()
+        );
+        let index = format!(
+            r#"{{"schemaVersion":2,"manifests":[{{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:{}","size":{}}}]}}"#,
+            sha(manifest.as_bytes()),
+            manifest.len()
+        );
+        let needed = vec![
+            format!("blobs/sha256/{}", sha(config)),
+            format!("blobs/sha256/{}", sha(manifest.as_bytes())),
+            "index.json".to_string(),
+        ];
+        file(&mut tar, &needed[0], config);
+        file(&mut tar, &needed[1], manifest.as_bytes());
+        file(&mut tar, &needed[2], index.as_bytes());
+        end(&mut tar);
+        let path = dir.join("a.tar.gz");
+        let mut gz = flate2::write::GzEncoder::new(File::create(&path).unwrap(), flate2::Compression::fast());
+        gz.write_all(&tar).unwrap();
+        gz.finish().unwrap();
+        let f = File::open(&path).unwrap();
+        let index = tar::index_file(&f).unwrap();
+        let archive = Archive {
+            path,
+            file: Arc::new(f),
+            index,
+            blobs: BTreeMap::new(),
+            strays: Vec::new(),
+            small: HashMap::new(),
+            heads: HashMap::new(),
+        };
+        (archive, needed)
+    }
+
+    fn kept_names(archive: &Archive, kept: &Kept) -> Vec<String> {
+        let mut names: Vec<String> = (archive.index.members.iter())
+            .filter(|m| kept.data.contains_key(&m.header_offset))
+            .map(|m| m.name.clone())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn within_budget_every_small_member_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let (archive, mut needed) = junk_then_image(dir.path(), &[("junk/0", vec![b'x'; 3000])]);
+        let kept = keep_small_members(&archive, 1 << 20);
+        needed.push("junk/0".into());
+        needed.sort();
+        assert_eq!(kept_names(&archive, &kept), needed);
+        assert!(!kept.overflowed);
+    }
+
+    #[test]
+    fn over_budget_the_documents_the_index_reaches_are_kept_not_the_junk_before_them() {
+        let dir = tempfile::tempdir().unwrap();
+        // Junk that fills the budget before any document: plain bytes, and JSON that looks
+        // like a blob (a digest name) but that nothing names.
+        let json_junk = format!("{{{}}}", " ".repeat(2500));
+        let junk = [
+            ("junk/0", vec![b'x'; 3000]),
+            ("junk/1", vec![b'y'; 3000]),
+            (
+                &*format!("blobs/sha256/{}", sha(json_junk.as_bytes())),
+                json_junk.into_bytes(),
+            ),
+        ];
+        let (archive, mut needed) = junk_then_image(dir.path(), &junk);
+        let kept = keep_small_members(&archive, 4000);
+        assert!(kept.overflowed);
+        needed.sort();
+        assert_eq!(kept_names(&archive, &kept), needed);
+        // Every regular member's head was kept, the junk's too.
+        assert_eq!(kept.heads.len(), archive.index.members.len());
+        assert_eq!(kept.heads.values().map(Vec::len).max(), Some(HEAD));
+    }
 }

@@ -1094,7 +1094,7 @@ fn checksum_ok(block: &[u8; BLOCK as usize]) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// A ustar header for `name` (at most 100 bytes), sealed with its checksum.
@@ -1131,7 +1131,7 @@ mod tests {
         pad(out);
     }
 
-    fn file(out: &mut Vec<u8>, name: &str, data: &[u8]) {
+    pub(crate) fn file(out: &mut Vec<u8>, name: &str, data: &[u8]) {
         entry(out, name.as_bytes(), b'0', data, b"");
     }
 
@@ -1151,7 +1151,7 @@ mod tests {
         out
     }
 
-    fn end(out: &mut Vec<u8>) {
+    pub(crate) fn end(out: &mut Vec<u8>) {
         out.extend([0u8; 1024]);
     }
 
