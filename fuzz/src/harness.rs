@@ -11,7 +11,9 @@ use coldctr::bolt::{Bucket, Db, Entry, MetaChoice, ReadMode, Tx, check, pages, w
 use coldctr::containerd::encoding::{any, uvarint, varint};
 use coldctr::containerd::gotime::GoTime;
 use coldctr::containerd::schema::{describe_key, describe_value};
-use coldctr::source::tar::{Compression, index_at, index_reader, open_member, read_member};
+use coldctr::source::tar::{
+    Compression, HEAD, Kept, index_at, index_at_keeping, index_reader, open_member, read_member,
+};
 use coldctr::text;
 use std::io::Read;
 
@@ -383,6 +385,20 @@ fn archive_index_one(data: &[u8]) {
     }
     for (_, name, problem) in &placed.problems {
         let _ = (name.len(), problem.to_string());
+    }
+    // What a compressed archive's pass keeps is what reading the member gives, and the index
+    // is the same whether data is kept or not.
+    let (kept_index, kept) = index_at_keeping(data, Kept::new(1 << 10, 1 << 14)).expect("index_at_keeping on bytes");
+    assert_eq!(kept_index.members, placed.members);
+    assert_eq!(kept_index.problems, placed.problems);
+    assert!(kept.bytes <= 1 << 14);
+    for m in &placed.members {
+        if let Some(bytes) = kept.data.get(&m.header_offset) {
+            assert_eq!(Some(&bytes[..]), read_member(data, &placed, m, 1 << 10).ok().as_deref());
+        }
+        if let Some(head) = kept.heads.get(&m.header_offset) {
+            assert!(head.len() <= HEAD && head.len() as u64 <= m.size);
+        }
     }
 }
 

@@ -101,6 +101,11 @@ pub trait ArchiveBlobs: Send + Sync {
     fn stat(&self, digest: &Digest) -> std::io::Result<BlobStat>;
     /// The blobs as the content store's `blobs` directory would list them.
     fn tree(&self) -> super::blobs::BlobTree;
+    /// Where the blob's data starts in the archive, when reading blobs in that order costs
+    /// less (a compressed archive is one stream); `None` when the order does not matter.
+    fn stream_offset(&self, _digest: &Digest) -> Option<u64> {
+        None
+    }
 }
 
 /// Whether the content store can be read, decided once when the root is opened.

@@ -394,8 +394,53 @@ pub fn index_file(file: &std::fs::File) -> Result<TarIndex, TarError> {
     index_at(file)
 }
 
+/// What a compressed archive's indexing pass kept of its members' data, since a member cannot
+/// be read later without decompressing the stream up to it again.
+#[derive(Default)]
+pub struct Kept {
+    /// Regular members of at most `max_member` bytes, whole, by header offset, while the
+    /// budget lasts.
+    pub data: HashMap<u64, std::sync::Arc<[u8]>>,
+    /// The first [`HEAD`] bytes (fewer when it is shorter) of every regular member.
+    pub heads: HashMap<u64, Vec<u8>>,
+    /// Bytes in `data`.
+    pub bytes: u64,
+    /// A member that fitted `max_member` was left out for want of budget.
+    pub overflowed: bool,
+    max_member: u64,
+    budget: u64,
+}
+
+/// How many bytes of each member [`Kept::heads`] holds (enough to tell a compression).
+pub const HEAD: usize = 8;
+
+impl Kept {
+    pub fn new(max_member: u64, budget: u64) -> Kept {
+        Kept {
+            max_member,
+            budget,
+            ..Kept::default()
+        }
+    }
+}
+
+/// [`index_file`], keeping data as `keep` says from a compressed archive's pass (a plain tar's
+/// members are read in place whenever asked: nothing is kept).
+pub fn index_file_keeping(file: &std::fs::File, keep: Kept) -> Result<(TarIndex, Kept), TarError> {
+    index_at_keeping(file, keep)
+}
+
+/// [`index_file_keeping`] for any [`ReadAt`] source.
+pub fn index_at_keeping<R: ReadAt + ?Sized + Sync>(src: &R, keep: Kept) -> Result<(TarIndex, Kept), TarError> {
+    index_keeping(src, Some(keep)).map(|(index, kept)| (index, kept.unwrap_or_default()))
+}
+
 /// [`index_file`] for any [`ReadAt`] source, e.g. bytes in memory.
 pub fn index_at<R: ReadAt + ?Sized + Sync>(src: &R) -> Result<TarIndex, TarError> {
+    index_keeping(src, None).map(|(index, _)| index)
+}
+
+fn index_keeping<R: ReadAt + ?Sized + Sync>(src: &R, keep: Option<Kept>) -> Result<(TarIndex, Option<Kept>), TarError> {
     let len = src.size().map_err(|source| TarError::Io { offset: 0, source })?;
     let mut head = [0u8; BLOCK as usize];
     let n = read_full(&mut Section { src, pos: 0, end: len }, &mut head)
@@ -403,15 +448,15 @@ pub fn index_at<R: ReadAt + ?Sized + Sync>(src: &R) -> Result<TarIndex, TarError
     let compression = sniff(head.get(..n).unwrap_or_default());
     if compression == Compression::None {
         let mut input = Positional { src, pos: 0, len };
-        let mut index = index_input(&mut input)?;
+        let (mut index, _) = index_input(&mut input, None)?;
         index.stream_len = len;
-        return Ok(index);
+        return Ok((index, None));
     }
     let section = Section { src, pos: 0, end: len };
     let mut input = Streamed(decompressor(section, compression));
-    let mut index = index_input(&mut input)?;
+    let (mut index, kept) = index_input(&mut input, keep)?;
     index.compression = compression;
-    Ok(index)
+    Ok((index, kept))
 }
 
 /// Indexes a tar stream read once from `r`, gzip- or zstd-compressed or not (as its first
@@ -423,7 +468,7 @@ pub fn index_reader(mut r: impl Read + Send) -> Result<TarIndex, TarError> {
     let compression = sniff(head);
     let whole = io::Cursor::new(head.to_vec()).chain(r);
     let mut input = Streamed(decompressor(whole, compression));
-    let mut index = index_input(&mut input)?;
+    let (mut index, _) = index_input(&mut input, None)?;
     index.compression = compression;
     Ok(index)
 }
@@ -686,6 +731,7 @@ struct Indexer {
     index: TarIndex,
     pos: u64,
     global: Pax,
+    keep: Option<Kept>,
 }
 
 /// Why the pass stops.
@@ -737,18 +783,19 @@ impl Indexer {
 }
 
 /// One pass over a tar stream.
-fn index_input(input: &mut impl Input) -> Result<TarIndex, TarError> {
+fn index_input(input: &mut impl Input, keep: Option<Kept>) -> Result<(TarIndex, Option<Kept>), TarError> {
     let mut ix = Indexer {
         index: TarIndex::default(),
         pos: 0,
         global: Pax::default(),
+        keep,
     };
     match run(&mut ix, input) {
         Ok(()) | Err(Stop::Problem) => {}
         Err(Stop::Fatal(e)) => return Err(e),
     }
     ix.index.stream_len = ix.pos;
-    Ok(ix.index)
+    Ok((ix.index, ix.keep))
 }
 
 fn run(ix: &mut Indexer, input: &mut impl Input) -> Result<(), Stop> {
@@ -922,7 +969,11 @@ fn member(
     let Some(padded) = size.checked_add(padding(size)) else {
         return Err(ix.stop(hoff, &raw_name, bad(format!("size {size} out of range"))));
     };
-    let moved = ix.skip(input, padded, hoff, &raw_name)?;
+    let kept = match kind {
+        MemberKind::File => keep_data(ix, input, size, hoff, &raw_name)?,
+        _ => 0,
+    };
+    let moved = kept + ix.skip(input, padded - kept, hoff, &raw_name)?;
     if moved < size {
         return Err(ix.stop(hoff, &raw_name, TarProblem::Truncated));
     }
@@ -976,6 +1027,30 @@ fn member(
         return Err(ix.stop(hoff, &raw_name, TarProblem::Truncated));
     }
     Ok(())
+}
+
+/// Reads what [`Indexer::keep`] keeps of a regular member of `size` bytes whose header is at
+/// `hoff` (all of it, or its head), and how many bytes that moved the stream on.
+fn keep_data(ix: &mut Indexer, input: &mut impl Input, size: u64, hoff: u64, name: &[u8]) -> Result<u64, Stop> {
+    let Some(keep) = &ix.keep else {
+        return Ok(0);
+    };
+    let whole = size <= keep.max_member;
+    let fits = whole && size <= keep.budget.saturating_sub(keep.bytes);
+    let take = if fits { size } else { size.min(HEAD as u64) };
+    // Bounded by max_member or HEAD, never by the header's number alone.
+    let mut data = vec![0u8; usize::try_from(take).unwrap_or(0)];
+    let n = ix.fill(input, &mut data, hoff, name)?;
+    data.truncate(n);
+    if let Some(keep) = &mut ix.keep {
+        keep.heads.insert(hoff, data.get(..HEAD).unwrap_or(&data).to_vec());
+        keep.overflowed |= whole && !fits;
+        if fits && n as u64 == size {
+            keep.bytes += size;
+            keep.data.insert(hoff, std::sync::Arc::from(data));
+        }
+    }
+    Ok(n as u64)
 }
 
 /// After a zero block at `hoff`: the second one, then up to [`TRAILING_SCAN`] bytes of the rest,

@@ -126,6 +126,12 @@ impl Blobs {
         }
     }
 
+    /// Where the blob starts in a compressed archive's stream: blobs read in that order are
+    /// one pass over it, not one from the start each.
+    pub fn stream_offset(&self, digest: &Digest) -> Option<u64> {
+        self.archive.as_ref()?.stream_offset(digest)
+    }
+
     /// The blob's path, for reports.
     pub fn path(&self, digest: &Digest) -> PathBuf {
         self.content.join(digest.blob_path())

@@ -302,6 +302,8 @@ fn check_content(
         .map(|b| (b, store.sizes.get(b).copied().unwrap_or(0)))
         .collect();
     rest.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    // In a compressed archive, in archive order: each worker goes on along the stream.
+    rest.sort_by_cached_key(|&(b, _)| blobs.stream_offset(store.digest(b)));
     let states: Vec<(usize, FileState)> = rest
         .par_iter()
         .map(|&(b, _)| (b, blobs.hash(store.digest(b), opts.progress)))
@@ -439,6 +441,7 @@ fn check_layers(
         .collect();
     jobs.sort_unstable();
     jobs.dedup();
+    jobs.sort_by_cached_key(|&(b, _)| blobs.stream_offset(store.digest(b)));
     let mut skipped: HashSet<usize> = HashSet::new();
     for e in &expects {
         if e.compression.is_none() {
