@@ -20,6 +20,10 @@ pub const MAX_TEMPLATE_DEPTH: usize = 100;
 const MAX_NESTING: usize = 200;
 /// Evaluation steps one execution may take.
 const MAX_STEPS: u64 = 1_000_000;
+/// A function's result costs a step per this many bytes built, so that the budget bounds
+/// time, not only node visits: `{{range N}}{{len (json $)}}{{end}}` on a 15 MB config is
+/// few steps and hours of serializing.
+const BYTES_PER_STEP: u64 = 256;
 /// Bytes one execution may write, and the longest string a function may build.
 pub const MAX_OUTPUT: usize = 64 << 20;
 
@@ -137,7 +141,12 @@ impl<'t, 'o> State<'t, 'o> {
     }
 
     fn step(&mut self) -> R<()> {
-        self.steps += 1;
+        self.charge(1)
+    }
+
+    /// Counts `steps` against the budget.
+    fn charge(&mut self, steps: u64) -> R<()> {
+        self.steps = self.steps.saturating_add(steps);
         if self.steps > MAX_STEPS {
             return Err(self.errorf(format!("execution stopped after {MAX_STEPS} steps")));
         }
@@ -653,8 +662,12 @@ impl<'t, 'o> State<'t, 'o> {
             };
             argv.push(self.validate(f, param)?);
         }
-        match funcs::call(name, &argv) {
-            Ok(v) => Ok(v),
+        let mut work = 0;
+        match funcs::call(name, &argv, &mut work) {
+            Ok(v) => {
+                self.charge(work / BYTES_PER_STEP)?;
+                Ok(v)
+            }
             Err(e) => {
                 self.at = node;
                 Err(self.errorf(format!("error calling {name}: {e}")))

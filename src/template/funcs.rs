@@ -64,7 +64,8 @@ pub fn signature(name: &str) -> Option<Signature> {
     })
 }
 
-fn string_result(s: String) -> Result<Value, String> {
+fn string_result(s: String, work: &mut u64) -> Result<Value, String> {
+    *work = work.saturating_add(s.len() as u64);
     if s.len() > MAX_OUTPUT {
         return Err(format!("result exceeds {} MiB", MAX_OUTPUT >> 20));
     }
@@ -85,8 +86,10 @@ fn int_arg(v: Option<&Value>) -> i64 {
     }
 }
 
-/// Calls `name` on arguments already checked against its signature.
-pub fn call(name: &str, args: &[Value]) -> Result<Value, String> {
+/// Calls `name` on arguments already checked against its signature, adding to `work` the
+/// bytes it built (a step that serializes a 15 MB config costs more than one that compares
+/// two numbers: the caller's budget counts both).
+pub fn call(name: &str, args: &[Value], work: &mut u64) -> Result<Value, String> {
     let a0 = args.first();
     match name {
         "call" => match a0.map(indirect_interface) {
@@ -114,28 +117,33 @@ pub fn call(name: &str, args: &[Value]) -> Result<Value, String> {
             };
             Ok(Value::Bool(r))
         }
-        "print" => string_result(gofmt::sprint(args)),
-        "println" => string_result(gofmt::sprintln(args)),
-        "printf" => string_result(gofmt::sprintf_within(
-            str_arg(a0),
-            args.get(1..).unwrap_or(&[]),
-            MAX_OUTPUT,
-        )?),
-        "html" => string_result(html_escape(&eval_args(args))),
-        "js" => string_result(js_escape(&eval_args(args))),
-        "urlquery" => string_result(query_escape(&eval_args(args))),
-        "json" => string_result(super::encode::to_json(a0.unwrap_or(&Value::Nil))?),
-        "split" => split(str_arg(a0), str_arg(args.get(1))),
+        "print" => string_result(gofmt::sprint(args), work),
+        "println" => string_result(gofmt::sprintln(args), work),
+        "printf" => string_result(
+            gofmt::sprintf_within(str_arg(a0), args.get(1..).unwrap_or(&[]), MAX_OUTPUT)?,
+            work,
+        ),
+        "html" => string_result(html_escape(&eval_args(args)), work),
+        "js" => string_result(js_escape(&eval_args(args)), work),
+        "urlquery" => string_result(query_escape(&eval_args(args)), work),
+        "json" => string_result(super::encode::to_json(a0.unwrap_or(&Value::Nil))?, work),
+        "split" => split(str_arg(a0), str_arg(args.get(1)), work),
         "join" => {
             let parts: Vec<&str> = match a0 {
                 Some(Value::Slice(Some(items), _)) => items.iter().map(|v| str_arg(Some(v))).collect(),
                 _ => Vec::new(),
             };
-            string_result(parts.join(str_arg(args.get(1))))
+            let sep = str_arg(args.get(1));
+            let total = (parts.iter().map(|p| p.len() as u64).sum::<u64>())
+                .saturating_add((sep.len() as u64).saturating_mul(parts.len().saturating_sub(1) as u64));
+            if total > MAX_OUTPUT as u64 {
+                return Err(format!("result exceeds {} MiB", MAX_OUTPUT >> 20));
+            }
+            string_result(parts.join(sep), work)
         }
-        "title" => string_result(title(str_arg(a0))),
-        "lower" => string_result(str_arg(a0).chars().map(simple_lower).collect()),
-        "upper" => string_result(str_arg(a0).chars().map(simple_upper).collect()),
+        "title" => string_result(title(str_arg(a0)), work),
+        "lower" => string_result(str_arg(a0).chars().map(simple_lower).collect(), work),
+        "upper" => string_result(str_arg(a0).chars().map(simple_upper).collect(), work),
         "pad" => {
             let s = str_arg(a0);
             if s.is_empty() {
@@ -149,7 +157,10 @@ pub fn call(name: &str, args: &[Value]) -> Result<Value, String> {
             if total > MAX_OUTPUT as u64 {
                 return Err(format!("result exceeds {} MiB", MAX_OUTPUT >> 20));
             }
-            string_result(format!("{}{s}{}", " ".repeat(pre as usize), " ".repeat(post as usize)))
+            string_result(
+                format!("{}{s}{}", " ".repeat(pre as usize), " ".repeat(post as usize)),
+                work,
+            )
         }
         "truncate" => {
             let s = str_arg(a0);
@@ -485,15 +496,23 @@ fn query_escape(s: &str) -> String {
     out
 }
 
-fn split(s: &str, sep: &str) -> Result<Value, String> {
+fn split(s: &str, sep: &str, work: &mut u64) -> Result<Value, String> {
+    // Counted before anything is built: one string per character of a 64 MiB string would
+    // take gigabytes.
+    let count = if sep.is_empty() {
+        s.chars().count()
+    } else {
+        s.matches(sep).count() + 1
+    };
+    if count > 1 << 20 {
+        return Err("result exceeds 1048576 elements".into());
+    }
+    *work = work.saturating_add(s.len() as u64);
     let parts: Vec<String> = if sep.is_empty() {
         s.chars().map(String::from).collect()
     } else {
         s.split(sep).map(str::to_string).collect()
     };
-    if parts.len() > 1 << 20 {
-        return Err("result exceeds 1048576 elements".into());
-    }
     Ok(Value::Slice(
         Some(Rc::new(parts.iter().map(|p| Value::string(p)).collect())),
         &SLICE_STRING,

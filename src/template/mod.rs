@@ -195,6 +195,17 @@ mod tests {
         let grow = "{{$x := printf \"%1000000s\" \"\"}}{{range .L}}{{$x = printf \"%s%s\" $x $x}}{{end}}";
         assert!(run(grow, d.clone()).contains("exceeds"));
         assert!(run("{{range 1000000000}}{{end}}", d.clone()).contains("steps"));
+        // Few steps, each building a megabyte: the budget counts the bytes too.
+        let big = json!({"S": "x".repeat((1 << 20) + 1)});
+        let r = run("{{range 100000}}{{len (print $.S)}}{{end}}", big.clone());
+        assert!(
+            r.starts_with("ERR ") && r.contains("steps"),
+            "{}",
+            &r[..r.len().min(200)]
+        );
+        // join and split are refused before they build what they would refuse.
+        let r = run("{{len (split $.S \"\")}}", big);
+        assert!(r.contains("exceeds 1048576 elements") || r.contains("steps"), "{r}");
         // Nesting as deep as parsing allows (branches and parentheses together), called
         // recursively until the executor stops it, fits a test
         // thread's 2 MiB stack (debug build).
