@@ -888,3 +888,29 @@ fn a_hard_linked_config_is_read_once() {
     assert!(r.stderr.contains("(a hard link); not read again"), "{}", r.stderr);
     assert_eq!(lines_json(&r.stdout).len(), dirs.len() - 1, "the others still listed");
 }
+
+/// hostconfig.json hard-linked to another container's: that container is listed, its
+/// hostconfig is not read a second time, and the link is named.
+#[test]
+fn a_hard_linked_hostconfig_is_read_once() {
+    let node = unpack();
+    let containers = node.docker().join("containers");
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&containers)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("hostconfig.json").is_file())
+        .collect();
+    dirs.sort();
+    assert!(
+        dirs.len() >= 2,
+        "two Docker containers with a hostconfig.json in the fixture"
+    );
+    let (first, second) = (dirs[0].join("hostconfig.json"), dirs[1].join("hostconfig.json"));
+    std::fs::remove_file(&second).unwrap();
+    std::fs::hard_link(&first, &second).unwrap();
+    let r = run(&node.root(), &["ps", "-a", "--format", "json", "-f", "source=docker"]);
+    assert_eq!(r.code, Some(3), "{}", r.stderr);
+    let named = format!("{}: the same file as", second.display());
+    assert!(r.stderr.contains(&named), "{}", r.stderr);
+    assert_eq!(lines_json(&r.stdout).len(), dirs.len(), "every container still listed");
+}

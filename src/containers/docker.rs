@@ -115,6 +115,9 @@ fn is_id(name: &[u8]) -> bool {
 /// At most this many container directories are read (a store of millions of entries is not
 /// a node's; the rest are reported, not read).
 const MAX_CONTAINERS: usize = 100_000;
+/// The bytes of config.v2.json and hostconfig.json read in all (each at most
+/// [`files::MAX_JSON`]); a real container's are a few KiB. Past it, the rest are reported.
+const CONTAINER_FILES_BUDGET: u64 = 512 << 20;
 
 /// Every container under `<docker_root>/containers`, in ID order. A directory that is not a
 /// container or whose `config.v2.json` does not read is reported and skipped; the others are
@@ -165,8 +168,9 @@ pub fn read_store(docker_root: &Path, problems: &mut StoreProblems) -> Vec<Docke
     }
     names.sort();
     let mut out = Vec::new();
-    // Each config.v2.json read, by (device, inode).
+    // Each config.v2.json and hostconfig.json read, by (device, inode).
     let mut read: std::collections::HashMap<(u64, u64), PathBuf> = std::collections::HashMap::new();
+    let mut budget = CONTAINER_FILES_BUDGET;
     for name in names {
         let path = dir.join(&name);
         let bytes = name.as_encoded_bytes();
@@ -207,9 +211,45 @@ pub fn read_store(docker_root: &Path, problems: &mut StoreProblems) -> Vec<Docke
             ));
             continue;
         }
+        // hostconfig.json too is read once, whether linked to another's hostconfig.json or
+        // to a config.v2.json.
+        let hostconfig = path.join("hostconfig.json");
+        let hostconfig_meta = std::fs::symlink_metadata(&hostconfig).ok().filter(|m| m.is_file());
+        // Missing or not a file: read, so that read_json reports it.
+        let read_hostconfig = match &hostconfig_meta {
+            None => true,
+            Some(m) => match read.entry((m.dev(), m.ino())) {
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert(hostconfig.clone());
+                    true
+                }
+                std::collections::hash_map::Entry::Occupied(first) => {
+                    problems.damaged.push(format!(
+                        "{}: the same file as {} (a hard link); not read again",
+                        shown(&hostconfig),
+                        shown(first.get())
+                    ));
+                    false
+                }
+            },
+        };
+        // Both files are kept, parsed, for every container: their bytes are bounded in all.
+        let sizes = std::fs::symlink_metadata(&config).map_or(0, |m| m.len().min(files::MAX_JSON))
+            + hostconfig_meta
+                .filter(|_| read_hostconfig)
+                .map_or(0, |m| m.len().min(files::MAX_JSON));
+        if sizes > budget {
+            problems.damaged.push(format!(
+                "{}: not read, {} MiB of container files were read already",
+                shown(&path),
+                CONTAINER_FILES_BUDGET >> 20
+            ));
+            continue;
+        }
+        budget -= sizes;
         // is_id checked the name is ASCII hex.
         let id = String::from_utf8_lossy(bytes).into_owned();
-        match read_container(&path, &id, problems) {
+        match read_container(&path, &id, read_hostconfig, problems) {
             Some(c) => out.push(c),
             None => continue,
         }
@@ -249,11 +289,17 @@ fn json_object(path: &Path, bytes: &[u8], problems: &mut StoreProblems) -> Optio
     }
 }
 
-/// One container directory; `None` (reported) when its `config.v2.json` does not read.
-pub fn read_container(path: &Path, id: &str, problems: &mut StoreProblems) -> Option<DockerContainer> {
+/// One container directory (its `hostconfig.json` only when `hostconfig`); `None`
+/// (reported) when its `config.v2.json` does not read.
+pub fn read_container(
+    path: &Path,
+    id: &str,
+    hostconfig: bool,
+    problems: &mut StoreProblems,
+) -> Option<DockerContainer> {
     let config = read_json(&path.join("config.v2.json"), problems)?;
     Some(container_of(path, id, config, problems, |problems| {
-        read_json(&path.join("hostconfig.json"), problems)
+        hostconfig.then(|| read_json(&path.join("hostconfig.json"), problems))?
     }))
 }
 

@@ -10,11 +10,23 @@
 use super::snapshots::Index;
 use crate::bolt::Tx;
 use crate::containerd::records::{self, Damage};
-use std::io::Read;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 /// The largest config.v2.json read (a real one is a few KiB).
 const MAX_CONFIG: u64 = 16 << 20;
+/// The config.v2.json bytes read in all: 100,000 directories of 16 MiB configs would keep
+/// a name lookup reading for hours. Past it, containers are listed without their names.
+const CONFIGS_BUDGET: u64 = 256 << 20;
+
+/// What a name lookup needs of config.v2.json (the rest is skipped, not built).
+#[derive(serde::Deserialize)]
+struct NameAndDriver {
+    #[serde(rename = "Name")]
+    name: Option<String>,
+    #[serde(rename = "Driver")]
+    driver: Option<String>,
+}
 
 /// A container known to the node.
 #[derive(Clone, Debug)]
@@ -76,6 +88,9 @@ pub fn docker_containers(docker_root: &Path, problems: &mut Vec<String>) -> Vec<
         problems.push(format!("{}: cannot be listed", dir.display()));
         return out;
     };
+    let mut budget = CONFIGS_BUDGET;
+    // Each config.v2.json read, by (device, inode): a hard link is not read again.
+    let mut read = std::collections::HashSet::new();
     for e in entries.flatten() {
         let Some(id) = e.file_name().to_str().map(str::to_string) else {
             continue;
@@ -84,26 +99,37 @@ pub fn docker_containers(docker_root: &Path, problems: &mut Vec<String>) -> Vec<
             continue;
         }
         let config = e.path().join("config.v2.json");
+        let shown = || crate::text::escape(config.as_os_str().as_encoded_bytes());
         let mut name = None;
         let mut driver = None;
-        if std::fs::symlink_metadata(&config).is_ok_and(|m| m.is_file())
-            && let Ok(f) = std::fs::File::open(&config)
-        {
-            let mut text = Vec::new();
-            match f
-                .take(MAX_CONFIG)
-                .read_to_end(&mut text)
-                .map(|_| serde_json::from_slice::<serde_json::Value>(&text))
-            {
-                Ok(Ok(v)) => {
-                    name = v
-                        .get("Name")
-                        .and_then(|n| n.as_str())
-                        .map(|n| n.strip_prefix('/').unwrap_or(n).to_string());
-                    driver = v.get("Driver").and_then(|d| d.as_str()).map(str::to_string);
-                }
-                _ => problems.push(format!("{}: not readable as JSON", config.display())),
+        match std::fs::symlink_metadata(&config) {
+            Ok(m) if m.is_file() && !read.insert((m.dev(), m.ino())) => {
+                problems.push(format!(
+                    "{}: a hard link to a config already read; not read again",
+                    shown()
+                ));
             }
+            Ok(m) if m.is_file() && m.len().min(MAX_CONFIG) > budget => {
+                problems.push(format!(
+                    "{}: not read, {} MiB of config.v2.json were read already",
+                    shown(),
+                    CONFIGS_BUDGET >> 20
+                ));
+            }
+            Ok(m) if m.is_file() => {
+                budget -= m.len().min(MAX_CONFIG);
+                match crate::containers::files::read_small(&config, MAX_CONFIG)
+                    .map_err(|p| p.message)
+                    .and_then(|text| serde_json::from_slice::<NameAndDriver>(&text).map_err(|e| e.to_string()))
+                {
+                    Ok(v) => {
+                        name = v.name.map(|n| n.strip_prefix('/').unwrap_or(&n).to_string());
+                        driver = v.driver;
+                    }
+                    Err(why) => problems.push(format!("{}: not readable as JSON: {why}", shown())),
+                }
+            }
+            _ => {}
         }
         out.push(ContainerRef {
             snapshot_key: id.clone(),
