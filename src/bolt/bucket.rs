@@ -162,6 +162,27 @@ impl<'a> Bucket<'a> {
         self.tx
     }
 
+    /// Branch page `parent`'s child `child`, as a node of this bucket: a page that another
+    /// bucket reached first is damage (bbolt never shares a page between buckets).
+    fn child_node(&self, parent: &Page<'a>, child: u64) -> Result<Page<'a>> {
+        let bucket = match self.root {
+            Root::Page(id) => id,
+            // An inline bucket is one leaf; a branch inside one is damage the page read finds.
+            Root::Inline(p) => p.offset,
+        };
+        if let Some(first) = self.tx.claim_page(child, bucket) {
+            return Err(parent.corrupt(
+                0,
+                format!(
+                    "child page {child} of bucket root {bucket} was reached first from bucket root {first} (a page of two buckets)"
+                ),
+            ));
+        }
+        let page = self.tx.page(child)?;
+        page.expect_node()?;
+        Ok(page)
+    }
+
     fn root_node(&self) -> Result<Page<'a>> {
         let page = match self.root {
             Root::Page(id) => self.tx.page(id)?,
@@ -193,8 +214,7 @@ impl<'a> Bucket<'a> {
             if path.len() >= MAX_DEPTH {
                 return Err(page.corrupt(0, format!("branch pages nested deeper than {MAX_DEPTH}")));
             }
-            page = self.tx.page(child)?;
-            page.expect_node()?;
+            page = self.child_node(&page, child)?;
         }
     }
 
@@ -255,7 +275,7 @@ impl<'a> Bucket<'a> {
     /// Every key of this bucket in order, sharing `visited` with other cursors.
     pub fn cursor_with(&self, visited: Visited) -> Cursor<'a> {
         let mut c = Cursor {
-            tx: self.tx,
+            bucket: *self,
             stack: Vec::new(),
             visited,
             pending: None,
@@ -313,8 +333,7 @@ impl<'a> Bucket<'a> {
                 return Some(keys);
             }
             let child = page.branch(0).ok()?.child;
-            page = self.tx.page(child).ok()?;
-            page.expect_node().ok()?;
+            page = self.child_node(&page, child).ok()?;
         }
         None
     }
@@ -374,7 +393,7 @@ impl<'a> Bucket<'a> {
                 (Some(&(next, _)), None) => Some(next),
                 (None, u) => u,
             };
-            let Ok(p) = self.tx.page(child).and_then(|p| p.expect_node().map(|()| p)) else {
+            let Ok(p) = self.child_node(&page, child) else {
                 return false;
             };
             if !self.walk_node(p, Bounds { lower, upper }, depth + 1, entered, f) {
@@ -387,7 +406,7 @@ impl<'a> Bucket<'a> {
 
 /// A depth-first walk over a bucket's keys. Yields `Err` for damage and carries on.
 pub struct Cursor<'a> {
-    tx: Tx<'a>,
+    bucket: Bucket<'a>,
     stack: Vec<(Page<'a>, usize)>,
     visited: Visited,
     pending: Option<BoltError>,
@@ -434,7 +453,7 @@ impl<'a> Iterator for Cursor<'a> {
                 Ok(b) => b.child,
                 Err(e) => return Some(Err(e)),
             };
-            match self.tx.page(child).and_then(|p| p.expect_node().map(|()| p)) {
+            match self.bucket.child_node(&page, child) {
                 Ok(p) => self.push(p),
                 Err(e) => self.pending = Some(e),
             }
@@ -508,6 +527,67 @@ mod tests {
             "names the second header: {e}"
         );
         assert!(labels(b"a").unwrap().is_some(), "the first header opens it again");
+    }
+
+    /// Two records' `labels` whose root branch pages both list one leaf (a crafted file: each
+    /// of thousands of records could list the same leaves of thousands of labels): the leaf
+    /// belongs to the bucket that reached it first, and the other bucket's walk and seek stop
+    /// on it as damage, naming both.
+    #[test]
+    fn a_leaf_listed_by_two_buckets_branches_is_damage() {
+        let mut root = Tree::new();
+        for name in [b"a", b"b"] {
+            let labels = root.bucket(&[b"images", name, b"labels"]);
+            for i in 0..3000 {
+                labels.put(format!("k{i:05}").as_bytes(), b"a label value");
+            }
+        }
+        let mut bytes = build(&root);
+        // (root page, first child) of a record's `labels`, and where that child's id is.
+        let first_child = |bytes: &[u8], name: &[u8]| {
+            let db = Db::from_bytes("t.db", bytes.to_vec()).unwrap();
+            let tx = db.view(MetaChoice::Current).unwrap();
+            let labels = tx
+                .root()
+                .bucket_at(&[b"images".as_slice(), name, b"labels"])
+                .unwrap()
+                .unwrap();
+            let root = tx.page(labels.root_page()).unwrap();
+            assert!(root.is_branch(), "labels of 3,000 keys have a branch root");
+            // The first branch element: pos u32, ksize u32, pgid u64, after the 16-byte header.
+            let at = usize::try_from(root.offset).unwrap() + 16 + 8;
+            (root.id, root.branch(0).unwrap().child, at)
+        };
+        let (a_root, a_leaf, _) = first_child(&bytes, b"a");
+        let (b_root, _, b_at) = first_child(&bytes, b"b");
+        bytes[b_at..b_at + 8].copy_from_slice(&a_leaf.to_le_bytes());
+
+        let db = Db::from_bytes("t.db", bytes).unwrap();
+        let tx = db.view(MetaChoice::Current).unwrap();
+        let labels = |name: &[u8]| {
+            tx.root()
+                .bucket_at(&[b"images".as_slice(), name, b"labels"])
+                .unwrap()
+                .unwrap()
+        };
+        assert!(labels(b"a").cursor().all(|r| r.is_ok()), "the first bucket reads whole");
+        let errors: Vec<String> = labels(b"b")
+            .cursor()
+            .filter_map(|r| r.err())
+            .map(|e| e.to_string())
+            .collect();
+        let want = format!("child page {a_leaf} of bucket root {b_root} was reached first from bucket root {a_root}");
+        assert!(errors.iter().any(|e| e.contains(&want)), "{errors:?}");
+        let seek = labels(b"b")
+            .get(b"k00000")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(seek.contains(&want), "{seek}");
+        assert!(
+            labels(b"a").get(b"k00000").unwrap().is_some(),
+            "the first bucket still seeks"
+        );
     }
 
     /// 3,000 keys `k00000`.. under bucket `b`: three leaves under a branch page.

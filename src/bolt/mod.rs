@@ -65,6 +65,9 @@ pub struct Db {
     /// Per meta slot, which bucket header (by its offset in the file) each bucket root page
     /// was opened from (see [`Tx::claim_root`]).
     owners: [std::sync::OnceLock<Owners>; 2],
+    /// Per meta slot, which bucket (by its root page's offset) each page below a root was
+    /// first reached from (see [`Tx::claim_page`]).
+    page_owners: [std::sync::OnceLock<Owners>; 2],
 }
 
 /// Per page of the file, the offset plus one of the bucket header its bucket was first opened
@@ -127,6 +130,7 @@ impl Db {
             current,
             pages_read: AtomicU64::new(0),
             owners: Default::default(),
+            page_owners: Default::default(),
         })
     }
 
@@ -401,16 +405,38 @@ impl<'a> Tx<'a> {
     /// and a crafted file could use them to make a small file cost a reader without end
     /// (thousands of records whose `labels` are all one page of thousands of labels).
     pub(crate) fn claim_root(&self, root: u64, header: u64) -> Option<u64> {
+        self.claim(&self.db.owners, root, header)
+    }
+
+    /// Records that page `child`, below a bucket's root, is reached from the bucket whose
+    /// root is at offset `bucket`; the bucket that reached it first when that is another
+    /// one. Like [`Tx::claim_root`] for the pages below: branch pages of many records that
+    /// all list one set of leaves would make each leaf cost as many walks as records.
+    pub(crate) fn claim_page(&self, child: u64, bucket: u64) -> Option<u64> {
+        self.claim(&self.db.page_owners, child, bucket)
+    }
+
+    /// Marks page `id` of `table` as `owner`'s, or says whose it was.
+    fn claim(&self, table: &[std::sync::OnceLock<Owners>; 2], id: u64, owner: u64) -> Option<u64> {
         let slot = usize::from(std::ptr::eq(self.meta, &self.db.metas[1]));
-        let owners = self.db.owners.get(slot)?.get_or_init(|| {
+        let owners = table.get(slot)?.get_or_init(|| {
             // Pages past the cap (a file over 16 GiB of 4 KiB pages, or sparse) go unclaimed.
             let pages = (self.db.file_size() / u64::from(self.db.page_size.max(1))).min(MAX_OWNED_PAGES);
             (0..pages).map(|_| AtomicU64::new(0)).collect()
         });
-        // A root past the file's end is the page read's error to report, not a claim.
-        let owner = owners.get(usize::try_from(root).ok()?)?;
-        let mark = header.checked_add(1)?;
-        match owner.compare_exchange(0, mark, Ordering::Relaxed, Ordering::Relaxed) {
+        // A page past the file's end is the page read's error to report, not a claim.
+        let slot = owners.get(usize::try_from(id).ok()?)?;
+        let mark = owner.checked_add(1)?;
+        // A load first: pages every worker passes through (the content bucket's branches)
+        // stay shared in the caches instead of bouncing between cores on a locked write.
+        let first = slot.load(Ordering::Relaxed);
+        if first == mark {
+            return None;
+        }
+        if first != 0 {
+            return Some(first.saturating_sub(1));
+        }
+        match slot.compare_exchange(0, mark, Ordering::Relaxed, Ordering::Relaxed) {
             Ok(_) => None,
             Err(first) if first == mark => None,
             Err(first) => Some(first.saturating_sub(1)),
