@@ -61,18 +61,29 @@ impl Options {
         out
     }
 
-    /// `uidmap=`/`gidmap=` of a remapped snapshot.
-    fn idmap(&self, snap: &Snap) -> Vec<String> {
+    /// `uidmap=`/`gidmap=` of a remapped snapshot. The labels come from meta.db and the line
+    /// is meant to be pasted into a shell: a value that is not `<id>:<id>:<count>` (digits
+    /// and colons, as the CRI writes it) refuses the line instead of being printed.
+    fn idmap(&self, snap: &Snap) -> Result<Vec<String>, String> {
         let mut out = Vec::new();
         if self.remap_ids {
-            if let Some(v) = snap.labels.get("containerd.io/snapshot/uidmapping") {
-                out.push(format!("uidmap={v}"));
-            }
-            if let Some(v) = snap.labels.get("containerd.io/snapshot/gidmapping") {
-                out.push(format!("gidmap={v}"));
+            for (label, option) in [
+                ("containerd.io/snapshot/uidmapping", "uidmap"),
+                ("containerd.io/snapshot/gidmapping", "gidmap"),
+            ] {
+                let Some(v) = snap.labels.get(label) else {
+                    continue;
+                };
+                if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit() || b == b':') {
+                    return Err(format!(
+                        "label {label} is {:?}, not <id>:<id>:<count>; no mount line printed",
+                        crate::text::escape(v.as_bytes())
+                    ));
+                }
+                out.push(format!("{option}={v}"));
             }
         }
-        out
+        Ok(out)
     }
 }
 
@@ -95,7 +106,7 @@ pub fn ctr_line(index: &Index, chain: &[usize], root: &Path, target: &str, opts:
             "snapshot is {kind}: containerd mounts only active snapshots and views"
         ));
     }
-    let mut options = opts.idmap(snap);
+    let mut options = opts.idmap(snap)?;
     if parents.is_empty() {
         options.push(if kind == "View" { "ro" } else { "rw" }.into());
         options.push("rbind".into());
@@ -171,6 +182,37 @@ mod tests {
 
     /// containerd 2.x's `mounts()` for a remapped snapshot (labels set by the CRI for a pod
     /// with a user namespace): uidmap/gidmap first, on bind mounts too.
+    #[test]
+    fn a_mapping_label_that_is_no_mapping_refuses_the_line() {
+        let index = Index::from_snaps(
+            PathBuf::from("/r"),
+            vec![snap(
+                "k",
+                1,
+                "Active",
+                None,
+                &[("containerd.io/snapshot/uidmapping", "0:1:2; rm -rf /")],
+            )],
+        );
+        let opts = Options {
+            remap_ids: true,
+            ..Options::default()
+        };
+        let e = ctr_line(&index, &[0], Path::new("/r"), "/mnt", &opts).unwrap_err();
+        assert!(
+            e.contains("containerd.io/snapshot/uidmapping") && e.contains("no mount line"),
+            "{e}"
+        );
+        let opts = Options {
+            remap_ids: false,
+            ..Options::default()
+        };
+        assert!(
+            ctr_line(&index, &[0], Path::new("/r"), "/mnt", &opts).is_ok(),
+            "not used, not checked"
+        );
+    }
+
     #[test]
     fn remapped_snapshots_get_idmap_options_first() {
         let ids = [
