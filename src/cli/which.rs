@@ -8,6 +8,7 @@ use super::layers::{DockerRoot, Format, Node, size_cell};
 use super::{Failure, Outcome};
 use crate::containerd::records::Damage;
 use crate::overlay::images;
+use crate::overlay::snapshots::Index;
 use crate::overlay::snapshots::{SNAPSHOTTER_PREFIX, Snap};
 use crate::text::escape;
 use clap::Args;
@@ -112,6 +113,76 @@ struct WhichImage {
     layer: usize,
 }
 
+/// Where one snapshot is in the chains of the tops asked about (its distance from each top).
+/// A walk from a top stops at the first snapshot whose answer is known, so thousands of
+/// containers on distinct snapshots of one long chain cost the chain once, not once each.
+struct LayerOf {
+    snap: usize,
+    /// Per snapshot walked: `snap`'s distance from it, and the snapshot whose parent is
+    /// missing where its chain ends early.
+    known: std::collections::HashMap<usize, (Option<usize>, Option<usize>)>,
+}
+
+impl LayerOf {
+    fn new(snap: usize) -> LayerOf {
+        LayerOf {
+            snap,
+            known: std::collections::HashMap::new(),
+        }
+    }
+
+    /// `snap`'s position in `top`'s chain (as `Index::chain` lists it), if it is there. With
+    /// `damage`, a chain that ends early (a missing parent, a loop) is reported there, as
+    /// walking the whole chain would.
+    fn of(&mut self, index: &Index, top: usize, damage: Option<&mut Damage>) -> Option<usize> {
+        let mut path = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        let mut at = Some(top);
+        // The answer for the snapshot the walk stopped at, when it was known.
+        let mut tail = None;
+        while let Some(i) = at {
+            if let Some(&known) = self.known.get(&i) {
+                tail = Some(known);
+                break;
+            }
+            if !seen.insert(i) {
+                // A loop (damage, rare): answered by the chain itself, nothing remembered.
+                let (chain, stop) = index.chain(top);
+                if let (Some(damage), Some(stop)) = (damage, stop) {
+                    damage.push(stop);
+                }
+                return chain.iter().position(|&c| c == self.snap);
+            }
+            path.push(i);
+            at = index.parent(i);
+        }
+        let steps = path.len();
+        let found = path.iter().position(|&i| i == self.snap);
+        let (tail_distance, tail_broken) = match (tail, path.last()) {
+            (Some(known), _) => known,
+            // The base, or a snapshot whose parent has no record.
+            (None, Some(&last)) => (
+                None,
+                index.get(last).and_then(|s| s.backend_parent.as_ref()).map(|_| last),
+            ),
+            (None, None) => (None, None),
+        };
+        for (k, &i) in path.iter().enumerate() {
+            let distance = match found {
+                Some(j) if k <= j => Some(j - k),
+                _ => tail_distance.map(|d| d + steps - k),
+            };
+            self.known.insert(i, (distance, tail_broken));
+        }
+        if let (Some(damage), Some(broken)) = (damage, tail_broken)
+            && let (_, Some(stop)) = index.chain(broken)
+        {
+            damage.push(stop);
+        }
+        self.known.get(&top).and_then(|k| k.0)
+    }
+}
+
 pub fn which(global: &Global, args: WhichArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
     let Some(sp) = split_snapshot_path(&args.path) else {
         return Err(Failure::new(
@@ -127,21 +198,12 @@ pub fn which(global: &Global, args: WhichArgs, out: &mut dyn Write) -> Result<Ou
     let mut containers = Vec::new();
     let mut images_found = Vec::new();
     if let Some(snap) = snap {
-        // Where `snap` is in each top's chain, walked once per top: many containers (or
-        // images) on one long chain would each walk it again.
-        let mut layer_in: std::collections::HashMap<usize, Option<usize>> = std::collections::HashMap::new();
+        let mut layer_in = LayerOf::new(snap);
         for c in node.containers.clone() {
             let Some(top) = node.index.by_name(&c.namespace, &c.snapshotter, &c.snapshot_key) else {
                 continue;
             };
-            let layer = match layer_in.get(&top) {
-                Some(&known) => known,
-                None => {
-                    let found = node.chain(top).iter().position(|&i| i == snap);
-                    layer_in.insert(top, found);
-                    found
-                }
-            };
+            let layer = layer_in.of(&node.index, top, Some(&mut node.damage));
             if let Some(layer) = layer {
                 containers.push(WhichContainer {
                     id: c.id,
@@ -168,9 +230,7 @@ pub fn which(global: &Global, args: WhichArgs, out: &mut dyn Write) -> Result<Ou
                 let Some(i) = node.index.by_name(&ns, &sp.snapshotter, &top.chain_id) else {
                     continue;
                 };
-                let layer = *layer_in
-                    .entry(i)
-                    .or_insert_with(|| node.index.chain(i).0.iter().position(|&c| c == snap));
+                let layer = layer_in.of(&node.index, i, None);
                 if let Some(layer) = layer {
                     images_found.push(WhichImage {
                         namespace: ns.clone(),
@@ -284,6 +344,63 @@ pub fn which(global: &Global, args: WhichArgs, out: &mut dyn Write) -> Result<Ou
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A chain `s0 <- s1 <- ... <- s39`, a branch `b0 <- b1` off s9, a snapshot whose parent
+    /// is missing, and a loop `l0 <- l1 <- l0`: every snapshot as a top, in an order that
+    /// reuses earlier answers, gives the position `Index::chain` gives, and broken chains are
+    /// reported.
+    #[test]
+    fn layer_of_agrees_with_the_chain_and_reports_broken_ones() {
+        use crate::overlay::snapshots::Snap;
+        let snap = |key: &str, id: u64, parent: Option<&str>| Snap {
+            snapshotter: "overlayfs".into(),
+            backend_key: key.into(),
+            id: Some(id),
+            kind: "Committed".into(),
+            backend_parent: parent.map(str::to_string),
+            size: None,
+            inodes: None,
+            created_at: None,
+            names: Vec::new(),
+            labels: Default::default(),
+        };
+        let mut snaps: Vec<Snap> = (0..40)
+            .map(|i| {
+                let parent = (i > 0).then(|| format!("s{}", i - 1));
+                snap(&format!("s{i}"), i, parent.as_deref())
+            })
+            .collect();
+        snaps.push(snap("b0", 100, Some("s9")));
+        snaps.push(snap("b1", 101, Some("b0")));
+        snaps.push(snap("orphan", 102, Some("gone")));
+        snaps.push(snap("l0", 103, Some("l1")));
+        snaps.push(snap("l1", 104, Some("l0")));
+        let n = snaps.len();
+        let index = Index::from_snaps(std::path::PathBuf::from("/r"), snaps);
+        for target in 0..n {
+            let mut layer_of = LayerOf::new(target);
+            let mut damage = Damage::new();
+            // Middle tops first, so that later walks stop at known snapshots.
+            let order: Vec<usize> = (0..n)
+                .filter(|i| i % 3 == 1)
+                .chain((0..n).filter(|i| i % 3 != 1))
+                .collect();
+            for top in order {
+                let want = index.chain(top).0.iter().position(|&i| i == target);
+                assert_eq!(
+                    layer_of.of(&index, top, Some(&mut damage)),
+                    want,
+                    "top {top}, target {target}"
+                );
+            }
+            let notes: Vec<String> = damage.distinct().iter().map(|d| d.to_string()).collect();
+            assert!(
+                notes.iter().any(|d| d.contains("orphan") && d.contains("gone")),
+                "{notes:?}"
+            );
+            assert!(notes.iter().any(|d| d.contains("loops back")), "{notes:?}");
+        }
+    }
 
     #[test]
     fn snapshot_paths_split() {
