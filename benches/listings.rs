@@ -145,3 +145,82 @@ fn without_stderr<T>(f: impl FnOnce() -> T) -> T {
     unsafe { libc::dup2(null.as_raw_fd(), 2) };
     f()
 }
+
+/// A gzip-compressed OCI archive of one image with `layers` layers of 2 MiB (each over the
+/// 1 MiB a compressed archive's index pass keeps, so every layer is read from a stream), in
+/// `dir`; the bytes are a cheap generator's, compressible about as real layers are.
+fn compressed_archive(dir: &std::path::Path, layers: usize) -> PathBuf {
+    use coldctr::digest::Digest;
+    use coldctr::export::tar::{Kind, finish, header, pad};
+    use std::io::Write;
+    let path = dir.join("image.tar.gz");
+    let file = std::fs::File::create(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut gz = flate2::write::GzEncoder::new(std::io::BufWriter::new(file), flate2::Compression::fast());
+    let mut put = |name: &str, data: &[u8]| {
+        let h = header(name, Kind::File, data.len() as u64).unwrap_or_else(|e| panic!("{e}"));
+        gz.write_all(&h)
+            .and_then(|()| gz.write_all(data))
+            .unwrap_or_else(|e| panic!("{e}"));
+        pad(&mut gz, data.len() as u64).unwrap_or_else(|e| panic!("{e}"));
+    };
+    let mut descriptors = Vec::new();
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    for _ in 0..layers {
+        // Words from a small vocabulary: text-like bytes that deflate about 3:1.
+        let mut data = Vec::with_capacity(2 << 20);
+        while data.len() < 2 << 20 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            data.extend_from_slice(format!("w{:03} ", seed % 700).as_bytes());
+        }
+        let digest = Digest::sha256_of(&data);
+        put(&format!("blobs/sha256/{}", digest.hex()), &data);
+        descriptors.push(format!(
+            r#"{{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"{digest}","size":{}}}"#,
+            data.len()
+        ));
+    }
+    let config = br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#;
+    let config_digest = Digest::sha256_of(config);
+    put(&format!("blobs/sha256/{}", config_digest.hex()), config);
+    let manifest = format!(
+        r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{config_digest}","size":{}}},"layers":[{}]}}"#,
+        config.len(),
+        descriptors.join(",")
+    );
+    let manifest_digest = Digest::sha256_of(manifest.as_bytes());
+    put(&format!("blobs/sha256/{}", manifest_digest.hex()), manifest.as_bytes());
+    put("oci-layout", br#"{"imageLayoutVersion":"1.0.0"}"#);
+    let index = format!(
+        r#"{{"schemaVersion":2,"manifests":[{{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"{manifest_digest}","size":{},"annotations":{{"org.opencontainers.image.ref.name":"big"}}}}]}}"#,
+        manifest.len()
+    );
+    put("index.json", index.as_bytes());
+    finish(&mut gz).unwrap_or_else(|e| panic!("{e}"));
+    gz.finish()
+        .and_then(|mut w| w.flush())
+        .unwrap_or_else(|e| panic!("{e}"));
+    path
+}
+
+/// `verify` and `export` of a .tar.gz archive of 12 layers of 2 MiB: each layer is read
+/// from a decompressed stream (parked streams: one pass for verify, which reads in archive
+/// order; export reads in digest order).
+#[divan::bench(args = ["verify", "export"], sample_count = 20)]
+fn compressed_archive_reads(bencher: divan::Bencher, command: &str) {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temporary directory: {e}"));
+    let archive = compressed_archive(dir.path(), 12).to_string_lossy().into_owned();
+    let out = dir.path().join("out.tar").to_string_lossy().into_owned();
+    let args: Vec<String> = match command {
+        "verify" => vec!["coldctr", "--root", &archive, "verify", "--format", "json"],
+        _ => vec!["coldctr", "--root", &archive, "export", "--force", "-o", &out, "big"],
+    }
+    .into_iter()
+    .map(String::from)
+    .collect();
+    let run =
+        || coldctr::cli::run_args(args.clone(), &mut std::io::sink()).is_ok_and(|o| o == coldctr::cli::Outcome::Ok);
+    assert!(run(), "{command} on the compressed archive failed");
+    bencher.bench(run);
+}
