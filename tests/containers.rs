@@ -866,23 +866,30 @@ fn a_symlinked_docker_root_beside_containerd_is_not_followed() {
     assert!(r.stderr.contains("no Docker data root"), "{}", r.stderr);
 }
 
+/// The Docker container directories holding `file`, sorted, with the second one's `file`
+/// replaced by a hard link to the first one's; and that second file.
+fn link_second_to_first(node: &Node, file: &str) -> (Vec<PathBuf>, PathBuf) {
+    let containers = node.docker().join("containers");
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&containers)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join(file).is_file())
+        .collect();
+    dirs.sort();
+    assert!(dirs.len() >= 2, "two Docker containers with a {file} in the fixture");
+    let (first, second) = (dirs[0].join(file), dirs[1].join(file));
+    std::fs::remove_file(&second).unwrap();
+    std::fs::hard_link(&first, &second).unwrap();
+    (dirs, second)
+}
+
 /// One container's `config.v2.json` hard-linked over another's: read once, the second named
 /// as a hard link of the first (a 16 MiB config linked into many directories was parsed and
 /// kept once per link: megabytes on disk, gigabytes in memory).
 #[test]
 fn a_hard_linked_config_is_read_once() {
     let node = unpack();
-    let containers = node.docker().join("containers");
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&containers)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.join("config.v2.json").is_file())
-        .collect();
-    dirs.sort();
-    assert!(dirs.len() >= 2, "two Docker containers in the fixture");
-    let (first, second) = (dirs[0].join("config.v2.json"), dirs[1].join("config.v2.json"));
-    std::fs::remove_file(&second).unwrap();
-    std::fs::hard_link(&first, &second).unwrap();
+    let (dirs, _) = link_second_to_first(&node, "config.v2.json");
     let r = run(&node.root(), &["ps", "-a", "--format", "json", "-f", "source=docker"]);
     assert_eq!(r.code, Some(3), "{}", r.stderr);
     assert!(r.stderr.contains("(a hard link); not read again"), "{}", r.stderr);
@@ -894,20 +901,7 @@ fn a_hard_linked_config_is_read_once() {
 #[test]
 fn a_hard_linked_hostconfig_is_read_once() {
     let node = unpack();
-    let containers = node.docker().join("containers");
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&containers)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.join("hostconfig.json").is_file())
-        .collect();
-    dirs.sort();
-    assert!(
-        dirs.len() >= 2,
-        "two Docker containers with a hostconfig.json in the fixture"
-    );
-    let (first, second) = (dirs[0].join("hostconfig.json"), dirs[1].join("hostconfig.json"));
-    std::fs::remove_file(&second).unwrap();
-    std::fs::hard_link(&first, &second).unwrap();
+    let (dirs, second) = link_second_to_first(&node, "hostconfig.json");
     let r = run(&node.root(), &["ps", "-a", "--format", "json", "-f", "source=docker"]);
     assert_eq!(r.code, Some(3), "{}", r.stderr);
     let named = format!("{}: the same file as", second.display());

@@ -178,6 +178,20 @@ const SMALL_MEMBER: u64 = 1 << 20;
 const SMALL_BUDGET: u64 = 256 << 20;
 
 impl Archive {
+    /// An archive indexed as `index`, no blob found in it yet, nothing kept.
+    fn new(path: PathBuf, file: File, index: TarIndex) -> Archive {
+        Archive {
+            path,
+            file: Arc::new(file),
+            index,
+            blobs: BTreeMap::new(),
+            strays: Vec::new(),
+            small: HashMap::new(),
+            heads: HashMap::new(),
+            parked: Arc::default(),
+        }
+    }
+
     fn member(&self, i: usize) -> Option<&Member> {
         self.index.members.get(i)
     }
@@ -377,16 +391,7 @@ pub fn open(path: &Path) -> Result<Root, SourceError> {
     let (index, kept) = tar::index_file_keeping(&file, tar::Kept::new(SMALL_MEMBER, SMALL_BUDGET))
         .map_err(|e| unreadable(e.to_string()))?;
     let mut problems: Vec<Problem> = index.problems.iter().map(tar_problem).collect();
-    let mut archive = Archive {
-        path: path.to_path_buf(),
-        file: Arc::new(file),
-        index,
-        blobs: BTreeMap::new(),
-        strays: Vec::new(),
-        small: HashMap::new(),
-        heads: HashMap::new(),
-        parked: Arc::default(),
-    };
+    let mut archive = Archive::new(path.to_path_buf(), file, index);
     let kept = keep_small_members(&archive, kept, SMALL_BUDGET);
     archive.small = kept.data;
     archive.heads = kept.heads;
@@ -972,17 +977,7 @@ mod tests {
         gz.finish().unwrap();
         let f = File::open(&path).unwrap();
         let (index, kept) = tar::index_file_keeping(&f, tar::Kept::new(SMALL_MEMBER, budget)).unwrap();
-        let archive = Archive {
-            path,
-            file: Arc::new(f),
-            index,
-            blobs: BTreeMap::new(),
-            strays: Vec::new(),
-            small: HashMap::new(),
-            heads: HashMap::new(),
-            parked: Arc::default(),
-        };
-        (archive, kept, needed)
+        (Archive::new(path, f, index), kept, needed)
     }
 
     fn kept_names(archive: &Archive, kept: &tar::Kept) -> Vec<String> {
