@@ -62,8 +62,9 @@ impl Options {
     }
 
     /// `uidmap=`/`gidmap=` of a remapped snapshot. The labels come from meta.db and the line
-    /// is meant to be pasted into a shell: a value that is not `<id>:<id>:<count>` (digits
-    /// and colons, as the CRI writes it) refuses the line instead of being printed.
+    /// is meant to be pasted into a shell: a value that is not `<id>:<id>:<count>` triples
+    /// joined by commas (as the CRI and nerdctl write it) refuses the line instead of being
+    /// printed.
     fn idmap(&self, snap: &Snap) -> Result<Vec<String>, String> {
         let mut out = Vec::new();
         if self.remap_ids {
@@ -74,9 +75,9 @@ impl Options {
                 let Some(v) = snap.labels.get(label) else {
                     continue;
                 };
-                if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit() || b == b':') {
+                if !is_id_mapping(v) {
                     return Err(format!(
-                        "label {label} is {:?}, not <id>:<id>:<count>; no mount line printed",
+                        "label {label} is {:?}, not <id>:<id>:<count>[,...]; no mount line printed",
                         crate::text::escape(v.as_bytes())
                     ));
                 }
@@ -85,6 +86,17 @@ impl Options {
         }
         Ok(out)
     }
+}
+
+/// `<id>:<id>:<count>`, one or more joined by `,`, each number in decimal digits.
+fn is_id_mapping(v: &str) -> bool {
+    v.split(',').all(|triple| {
+        let parts: Vec<&str> = triple.split(':').collect();
+        parts.len() == 3
+            && parts
+                .iter()
+                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+    })
 }
 
 /// The line `ctr snapshots mounts <target> <key>` prints for chain `chain` (the snapshot, then
@@ -211,6 +223,9 @@ mod tests {
             ctr_line(&index, &[0], Path::new("/r"), "/mnt", &opts).is_ok(),
             "not used, not checked"
         );
+        // nerdctl writes several ranges joined by commas.
+        assert!(is_id_mapping("0:1000:1,1:100000:65535") && is_id_mapping("0:65536:65536"));
+        assert!(!is_id_mapping("0:1:2,") && !is_id_mapping("0:1") && !is_id_mapping("0:1:2 ") && !is_id_mapping(""));
     }
 
     #[test]

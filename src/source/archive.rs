@@ -75,8 +75,19 @@ struct Parked {
     stream: Box<dyn Read + Send>,
 }
 
-/// How many streams are kept parked (each holds a decompressor's window, tens of KiB).
+/// How many gzip streams are kept parked (each holds a 32 KiB window and its buffers).
 const MAX_PARKED: usize = 16;
+/// How many zstd streams: a zstd decoder holds the window its frame declares, up to 128 MiB
+/// (`zstd --long=27`), so 16 of them could hold 2 GB.
+const MAX_PARKED_ZSTD: usize = 1;
+
+/// How many streams of `compression` are kept parked.
+fn max_parked(compression: Compression) -> usize {
+    match compression {
+        Compression::Zstd => MAX_PARKED_ZSTD,
+        Compression::Gzip | Compression::None => MAX_PARKED,
+    }
+}
 
 /// One member's data, read from a decompressed stream that is parked again when dropped.
 /// The stream is found (and wound on to the member) at the first read: a blob opened for its
@@ -90,6 +101,11 @@ struct StreamedMember {
     /// Where the member's data ends.
     end: u64,
     parked: Arc<Mutex<Vec<Parked>>>,
+    /// How many streams may stay parked.
+    max_parked: usize,
+    /// The error that ended reading, returned again by every later read: the member is not
+    /// whole, and a caller that reads on must not take it for complete.
+    failed: Option<(io::ErrorKind, String)>,
 }
 
 impl StreamedMember {
@@ -123,8 +139,15 @@ impl StreamedMember {
 
 impl Read for StreamedMember {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if let Some((file, compression, name)) = self.source.take() {
-            self.start(&file, compression, &name)?;
+        if let Some((kind, message)) = &self.failed {
+            return Err(io::Error::new(*kind, message.clone()));
+        }
+        if let Some((file, compression, name)) = self.source.take()
+            && let Err(e) = self.start(&file, compression, &name)
+        {
+            self.stream = None;
+            self.failed = Some((e.kind(), e.to_string()));
+            return Err(e);
         }
         let left = usize::try_from(self.end.saturating_sub(self.at)).unwrap_or(usize::MAX);
         let Some(stream) = self.stream.as_mut() else {
@@ -139,9 +162,12 @@ impl Read for StreamedMember {
                 self.at += n as u64;
                 Ok(n)
             }
+            // Nothing was read: the stream stands where it was.
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => Err(e),
             Err(e) => {
                 // Where a failed stream stands is unknown: it is not parked.
                 self.stream = None;
+                self.failed = Some((e.kind(), e.to_string()));
                 Err(e)
             }
         }
@@ -155,7 +181,7 @@ impl Drop for StreamedMember {
         };
         if let Ok(mut parked) = self.parked.lock() {
             parked.push(Parked { at: self.at, stream });
-            if parked.len() > MAX_PARKED {
+            if parked.len() > self.max_parked {
                 // Members read out of archive order (export writes blobs by digest) are
                 // served best by streams spread over the archive: the one closest behind
                 // another adds least, and goes.
@@ -218,6 +244,8 @@ impl Archive {
             at: m.offset,
             end,
             parked: self.parked.clone(),
+            max_parked: max_parked(self.index.compression),
+            failed: None,
         }))
     }
 
@@ -549,6 +577,7 @@ fn reachable(
     data: &HashMap<u64, Arc<[u8]>>,
 ) -> HashSet<u64> {
     let mut seen = HashSet::new();
+    let mut expanded: HashSet<&[u8]> = HashSet::new();
     let mut todo: Vec<usize> = roots.to_vec();
     while let Some(i) = todo.pop() {
         let Some(m) = archive.index.members.get(i) else {
@@ -569,11 +598,20 @@ fn reachable(
             continue;
         };
         for run in bytes.split(|c| !c.is_ascii_hexdigit()) {
+            // Each digest is followed once, however often documents repeat it (an index
+            // naming one digest 16,000 times over 10,000 members of that name held 2.7 GB).
             if is_digest_hex(run)
+                && expanded.insert(run)
                 && let Ok(hex) = std::str::from_utf8(run)
                 && let Some(found) = by_hex.get(hex)
             {
-                todo.extend(found.iter().copied());
+                todo.extend(found.iter().copied().filter(|&j| {
+                    archive
+                        .index
+                        .members
+                        .get(j)
+                        .is_some_and(|x| !seen.contains(&x.header_offset))
+                }));
             }
         }
     }

@@ -97,7 +97,11 @@ pub fn call(name: &str, args: &[Value], work: &mut u64) -> Result<Value, String>
             Some(v) => Err(format!("non-function of type {}", v.type_name())),
         },
         "index" => index(a0.unwrap_or(&Value::Invalid), args.get(1..).unwrap_or(&[])),
-        "slice" => slice(a0.unwrap_or(&Value::Invalid), args.get(1..).unwrap_or(&[])),
+        "slice" => {
+            // A slice of a string is copied: counted at most the whole string.
+            *work = work.saturating_add(str_arg(a0).len() as u64);
+            slice(a0.unwrap_or(&Value::Invalid), args.get(1..).unwrap_or(&[]))
+        }
         "len" => length(a0.unwrap_or(&Value::Invalid)),
         "not" => Ok(Value::Bool(!is_true(&indirect_interface(
             a0.unwrap_or(&Value::Invalid),
@@ -164,6 +168,7 @@ pub fn call(name: &str, args: &[Value], work: &mut u64) -> Result<Value, String>
         }
         "truncate" => {
             let s = str_arg(a0);
+            *work = work.saturating_add(s.len() as u64);
             let n = int_arg(args.get(1));
             if (s.len() as i64) < n {
                 return Ok(Value::string(s));
