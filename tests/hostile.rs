@@ -31,6 +31,17 @@ fn coldctr(root: &Path, args: &[&str]) -> Output {
     child.wait_with_output().expect("output")
 }
 
+/// A copy of the docker fixture whose `rel` was moved out of the root (to `outside` in the
+/// temporary directory) and replaced by a symlink to where it went.
+fn moved_out_and_linked_back(rel: &str, outside: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let (tmp, root) = support::fixture_copy("docker-28.5");
+    let inside = root.join(rel);
+    let moved = tmp.path().join(outside);
+    std::fs::rename(&inside, &moved).expect("mv");
+    std::os::unix::fs::symlink(&moved, &inside).expect("ln");
+    (tmp, root)
+}
+
 /// attested:1.0's index blob rewritten (same size, so its record still matches) to list
 /// itself as often as it fits (4 times: 4^depth walks without a visited set); containerd
 /// would walk it forever, every command here must end.
@@ -105,11 +116,7 @@ fn symlinked_store_directories_are_not_followed() {
     }
 
     // The snapshotter's metadata.db moved out and linked back: not opened.
-    let (tmp, root) = support::fixture_copy("docker-28.5");
-    let db = root.join("io.containerd.snapshotter.v1.overlayfs/metadata.db");
-    let moved = tmp.path().join("metadata.db");
-    std::fs::rename(&db, &moved).expect("mv");
-    std::os::unix::fs::symlink(&moved, &db).expect("ln");
+    let (_tmp, root) = moved_out_and_linked_back("io.containerd.snapshotter.v1.overlayfs/metadata.db", "metadata.db");
     let out = coldctr(&root, &["snapshots", "--format", "json"]);
     let rows: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert!(
@@ -118,11 +125,7 @@ fn symlinked_store_directories_are_not_followed() {
     );
 
     // meta.db itself a symlink: not a root, and said so.
-    let (tmp, root) = support::fixture_copy("docker-28.5");
-    let meta = root.join("io.containerd.metadata.v1.bolt/meta.db");
-    let moved = tmp.path().join("meta.db");
-    std::fs::rename(&meta, &moved).expect("mv");
-    std::os::unix::fs::symlink(&moved, &meta).expect("ln");
+    let (_tmp, root) = moved_out_and_linked_back("io.containerd.metadata.v1.bolt/meta.db", "meta.db");
     let out = coldctr(&root, &["images"]);
     assert_eq!(out.status.code(), Some(4));
     assert!(String::from_utf8_lossy(&out.stderr).contains("symlink"));
@@ -133,11 +136,7 @@ fn symlinked_store_directories_are_not_followed() {
     assert!(out.stdout.is_empty(), "recover read the symlinked meta.db");
 
     // Its directory a symlink instead: not carved either.
-    let (tmp, root) = support::fixture_copy("docker-28.5");
-    let dir = root.join("io.containerd.metadata.v1.bolt");
-    let moved = tmp.path().join("bolt-outside");
-    std::fs::rename(&dir, &moved).expect("mv");
-    std::os::unix::fs::symlink(&moved, &dir).expect("ln");
+    let (_tmp, root) = moved_out_and_linked_back("io.containerd.metadata.v1.bolt", "bolt-outside");
     let out = coldctr(&root, &["recover", "--format", "json"]);
     assert_eq!(out.status.code(), Some(4), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(out.stdout.is_empty(), "recover read through the symlinked directory");
