@@ -8,6 +8,30 @@ use std::process::ExitCode;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// mimalloc's `mi_option_purge_delay` (its `mi_option_t` value in mimalloc 2 and 3; the
+/// bindings do not name it).
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
+/// Milliseconds mimalloc keeps freed memory before giving it back. mimalloc 3 keeps it a second
+/// (mimalloc 2 kept it 10 ms): a whole `inspect` of 5,000 names then held 32.6 MB of anonymous
+/// memory at its peak against 28.7 MB with 10 ms, in the same time; 0 cost 7% more time.
+const PURGE_DELAY_MS: std::ffi::c_long = 10;
+
 fn main() -> ExitCode {
+    // SAFETY: sets one of mimalloc's options; it may be set at any time, from any thread.
+    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, PURGE_DELAY_MS) };
     coldctr::cli::main()
+}
+
+#[cfg(test)]
+mod tests {
+    /// The option numbered as main.rs names it is the purge delay: mimalloc 3's default for it
+    /// is 1,000 ms (read before main.rs sets it; `MIMALLOC_PURGE_DELAY` in the environment
+    /// would change it).
+    #[test]
+    fn the_purge_delay_option_is_the_one_set() {
+        // SAFETY: reads one of mimalloc's options.
+        let delay = unsafe { libmimalloc_sys::mi_option_get(super::MI_OPTION_PURGE_DELAY) };
+        assert_eq!(delay, 1000);
+    }
 }
