@@ -48,6 +48,36 @@ fn inspect_every_record(bencher: divan::Bencher) {
     });
 }
 
+/// Every image record of the moby namespace and then each one's target digest (as `coldctr
+/// inspect` with all of them as arguments: the CLI's path, bodies serialized on the workers),
+/// so every target is named at least twice, far apart, and its body is shared.
+#[divan::bench]
+fn inspect_each_name_and_digest(bencher: divan::Bencher) {
+    let refs: Vec<String> = {
+        let root = root();
+        let tx = root.view(MetaChoice::Current).expect("view");
+        let mut damage = coldctr::damage::Damage::new();
+        let ns = tx.bucket_at(&[b"v1".as_slice(), b"moby"]).expect("read").expect("moby");
+        let images = coldctr::containerd::records::images_in("moby", &ns, &mut damage);
+        let names = images.iter().map(|i| i.name.clone());
+        let digests = images.iter().map(|i| i.target.digest.clone());
+        names.chain(digests).collect()
+    };
+    bencher.bench(|| {
+        let root = root();
+        let tx = root.view(MetaChoice::Current).expect("view");
+        let inspector = Inspector::new(&root, tx, "moby", options());
+        let mut bytes = 0usize;
+        inspector.inspect_each(
+            &refs,
+            96,
+            |r| r.map(|body| body.to_compact(true)).map_err(|e| e.to_string()),
+            |shaped| bytes += shaped.map_or(0, |t| t.len()),
+        );
+        bytes
+    });
+}
+
 /// One multi-platform image by tag, on an open root (resolution, Size, Best, response).
 #[divan::bench]
 fn inspect_one_index_image(bencher: divan::Bencher) {

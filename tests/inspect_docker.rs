@@ -100,12 +100,12 @@ fn docker_28_5_every_captured_case() {
     run_cases("docker-28.5", "docker-28.5");
 }
 
-/// Every plain one-reference case of the capture again, all in one invocation: many
-/// references take the path that decodes every record once into an index (a few take the
-/// path that scans targets alone), and must print what docker prints for each, joined.
-#[test]
-fn docker_28_5_every_plain_case_in_one_invocation() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/expected/docker-28.5");
+/// The plain one-reference cases of a capture that docker answered with a body: each
+/// reference and what docker printed between the brackets.
+fn plain_cases(expected: &str) -> (Vec<String>, Vec<String>) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/expected")
+        .join(expected);
     let index: Value =
         serde_json::from_slice(&std::fs::read(dir.join("index.json")).expect("index.json")).expect("index.json parses");
     let mut refs = Vec::new();
@@ -131,18 +131,88 @@ fn docker_28_5_every_plain_case_in_one_invocation() {
         refs.push(argv[3].to_string());
         bodies.push(body.to_string());
     }
-    assert!(refs.len() >= 20, "only {} plain cases", refs.len());
-    let out = Command::new(env!("CARGO_BIN_EXE_coldctr"))
+    (refs, bodies)
+}
+
+fn inspect_many(root: &str, refs: &[String]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_coldctr"))
         .arg("--root")
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/docker-28.5"))
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(root))
         .args(["--host-platform", "linux/amd64", "inspect"])
-        .args(&refs)
+        .args(refs)
         .env_remove("DOCKER_API_VERSION")
         .env_remove("COLDCTR_ROOT")
         .output()
-        .expect("run coldctr");
+        .expect("run coldctr")
+}
+
+/// Every plain one-reference case of the capture again, all in one invocation: many
+/// references take the path that decodes every record once into an index (a few take the
+/// path that scans targets alone), and must print what docker prints for each, joined.
+#[test]
+fn docker_28_5_every_plain_case_in_one_invocation() {
+    let (refs, bodies) = plain_cases("docker-28.5");
+    assert!(refs.len() >= 20, "only {} plain cases", refs.len());
+    let out = inspect_many("docker-28.5", &refs);
     let want = format!("[\n{}\n]\n", bodies.join(",\n"));
     assert_eq!(String::from_utf8_lossy(&out.stdout), want, "{} references", refs.len());
+}
+
+/// The same cases, then all of them again in reverse order: every target is named several
+/// times, near and far apart, so bodies are shared between references (the references
+/// resolved first, one walk per target); each must still be what docker printed for it.
+#[test]
+fn docker_28_5_plain_cases_named_again_far_apart() {
+    let (mut refs, mut bodies) = plain_cases("docker-28.5");
+    let distinct: std::collections::HashSet<&String> = bodies.iter().collect();
+    assert!(distinct.len() < bodies.len(), "some cases share a target");
+    refs.extend(refs.clone().into_iter().rev());
+    bodies.extend(bodies.clone().into_iter().rev());
+    let out = inspect_many("docker-28.5", &refs);
+    let want = format!("[\n{}\n]\n", bodies.join(",\n"));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), want, "{} references", refs.len());
+}
+
+/// On the damaged root, what dockerd would log (a manifest whose availability check fails,
+/// ...) is said for every reference that meets it, shared body or not: the warnings of one
+/// invocation of many references are those of each reference inspected alone.
+#[test]
+fn docker_28_5_damaged_warnings_for_each_reference_of_many() {
+    let (refs, _) = plain_cases("docker-28.5-damaged/observed-after-restart");
+    assert!(
+        refs.len() > 3,
+        "{} references take the path that shares bodies",
+        refs.len()
+    );
+    let mut refs: Vec<String> = refs.clone().into_iter().chain(refs.into_iter().rev()).collect();
+    refs.sort();
+    let warnings = |out: &std::process::Output| -> Vec<String> {
+        let mut lines: Vec<String> = String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .filter(|l| !l.starts_with("Error response from daemon"))
+            .map(str::to_string)
+            .collect();
+        lines.sort();
+        lines
+    };
+    let together = warnings(&inspect_many("docker-28.5-damaged", &refs));
+    let mut alone: Vec<String> = Vec::new();
+    let mut said_once = std::collections::HashSet::new();
+    for r in &refs {
+        for line in warnings(&inspect_many("docker-28.5-damaged", std::slice::from_ref(r))) {
+            // Damage in meta.db is said once per invocation; dockerd's log lines per reference.
+            if line.contains("meta.db") {
+                if said_once.insert(line.clone()) {
+                    alone.push(line);
+                }
+            } else {
+                alone.push(line);
+            }
+        }
+    }
+    alone.sort();
+    assert!(!together.is_empty(), "the damaged root has something to say");
+    assert_eq!(together, alone);
 }
 
 #[test]

@@ -260,7 +260,7 @@ pub fn namespaces(tx: &Tx<'_>, damage: &mut Damage) -> Vec<Namespace> {
 }
 
 /// An OCI descriptor as containerd stores an image target.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 pub struct StoredTarget {
     #[serde(rename = "mediaType")]
     pub media_type: String,

@@ -14,6 +14,7 @@ pub mod gojson;
 pub mod gotypes;
 mod resolve;
 pub mod response;
+mod reuse;
 mod size;
 
 pub use size::sort_by_preference;
@@ -26,6 +27,7 @@ use crate::digest::Digest;
 use crate::image::document::{self, Descriptor, DocError, Index, Manifest};
 use crate::image::platform::{Matcher, Platform};
 use gojson::J;
+use reuse::{Reuse, Shaped};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -122,8 +124,10 @@ impl From<DocError> for ReadError {
 /// index (a scan costs about a quarter of decoding every record).
 pub const LEAN_LOOKUPS: usize = 3;
 
-/// How many bytes of blobs an [`Inspector`] keeps.
-pub const BLOB_CACHE_BYTES: usize = 8 << 20;
+/// How many bytes of blobs an [`Inspector`] keeps: configs shared by different targets (an
+/// index and a record naming one of its manifests). References naming the same target share
+/// the whole body instead ([`reuse`]), so this stays small.
+pub const BLOB_CACHE_BYTES: usize = 1 << 20;
 
 #[derive(Default)]
 struct BlobCache {
@@ -218,9 +222,12 @@ impl<'r> Inspector<'r> {
         }
     }
 
-    fn warn(&self, message: String) {
+    fn warn_all(&self, messages: &[String]) {
+        if messages.is_empty() {
+            return;
+        }
         if let Ok(mut w) = self.warnings.lock() {
-            w.push(message);
+            w.extend(messages.iter().cloned());
         }
     }
 
@@ -446,31 +453,86 @@ impl<'r> Inspector<'r> {
     /// Inspects every reference and hands `each` the results in reference order: `shape` runs
     /// on the workers (serializing there, in parallel) `batch` references at a time, while
     /// `each` takes the batches before (see [`crate::pipeline`]); only a few batches of shaped
-    /// results are held at once, so output can stream.
-    pub fn inspect_each<T: Send>(
+    /// results are held at once, so output can stream. Many references are resolved first,
+    /// and those naming one target share its body ([`reuse`]).
+    pub fn inspect_each(
         &self,
         references: &[String],
         batch: usize,
-        shape: impl Fn(Result<J, InspectError>) -> T + Sync,
-        mut each: impl FnMut(T),
+        shape: impl Fn(Result<J, InspectError>) -> Shaped + Sync,
+        mut each: impl FnMut(Shaped),
     ) {
-        let many = references.len() > LEAN_LOOKUPS;
-        if many {
-            // Many references: decode every record into the index at once rather than scan
-            // targets first (see `with_target`).
-            self.lookups.fetch_add(LEAN_LOOKUPS, Ordering::Relaxed);
+        if references.len() <= LEAN_LOOKUPS {
+            crate::pipeline::ordered(
+                self.pool.as_ref(),
+                batch,
+                |give| references.iter().for_each(give),
+                &|r: &String| shape(self.inspect(r)),
+                &mut each,
+            );
+            return;
         }
-        if many {
-            // Every RepoTags needs the index: built first, from here on every worker,
-            // instead of by the first worker that asks while the others wait for it.
-            self.image_index();
-            self.prepare_for_images(references.len());
-        }
+        // Many references: decode every record into the index at once rather than scan
+        // targets first (see `with_target`). Every RepoTags needs the index: built first, from
+        // here on every worker, instead of by the first worker that asks while the others
+        // wait for it.
+        self.lookups.fetch_add(LEAN_LOOKUPS, Ordering::Relaxed);
+        self.image_index();
+        self.prepare_for_images(references.len());
+        let resolved: Vec<Result<Image, InspectError>> = self.on_pool(|| {
+            use rayon::prelude::*;
+            references.par_iter().map(|r| resolve::resolve(self, r)).collect()
+        });
+        let slots = reuse::slots(resolved.iter().map(|r| r.as_ref().ok().map(|i| &i.target)));
+        let reuse = Reuse::expecting(&slots);
+        // Only the first reference to a target keeps its record; the others are answered
+        // from the kept body, or resolved again when it is not there (yet).
+        let mut met = vec![false; slots.len()];
+        let items: Vec<(&String, Resolved)> = references
+            .iter()
+            .zip(resolved)
+            .zip(&slots)
+            .map(|((reference, r), slot)| {
+                let again = slot
+                    .and_then(|s| met.get_mut(s))
+                    .is_some_and(|m| std::mem::replace(m, true));
+                let r = match (r, *slot) {
+                    (Ok(_), Some(slot)) if again => Resolved::Again(slot),
+                    (Ok(image), slot) => Resolved::First(Box::new(image), slot),
+                    (Err(e), _) => Resolved::Failed(e),
+                };
+                (reference, r)
+            })
+            .collect();
+        let one = |(reference, r): (&String, Resolved)| -> Shaped {
+            let (image, slot) = match r {
+                Resolved::First(image, slot) => (image, slot),
+                Resolved::Again(slot) => {
+                    if let Some((body, notes)) = reuse.take(slot) {
+                        self.warn_all(&notes);
+                        return body;
+                    }
+                    match resolve::resolve(self, reference) {
+                        Ok(image) => (Box::new(image), Some(slot)),
+                        Err(e) => return shape(Err(e)),
+                    }
+                }
+                Resolved::Failed(e) => return shape(Err(e)),
+            };
+            let (body, notes) = self.inspect_image(reference, &image);
+            self.warn_all(&notes);
+            let made = body.is_ok();
+            let out = shape(body);
+            if let (Some(slot), true) = (slot, made) {
+                reuse.offer(slot, &out, &notes);
+            }
+            out
+        };
         crate::pipeline::ordered(
             self.pool.as_ref(),
             batch,
-            |give| references.iter().for_each(give),
-            &|r: &String| shape(self.inspect(r)),
+            |give| items.into_iter().for_each(give),
+            &one,
             &mut each,
         );
     }
@@ -572,10 +634,25 @@ impl<'r> Inspector<'r> {
     /// `docker image inspect REF`, as the daemon's JSON body (compact, HTML-escaped).
     pub fn inspect(&self, reference: &str) -> Result<J, InspectError> {
         let image = resolve::resolve(self, reference)?;
+        let (body, notes) = self.inspect_image(reference, &image);
+        self.warn_all(&notes);
+        body
+    }
+
+    /// The body for `image`, which `reference` resolved to, and what dockerd would have
+    /// logged on the way. A body depends only on the image's target; an error can name the
+    /// reference.
+    fn inspect_image(&self, reference: &str, image: &Image) -> (Result<J, InspectError>, Vec<String>) {
+        let mut notes = Vec::new();
+        let body = self.body(reference, image, &mut notes);
+        (body, notes)
+    }
+
+    fn body(&self, reference: &str, image: &Image, notes: &mut Vec<String>) -> Result<J, InspectError> {
         let matcher = self.matcher();
-        let target = descriptor_of(&image);
+        let target = descriptor_of(image);
         let size = size::size(self, &target, &matcher).map_err(InspectError)?;
-        let best = summary::best(self, &target, &matcher).map_err(InspectError)?;
+        let best = summary::best(self, &target, &matcher, notes).map_err(InspectError)?;
         if best.is_none()
             && let Some(p) = &self.options.platform
         {
@@ -584,8 +661,17 @@ impl<'r> Inspector<'r> {
                 p.format()
             )));
         }
-        Ok(response::build(self, &image, size, best.as_ref()))
+        Ok(response::build(self, image, size, best.as_ref()))
     }
+}
+
+/// A reference of many, resolved before the walks ([`Inspector::inspect_each`]).
+enum Resolved {
+    /// The first reference to its target (slot), or one whose target has no slot.
+    First(Box<Image>, Option<usize>),
+    /// A later reference to the target of that slot: its record was not kept.
+    Again(usize),
+    Failed(InspectError),
 }
 
 /// An image record's target as a descriptor.

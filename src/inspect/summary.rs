@@ -20,14 +20,20 @@ pub struct Best {
     pub platform: Platform,
 }
 
-pub(super) fn best(ins: &Inspector<'_>, target: &Descriptor, matcher: &Matcher) -> Result<Option<Best>, String> {
+/// Best for `target`; what dockerd would log on the way goes to `notes`.
+pub(super) fn best(
+    ins: &Inspector<'_>,
+    target: &Descriptor,
+    matcher: &Matcher,
+    notes: &mut Vec<String>,
+) -> Result<Option<Best>, String> {
     let mut best = None;
     if document::is_manifest_type(&target.media_type) {
-        consider(ins, target, matcher, &mut best);
+        consider(ins, target, matcher, &mut best, notes);
     } else if document::is_index_type(&target.media_type) {
-        walk(ins, target, matcher, &mut best, &mut HashSet::new(), 0)?;
+        walk(ins, target, matcher, &mut best, notes, &mut HashSet::new(), 0)?;
     } else {
-        ins.warn(format!(
+        notes.push(format!(
             "{}: unexpected image target (neither a manifest nor index)",
             target.digest
         ));
@@ -41,6 +47,7 @@ fn walk(
     desc: &Descriptor,
     matcher: &Matcher,
     best: &mut Option<Best>,
+    notes: &mut Vec<String>,
     seen: &mut HashSet<(String, String)>,
     depth: usize,
 ) -> Result<(), String> {
@@ -57,7 +64,7 @@ fn walk(
         ));
     }
     if document::is_manifest_type(&desc.media_type) {
-        consider(ins, desc, matcher, best);
+        consider(ins, desc, matcher, best, notes);
     }
     let children = match ins.children(desc) {
         Ok(c) => c,
@@ -65,7 +72,7 @@ fn walk(
         Err(ReadError::Other(e)) => return Err(e),
     };
     for child in children.iter() {
-        walk(ins, child, matcher, best, seen, depth + 1)?;
+        walk(ins, child, matcher, best, notes, seen, depth + 1)?;
     }
     Ok(())
 }
@@ -76,8 +83,14 @@ fn manifest(ins: &Inspector<'_>, desc: &Descriptor, validate: bool) -> Result<Ar
 }
 
 /// One manifest's turn at becoming `Best`.
-fn consider(ins: &Inspector<'_>, desc: &Descriptor, matcher: &Matcher, best: &mut Option<Best>) {
-    let note = |what: String| ins.warn(format!("{}: {what}", desc.digest));
+fn consider(
+    ins: &Inspector<'_>,
+    desc: &Descriptor,
+    matcher: &Matcher,
+    best: &mut Option<Best>,
+    notes: &mut Vec<String>,
+) {
+    let mut note = |what: String| notes.push(format!("{}: {what}", desc.digest));
     // images.Check: the manifest reads, and its config and layers are recorded.
     let available = match manifest(ins, desc, true) {
         Ok(m) => std::iter::once(&m.config)

@@ -1,0 +1,226 @@
+//! Bodies shared by the references of one `inspect` that name the same target.
+//!
+//! An inspect body depends on the resolved record's target alone: RepoTags, RepoDigests and
+//! LastTagTime come from every record with that target, Size and Config from the target's
+//! graph. A CRI namespace names each image three times (`repo:tag`, `repo@sha256:…`,
+//! `sha256:<id>`), and those names sort far apart, so a small cache of recent bodies misses
+//! them. Instead the references are resolved first and counted per target; a body is kept
+//! only while references still to come name its target, and dropped at the last one.
+//!
+//! ```text
+//!  references   a:v1   b:v1   a@sha256:…   sha256:<id of a>
+//!  targets      Ta     Tb     Ta           Ta                  left: Ta 3, Tb 1
+//!  bodies       walk   walk   kept (Ta 1)  kept, dropped (Ta 0)
+//! ```
+//!
+//! Only bodies are kept, never errors (an error names the reference). What dockerd would
+//! have logged while making a body is kept with it and logged again for each reference, as
+//! each reference's own walk would have.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+
+/// A shaped body (or the shaped error a template gave it).
+pub type Shaped = Result<String, String>;
+
+/// Bytes of shaped bodies kept at once, at most (5,000 references of the 10,000-image store
+/// name 2,500 targets twice, 2,500 apart: their bodies, ~2.6 KB each, would take 6.5 MB; with
+/// this budget the whole inspect peaks at ~31 MB of anonymous memory). When a body does
+/// not fit, the kept bodies needed furthest ahead make room for it, if it is needed sooner
+/// (Belady's rule: the references are all known before the first walk).
+pub const KEPT_BYTES: usize = 6 << 20;
+
+/// The targets of the references, numbered in the order first named (a slot per distinct
+/// target; equal descriptors, annotations included, share one), and what is kept per slot.
+#[derive(Default)]
+pub struct Reuse {
+    inner: Mutex<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
+    /// Per slot, the positions of the references naming it, in reference order.
+    uses: Vec<Vec<usize>>,
+    /// Per slot, how many of them have been answered.
+    answered: Vec<usize>,
+    kept: HashMap<usize, (Shaped, Arc<[String]>)>,
+    /// The kept slots by the position of their next reference.
+    by_next_use: BTreeSet<(usize, usize)>,
+    bytes: usize,
+}
+
+fn weight(body: &Shaped) -> usize {
+    match body {
+        Ok(s) | Err(s) => s.len(),
+    }
+}
+
+impl Reuse {
+    /// Expects the references' slots (from [`slots`]), in reference order.
+    pub fn expecting(slots: &[Option<usize>]) -> Reuse {
+        let mut inner = Inner::default();
+        for (position, slot) in slots.iter().enumerate() {
+            let Some(slot) = *slot else { continue };
+            if inner.uses.len() <= slot {
+                inner.uses.resize_with(slot + 1, Vec::new);
+                inner.answered.resize(slot + 1, 0);
+            }
+            if let Some(u) = inner.uses.get_mut(slot) {
+                u.push(position);
+            }
+        }
+        Reuse {
+            inner: Mutex::new(inner),
+        }
+    }
+
+    /// The body kept for `slot`, counted as one reference answered.
+    pub fn take(&self, slot: usize) -> Option<(Shaped, Arc<[String]>)> {
+        let mut inner = self.inner.lock().ok()?;
+        let hit = inner.kept.get(&slot).cloned()?;
+        inner.answer(slot);
+        Some(hit)
+    }
+
+    /// A body just made for `slot`, counted as one reference answered; kept when more
+    /// references to come name its target and it fits (see [`KEPT_BYTES`]).
+    pub fn offer(&self, slot: usize, body: &Shaped, notes: &[String]) {
+        let Ok(mut inner) = self.inner.lock() else { return };
+        inner.answer(slot);
+        let Some(next) = inner.next_use(slot) else { return };
+        if inner.kept.contains_key(&slot) {
+            // Made twice at once (two workers): one is kept.
+            return;
+        }
+        let w = weight(body);
+        while inner.bytes.saturating_add(w) > KEPT_BYTES {
+            // The kept body needed last goes, if it is needed after this one.
+            match inner.by_next_use.last().copied() {
+                Some((later, other)) if later > next => {
+                    inner.by_next_use.remove(&(later, other));
+                    inner.drop_body(other);
+                }
+                _ => return,
+            }
+        }
+        inner.bytes += w;
+        inner.kept.insert(slot, (body.clone(), notes.into()));
+        inner.by_next_use.insert((next, slot));
+    }
+}
+
+impl Inner {
+    /// Counts one reference to `slot` answered; a kept body moves on to its next use, or
+    /// goes with its last.
+    fn answer(&mut self, slot: usize) {
+        let before = self.next_use(slot);
+        if let Some(n) = self.answered.get_mut(slot) {
+            *n += 1;
+        }
+        if !self.kept.contains_key(&slot) {
+            return;
+        }
+        if let Some(before) = before {
+            self.by_next_use.remove(&(before, slot));
+        }
+        match self.next_use(slot) {
+            Some(next) => {
+                self.by_next_use.insert((next, slot));
+            }
+            None => self.drop_body(slot),
+        }
+    }
+
+    /// The position of the next reference to `slot` not yet answered.
+    fn next_use(&self, slot: usize) -> Option<usize> {
+        let done = *self.answered.get(slot)?;
+        self.uses.get(slot)?.get(done).copied()
+    }
+
+    fn drop_body(&mut self, slot: usize) {
+        if let Some((body, _)) = self.kept.remove(&slot) {
+            self.bytes = self.bytes.saturating_sub(weight(&body));
+        }
+    }
+}
+
+/// Numbers each distinct target in the order first met; `None` stays `None`.
+pub fn slots<'a, T: std::hash::Hash + Eq + 'a>(targets: impl Iterator<Item = Option<&'a T>>) -> Vec<Option<usize>> {
+    let mut seen: HashMap<&T, usize> = HashMap::new();
+    targets
+        .map(|t| {
+            t.map(|t| {
+                let next = seen.len();
+                *seen.entry(t).or_insert(next)
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{KEPT_BYTES, Reuse, slots};
+    use crate::containerd::records::StoredTarget;
+    use std::collections::BTreeMap;
+
+    fn target(digest: &str) -> StoredTarget {
+        StoredTarget {
+            media_type: "application/vnd.oci.image.manifest.v1+json".into(),
+            digest: digest.into(),
+            size: 10,
+            annotations: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn a_body_is_kept_until_its_last_reference() {
+        // Slots: a = 0, b = 1; references a, b, a, a.
+        let reuse = Reuse::expecting(&[Some(0), Some(1), Some(0), Some(0)]);
+        assert!(reuse.take(0).is_none());
+        reuse.offer(0, &Ok("body a".into()), &["note".into()]);
+        // b has no other reference: nothing is kept for it.
+        reuse.offer(1, &Ok("body b".into()), &[]);
+        assert!(reuse.take(1).is_none());
+        let (body, notes) = reuse.take(0).expect("kept for the second reference");
+        assert_eq!(body, Ok("body a".to_string()));
+        assert_eq!(&notes[..], &["note".to_string()]);
+        assert!(reuse.take(0).is_some(), "kept for the third");
+        assert!(reuse.take(0).is_none(), "dropped after the last");
+        assert_eq!(reuse.inner.lock().map(|i| i.bytes).ok(), Some(0));
+    }
+
+    #[test]
+    fn targets_differing_only_in_annotations_get_their_own_slots() {
+        let a = target("sha256:aa");
+        let mut a2 = a.clone();
+        a2.annotations.insert("k".into(), "v".into());
+        let b = target("sha256:bb");
+        let got = slots([Some(&a), Some(&a2), None, Some(&a), Some(&b), Some(&a2)].into_iter());
+        assert_eq!(got, vec![Some(0), Some(1), None, Some(0), Some(2), Some(1)]);
+    }
+
+    #[test]
+    fn bodies_past_the_budget_are_not_kept() {
+        let reuse = Reuse::expecting(&[Some(0), Some(0)]);
+        reuse.offer(0, &Ok("x".repeat(KEPT_BYTES + 1)), &[]);
+        assert!(reuse.take(0).is_none());
+    }
+
+    /// A full budget keeps the bodies needed soonest: a body needed sooner than a kept one
+    /// takes its room, one needed later does not.
+    #[test]
+    fn the_body_needed_furthest_ahead_makes_room() {
+        let half = "x".repeat(KEPT_BYTES / 2);
+        // Positions: 0 a, 1 b, 2 c, 3 d, 4 c, 5 b, 6 a, 7 d.
+        let slots = [0, 1, 2, 3, 2, 1, 0, 3].map(Some);
+        let reuse = Reuse::expecting(&slots);
+        reuse.offer(0, &Ok(half.clone()), &[]); // a, needed at 6
+        reuse.offer(1, &Ok(half.clone()), &[]); // b, needed at 5: the budget is full
+        reuse.offer(2, &Ok(half.clone()), &[]); // c, needed at 4: a (6) makes room
+        reuse.offer(3, &Ok(half.clone()), &[]); // d, needed at 7: kept ones are sooner
+        assert!(reuse.take(2).is_some(), "c");
+        assert!(reuse.take(1).is_some(), "b");
+        assert!(reuse.take(0).is_none(), "a made room");
+        assert!(reuse.take(3).is_none(), "d was not kept");
+    }
+}
