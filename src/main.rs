@@ -18,8 +18,12 @@ const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 const PURGE_DELAY_MS: std::ffi::c_long = 10;
 
 fn main() -> ExitCode {
-    // SAFETY: sets one of mimalloc's options; it may be set at any time, from any thread.
-    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, PURGE_DELAY_MS) };
+    // A delay the user set (`MIMALLOC_PURGE_DELAY`) stands.
+    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+        // SAFETY: sets one of mimalloc's options, a plain store into its option table, here
+        // before any other thread exists.
+        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, PURGE_DELAY_MS) };
+    }
     coldctr::cli::main()
 }
 
@@ -32,6 +36,10 @@ mod tests {
     fn the_purge_delay_option_is_the_one_set() {
         // SAFETY: reads one of mimalloc's options.
         let delay = unsafe { libmimalloc_sys::mi_option_get(super::MI_OPTION_PURGE_DELAY) };
-        assert_eq!(delay, 1000);
+        let expected = std::env::var("MIMALLOC_PURGE_DELAY")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1000);
+        assert_eq!(delay, expected);
     }
 }

@@ -479,34 +479,33 @@ impl<'r> Inspector<'r> {
         self.lookups.fetch_add(LEAN_LOOKUPS, Ordering::Relaxed);
         self.image_index();
         self.prepare_for_images(references.len());
-        let resolved: Vec<Result<Image, InspectError>> = self.on_pool(|| {
-            use rayon::prelude::*;
-            references.par_iter().map(|r| resolve::resolve(self, r)).collect()
-        });
-        let slots = reuse::slots(resolved.iter().map(|r| r.as_ref().ok().map(|i| &i.target)));
-        let reuse = Reuse::expecting(&slots);
-        // Only the first reference to a target keeps its record; the others are answered
-        // from the kept body, or resolved again when it is not there (yet).
-        let mut met = vec![false; slots.len()];
-        let items: Vec<(&String, Resolved)> = references
-            .iter()
-            .zip(resolved)
-            .zip(&slots)
-            .map(|((reference, r), slot)| {
-                let again = slot
-                    .and_then(|s| met.get_mut(s))
-                    .is_some_and(|m| std::mem::replace(m, true));
-                let r = match (r, *slot) {
-                    (Ok(_), Some(slot)) if again => Resolved::Again(slot),
-                    (Ok(image), slot) => Resolved::First(Box::new(image), slot),
-                    (Err(e), _) => Resolved::Failed(e),
+        // Resolved a chunk at a time, and only a slot kept per reference: the record of the
+        // first reference to each target (at most one per image record in the store), none
+        // for the others; a reference that does not resolve is resolved again in its turn,
+        // to say why. 100,000 names of one image hold no 100,000 records.
+        let mut numbering = reuse::Numbering::default();
+        let mut items: Vec<(&String, Resolved)> = Vec::with_capacity(references.len());
+        for chunk in references.chunks(RESOLVE_CHUNK) {
+            let images: Vec<Option<Image>> = self.on_pool(|| {
+                use rayon::prelude::*;
+                chunk.par_iter().map(|r| resolve::resolve(self, r).ok()).collect()
+            });
+            for (reference, image) in chunk.iter().zip(images) {
+                let r = match image {
+                    Some(image) => match numbering.slot(&image.target) {
+                        (slot, true) => Resolved::First(Box::new(image), slot),
+                        (slot, false) => Resolved::Again(slot),
+                    },
+                    None => Resolved::Unresolved,
                 };
-                (reference, r)
-            })
-            .collect();
+                items.push((reference, r));
+            }
+        }
+        drop(numbering);
+        let reuse = Reuse::expecting(items.iter().map(|(_, r)| r.slot()));
         let one = |(reference, r): (&String, Resolved)| -> Shaped {
             let (image, slot) = match r {
-                Resolved::First(image, slot) => (image, slot),
+                Resolved::First(image, slot) => (image, Some(slot)),
                 Resolved::Again(slot) => {
                     if let Some((body, notes)) = reuse.take(slot) {
                         self.warn_all(&notes);
@@ -517,7 +516,10 @@ impl<'r> Inspector<'r> {
                         Err(e) => return shape(Err(e)),
                     }
                 }
-                Resolved::Failed(e) => return shape(Err(e)),
+                Resolved::Unresolved => match resolve::resolve(self, reference) {
+                    Ok(image) => (Box::new(image), None),
+                    Err(e) => return shape(Err(e)),
+                },
             };
             let (body, notes) = self.inspect_image(reference, &image);
             self.warn_all(&notes);
@@ -667,12 +669,26 @@ impl<'r> Inspector<'r> {
 
 /// A reference of many, resolved before the walks ([`Inspector::inspect_each`]).
 enum Resolved {
-    /// The first reference to its target (slot), or one whose target has no slot.
-    First(Box<Image>, Option<usize>),
+    /// The first reference to the target of that slot.
+    First(Box<Image>, usize),
     /// A later reference to the target of that slot: its record was not kept.
     Again(usize),
-    Failed(InspectError),
+    /// A reference that named no record.
+    Unresolved,
 }
+
+impl Resolved {
+    fn slot(&self) -> Option<usize> {
+        match self {
+            Resolved::First(_, slot) | Resolved::Again(slot) => Some(*slot),
+            Resolved::Unresolved => None,
+        }
+    }
+}
+
+/// References resolved at once by [`Inspector::inspect_each`] (their records, held only until
+/// each is numbered by its target).
+const RESOLVE_CHUNK: usize = 1024;
 
 /// An image record's target as a descriptor.
 fn descriptor_of(image: &Image) -> Descriptor {

@@ -17,6 +17,7 @@
 //! have logged while making a body is kept with it and logged again for each reference, as
 //! each reference's own walk would have.
 
+use crate::containerd::records::StoredTarget;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
@@ -56,11 +57,11 @@ fn weight(body: &Shaped) -> usize {
 }
 
 impl Reuse {
-    /// Expects the references' slots (from [`slots`]), in reference order.
-    pub fn expecting(slots: &[Option<usize>]) -> Reuse {
+    /// Expects the references' slots (from [`Numbering`]), in reference order.
+    pub fn expecting(slots: impl IntoIterator<Item = Option<usize>>) -> Reuse {
         let mut inner = Inner::default();
-        for (position, slot) in slots.iter().enumerate() {
-            let Some(slot) = *slot else { continue };
+        for (position, slot) in slots.into_iter().enumerate() {
+            let Some(slot) = slot else { continue };
             if inner.uses.len() <= slot {
                 inner.uses.resize_with(slot + 1, Vec::new);
                 inner.answered.resize(slot + 1, 0);
@@ -93,15 +94,15 @@ impl Reuse {
             return;
         }
         let w = weight(body);
+        if !inner.room_for(w, next) {
+            return;
+        }
         while inner.bytes.saturating_add(w) > KEPT_BYTES {
-            // The kept body needed last goes, if it is needed after this one.
-            match inner.by_next_use.last().copied() {
-                Some((later, other)) if later > next => {
-                    inner.by_next_use.remove(&(later, other));
-                    inner.drop_body(other);
-                }
-                _ => return,
-            }
+            // The kept body needed last goes (room_for saw that it is needed after this one).
+            let Some((_, other)) = inner.by_next_use.pop_last() else {
+                return;
+            };
+            inner.drop_body(other);
         }
         inner.bytes += w;
         inner.kept.insert(slot, (body.clone(), notes.into()));
@@ -131,6 +132,27 @@ impl Inner {
         }
     }
 
+    /// Whether a body of `w` bytes, next needed at `next`, can be kept: it fits beside the
+    /// kept bodies, or dropping those needed after `next` makes room. Nothing is dropped
+    /// unless the body will then be kept.
+    fn room_for(&self, w: usize, next: usize) -> bool {
+        if w > KEPT_BYTES {
+            return false;
+        }
+        let mut bytes = self.bytes;
+        let mut later = self.by_next_use.iter().rev();
+        while bytes.saturating_add(w) > KEPT_BYTES {
+            match later.next() {
+                Some(&(use_at, other)) if use_at > next => {
+                    let freed = self.kept.get(&other).map_or(0, |(b, _)| weight(b));
+                    bytes = bytes.saturating_sub(freed);
+                }
+                _ => return false,
+            }
+        }
+        true
+    }
+
     /// The position of the next reference to `slot` not yet answered.
     fn next_use(&self, slot: usize) -> Option<usize> {
         let done = *self.answered.get(slot)?;
@@ -144,22 +166,28 @@ impl Inner {
     }
 }
 
-/// Numbers each distinct target in the order first met; `None` stays `None`.
-pub fn slots<'a, T: std::hash::Hash + Eq + 'a>(targets: impl Iterator<Item = Option<&'a T>>) -> Vec<Option<usize>> {
-    let mut seen: HashMap<&T, usize> = HashMap::new();
-    targets
-        .map(|t| {
-            t.map(|t| {
-                let next = seen.len();
-                *seen.entry(t).or_insert(next)
-            })
-        })
-        .collect()
+/// Numbers each distinct target in the order first met (equal descriptors, annotations
+/// included, share a slot).
+#[derive(Default)]
+pub struct Numbering {
+    seen: HashMap<StoredTarget, usize>,
+}
+
+impl Numbering {
+    /// `target`'s slot, and whether this is the first time it is met.
+    pub fn slot(&mut self, target: &StoredTarget) -> (usize, bool) {
+        if let Some(&slot) = self.seen.get(target) {
+            return (slot, false);
+        }
+        let slot = self.seen.len();
+        self.seen.insert(target.clone(), slot);
+        (slot, true)
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{KEPT_BYTES, Reuse, slots};
+    use super::{KEPT_BYTES, Numbering, Reuse};
     use crate::containerd::records::StoredTarget;
     use std::collections::BTreeMap;
 
@@ -175,7 +203,7 @@ mod tests {
     #[test]
     fn a_body_is_kept_until_its_last_reference() {
         // Slots: a = 0, b = 1; references a, b, a, a.
-        let reuse = Reuse::expecting(&[Some(0), Some(1), Some(0), Some(0)]);
+        let reuse = Reuse::expecting([Some(0), Some(1), Some(0), Some(0)]);
         assert!(reuse.take(0).is_none());
         reuse.offer(0, &Ok("body a".into()), &["note".into()]);
         // b has no other reference: nothing is kept for it.
@@ -195,13 +223,14 @@ mod tests {
         let mut a2 = a.clone();
         a2.annotations.insert("k".into(), "v".into());
         let b = target("sha256:bb");
-        let got = slots([Some(&a), Some(&a2), None, Some(&a), Some(&b), Some(&a2)].into_iter());
-        assert_eq!(got, vec![Some(0), Some(1), None, Some(0), Some(2), Some(1)]);
+        let mut numbering = Numbering::default();
+        let got: Vec<_> = [&a, &a2, &a, &b, &a2].into_iter().map(|t| numbering.slot(t)).collect();
+        assert_eq!(got, vec![(0, true), (1, true), (0, false), (2, true), (1, false)]);
     }
 
     #[test]
     fn bodies_past_the_budget_are_not_kept() {
-        let reuse = Reuse::expecting(&[Some(0), Some(0)]);
+        let reuse = Reuse::expecting([Some(0), Some(0)]);
         reuse.offer(0, &Ok("x".repeat(KEPT_BYTES + 1)), &[]);
         assert!(reuse.take(0).is_none());
     }
@@ -213,7 +242,7 @@ mod tests {
         let half = "x".repeat(KEPT_BYTES / 2);
         // Positions: 0 a, 1 b, 2 c, 3 d, 4 c, 5 b, 6 a, 7 d.
         let slots = [0, 1, 2, 3, 2, 1, 0, 3].map(Some);
-        let reuse = Reuse::expecting(&slots);
+        let reuse = Reuse::expecting(slots);
         reuse.offer(0, &Ok(half.clone()), &[]); // a, needed at 6
         reuse.offer(1, &Ok(half.clone()), &[]); // b, needed at 5: the budget is full
         reuse.offer(2, &Ok(half.clone()), &[]); // c, needed at 4: a (6) makes room
@@ -222,5 +251,29 @@ mod tests {
         assert!(reuse.take(1).is_some(), "b");
         assert!(reuse.take(0).is_none(), "a made room");
         assert!(reuse.take(3).is_none(), "d was not kept");
+    }
+
+    /// A body that dropping the later ones would still not make room for drops nothing.
+    #[test]
+    fn nothing_is_dropped_for_a_body_that_would_not_fit() {
+        let third = "x".repeat(KEPT_BYTES / 3);
+        // Positions: 0 a, 1 b, 2 c, 3 d, 4 b, 5 c, 6 d, 7 a.
+        let slots = [0, 1, 2, 3, 1, 2, 3, 0].map(Some);
+        let reuse = Reuse::expecting(slots);
+        reuse.offer(0, &Ok(third.clone()), &[]); // a, needed at 7
+        reuse.offer(1, &Ok(third.clone()), &[]); // b, needed at 4
+        reuse.offer(2, &Ok(third.clone()), &[]); // c, needed at 5: the budget is full
+        // d, needed at 6: only a is needed later, and dropping it would not make room.
+        reuse.offer(3, &Ok("x".repeat(KEPT_BYTES / 2)), &[]);
+        assert!(reuse.take(1).is_some(), "b");
+        assert!(reuse.take(2).is_some(), "c");
+        assert!(reuse.take(3).is_none(), "d was not kept");
+        assert!(reuse.take(0).is_some(), "a was not dropped for nothing");
+        // A body bigger than the whole budget drops nothing either.
+        let reuse = Reuse::expecting([Some(0), Some(1), Some(1), Some(0)]);
+        reuse.offer(0, &Ok(third), &[]); // a, needed at 3
+        reuse.offer(1, &Ok("x".repeat(KEPT_BYTES + 1)), &[]); // b, needed at 2, sooner
+        assert!(reuse.take(1).is_none(), "b was not kept");
+        assert!(reuse.take(0).is_some(), "a stays");
     }
 }
