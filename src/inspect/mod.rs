@@ -138,10 +138,37 @@ struct BlobCache {
 /// A manifest or index read and decoded once: containerd's `validateMediaType` verdict for
 /// the descriptor's media type, and the document's children (a manifest's config then
 /// layers, an index's manifests), or why it does not decode.
-struct Parsed {
-    valid: Result<(), DocError>,
-    manifest: Result<Arc<Manifest>, DocError>,
-    children: Result<Arc<Vec<Descriptor>>, DocError>,
+pub(crate) struct Parsed {
+    pub(crate) valid: Result<(), DocError>,
+    pub(crate) manifest: Result<Arc<Manifest>, DocError>,
+    pub(crate) children: Result<Arc<Vec<Descriptor>>, DocError>,
+}
+
+impl Parsed {
+    /// `blob` validated and decoded as `media_type` says (an index, or else a manifest).
+    pub(crate) fn of(blob: &[u8], media_type: &str) -> Parsed {
+        let valid = document::validate_media_type(blob, media_type);
+        if document::is_index_type(media_type) {
+            let index = document::decode::<Index>(blob);
+            return Parsed {
+                valid,
+                manifest: Err(DocError::Json("an index is not a manifest".into())),
+                children: index.map(|i| Arc::new(i.manifests)),
+            };
+        }
+        let manifest = document::decode::<Manifest>(blob).map(Arc::new);
+        let children = manifest.clone().map(|m| {
+            let mut out = Vec::with_capacity(m.layers.len() + 1);
+            out.push(m.config.clone());
+            out.extend(m.layers.iter().cloned());
+            Arc::new(out)
+        });
+        Parsed {
+            valid,
+            manifest,
+            children,
+        }
+    }
 }
 
 /// A document's digest and the media type it was read as.
@@ -553,37 +580,42 @@ impl<'r> Inspector<'r> {
         if let Some(hit) = self.parsed.lock().ok().and_then(|c| c.get(&key).cloned()) {
             return hit;
         }
-        let parsed = self.fetch_blob(desc).map(|blob| {
-            let valid = document::validate_media_type(&blob, &desc.media_type);
-            let (manifest, children) = if document::is_index_type(&desc.media_type) {
-                let index = document::decode::<Index>(&blob);
-                (
-                    Err(DocError::Json("an index is not a manifest".into())),
-                    index.map(|i| Arc::new(i.manifests)),
-                )
-            } else {
-                let m = document::decode::<Manifest>(&blob).map(Arc::new);
-                let children = m.clone().map(|m| {
-                    let mut out = Vec::with_capacity(m.layers.len() + 1);
-                    out.push(m.config.clone());
-                    out.extend(m.layers.iter().cloned());
-                    Arc::new(out)
-                });
-                (m, children)
-            };
-            Arc::new(Parsed {
-                valid,
-                manifest,
-                children,
-            })
-        });
+        let parsed = self
+            .fetch_blob(desc)
+            .map(|blob| Arc::new(Parsed::of(&blob, &desc.media_type)));
+        // Only what the content store holds is kept: a descriptor's embedded data could
+        // differ from a damaged blob of the same digest, which other walks must still see.
+        if desc.data.is_none() {
+            self.keep_parsed(key, &parsed);
+        }
+        parsed
+    }
+
+    /// `desc`'s document from `blob`, bytes a caller has read from this namespace's content
+    /// store as [`Inspector::parsed`] would, decoded once: a later walk of this inspector
+    /// (docker's Size after an `images` analysis) reads and decodes them no more. A descriptor
+    /// with embedded data is decoded here and not kept (the walks read that data instead),
+    /// and nothing decoded from embedded data is kept by [`Inspector::parsed`] either.
+    pub(crate) fn parsed_from(&self, desc: &Descriptor, blob: &[u8]) -> Arc<Parsed> {
+        if desc.data.is_some() {
+            return Arc::new(Parsed::of(blob, &desc.media_type));
+        }
+        let key = (desc.digest.clone(), desc.media_type.clone());
+        if let Some(Ok(hit)) = self.parsed.lock().ok().and_then(|c| c.get(&key).cloned()) {
+            return hit;
+        }
+        let parsed = Arc::new(Parsed::of(blob, &desc.media_type));
+        self.keep_parsed(key, &Ok(parsed.clone()));
+        parsed
+    }
+
+    fn keep_parsed(&self, key: DocKey, parsed: &Result<Arc<Parsed>, ReadError>) {
         if let Ok(mut c) = self.parsed.lock() {
             if c.len() >= PARSED_ENTRIES {
                 c.clear();
             }
             c.insert(key, parsed.clone());
         }
-        parsed
     }
 
     /// A manifest (`readJSON` into `ocispec.Manifest`), with containerd's media-type check

@@ -9,13 +9,13 @@ use crate::cli::context::Global;
 use crate::containerd::records::{self, Image};
 use crate::containerd::root::{BlobError, Root};
 use crate::damage::Damage;
-use crate::image::document::{self, Descriptor, ImageConfig, Index, Manifest};
+use crate::image::document::{self, Descriptor, DocError, ImageConfig, Manifest};
 use crate::image::platform::{Matcher, Platform};
-use crate::inspect::Inspector;
+use crate::inspect::{Inspector, Parsed};
 use serde::Serialize;
 use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// One platform manifest of an image.
 #[derive(Clone, Serialize)]
@@ -48,7 +48,7 @@ pub(super) struct LayerEntry {
 }
 
 /// The config digest and layers of a manifest that read.
-fn parts(doc: &Doc<Manifest>) -> (Option<String>, Vec<LayerEntry>) {
+fn parts(doc: &Doc<Arc<Manifest>>) -> (Option<String>, Vec<LayerEntry>) {
     match doc {
         Doc::Ok(m) => (
             Some(m.config.digest.clone()),
@@ -252,8 +252,34 @@ pub(super) fn read_doc<T: for<'de> serde::Deserialize<'de> + Default>(
     ns: &str,
     digest: &str,
 ) -> Doc<T> {
-    match read_blob(w, ns, digest) {
-        Ok(bytes) => match document::decode::<T>(&bytes) {
+    doc_of(digest, read_blob(w, ns, digest), |bytes| document::decode::<T>(bytes))
+}
+
+/// `desc`'s manifest or index, read once per walk and validated and decoded once per
+/// namespace: through the namespace's inspector, whose docker Size walk of the same target
+/// then finds it decoded instead of reading it again.
+fn read_parsed(w: &Walk<'_, '_, '_>, ns: &str, desc: &Descriptor) -> Result<Arc<Parsed>, BlobError> {
+    let bytes = read_blob(w, ns, &desc.digest)?;
+    Ok(match w.shared.inspectors.get(ns) {
+        Some(i) => i.parsed_from(desc, &bytes),
+        None => Arc::new(Parsed::of(&bytes, &desc.media_type)),
+    })
+}
+
+/// A manifest, as [`read_doc`] would decode it, from [`read_parsed`].
+fn read_manifest(w: &Walk<'_, '_, '_>, ns: &str, desc: &Descriptor) -> Doc<Arc<Manifest>> {
+    doc_of(&desc.digest, read_parsed(w, ns, desc), |p| p.manifest.clone())
+}
+
+/// An index's manifests, as [`read_doc`] would decode them, from [`read_parsed`].
+fn read_index(w: &Walk<'_, '_, '_>, ns: &str, desc: &Descriptor) -> Doc<Arc<Vec<Descriptor>>> {
+    doc_of(&desc.digest, read_parsed(w, ns, desc), |p| p.children.clone())
+}
+
+/// What a read of `digest`, then `decode`, make of it.
+fn doc_of<B, T>(digest: &str, read: Result<B, BlobError>, decode: impl FnOnce(&B) -> Result<T, DocError>) -> Doc<T> {
+    match read {
+        Ok(bytes) => match decode(&bytes) {
             Ok(v) => Doc::Ok(v),
             Err(e) => Doc::Bad(format!("{digest}: not a valid document: {e}")),
         },
@@ -350,7 +376,7 @@ fn walk_platforms(
         if !expanded.insert(desc.digest.clone()) {
             return;
         }
-        let index = match read_doc::<Index>(s, ns, &desc.digest) {
+        let index = match read_index(s, ns, desc) {
             Doc::Ok(v) => v,
             Doc::Missing => return,
             Doc::Bad(why) => {
@@ -358,14 +384,14 @@ fn walk_platforms(
                 return;
             }
         };
-        for child in &index.manifests {
+        for child in index.iter() {
             if document::is_index_type(&child.media_type) {
                 if depth < MAX_NESTING {
                     walk_platforms(s, ns, child, depth + 1, expanded, out, problems);
                 }
                 continue;
             }
-            let doc = read_doc::<Manifest>(s, ns, &child.digest);
+            let doc = read_manifest(s, ns, child);
             let platform = match (&child.platform, &doc) {
                 (Some(p), _) => Some(p.clone()),
                 (None, Doc::Ok(m)) if document::is_manifest_type(&child.media_type) => {
@@ -393,7 +419,7 @@ fn walk_platforms(
     if !document::is_manifest_type(mt) {
         return;
     }
-    let doc = read_doc::<Manifest>(s, ns, &desc.digest);
+    let doc = read_manifest(s, ns, desc);
     let platform = match &doc {
         Doc::Ok(m) => config_platform(s, ns, m, problems),
         Doc::Missing => None,
@@ -422,21 +448,28 @@ enum NoManifest {
 }
 
 /// Reads and validates a manifest or index blob, as `images.Manifest` does.
-fn read_validated(s: &Walk<'_, '_, '_>, ns: &str, desc: &Descriptor) -> Result<std::rc::Rc<Vec<u8>>, NoManifest> {
-    let bytes = match read_blob(s, ns, &desc.digest) {
-        Ok(b) => b,
+fn read_validated(s: &Walk<'_, '_, '_>, ns: &str, desc: &Descriptor) -> Result<Arc<Parsed>, NoManifest> {
+    let parsed = match read_parsed(s, ns, desc) {
+        Ok(p) => p,
         Err(e) if e.is_not_found() => return Err(NoManifest::NotFound(format!("{}: not found", desc.digest))),
         Err(e) => return Err(NoManifest::Error(e.to_string())),
     };
-    document::validate_media_type(&bytes, &desc.media_type)
+    parsed
+        .valid
+        .clone()
         .map_err(|e| NoManifest::Error(format!("{}: {e}", desc.digest)))?;
-    Ok(bytes)
+    Ok(parsed)
 }
 
 /// containerd's `images.Manifest(ctx, provider, target, platforms.Default())`: the first
 /// manifest for the host platform; index children that do not match are filtered out, the
 /// rest ranked by preference (unlike `LimitManifests`, which never filters).
-fn choose_manifest(s: &Walk<'_, '_, '_>, ns: &str, target: &Descriptor, m: &Matcher) -> Result<Manifest, NoManifest> {
+fn choose_manifest(
+    s: &Walk<'_, '_, '_>,
+    ns: &str,
+    target: &Descriptor,
+    m: &Matcher,
+) -> Result<Arc<Manifest>, NoManifest> {
     let mut was_index = false;
     let mut queue = vec![(target.clone(), 0usize)];
     while let Some((desc, depth)) = queue.pop() {
@@ -447,9 +480,9 @@ fn choose_manifest(s: &Walk<'_, '_, '_>, ns: &str, target: &Descriptor, m: &Matc
                 desc.digest
             )));
         }
-        let bytes = read_validated(s, ns, &desc)?;
+        let parsed = read_validated(s, ns, &desc)?;
         if document::is_manifest_type(mt) {
-            let manifest: Manifest = document::decode(&bytes).map_err(|e| NoManifest::Error(e.to_string()))?;
+            let manifest = parsed.manifest.clone().map_err(|e| NoManifest::Error(e.to_string()))?;
             if desc.digest != target.digest {
                 let platform = match &desc.platform {
                     Some(p) => p.clone(),
@@ -474,10 +507,14 @@ fn choose_manifest(s: &Walk<'_, '_, '_>, ns: &str, target: &Descriptor, m: &Matc
         if depth >= MAX_NESTING {
             continue;
         }
-        let mut children = document::decode::<Index>(&bytes)
+        let mut children: Vec<Descriptor> = parsed
+            .children
+            .clone()
             .map_err(|e| NoManifest::Error(e.to_string()))?
-            .manifests;
-        children.retain(|d| d.platform.as_ref().is_none_or(|p| m.matches(p)));
+            .iter()
+            .filter(|d| d.platform.as_ref().is_none_or(|p| m.matches(p)))
+            .cloned()
+            .collect();
         crate::inspect::sort_by_preference(&mut children, m);
         if let Some(best) = children.into_iter().next() {
             queue.push((best, depth + 1));
