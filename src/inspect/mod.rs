@@ -529,7 +529,9 @@ impl<'r> Inspector<'r> {
             }
         }
         drop(numbering);
-        let reuse = Reuse::expecting(items.iter().map(|(_, r)| r.slot()));
+        let records = self.image_index().0.len();
+        let budget = reuse::budget(records, self.tx.db().reads_frugally());
+        let reuse = Reuse::expecting(items.iter().map(|(_, r)| r.slot()), budget);
         let one = |(reference, r): (&String, Resolved)| -> Shaped {
             let (image, slot) = match r {
                 Resolved::First(image, slot) => (image, Some(slot)),
