@@ -238,16 +238,23 @@ impl Store {
                 None
             }
         };
-        let namespaces = records::namespace_buckets(&tx, &mut damage)
-            .into_iter()
-            .map(|(name, b)| namespace(name, &b, &mut damage))
-            .collect();
+        // The blob files are listed and stat'ed on a thread of their own while the records
+        // are decoded here: the two were a quarter of du's time each, one after the other.
+        let (namespaces, blobs) = std::thread::scope(|scope| {
+            let listing = scope.spawn(|| match root.content_problem() {
+                Some(why) => BlobTree::Refused(why.to_string()),
+                None => root.blob_tree(blobs::Detail::Stat),
+            });
+            let namespaces: Vec<Namespace> = records::namespace_buckets(&tx, &mut damage)
+                .into_iter()
+                .map(|(name, b)| namespace(name, &b, &mut damage))
+                .collect();
+            let blobs = listing
+                .join()
+                .unwrap_or_else(|_| BlobTree::Unreadable("the blob listing stopped".into()));
+            (namespaces, blobs)
+        });
         let content = root.content_dir().to_path_buf();
-        let blobs = if let Some(why) = root.content_problem() {
-            BlobTree::Refused(why.to_string())
-        } else {
-            root.blob_tree(blobs::Detail::Stat)
-        };
         let (ingest_dirs, ingest_strays) = ingest_listing(root, &content, &mut damage);
         let snapshotters = snapshotters(root, mode, &mut damage);
         Ok(Store {
