@@ -72,9 +72,14 @@ struct Inner {
     budget: usize,
 }
 
+/// What keeping a body costs besides its text: its entries in `kept` and `by_next_use`, the
+/// notes' shared slice, the allocations' headers (so that tiny bodies, `--format '{{.Id}}'`,
+/// are not kept by the hundred thousand for a budget meant for megabytes).
+const ENTRY_BYTES: usize = 128;
+
 fn weight(body: &Shaped) -> usize {
     match body {
-        Ok(s) | Err(s) => s.len(),
+        Ok(s) | Err(s) => s.len().saturating_add(ENTRY_BYTES),
     }
 }
 
@@ -213,7 +218,7 @@ impl Numbering {
 
 #[cfg(test)]
 mod tests {
-    use super::{KEPT_BYTES, KEPT_MAX, Numbering, Reuse, budget};
+    use super::{ENTRY_BYTES, KEPT_BYTES, KEPT_MAX, Numbering, Reuse, budget};
     use crate::containerd::records::StoredTarget;
     use std::collections::BTreeMap;
 
@@ -265,7 +270,7 @@ mod tests {
     /// takes its room, one needed later does not.
     #[test]
     fn the_body_needed_furthest_ahead_makes_room() {
-        let half = "x".repeat(KEPT_BYTES / 2);
+        let half = "x".repeat(KEPT_BYTES / 2 - ENTRY_BYTES);
         // Positions: 0 a, 1 b, 2 c, 3 d, 4 c, 5 b, 6 a, 7 d.
         let slots = [0, 1, 2, 3, 2, 1, 0, 3].map(Some);
         let reuse = Reuse::expecting(slots, KEPT_BYTES);
@@ -282,7 +287,7 @@ mod tests {
     /// A body that dropping the later ones would still not make room for drops nothing.
     #[test]
     fn nothing_is_dropped_for_a_body_that_would_not_fit() {
-        let third = "x".repeat(KEPT_BYTES / 3);
+        let third = "x".repeat(KEPT_BYTES / 3 - ENTRY_BYTES);
         // Positions: 0 a, 1 b, 2 c, 3 d, 4 b, 5 c, 6 d, 7 a.
         let slots = [0, 1, 2, 3, 1, 2, 3, 0].map(Some);
         let reuse = Reuse::expecting(slots, KEPT_BYTES);
@@ -310,5 +315,20 @@ mod tests {
         assert_eq!(budget(20_000, false), 24_000_000);
         assert_eq!(budget(20_000, true), KEPT_BYTES);
         assert_eq!(budget(usize::MAX, false), KEPT_MAX);
+    }
+
+    /// Each kept body costs its entries too: a budget of three one-byte bodies keeps three.
+    #[test]
+    fn tiny_bodies_count_their_entries() {
+        // Positions: 0 a, 1 b, 2 c, 3 d, 4 a, 5 b, 6 c, 7 d.
+        let slots = [0, 1, 2, 3, 0, 1, 2, 3].map(Some);
+        let reuse = Reuse::expecting(slots, 3 * (ENTRY_BYTES + 1));
+        for slot in 0..4 {
+            reuse.offer(slot, &Ok("x".into()), &[]);
+        }
+        assert!(reuse.take(0).is_some());
+        assert!(reuse.take(1).is_some());
+        assert!(reuse.take(2).is_some());
+        assert!(reuse.take(3).is_none(), "the fourth did not fit");
     }
 }
