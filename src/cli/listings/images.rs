@@ -63,6 +63,17 @@ struct ImageRow<'a> {
     record: &'a Image,
     /// A Docker `moby-dangling@` record (an untagged image).
     dangling: bool,
+    #[serde(flatten)]
+    found: ByTarget,
+    /// With `--deleted`: where the record was carved from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    deleted: Option<&'a Evidence>,
+}
+
+/// What a row shows of its target's analysis: made once per target, shared by its records
+/// (a copy per record was a tenth of the main thread's work).
+#[derive(Serialize)]
+struct Found {
     platforms: Vec<PlatformEntry>,
     #[serde(rename = "platformsPresent")]
     platforms_present: Vec<String>,
@@ -72,9 +83,35 @@ struct ImageRow<'a> {
     /// Blobs that are there but cannot be used (short, not JSON, not a regular file).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     problems: Vec<String>,
-    /// With `--deleted`: where the record was carved from.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    deleted: Option<&'a Evidence>,
+}
+
+impl From<Analysis> for Found {
+    fn from(a: Analysis) -> Found {
+        let (platforms_present, platforms_missing) = platform_sets(&a.platforms);
+        Found {
+            platforms: a.platforms,
+            platforms_present,
+            platforms_missing,
+            sizes: a.sizes,
+            problems: a.problems,
+        }
+    }
+}
+
+/// A target's [`Found`], shared; serialized as the fields of the row.
+struct ByTarget(std::sync::Arc<Found>);
+
+impl std::ops::Deref for ByTarget {
+    type Target = Found;
+    fn deref(&self) -> &Found {
+        &self.0
+    }
+}
+
+impl Serialize for ByTarget {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
 }
 
 /// Where a deleted image record was found (`images --deleted`).
@@ -218,7 +255,7 @@ pub fn images(global: &Global, args: ImagesArgs, out: &mut dyn Write) -> Result<
         // kept only until its target's last record); a table needs every row for its widths.
         let streams = !deleted && (args.list.quiet || matches!(args.list.format, Format::Json | Format::Jsonl));
         let batch = if streams { RECORD_BATCH } else { records.len().max(1) };
-        let mut analyses: Vec<Option<Analysis>> = Vec::new();
+        let mut analyses: Vec<Option<std::sync::Arc<Found>>> = Vec::new();
         let mut held: Vec<ImageRow<'_>> = Vec::new();
         let mut writer = RowWriter::default();
         std::thread::scope(|scope| -> Result<(), Failure> {
@@ -239,7 +276,7 @@ pub fn images(global: &Global, args: ImagesArgs, out: &mut dyn Write) -> Result<
                 let new = targets.get(analyses.len()..wanted).unwrap_or_default();
                 for (a, damage) in analyse_all(&shared, &inspectors, new) {
                     s.damage.extend(damage);
-                    analyses.push(Some(a));
+                    analyses.push(Some(std::sync::Arc::new(Found::from(a))));
                 }
                 let mut rows = Vec::with_capacity(chunk.len());
                 for (i, record) in chunk.iter().enumerate() {
@@ -247,16 +284,15 @@ pub fn images(global: &Global, args: ImagesArgs, out: &mut dyn Write) -> Result<
                     let Some(a) = analyses.get(t).and_then(Option::as_ref) else {
                         continue;
                     };
-                    let (platforms_present, platforms_missing) = platform_sets(&a.platforms);
                     rows.push(ImageRow {
                         record,
                         dangling: record.name.starts_with(DANGLING),
-                        platforms: a.platforms.clone(),
-                        platforms_present,
-                        platforms_missing,
-                        sizes: a.sizes.clone(),
-                        problems: a.problems.clone(),
-                        deleted: evidence.get(&(record.namespace.clone(), record.name.clone())),
+                        found: ByTarget(a.clone()),
+                        deleted: if evidence.is_empty() {
+                            None
+                        } else {
+                            evidence.get(&(record.namespace.clone(), record.name.clone()))
+                        },
                     });
                 }
                 for (i, _) in chunk.iter().enumerate() {
@@ -425,7 +461,7 @@ fn table_of(rows: &[ImageRow<'_>], trunc: bool) -> Table {
         .limit("MISSING", PLATFORMS_WIDTH)
         .limit("LABELS", if trunc { IMAGE_LABELS_WIDTH } else { LABELS_WIDTH });
     for r in rows {
-        let c = &r.sizes.content;
+        let c = &r.found.sizes.content;
         // `ctr images check` in one cell: present/required bytes (complete when they are
         // equal; the counts and the missing digests are in JSON), or why there is no answer.
         let content = match (c.status, c.required) {
@@ -435,6 +471,7 @@ fn table_of(rows: &[ImageRow<'_>], trunc: bool) -> Table {
             (status, _) => status.to_string(),
         };
         let unpacked = r
+            .found
             .sizes
             .unpacked
             .iter()
@@ -451,9 +488,10 @@ fn table_of(rows: &[ImageRow<'_>], trunc: bool) -> Table {
             r.record.namespace.clone(),
             r.record.name.clone(),
             r.record.target.digest.clone(),
-            r.platforms_present.join(","),
-            r.platforms_missing.join(","),
-            r.sizes
+            r.found.platforms_present.join(","),
+            r.found.platforms_missing.join(","),
+            r.found
+                .sizes
                 .docker_inspect
                 .as_ref()
                 .map(|d| table::human_size(d.size))
@@ -481,7 +519,7 @@ fn deleted_table(rows: &[ImageRow<'_>], trunc: bool) -> Table {
     ];
     let mut t = Table::truncating(&header, trunc);
     for r in rows {
-        let c = &r.sizes.content;
+        let c = &r.found.sizes.content;
         let content = match (c.status, c.required) {
             ("complete" | "incomplete", Some(req)) => {
                 format!("{}/{}", table::human_size(c.present), table::human_size(req))
