@@ -361,8 +361,9 @@ impl<'r> Inspector<'r> {
     /// of 10,000 records ran 3.2x its unconstrained time in a 64 MiB cgroup, inspect of all
     /// of them 2.4x, export 6x); one walk of the content records in key order serves them
     /// instead, when most will be asked for (`learn_content_sizes`). Unconstrained, the walk
-    /// gains nothing over the lookups and is not made. Answers whether those walks will ask
-    /// for most of the records ([`Inspector::asks_most_records`]).
+    /// made first costs as much time as the lookups it saves, and is not made here (`images`
+    /// makes it on a thread beside its analyses). Answers whether those walks will ask for
+    /// most of the records ([`Inspector::asks_most_records`]).
     pub(crate) fn prepare_for_images(&self, images: usize) -> bool {
         let most = self.asks_most_records(images.saturating_mul(LOOKUPS_PER_IMAGE));
         if most && self.tx.db().reads_frugally() {

@@ -212,9 +212,16 @@ pub fn images(global: &Global, args: ImagesArgs, out: &mut dyn Write) -> Result<
             distinct.entry(&r.namespace).or_default().insert(&r.target.digest);
         }
         let mut most = false;
+        // The namespaces whose content sizes are learnt beside the analyses (when memory is
+        // tight, `prepare_for_images` has learnt them already).
+        let mut learn_beside: Vec<&Inspector<'_>> = Vec::new();
         for (ns, targets) in distinct {
             let Some(i) = inspectors.get(ns) else { continue };
-            most |= i.prepare_for_images(targets.len());
+            let asks_most = i.prepare_for_images(targets.len());
+            if asks_most && !s.tx.db().reads_frugally() {
+                learn_beside.push(i);
+            }
+            most |= asks_most;
         }
         let shared = Shared::new(s.root, &s.tx, s.global, &s.backends, &inspectors);
         if filters.has_labels() {
@@ -260,9 +267,17 @@ pub fn images(global: &Global, args: ImagesArgs, out: &mut dyn Write) -> Result<
         let mut writer = RowWriter::default();
         std::thread::scope(|scope| -> Result<(), Failure> {
             if most {
-                // Whether each blob is a regular file, from one read of the directory, on a
-                // thread of its own: the analyses ask by name until it is there.
-                scope.spawn(|| shared.list_blobs());
+                // Whether each blob is a regular file, from one read of the directory, then
+                // every content size from one walk of the records in key order, on a thread of
+                // its own: the analyses ask by name until each is there. (Walked before the
+                // analyses, the sizes cost as much time as the lookups they saved.)
+                let (shared, learn_beside) = (&shared, &learn_beside);
+                scope.spawn(move || {
+                    shared.list_blobs();
+                    for i in learn_beside {
+                        i.learn_content_sizes();
+                    }
+                });
             }
             for (n, chunk) in records.chunks(batch).enumerate() {
                 let start = n * batch;
