@@ -551,7 +551,8 @@ impl<'r> Inspector<'r> {
                     Err(e) => return shape(Err(e)),
                 },
             };
-            let (body, notes) = self.inspect_image(reference, &image);
+            let mut notes = Vec::new();
+            let body = self.body(reference, &image, &mut notes);
             self.warn_all(&notes);
             let made = body.is_ok();
             let out = shape(body);
@@ -671,20 +672,15 @@ impl<'r> Inspector<'r> {
     /// `docker image inspect REF`, as the daemon's JSON body (compact, HTML-escaped).
     pub fn inspect(&self, reference: &str) -> Result<J, InspectError> {
         let image = resolve::resolve(self, reference)?;
-        let (body, notes) = self.inspect_image(reference, &image);
+        let mut notes = Vec::new();
+        let body = self.body(reference, &image, &mut notes);
         self.warn_all(&notes);
         body
     }
 
-    /// The body for `image`, which `reference` resolved to, and what dockerd would have
-    /// logged on the way. A body depends only on the image's target; an error can name the
-    /// reference.
-    fn inspect_image(&self, reference: &str, image: &Image) -> (Result<J, InspectError>, Vec<String>) {
-        let mut notes = Vec::new();
-        let body = self.body(reference, image, &mut notes);
-        (body, notes)
-    }
-
+    /// The body for `image`, which `reference` resolved to, with what dockerd would have
+    /// logged on the way put in `notes`. A body depends only on the image's target; an error
+    /// can name the reference.
     fn body(&self, reference: &str, image: &Image, notes: &mut Vec<String>) -> Result<J, InspectError> {
         let matcher = self.matcher();
         let target = descriptor_of(image);

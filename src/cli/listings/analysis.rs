@@ -66,7 +66,7 @@ fn parts(doc: &Doc<Arc<Manifest>>) -> (Option<String>, Vec<LayerEntry>) {
 }
 
 /// `ctr images check` for the host platform.
-#[derive(Clone, Serialize)]
+#[derive(Serialize)]
 pub(super) struct ContentCheck {
     pub(super) definition: &'static str,
     /// The platform the manifest was chosen for.
@@ -88,7 +88,7 @@ pub(super) struct ContentCheck {
 }
 
 /// The unpacked (snapshot) size of one snapshotter's chain.
-#[derive(Clone, Serialize)]
+#[derive(Serialize)]
 pub(super) struct Unpacked {
     pub(super) definition: &'static str,
     pub(super) snapshotter: String,
@@ -103,7 +103,7 @@ pub(super) struct Unpacked {
 }
 
 /// Every size definition of an image. Add a definition as a field here, named for it.
-#[derive(Clone, Serialize)]
+#[derive(Serialize)]
 pub(super) struct Sizes {
     /// `ctr images check`'s present/required.
     pub(super) content: ContentCheck,
@@ -115,14 +115,13 @@ pub(super) struct Sizes {
 }
 
 /// `docker image inspect`'s Size.
-#[derive(Clone, Serialize)]
+#[derive(Serialize)]
 pub(super) struct DockerSize {
     pub(super) definition: &'static str,
     pub(super) size: i64,
 }
 
 /// What the walk of one target found (shared by every record with that target).
-#[derive(Clone)]
 pub(super) struct Analysis {
     pub(super) platforms: Vec<PlatformEntry>,
     pub(super) sizes: Sizes,
@@ -454,10 +453,9 @@ fn read_validated(s: &Walk<'_, '_, '_>, ns: &str, desc: &Descriptor) -> Result<A
         Err(e) if e.is_not_found() => return Err(NoManifest::NotFound(format!("{}: not found", desc.digest))),
         Err(e) => return Err(NoManifest::Error(e.to_string())),
     };
-    parsed
-        .valid
-        .clone()
-        .map_err(|e| NoManifest::Error(format!("{}: {e}", desc.digest)))?;
+    if let Err(e) = &parsed.valid {
+        return Err(NoManifest::Error(format!("{}: {e}", desc.digest)));
+    }
     Ok(parsed)
 }
 

@@ -32,6 +32,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Write;
+use std::sync::Arc;
 
 #[derive(Args)]
 pub struct ImagesArgs {
@@ -64,7 +65,7 @@ struct ImageRow<'a> {
     /// A Docker `moby-dangling@` record (an untagged image).
     dangling: bool,
     #[serde(flatten)]
-    found: ByTarget,
+    found: Arc<Found>,
     /// With `--deleted`: where the record was carved from.
     #[serde(skip_serializing_if = "Option::is_none")]
     deleted: Option<&'a Evidence>,
@@ -95,22 +96,6 @@ impl From<Analysis> for Found {
             sizes: a.sizes,
             problems: a.problems,
         }
-    }
-}
-
-/// A target's [`Found`], shared; serialized as the fields of the row.
-struct ByTarget(std::sync::Arc<Found>);
-
-impl std::ops::Deref for ByTarget {
-    type Target = Found;
-    fn deref(&self) -> &Found {
-        &self.0
-    }
-}
-
-impl Serialize for ByTarget {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.0.serialize(serializer)
     }
 }
 
@@ -262,7 +247,7 @@ pub fn images(global: &Global, args: ImagesArgs, out: &mut dyn Write) -> Result<
         // kept only until its target's last record); a table needs every row for its widths.
         let streams = !deleted && (args.list.quiet || matches!(args.list.format, Format::Json | Format::Jsonl));
         let batch = if streams { RECORD_BATCH } else { records.len().max(1) };
-        let mut analyses: Vec<Option<std::sync::Arc<Found>>> = Vec::new();
+        let mut analyses: Vec<Option<Arc<Found>>> = Vec::new();
         let mut held: Vec<ImageRow<'_>> = Vec::new();
         let mut writer = RowWriter::default();
         std::thread::scope(|scope| -> Result<(), Failure> {
@@ -291,7 +276,7 @@ pub fn images(global: &Global, args: ImagesArgs, out: &mut dyn Write) -> Result<
                 let new = targets.get(analyses.len()..wanted).unwrap_or_default();
                 for (a, damage) in analyse_all(&shared, &inspectors, new) {
                     s.damage.extend(damage);
-                    analyses.push(Some(std::sync::Arc::new(Found::from(a))));
+                    analyses.push(Some(Arc::new(Found::from(a))));
                 }
                 let mut rows = Vec::with_capacity(chunk.len());
                 for (i, record) in chunk.iter().enumerate() {
@@ -302,7 +287,7 @@ pub fn images(global: &Global, args: ImagesArgs, out: &mut dyn Write) -> Result<
                     rows.push(ImageRow {
                         record,
                         dangling: record.name.starts_with(DANGLING),
-                        found: ByTarget(a.clone()),
+                        found: Arc::clone(a),
                         deleted: if evidence.is_empty() {
                             None
                         } else {
