@@ -13,6 +13,7 @@
 
 use crate::containerd::blobs::{BlobEntry, FileKind};
 use crate::containerd::records::BackendSnapshot;
+use crate::digest::DigestKey;
 use crate::gc::Collection;
 use crate::gc::graph::{Cause, Edge, Kind, Walk};
 use crate::gc::state::{Backend, BlobTree, Expiry, Store};
@@ -52,15 +53,10 @@ impl DiskBlob<'_> {
         }
     }
 
-    /// The (algorithm, hex) this file is looked up by.
-    fn hex(&self) -> (&str, &str) {
-        (self.alg, self.entry.name.as_str())
+    /// The digest this file is looked up by.
+    fn key(&self) -> DigestKey<'_> {
+        DigestKey::of_parts(self.alg, &self.entry.name)
     }
-}
-
-/// The (algorithm, hex) a digest string names, to look files up by.
-fn parts(digest: &str) -> Option<(&str, &str)> {
-    digest.split_once(':')
 }
 
 /// Every entry of `blobs/<sha256|sha384|sha512>/` named by a valid digest, in name order.
@@ -150,11 +146,15 @@ pub fn compute(store: &Store, blobs: BlobTree, c: &Collection, scan: bool) -> Us
     let files = blob_files(&blobs);
     // Without a listing of the blob files, no recorded blob can be called missing.
     let listed = matches!(blobs, BlobTree::Entries(_));
-    // Looked up by (algorithm, hex) through a hash: a binary search per record made the
-    // string compares grow faster than the store (20,000 images: 186,000 records).
-    let file_index: HashMap<(&str, &str), usize> = files.iter().enumerate().map(|(i, f)| (f.hex(), i)).collect();
-    let file_of = |k: (&str, &str)| file_index.get(&k).and_then(|&i| files.get(i));
-    let file_of_digest = |d: &str| parts(d).and_then(file_of);
+    // Looked up by digest through a hash: a binary search per record made the string
+    // compares grow faster than the store (20,000 images: 186,000 records), and so did
+    // hashing and comparing the digests' text (hence the packed keys).
+    let file_index: HashMap<DigestKey<'_>, usize> = files.iter().enumerate().map(|(i, f)| (f.key(), i)).collect();
+    let file_of_digest = |d: &str| {
+        DigestKey::of(d)
+            .and_then(|k| file_index.get(&k))
+            .and_then(|&i| files.get(i))
+    };
     let mut disk = Disk {
         blob_files_not_listed: match &blobs {
             BlobTree::Entries(_) => None,
@@ -280,8 +280,10 @@ pub fn compute(store: &Store, blobs: BlobTree, c: &Collection, scan: bool) -> Us
         }
         same
     });
-    let holders: HashMap<&str, Holder> = digests.iter().map(|&(d, _, h)| (d, h)).collect();
-    let holder_of = |d: &str| holders.get(d).copied();
+    let holders: HashMap<DigestKey<'_>, Holder> = digests
+        .iter()
+        .filter_map(|&(d, _, h)| Some((DigestKey::of(d)?, h)))
+        .collect();
     for &(d, size, h) in &digests {
         disk.recorded_digests.add(ubytes(size));
         disk.recorded_held.add(h, ubytes(size));
@@ -306,14 +308,9 @@ pub fn compute(store: &Store, blobs: BlobTree, c: &Collection, scan: bool) -> Us
             }
         }
     }
-    let mut key = String::new();
     for f in &files {
-        key.clear();
-        key.push_str(f.alg);
-        key.push(':');
-        key.push_str(&f.entry.name);
-        match holder_of(key.as_str()) {
-            Some(h) => disk.held.add(h, f.size()),
+        match holders.get(&f.key()) {
+            Some(&h) => disk.held.add(h, f.size()),
             None => disk.orphan_files.add(f.size()),
         }
     }

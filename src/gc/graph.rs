@@ -211,21 +211,10 @@ impl Stored<'_> {
     }
 
     fn packed(key: &str) -> Option<[u8; 33]> {
-        fn nibble(c: u8) -> Option<u8> {
-            match c {
-                b'0'..=b'9' => Some(c - b'0'),
-                b'a'..=b'f' => Some(c - b'a' + 10),
-                _ => None,
-            }
-        }
-        let hex = key.strip_prefix("sha256:")?;
-        if hex.len() != 64 {
-            return None;
-        }
+        let digest = crate::digest::sha256_bytes(key.strip_prefix("sha256:")?.as_bytes())?;
         let mut out = [PACKED_SHA256; 33];
-        for (slot, pair) in out.iter_mut().skip(1).zip(hex.as_bytes().chunks_exact(2)) {
-            let [hi, lo] = pair else { return None };
-            *slot = (nibble(*hi)? << 4) | nibble(*lo)?;
+        for (slot, byte) in out.iter_mut().skip(1).zip(digest) {
+            *slot = byte;
         }
         Some(out)
     }

@@ -70,13 +70,7 @@ impl PackedLabels {
 
 /// The 32 bytes of `sha256:<64 lowercase hex>` (only that spelling, so it prints back the same).
 fn sha256_bytes(v: &str) -> Option<[u8; 32]> {
-    let hex = v.strip_prefix("sha256:")?;
-    if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
-        return None;
-    }
-    let mut out = [0u8; 32];
-    hex::decode_to_slice(hex, &mut out).ok()?;
-    Some(out)
+    crate::digest::sha256_bytes(v.strip_prefix("sha256:")?.as_bytes())
 }
 
 impl LabelPairs for PackedLabels {

@@ -20,7 +20,7 @@
 use super::state::{Backend, BlobEntry, BlobTree, Store};
 use crate::containerd::blobs::FileKind;
 use crate::containerd::records::BackendSnapshot;
-use crate::digest::Digest;
+use crate::digest::{Digest, DigestKey};
 use std::collections::{HashMap, HashSet};
 
 /// Algorithms go-digest makes available (the local store walks only these directories).
@@ -94,31 +94,35 @@ pub struct SnapshotSweep {
 pub fn content(store: &Store, removed_content: &[(usize, usize)], removed_ingests: &[(usize, usize)]) -> ContentSweep {
     let gone_content: HashSet<(usize, usize)> = removed_content.iter().copied().collect();
     let gone_ingests: HashSet<(usize, usize)> = removed_ingests.iter().copied().collect();
-    let mut seen: HashSet<&str> = HashSet::new();
+    // Digests as packed keys (see `DigestKey`); text without a colon names no blob file.
+    let mut seen: HashSet<DigestKey<'_>> = HashSet::new();
     let mut ingest_seen: HashSet<&str> = HashSet::new();
     // The namespaces recording each digest, asked only of the files the sweep deletes: a
     // digest still seen is kept, so only digests whose every record is removed matter, and
     // those records are all in `removed_content` (in namespace order, as they were read).
-    let mut recorded: HashMap<&str, Vec<String>> = HashMap::new();
+    let mut recorded: HashMap<DigestKey<'_>, Vec<String>> = HashMap::new();
     for &(nsi, ci) in removed_content {
         if let Some(ns) = store.namespaces.get(nsi)
             && let Some(c) = ns.content.get(ci)
+            && let Some(key) = DigestKey::of(&c.digest)
         {
-            recorded.entry(c.digest.as_str()).or_default().push(ns.name.clone());
+            recorded.entry(key).or_default().push(ns.name.clone());
         }
     }
     for (nsi, ns) in store.namespaces.iter().enumerate() {
         for (ci, c) in ns.content.iter().enumerate() {
-            if !gone_content.contains(&(nsi, ci)) {
-                seen.insert(&c.digest);
+            if !gone_content.contains(&(nsi, ci))
+                && let Some(key) = DigestKey::of(&c.digest)
+            {
+                seen.insert(key);
             }
         }
         for (ii, i) in ns.ingests.iter().enumerate() {
             if gone_ingests.contains(&(nsi, ii)) {
                 continue;
             }
-            if let Some(e) = &i.expected {
-                seen.insert(e);
+            if let Some(key) = i.expected.as_deref().and_then(DigestKey::of) {
+                seen.insert(key);
             }
             if let Some(r) = i.backend_ref.as_deref().filter(|r| !r.is_empty()) {
                 ingest_seen.insert(r);
@@ -173,7 +177,12 @@ pub fn content(store: &Store, removed_content: &[(usize, usize)], removed_ingest
     sweep
 }
 
-fn walk_blobs(tree: &BlobTree, seen: &HashSet<&str>, recorded: &HashMap<&str, Vec<String>>, sweep: &mut ContentSweep) {
+fn walk_blobs(
+    tree: &BlobTree,
+    seen: &HashSet<DigestKey<'_>>,
+    recorded: &HashMap<DigestKey<'_>, Vec<String>>,
+    sweep: &mut ContentSweep,
+) {
     let top = match tree {
         BlobTree::Missing => {
             sweep.stopped = Some("blobs/ does not exist: the local store's walk fails".into());
@@ -235,8 +244,8 @@ fn walk_blobs(tree: &BlobTree, seen: &HashSet<&str>, recorded: &HashMap<&str, Ve
 fn walk_alg(
     alg: &str,
     entries: &[BlobEntry],
-    seen: &HashSet<&str>,
-    recorded: &HashMap<&str, Vec<String>>,
+    seen: &HashSet<DigestKey<'_>>,
+    recorded: &HashMap<DigestKey<'_>, Vec<String>>,
     sweep: &mut ContentSweep,
 ) -> Result<(), String> {
     for e in entries {
@@ -245,22 +254,24 @@ fn walk_alg(
         {
             return Err(format!("{}: {why}: the local store's walk fails", e.path()));
         }
-        let digest = format!("{alg}:{}", e.name);
-        let removed = if seen.contains(digest.as_str()) {
+        let key = DigestKey::of_parts(alg, &e.name);
+        let removed = if seen.contains(&key) {
             false
-        } else if Digest::parse(&digest).is_err() {
-            return Err(format!(
-                "{}: {digest:?} is not a valid digest; deleting it fails and stops the local store's walk",
-                e.path()
-            ));
         } else {
+            let digest = format!("{alg}:{}", e.name);
+            if Digest::parse(&digest).is_err() {
+                return Err(format!(
+                    "{}: {digest:?} is not a valid digest; deleting it fails and stops the local store's walk",
+                    e.path()
+                ));
+            }
             sweep.files.push(BlobOutcome {
                 path: e.path().clone(),
-                digest: digest.clone(),
+                recorded_in: recorded.get(&key).cloned().unwrap_or_default(),
+                digest,
                 kind: e.kind,
                 size: if e.kind == FileKind::Regular { e.size } else { 0 },
                 allocated: e.allocated,
-                recorded_in: recorded.get(digest.as_str()).cloned().unwrap_or_default(),
             });
             true
         };
