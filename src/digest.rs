@@ -92,6 +92,53 @@ impl<'a> DigestKey<'a> {
     }
 }
 
+/// A digest's text kept compactly (du and gc hold every content record of a store: 186,000
+/// at 20,000 images): a sha256 digest as its 32 bytes, anything else as the text it is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PackedDigest {
+    Sha256([u8; 32]),
+    /// Text that does not pack (another algorithm, or not a digest at all).
+    Text(Box<str>),
+}
+
+impl PackedDigest {
+    pub fn new(text: String) -> PackedDigest {
+        match text
+            .strip_prefix("sha256:")
+            .and_then(|hex| sha256_bytes(hex.as_bytes()))
+        {
+            Some(bytes) => PackedDigest::Sha256(bytes),
+            None => PackedDigest::Text(text.into_boxed_str()),
+        }
+    }
+
+    /// Its [`DigestKey`]; `None` for text without a colon (it names no blob file).
+    pub fn key(&self) -> Option<DigestKey<'_>> {
+        match self {
+            PackedDigest::Sha256(bytes) => Some(DigestKey::Sha256(*bytes)),
+            PackedDigest::Text(text) => DigestKey::of(text),
+        }
+    }
+
+    /// Ordered as the texts are (two packed digests: by their bytes, which sort as their hex).
+    pub fn cmp_text(&self, other: &PackedDigest) -> std::cmp::Ordering {
+        match (self, other) {
+            (PackedDigest::Sha256(a), PackedDigest::Sha256(b)) => a.cmp(b),
+            (PackedDigest::Text(a), PackedDigest::Text(b)) => a.cmp(b),
+            _ => self.to_string().cmp(&other.to_string()),
+        }
+    }
+}
+
+impl fmt::Display for PackedDigest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PackedDigest::Sha256(bytes) => write!(f, "sha256:{}", hex::encode(bytes)),
+            PackedDigest::Text(text) => f.write_str(text),
+        }
+    }
+}
+
 impl Digest {
     pub fn parse(s: &str) -> Result<Digest, DigestError> {
         let Some((alg, hex)) = s.split_once(':') else {
@@ -167,6 +214,31 @@ impl fmt::Display for Digest {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn packed_digests_print_and_sort_as_their_text() {
+        let texts = [
+            format!("sha256:{}", "0f".repeat(32)),
+            format!("sha256:{}", "0F".repeat(32)),
+            "sha256:short".to_string(),
+            format!("sha256:{}", "a0".repeat(32)),
+            format!("sha512:{}", "1".repeat(128)),
+            "nocolon".to_string(),
+        ];
+        let packed: Vec<PackedDigest> = texts.iter().cloned().map(PackedDigest::new).collect();
+        assert!(matches!(packed[0], PackedDigest::Sha256(_)));
+        assert!(matches!(packed[1], PackedDigest::Text(_)));
+        for (p, t) in packed.iter().zip(&texts) {
+            assert_eq!(&p.to_string(), t);
+            assert_eq!(p.key(), DigestKey::of(t));
+        }
+        for (a, ta) in packed.iter().zip(&texts) {
+            for (b, tb) in packed.iter().zip(&texts) {
+                assert_eq!(a.cmp_text(b), ta.cmp(tb), "{ta} vs {tb}");
+                assert_eq!(a == b, ta == tb);
+            }
+        }
+    }
 
     #[test]
     fn digest_keys_are_equal_exactly_when_the_texts_are() {

@@ -34,28 +34,20 @@ pub(super) fn image_usage(
         }
         id
     }
-    // Sorted by packed key (inline bytes, no text to fetch); a digest without a colon has
-    // no key and sorts by its text.
-    type Sorted<'a> = (Option<crate::digest::DigestKey<'a>>, &'a str);
-    let order = |a: &Sorted<'_>, b: &Sorted<'_>| match (a.0, b.0) {
-        (None, None) => a.1.cmp(b.1),
-        (x, y) => x.cmp(&y),
-    };
-    let mut content: Vec<(Sorted<'_>, u64, u32)> =
+    let mut content: Vec<(&crate::digest::PackedDigest, u64, u32)> =
         Vec::with_capacity(store.namespaces.iter().map(|n| n.content.len()).sum());
     for (nsi, ns) in store.namespaces.iter().enumerate() {
         for (ci, rec) in ns.content.iter().enumerate() {
             if let Some(&node) = g.content.get(nsi).and_then(|v| v.get(ci)) {
-                let d = rec.digest.as_str();
-                content.push(((crate::digest::DigestKey::of(d), d), ubytes(rec.size), node));
+                content.push((&rec.digest, ubytes(rec.size), node));
             }
         }
     }
     // Stable: among one digest's records, the first namespace's comes first.
-    content.sort_by(|a, b| order(&a.0, &b.0));
-    let mut last: Option<Sorted<'_>> = None;
+    content.sort_by(|a, b| a.0.cmp_text(b.0));
+    let mut last = None;
     for (digest, size, node) in content {
-        if last.is_none_or(|l| order(&l, &digest) != std::cmp::Ordering::Equal) {
+        if last != Some(digest) {
             ident_size.push(size);
             last = Some(digest);
         }

@@ -13,7 +13,7 @@
 
 use crate::containerd::blobs::{BlobEntry, FileKind};
 use crate::containerd::records::BackendSnapshot;
-use crate::digest::DigestKey;
+use crate::digest::{DigestKey, PackedDigest};
 use crate::gc::Collection;
 use crate::gc::graph::{Cause, Edge, Kind, Walk};
 use crate::gc::state::{Backend, BlobTree, Expiry, Store};
@@ -150,11 +150,7 @@ pub fn compute(store: &Store, blobs: BlobTree, c: &Collection, scan: bool) -> Us
     // compares grow faster than the store (20,000 images: 186,000 records), and so did
     // hashing and comparing the digests' text (hence the packed keys).
     let file_index: HashMap<DigestKey<'_>, usize> = files.iter().enumerate().map(|(i, f)| (f.key(), i)).collect();
-    let file_of_digest = |d: &str| {
-        DigestKey::of(d)
-            .and_then(|k| file_index.get(&k))
-            .and_then(|&i| files.get(i))
-    };
+    let file_of_digest = |d: &PackedDigest| d.key().and_then(|k| file_index.get(&k)).and_then(|&i| files.get(i));
     let mut disk = Disk {
         blob_files_not_listed: match &blobs {
             BlobTree::Entries(_) => None,
@@ -179,7 +175,7 @@ pub fn compute(store: &Store, blobs: BlobTree, c: &Collection, scan: bool) -> Us
     // Per namespace, and each digest's strongest holder over all namespaces: every record's
     // (digest, size, holder), then merged by digest (the first record's size, the strongest
     // holder), looked up by binary search.
-    let mut digests: Vec<(&str, i64, Holder)> =
+    let mut digests: Vec<(&PackedDigest, i64, Holder)> =
         Vec::with_capacity(store.namespaces.iter().map(|n| n.content.len()).sum());
     let mut namespaces = Vec::new();
     let backends: HashMap<&str, HashMap<&str, &BackendSnapshot>> = store
@@ -218,11 +214,11 @@ pub fn compute(store: &Store, blobs: BlobTree, c: &Collection, scan: bool) -> Us
             let size = ubytes(rec.size);
             u.content.add(size);
             u.held.add(h, size);
-            digests.push((rec.digest.as_str(), rec.size, h));
-            match file_of_digest(rec.digest.as_str()) {
+            digests.push((&rec.digest, rec.size, h));
+            match file_of_digest(&rec.digest) {
                 Some(f) if f.kind() == FileKind::Regular => {}
                 _ if !listed => {}
-                _ => u.missing_files.push(rec.digest.clone()),
+                _ => u.missing_files.push(rec.digest.to_string()),
             }
         }
         u.dangling_references = dangling.remove(&(nsi as u32)).unwrap_or_default();
@@ -272,7 +268,7 @@ pub fn compute(store: &Store, blobs: BlobTree, c: &Collection, scan: bool) -> Us
     }
 
     // The whole disk.
-    digests.sort_by(|a, b| a.0.cmp(b.0));
+    digests.sort_by(|a, b| a.0.cmp_text(b.0));
     digests.dedup_by(|later, first| {
         let same = later.0 == first.0;
         if same {
@@ -280,10 +276,7 @@ pub fn compute(store: &Store, blobs: BlobTree, c: &Collection, scan: bool) -> Us
         }
         same
     });
-    let holders: HashMap<DigestKey<'_>, Holder> = digests
-        .iter()
-        .filter_map(|&(d, _, h)| Some((DigestKey::of(d)?, h)))
-        .collect();
+    let holders: HashMap<DigestKey<'_>, Holder> = digests.iter().filter_map(|&(d, _, h)| Some((d.key()?, h))).collect();
     for &(d, size, h) in &digests {
         disk.recorded_digests.add(ubytes(size));
         disk.recorded_held.add(h, ubytes(size));

@@ -210,13 +210,25 @@ impl Stored<'_> {
         Stored::packed(key).map_or(Stored::Text(key.as_bytes()), Stored::Packed)
     }
 
+    /// A record's digest, packed already or text that does not pack.
+    fn of_digest(digest: &crate::digest::PackedDigest) -> Stored<'_> {
+        match digest {
+            crate::digest::PackedDigest::Sha256(bytes) => Stored::Packed(Self::with_tag(*bytes)),
+            crate::digest::PackedDigest::Text(text) => Stored::Text(text.as_bytes()),
+        }
+    }
+
     fn packed(key: &str) -> Option<[u8; 33]> {
         let digest = crate::digest::sha256_bytes(key.strip_prefix("sha256:")?.as_bytes())?;
+        Some(Self::with_tag(digest))
+    }
+
+    fn with_tag(digest: [u8; 32]) -> [u8; 33] {
         let mut out = [PACKED_SHA256; 33];
         for (slot, byte) in out.iter_mut().skip(1).zip(digest) {
             *slot = byte;
         }
-        Some(out)
+        out
     }
 
     fn bytes(&self) -> &[u8] {
@@ -263,7 +275,10 @@ impl Graph {
     }
 
     fn intern(&mut self, kind: Kind, ns: u32, key: &str) -> u32 {
-        let stored = Stored::of(key);
+        self.intern_stored(kind, ns, Stored::of(key))
+    }
+
+    fn intern_stored(&mut self, kind: Kind, ns: u32, stored: Stored<'_>) -> u32 {
         let key = stored.bytes();
         let hash = self.hash(kind, ns, key);
         if let Some(id) = self.find(hash, kind, ns, key) {
@@ -363,7 +378,11 @@ impl Graph {
         for (nsi, ns) in store.namespaces.iter().enumerate() {
             let nsi = nsi as u32;
             // Records first, so that every record's node exists before edges are resolved.
-            let content_ids = g.record_nodes(Kind::Content, nsi, ns.content.iter().map(|c| c.digest.as_str()));
+            let content_ids: Vec<u32> = ns
+                .content
+                .iter()
+                .map(|c| g.intern_stored(Kind::Content, nsi, Stored::of_digest(&c.digest)))
+                .collect();
             let snapshot_ids = g.record_nodes(
                 Kind::Snapshot,
                 nsi,

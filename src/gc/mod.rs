@@ -141,7 +141,7 @@ mod tests {
 
     fn content(digest: &str, l: &[(&str, &str)]) -> ContentRecord {
         ContentRecord {
-            digest: digest.into(),
+            digest: crate::digest::PackedDigest::new(digest.into()),
             size: 1,
             labels: PackedLabels::pack(&labels(l)),
         }
@@ -221,7 +221,10 @@ mod tests {
         );
         let ns = &s.namespaces[0];
         (
-            c.content.iter().map(|&(_, i)| ns.content[i].digest.clone()).collect(),
+            c.content
+                .iter()
+                .map(|&(_, i)| ns.content[i].digest.to_string())
+                .collect(),
             c.images.iter().map(|&(_, i)| ns.images[i].name.clone()).collect(),
         )
     }

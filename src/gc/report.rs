@@ -6,6 +6,7 @@ use super::sweep::BlobOutcome;
 use super::{Collection, Model};
 use crate::containerd::blobs::FileKind;
 use crate::containerd::gotime::GoTime;
+use crate::digest::DigestKey;
 use crate::tree_usage::disk_usage;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
@@ -328,7 +329,7 @@ impl GcReport {
             if let Some(r) = store.namespaces.get(n).and_then(|x| x.content.get(i)) {
                 content.push(ContentItem {
                     namespace: ns_name(n),
-                    digest: r.digest.clone(),
+                    digest: r.digest.to_string(),
                     size: r.size,
                 });
             }
@@ -464,19 +465,19 @@ impl GcReport {
 
         // Orphans, before the collection: files under the algorithm directories whose
         // digest no namespace records.
-        let recorded: HashSet<&str> = store
+        let recorded: HashSet<DigestKey<'_>> = store
             .namespaces
             .iter()
-            .flat_map(|n| n.content.iter().map(|c| c.digest.as_str()))
+            .flat_map(|n| n.content.iter().filter_map(|c| c.digest.key()))
             .collect();
         let orphan_blob_files = store
             .blobs
             .files()
             .filter_map(|f| {
-                let digest = f.digest()?;
+                let alg = f.alg?;
                 let e = f.entry;
-                (!recorded.contains(digest.as_str())).then(|| BlobItem {
-                    digest,
+                (!recorded.contains(&DigestKey::of_parts(alg, &e.name))).then(|| BlobItem {
+                    digest: format!("{alg}:{}", e.name),
                     path: e.path(),
                     kind: e.kind,
                     size: if e.kind == FileKind::Regular { e.size } else { 0 },

@@ -125,7 +125,7 @@ pub struct Namespace {
 }
 
 pub struct ContentRecord {
-    pub digest: String,
+    pub digest: crate::digest::PackedDigest,
     pub size: i64,
     pub labels: PackedLabels,
 }
@@ -343,7 +343,7 @@ fn content(ns: &str, b: &Bucket<'_>, damage: &mut Damage) -> Vec<ContentRecord> 
     let mut out = Vec::new();
     records::content_sizes_each(ns, b, GC_LABEL_PREFIX, damage, |c| {
         out.push(ContentRecord {
-            digest: c.digest,
+            digest: crate::digest::PackedDigest::new(c.digest),
             size: c.size,
             labels: PackedLabels::pack(&c.labels),
         });

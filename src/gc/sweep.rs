@@ -104,7 +104,7 @@ pub fn content(store: &Store, removed_content: &[(usize, usize)], removed_ingest
     for &(nsi, ci) in removed_content {
         if let Some(ns) = store.namespaces.get(nsi)
             && let Some(c) = ns.content.get(ci)
-            && let Some(key) = DigestKey::of(&c.digest)
+            && let Some(key) = c.digest.key()
         {
             recorded.entry(key).or_default().push(ns.name.clone());
         }
@@ -112,7 +112,7 @@ pub fn content(store: &Store, removed_content: &[(usize, usize)], removed_ingest
     for (nsi, ns) in store.namespaces.iter().enumerate() {
         for (ci, c) in ns.content.iter().enumerate() {
             if !gone_content.contains(&(nsi, ci))
-                && let Some(key) = DigestKey::of(&c.digest)
+                && let Some(key) = c.digest.key()
             {
                 seen.insert(key);
             }
