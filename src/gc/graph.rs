@@ -354,17 +354,25 @@ impl Graph {
     /// Builds the graph of `store` as `model` sees it at `clock`.
     pub fn build(store: &Store, model: Model, clock: Clock) -> Graph {
         let n = store.namespaces.len();
+        // Every record is a node: room for them all at once, instead of growing a quarter at
+        // a time and rehashing the index as it grows (its cost grew faster than the store).
+        // Dead edges' nodes, the few that are not records, still grow as before.
+        let records: usize = store
+            .namespaces
+            .iter()
+            .map(|ns| ns.content.len() + ns.snapshots.len() + ns.ingests.len() + ns.leases.len() + ns.images.len())
+            .sum();
         let mut g = Graph {
-            kinds: Vec::new(),
-            ns: Vec::new(),
-            key_text: Vec::new(),
-            key_ends: Vec::new(),
-            exists: Vec::new(),
-            refs: Vec::new(),
+            kinds: Vec::with_capacity(records),
+            ns: Vec::with_capacity(records),
+            key_text: Vec::with_capacity(records.saturating_mul(1 + 32)),
+            key_ends: Vec::with_capacity(records),
+            exists: Vec::with_capacity(records),
+            refs: Vec::with_capacity(records),
             flat_refs: HashMap::new(),
             roots: Vec::new(),
-            index: HashMap::new(),
-            same_hash: Vec::new(),
+            index: HashMap::with_capacity(records),
+            same_hash: Vec::with_capacity(records),
             hasher: std::hash::RandomState::new(),
             content: Vec::with_capacity(n),
             snapshots: Vec::with_capacity(n),
