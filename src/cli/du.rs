@@ -2,11 +2,11 @@
 //! what `gc` would free, every figure printed beside its definition.
 
 use super::context::Global;
-use super::gc::{Format, legend, load, now, parse_at, parse_model};
+use super::gc::{Format, legend, load_marked, now, parse_at, parse_model};
 use super::listings::table::{Table, human_size, size_header};
 use super::{Failure, Outcome};
 use crate::du::{Amount, DEFINITIONS, Held, UsageReport, compute};
-use crate::gc::{Clock, Model, collect_forgetting_labels, default_model};
+use crate::gc::{Clock, Model, sweep_marked};
 use clap::Args;
 use std::io::Write;
 
@@ -52,15 +52,11 @@ const SHORT_LEGEND: [(&str, &str); 5] = [
 ];
 
 pub fn run(global: &Global, args: DuArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
-    let (mut store, outcome) = load(global)?;
-    let model = args.model.unwrap_or_else(|| default_model(&store));
-    let collection = collect_forgetting_labels(
-        &mut store,
-        model,
-        Clock {
-            now: args.at.unwrap_or_else(now),
-        },
-    );
+    let clock = Clock {
+        now: args.at.unwrap_or_else(now),
+    };
+    let (mut store, marked, outcome) = load_marked(global, args.model, clock)?;
+    let collection = sweep_marked(&store, marked);
     let blobs = std::mem::replace(&mut store.blobs, crate::gc::state::BlobTree::Missing);
     let mut report = compute(&store, blobs, &collection, args.scan);
     if let Some(ns) = &global.namespace {

@@ -7,7 +7,7 @@ use super::listings::table::{Table, human_size, size_header};
 use super::{Failure, Outcome, warn};
 use crate::containerd::gotime::parse_rfc3339;
 use crate::gc::report::{DEFINITIONS, GcReport};
-use crate::gc::{Clock, Model, Store, collect_forgetting_labels, default_model};
+use crate::gc::{Clock, Marked, Model, Store, default_model, mark_forgetting_labels, sweep_marked};
 use clap::Args;
 use std::io::Write;
 
@@ -104,10 +104,15 @@ pub fn now() -> i128 {
         .unwrap_or(0)
 }
 
-/// Opens the root and reads everything the collector reads; damage is printed on stderr.
-pub fn load(global: &Global) -> Result<(Store, Outcome), Failure> {
+/// Opens the root, reads everything the collector reads and marks the graph, as `model` says
+/// or as the meta.db's version does (the mark runs while the blob files are listed: see
+/// `Store::load_with`); damage is printed on stderr.
+pub fn load_marked(global: &Global, model: Option<Model>, clock: Clock) -> Result<(Store, Marked, Outcome), Failure> {
     let root = global.open_root()?;
-    let store = Store::load(&root, global.meta_choice(), global.read_mode())?;
+    let (store, marked) = Store::load_with(&root, global.meta_choice(), global.read_mode(), |store| {
+        let model = model.unwrap_or_else(|| default_model(store));
+        mark_forgetting_labels(store, model, clock)
+    })?;
     for d in store.damage.distinct() {
         warn(crate::text::escape(d.message.as_bytes()));
     }
@@ -116,17 +121,16 @@ pub fn load(global: &Global) -> Result<(Store, Outcome), Failure> {
     } else {
         Outcome::Damaged
     };
-    Ok((store, outcome.worst(content_outcome(&root))))
+    Ok((store, marked, outcome.worst(content_outcome(&root))))
 }
 
 pub fn run(global: &Global, args: GcArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
-    let (mut store, outcome) = load(global)?;
     let (at, source) = match args.at {
         Some(at) => (at, "--at"),
         None => (now(), "now"),
     };
-    let model = args.model.unwrap_or_else(|| default_model(&store));
-    let collection = collect_forgetting_labels(&mut store, model, Clock { now: at });
+    let (store, marked, outcome) = load_marked(global, args.model, Clock { now: at })?;
+    let collection = sweep_marked(&store, marked);
     let mut report = GcReport::build(&store, &collection, source);
     if let Some(ns) = &global.namespace {
         report.content.retain(|c| &c.namespace == ns);

@@ -72,23 +72,52 @@ pub fn collect(store: &Store, model: Model, clock: Clock) -> Collection {
     finish(store, model, clock, graph)
 }
 
-/// [`collect`], dropping the content records' labels as soon as the graph has them (only the
-/// graph reads them): what `gc` and `du` run, so that the labels and the whole collection are
-/// never held together.
-pub fn collect_forgetting_labels(store: &mut Store, model: Model, clock: Clock) -> Collection {
-    let graph = Graph::build(store, model, clock);
-    store.forget_content_labels();
-    finish(store, model, clock, graph)
+/// The graph built and marked, and what it was built for.
+pub struct Marked {
+    model: Model,
+    clock: Clock,
+    graph: Graph,
+    marked: Vec<bool>,
 }
 
-/// The mark and the sweeps over a built graph.
-fn finish(store: &Store, model: Model, clock: Clock, graph: Graph) -> Collection {
+/// The graph and its mark, from the records alone (not the blob files, ingest directories or
+/// snapshotters: see `Store::load_with`), the content records' labels dropped once read:
+/// what `gc` and `du` run, so that the labels and the whole collection are never held together.
+pub fn mark_forgetting_labels(store: &mut Store, model: Model, clock: Clock) -> Marked {
+    let graph = Graph::build(store, model, clock);
+    store.forget_content_labels();
+    mark(model, clock, graph)
+}
+
+fn mark(model: Model, clock: Clock, graph: Graph) -> Marked {
     let marked = if graph.failure.is_some() {
         // containerd's collection fails before sweeping: everything stays.
         vec![true; graph.len()]
     } else {
         graph.mark()
     };
+    Marked {
+        model,
+        clock,
+        graph,
+        marked,
+    }
+}
+
+/// The mark and the sweeps over a built graph.
+fn finish(store: &Store, model: Model, clock: Clock, graph: Graph) -> Collection {
+    sweep_marked(store, mark(model, clock, graph))
+}
+
+/// The sweeps of a marked graph: what is removed, and what the content and snapshot stores
+/// would delete on disk.
+pub fn sweep_marked(store: &Store, marked: Marked) -> Collection {
+    let Marked {
+        model,
+        clock,
+        graph,
+        marked,
+    } = marked;
     let is_kept = |n: u32| marked.get(n as usize).copied().unwrap_or(false);
     let removed = |nodes: &Vec<Vec<u32>>| -> Vec<(usize, usize)> {
         nodes
