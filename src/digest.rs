@@ -67,7 +67,9 @@ const NIBBLE: [u8; 256] = {
 /// text somewhere else in memory (cache misses that grew faster than the store).
 ///
 /// Two keys are equal exactly when the texts `<algorithm>:<rest>` are: a sha256 hex that is
-/// not 64 lowercase digits stays text, and text is never equal to packed bytes.
+/// not 64 lowercase digits stays text, and text is never equal to packed bytes. Build keys
+/// with [`DigestKey::of`] and [`DigestKey::of_parts`] only: a `Text` of a packable sha256 digest
+/// would break that rule.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum DigestKey<'a> {
     Sha256([u8; 32]),

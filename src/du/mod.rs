@@ -79,18 +79,32 @@ fn by_key<'a>(keys: impl Iterator<Item = Option<DigestKey<'a>>>) -> Vec<(DigestK
     out
 }
 
-/// Calls `matched(left position, right position)` for each key in both lists ([`by_key`]'s),
-/// in one pass over each. A key may repeat on the left (a damaged bucket); each right key is
-/// distinct (file names in a directory).
+/// Calls `matched(left position, right position)` for each key in both lists ([`by_key`]'s).
+/// A key may repeat on the left (a damaged bucket); each right key is distinct (file names in
+/// a directory).
+///
+/// The right list is skipped through by galloping (steps that double, then a binary search in
+/// the last one): a walk one by one would cost the whole file list for every namespace, and a
+/// meta.db can hold thousands of namespaces of one record each. Lists of like length still
+/// cost about one pass.
 fn join_by_key(
     left: &[(DigestKey<'_>, usize)],
     right: &[(DigestKey<'_>, usize)],
     mut matched: impl FnMut(usize, usize),
 ) {
-    let mut right = right.iter().peekable();
+    let mut rest = right;
     for (key, l) in left {
-        while right.next_if(|(r, _)| r < key).is_some() {}
-        if let Some((r, at)) = right.peek()
+        let mut step = 1usize;
+        while rest.get(step - 1).is_some_and(|(r, _)| r < key) {
+            step = step.saturating_mul(2);
+        }
+        // Everything before rest[step / 2 - 1] is below `key`; the first key not below it is
+        // within the first `step`.
+        let skip = rest
+            .get(..step.min(rest.len()))
+            .map_or(0, |first| first.partition_point(|(r, _)| r < key));
+        rest = rest.get(skip..).unwrap_or_default();
+        if let Some((r, at)) = rest.first()
             && r == key
         {
             matched(*l, *at);
@@ -203,7 +217,7 @@ pub fn compute(store: &Store, blobs: BlobTree, c: &Collection, scan: bool) -> Us
 
     // Per namespace, and each digest's strongest holder over all namespaces: every record's
     // (digest, size, holder), then merged by digest (the first record's size, the strongest
-    // holder), looked up by binary search.
+    // holder), then paired with the files by a merge.
     let mut digests: Vec<(&PackedDigest, i64, Holder)> =
         Vec::with_capacity(store.namespaces.iter().map(|n| n.content.len()).sum());
     let mut namespaces = Vec::new();
@@ -446,6 +460,31 @@ mod tests {
         pairs.sort();
         // Both records of 0a find its file; ff and 77 have no partner.
         assert_eq!(pairs, vec![(0, 1), (2, 0), (3, 2), (4, 1)]);
+        // One record against many files, and empty lists.
+        let mut one = Vec::new();
+        join_by_key(&by_key([sha("ff")].iter().map(|t| DigestKey::of(t))), &right, |l, r| {
+            one.push((l, r))
+        });
+        assert!(one.is_empty());
+        let many: Vec<String> = (0u8..=255).map(|b| sha(&format!("{b:02x}"))).collect();
+        let many = by_key(many.iter().map(|t| DigestKey::of(t)));
+        for probe in ["00", "01", "7f", "80", "fe", "ff"] {
+            let text = sha(probe);
+            let mut hit = Vec::new();
+            join_by_key(&by_key([&text].into_iter().map(|t| DigestKey::of(t))), &many, |l, r| {
+                hit.push((l, r))
+            });
+            assert_eq!(
+                hit,
+                vec![(0, usize::from_str_radix(probe, 16).unwrap_or(999))],
+                "{probe}"
+            );
+        }
+        let mut all = Vec::new();
+        join_by_key(&many, &many, |l, r| all.push((l, r)));
+        assert_eq!(all, (0..256).map(|i| (i, i)).collect::<Vec<_>>());
+        join_by_key(&[], &many, |_, _| panic!("nothing on the left"));
+        join_by_key(&many, &[], |_, _| panic!("nothing on the right"));
         // A text without a colon has no key and pairs with nothing.
         assert!(by_key(["nocolon"].iter().map(|t| DigestKey::of(t))).is_empty());
     }
