@@ -12,6 +12,7 @@
 mod analysis;
 pub mod filter;
 mod images;
+mod json_text;
 mod output;
 pub(super) mod table;
 
@@ -316,6 +317,55 @@ impl ContentRow {
         row
     }
 
+    /// The row as `json`'s element (pretty, one level in) or as a `jsonl` line: what its
+    /// `Serialize` prints, written by hand (see [`json_text`]).
+    fn json(&self, pretty: bool) -> Vec<u8> {
+        let r = &self.record;
+        let mut out = Vec::with_capacity(512);
+        if pretty {
+            out.extend_from_slice(b"  ");
+        }
+        let mut j = json_text::JsonText::new(&mut out, pretty, usize::from(pretty));
+        j.open_object();
+        j.key("namespace");
+        j.string(&r.namespace);
+        j.key("digest");
+        j.string(&r.digest);
+        j.key("size");
+        j.integer(r.size);
+        j.key("createdAt");
+        j.opt_string(r.created_at.as_deref());
+        j.key("updatedAt");
+        j.opt_string(r.updated_at.as_deref());
+        j.key("labels");
+        j.string_map(&r.labels);
+        j.key("present");
+        j.boolean(self.present);
+        j.key("fileState");
+        j.string(self.file_state);
+        if let Some(n) = self.file_size {
+            j.key("fileSize");
+            j.integer(n);
+        }
+        if let Some(t) = self.file_type {
+            j.key("fileType");
+            j.string(t);
+        }
+        if let Some(p) = &self.file_problem {
+            j.key("fileProblem");
+            j.string(p);
+        }
+        if let Some(images) = &self.images {
+            j.key("images");
+            j.string_list(images);
+        }
+        j.close_object();
+        if !pretty {
+            out.push(b'\n');
+        }
+        out
+    }
+
     /// The FILE column: present, missing, or what is there instead.
     fn file_column(&self) -> String {
         match self.file_size {
@@ -350,10 +400,8 @@ fn content_streamed(
                 let mut t = crate::text::escape(r.record.digest.as_bytes()).into_bytes();
                 t.push(b'\n');
                 Ok(t)
-            } else if args.format == output::Format::Jsonl {
-                output::line(r)
             } else {
-                output::element(r)
+                Ok(r.json(args.format == output::Format::Json))
             }
         });
         ContentDone { damage, row, text }
@@ -712,4 +760,63 @@ pub fn snapshots(global: &Global, args: ListArgs, out: &mut dyn Write) -> Result
             },
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ContentRow;
+    use crate::containerd::records::Content;
+
+    /// Rows of every shape: times absent, labels empty and hostile, each optional file field.
+    fn rows() -> Vec<ContentRow> {
+        let odd = "a\"b\\c\u{1}\u{1b}[2J\n\u{7f}é😀";
+        let record = |labels: &[(&str, &str)], times: bool| Content {
+            namespace: odd.to_string(),
+            digest: format!("sha256:{}", "ab".repeat(32)),
+            size: -1,
+            created_at: times.then(|| "2026-12-01T08:32:24.484501947Z".to_string()),
+            updated_at: None,
+            labels: labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        };
+        let row = |record, file_size: Option<u64>, file_type, file_problem: Option<&str>, images| ContentRow {
+            record,
+            present: file_size == Some(549),
+            file_state: if file_size.is_some() { "present" } else { "missing" },
+            file_size,
+            file_type,
+            file_problem: file_problem.map(str::to_string),
+            images,
+        };
+        vec![
+            row(record(&[], true), Some(549), None, None, None),
+            row(
+                record(&[("k", "v"), (odd, odd)], false),
+                None,
+                Some("symlink"),
+                Some(odd),
+                None,
+            ),
+            row(record(&[("only", "")], true), Some(u64::MAX), None, None, Some(vec![])),
+            row(
+                record(&[], false),
+                None,
+                None,
+                None,
+                Some(vec![odd.to_string(), "b:1".into()]),
+            ),
+        ]
+    }
+
+    #[test]
+    fn content_rows_print_as_their_serialize_does() {
+        for r in rows() {
+            let element = super::output::element(&r).unwrap_or_default();
+            assert_eq!(
+                String::from_utf8_lossy(&r.json(true)),
+                String::from_utf8_lossy(&element)
+            );
+            let line = super::output::line(&r).unwrap_or_default();
+            assert_eq!(String::from_utf8_lossy(&r.json(false)), String::from_utf8_lossy(&line));
+        }
+    }
 }
