@@ -597,7 +597,7 @@ pub fn content_in(namespace: &str, ns: &Bucket<'_>, damage: &mut Damage) -> Vec<
 /// streams its output needs.
 pub fn content_each(namespace: &str, ns: &Bucket<'_>, damage: &mut Damage, mut each: impl FnMut(Content)) {
     content_steps(ns, |step| match step {
-        RecordStep::Record(digest, b) => match content_from(namespace, digest, &b, damage) {
+        RecordStep::Record(key, b) => match content_from(namespace, key_name(key), &b, damage) {
             Ok(c) => each(c),
             Err(e) => damage.push(e),
         },
@@ -618,7 +618,9 @@ impl std::fmt::Display for Named<'_> {
 /// decoded, or damage on the way. A caller can decode the records elsewhere (on workers) and
 /// still report damage in the order a loop over the walk would.
 pub enum RecordStep<'a> {
-    Record(String, Bucket<'a>),
+    /// A record's key (its name, as stored) and bucket. The key is made a name by whoever
+    /// decodes the record: on a worker, not on the thread walking the keys.
+    Record(&'a [u8], Bucket<'a>),
     Damage(crate::damage::Note),
 }
 
@@ -628,7 +630,7 @@ impl<'a> RecordStep<'a> {
     pub fn decode<T>(self, decode: impl FnOnce(String, &Bucket<'a>, &mut Damage) -> Option<T>) -> (Damage, Option<T>) {
         let mut d = Damage::new();
         let found = match self {
-            RecordStep::Record(name, b) => decode(name, &b, &mut d),
+            RecordStep::Record(key, b) => decode(key_name(key), &b, &mut d),
             RecordStep::Damage(note) => {
                 d.push(note);
                 None
@@ -643,7 +645,7 @@ pub fn record_steps<'a>(records: &Bucket<'a>, what: &str, mut each: impl FnMut(R
     for item in records.cursor() {
         each(match item {
             Ok(i) if i.is_bucket => match records.open_item(&i) {
-                Ok(b) => RecordStep::Record(key_name(i.key), b),
+                Ok(b) => RecordStep::Record(i.key, b),
                 Err(e) => RecordStep::Damage(e.into()),
             },
             Ok(_) => continue,
