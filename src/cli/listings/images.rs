@@ -18,6 +18,7 @@
 
 use super::analysis::{Analysis, Doc, MAX_NESTING, PlatformEntry, Shared, Sizes, Walk, analyse, read_doc};
 use super::filter::glob_match;
+use super::json_text::JsonText;
 use super::output::{Format, ListArgs, RowWriter, emit, filtered};
 use super::table::{self, Table};
 use super::{LABELS_WIDTH, run_on};
@@ -71,6 +72,13 @@ struct ImageRow<'a> {
     deleted: Option<&'a Evidence>,
 }
 
+/// A target's analysis as its rows need it.
+enum Shown {
+    Found(Arc<Found>),
+    /// Only the text of its members, for JSON with no filter ([`Found::json_members`]).
+    Text(Arc<Vec<u8>>),
+}
+
 /// What a row shows of its target's analysis: made once per target, shared by its records
 /// (a copy per record was a tenth of the main thread's work).
 #[derive(Serialize)]
@@ -96,6 +104,181 @@ impl From<Analysis> for Found {
             sizes: a.sizes,
             problems: a.problems,
         }
+    }
+}
+
+impl Found {
+    /// This analysis's members of a row's JSON (`platforms` to `problems`), each after a `,`,
+    /// as the row's `Serialize` prints them: for a pretty element of the top-level array
+    /// (`pretty`) or for a line. Made once per target and copied into each of its rows.
+    fn json_members(&self, pretty: bool) -> Vec<u8> {
+        let mut out = Vec::with_capacity(4096);
+        let mut j = JsonText::within_object(&mut out, pretty, 2);
+        j.key("platforms");
+        j.open_array();
+        for p in &self.platforms {
+            j.element();
+            j.open_object();
+            j.key("platform");
+            j.opt_string(p.platform.as_deref());
+            j.key("digest");
+            j.string(&p.digest);
+            j.key("mediaType");
+            j.string(&p.media_type);
+            j.key("size");
+            j.integer(p.size);
+            j.key("present");
+            j.boolean(p.present);
+            if p.attestation {
+                j.key("attestation");
+                j.boolean(true);
+            }
+            if let Some(config) = &p.config {
+                j.key("config");
+                j.string(config);
+            }
+            if !p.layers.is_empty() {
+                j.key("layers");
+                j.open_array();
+                for l in &p.layers {
+                    j.element();
+                    j.open_object();
+                    j.key("digest");
+                    j.string(&l.digest);
+                    j.key("mediaType");
+                    j.string(&l.media_type);
+                    j.key("size");
+                    j.integer(l.size);
+                    j.close_object();
+                }
+                j.close_array();
+            }
+            j.close_object();
+        }
+        j.close_array();
+        j.key("platformsPresent");
+        j.string_list(&self.platforms_present);
+        j.key("platformsMissing");
+        j.string_list(&self.platforms_missing);
+        j.key("sizes");
+        j.open_object();
+        let c = &self.sizes.content;
+        j.key("content");
+        j.open_object();
+        j.key("definition");
+        j.string(c.definition);
+        j.key("platform");
+        j.string(&c.platform);
+        j.key("status");
+        j.string(c.status);
+        j.key("present");
+        j.integer(c.present);
+        j.key("required");
+        match c.required {
+            Some(n) => j.integer(n),
+            None => j.null(),
+        }
+        j.key("presentCount");
+        j.integer(c.present_count);
+        j.key("requiredCount");
+        match c.required_count {
+            Some(n) => j.integer(n),
+            None => j.null(),
+        }
+        j.key("missing");
+        j.string_list(&c.missing);
+        if let Some(e) = &c.error {
+            j.key("error");
+            j.string(e);
+        }
+        j.close_object();
+        j.key("unpacked");
+        j.open_array();
+        for u in &self.sizes.unpacked {
+            j.element();
+            j.open_object();
+            j.key("definition");
+            j.string(u.definition);
+            j.key("snapshotter");
+            j.string(&u.snapshotter);
+            j.key("chainId");
+            j.string(&u.chain_id);
+            j.key("size");
+            j.integer(u.size);
+            j.key("snapshots");
+            j.integer(u.snapshots);
+            j.key("complete");
+            j.boolean(u.complete);
+            j.close_object();
+        }
+        j.close_array();
+        if let Some(d) = &self.sizes.docker_inspect {
+            j.key("dockerInspect");
+            j.open_object();
+            j.key("definition");
+            j.string(d.definition);
+            j.key("size");
+            j.integer(d.size);
+            j.close_object();
+        }
+        j.close_object();
+        if !self.problems.is_empty() {
+            j.key("problems");
+            j.string_list(&self.problems);
+        }
+        out
+    }
+}
+
+/// A row of a listing printed as JSON with no filter: its record and the text of its
+/// target's analysis ([`Found::json_members`]), shared by the target's records.
+struct RowText<'a> {
+    record: &'a Image,
+    found: Arc<Vec<u8>>,
+}
+
+impl RowText<'_> {
+    /// The row as [`ImageRow`]'s `Serialize` prints it (without `--deleted`), as a pretty
+    /// element of the top-level array or as a line.
+    fn json(&self, pretty: bool) -> Vec<u8> {
+        let r = self.record;
+        let mut out = Vec::with_capacity(1024 + self.found.len());
+        if pretty {
+            out.extend_from_slice(b"  ");
+        }
+        let mut j = JsonText::new(&mut out, pretty, usize::from(pretty));
+        j.open_object();
+        j.key("namespace");
+        j.string(&r.namespace);
+        j.key("name");
+        j.string(&r.name);
+        j.key("target");
+        j.open_object();
+        j.key("mediaType");
+        j.string(&r.target.media_type);
+        j.key("digest");
+        j.string(&r.target.digest);
+        j.key("size");
+        j.integer(r.target.size);
+        if !r.target.annotations.is_empty() {
+            j.key("annotations");
+            j.string_map(&r.target.annotations);
+        }
+        j.close_object();
+        j.key("createdAt");
+        j.opt_string(r.created_at.as_deref());
+        j.key("updatedAt");
+        j.opt_string(r.updated_at.as_deref());
+        j.key("labels");
+        j.string_map(&r.labels);
+        j.key("dangling");
+        j.boolean(r.name.starts_with(DANGLING));
+        j.raw(&self.found);
+        j.close_object();
+        if !pretty {
+            out.push(b'\n');
+        }
+        out
     }
 }
 
@@ -247,7 +430,19 @@ pub fn images(global: &Global, args: ImagesArgs, out: &mut dyn Write) -> Result<
         // kept only until its target's last record); a table needs every row for its widths.
         let streams = !deleted && (args.list.quiet || matches!(args.list.format, Format::Json | Format::Jsonl));
         let batch = if streams { RECORD_BATCH } else { records.len().max(1) };
-        let mut analyses: Vec<Option<Arc<Found>>> = Vec::new();
+        // JSON with no filter to run on the rows' JSON: each target's members are written once,
+        // on the worker that analysed it, and the analysis dropped there.
+        let by_hand = streams && !args.list.quiet && filters.is_empty();
+        let pretty = args.list.format == Format::Json;
+        let finish = |a: Analysis| {
+            let found = Found::from(a);
+            if by_hand {
+                Shown::Text(Arc::new(found.json_members(pretty)))
+            } else {
+                Shown::Found(Arc::new(found))
+            }
+        };
+        let mut analyses: Vec<Option<Shown>> = Vec::new();
         let mut held: Vec<ImageRow<'_>> = Vec::new();
         let mut writer = RowWriter::default();
         std::thread::scope(|scope| -> Result<(), Failure> {
@@ -274,15 +469,24 @@ pub fn images(global: &Global, args: ImagesArgs, out: &mut dyn Write) -> Result<
                     .max()
                     .map_or(0, |m| m + 1);
                 let new = targets.get(analyses.len()..wanted).unwrap_or_default();
-                for (a, damage) in analyse_all(&shared, &inspectors, new) {
+                for (shown, damage) in analyse_all(&shared, &inspectors, new, &finish) {
                     s.damage.extend(damage);
-                    analyses.push(Some(Arc::new(Found::from(a))));
+                    analyses.push(Some(shown));
                 }
                 let mut rows = Vec::with_capacity(chunk.len());
+                let mut texts = Vec::new();
                 for (i, record) in chunk.iter().enumerate() {
                     let Some(&t) = slot.get(start + i) else { continue };
-                    let Some(a) = analyses.get(t).and_then(Option::as_ref) else {
-                        continue;
+                    let a = match analyses.get(t).and_then(Option::as_ref) {
+                        Some(Shown::Found(a)) => a,
+                        Some(Shown::Text(text)) => {
+                            texts.push(RowText {
+                                record,
+                                found: Arc::clone(text),
+                            });
+                            continue;
+                        }
+                        None => continue,
                     };
                     rows.push(ImageRow {
                         record,
@@ -302,6 +506,16 @@ pub fn images(global: &Global, args: ImagesArgs, out: &mut dyn Write) -> Result<
                     {
                         *a = None;
                     }
+                }
+                if by_hand {
+                    writer.rows_as(
+                        out,
+                        &args.list,
+                        &texts,
+                        |r| r.record.name.clone(),
+                        |r, pretty| Ok(r.json(pretty)),
+                    )?;
+                    continue;
                 }
                 let rows = filtered(rows, &filters, &[], |_, _| true);
                 if streams {
@@ -327,19 +541,21 @@ pub fn images(global: &Global, args: ImagesArgs, out: &mut dyn Write) -> Result<
 const RECORD_BATCH: usize = 512;
 
 /// Analyses `targets` (in list order, so grouped by namespace): each namespace's on its
-/// inspector's pool (three workers, as dockerd's semaphore of 3), each with the damage it met.
-fn analyse_all(
+/// inspector's pool (three workers, as dockerd's semaphore of 3), each made into what the rows
+/// need by `finish` on the worker that analysed it, with the damage it met.
+fn analyse_all<X: Send>(
     shared: &Shared<'_, '_>,
     inspectors: &HashMap<String, Inspector<'_>>,
     targets: &[&Image],
-) -> Vec<(Analysis, crate::damage::Damage)> {
+    finish: &(impl Fn(Analysis) -> X + Sync),
+) -> Vec<(X, crate::damage::Damage)> {
     let mut out = Vec::with_capacity(targets.len());
     for group in targets.chunk_by(|a, b| a.namespace == b.namespace) {
         let inspector = group.first().and_then(|i| inspectors.get(&i.namespace));
         let walk = |image: &&Image| {
             let mut w = Walk::new(shared);
             let a = analyse(&mut w, image, inspector);
-            (a, w.damage)
+            (finish(a), w.damage)
         };
         match inspector {
             Some(i) => out.extend(i.on_pool(|| group.par_iter().map(walk).collect::<Vec<_>>())),
@@ -575,3 +791,148 @@ fn deleted_table(rows: &[ImageRow<'_>], trunc: bool) -> Table {
 const PLATFORMS_WIDTH: usize = 20;
 /// The widest a LABELS cell of `images` prints unless `--no-trunc` (the table is wide).
 const IMAGE_LABELS_WIDTH: usize = 20;
+
+#[cfg(test)]
+mod tests {
+    use super::{Found, ImageRow, RowText};
+    use crate::cli::listings::analysis::{ContentCheck, DockerSize, LayerEntry, PlatformEntry, Sizes, Unpacked};
+    use crate::containerd::records::{Image, StoredTarget};
+    use std::sync::Arc;
+
+    const ODD: &str = "a\"b\\c\u{1}\u{1b}[2J\n\u{7f}é😀";
+
+    fn image(name: &str, annotations: &[(&str, &str)], times: bool) -> Image {
+        Image {
+            namespace: ODD.into(),
+            name: name.into(),
+            target: StoredTarget {
+                media_type: "application/vnd.oci.image.index.v1+json".into(),
+                digest: format!("sha256:{}", "cd".repeat(32)),
+                size: 1234,
+                annotations: annotations
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            },
+            created_at: times.then(|| "2026-12-01T08:32:15.193013024Z".into()),
+            updated_at: None,
+            labels: [(ODD.to_string(), ODD.to_string()), ("gen".into(), "1".into())].into(),
+            updated: None,
+        }
+    }
+
+    fn platform(platform: Option<&str>, attestation: bool, layers: usize) -> PlatformEntry {
+        PlatformEntry {
+            platform: platform.map(str::to_string),
+            digest: format!("sha256:{}", "ef".repeat(32)),
+            media_type: ODD.into(),
+            size: -5,
+            present: layers > 0,
+            attestation,
+            config: (layers > 0).then(|| "sha256:config".into()),
+            layers: (0..layers)
+                .map(|i| LayerEntry {
+                    digest: format!("sha256:{i}"),
+                    media_type: "application/vnd.oci.image.layer.v1.tar+gzip".into(),
+                    size: i as i64,
+                })
+                .collect(),
+        }
+    }
+
+    /// Analyses of every shape: an index with an attestation, an unreadable manifest, no
+    /// platform at all; a check with and without an answer; unpacked sizes; problems.
+    fn founds() -> Vec<Found> {
+        let check = |required: Option<i64>, error: Option<&str>| ContentCheck {
+            definition: "ctr images check",
+            platform: "linux/amd64".into(),
+            status: if required.is_some() { "complete" } else { "unavailable" },
+            present: 10,
+            required,
+            present_count: 2,
+            required_count: required.map(|_| 3),
+            missing: error.map(|e| vec![e.to_string()]).unwrap_or_default(),
+            error: error.map(str::to_string),
+        };
+        let unpacked = |n: usize| {
+            (0..n)
+                .map(|i| Unpacked {
+                    definition: "unpacked",
+                    snapshotter: format!("overlayfs{i}"),
+                    chain_id: "sha256:chain".into(),
+                    size: 4096,
+                    snapshots: i,
+                    complete: i == 0,
+                })
+                .collect()
+        };
+        vec![
+            Found {
+                platforms: vec![
+                    platform(Some("linux/amd64"), false, 2),
+                    platform(Some("unknown/unknown"), true, 0),
+                    platform(None, false, 0),
+                ],
+                platforms_present: vec!["linux/amd64".into()],
+                platforms_missing: vec!["unknown".into(), ODD.into()],
+                sizes: Sizes {
+                    content: check(Some(30), None),
+                    unpacked: unpacked(2),
+                    docker_inspect: Some(DockerSize {
+                        definition: "docker",
+                        size: 99,
+                    }),
+                },
+                problems: vec![ODD.into()],
+            },
+            Found {
+                platforms: Vec::new(),
+                platforms_present: Vec::new(),
+                platforms_missing: Vec::new(),
+                sizes: Sizes {
+                    content: check(None, Some(ODD)),
+                    unpacked: unpacked(0),
+                    docker_inspect: None,
+                },
+                problems: Vec::new(),
+            },
+        ]
+    }
+
+    #[test]
+    fn rows_written_by_hand_print_as_their_serialize_does() {
+        let records = [
+            image("docker.io/library/a:1", &[], true),
+            image(
+                "moby-dangling@sha256:00",
+                &[("org.opencontainers.image.ref.name", ODD)],
+                false,
+            ),
+        ];
+        for found in founds() {
+            let found = Arc::new(found);
+            for record in &records {
+                let row = ImageRow {
+                    record,
+                    dangling: record.name.starts_with(super::DANGLING),
+                    found: Arc::clone(&found),
+                    deleted: None,
+                };
+                for pretty in [true, false] {
+                    let by_hand = RowText {
+                        record,
+                        found: Arc::new(found.json_members(pretty)),
+                    }
+                    .json(pretty);
+                    let serde = if pretty {
+                        super::super::output::element(&row)
+                    } else {
+                        super::super::output::line(&row)
+                    }
+                    .unwrap_or_default();
+                    assert_eq!(String::from_utf8_lossy(&by_hand), String::from_utf8_lossy(&serde));
+                }
+            }
+        }
+    }
+}

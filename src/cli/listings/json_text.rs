@@ -35,6 +35,23 @@ impl<'b> JsonText<'b> {
         }
     }
 
+    /// A writer appending members to an object already open, with members already, at
+    /// `depth` (2 for the members of a pretty element of the top-level array).
+    pub(super) fn within_object(out: &'b mut Vec<u8>, pretty: bool, depth: usize) -> Self {
+        JsonText {
+            out,
+            pretty,
+            depth,
+            has_member: true,
+        }
+    }
+
+    /// Text written elsewhere by a writer in the same place (see [`JsonText::within_object`]),
+    /// copied in as it is.
+    pub(super) fn raw(&mut self, text: &[u8]) {
+        self.out.extend_from_slice(text);
+    }
+
     pub(super) fn open_object(&mut self) {
         self.open(b'{');
     }

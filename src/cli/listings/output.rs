@@ -103,17 +103,39 @@ impl RowWriter {
         rows: &[R],
         id: impl Fn(&R) -> String,
     ) -> Result<(), Failure> {
+        self.rows_as(
+            out,
+            args,
+            rows,
+            id,
+            |r, pretty| if pretty { element(r) } else { line(r) },
+        )
+    }
+
+    /// [`RowWriter::rows`] with each row's JSON made by `json`: a pretty element of the
+    /// top-level array when asked for `pretty`, else a line (what [`element`] and [`line`]
+    /// make of a row's `Serialize`).
+    pub fn rows_as<R: Sync>(
+        &mut self,
+        out: &mut dyn Write,
+        args: &ListArgs,
+        rows: &[R],
+        id: impl Fn(&R) -> String,
+        json: impl Fn(&R, bool) -> Result<Vec<u8>, serde_json::Error> + Sync,
+    ) -> Result<(), Failure> {
         if args.quiet {
             for r in rows {
                 writeln!(out, "{}", crate::text::escape(id(r).as_bytes()))?;
             }
         } else if args.format == Format::Jsonl {
+            let line = |r: &R| json(r, false);
             serialized(pool_for(&mut self.pool, rows.len()), rows, line, |bytes| {
                 out.write_all(&bytes)
             })?;
         } else {
             let pool = pool_for(&mut self.pool, rows.len());
             let written = &mut self.written;
+            let element = |r: &R| json(r, true);
             serialized(pool, rows, element, |bytes| {
                 out.write_all(if *written == 0 { b"[\n" } else { b",\n" })?;
                 *written += 1;
@@ -145,7 +167,7 @@ const SERIALIZE_BATCH: usize = 256;
 
 /// Serializes `rows` with `shape` on the pool's workers (three), a batch at a time, and hands `write` the
 /// bytes in row order (a listing of 10,000 images is 38 MB of pretty JSON).
-fn serialized<R: Serialize + Sync>(
+fn serialized<R: Sync>(
     pool: Option<&rayon::ThreadPool>,
     rows: &[R],
     shape: impl Fn(&R) -> Result<Vec<u8>, serde_json::Error> + Sync,
