@@ -134,14 +134,20 @@ impl GoTime {
 
 /// `v` in decimal, zero-padded to `width` digits (`format!("{v:0width$}")`).
 fn digits(s: &mut String, v: u64, width: u32) {
-    if v >= 10u64.pow(width) {
-        s.push_str(&v.to_string());
-        return;
+    // From the last digit back, dividing by a constant 10 (a multiply), not by a power of ten
+    // found at run time: the times of 47,000 records are 19 of these each.
+    let mut buf = [b'0'; 20];
+    let (mut n, mut used) = (v, 0usize);
+    for slot in buf.iter_mut().rev() {
+        *slot = b'0' + (n % 10) as u8;
+        n /= 10;
+        used += 1;
+        if n == 0 && used >= width as usize {
+            break;
+        }
     }
-    for i in (0..width).rev() {
-        let digit = (v / 10u64.pow(i) % 10) as u8;
-        s.push(char::from(b'0' + digit));
-    }
+    let text = buf.get(buf.len() - used..).unwrap_or_default();
+    s.push_str(std::str::from_utf8(text).unwrap_or_default());
 }
 
 /// Go's `time.Parse(time.RFC3339, s)`: `YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)`.
