@@ -18,7 +18,7 @@
 
 use super::analysis::{Analysis, Doc, MAX_NESTING, PlatformEntry, Shared, Sizes, Walk, analyse, read_doc};
 use super::filter::glob_match;
-use super::json_text::JsonText;
+use super::json_text::{self, JsonText};
 use super::output::{Format, ListArgs, RowWriter, emit, filtered};
 use super::table::{self, Table};
 use super::{LABELS_WIDTH, run_on};
@@ -121,21 +121,15 @@ impl Found {
             j.open_object();
             j.key("platform");
             j.opt_string(p.platform.as_deref());
-            j.key("digest");
-            j.string(&p.digest);
-            j.key("mediaType");
-            j.string(&p.media_type);
-            j.key("size");
-            j.integer(p.size);
-            j.key("present");
-            j.boolean(p.present);
+            j.str_member("digest", &p.digest);
+            j.str_member("mediaType", &p.media_type);
+            j.int_member("size", p.size);
+            j.bool_member("present", p.present);
             if p.attestation {
-                j.key("attestation");
-                j.boolean(true);
+                j.bool_member("attestation", true);
             }
             if let Some(config) = &p.config {
-                j.key("config");
-                j.string(config);
+                j.str_member("config", config);
             }
             if !p.layers.is_empty() {
                 j.key("layers");
@@ -143,12 +137,9 @@ impl Found {
                 for l in &p.layers {
                     j.element();
                     j.open_object();
-                    j.key("digest");
-                    j.string(&l.digest);
-                    j.key("mediaType");
-                    j.string(&l.media_type);
-                    j.key("size");
-                    j.integer(l.size);
+                    j.str_member("digest", &l.digest);
+                    j.str_member("mediaType", &l.media_type);
+                    j.int_member("size", l.size);
                     j.close_object();
                 }
                 j.close_array();
@@ -165,21 +156,16 @@ impl Found {
         let c = &self.sizes.content;
         j.key("content");
         j.open_object();
-        j.key("definition");
-        j.string(c.definition);
-        j.key("platform");
-        j.string(&c.platform);
-        j.key("status");
-        j.string(c.status);
-        j.key("present");
-        j.integer(c.present);
+        j.str_member("definition", c.definition);
+        j.str_member("platform", &c.platform);
+        j.str_member("status", c.status);
+        j.int_member("present", c.present);
         j.key("required");
         match c.required {
             Some(n) => j.integer(n),
             None => j.null(),
         }
-        j.key("presentCount");
-        j.integer(c.present_count);
+        j.int_member("presentCount", c.present_count);
         j.key("requiredCount");
         match c.required_count {
             Some(n) => j.integer(n),
@@ -188,8 +174,7 @@ impl Found {
         j.key("missing");
         j.string_list(&c.missing);
         if let Some(e) = &c.error {
-            j.key("error");
-            j.string(e);
+            j.str_member("error", e);
         }
         j.close_object();
         j.key("unpacked");
@@ -197,28 +182,20 @@ impl Found {
         for u in &self.sizes.unpacked {
             j.element();
             j.open_object();
-            j.key("definition");
-            j.string(u.definition);
-            j.key("snapshotter");
-            j.string(&u.snapshotter);
-            j.key("chainId");
-            j.string(&u.chain_id);
-            j.key("size");
-            j.integer(u.size);
-            j.key("snapshots");
-            j.integer(u.snapshots);
-            j.key("complete");
-            j.boolean(u.complete);
+            j.str_member("definition", u.definition);
+            j.str_member("snapshotter", &u.snapshotter);
+            j.str_member("chainId", &u.chain_id);
+            j.int_member("size", u.size);
+            j.int_member("snapshots", u.snapshots);
+            j.bool_member("complete", u.complete);
             j.close_object();
         }
         j.close_array();
         if let Some(d) = &self.sizes.docker_inspect {
             j.key("dockerInspect");
             j.open_object();
-            j.key("definition");
-            j.string(d.definition);
-            j.key("size");
-            j.integer(d.size);
+            j.str_member("definition", d.definition);
+            j.int_member("size", d.size);
             j.close_object();
         }
         j.close_object();
@@ -242,43 +219,28 @@ impl RowText<'_> {
     /// element of the top-level array or as a line.
     fn json(&self, pretty: bool) -> Vec<u8> {
         let r = self.record;
-        let mut out = Vec::with_capacity(1024 + self.found.len());
-        if pretty {
-            out.extend_from_slice(b"  ");
-        }
-        let mut j = JsonText::new(&mut out, pretty, usize::from(pretty));
-        j.open_object();
-        j.key("namespace");
-        j.string(&r.namespace);
-        j.key("name");
-        j.string(&r.name);
-        j.key("target");
-        j.open_object();
-        j.key("mediaType");
-        j.string(&r.target.media_type);
-        j.key("digest");
-        j.string(&r.target.digest);
-        j.key("size");
-        j.integer(r.target.size);
-        if !r.target.annotations.is_empty() {
-            j.key("annotations");
-            j.string_map(&r.target.annotations);
-        }
-        j.close_object();
-        j.key("createdAt");
-        j.opt_string(r.created_at.as_deref());
-        j.key("updatedAt");
-        j.opt_string(r.updated_at.as_deref());
-        j.key("labels");
-        j.string_map(&r.labels);
-        j.key("dangling");
-        j.boolean(r.name.starts_with(DANGLING));
-        j.raw(&self.found);
-        j.close_object();
-        if !pretty {
-            out.push(b'\n');
-        }
-        out
+        json_text::row(pretty, 1024 + self.found.len(), |j| {
+            j.str_member("namespace", &r.namespace);
+            j.str_member("name", &r.name);
+            j.key("target");
+            j.open_object();
+            j.str_member("mediaType", &r.target.media_type);
+            j.str_member("digest", &r.target.digest);
+            j.int_member("size", r.target.size);
+            if !r.target.annotations.is_empty() {
+                j.key("annotations");
+                j.string_map(&r.target.annotations);
+            }
+            j.close_object();
+            j.key("createdAt");
+            j.opt_string(r.created_at.as_deref());
+            j.key("updatedAt");
+            j.opt_string(r.updated_at.as_deref());
+            j.key("labels");
+            j.string_map(&r.labels);
+            j.bool_member("dangling", r.name.starts_with(DANGLING));
+            j.raw(&self.found);
+        })
     }
 }
 

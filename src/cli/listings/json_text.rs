@@ -12,6 +12,24 @@
 //!   }                      <- close_object
 //! ```
 
+/// One row of a listing as JSON: a pretty element of the top-level array (`pretty`: indented
+/// one level, as [`super::output::element`] cuts it) or a line ending in a newline, its
+/// members written by `members` inside the row's object.
+pub(super) fn row(pretty: bool, capacity: usize, members: impl FnOnce(&mut JsonText<'_>)) -> Vec<u8> {
+    let mut out = Vec::with_capacity(capacity);
+    if pretty {
+        out.extend_from_slice(b"  ");
+    }
+    let mut j = JsonText::new(&mut out, pretty, usize::from(pretty));
+    j.open_object();
+    members(&mut j);
+    j.close_object();
+    if !pretty {
+        out.push(b'\n');
+    }
+    out
+}
+
 /// A JSON writer over a byte buffer. Calls must nest as JSON does (a key, then one value, in
 /// an object; values in an array); nothing checks it.
 pub(super) struct JsonText<'b> {
@@ -78,6 +96,24 @@ impl<'b> JsonText<'b> {
     /// An array's next element: what comes before it. Its value is written next.
     pub(super) fn element(&mut self) {
         self.member();
+    }
+
+    /// A member whose value is a string.
+    pub(super) fn str_member(&mut self, key: &str, value: &str) {
+        self.key(key);
+        self.string(value);
+    }
+
+    /// A member whose value is an integer.
+    pub(super) fn int_member(&mut self, key: &str, n: impl itoa::Integer) {
+        self.key(key);
+        self.integer(n);
+    }
+
+    /// A member whose value is true or false.
+    pub(super) fn bool_member(&mut self, key: &str, b: bool) {
+        self.key(key);
+        self.boolean(b);
     }
 
     pub(super) fn string(&mut self, s: &str) {

@@ -321,49 +321,32 @@ impl ContentRow {
     /// `Serialize` prints, written by hand (see [`json_text`]).
     fn json(&self, pretty: bool) -> Vec<u8> {
         let r = &self.record;
-        let mut out = Vec::with_capacity(512);
-        if pretty {
-            out.extend_from_slice(b"  ");
-        }
-        let mut j = json_text::JsonText::new(&mut out, pretty, usize::from(pretty));
-        j.open_object();
-        j.key("namespace");
-        j.string(&r.namespace);
-        j.key("digest");
-        j.string(&r.digest);
-        j.key("size");
-        j.integer(r.size);
-        j.key("createdAt");
-        j.opt_string(r.created_at.as_deref());
-        j.key("updatedAt");
-        j.opt_string(r.updated_at.as_deref());
-        j.key("labels");
-        j.string_map(&r.labels);
-        j.key("present");
-        j.boolean(self.present);
-        j.key("fileState");
-        j.string(self.file_state);
-        if let Some(n) = self.file_size {
-            j.key("fileSize");
-            j.integer(n);
-        }
-        if let Some(t) = self.file_type {
-            j.key("fileType");
-            j.string(t);
-        }
-        if let Some(p) = &self.file_problem {
-            j.key("fileProblem");
-            j.string(p);
-        }
-        if let Some(images) = &self.images {
-            j.key("images");
-            j.string_list(images);
-        }
-        j.close_object();
-        if !pretty {
-            out.push(b'\n');
-        }
-        out
+        json_text::row(pretty, 512, |j| {
+            j.str_member("namespace", &r.namespace);
+            j.str_member("digest", &r.digest);
+            j.int_member("size", r.size);
+            j.key("createdAt");
+            j.opt_string(r.created_at.as_deref());
+            j.key("updatedAt");
+            j.opt_string(r.updated_at.as_deref());
+            j.key("labels");
+            j.string_map(&r.labels);
+            j.bool_member("present", self.present);
+            j.str_member("fileState", self.file_state);
+            if let Some(n) = self.file_size {
+                j.int_member("fileSize", n);
+            }
+            if let Some(t) = self.file_type {
+                j.str_member("fileType", t);
+            }
+            if let Some(p) = &self.file_problem {
+                j.str_member("fileProblem", p);
+            }
+            if let Some(images) = &self.images {
+                j.key("images");
+                j.string_list(images);
+            }
+        })
     }
 
     /// The FILE column: present, missing, or what is there instead.
@@ -485,14 +468,14 @@ impl ContentStream<'_> {
         // A recorded blob that is not there as recorded is damage, said once per blob.
         if let Some(u) = done.unlike {
             self.outcome = self.outcome.worst(Outcome::Damaged);
-            let said = format_args!(
-                "{}: the content record says {} bytes, the blob file is {}",
-                crate::text::escape(u.digest.as_bytes()),
-                u.size,
-                u.file
-            );
-            if self.said.insert(u.digest) {
-                warn(said);
+            if !self.said.contains(&u.digest) {
+                warn(format_args!(
+                    "{}: the content record says {} bytes, the blob file is {}",
+                    crate::text::escape(u.digest.as_bytes()),
+                    u.size,
+                    u.file
+                ));
+                self.said.insert(u.digest);
             }
         }
         if let (None, Some(text)) = (&self.error, done.text)
