@@ -119,8 +119,7 @@ impl Found {
         for p in &self.platforms {
             j.element();
             j.open_object();
-            j.key("platform");
-            j.opt_string(p.platform.as_deref());
+            j.opt_str_member("platform", p.platform.as_deref());
             j.str_member("digest", &p.digest);
             j.str_member("mediaType", &p.media_type);
             j.int_member("size", p.size);
@@ -228,16 +227,12 @@ impl RowText<'_> {
             j.str_member("digest", &r.target.digest);
             j.int_member("size", r.target.size);
             if !r.target.annotations.is_empty() {
-                j.key("annotations");
-                j.string_map(&r.target.annotations);
+                j.map_member("annotations", &r.target.annotations);
             }
             j.close_object();
-            j.key("createdAt");
-            j.opt_string(r.created_at.as_deref());
-            j.key("updatedAt");
-            j.opt_string(r.updated_at.as_deref());
-            j.key("labels");
-            j.string_map(&r.labels);
+            j.opt_str_member("createdAt", r.created_at.as_deref());
+            j.opt_str_member("updatedAt", r.updated_at.as_deref());
+            j.map_member("labels", &r.labels);
             j.bool_member("dangling", r.name.starts_with(DANGLING));
             j.raw(&self.found);
         })

@@ -104,6 +104,18 @@ impl<'b> JsonText<'b> {
         self.string(value);
     }
 
+    /// A member whose value is a string or null.
+    pub(super) fn opt_str_member(&mut self, key: &str, value: Option<&str>) {
+        self.key(key);
+        self.opt_string(value);
+    }
+
+    /// A member whose value is a map of strings.
+    pub(super) fn map_member<'m>(&mut self, key: &str, map: impl IntoIterator<Item = (&'m String, &'m String)>) {
+        self.key(key);
+        self.string_map(map);
+    }
+
     /// A member whose value is an integer.
     pub(super) fn int_member(&mut self, key: &str, n: impl itoa::Integer) {
         self.key(key);

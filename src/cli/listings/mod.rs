@@ -325,12 +325,9 @@ impl ContentRow {
             j.str_member("namespace", &r.namespace);
             j.str_member("digest", &r.digest);
             j.int_member("size", r.size);
-            j.key("createdAt");
-            j.opt_string(r.created_at.as_deref());
-            j.key("updatedAt");
-            j.opt_string(r.updated_at.as_deref());
-            j.key("labels");
-            j.string_map(&r.labels);
+            j.opt_str_member("createdAt", r.created_at.as_deref());
+            j.opt_str_member("updatedAt", r.updated_at.as_deref());
+            j.map_member("labels", &r.labels);
             j.bool_member("present", self.present);
             j.str_member("fileState", self.file_state);
             if let Some(n) = self.file_size {
