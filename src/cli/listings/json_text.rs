@@ -206,11 +206,8 @@ impl<'b> JsonText<'b> {
         }
     }
 
-    /// `s` quoted, escaped as serde_json escapes: `"`, `\` and the control characters below
-    /// 0x20 (`\b \t \n \f \r` by name, the rest as `\u00xx`); everything else as it is.
+    /// `s` quoted and escaped, as serde_json writes a string.
     fn escaped(&mut self, s: &str) {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
-        self.out.push(b'"');
         let bytes = s.as_bytes();
         // Almost every string (digests, times, label keys) needs no escape: one pass without
         // an early exit (so that it is vectorised) says so, and the text is copied whole.
@@ -218,35 +215,13 @@ impl<'b> JsonText<'b> {
             .iter()
             .fold(false, |any, &b| any | (b < 0x20) | (b == b'"') | (b == b'\\'));
         if plain {
+            self.out.push(b'"');
             self.out.extend_from_slice(bytes);
             self.out.push(b'"');
             return;
         }
-        let mut start = 0;
-        for (i, &b) in bytes.iter().enumerate() {
-            let named: &[u8] = match b {
-                b'"' => b"\\\"",
-                b'\\' => b"\\\\",
-                b'\n' => b"\\n",
-                b'\t' => b"\\t",
-                b'\r' => b"\\r",
-                0x08 => b"\\b",
-                0x0c => b"\\f",
-                0..=0x1f => b"",
-                _ => continue,
-            };
-            self.out.extend_from_slice(bytes.get(start..i).unwrap_or_default());
-            start = i + 1;
-            if named.is_empty() {
-                let hex = |n: u8| HEX.get(usize::from(n & 0xf)).copied().unwrap_or(b'0');
-                self.out
-                    .extend_from_slice(&[b'\\', b'u', b'0', b'0', hex(b >> 4), hex(b)]);
-            } else {
-                self.out.extend_from_slice(named);
-            }
-        }
-        self.out.extend_from_slice(bytes.get(start..).unwrap_or_default());
-        self.out.push(b'"');
+        // The others through serde_json's own escaper; a write into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *self.out, s);
     }
 }
 
