@@ -7,7 +7,16 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn git(dir: &Path, args: &[&str]) -> Option<String> {
-    let out = Command::new("git").arg("-C").arg(dir).args(args).output().ok()?;
+    // GIT_OPTIONAL_LOCKS=0: `git status` must not refresh and rewrite .git/index, which this
+    // script watches; it did, and the README's second `cargo run` on a fresh clone rebuilt
+    // everything (2 min 42 s) for nothing.
+    let out = Command::new("git")
+        .env("GIT_OPTIONAL_LOCKS", "0")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .output()
+        .ok()?;
     if !out.status.success() {
         return None;
     }
