@@ -35,6 +35,9 @@ pub struct Bucket<'a> {
 enum Root<'a> {
     Page(u64),
     Inline(Page<'a>),
+    /// A root leaf page already read, into memory a scan holds for one record
+    /// ([`Bucket::with_root_held`]).
+    Held(Page<'a>),
 }
 
 /// What a key holds.
@@ -145,6 +148,29 @@ impl<'a> Bucket<'a> {
         })
     }
 
+    /// Runs `f` on this bucket with its root page read into memory of this call's own, not
+    /// kept, when pages are read as asked for and the root is one small leaf
+    /// ([`Tx::held_leaf`]); on the bucket itself otherwise. `f` sees the same keys and values
+    /// either way.
+    ///
+    /// Why: a scan such as dockerd's `List("target.digest==")` reads one page of every image
+    /// record for one key and keeps nothing of most of them. Each page kept costs fresh memory
+    /// faulted in, cleared and indexed; a page held for the one call costs its read alone.
+    pub fn with_root_held<R>(&self, f: impl for<'b> FnOnce(&Bucket<'b>) -> R) -> R {
+        let mut buf = [0u8; super::PREFIX];
+        if let Root::Page(id) = self.root
+            && let Some(page) = self.tx.held_leaf(id, &mut buf)
+        {
+            return f(&Bucket {
+                tx: self.tx,
+                root: Root::Held(page),
+                sequence: self.sequence,
+                depth: self.depth,
+            });
+        }
+        f(self)
+    }
+
     /// True for a bucket stored inside its parent's leaf.
     pub fn is_inline(&self) -> bool {
         matches!(self.root, Root::Inline(_))
@@ -153,7 +179,7 @@ impl<'a> Bucket<'a> {
     /// The root page id (0 for an inline bucket).
     pub fn root_page(&self) -> u64 {
         match self.root {
-            Root::Page(id) => id,
+            Root::Page(id) | Root::Held(Page { id, .. }) => id,
             Root::Inline(_) => 0,
         }
     }
@@ -174,7 +200,7 @@ impl<'a> Bucket<'a> {
     /// Claims page `child` of branch page `parent` for this bucket (see [`Tx::claim_page`]).
     fn claim_child(&self, parent: &Page<'a>, child: u64) -> Result<()> {
         let bucket = match self.root {
-            Root::Page(id) => id,
+            Root::Page(id) | Root::Held(Page { id, .. }) => id,
             // An inline bucket is one leaf; a branch inside one is damage the page read finds.
             Root::Inline(p) => p.offset,
         };
@@ -192,7 +218,7 @@ impl<'a> Bucket<'a> {
     fn root_node(&self) -> Result<Page<'a>> {
         let page = match self.root {
             Root::Page(id) => self.tx.page(id)?,
-            Root::Inline(p) => p,
+            Root::Inline(p) | Root::Held(p) => p,
         };
         page.expect_node()?;
         Ok(page)
@@ -248,7 +274,7 @@ impl<'a> Bucket<'a> {
         let page = match self.root {
             Root::Inline(p) => p.id,
             // The element's page is not kept by `seek`; name the bucket's root instead.
-            Root::Page(id) => id,
+            Root::Page(id) | Root::Held(Page { id, .. }) => id,
         };
         let item = Item {
             key: e.key,
@@ -479,7 +505,7 @@ impl<'a> Bucket<'a> {
     pub(super) fn inline_page(&self) -> Result<Page<'a>, ()> {
         match self.root {
             Root::Inline(p) => Ok(p),
-            Root::Page(_) => Err(()),
+            Root::Page(_) | Root::Held(_) => Err(()),
         }
     }
 }
@@ -681,5 +707,99 @@ mod tests {
         // The first leaf's page header flags (page 3: the leaves come before the branch).
         bytes[3 * 4096 + 8] = 0x04;
         assert!(!walk(bytes).1);
+    }
+
+    /// Records `r0`..`r2` under `images`, each a small leaf of its own with an inline
+    /// `target`; `big` holds keys past the first bytes of its page. Written to a file and
+    /// opened with `mode`.
+    fn records_db(mode: super::super::ReadMode, patch_page: Option<(usize, u8)>) -> (tempfile::TempDir, Db) {
+        let mut root = Tree::new();
+        for name in [b"r0".as_slice(), b"r1", b"r2"] {
+            let record = root.bucket(&[b"images", name]);
+            record.put(b"createdat", b"t");
+            record.bucket(&[b"target"]).put(b"digest", name);
+        }
+        let big = root.bucket(&[b"images", b"big"]);
+        for i in 0..40 {
+            big.put(format!("key{i:02}").as_bytes(), b"a value of some length");
+        }
+        let mut bytes = build(&root);
+        if let Some((at, byte)) = patch_page {
+            bytes[at] = byte;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("meta.db");
+        std::fs::write(&file, bytes).unwrap();
+        let db = Db::open(&file, mode).unwrap();
+        (dir, db)
+    }
+
+    /// Keys and values, in the order met.
+    type Pairs = Vec<(Vec<u8>, Vec<u8>)>;
+
+    /// Every key and value of `b`, nested buckets opened, and whether its root was held.
+    fn contents(b: &super::Bucket<'_>) -> (Pairs, bool) {
+        let mut out = Vec::new();
+        for item in b.cursor() {
+            let item = item.unwrap();
+            out.push((item.key.to_vec(), item.value.to_vec()));
+            if item.is_bucket {
+                let inner = b.open_item(&item).unwrap();
+                out.extend(contents(&inner).0);
+            }
+        }
+        (out, matches!(b.root, super::Root::Held(_)))
+    }
+
+    #[test]
+    fn a_held_root_reads_as_the_kept_page_does() {
+        use super::super::ReadMode;
+        for mode in [ReadMode::Pread, ReadMode::Mmap] {
+            let (_dir, db) = records_db(mode, None);
+            let tx = db.view(MetaChoice::Current).unwrap();
+            for name in [b"r0".as_slice(), b"r1", b"r2", b"big"] {
+                let record = tx.root().bucket_at(&[b"images".as_slice(), name]).unwrap().unwrap();
+                let held = record.with_root_held(|b| {
+                    let digest = b
+                        .bucket(b"target")
+                        .unwrap()
+                        .map(|t| t.get(b"digest").unwrap().map(<[u8]>::to_vec));
+                    (contents(b), digest)
+                });
+                let kept = (contents(&record), None::<Option<Vec<u8>>>);
+                assert_eq!(held.0.0, kept.0.0, "{mode:?} {name:?}");
+                // Held only when pages are read as asked for, and only a leaf whose elements
+                // lie in the first bytes read.
+                assert_eq!(held.0.1, mode == ReadMode::Pread && name != b"big", "{mode:?} {name:?}");
+                if name != b"big" {
+                    assert_eq!(held.1, Some(Some(name.to_vec())), "{mode:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_damaged_root_is_read_and_reported_the_kept_way() {
+        use super::super::ReadMode;
+        // r0's page: the first leaf page after the two metas and the freelist is a record's.
+        let (_dir, db) = records_db(ReadMode::Pread, None);
+        let tx = db.view(MetaChoice::Current).unwrap();
+        let r0 = tx.root().bucket_at(&[b"images".as_slice(), b"r0"]).unwrap().unwrap();
+        let page = usize::try_from(r0.root_page()).unwrap();
+        for (at, byte) in [(0, 0xee), (8, 0x01), (15, 0x7f)] {
+            let (_dir, db) = records_db(ReadMode::Pread, Some((page * 4096 + at, byte)));
+            let tx = db.view(MetaChoice::Current).unwrap();
+            let r0 = tx.root().bucket_at(&[b"images".as_slice(), b"r0"]).unwrap().unwrap();
+            let read = |b: &super::Bucket<'_>| {
+                b.get(b"createdat")
+                    .map(|v| v.map(<[u8]>::to_vec))
+                    .map_err(|e| e.to_string())
+            };
+            let held = r0.with_root_held(|b| (matches!(b.root, super::Root::Held(_)), read(b)));
+            let kept = read(&r0);
+            assert!(!held.0, "header byte {at}: not held");
+            assert!(kept.is_err(), "header byte {at}: {kept:?}");
+            assert_eq!(held.1, kept, "header byte {at}");
+        }
     }
 }

@@ -340,6 +340,46 @@ impl<'a> Tx<'a> {
         Ok(page)
     }
 
+    /// Leaf page `id` read into `buf` and not kept, when pages are read as asked for
+    /// (`ReadMode::Pread`) and every element of the leaf lies in `buf`'s length; `None`
+    /// otherwise, and the caller reads the page through [`Tx::page`], which also says what is
+    /// wrong with it. The checks are [`Tx::page`]'s.
+    pub(crate) fn held_leaf<'b>(&self, id: u64, buf: &'b mut [u8]) -> Option<Page<'b>>
+    where
+        'a: 'b,
+    {
+        let ps = u64::from(self.db.page_size);
+        let offset = id.checked_mul(ps)?;
+        let len = buf.len().min(usize::try_from(ps).ok()?);
+        if id >= self.hwm() || offset.checked_add(ps)? > self.db.file_size() {
+            return None;
+        }
+        let buf = buf.get_mut(..len)?;
+        if !self.db.source.read_transient(buf, usize::try_from(offset).ok()?) {
+            return None;
+        }
+        let data = Bytes::new(buf, self.db.endian);
+        let (flags, count) = (data.u16_at(8)?, data.u16_at(10)?);
+        if data.u64_at(0)? != id
+            || flags != page::LEAF
+            || data.u32_at(12)? != 0
+            || page::used_extent(&data, flags, count).is_none_or(|used| used > len)
+        {
+            return None;
+        }
+        self.db.pages_read.fetch_add(1, Ordering::Relaxed);
+        Some(Page {
+            db: self.db,
+            id,
+            flags,
+            count,
+            overflow: 0,
+            data,
+            offset,
+            inline: false,
+        })
+    }
+
     /// A nested bucket on leaf page `id` is being opened: when memory is tight and this is
     /// the first time, start reading the roots of all the leaf's nested buckets (a walk opens
     /// them one after another; see `frugal.rs`).

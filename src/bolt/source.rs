@@ -114,6 +114,19 @@ impl Source {
         matches!(self, Source::Lazy(_))
     }
 
+    /// Fills `dst` from the file at `offset`, keeping nothing, when pages are read as asked
+    /// for (`false` otherwise, or when `dst` would run past the file's end). A failed or
+    /// short read leaves zeros, as [`Lazy`]'s reads do.
+    pub fn read_transient(&self, dst: &mut [u8], offset: usize) -> bool {
+        match self {
+            Source::Lazy(l) if offset.checked_add(dst.len()).is_some_and(|end| end <= l.len) => {
+                l.read_run(dst, offset);
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// `len` bytes at `offset`, or `None` when they run past the end of the file.
     pub fn range(&self, offset: usize, len: usize) -> Option<&[u8]> {
         match self {

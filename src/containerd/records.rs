@@ -447,22 +447,26 @@ pub fn image_with_target(
     digest: &str,
     damage: &mut Damage,
 ) -> Option<Image> {
-    let stored = match record
-        .bucket(b"target")
-        .and_then(|t| t.map_or(Ok(None), |t| t.get(b"digest")))
-    {
-        Ok(d) => d,
-        Err(e) => {
-            damage.push(e);
+    // The record's page is read for this call alone: most records do not match, and are
+    // never read again.
+    record.with_root_held(|record| {
+        let stored = match record
+            .bucket(b"target")
+            .and_then(|t| t.map_or(Ok(None), |t| t.get(b"digest")))
+        {
+            Ok(d) => d,
+            Err(e) => {
+                damage.push(e);
+                return None;
+            }
+        };
+        if stored != Some(digest.as_bytes()) {
             return None;
         }
-    };
-    if stored != Some(digest.as_bytes()) {
-        return None;
-    }
-    image_from(namespace, name, record, damage)
-        .map_err(|e| damage.push(e))
-        .ok()
+        image_from(namespace, name, record, damage)
+            .map_err(|e| damage.push(e))
+            .ok()
+    })
 }
 
 /// One image record by exact name, reading only the pages on its path.
