@@ -90,64 +90,100 @@ impl GoTime {
     /// the fraction trimmed, `Z` for a zero offset. Years outside 0..=9999 are printed with
     /// as many digits as they need (Go errors there; we would rather show the value).
     pub fn rfc3339_nano(&self) -> String {
-        // Digits are written straight into the string (47,000 content records have two times
-        // each); `format!` is kept for years that need other than four digits.
+        // Written into a buffer on the stack, then copied once into a string of its length:
+        // 47,000 content records have two times each, and a string grown digit by digit was
+        // a twentieth of a `content` listing.
         let local = self.unix.saturating_add(i64::from(self.offset));
         let days = local.div_euclid(86_400);
         let secs = local.rem_euclid(86_400) as u64;
         let (y, m, d) = civil_from_days(days);
-        let mut s = String::with_capacity(36);
+        let mut out = Ascii::default();
         match u64::try_from(y) {
-            Ok(y) if y <= 9999 => digits(&mut s, y, 4),
-            _ => s.push_str(&format!("{y:04}")),
+            Ok(y) if y <= 9999 => out.digits(y, 4),
+            _ => out.text(&format!("{y:04}")),
         }
-        for (sep, v) in [('-', u64::from(m)), ('-', u64::from(d)), ('T', secs / 3600)] {
-            s.push(sep);
-            digits(&mut s, v, 2);
+        for (sep, v) in [(b'-', u64::from(m)), (b'-', u64::from(d)), (b'T', secs / 3600)] {
+            out.push(sep);
+            out.digits(v, 2);
         }
         for v in [secs / 60 % 60, secs % 60] {
-            s.push(':');
-            digits(&mut s, v, 2);
+            out.push(b':');
+            out.digits(v, 2);
         }
         if self.nanos != 0 {
-            s.push('.');
+            out.push(b'.');
             let mut frac = self.nanos;
             let mut width = 9;
             while frac.is_multiple_of(10) {
                 frac /= 10;
                 width -= 1;
             }
-            digits(&mut s, u64::from(frac), width);
+            out.digits(u64::from(frac), width);
         }
         if self.offset == 0 {
-            s.push('Z');
+            out.push(b'Z');
         } else {
-            s.push(if self.offset < 0 { '-' } else { '+' });
+            out.push(if self.offset < 0 { b'-' } else { b'+' });
             let abs = u64::from(self.offset.unsigned_abs());
-            digits(&mut s, abs / 3600, 2);
-            s.push(':');
-            digits(&mut s, abs / 60 % 60, 2);
+            out.digits(abs / 3600, 2);
+            out.push(b':');
+            out.digits(abs / 60 % 60, 2);
         }
-        s
+        out.into_string()
     }
 }
 
-/// `v` in decimal, zero-padded to `width` digits (`format!("{v:0width$}")`).
-fn digits(s: &mut String, v: u64, width: u32) {
-    // From the last digit back, dividing by a constant 10 (a multiply), not by a power of ten
-    // found at run time: the times of 47,000 records are 19 of these each.
-    let mut buf = [b'0'; 20];
-    let (mut n, mut used) = (v, 0usize);
-    for slot in buf.iter_mut().rev() {
-        *slot = b'0' + (n % 10) as u8;
-        n /= 10;
-        used += 1;
-        if n == 0 && used >= width as usize {
-            break;
+/// Text of a time, built on the stack: the longest (a year of 20 digits, nanoseconds, an
+/// offset) is under 64 bytes; anything past that is dropped, never written out of bounds.
+struct Ascii {
+    bytes: [u8; 64],
+    len: usize,
+}
+
+impl Default for Ascii {
+    fn default() -> Self {
+        Ascii {
+            bytes: [b'0'; 64],
+            len: 0,
         }
     }
-    let text = buf.get(buf.len() - used..).unwrap_or_default();
-    s.push_str(std::str::from_utf8(text).unwrap_or_default());
+}
+
+impl Ascii {
+    fn push(&mut self, b: u8) {
+        if let Some(slot) = self.bytes.get_mut(self.len) {
+            *slot = b;
+            self.len += 1;
+        }
+    }
+
+    fn text(&mut self, t: &str) {
+        t.bytes().for_each(|b| self.push(b));
+    }
+
+    /// `v` in decimal, zero-padded to `width` digits (`format!("{v:0width$}")`).
+    fn digits(&mut self, v: u64, width: u32) {
+        // From the last digit back, dividing by a constant 10 (a multiply).
+        let mut buf = [b'0'; 20];
+        let (mut n, mut used) = (v, 0usize);
+        for slot in buf.iter_mut().rev() {
+            *slot = b'0' + (n % 10) as u8;
+            n /= 10;
+            used += 1;
+            if n == 0 && used >= width as usize {
+                break;
+            }
+        }
+        buf.get(buf.len() - used..)
+            .unwrap_or_default()
+            .iter()
+            .for_each(|&b| self.push(b));
+    }
+
+    fn into_string(self) -> String {
+        // Only ASCII is ever pushed.
+        String::from_utf8_lossy(self.bytes.get(..self.len).unwrap_or_default()).into_owned()
+    }
 }
 
 /// Go's `time.Parse(time.RFC3339, s)`: `YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)`.

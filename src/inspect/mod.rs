@@ -209,7 +209,8 @@ pub struct Inspector<'r> {
     index_used: std::sync::Once,
     /// How many target lookups were answered by a scan of the targets alone.
     lookups: AtomicUsize,
-    /// A pool capped at three workers, as dockerd's semaphore of 3.
+    /// A pool capped at three workers, as dockerd's semaphore of 3, and at the cores
+    /// ([`crate::pipeline::workers`]).
     pool: Option<rayon::ThreadPool>,
     /// Blobs already read (dockerd reads a manifest up to four times per reference, and tags
     /// share manifests), up to [`BLOB_CACHE_BYTES`].
@@ -230,7 +231,10 @@ pub struct Inspector<'r> {
 
 impl<'r> Inspector<'r> {
     pub fn new(root: &'r Root, tx: Tx<'r>, namespace: &str, options: Options) -> Self {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(3).build().ok();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(crate::pipeline::workers(3))
+            .build()
+            .ok();
         Inspector {
             root,
             tx,

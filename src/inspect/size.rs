@@ -5,7 +5,7 @@
 //! error fails the whole inspect, as in dockerd. For an index, children are stably sorted by
 //! platform preference (entries without a platform last) and only the first is followed; the
 //! others are not even looked at. Siblings (a manifest's config and layers) are visited on
-//! the rayon pool the caller installed (three workers, as dockerd's semaphore of 3).
+//! the rayon pool the caller installed (at most three workers, as dockerd's semaphore of 3).
 
 use super::{Inspector, MAX_GRAPH_DEPTH, ReadError};
 use crate::image::document::{self, DOCKER_MANIFEST_LIST, Descriptor, OCI_INDEX};

@@ -302,9 +302,12 @@ pub fn images(global: &Global, args: ImagesArgs, out: &mut dyn Write) -> Result<
     run_on(global, root, |s| {
         s.outcome = s.outcome.worst(crate::cli::context::content_outcome(s.root));
         let mut records = Vec::new();
-        // The records are decoded on three workers (5,000 a namespace were a tenth of the run,
-        // on one thread).
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(3).build().ok();
+        // The records are decoded on the pool, at most three workers and one a core (5,000 a
+        // namespace were a tenth of the run, on one thread).
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(crate::pipeline::workers(3))
+            .build()
+            .ok();
         for (ns, b) in &s.namespaces {
             for image in records::images_in_on(pool.as_ref(), ns, b, &mut s.damage) {
                 let is_dangling = image.name.starts_with(DANGLING);
@@ -498,8 +501,9 @@ pub fn images(global: &Global, args: ImagesArgs, out: &mut dyn Write) -> Result<
 const RECORD_BATCH: usize = 512;
 
 /// Analyses `targets` (in list order, so grouped by namespace): each namespace's on its
-/// inspector's pool (three workers, as dockerd's semaphore of 3), each made into what the rows
-/// need by `finish` on the worker that analysed it, with the damage it met.
+/// inspector's pool (at most three workers, as dockerd's semaphore of 3, and no more than the
+/// cores), each made into what the rows need by `finish` on the worker that analysed it, with
+/// the damage it met.
 fn analyse_all<X: Send>(
     shared: &Shared<'_, '_>,
     inspectors: &HashMap<String, Inspector<'_>>,

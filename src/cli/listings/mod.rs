@@ -405,7 +405,10 @@ fn content_streamed(
         damage: Damage::new(),
         error: None,
     };
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(3).build().ok();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(crate::pipeline::workers(3))
+        .build()
+        .ok();
     let namespaces = &s.namespaces;
     crate::pipeline::ordered(
         pool.as_ref(),
@@ -502,9 +505,13 @@ fn keeps(filters: &filter::Filters, r: &ContentRow) -> bool {
     filters.ctr_matches(&v, &[]) && record_labels_match(filters, &v)
 }
 
-/// Runs `f` on a pool of three workers (the design's cap), or here when none can be built.
+/// Runs `f` on a pool of at most three workers (the design's cap; no more than the cores), or
+/// here when none can be built.
 fn on_stat_pool<T: Send>(f: impl FnOnce() -> T + Send) -> T {
-    match rayon::ThreadPoolBuilder::new().num_threads(3).build() {
+    match rayon::ThreadPoolBuilder::new()
+        .num_threads(crate::pipeline::workers(3))
+        .build()
+    {
         Ok(pool) => pool.install(f),
         Err(_) => f(),
     }

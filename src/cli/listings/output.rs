@@ -157,7 +157,10 @@ impl RowWriter {
 /// The writer's pool, made when a batch first has enough rows to be worth it.
 fn pool_for(pool: &mut Option<rayon::ThreadPool>, rows: usize) -> Option<&rayon::ThreadPool> {
     if pool.is_none() && rows > SERIALIZE_BATCH / 4 {
-        *pool = rayon::ThreadPoolBuilder::new().num_threads(3).build().ok();
+        *pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(crate::pipeline::workers(3))
+            .build()
+            .ok();
     }
     pool.as_ref()
 }
