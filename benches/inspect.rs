@@ -102,10 +102,14 @@ fn inspect_one_image_read_page_by_page(bencher: divan::Bencher) {
     });
 }
 
-/// The records whose target is one digest, reading only target digests (RepoTags' lookup).
-#[divan::bench]
-fn images_with_one_target(bencher: divan::Bencher) {
-    let root = root();
+/// The records whose target is one digest, reading only target digests (RepoTags' lookup):
+/// through the map, and page by page as one `inspect REF` reads them (each record's page read
+/// for the one look at its target, not kept).
+#[divan::bench(args = ["mmap", "pread"])]
+fn images_with_one_target(bencher: divan::Bencher, read: &str) {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/docker-28.5");
+    let mode = if read == "pread" { ReadMode::Pread } else { ReadMode::Mmap };
+    let root = Root::open(&dir, mode).expect("open fixture root");
     let tx = root.view(MetaChoice::Current).expect("view");
     let ns = tx.bucket_at(&[b"v1".as_slice(), b"moby"]).expect("read").expect("moby");
     let first = coldctr::containerd::records::images_in("moby", &ns, &mut Default::default());
