@@ -108,7 +108,11 @@ fn inspect_one_image_read_page_by_page(bencher: divan::Bencher) {
 #[divan::bench(args = ["mmap", "pread"])]
 fn images_with_one_target(bencher: divan::Bencher, read: &str) {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/docker-28.5");
-    let mode = if read == "pread" { ReadMode::Pread } else { ReadMode::Mmap };
+    let mode = if read == "pread" {
+        ReadMode::Pread
+    } else {
+        ReadMode::Mmap
+    };
     let root = Root::open(&dir, mode).expect("open fixture root");
     let tx = root.view(MetaChoice::Current).expect("view");
     let ns = tx.bucket_at(&[b"v1".as_slice(), b"moby"]).expect("read").expect("moby");

@@ -23,8 +23,8 @@ const IN_FLIGHT: usize = 3;
 /// Why: the caller's thread works beside the pool (it walks the keys, writes the output), so
 /// on two cores three workers made four runnable threads, and the time went to switching
 /// between them: `content` on the 5,000-image store switched 1,882 times with three workers
-/// and 284 with two, and ran 6% faster with two. The image-graph walk stays capped at three,
-/// as containerd's semaphore of 3.
+/// and 284 with two, and ran 6% faster with two. The image-graph walk too: at most three
+/// workers (dockerd's semaphore of 3), fewer on fewer cores.
 pub fn workers(cap: usize) -> usize {
     std::thread::available_parallelism()
         .map_or(cap, |n| n.get().min(cap))

@@ -737,6 +737,33 @@ mod tests {
     }
 
     #[test]
+    fn a_branch_back_to_its_own_root_is_walked_once() {
+        // The branch above the three leaves is bucket b's root; its second element now names
+        // the branch itself, the first page the cursor entered.
+        let mut bytes = image();
+        let root = {
+            let db = Db::from_bytes("t.db", bytes.clone()).unwrap();
+            let tx = db.view(MetaChoice::Current).unwrap();
+            tx.root().bucket(b"b").unwrap().unwrap().root_page()
+        };
+        let element = usize::try_from(root).unwrap() * 4096 + 16 + 16;
+        bytes[element + 8..element + 16].copy_from_slice(&root.to_le_bytes());
+        let db = Db::from_bytes("t.db", bytes).unwrap();
+        let tx = db.view(MetaChoice::Current).unwrap();
+        let b = tx.root().bucket(b"b").unwrap().unwrap();
+        let items: Vec<_> = b.cursor().collect();
+        let errors: Vec<String> = items
+            .iter()
+            .filter_map(|i| i.as_ref().err())
+            .map(|e| e.to_string())
+            .collect();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].contains("page reached a second time"), "{errors:?}");
+        // The first leaf, then the error, then the third leaf: the walk went on, once.
+        assert_eq!(items.iter().filter(|i| i.is_ok()).count(), 1024 + 952);
+    }
+
+    #[test]
     fn a_child_page_that_is_no_node_is_refused() {
         let mut bytes = image();
         // The first leaf's page header flags (page 3: the leaves come before the branch).
@@ -811,6 +838,21 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_root_already_kept_is_used_as_kept() {
+        use super::super::ReadMode;
+        let (_dir, db) = records_db(ReadMode::Pread, None);
+        let tx = db.view(MetaChoice::Current).unwrap();
+        let r0 = tx.root().bucket_at(&[b"images".as_slice(), b"r0"]).unwrap().unwrap();
+        assert!(r0.with_root_held(|b| matches!(b.root, super::Root::Held(_))));
+        // Read the kept way once: a view then never reads the page a second time, so it
+        // cannot see two versions of it.
+        assert!(r0.get(b"createdat").unwrap().is_some());
+        let read = db.pages_read();
+        assert!(!r0.with_root_held(|b| matches!(b.root, super::Root::Held(_))));
+        assert_eq!(db.pages_read(), read, "not read again: the kept copy is the one used");
     }
 
     #[test]

@@ -348,6 +348,9 @@ impl<'a> Tx<'a> {
     where
         'a: 'b,
     {
+        if !self.db.source.is_lazy() {
+            return None;
+        }
         let ps = u64::from(self.db.page_size);
         let offset = id.checked_mul(ps)?;
         let len = buf.len().min(usize::try_from(ps).ok()?);
@@ -355,7 +358,10 @@ impl<'a> Tx<'a> {
             return None;
         }
         let buf = buf.get_mut(..len)?;
-        if !self.db.source.read_transient(buf, usize::try_from(offset).ok()?) {
+        // A page read and kept before is used as kept: one view never sees two versions of a
+        // page of a file that is still being written.
+        let at = usize::try_from(offset).ok()?;
+        if self.db.source.has_run(at, len) || !self.db.source.read_transient(buf, at) {
             return None;
         }
         let data = Bytes::new(buf, self.db.endian);

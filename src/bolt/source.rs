@@ -120,9 +120,21 @@ impl Source {
     pub fn read_transient(&self, dst: &mut [u8], offset: usize) -> bool {
         match self {
             Source::Lazy(l) if offset.checked_add(dst.len()).is_some_and(|end| end <= l.len) => {
+                dst.fill(0);
                 l.read_run(dst, offset);
                 true
             }
+            _ => false,
+        }
+    }
+
+    /// At least `len` bytes at `offset` were read as asked for and are kept.
+    pub fn has_run(&self, offset: usize, len: usize) -> bool {
+        match self {
+            Source::Lazy(l) => l
+                .runs
+                .read()
+                .is_ok_and(|runs| runs.get(&offset).is_some_and(|&(_, have)| have >= len)),
             _ => false,
         }
     }

@@ -152,7 +152,7 @@ pub fn run(global: &Global, args: InspectArgs, out: &mut dyn Write) -> Result<Ou
 }
 
 /// References inspected and serialized together before their output is written (a few per
-/// worker of the pool of three, so none waits long at the end of a batch).
+/// worker of the pool of at most three, so none waits long at the end of a batch).
 const INSPECT_BATCH: usize = 96;
 
 /// What `--format` asks for.

@@ -97,7 +97,7 @@ impl GoTime {
         let days = local.div_euclid(86_400);
         let secs = local.rem_euclid(86_400) as u64;
         let (y, m, d) = civil_from_days(days);
-        let mut out = Ascii::default();
+        let mut out = TimeText::default();
         match u64::try_from(y) {
             Ok(y) if y <= 9999 => out.digits(y, 4),
             _ => out.text(&format!("{y:04}")),
@@ -133,23 +133,25 @@ impl GoTime {
     }
 }
 
-/// Text of a time, built on the stack: the longest (a year of 20 digits, nanoseconds, an
-/// offset) is under 64 bytes; anything past that is dropped, never written out of bounds.
-struct Ascii {
+/// The text of a time, built on the stack. The longest any `GoTime` makes is 49 bytes (a year
+/// of 12 digits and a sign from an i64 of seconds, 19 for the rest of the date and clock, a
+/// fraction of up to 11 from a u32 of nanoseconds, an offset of up to 10 from an i32 of
+/// seconds); past 64, bytes would be dropped, never written out of bounds.
+struct TimeText {
     bytes: [u8; 64],
     len: usize,
 }
 
-impl Default for Ascii {
+impl Default for TimeText {
     fn default() -> Self {
-        Ascii {
+        TimeText {
             bytes: [b'0'; 64],
             len: 0,
         }
     }
 }
 
-impl Ascii {
+impl TimeText {
     fn push(&mut self, b: u8) {
         if let Some(slot) = self.bytes.get_mut(self.len) {
             *slot = b;

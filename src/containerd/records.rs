@@ -416,7 +416,18 @@ pub fn decoded_on<'a, T: Send>(
 /// other 4,999 records). Damage met on the way to a record's target is recorded; damage in a
 /// record that does not match is not looked for.
 pub fn images_with_target(namespace: &str, ns: &Bucket<'_>, digest: &str, damage: &mut Damage) -> Vec<Image> {
-    images_with_target_on(None, namespace, ns, digest, damage)
+    images_with_target_on(None, namespace, ns, digest, Scan::Keep, damage)
+}
+
+/// What a scan of the records' targets does with the pages it reads (when pages are read as
+/// asked for; a mapped file is read in place either way).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scan {
+    /// Keep them: more scans of the same records follow (a few references inspected).
+    Keep,
+    /// Read each for its one look ([`Bucket::with_root_held`]): the only scan (one
+    /// reference), whose records are never read again.
+    Once,
 }
 
 /// [`images_with_target`], the records' targets read on `pool`.
@@ -425,12 +436,14 @@ pub fn images_with_target_on(
     namespace: &str,
     ns: &Bucket<'_>,
     digest: &str,
+    scan: Scan,
     damage: &mut Damage,
 ) -> Vec<Image> {
     let mut steps = Vec::new();
     image_steps(ns, |step| steps.push(step));
-    decoded_on(pool, steps, damage, |name, b, d| {
-        image_with_target(namespace, name, b, digest, d)
+    decoded_on(pool, steps, damage, |name, b, d| match scan {
+        Scan::Once => b.with_root_held(|b| image_with_target(namespace, name, b, digest, d)),
+        Scan::Keep => image_with_target(namespace, name, b, digest, d),
     })
 }
 
@@ -452,26 +465,22 @@ pub fn image_with_target(
     digest: &str,
     damage: &mut Damage,
 ) -> Option<Image> {
-    // The record's page is read for this call alone: most records do not match, and are
-    // never read again.
-    record.with_root_held(|record| {
-        let stored = match record
-            .bucket(b"target")
-            .and_then(|t| t.map_or(Ok(None), |t| t.get(b"digest")))
-        {
-            Ok(d) => d,
-            Err(e) => {
-                damage.push(e);
-                return None;
-            }
-        };
-        if stored != Some(digest.as_bytes()) {
+    let stored = match record
+        .bucket(b"target")
+        .and_then(|t| t.map_or(Ok(None), |t| t.get(b"digest")))
+    {
+        Ok(d) => d,
+        Err(e) => {
+            damage.push(e);
             return None;
         }
-        image_from(namespace, name, record, damage)
-            .map_err(|e| damage.push(e))
-            .ok()
-    })
+    };
+    if stored != Some(digest.as_bytes()) {
+        return None;
+    }
+    image_from(namespace, name, record, damage)
+        .map_err(|e| damage.push(e))
+        .ok()
 }
 
 /// One image record by exact name, reading only the pages on its path.

@@ -209,6 +209,9 @@ pub struct Inspector<'r> {
     index_used: std::sync::Once,
     /// How many target lookups were answered by a scan of the targets alone.
     lookups: AtomicUsize,
+    /// One reference is inspected ([`Inspector::inspect_each`]): its RepoTags scan is the
+    /// last read of the record pages it passes through.
+    one_reference: std::sync::atomic::AtomicBool,
     /// A pool capped at three workers, as dockerd's semaphore of 3, and at the cores
     /// ([`crate::pipeline::workers`]).
     pool: Option<rayon::ThreadPool>,
@@ -243,6 +246,7 @@ impl<'r> Inspector<'r> {
             images: OnceLock::new(),
             index_used: std::sync::Once::new(),
             lookups: AtomicUsize::new(0),
+            one_reference: std::sync::atomic::AtomicBool::new(false),
             pool,
             blobs: Mutex::new(BlobCache::default()),
             parsed: Mutex::new(HashMap::new()),
@@ -305,13 +309,13 @@ impl<'r> Inspector<'r> {
     /// only the records' target digests, on the pool (one `inspect REF` reads 5,000 record
     /// pages but decodes one or two records); after that every record is decoded once into
     /// an index, which is cheaper than scanning again for each of many references.
-    fn with_target(&self, digest: &str) -> Vec<Image> {
+    fn with_target(&self, digest: &str, scan: records::Scan) -> Vec<Image> {
         if self.images.get().is_none() && self.lookups.fetch_add(1, Ordering::Relaxed) < LEAN_LOOKUPS {
             let mut damage = crate::damage::Damage::new();
             let ns = records::key_bytes(&self.namespace);
             let out = match self.tx.bucket_at(&[b"v1".as_slice(), &ns]) {
                 Ok(Some(ns)) => {
-                    records::images_with_target_on(self.pool.as_ref(), &self.namespace, &ns, digest, &mut damage)
+                    records::images_with_target_on(self.pool.as_ref(), &self.namespace, &ns, digest, scan, &mut damage)
                 }
                 Ok(None) => Vec::new(),
                 Err(e) => {
@@ -331,6 +335,17 @@ impl<'r> Inspector<'r> {
             .get(digest)
             .map(|ix| ix.iter().filter_map(|&i| images.get(i)).cloned().collect())
             .unwrap_or_default()
+    }
+
+    /// How RepoTags' scan treats the record pages: read for the one look when it is the last
+    /// scan of one reference (the pages a resolve kept are still used as kept), kept
+    /// otherwise, for the scans that follow.
+    fn repo_tags_scan(&self) -> records::Scan {
+        if self.one_reference.load(Ordering::Relaxed) {
+            records::Scan::Once
+        } else {
+            records::Scan::Keep
+        }
     }
 
     /// The recorded size of content `digest` in the namespace, `None` without a record
@@ -495,6 +510,7 @@ impl<'r> Inspector<'r> {
         mut each: impl FnMut(Shaped),
     ) {
         if references.len() <= LEAN_LOOKUPS {
+            self.one_reference.store(references.len() == 1, Ordering::Relaxed);
             crate::pipeline::ordered(
                 self.pool.as_ref(),
                 batch,

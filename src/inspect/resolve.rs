@@ -33,7 +33,7 @@ pub(super) fn resolve(ins: &Inspector<'_>, input: &str) -> Result<Image, Inspect
     let named = match parsed {
         AnyRef::Digest(digest) => {
             return ins
-                .with_target(&digest)
+                .with_target(&digest, records::Scan::Keep)
                 .into_iter()
                 .next()
                 .ok_or_else(|| not_found(&digest));
@@ -41,7 +41,7 @@ pub(super) fn resolve(ins: &Inspector<'_>, input: &str) -> Result<Image, Inspect
         AnyRef::Named(n) => n,
     };
     if let Some(digest) = &named.digest {
-        let candidates = ins.with_target(digest);
+        let candidates = ins.with_target(digest, records::Scan::Keep);
         if candidates.is_empty() {
             return Err(not_found(&named.familiar()));
         }

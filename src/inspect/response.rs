@@ -20,7 +20,7 @@ const DANGLING_PREFIX: &str = "moby-dangling@";
 
 pub(super) fn build(ins: &Inspector<'_>, image: &Image, size: i64, best: Option<&Best>) -> J {
     let api = ins.options.api;
-    let tagged = ins.with_target(&image.target.digest);
+    let tagged = ins.with_target(&image.target.digest, ins.repo_tags_scan());
     let (repo_tags, repo_digests) = repo_tags_and_digests(&tagged);
     // dockerd starts from Go's zero time.Time: a record without `updatedat` (a layout's)
     // prints 0001-01-01T00:00:00Z.

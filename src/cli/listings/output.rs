@@ -168,7 +168,7 @@ fn pool_for(pool: &mut Option<rayon::ThreadPool>, rows: usize) -> Option<&rayon:
 /// Rows serialized this many at a time on the workers, then written in order.
 const SERIALIZE_BATCH: usize = 256;
 
-/// Serializes `rows` with `shape` on the pool's workers (three), a batch at a time, and hands `write` the
+/// Serializes `rows` with `shape` on the pool's workers (at most three), a batch at a time, and hands `write` the
 /// bytes in row order (a listing of 10,000 images is 38 MB of pretty JSON).
 fn serialized<R: Sync>(
     pool: Option<&rayon::ThreadPool>,
