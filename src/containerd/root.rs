@@ -422,7 +422,9 @@ impl Root {
         if !meta.is_file() {
             return Err(BlobError::NotRegular {
                 digest: name,
-                what: format!("{:?}", meta.file_type()),
+                // The kind's name (`directory`, `fifo`), as the content listing's FILE
+                // column says it, not Rust's debug form of the file type.
+                what: super::blobs::FileKind::of(&meta.file_type()).as_str().to_string(),
             });
         }
         Ok((BlobFile::File(file), meta.len()))
