@@ -23,6 +23,16 @@ fn git(dir: &Path, args: &[&str]) -> Option<String> {
     Some(String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
+/// Reruns this script when `path` changes. Only a file that exists is named: cargo counts a
+/// missing one as changed on every build, and a checkout whose refs were never packed (no
+/// `packed-refs`) or whose branch is only packed rebuilt the whole crate each time. A ref
+/// that is packed later removes its loose file, which is watched, so the move is still seen.
+fn watch(path: &Path) {
+    if path.exists() {
+        println!("cargo:rerun-if-changed={}", path.display());
+    }
+}
+
 fn main() {
     let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default());
     let pkg = std::env::var("CARGO_PKG_VERSION").unwrap_or_default();
@@ -46,13 +56,13 @@ fn main() {
             // worktree, HEAD is in its own git dir and the branch in the common one.
             for path in ["HEAD", "index", "packed-refs"] {
                 if let Some(p) = git(&manifest, &["rev-parse", "--git-path", path]) {
-                    println!("cargo:rerun-if-changed={}", manifest.join(p).display());
+                    watch(&manifest.join(p));
                 }
             }
             if let Some(r) = git(&manifest, &["symbolic-ref", "-q", "HEAD"])
                 && let Some(p) = git(&manifest, &["rev-parse", "--git-path", &r])
             {
-                println!("cargo:rerun-if-changed={}", manifest.join(p).display());
+                watch(&manifest.join(p));
             }
             // The dirty flag follows the sources too.
             for p in ["src", "Cargo.toml", "Cargo.lock"] {
