@@ -42,6 +42,10 @@ cargo +nightly fuzz run archive_index -- -max_total_time="$SECS" -max_len=131072
 # layout_docs: oci-layout, index.json and blobs joined by \0\0 (seeds from the layout fixtures).
 cargo +nightly fuzz run layout_docs -- -max_total_time="$SECS" -max_len=65536 -timeout=10 \
   -rss_limit_mb=2048 -print_final_stats=1 || status=1
+# layout_inspect: the layout_docs cut, written to disk as a layout whose images are inspected
+# (slower per run).
+cargo +nightly fuzz run layout_inspect -- -max_total_time="$SECS" -max_len=65536 -timeout=10 \
+  -rss_limit_mb=2048 -print_final_stats=1 || status=1
 # overlay: builds layer stacks on disk per input (slower per run); inputs are op lists.
 cargo +nightly fuzz run overlay -- -max_total_time="$SECS" -timeout=10 -rss_limit_mb=2048 \
   -max_len=512 -print_final_stats=1 || status=1

@@ -12,6 +12,7 @@
 #                      the largest is 123 KiB, so run with -max_len=131072)
 #   corpus/layout_docs/  each layout of fixtures/oci-dev/layouts: oci-layout, index.json and its
 #                      blobs under 16 KiB, joined by \0\0
+#   corpus/layout_inspect/  the layout_docs seeds (the same cut, written to disk and inspected)
 #   corpus/overlay/    the layer-stack op lists kept under fixtures/fuzz/overlay/
 #   corpus/layer_tar/  the layer tars kept under fixtures/fuzz/layer_tar/
 #   corpus/docker_container/, cri_status/, gojson/  only the inputs kept under fixtures/fuzz/
@@ -81,6 +82,8 @@ for name in sorted(os.listdir(src)) if os.path.isdir(src) else []:
             parts.append(open(p, "rb").read())
     open(os.path.join(dst, name), "wb").write(b"\0\0".join(parts))
 PY
+mkdir -p "$HERE/corpus/layout_inspect"
+cp "$HERE/corpus/layout_docs/"* "$HERE/corpus/layout_inspect/" 2>/dev/null || true
 # overlay: op lists (see harness.rs `overlay`); the hand-made regression inputs are the seeds.
 mkdir -p "$HERE/corpus/overlay" "$HERE/corpus/layer_tar"
 mkdir -p "$HERE/corpus/docker_container" "$HERE/corpus/cri_status" "$HERE/corpus/gojson"
@@ -89,7 +92,7 @@ mkdir -p "$HERE/corpus/media_type"
 find "$FIX" -path '*/blobs/sha256/*' -type f -size -16k 2>/dev/null | while read -r f; do
   head -c 1 "$f" | grep -q '{' && cp "$f" "$HERE/corpus/media_type/"
 done
-for t in bolt_walk carve salvage_view values template names archive_index layout_docs overlay layer_tar docker_container cri_status gojson media_type; do
+for t in bolt_walk carve salvage_view values template names archive_index layout_docs layout_inspect overlay layer_tar docker_container cri_status gojson media_type; do
   [ -d "$FIX/fuzz/$t" ] && find "$FIX/fuzz/$t" -type f -exec cp {} "$HERE/corpus/$t/" \;
 done
-echo "seeds: $(ls "$B" | wc -l) bolt_walk ($(du -sh "$B" | cut -f1)), $(ls "$HERE/corpus/carve" | wc -l) carve, $(ls "$HERE/corpus/salvage_view" | wc -l) salvage_view, $(ls "$V" | wc -l) values, $(ls "$T" | wc -l) template, $(ls "$N" | wc -l) names, $(ls "$HERE/corpus/archive_index" | wc -l) archive_index, $(ls "$HERE/corpus/layout_docs" | wc -l) layout_docs, $(ls "$HERE/corpus/overlay" | wc -l) overlay, $(ls "$HERE/corpus/layer_tar" | wc -l) layer_tar, $(ls "$HERE/corpus/docker_container" | wc -l) docker_container, $(ls "$HERE/corpus/cri_status" | wc -l) cri_status, $(ls "$HERE/corpus/gojson" | wc -l) gojson, $(ls "$HERE/corpus/media_type" | wc -l) media_type"
+echo "seeds: $(ls "$B" | wc -l) bolt_walk ($(du -sh "$B" | cut -f1)), $(ls "$HERE/corpus/carve" | wc -l) carve, $(ls "$HERE/corpus/salvage_view" | wc -l) salvage_view, $(ls "$V" | wc -l) values, $(ls "$T" | wc -l) template, $(ls "$N" | wc -l) names, $(ls "$HERE/corpus/archive_index" | wc -l) archive_index, $(ls "$HERE/corpus/layout_docs" | wc -l) layout_docs, $(ls "$HERE/corpus/layout_inspect" | wc -l) layout_inspect, $(ls "$HERE/corpus/overlay" | wc -l) overlay, $(ls "$HERE/corpus/layer_tar" | wc -l) layer_tar, $(ls "$HERE/corpus/docker_container" | wc -l) docker_container, $(ls "$HERE/corpus/cri_status" | wc -l) cri_status, $(ls "$HERE/corpus/gojson" | wc -l) gojson, $(ls "$HERE/corpus/media_type" | wc -l) media_type"

@@ -72,6 +72,20 @@ fn template_regressions() {
     }
 }
 
+/// Layouts inspected image by image: the seeds are real layouts (skopeo, umoci, a hand-made
+/// graph) cut as the target cuts them, and each must give bodies that read.
+#[test]
+fn layout_inspect_regressions() {
+    let files = inputs("layout_inspect");
+    assert!(!files.is_empty(), "fixtures/fuzz/layout_inspect is empty");
+    for (path, data) in files {
+        let made = harness::layout_inspect(&data);
+        eprintln!("replayed {}: {made} bodies", path.display());
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        assert!(!name.starts_with("seed-") || made > 0, "{name}: no image inspected");
+    }
+}
+
 #[test]
 fn names_regressions() {
     let files = inputs("names");

@@ -809,3 +809,116 @@ fn seekable_walk_agrees(bucket: &Bucket<'_>) {
         }
     }
 }
+
+/// Arbitrary bytes as an OCI layout on disk, inspected as `coldctr --root <layout> inspect`
+/// does: the input is cut at `\0\0` into `oci-layout`, `index.json` and blobs (each stored
+/// under its own sha256, as the `layout_docs` target cuts it). Every image record the import
+/// makes is inspected by name and by its target digest, for the host platform and for an
+/// explicit `--platform`, and its docker Size asked for. Nothing may panic; every body that
+/// inspect makes must be JSON that reads, and its indented text must read to the same value
+/// as its compact text. Returns how many bodies were made (the replay test wants some).
+pub fn layout_inspect(data: &[u8]) -> usize {
+    use coldctr::damage::Damage;
+    use coldctr::image::platform;
+    use coldctr::inspect::{Inspector, Options};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static RUN: AtomicU64 = AtomicU64::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "coldctr-fuzz-layout-{}-{}",
+        std::process::id(),
+        RUN.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    let blobs = dir.join("blobs").join("sha256");
+    if std::fs::create_dir_all(&blobs).is_err() {
+        return 0;
+    }
+    let pieces = split_at_double_nul(data);
+    let mut written = true;
+    for (i, piece) in pieces.iter().enumerate() {
+        let path = match i {
+            0 => dir.join("oci-layout"),
+            1 => dir.join("index.json"),
+            _ => blobs.join(coldctr::digest::Digest::sha256_of(piece).hex()),
+        };
+        written &= std::fs::write(path, piece).is_ok();
+    }
+    let made = if written {
+        inspect_layout(
+            &dir,
+            &platform::parse("linux/amd64").ok(),
+            &platform::parse("linux/arm64/v8").ok(),
+        )
+    } else {
+        0
+    };
+    let _ = std::fs::remove_dir_all(&dir);
+    return made;
+
+    fn inspect_layout(
+        dir: &std::path::Path,
+        host: &Option<platform::Platform>,
+        other: &Option<platform::Platform>,
+    ) -> usize {
+        let mut made = 0;
+        let Ok(root) = coldctr::source::open_layout(dir) else {
+            return made;
+        };
+        let Some(host) = host.clone() else { return made };
+        let Ok(tx) = root.view(MetaChoice::Current) else {
+            return made;
+        };
+        let mut damage = Damage::new();
+        let mut images = Vec::new();
+        for (ns, bucket) in coldctr::containerd::records::namespace_buckets(&tx, &mut damage) {
+            images.extend(coldctr::containerd::records::images_in(&ns, &bucket, &mut damage));
+        }
+        for image in images.iter().take(8) {
+            for platform in [None, other.clone()] {
+                let Ok(tx) = root.view(MetaChoice::Current) else {
+                    return made;
+                };
+                let options = Options {
+                    platform,
+                    ..Options::for_host(host.clone())
+                };
+                let inspector = Inspector::new(&root, tx, &image.namespace, options);
+                for reference in [image.name.as_str(), image.target.digest.as_str()] {
+                    if let Ok(body) = inspector.inspect(reference) {
+                        body_reads(&body);
+                        made += 1;
+                    }
+                }
+                let _ = inspector.docker_size(image);
+            }
+        }
+        made
+    }
+
+    fn body_reads(body: &coldctr::inspect::gojson::J) {
+        let compact = body.to_compact(true);
+        let read: serde_json::Value = match serde_json::from_str(&compact) {
+            Ok(v) => v,
+            Err(e) => panic!("inspect wrote JSON that does not read ({e}): {compact}"),
+        };
+        let mut indented = String::new();
+        body.write_indented(&mut indented, true, "    ", 1);
+        let again: Result<serde_json::Value, _> = serde_json::from_str(&indented);
+        assert!(
+            again.as_ref().is_ok_and(|v| *v == read),
+            "indented body reads differently from the compact one: {indented}"
+        );
+    }
+}
+
+/// `data` cut at each `\0\0`.
+fn split_at_double_nul(data: &[u8]) -> Vec<&[u8]> {
+    let mut out = Vec::new();
+    let mut rest = data;
+    while let Some(at) = rest.windows(2).position(|w| w == [0, 0]) {
+        out.push(rest.get(..at).unwrap_or_default());
+        rest = rest.get(at + 2..).unwrap_or_default();
+    }
+    out.push(rest);
+    out
+}
