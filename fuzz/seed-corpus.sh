@@ -10,6 +10,7 @@
 #   corpus/names/      image names and references from the fixtures' expectations, platforms
 #   corpus/archive_index/  the image archives of fixtures/oci-dev/archives (tars, one gzip'd;
 #                      the largest is 123 KiB, so run with -max_len=131072)
+#   corpus/archive_inspect/  the archive_index seeds (written to a file and inspected)
 #   corpus/layout_docs/  each layout of fixtures/oci-dev/layouts: oci-layout, index.json and its
 #                      blobs under 16 KiB, joined by \0\0
 #   corpus/layout_inspect/  the layout_docs seeds (the same cut, written to disk and inspected)
@@ -65,6 +66,8 @@ cp "$HERE/../tests/data/gc-scenario/after-gc-2026-12-01.meta.db" "$HERE/corpus/s
 mkdir -p "$HERE/corpus/archive_index"
 cp "$FIX"/oci-dev/archives/* "$HERE/corpus/archive_index/"
 chmod 0644 "$HERE"/corpus/archive_index/*
+mkdir -p "$HERE/corpus/archive_inspect"
+cp "$HERE"/corpus/archive_index/* "$HERE/corpus/archive_inspect/"
 mkdir -p "$HERE/corpus/layout_docs"
 python3 - "$FIX/oci-dev/layouts" "$HERE/corpus/layout_docs" <<'PY'
 import os, sys
@@ -92,7 +95,7 @@ mkdir -p "$HERE/corpus/media_type"
 find "$FIX" -path '*/blobs/sha256/*' -type f -size -16k 2>/dev/null | while read -r f; do
   head -c 1 "$f" | grep -q '{' && cp "$f" "$HERE/corpus/media_type/"
 done
-for t in bolt_walk carve salvage_view values template names archive_index layout_docs layout_inspect overlay layer_tar docker_container cri_status gojson media_type; do
+for t in bolt_walk carve salvage_view values template names archive_index archive_inspect layout_docs layout_inspect overlay layer_tar docker_container cri_status gojson media_type; do
   [ -d "$FIX/fuzz/$t" ] && find "$FIX/fuzz/$t" -type f -exec cp {} "$HERE/corpus/$t/" \;
 done
-echo "seeds: $(ls "$B" | wc -l) bolt_walk ($(du -sh "$B" | cut -f1)), $(ls "$HERE/corpus/carve" | wc -l) carve, $(ls "$HERE/corpus/salvage_view" | wc -l) salvage_view, $(ls "$V" | wc -l) values, $(ls "$T" | wc -l) template, $(ls "$N" | wc -l) names, $(ls "$HERE/corpus/archive_index" | wc -l) archive_index, $(ls "$HERE/corpus/layout_docs" | wc -l) layout_docs, $(ls "$HERE/corpus/layout_inspect" | wc -l) layout_inspect, $(ls "$HERE/corpus/overlay" | wc -l) overlay, $(ls "$HERE/corpus/layer_tar" | wc -l) layer_tar, $(ls "$HERE/corpus/docker_container" | wc -l) docker_container, $(ls "$HERE/corpus/cri_status" | wc -l) cri_status, $(ls "$HERE/corpus/gojson" | wc -l) gojson, $(ls "$HERE/corpus/media_type" | wc -l) media_type"
+echo "seeds: $(ls "$B" | wc -l) bolt_walk ($(du -sh "$B" | cut -f1)), $(ls "$HERE/corpus/carve" | wc -l) carve, $(ls "$HERE/corpus/salvage_view" | wc -l) salvage_view, $(ls "$V" | wc -l) values, $(ls "$T" | wc -l) template, $(ls "$N" | wc -l) names, $(ls "$HERE/corpus/archive_index" | wc -l) archive_index, $(ls "$HERE/corpus/archive_inspect" | wc -l) archive_inspect, $(ls "$HERE/corpus/layout_docs" | wc -l) layout_docs, $(ls "$HERE/corpus/layout_inspect" | wc -l) layout_inspect, $(ls "$HERE/corpus/overlay" | wc -l) overlay, $(ls "$HERE/corpus/layer_tar" | wc -l) layer_tar, $(ls "$HERE/corpus/docker_container" | wc -l) docker_container, $(ls "$HERE/corpus/cri_status" | wc -l) cri_status, $(ls "$HERE/corpus/gojson" | wc -l) gojson, $(ls "$HERE/corpus/media_type" | wc -l) media_type"

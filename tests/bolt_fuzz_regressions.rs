@@ -86,6 +86,20 @@ fn layout_inspect_regressions() {
     }
 }
 
+/// Image archives inspected image by image: the seeds are real archives (buildah's
+/// docker-archive, podman's OCI archive, umoci's layout gzip'd), each of which must give bodies.
+#[test]
+fn archive_inspect_regressions() {
+    let files = inputs("archive_inspect");
+    assert!(!files.is_empty(), "fixtures/fuzz/archive_inspect is empty");
+    for (path, data) in files {
+        let made = harness::archive_inspect(&data);
+        eprintln!("replayed {}: {made} bodies", path.display());
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        assert!(!name.starts_with("seed-") || made > 0, "{name}: no image inspected");
+    }
+}
+
 #[test]
 fn names_regressions() {
     let files = inputs("names");

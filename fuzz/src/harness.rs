@@ -818,24 +818,13 @@ fn seekable_walk_agrees(bucket: &Bucket<'_>) {
 /// inspect makes must be JSON that reads, and its indented text must read to the same value
 /// as its compact text. Returns how many bodies were made (the replay test wants some).
 pub fn layout_inspect(data: &[u8]) -> usize {
-    use coldctr::damage::Damage;
-    use coldctr::image::platform;
-    use coldctr::inspect::{Inspector, Options};
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static RUN: AtomicU64 = AtomicU64::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "coldctr-fuzz-layout-{}-{}",
-        std::process::id(),
-        RUN.fetch_add(1, Ordering::Relaxed)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = fresh_temp("layout");
     let blobs = dir.join("blobs").join("sha256");
     if std::fs::create_dir_all(&blobs).is_err() {
         return 0;
     }
-    let pieces = split_at_double_nul(data);
     let mut written = true;
-    for (i, piece) in pieces.iter().enumerate() {
+    for (i, piece) in split_at_double_nul(data).iter().enumerate() {
         let path = match i {
             0 => dir.join("oci-layout"),
             1 => dir.join("index.json"),
@@ -843,72 +832,108 @@ pub fn layout_inspect(data: &[u8]) -> usize {
         };
         written &= std::fs::write(path, piece).is_ok();
     }
-    let made = if written {
-        inspect_layout(
-            &dir,
-            &platform::parse("linux/amd64").ok(),
-            &platform::parse("linux/arm64/v8").ok(),
-        )
+    let made = match written.then(|| coldctr::source::open_layout(&dir)) {
+        Some(Ok(root)) => inspect_root(&root),
+        _ => 0,
+    };
+    let _ = std::fs::remove_dir_all(&dir);
+    made
+}
+
+/// Arbitrary bytes as an image archive file (`docker save` output, an OCI archive, gzip'd or
+/// zstd'd), detected and opened as `--root <file>` opens it, then inspected as
+/// [`layout_inspect`] inspects a layout: docker-archive's `manifest.json` and `repositories`,
+/// the import of what they name, and the inspect bodies. Returns how many bodies were made.
+pub fn archive_inspect(data: &[u8]) -> usize {
+    let dir = fresh_temp("archive");
+    if std::fs::create_dir_all(&dir).is_err() {
+        return 0;
+    }
+    let file = dir.join("image.tar");
+    let made = if std::fs::write(&file, data).is_ok() {
+        match coldctr::source::detect(&file) {
+            Ok(kind) if kind != coldctr::source::Kind::Containerd => match coldctr::source::open(&file, kind) {
+                Ok(root) => inspect_root(&root),
+                Err(_) => 0,
+            },
+            _ => 0,
+        }
     } else {
         0
     };
     let _ = std::fs::remove_dir_all(&dir);
-    return made;
+    made
+}
 
-    fn inspect_layout(
-        dir: &std::path::Path,
-        host: &Option<platform::Platform>,
-        other: &Option<platform::Platform>,
-    ) -> usize {
-        let mut made = 0;
-        let Ok(root) = coldctr::source::open_layout(dir) else {
-            return made;
-        };
-        let Some(host) = host.clone() else { return made };
-        let Ok(tx) = root.view(MetaChoice::Current) else {
-            return made;
-        };
-        let mut damage = Damage::new();
-        let mut images = Vec::new();
-        for (ns, bucket) in coldctr::containerd::records::namespace_buckets(&tx, &mut damage) {
-            images.extend(coldctr::containerd::records::images_in(&ns, &bucket, &mut damage));
-        }
-        for image in images.iter().take(8) {
-            for platform in [None, other.clone()] {
-                let Ok(tx) = root.view(MetaChoice::Current) else {
-                    return made;
-                };
-                let options = Options {
-                    platform,
-                    ..Options::for_host(host.clone())
-                };
-                let inspector = Inspector::new(&root, tx, &image.namespace, options);
-                for reference in [image.name.as_str(), image.target.digest.as_str()] {
-                    if let Ok(body) = inspector.inspect(reference) {
-                        body_reads(&body);
-                        made += 1;
-                    }
+/// A temporary path of this process's own, not yet made.
+fn fresh_temp(what: &str) -> std::path::PathBuf {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static RUN: AtomicU64 = AtomicU64::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "coldctr-fuzz-{what}-{}-{}",
+        std::process::id(),
+        RUN.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// Up to 8 of `root`'s image records, each inspected by name and by target digest, for the
+/// host platform (linux/amd64) and with `--platform linux/arm64/v8`, and its docker Size
+/// asked for; every body must read as JSON ([`body_reads`]). Returns how many bodies were made.
+fn inspect_root(root: &coldctr::containerd::root::Root) -> usize {
+    use coldctr::damage::Damage;
+    use coldctr::image::platform;
+    use coldctr::inspect::{Inspector, Options};
+    let mut made = 0;
+    let (Ok(host), Ok(other)) = (platform::parse("linux/amd64"), platform::parse("linux/arm64/v8")) else {
+        return made;
+    };
+    let Ok(tx) = root.view(MetaChoice::Current) else {
+        return made;
+    };
+    let mut damage = Damage::new();
+    let mut images = Vec::new();
+    for (ns, bucket) in coldctr::containerd::records::namespace_buckets(&tx, &mut damage) {
+        images.extend(coldctr::containerd::records::images_in(&ns, &bucket, &mut damage));
+    }
+    for image in images.iter().take(8) {
+        for platform in [None, Some(other.clone())] {
+            let Ok(tx) = root.view(MetaChoice::Current) else {
+                return made;
+            };
+            let options = Options {
+                platform,
+                ..Options::for_host(host.clone())
+            };
+            let inspector = Inspector::new(root, tx, &image.namespace, options);
+            for reference in [image.name.as_str(), image.target.digest.as_str()] {
+                if let Ok(body) = inspector.inspect(reference) {
+                    body_reads(&body);
+                    made += 1;
                 }
-                let _ = inspector.docker_size(image);
             }
+            let _ = inspector.docker_size(image);
         }
-        made
     }
+    made
+}
 
-    fn body_reads(body: &coldctr::inspect::gojson::J) {
-        let compact = body.to_compact(true);
-        let read: serde_json::Value = match serde_json::from_str(&compact) {
-            Ok(v) => v,
-            Err(e) => panic!("inspect wrote JSON that does not read ({e}): {compact}"),
-        };
-        let mut indented = String::new();
-        body.write_indented(&mut indented, true, "    ", 1);
-        let again: Result<serde_json::Value, _> = serde_json::from_str(&indented);
-        assert!(
-            again.as_ref().is_ok_and(|v| *v == read),
-            "indented body reads differently from the compact one: {indented}"
-        );
-    }
+/// An inspect body is JSON that reads, and its indented text reads to the same value as its
+/// compact text.
+fn body_reads(body: &coldctr::inspect::gojson::J) {
+    let compact = body.to_compact(true);
+    let read: serde_json::Value = match serde_json::from_str(&compact) {
+        Ok(v) => v,
+        Err(e) => panic!("inspect wrote JSON that does not read ({e}): {compact}"),
+    };
+    let mut indented = String::new();
+    body.write_indented(&mut indented, true, "    ", 1);
+    let again: Result<serde_json::Value, _> = serde_json::from_str(&indented);
+    assert!(
+        again.as_ref().is_ok_and(|v| *v == read),
+        "indented body reads differently from the compact one: {indented}"
+    );
 }
 
 /// `data` cut at each `\0\0`.
