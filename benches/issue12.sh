@@ -63,7 +63,9 @@ same() { cmp -s <(grep -avE '^ *"(clock|at)": "' "$1") <(grep -avE '^ *"(clock|a
 export -f c_inspect_all c_inspect_one c_content c_images c_du c_gc c_verify c_export
 export ROOT ONE
 echo "cold, 64 MiB cgroup vs no limit, then warm in the cgroup (ms; same = identical stdout)"
-for cmd in inspect_one inspect_all content images du gc verify export; do
+# CG_CMDS: the commands (default all); CG_RUNS: how many times each (one run swings by a third).
+for cmd in ${CG_CMDS:-inspect_one inspect_all content images du gc verify export}; do
+ for _ in $(seq "${CG_RUNS:-1}"); do
   cold; s=$(date +%s%N); c_$cmd "$NEW" > /tmp/issue12-free.out 2>/dev/null; free=$(( ($(date +%s%N) - s) / 1000000 ))
   cold; s=$(date +%s%N)
   timeout ${CG_TIMEOUT:-120} bash -c "echo \$\$ > $CG/tasks; c_$cmd $NEW" > /tmp/issue12-cg.out 2>/dev/null; rc=$?
@@ -78,5 +80,8 @@ for cmd in inspect_one inspect_all content images du gc verify export; do
   wsame=$(same /tmp/issue12-free.out /tmp/issue12-cg.out && echo same || echo DIFFERENT)
   [ $rc = 124 ] && wsame="stopped"
   [ $rc = 137 ] && wsame="killed"
-  printf '%-12s free %6d ms | 64 MiB %6d ms (%s) | warm 64 MiB %6d ms (%s)\n' "$cmd" "$free" "$lim" "$same" "$warm" "$wsame"
+  printf '%-12s free %6d ms | 64 MiB %6d ms (%s) | warm 64 MiB %6d ms (%s) | %s x, %s x\n' "$cmd" "$free" \
+    "$lim" "$same" "$warm" "$wsame" "$(awk "BEGIN {printf \"%.2f\", $lim / $free}")" \
+    "$(awk "BEGIN {printf \"%.2f\", $warm / $free}")"
+ done
 done
