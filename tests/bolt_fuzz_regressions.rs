@@ -76,24 +76,23 @@ fn template_regressions() {
 /// graph) cut as the target cuts them, and each must give bodies that read.
 #[test]
 fn layout_inspect_regressions() {
-    let files = inputs("layout_inspect");
-    assert!(!files.is_empty(), "fixtures/fuzz/layout_inspect is empty");
-    for (path, data) in files {
-        let made = harness::layout_inspect(&data);
-        eprintln!("replayed {}: {made} bodies", path.display());
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-        assert!(!name.starts_with("seed-") || made > 0, "{name}: no image inspected");
-    }
+    replay_inspected("layout_inspect", harness::layout_inspect);
 }
 
 /// Image archives inspected image by image: the seeds are real archives (buildah's
 /// docker-archive, podman's OCI archive, umoci's layout gzip'd), each of which must give bodies.
 #[test]
 fn archive_inspect_regressions() {
-    let files = inputs("archive_inspect");
-    assert!(!files.is_empty(), "fixtures/fuzz/archive_inspect is empty");
+    replay_inspected("archive_inspect", harness::archive_inspect);
+}
+
+/// Replays `target`'s inputs through `inspect`, which says how many bodies it made: a
+/// `seed-*` input must make some (a seed that inspects nothing tests nothing).
+fn replay_inspected(target: &str, inspect: fn(&[u8]) -> usize) {
+    let files = inputs(target);
+    assert!(!files.is_empty(), "fixtures/fuzz/{target} is empty");
     for (path, data) in files {
-        let made = harness::archive_inspect(&data);
+        let made = inspect(&data);
         eprintln!("replayed {}: {made} bodies", path.display());
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
         assert!(!name.starts_with("seed-") || made > 0, "{name}: no image inspected");

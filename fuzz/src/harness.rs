@@ -587,7 +587,8 @@ pub fn layer_tar(data: &[u8]) {
     }
 }
 
-/// The input cut at each `\0\0` (as `fuzz_targets/layout_docs.rs` cuts its input).
+/// The input cut at each `\0\0` (as `fuzz_targets/layout_docs.rs` cuts its input, and
+/// [`layout_inspect`]).
 fn pieces(data: &[u8]) -> Vec<&[u8]> {
     let mut out = Vec::new();
     let mut rest = data;
@@ -824,7 +825,7 @@ pub fn layout_inspect(data: &[u8]) -> usize {
         return 0;
     }
     let mut written = true;
-    for (i, piece) in split_at_double_nul(data).iter().enumerate() {
+    for (i, piece) in pieces(data).iter().enumerate() {
         let path = match i {
             0 => dir.join("oci-layout"),
             1 => dir.join("index.json"),
@@ -919,31 +920,16 @@ fn inspect_root(root: &coldctr::containerd::root::Root) -> usize {
     made
 }
 
-/// An inspect body is JSON that reads, and its indented text reads to the same value as its
-/// compact text.
+/// An inspect body is JSON that reads ([`printed_json_reads`]), and the indented text inspect
+/// writes in one pass reads to the same value as the compact text.
 fn body_reads(body: &coldctr::inspect::gojson::J) {
-    let compact = body.to_compact(true);
-    let read: serde_json::Value = match serde_json::from_str(&compact) {
-        Ok(v) => v,
-        Err(e) => panic!("inspect wrote JSON that does not read ({e}): {compact}"),
-    };
+    printed_json_reads(body);
+    let compact: Result<serde_json::Value, _> = serde_json::from_str(&body.to_compact(true));
     let mut indented = String::new();
     body.write_indented(&mut indented, true, "    ", 1);
     let again: Result<serde_json::Value, _> = serde_json::from_str(&indented);
     assert!(
-        again.as_ref().is_ok_and(|v| *v == read),
+        matches!((&compact, &again), (Ok(a), Ok(b)) if a == b),
         "indented body reads differently from the compact one: {indented}"
     );
-}
-
-/// `data` cut at each `\0\0`.
-fn split_at_double_nul(data: &[u8]) -> Vec<&[u8]> {
-    let mut out = Vec::new();
-    let mut rest = data;
-    while let Some(at) = rest.windows(2).position(|w| w == [0, 0]) {
-        out.push(rest.get(..at).unwrap_or_default());
-        rest = rest.get(at + 2..).unwrap_or_default();
-    }
-    out.push(rest);
-    out
 }
