@@ -415,14 +415,7 @@ pub fn overlay(data: &[u8]) {
         merge::{Stack, Xattrs},
     };
     use std::os::unix::ffi::OsStrExt;
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static RUN: AtomicU64 = AtomicU64::new(0);
-    let base = std::env::temp_dir().join(format!(
-        "coldctr-fuzz-overlay-{}-{}",
-        std::process::id(),
-        RUN.fetch_add(1, Ordering::Relaxed)
-    ));
-    let _ = std::fs::remove_dir_all(&base);
+    let base = fresh_temp("overlay");
     let Some((&count, mut ops)) = data.split_first() else {
         return;
     };
