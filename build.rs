@@ -25,11 +25,28 @@ fn git(dir: &Path, args: &[&str]) -> Option<String> {
 
 /// Reruns this script when `path` changes. Only a file that exists is named: cargo counts a
 /// missing one as changed on every build, and a checkout whose refs were never packed (no
-/// `packed-refs`) or whose branch is only packed rebuilt the whole crate each time. A ref
-/// that is packed later removes its loose file, which is watched, so the move is still seen.
+/// `packed-refs`) rebuilt the whole crate each time. A ref that is packed later removes its
+/// loose file, which is watched, so the move is still seen.
 fn watch(path: &Path) {
     if path.exists() {
         println!("cargo:rerun-if-changed={}", path.display());
+    }
+}
+
+/// Watches the branch HEAD names. A branch kept only in `packed-refs` (after `git gc`) has no
+/// loose file, and moving it writes one that nothing watched: a commit that left the index
+/// as it was (`--allow-empty`, a reworded `--amend`, `reset --soft`) kept the old commit in
+/// `--version`. Then the nearest directory above it, up to `refs`, is watched instead (cargo
+/// scans a directory for any file changed in it).
+fn watch_ref(path: &Path) {
+    for p in path.ancestors() {
+        if p.exists() {
+            println!("cargo:rerun-if-changed={}", p.display());
+            return;
+        }
+        if p.file_name().is_some_and(|n| n == "refs") {
+            return;
+        }
     }
 }
 
@@ -54,7 +71,8 @@ fn main() {
                 git(&manifest, &["status", "--porcelain", "--untracked-files=no"]).is_some_and(|s| !s.is_empty());
             // Rebuild when HEAD moves (checkout, commit) or the branch it names does; in a
             // worktree, HEAD is in its own git dir and the branch in the common one.
-            for path in ["HEAD", "index", "packed-refs"] {
+            // reftable/tables.list: the ref store of a repository made with `--ref-format=reftable`.
+            for path in ["HEAD", "index", "packed-refs", "reftable/tables.list"] {
                 if let Some(p) = git(&manifest, &["rev-parse", "--git-path", path]) {
                     watch(&manifest.join(p));
                 }
@@ -62,7 +80,7 @@ fn main() {
             if let Some(r) = git(&manifest, &["symbolic-ref", "-q", "HEAD"])
                 && let Some(p) = git(&manifest, &["rev-parse", "--git-path", &r])
             {
-                watch(&manifest.join(p));
+                watch_ref(&manifest.join(p));
             }
             // The dirty flag follows the sources too.
             for p in ["src", "Cargo.toml", "Cargo.lock"] {
