@@ -58,6 +58,7 @@ CG=/sys/fs/cgroup/memory/coldctr-bench-$$
 mkdir -p "$CG" && echo $((64 << 20)) > "$CG/memory.limit_in_bytes" || exit 1
 trap 'rmdir "$CG" 2>/dev/null' EXIT
 cold() { sync; echo 3 > /proc/sys/vm/drop_caches; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "-" }'; }
 # gc and du print the time they ran ("clock", "at"): those lines are left out of the comparison.
 same() { cmp -s <(grep -avE '^ *"(clock|at)": "' "$1") <(grep -avE '^ *"(clock|at)": "' "$2"); }
 export -f c_inspect_all c_inspect_one c_content c_images c_du c_gc c_verify c_export
@@ -65,6 +66,7 @@ export ROOT ONE
 echo "cold, 64 MiB cgroup vs no limit, then warm in the cgroup (ms; same = identical stdout)"
 # CG_CMDS: the commands (default all); CG_RUNS: how many times each (one run swings by a third).
 for cmd in ${CG_CMDS:-inspect_one inspect_all content images du gc verify export}; do
+ declare -F "c_$cmd" >/dev/null || { echo "issue12.sh: no command $cmd" >&2; exit 1; }
  for _ in $(seq "${CG_RUNS:-1}"); do
   cold; s=$(date +%s%N); c_$cmd "$NEW" > /tmp/issue12-free.out 2>/dev/null; free=$(( ($(date +%s%N) - s) / 1000000 ))
   cold; s=$(date +%s%N)
@@ -81,7 +83,6 @@ for cmd in ${CG_CMDS:-inspect_one inspect_all content images du gc verify export
   [ $rc = 124 ] && wsame="stopped"
   [ $rc = 137 ] && wsame="killed"
   printf '%-12s free %6d ms | 64 MiB %6d ms (%s) | warm 64 MiB %6d ms (%s) | %s x, %s x\n' "$cmd" "$free" \
-    "$lim" "$same" "$warm" "$wsame" "$(awk "BEGIN {printf \"%.2f\", $lim / $free}")" \
-    "$(awk "BEGIN {printf \"%.2f\", $warm / $free}")"
+    "$lim" "$same" "$warm" "$wsame" "$(ratio "$lim" "$free")" "$(ratio "$warm" "$free")"
  done
 done

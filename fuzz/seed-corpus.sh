@@ -10,10 +10,10 @@
 #   corpus/names/      image names and references from the fixtures' expectations, platforms
 #   corpus/archive_index/  the image archives of fixtures/oci-dev/archives (tars, one gzip'd;
 #                      the largest is 123 KiB, so run with -max_len=131072)
-#   corpus/archive_inspect/  the archive_index seeds (written to a file and inspected)
+#   corpus/archive_inspect/  the same archives (written to a file and inspected)
 #   corpus/layout_docs/  each layout of fixtures/oci-dev/layouts: oci-layout, index.json and its
 #                      blobs under 16 KiB, joined by \0\0
-#   corpus/layout_inspect/  the layout_docs seeds (the same cut, written to disk and inspected)
+#   corpus/layout_inspect/  the same cut of each layout (written to disk and inspected)
 #   corpus/overlay/    the layer-stack op lists kept under fixtures/fuzz/overlay/
 #   corpus/layer_tar/  the layer tars kept under fixtures/fuzz/layer_tar/
 #   corpus/docker_container/, cri_status/, gojson/  only the inputs kept under fixtures/fuzz/
@@ -67,11 +67,11 @@ mkdir -p "$HERE/corpus/archive_index"
 cp "$FIX"/oci-dev/archives/* "$HERE/corpus/archive_index/"
 chmod 0644 "$HERE"/corpus/archive_index/*
 mkdir -p "$HERE/corpus/archive_inspect"
-cp "$HERE"/corpus/archive_index/* "$HERE/corpus/archive_inspect/"
-mkdir -p "$HERE/corpus/layout_docs"
-python3 - "$FIX/oci-dev/layouts" "$HERE/corpus/layout_docs" <<'PY'
+cp "$FIX"/oci-dev/archives/* "$HERE/corpus/archive_inspect/"
+mkdir -p "$HERE/corpus/layout_docs" "$HERE/corpus/layout_inspect"
+python3 - "$FIX/oci-dev/layouts" "$HERE/corpus/layout_docs" "$HERE/corpus/layout_inspect" <<'PY'
 import os, sys
-src, dst = sys.argv[1], sys.argv[2]
+src, dsts = sys.argv[1], sys.argv[2:]
 for name in sorted(os.listdir(src)) if os.path.isdir(src) else []:
     d = os.path.join(src, name)
     parts = []
@@ -83,10 +83,9 @@ for name in sorted(os.listdir(src)) if os.path.isdir(src) else []:
         p = os.path.join(blobs, b)
         if os.path.isfile(p) and not os.path.islink(p) and os.path.getsize(p) < 16384:
             parts.append(open(p, "rb").read())
-    open(os.path.join(dst, name), "wb").write(b"\0\0".join(parts))
+    for dst in dsts:
+        open(os.path.join(dst, name), "wb").write(b"\0\0".join(parts))
 PY
-mkdir -p "$HERE/corpus/layout_inspect"
-cp "$HERE/corpus/layout_docs/"* "$HERE/corpus/layout_inspect/" 2>/dev/null || true
 # overlay: op lists (see harness.rs `overlay`); the hand-made regression inputs are the seeds.
 mkdir -p "$HERE/corpus/overlay" "$HERE/corpus/layer_tar"
 mkdir -p "$HERE/corpus/docker_container" "$HERE/corpus/cri_status" "$HERE/corpus/gojson"

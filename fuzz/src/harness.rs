@@ -415,7 +415,7 @@ pub fn overlay(data: &[u8]) {
         merge::{Stack, Xattrs},
     };
     use std::os::unix::ffi::OsStrExt;
-    let base = fresh_temp("overlay");
+    let base = TempDir::new("overlay");
     let Some((&count, mut ops)) = data.split_first() else {
         return;
     };
@@ -558,8 +558,8 @@ pub fn overlay(data: &[u8]) {
             }
         }
     }
-    // Work dirs of a real snapshot are mode 000; nothing here is, so this removes it all.
-    let _ = std::fs::remove_dir_all(&base);
+    // Work dirs of a real snapshot are mode 000; nothing here is, so dropping `base` removes
+    // it all.
 }
 
 /// `data` as a layer tar: every member read (metadata bounded), its data read through, and the
@@ -812,7 +812,7 @@ fn seekable_walk_agrees(bucket: &Bucket<'_>) {
 /// inspect makes must be JSON that reads, and its indented text must read to the same value
 /// as its compact text. Returns how many bodies were made (the replay test wants some).
 pub fn layout_inspect(data: &[u8]) -> usize {
-    let dir = fresh_temp("layout");
+    let dir = TempDir::new("layout");
     let blobs = dir.join("blobs").join("sha256");
     if std::fs::create_dir_all(&blobs).is_err() {
         return 0;
@@ -826,12 +826,10 @@ pub fn layout_inspect(data: &[u8]) -> usize {
         };
         written &= std::fs::write(path, piece).is_ok();
     }
-    let made = match written.then(|| coldctr::source::open_layout(&dir)) {
+    match written.then(|| coldctr::source::open_layout(&dir)) {
         Some(Ok(root)) => inspect_root(&root),
         _ => 0,
-    };
-    let _ = std::fs::remove_dir_all(&dir);
-    made
+    }
 }
 
 /// Arbitrary bytes as an image archive file (`docker save` output, an OCI archive, gzip'd or
@@ -839,37 +837,58 @@ pub fn layout_inspect(data: &[u8]) -> usize {
 /// [`layout_inspect`] inspects a layout: docker-archive's `manifest.json` and `repositories`,
 /// the import of what they name, and the inspect bodies. Returns how many bodies were made.
 pub fn archive_inspect(data: &[u8]) -> usize {
-    let dir = fresh_temp("archive");
+    let dir = TempDir::new("archive");
     if std::fs::create_dir_all(&dir).is_err() {
         return 0;
     }
     let file = dir.join("image.tar");
-    let made = if std::fs::write(&file, data).is_ok() {
-        match coldctr::source::detect(&file) {
-            Ok(kind) if kind != coldctr::source::Kind::Containerd => match coldctr::source::open(&file, kind) {
-                Ok(root) => inspect_root(&root),
-                Err(_) => 0,
-            },
-            _ => 0,
-        }
-    } else {
-        0
-    };
-    let _ = std::fs::remove_dir_all(&dir);
-    made
+    if std::fs::write(&file, data).is_err() {
+        return 0;
+    }
+    match coldctr::source::detect(&file) {
+        Ok(kind) if kind != coldctr::source::Kind::Containerd => match coldctr::source::open(&file, kind) {
+            Ok(root) => inspect_root(&root),
+            Err(_) => 0,
+        },
+        _ => 0,
+    }
 }
 
-/// A temporary path of this process's own, not yet made.
-fn fresh_temp(what: &str) -> std::path::PathBuf {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static RUN: AtomicU64 = AtomicU64::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "coldctr-fuzz-{what}-{}-{}",
-        std::process::id(),
-        RUN.fetch_add(1, Ordering::Relaxed)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
+/// A temporary directory path of this process's own, not yet made, removed with all it holds
+/// when dropped: on every return and when an assertion fails.
+struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    fn new(what: &str) -> TempDir {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static RUN: AtomicU64 = AtomicU64::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "coldctr-fuzz-{what}-{}-{}",
+            std::process::id(),
+            RUN.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        TempDir(dir)
+    }
+}
+
+impl std::ops::Deref for TempDir {
+    type Target = std::path::Path;
+    fn deref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl AsRef<std::path::Path> for TempDir {
+    fn as_ref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// Up to 8 of `root`'s image records, each inspected by name and by target digest, for the
@@ -914,15 +933,15 @@ fn inspect_root(root: &coldctr::containerd::root::Root) -> usize {
 }
 
 /// An inspect body is JSON that reads ([`printed_json_reads`]), and the indented text inspect
-/// writes in one pass reads to the same value as the compact text.
+/// writes in one pass is, byte for byte, the compact text indented (what the CLI prints).
 fn body_reads(body: &coldctr::inspect::gojson::J) {
     printed_json_reads(body);
-    let compact: Result<serde_json::Value, _> = serde_json::from_str(&body.to_compact(true));
+    let compact = body.to_compact(true);
     let mut indented = String::new();
     body.write_indented(&mut indented, true, "    ", 1);
-    let again: Result<serde_json::Value, _> = serde_json::from_str(&indented);
-    assert!(
-        matches!((&compact, &again), (Ok(a), Ok(b)) if a == b),
-        "indented body reads differently from the compact one: {indented}"
+    assert_eq!(
+        indented,
+        coldctr::inspect::gojson::indent_at(&compact, "    ", 1),
+        "one-pass indented body differs from the compact one indented"
     );
 }

@@ -19,7 +19,7 @@ pub const MAX_TEMPLATE_DEPTH: usize = 100;
 /// Nested control structures and template calls, all together.
 const MAX_NESTING: usize = 200;
 /// Evaluation steps one execution may take. Under the fuzzer (sanitizers and coverage make a
-/// step ~30x dearer, and its harness runs each template three times) the budget is a tenth,
+/// step ~30x dearer, and its harness runs each template five times) the budget is a tenth,
 /// so that a template that spends it ends well inside libFuzzer's 10 s timeout: at 10^6 it
 /// took 11 s (`fixtures/fuzz/template/huge-range`) and CI counted it as a hang.
 const MAX_STEPS: u64 = if cfg!(fuzzing) { 100_000 } else { 1_000_000 };
