@@ -906,11 +906,17 @@ fn inspect_root(root: &coldctr::containerd::root::Root) -> usize {
         return made;
     };
     let mut damage = Damage::new();
-    let mut images = Vec::new();
+    // At most 8 images in all; one inspector per namespace and platform, as the CLI inspects
+    // many references with one (its caches carry from one image to the next, and each new
+    // inspector starts a pool of threads).
+    let mut left = 8;
     for (ns, bucket) in coldctr::containerd::records::namespace_buckets(&tx, &mut damage) {
-        images.extend(coldctr::containerd::records::images_in(&ns, &bucket, &mut damage));
-    }
-    for image in images.iter().take(8) {
+        let images = coldctr::containerd::records::images_in(&ns, &bucket, &mut damage);
+        let images = images.get(..left.min(images.len())).unwrap_or_default();
+        left -= images.len();
+        if images.is_empty() {
+            continue;
+        }
         for platform in [None, Some(other.clone())] {
             let Ok(tx) = root.view(MetaChoice::Current) else {
                 return made;
@@ -919,14 +925,16 @@ fn inspect_root(root: &coldctr::containerd::root::Root) -> usize {
                 platform,
                 ..Options::for_host(host.clone())
             };
-            let inspector = Inspector::new(root, tx, &image.namespace, options);
-            for reference in [image.name.as_str(), image.target.digest.as_str()] {
-                if let Ok(body) = inspector.inspect(reference) {
-                    body_reads(&body);
-                    made += 1;
+            let inspector = Inspector::new(root, tx, &ns, options);
+            for image in images {
+                for reference in [image.name.as_str(), image.target.digest.as_str()] {
+                    if let Ok(body) = inspector.inspect(reference) {
+                        body_reads(&body);
+                        made += 1;
+                    }
                 }
+                let _ = inspector.docker_size(image);
             }
-            let _ = inspector.docker_size(image);
         }
     }
     made
