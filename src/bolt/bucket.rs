@@ -111,6 +111,17 @@ impl<'a> Bucket<'a> {
 
     /// Opens the nested bucket whose header is `item`'s value.
     pub fn open_item(&self, item: &Item<'a>) -> Result<Bucket<'a>> {
+        self.open(item, true)
+    }
+
+    /// [`Bucket::open_item`] without reading ahead the roots of the other buckets on the
+    /// item's page: for a caller that reads the roots in an order of its own (file order, see
+    /// `records::sub_buckets_by_page`).
+    pub fn open_item_quietly(&self, item: &Item<'a>) -> Result<Bucket<'a>> {
+        self.open(item, false)
+    }
+
+    fn open(&self, item: &Item<'a>, read_ahead: bool) -> Result<Bucket<'a>> {
         let db = self.tx.db();
         if self.depth + 1 >= MAX_DEPTH {
             return Err(db.corrupt(
@@ -138,7 +149,9 @@ impl<'a> Bucket<'a> {
                     ),
                 ));
             }
-            self.tx.opening_bucket_on(item.page);
+            if read_ahead {
+                self.tx.opening_bucket_on(item.page);
+            }
             return Ok(Bucket::paged(self.tx, root, sequence, depth));
         }
         let inline = v

@@ -399,6 +399,20 @@ impl<'a> Tx<'a> {
         }
     }
 
+    /// Starts reading pages `first..=last` (and the overflow of the last: `tail` more pages),
+    /// when memory is tight (see `frugal.rs`); a no-op otherwise. Clamped to the high-water
+    /// mark.
+    pub(crate) fn read_ahead_pages(&self, first: u64, last: u64, tail: u64) {
+        let end = last.saturating_add(tail).saturating_add(1).min(self.hwm());
+        if first < end {
+            let ps = u64::from(self.db.page_size);
+            let len = (end - first).saturating_mul(ps);
+            self.db
+                .source
+                .prefetch(first.saturating_mul(ps), usize::try_from(len).unwrap_or(usize::MAX));
+        }
+    }
+
     /// Starts reading the pages a walk through `page` visits next: a branch's children, a
     /// leaf's nested bucket roots (when memory is tight, see `frugal.rs`).
     fn read_ahead(&self, page: &Page<'a>) {

@@ -3,6 +3,7 @@
 pub mod blob_dirs;
 pub mod blobs;
 pub mod encoding;
+pub mod file_order;
 pub mod gotime;
 pub mod records;
 pub mod root;

@@ -330,17 +330,33 @@ pub fn image_targets_in(namespace: &str, ns: &Bucket<'_>, label_prefix: &str, da
     };
     let mut out = Vec::new();
     each_sub_bucket(&images, "images", damage, |name, b, damage| {
-        out.push(ImageTarget {
-            target: image_target(&b, &format_args!("namespace {namespace}: image {name:?}"), damage),
-            labels: if label_prefix.is_empty() {
-                Vec::new()
-            } else {
-                labels_with_prefix(&b, label_prefix, damage)
-            },
-            name,
-        });
+        out.push(image_target_record(namespace, name, &b, label_prefix, damage));
     });
     out
+}
+
+/// The `images` bucket of a namespace, if it has one.
+pub fn images_bucket<'a>(ns: &Bucket<'a>, damage: &mut Damage) -> Option<Bucket<'a>> {
+    bucket_in(ns, b"images", damage)
+}
+
+/// One image record of [`image_targets_in`], from its bucket.
+pub fn image_target_record(
+    namespace: &str,
+    name: String,
+    b: &Bucket<'_>,
+    label_prefix: &str,
+    damage: &mut Damage,
+) -> ImageTarget {
+    ImageTarget {
+        target: image_target(b, &format_args!("namespace {namespace}: image {name:?}"), damage),
+        labels: if label_prefix.is_empty() {
+            Vec::new()
+        } else {
+            labels_with_prefix(b, label_prefix, damage)
+        },
+        name,
+    }
 }
 
 /// An image record decoded from its bucket (a [`RecordStep::Record`]); damage inside it is
@@ -545,24 +561,46 @@ pub fn content_sizes_each(
     damage: &mut Damage,
     mut each: impl FnMut(ContentSize),
 ) {
-    let Some(blobs) = noted(ns.bucket_at(&[b"content".as_slice(), b"blob"]), damage) else {
+    let Some(blobs) = content_blob_bucket(ns, damage) else {
         return;
     };
     each_sub_bucket(&blobs, "content/blob", damage, |digest, b, damage| {
-        // Formatted only if the size is damaged: this runs for every record.
-        match content_size(&b, &format_args!("namespace {namespace}: content {digest}"), damage) {
-            Ok(size) => each(ContentSize {
-                labels: if label_prefix.is_empty() {
-                    Vec::new()
-                } else {
-                    labels_with_prefix(&b, label_prefix, damage)
-                },
-                digest,
-                size,
-            }),
-            Err(e) => damage.push(e),
+        if let Some(c) = content_size_record(namespace, digest, &b, label_prefix, damage) {
+            each(c);
         }
     });
+}
+
+/// The `content/blob` bucket of a namespace, if it has one.
+pub fn content_blob_bucket<'a>(ns: &Bucket<'a>, damage: &mut Damage) -> Option<Bucket<'a>> {
+    noted(ns.bucket_at(&[b"content".as_slice(), b"blob"]), damage)
+}
+
+/// One content record of [`content_sizes_each`], from its bucket: `None` (and damage) when
+/// its size cannot be read.
+pub fn content_size_record(
+    namespace: &str,
+    digest: String,
+    b: &Bucket<'_>,
+    label_prefix: &str,
+    damage: &mut Damage,
+) -> Option<ContentSize> {
+    // Formatted only if the size is damaged: this runs for every record.
+    match content_size(b, &format_args!("namespace {namespace}: content {digest}"), damage) {
+        Ok(size) => Some(ContentSize {
+            labels: if label_prefix.is_empty() {
+                Vec::new()
+            } else {
+                labels_with_prefix(b, label_prefix, damage)
+            },
+            digest,
+            size,
+        }),
+        Err(e) => {
+            damage.push(e);
+            None
+        }
+    }
 }
 
 /// The labels of `b` whose key starts with `prefix`, in key order, without building strings
