@@ -31,6 +31,9 @@ cargo +nightly fuzz run carve -- -max_total_time="$SECS" -max_len=1100000 -timeo
 # salvage_view: the carve seeds, each built into the view --salvage reads.
 cargo +nightly fuzz run salvage_view -- -max_total_time="$SECS" -max_len=1100000 -timeout=10 \
   -rss_limit_mb=4096 -print_final_stats=1 || status=1
+# gc_store: the salvage_view seeds, each loaded, collected and reported as gc does it.
+cargo +nightly fuzz run gc_store -- -max_total_time="$SECS" -max_len=1100000 -timeout=10 \
+  -rss_limit_mb=4096 -print_final_stats=1 || status=1
 cargo +nightly fuzz run values -- -max_total_time="$SECS" -timeout=10 -rss_limit_mb=2048 \
   -print_final_stats=1 || status=1
 # template: templates are short; the dictionary-free fuzzer still finds {{ and }} quickly.

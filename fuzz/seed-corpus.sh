@@ -5,6 +5,7 @@
 #                      with -max_len=1100000 to keep the whole ones)
 #   corpus/carve/      the bolt_walk seeds (whole files, cut at the hwm, prefixes)
 #   corpus/salvage_view/  the same, plus the gc scenario's meta.db after containerd's collection
+#   corpus/gc_store/   the salvage_view seeds (each loaded as a root's meta.db, as gc loads it)
 #   corpus/values/     Go binary times, varints, an Any and a few schema-shaped inputs
 #   corpus/template/   the --format templates captured from the docker CLI
 #   corpus/names/      image names and references from the fixtures' expectations, platforms
@@ -63,6 +64,8 @@ cp "$B"/* "$HERE/corpus/carve/"
 mkdir -p "$HERE/corpus/salvage_view"
 cp "$B"/* "$HERE/corpus/salvage_view/"
 cp "$HERE/../tests/data/gc-scenario/after-gc-2026-12-01.meta.db" "$HERE/corpus/salvage_view/gc-scenario.after-gc"
+mkdir -p "$HERE/corpus/gc_store"
+cp "$HERE"/corpus/salvage_view/* "$HERE/corpus/gc_store/"
 mkdir -p "$HERE/corpus/archive_index"
 cp "$FIX"/oci-dev/archives/* "$HERE/corpus/archive_index/"
 chmod 0644 "$HERE"/corpus/archive_index/*
@@ -94,7 +97,7 @@ mkdir -p "$HERE/corpus/media_type"
 find "$FIX" -path '*/blobs/sha256/*' -type f -size -16k 2>/dev/null | while read -r f; do
   head -c 1 "$f" | grep -q '{' && cp "$f" "$HERE/corpus/media_type/"
 done
-for t in bolt_walk carve salvage_view values template names archive_index archive_inspect layout_docs layout_inspect overlay layer_tar docker_container cri_status gojson media_type; do
+for t in bolt_walk carve salvage_view gc_store values template names archive_index archive_inspect layout_docs layout_inspect overlay layer_tar docker_container cri_status gojson media_type; do
   [ -d "$FIX/fuzz/$t" ] && find "$FIX/fuzz/$t" -type f -exec cp {} "$HERE/corpus/$t/" \;
 done
-echo "seeds: $(ls "$B" | wc -l) bolt_walk ($(du -sh "$B" | cut -f1)), $(ls "$HERE/corpus/carve" | wc -l) carve, $(ls "$HERE/corpus/salvage_view" | wc -l) salvage_view, $(ls "$V" | wc -l) values, $(ls "$T" | wc -l) template, $(ls "$N" | wc -l) names, $(ls "$HERE/corpus/archive_index" | wc -l) archive_index, $(ls "$HERE/corpus/archive_inspect" | wc -l) archive_inspect, $(ls "$HERE/corpus/layout_docs" | wc -l) layout_docs, $(ls "$HERE/corpus/layout_inspect" | wc -l) layout_inspect, $(ls "$HERE/corpus/overlay" | wc -l) overlay, $(ls "$HERE/corpus/layer_tar" | wc -l) layer_tar, $(ls "$HERE/corpus/docker_container" | wc -l) docker_container, $(ls "$HERE/corpus/cri_status" | wc -l) cri_status, $(ls "$HERE/corpus/gojson" | wc -l) gojson, $(ls "$HERE/corpus/media_type" | wc -l) media_type"
+echo "seeds: $(ls "$B" | wc -l) bolt_walk ($(du -sh "$B" | cut -f1)), $(ls "$HERE/corpus/carve" | wc -l) carve, $(ls "$HERE/corpus/salvage_view" | wc -l) salvage_view, $(ls "$HERE/corpus/gc_store" | wc -l) gc_store, $(ls "$V" | wc -l) values, $(ls "$T" | wc -l) template, $(ls "$N" | wc -l) names, $(ls "$HERE/corpus/archive_index" | wc -l) archive_index, $(ls "$HERE/corpus/archive_inspect" | wc -l) archive_inspect, $(ls "$HERE/corpus/layout_docs" | wc -l) layout_docs, $(ls "$HERE/corpus/layout_inspect" | wc -l) layout_inspect, $(ls "$HERE/corpus/overlay" | wc -l) overlay, $(ls "$HERE/corpus/layer_tar" | wc -l) layer_tar, $(ls "$HERE/corpus/docker_container" | wc -l) docker_container, $(ls "$HERE/corpus/cri_status" | wc -l) cri_status, $(ls "$HERE/corpus/gojson" | wc -l) gojson, $(ls "$HERE/corpus/media_type" | wc -l) media_type"

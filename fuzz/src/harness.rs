@@ -854,6 +854,79 @@ pub fn archive_inspect(data: &[u8]) -> usize {
     }
 }
 
+/// Arbitrary bytes as a containerd root's meta.db, loaded as `gc` and `du` load it (every
+/// namespace's content and image records read in the order of their pages in the file,
+/// `containerd/file_order.rs`), then collected and reported. Where neither read met damage,
+/// the records must be exactly those a walk in key order reads. Returns how many records
+/// were loaded.
+pub fn gc_store(data: &[u8]) -> usize {
+    use coldctr::containerd::records;
+    /// A content record as both reads give it: digest, size, gc labels.
+    type ContentRow = (String, i64, Vec<(String, String)>);
+    use coldctr::gc::state::LabelPairs;
+    let dir = TempDir::new("gc");
+    let meta = dir.join("io.containerd.metadata.v1.bolt");
+    if std::fs::create_dir_all(&meta).is_err()
+        || std::fs::write(meta.join("meta.db"), data).is_err()
+        || std::fs::create_dir_all(dir.join("io.containerd.content.v1.content/blobs/sha256")).is_err()
+    {
+        return 0;
+    }
+    let Ok(root) = coldctr::containerd::root::Root::open(&dir, ReadMode::Mmap) else {
+        return 0;
+    };
+    let Ok(store) = coldctr::gc::Store::load(&root, MetaChoice::Current, ReadMode::Mmap) else {
+        return 0;
+    };
+    let Ok(tx) = root.view(MetaChoice::Current) else {
+        panic!("the store loaded but its view does not open");
+    };
+    let mut damage = records::Damage::new();
+    let found = records::namespace_buckets(&tx, &mut damage);
+    assert_eq!(found.len(), store.namespaces.len(), "namespaces");
+    let prefix = coldctr::gc::state::GC_LABEL_PREFIX;
+    let mut loaded = 0;
+    for ((name, b), ns) in found.iter().zip(&store.namespaces) {
+        let content = records::content_sizes_in(name, b, prefix, &mut damage);
+        let images = records::image_targets_in(name, b, prefix, &mut damage);
+        loaded += ns.content.len() + ns.images.len();
+        if !damage.is_empty() || !store.damage.is_empty() {
+            continue;
+        }
+        let by_page: Vec<ContentRow> = ns
+            .content
+            .iter()
+            .map(|c| {
+                let labels = c.labels.pairs().map(|(k, v)| (k.to_string(), v.into_owned())).collect();
+                (c.digest.to_string(), c.size, labels)
+            })
+            .collect();
+        let by_key: Vec<ContentRow> = content.into_iter().map(|c| (c.digest, c.size, c.labels)).collect();
+        assert_eq!(
+            by_page, by_key,
+            "namespace {name}: content read in file order and in key order"
+        );
+        let by_page: Vec<_> = ns
+            .images
+            .iter()
+            .map(|i| (&i.name, &i.target, i.target_size, &i.labels))
+            .collect();
+        let by_key: Vec<_> = images
+            .iter()
+            .map(|i| (&i.name, &i.target.digest, i.target.size, &i.labels))
+            .collect();
+        assert_eq!(
+            by_page, by_key,
+            "namespace {name}: images read in file order and in key order"
+        );
+    }
+    let model = coldctr::gc::default_model(&store);
+    let collection = coldctr::gc::collect(&store, model, coldctr::gc::Clock { now: 0 });
+    let report = coldctr::gc::report::GcReport::build(&store, &collection, "fuzz");
+    let _ = serde_json::to_string(&report);
+    loaded
+}
+
 /// A temporary directory path of this process's own, not yet made, removed with all it holds
 /// when dropped: on every return and when an assertion fails.
 struct TempDir(std::path::PathBuf);
