@@ -854,16 +854,16 @@ pub fn archive_inspect(data: &[u8]) -> usize {
     }
 }
 
-/// Arbitrary bytes as a containerd root's meta.db, loaded as `gc` and `du` load it (every
-/// namespace's content and image records read in the order of their pages in the file,
-/// `containerd/file_order.rs`), then collected and reported. Where neither read met damage,
-/// the records must be exactly those a walk in key order reads. Returns how many records
-/// were loaded.
+/// Arbitrary bytes as a containerd root's meta.db, loaded as `gc` and `du` load it, then
+/// collected and reported. Each namespace's content and image records are also read in the
+/// order of their pages in the file, as a load inside a memory limit reads them
+/// (`containerd/file_order.rs`): where no read met damage, they must be exactly the records
+/// a walk in key order reads. Returns how many records the load kept.
 pub fn gc_store(data: &[u8]) -> usize {
+    use coldctr::containerd::file_order::{self, Pending};
     use coldctr::containerd::records;
     /// A content record as both reads give it: digest, size, gc labels.
     type ContentRow = (String, i64, Vec<(String, String)>);
-    use coldctr::gc::state::LabelPairs;
     let dir = TempDir::new("gc");
     let meta = dir.join("io.containerd.metadata.v1.bolt");
     if std::fs::create_dir_all(&meta).is_err()
@@ -885,33 +885,53 @@ pub fn gc_store(data: &[u8]) -> usize {
     let found = records::namespace_buckets(&tx, &mut damage);
     assert_eq!(found.len(), store.namespaces.len(), "namespaces");
     let prefix = coldctr::gc::state::GC_LABEL_PREFIX;
-    let mut loaded = 0;
-    for ((name, b), ns) in found.iter().zip(&store.namespaces) {
-        let content = records::content_sizes_in(name, b, prefix, &mut damage);
-        let images = records::image_targets_in(name, b, prefix, &mut damage);
-        loaded += ns.content.len() + ns.images.len();
-        if !damage.is_empty() || !store.damage.is_empty() {
+    let loaded = store
+        .namespaces
+        .iter()
+        .map(|ns| ns.content.len() + ns.images.len())
+        .sum();
+    for (name, b) in &found {
+        // File order, as a read inside a memory limit goes (`read_in`, `by_page`).
+        let mut listed = [
+            records::content_blob_bucket(b, &mut damage),
+            records::images_bucket(b, &mut damage),
+        ]
+        .map(|bucket| bucket.map_or_else(Pending::none, |b| Pending::list(&b, "records")));
+        for p in &listed {
+            damage.extend(p.damage.clone());
+        }
+        let mut content = Vec::new();
+        let mut images = Vec::new();
+        let noted = file_order::read_in(&tx, &mut listed, true, |job, index, key, b, d| {
+            if job == 0 {
+                if let Some(c) = records::content_size_record(name, key, b, prefix, d) {
+                    content.push((index, c.digest, c.size, c.labels));
+                }
+            } else {
+                let i = records::image_target_record(name, key, b, prefix, d);
+                images.push((index, i.name, i.target.digest, i.target.size, i.labels));
+            }
+        });
+        noted.into_iter().for_each(|d| damage.extend(d));
+        content.sort_by_key(|c| c.0);
+        images.sort_by_key(|i| i.0);
+        // Key order, as a walk goes.
+        let walked_content = records::content_sizes_in(name, b, prefix, &mut damage);
+        let walked_images = records::image_targets_in(name, b, prefix, &mut damage);
+        if !damage.is_empty() {
             continue;
         }
-        let by_page: Vec<ContentRow> = ns
-            .content
-            .iter()
-            .map(|c| {
-                let labels = c.labels.pairs().map(|(k, v)| (k.to_string(), v.into_owned())).collect();
-                (c.digest.to_string(), c.size, labels)
-            })
+        let by_page: Vec<ContentRow> = content.into_iter().map(|(_, d, s, l)| (d, s, l)).collect();
+        let by_key: Vec<ContentRow> = walked_content
+            .into_iter()
+            .map(|c| (c.digest, c.size, c.labels))
             .collect();
-        let by_key: Vec<ContentRow> = content.into_iter().map(|c| (c.digest, c.size, c.labels)).collect();
         assert_eq!(
             by_page, by_key,
             "namespace {name}: content read in file order and in key order"
         );
-        let by_page: Vec<_> = ns
-            .images
-            .iter()
-            .map(|i| (&i.name, &i.target, i.target_size, &i.labels))
-            .collect();
-        let by_key: Vec<_> = images
+        let by_page: Vec<_> = images.iter().map(|(_, n, t, s, l)| (n, t, *s, l)).collect();
+        let by_key: Vec<_> = walked_images
             .iter()
             .map(|i| (&i.name, &i.target.digest, i.target.size, &i.labels))
             .collect();
