@@ -858,8 +858,9 @@ pub fn archive_inspect(data: &[u8]) -> usize {
 /// collected and reported. Each namespace's content and image records are also read in the
 /// order of their pages in the file, as a load inside a memory limit reads them
 /// (`containerd/file_order.rs`): where no read met damage, they must be exactly the records
-/// a walk in key order reads. Returns how many records the load kept.
-pub fn gc_store(data: &[u8]) -> usize {
+/// a walk in key order reads. Returns how many records the load kept, and in how many
+/// namespaces the two reads were compared.
+pub fn gc_store(data: &[u8]) -> (usize, usize) {
     use coldctr::containerd::file_order::{self, Pending};
     use coldctr::containerd::records;
     /// A content record as both reads give it: digest, size, gc labels.
@@ -870,39 +871,51 @@ pub fn gc_store(data: &[u8]) -> usize {
         || std::fs::write(meta.join("meta.db"), data).is_err()
         || std::fs::create_dir_all(dir.join("io.containerd.content.v1.content/blobs/sha256")).is_err()
     {
-        return 0;
+        return (0, 0);
     }
     let Ok(root) = coldctr::containerd::root::Root::open(&dir, ReadMode::Mmap) else {
-        return 0;
+        return (0, 0);
     };
     let Ok(store) = coldctr::gc::Store::load(&root, MetaChoice::Current, ReadMode::Mmap) else {
-        return 0;
+        return (0, 0);
     };
-    let Ok(tx) = root.view(MetaChoice::Current) else {
+    // Two fresh reads of the file, so that neither sees the pages the load or the other
+    // claimed: in file order, as a load inside a memory limit reads, and in key order.
+    let db = |what| match Db::open(meta.join("meta.db"), ReadMode::Mmap) {
+        Ok(db) => db,
+        Err(e) => panic!("the store loaded but meta.db does not open for the {what} read: {e}"),
+    };
+    let (by_page_db, by_key_db) = (db("file-order"), db("key-order"));
+    let (Ok(by_page_tx), Ok(by_key_tx)) = (
+        by_page_db.view(MetaChoice::Current),
+        by_key_db.view(MetaChoice::Current),
+    ) else {
         panic!("the store loaded but its view does not open");
     };
     let mut damage = records::Damage::new();
-    let found = records::namespace_buckets(&tx, &mut damage);
-    assert_eq!(found.len(), store.namespaces.len(), "namespaces");
+    let by_page_ns = records::namespace_buckets(&by_page_tx, &mut damage);
+    let by_key_ns = records::namespace_buckets(&by_key_tx, &mut damage);
+    assert_eq!(by_page_ns.len(), store.namespaces.len(), "namespaces");
     let prefix = coldctr::gc::state::GC_LABEL_PREFIX;
     let loaded = store
         .namespaces
         .iter()
         .map(|ns| ns.content.len() + ns.images.len())
         .sum();
-    for (name, b) in &found {
-        // File order, as a read inside a memory limit goes (`read_in`, `by_page`).
+    let mut compared = 0;
+    for ((name, b), (_, walked)) in by_page_ns.iter().zip(&by_key_ns) {
+        let mut damage = damage.clone();
         let mut listed = [
-            records::content_blob_bucket(b, &mut damage),
-            records::images_bucket(b, &mut damage),
+            records::content_blob_bucket(b, &mut damage).map(|b| Pending::list(&b, "content/blob")),
+            records::images_bucket(b, &mut damage).map(|b| Pending::list(&b, "images")),
         ]
-        .map(|bucket| bucket.map_or_else(Pending::none, |b| Pending::list(&b, "records")));
+        .map(Option::unwrap_or_default);
         for p in &listed {
             damage.extend(p.damage.clone());
         }
         let mut content = Vec::new();
         let mut images = Vec::new();
-        let noted = file_order::read_in(&tx, &mut listed, true, |job, index, key, b, d| {
+        let noted = file_order::read(&by_page_tx, &mut listed, |job, index, key, b, d| {
             if job == 0 {
                 if let Some(c) = records::content_size_record(name, key, b, prefix, d) {
                     content.push((index, c.digest, c.size, c.labels));
@@ -915,9 +928,8 @@ pub fn gc_store(data: &[u8]) -> usize {
         noted.into_iter().for_each(|d| damage.extend(d));
         content.sort_by_key(|c| c.0);
         images.sort_by_key(|i| i.0);
-        // Key order, as a walk goes.
-        let walked_content = records::content_sizes_in(name, b, prefix, &mut damage);
-        let walked_images = records::image_targets_in(name, b, prefix, &mut damage);
+        let walked_content = records::content_sizes_in(name, walked, prefix, &mut damage);
+        let walked_images = records::image_targets_in(name, walked, prefix, &mut damage);
         if !damage.is_empty() {
             continue;
         }
@@ -939,12 +951,13 @@ pub fn gc_store(data: &[u8]) -> usize {
             by_page, by_key,
             "namespace {name}: images read in file order and in key order"
         );
+        compared += 1;
     }
     let model = coldctr::gc::default_model(&store);
     let collection = coldctr::gc::collect(&store, model, coldctr::gc::Clock { now: 0 });
     let report = coldctr::gc::report::GcReport::build(&store, &collection, "fuzz");
     let _ = serde_json::to_string(&report);
-    loaded
+    (loaded, compared)
 }
 
 /// A temporary directory path of this process's own, not yet made, removed with all it holds

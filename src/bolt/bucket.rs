@@ -116,7 +116,7 @@ impl<'a> Bucket<'a> {
 
     /// [`Bucket::open_item`] without reading ahead the roots of the other buckets on the
     /// item's page: for a caller that reads the roots in an order of its own (file order, see
-    /// `records::sub_buckets_by_page`).
+    /// `containerd::file_order`).
     pub fn open_item_quietly(&self, item: &Item<'a>) -> Result<Bucket<'a>> {
         self.open(item, false)
     }

@@ -399,7 +399,8 @@ impl<'a> Tx<'a> {
         }
     }
 
-    /// Starts reading pages `first..=last` (and the overflow of the last: `tail` more pages),
+    /// Starts reading pages `first..=last` and `tail` pages past the last (where its overflow
+    /// or its nested buckets often lie),
     /// when memory is tight (see `frugal.rs`); a no-op otherwise. Clamped to the high-water
     /// mark.
     pub(crate) fn read_ahead_pages(&self, first: u64, last: u64, tail: u64) {

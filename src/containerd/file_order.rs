@@ -17,18 +17,21 @@
 //! for in a handful of long reads. One bucket at a time would read the whole file once per
 //! bucket (tried: 1,069 MB for gc on a store of two namespaces).
 //!
-//! Only when memory is tight: otherwise the pages are in the page cache, or read ahead by
-//! the kernel, and key order is the faster (see [`read`]).
+//! Used only when memory is tight (gc and du, `gc::state`): otherwise the pages are in the
+//! page cache or read ahead by the kernel, and a walk in key order is the faster (warm, file
+//! order measured 5-10% slower: gc on 10,000 images, median 377 against 352 ms).
 //!
 //! Damage keeps the order a key-order walk gives: each bucket's listing first, then its
-//! records' damage in key order. Two records that claim one page (damage) are told apart in
-//! the order they are read, which here is file order.
+//! records' damage in key order. Which of two records that claim one page (damage) is the
+//! damaged one can differ from a walk's answer: the record roots are claimed while listing,
+//! in key order, and the pages below them as they are read, in file order.
 
 use crate::bolt::{Bucket, Tx};
 use crate::containerd::records::key_name;
 use crate::damage::{Damage, Note};
 
 /// The nested buckets of one bucket, listed and opened but not read yet.
+#[derive(Default)]
 pub struct Pending<'a> {
     /// Each bucket's name, the page its records start on (its root, or for an inline
     /// bucket the leaf holding it) and the bucket.
@@ -40,10 +43,7 @@ pub struct Pending<'a> {
 impl<'a> Pending<'a> {
     /// The nested buckets of `b` (`what` names it in damage).
     pub fn list(b: &Bucket<'a>, what: &str) -> Pending<'a> {
-        let mut pending = Pending {
-            buckets: Vec::new(),
-            damage: Damage::new(),
-        };
+        let mut pending = Pending::default();
         for item in b.cursor() {
             match item {
                 // Opened without the read ahead of their roots in key order: they are read
@@ -64,14 +64,6 @@ impl<'a> Pending<'a> {
         pending
     }
 
-    /// None listed yet (a bucket that is not there).
-    pub fn none() -> Pending<'a> {
-        Pending {
-            buckets: Vec::new(),
-            damage: Damage::new(),
-        }
-    }
-
     pub fn len(&self) -> usize {
         self.buckets.len()
     }
@@ -85,57 +77,44 @@ impl<'a> Pending<'a> {
 /// roots are read as one run: the pages between belong to the records (their overflow,
 /// their labels) or to their neighbours, read soon anyway.
 const READ_AHEAD_ROOTS: usize = 1024;
+/// At most this much of the file from the first root asked for at a time: inside a 64 MiB
+/// limit, pages read far ahead would be evicted before their turn.
+const READ_AHEAD_BYTES: u64 = 8 << 20;
 const READ_AHEAD_GAP: u64 = 32;
 
-/// Reads every bucket of every `pending`: in file order when memory is tight (the map is
-/// read frugally), else in key order, job after job, as a walk reads them (warm and
-/// unconstrained, file order measured 5-10% slower: gc on 10,000 images, median 377 against
-/// 351 ms). See [`read_in`].
+/// Reads every bucket of every `pending` in file order, calling `work(job, index, name,
+/// bucket, damage)`, where `job` is the position in `pending` and `index` the bucket's in its
+/// key order (each name is handed over once: `pending` keeps the buckets, not their names).
+/// When memory is tight, the kernel is asked for the next roots ahead of the reads. Returns
+/// each job's record damage in key order.
 pub fn read<'a>(
     tx: &Tx<'a>,
     pending: &mut [Pending<'a>],
-    work: impl FnMut(usize, usize, String, &Bucket<'a>, &mut Damage),
-) -> Vec<Damage> {
-    read_in(tx, pending, tx.db().reads_frugally(), work)
-}
-
-/// Reads every bucket of every `pending`, in file order when `by_page`, calling `work(job,
-/// index, name, bucket, damage)`, where `job` is the position in `pending` and `index` the
-/// bucket's in its key order (each name is handed over once: `pending` keeps the buckets, not
-/// their names). Returns each job's record damage in key order.
-pub fn read_in<'a>(
-    tx: &Tx<'a>,
-    pending: &mut [Pending<'a>],
-    by_page: bool,
     mut work: impl FnMut(usize, usize, String, &Bucket<'a>, &mut Damage),
 ) -> Vec<Damage> {
     // (first page, job, index).
-    let mut order: Vec<(u64, u32, u32)> = Vec::with_capacity(pending.iter().map(Pending::len).sum());
+    let mut order: Vec<(u64, usize, usize)> = Vec::with_capacity(pending.iter().map(Pending::len).sum());
     for (job, p) in pending.iter().enumerate() {
-        for (index, &(_, page, _)) in p.buckets.iter().enumerate() {
-            if let (Ok(job), Ok(index)) = (u32::try_from(job), u32::try_from(index)) {
-                order.push((page, job, index));
-            }
-        }
+        order.extend(
+            p.buckets
+                .iter()
+                .enumerate()
+                .map(|(index, &(_, page, _))| (page, job, index)),
+        );
     }
-    if by_page {
-        order.sort_unstable();
-    }
-    let mut noted: Vec<(u32, u32, Damage)> = Vec::new();
-    let frugal = by_page && tx.db().reads_frugally();
+    order.sort_unstable();
+    let mut noted: Vec<(usize, usize, Damage)> = Vec::new();
+    let frugal = tx.db().reads_frugally();
     let mut ahead = 0usize;
     for (at, &(_, job, index)) in order.iter().enumerate() {
-        if frugal && at >= ahead.saturating_sub(READ_AHEAD_ROOTS / 2) {
+        if frugal && ahead < order.len() && at >= ahead.saturating_sub(READ_AHEAD_ROOTS / 2) {
             ahead = read_roots_ahead(tx, &order, ahead.max(at));
         }
-        let Some((name, _, bucket)) = pending
-            .get_mut(job as usize)
-            .and_then(|p| p.buckets.get_mut(index as usize))
-        else {
+        let Some((name, _, bucket)) = pending.get_mut(job).and_then(|p| p.buckets.get_mut(index)) else {
             continue;
         };
         let mut damage = Damage::new();
-        work(job as usize, index as usize, std::mem::take(name), bucket, &mut damage);
+        work(job, index, std::mem::take(name), bucket, &mut damage);
         if !damage.is_empty() {
             noted.push((job, index, damage));
         }
@@ -143,20 +122,28 @@ pub fn read_in<'a>(
     noted.sort_by_key(|&(job, index, _)| (job, index));
     let mut out: Vec<Damage> = std::iter::repeat_with(Damage::new).take(pending.len()).collect();
     for (job, _, damage) in noted {
-        if let Some(d) = out.get_mut(job as usize) {
+        if let Some(d) = out.get_mut(job) {
             d.extend(damage);
         }
     }
     out
 }
 
-/// Starts reading the roots `order[from..]`, up to [`READ_AHEAD_ROOTS`] of them, as few long
-/// runs; returns where the next read ahead starts.
-fn read_roots_ahead(tx: &Tx<'_>, order: &[(u64, u32, u32)], from: usize) -> usize {
-    let end = from.saturating_add(READ_AHEAD_ROOTS).min(order.len());
-    let roots = order.get(from..end).unwrap_or_default().iter().map(|&(p, ..)| p);
+/// Starts reading the roots `order[from..]`, up to [`READ_AHEAD_ROOTS`] of them within
+/// [`READ_AHEAD_BYTES`] of the first, as few long runs; returns where the next read ahead
+/// starts.
+fn read_roots_ahead(tx: &Tx<'_>, order: &[(u64, usize, usize)], from: usize) -> usize {
+    let span = READ_AHEAD_BYTES / u64::from(tx.db().page_size()).max(1);
+    let rest = order.get(from..).unwrap_or_default();
+    let first = rest.first().map_or(0, |&(p, ..)| p);
+    let n = rest
+        .iter()
+        .take(READ_AHEAD_ROOTS)
+        .take_while(|&&(p, ..)| p <= first.saturating_add(span))
+        .count()
+        .max(1);
     let mut run: Option<(u64, u64)> = None;
-    for page in roots {
+    for &(page, ..) in rest.iter().take(n) {
         run = match run {
             Some((first, last)) if page <= last.saturating_add(READ_AHEAD_GAP) => Some((first, page)),
             Some((first, last)) => {
@@ -169,12 +156,12 @@ fn read_roots_ahead(tx: &Tx<'_>, order: &[(u64, u32, u32)], from: usize) -> usiz
     if let Some((first, last)) = run {
         tx.read_ahead_pages(first, last, 1);
     }
-    end
+    from.saturating_add(n)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{Pending, read_in};
+    use super::{Pending, read};
     use crate::bolt::{Db, MetaChoice, ReadMode};
     use crate::containerd::records;
     use crate::damage::Damage;
@@ -212,7 +199,7 @@ mod tests {
             assert!(damage.is_empty(), "{fixture}: {damage:?}");
             let mut pages = Vec::new();
             let mut got: Vec<Vec<Option<String>>> = key_order.iter().map(|k| vec![None; k.len()]).collect();
-            let noted = read_in(&tx, &mut pending, true, |job, index, name, b, d| {
+            let noted = read(&tx, &mut pending, |job, index, name, b, d| {
                 pages.push(if b.is_inline() { 0 } else { b.root_page() });
                 d.push(format!("{job} {index} {name}"));
                 got[job][index] = Some(name);

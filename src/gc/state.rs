@@ -268,7 +268,14 @@ impl Store {
             };
             let listed = tight.then(|| join(listing.take()));
             let found = records::namespace_buckets(&tx, &mut damage);
-            let namespaces = namespaces(&tx, found, &mut damage);
+            let namespaces = if tight {
+                namespaces_by_page(&tx, found, &mut damage)
+            } else {
+                found
+                    .into_iter()
+                    .map(|(name, b)| namespace(name, &b, &mut damage))
+                    .collect()
+            };
             let content = root.content_dir().to_path_buf();
             let (ingest_dirs, ingest_strays) = ingest_listing(root, &content, &mut damage);
             let snapshotters = snapshotters(root, mode, &mut damage);
@@ -328,10 +335,62 @@ fn gc_only(labels: std::collections::BTreeMap<String, String>) -> GcLabels {
         .collect()
 }
 
-/// Every namespace's records. The content and image records, the bulk of a node's, of all
-/// namespaces at once in file order (see `containerd/file_order.rs`); the damage in the order
-/// a walk of one namespace after another, each bucket in key order, meets it.
-fn namespaces<'a>(tx: &Tx<'a>, found: Vec<(String, Bucket<'a>)>, damage: &mut Damage) -> Vec<Namespace> {
+/// One namespace's records, each bucket in key order.
+fn namespace(name: String, b: &Bucket<'_>, damage: &mut Damage) -> Namespace {
+    let leases = leases(&name, b, damage);
+    let containers = containers(&name, b, damage);
+    Namespace {
+        content: content(&name, b, damage),
+        images: images(&name, b, damage),
+        snapshots: snapshots(b, damage),
+        ingests: ingests(&name, b, damage),
+        sandboxes: sandboxes(b, damage),
+        name,
+        leases,
+        containers,
+    }
+}
+
+/// `content/blob/<digest>`: the size and the gc labels (the bulk of a node's records, so
+/// read without the times and other labels the listings decode).
+fn content(ns: &str, b: &Bucket<'_>, damage: &mut Damage) -> Vec<ContentRecord> {
+    let mut out = Vec::new();
+    records::content_sizes_each(ns, b, GC_LABEL_PREFIX, damage, |c| out.push(content_record(c)));
+    out.shrink_to_fit();
+    out
+}
+
+fn content_record(c: records::ContentSize) -> ContentRecord {
+    ContentRecord {
+        digest: crate::digest::PackedDigest::new(c.digest),
+        size: c.size,
+        labels: PackedLabels::pack(&c.labels),
+    }
+}
+
+/// `images/<name>`: the target digest and size, and the gc labels.
+fn images(ns: &str, b: &Bucket<'_>, damage: &mut Damage) -> Vec<ImageRecord> {
+    records::image_targets_in(ns, b, GC_LABEL_PREFIX, damage)
+        .into_iter()
+        .map(image_record)
+        .collect()
+}
+
+fn image_record(i: records::ImageTarget) -> ImageRecord {
+    ImageRecord {
+        target: i.target.digest,
+        target_size: i.target.size,
+        labels: i.labels,
+        name: i.name,
+    }
+}
+
+/// Every namespace's records when memory is tight: the content and image records, the bulk
+/// of a node's, of all namespaces at once in file order (see `containerd/file_order.rs`);
+/// the damage in the order [`namespace`] meets it, one namespace after another. Which of two
+/// records that claim one page is the damaged one can differ from [`namespace`]'s: the
+/// record roots are claimed first, all of them, and the pages below them in file order.
+fn namespaces_by_page<'a>(tx: &Tx<'a>, found: Vec<(String, Bucket<'a>)>, damage: &mut Damage) -> Vec<Namespace> {
     // Two jobs per namespace: its content records, then its image records.
     let mut pending = Vec::with_capacity(found.len() * 2);
     for (_, b) in &found {
@@ -353,20 +412,16 @@ fn namespaces<'a>(tx: &Tx<'a>, found: Vec<(String, Bucket<'a>)>, damage: &mut Da
         let Some((ns, _)) = found.get(job / 2) else { return };
         if job % 2 == 0 {
             if let Some(slot) = content.get_mut(job / 2).and_then(|c| c.get_mut(index)) {
-                *slot = records::content_size_record(ns, key, b, GC_LABEL_PREFIX, d).map(|c| ContentRecord {
-                    digest: crate::digest::PackedDigest::new(c.digest),
-                    size: c.size,
-                    labels: PackedLabels::pack(&c.labels),
-                });
+                *slot = records::content_size_record(ns, key, b, GC_LABEL_PREFIX, d).map(content_record);
             }
         } else if let Some(slot) = images.get_mut(job / 2).and_then(|i| i.get_mut(index)) {
-            let i = records::image_target_record(ns, key, b, GC_LABEL_PREFIX, d);
-            *slot = Some(ImageRecord {
-                target: i.target.digest,
-                target_size: i.target.size,
-                labels: i.labels,
-                name: i.name,
-            });
+            *slot = Some(image_record(records::image_target_record(
+                ns,
+                key,
+                b,
+                GC_LABEL_PREFIX,
+                d,
+            )));
         }
     });
     let mut listings = pending.into_iter().map(|p| p.damage).zip(record_damage);
@@ -400,7 +455,7 @@ fn namespaces<'a>(tx: &Tx<'a>, found: Vec<(String, Bucket<'a>)>, damage: &mut Da
 
 /// The nested buckets of `b`, if there is one, after the damage met finding it.
 fn listed<'a>(b: Option<Bucket<'a>>, what: &str, mut found: Damage) -> Pending<'a> {
-    let mut p = b.map_or_else(Pending::none, |b| Pending::list(&b, what));
+    let mut p = b.map_or_else(Pending::default, |b| Pending::list(&b, what));
     found.extend(std::mem::take(&mut p.damage));
     p.damage = found;
     p
