@@ -1,6 +1,6 @@
-//! A bbolt file larger than the memory cgroup the reader runs in: `bolt check` and `bolt keys`
-//! must complete there (not thrash, not be OOM-killed) and print what they print without the
-//! limit. Needs root and a writable cgroup v1 memory controller; says it skipped otherwise.
+//! A bbolt file larger than the memory cgroup the reader runs in: `bolt check`, `bolt keys` and
+//! a `content` listing must complete there (not thrash, not be OOM-killed) and print what they
+//! print without the limit. Needs root and a writable cgroup v1 memory controller; says it skipped otherwise.
 //!
 //! The file is made at run time with the crate's own bbolt builder: 12,000 nested buckets
 //! of 6 KiB values each (every bucket on its own leaf and overflow pages), about 100 MiB, read
@@ -106,21 +106,86 @@ fn a_file_larger_than_the_memory_limit_reads_the_same() {
         vec!["bolt", "check", file.as_str()],
         vec!["bolt", "keys", file.as_str(), "v1", "blobs"],
     ] {
-        evict(&db);
-        let free = run(None, &args);
-        evict(&db);
-        let limited = run(Some(dir), &args);
-        assert_eq!(
-            limited.status.code(),
-            free.status.code(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&limited.stderr)
-        );
-        assert_eq!(limited.stdout, free.stdout, "{args:?}");
-        assert!(!free.stdout.is_empty(), "{args:?}");
+        same_inside_the_limit(dir, &db, &args);
     }
     let failed = std::fs::read_to_string(dir.join("memory.failcnt")).unwrap_or_default();
     eprintln!("limit hit {} times", failed.trim());
+}
+
+/// `content` inside the limit: the map is read frugally (`bolt/frugal.rs`), each record's root
+/// read ahead from its leaf, and the blobs stated one by one as the rows stream out: the same
+/// rows, warnings and exit code as without the limit.
+#[test]
+fn a_content_listing_inside_the_memory_limit_is_the_same() {
+    use coldctr::source::import::varint;
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root_dir = tmp.path().join("root");
+    let bolt_dir = root_dir.join("io.containerd.metadata.v1.bolt");
+    let blobs = root_dir.join("io.containerd.content.v1.content/blobs/sha256");
+    std::fs::create_dir_all(&bolt_dir).expect("mkdir");
+    std::fs::create_dir_all(&blobs).expect("mkdir");
+    let db = bolt_dir.join("meta.db");
+    let mut root = Tree::new();
+    // Each record padded to its own leaf and overflow pages, as a large store's records are
+    // scattered over many pages; two namespaces, as file order reads them together.
+    let pad = vec![b'p'; 6 << 10];
+    for i in 0..12_000u32 {
+        let ns: &[u8] = if i % 3 == 0 { b"default" } else { b"k8s.io" };
+        let hex = format!("{:064x}", u64::from(i).wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        let digest = format!("sha256:{hex}");
+        let size = i64::from(i % 977);
+        let b = root.bucket(&[b"v1", ns, b"content", b"blob", digest.as_bytes()]);
+        b.put(b"size", &varint(size));
+        b.put(b"zpad", &pad);
+        b.bucket(&[b"labels"])
+            .put(b"containerd.io/gc.ref.content.l.0", format!("sha256:{i:064x}").as_bytes());
+        // Some blobs are there as recorded, some a byte short, the rest missing (warned).
+        match i % 50 {
+            0 => std::fs::write(blobs.join(&hex), vec![0u8; size as usize]).expect("blob"),
+            1 => std::fs::write(blobs.join(&hex), vec![0u8; (size as usize).saturating_sub(1)]).expect("blob"),
+            _ => {}
+        }
+    }
+    let bytes = build(&root);
+    assert!(bytes.len() as u64 > 2 * LIMIT, "{} bytes", bytes.len());
+    std::fs::write(&db, &bytes).expect("write");
+    drop(bytes);
+    let dir = match cgroup() {
+        Ok(d) => Gone(d),
+        Err(why) => {
+            eprintln!("skipped: {why}");
+            return;
+        }
+    };
+    let root_arg = root_dir.to_string_lossy().into_owned();
+    for format in ["json", "jsonl"] {
+        let args = ["--root", root_arg.as_str(), "content", "--format", format];
+        let free = same_inside_the_limit(&dir.0, &db, &args);
+        let text = String::from_utf8_lossy(&free.stdout);
+        assert_eq!(text.matches("\"digest\"").count(), 12_000, "{format}");
+        // Damage: the missing and short blobs, warned once each, exit 3.
+        assert_eq!(free.status.code(), Some(3), "{format}");
+        assert!(String::from_utf8_lossy(&free.stderr).contains("the blob file is missing"));
+    }
+}
+
+/// Runs `args` cold without a limit and cold inside `dir`'s limit, and requires the same exit
+/// code, stdout and stderr; returns the run without a limit.
+fn same_inside_the_limit(dir: &Path, db: &Path, args: &[&str]) -> Output {
+    evict(db);
+    let free = run(None, args);
+    evict(db);
+    let limited = run(Some(dir), args);
+    assert_eq!(
+        limited.status.code(),
+        free.status.code(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&limited.stderr)
+    );
+    assert_eq!(limited.stdout, free.stdout, "{args:?}");
+    assert_eq!(limited.stderr, free.stderr, "{args:?}");
+    assert!(!free.stdout.is_empty(), "{args:?}");
+    free
 }
 
 /// A cgroup directory removed when the test ends, passed or not.
