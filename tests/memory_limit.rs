@@ -17,13 +17,14 @@ fn coldctr() -> &'static str {
     env!("CARGO_BIN_EXE_coldctr")
 }
 
-/// A fresh memory cgroup with `LIMIT`, or why there is none.
-fn cgroup() -> Result<PathBuf, String> {
+/// A fresh memory cgroup with `LIMIT`, named for the test (tests run at once, each removes
+/// its own), or why there is none.
+fn cgroup(test: &str) -> Result<PathBuf, String> {
     let base = Path::new("/sys/fs/cgroup/memory");
     if !base.join("memory.limit_in_bytes").exists() {
         return Err("no cgroup v1 memory controller at /sys/fs/cgroup/memory".into());
     }
-    let dir = base.join(format!("coldctr-test-{}", std::process::id()));
+    let dir = base.join(format!("coldctr-test-{}-{test}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     std::fs::write(dir.join("memory.limit_in_bytes"), LIMIT.to_string())
         .map_err(|e| format!("cannot set the limit: {e}"))?;
@@ -93,7 +94,7 @@ fn a_file_larger_than_the_memory_limit_reads_the_same() {
     std::fs::write(&db, &bytes).expect("write");
     drop(bytes);
     let file = db.to_string_lossy().into_owned();
-    let dir = match cgroup() {
+    let dir = match cgroup("bolt") {
         Ok(d) => Gone(d),
         Err(why) => {
             eprintln!("skipped: {why}");
@@ -137,8 +138,10 @@ fn a_content_listing_inside_the_memory_limit_is_the_same() {
         let b = root.bucket(&[b"v1", ns, b"content", b"blob", digest.as_bytes()]);
         b.put(b"size", &varint(size));
         b.put(b"zpad", &pad);
-        b.bucket(&[b"labels"])
-            .put(b"containerd.io/gc.ref.content.l.0", format!("sha256:{i:064x}").as_bytes());
+        b.bucket(&[b"labels"]).put(
+            b"containerd.io/gc.ref.content.l.0",
+            format!("sha256:{i:064x}").as_bytes(),
+        );
         // Some blobs are there as recorded, some a byte short, the rest missing (warned).
         match i % 50 {
             0 => std::fs::write(blobs.join(&hex), vec![0u8; size as usize]).expect("blob"),
@@ -150,7 +153,7 @@ fn a_content_listing_inside_the_memory_limit_is_the_same() {
     assert!(bytes.len() as u64 > 2 * LIMIT, "{} bytes", bytes.len());
     std::fs::write(&db, &bytes).expect("write");
     drop(bytes);
-    let dir = match cgroup() {
+    let dir = match cgroup("content") {
         Ok(d) => Gone(d),
         Err(why) => {
             eprintln!("skipped: {why}");
