@@ -485,3 +485,67 @@ fn templates_run_on_each_rows_json() {
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("error calling index"));
 }
+
+/// `images -q` prints the names from the records alone, as `ctr images ls -q` does: on a node
+/// whose blobs are gone, or one with a damaged blob (docker-28.5-damaged: a short manifest),
+/// it lists the names the full listing lists, in its order, and reads no blob (no warning,
+/// exit 0, where the full listing reports the damage). A containerd field filter still tests
+/// the analysed rows.
+#[test]
+fn images_quiet_reads_no_blob() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bolt = tmp.path().join("io.containerd.metadata.v1.bolt");
+    std::fs::create_dir_all(&bolt).unwrap();
+    std::fs::create_dir_all(tmp.path().join("io.containerd.content.v1.content/blobs/sha256")).unwrap();
+    std::fs::copy(
+        repo().join("fixtures/docker-28.5/io.containerd.metadata.v1.bolt/meta.db"),
+        bolt.join("meta.db"),
+    )
+    .unwrap();
+    let gone = tmp.path().to_string_lossy().into_owned();
+    let damaged = repo()
+        .join("fixtures/docker-28.5-damaged")
+        .to_string_lossy()
+        .into_owned();
+    let intact = repo().join("fixtures/docker-28.5").to_string_lossy().into_owned();
+    let run = |root: &str, args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_coldctr"))
+            .args(["--root", root, "-n", "moby", "images", "-a"])
+            .args(args)
+            .env_remove("COLDCTR_ROOT")
+            .output()
+            .expect("run coldctr")
+    };
+    for (root, full_exit) in [(&gone, 0), (&damaged, 3), (&intact, 0)] {
+        let quiet = run(root, &["-q"]);
+        assert_eq!(
+            quiet.status.code(),
+            Some(0),
+            "{root}: {}",
+            String::from_utf8_lossy(&quiet.stderr)
+        );
+        assert!(
+            quiet.stderr.is_empty(),
+            "{root}: {}",
+            String::from_utf8_lossy(&quiet.stderr)
+        );
+        let full = run(root, &["--format", "json"]);
+        assert_eq!(
+            full.status.code(),
+            Some(full_exit),
+            "{root}: {}",
+            String::from_utf8_lossy(&full.stderr)
+        );
+        let rows: Vec<Value> = serde_json::from_slice(&full.stdout).unwrap();
+        let names: String = rows
+            .iter()
+            .map(|r| format!("{}\n", r["name"].as_str().unwrap()))
+            .collect();
+        assert!(rows.len() > 3, "{root}: {names}");
+        assert_eq!(String::from_utf8(quiet.stdout).unwrap(), names, "{root}");
+    }
+    // A field filter needs the analysis: with every blob gone, no image's content is complete.
+    let complete = ["-q", "-f", "sizes.content.status==complete"];
+    assert!(run(&gone, &complete).stdout.is_empty());
+    assert!(!run(&intact, &complete).stdout.is_empty());
+}

@@ -334,6 +334,10 @@ pub fn images(global: &Global, args: ImagesArgs, out: &mut dyn Write) -> Result<
                 records = created_relative_to(records, &inspectors, r, keep_before)?;
             }
         }
+        // `-q` prints the names, which no analysis changes unless a containerd filter tests
+        // the rows' fields: as `ctr images ls -q`, nothing else is read (10,000 records: 0.4 s
+        // with every target analysed, against the listing of the records alone).
+        let names_only = args.list.quiet && !filters.has_fields();
         // When the analyses will ask about most of a namespace's content records and blobs:
         let mut distinct: HashMap<&str, BTreeSet<&str>> = HashMap::new();
         for r in &records {
@@ -344,7 +348,9 @@ pub fn images(global: &Global, args: ImagesArgs, out: &mut dyn Write) -> Result<
         // tight, `prepare_for_images` has learnt them already).
         let mut learn_beside: Vec<&Inspector<'_>> = Vec::new();
         for (ns, targets) in distinct {
-            let Some(i) = inspectors.get(ns) else { continue };
+            let Some(i) = inspectors.get(ns).filter(|_| !names_only) else {
+                continue;
+            };
             let asks_most = i.prepare_for_images(targets.len());
             if asks_most && !s.tx.db().reads_frugally() {
                 learn_beside.push(i);
@@ -363,6 +369,13 @@ pub fn images(global: &Global, args: ImagesArgs, out: &mut dyn Write) -> Result<
                             .any(|l| filters.labels_match(l))
                     })
             });
+        }
+        if names_only {
+            for r in &records {
+                writeln!(out, "{}", crate::text::escape(r.name.as_bytes()))?;
+            }
+            s.damage.extend(shared.take_backend_damage());
+            return Ok(());
         }
         // One analysis per (namespace, target), the first record naming it in list order;
         // the others share it.
