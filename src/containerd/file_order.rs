@@ -27,8 +27,8 @@
 //! in key order, and the pages below them as they are read, in file order.
 
 use crate::bolt::{Bucket, Tx};
-use crate::containerd::records::key_name;
-use crate::damage::{Damage, Note};
+use crate::containerd::records::{Opening, key_name, nested_buckets};
+use crate::damage::Damage;
 
 /// The nested buckets of one bucket, listed and opened but not read yet.
 #[derive(Default)]
@@ -44,23 +44,16 @@ impl<'a> Pending<'a> {
     /// The nested buckets of `b` (`what` names it in damage).
     pub fn list(b: &Bucket<'a>, what: &str) -> Pending<'a> {
         let mut pending = Pending::default();
-        for item in b.cursor() {
-            match item {
-                // Opened without the read ahead of their roots in key order: they are read
-                // in file order below. The name is copied now: the leaf it lies on is not
-                // read again (inside a memory limit, read in file order it would be read
-                // once per record).
-                Ok(i) if i.is_bucket => match b.open_item_quietly(&i) {
-                    Ok(child) => {
-                        let page = if child.is_inline() { i.page } else { child.root_page() };
-                        pending.buckets.push((key_name(i.key), page, child));
-                    }
-                    Err(e) => pending.damage.push(e),
-                },
-                Ok(_) => {}
-                Err(e) => pending.damage.push(Note::from(e).within(what)),
+        // Opened without the read ahead of their roots in key order: they are read in file
+        // order below. The name is copied now: the leaf it lies on is not read again (inside
+        // a memory limit, read in file order it would be read once per record).
+        nested_buckets(b, what, Opening::Quietly, |found| match found {
+            Ok((i, child)) => {
+                let page = if child.is_inline() { i.page } else { child.root_page() };
+                pending.buckets.push((key_name(i.key), page, child));
             }
-        }
+            Err(note) => pending.damage.push(note),
+        });
         pending
     }
 

@@ -20,7 +20,7 @@
 use super::encoding::{any, uvarint_exact, varint, varint_exact};
 use super::gotime::GoTime;
 use super::schema::snapshot_kind;
-use crate::bolt::{BoltError, Bucket, Tx};
+use crate::bolt::{BoltError, Bucket, Item, Tx};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -198,16 +198,10 @@ fn keys(b: &Bucket<'_>, name: &[u8], damage: &mut Damage) -> Vec<String> {
 /// Every nested bucket of `b` with its name; plain values where buckets belong are reported.
 pub fn sub_buckets<'a>(b: &Bucket<'a>, what: &str, damage: &mut Damage) -> Vec<(String, Bucket<'a>)> {
     let mut out = Vec::new();
-    for item in b.cursor() {
-        match item {
-            Ok(i) if i.is_bucket => match b.open_item(&i) {
-                Ok(child) => out.push((key_name(i.key), child)),
-                Err(e) => damage.push(e),
-            },
-            Ok(_) => {}
-            Err(e) => damage.push(crate::damage::Note::from(e).within(what)),
-        }
-    }
+    nested_buckets(b, what, Opening::ReadingAhead, |found| match found {
+        Ok((i, child)) => out.push((key_name(i.key), child)),
+        Err(note) => damage.push(note),
+    });
     out
 }
 
@@ -222,17 +216,45 @@ pub fn each_sub_bucket<'a>(
     mut each: impl FnMut(String, Bucket<'a>, &mut Damage),
 ) {
     let mut records = Damage::new();
-    for item in b.cursor() {
-        match item {
-            Ok(i) if i.is_bucket => match b.open_item(&i) {
-                Ok(child) => each(key_name(i.key), child, &mut records),
-                Err(e) => damage.push(e),
-            },
-            Ok(_) => {}
-            Err(e) => damage.push(crate::damage::Note::from(e).within(what)),
-        }
-    }
+    nested_buckets(b, what, Opening::ReadingAhead, |found| match found {
+        Ok((i, child)) => each(key_name(i.key), child, &mut records),
+        Err(note) => damage.push(note),
+    });
     damage.extend(records);
+}
+
+/// How [`nested_buckets`] opens each bucket.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Opening {
+    /// As a walk in key order wants them: when memory is tight, the roots of the leaf's other
+    /// nested buckets are read ahead at the first (`bolt/frugal.rs`).
+    ReadingAhead,
+    /// Without that: for a caller that reads them in file order (`file_order`).
+    Quietly,
+}
+
+/// Each nested bucket of `b` in key order, with the cursor's item (its key and the page it
+/// lies on) and the bucket opened, or the damage met on the way: a cursor's named `what`, a
+/// bucket that does not open as it is. Other keys are passed over.
+pub fn nested_buckets<'a>(
+    b: &Bucket<'a>,
+    what: &str,
+    opening: Opening,
+    mut each: impl FnMut(Result<(Item<'a>, Bucket<'a>), crate::damage::Note>),
+) {
+    for item in b.cursor() {
+        each(match item {
+            Ok(i) if i.is_bucket => {
+                let opened = match opening {
+                    Opening::ReadingAhead => b.open_item(&i),
+                    Opening::Quietly => b.open_item_quietly(&i),
+                };
+                opened.map(|child| (i, child)).map_err(crate::damage::Note::from)
+            }
+            Ok(_) => continue,
+            Err(e) => Err(crate::damage::Note::from(e).within(what)),
+        });
+    }
 }
 
 /// The `v1/<namespace>` buckets, in name order.
@@ -698,16 +720,12 @@ impl<'a> RecordStep<'a> {
 
 /// The records (nested buckets) of `records`, named `what` in damage, as [`RecordStep`]s.
 pub fn record_steps<'a>(records: &Bucket<'a>, what: &str, mut each: impl FnMut(RecordStep<'a>)) {
-    for item in records.cursor() {
-        each(match item {
-            Ok(i) if i.is_bucket => match records.open_item(&i) {
-                Ok(b) => RecordStep::Record(i.key, b),
-                Err(e) => RecordStep::Damage(e.into()),
-            },
-            Ok(_) => continue,
-            Err(e) => RecordStep::Damage(crate::damage::Note::from(e).within(what)),
-        });
-    }
+    nested_buckets(records, what, Opening::ReadingAhead, |found| {
+        each(match found {
+            Ok((i, b)) => RecordStep::Record(i.key, b),
+            Err(note) => RecordStep::Damage(note),
+        })
+    });
 }
 
 /// The namespace's content records as [`RecordStep`]s, in digest order.
