@@ -417,7 +417,6 @@ impl<'a> Tx<'a> {
     /// Starts reading the pages a walk through `page` visits next: a branch's children, a
     /// leaf's nested bucket roots (when memory is tight, see `frugal.rs`).
     fn read_ahead(&self, page: &Page<'a>) {
-        let ps = u64::from(self.db.page_size);
         // At most a page's worth of elements: bounded by the page, not by a count in it.
         let mut ids = Vec::with_capacity(usize::from(page.count).min(self.db.page_size as usize / ELEMENT_MIN));
         for i in 0..usize::from(page.count) {
@@ -440,18 +439,26 @@ impl<'a> Tx<'a> {
         ids.sort_unstable();
         ids.dedup();
         // Neighbouring pages as one read: a tree written in order reads in long runs.
-        let mut i = 0;
-        while let Some(&first) = ids.get(i) {
-            let mut last = first;
-            i += 1;
-            while ids.get(i) == Some(&(last + 1)) {
-                last += 1;
-                i += 1;
-            }
-            let len = (last - first + 1).saturating_mul(ps);
-            self.db
-                .source
-                .prefetch(first.saturating_mul(ps), usize::try_from(len).unwrap_or(usize::MAX));
+        self.read_ahead_runs(ids, 1, 0);
+    }
+
+    /// Starts reading `pages` (ascending) as few runs: a page at most `join` pages past the
+    /// previous one is read in its run (1: neighbours only), and each run reads `tail` pages
+    /// past its last.
+    pub(crate) fn read_ahead_runs(&self, pages: impl IntoIterator<Item = u64>, join: u64, tail: u64) {
+        let mut run: Option<(u64, u64)> = None;
+        for page in pages {
+            run = match run {
+                Some((first, last)) if page <= last.saturating_add(join) => Some((first, page.max(last))),
+                Some((first, last)) => {
+                    self.read_ahead_pages(first, last, tail);
+                    Some((page, page))
+                }
+                None => Some((page, page)),
+            };
+        }
+        if let Some((first, last)) = run {
+            self.read_ahead_pages(first, last, tail);
         }
     }
 

@@ -135,20 +135,7 @@ fn read_roots_ahead(tx: &Tx<'_>, order: &[(u64, usize, usize)], from: usize) -> 
         .take_while(|&&(p, ..)| p <= first.saturating_add(span))
         .count()
         .max(1);
-    let mut run: Option<(u64, u64)> = None;
-    for &(page, ..) in rest.iter().take(n) {
-        run = match run {
-            Some((first, last)) if page <= last.saturating_add(READ_AHEAD_GAP) => Some((first, page)),
-            Some((first, last)) => {
-                tx.read_ahead_pages(first, last, 1);
-                Some((page, page))
-            }
-            None => Some((page, page)),
-        };
-    }
-    if let Some((first, last)) = run {
-        tx.read_ahead_pages(first, last, 1);
-    }
+    tx.read_ahead_runs(rest.iter().take(n).map(|&(page, ..)| page), READ_AHEAD_GAP, 1);
     from.saturating_add(n)
 }
 
