@@ -5,6 +5,7 @@
 #
 #   NEW=target/release/coldctr BASE=/tmp/base/coldctr ORACLE=/tmp/ctrlab/bin/ctroracle \
 #   ROOT=/tmp/big RUNS=7 benches/issue12.sh
+#   (CMDS="images images_q" runs only those; CG_CMDS likewise for the cgroup part.)
 #
 # With CGROUP=1 (root, cgroup v1 memory controller) it then runs each command cold (caches
 # dropped) inside a 64 MiB memory cgroup and outside, then warm inside it, compares the
@@ -25,6 +26,8 @@ c_inspect_all() { for ns in k8s.io moby; do "$1" --root "$ROOT" -n $ns inspect $
 c_inspect_one() { "$1" --root "$ROOT" -n moby inspect "$ONE"; }
 c_content() { "$1" --root "$ROOT" content --format json; }
 c_images() { "$1" --root "$ROOT" images --format json; }
+# The names alone (`ctr images ls -q`): the records, no analysis.
+c_images_q() { "$1" --root "$ROOT" images -q; }
 c_du() { "$1" --root "$ROOT" du --format json; }
 c_gc() { "$1" --root "$ROOT" gc --format json; }
 c_verify() { "$1" --root "$ROOT" verify --format json; }
@@ -34,13 +37,14 @@ c_export() { "$1" --root "$ROOT" -n moby export --format oci-archive -o - $(cat 
 o_inspect_all() { "$ORACLE" -root "$ROOT" inspect; }
 o_content() { "$ORACLE" -root "$ROOT" content; }
 o_images() { "$ORACLE" -root "$ROOT" images; }
+o_images_q() { "$ORACLE" -root "$ROOT" images; }
 o_du() { "$ORACLE" -root "$ROOT" du; }
 
 ms() { local s e; s=$(date +%s%N); "$@" >/dev/null 2>&1; e=$(date +%s%N); echo $(( (e - s) / 1000000 )); }
 stats() { sort -n | awk '{a[NR]=$1} END {printf "min %6d median %6d", a[1], a[int((NR+1)/2)]}'; }
 
 [ "${TIMINGS:-1}" = 1 ] && echo "store $ROOT, $RUNS runs each, ms"
-[ "${TIMINGS:-1}" = 1 ] && for cmd in inspect_all inspect_one content images du gc verify export; do
+[ "${TIMINGS:-1}" = 1 ] && for cmd in ${CMDS:-inspect_all inspect_one content images images_q du gc verify export}; do
   n=(); b=(); o=()
   for _ in $(seq "$RUNS"); do
     n+=($(ms c_$cmd "$NEW"))
@@ -61,11 +65,11 @@ cold() { sync; echo 3 > /proc/sys/vm/drop_caches; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "-" }'; }
 # gc and du print the time they ran ("clock", "at"): those lines are left out of the comparison.
 same() { cmp -s <(grep -avE '^ *"(clock|at)": "' "$1") <(grep -avE '^ *"(clock|at)": "' "$2"); }
-export -f c_inspect_all c_inspect_one c_content c_images c_du c_gc c_verify c_export
+export -f c_inspect_all c_inspect_one c_content c_images c_images_q c_du c_gc c_verify c_export
 export ROOT ONE
 echo "cold, 64 MiB cgroup vs no limit, then warm in the cgroup (ms; same = identical stdout)"
 # CG_CMDS: the commands (default all); CG_RUNS: how many times each (one run swings by a third).
-for cmd in ${CG_CMDS:-inspect_one inspect_all content images du gc verify export}; do
+for cmd in ${CG_CMDS:-inspect_one inspect_all content images images_q du gc verify export}; do
  declare -F "c_$cmd" >/dev/null || { echo "issue12.sh: no command $cmd" >&2; exit 1; }
  for _ in $(seq "${CG_RUNS:-1}"); do
   cold; s=$(date +%s%N); c_$cmd "$NEW" > /tmp/issue12-free.out 2>/dev/null; free=$(( ($(date +%s%N) - s) / 1000000 ))

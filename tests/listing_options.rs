@@ -544,8 +544,32 @@ fn images_quiet_reads_no_blob() {
         assert!(rows.len() > 3, "{root}: {names}");
         assert_eq!(String::from_utf8(quiet.stdout).unwrap(), names, "{root}");
     }
+    // The docker filters and the pattern still apply: the same names as the full listing's.
+    for filter in [
+        &["-f", "label=com.example.stage"][..],
+        &["-f", "label!=com.example.stage"][..],
+        &["-f", "reference=multi*:3.?"][..],
+        &["-f", "dangling=true"][..],
+        &["lab/*"][..],
+    ] {
+        let quiet = run(&intact, &[&["-q"][..], filter].concat());
+        let full = run(&intact, &[&["--format", "json"][..], filter].concat());
+        assert_eq!(quiet.status.code(), Some(0), "{filter:?}");
+        assert_eq!(full.status.code(), Some(0), "{filter:?}");
+        let rows: Vec<Value> = serde_json::from_slice(&full.stdout).unwrap();
+        let names: String = rows
+            .iter()
+            .map(|r| format!("{}\n", r["name"].as_str().unwrap()))
+            .collect();
+        assert!(!rows.is_empty() && rows.len() < 26, "{filter:?}: {names}");
+        assert_eq!(String::from_utf8(quiet.stdout).unwrap(), names, "{filter:?}");
+    }
     // A field filter needs the analysis: with every blob gone, no image's content is complete.
     let complete = ["-q", "-f", "sizes.content.status==complete"];
-    assert!(run(&gone, &complete).stdout.is_empty());
-    assert!(!run(&intact, &complete).stdout.is_empty());
+    let none = run(&gone, &complete);
+    assert_eq!(none.status.code(), Some(0), "{}", String::from_utf8_lossy(&none.stderr));
+    assert!(none.stdout.is_empty());
+    let some = run(&intact, &complete);
+    assert_eq!(some.status.code(), Some(0), "{}", String::from_utf8_lossy(&some.stderr));
+    assert!(!some.stdout.is_empty());
 }

@@ -170,6 +170,10 @@ fn a_content_listing_inside_the_memory_limit_is_the_same() {
         assert_eq!(free.status.code(), Some(3), "{format}");
         assert!(String::from_utf8_lossy(&free.stderr).contains("the blob file is missing"));
     }
+    // The limit was reached: the file did not fit, so the listing ran as memory ran short.
+    let failed = std::fs::read_to_string(dir.0.join("memory.failcnt")).unwrap_or_default();
+    eprintln!("limit hit {} times", failed.trim());
+    assert!(failed.trim().parse::<u64>().is_ok_and(|n| n > 0), "{failed:?}");
 }
 
 /// Runs `args` cold without a limit and cold inside `dir`'s limit, and requires the same exit

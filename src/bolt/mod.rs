@@ -400,10 +400,9 @@ impl<'a> Tx<'a> {
     }
 
     /// Starts reading pages `first..=last` and `tail` pages past the last (where its overflow
-    /// or its nested buckets often lie),
-    /// when memory is tight (see `frugal.rs`); a no-op otherwise. Clamped to the high-water
-    /// mark.
-    pub(crate) fn read_ahead_pages(&self, first: u64, last: u64, tail: u64) {
+    /// or its nested buckets often lie), when memory is tight (see `frugal.rs`); a no-op
+    /// otherwise. Clamped to the high-water mark.
+    fn read_ahead_pages(&self, first: u64, last: u64, tail: u64) {
         let end = last.saturating_add(tail).saturating_add(1).min(self.hwm());
         if first < end {
             let ps = u64::from(self.db.page_size);
@@ -444,7 +443,7 @@ impl<'a> Tx<'a> {
 
     /// Starts reading `pages` (ascending) as few runs: a page at most `join` pages past the
     /// previous one is read in its run (1: neighbours only), and each run reads `tail` pages
-    /// past its last.
+    /// past its last, never past the high-water mark ([`Tx::read_ahead_pages`]).
     pub(crate) fn read_ahead_runs(&self, pages: impl IntoIterator<Item = u64>, join: u64, tail: u64) {
         let mut run: Option<(u64, u64)> = None;
         for page in pages {

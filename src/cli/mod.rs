@@ -65,10 +65,10 @@ enum Command {
     Du(du::DuArgs),
     /// Image records with their platforms and sizes (`ctr images ls`, plus every size definition).
     ///
-    /// With `-q` and no containerd `FIELD` filter, the names alone, from the records, as `ctr
-    /// images ls -q` prints them: no manifest, config or blob is read (docker's `label=`, `before=`
-    /// and `since=` filters read the configs they need), so damage in the content store is not
-    /// reported there; the full listing reports it.
+    /// With `-q` and no containerd `FIELD` filter, the names alone, as `ctr images ls -q` prints
+    /// them: only the image records are read (and, for docker's `label=` filter, the indexes,
+    /// manifests and configs it needs), so damage in content records, blobs, snapshot records
+    /// and the snapshotters' metadata is not reported there; the full listing reports it.
     Images(listings::ImagesArgs),
     /// Content records (`ctr content ls`), and whether each blob file is there.
     Content(listings::ListArgs),

@@ -126,12 +126,12 @@ impl Filters {
         })
     }
 
-    /// Whether any docker label filter was given.
-    /// containerd `FIELD` filters were given (they test a row's JSON, every field of it).
+    /// Whether containerd `FIELD` filters were given (they test a row's JSON, every field).
     pub fn has_fields(&self) -> bool {
         !self.ctr.is_empty()
     }
 
+    /// Whether any docker label filter was given.
     pub fn has_labels(&self) -> bool {
         !self.values("label").is_empty() || !self.values("label!").is_empty()
     }
