@@ -573,3 +573,29 @@ fn images_quiet_reads_no_blob() {
     assert_eq!(some.status.code(), Some(0), "{}", String::from_utf8_lossy(&some.stderr));
     assert!(!some.stdout.is_empty());
 }
+
+/// `images -q -a` in a namespace is the REF column `ctr images ls` printed for it on the same
+/// node (`fixtures/expected/*/ctr-images-*.txt`, `cli/ctr-images-ls-moby.stdout`): every record,
+/// dangling ones too, in ctr's order.
+#[test]
+fn images_quiet_is_the_ref_column_ctr_printed() {
+    let cases = [
+        ("docker-28.5", "moby", "docker-28.5/cli/ctr-images-ls-moby.stdout"),
+        ("containerd-1.6", "default", "containerd-1.6/ctr-images-default.txt"),
+        ("containerd-1.6", "k8s.io", "containerd-1.6/ctr-images-k8s.io.txt"),
+        ("containerd-1.6", "moby", "containerd-1.6/ctr-images-moby.txt"),
+        ("containerd-1.7", "default", "containerd-1.7/ctr-images-default.txt"),
+        ("containerd-1.7", "moby", "containerd-1.7/ctr-images-moby.txt"),
+    ];
+    for (fx, ns, file) in cases {
+        let text = std::fs::read_to_string(repo().join("fixtures/expected").join(file)).unwrap();
+        let mut rows = text.lines();
+        assert!(rows.next().is_some_and(|h| h.starts_with("REF ")), "{file}");
+        let want: Vec<String> = rows
+            .filter_map(|l| l.split_whitespace().next())
+            .map(str::to_string)
+            .collect();
+        assert!(!want.is_empty(), "{file}");
+        assert_eq!(lines(fx, &["-n", ns, "images", "-q", "-a"]), want, "{file}");
+    }
+}
