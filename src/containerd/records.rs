@@ -415,30 +415,43 @@ pub fn images_in_on(
     ns: &Bucket<'_>,
     damage: &mut Damage,
 ) -> Vec<Image> {
-    let mut records = Vec::new();
-    image_steps(ns, |step| match step {
-        RecordStep::Damage(note) => damage.push(note),
-        record => records.push(record),
-    });
-    decoded_on(pool, records, damage, |name, b, d| {
-        image_from(namespace, name, b, d).map_err(|e| d.push(e)).ok()
-    })
+    let mut walk = Damage::new();
+    let mut records = Damage::new();
+    let images = decoded_on(
+        pool,
+        |give| {
+            image_steps(ns, |step| match step {
+                RecordStep::Damage(note) => walk.push(note),
+                record => give(record),
+            })
+        },
+        &mut records,
+        |key, b, d| image_from(namespace, key_name(key), b, d).map_err(|e| d.push(e)).ok(),
+    );
+    damage.extend(walk);
+    damage.extend(records);
+    images
 }
 
-/// Decodes `steps` with `decode`, on `pool` when there is one: the results in step order, and
-/// each step's damage (a [`RecordStep::Damage`], or what `decode` met) pushed in step order.
+/// Records a chunk of [`decoded_on`]'s walk hands to the pool at once.
+const DECODE_CHUNK: usize = 128;
+
+/// Decodes the steps `make` walks with `decode` (given each record's key as stored), on
+/// `pool` as they are walked when there is one: the results in step order, and each step's
+/// damage (a [`RecordStep::Damage`], or what `decode` met) pushed in step order.
 pub fn decoded_on<'a, T: Send>(
     pool: Option<&rayon::ThreadPool>,
-    steps: Vec<RecordStep<'a>>,
+    make: impl FnOnce(&mut dyn FnMut(RecordStep<'a>)),
     damage: &mut Damage,
-    decode: impl Fn(String, &Bucket<'a>, &mut Damage) -> Option<T> + Sync,
+    decode: impl Fn(&'a [u8], &Bucket<'a>, &mut Damage) -> Option<T> + Sync,
 ) -> Vec<T> {
-    use rayon::prelude::*;
-    let one = |step: RecordStep<'a>| step.decode(&decode);
-    let done: Vec<(Damage, Option<T>)> = match pool {
-        Some(p) => p.install(|| steps.into_par_iter().map(one).collect()),
-        None => steps.into_iter().map(one).collect(),
+    // Only the steps with a result or damage are kept: a scan for one target holds two
+    // records of 5,000, not 5,000 empty slots.
+    let one = |step: RecordStep<'a>| {
+        let (d, found) = step.decode_key(&decode);
+        (!d.is_empty() || found.is_some()).then_some((d, found))
     };
+    let done = crate::pipeline::chunked(pool, DECODE_CHUNK, make, &one);
     let mut out = Vec::with_capacity(done.len());
     for (d, found) in done {
         damage.extend(d);
@@ -477,12 +490,15 @@ pub fn images_with_target_on(
     scan: Scan,
     damage: &mut Damage,
 ) -> Vec<Image> {
-    let mut steps = Vec::new();
-    image_steps(ns, |step| steps.push(step));
-    decoded_on(pool, steps, damage, |name, b, d| match scan {
-        Scan::Once => b.with_root_held(|b| image_with_target(namespace, name, b, digest, d)),
-        Scan::Keep => image_with_target(namespace, name, b, digest, d),
-    })
+    decoded_on(
+        pool,
+        |give| image_steps(ns, give),
+        damage,
+        |key, b, d| match scan {
+            Scan::Once => b.with_root_held(|b| image_with_target(namespace, key, b, digest, d)),
+            Scan::Keep => image_with_target(namespace, key, b, digest, d),
+        },
+    )
 }
 
 /// The namespace's image records as [`RecordStep`]s, in name order.
@@ -494,11 +510,12 @@ pub fn image_steps<'a>(ns: &Bucket<'a>, mut each: impl FnMut(RecordStep<'a>)) {
     }
 }
 
-/// One step of [`images_with_target`]: the image record `name` when its target digest is
-/// `digest`, read no further than that digest otherwise.
+/// One step of [`images_with_target`]: the image record whose key is `key` when its target
+/// digest is `digest`, read no further than that digest otherwise (its name is made only
+/// then).
 pub fn image_with_target(
     namespace: &str,
-    name: String,
+    key: &[u8],
     record: &Bucket<'_>,
     digest: &str,
     damage: &mut Damage,
@@ -516,7 +533,7 @@ pub fn image_with_target(
     if stored != Some(digest.as_bytes()) {
         return None;
     }
-    image_from(namespace, name, record, damage)
+    image_from(namespace, key_name(key), record, damage)
         .map_err(|e| damage.push(e))
         .ok()
 }
@@ -706,9 +723,17 @@ impl<'a> RecordStep<'a> {
     /// The record decoded by `decode`, with the damage this step met on its own: a damage
     /// step's note, or what `decode` pushed (to be merged in step order by the caller).
     pub fn decode<T>(self, decode: impl FnOnce(String, &Bucket<'a>, &mut Damage) -> Option<T>) -> (Damage, Option<T>) {
+        self.decode_key(|key, b, d| decode(key_name(key), b, d))
+    }
+
+    /// [`RecordStep::decode`], given the record's key as stored rather than its name.
+    pub fn decode_key<T>(
+        self,
+        decode: impl FnOnce(&'a [u8], &Bucket<'a>, &mut Damage) -> Option<T>,
+    ) -> (Damage, Option<T>) {
         let mut d = Damage::new();
         let found = match self {
-            RecordStep::Record(key, b) => decode(key_name(key), &b, &mut d),
+            RecordStep::Record(key, b) => decode(key, &b, &mut d),
             RecordStep::Damage(note) => {
                 d.push(note);
                 None
