@@ -514,10 +514,17 @@ impl<'r> Inspector<'r> {
             .map_err(ReadError::from)
     }
 
-    /// Inspects every reference, in parallel on the capped pool; results keep their order.
+    /// Inspects every reference, in parallel on the capped pool; results keep their order,
+    /// and so do the warnings.
     pub fn inspect_all(&self, references: &[String]) -> Vec<Result<J, InspectError>> {
         use rayon::prelude::*;
-        self.on_pool(|| references.par_iter().map(|r| self.inspect(r)).collect())
+        let done: Vec<_> = self.on_pool(|| references.par_iter().map(|r| self.inspect_noting(r)).collect());
+        done.into_iter()
+            .map(|(body, notes)| {
+                self.warn_all(&notes);
+                body
+            })
+            .collect()
     }
 
     /// Inspects every reference and hands `each` the results in reference order: `shape` runs
@@ -538,8 +545,15 @@ impl<'r> Inspector<'r> {
                 self.pool.as_ref(),
                 batch,
                 |give| references.iter().for_each(give),
-                &|r: &String| shape(self.inspect(r)),
-                &mut each,
+                &|r: &String| {
+                    let (body, notes) = self.inspect_noting(r);
+                    (shape(body), notes)
+                },
+                // Warnings in reference order, whichever worker finished first.
+                &mut |(shaped, notes)| {
+                    self.warn_all(&notes);
+                    each(shaped)
+                },
             );
             return;
         }
@@ -576,40 +590,42 @@ impl<'r> Inspector<'r> {
         let records = self.image_index().0.len();
         let budget = reuse::budget(records, self.tx.db().reads_frugally());
         let reuse = Reuse::expecting(items.iter().map(|(_, r)| r.slot()), budget);
-        let one = |(reference, r): (&String, Resolved)| -> Shaped {
+        // Each result with what dockerd would have logged for it, warned in reference order.
+        let one = |(reference, r): (&String, Resolved)| -> (Shaped, Vec<String>) {
             let (image, slot) = match r {
                 Resolved::First(image, slot) => (image, Some(slot)),
                 Resolved::Again(slot) => {
                     if let Some((body, notes)) = reuse.take(slot) {
-                        self.warn_all(&notes);
-                        return body;
+                        return (body, notes.to_vec());
                     }
                     match resolve::resolve(self, reference) {
                         Ok(image) => (Box::new(image), Some(slot)),
-                        Err(e) => return shape(Err(e)),
+                        Err(e) => return (shape(Err(e)), Vec::new()),
                     }
                 }
                 Resolved::Unresolved => match resolve::resolve(self, reference) {
                     Ok(image) => (Box::new(image), None),
-                    Err(e) => return shape(Err(e)),
+                    Err(e) => return (shape(Err(e)), Vec::new()),
                 },
             };
             let mut notes = Vec::new();
             let body = self.body(reference, &image, &mut notes);
-            self.warn_all(&notes);
             let made = body.is_ok();
             let out = shape(body);
             if let (Some(slot), true) = (slot, made) {
                 reuse.offer(slot, &out, &notes);
             }
-            out
+            (out, notes)
         };
         crate::pipeline::ordered(
             self.pool.as_ref(),
             batch,
             |give| items.into_iter().for_each(give),
             &one,
-            &mut each,
+            &mut |(shaped, notes)| {
+                self.warn_all(&notes);
+                each(shaped)
+            },
         );
     }
 
@@ -714,11 +730,17 @@ impl<'r> Inspector<'r> {
 
     /// `docker image inspect REF`, as the daemon's JSON body (compact, HTML-escaped).
     pub fn inspect(&self, reference: &str) -> Result<J, InspectError> {
-        let image = resolve::resolve(self, reference)?;
-        let mut notes = Vec::new();
-        let body = self.body(reference, &image, &mut notes);
+        let (body, notes) = self.inspect_noting(reference);
         self.warn_all(&notes);
         body
+    }
+
+    /// [`Inspector::inspect`], with what dockerd would have logged on the way handed back
+    /// rather than warned: callers on the pool warn in reference order.
+    fn inspect_noting(&self, reference: &str) -> (Result<J, InspectError>, Vec<String>) {
+        let mut notes = Vec::new();
+        let body = resolve::resolve(self, reference).and_then(|image| self.body(reference, &image, &mut notes));
+        (body, notes)
     }
 
     /// The body for `image`, which `reference` resolved to, with what dockerd would have

@@ -1,0 +1,89 @@
+//! What dockerd would only have logged (a config blob that does not read) is warned on stderr
+//! in the order of the references, as the CLI's one request after another would have made
+//! dockerd log it, however the workers that inspect them in parallel finish.
+
+#[path = "gcdu_support/mod.rs"]
+mod support;
+
+use std::path::Path;
+use std::process::Command;
+
+fn coldctr(root: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_coldctr"))
+        .arg("--root")
+        .arg(root)
+        .args(["--host-platform", "linux/amd64", "-n", "moby"])
+        .args(args)
+        .env_remove("DOCKER_API_VERSION")
+        .output()
+        .expect("run coldctr")
+}
+
+/// The (manifest, config) digests of each single-manifest image, by name.
+fn targets(root: &Path, names: &[&str]) -> Vec<(String, String)> {
+    names
+        .iter()
+        .map(|name| {
+            let out = coldctr(root, &["inspect", "--format", "{{.Descriptor.Digest}}", name]);
+            assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+            let manifest = String::from_utf8(out.stdout).expect("utf-8").trim().to_string();
+            let doc = support::read_json(&support::blob_path(root, &manifest));
+            (manifest, support::s(&doc["config"]["digest"]).expect("a config digest"))
+        })
+        .collect()
+}
+
+/// The image IDs (manifest digests) the "failed to read image config" warnings name, in
+/// stderr order.
+fn warned(stderr: &[u8]) -> Vec<String> {
+    String::from_utf8_lossy(stderr)
+        .lines()
+        .filter(|l| l.contains("failed to read image config"))
+        .filter_map(|l| {
+            l.strip_prefix("coldctr: ")?
+                .split(':')
+                .take(2)
+                .collect::<Vec<_>>()
+                .join(":")
+                .into()
+        })
+        .collect()
+}
+
+#[test]
+fn warnings_follow_the_references_order() {
+    let (_tmp, root) = support::fixture_copy("docker-28.5");
+    let names = [
+        "docker.io/lab/collide:1",
+        "docker.io/library/classic:1",
+        "docker.io/library/legacy:2.3",
+        "docker.io/library/retagme:1",
+        "ghcr.io/example/tool:v1",
+        "docker.io/lab/nohist:1",
+    ];
+    let targets = targets(&root, &names);
+    let configs: std::collections::HashSet<_> = targets.iter().map(|(_, c)| c).collect();
+    assert_eq!(configs.len(), names.len(), "each image has its own config: {targets:?}");
+    for config in configs {
+        std::fs::remove_file(support::blob_path(&root, config)).expect("remove a config blob");
+    }
+    // Three references or fewer are looked up one by one, more go through the index: both
+    // ways, forwards and backwards, several times (an order left to the workers shows).
+    for count in [3, names.len()] {
+        for reversed in [false, true] {
+            let mut order: Vec<usize> = (0..count).collect();
+            if reversed {
+                order.reverse();
+            }
+            let refs: Vec<&str> = order.iter().map(|&i| names[i]).collect();
+            let want: Vec<String> = order.iter().map(|&i| targets[i].0.clone()).collect();
+            for _ in 0..5 {
+                let mut args = vec!["inspect"];
+                args.extend(&refs);
+                let out = coldctr(&root, &args);
+                assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+                assert_eq!(warned(&out.stderr), want, "references {refs:?}");
+            }
+        }
+    }
+}
