@@ -244,7 +244,7 @@ mod tests {
     #[test]
     fn chunked_keeps_the_order_made_from_a_worker_too() {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
-        let keep = |i: u64| (i % 3 != 0).then_some(i * 2);
+        let keep = |i: u64| (!i.is_multiple_of(3)).then_some(i * 2);
         let want: Vec<u64> = (0..1000u64).filter_map(keep).collect();
         for chunk in [1, 7, 64, 5000] {
             let slow_first = |i: u64| {
