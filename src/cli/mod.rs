@@ -33,7 +33,6 @@ use crate::bolt::BoltError;
 use clap::parser::ValueSource;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::io::Write;
-use std::process::ExitCode;
 
 /// The package version and the commit it was built from (see build.rs).
 pub const VERSION: &str = env!("COLDCTR_VERSION");
@@ -195,7 +194,9 @@ impl Failure {
     }
 }
 
-pub fn main() -> ExitCode {
+/// Runs the command line this process was started with: its exit code, once every byte of
+/// output is written and flushed.
+pub fn main() -> u8 {
     let matches = Cli::command().get_matches();
     let cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
@@ -219,9 +220,9 @@ pub fn main() -> ExitCode {
         && e.kind() != std::io::ErrorKind::BrokenPipe
     {
         eprintln!("coldctr: writing output: {e}");
-        return ExitCode::from(Outcome::Unreadable as u8);
+        return Outcome::Unreadable as u8;
     }
-    ExitCode::from(outcome as u8)
+    outcome as u8
 }
 
 /// Runs one command line (`args` with the program name first) writing to `out`, as `coldctr`
