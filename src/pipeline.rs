@@ -88,59 +88,6 @@ pub fn ordered<T, R>(
     });
 }
 
-/// Runs `make`, which hands items to the function it is given; maps them with `map` on the
-/// pool, `chunk` at a time, while `make` goes on; and returns the results `map` kept (its
-/// `Some`s) in the order the items were made. Unlike [`ordered`], every kept result is held
-/// until the end and the caller never waits on a channel: it may be a worker of `pool` itself
-/// (one reference's RepoTags scan runs on one), and once `make` is done it helps map the
-/// chunks still waiting. Without a pool, everything runs here.
-pub fn chunked<T, R>(
-    pool: Option<&ThreadPool>,
-    chunk: usize,
-    make: impl FnOnce(&mut dyn FnMut(T)),
-    map: &(impl Fn(T) -> Option<R> + Sync),
-) -> Vec<R>
-where
-    T: Send,
-    R: Send,
-{
-    let Some(pool) = pool else {
-        let mut out = Vec::new();
-        make(&mut |item| out.extend(map(item)));
-        return out;
-    };
-    let chunk = chunk.max(1);
-    let done = std::sync::Mutex::new(Vec::<(usize, Vec<R>)>::new());
-    pool.in_place_scope(|scope| {
-        let mut sent = 0usize;
-        let mut send = |items: Vec<T>| {
-            let (seq, done) = (sent, &done);
-            sent += 1;
-            scope.spawn(move |_| {
-                let kept: Vec<R> = items.into_iter().filter_map(map).collect();
-                if !kept.is_empty() {
-                    done.lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner)
-                        .push((seq, kept));
-                }
-            });
-        };
-        let mut pending: Vec<T> = Vec::with_capacity(chunk);
-        make(&mut |item| {
-            pending.push(item);
-            if pending.len() >= chunk {
-                send(std::mem::replace(&mut pending, Vec::with_capacity(chunk)));
-            }
-        });
-        if !pending.is_empty() {
-            send(pending);
-        }
-    });
-    let mut parts = done.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
-    parts.sort_unstable_by_key(|&(seq, _)| seq);
-    parts.into_iter().flat_map(|(_, kept)| kept).collect()
-}
-
 /// The batches sent to the pool and what has come back of them.
 struct Order<R> {
     done: mpsc::Receiver<(usize, std::thread::Result<Vec<R>>)>,
@@ -239,26 +186,5 @@ mod tests {
             n += 1
         });
         assert_eq!(n, 0);
-    }
-
-    #[test]
-    fn chunked_keeps_the_order_made_from_a_worker_too() {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
-        let keep = |i: u64| (!i.is_multiple_of(3)).then_some(i * 2);
-        let want: Vec<u64> = (0..1000u64).filter_map(keep).collect();
-        for chunk in [1, 7, 64, 5000] {
-            let slow_first = |i: u64| {
-                if i < 7 {
-                    std::thread::sleep(std::time::Duration::from_millis(5));
-                }
-                keep(i)
-            };
-            let outside = chunked(Some(&pool), chunk, |give| (0..1000u64).for_each(give), &slow_first);
-            assert_eq!(outside, want, "chunk {chunk}, from outside the pool");
-            let inside = pool.install(|| chunked(Some(&pool), chunk, |give| (0..1000u64).for_each(give), &slow_first));
-            assert_eq!(inside, want, "chunk {chunk}, from a worker");
-        }
-        assert_eq!(chunked(None, 4, |give| (0..1000u64).for_each(give), &keep), want);
-        assert!(chunked(Some(&pool), 4, |_give: &mut dyn FnMut(u64)| {}, &keep).is_empty());
     }
 }

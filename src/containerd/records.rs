@@ -415,43 +415,41 @@ pub fn images_in_on(
     ns: &Bucket<'_>,
     damage: &mut Damage,
 ) -> Vec<Image> {
-    let mut walk = Damage::new();
-    let mut records = Damage::new();
-    let images = decoded_on(
-        pool,
-        |give| {
-            image_steps(ns, |step| match step {
-                RecordStep::Damage(note) => walk.push(note),
-                record => give(record),
-            })
-        },
-        &mut records,
-        |key, b, d| image_from(namespace, key_name(key), b, d).map_err(|e| d.push(e)).ok(),
-    );
-    damage.extend(walk);
-    damage.extend(records);
-    images
+    let mut records = Vec::new();
+    image_steps(ns, |step| match step {
+        RecordStep::Damage(note) => damage.push(note),
+        record => records.push(record),
+    });
+    decoded_on(pool, records, damage, |key, b, d| {
+        image_from(namespace, key_name(key), b, d).map_err(|e| d.push(e)).ok()
+    })
 }
 
-/// Records a chunk of [`decoded_on`]'s walk hands to the pool at once.
-const DECODE_CHUNK: usize = 128;
-
-/// Decodes the steps `make` walks with `decode` (given each record's key as stored), on
-/// `pool` as they are walked when there is one: the results in step order, and each step's
-/// damage (a [`RecordStep::Damage`], or what `decode` met) pushed in step order.
+/// Decodes `steps` with `decode` (given each record's key as stored), on `pool` when there
+/// is one: the results in step order, and each step's damage (a [`RecordStep::Damage`], or
+/// what `decode` met) pushed in step order.
+///
+/// The steps are walked whole before any is decoded, and that stays so: pages are claimed by
+/// the first bucket to reach them (`Tx::claim_page`), so decoding while walking let a crafted
+/// record that points into the walked bucket's own pages end the rest of the walk, or not,
+/// depending on which thread came first.
 pub fn decoded_on<'a, T: Send>(
     pool: Option<&rayon::ThreadPool>,
-    make: impl FnOnce(&mut dyn FnMut(RecordStep<'a>)),
+    steps: Vec<RecordStep<'a>>,
     damage: &mut Damage,
     decode: impl Fn(&'a [u8], &Bucket<'a>, &mut Damage) -> Option<T> + Sync,
 ) -> Vec<T> {
+    use rayon::prelude::*;
     // Only the steps with a result or damage are kept: a scan for one target holds two
     // records of 5,000, not 5,000 empty slots.
     let one = |step: RecordStep<'a>| {
         let (d, found) = step.decode_key(&decode);
         (!d.is_empty() || found.is_some()).then_some((d, found))
     };
-    let done = crate::pipeline::chunked(pool, DECODE_CHUNK, make, &one);
+    let done: Vec<(Damage, Option<T>)> = match pool {
+        Some(p) => p.install(|| steps.into_par_iter().filter_map(one).collect()),
+        None => steps.into_iter().filter_map(one).collect(),
+    };
     let mut out = Vec::with_capacity(done.len());
     for (d, found) in done {
         damage.extend(d);
@@ -490,15 +488,12 @@ pub fn images_with_target_on(
     scan: Scan,
     damage: &mut Damage,
 ) -> Vec<Image> {
-    decoded_on(
-        pool,
-        |give| image_steps(ns, give),
-        damage,
-        |key, b, d| match scan {
-            Scan::Once => b.with_root_held(|b| image_with_target(namespace, key, b, digest, d)),
-            Scan::Keep => image_with_target(namespace, key, b, digest, d),
-        },
-    )
+    let mut steps = Vec::new();
+    image_steps(ns, |step| steps.push(step));
+    decoded_on(pool, steps, damage, |key, b, d| match scan {
+        Scan::Once => b.with_root_held(|b| image_with_target(namespace, key, b, digest, d)),
+        Scan::Keep => image_with_target(namespace, key, b, digest, d),
+    })
 }
 
 /// The namespace's image records as [`RecordStep`]s, in name order.

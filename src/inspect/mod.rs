@@ -31,7 +31,6 @@ use reuse::{Reuse, Shaped};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
-use summary::Best;
 
 /// How deep image indexes may nest before we call it a cycle. containerd has no limit (a
 /// self-referencing index makes it loop); real images nest one or two levels.
@@ -311,53 +310,31 @@ impl<'r> Inspector<'r> {
     /// pages but decodes one or two records); after that every record is decoded once into
     /// an index, which is cheaper than scanning again for each of many references.
     fn with_target(&self, digest: &str, scan: records::Scan) -> Vec<Image> {
-        if self.takes_lean_lookup() {
-            let (out, damage) = self.scan_targets(digest, scan);
-            self.note_damage(damage);
+        if self.images.get().is_none() && self.lookups.fetch_add(1, Ordering::Relaxed) < LEAN_LOOKUPS {
+            let mut damage = crate::damage::Damage::new();
+            let ns = records::key_bytes(&self.namespace);
+            let out = match self.tx.bucket_at(&[b"v1".as_slice(), &ns]) {
+                Ok(Some(ns)) => {
+                    records::images_with_target_on(self.pool.as_ref(), &self.namespace, &ns, digest, scan, &mut damage)
+                }
+                Ok(None) => Vec::new(),
+                Err(e) => {
+                    damage.push(e);
+                    Vec::new()
+                }
+            };
+            if !damage.is_empty()
+                && let Ok(mut all) = self.damage.lock()
+            {
+                all.extend(damage);
+            }
             return out;
         }
-        self.indexed_with_target(digest)
-    }
-
-    /// True when the next target lookup is a scan of the targets alone (see
-    /// [`Inspector::with_target`]); counts it as one of the [`LEAN_LOOKUPS`].
-    fn takes_lean_lookup(&self) -> bool {
-        self.images.get().is_none() && self.lookups.fetch_add(1, Ordering::Relaxed) < LEAN_LOOKUPS
-    }
-
-    /// The records whose target is `digest`, found by a scan of the targets alone, and the
-    /// damage met on the way (for the caller to report).
-    fn scan_targets(&self, digest: &str, scan: records::Scan) -> (Vec<Image>, crate::damage::Damage) {
-        let mut damage = crate::damage::Damage::new();
-        let ns = records::key_bytes(&self.namespace);
-        let out = match self.tx.bucket_at(&[b"v1".as_slice(), &ns]) {
-            Ok(Some(ns)) => {
-                records::images_with_target_on(self.pool.as_ref(), &self.namespace, &ns, digest, scan, &mut damage)
-            }
-            Ok(None) => Vec::new(),
-            Err(e) => {
-                damage.push(e);
-                Vec::new()
-            }
-        };
-        (out, damage)
-    }
-
-    /// The records whose target is `digest`, from the index of every record.
-    fn indexed_with_target(&self, digest: &str) -> Vec<Image> {
         let (images, index) = self.all_images();
         index
             .get(digest)
             .map(|ix| ix.iter().filter_map(|&i| images.get(i)).cloned().collect())
             .unwrap_or_default()
-    }
-
-    fn note_damage(&self, damage: crate::damage::Damage) {
-        if !damage.is_empty()
-            && let Ok(mut all) = self.damage.lock()
-        {
-            all.extend(damage);
-        }
     }
 
     /// How RepoTags' scan treats the record pages: read for the one look when it is the last
@@ -749,34 +726,17 @@ impl<'r> Inspector<'r> {
     fn body(&self, reference: &str, image: &Image, notes: &mut Vec<String>) -> Result<J, InspectError> {
         let matcher = self.matcher();
         let target = descriptor_of(image);
-        let analyse = |notes: &mut Vec<String>| -> Result<(i64, Option<Best>), InspectError> {
-            let size = size::size(self, &target, &matcher).map_err(InspectError)?;
-            let best = summary::best(self, &target, &matcher, notes).map_err(InspectError)?;
-            if best.is_none()
-                && let Some(p) = &self.options.platform
-            {
-                return Err(InspectError(format!(
-                    "image with reference {reference} was found but does not provide the specified platform ({})",
-                    p.format()
-                )));
-            }
-            Ok((size, best))
-        };
-        let digest = &image.target.digest;
-        if self.images.get().is_none() && self.lookups.load(Ordering::Relaxed) < LEAN_LOOKUPS {
-            // RepoTags' scan reads every record's page; the walk of the image's blobs and
-            // records runs beside it instead of after it. The scan counts as a lookup, and
-            // its damage is reported, only for a body that is printed: as when it came after.
-            let ((tagged, damage), analysed) =
-                rayon::join(|| self.scan_targets(digest, self.repo_tags_scan()), || analyse(notes));
-            let (size, best) = analysed?;
-            self.lookups.fetch_add(1, Ordering::Relaxed);
-            self.note_damage(damage);
-            return Ok(response::build(self, image, &tagged, size, best.as_ref()));
+        let size = size::size(self, &target, &matcher).map_err(InspectError)?;
+        let best = summary::best(self, &target, &matcher, notes).map_err(InspectError)?;
+        if best.is_none()
+            && let Some(p) = &self.options.platform
+        {
+            return Err(InspectError(format!(
+                "image with reference {reference} was found but does not provide the specified platform ({})",
+                p.format()
+            )));
         }
-        let (size, best) = analyse(notes)?;
-        let tagged = self.indexed_with_target(digest);
-        Ok(response::build(self, image, &tagged, size, best.as_ref()))
+        Ok(response::build(self, image, size, best.as_ref()))
     }
 }
 

@@ -18,11 +18,10 @@ use std::collections::BTreeMap;
 const PARENT_LABEL: &str = "org.mobyproject.image.parent";
 const DANGLING_PREFIX: &str = "moby-dangling@";
 
-/// The response for `image`, with `tagged` the namespace's records whose target is the
-/// image's (RepoTags, RepoDigests, LastTagTime).
-pub(super) fn build(ins: &Inspector<'_>, image: &Image, tagged: &[Image], size: i64, best: Option<&Best>) -> J {
+pub(super) fn build(ins: &Inspector<'_>, image: &Image, size: i64, best: Option<&Best>) -> J {
     let api = ins.options.api;
-    let (repo_tags, repo_digests) = repo_tags_and_digests(tagged);
+    let tagged = ins.with_target(&image.target.digest, ins.repo_tags_scan());
+    let (repo_tags, repo_digests) = repo_tags_and_digests(&tagged);
     // dockerd starts from Go's zero time.Time: a record without `updatedat` (a layout's)
     // prints 0001-01-01T00:00:00Z.
     let last_tag = tagged.iter().filter_map(|i| i.updated.as_ref()).fold(
