@@ -39,14 +39,8 @@ fn warned(stderr: &[u8]) -> Vec<String> {
     String::from_utf8_lossy(stderr)
         .lines()
         .filter(|l| l.contains("failed to read image config"))
-        .filter_map(|l| {
-            l.strip_prefix("coldctr: ")?
-                .split(':')
-                .take(2)
-                .collect::<Vec<_>>()
-                .join(":")
-                .into()
-        })
+        // "coldctr: sha256:<hex>: failed to read image config: ..."
+        .filter_map(|l| Some(l.strip_prefix("coldctr: ")?.split(": ").next()?.to_string()))
         .collect()
 }
 
