@@ -1,5 +1,5 @@
-//! What dockerd would only have logged (a config blob that does not read) is warned on stderr
-//! in the order of the references, as the CLI's one request after another would have made
+//! What dockerd would only have logged (a config blob that does not read) is warned on stderr,
+//! naming the image and the config blob, in the order of the references, as the CLI's one request after another would have made
 //! dockerd log it, however the workers that inspect them in parallel finish.
 
 #[path = "gcdu_support/mod.rs"]
@@ -33,14 +33,19 @@ fn targets(root: &Path, names: &[&str]) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The image IDs (manifest digests) the "failed to read image config" warnings name, in
-/// stderr order.
-fn warned(stderr: &[u8]) -> Vec<String> {
+/// The image IDs (manifest digests) and the config blobs the "failed to read image config"
+/// warnings name, in stderr order.
+fn warned(stderr: &[u8]) -> Vec<(String, String)> {
     String::from_utf8_lossy(stderr)
         .lines()
         .filter(|l| l.contains("failed to read image config"))
-        // "coldctr: sha256:<hex>: failed to read image config: ..."
-        .filter_map(|l| Some(l.strip_prefix("coldctr: ")?.split(": ").next()?.to_string()))
+        // "coldctr: sha256:<image>: failed to read image config: config sha256:<config>: ..."
+        .filter_map(|l| {
+            let mut parts = l.strip_prefix("coldctr: ")?.split(": ");
+            let image = parts.next()?.to_string();
+            let config = parts.nth(1)?.strip_prefix("config ")?.to_string();
+            Some((image, config))
+        })
         .collect()
 }
 
@@ -70,7 +75,7 @@ fn warnings_follow_the_references_order() {
                 order.reverse();
             }
             let refs: Vec<&str> = order.iter().map(|&i| names[i]).collect();
-            let want: Vec<String> = order.iter().map(|&i| targets[i].0.clone()).collect();
+            let want: Vec<(String, String)> = order.iter().map(|&i| targets[i].clone()).collect();
             for _ in 0..5 {
                 let mut args = vec!["inspect"];
                 args.extend(&refs);

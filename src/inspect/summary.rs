@@ -148,14 +148,25 @@ fn is_pseudo(ins: &Inspector<'_>, desc: &Descriptor) -> Result<bool, ReadError> 
 }
 
 /// The manifest's config, decoded as Docker's image config; `created` must be a valid time.
+///
+/// The error names the config blob, so that a reader of the warning need not look it up in the
+/// manifest.
 fn read_config(ins: &Inspector<'_>, desc: &Descriptor) -> Result<ImageConfig, String> {
+    // The warning already names the manifest (its digest leads the note).
     let m = manifest(ins, desc, true).map_err(read_error)?;
-    let blob = ins.read_blob(&m.config).map_err(read_error)?;
-    let config: ImageConfig = document::decode(&blob).map_err(|e| e.to_string())?;
+    let digest = &m.config.digest;
+    // Some blob errors lead with the digest already (a blob that is not a regular file, one too
+    // large, an I/O error): those are not prefixed twice.
+    let at = |what: String| match what.starts_with(digest.as_str()) {
+        true => format!("config {what}"),
+        false => format!("config {digest}: {what}"),
+    };
+    let blob = ins.read_blob(&m.config).map_err(|e| at(read_error(e)))?;
+    let config: ImageConfig = document::decode(&blob).map_err(|e| at(e.to_string()))?;
     if let Some(created) = &config.created
         && crate::containerd::gotime::parse_rfc3339(created).is_none()
     {
-        return Err(format!("parsing time {created:?} as RFC 3339 failed"));
+        return Err(at(format!("parsing time {created:?} as RFC 3339 failed")));
     }
     Ok(config)
 }
