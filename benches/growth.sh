@@ -19,8 +19,7 @@ done
 inspect_all() { for ns in k8s.io moby; do "$BIN" --root "$1" -n $ns inspect $(cat "/tmp/growth-names-${1//\//_}-$ns"); done; }
 content() { "$BIN" --root "$1" content --format json; }
 du() { "$BIN" --root "$1" du --format json; }
-ms() { local s; s=$(date +%s%N); "$@" > /dev/null 2>&1; echo $(( ($(date +%s%N) - s) / 1000000 )); }
-stats() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {printf "%d %d", a[1], a[int((NR+1)/2)]}'; }
+. "$(dirname "$0")/timing.sh"
 declare -A t
 for _ in $(seq "$RUNS"); do
   for c in inspect_all content du; do
@@ -29,8 +28,8 @@ for _ in $(seq "$RUNS"); do
   done
 done
 for c in inspect_all content du; do
-  read -r a1 a2 <<< "$(echo "${t[$c-small]}" | stats)"
-  read -r b1 b2 <<< "$(echo "${t[$c-large]}" | stats)"
+  read -r a1 a2 <<< "$(echo "${t[$c-small]}" | min_median)"
+  read -r b1 b2 <<< "$(echo "${t[$c-large]}" | min_median)"
   printf '%-12s small %s / %s  large %s / %s  growth %s (min) %s (median)\n' "$c" "$a1" "$a2" "$b1" "$b2" \
     "$(awk -v a="$a1" -v b="$b1" 'BEGIN { printf "%.2f", b / a }')" \
     "$(awk -v a="$a2" -v b="$b2" 'BEGIN { printf "%.2f", b / a }')"

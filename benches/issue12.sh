@@ -40,8 +40,8 @@ o_images() { "$ORACLE" -root "$ROOT" images; }
 o_images_q() { "$ORACLE" -root "$ROOT" images; }
 o_du() { "$ORACLE" -root "$ROOT" du; }
 
-ms() { local s e; s=$(date +%s%N); "$@" >/dev/null 2>&1; e=$(date +%s%N); echo $(( (e - s) / 1000000 )); }
-stats() { sort -n | awk '{a[NR]=$1} END {printf "min %6d median %6d", a[1], a[int((NR+1)/2)]}'; }
+. "$(dirname "$0")/timing.sh"
+stats() { local a b; read -r a b <<< "$(min_median)"; printf 'min %6d median %6d' "$a" "$b"; }
 
 [ "${TIMINGS:-1}" = 1 ] && echo "store $ROOT, $RUNS runs each, ms"
 [ "${TIMINGS:-1}" = 1 ] && for cmd in ${CMDS:-inspect_all inspect_one content images images_q du gc verify export}; do
