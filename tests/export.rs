@@ -504,6 +504,73 @@ fn refuses_to_write_in_the_root_or_over_an_existing_output() {
     assert_eq!(leftovers(dir.path()), Vec::<String>::new());
 }
 
+/// Entries already at the names export gives its temporary output and the old output it moves
+/// aside (`.OUT.coldctr-PID.tmp`, `.OUT.coldctr-PID.old`) are left as they were: the process
+/// is started from a shell that makes them under its own PID, then execs coldctr.
+#[test]
+fn entries_at_the_temporary_names_are_left_alone() {
+    let dir = tmp();
+    let out = dir.path();
+    let root = fixture("docker-28.5");
+    let bin = env!("CARGO_BIN_EXE_coldctr");
+    let run = |prepare: &str, args: &str| {
+        let script = format!("{prepare} && exec \"$0\" --root \"$1\" --host-platform linux/amd64 export {args}");
+        Command::new("sh")
+            .arg("-c")
+            .arg(script)
+            .arg(bin)
+            .arg(&root)
+            .current_dir(out)
+            .env_remove("COLDCTR_ROOT")
+            .stdin(Stdio::null())
+            .output()
+            .expect("run sh")
+    };
+    // A directory (with a file in it) where the directory output's temporary would go.
+    let o = run(
+        "mkdir .layout.coldctr-$$.tmp && echo precious > .layout.coldctr-$$.tmp/data",
+        "--format oci-dir -o layout webapp:1.0",
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(out.join("layout/index.json").is_file());
+    // A file where a file output's temporary would go.
+    let o = run("echo precious > .a.tar.coldctr-$$.tmp", "-o a.tar webapp:1.0");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(files_of(&out.join("a.tar")).contains_key("manifest.json"));
+    // A file where the replaced directory is moved aside (--force over `layout`).
+    let o = run(
+        "echo precious > .layout.coldctr-$$.old",
+        "--force --format oci-dir -o layout webapp:1.0",
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(out.join("layout/index.json").is_file());
+    let mut kept: Vec<(String, Vec<u8>)> = Vec::new();
+    for e in std::fs::read_dir(out).unwrap() {
+        let e = e.unwrap();
+        let name = e.file_name().to_string_lossy().into_owned();
+        if !name.contains(".coldctr-") {
+            continue;
+        }
+        let file = if e.path().is_dir() {
+            e.path().join("data")
+        } else {
+            e.path()
+        };
+        kept.push((name, std::fs::read(file).unwrap()));
+    }
+    kept.sort();
+    let names: Vec<&str> = kept.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        kept.len(),
+        3,
+        "the three entries made before each run, and nothing else: {names:?}"
+    );
+    assert!(kept.iter().all(|(_, data)| data == b"precious\n"), "{names:?}");
+    for suffix in [".tmp", ".tmp", ".old"] {
+        assert!(names.iter().any(|n| n.ends_with(suffix)), "{names:?}");
+    }
+}
+
 fn copy_root(from: &Path, to: &Path) {
     let st = Command::new("cp").arg("-a").arg(from).arg(to).status().unwrap();
     assert!(st.success());

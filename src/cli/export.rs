@@ -148,28 +148,22 @@ pub fn run(global: &Global, args: ExportArgs, out: &mut dyn Write) -> Result<Out
             write::write_tar(&root, &members, out, Some(p)).map_err(write_failure)
         })?,
         Some(path) => {
-            let mut temp = Temp::new(&path, format == Format::OciDir);
             if format == Format::OciDir {
+                let mut temp = Temp::dir(&path)?;
                 super::progress::with_progress("export", total, |p| {
                     write::write_dir(&root, &members, &temp.path, Some(p)).map_err(write_failure)
                 })?;
+                temp.commit(&path)?;
             } else {
-                use std::os::unix::fs::OpenOptionsExt;
-                let file = std::fs::OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .mode(0o644)
-                    .custom_flags(libc::O_NOFOLLOW)
-                    .open(&temp.path)
-                    .map_err(|e| Failure::new(Outcome::Unreadable, format!("{}: {e}", temp.path.display())))?;
+                let (mut temp, file) = Temp::file(&path)?;
                 let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
                 super::progress::with_progress("export", total, |p| {
                     write::write_tar(&root, &members, &mut w, Some(p)).map_err(write_failure)
                 })?;
                 let file = w.into_inner().map_err(|e| Failure::from(e.into_error()))?;
                 file.sync_all()?;
+                temp.commit(&path)?;
             }
-            temp.commit(&path)?;
         }
     }
     if salvage && !plan.problems.is_empty() {
@@ -254,20 +248,73 @@ pub(super) fn check_output(root: &Path, out: &Path, force: bool) -> Result<PathB
     Ok(path)
 }
 
-/// The output under construction, beside OUT; removed unless committed.
+/// The output under construction, beside OUT: an entry this process created itself (never one
+/// found there), removed unless committed.
 pub(super) struct Temp {
     pub(super) path: PathBuf,
     dir: bool,
     committed: bool,
 }
 
+/// How many names [`create_beside`] tries before giving up.
+const BESIDE_TRIES: u32 = 64;
+
+/// Creates a new entry beside `out` with `make` (which must fail with `AlreadyExists` when
+/// something is at the path), named `.NAME.coldctr-PID.SUFFIX` or, when something is already
+/// there, `.NAME.coldctr-PID-N.SUFFIX`: what is already there is never opened, replaced or
+/// removed.
+fn create_beside<T>(
+    out: &Path,
+    suffix: &str,
+    make: impl Fn(&Path) -> std::io::Result<T>,
+) -> std::io::Result<(PathBuf, T)> {
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let pid = std::process::id();
+    let mut last = std::io::Error::from(std::io::ErrorKind::AlreadyExists);
+    for n in 0..BESIDE_TRIES {
+        let tag = if n == 0 { pid.to_string() } else { format!("{pid}-{n}") };
+        let path = out.with_file_name(format!(".{name}.coldctr-{tag}.{suffix}"));
+        match make(&path) {
+            Ok(made) => return Ok((path, made)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = e,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last)
+}
+
+/// A new, empty directory (0755 before the umask).
+fn new_dir(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new().mode(0o755).create(path)
+}
+
 impl Temp {
-    pub(super) fn new(out: &Path, dir: bool) -> Temp {
-        let name = out
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let path = out.with_file_name(format!(".{name}.coldctr-{}.tmp", std::process::id()));
+    /// Creates the output's temporary file beside `out`, open for writing.
+    pub(super) fn file(out: &Path) -> Result<(Temp, std::fs::File), Failure> {
+        use std::os::unix::fs::OpenOptionsExt;
+        let (path, file) = create_beside(out, "tmp", |path| {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o644)
+                .custom_flags(libc::O_NOFOLLOW)
+                .open(path)
+        })
+        .map_err(|e| beside_failure(out, e))?;
+        Ok((Temp::ours(path, false), file))
+    }
+
+    /// Creates the output's temporary directory beside `out`, empty.
+    pub(super) fn dir(out: &Path) -> Result<Temp, Failure> {
+        let (path, ()) = create_beside(out, "tmp", new_dir).map_err(|e| beside_failure(out, e))?;
+        Ok(Temp::ours(path, true))
+    }
+
+    fn ours(path: PathBuf, dir: bool) -> Temp {
         Temp {
             path,
             dir,
@@ -279,18 +326,16 @@ impl Temp {
     pub(super) fn commit(&mut self, out: &Path) -> Result<(), Failure> {
         let io = |e: std::io::Error| Failure::new(Outcome::Unreadable, format!("{}: {e}", out.display()));
         let existing = std::fs::symlink_metadata(out).ok();
-        if let Some(m) = existing.filter(|m| m.is_dir() || self.dir) {
-            // rename(2) replaces neither a non-empty directory nor a file by a directory:
-            // move the old one aside first, then remove it.
-            let aside = self.path.with_extension("old");
-            std::fs::rename(out, &aside).map_err(io)?;
+        if existing.is_some_and(|m| m.is_dir() || self.dir) {
+            // rename(2) replaces neither a non-empty directory nor a file by a directory: move
+            // the old one aside first (into a directory of our own, so that nothing already
+            // beside OUT is replaced), then remove it.
+            let (aside, ()) = create_beside(out, "old", new_dir).map_err(io)?;
+            let old = aside.join("old");
+            std::fs::rename(out, &old).map_err(io)?;
             std::fs::rename(&self.path, out).map_err(io)?;
             self.committed = true;
-            if m.is_dir() {
-                std::fs::remove_dir_all(&aside).map_err(io)?;
-            } else {
-                std::fs::remove_file(&aside).map_err(io)?;
-            }
+            std::fs::remove_dir_all(&aside).map_err(io)?;
         } else {
             std::fs::rename(&self.path, out).map_err(io)?;
             self.committed = true;
@@ -299,19 +344,23 @@ impl Temp {
     }
 }
 
+fn beside_failure(out: &Path, e: std::io::Error) -> Failure {
+    Failure::new(
+        Outcome::Unreadable,
+        format!("{}: a temporary entry beside it: {e}", out.display()),
+    )
+}
+
 impl Drop for Temp {
     fn drop(&mut self) {
         if self.committed {
             return;
         }
-        match std::fs::symlink_metadata(&self.path) {
-            Ok(m) if m.is_dir() => {
-                let _ = std::fs::remove_dir_all(&self.path);
-            }
-            Ok(_) => {
-                let _ = std::fs::remove_file(&self.path);
-            }
-            Err(_) => {}
+        // The entry is ours (created by `create`): what is in it is what we wrote.
+        if self.dir {
+            let _ = std::fs::remove_dir_all(&self.path);
+        } else {
+            let _ = std::fs::remove_file(&self.path);
         }
     }
 }

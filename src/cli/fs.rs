@@ -483,12 +483,7 @@ fn write_tar(
         return write(out);
     }
     let path = super::export::check_output(root, &args.output, args.force)?;
-    let mut temp = super::export::Temp::new(&path, false);
-    let file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&temp.path)
-        .map_err(|e| Failure::new(Outcome::Unreadable, format!("{}: {e}", temp.path.display())))?;
+    let (mut temp, file) = super::export::Temp::file(&path)?;
     let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
     write(&mut w)?;
     w.flush()?;

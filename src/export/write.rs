@@ -319,7 +319,7 @@ pub fn write_tar(
     Ok(())
 }
 
-/// The members as a directory `dir` (which must not exist yet): directories 0755, files 0644.
+/// The members into `dir`, an empty directory the caller created: directories 0755, files 0644.
 pub fn write_dir(
     root: &Root,
     members: &Members<'_>,
@@ -327,7 +327,7 @@ pub fn write_dir(
     progress: Option<&Progress>,
 ) -> Result<(), WriteError> {
     use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
-    std::fs::DirBuilder::new().mode(0o755).create(dir)?;
+    // The caller created `dir`, empty; its mode is set here, whatever the umask made it.
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755))?;
     members.visit(|name, member| {
         let path = dir.join(name.trim_end_matches('/'));
