@@ -390,6 +390,50 @@ fn export_lists_what_docker_export_gave() {
     );
 }
 
+/// The Docker data root beside the containerd root is evidence as much as the containerd root:
+/// neither `fs export` nor `export` writes inside it (nothing is made there), whatever the
+/// privileges the node was unpacked with.
+#[test]
+fn exports_refuse_the_docker_root_beside() {
+    let docker = node().join("var/lib/docker");
+    let before: Vec<_> = std::fs::read_dir(&docker)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    let inside = docker.join("x.tar");
+    let deeper = docker.join("containers").join("x.tar");
+    for args in [
+        vec![
+            "fs",
+            "export",
+            "--from-blobs",
+            "lab/app:1",
+            "-o",
+            inside.to_str().unwrap(),
+        ],
+        vec![
+            "fs",
+            "export",
+            "--from-blobs",
+            "lab/app:1",
+            "-o",
+            deeper.to_str().unwrap(),
+        ],
+        vec!["export", "-o", inside.to_str().unwrap(), "lab/app:1"],
+        vec!["export", "--force", "-o", docker.to_str().unwrap(), "lab/app:1"],
+    ] {
+        let r = run(&args);
+        assert_eq!(r.code, Some(2), "{args:?}: {}", r.stderr);
+        assert!(r.stderr.contains("var/lib/docker"), "{args:?}: {}", r.stderr);
+    }
+    assert!(!inside.exists() && !deeper.exists());
+    let after: Vec<_> = std::fs::read_dir(&docker)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(before, after);
+}
+
 #[test]
 fn ls_and_cat_resolve_inside_the_merged_tree() {
     if skip_unless_root("ls/cat") {

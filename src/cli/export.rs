@@ -83,7 +83,10 @@ pub fn run(global: &Global, args: ExportArgs, out: &mut dyn Write) -> Result<Out
     let target = if to_stdout {
         None
     } else {
-        Some(check_output(&root.dir, &args.output, args.force)?)
+        // The Docker data root beside a containerd root is evidence too.
+        let docker = crate::containers::docker::locate(&root.dir, global.docker_root.as_deref());
+        let also: Vec<&Path> = docker.path().into_iter().collect();
+        Some(check_output(&root.dir, &also, &args.output, args.force)?)
     };
     let selection = match (&args.platform, args.all_platforms) {
         (Some(p), _) => Selection::Platform(p.clone()),
@@ -207,9 +210,10 @@ fn write_failure(e: WriteError) -> Failure {
     }
 }
 
-/// Refuses an OUT inside the source root (or containing it), and an existing OUT without
-/// `--force`; the absolute path to write.
-pub(super) fn check_output(root: &Path, out: &Path, force: bool) -> Result<PathBuf, Failure> {
+/// Refuses an OUT inside the source root (or containing it), or inside one of the `also` roots
+/// read beside it (the Docker data root: evidence too), and an existing OUT without `--force`;
+/// the absolute path to write.
+pub(super) fn check_output(root: &Path, also: &[&Path], out: &Path, force: bool) -> Result<PathBuf, Failure> {
     let usage = |m: String| Failure::new(Outcome::Usage, m);
     let Some(name) = out.file_name() else {
         return Err(usage(format!("{}: not a file or directory name", out.display())));
@@ -225,19 +229,23 @@ pub(super) fn check_output(root: &Path, out: &Path, force: bool) -> Result<PathB
     let root = root
         .canonicalize()
         .map_err(|e| Failure::new(Outcome::Unreadable, format!("{}: {e}", root.display())))?;
-    if path.starts_with(&root) {
-        return Err(usage(format!(
-            "{}: inside the source root {}; coldctr never writes there",
-            path.display(),
-            root.display()
-        )));
-    }
-    if root.starts_with(&path) {
-        return Err(usage(format!(
-            "{}: contains the source root {}; refusing to replace it",
-            path.display(),
-            root.display()
-        )));
+    // A root beside it that is not there holds nothing to protect.
+    let beside = also.iter().filter_map(|r| r.canonicalize().ok());
+    for root in std::iter::once(root).chain(beside) {
+        if path.starts_with(&root) {
+            return Err(usage(format!(
+                "{}: inside the source root {}; coldctr never writes there",
+                path.display(),
+                root.display()
+            )));
+        }
+        if root.starts_with(&path) {
+            return Err(usage(format!(
+                "{}: contains the source root {}; refusing to replace it",
+                path.display(),
+                root.display()
+            )));
+        }
     }
     if std::fs::symlink_metadata(&path).is_ok() && !force {
         return Err(usage(format!(

@@ -473,7 +473,7 @@ fn cat(global: &Global, args: CatArgs, out: &mut dyn Write) -> Result<Outcome, F
 /// Runs `write` on stdout (`-o -`) or on a temporary file beside `-o OUT` that becomes OUT
 /// only once the whole tar is written (the export command's own output rules).
 fn write_tar(
-    root: &std::path::Path,
+    node: &Node,
     args: &FsExportArgs,
     to_stdout: bool,
     out: &mut dyn Write,
@@ -482,7 +482,7 @@ fn write_tar(
     if to_stdout {
         return write(out);
     }
-    let path = super::export::check_output(root, &args.output, args.force)?;
+    let path = super::export::check_output(&node.root.dir, &[&node.docker_root], &args.output, args.force)?;
     let (mut temp, file) = super::export::Temp::file(&path)?;
     let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
     write(&mut w)?;
@@ -505,7 +505,7 @@ fn export(global: &Global, args: FsExportArgs, out: &mut dyn Write) -> Result<Ou
     if args.from_blobs {
         let layers = image_layers(&node, global, &args.target)?;
         let damaged = |e: String| Failure::new(Outcome::Damaged, escape(e.as_bytes()));
-        write_tar(&node.root.dir, &args, to_stdout, out, |w| {
+        write_tar(&node, &args, to_stdout, out, |w| {
             crate::overlay::blobs::export(&node.root, &layers, w, &mut problems)
                 .map(drop)
                 .map_err(damaged)
@@ -514,7 +514,7 @@ fn export(global: &Global, args: FsExportArgs, out: &mut dyn Write) -> Result<Ou
         return Ok(node.finish(Outcome::Ok));
     }
     let stack = stack_of(&mut node, global, &args.target, &args.overlay)?;
-    write_tar(&node.root.dir, &args, to_stdout, out, |w| {
+    write_tar(&node, &args, to_stdout, out, |w| {
         tree_export::export(&stack, w, &mut problems)
             .map(drop)
             .map_err(|e| Failure::new(Outcome::Unreadable, e))

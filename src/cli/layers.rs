@@ -92,6 +92,9 @@ pub struct Node {
     pub root: Root,
     pub index: Index,
     pub containers: Vec<ContainerRef>,
+    /// The Docker data root read beside the containerd root (given, found, or where it would
+    /// be): evidence as much as the containerd root.
+    pub docker_root: std::path::PathBuf,
     pub damage: Damage,
     pub problems: Vec<String>,
 }
@@ -113,6 +116,7 @@ impl Node {
             root,
             index,
             containers,
+            docker_root,
             damage,
             problems,
         })
