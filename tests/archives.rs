@@ -487,6 +487,79 @@ fn foreign_layers_are_kept_as_descriptors() {
     );
 }
 
+/// A docker-archive whose manifest.json names a layer member the archive does not hold: the
+/// image keeps the layer (by its diff ID, as `docker save` names an uncompressed layer) with its
+/// blob missing, so export refuses it (exit 3, nothing written) unless --salvage, which writes
+/// what exists and says what it left out; it is not taken for an image without that layer.
+#[test]
+fn a_docker_archive_layer_not_in_the_archive_is_a_missing_blob() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let present = b"a layer's tar bytes".to_vec();
+    let present_id = format!("sha256:{}", sha256(&present));
+    let absent_id = format!("sha256:{}", "d".repeat(64));
+    let config = format!(
+        r#"{{"architecture":"amd64","os":"linux","rootfs":{{"type":"layers","diff_ids":["{present_id}","{absent_id}"]}},"config":{{}}}}"#
+    );
+    let config_name = format!("{}.json", sha256(config.as_bytes()));
+    let manifest = format!(
+        r#"[{{"Config":"{config_name}","RepoTags":["example.org/gap:1"],"Layers":["present/layer.tar","gone/layer.tar"]}}]"#
+    );
+    let tar = tar_of(&[
+        (config_name.as_str(), b'0', "", config.as_bytes()),
+        ("present/layer.tar", b'0', "", &present),
+        ("manifest.json", b'0', "", manifest.as_bytes()),
+    ]);
+    let archive = tmp.path().join("gap.tar");
+    std::fs::write(&archive, tar).expect("write");
+    let root = archive.to_str().expect("utf-8");
+    let inspect = run(&["--root", root, "inspect", "example.org/gap:1"]);
+    assert_eq!(inspect.code, Some(3), "{}", inspect.stderr);
+    assert!(inspect.stderr.contains("gone/layer.tar"), "{}", inspect.stderr);
+    let out = tmp.path().join("out");
+    let out_arg = out.to_str().expect("utf-8");
+    let refused = run(&[
+        "--root",
+        root,
+        "export",
+        "--format",
+        "oci-dir",
+        "-o",
+        out_arg,
+        "example.org/gap:1",
+    ]);
+    assert_eq!(refused.code, Some(3), "{}", refused.stderr);
+    assert!(refused.stderr.contains(&absent_id), "{}", refused.stderr);
+    assert!(!out.exists(), "nothing written");
+    let salvaged = run(&[
+        "--root",
+        root,
+        "--salvage",
+        "export",
+        "--format",
+        "oci-dir",
+        "-o",
+        out_arg,
+        "example.org/gap:1",
+    ]);
+    assert_eq!(salvaged.code, Some(3), "{}", salvaged.stderr);
+    let index = read_json(&out.join("index.json"));
+    let digest = index["manifests"][0]["digest"].as_str().expect("a manifest");
+    let written = read_json(&out.join("blobs/sha256").join(digest.trim_start_matches("sha256:")));
+    let layers: Vec<&str> = written["layers"]
+        .as_array()
+        .expect("layers")
+        .iter()
+        .filter_map(|l| l["digest"].as_str())
+        .collect();
+    assert_eq!(
+        layers,
+        [present_id.as_str(), absent_id.as_str()],
+        "both layers, in order"
+    );
+    assert!(out.join("blobs/sha256").join(sha256(&present)).is_file());
+    assert!(!out.join("blobs/sha256").join("d".repeat(64)).exists());
+}
+
 /// An OCI 1.1 artifact (handmade-graph's `sbom`: artifactType application/spdx+json, subject
 /// = the linux/amd64 manifest of `multi`) is shown as a referrer of its subject: on its own
 /// record (subject, artifact type), and on every image whose target is the subject or an index

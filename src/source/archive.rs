@@ -902,10 +902,26 @@ fn docker_manifest(
             });
             continue;
         }
+        // A layer the archive does not hold (or that cannot be read) stays in the manifest,
+        // named by its diff ID (what `docker save` writes a layer as: uncompressed, its digest
+        // its diff ID), so that the image is not taken for one with fewer layers: its blob is
+        // missing, which export, verify and inspect report. Without a diff ID the image cannot
+        // be described at all.
+        let mut absent = |why: String, problems: &mut Vec<Problem>| {
+            problems.push(missing("layer", name, why));
+            let digest = diff_id.and_then(|d| Digest::parse(d).ok())?;
+            layers.push(Plain {
+                media_type: DOCKER_LAYER.into(),
+                digest: digest.to_string(),
+                size: 0,
+                urls: None,
+            });
+            Some(())
+        };
         let member = match archive.index.resolve(name, MAX_HOPS) {
             Ok(m) => m.clone(),
             Err(why) => {
-                problems.push(missing("layer", name, why.to_string()));
+                absent(why.to_string(), problems)?;
                 continue;
             }
         };
@@ -929,7 +945,7 @@ fn docker_manifest(
                 .clone(),
         };
         let Some(digest) = digest else {
-            problems.push(missing("layer", name, "cannot be read".into()));
+            absent("cannot be read".into(), problems)?;
             continue;
         };
         if let Some(&i) = seen.positions.get(&member.header_offset) {
