@@ -132,6 +132,17 @@ pub fn run(global: &Global, args: InspectArgs, out: &mut dyn Write) -> Result<Ou
             outcome = outcome.worst(Outcome::Damaged);
         }
     }
+    if let Ok(m) = inspector.missing.lock() {
+        for (digest, size) in m.iter() {
+            warn(format_args!(
+                "{}: the content record says {size} bytes, the blob file is missing",
+                crate::text::escape(digest.as_bytes())
+            ));
+        }
+        if !m.is_empty() {
+            outcome = outcome.worst(Outcome::Damaged);
+        }
+    }
     outcome = outcome.worst(content_outcome(&root));
     if let Ok(d) = inspector.damage.lock()
         && !d.is_empty()

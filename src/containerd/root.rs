@@ -430,6 +430,14 @@ impl Root {
         Ok((BlobFile::File(file), meta.len()))
     }
 
+    /// Whether a content record promises its blob file: a containerd root whose content store
+    /// is there. (A layout's or archive's records are made from the descriptors it holds,
+    /// present or not, as a pull of one platform leaves the others; an absent store is said
+    /// once for every blob.)
+    pub fn records_blobs(&self) -> bool {
+        self.source.is_none() && self.archive.is_none() && matches!(self.content_state, ContentState::Readable)
+    }
+
     /// The view through the current meta, or the error that prevents it.
     pub fn view(&self, choice: bolt::MetaChoice) -> Result<Tx<'_>, BoltError> {
         self.meta.view(choice)

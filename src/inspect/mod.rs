@@ -230,6 +230,10 @@ pub struct Inspector<'r> {
     pub warnings: Mutex<Vec<String>>,
     /// Damage in meta.db met on the way: the answers may be partial (RepoTags, for one).
     pub damage: Mutex<crate::damage::Damage>,
+    /// Blobs read whose content record is there but whose file is not (containerd answers
+    /// NotFound, as dockerd shows it; the store is damaged), with the size the record says:
+    /// sorted, so the report does not depend on which worker met one first.
+    pub missing: Mutex<std::collections::BTreeMap<String, i64>>,
 }
 
 impl<'r> Inspector<'r> {
@@ -254,6 +258,7 @@ impl<'r> Inspector<'r> {
             sizes: std::array::from_fn(|_| Mutex::new(HashMap::new())),
             warnings: Mutex::new(Vec::new()),
             damage: Mutex::new(crate::damage::Damage::new()),
+            missing: Mutex::new(std::collections::BTreeMap::new()),
         }
     }
 
@@ -485,10 +490,23 @@ impl<'r> Inspector<'r> {
         {
             return Ok(data.into());
         }
+        let size = self.content_size(&desc.digest);
+        let recorded = size.as_ref().ok().copied().flatten();
         self.root
-            .read_looked_up(&desc.digest, self.content_size(&desc.digest))
+            .read_looked_up(&desc.digest, size)
             .map(Arc::from)
-            .map_err(ReadError::from)
+            .map_err(|e| {
+                // With a record but no file (see `Root::records_blobs`), the blob is lost,
+                // not merely unknown.
+                if let Some(bytes) = recorded
+                    && e.is_not_found()
+                    && self.root.records_blobs()
+                    && let Ok(mut m) = self.missing.lock()
+                {
+                    m.insert(desc.digest.clone(), bytes);
+                }
+                ReadError::from(e)
+            })
     }
 
     /// Inspects every reference, in parallel on the capped pool; results keep their order,

@@ -218,6 +218,9 @@ impl<'s, 'a> Shared<'s, 'a> {
 pub(super) struct Walk<'w, 's, 'a> {
     pub(super) shared: &'w Shared<'s, 'a>,
     blobs: RefCell<HashMap<String, BlobRead>>,
+    /// Blobs read whose content record is there but whose file is not, with the size the
+    /// record says: shown as containerd shows them (not found), and a problem of the image.
+    lost: RefCell<std::collections::BTreeMap<String, i64>>,
     pub(super) damage: Damage,
 }
 
@@ -226,6 +229,7 @@ impl<'w, 's, 'a> Walk<'w, 's, 'a> {
         Walk {
             shared,
             blobs: RefCell::new(HashMap::new()),
+            lost: RefCell::new(std::collections::BTreeMap::new()),
             damage: Damage::new(),
         }
     }
@@ -236,11 +240,16 @@ fn read_blob(w: &Walk<'_, '_, '_>, ns: &str, digest: &str) -> BlobRead {
     if let Some(hit) = w.blobs.borrow().get(digest) {
         return hit.clone();
     }
-    let read = w
-        .shared
-        .root
-        .read_looked_up(digest, w.shared.content_size(ns, digest))
-        .map(std::rc::Rc::new);
+    let size = w.shared.content_size(ns, digest);
+    let recorded = size.as_ref().ok().copied().flatten();
+    let read = w.shared.root.read_looked_up(digest, size).map(std::rc::Rc::new);
+    // A record without its file (see `Root::records_blobs`): lost, not merely unknown.
+    if let (Some(bytes), Err(e)) = (recorded, &read)
+        && e.is_not_found()
+        && w.shared.root.records_blobs()
+    {
+        w.lost.borrow_mut().insert(digest.to_string(), bytes);
+    }
     w.blobs.borrow_mut().insert(digest.to_string(), read.clone());
     read
 }
@@ -324,6 +333,11 @@ pub(super) fn analyse(s: &mut Walk<'_, '_, '_>, image: &Image, inspector: Option
             problems.push(format!("Docker inspect Size: {e}"));
         })
     });
+    for (digest, bytes) in s.lost.borrow().iter() {
+        problems.push(format!(
+            "{digest}: the content record says {bytes} bytes, the blob file is missing"
+        ));
+    }
     problems.sort();
     problems.dedup();
     for p in &problems {

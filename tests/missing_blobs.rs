@@ -1,0 +1,96 @@
+//! A blob whose content record is there but whose file is gone: containerd answers NotFound
+//! for it, and what `inspect` and `images` print is what a daemon would show for that; but the
+//! store is damaged, so each names the blob and the size its record says on stderr and exits 3
+//! (README, "Exit codes"). A blob with no record (a platform never pulled) is not damage.
+
+#[path = "gcdu_support/mod.rs"]
+mod support;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn coldctr(root: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_coldctr"))
+        .arg("--root")
+        .arg(root)
+        .args(["--host-platform", "linux/amd64", "-n", "moby"])
+        .args(args)
+        .env_remove("DOCKER_API_VERSION")
+        .output()
+        .expect("run coldctr")
+}
+
+const IMAGE: &str = "docker.io/library/bx:1";
+
+/// The image's target (an index) and the index's linux/amd64 manifest, as read from the
+/// fixture's own files.
+fn index_and_manifest(root: &Path) -> (String, String) {
+    let out = coldctr(root, &["images", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let target = rows
+        .as_array()
+        .expect("rows")
+        .iter()
+        .find(|r| r["name"] == IMAGE)
+        .and_then(|r| support::s(&r["target"]["digest"]))
+        .expect("the image's target");
+    let index = support::read_json(&support::blob_path(root, &target));
+    let manifest = index["manifests"]
+        .as_array()
+        .expect("an index")
+        .iter()
+        .find(|m| m["platform"]["architecture"] == "amd64" && m["platform"]["os"] == "linux")
+        .and_then(|m| support::s(&m["digest"]))
+        .expect("a linux/amd64 manifest");
+    (target, manifest)
+}
+
+#[test]
+fn a_recorded_blob_without_its_file_is_named_with_its_size_and_exit_3() {
+    let (_tmp, clean) = support::fixture_copy("docker-28.5");
+    let (index, manifest) = index_and_manifest(&clean);
+    for lost in [&index, &manifest] {
+        let (_tmp, root) = support::fixture_copy("docker-28.5");
+        let path = support::blob_path(&root, lost);
+        let size = std::fs::metadata(&path).expect("the blob").len();
+        std::fs::remove_file(&path).expect("remove the blob");
+        let said = format!("{lost}: the content record says {size} bytes, the blob file is missing");
+        let inspect = coldctr(&root, &["inspect", IMAGE]);
+        let stderr = String::from_utf8_lossy(&inspect.stderr);
+        assert_eq!(inspect.status.code(), Some(3), "{lost}: {stderr}");
+        assert_eq!(stderr.matches(&said).count(), 1, "{lost}: {stderr}");
+        // The body is still printed, as the daemon would have answered.
+        let body: serde_json::Value = serde_json::from_slice(&inspect.stdout).expect("a body");
+        assert_eq!(body.as_array().map(Vec::len), Some(1));
+        let images = coldctr(&root, &["images", "--format", "json"]);
+        assert_eq!(images.status.code(), Some(3), "{lost}");
+        let rows: serde_json::Value = serde_json::from_slice(&images.stdout).expect("json");
+        let row = rows
+            .as_array()
+            .expect("rows")
+            .iter()
+            .find(|r| r["name"] == IMAGE)
+            .expect("the row");
+        assert!(
+            row["problems"]
+                .as_array()
+                .expect("problems")
+                .iter()
+                .any(|p| p == said.as_str()),
+            "{lost}: {row}"
+        );
+    }
+    // Every other image of the copy reads clean: a platform that was never pulled has no
+    // record and is no damage.
+    let out = coldctr(&clean, &["images", "-q"]);
+    let names: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|n| *n != IMAGE)
+        .map(str::to_string)
+        .collect();
+    let mut args = vec!["inspect"];
+    args.extend(names.iter().map(String::as_str));
+    let all = coldctr(&clean, &args);
+    assert_eq!(all.status.code(), Some(0), "{}", String::from_utf8_lossy(&all.stderr));
+}
