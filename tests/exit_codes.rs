@@ -118,6 +118,43 @@ fn an_unreadable_blob_directory_is_not_every_blob_missing() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
 
+/// One blob file that cannot be opened (permissions) makes the commands that read it exit 4,
+/// whatever they made of the failed read: an error body for `inspect`, a problem in a row for
+/// `images`. The rest is still printed.
+#[test]
+fn one_unreadable_blob_file_is_exit_4_where_it_is_read() {
+    let (tmp, root) = fixture_copy("docker-28.5");
+    chmod(tmp.path(), 0o755);
+    open_up(&root);
+    let o = run(&root, &["inspect", "--format", "{{.Descriptor.Digest}}", "legacy:2.3"]);
+    let manifest = String::from_utf8_lossy(&o.stdout).trim().to_string();
+    let hex = manifest.strip_prefix("sha256:").expect("a sha256 target");
+    chmod(&root.join(CONTENT).join("blobs/sha256").join(hex), 0o000);
+    for args in [
+        &["inspect", "legacy:2.3"][..],
+        &["images"],
+        &["images", "--format", "json"],
+    ] {
+        let o = run_as(&root, args, true);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(4), "{args:?}: {err}");
+        assert!(
+            err.contains(&manifest) && err.contains("ermission denied"),
+            "{args:?}: {err}"
+        );
+    }
+    // Every other row is still listed.
+    let all = run(&root, &["images", "-q"]);
+    let listed = run_as(&root, &["images", "-q"], true);
+    assert_eq!(listed.stdout, all.stdout);
+    let o = run_as(&root, &["images", "--format", "json"], true);
+    let rows: Value = serde_json::from_slice(&o.stdout).expect("images json");
+    assert_eq!(
+        rows.as_array().map(Vec::len),
+        Some(String::from_utf8_lossy(&all.stdout).lines().count())
+    );
+}
+
 #[test]
 fn a_root_without_a_content_store_says_so() {
     let (_tmp, root) = fixture_copy("docker-28.5");

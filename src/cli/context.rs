@@ -218,6 +218,10 @@ impl Global {
 /// input (4), one that is absent or not followed leaves the report partial (3). Said once on
 /// stderr by [`Global::open_root`].
 pub fn content_outcome(root: &Root) -> Outcome {
+    // A blob file that could not be opened (permissions): unreadable, whatever else.
+    if root.blob_denied() {
+        return Outcome::Unreadable;
+    }
     if root.source.as_ref().is_some_and(|s| s.damaged()) || root.salvage.as_ref().is_some_and(|s| s.damaged()) {
         return Outcome::Damaged;
     }

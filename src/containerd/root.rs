@@ -55,6 +55,9 @@ pub struct Root {
     pub salvage: Option<std::sync::Arc<crate::recover::view::Report>>,
     /// `blobs/<algorithm>` directories opened once, for lookups relative to them.
     blob_dirs: BlobDirs,
+    /// Set when a blob file could not be opened for want of permission: whatever the command
+    /// made of the failed read (a missing platform, an error body), its exit code is 4.
+    denied: std::sync::atomic::AtomicBool,
 }
 
 /// An open blob: a file of the store, or the bytes of an archive member.
@@ -217,6 +220,7 @@ impl Root {
             source: None,
             archive: None,
             salvage: None,
+            denied: Default::default(),
         }
     }
 
@@ -233,6 +237,7 @@ impl Root {
             source: None,
             archive: None,
             salvage: None,
+            denied: Default::default(),
         }
     }
 
@@ -247,6 +252,7 @@ impl Root {
             archive: Some(archive),
             salvage: None,
             blob_dirs: BlobDirs::default(),
+            denied: Default::default(),
         }
     }
 
@@ -416,7 +422,12 @@ impl Root {
                     what: "a symlink".into(),
                 });
             }
-            Err(e) => return Err(io(e)),
+            Err(e) => {
+                if e.kind() == std::io::ErrorKind::PermissionDenied {
+                    self.denied.store(true, std::sync::atomic::Ordering::Relaxed);
+                }
+                return Err(io(e));
+            }
         };
         let meta = file.metadata().map_err(io)?;
         if !meta.is_file() {
@@ -436,6 +447,11 @@ impl Root {
     /// once for every blob.)
     pub fn records_blobs(&self) -> bool {
         self.source.is_none() && self.archive.is_none() && matches!(self.content_state, ContentState::Readable)
+    }
+
+    /// Whether a blob file could not be opened for want of permission.
+    pub fn blob_denied(&self) -> bool {
+        self.denied.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The view through the current meta, or the error that prevents it.

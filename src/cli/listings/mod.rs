@@ -114,6 +114,10 @@ fn run_on(
     };
     body(&mut scope)?;
     outcome = outcome.worst(scope.outcome);
+    // A blob file the listing could not open (permissions), however the row shows it.
+    if root.blob_denied() {
+        outcome = outcome.worst(Outcome::Unreadable);
+    }
     for d in scope.damage.distinct() {
         warn(crate::text::escape(d.message.as_bytes()));
     }
