@@ -6,18 +6,8 @@
 mod support;
 
 use std::path::Path;
-use std::process::Command;
 
-fn coldctr(root: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_coldctr"))
-        .arg("--root")
-        .arg(root)
-        .args(["--host-platform", "linux/amd64", "-n", "moby"])
-        .args(args)
-        .env_remove("DOCKER_API_VERSION")
-        .output()
-        .expect("run coldctr")
-}
+use support::coldctr_moby as coldctr;
 
 /// The (manifest, config) digests of each single-manifest image, by name.
 fn targets(root: &Path, names: &[&str]) -> Vec<(String, String)> {

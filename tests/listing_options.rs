@@ -516,7 +516,9 @@ fn images_quiet_reads_no_blob() {
             .output()
             .expect("run coldctr")
     };
-    for (root, full_exit) in [(&gone, 0), (&damaged, 3), (&intact, 0)] {
+    // With every recorded blob gone, the full listing reads the records' missing files:
+    // damage (exit 3, README's rule); the names alone read none.
+    for (root, full_exit) in [(&gone, 3), (&damaged, 3), (&intact, 0)] {
         let quiet = run(root, &["-q"]);
         assert_eq!(
             quiet.status.code(),
@@ -564,10 +566,11 @@ fn images_quiet_reads_no_blob() {
         assert!(!rows.is_empty() && rows.len() < 26, "{filter:?}: {names}");
         assert_eq!(String::from_utf8(quiet.stdout).unwrap(), names, "{filter:?}");
     }
-    // A field filter needs the analysis: with every blob gone, no image's content is complete.
+    // A field filter needs the analysis: with every blob gone, no image's content is complete
+    // (and the blobs it read are missing although recorded: exit 3).
     let complete = ["-q", "-f", "sizes.content.status==complete"];
     let none = run(&gone, &complete);
-    assert_eq!(none.status.code(), Some(0), "{}", String::from_utf8_lossy(&none.stderr));
+    assert_eq!(none.status.code(), Some(3), "{}", String::from_utf8_lossy(&none.stderr));
     assert!(none.stdout.is_empty());
     let some = run(&intact, &complete);
     assert_eq!(some.status.code(), Some(0), "{}", String::from_utf8_lossy(&some.stderr));

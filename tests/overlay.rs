@@ -402,23 +402,12 @@ fn exports_refuse_the_docker_root_beside() {
         .collect();
     let inside = docker.join("x.tar");
     let deeper = docker.join("containers").join("x.tar");
+    fn from_blobs(out: &Path) -> Vec<&str> {
+        vec!["fs", "export", "--from-blobs", "lab/app:1", "-o", out.to_str().unwrap()]
+    }
     for args in [
-        vec![
-            "fs",
-            "export",
-            "--from-blobs",
-            "lab/app:1",
-            "-o",
-            inside.to_str().unwrap(),
-        ],
-        vec![
-            "fs",
-            "export",
-            "--from-blobs",
-            "lab/app:1",
-            "-o",
-            deeper.to_str().unwrap(),
-        ],
+        from_blobs(&inside),
+        from_blobs(&deeper),
         vec!["export", "-o", inside.to_str().unwrap(), "lab/app:1"],
         vec!["export", "--force", "-o", docker.to_str().unwrap(), "lab/app:1"],
     ] {

@@ -184,10 +184,11 @@ impl Global {
             }
             return Ok(root);
         }
-        let root = Root::open(&self.root, mode).map_err(|e| match e {
+        let mut root = Root::open(&self.root, mode).map_err(|e| match e {
             RootError::Bolt(b) => Failure::from(b),
             other => Failure::new(Outcome::Unreadable, crate::text::escape(other.to_string().as_bytes())),
         })?;
+        root.records_current = !self.previous;
         if root.meta.fell_back() && !self.previous {
             super::warn(format_args!(
                 "{}: the newer meta page is invalid; reading the previous transaction (meta page {})",
@@ -214,9 +215,10 @@ impl Global {
 }
 
 /// What the content store's state adds to the exit code of a command that reads blobs
-/// (inspect, images, content, du, gc, verify): a store that cannot be listed is unreadable
-/// input (4), one that is absent or not followed leaves the report partial (3). Said once on
-/// stderr by [`Global::open_root`].
+/// (inspect, images, content, du, gc, verify): a blob file that could not be opened, or a
+/// store that cannot be listed, is unreadable input (4; the store's state is said once on
+/// stderr by [`Global::open_root`], the blob by the command that met it); a store that is
+/// absent or not followed leaves the report partial (3).
 pub fn content_outcome(root: &Root) -> Outcome {
     // A blob file that could not be opened (permissions): unreadable, whatever else.
     if root.blob_denied() {

@@ -83,9 +83,13 @@ pub fn run(global: &Global, args: ExportArgs, out: &mut dyn Write) -> Result<Out
     let target = if to_stdout {
         None
     } else {
-        // The Docker data root beside a containerd root is evidence too.
-        let docker = crate::containers::docker::locate(&root.dir, global.docker_root.as_deref());
-        let also: Vec<&Path> = docker.path().into_iter().collect();
+        // The Docker data root beside a containerd root is evidence too (where fs export
+        // looks for it).
+        let docker = root
+            .source
+            .is_none()
+            .then(|| crate::overlay::target::docker_root(&root.dir, global.docker_root.as_deref()));
+        let also: Vec<&Path> = docker.as_deref().into_iter().collect();
         Some(check_output(&root.dir, &also, &args.output, args.force)?)
     };
     let selection = match (&args.platform, args.all_platforms) {
@@ -230,18 +234,20 @@ pub(super) fn check_output(root: &Path, also: &[&Path], out: &Path, force: bool)
         .canonicalize()
         .map_err(|e| Failure::new(Outcome::Unreadable, format!("{}: {e}", root.display())))?;
     // A root beside it that is not there holds nothing to protect.
-    let beside = also.iter().filter_map(|r| r.canonicalize().ok());
-    for root in std::iter::once(root).chain(beside) {
+    let beside = also
+        .iter()
+        .filter_map(|r| Some(("the Docker data root", r.canonicalize().ok()?)));
+    for (what, root) in std::iter::once(("the source root", root)).chain(beside) {
         if path.starts_with(&root) {
             return Err(usage(format!(
-                "{}: inside the source root {}; coldctr never writes there",
+                "{}: inside {what} {}; coldctr never writes there",
                 path.display(),
                 root.display()
             )));
         }
         if root.starts_with(&path) {
             return Err(usage(format!(
-                "{}: contains the source root {}; refusing to replace it",
+                "{}: contains {what} {}; refusing to replace it",
                 path.display(),
                 root.display()
             )));
@@ -338,12 +344,26 @@ impl Temp {
             // rename(2) replaces neither a non-empty directory nor a file by a directory: move
             // the old one aside first (into a directory of our own, so that nothing already
             // beside OUT is replaced), then remove it.
-            let (aside, ()) = create_beside(out, "old", new_dir).map_err(io)?;
+            let (aside, ()) = create_beside(out, "old", new_dir).map_err(|e| beside_failure(out, e))?;
             let old = aside.join("old");
-            std::fs::rename(out, &old).map_err(io)?;
-            std::fs::rename(&self.path, out).map_err(io)?;
+            if let Err(e) = std::fs::rename(out, &old) {
+                let _ = std::fs::remove_dir(&aside);
+                return Err(io(e));
+            }
+            if let Err(e) = std::fs::rename(&self.path, out) {
+                // The old OUT goes back where it was: a failed export leaves what it found.
+                let _ = std::fs::rename(&old, out);
+                let _ = std::fs::remove_dir(&aside);
+                return Err(io(e));
+            }
             self.committed = true;
-            std::fs::remove_dir_all(&aside).map_err(io)?;
+            // The new OUT is in place: an old one that will not go is said, not a failure.
+            if let Err(e) = std::fs::remove_dir_all(&aside) {
+                super::warn(format_args!(
+                    "{}: the replaced output is left there: {e}",
+                    aside.display()
+                ));
+            }
         } else {
             std::fs::rename(&self.path, out).map_err(io)?;
             self.committed = true;
@@ -364,7 +384,7 @@ impl Drop for Temp {
         if self.committed {
             return;
         }
-        // The entry is ours (created by `create`): what is in it is what we wrote.
+        // The entry is ours (made by `create_beside`): what is in it is what we wrote.
         if self.dir {
             let _ = std::fs::remove_dir_all(&self.path);
         } else {

@@ -55,6 +55,9 @@ pub struct Root {
     pub salvage: Option<std::sync::Arc<crate::recover::view::Report>>,
     /// `blobs/<algorithm>` directories opened once, for lookups relative to them.
     blob_dirs: BlobDirs,
+    /// False when the records are read through an older transaction (`--previous`), whose
+    /// blobs gc may have removed since.
+    pub records_current: bool,
     /// Set when a blob file could not be opened for want of permission: whatever the command
     /// made of the failed read (a missing platform, an error body), its exit code is 4.
     denied: std::sync::atomic::AtomicBool,
@@ -220,6 +223,7 @@ impl Root {
             source: None,
             archive: None,
             salvage: None,
+            records_current: true,
             denied: Default::default(),
         }
     }
@@ -237,6 +241,7 @@ impl Root {
             source: None,
             archive: None,
             salvage: None,
+            records_current: true,
             denied: Default::default(),
         }
     }
@@ -252,6 +257,7 @@ impl Root {
             archive: Some(archive),
             salvage: None,
             blob_dirs: BlobDirs::default(),
+            records_current: true,
             denied: Default::default(),
         }
     }
@@ -442,11 +448,17 @@ impl Root {
     }
 
     /// Whether a content record promises its blob file: a containerd root whose content store
-    /// is there. (A layout's or archive's records are made from the descriptors it holds,
-    /// present or not, as a pull of one platform leaves the others; an absent store is said
-    /// once for every blob.)
+    /// is there, read through its current transaction. (A layout's or archive's records are
+    /// made from the descriptors it holds, present or not, as a pull of one platform leaves
+    /// the others; an absent store is said once for every blob; records of an older
+    /// transaction, or deleted ones carved from free pages, name blobs gc may since have
+    /// removed.)
     pub fn records_blobs(&self) -> bool {
-        self.source.is_none() && self.archive.is_none() && matches!(self.content_state, ContentState::Readable)
+        self.source.is_none()
+            && self.archive.is_none()
+            && self.salvage.as_ref().is_none_or(|r| r.deleted_included.is_empty())
+            && self.records_current
+            && matches!(self.content_state, ContentState::Readable)
     }
 
     /// Whether a blob file could not be opened for want of permission.

@@ -842,7 +842,8 @@ struct Seen {
 }
 
 /// The manifest bytes for one manifest.json entry, registering its config and layers as
-/// blobs; `None` when the config cannot be read (the problem says why).
+/// blobs; `None` when the config cannot be read, or a layer is neither in the archive nor
+/// named by a diff ID (the problems say why).
 fn docker_manifest(
     archive: &mut Archive,
     seen: &mut Seen,
@@ -909,7 +910,14 @@ fn docker_manifest(
         // be described at all.
         let mut absent = |why: String, problems: &mut Vec<Problem>| {
             problems.push(missing("layer", name, why));
-            let digest = diff_id.and_then(|d| Digest::parse(d).ok())?;
+            let Some(digest) = diff_id.and_then(|d| Digest::parse(d).ok()) else {
+                problems.push(Problem::error(
+                    "docker-archive-member-missing",
+                    at,
+                    format!("image left out: layer {j} is not in the archive and the config gives it no diff ID"),
+                ));
+                return None;
+            };
             layers.push(Plain {
                 media_type: DOCKER_LAYER.into(),
                 digest: digest.to_string(),

@@ -112,3 +112,17 @@ pub fn recover_json(root: &Path) -> (Option<i32>, serde_json::Value, String) {
     let json = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
     (out.status.code(), json, stderr)
 }
+
+/// Runs coldctr on `root` in the moby namespace with linux/amd64 as the host platform (the
+/// inspect tests' setting), without the environment's own root or API version.
+pub fn coldctr_moby(root: &Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_coldctr"))
+        .arg("--root")
+        .arg(root)
+        .args(["--host-platform", "linux/amd64", "-n", "moby"])
+        .args(args)
+        .env_remove("COLDCTR_ROOT")
+        .env_remove("DOCKER_API_VERSION")
+        .output()
+        .expect("run coldctr")
+}
