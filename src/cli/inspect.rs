@@ -9,6 +9,7 @@
 
 use super::context::{Global, content_outcome, image_namespace};
 use super::{Failure, Outcome, warn};
+use crate::containerd::root::unlike_record;
 use crate::image::platform::{self, Platform};
 use crate::inspect::gojson::J;
 use crate::inspect::{ApiVersion, Inspector, Options, gotypes};
@@ -134,10 +135,7 @@ pub fn run(global: &Global, args: InspectArgs, out: &mut dyn Write) -> Result<Ou
     }
     if let Ok(m) = inspector.missing.lock() {
         for (digest, size) in m.iter() {
-            warn(format_args!(
-                "{}: the content record says {size} bytes, the blob file is missing",
-                crate::text::escape(digest.as_bytes())
-            ));
+            warn(crate::text::escape(unlike_record(digest, size, "missing").as_bytes()));
         }
         if !m.is_empty() {
             outcome = outcome.worst(Outcome::Damaged);

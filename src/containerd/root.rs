@@ -132,6 +132,11 @@ pub enum BlobError {
     /// No content record in the namespace, or no file: containerd's NotFound.
     #[error("{0}: not found")]
     NotFound(String),
+    /// A current content record of a containerd root says `recorded` bytes, and the file is
+    /// missing (see [`Root::records_blobs`]): to containerd, NotFound like any other, worded
+    /// the same; to us, a blob lost from the store, which is damage.
+    #[error("content digest {digest}: not found")]
+    Lost { digest: String, recorded: i64 },
     /// The file is shorter than its record says.
     #[error("unexpected EOF")]
     UnexpectedEof {
@@ -152,8 +157,22 @@ pub enum BlobError {
 
 impl BlobError {
     pub fn is_not_found(&self) -> bool {
-        matches!(self, BlobError::NotFound(_))
+        matches!(self, BlobError::NotFound(_) | BlobError::Lost { .. })
     }
+
+    /// The digest and recorded size of a blob whose record outlived its file.
+    pub fn lost(&self) -> Option<(&str, i64)> {
+        match self {
+            BlobError::Lost { digest, recorded } => Some((digest, *recorded)),
+            _ => None,
+        }
+    }
+}
+
+/// How every command words a recorded blob whose file is not as recorded (`file`: "missing",
+/// or what is there instead), so that inspect, the listings and content say it alike.
+pub fn unlike_record(digest: &str, recorded: impl std::fmt::Display, file: impl std::fmt::Display) -> String {
+    format!("{digest}: the content record says {recorded} bytes, the blob file is {file}")
 }
 
 impl Root {
@@ -338,7 +357,13 @@ impl Root {
     /// record), for callers that keep sizes.
     pub fn read_looked_up(&self, digest: &str, size: Result<Option<i64>, BoltError>) -> Result<Vec<u8>, BlobError> {
         match size.map_err(|e| BlobError::Meta(e.to_string()))? {
-            Some(size) => self.read_recorded(digest, size),
+            Some(size) => self.read_recorded(digest, size).map_err(|e| match e {
+                BlobError::NotFound(_) if self.records_blobs() => BlobError::Lost {
+                    digest: digest.to_string(),
+                    recorded: size,
+                },
+                e => e,
+            }),
             None => Err(BlobError::NotFound(format!("content digest {digest}"))),
         }
     }

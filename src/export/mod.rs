@@ -142,7 +142,7 @@ impl Fault {
     pub fn of(e: &crate::containerd::root::BlobError) -> Fault {
         use crate::containerd::root::BlobError;
         match e {
-            BlobError::NotFound(_) => Fault::Missing,
+            BlobError::NotFound(_) | BlobError::Lost { .. } => Fault::Missing,
             BlobError::Io { .. } => Fault::Unreadable,
             _ => Fault::Damaged,
         }

@@ -490,20 +490,15 @@ impl<'r> Inspector<'r> {
         {
             return Ok(data.into());
         }
-        let size = self.content_size(&desc.digest);
-        let recorded = size.as_ref().ok().copied().flatten();
         self.root
-            .read_looked_up(&desc.digest, size)
+            .read_looked_up(&desc.digest, self.content_size(&desc.digest))
             .map(Arc::from)
             .map_err(|e| {
-                // With a record but no file (see `Root::records_blobs`), the blob is lost,
-                // not merely unknown.
-                if let Some(bytes) = recorded
-                    && e.is_not_found()
-                    && self.root.records_blobs()
+                // Lost, not merely unknown: said once per blob, after the output.
+                if let Some((digest, bytes)) = e.lost()
                     && let Ok(mut m) = self.missing.lock()
                 {
-                    m.insert(desc.digest.clone(), bytes);
+                    m.insert(digest.to_string(), bytes);
                 }
                 ReadError::from(e)
             })

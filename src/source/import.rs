@@ -380,7 +380,7 @@ fn read_children(
     let limit = u64::try_from(desc.size).unwrap_or(0).min(MAX_DOCUMENT);
     let bytes = match blobs.read(digest, limit) {
         Ok(b) => b,
-        Err(BlobError::NotFound(_)) => return Err(Problem::error("blob-missing", "", "not in the layout")),
+        Err(e) if e.is_not_found() => return Err(Problem::error("blob-missing", "", "not in the layout")),
         Err(BlobError::UnexpectedEof { on_disk, .. }) => return Err(size_mismatch(on_disk)),
         Err(e) => return Err(Problem::error("blob-unreadable", "", e.to_string())),
     };

@@ -142,7 +142,7 @@ impl Blobs {
         if let Some(a) = &self.archive {
             return match a.open(digest) {
                 Ok(opened) => Ok(opened),
-                Err(BlobError::NotFound(_)) => Err(FileState::Missing),
+                Err(e) if e.is_not_found() => Err(FileState::Missing),
                 Err(BlobError::NotRegular { what, .. }) => Err(FileState::NotRegular {
                     kind: what,
                     target: None,

@@ -7,7 +7,7 @@ use super::{Backends, BlobRead};
 use crate::bolt::Tx;
 use crate::cli::context::Global;
 use crate::containerd::records::{self, Image};
-use crate::containerd::root::{BlobError, Root};
+use crate::containerd::root::{BlobError, Root, unlike_record};
 use crate::damage::Damage;
 use crate::image::document::{self, Descriptor, DocError, ImageConfig, Manifest};
 use crate::image::platform::{Matcher, Platform};
@@ -240,14 +240,11 @@ fn read_blob(w: &Walk<'_, '_, '_>, ns: &str, digest: &str) -> BlobRead {
     if let Some(hit) = w.blobs.borrow().get(digest) {
         return hit.clone();
     }
-    let size = w.shared.content_size(ns, digest);
-    let recorded = size.as_ref().ok().copied().flatten();
-    let read = w.shared.root.read_looked_up(digest, size).map(std::rc::Rc::new);
-    // A record without its file (see `Root::records_blobs`): lost, not merely unknown.
-    if let (Some(bytes), Err(e)) = (recorded, &read)
-        && e.is_not_found()
-        && w.shared.root.records_blobs()
-    {
+    let read = (w.shared.root)
+        .read_looked_up(digest, w.shared.content_size(ns, digest))
+        .map(std::rc::Rc::new);
+    // Lost, not merely unknown: one of the image's problems.
+    if let Some((digest, bytes)) = read.as_ref().err().and_then(|e| e.lost()) {
         w.lost.borrow_mut().insert(digest.to_string(), bytes);
     }
     w.blobs.borrow_mut().insert(digest.to_string(), read.clone());
@@ -334,9 +331,7 @@ pub(super) fn analyse(s: &mut Walk<'_, '_, '_>, image: &Image, inspector: Option
         })
     });
     for (digest, bytes) in s.lost.borrow().iter() {
-        problems.push(format!(
-            "{digest}: the content record says {bytes} bytes, the blob file is missing"
-        ));
+        problems.push(unlike_record(digest, bytes, "missing"));
     }
     problems.sort();
     problems.dedup();

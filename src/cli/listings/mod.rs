@@ -23,7 +23,7 @@ use super::context::Global;
 use super::{Failure, Outcome, warn};
 use crate::bolt::{Bucket, MetaChoice, Tx};
 use crate::containerd::records::{self, BackendSnapshot, Damage};
-use crate::containerd::root::Root;
+use crate::containerd::root::{Root, unlike_record};
 use crate::digest::Digest;
 use output::{emit, filtered};
 use serde::Serialize;
@@ -473,11 +473,8 @@ impl ContentStream<'_> {
         if let Some(u) = done.unlike {
             self.outcome = self.outcome.worst(Outcome::Damaged);
             if !self.said.contains(&u.digest) {
-                warn(format_args!(
-                    "{}: the content record says {} bytes, the blob file is {}",
-                    crate::text::escape(u.digest.as_bytes()),
-                    u.size,
-                    u.file
+                warn(crate::text::escape(
+                    unlike_record(&u.digest, u.size, &u.file).as_bytes(),
                 ));
                 self.said.insert(u.digest);
             }
@@ -562,11 +559,8 @@ pub fn content(global: &Global, args: ListArgs, out: &mut dyn Write) -> Result<O
         for r in rows.iter().filter(|r| !r.present && r.file_problem.is_none()) {
             s.outcome = s.outcome.worst(Outcome::Damaged);
             if said.insert(r.record.digest.as_str()) {
-                warn(format_args!(
-                    "{}: the content record says {} bytes, the blob file is {}",
-                    crate::text::escape(r.record.digest.as_bytes()),
-                    r.record.size,
-                    r.file_column()
+                warn(crate::text::escape(
+                    unlike_record(&r.record.digest, r.record.size, r.file_column()).as_bytes(),
                 ));
             }
         }
