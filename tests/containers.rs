@@ -908,3 +908,72 @@ fn a_hard_linked_hostconfig_is_read_once() {
     assert!(r.stderr.contains(&named), "{}", r.stderr);
     assert_eq!(lines_json(&r.stdout).len(), dirs.len(), "every container still listed");
 }
+
+/// A key repeated in `config.v2.json` reads as dockerd's Go decoder reads it (the last value;
+/// a repeated object merged into the first) by every command: `container inspect` and `ps`
+/// (one reader) and the name lookup of `mounts`, `diff` and `fs` (another) agree. The first
+/// `Name` used to name the container for one and made the file unreadable for the other.
+#[test]
+fn a_repeated_key_in_config_reads_as_dockerd_reads_it() {
+    let node = unpack();
+    let out = Command::new("tar")
+        .arg("-xzf")
+        .arg(repo().join("fixtures/node-docker28-dev.tar.gz"))
+        .arg("-C")
+        .arg(node.dir.path())
+        .arg("./var/lib/containerd/io.containerd.snapshotter.v1.overlayfs/metadata.db")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "tar: {}", String::from_utf8_lossy(&out.stderr));
+    let running = run(
+        &node.root(),
+        &["ps", "-a", "-q", "--no-trunc", "-f", "name=dev-running"],
+    );
+    let id = String::from_utf8(running.stdout).unwrap().trim().to_string();
+    assert_eq!(id.len(), 64, "{}", running.stderr);
+    let config = node.docker().join("containers").join(&id).join("config.v2.json");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let repeats = [
+        (r#""Name":"/dev-running""#, r#""Name":"/first","Name":"/second""#),
+        (
+            r#""com.example.scenario":"running-at-crash""#,
+            r#""com.example.scenario":"one","com.example.scenario":"two""#,
+        ),
+    ];
+    let text = repeats.iter().fold(text, |text, (from, to)| {
+        assert!(text.contains(from), "the fixture's config has {from}");
+        text.replace(from, to)
+    });
+    std::fs::write(&config, text).unwrap();
+
+    let r = run(
+        &node.root(),
+        &["container", "inspect", "-f", "{{.Name}} {{json .Config.Labels}}", &id],
+    );
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let shown = String::from_utf8(r.stdout).unwrap();
+    assert!(shown.starts_with("/second "), "{shown}");
+    assert_eq!(shown.matches("com.example.scenario").count(), 1, "{shown}");
+    assert!(shown.contains(r#""com.example.scenario":"two""#), "{shown}");
+    for (filter, listed) in [
+        ("label=com.example.scenario=two", true),
+        ("label=com.example.scenario=one", false),
+        ("name=second", true),
+        ("name=first", false),
+    ] {
+        let r = run(&node.root(), &["ps", "-a", "-q", "--no-trunc", "-f", filter]);
+        assert_eq!(
+            String::from_utf8_lossy(&r.stdout).contains(&id),
+            listed,
+            "{filter}: {}",
+            r.stderr
+        );
+    }
+    let by_id = run(&node.root(), &["mounts", &id]);
+    let by_name = run(&node.root(), &["mounts", "second"]);
+    assert_eq!(by_name.code, Some(0), "{}", by_name.stderr);
+    assert!(!by_id.stdout.is_empty());
+    assert_eq!(by_name.stdout, by_id.stdout);
+    let r = run(&node.root(), &["mounts", "first"]);
+    assert_ne!(r.code, Some(0), "the first Name is not the container's");
+}

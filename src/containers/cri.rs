@@ -107,7 +107,7 @@ pub fn info_from_record(c: &Container, damage: &mut Vec<String>) -> CriInfo {
         if name != CONTAINER_METADATA && name != SANDBOX_METADATA {
             continue;
         }
-        match gojson::parse(&any.value) {
+        match gojson::parse_as_go(&any.value) {
             Ok(j) => {
                 if info.kind.is_empty() {
                     info.kind = if name == SANDBOX_METADATA {
@@ -160,7 +160,7 @@ pub fn info_from_record(c: &Container, damage: &mut Vec<String>) -> CriInfo {
 /// Sets `info`'s status from the bytes of the status file `path`; bytes that are not a JSON
 /// object go to `damage`, naming the file.
 pub fn status_from_bytes(info: &mut CriInfo, path: &Path, bytes: &[u8], damage: &mut Vec<String>) {
-    match gojson::parse(bytes) {
+    match gojson::parse_as_go(bytes) {
         Ok(j @ J::Obj(_)) => {
             info.status = Some(j);
             info.status_file = Some(path.to_path_buf());

@@ -270,7 +270,7 @@ fn read_json(path: &Path, problems: &mut StoreProblems) -> Option<J> {
 
 /// The bytes of the JSON file `path` as an object, or the problem (reported).
 fn json_object(path: &Path, bytes: &[u8], problems: &mut StoreProblems) -> Option<J> {
-    match gojson::parse(bytes) {
+    match gojson::parse_as_go(bytes) {
         Ok(j @ J::Obj(_)) => Some(j),
         Ok(_) => {
             problems.damaged.push(format!(

@@ -59,7 +59,7 @@ impl Repositories {
     /// The store from the bytes of its `repositories.json` at `path` (named in the problem
     /// when they are not JSON). What [`Repositories::read`] does once the file is read.
     pub fn from_bytes(path: &Path, bytes: &[u8], problems: &mut StoreProblems) -> Option<Repositories> {
-        match gojson::parse(bytes) {
+        match gojson::parse_as_go(bytes) {
             Ok(j) => Some(Repositories(j)),
             Err(e) => {
                 problems.damaged.push(format!(

@@ -387,7 +387,7 @@ pub fn docker_entry(c: DockerContainer, image: String) -> Entry {
 
 /// The process of a record's OCI spec: args as a command line.
 fn spec_command(spec: Option<&[u8]>) -> String {
-    let Some(j) = spec.and_then(|s| crate::inspect::gojson::parse(s).ok()) else {
+    let Some(j) = spec.and_then(|s| crate::inspect::gojson::parse_as_go(s).ok()) else {
         return String::new();
     };
     let args: Vec<&str> = j

@@ -81,7 +81,7 @@ pub fn inspect(r: &Container, cri: Option<&CriInfo>) -> J {
     if let Some(spec) = &r.spec {
         out.push((
             "Spec".into(),
-            gojson::parse(spec).unwrap_or_else(|_| {
+            gojson::parse_as_go(spec).unwrap_or_else(|_| {
                 any(&AnyValue {
                     type_url: r.spec_type.clone().unwrap_or_default(),
                     value: spec.clone(),

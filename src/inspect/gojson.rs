@@ -185,6 +185,44 @@ pub fn parse(bytes: &[u8]) -> Result<J, serde_json::Error> {
     serde_json::from_slice(bytes)
 }
 
+/// JSON text read as Go's `encoding/json` reads it into a struct or map: [`parse`], then
+/// [`J::folded`]. What a daemon made of a file with a repeated key is what this reads.
+pub fn parse_as_go(bytes: &[u8]) -> Result<J, serde_json::Error> {
+    parse(bytes).map(J::folded)
+}
+
+impl J {
+    /// Repeated keys folded as Go's decoder folds them into a struct or a map: a later object
+    /// is decoded into the earlier one (its members added, theirs replaced), any other later
+    /// value replaces the earlier. Each key keeps its first place. The depth is what
+    /// serde_json's recursion limit let [`parse`] build.
+    pub fn folded(self) -> J {
+        match self {
+            J::Arr(items) => J::Arr(items.into_iter().map(J::folded).collect()),
+            J::Obj(members) => {
+                let mut kept: Vec<(String, J)> = Vec::with_capacity(members.len());
+                let mut at: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+                for (key, value) in members {
+                    match at.get(&key).and_then(|&i| kept.get_mut(i)) {
+                        Some((_, J::Obj(earlier))) if matches!(value, J::Obj(_)) => {
+                            if let J::Obj(later) = value {
+                                earlier.extend(later);
+                            }
+                        }
+                        Some((_, earlier)) => *earlier = value,
+                        None => {
+                            at.insert(key.clone(), kept.len());
+                            kept.push((key, value));
+                        }
+                    }
+                }
+                J::Obj(kept.into_iter().map(|(k, v)| (k, v.folded())).collect())
+            }
+            other => other,
+        }
+    }
+}
+
 impl<'de> serde::Deserialize<'de> for J {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<J, D::Error> {
         d.deserialize_any(Visitor)
@@ -380,6 +418,22 @@ mod tests {
         let mut s = String::new();
         write_str(&mut s, "\u{2029}\u{2027}\u{202a}\u{1f}\u{7f}€x\u{0}", true);
         assert_eq!(s, "\"\\u2029\u{2027}\u{202a}\\u001f\u{7f}€x\\u0000\"");
+    }
+
+    #[test]
+    fn folds_repeated_keys_as_go_decodes_them() {
+        // Both expected texts are what Go 1.19's json.Unmarshal into a struct, then
+        // json.Marshal, printed for these inputs (here: Config a pointer to a struct with a
+        // Labels map, Args a slice, State a struct; below: o a struct with an int and a map,
+        // s an interface).
+        let text = br#"{"Name":"/first","Config":{"Labels":{"a":"1","b":"2"},"Image":"x","Env":["A=1","B=2"]},"Args":[1,2],"State":{"Running":true,"Pid":7},"Name":"/second","Config":{"Labels":{"a":"3"},"Env":["C=3"]},"Args":[3],"State":{"Pid":9}}"#;
+        let go = r#"{"Name":"/second","Config":{"Labels":{"a":"3","b":"2"},"Image":"x","Env":["C=3"]},"Args":[3],"State":{"Running":true,"Pid":9}}"#;
+        assert_eq!(parse_as_go(text).unwrap().to_compact(false), go);
+        // Kept as the file has them by the plain reader.
+        assert_eq!(parse(text).unwrap().to_compact(false).len(), text.len());
+        // A repeat inside a repeat, and an object replaced by a number.
+        let v = parse_as_go(br#"{"o":{"k":1,"k":2},"o":{"k":3,"j":{"x":1}},"o":{"j":{"y":2}},"s":{"a":1},"s":5}"#);
+        assert_eq!(v.unwrap().to_compact(false), r#"{"o":{"k":3,"j":{"x":1,"y":2}},"s":5}"#);
     }
 
     #[test]

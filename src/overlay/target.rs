@@ -10,6 +10,7 @@
 use super::snapshots::Index;
 use crate::bolt::Tx;
 use crate::containerd::records::{self, Damage};
+use crate::inspect::gojson::{self, J};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
@@ -19,13 +20,30 @@ const MAX_CONFIG: u64 = 16 << 20;
 /// a name lookup reading for hours. Past it, containers are listed without their names.
 const CONFIGS_BUDGET: u64 = 256 << 20;
 
-/// What a name lookup needs of config.v2.json (the rest is skipped, not built).
-#[derive(serde::Deserialize)]
+/// What a name lookup needs of config.v2.json.
 struct NameAndDriver {
-    #[serde(rename = "Name")]
     name: Option<String>,
-    #[serde(rename = "Driver")]
     driver: Option<String>,
+}
+
+impl NameAndDriver {
+    /// Read as dockerd reads the file (a repeated key: the last one; see
+    /// [`gojson::parse_as_go`]), so that every command names a container alike.
+    fn read(text: &[u8]) -> Result<NameAndDriver, String> {
+        let j = gojson::parse_as_go(text).map_err(|e| e.to_string())?;
+        if !matches!(j, J::Obj(_)) {
+            return Err("not a JSON object".into());
+        }
+        let field = |key: &str| match j.get(key) {
+            None | Some(J::Null) => Ok(None),
+            Some(J::Str(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(format!("{key} is not a string")),
+        };
+        Ok(NameAndDriver {
+            name: field("Name")?,
+            driver: field("Driver")?,
+        })
+    }
 }
 
 /// A container known to the node.
@@ -120,7 +138,7 @@ pub fn docker_containers(docker_root: &Path, problems: &mut Vec<String>) -> Vec<
                 budget -= m.len().min(MAX_CONFIG);
                 match crate::containers::files::read_small(&config, MAX_CONFIG)
                     .map_err(|p| p.message)
-                    .and_then(|text| serde_json::from_slice::<NameAndDriver>(&text).map_err(|e| e.to_string()))
+                    .and_then(|text| NameAndDriver::read(&text))
                 {
                     Ok(v) => {
                         name = v.name.map(|n| n.strip_prefix('/').unwrap_or(&n).to_string());
