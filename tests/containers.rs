@@ -977,3 +977,58 @@ fn a_repeated_key_in_config_reads_as_dockerd_reads_it() {
     let r = run(&node.root(), &["mounts", "first"]);
     assert_ne!(r.code, Some(0), "the first Name is not the container's");
 }
+
+/// Fields of `config.v2.json` that Go's decoder would refuse for their type (dockerd then
+/// does not load the container) are damage, each named with its value: the container is
+/// still listed, the times it has left are still in the timeline, and the exit code is 3.
+/// A bad `Created` used to drop the container's events with exit 0 and nothing said, and a
+/// string `ExitCode` showed as 0.
+#[test]
+fn mistyped_config_fields_are_named_as_damage() {
+    let node = unpack();
+    let running = run(
+        &node.root(),
+        &["ps", "-a", "-q", "--no-trunc", "-f", "name=dev-running"],
+    );
+    let id = String::from_utf8(running.stdout).unwrap().trim().to_string();
+    assert_eq!(id.len(), 64, "{}", running.stderr);
+    let config = node.docker().join("containers").join(&id).join("config.v2.json");
+    let mut j: Value = serde_json::from_slice(&std::fs::read(&config).unwrap()).unwrap();
+    j["Created"] = Value::from("2026-13-45T99:99:99Z");
+    j["State"]["StartedAt"] = Value::from("99999-01-01T00:00:00Z");
+    j["State"]["ExitCode"] = Value::from("x");
+    j["State"]["Pid"] = Value::from(1.5);
+    j["Config"]["Labels"]["n"] = Value::from(7);
+    j["State"]["Error"] = Value::Null;
+    std::fs::write(&config, serde_json::to_vec(&j).unwrap()).unwrap();
+    let wrong = [
+        r#"Created is "2026-13-45T99:99:99Z", not an RFC 3339 time"#,
+        r#"State.StartedAt is "99999-01-01T00:00:00Z", not an RFC 3339 time"#,
+        r#"State.ExitCode is "x", not an integer"#,
+        "State.Pid is 1.5, not an integer",
+        "Config.Labels is {",
+    ];
+    for args in [
+        &["ps", "-a", "--format", "json"][..],
+        &["container", "inspect", &id],
+        &["timeline"],
+    ] {
+        let r = run(&node.root(), args);
+        assert_eq!(r.code, Some(3), "{args:?}: {}", r.stderr);
+        for w in wrong {
+            let line = format!("{}: {w}", config.display());
+            assert!(r.stderr.contains(&line), "{args:?}: no {line:?} in {}", r.stderr);
+        }
+        assert!(
+            !r.stderr.contains("State.Error"),
+            "null is Go's 'leave it': {}",
+            r.stderr
+        );
+        assert!(
+            String::from_utf8_lossy(&r.stdout).contains(&id[..12]),
+            "{args:?}: still shown"
+        );
+    }
+    let ps = run(&node.root(), &["ps", "-a", "--format", "json"]);
+    assert_eq!(lines_json(&ps.stdout).len(), NAMES.len(), "every container listed");
+}

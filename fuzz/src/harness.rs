@@ -756,6 +756,21 @@ pub fn gojson(data: &[u8]) {
             );
         }
     }
+    // Folding repeated keys as Go does leaves no repeat, and a folded value folds to itself.
+    let folded = first.folded();
+    assert_eq!(folded.clone().folded(), folded, "folding twice");
+    fn no_repeats(j: &coldctr::inspect::gojson::J) -> bool {
+        use coldctr::inspect::gojson::J;
+        match j {
+            J::Arr(items) => items.iter().all(no_repeats),
+            J::Obj(members) => {
+                let keys: std::collections::HashSet<&str> = members.iter().map(|(k, _)| k.as_str()).collect();
+                keys.len() == members.len() && members.iter().all(|(_, v)| no_repeats(v))
+            }
+            _ => true,
+        }
+    }
+    assert!(no_repeats(&folded), "a repeat left: {folded:?}");
 }
 
 /// When `walk_seekable` vouches for a bucket's tree, a lookup of each key it met finds that

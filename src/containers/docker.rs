@@ -336,6 +336,12 @@ fn container_of(
             crate::text::escape(recorded.as_bytes())
         ));
     }
+    for wrong in mistyped(&config) {
+        problems.damaged.push(format!(
+            "{}: {wrong}; dockerd does not load such a file",
+            crate::text::escape(path.join("config.v2.json").as_os_str().as_encoded_bytes())
+        ));
+    }
     DockerContainer {
         id: id.to_string(),
         dir: path.to_path_buf(),
@@ -343,6 +349,85 @@ fn container_of(
         hostconfig: hostconfig(problems),
         graph_data: None,
     }
+}
+
+/// The Go type of a field of moby's `container.Container` that the commands read.
+#[derive(Clone, Copy)]
+enum GoType {
+    Str,
+    Int,
+    Bool,
+    /// `time.Time`: an RFC 3339 string.
+    Time,
+    /// `[]string`.
+    Strings,
+    /// `map[string]string`.
+    StringMap,
+}
+
+/// The fields read from config.v2.json, by where they are and what Go type holds them.
+const TYPED_FIELDS: &[(&[&str], GoType)] = &[
+    (&["ID"], GoType::Str),
+    (&["Created"], GoType::Time),
+    (&["Path"], GoType::Str),
+    (&["Args"], GoType::Strings),
+    (&["Image"], GoType::Str),
+    (&["Name"], GoType::Str),
+    (&["Driver"], GoType::Str),
+    (&["RestartCount"], GoType::Int),
+    (&["Config", "Image"], GoType::Str),
+    (&["Config", "Labels"], GoType::StringMap),
+    (&["State", "Running"], GoType::Bool),
+    (&["State", "Paused"], GoType::Bool),
+    (&["State", "Restarting"], GoType::Bool),
+    (&["State", "OOMKilled"], GoType::Bool),
+    (&["State", "Dead"], GoType::Bool),
+    (&["State", "Pid"], GoType::Int),
+    (&["State", "ExitCode"], GoType::Int),
+    (&["State", "Error"], GoType::Str),
+    (&["State", "StartedAt"], GoType::Time),
+    (&["State", "FinishedAt"], GoType::Time),
+];
+
+/// Each field the commands read whose value Go's decoder would refuse for its type (dockerd
+/// then skips the container at start): said, so that a default shown in its place (a 0 exit
+/// code, no start time) is not taken for what the file says. `null` is Go's "leave it".
+fn mistyped(config: &J) -> Vec<String> {
+    let fits = |v: &J, t: GoType| match t {
+        GoType::Str => v.as_str().is_some(),
+        GoType::Int => v.as_int().is_some(),
+        GoType::Bool => v.as_bool().is_some(),
+        GoType::Time => v
+            .as_str()
+            .is_some_and(|s| crate::containerd::gotime::parse_rfc3339(s).is_some()),
+        GoType::Strings => matches!(v, J::Arr(items) if items.iter().all(|i| i.as_str().is_some() || *i == J::Null)),
+        GoType::StringMap => {
+            matches!(v, J::Obj(members) if members.iter().all(|(_, i)| i.as_str().is_some() || *i == J::Null))
+        }
+    };
+    let wanted = |t: GoType| match t {
+        GoType::Str => "a string",
+        GoType::Int => "an integer",
+        GoType::Bool => "true or false",
+        GoType::Time => "an RFC 3339 time",
+        GoType::Strings => "a list of strings",
+        GoType::StringMap => "an object of strings",
+    };
+    TYPED_FIELDS
+        .iter()
+        .filter_map(|&(path, t)| {
+            let v = config.at(path)?;
+            (*v != J::Null && !fits(v, t)).then(|| {
+                let mut shown = v.to_compact(false);
+                if shown.len() > 64 {
+                    let cut = (0..=61).rev().find(|&i| shown.is_char_boundary(i)).unwrap_or(0);
+                    shown.truncate(cut);
+                    shown.push_str("...");
+                }
+                format!("{} is {shown}, not {}", path.join("."), wanted(t))
+            })
+        })
+        .collect()
 }
 
 impl DockerContainer {
