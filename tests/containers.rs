@@ -909,12 +909,8 @@ fn a_hard_linked_hostconfig_is_read_once() {
     assert_eq!(lines_json(&r.stdout).len(), dirs.len(), "every container still listed");
 }
 
-/// A key repeated in `config.v2.json` reads as dockerd's Go decoder reads it (the last value;
-/// a repeated object merged into the first) by every command: `container inspect` and `ps`
-/// (one reader) and the name lookup of `mounts`, `diff` and `fs` (another) agree. The first
-/// `Name` used to name the container for one and made the file unreadable for the other.
-#[test]
-fn a_repeated_key_in_config_reads_as_dockerd_reads_it() {
+/// [`unpack`], and the overlayfs snapshotter's metadata.db (for `mounts`).
+fn unpack_with_snapshots() -> Node {
     let node = unpack();
     let out = Command::new("tar")
         .arg("-xzf")
@@ -925,6 +921,16 @@ fn a_repeated_key_in_config_reads_as_dockerd_reads_it() {
         .output()
         .unwrap();
     assert!(out.status.success(), "tar: {}", String::from_utf8_lossy(&out.stderr));
+    node
+}
+
+/// A key repeated in `config.v2.json` reads as dockerd's Go decoder reads it (the last value;
+/// a repeated object merged into the first) by every command: `container inspect` and `ps`
+/// (one reader) and the name lookup of `mounts`, `diff` and `fs` (another) agree. The first
+/// `Name` used to name the container for one and made the file unreadable for the other.
+#[test]
+fn a_repeated_key_in_config_reads_as_dockerd_reads_it() {
+    let node = unpack_with_snapshots();
     let running = run(
         &node.root(),
         &["ps", "-a", "-q", "--no-trunc", "-f", "name=dev-running"],
@@ -1031,4 +1037,54 @@ fn mistyped_config_fields_are_named_as_damage() {
     }
     let ps = run(&node.root(), &["ps", "-a", "--format", "json"]);
     assert_eq!(lines_json(&ps.stdout).len(), NAMES.len(), "every container listed");
+}
+
+/// One container's `config.v2.json` that cannot be opened (permissions) is exit 4 for every
+/// command that reads the Docker containers, also those that read it only to resolve names
+/// (`mounts`, `snapshots tree`: they said "not readable as JSON" and exited 3). Run as the
+/// unprivileged user 65534 when the tests run as root, as tests/exit_codes.rs does.
+#[test]
+fn an_unreadable_config_is_exit_4_for_every_command_that_reads_it() {
+    let node = unpack_with_snapshots();
+    let out = Command::new("chmod")
+        .arg("-R")
+        .arg("a+rX")
+        .arg(node.dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let ids: Vec<String> = {
+        let r = run(&node.root(), &["ps", "-a", "-q", "--no-trunc", "-f", "source=docker"]);
+        String::from_utf8(r.stdout)
+            .unwrap()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    };
+    assert!(ids.len() >= 2);
+    let config = node.docker().join("containers").join(&ids[0]).join("config.v2.json");
+    std::fs::set_permissions(&config, std::os::unix::fs::PermissionsExt::from_mode(0o000)).unwrap();
+    let bin = env!("CARGO_BIN_EXE_coldctr");
+    for args in [
+        &["ps", "-a"][..],
+        &["timeline"],
+        &["mounts", &ids[1]],
+        &["snapshots", "tree"],
+    ] {
+        // SAFETY: geteuid has no preconditions.
+        let mut cmd = if unsafe { libc::geteuid() } == 0 {
+            let mut c = Command::new("setpriv");
+            c.args(["--reuid=65534", "--regid=65534", "--clear-groups", bin]);
+            c
+        } else {
+            Command::new(bin)
+        };
+        let o = cmd.arg("--root").arg(node.root()).args(args).output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(4), "{args:?}: {err}");
+        let said = format!("{}: Permission denied", config.display());
+        assert!(err.contains(&said), "{args:?}: {err}");
+        assert!(!err.contains("not readable as JSON"), "{args:?}: {err}");
+        assert!(!o.stdout.is_empty(), "{args:?}: the rest still printed");
+    }
 }

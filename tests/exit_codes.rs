@@ -143,6 +143,14 @@ fn one_unreadable_blob_file_is_exit_4_where_it_is_read() {
             "{args:?}: {err}"
         );
     }
+    // verify marks it unreadable, not damaged, and exits 4 (it exited 3).
+    let o = run_as(&root, &["verify", "--format", "json"], true);
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+    let report: Value = serde_json::from_slice(&o.stdout).expect("verify json");
+    let problems = report["problems"].as_array().cloned().unwrap_or_default();
+    assert_eq!(problems.len(), 1, "{report}");
+    assert_eq!(problems[0]["digest"], manifest.as_str());
+    assert_eq!(problems[0]["status"], "unreadable");
     // Every other row is still listed.
     let all = run(&root, &["images", "-q"]);
     let listed = run_as(&root, &["images", "-q"], true);

@@ -96,14 +96,17 @@ pub struct Node {
     /// be): evidence as much as the containerd root.
     pub docker_root: std::path::PathBuf,
     pub damage: Damage,
+    /// Damage met outside meta.db (files named in each).
     pub problems: Vec<String>,
+    /// Files that could not be read at all (permissions): exit 4.
+    pub unreadable: Vec<String>,
 }
 
 impl Node {
     pub fn open(global: &Global, docker: &DockerRoot) -> Result<Node, Failure> {
         let root = global.open_root()?;
         let mut damage = Damage::new();
-        let mut problems = Vec::new();
+        let mut problems = crate::containers::docker::StoreProblems::default();
         let given = docker.docker_root.as_deref().or(global.docker_root.as_deref());
         let docker_root = target::docker_root(&root.dir, given);
         let (index, containers) = {
@@ -118,7 +121,8 @@ impl Node {
             containers,
             docker_root,
             damage,
-            problems,
+            problems: problems.damaged,
+            unreadable: problems.unreadable,
         })
     }
 
@@ -238,6 +242,12 @@ impl Node {
         }
         if !self.damage.is_empty() || !self.problems.is_empty() {
             outcome = outcome.worst(Outcome::Damaged);
+        }
+        for p in &self.unreadable {
+            warn(escape(p.as_bytes()));
+        }
+        if !self.unreadable.is_empty() {
+            outcome = outcome.worst(Outcome::Unreadable);
         }
         outcome
     }

@@ -108,11 +108,15 @@ pub fn run(global: &Global, args: VerifyArgs, out: &mut dyn Write) -> Result<Out
         warn("meta.db is damaged: the report is partial where the findings say");
     }
     // Damage found is the answer, and the exit code says so as every other command does (3);
-    // a store that cannot be listed at all is unreadable input (4).
-    let found = if report.is_clean() && !report.damaged {
-        Outcome::Ok
-    } else {
-        Outcome::Damaged
+    // a blob file or a store that cannot be read at all is unreadable input (4).
+    use crate::verify::Status;
+    let unreadable = report.problems.iter().any(|p| p.status == Status::Unreadable);
+    let damaged =
+        report.damaged || !report.findings.is_empty() || report.problems.iter().any(|p| p.status != Status::Unreadable);
+    let found = match (damaged, unreadable) {
+        (_, true) => Outcome::Unreadable,
+        (true, false) => Outcome::Damaged,
+        (false, false) => Outcome::Ok,
     };
     Ok(found.worst(super::context::content_outcome(&root)))
 }

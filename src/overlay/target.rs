@@ -10,6 +10,7 @@
 use super::snapshots::Index;
 use crate::bolt::Tx;
 use crate::containerd::records::{self, Damage};
+use crate::containers::docker::StoreProblems;
 use crate::inspect::gojson::{self, J};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -81,10 +82,10 @@ fn is_id(s: &str) -> bool {
 }
 
 /// Docker's containers: IDs from the directory names, names from config.v2.json.
-pub fn docker_containers(docker_root: &Path, problems: &mut Vec<String>) -> Vec<ContainerRef> {
+pub fn docker_containers(docker_root: &Path, problems: &mut StoreProblems) -> Vec<ContainerRef> {
     // `var/lib/docker -> /data/docker` on a seized disk leads to the examiner's own host.
     if std::fs::symlink_metadata(docker_root).is_ok_and(|m| m.file_type().is_symlink()) {
-        problems.push(format!(
+        problems.damaged.push(format!(
             "{}: a symlink, not followed (name the Docker root with --docker-root)",
             crate::text::escape(docker_root.as_os_str().as_encoded_bytes())
         ));
@@ -95,16 +96,23 @@ pub fn docker_containers(docker_root: &Path, problems: &mut Vec<String>) -> Vec<
         return Vec::new();
     };
     if !m.is_dir() {
-        problems.push(format!(
+        problems.damaged.push(format!(
             "{}: not a directory (a symlink is not followed)",
             dir.display()
         ));
         return Vec::new();
     }
     let mut out = Vec::new();
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        problems.push(format!("{}: cannot be listed", dir.display()));
-        return out;
+    let entries = match std::fs::read_dir(&dir) {
+        Ok(entries) => entries,
+        Err(e) => {
+            let said = format!("{}: cannot be listed: {e}", dir.display());
+            match e.kind() {
+                std::io::ErrorKind::PermissionDenied => problems.unreadable.push(said),
+                _ => problems.damaged.push(said),
+            }
+            return out;
+        }
     };
     let mut budget = CONFIGS_BUDGET;
     // Each config.v2.json read, by (device, inode): a hard link is not read again.
@@ -122,13 +130,13 @@ pub fn docker_containers(docker_root: &Path, problems: &mut Vec<String>) -> Vec<
         let mut driver = None;
         match std::fs::symlink_metadata(&config) {
             Ok(m) if m.is_file() && !read.insert((m.dev(), m.ino())) => {
-                problems.push(format!(
+                problems.damaged.push(format!(
                     "{}: a hard link to a config already read; not read again",
                     shown()
                 ));
             }
             Ok(m) if m.is_file() && m.len().min(MAX_CONFIG) > budget => {
-                problems.push(format!(
+                problems.damaged.push(format!(
                     "{}: not read, {} MiB of config.v2.json were read already",
                     shown(),
                     CONFIGS_BUDGET >> 20
@@ -136,15 +144,19 @@ pub fn docker_containers(docker_root: &Path, problems: &mut Vec<String>) -> Vec<
             }
             Ok(m) if m.is_file() => {
                 budget -= m.len().min(MAX_CONFIG);
-                match crate::containers::files::read_small(&config, MAX_CONFIG)
-                    .map_err(|p| p.message)
-                    .and_then(|text| NameAndDriver::read(&text))
-                {
-                    Ok(v) => {
-                        name = v.name.map(|n| n.strip_prefix('/').unwrap_or(&n).to_string());
-                        driver = v.driver;
-                    }
-                    Err(why) => problems.push(format!("{}: not readable as JSON: {why}", shown())),
+                match crate::containers::files::read_small(&config, MAX_CONFIG) {
+                    // Permissions: unreadable (exit 4), as ps says of the same file.
+                    Err(p) if p.unreadable => problems.unreadable.push(p.message),
+                    Err(p) => problems.damaged.push(p.message),
+                    Ok(text) => match NameAndDriver::read(&text) {
+                        Ok(v) => {
+                            name = v.name.map(|n| n.strip_prefix('/').unwrap_or(&n).to_string());
+                            driver = v.driver;
+                        }
+                        Err(why) => problems
+                            .damaged
+                            .push(format!("{}: not readable as JSON: {why}", shown())),
+                    },
                 }
             }
             _ => {}
@@ -185,7 +197,7 @@ pub fn all_containers(
     tx: &Tx<'_>,
     docker: &Path,
     damage: &mut Damage,
-    problems: &mut Vec<String>,
+    problems: &mut StoreProblems,
 ) -> Vec<ContainerRef> {
     let mut all = docker_containers(docker, problems);
     for c in containerd_containers(tx, damage) {
