@@ -39,24 +39,54 @@ pub struct SnapshotPath {
     pub inner: Vec<u8>,
 }
 
-/// Finds `io.containerd.snapshotter.v1.<name>/snapshots/<id>` in `p` (the last one), lexically.
-pub fn split_snapshot_path(p: &Path) -> Option<SnapshotPath> {
+/// Finds `io.containerd.snapshotter.v1.<name>/snapshots/<id>` in `p`, lexically: right under
+/// `root` when `p` is inside it, else the first one on the path. A node's snapshot can hold a
+/// containerd root of its own (kind, docker-in-docker): the first is the directory on this
+/// disk, and a root named inside a snapshot is that inner root. `None` when there is none; a
+/// `..` is refused, as its meaning depends on links this reads nothing of.
+pub fn split_snapshot_path(p: &Path, root: &Path) -> Result<Option<SnapshotPath>, String> {
     use std::os::unix::ffi::OsStrExt;
-    let parts: Vec<&[u8]> = p
-        .components()
-        .filter_map(|c| match c {
-            Component::Normal(n) => Some(n.as_bytes()),
-            _ => None,
-        })
-        .collect();
-    let at = parts
-        .iter()
-        .rposition(|c| c.starts_with(SNAPSHOTTER_PREFIX.as_bytes()))?;
+    if p.components().any(|c| c == Component::ParentDir) {
+        return Err(format!(
+            "{}: has a `..` component; `which` reads only the path's text, so name the path without one",
+            escape(p.as_os_str().as_encoded_bytes())
+        ));
+    }
+    let normal = |p: &Path| -> Vec<Vec<u8>> {
+        let whole = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+        whole
+            .components()
+            .filter_map(|c| match c {
+                Component::Normal(n) => Some(n.as_bytes().to_vec()),
+                _ => None,
+            })
+            .collect()
+    };
+    let parts = normal(p);
+    let root_parts = if root.components().any(|c| c == Component::ParentDir) {
+        Vec::new()
+    } else {
+        normal(root)
+    };
+    let is_snapshotter = |c: &Vec<u8>| c.starts_with(SNAPSHOTTER_PREFIX.as_bytes());
+    let at = if !root_parts.is_empty() && parts.starts_with(&root_parts) {
+        Some(root_parts.len()).filter(|&i| parts.get(i).is_some_and(is_snapshotter))
+    } else {
+        parts.iter().position(is_snapshotter)
+    };
+    Ok(at.and_then(|at| split_at(&parts, at)))
+}
+
+/// The snapshot path whose snapshotter directory is `parts[at]`.
+fn split_at(parts: &[Vec<u8>], at: usize) -> Option<SnapshotPath> {
     let snapshotter = std::str::from_utf8(parts.get(at)?.get(SNAPSHOTTER_PREFIX.len()..)?).ok()?;
-    if *parts.get(at + 1)? != b"snapshots" {
+    if parts.get(at + 1)?.as_slice() != b"snapshots" {
         return None;
     }
-    let id: u64 = std::str::from_utf8(parts.get(at + 2)?).ok()?.parse().ok()?;
+    // containerd names the directory with the id in decimal (strconv.FormatUint): `0079` or
+    // `+79` is no directory it made.
+    let text = std::str::from_utf8(parts.get(at + 2)?).ok()?;
+    let id: u64 = text.parse().ok().filter(|id: &u64| id.to_string() == text)?;
     let rest = parts.get(at + 3..).unwrap_or_default();
     let native = snapshotter == "native";
     let (area, inner_parts) = match rest.split_first() {
@@ -184,7 +214,9 @@ impl LayerOf {
 }
 
 pub fn which(global: &Global, args: WhichArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
-    let Some(sp) = split_snapshot_path(&args.path) else {
+    let mut node = Node::open(global, &args.docker)?;
+    let split = split_snapshot_path(&args.path, &node.root.dir).map_err(|e| Failure::new(Outcome::Usage, e))?;
+    let Some(sp) = split else {
         return Err(Failure::new(
             Outcome::No,
             format!(
@@ -193,7 +225,6 @@ pub fn which(global: &Global, args: WhichArgs, out: &mut dyn Write) -> Result<Ou
             ),
         ));
     };
-    let mut node = Node::open(global, &args.docker)?;
     let snap = node.index.by_id(&sp.snapshotter, sp.id);
     let mut containers = Vec::new();
     let mut images_found = Vec::new();
@@ -404,28 +435,58 @@ mod tests {
 
     #[test]
     fn snapshot_paths_split() {
-        let p = split_snapshot_path(Path::new(
-            "/x/var/lib/containerd/io.containerd.snapshotter.v1.overlayfs/snapshots/232/fs/usr/bin/x",
-        ))
-        .unwrap();
+        let root = Path::new("/x/var/lib/containerd");
+        let split = |p: &str| split_snapshot_path(Path::new(p), root).unwrap();
+        let p =
+            split("/x/var/lib/containerd/io.containerd.snapshotter.v1.overlayfs/snapshots/232/fs/usr/bin/x").unwrap();
         assert_eq!(p.snapshotter, "overlayfs");
         assert_eq!(p.id, 232);
         assert_eq!(p.area, "fs");
         assert_eq!(p.inner, b"/usr/bin/x");
-        let w = split_snapshot_path(Path::new(
-            "io.containerd.snapshotter.v1.overlayfs/snapshots/7/work/work",
-        ))
-        .unwrap();
+        let w = split("/y/io.containerd.snapshotter.v1.overlayfs/snapshots/7/work/work").unwrap();
         assert_eq!(w.area, "work");
         assert!(w.inner.is_empty());
-        assert!(
-            split_snapshot_path(Path::new(
-                "/var/lib/containerd/io.containerd.snapshotter.v1.overlayfs/snapshots/x/fs"
-            ))
-            .is_none()
-        );
-        assert!(split_snapshot_path(Path::new("/etc/passwd")).is_none());
-        let n = split_snapshot_path(Path::new("io.containerd.snapshotter.v1.native/snapshots/3/etc")).unwrap();
+        assert!(split("/var/lib/containerd/io.containerd.snapshotter.v1.overlayfs/snapshots/x/fs").is_none());
+        assert!(split("/etc/passwd").is_none());
+        let n = split("/y/io.containerd.snapshotter.v1.native/snapshots/3/etc").unwrap();
         assert_eq!(n.inner, b"/etc");
+        // A containerd root inside a snapshot (kind, docker-in-docker): the node's snapshot 79
+        // holds the file, not the inner root's snapshot 6...
+        let nested = "/x/var/lib/containerd/io.containerd.snapshotter.v1.overlayfs/snapshots/79/fs/\
+                      var/lib/containerd/io.containerd.snapshotter.v1.overlayfs/snapshots/6/fs/etc/passwd";
+        let o = split(nested).unwrap();
+        assert_eq!(
+            (o.id, o.inner.as_slice()),
+            (
+                79,
+                &b"/var/lib/containerd/io.containerd.snapshotter.v1.overlayfs/snapshots/6/fs/etc/passwd"[..]
+            )
+        );
+        // ...unless that inner root is the one examined.
+        let inner_root = Path::new(
+            "/x/var/lib/containerd/io.containerd.snapshotter.v1.overlayfs/snapshots/79/fs/var/lib/containerd",
+        );
+        let i = split_snapshot_path(Path::new(nested), inner_root).unwrap().unwrap();
+        assert_eq!((i.id, i.inner.as_slice()), (6, &b"/etc/passwd"[..]));
+        // Under the root but not in a snapshotter's directory.
+        assert!(split("/x/var/lib/containerd/io.containerd.content.v1.content/io.containerd.snapshotter.v1.overlayfs/snapshots/1/fs").is_none());
+        // Only the names containerd gives: no leading zero or sign.
+        for id in ["0079", "+79", "079"] {
+            assert!(
+                split(&format!(
+                    "/y/io.containerd.snapshotter.v1.overlayfs/snapshots/{id}/fs/a"
+                ))
+                .is_none(),
+                "{id}"
+            );
+        }
+        assert_eq!(
+            split("/y/io.containerd.snapshotter.v1.overlayfs/snapshots/0/fs").map(|s| s.id),
+            Some(0)
+        );
+        // `..` is refused, not dropped (it used to read as snapshot 79's /etc/passwd).
+        let up =
+            "/x/var/lib/containerd/io.containerd.snapshotter.v1.overlayfs/snapshots/79/fs/../../../../../etc/passwd";
+        assert!(split_snapshot_path(Path::new(up), root).unwrap_err().contains("`..`"));
     }
 }
