@@ -850,10 +850,16 @@ fn ps_state_fields_equal_the_on_disk_truth() {
 /// so Docker's containers are not listed from wherever it leads.
 #[test]
 fn a_symlinked_docker_root_beside_containerd_is_not_followed() {
-    let node = unpack();
+    let node = unpack_with_snapshots();
     let r = run(&node.root(), &["ps", "-a", "--format", "json", "-f", "source=docker"]);
     assert_eq!(r.code, Some(0), "{}", r.stderr);
     assert!(!lines_json(&r.stdout).is_empty(), "the node's Docker containers");
+    let running = run(
+        &node.root(),
+        &["ps", "-a", "-q", "--no-trunc", "-f", "name=dev-running"],
+    );
+    let id = String::from_utf8(running.stdout).unwrap().trim().to_string();
+    assert_eq!(id.len(), 64, "{}", running.stderr);
     let moved = node.dir.path().join("elsewhere");
     std::fs::rename(node.docker(), &moved).unwrap();
     std::os::unix::fs::symlink(&moved, node.docker()).unwrap();
@@ -864,6 +870,23 @@ fn a_symlinked_docker_root_beside_containerd_is_not_followed() {
         r.stdout
     );
     assert!(r.stderr.contains("no Docker data root"), "{}", r.stderr);
+    // The snapshot commands say why a Docker container is not found, with the failure: by
+    // name, the link not followed; by ID, that containerd's record of it names no snapshot
+    // (it said "its snapshot moby/ () is not recorded").
+    let r = run(&node.root(), &["mounts", "dev-running"]);
+    assert_eq!(r.code, Some(3), "{}", r.stderr);
+    assert!(r.stderr.contains("a symlink, not followed"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("no snapshot key, container ID, name or ID prefix dev-running"),
+        "{}",
+        r.stderr
+    );
+    let r = run(&node.root(), &["mounts", &id]);
+    assert_eq!(r.code, Some(3), "{}", r.stderr);
+    assert!(r.stderr.contains("a symlink, not followed"), "{}", r.stderr);
+    let said = format!("container {id}: its containerd record in namespace moby names no snapshot");
+    assert!(r.stderr.contains(&said), "{}", r.stderr);
 }
 
 /// The Docker container directories holding `file`, sorted, with the second one's `file`

@@ -130,6 +130,15 @@ impl Node {
     /// unpacked top snapshot, the host platform's when several are unpacked). Not found is
     /// exit code 1.
     pub fn resolve(&self, global: &Global, target: &str) -> Result<Resolved, Failure> {
+        // What the lookup met (a Docker root not read, a config unreadable) may be why the
+        // target was not found: said with the failure, and counted in its exit code.
+        self.resolve_target(global, target).map_err(|f| Failure {
+            outcome: self.finish(f.outcome),
+            message: f.message,
+        })
+    }
+
+    fn resolve_target(&self, global: &Global, target: &str) -> Result<Resolved, Failure> {
         let first = match target::resolve(&self.index, &self.containers, global.namespace.as_deref(), target) {
             Ok(r) => return Ok(r),
             Err(e) => e,

@@ -277,6 +277,13 @@ fn container_snapshot(index: &Index, c: &ContainerRef) -> Result<Resolved, Strin
             snap,
             container: Some(c.clone()),
         }),
+        // dockerd's record in containerd names no snapshot: its own store does.
+        None if c.snapshot_key.is_empty() => Err(format!(
+            "container {}: its containerd record in namespace {} names no snapshot (dockerd's \
+             containers are found through the Docker data root's containers/<id>)",
+            crate::text::escape(c.id.as_bytes()),
+            crate::text::escape(c.namespace.as_bytes()),
+        )),
         None => Err(format!(
             "container {}: its snapshot {}/{} ({}) is not recorded",
             crate::text::escape(c.id.as_bytes()),
