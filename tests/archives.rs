@@ -558,6 +558,28 @@ fn a_docker_archive_layer_not_in_the_archive_is_a_missing_blob() {
     );
     assert!(out.join("blobs/sha256").join(sha256(&present)).is_file());
     assert!(!out.join("blobs/sha256").join("d".repeat(64)).exists());
+
+    // The same layer there as a directory member: said to be one, not hashed as empty data
+    // ("content hashes to sha256:e3b0...", the digest of nothing).
+    let dir_tar = tar_of(&[
+        (config_name.as_str(), b'0', "", config.as_bytes()),
+        ("present/layer.tar", b'0', "", &present),
+        ("gone/layer.tar", b'5', "", b""),
+        ("manifest.json", b'0', "", manifest.as_bytes()),
+    ]);
+    let dir_archive = tmp.path().join("dir.tar");
+    std::fs::write(&dir_archive, dir_tar).expect("write");
+    let dir_root = dir_archive.to_str().expect("utf-8");
+    let inspect = run(&["--root", dir_root, "inspect", "example.org/gap:1"]);
+    assert_eq!(inspect.code, Some(3), "{}", inspect.stderr);
+    assert!(
+        inspect
+            .stderr
+            .contains(r#"layer "gone/layer.tar": a directory in the archive, not a regular file"#),
+        "{}",
+        inspect.stderr
+    );
+    assert!(!inspect.stderr.contains("e3b0c442"), "{}", inspect.stderr);
 }
 
 /// An OCI 1.1 artifact (handmade-graph's `sbom`: artifactType application/spdx+json, subject

@@ -855,6 +855,10 @@ fn docker_manifest(
         Problem::error("docker-archive-member-missing", at, format!("{what} {name:?}: {why}"))
     };
     let (config_index, config_bytes) = match archive.index.resolve(&e.config, MAX_HOPS) {
+        Ok(m) if m.kind != MemberKind::File => {
+            problems.push(missing("Config", &e.config, not_a_file(m.kind)));
+            return None;
+        }
         Ok(m) => {
             let i = seen.positions.get(&m.header_offset).copied();
             let m = m.clone();
@@ -927,6 +931,10 @@ fn docker_manifest(
             Some(())
         };
         let member = match archive.index.resolve(name, MAX_HOPS) {
+            Ok(m) if m.kind != MemberKind::File => {
+                absent(not_a_file(m.kind), problems)?;
+                continue;
+            }
             Ok(m) => m.clone(),
             Err(why) => {
                 absent(why.to_string(), problems)?;
@@ -978,6 +986,18 @@ fn docker_manifest(
         layers,
     };
     serde_json::to_vec(&manifest).ok()
+}
+
+/// Why a member named as a config or layer, links followed, holds no file's data.
+fn not_a_file(kind: MemberKind) -> String {
+    let what = match kind {
+        MemberKind::Dir => "a directory".to_string(),
+        MemberKind::Symlink => "a symlink".to_string(),
+        MemberKind::HardLink => "a hard link".to_string(),
+        MemberKind::Other(t) => format!("of tar type {:?}", char::from(t)),
+        MemberKind::File => "a file".to_string(),
+    };
+    format!("{what} in the archive, not a regular file")
 }
 
 /// Each member's position in the index, by its header offset (one per member).
