@@ -493,3 +493,39 @@ fn global_options_are_honoured_or_refused() {
         .expect("run");
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// A path that is no regular file (a device, a directory) is refused by name before anything
+/// is read: `/dev/zero` read into memory (`--no-mmap`) used to grow until the allocator gave
+/// up, and mapped it was "too short for a meta page". Run under a 1 GB address-space limit, so
+/// that a regression fails instead of eating the machine.
+#[test]
+fn a_device_or_directory_is_no_bbolt_file() {
+    let fixture = repo().join("fixtures/docker-28.5");
+    for (path, what) in [
+        ("/dev/zero", "a character device"),
+        ("/dev/null", "a character device"),
+        ("/tmp", "a directory"),
+    ] {
+        for (args, shown) in [
+            (format!("bolt buckets {path}"), "bolt buckets"),
+            (format!("--no-mmap bolt buckets {path}"), "--no-mmap bolt buckets"),
+            (
+                format!("--no-mmap --root {} meta-diff --against {path}", fixture.display()),
+                "meta-diff --no-mmap --against",
+            ),
+        ] {
+            let out = std::process::Command::new("sh")
+                .arg("-c")
+                .arg(format!("ulimit -v 1000000; exec \"$0\" {args}"))
+                .arg(env!("CARGO_BIN_EXE_coldctr"))
+                .output()
+                .expect("run sh");
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(4), "{shown} {path}: {err}");
+            assert!(
+                err.contains(&format!("{path}: not a regular file ({what})")),
+                "{shown} {path}: {err}"
+            );
+        }
+    }
+}

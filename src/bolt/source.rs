@@ -17,7 +17,7 @@
 
 use std::fs::File;
 use std::io::Read;
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::Path;
 
 /// How to get the bytes of a file.
@@ -44,9 +44,27 @@ pub enum Source {
 impl Source {
     pub fn open(path: &Path, mode: ReadMode) -> std::io::Result<Source> {
         let file = open_read_only(path)?;
+        // A device or FIFO is no bbolt file, and /dev/zero read to its end never ends.
+        let m = file.metadata()?;
+        if !m.is_file() {
+            let t = m.file_type();
+            let what = if t.is_dir() {
+                "a directory"
+            } else if t.is_char_device() {
+                "a character device"
+            } else if t.is_block_device() {
+                "a block device"
+            } else if t.is_fifo() {
+                "a FIFO"
+            } else {
+                "a socket or other special file"
+            };
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("not a regular file ({what})"),
+            ));
+        }
         if mode == ReadMode::Pread
-            && let Ok(m) = file.metadata()
-            && m.is_file()
             && let Ok(len) = usize::try_from(m.len())
             && len > 0
             && let Some(lazy) = Lazy::new(file.try_clone()?, len)
@@ -65,8 +83,9 @@ impl Source {
                 return Ok(Source::Mapped(map, frugal));
             }
         }
+        // No more than the length it had when opened: a file still being written stops there.
         let mut data = Vec::new();
-        (&file).read_to_end(&mut data)?;
+        (&file).take(m.len()).read_to_end(&mut data)?;
         Ok(Source::Owned(data))
     }
 
