@@ -99,3 +99,31 @@ fn a_recorded_blob_without_its_file_is_named_with_its_size_and_exit_3() {
     let all = coldctr(&clean, &args);
     assert_eq!(all.status.code(), Some(0), "{}", String::from_utf8_lossy(&all.stderr));
 }
+
+/// A store whose `blobs/sha256` is gone: `content` names the first 20 missing blobs on stderr,
+/// then how many more (it printed a line per record, 47,000 for a large store), while every
+/// row still says its file is missing, and the exit code is 3.
+#[test]
+fn content_names_the_first_missing_blobs_then_counts_the_rest() {
+    let (_tmp, root) = support::fixture_copy("docker-28.5");
+    std::fs::remove_dir_all(root.join("io.containerd.content.v1.content/blobs/sha256")).expect("rm");
+    for format in ["table", "json"] {
+        let out = coldctr(&root, &["content", "--format", format]);
+        assert_eq!(out.status.code(), Some(3));
+        let err = String::from_utf8_lossy(&out.stderr);
+        let lines: Vec<&str> = err.lines().collect();
+        let named = lines.iter().filter(|l| l.contains("the blob file is missing")).count();
+        assert_eq!(named, 20, "{err}");
+        let records = coldctr(&root, &["content", "-q"]);
+        let total = String::from_utf8_lossy(&records.stdout).lines().count();
+        assert!(total > 20, "the fixture has more than 20 moby records");
+        let tail = format!("... and {} more recorded blobs not there as recorded", total - 20);
+        assert!(lines.last().is_some_and(|l| l.contains(&tail)), "{err}");
+        if format == "json" {
+            let rows: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+            let rows = rows.as_array().expect("rows");
+            assert_eq!(rows.len(), total);
+            assert!(rows.iter().all(|r| r["fileState"] == "missing"));
+        }
+    }
+}

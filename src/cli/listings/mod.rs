@@ -404,7 +404,7 @@ fn content_streamed(
     let mut stream = ContentStream {
         args,
         written: 0,
-        said: std::collections::HashSet::new(),
+        said: UnlikeNotes::default(),
         outcome: Outcome::Ok,
         damage: Damage::new(),
         error: None,
@@ -425,6 +425,7 @@ fn content_streamed(
         &ready,
         &mut |done| stream.take(out, done),
     );
+    stream.said.finish();
     s.damage.extend(std::mem::take(&mut stream.damage));
     s.outcome = s.outcome.worst(stream.outcome);
     if let Some(e) = stream.error {
@@ -445,6 +446,42 @@ struct ContentDone {
     text: Option<Result<Vec<u8>, serde_json::Error>>,
 }
 
+/// How many recorded blobs not there as recorded are named on stderr, one line each: a store
+/// whose blobs/sha256 is gone would otherwise print a line per record (47,000); the rows
+/// say what each file is.
+const UNLIKE_SHOWN: usize = 20;
+
+/// The "not there as recorded" lines of a content listing: once per digest, the first
+/// [`UNLIKE_SHOWN`], then how many more.
+#[derive(Default)]
+struct UnlikeNotes {
+    said: std::collections::HashSet<String>,
+    more: usize,
+}
+
+impl UnlikeNotes {
+    fn note(&mut self, digest: &str, size: i64, file: &str) {
+        // Once per blob: a blob recorded in two namespaces is one blob.
+        if !self.said.insert(digest.to_string()) {
+            return;
+        }
+        if self.said.len() <= UNLIKE_SHOWN {
+            warn(crate::text::escape(unlike_record(digest, size, file).as_bytes()));
+        } else {
+            self.more += 1;
+        }
+    }
+
+    fn finish(&self) {
+        if self.more > 0 {
+            warn(format_args!(
+                "... and {} more recorded blobs not there as recorded (the table's FILE column and JSON's fileState say what each is)",
+                self.more
+            ));
+        }
+    }
+}
+
 /// A recorded blob that is not there as recorded (the FILE column says what is).
 struct Unlike {
     digest: String,
@@ -456,8 +493,8 @@ struct Unlike {
 struct ContentStream<'a> {
     args: &'a ListArgs,
     written: usize,
-    /// Digests already warned about.
-    said: std::collections::HashSet<String>,
+    /// Recorded blobs not there as recorded, said.
+    said: UnlikeNotes,
     outcome: Outcome,
     /// Damage met in the records, in walk order.
     damage: Damage,
@@ -472,12 +509,7 @@ impl ContentStream<'_> {
         // A recorded blob that is not there as recorded is damage, said once per blob.
         if let Some(u) = done.unlike {
             self.outcome = self.outcome.worst(Outcome::Damaged);
-            if !self.said.contains(&u.digest) {
-                warn(crate::text::escape(
-                    unlike_record(&u.digest, u.size, &u.file).as_bytes(),
-                ));
-                self.said.insert(u.digest);
-            }
+            self.said.note(&u.digest, u.size, &u.file);
         }
         if let (None, Some(text)) = (&self.error, done.text)
             && let Err(e) = self.write(out, text)
@@ -555,15 +587,12 @@ pub fn content(global: &Global, args: ListArgs, out: &mut dyn Write) -> Result<O
         }
         // A recorded blob that is not there as recorded is damage, said once per blob.
         s.outcome = s.outcome.worst(super::context::content_outcome(s.root));
-        let mut said = std::collections::HashSet::new();
+        let mut said = UnlikeNotes::default();
         for r in rows.iter().filter(|r| !r.present && r.file_problem.is_none()) {
             s.outcome = s.outcome.worst(Outcome::Damaged);
-            if said.insert(r.record.digest.as_str()) {
-                warn(crate::text::escape(
-                    unlike_record(&r.record.digest, r.record.size, r.file_column()).as_bytes(),
-                ));
-            }
+            said.note(&r.record.digest, r.record.size, &r.file_column());
         }
+        said.finish();
         let rows = filtered(rows, &filters, &[], |_, v| record_labels_match(&filters, v));
         emit(
             out,
