@@ -504,6 +504,45 @@ fn refuses_to_write_in_the_root_or_over_an_existing_output() {
     assert_eq!(leftovers(dir.path()), Vec::<String>::new());
 }
 
+/// A directory of the root reached through a bind mount elsewhere is still inside the root:
+/// the paths do not show it, what the output's directory is (device and inode, up through its
+/// parents) does. Needs root and a private mount namespace (`unshare -m`); says it skipped
+/// otherwise.
+#[test]
+fn refuses_a_root_reached_through_a_bind_mount() {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("not root: the bind-mount export check skipped");
+        return;
+    }
+    let dir = tmp();
+    let copy = dir.path().join("root");
+    copy_root(&fixture("docker-28.5"), &copy);
+    let before = listing(&copy);
+    let alias = dir.path().join("alias");
+    std::fs::create_dir(&alias).unwrap();
+    let script = r#"mount --bind "$1/io.containerd.content.v1.content" "$2" || exit 42
+"$3" --root "$1" --host-platform linux/amd64 export -o "$2/x.tar" webapp:1.0; echo "rc=$?""#;
+    let out = match Command::new("unshare")
+        .args(["-m", "--propagation", "private", "sh", "-c", script, "sh"])
+        .arg(&copy)
+        .arg(&alias)
+        .arg(env!("CARGO_BIN_EXE_coldctr"))
+        .output()
+    {
+        Ok(o) if o.status.code() != Some(42) && o.status.success() => o,
+        other => {
+            eprintln!("no private mount namespace here: the bind-mount export check skipped ({other:?})");
+            return;
+        }
+    };
+    let said = String::from_utf8_lossy(&out.stdout);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("rc=2"), "{said} {err}");
+    assert!(err.contains("inside the source root"), "{err}");
+    assert_eq!(listing(&copy), before, "nothing written in the root");
+}
+
 /// Entries already at the names export gives its temporary output and the old output it moves
 /// aside (`.OUT.coldctr-PID.tmp`, `.OUT.coldctr-PID.old`) are left as they were: the process
 /// is started from a shell that makes them under its own PID, then execs coldctr.

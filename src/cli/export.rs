@@ -7,12 +7,14 @@
 
 use super::context::{Global, image_namespace};
 use super::{Failure, Outcome, warn};
+use crate::export::place::Dir;
 use crate::export::write::{self, Format, WriteError};
 use crate::export::{Exporter, Fault, Selection};
 use crate::image::platform::{self, Platform};
 use crate::image::reference::{self, AnyRef};
 use crate::inspect::{Inspector, Options};
 use clap::{Args, ValueEnum};
+use std::ffi::{OsStr, OsString};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -156,11 +158,11 @@ pub fn run(global: &Global, args: ExportArgs, out: &mut dyn Write) -> Result<Out
         })?,
         Some(path) => {
             if format == Format::OciDir {
-                let mut temp = Temp::dir(&path)?;
+                let (mut temp, dir) = Temp::dir(&path)?;
                 super::progress::with_progress("export", total, |p| {
-                    write::write_dir(&root, &members, &temp.path, Some(p)).map_err(write_failure)
+                    write::write_dir(&root, &members, &dir, Some(p)).map_err(write_failure)
                 })?;
-                temp.commit(&path)?;
+                temp.commit()?;
             } else {
                 let (mut temp, file) = Temp::file(&path)?;
                 let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
@@ -169,7 +171,7 @@ pub fn run(global: &Global, args: ExportArgs, out: &mut dyn Write) -> Result<Out
                 })?;
                 let file = w.into_inner().map_err(|e| Failure::from(e.into_error()))?;
                 file.sync_all()?;
-                temp.commit(&path)?;
+                temp.commit()?;
             }
         }
     }
@@ -214,10 +216,29 @@ fn write_failure(e: WriteError) -> Failure {
     }
 }
 
+/// Where `-o OUT` goes: its directory, open (every later step is made relative to it, see
+/// [`place`]), and its name there.
+pub(super) struct Output {
+    dir: Dir,
+    /// The directory's canonical path, for messages.
+    parent: PathBuf,
+    name: OsString,
+}
+
+impl Output {
+    /// OUT's path, for messages.
+    pub(super) fn path(&self) -> PathBuf {
+        self.parent.join(&self.name)
+    }
+}
+
 /// Refuses an OUT inside the source root (or containing it), or inside one of the `also` roots
 /// read beside it (the Docker data root: evidence too), and an existing OUT without `--force`;
-/// the absolute path to write.
-pub(super) fn check_output(root: &Path, also: &[&Path], out: &Path, force: bool) -> Result<PathBuf, Failure> {
+/// OUT's directory, opened. "Inside" is decided by the paths, and again by what the opened
+/// directory and its parents are (device and inode): a link swapped in after the paths were
+/// read does not hide it, nor a bind mount of the root or of a directory right under it (the
+/// content store, a snapshotter's); a bind mount of a directory deeper in does.
+pub(super) fn check_output(root: &Path, also: &[&Path], out: &Path, force: bool) -> Result<Output, Failure> {
     let usage = |m: String| Failure::new(Outcome::Usage, m);
     let Some(name) = out.file_name() else {
         return Err(usage(format!("{}: not a file or directory name", out.display())));
@@ -229,6 +250,7 @@ pub(super) fn check_output(root: &Path, also: &[&Path], out: &Path, force: bool)
     let parent = parent
         .canonicalize()
         .map_err(|e| usage(format!("{}: {e}", parent.display())))?;
+    let dir = Dir::open(&parent).map_err(|e| usage(format!("{}: {e}", parent.display())))?;
     let path = parent.join(name);
     let root = root
         .canonicalize()
@@ -237,15 +259,22 @@ pub(super) fn check_output(root: &Path, also: &[&Path], out: &Path, force: bool)
     let beside = also
         .iter()
         .filter_map(|r| Some(("the Docker data root", r.canonicalize().ok()?)));
+    let above = dir
+        .ancestors()
+        .map_err(|e| usage(format!("{}: {e}", parent.display())))?;
+    let existing = dir.stat(name).map_err(|e| usage(format!("{}: {e}", path.display())))?;
     for (what, root) in std::iter::once(("the source root", root)).chain(beside) {
-        if path.starts_with(&root) {
+        let opened = Dir::open(&root).ok();
+        let known = opened.as_ref().map(Dir::with_subdirs).unwrap_or_default();
+        if path.starts_with(&root) || above.iter().any(|id| known.contains(id)) {
             return Err(usage(format!(
                 "{}: inside {what} {}; coldctr never writes there",
                 path.display(),
                 root.display()
             )));
         }
-        if root.starts_with(&path) {
+        let root_above = opened.and_then(|d| d.ancestors().ok()).unwrap_or_default();
+        if root.starts_with(&path) || existing.is_some_and(|e| root_above.contains(&e.id)) {
             return Err(usage(format!(
                 "{}: contains {what} {}; refusing to replace it",
                 path.display(),
@@ -253,19 +282,24 @@ pub(super) fn check_output(root: &Path, also: &[&Path], out: &Path, force: bool)
             )));
         }
     }
-    if std::fs::symlink_metadata(&path).is_ok() && !force {
+    if existing.is_some() && !force {
         return Err(usage(format!(
             "{}: already exists (--force replaces it)",
             path.display()
         )));
     }
-    Ok(path)
+    Ok(Output {
+        dir,
+        parent,
+        name: name.to_os_string(),
+    })
 }
 
 /// The output under construction, beside OUT: an entry this process created itself (never one
 /// found there), removed unless committed.
-pub(super) struct Temp {
-    pub(super) path: PathBuf,
+pub(super) struct Temp<'o> {
+    out: &'o Output,
+    name: OsString,
     dir: bool,
     committed: bool,
 }
@@ -273,26 +307,24 @@ pub(super) struct Temp {
 /// How many names [`create_beside`] tries before giving up.
 const BESIDE_TRIES: u32 = 64;
 
-/// Creates a new entry beside `out` with `make` (which must fail with `AlreadyExists` when
-/// something is at the path), named `.NAME.coldctr-PID.SUFFIX` or, when something is already
+/// Creates a new entry beside OUT with `make` (which must fail with `AlreadyExists` when
+/// something is at the name), named `.NAME.coldctr-PID.SUFFIX` or, when something is already
 /// there, `.NAME.coldctr-PID-N.SUFFIX`: what is already there is never opened, replaced or
 /// removed.
 fn create_beside<T>(
-    out: &Path,
+    out: &Output,
     suffix: &str,
-    make: impl Fn(&Path) -> std::io::Result<T>,
-) -> std::io::Result<(PathBuf, T)> {
-    let name = out
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    make: impl Fn(&OsStr) -> std::io::Result<T>,
+) -> std::io::Result<(OsString, T)> {
     let pid = std::process::id();
     let mut last = std::io::Error::from(std::io::ErrorKind::AlreadyExists);
     for n in 0..BESIDE_TRIES {
         let tag = if n == 0 { pid.to_string() } else { format!("{pid}-{n}") };
-        let path = out.with_file_name(format!(".{name}.coldctr-{tag}.{suffix}"));
-        match make(&path) {
-            Ok(made) => return Ok((path, made)),
+        let mut name = OsString::from(".");
+        name.push(&out.name);
+        name.push(format!(".coldctr-{tag}.{suffix}"));
+        match make(&name) {
+            Ok(made) => return Ok((name, made)),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = e,
             Err(e) => return Err(e),
         }
@@ -300,95 +332,93 @@ fn create_beside<T>(
     Err(last)
 }
 
-/// A new, empty directory (0755 before the umask).
-fn new_dir(path: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    std::fs::DirBuilder::new().mode(0o755).create(path)
-}
-
-impl Temp {
-    /// Creates the output's temporary file beside `out`, open for writing.
-    pub(super) fn file(out: &Path) -> Result<(Temp, std::fs::File), Failure> {
-        use std::os::unix::fs::OpenOptionsExt;
-        let (path, file) = create_beside(out, "tmp", |path| {
-            std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o644)
-                .custom_flags(libc::O_NOFOLLOW)
-                .open(path)
-        })
-        .map_err(|e| beside_failure(out, e))?;
-        Ok((Temp::ours(path, false), file))
+impl<'o> Temp<'o> {
+    /// Creates the output's temporary file beside OUT, open for writing.
+    pub(super) fn file(out: &'o Output) -> Result<(Temp<'o>, std::fs::File), Failure> {
+        let (name, file) = create_beside(out, "tmp", |n| out.dir.create_file(n)).map_err(|e| beside_failure(out, e))?;
+        Ok((Temp::ours(out, name, false), file))
     }
 
-    /// Creates the output's temporary directory beside `out`, empty.
-    pub(super) fn dir(out: &Path) -> Result<Temp, Failure> {
-        let (path, ()) = create_beside(out, "tmp", new_dir).map_err(|e| beside_failure(out, e))?;
-        Ok(Temp::ours(path, true))
+    /// Creates the output's temporary directory beside OUT, empty, and opens it.
+    pub(super) fn dir(out: &'o Output) -> Result<(Temp<'o>, Dir), Failure> {
+        let (name, ()) = create_beside(out, "tmp", |n| out.dir.create_dir(n)).map_err(|e| beside_failure(out, e))?;
+        let temp = Temp::ours(out, name, true);
+        let opened = out.dir.open_dir(&temp.name).map_err(|e| beside_failure(out, e))?;
+        Ok((temp, opened))
     }
 
-    fn ours(path: PathBuf, dir: bool) -> Temp {
+    fn ours(out: &'o Output, name: OsString, dir: bool) -> Temp<'o> {
         Temp {
-            path,
+            out,
+            name,
             dir,
             committed: false,
         }
     }
 
-    /// Renames the finished output to `out`, replacing what is there (`--force` was checked).
-    pub(super) fn commit(&mut self, out: &Path) -> Result<(), Failure> {
-        let io = |e: std::io::Error| Failure::new(Outcome::Unreadable, format!("{}: {e}", out.display()));
-        let existing = std::fs::symlink_metadata(out).ok();
-        if existing.is_some_and(|m| m.is_dir() || self.dir) {
+    /// Renames the finished output to OUT, replacing what is there (`--force` was checked).
+    pub(super) fn commit(&mut self) -> Result<(), Failure> {
+        let out = self.out;
+        let io = |e: std::io::Error| Failure::new(Outcome::Unreadable, format!("{}: {e}", out.path().display()));
+        let existing = out.dir.stat(&out.name).map_err(io)?;
+        if existing.is_some_and(|m| m.dir || self.dir) {
             // rename(2) replaces neither a non-empty directory nor a file by a directory: move
             // the old one aside first (into a directory of our own, so that nothing already
             // beside OUT is replaced), then remove it.
-            let (aside, ()) = create_beside(out, "old", new_dir).map_err(|e| beside_failure(out, e))?;
-            let old = aside.join("old");
-            if let Err(e) = std::fs::rename(out, &old) {
-                let _ = std::fs::remove_dir(&aside);
-                return Err(io(e));
-            }
-            if let Err(e) = std::fs::rename(&self.path, out) {
+            let (aside, ()) =
+                create_beside(out, "old", |n| out.dir.create_dir(n)).map_err(|e| beside_failure(out, e))?;
+            let old = OsStr::new("old");
+            let moved = out
+                .dir
+                .open_dir(&aside)
+                .and_then(|a| out.dir.rename(&out.name, &a, old).map(|()| a));
+            let aside_dir = match moved {
+                Ok(a) => a,
+                Err(e) => {
+                    let _ = out.dir.remove_tree(&aside);
+                    return Err(io(e));
+                }
+            };
+            if let Err(e) = out.dir.rename(&self.name, &out.dir, &out.name) {
                 // The old OUT goes back where it was: a failed export leaves what it found.
-                let _ = std::fs::rename(&old, out);
-                let _ = std::fs::remove_dir(&aside);
+                if aside_dir.rename(old, &out.dir, &out.name).is_ok() {
+                    let _ = out.dir.remove_tree(&aside);
+                }
                 return Err(io(e));
             }
             self.committed = true;
             // The new OUT is in place: an old one that will not go is said, not a failure.
-            if let Err(e) = std::fs::remove_dir_all(&aside) {
+            if let Err(e) = out.dir.remove_tree(&aside) {
                 super::warn(format_args!(
                     "{}: the replaced output is left there: {e}",
-                    aside.display()
+                    out.parent.join(&aside).display()
                 ));
             }
         } else {
-            std::fs::rename(&self.path, out).map_err(io)?;
+            out.dir.rename(&self.name, &out.dir, &out.name).map_err(io)?;
             self.committed = true;
         }
         Ok(())
     }
 }
 
-fn beside_failure(out: &Path, e: std::io::Error) -> Failure {
+fn beside_failure(out: &Output, e: std::io::Error) -> Failure {
     Failure::new(
         Outcome::Unreadable,
-        format!("{}: a temporary entry beside it: {e}", out.display()),
+        format!("{}: a temporary entry beside it: {e}", out.path().display()),
     )
 }
 
-impl Drop for Temp {
+impl Drop for Temp<'_> {
     fn drop(&mut self) {
         if self.committed {
             return;
         }
         // The entry is ours (made by `create_beside`): what is in it is what we wrote.
-        if self.dir {
-            let _ = std::fs::remove_dir_all(&self.path);
+        let _ = if self.dir {
+            self.out.dir.remove_tree(&self.name)
         } else {
-            let _ = std::fs::remove_file(&self.path);
-        }
+            self.out.dir.remove_file(&self.name)
+        };
     }
 }

@@ -487,7 +487,7 @@ fn write_tar(
     let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
     write(&mut w)?;
     w.flush()?;
-    temp.commit(&path)?;
+    temp.commit()?;
     Ok(())
 }
 

@@ -14,7 +14,6 @@ use crate::verify::file::Progress;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::{self, Read, Write};
-use std::path::Path;
 
 /// The copy buffer: layers pass through it, whatever their size.
 const BUFFER: usize = 1 << 20;
@@ -323,29 +322,23 @@ pub fn write_tar(
 pub fn write_dir(
     root: &Root,
     members: &Members<'_>,
-    dir: &Path,
+    dir: &super::place::Dir,
     progress: Option<&Progress>,
 ) -> Result<(), WriteError> {
-    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
-    // The caller created `dir`, empty; its mode is set here, whatever the umask made it.
-    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755))?;
+    use std::os::unix::fs::PermissionsExt;
+    // The caller created `dir`, empty; its mode is set here, whatever the umask made it. Every
+    // entry is made relative to it, one component at a time, never through a link.
+    dir.chmod(0o755)?;
     members.visit(|name, member| {
-        let path = dir.join(name.trim_end_matches('/'));
         let size = match member {
             Member::Dir => {
-                std::fs::DirBuilder::new().mode(0o755).create(&path)?;
-                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))?;
+                dir.create_dir_below(name)?.chmod(0o755)?;
                 return Ok(());
             }
             Member::Bytes(b) => b.len() as u64,
             Member::Blob(blob) => blob.size,
         };
-        let file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o644)
-            .custom_flags(libc::O_NOFOLLOW)
-            .open(&path)?;
+        let file = dir.create_file_below(name)?;
         file.set_permissions(std::fs::Permissions::from_mode(0o644))?;
         // No larger than the member, as the copy buffer (most blobs are a few hundred bytes).
         let capacity = usize::try_from(size).map_or(BUFFER, |s| s.clamp(1, BUFFER));
