@@ -854,12 +854,7 @@ fn a_symlinked_docker_root_beside_containerd_is_not_followed() {
     let r = run(&node.root(), &["ps", "-a", "--format", "json", "-f", "source=docker"]);
     assert_eq!(r.code, Some(0), "{}", r.stderr);
     assert!(!lines_json(&r.stdout).is_empty(), "the node's Docker containers");
-    let running = run(
-        &node.root(),
-        &["ps", "-a", "-q", "--no-trunc", "-f", "name=dev-running"],
-    );
-    let id = String::from_utf8(running.stdout).unwrap().trim().to_string();
-    assert_eq!(id.len(), 64, "{}", running.stderr);
+    let id = id_of(&node, "dev-running");
     let moved = node.dir.path().join("elsewhere");
     std::fs::rename(node.docker(), &moved).unwrap();
     std::os::unix::fs::symlink(&moved, node.docker()).unwrap();
@@ -932,6 +927,17 @@ fn a_hard_linked_hostconfig_is_read_once() {
     assert_eq!(lines_json(&r.stdout).len(), dirs.len(), "every container still listed");
 }
 
+/// The full ID of the container named `name`, as `ps` finds it.
+fn id_of(node: &Node, name: &str) -> String {
+    let r = run(
+        &node.root(),
+        &["ps", "-a", "-q", "--no-trunc", "-f", &format!("name={name}")],
+    );
+    let id = String::from_utf8(r.stdout).unwrap().trim().to_string();
+    assert_eq!(id.len(), 64, "{name}: {}", r.stderr);
+    id
+}
+
 /// [`unpack`], and the overlayfs snapshotter's metadata.db (for `mounts`).
 fn unpack_with_snapshots() -> Node {
     let node = unpack();
@@ -954,12 +960,7 @@ fn unpack_with_snapshots() -> Node {
 #[test]
 fn a_repeated_key_in_config_reads_as_dockerd_reads_it() {
     let node = unpack_with_snapshots();
-    let running = run(
-        &node.root(),
-        &["ps", "-a", "-q", "--no-trunc", "-f", "name=dev-running"],
-    );
-    let id = String::from_utf8(running.stdout).unwrap().trim().to_string();
-    assert_eq!(id.len(), 64, "{}", running.stderr);
+    let id = id_of(&node, "dev-running");
     let config = node.docker().join("containers").join(&id).join("config.v2.json");
     let text = std::fs::read_to_string(&config).unwrap();
     let repeats = [
@@ -1015,12 +1016,7 @@ fn a_repeated_key_in_config_reads_as_dockerd_reads_it() {
 #[test]
 fn mistyped_config_fields_are_named_as_damage() {
     let node = unpack();
-    let running = run(
-        &node.root(),
-        &["ps", "-a", "-q", "--no-trunc", "-f", "name=dev-running"],
-    );
-    let id = String::from_utf8(running.stdout).unwrap().trim().to_string();
-    assert_eq!(id.len(), 64, "{}", running.stderr);
+    let id = id_of(&node, "dev-running");
     let config = node.docker().join("containers").join(&id).join("config.v2.json");
     let mut j: Value = serde_json::from_slice(&std::fs::read(&config).unwrap()).unwrap();
     j["Created"] = Value::from("2026-13-45T99:99:99Z");
