@@ -641,6 +641,11 @@ pub fn docker_container(data: &[u8]) {
     ) else {
         return;
     };
+    // The snapshot commands' name lookup reads the same file to the same name.
+    if let Ok(lookup) = coldctr::overlay::target::NameAndDriver::read(config) {
+        let n = lookup.name.unwrap_or_default();
+        assert_eq!(n.strip_prefix('/').unwrap_or(&n), c.name(), "two readers, two names");
+    }
     let data_root = docker_inspect::node_data_root(&[&c]);
     printed_json_reads(&docker_inspect::inspect(&c, &data_root));
     let repositories = parts.get(2).and_then(|b| {

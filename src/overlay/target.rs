@@ -22,15 +22,15 @@ const MAX_CONFIG: u64 = 16 << 20;
 const CONFIGS_BUDGET: u64 = 256 << 20;
 
 /// What a name lookup needs of config.v2.json.
-struct NameAndDriver {
-    name: Option<String>,
-    driver: Option<String>,
+pub struct NameAndDriver {
+    pub name: Option<String>,
+    pub driver: Option<String>,
 }
 
 impl NameAndDriver {
     /// Read as dockerd reads the file (a repeated key: the last one; see
     /// [`gojson::parse_as_go`]), so that every command names a container alike.
-    fn read(text: &[u8]) -> Result<NameAndDriver, String> {
+    pub fn read(text: &[u8]) -> Result<NameAndDriver, String> {
         let j = gojson::parse_as_go(text).map_err(|e| e.to_string())?;
         if !matches!(j, J::Obj(_)) {
             return Err("not a JSON object".into());
