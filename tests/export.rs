@@ -7,6 +7,7 @@
 use serde_json::Value;
 use sha2::Digest as _;
 use std::collections::{BTreeMap, BTreeSet};
+use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -483,6 +484,34 @@ fn refuses_to_write_in_the_root_or_over_an_existing_output() {
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(!d.join("stale").exists() && d.join("index.json").is_file());
+    // --force replaces an earlier output, never a FIFO or a symlink (nor a device: as root,
+    // `-o /dev/null --force` replaced the device node with the archive).
+    let fifo = dir.path().join("fifo");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let link = dir.path().join("link-out");
+    std::os::unix::fs::symlink(&out, &link).unwrap();
+    for (special, format) in [(&fifo, "docker-archive"), (&fifo, "oci-dir"), (&link, "oci-archive")] {
+        let o = coldctr(
+            &copy,
+            &[
+                "export",
+                "--force",
+                "--format",
+                format,
+                "-o",
+                special.to_str().unwrap(),
+                "webapp:1.0",
+            ],
+        );
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(stderr(&o).contains("not a regular file or directory"), "{}", stderr(&o));
+    }
+    assert!(std::fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo());
+    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+    std::fs::remove_file(&fifo).unwrap();
+    std::fs::remove_file(&link).unwrap();
     // -o - with a directory format is a usage error; so is a bad platform.
     let o = coldctr(&copy, &["export", "--format", "oci-dir", "-o", "-", "webapp:1.0"]);
     assert_eq!(o.status.code(), Some(2));

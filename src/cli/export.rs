@@ -288,6 +288,14 @@ pub(super) fn check_output(root: &Path, also: &[&Path], out: &Path, force: bool)
             path.display()
         )));
     }
+    // --force replaces an earlier output, a file or a directory: never a device, a FIFO, a
+    // socket or a symlink (`-o /dev/null --force` run as root replaced the device node).
+    if existing.is_some_and(|e| !e.file && !e.dir) {
+        return Err(usage(format!(
+            "{}: not a regular file or directory; refusing to replace it (-o - writes to stdout)",
+            path.display()
+        )));
+    }
     Ok(Output {
         dir,
         parent,

@@ -37,6 +37,8 @@ pub type FileId = (u64, u64);
 pub struct Entry {
     pub id: FileId,
     pub dir: bool,
+    /// A regular file.
+    pub file: bool,
 }
 
 /// An open directory, the base of every step made in it.
@@ -123,6 +125,7 @@ impl Dir {
             Ok(st) => Ok(Some(Entry {
                 id: id_of(&st),
                 dir: is_dir(&st),
+                file: st.st_mode & libc::S_IFMT == libc::S_IFREG,
             })),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e),
