@@ -41,7 +41,11 @@ fn index_and_manifest(root: &Path) -> (String, String) {
 fn a_recorded_blob_without_its_file_is_named_with_its_size_and_exit_3() {
     let (_tmp, clean) = support::fixture_copy("docker-28.5");
     let (index, manifest) = index_and_manifest(&clean);
-    for lost in [&index, &manifest] {
+    let config = support::read_json(&support::blob_path(&clean, &manifest))["config"]["digest"]
+        .as_str()
+        .expect("the manifest's config")
+        .to_string();
+    for lost in [&index, &manifest, &config] {
         let (_tmp, root) = support::fixture_copy("docker-28.5");
         let path = support::blob_path(&root, lost);
         let size = std::fs::metadata(&path).expect("the blob").len();
@@ -51,6 +55,10 @@ fn a_recorded_blob_without_its_file_is_named_with_its_size_and_exit_3() {
         let stderr = String::from_utf8_lossy(&inspect.stderr);
         assert_eq!(inspect.status.code(), Some(3), "{lost}: {stderr}");
         assert_eq!(stderr.matches(&said).count(), 1, "{lost}: {stderr}");
+        // One line for one loss: where dockerd's own message names the blob (a config it
+        // failed to read), the record's size is said on that line.
+        let lines = stderr.lines().filter(|l| l.contains(lost.as_str())).count();
+        assert_eq!(lines, 1, "{lost}: {stderr}");
         // The body is still printed, as the daemon would have answered.
         let body: serde_json::Value = serde_json::from_slice(&inspect.stdout).expect("a body");
         assert_eq!(body.as_array().map(Vec::len), Some(1));

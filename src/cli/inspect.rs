@@ -123,9 +123,21 @@ pub fn run(global: &Global, args: InspectArgs, out: &mut dyn Write) -> Result<Ou
     }
     io?;
     let mut outcome = Outcome::Ok;
+    let missing = inspector.missing.lock().map(|m| m.clone()).unwrap_or_default();
+    let mut said = std::collections::BTreeSet::new();
     if let Ok(w) = inspector.warnings.lock() {
         for message in w.iter() {
-            warn(crate::text::escape(message.as_bytes()));
+            // A lost blob dockerd's message names (its config, say) is said on that line, once,
+            // after what dockerd logs.
+            let lost: Vec<String> = missing
+                .iter()
+                .filter(|(digest, _)| message.contains(digest.as_str()))
+                .map(|(digest, size)| {
+                    said.insert(digest.clone());
+                    format!("; {}", unlike_record(digest, size, "missing"))
+                })
+                .collect();
+            warn(crate::text::escape(format!("{message}{}", lost.concat()).as_bytes()));
         }
         // What dockerd only logs is a blob that could not be read or decoded: damage met,
         // though stdout is what docker prints.
@@ -133,13 +145,11 @@ pub fn run(global: &Global, args: InspectArgs, out: &mut dyn Write) -> Result<Ou
             outcome = outcome.worst(Outcome::Damaged);
         }
     }
-    if let Ok(m) = inspector.missing.lock() {
-        for (digest, size) in m.iter() {
-            warn(crate::text::escape(unlike_record(digest, size, "missing").as_bytes()));
-        }
-        if !m.is_empty() {
-            outcome = outcome.worst(Outcome::Damaged);
-        }
+    for (digest, size) in missing.iter().filter(|(d, _)| !said.contains(*d)) {
+        warn(crate::text::escape(unlike_record(digest, size, "missing").as_bytes()));
+    }
+    if !missing.is_empty() {
+        outcome = outcome.worst(Outcome::Damaged);
     }
     outcome = outcome.worst(content_outcome(&root));
     if let Ok(d) = inspector.damage.lock()

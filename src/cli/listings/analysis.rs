@@ -160,7 +160,7 @@ pub(super) struct Shared<'s, 'a> {
     inspectors: &'s HashMap<String, Inspector<'a>>,
     /// `ctr images check`'s verdict per (namespace, digest), asked once: layers are shared
     /// between images (30% on the generated store).
-    present: Mutex<HashMap<String, HashMap<[u8; 32], bool>>>,
+    present: Mutex<HashMap<String, HashMap<[u8; 32], Presence>>>,
     /// Damage met loading the snapshotters' DBs, reported after the analyses.
     backend_damage: Mutex<Damage>,
     /// The sha256 blobs that are regular files, listed once when most will be asked about
@@ -220,7 +220,7 @@ pub(super) struct Walk<'w, 's, 'a> {
     blobs: RefCell<HashMap<String, BlobRead>>,
     /// Blobs read whose content record is there but whose file is not, with the size the
     /// record says: shown as containerd shows them (not found), and a problem of the image.
-    lost: RefCell<std::collections::BTreeMap<String, i64>>,
+    lost: RefCell<std::collections::BTreeMap<String, Lost>>,
     pub(super) damage: Damage,
 }
 
@@ -245,7 +245,9 @@ fn read_blob(w: &Walk<'_, '_, '_>, ns: &str, digest: &str) -> BlobRead {
         .map(std::rc::Rc::new);
     // Lost, not merely unknown: one of the image's problems.
     if let Some((digest, bytes)) = read.as_ref().err().and_then(|e| e.lost()) {
-        w.lost.borrow_mut().insert(digest.to_string(), bytes);
+        w.lost
+            .borrow_mut()
+            .insert(digest.to_string(), (bytes, "missing".into()));
     }
     w.blobs.borrow_mut().insert(digest.to_string(), read.clone());
     read
@@ -330,8 +332,8 @@ pub(super) fn analyse(s: &mut Walk<'_, '_, '_>, image: &Image, inspector: Option
             problems.push(format!("Docker inspect Size: {e}"));
         })
     });
-    for (digest, bytes) in s.lost.borrow().iter() {
-        problems.push(unlike_record(digest, bytes, "missing"));
+    for (digest, (bytes, file)) in s.lost.borrow().iter() {
+        problems.push(unlike_record(digest, bytes, file));
     }
     problems.sort();
     problems.dedup();
@@ -574,9 +576,11 @@ fn check(
     };
     let required: Vec<&Descriptor> = std::iter::once(&manifest.config).chain(&manifest.layers).collect();
     let mut total = 0i64;
-    for d in &required {
+    for (i, d) in required.iter().enumerate() {
         total = total.saturating_add(d.size);
-        if blob_present(s, ns, &d.digest) {
+        // The config is read (labels, Docker's Size): lost, it is damage (README's rule for
+        // images); a layer not there is what `ctr images check` calls incomplete.
+        if blob_present(s, ns, &d.digest, i == 0) {
             c.present = c.present.saturating_add(d.size);
             c.present_count += 1;
         } else {
@@ -591,41 +595,72 @@ fn check(
     (c, Some(manifest.config.digest.clone()))
 }
 
-/// containerd's `ReaderAt` succeeds: a content record in the namespace and a blob file.
-fn blob_present(s: &Walk<'_, '_, '_>, ns: &str, digest: &str) -> bool {
-    // Layers are shared between images (30% on the generated store): each answered once.
-    let Some(key) = crate::inspect::sha256_key(digest) else {
-        return blob_present_uncached(s, ns, digest);
-    };
-    let known = s.shared.present.lock().ok().and_then(|p| p.get(ns)?.get(&key).copied());
-    if let Some(known) = known {
-        return known;
-    }
-    let present = blob_present_uncached(s, ns, digest);
-    if let Ok(mut p) = s.shared.present.lock() {
-        p.entry(ns.to_string()).or_default().insert(key, present);
-    }
-    present
+/// A blob whose current content record is there and whose file is not (see
+/// `Root::records_blobs`): the size the record says, and what the file is ("missing", or its
+/// kind).
+type Lost = (i64, String);
+
+/// What [`blob_present`] found.
+#[derive(Clone)]
+struct Presence {
+    present: bool,
+    lost: Option<Lost>,
 }
 
-fn blob_present_uncached(s: &Walk<'_, '_, '_>, ns: &str, digest: &str) -> bool {
-    let Ok(Some(_)) = s.shared.content_size(ns, digest) else {
-        return false;
+/// containerd's `ReaderAt` succeeds: a content record in the namespace and a blob file. With
+/// `read`, a record whose file is not there is also one of the image's problems (damage).
+fn blob_present(s: &Walk<'_, '_, '_>, ns: &str, digest: &str, read: bool) -> bool {
+    // Layers are shared between images (30% on the generated store): each answered once.
+    let key = crate::inspect::sha256_key(digest);
+    let known = key.and_then(|key| s.shared.present.lock().ok()?.get(ns)?.get(&key).cloned());
+    let found = match known {
+        Some(known) => known,
+        None => {
+            let found = blob_present_uncached(s, ns, digest);
+            if let (Some(key), Ok(mut p)) = (key, s.shared.present.lock()) {
+                p.entry(ns.to_string()).or_default().insert(key, found.clone());
+            }
+            found
+        }
+    };
+    if let Some(lost) = found.lost.filter(|_| read) {
+        s.lost.borrow_mut().insert(digest.to_string(), lost);
+    }
+    found.present
+}
+
+fn blob_present_uncached(s: &Walk<'_, '_, '_>, ns: &str, digest: &str) -> Presence {
+    let absent = Presence {
+        present: false,
+        lost: None,
+    };
+    let Ok(Some(size)) = s.shared.content_size(ns, digest) else {
+        return absent;
     };
     let Ok(d) = crate::digest::Digest::parse(digest) else {
-        return false;
+        return absent;
     };
     let root = s.shared.root;
     if root.content_problem().is_some() {
-        return false;
+        return absent;
     }
-    match (
+    let present = match (
         s.shared.regular.get().and_then(Option::as_ref),
         crate::inspect::sha256_key(digest),
     ) {
         (Some(regular), Some(key)) => regular.contains(&key),
         _ => root.blob_stat(&d).is_ok_and(|m| m.is_file()),
-    }
+    };
+    // Only now, on the way out, is the file looked at again to say what it is.
+    let lost = (!present && root.records_blobs()).then(|| {
+        let file = match root.blob_stat(&d) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => "missing".to_string(),
+            Err(e) => e.to_string(),
+            Ok(m) => m.kind.as_str().to_string(),
+        };
+        (size, file)
+    });
+    Presence { present, lost }
 }
 
 /// The label a config's content record names its unpacked snapshot chain with, per snapshotter.
