@@ -374,3 +374,34 @@ fn wrecked_branch_page() {
         bytes[branch * 4096..(branch + 1) * 4096].fill(0);
     });
 }
+
+/// A file that is no bbolt file (a 2 GiB sparse file of zeros: a disk image given by mistake)
+/// is refused from its first pages, and carving it never reads it into memory: under a 1 GB
+/// address-space limit `bolt info` (mapped or `--no-mmap`) says both metas are bad (exit 3)
+/// where it said "out of memory", and `recover`, which must look at every page, says the file
+/// cannot be mapped (exit 4) where it read the whole file into memory first.
+#[test]
+fn a_large_file_that_is_not_bbolt_is_never_read_whole() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("meta.db");
+    std::fs::File::create(&file).unwrap().set_len(2 << 30).unwrap();
+    let limited = |args: &str| {
+        std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("ulimit -v 1000000; exec \"$0\" {args}"))
+            .arg(env!("CARGO_BIN_EXE_coldctr"))
+            .output()
+            .unwrap()
+    };
+    let shown = file.display();
+    for args in [format!("bolt info {shown}"), format!("--no-mmap bolt info {shown}")] {
+        let o = limited(&args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(3), "{args}: {err}");
+        assert!(err.contains("bad magic"), "{args}: {err}");
+    }
+    let o = limited(&format!("--root {shown} recover"));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(4), "{err}");
+    assert!(err.contains(&format!("{shown}: cannot be mapped")), "{err}");
+}

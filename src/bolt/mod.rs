@@ -31,10 +31,9 @@ pub use bucket::{Bucket, Cursor, Entry, Item, Visited};
 pub use error::{BoltError, Result};
 pub use meta::{Meta, MetaChoice, MetaFault};
 pub use page::Page;
-pub use source::{ReadMode, open_read_only};
+pub use source::{ReadMode, Source, open_read_only};
 
 use crate::bytes::{Bytes, Endian};
-use source::Source;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -95,14 +94,19 @@ impl Db {
     }
 
     fn from_source(path: Arc<Path>, source: Source) -> Result<Db> {
-        // Both meta pages lie in the first two pages; a file read lazily is read in full only
-        // when they are not found there (a damaged meta 0, a page size above 64 KiB).
+        // Both meta pages lie in the first two pages; a file read lazily is read further only
+        // when they are not found there (a damaged meta 0, a page size above 64 KiB), and no
+        // further than `locate` looks.
         let located = match &source {
             Source::Lazy(_) => {
                 let head = source.range(0, source.len().min(META_PREFIX)).unwrap_or_default();
                 match meta::locate(head) {
                     Ok(m) if (m.page_size as usize).saturating_mul(2) <= head.len() => Ok(m),
-                    _ => meta::locate(source.bytes()),
+                    _ => meta::locate(
+                        source
+                            .range(0, source.len().min(source::META_SEARCH))
+                            .unwrap_or_default(),
+                    ),
                 }
             }
             _ => meta::locate(source.bytes()),

@@ -41,8 +41,40 @@ pub enum Source {
     Lazy(Lazy),
 }
 
+/// How much of a file's start can hold its meta pages: `meta::locate` looks no further (meta 1
+/// is probed up to 16 MiB in), so a file whose metas are not there is refused from this much.
+pub const META_SEARCH: usize = (1024 << 14) + 8192;
+
 impl Source {
+    /// The file for a [`super::Db`]: with `ReadMode::Read`, its start is read first and the
+    /// rest only when a meta page is found there, so that a file that is no bbolt file (a disk
+    /// image given by mistake) is refused without being read whole.
     pub fn open(path: &Path, mode: ReadMode) -> std::io::Result<Source> {
+        Source::open_as(path, mode, true)
+    }
+
+    /// The whole file, for a reader of every page (carving): mapped, or with
+    /// `ReadMode::Read` read whole as asked.
+    pub fn open_whole(path: &Path, mode: ReadMode) -> std::io::Result<Source> {
+        if mode == ReadMode::Read {
+            return Source::open_as(path, mode, false);
+        }
+        let file = open_read_only(path)?;
+        if !file.metadata()?.is_file() {
+            // What `open` says of it.
+            return Source::open_as(path, mode, false);
+        }
+        // SAFETY: as in `open_as`: private, read-only; truncation by another process is the
+        // one hazard.
+        match unsafe { memmap2::MmapOptions::new().map(&file) } {
+            Ok(map) => Ok(Source::Mapped(map, None)),
+            Err(e) => Err(std::io::Error::other(format!(
+                "cannot be mapped ({e}), and every page of it is to be read"
+            ))),
+        }
+    }
+
+    fn open_as(path: &Path, mode: ReadMode, metas_first: bool) -> std::io::Result<Source> {
         let file = open_read_only(path)?;
         // A device or FIFO is no bbolt file, and /dev/zero read to its end never ends.
         let m = file.metadata()?;
@@ -82,10 +114,23 @@ impl Source {
                 }
                 return Ok(Source::Mapped(map, frugal));
             }
+            // No map (an address-space limit): pages read as asked, not the whole file at once.
+            if let Ok(len) = usize::try_from(m.len())
+                && len > 0
+                && let Some(lazy) = Lazy::new(file.try_clone()?, len)
+            {
+                return Ok(Source::Lazy(lazy));
+            }
         }
         // No more than the length it had when opened: a file still being written stops there.
         let mut data = Vec::new();
-        (&file).take(m.len()).read_to_end(&mut data)?;
+        let head = m.len().min(META_SEARCH as u64);
+        (&file).take(head).read_to_end(&mut data)?;
+        if metas_first && super::meta::locate(&data).is_err() {
+            // No bbolt file: what was read says so (the caller reports both metas).
+            return Ok(Source::Owned(data));
+        }
+        (&file).take(m.len().saturating_sub(head)).read_to_end(&mut data)?;
         Ok(Source::Owned(data))
     }
 
@@ -116,6 +161,7 @@ impl Source {
     }
 
     /// The file's length.
+    #[allow(clippy::len_without_is_empty)]
     pub fn len(&self) -> usize {
         match self {
             Source::Lazy(l) => l.len,
@@ -269,7 +315,14 @@ impl Lazy {
 
     fn all(&self) -> &[u8] {
         self.whole.get_or_init(|| {
-            let mut data = vec![0u8; self.len];
+            // The file's length, which memory may not hold (this source is what is left when
+            // it could not be mapped): then nothing, and every page reads as out of range
+            // instead of the process aborting on a failed allocation.
+            let mut data = Vec::new();
+            if data.try_reserve_exact(self.len).is_err() {
+                return data;
+            }
+            data.resize(self.len, 0);
             self.read_run(&mut data, 0);
             data
         })

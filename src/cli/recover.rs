@@ -70,8 +70,10 @@ fn carve_file(global: &Global, path: &std::path::Path) -> Result<Recovered, Fail
     match Db::open(path, global.read_mode()) {
         Ok(db) => Ok(recover(&db)),
         Err(e @ BoltError::NoValidMeta { .. }) => {
-            let data = std::fs::read(path).map_err(Failure::from)?;
-            let mut r = recover_raw(&data, DEFAULT_PAGE_SIZE, Endian::Little);
+            // Every page is looked at: mapped, not read into memory (unless --no-mmap).
+            let whole = crate::bolt::Source::open_whole(path, global.read_mode())
+                .map_err(|e| Failure::new(Outcome::Unreadable, format!("{}: {e}", path.display())))?;
+            let mut r = recover_raw(whole.bytes(), DEFAULT_PAGE_SIZE, Endian::Little);
             r.damage.push(e);
             Ok(r)
         }

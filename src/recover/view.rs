@@ -44,7 +44,6 @@ use crate::containerd::records::{self, Damage, key_bytes};
 use crate::containerd::root::{Root, RootError};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -805,12 +804,10 @@ pub fn open_root(dir: &Path, mode: ReadMode, opts: Options) -> Result<(Root, Vec
                 path: meta_path.clone(),
                 source,
             };
-            let mut data = Vec::new();
-            crate::bolt::open_read_only(&meta_path)
-                .and_then(|mut f| f.read_to_end(&mut data))
-                .map_err(io)?;
+            // Every page is looked at: mapped, not read into memory (unless --no-mmap).
+            let whole = crate::bolt::Source::open_whole(&meta_path, mode).map_err(io)?;
             let shown = meta_path.display().to_string();
-            let mut s = salvage_raw(&shown, &data, super::DEFAULT_PAGE_SIZE, Endian::Little, opts);
+            let mut s = salvage_raw(&shown, whole.bytes(), super::DEFAULT_PAGE_SIZE, Endian::Little, opts);
             s.report.damage.push(e);
             s
         }
