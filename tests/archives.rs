@@ -748,3 +748,167 @@ fn every_fixture_image_round_trips_through_an_archive() {
     eprintln!("{compared} names compared, {refused} export(s) refused");
     assert!(compared >= 30, "{compared} compared, {refused} refused");
 }
+
+/// An OCI layout at `dir` with one image, `x`, whose layers are `layers` (plain tars, base
+/// first).
+fn layout_of_layers(dir: &Path, layers: &[Vec<u8>]) {
+    let blobs = dir.join("blobs/sha256");
+    std::fs::create_dir_all(&blobs).unwrap();
+    let put = |data: &[u8]| {
+        let hex = sha256(data);
+        std::fs::write(blobs.join(&hex), data).unwrap();
+        (format!("sha256:{hex}"), data.len())
+    };
+    let layer_descs: Vec<String> = layers
+        .iter()
+        .map(|l| {
+            let (d, n) = put(l);
+            format!(r#"{{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"{d}","size":{n}}}"#)
+        })
+        .collect();
+    let diff_ids: Vec<String> = layers.iter().map(|l| format!(r#""sha256:{}""#, sha256(l))).collect();
+    let config = format!(
+        r#"{{"architecture":"amd64","os":"linux","rootfs":{{"type":"layers","diff_ids":[{}]}},"config":{{}}}}"#,
+        diff_ids.join(",")
+    );
+    let (cd, cn) = put(config.as_bytes());
+    let manifest = format!(
+        r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{cd}","size":{cn}}},"layers":[{}]}}"#,
+        layer_descs.join(",")
+    );
+    let (md, mn) = put(manifest.as_bytes());
+    std::fs::write(dir.join("oci-layout"), br#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+    std::fs::write(
+        dir.join("index.json"),
+        format!(
+            r#"{{"schemaVersion":2,"manifests":[{{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"{md}","size":{mn},"annotations":{{"org.opencontainers.image.ref.name":"x"}}}}]}}"#
+        ),
+    )
+    .unwrap();
+}
+
+/// `fs export --from-blobs` never writes a member that extraction would put through a link,
+/// nor a hard link the tree cannot satisfy: a file below a lower layer's symlink (which went
+/// out as `lnk/through` and, extracted by a tool that follows links, landed outside), and hard
+/// links outside the image, to nothing, to themselves, or to a file a later layer removed.
+/// Each is left out and named; exit 3. What is fine is still written.
+#[test]
+fn from_blobs_leaves_out_members_through_links_and_bad_hard_links() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("layout");
+    let base = tar_of(&[
+        ("lnk", b'2', "/outside", b""),
+        ("file", b'0', "", b"f\n"),
+        ("gone", b'0', "", b"g\n"),
+        ("good", b'1', "file", b""),
+        ("later", b'1', "gone", b""),
+    ]);
+    let top = tar_of(&[
+        ("lnk/through", b'0', "", b"through the link\n"),
+        ("file/under", b'0', "", b"below a file\n"),
+        ("hl", b'1', "../../etc/passwd", b""),
+        ("hl2", b'1', "nonexistent", b""),
+        ("hlself", b'1', "hlself", b""),
+        (".wh.gone", b'0', "", b""),
+        ("kept", b'0', "", b"k\n"),
+    ]);
+    layout_of_layers(&root, &[base, top]);
+    let out = tmp.path().join("out.tar");
+    let r = run(&[
+        "--root",
+        root.to_str().unwrap(),
+        "--host-platform",
+        "linux/amd64",
+        "fs",
+        "export",
+        "--from-blobs",
+        "x",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, Some(3), "{}", r.stderr);
+    for (member, why) in [
+        ("lnk/through", "below lnk, which is not a directory"),
+        ("file/under", "below file, which is not a directory"),
+        ("hl", "a hard link to a path outside the image"),
+        ("hl2", "a hard link to nonexistent, which the layers so far do not have"),
+        ("hlself", "a hard link to hlself, which the layers so far do not have"),
+        ("later", "a hard link to gone, which a later layer removed or replaced"),
+    ] {
+        let said = format!("member {member}: {why}: left out");
+        assert!(r.stderr.contains(&said), "{said}: {}", r.stderr);
+    }
+    let listing = std::process::Command::new("tar").arg("-tf").arg(&out).output().unwrap();
+    let names: Vec<String> = String::from_utf8_lossy(&listing.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(names, ["lnk", "file", "good", "kept"], "{}", r.stderr);
+    // GNU tar extracts the rest without complaint.
+    let x = tmp.path().join("x");
+    std::fs::create_dir(&x).unwrap();
+    let ok = std::process::Command::new("tar")
+        .arg("-C")
+        .arg(&x)
+        .arg("-xf")
+        .arg(&out)
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    assert_eq!(std::fs::read(x.join("good")).unwrap(), b"f\n");
+}
+
+/// A layout or archive with an error (here an OCI archive whose config member is a directory)
+/// makes `fs export --from-blobs` exit 3 as every other command does; it printed the error
+/// and exited 0.
+#[test]
+fn from_blobs_on_a_source_with_an_error_exits_3() {
+    let tmp = tempfile::tempdir().unwrap();
+    let layout = tmp.path().join("layout");
+    layout_of_layers(&layout, &[tar_of(&[("hello", b'0', "", b"hi\n")])]);
+    // The same files as an archive, the config (the only small JSON blob that is no
+    // manifest) as a directory member.
+    let mut members: Vec<(String, u8, Vec<u8>)> = vec![
+        (
+            "oci-layout".into(),
+            b'0',
+            std::fs::read(layout.join("oci-layout")).unwrap(),
+        ),
+        (
+            "index.json".into(),
+            b'0',
+            std::fs::read(layout.join("index.json")).unwrap(),
+        ),
+    ];
+    for e in std::fs::read_dir(layout.join("blobs/sha256")).unwrap() {
+        let e = e.unwrap();
+        let data = std::fs::read(e.path()).unwrap();
+        let name = format!("blobs/sha256/{}", e.file_name().to_string_lossy());
+        if data.starts_with(br#"{"architecture""#) {
+            members.push((name, b'5', Vec::new()));
+        } else {
+            members.push((name, b'0', data));
+        }
+    }
+    let refs: Vec<(&str, u8, &str, &[u8])> = members
+        .iter()
+        .map(|(n, k, d)| (n.as_str(), *k, "", d.as_slice()))
+        .collect();
+    let archive = tmp.path().join("img.tar");
+    std::fs::write(&archive, tar_of(&refs)).unwrap();
+    let out = tmp.path().join("out.tar");
+    let r = run(&[
+        "--root",
+        archive.to_str().unwrap(),
+        "--host-platform",
+        "linux/amd64",
+        "fs",
+        "export",
+        "--from-blobs",
+        "x",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, Some(3), "{}", r.stderr);
+    assert!(r.stderr.contains("blob-not-regular"), "{}", r.stderr);
+}

@@ -13,7 +13,10 @@
 //! Two passes over the blobs: the first decides which member of which layer each final path
 //! is (names only: memory is one map entry per path), the second writes those members and
 //! their data, layer by layer. Paths are cleaned (`./`, trailing `/`); a member whose name
-//! has a `..` component is left out and named.
+//! has a `..` component is left out and named, and so is one below a path the tree has as a
+//! symlink or file (extracting it would write through the link), and a hard link to anything
+//! but a file the tree has (outside the image, missing, itself, a directory, or one a later
+//! layer removes or replaces).
 
 use super::export::{Summary, copy_exact};
 use super::layertar::{Reader, clean};
@@ -98,24 +101,54 @@ fn open_layer(root: &Root, layer: &Layer) -> Result<Reader<Box<dyn Read>>, Strin
     Ok(Reader::new(uncompressed(file, len, c)))
 }
 
+/// Which member of which layer a final path is, and what it is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Placed {
+    layer: usize,
+    /// The member's position in its layer.
+    at: u64,
+    kind: Kind,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Kind {
+    Dir,
+    /// A hard link, to this (cleaned) path as the tree had it then, from this place.
+    HardLink(Vec<u8>, (usize, u64)),
+    /// Anything else: a file, a symlink, a device.
+    Other,
+}
+
+type Merged = BTreeMap<Vec<u8>, Placed>;
+
 /// Removes from `map` every path strictly below `dir` (or `dir` itself too, when `itself`)
 /// that a layer below `layer` put there.
-fn remove_below(map: &mut BTreeMap<Vec<u8>, (usize, u64)>, dir: &[u8], itself: bool, layer: usize) {
+fn remove_below(map: &mut Merged, dir: &[u8], itself: bool, layer: usize) {
     let mut lo = dir.to_vec();
     lo.push(b'/');
     let mut hi = dir.to_vec();
     hi.push(b'/' + 1);
     let gone: Vec<Vec<u8>> = map
         .range(lo..hi)
-        .filter(|(_, (l, _))| *l < layer)
+        .filter(|(_, p)| p.layer < layer)
         .map(|(k, _)| k.clone())
         .collect();
     for k in gone {
         map.remove(&k);
     }
-    if itself && map.get(dir).is_some_and(|(l, _)| *l < layer) {
+    if itself && map.get(dir).is_some_and(|p| p.layer < layer) {
         map.remove(dir);
     }
+}
+
+/// The nearest path above `path` that the tree so far has as something other than a
+/// directory (a symlink, a file): a member below it would be written through it.
+fn non_dir_above<'p>(map: &Merged, path: &'p [u8]) -> Option<&'p [u8]> {
+    path.iter()
+        .enumerate()
+        .filter(|&(_, &b)| b == b'/')
+        .filter_map(|(i, _)| path.get(..i))
+        .find(|above| map.get(*above).is_some_and(|p| p.kind != Kind::Dir))
 }
 
 /// Writes the merged tree of `layers` (base first) as a tar.
@@ -125,7 +158,14 @@ pub fn export(
     out: &mut dyn Write,
     problems: &mut Vec<String>,
 ) -> Result<Summary, String> {
-    let mut map: BTreeMap<Vec<u8>, (usize, u64)> = BTreeMap::new();
+    let mut map: Merged = BTreeMap::new();
+    let left_out = |problems: &mut Vec<String>, layer: &Layer, name: &[u8], why: String| {
+        problems.push(format!(
+            "layer {}: member {}: {why}: left out",
+            layer.digest,
+            crate::text::escape(name)
+        ));
+    };
     for (l, layer) in layers.iter().enumerate() {
         let mut r = open_layer(root, layer)?;
         let mut ordinal = 0u64;
@@ -149,7 +189,7 @@ pub fn export(
             if base == b".wh..wh..opq" {
                 remove_below(&mut map, dir, false, l);
                 if dir.is_empty() {
-                    map.retain(|_, (ml, _)| *ml >= l);
+                    map.retain(|_, p| p.layer >= l);
                 }
                 continue;
             }
@@ -162,10 +202,65 @@ pub fn export(
                 remove_below(&mut map, &target, true, l);
                 continue;
             }
+            // containerd's applier resolves a path through the links the tree has so far
+            // (inside the root); a tar member below a symlink would be written through it by
+            // whoever extracts this archive, so it is left out and said.
+            if let Some(above) = non_dir_above(&map, &path) {
+                let why = format!("below {}, which is not a directory", crate::text::escape(above));
+                left_out(problems, layer, &path, why);
+                continue;
+            }
+            let kind = if e.is_dir() {
+                Kind::Dir
+            } else if e.typeflag == b'1' {
+                // A hard link names a file the tree already has (containerd's applier links
+                // to it or fails): outside the image, missing, itself or a directory, no.
+                let target = clean(&e.link);
+                let found = target.as_ref().and_then(|t| map.get(t).filter(|_| *t != path));
+                match (target.clone(), found) {
+                    (Some(t), Some(p)) if p.kind != Kind::Dir => Kind::HardLink(t, (p.layer, p.at)),
+                    _ => {
+                        let why = match (&target, found) {
+                            (None, _) => "a hard link to a path outside the image".to_string(),
+                            (Some(_), Some(_)) => "a hard link to a directory".to_string(),
+                            (Some(t), None) => format!(
+                                "a hard link to {}, which the layers so far do not have",
+                                crate::text::escape(t)
+                            ),
+                        };
+                        left_out(problems, layer, &path, why);
+                        continue;
+                    }
+                }
+            } else {
+                Kind::Other
+            };
             if !e.is_dir() {
                 remove_below(&mut map, &path, false, l);
             }
-            map.insert(path, (l, at));
+            map.insert(path, Placed { layer: l, at, kind });
+        }
+    }
+    // A hard link whose target a later layer removed or replaced would name another file, or
+    // none, in the archive.
+    let stale: Vec<(Vec<u8>, Vec<u8>)> = map
+        .iter()
+        .filter_map(|(path, p)| match &p.kind {
+            Kind::HardLink(t, from) if map.get(t).map(|tp| (tp.layer, tp.at)) != Some(*from) => {
+                Some((path.clone(), t.clone()))
+            }
+            _ => None,
+        })
+        .collect();
+    for (path, target) in stale {
+        if let Some(p) = map.remove(&path)
+            && let Some(layer) = layers.get(p.layer)
+        {
+            let why = format!(
+                "a hard link to {}, which a later layer removed or replaced",
+                crate::text::escape(&target)
+            );
+            left_out(problems, layer, &path, why);
         }
     }
     let mut summary = Summary::default();
@@ -177,13 +272,14 @@ pub fn export(
             let at = ordinal;
             ordinal += 1;
             let Some(path) = clean(&e.name) else { continue };
-            if map.get(&path) != Some(&(l, at)) {
+            if map.get(&path).is_none_or(|p| (p.layer, p.at) != (l, at)) {
                 continue;
             }
             let mut name = path;
             if e.is_dir() {
                 name.push(b'/');
             }
+            // A hard link's target was checked (cleaned, in the tree) in the first pass.
             let link = if e.typeflag == b'1' {
                 clean(&e.link).unwrap_or_default()
             } else {
