@@ -271,6 +271,8 @@ fn every_index_json_entry_is_one_image_record_named_by_the_layout_rule() {
         // image's content status (below); it re-hashes nothing (verify does).
         let rc = match name {
             "bad-layout-version" | "no-oci-layout" | "symlink-escape" => 3,
+            // A missing target or config: a document every reader of the image reads.
+            "index-missing-manifest" | "uppercase-hex" => 3,
             _ => 0,
         };
         all.push((format!("damaged/{name}"), rc));
@@ -665,6 +667,30 @@ enum Place {
     Source,
 }
 
+/// The digests of a layout's index.json targets and of the configs of the manifests it
+/// holds (read from its own files).
+fn documents_read_by_every_reader(rel: &str) -> BTreeSet<String> {
+    let dir = oci_dev(rel);
+    let mut out = BTreeSet::new();
+    let index = support::read_json(&dir.join("index.json"));
+    for m in index["manifests"].as_array().into_iter().flatten() {
+        out.extend(m["digest"].as_str().map(str::to_string));
+    }
+    for e in std::fs::read_dir(dir.join("blobs/sha256"))
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let Ok(doc) = serde_json::from_slice::<Value>(&std::fs::read(e.path()).unwrap_or_default()) else {
+            continue;
+        };
+        if doc["layers"].is_array() {
+            out.extend(doc["config"]["digest"].as_str().map(str::to_string));
+        }
+    }
+    out
+}
+
 fn place(kind: &str) -> Place {
     match kind {
         "blob-missing" => Place::Blob("missing"),
@@ -694,8 +720,13 @@ fn walker_report(rel: &str) -> Report {
         let kind = p["kind"].as_str().unwrap();
         match place(kind) {
             Place::Blob(status) => {
-                r.blobs
-                    .insert((p["digest"].as_str().unwrap().to_string(), status.to_string()));
+                let digest = p["digest"].as_str().unwrap().to_string();
+                // A missing target or config is also an error of the layout (see
+                // `verify_finds_exactly_the_listed_damage`).
+                if kind == "blob-missing" && documents_read_by_every_reader(rel).contains(&digest) {
+                    r.source.insert((kind.to_string(), "error".to_string()));
+                }
+                r.blobs.insert((digest, status.to_string()));
             }
             Place::Orphan if kind == "blob-name-invalid" => {
                 r.orphans.insert(None);
@@ -786,6 +817,11 @@ fn verify_finds_exactly_the_listed_damage() {
             match (place(kind), arg) {
                 (Place::Blob(status), Some(digest)) => {
                     blobs.insert((digest.to_string(), status.to_string()));
+                    // A missing target or config is also an error of the layout itself
+                    // (every reader of the image reads them); a missing layer is not.
+                    if kind == "blob-missing" && documents_read_by_every_reader(&rel).contains(digest) {
+                        source.insert(kind.to_string());
+                    }
                 }
                 (Place::Orphan, _) if kind == "blob-name-invalid" => {
                     // The upper-case file is an orphan whose name is no digest.

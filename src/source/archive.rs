@@ -404,6 +404,10 @@ impl Blobs for Archive {
     fn exists(&self, digest: &Digest) -> bool {
         matches!(self.blobs.get(digest), Some(Place::Member(_) | Place::Memory(_)))
     }
+
+    fn absent(&self, digest: &Digest) -> bool {
+        self.blobs.get(digest).is_none()
+    }
 }
 
 /// Opens an archive file as a root whose records are those of its import.

@@ -39,6 +39,11 @@ pub trait Blobs {
     fn read(&self, digest: &Digest, limit: u64) -> Result<Vec<u8>, BlobError>;
     /// Whether a readable blob of that digest is there.
     fn exists(&self, digest: &Digest) -> bool;
+    /// Whether nothing at all is there under that digest's name (not even a symlink or a
+    /// directory, which are reported as what they are).
+    fn absent(&self, digest: &Digest) -> bool {
+        !self.exists(digest)
+    }
     /// The blob's real size, when the store can tell it without reading the blob.
     fn size(&self, _digest: &Digest) -> Option<u64> {
         None
@@ -268,12 +273,23 @@ type Refers = (String, String);
 fn walk(entries: &[Entry], blobs: &dyn Blobs, problems: &mut Vec<Problem>) -> BTreeMap<String, ContentRecord> {
     let mut records: BTreeMap<String, ContentRecord> = BTreeMap::new();
     let mut sizes: HashMap<String, i64> = HashMap::new();
-    let mut stack: Vec<(Descriptor, usize, String)> = entries
+    // Each descriptor with whether a missing blob of it is an error of the source: an
+    // index.json entry's target and a manifest's config, the documents every reader of the
+    // image reads (a missing layer is the image's content status, as `ctr images check`
+    // says; an index may name platforms never copied). verify names every missing blob.
+    let mut stack: Vec<(Descriptor, usize, String, bool)> = entries
         .iter()
         .rev()
-        .map(|e| (e.descriptor.clone(), 0, format!("index.json entry @{}", e.position)))
+        .map(|e| {
+            (
+                e.descriptor.clone(),
+                0,
+                format!("index.json entry @{}", e.position),
+                true,
+            )
+        })
         .collect();
-    while let Some((desc, depth, via)) = stack.pop() {
+    while let Some((desc, depth, via, required)) = stack.pop() {
         let Ok(digest) = Digest::parse(&desc.digest) else {
             problems.push(Problem::error(
                 "descriptor-invalid",
@@ -302,6 +318,13 @@ fn walk(entries: &[Entry], blobs: &dyn Blobs, problems: &mut Vec<Problem>) -> BT
             ));
         }
         let present = blobs.exists(&digest);
+        if required && !present && !crate::export::is_foreign(&desc) && blobs.absent(&digest) {
+            problems.push(Problem::error(
+                "blob-missing",
+                via.clone(),
+                format!("{key}: no blob of that digest is there"),
+            ));
+        }
         if !present && crate::export::is_foreign(&desc) {
             problems.push(Problem::info(
                 "foreign-layer-absent",
@@ -343,8 +366,8 @@ fn walk(entries: &[Entry], blobs: &dyn Blobs, problems: &mut Vec<Problem>) -> BT
                                 record.labels.push((label, child.digest.clone()));
                             }
                         }
-                        for child in children.into_iter().rev() {
-                            stack.push((child, depth + 1, key.clone()));
+                        for (i, child) in children.into_iter().enumerate().rev() {
+                            stack.push((child, depth + 1, key.clone(), !index && i == 0));
                         }
                     }
                     Err(p) => problems.push(p.at(&key)),

@@ -430,6 +430,11 @@ impl import::Blobs for RootBlobs<'_> {
         self.regular.contains(digest)
     }
 
+    fn absent(&self, digest: &Digest) -> bool {
+        !self.regular.contains(digest)
+            && matches!(self.root.blob_stat(digest), Err(e) if e.kind() == std::io::ErrorKind::NotFound)
+    }
+
     fn size(&self, digest: &Digest) -> Option<u64> {
         self.root.blob_stat(digest).ok().filter(|m| m.is_file()).map(|m| m.len)
     }
