@@ -406,7 +406,7 @@ impl Blobs for Archive {
     }
 
     fn absent(&self, digest: &Digest) -> bool {
-        self.blobs.get(digest).is_none()
+        !self.blobs.contains_key(digest)
     }
 }
 
