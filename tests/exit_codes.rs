@@ -422,3 +422,34 @@ fn a_wrecked_meta_page_is_exit_3_everywhere_and_json_says_where() {
     let report: Value = serde_json::from_slice(&o.stdout).expect("json");
     assert_eq!(report["damage"], Value::Array(vec![]));
 }
+
+/// A manifest blob that is a FIFO or a symlink is not followed, and it is damage (exit 3) for
+/// `inspect` as for `images`: the error body counted as "no" (exit 1).
+#[test]
+fn a_blob_that_is_no_regular_file_is_exit_3_where_it_is_read() {
+    for kind in ["fifo", "symlink"] {
+        let (_tmp, root) = fixture_copy("docker-28.5");
+        let o = run(&root, &["inspect", "--format", "{{.Descriptor.Digest}}", "legacy:2.3"]);
+        let manifest = String::from_utf8_lossy(&o.stdout).trim().to_string();
+        let hex = manifest.strip_prefix("sha256:").expect("a sha256 target");
+        let blob = root.join(CONTENT).join("blobs/sha256").join(hex);
+        let copy = root.join("elsewhere");
+        std::fs::rename(&blob, &copy).unwrap();
+        if kind == "fifo" {
+            let c = std::ffi::CString::new(blob.to_str().unwrap()).unwrap();
+            // SAFETY: a valid NUL-terminated path.
+            assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+        } else {
+            std::os::unix::fs::symlink(&copy, &blob).unwrap();
+        }
+        for args in [&["inspect", "legacy:2.3"][..], &["images"]] {
+            let o = run(&root, args);
+            let err = stderr(&o);
+            assert_eq!(o.status.code(), Some(3), "{kind} {args:?}: {err}");
+            assert!(
+                err.contains(&manifest) && err.contains("not a regular file"),
+                "{kind} {args:?}: {err}"
+            );
+        }
+    }
+}

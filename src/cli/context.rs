@@ -224,14 +224,20 @@ pub fn content_outcome(root: &Root) -> Outcome {
     if root.blob_denied() {
         return Outcome::Unreadable;
     }
+    // A blob file that is a symlink or a FIFO: not followed, not read, and damage.
+    let found = if root.blob_not_regular() {
+        Outcome::Damaged
+    } else {
+        Outcome::Ok
+    };
     if root.source.as_ref().is_some_and(|s| s.damaged()) || root.salvage.as_ref().is_some_and(|s| s.damaged()) {
         return Outcome::Damaged;
     }
-    match root.content_state() {
+    found.worst(match root.content_state() {
         ContentState::Readable => Outcome::Ok,
         ContentState::Denied(_) => Outcome::Unreadable,
         ContentState::Absent(_) | ContentState::Unsafe(_) => Outcome::Damaged,
-    }
+    })
 }
 
 /// Damaged (3) when the records are a salvage view of a damaged meta.db.

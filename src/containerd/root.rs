@@ -61,6 +61,8 @@ pub struct Root {
     /// Set when a blob file could not be opened for want of permission: whatever the command
     /// made of the failed read (a missing platform, an error body), its exit code is 4.
     denied: std::sync::atomic::AtomicBool,
+    /// A blob file was found not to be a regular file (a symlink, a FIFO): damage.
+    not_regular: std::sync::atomic::AtomicBool,
 }
 
 /// An open blob: a file of the store, or the bytes of an archive member.
@@ -244,6 +246,7 @@ impl Root {
             salvage: None,
             records_current: true,
             denied: Default::default(),
+            not_regular: Default::default(),
         }
     }
 
@@ -262,6 +265,7 @@ impl Root {
             salvage: None,
             records_current: true,
             denied: Default::default(),
+            not_regular: Default::default(),
         }
     }
 
@@ -278,6 +282,7 @@ impl Root {
             blob_dirs: BlobDirs::default(),
             records_current: true,
             denied: Default::default(),
+            not_regular: Default::default(),
         }
     }
 
@@ -448,6 +453,7 @@ impl Root {
                 return Err(BlobError::NotFound(format!("content digest {name}")));
             }
             Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+                self.not_regular.store(true, std::sync::atomic::Ordering::Relaxed);
                 return Err(BlobError::NotRegular {
                     digest: name,
                     what: "a symlink".into(),
@@ -462,6 +468,7 @@ impl Root {
         };
         let meta = file.metadata().map_err(io)?;
         if !meta.is_file() {
+            self.not_regular.store(true, std::sync::atomic::Ordering::Relaxed);
             return Err(BlobError::NotRegular {
                 digest: name,
                 // The kind's name (`directory`, `fifo`), as the content listing's FILE
@@ -489,6 +496,11 @@ impl Root {
     /// Whether a blob file could not be opened for want of permission.
     pub fn blob_denied(&self) -> bool {
         self.denied.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Whether a blob file opened was not a regular file (and so not read).
+    pub fn blob_not_regular(&self) -> bool {
+        self.not_regular.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The view through the current meta, or the error that prevents it.
