@@ -368,6 +368,84 @@ fn names_that_are_not_utf8_never_merge() {
 }
 
 #[test]
+fn a_table_prints_each_name_escaped_once_and_it_selects_the_record_again() {
+    // Namespace N1 is "a" + byte 0xff, N2 the literal `a\xff`: JSON and `-q` print them as
+    // `a\xff` and `a\\xff`; a table must print the same (escaping them a second time made N1
+    // print as N2's name, which as `-n` selects N2).
+    let which = |v: &'static [u8]| Node::Bucket(vec![(b"which".as_slice(), Node::Value(v))]);
+    let lease = Node::Bucket(vec![(b"l\xfe".as_slice(), Node::Bucket(vec![]))]);
+    // A leaf's keys in byte order: `\` (0x5c) before 0xff.
+    let v1 = Node::Bucket(vec![
+        (
+            b"a\\xff".as_slice(),
+            Node::Bucket(vec![(b"labels".as_slice(), which(b"N2"))]),
+        ),
+        (
+            b"a\xff".as_slice(),
+            Node::Bucket(vec![
+                (b"labels".as_slice(), which(b"N1")),
+                (b"leases".as_slice(), lease),
+            ]),
+        ),
+        (b"version".as_slice(), Node::Value(&[6])),
+    ]);
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = tmp.path().join("root");
+    std::fs::create_dir_all(root.join("io.containerd.metadata.v1.bolt")).expect("mkdir");
+    std::fs::create_dir_all(root.join(CONTENT).join("blobs/sha256")).expect("mkdir");
+    std::fs::write(
+        root.join(META),
+        bolt_support::tiny_db(1, &leaf(&[(b"v1".as_slice(), v1)])),
+    )
+    .expect("write meta.db");
+    let text = |o: &Output| String::from_utf8_lossy(&o.stdout).into_owned();
+
+    let json = run(&root, &["namespaces", "--format", "json"]);
+    assert_eq!(json.status.code(), Some(0), "{}", stderr(&json));
+    let list: Vec<Value> = serde_json::from_slice(&json.stdout).expect("json");
+    let names: Vec<&str> = list.iter().filter_map(|n| n["name"].as_str()).collect();
+    assert_eq!(names, ["a\\\\xff", "a\\xff"]);
+    let quiet = run(&root, &["namespaces", "-q"]);
+    assert_eq!(text(&quiet), "a\\\\xff\na\\xff\n");
+    let table = run(&root, &["namespaces"]);
+    assert_eq!(table.status.code(), Some(0), "{}", stderr(&table));
+    let rows: Vec<Vec<String>> = text(&table)
+        .lines()
+        .skip(1)
+        .map(|l| l.split_whitespace().map(str::to_string).collect())
+        .collect();
+    assert_eq!(
+        rows,
+        [["a\\\\xff", "which=N2"], ["a\\xff", "which=N1"]].map(|r| r.map(str::to_string))
+    );
+    // Each name as the table printed it selects its own namespace again.
+    for (name, label) in [("a\\\\xff", "N2"), ("a\\xff", "N1")] {
+        let o = run(&root, &["-n", name, "namespaces", "--format", "json"]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let list: Vec<Value> = serde_json::from_slice(&o.stdout).expect("json");
+        assert_eq!(list.len(), 1, "{name}");
+        assert_eq!(list[0]["labels"]["which"], label, "{name}");
+    }
+    // Another table, with a name in two columns: the lease's namespace and ID, escaped once.
+    let o = run(&root, &["leases"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let row: Vec<String> = text(&o)
+        .lines()
+        .nth(1)
+        .unwrap_or("")
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(
+        row.get(..2),
+        Some(["a\\xff".to_string(), "l\\xfe".to_string()].as_slice()),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(text(&run(&root, &["leases", "-q"])), "l\\xfe\n");
+}
+
+#[test]
 fn a_wrecked_meta_page_is_exit_3_everywhere_and_json_says_where() {
     let (_tmp, root) = fixture_copy("docker-28.5");
     let db = root.join(META);
