@@ -1192,18 +1192,17 @@ fn an_index_cycle_ends_every_command() {
     assert!(stderr(&o).contains("nested deeper"), "{}", stderr(&o));
 }
 
-#[test]
-fn indexes_nested_past_the_depth_limit_are_a_bounded_error() {
-    // A real chain of indexes (each names the next by its true digest) 40 deep over umoci's
-    // base manifest: the walk stops at the depth limit (exit 3, depth-limit), in bounded time.
-    let (_tmp, dir) = layout_copy("layouts/umoci");
+/// umoci's layout with its base manifest under a real chain of `levels` indexes (each names
+/// the next by its true digest) as the one entry, named `x`.
+fn index_chain(levels: usize) -> (tempfile::TempDir, PathBuf) {
+    let (tmp, dir) = layout_copy("layouts/umoci");
     let idx = "application/vnd.oci.image.index.v1+json";
     let base = &refs("layouts/umoci")[0];
     let mut child = format!(
         r#"{{"mediaType":"{}","digest":"{}","size":{},"platform":{{"os":"linux","architecture":"amd64"}}}}"#,
         base.media_type, base.digest, base.size
     );
-    for _ in 0..40 {
+    for _ in 0..levels {
         let doc = format!(r#"{{"schemaVersion":2,"mediaType":"{idx}","manifests":[{child}]}}"#);
         let d = put_blob(&dir, doc.as_bytes());
         child = format!(r#"{{"mediaType":"{idx}","digest":"{d}","size":{}}}"#, doc.len());
@@ -1214,11 +1213,57 @@ fn indexes_nested_past_the_depth_limit_are_a_bounded_error() {
         format!(r#"{{"schemaVersion":2,"manifests":[{with_name}]}}"#),
     )
     .unwrap();
+    (tmp, dir)
+}
+
+#[test]
+fn indexes_nested_past_the_depth_limit_are_a_bounded_error() {
+    // A chain of indexes 40 deep over umoci's base manifest: the walk stops at the depth limit
+    // (exit 3, depth-limit), in bounded time.
+    let (_tmp, dir) = index_chain(40);
     let (code, v) = verify(&dir);
     assert_eq!(code, Some(3), "{v:#}");
     let kinds: BTreeSet<String> = source_problems(&v).into_iter().map(|(k, _)| k).collect();
     assert!(kinds.contains("depth-limit"), "{v:#}");
     every_command_ends(&dir, Duration::from_secs(30));
+}
+
+#[test]
+fn images_follows_nested_indexes_as_far_as_inspect_and_says_where_it_stops() {
+    let base = &refs("layouts/umoci")[0];
+    // Six levels: inspect finds the manifest, and so does `images` (it used to stop at four,
+    // with no platform, content "unavailable", exit 0 and nothing said).
+    let (_tmp, dir) = index_chain(6);
+    let o = coldctr(&dir, &["images", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v = json_of(&o, "images");
+    let image = &v[0];
+    assert_eq!(image["platformsPresent"], serde_json::json!(["linux/amd64"]), "{v:#}");
+    assert_eq!(image["platforms"][0]["digest"], base.digest.as_str(), "{v:#}");
+    assert_eq!(image["sizes"]["content"]["status"], "complete", "{v:#}");
+    let i = coldctr(&dir, &["inspect", "x", "--format", "{{.Os}}/{{.Architecture}}"]);
+    assert_eq!(i.status.code(), Some(0), "{}", stderr(&i));
+    assert_eq!(String::from_utf8_lossy(&i.stdout).trim(), "linux/amd64");
+
+    // Forty levels, past the limit inspect and export use: one of the image's problems (exit
+    // 3, and stderr names the image and the limit), as inspect says it, not a silent "-".
+    let (_tmp, dir) = index_chain(40);
+    let o = coldctr(&dir, &["images"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(
+        stderr(&o)
+            .lines()
+            .any(|l| l.contains(r#"image "x": "#) && l.contains("image graph nested deeper than 32 levels")),
+        "{}",
+        stderr(&o)
+    );
+    let i = coldctr(&dir, &["inspect", "x"]);
+    assert_eq!(i.status.code(), Some(3), "{}", stderr(&i));
+    assert!(
+        stderr(&i).contains("image graph nested deeper than 32 levels"),
+        "{}",
+        stderr(&i)
+    );
 }
 
 #[test]

@@ -128,8 +128,15 @@ pub(super) struct Analysis {
     pub(super) problems: Vec<String>,
 }
 
-/// Indexes inside indexes deeper than this are not followed.
-pub(super) const MAX_NESTING: usize = 4;
+/// Indexes nest at most as deep as inspect and export follow them (containerd's walk has no
+/// limit); deeper, the walk stops and says so: one of the image's problems, never a silently
+/// shorter answer.
+pub(super) use crate::inspect::MAX_GRAPH_DEPTH;
+
+/// The problem of a graph nested deeper than [`MAX_GRAPH_DEPTH`], worded as inspect words it.
+fn too_deep(digest: &str) -> String {
+    format!("{digest}: image graph nested deeper than {MAX_GRAPH_DEPTH} levels (a cycle?)")
+}
 
 // ---- reading blobs ---------------------------------------------------------------------------
 
@@ -395,10 +402,12 @@ fn walk_platforms(
             }
         };
         for child in index.iter() {
+            if depth >= MAX_GRAPH_DEPTH {
+                problems.push(too_deep(&child.digest));
+                break;
+            }
             if document::is_index_type(&child.media_type) {
-                if depth < MAX_NESTING {
-                    walk_platforms(s, ns, child, depth + 1, expanded, out, problems);
-                }
+                walk_platforms(s, ns, child, depth + 1, expanded, out, problems);
                 continue;
             }
             let doc = read_manifest(s, ns, child);
@@ -482,6 +491,9 @@ fn choose_manifest(
     let mut was_index = false;
     let mut queue = vec![(target.clone(), 0usize)];
     while let Some((desc, depth)) = queue.pop() {
+        if depth > MAX_GRAPH_DEPTH {
+            return Err(NoManifest::Error(too_deep(&desc.digest)));
+        }
         let mt = desc.media_type.as_str();
         if !document::is_index_type(mt) && !document::is_manifest_type(mt) {
             return Err(NoManifest::NotFound(format!(
@@ -513,9 +525,6 @@ fn choose_manifest(
             return Ok(manifest);
         }
         was_index = true;
-        if depth >= MAX_NESTING {
-            continue;
-        }
         let mut children: Vec<Descriptor> = parsed
             .children
             .clone()

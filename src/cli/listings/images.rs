@@ -16,7 +16,7 @@
 //! - `dockerInspect`: what `docker image inspect` prints as Size for the machine's host
 //!   platform (the SIZE column), computed by [`crate::inspect`].
 
-use super::analysis::{Analysis, Doc, MAX_NESTING, PlatformEntry, Shared, Sizes, Walk, analyse, read_doc};
+use super::analysis::{Analysis, Doc, MAX_GRAPH_DEPTH, PlatformEntry, Shared, Sizes, Walk, analyse, read_doc};
 use super::filter::glob_match;
 use super::json_text::{self, JsonText};
 use super::output::{Format, ListArgs, RowWriter, emit, filtered};
@@ -605,7 +605,7 @@ fn config_labels(s: &Walk<'_, '_, '_>, ns: &str, target: &records::StoredTarget)
             continue;
         }
         if document::is_index_type(&desc.media_type) {
-            if let (Doc::Ok(index), true) = (read_doc::<Index>(s, ns, &desc.digest), depth < MAX_NESTING) {
+            if let (Doc::Ok(index), true) = (read_doc::<Index>(s, ns, &desc.digest), depth < MAX_GRAPH_DEPTH) {
                 queue.extend(index.manifests.into_iter().rev().map(|c| (c, depth + 1)));
             }
         } else if document::is_manifest_type(&desc.media_type)
