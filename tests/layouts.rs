@@ -1267,6 +1267,37 @@ fn images_follows_nested_indexes_as_far_as_inspect_and_says_where_it_stops() {
 }
 
 #[test]
+fn recover_and_meta_diff_refuse_a_layout_or_archive_which_has_no_meta_db() {
+    // Their records live in a bbolt file built in memory: its pages carve as records that
+    // "reach" nothing and a diff of its two transactions says nothing; both are refused as
+    // --salvage is (exit 2), and verify audits no bbolt file there.
+    for rel in ["layouts/umoci", "archives/layout-umoci.tar.gz"] {
+        let root = oci_dev(rel);
+        for cmd in [&["recover"][..], &["recover", "--format", "json"], &["meta-diff"]] {
+            let o = coldctr(&root, cmd);
+            assert_eq!(o.status.code(), Some(2), "{rel} {cmd:?}: {}", stderr(&o));
+            assert!(
+                o.stdout.is_empty(),
+                "{rel} {cmd:?}: {}",
+                String::from_utf8_lossy(&o.stdout)
+            );
+            assert!(
+                stderr(&o).contains(&format!(
+                    "{} reads the pages of a containerd meta.db; this is an image layout or archive",
+                    cmd[0]
+                )),
+                "{rel} {cmd:?}: {}",
+                stderr(&o)
+            );
+        }
+        let (code, v) = verify(&root);
+        assert_eq!(code, Some(0), "{rel}: {v:#}");
+        assert_eq!(v["checked"]["databases"], 0, "{rel}: {v:#}");
+        assert!(v["checked"]["documents"].as_u64() > Some(0), "{rel}: {v:#}");
+    }
+}
+
+#[test]
 fn a_blob_named_with_a_newline_is_an_orphan_printed_escaped() {
     // Exit 0: a file in blobs/ whose name is no digest is not damage of any image; it is an
     // orphan without a digest, and its name never reaches the terminal raw.

@@ -262,6 +262,22 @@ pub fn no_salvage(global: &Global, command: &str) -> Result<(), Failure> {
     Ok(())
 }
 
+/// The refusal of a command that reads meta.db's own pages (`recover`, `meta-diff`) on an
+/// image layout or archive: it has no meta.db, and the pages of the bbolt file its records are
+/// built into in memory are no evidence of anything (nothing was ever deleted or older there).
+pub fn containerd_only(global: &Global, command: &str) -> Result<(), Failure> {
+    if global.reads_containerd() {
+        return Ok(());
+    }
+    Err(Failure::new(
+        Outcome::Usage,
+        format!(
+            "{}: {command} reads the pages of a containerd meta.db; this is an image layout or archive, which has none",
+            crate::text::escape(global.root.as_os_str().as_encoded_bytes())
+        ),
+    ))
+}
+
 /// The namespace a single-image command works in: `-n` when given; otherwise `moby` when it
 /// exists, else the only namespace holding images, else an error listing the namespaces.
 pub fn image_namespace(global: &Global, tx: &Tx<'_>) -> Result<String, Failure> {

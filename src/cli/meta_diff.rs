@@ -31,6 +31,7 @@ enum Format {
 
 pub fn run(global: &Global, args: MetaDiffArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
     super::context::no_salvage(global, "meta-diff")?;
+    super::context::containerd_only(global, "meta-diff")?;
     let opened;
     let root_db: &Db = if global.root.is_file() {
         // A bare file is read as itself, whatever its name or place.
