@@ -294,7 +294,9 @@ pub fn to_string(v: &Value) -> String {
     print_value(v, 'v', Spec::default(), 0)
 }
 
-/// Widths and precisions past this are refused, as Go does (`%!(BADWIDTH)`).
+/// Go's `tooLarge`: a width or precision taken from an argument (`*`) whose magnitude passes
+/// this is `%!(BADWIDTH)` or `%!(BADPREC)`, and a number written in the format stops being read
+/// past it (`%!(NOVERB)`), so no width or precision from the input passes 10,000,009.
 const MAX_WIDTH: usize = 1_000_000;
 
 /// `fmt.Sprintf`.
@@ -322,65 +324,102 @@ fn padded_parts(v: &Value) -> usize {
 /// precision (up to a million, as Go allows) is applied to every element of a slice or map,
 /// so `%999999v` of 4,000 strings is 4 GB that no check after the fact would stop.
 pub fn sprintf_within(format: &str, args: &[Value], limit: usize) -> Result<String, String> {
+    // Go's `doPrintf` (src/fmt/print.go), byte for byte: the format is read as bytes, and every
+    // place it stops at is an ASCII byte or the end, so slicing `format` there cannot fail.
+    let f = format.as_bytes();
+    let end = f.len();
     let mut out = String::new();
-    let mut argi = 0;
-    let mut chars = format.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c != '%' {
-            out.push(c);
-            continue;
+    let mut at = Cursor::default();
+    while at.i < end {
+        at.good = true;
+        let lasti = at.i;
+        while f.get(at.i).is_some_and(|&c| c != b'%') {
+            at.i += 1;
         }
+        out.push_str(format.get(lasti..at.i).unwrap_or_default());
+        if at.i >= end {
+            break;
+        }
+        at.i += 1;
         let mut spec = Spec::default();
-        while let Some(&f) = chars.peek() {
-            match f {
-                '-' => spec.minus = true,
-                '+' => spec.plus = true,
-                '#' => spec.sharp = true,
-                ' ' => spec.space = true,
-                '0' => spec.zero = !spec.minus,
+        while let Some(&c) = f.get(at.i) {
+            match c {
+                b'-' => spec.minus = true,
+                b'+' => spec.plus = true,
+                b'#' => spec.sharp = true,
+                b' ' => spec.space = true,
+                b'0' => spec.zero = !spec.minus,
                 _ => break,
             }
-            chars.next();
+            at.i += 1;
         }
-        let number = |chars: &mut std::iter::Peekable<std::str::Chars>| -> Option<usize> {
-            let mut n: Option<usize> = None;
-            while let Some(d) = chars.peek().and_then(|c| c.to_digit(10)) {
-                n = Some(n.unwrap_or(0).saturating_mul(10).saturating_add(d as usize));
-                chars.next();
+        // An explicit argument index (`%[2]d`), then the width: `*` takes it from the next
+        // argument, and a negative one pads on the right.
+        let mut after_index = at.arg_number(f, args.len());
+        if f.get(at.i) == Some(&b'*') {
+            at.i += 1;
+            let width = at.int_from_arg(args);
+            if width.is_none() {
+                out.push_str("%!(BADWIDTH)");
             }
-            n
-        };
-        spec.width = number(&mut chars);
-        let mut bad_width = spec.width.is_some_and(|w| w > MAX_WIDTH);
-        let mut bad_prec = false;
-        if chars.peek() == Some(&'.') {
-            chars.next();
-            spec.prec = Some(number(&mut chars).unwrap_or(0));
-            bad_prec = spec.prec.is_some_and(|p| p > MAX_WIDTH);
+            if width.is_some_and(|w| w < 0) {
+                spec.minus = true;
+                spec.zero = false;
+            }
+            spec.width = width.and_then(|w| usize::try_from(w.unsigned_abs()).ok());
+            after_index = false;
+        } else {
+            let (width, next) = parse_num(f, at.i, end);
+            at.i = next;
+            spec.width = width;
+            if after_index && width.is_some() {
+                // "%[3]2d"
+                at.good = false;
+            }
         }
-        let Some(verb) = chars.next() else {
+        if at.i + 1 < end && f.get(at.i) == Some(&b'.') {
+            at.i += 1;
+            if after_index {
+                // "%[3].2d"
+                at.good = false;
+            }
+            after_index = at.arg_number(f, args.len());
+            if f.get(at.i) == Some(&b'*') {
+                at.i += 1;
+                // A negative precision makes no sense: refused like a bad one.
+                spec.prec = at.int_from_arg(args).and_then(|p| usize::try_from(p).ok());
+                if spec.prec.is_none() {
+                    out.push_str("%!(BADPREC)");
+                }
+                after_index = false;
+            } else {
+                let (prec, next) = parse_num(f, at.i, end);
+                at.i = next;
+                spec.prec = Some(prec.unwrap_or(0));
+            }
+        }
+        if !after_index {
+            at.arg_number(f, args.len());
+        }
+        let Some(verb) = format.get(at.i..).and_then(|rest| rest.chars().next()) else {
             out.push_str("%!(NOVERB)");
             break;
         };
-        if bad_width {
-            out.push_str("%!(BADWIDTH)");
-            spec.width = None;
-            bad_width = false;
-        }
-        if bad_prec {
-            out.push_str("%!(BADPREC)");
-            spec.prec = None;
-        }
-        let _ = bad_width;
+        at.i += verb.len_utf8();
         if verb == '%' {
+            // Takes no argument and ignores width and precision.
             out.push('%');
             continue;
         }
-        let Some(arg) = args.get(argi) else {
+        if !at.good {
+            out.push_str(&format!("%!{verb}(BADINDEX)"));
+            continue;
+        }
+        let Some(arg) = args.get(at.arg) else {
             out.push_str(&format!("%!{verb}(MISSING)"));
             continue;
         };
-        argi += 1;
+        at.arg += 1;
         // A precision adds digits to numbers (and only cuts strings, but %x serves both).
         let digits = if "bdoOxXeEfFgG".contains(verb) {
             spec.prec.unwrap_or(0)
@@ -393,6 +432,8 @@ pub fn sprintf_within(format: &str, args: &[Value], limit: usize) -> Result<Stri
         }
         out.push_str(&print_arg(arg, verb, spec));
     }
+    // Go checks for unused arguments only when none was chosen by index.
+    let argi = if at.reordered { args.len() } else { at.arg };
     if argi < args.len() {
         out.push_str("%!(EXTRA ");
         let extra: Vec<String> = args
@@ -407,6 +448,87 @@ pub fn sprintf_within(format: &str, args: &[Value], limit: usize) -> Result<Stri
         out.push(')');
     }
     Ok(out)
+}
+
+/// Where [`sprintf_within`] is in the format and in the arguments (Go's `pp` state).
+#[derive(Default)]
+struct Cursor {
+    /// The next byte of the format.
+    i: usize,
+    /// The next argument.
+    arg: usize,
+    /// False once this verb's argument index is bad (`%!d(BADINDEX)`).
+    good: bool,
+    /// An argument was chosen by index: unused ones are then not `%!(EXTRA ...)`.
+    reordered: bool,
+}
+
+impl Cursor {
+    /// Go's `argNumber`: a `[n]` at the cursor chooses argument n (1-based) and is stepped over;
+    /// true when one was there and parsed as a number (even out of range, which is bad).
+    fn arg_number(&mut self, f: &[u8], num_args: usize) -> bool {
+        if f.get(self.i) != Some(&b'[') {
+            return false;
+        }
+        self.reordered = true;
+        let (index, wid, ok) = parse_arg_number(f.get(self.i..).unwrap_or_default());
+        self.i += wid;
+        match index.filter(|&n| ok && n < num_args) {
+            Some(n) => self.arg = n,
+            None => self.good = false,
+        }
+        ok
+    }
+
+    /// Go's `intFromArg`: the next argument as a width or precision, None when it is missing,
+    /// not an integer, or too large; the argument is used up either way (when there is one).
+    fn int_from_arg(&mut self, args: &[Value]) -> Option<i64> {
+        let arg = args.get(self.arg)?;
+        self.arg += 1;
+        let n = match arg {
+            Value::Int(n, _) => *n,
+            Value::Uint(n, _) => i64::try_from(*n).ok()?,
+            _ => return None,
+        };
+        (n.unsigned_abs() <= MAX_WIDTH as u64).then_some(n)
+    }
+}
+
+/// Go's `parsenum`: the decimal number at `start` (None when there is no digit) and where it
+/// ends; past [`MAX_WIDTH`] it stops reading and gives None and `end`, as Go does.
+fn parse_num(f: &[u8], start: usize, end: usize) -> (Option<usize>, usize) {
+    let mut num: Option<usize> = None;
+    let mut i = start;
+    while i < end
+        && let Some(d) = f.get(i).filter(|c| c.is_ascii_digit())
+    {
+        let n = num.unwrap_or(0);
+        if n > MAX_WIDTH {
+            return (None, end);
+        }
+        num = Some(n * 10 + usize::from(d - b'0'));
+        i += 1;
+    }
+    (num, i)
+}
+
+/// Go's `parseArgNumber` on the format from a `[`: the 0-based index (None for `[0]`), how many
+/// bytes to step over (to the `]`, or the `[` alone when there is none), and whether the
+/// brackets held a number.
+fn parse_arg_number(f: &[u8]) -> (Option<usize>, usize, bool) {
+    if f.len() < 3 {
+        return (None, 1, false);
+    }
+    match f.iter().skip(1).position(|&c| c == b']') {
+        Some(p) => {
+            let close = p + 1;
+            match parse_num(f, 1, close) {
+                (Some(n), next) if next == close => (n.checked_sub(1), close + 1, true),
+                _ => (None, close + 1, false),
+            }
+        }
+        None => (None, 1, false),
+    }
 }
 
 fn print_arg(arg: &Value, verb: char, spec: Spec) -> String {
@@ -656,6 +778,61 @@ mod tests {
             sprintf_within("%.999999d", &[Value::int(1)], 64 << 20).unwrap().len(),
             999_999
         );
+    }
+
+    /// `*` widths and precisions and explicit argument indexes, with their error forms. Each
+    /// expected string is what `fmt.Sprintf` printed for the same format and arguments (go1.19,
+    /// whose `doPrintf` is the current one for these).
+    #[test]
+    fn printf_star_and_argument_indexes_like_go() {
+        let i = Value::int;
+        let s = Value::string;
+        let cases: &[(&str, Vec<Value>, &str)] = &[
+            ("%*d|", vec![i(5), i(1)], "    1|"),
+            ("%[1]d %[1]d", vec![i(7)], "7 7"),
+            ("%.*f", vec![i(2), Value::Float(1.23456)], "1.23"),
+            ("%999999999d", vec![i(1)], "%!(NOVERB)%!(EXTRA int=1)"),
+            ("%[2]*[1]d|", vec![i(12), i(5)], "   12|"),
+            ("%*d|", vec![i(-5), i(1)], "1    |"),
+            ("%0*d|", vec![i(-5), i(1)], "1    |"),
+            ("%*d", vec![s("x"), i(1)], "%!(BADWIDTH)1"),
+            ("%*d", vec![i(1_000_001), i(1)], "%!(BADWIDTH)1"),
+            ("%.*d", vec![i(-1), i(1)], "%!(BADPREC)1"),
+            ("%.*d", vec![i(1_000_001), i(1)], "%!(BADPREC)1"),
+            ("%[3]d", vec![i(1), i(2)], "%!d(BADINDEX)"),
+            ("%[0]d", vec![i(1)], "%!d(BADINDEX)"),
+            ("%[x]d", vec![i(1)], "%!d(BADINDEX)"),
+            ("%[1]2d", vec![i(1)], "%!d(BADINDEX)"),
+            ("%[1].2d", vec![i(1)], "%!d(BADINDEX)"),
+            ("%[2]d %d", vec![i(1), i(2)], "2 %!d(MISSING)"),
+            ("%d %d %[1]d", vec![i(1), i(2)], "1 2 1"),
+            ("%[1]d", vec![i(1), i(2)], "1"),
+            ("%*d", vec![i(5)], "%!d(MISSING)"),
+            ("%*d", vec![], "%!(BADWIDTH)%!d(MISSING)"),
+            ("%[", vec![i(1)], "%!(NOVERB)"),
+            ("%[12d", vec![i(1)], "%!d(BADINDEX)"),
+            ("%[1]*d", vec![i(3), i(4)], "  4"),
+            ("%[3]*.[2]*[1]f", vec![Value::Float(12.0), i(2), i(6)], " 12.00"),
+            ("%.*s|%-*s|", vec![i(2), s("abc"), i(3), s("€")], "ab|€  |"),
+            ("%12345678d", vec![i(1)], "%!(NOVERB)%!(EXTRA int=1)"),
+            ("%.12345678d", vec![i(1)], "%!(NOVERB)%!(EXTRA int=1)"),
+            ("%d %[2]d %d", vec![i(1), i(2), i(3)], "1 2 3"),
+            ("%[2]d%%%[1]d", vec![i(1), i(2)], "2%1"),
+            ("%[1]*.*d|", vec![i(4), i(2), i(7)], "  07|"),
+            ("%*.*d|", vec![i(5), s("p"), i(7)], "%!(BADPREC)    7|"),
+            ("%d %d", vec![i(1), i(2), i(3), s("x")], "1 2%!(EXTRA int=3, string=x)"),
+            ("%[2]d %d", vec![i(1), i(2), i(3)], "2 3"),
+        ];
+        for (format, args, go) in cases {
+            assert_eq!(sprintf(format, args), *go, "{format}");
+        }
+        // A width written in the format is read up to Go's limit and then applied (Go printed
+        // 1000001 and 10000009 bytes); one from `*` stops at a million (above).
+        assert_eq!(sprintf("%1000001d", &[i(1)]).len(), 1_000_001);
+        assert_eq!(sprintf("%10000009d", &[i(1)]).len(), 10_000_009);
+        assert_eq!(sprintf("%*d", &[i(1_000_000), i(1)]).len(), 1_000_000);
+        // Bounded by the caller's limit before anything is made.
+        assert!(sprintf_within("%10000009d", &[i(1)], 1 << 20).is_err());
     }
 
     #[test]
