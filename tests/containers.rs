@@ -938,15 +938,20 @@ fn id_of(node: &Node, name: &str) -> String {
     id
 }
 
-/// [`unpack`], and the overlayfs snapshotter's metadata.db (for `mounts`).
+/// [`unpack`], and the overlayfs snapshotter's metadata.db with its layer and work
+/// directories, empty (for `mounts`, which names them and says when one is missing).
 fn unpack_with_snapshots() -> Node {
     let node = unpack();
+    let snapshots = "./var/lib/containerd/io.containerd.snapshotter.v1.overlayfs/snapshots";
     let out = Command::new("tar")
         .arg("-xzf")
         .arg(repo().join("fixtures/node-docker28-dev.tar.gz"))
         .arg("-C")
         .arg(node.dir.path())
         .arg("./var/lib/containerd/io.containerd.snapshotter.v1.overlayfs/metadata.db")
+        .args(["--no-recursion", "--wildcards", "--no-wildcards-match-slash"])
+        .arg(format!("{snapshots}/*/fs"))
+        .arg(format!("{snapshots}/*/work"))
         .output()
         .unwrap();
     assert!(out.status.success(), "tar: {}", String::from_utf8_lossy(&out.stderr));

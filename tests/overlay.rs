@@ -634,6 +634,90 @@ fn hostile_upper_dirs_neither_hang_nor_escape() {
     assert!(list.contains("/d/leaf\n"));
 }
 
+/// A command line as text, for assertion messages.
+fn shown(args: &[&[u8]]) -> String {
+    let words: Vec<String> = args.iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect();
+    words.join(" ")
+}
+
+/// The base layer of `dev-victim`'s chain (snapshot 13, the busybox image's) made a symlink out
+/// of the root, then a FIFO, then taken away: `mounts` (both lines) and `snapshots tree` (its
+/// chain and the whole forest) still print their paths, but name it on stderr and exit 3, as
+/// `diff` does; they used to print the line through the link with exit 0 and not a word.
+#[test]
+fn a_layer_dir_that_is_a_link_or_no_directory_is_named_by_mounts_and_tree() {
+    let h = node_copy();
+    let snaps = h.root().join("io.containerd.snapshotter.v1.overlayfs/snapshots");
+    let base = snaps.join("13");
+    let elsewhere = h.dir.path().join("elsewhere");
+    std::fs::rename(&base, &elsewhere).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, &base).unwrap();
+    let commands: [&[&[u8]]; 5] = [
+        &[b"mounts", b"dev-victim"],
+        &[b"mounts", b"dev-victim", b"--read-only"],
+        &[b"snapshots", b"tree", b"dev-victim"],
+        &[b"snapshots", b"tree"],
+        &[b"diff", b"dev-victim"],
+    ];
+    let check = |why: &str, named: &Path| {
+        let said = format!("{}: {why}", named.display());
+        for args in commands {
+            let r = h.run(args);
+            let args = shown(args);
+            assert_eq!(r.code, Some(3), "{why}: {args}: {}", r.stderr);
+            assert_eq!(r.stderr.matches(&said).count(), 1, "{why}: {args}: {}", r.stderr);
+            if !args.starts_with("diff") {
+                assert!(
+                    r.stdout_text().contains("/snapshots/13/fs"),
+                    "{why}: {args}: still printed"
+                );
+            }
+        }
+    };
+    check("a symlink, not followed", &base);
+    // The tree's row says it too, in JSON and in the table's DIR cell.
+    let r = h.run(&[b"snapshots", b"tree", b"dev-victim", b"--format", b"json"]);
+    let rows: Value = serde_json::from_slice(&r.stdout).unwrap();
+    let marked: Vec<u64> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|row| row["dirProblem"].is_string())
+        .map(|row| row["id"].as_u64().unwrap())
+        .collect();
+    assert_eq!(marked, [13]);
+    let r = h.run(&[b"snapshots", b"tree", b"dev-victim"]);
+    assert!(
+        r.stdout_text().contains(
+            "/snapshots/13/fs (io.containerd.snapshotter.v1.overlayfs/snapshots/13: a symlink, not followed)"
+        ),
+        "{}",
+        r.stdout_text()
+    );
+    std::fs::remove_file(&base).unwrap();
+    let fifo = std::ffi::CString::new(base.as_os_str().as_bytes()).unwrap();
+    // SAFETY: a NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
+    check("not a directory", &base);
+    std::fs::remove_file(&base).unwrap();
+    check("No such file or directory (os error 2)", &base.join("fs"));
+    // The rw line names the container's work directory, which the kernel writes to: checked.
+    std::fs::rename(&elsewhere, &base).unwrap();
+    let work = snaps.join("64/work");
+    std::fs::rename(&work, h.dir.path().join("work")).unwrap();
+    std::os::unix::fs::symlink(h.dir.path().join("work"), &work).unwrap();
+    let r = h.run(&[b"mounts", b"dev-victim"]);
+    assert_eq!(r.code, Some(3), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains(&format!("{}: a symlink, not followed", work.display())),
+        "{}",
+        r.stderr
+    );
+    let r = h.run(&[b"mounts", b"dev-victim", b"--read-only"]);
+    assert_eq!(r.code, Some(0), "no work dir in the read-only line: {}", r.stderr);
+}
+
 /// GNU tar's listing of `tar`, lines sorted (the two sources write in different orders).
 fn sorted_tvf(tar: &Path) -> Vec<String> {
     let mut lines: Vec<String> = tvf(tar).lines().map(str::to_string).collect();

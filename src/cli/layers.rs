@@ -17,8 +17,9 @@ use crate::overlay::target::{self, ContainerRef, Resolved};
 use crate::text::escape;
 use clap::{Args, ValueEnum};
 use serde::Serialize;
+use std::collections::{HashMap, HashSet};
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Where Docker's data root is, for the commands that take a container: the global
 /// `--docker-root` (one option for every command), kept here so callers can name another.
@@ -100,6 +101,34 @@ pub struct Node {
     pub problems: Vec<String>,
     /// Files that could not be read at all (permissions): exit 4.
     pub unreadable: Vec<String>,
+}
+
+/// Why a layer directory (or a work directory) is not read as one.
+pub struct DirProblem {
+    /// The directory at fault: the layer's own, or one on the way to it (`snapshots/<id>`).
+    pub at: PathBuf,
+    pub why: String,
+    /// Damaged (missing, a symlink, not a directory) or Unreadable (cannot be looked at).
+    pub outcome: Outcome,
+}
+
+/// A snapshot whose record has no id has no directory the snapshotter could have made.
+fn no_directory(snap: Option<&Snap>) -> String {
+    format!(
+        "snapshot {}: no id in the snapshotter's record, so no directory",
+        snap.map_or("", |s| s.backend_key.as_str())
+    )
+}
+
+impl DirProblem {
+    /// The problem with the faulty directory's path from `root` (a table cell's worth).
+    fn short(&self, root: &Path) -> String {
+        format!(
+            "{}: {}",
+            self.at.strip_prefix(root).unwrap_or(&self.at).display(),
+            self.why
+        )
+    }
 }
 
 impl Node {
@@ -194,48 +223,84 @@ impl Node {
 
     /// The layer directories of a chain, nearest first, each checked to be a real directory:
     /// one that is missing, a symlink (never followed) or not a directory is damage (3), one
-    /// that cannot be looked at is unreadable (4).
+    /// that cannot be looked at is unreadable (4). For the commands that read through them.
     pub fn layer_dirs(&self, chain: &[usize]) -> Result<Vec<PathBuf>, Failure> {
         let dirs = self.layer_paths(chain)?;
         for d in &dirs {
-            if let Some((at, why)) = self.index.detour_to(d) {
+            if let Some(p) = self.dir_problem(d) {
                 return Err(Failure::new(
-                    Outcome::Damaged,
-                    format!("{}: {why}", escape(at.as_os_str().as_encoded_bytes())),
+                    p.outcome,
+                    format!("{}: {}", escape(p.at.as_os_str().as_encoded_bytes()), p.why),
                 ));
-            }
-            let shown = d.display();
-            match std::fs::symlink_metadata(d) {
-                Ok(m) if m.is_dir() => {}
-                Ok(m) if m.file_type().is_symlink() => {
-                    return Err(Failure::new(
-                        Outcome::Damaged,
-                        format!("{shown}: a symlink, not followed"),
-                    ));
-                }
-                Ok(_) => return Err(Failure::new(Outcome::Damaged, format!("{shown}: not a directory"))),
-                Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
-                    return Err(Failure::new(Outcome::Unreadable, format!("{shown}: {e}")));
-                }
-                Err(e) => return Err(Failure::new(Outcome::Damaged, format!("{shown}: {e}"))),
             }
         }
         Ok(dirs)
+    }
+
+    /// What is wrong with a layer directory `dir`, if anything: it, or a directory on the way
+    /// to it from the root (`snapshots/<id>`), is a symlink or not a directory, or it is
+    /// missing (damage); or it cannot be looked at (unreadable).
+    fn dir_problem(&self, dir: &Path) -> Option<DirProblem> {
+        if let Some((at, why)) = self.index.detour_to(dir) {
+            return Some(DirProblem {
+                at,
+                why: why.into(),
+                outcome: Outcome::Damaged,
+            });
+        }
+        let (why, outcome) = match std::fs::symlink_metadata(dir) {
+            Ok(m) if m.is_dir() => return None,
+            Ok(m) if m.file_type().is_symlink() => ("a symlink, not followed".to_string(), Outcome::Damaged),
+            Ok(_) => ("not a directory".to_string(), Outcome::Damaged),
+            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => (e.to_string(), Outcome::Unreadable),
+            Err(e) => (e.to_string(), Outcome::Damaged),
+        };
+        Some(DirProblem {
+            at: dir.to_path_buf(),
+            why,
+            outcome,
+        })
+    }
+
+    /// Checks the directories of snapshots `snaps` as [`Node::layer_dirs`] does, without
+    /// stopping at the first: for the commands that print their paths (`mounts`, `snapshots
+    /// tree`) rather than read through them. A path through a symlink is still printed, so it
+    /// must not be printed silently: each problem is said on stderr by [`Node::finish`] and
+    /// counted in the exit code, and returned by snapshot so that its row can say it too.
+    pub fn check_layer_dirs(&mut self, snaps: &[usize]) -> HashMap<usize, DirProblem> {
+        let mut found = HashMap::new();
+        for &i in snaps {
+            match self.index.fs_dir(i) {
+                Some(dir) => {
+                    if let Some(p) = self.check_dir(&dir) {
+                        found.insert(i, p);
+                    }
+                }
+                None => self.problems.push(no_directory(self.index.get(i))),
+            }
+        }
+        found
+    }
+
+    /// Checks one directory a command prints (a layer's, an active snapshot's work directory),
+    /// as [`Node::check_layer_dirs`] does.
+    pub fn check_dir(&mut self, dir: &Path) -> Option<DirProblem> {
+        let p = self.dir_problem(dir)?;
+        let said = format!("{}: {}", p.at.display(), p.why);
+        match p.outcome {
+            Outcome::Unreadable => self.unreadable.push(said),
+            _ => self.problems.push(said),
+        }
+        Some(p)
     }
 
     fn layer_paths(&self, chain: &[usize]) -> Result<Vec<PathBuf>, Failure> {
         chain
             .iter()
             .map(|&i| {
-                self.index.fs_dir(i).ok_or_else(|| {
-                    Failure::new(
-                        Outcome::Damaged,
-                        format!(
-                            "snapshot {}: no id in the snapshotter's record, so no directory",
-                            escape(self.index.get(i).map_or("", |s| s.backend_key.as_str()).as_bytes())
-                        ),
-                    )
-                })
+                self.index
+                    .fs_dir(i)
+                    .ok_or_else(|| Failure::new(Outcome::Damaged, escape(no_directory(self.index.get(i)).as_bytes())))
             })
             .collect()
     }
@@ -251,13 +316,15 @@ impl Node {
         for d in self.damage.distinct() {
             warn(escape(d.message.as_bytes()));
         }
-        for p in &self.problems {
+        // A directory met on the way to several layers (`snapshots`) is said once.
+        let mut said = HashSet::new();
+        for p in self.problems.iter().filter(|p| said.insert(p.as_str())) {
             warn(escape(p.as_bytes()));
         }
         if !self.damage.is_empty() || !self.problems.is_empty() {
             outcome = outcome.worst(Outcome::Damaged);
         }
-        for p in &self.unreadable {
+        for p in self.unreadable.iter().filter(|p| said.insert(p.as_str())) {
             warn(escape(p.as_bytes()));
         }
         if !self.unreadable.is_empty() {
@@ -290,6 +357,13 @@ struct TreeRow<'a> {
     parent: Option<&'a str>,
     /// The directory holding its files.
     dir: Option<String>,
+    /// Why that directory is not one to read (`<path>: a symlink, not followed`), where it
+    /// is not: said on stderr as well, and exit code 3 (4 when it cannot be looked at).
+    #[serde(rename = "dirProblem", skip_serializing_if = "Option::is_none")]
+    dir_problem: Option<String>,
+    /// The same, with the path from the root, for the table's DIR cell.
+    #[serde(skip)]
+    dir_problem_short: Option<String>,
 }
 
 pub(super) fn size_cell(s: &Snap) -> String {
@@ -342,6 +416,8 @@ pub fn tree(global: &Global, args: TreeArgs, out: &mut dyn Write) -> Result<Outc
         // Bases grouped by snapshotter, in snapshotter order.
         order.sort_by_key(|&(_, i)| node.index.get(i).map(|s| s.snapshotter.clone()));
     }
+    let listed: Vec<usize> = order.iter().map(|&(_, i)| i).collect();
+    let problems = node.check_layer_dirs(&listed);
     let rows: Vec<TreeRow<'_>> = order
         .iter()
         .filter_map(|&(depth, i)| {
@@ -351,6 +427,8 @@ pub fn tree(global: &Global, args: TreeArgs, out: &mut dyn Write) -> Result<Outc
                 snap,
                 parent: node.index.parent(i).and_then(|p| node.index.get(p)).map(Snap::key),
                 dir: node.index.fs_dir(i).map(|p| p.display().to_string()),
+                dir_problem: problems.get(&i).map(|p| format!("{}: {}", p.at.display(), p.why)),
+                dir_problem_short: problems.get(&i).map(|p| p.short(&node.index.root_dir)),
             })
         })
         .collect();
@@ -387,7 +465,11 @@ pub fn tree(global: &Global, args: TreeArgs, out: &mut dyn Write) -> Result<Outc
                     } else {
                         namespaces.join(",")
                     },
-                    r.dir.clone().unwrap_or_else(|| "-".into()),
+                    match (&r.dir, &r.dir_problem_short) {
+                        (Some(dir), Some(p)) => format!("{dir} ({p})"),
+                        (Some(dir), None) => dir.clone(),
+                        (None, _) => "-".into(),
+                    },
                 ]);
             }
             t.write(out)?;
@@ -431,13 +513,24 @@ pub fn mounts_cmd(global: &Global, args: MountsArgs, out: &mut dyn Write) -> Res
     } else {
         mounts::ctr_line(&node.index, &chain, &root, &args.mount_point, &args.overlay.options())
     };
-    match line {
-        Ok(l) => writeln!(out, "{}", escape(l.as_bytes()))?,
-        Err(e) => {
-            node.finish(Outcome::Ok);
-            return Err(Failure::new(Outcome::No, escape(e.as_bytes())));
-        }
+    let line = match line {
+        Ok(l) => l,
+        Err(e) => return Err(Failure::new(node.finish(Outcome::No), escape(e.as_bytes()))),
+    };
+    // The line names every layer of the chain (a view's own directory aside, checked all the
+    // same), and an active snapshot's work directory, which the kernel writes to. A line
+    // through a symlink or to a missing directory is still printed, for the record, but
+    // never without a word.
+    node.check_layer_dirs(&chain);
+    let active = node.index.get(r.snap).is_some_and(|s| s.kind == "Active");
+    if !args.read_only
+        && active
+        && chain.len() > 1
+        && let Some(work) = node.index.work_dir_under(r.snap, &node.root.dir)
+    {
+        node.check_dir(&work);
     }
+    writeln!(out, "{}", escape(line.as_bytes()))?;
     Ok(node.finish(Outcome::Ok))
 }
 
