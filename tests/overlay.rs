@@ -718,6 +718,70 @@ fn a_layer_dir_that_is_a_link_or_no_directory_is_named_by_mounts_and_tree() {
     assert_eq!(r.code, Some(0), "no work dir in the read-only line: {}", r.stderr);
 }
 
+/// The snapshotter's metadata.db with `dev-victim`'s rw snapshot given the id of the busybox
+/// base layer (13), one byte patched as a bbolt writer would have put it: two snapshots, one
+/// directory. containerd never does this (ids come from the bucket's sequence), so every
+/// command that reads the snapshotter's records names both keys and exits 3, and `which`
+/// gives both candidates instead of choosing one. All used to exit 0, `which` naming the
+/// container's rw layer, `diff` empty (the upper dir was also its lowest layer).
+#[test]
+fn two_snapshots_with_one_id_are_damage_for_every_layer_command() {
+    let h = node_copy();
+    let sn = h.root().join("io.containerd.snapshotter.v1.overlayfs");
+    let db = sn.join("metadata.db");
+    let mut bytes = std::fs::read(&db).unwrap();
+    // In the rw snapshot's inline bucket, key `id` and its uvarint value 64 sit just before
+    // key `kind`: one such place in the file, the live one.
+    let at: Vec<usize> = bytes
+        .windows(7)
+        .enumerate()
+        .filter(|(_, w)| w == b"id\x40kind")
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(at.len(), 1, "the fixture's record of snapshot 64");
+    bytes[at[0] + 2] = 13;
+    std::fs::write(&db, &bytes).unwrap();
+    let victim = "moby/95/974a14ba9fb0e4a92c15b57a7d7c05918701afca8479701760d8fe38b1fb12f3";
+    let base = "moby/24/sha256:01313608fac5e8dd0a406458eff00b32cd278cd3698bd6a7249e66b458790de2";
+    let said = format!("snapshotter overlayfs: id 13 is the id of 2 snapshots ({base}, {victim})");
+    let etc = sn.join("snapshots/13/fs/etc");
+    let etc = etc.as_os_str().as_bytes();
+    let commands: [&[&[u8]]; 6] = [
+        &[b"mounts", b"dev-victim"],
+        &[b"diff", b"dev-victim"],
+        &[b"fs", b"ls", b"dev-victim:/"],
+        &[b"snapshots", b"tree"],
+        &[b"which", etc],
+        &[b"verify"],
+    ];
+    for args in commands {
+        let r = h.run(args);
+        let args = shown(args);
+        assert_eq!(r.code, Some(3), "{args}: {}", r.stderr);
+        let all = format!("{}{}", r.stdout_text(), r.stderr);
+        assert!(all.contains(&said), "{args}: {all}");
+    }
+    let w = h.run(&[b"which", etc, b"--format", b"json"]);
+    let w: Value = serde_json::from_slice(&w.stdout).unwrap();
+    assert!(w["snapshot"].is_null(), "{w}");
+    let keys: Vec<&str> = w["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["backendKey"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, [base, victim]);
+    // dev-victim holds the directory either way: as its rw layer, or as its base layer.
+    let victim_as: BTreeSet<(&str, u64)> = w["containers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["name"] == "dev-victim")
+        .map(|c| (c["candidate"].as_str().unwrap(), c["layer"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(victim_as, BTreeSet::from([(base, 2), (victim, 0)]));
+}
+
 /// GNU tar's listing of `tar`, lines sorted (the two sources write in different orders).
 fn sorted_tvf(tar: &Path) -> Vec<String> {
     let mut lines: Vec<String> = tvf(tar).lines().map(str::to_string).collect();

@@ -117,7 +117,12 @@ struct WhichReport<'a> {
     path: String,
     #[serde(rename = "pathHex", skip_serializing_if = "Option::is_none")]
     path_hex: Option<String>,
+    /// The snapshot whose directory it is (none when the id is shared: see `candidates`).
     snapshot: Option<&'a Snap>,
+    /// The snapshots that share the id, in a damaged metadata.db (containerd never gives two
+    /// snapshots one id): the directory is one of theirs at most.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    candidates: Vec<&'a Snap>,
     /// Containers whose rw snapshot is this one (`layer: 0`) or has it below (`layer: n`).
     containers: Vec<WhichContainer>,
     /// Images whose unpacked chain holds it.
@@ -131,6 +136,9 @@ struct WhichContainer {
     namespace: String,
     source: &'static str,
     layer: usize,
+    /// The backend key of the candidate it holds, when the id is shared.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    candidate: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -141,6 +149,9 @@ struct WhichImage {
     #[serde(rename = "chainId")]
     chain_id: String,
     layer: usize,
+    /// The backend key of the candidate it holds, when the id is shared.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    candidate: Option<String>,
 }
 
 /// Where one snapshot is in the chains of the tops asked about (its distance from each top).
@@ -225,10 +236,17 @@ pub fn which(global: &Global, args: WhichArgs, out: &mut dyn Write) -> Result<Ou
             ),
         ));
     };
-    let snap = node.index.by_id(&sp.snapshotter, sp.id);
+    // One snapshot, or none. Several share the id only in a damaged metadata.db (said when
+    // the index was loaded): nothing says whose the directory is, so each is a candidate, and
+    // the containers and images are those of any candidate, each with the one it holds.
+    let candidates = node.index.by_id(&sp.snapshotter, sp.id).to_vec();
+    let shared = candidates.len() > 1;
     let mut containers = Vec::new();
     let mut images_found = Vec::new();
-    if let Some(snap) = snap {
+    for &snap in &candidates {
+        let candidate = shared
+            .then(|| node.index.get(snap).map(|s| s.backend_key.clone()))
+            .flatten();
         let mut layer_in = LayerOf::new(snap);
         for c in node.containers.clone() {
             let Some(top) = node.index.by_name(&c.namespace, &c.snapshotter, &c.snapshot_key) else {
@@ -242,6 +260,7 @@ pub fn which(global: &Global, args: WhichArgs, out: &mut dyn Write) -> Result<Ou
                     namespace: c.namespace,
                     source: c.source,
                     layer,
+                    candidate: candidate.clone(),
                 });
             }
         }
@@ -269,6 +288,7 @@ pub fn which(global: &Global, args: WhichArgs, out: &mut dyn Write) -> Result<Ou
                         config: top.config,
                         chain_id: top.chain_id,
                         layer,
+                        candidate: candidate.clone(),
                     });
                 }
             }
@@ -281,7 +301,15 @@ pub fn which(global: &Global, args: WhichArgs, out: &mut dyn Write) -> Result<Ou
         snapshotter: sp.snapshotter.clone(),
         id: sp.id,
         area: sp.area.clone(),
-        snapshot: snap.and_then(|i| node.index.get(i)),
+        snapshot: match candidates.as_slice() {
+            [one] => node.index.get(*one),
+            _ => None,
+        },
+        candidates: if shared {
+            candidates.iter().filter_map(|&i| node.index.get(i)).collect()
+        } else {
+            Vec::new()
+        },
         containers,
         images: images_found,
     };
@@ -303,29 +331,42 @@ pub fn which(global: &Global, args: WhichArgs, out: &mut dyn Write) -> Result<Ou
             if sp.area == "fs" {
                 writeln!(out, "path:         {}", escape(&sp.inner))?;
             }
-            match report.snapshot {
-                None => writeln!(
+            if report.snapshot.is_none() && report.candidates.is_empty() {
+                writeln!(
                     out,
                     "snapshot:     none: the snapshotter has no record with id {}",
                     sp.id
-                )?,
-                Some(s) => {
+                )?;
+            }
+            if !report.candidates.is_empty() {
+                writeln!(
+                    out,
+                    "snapshot:     unknown: {} snapshots have id {} (damage), each a candidate",
+                    report.candidates.len(),
+                    sp.id
+                )?;
+            }
+            let label = if report.candidates.is_empty() {
+                "snapshot:  "
+            } else {
+                "candidate: "
+            };
+            for s in report.snapshot.iter().chain(&report.candidates) {
+                writeln!(
+                    out,
+                    "{label}   {} ({}, {})",
+                    escape(s.key().as_bytes()),
+                    s.kind,
+                    size_cell(s)
+                )?;
+                writeln!(out, "backend key:  {}", escape(s.backend_key.as_bytes()))?;
+                for n in &s.names {
                     writeln!(
                         out,
-                        "snapshot:     {} ({}, {})",
-                        escape(s.key().as_bytes()),
-                        s.kind,
-                        size_cell(s)
+                        "named:        {} in namespace {}",
+                        escape(n.key.as_bytes()),
+                        escape(n.namespace.as_bytes())
                     )?;
-                    writeln!(out, "backend key:  {}", escape(s.backend_key.as_bytes()))?;
-                    for n in &s.names {
-                        writeln!(
-                            out,
-                            "named:        {} in namespace {}",
-                            escape(n.key.as_bytes()),
-                            escape(n.namespace.as_bytes())
-                        )?;
-                    }
                 }
             }
             for c in &report.containers {
@@ -341,10 +382,11 @@ pub fn which(global: &Global, args: WhichArgs, out: &mut dyn Write) -> Result<Ou
                     .unwrap_or_default();
                 writeln!(
                     out,
-                    "container:    {}{name} [{} {}]: {role}",
+                    "container:    {}{name} [{} {}]: {role}{}",
                     escape(c.id.as_bytes()),
                     c.source,
-                    escape(c.namespace.as_bytes())
+                    escape(c.namespace.as_bytes()),
+                    as_candidate(c.candidate.as_deref())
                 )?;
             }
             for i in &report.images {
@@ -355,9 +397,10 @@ pub fn which(global: &Global, args: WhichArgs, out: &mut dyn Write) -> Result<Ou
                 };
                 writeln!(
                     out,
-                    "image:        {} [{}]: {role}",
+                    "image:        {} [{}]: {role}{}",
                     escape(i.name.as_bytes()),
-                    escape(i.namespace.as_bytes())
+                    escape(i.namespace.as_bytes()),
+                    as_candidate(i.candidate.as_deref())
                 )?;
             }
             if report.containers.is_empty() {
@@ -368,8 +411,19 @@ pub fn which(global: &Global, args: WhichArgs, out: &mut dyn Write) -> Result<Ou
             }
         }
     }
-    let outcome = if snap.is_none() { Outcome::No } else { Outcome::Ok };
+    let outcome = if candidates.is_empty() {
+        Outcome::No
+    } else {
+        Outcome::Ok
+    };
     Ok(node.finish(outcome))
+}
+
+/// Which candidate a container's or image's chain holds, when the id is shared.
+fn as_candidate(backend_key: Option<&str>) -> String {
+    backend_key
+        .map(|k| format!(" (if the directory is {}'s)", escape(k.as_bytes())))
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -1103,9 +1103,69 @@ pub fn backend_snapshots(tx: &Tx<'_>, damage: &mut Damage) -> Vec<BackendSnapsho
         .collect()
 }
 
+/// The ids that more than one snapshot of one snapshotter's metadata.db has, each with the
+/// keys that share it, in key order. containerd takes a snapshot's id from the `v1/snapshots`
+/// bucket's sequence (`NextSequence`, core/snapshots/storage/bolt.go) and never reuses one,
+/// so a shared id is damage: `snapshots/<id>` is the directory of one of them at most.
+pub fn shared_ids(snaps: &[BackendSnapshot]) -> Vec<(u64, Vec<&str>)> {
+    let mut by_id: BTreeMap<u64, Vec<&str>> = BTreeMap::new();
+    for s in snaps {
+        if let Some(id) = s.id {
+            by_id.entry(id).or_default().push(s.key.as_str());
+        }
+    }
+    by_id
+        .into_iter()
+        .filter(|(_, keys)| keys.len() > 1)
+        .map(|(id, mut keys)| {
+            keys.sort_unstable();
+            (id, keys)
+        })
+        .collect()
+}
+
+/// What [`shared_ids`] found for snapshotter `snapshotter`, worded once for every command.
+pub fn shared_id_message(snapshotter: &str, id: u64, keys: &[&str]) -> String {
+    format!(
+        "snapshotter {snapshotter}: id {id} is the id of {} snapshots ({}); containerd gives each \
+         snapshot its own, so snapshots/{id} holds the files of one of them at most",
+        keys.len(),
+        keys.join(", ")
+    )
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{key_bytes, key_name};
+    use super::{BackendSnapshot, key_bytes, key_name, shared_ids};
+
+    /// Ids shared by two or three records, each once with its keys sorted; a record without
+    /// an id shares nothing.
+    #[test]
+    fn shared_ids_group_the_keys_of_each_id() {
+        let snap = |key: &str, id: Option<u64>| BackendSnapshot {
+            key: key.into(),
+            id,
+            kind: "Committed".into(),
+            parent: None,
+            created_at: None,
+            updated_at: None,
+            labels: Default::default(),
+            size: None,
+            inodes: None,
+        };
+        let snaps = [
+            snap("c", Some(7)),
+            snap("a", Some(7)),
+            snap("x", Some(1)),
+            snap("n1", None),
+            snap("n2", None),
+            snap("t2", Some(3)),
+            snap("t1", Some(3)),
+            snap("t0", Some(3)),
+        ];
+        assert_eq!(shared_ids(&snaps), [(3, vec!["t0", "t1", "t2"]), (7, vec!["a", "c"])]);
+        assert!(shared_ids(&snaps[2..5]).is_empty());
+    }
 
     #[test]
     fn names_never_merge_and_come_back() {

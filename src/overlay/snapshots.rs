@@ -66,7 +66,9 @@ pub struct Index {
     pub snaps: Vec<Snap>,
     by_backend: HashMap<(String, String), usize>,
     by_name: HashMap<(String, String, String), usize>,
-    by_id: HashMap<(String, u64), usize>,
+    /// Snapshots by directory number: one each, unless the file is damaged (a shared id,
+    /// reported when loaded).
+    by_id: HashMap<(String, u64), Vec<usize>>,
     /// Snapshotters whose metadata.db was read.
     pub snapshotters: Vec<String>,
 }
@@ -121,11 +123,19 @@ impl Index {
                 }
             };
             index.snapshotters.push(sn.clone());
-            for b in records::backend_snapshots(&tx, damage) {
+            let backend = records::backend_snapshots(&tx, damage);
+            for (id, keys) in records::shared_ids(&backend) {
+                damage.push(format!(
+                    "{}: {}",
+                    tx.db().path().display(),
+                    records::shared_id_message(&sn, id, &keys)
+                ));
+            }
+            for b in backend {
                 let i = index.snaps.len();
                 index.by_backend.insert((sn.clone(), b.key.clone()), i);
                 if let Some(id) = b.id {
-                    index.by_id.insert((sn.clone(), id), i);
+                    index.by_id.entry((sn.clone(), id)).or_default().push(i);
                 }
                 index.snaps.push(Snap {
                     snapshotter: sn.clone(),
@@ -185,9 +195,12 @@ impl Index {
         out
     }
 
-    /// The snapshot whose directory number is `id`.
-    pub fn by_id(&self, snapshotter: &str, id: u64) -> Option<usize> {
-        self.by_id.get(&(snapshotter.to_string(), id)).copied()
+    /// The snapshots whose directory number is `id`: one, or none; several only in a damaged
+    /// metadata.db, where the directory is at most one of theirs and nothing says which.
+    pub fn by_id(&self, snapshotter: &str, id: u64) -> &[usize] {
+        self.by_id
+            .get(&(snapshotter.to_string(), id))
+            .map_or(&[], Vec::as_slice)
     }
 
     /// The parent of snapshot `i` (the backend's link).
@@ -304,7 +317,7 @@ impl Index {
                 .by_backend
                 .insert((s.snapshotter.clone(), s.backend_key.clone()), i);
             if let Some(id) = s.id {
-                index.by_id.insert((s.snapshotter.clone(), id), i);
+                index.by_id.entry((s.snapshotter.clone(), id)).or_default().push(i);
             }
             index.snaps.push(s);
         }
