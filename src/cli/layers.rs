@@ -269,7 +269,8 @@ impl Node {
     /// counted in the exit code, and returned by snapshot so that its row can say it too.
     pub fn check_layer_dirs(&mut self, snaps: &[usize]) -> HashMap<usize, DirProblem> {
         let mut found = HashMap::new();
-        for &i in snaps {
+        let laid_out: Vec<usize> = snaps.iter().copied().filter(|&i| self.lays_out_dirs(i)).collect();
+        for i in laid_out {
             match self.index.fs_dir(i) {
                 Some(dir) => {
                     if let Some(p) = self.check_dir(&dir) {
@@ -280,6 +281,18 @@ impl Node {
             }
         }
         found
+    }
+
+    /// Whether snapshot `i`'s snapshotter keeps a directory per snapshot where `fs_dir` says
+    /// (overlayfs and those laid out like it, native), and this copy of the root has its
+    /// `snapshots` directory at all: devmapper, btrfs or zfs keep their layers elsewhere, and a
+    /// copy of the records alone has no layer directories to check.
+    pub fn lays_out_dirs(&self, i: usize) -> bool {
+        const LAID_OUT: [&str; 4] = ["overlayfs", "native", "fuse-overlayfs", "stargz"];
+        self.index.get(i).is_some_and(|s| {
+            LAID_OUT.contains(&s.snapshotter.as_str())
+                && std::fs::symlink_metadata(self.index.snapshotter_dir(&s.snapshotter).join("snapshots")).is_ok()
+        })
     }
 
     /// Checks one directory a command prints (a layer's, an active snapshot's work directory),
@@ -526,6 +539,7 @@ pub fn mounts_cmd(global: &Global, args: MountsArgs, out: &mut dyn Write) -> Res
     if !args.read_only
         && active
         && chain.len() > 1
+        && node.lays_out_dirs(r.snap)
         && let Some(work) = node.index.work_dir_under(r.snap, &node.root.dir)
     {
         node.check_dir(&work);
