@@ -912,3 +912,20 @@ fn from_blobs_on_a_source_with_an_error_exits_3() {
     assert_eq!(r.code, Some(3), "{}", r.stderr);
     assert!(r.stderr.contains("blob-not-regular"), "{}", r.stderr);
 }
+
+/// A zstd stream whose window is over the decoder's limit (`zstd --long=28`: 256 MiB) stops the
+/// reading at once; the refusal says that, not only that no image archive was found.
+#[test]
+fn a_zstd_window_over_the_limit_is_named_in_the_refusal() {
+    let tmp = tempfile::tempdir().unwrap();
+    let archive = tmp.path().join("img.tar.zst");
+    // Magic, a frame header descriptor with no size and no flags, a window descriptor of
+    // 2^(10+18) bytes, then a raw block header and filler.
+    let mut bytes = vec![0x28, 0xb5, 0x2f, 0xfd, 0x00, 18 << 3, 0x01, 0x02, 0x00];
+    bytes.extend_from_slice(&[0u8; 600]);
+    std::fs::write(&archive, bytes).unwrap();
+    let r = run(&["--root", archive.to_str().unwrap(), "images"]);
+    assert_ne!(r.code, Some(0), "{}", r.stderr);
+    assert!(r.stderr.contains("the tar stopped being read"), "{}", r.stderr);
+    assert!(r.stderr.contains("window"), "{}", r.stderr);
+}

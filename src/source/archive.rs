@@ -21,7 +21,7 @@
 use super::import::{self, Blobs};
 use super::layout::{self, Entry};
 use super::tar::{self, Compression, HEAD, Member, MemberKind, TarIndex, TarProblem};
-use super::{Kind, Problem, SourceError, SourceInfo};
+use super::{Kind, Problem, Severity, SourceError, SourceInfo};
 use crate::bolt::build;
 use crate::containerd::blobs::{BlobEntry, BlobTree, FileKind};
 use crate::containerd::root::{ArchiveBlobs, BlobError, BlobFile, BlobStat, MAX_DOCUMENT, Root, RootError};
@@ -456,10 +456,17 @@ pub fn open(path: &Path) -> Result<Root, SourceError> {
     } else if has_manifest {
         (Kind::DockerArchive, docker_entries(&mut archive, &mut problems))
     } else {
+        // What stopped the reading (a zstd window over the decoder's limit, a cut gzip) is
+        // why nothing was found, when something did.
+        let stopped = problems
+            .iter()
+            .find(|p| p.severity == Severity::Error)
+            .map(|p| format!(" (the tar stopped being read: {p})"))
+            .unwrap_or_default();
         return Err(SourceError::Unrecognized {
             path: path.into(),
             message: format!(
-                "a tar of {} members, but neither an OCI archive (looked for index.json, oci-layout) nor a docker-archive (looked for manifest.json)",
+                "a tar of {} members, but neither an OCI archive (looked for index.json, oci-layout) nor a docker-archive (looked for manifest.json){stopped}",
                 archive.index.members.len()
             ),
         });
