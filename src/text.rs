@@ -58,14 +58,6 @@ pub fn one_line(s: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
-/// A record's name as [`crate::containerd::records::key_name`] wrote it (backslashes already
-/// doubled, bytes that are not UTF-8 already `\xNN`), safe to print: only control characters
-/// and terminal hazards are escaped, so the name is escaped once, prints as JSON and templates
-/// print it, and selects its record again (`-n`).
-pub fn name(s: &str) -> std::borrow::Cow<'_, str> {
-    one_line(s)
-}
-
 /// `c` as [`escape`] writes it, backslashes aside: control characters as `\n`, `\t`, `\r`,
 /// `\xNN`, other hazards as `\u{NNNN}`, anything else as itself.
 fn push_escaped(out: &mut String, c: char) {

@@ -372,7 +372,7 @@ pub fn images(global: &Global, args: ImagesArgs, out: &mut dyn Write) -> Result<
         }
         if names_only {
             for r in &records {
-                writeln!(out, "{}", crate::text::name(&r.name))?;
+                writeln!(out, "{}", crate::text::escape(r.name.as_bytes()))?;
             }
             s.damage.extend(shared.take_backend_damage());
             return Ok(());

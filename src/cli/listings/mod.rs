@@ -83,11 +83,11 @@ fn run_on(
             Ok(None) => {
                 let all: Vec<String> = records::namespace_buckets(&tx, &mut damage)
                     .into_iter()
-                    .map(|(n, _)| crate::text::name(&n).into_owned())
+                    .map(|(n, _)| crate::text::escape(n.as_bytes()))
                     .collect();
                 warn(format_args!(
                     "namespace {} not found (namespaces: {})",
-                    crate::text::name(ns),
+                    crate::text::escape(ns.as_bytes()),
                     if all.is_empty() {
                         "none".to_string()
                     } else {

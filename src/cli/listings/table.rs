@@ -1,11 +1,7 @@
 //! Output helpers of the listings (and of `du`, `gc`, `verify`): aligned tables whose every
-//! cell is made safe to print, the one size convention of every table, and times.
+//! cell is escaped, the one size convention of every table, and times.
 //!
 //! Conventions, the same in every table:
-//! - **Names**: a cell holds text as the record readers made it, names already escaped once
-//!   ([`crate::containerd::records::key_name`]), so a cell only has its control characters and
-//!   terminal hazards escaped ([`crate::text::name`]): a name prints as in JSON and `-q`, and
-//!   selects its record again.
 //! - **Sizes**: go-units `HumanSize`, decimal (kB = 1000 B, MB = 10^6 B, ...), 4 significant
 //!   digits, as `ctr content ls` and `docker system df` print them; the header says so
 //!   ([`size_header`]). JSON always has exact byte counts.
@@ -16,12 +12,12 @@
 //!   to the examiner's clock ([`utc_seconds`]).
 
 use crate::containerd::gotime::parse_rfc3339;
+use crate::text::escape;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-/// A table for people: a header and rows, columns padded to their widest cell. Every cell has
-/// its terminal hazards escaped on the way in, so nothing from the data reaches the terminal
-/// raw; backslashes are kept, as names come already escaped.
+/// A table for people: a header and rows, columns padded to their widest cell. Every cell is
+/// escaped on the way in, so nothing from the data reaches the terminal raw.
 pub struct Table {
     header: Vec<&'static str>,
     rows: Vec<Vec<String>>,
@@ -63,7 +59,7 @@ impl Table {
         self
     }
 
-    /// Adds a row of cells from the data; each is made safe to print ([`crate::text::name`]). An empty cell prints as `-`, so
+    /// Adds a row of cells from the data; each is escaped. An empty cell prints as `-`, so
     /// that every row has every column when split on whitespace.
     pub fn row<S: AsRef<str>>(&mut self, cells: &[S]) {
         let row = cells
@@ -114,11 +110,7 @@ impl Table {
 }
 
 fn cell(s: &str) -> String {
-    if s.is_empty() {
-        "-".into()
-    } else {
-        crate::text::name(s).into_owned()
-    }
+    if s.is_empty() { "-".into() } else { escape(s.as_bytes()) }
 }
 
 /// Labels as `ctr` prints them: `k=v` pairs sorted, joined by commas; `-` for none.
@@ -327,16 +319,5 @@ mod tests {
         let mut out = Vec::new();
         t.write(&mut out).unwrap();
         assert_eq!(String::from_utf8(out).unwrap(), "A          B\nx\\x1b[2J   -\n");
-    }
-
-    #[test]
-    fn a_name_cell_is_not_escaped_a_second_time() {
-        // key_name's forms of "a" + 0xff and of the literal `a\xff`.
-        let mut t = Table::new(&["NAME"]);
-        t.row(&["a\\xff"]);
-        t.row(&["a\\\\xff"]);
-        let mut out = Vec::new();
-        t.write(&mut out).unwrap();
-        assert_eq!(String::from_utf8(out).unwrap(), "NAME\na\\xff\na\\\\xff\n");
     }
 }
