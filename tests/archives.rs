@@ -802,6 +802,9 @@ fn from_blobs_leaves_out_members_through_links_and_bad_hard_links() {
         ("gone", b'0', "", b"g\n"),
         ("good", b'1', "file", b""),
         ("later", b'1', "gone", b""),
+        ("chain-c", b'0', "", b"c\n"),
+        ("chain-b", b'1', "chain-c", b""),
+        ("chain-a", b'1', "chain-b", b""),
     ]);
     let top = tar_of(&[
         ("lnk/through", b'0', "", b"through the link\n"),
@@ -810,6 +813,7 @@ fn from_blobs_leaves_out_members_through_links_and_bad_hard_links() {
         ("hl2", b'1', "nonexistent", b""),
         ("hlself", b'1', "hlself", b""),
         (".wh.gone", b'0', "", b""),
+        (".wh.chain-b", b'0', "", b""),
         ("kept", b'0', "", b"k\n"),
     ]);
     layout_of_layers(&root, &[base, top]);
@@ -843,7 +847,13 @@ fn from_blobs_leaves_out_members_through_links_and_bad_hard_links() {
         .lines()
         .map(str::to_string)
         .collect();
-    assert_eq!(names, ["lnk", "file", "good", "kept"], "{}", r.stderr);
+    // A link to a link names the file: chain-a survives chain-b's removal.
+    assert_eq!(
+        names,
+        ["lnk", "file", "good", "chain-c", "chain-a", "kept"],
+        "{}",
+        r.stderr
+    );
     // GNU tar extracts the rest without complaint.
     let x = tmp.path().join("x");
     std::fs::create_dir(&x).unwrap();
@@ -856,6 +866,7 @@ fn from_blobs_leaves_out_members_through_links_and_bad_hard_links() {
         .unwrap();
     assert!(ok.success());
     assert_eq!(std::fs::read(x.join("good")).unwrap(), b"f\n");
+    assert_eq!(std::fs::read(x.join("chain-a")).unwrap(), b"c\n");
 }
 
 /// A layout or archive with an error (here an OCI archive whose config member is a directory)

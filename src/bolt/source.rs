@@ -68,9 +68,19 @@ impl Source {
         // one hazard.
         match unsafe { memmap2::MmapOptions::new().map(&file) } {
             Ok(map) => Ok(Source::Mapped(map, None)),
-            Err(e) => Err(std::io::Error::other(format!(
-                "cannot be mapped ({e}), and every page of it is to be read"
-            ))),
+            // A filesystem that cannot map (some FUSE ones): read whole, when memory can hold
+            // it, and said when it cannot.
+            Err(e) => {
+                let len = file.metadata()?.len();
+                let mut data = Vec::new();
+                if usize::try_from(len).map_or(true, |n| data.try_reserve_exact(n).is_err()) {
+                    return Err(std::io::Error::other(format!(
+                        "cannot be mapped ({e}) nor held in memory ({len} bytes), and every page of it is to be read"
+                    )));
+                }
+                (&file).take(len).read_to_end(&mut data)?;
+                Ok(Source::Owned(data))
+            }
         }
     }
 

@@ -250,7 +250,16 @@ pub(super) fn check_output(root: &Path, also: &[&Path], out: &Path, force: bool)
     let parent = parent
         .canonicalize()
         .map_err(|e| usage(format!("{}: {e}", parent.display())))?;
-    let dir = Dir::open(&parent).map_err(|e| usage(format!("{}: {e}", parent.display())))?;
+    // Permissions are exit 4 (README), as for what the commands read.
+    let io = |at: &Path, e: std::io::Error| {
+        let outcome = if e.kind() == std::io::ErrorKind::PermissionDenied {
+            Outcome::Unreadable
+        } else {
+            Outcome::Usage
+        };
+        Failure::new(outcome, format!("{}: {e}", at.display()))
+    };
+    let dir = Dir::open(&parent).map_err(|e| io(&parent, e))?;
     let path = parent.join(name);
     let root = root
         .canonicalize()
@@ -259,10 +268,8 @@ pub(super) fn check_output(root: &Path, also: &[&Path], out: &Path, force: bool)
     let beside = also
         .iter()
         .filter_map(|r| Some(("the Docker data root", r.canonicalize().ok()?)));
-    let above = dir
-        .ancestors()
-        .map_err(|e| usage(format!("{}: {e}", parent.display())))?;
-    let existing = dir.stat(name).map_err(|e| usage(format!("{}: {e}", path.display())))?;
+    let above = dir.ancestors().map_err(|e| io(&parent, e))?;
+    let existing = dir.stat(name).map_err(|e| io(&path, e))?;
     for (what, root) in std::iter::once(("the source root", root)).chain(beside) {
         let opened = Dir::open(&root).ok();
         let known = opened.as_ref().map(Dir::with_subdirs).unwrap_or_default();

@@ -98,16 +98,19 @@ fn is_dir(st: &libc::stat) -> bool {
 }
 
 impl Dir {
-    /// Opens the directory `path` (its last component not a symlink).
+    /// Opens the directory `path` (its last component not a symlink): for reading, or, where
+    /// it may only be searched (mode 0711), as a path (`O_PATH`), which is all the steps made
+    /// in it need (listing it is not one of them).
     pub fn open(path: &Path) -> io::Result<Dir> {
         let name = c_name(path.as_os_str())?;
+        let flags = libc::O_DIRECTORY | libc::O_CLOEXEC | libc::O_NOFOLLOW;
         // SAFETY: `name` is NUL-terminated and lives across the call.
-        let fd = check(unsafe {
-            libc::open(
-                name.as_ptr(),
-                libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC | libc::O_NOFOLLOW,
-            )
-        })?;
+        let mut fd = unsafe { libc::open(name.as_ptr(), libc::O_RDONLY | flags) };
+        if fd < 0 && io::Error::last_os_error().kind() == io::ErrorKind::PermissionDenied {
+            // SAFETY: as above.
+            fd = unsafe { libc::open(name.as_ptr(), libc::O_PATH | flags) };
+        }
+        let fd = check(fd)?;
         // SAFETY: `fd` was just returned by open and is owned by nothing else.
         Ok(Dir {
             fd: unsafe { OwnedFd::from_raw_fd(fd) },
@@ -141,11 +144,12 @@ impl Dir {
             // `..` of `/` is `/` itself: the top.
             let up = {
                 // SAFETY: `dotdot` is NUL-terminated; `at` is an open descriptor.
+                // O_PATH: a parent that may only be searched is climbed all the same.
                 let fd = check(unsafe {
                     libc::openat(
                         at.as_raw_fd(),
                         dotdot.as_ptr(),
-                        libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC,
+                        libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC,
                     )
                 })?;
                 // SAFETY: `fd` was just returned by openat and is owned by nothing else.

@@ -185,6 +185,14 @@ pub fn parse(bytes: &[u8]) -> Result<J, serde_json::Error> {
     serde_json::from_slice(bytes)
 }
 
+/// Whether every member is named like an exported Go struct field (see [`J::folded`]).
+fn is_struct_like(members: &[(String, J)]) -> bool {
+    members.iter().all(|(k, _)| {
+        let mut chars = k.chars();
+        chars.next().is_some_and(|c| c.is_ascii_uppercase()) && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+    })
+}
+
 /// JSON text read as Go's `encoding/json` reads it into a struct or map: [`parse`], then
 /// [`J::folded`]. What a daemon made of a file with a repeated key is what this reads.
 pub fn parse_as_go(bytes: &[u8]) -> Result<J, serde_json::Error> {
@@ -192,19 +200,26 @@ pub fn parse_as_go(bytes: &[u8]) -> Result<J, serde_json::Error> {
 }
 
 impl J {
-    /// Repeated keys folded as Go's decoder folds them into a struct or a map: a later object
-    /// is decoded into the earlier one (its members added, theirs replaced), any other later
-    /// value replaces the earlier. Each key keeps its first place. The depth is what
-    /// serde_json's recursion limit let [`parse`] build.
+    /// Repeated keys folded as Go's decoder folds them: a repeated field of a struct is decoded
+    /// into the value already there, so a later object adds its members to the earlier one
+    /// (a struct's fields, a map's entries) and any other later value replaces the earlier;
+    /// a repeated key of a map is decoded into a fresh value, which replaces the earlier.
+    /// Go's types are not in the file: an object is taken for a struct when every member is
+    /// named like an exported Go field (an upper-case letter first: `State`, `Config`), and
+    /// for a map otherwise (labels, networks, repositories, mount points). Each key keeps its
+    /// first place. The depth is what serde_json's recursion limit let [`parse`]
+    /// build. (Go also matches a struct field's name without regard to case; that is not
+    /// done here.)
     pub fn folded(self) -> J {
         match self {
             J::Arr(items) => J::Arr(items.into_iter().map(J::folded).collect()),
             J::Obj(members) => {
+                let a_struct = is_struct_like(&members);
                 let mut kept: Vec<(String, J)> = Vec::with_capacity(members.len());
                 let mut at: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
                 for (key, value) in members {
                     match at.get(&key).and_then(|&i| kept.get_mut(i)) {
-                        Some((_, J::Obj(earlier))) if matches!(value, J::Obj(_)) => {
+                        Some((_, J::Obj(earlier))) if a_struct && matches!(value, J::Obj(_)) => {
                             if let J::Obj(later) = value {
                                 earlier.extend(later);
                             }
@@ -431,9 +446,15 @@ mod tests {
         assert_eq!(parse_as_go(text).unwrap().to_compact(false), go);
         // Kept as the file has them by the plain reader.
         assert_eq!(parse(text).unwrap().to_compact(false).len(), text.len());
-        // A repeat inside a repeat, and an object replaced by a number.
-        let v = parse_as_go(br#"{"o":{"k":1,"k":2},"o":{"k":3,"j":{"x":1}},"o":{"j":{"y":2}},"s":{"a":1},"s":5}"#);
-        assert_eq!(v.unwrap().to_compact(false), r#"{"o":{"k":3,"j":{"x":1,"y":2}},"s":5}"#);
+        // A repeat inside a repeat, and an object replaced by a number (fields named as Go
+        // exports them: o a struct with K and J, J a struct, s an interface).
+        let v = parse_as_go(br#"{"O":{"K":1,"K":2},"O":{"K":3,"J":{"X":1}},"O":{"J":{"Y":2}},"S":{"A":1},"S":5}"#);
+        assert_eq!(v.unwrap().to_compact(false), r#"{"O":{"K":3,"J":{"X":1,"Y":2}},"S":5}"#);
+        // A repeated key of a map (repositories.json's, here map[string]map[string]string) is
+        // decoded into a fresh value: the later one replaces the earlier, as Go printed.
+        let text = br#"{"Repositories":{"r":{"r:1":"sha256:a"},"r":{"r:2":"sha256:b"}},"State":{"Running":true},"State":{"Pid":9}}"#;
+        let go = r#"{"Repositories":{"r":{"r:2":"sha256:b"}},"State":{"Running":true,"Pid":9}}"#;
+        assert_eq!(parse_as_go(text).unwrap().to_compact(false), go);
     }
 
     #[test]

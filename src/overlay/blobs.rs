@@ -218,6 +218,14 @@ pub fn export(
                 let target = clean(&e.link);
                 let found = target.as_ref().and_then(|t| map.get(t).filter(|_| *t != path));
                 match (target.clone(), found) {
+                    // A link to a link is a link to the file that one names.
+                    (
+                        Some(_),
+                        Some(Placed {
+                            kind: Kind::HardLink(file, from),
+                            ..
+                        }),
+                    ) => Kind::HardLink(file.clone(), *from),
                     (Some(t), Some(p)) if p.kind != Kind::Dir => Kind::HardLink(t, (p.layer, p.at)),
                     _ => {
                         let why = match (&target, found) {
@@ -241,8 +249,8 @@ pub fn export(
             map.insert(path, Placed { layer: l, at, kind });
         }
     }
-    // A hard link whose target a later layer removed or replaced would name another file, or
-    // none, in the archive.
+    // A hard link whose file (links to links were followed to it when recorded) a later layer
+    // removed or replaced would name another file, or none, in the archive.
     let stale: Vec<(Vec<u8>, Vec<u8>)> = map
         .iter()
         .filter_map(|(path, p)| match &p.kind {
@@ -272,19 +280,19 @@ pub fn export(
             let at = ordinal;
             ordinal += 1;
             let Some(path) = clean(&e.name) else { continue };
-            if map.get(&path).is_none_or(|p| (p.layer, p.at) != (l, at)) {
+            let Some(placed) = map.get(&path).filter(|p| (p.layer, p.at) == (l, at)) else {
                 continue;
-            }
+            };
+            // A hard link names the file it was found to reach in the first pass (a link to a
+            // link, the file), which the archive holds.
+            let link = match &placed.kind {
+                Kind::HardLink(file, _) => file.clone(),
+                _ => e.link.clone(),
+            };
             let mut name = path;
             if e.is_dir() {
                 name.push(b'/');
             }
-            // A hard link's target was checked (cleaned, in the tree) in the first pass.
-            let link = if e.typeflag == b'1' {
-                clean(&e.link).unwrap_or_default()
-            } else {
-                e.link.clone()
-            };
             let m = Member {
                 name: &name,
                 typeflag: e.typeflag,

@@ -273,6 +273,8 @@ type Refers = (String, String);
 fn walk(entries: &[Entry], blobs: &dyn Blobs, problems: &mut Vec<Problem>) -> BTreeMap<String, ContentRecord> {
     let mut records: BTreeMap<String, ContentRecord> = BTreeMap::new();
     let mut sizes: HashMap<String, i64> = HashMap::new();
+    // The required blobs found missing, each said once.
+    let mut missing: std::collections::HashSet<String> = std::collections::HashSet::new();
     // Each descriptor with whether a missing blob of it is an error of the source: an
     // index.json entry's target and a manifest's config, the documents every reader of the
     // image reads (a missing layer is the image's content status, as `ctr images check`
@@ -299,6 +301,16 @@ fn walk(entries: &[Entry], blobs: &dyn Blobs, problems: &mut Vec<Problem>) -> BT
             continue;
         };
         let key = digest.to_string();
+        // Before the walk's own dedup: a manifest first met as an index's child (not
+        // required) may be an index.json entry's target too.
+        if required && !crate::export::is_foreign(&desc) && !missing.contains(&key) && blobs.absent(&digest) {
+            missing.insert(key.clone());
+            problems.push(Problem::error(
+                "blob-missing",
+                via.clone(),
+                format!("{key}: no blob of that digest is there"),
+            ));
+        }
         if let Some(&seen) = sizes.get(&key) {
             if seen != desc.size {
                 problems.push(Problem::error(
@@ -318,13 +330,6 @@ fn walk(entries: &[Entry], blobs: &dyn Blobs, problems: &mut Vec<Problem>) -> BT
             ));
         }
         let present = blobs.exists(&digest);
-        if required && !present && !crate::export::is_foreign(&desc) && blobs.absent(&digest) {
-            problems.push(Problem::error(
-                "blob-missing",
-                via.clone(),
-                format!("{key}: no blob of that digest is there"),
-            ));
-        }
         if !present && crate::export::is_foreign(&desc) {
             problems.push(Problem::info(
                 "foreign-layer-absent",
