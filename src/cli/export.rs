@@ -223,6 +223,8 @@ pub(super) struct Output {
     /// The directory's canonical path, for messages.
     parent: PathBuf,
     name: OsString,
+    /// `--force`: what is at OUT when the output is done is replaced.
+    force: bool,
 }
 
 impl Output {
@@ -307,6 +309,7 @@ pub(super) fn check_output(root: &Path, also: &[&Path], out: &Path, force: bool)
         dir,
         parent,
         name: name.to_os_string(),
+        force,
     })
 }
 
@@ -376,6 +379,30 @@ impl<'o> Temp<'o> {
         let out = self.out;
         let io = |e: std::io::Error| Failure::new(Outcome::Unreadable, format!("{}: {e}", out.path().display()));
         let existing = out.dir.stat(&out.name).map_err(io)?;
+        // Without --force, OUT was not there when checked; something made there since (another
+        // export to the same OUT) is not replaced either.
+        let made_meanwhile = || {
+            Failure::new(
+                Outcome::Usage,
+                format!(
+                    "{}: created while the export ran; not replaced (--force replaces it)",
+                    out.path().display()
+                ),
+            )
+        };
+        if existing.is_some() && !out.force {
+            return Err(made_meanwhile());
+        }
+        if !out.force {
+            return match out.dir.rename_new(&self.name, &out.name) {
+                Ok(()) => {
+                    self.committed = true;
+                    Ok(())
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(made_meanwhile()),
+                Err(e) => Err(io(e)),
+            };
+        }
         if existing.is_some_and(|m| m.dir || self.dir) {
             // rename(2) replaces neither a non-empty directory nor a file by a directory: move
             // the old one aside first (into a directory of our own, so that nothing already

@@ -228,6 +228,37 @@ impl Dir {
             .map(|_| ())
     }
 
+    /// Renames `from` here to `to` here only if nothing is at `to` (`renameat2`'s
+    /// `RENAME_NOREPLACE`): `AlreadyExists` otherwise. A filesystem without it is checked
+    /// first instead, which leaves a moment for a race.
+    pub fn rename_new(&self, from: &OsStr, to: &OsStr) -> io::Result<()> {
+        let (f, t) = (c_name(from)?, c_name(to)?);
+        let fd = self.fd.as_raw_fd();
+        // SAFETY: both names are NUL-terminated; the descriptor is open; renameat2's
+        // arguments are two (dirfd, path) pairs and flags.
+        let r = unsafe {
+            libc::syscall(
+                libc::SYS_renameat2,
+                fd,
+                f.as_ptr(),
+                fd,
+                t.as_ptr(),
+                libc::RENAME_NOREPLACE,
+            )
+        };
+        if r == 0 {
+            return Ok(());
+        }
+        let e = io::Error::last_os_error();
+        if !matches!(e.raw_os_error(), Some(libc::EINVAL) | Some(libc::ENOSYS)) {
+            return Err(e);
+        }
+        if self.stat(to)?.is_some() {
+            return Err(io::ErrorKind::AlreadyExists.into());
+        }
+        self.rename(from, self, to)
+    }
+
     /// Removes the file (or symlink) `name` here.
     pub fn remove_file(&self, name: &OsStr) -> io::Result<()> {
         let name = c_name(name)?;
@@ -245,42 +276,61 @@ impl Dir {
             Ok(_) => {}
             Err(e) => return Err(e),
         }
-        // Each level: the open directory, and its name in the level above.
-        let mut stack: Vec<(Dir, CString)> = vec![(self.open_dir_c(&name)?, name)];
-        while let Some((top, _)) = stack.last() {
-            // Files and links go at once; the first subdirectory is entered.
-            let mut sub = None;
-            for entry in top.names()? {
-                let st = stat_at(top.fd.as_fd(), &entry)?;
-                if is_dir(&st) {
-                    sub = Some(entry);
-                    break;
-                }
-                // SAFETY: `entry` is NUL-terminated; the descriptor is open.
-                check(unsafe { libc::unlinkat(top.fd.as_raw_fd(), entry.as_ptr(), 0) })?;
-            }
-            let next = match sub {
-                Some(_) if stack.len() >= MAX_REMOVE_DEPTH => {
+        let top = self.open_dir_c(&name)?;
+        let device = top.id()?.0;
+        // Each level: the open directory, its name in the level above, and its subdirectories
+        // still to remove (each directory is listed once: its files and links go then).
+        let pending = top.empty_but_subdirs(device)?;
+        let mut stack: Vec<(Dir, CString, Vec<CString>)> = vec![(top, name, pending)];
+        loop {
+            let depth = stack.len();
+            let Some((top, _, pending)) = stack.last_mut() else {
+                break;
+            };
+            match pending.pop() {
+                Some(_) if depth >= MAX_REMOVE_DEPTH => {
                     return Err(io::Error::other(format!(
                         "more than {MAX_REMOVE_DEPTH} directories deep; not removed"
                     )));
                 }
-                Some(entry) => Some((top.open_dir_c(&entry)?, entry)),
-                None => None,
-            };
-            match next {
-                Some(level) => stack.push(level),
+                Some(entry) => {
+                    let dir = top.open_dir_c(&entry)?;
+                    let below = dir.empty_but_subdirs(device)?;
+                    stack.push((dir, entry, below));
+                }
                 None => {
                     // Empty now: removed from the level above.
-                    let Some((done, done_name)) = stack.pop() else { break };
+                    let Some((done, done_name, _)) = stack.pop() else { break };
                     drop(done);
-                    let parent = stack.last().map_or(self.fd.as_raw_fd(), |(p, _)| p.fd.as_raw_fd());
+                    let parent = stack.last().map_or(self.fd.as_raw_fd(), |(p, _, _)| p.fd.as_raw_fd());
                     // SAFETY: the name is NUL-terminated; the descriptor is open.
                     check(unsafe { libc::unlinkat(parent, done_name.as_ptr(), libc::AT_REMOVEDIR) })?;
                 }
             }
         }
         Ok(())
+    }
+
+    /// Removes every entry of this directory but its subdirectories, and names those. A
+    /// subdirectory on another device (a filesystem mounted inside) is not entered: an error.
+    fn empty_but_subdirs(&self, device: u64) -> io::Result<Vec<CString>> {
+        let mut subdirs = Vec::new();
+        for entry in self.names()? {
+            let st = stat_at(self.fd.as_fd(), &entry)?;
+            if is_dir(&st) {
+                if st.st_dev != device {
+                    return Err(io::Error::other(format!(
+                        "{}: another filesystem is mounted there; not removed",
+                        String::from_utf8_lossy(entry.as_bytes())
+                    )));
+                }
+                subdirs.push(entry);
+            } else {
+                // SAFETY: `entry` is NUL-terminated; the descriptor is open.
+                check(unsafe { libc::unlinkat(self.fd.as_raw_fd(), entry.as_ptr(), 0) })?;
+            }
+        }
+        Ok(subdirs)
     }
 
     /// The names in this directory, `.` and `..` left out.
@@ -409,6 +459,19 @@ mod tests {
             "never one already there"
         );
         assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn rename_new_never_replaces() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(tmp.path().join("a"), b"a").unwrap();
+        std::fs::write(tmp.path().join("b"), b"b").unwrap();
+        let dir = Dir::open(tmp.path()).unwrap();
+        let e = dir.rename_new(OsStr::new("a"), OsStr::new("b")).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(std::fs::read(tmp.path().join("b")).unwrap(), b"b");
+        dir.rename_new(OsStr::new("a"), OsStr::new("c")).unwrap();
+        assert_eq!(std::fs::read(tmp.path().join("c")).unwrap(), b"a");
     }
 
     #[test]
