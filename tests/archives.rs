@@ -787,6 +787,22 @@ fn layout_of_layers(dir: &Path, layers: &[Vec<u8>]) {
     .unwrap();
 }
 
+/// `fs export --from-blobs x -o OUT` on the layout or archive `root`.
+fn from_blobs(root: &Path, out: &Path) -> Run {
+    run(&[
+        "--root",
+        root.to_str().unwrap(),
+        "--host-platform",
+        "linux/amd64",
+        "fs",
+        "export",
+        "--from-blobs",
+        "x",
+        "-o",
+        out.to_str().unwrap(),
+    ])
+}
+
 /// `fs export --from-blobs` never writes a member that extraction would put through a link,
 /// nor a hard link the tree cannot satisfy: a file below a lower layer's symlink (which went
 /// out as `lnk/through` and, extracted by a tool that follows links, landed outside), and hard
@@ -818,18 +834,7 @@ fn from_blobs_leaves_out_members_through_links_and_bad_hard_links() {
     ]);
     layout_of_layers(&root, &[base, top]);
     let out = tmp.path().join("out.tar");
-    let r = run(&[
-        "--root",
-        root.to_str().unwrap(),
-        "--host-platform",
-        "linux/amd64",
-        "fs",
-        "export",
-        "--from-blobs",
-        "x",
-        "-o",
-        out.to_str().unwrap(),
-    ]);
+    let r = from_blobs(&root, &out);
     assert_eq!(r.code, Some(3), "{}", r.stderr);
     for (member, why) in [
         ("lnk/through", "below lnk, which is not a directory"),
@@ -908,18 +913,7 @@ fn from_blobs_on_a_source_with_an_error_exits_3() {
     let archive = tmp.path().join("img.tar");
     std::fs::write(&archive, tar_of(&refs)).unwrap();
     let out = tmp.path().join("out.tar");
-    let r = run(&[
-        "--root",
-        archive.to_str().unwrap(),
-        "--host-platform",
-        "linux/amd64",
-        "fs",
-        "export",
-        "--from-blobs",
-        "x",
-        "-o",
-        out.to_str().unwrap(),
-    ]);
+    let r = from_blobs(&archive, &out);
     assert_eq!(r.code, Some(3), "{}", r.stderr);
     assert!(r.stderr.contains("blob-not-regular"), "{}", r.stderr);
 }
