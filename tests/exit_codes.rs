@@ -359,6 +359,18 @@ fn names_that_are_not_utf8_never_merge() {
         assert_eq!(labels["k\\xfe"], "2");
         assert_eq!(labels["k\\xff"], "1");
     }
+    // The table and `-q` print each name once escaped, the form that selects it again.
+    let o = run(&root, &["namespaces"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let table = String::from_utf8(o.stdout).expect("utf-8");
+    let rows: Vec<&str> = table.lines().skip(1).collect();
+    assert_eq!(
+        rows,
+        ["n\\xfe   k\\xfe=2,k\\xff=1", "n\\xff   k\\xfe=2,k\\xff=1"],
+        "{table}"
+    );
+    let o = run(&root, &["namespaces", "-q"]);
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "n\\xfe\nn\\xff\n");
     // The name as printed selects that namespace again.
     let o = run(&root, &["-n", "n\\xff", "namespaces", "--format", "json"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));

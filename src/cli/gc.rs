@@ -183,7 +183,8 @@ fn table(r: &GcReport, explain: bool, out: &mut dyn Write) -> std::io::Result<()
         )?;
     }
     writeln!(out)?;
-    let mut t = Table::new(&["REMOVED", "NAMESPACE/STORE", "ID", size_header("SIZE")]);
+    let mut t =
+        Table::new(&["REMOVED", "NAMESPACE/STORE", "ID", size_header("SIZE")]).names(&["NAMESPACE/STORE", "ID"]);
     for c in &r.content {
         t.row(&["content", &c.namespace, &c.digest, &human_size(c.size)]);
     }

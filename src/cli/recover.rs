@@ -127,7 +127,8 @@ fn table(records: &[Carved], truncate: bool, out: &mut dyn Write) -> std::io::Re
         ],
         truncate,
     )
-    .limit("DETAIL", 60);
+    .limit("DETAIL", 60)
+    .names(&["NAMESPACE", "NAME"]);
     for c in records {
         let size = c
             .fields

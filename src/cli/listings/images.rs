@@ -372,7 +372,7 @@ pub fn images(global: &Global, args: ImagesArgs, out: &mut dyn Write) -> Result<
         }
         if names_only {
             for r in &records {
-                writeln!(out, "{}", crate::text::escape(r.name.as_bytes()))?;
+                writeln!(out, "{}", crate::text::one_line(&r.name))?;
             }
             s.damage.extend(shared.take_backend_damage());
             return Ok(());
@@ -649,7 +649,8 @@ fn table_of(rows: &[ImageRow<'_>], trunc: bool) -> Table {
     let mut t = Table::truncating(&header, trunc)
         .limit("PLATFORMS", PLATFORMS_WIDTH)
         .limit("MISSING", PLATFORMS_WIDTH)
-        .limit("LABELS", if trunc { IMAGE_LABELS_WIDTH } else { LABELS_WIDTH });
+        .limit("LABELS", if trunc { IMAGE_LABELS_WIDTH } else { LABELS_WIDTH })
+        .names(&["NAMESPACE", "NAME", "LABELS"]);
     for r in rows {
         let c = &r.found.sizes.content;
         // `ctr images check` in one cell: present/required bytes (complete when they are
@@ -707,7 +708,7 @@ fn deleted_table(rows: &[ImageRow<'_>], trunc: bool) -> Table {
         "BLOBS",
         table::size_header("CONTENT"),
     ];
-    let mut t = Table::truncating(&header, trunc);
+    let mut t = Table::truncating(&header, trunc).names(&["NAMESPACE", "NAME"]);
     for r in rows {
         let c = &r.found.sizes.content;
         let content = match (c.status, c.required) {

@@ -204,7 +204,9 @@ pub fn namespaces(global: &Global, args: ListArgs, out: &mut dyn Write) -> Resul
             &rows,
             |r| r.name.clone(),
             |rows, trunc| {
-                let mut t = Table::truncating(&["NAME", "LABELS"], trunc).limit("LABELS", LABELS_WIDTH);
+                let mut t = Table::truncating(&["NAME", "LABELS"], trunc)
+                    .limit("LABELS", LABELS_WIDTH)
+                    .names(&["NAME", "LABELS"]);
                 for r in rows {
                     t.row(&[r.name.clone(), table::labels(&r.labels)]);
                 }
@@ -608,7 +610,11 @@ pub fn content(global: &Global, args: ListArgs, out: &mut dyn Write) -> Result<O
                     "FILE",
                     "LABELS",
                 ];
-                let mut t = Table::truncating(&header, trunc).limit("LABELS", LABELS_WIDTH);
+                let mut t = Table::truncating(&header, trunc).limit("LABELS", LABELS_WIDTH).names(&[
+                    "NAMESPACE",
+                    "DIGEST",
+                    "LABELS",
+                ]);
                 for r in rows {
                     t.row(&[
                         r.record.namespace.clone(),
@@ -687,7 +693,8 @@ pub fn leases(global: &Global, args: ListArgs, out: &mut dyn Write) -> Result<Ou
             |r| r.id.clone(),
             |rows, trunc| {
                 let mut t = Table::truncating(&["NAMESPACE", "ID", "CREATED AT", "LABELS"], trunc)
-                    .limit("LABELS", LABELS_WIDTH);
+                    .limit("LABELS", LABELS_WIDTH)
+                    .names(&["NAMESPACE", "ID", "LABELS"]);
                 for r in rows {
                     t.row(&[
                         r.namespace.clone(),
@@ -720,7 +727,8 @@ pub fn containers(global: &Global, args: ListArgs, out: &mut dyn Write) -> Resul
             &rows,
             |c| c.id.clone(),
             |rows, trunc| {
-                let mut t = Table::truncating(&["NAMESPACE", "CONTAINER", "IMAGE", "RUNTIME", "CREATED"], trunc);
+                let mut t = Table::truncating(&["NAMESPACE", "CONTAINER", "IMAGE", "RUNTIME", "CREATED"], trunc)
+                    .names(&["NAMESPACE", "CONTAINER"]);
                 for c in rows {
                     let created = c.created_at.as_deref().map(table::utc_seconds).unwrap_or_default();
                     t.row(&[c.namespace.as_str(), &c.id, &c.image, &c.runtime, &created]);
@@ -773,7 +781,11 @@ pub fn snapshots(global: &Global, args: ListArgs, out: &mut dyn Write) -> Result
             &rows,
             |r| r.record.key.clone(),
             |rows, trunc| {
-                let mut t = Table::truncating(&["NAMESPACE", "SNAPSHOTTER", "KEY", "PARENT", "KIND"], trunc);
+                let mut t = Table::truncating(&["NAMESPACE", "SNAPSHOTTER", "KEY", "PARENT", "KIND"], trunc).names(&[
+                    "NAMESPACE",
+                    "SNAPSHOTTER",
+                    "KEY",
+                ]);
                 for r in rows {
                     let kind = match (&r.kind, backends.opened(&r.record.snapshotter)) {
                         (Some(k), _) => k.clone(),

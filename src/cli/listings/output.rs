@@ -125,7 +125,7 @@ impl RowWriter {
     ) -> Result<(), Failure> {
         if args.quiet {
             for r in rows {
-                writeln!(out, "{}", crate::text::escape(id(r).as_bytes()))?;
+                writeln!(out, "{}", crate::text::one_line(&id(r)))?;
             }
         } else if args.format == Format::Jsonl {
             let line = |r: &R| json(r, false);
@@ -219,7 +219,7 @@ pub fn emit<R: Serialize + Sync>(
 ) -> Result<(), Failure> {
     if args.quiet {
         for r in rows {
-            writeln!(out, "{}", crate::text::escape(id(r).as_bytes()))?;
+            writeln!(out, "{}", crate::text::one_line(&id(r)))?;
         }
         return Ok(());
     }

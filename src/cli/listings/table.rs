@@ -12,7 +12,7 @@
 //!   to the examiner's clock ([`utc_seconds`]).
 
 use crate::containerd::gotime::parse_rfc3339;
-use crate::text::escape;
+use crate::text::{escape, one_line};
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
@@ -25,6 +25,10 @@ pub struct Table {
     truncate: bool,
     /// The widest a cell of a column may be when truncating (by column index).
     limits: Vec<Option<usize>>,
+    /// Columns whose cells are record names as [`key_name`](crate::containerd::records::key_name)
+    /// writes them (or text already escaped): escaping them again would double their
+    /// backslashes, and the printed name would no longer select the record.
+    names: Vec<bool>,
 }
 
 impl Table {
@@ -34,6 +38,7 @@ impl Table {
             rows: Vec::new(),
             truncate: false,
             limits: Vec::new(),
+            names: Vec::new(),
         }
     }
 
@@ -59,13 +64,33 @@ impl Table {
         self
     }
 
-    /// Adds a row of cells from the data; each is escaped. An empty cell prints as `-`, so
+    /// The columns `names` hold record names or already escaped text: only what would reach
+    /// the terminal raw (control characters, bidirectional overrides) is escaped in them.
+    pub fn names(mut self, names: &[&str]) -> Table {
+        for name in names {
+            if let Some(i) = self.header.iter().position(|h| h == name) {
+                if self.names.len() <= i {
+                    self.names.resize(i + 1, false);
+                }
+                if let Some(n) = self.names.get_mut(i) {
+                    *n = true;
+                }
+            }
+        }
+        self
+    }
+
+    /// Adds a row of cells from the data; each is escaped (once: see [`Table::names`]). An empty cell prints as `-`, so
     /// that every row has every column when split on whitespace.
     pub fn row<S: AsRef<str>>(&mut self, cells: &[S]) {
         let row = cells
             .iter()
             .enumerate()
             .map(|(i, c)| {
+                let cell = |s: &str| match self.names.get(i) {
+                    Some(true) => name_cell(s),
+                    _ => cell(s),
+                };
                 if !self.truncate {
                     return cell(c.as_ref());
                 }
@@ -113,14 +138,25 @@ fn cell(s: &str) -> String {
     if s.is_empty() { "-".into() } else { escape(s.as_bytes()) }
 }
 
-/// Labels as `ctr` prints them: `k=v` pairs sorted, joined by commas; `-` for none.
+/// A cell of a [`Table::names`] column.
+fn name_cell(s: &str) -> String {
+    if s.is_empty() {
+        "-".into()
+    } else {
+        one_line(s).into_owned()
+    }
+}
+
+/// Labels as `ctr` prints them: `k=v` pairs sorted, joined by commas; `-` for none. The text
+/// is escaped already (a key is a record name, a value data), so its column goes to
+/// [`Table::names`].
 pub fn labels(labels: &BTreeMap<String, String>) -> String {
     if labels.is_empty() {
         return "-".into();
     }
     labels
         .iter()
-        .map(|(k, v)| format!("{k}={v}"))
+        .map(|(k, v)| format!("{}={}", one_line(k), escape(v.as_bytes())))
         .collect::<Vec<_>>()
         .join(",")
 }
@@ -319,5 +355,32 @@ mod tests {
         let mut out = Vec::new();
         t.write(&mut out).unwrap();
         assert_eq!(String::from_utf8(out).unwrap(), "A          B\nx\\x1b[2J   -\n");
+    }
+
+    #[test]
+    fn name_cells_keep_the_form_that_selects_the_record() {
+        use crate::containerd::records::{key_bytes, key_name};
+        let raw: [&[u8]; 4] = [b"n\xff", b"a\\b", b"e\x1b[2J", b"t\\x1b"];
+        let mut t = Table::new(&["NAME", "DATA", "LABELS"]).names(&["NAME", "LABELS"]);
+        let mut labels = BTreeMap::new();
+        labels.insert(key_name(b"k\xff"), "v\\\x1b".to_string());
+        for r in raw {
+            t.row(&[key_name(r), key_name(r), self::labels(&labels)]);
+        }
+        let mut out = Vec::new();
+        t.write(&mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let rows: Vec<Vec<&str>> = text.lines().skip(1).map(|l| l.split_whitespace().collect()).collect();
+        let names: Vec<&str> = rows.iter().map(|r| r[0]).collect();
+        assert_eq!(names, ["n\\xff", "a\\\\b", "e\\x1b[2J", "t\\\\x1b"]);
+        // Each printed name gives its record's bytes back, and no two print alike.
+        for (printed, r) in names.iter().zip(raw) {
+            assert_eq!(&*key_bytes(printed), r);
+        }
+        // A data column escapes what it is given, backslashes included.
+        assert_eq!(rows[0][1], "n\\\\xff");
+        // A label key is a name, its value data.
+        assert_eq!(rows[0][2], "k\\xff=v\\\\\\x1b");
+        assert!(!text.contains('\x1b'));
     }
 }
