@@ -163,6 +163,16 @@ fn the_previous_transaction_of_the_16_fixture() {
     ]);
     assert_eq!(code, Some(0));
     assert_eq!(d["added"], Value::Array(vec![]));
+    // `--against` a directory (a root given where its meta.db was meant) is a usage error.
+    let (code, _, stderr) = coldctr(&[
+        "--root".as_ref(),
+        same.as_os_str(),
+        "meta-diff".as_ref(),
+        "--against".as_ref(),
+        root.as_os_str(),
+    ]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("a directory; give a copy of meta.db"), "{stderr}");
 }
 
 /// One view of a bbolt file as `coldctr bolt dump --meta N --format jsonl` prints it: every
