@@ -1354,6 +1354,32 @@ fn a_descriptor_digest_with_dot_dot_builds_no_path() {
     every_command_ends(&dir, Duration::from_secs(30));
 }
 
+#[test]
+fn an_entry_without_a_digest_is_damage_of_index_json_not_of_a_meta_db() {
+    // The record built for the entry has no target: verify names index.json, which the
+    // layout has, for it (a meta.db path here would send the examiner to a file that is not
+    // there).
+    let (_tmp, dir) = layout_copy("layouts/umoci");
+    let index = std::fs::read_to_string(dir.join("index.json")).unwrap();
+    let mut v: Value = serde_json::from_str(&index).unwrap();
+    v["manifests"][0].as_object_mut().unwrap().remove("digest");
+    std::fs::write(dir.join("index.json"), v.to_string()).unwrap();
+    let (code, v) = verify(&dir);
+    assert_eq!(code, Some(3), "{v:#}");
+    let files: BTreeSet<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["file"].as_str())
+        .collect();
+    assert!(files.contains("index.json"), "{v:#}");
+    assert!(!files.iter().any(|f| f.contains("meta.db")), "{v:#}");
+    let o = coldctr(&dir, &["verify"]);
+    let err = stderr(&o);
+    assert!(err.contains("the image records from index.json are damaged"), "{err}");
+    assert!(!err.contains("meta.db"), "{err}");
+}
+
 // --- against skopeo and umoci, run now (CI installs them) --------------------------------------
 
 /// Runs an external tool; None (with the reason printed) when it is not installed.

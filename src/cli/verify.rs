@@ -105,7 +105,13 @@ pub fn run(global: &Global, args: VerifyArgs, out: &mut dyn Write) -> Result<Out
         for f in report.findings.iter().filter(|f| f.message.starts_with("damaged: ")) {
             warn(crate::text::escape(f.message.as_bytes()));
         }
-        warn("meta.db is damaged: the report is partial where the findings say");
+        let records = match &root.source {
+            Some(info) => format!("the image records from {} are", info.kind.records_file()),
+            None => "meta.db is".into(),
+        };
+        warn(format!(
+            "{records} damaged: the report is partial where the findings say"
+        ));
     }
     // Damage found is the answer, and the exit code says so as every other command does (3);
     // a blob file or a store that cannot be read at all is unreadable input (4).

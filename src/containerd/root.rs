@@ -178,6 +178,11 @@ pub fn unlike_record(digest: &str, recorded: impl std::fmt::Display, file: impl 
 }
 
 impl Root {
+    /// The file damage in a record was read from ([`Kind::records_file`](crate::source::Kind::records_file)).
+    pub fn records_file(&self) -> &'static str {
+        self.source.as_ref().map_or(META_DB, |s| s.kind.records_file())
+    }
+
     /// Opens `dir` as a containerd root (or the root whose meta.db or metadata directory `dir`
     /// names); when it is not one, says where the root probably is.
     pub fn open(dir: &Path, mode: ReadMode) -> Result<Root, RootError> {

@@ -46,6 +46,16 @@ impl Kind {
             Kind::DockerArchive => "docker-archive",
         }
     }
+
+    /// The file a source's image records are read from: what damage in a record is reported
+    /// against (a layout's records are built from its index.json, not read from a meta.db).
+    pub fn records_file(self) -> &'static str {
+        match self {
+            Kind::Containerd => crate::containerd::root::META_DB,
+            Kind::OciLayout | Kind::OciArchive => "index.json",
+            Kind::DockerArchive => "manifest.json",
+        }
+    }
 }
 
 /// How bad a [`Problem`] is: errors make the source damaged (exit 3).

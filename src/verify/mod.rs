@@ -217,7 +217,7 @@ pub fn verify(root: &Root, opts: &Options<'_>) -> Result<VerifyReport, VerifyErr
     report.damaged = !damage.is_empty();
     for d in damage.distinct() {
         report.findings.push(Finding {
-            file: META_DB.into(),
+            file: root.records_file().into(),
             page: d.page,
             message: format!("damaged: {d}"),
         });

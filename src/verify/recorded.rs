@@ -7,7 +7,7 @@ use super::file::FileState;
 use super::{Finding, Options, VerifyError};
 use crate::bolt::Bucket;
 use crate::containerd::records::{self, Damage};
-use crate::containerd::root::{META_DB, Root};
+use crate::containerd::root::Root;
 use crate::digest::Digest;
 use std::collections::{HashMap, HashSet};
 
@@ -248,7 +248,7 @@ pub(super) fn load(
                 }
                 Err(e) => {
                     findings.push(Finding {
-                        file: META_DB.into(),
+                        file: root.records_file().into(),
                         page: None,
                         message: format!(
                             "namespace {}: content record {}: {e}; no blob file can hold it",
