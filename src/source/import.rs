@@ -245,7 +245,17 @@ fn label_referrers(tree: &mut Tree, entries: &[Entry], names: &[Named], content:
 
 /// Whether a name is an `@N` reference (as [`super::SourceInfo::resolve`] reads one).
 fn is_position(name: &str) -> bool {
-    name.strip_prefix('@').is_some_and(|p| p.parse::<usize>().is_ok())
+    position(name).is_some()
+}
+
+/// The entry an `@N` reference names: N in decimal as `@N` is printed, so `@01` and `@+1`
+/// (which `usize::from_str` would take) are names, not positions.
+pub(crate) fn position(reference: &str) -> Option<usize> {
+    let n = reference.strip_prefix('@')?;
+    if !n.bytes().all(|b| b.is_ascii_digit()) || (n.len() > 1 && n.starts_with('0')) {
+        return None;
+    }
+    n.parse().ok()
 }
 
 /// The names an entry claims: its full names, else its ref name.
@@ -468,6 +478,15 @@ mod tests {
     fn varint_round_trips() {
         for v in [0i64, 1, -1, 63, 64, 300, i64::MAX, i64::MIN, 1 << 40] {
             assert_eq!(varint_exact(&varint(v)), Some(v), "{v}");
+        }
+    }
+
+    #[test]
+    fn positions_are_written_as_printed() {
+        assert_eq!(position("@0"), Some(0));
+        assert_eq!(position("@12"), Some(12));
+        for name in ["@01", "@+1", "@-1", "@", "@ 1", "1", "@1a", "@00"] {
+            assert_eq!(position(name), None, "{name}");
         }
     }
 }

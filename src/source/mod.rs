@@ -166,7 +166,7 @@ impl SourceInfo {
                 return Ok(Some(full));
             }
         }
-        let position = reference.strip_prefix('@').and_then(|p| p.parse::<usize>().ok());
+        let position = import::position(reference);
         let entry = match position {
             Some(p) if self.targets.iter().any(|(e, _)| *e == p) => Some(p),
             Some(p) => return Err(format!("no entry @{p}: the source has {} entries", self.targets.len())),
