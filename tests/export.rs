@@ -399,41 +399,71 @@ fn same_inputs_give_byte_identical_archives_also_on_stdout() {
     );
 }
 
-/// An output that cannot be written (a full device) is exit 4, said once as the output's
-/// failure, not as a blob's: the stream's bytes are not the store's fault.
+/// An output that cannot be written (a full device) is exit 5, said once as the output's
+/// failure, not as a blob's: the stream's bytes are not the store's fault. A listing to a full
+/// device is 5 too; a listing whose reader went away (`| head`) is not a failure, an archive
+/// whose reader went away is (it did not arrive whole).
 #[test]
-fn a_full_output_is_unreadable_not_damage() {
-    let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
-        eprintln!("skipped: no /dev/full");
-        return;
+fn a_full_output_or_a_closed_pipe_is_exit_5_not_damage() {
+    let run = |args: &[&str], stdout: Stdio| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_coldctr"))
+            .arg("--root")
+            .arg(fixture("docker-28.5"))
+            .args(["-n", "moby"])
+            .args(args)
+            .env_remove("COLDCTR_ROOT")
+            .stdin(Stdio::null())
+            .stdout(stdout)
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run coldctr");
+        let mut err = String::new();
+        std::io::Read::read_to_string(child.stderr.as_mut().expect("stderr"), &mut err).expect("stderr");
+        (child.wait().expect("wait").code(), err)
     };
-    let o = Command::new(env!("CARGO_BIN_EXE_coldctr"))
-        .arg("--root")
-        .arg(fixture("docker-28.5"))
-        .args([
-            "-n",
-            "moby",
-            "export",
-            "--format",
-            "oci-archive",
-            "-o",
-            "-",
-            "webapp:1.0",
-        ])
-        .env_remove("COLDCTR_ROOT")
-        .stdin(Stdio::null())
-        .stdout(full)
-        .output()
-        .expect("run coldctr");
-    let err = stderr(&o);
-    assert_eq!(o.status.code(), Some(4), "{err}");
-    assert_eq!(
-        err.matches("writing the output: No space left on device").count(),
-        1,
-        "{err}"
-    );
-    assert!(!err.contains("writing the output: writing the output"), "{err}");
-    assert!(!err.contains("damaged") && !err.contains("missing"), "{err}");
+    let archive = ["export", "--format", "oci-archive", "-o", "-", "webapp:1.0"];
+    let full = || match std::fs::OpenOptions::new().write(true).open("/dev/full") {
+        Ok(f) => Some(Stdio::from(f)),
+        Err(_) => {
+            eprintln!("skipped: no /dev/full");
+            None
+        }
+    };
+    if let Some(out) = full() {
+        let (code, err) = run(&archive, out);
+        assert_eq!(code, Some(5), "{err}");
+        assert_eq!(
+            err.matches("writing the output: No space left on device").count(),
+            1,
+            "{err}"
+        );
+        assert!(!err.contains("writing the output: writing the output"), "{err}");
+        assert!(!err.contains("damaged") && !err.contains("missing"), "{err}");
+    }
+    if let Some(out) = full() {
+        let (code, err) = run(&["images", "--format", "json"], out);
+        assert_eq!(code, Some(5), "{err}");
+        assert!(err.contains("No space left on device"), "{err}");
+    }
+    // A pipe whose reader is gone before anything is written.
+    let closed = || {
+        let mut fds = [0; 2];
+        // SAFETY: pipe(2) fills the two descriptors; the read end is closed at once and the
+        // write end handed to the child (owned by the Stdio).
+        unsafe {
+            assert_eq!(libc::pipe(fds.as_mut_ptr()), 0);
+            libc::close(fds[0]);
+            Stdio::from(<std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(fds[1]))
+        }
+    };
+    let tar = ["fs", "export", "--from-blobs", "webapp:1.0", "-o", "-"];
+    for args in [&archive[..], &tar] {
+        let (code, err) = run(args, closed());
+        assert_eq!(code, Some(5), "{args:?}: {err}");
+        assert_eq!(err.matches("Broken pipe").count(), 1, "{args:?}: {err}");
+    }
+    let (code, err) = run(&["images", "--format", "json"], closed());
+    assert_eq!(code, Some(0), "{err}");
 }
 
 #[test]

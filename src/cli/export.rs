@@ -169,8 +169,10 @@ pub fn run(global: &Global, args: ExportArgs, out: &mut dyn Write) -> Result<Out
                 super::progress::with_progress("export", total, |p| {
                     write::write_tar(&root, &members, &mut w, Some(p)).map_err(write_failure)
                 })?;
-                let file = w.into_inner().map_err(|e| Failure::from(e.into_error()))?;
-                file.sync_all()?;
+                let unwritten =
+                    |e: std::io::Error| Failure::new(Outcome::Unwritten, format!("writing the output: {e}"));
+                let file = w.into_inner().map_err(|e| unwritten(e.into_error()))?;
+                file.sync_all().map_err(unwritten)?;
                 temp.commit()?;
             }
         }
@@ -212,7 +214,7 @@ fn write_failure(e: WriteError) -> Failure {
             },
             format!("nothing written: {}", crate::text::escape(p.to_string().as_bytes())),
         ),
-        WriteError::Io(e) => Failure::new(Outcome::Unreadable, format!("writing the output: {e}")),
+        WriteError::Io(e) => Failure::new(Outcome::Unwritten, format!("writing the output: {e}")),
     }
 }
 
@@ -377,7 +379,7 @@ impl<'o> Temp<'o> {
     /// Renames the finished output to OUT, replacing what is there (`--force` was checked).
     pub(super) fn commit(&mut self) -> Result<(), Failure> {
         let out = self.out;
-        let io = |e: std::io::Error| Failure::new(Outcome::Unreadable, format!("{}: {e}", out.path().display()));
+        let io = |e: std::io::Error| Failure::new(Outcome::Unwritten, format!("{}: {e}", out.path().display()));
         let existing = out.dir.stat(&out.name).map_err(io)?;
         // Without --force, OUT was not there when checked; something made there since (another
         // export to the same OUT) is not replaced either.
@@ -446,7 +448,7 @@ impl<'o> Temp<'o> {
 
 fn beside_failure(out: &Output, e: std::io::Error) -> Failure {
     Failure::new(
-        Outcome::Unreadable,
+        Outcome::Unwritten,
         format!("{}: a temporary entry beside it: {e}", out.path().display()),
     )
 }

@@ -480,13 +480,23 @@ fn write_tar(
     write: impl FnOnce(&mut dyn Write) -> Result<(), Failure>,
 ) -> Result<(), Failure> {
     if to_stdout {
-        return write(out);
+        // A reader that goes away leaves the archive incomplete: the output's failure (exit 5).
+        let mut w = super::Watched::new(out);
+        let written = write(&mut w);
+        if let Some(f) = w.failure(&"the archive") {
+            return Err(f);
+        }
+        return written;
     }
     let path = super::export::check_output(&node.root.dir, &[&node.docker_root], &args.output, args.force)?;
     let (mut temp, file) = super::export::Temp::file(&path)?;
-    let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
-    write(&mut w)?;
-    w.flush()?;
+    let mut w = super::Watched::new(std::io::BufWriter::with_capacity(1 << 20, file));
+    // A write that failed is the output's failure (exit 5), whatever the writer made of it.
+    let written = write(&mut w).and_then(|()| w.flush().map_err(Failure::from));
+    if let Some(f) = w.failure(&path.path().display()) {
+        return Err(f);
+    }
+    written?;
     temp.commit()?;
     Ok(())
 }

@@ -140,6 +140,9 @@ pub enum Outcome {
     Usage = 2,
     Damaged = 3,
     Unreadable = 4,
+    /// The output could not be written (a full disk, a closed pipe for an archive): what was
+    /// written is incomplete. Worst of all: the report or archive is not there.
+    Unwritten = 5,
 }
 
 impl Outcome {
@@ -204,8 +207,9 @@ pub fn main() -> u8 {
     };
     let root_given = matches.value_source("root") == Some(ValueSource::CommandLine);
     let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut out = Watched::new(std::io::BufWriter::new(stdout.lock()));
     let result = dispatch(cli, root_given, &mut out);
+    let failed_before = out.failed();
     let flushed = out.flush();
     let outcome = match result {
         Ok(o) => o,
@@ -216,13 +220,73 @@ pub fn main() -> u8 {
             f.outcome
         }
     };
-    if let Err(e) = flushed
+    // Said once: a write that failed before has been said by the command.
+    if let Err(e) = &flushed
         && e.kind() != std::io::ErrorKind::BrokenPipe
+        && failed_before.is_none()
     {
         eprintln!("coldctr: writing output: {e}");
-        return Outcome::Unreadable as u8;
     }
-    outcome as u8
+    match out.failed() {
+        // A reader that went away (`| head`) is not a failure of ours; a command whose output
+        // must arrive whole (an archive) says so itself.
+        None | Some(std::io::ErrorKind::BrokenPipe) => outcome as u8,
+        // Whichever way the error came up (a `?` reads it as an unreadable input), the output
+        // is what failed.
+        Some(_) => Outcome::Unwritten as u8,
+    }
+}
+
+/// A writer that remembers the first write or flush that failed, so that a full disk is told
+/// apart from an unreadable input (exit 5, not 4) whichever path carried the error up.
+pub struct Watched<W> {
+    inner: W,
+    /// The first failure: its kind and what the system said.
+    first: Option<(std::io::ErrorKind, String)>,
+}
+
+impl<W: Write> Watched<W> {
+    pub fn new(inner: W) -> Self {
+        Watched { inner, first: None }
+    }
+
+    /// The kind of the first write or flush that failed.
+    pub fn failed(&self) -> Option<std::io::ErrorKind> {
+        self.first.as_ref().map(|(k, _)| *k)
+    }
+
+    /// The failure to return for a write that failed, if one did (`what`: the output's name).
+    pub fn failure(&self, what: &dyn std::fmt::Display) -> Option<Failure> {
+        self.first
+            .as_ref()
+            .map(|(_, said)| Failure::new(Outcome::Unwritten, format!("writing {what}: {said}")))
+    }
+
+    fn note<T>(&mut self, r: std::io::Result<T>) -> std::io::Result<T> {
+        if let Err(e) = &r
+            && self.first.is_none()
+        {
+            self.first = Some((e.kind(), e.to_string()));
+        }
+        r
+    }
+}
+
+impl<W: Write> Write for Watched<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let r = self.inner.write(buf);
+        self.note(r)
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        let r = self.inner.write_all(buf);
+        self.note(r)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let r = self.inner.flush();
+        self.note(r)
+    }
 }
 
 /// Runs one command line (`args` with the program name first) writing to `out`, as `coldctr`
