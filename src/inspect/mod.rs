@@ -36,6 +36,12 @@ use std::sync::{Arc, Mutex, OnceLock};
 /// self-referencing index makes it loop); real images nest one or two levels.
 pub const MAX_GRAPH_DEPTH: usize = 32;
 
+/// The problem of a graph nested deeper than [`MAX_GRAPH_DEPTH`] below `digest`, worded once
+/// for inspect and the listings.
+pub fn too_deep(digest: &str) -> String {
+    format!("{digest}: image graph nested deeper than {MAX_GRAPH_DEPTH} levels (a cycle?)")
+}
+
 /// The Docker API version the output follows (1.51 is docker 28.5's default).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct ApiVersion(pub u32);

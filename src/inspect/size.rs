@@ -45,10 +45,7 @@ fn visit_once(
     memo: &Memo,
 ) -> Result<i64, String> {
     if depth > MAX_GRAPH_DEPTH {
-        return Err(format!(
-            "{}: image graph nested deeper than {MAX_GRAPH_DEPTH} levels (a cycle?)",
-            desc.digest
-        ));
+        return Err(super::too_deep(&desc.digest));
     }
     let children = match limit(ins.children(desc), desc, matcher) {
         Ok(c) => c,

@@ -58,10 +58,7 @@ fn walk(
         return Ok(());
     }
     if depth > MAX_GRAPH_DEPTH {
-        return Err(format!(
-            "{}: image graph nested deeper than {MAX_GRAPH_DEPTH} levels (a cycle?)",
-            desc.digest
-        ));
+        return Err(super::too_deep(&desc.digest));
     }
     if document::is_manifest_type(&desc.media_type) {
         consider(ins, desc, matcher, best, notes);

@@ -132,11 +132,7 @@ pub(super) struct Analysis {
 /// limit); deeper, the walk stops and says so: one of the image's problems, never a silently
 /// shorter answer.
 pub(super) use crate::inspect::MAX_GRAPH_DEPTH;
-
-/// The problem of a graph nested deeper than [`MAX_GRAPH_DEPTH`], worded as inspect words it.
-fn too_deep(digest: &str) -> String {
-    format!("{digest}: image graph nested deeper than {MAX_GRAPH_DEPTH} levels (a cycle?)")
-}
+use crate::inspect::too_deep;
 
 // ---- reading blobs ---------------------------------------------------------------------------
 
