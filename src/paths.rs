@@ -30,6 +30,30 @@ pub fn detour(root: &Path, path: &Path) -> Option<(PathBuf, &'static str)> {
     None
 }
 
+/// What a file of type `t` is, for messages: "a directory", "a FIFO", ... (an `lstat`'s type:
+/// a link is "a symlink"). One wording for every reader that refuses a file that is not
+/// regular.
+pub fn kind_of(t: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if t.is_symlink() {
+        "a symlink"
+    } else if t.is_file() {
+        "a regular file"
+    } else if t.is_dir() {
+        "a directory"
+    } else if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_socket() {
+        "a socket"
+    } else if t.is_char_device() {
+        "a character device"
+    } else if t.is_block_device() {
+        "a block device"
+    } else {
+        "a special file"
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -495,7 +495,7 @@ fn global_options_are_honoured_or_refused() {
 }
 
 /// A path that is no regular file (a device, a directory) is refused by name before anything
-/// is read: `/dev/zero` read into memory (`--no-mmap`) used to grow until the allocator gave
+/// is read, a mistake of the command line (exit 2): `/dev/zero` read into memory (`--no-mmap`) used to grow until the allocator gave
 /// up, and mapped it was "too short for a meta page". Run under a 1 GB address-space limit, so
 /// that a regression fails instead of eating the machine.
 #[test]
@@ -521,7 +521,7 @@ fn a_device_or_directory_is_no_bbolt_file() {
                 .output()
                 .expect("run sh");
             let err = String::from_utf8_lossy(&out.stderr);
-            assert_eq!(out.status.code(), Some(4), "{shown} {path}: {err}");
+            assert_eq!(out.status.code(), Some(2), "{shown} {path}: {err}");
             assert!(
                 err.contains(&format!("{path}: not a regular file ({what})")),
                 "{shown} {path}: {err}"

@@ -17,7 +17,7 @@
 
 use std::fs::File;
 use std::io::Read;
-use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 /// How to get the bytes of a file.
@@ -89,21 +89,9 @@ impl Source {
         // A device or FIFO is no bbolt file, and /dev/zero read to its end never ends.
         let m = file.metadata()?;
         if !m.is_file() {
-            let t = m.file_type();
-            let what = if t.is_dir() {
-                "a directory"
-            } else if t.is_char_device() {
-                "a character device"
-            } else if t.is_block_device() {
-                "a block device"
-            } else if t.is_fifo() {
-                "a FIFO"
-            } else {
-                "a socket or other special file"
-            };
             return Err(std::io::Error::new(
                 std::io::ErrorKind::InvalidInput,
-                format!("not a regular file ({what})"),
+                format!("not a regular file ({})", crate::paths::kind_of(&m.file_type())),
             ));
         }
         if mode == ReadMode::Pread

@@ -185,6 +185,7 @@ pub fn run(mut args: BoltArgs, global: &Global, root_given: bool, out: Out<'_>) 
         | BoltCommand::Check { file, .. } => file,
     };
     apply_global(file, global, root_given)?;
+    super::given_file(&file.file)?;
     match args.command {
         BoltCommand::Info { file, format } => info(&file, format, out),
         BoltCommand::Pages { file, format } => with_view(&file, |tx| page_table(tx, format, out)),

@@ -45,24 +45,7 @@ pub fn run(global: &Global, args: MetaDiffArgs, out: &mut dyn Write) -> Result<O
     let mut damage = Damage::new();
     let (from_name, from) = match &args.against {
         Some(file) => {
-            // A directory (a root, say) or a device is a mistake on the command line, not an
-            // unreadable file; one that cannot be looked at is left to the open (exit 4).
-            if let Ok(m) = std::fs::metadata(file)
-                && !m.is_file()
-            {
-                let what = if m.is_dir() {
-                    "a directory"
-                } else {
-                    "not a regular file"
-                };
-                return Err(Failure::new(
-                    Outcome::Usage,
-                    format!(
-                        "--against {}: {what}; give a copy of meta.db (a file)",
-                        crate::text::escape(file.as_os_str().as_encoded_bytes())
-                    ),
-                ));
-            }
+            super::given_file(file)?;
             let db = Db::open(file, global.read_mode())?;
             let tx = db.view(MetaChoice::Current)?;
             let records = records_of_file(&tx, &mut damage);

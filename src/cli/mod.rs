@@ -237,6 +237,24 @@ pub fn main() -> u8 {
     }
 }
 
+/// A file named on the command line where a bbolt file is read (`bolt FILE`, `meta-diff
+/// --against FILE`): a directory (a root given for its meta.db) or a device there is a mistake
+/// of the command line (2), not an unreadable input. One that cannot be looked at is left to
+/// the open, which says why (4).
+pub(crate) fn given_file(path: &std::path::Path) -> Result<(), Failure> {
+    match std::fs::metadata(path) {
+        Ok(m) if !m.is_file() => Err(Failure::new(
+            Outcome::Usage,
+            format!(
+                "{}: not a regular file ({})",
+                crate::text::escape(path.as_os_str().as_encoded_bytes()),
+                crate::paths::kind_of(&m.file_type())
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// A writer that remembers the first write or flush that failed, so that a full disk is told
 /// apart from an unreadable input (exit 5, not 4) whichever path carried the error up.
 pub struct Watched<W> {

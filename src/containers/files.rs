@@ -27,19 +27,15 @@ impl std::fmt::Display for FileProblem {
     }
 }
 
-fn kind_of(ft: &std::fs::FileType) -> &'static str {
+/// [`crate::paths::kind_of`], with what was not done to it.
+fn kind_of(ft: &std::fs::FileType) -> String {
+    let what = crate::paths::kind_of(ft);
     if ft.is_symlink() {
-        "a symlink (not followed)"
-    } else if ft.is_dir() {
-        "a directory"
-    } else if ft.is_fifo() {
-        "a FIFO (not opened)"
-    } else if ft.is_socket() {
-        "a socket"
-    } else if ft.is_char_device() || ft.is_block_device() {
-        "a device (not opened)"
+        format!("{what} (not followed)")
+    } else if ft.is_dir() || ft.is_socket() {
+        what.to_string()
     } else {
-        "not a regular file"
+        format!("{what} (not opened)")
     }
 }
 
@@ -71,7 +67,7 @@ pub fn read_small(path: &Path, limit: u64) -> Result<Vec<u8>, FileProblem> {
     // Look before opening: a FIFO must never be opened for reading.
     let meta = std::fs::symlink_metadata(path).map_err(io)?;
     if !meta.file_type().is_file() {
-        return Err(problem(kind_of(&meta.file_type()).into(), false, false));
+        return Err(problem(kind_of(&meta.file_type()), false, false));
     }
     let file = std::fs::OpenOptions::new()
         .read(true)
@@ -81,7 +77,7 @@ pub fn read_small(path: &Path, limit: u64) -> Result<Vec<u8>, FileProblem> {
     // The file may have been swapped between the look and the open: look again at what is open.
     let meta = file.metadata().map_err(io)?;
     if !meta.file_type().is_file() {
-        return Err(problem(kind_of(&meta.file_type()).into(), false, false));
+        return Err(problem(kind_of(&meta.file_type()), false, false));
     }
     if meta.len() > limit {
         return Err(problem(
