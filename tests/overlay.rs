@@ -746,7 +746,10 @@ fn two_snapshots_with_one_id_are_damage_for_every_layer_command() {
     let said = format!("snapshotter overlayfs: id 13 is the id of 2 snapshots ({base}, {victim})");
     let etc = sn.join("snapshots/13/fs/etc");
     let etc = etc.as_os_str().as_bytes();
-    let commands: [&[&[u8]]; 6] = [
+    let commands: [&[&[u8]]; 9] = [
+        &[b"snapshots"],
+        &[b"gc"],
+        &[b"du"],
         &[b"mounts", b"dev-victim"],
         &[b"diff", b"dev-victim"],
         &[b"fs", b"ls", b"dev-victim:/"],

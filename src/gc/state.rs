@@ -628,7 +628,15 @@ fn snapshotters(root: &Root, mode: ReadMode, damage: &mut Damage) -> Vec<Snapsho
                     None => Backend::Missing,
                     Some(Err(e)) => Backend::Unreadable(e.to_string()),
                     Some(Ok(db)) => match db.view(MetaChoice::Current) {
-                        Ok(tx) => Backend::Records(records::backend_snapshots(&tx, damage)),
+                        Ok(tx) => {
+                            let all = records::backend_snapshots(&tx, damage);
+                            // Two records with one id share one directory: the collector
+                            // would remove a live snapshot's files with a dead one's.
+                            for (id, keys) in records::shared_ids(&all) {
+                                damage.push(records::shared_id_message(&name, id, &keys));
+                            }
+                            Backend::Records(all)
+                        }
                         Err(e) => Backend::Unreadable(e.to_string()),
                     },
                 },

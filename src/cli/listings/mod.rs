@@ -165,6 +165,10 @@ impl Backends {
                                 ));
                             }
                             let all = records::backend_snapshots(&tx, damage);
+                            // Damage for every command that reads these records (as `verify`).
+                            for (id, keys) in records::shared_ids(&all) {
+                                damage.push(records::shared_id_message(snapshotter, id, &keys));
+                            }
                             Some(std::sync::Arc::new(all.into_iter().map(|s| (s.key.clone(), s)).collect()))
                         }
                         Err(e) => {
