@@ -9,6 +9,7 @@
 //! as well as as root.
 
 mod bolt_support;
+mod unprivileged;
 
 use bolt_support::{coldctr, repo};
 use serde_json::Value;
@@ -1088,22 +1089,18 @@ fn an_unreadable_config_is_exit_4_for_every_command_that_reads_it() {
     assert!(ids.len() >= 2);
     let config = node.docker().join("containers").join(&ids[0]).join("config.v2.json");
     std::fs::set_permissions(&config, std::os::unix::fs::PermissionsExt::from_mode(0o000)).unwrap();
-    let bin = env!("CARGO_BIN_EXE_coldctr");
     for args in [
         &["ps", "-a"][..],
         &["timeline"],
         &["mounts", &ids[1]],
         &["snapshots", "tree"],
     ] {
-        // SAFETY: geteuid has no preconditions.
-        let mut cmd = if unsafe { libc::geteuid() } == 0 {
-            let mut c = Command::new("setpriv");
-            c.args(["--reuid=65534", "--regid=65534", "--clear-groups", bin]);
-            c
-        } else {
-            Command::new(bin)
-        };
-        let o = cmd.arg("--root").arg(node.root()).args(args).output().unwrap();
+        let o = unprivileged::coldctr_unprivileged()
+            .arg("--root")
+            .arg(node.root())
+            .args(args)
+            .output()
+            .unwrap();
         let err = String::from_utf8_lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(4), "{args:?}: {err}");
         let said = format!("{}: Permission denied", config.display());

@@ -5,6 +5,7 @@
 
 mod bolt_support;
 mod gcdu_support;
+mod unprivileged;
 
 use gcdu_support::fixture_copy;
 use serde_json::Value;
@@ -18,13 +19,10 @@ const CONTENT: &str = "io.containerd.content.v1.content";
 /// Runs coldctr on `root` (as the unprivileged user 65534 when `unprivileged`; the tests run as
 /// root in CI, where permissions do not stop reads).
 fn run_as(root: &Path, args: &[&str], unprivileged: bool) -> Output {
-    let bin = env!("CARGO_BIN_EXE_coldctr");
-    let mut cmd = if unprivileged && unsafe { libc::geteuid() } == 0 {
-        let mut c = Command::new("setpriv");
-        c.args(["--reuid=65534", "--regid=65534", "--clear-groups", bin]);
-        c
+    let mut cmd = if unprivileged {
+        unprivileged::coldctr_unprivileged()
     } else {
-        Command::new(bin)
+        Command::new(env!("CARGO_BIN_EXE_coldctr"))
     };
     cmd.arg("--root")
         .arg(root)
