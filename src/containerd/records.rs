@@ -95,11 +95,41 @@ pub fn key_bytes(n: &str) -> std::borrow::Cow<'_, [u8]> {
                 }
                 rest = tail;
             }
+            // The escapes a table adds to a name's control characters (`text::one_line`), so
+            // that a printed name selects its record again; `key_name` itself never writes
+            // them (its only escapes are `\\` and `\xNN`), so no name is read two ways.
+            [c @ (b'n' | b't' | b'r'), tail @ ..] => {
+                out.push(match c {
+                    b'n' => b'\n',
+                    b't' => b'\t',
+                    _ => b'\r',
+                });
+                rest = tail;
+            }
+            [b'u', b'{', tail @ ..] => match unicode_escape(tail) {
+                Some((c, tail)) => {
+                    let mut buf = [0u8; 4];
+                    out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+                    rest = tail;
+                }
+                None => out.push(b'\\'),
+            },
             // Not a form `name` writes: taken literally.
             _ => out.push(b'\\'),
         }
     }
     std::borrow::Cow::Owned(out)
+}
+
+/// `NNNN}rest` (after a `\u{`): the character and what follows the `}`.
+fn unicode_escape(b: &[u8]) -> Option<(char, &[u8])> {
+    let end = b.iter().take(7).position(|&c| c == b'}')?;
+    let hex = std::str::from_utf8(b.get(..end)?).ok()?;
+    if hex.is_empty() || !hex.bytes().all(|c| c.is_ascii_hexdigit()) {
+        return None;
+    }
+    let c = char::from_u32(u32::from_str_radix(hex, 16).ok()?)?;
+    Some((c, b.get(end + 1..)?))
 }
 
 /// A containerd time value, printed as Go's RFC 3339 with nanoseconds.
@@ -1189,5 +1219,36 @@ mod tests {
         assert_eq!(key_name(b"plain"), "plain");
         assert_eq!(key_name("café".as_bytes()), "café");
         assert_eq!(key_name(b"a\xff"), "a\\xff");
+    }
+
+    /// A name as a table prints it (`key_name`, then the control characters escaped) selects
+    /// that record again, and never the record named by the escape's text.
+    #[test]
+    fn names_printed_with_control_characters_come_back() {
+        let names: [&[u8]; 10] = [
+            b"a\rb",
+            b"a\\rb",
+            b"a\nb\tc",
+            b"a\\nb",
+            "a\u{202e}b".as_bytes(),
+            b"a\\u{202e}b",
+            b"a\x1bb",
+            b"a\\x1bb",
+            b"a\\u{zz}",
+            b"a\\u{110000}",
+        ];
+        let printed: Vec<String> = names
+            .iter()
+            .map(|n| crate::text::one_line(&key_name(n)).into_owned())
+            .collect();
+        for (i, p) in printed.iter().enumerate() {
+            assert!(!p.chars().any(char::is_control), "{p:?}");
+            assert_eq!(key_bytes(p).as_ref(), names[i], "{p}");
+            for q in printed.iter().skip(i + 1) {
+                assert_ne!(p, q);
+            }
+        }
+        assert_eq!(printed[0], "a\\rb");
+        assert_eq!(printed[4], "a\\u{202e}b");
     }
 }
