@@ -240,9 +240,10 @@ pub fn content_outcome(root: &Root) -> Outcome {
     })
 }
 
-/// Damaged (3) when the records are a salvage view of a damaged meta.db.
-pub fn salvage_outcome(root: &Root) -> Outcome {
-    if root.salvage.as_ref().is_some_and(|s| s.damaged()) {
+/// Damaged (3) when the records are a salvage view of a damaged meta.db, or were built from
+/// an image layout or archive with an error (a command that reads no blob says so too).
+pub fn records_outcome(root: &Root) -> Outcome {
+    if root.salvage.as_ref().is_some_and(|s| s.damaged()) || root.source.as_ref().is_some_and(|s| s.damaged()) {
         Outcome::Damaged
     } else {
         Outcome::Ok

@@ -130,7 +130,7 @@ pub fn run(global: &Global, args: ExportArgs, out: &mut dyn Write) -> Result<Out
     for note in &plan.notes {
         warn(crate::text::escape(note.as_bytes()));
     }
-    let mut outcome = super::context::salvage_outcome(&root);
+    let mut outcome = super::context::records_outcome(&root);
     for p in &plan.problems {
         outcome = outcome.worst(if p.fault == Fault::Unreadable {
             Outcome::Unreadable

@@ -320,7 +320,7 @@ impl Node {
 
     /// Says the damage and problems met, and what they add to the exit code.
     pub fn finish(&self, outcome: Outcome) -> Outcome {
-        let mut outcome = outcome.worst(super::context::salvage_outcome(&self.root));
+        let mut outcome = outcome.worst(super::context::records_outcome(&self.root));
         // A layout or archive with an error (said when it was opened) is damaged input, as
         // for every other command.
         if self.root.source.as_ref().is_some_and(|s| s.damaged()) {

@@ -215,9 +215,10 @@ pub(super) fn load(
     if let Some(name) = &opts.namespace
         && !all.iter().any(|(n, _)| n == name)
     {
-        let names: Vec<String> = all.iter().map(|(n, _)| crate::text::escape(n.as_bytes())).collect();
+        // Names as `key_name` wrote them: only their control characters escaped.
+        let names: Vec<String> = all.iter().map(|(n, _)| crate::text::one_line(n).into_owned()).collect();
         return Err(VerifyError::NoNamespace {
-            name: crate::text::escape(name.as_bytes()),
+            name: crate::text::one_line(name).into_owned(),
             available: if names.is_empty() {
                 "none".into()
             } else {

@@ -75,19 +75,20 @@ fn run_on(
 ) -> Result<Outcome, Failure> {
     let tx = root.view(global.meta_choice())?;
     let mut damage = Damage::new();
-    let mut outcome = super::context::salvage_outcome(&root);
+    let mut outcome = super::context::records_outcome(&root);
     let namespaces = match &global.namespace {
         None => records::namespace_buckets(&tx, &mut damage),
         Some(ns) => match tx.bucket_at(&[b"v1".as_slice(), &records::key_bytes(ns)]) {
             Ok(Some(b)) => vec![(ns.clone(), b)],
             Ok(None) => {
+                // Names as `key_name` wrote them: only their control characters escaped.
                 let all: Vec<String> = records::namespace_buckets(&tx, &mut damage)
                     .into_iter()
-                    .map(|(n, _)| crate::text::escape(n.as_bytes()))
+                    .map(|(n, _)| crate::text::one_line(&n).into_owned())
                     .collect();
                 warn(format_args!(
                     "namespace {} not found (namespaces: {})",
-                    crate::text::escape(ns.as_bytes()),
+                    crate::text::one_line(ns),
                     if all.is_empty() {
                         "none".to_string()
                     } else {
