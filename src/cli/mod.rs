@@ -209,8 +209,8 @@ pub fn main() -> u8 {
     let stdout = std::io::stdout();
     let mut out = Watched::new(std::io::BufWriter::new(stdout.lock()));
     let result = dispatch(cli, root_given, &mut out);
-    let failed_before = out.failed();
-    let flushed = out.flush();
+    let said = matches!(&result, Err(f) if !f.message.is_empty());
+    let _ = out.flush();
     let outcome = match result {
         Ok(o) => o,
         Err(f) => {
@@ -220,12 +220,12 @@ pub fn main() -> u8 {
             f.outcome
         }
     };
-    // Said once: a write that failed before has been said by the command.
-    if let Err(e) = &flushed
-        && e.kind() != std::io::ErrorKind::BrokenPipe
-        && failed_before.is_none()
+    // Said once: by the command when the failure ended it, else here.
+    if let Some((kind, why)) = &out.first
+        && *kind != std::io::ErrorKind::BrokenPipe
+        && !said
     {
-        eprintln!("coldctr: writing output: {e}");
+        eprintln!("coldctr: writing output: {why}");
     }
     match out.failed() {
         // A reader that went away (`| head`) is not a failure of ours; a command whose output
@@ -281,7 +281,9 @@ impl<W: Write> Watched<W> {
     }
 
     fn note<T>(&mut self, r: std::io::Result<T>) -> std::io::Result<T> {
+        // An interrupted write is retried by whoever wrote (`write_all`): no failure.
         if let Err(e) = &r
+            && e.kind() != std::io::ErrorKind::Interrupted
             && self.first.is_none()
         {
             self.first = Some((e.kind(), e.to_string()));
