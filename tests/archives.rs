@@ -934,3 +934,43 @@ fn a_zstd_window_over_the_limit_is_named_in_the_refusal() {
     assert!(r.stderr.contains("the tar stopped being read"), "{}", r.stderr);
     assert!(r.stderr.contains("window"), "{}", r.stderr);
 }
+
+#[test]
+fn a_thousand_problems_of_one_kind_are_kept_and_the_rest_counted() {
+    // 1,300 members of one name: 1,299 duplicates, of which 1,000 are listed one by one and
+    // the rest counted in one problem (4 million header-only members once took 2.6 GB).
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let path = tmp.path().join("dups.tar");
+    let index = br#"{"schemaVersion":2,"manifests":[]}"#;
+    let mut members: Vec<(&str, u8, &str, &[u8])> = vec![
+        ("oci-layout", b'0', "", br#"{"imageLayoutVersion":"1.0.0"}"#),
+        ("index.json", b'0', "", index),
+    ];
+    members.extend(std::iter::repeat_n(("junk/x", b'0', "", &b""[..]), 1300));
+    std::fs::write(&path, tar_of(&members)).expect("write");
+    let root = path.to_str().expect("utf-8");
+    let out = run(&["--root", root, "verify", "--format", "json"]);
+    let v = json(&out);
+    let dups: Vec<&Value> = v["source"]["problems"]
+        .as_array()
+        .expect("problems")
+        .iter()
+        .filter(|p| p["kind"] == "archive-member-duplicate")
+        .collect();
+    assert_eq!(dups.len(), 1001, "{v:#}");
+    let last = dups[1000];
+    assert_eq!(last["at"], "archive", "{last:#}");
+    assert!(
+        last["message"]
+            .as_str()
+            .expect("message")
+            .starts_with("299 more members"),
+        "{last:#}"
+    );
+    let out = run(&["--root", root, "images"]);
+    assert!(
+        out.stderr.contains("... and 996 more archive-member-duplicate"),
+        "{}",
+        out.stderr
+    );
+}

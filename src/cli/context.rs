@@ -318,6 +318,7 @@ pub fn image_namespace(global: &Global, tx: &Tx<'_>) -> Result<String, Failure> 
 fn source_failure(e: SourceError) -> Failure {
     match e {
         SourceError::Root(RootError::Bolt(b)) => Failure::from(b),
+        SourceError::Damaged { .. } => Failure::new(Outcome::Damaged, crate::text::escape(e.to_string().as_bytes())),
         other => Failure::new(Outcome::Unreadable, crate::text::escape(other.to_string().as_bytes())),
     }
 }

@@ -420,9 +420,24 @@ pub fn open(path: &Path) -> Result<Root, SourceError> {
     if !file.metadata().map_err(|e| unreadable(e.to_string()))?.is_file() {
         return Err(unreadable("not a regular file".into()));
     }
-    let (index, kept) = tar::index_file_keeping(&file, tar::Kept::new(SMALL_MEMBER, SMALL_BUDGET))
-        .map_err(|e| unreadable(e.to_string()))?;
+    let (index, kept) =
+        tar::index_file_keeping(&file, tar::Kept::new(SMALL_MEMBER, SMALL_BUDGET)).map_err(|e| match e {
+            tar::TarError::TooManyMembers { .. } => SourceError::Damaged {
+                path: path.into(),
+                message: e.to_string(),
+            },
+            other => unreadable(other.to_string()),
+        })?;
     let mut problems: Vec<Problem> = index.problems.iter().map(tar_problem).collect();
+    for (p, n) in &index.omitted {
+        let mut summary = tar_problem(&(0, String::new(), p.clone()));
+        summary.at = "archive".into();
+        summary.message = format!(
+            "{n} more members with this problem ({p}), not listed: the first {} of each kind are",
+            tar::MAX_PROBLEMS_PER_KIND
+        );
+        problems.push(summary);
+    }
     let mut archive = Archive::new(path.to_path_buf(), file, index);
     let kept = keep_small_members(&archive, kept, SMALL_BUDGET);
     archive.small = kept.data;

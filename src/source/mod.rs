@@ -190,6 +190,9 @@ pub enum SourceError {
     Denied { path: PathBuf, what: String },
     #[error("{}: {message}", path.display())]
     Unreadable { path: PathBuf, message: String },
+    /// Read, but refused for what is in it (an archive of more members than are indexed).
+    #[error("{}: {message}", path.display())]
+    Damaged { path: PathBuf, message: String },
 }
 
 /// Tells what `path` is, from what is there (never following a symlink inside it). `path`

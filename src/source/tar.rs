@@ -46,6 +46,27 @@ pub const MAX_LONG_NAME: u64 = 64 * 1024;
 pub const MAX_PAX: u64 = 1 << 20;
 /// How far past the end-of-archive blocks the rest is read to look for trailing data.
 pub const TRAILING_SCAN: u64 = 1 << 20;
+/// The most members an archive may have: an image archive holds a few per blob (a `docker
+/// save` of a thousand images of a hundred layers each stays under it), and each costs a few
+/// hundred bytes of memory, while a header-only member compresses to almost nothing (4 million
+/// of them in a 170 KB .tar.zst took 2.6 GB). Past it the archive is refused.
+pub const MAX_MEMBERS: usize = 500_000;
+/// The most members indexed: [`MAX_MEMBERS`].
+#[cfg(not(test))]
+fn max_members() -> usize {
+    MAX_MEMBERS
+}
+#[cfg(test)]
+thread_local! {
+    /// [`MAX_MEMBERS`], lowered by a test on its own thread.
+    static MAX_MEMBERS_IN_USE: std::cell::Cell<usize> = const { std::cell::Cell::new(MAX_MEMBERS) };
+}
+#[cfg(test)]
+fn max_members() -> usize {
+    MAX_MEMBERS_IN_USE.with(std::cell::Cell::get)
+}
+/// How many problems of one kind are kept: the rest are only counted ([`TarIndex::omitted`]).
+pub const MAX_PROBLEMS_PER_KIND: usize = 1000;
 
 /// How the tar stream is compressed, as its first bytes say.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -199,6 +220,8 @@ pub enum TarError {
     },
     #[error("{name}: more than {max} link hops (a loop?)")]
     TooManyHops { name: String, max: usize },
+    #[error("more than {max} members (header at offset {offset}): refused, not an image archive coldctr reads")]
+    TooManyMembers { max: usize, offset: u64 },
 }
 
 /// The members of an archive and what was wrong with it.
@@ -206,8 +229,12 @@ pub enum TarError {
 pub struct TarIndex {
     /// In archive order, duplicates included.
     pub members: Vec<Member>,
-    /// Header offset, member name (escaped for display; empty when there is none), problem.
+    /// Header offset, member name (escaped for display; empty when there is none), problem:
+    /// the first [`MAX_PROBLEMS_PER_KIND`] of each kind.
     pub problems: Vec<(u64, String, TarProblem)>,
+    /// Problems of a kind past the first [`MAX_PROBLEMS_PER_KIND`]: the first of them, and how
+    /// many there were.
+    pub omitted: Vec<(TarProblem, u64)>,
     pub compression: Compression,
     /// The length of the tar stream (decompressed), as far as it was read.
     pub stream_len: u64,
@@ -732,6 +759,10 @@ struct Indexer {
     pos: u64,
     global: Pax,
     keep: Option<Kept>,
+    /// How many problems of each kind were seen.
+    per_kind: HashMap<std::mem::Discriminant<TarProblem>, usize>,
+    /// The most members indexed ([`MAX_MEMBERS`]; tests use fewer).
+    max_members: usize,
 }
 
 /// Why the pass stops.
@@ -742,8 +773,25 @@ enum Stop {
 }
 
 impl Indexer {
+    /// Records a problem, or only counts it past [`MAX_PROBLEMS_PER_KIND`] of its kind (a
+    /// million duplicate names are not a million entries in memory).
     fn problem(&mut self, offset: u64, name: &[u8], p: TarProblem) {
-        self.index.problems.push((offset, escape(name), p));
+        let kind = std::mem::discriminant(&p);
+        let seen = self.per_kind.entry(kind).or_default();
+        *seen += 1;
+        if *seen <= MAX_PROBLEMS_PER_KIND {
+            self.index.problems.push((offset, escape(name), p));
+            return;
+        }
+        match self
+            .index
+            .omitted
+            .iter_mut()
+            .find(|(q, _)| std::mem::discriminant(q) == kind)
+        {
+            Some((_, n)) => *n += 1,
+            None => self.index.omitted.push((p, 1)),
+        }
     }
 
     /// A read error: a cut or refused stream becomes a problem, anything else an error.
@@ -789,6 +837,8 @@ fn index_input(input: &mut impl Input, keep: Option<Kept>) -> Result<(TarIndex, 
         pos: 0,
         global: Pax::default(),
         keep,
+        per_kind: HashMap::new(),
+        max_members: max_members(),
     };
     match run(&mut ix, input) {
         Ok(()) | Err(Stop::Problem) => {}
@@ -877,6 +927,12 @@ fn run(ix: &mut Indexer, input: &mut impl Input) -> Result<(), Stop> {
                 continue;
             }
             _ => {}
+        }
+        if ix.index.members.len() >= ix.max_members {
+            return Err(Stop::Fatal(TarError::TooManyMembers {
+                max: ix.max_members,
+                offset: hoff,
+            }));
         }
         let done = std::mem::take(&mut pending);
         member(ix, input, &block, hoff, header_size, done)?;
@@ -1228,6 +1284,57 @@ pub(crate) mod tests {
 
     pub(crate) fn end(out: &mut Vec<u8>) {
         out.extend([0u8; 1024]);
+    }
+
+    #[test]
+    fn problems_of_one_kind_are_kept_up_to_a_cap_and_counted_past_it() {
+        let mut tar = Vec::new();
+        for _ in 0..MAX_PROBLEMS_PER_KIND + 500 {
+            file(&mut tar, "same", b"");
+        }
+        file(&mut tar, "/abs", b"x");
+        end(&mut tar);
+        let ix = index_at(&tar[..]).unwrap();
+        assert_eq!(ix.members.len(), MAX_PROBLEMS_PER_KIND + 501);
+        let dup = ix.problems.iter().filter(|p| p.2 == TarProblem::Duplicate).count();
+        assert_eq!(dup, MAX_PROBLEMS_PER_KIND);
+        assert!(ix.problems.iter().any(|p| p.2 == TarProblem::Absolute));
+        assert_eq!(ix.omitted, vec![(TarProblem::Duplicate, 499)]);
+    }
+
+    #[test]
+    fn an_archive_of_more_members_than_the_cap_is_refused_naming_it() {
+        let tar_of = |n: usize| {
+            let mut tar = Vec::new();
+            for _ in 0..n {
+                file(&mut tar, "blobs/sha256/x", b"");
+            }
+            end(&mut tar);
+            tar
+        };
+        MAX_MEMBERS_IN_USE.with(|m| m.set(100));
+        assert_eq!(index_at(&tar_of(100)[..]).unwrap().members.len(), 100);
+        let gzip = |t: &[u8]| {
+            use std::io::Write;
+            let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            enc.write_all(t).unwrap();
+            enc.finish().unwrap()
+        };
+        for data in [tar_of(101), gzip(&tar_of(101))] {
+            let err = index_at(&data[..]).unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    TarError::TooManyMembers {
+                        max: 100,
+                        offset: 51200
+                    }
+                ),
+                "{err}"
+            );
+            assert!(err.to_string().contains("more than 100 members"), "{err}");
+        }
+        MAX_MEMBERS_IN_USE.with(|m| m.set(MAX_MEMBERS));
     }
 
     /// The index read both ways (positional and streamed), which must agree.
