@@ -1976,3 +1976,24 @@ fn du_per_image_totals_are_what_the_walker_reaches() {
         }
     }
 }
+
+#[test]
+fn a_ref_name_on_many_entries_lists_the_first_twenty_and_counts_the_rest() {
+    // 30 entries of one name: one stderr line naming @0..@19 and "and 10 more", not all 30
+    // (100,000 made one line of 700 KB).
+    let (_tmp, dir) = umoci_with_index(|m| {
+        let first = m[0].clone();
+        m.clear();
+        for _ in 0..30 {
+            let mut e = first.clone();
+            e["annotations"] = serde_json::json!({REF_NAME: "same"});
+            m.push(e);
+        }
+    });
+    let o = coldctr(&dir, &["images", "-q"]);
+    let err = stderr(&o);
+    let line = err.lines().find(|l| l.contains("ref-duplicate")).unwrap_or_default();
+    assert!(line.contains("\"same\" names 30 entries: @0, @1,"), "{err}");
+    assert!(line.contains(", @19 and 10 more"), "{err}");
+    assert!(!line.contains("@20"), "{err}");
+}

@@ -26,6 +26,9 @@ use crate::digest::Digest;
 use crate::image::document::{self, Descriptor};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+/// How many entries a `ref-duplicate` problem lists by position.
+const REF_DUPLICATES_LISTED: usize = 20;
+
 /// The namespace the records of a layout or archive are in.
 pub const NAMESPACE: &str = "default";
 /// Label with an image record's position in index.json (or manifest.json).
@@ -93,17 +96,26 @@ pub fn import(entries: &[Entry], blobs: &dyn Blobs, problems: &mut Vec<Problem>)
             claims.entry(n).or_default().insert(e.position);
         }
     }
+    // 100,000 entries of one name are not one line of 700 KB: the first few, then how many.
+    let listed = |who: &BTreeSet<usize>| {
+        let mut s = who
+            .iter()
+            .take(REF_DUPLICATES_LISTED)
+            .map(|p| format!("@{p}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        if who.len() > REF_DUPLICATES_LISTED {
+            s.push_str(&format!(" and {} more", who.len() - REF_DUPLICATES_LISTED));
+        }
+        s
+    };
     let mut ambiguous = BTreeMap::new();
     for (name, who) in &claims {
         if who.len() > 1 {
             problems.push(Problem::warning(
                 "ref-duplicate",
                 "index.json",
-                format!(
-                    "{name:?} names {} entries: {}",
-                    who.len(),
-                    who.iter().map(|p| format!("@{p}")).collect::<Vec<_>>().join(", ")
-                ),
+                format!("{name:?} names {} entries: {}", who.len(), listed(who)),
             ));
             ambiguous.insert(name.clone(), who.iter().copied().collect());
         }
