@@ -848,7 +848,9 @@ fn ps_state_fields_equal_the_on_disk_truth() {
 
 /// `var/lib/docker` a symlink beside the containerd root (`-> /data/docker` on the seized
 /// disk would be the examiner's own host once mounted): not taken as the node's Docker root,
-/// so Docker's containers are not listed from wherever it leads.
+/// so Docker's containers are not listed from wherever it leads; the link is named as damage
+/// (exit 3) by `ps`, `timeline` and `container inspect` as by `diff`. They said "no Docker
+/// data root was found" and exited 0 (inspect: 1, "No such container").
 #[test]
 fn a_symlinked_docker_root_beside_containerd_is_not_followed() {
     let node = unpack_with_snapshots();
@@ -865,7 +867,18 @@ fn a_symlinked_docker_root_beside_containerd_is_not_followed() {
         "listed through the link: {:?}",
         r.stdout
     );
-    assert!(r.stderr.contains("no Docker data root"), "{}", r.stderr);
+    let named = format!("{}: a symlink, not followed", node.docker().display());
+    for args in [
+        &["ps", "-a"][..],
+        &["timeline"],
+        &["container", "inspect", "dev-running"],
+        &["diff", "dev-running"],
+    ] {
+        let r = run(&node.root(), args);
+        assert_eq!(r.code, Some(3), "{args:?}: {}", r.stderr);
+        assert!(r.stderr.contains(&named), "{args:?}: {}", r.stderr);
+        assert!(!r.stderr.contains("no Docker data root"), "{args:?}: {}", r.stderr);
+    }
     // The snapshot commands say why a Docker container is not found, with the failure: by
     // name, the link not followed; by ID, that containerd's record of it names no snapshot
     // (it said "its snapshot moby/ () is not recorded").
@@ -883,6 +896,33 @@ fn a_symlinked_docker_root_beside_containerd_is_not_followed() {
     assert!(r.stderr.contains("a symlink, not followed"), "{}", r.stderr);
     let said = format!("container {id}: its containerd record in namespace moby names no snapshot");
     assert!(r.stderr.contains(&said), "{}", r.stderr);
+}
+
+/// `var/lib/docker/containers` moved out and linked back: the Docker root is still found, and
+/// the link is named as damage (exit 3) by `ps`, `timeline` and `container inspect`, as by
+/// `diff`; no container is listed through it. They said "no Docker data root was found" and
+/// exited 0.
+#[test]
+fn a_symlinked_docker_containers_dir_is_named_not_followed() {
+    let node = unpack_with_snapshots();
+    let containers = node.docker().join("containers");
+    let moved = node.dir.path().join("elsewhere");
+    std::fs::rename(&containers, &moved).unwrap();
+    std::os::unix::fs::symlink(&moved, &containers).unwrap();
+    let named = format!("{}: a symlink, not followed", containers.display());
+    for args in [
+        &["ps", "-a"][..],
+        &["timeline"],
+        &["container", "inspect", "dev-running"],
+        &["diff", "dev-running"],
+    ] {
+        let r = run(&node.root(), args);
+        assert_eq!(r.code, Some(3), "{args:?}: {}", r.stderr);
+        assert!(r.stderr.contains(&named), "{args:?}: {}", r.stderr);
+        assert!(!r.stderr.contains("no Docker data root"), "{args:?}: {}", r.stderr);
+    }
+    let r = run(&node.root(), &["ps", "-a", "--format", "json", "-f", "source=docker"]);
+    assert!(lines_json(&r.stdout).is_empty(), "listed through the link");
 }
 
 /// The Docker container directories holding `file`, sorted, with the second one's `file`

@@ -228,7 +228,9 @@ fn gather(global: &Global, with_timeline: bool) -> Result<(Inventory, Outcome), 
     let mut outcome = Outcome::Ok;
     let containerd_missing = inv.notes.iter().any(|n| n.starts_with("containerd root not read"));
     if containerd_missing && inv.docker_root.path().is_none() {
-        return Err(Failure::new(Outcome::Unreadable, inv.notes.join("; ")));
+        // A Docker root refused for being a symlink is said too: it may be why nothing is read.
+        let said: Vec<String> = inv.notes.iter().chain(&inv.damaged).cloned().collect();
+        return Err(Failure::new(Outcome::Unreadable, said.join("; ")));
     }
     for note in &inv.notes {
         warn(note);

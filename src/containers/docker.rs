@@ -31,25 +31,47 @@ pub enum DockerRoot {
     Given(PathBuf),
     /// Found beside (or around) the containerd root.
     Found(PathBuf),
+    /// Where one would be beside the containerd root is a symlink (`var/lib/docker ->
+    /// /data/docker`): not followed, since it would lead out of the disk being read to the
+    /// reader's own host. Damage, named by every command alike ([`DockerRoot::refusal`]).
+    Link(PathBuf),
     /// None of the usual places holds one.
     Absent,
 }
 
 impl DockerRoot {
+    /// The root to read (not a [`DockerRoot::Link`]).
     pub fn path(&self) -> Option<&Path> {
         match self {
             DockerRoot::Given(p) | DockerRoot::Found(p) => Some(p),
-            DockerRoot::Absent => None,
+            DockerRoot::Link(_) | DockerRoot::Absent => None,
+        }
+    }
+
+    /// What is said of a root that is a symlink, not followed: the same words as `diff`
+    /// ([`crate::overlay::target::docker_containers`]).
+    pub fn refusal(&self) -> Option<String> {
+        match self {
+            DockerRoot::Link(p) => Some(format!(
+                "{}: a symlink, not followed (name the Docker root with --docker-root)",
+                crate::text::escape(p.as_os_str().as_encoded_bytes())
+            )),
+            _ => None,
         }
     }
 }
 
-/// True when `dir` looks like a Docker data root: a real directory (a link such as
-/// `var/lib/docker -> /data/docker` would lead out of the disk being read, to the reader's own
-/// host) with a real `containers` directory in it.
+/// True when `dir` looks like a Docker data root: a real directory with a `containers` entry
+/// in it. That entry may be anything: a `containers` that is a symlink or a file is the
+/// store's damage, which [`read_store`] names, not a reason to say there is no store.
 fn has_containers(dir: &Path) -> bool {
     std::fs::symlink_metadata(dir).is_ok_and(|m| m.is_dir())
-        && std::fs::symlink_metadata(dir.join("containers")).is_ok_and(|m| m.is_dir())
+        && std::fs::symlink_metadata(dir.join("containers")).is_ok()
+}
+
+/// True when `dir` is a symlink (a Docker root moved elsewhere and linked back).
+fn is_link(dir: &Path) -> bool {
+    std::fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink())
 }
 
 /// The Docker data root for the containerd root `containerd_root`: `given` when set, else
@@ -69,10 +91,13 @@ pub fn locate(containerd_root: &Path, given: Option<&Path>) -> DockerRoot {
     {
         candidates.push(docker.to_path_buf());
     }
+    if let Some(found) = candidates.iter().find(|c| has_containers(c)) {
+        return DockerRoot::Found(found.clone());
+    }
     candidates
         .into_iter()
-        .find(|c| has_containers(c))
-        .map_or(DockerRoot::Absent, DockerRoot::Found)
+        .find(|c| is_link(c))
+        .map_or(DockerRoot::Absent, DockerRoot::Link)
 }
 
 /// One container of the store, as read from its directory.
@@ -675,5 +700,36 @@ mod tests {
             locate(&lib.join("containerd"), Some(Path::new("/x"))).path(),
             Some(Path::new("/x"))
         );
+    }
+
+    #[test]
+    fn a_linked_docker_root_or_containers_dir_is_named_not_absent() {
+        let dir = tempfile::tempdir().unwrap();
+        let lib = dir.path().join("var/lib");
+        std::fs::create_dir_all(lib.join("containerd")).unwrap();
+        std::fs::create_dir_all(dir.path().join("moved/containers")).unwrap();
+        std::os::unix::fs::symlink(dir.path().join("moved"), lib.join("docker")).unwrap();
+        let found = locate(&lib.join("containerd"), None);
+        assert!(
+            matches!(&found, DockerRoot::Link(p) if *p == lib.join("docker")),
+            "{found:?}"
+        );
+        assert_eq!(found.path(), None);
+        assert!(
+            found
+                .refusal()
+                .unwrap()
+                .ends_with("/var/lib/docker: a symlink, not followed (name the Docker root with --docker-root)")
+        );
+        // containers/ linked: the root is found, and read_store names the link.
+        std::fs::remove_file(lib.join("docker")).unwrap();
+        std::fs::create_dir_all(lib.join("docker")).unwrap();
+        std::os::unix::fs::symlink(dir.path().join("moved/containers"), lib.join("docker/containers")).unwrap();
+        let found = locate(&lib.join("containerd"), None);
+        assert_eq!(found.path(), Some(lib.join("docker").as_path()));
+        let mut problems = StoreProblems::default();
+        assert!(read_store(found.path().unwrap(), &mut problems).is_empty());
+        assert_eq!(problems.damaged.len(), 1, "{:?}", problems.damaged);
+        assert!(problems.damaged[0].ends_with("/docker/containers: a symlink, not followed"));
     }
 }

@@ -223,6 +223,9 @@ pub fn gather(src: &Sources<'_>) -> Inventory {
 
 /// The Docker store's containers, with the node's data root and, for overlay2, the layer dirs.
 fn read_docker(docker_root: &DockerRoot, inv: &mut Inventory) -> Vec<DockerContainer> {
+    if let Some(refused) = docker_root.refusal() {
+        inv.damaged.push(refused);
+    }
     let Some(p) = docker_root.path() else {
         return Vec::new();
     };

@@ -70,7 +70,8 @@ pub fn docker_root(containerd_root: &Path, given: Option<&Path>) -> PathBuf {
         // A link the user named is theirs to follow; one found beside the root is not
         // (see `docker_containers`).
         DockerRoot::Given(p) => std::fs::canonicalize(&p).unwrap_or(p),
-        DockerRoot::Found(p) => p,
+        // A link found beside the root is named, not followed, by `docker_containers`.
+        DockerRoot::Found(p) | DockerRoot::Link(p) => p,
         DockerRoot::Absent => containerd_root
             .parent()
             .map_or_else(|| PathBuf::from("/var/lib/docker"), |p| p.join("docker")),
@@ -96,9 +97,15 @@ pub fn docker_containers(docker_root: &Path, problems: &mut StoreProblems) -> Ve
         return Vec::new();
     };
     if !m.is_dir() {
+        // As `ps` says it ([`crate::containers::docker::read_store`]).
+        let what = if m.file_type().is_symlink() {
+            "a symlink, not followed"
+        } else {
+            "not a directory"
+        };
         problems.damaged.push(format!(
-            "{}: not a directory (a symlink is not followed)",
-            dir.display()
+            "{}: {what}",
+            crate::text::escape(dir.as_os_str().as_encoded_bytes())
         ));
         return Vec::new();
     }
