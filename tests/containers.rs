@@ -680,6 +680,73 @@ fn cri_sandboxes_and_containers_agree_with_containerds_own_records() {
     assert_eq!(r.stdout_text(), "5b1c0f3e9a7d\na10000000000\n");
 }
 
+/// A CRI status file whose fields containerd's decoder refuses (a string or float time, an
+/// integer past its Go type, a `Version` other than v1) is damage, each field named with its
+/// value, exit 3; the container is still listed, with what the file has that fits. These were
+/// taken silently: exit 0, an exit code of 2^63-1 printed, a string time read as no time.
+#[test]
+fn mistyped_cri_status_fields_are_named_as_damage() {
+    let id = "a100000000000000000000000000000000000000000000000000000000000001";
+    for (status, said, check) in [
+        (
+            r#"{"Version":"v1","Pid":4242,"CreatedAt":"x","StartedAt":1795161603123456789,"FinishedAt":0,"ExitCode":0}"#,
+            vec![r#"CreatedAt is "x", not an int64"#],
+            ("State", Value::from("running")),
+        ),
+        (
+            r#"{"Version":"v1","Pid":4242,"CreatedAt":1.5,"StartedAt":1795161603123456789,"FinishedAt":0,"ExitCode":0}"#,
+            vec!["CreatedAt is 1.5, not an int64"],
+            ("Pid", Value::from(4242)),
+        ),
+        (
+            r#"{"Version":"v1","Pid":4242,"CreatedAt":18446744073709551615,"StartedAt":1795161603123456789,"FinishedAt":0,"ExitCode":0}"#,
+            vec!["CreatedAt is 18446744073709551615, not an int64"],
+            ("State", Value::from("running")),
+        ),
+        (
+            r#"{"Version":"v1","Pid":4242,"CreatedAt":1795161602123456789,"StartedAt":1795161603123456789,"FinishedAt":1795161604123456789,"ExitCode":9223372036854775807}"#,
+            vec!["ExitCode is 9223372036854775807, not an int32"],
+            ("ExitCode", Value::Null),
+        ),
+        (
+            r#"{"Version":"v2","Pid":-5,"CreatedAt":1795161602123456789,"StartedAt":0,"FinishedAt":0,"ExitCode":0}"#,
+            vec!["Pid is -5, not a uint32", r#"Version is "v2", not "v1""#],
+            ("Pid", Value::Null),
+        ),
+    ] {
+        let root = unpack_cri();
+        let path = root
+            .path()
+            .join("io.containerd.grpc.v1.cri/containers")
+            .join(id)
+            .join("status");
+        assert!(path.is_file(), "the fixture has {}", path.display());
+        std::fs::write(&path, status).unwrap();
+        for args in [
+            &["ps", "-a", "--format", "json"][..],
+            &["timeline"],
+            &["container", "inspect", id],
+        ] {
+            let r = run(root.path(), args);
+            assert_eq!(r.code, Some(3), "{status} {args:?}: {}", r.stderr);
+            for w in &said {
+                let line = format!("{}: {w}; containerd does not load such a file", path.display());
+                assert!(r.stderr.contains(&line), "{args:?}: no {line:?} in {}", r.stderr);
+            }
+        }
+        let r = run(root.path(), &["ps", "-a", "--no-trunc", "--format", "json"]);
+        let rows = lines_json(&r.stdout);
+        let row = rows
+            .iter()
+            .find(|o| o["ID"] == id)
+            .unwrap_or_else(|| panic!("{status}: still listed"));
+        assert_eq!(row[check.0], check.1, "{status}: {row}");
+        if row["State"] == "exited" {
+            assert!(row["Status"].as_str().unwrap().starts_with("Exited (?) at "), "{row}");
+        }
+    }
+}
+
 /// A graph driver (overlay2) node, built at run time in the layout dockerd 28 writes without
 /// the containerd image store: names come from Docker's reference store and GraphDriver.Data
 /// from its layer store. (Not checked against a live dockerd: no such capture here; the

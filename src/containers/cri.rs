@@ -162,12 +162,112 @@ pub fn info_from_record(c: &Container, damage: &mut Vec<String>) -> CriInfo {
 pub fn status_from_bytes(info: &mut CriInfo, path: &Path, bytes: &[u8], damage: &mut Vec<String>) {
     match gojson::parse_as_go(bytes) {
         Ok(j @ J::Obj(_)) => {
+            for wrong in mistyped(&j) {
+                damage.push(format!(
+                    "{}: {wrong}; containerd does not load such a file",
+                    crate::text::escape(path.as_os_str().as_encoded_bytes())
+                ));
+            }
             info.status = Some(j);
             info.status_file = Some(path.to_path_buf());
         }
         Ok(_) => damage.push(format!("{}: not a JSON object", path.display())),
         Err(e) => damage.push(format!("{}: not JSON: {e}", path.display())),
     }
+}
+
+/// The Go type of a field of containerd's CRI `Status` (`internal/cri/store/container/
+/// status.go`, which decodes the file into a typed struct).
+#[derive(Clone, Copy)]
+enum GoType {
+    Str,
+    Int32,
+    Uint32,
+    Int64,
+    /// A pointer to a struct (`Resources`).
+    Object,
+}
+
+impl GoType {
+    fn fits(self, v: &J) -> bool {
+        let int_in = |lo: i64, hi: i64| v.as_int().is_some_and(|n| (lo..=hi).contains(&n));
+        match self {
+            GoType::Str => v.as_str().is_some(),
+            GoType::Int32 => int_in(i32::MIN.into(), i32::MAX.into()),
+            GoType::Uint32 => int_in(0, u32::MAX.into()),
+            GoType::Int64 => v.as_int().is_some(),
+            GoType::Object => matches!(v, J::Obj(_)),
+        }
+    }
+
+    fn wanted(self) -> &'static str {
+        match self {
+            GoType::Str => "a string",
+            GoType::Int32 => "an int32",
+            GoType::Uint32 => "a uint32",
+            GoType::Int64 => "an int64",
+            GoType::Object => "an object",
+        }
+    }
+}
+
+/// The fields of the status file, with the Go type containerd decodes each into.
+const STATUS_FIELDS: &[(&str, GoType)] = &[
+    ("Version", GoType::Str),
+    ("Pid", GoType::Uint32),
+    ("CreatedAt", GoType::Int64),
+    ("StartedAt", GoType::Int64),
+    ("FinishedAt", GoType::Int64),
+    ("ExitCode", GoType::Int32),
+    ("Reason", GoType::Str),
+    ("Message", GoType::Str),
+    ("Resources", GoType::Object),
+];
+
+/// The only `Version` containerd loads (its `statusVersion`).
+const STATUS_VERSION: &str = "v1";
+
+/// A field's value as said in a message: compact JSON, cut at 64 bytes.
+fn shown_value(v: &J) -> String {
+    let mut shown = v.to_compact(false);
+    if shown.len() > 64 {
+        let cut = (0..=61).rev().find(|&i| shown.is_char_boundary(i)).unwrap_or(0);
+        shown.truncate(cut);
+        shown.push_str("...");
+    }
+    shown
+}
+
+/// Each field of a status file that containerd's decoder refuses: a value Go's decoder will
+/// not put in the field's type (a string or a float for an integer, an integer out of the
+/// type's range), or a `Version` other than `v1` (containerd: "unsupported version"). The CRI
+/// plugin then loads the container with an unknown state; said, so that a value left out or
+/// shown in its place is not taken for what the file says. `null` is Go's "leave it".
+/// (A float with an integral value, `1.0`, reads here as the integer: Go refuses it.)
+pub fn mistyped(status: &J) -> Vec<String> {
+    let mut out: Vec<String> = STATUS_FIELDS
+        .iter()
+        .filter_map(|&(key, t)| {
+            let v = status.get(key)?;
+            (*v != J::Null && !t.fits(v)).then(|| format!("{key} is {}, not {}", shown_value(v), t.wanted()))
+        })
+        .collect();
+    match status.get("Version") {
+        Some(J::Str(v)) if v == STATUS_VERSION => {}
+        // Mistyped: said above.
+        Some(v) if !matches!(v, J::Null) && !GoType::Str.fits(v) => {}
+        Some(v) if !matches!(v, J::Null) => out.push(format!("Version is {}, not {STATUS_VERSION:?}", shown_value(v))),
+        _ => out.push(format!("no Version (containerd loads only {STATUS_VERSION:?})")),
+    }
+    out
+}
+
+/// The value of an integer field of the status file, when it fits the field's Go type
+/// (otherwise it is named by [`mistyped`], and left out here).
+fn status_int(status: &J, key: &str) -> Option<i64> {
+    let v = status.get(key)?;
+    let t = STATUS_FIELDS.iter().find(|(k, _)| *k == key).map(|&(_, t)| t)?;
+    if t.fits(v) { v.as_int() } else { None }
 }
 
 /// A record ID usable as one path component (the CRI's IDs are 64 hex; anything else is never
@@ -178,7 +278,7 @@ fn is_safe_id(id: &str) -> bool {
 
 /// A time of the status file (Unix nanoseconds; 0 is "never").
 fn status_time(status: &J, key: &str) -> Option<i64> {
-    status.get(key).and_then(J::as_int).filter(|n| *n != 0)
+    status_int(status, key).filter(|n| *n != 0)
 }
 
 impl CriInfo {
@@ -210,7 +310,22 @@ impl CriInfo {
     }
 
     pub fn exit_code(&self) -> Option<i64> {
-        self.status.as_ref()?.get("ExitCode").and_then(J::as_int)
+        status_int(self.status.as_ref()?, "ExitCode")
+    }
+
+    /// The exit code as STATUS says it: `0` when the file has none (Go's zero), `?` when
+    /// the one it has does not fit an int32 (named by [`mistyped`]).
+    pub fn exit_code_word(&self) -> String {
+        match (self.exit_code(), self.status.as_ref().and_then(|s| s.get("ExitCode"))) {
+            (Some(c), _) => c.to_string(),
+            (None, None | Some(J::Null)) => "0".into(),
+            (None, Some(_)) => "?".into(),
+        }
+    }
+
+    /// The init process's PID, when the file has one that fits a `uint32`.
+    pub fn pid(&self) -> Option<i64> {
+        status_int(self.status.as_ref()?, "Pid")
     }
 
     /// created, started and finished as RFC 3339 (absent when 0).
@@ -257,5 +372,84 @@ mod tests {
         assert_eq!(i.state(), "exited");
         i.status = Some(gojson::parse(br#"{"CreatedAt":0,"StartedAt":0,"FinishedAt":0}"#).unwrap());
         assert_eq!(i.state(), "unknown");
+    }
+
+    /// What containerd's decoder refuses is named with its value, and not used: a string or
+    /// float time is no time, an exit code or PID out of its Go type's range is none.
+    #[test]
+    fn mistyped_status_fields_are_named_and_not_used() {
+        let good = r#"{"Version":"v1","Pid":4242,"CreatedAt":1795161602123456789,"StartedAt":1795161603123456789,"FinishedAt":1795161604123456789,"ExitCode":137,"Reason":"","Message":"","Resources":null}"#;
+        let path = Path::new("/r/status");
+        let read = |text: &str| {
+            let mut info = CriInfo::default();
+            let mut damage = Vec::new();
+            status_from_bytes(&mut info, path, text.as_bytes(), &mut damage);
+            (info, damage)
+        };
+        let (info, damage) = read(good);
+        assert_eq!(damage, Vec::<String>::new());
+        assert_eq!((info.exit_code(), info.pid()), (Some(137), Some(4242)));
+        for (from, to, said) in [
+            (
+                r#""CreatedAt":1795161602123456789"#,
+                r#""CreatedAt":"x""#,
+                r#"CreatedAt is "x", not an int64"#,
+            ),
+            (
+                r#""CreatedAt":1795161602123456789"#,
+                r#""CreatedAt":1.5"#,
+                "CreatedAt is 1.5, not an int64",
+            ),
+            (
+                r#""CreatedAt":1795161602123456789"#,
+                r#""CreatedAt":18446744073709551615"#,
+                "CreatedAt is 18446744073709551615, not an int64",
+            ),
+            (
+                r#""ExitCode":137"#,
+                r#""ExitCode":9223372036854775807"#,
+                "ExitCode is 9223372036854775807, not an int32",
+            ),
+            (
+                r#""ExitCode":137"#,
+                r#""ExitCode":2147483648"#,
+                "ExitCode is 2147483648, not an int32",
+            ),
+            (r#""Pid":4242"#, r#""Pid":-5"#, "Pid is -5, not a uint32"),
+            (
+                r#""Pid":4242"#,
+                r#""Pid":4294967296"#,
+                "Pid is 4294967296, not a uint32",
+            ),
+            (r#""Version":"v1""#, r#""Version":"v2""#, r#"Version is "v2", not "v1""#),
+            (r#""Version":"v1""#, r#""Version":1"#, "Version is 1, not a string"),
+            (r#""Version":"v1","#, "", r#"no Version (containerd loads only "v1")"#),
+            (r#""Reason":"""#, r#""Reason":7"#, "Reason is 7, not a string"),
+            (
+                r#""Resources":null"#,
+                r#""Resources":[]"#,
+                "Resources is [], not an object",
+            ),
+        ] {
+            assert!(good.contains(from), "{from}");
+            let (info, damage) = read(&good.replace(from, to));
+            assert_eq!(
+                damage,
+                vec![format!("/r/status: {said}; containerd does not load such a file")],
+                "{to}"
+            );
+            assert!(info.status.is_some(), "{to}: still read");
+        }
+        let (info, _) = read(&good.replace(r#""ExitCode":137"#, r#""ExitCode":9223372036854775807"#));
+        assert_eq!(info.exit_code(), None);
+        assert_eq!(info.state(), "exited");
+        let (info, _) = read(&good.replace(r#""Pid":4242"#, r#""Pid":-5"#));
+        assert_eq!(info.pid(), None);
+        let (info, _) = read(&good.replace(r#""CreatedAt":1795161602123456789"#, r#""CreatedAt":"x""#));
+        assert_eq!(info.times()[0], None);
+        assert_eq!(info.times()[1].as_deref(), Some("2026-11-20T08:00:03.123456789Z"));
+        // null is Go's "leave it": not damage.
+        let (_, damage) = read(&good.replace(r#""Pid":4242"#, r#""Pid":null"#));
+        assert_eq!(damage, Vec::<String>::new());
     }
 }

@@ -429,11 +429,13 @@ pub fn record_entry_of(r: Container, cri: Option<cri::CriInfo>, task_bundle: boo
                 ),
                 "exited" => format!(
                     "Exited ({}) at {}",
-                    info.exit_code().unwrap_or(0),
+                    info.exit_code_word(),
                     finished.as_deref().map(short_time).unwrap_or_default()
                 ),
                 "notready" => "Sandbox not ready (no task bundle)".into(),
                 "created" => "Created".into(),
+                // A status file with no time containerd reads (all 0, or each mistyped: named).
+                _ if info.status.is_some() => "Unknown (no time in the status file)".into(),
                 _ => "No status file".into(),
             };
             let exit = if state == "exited" { info.exit_code() } else { None };
@@ -474,11 +476,7 @@ pub fn record_entry_of(r: Container, cri: Option<cri::CriInfo>, task_bundle: boo
         status,
         exit_code,
         oom_killed: None,
-        pid: cri
-            .as_ref()
-            .and_then(|c| c.status.as_ref())
-            .and_then(|s| s.get("Pid"))
-            .and_then(J::as_int),
+        pid: cri.as_ref().and_then(cri::CriInfo::pid),
         started_at: started,
         finished_at: finished,
         restart_policy: None,
