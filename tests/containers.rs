@@ -992,6 +992,86 @@ fn a_symlinked_docker_containers_dir_is_named_not_followed() {
     assert!(lines_json(&r.stdout).is_empty(), "listed through the link");
 }
 
+/// config.v2.json files whose JSON trees take many times their bytes (a `0,` is 2 bytes of
+/// text and 32 or more of memory): `ps` and `timeline` kept every container's tree, ~17x the
+/// files, so the 16 MiB a file and 512 MiB in all allowed about 9 GB. Now a file whose tree
+/// could take more than 64 MiB is named and not parsed, and past 256 MiB of trees kept the
+/// rest are named and not read; all within a `ulimit -v` of 1 GB, where the old code aborted.
+#[test]
+fn container_files_that_take_gigabytes_as_trees_are_named_within_bounded_memory() {
+    let node = unpack();
+    let containers = node.docker().join("containers");
+    let id = id_of(&node, "dev-oldapp");
+    let text = std::fs::read_to_string(containers.join(&id).join("config.v2.json")).unwrap();
+    let text = text.trim_end().strip_suffix('}').expect("a JSON object");
+    let old_name = r#""Name":"/dev-oldapp""#;
+    assert!(text.contains(old_name));
+    // IDs after the fixture's, so that its containers are read (and kept) first.
+    let make = |n: usize, name: &str, values: usize| {
+        let cid = format!("ff{n:062x}");
+        let dir = containers.join(&cid);
+        std::fs::create_dir(&dir).unwrap();
+        let body = text
+            .replace(&id, &cid)
+            .replace(old_name, &format!(r#""Name":"/{name}""#));
+        let body = format!("{body},\"Junk\":[{}0]}}", "0,".repeat(values - 1));
+        std::fs::write(dir.join("config.v2.json"), body).unwrap();
+        std::fs::copy(
+            containers.join(&id).join("hostconfig.json"),
+            dir.join("hostconfig.json"),
+        )
+        .unwrap();
+        dir
+    };
+    // Just under 16 MiB, 8 million values each: refused unparsed.
+    let huge: Vec<PathBuf> = (0..6).map(|i| make(i, &format!("huge{i}"), 8_000_000)).collect();
+    // 300,000 values (600 kB) each: under the cap alone, past the budget together.
+    let many: Vec<PathBuf> = (100..180).map(|i| make(i, &format!("many{i}"), 300_000)).collect();
+    for args in ["ps -a --format json", "timeline --format jsonl"] {
+        let o = Command::new("sh")
+            .arg("-c")
+            .arg(format!("ulimit -v 1000000; exec \"$0\" --root \"$1\" {args}"))
+            .arg(env!("CARGO_BIN_EXE_coldctr"))
+            .arg(node.root())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(3), "{args}: {}", &err[..err.len().min(2000)]);
+        for dir in &huge {
+            let said = format!("{}: ", dir.join("config.v2.json").display());
+            let line = err
+                .lines()
+                .find(|l| l.contains(&said))
+                .unwrap_or_else(|| panic!("{args}: {said} not named"));
+            assert!(
+                line.contains("JSON values, which could take") && line.ends_with("; not read"),
+                "{line}"
+            );
+        }
+        let refused = many
+            .iter()
+            .filter(|d| {
+                err.contains(&format!(
+                    "{}: not read, its config.v2.json and hostconfig.json would take",
+                    d.display()
+                ))
+            })
+            .count();
+        assert!(
+            refused > 0 && refused < many.len(),
+            "{args}: {refused} of {} refused",
+            many.len()
+        );
+        let out = String::from_utf8_lossy(&o.stdout);
+        for name in NAMES {
+            assert!(out.contains(name), "{args}: {name} listed");
+        }
+        assert!(!out.contains("huge"), "{args}");
+        let listed = (100..180).filter(|i| out.contains(&format!("many{i}"))).count();
+        assert_eq!(listed, many.len() - refused, "{args}");
+    }
+}
+
 /// The Docker container directories holding `file`, sorted, with the second one's `file`
 /// replaced by a hard link to the first one's; and that second file.
 fn link_second_to_first(node: &Node, file: &str) -> (Vec<PathBuf>, PathBuf) {

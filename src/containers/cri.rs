@@ -75,7 +75,9 @@ pub fn info(root: &Path, c: &Container, damage: &mut Vec<String>) -> CriInfo {
                 continue;
             }
             let path = container_dir.join("status");
-            match files::read_small(&path, files::MAX_JSON) {
+            match files::read_small(&path, files::MAX_JSON)
+                .and_then(|bytes| files::check_parsed_size(&path, &bytes).map(|()| bytes))
+            {
                 Ok(bytes) => {
                     status_from_bytes(&mut info, &path, &bytes, damage);
                     break;

@@ -143,6 +143,10 @@ const MAX_CONTAINERS: usize = 100_000;
 /// The bytes of config.v2.json and hostconfig.json read in all (each at most
 /// [`files::MAX_JSON`]); a real container's are a few KiB. Past it, the rest are reported.
 const CONTAINER_FILES_BUDGET: u64 = 512 << 20;
+/// The memory the parsed config.v2.json and hostconfig.json of all containers may take
+/// ([`J::footprint`]); each file's is at most [`files::MAX_PARSED`]. A real container's take
+/// some tens of KiB. Past it, the rest are reported.
+const CONTAINER_MEMORY_BUDGET: u64 = 256 << 20;
 
 /// Every container under `<docker_root>/containers`, in ID order. A directory that is not a
 /// container or whose `config.v2.json` does not read is reported and skipped; the others are
@@ -196,6 +200,7 @@ pub fn read_store(docker_root: &Path, problems: &mut StoreProblems) -> Vec<Docke
     // Each config.v2.json and hostconfig.json read, by (device, inode).
     let mut read: std::collections::HashMap<(u64, u64), PathBuf> = std::collections::HashMap::new();
     let mut budget = CONTAINER_FILES_BUDGET;
+    let mut memory = CONTAINER_MEMORY_BUDGET;
     for name in names {
         let path = dir.join(&name);
         let bytes = name.as_encoded_bytes();
@@ -274,10 +279,22 @@ pub fn read_store(docker_root: &Path, problems: &mut StoreProblems) -> Vec<Docke
         budget -= sizes;
         // is_id checked the name is ASCII hex.
         let id = String::from_utf8_lossy(bytes).into_owned();
-        match read_container(&path, &id, read_hostconfig, problems) {
-            Some(c) => out.push(c),
-            None => continue,
+        let Some(c) = read_container(&path, &id, read_hostconfig, problems) else {
+            continue;
+        };
+        // Both trees are kept, for every container: the memory they take is bounded in all.
+        let taken = c.config.footprint() + c.hostconfig.as_ref().map_or(0, J::footprint);
+        if taken > memory {
+            problems.damaged.push(format!(
+                "{}: not read, its config.v2.json and hostconfig.json would take {} MiB of memory, past the {} MiB for all containers' files",
+                shown(&path),
+                taken.div_ceil(1 << 20),
+                CONTAINER_MEMORY_BUDGET >> 20
+            ));
+            continue;
         }
+        memory -= taken;
+        out.push(c);
     }
     out
 }
@@ -293,8 +310,20 @@ fn read_json(path: &Path, problems: &mut StoreProblems) -> Option<J> {
     }
 }
 
-/// The bytes of the JSON file `path` as an object, or the problem (reported).
+/// The bytes of the JSON file `path` as an object, or the problem (reported). A text that
+/// could take more than [`files::MAX_PARSED`] of memory as a tree is refused, not parsed.
 fn json_object(path: &Path, bytes: &[u8], problems: &mut StoreProblems) -> Option<J> {
+    match files::check_parsed_size(path, bytes) {
+        Ok(()) => parsed_object(path, bytes, problems),
+        Err(p) => {
+            problems.file(p);
+            None
+        }
+    }
+}
+
+/// The bytes of the JSON file `path`, parsed, as an object, or the problem (reported).
+fn parsed_object(path: &Path, bytes: &[u8], problems: &mut StoreProblems) -> Option<J> {
     match gojson::parse_as_go(bytes) {
         Ok(j @ J::Obj(_)) => Some(j),
         Ok(_) => {

@@ -11,6 +11,67 @@ use std::path::Path;
 /// thousands of labels or env entries stays far below this.
 pub const MAX_JSON: u64 = 16 << 20;
 
+/// The most memory a container's JSON file may take once parsed, by [`parsed_bound`]: a
+/// 16 MiB file of `0,0,0,...` is 8 million values, half a gigabyte or more as a tree. A real
+/// file's bound is well under a MiB.
+pub const MAX_PARSED: u64 = 64 << 20;
+
+/// The memory one JSON value may take once parsed, at most: its place in a vector grown by
+/// doubling (an object member's key and value side by side), a small string's allocation,
+/// and the copy Go's repeated-key folding makes of an object's members.
+const VALUE_COST: u64 = 192;
+
+/// How many values the JSON text `bytes` holds, at most: one, and one more for each `,`, `[`
+/// and `{` outside strings. Linear and without allocating: a file's tree can be refused for
+/// its size before it is built.
+pub fn json_values(bytes: &[u8]) -> u64 {
+    let (mut n, mut in_str, mut esc) = (1u64, false, false);
+    for &b in bytes {
+        if in_str {
+            match b {
+                _ if esc => esc = false,
+                b'\\' => esc = true,
+                b'"' => in_str = false,
+                _ => {}
+            }
+        } else {
+            match b {
+                b'"' => in_str = true,
+                b',' | b'[' | b'{' => n += 1,
+                _ => {}
+            }
+        }
+    }
+    n
+}
+
+/// The memory the JSON text `bytes` may take once parsed, at most (its text, and
+/// `VALUE_COST` for each of its [`json_values`]).
+pub fn parsed_bound(bytes: &[u8]) -> u64 {
+    (bytes.len() as u64).saturating_add(json_values(bytes).saturating_mul(VALUE_COST))
+}
+
+/// `Err` (damage, naming `path`) when the JSON text `bytes` of a container's file could take
+/// more than [`MAX_PARSED`] of memory once parsed; it is then not parsed.
+pub fn check_parsed_size(path: &Path, bytes: &[u8]) -> Result<(), FileProblem> {
+    let bound = parsed_bound(bytes);
+    if bound <= MAX_PARSED {
+        return Ok(());
+    }
+    Err(FileProblem {
+        message: format!(
+            "{}: {} bytes holding up to {} JSON values, which could take {} MiB of memory once read, more than the {} MiB such a file may; not read",
+            crate::text::escape(path.as_os_str().as_encoded_bytes()),
+            bytes.len(),
+            json_values(bytes),
+            bound >> 20,
+            MAX_PARSED >> 20
+        ),
+        unreadable: false,
+        missing: false,
+    })
+}
+
 /// Why a file could not be read; the message names the file.
 #[derive(Debug)]
 pub struct FileProblem {
@@ -120,5 +181,32 @@ mod tests {
         assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
         assert!(read_small(&fifo, 10).unwrap_err().message.contains("FIFO"));
         assert!(read_small(&dir.path().join("none"), 10).unwrap_err().missing);
+    }
+
+    #[test]
+    fn counts_json_values_outside_strings() {
+        assert_eq!(json_values(b"0"), 1);
+        assert_eq!(json_values(b"[0,0,0]"), 4);
+        // An upper bound: `{"a":[],"b":{}}` is 3 values.
+        assert_eq!(json_values(br#"{"a":[],"b":{}}"#), 5);
+        assert_eq!(json_values(br#"{"a,[{":"\",[{"}"#), 2);
+        // A real tree is within the bound.
+        for text in [
+            &br#"{"a":[0,0,0],"b":{"c":"dd","e":null}}"#[..],
+            b"[[[[]]]]",
+            br#"["x","y"]"#,
+        ] {
+            let j = crate::inspect::gojson::parse_as_go(text).unwrap();
+            assert!(j.footprint() <= parsed_bound(text), "{}", String::from_utf8_lossy(text));
+        }
+        let many = format!("[{}0]", "0,".repeat(1 << 22));
+        let err = check_parsed_size(Path::new("/d/config.v2.json"), many.as_bytes()).unwrap_err();
+        assert!(
+            err.message
+                .starts_with("/d/config.v2.json: 8388611 bytes holding up to 4194306 JSON values"),
+            "{err}"
+        );
+        assert!(!err.unreadable && !err.missing);
+        assert!(check_parsed_size(Path::new("/d/f"), b"[0,0]").is_ok());
     }
 }

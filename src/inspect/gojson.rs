@@ -200,6 +200,30 @@ pub fn parse_as_go(bytes: &[u8]) -> Result<J, serde_json::Error> {
 }
 
 impl J {
+    /// About the memory the value takes: its own size and what it allocates (each vector and
+    /// string by its capacity). A tree of small values takes many times its text: `0,` is two
+    /// bytes of text and 32 of memory.
+    pub fn footprint(&self) -> u64 {
+        let own = std::mem::size_of::<J>() as u64;
+        let alloc = |cap: usize, each: usize| (cap as u64).saturating_mul(each as u64);
+        let heap = match self {
+            J::Null | J::Bool(_) | J::Int(_) => 0,
+            J::Raw(s) | J::Str(s) => s.capacity() as u64,
+            J::Arr(items) => items.iter().fold(
+                alloc(items.capacity().saturating_sub(items.len()), std::mem::size_of::<J>()),
+                |n, v| n.saturating_add(v.footprint()),
+            ),
+            J::Obj(members) => members.iter().fold(
+                alloc(members.capacity(), std::mem::size_of::<(String, J)>()),
+                |n, (k, v)| {
+                    n.saturating_add(k.capacity() as u64)
+                        .saturating_add(v.footprint().saturating_sub(own))
+                },
+            ),
+        };
+        own.saturating_add(heap)
+    }
+
     /// Repeated keys folded as Go's decoder folds them: a repeated field of a struct is decoded
     /// into the value already there, so a later object adds its members to the earlier one
     /// (a struct's fields, a map's entries) and any other later value replaces the earlier;
