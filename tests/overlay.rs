@@ -1399,3 +1399,77 @@ fn merged_view_equals_the_kernels_with_userxattr() {
         "{notes:?}"
     );
 }
+
+/// `overlay.opaque=y` on a layer's root directory (containerd's overlay applier sets it for a
+/// layer tar with a top-level `.wh..wh..opq`; anyone with root can set it on an upper dir)
+/// hides nothing: the kernel never looks the root up and always merges every layer's root
+/// (`ovl_get_root`, "Root is always merge"). It used to hide the whole image: `fs ls /` lost
+/// every lower entry, `diff` reported them all `D`, `export` left out `bin/busybox`, exit 0.
+#[test]
+fn an_opaque_layer_root_hides_nothing_as_in_the_kernel() {
+    if skip_unless_root("trusted.overlay.opaque on layer roots") {
+        return;
+    }
+    let h = node_copy();
+    let snaps = h.root().join("io.containerd.snapshotter.v1.overlayfs/snapshots");
+    let before_ls = h.run(&[b"fs", b"ls", b"dev-fschanges:/"]);
+    let before_diff = h.run(&[b"diff", b"dev-fschanges"]);
+    assert_eq!((before_ls.code, before_diff.code), (Some(0), Some(0)));
+    // The container's upper dir, its init layer and an image layer in the middle of its chain.
+    for id in ["68", "67", "31"] {
+        assert!(setx(&snaps.join(id).join("fs"), "trusted.overlay.opaque", b"y"));
+    }
+    let ls = h.run(&[b"fs", b"ls", b"dev-fschanges:/"]);
+    assert_eq!(ls.code, Some(0), "{}", ls.stderr);
+    assert_eq!(ls.stdout_text(), before_ls.stdout_text());
+    assert!(ls.stdout_text().contains(" bin\n"), "{}", ls.stdout_text());
+    // Said, as a note (not damage: the kernel's mount shows the same).
+    assert!(
+        ls.stderr
+            .contains("/snapshots/68/fs: trusted.overlay.opaque=y on a layer's root directory, ignored"),
+        "{}",
+        ls.stderr
+    );
+    let diff = h.run(&[b"diff", b"dev-fschanges"]);
+    assert_eq!(diff.code, Some(0), "{}", diff.stderr);
+    assert_eq!(diff.stdout_text(), before_diff.stdout_text());
+    let out = h.dir.path().join("out.tar");
+    let e = h.run(&[b"fs", b"export", b"dev-fschanges", b"-o", out.as_os_str().as_bytes()]);
+    assert_eq!(e.code, Some(0), "{}", e.stderr);
+    assert!(tvf(&out).contains(" bin/busybox\n"));
+
+    // The kernel's own mount of a hand-made stack: every root opaque, one opaque directory
+    // below the root still hiding what is under it.
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    for dir in ["u/op", "mid/op", "base/op", "base/sub", "m"] {
+        std::fs::create_dir_all(d.join(dir)).unwrap();
+    }
+    for (f, data) in [
+        ("u/own", "u"),
+        ("mid/middle", "m"),
+        ("base/below", "b"),
+        ("base/sub/deep", "d"),
+        ("base/op/hidden", "h"),
+        ("mid/op/shown", "s"),
+    ] {
+        std::fs::write(d.join(f), data).unwrap();
+    }
+    for p in ["u", "mid", "base", "mid/op"] {
+        assert!(setx(&d.join(p), "trusted.overlay.opaque", b"y"));
+    }
+    let layers: Vec<PathBuf> = ["u", "mid", "base"].iter().map(|l| d.join(l)).collect();
+    let stack = coldctr::overlay::merge::Stack::with(layers, coldctr::overlay::merge::Xattrs::Trusted, false);
+    let ours = merged_listing(&stack);
+    let has = |p: &str| ours.iter().any(|l| l.starts_with(&format!("{p} ")));
+    assert!(has("own") && has("middle") && has("below") && has("sub/deep") && has("op/shown"));
+    assert!(!has("op/hidden"), "{ours:?}");
+    let compare = format!(
+        "M={d}/m\nmount -t overlay overlay -o ro,lowerdir={d}/u:{d}/mid:{d}/base $M || exit 42\n{LIST}\n",
+        d = d.display()
+    );
+    let Some(kernel) = in_mount_namespace(&compare, "the opaque-root kernel comparison") else {
+        return;
+    };
+    assert_eq!(ours, kernel_listing(&kernel));
+}

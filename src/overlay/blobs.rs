@@ -187,6 +187,13 @@ pub fn export(
                 None => (&b""[..], path.as_slice()),
             };
             if base == b".wh..wh..opq" {
+                // At the layer's root too: containerd's applier (`archive.applyNaive`)
+                // removes everything of the layers below that this layer has not unpacked
+                // so far, the root's entries included. Its overlay snapshotter instead sets
+                // `trusted.overlay.opaque=y` on the layer directory, which the kernel ignores
+                // on a root (see `merge::Stack::root_layers`): there the container's mount
+                // still shows the layers below. These are the changesets' semantics, as
+                // applied to a plain directory.
                 remove_below(&mut map, dir, false, l);
                 if dir.is_empty() {
                     map.retain(|_, p| p.layer >= l);

@@ -21,7 +21,8 @@
 //!   absolute `overlay.redirect`);
 //! * a directory merges with the directories of that path in the layers below it, down to the
 //!   first layer where the path is not a directory, or to a directory marked opaque
-//!   (`overlay.opaque` = `y`);
+//!   (`overlay.opaque` = `y`); the root is never looked up, so it merges every layer's root,
+//!   opaque or not (`fs/overlayfs/super.c` `ovl_get_root`: "Root is always merge");
 //! * a directory with `overlay.redirect` (a directory renamed with `redirect_dir=on`) is
 //!   merged, in the layers below the one carrying it, with its origin: an absolute redirect
 //!   (`/a/b`) is a path from every lower layer's root, a relative one (`b`) a name in the same
@@ -219,7 +220,8 @@ pub struct Stack {
     /// The mount follows metacopy files (`metacopy=on`; never with `userxattr`). When not,
     /// the kernel refuses them (EPERM): reported, and their own (empty) data shown.
     pub metacopy: bool,
-    /// The layers whose root is merged into the merged root (until an opaque root).
+    /// The layers whose root is merged into the merged root (every layer: see
+    /// [`Stack::root_layers`]).
     roots: OnceCell<Vec<usize>>,
     problems: RefCell<BTreeSet<String>>,
     notes: RefCell<BTreeSet<String>>,
@@ -377,7 +379,10 @@ impl Stack {
         meta.is_file() && xattr::get(p, &self.xattrs.name("metacopy")).is_some()
     }
 
-    /// The layers merged into the merged root.
+    /// The layers merged into the merged root: all of them. The kernel never looks the root
+    /// up: it is always a merge of every layer's root (`ovl_get_root`, "Root is always
+    /// merge"), so `opaque=y` on a layer's root hides nothing (containerd's overlay applier
+    /// sets it there for a layer tar with a top-level `.wh..wh..opq`). Said as a note.
     fn root_layers(&self) -> &[usize] {
         self.roots.get_or_init(|| {
             let mut out = Vec::new();
@@ -385,8 +390,12 @@ impl Stack {
                 match std::fs::symlink_metadata(p) {
                     Ok(m) if m.is_dir() => {
                         out.push(l);
-                        if self.is_opaque(p) {
-                            break;
+                        if self.is_opaque(p) && !self.is_last(l) {
+                            self.note(format!(
+                                "{}: {}=y on a layer's root directory, ignored as the kernel ignores it (the overlay root always merges every layer)",
+                                p.display(),
+                                self.xattrs.name("opaque")
+                            ));
                         }
                     }
                     _ => break,
