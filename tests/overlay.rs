@@ -1473,3 +1473,39 @@ fn an_opaque_layer_root_hides_nothing_as_in_the_kernel() {
     };
     assert_eq!(ours, kernel_listing(&kernel));
 }
+
+/// The snapshotter's state directory itself moved out of the root and linked back: it is not
+/// followed, and every command that reads its records says so (exit 3), as when `snapshots/`
+/// or `snapshots/<id>` is the link. They used to be silent: `snapshots tree` printed its
+/// header with exit 0, `diff`/`fs`/`mounts` said the container's snapshot "is not recorded"
+/// (exit 1) though meta.db records it, `verify` said OK.
+#[test]
+fn a_symlinked_snapshotter_directory_is_named_by_every_layer_command() {
+    let h = node_copy();
+    let sn = h.root().join("io.containerd.snapshotter.v1.overlayfs");
+    let elsewhere = h.dir.path().join("overlayfs-elsewhere");
+    std::fs::rename(&sn, &elsewhere).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, &sn).unwrap();
+    let said = format!("{}: a symlink, not followed", sn.display());
+    let commands: [&[&[u8]]; 7] = [
+        &[b"snapshots", b"tree"],
+        &[b"snapshots", b"tree", b"dev-fschanges"],
+        &[b"diff", b"dev-fschanges"],
+        &[b"fs", b"ls", b"dev-fschanges:/"],
+        &[b"mounts", b"dev-running"],
+        &[b"snapshots"],
+        &[b"verify"],
+    ];
+    for args in commands {
+        let r = h.run(args);
+        let args = shown(args);
+        assert_eq!(r.code, Some(3), "{args}: {}", r.stderr);
+        let all = format!("{}{}", r.stdout_text(), r.stderr);
+        assert!(all.contains(&said), "{args}: {all}");
+        assert!(!all.contains("is not recorded"), "{args}: {all}");
+        assert!(
+            !r.stdout_text().contains("/snapshots/68/fs"),
+            "{args}: read through the link"
+        );
+    }
+}

@@ -309,15 +309,34 @@ impl Root {
         self.content.join(digest.blob_path())
     }
 
-    /// The snapshotter's own metadata DB, when it exists.
+    /// The snapshotter's own metadata DB, when it exists. Neither its directory nor the file
+    /// is read through a symlink (out of the root): one that is a symlink, or not a
+    /// directory / regular file, is an `Err` naming it, not an absent database, so that no
+    /// command takes the snapshotter's records for missing without saying why.
     pub fn snapshotter_db(&self, snapshotter: &str, mode: ReadMode) -> Option<Result<Db, BoltError>> {
         if snapshotter.is_empty() || snapshotter.contains('/') || snapshotter.starts_with('.') {
             return None;
         }
         let dir = self.dir.join(format!("io.containerd.snapshotter.v1.{snapshotter}"));
         let path = dir.join("metadata.db");
-        // Neither the directory nor the file may be a symlink (out of the root).
-        (is_real(&dir, true) && is_real(&path, false)).then(|| Db::open(&path, mode))
+        for (p, want_dir) in [(&dir, true), (&path, false)] {
+            let source = match std::fs::symlink_metadata(p) {
+                Ok(m) if m.is_dir() == want_dir && (want_dir || m.is_file()) => continue,
+                Ok(m) if m.file_type().is_symlink() => std::io::Error::other("a symlink, not followed"),
+                Ok(m) => std::io::Error::other(format!(
+                    "{}, not a {}",
+                    crate::paths::kind_of(&m.file_type()),
+                    if want_dir { "directory" } else { "regular file" }
+                )),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+                Err(e) => e,
+            };
+            return Some(Err(BoltError::Io {
+                path: p.clone(),
+                source,
+            }));
+        }
+        Some(Db::open(&path, mode))
     }
 
     /// Why the content store cannot be trusted, if it cannot.

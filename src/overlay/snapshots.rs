@@ -79,8 +79,9 @@ fn snapshotter_names(root: &Root, meta: &[records::Snapshot]) -> Vec<String> {
     if let Ok(entries) = std::fs::read_dir(&root.dir) {
         for e in entries.flatten() {
             let n = e.file_name();
+            // A symlink too: not followed, but named when its metadata.db is looked for.
             if let Some(name) = n.to_str().and_then(|s| s.strip_prefix(SNAPSHOTTER_PREFIX))
-                && e.file_type().is_ok_and(|t| t.is_dir())
+                && e.file_type().is_ok_and(|t| t.is_dir() || t.is_symlink())
             {
                 names.insert(name.to_string());
             }

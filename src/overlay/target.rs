@@ -291,6 +291,16 @@ fn container_snapshot(index: &Index, c: &ContainerRef) -> Result<Resolved, Strin
             crate::text::escape(c.id.as_bytes()),
             crate::text::escape(c.namespace.as_bytes()),
         )),
+        // Its snapshotter's records were not read (a metadata.db missing, damaged, or in a
+        // directory that is a symlink: said as damage): not "not recorded".
+        None if !index.snapshotters.contains(&c.snapshotter) => Err(format!(
+            "container {}: its snapshot {}/{} ({}) cannot be looked up: the {} snapshotter's metadata.db was not read",
+            crate::text::escape(c.id.as_bytes()),
+            crate::text::escape(c.namespace.as_bytes()),
+            crate::text::escape(c.snapshot_key.as_bytes()),
+            crate::text::escape(c.snapshotter.as_bytes()),
+            crate::text::escape(c.snapshotter.as_bytes()),
+        )),
         None => Err(format!(
             "container {}: its snapshot {}/{} ({}) is not recorded",
             crate::text::escape(c.id.as_bytes()),
