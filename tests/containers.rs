@@ -1296,3 +1296,65 @@ fn an_unreadable_config_is_exit_4_for_every_command_that_reads_it() {
         assert!(!o.stdout.is_empty(), "{args:?}: the rest still printed");
     }
 }
+
+/// The layer commands (`diff`, `mounts`, `fs`, `snapshots tree`) read `config.v2.json` to
+/// resolve names, and name every container file they skip or find damaged as `ps` does, with
+/// its exit code (3): a config that is a symlink or a FIFO, one with a field dockerd would
+/// not load, a directory that is not a container's, a container directory that is a symlink.
+/// They used to say nothing: the container's own name was "no snapshot key, container ID,
+/// name or ID prefix" (exit 1), any other target exit 0 with an empty stderr.
+#[test]
+fn layer_commands_name_the_container_files_they_skip_as_ps_does() {
+    let node = unpack_with_snapshots();
+    let id = id_of(&node, "dev-oldapp");
+    let containers = node.docker().join("containers");
+    let dir = containers.join(&id);
+    let config = dir.join("config.v2.json");
+    let good = std::fs::read_to_string(&config).unwrap();
+    let under = containers.display().to_string();
+    // The stderr lines about the Docker store's files.
+    let store_lines = |stderr: &str| -> BTreeSet<String> {
+        stderr
+            .lines()
+            .filter(|l| l.contains(&under))
+            .map(str::to_string)
+            .collect()
+    };
+    let check = |case: &str, why: &str| {
+        let ps = run(&node.root(), &["ps", "-a"]);
+        assert_eq!(ps.code, Some(3), "{case}: ps: {}", ps.stderr);
+        let said = store_lines(&ps.stderr);
+        assert!(said.iter().any(|l| l.contains(why)), "{case}: ps: {}", ps.stderr);
+        for args in [
+            &["diff", "dev-oldapp"][..],
+            &["mounts", "dev-oldapp"],
+            &["fs", "ls", "dev-oldapp:/"],
+            &["diff", "dev-running"],
+            &["mounts", "dev-running"],
+            &["snapshots", "tree"],
+        ] {
+            let r = run(&node.root(), args);
+            assert_eq!(r.code, Some(3), "{case}: {args:?}: {}", r.stderr);
+            assert_eq!(store_lines(&r.stderr), said, "{case}: {args:?}: {}", r.stderr);
+        }
+    };
+    std::fs::rename(&config, dir.join("real.json")).unwrap();
+    std::os::unix::fs::symlink("real.json", &config).unwrap();
+    check("a symlinked config", "config.v2.json: a symlink");
+    std::fs::remove_file(&config).unwrap();
+    let c = std::ffi::CString::new(config.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    check("a FIFO config", "config.v2.json: a FIFO");
+    std::fs::remove_file(&config).unwrap();
+    let at = good.find("\"Created\":\"").unwrap() + "\"Created\":\"".len();
+    let end = at + good[at..].find('"').unwrap();
+    std::fs::write(&config, format!("{}yesterday{}", &good[..at], &good[end..])).unwrap();
+    check("a mistyped Created", "config.v2.json: Created is \"yesterday\"");
+    std::fs::write(&config, &good).unwrap();
+    std::fs::create_dir(containers.join("junk")).unwrap();
+    check("a directory not named by an ID", "junk: not a container directory");
+    std::fs::remove_dir(containers.join("junk")).unwrap();
+    std::os::unix::fs::symlink(&dir, containers.join("f".repeat(64))).unwrap();
+    check("a symlinked container directory", "a symlink, not followed");
+}

@@ -382,20 +382,9 @@ fn container_of(
     problems: &mut StoreProblems,
     hostconfig: impl FnOnce(&mut StoreProblems) -> Option<J>,
 ) -> DockerContainer {
-    let recorded = config.get("ID").and_then(J::as_str).unwrap_or_default();
-    if recorded != id {
-        problems.damaged.push(format!(
-            "{}: ID {:?} is not its directory's name",
-            crate::text::escape(path.join("config.v2.json").as_os_str().as_encoded_bytes()),
-            crate::text::escape(recorded.as_bytes())
-        ));
-    }
-    for wrong in mistyped(&config) {
-        problems.damaged.push(format!(
-            "{}: {wrong}; dockerd does not load such a file",
-            crate::text::escape(path.join("config.v2.json").as_os_str().as_encoded_bytes())
-        ));
-    }
+    problems
+        .damaged
+        .extend(config_problems(&path.join("config.v2.json"), id, &config));
     DockerContainer {
         id: id.to_string(),
         dir: path.to_path_buf(),
@@ -403,6 +392,26 @@ fn container_of(
         hostconfig: hostconfig(problems),
         graph_data: None,
     }
+}
+
+/// What is wrong with container `id`'s decoded `config.v2.json` at `file`, each said with the
+/// file: an `ID` other than its directory's name, fields dockerd would not load. One wording
+/// for `ps` and for the layer commands, which read the file to resolve names.
+pub fn config_problems(file: &Path, id: &str, config: &J) -> Vec<String> {
+    let shown = || crate::text::escape(file.as_os_str().as_encoded_bytes());
+    let mut out = Vec::new();
+    let recorded = config.get("ID").and_then(J::as_str).unwrap_or_default();
+    if recorded != id {
+        out.push(format!(
+            "{}: ID {:?} is not its directory's name",
+            shown(),
+            crate::text::escape(recorded.as_bytes())
+        ));
+    }
+    for wrong in mistyped(config) {
+        out.push(format!("{}: {wrong}; dockerd does not load such a file", shown()));
+    }
+    out
 }
 
 /// The Go type of a field of moby's `container.Container` that the commands read.

@@ -35,6 +35,11 @@ impl NameAndDriver {
         if !matches!(j, J::Obj(_)) {
             return Err("not a JSON object".into());
         }
+        NameAndDriver::of(&j)
+    }
+
+    /// The fields of a decoded config.v2.json; `Err` when one is not a string.
+    pub fn of(j: &J) -> Result<NameAndDriver, String> {
         let field = |key: &str| match j.get(key) {
             None | Some(J::Null) => Ok(None),
             Some(J::Str(s)) => Ok(Some(s.clone())),
@@ -82,7 +87,12 @@ fn is_id(s: &str) -> bool {
     s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
 }
 
-/// Docker's containers: IDs from the directory names, names from config.v2.json.
+/// Docker's containers: IDs from the directory names, names from config.v2.json. Every file
+/// skipped or damaged is said in `problems` as `ps` says it (a directory whose name is not an
+/// ID, a container directory or config.v2.json that is a symlink, a FIFO, missing, not JSON,
+/// with an `ID` not its directory's or fields dockerd would not load): a name that does not
+/// resolve may be the one in a file that was not read, and must not read as "no such
+/// container". A container whose config was not read is still found by its ID.
 pub fn docker_containers(docker_root: &Path, problems: &mut StoreProblems) -> Vec<ContainerRef> {
     // `var/lib/docker -> /data/docker` on a seized disk leads to the examiner's own host.
     if std::fs::symlink_metadata(docker_root).is_ok_and(|m| m.file_type().is_symlink()) {
@@ -121,52 +131,86 @@ pub fn docker_containers(docker_root: &Path, problems: &mut StoreProblems) -> Ve
             return out;
         }
     };
+    let shown = |p: &Path| crate::text::escape(p.as_os_str().as_encoded_bytes());
+    let mut names = Vec::new();
+    for e in entries {
+        match e {
+            Ok(e) => names.push(e.file_name()),
+            Err(err) => problems.unreadable.push(format!("{}: {err}", shown(&dir))),
+        }
+    }
+    // In name order, as `ps` reads them: the budget runs out at the same container.
+    names.sort();
     let mut budget = CONFIGS_BUDGET;
     // Each config.v2.json read, by (device, inode): a hard link is not read again.
     let mut read = std::collections::HashSet::new();
-    for e in entries.flatten() {
-        let Some(id) = e.file_name().to_str().map(str::to_string) else {
+    for file_name in names {
+        let path = dir.join(&file_name);
+        let Some(id) = file_name.to_str().filter(|s| is_id(s)).map(str::to_string) else {
+            problems.damaged.push(format!(
+                "{}: not a container directory (its name is not a 64-hex ID)",
+                shown(&path)
+            ));
             continue;
         };
-        if !is_id(&id) || !e.file_type().is_ok_and(|t| t.is_dir()) {
-            continue;
+        match std::fs::symlink_metadata(&path) {
+            Ok(m) if m.is_dir() => {}
+            Ok(m) => {
+                let what = if m.file_type().is_symlink() {
+                    "a symlink, not followed"
+                } else {
+                    "not a directory"
+                };
+                problems.damaged.push(format!("{}: {what}", shown(&path)));
+                continue;
+            }
+            Err(e) => {
+                problems.unreadable.push(format!("{}: {e}", shown(&path)));
+                continue;
+            }
         }
-        let config = e.path().join("config.v2.json");
-        let shown = || crate::text::escape(config.as_os_str().as_encoded_bytes());
+        let config = path.join("config.v2.json");
         let mut name = None;
         let mut driver = None;
-        match std::fs::symlink_metadata(&config) {
-            Ok(m) if m.is_file() && !read.insert((m.dev(), m.ino())) => {
+        let meta = std::fs::symlink_metadata(&config).ok().filter(|m| m.is_file());
+        match meta {
+            Some(m) if !read.insert((m.dev(), m.ino())) => {
                 problems.damaged.push(format!(
                     "{}: a hard link to a config already read; not read again",
-                    shown()
+                    shown(&config)
                 ));
             }
-            Ok(m) if m.is_file() && m.len().min(MAX_CONFIG) > budget => {
+            Some(m) if m.len().min(MAX_CONFIG) > budget => {
                 problems.damaged.push(format!(
                     "{}: not read, {} MiB of config.v2.json were read already",
-                    shown(),
+                    shown(&config),
                     CONFIGS_BUDGET >> 20
                 ));
             }
-            Ok(m) if m.is_file() => {
-                budget -= m.len().min(MAX_CONFIG);
+            // Read (or, when it is not a regular file, looked at) as `ps` reads it: what is
+            // wrong is said in the same words.
+            _ => {
+                budget -= meta.map_or(0, |m| m.len().min(MAX_CONFIG));
                 match crate::containers::files::read_small(&config, MAX_CONFIG) {
                     // Permissions: unreadable (exit 4), as ps says of the same file.
                     Err(p) if p.unreadable => problems.unreadable.push(p.message),
                     Err(p) => problems.damaged.push(p.message),
-                    Ok(text) => match NameAndDriver::read(&text) {
-                        Ok(v) => {
-                            name = v.name.map(|n| n.strip_prefix('/').unwrap_or(&n).to_string());
-                            driver = v.driver;
+                    Ok(text) => match gojson::parse_as_go(&text) {
+                        Ok(j @ J::Obj(_)) => {
+                            problems
+                                .damaged
+                                .extend(crate::containers::docker::config_problems(&config, &id, &j));
+                            // A Name or Driver that is not a string was just said.
+                            if let Ok(v) = NameAndDriver::of(&j) {
+                                name = v.name.map(|n| n.strip_prefix('/').unwrap_or(&n).to_string());
+                                driver = v.driver;
+                            }
                         }
-                        Err(why) => problems
-                            .damaged
-                            .push(format!("{}: not readable as JSON: {why}", shown())),
+                        Ok(_) => problems.damaged.push(format!("{}: not a JSON object", shown(&config))),
+                        Err(e) => problems.damaged.push(format!("{}: not JSON: {e}", shown(&config))),
                     },
                 }
             }
-            _ => {}
         }
         out.push(ContainerRef {
             snapshot_key: id.clone(),
