@@ -1509,3 +1509,30 @@ fn a_symlinked_snapshotter_directory_is_named_by_every_layer_command() {
         );
     }
 }
+
+/// A redirect value is escaped once on stderr: it was escaped when the problem was worded,
+/// then again when printed (`/../\\x1b[33mevil\\x07`).
+#[test]
+fn a_redirect_value_is_escaped_once_on_stderr() {
+    if skip_unless_root("trusted.overlay.* redirects") {
+        return;
+    }
+    let h = node_copy();
+    let up = h.root().join("io.containerd.snapshotter.v1.overlayfs/snapshots/49/fs");
+    std::fs::create_dir(up.join("esc")).unwrap();
+    assert!(setx(
+        &up.join("esc"),
+        "trusted.overlay.redirect",
+        b"/../\x1b[33mevil\x07"
+    ));
+    let r = h.run(&[b"fs", b"ls", b"dev-oldapp:/esc"]);
+    assert_eq!(r.code, Some(3), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("trusted.overlay.redirect /../\\x1b[33mevil\\x07 not followed"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("\\\\x1b"), "escaped twice: {}", r.stderr);
+    assert!(!r.stderr.contains('\x1b'), "raw escape: {}", r.stderr);
+}

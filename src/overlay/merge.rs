@@ -344,7 +344,8 @@ impl Stack {
     }
 
     /// The redirect of directory `p` in layer `l`, checked; `None` when it has none, is in
-    /// the lowest layer (never read there), or is bad (then reported).
+    /// the lowest layer (never read there), or is bad (then reported). Problems are worded
+    /// with the value as text and escaped once, where they are printed.
     fn redirect_of(&self, l: usize, p: &Path) -> Result<Option<Want>, ()> {
         if self.is_last(l) {
             return Ok(None);
@@ -357,7 +358,7 @@ impl Stack {
                 "{}: {} {} not followed: this mount does not follow redirects (userxattr forces redirect_dir=nofollow; the kernel refuses the lookup)",
                 p.display(),
                 self.xattrs.name("redirect"),
-                crate::text::escape(&v)
+                String::from_utf8_lossy(&v)
             ));
             return Err(());
         }
@@ -368,7 +369,7 @@ impl Stack {
                     "{}: {} {} not followed: {why}",
                     p.display(),
                     self.xattrs.name("redirect"),
-                    crate::text::escape(&v)
+                    String::from_utf8_lossy(&v)
                 ));
                 Err(())
             }
