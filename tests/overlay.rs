@@ -1510,6 +1510,59 @@ fn a_symlinked_snapshotter_directory_is_named_by_every_layer_command() {
     }
 }
 
+/// A redirect whose origin in the layers below is not a directory (a symlink out of the root,
+/// a file) merges nothing, as in the kernel, and is named (exit 3): it used to show as an
+/// empty directory with nothing said.
+#[test]
+fn a_redirect_to_a_non_directory_is_named() {
+    if skip_unless_root("trusted.overlay.* redirects") {
+        return;
+    }
+    let h = node_copy();
+    let snaps = h.root().join("io.containerd.snapshotter.v1.overlayfs/snapshots");
+    let (up, init) = (snaps.join("49/fs"), snaps.join("48/fs"));
+    // In a lower layer (dev-oldapp's init layer): a link to a directory outside the root.
+    let outside = h.dir.path().join("outside");
+    std::fs::create_dir(&outside).unwrap();
+    std::fs::write(outside.join("secret"), b"host secret\n").unwrap();
+    std::os::unix::fs::symlink(&outside, init.join("hostdir")).unwrap();
+    let cases: [(&str, &[u8], String); 3] = [
+        (
+            "abs",
+            b"/hostdir",
+            format!("{}, a symlink", init.join("hostdir").display()),
+        ),
+        (
+            "rel",
+            b"hostdir",
+            format!("{}, a symlink", init.join("hostdir").display()),
+        ),
+        ("file", b"/etc/passwd", "/fs/etc/passwd, a regular file".to_string()),
+    ];
+    for (name, v, _) in &cases {
+        std::fs::create_dir(up.join(name)).unwrap();
+        assert!(setx(&up.join(name), "trusted.overlay.redirect", v));
+    }
+    for (name, _, said) in &cases {
+        let r = h.run(&[b"fs", b"ls", format!("dev-oldapp:/{name}").as_bytes()]);
+        assert_eq!(r.code, Some(3), "{name}: {}", r.stderr);
+        assert_eq!(r.stdout_text(), "", "{name}: nothing merged from below");
+        let line = format!("{}: trusted.overlay.redirect points to ", up.join(name).display());
+        assert!(
+            r.stderr.lines().any(|l| l.contains(&line) && l.contains(said.as_str())),
+            "{name}: {}",
+            r.stderr
+        );
+    }
+    let r = h.run(&[b"fs", b"cat", b"dev-oldapp:/abs/secret"]);
+    assert_ne!(r.code, Some(0));
+    assert!(!r.stdout_text().contains("host secret"));
+    // diff and export say it too.
+    let d = h.run(&[b"diff", b"dev-oldapp"]);
+    assert_eq!(d.code, Some(3), "{}", d.stderr);
+    assert!(d.stderr.contains("hostdir, a symlink"), "{}", d.stderr);
+}
+
 /// A redirect value is escaped once on stderr: it was escaped when the problem was worded,
 /// then again when printed (`/../\\x1b[33mevil\\x07`).
 #[test]

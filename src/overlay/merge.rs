@@ -559,6 +559,8 @@ impl Stack {
                 }
             };
             let path = join(self.layer(l), &rel);
+            // The first entry met at a redirect's path (its origin).
+            let origin = followed.is_some() && !found_below;
             if followed.is_some() {
                 found_below = true;
             }
@@ -614,6 +616,22 @@ impl Stack {
                 }
                 Some(n) if n.is_dir() => {
                     if !meta.is_dir() || self.whiteout_at(l, &path, &meta) {
+                        // A redirect's origin that is not a directory (a symlink, a file, a
+                        // whiteout) ends the merge there, as in the kernel; a rename never
+                        // leaves one, so it is said.
+                        if origin && let Some(from) = &followed {
+                            let what = if self.whiteout_at(l, &path, &meta) {
+                                "a whiteout"
+                            } else {
+                                crate::paths::kind_of(&meta.file_type())
+                            };
+                            self.problem(format!(
+                                "{}: {} points to {}, {what}, not a directory: nothing below is merged",
+                                from.display(),
+                                self.xattrs.name("redirect"),
+                                path.display()
+                            ));
+                        }
                         break;
                     }
                     n.dirs.push(Dir {
