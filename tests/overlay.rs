@@ -1487,7 +1487,9 @@ fn a_symlinked_snapshotter_directory_is_named_by_every_layer_command() {
     std::fs::rename(&sn, &elsewhere).unwrap();
     std::os::unix::fs::symlink(&elsewhere, &sn).unwrap();
     let said = format!("{}: a symlink, not followed", sn.display());
-    let commands: [&[&[u8]]; 7] = [
+    let commands: [&[&[u8]]; 9] = [
+        &[b"gc"],
+        &[b"du"],
         &[b"snapshots", b"tree"],
         &[b"snapshots", b"tree", b"dev-fschanges"],
         &[b"diff", b"dev-fschanges"],

@@ -597,14 +597,23 @@ fn snapshotters(root: &Root, mode: ReadMode, damage: &mut Damage) -> Vec<Snapsho
     let mut names: Vec<String> = match std::fs::read_dir(&root.dir) {
         Ok(entries) => entries
             .flatten()
-            .filter(|e| e.file_type().map(|t| t.is_dir()).unwrap_or(false))
             .filter_map(|e| {
-                e.file_name()
-                    .to_str()
-                    .and_then(|n| n.strip_prefix(PREFIX))
-                    .map(String::from)
+                let name = e.file_name().to_str()?.strip_prefix(PREFIX)?.to_string();
+                match e.file_type() {
+                    Ok(t) if t.is_dir() => Some(name).filter(|n| !n.is_empty()),
+                    // A snapshotter whose directory is a link or a file: its snapshots are
+                    // not read, and that is said (as every other command says it).
+                    Ok(t) => {
+                        damage.push(format!(
+                            "{}: {}, not followed",
+                            e.path().display(),
+                            crate::paths::kind_of(&t)
+                        ));
+                        None
+                    }
+                    Err(_) => None,
+                }
             })
-            .filter(|n| !n.is_empty())
             .collect(),
         Err(e) => {
             damage.push(format!("{}: {e}", root.dir.display()));
