@@ -995,8 +995,9 @@ fn a_symlinked_docker_containers_dir_is_named_not_followed() {
 /// config.v2.json files whose JSON trees take many times their bytes (a `0,` is 2 bytes of
 /// text and 32 or more of memory): `ps` and `timeline` kept every container's tree, ~17x the
 /// files, so the 16 MiB a file and 512 MiB in all allowed about 9 GB. Now a file whose tree
-/// could take more than 64 MiB is named and not parsed, and past 256 MiB of trees kept the
-/// rest are named and not read; all within a `ulimit -v` of 1 GB, where the old code aborted.
+/// could take more than 64 MiB is named and not parsed, and past 1 GiB of trees kept the
+/// rest are named and not read; all within a `ulimit -v` of 2.6 GB, where the old code aborted
+/// (the six huge files alone are some 2.4 GB as trees).
 #[test]
 fn container_files_that_take_gigabytes_as_trees_are_named_within_bounded_memory() {
     let node = unpack();
@@ -1025,12 +1026,13 @@ fn container_files_that_take_gigabytes_as_trees_are_named_within_bounded_memory(
     };
     // Just under 16 MiB, 8 million values each: refused unparsed.
     let huge: Vec<PathBuf> = (0..6).map(|i| make(i, &format!("huge{i}"), 8_000_000)).collect();
-    // 300,000 values (600 kB) each: under the cap alone, past the budget together.
-    let many: Vec<PathBuf> = (100..180).map(|i| make(i, &format!("many{i}"), 300_000)).collect();
+    // 300,000 values (600 kB, 10 MB or more as a tree) each: under the cap alone, past the
+    // 1 GiB budget together.
+    let many: Vec<PathBuf> = (100..230).map(|i| make(i, &format!("many{i}"), 300_000)).collect();
     for args in ["ps -a --format json", "timeline --format jsonl"] {
         let o = Command::new("sh")
             .arg("-c")
-            .arg(format!("ulimit -v 1000000; exec \"$0\" --root \"$1\" {args}"))
+            .arg(format!("ulimit -v 2600000; exec \"$0\" --root \"$1\" {args}"))
             .arg(env!("CARGO_BIN_EXE_coldctr"))
             .arg(node.root())
             .output()
@@ -1067,7 +1069,7 @@ fn container_files_that_take_gigabytes_as_trees_are_named_within_bounded_memory(
             assert!(out.contains(name), "{args}: {name} listed");
         }
         assert!(!out.contains("huge"), "{args}");
-        let listed = (100..180).filter(|i| out.contains(&format!("many{i}"))).count();
+        let listed = (100..230).filter(|i| out.contains(&format!("many{i}"))).count();
         assert_eq!(listed, many.len() - refused, "{args}");
     }
 }

@@ -230,7 +230,7 @@ pub fn content_outcome(root: &Root) -> Outcome {
     } else {
         Outcome::Ok
     };
-    if root.source.as_ref().is_some_and(|s| s.damaged()) || root.salvage.as_ref().is_some_and(|s| s.damaged()) {
+    if records_outcome(root) == Outcome::Damaged {
         return Outcome::Damaged;
     }
     found.worst(match root.content_state() {

@@ -482,7 +482,8 @@ fn write_tar(
     if to_stdout {
         // A reader that goes away leaves the archive incomplete: the output's failure (exit 5).
         let mut w = super::Watched::new(out);
-        let written = write(&mut w);
+        // Flushed here: the archive's end still in the buffer is part of what must arrive.
+        let written = write(&mut w).and_then(|()| w.flush().map_err(Failure::from));
         if let Some(f) = w.failure(&"the archive") {
             return Err(f);
         }

@@ -277,7 +277,7 @@ fn table(r: &GcReport, explain: bool, out: &mut dyn Write) -> std::io::Result<()
             out,
             "\nPending (left by this collection, deleted by the first later one that sweeps their store):"
         )?;
-        let mut t = Table::new(&["PENDING", "STORE", "ID", size_header("SIZE")]);
+        let mut t = Table::new(&["PENDING", "STORE", "ID", size_header("SIZE")]).names(&["STORE", "ID"]);
         for f in &p.blob_files {
             t.row(&["blob file", "content", &f.digest, &bytes(f.size)]);
         }

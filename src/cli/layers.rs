@@ -320,12 +320,9 @@ impl Node {
 
     /// Says the damage and problems met, and what they add to the exit code.
     pub fn finish(&self, outcome: Outcome) -> Outcome {
-        let mut outcome = outcome.worst(super::context::records_outcome(&self.root));
         // A layout or archive with an error (said when it was opened) is damaged input, as
         // for every other command.
-        if self.root.source.as_ref().is_some_and(|s| s.damaged()) {
-            outcome = outcome.worst(Outcome::Damaged);
-        }
+        let mut outcome = outcome.worst(super::context::records_outcome(&self.root));
         for d in self.damage.distinct() {
             warn(escape(d.message.as_bytes()));
         }

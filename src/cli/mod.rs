@@ -209,7 +209,9 @@ pub fn main() -> u8 {
     let stdout = std::io::stdout();
     let mut out = Watched::new(std::io::BufWriter::new(stdout.lock()));
     let result = dispatch(cli, root_given, &mut out);
-    let said = matches!(&result, Err(f) if !f.message.is_empty());
+    // The command said the output failed (exit 5) itself; any other message (damage met
+    // first, or an error that came up through `?`) does not say the output is what failed.
+    let said = matches!(&result, Err(f) if f.outcome == Outcome::Unwritten && !f.message.is_empty());
     let _ = out.flush();
     let outcome = match result {
         Ok(o) => o,

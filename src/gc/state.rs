@@ -601,9 +601,9 @@ fn snapshotters(root: &Root, mode: ReadMode, damage: &mut Damage) -> Vec<Snapsho
                 let name = e.file_name().to_str()?.strip_prefix(PREFIX)?.to_string();
                 match e.file_type() {
                     Ok(t) if t.is_dir() => Some(name).filter(|n| !n.is_empty()),
-                    // A snapshotter whose directory is a link or a file: its snapshots are
-                    // not read, and that is said (as every other command says it).
-                    Ok(t) => {
+                    // A snapshotter whose directory is a link: its snapshots are not read, and
+                    // that is said (as every other command says it). A file is no snapshotter.
+                    Ok(t) if t.is_symlink() => {
                         damage.push(format!(
                             "{}: {}, not followed",
                             e.path().display(),
@@ -611,7 +611,7 @@ fn snapshotters(root: &Root, mode: ReadMode, damage: &mut Damage) -> Vec<Snapsho
                         ));
                         None
                     }
-                    Err(_) => None,
+                    Ok(_) | Err(_) => None,
                 }
             })
             .collect(),
@@ -625,29 +625,21 @@ fn snapshotters(root: &Root, mode: ReadMode, damage: &mut Damage) -> Vec<Snapsho
         .into_iter()
         .map(|name| {
             let dir = root.dir.join(format!("{PREFIX}{name}"));
-            let db_path = dir.join("metadata.db");
-            let backend = match std::fs::symlink_metadata(&db_path) {
-                Ok(m) if !m.is_file() => Backend::Unreadable(format!(
-                    "{}: not a regular file ({:?}); not followed",
-                    db_path.display(),
-                    FileKind::of(&m.file_type())
-                )),
-                Err(_) => Backend::Missing,
-                Ok(_) => match root.snapshotter_db(&name, mode) {
-                    None => Backend::Missing,
-                    Some(Err(e)) => Backend::Unreadable(e.to_string()),
-                    Some(Ok(db)) => match db.view(MetaChoice::Current) {
-                        Ok(tx) => {
-                            let all = records::backend_snapshots(&tx, damage);
-                            // Two records with one id share one directory: the collector
-                            // would remove a live snapshot's files with a dead one's.
-                            for (id, keys) in records::shared_ids(&all) {
-                                damage.push(records::shared_id_message(&name, id, &keys));
-                            }
-                            Backend::Records(all)
+            // A link or a file of the wrong kind is named by the look every command makes.
+            let backend = match root.snapshotter_db(&name, mode) {
+                None => Backend::Missing,
+                Some(Err(e)) => Backend::Unreadable(e.to_string()),
+                Some(Ok(db)) => match db.view(MetaChoice::Current) {
+                    Ok(tx) => {
+                        let all = records::backend_snapshots(&tx, damage);
+                        // Two records with one id share one directory: the collector
+                        // would remove a live snapshot's files with a dead one's.
+                        for (id, keys) in records::shared_ids(&all) {
+                            damage.push(records::shared_id_message(&name, id, &keys));
                         }
-                        Err(e) => Backend::Unreadable(e.to_string()),
-                    },
+                        Backend::Records(all)
+                    }
+                    Err(e) => Backend::Unreadable(e.to_string()),
                 },
             };
             let dirs = snapshot_dirs(&dir.join("snapshots"), damage);

@@ -195,7 +195,11 @@ pub fn docker_containers(docker_root: &Path, problems: &mut StoreProblems) -> Ve
                     // Permissions: unreadable (exit 4), as ps says of the same file.
                     Err(p) if p.unreadable => problems.unreadable.push(p.message),
                     Err(p) => problems.damaged.push(p.message),
-                    Ok(text) => match gojson::parse_as_go(&text) {
+                    Ok(text) => match crate::containers::files::check_parsed_size(&config, &text)
+                        .map_err(|p| p.message)
+                        .and_then(|()| {
+                            gojson::parse_as_go(&text).map_err(|e| format!("{}: not JSON: {e}", shown(&config)))
+                        }) {
                         Ok(j @ J::Obj(_)) => {
                             problems
                                 .damaged
@@ -207,7 +211,7 @@ pub fn docker_containers(docker_root: &Path, problems: &mut StoreProblems) -> Ve
                             }
                         }
                         Ok(_) => problems.damaged.push(format!("{}: not a JSON object", shown(&config))),
-                        Err(e) => problems.damaged.push(format!("{}: not JSON: {e}", shown(&config))),
+                        Err(said) => problems.damaged.push(said),
                     },
                 }
             }
