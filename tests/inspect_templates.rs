@@ -70,3 +70,34 @@ fn docker_cli_template_cases() {
         failures.join("\n")
     );
 }
+
+/// `print`, `println`, `html`, `js` and `urlquery` refuse a result past the 64 MiB output budget
+/// while they build it, not after: 40 operands of 63 MiB would take 2.5 GB first. Run in a
+/// 1 GB address space, each must end in the template error, not in an allocation failure.
+#[test]
+fn string_builders_stop_at_the_output_budget_while_building() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let y = "%[1]s".repeat(63);
+    let operands = " $y".repeat(40);
+    for f in ["print", "println", "html", "js", "urlquery"] {
+        let template =
+            format!(r#"{{{{$x := printf "%1000000d" 1}}}}{{{{$y := printf "{y}" $x}}}}{{{{len ({f}{operands})}}}}"#);
+        let out = Command::new("sh")
+            .arg("-c")
+            .arg("ulimit -v 1000000; exec \"$0\" --root \"$1\" --host-platform linux/amd64 inspect -f \"$2\" lab/special:1.0")
+            .arg(env!("CARGO_BIN_EXE_coldctr"))
+            .arg(root.join("fixtures/docker-28.5"))
+            .arg(&template)
+            .env_remove("DOCKER_API_VERSION")
+            .env_remove("COLDCTR_ROOT")
+            .output()
+            .expect("run coldctr");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains(&format!("error calling {f}: result exceeds 64 MiB")),
+            "{f}: {:?} {stderr}",
+            out.status
+        );
+        assert_eq!(out.status.code(), Some(1), "{f}: {stderr}");
+    }
+}

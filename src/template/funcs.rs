@@ -7,6 +7,7 @@
 use super::exec::{MAX_OUTPUT, indirect, indirect_interface, is_true};
 use super::gofmt;
 use super::value::{FieldDef, SLICE_STRING, StructDef, Type, Value};
+use std::borrow::Cow;
 use std::rc::Rc;
 
 /// A parameter's Go type, as far as argument checking goes.
@@ -64,10 +65,12 @@ pub fn signature(name: &str) -> Option<Signature> {
     })
 }
 
+/// A function's string result, counted in `work`. Functions whose result can grow past the
+/// input they were given check [`MAX_OUTPUT`] as they build it; this check is the last line.
 fn string_result(s: String, work: &mut u64) -> Result<Value, String> {
     *work = work.saturating_add(s.len() as u64);
     if s.len() > MAX_OUTPUT {
-        return Err(format!("result exceeds {} MiB", MAX_OUTPUT >> 20));
+        return Err(gofmt::exceeds(MAX_OUTPUT));
     }
     Ok(Value::string(&s))
 }
@@ -121,15 +124,15 @@ pub fn call(name: &str, args: &[Value], work: &mut u64) -> Result<Value, String>
             };
             Ok(Value::Bool(r))
         }
-        "print" => string_result(gofmt::sprint(args), work),
-        "println" => string_result(gofmt::sprintln(args), work),
+        "print" => string_result(gofmt::sprint_within(args, MAX_OUTPUT)?, work),
+        "println" => string_result(gofmt::sprintln_within(args, MAX_OUTPUT)?, work),
         "printf" => string_result(
             gofmt::sprintf_within(str_arg(a0), args.get(1..).unwrap_or(&[]), MAX_OUTPUT)?,
             work,
         ),
-        "html" => string_result(html_escape(&eval_args(args)), work),
-        "js" => string_result(js_escape(&eval_args(args)), work),
-        "urlquery" => string_result(query_escape(&eval_args(args)), work),
+        "html" => string_result(html_escape(&eval_args(args)?, MAX_OUTPUT)?, work),
+        "js" => string_result(js_escape(&eval_args(args)?, MAX_OUTPUT)?, work),
+        "urlquery" => string_result(query_escape(&eval_args(args)?, MAX_OUTPUT)?, work),
         "json" => string_result(super::encode::to_json(a0.unwrap_or(&Value::Nil))?, work),
         "split" => split(str_arg(a0), str_arg(args.get(1)), work),
         "join" => {
@@ -439,10 +442,11 @@ fn lt(arg1: &Value, arg2: &Value) -> Result<bool, String> {
     }
 }
 
-/// Go's `evalArgs` for `html`, `js`, `urlquery`: one string as is, else `fmt.Sprint`.
-fn eval_args(args: &[Value]) -> String {
+/// Go's `evalArgs` for `html`, `js`, `urlquery`: one string as is, else `fmt.Sprint`
+/// (refused past [`MAX_OUTPUT`] as `print` is).
+fn eval_args(args: &[Value]) -> Result<Cow<'_, str>, String> {
     if let [Value::Str(s, Type::String)] = args {
-        return s.to_string();
+        return Ok(Cow::Borrowed(s));
     }
     let printable: Vec<Value> = args
         .iter()
@@ -451,12 +455,24 @@ fn eval_args(args: &[Value]) -> String {
             v => v,
         })
         .collect();
-    gofmt::sprint(&printable)
+    gofmt::sprint_within(&printable, MAX_OUTPUT).map(Cow::Owned)
 }
 
-fn html_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
+fn within(out: String, limit: usize) -> Result<String, String> {
+    if out.len() > limit {
+        return Err(gofmt::exceeds(limit));
+    }
+    Ok(out)
+}
+
+/// Escapes make a result up to six times its input: each one stops as soon as the result
+/// passes `limit`, rather than after building it whole.
+fn html_escape(s: &str, limit: usize) -> Result<String, String> {
+    let mut out = String::with_capacity(s.len().min(limit));
     for c in s.chars() {
+        if out.len() > limit {
+            return Err(gofmt::exceeds(limit));
+        }
         match c {
             '\0' => out.push('\u{fffd}'),
             '"' => out.push_str("&#34;"),
@@ -467,12 +483,15 @@ fn html_escape(s: &str) -> String {
             c => out.push(c),
         }
     }
-    out
+    within(out, limit)
 }
 
-fn js_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
+fn js_escape(s: &str, limit: usize) -> Result<String, String> {
+    let mut out = String::with_capacity(s.len().min(limit));
     for c in s.chars() {
+        if out.len() > limit {
+            return Err(gofmt::exceeds(limit));
+        }
         match c {
             '\\' => out.push_str("\\\\"),
             '\'' => out.push_str("\\'"),
@@ -486,19 +505,22 @@ fn js_escape(s: &str) -> String {
             c => out.push(c),
         }
     }
-    out
+    within(out, limit)
 }
 
-fn query_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
+fn query_escape(s: &str, limit: usize) -> Result<String, String> {
+    let mut out = String::with_capacity(s.len().min(limit));
     for b in s.bytes() {
+        if out.len() > limit {
+            return Err(gofmt::exceeds(limit));
+        }
         match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(char::from(b)),
             b' ' => out.push('+'),
             b => out.push_str(&format!("%{b:02X}")),
         }
     }
-    out
+    within(out, limit)
 }
 
 fn split(s: &str, sep: &str, work: &mut u64) -> Result<Value, String> {
@@ -569,15 +591,37 @@ mod tests {
     #[test]
     fn escapers_like_go() {
         assert_eq!(
-            html_escape("<a href='x'>&\"</a>"),
+            html_escape("<a href='x'>&\"</a>", 64).unwrap(),
             "&lt;a href=&#39;x&#39;&gt;&amp;&#34;&lt;/a&gt;"
         );
         assert_eq!(
-            js_escape("Author <a@b> & co='x'"),
+            js_escape("Author <a@b> & co='x'", 64).unwrap(),
             "Author \\u003Ca@b\\u003E \\u0026 co\\u003D\\'x\\'"
         );
-        assert_eq!(query_escape("a b/c@d"), "a+b%2Fc%40d");
+        assert_eq!(query_escape("a b/c@d", 64).unwrap(), "a+b%2Fc%40d");
         assert_eq!(title("hello wide_world-x"), "Hello Wide_world-X");
+    }
+
+    #[test]
+    fn builders_refuse_past_the_limit() {
+        let s = |x: &str| Value::string(x);
+        let two = [s("ab"), s("cd")];
+        assert_eq!(gofmt::sprint_within(&two, 4).unwrap(), "abcd");
+        assert_eq!(gofmt::sprint_within(&two, 3).unwrap_err(), "result exceeds 0 MiB");
+        // The space Go puts between two operands that are not strings counts.
+        let ints = [Value::int(1), Value::int(2)];
+        assert_eq!(gofmt::sprint_within(&ints, 3).unwrap(), "1 2");
+        assert!(gofmt::sprint_within(&ints, 2).is_err());
+        assert_eq!(gofmt::sprintln_within(&two, 6).unwrap(), "ab cd\n");
+        assert!(gofmt::sprintln_within(&two, 5).is_err());
+        assert_eq!(gofmt::sprintln_within(&[], 1).unwrap(), "\n");
+        assert!(gofmt::sprintln_within(&[], 0).is_err());
+        assert_eq!(html_escape("<<", 8).unwrap(), "&lt;&lt;");
+        assert!(html_escape("<<", 7).is_err());
+        assert_eq!(js_escape("<", 6).unwrap(), "\\u003C");
+        assert!(js_escape("<<", 11).is_err());
+        assert_eq!(query_escape("//", 6).unwrap(), "%2F%2F");
+        assert!(query_escape("//", 5).is_err());
     }
 
     #[test]

@@ -263,30 +263,59 @@ impl Spec {
     }
 }
 
-/// `fmt.Sprint`: operands joined, with a space between two that are not strings.
-pub fn sprint(args: &[Value]) -> String {
+/// The error of a function whose result would pass `limit` bytes.
+pub fn exceeds(limit: usize) -> String {
+    format!("result exceeds {} MiB", limit >> 20)
+}
+
+/// `fmt.Sprint`: operands joined, with a space between two that are not strings. Refused as
+/// soon as the result would pass `limit` bytes, before it is built: `print $y $y ...` of a
+/// 64 MiB `$y` would otherwise take 64 MiB per operand before any check saw it.
+pub fn sprint_within(args: &[Value], limit: usize) -> Result<String, String> {
     let mut out = String::new();
     let mut prev_string = false;
     for (i, a) in args.iter().enumerate() {
         let is_string = matches!(a, Value::Str(_, t) if **t == Type::String);
-        if i > 0 && !is_string && !prev_string {
+        let space = i > 0 && !is_string && !prev_string;
+        let piece = print_value(a, 'v', Spec::default(), 0);
+        if out.len().saturating_add(usize::from(space)).saturating_add(piece.len()) > limit {
+            return Err(exceeds(limit));
+        }
+        if space {
             out.push(' ');
         }
-        out.push_str(&print_value(a, 'v', Spec::default(), 0));
+        out.push_str(&piece);
         prev_string = is_string;
     }
-    out
+    Ok(out)
 }
 
-/// `fmt.Sprintln`: operands joined by spaces, then a newline.
-pub fn sprintln(args: &[Value]) -> String {
-    let mut out: Vec<String> = Vec::with_capacity(args.len());
-    for a in args {
-        out.push(print_value(a, 'v', Spec::default(), 0));
+/// `fmt.Sprintln`: operands joined by spaces, then a newline; refused like [`sprint_within`].
+pub fn sprintln_within(args: &[Value], limit: usize) -> Result<String, String> {
+    let mut out = String::new();
+    for (i, a) in args.iter().enumerate() {
+        let piece = print_value(a, 'v', Spec::default(), 0);
+        let space = usize::from(i > 0);
+        // The newline still to come counts too.
+        if out
+            .len()
+            .saturating_add(space)
+            .saturating_add(piece.len())
+            .saturating_add(1)
+            > limit
+        {
+            return Err(exceeds(limit));
+        }
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push_str(&piece);
     }
-    let mut s = out.join(" ");
-    s.push('\n');
-    s
+    if out.len() >= limit {
+        return Err(exceeds(limit));
+    }
+    out.push('\n');
+    Ok(out)
 }
 
 /// `%v` of one value, as `fmt.Fprint` prints it.
@@ -428,7 +457,7 @@ pub fn sprintf_within(format: &str, args: &[Value], limit: usize) -> Result<Stri
         };
         let pad = spec.width.unwrap_or(0).max(digits);
         if padded_parts(arg).saturating_mul(pad).saturating_add(out.len()) > limit {
-            return Err(format!("result exceeds {} MiB", limit >> 20));
+            return Err(exceeds(limit));
         }
         out.push_str(&print_arg(arg, verb, spec));
     }
@@ -883,7 +912,11 @@ mod tests {
         );
         assert_eq!(sprintf("%q", &[Value::string("a\"b\n")]), "\"a\\\"b\\n\"");
         assert_eq!(
-            sprint(&[Value::string("a"), Value::int(1), Value::int(2), Value::string("b")]),
+            sprint_within(
+                &[Value::string("a"), Value::int(1), Value::int(2), Value::string("b")],
+                64
+            )
+            .unwrap(),
             "a1 2b"
         );
     }
