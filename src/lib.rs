@@ -35,6 +35,7 @@ pub mod digest;
 pub mod du;
 pub mod export;
 pub mod gc;
+pub mod gostring;
 pub mod image;
 pub mod inspect;
 pub mod meta_diff;

@@ -1359,4 +1359,44 @@ fn layer_commands_name_the_container_files_they_skip_as_ps_does() {
     std::fs::remove_dir(containers.join("junk")).unwrap();
     std::os::unix::fs::symlink(&dir, containers.join("f".repeat(64))).unwrap();
     check("a symlinked container directory", "a symlink, not followed");
+
+/// A `config.v2.json` whose strings hold what Go's encoding/json reads as U+FFFD (a lone
+/// surrogate escape, a byte that is not UTF-8) is read as dockerd reads it, not dropped: the
+/// container is listed and inspected, those strings with U+FFFD and every other field as
+/// dockerd printed it.
+#[test]
+fn a_config_with_strings_go_reads_as_replacement_characters_is_read_as_dockerd_reads_it() {
+    let node = unpack();
+    let id = id_of(&node, "dev-oldapp");
+    let file = node.docker().join("containers").join(&id).join("config.v2.json");
+    let text = std::fs::read(&file).unwrap();
+    let replace = |t: Vec<u8>, from: &[u8], to: &[u8]| {
+        let at = t
+            .windows(from.len())
+            .position(|w| w == from)
+            .expect("in config.v2.json");
+        [&t[..at], to, &t[at + from.len()..]].concat()
+    };
+    let text = replace(text, b"\"/dev-oldapp\"", b"\"/dev-oldapp\\ud800\"");
+    let text = replace(text, b"\"image-retagged-away\"", b"\"image-retagged\xffaway\"");
+    std::fs::write(&file, text).unwrap();
+
+    let r = run(&node.root(), &["container", "inspect", &id[..12]]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert_eq!(r.stderr, "");
+    // dockerd's own inspect of the container, with the two strings as Go 1.19's json.Unmarshal
+    // decodes them ("/dev-oldapp\ufffd", "image-retagged\ufffdaway").
+    let mut want: Value = serde_json::from_str(&expected_text("containers/dev-oldapp/inspect.json")).unwrap();
+    want[0]["Name"] = Value::from("/dev-oldapp\u{fffd}");
+    want[0]["Config"]["Labels"]["com.example.scenario"] = Value::from("image-retagged\u{fffd}away");
+    let got: Value = serde_json::from_slice(&r.stdout).unwrap();
+    assert_eq!(got, want);
+    let r = run(&node.root(), &["ps", "-a", "--format", "json", "-f", "source=docker"]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let names: BTreeSet<String> = lines_json(&r.stdout)
+        .iter()
+        .map(|c| c["Names"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert!(names.contains("dev-oldapp\u{fffd}"), "{names:?}");
+    assert_eq!(names.len(), NAMES.len());
 }

@@ -70,3 +70,80 @@ fn a_damaged_image_leaf_is_named_and_the_others_still_print() {
         ["sha256:1405e102bbab4dc94942f087a84294adb1fba75d24bb86c3aa1a7f593fcbeb1a"]
     );
 }
+
+/// An OCI layout with one image, tagged `t`, whose config's labels object holds `labels` (the
+/// bytes between its braces, as given).
+fn layout_with_labels(dir: &Path, labels: &[u8]) {
+    use sha2::Digest as _;
+    std::fs::create_dir_all(dir.join("blobs/sha256")).expect("mkdir");
+    let put = |b: &[u8]| {
+        let hex: String = sha2::Sha256::digest(b).iter().map(|x| format!("{x:02x}")).collect();
+        std::fs::write(dir.join("blobs/sha256").join(&hex), b).expect("write blob");
+        (format!("sha256:{hex}"), b.len())
+    };
+    let (layer, layer_size) = put(&[0; 1024]);
+    let mut config = br#"{"architecture":"amd64","os":"linux","config":{"Labels":{"#.to_vec();
+    config.extend_from_slice(labels);
+    config.extend_from_slice(format!(r#"}}}},"rootfs":{{"type":"layers","diff_ids":["{layer}"]}}}}"#).as_bytes());
+    let (config, config_size) = put(&config);
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config, "size": config_size},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": layer, "size": layer_size}],
+    });
+    let (manifest, manifest_size) = put(manifest.to_string().as_bytes());
+    let index = serde_json::json!({
+        "schemaVersion": 2,
+        "manifests": [{
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "digest": manifest,
+            "size": manifest_size,
+            "annotations": {"org.opencontainers.image.ref.name": "t"},
+        }],
+    });
+    std::fs::write(dir.join("index.json"), index.to_string()).expect("index.json");
+    std::fs::write(dir.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).expect("oci-layout");
+}
+
+/// A config whose strings hold what Go's encoding/json reads as U+FFFD (lone surrogate escapes,
+/// bytes that are not UTF-8) is read as dockerd reads it, not refused: docker prints the labels.
+#[test]
+fn a_config_with_strings_go_reads_as_replacement_characters_is_read_as_go_reads_it() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = tmp.path().join("layout");
+    layout_with_labels(
+        &root,
+        b"\"a\":\"\\ud800\",\"b\":\"x\xffy\",\"c\":\"\\ud800\\u0041\",\"d\":\"\xe2\x82\",\"e\xff\":\"\\udc00\\ud83d\\ude00\"",
+    );
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_coldctr"))
+            .arg("--root")
+            .arg(&root)
+            .args(["--host-platform", "linux/amd64"])
+            .args(args)
+            .env_remove("DOCKER_API_VERSION")
+            .env_remove("COLDCTR_ROOT")
+            .output()
+            .expect("run")
+    };
+    let out = run(&["inspect", "-f", "{{json .Config.Labels}}", "t"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(stderr, "");
+    // What Go 1.19's json.Unmarshal into map[string]string, then docker's `json` template
+    // function (an Encoder with SetEscapeHTML(false)), made of the same labels object.
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "{\"a\":\"\u{fffd}\",\"b\":\"x\u{fffd}y\",\"c\":\"\u{fffd}A\",\"d\":\"\u{fffd}\u{fffd}\",\"e\u{fffd}\":\"\u{fffd}\u{1f600}\"}\n"
+    );
+    // verify hashes the blob's own bytes and finds the document readable.
+    let out = run(&["verify"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    // images reads the config's platform (linux/amd64), as it would without the odd strings.
+    let out = run(&["images", "--format", "{{json .platformsPresent}}"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "[\"linux/amd64\"]\n");
+    let out = run(&["inspect", "-f", "{{.Architecture}} {{.Os}} {{len .RootFS.Layers}}", "t"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "amd64 linux 1\n");
+}

@@ -108,10 +108,12 @@ pub fn validate_media_type(blob: &[u8], media_type: &str) -> Result<(), DocError
     // Only the keys Go's `unknownDocument` has are looked at; the rest of the document is
     // checked for syntax and skipped, not built into a tree (manifests are read by the
     // thousand in a listing).
-    let mut reader = serde_json::Deserializer::from_slice(blob);
-    let top = serde::Deserializer::deserialize_any(&mut reader, KindOf { read_object: true })
-        .and_then(|top| reader.end().map(|()| top))
-        .map_err(json_err)?;
+    let read = |blob: &[u8]| {
+        let mut reader = serde_json::Deserializer::from_slice(blob);
+        serde::Deserializer::deserialize_any(&mut reader, KindOf { read_object: true })
+            .and_then(|top| reader.end().map(|()| top))
+    };
+    let top = crate::gostring::parse_like_go(blob, read).map_err(json_err)?;
     let doc = match top {
         Kind::Null => return Ok(()),
         Kind::Object(doc) => doc,
@@ -355,9 +357,10 @@ fn null_vec<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Resu
     Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
 }
 
-/// Decodes JSON the way Go's `json.Unmarshal` into a struct does: `null` is the zero value.
+/// Decodes JSON the way Go's `json.Unmarshal` into a struct does: `null` is the zero value;
+/// invalid UTF-8 and lone surrogate escapes in strings are U+FFFD ([`crate::gostring`]).
 pub fn decode<T: for<'de> Deserialize<'de> + Default>(blob: &[u8]) -> Result<T, DocError> {
-    let v: Option<T> = serde_json::from_slice(blob).map_err(json_err)?;
+    let v: Option<T> = crate::gostring::from_slice(blob).map_err(json_err)?;
     Ok(v.unwrap_or_default())
 }
 
@@ -523,6 +526,23 @@ pub fn base64_decode(s: &str) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn strings_read_as_go_reads_them() {
+        // Go's json.Unmarshal reads a lone surrogate escape and a byte that is not UTF-8 as
+        // U+FFFD; containerd's validateMediaType and images.Children accept the document.
+        let index = b"{\"mediaType\":\"application/vnd.oci.image.index.v1+json\",\"manifests\":[{\"digest\":\"sha256:x\",\"annotations\":{\"k\\ud800\":\"v\xff\"}}]}";
+        assert_eq!(validate_media_type(index, OCI_INDEX), Ok(()));
+        let children = children(index, OCI_INDEX).unwrap();
+        assert_eq!(
+            children[0].annotations,
+            Some(BTreeMap::from([("k\u{fffd}".to_string(), "v\u{fffd}".to_string())]))
+        );
+        let media_type = b"{\"mediaType\":\"x\\udc00\",\"layers\":[]}";
+        assert_eq!(validate_media_type(media_type, OCI_MANIFEST), Ok(()));
+        // Still an error where Go's is one: a syntax error stays one.
+        assert!(decode::<Index>(b"{\"manifests\":[\"\xff\",]}").is_err());
+    }
 
     #[test]
     fn media_type_validation_follows_containerd() {

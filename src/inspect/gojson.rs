@@ -180,9 +180,10 @@ impl J {
 
 /// JSON text read into a [`J`] keeping every object's members in file order (a Go struct
 /// written to disk reads back in its field order). serde_json's recursion limit bounds the
-/// nesting; a duplicate key keeps both members, as the file has them.
+/// nesting; a duplicate key keeps both members, as the file has them. Strings read as Go
+/// reads them: invalid UTF-8 and lone surrogate escapes are U+FFFD ([`crate::gostring`]).
 pub fn parse(bytes: &[u8]) -> Result<J, serde_json::Error> {
-    serde_json::from_slice(bytes)
+    crate::gostring::from_slice(bytes)
 }
 
 /// Whether every member is named like an exported Go struct field (see [`J::folded`]).

@@ -911,7 +911,7 @@ fn docker_entries(archive: &mut Archive, problems: &mut Vec<Problem>) -> Vec<Ent
     let Some(bytes) = archive.small("manifest.json", problems, "docker-archive-invalid") else {
         return Vec::new();
     };
-    let list: Vec<DockerEntry> = match serde_json::from_slice::<Option<Vec<DockerEntry>>>(&bytes) {
+    let list: Vec<DockerEntry> = match crate::gostring::from_slice::<Option<Vec<DockerEntry>>>(&bytes) {
         Ok(l) => l.unwrap_or_default(),
         Err(e) => {
             problems.push(Problem::error(
@@ -1010,7 +1010,7 @@ fn docker_manifest(
     if let Some(i) = config_index {
         archive.blobs.insert(config_digest.clone(), Place::Member(i));
     }
-    let diff_ids = serde_json::from_slice::<RootFs>(&config_bytes)
+    let diff_ids = crate::gostring::from_slice::<RootFs>(&config_bytes)
         .ok()
         .and_then(|r| r.rootfs)
         .and_then(|r| r.diff_ids)

@@ -447,7 +447,7 @@ fn read_children(
         ));
     }
     let referrer = document::is_manifest_type(&desc.media_type)
-        .then(|| serde_json::from_slice::<Referrer>(&bytes).ok())
+        .then(|| crate::gostring::from_slice::<Referrer>(&bytes).ok())
         .flatten()
         .and_then(|r| {
             let subject = r.subject.filter(|s| Digest::parse(&s.digest).is_ok())?;

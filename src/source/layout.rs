@@ -54,7 +54,7 @@ pub fn check_layout_file(bytes: Option<&[u8]>, problems: &mut Vec<Problem>) {
         problems.push(Problem::error("oci-layout-missing", "oci-layout", "no oci-layout file"));
         return;
     };
-    match serde_json::from_slice::<LayoutFile>(bytes) {
+    match crate::gostring::from_slice::<LayoutFile>(bytes) {
         Ok(LayoutFile {
             image_layout_version: Some(v),
         }) if v == "1.0.0" => {}
@@ -80,7 +80,7 @@ pub fn check_layout_file(bytes: Option<&[u8]>, problems: &mut Vec<Problem>) {
 
 /// The entries of `index.json`; a file that is not an index is a problem and no entries.
 pub fn entries(bytes: &[u8], problems: &mut Vec<Problem>) -> Vec<Entry> {
-    let index: IndexFile = match serde_json::from_slice(bytes) {
+    let index: IndexFile = match crate::gostring::from_slice(bytes) {
         Ok(i) => i,
         Err(e) => {
             problems.push(Problem::error(

@@ -119,7 +119,7 @@ pub fn parse(bytes: &[u8], media_type: &str) -> Result<Parsed, String> {
     }
     // Other configs (artifacts, the empty descriptor, ...) must be JSON when their type says so.
     if media_type.ends_with("json") {
-        serde_json::from_slice::<serde::de::IgnoredAny>(bytes).map_err(|e| format!("not JSON: {e}"))?;
+        crate::gostring::from_slice::<serde::de::IgnoredAny>(bytes).map_err(|e| format!("not JSON: {e}"))?;
     }
     Ok(Parsed::Config(None))
 }
