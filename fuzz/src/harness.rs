@@ -736,6 +736,13 @@ pub fn cri_status(data: &[u8]) {
 /// with and without HTML escaping, and indented) must read back to the very same value.
 pub fn gojson(data: &[u8]) {
     use coldctr::inspect::gojson::{indent, indent_at, parse};
+    // What a strict parse refused is read again as Go reads it: those bytes are always UTF-8.
+    if let Some(fixed) = coldctr::gostring::as_go_reads(data) {
+        assert!(
+            std::str::from_utf8(&fixed).is_ok(),
+            "rewritten as Go reads it: {fixed:?}"
+        );
+    }
     let Ok(first) = parse(data) else { return };
     for html in [true, false] {
         let compact = first.to_compact(html);
