@@ -1359,6 +1359,7 @@ fn layer_commands_name_the_container_files_they_skip_as_ps_does() {
     std::fs::remove_dir(containers.join("junk")).unwrap();
     std::os::unix::fs::symlink(&dir, containers.join("f".repeat(64))).unwrap();
     check("a symlinked container directory", "a symlink, not followed");
+}
 
 /// A `config.v2.json` whose strings hold what Go's encoding/json reads as U+FFFD (a lone
 /// surrogate escape, a byte that is not UTF-8) is read as dockerd reads it, not dropped: the
