@@ -137,6 +137,36 @@ fn is_id(name: &[u8]) -> bool {
     name.len() == 64 && name.iter().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
+/// The container ID of entry `name` (at `path`) of `containers/`, or `None`, said in
+/// `problems` in the words every reader of the store uses, when it is no container directory:
+/// a name that is not a 64-hex ID, a symlink (not followed), not a directory.
+pub fn container_dir(path: &Path, name: &std::ffi::OsStr, problems: &mut StoreProblems) -> Option<String> {
+    let shown = |p: &Path| crate::text::escape(p.as_os_str().as_encoded_bytes());
+    if !is_id(name.as_encoded_bytes()) {
+        problems.damaged.push(format!(
+            "{}: not a container directory (its name is not a 64-hex ID)",
+            shown(path)
+        ));
+        return None;
+    }
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.is_dir() => name.to_str().map(str::to_string),
+        Ok(m) => {
+            let what = if m.file_type().is_symlink() {
+                "a symlink, not followed"
+            } else {
+                "not a directory"
+            };
+            problems.damaged.push(format!("{}: {what}", shown(path)));
+            None
+        }
+        Err(e) => {
+            problems.unreadable.push(format!("{}: {e}", shown(path)));
+            None
+        }
+    }
+}
+
 /// At most this many container directories are read (a store of millions of entries is not
 /// a node's; the rest are reported, not read).
 const MAX_CONTAINERS: usize = 100_000;
@@ -205,30 +235,9 @@ pub fn read_store(docker_root: &Path, problems: &mut StoreProblems) -> Vec<Docke
     let mut memory = CONTAINER_MEMORY_BUDGET;
     for name in names {
         let path = dir.join(&name);
-        let bytes = name.as_encoded_bytes();
-        if !is_id(bytes) {
-            problems.damaged.push(format!(
-                "{}: not a container directory (its name is not a 64-hex ID)",
-                shown(&path)
-            ));
+        let Some(id) = container_dir(&path, &name, problems) else {
             continue;
-        }
-        match std::fs::symlink_metadata(&path) {
-            Ok(m) if m.is_dir() => {}
-            Ok(m) => {
-                let what = if m.file_type().is_symlink() {
-                    "a symlink, not followed"
-                } else {
-                    "not a directory"
-                };
-                problems.damaged.push(format!("{}: {what}", shown(&path)));
-                continue;
-            }
-            Err(e) => {
-                problems.unreadable.push(format!("{}: {e}", shown(&path)));
-                continue;
-            }
-        }
+        };
         // One file read once: hard links of one 16 MiB config.v2.json into every container
         // directory would each be parsed and kept (a few MB on disk, gigabytes in memory).
         let config = path.join("config.v2.json");
@@ -279,8 +288,6 @@ pub fn read_store(docker_root: &Path, problems: &mut StoreProblems) -> Vec<Docke
             continue;
         }
         budget -= sizes;
-        // is_id checked the name is ASCII hex.
-        let id = String::from_utf8_lossy(bytes).into_owned();
         let Some(c) = read_container(&path, &id, read_hostconfig, problems) else {
             continue;
         };

@@ -83,10 +83,6 @@ pub fn docker_root(containerd_root: &Path, given: Option<&Path>) -> PathBuf {
     }
 }
 
-fn is_id(s: &str) -> bool {
-    s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
-}
-
 /// Docker's containers: IDs from the directory names, names from config.v2.json. Every file
 /// skipped or damaged is said in `problems` as `ps` says it (a directory whose name is not an
 /// ID, a container directory or config.v2.json that is a symlink, a FIFO, missing, not JSON,
@@ -139,36 +135,16 @@ pub fn docker_containers(docker_root: &Path, problems: &mut StoreProblems) -> Ve
             Err(err) => problems.unreadable.push(format!("{}: {err}", shown(&dir))),
         }
     }
-    // In name order, as `ps` reads them: the budget runs out at the same container.
+    // In name order, as `ps` reads them.
     names.sort();
     let mut budget = CONFIGS_BUDGET;
     // Each config.v2.json read, by (device, inode): a hard link is not read again.
     let mut read = std::collections::HashSet::new();
     for file_name in names {
         let path = dir.join(&file_name);
-        let Some(id) = file_name.to_str().filter(|s| is_id(s)).map(str::to_string) else {
-            problems.damaged.push(format!(
-                "{}: not a container directory (its name is not a 64-hex ID)",
-                shown(&path)
-            ));
+        let Some(id) = crate::containers::docker::container_dir(&path, &file_name, problems) else {
             continue;
         };
-        match std::fs::symlink_metadata(&path) {
-            Ok(m) if m.is_dir() => {}
-            Ok(m) => {
-                let what = if m.file_type().is_symlink() {
-                    "a symlink, not followed"
-                } else {
-                    "not a directory"
-                };
-                problems.damaged.push(format!("{}: {what}", shown(&path)));
-                continue;
-            }
-            Err(e) => {
-                problems.unreadable.push(format!("{}: {e}", shown(&path)));
-                continue;
-            }
-        }
         let config = path.join("config.v2.json");
         let mut name = None;
         let mut driver = None;
