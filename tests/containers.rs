@@ -935,17 +935,7 @@ fn a_symlinked_docker_root_beside_containerd_is_not_followed() {
         r.stdout
     );
     let named = format!("{}: a symlink, not followed", node.docker().display());
-    for args in [
-        &["ps", "-a"][..],
-        &["timeline"],
-        &["container", "inspect", "dev-running"],
-        &["diff", "dev-running"],
-    ] {
-        let r = run(&node.root(), args);
-        assert_eq!(r.code, Some(3), "{args:?}: {}", r.stderr);
-        assert!(r.stderr.contains(&named), "{args:?}: {}", r.stderr);
-        assert!(!r.stderr.contains("no Docker data root"), "{args:?}: {}", r.stderr);
-    }
+    every_docker_reader_names_the_link(&node, &named);
     // The snapshot commands say why a Docker container is not found, with the failure: by
     // name, the link not followed; by ID, that containerd's record of it names no snapshot
     // (it said "its snapshot moby/ () is not recorded").
@@ -965,6 +955,22 @@ fn a_symlinked_docker_root_beside_containerd_is_not_followed() {
     assert!(r.stderr.contains(&said), "{}", r.stderr);
 }
 
+/// `ps -a`, `timeline`, `container inspect` and `diff` of `dev-running` each exit 3 naming
+/// the link (`named`), never saying there is no Docker root.
+fn every_docker_reader_names_the_link(node: &Node, named: &str) {
+    for args in [
+        &["ps", "-a"][..],
+        &["timeline"],
+        &["container", "inspect", "dev-running"],
+        &["diff", "dev-running"],
+    ] {
+        let r = run(&node.root(), args);
+        assert_eq!(r.code, Some(3), "{args:?}: {}", r.stderr);
+        assert!(r.stderr.contains(named), "{args:?}: {}", r.stderr);
+        assert!(!r.stderr.contains("no Docker data root"), "{args:?}: {}", r.stderr);
+    }
+}
+
 /// `var/lib/docker/containers` moved out and linked back: the Docker root is still found, and
 /// the link is named as damage (exit 3) by `ps`, `timeline` and `container inspect`, as by
 /// `diff`; no container is listed through it. They said "no Docker data root was found" and
@@ -977,17 +983,7 @@ fn a_symlinked_docker_containers_dir_is_named_not_followed() {
     std::fs::rename(&containers, &moved).unwrap();
     std::os::unix::fs::symlink(&moved, &containers).unwrap();
     let named = format!("{}: a symlink, not followed", containers.display());
-    for args in [
-        &["ps", "-a"][..],
-        &["timeline"],
-        &["container", "inspect", "dev-running"],
-        &["diff", "dev-running"],
-    ] {
-        let r = run(&node.root(), args);
-        assert_eq!(r.code, Some(3), "{args:?}: {}", r.stderr);
-        assert!(r.stderr.contains(&named), "{args:?}: {}", r.stderr);
-        assert!(!r.stderr.contains("no Docker data root"), "{args:?}: {}", r.stderr);
-    }
+    every_docker_reader_names_the_link(&node, &named);
     let r = run(&node.root(), &["ps", "-a", "--format", "json", "-f", "source=docker"]);
     assert!(lines_json(&r.stdout).is_empty(), "listed through the link");
 }

@@ -640,6 +640,22 @@ fn shown(args: &[&[u8]]) -> String {
     words.join(" ")
 }
 
+/// Runs each of `commands` on `h`: each must exit 3 with `said` in its output or on stderr.
+/// Each command line (as text) with its stdout and stderr together, for what a test checks more.
+fn each_exits_3_saying(h: &Hostile, commands: &[&[&[u8]]], said: &str) -> Vec<(String, Run)> {
+    commands
+        .iter()
+        .map(|args| {
+            let r = h.run(args);
+            let args = shown(args);
+            assert_eq!(r.code, Some(3), "{args}: {}", r.stderr);
+            let all = format!("{}{}", r.stdout_text(), r.stderr);
+            assert!(all.contains(said), "{args}: {all}");
+            (args, r)
+        })
+        .collect()
+}
+
 /// The base layer of `dev-victim`'s chain (snapshot 13, the busybox image's) made a symlink out
 /// of the root, then a FIFO, then taken away: `mounts` (both lines) and `snapshots tree` (its
 /// chain and the whole forest) still print their paths, but name it on stderr and exit 3, as
@@ -757,13 +773,7 @@ fn two_snapshots_with_one_id_are_damage_for_every_layer_command() {
         &[b"which", etc],
         &[b"verify"],
     ];
-    for args in commands {
-        let r = h.run(args);
-        let args = shown(args);
-        assert_eq!(r.code, Some(3), "{args}: {}", r.stderr);
-        let all = format!("{}{}", r.stdout_text(), r.stderr);
-        assert!(all.contains(&said), "{args}: {all}");
-    }
+    each_exits_3_saying(&h, &commands, &said);
     let w = h.run(&[b"which", etc, b"--format", b"json"]);
     let w: Value = serde_json::from_slice(&w.stdout).unwrap();
     assert!(w["snapshot"].is_null(), "{w}");
@@ -1498,12 +1508,8 @@ fn a_symlinked_snapshotter_directory_is_named_by_every_layer_command() {
         &[b"snapshots"],
         &[b"verify"],
     ];
-    for args in commands {
-        let r = h.run(args);
-        let args = shown(args);
-        assert_eq!(r.code, Some(3), "{args}: {}", r.stderr);
+    for (args, r) in each_exits_3_saying(&h, &commands, &said) {
         let all = format!("{}{}", r.stdout_text(), r.stderr);
-        assert!(all.contains(&said), "{args}: {all}");
         assert!(!all.contains("is not recorded"), "{args}: {all}");
         assert!(
             !r.stdout_text().contains("/snapshots/68/fs"),

@@ -1154,6 +1154,21 @@ pub fn shared_ids(snaps: &[BackendSnapshot]) -> Vec<(u64, Vec<&str>)> {
         .collect()
 }
 
+/// The backend snapshots of `snapshotter`'s metadata.db (`tx`), with every id two of them
+/// share said as damage naming the file: what each command that reads the records for what
+/// they are (not `verify`, which makes findings of them) reads.
+pub fn checked_backend_snapshots(tx: &Tx<'_>, snapshotter: &str, damage: &mut Damage) -> Vec<BackendSnapshot> {
+    let all = backend_snapshots(tx, damage);
+    for (id, keys) in shared_ids(&all) {
+        damage.push(format!(
+            "{}: {}",
+            tx.db().path().display(),
+            shared_id_message(snapshotter, id, &keys)
+        ));
+    }
+    all
+}
+
 /// What [`shared_ids`] found for snapshotter `snapshotter`, worded once for every command.
 pub fn shared_id_message(snapshotter: &str, id: u64, keys: &[&str]) -> String {
     format!(

@@ -631,13 +631,9 @@ fn snapshotters(root: &Root, mode: ReadMode, damage: &mut Damage) -> Vec<Snapsho
                 Some(Err(e)) => Backend::Unreadable(e.to_string()),
                 Some(Ok(db)) => match db.view(MetaChoice::Current) {
                     Ok(tx) => {
-                        let all = records::backend_snapshots(&tx, damage);
                         // Two records with one id share one directory: the collector
                         // would remove a live snapshot's files with a dead one's.
-                        for (id, keys) in records::shared_ids(&all) {
-                            damage.push(records::shared_id_message(&name, id, &keys));
-                        }
-                        Backend::Records(all)
+                        Backend::Records(records::checked_backend_snapshots(&tx, &name, damage))
                     }
                     Err(e) => Backend::Unreadable(e.to_string()),
                 },

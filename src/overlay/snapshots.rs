@@ -124,14 +124,7 @@ impl Index {
                 }
             };
             index.snapshotters.push(sn.clone());
-            let backend = records::backend_snapshots(&tx, damage);
-            for (id, keys) in records::shared_ids(&backend) {
-                damage.push(format!(
-                    "{}: {}",
-                    tx.db().path().display(),
-                    records::shared_id_message(&sn, id, &keys)
-                ));
-            }
+            let backend = records::checked_backend_snapshots(&tx, &sn, damage);
             for b in backend {
                 let i = index.snaps.len();
                 index.by_backend.insert((sn.clone(), b.key.clone()), i);

@@ -165,11 +165,8 @@ impl Backends {
                                     db.path().display()
                                 ));
                             }
-                            let all = records::backend_snapshots(&tx, damage);
-                            // Damage for every command that reads these records (as `verify`).
-                            for (id, keys) in records::shared_ids(&all) {
-                                damage.push(records::shared_id_message(snapshotter, id, &keys));
-                            }
+                            // A shared id is damage for every command that reads these.
+                            let all = records::checked_backend_snapshots(&tx, snapshotter, damage);
                             Some(std::sync::Arc::new(all.into_iter().map(|s| (s.key.clone(), s)).collect()))
                         }
                         Err(e) => {
