@@ -216,7 +216,9 @@ pub fn main() -> u8 {
     let outcome = match result {
         Ok(o) => o,
         Err(f) => {
-            if !f.message.is_empty() {
+            // The output's own error come up through `?` is said below, as the output's.
+            let bare = out.first.as_ref().is_some_and(|(_, why)| *why == f.message);
+            if !f.message.is_empty() && !bare {
                 eprintln!("coldctr: {}", f.message);
             }
             f.outcome
