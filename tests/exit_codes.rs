@@ -327,9 +327,17 @@ fn names_that_are_not_utf8_never_merge() {
         ])
     };
     let ns = |l| Node::Bucket(vec![(b"labels".as_slice(), l)]);
+    // An image record with no target: damage that names its namespace and itself.
+    let images = Node::Bucket(vec![(
+        b"i\xfe".as_slice(),
+        Node::Bucket(vec![(b"createdat".as_slice(), Node::Value(b"x"))]),
+    )]);
     let v1 = Node::Bucket(vec![
         (b"n\xfe".as_slice(), ns(labels())),
-        (b"n\xff".as_slice(), ns(labels())),
+        (
+            b"n\xff".as_slice(),
+            Node::Bucket(vec![(b"images".as_slice(), images), (b"labels".as_slice(), labels())]),
+        ),
         (b"version".as_slice(), Node::Value(&[6])),
     ]);
     let root_leaf = leaf(&[(b"v1".as_slice(), v1)]);
@@ -375,6 +383,12 @@ fn names_that_are_not_utf8_never_merge() {
     let list: Vec<Value> = serde_json::from_slice(&o.stdout).expect("json");
     assert_eq!(list.len(), 1);
     assert_eq!(list[0]["labels"].as_object().map(|l| l.len()), Some(2));
+    // Damage on stderr names the record in the same once-escaped form.
+    let o = run(&root, &["images"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("namespace n\\xff: image \"i\\xfe\""), "{err}");
+    assert!(!err.contains("\\\\x"), "escaped twice: {err}");
 }
 
 #[test]

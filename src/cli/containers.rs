@@ -400,7 +400,7 @@ pub fn ps(global: &Global, args: PsArgs, out: &mut dyn Write) -> Result<Outcome,
             } else {
                 e.id.get(..12).unwrap_or(&e.id)
             };
-            writeln!(out, "{}", crate::text::escape(id.as_bytes()))?;
+            writeln!(out, "{}", crate::text::one_line(id))?;
         }
         return Ok(outcome);
     }

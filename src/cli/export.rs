@@ -128,7 +128,7 @@ pub fn run(global: &Global, args: ExportArgs, out: &mut dyn Write) -> Result<Out
     }
     let plan = exporter.into_plan();
     for note in &plan.notes {
-        warn(crate::text::escape(note.as_bytes()));
+        warn(crate::text::one_line(note));
     }
     let mut outcome = super::context::records_outcome(&root);
     for p in &plan.problems {

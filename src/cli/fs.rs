@@ -208,7 +208,7 @@ pub fn diff(global: &Global, args: DiffArgs, out: &mut dyn Write) -> Result<Outc
     )
     .map_err(|e| Failure::new(Outcome::Unreadable, e))?;
     for n in notes {
-        super::warn(escape(n.as_bytes()));
+        super::warn(crate::text::one_line(&n));
     }
     node.problems.extend(problems);
     write_changes(out, &changes, args.format, args.hash)?;
@@ -337,7 +337,7 @@ fn stack_of(node: &mut Node, global: &Global, target: &str, opts: &MountOpts) ->
 fn drain(node: &mut Node, stack: &Stack) {
     node.problems.extend(stack.take_problems());
     for n in stack.take_notes() {
-        super::warn(escape(n.as_bytes()));
+        super::warn(crate::text::one_line(&n));
     }
 }
 
@@ -561,7 +561,7 @@ fn image_layers(node: &Node, global: &Global, reference: &str) -> Result<Vec<cra
     .map_err(|e| {
         Failure::new(
             Outcome::Damaged,
-            format!("image {}: {e}", escape(image.name.as_bytes())),
+            format!("image {}: {e}", crate::text::one_line(&image.name)),
         )
     })
 }

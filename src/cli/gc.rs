@@ -114,7 +114,7 @@ pub fn load_marked(global: &Global, model: Option<Model>, clock: Clock) -> Resul
         mark_forgetting_labels(store, model, clock)
     })?;
     for d in store.damage.distinct() {
-        warn(crate::text::escape(d.message.as_bytes()));
+        warn(crate::text::one_line(&d.message));
     }
     let outcome = if store.damage.is_empty() {
         Outcome::Ok
@@ -336,7 +336,7 @@ fn table(r: &GcReport, explain: bool, out: &mut dyn Write) -> std::io::Result<()
         }
     }
     for n in &r.notes {
-        writeln!(out, "note: {}", crate::text::escape(n.as_bytes()))?;
+        writeln!(out, "note: {}", crate::text::one_line(n))?;
     }
     legend(out, "gc", explain, &SHORT_LEGEND, &DEFINITIONS)
 }

@@ -137,7 +137,7 @@ pub fn run(global: &Global, args: InspectArgs, out: &mut dyn Write) -> Result<Ou
                     format!("; {}", unlike_record(digest, size, "missing"))
                 })
                 .collect();
-            warn(crate::text::escape(format!("{message}{}", lost.concat()).as_bytes()));
+            warn(crate::text::one_line(&format!("{message}{}", lost.concat())).into_owned());
         }
         // What dockerd only logs is a blob that could not be read or decoded: damage met,
         // though stdout is what docker prints.
@@ -156,7 +156,7 @@ pub fn run(global: &Global, args: InspectArgs, out: &mut dyn Write) -> Result<Ou
         && !d.is_empty()
     {
         for note in d.distinct() {
-            warn(crate::text::escape(note.message.as_bytes()));
+            warn(crate::text::one_line(&note.message));
         }
         // Records on damaged pages were skipped: tags and digests may be missing.
         outcome = outcome.worst(Outcome::Damaged);

@@ -207,7 +207,7 @@ impl Node {
             Some(snap) => Ok(Resolved { snap, container: None }),
             None => Err(no(format!(
                 "image {}: no unpacked snapshot (chain ID of its diff IDs) on this node",
-                escape(image.name.as_bytes())
+                crate::text::one_line(&image.name)
             ))),
         }
     }
@@ -311,9 +311,12 @@ impl Node {
         chain
             .iter()
             .map(|&i| {
-                self.index
-                    .fs_dir(i)
-                    .ok_or_else(|| Failure::new(Outcome::Damaged, escape(no_directory(self.index.get(i)).as_bytes())))
+                self.index.fs_dir(i).ok_or_else(|| {
+                    Failure::new(
+                        Outcome::Damaged,
+                        crate::text::one_line(&no_directory(self.index.get(i))).into_owned(),
+                    )
+                })
             })
             .collect()
     }
@@ -324,18 +327,18 @@ impl Node {
         // for every other command.
         let mut outcome = outcome.worst(super::context::records_outcome(&self.root));
         for d in self.damage.distinct() {
-            warn(escape(d.message.as_bytes()));
+            warn(crate::text::one_line(&d.message));
         }
         // A directory met on the way to several layers (`snapshots`) is said once.
         let mut said = HashSet::new();
         for p in self.problems.iter().filter(|p| said.insert(p.as_str())) {
-            warn(escape(p.as_bytes()));
+            warn(crate::text::one_line(p));
         }
         if !self.damage.is_empty() || !self.problems.is_empty() {
             outcome = outcome.worst(Outcome::Damaged);
         }
         for p in self.unreadable.iter().filter(|p| said.insert(p.as_str())) {
-            warn(escape(p.as_bytes()));
+            warn(crate::text::one_line(p));
         }
         if !self.unreadable.is_empty() {
             outcome = outcome.worst(Outcome::Unreadable);
@@ -418,7 +421,7 @@ pub fn tree(global: &Global, args: TreeArgs, out: &mut dyn Write) -> Result<Outc
             if !s {
                 node.damage.push(format!(
                     "snapshot {}: in a parent loop, reached from no base",
-                    escape(node.index.get(i).map_or("", |s| s.backend_key.as_str()).as_bytes())
+                    crate::text::one_line(node.index.get(i).map_or("", |s| s.backend_key.as_str()))
                 ));
                 order.push((0, i));
             }
@@ -525,7 +528,12 @@ pub fn mounts_cmd(global: &Global, args: MountsArgs, out: &mut dyn Write) -> Res
     };
     let line = match line {
         Ok(l) => l,
-        Err(e) => return Err(Failure::new(node.finish(Outcome::No), escape(e.as_bytes()))),
+        Err(e) => {
+            return Err(Failure::new(
+                node.finish(Outcome::No),
+                crate::text::one_line(&e).into_owned(),
+            ));
+        }
     };
     // The line names every layer of the chain (a view's own directory aside, checked all the
     // same), and an active snapshot's work directory, which the kernel writes to. A line

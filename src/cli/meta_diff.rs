@@ -76,7 +76,7 @@ pub fn run(global: &Global, args: MetaDiffArgs, out: &mut dyn Write) -> Result<O
         Format::Table => table(&from_name, &to_name, &d, out)?,
     }
     for note in damage.distinct() {
-        warn(crate::text::escape(note.message.as_bytes()));
+        warn(crate::text::one_line(&note.message));
     }
     Ok(if !damage.is_empty() {
         Outcome::Damaged

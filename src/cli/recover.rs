@@ -56,7 +56,7 @@ pub fn run(global: &Global, args: RecoverArgs, out: &mut dyn Write) -> Result<Ou
         Format::Table => table(&r.records, !args.no_trunc, out)?,
     }
     for note in r.damage.distinct() {
-        warn(crate::text::escape(note.message.as_bytes()));
+        warn(crate::text::one_line(&note.message));
     }
     Ok(if r.damage.is_empty() {
         Outcome::Ok

@@ -103,7 +103,7 @@ pub fn run(global: &Global, args: VerifyArgs, out: &mut dyn Write) -> Result<Out
     if report.damaged {
         // Named on stderr as every other command names damage met in meta.db.
         for f in report.findings.iter().filter(|f| f.message.starts_with("damaged: ")) {
-            warn(crate::text::escape(f.message.as_bytes()));
+            warn(crate::text::one_line(&f.message));
         }
         let records = match &root.source {
             Some(info) => format!("the image records from {} are", info.kind.records_file()),

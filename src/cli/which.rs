@@ -10,7 +10,7 @@ use crate::containerd::records::Damage;
 use crate::overlay::images;
 use crate::overlay::snapshots::Index;
 use crate::overlay::snapshots::{SNAPSHOTTER_PREFIX, Snap};
-use crate::text::escape;
+use crate::text::{escape, one_line};
 use clap::Args;
 use serde::Serialize;
 use std::io::Write;
@@ -352,20 +352,14 @@ pub fn which(global: &Global, args: WhichArgs, out: &mut dyn Write) -> Result<Ou
                 "candidate: "
             };
             for s in report.snapshot.iter().chain(&report.candidates) {
-                writeln!(
-                    out,
-                    "{label}   {} ({}, {})",
-                    escape(s.key().as_bytes()),
-                    s.kind,
-                    size_cell(s)
-                )?;
-                writeln!(out, "backend key:  {}", escape(s.backend_key.as_bytes()))?;
+                writeln!(out, "{label}   {} ({}, {})", one_line(s.key()), s.kind, size_cell(s))?;
+                writeln!(out, "backend key:  {}", one_line(&s.backend_key))?;
                 for n in &s.names {
                     writeln!(
                         out,
                         "named:        {} in namespace {}",
-                        escape(n.key.as_bytes()),
-                        escape(n.namespace.as_bytes())
+                        one_line(&n.key),
+                        one_line(&n.namespace)
                     )?;
                 }
             }
@@ -383,9 +377,9 @@ pub fn which(global: &Global, args: WhichArgs, out: &mut dyn Write) -> Result<Ou
                 writeln!(
                     out,
                     "container:    {}{name} [{} {}]: {role}{}",
-                    escape(c.id.as_bytes()),
+                    one_line(&c.id),
                     c.source,
-                    escape(c.namespace.as_bytes()),
+                    one_line(&c.namespace),
                     as_candidate(c.candidate.as_deref())
                 )?;
             }
@@ -398,8 +392,8 @@ pub fn which(global: &Global, args: WhichArgs, out: &mut dyn Write) -> Result<Ou
                 writeln!(
                     out,
                     "image:        {} [{}]: {role}{}",
-                    escape(i.name.as_bytes()),
-                    escape(i.namespace.as_bytes()),
+                    one_line(&i.name),
+                    one_line(&i.namespace),
                     as_candidate(i.candidate.as_deref())
                 )?;
             }
@@ -422,7 +416,7 @@ pub fn which(global: &Global, args: WhichArgs, out: &mut dyn Write) -> Result<Ou
 /// Which candidate a container's or image's chain holds, when the id is shared.
 fn as_candidate(backend_key: Option<&str>) -> String {
     backend_key
-        .map(|k| format!(" (if the directory is {}'s)", escape(k.as_bytes())))
+        .map(|k| format!(" (if the directory is {}'s)", one_line(k)))
         .unwrap_or_default()
 }
 

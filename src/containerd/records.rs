@@ -401,7 +401,7 @@ pub fn image_target_record(
     damage: &mut Damage,
 ) -> ImageTarget {
     ImageTarget {
-        target: image_target(b, &format_args!("namespace {namespace}: image {name:?}"), damage),
+        target: image_target(b, &format_args!("namespace {namespace}: image \"{name}\""), damage),
         labels: if label_prefix.is_empty() {
             Vec::new()
         } else {
@@ -414,7 +414,7 @@ pub fn image_target_record(
 /// An image record decoded from its bucket (a [`RecordStep::Record`]); damage inside it is
 /// pushed to `damage`, and a record that cannot be read at all is an error.
 pub fn image_from(namespace: &str, name: String, b: &Bucket<'_>, damage: &mut Damage) -> Result<Image, BoltError> {
-    let what = format!("namespace {namespace}: image {name:?}");
+    let what = format!("namespace {namespace}: image \"{name}\"");
     let target = image_target(b, &what, damage);
     Ok(Image {
         namespace: namespace.to_string(),
@@ -877,7 +877,7 @@ pub fn leases_in(namespace: &str, ns: &Bucket<'_>, damage: &mut Damage) -> Vec<L
     sub_buckets(&leases, "leases", damage)
         .into_iter()
         .map(|(id, b)| {
-            let what = format!("namespace {namespace}: lease {id:?}");
+            let what = format!("namespace {namespace}: lease \"{id}\"");
             let mut snapshots = Vec::new();
             if let Some(sn) = bucket_in(&b, b"snapshots", damage) {
                 for (snapshotter, keys_bucket) in sub_buckets(&sn, "lease snapshots", damage) {
@@ -963,7 +963,7 @@ fn extension_values(b: &Bucket<'_>, what: &str, damage: &mut Damage) -> Vec<(Str
         match item {
             Ok(i) if !i.is_bucket => {
                 let name = key_name(i.key);
-                if let Some(a) = any_in(i.value, &format_args!("{what}: extension {name:?}"), damage) {
+                if let Some(a) = any_in(i.value, &format_args!("{what}: extension \"{name}\""), damage) {
                     out.push((name, a));
                 }
             }
@@ -981,7 +981,7 @@ pub fn containers_in(namespace: &str, ns: &Bucket<'_>, damage: &mut Damage) -> V
     sub_buckets(&containers, "containers", damage)
         .into_iter()
         .map(|(id, b)| {
-            let what = format!("namespace {namespace}: container {id:?}");
+            let what = format!("namespace {namespace}: container \"{id}\"");
             let runtime = bucket_in(&b, b"runtime", damage);
             let spec_value = noted(b.get(b"spec"), damage).and_then(|v| any(v).map(|a| a.value.to_vec()));
             let runtime_options = runtime.as_ref().and_then(|r| {
@@ -1041,7 +1041,7 @@ pub fn snapshots_in(namespace: &str, ns: &Bucket<'_>, damage: &mut Damage) -> Ve
     let mut out = Vec::new();
     for (snapshotter, sb) in sub_buckets(&snapshots, "snapshots", damage) {
         for (key, b) in sub_buckets(&sb, "snapshots", damage) {
-            let what = format!("namespace {namespace}: snapshot {snapshotter}/{key:?}");
+            let what = format!("namespace {namespace}: snapshot {snapshotter}/\"{key}\"");
             out.push(Snapshot {
                 namespace: namespace.to_string(),
                 snapshotter: snapshotter.clone(),
@@ -1114,7 +1114,7 @@ pub fn backend_snapshots(tx: &Tx<'_>, damage: &mut Damage) -> Vec<BackendSnapsho
     sub_buckets(&snapshots, "v1/snapshots", damage)
         .into_iter()
         .map(|(key, b)| {
-            let what = format!("{db}: snapshot {key:?}");
+            let what = format!("{db}: snapshot \"{key}\"");
             BackendSnapshot {
                 id: noted(b.get(b"id"), damage).and_then(uvarint_exact),
                 kind: noted(b.get(b"kind"), damage)

@@ -528,7 +528,7 @@ fn ingests(ns: &str, b: &Bucket<'_>, damage: &mut Damage) -> Vec<IngestRecord> {
                         .unwrap_or_else(|_| format!("{at}ns")),
                 ),
                 Err(e) => {
-                    damage.push(format!("namespace {ns}: ingest {key:?}: expireat: {e}"));
+                    damage.push(format!("namespace {ns}: ingest \"{key}\": expireat: {e}"));
                     Expiry::Invalid(e.to_string())
                 }
             },

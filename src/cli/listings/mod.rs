@@ -120,7 +120,7 @@ fn run_on(
         outcome = outcome.worst(Outcome::Unreadable);
     }
     for d in scope.damage.distinct() {
-        warn(crate::text::escape(d.message.as_bytes()));
+        warn(crate::text::one_line(&d.message));
     }
     if !scope.damage.is_empty() {
         outcome = outcome.worst(Outcome::Damaged);
