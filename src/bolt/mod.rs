@@ -70,11 +70,16 @@ pub struct Db {
 }
 
 /// Per page of the file, the offset plus one of the bucket header its bucket was first opened
-/// from (0: none yet): one slot per page the file holds (sized by the file, not by a number in
-/// it), claimed without a lock by the workers that open buckets.
-type Owners = Box<[AtomicU64]>;
+/// from (0: none yet): one slot per page of the file's first [`MAX_OWNED_PAGES`] (sized by the
+/// file, not by a number in it), claimed without a lock by the workers that open buckets; the
+/// pages after those (a file over 16 GiB of 4 KiB pages, or a sparse one of small pages) in a
+/// map that holds only the pages claimed, so no page goes unguarded.
+struct Owners {
+    dense: Box<[AtomicU64]>,
+    beyond: std::sync::Mutex<std::collections::HashMap<u64, u64>>,
+}
 
-/// Pages whose owner is kept at most (32 MiB of [`Owners`] per view).
+/// Pages whose owner is kept in the table of one slot per page (32 MiB of it per view).
 const MAX_OWNED_PAGES: u64 = 1 << 22;
 
 impl Db {
@@ -490,14 +495,23 @@ impl<'a> Tx<'a> {
     /// Marks page `id` of `table` as `owner`'s, or says whose it was.
     fn claim(&self, table: &[std::sync::OnceLock<Owners>; 2], id: u64, owner: u64) -> Option<u64> {
         let slot = usize::from(std::ptr::eq(self.meta, &self.db.metas[1]));
-        let owners = table.get(slot)?.get_or_init(|| {
-            // Pages past the cap (a file over 16 GiB of 4 KiB pages, or sparse) go unclaimed.
-            let pages = (self.db.file_size() / u64::from(self.db.page_size.max(1))).min(MAX_OWNED_PAGES);
-            (0..pages).map(|_| AtomicU64::new(0)).collect()
+        let file_pages = self.db.file_size() / u64::from(self.db.page_size.max(1));
+        let owners = table.get(slot)?.get_or_init(|| Owners {
+            dense: (0..file_pages.min(MAX_OWNED_PAGES))
+                .map(|_| AtomicU64::new(0))
+                .collect(),
+            beyond: Default::default(),
         });
-        // A page past the file's end is the page read's error to report, not a claim.
-        let slot = owners.get(usize::try_from(id).ok()?)?;
         let mark = owner.checked_add(1)?;
+        // A page past the file's end is the page read's error to report, not a claim.
+        if id >= file_pages {
+            return None;
+        }
+        let Some(slot) = owners.dense.get(usize::try_from(id).ok()?) else {
+            let mut beyond = owners.beyond.lock().ok()?;
+            let first = *beyond.entry(id).or_insert(mark);
+            return (first != mark).then(|| first.saturating_sub(1));
+        };
         // A load first: pages every worker passes through (the content bucket's branches)
         // stay shared in the caches instead of bouncing between cores on a locked write.
         let first = slot.load(Ordering::Relaxed);
@@ -527,5 +541,40 @@ impl<'a> Tx<'a> {
         }
         let page = self.page(self.meta.freelist)?;
         page.freelist_ids().map(Some)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Db, MAX_OWNED_PAGES, MetaChoice, ReadMode, build};
+
+    /// A page after the table of one slot per page (a sparse file of small pages, or one
+    /// over 16 GiB) is claimed all the same: a second bucket reaching it is told whose it is.
+    #[test]
+    fn pages_past_the_dense_table_are_claimed_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("meta.db");
+        std::fs::write(&path, build::build(&build::Tree::new())).unwrap();
+        // Sparse: nothing past the tree is written, and nothing of it is read here.
+        let pages = MAX_OWNED_PAGES + 8;
+        std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(pages * 4096)
+            .unwrap();
+        let db = Db::open(&path, ReadMode::Mmap).unwrap();
+        let tx = db.view(MetaChoice::Current).unwrap();
+        let far = MAX_OWNED_PAGES + 2;
+        assert_eq!(tx.claim_page(far, 100), None);
+        assert_eq!(tx.claim_page(far, 100), None, "its own bucket again");
+        assert_eq!(tx.claim_page(far, 200), Some(100));
+        assert_eq!(tx.claim_root(far, 300), None, "roots are a table of their own");
+        assert_eq!(tx.claim_root(far, 400), Some(300));
+        // Below the cap, as before; past the file's end, no claim (the read reports it).
+        assert_eq!(tx.claim_page(5, 100), None);
+        assert_eq!(tx.claim_page(5, 200), Some(100));
+        assert_eq!(tx.claim_page(pages, 100), None);
+        assert_eq!(tx.claim_page(pages, 200), None);
     }
 }
