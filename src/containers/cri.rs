@@ -57,8 +57,10 @@ pub fn is_cri(c: &Container) -> bool {
 }
 
 /// The CRI view of `c`; problems (a metadata extension or status file that does not decode)
-/// go to `damage`, naming the record or file.
-pub fn info(root: &Path, c: &Container, damage: &mut Vec<String>) -> CriInfo {
+/// go to `damage`, naming the record or file. The status file's tree is kept: `memory` is
+/// charged with it, and a status file that does not fit what is left is named and left out
+/// (each is at most [`files::MAX_PARSED`] of memory, but a node may have any number).
+pub fn info(root: &Path, c: &Container, memory: &mut files::MemoryBudget, damage: &mut Vec<String>) -> CriInfo {
     let mut info = info_from_record(c, damage);
     if info.kind != "sandbox" && is_safe_id(&c.id) {
         for dir in CRI_DIRS {
@@ -79,7 +81,7 @@ pub fn info(root: &Path, c: &Container, damage: &mut Vec<String>) -> CriInfo {
                 .and_then(|bytes| files::check_parsed_size(&path, &bytes).map(|()| bytes))
             {
                 Ok(bytes) => {
-                    status_from_bytes(&mut info, &path, &bytes, damage);
+                    status_within(&mut info, &path, &bytes, memory, damage);
                     break;
                 }
                 Err(p) if p.missing => {}
@@ -162,13 +164,27 @@ pub fn info_from_record(c: &Container, damage: &mut Vec<String>) -> CriInfo {
 /// Sets `info`'s status from the bytes of the status file `path`; bytes that are not a JSON
 /// object go to `damage`, naming the file.
 pub fn status_from_bytes(info: &mut CriInfo, path: &Path, bytes: &[u8], damage: &mut Vec<String>) {
+    status_within(info, path, bytes, &mut files::MemoryBudget::new(u64::MAX), damage);
+}
+
+/// [`status_from_bytes`], the parsed file charged to `memory`: one that does not fit what is
+/// left is named in `damage` and not kept (nor checked further).
+fn status_within(
+    info: &mut CriInfo,
+    path: &Path,
+    bytes: &[u8],
+    memory: &mut files::MemoryBudget,
+    damage: &mut Vec<String>,
+) {
+    let shown = || crate::text::escape(path.as_os_str().as_encoded_bytes());
     match gojson::parse_as_go(bytes) {
         Ok(j @ J::Obj(_)) => {
+            if let Err(why) = memory.take(j.footprint()) {
+                damage.push(format!("{}: not read, it {why}", shown()));
+                return;
+            }
             for wrong in mistyped(&j) {
-                damage.push(format!(
-                    "{}: {wrong}; containerd does not load such a file",
-                    crate::text::escape(path.as_os_str().as_encoded_bytes())
-                ));
+                damage.push(format!("{}: {wrong}; containerd does not load such a file", shown()));
             }
             info.status = Some(j);
             info.status_file = Some(path.to_path_buf());
@@ -374,6 +390,72 @@ mod tests {
         assert_eq!(i.state(), "exited");
         i.status = Some(gojson::parse(br#"{"CreatedAt":0,"StartedAt":0,"FinishedAt":0}"#).unwrap());
         assert_eq!(i.state(), "unknown");
+    }
+
+    fn cri_record(id: &str) -> Container {
+        Container {
+            namespace: "k8s.io".into(),
+            id: id.into(),
+            image: String::new(),
+            runtime: String::new(),
+            snapshotter: String::new(),
+            snapshot_key: String::new(),
+            sandbox_id: None,
+            spec_type: None,
+            extensions: Vec::new(),
+            created_at: None,
+            updated_at: None,
+            labels: [(KIND_LABEL.to_string(), "container".to_string())].into(),
+            spec: None,
+            runtime_options: None,
+            extension_values: Vec::new(),
+        }
+    }
+
+    /// Status files are kept parsed, each charged to one memory budget: past what is left, a
+    /// file is named as damage and left out; one refused takes nothing, so a smaller one after
+    /// it is still kept.
+    #[test]
+    fn status_files_past_the_memory_budget_are_named_and_not_kept() {
+        let good =
+            r#"{"Version":"v1","Pid":4242,"CreatedAt":1795161602123456789,"StartedAt":0,"FinishedAt":0,"ExitCode":0}"#;
+        let big = good.replace(
+            r#""ExitCode":0"#,
+            &format!(r#""ExitCode":0,"Message":"{}""#, "m".repeat(4096)),
+        );
+        let (small_cost, big_cost) = (
+            gojson::parse_as_go(good.as_bytes()).unwrap().footprint(),
+            gojson::parse_as_go(big.as_bytes()).unwrap().footprint(),
+        );
+        assert!(big_cost > small_cost * 2, "{big_cost} {small_cost}");
+        let root = tempfile::tempdir().unwrap();
+        let ids = ["a1", "a2", "a3", "a4"];
+        let mut paths = Vec::new();
+        for (id, text) in ids.iter().zip([good, &big, good, good]) {
+            let dir = root.path().join(CRI_DIRS[0]).join("containers").join(id);
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join("status"), text).unwrap();
+            paths.push(dir.join("status"));
+        }
+        // Room for two small files and half of another.
+        let mut memory = files::MemoryBudget::new(small_cost * 5 / 2);
+        let mut damage = Vec::new();
+        let infos: Vec<CriInfo> = ids
+            .iter()
+            .map(|id| info(root.path(), &cri_record(id), &mut memory, &mut damage))
+            .collect();
+        let kept: Vec<bool> = infos.iter().map(|i| i.status.is_some()).collect();
+        assert_eq!(kept, [true, false, true, false]);
+        assert_eq!(infos[2].status_file.as_deref(), Some(paths[2].as_path()));
+        assert_eq!((infos[1].status_file.as_ref(), infos[1].state()), (None, "unknown"));
+        let refused = |p: &Path, cost: u64| {
+            format!(
+                "{}: not read, it would take {} MiB of memory, past the 0 MiB for all containers' files",
+                p.display(),
+                cost.div_ceil(1 << 20)
+            )
+        };
+        assert_eq!(damage, [refused(&paths[1], big_cost), refused(&paths[3], small_cost)]);
     }
 
     /// What containerd's decoder refuses is named with its value, and not used: a string or

@@ -173,17 +173,15 @@ const MAX_CONTAINERS: usize = 100_000;
 /// The bytes of config.v2.json and hostconfig.json read in all (each at most
 /// [`files::MAX_JSON`]); a real container's are a few KiB. Past it, the rest are reported.
 const CONTAINER_FILES_BUDGET: u64 = 512 << 20;
-/// The memory the parsed config.v2.json and hostconfig.json of all containers may take
-/// ([`J::footprint`]); each file's is at most [`files::MAX_PARSED`]. A real container's take
-/// some tens of KiB (13 KiB for the fixture's smallest, 25-30 KiB with compose or Kubernetes
-/// labels and env): the budget holds some 35,000 such, so a node that never pruned its exited
-/// containers is not reported as damaged. Past it, the rest are reported.
-const CONTAINER_MEMORY_BUDGET: u64 = 1 << 30;
-
 /// Every container under `<docker_root>/containers`, in ID order. A directory that is not a
 /// container or whose `config.v2.json` does not read is reported and skipped; the others are
-/// still returned.
-pub fn read_store(docker_root: &Path, problems: &mut StoreProblems) -> Vec<DockerContainer> {
+/// still returned. Their parsed files are kept: `memory` is charged with them (a container
+/// whose files do not fit what is left is reported and skipped).
+pub fn read_store(
+    docker_root: &Path,
+    memory: &mut files::MemoryBudget,
+    problems: &mut StoreProblems,
+) -> Vec<DockerContainer> {
     let dir = docker_root.join("containers");
     let shown = |p: &Path| crate::text::escape(p.as_os_str().as_encoded_bytes());
     match std::fs::symlink_metadata(&dir) {
@@ -232,7 +230,6 @@ pub fn read_store(docker_root: &Path, problems: &mut StoreProblems) -> Vec<Docke
     // Each config.v2.json and hostconfig.json read, by (device, inode).
     let mut read: std::collections::HashMap<(u64, u64), PathBuf> = std::collections::HashMap::new();
     let mut budget = CONTAINER_FILES_BUDGET;
-    let mut memory = CONTAINER_MEMORY_BUDGET;
     for name in names {
         let path = dir.join(&name);
         let Some(id) = container_dir(&path, &name, problems) else {
@@ -293,16 +290,13 @@ pub fn read_store(docker_root: &Path, problems: &mut StoreProblems) -> Vec<Docke
         };
         // Both trees are kept, for every container: the memory they take is bounded in all.
         let taken = c.config.footprint() + c.hostconfig.as_ref().map_or(0, J::footprint);
-        if taken > memory {
+        if let Err(why) = memory.take(taken) {
             problems.damaged.push(format!(
-                "{}: not read, its config.v2.json and hostconfig.json would take {} MiB of memory, past the {} MiB for all containers' files",
-                shown(&path),
-                taken.div_ceil(1 << 20),
-                CONTAINER_MEMORY_BUDGET >> 20
+                "{}: not read, its config.v2.json and hostconfig.json {why}",
+                shown(&path)
             ));
             continue;
         }
-        memory -= taken;
         out.push(c);
     }
     out
@@ -775,7 +769,8 @@ mod tests {
         let found = locate(&lib.join("containerd"), None);
         assert_eq!(found.path(), Some(lib.join("docker").as_path()));
         let mut problems = StoreProblems::default();
-        assert!(read_store(found.path().unwrap(), &mut problems).is_empty());
+        let mut memory = files::MemoryBudget::new(files::CONTAINERS_MEMORY);
+        assert!(read_store(found.path().unwrap(), &mut memory, &mut problems).is_empty());
         assert_eq!(problems.damaged.len(), 1, "{:?}", problems.damaged);
         assert!(problems.damaged[0].ends_with("/docker/containers: a symlink, not followed"));
     }

@@ -16,6 +16,46 @@ pub const MAX_JSON: u64 = 16 << 20;
 /// file's bound is well under a MiB.
 pub const MAX_PARSED: u64 = 64 << 20;
 
+/// The memory the parsed JSON files of all of a node's containers may take together, by
+/// [`crate::inspect::gojson::J::footprint`]: Docker's `config.v2.json` and `hostconfig.json`,
+/// the CRI's status files. Each file's is at most [`MAX_PARSED`], but a node may have any
+/// number of them, and every tree is kept until the listing is printed. A real Docker
+/// container's take some tens of KiB (13 KiB for the fixture's smallest, 25-30 KiB with
+/// compose or Kubernetes labels and env), a CRI status file's about 1 KiB: the budget holds
+/// some 35,000 Docker containers, so a node that never pruned its exited containers is not
+/// reported as damaged. Past it, the rest are named and not kept.
+pub const CONTAINERS_MEMORY: u64 = 1 << 30;
+
+/// What is left of a memory budget ([`CONTAINERS_MEMORY`]) for the parsed files of many
+/// containers, shared by every reader of them so that the rule is said once: a tree whose
+/// footprint does not fit what is left is dropped and its file named.
+#[derive(Debug)]
+pub struct MemoryBudget {
+    total: u64,
+    left: u64,
+}
+
+impl MemoryBudget {
+    pub fn new(total: u64) -> MemoryBudget {
+        MemoryBudget { total, left: total }
+    }
+
+    /// Takes `taken` bytes (trees' footprints) from what is left. `Err`, with the words for
+    /// it ("would take N MiB of memory, past the M MiB for all containers' files"), when they
+    /// do not fit; nothing is taken then, so a smaller file after it may still be kept.
+    pub fn take(&mut self, taken: u64) -> Result<(), String> {
+        if taken > self.left {
+            return Err(format!(
+                "would take {} MiB of memory, past the {} MiB for all containers' files",
+                taken.div_ceil(1 << 20),
+                self.total >> 20
+            ));
+        }
+        self.left -= taken;
+        Ok(())
+    }
+}
+
 /// The memory one JSON value may take once parsed, at most: its place in a vector grown by
 /// doubling (an object member's key and value side by side), a small string's allocation,
 /// and the copy Go's repeated-key folding makes of an object's members.
@@ -181,6 +221,19 @@ mod tests {
         assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
         assert!(read_small(&fifo, 10).unwrap_err().message.contains("FIFO"));
         assert!(read_small(&dir.path().join("none"), 10).unwrap_err().missing);
+    }
+
+    #[test]
+    fn a_memory_budget_refuses_what_does_not_fit_and_keeps_what_is_left() {
+        let mut b = MemoryBudget::new(3 << 20);
+        assert_eq!(b.take(2 << 20), Ok(()));
+        assert_eq!(
+            b.take((1 << 20) + 1),
+            Err("would take 2 MiB of memory, past the 3 MiB for all containers' files".to_string())
+        );
+        // The refused tree took nothing: what is left still holds one that fits.
+        assert_eq!(b.take(1 << 20), Ok(()));
+        assert!(b.take(1).is_err());
     }
 
     #[test]

@@ -142,7 +142,10 @@ pub fn gather(src: &Sources<'_>) -> Inventory {
         docker_node_root: "/var/lib/docker".into(),
         containerd: None,
     };
-    let docker_containers = read_docker(&docker_root, &mut inv);
+    // One budget for every container file kept parsed, Docker's and the CRI's alike: the
+    // memory they take together is what is bounded.
+    let mut memory = files::MemoryBudget::new(files::CONTAINERS_MEMORY);
+    let docker_containers = read_docker(&docker_root, &mut memory, &mut inv);
     let opened = match src.salvage {
         None => Root::open(src.containerd_root, src.read_mode),
         Some(opts) => crate::recover::view::open_root(src.containerd_root, src.read_mode, opts).map(|(root, _)| {
@@ -209,7 +212,7 @@ pub fn gather(src: &Sources<'_>) -> Inventory {
     rest.extend(others);
     for r in rest {
         let mut damage = Vec::new();
-        let e = record_entry(&root_dir, r, &mut damage, &bundle);
+        let e = record_entry(&root_dir, r, &mut memory, &mut damage, &bundle);
         inv.damaged.extend(damage);
         inv.entries.push(e);
     }
@@ -222,7 +225,11 @@ pub fn gather(src: &Sources<'_>) -> Inventory {
 }
 
 /// The Docker store's containers, with the node's data root and, for overlay2, the layer dirs.
-fn read_docker(docker_root: &DockerRoot, inv: &mut Inventory) -> Vec<DockerContainer> {
+fn read_docker(
+    docker_root: &DockerRoot,
+    memory: &mut files::MemoryBudget,
+    inv: &mut Inventory,
+) -> Vec<DockerContainer> {
     if let Some(refused) = docker_root.refusal() {
         inv.damaged.push(refused);
     }
@@ -236,7 +243,7 @@ fn read_docker(docker_root: &DockerRoot, inv: &mut Inventory) -> Vec<DockerConta
         ));
     }
     let mut problems = docker::StoreProblems::default();
-    let mut containers = docker::read_store(p, &mut problems);
+    let mut containers = docker::read_store(p, memory, &mut problems);
     inv.docker_node_root = docker_inspect::node_data_root(&containers.iter().collect::<Vec<_>>());
     for c in &mut containers {
         if c.config.get("Driver").and_then(J::as_str) == Some("overlay2") {
@@ -403,9 +410,15 @@ fn spec_command(spec: Option<&[u8]>) -> String {
     }
 }
 
-fn record_entry(root: &Path, r: Container, damage: &mut Vec<String>, bundle: &dyn Fn(&str, &str) -> bool) -> Entry {
+fn record_entry(
+    root: &Path,
+    r: Container,
+    memory: &mut files::MemoryBudget,
+    damage: &mut Vec<String>,
+    bundle: &dyn Fn(&str, &str) -> bool,
+) -> Entry {
     let task_bundle = bundle(&r.namespace, &r.id);
-    let cri = cri::is_cri(&r).then(|| cri::info(root, &r, damage));
+    let cri = cri::is_cri(&r).then(|| cri::info(root, &r, memory, damage));
     record_entry_of(r, cri, task_bundle)
 }
 
