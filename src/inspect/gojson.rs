@@ -8,18 +8,67 @@
 
 use std::collections::BTreeMap;
 
-/// A JSON value with ordered object members.
-#[derive(Clone, Debug, PartialEq)]
+/// A JSON value with ordered object members. A number keeps whether it was written as an
+/// integer: Go's decoder puts a number in an integer field only when its text is one
+/// ([`J::as_go_int`]), whatever its value.
+#[derive(Clone, Debug)]
 pub enum J {
     Null,
     Bool(bool),
+    /// An integer literal that fits an `i64`.
     Int(i64),
-    /// A number read from a file that is not an `i64` (a large unsigned or a float), kept as
-    /// Go prints it back (a float in its shortest form: `1.50` prints `1.5`).
+    /// An integer literal past `i64::MAX` (up to `u64::MAX`), as written.
     Raw(String),
+    /// A number read as a float: written with a fraction or an exponent (`1.0`, `1.5`, `1e3`),
+    /// `-0`, or an integer literal past `u64` or `i64` (rounded, as Go's `float64` reads it).
+    /// Kept as Go prints the float back, in its shortest form: `1.50` prints `1.5`, `1.0`
+    /// prints `1`.
+    Float(String),
     Str(String),
     Arr(Vec<J>),
     Obj(Vec<(String, J)>),
+}
+
+/// Values are equal when Go prints them alike: a number written `1.0` equals the integer `1`,
+/// since both print `1` and `1` reads back as the integer (what is printed then read again is
+/// the same value). Only the Go type checks ([`J::as_go_int`]) tell them apart.
+impl PartialEq for J {
+    fn eq(&self, other: &J) -> bool {
+        match (self, other) {
+            (J::Null, J::Null) => true,
+            (J::Bool(a), J::Bool(b)) => a == b,
+            (J::Int(a), J::Int(b)) => a == b,
+            (J::Int(i), J::Raw(t) | J::Float(t)) | (J::Raw(t) | J::Float(t), J::Int(i)) => *t == i.to_string(),
+            (J::Raw(a) | J::Float(a), J::Raw(b) | J::Float(b)) => a == b,
+            (J::Str(a), J::Str(b)) => a == b,
+            (J::Arr(a), J::Arr(b)) => a == b,
+            (J::Obj(a), J::Obj(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+/// A Go integer type a JSON number may be decoded into (dockerd's and containerd's structs
+/// use these; Go's `int` is `Int64` on the 64-bit platforms they run on).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GoInt {
+    Int32,
+    Int64,
+    Uint32,
+}
+
+impl GoInt {
+    fn range(self) -> (i64, i64) {
+        match self {
+            GoInt::Int32 => (i32::MIN.into(), i32::MAX.into()),
+            GoInt::Int64 => (i64::MIN, i64::MAX),
+            GoInt::Uint32 => (0, u32::MAX.into()),
+        }
+    }
+
+    fn signed(self) -> bool {
+        !matches!(self, GoInt::Uint32)
+    }
 }
 
 impl J {
@@ -57,11 +106,53 @@ impl J {
         }
     }
 
+    /// The value of an integer literal that fits an `i64` (not of `1.0`: see [`J::as_go_int`]).
     pub fn as_int(&self) -> Option<i64> {
         match self {
             J::Int(i) => Some(*i),
             _ => None,
         }
+    }
+
+    /// The value Go's `encoding/json` puts in a field of integer type `t`, or `None` when it
+    /// refuses the value ("cannot unmarshal number 1.0 into Go struct field ... of type
+    /// int64"). Go parses the number's text with `strconv.ParseInt` (`ParseUint` for an
+    /// unsigned type), so a fraction or an exponent is refused even when the value is whole
+    /// (`1.0`, `1e3`, `0e0`), as is a value out of the type's range and, for an unsigned type,
+    /// any sign (`-0`). One literal is beyond this: serde_json reads `-0` and `-0.0` alike, as
+    /// the float -0, and Go takes `-0` into a signed type (as 0) but refuses `-0.0`; both are
+    /// taken here. A string, `null` or anything else is `None` too.
+    pub fn as_go_int(&self, t: GoInt) -> Option<i64> {
+        let n = match self {
+            J::Int(n) => *n,
+            J::Float(s) if s == "-0" && t.signed() => 0,
+            _ => return None,
+        };
+        let (lo, hi) = t.range();
+        (lo..=hi).contains(&n).then_some(n)
+    }
+
+    /// The value as a message about its Go type shows it: compact JSON, cut at 64 bytes. A
+    /// number whose print is an integer but that was written with a fraction or an exponent
+    /// (`1.0` prints `1`) says so, since that alone is why an integer type refuses it.
+    pub fn shown_in_message(&self) -> String {
+        let mut shown = self.to_compact(false);
+        if shown.len() > 64 {
+            let cut = (0..=61).rev().find(|&i| shown.is_char_boundary(i)).unwrap_or(0);
+            shown.truncate(cut);
+            shown.push_str("...");
+        }
+        // An integer literal in i64's range is an Int, so a Float that prints as one was
+        // written with a fraction or an exponent; but for -0, which may be written so. (An
+        // integer literal past i64, rounded, prints out of its range: -2^63 as a float prints
+        // -9223372036854776000.)
+        if let J::Float(f) = self
+            && f != "-0"
+            && f.parse::<i64>().is_ok()
+        {
+            shown.push_str(" (written with a fraction or an exponent)");
+        }
+        shown
     }
 
     pub fn as_bool(&self) -> Option<bool> {
@@ -96,7 +187,7 @@ impl J {
                 use std::fmt::Write;
                 let _ = write!(out, "{i}");
             }
-            J::Raw(n) => out.push_str(n),
+            J::Raw(n) | J::Float(n) => out.push_str(n),
             J::Str(s) => write_str(out, s, html),
             J::Arr(items) => {
                 out.push('[');
@@ -209,7 +300,7 @@ impl J {
         let alloc = |cap: usize, each: usize| (cap as u64).saturating_mul(each as u64);
         let heap = match self {
             J::Null | J::Bool(_) | J::Int(_) => 0,
-            J::Raw(s) | J::Str(s) => s.capacity() as u64,
+            J::Raw(s) | J::Float(s) | J::Str(s) => s.capacity() as u64,
             J::Arr(items) => items.iter().fold(
                 alloc(items.capacity().saturating_sub(items.len()), std::mem::size_of::<J>()),
                 |n, v| n.saturating_add(v.footprint()),
@@ -295,15 +386,11 @@ impl<'de> serde::de::Visitor<'de> for Visitor {
     fn visit_f64<E>(self, f: f64) -> Result<J, E> {
         // Go prints a float64 with the shortest representation that reads back the same, as
         // Rust's `Display` does; exponent forms differ, which no Docker or OCI field uses.
-        let shown = if f.is_finite() { f.to_string() } else { "0".into() };
-        // A float that prints as an integer (`1.0`, `2.5e2`) is one: kept as `Raw("1")` it
-        // would print `1` and read back as `Int(1)`, another value (fuzz target gojson,
-        // fixtures/fuzz/gojson/float-with-integral-value).
+        // A float that prints as an integer (`1.0`, `2.5e2`) stays a float: Go's integer types
+        // refuse it. It prints `1` and reads back as `Int(1)`, which is equal to it (see
+        // `PartialEq`; fuzz target gojson, fixtures/fuzz/gojson/float-with-integral-value).
         // `-0` stays as Go prints it (an i64 would print `0`).
-        match shown.parse::<i64>() {
-            Ok(i) if shown != "-0" => Ok(J::Int(i)),
-            _ => Ok(J::Raw(shown)),
-        }
+        Ok(J::Float(if f.is_finite() { f.to_string() } else { "0".into() }))
     }
     fn visit_str<E>(self, s: &str) -> Result<J, E> {
         Ok(J::Str(s.to_string()))
@@ -529,24 +616,90 @@ mod tests {
         }
     }
 
+    /// What Go 1.19.8's `json.Unmarshal` did with each literal into a struct field of each
+    /// type (a Go program printing the error or the value): `ok` takes the value, `-` refuses
+    /// ("json: cannot unmarshal number 1.0 into Go struct field S.I64 of type int64").
+    #[test]
+    fn integer_types_take_what_go_takes() {
+        use GoInt::{Int32, Int64, Uint32};
+        for (literal, int32, int64, uint32) in [
+            ("1", Some(1), Some(1), Some(1)),
+            ("1.0", None, None, None),
+            ("1e3", None, None, None),
+            ("1E3", None, None, None),
+            ("0e0", None, None, None),
+            ("1.5", None, None, None),
+            ("-0", Some(0), Some(0), None),
+            ("-1", Some(-1), Some(-1), None),
+            ("2147483647", Some(2147483647), Some(2147483647), Some(2147483647)),
+            ("2147483648", None, Some(2147483648), Some(2147483648)),
+            ("-2147483648", Some(-2147483648), Some(-2147483648), None),
+            ("-2147483649", None, Some(-2147483649), None),
+            ("4294967295", None, Some(4294967295), Some(4294967295)),
+            ("4294967296", None, Some(4294967296), None),
+            ("9223372036854775807", None, Some(i64::MAX), None),
+            ("9223372036854775808", None, None, None),
+            ("-9223372036854775808", None, Some(i64::MIN), None),
+            ("-9223372036854775809", None, None, None),
+            ("18446744073709551616", None, None, None),
+        ] {
+            let j = parse(literal.as_bytes()).unwrap();
+            assert_eq!(
+                [j.as_go_int(Int32), j.as_go_int(Int64), j.as_go_int(Uint32)],
+                [int32, int64, uint32],
+                "{literal}"
+            );
+        }
+        // Not numbers at all.
+        for other in [J::str("1"), J::Null, J::Bool(true), J::Arr(vec![])] {
+            assert_eq!(other.as_go_int(Int64), None, "{other:?}");
+        }
+    }
+
+    #[test]
+    fn a_whole_float_is_said_to_be_one_in_messages() {
+        let shown = |text: &str| parse(text.as_bytes()).unwrap().shown_in_message();
+        assert_eq!(shown("1.0"), "1 (written with a fraction or an exponent)");
+        assert_eq!(shown("1e3"), "1000 (written with a fraction or an exponent)");
+        assert_eq!(shown("1.5"), "1.5");
+        assert_eq!(shown("0.0"), "0 (written with a fraction or an exponent)");
+        assert_eq!(shown("-0"), "-0");
+        assert_eq!(shown("-9223372036854775809"), "-9223372036854776000");
+        assert_eq!(shown("7"), "7");
+        assert_eq!(shown("18446744073709551616"), "18446744073709552000");
+        assert_eq!(
+            shown(&format!("\"{}\"", "é".repeat(40))),
+            format!("\"{}...", "é".repeat(30))
+        );
+    }
+
     #[test]
     fn floats_read_as_go_prints_them_and_read_back_the_same() {
         let j = parse(b"[1.0,2.5e2,184467440737095520.0,1.50,-0,-0.0,9223372036854775808]").unwrap();
         let want = J::Arr(vec![
-            J::Int(1),
-            J::Int(250),
-            J::Int(184467440737095520),
-            J::Raw("1.5".into()),
-            J::Raw("-0".into()),
-            J::Raw("-0".into()),
+            J::Float("1".into()),
+            J::Float("250".into()),
+            J::Float("184467440737095520".into()),
+            J::Float("1.5".into()),
+            J::Float("-0".into()),
+            J::Float("-0".into()),
             J::Raw("9223372036854775808".into()),
         ]);
-        assert_eq!(j, want);
-        assert_eq!(parse(j.to_compact(true).as_bytes()).unwrap(), want);
+        assert_eq!(format!("{j:?}"), format!("{want:?}"));
+        assert_eq!(
+            j.to_compact(true),
+            "[1,250,184467440737095520,1.5,-0,-0,9223372036854775808]"
+        );
+        // Read back, the integral floats are integers, and equal to what was read.
+        let again = parse(j.to_compact(true).as_bytes()).unwrap();
+        assert_eq!(again.items().first().and_then(J::as_int), Some(1));
+        assert_eq!(again, want);
+        assert_ne!(J::Float("1.5".into()), J::Int(1));
+        assert_ne!(J::Float("1".into()), J::str("1"));
         // Past i64 a literal is a float64, rounded correctly (serde_json's float_roundtrip, as
         // Go's strconv does): its shortest form reads back as the same float.
         let long = parse(b"-9223372032036854775808").unwrap();
-        assert_eq!(long, J::Raw("-9223372032036854000000".into()));
+        assert_eq!(format!("{long:?}"), r#"Float("-9223372032036854000000")"#);
         assert_eq!(parse(long.to_compact(true).as_bytes()).unwrap(), long);
     }
 }
