@@ -1216,12 +1216,20 @@ fn mistyped_config_fields_are_named_as_damage() {
     j["State"]["Pid"] = Value::from(1.5);
     j["Config"]["Labels"]["n"] = Value::from(7);
     j["State"]["Error"] = Value::Null;
+    // Whole, but a float to Go: its ParseInt refuses `2.0` for an int.
+    j["RestartCount"] = Value::from(2.0);
     std::fs::write(&config, serde_json::to_vec(&j).unwrap()).unwrap();
+    assert!(
+        String::from_utf8(std::fs::read(&config).unwrap())
+            .unwrap()
+            .contains(r#""RestartCount":2.0"#)
+    );
     let wrong = [
         r#"Created is "2026-13-45T99:99:99Z", not an RFC 3339 time"#,
         r#"State.StartedAt is "99999-01-01T00:00:00Z", not an RFC 3339 time"#,
         r#"State.ExitCode is "x", not an integer"#,
         "State.Pid is 1.5, not an integer",
+        "RestartCount is 2 (written with a fraction or an exponent), not an integer",
         "Config.Labels is {",
     ];
     for args in [

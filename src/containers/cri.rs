@@ -19,7 +19,7 @@
 
 use super::files;
 use crate::containerd::records::Container;
-use crate::inspect::gojson::{self, J};
+use crate::inspect::gojson::{self, GoInt, J};
 use std::path::Path;
 
 pub const KIND_LABEL: &str = "io.cri-containerd.kind";
@@ -199,21 +199,16 @@ fn status_within(
 #[derive(Clone, Copy)]
 enum GoType {
     Str,
-    Int32,
-    Uint32,
-    Int64,
+    Int(GoInt),
     /// A pointer to a struct (`Resources`).
     Object,
 }
 
 impl GoType {
     fn fits(self, v: &J) -> bool {
-        let int_in = |lo: i64, hi: i64| v.as_int().is_some_and(|n| (lo..=hi).contains(&n));
         match self {
             GoType::Str => v.as_str().is_some(),
-            GoType::Int32 => int_in(i32::MIN.into(), i32::MAX.into()),
-            GoType::Uint32 => int_in(0, u32::MAX.into()),
-            GoType::Int64 => v.as_int().is_some(),
+            GoType::Int(t) => v.as_go_int(t).is_some(),
             GoType::Object => matches!(v, J::Obj(_)),
         }
     }
@@ -221,9 +216,9 @@ impl GoType {
     fn wanted(self) -> &'static str {
         match self {
             GoType::Str => "a string",
-            GoType::Int32 => "an int32",
-            GoType::Uint32 => "a uint32",
-            GoType::Int64 => "an int64",
+            GoType::Int(GoInt::Int32) => "an int32",
+            GoType::Int(GoInt::Uint32) => "a uint32",
+            GoType::Int(GoInt::Int64) => "an int64",
             GoType::Object => "an object",
         }
     }
@@ -232,11 +227,11 @@ impl GoType {
 /// The fields of the status file, with the Go type containerd decodes each into.
 const STATUS_FIELDS: &[(&str, GoType)] = &[
     ("Version", GoType::Str),
-    ("Pid", GoType::Uint32),
-    ("CreatedAt", GoType::Int64),
-    ("StartedAt", GoType::Int64),
-    ("FinishedAt", GoType::Int64),
-    ("ExitCode", GoType::Int32),
+    ("Pid", GoType::Int(GoInt::Uint32)),
+    ("CreatedAt", GoType::Int(GoInt::Int64)),
+    ("StartedAt", GoType::Int(GoInt::Int64)),
+    ("FinishedAt", GoType::Int(GoInt::Int64)),
+    ("ExitCode", GoType::Int(GoInt::Int32)),
     ("Reason", GoType::Str),
     ("Message", GoType::Str),
     ("Resources", GoType::Object),
@@ -245,36 +240,27 @@ const STATUS_FIELDS: &[(&str, GoType)] = &[
 /// The only `Version` containerd loads (its `statusVersion`).
 const STATUS_VERSION: &str = "v1";
 
-/// A field's value as said in a message: compact JSON, cut at 64 bytes.
-fn shown_value(v: &J) -> String {
-    let mut shown = v.to_compact(false);
-    if shown.len() > 64 {
-        let cut = (0..=61).rev().find(|&i| shown.is_char_boundary(i)).unwrap_or(0);
-        shown.truncate(cut);
-        shown.push_str("...");
-    }
-    shown
-}
-
 /// Each field of a status file that containerd's decoder refuses: a value Go's decoder will
-/// not put in the field's type (a string or a float for an integer, an integer out of the
-/// type's range), or a `Version` other than `v1` (containerd: "unsupported version"). The CRI
-/// plugin then loads the container with an unknown state; said, so that a value left out or
-/// shown in its place is not taken for what the file says. `null` is Go's "leave it".
-/// (A float with an integral value, `1.0`, reads here as the integer: Go refuses it.)
+/// not put in the field's type (a string for an integer, a number written with a fraction or
+/// an exponent even when whole, `1.0`, an integer out of the type's range: [`J::as_go_int`]),
+/// or a `Version` other than `v1` (containerd: "unsupported version"). The CRI plugin then
+/// loads the container with an unknown state; said, so that a value left out or shown in its
+/// place is not taken for what the file says. `null` is Go's "leave it".
 pub fn mistyped(status: &J) -> Vec<String> {
     let mut out: Vec<String> = STATUS_FIELDS
         .iter()
         .filter_map(|&(key, t)| {
             let v = status.get(key)?;
-            (*v != J::Null && !t.fits(v)).then(|| format!("{key} is {}, not {}", shown_value(v), t.wanted()))
+            (*v != J::Null && !t.fits(v)).then(|| format!("{key} is {}, not {}", v.shown_in_message(), t.wanted()))
         })
         .collect();
     match status.get("Version") {
         Some(J::Str(v)) if v == STATUS_VERSION => {}
         // Mistyped: said above.
         Some(v) if !matches!(v, J::Null) && !GoType::Str.fits(v) => {}
-        Some(v) if !matches!(v, J::Null) => out.push(format!("Version is {}, not {STATUS_VERSION:?}", shown_value(v))),
+        Some(v) if !matches!(v, J::Null) => {
+            out.push(format!("Version is {}, not {STATUS_VERSION:?}", v.shown_in_message()))
+        }
         _ => out.push(format!("no Version (containerd loads only {STATUS_VERSION:?})")),
     }
     out
@@ -284,8 +270,10 @@ pub fn mistyped(status: &J) -> Vec<String> {
 /// (otherwise it is named by [`mistyped`], and left out here).
 fn status_int(status: &J, key: &str) -> Option<i64> {
     let v = status.get(key)?;
-    let t = STATUS_FIELDS.iter().find(|(k, _)| *k == key).map(|&(_, t)| t)?;
-    if t.fits(v) { v.as_int() } else { None }
+    match STATUS_FIELDS.iter().find(|(k, _)| *k == key).map(|&(_, t)| t)? {
+        GoType::Int(t) => v.as_go_int(t),
+        GoType::Str | GoType::Object => None,
+    }
 }
 
 /// A record ID usable as one path component (the CRI's IDs are 64 hex; anything else is never
@@ -500,6 +488,24 @@ mod tests {
                 "ExitCode is 2147483648, not an int32",
             ),
             (r#""Pid":4242"#, r#""Pid":-5"#, "Pid is -5, not a uint32"),
+            // Whole, but written as floats: Go's ParseInt/ParseUint refuse the text (checked
+            // with Go 1.19.8's json.Unmarshal, see gojson's integer_types_take_what_go_takes).
+            (
+                r#""Pid":4242"#,
+                r#""Pid":4242.0"#,
+                "Pid is 4242 (written with a fraction or an exponent), not a uint32",
+            ),
+            (r#""Pid":4242"#, r#""Pid":-0"#, "Pid is -0, not a uint32"),
+            (
+                r#""ExitCode":137"#,
+                r#""ExitCode":1.37e2"#,
+                "ExitCode is 137 (written with a fraction or an exponent), not an int32",
+            ),
+            (
+                r#""CreatedAt":1795161602123456789"#,
+                r#""CreatedAt":1.795161602e18"#,
+                "CreatedAt is 1795161602000000000 (written with a fraction or an exponent), not an int64",
+            ),
             (
                 r#""Pid":4242"#,
                 r#""Pid":4294967296"#,
@@ -532,6 +538,14 @@ mod tests {
         let (info, _) = read(&good.replace(r#""CreatedAt":1795161602123456789"#, r#""CreatedAt":"x""#));
         assert_eq!(info.times()[0], None);
         assert_eq!(info.times()[1].as_deref(), Some("2026-11-20T08:00:03.123456789Z"));
+        let (info, _) = read(&good.replace(r#""ExitCode":137"#, r#""ExitCode":137.0"#));
+        assert_eq!((info.exit_code(), info.exit_code_word().as_str()), (None, "?"));
+        let (info, _) = read(&good.replace(r#""Pid":4242"#, r#""Pid":4242.0"#));
+        assert_eq!(info.pid(), None);
+        // `-0` is an int64's 0 to Go (a time of 0: never), not damage.
+        let (info, damage) = read(&good.replace(r#""CreatedAt":1795161602123456789"#, r#""CreatedAt":-0"#));
+        assert_eq!(damage, Vec::<String>::new());
+        assert_eq!(info.times()[0], None);
         // null is Go's "leave it": not damage.
         let (_, damage) = read(&good.replace(r#""Pid":4242"#, r#""Pid":null"#));
         assert_eq!(damage, Vec::<String>::new());

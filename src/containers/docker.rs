@@ -20,7 +20,7 @@
 //! whole for `container inspect`, and queried for the listing.
 
 use super::files::{self, FileProblem};
-use crate::inspect::gojson::{self, J};
+use crate::inspect::gojson::{self, GoInt, J};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
@@ -461,7 +461,7 @@ const TYPED_FIELDS: &[(&[&str], GoType)] = &[
 fn mistyped(config: &J) -> Vec<String> {
     let fits = |v: &J, t: GoType| match t {
         GoType::Str => v.as_str().is_some(),
-        GoType::Int => v.as_int().is_some(),
+        GoType::Int => v.as_go_int(GoInt::Int64).is_some(),
         GoType::Bool => v.as_bool().is_some(),
         GoType::Time => v
             .as_str()
@@ -483,15 +483,8 @@ fn mistyped(config: &J) -> Vec<String> {
         .iter()
         .filter_map(|&(path, t)| {
             let v = config.at(path)?;
-            (*v != J::Null && !fits(v, t)).then(|| {
-                let mut shown = v.to_compact(false);
-                if shown.len() > 64 {
-                    let cut = (0..=61).rev().find(|&i| shown.is_char_boundary(i)).unwrap_or(0);
-                    shown.truncate(cut);
-                    shown.push_str("...");
-                }
-                format!("{} is {shown}, not {}", path.join("."), wanted(t))
-            })
+            (*v != J::Null && !fits(v, t))
+                .then(|| format!("{} is {}, not {}", path.join("."), v.shown_in_message(), wanted(t)))
         })
         .collect()
 }
@@ -698,6 +691,41 @@ mod tests {
     fn command_quotes_arguments_with_spaces() {
         assert_eq!(command("sh", &["-c", "echo a; exit 3"]), "sh -c 'echo a; exit 3'");
         assert_eq!(command("/bin/x", &[]), "/bin/x");
+    }
+
+    /// An int field takes what Go's `int` takes (Go 1.19.8's json.Unmarshal: `2.0` and `2e0`
+    /// refused, `-0` taken as 0, 2^63 refused); what it refuses is named with its value.
+    #[test]
+    fn integer_fields_refuse_what_go_refuses() {
+        let config = |restarts: &str| {
+            let text = format!(r#"{{"ID":"c1","RestartCount":{restarts},"State":{{"Pid":{restarts}}}}}"#);
+            config_problems(
+                Path::new("/d/config.v2.json"),
+                "c1",
+                &gojson::parse_as_go(text.as_bytes()).unwrap(),
+            )
+        };
+        for taken in ["2", "-0", "-9223372036854775808"] {
+            assert_eq!(config(taken), Vec::<String>::new(), "{taken}");
+        }
+        for (refused, shown) in [
+            ("2.0", "2 (written with a fraction or an exponent)"),
+            ("2e0", "2 (written with a fraction or an exponent)"),
+            ("9223372036854775808", "9223372036854775808"),
+        ] {
+            assert_eq!(
+                config(refused),
+                [
+                    format!(
+                        "/d/config.v2.json: RestartCount is {shown}, not an integer; dockerd does not load such a file"
+                    ),
+                    format!(
+                        "/d/config.v2.json: State.Pid is {shown}, not an integer; dockerd does not load such a file"
+                    ),
+                ],
+                "{refused}"
+            );
+        }
     }
 
     #[test]
