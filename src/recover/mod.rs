@@ -241,6 +241,7 @@ fn root_candidates(s: &Scan<'_>) -> Vec<u64> {
 pub fn carve(s: &Scan<'_>, roots: &HashSet<u64>, current: &HashSet<u64>, previous: &HashSet<u64>) -> Recovered {
     let mut names = Names::new(s, roots, current, previous);
     let mut records = Vec::new();
+    let mut copies = HashMap::new();
     for (i, node) in s.nodes.iter().enumerate() {
         if !node.leaf {
             continue;
@@ -250,7 +251,7 @@ pub fn carve(s: &Scan<'_>, roots: &HashSet<u64>, current: &HashSet<u64>, previou
         };
         let (namespace, name) = names.place(i, kind);
         let mut partial = Vec::new();
-        let fields = fields(s, node, kind, &mut partial);
+        let fields = fields(s, node, kind, &mut copies, &mut partial);
         records.push(Carved {
             kind,
             namespace,
@@ -516,12 +517,42 @@ fn time(v: &[u8]) -> Value {
     GoTime::decode(v).map_or(Value::Null, |t| Value::String(t.rfc3339_nano()))
 }
 
+/// How many carved records may read one sub-bucket page (labels, a target, a lease's
+/// content): the versions of one record that bbolt's copy-on-write left on free pages share
+/// the sub-buckets they did not change, a few at most. A crafted file can make thousands of
+/// records name one page of thousands of labels, each copy a new map: past this, the page is
+/// not read again, and the record says so.
+const MAX_SUB_BUCKET_READERS: u32 = 16;
+
 /// The decoded fields of a record's leaf, named as the record readers' JSON names them.
-fn fields(s: &Scan<'_>, node: &Node<'_>, kind: &str, partial: &mut Vec<String>) -> Map<String, Value> {
+/// `copies` counts, by page, the records that have read each sub-bucket page so far.
+fn fields<'s, 'a>(
+    s: &'s Scan<'a>,
+    node: &'s Node<'a>,
+    kind: &str,
+    copies: &mut HashMap<u64, u32>,
+    partial: &mut Vec<String>,
+) -> Map<String, Value> {
     let mut f = Map::new();
+    let copies = std::cell::RefCell::new(copies);
+    // A sub-bucket's node, unless its page has been read by too many records already.
+    let counted = |what: &str, e: &Elem<'a>, partial: &mut Vec<String>| -> Result<Option<&'s Node<'a>>, ()> {
+        if let (Some(page), Ok(mut copies)) = (e.child.filter(|_| e.inline.is_none()), copies.try_borrow_mut()) {
+            let readers = copies.entry(page).or_insert(0);
+            *readers = readers.saturating_add(1);
+            if *readers > MAX_SUB_BUCKET_READERS {
+                partial.push(format!(
+                    "{what}: page {page} is a bucket of more than {MAX_SUB_BUCKET_READERS} carved records \
+                     (one page of many buckets): not read again"
+                ));
+                return Err(());
+            }
+        }
+        Ok(sub(s, e))
+    };
     let sub_node = |key: &str, partial: &mut Vec<String>| {
         let e = node.get(key.as_bytes()).filter(|e| e.bucket)?;
-        let n = sub(s, e);
+        let n = counted(key, e, partial).ok()?;
         if n.is_none() {
             partial.push(match e.child {
                 Some(p) => format!("{key}: page {p} is not a readable leaf"),
@@ -594,13 +625,15 @@ fn fields(s: &Scan<'_>, node: &Node<'_>, kind: &str, partial: &mut Vec<String>) 
             let mut snaps = Vec::new();
             if let Some(sn) = sub_node("snapshots", partial) {
                 for e in sn.elems.iter().filter(|e| e.bucket) {
-                    match sub(s, e) {
-                        Some(keys) => {
+                    let what = format!("snapshots/{}", key_name(e.key));
+                    match counted(&what, e, partial) {
+                        Err(()) => {}
+                        Ok(Some(keys)) => {
                             for k in &keys.elems {
                                 snaps.push(json!([key_name(e.key), key_name(k.key)]));
                             }
                         }
-                        None => partial.push(format!("snapshots/{}: not readable", key_name(e.key))),
+                        Ok(None) => partial.push(format!("{what}: not readable")),
                     }
                 }
             }
@@ -665,6 +698,76 @@ mod tests {
                     inline: None,
                 })
                 .collect(),
+        }
+    }
+
+    /// Content records (versions left by copy-on-write share a labels page) read a shared
+    /// labels page up to MAX_SUB_BUCKET_READERS times; past that, each says it was not read
+    /// again instead of copying it: a crafted file of N records naming one page of K labels
+    /// cost N x K (1.2 GB from a 1.3 MB file).
+    #[test]
+    fn a_labels_page_of_many_records_is_read_a_bounded_number_of_times() {
+        let labels_page = 50;
+        let elem = |key: &'static [u8], bucket: bool, child: Option<u64>| Elem {
+            key,
+            value: b"",
+            bucket,
+            child,
+            inline: None,
+        };
+        let record = |page: u64| Node {
+            page,
+            leaf: true,
+            overflow: 0,
+            parent: None,
+            elems: vec![
+                elem(b"createdat", false, None),
+                elem(b"labels", true, Some(labels_page)),
+                elem(b"size", false, None),
+                elem(b"updatedat", false, None),
+            ],
+        };
+        let labels = Node {
+            page: labels_page,
+            leaf: true,
+            overflow: 0,
+            parent: None,
+            elems: vec![Elem {
+                key: b"k",
+                value: b"v",
+                bucket: false,
+                child: None,
+                inline: None,
+            }],
+        };
+        let records = 40u64;
+        let mut scan = Scan {
+            file_pages: 100,
+            ..Scan::default()
+        };
+        scan.nodes.push(labels);
+        scan.by_page.insert(labels_page, 0);
+        for p in 0..records {
+            scan.by_page.insert(p + 2, scan.nodes.len());
+            scan.nodes.push(record(p + 2));
+        }
+        let none = HashSet::new();
+        let carved = carve(&scan, &none, &none, &none);
+        let content: Vec<&Carved> = carved.records.iter().filter(|r| r.kind == "content").collect();
+        assert_eq!(content.len(), records as usize);
+        let read = content
+            .iter()
+            .filter(|r| r.fields["labels"] == json!({"k": "v"}))
+            .count();
+        assert_eq!(read, MAX_SUB_BUCKET_READERS as usize);
+        for r in content.iter().filter(|r| r.fields["labels"] == json!({})) {
+            assert_eq!(
+                r.partial,
+                [format!(
+                    "labels: page {labels_page} is a bucket of more than {MAX_SUB_BUCKET_READERS} carved records \
+                     (one page of many buckets): not read again"
+                )]
+            );
         }
     }
 
