@@ -262,6 +262,17 @@ impl Named {
         s
     }
 
+    /// `reference.ParseDockerRef` of what [`parse_normalized_named`] gave: a tag beside a
+    /// digest is dropped (the digest names the content), and a name alone gets `:latest`
+    /// ([`Named::tag_name_only`]). containerd's archive importer names images so
+    /// (`normalizeReference`), for `docker load` and `ctr images import` alike.
+    pub fn docker_ref(mut self) -> Named {
+        if self.digest.is_some() {
+            self.tag = None;
+        }
+        self.tag_name_only()
+    }
+
     /// `reference.TagNameOnly`: `:latest` when there is neither tag nor digest.
     pub fn tag_name_only(mut self) -> Named {
         if self.tag.is_none() && self.digest.is_none() {
@@ -310,6 +321,18 @@ mod tests {
         );
         assert_eq!(norm("a//b"), "invalid reference format");
         assert_eq!(norm("a:b:c"), "invalid reference format");
+    }
+
+    /// `reference.ParseDockerRef`, as containerd's importer applies it to RepoTags.
+    #[test]
+    fn docker_refs_tag_a_bare_name_and_drop_a_tag_beside_a_digest() {
+        let d = format!("sha256:{}", "a".repeat(64));
+        let docker_ref = |s: &str| parse_normalized_named(s).map(|n| n.docker_ref().to_string());
+        assert_eq!(docker_ref("x"), Ok("docker.io/library/x:latest".into()));
+        assert_eq!(docker_ref("localhost:5000/x"), Ok("localhost:5000/x:latest".into()));
+        assert_eq!(docker_ref("x:1"), Ok("docker.io/library/x:1".into()));
+        assert_eq!(docker_ref(&format!("x@{d}")), Ok(format!("docker.io/library/x@{d}")));
+        assert_eq!(docker_ref(&format!("x:1@{d}")), Ok(format!("docker.io/library/x@{d}")));
     }
 
     #[test]

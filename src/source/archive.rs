@@ -941,8 +941,9 @@ fn docker_entries(archive: &mut Archive, problems: &mut Vec<Problem>) -> Vec<Ent
                 archive.blobs.insert(digest, Place::Memory(manifest.into()));
                 let mut full_names = Vec::new();
                 for tag in e.repo_tags.unwrap_or_default() {
+                    // Named as containerd's importer names them: `x` is docker.io/library/x:latest.
                     match crate::image::reference::parse_normalized_named(&tag) {
-                        Ok(n) => full_names.push(n.to_string()),
+                        Ok(n) => full_names.push(n.docker_ref().to_string()),
                         Err(err) => problems.push(Problem::error(
                             "docker-archive-invalid",
                             at.clone(),
