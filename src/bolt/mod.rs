@@ -75,6 +75,8 @@ pub struct Db {
 /// pages after those (a file over 16 GiB of 4 KiB pages, or a sparse one of small pages) in a
 /// map that holds only the pages claimed, so no page goes unguarded.
 struct Owners {
+    /// Pages in the file: a page past its end is not claimed.
+    pages: u64,
     dense: Box<[AtomicU64]>,
     beyond: std::sync::Mutex<std::collections::HashMap<u64, u64>>,
 }
@@ -495,16 +497,17 @@ impl<'a> Tx<'a> {
     /// Marks page `id` of `table` as `owner`'s, or says whose it was.
     fn claim(&self, table: &[std::sync::OnceLock<Owners>; 2], id: u64, owner: u64) -> Option<u64> {
         let slot = usize::from(std::ptr::eq(self.meta, &self.db.metas[1]));
-        let file_pages = self.db.file_size() / u64::from(self.db.page_size.max(1));
-        let owners = table.get(slot)?.get_or_init(|| Owners {
-            dense: (0..file_pages.min(MAX_OWNED_PAGES))
-                .map(|_| AtomicU64::new(0))
-                .collect(),
-            beyond: Default::default(),
+        let owners = table.get(slot)?.get_or_init(|| {
+            let pages = self.db.file_size() / u64::from(self.db.page_size.max(1));
+            Owners {
+                pages,
+                dense: (0..pages.min(MAX_OWNED_PAGES)).map(|_| AtomicU64::new(0)).collect(),
+                beyond: Default::default(),
+            }
         });
         let mark = owner.checked_add(1)?;
         // A page past the file's end is the page read's error to report, not a claim.
-        if id >= file_pages {
+        if id >= owners.pages {
             return None;
         }
         let Some(slot) = owners.dense.get(usize::try_from(id).ok()?) else {
