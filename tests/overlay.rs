@@ -795,6 +795,54 @@ fn two_snapshots_with_one_id_are_damage_for_every_layer_command() {
     assert_eq!(victim_as, BTreeSet::from([(base, 2), (victim, 0)]));
 }
 
+/// The snapshotter's metadata.db with layer 14's parent (layer 12) patched to layer 43, its
+/// own child, as bytes a bbolt writer would have put there: 14 -> 43 -> 14, a loop no chain
+/// through reaches a base. containerd never writes one (a snapshot is made on a committed
+/// parent that exists); the commands that read the records for what they hold name it and
+/// exit 3, as the layer commands do. `gc`, `du`, `snapshots` and `verify` used to exit 0.
+#[test]
+fn a_parent_loop_is_damage_for_every_reader_of_the_records() {
+    let h = node_copy();
+    let db = h.root().join("io.containerd.snapshotter.v1.overlayfs/metadata.db");
+    let mut bytes = std::fs::read(&db).unwrap();
+    let find = |b: &[u8], what: &[u8]| -> Vec<usize> {
+        b.windows(what.len())
+            .enumerate()
+            .filter(|(_, w)| *w == what)
+            .map(|(i, _)| i)
+            .collect()
+    };
+    // A layer's key in full (`moby/<id>/sha256:<64 hex>`), found by its id.
+    let key_of = |prefix: &str| -> String {
+        let at = find(&bytes, prefix.as_bytes());
+        assert!(!at.is_empty(), "{prefix}");
+        String::from_utf8(bytes[at[0]..at[0] + prefix.len() + 64].to_vec()).unwrap()
+    };
+    let (l12, l14, l43) = (
+        key_of("moby/12/sha256:"),
+        key_of("moby/14/sha256:"),
+        key_of("moby/43/sha256:"),
+    );
+    // Every record whose parent is layer 12 (layer 14, and one other) now names layer 43.
+    let from = [b"parent".as_slice(), l12.as_bytes()].concat();
+    let at = find(&bytes, &from);
+    assert!(!at.is_empty());
+    for i in at {
+        bytes[i + 6..i + 6 + l43.len()].copy_from_slice(l43.as_bytes());
+    }
+    std::fs::write(&db, &bytes).unwrap();
+    let said = format!("snapshotter overlayfs: a parent loop ({l14} -> {l43} -> {l14})");
+    let commands: [&[&[u8]]; 5] = [&[b"snapshots"], &[b"gc"], &[b"du"], &[b"verify"], &[b"images"]];
+    for (args, r) in each_exits_3_saying(&h, &commands, &said) {
+        // Said once by each.
+        assert_eq!(
+            format!("{}{}", r.stdout_text(), r.stderr).matches(&said).count(),
+            1,
+            "{args}"
+        );
+    }
+}
+
 /// GNU tar's listing of `tar`, lines sorted (the two sources write in different orders).
 fn sorted_tvf(tar: &Path) -> Vec<String> {
     let mut lines: Vec<String> = tvf(tar).lines().map(str::to_string).collect();

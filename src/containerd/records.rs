@@ -22,7 +22,7 @@ use super::gotime::GoTime;
 use super::schema::snapshot_kind;
 use crate::bolt::{BoltError, Bucket, Item, Tx};
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// Problems met while reading records; the records that could be read are still returned.
 pub use crate::damage::Damage;
@@ -1154,6 +1154,87 @@ pub fn shared_ids(snaps: &[BackendSnapshot]) -> Vec<(u64, Vec<&str>)> {
         .collect()
 }
 
+/// Each parent loop among `snaps` once: the keys around it, from the least key, in parent
+/// order (`a -> b -> a` is `[a, b]`). containerd makes a snapshot only on a committed parent
+/// that exists, so a loop is damage: no chain through it reaches a base. A snapshot whose
+/// chain runs into a loop without being on it is not listed (its chain is the loop's). Time
+/// and memory linear in the records: each is walked once.
+pub fn parent_loops(snaps: &[BackendSnapshot]) -> Vec<Vec<&str>> {
+    let index: HashMap<&str, usize> = snaps.iter().enumerate().map(|(i, s)| (s.key.as_str(), i)).collect();
+    // 0: not walked; a walk's own number while on its path; done after.
+    const DONE: usize = usize::MAX;
+    let mut mark = vec![0usize; snaps.len()];
+    let mut loops = Vec::new();
+    for start in 0..snaps.len() {
+        let walk = start + 1;
+        let mut path = Vec::new();
+        let mut at = Some(start);
+        while let Some(i) = at {
+            match mark.get(i).copied() {
+                Some(0) => {}
+                Some(m) if m == walk => {
+                    // Back on this walk's own path: the loop is the path from there.
+                    let from = path.iter().position(|&p| p == i).unwrap_or(0);
+                    let mut keys: Vec<&str> = path
+                        .get(from..)
+                        .unwrap_or_default()
+                        .iter()
+                        .filter_map(|&p: &usize| snaps.get(p).map(|s| s.key.as_str()))
+                        .collect();
+                    if let Some(least) = keys.iter().enumerate().min_by_key(|(_, k)| **k).map(|(n, _)| n) {
+                        keys.rotate_left(least);
+                    }
+                    loops.push(keys);
+                    break;
+                }
+                _ => break,
+            }
+            if let Some(m) = mark.get_mut(i) {
+                *m = walk;
+            }
+            path.push(i);
+            at = snaps
+                .get(i)
+                .and_then(|s| s.parent.as_deref())
+                .and_then(|p| index.get(p).copied());
+        }
+        for p in path {
+            if let Some(m) = mark.get_mut(p) {
+                *m = DONE;
+            }
+        }
+    }
+    loops
+}
+
+/// What every reader of a snapshotter's records says of a parent loop ([`parent_loops`]).
+pub fn parent_loop_message(snapshotter: &str, keys: &[&str]) -> String {
+    // A loop of any length is named in one line: its first keys, then how many in all.
+    const SHOWN: usize = 20;
+    let mut around = keys.iter().take(SHOWN).copied().collect::<Vec<_>>().join(" -> ");
+    match keys.first() {
+        Some(first) if keys.len() <= SHOWN => {
+            around.push_str(" -> ");
+            around.push_str(first);
+        }
+        _ => around.push_str(&format!(" -> ... ({} snapshots in all)", keys.len())),
+    }
+    format!("snapshotter {snapshotter}: a parent loop ({around}): no chain through it reaches a base snapshot")
+}
+
+/// Says each parent loop among `snaps`, records of `snapshotter`'s metadata.db (`tx`), as
+/// damage naming the file: for the commands that read the records for what they hold
+/// (`snapshots`, `images`, `gc`, `du`); the layer commands say where their chains stop.
+pub fn say_parent_loops(tx: &Tx<'_>, snapshotter: &str, snaps: &[BackendSnapshot], damage: &mut Damage) {
+    for keys in parent_loops(snaps) {
+        damage.push(format!(
+            "{}: {}",
+            tx.db().path().display(),
+            parent_loop_message(snapshotter, &keys)
+        ));
+    }
+}
+
 /// The backend snapshots of `snapshotter`'s metadata.db (`tx`), with every id two of them
 /// share said as damage naming the file: what each command that reads the records for what
 /// they are (not `verify`, which makes findings of them) reads.
@@ -1181,7 +1262,51 @@ pub fn shared_id_message(snapshotter: &str, id: u64, keys: &[&str]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{BackendSnapshot, key_bytes, key_name, shared_ids};
+    use super::{BackendSnapshot, key_bytes, key_name, parent_loop_message, parent_loops, shared_ids};
+
+    /// Each loop once, from its least key; a chain that runs into a loop, a missing parent
+    /// and a base are no loops; a snapshot that is its own parent is one.
+    #[test]
+    fn parent_loops_are_each_said_once() {
+        let snap = |key: &str, parent: Option<&str>| BackendSnapshot {
+            key: key.into(),
+            id: None,
+            kind: "Committed".into(),
+            parent: parent.map(Into::into),
+            created_at: None,
+            updated_at: None,
+            labels: Default::default(),
+            size: None,
+            inodes: None,
+        };
+        let snaps = [
+            snap("base", None),
+            snap("on-base", Some("base")),
+            snap("c", Some("b")),
+            snap("b", Some("d")),
+            snap("d", Some("c")),
+            snap("into-loop", Some("c")),
+            snap("self", Some("self")),
+            snap("orphan", Some("gone")),
+        ];
+        assert_eq!(parent_loops(&snaps), [vec!["b", "d", "c"], vec!["self"]]);
+        assert_eq!(parent_loops(&snaps[..2]), Vec::<Vec<&str>>::new());
+        assert_eq!(
+            parent_loop_message("overlayfs", &["b", "c", "d"]),
+            "snapshotter overlayfs: a parent loop (b -> c -> d -> b): no chain through it reaches a base snapshot"
+        );
+        // A long loop is named in one line.
+        let keys: Vec<String> = (0..1000).map(|i| format!("k{i:04}")).collect();
+        let long: Vec<BackendSnapshot> = (0..1000).map(|i| snap(&keys[i], Some(&keys[(i + 1) % 1000]))).collect();
+        let loops = parent_loops(&long);
+        assert_eq!(loops.len(), 1);
+        assert_eq!(loops[0].len(), 1000);
+        assert_eq!(loops[0][0], "k0000");
+        assert!(
+            parent_loop_message("x", &loops[0])
+                .ends_with("k0019 -> ... (1000 snapshots in all)): no chain through it reaches a base snapshot")
+        );
+    }
 
     /// Ids shared by two or three records, each once with its keys sorted; a record without
     /// an id shares nothing.

@@ -633,7 +633,10 @@ fn snapshotters(root: &Root, mode: ReadMode, damage: &mut Damage) -> Vec<Snapsho
                     Ok(tx) => {
                         // Two records with one id share one directory: the collector
                         // would remove a live snapshot's files with a dead one's.
-                        Backend::Records(records::checked_backend_snapshots(&tx, &name, damage))
+                        let all = records::checked_backend_snapshots(&tx, &name, damage);
+                        // A loop: no chain through it is a real one (du's unpacked sizes).
+                        records::say_parent_loops(&tx, &name, &all, damage);
+                        Backend::Records(all)
                     }
                     Err(e) => Backend::Unreadable(e.to_string()),
                 },

@@ -516,13 +516,18 @@ fn check_snapshotter_dbs(root: &Root, mode: ReadMode, findings: &mut Vec<Finding
                             message: f.message,
                         }));
                         // Sound pages can still hold one id twice, which gives two snapshots
-                        // one directory. Only that is looked for in the records here; what
-                        // does not decode is the layer commands' to report.
+                        // one directory, or a parent loop. Only those are looked for in the
+                        // records here; what does not decode is the layer commands' to report.
                         let backend = records::backend_snapshots(&tx, &mut Damage::new());
                         findings.extend(records::shared_ids(&backend).into_iter().map(|(id, keys)| Finding {
                             file: file.clone(),
                             page: None,
                             message: records::shared_id_message(&name, id, &keys),
+                        }));
+                        findings.extend(records::parent_loops(&backend).into_iter().map(|keys| Finding {
+                            file: file.clone(),
+                            page: None,
+                            message: records::parent_loop_message(&name, &keys),
                         }));
                     }
                     Err(e) => findings.push(Finding {

@@ -167,6 +167,7 @@ impl Backends {
                             }
                             // A shared id is damage for every command that reads these.
                             let all = records::checked_backend_snapshots(&tx, snapshotter, damage);
+                            records::say_parent_loops(&tx, snapshotter, &all, damage);
                             Some(std::sync::Arc::new(all.into_iter().map(|s| (s.key.clone(), s)).collect()))
                         }
                         Err(e) => {
