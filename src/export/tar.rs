@@ -197,6 +197,26 @@ fn member_block(m: &Member<'_>, name: &[u8], link: &[u8], typeflag: u8, size: u6
 /// Writes `m`'s header (a PAX extended header first when ustar cannot hold it). The caller
 /// writes `m.size` bytes of data and [`pad`]s them.
 pub fn write_member(out: &mut dyn Write, m: &Member<'_>) -> io::Result<()> {
+    // A NUL ends a ustar field for every reader, and Go's reader refuses a PAX path, linkpath
+    // or key holding one: a name "a\0b" would be read back as "a", another member than the
+    // one written (a symlink's name, say, with files "below" it). Nothing with one goes out.
+    let xattr_bad = m
+        .xattrs
+        .iter()
+        .any(|(k, _)| k.is_empty() || k.contains(&0) || k.contains(&b'='));
+    let extra_bad = m
+        .extra
+        .iter()
+        .any(|(k, _)| k.is_empty() || k.contains(&0) || k.contains(&b'='));
+    if m.name.contains(&0) || m.link.contains(&0) || xattr_bad || extra_bad {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "tar member {}: a name, link or extended attribute name holding a NUL (or an empty or '=' attribute name) cannot be written",
+                crate::text::escape(m.name)
+            ),
+        ));
+    }
     let mut pax = Vec::new();
     if m.name.len() > 100 {
         if std::str::from_utf8(m.name).is_err() {
@@ -314,6 +334,50 @@ mod tests {
         let mut out = Vec::new();
         write_member(&mut out, &short).unwrap();
         assert_eq!(out.len(), BLOCK);
+    }
+
+    /// A name holding a NUL (sweep 4, #3) went into the ustar field as is and read back as the
+    /// part before the NUL: refused, whichever field it is in, and nothing is written.
+    #[test]
+    fn a_nul_in_a_name_link_or_xattr_name_is_refused() {
+        let xattrs = vec![(b"user.a\0b".to_vec(), b"v".to_vec())];
+        let base = Member {
+            name: b"ok",
+            typeflag: b'2',
+            mode: 0o777,
+            uid: 0,
+            gid: 0,
+            size: 0,
+            mtime: 0,
+            link: b"target",
+            devmajor: 0,
+            devminor: 0,
+            xattrs: &[],
+            extra: &[],
+        };
+        let mut out = Vec::new();
+        write_member(&mut out, &base).unwrap();
+        let long = [vec![b'n'; 120], b"\0zz".to_vec()].concat();
+        for m in [
+            Member {
+                name: b"lnk\0zz",
+                ..base
+            },
+            Member { name: &long, ..base },
+            Member {
+                link: b"/outside\0x",
+                ..base
+            },
+            Member {
+                xattrs: &xattrs,
+                ..base
+            },
+        ] {
+            let mut out = Vec::new();
+            let e = write_member(&mut out, &m).unwrap_err();
+            assert!(e.to_string().contains("holding a NUL"), "{e}");
+            assert!(out.is_empty());
+        }
     }
 
     #[test]

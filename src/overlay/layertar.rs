@@ -5,7 +5,8 @@
 //!                  the high bit set), mtime 136, chksum 148, typeflag 156, linkname 157..257,
 //!                  magic 257, devmajor 329, devminor 337, prefix 345..500 (ustar)
 //! then the data, padded to 512; two zero blocks (or the end of the stream) end the archive.
-//! 'x' PAX records for the next member (path, linkpath, size, uid, gid, mtime, SCHILY.xattr.*),
+//! 'x' PAX records for the next member (path, linkpath, size, uid, gid, mtime, SCHILY.xattr.*;
+//!     a record Go's reader refuses, such as a NUL in path or linkpath, is an error),
 //! 'g' global records (skipped), 'L'/'K' GNU long name/link for the next member.
 //! ```
 //!
@@ -47,6 +48,8 @@ pub struct Reader<R: Read> {
     left: u64,
     pad: u64,
     done: bool,
+    /// Bytes consumed from the stream so far: where a header starts, for errors.
+    pos: u64,
 }
 
 fn field(h: &[u8; 512], at: usize, len: usize) -> &[u8] {
@@ -110,11 +113,13 @@ impl<R: Read> Reader<R> {
             left: 0,
             pad: 0,
             done: false,
+            pos: 0,
         }
     }
 
     fn skip(&mut self, n: u64) -> io::Result<()> {
         let skipped = io::copy(&mut (&mut self.r).take(n), &mut io::sink())?;
+        self.pos += skipped;
         if skipped < n {
             return Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
@@ -141,6 +146,7 @@ impl<R: Read> Reader<R> {
                 Err(e) => return Err(e),
             }
         }
+        self.pos += got as u64;
         match got {
             0 => Ok(None),
             512 => Ok(Some(h)),
@@ -159,6 +165,7 @@ impl<R: Read> Reader<R> {
         }
         let mut body = Vec::new();
         (&mut self.r).take(size).read_to_end(&mut body)?;
+        self.pos += body.len() as u64;
         if (body.len() as u64) < size {
             return Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
@@ -175,13 +182,14 @@ impl<R: Read> Reader<R> {
         self.skip(padded(left, pad)?)?;
         self.left = 0;
         self.pad = 0;
-        let mut pax: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+        let mut pax: Vec<Record> = Vec::new();
         let mut long_name: Option<Vec<u8>> = None;
         let mut long_link: Option<Vec<u8>> = None;
         loop {
             if self.done {
                 return Ok(None);
             }
+            let at = self.pos;
             let Some(h) = self.block()? else {
                 self.done = true;
                 return Ok(None);
@@ -197,7 +205,8 @@ impl<R: Read> Reader<R> {
             let size = number(&h, 124, 12).ok_or_else(|| io::Error::other("a tar header with an unreadable size"))?;
             match typeflag {
                 b'x' => {
-                    pax = parse_pax(&self.meta_body(size)?);
+                    pax = parse_pax(&self.meta_body(size)?)
+                        .map_err(|why| io::Error::other(format!("{why}, in the PAX header at offset {at}")))?;
                     continue;
                 }
                 b'g' => {
@@ -279,34 +288,67 @@ impl<R: Read> Reader<R> {
     }
 }
 
+/// A PAX record: key, value.
+type Record = (Vec<u8>, Vec<u8>);
+
 fn parse_u64(v: &[u8]) -> Option<u64> {
     std::str::from_utf8(v).ok()?.parse().ok()
 }
 
-/// PAX records `<len> <key>=<value>\n`; a malformed record ends the parse.
-fn parse_pax(mut body: &[u8]) -> Vec<(Vec<u8>, Vec<u8>)> {
+/// PAX records `<len> <key>=<value>\n`, refused as Go's `archive/tar` refuses them (its
+/// `parsePAXRecord`/`validPAXRecord`): a malformed record, an empty key or one holding a NUL,
+/// a `path`, `linkpath`, `uname` or `gname` holding a NUL. containerd's applier then fails on
+/// the layer, and a NUL in a name would make two names of one (the member keeps "a\0b" while
+/// every reader of a ustar field stops at "a").
+fn parse_pax(mut body: &[u8]) -> Result<Vec<Record>, String> {
     let mut out = Vec::new();
     while !body.is_empty() {
         let Some(sp) = body.iter().position(|&b| b == b' ') else {
-            break;
+            return Err("a PAX record without a length".into());
         };
-        let Some(len) = std::str::from_utf8(body.get(..sp).unwrap_or_default())
+        let len = std::str::from_utf8(body.get(..sp).unwrap_or_default())
             .ok()
             .and_then(|l| l.parse::<usize>().ok())
-        else {
-            break;
+            .filter(|&l| l >= 5 && l > sp + 1)
+            .ok_or("a PAX record whose length is not a number of 5 or more")?;
+        let Some(record) = body.get(sp + 1..len) else {
+            return Err(format!("a PAX record of {len} bytes past the end of its header"));
         };
-        let Some(record) = body.get(sp + 1..len) else { break };
-        let record = record.strip_suffix(b"\n").unwrap_or(record);
-        if let Some(eq) = record.iter().position(|&b| b == b'=') {
-            out.push((
-                record.get(..eq).unwrap_or_default().to_vec(),
-                record.get(eq + 1..).unwrap_or_default().to_vec(),
+        let Some(record) = record.strip_suffix(b"\n") else {
+            return Err("a PAX record not ending in a newline".into());
+        };
+        let Some(eq) = record.iter().position(|&b| b == b'=') else {
+            return Err("a PAX record without '='".into());
+        };
+        let (k, v) = (
+            record.get(..eq).unwrap_or_default(),
+            record.get(eq + 1..).unwrap_or_default(),
+        );
+        let named = matches!(k, b"path" | b"linkpath" | b"uname" | b"gname");
+        let refused = if k.is_empty() {
+            Some("a PAX record with an empty key".to_string())
+        } else if k.contains(&0) {
+            Some(format!("a PAX record whose key {} holds a NUL", shown(k)))
+        } else if named && v.contains(&0) {
+            Some(format!("a PAX {} record {} holding a NUL", shown(k), shown(v)))
+        } else {
+            None
+        };
+        if let Some(why) = refused {
+            return Err(format!(
+                "{why} (Go's archive/tar refuses it, so containerd's applier refuses the layer)"
             ));
         }
+        out.push((k.to_vec(), v.to_vec()));
         body = body.get(len..).unwrap_or_default();
     }
-    out
+    Ok(out)
+}
+
+/// `b` escaped, its first 256 bytes only: a PAX value can be a megabyte.
+fn shown(b: &[u8]) -> String {
+    let head = crate::text::escape(b.get(..b.len().min(256)).unwrap_or_default());
+    if b.len() > 256 { format!("{head}...") } else { head }
 }
 
 struct ReadData<'a, R: Read> {
@@ -322,6 +364,7 @@ impl<R: Read> Read for ReadData<'_, R> {
         }
         let n = self.reader.r.read(chunk)?;
         self.reader.left -= n as u64;
+        self.reader.pos += n as u64;
         Ok(n)
     }
 }
@@ -362,6 +405,86 @@ mod tests {
             panic!("an error, not a next member");
         };
         assert!(e.to_string().contains("more than a tar can hold"), "{e}");
+    }
+
+    /// A raw PAX header with `records`, then a symlink header named `placeholder`.
+    fn pax_then_symlink(records: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        let x = Member {
+            name: b"PaxHeaders/x",
+            typeflag: b'x',
+            mode: 0o644,
+            uid: 0,
+            gid: 0,
+            size: records.len() as u64,
+            mtime: 0,
+            link: b"",
+            devmajor: 0,
+            devminor: 0,
+            xattrs: &[],
+            extra: &[],
+        };
+        tar::write_member(&mut out, &x).unwrap();
+        out.extend_from_slice(records);
+        tar::pad(&mut out, records.len() as u64).unwrap();
+        let l = Member {
+            name: b"placeholder",
+            typeflag: b'2',
+            link: b"/outside",
+            size: 0,
+            ..x
+        };
+        tar::write_member(&mut out, &l).unwrap();
+        tar::finish(&mut out).unwrap();
+        out
+    }
+
+    /// Sweep 4, #3: a PAX `path` "lnk\0zz" was kept as a name of its own, so "lnk/evil" was
+    /// not below the symlink, and the output's ustar field read back "lnk". Go's reader
+    /// refuses such a record (and so containerd the layer): an error naming the member and
+    /// where its PAX header is; likewise a NUL in linkpath, uname, gname or a key, and a
+    /// malformed record. A NUL in another value (an xattr's) is fine.
+    #[test]
+    fn a_pax_record_go_refuses_is_an_error() {
+        let mut front = vec![0u8; 1024];
+        let ok = Member {
+            name: b"front",
+            typeflag: b'0',
+            mode: 0o644,
+            uid: 0,
+            gid: 0,
+            size: 1000,
+            mtime: 0,
+            link: b"",
+            devmajor: 0,
+            devminor: 0,
+            xattrs: &[],
+            extra: &[],
+        };
+        front.clear();
+        tar::write_member(&mut front, &ok).unwrap();
+        front.extend([b'd'; 1000]);
+        tar::pad(&mut front, 1000).unwrap();
+        for (records, want) in [
+            (&b"15 path=lnk\0zz\n"[..], r"a PAX path record lnk\x00zz holding a NUL"),
+            (b"18 linkpath=/x\0/y\n", r"a PAX linkpath record /x\x00/y holding a NUL"),
+            (b"11 uname=\0\n", "a PAX uname record"),
+            (b"11 a\0b=val\n", r"whose key a\x00b holds a NUL"),
+            (b"7 =val\n", "an empty key"),
+            (b"8 pathx\n", "without '='"),
+            (b"20 path=short\n", "past the end"),
+            (b"12 path=abc!", "not ending in a newline"),
+        ] {
+            let data = [front.clone(), pax_then_symlink(records)].concat();
+            let mut r = Reader::new(data.as_slice());
+            assert_eq!(r.next_entry().unwrap().unwrap().name, b"front");
+            let e = r.next_entry().unwrap_err().to_string();
+            assert!(e.contains(want), "{want:?} in {e}");
+            assert!(e.contains("at offset 1536"), "{e}");
+        }
+        let fine = pax_then_symlink(b"27 SCHILY.xattr.user.k=v\0\xff\n");
+        let l = Reader::new(fine.as_slice()).next_entry().unwrap().unwrap();
+        assert_eq!(l.xattrs, vec![(b"user.k".to_vec(), b"v\0\xff".to_vec())]);
     }
 
     #[test]
