@@ -33,6 +33,8 @@ pub struct Entry {
     pub devmajor: u64,
     pub devminor: u64,
     pub xattrs: Vec<(Vec<u8>, Vec<u8>)>,
+    /// Where the member's own header block starts in the uncompressed stream.
+    pub offset: u64,
 }
 
 impl Entry {
@@ -210,7 +212,10 @@ impl<R: Read> Reader<R> {
                     continue;
                 }
                 b'g' => {
-                    self.skip(padded(size, crate::export::tar::padding(size) as u64)?)?;
+                    // Read and checked as Go's reader does (it refuses the layer for a bad
+                    // record here too), then dropped: nothing here applies global records.
+                    parse_pax(&self.meta_body(size)?)
+                        .map_err(|why| io::Error::other(format!("{why}, in the global PAX header at offset {at}")))?;
                     continue;
                 }
                 b'L' => {
@@ -239,7 +244,6 @@ impl<R: Read> Reader<R> {
             }
             let mut e = Entry {
                 name: long_name.take().unwrap_or(name),
-                // Old tars mark a directory with a trailing slash and type '0'.
                 typeflag: if typeflag == 0 { b'0' } else { typeflag },
                 mode: number(&h, 100, 8).map_or(0, |m| (m & 0o7777) as u32),
                 uid: number(&h, 108, 8).unwrap_or(0),
@@ -250,10 +254,8 @@ impl<R: Read> Reader<R> {
                 devmajor: number(&h, 329, 8).unwrap_or(0),
                 devminor: number(&h, 337, 8).unwrap_or(0),
                 xattrs: Vec::new(),
+                offset: at,
             };
-            if e.typeflag == b'0' && e.name.ends_with(b"/") {
-                e.typeflag = b'5';
-            }
             for (k, v) in pax {
                 match k.as_slice() {
                     b"path" => e.name = v,
@@ -274,11 +276,18 @@ impl<R: Read> Reader<R> {
                     }
                 }
             }
-            // Only regular files (and old-style contiguous files) carry data; as Go's reader,
-            // every other type is header only, whatever its size field says.
-            let carries = matches!(e.typeflag, b'0' | b'7');
-            let data = if carries { e.size } else { 0 };
-            if !carries {
+            // Old tars mark a directory with a trailing slash and type NUL (only NUL, as Go's
+            // reader: a '0' member "d/" is a file with data, which containerd writes as "d").
+            if typeflag == 0 && e.name.ends_with(b"/") {
+                e.typeflag = b'5';
+            }
+            // As Go's reader (`isHeaderOnlyType`): links, devices, directories and FIFOs are
+            // header only, whatever their size says; every other type ('0', '7', 'S', 'V',
+            // 'D', unknown ones) is followed by `size` bytes of data, which are skipped, never
+            // read as headers. (What the applier then does with such a type is its business.)
+            let header_only = matches!(e.typeflag, b'1'..=b'6');
+            let data = if header_only { 0 } else { e.size };
+            if header_only {
                 e.size = 0;
             }
             self.left = data;
@@ -485,6 +494,61 @@ mod tests {
         let fine = pax_then_symlink(b"27 SCHILY.xattr.user.k=v\0\xff\n");
         let l = Reader::new(fine.as_slice()).next_entry().unwrap().unwrap();
         assert_eq!(l.xattrs, vec![(b"user.k".to_vec(), b"v\0\xff".to_vec())]);
+    }
+
+    /// Sweep 4, #4: only types '1'-'6' are header only (Go's `isHeaderOnlyType`); a 'V'
+    /// member's 1024 bytes of data (a whole member "bin/hidden") were read as headers. And
+    /// only a NUL type with a trailing slash is a directory: a '0' "d/" is a file whose data
+    /// was read as headers too. A global header is checked as Go checks it.
+    #[test]
+    fn data_is_skipped_as_go_skips_it() {
+        let member = |out: &mut Vec<u8>, name: &[u8], typeflag: u8, data: &[u8]| {
+            let m = Member {
+                name,
+                typeflag,
+                mode: 0o644,
+                uid: 0,
+                gid: 0,
+                size: data.len() as u64,
+                mtime: 0,
+                link: b"",
+                devmajor: 0,
+                devminor: 0,
+                xattrs: &[],
+                extra: &[],
+            };
+            tar::write_member(out, &m).unwrap();
+            out.extend_from_slice(data);
+            tar::pad(out, data.len() as u64).unwrap();
+        };
+        let mut hidden = Vec::new();
+        member(&mut hidden, b"bin/hidden", b'0', b"only coldctr sees this\n");
+        let mut out = Vec::new();
+        member(&mut out, b"bin/volume-label", b'V', &hidden);
+        member(&mut out, b"d/", b'0', &hidden);
+        member(&mut out, b"old/", 0, b"");
+        member(&mut out, b"bin/real", b'0', b"real\n");
+        tar::finish(&mut out).unwrap();
+        let mut r = Reader::new(out.as_slice());
+        let mut seen = Vec::new();
+        while let Some(e) = r.next_entry().unwrap() {
+            seen.push((String::from_utf8(e.name).unwrap(), e.typeflag, e.size, e.offset));
+        }
+        let expect = [
+            ("bin/volume-label", b'V', 1024, 0),
+            ("d/", b'0', 1024, 1536),
+            ("old/", b'5', 0, 3072),
+            ("bin/real", b'0', 5, 3584),
+        ];
+        let expect: Vec<_> = expect.iter().map(|&(n, t, s, o)| (n.to_string(), t, s, o)).collect();
+        assert_eq!(seen, expect);
+        let mut g = Vec::new();
+        member(&mut g, b"pax_global_header", b'g', b"13 path=a\0zz\n");
+        member(&mut g, b"f", b'0', b"");
+        tar::finish(&mut g).unwrap();
+        let e = Reader::new(g.as_slice()).next_entry().unwrap_err().to_string();
+        assert!(e.contains(r"a\x00zz holding a NUL"), "{e}");
+        assert!(e.contains("in the global PAX header at offset 0"), "{e}");
     }
 
     #[test]
