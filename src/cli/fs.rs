@@ -368,7 +368,7 @@ fn ls(global: &Global, args: LsArgs, out: &mut dyn Write) -> Result<Outcome, Fai
     // that directory is listed, as ls does.
     let (rel, entry) = stack
         .resolve(path, false)
-        .map_err(|e| Failure::new(Outcome::No, escape(e.as_bytes())))?;
+        .map_err(|e| Failure::new(Outcome::No, crate::text::one_line(&e).into_owned()))?;
     let (rel, entry) = match stack.resolve(path, true) {
         Ok((r, n)) if entry.meta.file_type().is_symlink() && n.is_dir() => (r, n),
         _ => (rel, entry),
@@ -447,7 +447,7 @@ fn cat(global: &Global, args: CatArgs, out: &mut dyn Write) -> Result<Outcome, F
     let stack = stack_of(&mut node, global, target, &args.overlay)?;
     let (rel, entry) = stack
         .resolve(path, true)
-        .map_err(|e| Failure::new(Outcome::No, escape(e.as_bytes())))?;
+        .map_err(|e| Failure::new(Outcome::No, crate::text::one_line(&e).into_owned()))?;
     if !entry.meta.is_file() {
         return Err(Failure::new(
             Outcome::No,
@@ -515,7 +515,7 @@ fn export(global: &Global, args: FsExportArgs, out: &mut dyn Write) -> Result<Ou
     let mut problems = Vec::new();
     if args.from_blobs {
         let layers = image_layers(&node, global, &args.target)?;
-        let damaged = |e: String| Failure::new(Outcome::Damaged, escape(e.as_bytes()));
+        let damaged = |e: String| Failure::new(Outcome::Damaged, crate::text::one_line(&e).into_owned());
         write_tar(&node, &args, to_stdout, out, |w| {
             crate::overlay::blobs::export(&node.root, &layers, w, &mut problems)
                 .map(drop)
