@@ -165,6 +165,25 @@ impl Tree {
         }
     }
 
+    /// Removes what this layer put strictly below `path`, where a member that is not a
+    /// directory now goes: containerd's applier removes whatever is at a member's path
+    /// (`os.RemoveAll`) unless both are directories, so `a/`, `a/passwd`, then a symlink `a`
+    /// leave the link alone. Each entry is removed once, so this stays linear.
+    fn replace_in_layer(&mut self, path: &[u8]) {
+        let mut lo = path.to_vec();
+        lo.push(b'/');
+        let mut hi = path.to_vec();
+        hi.push(b'/' + 1);
+        let gone: Vec<Vec<u8>> = self.this.range(lo..hi).map(|(k, _)| k.clone()).collect();
+        #[cfg(test)]
+        {
+            self.scanned += gone.len();
+        }
+        for k in gone {
+            self.this.remove(&k);
+        }
+    }
+
     /// Removes everything the layers below put (an opaque marker at the layer's root).
     fn clear_below(&mut self) {
         #[cfg(test)]
@@ -417,6 +436,7 @@ fn place(
             };
             if !e.is_dir() {
                 tree.remove_below(&path, false);
+                tree.replace_in_layer(&path);
             }
             tree.insert(path, Placed { layer: l, at, kind });
         }
@@ -519,6 +539,39 @@ mod tests {
     /// Sweep 4, #3: a PAX path "lnk\0zz" on a symlink to outside, then "lnk/evil": the
     /// layer is refused (exit 3 in the CLI), naming it; before, the output held the symlink
     /// "lnk" and a file through it.
+    /// Sweep 4 (a minor observation): `a/`, `a/passwd`, then `a` as a symlink in one layer.
+    /// containerd's applier removes the directory for the link, and `a/passwd` with it; the
+    /// export kept `a/passwd` before the link. The same across layers, as before.
+    #[test]
+    fn a_non_directory_replaces_a_directory_and_what_is_below_it() {
+        let mut layer = Vec::new();
+        put(&mut layer, b"a/", b'5', b"", b"");
+        put(&mut layer, b"a/passwd", b'0', b"", b"root:x:0:0\n");
+        put(&mut layer, b"a/d/", b'5', b"", b"");
+        put(&mut layer, b"a/d/f", b'0', b"", b"f\n");
+        put(&mut layer, b"ab", b'0', b"", b"kept\n");
+        put(&mut layer, b"a", b'2', b"/etc", b"");
+        tar::finish(&mut layer).unwrap();
+        let (r, names, problems) = merge(&[layer]);
+        r.unwrap();
+        assert_eq!(
+            names,
+            [("ab".to_string(), b'0'), ("a".to_string(), b'2')],
+            "{problems:?}"
+        );
+        // A file of a lower layer replaced by a directory and back keeps nothing below it.
+        let mut lower = Vec::new();
+        put(&mut lower, b"x/", b'5', b"", b"");
+        put(&mut lower, b"x/old", b'0', b"", b"old\n");
+        tar::finish(&mut lower).unwrap();
+        let mut upper = Vec::new();
+        put(&mut upper, b"x", b'0', b"", b"now a file\n");
+        tar::finish(&mut upper).unwrap();
+        let (r, names, _) = merge(&[lower, upper]);
+        r.unwrap();
+        assert_eq!(names, [("x".to_string(), b'0')]);
+    }
+
     #[test]
     fn a_nul_in_a_pax_path_refuses_the_layer() {
         let mut base = Vec::new();
