@@ -4,6 +4,7 @@
 //! fields are ignored, nulls are empty) and strict where Go is strict (a wrong type is an
 //! error), because those errors decide what `docker image inspect` prints.
 
+use super::goshape::{Shape, go_fold};
 use super::platform::Platform;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -232,17 +233,8 @@ impl<'de> Deserialize<'de> for Key {
                 f.write_str("a key")
             }
             fn visit_str<E: serde::de::Error>(self, k: &str) -> Result<Key, E> {
-                // Go matches a key to a field name as `bytes.EqualFold` does: ASCII case
-                // aside, 'ſ' (U+017F) is an 's' and the Kelvin sign (U+212A) a 'k'.
-                let folded: String = k
-                    .chars()
-                    .map(|c| match c {
-                        '\u{17f}' => 's',
-                        '\u{212a}' => 'k',
-                        c => c.to_ascii_lowercase(),
-                    })
-                    .collect();
-                Ok(match folded.as_str() {
+                // Go matches a key to a field name without regard to case.
+                Ok(match go_fold(k).as_str() {
                     "mediatype" => Key::MediaType,
                     "fslayers" => Key::FsLayers,
                     "manifests" => Key::Manifests,
@@ -357,11 +349,73 @@ fn null_vec<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Resu
     Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
 }
 
-/// Decodes JSON the way Go's `json.Unmarshal` into a struct does: `null` is the zero value;
+/// A document type with the Go type it is read as ([`decode`]).
+pub trait GoShaped: for<'de> Deserialize<'de> + Default {
+    /// The Go type's fields, as far as this type reads them, under the names serde reads.
+    const SHAPE: Shape;
+    /// The Go type's name, for messages.
+    const GO_NAME: &'static str;
+}
+
+/// Decodes JSON the way Go's `json.Unmarshal` into the type's Go struct does
+/// ([`super::goshape`]): keys match fields without regard to case, a repeated key decodes
+/// again into what the earlier one set, `null` leaves a string alone and sets a slice to nil;
 /// invalid UTF-8 and lone surrogate escapes in strings are U+FFFD ([`crate::gostring`]).
-pub fn decode<T: for<'de> Deserialize<'de> + Default>(blob: &[u8]) -> Result<T, DocError> {
-    let v: Option<T> = crate::gostring::from_slice(blob).map_err(json_err)?;
+pub fn decode<T: GoShaped>(blob: &[u8]) -> Result<T, DocError> {
+    let Ok(doc) = crate::inspect::gojson::parse(blob) else {
+        // A tree is built only to a nesting of 128 (serde_json's limit), while serde skips
+        // the fields it does not read at any depth, as Go does to 10,000: a document nested
+        // deeper in a field no one reads is read as before (keys matched exactly), and one
+        // that is not JSON fails with the error it always did.
+        let v: Option<T> = crate::gostring::from_slice(blob).map_err(json_err)?;
+        return Ok(v.unwrap_or_default());
+    };
+    let shape: &'static Shape = &T::SHAPE;
+    let as_go = super::goshape::unmarshal(doc, shape, T::GO_NAME).map_err(DocError::Json)?;
+    // What Go ended with has each field once, under serde's name and of the type serde reads.
+    let v: Option<T> = serde_json::from_str(&as_go.to_compact(false)).map_err(json_err)?;
     Ok(v.unwrap_or_default())
+}
+
+/// `ocispec.Descriptor`.
+const DESCRIPTOR: Shape = Shape::Struct(
+    "v1.Descriptor",
+    &[
+        ("mediaType", Shape::Str),
+        ("digest", Shape::Str),
+        ("size", Shape::Int),
+        ("urls", Shape::Slice(&Shape::Str)),
+        ("annotations", Shape::Map(&Shape::Str)),
+        // A `[]byte`: base64 text, or `null` for nil.
+        ("data", Shape::Ptr(&Shape::Str)),
+        ("platform", Shape::Ptr(&PLATFORM)),
+        ("artifactType", Shape::Str),
+    ],
+);
+
+/// `ocispec.Platform`.
+const PLATFORM: Shape = Shape::Struct(
+    "v1.Platform",
+    &[
+        ("architecture", Shape::Str),
+        ("os", Shape::Str),
+        ("os.version", Shape::Str),
+        ("os.features", Shape::Slice(&Shape::Str)),
+        ("variant", Shape::Str),
+    ],
+);
+
+impl GoShaped for Manifest {
+    const SHAPE: Shape = Shape::Struct(
+        "v1.Manifest",
+        &[("config", DESCRIPTOR), ("layers", Shape::Slice(&DESCRIPTOR))],
+    );
+    const GO_NAME: &'static str = "v1.Manifest";
+}
+
+impl GoShaped for Index {
+    const SHAPE: Shape = Shape::Struct("v1.Index", &[("manifests", Shape::Slice(&DESCRIPTOR))]);
+    const GO_NAME: &'static str = "v1.Index";
 }
 
 /// containerd's `images.Children` for a blob already read: a manifest's config and layers,
@@ -399,6 +453,72 @@ pub struct ImageConfig {
     pub rootfs: Option<RootFs>,
     pub history: Option<Vec<History>>,
 }
+
+/// `dockerspec.DockerOCIImage`: `ocispec.Image` (with `Platform` embedded) and Docker's
+/// config; `created` is a `*time.Time`.
+impl GoShaped for ImageConfig {
+    const SHAPE: Shape = Shape::Struct(
+        "dockerspec.DockerOCIImage",
+        &[
+            ("created", Shape::Ptr(&Shape::Str)),
+            ("author", Shape::Str),
+            ("architecture", Shape::Str),
+            ("os", Shape::Str),
+            ("os.version", Shape::Str),
+            ("os.features", Shape::Slice(&Shape::Str)),
+            ("variant", Shape::Str),
+            ("config", CONTAINER_CONFIG),
+            (
+                "rootfs",
+                Shape::Struct(
+                    "v1.RootFS",
+                    &[("type", Shape::Str), ("diff_ids", Shape::Slice(&Shape::Str))],
+                ),
+            ),
+            (
+                "history",
+                Shape::Slice(&Shape::Struct("v1.History", &[("comment", Shape::Str)])),
+            ),
+        ],
+    );
+    const GO_NAME: &'static str = "dockerspec.DockerOCIImage";
+}
+
+/// Go's `struct{}` (the values of `ExposedPorts` and `Volumes`).
+const EMPTY_STRUCT: Shape = Shape::Struct("struct {}", &[]);
+
+/// `dockerspec.DockerOCIImageConfig`: `ocispec.ImageConfig` and Docker's additions.
+const CONTAINER_CONFIG: Shape = Shape::Struct(
+    "dockerspec.DockerOCIImageConfig",
+    &[
+        ("User", Shape::Str),
+        ("ExposedPorts", Shape::Map(&EMPTY_STRUCT)),
+        ("Env", Shape::Slice(&Shape::Str)),
+        ("Entrypoint", Shape::Slice(&Shape::Str)),
+        ("Cmd", Shape::Slice(&Shape::Str)),
+        ("Volumes", Shape::Map(&EMPTY_STRUCT)),
+        ("WorkingDir", Shape::Str),
+        ("Labels", Shape::Map(&Shape::Str)),
+        ("StopSignal", Shape::Str),
+        ("ArgsEscaped", Shape::Bool),
+        (
+            "Healthcheck",
+            Shape::Ptr(&Shape::Struct(
+                "dockerspec.HealthcheckConfig",
+                &[
+                    ("Test", Shape::Slice(&Shape::Str)),
+                    ("Interval", Shape::Int),
+                    ("Timeout", Shape::Int),
+                    ("StartPeriod", Shape::Int),
+                    ("StartInterval", Shape::Int),
+                    ("Retries", Shape::Int),
+                ],
+            )),
+        ),
+        ("OnBuild", Shape::Slice(&Shape::Str)),
+        ("Shell", Shape::Slice(&Shape::Str)),
+    ],
+);
 
 impl ImageConfig {
     /// The platform the config describes (`os`, `architecture`, `variant`, ...).
@@ -645,6 +765,50 @@ mod tests {
             Ok(0)
         );
         assert!(children(br#"{"layers":"x"}"#, OCI_MANIFEST).is_err());
+    }
+
+    /// What Go 1.19's `json.Unmarshal` made of each document, into the same struct shapes as
+    /// moby's `dockerspec.DockerOCIImage` and image-spec's `Manifest` (a Go program printing
+    /// the fields, checked on each input below).
+    #[test]
+    fn documents_read_as_go_reads_them() {
+        // The last key wins; keys match without regard to case; null in a []string is "" and
+        // a null label value is "" (serde refused all three).
+        let c: ImageConfig = decode(
+            br#"{"architecture":"arm64","architecture":"amd64","ARCHITECTURE":"s390x","Author":"me",
+                "CONFIG":{"USER":"app","Cmd":["sh"],"cmd":["/app"],"Env":["A=1",null],"labels":{"a":null,"b":"2"}}}"#,
+        )
+        .unwrap();
+        assert_eq!(c.architecture.as_deref(), Some("s390x"));
+        assert_eq!(c.author.as_deref(), Some("me"));
+        let config = c.config.unwrap_or_default();
+        assert_eq!(config.user.as_deref(), Some("app"));
+        assert_eq!(config.cmd, Some(vec!["/app".to_string()]));
+        assert_eq!(config.env, Some(vec!["A=1".to_string(), String::new()]));
+        let labels = config.labels.unwrap_or_default();
+        assert_eq!(labels.get("a"), Some(&Some(String::new())));
+        assert_eq!(labels.get("b"), Some(&Some("2".to_string())));
+        // A repeated struct is decoded into the first; null leaves it.
+        let c: ImageConfig =
+            decode(br#"{"rootfs":{"type":"layers","diff_ids":["a"]},"rootfs":null,"RootFS":{"Diff_IDs":["b"]}}"#)
+                .unwrap();
+        let rootfs = c.rootfs.unwrap_or_default();
+        assert_eq!(rootfs.kind.as_deref(), Some("layers"));
+        assert_eq!(rootfs.diff_ids, Some(vec!["b".to_string()]));
+        // Manifests alike: the second "layers" is the one; "Digest" and "Size" are the fields.
+        let m = br#"{"config":{"Digest":"sha256:1","Size":2},"layers":[],"layers":[{"size":3}]}"#;
+        let c = children(m, OCI_MANIFEST).unwrap();
+        assert_eq!(
+            c.iter().map(|d| (d.digest.as_str(), d.size)).collect::<Vec<_>>(),
+            [("sha256:1", 2), ("", 3)]
+        );
+        // A wrong type is still an error, in Go's words.
+        assert_eq!(
+            decode::<ImageConfig>(br#"{"config":{"Env":"x"}}"#).map(|_| ()),
+            Err(DocError::Json(
+                "json: cannot unmarshal string into Go struct field dockerspec.DockerOCIImageConfig.config.Env of type []string".into()
+            ))
+        );
     }
 
     #[test]

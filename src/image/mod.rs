@@ -2,5 +2,6 @@
 //! and the JSON documents (manifests, indexes, configs) of the content store.
 
 pub mod document;
+pub mod goshape;
 pub mod platform;
 pub mod reference;

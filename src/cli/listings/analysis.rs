@@ -257,11 +257,7 @@ fn read_blob(w: &Walk<'_, '_, '_>, ns: &str, digest: &str) -> BlobRead {
 }
 
 /// Reads `digest` in `ns` and decodes it as `T` (Go's `json.Unmarshal` rules).
-pub(super) fn read_doc<T: for<'de> serde::Deserialize<'de> + Default>(
-    w: &Walk<'_, '_, '_>,
-    ns: &str,
-    digest: &str,
-) -> Doc<T> {
+pub(super) fn read_doc<T: document::GoShaped>(w: &Walk<'_, '_, '_>, ns: &str, digest: &str) -> Doc<T> {
     doc_of(digest, read_blob(w, ns, digest), |bytes| document::decode::<T>(bytes))
 }
 

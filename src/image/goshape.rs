@@ -1,0 +1,438 @@
+//! JSON decoded into a Go struct as `encoding/json`'s `Unmarshal` decodes it, for the content
+//! store's documents (image configs, manifests, indexes).
+//!
+//! serde's derives differ from Go's decoder in three ways that change what a document says:
+//! they refuse a repeated key, match keys exactly, and refuse `null` for a string. Go lets
+//! every key decode into the field it names, in document order, into the value already there:
+//!
+//! * a key names the field whose name it equals, else the first field (in struct order) whose
+//!   name it equals without regard to case (ASCII, plus 'ſ' for 's' and the Kelvin sign for
+//!   'k');
+//! * a struct (or a non-nil pointer's struct) keeps the fields a later object does not name;
+//!   a map keeps its entries and adds the later ones (a repeated key within one map is a
+//!   fresh value that replaces the entry);
+//! * a slice takes the later array's length, but each element is decoded into the element
+//!   already at that index of the slice's backing array, which keeps what earlier, longer
+//!   arrays put there (`[]` and `null` start a new, empty one);
+//! * `null` sets a pointer, slice or map to nil and leaves a string, number, bool or struct as
+//!   it was (an element or map value it leaves at its zero value: `""` in a `[]string`);
+//! * a value of the wrong type is an error (Go carries on but reports the first one).
+//!
+//! The document is read into a [`J`] tree, decoded here against the Go type's [`Shape`] into
+//! the value Go ends with, and that value, written without repeats in the field names the
+//! serde types use, is what they read. Keys no field takes are dropped, as Go drops them.
+
+use crate::inspect::gojson::{GoInt, J};
+
+/// A Go type, as far as `encoding/json` decodes into it.
+pub enum Shape {
+    /// `string` (and a named string type such as `digest.Digest`).
+    Str,
+    /// `int`, `int64`, `time.Duration`.
+    Int,
+    Bool,
+    /// `*T`; also `[]byte`, read from a base64 string, which `null` likewise sets to nil.
+    Ptr(&'static Shape),
+    Slice(&'static Shape),
+    /// `map[string]T`.
+    Map(&'static Shape),
+    /// A struct: its Go name (for messages) and its fields by JSON name, embedded structs'
+    /// fields flattened in, in Go's field order. Only the fields coldctr reads are listed.
+    Struct(&'static str, &'static [(&'static str, Shape)]),
+}
+
+impl Shape {
+    /// The Go type as error messages name it.
+    fn go_name(&self) -> String {
+        match self {
+            Shape::Str => "string".into(),
+            Shape::Int => "int64".into(),
+            Shape::Bool => "bool".into(),
+            // Go decodes into what the pointer points to and names that type.
+            Shape::Ptr(t) => t.go_name(),
+            Shape::Slice(t) => format!("[]{}", t.go_name()),
+            Shape::Map(t) => format!("map[string]{}", t.go_name()),
+            Shape::Struct(name, _) => (*name).to_string(),
+        }
+    }
+
+    /// The Go zero value, as it is written: what a slice element or a map value that `null`
+    /// left alone holds.
+    fn zero(&self) -> J {
+        match self {
+            Shape::Str => J::str(""),
+            Shape::Int => J::Int(0),
+            Shape::Bool => J::Bool(false),
+            Shape::Ptr(_) | Shape::Slice(_) | Shape::Map(_) => J::Null,
+            Shape::Struct(..) => J::Obj(Vec::new()),
+        }
+    }
+}
+
+/// A Go value being decoded into.
+enum V {
+    /// Never set: the zero value (nil for a pointer, slice or map).
+    Zero,
+    /// Set to nil by `null`.
+    Nil,
+    Scalar(J),
+    /// A struct's fields by JSON name, or a map's entries, in the order first set.
+    Obj(Vec<(String, V)>),
+    /// A slice: its backing array, of which the first `len` elements are the slice.
+    Arr {
+        backing: Vec<V>,
+        len: usize,
+    },
+}
+
+/// `s` as Go compares a key with a field name: ASCII case aside, 'ſ' (U+017F) is an 's' and
+/// the Kelvin sign (U+212A) a 'k' (`bytes.EqualFold`, and Go 1.21's `foldName`, on names that
+/// are ASCII as every field name here is).
+pub fn go_fold(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '\u{17f}' => 's',
+            '\u{212a}' => 'k',
+            c => c.to_ascii_lowercase(),
+        })
+        .collect()
+}
+
+/// The field `key` decodes into: the one named exactly so, else the first whose name folds
+/// alike.
+fn field_for(fields: &'static [(&'static str, Shape)], key: &str) -> Option<&'static (&'static str, Shape)> {
+    fields.iter().find(|(name, _)| *name == key).or_else(|| {
+        let folded = go_fold(key);
+        fields.iter().find(|(name, _)| go_fold(name) == folded)
+    })
+}
+
+/// Go's name for a JSON value's kind in "cannot unmarshal <kind> into ...": a number into an
+/// integer type is named with its text.
+fn kind_of(value: &J, into: &Shape) -> String {
+    match value {
+        J::Null => "null".into(),
+        J::Bool(_) => "bool".into(),
+        // Go shows the literal; what was read keeps its value, and says when it was written
+        // as a float (`1.0` is refused as `1` would not be).
+        J::Int(_) | J::Raw(_) | J::Float(_) if matches!(into, Shape::Int) => {
+            format!("number {}", value.shown_in_message())
+        }
+        J::Int(_) | J::Raw(_) | J::Float(_) => "number".into(),
+        J::Str(_) => "string".into(),
+        J::Arr(_) => "array".into(),
+        J::Obj(_) => "object".into(),
+    }
+}
+
+/// The struct and field path a type error names ("Go struct field DockerOCIImageConfig.config.Env").
+struct Path<'a> {
+    top: &'static str,
+    /// The innermost struct's Go name, and the JSON field names from the top.
+    structure: &'static str,
+    fields: &'a [&'a str],
+}
+
+fn type_error(value: &J, shape: &Shape, path: &Path<'_>) -> String {
+    let kind = kind_of(value, shape);
+    match path.fields.is_empty() {
+        true => format!("json: cannot unmarshal {kind} into Go value of type {}", path.top),
+        false => format!(
+            "json: cannot unmarshal {kind} into Go struct field {}.{} of type {}",
+            path.structure,
+            path.fields.join("."),
+            shape.go_name()
+        ),
+    }
+}
+
+/// Decodes `value` into `slot` as Go decodes it into a value of type `shape` that holds what
+/// `slot` holds.
+fn decode_into(slot: &mut V, value: J, shape: &'static Shape, path: &Path<'_>) -> Result<(), String> {
+    if let J::Null = value {
+        if let Shape::Ptr(_) | Shape::Slice(_) | Shape::Map(_) = shape {
+            *slot = V::Nil;
+        }
+        return Ok(());
+    }
+    match (shape, value) {
+        (Shape::Str, value @ J::Str(_)) | (Shape::Bool, value @ J::Bool(_)) => *slot = V::Scalar(value),
+        (Shape::Int, value) if value.as_go_int(GoInt::Int64).is_some() => {
+            *slot = V::Scalar(J::Int(value.as_go_int(GoInt::Int64).unwrap_or_default()));
+        }
+        (Shape::Ptr(inner), value) => {
+            // A nil pointer gets a new zero value; a set one is decoded into.
+            if let V::Nil = slot {
+                *slot = V::Zero;
+            }
+            decode_into(slot, value, inner, path)?;
+        }
+        (Shape::Slice(elem), J::Arr(items)) => {
+            if items.is_empty() || !matches!(slot, V::Arr { .. }) {
+                *slot = V::Arr {
+                    backing: Vec::new(),
+                    len: 0,
+                };
+            }
+            if let V::Arr { backing, len } = slot {
+                *len = items.len();
+                for (i, item) in items.into_iter().enumerate() {
+                    if backing.len() <= i {
+                        backing.push(V::Zero);
+                    }
+                    if let Some(at) = backing.get_mut(i) {
+                        decode_into(at, item, elem, path)?;
+                    }
+                }
+            }
+        }
+        (Shape::Map(elem), J::Obj(members)) => {
+            if !matches!(slot, V::Obj(_)) {
+                *slot = V::Obj(Vec::new());
+            }
+            if let V::Obj(entries) = slot {
+                for (key, item) in members {
+                    let mut fresh = V::Zero;
+                    decode_into(&mut fresh, item, elem, path)?;
+                    match entries.iter_mut().find(|(k, _)| *k == key) {
+                        Some((_, v)) => *v = fresh,
+                        None => entries.push((key, fresh)),
+                    }
+                }
+            }
+        }
+        (Shape::Struct(name, fields), J::Obj(members)) => {
+            if !matches!(slot, V::Obj(_)) {
+                *slot = V::Obj(Vec::new());
+            }
+            if let V::Obj(set) = slot {
+                for (key, item) in members {
+                    let Some((field, field_shape)) = field_for(fields, &key) else {
+                        continue;
+                    };
+                    let at = match set.iter().position(|(k, _)| k == field) {
+                        Some(at) => at,
+                        None => {
+                            set.push(((*field).to_string(), V::Zero));
+                            set.len() - 1
+                        }
+                    };
+                    let mut fields_path = path.fields.to_vec();
+                    fields_path.push(field);
+                    let inner = Path {
+                        top: path.top,
+                        structure: name,
+                        fields: &fields_path,
+                    };
+                    if let Some((_, v)) = set.get_mut(at) {
+                        decode_into(v, item, field_shape, &inner)?;
+                    }
+                }
+            }
+        }
+        (shape, value) => return Err(type_error(&value, shape, path)),
+    }
+    Ok(())
+}
+
+/// The decoded value written out: a struct's fields that were set, a slice's elements, a
+/// map's entries; an element or entry left unset is its zero value.
+fn written(v: V, shape: &Shape) -> Option<J> {
+    let elem_of = |v: V, elem: &Shape| written(v, elem).unwrap_or_else(|| elem.zero());
+    match (v, shape) {
+        (V::Zero, _) => None,
+        (V::Nil, _) => Some(J::Null),
+        (V::Scalar(j), _) => Some(j),
+        (v, Shape::Ptr(inner)) => written(v, inner),
+        (V::Obj(set), Shape::Struct(_, fields)) => Some(J::Obj(
+            set.into_iter()
+                .filter_map(|(k, v)| {
+                    let (_, field_shape) = fields.iter().find(|(name, _)| *name == k)?;
+                    Some((k, written(v, field_shape)?))
+                })
+                .collect(),
+        )),
+        (V::Obj(entries), Shape::Map(elem)) => Some(J::Obj(
+            entries.into_iter().map(|(k, v)| (k, elem_of(v, elem))).collect(),
+        )),
+        (V::Arr { backing, len }, Shape::Slice(elem)) => Some(J::Arr(
+            backing.into_iter().take(len).map(|v| elem_of(v, elem)).collect(),
+        )),
+        // Not built by `decode_into`.
+        (V::Obj(_) | V::Arr { .. }, _) => None,
+    }
+}
+
+/// What Go's `json.Unmarshal` leaves in a zero value of type `shape` (named `top` in
+/// messages) given `doc`, written as JSON with each field once, under its own name; `Err`
+/// with Go's message when a value has the wrong type.
+pub fn unmarshal(doc: J, shape: &'static Shape, top: &'static str) -> Result<J, String> {
+    let mut v = V::Zero;
+    decode_into(
+        &mut v,
+        doc,
+        shape,
+        &Path {
+            top,
+            structure: top,
+            fields: &[],
+        },
+    )?;
+    Ok(written(v, shape).unwrap_or(J::Null))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inspect::gojson::parse;
+
+    const HEALTH: Shape = Shape::Struct(
+        "H",
+        &[
+            ("Test", Shape::Slice(&Shape::Str)),
+            ("Interval", Shape::Int),
+            ("Retries", Shape::Int),
+        ],
+    );
+    const EMPTY: Shape = Shape::Struct("struct {}", &[]);
+    const CONFIG: Shape = Shape::Struct(
+        "C",
+        &[
+            ("User", Shape::Str),
+            ("ExposedPorts", Shape::Map(&EMPTY)),
+            ("Env", Shape::Slice(&Shape::Str)),
+            ("Labels", Shape::Map(&Shape::Str)),
+            ("Healthcheck", Shape::Ptr(&HEALTH)),
+        ],
+    );
+    const HISTORY: Shape = Shape::Struct(
+        "Hist",
+        &[
+            ("created", Shape::Ptr(&Shape::Str)),
+            ("created_by", Shape::Str),
+            ("comment", Shape::Str),
+        ],
+    );
+    const ROOTFS: Shape = Shape::Struct(
+        "RootFS",
+        &[("type", Shape::Str), ("diff_ids", Shape::Slice(&Shape::Str))],
+    );
+    static IMG: Shape = Shape::Struct(
+        "Img",
+        &[
+            ("created", Shape::Ptr(&Shape::Str)),
+            ("author", Shape::Str),
+            ("architecture", Shape::Str),
+            ("os.version", Shape::Str),
+            ("config", CONFIG),
+            ("rootfs", ROOTFS),
+            ("history", Shape::Slice(&HISTORY)),
+        ],
+    );
+
+    fn go(doc: &str) -> String {
+        let j = parse(doc.as_bytes()).unwrap();
+        match unmarshal(j, &IMG, "main.Img") {
+            Ok(j) => j.to_compact(false),
+            Err(e) => e,
+        }
+    }
+
+    /// Each expectation is what Go 1.19's `json.Unmarshal` into the same struct shapes (`Img`
+    /// with `Config C`, `RootFS RootFS`, `History []Hist`, `Healthcheck *H`), then
+    /// `json.Marshal`, printed for the input (fields Go printed only as zero values, which
+    /// serde's defaults supply, left out; errors are Go's message).
+    #[test]
+    fn decodes_as_go_decodes() {
+        for (doc, want) in [
+            // Slices: the last array's length, over the backing array earlier ones filled.
+            (
+                r#"{"config":{"Env":["a","b","c"]},"config":{"Env":["x"]},"config":{"Env":["y",null,null]}}"#,
+                r#"{"config":{"Env":["y","b","c"]}}"#,
+            ),
+            (
+                r#"{"config":{"Env":["a","b"]},"config":{"Env":[]},"config":{"Env":["y",null]}}"#,
+                r#"{"config":{"Env":["y",""]}}"#,
+            ),
+            (
+                r#"{"config":{"Env":["a","b"]},"config":{"Env":null},"config":{"Env":["y",null]}}"#,
+                r#"{"config":{"Env":["y",""]}}"#,
+            ),
+            // Maps keep their entries; a null value is "".
+            (
+                r#"{"config":{"Labels":{"a":"1","b":"2"}},"config":{"Labels":{"a":null,"c":"3"}}}"#,
+                r#"{"config":{"Labels":{"a":"","b":"2","c":"3"}}}"#,
+            ),
+            (
+                r#"{"config":{"Labels":{"a":"1"}},"config":{"Labels":null},"config":{"Labels":{"c":"3"}}}"#,
+                r#"{"config":{"Labels":{"c":"3"}}}"#,
+            ),
+            (
+                r#"{"config":{"Labels":{"a":"1","a":"2"}}}"#,
+                r#"{"config":{"Labels":{"a":"2"}}}"#,
+            ),
+            (
+                r#"{"config":{"ExposedPorts":{"80/tcp":{}}},"config":{"ExposedPorts":{"81/tcp":{"x":1}}}}"#,
+                r#"{"config":{"ExposedPorts":{"80/tcp":{},"81/tcp":{}}}}"#,
+            ),
+            // Structs, through a pointer too, keep fields a later object leaves out.
+            (
+                r#"{"config":{"User":"u","Healthcheck":{"Test":["x"],"Retries":3}},"config":{"Healthcheck":{"Interval":5}}}"#,
+                r#"{"config":{"User":"u","Healthcheck":{"Test":["x"],"Retries":3,"Interval":5}}}"#,
+            ),
+            (
+                r#"{"config":{"Healthcheck":{"Retries":3}},"config":{"Healthcheck":null},"config":{"Healthcheck":{"Interval":5}}}"#,
+                r#"{"config":{"Healthcheck":{"Interval":5}}}"#,
+            ),
+            // Keys without regard to case; null leaves a struct and a string alone.
+            (
+                r#"{"config":{"User":"u"},"config":null,"CONFIG":{"user":null,"ENV":["q"]}}"#,
+                r#"{"config":{"User":"u","Env":["q"]}}"#,
+            ),
+            (
+                r#"{"history":[{"comment":"a","created_by":"x"},{"comment":"b"}],"history":[{"comment":"c"}],"history":[{},{"created_by":null}]}"#,
+                r#"{"history":[{"comment":"c","created_by":"x"},{"comment":"b"}]}"#,
+            ),
+            (
+                r#"{"created":"2020-01-01T00:00:00Z","created":null,"author":"me","author":null,"ARCHITECTURE":"arm","OS.VERSION":"1","o\u017f.version":"2"}"#,
+                r#"{"created":null,"author":"me","architecture":"arm","os.version":"2"}"#,
+            ),
+            (
+                r#"{"rootfs":{"type":"layers","diff_ids":["a"]},"rootfs":null,"RootFS":{"Diff_IDs":["b",null]}}"#,
+                r#"{"rootfs":{"type":"layers","diff_ids":["b",""]}}"#,
+            ),
+            (r#"{"history":[{"comment":"a"}],"history":[]}"#, r#"{"history":[]}"#),
+            (r#"{"author":"\u212a"}"#, "{\"author\":\"\u{212a}\"}"),
+            (r#"{"autho\u0052":"R","Author":"x"}"#, r#"{"author":"x"}"#),
+            // Type errors, in Go's words (the struct named is the innermost one).
+            (
+                r#"{"config":{"Env":["a"]},"config":{"Env":"x"},"author":"z"}"#,
+                "json: cannot unmarshal string into Go struct field C.config.Env of type []string",
+            ),
+            (
+                r#"{"config":{"Env":["a",5]}}"#,
+                "json: cannot unmarshal number into Go struct field C.config.Env of type string",
+            ),
+            (
+                r#"{"config":{"Healthcheck":{"Retries":1.0}}}"#,
+                // Go: "number 1.0 into ... of type int" (the literal, and Go's own type name).
+                "json: cannot unmarshal number 1 (written with a fraction or an exponent) into Go struct field H.config.Healthcheck.Retries of type int64",
+            ),
+            ("[1]", "json: cannot unmarshal array into Go value of type main.Img"),
+            ("null", "null"),
+        ] {
+            assert_eq!(go(doc), want, "{doc}");
+        }
+    }
+
+    #[test]
+    fn an_exact_name_wins_over_a_folded_one() {
+        static TWO: Shape = Shape::Struct("T", &[("ab", Shape::Str), ("AB", Shape::Str)]);
+        let j = parse(br#"{"AB":"1","Ab":"2","ab":"3"}"#).unwrap();
+        // Go: "AB" goes to AB, "Ab" to the first field that folds alike (ab), "ab" to ab.
+        assert_eq!(
+            unmarshal(j, &TWO, "T").unwrap().to_compact(false),
+            r#"{"AB":"1","ab":"3"}"#
+        );
+    }
+}
