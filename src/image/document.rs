@@ -355,6 +355,14 @@ pub trait GoShaped: for<'de> Deserialize<'de> + Default {
     const SHAPE: Shape;
     /// The Go type's name, for messages.
     const GO_NAME: &'static str;
+    /// The JSON names of [`GoShaped::SHAPE`]'s fields at any depth, worked out once
+    /// ([`super::goshape::field_names_of`]).
+    fn field_names() -> &'static [&'static str];
+}
+
+/// [`GoShaped::field_names`] of one type, kept in `cell`.
+fn names_in(cell: &'static std::sync::OnceLock<Vec<&'static str>>, shape: &'static Shape) -> &'static [&'static str] {
+    cell.get_or_init(|| super::goshape::field_names_of(shape))
 }
 
 /// Decodes JSON the way Go's `json.Unmarshal` into the type's Go struct does
@@ -362,6 +370,15 @@ pub trait GoShaped: for<'de> Deserialize<'de> + Default {
 /// again into what the earlier one set, `null` leaves a string alone and sets a slice to nil;
 /// invalid UTF-8 and lone surrogate escapes in strings are U+FFFD ([`crate::gostring`]).
 pub fn decode<T: GoShaped>(blob: &[u8]) -> Result<T, DocError> {
+    let shape: &'static Shape = &T::SHAPE;
+    // Nearly every document has each field once, under its own name, and no null for a
+    // string: serde's derives read it as Go does, in one pass (the tree and its second
+    // reading made `images` take 58% more instructions).
+    if super::goshape::keys_are_exact(blob, T::field_names())
+        && let Ok(v) = crate::gostring::from_slice::<Option<T>>(blob)
+    {
+        return Ok(v.unwrap_or_default());
+    }
     let Ok(doc) = crate::inspect::gojson::parse(blob) else {
         // A tree is built only to a nesting of 128 (serde_json's limit), while serde skips
         // the fields it does not read at any depth, as Go does to 10,000: a document nested
@@ -370,7 +387,6 @@ pub fn decode<T: GoShaped>(blob: &[u8]) -> Result<T, DocError> {
         let v: Option<T> = crate::gostring::from_slice(blob).map_err(json_err)?;
         return Ok(v.unwrap_or_default());
     };
-    let shape: &'static Shape = &T::SHAPE;
     let as_go = super::goshape::unmarshal(doc, shape, T::GO_NAME).map_err(DocError::Json)?;
     // What Go ended with has each field once, under serde's name and of the type serde reads.
     let v: Option<T> = serde_json::from_str(&as_go.to_compact(false)).map_err(json_err)?;
@@ -411,11 +427,19 @@ impl GoShaped for Manifest {
         &[("config", DESCRIPTOR), ("layers", Shape::Slice(&DESCRIPTOR))],
     );
     const GO_NAME: &'static str = "v1.Manifest";
+    fn field_names() -> &'static [&'static str] {
+        static NAMES: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+        names_in(&NAMES, &Self::SHAPE)
+    }
 }
 
 impl GoShaped for Index {
     const SHAPE: Shape = Shape::Struct("v1.Index", &[("manifests", Shape::Slice(&DESCRIPTOR))]);
     const GO_NAME: &'static str = "v1.Index";
+    fn field_names() -> &'static [&'static str] {
+        static NAMES: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+        names_in(&NAMES, &Self::SHAPE)
+    }
 }
 
 /// containerd's `images.Children` for a blob already read: a manifest's config and layers,
@@ -482,6 +506,10 @@ impl GoShaped for ImageConfig {
         ],
     );
     const GO_NAME: &'static str = "dockerspec.DockerOCIImage";
+    fn field_names() -> &'static [&'static str] {
+        static NAMES: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+        names_in(&NAMES, &Self::SHAPE)
+    }
 }
 
 /// Go's `struct{}` (the values of `ExposedPorts` and `Volumes`).

@@ -76,8 +76,15 @@ enum V {
     /// Set to nil by `null`.
     Nil,
     Scalar(J),
-    /// A struct's fields by JSON name, or a map's entries, in the order first set.
+    /// A struct's fields by JSON name, in the order first set.
     Obj(Vec<(String, V)>),
+    /// A map's entries in the order first set, and where each key is: a map named again and
+    /// again (a crafted config's `"Labels"` repeated with its keys) costs each key once, not
+    /// once per entry already there.
+    Map {
+        entries: Vec<(String, V)>,
+        at: std::collections::HashMap<String, usize>,
+    },
     /// A slice: its backing array, of which the first `len` elements are the slice.
     Arr {
         backing: Vec<V>,
@@ -187,16 +194,22 @@ fn decode_into(slot: &mut V, value: J, shape: &'static Shape, path: &Path<'_>) -
             }
         }
         (Shape::Map(elem), J::Obj(members)) => {
-            if !matches!(slot, V::Obj(_)) {
-                *slot = V::Obj(Vec::new());
+            if !matches!(slot, V::Map { .. }) {
+                *slot = V::Map {
+                    entries: Vec::new(),
+                    at: std::collections::HashMap::new(),
+                };
             }
-            if let V::Obj(entries) = slot {
+            if let V::Map { entries, at } = slot {
                 for (key, item) in members {
                     let mut fresh = V::Zero;
                     decode_into(&mut fresh, item, elem, path)?;
-                    match entries.iter_mut().find(|(k, _)| *k == key) {
+                    match at.get(&key).and_then(|&i| entries.get_mut(i)) {
                         Some((_, v)) => *v = fresh,
-                        None => entries.push((key, fresh)),
+                        None => {
+                            at.insert(key.clone(), entries.len());
+                            entries.push((key, fresh));
+                        }
                     }
                 }
             }
@@ -252,15 +265,91 @@ fn written(v: V, shape: &Shape) -> Option<J> {
                 })
                 .collect(),
         )),
-        (V::Obj(entries), Shape::Map(elem)) => Some(J::Obj(
+        (V::Map { entries, .. }, Shape::Map(elem)) => Some(J::Obj(
             entries.into_iter().map(|(k, v)| (k, elem_of(v, elem))).collect(),
         )),
         (V::Arr { backing, len }, Shape::Slice(elem)) => Some(J::Arr(
             backing.into_iter().take(len).map(|v| elem_of(v, elem)).collect(),
         )),
         // Not built by `decode_into`.
-        (V::Obj(_) | V::Arr { .. }, _) => None,
+        (V::Obj(_) | V::Map { .. } | V::Arr { .. }, _) => None,
     }
+}
+
+/// The JSON names of every field of `shape`, at any depth, each once.
+pub fn field_names_of(shape: &'static Shape) -> Vec<&'static str> {
+    fn walk(shape: &'static Shape, out: &mut Vec<&'static str>) {
+        match shape {
+            Shape::Str | Shape::Int | Shape::Bool => {}
+            Shape::Ptr(inner) | Shape::Slice(inner) | Shape::Map(inner) => walk(inner, out),
+            Shape::Struct(_, fields) => {
+                for (name, inner) in *fields {
+                    if !out.contains(name) {
+                        out.push(name);
+                    }
+                    walk(inner, out);
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(shape, &mut out);
+    out
+}
+
+/// Whether every key of the JSON text `blob` that folds like one of `names` (a shape's
+/// [`field_names_of`]) is that name exactly: then a decoder that matches keys exactly,
+/// refuses a repeated field and refuses `null` for a string (serde's derives) reads what Go
+/// reads whenever it reads anything, and [`unmarshal`]'s tree is not needed. One pass over
+/// the bytes, from quote to quote; a key with an escape, or with the two non-ASCII letters
+/// that fold to ASCII ('ſ', the Kelvin sign), answers no. A key of data (a label named
+/// `env`) may answer no too: the slow way is always right.
+pub fn keys_are_exact(blob: &[u8], names: &[&str]) -> bool {
+    // Quote to quote: where a string opened (after its quote), and whether it held an escape.
+    let mut open: Option<(usize, bool)> = None;
+    // Bytes before this one were escaped (the byte after a backslash is never a delimiter).
+    let mut from = 0;
+    for at in memchr::memchr2_iter(b'"', b'\\', blob) {
+        if at < from {
+            continue;
+        }
+        if blob.get(at) == Some(&b'\\') {
+            from = at + 2;
+            if let Some((_, escaped)) = open.as_mut() {
+                *escaped = true;
+            }
+            continue;
+        }
+        let Some((start, escaped)) = open.take() else {
+            open = Some((at + 1, false));
+            continue;
+        };
+        let after = blob.get(at + 1..).unwrap_or_default();
+        let next = after.iter().find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'));
+        if next != Some(&b':') {
+            continue;
+        }
+        let Some(text) = blob.get(start..at) else {
+            return false;
+        };
+        if escaped {
+            return false;
+        }
+        if !text.is_ascii()
+            && (text.windows(2).any(|w| w == [0xc5, 0xbf]) || text.windows(3).any(|w| w == [0xe2, 0x84, 0xaa]))
+        {
+            return false;
+        }
+        // Most keys are a name exactly, or of no name's length (a label, a digest).
+        if names
+            .iter()
+            .any(|n| n.len() == text.len() && n.as_bytes() != text && n.as_bytes().eq_ignore_ascii_case(text))
+        {
+            return false;
+        }
+    }
+    // An unterminated string is not JSON: the slow way says why.
+    open.is_none()
 }
 
 /// What Go's `json.Unmarshal` leaves in a zero value of type `shape` (named `top` in
@@ -295,6 +384,34 @@ mod tests {
         ],
     );
     const EMPTY: Shape = Shape::Struct("struct {}", &[]);
+
+    /// The fast way's test: a key that folds like a field name but is not it, at any depth,
+    /// or one with an escape or a non-ASCII letter that folds to ASCII, sends the document
+    /// the slow way; values, unknown keys and exact names do not.
+    #[test]
+    fn keys_are_exact_only_when_no_key_needs_folding() {
+        const S: Shape = Shape::Struct(
+            "S",
+            &[("config", Shape::Ptr(&HEALTH)), ("Labels", Shape::Map(&Shape::Str))],
+        );
+        let names = field_names_of(&S);
+        let exact = |j: &str| keys_are_exact(j.as_bytes(), &names);
+        assert!(exact(r#"{"config":{"Test":["CMD"],"Retries":3},"other":1}"#));
+        assert!(exact(r#"{"Labels":{"a":"RETRIES","b":"Config"}, "x" : "Test"}"#));
+        assert!(exact(r#"{"config" :null,"Labels":{"é":"1"}}"#));
+        assert!(!exact(r#"{"Config":{}}"#));
+        assert!(!exact(r#"{"config":{"retries":3}}"#));
+        assert!(!exact(r#"{"config" : {"TEST" : []}}"#));
+        assert!(!exact(r#"{"Labels":{"labels":"a label named like a field"}}"#));
+        assert!(!exact(r#"{"confi\u0067":{}}"#));
+        assert!(!exact("{\"Label\u{17f}\":{}}"));
+        assert!(
+            !exact("{\"\u{212a}ey\":1}"),
+            "the Kelvin sign is looked at the slow way"
+        );
+        // A string value that looks like a key is not one.
+        assert!(exact(r#"{"x":"Config", "y":["retries", ":"]}"#));
+    }
     const CONFIG: Shape = Shape::Struct(
         "C",
         &[
