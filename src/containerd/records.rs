@@ -1264,20 +1264,28 @@ pub fn shared_id_message(snapshotter: &str, id: u64, keys: &[&str]) -> String {
 mod tests {
     use super::{BackendSnapshot, key_bytes, key_name, parent_loop_message, parent_loops, shared_ids};
 
-    /// Each loop once, from its least key; a chain that runs into a loop, a missing parent
-    /// and a base are no loops; a snapshot that is its own parent is one.
-    #[test]
-    fn parent_loops_are_each_said_once() {
-        let snap = |key: &str, parent: Option<&str>| BackendSnapshot {
+    /// A committed snapshot record with no parent.
+    fn committed(key: &str, id: Option<u64>) -> BackendSnapshot {
+        BackendSnapshot {
             key: key.into(),
-            id: None,
+            id,
             kind: "Committed".into(),
-            parent: parent.map(Into::into),
+            parent: None,
             created_at: None,
             updated_at: None,
             labels: Default::default(),
             size: None,
             inodes: None,
+        }
+    }
+
+    /// Each loop once, from its least key; a chain that runs into a loop, a missing parent
+    /// and a base are no loops; a snapshot that is its own parent is one.
+    #[test]
+    fn parent_loops_are_each_said_once() {
+        let snap = |key: &str, parent: Option<&str>| BackendSnapshot {
+            parent: parent.map(Into::into),
+            ..committed(key, None)
         };
         let snaps = [
             snap("base", None),
@@ -1312,17 +1320,7 @@ mod tests {
     /// an id shares nothing.
     #[test]
     fn shared_ids_group_the_keys_of_each_id() {
-        let snap = |key: &str, id: Option<u64>| BackendSnapshot {
-            key: key.into(),
-            id,
-            kind: "Committed".into(),
-            parent: None,
-            created_at: None,
-            updated_at: None,
-            labels: Default::default(),
-            size: None,
-            inodes: None,
-        };
+        let snap = committed;
         let snaps = [
             snap("c", Some(7)),
             snap("a", Some(7)),

@@ -148,18 +148,8 @@ impl Tree {
     /// Removes every path the layers below put strictly below `dir` (and `dir` itself too,
     /// when `itself`).
     fn remove_below(&mut self, dir: &[u8], itself: bool) {
-        let mut lo = dir.to_vec();
-        lo.push(b'/');
-        let mut hi = dir.to_vec();
-        hi.push(b'/' + 1);
-        let gone: Vec<Vec<u8>> = self.below.range(lo..hi).map(|(k, _)| k.clone()).collect();
-        #[cfg(test)]
-        {
-            self.scanned += gone.len();
-        }
-        for k in gone {
-            self.below.remove(&k);
-        }
+        let gone = remove_under(&mut self.below, dir);
+        self.count_scanned(gone);
         if itself {
             self.below.remove(dir);
         }
@@ -170,17 +160,15 @@ impl Tree {
     /// (`os.RemoveAll`) unless both are directories, so `a/`, `a/passwd`, then a symlink `a`
     /// leave the link alone. Each entry is removed once, so this stays linear.
     fn replace_in_layer(&mut self, path: &[u8]) {
-        let mut lo = path.to_vec();
-        lo.push(b'/');
-        let mut hi = path.to_vec();
-        hi.push(b'/' + 1);
-        let gone: Vec<Vec<u8>> = self.this.range(lo..hi).map(|(k, _)| k.clone()).collect();
+        let gone = remove_under(&mut self.this, path);
+        self.count_scanned(gone);
+    }
+
+    /// Counts entries removals visited (a test bounds them).
+    fn count_scanned(&mut self, _n: usize) {
         #[cfg(test)]
         {
-            self.scanned += gone.len();
-        }
-        for k in gone {
-            self.this.remove(&k);
+            self.scanned += _n;
         }
     }
 
@@ -205,6 +193,19 @@ impl Tree {
             self.below.insert(k, v);
         }
     }
+}
+
+/// Removes the paths of `map` strictly below `dir`; how many.
+fn remove_under(map: &mut Merged, dir: &[u8]) -> usize {
+    let mut lo = dir.to_vec();
+    lo.push(b'/');
+    let mut hi = dir.to_vec();
+    hi.push(b'/' + 1);
+    let gone: Vec<Vec<u8>> = map.range(lo..hi).map(|(k, _)| k.clone()).collect();
+    for k in &gone {
+        map.remove(k);
+    }
+    gone.len()
 }
 
 /// The nearest path above `path` that the tree so far has as something other than a
