@@ -472,6 +472,19 @@ mod tests {
         tar::pad(out, data.len() as u64).unwrap();
     }
 
+    /// A member as `layer_of` takes it: name, type, link target, data.
+    type MemberSpec<'a> = (&'a [u8], u8, &'a [u8], &'a [u8]);
+
+    /// A finished layer tar of `members`, in order.
+    fn layer_of(members: &[MemberSpec<'_>]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for (name, typeflag, link, data) in members {
+            put(&mut out, name, *typeflag, link, data);
+        }
+        tar::finish(&mut out).unwrap();
+        out
+    }
+
     /// `fs export --from-blobs` of `tars` (base first): the result, the archive's member
     /// names with their types, and the problems.
     /// The export's result, its (name, type) members, its problems.
@@ -525,13 +538,8 @@ mod tests {
             assert!(e.contains(&format!("unhandled tar header type {flag}")), "{e}");
             assert!(!names.iter().any(|(n, _)| n == "bin/hidden"), "{names:?}");
         }
-        let mut base = Vec::new();
-        put(&mut base, b"gone", b'0', b"", b"g\n");
-        put(&mut base, b"kept", b'0', b"", b"k\n");
-        tar::finish(&mut base).unwrap();
-        let mut top = Vec::new();
-        put(&mut top, b".wh.gone", b'V', b"", b"");
-        tar::finish(&mut top).unwrap();
+        let base = layer_of(&[(b"gone", b'0', b"", b"g\n"), (b"kept", b'0', b"", b"k\n")]);
+        let top = layer_of(&[(b".wh.gone", b'V', b"", b"")]);
         let (r, names, problems) = merge(&[base, top]);
         r.unwrap();
         assert_eq!(names, [("kept".to_string(), b'0')], "{problems:?}");
@@ -560,14 +568,9 @@ mod tests {
             [("ab".to_string(), b'0'), ("a".to_string(), b'2')],
             "{problems:?}"
         );
-        // A file of a lower layer replaced by a directory and back keeps nothing below it.
-        let mut lower = Vec::new();
-        put(&mut lower, b"x/", b'5', b"", b"");
-        put(&mut lower, b"x/old", b'0', b"", b"old\n");
-        tar::finish(&mut lower).unwrap();
-        let mut upper = Vec::new();
-        put(&mut upper, b"x", b'0', b"", b"now a file\n");
-        tar::finish(&mut upper).unwrap();
+        // A directory of a lower layer replaced by a file keeps nothing below it.
+        let lower = layer_of(&[(b"x/", b'5', b"", b""), (b"x/old", b'0', b"", b"old\n")]);
+        let upper = layer_of(&[(b"x", b'0', b"", b"now a file\n")]);
         let (r, names, _) = merge(&[lower, upper]);
         r.unwrap();
         assert_eq!(names, [("x".to_string(), b'0')]);
