@@ -6,7 +6,9 @@
 //! are left out (the oracle cannot read them; ours applies Go's 10,000).
 #![no_main]
 
-use coldctr::image::document::{self, DocError};
+use coldctr::image::document::{self, DocError, GoShaped};
+use coldctr::image::goshape;
+use coldctr::inspect::gojson::{self, J};
 use serde_json::Value;
 
 /// serde_json errors for a `Value` that Go's decoder does not raise.
@@ -41,7 +43,46 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         }
         let _ = document::children(data, mt);
     }
+    // The decoder's shortcut: when the key scan answers yes, no key of the document read
+    // whole (escapes undone) may fold like a field name without being it.
+    let shapes = [
+        <document::Manifest as GoShaped>::field_names(),
+        <document::Index as GoShaped>::field_names(),
+        <document::ImageConfig as GoShaped>::field_names(),
+    ];
+    if let Ok(tree) = gojson::parse(data) {
+        for names in shapes {
+            if goshape::keys_are_exact(data, names) {
+                let mut keys = Vec::new();
+                keys_of(&tree, &mut keys);
+                for key in keys {
+                    let folded = goshape::go_fold(key);
+                    for name in names.names() {
+                        let name = std::str::from_utf8(name).unwrap();
+                        assert!(
+                            name == key || goshape::go_fold(name) != folded,
+                            "key {key:?} folds like field {name:?}, and the scan said exact"
+                        );
+                    }
+                }
+            }
+        }
+    }
 });
+
+/// Every object key in `j`, at any depth.
+fn keys_of<'a>(j: &'a J, out: &mut Vec<&'a str>) {
+    match j {
+        J::Obj(members) => {
+            for (k, v) in members {
+                out.push(k);
+                keys_of(v, out);
+            }
+        }
+        J::Arr(items) => items.iter().for_each(|v| keys_of(v, out)),
+        _ => {}
+    }
+}
 
 /// The document read whole (its top-level entries in order, each value a `Value`), then the
 /// rules of containerd's `validateMediaType` as Go's `json.Unmarshal` applies them.

@@ -276,35 +276,72 @@ fn written(v: V, shape: &Shape) -> Option<J> {
     }
 }
 
-/// The JSON names of every field of `shape`, at any depth, each once.
-pub fn field_names_of(shape: &'static Shape) -> Vec<&'static str> {
-    fn walk(shape: &'static Shape, out: &mut Vec<&'static str>) {
-        match shape {
-            Shape::Str | Shape::Int | Shape::Bool => {}
-            Shape::Ptr(inner) | Shape::Slice(inner) | Shape::Map(inner) => walk(inner, out),
-            Shape::Struct(_, fields) => {
-                for (name, inner) in *fields {
-                    if !out.contains(name) {
-                        out.push(name);
+/// The JSON names of every field of a shape, at any depth, each once, grouped by length: a
+/// key is compared with the few names of its own length only (a manifest's keys were each
+/// compared with every name, and that was most of the cost of [`keys_are_exact`]).
+pub struct FieldNames {
+    /// Index `n`: the names `n` bytes long, each with whether another name folds like it.
+    by_len: Vec<Vec<(&'static [u8], bool)>>,
+}
+
+impl FieldNames {
+    pub fn of(shape: &'static Shape) -> FieldNames {
+        fn walk(shape: &'static Shape, out: &mut FieldNames) {
+            match shape {
+                Shape::Str | Shape::Int | Shape::Bool => {}
+                Shape::Ptr(inner) | Shape::Slice(inner) | Shape::Map(inner) => walk(inner, out),
+                Shape::Struct(_, fields) => {
+                    for (name, inner) in *fields {
+                        let name = name.as_bytes();
+                        if out.by_len.len() <= name.len() {
+                            out.by_len.resize_with(name.len() + 1, Vec::new);
+                        }
+                        if let Some(same_len) = out.by_len.get_mut(name.len())
+                            && !same_len.iter().any(|(n, _)| *n == name)
+                        {
+                            let mut folds_like_another = false;
+                            for (_, its) in same_len.iter_mut().filter(|(n, _)| n.eq_ignore_ascii_case(name)) {
+                                (*its, folds_like_another) = (true, true);
+                            }
+                            same_len.push((name, folds_like_another));
+                        }
+                        walk(inner, out);
                     }
-                    walk(inner, out);
                 }
             }
         }
+        let mut out = FieldNames { by_len: Vec::new() };
+        walk(shape, &mut out);
+        out
     }
-    let mut out = Vec::new();
-    walk(shape, &mut out);
-    out
+
+    /// Every name.
+    pub fn names(&self) -> impl Iterator<Item = &'static [u8]> + '_ {
+        self.by_len.iter().flatten().map(|(n, _)| *n)
+    }
+
+    /// Whether `key` folds like a name under ASCII case without being that name.
+    fn folds_to_another(&self, key: &[u8]) -> bool {
+        let Some(names) = self.by_len.get(key.len()) else {
+            return false;
+        };
+        // Most keys are a name: one exact comparison settles it, unless another name folds
+        // like it (`config` and `Config`, both fields somewhere in an image config).
+        if let Some((_, folds_like_another)) = names.iter().find(|(n, _)| *n == key) {
+            return *folds_like_another;
+        }
+        names.iter().any(|(n, _)| n.eq_ignore_ascii_case(key))
+    }
 }
 
 /// Whether every key of the JSON text `blob` that folds like one of `names` (a shape's
-/// [`field_names_of`]) is that name exactly: then a decoder that matches keys exactly,
+/// [`FieldNames`]) is that name exactly: then a decoder that matches keys exactly,
 /// refuses a repeated field and refuses `null` for a string (serde's derives) reads what Go
 /// reads whenever it reads anything, and [`unmarshal`]'s tree is not needed. One pass over
 /// the bytes, from quote to quote; a key with an escape, or with the two non-ASCII letters
 /// that fold to ASCII ('ſ', the Kelvin sign), answers no. A key of data (a label named
 /// `env`) may answer no too: the slow way is always right.
-pub fn keys_are_exact(blob: &[u8], names: &[&str]) -> bool {
+pub fn keys_are_exact(blob: &[u8], names: &FieldNames) -> bool {
     // Quote to quote: where a string opened (after its quote), and whether it held an escape.
     let mut open: Option<(usize, bool)> = None;
     // Bytes before this one were escaped (the byte after a backslash is never a delimiter).
@@ -340,11 +377,7 @@ pub fn keys_are_exact(blob: &[u8], names: &[&str]) -> bool {
         {
             return false;
         }
-        // Most keys are a name exactly, or of no name's length (a label, a digest).
-        if names
-            .iter()
-            .any(|n| n.len() == text.len() && n.as_bytes() != text && n.as_bytes().eq_ignore_ascii_case(text))
-        {
+        if names.folds_to_another(text) {
             return false;
         }
     }
@@ -394,7 +427,7 @@ mod tests {
             "S",
             &[("config", Shape::Ptr(&HEALTH)), ("Labels", Shape::Map(&Shape::Str))],
         );
-        let names = field_names_of(&S);
+        let names = FieldNames::of(&S);
         let exact = |j: &str| keys_are_exact(j.as_bytes(), &names);
         assert!(exact(r#"{"config":{"Test":["CMD"],"Retries":3},"other":1}"#));
         assert!(exact(r#"{"Labels":{"a":"RETRIES","b":"Config"}, "x" : "Test"}"#));
@@ -411,6 +444,21 @@ mod tests {
         );
         // A string value that looks like a key is not one.
         assert!(exact(r#"{"x":"Config", "y":["retries", ":"]}"#));
+        // Escaped quotes and backslashes end no string; a long value is crossed too.
+        assert!(!exact(r#"{"x":"\\","Config":{}}"#));
+        assert!(!exact(r#"{"x":"\":\\\"","Config":{}}"#));
+        assert!(exact(r#"{"x":"\"Config\":1"}"#));
+        let long = format!(r#"{{"x":"{}","y":"a{}","Config":1}}"#, "b".repeat(100), "\\".repeat(40));
+        assert!(!exact(&long));
+        assert!(exact(&long.replace("Config", "config")));
+        assert!(!exact(r#"{"config":"unterminated}"#));
+        // A name that another folds like (fields `config` and `Config` at two depths) is
+        // never taken as exact: which struct the key is in is not known here.
+        const AMBIGUOUS: Shape = Shape::Struct("A", &[("config", Shape::Struct("B", &[("Config", Shape::Str)]))]);
+        let names = FieldNames::of(&AMBIGUOUS);
+        assert!(!keys_are_exact(br#"{"config":{}}"#, &names));
+        assert!(!keys_are_exact(br#"{"Config":""}"#, &names));
+        assert!(keys_are_exact(br#"{"other":{"x":1}}"#, &names));
     }
     const CONFIG: Shape = Shape::Struct(
         "C",
