@@ -31,6 +31,9 @@ pub enum Shape {
     /// `int`, `int64`, `time.Duration`.
     Int,
     Bool,
+    /// `time.Time`, whose `UnmarshalJSON` takes an RFC 3339 string and leaves the time as it
+    /// was for `null`.
+    Time,
     /// `*T`; also `[]byte`, read from a base64 string, which `null` likewise sets to nil.
     Ptr(&'static Shape),
     Slice(&'static Shape),
@@ -39,6 +42,12 @@ pub enum Shape {
     /// A struct: its Go name (for messages) and its fields by JSON name, embedded structs'
     /// fields flattened in, in Go's field order. Only the fields coldctr reads are listed.
     Struct(&'static str, &'static [(&'static str, Shape)]),
+    /// A field whose Go type is not described here, kept as the file has it, for output
+    /// that prints it whole: never refused; a later value replaces an earlier one, but an
+    /// object given again adds its members to the earlier object's (as Go decodes into the
+    /// struct or map already there), and repeats inside are read as [`J::folded`] reads
+    /// them. `null` makes it `null`.
+    Any,
 }
 
 impl Shape {
@@ -48,11 +57,42 @@ impl Shape {
             Shape::Str => "string".into(),
             Shape::Int => "int64".into(),
             Shape::Bool => "bool".into(),
+            Shape::Time => "time.Time".into(),
             // Go decodes into what the pointer points to and names that type.
             Shape::Ptr(t) => t.go_name(),
             Shape::Slice(t) => format!("[]{}", t.go_name()),
             Shape::Map(t) => format!("map[string]{}", t.go_name()),
             Shape::Struct(name, _) => (*name).to_string(),
+            Shape::Any => "interface {}".into(),
+        }
+    }
+
+    /// What a value of the type is, in words, for a message that a value is not one ("not
+    /// an integer", "not a list of strings").
+    pub fn wanted(&self) -> String {
+        match self {
+            Shape::Str => "a string".into(),
+            Shape::Int => "an integer".into(),
+            Shape::Bool => "true or false".into(),
+            Shape::Time => "an RFC 3339 time".into(),
+            Shape::Ptr(t) => t.wanted(),
+            Shape::Slice(t) => format!("a list of {}", t.plural()),
+            Shape::Map(t) => format!("an object of {}", t.plural()),
+            Shape::Struct(..) => "an object".into(),
+            Shape::Any => "a JSON value".into(),
+        }
+    }
+
+    fn plural(&self) -> &'static str {
+        match self {
+            Shape::Str => "strings",
+            Shape::Int => "integers",
+            Shape::Bool => "booleans",
+            Shape::Time => "RFC 3339 times",
+            Shape::Ptr(t) => t.plural(),
+            Shape::Slice(_) => "lists",
+            Shape::Map(_) | Shape::Struct(..) => "objects",
+            Shape::Any => "values",
         }
     }
 
@@ -63,7 +103,8 @@ impl Shape {
             Shape::Str => J::str(""),
             Shape::Int => J::Int(0),
             Shape::Bool => J::Bool(false),
-            Shape::Ptr(_) | Shape::Slice(_) | Shape::Map(_) => J::Null,
+            Shape::Time => J::str("0001-01-01T00:00:00Z"),
+            Shape::Ptr(_) | Shape::Slice(_) | Shape::Map(_) | Shape::Any => J::Null,
             Shape::Struct(..) => J::Obj(Vec::new()),
         }
     }
@@ -140,7 +181,35 @@ struct Path<'a> {
     fields: &'a [&'a str],
 }
 
+/// A value Go's decoder refuses for its field's type. Go carries on past it (leaving the
+/// field as it was) and reports the first one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mistyped {
+    /// Go's message: "json: cannot unmarshal string into Go struct field State.State.Pid of
+    /// type int64" (an integer type is named `int64` whatever its Go width; a time's message
+    /// is not Go's `time` package's).
+    pub go: String,
+    /// The JSON names of the struct fields from the top to the refused value's (Go's
+    /// `Field`: `State.Pid`; a map's keys and a slice's indexes are not in it).
+    pub field: String,
+    /// The value the field was given, as a message shows it ([`J::shown_in_message`]): the
+    /// whole list or object when one of its elements is refused.
+    pub shown: String,
+    /// What the field's type takes, in words ([`Shape::wanted`]).
+    pub wanted: String,
+}
+
 fn type_error(value: &J, shape: &Shape, path: &Path<'_>) -> String {
+    if let Shape::Time = shape {
+        // time.Time's own UnmarshalJSON (Go 1.20 on), not the decoder, refuses it.
+        return match value {
+            J::Str(s) => format!(
+                "parsing time {}: not an RFC 3339 time",
+                J::str(s.clone()).shown_in_message()
+            ),
+            _ => "Time.UnmarshalJSON: input is not a JSON string".into(),
+        };
+    }
     let kind = kind_of(value, shape);
     match path.fields.is_empty() {
         true => format!("json: cannot unmarshal {kind} into Go value of type {}", path.top),
@@ -153,26 +222,50 @@ fn type_error(value: &J, shape: &Shape, path: &Path<'_>) -> String {
     }
 }
 
+/// The value given to the struct field being decoded (or the whole document), and its type:
+/// what a refusal inside it names.
+#[derive(Clone, Copy)]
+struct Given<'j> {
+    value: &'j J,
+    shape: &'static Shape,
+}
+
 /// Decodes `value` into `slot` as Go decodes it into a value of type `shape` that holds what
-/// `slot` holds.
-fn decode_into(slot: &mut V, value: J, shape: &'static Shape, path: &Path<'_>) -> Result<(), String> {
+/// `slot` holds. A value of the wrong type is added to `refused` (once for each field) and
+/// leaves the slot as it was, as Go leaves it.
+fn decode_into(
+    slot: &mut V,
+    value: &J,
+    shape: &'static Shape,
+    path: &Path<'_>,
+    given: Given<'_>,
+    refused: &mut Vec<Mistyped>,
+) {
     if let J::Null = value {
-        if let Shape::Ptr(_) | Shape::Slice(_) | Shape::Map(_) = shape {
+        if let Shape::Ptr(_) | Shape::Slice(_) | Shape::Map(_) | Shape::Any = shape {
             *slot = V::Nil;
         }
-        return Ok(());
+        return;
     }
     match (shape, value) {
-        (Shape::Str, value @ J::Str(_)) | (Shape::Bool, value @ J::Bool(_)) => *slot = V::Scalar(value),
+        (Shape::Str, J::Str(_)) | (Shape::Bool, J::Bool(_)) => *slot = V::Scalar(value.clone()),
+        (Shape::Time, J::Str(s)) if crate::containerd::gotime::parse_rfc3339(s).is_some() => {
+            *slot = V::Scalar(value.clone());
+        }
         (Shape::Int, value) if value.as_go_int(GoInt::Int64).is_some() => {
             *slot = V::Scalar(J::Int(value.as_go_int(GoInt::Int64).unwrap_or_default()));
         }
+        (Shape::Any, J::Obj(later)) => match slot {
+            V::Scalar(J::Obj(earlier)) => earlier.extend(later.iter().cloned()),
+            _ => *slot = V::Scalar(value.clone()),
+        },
+        (Shape::Any, value) => *slot = V::Scalar(value.clone()),
         (Shape::Ptr(inner), value) => {
             // A nil pointer gets a new zero value; a set one is decoded into.
             if let V::Nil = slot {
                 *slot = V::Zero;
             }
-            decode_into(slot, value, inner, path)?;
+            decode_into(slot, value, inner, path, given, refused);
         }
         (Shape::Slice(elem), J::Arr(items)) => {
             if items.is_empty() || !matches!(slot, V::Arr { .. }) {
@@ -183,12 +276,12 @@ fn decode_into(slot: &mut V, value: J, shape: &'static Shape, path: &Path<'_>) -
             }
             if let V::Arr { backing, len } = slot {
                 *len = items.len();
-                for (i, item) in items.into_iter().enumerate() {
+                for (i, item) in items.iter().enumerate() {
                     if backing.len() <= i {
                         backing.push(V::Zero);
                     }
                     if let Some(at) = backing.get_mut(i) {
-                        decode_into(at, item, elem, path)?;
+                        decode_into(at, item, elem, path, given, refused);
                     }
                 }
             }
@@ -203,12 +296,12 @@ fn decode_into(slot: &mut V, value: J, shape: &'static Shape, path: &Path<'_>) -
             if let V::Map { entries, at } = slot {
                 for (key, item) in members {
                     let mut fresh = V::Zero;
-                    decode_into(&mut fresh, item, elem, path)?;
-                    match at.get(&key).and_then(|&i| entries.get_mut(i)) {
+                    decode_into(&mut fresh, item, elem, path, given, refused);
+                    match at.get(key).and_then(|&i| entries.get_mut(i)) {
                         Some((_, v)) => *v = fresh,
                         None => {
                             at.insert(key.clone(), entries.len());
-                            entries.push((key, fresh));
+                            entries.push((key.clone(), fresh));
                         }
                     }
                 }
@@ -220,7 +313,7 @@ fn decode_into(slot: &mut V, value: J, shape: &'static Shape, path: &Path<'_>) -
             }
             if let V::Obj(set) = slot {
                 for (key, item) in members {
-                    let Some((field, field_shape)) = field_for(fields, &key) else {
+                    let Some((field, field_shape)) = field_for(fields, key) else {
                         continue;
                     };
                     let at = match set.iter().position(|(k, _)| k == field) {
@@ -237,15 +330,29 @@ fn decode_into(slot: &mut V, value: J, shape: &'static Shape, path: &Path<'_>) -
                         structure: name,
                         fields: &fields_path,
                     };
+                    let given = Given {
+                        value: item,
+                        shape: field_shape,
+                    };
                     if let Some((_, v)) = set.get_mut(at) {
-                        decode_into(v, item, field_shape, &inner)?;
+                        decode_into(v, item, field_shape, &inner, given, refused);
                     }
                 }
             }
         }
-        (shape, value) => return Err(type_error(&value, shape, path)),
+        (shape, value) => {
+            let field = path.fields.join(".");
+            // Once for each field: a list of a million wrong elements is one refusal.
+            if !refused.iter().any(|r| r.field == field) {
+                refused.push(Mistyped {
+                    go: type_error(value, shape, path),
+                    field,
+                    shown: given.value.shown_in_message(),
+                    wanted: given.shape.wanted(),
+                });
+            }
+        }
     }
-    Ok(())
 }
 
 /// The decoded value written out: a struct's fields that were set, a slice's elements, a
@@ -255,6 +362,7 @@ fn written(v: V, shape: &Shape) -> Option<J> {
     match (v, shape) {
         (V::Zero, _) => None,
         (V::Nil, _) => Some(J::Null),
+        (V::Scalar(j), Shape::Any) => Some(j.folded()),
         (V::Scalar(j), _) => Some(j),
         (v, Shape::Ptr(inner)) => written(v, inner),
         (V::Obj(set), Shape::Struct(_, fields)) => Some(J::Obj(
@@ -288,7 +396,7 @@ impl FieldNames {
     pub fn of(shape: &'static Shape) -> FieldNames {
         fn walk(shape: &'static Shape, out: &mut FieldNames) {
             match shape {
-                Shape::Str | Shape::Int | Shape::Bool => {}
+                Shape::Str | Shape::Int | Shape::Bool | Shape::Time | Shape::Any => {}
                 Shape::Ptr(inner) | Shape::Slice(inner) | Shape::Map(inner) => walk(inner, out),
                 Shape::Struct(_, fields) => {
                     for (name, inner) in *fields {
@@ -389,7 +497,19 @@ pub fn keys_are_exact(blob: &[u8], names: &FieldNames) -> bool {
 /// messages) given `doc`, written as JSON with each field once, under its own name; `Err`
 /// with Go's message when a value has the wrong type.
 pub fn unmarshal(doc: J, shape: &'static Shape, top: &'static str) -> Result<J, String> {
+    let (value, refused) = unmarshal_all(&doc, shape, top);
+    match refused.into_iter().next() {
+        Some(first) => Err(first.go),
+        None => Ok(value),
+    }
+}
+
+/// [`unmarshal`] carried on past values of the wrong type, as Go's decoder carries on: what
+/// it leaves in the value (each refused value leaves its field as it was) and every value it
+/// refused, in document order, the first of each field (Go returns the first of all).
+pub fn unmarshal_all(doc: &J, shape: &'static Shape, top: &'static str) -> (J, Vec<Mistyped>) {
     let mut v = V::Zero;
+    let mut refused = Vec::new();
     decode_into(
         &mut v,
         doc,
@@ -399,8 +519,10 @@ pub fn unmarshal(doc: J, shape: &'static Shape, top: &'static str) -> Result<J, 
             structure: top,
             fields: &[],
         },
-    )?;
-    Ok(written(v, shape).unwrap_or(J::Null))
+        Given { value: doc, shape },
+        &mut refused,
+    );
+    (written(v, shape).unwrap_or(J::Null), refused)
 }
 
 #[cfg(test)]
