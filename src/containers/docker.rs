@@ -20,7 +20,8 @@
 //! whole for `container inspect`, and queried for the listing.
 
 use super::files::{self, FileProblem};
-use crate::inspect::gojson::{self, GoInt, J};
+use crate::image::goshape::{self, Mistyped};
+use crate::inspect::gojson::{self, J};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
@@ -285,11 +286,11 @@ pub fn read_store(
             continue;
         }
         budget -= sizes;
-        let Some(c) = read_container(&path, &id, read_hostconfig, problems) else {
+        let Some((c, taken)) = read_container(&path, &id, read_hostconfig, problems) else {
             continue;
         };
-        // Both trees are kept, for every container: the memory they take is bounded in all.
-        let taken = c.config.footprint() + c.hostconfig.as_ref().map_or(0, J::footprint);
+        // Both files are kept, decoded, for every container: the memory they take is bounded
+        // in all (by the trees as parsed, which hold all that the decoded ones do).
         if let Err(why) = memory.take(taken) {
             problems.damaged.push(format!(
                 "{}: not read, its config.v2.json and hostconfig.json {why}",
@@ -325,9 +326,11 @@ fn json_object(path: &Path, bytes: &[u8], problems: &mut StoreProblems) -> Optio
     }
 }
 
-/// The bytes of the JSON file `path`, parsed, as an object, or the problem (reported).
+/// The bytes of the JSON file `path`, parsed (members as the file has them, repeats too), as
+/// an object, or the problem (reported). What dockerd makes of it is [`decode_config`]'s and
+/// [`decode_hostconfig`]'s.
 fn parsed_object(path: &Path, bytes: &[u8], problems: &mut StoreProblems) -> Option<J> {
-    match gojson::parse_as_go(bytes) {
+    match gojson::parse(bytes) {
         Ok(j @ J::Obj(_)) => Some(j),
         Ok(_) => {
             problems.damaged.push(format!(
@@ -346,14 +349,15 @@ fn parsed_object(path: &Path, bytes: &[u8], problems: &mut StoreProblems) -> Opt
     }
 }
 
-/// One container directory (its `hostconfig.json` only when `hostconfig`); `None`
-/// (reported) when its `config.v2.json` does not read.
+/// One container directory (its `hostconfig.json` only when `hostconfig`), with the memory
+/// its two files took as parsed trees; `None` (reported) when its `config.v2.json` does not
+/// read.
 pub fn read_container(
     path: &Path,
     id: &str,
     hostconfig: bool,
     problems: &mut StoreProblems,
-) -> Option<DockerContainer> {
+) -> Option<(DockerContainer, u64)> {
     let config = read_json(&path.join("config.v2.json"), problems)?;
     Some(container_of(path, id, config, problems, |problems| {
         hostconfig.then(|| read_json(&path.join("hostconfig.json"), problems))?
@@ -371,36 +375,52 @@ pub fn container_from_bytes(
     problems: &mut StoreProblems,
 ) -> Option<DockerContainer> {
     let config = json_object(&path.join("config.v2.json"), config, problems)?;
-    Some(container_of(path, id, config, problems, |problems| {
-        hostconfig.and_then(|h| json_object(&path.join("hostconfig.json"), h, problems))
-    }))
+    let (c, _) = container_of(path, id, config, problems, |problems| {
+        json_object(&path.join("hostconfig.json"), hostconfig?, problems)
+    });
+    Some(c)
 }
 
-/// The container from its decoded `config.v2.json` (an `ID` other than the directory's is
-/// reported) and then its `hostconfig.json`, read by `hostconfig`.
+/// The container from its parsed `config.v2.json` and then its `hostconfig.json`, read by
+/// `hostconfig`, each decoded as dockerd decodes it (what is wrong with them reported), with
+/// the memory the two parsed trees took. That, not the decoded values' (which drop the keys
+/// no field takes), is what the store's memory budget is charged: what a store may take is
+/// bounded by its files as they are.
 fn container_of(
     path: &Path,
     id: &str,
-    config: J,
+    raw: J,
     problems: &mut StoreProblems,
     hostconfig: impl FnOnce(&mut StoreProblems) -> Option<J>,
-) -> DockerContainer {
-    problems
-        .damaged
-        .extend(config_problems(&path.join("config.v2.json"), id, &config));
-    DockerContainer {
+) -> (DockerContainer, u64) {
+    let (config, wrong) = decode_config(&path.join("config.v2.json"), id, &raw);
+    let mut taken = raw.footprint();
+    drop(raw);
+    problems.damaged.extend(wrong);
+    let hostconfig = hostconfig(problems).map(|raw| {
+        taken = taken.saturating_add(raw.footprint());
+        decode_hostconfig(&path.join("hostconfig.json"), &raw, problems)
+    });
+    let c = DockerContainer {
         id: id.to_string(),
         dir: path.to_path_buf(),
         config,
-        hostconfig: hostconfig(problems),
+        hostconfig,
         graph_data: None,
-    }
+    };
+    (c, taken)
 }
 
-/// What is wrong with container `id`'s decoded `config.v2.json` at `file`, each said with the
-/// file: an `ID` other than its directory's name, fields dockerd would not load. One wording
+/// Container `id`'s `config.v2.json` at `file`, parsed (`raw`), as dockerd's Go decoder
+/// leaves moby's `container.Container` ([`super::moby::CONTAINER`]): each field once, under
+/// its own name, whatever the case of its key and however often it was given. With it, what
+/// is wrong with the file, each said with the file: an `ID` other than its directory's name,
+/// values dockerd refuses for their field's type (it then does not load the container; the
+/// field is left as Go leaves it, unset, so that a default shown in its place, a 0 exit code
+/// or no start time, is not taken for what the file says). One reading, and one wording,
 /// for `ps` and for the layer commands, which read the file to resolve names.
-pub fn config_problems(file: &Path, id: &str, config: &J) -> Vec<String> {
+pub fn decode_config(file: &Path, id: &str, raw: &J) -> (J, Vec<String>) {
+    let (config, refused) = goshape::unmarshal_all(raw, &super::moby::CONTAINER, "container.Container");
     let shown = || crate::text::escape(file.as_os_str().as_encoded_bytes());
     let mut out = Vec::new();
     let recorded = config.get("ID").and_then(J::as_str).unwrap_or_default();
@@ -411,80 +431,30 @@ pub fn config_problems(file: &Path, id: &str, config: &J) -> Vec<String> {
             crate::text::escape(recorded.as_bytes())
         ));
     }
-    for wrong in mistyped(config) {
-        out.push(format!("{}: {wrong}; dockerd does not load such a file", shown()));
-    }
-    out
+    out.extend(refusals(file, &refused));
+    (config, out)
 }
 
-/// The Go type of a field of moby's `container.Container` that the commands read.
-#[derive(Clone, Copy)]
-enum GoType {
-    Str,
-    Int,
-    Bool,
-    /// `time.Time`: an RFC 3339 string.
-    Time,
-    /// `[]string`.
-    Strings,
-    /// `map[string]string`.
-    StringMap,
+/// `hostconfig.json` at `file`, parsed (`raw`), as dockerd's Go decoder leaves the API's
+/// `container.HostConfig` ([`super::moby::HOST_CONFIG`]); values it refuses (dockerd then does
+/// not load the container) are said in `problems`.
+fn decode_hostconfig(file: &Path, raw: &J, problems: &mut StoreProblems) -> J {
+    let (hostconfig, refused) = goshape::unmarshal_all(raw, &super::moby::HOST_CONFIG, "container.HostConfig");
+    problems.damaged.extend(refusals(file, &refused));
+    hostconfig
 }
 
-/// The fields read from config.v2.json, by where they are and what Go type holds them.
-const TYPED_FIELDS: &[(&[&str], GoType)] = &[
-    (&["ID"], GoType::Str),
-    (&["Created"], GoType::Time),
-    (&["Path"], GoType::Str),
-    (&["Args"], GoType::Strings),
-    (&["Image"], GoType::Str),
-    (&["Name"], GoType::Str),
-    (&["Driver"], GoType::Str),
-    (&["RestartCount"], GoType::Int),
-    (&["Config", "Image"], GoType::Str),
-    (&["Config", "Labels"], GoType::StringMap),
-    (&["State", "Running"], GoType::Bool),
-    (&["State", "Paused"], GoType::Bool),
-    (&["State", "Restarting"], GoType::Bool),
-    (&["State", "OOMKilled"], GoType::Bool),
-    (&["State", "Dead"], GoType::Bool),
-    (&["State", "Pid"], GoType::Int),
-    (&["State", "ExitCode"], GoType::Int),
-    (&["State", "Error"], GoType::Str),
-    (&["State", "StartedAt"], GoType::Time),
-    (&["State", "FinishedAt"], GoType::Time),
-];
-
-/// Each field the commands read whose value Go's decoder would refuse for its type (dockerd
-/// then skips the container at start): said, so that a default shown in its place (a 0 exit
-/// code, no start time) is not taken for what the file says. `null` is Go's "leave it".
-fn mistyped(config: &J) -> Vec<String> {
-    let fits = |v: &J, t: GoType| match t {
-        GoType::Str => v.as_str().is_some(),
-        GoType::Int => v.as_go_int(GoInt::Int64).is_some(),
-        GoType::Bool => v.as_bool().is_some(),
-        GoType::Time => v
-            .as_str()
-            .is_some_and(|s| crate::containerd::gotime::parse_rfc3339(s).is_some()),
-        GoType::Strings => matches!(v, J::Arr(items) if items.iter().all(|i| i.as_str().is_some() || *i == J::Null)),
-        GoType::StringMap => {
-            matches!(v, J::Obj(members) if members.iter().all(|(_, i)| i.as_str().is_some() || *i == J::Null))
-        }
-    };
-    let wanted = |t: GoType| match t {
-        GoType::Str => "a string",
-        GoType::Int => "an integer",
-        GoType::Bool => "true or false",
-        GoType::Time => "an RFC 3339 time",
-        GoType::Strings => "a list of strings",
-        GoType::StringMap => "an object of strings",
-    };
-    TYPED_FIELDS
+/// Each value Go's decoder refused in `file`, said with its field and value: "State.Pid is
+/// 1.5, not an integer".
+fn refusals(file: &Path, refused: &[Mistyped]) -> Vec<String> {
+    let shown = crate::text::escape(file.as_os_str().as_encoded_bytes());
+    refused
         .iter()
-        .filter_map(|&(path, t)| {
-            let v = config.at(path)?;
-            (*v != J::Null && !fits(v, t))
-                .then(|| format!("{} is {}, not {}", path.join("."), v.shown_in_message(), wanted(t)))
+        .map(|r| {
+            format!(
+                "{shown}: {} is {}, not {}; dockerd does not load such a file",
+                r.field, r.shown, r.wanted
+            )
         })
         .collect()
 }
@@ -699,11 +669,12 @@ mod tests {
     fn integer_fields_refuse_what_go_refuses() {
         let config = |restarts: &str| {
             let text = format!(r#"{{"ID":"c1","RestartCount":{restarts},"State":{{"Pid":{restarts}}}}}"#);
-            config_problems(
+            decode_config(
                 Path::new("/d/config.v2.json"),
                 "c1",
-                &gojson::parse_as_go(text.as_bytes()).unwrap(),
+                &gojson::parse(text.as_bytes()).unwrap(),
             )
+            .1
         };
         for taken in ["2", "-0", "-9223372036854775808"] {
             assert_eq!(config(taken), Vec::<String>::new(), "{taken}");

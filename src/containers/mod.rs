@@ -19,6 +19,7 @@ pub mod docker;
 pub mod docker_inspect;
 pub mod files;
 pub mod graph_driver;
+pub mod moby;
 pub mod record_inspect;
 pub mod timeline;
 

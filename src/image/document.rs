@@ -399,7 +399,7 @@ pub fn decode<T: GoShaped>(blob: &[u8]) -> Result<T, DocError> {
 }
 
 /// `ocispec.Descriptor`.
-const DESCRIPTOR: Shape = Shape::Struct(
+pub(crate) const DESCRIPTOR: Shape = Shape::Struct(
     "v1.Descriptor",
     &[
         ("mediaType", Shape::Str),
@@ -415,7 +415,7 @@ const DESCRIPTOR: Shape = Shape::Struct(
 );
 
 /// `ocispec.Platform`.
-const PLATFORM: Shape = Shape::Struct(
+pub(crate) const PLATFORM: Shape = Shape::Struct(
     "v1.Platform",
     &[
         ("architecture", Shape::Str),
@@ -518,7 +518,7 @@ impl GoShaped for ImageConfig {
 }
 
 /// Go's `struct{}` (the values of `ExposedPorts` and `Volumes`).
-const EMPTY_STRUCT: Shape = Shape::Struct("struct {}", &[]);
+pub(crate) const EMPTY_STRUCT: Shape = Shape::Struct("struct {}", &[]);
 
 /// `dockerspec.DockerOCIImageConfig`: `ocispec.ImageConfig` and Docker's additions.
 const CONTAINER_CONFIG: Shape = Shape::Struct(

@@ -28,13 +28,15 @@ pub struct NameAndDriver {
 }
 
 impl NameAndDriver {
-    /// Read as dockerd reads the file (a repeated key: the last one; see
-    /// [`gojson::parse_as_go`]), so that every command names a container alike.
+    /// Read as dockerd reads the file (keys without regard to case, a repeated key: the last
+    /// one; see [`crate::containers::docker::decode_config`]), so that every command names
+    /// a container alike.
     pub fn read(text: &[u8]) -> Result<NameAndDriver, String> {
-        let j = gojson::parse_as_go(text).map_err(|e| e.to_string())?;
+        let j = gojson::parse(text).map_err(|e| e.to_string())?;
         if !matches!(j, J::Obj(_)) {
             return Err("not a JSON object".into());
         }
+        let (j, _) = crate::containers::docker::decode_config(Path::new("config.v2.json"), "", &j);
         NameAndDriver::of(&j)
     }
 
@@ -174,12 +176,11 @@ pub fn docker_containers(docker_root: &Path, problems: &mut StoreProblems) -> Ve
                     Ok(text) => match crate::containers::files::check_parsed_size(&config, &text)
                         .map_err(|p| p.message)
                         .and_then(|()| {
-                            gojson::parse_as_go(&text).map_err(|e| format!("{}: not JSON: {e}", shown(&config)))
+                            gojson::parse(&text).map_err(|e| format!("{}: not JSON: {e}", shown(&config)))
                         }) {
-                        Ok(j @ J::Obj(_)) => {
-                            problems
-                                .damaged
-                                .extend(crate::containers::docker::config_problems(&config, &id, &j));
+                        Ok(raw @ J::Obj(_)) => {
+                            let (j, wrong) = crate::containers::docker::decode_config(&config, &id, &raw);
+                            problems.damaged.extend(wrong);
                             // A Name or Driver that is not a string was just said.
                             if let Ok(v) = NameAndDriver::of(&j) {
                                 name = v.name.map(|n| n.strip_prefix('/').unwrap_or(&n).to_string());
