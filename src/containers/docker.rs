@@ -699,6 +699,238 @@ mod tests {
         }
     }
 
+    /// A container directory's files as the store reader reads them: the container, and
+    /// the damage said.
+    fn read(config: &str, hostconfig: Option<&str>) -> (DockerContainer, Vec<String>) {
+        let mut problems = StoreProblems::default();
+        let c = container_from_bytes(
+            Path::new("/d"),
+            "c1",
+            config.as_bytes(),
+            hostconfig.map(str::as_bytes),
+            &mut problems,
+        )
+        .unwrap();
+        assert!(problems.unreadable.is_empty());
+        (c, problems.damaged)
+    }
+
+    fn sorted<T: Ord>(mut v: Vec<T>) -> Vec<T> {
+        v.sort();
+        v
+    }
+
+    // The expectations of the tests below were checked with Go 1.19.8's encoding/json: a
+    // program (under /tmp, not kept) with Go structs mirroring moby v28.5.1's
+    // container.Container, State, Config, network.Settings and EndpointSettings (the API's
+    // embedded), mounts.MountPoint and HostConfig's RestartPolicy, in their field order and
+    // with their tags, json.Unmarshal of each document into a Container holding
+    // NewBaseContainer's State and MountPoints (a HostConfig for hostconfig.json), then
+    // json.Marshal of what it held and the error it returned (Go returns the first refusal
+    // only; the others were checked one document each).
+
+    /// A key names a field whatever its case (and 'ſ' is an 's', the Kelvin sign a 'k'), at
+    /// any depth.
+    #[test]
+    fn keys_name_fields_without_regard_to_case() {
+        let (c, damaged) = read(
+            r#"{"ID":"c1","name":"/x","STATE":{"running":true,"PID":7,"exitcode":3,"Error":"e","startedat":"2024-01-02T03:04:05.5Z"},"config":{"image":"busybox","LABELS":{"a":"1"}},"restartcount":2,"created":"2024-01-01T00:00:00Z"}"#,
+            None,
+        );
+        assert_eq!(damaged, Vec::<String>::new());
+        assert_eq!(c.name(), "x");
+        assert_eq!(c.created(), "2024-01-01T00:00:00Z");
+        assert_eq!(c.image_ref(), "busybox");
+        assert_eq!(c.restart_count(), 2);
+        assert_eq!(c.labels().into_iter().collect::<Vec<_>>(), [("a".into(), "1".into())]);
+        let s = c.state();
+        assert!(s.running);
+        assert_eq!((s.pid, s.exit_code, s.error.as_str()), (7, 3, "e"));
+        assert_eq!(s.started_at, "2024-01-02T03:04:05.5Z");
+        assert_eq!(s.finished_at, ZERO_TIME);
+        assert_eq!(s.status_word(), "running");
+
+        let (c, damaged) = read(
+            r#"{"ID":"c1","\u017ftate":{"Running":true},"NetworkSettings":{"Sandbox\u212aey":"/k"}}"#,
+            None,
+        );
+        assert_eq!(damaged, Vec::<String>::new());
+        assert!(c.state().running);
+        assert_eq!(c.config.at(&["NetworkSettings", "SandboxKey"]), Some(&J::str("/k")));
+    }
+
+    /// A repeated struct key (in any case) decodes into the struct already there: the
+    /// later object's fields are added to the earlier's; a repeated string is the last.
+    #[test]
+    fn a_repeated_struct_key_adds_to_the_struct() {
+        let (c, damaged) = read(
+            r#"{"ID":"c1","State":{"Running":true,"Pid":7},"State":{"Pid":9},"state":{"ExitCode":1},"Name":"/a","NAME":"/b","Config":{"Image":"a","Labels":{"x":"1"}},"CONFIG":{"Labels":{"y":"2"}}}"#,
+            None,
+        );
+        assert_eq!(damaged, Vec::<String>::new());
+        let s = c.state();
+        assert!(s.running);
+        assert_eq!((s.pid, s.exit_code), (9, 1));
+        assert_eq!(c.name(), "b");
+        assert_eq!(c.image_ref(), "a");
+        assert_eq!(
+            c.labels().into_iter().collect::<Vec<_>>(),
+            [("x".into(), "1".into()), ("y".into(), "2".into())]
+        );
+        // Written once each, under moby's names, as dockerd would write the file again.
+        assert_eq!(
+            c.config.get("State").map(|s| s.to_compact(false)).as_deref(),
+            Some(r#"{"Running":true,"Pid":9,"ExitCode":1}"#)
+        );
+    }
+
+    /// A lower-case key inside State is still State's field (it made State a map, and its
+    /// flags unread, when structs were told from maps by the case of their keys); a key no
+    /// field takes is dropped.
+    #[test]
+    fn a_lower_case_key_in_state_is_a_field() {
+        let (c, damaged) = read(
+            r#"{"ID":"c1","State":{"Running":true,"Pid":5,"status":"exited","dead":true},"State":{"paused":true}}"#,
+            None,
+        );
+        assert_eq!(damaged, Vec::<String>::new());
+        let s = c.state();
+        assert!(s.running && s.paused && s.dead && !s.restarting);
+        assert_eq!(s.pid, 5);
+        assert_eq!(s.status_word(), "paused");
+        assert_eq!(c.config.at(&["State", "status"]), None);
+    }
+
+    /// Maps (Labels, MountPoints, Networks) keep their keys as they are, whatever they look
+    /// like; the structs in them take keys in any case; a key repeated within one map is the
+    /// last value.
+    #[test]
+    fn map_keys_stay_as_they_are() {
+        let (c, damaged) = read(
+            r#"{"ID":"c1","Config":{"Labels":{"image":"x","Image":"y","labels":"z","a":"1","a":"2"}},"MountPoints":{"/data":{"source":"/s","destination":"/data","rw":true,"name":"v","driver":"local","type":"volume","relabel":"z"},"/Data":{"Source":"/t"}},"NetworkSettings":{"networks":{"bridge":{"ipaddress":"172.17.0.2"},"Bridge":{"IPAddress":"10.0.0.2"}}}}"#,
+            None,
+        );
+        assert_eq!(damaged, Vec::<String>::new());
+        assert_eq!(
+            c.labels().into_iter().collect::<Vec<_>>(),
+            [
+                ("Image".into(), "y".into()),
+                ("a".into(), "2".into()),
+                ("image".into(), "x".into()),
+                ("labels".into(), "z".into())
+            ]
+        );
+        let mounts = c.mount_points();
+        assert_eq!(sorted(mounts.iter().map(|(k, _)| k.as_str()).collect()), ["/Data", "/data"]);
+        let data = &mounts.iter().find(|(k, _)| k == "/data").unwrap().1;
+        assert_eq!(
+            data.to_compact(false),
+            r#"{"Source":"/s","Destination":"/data","RW":true,"Name":"v","Driver":"local","Type":"volume","Relabel":"z"}"#
+        );
+        assert_eq!(sorted(c.networks()), ["Bridge", "bridge"]);
+        let ip = |n: &str| c.config.at(&["NetworkSettings", "Networks", n, "IPAddress"]).cloned();
+        assert_eq!(ip("bridge"), Some(J::str("172.17.0.2")));
+        assert_eq!(ip("Bridge"), Some(J::str("10.0.0.2")));
+    }
+
+    /// `null` sets a pointer (State) or a map to nil and leaves a string as it was.
+    #[test]
+    fn null_is_nil_for_pointers_and_maps_only() {
+        let (c, damaged) = read(
+            r#"{"ID":"c1","State":{"Running":true,"Pid":3},"State":null,"Name":"/n","Name":null,"Config":{"Labels":{"a":"1"}},"Config":{"Labels":null}}"#,
+            None,
+        );
+        assert_eq!(damaged, Vec::<String>::new());
+        let s = c.state();
+        assert!(!s.running);
+        assert_eq!(s.pid, 0);
+        assert_eq!(c.name(), "n");
+        assert!(c.labels().is_empty());
+    }
+
+    /// Every value Go refuses for its field is said (Go carries on past each, leaving the
+    /// field as it was, and returns the first: "json: cannot unmarshal number into Go struct
+    /// field Container.Name of type string"); the rest is read as Go reads it.
+    #[test]
+    fn refused_values_are_each_said_and_the_rest_read() {
+        let (c, damaged) = read(
+            r#"{"ID":"c1","Name":5,"State":{"Pid":"x","Running":true},"Args":["a",1,"b"],"RestartCount":2.0}"#,
+            None,
+        );
+        let said = |what: &str| format!("/d/config.v2.json: {what}; dockerd does not load such a file");
+        assert_eq!(
+            damaged,
+            [
+                said("Name is 5, not a string"),
+                said(r#"State.Pid is "x", not an integer"#),
+                said(r#"Args is ["a",1,"b"], not a list of strings"#),
+                said("RestartCount is 2 (written with a fraction or an exponent), not an integer"),
+            ]
+        );
+        assert_eq!(c.name(), "");
+        assert!(c.state().running);
+        assert_eq!(c.state().pid, 0);
+        assert_eq!(c.args(), ["a", "", "b"]);
+        assert_eq!(c.restart_count(), 0);
+
+        // Inside a map's values: Go names the struct fields, not the keys
+        // ("Go struct field MountPoint.MountPoints.RW of type bool").
+        let (c, damaged) = read(
+            r#"{"ID":"c1","MountPoints":{"/d":{"RW":"yes","Source":"/s"}},"NetworkSettings":{"Networks":{"n":{"IPPrefixLen":1.5}}},"Config":{"Labels":{"a":1,"b":"x"}}}"#,
+            None,
+        );
+        assert_eq!(
+            damaged,
+            [
+                said(r#"MountPoints.RW is "yes", not true or false"#),
+                said("NetworkSettings.Networks.IPPrefixLen is 1.5, not an integer"),
+                said(r#"Config.Labels is {"a":1,"b":"x"}, not an object of strings"#),
+            ]
+        );
+        assert_eq!(
+            c.mount_points().first().map(|(k, m)| (k.as_str(), m.to_compact(false))),
+            Some(("/d", r#"{"Source":"/s"}"#.to_string()))
+        );
+        assert_eq!(sorted(c.networks()), ["n"]);
+        assert_eq!(
+            c.labels().into_iter().collect::<Vec<_>>(),
+            [("a".into(), "".into()), ("b".into(), "x".into())]
+        );
+    }
+
+    /// hostconfig.json's RestartPolicy as Go's decoder leaves it: keys in any case, repeats
+    /// added to the struct, and `MaximumRetryCount` a Go `int`, which refuses `3.0` ("json:
+    /// cannot unmarshal number 3.0 into Go struct field RestartPolicy.RestartPolicy.
+    /// MaximumRetryCount of type int") and leaves the count as it was.
+    #[test]
+    fn hostconfig_restart_policy_as_go_decodes_it() {
+        const CONFIG: &str = r#"{"ID":"c1"}"#;
+        let said = |what: &str| format!("/d/hostconfig.json: {what}; dockerd does not load such a file");
+        for (hostconfig, policy, damaged) in [
+            (
+                r#"{"RestartPolicy":{"Name":"on-failure","MaximumRetryCount":3.0}}"#,
+                "on-failure",
+                vec![said(
+                    "RestartPolicy.MaximumRetryCount is 3 (written with a fraction or an exponent), not an integer",
+                )],
+            ),
+            (
+                r#"{"restartpolicy":{"name":"on-failure","maximumretrycount":5},"RESTARTPOLICY":{"Name":"on-failure"}}"#,
+                "on-failure:5",
+                vec![],
+            ),
+            (
+                r#"{"RestartPolicy":{"Name":"on-failure","MaximumRetryCount":4},"RestartPolicy":{"MaximumRetryCount":"7"}}"#,
+                "on-failure:4",
+                vec![said(r#"RestartPolicy.MaximumRetryCount is "7", not an integer"#)],
+            ),
+        ] {
+            let (c, said) = read(CONFIG, Some(hostconfig));
+            assert_eq!(c.restart_policy(), policy, "{hostconfig}");
+            assert_eq!(said, damaged, "{hostconfig}");
+        }
+    }
+
     #[test]
     fn status_words_follow_moby() {
         let mut s = State {
