@@ -16,8 +16,10 @@
 //! ```
 //!
 //! dockerd writes both JSON files whole (write to a temp file, then rename), so on a seized
-//! disk they are the state of the last change. Both are read as ordered JSON ([`J`]), kept
-//! whole for `container inspect`, and queried for the listing.
+//! disk they are the state of the last change. Both are read as ordered JSON ([`J`]), decoded
+//! as dockerd's Go decoder decodes them into moby's structs ([`super::moby`]: keys in any
+//! case, repeats, maps' keys as they are), kept so for `container inspect`, and queried for
+//! the listing.
 
 use super::files::{self, FileProblem};
 use crate::image::goshape::{self, Mistyped};

@@ -325,7 +325,8 @@ impl J {
     /// for a map otherwise (labels, networks, repositories, mount points). Each key keeps its
     /// first place. The depth is what serde_json's recursion limit let [`parse`]
     /// build. (Go also matches a struct field's name without regard to case; that is not
-    /// done here.)
+    /// done here. Files whose Go types are known are decoded with them instead:
+    /// [`crate::image::goshape`], which reads this way only the fields it keeps as they are.)
     pub fn folded(self) -> J {
         match self {
             J::Arr(items) => J::Arr(items.into_iter().map(J::folded).collect()),
