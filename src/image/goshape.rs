@@ -712,6 +712,62 @@ mod tests {
         }
     }
 
+    /// Go carries on past a refused value, leaving its field as it was, and returns the
+    /// first refusal: checked with Go 1.19.8's `json.Unmarshal` into `struct { T time.Time;
+    /// N int; L []string; K struct{ A, B int } }`, which printed
+    /// `{"T":"2024-01-01T00:00:00Z","N":4,"L":["","a",""],"K":{"A":3,"B":2}}` and "json:
+    /// cannot unmarshal string into Go struct field S.N of type int" (`int64` here). K, kept
+    /// as it is, reads a repeated object as Go's struct does. A time that is no RFC 3339 time
+    /// is refused too (Go: `parsing time ...: month out of range`).
+    #[test]
+    fn carries_on_past_refusals_saying_each_field_once() {
+        static S: Shape = Shape::Struct(
+            "S",
+            &[
+                ("T", Shape::Time),
+                ("N", Shape::Int),
+                ("L", Shape::Slice(&Shape::Str)),
+                ("K", Shape::Any),
+            ],
+        );
+        let doc = parse(
+            br#"{"T":"2024-01-01T00:00:00Z","T":null,"N":"x","L":[1,"a",2],"N":4,"K":{"A":1},"K":{"B":2},"k":{"A":3}}"#,
+        )
+        .unwrap();
+        let (value, refused) = unmarshal_all(&doc, &S, "S");
+        assert_eq!(
+            value.to_compact(false),
+            r#"{"T":"2024-01-01T00:00:00Z","N":4,"L":["","a",""],"K":{"A":3,"B":2}}"#
+        );
+        assert_eq!(
+            refused,
+            [
+                Mistyped {
+                    go: "json: cannot unmarshal string into Go struct field S.N of type int64".into(),
+                    field: "N".into(),
+                    shown: r#""x""#.into(),
+                    wanted: "an integer".into(),
+                },
+                // One for the list, shown whole, though two of its elements were refused.
+                Mistyped {
+                    go: "json: cannot unmarshal number into Go struct field S.L of type string".into(),
+                    field: "L".into(),
+                    shown: r#"[1,"a",2]"#.into(),
+                    wanted: "a list of strings".into(),
+                },
+            ]
+        );
+        assert_eq!(unmarshal(doc, &S, "S").unwrap_err(), refused[0].go);
+
+        let doc = parse(br#"{"T":"2024-13-01T00:00:00Z","K":null,"K":[1]}"#).unwrap();
+        let (value, refused) = unmarshal_all(&doc, &S, "S");
+        assert_eq!(value.to_compact(false), r#"{"K":[1]}"#);
+        assert_eq!(
+            refused.iter().map(|r| (r.field.as_str(), r.wanted.as_str())).collect::<Vec<_>>(),
+            [("T", "an RFC 3339 time")]
+        );
+    }
+
     #[test]
     fn an_exact_name_wins_over_a_folded_one() {
         static TWO: Shape = Shape::Struct("T", &[("ab", Shape::Str), ("AB", Shape::Str)]);
