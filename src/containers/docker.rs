@@ -823,7 +823,10 @@ mod tests {
             ]
         );
         let mounts = c.mount_points();
-        assert_eq!(sorted(mounts.iter().map(|(k, _)| k.as_str()).collect()), ["/Data", "/data"]);
+        assert_eq!(
+            sorted(mounts.iter().map(|(k, _)| k.as_str()).collect()),
+            ["/Data", "/data"]
+        );
         let data = &mounts.iter().find(|(k, _)| k == "/data").unwrap().1;
         assert_eq!(
             data.to_compact(false),

@@ -214,10 +214,7 @@ pub static HOST_CONFIG: Shape = Shape::Struct(
         ("ContainerIDFile", Shape::Str),
         (
             "LogConfig",
-            Shape::Struct(
-                "container.LogConfig",
-                &[("Type", Shape::Str), ("Config", STRING_MAP)],
-            ),
+            Shape::Struct("container.LogConfig", &[("Type", Shape::Str), ("Config", STRING_MAP)]),
         ),
         ("NetworkMode", Shape::Str),
         ("PortBindings", Shape::Any),

@@ -763,7 +763,10 @@ mod tests {
         let (value, refused) = unmarshal_all(&doc, &S, "S");
         assert_eq!(value.to_compact(false), r#"{"K":[1]}"#);
         assert_eq!(
-            refused.iter().map(|r| (r.field.as_str(), r.wanted.as_str())).collect::<Vec<_>>(),
+            refused
+                .iter()
+                .map(|r| (r.field.as_str(), r.wanted.as_str()))
+                .collect::<Vec<_>>(),
             [("T", "an RFC 3339 time")]
         );
     }
