@@ -447,6 +447,64 @@ fn a_wrecked_meta_page_is_exit_3_everywhere_and_json_says_where() {
     assert_eq!(report["damage"], Value::Array(vec![]));
 }
 
+/// A meta page whose high-water mark (`pgid`) lies past the end of the file, nothing any view
+/// reads being past it (the metas' `pgid` raised, their checksums recomputed): `verify` and
+/// `recover` found it, while `gc`, `du` and `meta-diff` answered exit 0. Now each of them says
+/// it with `verify`'s message, exits 3 and still prints its report.
+#[test]
+fn a_high_water_mark_past_the_end_is_damage_for_every_reader_of_the_view() {
+    let (_tmp, root) = fixture_copy("containerd-1.7");
+    let db = root.join(META);
+    let mut data = std::fs::read(&db).expect("meta.db");
+    let ps = bolt_support::layout(&data).page_size;
+    let file_pages = data.len() / ps;
+    let hwm = file_pages + 7;
+    for slot in 0..2 {
+        data[slot * ps + 56..slot * ps + 64].copy_from_slice(&(hwm as u64).to_le_bytes());
+        bolt_support::reseal_meta_le(&mut data, slot, ps);
+    }
+    std::fs::write(&db, &data).expect("write");
+    let message = format!(
+        "high-water mark {hwm} is past the end of the file ({file_pages} pages); pages {file_pages} and up are missing"
+    );
+    for (args, report) in [
+        (&["verify"][..], "FINDING"),
+        (&["recover"], "KIND"),
+        (&["gc"], "Dry run of the"),
+        (&["du"], "NAMESPACE"),
+        (&["meta-diff"], "No record differs."),
+    ] {
+        let o = run(&root, args);
+        let (out, err) = (String::from_utf8_lossy(&o.stdout), stderr(&o));
+        assert_eq!(o.status.code(), Some(3), "{args:?}: {err}");
+        assert!(
+            err.contains(&message) || out.contains(&message),
+            "{args:?}: {message} in {err} / {out}"
+        );
+        assert!(out.contains(report), "{args:?}: the report is still printed: {out}");
+    }
+    for cmd in ["gc", "du"] {
+        let o = run(&root, &[cmd, "--format", "json"]);
+        let report: Value = serde_json::from_slice(&o.stdout).expect("json");
+        let damage = report["damage"].as_array().expect("damage");
+        assert!(
+            damage
+                .iter()
+                .any(|d| d["message"].as_str().is_some_and(|m| m.contains(&message))
+                    && d["file"].as_str().is_some_and(|f| f.ends_with("meta.db"))
+                    && d["page"].as_u64().is_some_and(|p| p < 2)),
+            "{cmd}: {damage:?}"
+        );
+    }
+    // The intact fixture: nothing of the kind.
+    let intact = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/containerd-1.7");
+    for cmd in ["gc", "du", "meta-diff"] {
+        let o = run(&intact, &[cmd]);
+        assert!(!stderr(&o).contains("high-water mark"), "{cmd}: {}", stderr(&o));
+        assert_ne!(o.status.code(), Some(3), "{cmd}: {}", stderr(&o));
+    }
+}
+
 /// A manifest blob that is a FIFO or a symlink is not followed, and it is damage (exit 3) for
 /// `inspect` as for `images`: the error body counted as "no" (exit 1).
 #[test]

@@ -49,6 +49,34 @@ pub fn check(tx: &Tx<'_>) -> Vec<Finding> {
     usage(tx).findings
 }
 
+/// The view's high-water mark (its meta page's `pgid`) past the end of the file: the pages
+/// from the file's end up to it, which the view counts as its own, are missing (a cut file, or
+/// a damaged meta). A finding on the meta page whether or not anything reachable lies there:
+/// `check` (and so `verify` and `recover`) reports it, and so does every command that reads
+/// the view's records ([`hwm_damage`]), with this message.
+pub fn hwm_past_end(tx: &Tx<'_>) -> Option<Finding> {
+    let db = tx.db();
+    let hwm = tx.hwm();
+    let file_pages = db.file_size() / u64::from(db.page_size());
+    (hwm > file_pages).then(|| Finding {
+        page: Some(u64::from(tx.meta().slot)),
+        message: format!(
+            "high-water mark {hwm} is past the end of the file ({file_pages} pages); pages {file_pages} and up are missing"
+        ),
+    })
+}
+
+/// [`hwm_past_end`] as damage for a command that reads the view's records (`gc`, `du`,
+/// `meta-diff`): the file, the meta page and where its `pgid` is, and the same message.
+pub fn hwm_damage(tx: &Tx<'_>) -> Option<super::BoltError> {
+    let f = hwm_past_end(tx)?;
+    let slot = u64::from(tx.meta().slot);
+    let offset = slot
+        .saturating_mul(u64::from(tx.db().page_size()))
+        .saturating_add(super::meta::PGID_OFF as u64);
+    Some(tx.db().corrupt(slot, offset, f.message))
+}
+
 /// The reachability walk shared by `check` and the page listing.
 pub fn usage(tx: &Tx<'_>) -> Usage {
     let mut w = Walk {
@@ -68,20 +96,12 @@ pub fn usage(tx: &Tx<'_>) -> Usage {
     }
     w.reachable.insert(0, 0);
     w.reachable.insert(1, 1);
-    let hwm = tx.hwm();
     // The high-water mark comes from the file: a damaged (or forged, but checksummed) meta can
     // claim up to 2^64 pages. Only ids that exist in the file are scanned one by one; the rest
     // are reported once.
     let file_pages = db.file_size() / u64::from(db.page_size());
-    let scan_end = hwm.min(file_pages);
-    if hwm > file_pages {
-        w.find(
-            u64::from(tx.meta().slot),
-            format!(
-                "high-water mark {hwm} is past the end of the file ({file_pages} pages); pages {file_pages} and up are missing"
-            ),
-        );
-    }
+    let scan_end = tx.hwm().min(file_pages);
+    w.findings.extend(hwm_past_end(tx));
     let persisted = tx.meta().persists_freelist();
     if persisted {
         let id = tx.meta().freelist;

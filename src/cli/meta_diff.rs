@@ -48,7 +48,7 @@ pub fn run(global: &Global, args: MetaDiffArgs, out: &mut dyn Write) -> Result<O
             super::given_file(file)?;
             let db = Db::open(file, global.read_mode())?;
             let tx = db.view(MetaChoice::Current)?;
-            let records = records_of_file(&tx, &mut damage);
+            let records = read_view(&tx, &mut damage);
             (format!("{} (txid {})", file.display(), tx.meta().txid), records)
         }
         None => {
@@ -59,13 +59,13 @@ pub fn run(global: &Global, args: MetaDiffArgs, out: &mut dyn Write) -> Result<O
                     root_db.path().display(),
                     tx.meta().txid
                 ),
-                records_of_file(&tx, &mut damage),
+                read_view(&tx, &mut damage),
             )
         }
     };
     let tx = root_db.view(MetaChoice::Current)?;
     let to_name = format!("{} (txid {})", root_db.path().display(), tx.meta().txid);
-    let to = records_of_file(&tx, &mut damage);
+    let to = read_view(&tx, &mut damage);
     let d = diff(from, to);
     match args.format {
         Format::Json => {
@@ -85,6 +85,19 @@ pub fn run(global: &Global, args: MetaDiffArgs, out: &mut dyn Write) -> Result<O
     } else {
         Outcome::No
     })
+}
+
+/// The records of a view, and, as damage, its high-water mark past the file's end (pages the
+/// view counts as its own are missing, whether or not a record lies on them: `verify` says
+/// the same).
+fn read_view(
+    tx: &crate::bolt::Tx<'_>,
+    damage: &mut Damage,
+) -> std::collections::BTreeMap<crate::meta_diff::RecordKey, serde_json::Value> {
+    if let Some(e) = crate::bolt::check::hwm_damage(tx) {
+        damage.push(e);
+    }
+    records_of_file(tx, damage)
 }
 
 fn table(from: &str, to: &str, d: &MetaDiff, out: &mut dyn Write) -> std::io::Result<()> {

@@ -240,6 +240,11 @@ impl Store {
     ) -> Result<(Store, T), crate::bolt::BoltError> {
         let tx = root.view(choice)?;
         let mut damage = Damage::new();
+        // Pages the view counts as its own are missing even when no record lies on them: as
+        // `verify` says it, with its message.
+        if let Some(e) = crate::bolt::check::hwm_damage(&tx) {
+            damage.push(e);
+        }
         let db_version = match tx.bucket_at(&[b"v1"]) {
             Ok(Some(v1)) => v1.get(b"version").ok().flatten().and_then(varint_exact),
             Ok(None) => None,
@@ -631,6 +636,9 @@ fn snapshotters(root: &Root, mode: ReadMode, damage: &mut Damage) -> Vec<Snapsho
                 Some(Err(e)) => Backend::Unreadable(e.to_string()),
                 Some(Ok(db)) => match db.view(MetaChoice::Current) {
                     Ok(tx) => {
+                        if let Some(e) = crate::bolt::check::hwm_damage(&tx) {
+                            damage.push(e);
+                        }
                         // Two records with one id share one directory: the collector
                         // would remove a live snapshot's files with a dead one's.
                         let all = records::checked_backend_snapshots(&tx, &name, damage);
