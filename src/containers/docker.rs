@@ -665,8 +665,8 @@ mod tests {
         assert_eq!(command("/bin/x", &[]), "/bin/x");
     }
 
-    /// An int field takes what Go's `int` takes (Go 1.19.8's json.Unmarshal: `2.0` and `2e0`
-    /// refused, `-0` taken as 0, 2^63 refused); what it refuses is named with its value.
+    /// An int field takes what Go's `int` takes (Go 1.19.8's json.Unmarshal: `2.0`, `2e0` and
+    /// `-0.0` refused, `-0` taken as 0, 2^63 refused); what it refuses is named with its value.
     #[test]
     fn integer_fields_refuse_what_go_refuses() {
         let config = |restarts: &str| {
@@ -684,6 +684,8 @@ mod tests {
         for (refused, shown) in [
             ("2.0", "2 (written with a fraction or an exponent)"),
             ("2e0", "2 (written with a fraction or an exponent)"),
+            // serde_json reads it as it reads `-0`; Go refuses it (go 1.19.8).
+            ("-0.0", "-0 (written with a fraction or an exponent)"),
             ("9223372036854775808", "9223372036854775808"),
         ] {
             assert_eq!(

@@ -851,6 +851,52 @@ mod tests {
         );
     }
 
+    /// Go 1.19.8's `json.Unmarshal` (a program decoding `{"size":<literal>}` into an `int64`
+    /// field, and into `int`, `uint64` and `time.Duration` fields alike) takes `0` and `-0`
+    /// (as 0) and refuses `-0.0`, `0.0`, `1e0`, `1E0` and `-0e0` ("json: cannot unmarshal number
+    /// -0.0 into Go struct field D.size of type int64"). serde_json reads `-0` and `-0.0` alike;
+    /// image configs refused `-0` and took `-0.0` as 0. Both ways of decoding are checked: the
+    /// exact keys (serde's derives refuse every float, then the tree decides) and folded ones.
+    #[test]
+    fn integer_fields_take_the_literals_go_takes() {
+        for (literal, want) in [
+            ("0", Ok(0)),
+            ("-0", Ok(0)),
+            ("7", Ok(7)),
+            ("-0.0", Err("number -0 (written with a fraction or an exponent)")),
+            ("-0e0", Err("number -0 (written with a fraction or an exponent)")),
+            ("0.0", Err("number 0 (written with a fraction or an exponent)")),
+            ("1e0", Err("number 1 (written with a fraction or an exponent)")),
+            ("1E0", Err("number 1 (written with a fraction or an exponent)")),
+        ] {
+            for key in ["size", "Size"] {
+                let doc = format!(r#"{{"config":{{"{key}":{literal}}},"layers":[{{"size":-0}}]}}"#);
+                let got = decode::<Manifest>(doc.as_bytes()).map(|m| m.config.size);
+                match (want, got) {
+                    (Ok(n), Ok(got)) => assert_eq!(got, n, "{doc}"),
+                    (Err(why), Err(DocError::Json(e))) => {
+                        assert!(e.contains(why), "{doc}: {e}");
+                        assert!(e.contains("v1.Descriptor.config.size of type int64"), "{doc}: {e}");
+                    }
+                    (want, got) => panic!("{doc}: {got:?}, not {want:?}"),
+                }
+            }
+            for key in ["Interval", "interval"] {
+                let doc = format!(r#"{{"config":{{"Healthcheck":{{"{key}":{literal},"Retries":-0}}}}}}"#);
+                let got = decode::<ImageConfig>(doc.as_bytes())
+                    .map(|c| c.config.and_then(|c| c.healthcheck).and_then(|h| h.interval));
+                match (want, got) {
+                    (Ok(n), Ok(got)) => assert_eq!(got, Some(n), "{doc}"),
+                    (Err(why), Err(DocError::Json(e))) => {
+                        assert!(e.contains(why), "{doc}: {e}");
+                        assert!(e.contains("config.Healthcheck.Interval of type int64"), "{doc}: {e}");
+                    }
+                    (want, got) => panic!("{doc}: {got:?}, not {want:?}"),
+                }
+            }
+        }
+    }
+
     #[test]
     fn base64_like_go() {
         assert_eq!(base64_decode("aGk="), Some(b"hi".to_vec()));

@@ -17,12 +17,13 @@ pub enum J {
     Bool(bool),
     /// An integer literal that fits an `i64`.
     Int(i64),
-    /// An integer literal past `i64::MAX` (up to `u64::MAX`), as written.
+    /// An integer literal past `i64::MAX` (up to `u64::MAX`), or the integer literal `-0`
+    /// (which Go's signed integer types take as 0 and its `float64` as -0), as written.
     Raw(String),
-    /// A number read as a float: written with a fraction or an exponent (`1.0`, `1.5`, `1e3`),
-    /// `-0`, or an integer literal past `u64` or `i64` (rounded, as Go's `float64` reads it).
-    /// Kept as Go prints the float back, in its shortest form: `1.50` prints `1.5`, `1.0`
-    /// prints `1`.
+    /// A number read as a float: written with a fraction or an exponent (`1.0`, `1.5`, `1e3`,
+    /// `-0.0`), or an integer literal past `u64` or `i64` (rounded, as Go's `float64` reads
+    /// it). Kept as Go prints the float back, in its shortest form: `1.50` prints `1.5`, `1.0`
+    /// prints `1`, `-0.0` prints `-0`.
     Float(String),
     Str(String),
     Arr(Vec<J>),
@@ -119,13 +120,13 @@ impl J {
     /// int64"). Go parses the number's text with `strconv.ParseInt` (`ParseUint` for an
     /// unsigned type), so a fraction or an exponent is refused even when the value is whole
     /// (`1.0`, `1e3`, `0e0`), as is a value out of the type's range and, for an unsigned type,
-    /// any sign (`-0`). One literal is beyond this: serde_json reads `-0` and `-0.0` alike, as
-    /// the float -0, and Go takes `-0` into a signed type (as 0) but refuses `-0.0`; both are
-    /// taken here. A string, `null` or anything else is `None` too.
+    /// any sign (`-0`). So `-0` goes into a signed type as 0 while `-0.0`, `-0e0` and `0.0`
+    /// are refused ([`parse`] tells `-0` from the rest, which serde_json reads alike). A
+    /// string, `null` or anything else is `None` too.
     pub fn as_go_int(&self, t: GoInt) -> Option<i64> {
         let n = match self {
             J::Int(n) => *n,
-            J::Float(s) if s == "-0" && t.signed() => 0,
+            J::Raw(s) if s == "-0" && t.signed() => 0,
             _ => return None,
         };
         let (lo, hi) = t.range();
@@ -142,12 +143,10 @@ impl J {
             shown.truncate(cut);
             shown.push_str("...");
         }
-        // An integer literal in i64's range is an Int, so a Float that prints as one was
-        // written with a fraction or an exponent; but for -0, which may be written so. (An
-        // integer literal past i64, rounded, prints out of its range: -2^63 as a float prints
-        // -9223372036854776000.)
+        // An integer literal in i64's range is an Int (`-0` a Raw), so a Float that prints as
+        // one was written with a fraction or an exponent. (An integer literal past i64,
+        // rounded, prints out of its range: -2^63 as a float prints -9223372036854776000.)
         if let J::Float(f) = self
-            && f != "-0"
             && f.parse::<i64>().is_ok()
         {
             shown.push_str(" (written with a fraction or an exponent)");
@@ -273,8 +272,61 @@ impl J {
 /// written to disk reads back in its field order). serde_json's recursion limit bounds the
 /// nesting; a duplicate key keeps both members, as the file has them. Strings read as Go
 /// reads them: invalid UTF-8 and lone surrogate escapes are U+FFFD ([`crate::gostring`]).
+///
+/// serde_json reads the integer literal `-0` as the float -0, as it reads `-0.0` or `-0e0`,
+/// while Go's integer types take `-0` and refuse the others: a `-0` is made [`J::Raw`] here.
 pub fn parse(bytes: &[u8]) -> Result<J, serde_json::Error> {
-    crate::gostring::from_slice(bytes)
+    let mut j = crate::gostring::from_slice(bytes)?;
+    if let Some(negatives) = negative_numbers(bytes) {
+        mark_negative_zeros(&mut j, &mut negatives.iter());
+    }
+    Ok(j)
+}
+
+/// For each negative number of `json`, in document order, whether it is the integer literal
+/// `-0`; `None` when there is no such literal (nearly always: found by one search). A `-`
+/// outside a string starts a negative number unless it follows an exponent's `e`.
+fn negative_numbers(json: &[u8]) -> Option<Vec<bool>> {
+    memchr::memmem::find(json, b"-0")?;
+    let (mut in_string, mut escaped) = (false, false);
+    let mut out = Vec::new();
+    let mut prev = 0u8;
+    for (i, &b) in json.iter().enumerate() {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+        } else if b == b'"' {
+            in_string = true;
+        } else if b == b'-' && !matches!(prev, b'e' | b'E') {
+            let zero =
+                json.get(i + 1) == Some(&b'0') && !matches!(json.get(i + 2), Some(b'0'..=b'9' | b'.' | b'e' | b'E'));
+            out.push(zero);
+        }
+        prev = b;
+    }
+    out.contains(&true).then_some(out)
+}
+
+/// Walks `j` in document order, each negative number taking the next of `negatives`: a float
+/// -0 that was written `-0` becomes [`J::Raw`]`("-0")`.
+fn mark_negative_zeros(j: &mut J, negatives: &mut std::slice::Iter<'_, bool>) {
+    match j {
+        J::Int(i) if *i < 0 => {
+            negatives.next();
+        }
+        J::Float(f) if f.starts_with('-') => {
+            if negatives.next() == Some(&true) && f == "-0" {
+                *j = J::Raw("-0".into());
+            }
+        }
+        J::Arr(items) => items.iter_mut().for_each(|v| mark_negative_zeros(v, negatives)),
+        J::Obj(members) => members.iter_mut().for_each(|(_, v)| mark_negative_zeros(v, negatives)),
+        _ => {}
+    }
 }
 
 /// Whether every member is named like an exported Go struct field (see [`J::folded`]).
@@ -631,6 +683,16 @@ mod tests {
             ("0e0", None, None, None),
             ("1.5", None, None, None),
             ("-0", Some(0), Some(0), None),
+            // serde_json reads these as it reads `-0`, the float -0; Go refuses them all, and
+            // `0.0`, `1e0` and `1E0` too (go 1.19.8, a struct of int32/int64/uint32 fields).
+            ("-0.0", None, None, None),
+            ("-0e0", None, None, None),
+            ("-0E0", None, None, None),
+            ("-0.00e5", None, None, None),
+            ("-1e-400", None, None, None),
+            ("0.0", None, None, None),
+            ("1e0", None, None, None),
+            ("1E0", None, None, None),
             ("-1", Some(-1), Some(-1), None),
             ("2147483647", Some(2147483647), Some(2147483647), Some(2147483647)),
             ("2147483648", None, Some(2147483648), Some(2147483648)),
@@ -657,6 +719,49 @@ mod tests {
         }
     }
 
+    /// Which `-0` is the integer literal is told by the text, in document order, past
+    /// negative numbers, exponents and strings holding `-0`; and only then.
+    #[test]
+    fn the_integer_literal_minus_zero_is_told_from_the_float() {
+        let j = parse(br#"{"s":"-0","a":[-1,-0.0,-0,1e-0,-2.5E-3,-0],"b":{"-0":-0e1,"c":-0,"d":"\"-0"},"e":-0.0}"#)
+            .unwrap();
+        let got: Vec<String> = ["a", "b", "e"]
+            .iter()
+            .flat_map(|k| {
+                let v = j.get(k).unwrap();
+                let mut all: Vec<&J> = v.items().iter().collect();
+                all.extend(v.members().iter().map(|(_, v)| v));
+                if all.is_empty() {
+                    all.push(v);
+                }
+                all.into_iter().map(|v| format!("{v:?}")).collect::<Vec<_>>()
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "Int(-1)",
+                r#"Float("-0")"#,
+                r#"Raw("-0")"#,
+                r#"Float("1")"#,
+                r#"Float("-0.0025")"#,
+                r#"Raw("-0")"#,
+                r#"Float("-0")"#,
+                r#"Raw("-0")"#,
+                r#"Str("\"-0")"#,
+                r#"Float("-0")"#,
+            ]
+        );
+        assert_eq!(j.get("s"), Some(&J::str("-0")));
+        // Both print `-0`, as Go prints the float -0, and read back equal.
+        assert!(
+            j.to_compact(false)
+                .starts_with(r#"{"s":"-0","a":[-1,-0,-0,1,-0.0025,-0]"#)
+        );
+        assert_eq!(parse(j.to_compact(false).as_bytes()).unwrap(), j);
+        assert!(negative_numbers(br#"[-0.0,-1,"-0"]"#).is_none());
+    }
+
     #[test]
     fn a_whole_float_is_said_to_be_one_in_messages() {
         let shown = |text: &str| parse(text.as_bytes()).unwrap().shown_in_message();
@@ -665,6 +770,7 @@ mod tests {
         assert_eq!(shown("1.5"), "1.5");
         assert_eq!(shown("0.0"), "0 (written with a fraction or an exponent)");
         assert_eq!(shown("-0"), "-0");
+        assert_eq!(shown("-0.0"), "-0 (written with a fraction or an exponent)");
         assert_eq!(shown("-9223372036854775809"), "-9223372036854776000");
         assert_eq!(shown("7"), "7");
         assert_eq!(shown("18446744073709551616"), "18446744073709552000");
@@ -682,7 +788,7 @@ mod tests {
             J::Float("250".into()),
             J::Float("184467440737095520".into()),
             J::Float("1.5".into()),
-            J::Float("-0".into()),
+            J::Raw("-0".into()),
             J::Float("-0".into()),
             J::Raw("9223372036854775808".into()),
         ]);
