@@ -319,7 +319,9 @@ fn mark_negative_zeros(j: &mut J, negatives: &mut std::slice::Iter<'_, bool>) {
             negatives.next();
         }
         J::Float(f) if f.starts_with('-') => {
-            if negatives.next() == Some(&true) && f == "-0" {
+            // Every negative float takes its place in `negatives`, a -0 or not.
+            let written_minus_zero = negatives.next() == Some(&true);
+            if written_minus_zero && f == "-0" {
                 *j = J::Raw("-0".into());
             }
         }
