@@ -392,6 +392,63 @@ fn hostile_archives_are_reported_never_followed() {
     assert_eq!(left.len(), 1);
 }
 
+/// A PAX `path` record holding a NUL: Go's archive/tar refuses the header (`parsePAXRecord`
+/// -> `validPAXRecord`: no NUL in `path`, `linkpath`, `uname`, `gname`, checked by a Go 1.19.8
+/// program: `archive/tar: invalid tar header`), so `ctr images import` and `docker load` stop
+/// there. It was only an odd name here (a warning, the member kept as "blobs/sha256/\0..."
+/// and the archive read whole); now the index stops at that header, named with its offset
+/// and the record, as damage (exit 3), as layer tars are refused for it.
+#[test]
+fn a_nul_in_a_pax_path_refuses_the_archive_as_go_does() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let config = br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#;
+    let config_digest = sha256(config);
+    let manifest = format!(
+        r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:{config_digest}","size":{}}},"layers":[]}}"#,
+        config.len()
+    );
+    let manifest_digest = sha256(manifest.as_bytes());
+    let index = format!(
+        r#"{{"schemaVersion":2,"manifests":[{{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:{manifest_digest}","size":{},"annotations":{{"org.opencontainers.image.ref.name":"x"}}}}]}}"#,
+        manifest.len()
+    );
+    let blob = |d: &str| format!("blobs/sha256/{d}");
+    for (key, value) in [
+        ("path", format!("{}\0zz", blob(&config_digest))),
+        ("linkpath", "a\0b".to_string()),
+    ] {
+        let record = format!("{key}={value}\n");
+        let record = format!("{} {record}", record.len() + 3);
+        let tar = tar_of(&[
+            ("oci-layout", b'0', "", br#"{"imageLayoutVersion":"1.0.0"}"#),
+            ("index.json", b'0', "", index.as_bytes()),
+            (&blob(&manifest_digest), b'0', "", manifest.as_bytes()),
+            ("PaxHeaders.0/config", b'x', "", record.as_bytes()),
+            (&blob(&config_digest), b'0', "", config),
+        ]);
+        let pax_at = 512 * (2 + 2 + 2);
+        let path = tmp.path().join("nul.tar");
+        std::fs::write(&path, tar).expect("write");
+        let out = run(&["--root", path.to_str().expect("utf-8"), "verify", "--format", "json"]);
+        assert_eq!(out.code, Some(3), "{key}: {}", out.stderr);
+        let report = json(&out);
+        let problems = report["source"]["problems"].as_array().expect("problems");
+        let refused = problems
+            .iter()
+            .find(|p| p["kind"] == "archive-unreadable")
+            .unwrap_or_else(|| panic!("{key}: {problems:?}"));
+        let text = refused.to_string();
+        assert!(text.contains(&format!("header at offset {pax_at}")), "{text}");
+        assert!(text.contains(&format!("a PAX {key} record")), "{text}");
+        assert!(text.contains(r"\\x00") && text.contains("holding a NUL"), "{text}");
+        assert!(text.contains("Go's archive/tar refuses it"), "{text}");
+        assert!(
+            !problems.iter().any(|p| p["kind"] == "archive-member-odd"),
+            "{problems:?}"
+        );
+    }
+}
+
 #[test]
 fn an_archive_that_is_no_image_archive_says_what_was_looked_for() {
     let tmp = tempfile::tempdir().expect("tempdir");

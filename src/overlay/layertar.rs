@@ -207,15 +207,19 @@ impl<R: Read> Reader<R> {
             let size = number(&h, 124, 12).ok_or_else(|| io::Error::other("a tar header with an unreadable size"))?;
             match typeflag {
                 b'x' => {
-                    pax = parse_pax(&self.meta_body(size)?)
-                        .map_err(|why| io::Error::other(format!("{why}, in the PAX header at offset {at}")))?;
+                    pax = parse_pax(&self.meta_body(size)?).map_err(|why| {
+                        io::Error::other(format!("{why} ({LAYER_REFUSED}), in the PAX header at offset {at}"))
+                    })?;
                     continue;
                 }
                 b'g' => {
                     // Read and checked as Go's reader does (it refuses the layer for a bad
                     // record here too), then dropped: nothing here applies global records.
-                    parse_pax(&self.meta_body(size)?)
-                        .map_err(|why| io::Error::other(format!("{why}, in the global PAX header at offset {at}")))?;
+                    parse_pax(&self.meta_body(size)?).map_err(|why| {
+                        io::Error::other(format!(
+                            "{why} ({LAYER_REFUSED}), in the global PAX header at offset {at}"
+                        ))
+                    })?;
                     continue;
                 }
                 b'L' => {
@@ -298,7 +302,10 @@ impl<R: Read> Reader<R> {
 }
 
 /// A PAX record: key, value.
-type Record = (Vec<u8>, Vec<u8>);
+pub(crate) type Record = (Vec<u8>, Vec<u8>);
+
+/// What a [`parse_pax`] error means for a layer.
+const LAYER_REFUSED: &str = "Go's archive/tar refuses it, so containerd's applier refuses the layer";
 
 fn parse_u64(v: &[u8]) -> Option<u64> {
     std::str::from_utf8(v).ok()?.parse().ok()
@@ -306,10 +313,12 @@ fn parse_u64(v: &[u8]) -> Option<u64> {
 
 /// PAX records `<len> <key>=<value>\n`, refused as Go's `archive/tar` refuses them (its
 /// `parsePAXRecord`/`validPAXRecord`): a malformed record, an empty key or one holding a NUL,
-/// a `path`, `linkpath`, `uname` or `gname` holding a NUL. containerd's applier then fails on
-/// the layer, and a NUL in a name would make two names of one (the member keeps "a\0b" while
-/// every reader of a ustar field stops at "a").
-fn parse_pax(mut body: &[u8]) -> Result<Vec<Record>, String> {
+/// a `path`, `linkpath`, `uname` or `gname` holding a NUL. Go's reader then returns
+/// `ErrHeader`, so containerd's applier fails on the layer and containerd's and docker's
+/// importers on an image archive (`crate::source::tar` reads those with this too); and a NUL
+/// in a name would make two names of one (the member keeps "a\0b" while every reader of a
+/// ustar field stops at "a"). The error says which record; the caller says what it refuses.
+pub(crate) fn parse_pax(mut body: &[u8]) -> Result<Vec<Record>, String> {
     let mut out = Vec::new();
     while !body.is_empty() {
         let Some(sp) = body.iter().position(|&b| b == b' ') else {
@@ -344,9 +353,7 @@ fn parse_pax(mut body: &[u8]) -> Result<Vec<Record>, String> {
             None
         };
         if let Some(why) = refused {
-            return Err(format!(
-                "{why} (Go's archive/tar refuses it, so containerd's applier refuses the layer)"
-            ));
+            return Err(why);
         }
         out.push((k.to_vec(), v.to_vec()));
         body = body.get(len..).unwrap_or_default();

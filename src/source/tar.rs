@@ -688,41 +688,31 @@ impl Pax {
         self.records.get(key).map(String::as_str)
     }
 
-    /// Parses and adds `"<len> <key>=<value>\n"` records; an empty value removes the key.
-    fn add(&mut self, mut data: &[u8]) -> Result<(), String> {
-        while !data.is_empty() {
-            let space = data
-                .iter()
-                .position(|&b| b == b' ')
-                .ok_or("PAX record without a length")?;
-            let len: usize = std::str::from_utf8(data.get(..space).unwrap_or_default())
-                .ok()
-                .and_then(|s| s.parse().ok())
-                .ok_or("PAX record length is not a number")?;
-            let (Some(record), Some(rest)) = (data.get(space + 1..len), data.get(len..)) else {
-                return Err(format!("PAX record length {len} out of bounds"));
-            };
-            let Some((b'\n', record)) = record.split_last() else {
-                return Err("PAX record not ending in a newline".into());
-            };
-            let eq = record.iter().position(|&b| b == b'=').ok_or("PAX record without '='")?;
-            let key = String::from_utf8_lossy(record.get(..eq).unwrap_or_default()).into_owned();
+    /// Parses and adds `"<len> <key>=<value>\n"` records; an empty value removes the key. A
+    /// record Go's `archive/tar` refuses (malformed, or a NUL in a key or in a `path`,
+    /// `linkpath`, `uname` or `gname`: the rule layer tars are read with) is an error: Go's
+    /// reader stops there with `ErrHeader`, and with it containerd's and docker's import.
+    fn add(&mut self, data: &[u8]) -> Result<(), String> {
+        let records = crate::overlay::layertar::parse_pax(data).map_err(|why| format!("{why} ({ARCHIVE_REFUSED})"))?;
+        self.bytes = self.bytes.saturating_add(data.len() as u64);
+        if self.bytes > MAX_PAX {
+            return Err(format!("PAX records over {MAX_PAX} bytes"));
+        }
+        for (key, value) in records {
+            let key = String::from_utf8_lossy(&key).into_owned();
             // Values (names) may be any bytes in practice; keep them lossy, as names are.
-            let value = String::from_utf8_lossy(record.get(eq + 1..).unwrap_or_default());
-            self.bytes = self.bytes.saturating_add(len as u64);
-            if self.bytes > MAX_PAX {
-                return Err(format!("PAX records over {MAX_PAX} bytes"));
-            }
             if value.is_empty() {
                 self.records.remove(&key);
             } else {
-                self.records.insert(key, value.into_owned());
+                self.records.insert(key, String::from_utf8_lossy(&value).into_owned());
             }
-            data = rest;
         }
         Ok(())
     }
 }
+
+/// What a PAX record Go refuses means for an image archive.
+const ARCHIVE_REFUSED: &str = "Go's archive/tar refuses it: containerd's and docker's import stop there, with \"archive/tar: invalid tar header\"";
 
 /// Extension headers waiting for the member they describe.
 #[derive(Default)]
@@ -1533,6 +1523,39 @@ pub(crate) mod tests {
                 "{records:?}"
             );
         }
+        // What Go's archive/tar refuses (`validPAXRecord`), in an `x` or a `g` header: a NUL
+        // in `path`, `linkpath`, `uname`, `gname` or in a key (go 1.19.8: "archive/tar:
+        // invalid tar header"). The index stops there, the members before it kept. A NUL in
+        // another value is fine.
+        for (flag, records, want) in [
+            (
+                b'x',
+                &b"13 path=a\0zz\n"[..],
+                r"a PAX path record a\x00zz holding a NUL",
+            ),
+            (b'x', b"15 linkpath=\0b\n", r"a PAX linkpath record \x00b holding a NUL"),
+            (b'x', b"11 gname=\0\n", "a PAX gname record"),
+            (b'x', b"11 a\0b=val\n", r"whose key a\x00b holds a NUL"),
+            (b'g', b"13 path=a\0zz\n", r"a PAX path record a\x00zz holding a NUL"),
+        ] {
+            let mut t = Vec::new();
+            file(&mut t, "before", b"b");
+            entry(&mut t, b"PaxHeaders/x", flag, records, b"");
+            file(&mut t, "f", b"");
+            end(&mut t);
+            let ix = both(&t);
+            assert_eq!(ix.members.len(), 1, "{want}");
+            let [(1024, name, TarProblem::BadHeader(m))] = &ix.problems[..] else {
+                panic!("{want}: {:?}", ix.problems);
+            };
+            assert_eq!(name, "PaxHeaders/x");
+            assert!(m.contains(want) && m.contains("Go's archive/tar refuses it"), "{m}");
+        }
+        let mut t = Vec::new();
+        entry(&mut t, b"PaxHeaders/x", b'x', b"27 SCHILY.xattr.user.k=v\0\xff\n", b"");
+        file(&mut t, "f", b"");
+        end(&mut t);
+        assert_eq!((both(&t).members.len(), both(&t).problems.len()), (1, 0));
         // A PAX size that is not a number.
         let mut t = Vec::new();
         entry(&mut t, b"PaxHeaders/x", b'x', &pax(&[("size", b"-1")]), b"");
