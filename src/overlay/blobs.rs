@@ -7,6 +7,8 @@
 //!   <dir>/.wh.<name>     whiteout: <dir>/<name> and everything below it, from the layers below, is gone
 //!   <dir>/.wh..wh..opq   opaque:   everything below <dir> from the layers below is gone
 //!   a non-directory      hides what the layers below had below the same path
+//!   a global PAX header  ('g', named by its `path` record or its header) removes its path
+//!                        and what is below it, and is not written (containerd's applier)
 //!   any other member     replaces the same path of the layers below
 //! ```
 //!
@@ -230,11 +232,11 @@ pub fn export(
 
 /// A layer's member types containerd's applier unpacks (`createTarFile` in its
 /// `archive/tar.go`: TypeDir, TypeReg/TypeRegA, TypeBlock, TypeChar, TypeFifo, TypeLink,
-/// TypeSymlink; TypeXGlobalHeader is ignored, and the reader here drops it before).
+/// TypeSymlink; TypeXGlobalHeader creates nothing, see [`place`]).
 /// Any other ('7', 'S', 'V', 'D', 'M', 'N', unknown) fails the whole layer there:
 /// "unhandled tar header type N".
 fn applier_handles(typeflag: u8) -> bool {
-    matches!(typeflag, b'0'..=b'6')
+    matches!(typeflag, b'0'..=b'6' | b'g')
 }
 
 /// Says that `layer`'s member `name` is left out of the archive, and why.
@@ -400,6 +402,23 @@ fn place(
             if let Some(above) = non_dir_above(&tree, &path) {
                 let why = format!("below {}, which is not a directory", crate::text::escape(above));
                 left_out(problems, layer, &path, why);
+                continue;
+            }
+            if e.typeflag == b'g' {
+                // A global PAX header, which Go's reader returns as a member named by its
+                // `path` record or its header (`pax_global_header` from `git archive`).
+                // containerd's applier (`applyNaive`) takes that name as any member's: a
+                // whiteout name removes as above; any other first removes what is at the path
+                // (`os.RemoveAll`: not a directory member, so even a directory and what is
+                // below it), then `createTarFile` creates nothing for the type. So the path is
+                // gone, from the layers below and from this one. (Applied straight into an
+                // overlayfs upper directory, as containerd's overlay snapshotter does past
+                // the first layer, the removal only reaches this layer's own entries: the
+                // lower layers' stay visible. These are the plain-directory semantics, as for
+                // a root opaque marker.)
+                tree.remove_below(&path, true);
+                tree.replace_in_layer(&path);
+                tree.this.remove(&path);
                 continue;
             }
             let kind = if e.is_dir() {
@@ -574,6 +593,45 @@ mod tests {
         let (r, names, _) = merge(&[lower, upper]);
         r.unwrap();
         assert_eq!(names, [("x".to_string(), b'0')]);
+    }
+
+    /// A global PAX header ('g') was dropped by the reader, so it changed nothing. Go's reader
+    /// returns it as a member named by its `path` record, else its header (a Go 1.19.8 program
+    /// listing such tars with `tar.Reader.Next`), and containerd's `applyNaive` (its
+    /// `archive/tar.go`, read at containerd main) handles that name as any member's before
+    /// `createTarFile` ignores the type: a whiteout name removes, any other path is
+    /// `os.RemoveAll`ed (the header is no directory), nothing is created. So a lower layer's
+    /// `pax_global_header` file and a directory the `path` record names go, with what is
+    /// below it; this layer's own entry at that path too; no 'g' member is written.
+    #[test]
+    fn a_global_pax_header_removes_its_path_as_containerd_applies_it() {
+        let lower = layer_of(&[
+            (b"pax_global_header", b'0', b"", b"a file of that name\n"),
+            (b"d/", b'5', b"", b""),
+            (b"d/f", b'0', b"", b"f\n"),
+            (b"kept", b'0', b"", b"k\n"),
+            (b"wh", b'0', b"", b"w\n"),
+        ]);
+        let upper = layer_of(&[
+            (b"mine", b'0', b"", b"this layer's\n"),
+            (b"pax_global_header", b'g', b"", b"19 comment=git sha\n"),
+            (b"pax_global_header", b'g', b"", b"9 path=d\n"),
+            (b"x", b'g', b"", b"13 path=mine\n"),
+            (b".wh.wh", b'g', b"", b""),
+            (b"after", b'0', b"", b"a\n"),
+        ]);
+        let (r, names, problems) = merge(&[lower, upper]);
+        r.unwrap();
+        assert_eq!(
+            names,
+            [("kept".to_string(), b'0'), ("after".to_string(), b'0')],
+            "{problems:?}"
+        );
+        assert!(problems.is_empty(), "{problems:?}");
+        // Alone in a layer, nothing is written for it.
+        let only = layer_of(&[(b"pax_global_header", b'g', b"", b"19 comment=git sha\n")]);
+        let (r, names, _) = merge(&[only]);
+        assert_eq!((r.unwrap().members, names.len()), (0, 0));
     }
 
     #[test]

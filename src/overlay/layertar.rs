@@ -7,7 +7,8 @@
 //! then the data, padded to 512; two zero blocks (or the end of the stream) end the archive.
 //! 'x' PAX records for the next member (path, linkpath, size, uid, gid, mtime, SCHILY.xattr.*;
 //!     a record Go's reader refuses, such as a NUL in path or linkpath, is an error),
-//! 'g' global records (skipped), 'L'/'K' GNU long name/link for the next member.
+//! 'g' global records: a member of its own (as Go's reader returns it), applying to no other,
+//!     'L'/'K' GNU long name/link for the next member.
 //! ```
 //!
 //! Every size comes from the stream: metadata members (PAX, GNU long names) are read only up
@@ -99,6 +100,16 @@ pub fn clean(name: &[u8]) -> Option<Vec<u8>> {
         return None;
     }
     Some(parts.join(&b'/'))
+}
+
+/// The name a header gives: its name field, after its ustar prefix and a `/` when it has one.
+fn header_name(h: &[u8; 512]) -> Vec<u8> {
+    let name = field(h, 0, 100);
+    let prefix = field(h, 345, 155);
+    if field(h, 257, 6) != b"ustar" || prefix.is_empty() {
+        return name.to_vec();
+    }
+    [prefix, b"/", name].concat()
 }
 
 /// A member's data and its padding, or an error when a size from the file (a PAX `size`, a
@@ -213,14 +224,24 @@ impl<R: Read> Reader<R> {
                     continue;
                 }
                 b'g' => {
-                    // Read and checked as Go's reader does (it refuses the layer for a bad
-                    // record here too), then dropped: nothing here applies global records.
-                    parse_pax(&self.meta_body(size)?).map_err(|why| {
+                    // As Go's reader (`Reader.next`): the records are checked (a bad one
+                    // refuses the layer), then the header is a member of its own, type 'g',
+                    // named by its `path` record when that is not empty, else by its header;
+                    // no size, link, owner or xattr, and the records apply to no other member.
+                    // What an `x`, `L` or `K` before it said is lost with it. containerd's
+                    // applier treats that name as any member's (see `blobs::place`).
+                    let records = parse_pax(&self.meta_body(size)?).map_err(|why| {
                         io::Error::other(format!(
                             "{why} ({LAYER_REFUSED}), in the global PAX header at offset {at}"
                         ))
                     })?;
-                    continue;
+                    let path = records.into_iter().rev().find(|(k, _)| k == b"path").map(|(_, v)| v);
+                    return Ok(Some(Entry {
+                        name: path.filter(|p| !p.is_empty()).unwrap_or_else(|| header_name(&h)),
+                        typeflag: b'g',
+                        offset: at,
+                        ..Entry::default()
+                    }));
                 }
                 b'L' => {
                     let mut b = self.meta_body(size)?;
@@ -236,16 +257,7 @@ impl<R: Read> Reader<R> {
                 }
                 _ => {}
             }
-            let mut name = field(&h, 0, 100).to_vec();
-            if field(&h, 257, 6) == b"ustar" {
-                let prefix = field(&h, 345, 155);
-                if !prefix.is_empty() {
-                    let mut p = prefix.to_vec();
-                    p.push(b'/');
-                    p.extend_from_slice(&name);
-                    name = p;
-                }
-            }
+            let name = header_name(&h);
             let mut e = Entry {
                 name: long_name.take().unwrap_or(name),
                 typeflag: if typeflag == 0 { b'0' } else { typeflag },
@@ -556,6 +568,59 @@ mod tests {
         let e = Reader::new(g.as_slice()).next_entry().unwrap_err().to_string();
         assert!(e.contains(r"a\x00zz holding a NUL"), "{e}");
         assert!(e.contains("in the global PAX header at offset 0"), "{e}");
+    }
+
+    /// A 'g' header is a member of its own, as Go's reader returns it (a Go 1.19.8 program
+    /// listing the same tars with `tar.Reader.Next`): named by its `path` record when that is
+    /// not empty, else by its header; no size, owner or link; its
+    /// records (uid, size, path) apply to no later member; and an `x` record or GNU long name
+    /// before it is lost, not carried to the member after it.
+    #[test]
+    fn a_global_header_is_a_member_of_its_own() {
+        let put = |out: &mut Vec<u8>, name: &[u8], typeflag: u8, data: &[u8]| {
+            let m = Member {
+                name,
+                typeflag,
+                mode: 0o644,
+                uid: 0,
+                gid: 0,
+                size: data.len() as u64,
+                mtime: 0,
+                link: b"",
+                devmajor: 0,
+                devminor: 0,
+                xattrs: &[],
+                extra: &[],
+            };
+            tar::write_member(out, &m).unwrap();
+            out.extend_from_slice(data);
+            tar::pad(out, data.len() as u64).unwrap();
+        };
+        let mut t = Vec::new();
+        put(&mut t, b"pax_global_header", b'g', b"8 uid=7\n9 size=5\n");
+        put(&mut t, b"f", b'0', b"abc");
+        put(&mut t, b"PaxHeaders/x", b'x', b"16 path=renamed\n");
+        put(&mut t, b"g2", b'g', b"19 path=etc/passwd\n");
+        put(&mut t, b"././@LongLink", b'L', b"long-name\0");
+        put(&mut t, &[b'p'; 120], b'g', b"8 path=\n");
+        put(&mut t, b"plain", b'0', b"");
+        tar::finish(&mut t).unwrap();
+        let mut r = Reader::new(t.as_slice());
+        let mut seen = Vec::new();
+        while let Some(e) = r.next_entry().unwrap() {
+            seen.push((String::from_utf8(e.name).unwrap(), e.typeflag, e.size, e.uid));
+        }
+        // The writer put the 120-byte name in an `x` record before the 'g' header: lost with
+        // it, the header's own 100 bytes name the member (Go lists these tar bytes the same).
+        let long = "p".repeat(100);
+        let want = [
+            ("pax_global_header".to_string(), b'g', 0, 0),
+            ("f".to_string(), b'0', 3, 0),
+            ("etc/passwd".to_string(), b'g', 0, 0),
+            (long, b'g', 0, 0),
+            ("plain".to_string(), b'0', 0, 0),
+        ];
+        assert_eq!(seen, want);
     }
 
     #[test]
