@@ -284,10 +284,21 @@ pub fn parse(bytes: &[u8]) -> Result<J, serde_json::Error> {
 }
 
 /// For each negative number of `json`, in document order, whether it is the integer literal
-/// `-0`; `None` when there is no such literal (nearly always: found by one search). A `-`
-/// outside a string starts a negative number unless it follows an exponent's `e`.
+/// `-0`; `None` when there is no such literal (nearly always: found by one search, which
+/// passes over the `-0` of dates, `2024-01-05`, as no value starts there). A `-` outside a
+/// string starts a negative number unless it follows an exponent's `e`.
 fn negative_numbers(json: &[u8]) -> Option<Vec<bool>> {
-    memchr::memmem::find(json, b"-0")?;
+    let starts_a_value = |at: usize| {
+        let before = json.get(..at).unwrap_or_default();
+        before
+            .iter()
+            .rev()
+            .find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+            .is_none_or(|b| matches!(b, b':' | b'[' | b','))
+    };
+    if !memchr::memmem::find_iter(json, b"-0").any(starts_a_value) {
+        return None;
+    }
     let (mut in_string, mut escaped) = (false, false);
     let mut out = Vec::new();
     let mut prev = 0u8;
