@@ -42,7 +42,7 @@ use std::io::{self, BufReader, Read};
 const BLOCK: u64 = 512;
 /// The longest GNU long name / long link (`L`/`K` data) accepted.
 pub const MAX_LONG_NAME: u64 = 64 * 1024;
-/// The most PAX record bytes (`x` and `g` data) kept, per member and globally.
+/// The most PAX record bytes (`x` and `g` data) read for one header.
 pub const MAX_PAX: u64 = 1 << 20;
 /// How far past the end-of-archive blocks the rest is read to look for trailing data.
 pub const TRAILING_SCAN: u64 = 1 << 20;
@@ -747,7 +747,6 @@ fn pax_raw(mut data: &[u8], key: &[u8]) -> Option<Vec<u8>> {
 struct Indexer {
     index: TarIndex,
     pos: u64,
-    global: Pax,
     keep: Option<Kept>,
     /// How many problems of each kind were seen.
     per_kind: HashMap<std::mem::Discriminant<TarProblem>, usize>,
@@ -825,7 +824,6 @@ fn index_input(input: &mut impl Input, keep: Option<Kept>) -> Result<(TarIndex, 
     let mut ix = Indexer {
         index: TarIndex::default(),
         pos: 0,
-        global: Pax::default(),
         keep,
         per_kind: HashMap::new(),
         max_members: max_members(),
@@ -907,9 +905,16 @@ fn run(ix: &mut Indexer, input: &mut impl Input) -> Result<(), Stop> {
                         }
                     }
                     b'g' => {
-                        if let Err(m) = ix.global.add(&data) {
+                        // Go's reader returns a global header as an entry of its own, its
+                        // records applied to no other ("does not currently support
+                        // persisting the global state across files"), and what `x`, `L` or
+                        // `K` headers came before it is lost with it. No importer takes the
+                        // entry (it is not a regular file), so it is no member here; its
+                        // records are checked as Go checks them.
+                        if let Err(m) = Pax::default().add(&data) {
                             return Err(ix.stop(hoff, &raw_field_name, TarProblem::BadHeader(m)));
                         }
+                        pending = Pending::default();
                     }
                     b'L' => pending.long_name = Some(trim_nul(&data).to_vec()),
                     _ => pending.long_link = Some(trim_nul(&data).to_vec()),
@@ -940,20 +945,17 @@ fn member(
 ) -> Result<(), Stop> {
     let typeflag = block.get(156).copied().unwrap_or(0);
     let pax = pending.pax.unwrap_or_default();
-    // Per-member PAX records win over GNU long names, which win over global PAX records.
-    let global = &ix.global;
-    let lookup = |key: &str| pax.get(key).or_else(|| global.get(key)).map(str::to_string);
+    // Per-member PAX records win over GNU long names.
+    let lookup = |key: &str| pax.get(key).map(str::to_string);
     let (pax_size, pax_uid, pax_gid, pax_mtime) = (lookup("size"), lookup("uid"), lookup("gid"), lookup("mtime"));
     let raw_name = pending
         .sparse_name
         .or(pending.pax_path)
         .or(pending.long_name)
-        .or_else(|| global.get("path").map(|p| p.as_bytes().to_vec()))
         .unwrap_or_else(|| header_name(block));
     let raw_link = pending
         .pax_link
         .or(pending.long_link)
-        .or_else(|| global.get("linkpath").map(|p| p.as_bytes().to_vec()))
         .unwrap_or_else(|| trim_nul(field(block, 157, 257)).to_vec());
     let bad = |m: String| TarProblem::BadHeader(m);
 
@@ -1468,6 +1470,41 @@ pub(crate) mod tests {
         assert_eq!(ix.problems[1].1, "Next");
     }
 
+    /// A global header between an `x` header and its member loses the `x` records, as Go's
+    /// reader loses them (checked with go 1.19.8: the member was named by its header, with
+    /// the header's size); its own `path` and `size` name and size nothing.
+    #[test]
+    fn a_global_header_applies_to_no_member() {
+        let mut t = Vec::new();
+        entry(
+            &mut t,
+            b"PaxHeaders/x",
+            b'x',
+            &pax(&[("path", b"renamed"), ("uid", b"5")]),
+            b"",
+        );
+        entry(
+            &mut t,
+            b"pax_global_header",
+            b'g',
+            &pax(&[("path", b"blobs/sha256/x"), ("size", b"9")]),
+            b"",
+        );
+        t.extend(header(b"own-name", b'0', 3, b""));
+        t.extend(b"abc");
+        pad(&mut t);
+        file(&mut t, "plain", b"xy");
+        end(&mut t);
+        let ix = both(&t);
+        let names: Vec<&str> = ix.members.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(names, ["own-name", "plain"]);
+        let m = ix.get("own-name").unwrap();
+        assert_eq!((m.size, m.uid), (3, 1000));
+        assert_eq!(read_member(&t[..], &ix, m, 10).unwrap(), b"abc");
+        assert_eq!(ix.get("plain").unwrap().size, 2);
+        assert!(ix.problems.is_empty(), "{:?}", ix.problems);
+    }
+
     #[test]
     fn pax_per_file_and_global_records() {
         let mut t = Vec::new();
@@ -1492,11 +1529,13 @@ pub(crate) mod tests {
         end(&mut t);
         let ix = both(&t);
         let m = ix.get(&long).unwrap();
-        assert_eq!((m.size, m.mtime, m.uid, m.gid), (3, 1_700_000_000, 7, 42));
+        // The global uid applies to no member (Go's reader keeps no global state): the
+        // header's own 0o1750 stands.
+        assert_eq!((m.size, m.mtime, m.uid, m.gid), (3, 1_700_000_000, 1000, 42));
         assert_eq!(read_member(&t[..], &ix, m, 10).unwrap(), b"abc");
         let l = ix.get("link").unwrap();
         assert_eq!(l.link.as_deref(), Some("../../../"));
-        assert_eq!(ix.get("plain").unwrap().uid, 7);
+        assert_eq!(ix.get("plain").unwrap().uid, 1000);
         assert_eq!(
             ix.problems,
             vec![(
