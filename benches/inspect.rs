@@ -122,3 +122,49 @@ fn images_with_one_target(bencher: divan::Bencher, read: &str) {
         coldctr::containerd::records::images_with_target("moby", &ns, &digest, &mut Default::default()).len()
     });
 }
+
+/// The fixture's JSON blobs (manifests, indexes, configs), each at most 1 MiB.
+fn json_blobs() -> Vec<Vec<u8>> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/docker-28.5/io.containerd.content.v1.content/blobs/sha256");
+    let mut blobs: Vec<Vec<u8>> = std::fs::read_dir(dir)
+        .expect("blobs")
+        .filter_map(Result::ok)
+        .filter(|e| e.metadata().is_ok_and(|m| m.is_file() && m.len() <= 1 << 20))
+        .filter_map(|e| std::fs::read(e.path()).ok())
+        .filter(|b| b.first() == Some(&b'{'))
+        .collect();
+    blobs.sort();
+    blobs
+}
+
+/// Every JSON blob validated as a manifest (containerd's `validateMediaType`) and decoded as
+/// a manifest and as an image config, as Go's `encoding/json` decodes them: the key check,
+/// then serde's derives (`images` does this for thousands of documents).
+#[divan::bench]
+fn decode_documents(bencher: divan::Bencher) {
+    use coldctr::image::document::{self, ImageConfig, Manifest};
+    let blobs = json_blobs();
+    bencher.bench(|| {
+        blobs
+            .iter()
+            .filter(|b| {
+                let valid = document::validate_media_type(b, document::OCI_MANIFEST).is_ok();
+                let manifest = document::decode::<Manifest>(b).is_ok();
+                let config = document::decode::<ImageConfig>(b).is_ok();
+                valid && manifest && config
+            })
+            .count()
+    });
+}
+
+/// Every JSON blob written back as Go's `json.Marshal` writes it (each string through
+/// `write_str`, which looks for bytes to escape eight at a time).
+#[divan::bench]
+fn write_documents_as_go(bencher: divan::Bencher) {
+    let trees: Vec<_> = json_blobs()
+        .iter()
+        .filter_map(|b| coldctr::inspect::gojson::parse(b).ok())
+        .collect();
+    bencher.bench(|| trees.iter().map(|j| j.to_compact(true).len()).sum::<usize>());
+}
