@@ -188,7 +188,6 @@ impl TimeText {
     }
 }
 
-/// Go's `time.Parse(time.RFC3339, s)`: `YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)`.
 /// An RFC 3339 time in UTC to the second (`2026-11-27T17:44:42Z`), as `ctr leases ls` prints
 /// CREATED AT; a time that does not parse is given back as it is.
 pub fn utc_seconds(t: &str) -> String {
@@ -203,58 +202,69 @@ pub fn utc_seconds(t: &str) -> String {
     }
 }
 
+/// Go's `time.Parse(time.RFC3339, s)`: `YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)`.
+///
+/// Go's parser, not RFC 3339's grammar: `time.Parse` reads the layout
+/// `2006-01-02T15:04:05Z07:00` chunk by chunk, so it also takes an hour of one digit
+/// (`T0:00:00`), a comma before the fraction, more than nine fraction digits (the rest
+/// dropped) and a zone offset up to `+24:00` or `+00:60` (containerd's lease expiry, Docker's
+/// container times and image configs' `created` are all read so).
 pub fn parse_rfc3339(s: &str) -> Option<GoTime> {
-    let b = s.as_bytes();
-    let num = |r: std::ops::Range<usize>| -> Option<i64> {
-        let part = b.get(r)?;
-        if !part.iter().all(u8::is_ascii_digit) {
-            return None;
-        }
-        std::str::from_utf8(part).ok()?.parse().ok()
+    let mut v = s.as_bytes();
+    let year = digits(&mut v, 4)?;
+    literal(&mut v, b'-')?;
+    let month = digits(&mut v, 2)?;
+    literal(&mut v, b'-')?;
+    let day = digits(&mut v, 2)?;
+    literal(&mut v, b'T')?;
+    // `15` is the one field of the layout read as one digit or two.
+    let hour = match v {
+        [a, b, ..] if a.is_ascii_digit() && b.is_ascii_digit() => digits(&mut v, 2)?,
+        _ => digits(&mut v, 1)?,
     };
-    let at = |i: usize| b.get(i).copied();
-    if b.len() < 20
-        || at(4) != Some(b'-')
-        || at(7) != Some(b'-')
-        || at(10) != Some(b'T')
-        || at(13) != Some(b':')
-        || at(16) != Some(b':')
-    {
-        return None;
-    }
-    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (hour, min, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    literal(&mut v, b':')?;
+    let min = digits(&mut v, 2)?;
+    literal(&mut v, b':')?;
+    let sec = digits(&mut v, 2)?;
     if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) || hour > 23 || min > 59 || sec > 59 {
         return None;
     }
-    let mut i = 19;
+    // A fraction the layout does not have: a period or comma and at least one digit.
     let mut nanos: u32 = 0;
-    if b.get(i) == Some(&b'.') {
-        let start = i + 1;
-        let mut end = start;
-        while b.get(end).is_some_and(u8::is_ascii_digit) {
-            end += 1;
-        }
-        if end == start {
-            return None;
-        }
-        let digits = s.get(start..end)?;
-        let padded: String = digits.chars().chain(std::iter::repeat('0')).take(9).collect();
-        nanos = padded.parse().ok()?;
-        i = end;
+    if let [b'.' | b',', d, ..] = v
+        && d.is_ascii_digit()
+    {
+        let rest = v.get(1..).unwrap_or_default();
+        let n = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+        nanos = rest
+            .iter()
+            .take(n.min(9))
+            .chain(std::iter::repeat(&b'0'))
+            .take(9)
+            .fold(0, |acc, d| acc * 10 + u32::from(d - b'0'));
+        v = rest.get(n..).unwrap_or_default();
     }
-    let offset = match b.get(i)? {
-        b'Z' if i + 1 == b.len() => 0,
-        c @ (b'+' | b'-') if i + 6 == b.len() && at(i + 3) == Some(b':') => {
-            let (h, m) = (num(i + 1..i + 3)?, num(i + 4..i + 6)?);
-            if h > 23 || m > 59 {
+    let offset = match v {
+        [b'Z', rest @ ..] => {
+            v = rest;
+            0
+        }
+        [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2, rest @ ..] => {
+            let (mut hh, mut mm) = (&[*h1, *h2][..], &[*m1, *m2][..]);
+            let (h, m) = (digits(&mut hh, 2)?, digits(&mut mm, 2)?);
+            // Go's range test is `>`: some write offsets of 24 hours or 60 minutes.
+            if h > 24 || m > 60 {
                 return None;
             }
+            v = rest;
             let off = (h * 3600 + m * 60) as i32;
-            if *c == b'-' { -off } else { off }
+            if *sign == b'-' { -off } else { off }
         }
         _ => return None,
     };
+    if !v.is_empty() {
+        return None;
+    }
     let days = days_from_civil(year, month, day);
     let local = days * 86_400 + hour * 3600 + min * 60 + sec;
     Some(GoTime {
@@ -262,6 +272,22 @@ pub fn parse_rfc3339(s: &str) -> Option<GoTime> {
         nanos,
         offset,
     })
+}
+
+/// `n` ASCII digits at the front of `v`, taken off it.
+fn digits(v: &mut &[u8], n: usize) -> Option<i64> {
+    let (front, rest) = (v.get(..n)?, v.get(n..)?);
+    if !front.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    *v = rest;
+    Some(front.iter().fold(0, |acc, d| acc * 10 + i64::from(d - b'0')))
+}
+
+/// The byte `c` at the front of `v`, taken off it.
+fn literal(v: &mut &[u8], c: u8) -> Option<()> {
+    let (first, rest) = v.split_first()?;
+    (*first == c).then(|| *v = rest)
 }
 
 fn days_in_month(y: i64, m: i64) -> i64 {
@@ -408,6 +434,73 @@ mod tests {
             "x",
         ] {
             assert!(parse_rfc3339(bad).is_none(), "{bad}");
+        }
+    }
+
+    /// What `time.Parse(time.RFC3339, s)` makes of times RFC 3339 itself would refuse, and
+    /// refuses: each printed by go1.19.8 (`t.Format(time.RFC3339Nano)`, `t.UnixNano()`), but
+    /// for `+25:00` and `+00:61`, which 1.19 took and Go since 1.20 refuses (its range test,
+    /// `hr > 24`, `mm > 60`, in `time/format.go`; containerd and dockerd are built with it).
+    #[test]
+    fn rfc3339_is_read_as_go_parses_it() {
+        for (input, printed, unix_nanos) in [
+            ("2020-01-01T0:00:00Z", "2020-01-01T00:00:00Z", 1577836800000000000),
+            ("2020-01-01T00:00:00,5Z", "2020-01-01T00:00:00.5Z", 1577836800500000000),
+            (
+                "2020-01-01T00:00:00+24:00",
+                "2020-01-01T00:00:00+24:00",
+                1577750400000000000,
+            ),
+            (
+                "2020-01-01T00:00:00+00:60",
+                "2020-01-01T00:00:00+01:00",
+                1577833200000000000,
+            ),
+            (
+                "2020-01-01T9:05:07.1234567891234-01:30",
+                "2020-01-01T09:05:07.123456789-01:30",
+                1577874907123456789,
+            ),
+            ("2020-02-29T00:00:00Z", "2020-02-29T00:00:00Z", 1582934400000000000),
+            ("2020-01-01T00:00:00-00:00", "2020-01-01T00:00:00Z", 1577836800000000000),
+            (
+                "2020-01-01T00:00:00.000000000Z",
+                "2020-01-01T00:00:00Z",
+                1577836800000000000,
+            ),
+        ] {
+            let t = parse_rfc3339(input).unwrap_or_else(|| panic!("{input}"));
+            assert_eq!(
+                (t.rfc3339_nano().as_str(), t.unix_nanos()),
+                (printed, unix_nanos),
+                "{input}"
+            );
+        }
+        for refused in [
+            "2020-01-01T00:00:00+25:00",
+            "2020-01-01T00:00:00+00:61",
+            "2020-01-01T24:00:00Z",
+            "2020-01-01T00:00:60Z",
+            "2020-01-01T00:00:00.Z",
+            "2020-01-01T00:00:00,Z",
+            "2020-1-01T00:00:00Z",
+            "2020-01-1T00:00:00Z",
+            "2020-01-01T00:0:00Z",
+            "2020-01-01T00:00:0Z",
+            "2020-01-01T123:00:00Z",
+            "2021-02-29T00:00:00Z",
+            "2020-01-01T00:00:00z",
+            "2020-01-01T00:00:00+0100",
+            "2020-01-01T00:00:00+01:00x",
+            "+020-01-01T00:00:00Z",
+            "2020-01-01T1:2:03Z",
+            "2020-00-01T00:00:00Z",
+            "2020-01-00T00:00:00Z",
+            "2020-01-01T00:00:00.5",
+            "2020-01-01t00:00:00Z",
+            "2020-01-01T00:00:00+1:00",
+        ] {
+            assert!(parse_rfc3339(refused).is_none(), "{refused}");
         }
     }
 }

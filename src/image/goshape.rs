@@ -249,8 +249,10 @@ fn decode_into(
     }
     match (shape, value) {
         (Shape::Str, J::Str(_)) | (Shape::Bool, J::Bool(_)) => *slot = V::Scalar(value.clone()),
-        (Shape::Time, J::Str(s)) if crate::containerd::gotime::parse_rfc3339(s).is_some() => {
-            *slot = V::Scalar(value.clone());
+        // Kept as Go's time.Time keeps it, and written back as its MarshalJSON writes it
+        // (`T0:00:00,5Z` is `T00:00:00.5Z`).
+        (Shape::Time, J::Str(s)) if let Some(t) = crate::containerd::gotime::parse_rfc3339(s) => {
+            *slot = V::Scalar(J::str(t.rfc3339_nano()));
         }
         (Shape::Int, value) if value.as_go_int(GoInt::Int64).is_some() => {
             *slot = V::Scalar(J::Int(value.as_go_int(GoInt::Int64).unwrap_or_default()));
