@@ -22,7 +22,7 @@
 //! the listing.
 
 use super::files::{self, FileProblem};
-use crate::image::goshape::{self, Mistyped};
+use crate::image::goshape::{self, Mistyped, Shape};
 use crate::inspect::gojson::{self, J};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -306,9 +306,9 @@ pub fn read_store(
 }
 
 /// A JSON file of a container directory, or the problem (reported) when it does not read.
-fn read_json(path: &Path, problems: &mut StoreProblems) -> Option<J> {
+fn read_json(path: &Path, shape: &'static Shape, problems: &mut StoreProblems) -> Option<J> {
     match files::read_small(path, files::MAX_JSON) {
-        Ok(bytes) => json_object(path, &bytes, problems),
+        Ok(bytes) => json_object(path, &bytes, shape, problems),
         Err(p) => {
             problems.file(p);
             None
@@ -318,9 +318,9 @@ fn read_json(path: &Path, problems: &mut StoreProblems) -> Option<J> {
 
 /// The bytes of the JSON file `path` as an object, or the problem (reported). A text that
 /// could take more than [`files::MAX_PARSED`] of memory as a tree is refused, not parsed.
-fn json_object(path: &Path, bytes: &[u8], problems: &mut StoreProblems) -> Option<J> {
+fn json_object(path: &Path, bytes: &[u8], shape: &'static Shape, problems: &mut StoreProblems) -> Option<J> {
     match files::check_parsed_size(path, bytes) {
-        Ok(()) => parsed_object(path, bytes, problems),
+        Ok(()) => parsed_object(path, bytes, shape, problems),
         Err(p) => {
             problems.file(p);
             None
@@ -331,8 +331,8 @@ fn json_object(path: &Path, bytes: &[u8], problems: &mut StoreProblems) -> Optio
 /// The bytes of the JSON file `path`, parsed (members as the file has them, repeats too), as
 /// an object, or the problem (reported). What dockerd makes of it is [`decode_config`]'s and
 /// [`decode_hostconfig`]'s.
-fn parsed_object(path: &Path, bytes: &[u8], problems: &mut StoreProblems) -> Option<J> {
-    match gojson::parse(bytes) {
+fn parsed_object(path: &Path, bytes: &[u8], shape: &'static Shape, problems: &mut StoreProblems) -> Option<J> {
+    match gojson::parse_for(bytes, shape) {
         Ok(j @ J::Obj(_)) => Some(j),
         Ok(_) => {
             problems.damaged.push(format!(
@@ -360,9 +360,9 @@ pub fn read_container(
     hostconfig: bool,
     problems: &mut StoreProblems,
 ) -> Option<(DockerContainer, u64)> {
-    let config = read_json(&path.join("config.v2.json"), problems)?;
+    let config = read_json(&path.join("config.v2.json"), &super::moby::CONTAINER, problems)?;
     Some(container_of(path, id, config, problems, |problems| {
-        hostconfig.then(|| read_json(&path.join("hostconfig.json"), problems))?
+        hostconfig.then(|| read_json(&path.join("hostconfig.json"), &super::moby::HOST_CONFIG, problems))?
     }))
 }
 
@@ -376,9 +376,14 @@ pub fn container_from_bytes(
     hostconfig: Option<&[u8]>,
     problems: &mut StoreProblems,
 ) -> Option<DockerContainer> {
-    let config = json_object(&path.join("config.v2.json"), config, problems)?;
+    let config = json_object(&path.join("config.v2.json"), config, &super::moby::CONTAINER, problems)?;
     let (c, _) = container_of(path, id, config, problems, |problems| {
-        json_object(&path.join("hostconfig.json"), hostconfig?, problems)
+        json_object(
+            &path.join("hostconfig.json"),
+            hostconfig?,
+            &super::moby::HOST_CONFIG,
+            problems,
+        )
     });
     Some(c)
 }

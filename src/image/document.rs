@@ -144,12 +144,12 @@ pub fn validate_media_type(blob: &[u8], media_type: &str) -> Result<(), DocError
 }
 
 /// Go's `encoding/json` refuses documents nested deeper than this (`maxNestingDepth`).
-const GO_MAX_DEPTH: usize = 10_000;
+pub(crate) const GO_MAX_DEPTH: usize = 10_000;
 
 /// Fails as Go's scanner does when arrays and objects nest deeper than `max` (serde_json
 /// skips unknown values without a depth limit). Counts brackets outside strings only; the
 /// syntax itself is checked by the reader after.
-fn nesting_within(blob: &[u8], max: usize) -> Result<(), DocError> {
+pub(crate) fn nesting_within(blob: &[u8], max: usize) -> Result<(), DocError> {
     // Deeper than `max` takes more than `max` opening brackets: nearly every document has
     // fewer in all, and is not read a byte at a time (that was an eighth of `images`).
     if blob.len() <= max || memchr::memchr2_iter(b'[', b'{', blob).nth(max).is_none() {

@@ -155,6 +155,11 @@ fn field_for(fields: &'static [(&'static str, Shape)], key: &str) -> Option<&'st
     })
 }
 
+/// The type of the field `key` names among `fields` (exactly, else folded), if any.
+pub fn field_shape(fields: &'static [(&'static str, Shape)], key: &str) -> Option<&'static Shape> {
+    field_for(fields, key).map(|(_, shape)| shape)
+}
+
 /// Go's name for a JSON value's kind in "cannot unmarshal <kind> into ...": a number into an
 /// integer type is named with its text.
 fn kind_of(value: &J, into: &Shape) -> String {

@@ -6,6 +6,7 @@
 //!   U+2028/U+2029 always, and, with HTML escaping on (Go's default), `<` `>` `&`.
 //! * [`indent`] is Go's `json.Indent`: empty arrays and objects stay `[]` and `{}`.
 
+use crate::image::goshape::Shape;
 use std::collections::BTreeMap;
 
 /// A JSON value with ordered object members. A number keeps whether it was written as an
@@ -281,6 +282,111 @@ pub fn parse(bytes: &[u8]) -> Result<J, serde_json::Error> {
         mark_negative_zeros(&mut j, &mut negatives.iter());
     }
     Ok(j)
+}
+
+/// [`parse`] of a document Go decodes into a value of type `shape`. serde_json builds a tree
+/// 128 levels deep at most, and Go reads 10,000: when the tree is too deep, the document is
+/// read again keeping only the members of `shape`'s structs (at any depth, keys folded as Go
+/// folds them) and skipping the rest, as Go skips them, without a tree: a key no field takes
+/// may then nest as deep as Go allows. A document that also holds the literal `-0` is not
+/// read so (which `-0` is which needs every number in the tree; it stays refused).
+pub fn parse_for(bytes: &[u8], shape: &'static Shape) -> Result<J, serde_json::Error> {
+    let first = parse(bytes);
+    match &first {
+        Err(e) if e.to_string().starts_with("recursion limit exceeded") && negative_numbers(bytes).is_none() => {
+            if crate::image::document::nesting_within(bytes, crate::image::document::GO_MAX_DEPTH).is_err() {
+                return first;
+            }
+            crate::gostring::parse_like_go(bytes, |b| {
+                let mut d = serde_json::Deserializer::from_slice(b);
+                let j = serde::de::DeserializeSeed::deserialize(Shaped(shape), &mut d)?;
+                d.end().map(|()| j)
+            })
+            .or(first)
+        }
+        _ => first,
+    }
+}
+
+/// A value read as [`Visitor`] reads it, but for the members of a struct no field of
+/// [`Shaped`]'s shape takes, which are skipped.
+#[derive(Clone, Copy)]
+struct Shaped(&'static Shape);
+
+impl<'de> serde::de::DeserializeSeed<'de> for Shaped {
+    type Value = J;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<J, D::Error> {
+        let mut shape = self.0;
+        while let Shape::Ptr(inner) = shape {
+            shape = inner;
+        }
+        match shape {
+            Shape::Struct(..) | Shape::Map(_) | Shape::Slice(_) => d.deserialize_any(Shaped(shape)),
+            _ => d.deserialize_any(Visitor),
+        }
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Shaped {
+    type Value = J;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> Result<J, E> {
+        Ok(J::Null)
+    }
+    fn visit_none<E: serde::de::Error>(self) -> Result<J, E> {
+        Ok(J::Null)
+    }
+    fn visit_bool<E: serde::de::Error>(self, b: bool) -> Result<J, E> {
+        Visitor.visit_bool(b)
+    }
+    fn visit_i64<E: serde::de::Error>(self, i: i64) -> Result<J, E> {
+        Visitor.visit_i64(i)
+    }
+    fn visit_u64<E: serde::de::Error>(self, u: u64) -> Result<J, E> {
+        Visitor.visit_u64(u)
+    }
+    fn visit_f64<E: serde::de::Error>(self, f: f64) -> Result<J, E> {
+        Visitor.visit_f64(f)
+    }
+    fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<J, E> {
+        Visitor.visit_str(s)
+    }
+    fn visit_string<E: serde::de::Error>(self, s: String) -> Result<J, E> {
+        Visitor.visit_string(s)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<J, A::Error> {
+        let element = match self.0 {
+            Shape::Slice(element) => Shaped(element),
+            // Not what the type takes (Go refuses it): kept whole for the decoder to say so.
+            _ => return Visitor.visit_seq(seq),
+        };
+        let mut items = Vec::new();
+        while let Some(v) = seq.next_element_seed(element)? {
+            items.push(v);
+        }
+        Ok(J::Arr(items))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<J, A::Error> {
+        let mut members = Vec::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let value = match self.0 {
+                Shape::Struct(_, fields) => match crate::image::goshape::field_shape(fields, &key) {
+                    Some(field) => map.next_value_seed(Shaped(field))?,
+                    None => {
+                        map.next_value::<serde::de::IgnoredAny>()?;
+                        continue;
+                    }
+                },
+                Shape::Map(value) => map.next_value_seed(Shaped(value))?,
+                _ => map.next_value::<J>()?,
+            };
+            members.push((key, value));
+        }
+        Ok(J::Obj(members))
+    }
 }
 
 /// For each negative number of `json`, in document order, whether it is the integer literal
@@ -668,6 +774,34 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// A key no field takes may nest as deep as Go reads (it skips it); what a field takes is
+    /// still built as a tree, 128 levels at most.
+    #[test]
+    fn keys_no_field_takes_nest_as_deep_as_go_reads() {
+        static INNER: Shape = Shape::Struct("I", &[("Labels", Shape::Map(&Shape::Str))]);
+        static S: Shape = Shape::Struct("S", &[("Name", Shape::Str), ("Config", Shape::Ptr(&INNER))]);
+        let deep = |n: usize, at: &str| {
+            let nested = format!("{}{}", "[".repeat(n), "]".repeat(n));
+            format!(r#"{{"Name":"/x","{at}":{nested},"config":{{"Labels":{{"a":"1"}},"Other":{nested}}}}}"#)
+        };
+        let doc = deep(200, "Unknown");
+        assert!(parse(doc.as_bytes()).is_err(), "serde_json's own limit");
+        assert_eq!(
+            parse_for(doc.as_bytes(), &S).unwrap().to_compact(false),
+            r#"{"Name":"/x","config":{"Labels":{"a":"1"}}}"#
+        );
+        // Past Go's 10,000 levels, a field's value nested deep, or a -0 somewhere: refused.
+        assert!(parse_for(deep(10_001, "Unknown").as_bytes(), &S).is_err());
+        assert!(parse_for(deep(200, "Name").as_bytes(), &S).is_err());
+        assert!(parse_for(doc.replace(r#""a":"1""#, r#""a":-0"#).as_bytes(), &S).is_err());
+        // A document serde_json reads is read as before, every member kept.
+        let shallow = deep(3, "Unknown");
+        assert_eq!(
+            parse_for(shallow.as_bytes(), &S).unwrap(),
+            parse(shallow.as_bytes()).unwrap()
+        );
     }
 
     #[test]
