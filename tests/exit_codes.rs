@@ -473,6 +473,14 @@ fn a_high_water_mark_past_the_end_is_damage_for_every_reader_of_the_view() {
         (&["gc"], "Dry run of the"),
         (&["du"], "NAMESPACE"),
         (&["meta-diff"], "No record differs."),
+        // Every listing, ps and inspect read the view's records too.
+        (&["images"], "docker.io/library/legacy:2.3"),
+        (&["content"], "DIGEST"),
+        (&["leases"], "NAMESPACE"),
+        (&["snapshots"], "Committed"),
+        (&["containers"], "c17"),
+        (&["ps", "-a"], "CONTAINER"),
+        (&["-n", "default", "inspect", "docker.io/library/legacy:2.3"], "\"RepoTags\""),
     ] {
         let o = run(&root, args);
         let (out, err) = (String::from_utf8_lossy(&o.stdout), stderr(&o));

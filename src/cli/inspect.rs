@@ -58,6 +58,8 @@ pub fn run(global: &Global, args: InspectArgs, out: &mut dyn Write) -> Result<Ou
         global.open_root()?
     };
     let tx = root.view(global.meta_choice())?;
+    // Pages the view counts as its own are missing, as verify says it.
+    let missing_pages = crate::bolt::check::hwm_damage(&tx);
     let namespace = image_namespace(global, &tx)?;
     let options = Options {
         api,
@@ -152,6 +154,10 @@ pub fn run(global: &Global, args: InspectArgs, out: &mut dyn Write) -> Result<Ou
         outcome = outcome.worst(Outcome::Damaged);
     }
     outcome = outcome.worst(content_outcome(&root));
+    if let Some(e) = missing_pages {
+        warn(crate::text::one_line(&e.to_string()));
+        outcome = outcome.worst(Outcome::Damaged);
+    }
     if let Ok(d) = inspector.damage.lock()
         && !d.is_empty()
     {

@@ -297,6 +297,9 @@ fn read_records(root: &Root, src: &Sources<'_>, docker_root: &DockerRoot, inv: &
             return Vec::new();
         }
     };
+    if let Some(e) = crate::bolt::check::hwm_damage(&tx) {
+        inv.damaged.push(e.to_string());
+    }
     let mut out = Vec::new();
     let mut damage = records::Damage::new();
     for (ns, b) in records::namespace_buckets(&tx, &mut damage) {

@@ -75,6 +75,11 @@ fn run_on(
 ) -> Result<Outcome, Failure> {
     let tx = root.view(global.meta_choice())?;
     let mut damage = Damage::new();
+    // Pages the view counts as its own are missing even when no record lies on them: damage
+    // for every listing, as `verify` and `gc` say it.
+    if let Some(e) = crate::bolt::check::hwm_damage(&tx) {
+        damage.push(e);
+    }
     let mut outcome = super::context::records_outcome(&root);
     let namespaces = match &global.namespace {
         None => records::namespace_buckets(&tx, &mut damage),
@@ -164,6 +169,9 @@ impl Backends {
                                     "{}: the newer meta page is invalid; reading the previous transaction",
                                     db.path().display()
                                 ));
+                            }
+                            if let Some(e) = crate::bolt::check::hwm_damage(&tx) {
+                                damage.push(e);
                             }
                             // A shared id is damage for every command that reads these.
                             let all = records::checked_backend_snapshots(&tx, snapshotter, damage);
