@@ -31,11 +31,13 @@
 //! paths name it ([`node_data_root`]).
 
 use super::docker::DockerContainer;
+use super::moby;
+use crate::image::goshape::{Shape, marshal};
 use crate::inspect::gojson::J;
 
-/// Members of `NetworkSettings.Networks.<name>` that dockerd keeps on disk but never prints
-/// (its internal `network.EndpointSettings` wrapper).
-const INTERNAL_ENDPOINT_FIELDS: [&str; 2] = ["IPAMOperational", "DesiredMacAddress"];
+/// `NetworkSettings.Networks` as the API prints it: each the API's `EndpointSettings`, without
+/// the two fields dockerd's own wrapper keeps on disk (`IPAMOperational`, `DesiredMacAddress`).
+static NETWORKS: Shape = Shape::Map(&Shape::Ptr(&moby::API_ENDPOINT));
 
 /// The default network's fields that API 1.51 still repeats at the top of NetworkSettings.
 const DEFAULT_NETWORK_FIELDS: [(&str, J); 8] = [
@@ -93,6 +95,18 @@ pub fn inspect(c: &DockerContainer, data_root: &str) -> J {
         ("FinishedAt".into(), J::str(state.finished_at.clone())),
     ];
     if let Some(h) = state.health {
+        // dockerd copies the log into a fresh slice: none is printed `[]`.
+        let h = match marshal(&h, &moby::HEALTH, moby::tag) {
+            J::Obj(mut members) => {
+                for (k, v) in &mut members {
+                    if k == "Log" && *v == J::Null {
+                        *v = J::Arr(Vec::new());
+                    }
+                }
+                J::Obj(members)
+            }
+            other => other,
+        };
         st.push(("Health".into(), h));
     }
     let mut out: Vec<(String, J)> = vec![
@@ -113,7 +127,10 @@ pub fn inspect(c: &DockerContainer, data_root: &str) -> J {
         out.push((key.into(), string_member(cfg, key)));
     }
     out.push(("ExecIDs".into(), J::Null));
-    out.push(("HostConfig".into(), c.hostconfig.clone().unwrap_or(J::Null)));
+    // Config and HostConfig as dockerd's encoding/json prints its structs, whatever order
+    // and whichever fields the files have.
+    let hostconfig = c.hostconfig.as_ref().map(|h| marshal(h, &moby::HOST_CONFIG, moby::tag));
+    out.push(("HostConfig".into(), hostconfig.unwrap_or(J::Null)));
     out.push((
         "GraphDriver".into(),
         J::Obj(vec![
@@ -125,7 +142,10 @@ pub fn inspect(c: &DockerContainer, data_root: &str) -> J {
         "Mounts".into(),
         J::Arr(c.mount_points().iter().map(|(_, m)| mount(m, data_root)).collect()),
     ));
-    out.push(("Config".into(), member(cfg, "Config", J::Null)));
+    out.push((
+        "Config".into(),
+        marshal(&member(cfg, "Config", J::Null), &moby::CONFIG, moby::tag),
+    ));
     out.push((
         "NetworkSettings".into(),
         network_settings(cfg.get("NetworkSettings").unwrap_or(&J::Null)),
@@ -176,7 +196,7 @@ fn network_settings(ns: &J) -> J {
     // A container that never ran has no port map: the API prints an empty one.
     let ports = match ns.get("Ports") {
         None | Some(J::Null) => J::Obj(Vec::new()),
-        Some(p) => p.clone(),
+        Some(p) => marshal(p, &moby::PORT_MAP, moby::tag),
     };
     out.push(("Ports".into(), ports));
     out.push(("HairpinMode".into(), member(ns, "HairpinMode", J::Bool(false))));
@@ -200,25 +220,7 @@ fn network_settings(ns: &J) -> J {
         let v = bridge.and_then(|b| b.get(key)).cloned().unwrap_or(zero);
         out.push((key.into(), v));
     }
-    let networks = match networks {
-        J::Obj(members) => J::Obj(
-            members
-                .into_iter()
-                .map(|(name, ep)| {
-                    let ep = match ep {
-                        J::Obj(m) => J::Obj(
-                            m.into_iter()
-                                .filter(|(k, _)| !INTERNAL_ENDPOINT_FIELDS.contains(&k.as_str()))
-                                .collect(),
-                        ),
-                        other => other,
-                    };
-                    (name, ep)
-                })
-                .collect(),
-        ),
-        other => other,
-    };
+    let networks = marshal(&networks, &NETWORKS, moby::tag);
     out.push(("Networks".into(), networks));
     J::Obj(out)
 }
@@ -293,5 +295,45 @@ mod tests {
         );
         // A name that is not one path component is not made into a path.
         assert_eq!(mounts[1].get("Source"), Some(&J::str("")));
+    }
+
+    /// Config, HostConfig and the networks printed as dockerd's encoding/json prints them
+    /// whatever the files' key order, missing fields and map order. The expected lines are
+    /// what a Go 1.19 program printed (`json.Unmarshal` of the same input into structs with
+    /// the fields and tags of moby v28.5.1's `container.Config`, `container.HostConfig` and
+    /// `network.EndpointSettings`, then `json.Marshal`); no Go code is kept in the repository.
+    #[test]
+    fn structs_print_in_go_order_with_zero_values_and_sorted_maps() {
+        use crate::image::goshape::unmarshal_all;
+        let config = r#"{"Shell":[],"StopSignal":"","Labels":{"z":"1","b":"2","A":"3","\u00e9":"4","Z":"5"},"Volumes":{"/b":{},"/a":{}},"Image":"alpine","Healthcheck":{"Retries":3,"Test":["CMD","true"]},"Cmd":["sh"],"Env":null,"ExposedPorts":{"9/tcp":{},"10/tcp":{},"1/tcp":{}},"Hostname":"h"}"#;
+        let hostconfig = r#"{"ReadonlyPaths":["/r"],"Init":true,"Runtime":"","Sysctls":{},"Tmpfs":{"/b":"","/a":"x"},"PidsLimit":null,"IOMaximumIOps":7,"Memory":5,"Privileged":true,"PortBindings":{"9/tcp":[{"HostPort":"80","HostIp":""}],"10/tcp":[]},"LogConfig":{"Config":{"max-size":"1m","a":"b"},"Type":"json-file"},"NetworkMode":"bridge","Binds":null}"#;
+        let networks = r#"{"b":{"IPAMOperational":true,"DNSNames":["x"],"IPAddress":"10.0.0.2","DriverOpts":{"z":"1","a":"2"},"IPAMConfig":{"LinkLocalIPs":[],"IPv4Address":"10.0.0.2"}},"a":null}"#;
+        let raw = format!(r#"{{"NetworkSettings":{{"Networks":{networks}}},"Config":{config}}}"#);
+        let (decoded, refused) =
+            unmarshal_all(&parse(raw.as_bytes()).unwrap(), &moby::CONTAINER, "container.Container");
+        assert!(refused.is_empty());
+        let (host, refused) = unmarshal_all(
+            &parse(hostconfig.as_bytes()).unwrap(),
+            &moby::HOST_CONFIG,
+            "container.HostConfig",
+        );
+        assert!(refused.is_empty());
+        let mut c = container("{}");
+        c.config = decoded;
+        c.hostconfig = Some(host);
+        let j = inspect(&c, "/var/lib/docker");
+        let printed = |path: &[&str]| j.at(path).unwrap().to_compact(true);
+        assert_eq!(
+            printed(&["Config"]),
+            r#"{"Hostname":"h","Domainname":"","User":"","AttachStdin":false,"AttachStdout":false,"AttachStderr":false,"ExposedPorts":{"1/tcp":{},"10/tcp":{},"9/tcp":{}},"Tty":false,"OpenStdin":false,"StdinOnce":false,"Env":null,"Cmd":["sh"],"Healthcheck":{"Test":["CMD","true"],"Retries":3},"Image":"alpine","Volumes":{"/a":{},"/b":{}},"WorkingDir":"","Entrypoint":null,"OnBuild":null,"Labels":{"A":"3","Z":"5","b":"2","z":"1","é":"4"}}"#
+        );
+        assert_eq!(
+            printed(&["HostConfig"]),
+            r#"{"Binds":null,"ContainerIDFile":"","LogConfig":{"Type":"json-file","Config":{"a":"b","max-size":"1m"}},"NetworkMode":"bridge","PortBindings":{"10/tcp":[],"9/tcp":[{"HostIp":"","HostPort":"80"}]},"RestartPolicy":{"Name":"","MaximumRetryCount":0},"AutoRemove":false,"VolumeDriver":"","VolumesFrom":null,"ConsoleSize":[0,0],"CapAdd":null,"CapDrop":null,"CgroupnsMode":"","Dns":null,"DnsOptions":null,"DnsSearch":null,"ExtraHosts":null,"GroupAdd":null,"IpcMode":"","Cgroup":"","Links":null,"OomScoreAdj":0,"PidMode":"","Privileged":true,"PublishAllPorts":false,"ReadonlyRootfs":false,"SecurityOpt":null,"Tmpfs":{"/a":"x","/b":""},"UTSMode":"","UsernsMode":"","ShmSize":0,"Isolation":"","CpuShares":0,"Memory":5,"NanoCpus":0,"CgroupParent":"","BlkioWeight":0,"BlkioWeightDevice":null,"BlkioDeviceReadBps":null,"BlkioDeviceWriteBps":null,"BlkioDeviceReadIOps":null,"BlkioDeviceWriteIOps":null,"CpuPeriod":0,"CpuQuota":0,"CpuRealtimePeriod":0,"CpuRealtimeRuntime":0,"CpusetCpus":"","CpusetMems":"","Devices":null,"DeviceCgroupRules":null,"DeviceRequests":null,"MemoryReservation":0,"MemorySwap":0,"MemorySwappiness":null,"OomKillDisable":null,"PidsLimit":null,"Ulimits":null,"CpuCount":0,"CpuPercent":0,"IOMaximumIOps":7,"IOMaximumBandwidth":0,"MaskedPaths":null,"ReadonlyPaths":["/r"],"Init":true}"#
+        );
+        assert_eq!(
+            printed(&["NetworkSettings", "Networks"]),
+            r#"{"a":null,"b":{"IPAMConfig":{"IPv4Address":"10.0.0.2"},"Links":null,"Aliases":null,"MacAddress":"","DriverOpts":{"a":"2","z":"1"},"GwPriority":0,"NetworkID":"","EndpointID":"","Gateway":"","IPAddress":"10.0.0.2","IPPrefixLen":0,"IPv6Gateway":"","GlobalIPv6Address":"","GlobalIPv6PrefixLen":0,"DNSNames":["x"]}}"#
+        );
     }
 }

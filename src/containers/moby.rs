@@ -18,7 +18,8 @@
 //! as the file has it ([`Shape::Any`]).
 
 use crate::image::document::{DESCRIPTOR, EMPTY_STRUCT, PLATFORM};
-use crate::image::goshape::Shape;
+use crate::image::goshape::{Shape, Tag};
+use crate::inspect::gojson::J;
 
 const STRINGS: Shape = Shape::Slice(&Shape::Str);
 const STRING_MAP: Shape = Shape::Map(&Shape::Str);
@@ -85,33 +86,33 @@ const STATE: Shape = Shape::Struct(
         ("StartedAt", Shape::Time),
         ("FinishedAt", Shape::Time),
         // container.Health, which embeds the API's Health.
+        ("Health", Shape::Ptr(&HEALTH)),
+    ],
+);
+
+/// The API's `container.Health` (moby's `container.Health` embeds it and adds no JSON fields).
+pub static HEALTH: Shape = Shape::Struct(
+    "container.Health",
+    &[
+        ("Status", Shape::Str),
+        ("FailingStreak", Shape::Int),
         (
-            "Health",
-            Shape::Ptr(&Shape::Struct(
-                "container.Health",
+            "Log",
+            Shape::Slice(&Shape::Ptr(&Shape::Struct(
+                "container.HealthcheckResult",
                 &[
-                    ("Status", Shape::Str),
-                    ("FailingStreak", Shape::Int),
-                    (
-                        "Log",
-                        Shape::Slice(&Shape::Ptr(&Shape::Struct(
-                            "container.HealthcheckResult",
-                            &[
-                                ("Start", Shape::Time),
-                                ("End", Shape::Time),
-                                ("ExitCode", Shape::Int),
-                                ("Output", Shape::Str),
-                            ],
-                        ))),
-                    ),
+                    ("Start", Shape::Time),
+                    ("End", Shape::Time),
+                    ("ExitCode", Shape::Int),
+                    ("Output", Shape::Str),
                 ],
-            )),
+            ))),
         ),
     ],
 );
 
 /// The API's `container.Config`.
-const CONFIG: Shape = Shape::Struct(
+pub static CONFIG: Shape = Shape::Struct(
     "container.Config",
     &[
         ("Hostname", Shape::Str),
@@ -186,6 +187,104 @@ const ENDPOINT: Shape = Shape::Struct(
         ("DesiredMacAddress", Shape::Str),
     ],
 );
+
+/// The API's `network.EndpointSettings`, as `container inspect` prints each of
+/// `NetworkSettings.Networks` (the daemon's two fields of its own left out).
+pub static API_ENDPOINT: Shape = Shape::Struct(
+    "network.EndpointSettings",
+    &[
+        ("IPAMConfig", Shape::Any),
+        ("Links", STRINGS),
+        ("Aliases", STRINGS),
+        ("MacAddress", Shape::Str),
+        ("DriverOpts", STRING_MAP),
+        ("GwPriority", Shape::Int),
+        ("NetworkID", Shape::Str),
+        ("EndpointID", Shape::Str),
+        ("Gateway", Shape::Str),
+        ("IPAddress", Shape::Str),
+        ("IPPrefixLen", Shape::Int),
+        ("IPv6Gateway", Shape::Str),
+        ("GlobalIPv6Address", Shape::Str),
+        ("GlobalIPv6PrefixLen", Shape::Int),
+        ("DNSNames", STRINGS),
+    ],
+);
+
+/// `nat.PortMap` (`map[nat.Port][]nat.PortBinding`), for printing only: the decoder keeps
+/// `Ports` and `PortBindings` as the file has them.
+pub static PORT_MAP: Shape = Shape::Map(&Shape::Slice(&Shape::Struct(
+    "nat.PortBinding",
+    &[("HostIp", Shape::Str), ("HostPort", Shape::Str)],
+)));
+
+/// `dockerspec.HealthcheckConfig`, for printing `Config.Healthcheck` only.
+const HEALTHCHECK_CONFIG: Shape = Shape::Ptr(&Shape::Struct(
+    "dockerspec.HealthcheckConfig",
+    &[
+        ("Test", STRINGS),
+        ("Interval", Shape::Int),
+        ("Timeout", Shape::Int),
+        ("StartPeriod", Shape::Int),
+        ("StartInterval", Shape::Int),
+        ("Retries", Shape::Int),
+    ],
+));
+
+/// `network.EndpointIPAMConfig`, for printing `IPAMConfig` only.
+const IPAM_CONFIG: Shape = Shape::Ptr(&Shape::Struct(
+    "network.EndpointIPAMConfig",
+    &[
+        ("IPv4Address", Shape::Str),
+        ("IPv6Address", Shape::Str),
+        ("LinkLocalIPs", STRINGS),
+    ],
+));
+
+/// How dockerd's `encoding/json` prints the fields of the structs `container inspect` prints
+/// whole ([`crate::image::goshape::marshal`]): their `omitempty` tags, as moby v28.5.1 (and
+/// `docker-image-spec`, `go-connections/nat`) declare them, and the types of the fields
+/// decoded as [`Shape::Any`] where printing needs them. Fields still printed as the file has
+/// them: `Cmd`, `Entrypoint`, `Shell`, `CapAdd`, `CapDrop` (a `strslice.StrSlice` given as
+/// one string is not made a list), and the members of `Mounts`, `Devices`, `DeviceRequests`,
+/// `Ulimits` and the `Blkio*` device lists.
+pub fn tag(structure: &str, field: &str) -> Tag {
+    let omitempty = Tag {
+        omitempty: true,
+        ..Tag::default()
+    };
+    let printed = |print: &'static Shape| Tag {
+        print: Some(print),
+        ..Tag::default()
+    };
+    match (structure, field) {
+        (
+            "container.Config",
+            "ExposedPorts" | "ArgsEscaped" | "NetworkDisabled" | "MacAddress" | "StopSignal" | "StopTimeout" | "Shell",
+        )
+        | (
+            "container.HostConfig",
+            "Annotations" | "StorageOpt" | "Tmpfs" | "Sysctls" | "Runtime" | "KernelMemory" | "KernelMemoryTCP"
+            | "Mounts" | "Init",
+        )
+        | ("dockerspec.HealthcheckConfig" | "network.EndpointIPAMConfig", _) => omitempty,
+        ("container.Config", "Healthcheck") => Tag {
+            omitempty: true,
+            print: Some(&HEALTHCHECK_CONFIG),
+            zero: None,
+        },
+        ("container.HostConfig", "PortBindings") => printed(&PORT_MAP),
+        // uint16, uint64.
+        ("container.HostConfig", "BlkioWeight" | "IOMaximumIOps" | "IOMaximumBandwidth") => printed(&Shape::Int),
+        // [2]uint.
+        ("container.HostConfig", "ConsoleSize") => Tag {
+            zero: Some(|| J::Arr(vec![J::Int(0), J::Int(0)])),
+            ..Tag::default()
+        },
+        ("network.EndpointSettings", "IPAMConfig") => printed(&IPAM_CONFIG),
+        _ => Tag::default(),
+    }
+}
 
 /// moby's `mounts.MountPoint`.
 const MOUNT_POINT: Shape = Shape::Struct(

@@ -532,6 +532,92 @@ pub fn unmarshal_all(doc: &J, shape: &'static Shape, top: &'static str) -> (J, V
     (written(v, shape).unwrap_or(J::Null), refused)
 }
 
+/// How `encoding/json` prints one struct field, past what its [`Shape`] says: the field's tag
+/// and, for a [`Shape::Any`] field, its real type as far as printing needs it. See [`marshal`].
+#[derive(Clone, Copy, Default)]
+pub struct Tag {
+    /// Tagged `json:",omitempty"`: left out when empty (false, 0, "", a nil pointer, a nil or
+    /// empty slice or map).
+    pub omitempty: bool,
+    /// The type a [`Shape::Any`] field is printed as (its maps sorted, its structs in order).
+    pub print: Option<&'static Shape>,
+    /// The field's zero value, where its shape's is not it (a `[2]uint` is `[0,0]`).
+    pub zero: Option<fn() -> J>,
+}
+
+/// Each struct field's [`Tag`], by the struct's Go name (as its [`Shape::Struct`] has it) and
+/// the field's JSON name.
+pub type Tags = fn(&str, &str) -> Tag;
+
+/// A value decoded against `shape` ([`unmarshal_all`]) printed as Go's `json.Marshal` prints
+/// the Go value: a struct's fields in the struct's order, each one the value does not set as
+/// its zero value, those tagged `omitempty` left out when empty; a map's keys sorted by their
+/// bytes. A [`Shape::Any`] value is printed as it is unless `tags` gives its type; a value not
+/// of its shape's type is printed as it is.
+pub fn marshal(value: &J, shape: &Shape, tags: Tags) -> J {
+    match (shape, value) {
+        (_, J::Null) => J::Null,
+        (Shape::Ptr(inner), v) => marshal(v, inner, tags),
+        (Shape::Struct(name, fields), J::Obj(members)) => {
+            let mut out = Vec::with_capacity(fields.len());
+            for (field, declared) in fields.iter() {
+                let tag = tags(name, field);
+                let field_shape = match (declared, tag.print) {
+                    (Shape::Any, Some(print)) => print,
+                    _ => declared,
+                };
+                let v = match members.iter().find(|(k, _)| k == field) {
+                    Some((_, v)) => marshal(v, field_shape, tags),
+                    None => match tag.zero {
+                        Some(zero) => zero(),
+                        None => marshalled_zero(field_shape, tags),
+                    },
+                };
+                if tag.omitempty && is_empty(&v, field_shape) {
+                    continue;
+                }
+                out.push(((*field).to_string(), v));
+            }
+            J::Obj(out)
+        }
+        (Shape::Map(elem), J::Obj(members)) => {
+            let mut entries: Vec<(String, J)> = members
+                .iter()
+                .map(|(k, v)| (k.clone(), marshal(v, elem, tags)))
+                .collect();
+            // Go sorts a map's keys as strings, byte by byte, as Rust's `String` orders them.
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            J::Obj(entries)
+        }
+        (Shape::Slice(elem), J::Arr(items)) => J::Arr(items.iter().map(|v| marshal(v, elem, tags)).collect()),
+        _ => value.clone(),
+    }
+}
+
+/// The zero value of `shape` as [`marshal`] prints it: a struct's every field at its zero.
+fn marshalled_zero(shape: &Shape, tags: Tags) -> J {
+    match shape {
+        Shape::Struct(..) => marshal(&J::Obj(Vec::new()), shape, tags),
+        _ => shape.zero(),
+    }
+}
+
+/// Whether `omitempty` leaves out `v`, printed for a field of type `shape`: a struct or a time
+/// never; a [`Shape::Any`] (an interface, a slice or a pointer here) when `null` or `[]`.
+fn is_empty(v: &J, shape: &Shape) -> bool {
+    match (shape, v) {
+        (Shape::Struct(..) | Shape::Time, _) => false,
+        (_, J::Null) => true,
+        (Shape::Str, J::Str(s)) => s.is_empty(),
+        (Shape::Int, J::Int(n)) => *n == 0,
+        (Shape::Int, J::Raw(r)) => r == "-0",
+        (Shape::Bool, J::Bool(b)) => !b,
+        (Shape::Slice(_) | Shape::Any, J::Arr(items)) => items.is_empty(),
+        (Shape::Map(_), J::Obj(members)) => members.is_empty(),
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
