@@ -633,6 +633,42 @@ mod tests {
     );
     const EMPTY: Shape = Shape::Struct("struct {}", &[]);
 
+    /// `marshal` (Go's `json.Marshal`): omitempty leaves out an empty value by its type (a
+    /// non-nil pointer to an empty struct, and a struct, stay); map keys sort by their bytes;
+    /// a value of another type than its shape's is printed as it is.
+    #[test]
+    fn marshal_orders_fills_omits_and_sorts_as_go() {
+        const INNER: Shape = Shape::Struct("I", &[("A", Shape::Int)]);
+        const S: Shape = Shape::Struct(
+            "S",
+            &[
+                ("P", Shape::Ptr(&INNER)),
+                ("Q", Shape::Ptr(&INNER)),
+                ("In", INNER),
+                ("M", Shape::Map(&Shape::Str)),
+                ("L", Shape::Slice(&Shape::Str)),
+                ("N", Shape::Int),
+                ("X", Shape::Str),
+            ],
+        );
+        fn tags(structure: &str, field: &str) -> Tag {
+            Tag {
+                omitempty: structure == "S" && field != "X",
+                ..Tag::default()
+            }
+        }
+        let j = parse(br#"{"X":7,"M":{},"L":[],"N":0,"P":{},"Q":null}"#).unwrap();
+        assert_eq!(
+            marshal(&j, &S, tags).to_compact(true),
+            r#"{"P":{"A":0},"In":{"A":0},"X":7}"#
+        );
+        let j = parse(br#"{"M":{"b":"1","B":"2","\u00e9":"3","a":"4"}}"#).unwrap();
+        assert_eq!(
+            marshal(&j, &S, tags).to_compact(true),
+            r#"{"In":{"A":0},"M":{"B":"2","a":"4","b":"1","é":"3"},"X":""}"#
+        );
+    }
+
     /// The fast way's test: a key that folds like a field name but is not it, at any depth,
     /// or one with an escape or a non-ASCII letter that folds to ASCII, sends the document
     /// the slow way; values, unknown keys and exact names do not.
