@@ -480,7 +480,10 @@ fn a_high_water_mark_past_the_end_is_damage_for_every_reader_of_the_view() {
         (&["snapshots"], "Committed"),
         (&["containers"], "c17"),
         (&["ps", "-a"], "CONTAINER"),
-        (&["-n", "default", "inspect", "docker.io/library/legacy:2.3"], "\"RepoTags\""),
+        (
+            &["-n", "default", "inspect", "docker.io/library/legacy:2.3"],
+            "\"RepoTags\"",
+        ),
     ] {
         let o = run(&root, args);
         let (out, err) = (String::from_utf8_lossy(&o.stdout), stderr(&o));
