@@ -17,7 +17,7 @@ use crate::containerd::records::{AnyValue, Container};
 use crate::inspect::gojson::{self, J};
 
 /// Standard base64 with padding, as Go's `encoding/json` writes `[]byte`.
-fn base64(b: &[u8]) -> String {
+pub(crate) fn base64(b: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(b.len().div_ceil(3) * 4);
     for chunk in b.chunks(3) {

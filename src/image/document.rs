@@ -52,7 +52,8 @@ pub struct Descriptor {
     pub size: i64,
     pub urls: Option<Vec<String>>,
     pub annotations: Option<BTreeMap<String, String>>,
-    /// Base64, as in the JSON.
+    /// Base64, as in the JSON (Go's `[]byte`: text that is not base64 is refused).
+    #[serde(deserialize_with = "go_bytes")]
     pub data: Option<String>,
     pub platform: Option<Platform>,
     #[serde(rename = "artifactType", deserialize_with = "null_string")]
@@ -67,6 +68,51 @@ impl Descriptor {
 
 fn null_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     Ok(Option::<String>::deserialize(d)?.unwrap_or_default())
+}
+
+/// A `[]byte` read as its base64 text: `Err` for text Go's decoder refuses, and for an array
+/// of numbers (which Go takes), for [`decode`]'s slow way to turn into base64 text.
+fn go_bytes<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let text = Option::<String>::deserialize(d)?;
+    match text.as_deref().map(|t| super::goshape::go_base64_error(t.as_bytes())) {
+        Some(Some(at)) => Err(serde::de::Error::custom(format!(
+            "illegal base64 data at input byte {at}"
+        ))),
+        _ => Ok(text),
+    }
+}
+
+/// Unit types that read one JSON value and keep nothing, refusing what Go's decoder refuses
+/// for a field of the shape given ([`super::goshape::check`]): the serde fields of the Go
+/// fields coldctr never reads, so that a wrong type there refuses the document as Go does,
+/// without allocating for what is only looked at.
+macro_rules! go_checked {
+    ($($(#[$doc:meta])* $name:ident = $shape:expr;)*) => {$(
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+        pub struct $name;
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                static SHAPE: Shape = $shape;
+                super::goshape::check(d, &SHAPE).map(|()| $name)
+            }
+        }
+    )*};
+}
+
+go_checked! {
+    /// `string` (and `digest.Digest`).
+    GoStr = Shape::Str;
+    /// `int`, `int64`.
+    GoInt = Shape::Int;
+    GoBool = Shape::Bool;
+    /// `*time.Time`.
+    GoTime = Shape::Time;
+    /// `map[string]string`.
+    GoStrMap = Shape::Map(&Shape::Str);
+    /// `*ocispec.Descriptor`.
+    GoDescriptor = DESCRIPTOR;
 }
 
 fn null_i64<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
@@ -333,21 +379,43 @@ impl<'de> Deserialize<'de> for Kind {
     }
 }
 
-/// An image manifest (`ocispec.Manifest`), the parts that matter here.
+/// An image manifest (`ocispec.Manifest`): the config and layers, and the other fields
+/// checked only for their types.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct Manifest {
+    #[serde(rename = "schemaVersion")]
+    _schema_version: GoInt,
+    #[serde(rename = "mediaType")]
+    _media_type: GoStr,
+    #[serde(rename = "artifactType")]
+    _artifact_type: GoStr,
     pub config: Descriptor,
     #[serde(deserialize_with = "null_vec")]
     pub layers: Vec<Descriptor>,
+    #[serde(rename = "subject")]
+    _subject: GoDescriptor,
+    #[serde(rename = "annotations")]
+    _annotations: GoStrMap,
 }
 
-/// An index (`ocispec.Index`).
+/// An index (`ocispec.Index`): the manifests, and the other fields checked only for their
+/// types.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct Index {
+    #[serde(rename = "schemaVersion")]
+    _schema_version: GoInt,
+    #[serde(rename = "mediaType")]
+    _media_type: GoStr,
+    #[serde(rename = "artifactType")]
+    _artifact_type: GoStr,
     #[serde(deserialize_with = "null_vec")]
     pub manifests: Vec<Descriptor>,
+    #[serde(rename = "subject")]
+    _subject: GoDescriptor,
+    #[serde(rename = "annotations")]
+    _annotations: GoStrMap,
 }
 
 fn null_vec<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, D::Error> {
@@ -398,17 +466,25 @@ pub fn decode<T: GoShaped>(blob: &[u8]) -> Result<T, DocError> {
     Ok(v.unwrap_or_default())
 }
 
+/// `digest.Digest`, a string.
+const DIGEST: Shape = Shape::Named("digest.Digest", &Shape::Str);
+
+/// Go's `int` (64 bits wide where dockerd and containerd run).
+const INT: Shape = Shape::Named("int", &Shape::Int);
+
+/// `specs.Versioned`'s one field, first in manifests and indexes (embedded first).
+const SCHEMA_VERSION: (&str, Shape) = ("schemaVersion", INT);
+
 /// `ocispec.Descriptor`.
 pub(crate) const DESCRIPTOR: Shape = Shape::Struct(
     "v1.Descriptor",
     &[
         ("mediaType", Shape::Str),
-        ("digest", Shape::Str),
+        ("digest", DIGEST),
         ("size", Shape::Int),
         ("urls", Shape::Slice(&Shape::Str)),
         ("annotations", Shape::Map(&Shape::Str)),
-        // A `[]byte`: base64 text, or `null` for nil.
-        ("data", Shape::Ptr(&Shape::Str)),
+        ("data", Shape::Bytes),
         ("platform", Shape::Ptr(&PLATFORM)),
         ("artifactType", Shape::Str),
     ],
@@ -429,7 +505,15 @@ pub(crate) const PLATFORM: Shape = Shape::Struct(
 impl GoShaped for Manifest {
     const SHAPE: Shape = Shape::Struct(
         "v1.Manifest",
-        &[("config", DESCRIPTOR), ("layers", Shape::Slice(&DESCRIPTOR))],
+        &[
+            SCHEMA_VERSION,
+            ("mediaType", Shape::Str),
+            ("artifactType", Shape::Str),
+            ("config", DESCRIPTOR),
+            ("layers", Shape::Slice(&DESCRIPTOR)),
+            ("subject", Shape::Ptr(&DESCRIPTOR)),
+            ("annotations", Shape::Map(&Shape::Str)),
+        ],
     );
     const GO_NAME: &'static str = "v1.Manifest";
     fn field_names() -> &'static FieldNames {
@@ -439,7 +523,17 @@ impl GoShaped for Manifest {
 }
 
 impl GoShaped for Index {
-    const SHAPE: Shape = Shape::Struct("v1.Index", &[("manifests", Shape::Slice(&DESCRIPTOR))]);
+    const SHAPE: Shape = Shape::Struct(
+        "v1.Index",
+        &[
+            SCHEMA_VERSION,
+            ("mediaType", Shape::Str),
+            ("artifactType", Shape::Str),
+            ("manifests", Shape::Slice(&DESCRIPTOR)),
+            ("subject", Shape::Ptr(&DESCRIPTOR)),
+            ("annotations", Shape::Map(&Shape::Str)),
+        ],
+    );
     const GO_NAME: &'static str = "v1.Index";
     fn field_names() -> &'static FieldNames {
         static NAMES: std::sync::OnceLock<FieldNames> = std::sync::OnceLock::new();
@@ -484,10 +578,12 @@ pub struct ImageConfig {
 }
 
 /// `dockerspec.DockerOCIImage`: `ocispec.Image` (with `Platform` embedded) and Docker's
-/// config; `created` is a `*time.Time`.
+/// config, which hides the `ocispec.ImageConfig` one and, not embedded, comes after
+/// `ocispec.Image`'s fields. `created` is a `*time.Time`, read as a string here and checked
+/// by whoever reads it; `history`'s is refused here when it is no RFC 3339 time.
 impl GoShaped for ImageConfig {
     const SHAPE: Shape = Shape::Struct(
-        "dockerspec.DockerOCIImage",
+        "v1.DockerOCIImage",
         &[
             ("created", Shape::Ptr(&Shape::Str)),
             ("author", Shape::Str),
@@ -496,33 +592,42 @@ impl GoShaped for ImageConfig {
             ("os.version", Shape::Str),
             ("os.features", Shape::Slice(&Shape::Str)),
             ("variant", Shape::Str),
-            ("config", CONTAINER_CONFIG),
             (
                 "rootfs",
-                Shape::Struct(
-                    "v1.RootFS",
-                    &[("type", Shape::Str), ("diff_ids", Shape::Slice(&Shape::Str))],
-                ),
+                Shape::Struct("v1.RootFS", &[("type", Shape::Str), ("diff_ids", Shape::Slice(&DIGEST))]),
             ),
             (
                 "history",
-                Shape::Slice(&Shape::Struct("v1.History", &[("comment", Shape::Str)])),
+                Shape::Slice(&Shape::Struct(
+                    "v1.History",
+                    &[
+                        ("created", Shape::Ptr(&Shape::Time)),
+                        ("created_by", Shape::Str),
+                        ("author", Shape::Str),
+                        ("comment", Shape::Str),
+                        ("empty_layer", Shape::Bool),
+                    ],
+                )),
             ),
+            ("config", CONTAINER_CONFIG),
         ],
     );
-    const GO_NAME: &'static str = "dockerspec.DockerOCIImage";
+    const GO_NAME: &'static str = "v1.DockerOCIImage";
     fn field_names() -> &'static FieldNames {
         static NAMES: std::sync::OnceLock<FieldNames> = std::sync::OnceLock::new();
         names_in(&NAMES, &Self::SHAPE)
     }
 }
 
+/// `time.Duration`, an `int64`.
+const DURATION: Shape = Shape::Named("time.Duration", &Shape::Int);
+
 /// Go's `struct{}` (the values of `ExposedPorts` and `Volumes`).
 pub(crate) const EMPTY_STRUCT: Shape = Shape::Struct("struct {}", &[]);
 
 /// `dockerspec.DockerOCIImageConfig`: `ocispec.ImageConfig` and Docker's additions.
 const CONTAINER_CONFIG: Shape = Shape::Struct(
-    "dockerspec.DockerOCIImageConfig",
+    "v1.DockerOCIImageConfig",
     &[
         ("User", Shape::Str),
         ("ExposedPorts", Shape::Map(&EMPTY_STRUCT)),
@@ -537,14 +642,14 @@ const CONTAINER_CONFIG: Shape = Shape::Struct(
         (
             "Healthcheck",
             Shape::Ptr(&Shape::Struct(
-                "dockerspec.HealthcheckConfig",
+                "v1.HealthcheckConfig",
                 &[
                     ("Test", Shape::Slice(&Shape::Str)),
-                    ("Interval", Shape::Int),
-                    ("Timeout", Shape::Int),
-                    ("StartPeriod", Shape::Int),
-                    ("StartInterval", Shape::Int),
-                    ("Retries", Shape::Int),
+                    ("Interval", DURATION),
+                    ("Timeout", DURATION),
+                    ("StartPeriod", DURATION),
+                    ("StartInterval", DURATION),
+                    ("Retries", INT),
                 ],
             )),
         ),
@@ -574,10 +679,19 @@ pub struct RootFs {
     pub diff_ids: Option<Vec<String>>,
 }
 
+/// `ocispec.History`: the comment, and the other fields checked only for their types.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct History {
+    #[serde(rename = "created")]
+    _created: GoTime,
+    #[serde(rename = "created_by")]
+    _created_by: GoStr,
+    #[serde(rename = "author")]
+    _author: GoStr,
     pub comment: Option<String>,
+    #[serde(rename = "empty_layer")]
+    _empty_layer: GoBool,
 }
 
 /// `DockerOCIImageConfig`: OCI's `ImageConfig` plus Docker's Healthcheck, OnBuild, Shell.
@@ -846,7 +960,7 @@ mod tests {
         assert_eq!(
             decode::<ImageConfig>(br#"{"config":{"Env":"x"}}"#).map(|_| ()),
             Err(DocError::Json(
-                "json: cannot unmarshal string into Go struct field dockerspec.DockerOCIImageConfig.config.Env of type []string".into()
+                "json: cannot unmarshal string into Go struct field DockerOCIImageConfig.config.Env of type []string".into()
             ))
         );
     }
@@ -876,7 +990,7 @@ mod tests {
                     (Ok(n), Ok(got)) => assert_eq!(got, n, "{doc}"),
                     (Err(why), Err(DocError::Json(e))) => {
                         assert!(e.contains(why), "{doc}: {e}");
-                        assert!(e.contains("v1.Descriptor.config.size of type int64"), "{doc}: {e}");
+                        assert!(e.contains("field Descriptor.config.size of type int64"), "{doc}: {e}");
                     }
                     (want, got) => panic!("{doc}: {got:?}, not {want:?}"),
                 }
@@ -889,7 +1003,10 @@ mod tests {
                     (Ok(n), Ok(got)) => assert_eq!(got, Some(n), "{doc}"),
                     (Err(why), Err(DocError::Json(e))) => {
                         assert!(e.contains(why), "{doc}: {e}");
-                        assert!(e.contains("config.Healthcheck.Interval of type int64"), "{doc}: {e}");
+                        assert!(
+                            e.contains("field HealthcheckConfig.config.Healthcheck.Interval of type time.Duration"),
+                            "{doc}: {e}"
+                        );
                     }
                     (want, got) => panic!("{doc}: {got:?}, not {want:?}"),
                 }

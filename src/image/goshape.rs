@@ -34,6 +34,13 @@ pub enum Shape {
     /// `time.Time`, whose `UnmarshalJSON` takes an RFC 3339 string and leaves the time as it
     /// was for `null`.
     Time,
+    /// `[]byte`: a base64 string (standard alphabet, padded, line breaks skipped), decoded
+    /// with `base64.StdEncoding`, or an array of numbers 0 to 255 (Go's `[]uint8`); `null` sets
+    /// it to nil. Kept as base64 text, as Go writes it.
+    Bytes,
+    /// A named Go type over a string or integer (`digest.Digest`, `time.Duration`, `int`):
+    /// decoded as the type it names, which messages call by this name.
+    Named(&'static str, &'static Shape),
     /// `*T`; also `[]byte`, read from a base64 string, which `null` likewise sets to nil.
     Ptr(&'static Shape),
     Slice(&'static Shape),
@@ -58,6 +65,8 @@ impl Shape {
             Shape::Int => "int64".into(),
             Shape::Bool => "bool".into(),
             Shape::Time => "time.Time".into(),
+            Shape::Bytes => "[]uint8".into(),
+            Shape::Named(name, _) => (*name).to_string(),
             // Go decodes into what the pointer points to and names that type.
             Shape::Ptr(t) => t.go_name(),
             Shape::Slice(t) => format!("[]{}", t.go_name()),
@@ -75,7 +84,8 @@ impl Shape {
             Shape::Int => "an integer".into(),
             Shape::Bool => "true or false".into(),
             Shape::Time => "an RFC 3339 time".into(),
-            Shape::Ptr(t) => t.wanted(),
+            Shape::Bytes => "base64 text".into(),
+            Shape::Ptr(t) | Shape::Named(_, t) => t.wanted(),
             Shape::Slice(t) => format!("a list of {}", t.plural()),
             Shape::Map(t) => format!("an object of {}", t.plural()),
             Shape::Struct(..) => "an object".into(),
@@ -89,7 +99,8 @@ impl Shape {
             Shape::Int => "integers",
             Shape::Bool => "booleans",
             Shape::Time => "RFC 3339 times",
-            Shape::Ptr(t) => t.plural(),
+            Shape::Bytes => "base64 texts",
+            Shape::Ptr(t) | Shape::Named(_, t) => t.plural(),
             Shape::Slice(_) => "lists",
             Shape::Map(_) | Shape::Struct(..) => "objects",
             Shape::Any => "values",
@@ -104,8 +115,9 @@ impl Shape {
             Shape::Int => J::Int(0),
             Shape::Bool => J::Bool(false),
             Shape::Time => J::str("0001-01-01T00:00:00Z"),
-            Shape::Ptr(_) | Shape::Slice(_) | Shape::Map(_) | Shape::Any => J::Null,
+            Shape::Ptr(_) | Shape::Slice(_) | Shape::Map(_) | Shape::Bytes | Shape::Any => J::Null,
             Shape::Struct(..) => J::Obj(Vec::new()),
+            Shape::Named(_, t) => t.zero(),
         }
     }
 }
@@ -168,7 +180,7 @@ fn kind_of(value: &J, into: &Shape) -> String {
         J::Bool(_) => "bool".into(),
         // Go shows the literal; what was read keeps its value, and says when it was written
         // as a float (`1.0` is refused as `1` would not be).
-        J::Int(_) | J::Raw(_) | J::Float(_) if matches!(into, Shape::Int) => {
+        J::Int(_) | J::Raw(_) | J::Float(_) if matches!(into, Shape::Int | Shape::Named(_, Shape::Int)) => {
             format!("number {}", value.shown_in_message())
         }
         J::Int(_) | J::Raw(_) | J::Float(_) => "number".into(),
@@ -181,7 +193,8 @@ fn kind_of(value: &J, into: &Shape) -> String {
 /// The struct and field path a type error names ("Go struct field DockerOCIImageConfig.config.Env").
 struct Path<'a> {
     top: &'static str,
-    /// The innermost struct's Go name, and the JSON field names from the top.
+    /// The innermost struct's Go name (with its package, which messages leave out), and the
+    /// JSON field names from the top.
     structure: &'static str,
     fields: &'a [&'a str],
 }
@@ -218,9 +231,11 @@ fn type_error(value: &J, shape: &Shape, path: &Path<'_>) -> String {
     let kind = kind_of(value, shape);
     match path.fields.is_empty() {
         true => format!("json: cannot unmarshal {kind} into Go value of type {}", path.top),
+        // The struct by its name without the package (Go's `reflect.Type.Name`), the field's
+        // type with it (`String`): "Manifest.subject of type v1.Descriptor".
         false => format!(
             "json: cannot unmarshal {kind} into Go struct field {}.{} of type {}",
-            path.structure,
+            path.structure.rsplit_once('.').map_or(path.structure, |(_, name)| name),
             path.fields.join("."),
             shape.go_name()
         ),
@@ -247,7 +262,7 @@ fn decode_into(
     refused: &mut Vec<Mistyped>,
 ) {
     if let J::Null = value {
-        if let Shape::Ptr(_) | Shape::Slice(_) | Shape::Map(_) | Shape::Any = shape {
+        if let Shape::Ptr(_) | Shape::Slice(_) | Shape::Map(_) | Shape::Bytes | Shape::Any = shape {
             *slot = V::Nil;
         }
         return;
@@ -261,6 +276,30 @@ fn decode_into(
         }
         (Shape::Int, value) if value.as_go_int(GoInt::Int64).is_some() => {
             *slot = V::Scalar(J::Int(value.as_go_int(GoInt::Int64).unwrap_or_default()));
+        }
+        (Shape::Named(_, inner), value) if fits(inner, value) => {
+            decode_into(slot, value, inner, path, given, refused);
+        }
+        (Shape::Bytes, J::Str(s)) => match go_base64_error(s.as_bytes()) {
+            None => *slot = V::Scalar(value.clone()),
+            // Not a type error: Go's message has no field in it.
+            Some(at) => refuse(refused, format!("illegal base64 data at input byte {at}"), path, given),
+        },
+        (Shape::Bytes, J::Arr(items)) => {
+            // Each element a uint8; `null` leaves one 0, a refused one too (Go carries on).
+            static UINT8: Shape = Shape::Named("uint8", &Shape::Int);
+            let mut bytes = Vec::with_capacity(items.len());
+            for item in items {
+                let byte = match item {
+                    J::Null => Some(0),
+                    item => item.as_go_int(GoInt::Uint32).and_then(|n| u8::try_from(n).ok()),
+                };
+                if byte.is_none() {
+                    refuse(refused, type_error(item, &UINT8, path), path, given);
+                }
+                bytes.push(byte.unwrap_or_default());
+            }
+            *slot = V::Scalar(J::Str(crate::containers::record_inspect::base64(&bytes)));
         }
         (Shape::Any, J::Obj(later)) => match slot {
             V::Scalar(J::Obj(earlier)) => earlier.extend(later.iter().cloned()),
@@ -347,17 +386,72 @@ fn decode_into(
                 }
             }
         }
-        (shape, value) => {
-            let field = path.fields.join(".");
-            // Once for each field: a list of a million wrong elements is one refusal.
-            if !refused.iter().any(|r| r.field == field) {
-                refused.push(Mistyped {
-                    go: type_error(value, shape, path),
-                    field,
-                    shown: given.value.shown_in_message(),
-                    wanted: given.shape.wanted(),
-                });
+        (shape, value) => refuse(refused, type_error(value, shape, path), path, given),
+    }
+}
+
+/// Whether a string or integer type (what [`Shape::Named`] names) takes `value`.
+fn fits(shape: &Shape, value: &J) -> bool {
+    match shape {
+        Shape::Str => matches!(value, J::Str(_)),
+        Shape::Int => value.as_go_int(GoInt::Int64).is_some(),
+        // Not named here: decoded as it is, which refuses what it refuses.
+        _ => true,
+    }
+}
+
+/// Adds Go's message `go` for the value given to the field at `path`, unless that field was
+/// refused already: a list of a million wrong elements is one refusal.
+fn refuse(refused: &mut Vec<Mistyped>, go: String, path: &Path<'_>, given: Given<'_>) {
+    let field = path.fields.join(".");
+    if !refused.iter().any(|r| r.field == field) {
+        refused.push(Mistyped {
+            go,
+            field,
+            shown: given.value.shown_in_message(),
+            wanted: given.shape.wanted(),
+        });
+    }
+}
+
+/// Where Go's `base64.StdEncoding.Decode` stops on `s` ("illegal base64 data at input byte
+/// N"), or `None` when it decodes: four letters of the standard alphabet at a time, `\r` and
+/// `\n` skipped anywhere, the last group padded with `=` to four (the bits padding leaves
+/// over are not checked), nothing but line breaks after the padding.
+pub fn go_base64_error(s: &[u8]) -> Option<usize> {
+    let letter = |b: u8| b.is_ascii_alphanumeric() || b == b'+' || b == b'/';
+    let newline = |b: &u8| *b == b'\n' || *b == b'\r';
+    let mut si = 0;
+    loop {
+        let mut j = 0;
+        while j < 4 {
+            let Some(&b) = s.get(si) else {
+                // The input ends: between groups it is done, within one it lacks padding.
+                return (j != 0).then_some(si - j);
+            };
+            si += 1;
+            if letter(b) {
+                j += 1;
+                continue;
             }
+            if newline(&b) {
+                continue;
+            }
+            if b != b'=' || j < 2 {
+                return Some(si - 1);
+            }
+            if j == 2 {
+                // "==" is wanted; the first is read.
+                si += s.get(si..).unwrap_or_default().iter().take_while(|b| newline(b)).count();
+                match s.get(si) {
+                    None => return Some(s.len()),
+                    Some(b'=') => si += 1,
+                    Some(_) => return Some(si - 1),
+                }
+            }
+            si += s.get(si..).unwrap_or_default().iter().take_while(|b| newline(b)).count();
+            // Padding ends the input, bar line breaks.
+            return (si < s.len()).then_some(si);
         }
     }
 }
@@ -369,7 +463,7 @@ fn written(v: V, shape: &Shape) -> Option<J> {
     match (v, shape) {
         (V::Zero, _) => None,
         (V::Nil, _) => Some(J::Null),
-        (v, Shape::Ptr(inner)) => written(v, inner),
+        (v, Shape::Ptr(inner) | Shape::Named(_, inner)) => written(v, inner),
         (V::Scalar(j), Shape::Any) => Some(j.folded()),
         (V::Scalar(j), _) => Some(j),
         (V::Obj(set), Shape::Struct(_, fields)) => Some(J::Obj(
@@ -403,8 +497,10 @@ impl FieldNames {
     pub fn of(shape: &'static Shape) -> FieldNames {
         fn walk(shape: &'static Shape, out: &mut FieldNames) {
             match shape {
-                Shape::Str | Shape::Int | Shape::Bool | Shape::Time | Shape::Any => {}
-                Shape::Ptr(inner) | Shape::Slice(inner) | Shape::Map(inner) => walk(inner, out),
+                Shape::Str | Shape::Int | Shape::Bool | Shape::Time | Shape::Bytes | Shape::Any => {}
+                Shape::Ptr(inner) | Shape::Slice(inner) | Shape::Map(inner) | Shape::Named(_, inner) => {
+                    walk(inner, out)
+                }
                 Shape::Struct(_, fields) => {
                     for (name, inner) in *fields {
                         let name = name.as_bytes();
@@ -498,6 +594,123 @@ pub fn keys_are_exact(blob: &[u8], names: &FieldNames) -> bool {
     }
     // An unterminated string is not JSON: the slow way says why.
     open.is_none()
+}
+
+/// Reads one JSON value from `d` and answers whether Go's decoder takes it for a value of
+/// type `shape` (`Err` when it would not, or might not), keeping nothing: what a serde field
+/// that only checks a Go field's type reads. Keys of a struct are its fields' names exactly
+/// (what [`keys_are_exact`] has made sure of); a float for an integer, or an array for a
+/// `[]byte`, is `Err` too, for [`unmarshal`] to decide.
+pub fn check<'de, D: serde::Deserializer<'de>>(d: D, shape: &'static Shape) -> Result<(), D::Error> {
+    serde::de::DeserializeSeed::deserialize(Check(shape), d)
+}
+
+/// [`check`] as a seed (for elements, map values and fields) and as the visitor.
+#[derive(Clone, Copy)]
+struct Check(&'static Shape);
+
+impl<'de> serde::de::DeserializeSeed<'de> for Check {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        match self.0 {
+            Shape::Ptr(inner) | Shape::Named(_, inner) => serde::de::DeserializeSeed::deserialize(Check(*inner), d),
+            Shape::Any => <serde::de::IgnoredAny as serde::Deserialize>::deserialize(d).map(|_| ()),
+            _ => d.deserialize_any(self),
+        }
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Check {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "{}", self.0.wanted())
+    }
+    // `null` is taken by every type.
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_none<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_bool<E: serde::de::Error>(self, b: bool) -> Result<(), E> {
+        match self.0 {
+            Shape::Bool => Ok(()),
+            _ => Err(E::invalid_type(serde::de::Unexpected::Bool(b), &self)),
+        }
+    }
+    fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<(), E> {
+        match self.0 {
+            Shape::Int => Ok(()),
+            _ => Err(E::invalid_type(serde::de::Unexpected::Signed(n), &self)),
+        }
+    }
+    fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<(), E> {
+        match self.0 {
+            Shape::Int if i64::try_from(n).is_ok() => Ok(()),
+            _ => Err(E::invalid_type(serde::de::Unexpected::Unsigned(n), &self)),
+        }
+    }
+    fn visit_f64<E: serde::de::Error>(self, n: f64) -> Result<(), E> {
+        Err(E::invalid_type(serde::de::Unexpected::Float(n), &self))
+    }
+    fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<(), E> {
+        let taken = match self.0 {
+            Shape::Str => true,
+            Shape::Time => crate::containerd::gotime::parse_rfc3339(s).is_some(),
+            Shape::Bytes => go_base64_error(s.as_bytes()).is_none(),
+            _ => false,
+        };
+        match taken {
+            true => Ok(()),
+            false => Err(E::invalid_value(serde::de::Unexpected::Str(s), &self)),
+        }
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let Shape::Slice(elem) = self.0 else {
+            return Err(serde::de::Error::invalid_type(serde::de::Unexpected::Seq, &self));
+        };
+        while seq.next_element_seed(Check(elem))?.is_some() {}
+        Ok(())
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        match self.0 {
+            Shape::Map(elem) => {
+                while map.next_key::<serde::de::IgnoredAny>()?.is_some() {
+                    map.next_value_seed(Check(elem))?;
+                }
+            }
+            Shape::Struct(_, fields) => {
+                while let Some(field) = map.next_key_seed(FieldOf(fields))? {
+                    match field {
+                        Some(shape) => map.next_value_seed(Check(shape))?,
+                        None => map.next_value::<serde::de::IgnoredAny>().map(|_| ())?,
+                    }
+                }
+            }
+            _ => return Err(serde::de::Error::invalid_type(serde::de::Unexpected::Map, &self)),
+        }
+        Ok(())
+    }
+}
+
+/// A key of a struct: the shape of the field it names exactly, or `None` for one Go drops.
+struct FieldOf(&'static [(&'static str, Shape)]);
+
+impl<'de> serde::de::DeserializeSeed<'de> for FieldOf {
+    type Value = Option<&'static Shape>;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl serde::de::Visitor<'_> for FieldOf {
+    type Value = Option<&'static Shape>;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a key")
+    }
+    fn visit_str<E>(self, key: &str) -> Result<Self::Value, E> {
+        Ok(self.0.iter().find(|(name, _)| *name == key).map(|(_, shape)| shape))
+    }
 }
 
 /// What Go's `json.Unmarshal` leaves in a zero value of type `shape` (named `top` in
