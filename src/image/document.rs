@@ -1014,6 +1014,246 @@ mod tests {
         }
     }
 
+    /// Decodes each document as `T` and checks the outcome: `None` taken, `Some(message)`
+    /// refused with it. A refused document with its keys spelled as the fields are is refused
+    /// by the fast way already (serde's derives with the type checkers), not only by the tree.
+    fn go_decides<T: GoShaped + std::fmt::Debug>(cases: &[(&str, Option<&str>)]) {
+        for (doc, want) in cases {
+            let got = decode::<T>(doc.as_bytes());
+            match (want, &got) {
+                (None, Ok(_)) => {}
+                (Some(want), Err(DocError::Json(e))) => assert_eq!(e, want, "{doc}"),
+                _ => panic!("{doc}: {got:?}, not {want:?}"),
+            }
+            if want.is_some() && super::super::goshape::keys_are_exact(doc.as_bytes(), T::field_names()) {
+                assert!(crate::gostring::from_slice::<Option<T>>(doc.as_bytes()).is_err(), "{doc}");
+            }
+        }
+    }
+
+    /// Fields of `dockerspec.DockerOCIImage` coldctr does not read (history's created,
+    /// created_by, author, empty_layer; rootfs's diff_ids as `[]digest.Digest`) are refused
+    /// when their type is wrong, under any case. Checked with Go 1.19.8: a program doing
+    /// `json.Unmarshal` into `DockerOCIImage` (moby/docker-image-spec and image-spec's struct
+    /// declarations, in packages named as theirs) printed each message below, except where a
+    /// comment says how coldctr's differs.
+    #[test]
+    fn image_config_fields_not_read_are_type_checked() {
+        go_decides::<ImageConfig>(&[
+            (
+                r#"{"history":[{"empty_layer":"yes"}]}"#,
+                Some("json: cannot unmarshal string into Go struct field History.history.empty_layer of type bool"),
+            ),
+            (
+                r#"{"history":[{"EMPTY_LAYER":"yes"}]}"#,
+                Some("json: cannot unmarshal string into Go struct field History.history.empty_layer of type bool"),
+            ),
+            (
+                r#"{"rootfs":{"diff_ids":"x"}}"#,
+                Some("json: cannot unmarshal string into Go struct field RootFS.rootfs.diff_ids of type []digest.Digest"),
+            ),
+            (
+                r#"{"rootfs":{"diff_ids":[5]}}"#,
+                Some("json: cannot unmarshal number into Go struct field RootFS.rootfs.diff_ids of type digest.Digest"),
+            ),
+            (
+                r#"{"rootfs":{"TYPE":5}}"#,
+                Some("json: cannot unmarshal number into Go struct field RootFS.rootfs.type of type string"),
+            ),
+            (
+                r#"{"history":[{"Created_By":1,"AUTHOR":true}]}"#,
+                Some("json: cannot unmarshal number into Go struct field History.history.created_by of type string"),
+            ),
+            (
+                r#"{"history":[{"author":true}]}"#,
+                Some("json: cannot unmarshal bool into Go struct field History.history.author of type string"),
+            ),
+            // A history's time is refused as time.Time refuses it; the words are Go 1.20's
+            // (dockerd's), as for every time.Time here. Go 1.19.8: `parsing time "5" as
+            // "\"2006-01-02T15:04:05Z07:00\"": cannot parse "5" as "\""`.
+            (
+                r#"{"history":[{"created":5}]}"#,
+                Some("Time.UnmarshalJSON: input is not a JSON string"),
+            ),
+            (
+                r#"{"history":[{"CREATED":"x"}]}"#,
+                Some(r#"parsing time "x": not an RFC 3339 time"#),
+            ),
+            (
+                r#"{"config":{"Healthcheck":{"Retries":"x"}}}"#,
+                Some("json: cannot unmarshal string into Go struct field HealthcheckConfig.config.Healthcheck.Retries of type int"),
+            ),
+            (
+                r#"{"config":{"healthcheck":{"interval":"x"}}}"#,
+                Some("json: cannot unmarshal string into Go struct field HealthcheckConfig.config.Healthcheck.Interval of type time.Duration"),
+            ),
+            (
+                r#"{"config":{"Healthcheck":{"Retries":1.5}}}"#,
+                Some("json: cannot unmarshal number 1.5 into Go struct field HealthcheckConfig.config.Healthcheck.Retries of type int"),
+            ),
+            (
+                r#"{"config":{"OnBuild":"x"}}"#,
+                Some("json: cannot unmarshal string into Go struct field DockerOCIImageConfig.config.OnBuild of type []string"),
+            ),
+            (
+                r#"{"config":{"SHELL":[1]}}"#,
+                Some("json: cannot unmarshal number into Go struct field DockerOCIImageConfig.config.Shell of type string"),
+            ),
+            // Go takes these.
+            (
+                r#"{"history":[{"created":"2024-01-01T00:00:00Z","created_by":"x","author":"a","comment":"c","empty_layer":true}],"rootfs":{"type":"layers","diff_ids":["sha256:a",null]}}"#,
+                None,
+            ),
+            (r#"{"HISTORY":[{"Empty_Layer":null,"CREATED":null,"created_BY":null}]}"#, None),
+        ]);
+        // What is read of a history entry is as before.
+        let c: ImageConfig = decode(
+            br#"{"history":[{"created":"2024-01-01T00:00:00Z","empty_layer":true,"comment":"a"},{"Comment":"b","Empty_Layer":false}]}"#,
+        )
+        .unwrap();
+        let comments: Vec<_> = c.history.unwrap_or_default().into_iter().map(|h| h.comment).collect();
+        assert_eq!(comments, [Some("a".to_string()), Some("b".to_string())]);
+    }
+
+    /// `ocispec.Manifest`'s schemaVersion (`int`), mediaType, artifactType, subject
+    /// (`*Descriptor`) and annotations, and a descriptor's data (`[]byte`: base64 text as
+    /// `base64.StdEncoding` decodes it, or an array of uint8), are type-checked. Checked with
+    /// Go 1.19.8's `json.Unmarshal` into image-spec's `Manifest` (its declarations, in a
+    /// package named `v1`): each message below is Go's, except where a comment says.
+    #[test]
+    fn manifest_fields_not_read_are_type_checked() {
+        go_decides::<Manifest>(&[
+            (
+                r#"{"subject":5}"#,
+                Some("json: cannot unmarshal number into Go struct field Manifest.subject of type v1.Descriptor"),
+            ),
+            (
+                r#"{"artifactType":[]}"#,
+                Some("json: cannot unmarshal array into Go struct field Manifest.artifactType of type string"),
+            ),
+            (
+                r#"{"SchemaVersion":"2"}"#,
+                Some("json: cannot unmarshal string into Go struct field Manifest.schemaVersion of type int"),
+            ),
+            (
+                r#"{"schemaVersion":2.5}"#,
+                Some("json: cannot unmarshal number 2.5 into Go struct field Manifest.schemaVersion of type int"),
+            ),
+            (
+                r#"{"annotations":{"a":1}}"#,
+                Some("json: cannot unmarshal number into Go struct field Manifest.annotations of type string"),
+            ),
+            (
+                r#"{"annotations":[]}"#,
+                Some("json: cannot unmarshal array into Go struct field Manifest.annotations of type map[string]string"),
+            ),
+            (
+                r#"{"MEDIATYPE":{}}"#,
+                Some("json: cannot unmarshal object into Go struct field Manifest.mediaType of type string"),
+            ),
+            (
+                r#"{"subject":{"digest":5}}"#,
+                Some("json: cannot unmarshal number into Go struct field Descriptor.subject.digest of type digest.Digest"),
+            ),
+            (
+                r#"{"config":{"digest":5}}"#,
+                Some("json: cannot unmarshal number into Go struct field Descriptor.config.digest of type digest.Digest"),
+            ),
+            (
+                r#"{"subject":{"platform":{"architecture":[]}}}"#,
+                Some("json: cannot unmarshal array into Go struct field Platform.subject.platform.architecture of type string"),
+            ),
+            (r#"{"config":{"data":"!!"}}"#, Some("illegal base64 data at input byte 0")),
+            (r#"{"config":{"data":"aGk"}}"#, Some("illegal base64 data at input byte 0")),
+            (r#"{"subject":{"data":"aG==aGk="}}"#, Some("illegal base64 data at input byte 4")),
+            (r#"{"subject":{"data":"a==="}}"#, Some("illegal base64 data at input byte 1")),
+            (r#"{"subject":{"data":"aGk=x"}}"#, Some("illegal base64 data at input byte 4")),
+            (r#"{"subject":{"data":"aG=x"}}"#, Some("illegal base64 data at input byte 2")),
+            (r#"{"subject":{"data":"aG=\n"}}"#, Some("illegal base64 data at input byte 4")),
+            (r#"{"Subject":{"Data":"aGl"}}"#, Some("illegal base64 data at input byte 0")),
+            (
+                r#"{"config":{"data":[1,2,300]}}"#,
+                Some("json: cannot unmarshal number 300 into Go struct field Descriptor.config.data of type uint8"),
+            ),
+            (
+                r#"{"config":{"data":[1,2,"x"]}}"#,
+                Some("json: cannot unmarshal string into Go struct field Descriptor.config.data of type uint8"),
+            ),
+            (
+                r#"{"subject":{"data":[1,-1]}}"#,
+                Some("json: cannot unmarshal number -1 into Go struct field Descriptor.subject.data of type uint8"),
+            ),
+            // Go: "number 1.0" (the literal); coldctr says what it read, as for every integer.
+            (
+                r#"{"subject":{"data":[1,1.0]}}"#,
+                Some("json: cannot unmarshal number 1 (written with a fraction or an exponent) into Go struct field Descriptor.subject.data of type uint8"),
+            ),
+            (
+                r#"{"config":{"data":5}}"#,
+                Some("json: cannot unmarshal number into Go struct field Descriptor.config.data of type []uint8"),
+            ),
+            (
+                r#"{"subject":{"data":{}}}"#,
+                Some("json: cannot unmarshal object into Go struct field Descriptor.subject.data of type []uint8"),
+            ),
+            (
+                r#"{"config":{"platform":{"os":5}}}"#,
+                Some("json: cannot unmarshal number into Go struct field Platform.config.platform.os of type string"),
+            ),
+            // Go takes these.
+            (
+                r#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","artifactType":"x","subject":{"mediaType":"m","digest":"sha256:1","size":3},"annotations":{"a":"b","c":null}}"#,
+                None,
+            ),
+            (r#"{"Subject":null,"ANNOTATIONS":null,"SCHEMAVERSION":null}"#, None),
+            (r#"{"schemaVersion":-0}"#, None),
+            (r#"{"subject":{"data":"aGk=\r\n"},"config":{"data":"aG\nk="}}"#, None),
+            (r#"{"subject":{"data":[1,null,255]},"config":{"data":[104,105]}}"#, None),
+        ]);
+        // A descriptor's data given as numbers is read as the base64 text Go would write.
+        let m: Manifest = decode(br#"{"config":{"data":[104,105]},"layers":[{"data":"aGk=\n"}]}"#).unwrap();
+        assert_eq!(m.config.data.as_deref(), Some("aGk="));
+        assert_eq!(m.layers[0].data.as_deref(), Some("aGk=\n"));
+    }
+
+    /// `ocispec.Index`'s fields beside manifests, as for manifests; checked alike with Go
+    /// 1.19.8's `json.Unmarshal` into image-spec's `Index`.
+    #[test]
+    fn index_fields_not_read_are_type_checked() {
+        go_decides::<Index>(&[
+            (
+                r#"{"annotations":{"a":1}}"#,
+                Some("json: cannot unmarshal number into Go struct field Index.annotations of type string"),
+            ),
+            (
+                r#"{"Subject":{"size":"x"}}"#,
+                Some("json: cannot unmarshal string into Go struct field Descriptor.subject.size of type int64"),
+            ),
+            (
+                r#"{"manifests":[{"platform":{"os.features":"x"}}]}"#,
+                Some("json: cannot unmarshal string into Go struct field Platform.manifests.platform.os.features of type []string"),
+            ),
+            (
+                r#"{"artifacttype":false}"#,
+                Some("json: cannot unmarshal bool into Go struct field Index.artifactType of type string"),
+            ),
+            (
+                r#"{"schemaVersion":"2","manifests":[]}"#,
+                Some("json: cannot unmarshal string into Go struct field Index.schemaVersion of type int"),
+            ),
+            // The first refusal in the document is the one Go reports.
+            (
+                r#"{"subject":[],"mediaType":5}"#,
+                Some("json: cannot unmarshal array into Go struct field Index.subject of type v1.Descriptor"),
+            ),
+            (r#"{"MANIFESTS":[{"DATA":"!"}]}"#, Some("illegal base64 data at input byte 0")),
+            (
+                r#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[],"subject":{"digest":"sha256:1"},"annotations":{"a":"b"}}"#,
+                None,
+            ),
+        ]);
+    }
+
     #[test]
     fn base64_like_go() {
         assert_eq!(base64_decode("aGk="), Some(b"hi".to_vec()));
