@@ -594,7 +594,10 @@ impl GoShaped for ImageConfig {
             ("variant", Shape::Str),
             (
                 "rootfs",
-                Shape::Struct("v1.RootFS", &[("type", Shape::Str), ("diff_ids", Shape::Slice(&DIGEST))]),
+                Shape::Struct(
+                    "v1.RootFS",
+                    &[("type", Shape::Str), ("diff_ids", Shape::Slice(&DIGEST))],
+                ),
             ),
             (
                 "history",
@@ -960,7 +963,8 @@ mod tests {
         assert_eq!(
             decode::<ImageConfig>(br#"{"config":{"Env":"x"}}"#).map(|_| ()),
             Err(DocError::Json(
-                "json: cannot unmarshal string into Go struct field DockerOCIImageConfig.config.Env of type []string".into()
+                "json: cannot unmarshal string into Go struct field DockerOCIImageConfig.config.Env of type []string"
+                    .into()
             ))
         );
     }
@@ -1026,7 +1030,10 @@ mod tests {
                 _ => panic!("{doc}: {got:?}, not {want:?}"),
             }
             if want.is_some() && super::super::goshape::keys_are_exact(doc.as_bytes(), T::field_names()) {
-                assert!(crate::gostring::from_slice::<Option<T>>(doc.as_bytes()).is_err(), "{doc}");
+                assert!(
+                    crate::gostring::from_slice::<Option<T>>(doc.as_bytes()).is_err(),
+                    "{doc}"
+                );
             }
         }
     }
@@ -1050,7 +1057,9 @@ mod tests {
             ),
             (
                 r#"{"rootfs":{"diff_ids":"x"}}"#,
-                Some("json: cannot unmarshal string into Go struct field RootFS.rootfs.diff_ids of type []digest.Digest"),
+                Some(
+                    "json: cannot unmarshal string into Go struct field RootFS.rootfs.diff_ids of type []digest.Digest",
+                ),
             ),
             (
                 r#"{"rootfs":{"diff_ids":[5]}}"#,
@@ -1081,30 +1090,43 @@ mod tests {
             ),
             (
                 r#"{"config":{"Healthcheck":{"Retries":"x"}}}"#,
-                Some("json: cannot unmarshal string into Go struct field HealthcheckConfig.config.Healthcheck.Retries of type int"),
+                Some(
+                    "json: cannot unmarshal string into Go struct field HealthcheckConfig.config.Healthcheck.Retries of type int",
+                ),
             ),
             (
                 r#"{"config":{"healthcheck":{"interval":"x"}}}"#,
-                Some("json: cannot unmarshal string into Go struct field HealthcheckConfig.config.Healthcheck.Interval of type time.Duration"),
+                Some(
+                    "json: cannot unmarshal string into Go struct field HealthcheckConfig.config.Healthcheck.Interval of type time.Duration",
+                ),
             ),
             (
                 r#"{"config":{"Healthcheck":{"Retries":1.5}}}"#,
-                Some("json: cannot unmarshal number 1.5 into Go struct field HealthcheckConfig.config.Healthcheck.Retries of type int"),
+                Some(
+                    "json: cannot unmarshal number 1.5 into Go struct field HealthcheckConfig.config.Healthcheck.Retries of type int",
+                ),
             ),
             (
                 r#"{"config":{"OnBuild":"x"}}"#,
-                Some("json: cannot unmarshal string into Go struct field DockerOCIImageConfig.config.OnBuild of type []string"),
+                Some(
+                    "json: cannot unmarshal string into Go struct field DockerOCIImageConfig.config.OnBuild of type []string",
+                ),
             ),
             (
                 r#"{"config":{"SHELL":[1]}}"#,
-                Some("json: cannot unmarshal number into Go struct field DockerOCIImageConfig.config.Shell of type string"),
+                Some(
+                    "json: cannot unmarshal number into Go struct field DockerOCIImageConfig.config.Shell of type string",
+                ),
             ),
             // Go takes these.
             (
                 r#"{"history":[{"created":"2024-01-01T00:00:00Z","created_by":"x","author":"a","comment":"c","empty_layer":true}],"rootfs":{"type":"layers","diff_ids":["sha256:a",null]}}"#,
                 None,
             ),
-            (r#"{"HISTORY":[{"Empty_Layer":null,"CREATED":null,"created_BY":null}]}"#, None),
+            (
+                r#"{"HISTORY":[{"Empty_Layer":null,"CREATED":null,"created_BY":null}]}"#,
+                None,
+            ),
         ]);
         // What is read of a history entry is as before.
         let c: ImageConfig = decode(
@@ -1145,7 +1167,9 @@ mod tests {
             ),
             (
                 r#"{"annotations":[]}"#,
-                Some("json: cannot unmarshal array into Go struct field Manifest.annotations of type map[string]string"),
+                Some(
+                    "json: cannot unmarshal array into Go struct field Manifest.annotations of type map[string]string",
+                ),
             ),
             (
                 r#"{"MEDIATYPE":{}}"#,
@@ -1153,24 +1177,54 @@ mod tests {
             ),
             (
                 r#"{"subject":{"digest":5}}"#,
-                Some("json: cannot unmarshal number into Go struct field Descriptor.subject.digest of type digest.Digest"),
+                Some(
+                    "json: cannot unmarshal number into Go struct field Descriptor.subject.digest of type digest.Digest",
+                ),
             ),
             (
                 r#"{"config":{"digest":5}}"#,
-                Some("json: cannot unmarshal number into Go struct field Descriptor.config.digest of type digest.Digest"),
+                Some(
+                    "json: cannot unmarshal number into Go struct field Descriptor.config.digest of type digest.Digest",
+                ),
             ),
             (
                 r#"{"subject":{"platform":{"architecture":[]}}}"#,
-                Some("json: cannot unmarshal array into Go struct field Platform.subject.platform.architecture of type string"),
+                Some(
+                    "json: cannot unmarshal array into Go struct field Platform.subject.platform.architecture of type string",
+                ),
             ),
-            (r#"{"config":{"data":"!!"}}"#, Some("illegal base64 data at input byte 0")),
-            (r#"{"config":{"data":"aGk"}}"#, Some("illegal base64 data at input byte 0")),
-            (r#"{"subject":{"data":"aG==aGk="}}"#, Some("illegal base64 data at input byte 4")),
-            (r#"{"subject":{"data":"a==="}}"#, Some("illegal base64 data at input byte 1")),
-            (r#"{"subject":{"data":"aGk=x"}}"#, Some("illegal base64 data at input byte 4")),
-            (r#"{"subject":{"data":"aG=x"}}"#, Some("illegal base64 data at input byte 2")),
-            (r#"{"subject":{"data":"aG=\n"}}"#, Some("illegal base64 data at input byte 4")),
-            (r#"{"Subject":{"Data":"aGl"}}"#, Some("illegal base64 data at input byte 0")),
+            (
+                r#"{"config":{"data":"!!"}}"#,
+                Some("illegal base64 data at input byte 0"),
+            ),
+            (
+                r#"{"config":{"data":"aGk"}}"#,
+                Some("illegal base64 data at input byte 0"),
+            ),
+            (
+                r#"{"subject":{"data":"aG==aGk="}}"#,
+                Some("illegal base64 data at input byte 4"),
+            ),
+            (
+                r#"{"subject":{"data":"a==="}}"#,
+                Some("illegal base64 data at input byte 1"),
+            ),
+            (
+                r#"{"subject":{"data":"aGk=x"}}"#,
+                Some("illegal base64 data at input byte 4"),
+            ),
+            (
+                r#"{"subject":{"data":"aG=x"}}"#,
+                Some("illegal base64 data at input byte 2"),
+            ),
+            (
+                r#"{"subject":{"data":"aG=\n"}}"#,
+                Some("illegal base64 data at input byte 4"),
+            ),
+            (
+                r#"{"Subject":{"Data":"aGl"}}"#,
+                Some("illegal base64 data at input byte 0"),
+            ),
             (
                 r#"{"config":{"data":[1,2,300]}}"#,
                 Some("json: cannot unmarshal number 300 into Go struct field Descriptor.config.data of type uint8"),
@@ -1186,7 +1240,9 @@ mod tests {
             // Go: "number 1.0" (the literal); coldctr says what it read, as for every integer.
             (
                 r#"{"subject":{"data":[1,1.0]}}"#,
-                Some("json: cannot unmarshal number 1 (written with a fraction or an exponent) into Go struct field Descriptor.subject.data of type uint8"),
+                Some(
+                    "json: cannot unmarshal number 1 (written with a fraction or an exponent) into Go struct field Descriptor.subject.data of type uint8",
+                ),
             ),
             (
                 r#"{"config":{"data":5}}"#,
@@ -1231,7 +1287,9 @@ mod tests {
             ),
             (
                 r#"{"manifests":[{"platform":{"os.features":"x"}}]}"#,
-                Some("json: cannot unmarshal string into Go struct field Platform.manifests.platform.os.features of type []string"),
+                Some(
+                    "json: cannot unmarshal string into Go struct field Platform.manifests.platform.os.features of type []string",
+                ),
             ),
             (
                 r#"{"artifacttype":false}"#,
@@ -1246,7 +1304,10 @@ mod tests {
                 r#"{"subject":[],"mediaType":5}"#,
                 Some("json: cannot unmarshal array into Go struct field Index.subject of type v1.Descriptor"),
             ),
-            (r#"{"MANIFESTS":[{"DATA":"!"}]}"#, Some("illegal base64 data at input byte 0")),
+            (
+                r#"{"MANIFESTS":[{"DATA":"!"}]}"#,
+                Some("illegal base64 data at input byte 0"),
+            ),
             (
                 r#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[],"subject":{"digest":"sha256:1"},"annotations":{"a":"b"}}"#,
                 None,

@@ -442,14 +442,24 @@ pub fn go_base64_error(s: &[u8]) -> Option<usize> {
             }
             if j == 2 {
                 // "==" is wanted; the first is read.
-                si += s.get(si..).unwrap_or_default().iter().take_while(|b| newline(b)).count();
+                si += s
+                    .get(si..)
+                    .unwrap_or_default()
+                    .iter()
+                    .take_while(|b| newline(b))
+                    .count();
                 match s.get(si) {
                     None => return Some(s.len()),
                     Some(b'=') => si += 1,
                     Some(_) => return Some(si - 1),
                 }
             }
-            si += s.get(si..).unwrap_or_default().iter().take_while(|b| newline(b)).count();
+            si += s
+                .get(si..)
+                .unwrap_or_default()
+                .iter()
+                .take_while(|b| newline(b))
+                .count();
             // Padding ends the input, bar line breaks.
             return (si < s.len()).then_some(si);
         }
