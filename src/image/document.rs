@@ -1127,6 +1127,11 @@ mod tests {
                 r#"{"HISTORY":[{"Empty_Layer":null,"CREATED":null,"created_BY":null}]}"#,
                 None,
             ),
+            // A refused time ends Go's decoding: it is the error, over a type error before.
+            (
+                r#"{"history":[{"empty_layer":"x","created":"bad"}],"author":1}"#,
+                Some(r#"parsing time "bad": not an RFC 3339 time"#),
+            ),
         ]);
         // What is read of a history entry is as before.
         let c: ImageConfig = decode(

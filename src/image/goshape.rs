@@ -727,9 +727,15 @@ impl serde::de::Visitor<'_> for FieldOf {
 /// messages) given `doc`, written as JSON with each field once, under its own name; `Err`
 /// with Go's message when a value has the wrong type.
 pub fn unmarshal(doc: J, shape: &'static Shape, top: &'static str) -> Result<J, String> {
-    let (value, refused) = unmarshal_all(&doc, shape, top);
-    match refused.into_iter().next() {
-        Some(first) => Err(first.go),
+    let (value, mut refused) = unmarshal_all(&doc, shape, top);
+    // A time `time.Time`'s own UnmarshalJSON refuses ends the decoding there, and Go returns
+    // it over a type error it had saved (Go 1.19.8: `{"history":[{"empty_layer":"x",
+    // "created":"bad"}]}` says "parsing time ..."); other refusals are saved, the first kept.
+    let ends = refused
+        .iter()
+        .position(|r| r.go.starts_with("parsing time ") || r.go.starts_with("Time.UnmarshalJSON: "));
+    match ends.or((!refused.is_empty()).then_some(0)) {
+        Some(at) => Err(refused.swap_remove(at).go),
         None => Ok(value),
     }
 }
