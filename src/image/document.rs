@@ -424,7 +424,8 @@ fn null_vec<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Resu
 
 /// A document type with the Go type it is read as ([`decode`]).
 pub trait GoShaped: for<'de> Deserialize<'de> + Default {
-    /// The Go type's fields, as far as this type reads them, under the names serde reads.
+    /// The Go type, every field of it (in Go's order), under the names serde reads: the
+    /// fields this type does not read are type-checked only, as Go checks them.
     const SHAPE: Shape;
     /// The Go type's name, for messages.
     const GO_NAME: &'static str;

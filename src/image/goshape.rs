@@ -46,8 +46,11 @@ pub enum Shape {
     Slice(&'static Shape),
     /// `map[string]T`.
     Map(&'static Shape),
-    /// A struct: its Go name (for messages) and its fields by JSON name, embedded structs'
-    /// fields flattened in, in Go's field order. Only the fields coldctr reads are listed.
+    /// A struct: its Go type as messages name it (`v1.Descriptor`; "Go struct field
+    /// Descriptor.size" leaves the package out, as `reflect.Type.Name` does) and its fields
+    /// by JSON name, embedded structs' fields flattened in, in Go's field order. A field Go has and that is not listed
+    /// is dropped unchecked, so a Go type is described whole when a wrong type anywhere in it
+    /// must refuse the document.
     Struct(&'static str, &'static [(&'static str, Shape)]),
     /// A field whose Go type is not described here, kept as the file has it, for output
     /// that prints it whole: never refused; a later value replaces an earlier one, but an
