@@ -626,7 +626,7 @@ impl<'de> serde::de::DeserializeSeed<'de> for Check {
     type Value = ();
     fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         match self.0 {
-            Shape::Ptr(inner) | Shape::Named(_, inner) => serde::de::DeserializeSeed::deserialize(Check(*inner), d),
+            Shape::Ptr(inner) | Shape::Named(_, inner) => serde::de::DeserializeSeed::deserialize(Check(inner), d),
             Shape::Any => <serde::de::IgnoredAny as serde::Deserialize>::deserialize(d).map(|_| ()),
             _ => d.deserialize_any(self),
         }
