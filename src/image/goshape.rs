@@ -789,7 +789,7 @@ pub type Tags = fn(&str, &str) -> Tag;
 pub fn marshal(value: &J, shape: &Shape, tags: Tags) -> J {
     match (shape, value) {
         (_, J::Null) => J::Null,
-        (Shape::Ptr(inner), v) => marshal(v, inner, tags),
+        (Shape::Ptr(inner) | Shape::Named(_, inner), v) => marshal(v, inner, tags),
         (Shape::Struct(name, fields), J::Obj(members)) => {
             let mut out = Vec::with_capacity(fields.len());
             for (field, declared) in fields.iter() {
@@ -838,6 +838,8 @@ fn marshalled_zero(shape: &Shape, tags: Tags) -> J {
 /// never; a [`Shape::Any`] (an interface, a slice or a pointer here) when `null` or `[]`.
 fn is_empty(v: &J, shape: &Shape) -> bool {
     match (shape, v) {
+        // A named string or integer type is empty as its underlying type is.
+        (Shape::Named(_, inner), v) => is_empty(v, inner),
         (Shape::Struct(..) | Shape::Time, _) => false,
         (_, J::Null) => true,
         (Shape::Str, J::Str(s)) => s.is_empty(),
