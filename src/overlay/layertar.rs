@@ -849,31 +849,34 @@ mod tests {
         }
     }
 
+    /// A member of mode 0644 owned by root, its `data` and padding, appended to `out`.
+    fn put_member(out: &mut Vec<u8>, name: &[u8], typeflag: u8, data: &[u8]) {
+        let m = Member {
+            name,
+            typeflag,
+            mode: 0o644,
+            uid: 0,
+            gid: 0,
+            size: data.len() as u64,
+            mtime: 0,
+            link: b"",
+            devmajor: 0,
+            devminor: 0,
+            xattrs: &[],
+            extra: &[],
+        };
+        tar::write_member(out, &m).unwrap();
+        out.extend_from_slice(data);
+        tar::pad(out, data.len() as u64).unwrap();
+    }
+
     /// Sweep 4, #4: only types '1'-'6' are header only (Go's `isHeaderOnlyType`); a 'V'
     /// member's 1024 bytes of data (a whole member "bin/hidden") were read as headers. And
     /// only a NUL type with a trailing slash is a directory: a '0' "d/" is a file whose data
     /// was read as headers too. A global header is checked as Go checks it.
     #[test]
     fn data_is_skipped_as_go_skips_it() {
-        let member = |out: &mut Vec<u8>, name: &[u8], typeflag: u8, data: &[u8]| {
-            let m = Member {
-                name,
-                typeflag,
-                mode: 0o644,
-                uid: 0,
-                gid: 0,
-                size: data.len() as u64,
-                mtime: 0,
-                link: b"",
-                devmajor: 0,
-                devminor: 0,
-                xattrs: &[],
-                extra: &[],
-            };
-            tar::write_member(out, &m).unwrap();
-            out.extend_from_slice(data);
-            tar::pad(out, data.len() as u64).unwrap();
-        };
+        let member = put_member;
         let mut hidden = Vec::new();
         member(&mut hidden, b"bin/hidden", b'0', b"only coldctr sees this\n");
         let mut out = Vec::new();
@@ -911,25 +914,7 @@ mod tests {
     /// before it is lost, not carried to the member after it.
     #[test]
     fn a_global_header_is_a_member_of_its_own() {
-        let put = |out: &mut Vec<u8>, name: &[u8], typeflag: u8, data: &[u8]| {
-            let m = Member {
-                name,
-                typeflag,
-                mode: 0o644,
-                uid: 0,
-                gid: 0,
-                size: data.len() as u64,
-                mtime: 0,
-                link: b"",
-                devmajor: 0,
-                devminor: 0,
-                xattrs: &[],
-                extra: &[],
-            };
-            tar::write_member(out, &m).unwrap();
-            out.extend_from_slice(data);
-            tar::pad(out, data.len() as u64).unwrap();
-        };
+        let put = put_member;
         let mut t = Vec::new();
         put(&mut t, b"pax_global_header", b'g', b"8 uid=7\n9 size=5\n");
         put(&mut t, b"f", b'0', b"abc");
