@@ -546,3 +546,52 @@ fn a_blob_that_is_no_regular_file_is_exit_3_where_it_is_read() {
         }
     }
 }
+
+/// A meta page whose freelist id names a leaf page: bbolt's `freelist.read` panics on it, so
+/// containerd cannot open the file, and `verify` says so. Every record is still readable, but
+/// `gc`, `du`, the listings and `inspect` answered exit 0 as if the file were sound. Now each
+/// says it, names the page, exits 3 and still prints its report.
+#[test]
+fn a_freelist_that_is_no_freelist_page_is_damage_for_every_reader_of_the_view() {
+    let (_tmp, root) = fixture_copy("containerd-1.6");
+    let db = root.join(META);
+    let mut data = std::fs::read(&db).expect("meta.db");
+    let ps = bolt_support::layout(&data).page_size;
+    // Both metas: the fallback to the older one must not hide it either.
+    let mut leaf = 0u64;
+    for slot in 0..2 {
+        let at = slot * ps;
+        let freelist = u64::from_le_bytes(data[at + 48..at + 56].try_into().expect("8 bytes"));
+        assert_ne!(freelist, u64::MAX, "the fixture persists its freelist");
+        leaf = u64::from_le_bytes(data[at + 32..at + 40].try_into().expect("8 bytes"));
+        data[at + 48..at + 56].copy_from_slice(&leaf.to_le_bytes());
+        bolt_support::reseal_meta_le(&mut data, slot, ps);
+    }
+    std::fs::write(&db, &data).expect("write");
+    let message = "expected a freelist page, found leaf";
+    let page = format!("page {leaf}");
+    for (args, report) in [
+        (&["verify"][..], "FINDING"),
+        (&["gc"], "Dry run of the"),
+        (&["du"], "blob files"),
+        (&["meta-diff"], "previous transaction"),
+        (&["images"], "docker.io/library/webapp:1.0"),
+        (&["content"], "DIGEST"),
+        (&["containers"], "lab-c1"),
+        (&["ps", "-a"], "lab-c1"),
+        (
+            &["-n", "default", "inspect", "docker.io/library/webapp:1.0"],
+            "\"RepoTags\"",
+        ),
+    ] {
+        let o = run(&root, args);
+        let (out, err) = (String::from_utf8_lossy(&o.stdout), stderr(&o));
+        assert_eq!(o.status.code(), Some(3), "{args:?}: {err}");
+        let said = |s: &str| s.contains(message) && s.contains(&page);
+        assert!(
+            said(&err) || said(&out),
+            "{args:?}: {message} at {page} in {err} / {out}"
+        );
+        assert!(out.contains(report), "{args:?}: the report is still printed: {out}");
+    }
+}

@@ -53,7 +53,7 @@ pub fn check(tx: &Tx<'_>) -> Vec<Finding> {
 /// from the file's end up to it, which the view counts as its own, are missing (a cut file, or
 /// a damaged meta). A finding on the meta page whether or not anything reachable lies there:
 /// `check` (and so `verify` and `recover`) reports it, and so does every command that reads
-/// the view's records ([`hwm_damage`]), with this message.
+/// the view's records ([`view_damage`]), with this message.
 pub fn hwm_past_end(tx: &Tx<'_>) -> Option<Finding> {
     let db = tx.db();
     let hwm = tx.hwm();
@@ -66,15 +66,27 @@ pub fn hwm_past_end(tx: &Tx<'_>) -> Option<Finding> {
     })
 }
 
-/// [`hwm_past_end`] as damage for a command that reads the view's records (`gc`, `du`,
-/// `meta-diff`): the file, the meta page and where its `pgid` is, and the same message.
-pub fn hwm_damage(tx: &Tx<'_>) -> Option<super::BoltError> {
-    let f = hwm_past_end(tx)?;
-    let slot = u64::from(tx.meta().slot);
-    let offset = slot
-        .saturating_mul(u64::from(tx.db().page_size()))
-        .saturating_add(super::meta::PGID_OFF as u64);
-    Some(tx.db().corrupt(slot, offset, f.message))
+/// What keeps bbolt from opening the view, as damage for every command that reads its records
+/// (`gc`, `du`, `meta-diff`, the listings, `ps`, `inspect`), as `verify` says it:
+/// - [`hwm_past_end`], with its message, located at the meta page's `pgid`;
+/// - a persisted freelist that is not a freelist page, or lists more ids than it holds (bbolt's
+///   `freelist.read` panics on the first, so containerd cannot start on such a file, though
+///   every record may still be readable). One page read; the ids themselves are not collected.
+pub fn view_damage(tx: &Tx<'_>) -> Vec<super::BoltError> {
+    let mut out = Vec::new();
+    if let Some(f) = hwm_past_end(tx) {
+        let slot = u64::from(tx.meta().slot);
+        let offset = slot
+            .saturating_mul(u64::from(tx.db().page_size()))
+            .saturating_add(super::meta::PGID_OFF as u64);
+        out.push(tx.db().corrupt(slot, offset, f.message));
+    }
+    if tx.meta().persists_freelist()
+        && let Err(e) = tx.page(tx.meta().freelist).and_then(|p| p.freelist_extent())
+    {
+        out.push(e);
+    }
+    out
 }
 
 /// The reachability walk shared by `check` and the page listing.

@@ -236,6 +236,17 @@ impl<'a> Page<'a> {
     /// The page ids listed in a freelist page, in stored order. Never reads past the page,
     /// whatever `count` claims.
     pub fn freelist_ids(&self) -> Result<Vec<u64>, BoltError> {
+        let (start, count) = self.freelist_extent()?;
+        // `count <= room`, and room is bounded by the page's length in the file.
+        let ids = (0..count as usize)
+            .filter_map(|i| self.data.u64_at(start + 8 * i))
+            .collect();
+        Ok(ids)
+    }
+
+    /// Where a freelist page's ids start and how many it lists, checked to fit the page: what
+    /// bbolt's `freelist.read` needs to open the file (it panics on a page of another type).
+    pub fn freelist_extent(&self) -> Result<(usize, u64), BoltError> {
         if self.flags != FREELIST {
             return Err(self.corrupt(8, format!("expected a freelist page, found {}", type_name(self.flags))));
         }
@@ -255,10 +266,6 @@ impl<'a> Page<'a> {
                 format!("freelist claims {count} ids but the page holds at most {room}"),
             ));
         }
-        // `count <= room`, and room is bounded by the page's length in the file.
-        let ids = (0..count as usize)
-            .filter_map(|i| self.data.u64_at(start + 8 * i))
-            .collect();
-        Ok(ids)
+        Ok((start, count))
     }
 }

@@ -58,8 +58,8 @@ pub fn run(global: &Global, args: InspectArgs, out: &mut dyn Write) -> Result<Ou
         global.open_root()?
     };
     let tx = root.view(global.meta_choice())?;
-    // Pages the view counts as its own are missing, as verify says it.
-    let missing_pages = crate::bolt::check::hwm_damage(&tx);
+    // Pages the view counts as its own are missing, or bbolt could not open it: as verify says.
+    let view_damage = crate::bolt::check::view_damage(&tx);
     let namespace = image_namespace(global, &tx)?;
     let options = Options {
         api,
@@ -154,7 +154,7 @@ pub fn run(global: &Global, args: InspectArgs, out: &mut dyn Write) -> Result<Ou
         outcome = outcome.worst(Outcome::Damaged);
     }
     outcome = outcome.worst(content_outcome(&root));
-    if let Some(e) = missing_pages {
+    for e in &view_damage {
         warn(crate::text::one_line(&e.to_string()));
         outcome = outcome.worst(Outcome::Damaged);
     }

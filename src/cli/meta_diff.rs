@@ -87,14 +87,14 @@ pub fn run(global: &Global, args: MetaDiffArgs, out: &mut dyn Write) -> Result<O
     })
 }
 
-/// The records of a view, and, as damage, its high-water mark past the file's end (pages the
-/// view counts as its own are missing, whether or not a record lies on them: `verify` says
-/// the same).
+/// The records of a view, and, as damage, what keeps bbolt from opening it (its high-water mark
+/// past the file's end, a freelist that is none), whether or not a record lies there: `verify`
+/// says the same.
 fn read_view(
     tx: &crate::bolt::Tx<'_>,
     damage: &mut Damage,
 ) -> std::collections::BTreeMap<crate::meta_diff::RecordKey, serde_json::Value> {
-    if let Some(e) = crate::bolt::check::hwm_damage(tx) {
+    for e in crate::bolt::check::view_damage(tx) {
         damage.push(e);
     }
     records_of_file(tx, damage)

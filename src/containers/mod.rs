@@ -297,7 +297,7 @@ fn read_records(root: &Root, src: &Sources<'_>, docker_root: &DockerRoot, inv: &
             return Vec::new();
         }
     };
-    if let Some(e) = crate::bolt::check::hwm_damage(&tx) {
+    for e in crate::bolt::check::view_damage(&tx) {
         inv.damaged.push(e.to_string());
     }
     let mut out = Vec::new();

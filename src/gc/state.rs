@@ -240,9 +240,9 @@ impl Store {
     ) -> Result<(Store, T), crate::bolt::BoltError> {
         let tx = root.view(choice)?;
         let mut damage = Damage::new();
-        // Pages the view counts as its own are missing even when no record lies on them: as
-        // `verify` says it, with its message.
-        if let Some(e) = crate::bolt::check::hwm_damage(&tx) {
+        // Pages the view counts as its own are missing, or bbolt could not open the file, even
+        // when every record is readable: as `verify` says it.
+        for e in crate::bolt::check::view_damage(&tx) {
             damage.push(e);
         }
         let db_version = match tx.bucket_at(&[b"v1"]) {
@@ -636,7 +636,7 @@ fn snapshotters(root: &Root, mode: ReadMode, damage: &mut Damage) -> Vec<Snapsho
                 Some(Err(e)) => Backend::Unreadable(e.to_string()),
                 Some(Ok(db)) => match db.view(MetaChoice::Current) {
                     Ok(tx) => {
-                        if let Some(e) = crate::bolt::check::hwm_damage(&tx) {
+                        for e in crate::bolt::check::view_damage(&tx) {
                             damage.push(e);
                         }
                         // Two records with one id share one directory: the collector

@@ -75,9 +75,9 @@ fn run_on(
 ) -> Result<Outcome, Failure> {
     let tx = root.view(global.meta_choice())?;
     let mut damage = Damage::new();
-    // Pages the view counts as its own are missing even when no record lies on them: damage
-    // for every listing, as `verify` and `gc` say it.
-    if let Some(e) = crate::bolt::check::hwm_damage(&tx) {
+    // Pages the view counts as its own are missing, or bbolt could not open the file, even
+    // when every record is readable: damage for every listing, as `verify` and `gc` say it.
+    for e in crate::bolt::check::view_damage(&tx) {
         damage.push(e);
     }
     let mut outcome = super::context::records_outcome(&root);
@@ -170,7 +170,7 @@ impl Backends {
                                     db.path().display()
                                 ));
                             }
-                            if let Some(e) = crate::bolt::check::hwm_damage(&tx) {
+                            for e in crate::bolt::check::view_damage(&tx) {
                                 damage.push(e);
                             }
                             // A shared id is damage for every command that reads these.
