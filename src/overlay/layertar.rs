@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! 512-byte header: name 0..100, mode 100, uid 108, gid 116, size 124 (octal, or base-256 with
-//!                  the high bit set), mtime 136, chksum 148, typeflag 156, linkname 157..257,
+//!                  the high bit set), mtime 136, chksum 148 (octal: the sum of the block's
+//!                  bytes, this field as spaces, unsigned or signed), typeflag 156, linkname 157..257,
 //!                  magic 257, devmajor 329, devminor 337, prefix 345..500 (ustar)
 //! then the data, padded to 512; two zero blocks (or the end of the stream) end the archive.
 //! 'x' PAX records for the next member (path, linkpath, size, uid, gid, mtime, SCHILY.xattr.*;
@@ -139,16 +140,20 @@ fn number(h: &[u8; 512], at: usize, len: usize) -> Option<i64> {
     numeric(h.get(at..at + len)?)
 }
 
+/// Whether the header's checksum is right as Go's `block.getFormat` checks it: the stored
+/// octal number is the sum of the block's bytes (the checksum field counted as spaces), taken
+/// unsigned or signed (`int8`, as some old tars wrote it): either is accepted.
 fn checksum_ok(h: &[u8; 512]) -> bool {
     let Some(stored) = h.get(148..156).and_then(octal) else {
         return false;
     };
-    let sum: u64 = h
-        .iter()
-        .enumerate()
-        .map(|(i, &b)| if (148..156).contains(&i) { 32 } else { u64::from(b) })
-        .sum();
-    stored == sum
+    let (mut unsigned, mut signed) = (0i64, 0i64);
+    for (i, &b) in h.iter().enumerate() {
+        let b = if (148..156).contains(&i) { b' ' } else { b };
+        unsigned += i64::from(b);
+        signed += i64::from(b as i8);
+    }
+    i64::try_from(stored).is_ok_and(|s| s == unsigned || s == signed)
 }
 
 /// `./a/b/` → `a/b`; `None` for the root itself or a path with a `..` component.
@@ -698,6 +703,50 @@ mod tests {
     }
 
     const USTAR: &[u8; 8] = b"ustar\x0000";
+
+    /// `block`'s checksum field set to `sum`.
+    fn set_checksum(block: &mut [u8], sum: i64) {
+        block[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
+    }
+
+    /// The unsigned and signed byte sums of a header block, its checksum field as spaces.
+    fn sums(block: &[u8]) -> (i64, i64) {
+        let mut h = block[..512].to_vec();
+        h[148..156].copy_from_slice(b"        ");
+        (
+            h.iter().map(|&b| i64::from(b)).sum(),
+            h.iter().map(|&b| i64::from(b as i8)).sum(),
+        )
+    }
+
+    /// Go's reader (`block.getFormat`) takes a checksum that is the unsigned or the signed
+    /// sum of the header's bytes; we took the unsigned one only, so a header an old tar wrote
+    /// with signed chars was refused. What Go 1.19.8's `tar.Reader.Next` gave for the same
+    /// bytes (written by a Python script under /tmp, listed by a Go program): bytes 0xe9 0xe8
+    /// in the prefix (the sums differ by 512) read as member "\xe9\xe8/a" with either sum,
+    /// "invalid tar header" with neither; a name of 0xff 0xfe with the signed sum reads too.
+    #[test]
+    fn a_checksum_is_the_unsigned_or_the_signed_sum() {
+        let high: &[(usize, &[u8])] = &[(345, b"\xe9\xe8")];
+        let mut member = raw(b"a", b'0', b"x", high, USTAR);
+        let (unsigned, signed) = sums(&member);
+        assert_eq!(unsigned - signed, 512);
+        let read = |m: &[u8]| {
+            let data = [m, &[0u8; 1024][..]].concat();
+            Reader::new(data.as_slice()).next_entry().map(|e| e.map(|e| e.name))
+        };
+        for sum in [unsigned, signed] {
+            set_checksum(&mut member, sum);
+            assert_eq!(read(&member).unwrap(), Some(b"\xe9\xe8/a".to_vec()), "{sum}");
+        }
+        set_checksum(&mut member, 12345);
+        let e = read(&member).unwrap_err().to_string();
+        assert!(e.contains("checksum"), "{e}");
+        let mut named = raw(b"\xff\xfe", b'0', b"x", &[], USTAR);
+        let signed = sums(&named).1;
+        set_checksum(&mut named, signed);
+        assert_eq!(read(&named).unwrap(), Some(b"\xff\xfe".to_vec()));
+    }
 
     /// One PAX record.
     fn rec(k: &[u8], v: &[u8]) -> Vec<u8> {
