@@ -5,7 +5,8 @@
 //!                  the high bit set), mtime 136, chksum 148 (octal: the sum of the block's
 //!                  bytes, this field as spaces, unsigned or signed), typeflag 156, linkname 157..257,
 //!                  magic 257, devmajor 329, devminor 337, prefix 345..500 (ustar)
-//! then the data, padded to 512; two zero blocks (or the end of the stream) end the archive.
+//! then the data, padded to 512; two zero blocks, or one then the end of the stream, end the
+//! archive (one zero block followed by another header is an error, as Go's reader has it).
 //! 'x' PAX records for the next member (path, linkpath, size, uid, gid, mtime, SCHILY.xattr.*;
 //!     a record Go's reader refuses, such as a NUL in path or linkpath, is an error),
 //! 'g' global records: a member of its own (as Go's reader returns it), applying to no other,
@@ -274,8 +275,17 @@ impl<R: Read> Reader<R> {
                 return Ok(None);
             };
             if h.iter().all(|&b| b == 0) {
+                // As Go's `readHeader`: a zero block, then the end of the stream or a second
+                // zero block, ends the archive; a zero block then anything else is
+                // `ErrHeader` (a part of a block: unexpected EOF, from `block`).
                 self.done = true;
-                return Ok(None);
+                let next = self.pos;
+                return match self.block()? {
+                    Some(b) if b.iter().any(|&c| c != 0) => Err(io::Error::other(format!(
+                        "a zero block at offset {at}, then at offset {next} a block that is not one: a lone zero block does not end a tar ({LAYER_REFUSED})"
+                    ))),
+                    _ => Ok(None),
+                };
             }
             if !checksum_ok(&h) {
                 return Err(io::Error::other("a tar header whose checksum does not match"));
@@ -895,6 +905,64 @@ mod tests {
                 }
             };
             assert_eq!(got, want, "{what}");
+        }
+    }
+
+    /// A zero block ended the archive whatever came after it. Go's `readHeader` reads one
+    /// more block: a zero one or the end of the stream ends the archive, anything else is
+    /// `ErrHeader` (and a part of a block "unexpected EOF"). What Go 1.19.8's
+    /// `tar.Reader.Next` gave on the same bytes (written by a Python script under /tmp, listed
+    /// by a Go program): member "a", then the end for "zero then EOF" and "zero zero then a
+    /// member"; "invalid tar header" for "zero then a member" and "zero then a block holding
+    /// one 0x01"; "unexpected EOF" for "zero then 3 bytes"; the end at once for an empty
+    /// stream and a lone zero block.
+    #[test]
+    fn a_zero_block_then_a_header_is_an_error() {
+        let a = raw(b"a", b'0', b"x", &[], USTAR);
+        let b = raw(b"b", b'0', b"y", &[], USTAR);
+        let z = [0u8; 512];
+        let mut one = [0u8; 512];
+        one[0] = 1;
+        // The names read, or what the error says.
+        type Want<'a> = Result<Vec<&'a str>, &'a str>;
+        let cases: Vec<(&str, Vec<u8>, Want)> = vec![
+            ("zero then EOF", [&a[..], &z].concat(), Ok(vec!["a"])),
+            ("zero zero then a member", [&a[..], &z, &z, &b].concat(), Ok(vec!["a"])),
+            (
+                "zero then a member",
+                [&a[..], &z, &b, &z, &z].concat(),
+                Err("a zero block at offset 1024, then at offset 1536 a block that is not one"),
+            ),
+            (
+                "zero then 0x01",
+                [&a[..], &z, &one].concat(),
+                Err("a lone zero block does not end a tar (Go's archive/tar refuses it"),
+            ),
+            (
+                "zero then 3 bytes",
+                [&a[..], &z, b"abc"].concat(),
+                Err("ends inside a header"),
+            ),
+            ("empty", Vec::new(), Ok(vec![])),
+            ("one zero block", z.to_vec(), Ok(vec![])),
+        ];
+        for (what, data, want) in cases {
+            let mut r = Reader::new(data.as_slice());
+            let mut names = Vec::new();
+            let got = loop {
+                match r.next_entry() {
+                    Ok(Some(e)) => names.push(String::from_utf8(e.name).unwrap()),
+                    Ok(None) => break Ok(names),
+                    Err(e) => break Err(e.to_string()),
+                }
+            };
+            match (got, want) {
+                (Ok(names), Ok(want)) => assert_eq!(names, want, "{what}"),
+                (Err(e), Err(want)) => assert!(e.contains(want), "{what}: {e}"),
+                (got, want) => panic!("{what}: {got:?}, not {want:?}"),
+            }
+            // The end, or an error, is for good.
+            assert!(matches!(r.next_entry(), Ok(None)), "{what}");
         }
     }
 
