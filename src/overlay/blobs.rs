@@ -501,6 +501,18 @@ fn place(
                 tree.this.remove(&path);
                 continue;
             }
+            // A regular file's data is read whole by the applier (`createTarFile`): a sparse
+            // member whose map does not match the data it stores fails there, as Go's reader
+            // fails the read. (A whiteout's data is never read, so it does not.)
+            if e.typeflag == b'0'
+                && let Some(why) = e.data_refused()
+            {
+                return Err(format!(
+                    "layer {}: member {}: {why}: containerd's applier fails the layer there",
+                    layer.digest,
+                    crate::text::escape(&e.name)
+                ));
+            }
             let kind = if e.is_dir() {
                 Kind::Dir
             } else if e.typeflag == b'1' {
@@ -620,7 +632,7 @@ mod tests {
     fn a_member_type_containerd_does_not_handle_refuses_the_layer() {
         let mut hidden = Vec::new();
         put(&mut hidden, b"bin/hidden", b'0', b"", b"only coldctr sees this\n");
-        for flag in [b'V', b'7', b'S', b'D', b'Z'] {
+        for flag in [b'V', b'7', b'D', b'Z'] {
             let mut layer = Vec::new();
             put(&mut layer, b"bin/", b'5', b"", b"");
             put(&mut layer, b"bin/volume-label", flag, b"", &hidden);
@@ -637,6 +649,20 @@ mod tests {
             assert!(e.contains(&format!("unhandled tar header type {flag}")), "{e}");
             assert!(!names.iter().any(|(n, _)| n == "bin/hidden"), "{names:?}");
         }
+        // An old GNU sparse member ('S') Go's reader reads (expanded), which containerd then
+        // refuses as any such type; in a header that is not GNU's, Go's reader refuses it.
+        let gnu = include_bytes!("../../fixtures/fuzz/layer_tar/sparse-gnu").to_vec();
+        let e = merge(&[gnu]).0.unwrap_err();
+        assert!(e.contains("member sparse-a (header at offset 0): tar type 'S'"), "{e}");
+        assert!(e.contains("unhandled tar header type 83"), "{e}");
+        let mut ustar = Vec::new();
+        put(&mut ustar, b"s", b'S', b"", b"data");
+        tar::finish(&mut ustar).unwrap();
+        let e = merge(&[ustar]).0.unwrap_err();
+        assert!(
+            e.contains("an old GNU sparse member (type 'S') whose header is not a GNU one"),
+            "{e}"
+        );
         let base = layer_of(&[(b"gone", b'0', b"", b"g\n"), (b"kept", b'0', b"", b"k\n")]);
         let top = layer_of(&[(b".wh.gone", b'V', b"", b"")]);
         let (r, names, problems) = merge(&[base, top]);
@@ -792,6 +818,79 @@ mod tests {
         let got: Vec<&str> = names.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(got, ["a/b/", "a/b/c", "a/", "k"]);
         assert_eq!(problems.len(), 1, "{problems:?}");
+    }
+
+    /// GNU sparse members of PAX formats (0.0, 0.1, 1.0: GNU tar 1.34's, the fixtures of
+    /// `layertar`'s tests) were exported raw: the stored fragments as the whole file, the 1.0
+    /// map as its first bytes, under the `GNUSparseFile.NNN/` name. containerd's applier
+    /// writes what Go's reader gives: the expanded file under its real name, its holes zeros.
+    /// The sizes and sha256 are Go 1.19.8's reading of the same tars (see `layertar`'s
+    /// `gnu_tar_sparse_members_read_as_go_reads_them`). A sparse member whose map does not
+    /// match its data refuses the layer, as the applier's read of it fails; as a whiteout it
+    /// is only a whiteout.
+    #[test]
+    fn sparse_members_are_exported_expanded() {
+        use sha2::{Digest, Sha256};
+        for fixture in [
+            &include_bytes!("../../fixtures/fuzz/layer_tar/sparse-pax-0.0")[..],
+            include_bytes!("../../fixtures/fuzz/layer_tar/sparse-pax-0.1"),
+            include_bytes!("../../fixtures/fuzz/layer_tar/sparse-pax-1.0"),
+        ] {
+            let layers = [Layer {
+                digest: format!("sha256:{:064x}", 0),
+                media_type: "application/vnd.oci.image.layer.v1.tar".into(),
+            }];
+            let open = |_: &Layer| -> Result<LayerTar, String> {
+                Ok(Reader::new(Box::new(std::io::Cursor::new(fixture.to_vec()))))
+            };
+            let mut out = Vec::new();
+            let mut problems = Vec::new();
+            let s = export_from(&layers, &open, &mut out, &mut problems).unwrap();
+            assert!(problems.is_empty(), "{problems:?}");
+            assert_eq!((s.members, s.bytes), (3, 150_024));
+            let mut r = Reader::new(out.as_slice());
+            let mut seen = Vec::new();
+            while let Some(e) = r.next_entry().unwrap() {
+                let mut data = Vec::new();
+                r.data().read_to_end(&mut data).unwrap();
+                let sum = hex::encode(&Sha256::digest(&data)[..8]);
+                seen.push((String::from_utf8(e.name).unwrap(), e.typeflag, e.size, sum, e.sparse));
+            }
+            let want = [
+                ("sparse-a", b'0', 100_000, "dc0c7dc09e7d0c16"),
+                ("sparse-b", b'0', 50_000, "63445e011e9e7e4e"),
+                ("after", b'0', 24, "886bf96678ef614d"),
+            ];
+            let want: Vec<_> = want
+                .iter()
+                .map(|&(n, t, s, h)| (n.to_string(), t, s, h.to_string(), None))
+                .collect();
+            assert_eq!(seen, want);
+        }
+        let sparse = |name: &[u8], data: &[u8]| {
+            let mut t = Vec::new();
+            put(
+                &mut t,
+                b"PaxHeaders/s",
+                b'x',
+                b"",
+                b"26 GNU.sparse.numblocks=1\n22 GNU.sparse.map=0,4\n",
+            );
+            put(&mut t, name, b'0', b"", data);
+            tar::finish(&mut t).unwrap();
+            t
+        };
+        let (r, names, _) = merge(&[sparse(b"s", b"abcd")]);
+        assert_eq!((r.unwrap().bytes, names), (4, vec![("s".to_string(), b'0')]));
+        let e = merge(&[sparse(b"s", b"abcde")]).0.unwrap_err();
+        assert!(
+            e.contains("member s: a sparse member whose map names 4 bytes of data where it stores 5"),
+            "{e}"
+        );
+        assert!(e.contains("at offset 1024"), "{e}");
+        let base = layer_of(&[(b"gone", b'0', b"", b"g\n")]);
+        let (r, names, _) = merge(&[base, sparse(b".wh.gone", b"abcde")]);
+        assert_eq!((r.unwrap().members, names.len()), (0, 0));
     }
 
     #[test]

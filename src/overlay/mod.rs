@@ -10,7 +10,7 @@
 //! diff        docker diff: the merged tree against the merged lowers
 //! export      the merged tree as a tar stream
 //! images      the snapshot key (chain ID) each image unpacks to
-//! layertar    a streaming reader of layer tars (ustar, PAX, GNU long names)
+//! layertar    a streaming reader of layer tars (ustar, PAX, GNU long names and sparse files)
 //! xattr       extended attributes without following symlinks
 //! ```
 
