@@ -861,10 +861,14 @@ fn from_blobs(root: &Path, out: &Path) -> Run {
 }
 
 /// `fs export --from-blobs` never writes a member that extraction would put through a link,
-/// nor a hard link the tree cannot satisfy: a file below a lower layer's symlink (which went
-/// out as `lnk/through` and, extracted by a tool that follows links, landed outside), and hard
-/// links outside the image, to nothing, to themselves, or to a file a later layer removed.
-/// Each is left out and named; exit 3. What is fine is still written.
+/// nor a hard link the tree cannot satisfy. A file below a lower layer's symlink went out as
+/// `lnk/through` and, extracted by a tool that follows links, landed outside; then it was
+/// left out. containerd's applier resolves the link inside the root (`/outside` is the
+/// root's `outside`, which it creates, `mkparent`), so it goes out as `outside/through`,
+/// below a directory `outside/`. Hard links outside the image, to nothing, to themselves, or
+/// to a file a later layer removed are left out and named; exit 3. What is fine is still
+/// written. A member below a file fails the layer, as in containerd's applier: an error,
+/// nothing written.
 #[test]
 fn from_blobs_leaves_out_members_through_links_and_bad_hard_links() {
     let tmp = tempfile::tempdir().unwrap();
@@ -881,7 +885,6 @@ fn from_blobs_leaves_out_members_through_links_and_bad_hard_links() {
     ]);
     let top = tar_of(&[
         ("lnk/through", b'0', "", b"through the link\n"),
-        ("file/under", b'0', "", b"below a file\n"),
         ("hl", b'1', "../../etc/passwd", b""),
         ("hl2", b'1', "nonexistent", b""),
         ("hlself", b'1', "hlself", b""),
@@ -889,13 +892,11 @@ fn from_blobs_leaves_out_members_through_links_and_bad_hard_links() {
         (".wh.chain-b", b'0', "", b""),
         ("kept", b'0', "", b"k\n"),
     ]);
-    layout_of_layers(&root, &[base, top]);
+    layout_of_layers(&root, &[base.clone(), top]);
     let out = tmp.path().join("out.tar");
     let r = from_blobs(&root, &out);
     assert_eq!(r.code, Some(3), "{}", r.stderr);
     for (member, why) in [
-        ("lnk/through", "below lnk, which is not a directory"),
-        ("file/under", "below file, which is not a directory"),
         ("hl", "a hard link to a path outside the image"),
         ("hl2", "a hard link to nonexistent, which the layers so far do not have"),
         ("hlself", "a hard link to hlself, which the layers so far do not have"),
@@ -912,7 +913,16 @@ fn from_blobs_leaves_out_members_through_links_and_bad_hard_links() {
     // A link to a link names the file: chain-a survives chain-b's removal.
     assert_eq!(
         names,
-        ["lnk", "file", "good", "chain-c", "chain-a", "kept"],
+        [
+            "lnk",
+            "file",
+            "good",
+            "chain-c",
+            "chain-a",
+            "outside/",
+            "outside/through",
+            "kept"
+        ],
         "{}",
         r.stderr
     );
@@ -929,6 +939,20 @@ fn from_blobs_leaves_out_members_through_links_and_bad_hard_links() {
     assert!(ok.success());
     assert_eq!(std::fs::read(x.join("good")).unwrap(), b"f\n");
     assert_eq!(std::fs::read(x.join("chain-a")).unwrap(), b"c\n");
+    assert_eq!(std::fs::read(x.join("outside/through")).unwrap(), b"through the link\n");
+    // Below a file: the layer is refused, nothing is written.
+    let root = tmp.path().join("below-a-file");
+    layout_of_layers(&root, &[base, tar_of(&[("file/under", b'0', "", b"below a file\n")])]);
+    let out = tmp.path().join("below-a-file.tar");
+    let r = from_blobs(&root, &out);
+    assert_eq!(r.code, Some(3), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("member file/under (header at offset 0): below file, which is not a directory"),
+        "{}",
+        r.stderr
+    );
+    assert!(!out.exists());
 }
 
 /// A layout or archive with an error (here an OCI archive whose config member is a directory)

@@ -4,6 +4,11 @@
 //!
 //! ```text
 //! layer n over layers 0..n-1, in manifest order (base first):
+//!   first, a member's <dir> is resolved in the tree so far as containerd's applier does
+//!   (`RootPath`): a symlink in it leads where it points, inside the root (an absolute
+//!   target from the root, `..` never above it), so below a symlink to a directory the
+//!   member is in that directory; below a file (or a link leading to one), or through more
+//!   than 255 links, the applier fails the layer, and so does the export
 //!   <dir>/.wh.<name>     whiteout: <dir>/<name> and everything below it, from the layers below, is gone
 //!   <dir>/.wh..wh..opq   opaque:   everything below <dir> from the layers below is gone
 //!   a non-directory      hides what the layers below had below the same path
@@ -16,12 +21,14 @@
 //!
 //! Two passes over the blobs: the first decides which member of which layer each final path
 //! is (names only: memory is one map entry per path), the second writes those members and
-//! their data, layer by layer. Paths are cleaned (`./`, trailing `/`); a member whose name
-//! has a `..` component is left out and named, and so is one below a path the tree has as a
-//! symlink or file (extracting it would write through the link), and a hard link to anything
-//! but a file the tree has (outside the image, missing, itself, a directory, or one a later
-//! layer removes or replaces). A layer containerd's applier fails on (a PAX record Go's reader
-//! refuses, a member type it does not create such as 'V' or '7') is an error naming it.
+//! their data, layer by layer. Paths are cleaned (`./`, trailing `/`), then resolved as
+//! above: a member is written where it lands, never through a link. A member whose name has
+//! a `..` component is left out and named, and so is a hard link to anything but a file the
+//! tree has (outside the image, missing, itself, a directory, or one a later layer removes or
+//! replaces; its target's directory resolved as a member's). A layer containerd's applier
+//! fails on (a header or PAX record Go's reader refuses, a member type it does not create
+//! such as 'V' or '7', a member below a non-directory, a sparse file whose data does not match
+//! its map) is an error naming it, found in the first pass: nothing is written.
 
 use super::export::{Summary, copy_exact};
 use super::layertar::{Reader, clean};
@@ -121,9 +128,12 @@ struct Placed {
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Kind {
     Dir,
-    /// A hard link, to this (cleaned) path as the tree had it then, from this place.
-    HardLink(Vec<u8>, (usize, u64)),
-    /// Anything else: a file, a symlink, a device.
+    /// A hard link, to this (cleaned) path as the tree had it then, from this place; the
+    /// target of the symlink it links to, when it is one (the link is then that symlink too).
+    HardLink(Vec<u8>, (usize, u64), Option<Vec<u8>>),
+    /// A symlink, to this target (as the member gives it).
+    Symlink(Vec<u8>),
+    /// Anything else: a file, a device, a FIFO.
     Other,
     /// A parent directory no member of the layers so far names, which containerd's applier
     /// creates (`mkparent`) for the member at this place: see [`add_parents`].
@@ -152,6 +162,9 @@ type Merged = BTreeMap<Vec<u8>, Placed>;
 struct Tree {
     below: Merged,
     this: Merged,
+    /// Where the member at (layer, place) went when that is not its name: below a symlink,
+    /// where the link leads (see [`resolve`]).
+    moved: BTreeMap<(usize, u64), Vec<u8>>,
     /// Entries removal scans visited (a test bounds it).
     #[cfg(test)]
     scanned: usize,
@@ -225,10 +238,119 @@ fn remove_under(map: &mut Merged, dir: &[u8]) -> usize {
     gone.len()
 }
 
-/// The nearest path above `path` that the tree so far has as something other than a
-/// directory (a symlink, a file): a member below it would be written through it.
-fn non_dir_above<'p>(tree: &Tree, path: &'p [u8]) -> Option<&'p [u8]> {
-    ancestors(path).find(|above| tree.get(above).is_some_and(|p| !p.kind.is_dir()))
+/// The most symlinks containerd's applier follows in a path (continuity's `fs.RootPath`:
+/// past 255, "too many links").
+const MAX_LINKS: usize = 255;
+
+/// Why a path's directory cannot be resolved as containerd's applier resolves it.
+#[derive(Debug, PartialEq, Eq)]
+enum Unresolved {
+    /// The tree has this path, the one asked for or above it, or reached from it through
+    /// symlinks (then `true`), as a file, device, FIFO or hard link to one: `mkparent`'s, or
+    /// `RootPath`'s `lstat` below it, fails with ENOTDIR.
+    NotDir(Vec<u8>, bool),
+    /// More than [`MAX_LINKS`] symlinks.
+    TooManyLinks,
+}
+
+impl Unresolved {
+    /// Says why `dir` cannot hold a member.
+    fn says(&self, dir: &[u8]) -> String {
+        match self {
+            Unresolved::NotDir(p, false) => {
+                format!("below {}, which is not a directory", crate::text::escape(p))
+            }
+            Unresolved::NotDir(p, true) => format!(
+                "below {}, which leads through symlinks to {}, not a directory",
+                crate::text::escape(dir),
+                crate::text::escape(p)
+            ),
+            Unresolved::TooManyLinks => format!(
+                "below {}, which leads through more than {MAX_LINKS} symlinks",
+                crate::text::escape(dir)
+            ),
+        }
+    }
+}
+
+/// `path`'s components, cleaned as Go's `filepath.Join("/", ...)` cleans them: no empty or
+/// `.` one, a `..` removing the one before it, or nothing at the root.
+fn clean_components(path: &[u8]) -> Vec<Vec<u8>> {
+    let mut out: Vec<Vec<u8>> = Vec::new();
+    for c in path.split(|&b| b == b'/') {
+        match c {
+            b"" | b"." => {}
+            b".." => {
+                out.pop();
+            }
+            c => out.push(c.to_vec()),
+        }
+    }
+    out
+}
+
+/// The directory `dir` (a cleaned path, empty for the root) with the symlinks the tree has
+/// in it resolved inside the tree, as containerd's applier resolves a member's directory
+/// (`fs.RootPath` of continuity): a symlink's target replaces it, from the root when it is
+/// absolute, else from the link's directory, `..` never above the root (lexically, as
+/// `filepath.Join` does), then the walk starts over; a path the tree does not have is a
+/// directory to be created. A non-directory on the way, or as the directory itself, is
+/// [`Unresolved::NotDir`]. (`RootPath` substitutes several links in one pass, asking the
+/// kernel through the ones not yet substituted; where a target's `..` comes after another
+/// link in the same pass its result can differ from this one, which follows each link in
+/// turn.)
+fn resolve(tree: &Tree, dir: &[u8]) -> Result<Vec<u8>, Unresolved> {
+    let mut todo = clean_components(dir);
+    let mut links = 0usize;
+    'walk: loop {
+        let mut done: Vec<u8> = Vec::new();
+        for (i, c) in todo.iter().enumerate() {
+            let len = done.len();
+            if !done.is_empty() {
+                done.push(b'/');
+            }
+            done.extend_from_slice(c);
+            let target = match tree.get(&done).map(|p| &p.kind) {
+                None | Some(Kind::Dir | Kind::Parent) => continue,
+                Some(Kind::Symlink(t) | Kind::HardLink(_, _, Some(t))) => t,
+                Some(_) => return Err(Unresolved::NotDir(done, links > 0)),
+            };
+            links += 1;
+            if links > MAX_LINKS {
+                return Err(Unresolved::TooManyLinks);
+            }
+            let mut next = if target.first() == Some(&b'/') {
+                Vec::new()
+            } else {
+                done.get(..len).unwrap_or_default().to_vec()
+            };
+            next.push(b'/');
+            next.extend_from_slice(target);
+            for rest in todo.get(i + 1..).unwrap_or_default() {
+                next.push(b'/');
+                next.extend_from_slice(rest);
+            }
+            todo = clean_components(&next);
+            continue 'walk;
+        }
+        return Ok(done);
+    }
+}
+
+/// Where containerd's applier puts the member named `path` (cleaned): its directory
+/// [`resolve`]d, its own name not (a symlink there is replaced, not followed).
+fn resolve_parent(tree: &Tree, path: &[u8]) -> Result<Vec<u8>, (Vec<u8>, Unresolved)> {
+    let Some(i) = path.iter().rposition(|&b| b == b'/') else {
+        return Ok(path.to_vec());
+    };
+    let (dir, base) = (path.get(..i).unwrap_or_default(), path.get(i..).unwrap_or_default());
+    let mut at = resolve(tree, dir).map_err(|u| (dir.to_vec(), u))?;
+    if at.is_empty() {
+        at = base.get(1..).unwrap_or_default().to_vec();
+    } else {
+        at.extend_from_slice(base);
+    }
+    Ok(at)
 }
 
 /// The directories above `path` (`a` and `a/b` for `a/b/c`), shallowest first.
@@ -297,13 +419,14 @@ fn export_from(
     out: &mut dyn Write,
     problems: &mut Vec<String>,
 ) -> Result<Summary, String> {
-    let mut map = place(layers, open, problems)?.below;
+    let tree = place(layers, open, problems)?;
+    let (mut map, moved) = (tree.below, tree.moved);
     // A hard link whose file (links to links were followed to it when recorded) a later layer
     // removed or replaced would name another file, or none, in the archive.
     let stale: Vec<(Vec<u8>, Vec<u8>)> = map
         .iter()
         .filter_map(|(path, p)| match &p.kind {
-            Kind::HardLink(t, from) if map.get(t).map(|tp| (tp.layer, tp.at)) != Some(*from) => {
+            Kind::HardLink(t, from, _) if map.get(t).map(|tp| (tp.layer, tp.at)) != Some(*from) => {
                 Some((path.clone(), t.clone()))
             }
             _ => None,
@@ -329,6 +452,7 @@ fn export_from(
             let at = ordinal;
             ordinal += 1;
             let Some(path) = clean(&e.name) else { continue };
+            let path = moved.get(&(l, at)).cloned().unwrap_or(path);
             for dir in ancestors(&path) {
                 if map
                     .get(dir)
@@ -346,7 +470,7 @@ fn export_from(
             // A hard link names the file it was found to reach in the first pass (a link to a
             // link, the file), which the archive holds.
             let link = match &placed.kind {
-                Kind::HardLink(file, _) => file.clone(),
+                Kind::HardLink(file, _, _) => file.clone(),
                 _ => e.link.clone(),
             };
             let mut name = path;
@@ -420,7 +544,7 @@ fn place(
         while let Some(e) = r.next_entry().map_err(|e| format!("layer {}: {e}", layer.digest))? {
             let at = ordinal;
             ordinal += 1;
-            let Some(path) = clean(&e.name) else {
+            let Some(named) = clean(&e.name) else {
                 if e.name.split(|&b| b == b'/').any(|c| c == b"..") {
                     problems.push(format!(
                         "layer {}: member {} has a .. component: left out",
@@ -430,13 +554,29 @@ fn place(
                 }
                 continue;
             };
+            // As containerd's applier, first: the member's directory is resolved inside the
+            // tree (`RootPath`), so below a symlink to a directory it goes where the link
+            // leads; below a file, or a link leading to one, the applier fails the layer
+            // (`mkparent`, or the `lstat` below it: ENOTDIR), and so does a chain of more
+            // than 255 links.
+            let path = resolve_parent(&tree, &named).map_err(|(dir, why)| {
+                format!(
+                    "layer {}: member {} (header at offset {}): {}: containerd's applier fails the layer there",
+                    layer.digest,
+                    crate::text::escape(&e.name),
+                    e.offset,
+                    why.says(&dir)
+                )
+            })?;
+            if path != named {
+                tree.moved.insert((l, at), path.clone());
+            }
             let (dir, base) = match path.iter().rposition(|&b| b == b'/') {
                 Some(i) => (path.get(..i).unwrap_or_default(), path.get(i + 1..).unwrap_or_default()),
                 None => (&b""[..], path.as_slice()),
             };
-            // Before anything else, as containerd's applier runs `mkparent`; not below a
-            // symlink or a file, where the member is left out (or the applier fails).
-            if !dir.is_empty() && non_dir_above(&tree, &path).is_none() {
+            // Before anything else, as containerd's applier runs `mkparent`.
+            if !dir.is_empty() {
                 add_parents(&mut tree, &path, l, at);
             }
             if base == b".wh..wh..opq" {
@@ -476,14 +616,6 @@ fn place(
                     e.typeflag
                 ));
             }
-            // containerd's applier resolves a path through the links the tree has so far
-            // (inside the root); a tar member below a symlink would be written through it by
-            // whoever extracts this archive, so it is left out and said.
-            if let Some(above) = non_dir_above(&tree, &path) {
-                let why = format!("below {}, which is not a directory", crate::text::escape(above));
-                left_out(problems, layer, &path, why);
-                continue;
-            }
             if e.typeflag == b'g' {
                 // A global PAX header, which Go's reader returns as a member named by its
                 // `path` record or its header (`pax_global_header` from `git archive`).
@@ -517,19 +649,39 @@ fn place(
                 Kind::Dir
             } else if e.typeflag == b'1' {
                 // A hard link names a file the tree already has (containerd's applier links
-                // to it or fails): outside the image, missing, itself or a directory, no.
-                let target = clean(&e.link);
+                // to it, its directory resolved as a member's, or fails): outside the image,
+                // missing, itself or a directory, no.
+                let named_target = clean(&e.link);
+                let target = match named_target.as_deref().map(|t| resolve_parent(&tree, t)) {
+                    Some(Err((dir, why))) => {
+                        let why = format!(
+                            "a hard link to {}, {}",
+                            crate::text::escape(named_target.as_deref().unwrap_or_default()),
+                            why.says(&dir)
+                        );
+                        left_out(problems, layer, &path, why);
+                        continue;
+                    }
+                    Some(Ok(t)) => Some(t),
+                    None => None,
+                };
                 let found = target.as_ref().and_then(|t| tree.get(t).filter(|_| *t != path));
                 match (target.clone(), found) {
                     // A link to a link is a link to the file that one names.
                     (
                         Some(_),
                         Some(Placed {
-                            kind: Kind::HardLink(file, from),
+                            kind: Kind::HardLink(file, from, symlink),
                             ..
                         }),
-                    ) => Kind::HardLink(file.clone(), *from),
-                    (Some(t), Some(p)) if !p.kind.is_dir() => Kind::HardLink(t, (p.layer, p.at)),
+                    ) => Kind::HardLink(file.clone(), *from, symlink.clone()),
+                    (Some(t), Some(p)) if !p.kind.is_dir() => {
+                        let symlink = match &p.kind {
+                            Kind::Symlink(s) => Some(s.clone()),
+                            _ => None,
+                        };
+                        Kind::HardLink(t, (p.layer, p.at), symlink)
+                    }
                     _ => {
                         let why = match (&target, found) {
                             (None, _) => "a hard link to a path outside the image".to_string(),
@@ -543,6 +695,8 @@ fn place(
                         continue;
                     }
                 }
+            } else if e.typeflag == b'2' {
+                Kind::Symlink(e.link.clone())
             } else {
                 Kind::Other
             };
@@ -746,7 +900,7 @@ mod tests {
     /// marker and a global PAX header. Checked against containerd 1.6.20's `archive.Apply`
     /// built from its source (the sweep's `applytar`, the same tars made with Python): the
     /// two layers give exactly these paths, the created ones mode 0755 root:root; the third
-    /// gives a/ a/b/ a/b/c k, then fails on k/n/o ("not a directory"), which is left out here.
+    /// gives a/ a/b/ a/b/c k, then fails on k/n/o ("not a directory"), as the export does.
     #[test]
     fn missing_parents_are_created_as_containerd_creates_them() {
         let lower = layer_of(&[
@@ -805,19 +959,26 @@ mod tests {
         }
         assert_eq!(seen, 2);
         // A directory member later in the layer replaces the created one; a file replaces it
-        // and what is below it; below a file nothing is created and the member is left out.
+        // and what is below it; below a file nothing is created and the layer is refused.
         let l = layer_of(&[
             (b"a/b/c", b'0', b"", b"c\n"),
             (b"a/", b'5', b"", b""),
             (b"k/l/m", b'0', b"", b"m\n"),
             (b"k", b'0', b"", b"k\n"),
-            (b"k/n/o", b'0', b"", b"o\n"),
         ]);
-        let (r, names, problems) = merge(&[l]);
+        let (r, names, problems) = merge(std::slice::from_ref(&l));
         r.unwrap();
         let got: Vec<&str> = names.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(got, ["a/b/", "a/b/c", "a/", "k"]);
-        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems.is_empty(), "{problems:?}");
+        let mut l = l[..l.len() - 1024].to_vec();
+        put(&mut l, b"k/n/o", b'0', b"", b"o\n");
+        tar::finish(&mut l).unwrap();
+        let e = merge(&[l]).0.unwrap_err();
+        assert!(
+            e.contains("member k/n/o (header at offset 3584): below k, which is not a directory"),
+            "{e}"
+        );
     }
 
     /// GNU sparse members of PAX formats (0.0, 0.1, 1.0: GNU tar 1.34's, the fixtures of
@@ -891,6 +1052,200 @@ mod tests {
         let base = layer_of(&[(b"gone", b'0', b"", b"g\n")]);
         let (r, names, _) = merge(&[base, sparse(b".wh.gone", b"abcde")]);
         assert_eq!((r.unwrap().members, names.len()), (0, 0));
+    }
+
+    /// A member below a file, or below a symlink, was left out (named on stderr, exit 3
+    /// with an archive written). containerd's applier (`applyNaive` in `pkg/archive/tar.go`
+    /// of containerd main, and `fs.RootPath` of the continuity it vendors, read at
+    /// 301026e5) resolves a member's directory inside the root first: below a regular file,
+    /// or a symlink leading to one, `mkparent` (or `RootPath`'s `lstat` below the file) fails
+    /// with ENOTDIR and the layer with it, and so does a loop of links ("too many links").
+    /// Below a symlink to a directory it writes the member in that directory; below a
+    /// dangling one it creates the missing directories where the link leads. The layer is now
+    /// refused in the first cases, naming the member and its offset; in the others the member
+    /// goes where containerd puts it.
+    #[test]
+    fn a_member_below_a_non_directory_refuses_the_layer() {
+        let refused = |tars: &[Vec<u8>], want: &str| {
+            let (r, names, problems) = merge(tars);
+            let e = r.unwrap_err();
+            assert!(e.contains(want), "{want} / {e}");
+            assert!(e.contains("containerd's applier fails the layer there"), "{e}");
+            assert!(problems.is_empty() && names.is_empty(), "{problems:?} {names:?}");
+        };
+        let file_then_below = layer_of(&[(b"a", b'0', b"", b"file\n"), (b"a/b", b'0', b"", b"b\n")]);
+        refused(
+            &[file_then_below],
+            "layer sha256:0000000000000000000000000000000000000000000000000000000000000000: member a/b (header at offset 1024): below a, which is not a directory",
+        );
+        let deeper = layer_of(&[(b"a", b'0', b"", b"file\n"), (b"a/b/c/d", b'0', b"", b"d\n")]);
+        refused(
+            &[deeper],
+            "member a/b/c/d (header at offset 1024): below a, which is not a directory",
+        );
+        let to_file = layer_of(&[
+            (b"etc/", b'5', b"", b""),
+            (b"etc/passwd", b'0', b"", b"root\n"),
+            (b"p", b'2', b"etc/passwd", b""),
+            (b"p/x", b'0', b"", b"x\n"),
+        ]);
+        refused(
+            &[to_file],
+            "member p/x (header at offset 2048): below p, which leads through symlinks to etc/passwd, not a directory",
+        );
+        // A whiteout is no exception (`mkparent` runs before the whiteout is looked at), nor
+        // is a file of a layer below, nor a device.
+        let lower = layer_of(&[(b"f", b'0', b"", b"f\n"), (b"dev", b'3', b"", b"")]);
+        refused(
+            &[lower.clone(), layer_of(&[(b"f/.wh.x", b'0', b"", b"")])],
+            "member f/.wh.x (header at offset 0)",
+        );
+        refused(
+            &[lower, layer_of(&[(b"dev/x/", b'5', b"", b"")])],
+            "member dev/x/ (header at offset 0): below dev",
+        );
+        let looped = layer_of(&[
+            (b"p", b'2', b"q", b""),
+            (b"q", b'2', b"/p", b""),
+            (b"p/x", b'0', b"", b"x\n"),
+        ]);
+        refused(
+            &[looped],
+            "member p/x (header at offset 1024): below p, which leads through more than 255 symlinks",
+        );
+        // 255 links in a chain are followed, as `RootPath` follows them.
+        let mut chain: Vec<(Vec<u8>, Vec<u8>)> = (0..255)
+            .map(|i| (format!("l{i}").into_bytes(), format!("l{}", i + 1).into_bytes()))
+            .collect();
+        chain.last_mut().unwrap().1 = b"d".to_vec();
+        let mut t = Vec::new();
+        put(&mut t, b"d/", b'5', b"", b"");
+        for (name, target) in &chain {
+            put(&mut t, name, b'2', target, b"");
+        }
+        put(&mut t, b"l0/x", b'0', b"", b"x\n");
+        tar::finish(&mut t).unwrap();
+        let (r, names, _) = merge(&[t.clone()]);
+        r.unwrap();
+        assert_eq!(names.last().unwrap(), &("d/x".to_string(), b'0'));
+        let mut t = t[..t.len() - 1024].to_vec();
+        let n = t.len() - 1024;
+        t.truncate(n);
+        put(&mut t, b"l", b'2', b"l0", b"");
+        put(&mut t, b"l/y", b'0', b"", b"y\n");
+        tar::finish(&mut t).unwrap();
+        assert!(merge(&[t]).0.unwrap_err().contains("member l/y"));
+    }
+
+    /// Below a symlink to a directory containerd's applier writes the member in that
+    /// directory (`RootPath`: an absolute target from the root, a relative one from the
+    /// link's directory, `..` never above the root), and where the link leads nowhere it
+    /// creates the directories there (`mkparent`); a whiteout removes in the directory the
+    /// link leads to; a hard link's target is resolved the same (`hardlinkRootPath`). The
+    /// export was leaving all of these out. Across layers too: a base's `lib -> usr/lib`,
+    /// then a layer's `lib/libx.so`, goes to `usr/lib/libx.so`.
+    #[test]
+    fn a_member_below_a_symlink_goes_where_the_link_leads() {
+        let base = layer_of(&[
+            (b"usr/", b'5', b"", b""),
+            (b"usr/lib/", b'5', b"", b""),
+            (b"usr/lib/gone", b'0', b"", b"g\n"),
+            (b"lib", b'2', b"usr/lib", b""),
+            (b"d/", b'5', b"", b""),
+            (b"d/sub/", b'5', b"", b""),
+            (b"d/sub/rel", b'2', b"../../usr/lib", b""),
+            (b"abs", b'2', b"/usr/lib", b""),
+            (b"up", b'2', b"../../../usr", b""),
+            (b"nowhere", b'2', b"new/deeper", b""),
+        ]);
+        let top = layer_of(&[
+            (b"lib/libx.so", b'0', b"", b"x\n"),
+            (b"d/sub/rel/r", b'0', b"", b"r\n"),
+            (b"abs/a", b'0', b"", b"a\n"),
+            (b"up/lib/u", b'0', b"", b"u\n"),
+            (b"lib/.wh.gone", b'0', b"", b""),
+            (b"nowhere/n", b'0', b"", b"n\n"),
+            (b"h", b'1', b"lib/libx.so", b""),
+            (b"lib", b'5', b"", b""),
+            (b"lib/own", b'0', b"", b"o\n"),
+        ]);
+        let (r, names, problems) = merge(&[base, top]);
+        r.unwrap();
+        assert!(problems.is_empty(), "{problems:?}");
+        let got: Vec<(&str, u8)> = names.iter().map(|(n, t)| (n.as_str(), *t)).collect();
+        assert_eq!(
+            got,
+            [
+                ("usr/", b'5'),
+                ("usr/lib/", b'5'),
+                ("d/", b'5'),
+                ("d/sub/", b'5'),
+                ("d/sub/rel", b'2'),
+                ("abs", b'2'),
+                ("up", b'2'),
+                ("nowhere", b'2'),
+                ("usr/lib/libx.so", b'0'),
+                ("usr/lib/r", b'0'),
+                ("usr/lib/a", b'0'),
+                ("usr/lib/u", b'0'),
+                ("new/", b'5'),
+                ("new/deeper/", b'5'),
+                ("new/deeper/n", b'0'),
+                ("h", b'1'),
+                // A directory member "lib" replaces the link (the applier removes what is not
+                // a directory at a member's own path); what follows is in it.
+                ("lib/", b'5'),
+                ("lib/own", b'0'),
+            ]
+        );
+        // The hard link names the file where it is.
+        let layers: Vec<Layer> = (0..2)
+            .map(|i| Layer {
+                digest: format!("sha256:{i:064x}"),
+                media_type: String::new(),
+            })
+            .collect();
+        let tars = [
+            layer_of(&[
+                (b"d/", b'5', b"", b""),
+                (b"d/f", b'0', b"", b"f\n"),
+                (b"l", b'2', b"d", b""),
+            ]),
+            layer_of(&[
+                (b"h", b'1', b"l/f", b""),
+                (b"s", b'1', b"l", b""),
+                (b"s/t", b'0', b"", b"t\n"),
+            ]),
+        ];
+        let open = |layer: &Layer| -> Result<LayerTar, String> {
+            let i = layers.iter().position(|l| l.digest == layer.digest).unwrap();
+            Ok(Reader::new(Box::new(std::io::Cursor::new(tars[i].clone()))))
+        };
+        let mut out = Vec::new();
+        export_from(&layers, &open, &mut out, &mut Vec::new()).unwrap();
+        let mut rd = Reader::new(out.as_slice());
+        let mut seen = Vec::new();
+        while let Some(e) = rd.next_entry().unwrap() {
+            seen.push((
+                String::from_utf8(e.name).unwrap(),
+                e.typeflag,
+                String::from_utf8(e.link).unwrap(),
+            ));
+        }
+        let want = [
+            ("d/", b'5', ""),
+            ("d/f", b'0', ""),
+            ("l", b'2', "d"),
+            ("h", b'1', "d/f"),
+            // A hard link to a symlink is that symlink: below it is where it leads.
+            ("s", b'1', "l"),
+            ("d/t", b'0', ""),
+        ];
+        let want: Vec<_> = want
+            .iter()
+            .map(|&(n, t, l)| (n.to_string(), t, l.to_string()))
+            .collect();
+        assert_eq!(seen, want);
     }
 
     #[test]
