@@ -1202,16 +1202,13 @@ fn a_repeated_key_in_config_reads_as_dockerd_reads_it() {
 /// Fields of `config.v2.json` that Go's decoder would refuse for their type (dockerd then
 /// does not load the container) are damage, each named with its value: the container is
 /// still listed, the times it has left are still in the timeline, and the exit code is 3.
-/// A bad `Created` used to drop the container's events with exit 0 and nothing said, and a
-/// string `ExitCode` showed as 0.
+/// A string `ExitCode` used to show as 0.
 #[test]
 fn mistyped_config_fields_are_named_as_damage() {
     let node = unpack();
     let id = id_of(&node, "dev-running");
     let config = node.docker().join("containers").join(&id).join("config.v2.json");
     let mut j: Value = serde_json::from_slice(&std::fs::read(&config).unwrap()).unwrap();
-    j["Created"] = Value::from("2026-13-45T99:99:99Z");
-    j["State"]["StartedAt"] = Value::from("99999-01-01T00:00:00Z");
     j["State"]["ExitCode"] = Value::from("x");
     j["State"]["Pid"] = Value::from(1.5);
     j["Config"]["Labels"]["n"] = Value::from(7);
@@ -1225,8 +1222,6 @@ fn mistyped_config_fields_are_named_as_damage() {
             .contains(r#""RestartCount":2.0"#)
     );
     let wrong = [
-        r#"Created is "2026-13-45T99:99:99Z", not an RFC 3339 time"#,
-        r#"State.StartedAt is "99999-01-01T00:00:00Z", not an RFC 3339 time"#,
         r#"State.ExitCode is "x", not an integer"#,
         "State.Pid is 1.5, not an integer",
         "RestartCount is 2 (written with a fraction or an exponent), not an integer",
@@ -1253,6 +1248,63 @@ fn mistyped_config_fields_are_named_as_damage() {
             "{args:?}: still shown"
         );
     }
+    let ps = run(&node.root(), &["ps", "-a", "--format", "json"]);
+    assert_eq!(lines_json(&ps.stdout).len(), NAMES.len(), "every container listed");
+}
+
+/// A time Go's `time.Time` refuses in `config.v2.json` stops dockerd's decoder there (its
+/// `UnmarshalJSON` error is returned at once, over a type error saved before it): the
+/// refusals before it are named, it is named as where reading stopped, and nothing after it
+/// is read or named, as Go reads nothing after it (checked with Go 1.19.8's `json.Unmarshal`
+/// into moby's `Container` shape: the fields after a bad `Created` keep their zero values).
+/// The container is still listed, with what was read before.
+#[test]
+fn a_time_go_refuses_stops_reading_config_where_go_stops() {
+    let node = unpack();
+    let id = id_of(&node, "dev-running");
+    let config = node.docker().join("containers").join(&id).join("config.v2.json");
+    let mut j: Value = serde_json::from_slice(&std::fs::read(&config).unwrap()).unwrap();
+    j["Config"]["Labels"]["n"] = Value::from(7);
+    j["Created"] = Value::from("2026-13-45T99:99:99Z");
+    j["State"]["StartedAt"] = Value::from("99999-01-01T00:00:00Z");
+    j["RestartCount"] = Value::from(2.0);
+    let text = serde_json::to_string(&j).unwrap();
+    // Written with its keys sorted: Config, then Created, then the rest.
+    let at = |key: &str| text.find(&format!("\"{key}\":")).unwrap();
+    assert!(at("Config") < at("Created") && at("Created") < at("ID") && at("ID") < at("Name"));
+    assert!(at("Name") < at("RestartCount") && at("RestartCount") < at("State"));
+    std::fs::write(&config, text).unwrap();
+    let stopped = format!(
+        "{}: Created is \"2026-13-45T99:99:99Z\", not an RFC 3339 time; dockerd does not load such a file, and reads nothing after it",
+        config.display()
+    );
+    for args in [&["ps", "-a", "--format", "json"][..], &["container", "inspect", &id]] {
+        let r = run(&node.root(), args);
+        assert_eq!(r.code, Some(3), "{args:?}: {}", r.stderr);
+        let labels = format!("{}: Config.Labels is {{", config.display());
+        assert!(r.stderr.contains(&labels), "{args:?}: {}", r.stderr);
+        assert!(r.stderr.contains(&stopped), "{args:?}: {}", r.stderr);
+        for unread in ["StartedAt", "RestartCount", "ID \""] {
+            assert!(
+                !r.stderr.contains(unread),
+                "{args:?}: {unread} is not read: {}",
+                r.stderr
+            );
+        }
+        assert!(
+            String::from_utf8_lossy(&r.stdout).contains(&id[..12]),
+            "{args:?}: still shown"
+        );
+    }
+    let r = run(&node.root(), &["container", "inspect", &id]);
+    let inspected: Value = serde_json::from_slice(&r.stdout).unwrap();
+    assert_eq!(
+        inspected[0]["Created"], "0001-01-01T00:00:00Z",
+        "zeroed, as Go's time is"
+    );
+    assert_eq!(inspected[0]["Name"], "", "after the time: not read");
+    assert_eq!(inspected[0]["State"]["StartedAt"], "0001-01-01T00:00:00Z");
+    assert!(inspected[0]["Config"]["Labels"].is_object(), "before the time: read");
     let ps = run(&node.root(), &["ps", "-a", "--format", "json"]);
     assert_eq!(lines_json(&ps.stdout).len(), NAMES.len(), "every container listed");
 }

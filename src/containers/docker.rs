@@ -424,14 +424,19 @@ fn container_of(
 /// is wrong with the file, each said with the file: an `ID` other than its directory's name,
 /// values dockerd refuses for their field's type (it then does not load the container; the
 /// field is left as Go leaves it, unset, so that a default shown in its place, a 0 exit code
-/// or no start time, is not taken for what the file says). One reading, and one wording,
-/// for `ps` and for the layer commands, which read the file to resolve names.
+/// or no start time, is not taken for what the file says). A time or a command Go refuses
+/// stops its decoder there: the fields after it are unset too, as Go leaves them. One
+/// reading, and one wording, for `ps` and for the layer commands, which read the file to
+/// resolve names.
 pub fn decode_config(file: &Path, id: &str, raw: &J) -> (J, Vec<String>) {
     let (config, refused) = goshape::unmarshal_all(raw, &super::moby::CONTAINER, "container.Container");
     let shown = || crate::text::escape(file.as_os_str().as_encoded_bytes());
     let mut out = Vec::new();
-    let recorded = config.get("ID").and_then(J::as_str).unwrap_or_default();
-    if recorded != id {
+    let recorded = config.get("ID").and_then(J::as_str);
+    // An ID the decoder stopped before is not the file's to compare.
+    let unread = recorded.is_none() && refused.iter().any(|r| r.ends);
+    let recorded = recorded.unwrap_or_default();
+    if recorded != id && !unread {
         out.push(format!(
             "{}: ID {:?} is not its directory's name",
             shown(),
@@ -452,16 +457,17 @@ fn decode_hostconfig(file: &Path, raw: &J, problems: &mut StoreProblems) -> J {
 }
 
 /// Each value Go's decoder refused in `file`, said with its field and value: "State.Pid is
-/// 1.5, not an integer".
+/// 1.5, not an integer"; the one that stopped it says so.
 fn refusals(file: &Path, refused: &[Mistyped]) -> Vec<String> {
     let shown = crate::text::escape(file.as_os_str().as_encoded_bytes());
     refused
         .iter()
         .map(|r| {
-            format!(
-                "{shown}: {} is {}, not {}; dockerd does not load such a file",
-                r.field, r.shown, r.wanted
-            )
+            let rest = match r.ends {
+                true => "dockerd does not load such a file, and reads nothing after it",
+                false => "dockerd does not load such a file",
+            };
+            format!("{shown}: {} is {}, not {}; {rest}", r.field, r.shown, r.wanted)
         })
         .collect()
 }

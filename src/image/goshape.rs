@@ -16,7 +16,9 @@
 //!   arrays put there (`[]` and `null` start a new, empty one);
 //! * `null` sets a pointer, slice or map to nil and leaves a string, number, bool or struct as
 //!   it was (an element or map value it leaves at its zero value: `""` in a `[]string`);
-//! * a value of the wrong type is an error (Go carries on but reports the first one).
+//! * a value of the wrong type is an error (Go carries on but reports the first one);
+//! * a value a type's own `UnmarshalJSON` refuses (`time.Time`'s) is the error, returned at
+//!   once: Go decodes nothing after it.
 //!
 //! The document is read into a [`J`] tree, decoded here against the Go type's [`Shape`] into
 //! the value Go ends with, and that value, written without repeats in the field names the
@@ -31,8 +33,9 @@ pub enum Shape {
     /// `int`, `int64`, `time.Duration`.
     Int,
     Bool,
-    /// `time.Time`, whose `UnmarshalJSON` takes an RFC 3339 string and leaves the time as it
-    /// was for `null`.
+    /// `time.Time`, whose own `UnmarshalJSON` takes an RFC 3339 string and leaves the time as
+    /// it was for `null`. What it refuses ends the decoding ([`Mistyped::ends`]): a string
+    /// that does not parse leaves the zero time, anything else the time as it was.
     Time,
     /// `[]byte`: a base64 string (standard alphabet, padded, line breaks skipped), decoded
     /// with `base64.StdEncoding`, or an array of numbers 0 to 255 (Go's `[]uint8`); `null` sets
@@ -117,13 +120,16 @@ impl Shape {
             Shape::Str => J::str(""),
             Shape::Int => J::Int(0),
             Shape::Bool => J::Bool(false),
-            Shape::Time => J::str("0001-01-01T00:00:00Z"),
+            Shape::Time => J::str(ZERO_TIME),
             Shape::Ptr(_) | Shape::Slice(_) | Shape::Map(_) | Shape::Bytes | Shape::Any => J::Null,
             Shape::Struct(..) => J::Obj(Vec::new()),
             Shape::Named(_, t) => t.zero(),
         }
     }
 }
+
+/// Go's zero `time.Time`, as its `MarshalJSON` writes it.
+const ZERO_TIME: &str = "0001-01-01T00:00:00Z";
 
 /// A Go value being decoded into.
 enum V {
@@ -203,7 +209,8 @@ struct Path<'a> {
 }
 
 /// A value Go's decoder refuses for its field's type. Go carries on past it (leaving the
-/// field as it was) and reports the first one.
+/// field as it was) and reports the first one, unless a type's own `UnmarshalJSON` refused it
+/// ([`Mistyped::ends`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Mistyped {
     /// Go's message: "json: cannot unmarshal string into Go struct field State.State.Pid of
@@ -218,6 +225,11 @@ pub struct Mistyped {
     pub shown: String,
     /// What the field's type takes, in words ([`Shape::wanted`]).
     pub wanted: String,
+    /// Refused by the type's own `UnmarshalJSON` (`time.Time`), whose error Go's decoder
+    /// returns at once (`d.value` hands it up through every level): nothing after it in the
+    /// document is decoded, and it is the error `json.Unmarshal` returns, over any type error
+    /// saved before it. Always the last refusal.
+    pub ends: bool,
 }
 
 fn type_error(value: &J, shape: &Shape, path: &Path<'_>) -> String {
@@ -253,9 +265,14 @@ struct Given<'j> {
     shape: &'static Shape,
 }
 
+/// Decoding stopped where Go's decoder stops: a type's own `UnmarshalJSON` refused a value
+/// ([`Mistyped::ends`]), and what comes after it in the document is not decoded.
+struct Stop;
+
 /// Decodes `value` into `slot` as Go decodes it into a value of type `shape` that holds what
 /// `slot` holds. A value of the wrong type is added to `refused` (once for each field) and
-/// leaves the slot as it was, as Go leaves it.
+/// leaves the slot as it was, as Go leaves it; one a type's own `UnmarshalJSON` refuses is
+/// added too and stops the decoding, leaving what was decoded so far as Go leaves it.
 fn decode_into(
     slot: &mut V,
     value: &J,
@@ -263,25 +280,33 @@ fn decode_into(
     path: &Path<'_>,
     given: Given<'_>,
     refused: &mut Vec<Mistyped>,
-) {
+) -> Result<(), Stop> {
     if let J::Null = value {
+        // time.Time's `UnmarshalJSON` is given `null` too, and does nothing.
         if let Shape::Ptr(_) | Shape::Slice(_) | Shape::Map(_) | Shape::Bytes | Shape::Any = shape {
             *slot = V::Nil;
         }
-        return;
+        return Ok(());
     }
     match (shape, value) {
         (Shape::Str, J::Str(_)) | (Shape::Bool, J::Bool(_)) => *slot = V::Scalar(value.clone()),
         // Kept as Go's time.Time keeps it, and written back as its MarshalJSON writes it
         // (`T0:00:00,5Z` is `T00:00:00.5Z`).
-        (Shape::Time, J::Str(s)) if let Some(t) = crate::containerd::gotime::parse_rfc3339(s) => {
-            *slot = V::Scalar(J::str(t.rfc3339_nano()));
-        }
+        (Shape::Time, J::Str(s)) => match crate::containerd::gotime::parse_rfc3339(s) {
+            Some(t) => *slot = V::Scalar(J::str(t.rfc3339_nano())),
+            None => {
+                // `*t, err = parseStrictRFC3339(...)`: the zero time on the way out.
+                *slot = V::Scalar(J::str(ZERO_TIME));
+                return Err(stop(refused, type_error(value, shape, path), path, given));
+            }
+        },
+        // Not a JSON string: refused before the time is touched (Go 1.20 on).
+        (Shape::Time, _) => return Err(stop(refused, type_error(value, shape, path), path, given)),
         (Shape::Int, value) if value.as_go_int(GoInt::Int64).is_some() => {
             *slot = V::Scalar(J::Int(value.as_go_int(GoInt::Int64).unwrap_or_default()));
         }
         (Shape::Named(_, inner), value) if fits(inner, value) => {
-            decode_into(slot, value, inner, path, given, refused);
+            decode_into(slot, value, inner, path, given, refused)?;
         }
         (Shape::Bytes, J::Str(s)) => match go_base64_error(s.as_bytes()) {
             None => *slot = V::Scalar(value.clone()),
@@ -314,7 +339,7 @@ fn decode_into(
             if let V::Nil = slot {
                 *slot = V::Zero;
             }
-            decode_into(slot, value, inner, path, given, refused);
+            decode_into(slot, value, inner, path, given, refused)?;
         }
         (Shape::Slice(elem), J::Arr(items)) => {
             if items.is_empty() || !matches!(slot, V::Arr { .. }) {
@@ -324,15 +349,19 @@ fn decode_into(
                 };
             }
             if let V::Arr { backing, len } = slot {
-                *len = items.len();
                 for (i, item) in items.iter().enumerate() {
+                    // Go grows the slice to take element i before decoding it, and cuts it
+                    // to the array's length only at the end: a decoding stopped at element i
+                    // leaves the longer of the slice there and i + 1 elements.
+                    *len = (*len).max(i + 1);
                     if backing.len() <= i {
                         backing.push(V::Zero);
                     }
                     if let Some(at) = backing.get_mut(i) {
-                        decode_into(at, item, elem, path, given, refused);
+                        decode_into(at, item, elem, path, given, refused)?;
                     }
                 }
+                *len = items.len();
             }
         }
         (Shape::Map(elem), J::Obj(members)) => {
@@ -345,7 +374,8 @@ fn decode_into(
             if let V::Map { entries, at } = slot {
                 for (key, item) in members {
                     let mut fresh = V::Zero;
-                    decode_into(&mut fresh, item, elem, path, given, refused);
+                    // Stopped inside, the entry is not stored (Go sets it after decoding it).
+                    decode_into(&mut fresh, item, elem, path, given, refused)?;
                     match at.get(key).and_then(|&i| entries.get_mut(i)) {
                         Some((_, v)) => *v = fresh,
                         None => {
@@ -384,13 +414,14 @@ fn decode_into(
                         shape: field_shape,
                     };
                     if let Some((_, v)) = set.get_mut(at) {
-                        decode_into(v, item, field_shape, &inner, given, refused);
+                        decode_into(v, item, field_shape, &inner, given, refused)?;
                     }
                 }
             }
         }
         (shape, value) => refuse(refused, type_error(value, shape, path), path, given),
     }
+    Ok(())
 }
 
 /// Whether a string or integer type (what [`Shape::Named`] names) takes `value`.
@@ -413,8 +444,22 @@ fn refuse(refused: &mut Vec<Mistyped>, go: String, path: &Path<'_>, given: Given
             field,
             shown: given.value.shown_in_message(),
             wanted: given.shape.wanted(),
+            ends: false,
         });
     }
+}
+
+/// Adds the refusal that ends the decoding ([`Mistyped::ends`]), whether or not its field was
+/// refused before: it is the one Go returns.
+fn stop(refused: &mut Vec<Mistyped>, go: String, path: &Path<'_>, given: Given<'_>) -> Stop {
+    refused.push(Mistyped {
+        go,
+        field: path.fields.join("."),
+        shown: given.value.shown_in_message(),
+        wanted: given.shape.wanted(),
+        ends: true,
+    });
+    Stop
 }
 
 /// Where Go's `base64.StdEncoding.Decode` stops on `s` ("illegal base64 data at input byte
@@ -731,12 +776,10 @@ impl serde::de::Visitor<'_> for FieldOf {
 /// with Go's message when a value has the wrong type.
 pub fn unmarshal(doc: J, shape: &'static Shape, top: &'static str) -> Result<J, String> {
     let (value, mut refused) = unmarshal_all(&doc, shape, top);
-    // A time `time.Time`'s own UnmarshalJSON refuses ends the decoding there, and Go returns
-    // it over a type error it had saved (Go 1.19.8: `{"history":[{"empty_layer":"x",
+    // A value a type's own UnmarshalJSON refuses ends the decoding there, and Go returns its
+    // error over a type error it had saved (Go 1.19.8: `{"history":[{"empty_layer":"x",
     // "created":"bad"}]}` says "parsing time ..."); other refusals are saved, the first kept.
-    let ends = refused
-        .iter()
-        .position(|r| r.go.starts_with("parsing time ") || r.go.starts_with("Time.UnmarshalJSON: "));
+    let ends = refused.iter().position(|r| r.ends);
     match ends.or((!refused.is_empty()).then_some(0)) {
         Some(at) => Err(refused.swap_remove(at).go),
         None => Ok(value),
@@ -745,11 +788,14 @@ pub fn unmarshal(doc: J, shape: &'static Shape, top: &'static str) -> Result<J, 
 
 /// [`unmarshal`] carried on past values of the wrong type, as Go's decoder carries on: what
 /// it leaves in the value (each refused value leaves its field as it was) and every value it
-/// refused, in document order, the first of each field (Go returns the first of all).
+/// refused, in document order, the first of each field (Go returns the first of all). A value
+/// a type's own `UnmarshalJSON` refuses ([`Mistyped::ends`]) stops it, as it stops Go: the
+/// value is then what was decoded before it, and that refusal the last.
 pub fn unmarshal_all(doc: &J, shape: &'static Shape, top: &'static str) -> (J, Vec<Mistyped>) {
     let mut v = V::Zero;
     let mut refused = Vec::new();
-    decode_into(
+    // Stopped or not, what was decoded is kept; the refusal says which.
+    let _ = decode_into(
         &mut v,
         doc,
         shape,
@@ -1110,6 +1156,7 @@ mod tests {
                     field: "N".into(),
                     shown: r#""x""#.into(),
                     wanted: "an integer".into(),
+                    ends: false,
                 },
                 // One for the list, shown whole, though two of its elements were refused.
                 Mistyped {
@@ -1117,14 +1164,16 @@ mod tests {
                     field: "L".into(),
                     shown: r#"[1,"a",2]"#.into(),
                     wanted: "a list of strings".into(),
+                    ends: false,
                 },
             ]
         );
         assert_eq!(unmarshal(doc, &S, "S").unwrap_err(), refused[0].go);
 
-        let doc = parse(br#"{"T":"2024-13-01T00:00:00Z","K":null,"K":[1]}"#).unwrap();
+        // Before a time Go refuses (which stops it: see the test below).
+        let doc = parse(br#"{"K":null,"K":[1],"T":"2024-13-01T00:00:00Z"}"#).unwrap();
         let (value, refused) = unmarshal_all(&doc, &S, "S");
-        assert_eq!(value.to_compact(false), r#"{"K":[1]}"#);
+        assert_eq!(value.to_compact(false), r#"{"K":[1],"T":"0001-01-01T00:00:00Z"}"#);
         // Kept as it is behind a pointer too: repeats inside read as J::folded reads them.
         static P: Shape = Shape::Struct("P", &[("K", Shape::Ptr(&Shape::Any))]);
         let doc = parse(br#"{"K":{"A":{"X":1},"A":{"Y":2}}}"#).unwrap();
@@ -1139,6 +1188,75 @@ mod tests {
                 .collect::<Vec<_>>(),
             [("T", "an RFC 3339 time")]
         );
+    }
+
+    /// A time `time.Time`'s own `UnmarshalJSON` refuses stops Go's decoder where it is, and
+    /// that error is returned over one saved before: the expectations are what Go 1.19.8's
+    /// `json.Unmarshal` into the same types (`E struct { T time.Time; N int }`) left, printed
+    /// with `json.Marshal`, and its error. A time that is no JSON string is the one case read
+    /// from Go 1.24's `time.Time.UnmarshalJSON` (dockerd 28.5's Go) instead: it refuses it
+    /// before touching the time, where Go 1.19's zeroed it.
+    #[test]
+    fn stops_where_an_unmarshaler_refuses_as_go_does() {
+        static S: Shape = Shape::Struct(
+            "S",
+            &[("T", Shape::Time), ("N", Shape::Int), ("L", Shape::Slice(&Shape::Str))],
+        );
+        static E: Shape = Shape::Struct("E", &[("T", Shape::Time), ("N", Shape::Int)]);
+        static S2: Shape = Shape::Struct(
+            "S2",
+            &[
+                ("L", Shape::Slice(&Shape::Ptr(&E))),
+                ("M", Shape::Map(&Shape::Ptr(&E))),
+                ("N", Shape::Int),
+            ],
+        );
+        fn no_tags(_: &str, _: &str) -> Tag {
+            Tag::default()
+        }
+        let run = |shape: &'static Shape, doc: &str| {
+            let doc = parse(doc.as_bytes()).unwrap();
+            let (value, refused) = unmarshal_all(&doc, shape, "S");
+            let go = unmarshal(doc, shape, "S").err();
+            (marshal(&value, shape, no_tags).to_compact(false), refused, go)
+        };
+        let parsing = |t: &str| format!("parsing time \"{t}\": not an RFC 3339 time");
+
+        // The time is zeroed, the type error before it kept but not returned, N's 4 unread.
+        let (printed, refused, go) = run(&S, r#"{"N":"x","T":"2024-13-01T00:00:00Z","L":["a"],"N":4}"#);
+        assert_eq!(printed, r#"{"T":"0001-01-01T00:00:00Z","N":0,"L":null}"#);
+        assert_eq!(
+            refused.iter().map(|r| (r.field.as_str(), r.ends)).collect::<Vec<_>>(),
+            [("N", false), ("T", true)]
+        );
+        assert_eq!(go, Some(parsing("2024-13-01T00:00:00Z")));
+        // Go 1.24: not a string, the time is left as it was.
+        let (printed, _, go) = run(&S, r#"{"T":"2024-01-01T00:00:00Z","T":5,"N":1}"#);
+        assert_eq!(printed, r#"{"T":"2024-01-01T00:00:00Z","N":0,"L":null}"#);
+        assert_eq!(go.as_deref(), Some("Time.UnmarshalJSON: input is not a JSON string"));
+
+        for (doc, want) in [
+            // A slice stopped at element 1 keeps the 3 elements it had...
+            (
+                r#"{"L":[{"N":1},{"N":2},{"N":3}],"L":[{"N":9},{"N":8,"T":"bad"}],"N":5}"#,
+                r#"{"L":[{"T":"0001-01-01T00:00:00Z","N":9},{"T":"0001-01-01T00:00:00Z","N":8},{"T":"0001-01-01T00:00:00Z","N":3}],"M":null,"N":0}"#,
+            ),
+            // ... or grows to the element it stopped at.
+            (
+                r#"{"L":[{"N":1}],"L":[{"N":9},{"N":8,"T":"bad"}],"N":5}"#,
+                r#"{"L":[{"T":"0001-01-01T00:00:00Z","N":9},{"T":"0001-01-01T00:00:00Z","N":8}],"M":null,"N":0}"#,
+            ),
+            // A map entry stopped inside is not stored.
+            (
+                r#"{"M":{"a":{"T":"2024-01-01T00:00:00Z"}},"M":{"b":{"N":1,"T":"bad"}},"N":5}"#,
+                r#"{"L":null,"M":{"a":{"T":"2024-01-01T00:00:00Z","N":0}},"N":0}"#,
+            ),
+        ] {
+            let (printed, refused, go) = run(&S2, doc);
+            assert_eq!(printed, want, "{doc}");
+            assert_eq!(go, Some(parsing("bad")), "{doc}");
+            assert!(refused.last().is_some_and(|r| r.ends), "{doc}");
+        }
     }
 
     #[test]
