@@ -1202,7 +1202,8 @@ fn a_repeated_key_in_config_reads_as_dockerd_reads_it() {
 /// Fields of `config.v2.json` that Go's decoder would refuse for their type (dockerd then
 /// does not load the container) are damage, each named with its value: the container is
 /// still listed, the times it has left are still in the timeline, and the exit code is 3.
-/// A string `ExitCode` used to show as 0.
+/// A string `ExitCode` used to show as 0. A `Cmd` given as one string is no damage: moby's
+/// `strslice.StrSlice` takes it as a list of one.
 #[test]
 fn mistyped_config_fields_are_named_as_damage() {
     let node = unpack();
@@ -1212,6 +1213,7 @@ fn mistyped_config_fields_are_named_as_damage() {
     j["State"]["ExitCode"] = Value::from("x");
     j["State"]["Pid"] = Value::from(1.5);
     j["Config"]["Labels"]["n"] = Value::from(7);
+    j["Config"]["Cmd"] = Value::from("sleep 1");
     j["State"]["Error"] = Value::Null;
     // Whole, but a float to Go: its ParseInt refuses `2.0` for an int.
     j["RestartCount"] = Value::from(2.0);
@@ -1238,16 +1240,19 @@ fn mistyped_config_fields_are_named_as_damage() {
             let line = format!("{}: {w}", config.display());
             assert!(r.stderr.contains(&line), "{args:?}: no {line:?} in {}", r.stderr);
         }
-        assert!(
-            !r.stderr.contains("State.Error"),
-            "null is Go's 'leave it': {}",
-            r.stderr
-        );
+        for not in ["State.Error", "Config.Cmd"] {
+            assert!(!r.stderr.contains(not), "{args:?}: {not} is no damage: {}", r.stderr);
+        }
         assert!(
             String::from_utf8_lossy(&r.stdout).contains(&id[..12]),
             "{args:?}: still shown"
         );
     }
+    let r = run(
+        &node.root(),
+        &["container", "inspect", "-f", "{{json .Config.Cmd}}", &id],
+    );
+    assert_eq!(String::from_utf8_lossy(&r.stdout).trim(), r#"["sleep 1"]"#);
     let ps = run(&node.root(), &["ps", "-a", "--format", "json"]);
     assert_eq!(lines_json(&ps.stdout).len(), NAMES.len(), "every container listed");
 }

@@ -297,6 +297,45 @@ mod tests {
         assert_eq!(mounts[1].get("Source"), Some(&J::str("")));
     }
 
+    /// The fields whose Go types were kept as the file had them before (strslice.StrSlice,
+    /// unsigned integers, `[2]uint`, the device, ulimit and mount lists) decoded and printed
+    /// by those types: a `Cmd` or `CapAdd` given as one string prints as a list of one, an
+    /// array too short for `ConsoleSize` is filled with 0, the mounts' empty fields are left
+    /// out as their `omitempty` tags say. The expected lines are what a Go 1.19.8 program
+    /// printed: `json.Unmarshal` of the same input into structs with the fields, types and
+    /// tags of moby v28.5.1's `container.Config` and `container.HostConfig` (a `StrSlice`
+    /// with moby's `UnmarshalJSON`; `mount.Mount`, `blkiodev`, go-units' `Ulimit`), then
+    /// `json.Marshal`.
+    #[test]
+    fn typed_fields_print_as_their_go_types_print() {
+        use crate::image::goshape::unmarshal_all;
+        let config = r#"{"Hostname":"h","Cmd":"sh -c 'echo <hi>'","Entrypoint":["/e",null],"Shell":[],"Healthcheck":{"Interval":30000000000,"Test":["CMD-SHELL","true"]},"StopTimeout":10}"#;
+        let hostconfig = r#"{"CapAdd":"NET_ADMIN","CapDrop":["ALL"],"ConsoleSize":[24],"BlkioWeight":300,"BlkioWeightDevice":[{"Weight":10,"Path":"/dev/sda"},null],"BlkioDeviceReadBps":[{"Path":"/dev/sda","Rate":18446744073709551615}],"Devices":[{"PathOnHost":"/dev/fuse","CgroupPermissions":"rwm"}],"DeviceRequests":[{"Count":-1,"Capabilities":[["gpu"]],"Options":{"b":"1","a":"2"}}],"Ulimits":[{"Soft":1024,"Name":"nofile","Hard":2048}],"IOMaximumBandwidth":5,"Mounts":[{"Type":"tmpfs","Target":"/t","TmpfsOptions":{"Mode":1023,"SizeBytes":0,"Options":[["exec"]]}},{"Type":"volume","Source":"v","Target":"/v","VolumeOptions":{"NoCopy":false,"Labels":{},"DriverConfig":{"Name":"local"}},"ClusterOptions":{}},{"Type":"bind","BindOptions":{"Propagation":"rslave"},"ReadOnly":true}]}"#;
+        let raw = format!(r#"{{"Config":{config}}}"#);
+        let (decoded, refused) =
+            unmarshal_all(&parse(raw.as_bytes()).unwrap(), &moby::CONTAINER, "container.Container");
+        assert_eq!(refused, []);
+        let (host, refused) = unmarshal_all(
+            &parse(hostconfig.as_bytes()).unwrap(),
+            &moby::HOST_CONFIG,
+            "container.HostConfig",
+        );
+        assert_eq!(refused, []);
+        let mut c = container("{}");
+        c.config = decoded;
+        c.hostconfig = Some(host);
+        let j = inspect(&c, "/var/lib/docker");
+        let printed = |path: &[&str]| j.at(path).unwrap().to_compact(true);
+        assert_eq!(
+            printed(&["Config"]),
+            r#"{"Hostname":"h","Domainname":"","User":"","AttachStdin":false,"AttachStdout":false,"AttachStderr":false,"Tty":false,"OpenStdin":false,"StdinOnce":false,"Env":null,"Cmd":["sh -c 'echo \u003chi\u003e'"],"Healthcheck":{"Test":["CMD-SHELL","true"],"Interval":30000000000},"Image":"","Volumes":null,"WorkingDir":"","Entrypoint":["/e",""],"OnBuild":null,"Labels":null,"StopTimeout":10}"#
+        );
+        assert_eq!(
+            printed(&["HostConfig"]),
+            r#"{"Binds":null,"ContainerIDFile":"","LogConfig":{"Type":"","Config":null},"NetworkMode":"","PortBindings":null,"RestartPolicy":{"Name":"","MaximumRetryCount":0},"AutoRemove":false,"VolumeDriver":"","VolumesFrom":null,"ConsoleSize":[24,0],"CapAdd":["NET_ADMIN"],"CapDrop":["ALL"],"CgroupnsMode":"","Dns":null,"DnsOptions":null,"DnsSearch":null,"ExtraHosts":null,"GroupAdd":null,"IpcMode":"","Cgroup":"","Links":null,"OomScoreAdj":0,"PidMode":"","Privileged":false,"PublishAllPorts":false,"ReadonlyRootfs":false,"SecurityOpt":null,"UTSMode":"","UsernsMode":"","ShmSize":0,"Isolation":"","CpuShares":0,"Memory":0,"NanoCpus":0,"CgroupParent":"","BlkioWeight":300,"BlkioWeightDevice":[{"Path":"/dev/sda","Weight":10},null],"BlkioDeviceReadBps":[{"Path":"/dev/sda","Rate":18446744073709551615}],"BlkioDeviceWriteBps":null,"BlkioDeviceReadIOps":null,"BlkioDeviceWriteIOps":null,"CpuPeriod":0,"CpuQuota":0,"CpuRealtimePeriod":0,"CpuRealtimeRuntime":0,"CpusetCpus":"","CpusetMems":"","Devices":[{"PathOnHost":"/dev/fuse","PathInContainer":"","CgroupPermissions":"rwm"}],"DeviceCgroupRules":null,"DeviceRequests":[{"Driver":"","Count":-1,"DeviceIDs":null,"Capabilities":[["gpu"]],"Options":{"a":"2","b":"1"}}],"MemoryReservation":0,"MemorySwap":0,"MemorySwappiness":null,"OomKillDisable":null,"PidsLimit":null,"Ulimits":[{"Name":"nofile","Hard":2048,"Soft":1024}],"CpuCount":0,"CpuPercent":0,"IOMaximumIOps":0,"IOMaximumBandwidth":5,"Mounts":[{"Type":"tmpfs","Target":"/t","TmpfsOptions":{"Mode":1023,"Options":[["exec"]]}},{"Type":"volume","Source":"v","Target":"/v","VolumeOptions":{"DriverConfig":{"Name":"local"}},"ClusterOptions":{}},{"Type":"bind","ReadOnly":true,"BindOptions":{"Propagation":"rslave"}}],"MaskedPaths":null,"ReadonlyPaths":null}"#
+        );
+    }
+
     /// Config, HostConfig and the networks printed as dockerd's encoding/json prints them
     /// whatever the files' key order, missing fields and map order. The expected lines are
     /// what a Go 1.19 program printed (`json.Unmarshal` of the same input into structs with

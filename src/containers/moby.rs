@@ -4,25 +4,32 @@
 //! `hostconfig.json` into the API's `container.HostConfig` (`readHostConfig`), both with
 //! `encoding/json`. So a key names a field without regard to case, a repeated key decodes
 //! again into what the earlier one set, a map keeps its keys as they are, and a value of the
-//! wrong type makes dockerd refuse the file.
+//! wrong type makes dockerd refuse the file (`failed to load container`).
 //!
 //! Each struct lists every field `encoding/json` sees, under its JSON name and in Go's field
 //! order (embedded structs without a tag flattened in where they are embedded; `*State`,
 //! embedded with the tag `"State"`, is a field; `json:"-"` fields are not there), as moby
 //! v28.5.1 declares them (`container/container.go`, `container/state.go`,
 //! `container/health.go`, `api/types/container/{config,hostconfig,health}.go`,
-//! `daemon/network/settings.go`, `api/types/network/endpoint.go`, `volume/mounts/mounts.go`):
-//! a key no field takes is dropped, as Go drops it. The fields coldctr reads, and every
-//! field of a plain Go type, have their type; one of a type with its own `UnmarshalJSON`
-//! (`strslice.StrSlice`), an unsigned integer, or a struct coldctr only prints whole is kept
-//! as the file has it ([`Shape::Any`]).
+//! `api/types/{mount,blkiodev,strslice}`, `api/types/swarm/{secret,config}.go`,
+//! `daemon/network/settings.go`, `daemon/cluster/provider/network.go`,
+//! `api/types/network/{endpoint,network}.go`, `volume/mounts/mounts.go`, and the vendored
+//! `go-connections/nat`, `go-units` and `docker-image-spec`), each field with its Go type, so
+//! that a value is refused where Go refuses it and printed as Go prints it: a key no field
+//! takes is dropped, as Go drops it. The only types here with their own `UnmarshalJSON` are
+//! `time.Time` and `strslice.StrSlice`; what either refuses ends the decoding, as it ends Go's.
 
 use crate::image::document::{DESCRIPTOR, EMPTY_STRUCT, PLATFORM};
 use crate::image::goshape::{Shape, Tag};
-use crate::inspect::gojson::J;
 
 const STRINGS: Shape = Shape::Slice(&Shape::Str);
 const STRING_MAP: Shape = Shape::Map(&Shape::Str);
+/// Go's `uint` (64 bits wide where dockerd runs).
+const UINT: Shape = Shape::Named("uint", &Shape::Uint(64));
+/// `os.FileMode`, a `uint32` (`fs.FileMode` to reflect).
+const FILE_MODE: Shape = Shape::Named("fs.FileMode", &Shape::Uint(32));
+/// `time.Duration`, an `int64`.
+const DURATION: Shape = Shape::Named("time.Duration", &Shape::Int);
 
 /// moby's `container.Container`, as `config.v2.json` has it.
 pub static CONTAINER: Shape = Shape::Struct(
@@ -50,8 +57,8 @@ pub static CONTAINER: Shape = Shape::Struct(
         ("HasBeenStartedBefore", Shape::Bool),
         ("HasBeenManuallyStopped", Shape::Bool),
         ("MountPoints", Shape::Map(&Shape::Ptr(&MOUNT_POINT))),
-        ("SecretReferences", Shape::Any),
-        ("ConfigReferences", Shape::Any),
+        ("SecretReferences", Shape::Slice(&Shape::Ptr(&SECRET_REFERENCE))),
+        ("ConfigReferences", Shape::Slice(&Shape::Ptr(&CONFIG_REFERENCE))),
         // SecurityOptions, embedded.
         ("MountLabel", Shape::Str),
         ("ProcessLabel", Shape::Str),
@@ -111,6 +118,44 @@ pub static HEALTH: Shape = Shape::Struct(
     ],
 );
 
+/// swarm's `SecretReference`.
+const SECRET_REFERENCE: Shape = Shape::Struct(
+    "swarm.SecretReference",
+    &[
+        (
+            "File",
+            Shape::Ptr(&Shape::Struct("swarm.SecretReferenceFileTarget", FILE_TARGET)),
+        ),
+        ("SecretID", Shape::Str),
+        ("SecretName", Shape::Str),
+    ],
+);
+
+/// swarm's `ConfigReference`.
+const CONFIG_REFERENCE: Shape = Shape::Struct(
+    "swarm.ConfigReference",
+    &[
+        (
+            "File",
+            Shape::Ptr(&Shape::Struct("swarm.ConfigReferenceFileTarget", FILE_TARGET)),
+        ),
+        (
+            "Runtime",
+            Shape::Ptr(&Shape::Struct("swarm.ConfigReferenceRuntimeTarget", &[])),
+        ),
+        ("ConfigID", Shape::Str),
+        ("ConfigName", Shape::Str),
+    ],
+);
+
+/// The fields of swarm's `SecretReferenceFileTarget` and `ConfigReferenceFileTarget`.
+const FILE_TARGET: &[(&str, Shape)] = &[
+    ("Name", Shape::Str),
+    ("UID", Shape::Str),
+    ("GID", Shape::Str),
+    ("Mode", FILE_MODE),
+];
+
 /// The API's `container.Config`.
 pub static CONFIG: Shape = Shape::Struct(
     "container.Config",
@@ -127,21 +172,33 @@ pub static CONFIG: Shape = Shape::Struct(
         ("OpenStdin", Shape::Bool),
         ("StdinOnce", Shape::Bool),
         ("Env", STRINGS),
-        // strslice.StrSlice (a string or a list of strings).
-        ("Cmd", Shape::Any),
-        ("Healthcheck", Shape::Any),
+        ("Cmd", Shape::StrSlice),
+        ("Healthcheck", Shape::Ptr(&HEALTHCHECK_CONFIG)),
         ("ArgsEscaped", Shape::Bool),
         ("Image", Shape::Str),
         ("Volumes", Shape::Map(&EMPTY_STRUCT)),
         ("WorkingDir", Shape::Str),
-        ("Entrypoint", Shape::Any),
+        ("Entrypoint", Shape::StrSlice),
         ("NetworkDisabled", Shape::Bool),
         ("MacAddress", Shape::Str),
         ("OnBuild", STRINGS),
         ("Labels", STRING_MAP),
         ("StopSignal", Shape::Str),
         ("StopTimeout", Shape::Ptr(&Shape::Int)),
-        ("Shell", Shape::Any),
+        ("Shell", Shape::StrSlice),
+    ],
+);
+
+/// `dockerspec.HealthcheckConfig` (the API's `container.HealthConfig` is an alias of it).
+const HEALTHCHECK_CONFIG: Shape = Shape::Struct(
+    "dockerspec.HealthcheckConfig",
+    &[
+        ("Test", STRINGS),
+        ("Interval", DURATION),
+        ("Timeout", DURATION),
+        ("StartPeriod", DURATION),
+        ("StartInterval", DURATION),
+        ("Retries", Shape::Int),
     ],
 );
 
@@ -156,19 +213,52 @@ const SETTINGS: Shape = Shape::Struct(
         ("LinkLocalIPv6Address", Shape::Str),
         ("LinkLocalIPv6PrefixLen", Shape::Int),
         ("Networks", Shape::Map(&Shape::Ptr(&ENDPOINT))),
-        ("Service", Shape::Any),
-        ("Ports", Shape::Any),
-        ("SecondaryIPAddresses", Shape::Any),
-        ("SecondaryIPv6Addresses", Shape::Any),
+        ("Service", Shape::Ptr(&SERVICE_CONFIG)),
+        ("Ports", PORT_MAP),
+        ("SecondaryIPAddresses", Shape::Slice(&ADDRESS)),
+        ("SecondaryIPv6Addresses", Shape::Slice(&ADDRESS)),
         ("HasSwarmEndpoint", Shape::Bool),
     ],
 );
 
-/// The daemon's `network.EndpointSettings`: the API's, embedded, then two of its own.
+/// The cluster provider's `ServiceConfig` (a swarm service's container).
+const SERVICE_CONFIG: Shape = Shape::Struct(
+    "provider.ServiceConfig",
+    &[
+        ("ID", Shape::Str),
+        ("Name", Shape::Str),
+        ("Aliases", Shape::Map(&STRINGS)),
+        (
+            "VirtualAddresses",
+            Shape::Map(&Shape::Ptr(&Shape::Struct(
+                "provider.VirtualAddress",
+                &[("IPv4", Shape::Str), ("IPv6", Shape::Str)],
+            ))),
+        ),
+        (
+            "ExposedPorts",
+            Shape::Slice(&Shape::Ptr(&Shape::Struct(
+                "provider.PortConfig",
+                &[
+                    ("Name", Shape::Str),
+                    ("Protocol", Shape::Int32),
+                    ("TargetPort", Shape::Uint(32)),
+                    ("PublishedPort", Shape::Uint(32)),
+                ],
+            ))),
+        ),
+    ],
+);
+
+/// The API's `network.Address`.
+const ADDRESS: Shape = Shape::Struct("network.Address", &[("Addr", Shape::Str), ("PrefixLen", Shape::Int)]);
+
+/// The daemon's `network.EndpointSettings`: the API's, embedded (through a pointer), then two
+/// of its own.
 const ENDPOINT: Shape = Shape::Struct(
     "network.EndpointSettings",
     &[
-        ("IPAMConfig", Shape::Any),
+        ("IPAMConfig", Shape::Ptr(&IPAM_CONFIG)),
         ("Links", STRINGS),
         ("Aliases", STRINGS),
         ("MacAddress", Shape::Str),
@@ -193,7 +283,7 @@ const ENDPOINT: Shape = Shape::Struct(
 pub static API_ENDPOINT: Shape = Shape::Struct(
     "network.EndpointSettings",
     &[
-        ("IPAMConfig", Shape::Any),
+        ("IPAMConfig", Shape::Ptr(&IPAM_CONFIG)),
         ("Links", STRINGS),
         ("Aliases", STRINGS),
         ("MacAddress", Shape::Str),
@@ -211,79 +301,65 @@ pub static API_ENDPOINT: Shape = Shape::Struct(
     ],
 );
 
-/// `nat.PortMap` (`map[nat.Port][]nat.PortBinding`), for printing only: the decoder keeps
-/// `Ports` and `PortBindings` as the file has them.
-pub static PORT_MAP: Shape = Shape::Map(&Shape::Slice(&Shape::Struct(
-    "nat.PortBinding",
-    &[("HostIp", Shape::Str), ("HostPort", Shape::Str)],
-)));
-
-/// `dockerspec.HealthcheckConfig`, for printing `Config.Healthcheck` only.
-const HEALTHCHECK_CONFIG: Shape = Shape::Ptr(&Shape::Struct(
-    "dockerspec.HealthcheckConfig",
-    &[
-        ("Test", STRINGS),
-        ("Interval", Shape::Int),
-        ("Timeout", Shape::Int),
-        ("StartPeriod", Shape::Int),
-        ("StartInterval", Shape::Int),
-        ("Retries", Shape::Int),
-    ],
-));
-
-/// `network.EndpointIPAMConfig`, for printing `IPAMConfig` only.
-const IPAM_CONFIG: Shape = Shape::Ptr(&Shape::Struct(
+/// The API's `network.EndpointIPAMConfig`.
+const IPAM_CONFIG: Shape = Shape::Struct(
     "network.EndpointIPAMConfig",
     &[
         ("IPv4Address", Shape::Str),
         ("IPv6Address", Shape::Str),
         ("LinkLocalIPs", STRINGS),
     ],
-));
+);
+
+/// `nat.PortMap` (`map[nat.Port][]nat.PortBinding`): `NetworkSettings.Ports` and
+/// `HostConfig.PortBindings`.
+pub const PORT_MAP: Shape = Shape::Map(&Shape::Slice(&Shape::Struct(
+    "nat.PortBinding",
+    &[("HostIp", Shape::Str), ("HostPort", Shape::Str)],
+)));
 
 /// How dockerd's `encoding/json` prints the fields of the structs `container inspect` prints
 /// whole ([`crate::image::goshape::marshal`]): their `omitempty` tags, as moby v28.5.1 (and
-/// `docker-image-spec`, `go-connections/nat`) declare them, and the types of the fields
-/// decoded as [`Shape::Any`] where printing needs them. Fields still printed as the file has
-/// them: `Cmd`, `Entrypoint`, `Shell`, `CapAdd`, `CapDrop` (a `strslice.StrSlice` given as
-/// one string is not made a list), and the members of `Mounts`, `Devices`, `DeviceRequests`,
-/// `Ulimits` and the `Blkio*` device lists.
+/// `docker-image-spec`) declare them. The structs only decoded (the daemon's own, swarm's)
+/// are not listed.
 pub fn tag(structure: &str, field: &str) -> Tag {
-    let omitempty = Tag {
-        omitempty: true,
-        ..Tag::default()
-    };
-    let printed = |print: &'static Shape| Tag {
-        print: Some(print),
-        ..Tag::default()
-    };
-    match (structure, field) {
+    let omitempty = matches!(
+        (structure, field),
         (
             "container.Config",
-            "ExposedPorts" | "ArgsEscaped" | "NetworkDisabled" | "MacAddress" | "StopSignal" | "StopTimeout" | "Shell",
-        )
-        | (
+            "ExposedPorts"
+                | "Healthcheck"
+                | "ArgsEscaped"
+                | "NetworkDisabled"
+                | "MacAddress"
+                | "StopSignal"
+                | "StopTimeout"
+                | "Shell",
+        ) | (
             "container.HostConfig",
-            "Annotations" | "StorageOpt" | "Tmpfs" | "Sysctls" | "Runtime" | "KernelMemory" | "KernelMemoryTCP"
-            | "Mounts" | "Init",
+            "Annotations"
+                | "StorageOpt"
+                | "Tmpfs"
+                | "Sysctls"
+                | "Runtime"
+                | "KernelMemory"
+                | "KernelMemoryTCP"
+                | "Mounts"
+                | "Init",
+        ) | (
+            // Every field of these is tagged so.
+            "dockerspec.HealthcheckConfig"
+                | "network.EndpointIPAMConfig"
+                | "mount.Mount"
+                | "mount.BindOptions"
+                | "mount.VolumeOptions"
+                | "mount.ImageOptions"
+                | "mount.Driver"
+                | "mount.TmpfsOptions",
+            _,
         )
-        | ("dockerspec.HealthcheckConfig" | "network.EndpointIPAMConfig", _) => omitempty,
-        ("container.Config", "Healthcheck") => Tag {
-            omitempty: true,
-            print: Some(&HEALTHCHECK_CONFIG),
-            zero: None,
-        },
-        ("container.HostConfig", "PortBindings") => printed(&PORT_MAP),
-        // uint16, uint64.
-        ("container.HostConfig", "BlkioWeight" | "IOMaximumIOps" | "IOMaximumBandwidth") => printed(&Shape::Int),
-        // [2]uint.
-        ("container.HostConfig", "ConsoleSize") => Tag {
-            zero: Some(|| J::Arr(vec![J::Int(0), J::Int(0)])),
-            ..Tag::default()
-        },
-        ("network.EndpointSettings", "IPAMConfig") => printed(&IPAM_CONFIG),
-        _ => Tag::default(),
-    }
+    );
+    Tag { omitempty }
 }
 
 /// moby's `mounts.MountPoint`.
@@ -300,10 +376,84 @@ const MOUNT_POINT: Shape = Shape::Struct(
         ("Relabel", Shape::Str),
         ("Propagation", Shape::Str),
         ("ID", Shape::Str),
-        ("Spec", Shape::Any),
+        ("Spec", MOUNT),
         ("SkipMountpointCreation", Shape::Bool),
     ],
 );
+
+/// The API's `mount.Mount` (`HostConfig.Mounts`, and each mount point's `Spec`).
+const MOUNT: Shape = Shape::Struct(
+    "mount.Mount",
+    &[
+        ("Type", Shape::Str),
+        ("Source", Shape::Str),
+        ("Target", Shape::Str),
+        ("ReadOnly", Shape::Bool),
+        ("Consistency", Shape::Str),
+        (
+            "BindOptions",
+            Shape::Ptr(&Shape::Struct(
+                "mount.BindOptions",
+                &[
+                    ("Propagation", Shape::Str),
+                    ("NonRecursive", Shape::Bool),
+                    ("CreateMountpoint", Shape::Bool),
+                    ("ReadOnlyNonRecursive", Shape::Bool),
+                    ("ReadOnlyForceRecursive", Shape::Bool),
+                ],
+            )),
+        ),
+        (
+            "VolumeOptions",
+            Shape::Ptr(&Shape::Struct(
+                "mount.VolumeOptions",
+                &[
+                    ("NoCopy", Shape::Bool),
+                    ("Labels", STRING_MAP),
+                    ("Subpath", Shape::Str),
+                    (
+                        "DriverConfig",
+                        Shape::Ptr(&Shape::Struct(
+                            "mount.Driver",
+                            &[("Name", Shape::Str), ("Options", STRING_MAP)],
+                        )),
+                    ),
+                ],
+            )),
+        ),
+        (
+            "ImageOptions",
+            Shape::Ptr(&Shape::Struct("mount.ImageOptions", &[("Subpath", Shape::Str)])),
+        ),
+        (
+            "TmpfsOptions",
+            Shape::Ptr(&Shape::Struct(
+                "mount.TmpfsOptions",
+                &[
+                    ("SizeBytes", Shape::Int),
+                    ("Mode", FILE_MODE),
+                    ("Options", Shape::Slice(&STRINGS)),
+                ],
+            )),
+        ),
+        (
+            "ClusterOptions",
+            Shape::Ptr(&Shape::Struct("mount.ClusterOptions", &[])),
+        ),
+    ],
+);
+
+/// `blkiodev.WeightDevice`, by pointer.
+const WEIGHT_DEVICES: Shape = Shape::Slice(&Shape::Ptr(&Shape::Struct(
+    "blkiodev.WeightDevice",
+    &[("Path", Shape::Str), ("Weight", Shape::Uint(16))],
+)));
+
+/// `blkiodev.ThrottleDevice`, by pointer.
+const THROTTLE_DEVICES: Shape = Shape::Slice(&Shape::Ptr(&Shape::Struct(
+    "blkiodev.ThrottleDevice",
+    &[("Path", Shape::Str), ("Rate", Shape::Uint(64))],
+)));
 
 /// The API's `container.HostConfig`, with `Resources` embedded where Go has it.
 pub static HOST_CONFIG: Shape = Shape::Struct(
@@ -316,7 +466,7 @@ pub static HOST_CONFIG: Shape = Shape::Struct(
             Shape::Struct("container.LogConfig", &[("Type", Shape::Str), ("Config", STRING_MAP)]),
         ),
         ("NetworkMode", Shape::Str),
-        ("PortBindings", Shape::Any),
+        ("PortBindings", PORT_MAP),
         (
             "RestartPolicy",
             Shape::Struct(
@@ -327,11 +477,10 @@ pub static HOST_CONFIG: Shape = Shape::Struct(
         ("AutoRemove", Shape::Bool),
         ("VolumeDriver", Shape::Str),
         ("VolumesFrom", STRINGS),
-        // [2]uint.
-        ("ConsoleSize", Shape::Any),
+        ("ConsoleSize", Shape::Array(2, &UINT)),
         ("Annotations", STRING_MAP),
-        ("CapAdd", Shape::Any),
-        ("CapDrop", Shape::Any),
+        ("CapAdd", Shape::StrSlice),
+        ("CapDrop", Shape::StrSlice),
         ("CgroupnsMode", Shape::Str),
         ("Dns", STRINGS),
         ("DnsOptions", STRINGS),
@@ -360,22 +509,43 @@ pub static HOST_CONFIG: Shape = Shape::Struct(
         ("Memory", Shape::Int),
         ("NanoCpus", Shape::Int),
         ("CgroupParent", Shape::Str),
-        // uint16.
-        ("BlkioWeight", Shape::Any),
-        ("BlkioWeightDevice", Shape::Any),
-        ("BlkioDeviceReadBps", Shape::Any),
-        ("BlkioDeviceWriteBps", Shape::Any),
-        ("BlkioDeviceReadIOps", Shape::Any),
-        ("BlkioDeviceWriteIOps", Shape::Any),
+        ("BlkioWeight", Shape::Uint(16)),
+        ("BlkioWeightDevice", WEIGHT_DEVICES),
+        ("BlkioDeviceReadBps", THROTTLE_DEVICES),
+        ("BlkioDeviceWriteBps", THROTTLE_DEVICES),
+        ("BlkioDeviceReadIOps", THROTTLE_DEVICES),
+        ("BlkioDeviceWriteIOps", THROTTLE_DEVICES),
         ("CpuPeriod", Shape::Int),
         ("CpuQuota", Shape::Int),
         ("CpuRealtimePeriod", Shape::Int),
         ("CpuRealtimeRuntime", Shape::Int),
         ("CpusetCpus", Shape::Str),
         ("CpusetMems", Shape::Str),
-        ("Devices", Shape::Any),
+        (
+            "Devices",
+            Shape::Slice(&Shape::Struct(
+                "container.DeviceMapping",
+                &[
+                    ("PathOnHost", Shape::Str),
+                    ("PathInContainer", Shape::Str),
+                    ("CgroupPermissions", Shape::Str),
+                ],
+            )),
+        ),
         ("DeviceCgroupRules", STRINGS),
-        ("DeviceRequests", Shape::Any),
+        (
+            "DeviceRequests",
+            Shape::Slice(&Shape::Struct(
+                "container.DeviceRequest",
+                &[
+                    ("Driver", Shape::Str),
+                    ("Count", Shape::Int),
+                    ("DeviceIDs", STRINGS),
+                    ("Capabilities", Shape::Slice(&STRINGS)),
+                    ("Options", STRING_MAP),
+                ],
+            )),
+        ),
         ("KernelMemory", Shape::Int),
         ("KernelMemoryTCP", Shape::Int),
         ("MemoryReservation", Shape::Int),
@@ -383,14 +553,19 @@ pub static HOST_CONFIG: Shape = Shape::Struct(
         ("MemorySwappiness", Shape::Ptr(&Shape::Int)),
         ("OomKillDisable", Shape::Ptr(&Shape::Bool)),
         ("PidsLimit", Shape::Ptr(&Shape::Int)),
-        ("Ulimits", Shape::Any),
+        (
+            "Ulimits",
+            Shape::Slice(&Shape::Ptr(&Shape::Struct(
+                "units.Ulimit",
+                &[("Name", Shape::Str), ("Hard", Shape::Int), ("Soft", Shape::Int)],
+            ))),
+        ),
         ("CpuCount", Shape::Int),
         ("CpuPercent", Shape::Int),
-        // uint64.
-        ("IOMaximumIOps", Shape::Any),
-        ("IOMaximumBandwidth", Shape::Any),
+        ("IOMaximumIOps", Shape::Uint(64)),
+        ("IOMaximumBandwidth", Shape::Uint(64)),
         // End of Resources.
-        ("Mounts", Shape::Any),
+        ("Mounts", Shape::Slice(&MOUNT)),
         ("MaskedPaths", STRINGS),
         ("ReadonlyPaths", STRINGS),
         ("Init", Shape::Ptr(&Shape::Bool)),

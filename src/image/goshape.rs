@@ -1,5 +1,6 @@
 //! JSON decoded into a Go struct as `encoding/json`'s `Unmarshal` decodes it, for the content
-//! store's documents (image configs, manifests, indexes).
+//! store's documents (image configs, manifests, indexes) and Docker's container files (see
+//! `containers::moby`), and printed back as its `Marshal` prints it ([`marshal`]).
 //!
 //! serde's derives differ from Go's decoder in three ways that change what a document says:
 //! they refuse a repeated key, match keys exactly, and refuse `null` for a string. Go lets
@@ -17,8 +18,8 @@
 //! * `null` sets a pointer, slice or map to nil and leaves a string, number, bool or struct as
 //!   it was (an element or map value it leaves at its zero value: `""` in a `[]string`);
 //! * a value of the wrong type is an error (Go carries on but reports the first one);
-//! * a value a type's own `UnmarshalJSON` refuses (`time.Time`'s) is the error, returned at
-//!   once: Go decodes nothing after it.
+//! * a value a type's own `UnmarshalJSON` refuses (`time.Time`'s, moby's `StrSlice`'s) is
+//!   the error, returned at once: Go decodes nothing after it.
 //!
 //! The document is read into a [`J`] tree, decoded here against the Go type's [`Shape`] into
 //! the value Go ends with, and that value, written without repeats in the field names the
@@ -32,6 +33,13 @@ pub enum Shape {
     Str,
     /// `int`, `int64`, `time.Duration`.
     Int,
+    /// `int32`: as [`Shape::Int`], within its narrower range.
+    Int32,
+    /// An unsigned integer type this many bits wide (`uint16`, `uint32`, `uint64`; Go's
+    /// `uint` and `os.FileMode` are [`Shape::Named`] over one): Go reads the number's text
+    /// with `strconv.ParseUint`, so a sign (`-0` too), a fraction, an exponent or a value past
+    /// the type's range is refused. Kept as written.
+    Uint(u32),
     Bool,
     /// `time.Time`, whose own `UnmarshalJSON` takes an RFC 3339 string and leaves the time as
     /// it was for `null`. What it refuses ends the decoding ([`Mistyped::ends`]): a string
@@ -47,20 +55,25 @@ pub enum Shape {
     /// `*T`; also `[]byte`, read from a base64 string, which `null` likewise sets to nil.
     Ptr(&'static Shape),
     Slice(&'static Shape),
+    /// `[N]T`: an array is decoded into the elements already there, those past its end set
+    /// to their zero value and its elements past `N` skipped unchecked; `null` leaves it as it
+    /// was. Never empty for `omitempty`.
+    Array(usize, &'static Shape),
+    /// moby's `strslice.StrSlice` (`Cmd`, `Entrypoint`, `Shell`, `CapAdd`, `CapDrop`): a
+    /// `[]string` whose own `UnmarshalJSON` decodes the value into a fresh `[]string` (never
+    /// into the one there), else into a string, which becomes a list of one; `null` sets it
+    /// to nil. Anything else it refuses, with the error of its second try (`cannot unmarshal
+    /// number into ... of type string`), and that ends the decoding ([`Mistyped::ends`]),
+    /// leaving it as it was. Printed as the `[]string` it is.
+    StrSlice,
     /// `map[string]T`.
     Map(&'static Shape),
     /// A struct: its Go type as messages name it (`v1.Descriptor`; "Go struct field
     /// Descriptor.size" leaves the package out, as `reflect.Type.Name` does) and its fields
-    /// by JSON name, embedded structs' fields flattened in, in Go's field order. A field Go has and that is not listed
-    /// is dropped unchecked, so a Go type is described whole when a wrong type anywhere in it
-    /// must refuse the document.
+    /// by JSON name, embedded structs' fields flattened in, in Go's field order. A field Go
+    /// has and that is not listed is dropped unchecked, so a Go type is described whole when
+    /// a wrong type anywhere in it must refuse the document.
     Struct(&'static str, &'static [(&'static str, Shape)]),
-    /// A field whose Go type is not described here, kept as the file has it, for output
-    /// that prints it whole: never refused; a later value replaces an earlier one, but an
-    /// object given again adds its members to the earlier object's (as Go decodes into the
-    /// struct or map already there), and repeats inside are read as [`J::folded`] reads
-    /// them. `null` makes it `null`.
-    Any,
 }
 
 impl Shape {
@@ -69,6 +82,8 @@ impl Shape {
         match self {
             Shape::Str => "string".into(),
             Shape::Int => "int64".into(),
+            Shape::Int32 => "int32".into(),
+            Shape::Uint(bits) => format!("uint{bits}"),
             Shape::Bool => "bool".into(),
             Shape::Time => "time.Time".into(),
             Shape::Bytes => "[]uint8".into(),
@@ -76,9 +91,10 @@ impl Shape {
             // Go decodes into what the pointer points to and names that type.
             Shape::Ptr(t) => t.go_name(),
             Shape::Slice(t) => format!("[]{}", t.go_name()),
+            Shape::Array(n, t) => format!("[{n}]{}", t.go_name()),
+            Shape::StrSlice => "strslice.StrSlice".into(),
             Shape::Map(t) => format!("map[string]{}", t.go_name()),
             Shape::Struct(name, _) => (*name).to_string(),
-            Shape::Any => "interface {}".into(),
         }
     }
 
@@ -88,28 +104,32 @@ impl Shape {
         match self {
             Shape::Str => "a string".into(),
             Shape::Int => "an integer".into(),
+            Shape::Int32 => format!("an integer from {} to {}", i32::MIN, i32::MAX),
+            Shape::Uint(bits) => format!("an integer from 0 to {}", uint_max(*bits)),
             Shape::Bool => "true or false".into(),
             Shape::Time => "an RFC 3339 time".into(),
             Shape::Bytes => "base64 text".into(),
             Shape::Ptr(t) | Shape::Named(_, t) => t.wanted(),
-            Shape::Slice(t) => format!("a list of {}", t.plural()),
+            Shape::Slice(t) | Shape::Array(_, t) => format!("a list of {}", t.plural()),
+            Shape::StrSlice => "a string or a list of strings".into(),
             Shape::Map(t) => format!("an object of {}", t.plural()),
             Shape::Struct(..) => "an object".into(),
-            Shape::Any => "a JSON value".into(),
         }
     }
 
-    fn plural(&self) -> &'static str {
+    fn plural(&self) -> String {
         match self {
-            Shape::Str => "strings",
-            Shape::Int => "integers",
-            Shape::Bool => "booleans",
-            Shape::Time => "RFC 3339 times",
-            Shape::Bytes => "base64 texts",
+            Shape::Str => "strings".into(),
+            Shape::Int => "integers".into(),
+            Shape::Int32 => format!("integers from {} to {}", i32::MIN, i32::MAX),
+            Shape::Uint(bits) => format!("integers from 0 to {}", uint_max(*bits)),
+            Shape::Bool => "booleans".into(),
+            Shape::Time => "RFC 3339 times".into(),
+            Shape::Bytes => "base64 texts".into(),
             Shape::Ptr(t) | Shape::Named(_, t) => t.plural(),
-            Shape::Slice(_) => "lists",
-            Shape::Map(_) | Shape::Struct(..) => "objects",
-            Shape::Any => "values",
+            Shape::Slice(_) | Shape::Array(..) => "lists".into(),
+            Shape::StrSlice => "strings or lists of strings".into(),
+            Shape::Map(_) | Shape::Struct(..) => "objects".into(),
         }
     }
 
@@ -118,10 +138,11 @@ impl Shape {
     fn zero(&self) -> J {
         match self {
             Shape::Str => J::str(""),
-            Shape::Int => J::Int(0),
+            Shape::Int | Shape::Int32 | Shape::Uint(_) => J::Int(0),
             Shape::Bool => J::Bool(false),
             Shape::Time => J::str(ZERO_TIME),
-            Shape::Ptr(_) | Shape::Slice(_) | Shape::Map(_) | Shape::Bytes | Shape::Any => J::Null,
+            Shape::Ptr(_) | Shape::Slice(_) | Shape::Map(_) | Shape::Bytes | Shape::StrSlice => J::Null,
+            Shape::Array(n, t) => J::Arr((0..*n).map(|_| t.zero()).collect()),
             Shape::Struct(..) => J::Obj(Vec::new()),
             Shape::Named(_, t) => t.zero(),
         }
@@ -130,6 +151,24 @@ impl Shape {
 
 /// Go's zero `time.Time`, as its `MarshalJSON` writes it.
 const ZERO_TIME: &str = "0001-01-01T00:00:00Z";
+
+/// The largest value of an unsigned integer type `bits` wide.
+fn uint_max(bits: u32) -> u64 {
+    u64::MAX >> 64u32.saturating_sub(bits).min(63)
+}
+
+/// The value Go's `strconv.ParseUint` reads from a number's text for an unsigned integer
+/// type `bits` wide, or `None` when it refuses it: a sign (`-0` too), a fraction or an
+/// exponent, or a value past the type's range.
+fn go_uint(value: &J, bits: u32) -> Option<u64> {
+    let n = match value {
+        J::Int(n) => u64::try_from(*n).ok()?,
+        // An integer literal past i64 (or `-0`, which does not parse).
+        J::Raw(text) => text.parse::<u64>().ok()?,
+        _ => return None,
+    };
+    (n <= uint_max(bits)).then_some(n)
+}
 
 /// A Go value being decoded into.
 enum V {
@@ -189,7 +228,15 @@ fn kind_of(value: &J, into: &Shape) -> String {
         J::Bool(_) => "bool".into(),
         // Go shows the literal; what was read keeps its value, and says when it was written
         // as a float (`1.0` is refused as `1` would not be).
-        J::Int(_) | J::Raw(_) | J::Float(_) if matches!(into, Shape::Int | Shape::Named(_, Shape::Int)) => {
+        J::Int(_) | J::Raw(_) | J::Float(_)
+            if matches!(
+                into,
+                Shape::Int
+                    | Shape::Int32
+                    | Shape::Uint(_)
+                    | Shape::Named(_, Shape::Int | Shape::Int32 | Shape::Uint(_))
+            ) =>
+        {
             format!("number {}", value.shown_in_message())
         }
         J::Int(_) | J::Raw(_) | J::Float(_) => "number".into(),
@@ -225,14 +272,20 @@ pub struct Mistyped {
     pub shown: String,
     /// What the field's type takes, in words ([`Shape::wanted`]).
     pub wanted: String,
-    /// Refused by the type's own `UnmarshalJSON` (`time.Time`), whose error Go's decoder
-    /// returns at once (`d.value` hands it up through every level): nothing after it in the
-    /// document is decoded, and it is the error `json.Unmarshal` returns, over any type error
-    /// saved before it. Always the last refusal.
+    /// Refused by the type's own `UnmarshalJSON` (`time.Time`, `strslice.StrSlice`), whose
+    /// error Go's decoder returns at once (`d.value` hands it up through every level): nothing
+    /// after it in the document is decoded, and it is the error `json.Unmarshal` returns, over
+    /// any type error saved before it. Always the last refusal.
     pub ends: bool,
 }
 
 fn type_error(value: &J, shape: &Shape, path: &Path<'_>) -> String {
+    if let Shape::StrSlice = shape {
+        // Its UnmarshalJSON returns the error of its second try, into a string, and the
+        // decoder puts the field's context on that error: "... Config.Config.Cmd of type
+        // string".
+        return type_error(value, &Shape::Str, path);
+    }
     if let Shape::Time = shape {
         // time.Time's own UnmarshalJSON (Go 1.20 on), not the decoder, refuses it.
         return match value {
@@ -282,8 +335,9 @@ fn decode_into(
     refused: &mut Vec<Mistyped>,
 ) -> Result<(), Stop> {
     if let J::Null = value {
-        // time.Time's `UnmarshalJSON` is given `null` too, and does nothing.
-        if let Shape::Ptr(_) | Shape::Slice(_) | Shape::Map(_) | Shape::Bytes | Shape::Any = shape {
+        // An `UnmarshalJSON` is given `null` too: StrSlice's sets itself to nil, time.Time's
+        // does nothing.
+        if let Shape::Ptr(_) | Shape::Slice(_) | Shape::Map(_) | Shape::Bytes | Shape::StrSlice = shape {
             *slot = V::Nil;
         }
         return Ok(());
@@ -302,9 +356,26 @@ fn decode_into(
         },
         // Not a JSON string: refused before the time is touched (Go 1.20 on).
         (Shape::Time, _) => return Err(stop(refused, type_error(value, shape, path), path, given)),
+        (Shape::StrSlice, J::Str(_)) => *slot = V::Scalar(J::Arr(vec![value.clone()])),
+        // A fresh []string: `null` elements are "".
+        (Shape::StrSlice, J::Arr(items)) if items.iter().all(|i| matches!(i, J::Str(_) | J::Null)) => {
+            let strings = items
+                .iter()
+                .map(|i| match i {
+                    J::Null => J::str(""),
+                    i => i.clone(),
+                })
+                .collect();
+            *slot = V::Scalar(J::Arr(strings));
+        }
+        (Shape::StrSlice, _) => return Err(stop(refused, type_error(value, shape, path), path, given)),
         (Shape::Int, value) if value.as_go_int(GoInt::Int64).is_some() => {
             *slot = V::Scalar(J::Int(value.as_go_int(GoInt::Int64).unwrap_or_default()));
         }
+        (Shape::Int32, value) if value.as_go_int(GoInt::Int32).is_some() => {
+            *slot = V::Scalar(J::Int(value.as_go_int(GoInt::Int32).unwrap_or_default()));
+        }
+        (Shape::Uint(bits), value) if go_uint(value, *bits).is_some() => *slot = V::Scalar(value.clone()),
         (Shape::Named(_, inner), value) if fits(inner, value) => {
             decode_into(slot, value, inner, path, given, refused)?;
         }
@@ -315,12 +386,12 @@ fn decode_into(
         },
         (Shape::Bytes, J::Arr(items)) => {
             // Each element a uint8; `null` leaves one 0, a refused one too (Go carries on).
-            static UINT8: Shape = Shape::Named("uint8", &Shape::Int);
+            static UINT8: Shape = Shape::Uint(8);
             let mut bytes = Vec::with_capacity(items.len());
             for item in items {
                 let byte = match item {
                     J::Null => Some(0),
-                    item => item.as_go_int(GoInt::Uint32).and_then(|n| u8::try_from(n).ok()),
+                    item => go_uint(item, 8).and_then(|n| u8::try_from(n).ok()),
                 };
                 if byte.is_none() {
                     refuse(refused, type_error(item, &UINT8, path), path, given);
@@ -329,11 +400,6 @@ fn decode_into(
             }
             *slot = V::Scalar(J::Str(crate::containers::record_inspect::base64(&bytes)));
         }
-        (Shape::Any, J::Obj(later)) => match slot {
-            V::Scalar(J::Obj(earlier)) => earlier.extend(later.iter().cloned()),
-            _ => *slot = V::Scalar(value.clone()),
-        },
-        (Shape::Any, value) => *slot = V::Scalar(value.clone()),
         (Shape::Ptr(inner), value) => {
             // A nil pointer gets a new zero value; a set one is decoded into.
             if let V::Nil = slot {
@@ -362,6 +428,25 @@ fn decode_into(
                     }
                 }
                 *len = items.len();
+            }
+        }
+        (Shape::Array(n, elem), J::Arr(items)) => {
+            if !matches!(slot, V::Arr { .. }) {
+                *slot = V::Arr {
+                    backing: Vec::new(),
+                    len: *n,
+                };
+            }
+            if let V::Arr { backing, .. } = slot {
+                backing.resize_with(*n, || V::Zero);
+                // Elements past the array's end are skipped, unchecked.
+                for (at, item) in backing.iter_mut().zip(items) {
+                    decode_into(at, item, elem, path, given, refused)?;
+                }
+                // Those the JSON array did not reach are zeroed.
+                for at in backing.iter_mut().skip(items.len()) {
+                    *at = V::Zero;
+                }
             }
         }
         (Shape::Map(elem), J::Obj(members)) => {
@@ -429,6 +514,8 @@ fn fits(shape: &Shape, value: &J) -> bool {
     match shape {
         Shape::Str => matches!(value, J::Str(_)),
         Shape::Int => value.as_go_int(GoInt::Int64).is_some(),
+        Shape::Int32 => value.as_go_int(GoInt::Int32).is_some(),
+        Shape::Uint(bits) => go_uint(value, *bits).is_some(),
         // Not named here: decoded as it is, which refuses what it refuses.
         _ => true,
     }
@@ -522,7 +609,6 @@ fn written(v: V, shape: &Shape) -> Option<J> {
         (V::Zero, _) => None,
         (V::Nil, _) => Some(J::Null),
         (v, Shape::Ptr(inner) | Shape::Named(_, inner)) => written(v, inner),
-        (V::Scalar(j), Shape::Any) => Some(j.folded()),
         (V::Scalar(j), _) => Some(j),
         (V::Obj(set), Shape::Struct(_, fields)) => Some(J::Obj(
             set.into_iter()
@@ -535,7 +621,7 @@ fn written(v: V, shape: &Shape) -> Option<J> {
         (V::Map { entries, .. }, Shape::Map(elem)) => Some(J::Obj(
             entries.into_iter().map(|(k, v)| (k, elem_of(v, elem))).collect(),
         )),
-        (V::Arr { backing, len }, Shape::Slice(elem)) => Some(J::Arr(
+        (V::Arr { backing, len }, Shape::Slice(elem) | Shape::Array(_, elem)) => Some(J::Arr(
             backing.into_iter().take(len).map(|v| elem_of(v, elem)).collect(),
         )),
         // Not built by `decode_into`.
@@ -555,10 +641,19 @@ impl FieldNames {
     pub fn of(shape: &'static Shape) -> FieldNames {
         fn walk(shape: &'static Shape, out: &mut FieldNames) {
             match shape {
-                Shape::Str | Shape::Int | Shape::Bool | Shape::Time | Shape::Bytes | Shape::Any => {}
-                Shape::Ptr(inner) | Shape::Slice(inner) | Shape::Map(inner) | Shape::Named(_, inner) => {
-                    walk(inner, out)
-                }
+                Shape::Str
+                | Shape::Int
+                | Shape::Int32
+                | Shape::Uint(_)
+                | Shape::Bool
+                | Shape::Time
+                | Shape::Bytes
+                | Shape::StrSlice => {}
+                Shape::Ptr(inner)
+                | Shape::Slice(inner)
+                | Shape::Array(_, inner)
+                | Shape::Map(inner)
+                | Shape::Named(_, inner) => walk(inner, out),
                 Shape::Struct(_, fields) => {
                     for (name, inner) in *fields {
                         let name = name.as_bytes();
@@ -672,7 +767,6 @@ impl<'de> serde::de::DeserializeSeed<'de> for Check {
     fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         match self.0 {
             Shape::Ptr(inner) | Shape::Named(_, inner) => serde::de::DeserializeSeed::deserialize(Check(inner), d),
-            Shape::Any => <serde::de::IgnoredAny as serde::Deserialize>::deserialize(d).map(|_| ()),
             _ => d.deserialize_any(self),
         }
     }
@@ -699,12 +793,16 @@ impl<'de> serde::de::Visitor<'de> for Check {
     fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<(), E> {
         match self.0 {
             Shape::Int => Ok(()),
+            Shape::Int32 if i32::try_from(n).is_ok() => Ok(()),
+            Shape::Uint(bits) if u64::try_from(n).is_ok_and(|n| n <= uint_max(*bits)) => Ok(()),
             _ => Err(E::invalid_type(serde::de::Unexpected::Signed(n), &self)),
         }
     }
     fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<(), E> {
         match self.0 {
             Shape::Int if i64::try_from(n).is_ok() => Ok(()),
+            Shape::Int32 if i32::try_from(n).is_ok() => Ok(()),
+            Shape::Uint(bits) if n <= uint_max(*bits) => Ok(()),
             _ => Err(E::invalid_type(serde::de::Unexpected::Unsigned(n), &self)),
         }
     }
@@ -713,7 +811,7 @@ impl<'de> serde::de::Visitor<'de> for Check {
     }
     fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<(), E> {
         let taken = match self.0 {
-            Shape::Str => true,
+            Shape::Str | Shape::StrSlice => true,
             Shape::Time => crate::containerd::gotime::parse_rfc3339(s).is_some(),
             Shape::Bytes => go_base64_error(s.as_bytes()).is_none(),
             _ => false,
@@ -724,10 +822,21 @@ impl<'de> serde::de::Visitor<'de> for Check {
         }
     }
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let Shape::Slice(elem) = self.0 else {
-            return Err(serde::de::Error::invalid_type(serde::de::Unexpected::Seq, &self));
+        // A StrSlice's elements are strings (or `null`, an empty one).
+        static STR: Shape = Shape::Str;
+        let (elem, checked) = match self.0 {
+            Shape::Slice(elem) => (*elem, usize::MAX),
+            Shape::Array(n, elem) => (*elem, *n),
+            Shape::StrSlice => (&STR, usize::MAX),
+            _ => return Err(serde::de::Error::invalid_type(serde::de::Unexpected::Seq, &self)),
         };
-        while seq.next_element_seed(Check(elem))?.is_some() {}
+        for _ in 0..checked {
+            if seq.next_element_seed(Check(elem))?.is_none() {
+                return Ok(());
+            }
+        }
+        // Past an array's end Go skips elements unchecked.
+        while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
         Ok(())
     }
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
@@ -810,17 +919,13 @@ pub fn unmarshal_all(doc: &J, shape: &'static Shape, top: &'static str) -> (J, V
     (written(v, shape).unwrap_or(J::Null), refused)
 }
 
-/// How `encoding/json` prints one struct field, past what its [`Shape`] says: the field's tag
-/// and, for a [`Shape::Any`] field, its real type as far as printing needs it. See [`marshal`].
+/// How `encoding/json` prints one struct field, past what its [`Shape`] says: the field's
+/// tag. See [`marshal`].
 #[derive(Clone, Copy, Default)]
 pub struct Tag {
     /// Tagged `json:",omitempty"`: left out when empty (false, 0, "", a nil pointer, a nil or
     /// empty slice or map).
     pub omitempty: bool,
-    /// The type a [`Shape::Any`] field is printed as (its maps sorted, its structs in order).
-    pub print: Option<&'static Shape>,
-    /// The field's zero value, where its shape's is not it (a `[2]uint` is `[0,0]`).
-    pub zero: Option<fn() -> J>,
 }
 
 /// Each struct field's [`Tag`], by the struct's Go name (as its [`Shape::Struct`] has it) and
@@ -830,8 +935,7 @@ pub type Tags = fn(&str, &str) -> Tag;
 /// A value decoded against `shape` ([`unmarshal_all`]) printed as Go's `json.Marshal` prints
 /// the Go value: a struct's fields in the struct's order, each one the value does not set as
 /// its zero value, those tagged `omitempty` left out when empty; a map's keys sorted by their
-/// bytes. A [`Shape::Any`] value is printed as it is unless `tags` gives its type; a value not
-/// of its shape's type is printed as it is.
+/// bytes. A value not of its shape's type is printed as it is.
 pub fn marshal(value: &J, shape: &Shape, tags: Tags) -> J {
     match (shape, value) {
         (_, J::Null) => J::Null,
@@ -839,19 +943,11 @@ pub fn marshal(value: &J, shape: &Shape, tags: Tags) -> J {
         (Shape::Struct(name, fields), J::Obj(members)) => {
             let mut out = Vec::with_capacity(fields.len());
             for (field, declared) in fields.iter() {
-                let tag = tags(name, field);
-                let field_shape = match (declared, tag.print) {
-                    (Shape::Any, Some(print)) => print,
-                    _ => declared,
-                };
                 let v = match members.iter().find(|(k, _)| k == field) {
-                    Some((_, v)) => marshal(v, field_shape, tags),
-                    None => match tag.zero {
-                        Some(zero) => zero(),
-                        None => marshalled_zero(field_shape, tags),
-                    },
+                    Some((_, v)) => marshal(v, declared, tags),
+                    None => marshalled_zero(declared, tags),
                 };
-                if tag.omitempty && is_empty(&v, field_shape) {
+                if tags(name, field).omitempty && is_empty(&v, declared) {
                     continue;
                 }
                 out.push(((*field).to_string(), v));
@@ -867,7 +963,9 @@ pub fn marshal(value: &J, shape: &Shape, tags: Tags) -> J {
             entries.sort_by(|a, b| a.0.cmp(&b.0));
             J::Obj(entries)
         }
-        (Shape::Slice(elem), J::Arr(items)) => J::Arr(items.iter().map(|v| marshal(v, elem, tags)).collect()),
+        (Shape::Slice(elem) | Shape::Array(_, elem), J::Arr(items)) => {
+            J::Arr(items.iter().map(|v| marshal(v, elem, tags)).collect())
+        }
         _ => value.clone(),
     }
 }
@@ -876,23 +974,25 @@ pub fn marshal(value: &J, shape: &Shape, tags: Tags) -> J {
 fn marshalled_zero(shape: &Shape, tags: Tags) -> J {
     match shape {
         Shape::Struct(..) => marshal(&J::Obj(Vec::new()), shape, tags),
+        Shape::Array(n, elem) => J::Arr((0..*n).map(|_| marshalled_zero(elem, tags)).collect()),
         _ => shape.zero(),
     }
 }
 
-/// Whether `omitempty` leaves out `v`, printed for a field of type `shape`: a struct or a time
-/// never; a [`Shape::Any`] (an interface, a slice or a pointer here) when `null` or `[]`.
+/// Whether `omitempty` leaves out `v`, printed for a field of type `shape`: a struct, a time
+/// or an array (of a length above 0) never; a slice when `null` or `[]`, a pointer when
+/// `null`.
 fn is_empty(v: &J, shape: &Shape) -> bool {
     match (shape, v) {
         // A named string or integer type is empty as its underlying type is.
         (Shape::Named(_, inner), v) => is_empty(v, inner),
-        (Shape::Struct(..) | Shape::Time, _) => false,
+        (Shape::Struct(..) | Shape::Time | Shape::Array(..), _) => false,
         (_, J::Null) => true,
         (Shape::Str, J::Str(s)) => s.is_empty(),
-        (Shape::Int, J::Int(n)) => *n == 0,
+        (Shape::Int | Shape::Int32 | Shape::Uint(_), J::Int(n)) => *n == 0,
         (Shape::Int, J::Raw(r)) => r == "-0",
         (Shape::Bool, J::Bool(b)) => !b,
-        (Shape::Slice(_) | Shape::Any, J::Arr(items)) => items.is_empty(),
+        (Shape::Slice(_) | Shape::StrSlice, J::Arr(items)) => items.is_empty(),
         (Shape::Map(_), J::Obj(members)) => members.is_empty(),
         _ => false,
     }
@@ -934,7 +1034,6 @@ mod tests {
         fn tags(structure: &str, field: &str) -> Tag {
             Tag {
                 omitempty: structure == "S" && field != "X",
-                ..Tag::default()
             }
         }
         let j = parse(br#"{"X":7,"M":{},"L":[],"N":0,"P":{},"Q":null}"#).unwrap();
@@ -1125,18 +1224,17 @@ mod tests {
     /// first refusal: checked with Go 1.19.8's `json.Unmarshal` into `struct { T time.Time;
     /// N int; L []string; K struct{ A, B int } }`, which printed
     /// `{"T":"2024-01-01T00:00:00Z","N":4,"L":["","a",""],"K":{"A":3,"B":2}}` and "json:
-    /// cannot unmarshal string into Go struct field S.N of type int" (`int64` here). K, kept
-    /// as it is, reads a repeated object as Go's struct does. A time that is no RFC 3339 time
-    /// is refused too (Go: `parsing time ...: month out of range`).
+    /// cannot unmarshal string into Go struct field S.N of type int" (`int64` here).
     #[test]
     fn carries_on_past_refusals_saying_each_field_once() {
+        const K: Shape = Shape::Struct("K", &[("A", Shape::Int), ("B", Shape::Int)]);
         static S: Shape = Shape::Struct(
             "S",
             &[
                 ("T", Shape::Time),
                 ("N", Shape::Int),
                 ("L", Shape::Slice(&Shape::Str)),
-                ("K", Shape::Any),
+                ("K", K),
             ],
         );
         let doc = parse(
@@ -1169,33 +1267,15 @@ mod tests {
             ]
         );
         assert_eq!(unmarshal(doc, &S, "S").unwrap_err(), refused[0].go);
-
-        // Before a time Go refuses (which stops it: see the test below).
-        let doc = parse(br#"{"K":null,"K":[1],"T":"2024-13-01T00:00:00Z"}"#).unwrap();
-        let (value, refused) = unmarshal_all(&doc, &S, "S");
-        assert_eq!(value.to_compact(false), r#"{"K":[1],"T":"0001-01-01T00:00:00Z"}"#);
-        // Kept as it is behind a pointer too: repeats inside read as J::folded reads them.
-        static P: Shape = Shape::Struct("P", &[("K", Shape::Ptr(&Shape::Any))]);
-        let doc = parse(br#"{"K":{"A":{"X":1},"A":{"Y":2}}}"#).unwrap();
-        assert_eq!(
-            unmarshal_all(&doc, &P, "P").0.to_compact(false),
-            r#"{"K":{"A":{"X":1,"Y":2}}}"#
-        );
-        assert_eq!(
-            refused
-                .iter()
-                .map(|r| (r.field.as_str(), r.wanted.as_str()))
-                .collect::<Vec<_>>(),
-            [("T", "an RFC 3339 time")]
-        );
     }
 
-    /// A time `time.Time`'s own `UnmarshalJSON` refuses stops Go's decoder where it is, and
-    /// that error is returned over one saved before: the expectations are what Go 1.19.8's
-    /// `json.Unmarshal` into the same types (`E struct { T time.Time; N int }`) left, printed
-    /// with `json.Marshal`, and its error. A time that is no JSON string is the one case read
-    /// from Go 1.24's `time.Time.UnmarshalJSON` (dockerd 28.5's Go) instead: it refuses it
-    /// before touching the time, where Go 1.19's zeroed it.
+    /// A value a type's own `UnmarshalJSON` refuses (`time.Time`, moby's `strslice.StrSlice`)
+    /// stops Go's decoder where it is, and that error is returned over one saved before: the
+    /// expectations are what Go 1.19.8's `json.Unmarshal` into the same types (a `StrSlice`
+    /// with moby's `UnmarshalJSON`, `E struct { T time.Time; N int }`) left, printed with
+    /// `json.Marshal`, and its error. A time that is no JSON string is the one case read from
+    /// Go 1.24's `time.Time.UnmarshalJSON` (dockerd 28.5's Go) instead: it refuses it before
+    /// touching the time, where Go 1.19's zeroed it.
     #[test]
     fn stops_where_an_unmarshaler_refuses_as_go_does() {
         static S: Shape = Shape::Struct(
@@ -1203,11 +1283,14 @@ mod tests {
             &[("T", Shape::Time), ("N", Shape::Int), ("L", Shape::Slice(&Shape::Str))],
         );
         static E: Shape = Shape::Struct("E", &[("T", Shape::Time), ("N", Shape::Int)]);
+        static UINT: Shape = Shape::Named("uint", &Shape::Uint(64));
         static S2: Shape = Shape::Struct(
             "S2",
             &[
+                ("C", Shape::StrSlice),
                 ("L", Shape::Slice(&Shape::Ptr(&E))),
                 ("M", Shape::Map(&Shape::Ptr(&E))),
+                ("A", Shape::Array(2, &UINT)),
                 ("N", Shape::Int),
             ],
         );
@@ -1235,27 +1318,92 @@ mod tests {
         assert_eq!(printed, r#"{"T":"2024-01-01T00:00:00Z","N":0,"L":null}"#);
         assert_eq!(go.as_deref(), Some("Time.UnmarshalJSON: input is not a JSON string"));
 
-        for (doc, want) in [
-            // A slice stopped at element 1 keeps the 3 elements it had...
+        for (doc, want, error, stopped) in [
+            // A string is a list of one; an array of 1 into [2]uint zeroes the rest; a slice
+            // stopped at element 1 keeps the 3 elements it had.
             (
-                r#"{"L":[{"N":1},{"N":2},{"N":3}],"L":[{"N":9},{"N":8,"T":"bad"}],"N":5}"#,
-                r#"{"L":[{"T":"0001-01-01T00:00:00Z","N":9},{"T":"0001-01-01T00:00:00Z","N":8},{"T":"0001-01-01T00:00:00Z","N":3}],"M":null,"N":0}"#,
+                r#"{"C":"sh","A":[1,2],"A":[3],"L":[{"N":1},{"N":2},{"N":3}],"L":[{"N":9},{"N":8,"T":"bad"}],"N":5}"#,
+                r#"{"C":["sh"],"L":[{"T":"0001-01-01T00:00:00Z","N":9},{"T":"0001-01-01T00:00:00Z","N":8},{"T":"0001-01-01T00:00:00Z","N":3}],"M":null,"A":[3,0],"N":0}"#,
+                Some(parsing("bad")),
+                true,
             ),
             // ... or grows to the element it stopped at.
             (
                 r#"{"L":[{"N":1}],"L":[{"N":9},{"N":8,"T":"bad"}],"N":5}"#,
-                r#"{"L":[{"T":"0001-01-01T00:00:00Z","N":9},{"T":"0001-01-01T00:00:00Z","N":8}],"M":null,"N":0}"#,
+                r#"{"C":null,"L":[{"T":"0001-01-01T00:00:00Z","N":9},{"T":"0001-01-01T00:00:00Z","N":8}],"M":null,"A":[0,0],"N":0}"#,
+                Some(parsing("bad")),
+                true,
             ),
             // A map entry stopped inside is not stored.
             (
                 r#"{"M":{"a":{"T":"2024-01-01T00:00:00Z"}},"M":{"b":{"N":1,"T":"bad"}},"N":5}"#,
-                r#"{"L":null,"M":{"a":{"T":"2024-01-01T00:00:00Z","N":0}},"N":0}"#,
+                r#"{"C":null,"L":null,"M":{"a":{"T":"2024-01-01T00:00:00Z","N":0}},"A":[0,0],"N":0}"#,
+                Some(parsing("bad")),
+                true,
+            ),
+            // StrSlice refuses anything but a string or strings with its second try's error.
+            (
+                r#"{"C":["a"],"C":{},"N":5}"#,
+                r#"{"C":["a"],"L":null,"M":null,"A":[0,0],"N":0}"#,
+                Some("json: cannot unmarshal object into Go struct field S2.C of type string".into()),
+                true,
+            ),
+            (
+                r#"{"N":"x","C":[1],"N":5}"#,
+                r#"{"C":null,"L":null,"M":null,"A":[0,0],"N":0}"#,
+                Some("json: cannot unmarshal array into Go struct field S2.C of type string".into()),
+                true,
+            ),
+            // Not stops: a null element is "", an array's refused element is left, one past
+            // its end skipped unchecked; null sets a StrSlice to nil and leaves an array.
+            (
+                r#"{"C":["a",null],"A":[1,"x",-1],"N":7}"#,
+                r#"{"C":["a",""],"L":null,"M":null,"A":[1,0],"N":7}"#,
+                Some("json: cannot unmarshal string into Go struct field S2.A of type uint".into()),
+                false,
+            ),
+            (
+                r#"{"C":["a"],"C":null,"A":[4,5],"A":null,"N":7}"#,
+                r#"{"C":null,"L":null,"M":null,"A":[4,5],"N":7}"#,
+                None,
+                false,
             ),
         ] {
             let (printed, refused, go) = run(&S2, doc);
             assert_eq!(printed, want, "{doc}");
-            assert_eq!(go, Some(parsing("bad")), "{doc}");
-            assert!(refused.last().is_some_and(|r| r.ends), "{doc}");
+            assert_eq!(go, error, "{doc}");
+            assert_eq!(refused.last().is_some_and(|r| r.ends), stopped, "{doc}");
+        }
+    }
+
+    /// Unsigned integers as Go's `strconv.ParseUint` reads them into each width: Go 1.19.8
+    /// refused `-0`, 65536 and `1.0` for a `uint16` ("cannot unmarshal number -0 into Go
+    /// struct field HostConfig.BlkioWeight of type uint16") and -1 for a `uint64`, and took
+    /// 18446744073709551615. Past `u64` it shows the literal, 18446744073709551616, where the
+    /// tree has kept the float it read.
+    #[test]
+    fn unsigned_integers_take_what_parse_uint_takes() {
+        static H: Shape = Shape::Struct("H", &[("W", Shape::Uint(16)), ("B", Shape::Uint(64))]);
+        for (doc, refused) in [
+            (r#"{"W":65535,"B":18446744073709551615}"#, None),
+            (r#"{"W":65536}"#, Some("number 65536")),
+            (r#"{"W":-0}"#, Some("number -0")),
+            (
+                r#"{"W":1.0}"#,
+                Some("number 1 (written with a fraction or an exponent)"),
+            ),
+            (r#"{"B":-1}"#, Some("number -1")),
+            (r#"{"B":18446744073709551616}"#, Some("number 18446744073709552000")),
+        ] {
+            let j = parse(doc.as_bytes()).unwrap();
+            match (unmarshal(j, &H, "H"), refused) {
+                (Ok(v), None) => assert_eq!(v.to_compact(false), doc),
+                (Err(e), Some(kind)) => assert!(
+                    e.starts_with(&format!("json: cannot unmarshal {kind} into Go struct field H.")),
+                    "{doc}: {e}"
+                ),
+                (got, _) => panic!("{doc}: {got:?}"),
+            }
         }
     }
 

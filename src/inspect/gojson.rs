@@ -321,7 +321,7 @@ impl<'de> serde::de::DeserializeSeed<'de> for Shaped {
             shape = inner;
         }
         match shape {
-            Shape::Struct(..) | Shape::Map(_) | Shape::Slice(_) => d.deserialize_any(Shaped(shape)),
+            Shape::Struct(..) | Shape::Map(_) | Shape::Slice(_) | Shape::Array(..) => d.deserialize_any(Shaped(shape)),
             _ => d.deserialize_any(Visitor),
         }
     }
@@ -359,7 +359,7 @@ impl<'de> serde::de::Visitor<'de> for Shaped {
     }
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<J, A::Error> {
         let element = match self.0 {
-            Shape::Slice(element) => Shaped(element),
+            Shape::Slice(element) | Shape::Array(_, element) => Shaped(element),
             // Not what the type takes (Go refuses it): kept whole for the decoder to say so.
             _ => return Visitor.visit_seq(seq),
         };
