@@ -66,6 +66,16 @@ impl Descriptor {
     }
 }
 
+/// A `*time.Time` kept as its text: `Err` for one Go's `time.Time` refuses, for [`decode`]'s
+/// slow way to refuse the document as Go does.
+fn go_time<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let text = Option::<String>::deserialize(d)?;
+    match text.as_deref().map(crate::containerd::gotime::parse_rfc3339) {
+        Some(None) => Err(serde::de::Error::custom("not an RFC 3339 time")),
+        _ => Ok(text),
+    }
+}
+
 fn null_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     Ok(Option::<String>::deserialize(d)?.unwrap_or_default())
 }
@@ -564,6 +574,9 @@ pub fn children(blob: &[u8], media_type: &str) -> Result<Vec<Descriptor>, DocErr
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct ImageConfig {
+    /// A time Go's `time.Time` takes, as written (`docker image inspect` prints it as Go's
+    /// `Format(time.RFC3339Nano)`).
+    #[serde(deserialize_with = "go_time")]
     pub created: Option<String>,
     pub author: Option<String>,
     pub architecture: Option<String>,
@@ -580,13 +593,13 @@ pub struct ImageConfig {
 
 /// `dockerspec.DockerOCIImage`: `ocispec.Image` (with `Platform` embedded) and Docker's
 /// config, which hides the `ocispec.ImageConfig` one and, not embedded, comes after
-/// `ocispec.Image`'s fields. `created` is a `*time.Time`, read as a string here and checked
-/// by whoever reads it; `history`'s is refused here when it is no RFC 3339 time.
+/// `ocispec.Image`'s fields. `created`, like `history`'s, is a `*time.Time`: one its
+/// `UnmarshalJSON` refuses refuses the document, with that error over any other.
 impl GoShaped for ImageConfig {
     const SHAPE: Shape = Shape::Struct(
         "v1.DockerOCIImage",
         &[
-            ("created", Shape::Ptr(&Shape::Str)),
+            ("created", Shape::Ptr(&Shape::Time)),
             ("author", Shape::Str),
             ("architecture", Shape::Str),
             ("os", Shape::Str),
@@ -1141,6 +1154,71 @@ mod tests {
         .unwrap();
         let comments: Vec<_> = c.history.unwrap_or_default().into_iter().map(|h| h.comment).collect();
         assert_eq!(comments, [Some("a".to_string()), Some("b".to_string())]);
+    }
+
+    /// An image config's `created` is a `*time.Time`, as in `ocispec.Image`: one Go's
+    /// `time.Time` refuses refuses the config (dockerd's `readJSON`: "could not deserialize
+    /// image config", and the manifest is passed over), with that error over a type error
+    /// before it, and nothing after it read; one it takes is printed by `docker image inspect`
+    /// as its `Format(time.RFC3339Nano)`. Checked with Go 1.19.8's `json.Unmarshal` into a
+    /// struct with `Created *time.Time` and `Author string`, then `Created.Format(RFC3339Nano)`
+    /// (TZ=UTC); the messages are coldctr's words for Go's (`cannot parse "bad\"" as
+    /// "2006"`), and a `created` that is no string is Go 1.20's error, as for history.
+    #[test]
+    fn image_config_created_is_a_go_time() {
+        go_decides::<ImageConfig>(&[
+            (
+                r#"{"created":"bad","author":5}"#,
+                Some(r#"parsing time "bad": not an RFC 3339 time"#),
+            ),
+            (
+                r#"{"author":5,"created":"bad"}"#,
+                Some(r#"parsing time "bad": not an RFC 3339 time"#),
+            ),
+            (r#"{"CREATED":""}"#, Some(r#"parsing time "": not an RFC 3339 time"#)),
+            // Go: "day out of range", "cannot parse ... as \"T\"", "second out of range".
+            (
+                r#"{"created":"2023-02-29T00:00:00Z"}"#,
+                Some(r#"parsing time "2023-02-29T00:00:00Z": not an RFC 3339 time"#),
+            ),
+            (
+                r#"{"created":"2024-01-01t00:00:00z"}"#,
+                Some(r#"parsing time "2024-01-01t00:00:00z": not an RFC 3339 time"#),
+            ),
+            (
+                r#"{"created":"2024-01-01T00:00:60Z"}"#,
+                Some(r#"parsing time "2024-01-01T00:00:60Z": not an RFC 3339 time"#),
+            ),
+            (
+                r#"{"created":5,"author":"a"}"#,
+                Some("Time.UnmarshalJSON: input is not a JSON string"),
+            ),
+            (r#"{"created":null,"author":"a"}"#, None),
+        ]);
+        for (created, printed) in [
+            ("2024-01-01T1:02:03,5+01:00", "2024-01-01T01:02:03.5+01:00"),
+            ("2024-01-01T00:00:00.123456789123Z", "2024-01-01T00:00:00.123456789Z"),
+            ("2024-01-01T00:00:00.100000000Z", "2024-01-01T00:00:00.1Z"),
+            ("2024-01-01T00:00:00-00:00", "2024-01-01T00:00:00Z"),
+            ("2024-01-01T00:00:00+00:00", "2024-01-01T00:00:00Z"),
+            ("2024-02-29T23:59:59+24:00", "2024-02-29T23:59:59+24:00"),
+            ("2024-01-01T00:00:00+00:60", "2024-01-01T00:00:00+01:00"),
+            ("0000-01-01T00:00:00Z", "0000-01-01T00:00:00Z"),
+        ] {
+            // Read both ways: the one pass, and the tree (a key not in its own case).
+            for doc in [
+                format!(r#"{{"created":"{created}"}}"#),
+                format!(r#"{{"Created":"{created}"}}"#),
+            ] {
+                let c: ImageConfig = decode(doc.as_bytes()).unwrap();
+                let shown = c
+                    .created
+                    .as_deref()
+                    .and_then(crate::containerd::gotime::parse_rfc3339)
+                    .map(|t| t.rfc3339_nano());
+                assert_eq!(shown.as_deref(), Some(printed), "{doc}");
+            }
+        }
     }
 
     /// `ocispec.Manifest`'s schemaVersion (`int`), mediaType, artifactType, subject
