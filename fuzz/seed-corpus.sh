@@ -19,7 +19,8 @@
 #   corpus/layer_tar/  the layer tars kept under fixtures/fuzz/layer_tar/
 #   corpus/docker_container/, cri_status/, gojson/  only the inputs kept under fixtures/fuzz/
 #                      (their seeds are committed there: config.v2.json + hostconfig.json of
-#                      node-docker28-dev's containers, the CRI status files of cri-k8s with
+#                      node-docker28-dev's containers, and one of them with every field of a
+#                      typed list, StrSlice or unsigned type set, the CRI status files of cri-k8s with
 #                      hand-made metadata extensions, JSON edge cases)
 # plus every regression input under fixtures/fuzz/<target>/.
 set -euo pipefail
