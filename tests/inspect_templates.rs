@@ -101,3 +101,44 @@ fn string_builders_stop_at_the_output_budget_while_building() {
         assert_eq!(out.status.code(), Some(1), "{f}: {stderr}");
     }
 }
+
+/// The docker CLI keeps one template for all references; the first reference that falls back
+/// to its raw body calls `tmpl.Option("missingkey=error")` on it, which holds for every later
+/// reference, typed pass included. Expected outputs: docker/cli's `TemplateInspector.Inspect`
+/// and `tryRawInspectFallback` re-run in Go 1.19 on these two images' fields (an untagged image,
+/// RepoTags `[]`, and `lab/collide:1`), as the docker CLI would run them.
+#[test]
+fn a_raw_fallback_leaves_missingkey_error_for_the_references_after_it() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/docker-28.5");
+    let untagged = "sha256:1e86cdc73f2f45240fba18662e198142b1c19f16edb8c46b5b575d9b0574560b";
+    let template = "{{index .RepoTags 0}} {{.Config.Labels.nosuch}}";
+    let index_error = "template parsing error: template: :1:2: executing \"\" at <index .RepoTags 0>: error calling index: reflect: slice index out of range\n";
+    let key_error = "template parsing error: template: :1:31: executing \"\" at <.Config.Labels.nosuch>: map has no entry for key \"nosuch\"\n";
+    for (refs, stdout, stderr) in [
+        // The untagged image falls back first: the tagged one then fails on the missing key.
+        (
+            [untagged, "lab/collide:1"],
+            "\n".to_string(),
+            format!("{index_error}{key_error}"),
+        ),
+        // The tagged one first: the default's `<no value>`, then the fallback.
+        (
+            ["lab/collide:1", untagged],
+            "lab/collide:1 <no value>\n".to_string(),
+            index_error.to_string(),
+        ),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_coldctr"))
+            .arg("--root")
+            .arg(&root)
+            .args(["--host-platform", "linux/amd64", "inspect", "-f", template])
+            .args(refs)
+            .env_remove("DOCKER_API_VERSION")
+            .env_remove("COLDCTR_ROOT")
+            .output()
+            .expect("run coldctr");
+        assert_eq!(String::from_utf8_lossy(&out.stdout), stdout, "{refs:?}");
+        assert_eq!(String::from_utf8_lossy(&out.stderr), stderr, "{refs:?}");
+        assert_eq!(out.status.code(), Some(1), "{refs:?}");
+    }
+}

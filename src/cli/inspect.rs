@@ -12,7 +12,7 @@ use super::{Failure, Outcome, warn};
 use crate::containerd::root::unlike_record;
 use crate::image::platform::{self, Platform};
 use crate::inspect::gojson::J;
-use crate::inspect::{ApiVersion, Inspector, Options, gotypes};
+use crate::inspect::{ApiVersion, Inspector, Options, Shaped, gotypes};
 use crate::template::{MissingKey, Numbers, Template, TemplateError, Value};
 use clap::Args;
 use std::io::Write;
@@ -79,39 +79,38 @@ pub fn run(global: &Global, args: InspectArgs, out: &mut dyn Write) -> Result<Ou
             io = out.write_all(text.as_bytes());
         }
     };
-    let shape = |result: Result<J, crate::inspect::InspectError>| -> Result<String, String> {
+    let shape = |result: Result<J, crate::inspect::InspectError>| -> Shaped {
         match result {
             // The message can carry names and digests from the data: escaped.
-            Err(e) => Err(format!(
+            Err(e) => Shaped::fixed(Err(format!(
                 "Error response from daemon: {}",
                 crate::text::escape(e.to_string().as_bytes())
-            )),
+            ))),
             Ok(body) => match &format {
                 Format::Indented => {
                     let mut text = String::new();
                     body.write_indented(&mut text, true, "    ", 1);
-                    Ok(text)
+                    Shaped::fixed(Ok(text))
                 }
-                Format::Json => Ok(body.to_compact(true)),
-                Format::Template(t) => match execute(t, &body) {
-                    // Data never puts escape sequences on the terminal; what the template
-                    // wrote stays.
-                    Ok(text) => Ok(crate::text::escape_hazards(&format!("{text}\n")).into_owned()),
-                    Err(e) => Err(format!("template parsing error: {e}")),
-                },
+                Format::Json => Shaped::fixed(Ok(body.to_compact(true))),
+                Format::Template(t) => execute(t, &body),
             },
         }
     };
-    inspector.inspect_each(&args.refs, INSPECT_BATCH, shape, |shaped| match shaped {
-        Err(e) => errors.push(e),
-        Ok(text) => {
-            match &format {
-                Format::Indented => put(if written == 0 { "[\n" } else { ",\n" }),
-                Format::Json => put(if written == 0 { "[" } else { "," }),
-                Format::Template(_) => {}
+    // Whether an earlier reference fell back to its raw body ([`execute`]).
+    let mut fell_back = false;
+    inspector.inspect_each(&args.refs, INSPECT_BATCH, shape, |shaped| {
+        match shaped.in_order(&mut fell_back) {
+            Err(e) => errors.push(e),
+            Ok(text) => {
+                match &format {
+                    Format::Indented => put(if written == 0 { "[\n" } else { ",\n" }),
+                    Format::Json => put(if written == 0 { "[" } else { "," }),
+                    Format::Template(_) => {}
+                }
+                put(&text);
+                written += 1;
             }
-            put(&text);
-            written += 1;
         }
     });
     match &format {
@@ -208,15 +207,38 @@ impl Format {
     }
 }
 
-/// Runs the template as the docker CLI does: on the body decoded into its Go type
-/// (`image.InspectResponse`); when that fails, on the raw body decoded into `interface{}` with
-/// `missingkey=error`, whose error is the one reported.
-fn execute(t: &Template, body: &J) -> Result<String, TemplateError> {
+/// Runs the template as the docker CLI's `TemplateInspector` does: on the body decoded into its
+/// Go type (`image.InspectResponse`); when that fails, on the raw body decoded into
+/// `interface{}`, through `tmpl.Option("missingkey=error")`, whose error is the one reported.
+/// That call sets the option on the one template the CLI keeps, so every later reference runs
+/// with it, typed pass included: the outcome after such a fallback is kept beside the first.
+///
+/// The typed pass runs with `missingkey=error` first: where it succeeds no missing key was met
+/// and the default gives the same text, so one pass is all most bodies take.
+fn execute(t: &Template, body: &J) -> Shaped {
     let json: serde_json::Value = serde_json::from_str(&body.to_compact(false)).unwrap_or_default();
     let typed = gotypes::inspect_response(&json);
-    if let Ok(text) = t.render(&typed, MissingKey::Default) {
-        return Ok(text);
+    // Data never puts escape sequences on the terminal; what the template wrote stays.
+    let shown = |r: Result<String, TemplateError>| match r {
+        Ok(text) => Ok(crate::text::escape_hazards(&format!("{text}\n")).into_owned()),
+        Err(e) => Err(format!("template parsing error: {e}")),
+    };
+    let strict = t.render(&typed, MissingKey::Error);
+    if strict.is_ok() {
+        return Shaped::fixed(shown(strict));
     }
-    let raw = Value::from_json(&json, Numbers::JsonNumber);
-    t.render(&raw, MissingKey::Error)
+    let raw = shown(t.render(&Value::from_json(&json, Numbers::JsonNumber), MissingKey::Error));
+    match t.render(&typed, MissingKey::Default) {
+        // Only the strict pass fails: after a fallback this one falls back too.
+        Ok(text) => Shaped {
+            now: shown(Ok(text)),
+            after_fallback: Some(raw),
+            falls_back: false,
+        },
+        Err(_) => Shaped {
+            now: raw,
+            after_fallback: None,
+            falls_back: true,
+        },
+    }
 }

@@ -21,8 +21,39 @@ use crate::containerd::records::StoredTarget;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
-/// A shaped body (or the shaped error a template gave it).
-pub type Shaped = Result<String, String>;
+/// A shaped body (or the shaped error a template gave it), as written when no earlier
+/// reference changed how it is shaped. The docker CLI's template inspector changes for good
+/// once one reference falls back to its raw body (`missingkey=error` from then on), so a
+/// template's outcome can depend on the references before it: `after_fallback` is the outcome
+/// once that has happened, where it differs, and `falls_back` says that this one does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Shaped {
+    pub now: Result<String, String>,
+    pub after_fallback: Option<Result<String, String>>,
+    pub falls_back: bool,
+}
+
+impl Shaped {
+    /// A body shaped the same whatever came before it.
+    pub fn fixed(now: Result<String, String>) -> Self {
+        Shaped {
+            now,
+            after_fallback: None,
+            falls_back: false,
+        }
+    }
+
+    /// The outcome in reference order, given whether an earlier reference fell back; notes
+    /// whether this one does.
+    pub fn in_order(self, fell_back: &mut bool) -> Result<String, String> {
+        let out = match (*fell_back, self.after_fallback) {
+            (true, Some(after)) => after,
+            _ => self.now,
+        };
+        *fell_back |= self.falls_back;
+        out
+    }
+}
 
 /// Bytes of shaped bodies kept at once, at least (5,000 references of the 10,000-image store
 /// name 2,500 targets twice, 2,500 apart: their bodies, ~2.6 KB each, would take 6.5 MB; with
@@ -78,9 +109,11 @@ struct Inner {
 const ENTRY_BYTES: usize = 128;
 
 fn weight(body: &Shaped) -> usize {
-    match body {
-        Ok(s) | Err(s) => s.len().saturating_add(ENTRY_BYTES),
-    }
+    let text = |r: &Result<String, String>| match r {
+        Ok(s) | Err(s) => s.len(),
+    };
+    let after = body.after_fallback.as_ref().map_or(0, text);
+    text(&body.now).saturating_add(after).saturating_add(ENTRY_BYTES)
 }
 
 impl Reuse {
@@ -218,7 +251,7 @@ impl Numbering {
 
 #[cfg(test)]
 mod tests {
-    use super::{ENTRY_BYTES, KEPT_BYTES, KEPT_MAX, Numbering, Reuse, budget};
+    use super::{ENTRY_BYTES, KEPT_BYTES, KEPT_MAX, Numbering, Reuse, Shaped, budget};
     use crate::containerd::records::StoredTarget;
     use std::collections::BTreeMap;
 
@@ -236,12 +269,12 @@ mod tests {
         // Slots: a = 0, b = 1; references a, b, a, a.
         let reuse = Reuse::expecting([Some(0), Some(1), Some(0), Some(0)], KEPT_BYTES);
         assert!(reuse.take(0).is_none());
-        reuse.offer(0, &Ok("body a".into()), &["note".into()]);
+        reuse.offer(0, &Shaped::fixed(Ok("body a".into())), &["note".into()]);
         // b has no other reference: nothing is kept for it.
-        reuse.offer(1, &Ok("body b".into()), &[]);
+        reuse.offer(1, &Shaped::fixed(Ok("body b".into())), &[]);
         assert!(reuse.take(1).is_none());
         let (body, notes) = reuse.take(0).expect("kept for the second reference");
-        assert_eq!(body, Ok("body a".to_string()));
+        assert_eq!(body, Shaped::fixed(Ok("body a".to_string())));
         assert_eq!(&notes[..], &["note".to_string()]);
         assert!(reuse.take(0).is_some(), "kept for the third");
         assert!(reuse.take(0).is_none(), "dropped after the last");
@@ -262,7 +295,7 @@ mod tests {
     #[test]
     fn bodies_past_the_budget_are_not_kept() {
         let reuse = Reuse::expecting([Some(0), Some(0)], KEPT_BYTES);
-        reuse.offer(0, &Ok("x".repeat(KEPT_BYTES + 1)), &[]);
+        reuse.offer(0, &Shaped::fixed(Ok("x".repeat(KEPT_BYTES + 1))), &[]);
         assert!(reuse.take(0).is_none());
     }
 
@@ -274,10 +307,10 @@ mod tests {
         // Positions: 0 a, 1 b, 2 c, 3 d, 4 c, 5 b, 6 a, 7 d.
         let slots = [0, 1, 2, 3, 2, 1, 0, 3].map(Some);
         let reuse = Reuse::expecting(slots, KEPT_BYTES);
-        reuse.offer(0, &Ok(half.clone()), &[]); // a, needed at 6
-        reuse.offer(1, &Ok(half.clone()), &[]); // b, needed at 5: the budget is full
-        reuse.offer(2, &Ok(half.clone()), &[]); // c, needed at 4: a (6) makes room
-        reuse.offer(3, &Ok(half.clone()), &[]); // d, needed at 7: kept ones are sooner
+        reuse.offer(0, &Shaped::fixed(Ok(half.clone())), &[]); // a, needed at 6
+        reuse.offer(1, &Shaped::fixed(Ok(half.clone())), &[]); // b, needed at 5: the budget is full
+        reuse.offer(2, &Shaped::fixed(Ok(half.clone())), &[]); // c, needed at 4: a (6) makes room
+        reuse.offer(3, &Shaped::fixed(Ok(half.clone())), &[]); // d, needed at 7: kept ones are sooner
         assert!(reuse.take(2).is_some(), "c");
         assert!(reuse.take(1).is_some(), "b");
         assert!(reuse.take(0).is_none(), "a made room");
@@ -291,19 +324,19 @@ mod tests {
         // Positions: 0 a, 1 b, 2 c, 3 d, 4 b, 5 c, 6 d, 7 a.
         let slots = [0, 1, 2, 3, 1, 2, 3, 0].map(Some);
         let reuse = Reuse::expecting(slots, KEPT_BYTES);
-        reuse.offer(0, &Ok(third.clone()), &[]); // a, needed at 7
-        reuse.offer(1, &Ok(third.clone()), &[]); // b, needed at 4
-        reuse.offer(2, &Ok(third.clone()), &[]); // c, needed at 5: the budget is full
+        reuse.offer(0, &Shaped::fixed(Ok(third.clone())), &[]); // a, needed at 7
+        reuse.offer(1, &Shaped::fixed(Ok(third.clone())), &[]); // b, needed at 4
+        reuse.offer(2, &Shaped::fixed(Ok(third.clone())), &[]); // c, needed at 5: the budget is full
         // d, needed at 6: only a is needed later, and dropping it would not make room.
-        reuse.offer(3, &Ok("x".repeat(KEPT_BYTES / 2)), &[]);
+        reuse.offer(3, &Shaped::fixed(Ok("x".repeat(KEPT_BYTES / 2))), &[]);
         assert!(reuse.take(1).is_some(), "b");
         assert!(reuse.take(2).is_some(), "c");
         assert!(reuse.take(3).is_none(), "d was not kept");
         assert!(reuse.take(0).is_some(), "a was not dropped for nothing");
         // A body bigger than the whole budget drops nothing either.
         let reuse = Reuse::expecting([Some(0), Some(1), Some(1), Some(0)], KEPT_BYTES);
-        reuse.offer(0, &Ok(third), &[]); // a, needed at 3
-        reuse.offer(1, &Ok("x".repeat(KEPT_BYTES + 1)), &[]); // b, needed at 2, sooner
+        reuse.offer(0, &Shaped::fixed(Ok(third)), &[]); // a, needed at 3
+        reuse.offer(1, &Shaped::fixed(Ok("x".repeat(KEPT_BYTES + 1))), &[]); // b, needed at 2, sooner
         assert!(reuse.take(1).is_none(), "b was not kept");
         assert!(reuse.take(0).is_some(), "a stays");
     }
@@ -324,7 +357,7 @@ mod tests {
         let slots = [0, 1, 2, 3, 0, 1, 2, 3].map(Some);
         let reuse = Reuse::expecting(slots, 3 * (ENTRY_BYTES + 1));
         for slot in 0..4 {
-            reuse.offer(slot, &Ok("x".into()), &[]);
+            reuse.offer(slot, &Shaped::fixed(Ok("x".into())), &[]);
         }
         assert!(reuse.take(0).is_some());
         assert!(reuse.take(1).is_some());
