@@ -7,7 +7,7 @@
 use coldctr::bolt::{MetaChoice, ReadMode};
 use coldctr::containerd::root::Root;
 use coldctr::image::platform::Platform;
-use coldctr::inspect::{Inspector, Options};
+use coldctr::inspect::{Inspector, Options, Shaped};
 use std::path::PathBuf;
 
 fn main() {
@@ -71,8 +71,8 @@ fn inspect_each_name_and_digest(bencher: divan::Bencher) {
         inspector.inspect_each(
             &refs,
             96,
-            |r| r.map(|body| body.to_compact(true)).map_err(|e| e.to_string()),
-            |shaped| bytes += shaped.map_or(0, |t| t.len()),
+            |r| Shaped::fixed(r.map(|body| body.to_compact(true)).map_err(|e| e.to_string())),
+            |shaped| bytes += shaped.now.map_or(0, |t| t.len()),
         );
         bytes
     });
