@@ -142,3 +142,31 @@ fn a_raw_fallback_leaves_missingkey_error_for_the_references_after_it() {
         assert_eq!(out.status.code(), Some(1), "{refs:?}");
     }
 }
+
+/// A float precision over 65535, here taken through `*` from a length of the image's data,
+/// panicked (exit 101: Rust's `format!` takes at most 65535). Go's `printf` allows up to a
+/// million; go1.19's `text/template` printed 70002 bytes for `%.70000f` of 1.0 and 70006 for
+/// `%.70000e` of 1.5.
+#[test]
+fn float_precision_past_65535_prints_as_go() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_coldctr"))
+            .arg("--root")
+            .arg(root.join("fixtures/docker-28.5"))
+            .args(["--host-platform", "linux/amd64"])
+            .args(args)
+            .env_remove("DOCKER_API_VERSION")
+            .env_remove("COLDCTR_ROOT")
+            .output()
+            .expect("run coldctr")
+    };
+    let template = r#"{{printf "%.*f" (len (printf "%70000s" .Id)) 1.0 | len}} {{printf "%.70000e" 1.5 | len}}"#;
+    let out = run(&["inspect", "-f", template, "lab/special:1.0"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "70002 70006\n");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let template = r#"{{printf "%.65536f" 1.5 | len}}"#;
+    let out = run(&["images", "-f", "name==docker.io/lab/special:1.0", "--format", template]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "65538\n");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+}

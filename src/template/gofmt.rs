@@ -140,9 +140,9 @@ pub fn format_float(f: f64, verb: char, prec: i32) -> String {
                     format!("{m}{}", exp_suffix(x))
                 }
             } else {
-                let s = format!("{:.*e}", prec as usize, a);
+                let (s, zeros) = exact_e(a, prec_digits(prec));
                 let (m, x) = s.split_once('e').unwrap_or((&s, "0"));
-                format!("{m}{}", exp_suffix(x.parse().unwrap_or(0)))
+                format!("{m}{}{}", "0".repeat(zeros), exp_suffix(x.parse().unwrap_or(0)))
             };
             if verb == 'E' { s.to_uppercase() } else { s }
         }
@@ -156,7 +156,11 @@ pub fn format_float(f: f64, verb: char, prec: i32) -> String {
                     positional(&d, x)
                 }
             } else {
-                format!("{:.*}", prec as usize, a)
+                let p = prec_digits(prec);
+                let exact = p.min(MAX_FRACTION_DIGITS);
+                let mut s = format!("{:.*}", exact, a);
+                s.push_str(&"0".repeat(p - exact));
+                s
             }
         }
         _ => {
@@ -168,7 +172,8 @@ pub fn format_float(f: f64, verb: char, prec: i32) -> String {
                 (d, x, 6)
             } else {
                 let p = prec.max(1);
-                let s = format!("{:.*e}", (p - 1) as usize, a);
+                // Trailing zeros are dropped below: those past the exact digits are not made.
+                let (s, _) = exact_e(a, prec_digits(p - 1));
                 let (m, x) = s.split_once('e').unwrap_or((&s, "0"));
                 let d = m.replace('.', "");
                 let d = d.trim_end_matches('0');
@@ -194,6 +199,24 @@ pub fn format_float(f: f64, verb: char, prec: i32) -> String {
         }
     };
     if neg { format!("-{body}") } else { body }
+}
+
+/// A decimal of an `f64` has at most 767 significant digits and 1074 after the point, so a
+/// precision past these only adds zeros; Rust's `format!` refuses a precision over 65535
+/// (a panic) while Go allows up to a million (and more written in the format).
+const MAX_SIGNIFICANT_DIGITS: usize = 800;
+const MAX_FRACTION_DIGITS: usize = 1100;
+
+/// A precision that is not negative, as a count of digits.
+fn prec_digits(prec: i32) -> usize {
+    usize::try_from(prec).unwrap_or(0)
+}
+
+/// `a` as `d.ddde±x` with `p` digits after the point: the text with at most
+/// [`MAX_SIGNIFICANT_DIGITS`] of them, and how many zeros follow those.
+fn exact_e(a: f64, p: usize) -> (String, usize) {
+    let exact = p.min(MAX_SIGNIFICANT_DIGITS);
+    (format!("{:.*e}", exact, a), p - exact)
 }
 
 fn exp_suffix(x: i32) -> String {
@@ -877,6 +900,49 @@ mod tests {
         assert_eq!(json_float(1e-7), "1e-7");
         assert_eq!(json_float(1500.0), "1500");
         assert_eq!(json_float(0.5), "0.5");
+    }
+
+    /// A float's precision past 65535, the most Rust's `format!` takes (it panicked, exit 101):
+    /// Go allows up to a million, and the digits past a float's exact decimal are zeros. Each
+    /// expected string is what go1.19's `text/template` printed for the same `printf` (by
+    /// parts: the digits Go printed, how many zeros followed them, and what came after).
+    #[test]
+    fn float_precisions_past_u16_like_go() {
+        let f = Value::Float;
+        let z = |n: usize| "0".repeat(n);
+        let tiny = "4.940656458412465441765687928682213723650598026143247644255856825006755072702087518652998363616359923797965646954457177309266567103559397963987747960107818781263007131903114045278458171678489821036887186360569987307230500063874091535649843873124733972731696151400317153853980741262385655911710266585566867681870395603106249319452715914924553293054565444011274801297099995419319894090804165633245247571478690147267801593552386115501348035264934720193790268107107491703332226844753335720832431936092382893458368060106011506169809753078342277318329247904982524730776375927247874656084778203734469699533647017972677717585125660551199131504891101451037862738167250955837389733598993664809941164205702637090279242767544565229087538682506419718265533447265625";
+        let e300 = "1000000000000000052504760255204420248704468581108159154915854115511802457988908195786371375080447864043704443832883878176942523235360430575644792184786706982848387200926575803737830233794788090059368953234970799945081119038967640880074652742780142494579258788820056842838115669472196386865459400540160";
+        let cases: Vec<(&str, Vec<Value>, String)> = vec![
+            ("%.65536f", vec![f(1.5)], format!("1.5{}", z(65535))),
+            ("%.*f", vec![Value::int(65536), f(1.5)], format!("1.5{}", z(65535))),
+            ("%.70000e", vec![f(1.5)], format!("1.5{}e+00", z(69999))),
+            ("%.70000E", vec![f(-2.5)], format!("-2.5{}E+00", z(69999))),
+            ("%.70000g", vec![f(1.5)], "1.5".into()),
+            ("%.70000v", vec![f(1.5)], "1.5".into()),
+            ("%.70000G", vec![f(1e300)], e300.into()),
+            ("%.70000f", vec![f(1e300)], format!("{e300}.{}", z(70000))),
+            (
+                "%.70000f",
+                vec![f(0.1)],
+                format!("0.1000000000000000055511151231257827021181583404541015625{}", z(69945)),
+            ),
+            ("%.70000e", vec![f(5e-324)], format!("{tiny}{}e-324", z(69250))),
+            ("%.70000g", vec![f(5e-324)], format!("{tiny}e-324")),
+            (
+                "%.70000g",
+                vec![f(0.1)],
+                "0.1000000000000000055511151231257827021181583404541015625".into(),
+            ),
+            ("%+080.65540f", vec![f(2.0)], format!("+2.{}", z(65540))),
+            ("%.65536e", vec![f(0.0)], format!("0.{}e+00", z(65536))),
+            ("%.65536f", vec![f(0.0)], format!("0.{}", z(65536))),
+        ];
+        for (format, args, go) in &cases {
+            assert_eq!(&sprintf(format, args), go, "{format}");
+        }
+        // Go printed 1000002 and 10000011 bytes: a million from `*`, more written in the format.
+        assert_eq!(sprintf("%.*f", &[Value::int(1_000_000), f(1.0)]).len(), 1_000_002);
+        assert_eq!(sprintf("%.10000009f", &[f(1.0)]).len(), 10_000_011);
     }
 
     #[test]
