@@ -291,14 +291,15 @@ pub fn exceeds(limit: usize) -> String {
     format!("result exceeds {} MiB", limit >> 20)
 }
 
-/// `fmt.Sprint`: operands joined, with a space between two that are not strings. Refused as
+/// `fmt.Sprint`: operands joined, with a space between two that are not of kind string (Go's
+/// `doPrint` asks the kind: `json.Number` and `digest.Digest` are strings too). Refused as
 /// soon as the result would pass `limit` bytes, before it is built: `print $y $y ...` of a
 /// 64 MiB `$y` would otherwise take 64 MiB per operand before any check saw it.
 pub fn sprint_within(args: &[Value], limit: usize) -> Result<String, String> {
     let mut out = String::new();
     let mut prev_string = false;
     for (i, a) in args.iter().enumerate() {
-        let is_string = matches!(a, Value::Str(_, t) if **t == Type::String);
+        let is_string = matches!(a, Value::Str(..));
         let space = i > 0 && !is_string && !prev_string;
         let piece = print_value(a, 'v', Spec::default(), 0);
         if out.len().saturating_add(usize::from(space)).saturating_add(piece.len()) > limit {
@@ -985,5 +986,22 @@ mod tests {
             .unwrap(),
             "a1 2b"
         );
+        // The kind counts, not the type: no space next to a json.Number or a digest.Digest.
+        // go1.19 printed `69976997` and `1 2a3557false <nil> 4` for `print` of these.
+        let n = |s: &str| Value::Str(Rc::from(s), &Type::Number);
+        assert_eq!(sprint_within(&[n("6997"), n("6997")], 64).unwrap(), "69976997");
+        let args = [
+            Value::int(1),
+            Value::int(2),
+            Value::string("a"),
+            Value::int(3),
+            n("557"),
+            Value::Bool(false),
+            Value::Nil,
+            Value::int(4),
+        ];
+        assert_eq!(sprint_within(&args, 64).unwrap(), "1 2a3557false <nil> 4");
+        let d = Value::Str(Rc::from("sha256:4eff"), &Type::Digest);
+        assert_eq!(sprint_within(&[Value::int(20505), d], 64).unwrap(), "20505sha256:4eff");
     }
 }
