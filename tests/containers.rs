@@ -269,7 +269,8 @@ fn container_inspect_equals_docker_for_every_container() {
     // One not found: docker's message, the others still printed, exit 1.
     let r = run(&node.root(), &["container", "inspect", "nope", "dev-victim"]);
     assert_eq!(r.code, Some(1));
-    assert!(r.stderr.contains("No such container: nope"), "{}", r.stderr);
+    // dockerd's 404 as the v28 client words it, after the output, without our prefix.
+    assert_eq!(r.stderr, "Error response from daemon: No such container: nope\n");
     let one: Value = serde_json::from_slice(&r.stdout).unwrap();
     assert_eq!(one.as_array().unwrap().len(), 1);
     // -f: a Go template on each container, as docker runs it.
@@ -291,6 +292,61 @@ fn container_inspect_equals_docker_for_every_container() {
     assert_eq!(r.code, Some(1));
     assert!(r.stderr.contains("multiple IDs found"), "{}", r.stderr);
     assert_eq!(r.stdout_text(), "[]\n");
+}
+
+/// `container inspect -f` runs as the docker CLI runs it: on the body decoded into moby's
+/// `container.InspectResponse` first, then, where that fails, on the raw body with
+/// `missingkey=error`, which stays set for the references after it. Every expectation is what
+/// docker/cli's inspector logic printed, run in Go 1.19.8 on these three bodies decoded into
+/// moby v28.5.1's own API types.
+#[test]
+fn container_templates_run_on_the_typed_container_as_docker_runs_them() {
+    let node = unpack();
+    let names = ["dev-killed", "dev-running", "dev-exit3"];
+    let inspect = |template: &str| {
+        let mut args = vec!["container", "inspect", "-f", template];
+        args.extend(names);
+        run(&node.root(), &args)
+    };
+    // Ints compare and print as ints, not as json.Number.
+    let r = inspect(
+        "{{if eq .State.ExitCode 137}}killed{{else}}{{.State.ExitCode}}{{end}} \
+         {{printf \"%T\" .State.ExitCode}} {{gt .State.Pid 0}}",
+    );
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert_eq!(r.stdout_text(), "killed int false\n0 int true\n3 int false\n");
+    // Nil pointers, structs, and promoted fields of the embedded Resources.
+    let r = inspect(
+        "{{.State.Health}} {{.Config.StopTimeout}} {{.HostConfig.RestartPolicy}} \
+         {{.HostConfig.Memory}} {{.HostConfig.Resources.NanoCPUs}}",
+    );
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert_eq!(
+        r.stdout_text(),
+        "<nil> <nil> {unless-stopped 0} 0 0\n<nil> <nil> {always 0} 0 0\n<nil> <nil> {on-failure 2} 0 0\n"
+    );
+    // Go's field names on the typed pass; the JSON name only through the raw fallback.
+    let r = inspect("{{.HostConfig.DNS}} {{json .State.ExitCode}} {{printf \"%T\" .HostConfig.DNS}}");
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert_eq!(r.stdout_text(), "[] 137 []string\n[] 0 []string\n[] 3 []string\n");
+    let r = inspect("{{.HostConfig.Dns}} {{printf \"%T\" .HostConfig.Dns}}");
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert_eq!(r.stdout_text(), "[] []interface {}\n".repeat(3));
+    // No such field: the typed pass fails, and so does the raw one.
+    let r = inspect("{{.NoSuchField}}");
+    assert_eq!(r.code, Some(1));
+    assert_eq!(r.stdout_text(), "");
+    let line = "template parsing error: template: :1:2: executing \"\" at <.NoSuchField>: \
+                map has no entry for key \"NoSuchField\"\n";
+    assert_eq!(r.stderr, line.repeat(3));
+    // The running container falls back (no field NoSuch), which leaves missingkey=error for
+    // the one after it, whose typed pass then fails on the missing label too.
+    let r = inspect("{{.Config.Labels.nosuch}}{{if .State.Running}}{{.NoSuch}}{{end}}");
+    assert_eq!(r.code, Some(1));
+    assert_eq!(r.stdout_text(), "<no value>\n");
+    let line = "template parsing error: template: :1:9: executing \"\" at <.Config.Labels.nosuch>: \
+                map has no entry for key \"nosuch\"\n";
+    assert_eq!(r.stderr, line.repeat(2));
 }
 
 #[test]

@@ -461,8 +461,10 @@ pub fn container(global: &Global, args: ContainerArgs, out: &mut dyn Write) -> R
     let (inv, mut outcome) = gather(global, false)?;
     let data_root = inv.docker_node_root.clone();
     // Each object escaped as the tool that prints it: the docker CLI leaves `<>&` alone,
-    // ctr's json.MarshalIndent escapes them.
-    let mut found = Vec::new();
+    // ctr's json.MarshalIndent escapes them. A Docker container's body is what the docker CLI
+    // types (`container.InspectResponse`); a containerd record's is ctr's, which no CLI runs
+    // templates on.
+    let mut found: Vec<Result<(String, bool), String>> = Vec::new();
     for arg in &wanted {
         let found_entry = containers::find(&inv.entries, arg).and_then(|e| {
             if containerd && e.record.is_none() {
@@ -471,55 +473,83 @@ pub fn container(global: &Global, args: ContainerArgs, out: &mut dyn Write) -> R
                 Ok(e)
             }
         });
-        match found_entry {
-            Ok(e) if containerd => found.push(match &e.record {
-                Some(r) => containers::record_inspect::inspect(r, e.cri.as_ref()).to_compact(true),
-                None => "null".to_string(),
+        found.push(match found_entry {
+            Ok(e) if containerd => Ok(match &e.record {
+                Some(r) => (
+                    containers::record_inspect::inspect(r, e.cri.as_ref()).to_compact(true),
+                    false,
+                ),
+                None => ("null".to_string(), false),
             }),
-            Ok(e) => found.push(match (&e.docker, &e.record) {
-                (Some(d), _) => containers::docker_inspect::inspect(d, &data_root).to_compact(false),
-                (None, Some(r)) => containers::record_inspect::inspect(r, e.cri.as_ref()).to_compact(true),
-                (None, None) => "null".to_string(),
+            Ok(e) => Ok(match (&e.docker, &e.record) {
+                (Some(d), _) => (
+                    containers::docker_inspect::inspect(d, &data_root).to_compact(false),
+                    true,
+                ),
+                (None, Some(r)) => (
+                    containers::record_inspect::inspect(r, e.cri.as_ref()).to_compact(true),
+                    false,
+                ),
+                (None, None) => ("null".to_string(), false),
             }),
-            Err(Lookup::NotFound) => {
-                warn(format_args!(
-                    "Error: No such container: {}",
-                    crate::text::escape(arg.as_bytes())
-                ));
-                outcome = outcome.worst(Outcome::No);
-            }
-            Err(Lookup::Ambiguous) => {
-                warn(format_args!(
-                    "Error response from daemon: multiple IDs found with provided prefix: {}",
-                    crate::text::escape(arg.as_bytes())
-                ));
-                outcome = outcome.worst(Outcome::No);
-            }
-        }
+            // What the daemon answers, as the docker CLI prints it (after the output).
+            Err(Lookup::NotFound) => Err(format!(
+                "Error response from daemon: No such container: {}",
+                crate::text::escape(arg.as_bytes())
+            )),
+            Err(Lookup::Ambiguous) => Err(format!(
+                "Error response from daemon: multiple IDs found with provided prefix: {}",
+                crate::text::escape(arg.as_bytes())
+            )),
+        });
     }
-    let joined = format!("[{}]", found.join(","));
+    let mut errors = Vec::new();
+    let bodies: Vec<&(String, bool)> = found
+        .iter()
+        .filter_map(|f| match f {
+            Ok(body) => Some(body),
+            Err(e) => {
+                errors.push(e.clone());
+                None
+            }
+        })
+        .collect();
     match (&template, format.as_deref()) {
         (Some(t), _) => {
+            // In reference order, errors among them, as the CLI's inspector meets them.
+            errors.clear();
             let mut text = String::new();
-            for body in &found {
-                let json: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
-                let value = crate::template::Value::from_json(&json, crate::template::Numbers::JsonNumber);
-                match t.render(&value, crate::template::MissingKey::Default) {
-                    Ok(s) => {
-                        text.push_str(&s);
-                        text.push('\n');
+            let mut fell_back = false;
+            for f in &found {
+                let shaped = match f {
+                    Err(e) => Err(e.clone()),
+                    Ok((body, docker)) => {
+                        let json: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
+                        let typed = docker.then(|| containers::gotypes::inspect_response(&json));
+                        super::inspect::execute(t, &json, typed.as_ref()).in_order(&mut fell_back)
                     }
-                    Err(e) => {
-                        warn(format_args!("template: {e}"));
-                        outcome = outcome.worst(Outcome::No);
-                    }
+                };
+                match shaped {
+                    Ok(s) => text.push_str(&s),
+                    Err(e) => errors.push(e),
                 }
             }
-            // What the template wrote stays; escape sequences from the data do not.
-            out.write_all(crate::text::escape_hazards(&text).as_bytes())?;
+            out.write_all(text.as_bytes())?;
         }
-        (None, Some("json")) => writeln!(out, "{joined}")?,
-        (None, _) => writeln!(out, "{}", indent(&joined, "    "))?,
+        (None, Some("json")) => {
+            let joined: Vec<&str> = bodies.iter().map(|(b, _)| b.as_str()).collect();
+            writeln!(out, "[{}]", joined.join(","))?
+        }
+        (None, _) => {
+            let joined: Vec<&str> = bodies.iter().map(|(b, _)| b.as_str()).collect();
+            writeln!(out, "{}", indent(&format!("[{}]", joined.join(",")), "    "))?
+        }
+    }
+    for e in &errors {
+        eprintln!("{e}");
+    }
+    if !errors.is_empty() {
+        outcome = outcome.worst(Outcome::No);
     }
     Ok(outcome)
 }

@@ -93,7 +93,10 @@ pub fn run(global: &Global, args: InspectArgs, out: &mut dyn Write) -> Result<Ou
                     Shaped::fixed(Ok(text))
                 }
                 Format::Json => Shaped::fixed(Ok(body.to_compact(true))),
-                Format::Template(t) => execute(t, &body),
+                Format::Template(t) => {
+                    let json: serde_json::Value = serde_json::from_str(&body.to_compact(false)).unwrap_or_default();
+                    execute(t, &json, Some(&gotypes::inspect_response(&json)))
+                }
             },
         }
     };
@@ -208,27 +211,34 @@ impl Format {
 }
 
 /// Runs the template as the docker CLI's `TemplateInspector` does: on the body decoded into its
-/// Go type (`image.InspectResponse`); when that fails, on the raw body decoded into
-/// `interface{}`, through `tmpl.Option("missingkey=error")`, whose error is the one reported.
-/// That call sets the option on the one template the CLI keeps, so every later reference runs
-/// with it, typed pass included: the outcome after such a fallback is kept beside the first.
+/// Go type (`typed`: `image.InspectResponse`, `container.InspectResponse`); when that fails, on
+/// the raw body decoded into `interface{}`, through `tmpl.Option("missingkey=error")`, whose
+/// error is the one reported. That call sets the option on the one template the CLI keeps, so
+/// every later reference runs with it, typed pass included: the outcome after such a fallback
+/// is kept beside the first. A body with no Go type (`None`) is run on the raw body alone.
 ///
 /// The typed pass runs with `missingkey=error` first: where it succeeds no missing key was met
 /// and the default gives the same text, so one pass is all most bodies take.
-fn execute(t: &Template, body: &J) -> Shaped {
-    let json: serde_json::Value = serde_json::from_str(&body.to_compact(false)).unwrap_or_default();
-    let typed = gotypes::inspect_response(&json);
+pub(super) fn execute(t: &Template, json: &serde_json::Value, typed: Option<&Value>) -> Shaped {
     // Data never puts escape sequences on the terminal; what the template wrote stays.
     let shown = |r: Result<String, TemplateError>| match r {
         Ok(text) => Ok(crate::text::escape_hazards(&format!("{text}\n")).into_owned()),
         Err(e) => Err(format!("template parsing error: {e}")),
     };
-    let strict = t.render(&typed, MissingKey::Error);
+    let raw_value = || Value::from_json(json, Numbers::JsonNumber);
+    let Some(typed) = typed else {
+        return Shaped {
+            now: shown(t.render(&raw_value(), MissingKey::Default)),
+            after_fallback: Some(shown(t.render(&raw_value(), MissingKey::Error))),
+            falls_back: false,
+        };
+    };
+    let strict = t.render(typed, MissingKey::Error);
     if strict.is_ok() {
         return Shaped::fixed(shown(strict));
     }
-    let raw = shown(t.render(&Value::from_json(&json, Numbers::JsonNumber), MissingKey::Error));
-    match t.render(&typed, MissingKey::Default) {
+    let raw = shown(t.render(&raw_value(), MissingKey::Error));
+    match t.render(typed, MissingKey::Default) {
         // Only the strict pass fails: after a fallback this one falls back too.
         Ok(text) => Shaped {
             now: shown(Ok(text)),

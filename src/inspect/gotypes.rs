@@ -99,7 +99,8 @@ static DESCRIPTOR: StructDef = StructDef {
     ],
 };
 static DESCRIPTOR_T: Type = Type::Struct(&DESCRIPTOR);
-static DESCRIPTOR_PTR: Type = Type::Ptr(&DESCRIPTOR_T);
+/// `*v1.Descriptor`, also a container's `ImageManifestDescriptor`.
+pub static DESCRIPTOR_PTR: Type = Type::Ptr(&DESCRIPTOR_T);
 
 static DRIVER_DATA: StructDef = StructDef {
     name: "storage.DriverData",

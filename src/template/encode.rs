@@ -90,7 +90,11 @@ fn write_fields(v: &Value, out: &mut String, first: &mut bool) -> Result<(), Str
     let Value::Struct(fields, def) = v else { return Ok(()) };
     for (f, e) in def.fields.iter().zip(fields.iter()) {
         if f.embedded {
-            write_fields(e, out, first)?;
+            // A nil embedded pointer adds nothing.
+            match e {
+                Value::Ptr(Some(target), _) => write_fields(target, out, first)?,
+                e => write_fields(e, out, first)?,
+            }
             continue;
         }
         if f.omitempty && is_empty(e) {

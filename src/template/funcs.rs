@@ -201,7 +201,15 @@ pub fn struct_field(fields: &[Value], def: &'static StructDef, name: &str) -> Op
         }
     }
     for (f, v) in def.fields.iter().zip(fields.iter()) {
-        if let (true, Value::Struct(inner, d)) = (f.embedded, v)
+        if !f.embedded {
+            continue;
+        }
+        // An embedded struct, or a non-nil embedded pointer to one.
+        let embedded = match v {
+            Value::Ptr(Some(target), _) => target.as_ref(),
+            other => other,
+        };
+        if let Value::Struct(inner, d) = embedded
             && let Some(found) = struct_field(inner, d, name)
         {
             return Some(found);
@@ -212,9 +220,10 @@ pub fn struct_field(fields: &[Value], def: &'static StructDef, name: &str) -> Op
 
 /// Whether a struct type has a field `name` (promoted fields included).
 pub fn has_field(def: &StructDef, name: &str) -> bool {
-    def.fields
-        .iter()
-        .any(|f: &FieldDef| f.name == name || (f.embedded && matches!(f.ty, Type::Struct(d) if has_field(d, name))))
+    def.fields.iter().any(|f: &FieldDef| {
+        f.name == name
+            || (f.embedded && matches!(f.ty, Type::Struct(d) | Type::Ptr(Type::Struct(d)) if has_field(d, name)))
+    })
 }
 
 fn index_arg(index: &Value, cap: usize) -> Result<usize, String> {

@@ -267,7 +267,16 @@ fn decode_struct(m: &serde_json::Map<String, serde_json::Value>, d: &'static Str
     for (i, f) in d.fields.iter().enumerate() {
         let Some(slot) = fields.get_mut(i) else { continue };
         if f.embedded {
-            // An embedded struct takes its members from the same object.
+            // An embedded struct takes its members from the same object; an embedded pointer
+            // is allocated only when one of them is there.
+            if let Type::Ptr(Type::Struct(inner)) = f.ty
+                && !inner
+                    .fields
+                    .iter()
+                    .any(|g| m.keys().any(|k| k.eq_ignore_ascii_case(g.json_name())))
+            {
+                continue;
+            }
             *slot = Value::decode(&serde_json::Value::Object(m.clone()), f.ty);
             continue;
         }

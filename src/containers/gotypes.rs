@@ -1,0 +1,530 @@
+//! The Go types the docker CLI decodes a `container inspect` body into, for `-f` templates:
+//! `container.InspectResponse` of the moby API types docker/cli 28.x vendors (moby v28.5.1,
+//! `api/types/container/{container,state,health,hostconfig,config,network_settings}.go`,
+//! `api/types/{network/endpoint.go,network/network.go,storage,mount,blkiodev}`, and the
+//! vendored `go-units` `Ulimit`, `go-connections/nat` `PortBinding`, `docker-image-spec`
+//! `HealthcheckConfig` and image-spec `Descriptor`).
+//!
+//! ```text
+//! InspectResponse{*ContainerJSONBase (embedded), Mounts []MountPoint, Config *Config,
+//!                 NetworkSettings *NetworkSettings, ImageManifestDescriptor *v1.Descriptor}
+//! ContainerJSONBase{ID "Id", Created, Path, Args, State *State, Image, ..., HostConfig
+//!                   *HostConfig, GraphDriver storage.DriverData, SizeRw *int64, SizeRootFs}
+//! HostConfig{Binds, ..., Isolation, Resources (embedded), Mounts, MaskedPaths, ..., Init}
+//! NetworkSettings{NetworkSettingsBase (embedded), DefaultNetworkSettings (embedded), Networks}
+//! ```
+//!
+//! The CLI runs a template on this typed value first, and on the raw body only when that
+//! fails (docker/cli `cli/command/inspect/inspector.go`), so `eq .State.ExitCode 137` compares
+//! ints and `.NoSuchField` is an error, as with docker.
+//!
+//! What the template engine's types do not tell apart, and so where `printf "%T"` differs
+//! from docker's: named string types (`container.NetworkMode`, `mount.Type`, ...) are
+//! `string`; `uint16`, `uint32`, `uint64` and `os.FileMode` are `uint`; `[2]uint` is `[]uint`.
+//! Values print the same. Methods of these types (`.HostConfig.NetworkMode.IsHost`) are not
+//! there: such a template fails the typed pass and runs on the raw body, as docker runs any
+//! template its typed pass refuses.
+
+use crate::inspect::gotypes::DESCRIPTOR_PTR;
+use crate::template::{EMPTY_STRUCT, FieldDef as F, StructDef, Type, Value};
+
+static STR: Type = Type::String;
+static INT: Type = Type::Int;
+static I64: Type = Type::Int64;
+static UINT: Type = Type::Uint;
+static BOOL: Type = Type::Bool;
+static DUR: Type = Type::Duration;
+static TIME: Type = Type::Time;
+static STRINGS: Type = Type::Slice(&STR);
+static STRING_LISTS: Type = Type::Slice(&STRINGS);
+static STRING_MAP: Type = Type::Map(&STR);
+static EMPTY: Type = Type::Struct(&EMPTY_STRUCT);
+/// `nat.PortSet` and `Volumes`: `map[string]struct{}`.
+static SET: Type = Type::Map(&EMPTY);
+static UINTS: Type = Type::Slice(&UINT);
+static INT_PTR: Type = Type::Ptr(&INT);
+static I64_PTR: Type = Type::Ptr(&I64);
+static BOOL_PTR: Type = Type::Ptr(&BOOL);
+
+const fn ptr(t: &'static Type) -> Type {
+    Type::Ptr(t)
+}
+
+static HEALTHCHECK_RESULT: StructDef = StructDef {
+    name: "container.HealthcheckResult",
+    fields: &[
+        F::new("Start", &TIME),
+        F::new("End", &TIME),
+        F::new("ExitCode", &INT),
+        F::new("Output", &STR),
+    ],
+};
+static HEALTHCHECK_RESULT_T: Type = Type::Struct(&HEALTHCHECK_RESULT);
+static HEALTHCHECK_RESULT_PTR: Type = ptr(&HEALTHCHECK_RESULT_T);
+static HEALTHCHECK_RESULTS: Type = Type::Slice(&HEALTHCHECK_RESULT_PTR);
+
+static HEALTH: StructDef = StructDef {
+    name: "container.Health",
+    fields: &[
+        F::new("Status", &STR),
+        F::new("FailingStreak", &INT),
+        F::new("Log", &HEALTHCHECK_RESULTS),
+    ],
+};
+static HEALTH_T: Type = Type::Struct(&HEALTH);
+static HEALTH_PTR: Type = ptr(&HEALTH_T);
+
+static STATE: StructDef = StructDef {
+    name: "container.State",
+    fields: &[
+        F::new("Status", &STR),
+        F::new("Running", &BOOL),
+        F::new("Paused", &BOOL),
+        F::new("Restarting", &BOOL),
+        F::new("OOMKilled", &BOOL),
+        F::new("Dead", &BOOL),
+        F::new("Pid", &INT),
+        F::new("ExitCode", &INT),
+        F::new("Error", &STR),
+        F::new("StartedAt", &STR),
+        F::new("FinishedAt", &STR),
+        F::new("Health", &HEALTH_PTR).omitempty(),
+    ],
+};
+static STATE_T: Type = Type::Struct(&STATE);
+static STATE_PTR: Type = ptr(&STATE_T);
+
+static LOG_CONFIG: StructDef = StructDef {
+    name: "container.LogConfig",
+    fields: &[F::new("Type", &STR), F::new("Config", &STRING_MAP)],
+};
+static LOG_CONFIG_T: Type = Type::Struct(&LOG_CONFIG);
+
+static PORT_BINDING: StructDef = StructDef {
+    name: "nat.PortBinding",
+    fields: &[F::new("HostIP", &STR).json("HostIp"), F::new("HostPort", &STR)],
+};
+static PORT_BINDING_T: Type = Type::Struct(&PORT_BINDING);
+static PORT_BINDINGS: Type = Type::Slice(&PORT_BINDING_T);
+/// `nat.PortMap`: `map[nat.Port][]nat.PortBinding`.
+static PORT_MAP: Type = Type::Map(&PORT_BINDINGS);
+
+static RESTART_POLICY: StructDef = StructDef {
+    name: "container.RestartPolicy",
+    fields: &[F::new("Name", &STR), F::new("MaximumRetryCount", &INT)],
+};
+static RESTART_POLICY_T: Type = Type::Struct(&RESTART_POLICY);
+
+static WEIGHT_DEVICE: StructDef = StructDef {
+    name: "blkiodev.WeightDevice",
+    fields: &[F::new("Path", &STR), F::new("Weight", &UINT)],
+};
+static WEIGHT_DEVICE_T: Type = Type::Struct(&WEIGHT_DEVICE);
+static WEIGHT_DEVICE_PTR: Type = ptr(&WEIGHT_DEVICE_T);
+static WEIGHT_DEVICES: Type = Type::Slice(&WEIGHT_DEVICE_PTR);
+
+static THROTTLE_DEVICE: StructDef = StructDef {
+    name: "blkiodev.ThrottleDevice",
+    fields: &[F::new("Path", &STR), F::new("Rate", &UINT)],
+};
+static THROTTLE_DEVICE_T: Type = Type::Struct(&THROTTLE_DEVICE);
+static THROTTLE_DEVICE_PTR: Type = ptr(&THROTTLE_DEVICE_T);
+static THROTTLE_DEVICES: Type = Type::Slice(&THROTTLE_DEVICE_PTR);
+
+static DEVICE_MAPPING: StructDef = StructDef {
+    name: "container.DeviceMapping",
+    fields: &[
+        F::new("PathOnHost", &STR),
+        F::new("PathInContainer", &STR),
+        F::new("CgroupPermissions", &STR),
+    ],
+};
+static DEVICE_MAPPING_T: Type = Type::Struct(&DEVICE_MAPPING);
+static DEVICE_MAPPINGS: Type = Type::Slice(&DEVICE_MAPPING_T);
+
+static DEVICE_REQUEST: StructDef = StructDef {
+    name: "container.DeviceRequest",
+    fields: &[
+        F::new("Driver", &STR),
+        F::new("Count", &INT),
+        F::new("DeviceIDs", &STRINGS),
+        F::new("Capabilities", &STRING_LISTS),
+        F::new("Options", &STRING_MAP),
+    ],
+};
+static DEVICE_REQUEST_T: Type = Type::Struct(&DEVICE_REQUEST);
+static DEVICE_REQUESTS: Type = Type::Slice(&DEVICE_REQUEST_T);
+
+static ULIMIT: StructDef = StructDef {
+    name: "units.Ulimit",
+    fields: &[F::new("Name", &STR), F::new("Hard", &I64), F::new("Soft", &I64)],
+};
+static ULIMIT_T: Type = Type::Struct(&ULIMIT);
+static ULIMIT_PTR: Type = ptr(&ULIMIT_T);
+static ULIMITS: Type = Type::Slice(&ULIMIT_PTR);
+
+static RESOURCES: StructDef = StructDef {
+    name: "container.Resources",
+    fields: &[
+        F::new("CPUShares", &I64).json("CpuShares"),
+        F::new("Memory", &I64),
+        F::new("NanoCPUs", &I64).json("NanoCpus"),
+        F::new("CgroupParent", &STR),
+        F::new("BlkioWeight", &UINT),
+        F::new("BlkioWeightDevice", &WEIGHT_DEVICES),
+        F::new("BlkioDeviceReadBps", &THROTTLE_DEVICES),
+        F::new("BlkioDeviceWriteBps", &THROTTLE_DEVICES),
+        F::new("BlkioDeviceReadIOps", &THROTTLE_DEVICES),
+        F::new("BlkioDeviceWriteIOps", &THROTTLE_DEVICES),
+        F::new("CPUPeriod", &I64).json("CpuPeriod"),
+        F::new("CPUQuota", &I64).json("CpuQuota"),
+        F::new("CPURealtimePeriod", &I64).json("CpuRealtimePeriod"),
+        F::new("CPURealtimeRuntime", &I64).json("CpuRealtimeRuntime"),
+        F::new("CpusetCpus", &STR),
+        F::new("CpusetMems", &STR),
+        F::new("Devices", &DEVICE_MAPPINGS),
+        F::new("DeviceCgroupRules", &STRINGS),
+        F::new("DeviceRequests", &DEVICE_REQUESTS),
+        F::new("KernelMemory", &I64).omitempty(),
+        F::new("KernelMemoryTCP", &I64).omitempty(),
+        F::new("MemoryReservation", &I64),
+        F::new("MemorySwap", &I64),
+        F::new("MemorySwappiness", &I64_PTR),
+        F::new("OomKillDisable", &BOOL_PTR),
+        F::new("PidsLimit", &I64_PTR),
+        F::new("Ulimits", &ULIMITS),
+        F::new("CPUCount", &I64).json("CpuCount"),
+        F::new("CPUPercent", &I64).json("CpuPercent"),
+        F::new("IOMaximumIOps", &UINT),
+        F::new("IOMaximumBandwidth", &UINT),
+    ],
+};
+static RESOURCES_T: Type = Type::Struct(&RESOURCES);
+
+static BIND_OPTIONS: StructDef = StructDef {
+    name: "mount.BindOptions",
+    fields: &[
+        F::new("Propagation", &STR).omitempty(),
+        F::new("NonRecursive", &BOOL).omitempty(),
+        F::new("CreateMountpoint", &BOOL).omitempty(),
+        F::new("ReadOnlyNonRecursive", &BOOL).omitempty(),
+        F::new("ReadOnlyForceRecursive", &BOOL).omitempty(),
+    ],
+};
+static BIND_OPTIONS_T: Type = Type::Struct(&BIND_OPTIONS);
+static BIND_OPTIONS_PTR: Type = ptr(&BIND_OPTIONS_T);
+
+static MOUNT_DRIVER: StructDef = StructDef {
+    name: "mount.Driver",
+    fields: &[
+        F::new("Name", &STR).omitempty(),
+        F::new("Options", &STRING_MAP).omitempty(),
+    ],
+};
+static MOUNT_DRIVER_T: Type = Type::Struct(&MOUNT_DRIVER);
+static MOUNT_DRIVER_PTR: Type = ptr(&MOUNT_DRIVER_T);
+
+static VOLUME_OPTIONS: StructDef = StructDef {
+    name: "mount.VolumeOptions",
+    fields: &[
+        F::new("NoCopy", &BOOL).omitempty(),
+        F::new("Labels", &STRING_MAP).omitempty(),
+        F::new("Subpath", &STR).omitempty(),
+        F::new("DriverConfig", &MOUNT_DRIVER_PTR).omitempty(),
+    ],
+};
+static VOLUME_OPTIONS_T: Type = Type::Struct(&VOLUME_OPTIONS);
+static VOLUME_OPTIONS_PTR: Type = ptr(&VOLUME_OPTIONS_T);
+
+static IMAGE_OPTIONS: StructDef = StructDef {
+    name: "mount.ImageOptions",
+    fields: &[F::new("Subpath", &STR).omitempty()],
+};
+static IMAGE_OPTIONS_T: Type = Type::Struct(&IMAGE_OPTIONS);
+static IMAGE_OPTIONS_PTR: Type = ptr(&IMAGE_OPTIONS_T);
+
+static TMPFS_OPTIONS: StructDef = StructDef {
+    name: "mount.TmpfsOptions",
+    fields: &[
+        F::new("SizeBytes", &I64).omitempty(),
+        F::new("Mode", &UINT).omitempty(),
+        F::new("Options", &STRING_LISTS).omitempty(),
+    ],
+};
+static TMPFS_OPTIONS_T: Type = Type::Struct(&TMPFS_OPTIONS);
+static TMPFS_OPTIONS_PTR: Type = ptr(&TMPFS_OPTIONS_T);
+
+static CLUSTER_OPTIONS: StructDef = StructDef {
+    name: "mount.ClusterOptions",
+    fields: &[],
+};
+static CLUSTER_OPTIONS_T: Type = Type::Struct(&CLUSTER_OPTIONS);
+static CLUSTER_OPTIONS_PTR: Type = ptr(&CLUSTER_OPTIONS_T);
+
+static MOUNT: StructDef = StructDef {
+    name: "mount.Mount",
+    fields: &[
+        F::new("Type", &STR).omitempty(),
+        F::new("Source", &STR).omitempty(),
+        F::new("Target", &STR).omitempty(),
+        F::new("ReadOnly", &BOOL).omitempty(),
+        F::new("Consistency", &STR).omitempty(),
+        F::new("BindOptions", &BIND_OPTIONS_PTR).omitempty(),
+        F::new("VolumeOptions", &VOLUME_OPTIONS_PTR).omitempty(),
+        F::new("ImageOptions", &IMAGE_OPTIONS_PTR).omitempty(),
+        F::new("TmpfsOptions", &TMPFS_OPTIONS_PTR).omitempty(),
+        F::new("ClusterOptions", &CLUSTER_OPTIONS_PTR).omitempty(),
+    ],
+};
+static MOUNT_T: Type = Type::Struct(&MOUNT);
+static MOUNTS: Type = Type::Slice(&MOUNT_T);
+
+static HOST_CONFIG: StructDef = StructDef {
+    name: "container.HostConfig",
+    fields: &[
+        F::new("Binds", &STRINGS),
+        F::new("ContainerIDFile", &STR),
+        F::new("LogConfig", &LOG_CONFIG_T),
+        F::new("NetworkMode", &STR),
+        F::new("PortBindings", &PORT_MAP),
+        F::new("RestartPolicy", &RESTART_POLICY_T),
+        F::new("AutoRemove", &BOOL),
+        F::new("VolumeDriver", &STR),
+        F::new("VolumesFrom", &STRINGS),
+        F::new("ConsoleSize", &UINTS),
+        F::new("Annotations", &STRING_MAP).omitempty(),
+        F::new("CapAdd", &STRINGS),
+        F::new("CapDrop", &STRINGS),
+        F::new("CgroupnsMode", &STR),
+        F::new("DNS", &STRINGS).json("Dns"),
+        F::new("DNSOptions", &STRINGS).json("DnsOptions"),
+        F::new("DNSSearch", &STRINGS).json("DnsSearch"),
+        F::new("ExtraHosts", &STRINGS),
+        F::new("GroupAdd", &STRINGS),
+        F::new("IpcMode", &STR),
+        F::new("Cgroup", &STR),
+        F::new("Links", &STRINGS),
+        F::new("OomScoreAdj", &INT),
+        F::new("PidMode", &STR),
+        F::new("Privileged", &BOOL),
+        F::new("PublishAllPorts", &BOOL),
+        F::new("ReadonlyRootfs", &BOOL),
+        F::new("SecurityOpt", &STRINGS),
+        F::new("StorageOpt", &STRING_MAP).omitempty(),
+        F::new("Tmpfs", &STRING_MAP).omitempty(),
+        F::new("UTSMode", &STR),
+        F::new("UsernsMode", &STR),
+        F::new("ShmSize", &I64),
+        F::new("Sysctls", &STRING_MAP).omitempty(),
+        F::new("Runtime", &STR).omitempty(),
+        F::new("Isolation", &STR),
+        F::new("Resources", &RESOURCES_T).embedded(),
+        F::new("Mounts", &MOUNTS).omitempty(),
+        F::new("MaskedPaths", &STRINGS),
+        F::new("ReadonlyPaths", &STRINGS),
+        F::new("Init", &BOOL_PTR).omitempty(),
+    ],
+};
+static HOST_CONFIG_T: Type = Type::Struct(&HOST_CONFIG);
+static HOST_CONFIG_PTR: Type = ptr(&HOST_CONFIG_T);
+
+static DRIVER_DATA: StructDef = StructDef {
+    name: "storage.DriverData",
+    fields: &[F::new("Data", &STRING_MAP), F::new("Name", &STR)],
+};
+static DRIVER_DATA_T: Type = Type::Struct(&DRIVER_DATA);
+
+static BASE: StructDef = StructDef {
+    name: "container.ContainerJSONBase",
+    fields: &[
+        F::new("ID", &STR).json("Id"),
+        F::new("Created", &STR),
+        F::new("Path", &STR),
+        F::new("Args", &STRINGS),
+        F::new("State", &STATE_PTR),
+        F::new("Image", &STR),
+        F::new("ResolvConfPath", &STR),
+        F::new("HostnamePath", &STR),
+        F::new("HostsPath", &STR),
+        F::new("LogPath", &STR),
+        F::new("Name", &STR),
+        F::new("RestartCount", &INT),
+        F::new("Driver", &STR),
+        F::new("Platform", &STR),
+        F::new("MountLabel", &STR),
+        F::new("ProcessLabel", &STR),
+        F::new("AppArmorProfile", &STR),
+        F::new("ExecIDs", &STRINGS),
+        F::new("HostConfig", &HOST_CONFIG_PTR),
+        F::new("GraphDriver", &DRIVER_DATA_T),
+        F::new("SizeRw", &I64_PTR).omitempty(),
+        F::new("SizeRootFs", &I64_PTR).omitempty(),
+    ],
+};
+static BASE_T: Type = Type::Struct(&BASE);
+static BASE_PTR: Type = ptr(&BASE_T);
+
+static MOUNT_POINT: StructDef = StructDef {
+    name: "container.MountPoint",
+    fields: &[
+        F::new("Type", &STR).omitempty(),
+        F::new("Name", &STR).omitempty(),
+        F::new("Source", &STR),
+        F::new("Destination", &STR),
+        F::new("Driver", &STR).omitempty(),
+        F::new("Mode", &STR),
+        F::new("RW", &BOOL),
+        F::new("Propagation", &STR),
+    ],
+};
+static MOUNT_POINT_T: Type = Type::Struct(&MOUNT_POINT);
+static MOUNT_POINTS: Type = Type::Slice(&MOUNT_POINT_T);
+
+/// `container.HealthConfig`, an alias of docker-image-spec's `HealthcheckConfig`.
+static HEALTHCHECK_CONFIG: StructDef = StructDef {
+    name: "v1.HealthcheckConfig",
+    fields: &[
+        F::new("Test", &STRINGS).omitempty(),
+        F::new("Interval", &DUR).omitempty(),
+        F::new("Timeout", &DUR).omitempty(),
+        F::new("StartPeriod", &DUR).omitempty(),
+        F::new("StartInterval", &DUR).omitempty(),
+        F::new("Retries", &INT).omitempty(),
+    ],
+};
+static HEALTHCHECK_CONFIG_T: Type = Type::Struct(&HEALTHCHECK_CONFIG);
+static HEALTHCHECK_CONFIG_PTR: Type = ptr(&HEALTHCHECK_CONFIG_T);
+
+static CONFIG: StructDef = StructDef {
+    name: "container.Config",
+    fields: &[
+        F::new("Hostname", &STR),
+        F::new("Domainname", &STR),
+        F::new("User", &STR),
+        F::new("AttachStdin", &BOOL),
+        F::new("AttachStdout", &BOOL),
+        F::new("AttachStderr", &BOOL),
+        F::new("ExposedPorts", &SET).omitempty(),
+        F::new("Tty", &BOOL),
+        F::new("OpenStdin", &BOOL),
+        F::new("StdinOnce", &BOOL),
+        F::new("Env", &STRINGS),
+        F::new("Cmd", &STRINGS),
+        F::new("Healthcheck", &HEALTHCHECK_CONFIG_PTR).omitempty(),
+        F::new("ArgsEscaped", &BOOL).omitempty(),
+        F::new("Image", &STR),
+        F::new("Volumes", &SET),
+        F::new("WorkingDir", &STR),
+        F::new("Entrypoint", &STRINGS),
+        F::new("NetworkDisabled", &BOOL).omitempty(),
+        F::new("MacAddress", &STR).omitempty(),
+        F::new("OnBuild", &STRINGS),
+        F::new("Labels", &STRING_MAP),
+        F::new("StopSignal", &STR).omitempty(),
+        F::new("StopTimeout", &INT_PTR).omitempty(),
+        F::new("Shell", &STRINGS).omitempty(),
+    ],
+};
+static CONFIG_T: Type = Type::Struct(&CONFIG);
+static CONFIG_PTR: Type = ptr(&CONFIG_T);
+
+static ADDRESS: StructDef = StructDef {
+    name: "network.Address",
+    fields: &[F::new("Addr", &STR), F::new("PrefixLen", &INT)],
+};
+static ADDRESS_T: Type = Type::Struct(&ADDRESS);
+static ADDRESSES: Type = Type::Slice(&ADDRESS_T);
+
+static SETTINGS_BASE: StructDef = StructDef {
+    name: "container.NetworkSettingsBase",
+    fields: &[
+        F::new("Bridge", &STR),
+        F::new("SandboxID", &STR),
+        F::new("SandboxKey", &STR),
+        F::new("Ports", &PORT_MAP),
+        F::new("HairpinMode", &BOOL),
+        F::new("LinkLocalIPv6Address", &STR),
+        F::new("LinkLocalIPv6PrefixLen", &INT),
+        F::new("SecondaryIPAddresses", &ADDRESSES),
+        F::new("SecondaryIPv6Addresses", &ADDRESSES),
+    ],
+};
+static SETTINGS_BASE_T: Type = Type::Struct(&SETTINGS_BASE);
+
+static DEFAULT_SETTINGS: StructDef = StructDef {
+    name: "container.DefaultNetworkSettings",
+    fields: &[
+        F::new("EndpointID", &STR),
+        F::new("Gateway", &STR),
+        F::new("GlobalIPv6Address", &STR),
+        F::new("GlobalIPv6PrefixLen", &INT),
+        F::new("IPAddress", &STR),
+        F::new("IPPrefixLen", &INT),
+        F::new("IPv6Gateway", &STR),
+        F::new("MacAddress", &STR),
+    ],
+};
+static DEFAULT_SETTINGS_T: Type = Type::Struct(&DEFAULT_SETTINGS);
+
+static IPAM_CONFIG: StructDef = StructDef {
+    name: "network.EndpointIPAMConfig",
+    fields: &[
+        F::new("IPv4Address", &STR).omitempty(),
+        F::new("IPv6Address", &STR).omitempty(),
+        F::new("LinkLocalIPs", &STRINGS).omitempty(),
+    ],
+};
+static IPAM_CONFIG_T: Type = Type::Struct(&IPAM_CONFIG);
+static IPAM_CONFIG_PTR: Type = ptr(&IPAM_CONFIG_T);
+
+static ENDPOINT: StructDef = StructDef {
+    name: "network.EndpointSettings",
+    fields: &[
+        F::new("IPAMConfig", &IPAM_CONFIG_PTR),
+        F::new("Links", &STRINGS),
+        F::new("Aliases", &STRINGS),
+        F::new("MacAddress", &STR),
+        F::new("DriverOpts", &STRING_MAP),
+        F::new("GwPriority", &INT),
+        F::new("NetworkID", &STR),
+        F::new("EndpointID", &STR),
+        F::new("Gateway", &STR),
+        F::new("IPAddress", &STR),
+        F::new("IPPrefixLen", &INT),
+        F::new("IPv6Gateway", &STR),
+        F::new("GlobalIPv6Address", &STR),
+        F::new("GlobalIPv6PrefixLen", &INT),
+        F::new("DNSNames", &STRINGS),
+    ],
+};
+static ENDPOINT_T: Type = Type::Struct(&ENDPOINT);
+static ENDPOINT_PTR: Type = ptr(&ENDPOINT_T);
+static ENDPOINTS: Type = Type::Map(&ENDPOINT_PTR);
+
+static NETWORK_SETTINGS: StructDef = StructDef {
+    name: "container.NetworkSettings",
+    fields: &[
+        F::new("NetworkSettingsBase", &SETTINGS_BASE_T).embedded(),
+        F::new("DefaultNetworkSettings", &DEFAULT_SETTINGS_T).embedded(),
+        F::new("Networks", &ENDPOINTS),
+    ],
+};
+static NETWORK_SETTINGS_T: Type = Type::Struct(&NETWORK_SETTINGS);
+static NETWORK_SETTINGS_PTR: Type = ptr(&NETWORK_SETTINGS_T);
+
+static INSPECT_RESPONSE: StructDef = StructDef {
+    name: "container.InspectResponse",
+    fields: &[
+        F::new("ContainerJSONBase", &BASE_PTR).embedded(),
+        F::new("Mounts", &MOUNT_POINTS),
+        F::new("Config", &CONFIG_PTR),
+        F::new("NetworkSettings", &NETWORK_SETTINGS_PTR),
+        F::new("ImageManifestDescriptor", &DESCRIPTOR_PTR).omitempty(),
+    ],
+};
+static INSPECT_RESPONSE_T: Type = Type::Struct(&INSPECT_RESPONSE);
+
+/// A `container inspect` body as the docker CLI's `container.InspectResponse`.
+pub fn inspect_response(body: &serde_json::Value) -> Value {
+    Value::decode(body, &INSPECT_RESPONSE_T)
+}
