@@ -82,8 +82,12 @@ pub fn view_damage(tx: &Tx<'_>) -> Vec<super::BoltError> {
         out.push(tx.db().corrupt(slot, offset, f.message));
     }
     if tx.meta().persists_freelist()
-        && let Err(e) = tx.page(tx.meta().freelist).and_then(|p| p.freelist_extent())
+        && let Err(mut e) = tx.page(tx.meta().freelist).and_then(|p| p.freelist_extent())
     {
+        // Say what it means for the node: the records may all read, but the daemon is down.
+        if let super::BoltError::Corrupt { what, .. } = &mut e {
+            what.push_str(" (bbolt cannot open the file with this freelist: containerd will not start)");
+        }
         out.push(e);
     }
     out
