@@ -332,6 +332,20 @@ fn container_templates_run_on_the_typed_container_as_docker_runs_them() {
     let r = inspect("{{.HostConfig.Dns}} {{printf \"%T\" .HostConfig.Dns}}");
     assert_eq!(r.code, Some(0), "{}", r.stderr);
     assert_eq!(r.stdout_text(), "[] []interface {}\n".repeat(3));
+    // Named types keep their names, and compare as the strings and numbers they are.
+    let r = inspect(
+        "{{printf \"%T %T\" .HostConfig.NetworkMode .HostConfig.BlkioWeight}} \
+         {{eq .HostConfig.RestartPolicy.Name \"always\"}}",
+    );
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert_eq!(
+        r.stdout_text(),
+        "container.NetworkMode uint16 false\ncontainer.NetworkMode uint16 true\ncontainer.NetworkMode uint16 false\n"
+    );
+    // A named string is no `string` to `upper`: the typed pass fails, the raw one runs.
+    let r = inspect("{{upper .HostConfig.NetworkMode}} {{printf \"%T\" .HostConfig.NetworkMode}}");
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert_eq!(r.stdout_text(), "NONE string\n".repeat(3));
     // No such field: the typed pass fails, and so does the raw one.
     let r = inspect("{{.NoSuchField}}");
     assert_eq!(r.code, Some(1));

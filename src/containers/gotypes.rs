@@ -19,11 +19,11 @@
 //! ints and `.NoSuchField` is an error, as with docker.
 //!
 //! What the template engine's types do not tell apart, and so where `printf "%T"` differs
-//! from docker's: named string types (`container.NetworkMode`, `mount.Type`, ...) are
-//! `string`; `uint16`, `uint32`, `uint64` and `os.FileMode` are `uint`; `[2]uint` is `[]uint`.
-//! Values print the same. Methods of these types (`.HostConfig.NetworkMode.IsHost`) are not
-//! there: such a template fails the typed pass and runs on the raw body, as docker runs any
-//! template its typed pass refuses.
+//! from docker's: `strslice.StrSlice` is `[]string`, `nat.PortMap` and `nat.PortSet` are
+//! `map[string]...`, `[2]uint` is `[]uint`, and `os.FileMode` (`TmpfsOptions.Mode`) is `uint`,
+//! printed as a number where Go prints `-rwxr-xr-x`. Methods of these types
+//! (`.HostConfig.NetworkMode.IsHost`) are not there: such a template fails the typed pass and
+//! runs on the raw body, as docker runs any template its typed pass refuses.
 
 use crate::inspect::gotypes::DESCRIPTOR_PTR;
 use crate::template::{EMPTY_STRUCT, FieldDef as F, StructDef, Type, Value};
@@ -42,6 +42,21 @@ static EMPTY: Type = Type::Struct(&EMPTY_STRUCT);
 /// `nat.PortSet` and `Volumes`: `map[string]struct{}`.
 static SET: Type = Type::Map(&EMPTY);
 static UINTS: Type = Type::Slice(&UINT);
+/// The API's named string types.
+static CGROUPNS_MODE: Type = Type::Named("container.CgroupnsMode", &STR);
+static ISOLATION: Type = Type::Named("container.Isolation", &STR);
+static IPC_MODE: Type = Type::Named("container.IpcMode", &STR);
+static NETWORK_MODE: Type = Type::Named("container.NetworkMode", &STR);
+static USERNS_MODE: Type = Type::Named("container.UsernsMode", &STR);
+static CGROUP_SPEC: Type = Type::Named("container.CgroupSpec", &STR);
+static UTS_MODE: Type = Type::Named("container.UTSMode", &STR);
+static PID_MODE: Type = Type::Named("container.PidMode", &STR);
+static RESTART_POLICY_MODE: Type = Type::Named("container.RestartPolicyMode", &STR);
+static MOUNT_TYPE: Type = Type::Named("mount.Type", &STR);
+static PROPAGATION: Type = Type::Named("mount.Propagation", &STR);
+static CONSISTENCY: Type = Type::Named("mount.Consistency", &STR);
+static U16: Type = Type::Named("uint16", &UINT);
+static U64: Type = Type::Named("uint64", &UINT);
 static INT_PTR: Type = Type::Ptr(&INT);
 static I64_PTR: Type = Type::Ptr(&I64);
 static BOOL_PTR: Type = Type::Ptr(&BOOL);
@@ -111,13 +126,13 @@ static PORT_MAP: Type = Type::Map(&PORT_BINDINGS);
 
 static RESTART_POLICY: StructDef = StructDef {
     name: "container.RestartPolicy",
-    fields: &[F::new("Name", &STR), F::new("MaximumRetryCount", &INT)],
+    fields: &[F::new("Name", &RESTART_POLICY_MODE), F::new("MaximumRetryCount", &INT)],
 };
 static RESTART_POLICY_T: Type = Type::Struct(&RESTART_POLICY);
 
 static WEIGHT_DEVICE: StructDef = StructDef {
     name: "blkiodev.WeightDevice",
-    fields: &[F::new("Path", &STR), F::new("Weight", &UINT)],
+    fields: &[F::new("Path", &STR), F::new("Weight", &U16)],
 };
 static WEIGHT_DEVICE_T: Type = Type::Struct(&WEIGHT_DEVICE);
 static WEIGHT_DEVICE_PTR: Type = ptr(&WEIGHT_DEVICE_T);
@@ -125,7 +140,7 @@ static WEIGHT_DEVICES: Type = Type::Slice(&WEIGHT_DEVICE_PTR);
 
 static THROTTLE_DEVICE: StructDef = StructDef {
     name: "blkiodev.ThrottleDevice",
-    fields: &[F::new("Path", &STR), F::new("Rate", &UINT)],
+    fields: &[F::new("Path", &STR), F::new("Rate", &U64)],
 };
 static THROTTLE_DEVICE_T: Type = Type::Struct(&THROTTLE_DEVICE);
 static THROTTLE_DEVICE_PTR: Type = ptr(&THROTTLE_DEVICE_T);
@@ -170,7 +185,7 @@ static RESOURCES: StructDef = StructDef {
         F::new("Memory", &I64),
         F::new("NanoCPUs", &I64).json("NanoCpus"),
         F::new("CgroupParent", &STR),
-        F::new("BlkioWeight", &UINT),
+        F::new("BlkioWeight", &U16),
         F::new("BlkioWeightDevice", &WEIGHT_DEVICES),
         F::new("BlkioDeviceReadBps", &THROTTLE_DEVICES),
         F::new("BlkioDeviceWriteBps", &THROTTLE_DEVICES),
@@ -195,8 +210,8 @@ static RESOURCES: StructDef = StructDef {
         F::new("Ulimits", &ULIMITS),
         F::new("CPUCount", &I64).json("CpuCount"),
         F::new("CPUPercent", &I64).json("CpuPercent"),
-        F::new("IOMaximumIOps", &UINT),
-        F::new("IOMaximumBandwidth", &UINT),
+        F::new("IOMaximumIOps", &U64),
+        F::new("IOMaximumBandwidth", &U64),
     ],
 };
 static RESOURCES_T: Type = Type::Struct(&RESOURCES);
@@ -204,7 +219,7 @@ static RESOURCES_T: Type = Type::Struct(&RESOURCES);
 static BIND_OPTIONS: StructDef = StructDef {
     name: "mount.BindOptions",
     fields: &[
-        F::new("Propagation", &STR).omitempty(),
+        F::new("Propagation", &PROPAGATION).omitempty(),
         F::new("NonRecursive", &BOOL).omitempty(),
         F::new("CreateMountpoint", &BOOL).omitempty(),
         F::new("ReadOnlyNonRecursive", &BOOL).omitempty(),
@@ -264,11 +279,11 @@ static CLUSTER_OPTIONS_PTR: Type = ptr(&CLUSTER_OPTIONS_T);
 static MOUNT: StructDef = StructDef {
     name: "mount.Mount",
     fields: &[
-        F::new("Type", &STR).omitempty(),
+        F::new("Type", &MOUNT_TYPE).omitempty(),
         F::new("Source", &STR).omitempty(),
         F::new("Target", &STR).omitempty(),
         F::new("ReadOnly", &BOOL).omitempty(),
-        F::new("Consistency", &STR).omitempty(),
+        F::new("Consistency", &CONSISTENCY).omitempty(),
         F::new("BindOptions", &BIND_OPTIONS_PTR).omitempty(),
         F::new("VolumeOptions", &VOLUME_OPTIONS_PTR).omitempty(),
         F::new("ImageOptions", &IMAGE_OPTIONS_PTR).omitempty(),
@@ -285,7 +300,7 @@ static HOST_CONFIG: StructDef = StructDef {
         F::new("Binds", &STRINGS),
         F::new("ContainerIDFile", &STR),
         F::new("LogConfig", &LOG_CONFIG_T),
-        F::new("NetworkMode", &STR),
+        F::new("NetworkMode", &NETWORK_MODE),
         F::new("PortBindings", &PORT_MAP),
         F::new("RestartPolicy", &RESTART_POLICY_T),
         F::new("AutoRemove", &BOOL),
@@ -295,29 +310,29 @@ static HOST_CONFIG: StructDef = StructDef {
         F::new("Annotations", &STRING_MAP).omitempty(),
         F::new("CapAdd", &STRINGS),
         F::new("CapDrop", &STRINGS),
-        F::new("CgroupnsMode", &STR),
+        F::new("CgroupnsMode", &CGROUPNS_MODE),
         F::new("DNS", &STRINGS).json("Dns"),
         F::new("DNSOptions", &STRINGS).json("DnsOptions"),
         F::new("DNSSearch", &STRINGS).json("DnsSearch"),
         F::new("ExtraHosts", &STRINGS),
         F::new("GroupAdd", &STRINGS),
-        F::new("IpcMode", &STR),
-        F::new("Cgroup", &STR),
+        F::new("IpcMode", &IPC_MODE),
+        F::new("Cgroup", &CGROUP_SPEC),
         F::new("Links", &STRINGS),
         F::new("OomScoreAdj", &INT),
-        F::new("PidMode", &STR),
+        F::new("PidMode", &PID_MODE),
         F::new("Privileged", &BOOL),
         F::new("PublishAllPorts", &BOOL),
         F::new("ReadonlyRootfs", &BOOL),
         F::new("SecurityOpt", &STRINGS),
         F::new("StorageOpt", &STRING_MAP).omitempty(),
         F::new("Tmpfs", &STRING_MAP).omitempty(),
-        F::new("UTSMode", &STR),
-        F::new("UsernsMode", &STR),
+        F::new("UTSMode", &UTS_MODE),
+        F::new("UsernsMode", &USERNS_MODE),
         F::new("ShmSize", &I64),
         F::new("Sysctls", &STRING_MAP).omitempty(),
         F::new("Runtime", &STR).omitempty(),
-        F::new("Isolation", &STR),
+        F::new("Isolation", &ISOLATION),
         F::new("Resources", &RESOURCES_T).embedded(),
         F::new("Mounts", &MOUNTS).omitempty(),
         F::new("MaskedPaths", &STRINGS),
@@ -367,14 +382,14 @@ static BASE_PTR: Type = ptr(&BASE_T);
 static MOUNT_POINT: StructDef = StructDef {
     name: "container.MountPoint",
     fields: &[
-        F::new("Type", &STR).omitempty(),
+        F::new("Type", &MOUNT_TYPE).omitempty(),
         F::new("Name", &STR).omitempty(),
         F::new("Source", &STR),
         F::new("Destination", &STR),
         F::new("Driver", &STR).omitempty(),
         F::new("Mode", &STR),
         F::new("RW", &BOOL),
-        F::new("Propagation", &STR),
+        F::new("Propagation", &PROPAGATION),
     ],
 };
 static MOUNT_POINT_T: Type = Type::Struct(&MOUNT_POINT);

@@ -38,6 +38,10 @@ pub enum Type {
     Map(&'static Type),
     Ptr(&'static Type),
     Struct(&'static StructDef),
+    /// A named type over a string or number type (`container.NetworkMode`, `uint16`): printed,
+    /// compared and decoded as the type it names, and called by its own name (`%T`, messages).
+    /// Like Go's, a function whose parameter is a plain `string` does not take it.
+    Named(&'static str, &'static Type),
 }
 
 /// A Go struct type: its name as `reflect` prints it and its fields in declaration order.
@@ -116,6 +120,7 @@ impl Type {
             Type::Map(e) => format!("map[string]{}", e.name()),
             Type::Ptr(e) => format!("*{}", e.name()),
             Type::Struct(d) => d.name.into(),
+            Type::Named(name, _) => (*name).into(),
         }
     }
 
@@ -133,6 +138,7 @@ impl Type {
             Type::Map(_) => Value::Map(None, self),
             Type::Ptr(_) => Value::Ptr(None, self),
             Type::Struct(d) => Value::Struct(Rc::new(d.fields.iter().map(|f| f.ty.zero()).collect()), d),
+            Type::Named(_, under) => under.zero().renamed(self),
         }
     }
 }
@@ -239,6 +245,7 @@ impl Value {
             ),
             (Type::Ptr(e), _) => Value::Ptr(Some(Rc::new(Value::decode(v, e))), ty),
             (Type::Struct(d), J::Object(m)) => decode_struct(m, d),
+            (Type::Named(_, under), _) => Value::decode(v, under).renamed(ty),
             _ => ty.zero(),
         }
     }
@@ -253,6 +260,16 @@ impl Value {
             Value::Slice(_, t) | Value::Map(_, t) | Value::Ptr(_, t) => t.name(),
             Value::Struct(_, d) => d.name.into(),
             Value::Time(_) => "time.Time".into(),
+        }
+    }
+
+    /// The value as one of the named type `ty`, where it is a string or number.
+    fn renamed(self, ty: &'static Type) -> Value {
+        match self {
+            Value::Str(s, _) => Value::Str(s, ty),
+            Value::Int(i, _) => Value::Int(i, ty),
+            Value::Uint(u, _) => Value::Uint(u, ty),
+            other => other,
         }
     }
 
