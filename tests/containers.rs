@@ -294,6 +294,69 @@ fn container_inspect_equals_docker_for_every_container() {
     assert_eq!(r.stdout_text(), "[]\n");
 }
 
+/// `ps --format TEMPLATE` runs on docker's `ContainerContext`: each field is what docker's own
+/// `ps -a --no-trunc --format '{{json .}}'` printed for it (the real capture), `.Label` takes a
+/// key, and `table` adds docker's header row, laid out as Go's tabwriter lays it out.
+#[test]
+fn ps_templates_print_what_docker_ps_prints() {
+    let node = unpack();
+    let fields = [
+        "ID",
+        "Names",
+        "Image",
+        "Command",
+        "CreatedAt",
+        "State",
+        "LocalVolumes",
+        "Networks",
+        "Ports",
+    ];
+    let template: Vec<String> = fields.iter().map(|f| format!("{{{{.{f}}}}}")).collect();
+    let template = format!("{}|{{{{.Label \"org.example.set\"}}}}", template.join("|"));
+    let r = run(&node.root(), &["ps", "-a", "--no-trunc", "--format", &template]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let docker = lines_json(expected_text("ps-a.jsonl").as_bytes());
+    let want: Vec<String> = docker
+        .iter()
+        .map(|d| {
+            let mut cells: Vec<String> = fields.iter().map(|f| d[*f].as_str().unwrap().to_string()).collect();
+            // docker's Labels are its sorted k=v pairs; this key's value has no comma.
+            let set = d["Labels"]
+                .as_str()
+                .unwrap()
+                .split(',')
+                .find_map(|kv| kv.strip_prefix("org.example.set="))
+                .unwrap_or("");
+            cells.push(set.to_string());
+            cells.join("|") + "\n"
+        })
+        .collect();
+    assert_eq!(r.stdout_text(), want.concat());
+    // A table: docker's header names, columns as wide as their widest cell plus 3, at least 10.
+    let r = run(
+        &node.root(),
+        &["ps", "-a", "--format", "table {{.ID}}\\t{{upper .Names}}\\t{{.State}}"],
+    );
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let text = r.stdout_text();
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("CONTAINER ID   NAMES             STATE"));
+    assert_eq!(lines.next(), Some("942acddbaeac   DEV-RUNNING       running"));
+    assert_eq!(lines.count(), 7);
+    // A field docker's context does not have: nothing printed, docker's message, exit 1.
+    let r = run(&node.root(), &["ps", "-a", "--format", "{{.Names}}{{.Nope}}"]);
+    assert_eq!(r.code, Some(1));
+    assert_eq!(r.stdout_text(), "");
+    assert_eq!(
+        r.stderr,
+        "template parsing error: template: :1:12: executing \"\" at <.Nope>: \
+         can't evaluate field Nope in type *formatter.ContainerContext\n"
+    );
+    // One that does not parse: exit 2.
+    let r = run(&node.root(), &["ps", "--format", "{{.Names"]);
+    assert_eq!(r.code, Some(2));
+}
+
 /// `container inspect -f` runs as the docker CLI runs it: on the body decoded into moby's
 /// `container.InspectResponse` first, then, where that fails, on the raw body with
 /// `missingkey=error`, which stays set for the references after it. Every expectation is what

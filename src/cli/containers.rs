@@ -20,22 +20,17 @@ use clap::{Args, Subcommand, ValueEnum};
 use std::collections::BTreeMap;
 use std::io::Write;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum PsFormat {
-    /// Aligned columns.
-    Table,
-    /// One JSON object per line, as `docker ps --format json`.
-    Json,
-}
-
 #[derive(Args)]
 pub struct PsArgs {
     /// Show every container (default: those running, paused or restarting when the node
     /// stopped).
     #[arg(short, long)]
     all: bool,
-    #[arg(long, value_enum, default_value = "table")]
-    format: PsFormat,
+    /// `table` (aligned columns), `json` (one object a line, as `docker ps --format json`),
+    /// or a Go template run on each container as docker's (`{{.ID}}\t{{.Names}}`, `{{.Label
+    /// "k"}}`; `table TEMPLATE` adds a header row and aligns the columns).
+    #[arg(long, default_value = "table", value_name = "table|json|TEMPLATE")]
+    format: String,
     /// Print IDs, images, commands and mount names whole (by default they are cut as docker
     /// cuts them, in the table and in `--format json`).
     #[arg(long)]
@@ -404,13 +399,13 @@ pub fn ps(global: &Global, args: PsArgs, out: &mut dyn Write) -> Result<Outcome,
         }
         return Ok(outcome);
     }
-    match args.format {
-        PsFormat::Json => {
+    match args.format.as_str() {
+        "json" => {
             for e in rows {
                 writeln!(out, "{}", ps_json(e, !args.no_trunc).to_compact(true))?;
             }
         }
-        PsFormat::Table => {
+        "table" | "" => {
             let mut t = Table::truncating(
                 &[
                     "CONTAINER ID",
@@ -441,6 +436,93 @@ pub fn ps(global: &Global, args: PsArgs, out: &mut dyn Write) -> Result<Outcome,
             }
             t.write(out)?;
         }
+        template => return ps_template(template, &rows, !args.no_trunc, outcome, out),
+    }
+    Ok(outcome)
+}
+
+/// The column names docker's container formatter gives a table's header row
+/// (`NewContainerContext`).
+const PS_HEADER: [(&str, &str); 15] = [
+    ("ID", "CONTAINER ID"),
+    ("Names", "NAMES"),
+    ("Image", "IMAGE"),
+    ("Command", "COMMAND"),
+    ("CreatedAt", "CREATED AT"),
+    ("RunningFor", "CREATED"),
+    ("Ports", "PORTS"),
+    ("State", "STATE"),
+    ("Status", "STATUS"),
+    ("Size", "SIZE"),
+    ("Labels", "LABELS"),
+    ("Mounts", "MOUNTS"),
+    ("LocalVolumes", "LOCAL VOLUMES"),
+    ("Networks", "NETWORKS"),
+    ("Platform", "PLATFORM"),
+];
+
+/// `ps --format TEMPLATE` as docker/cli's formatter runs it: `table` taken off the front (a
+/// header row then, and the columns aligned by Go's tabwriter), spaces trimmed, `\t` and `\n`
+/// written as they read; the template on each row's `ContainerContext`. A row the template
+/// fails on stops it with nothing printed, as docker's buffered output is never flushed then.
+fn ps_template(
+    format: &str,
+    rows: &[&Entry],
+    trunc: bool,
+    outcome: Outcome,
+    out: &mut dyn Write,
+) -> Result<Outcome, Failure> {
+    let (table, body) = match format.strip_prefix("table") {
+        Some(rest) => (true, rest),
+        None => (false, format),
+    };
+    let body = body.trim_matches(' ').replace("\\t", "\t").replace("\\n", "\n");
+    let t = crate::template::Template::parse(&body)
+        .map_err(|e| Failure::new(Outcome::Usage, format!("template parsing error: {e}")))?;
+    let mut text = String::new();
+    for e in rows {
+        let mut row: serde_json::Value = serde_json::from_str(&ps_json(e, trunc).to_compact(false)).unwrap_or_default();
+        if let Some(m) = row.as_object_mut() {
+            m.insert("RunningFor".into(), containers::short_time(&e.created).into());
+            if let Some(p) = &e.platform {
+                let p: serde_json::Value = serde_json::from_str(&p.to_compact(false)).unwrap_or_default();
+                let part = |k: &str| {
+                    p.get(k)
+                        .and_then(serde_json::Value::as_str)
+                        .unwrap_or_default()
+                        .to_string()
+                };
+                let mut s = format!("{}/{}", part("os"), part("architecture"));
+                if !part("variant").is_empty() {
+                    s = format!("{s}/{}", part("variant"));
+                }
+                m.insert("Platform".into(), s.into());
+            }
+            m.insert("c".into(), serde_json::json!(e.labels));
+        }
+        let value = containers::gotypes::container_context(&row);
+        match t.render(&value, crate::template::MissingKey::Default) {
+            Ok(s) => {
+                text.push_str(&s);
+                text.push('\n');
+            }
+            Err(e) => {
+                eprintln!("template parsing error: {e}");
+                return Ok(outcome.worst(Outcome::No));
+            }
+        }
+    }
+    // What the template wrote stays; escape sequences from the data do not.
+    let text = crate::text::escape_hazards(&text);
+    if table {
+        let columns = crate::template::Value::from_json(
+            &serde_json::Value::Object(PS_HEADER.iter().map(|(k, v)| (k.to_string(), (*v).into())).collect()),
+            crate::template::Numbers::JsonNumber,
+        );
+        let header = crate::text::escape_hazards(&t.header_row(&columns)).into_owned();
+        out.write_all(super::tabwriter::columns(&format!("{header}\n{text}"), 10, 3).as_bytes())?;
+    } else {
+        out.write_all(text.as_bytes())?;
     }
     Ok(outcome)
 }

@@ -26,6 +26,7 @@ pub mod listings;
 mod meta_diff;
 mod progress;
 mod recover;
+mod tabwriter;
 mod verify;
 mod which;
 

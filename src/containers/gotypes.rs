@@ -26,7 +26,7 @@
 //! runs on the raw body, as docker runs any template its typed pass refuses.
 
 use crate::inspect::gotypes::DESCRIPTOR_PTR;
-use crate::template::{EMPTY_STRUCT, FieldDef as F, StructDef, Type, Value};
+use crate::template::{EMPTY_STRUCT, FieldDef as F, MethodDef, StructDef, Type, Value};
 
 static STR: Type = Type::String;
 static INT: Type = Type::Int;
@@ -73,6 +73,7 @@ static HEALTHCHECK_RESULT: StructDef = StructDef {
         F::new("ExitCode", &INT),
         F::new("Output", &STR),
     ],
+    methods: &[],
 };
 static HEALTHCHECK_RESULT_T: Type = Type::Struct(&HEALTHCHECK_RESULT);
 static HEALTHCHECK_RESULT_PTR: Type = ptr(&HEALTHCHECK_RESULT_T);
@@ -85,6 +86,7 @@ static HEALTH: StructDef = StructDef {
         F::new("FailingStreak", &INT),
         F::new("Log", &HEALTHCHECK_RESULTS),
     ],
+    methods: &[],
 };
 static HEALTH_T: Type = Type::Struct(&HEALTH);
 static HEALTH_PTR: Type = ptr(&HEALTH_T);
@@ -105,6 +107,7 @@ static STATE: StructDef = StructDef {
         F::new("FinishedAt", &STR),
         F::new("Health", &HEALTH_PTR).omitempty(),
     ],
+    methods: &[],
 };
 static STATE_T: Type = Type::Struct(&STATE);
 static STATE_PTR: Type = ptr(&STATE_T);
@@ -112,12 +115,14 @@ static STATE_PTR: Type = ptr(&STATE_T);
 static LOG_CONFIG: StructDef = StructDef {
     name: "container.LogConfig",
     fields: &[F::new("Type", &STR), F::new("Config", &STRING_MAP)],
+    methods: &[],
 };
 static LOG_CONFIG_T: Type = Type::Struct(&LOG_CONFIG);
 
 static PORT_BINDING: StructDef = StructDef {
     name: "nat.PortBinding",
     fields: &[F::new("HostIP", &STR).json("HostIp"), F::new("HostPort", &STR)],
+    methods: &[],
 };
 static PORT_BINDING_T: Type = Type::Struct(&PORT_BINDING);
 static PORT_BINDINGS: Type = Type::Slice(&PORT_BINDING_T);
@@ -127,12 +132,14 @@ static PORT_MAP: Type = Type::Map(&PORT_BINDINGS);
 static RESTART_POLICY: StructDef = StructDef {
     name: "container.RestartPolicy",
     fields: &[F::new("Name", &RESTART_POLICY_MODE), F::new("MaximumRetryCount", &INT)],
+    methods: &[],
 };
 static RESTART_POLICY_T: Type = Type::Struct(&RESTART_POLICY);
 
 static WEIGHT_DEVICE: StructDef = StructDef {
     name: "blkiodev.WeightDevice",
     fields: &[F::new("Path", &STR), F::new("Weight", &U16)],
+    methods: &[],
 };
 static WEIGHT_DEVICE_T: Type = Type::Struct(&WEIGHT_DEVICE);
 static WEIGHT_DEVICE_PTR: Type = ptr(&WEIGHT_DEVICE_T);
@@ -141,6 +148,7 @@ static WEIGHT_DEVICES: Type = Type::Slice(&WEIGHT_DEVICE_PTR);
 static THROTTLE_DEVICE: StructDef = StructDef {
     name: "blkiodev.ThrottleDevice",
     fields: &[F::new("Path", &STR), F::new("Rate", &U64)],
+    methods: &[],
 };
 static THROTTLE_DEVICE_T: Type = Type::Struct(&THROTTLE_DEVICE);
 static THROTTLE_DEVICE_PTR: Type = ptr(&THROTTLE_DEVICE_T);
@@ -153,6 +161,7 @@ static DEVICE_MAPPING: StructDef = StructDef {
         F::new("PathInContainer", &STR),
         F::new("CgroupPermissions", &STR),
     ],
+    methods: &[],
 };
 static DEVICE_MAPPING_T: Type = Type::Struct(&DEVICE_MAPPING);
 static DEVICE_MAPPINGS: Type = Type::Slice(&DEVICE_MAPPING_T);
@@ -166,6 +175,7 @@ static DEVICE_REQUEST: StructDef = StructDef {
         F::new("Capabilities", &STRING_LISTS),
         F::new("Options", &STRING_MAP),
     ],
+    methods: &[],
 };
 static DEVICE_REQUEST_T: Type = Type::Struct(&DEVICE_REQUEST);
 static DEVICE_REQUESTS: Type = Type::Slice(&DEVICE_REQUEST_T);
@@ -173,6 +183,7 @@ static DEVICE_REQUESTS: Type = Type::Slice(&DEVICE_REQUEST_T);
 static ULIMIT: StructDef = StructDef {
     name: "units.Ulimit",
     fields: &[F::new("Name", &STR), F::new("Hard", &I64), F::new("Soft", &I64)],
+    methods: &[],
 };
 static ULIMIT_T: Type = Type::Struct(&ULIMIT);
 static ULIMIT_PTR: Type = ptr(&ULIMIT_T);
@@ -213,6 +224,7 @@ static RESOURCES: StructDef = StructDef {
         F::new("IOMaximumIOps", &U64),
         F::new("IOMaximumBandwidth", &U64),
     ],
+    methods: &[],
 };
 static RESOURCES_T: Type = Type::Struct(&RESOURCES);
 
@@ -225,6 +237,7 @@ static BIND_OPTIONS: StructDef = StructDef {
         F::new("ReadOnlyNonRecursive", &BOOL).omitempty(),
         F::new("ReadOnlyForceRecursive", &BOOL).omitempty(),
     ],
+    methods: &[],
 };
 static BIND_OPTIONS_T: Type = Type::Struct(&BIND_OPTIONS);
 static BIND_OPTIONS_PTR: Type = ptr(&BIND_OPTIONS_T);
@@ -235,6 +248,7 @@ static MOUNT_DRIVER: StructDef = StructDef {
         F::new("Name", &STR).omitempty(),
         F::new("Options", &STRING_MAP).omitempty(),
     ],
+    methods: &[],
 };
 static MOUNT_DRIVER_T: Type = Type::Struct(&MOUNT_DRIVER);
 static MOUNT_DRIVER_PTR: Type = ptr(&MOUNT_DRIVER_T);
@@ -247,6 +261,7 @@ static VOLUME_OPTIONS: StructDef = StructDef {
         F::new("Subpath", &STR).omitempty(),
         F::new("DriverConfig", &MOUNT_DRIVER_PTR).omitempty(),
     ],
+    methods: &[],
 };
 static VOLUME_OPTIONS_T: Type = Type::Struct(&VOLUME_OPTIONS);
 static VOLUME_OPTIONS_PTR: Type = ptr(&VOLUME_OPTIONS_T);
@@ -254,6 +269,7 @@ static VOLUME_OPTIONS_PTR: Type = ptr(&VOLUME_OPTIONS_T);
 static IMAGE_OPTIONS: StructDef = StructDef {
     name: "mount.ImageOptions",
     fields: &[F::new("Subpath", &STR).omitempty()],
+    methods: &[],
 };
 static IMAGE_OPTIONS_T: Type = Type::Struct(&IMAGE_OPTIONS);
 static IMAGE_OPTIONS_PTR: Type = ptr(&IMAGE_OPTIONS_T);
@@ -265,6 +281,7 @@ static TMPFS_OPTIONS: StructDef = StructDef {
         F::new("Mode", &UINT).omitempty(),
         F::new("Options", &STRING_LISTS).omitempty(),
     ],
+    methods: &[],
 };
 static TMPFS_OPTIONS_T: Type = Type::Struct(&TMPFS_OPTIONS);
 static TMPFS_OPTIONS_PTR: Type = ptr(&TMPFS_OPTIONS_T);
@@ -272,6 +289,7 @@ static TMPFS_OPTIONS_PTR: Type = ptr(&TMPFS_OPTIONS_T);
 static CLUSTER_OPTIONS: StructDef = StructDef {
     name: "mount.ClusterOptions",
     fields: &[],
+    methods: &[],
 };
 static CLUSTER_OPTIONS_T: Type = Type::Struct(&CLUSTER_OPTIONS);
 static CLUSTER_OPTIONS_PTR: Type = ptr(&CLUSTER_OPTIONS_T);
@@ -290,6 +308,7 @@ static MOUNT: StructDef = StructDef {
         F::new("TmpfsOptions", &TMPFS_OPTIONS_PTR).omitempty(),
         F::new("ClusterOptions", &CLUSTER_OPTIONS_PTR).omitempty(),
     ],
+    methods: &[],
 };
 static MOUNT_T: Type = Type::Struct(&MOUNT);
 static MOUNTS: Type = Type::Slice(&MOUNT_T);
@@ -339,6 +358,7 @@ static HOST_CONFIG: StructDef = StructDef {
         F::new("ReadonlyPaths", &STRINGS),
         F::new("Init", &BOOL_PTR).omitempty(),
     ],
+    methods: &[],
 };
 static HOST_CONFIG_T: Type = Type::Struct(&HOST_CONFIG);
 static HOST_CONFIG_PTR: Type = ptr(&HOST_CONFIG_T);
@@ -346,6 +366,7 @@ static HOST_CONFIG_PTR: Type = ptr(&HOST_CONFIG_T);
 static DRIVER_DATA: StructDef = StructDef {
     name: "storage.DriverData",
     fields: &[F::new("Data", &STRING_MAP), F::new("Name", &STR)],
+    methods: &[],
 };
 static DRIVER_DATA_T: Type = Type::Struct(&DRIVER_DATA);
 
@@ -375,6 +396,7 @@ static BASE: StructDef = StructDef {
         F::new("SizeRw", &I64_PTR).omitempty(),
         F::new("SizeRootFs", &I64_PTR).omitempty(),
     ],
+    methods: &[],
 };
 static BASE_T: Type = Type::Struct(&BASE);
 static BASE_PTR: Type = ptr(&BASE_T);
@@ -391,6 +413,7 @@ static MOUNT_POINT: StructDef = StructDef {
         F::new("RW", &BOOL),
         F::new("Propagation", &PROPAGATION),
     ],
+    methods: &[],
 };
 static MOUNT_POINT_T: Type = Type::Struct(&MOUNT_POINT);
 static MOUNT_POINTS: Type = Type::Slice(&MOUNT_POINT_T);
@@ -406,6 +429,7 @@ static HEALTHCHECK_CONFIG: StructDef = StructDef {
         F::new("StartInterval", &DUR).omitempty(),
         F::new("Retries", &INT).omitempty(),
     ],
+    methods: &[],
 };
 static HEALTHCHECK_CONFIG_T: Type = Type::Struct(&HEALTHCHECK_CONFIG);
 static HEALTHCHECK_CONFIG_PTR: Type = ptr(&HEALTHCHECK_CONFIG_T);
@@ -439,6 +463,7 @@ static CONFIG: StructDef = StructDef {
         F::new("StopTimeout", &INT_PTR).omitempty(),
         F::new("Shell", &STRINGS).omitempty(),
     ],
+    methods: &[],
 };
 static CONFIG_T: Type = Type::Struct(&CONFIG);
 static CONFIG_PTR: Type = ptr(&CONFIG_T);
@@ -446,6 +471,7 @@ static CONFIG_PTR: Type = ptr(&CONFIG_T);
 static ADDRESS: StructDef = StructDef {
     name: "network.Address",
     fields: &[F::new("Addr", &STR), F::new("PrefixLen", &INT)],
+    methods: &[],
 };
 static ADDRESS_T: Type = Type::Struct(&ADDRESS);
 static ADDRESSES: Type = Type::Slice(&ADDRESS_T);
@@ -463,6 +489,7 @@ static SETTINGS_BASE: StructDef = StructDef {
         F::new("SecondaryIPAddresses", &ADDRESSES),
         F::new("SecondaryIPv6Addresses", &ADDRESSES),
     ],
+    methods: &[],
 };
 static SETTINGS_BASE_T: Type = Type::Struct(&SETTINGS_BASE);
 
@@ -478,6 +505,7 @@ static DEFAULT_SETTINGS: StructDef = StructDef {
         F::new("IPv6Gateway", &STR),
         F::new("MacAddress", &STR),
     ],
+    methods: &[],
 };
 static DEFAULT_SETTINGS_T: Type = Type::Struct(&DEFAULT_SETTINGS);
 
@@ -488,6 +516,7 @@ static IPAM_CONFIG: StructDef = StructDef {
         F::new("IPv6Address", &STR).omitempty(),
         F::new("LinkLocalIPs", &STRINGS).omitempty(),
     ],
+    methods: &[],
 };
 static IPAM_CONFIG_T: Type = Type::Struct(&IPAM_CONFIG);
 static IPAM_CONFIG_PTR: Type = ptr(&IPAM_CONFIG_T);
@@ -511,6 +540,7 @@ static ENDPOINT: StructDef = StructDef {
         F::new("GlobalIPv6PrefixLen", &INT),
         F::new("DNSNames", &STRINGS),
     ],
+    methods: &[],
 };
 static ENDPOINT_T: Type = Type::Struct(&ENDPOINT);
 static ENDPOINT_PTR: Type = ptr(&ENDPOINT_T);
@@ -523,6 +553,7 @@ static NETWORK_SETTINGS: StructDef = StructDef {
         F::new("DefaultNetworkSettings", &DEFAULT_SETTINGS_T).embedded(),
         F::new("Networks", &ENDPOINTS),
     ],
+    methods: &[],
 };
 static NETWORK_SETTINGS_T: Type = Type::Struct(&NETWORK_SETTINGS);
 static NETWORK_SETTINGS_PTR: Type = ptr(&NETWORK_SETTINGS_T);
@@ -536,10 +567,88 @@ static INSPECT_RESPONSE: StructDef = StructDef {
         F::new("NetworkSettings", &NETWORK_SETTINGS_PTR),
         F::new("ImageManifestDescriptor", &DESCRIPTOR_PTR).omitempty(),
     ],
+    methods: &[],
 };
 static INSPECT_RESPONSE_T: Type = Type::Struct(&INSPECT_RESPONSE);
 
 /// A `container inspect` body as the docker CLI's `container.InspectResponse`.
 pub fn inspect_response(body: &serde_json::Value) -> Value {
     Value::decode(body, &INSPECT_RESPONSE_T)
+}
+
+static BOOL_PTR_OMIT: Type = ptr(&BOOL);
+static STR_PTR: Type = ptr(&STR);
+static LABELS: Type = Type::Map(&STR);
+
+/// `.Label "KEY"`: the container's label KEY, `""` when it has none (docker/cli's
+/// `ContainerContext.Label`).
+fn label(fields: &[Value], args: &[&str]) -> String {
+    let at = CONTAINER_CONTEXT.fields.iter().position(|f| f.name == "c");
+    match (at.and_then(|i| fields.get(i)), args.first()) {
+        (Some(Value::Map(Some(m), _)), Some(key)) => match m.get(*key) {
+            Some(Value::Str(v, _)) => v.to_string(),
+            _ => String::new(),
+        },
+        _ => String::new(),
+    }
+}
+
+/// One row of `ps --format TEMPLATE`: docker/cli's `formatter.ContainerContext`, whose methods
+/// (`.ID`, `.Names`, `.Status`, `.Label "k"`...) a template calls, here its fields, holding
+/// what `ps --format json` prints (docker's keys and ours, in that object's sorted order, so
+/// `{{json .}}` prints the same object). Differences from docker's, by design: `RunningFor` is
+/// the recorded creation time (an age would be the examiner's clock), `Platform` prints as
+/// `os/arch` in `json` too, and there is no `Size` (`du` measures containers).
+pub static CONTAINER_CONTEXT: StructDef = StructDef {
+    name: "formatter.ContainerContext",
+    fields: &[
+        F::new("Command", &STR),
+        F::new("ContainerdRecord", &BOOL),
+        F::new("Created", &STR),
+        F::new("CreatedAt", &STR),
+        F::new("CriKind", &STR).omitempty(),
+        F::new("ExitCode", &INT_PTR),
+        F::new("FinishedAt", &STR_PTR),
+        F::new("ID", &STR),
+        F::new("Image", &STR),
+        F::new("ImageID", &STR).omitempty(),
+        F::new("ImageRef", &STR),
+        F::new("Labels", &STR),
+        F::new("LocalVolumes", &STR),
+        F::new("Mounts", &STR),
+        F::new("Names", &STR),
+        F::new("Namespace", &STR_PTR).omitempty(),
+        F::new("Networks", &STR),
+        F::new("OOMKilled", &BOOL_PTR_OMIT).omitempty(),
+        F::new("Pid", &INT_PTR).omitempty(),
+        F::new("Platform", &STR_PTR).omitempty(),
+        F::new("PodName", &STR).omitempty(),
+        F::new("PodNamespace", &STR).omitempty(),
+        F::new("PodUID", &STR).omitempty(),
+        F::new("Ports", &STR),
+        F::new("RestartCount", &INT_PTR).omitempty(),
+        F::new("RestartPolicy", &STR_PTR).omitempty(),
+        F::new("RunningFor", &STR),
+        F::new("Source", &STR),
+        F::new("StartedAt", &STR_PTR),
+        F::new("State", &STR),
+        F::new("Status", &STR),
+        F::new("TaskAtSeizure", &BOOL),
+        // The labels themselves, for `.Label` (docker's unexported container summary).
+        F::new("c", &LABELS).skip(),
+    ],
+    methods: &[MethodDef {
+        name: "Label",
+        params: 1,
+        call: label,
+    }],
+};
+static CONTAINER_CONTEXT_T: Type = Type::Struct(&CONTAINER_CONTEXT);
+static CONTAINER_CONTEXT_PTR: Type = ptr(&CONTAINER_CONTEXT_T);
+
+/// A `ps` row as a `*formatter.ContainerContext` (what docker hands its templates): `row` is
+/// its `ps --format json` object with `RunningFor` and `c` (the labels) added and `Platform`
+/// as `os/arch`.
+pub fn container_context(row: &serde_json::Value) -> Value {
+    Value::decode(row, &CONTAINER_CONTEXT_PTR)
 }

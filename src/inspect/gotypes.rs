@@ -31,6 +31,7 @@ static HEALTHCHECK: StructDef = StructDef {
         F::new("StartInterval", &DUR).omitempty(),
         F::new("Retries", &INT).omitempty(),
     ],
+    methods: &[],
 };
 static HEALTHCHECK_T: Type = Type::Struct(&HEALTHCHECK);
 static HEALTHCHECK_PTR: Type = Type::Ptr(&HEALTHCHECK_T);
@@ -49,6 +50,7 @@ static IMAGE_CONFIG: StructDef = StructDef {
         F::new("StopSignal", &STR).omitempty(),
         F::new("ArgsEscaped", &BOOL).omitempty(),
     ],
+    methods: &[],
 };
 static IMAGE_CONFIG_T: Type = Type::Struct(&IMAGE_CONFIG);
 
@@ -59,6 +61,7 @@ static CONFIG_EXT: StructDef = StructDef {
         F::new("OnBuild", &STRINGS).omitempty(),
         F::new("Shell", &STRINGS).omitempty(),
     ],
+    methods: &[],
 };
 static CONFIG_EXT_T: Type = Type::Struct(&CONFIG_EXT);
 
@@ -68,6 +71,7 @@ static CONFIG: StructDef = StructDef {
         F::new("ImageConfig", &IMAGE_CONFIG_T).embedded(),
         F::new("DockerOCIImageConfigExt", &CONFIG_EXT_T).embedded(),
     ],
+    methods: &[],
 };
 static CONFIG_T: Type = Type::Struct(&CONFIG);
 static CONFIG_PTR: Type = Type::Ptr(&CONFIG_T);
@@ -81,6 +85,7 @@ static PLATFORM: StructDef = StructDef {
         F::new("OSFeatures", &STRINGS).json("os.features").omitempty(),
         F::new("Variant", &STR).json("variant").omitempty(),
     ],
+    methods: &[],
 };
 static PLATFORM_T: Type = Type::Struct(&PLATFORM);
 static PLATFORM_PTR: Type = Type::Ptr(&PLATFORM_T);
@@ -97,6 +102,7 @@ static DESCRIPTOR: StructDef = StructDef {
         F::new("Platform", &PLATFORM_PTR).json("platform").omitempty(),
         F::new("ArtifactType", &STR).json("artifactType").omitempty(),
     ],
+    methods: &[],
 };
 static DESCRIPTOR_T: Type = Type::Struct(&DESCRIPTOR);
 /// `*v1.Descriptor`, also a container's `ImageManifestDescriptor`.
@@ -105,18 +111,21 @@ pub static DESCRIPTOR_PTR: Type = Type::Ptr(&DESCRIPTOR_T);
 static DRIVER_DATA: StructDef = StructDef {
     name: "storage.DriverData",
     fields: &[F::new("Data", &STRING_MAP), F::new("Name", &STR)],
+    methods: &[],
 };
 static DRIVER_DATA_T: Type = Type::Struct(&DRIVER_DATA);
 
 static ROOTFS: StructDef = StructDef {
     name: "image.RootFS",
     fields: &[F::new("Type", &STR).omitempty(), F::new("Layers", &STRINGS).omitempty()],
+    methods: &[],
 };
 static ROOTFS_T: Type = Type::Struct(&ROOTFS);
 
 static METADATA: StructDef = StructDef {
     name: "image.Metadata",
     fields: &[F::new("LastTagTime", &TIME).omitempty()],
+    methods: &[],
 };
 static METADATA_T: Type = Type::Struct(&METADATA);
 
@@ -152,6 +161,7 @@ static INSPECT_RESPONSE: StructDef = StructDef {
         F::new("Descriptor", &DESCRIPTOR_PTR).json("Descriptor").omitempty(),
         F::new("Manifests", &ANYS).json("Manifests").omitempty(),
     ],
+    methods: &[],
 };
 static INSPECT_RESPONSE_T: Type = Type::Struct(&INSPECT_RESPONSE);
 

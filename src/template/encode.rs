@@ -97,7 +97,7 @@ fn write_fields(v: &Value, out: &mut String, first: &mut bool) -> Result<(), Str
             }
             continue;
         }
-        if f.omitempty && is_empty(e) {
+        if f.skip || (f.omitempty && is_empty(e)) {
             continue;
         }
         if !*first {

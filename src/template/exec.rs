@@ -7,7 +7,7 @@
 use super::funcs::{self, Param};
 use super::gofmt;
 use super::parse::{Arg, Branch, Command, List, Node, Pipe};
-use super::value::{STRING, Type, Value};
+use super::value::{MethodDef, STRING, Type, Value};
 use super::{MissingKey, TemplateError};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -93,6 +93,8 @@ pub struct State<'t, 'o> {
     pub name: &'t str,
     pub vars: Vec<(String, Value)>,
     pub missing: MissingKey,
+    /// A table's header row: docker's `HeaderFunctions` stand in for its functions.
+    pub header: bool,
     pub out: &'o mut dyn Write,
     at: At<'t>,
     depth: usize,
@@ -115,6 +117,7 @@ impl<'t, 'o> State<'t, 'o> {
             name,
             vars: Vec::new(),
             missing,
+            header: false,
             out,
             at: At::None,
             depth: 0,
@@ -432,7 +435,10 @@ impl<'t, 'o> State<'t, 'o> {
             return Err(self.errorf("empty command"));
         };
         match first {
-            Arg::Field { idents, .. } => return self.eval_field_node(dot, first, idents, cmd.args.len(), final_),
+            Arg::Field { idents, .. } => {
+                let margs = cmd.args.get(1..).unwrap_or(&[]);
+                return self.eval_field_node(dot, first, idents, margs, final_);
+            }
             Arg::Chain { node, fields, .. } => {
                 return self.eval_chain_node(dot, first, node, fields, cmd.args.len(), final_);
             }
@@ -483,16 +489,65 @@ impl<'t, 'o> State<'t, 'o> {
         Ok(Value::Invalid)
     }
 
+    /// `.a.b args...`: `args` are the command's other arguments, which only a method takes.
     fn eval_field_node(
         &mut self,
         dot: &Dot,
         node: &'t Arg,
         idents: &[String],
-        nargs: usize,
+        args: &'t [Arg],
         final_: Option<Value>,
     ) -> R<Value> {
         self.at = At::Arg(node);
-        self.eval_field_chain(dot.v.clone(), dot.iface, idents, nargs, final_)
+        let n = idents.len();
+        let (last, path) = match idents.split_last() {
+            Some((last, path)) if n > 0 => (last, path),
+            _ => return self.eval_field_chain(dot.v.clone(), dot.iface, idents, args.len() + 1, final_),
+        };
+        let (receiver, iface) = self.eval_field_chain_typed(dot.v.clone(), dot.iface, path, 0, None)?;
+        if let (Value::Struct(fields, def), _) = indirect(&receiver)
+            && let Some(m) = def.methods.iter().find(|m| m.name == *last)
+        {
+            return self.call_method(dot, node, m, &fields, args, final_);
+        }
+        self.at = At::Arg(node);
+        self.eval_field(last, args.len() + 1, final_.is_some(), &receiver, iface)
+            .map(|(v, _)| v)
+    }
+
+    /// A method's call, its arguments all strings, as Go's `evalCall` checks them.
+    fn call_method(
+        &mut self,
+        dot: &Dot,
+        node: &'t Arg,
+        m: &MethodDef,
+        fields: &[Value],
+        args: &'t [Arg],
+        final_: Option<Value>,
+    ) -> R<Value> {
+        let num_in = args.len() + usize::from(final_.is_some());
+        if num_in != m.params {
+            return Err(self.errorf(format!(
+                "wrong number of args for {}: want {} got {num_in}",
+                m.name, m.params
+            )));
+        }
+        let mut argv = Vec::with_capacity(num_in);
+        for a in args {
+            argv.push(self.eval_arg(dot, Param::String, a)?);
+        }
+        if let Some(f) = final_ {
+            argv.push(self.validate(f, Param::String)?);
+        }
+        self.at = At::Arg(node);
+        let strs: Vec<&str> = argv
+            .iter()
+            .map(|v| match v {
+                Value::Str(s, _) => s.as_ref(),
+                _ => "",
+            })
+            .collect();
+        Ok(Value::string(&(m.call)(fields, &strs)))
     }
 
     fn eval_chain_node(
@@ -538,6 +593,20 @@ impl<'t, 'o> State<'t, 'o> {
         nargs: usize,
         final_: Option<Value>,
     ) -> R<Value> {
+        self.eval_field_chain_typed(receiver, iface, idents, nargs, final_)
+            .map(|(v, _)| v)
+    }
+
+    /// [`eval_field_chain`](Self::eval_field_chain), and whether the result's static type is
+    /// `interface {}`.
+    fn eval_field_chain_typed(
+        &mut self,
+        receiver: Value,
+        iface: bool,
+        idents: &[String],
+        nargs: usize,
+        final_: Option<Value>,
+    ) -> R<(Value, bool)> {
         let mut receiver = (receiver, iface);
         let n = idents.len();
         for (i, ident) in idents.iter().enumerate() {
@@ -548,7 +617,7 @@ impl<'t, 'o> State<'t, 'o> {
                 self.eval_field(ident, 0, false, &receiver.0, receiver.1)?
             };
         }
-        Ok(receiver.0)
+        Ok(receiver)
     }
 
     /// `.name` of `receiver`, and whether the result's static type is `interface {}`.
@@ -619,7 +688,13 @@ impl<'t, 'o> State<'t, 'o> {
 
     /// Calls the function `name` with `args` (and the previous command's result, `final_`).
     fn eval_call(&mut self, dot: &Dot, node: At<'t>, name: &str, args: &'t [Arg], final_: Option<Value>) -> R<Value> {
-        let Some(sig) = funcs::signature(name) else {
+        let header = if self.header {
+            funcs::header_signature(name)
+        } else {
+            None
+        };
+        let is_header = header.is_some();
+        let Some(sig) = header.or_else(|| funcs::signature(name)) else {
             return Err(self.errorf(format!("{} is not a defined function", gofmt::quote(name))));
         };
         let num_in = args.len() + usize::from(final_.is_some());
@@ -665,6 +740,10 @@ impl<'t, 'o> State<'t, 'o> {
             };
             argv.push(self.validate(f, param)?);
         }
+        if is_header {
+            // Each gives back the column's name it was handed.
+            return Ok(argv.into_iter().next().unwrap_or(Value::Invalid));
+        }
         let mut work = 0;
         match funcs::call(name, &argv, &mut work) {
             Ok(v) => {
@@ -691,7 +770,7 @@ impl<'t, 'o> State<'t, 'o> {
                 };
             }
             Arg::Field { idents, .. } => {
-                let v = self.eval_field_node(dot, arg, idents, 1, None)?;
+                let v = self.eval_field_node(dot, arg, idents, &[], None)?;
                 return self.validate(v, param);
             }
             Arg::Variable { idents, .. } => {

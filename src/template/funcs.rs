@@ -65,6 +65,19 @@ pub fn signature(name: &str) -> Option<Signature> {
     })
 }
 
+/// The signature of docker's header stand-in for function `name` (docker/cli
+/// `templates.HeaderFunctions`), used for a table's header row, where each returns its first
+/// argument, the column's name: `None` for the functions it keeps (`pad`, Go's builtins).
+pub fn header_signature(name: &str) -> Option<Signature> {
+    use Param::*;
+    Some(match name {
+        "json" | "title" | "lower" | "upper" => sig(&[String], None),
+        "split" | "join" => sig(&[String, String], None),
+        "truncate" => sig(&[String, Int], None),
+        _ => return None,
+    })
+}
+
 /// A function's string result, counted in `work`. Functions whose result can grow past the
 /// input they were given check [`MAX_OUTPUT`] as they build it; this check is the last line.
 fn string_result(s: String, work: &mut u64) -> Result<Value, String> {

@@ -26,7 +26,7 @@ mod parse;
 mod value;
 
 pub use gofmt::to_string as go_print;
-pub use value::{EMPTY_STRUCT, FieldDef, GoTime, Numbers, StructDef, Type, Value};
+pub use value::{EMPTY_STRUCT, FieldDef, GoTime, MethodDef, Numbers, StructDef, Type, Value};
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -90,12 +90,33 @@ impl Template {
 
     /// Executes on `data`. Output already written stays written when execution fails.
     pub fn execute_value(&self, data: &Value, missing: MissingKey, out: &mut dyn Write) -> Result<(), TemplateError> {
+        self.execute_as(data, missing, false, out)
+    }
+
+    /// A table's header row, as docker's formatter writes it: the template on the map of
+    /// column names, with docker's header stand-ins for `json`, `split`, `join`, `title`,
+    /// `lower`, `upper` and `truncate`; what was written before an error stays, and the error
+    /// is dropped, as docker drops it.
+    pub fn header_row(&self, columns: &Value) -> String {
+        let mut out = Vec::new();
+        let _ = self.execute_as(columns, MissingKey::Default, true, &mut out);
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    fn execute_as(
+        &self,
+        data: &Value,
+        missing: MissingKey,
+        header: bool,
+        out: &mut dyn Write,
+    ) -> Result<(), TemplateError> {
         let Some(root) = self.trees.get("") else {
             return Err(TemplateError::Exec(
                 "template: \"\" is an incomplete or empty template".into(),
             ));
         };
         let mut state = exec::State::new(&self.trees, &self.text, "", missing, out);
+        state.header = header;
         state.vars.push(("$".into(), data.clone()));
         let dot = exec::Dot {
             v: data.clone(),

@@ -44,11 +44,29 @@ pub enum Type {
     Named(&'static str, &'static Type),
 }
 
-/// A Go struct type: its name as `reflect` prints it and its fields in declaration order.
+/// A Go struct type: its name as `reflect` prints it, its fields in declaration order, and
+/// the methods a template can call on it (docker's formatter contexts are all methods).
 #[derive(Debug, PartialEq)]
 pub struct StructDef {
     pub name: &'static str,
     pub fields: &'static [FieldDef],
+    pub methods: &'static [MethodDef],
+}
+
+/// A method taking `params` strings and returning a string, as docker's `.Label "k"`: called
+/// with the struct's field values and the arguments.
+#[derive(Debug)]
+pub struct MethodDef {
+    pub name: &'static str,
+    pub params: usize,
+    pub call: fn(&[Value], &[&str]) -> String,
+}
+
+/// Methods are the same when named alike: a struct type has one of each name.
+impl PartialEq for MethodDef {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name && self.params == other.params
+    }
 }
 
 /// One struct field: Go name, JSON name (`None`: the Go name), `omitempty`, embedded or not.
@@ -58,6 +76,8 @@ pub struct FieldDef {
     pub json: Option<&'static str>,
     pub omitempty: bool,
     pub embedded: bool,
+    /// `json:"-"`: never encoded.
+    pub skip: bool,
     pub ty: &'static Type,
 }
 
@@ -69,8 +89,13 @@ impl FieldDef {
             json: None,
             omitempty: false,
             embedded: false,
+            skip: false,
             ty,
         }
+    }
+    pub const fn skip(mut self) -> FieldDef {
+        self.skip = true;
+        self
     }
     pub const fn omitempty(mut self) -> FieldDef {
         self.omitempty = true;
@@ -98,6 +123,7 @@ pub static SLICE_STRING: Type = Type::Slice(&STRING);
 pub static EMPTY_STRUCT: StructDef = StructDef {
     name: "struct {}",
     fields: &[],
+    methods: &[],
 };
 
 impl Type {
