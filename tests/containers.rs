@@ -1281,6 +1281,32 @@ fn unpack_with_snapshots() -> Node {
 /// a repeated object merged into the first) by every command: `container inspect` and `ps`
 /// (one reader) and the name lookup of `mounts`, `diff` and `fs` (another) agree. The first
 /// `Name` used to name the container for one and made the file unreadable for the other.
+/// A key dockerd skips may nest as deep as Go reads (10,000 levels): the layer commands read
+/// the config as `ps` does, and still name the container by it (they once said "not JSON:
+/// recursion limit exceeded" past serde's 128 levels, and lost the name).
+#[test]
+fn deep_nesting_in_a_skipped_key_is_read_by_every_command() {
+    let node = unpack_with_snapshots();
+    let id = id_of(&node, "dev-exit3");
+    let config = node.docker().join("containers").join(&id).join("config.v2.json");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let body = text.trim_end().strip_suffix('}').unwrap();
+    std::fs::write(
+        &config,
+        format!("{body},\"Zzz\":{}{}}}", "[".repeat(200), "]".repeat(200)),
+    )
+    .unwrap();
+    for args in [
+        &["ps", "-a", "-q"][..],
+        &["diff", "dev-exit3"],
+        &["fs", "ls", "dev-exit3:/"],
+        &["mounts", "dev-running"],
+    ] {
+        let r = run(&node.root(), args);
+        assert_eq!(r.code, Some(0), "{args:?}: {}", r.stderr);
+    }
+}
+
 #[test]
 fn a_repeated_key_in_config_reads_as_dockerd_reads_it() {
     let node = unpack_with_snapshots();

@@ -175,8 +175,11 @@ pub fn docker_containers(docker_root: &Path, problems: &mut StoreProblems) -> Ve
                     Err(p) => problems.damaged.push(p.message),
                     Ok(text) => match crate::containers::files::check_parsed_size(&config, &text)
                         .map_err(|p| p.message)
-                        .and_then(|()| gojson::parse(&text).map_err(|e| format!("{}: not JSON: {e}", shown(&config))))
-                    {
+                        .and_then(|()| {
+                            // As ps parses it: nesting Go reads, in keys dockerd skips, is read.
+                            gojson::parse_for(&text, &crate::containers::moby::CONTAINER)
+                                .map_err(|e| format!("{}: not JSON: {e}", shown(&config)))
+                        }) {
                         Ok(raw @ J::Obj(_)) => {
                             let (j, wrong) = crate::containers::docker::decode_config(&config, &id, &raw);
                             problems.damaged.extend(wrong);
