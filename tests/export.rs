@@ -499,22 +499,35 @@ fn refuses_to_write_in_the_root_or_over_an_existing_output() {
     let o = coldctr(&copy, &["export", "--force", "-o", out.to_str().unwrap(), "webapp:1.0"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(files_of(&out).contains_key("manifest.json"));
-    // A directory replaced by a directory.
+    // A directory that is no earlier output (a case folder) is never replaced, by an archive
+    // or by a layout; an earlier layout is.
     let d = dir.path().join("layout");
     std::fs::create_dir(&d).unwrap();
     std::fs::write(d.join("stale"), b"x").unwrap();
-    let o = coldctr(
-        &copy,
-        &[
-            "export",
-            "--force",
-            "--format",
-            "oci-dir",
-            "-o",
-            d.to_str().unwrap(),
-            "webapp:1.0",
-        ],
-    );
+    let force = |format: &str| {
+        coldctr(
+            &copy,
+            &[
+                "export",
+                "--force",
+                "--format",
+                format,
+                "-o",
+                d.to_str().unwrap(),
+                "webapp:1.0",
+            ],
+        )
+    };
+    for format in ["oci-dir", "docker-archive", "oci-archive"] {
+        let o = force(format);
+        assert_eq!(o.status.code(), Some(2), "{format}: {}", stderr(&o));
+        assert!(stderr(&o).contains("replaces only an earlier output"), "{}", stderr(&o));
+        assert!(d.join("stale").is_file(), "{format}: the folder is kept");
+    }
+    std::fs::write(d.join("oci-layout"), br#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+    let o = force("docker-archive");
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let o = force("oci-dir");
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(!d.join("stale").exists() && d.join("index.json").is_file());
     // --force replaces an earlier output, never a FIFO or a symlink (nor a device: as root,

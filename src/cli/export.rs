@@ -92,7 +92,13 @@ pub fn run(global: &Global, args: ExportArgs, out: &mut dyn Write) -> Result<Out
             .is_none()
             .then(|| crate::overlay::target::docker_root(&root.dir, global.docker_root.as_deref()));
         let also: Vec<&Path> = docker.as_deref().into_iter().collect();
-        Some(check_output(&root.dir, &also, &args.output, args.force)?)
+        Some(check_output(
+            &root.dir,
+            &also,
+            &args.output,
+            args.force,
+            format == Format::OciDir,
+        )?)
     };
     let selection = match (&args.platform, args.all_platforms) {
         (Some(p), _) => Selection::Platform(p.clone()),
@@ -242,7 +248,17 @@ impl Output {
 /// directory and its parents are (device and inode): a link swapped in after the paths were
 /// read does not hide it, nor a bind mount of the root or of a directory right under it (the
 /// content store, a snapshotter's); a bind mount of a directory deeper in does.
-pub(super) fn check_output(root: &Path, also: &[&Path], out: &Path, force: bool) -> Result<Output, Failure> {
+///
+/// `--force` replaces a file, or, when the output is a directory (`dir_output`), an empty
+/// directory or an earlier OCI layout (one with an `oci-layout` file): never any other
+/// directory, which may be an examiner's case folder.
+pub(super) fn check_output(
+    root: &Path,
+    also: &[&Path],
+    out: &Path,
+    force: bool,
+    dir_output: bool,
+) -> Result<Output, Failure> {
     let usage = |m: String| Failure::new(Outcome::Usage, m);
     let Some(name) = out.file_name() else {
         return Err(usage(format!("{}: not a file or directory name", out.display())));
@@ -306,6 +322,21 @@ pub(super) fn check_output(root: &Path, also: &[&Path], out: &Path, force: bool)
             "{}: not a regular file or directory; refusing to replace it (-o - writes to stdout)",
             path.display()
         )));
+    }
+    if existing.is_some_and(|e| e.dir) {
+        let layout = std::fs::symlink_metadata(path.join("oci-layout")).is_ok_and(|m| m.is_file());
+        let empty = std::fs::read_dir(&path).is_ok_and(|mut d| d.next().is_none());
+        if !dir_output || !(layout || empty) {
+            let what = if dir_output {
+                "neither empty nor an OCI layout"
+            } else {
+                "a directory, and this output is a file"
+            };
+            return Err(usage(format!(
+                "{}: {what}; --force replaces only an earlier output, not this",
+                path.display()
+            )));
+        }
     }
     Ok(Output {
         dir,

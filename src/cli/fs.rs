@@ -489,7 +489,7 @@ fn write_tar(
         }
         return written;
     }
-    let path = super::export::check_output(&node.root.dir, &[&node.docker_root], &args.output, args.force)?;
+    let path = super::export::check_output(&node.root.dir, &[&node.docker_root], &args.output, args.force, false)?;
     let (mut temp, file) = super::export::Temp::file(&path)?;
     let mut w = super::Watched::new(std::io::BufWriter::with_capacity(1 << 20, file));
     // A write that failed is the output's failure (exit 5), whatever the writer made of it.
