@@ -29,6 +29,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 /// How many entries a `ref-duplicate` problem lists by position.
 const REF_DUPLICATES_LISTED: usize = 20;
 
+/// The most entries of an `index.json` or a docker-archive's `manifest.json` read.
+pub const MAX_ENTRIES: usize = 65_536;
+
 /// The namespace the records of a layout or archive are in.
 pub const NAMESPACE: &str = "default";
 /// Label with an image record's position in index.json (or manifest.json).
@@ -75,6 +78,28 @@ pub struct Imported {
 
 /// Builds the records of `entries`, walking their documents through `blobs`.
 pub fn import(entries: &[Entry], blobs: &dyn Blobs, problems: &mut Vec<Problem>) -> Imported {
+    import_within(entries, blobs, problems, MAX_ENTRIES)
+}
+
+/// [`import`] of the first `max_entries` entries ([`MAX_ENTRIES`]; tests use fewer).
+fn import_within(entries: &[Entry], blobs: &dyn Blobs, problems: &mut Vec<Problem>, max_entries: usize) -> Imported {
+    // Each entry becomes an image record with its buckets in memory (about 9 KB): a 64 MiB
+    // list of 15-byte entries would take tens of GB. Real layouts and archives hold a few.
+    let entries = match entries.get(..max_entries) {
+        Some(first) if entries.len() > max_entries => {
+            problems.push(Problem::error(
+                "entries-over-limit",
+                "index.json",
+                format!(
+                    "{} entries; only the first {max_entries} are read (coldctr's own limit: each \
+                     becomes an image record in memory)",
+                    entries.len()
+                ),
+            ));
+            first
+        }
+        _ => entries,
+    };
     let mut tree = Tree::new();
     let ns = NAMESPACE.as_bytes();
     tree.bucket(&[b"v1", ns, b"images"]);
@@ -186,8 +211,39 @@ pub const SUBJECT_LABEL: &str = "coldctr.source.subject";
 /// Label on a referrer's record: its `artifactType` (or its config's media type).
 pub const ARTIFACT_TYPE_LABEL: &str = "coldctr.source.artifact-type";
 /// Label on the records a referrer points at (its subject, or an index holding the subject):
-/// the referrers' record names, comma-separated.
+/// the referrers' record names, comma-separated, within [`MAX_LABEL`] bytes (then `,+N more`).
 pub const REFERRERS_LABEL: &str = "coldctr.source.referrers";
+
+/// The most a label may hold, key and value together: containerd refuses a longer one
+/// (`labels.Validate`, 4096), so no store it wrote has one. It also keeps a layout with
+/// thousands of referrers of one subject from copying all their names into every record of
+/// the subject (the square of the entries).
+const MAX_LABEL: usize = 4096;
+
+/// The referrers' names joined with commas, as many as fit beside the key in [`MAX_LABEL`],
+/// and `,+N more` for the rest.
+fn referrers_value(who: &[String]) -> String {
+    let room = MAX_LABEL - REFERRERS_LABEL.len();
+    let mut out = String::new();
+    for (i, name) in who.iter().enumerate() {
+        let more = format!(",+{} more", who.len() - i);
+        let sep = usize::from(!out.is_empty());
+        // Room is kept for the tail whenever names are left after this one.
+        let tail = if i + 1 < who.len() { more.len() } else { 0 };
+        if out.len() + sep + name.len() + tail > room {
+            if out.is_empty() {
+                return format!("+{} more", who.len());
+            }
+            out.push_str(&more);
+            return out;
+        }
+        if sep == 1 {
+            out.push(',');
+        }
+        out.push_str(name);
+    }
+    out
+}
 
 #[derive(serde::Deserialize, Default)]
 #[serde(default)]
@@ -212,6 +268,16 @@ fn label_referrers(tree: &mut Tree, entries: &[Entry], names: &[Named], content:
         }
     }
     let ns = NAMESPACE.as_bytes();
+    // Each entry's names, and the entries of each digest, looked up once each (a layout may
+    // have hundreds of thousands of entries).
+    let mut names_of: HashMap<usize, Vec<&Named>> = HashMap::new();
+    for n in names {
+        names_of.entry(n.entry).or_default().push(n);
+    }
+    let mut entries_of: HashMap<&str, Vec<&Entry>> = HashMap::new();
+    for e in entries {
+        entries_of.entry(e.descriptor.digest.as_str()).or_default().push(e);
+    }
     let mut referrers: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for e in entries
         .iter()
@@ -234,7 +300,7 @@ fn label_referrers(tree: &mut Tree, entries: &[Entry], names: &[Named], content:
                 }
             }
         }
-        for n in names.iter().filter(|n| n.entry == e.position) {
+        for n in names_of.get(&e.position).into_iter().flatten() {
             let labels = tree.bucket(&[b"v1", ns, b"images", n.record.as_bytes(), b"labels"]);
             labels.put(SUBJECT_LABEL.as_bytes(), subject.as_bytes());
             if !artifact_type.is_empty() {
@@ -246,10 +312,11 @@ fn label_referrers(tree: &mut Tree, entries: &[Entry], names: &[Named], content:
         }
     }
     for (target, who) in referrers {
-        for e in entries.iter().filter(|e| e.descriptor.digest == target) {
-            for n in names.iter().filter(|n| n.entry == e.position) {
+        let value = referrers_value(&who);
+        for e in entries_of.get(target.as_str()).into_iter().flatten() {
+            for n in names_of.get(&e.position).into_iter().flatten() {
                 let labels = tree.bucket(&[b"v1", ns, b"images", n.record.as_bytes(), b"labels"]);
-                labels.put(REFERRERS_LABEL.as_bytes(), who.join(",").as_bytes());
+                labels.put(REFERRERS_LABEL.as_bytes(), value.as_bytes());
             }
         }
     }
@@ -483,6 +550,61 @@ pub fn varint(v: i64) -> Vec<u8> {
 
 #[cfg(test)]
 mod tests {
+
+    /// A store with no blobs at all.
+    struct Nothing;
+    impl Blobs for Nothing {
+        fn read(&self, digest: &Digest, _limit: u64) -> Result<Vec<u8>, BlobError> {
+            Err(BlobError::NotFound(digest.to_string()))
+        }
+        fn exists(&self, _digest: &Digest) -> bool {
+            false
+        }
+    }
+
+    #[test]
+    fn entries_past_the_limit_are_named_not_built() {
+        let entries: Vec<Entry> = (0..5)
+            .map(|position| Entry {
+                position,
+                descriptor: serde_json::from_value(serde_json::json!({
+                    "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                    "digest": format!("sha256:{:064x}", position),
+                    "size": 2,
+                }))
+                .unwrap(),
+                ref_name: Some(format!("v{position}")),
+                full_names: Vec::new(),
+            })
+            .collect();
+        let mut problems = Vec::new();
+        let imported = import_within(&entries, &Nothing, &mut problems, 3);
+        assert_eq!(imported.names.len(), 3);
+        let over: Vec<&Problem> = problems.iter().filter(|p| p.kind == "entries-over-limit").collect();
+        assert_eq!(over.len(), 1);
+        assert!(
+            over[0].message.starts_with("5 entries; only the first 3 are read"),
+            "{}",
+            over[0].message
+        );
+        let mut problems = Vec::new();
+        assert_eq!(import_within(&entries, &Nothing, &mut problems, 5).names.len(), 5);
+        assert!(problems.iter().all(|p| p.kind != "entries-over-limit"));
+    }
+
+    #[test]
+    fn referrer_labels_stay_within_containerds_label_limit() {
+        let few: Vec<String> = vec!["sbom".into(), "sig".into()];
+        assert_eq!(referrers_value(&few), "sbom,sig");
+        let many: Vec<String> = (0..10_000).map(|i| format!("@{i}")).collect();
+        let v = referrers_value(&many);
+        assert!(v.len() + REFERRERS_LABEL.len() <= MAX_LABEL, "{}", v.len());
+        let listed = v.split(',').filter(|p| p.starts_with('@')).count();
+        assert!(v.ends_with(&format!(",+{} more", 10_000 - listed)), "{v}");
+        assert!(v.starts_with("@0,@1,@2,"));
+        let long: Vec<String> = vec!["x".repeat(5000)];
+        assert_eq!(referrers_value(&long), "+1 more");
+    }
     use super::*;
     use crate::containerd::encoding::varint_exact;
 
