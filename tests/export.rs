@@ -403,6 +403,27 @@ fn same_inputs_give_byte_identical_archives_also_on_stdout() {
 /// failure, not as a blob's: the stream's bytes are not the store's fault. A listing to a full
 /// device is 5 too; a listing whose reader went away (`| head`) is not a failure, an archive
 /// whose reader went away is (it did not arrive whole).
+/// A layout's entry named by a tag alone ("v1", as umoci and skopeo write it) keeps that ref
+/// name but is no repository: no RepoTags and no `repositories` (skopeo's own docker-archive
+/// of it has `"RepoTags":[]`; `v1:latest` was an invented name podman then loaded).
+#[test]
+fn a_layout_tag_alone_is_no_repository() {
+    let root = fixture("oci-dev/layouts/umoci");
+    let o = coldctr(&root, &["export", "-o", "-", "v1"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let files: BTreeMap<String, Vec<u8>> = read_tar(&o.stdout)
+        .into_iter()
+        .filter_map(|(n, d)| d.map(|d| (n, d)))
+        .collect();
+    let index = json(&files, "index.json");
+    assert_eq!(
+        index["manifests"][0]["annotations"]["org.opencontainers.image.ref.name"],
+        "v1"
+    );
+    assert_eq!(json(&files, "manifest.json")[0]["RepoTags"], Value::Null);
+    assert!(!files.contains_key("repositories"));
+}
+
 #[test]
 fn a_full_output_or_a_closed_pipe_is_exit_5_not_damage() {
     let run = |args: &[&str], stdout: Stdio| {

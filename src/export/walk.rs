@@ -154,7 +154,9 @@ impl<'a, 'r> Exporter<'a, 'r> {
             self.plan.index.push(entry);
         }
         if let Some(mut d) = docker {
-            let tag = named
+            // Only a full name is a repository: a layout's tag alone ("v1") would become the
+            // invented `v1:latest` (skopeo writes no RepoTags for it).
+            let tag = (named && canonical)
                 .then(|| reference::parse_normalized_named(&image.name).ok())
                 .flatten()
                 .map(|n| n.tag_name_only().familiar());
