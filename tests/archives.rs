@@ -460,6 +460,21 @@ fn an_archive_that_is_no_image_archive_says_what_was_looked_for() {
     assert!(err.contains("index.json") && err.contains("manifest.json"), "{err}");
 }
 
+/// A `docker save` cut short (an interrupted copy: its lists are its last members) is damage,
+/// exit 3, naming where the tar stopped; not exit 4, which is for a file not read at all.
+#[test]
+fn an_archive_cut_before_its_lists_is_damage() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let whole = std::fs::read(repo().join("fixtures/docker-save/save-lab_committed_1.tar")).expect("fixture");
+    let path = tmp.path().join("cut.tar");
+    std::fs::write(&path, &whole[..600_000.min(whole.len() / 2)]).expect("write");
+    for cmd in ["images", "verify"] {
+        let out = run(&["--root", path.to_str().expect("utf-8"), cmd]);
+        assert_eq!(out.code, Some(3), "{cmd}: {}", out.stderr);
+        assert!(out.stderr.contains("archive cut short"), "{}", out.stderr);
+    }
+}
+
 fn sha256(data: &[u8]) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(data))

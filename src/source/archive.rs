@@ -578,17 +578,25 @@ pub fn open(path: &Path) -> Result<Root, SourceError> {
     } else {
         // What stopped the reading (a zstd window over the decoder's limit, a cut gzip) is
         // why nothing was found, when something did.
-        let stopped = problems
-            .iter()
-            .find(|p| p.severity == Severity::Error)
-            .map(|p| format!(" (the tar stopped being read: {p})"))
-            .unwrap_or_default();
-        return Err(SourceError::Unrecognized {
-            path: path.into(),
-            message: format!(
-                "a tar of {} members, but neither an OCI archive (looked for index.json, oci-layout) nor a docker-archive (looked for manifest.json){stopped}",
-                archive.index.members.len()
-            ),
+        let stopped = problems.iter().find(|p| p.severity == Severity::Error);
+        let message = format!(
+            "a tar of {} members, but neither an OCI archive (looked for index.json, oci-layout) nor a docker-archive (looked for manifest.json){}",
+            archive.index.members.len(),
+            stopped
+                .map(|p| format!(" (the tar stopped being read: {p})"))
+                .unwrap_or_default()
+        );
+        // A tar cut short (an interrupted copy: docker save writes its lists last) is damage,
+        // exit 3, not a file that could not be read at all.
+        return Err(match stopped {
+            Some(_) => SourceError::Damaged {
+                path: path.into(),
+                message,
+            },
+            None => SourceError::Unrecognized {
+                path: path.into(),
+                message,
+            },
         });
     };
     let imported = import::import(&entries, &archive, &mut problems);
