@@ -4,7 +4,8 @@
 //!
 //! ```text
 //! offset size field            what we write
-//!      0  100 name             the member name (at most 100 bytes: `blobs/sha256/<64 hex>` is 77)
+//!      0  100 name             the member name (`blobs/sha256/<64 hex>` is 77 bytes; a longer
+//!                              one, sha512's, goes whole into a PAX `path` record before it)
 //!    100    8 mode             0000644 (files) or 0000755 (directories), octal, NUL-terminated
 //!    108    8 uid, 116 8 gid   0
 //!    124   12 size             octal (11 digits); base-256 (GNU) above 8 GiB - 1
@@ -59,18 +60,44 @@ fn octal(value: u64, width: usize) -> Vec<u8> {
     s
 }
 
-/// One member's 512-byte header. Names longer than 100 bytes are refused: every name we
-/// write is short, and a long one would need the prefix split or a PAX header.
-pub fn header(name: &str, kind: Kind, size: u64) -> io::Result<[u8; BLOCK]> {
-    if name.len() > 100 || name.is_empty() {
+/// One member's header: a 512-byte ustar block, after a PAX extended header holding the whole
+/// name when it is longer than ustar's 100 bytes (`blobs/sha512/<128 hex>` is 141), as Go's
+/// `archive/tar` writes one (the ustar name then cut to 100 bytes). An empty name, or one
+/// holding a NUL, is refused.
+pub fn header(name: &str, kind: Kind, size: u64) -> io::Result<Vec<u8>> {
+    if name.is_empty() || name.contains('\0') {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
-            format!("tar member name {name:?} does not fit a ustar header"),
+            format!("tar member name {name:?} cannot be written"),
         ));
     }
+    let mut out = Vec::with_capacity(BLOCK);
+    let short = match name.as_bytes().get(..100) {
+        Some(cut) if name.len() > 100 => {
+            let mut records = Vec::new();
+            pax_record(&mut records, b"path", name.as_bytes());
+            out.extend_from_slice(&block(b"PaxHeaders.0/name", b'x', 0o644, records.len() as u64));
+            let len = records.len() as u64;
+            out.extend_from_slice(&records);
+            out.resize(out.len() + padding(len), 0);
+            cut
+        }
+        _ => name.as_bytes(),
+    };
+    let (typeflag, mode) = if kind == Kind::Dir {
+        (b'5', 0o755)
+    } else {
+        (b'0', 0o644)
+    };
+    out.extend_from_slice(&block(short, typeflag, mode, size));
+    Ok(out)
+}
+
+/// A ustar block: `name` (at most 100 bytes), owner 0, time 0, the checksum.
+fn block(name: &[u8], typeflag: u8, mode: u64, size: u64) -> [u8; BLOCK] {
     let mut h = [0u8; BLOCK];
-    put(&mut h, NAME, name.as_bytes());
-    put(&mut h, MODE, &octal(if kind == Kind::Dir { 0o755 } else { 0o644 }, 8));
+    put(&mut h, NAME, name.get(..100).unwrap_or(name));
+    put(&mut h, MODE, &octal(mode, 8));
     put(&mut h, UID, &octal(0, 8));
     put(&mut h, GID, &octal(0, 8));
     if size < 1 << 33 {
@@ -86,7 +113,7 @@ pub fn header(name: &str, kind: Kind, size: u64) -> io::Result<[u8; BLOCK]> {
         put(&mut h, SIZE, &field);
     }
     put(&mut h, MTIME, &octal(0, 12));
-    put(&mut h, TYPEFLAG, if kind == Kind::Dir { b"5" } else { b"0" });
+    put(&mut h, TYPEFLAG, &[typeflag]);
     put(&mut h, MAGIC, b"ustar\0");
     put(&mut h, VERSION, b"00");
     put(&mut h, DEVMAJOR, &octal(0, 8));
@@ -98,7 +125,7 @@ pub fn header(name: &str, kind: Kind, size: u64) -> io::Result<[u8; BLOCK]> {
     c.push(0);
     c.push(b' ');
     put(&mut h, CHKSUM, &c);
-    Ok(h)
+    h
 }
 
 fn put_slice(field: &mut [u8; 12], at: usize, bytes: &[u8]) {
@@ -389,7 +416,7 @@ mod tests {
         assert_eq!(h[156], b'5');
         assert_eq!(&h[257..265], b"ustar\x0000");
         // The checksum is the sum with the field as spaces.
-        let mut copy = h;
+        let mut copy = h.clone();
         copy[148..156].copy_from_slice(b"        ");
         let sum: u32 = copy.iter().map(|&b| u32::from(b)).sum();
         let field = std::str::from_utf8(&h[148..154]).unwrap();
@@ -397,7 +424,16 @@ mod tests {
         let f = header("index.json", Kind::File, 1234).unwrap();
         assert_eq!(&f[124..136], b"00000002322\0");
         assert_eq!(&f[100..108], b"0000644\0");
-        assert!(header(&"x".repeat(101), Kind::File, 0).is_err());
+        assert!(header("", Kind::File, 0).is_err());
+        // A name past 100 bytes: a PAX header with the whole name, then the ustar block.
+        let name = format!("blobs/sha512/{}", "ab".repeat(64));
+        let long = header(&name, Kind::File, 7).unwrap();
+        assert_eq!(long.len(), 3 * BLOCK);
+        assert_eq!(long[156], b'x');
+        let record = format!("151 path={name}\n");
+        assert_eq!(&long[BLOCK..BLOCK + record.len()], record.as_bytes());
+        assert_eq!(&long[2 * BLOCK..2 * BLOCK + 100], &name.as_bytes()[..100]);
+        assert_eq!(long[2 * BLOCK + 156], b'0');
         let big = header("big", Kind::File, 1 << 34).unwrap();
         assert_eq!(big[124], 0x80);
         assert_eq!(&big[128..136], &(1u64 << 34).to_be_bytes());
