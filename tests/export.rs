@@ -424,6 +424,33 @@ fn a_layout_tag_alone_is_no_repository() {
     assert!(!files.contains_key("repositories"));
 }
 
+/// A target that is neither a manifest nor an index (its descriptor's media type empty) is
+/// damage, as inspect says: an export of it would load nothing (manifest.json `[]`).
+#[test]
+fn a_target_of_no_image_type_is_damage_not_an_empty_export() {
+    let dir = tmp();
+    let layout = dir.path().join("l");
+    copy_root(&fixture("oci-dev/layouts/umoci"), &layout);
+    let index: Value = serde_json::from_slice(&std::fs::read(layout.join("index.json")).unwrap()).unwrap();
+    let first = &index["manifests"][0];
+    let entry = serde_json::json!({
+        "mediaType": "",
+        "digest": first["digest"],
+        "size": first["size"],
+        "annotations": {"org.opencontainers.image.ref.name": "x"},
+    });
+    std::fs::write(
+        layout.join("index.json"),
+        serde_json::json!({"schemaVersion": 2, "manifests": [entry]}).to_string(),
+    )
+    .unwrap();
+    let out = dir.path().join("x.tar");
+    let o = coldctr(&layout, &["export", "-o", out.to_str().unwrap(), "x"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("neither a manifest nor index"), "{}", stderr(&o));
+    assert!(!out.exists());
+}
+
 #[test]
 fn a_full_output_or_a_closed_pipe_is_exit_5_not_damage() {
     let run = |args: &[&str], stdout: Stdio| {

@@ -243,6 +243,17 @@ impl<'a, 'r> Exporter<'a, 'r> {
         } else if document::is_manifest_type(&desc.media_type) {
             self.manifest(desc, label, true)
         } else {
+            // As inspect says it: nothing a loader would take (manifest.json would be empty).
+            // The blob is still written, for --salvage.
+            self.problem(
+                label,
+                &desc.digest,
+                Fault::Damaged,
+                format!(
+                    "unexpected image target (neither a manifest nor index): media type {:?}",
+                    desc.media_type
+                ),
+            );
             self.member(desc, label);
             None
         }
