@@ -451,6 +451,75 @@ fn a_target_of_no_image_type_is_damage_not_an_empty_export() {
     assert!(!out.exists());
 }
 
+/// Ctrl-C or `kill` during an export removes the partial output beside OUT (a failed export
+/// leaves nothing), and the process still ends by the signal. The image's one layer is a
+/// 1 GiB sparse file, far from copied when the signal comes.
+#[test]
+fn a_signal_during_an_export_leaves_nothing_behind() {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = tmp();
+    let layout = dir.path().join("big");
+    copy_root(&fixture("oci-dev/layouts/umoci"), &layout);
+    let blobs = layout.join("blobs/sha256");
+    // Its name is no digest of it: the copy would only find that at its end.
+    let layer = "0".repeat(64);
+    std::fs::File::create(blobs.join(&layer))
+        .unwrap()
+        .set_len(1 << 30)
+        .unwrap();
+    let index: Value = serde_json::from_slice(&std::fs::read(layout.join("index.json")).unwrap()).unwrap();
+    let first = index["manifests"][0]["digest"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("sha256:")
+        .to_string();
+    let manifest: Value = serde_json::from_slice(&std::fs::read(blobs.join(first)).unwrap()).unwrap();
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": manifest["config"],
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": format!("sha256:{layer}"), "size": 1u64 << 30}],
+    })
+    .to_string();
+    let hex = sha256_hex(manifest.as_bytes());
+    std::fs::write(blobs.join(&hex), &manifest).unwrap();
+    let entry = serde_json::json!({"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": format!("sha256:{hex}"), "size": manifest.len(), "annotations": {"org.opencontainers.image.ref.name": "big"}});
+    std::fs::write(
+        layout.join("index.json"),
+        serde_json::json!({"schemaVersion": 2, "manifests": [entry]}).to_string(),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    for (signal, format) in [(libc::SIGINT, "docker-archive"), (libc::SIGTERM, "oci-dir")] {
+        let child = Command::new(env!("CARGO_BIN_EXE_coldctr"))
+            .arg("--root")
+            .arg(&layout)
+            .args(["export", "--format", format, "-o"])
+            .arg(out.join(format))
+            .arg("big")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Until the partial output is there, then the signal.
+        let started = std::time::Instant::now();
+        while std::fs::read_dir(&out).unwrap().next().is_none() && started.elapsed().as_secs() < 20 {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        // SAFETY: a signal to our own child, by its pid.
+        assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, signal) }, 0);
+        let o = child.wait_with_output().unwrap();
+        assert_eq!(o.status.signal(), Some(signal), "{format}: {}", stderr(&o));
+        assert!(stderr(&o).contains("the partial output was removed"), "{}", stderr(&o));
+        let left: Vec<_> = std::fs::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert!(left.is_empty(), "{format}: {left:?}");
+    }
+}
+
 #[test]
 fn a_full_output_or_a_closed_pipe_is_exit_5_not_damage() {
     let run = |args: &[&str], stdout: Stdio| {

@@ -399,6 +399,7 @@ impl<'o> Temp<'o> {
     }
 
     fn ours(out: &'o Output, name: OsString, dir: bool) -> Temp<'o> {
+        super::interrupt::register(out.parent.join(&name), dir);
         Temp {
             out,
             name,
@@ -486,6 +487,7 @@ fn beside_failure(out: &Output, e: std::io::Error) -> Failure {
 
 impl Drop for Temp<'_> {
     fn drop(&mut self) {
+        super::interrupt::clear();
         if self.committed {
             return;
         }

@@ -21,6 +21,7 @@ mod fs;
 mod gc;
 mod generate;
 mod inspect;
+mod interrupt;
 mod layers;
 pub mod listings;
 mod meta_diff;
@@ -201,6 +202,7 @@ impl Failure {
 /// Runs the command line this process was started with: its exit code, once every byte of
 /// output is written and flushed.
 pub fn main() -> u8 {
+    interrupt::install();
     let matches = Cli::command().get_matches();
     let cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
