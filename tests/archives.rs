@@ -1070,3 +1070,93 @@ fn a_thousand_problems_of_one_kind_are_kept_and_the_rest_counted() {
         out.stderr
     );
 }
+
+/// `tar` with member `name`'s data rewritten by `edit`, which keeps its length (so that no
+/// header changes): the archive as its tool wrote it but for that one file.
+fn with_member_edited(tar: &[u8], name: &str, edit: impl Fn(&str) -> String) -> Vec<u8> {
+    let mut out = tar.to_vec();
+    let mut at = 0;
+    while let Some(h) = tar.get(at..at + 512) {
+        if h.iter().all(|&b| b == 0) {
+            break;
+        }
+        let end = h[..100].iter().position(|&b| b == 0).unwrap_or(100);
+        let member = std::str::from_utf8(&h[..end]).expect("member name");
+        let size_text = std::str::from_utf8(&h[124..136]).expect("size");
+        let size =
+            usize::from_str_radix(size_text.trim_matches(|c: char| c == '\0' || c == ' '), 8).expect("octal size");
+        let data = at + 512..at + 512 + size;
+        if member.trim_start_matches("./") == name {
+            let old = std::str::from_utf8(&tar[data.clone()]).expect("UTF-8 member");
+            let new = edit(old);
+            assert_eq!(new.len(), old.len(), "{name}: same length");
+            assert_ne!(new, old, "{name}: edited");
+            out[data].copy_from_slice(new.as_bytes());
+            return out;
+        }
+        at += 512 + size.div_ceil(512) * 512;
+    }
+    panic!("no member {name}");
+}
+
+/// What `images --format json` and `verify --format json` print for an archive, and how
+/// coldctr exits, with the archive's path left out.
+fn listing(root: &Path) -> Vec<(Option<i32>, String)> {
+    let root_arg = root.to_str().expect("utf-8");
+    [&["images", "--format", "json"][..], &["verify", "--format", "json"]]
+        .iter()
+        .map(|args| {
+            let out = run(&[&["--root", root_arg][..], args].concat());
+            (out.code, out.stdout_text().replace(root_arg, "<root>"))
+        })
+        .collect()
+}
+
+/// A docker-archive's manifest.json and an OCI archive's index.json and oci-layout with their
+/// keys in other cases read as Go's `encoding/json` reads them (`docker load`'s
+/// `manifestItem`, containerd's import, skopeo's `docker-archive:` and `oci-archive:`): the
+/// same images, the same verify report, as with the keys the tools wrote.
+#[test]
+fn archive_keys_in_any_case_read_as_go_reads_them() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let recase = |pairs: &'static [(&'static str, &'static str)]| {
+        move |text: &str| pairs.iter().fold(text.to_string(), |t, (from, to)| t.replace(from, to))
+    };
+    let docker = recase(&[
+        (r#""Config":"#, r#""config":"#),
+        (r#""RepoTags":"#, r#""repotags":"#),
+        (r#""Layers":"#, r#""LAYERS":"#),
+    ]);
+    let index = recase(&[
+        (r#""schemaVersion""#, r#""SchemaVersion""#),
+        (r#""manifests""#, r#""Manifests""#),
+        (r#""mediaType""#, r#""MEDIATYPE""#),
+        (r#""digest""#, r#""Digest""#),
+        (r#""size""#, r#""SIZE""#),
+        (r#""annotations""#, r#""Annotations""#),
+    ]);
+    let layout = recase(&[(r#""imageLayoutVersion""#, r#""IMAGELAYOUTVERSION""#)]);
+    for (name, edits) in [
+        (
+            "skopeo-docker-archive.tar",
+            vec![("manifest.json", &docker as &dyn Fn(&str) -> String)],
+        ),
+        ("podman-docker-archive-multi.tar", vec![("manifest.json", &docker)]),
+        (
+            "layout-plain.tar",
+            vec![("index.json", &index), ("oci-layout", &layout)],
+        ),
+    ] {
+        let original = archive(name);
+        let mut bytes = std::fs::read(&original).expect("fixture");
+        for (member, edit) in edits {
+            bytes = with_member_edited(&bytes, member, edit);
+        }
+        let recased = tmp.path().join(name);
+        std::fs::write(&recased, bytes).expect("write");
+        let want = listing(&original);
+        assert_eq!(want[0].0, Some(0), "{name}");
+        assert_ne!(want[0].1.trim(), "[]", "{name}: images listed");
+        assert_eq!(listing(&recased), want, "{name}");
+    }
+}

@@ -1997,3 +1997,169 @@ fn a_ref_name_on_many_entries_lists_the_first_twenty_and_counts_the_rest() {
     assert!(line.contains(", @19 and 10 more"), "{err}");
     assert!(!line.contains("@20"), "{err}");
 }
+
+/// `v` with the keys of Go struct fields written in other cases, as Go's `encoding/json`
+/// (containerd's import, skopeo, umoci) still reads them: `index.json`'s own fields, each
+/// entry's descriptor fields (`size` as `ſize`, which Go folds to `size`) and its platform's.
+/// Annotation keys are map keys, which Go matches exactly: they stay.
+fn recased_index(v: &Value) -> Value {
+    let recase = |obj: &serde_json::Map<String, Value>, names: &[(&str, &str)]| -> serde_json::Map<String, Value> {
+        obj.iter()
+            .map(|(k, v)| {
+                let k = names
+                    .iter()
+                    .find(|(from, _)| from == k)
+                    .map_or(k.clone(), |(_, to)| to.to_string());
+                (k, v.clone())
+            })
+            .collect()
+    };
+    let mut top = recase(
+        v.as_object().unwrap(),
+        &[
+            ("schemaVersion", "SchemaVersion"),
+            ("mediaType", "MEDIATYPE"),
+            ("manifests", "Manifests"),
+            ("annotations", "Annotations"),
+        ],
+    );
+    let entries: Vec<Value> = top["Manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let mut e = recase(
+                e.as_object().unwrap(),
+                &[
+                    ("mediaType", "MediaType"),
+                    ("digest", "DIGEST"),
+                    ("size", "\u{17f}ize"),
+                    ("annotations", "Annotations"),
+                    ("platform", "Platform"),
+                ],
+            );
+            if let Some(Value::Object(p)) = e.get("Platform") {
+                let p = recase(
+                    p,
+                    &[("architecture", "Architecture"), ("os", "OS"), ("variant", "VARIANT")],
+                );
+                e.insert("Platform".into(), Value::Object(p));
+            }
+            Value::Object(e)
+        })
+        .collect();
+    top.insert("Manifests".into(), Value::Array(entries));
+    Value::Object(top)
+}
+
+/// index.json and oci-layout keys in any case are read as Go's `encoding/json` reads them
+/// (umoci ls and skopeo inspect read such a layout; containerd's import decodes
+/// `ocispec.Index` with encoding/json): every command sees what it sees with the keys as the
+/// tools wrote them. Written with the keys as they were, nothing was read: no image, and
+/// verify called every blob an orphan.
+#[test]
+fn index_json_and_oci_layout_keys_in_any_case_read_as_go_reads_them() {
+    for rel in LAYOUTS {
+        let (_tmp, dir) = layout_copy(&format!("layouts/{rel}"));
+        let (_tmp2, recased) = layout_copy(&format!("layouts/{rel}"));
+        let index: Value = serde_json::from_str(&read_text(&dir.join("index.json"))).unwrap();
+        std::fs::write(
+            recased.join("index.json"),
+            serde_json::to_string(&recased_index(&index)).unwrap(),
+        )
+        .unwrap();
+        std::fs::write(recased.join("oci-layout"), r#"{"ImageLayoutVersion":"1.0.0"}"#).unwrap();
+        for args in [
+            &["images", "--format", "json"][..],
+            &["images", "-q"],
+            &["verify", "--format", "json"],
+            &["content", "--format", "json"],
+        ] {
+            let want = coldctr(&dir, args);
+            let got = coldctr(&recased, args);
+            let show =
+                |o: &Output| String::from_utf8_lossy(&o.stdout).replace(&recased.display().to_string(), "<root>");
+            let plain = |o: &Output| String::from_utf8_lossy(&o.stdout).replace(&dir.display().to_string(), "<root>");
+            assert_eq!(
+                got.status.code(),
+                want.status.code(),
+                "{rel} {args:?}: {}",
+                stderr(&got)
+            );
+            assert_eq!(show(&got), plain(&want), "{rel} {args:?}: {}", stderr(&got));
+            assert!(!plain(&want).trim().is_empty(), "{rel} {args:?}: nothing listed");
+        }
+    }
+}
+
+/// The entry of umoci's `base` (index.json entry @0), with the text given for its size.
+fn umoci_base_entry(size: &str) -> String {
+    format!(
+        r#"{{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:d4791fbfad870236c52e15e28b75ff85ab4c58629569e85d760ca113afd47a15","size":{size},"annotations":{{"{REF_NAME}":"base"}}}}"#
+    )
+}
+
+/// A descriptor's `size` of `-0` is 0, as Go's `int64` reads it (README: an integer field
+/// "takes `-0` as 0"): the entry is read, and its manifest (500 bytes) is then not the size
+/// the descriptor says, as skopeo would find. `-0.0` is a float, refused as before.
+#[test]
+fn an_index_json_size_of_minus_zero_is_zero() {
+    let (_tmp, dir) = layout_copy("layouts/umoci");
+    std::fs::write(
+        dir.join("index.json"),
+        format!(r#"{{"schemaVersion":2,"manifests":[{}]}}"#, umoci_base_entry("-0")),
+    )
+    .unwrap();
+    let o = coldctr(&dir, &["images", "-q"]);
+    let e = stderr(&o);
+    assert_eq!(o.status.code(), Some(3), "{e}");
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "base\n", "{e}");
+    assert!(e.contains("blob-size-mismatch"), "{e}");
+    assert!(e.contains("the descriptor says 0 bytes, the blob has 500"), "{e}");
+    assert!(!e.contains("descriptor-invalid"), "{e}");
+
+    std::fs::write(
+        dir.join("index.json"),
+        format!(r#"{{"schemaVersion":2,"manifests":[{}]}}"#, umoci_base_entry("-0.0")),
+    )
+    .unwrap();
+    let o = coldctr(&dir, &["images", "-q"]);
+    let e = stderr(&o);
+    assert_eq!(o.status.code(), Some(3), "{e}");
+    assert!(
+        e.contains("descriptor-invalid: index.json entry @0: not a descriptor: invalid type: floating point `-0.0`, expected i64"),
+        "{e}"
+    );
+}
+
+/// A repeated key decodes again into what the first one set, as Go decodes it (checked with
+/// Go 1.19.8's `json.Unmarshal` into `ocispec.Index`): `MANIFESTS` of one element leaves one
+/// entry, the first one's descriptor with its annotations map given the new name.
+#[test]
+fn a_repeated_index_json_key_decodes_again_as_go_decodes_it() {
+    let (_tmp, dir) = layout_copy("layouts/umoci");
+    let index: Value = serde_json::from_str(&read_text(&dir.join("index.json"))).unwrap();
+    let entries = serde_json::to_string(&index["manifests"]).unwrap();
+    std::fs::write(
+        dir.join("index.json"),
+        format!(
+            r#"{{"schemaVersion":2,"manifests":{entries},"MANIFESTS":[{{"Annotations":{{"{REF_NAME}":"renamed"}}}}]}}"#
+        ),
+    )
+    .unwrap();
+    let o = coldctr(&dir, &["images", "-q"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "renamed\n", "{}", stderr(&o));
+    let (_tmp2, plain) = layout_copy("layouts/umoci");
+    let digest = |root: &Path, r: &str| {
+        let o = coldctr(root, &["images", "--format", "json"]);
+        json_of(&o, "images")
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["name"] == r)
+            .map(|i| i["target"]["digest"].clone())
+    };
+    assert_eq!(digest(&dir, "renamed"), digest(&plain, "base"));
+    assert!(digest(&plain, "base").is_some());
+}

@@ -26,7 +26,8 @@ use crate::bolt::build;
 use crate::containerd::blobs::{BlobEntry, BlobTree, FileKind};
 use crate::containerd::root::{ArchiveBlobs, BlobError, BlobFile, BlobStat, MAX_DOCUMENT, Root, RootError};
 use crate::digest::Digest;
-use crate::image::document::Descriptor;
+use crate::image::document::{DESCRIPTOR, Descriptor};
+use crate::image::goshape::Shape;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::File;
@@ -862,6 +863,21 @@ fn member_kind(k: MemberKind) -> FileKind {
     }
 }
 
+/// containerd's `manifestDotJSON` (and `docker load`'s `manifestItem`), which a
+/// docker-archive's `manifest.json` entries are read as ([`layout::read_as_go`]). `Parent` is
+/// never used (and is never in an archive `docker save` writes), but Go checks its type.
+static DOCKER_ITEM: Shape = Shape::Struct(
+    "archive.manifestDotJSON",
+    &[
+        ("Layers", Shape::Slice(&Shape::Str)),
+        ("Config", Shape::Str),
+        ("RepoTags", Shape::Slice(&Shape::Str)),
+        ("Parent", Shape::Str),
+        ("LayerSources", Shape::Map(&DESCRIPTOR)),
+    ],
+);
+static DOCKER_MANIFEST_JSON: Shape = Shape::Slice(&DOCKER_ITEM);
+
 /// One `manifest.json` entry of a docker-archive.
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -919,14 +935,12 @@ fn docker_entries(archive: &mut Archive, problems: &mut Vec<Problem>) -> Vec<Ent
     let Some(bytes) = archive.small("manifest.json", problems, "docker-archive-invalid") else {
         return Vec::new();
     };
-    let list: Vec<DockerEntry> = match crate::gostring::from_slice::<Option<Vec<DockerEntry>>>(&bytes) {
+    let read =
+        layout::read_as_go::<Option<Vec<DockerEntry>>>(&bytes, &DOCKER_MANIFEST_JSON, "[]archive.manifestDotJSON");
+    let list: Vec<DockerEntry> = match read {
         Ok(l) => l.unwrap_or_default(),
         Err(e) => {
-            problems.push(Problem::error(
-                "docker-archive-invalid",
-                "manifest.json",
-                layout::json_message(&e),
-            ));
+            problems.push(Problem::error("docker-archive-invalid", "manifest.json", e.message()));
             return Vec::new();
         }
     };
