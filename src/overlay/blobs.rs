@@ -23,12 +23,12 @@
 //! is (names only: memory is one map entry per path), the second writes those members and
 //! their data, layer by layer. Paths are cleaned (`./`, trailing `/`), then resolved as
 //! above: a member is written where it lands, never through a link. A member whose name has
-//! a `..` component is left out and named, and so is a hard link to anything but a file the
-//! tree has (outside the image, missing, itself, a directory, or one a later layer removes or
-//! replaces; its target's directory resolved as a member's). A layer containerd's applier
-//! fails on (a header or PAX record Go's reader refuses, a member type it does not create
-//! such as 'V' or '7', a member below a non-directory, a sparse file whose data does not match
-//! its map) is an error naming it, found in the first pass: nothing is written.
+//! a `..` component is left out and named, and so is a hard link to a file a later layer
+//! removes or replaces. A layer containerd's applier fails on (a header or PAX record Go's
+//! reader refuses, a member type it does not create such as 'V' or '7', a member below a
+//! non-directory, a whiteout `.wh.`, `.wh..` or `.wh...`, a hard link to a path the tree does
+//! not have or to a directory, a sparse file whose data does not match its map) is an error
+//! naming it, found in the first pass: nothing is written.
 
 use super::export::{Summary, copy_exact};
 use super::layertar::{Reader, clean};
@@ -325,15 +325,29 @@ fn clean_components(path: &[u8]) -> Vec<Vec<u8>> {
 /// kernel through the ones not yet substituted; where a target's `..` comes after another
 /// link in the same pass its result can differ from this one, which follows each link in
 /// turn.)
-fn resolve(tree: &Tree, dir: &[u8]) -> Result<Vec<u8>, Unresolved> {
+fn resolve(tree: &Tree, dir: &[u8], tail_ok: bool) -> Result<Vec<u8>, Unresolved> {
     if dir.len() > PATH_MAX {
         return Err(Unresolved::TooLong);
     }
-    let mut todo = clean_components(dir);
+    // As named, a `..` stays where it is: `RootPath` looks up what comes before it first, so
+    // a symlink there is followed before the `..` applies (a hard link's target is not
+    // cleaned first, `hardlinkRootPath`; a member's name is, `filepath.Clean`).
+    let mut todo: Vec<Vec<u8>> = dir
+        .split(|&b| b == b'/')
+        .filter(|c| !c.is_empty() && *c != b".")
+        .map(<[u8]>::to_vec)
+        .collect();
     let mut links = 0usize;
     'walk: loop {
         let mut done: Vec<u8> = Vec::new();
         for (i, c) in todo.iter().enumerate() {
+            if c.as_slice() == b".." {
+                // Lexically, from what is resolved so far (`filepath.Join`), never above the
+                // root.
+                let keep = done.iter().rposition(|&b| b == b'/').unwrap_or(0);
+                done.truncate(keep);
+                continue;
+            }
             let len = done.len();
             if !done.is_empty() {
                 done.push(b'/');
@@ -347,6 +361,12 @@ fn resolve(tree: &Tree, dir: &[u8]) -> Result<Vec<u8>, Unresolved> {
             let target = match tree.get(&done).map(|p| &p.kind) {
                 None | Some(Kind::Dir | Kind::Parent) => continue,
                 Some(Kind::Symlink(t) | Kind::HardLink(_, _, Some(t))) => t,
+                // `RootPath` only looks below a non-directory when something but `..`
+                // follows it (`lstat` of `x/..` is never asked: `filepath.Join` cleans it).
+                Some(_) if todo.get(i + 1).is_some_and(|n| n.as_slice() == b"..") => continue,
+                // Nor is a non-directory at its end an error of its own (`tail_ok`): a hard
+                // link's target directory is then joined lexically (see [`link_target`]).
+                Some(_) if tail_ok && i + 1 == todo.len() => continue,
                 Some(_) => return Err(Unresolved::NotDir(done, links > 0)),
             };
             links += 1;
@@ -381,13 +401,41 @@ fn resolve_parent(tree: &Tree, path: &[u8]) -> Result<Vec<u8>, (Vec<u8>, Unresol
         return Ok(path.to_vec());
     };
     let (dir, base) = (path.get(..i).unwrap_or_default(), path.get(i..).unwrap_or_default());
-    let mut at = resolve(tree, dir).map_err(|u| (dir.to_vec(), u))?;
+    let mut at = resolve(tree, dir, false).map_err(|u| (dir.to_vec(), u))?;
     if at.is_empty() {
         at = base.get(1..).unwrap_or_default().to_vec();
     } else {
         at.extend_from_slice(base);
     }
     Ok(at)
+}
+
+/// The path (cleaned, empty for the root) a hard link named `link` reaches, as containerd's
+/// applier finds it (`hardlinkRootPath` in its `archive/tar.go`): `link` split after its last
+/// `/`, the directory [`resolve`]d as a member's (`RootPath`, `..` never above the root, so
+/// `../x` is `x`), the last element joined to it lexically (`filepath.Join`: `d/f/..` is `d`),
+/// and a path above the root is the root. A symlink there is not followed (`os.Link` links
+/// the symlink itself).
+fn link_target(tree: &Tree, link: &[u8]) -> Result<Vec<u8>, (Vec<u8>, Unresolved)> {
+    let (dir, base) = match link.iter().rposition(|&b| b == b'/') {
+        Some(i) => (link.get(..i).unwrap_or_default(), link.get(i + 1..).unwrap_or_default()),
+        None => (&b""[..], link),
+    };
+    let mut at = resolve(tree, dir, true).map_err(|u| (dir.to_vec(), u))?;
+    // `RootPath` ends on a non-directory without complaint: joined to `..` it is its
+    // directory, to `.` or nothing itself; below it, `os.Link` fails with ENOTDIR.
+    let not_dir = tree
+        .get(&at)
+        .is_some_and(|p| !p.kind.is_dir() && !matches!(p.kind, Kind::Symlink(_) | Kind::HardLink(_, _, Some(_))));
+    if not_dir && !matches!(base, b"" | b"." | b"..") {
+        return Err((dir.to_vec(), Unresolved::NotDir(at, false)));
+    }
+    at.push(b'/');
+    at.extend_from_slice(base);
+    if at.len() > PATH_MAX {
+        return Err((dir.to_vec(), Unresolved::TooLong));
+    }
+    Ok(clean_components(&at).join(&b'/'))
 }
 
 /// The directories above `path` (`a` and `a/b` for `a/b/c`), shallowest first.
@@ -616,6 +664,18 @@ fn place(
             if !dir.is_empty() {
                 add_parents(&mut tree, &path, l, at);
             }
+            // Then, for every member whatever its type, containerd's applier refuses a
+            // whiteout that names no entry of its directory (`validateWhiteout`: `.wh.`,
+            // `.wh..` and `.wh...` name the directory itself or its parent).
+            if matches!(base, b".wh." | b".wh.." | b".wh...") {
+                return Err(format!(
+                    "layer {}: member {} (header at offset {}): a whiteout that names no entry of its directory: containerd's applier fails the layer there (\"invalid whiteout name: {}: invalid archive\")",
+                    layer.digest,
+                    crate::text::escape(&e.name),
+                    e.offset,
+                    crate::text::escape(base)
+                ));
+            }
             if base == b".wh..wh..opq" {
                 // At the layer's root too: containerd's applier (`archive.applyNaive`)
                 // removes everything of the layers below that this layer has not unpacked
@@ -685,51 +745,62 @@ fn place(
             let kind = if e.is_dir() {
                 Kind::Dir
             } else if e.typeflag == b'1' {
-                // A hard link names a file the tree already has (containerd's applier links
-                // to it, its directory resolved as a member's, or fails): outside the image,
-                // missing, itself or a directory, no.
-                let named_target = clean(&e.link);
-                let target = match named_target.as_deref().map(|t| resolve_parent(&tree, t)) {
-                    Some(Err((dir, why))) => {
-                        let why = format!(
-                            "a hard link to {}, {}",
-                            crate::text::escape(named_target.as_deref().unwrap_or_default()),
-                            why.says(&dir)
-                        );
-                        left_out(problems, layer, &path, why);
-                        continue;
-                    }
-                    Some(Ok(t)) => Some(t),
-                    None => None,
+                // containerd's applier first removes what is at the member's path
+                // (`os.RemoveAll`, a link is no directory), then links to the target
+                // (`hardlinkRootPath`: its directory resolved as a member's, `..` never above
+                // the root) with `os.Link`, which fails the layer when the tree has no such
+                // path (ENOENT: missing, removed, the member itself or below it) or has a
+                // directory there (EPERM: the root too), or a non-directory above it (ENOTDIR).
+                tree.remove_below(&path, true);
+                tree.replace_in_layer(&path);
+                tree.this.remove(&path);
+                let refused = |why: String| {
+                    format!(
+                        "layer {}: member {} (header at offset {}): a hard link to {}: {why}: containerd's applier fails the layer there",
+                        layer.digest,
+                        crate::text::escape(&e.name),
+                        e.offset,
+                        crate::text::escape(&e.link)
+                    )
                 };
-                let found = target.as_ref().and_then(|t| tree.get(t).filter(|_| *t != path));
-                match (target.clone(), found) {
+                let target = link_target(&tree, &e.link).map_err(|(dir, why)| {
+                    let says = why.says(&dir);
+                    let says = says
+                        .strip_suffix(": containerd's applier fails the layer there")
+                        .unwrap_or(&says);
+                    refused(says.to_string())
+                })?;
+                let shown = if target.is_empty() {
+                    "the root".to_string()
+                } else {
+                    crate::text::escape(&target)
+                };
+                match tree.get(&target).map(|p| (&p.kind, p.layer, p.at)) {
+                    _ if target.is_empty() => {
+                        return Err(refused(format!(
+                            "{shown} is a directory (link: operation not permitted)"
+                        )));
+                    }
+                    None => {
+                        return Err(refused(format!(
+                            "the tree has no {shown} (link: no such file or directory)"
+                        )));
+                    }
+                    Some((k, _, _)) if k.is_dir() => {
+                        return Err(refused(format!(
+                            "{shown} is a directory (link: operation not permitted)"
+                        )));
+                    }
                     // A link to a link is a link to the file that one names.
-                    (
-                        Some(_),
-                        Some(Placed {
-                            kind: Kind::HardLink(file, from, symlink),
-                            ..
-                        }),
-                    ) => Kind::HardLink(file.clone(), *from, symlink.clone()),
-                    (Some(t), Some(p)) if !p.kind.is_dir() => {
-                        let symlink = match &p.kind {
+                    Some((Kind::HardLink(file, from, symlink), _, _)) => {
+                        Kind::HardLink(file.clone(), *from, symlink.clone())
+                    }
+                    Some((k, layer, at)) => {
+                        let symlink = match k {
                             Kind::Symlink(s) => Some(s.clone()),
                             _ => None,
                         };
-                        Kind::HardLink(t, (p.layer, p.at), symlink)
-                    }
-                    _ => {
-                        let why = match (&target, found) {
-                            (None, _) => "a hard link to a path outside the image".to_string(),
-                            (Some(_), Some(_)) => "a hard link to a directory".to_string(),
-                            (Some(t), None) => format!(
-                                "a hard link to {}, which the layers so far do not have",
-                                crate::text::escape(t)
-                            ),
-                        };
-                        left_out(problems, layer, &path, why);
-                        continue;
+                        Kind::HardLink(target, (layer, at), symlink)
                     }
                 }
             } else if e.typeflag == b'2' {
@@ -1318,6 +1389,192 @@ mod tests {
             .map(|&(n, t, l)| (n.to_string(), t, l.to_string()))
             .collect();
         assert_eq!(seen, want);
+    }
+
+    /// The base of the Go runs below: a directory `d` with a file `d/f`, a file `x`, a symlink
+    /// `s -> x`.
+    fn go_base() -> Vec<u8> {
+        layer_of(&[
+            (b"d/", b'5', b"", b""),
+            (b"d/f", b'0', b"", b"hi"),
+            (b"x", b'0', b"", b"hi"),
+            (b"s", b'2', b"x", b""),
+        ])
+    }
+
+    /// containerd's applier (1.6.20 `archive.Apply`, run by a Go program on these layers)
+    /// fails a layer whose whiteout is `.wh.`, `.wh..` or `.wh...`, whatever the member's
+    /// type and in any directory (`validateWhiteout`: "invalid whiteout name: .wh..: invalid
+    /// archive"); `.wh....` removes nothing and is fine. coldctr took them as whiteouts of
+    /// the directory itself (or of nothing).
+    #[test]
+    fn a_whiteout_naming_its_own_directory_refuses_the_layer() {
+        for (name, tf, link) in [
+            (&b".wh."[..], b'0', &b""[..]),
+            (b".wh..", b'0', b""),
+            (b".wh...", b'0', b""),
+            (b"d/.wh.", b'0', b""),
+            (b"d/.wh..", b'0', b""),
+            (b"d/.wh...", b'0', b""),
+            (b".wh../", b'5', b""),
+            (b"d/.wh./", b'5', b""),
+            (b"d/.wh...", b'2', b"x"),
+        ] {
+            let (r, names, problems) = merge(&[go_base(), layer_of(&[(name, tf, link, b"")])]);
+            let e = r.unwrap_err();
+            let base = String::from_utf8_lossy(name);
+            let base = base.trim_end_matches('/').rsplit('/').next().unwrap();
+            let want = format!(
+                "layer sha256:{:064x}: member {} (header at offset 0): a whiteout that names no entry of its directory: containerd's applier fails the layer there (\"invalid whiteout name: {base}: invalid archive\")",
+                1,
+                String::from_utf8_lossy(name)
+            );
+            assert_eq!(e, want);
+            assert!(names.is_empty() && problems.is_empty(), "{names:?} {problems:?}");
+        }
+        // In the first layer too.
+        let e = merge(&[layer_of(&[(b".wh.", b'0', b"", b"")])]).0.unwrap_err();
+        assert!(e.contains("invalid whiteout name: .wh.: invalid archive"), "{e}");
+        for name in [&b".wh...."[..], b"d/.wh...."] {
+            let (r, names, problems) = merge(&[go_base(), layer_of(&[(name, b'0', b"", b"")])]);
+            r.unwrap();
+            let got: Vec<&str> = names.iter().map(|(n, _)| n.as_str()).collect();
+            assert_eq!(got, ["d/", "d/f", "x", "s"], "{problems:?}");
+        }
+    }
+
+    /// A hard link containerd's applier cannot make fails the layer there (`os.Link` after
+    /// `hardlinkRootPath`); coldctr left the member out and went on. What a Go program running
+    /// containerd 1.6.20's `archive.Apply` on [`go_base`] and a layer of the one link said:
+    /// `nope`, `../nope`, itself (`x -> x`, `y -> y`), below itself (`d -> d/f`), a target
+    /// removed before it (`.wh.x`, then `h -> x`): "link ROOT/nope ROOT/h: no such file or
+    /// directory"; `d`, `d/`, `d/f/..`, `..`, empty: a directory (the root for the last two),
+    /// "operation not permitted"; `x/y`: "not a directory". And fine: `../x`, `/x`, `x/`,
+    /// `x/.`, `d/../x`, `x/../d/f`, `../../d/f` (`..` never above the root), `s` (the
+    /// symlink itself), `l/f` and `l/../f` through a symlink `l -> d/e` (followed before the
+    /// `..`: `d/f`).
+    #[test]
+    fn a_hard_link_the_applier_cannot_make_refuses_the_layer() {
+        let refused = |tars: &[Vec<u8>], member: &str, want: &str| {
+            let (r, names, problems) = merge(tars);
+            let e = r.unwrap_err();
+            let head = format!(
+                "layer sha256:{:064x}: member {member} (header at offset ",
+                tars.len() - 1
+            );
+            assert!(e.starts_with(&head), "{head} / {e}");
+            assert!(e.contains(want), "{want} / {e}");
+            assert!(e.ends_with("containerd's applier fails the layer there"), "{e}");
+            assert!(names.is_empty() && problems.is_empty(), "{names:?} {problems:?}");
+        };
+        let one = |name: &[u8], link: &[u8]| vec![go_base(), layer_of(&[(name, b'1', link, b"")])];
+        let missing = "(link: no such file or directory)";
+        let dir = "is a directory (link: operation not permitted)";
+        refused(
+            &one(b"h", b"nope"),
+            "h",
+            &format!("a hard link to nope: the tree has no nope {missing}"),
+        );
+        refused(
+            &one(b"h", b"../nope"),
+            "h",
+            &format!("a hard link to ../nope: the tree has no nope {missing}"),
+        );
+        refused(
+            &one(b"x", b"x"),
+            "x",
+            &format!("a hard link to x: the tree has no x {missing}"),
+        );
+        refused(
+            &one(b"y", b"y"),
+            "y",
+            &format!("a hard link to y: the tree has no y {missing}"),
+        );
+        refused(&one(b"d", b"d/f"), "d", &format!("the tree has no d/f {missing}"));
+        refused(
+            &[
+                go_base(),
+                layer_of(&[(b".wh.x", b'0', b"", b""), (b"h", b'1', b"x", b"")]),
+            ],
+            "h",
+            &format!("the tree has no x {missing}"),
+        );
+        // In the first layer, to a file a later member of it would add.
+        refused(
+            &[layer_of(&[(b"h", b'1', b"f", b""), (b"f", b'0', b"", b"f")])],
+            "h",
+            &format!("the tree has no f {missing}"),
+        );
+        refused(&one(b"h", b"d"), "h", &format!("a hard link to d: d {dir}"));
+        refused(&one(b"h", b"d/"), "h", &format!("a hard link to d/: d {dir}"));
+        refused(&one(b"h", b"d/f/.."), "h", &format!("a hard link to d/f/..: d {dir}"));
+        refused(&one(b"h", b".."), "h", &format!("a hard link to ..: the root {dir}"));
+        refused(&one(b"h", b""), "h", &format!("a hard link to : the root {dir}"));
+        refused(
+            &one(b"h", b"x/y"),
+            "h",
+            "a hard link to x/y: below x, which is not a directory",
+        );
+        let linked = |link: &[u8]| {
+            let (r, names, problems) = merge(&one(b"h", link));
+            r.unwrap();
+            assert!(problems.is_empty(), "{problems:?}");
+            let got: Vec<(&str, u8)> = names.iter().map(|(n, t)| (n.as_str(), *t)).collect();
+            assert_eq!(
+                got,
+                [("d/", b'5'), ("d/f", b'0'), ("x", b'0'), ("s", b'2'), ("h", b'1')]
+            );
+        };
+        for link in [
+            &b"../x"[..],
+            b"/x",
+            b"x/",
+            b"x/.",
+            b"d/../x",
+            b"x/../d/f",
+            b"../../d/f",
+            b"s",
+        ] {
+            linked(link);
+        }
+        let through = |link: &[u8]| {
+            let base = layer_of(&[
+                (b"d/", b'5', b"", b""),
+                (b"d/e/", b'5', b"", b""),
+                (b"d/f", b'0', b"", b"hi"),
+                (b"l", b'2', b"d/e", b""),
+            ]);
+            let tars = [base, layer_of(&[(b"h", b'1', link, b"")])];
+            let layers: Vec<Layer> = (0..2)
+                .map(|i| Layer {
+                    digest: format!("sha256:{i:064x}"),
+                    media_type: String::new(),
+                })
+                .collect();
+            let open = |layer: &Layer| -> Result<LayerTar, String> {
+                let i = layers.iter().position(|l| l.digest == layer.digest).unwrap();
+                Ok(Reader::new(Box::new(std::io::Cursor::new(tars[i].clone()))))
+            };
+            let mut out = Vec::new();
+            export_from(&layers, &open, &mut out, &mut Vec::new()).unwrap();
+            let mut rd = Reader::new(out.as_slice());
+            let mut last = None;
+            while let Some(e) = rd.next_entry().unwrap() {
+                last = Some((String::from_utf8(e.name).unwrap(), String::from_utf8(e.link).unwrap()));
+            }
+            last.unwrap()
+        };
+        assert_eq!(through(b"l/../f"), ("h".to_string(), "d/f".to_string()));
+        // `l/f` is `d/e/f`, which the tree does not have.
+        let (r, _, _) = merge(&[
+            layer_of(&[
+                (b"d/", b'5', b"", b""),
+                (b"d/e/", b'5', b"", b""),
+                (b"l", b'2', b"d/e", b""),
+            ]),
+            layer_of(&[(b"h", b'1', b"l/f", b"")]),
+        ]);
+        assert!(r.unwrap_err().contains(&format!("the tree has no d/e/f {missing}")));
     }
 
     #[test]
