@@ -701,15 +701,11 @@ impl<R: Read> Reader<R> {
                     }));
                 }
                 b'L' => {
-                    let mut b = self.meta_body(size)?;
-                    b.truncate(b.iter().position(|&c| c == 0).unwrap_or(b.len()));
-                    long_name = Some(b);
+                    long_name = Some(self.meta_body(size)?);
                     continue;
                 }
                 b'K' => {
-                    let mut b = self.meta_body(size)?;
-                    b.truncate(b.iter().position(|&c| c == 0).unwrap_or(b.len()));
-                    long_link = Some(b);
+                    long_link = Some(self.meta_body(size)?);
                     continue;
                 }
                 _ => {}
@@ -773,8 +769,8 @@ impl<R: Read> Reader<R> {
                     continue;
                 }
                 match k.as_slice() {
-                    b"path" => e.name = v,
-                    b"linkpath" => e.link = v,
+                    // Settled with the GNU long ones below.
+                    b"path" | b"linkpath" => {}
                     // Go takes any int64; what is below 0 keeps the header's own here (and
                     // a size below 0 refuses the member, but for a header-only type).
                     b"size" => match pax_int(&v).map(u64::try_from) {
@@ -791,14 +787,9 @@ impl<R: Read> Reader<R> {
                     }
                 }
             }
-            // As Go's `Reader.next`: a GNU long name or link ('L', 'K': up to their first NUL)
-            // wins over the PAX path or linkpath, whichever came first; an empty one is none.
-            if let Some(n) = long_name.take().filter(|n| !n.is_empty()) {
-                e.name = n;
-            }
-            if let Some(l) = long_link.take().filter(|l| !l.is_empty()) {
-                e.link = l;
-            }
+            let pax_value = |key: &[u8]| last.get(key).cloned();
+            e.name = settled_name(long_name.take(), pax_value(b"path"), std::mem::take(&mut e.name));
+            e.link = settled_name(long_link.take(), pax_value(b"linkpath"), std::mem::take(&mut e.link));
             // Old tars mark a directory with a trailing slash and type NUL (only NUL, as Go's
             // reader: a '0' member "d/" is a file with data, which containerd writes as "d").
             if typeflag == 0 && e.name.ends_with(b"/") {
@@ -866,6 +857,20 @@ impl<R: Read> Reader<R> {
             return Ok(Some(e));
         }
     }
+}
+
+/// A member's name (or link target) as Go's `Reader.next` settles it: the GNU long one (the
+/// data of the last 'L', or 'K' for the link, up to its first NUL) when that is not empty,
+/// whichever came first; else the PAX `path` (`linkpath`) when not empty; else the header's
+/// own. The image-archive reader (`source::tar`) settles names with it too.
+pub(crate) fn settled_name(long: Option<Vec<u8>>, pax: Option<Vec<u8>>, header: Vec<u8>) -> Vec<u8> {
+    let long = long.map(|mut l| {
+        l.truncate(l.iter().position(|&c| c == 0).unwrap_or(l.len()));
+        l
+    });
+    long.filter(|l| !l.is_empty())
+        .or(pax.filter(|p| !p.is_empty()))
+        .unwrap_or(header)
 }
 
 /// A PAX record: key, value.

@@ -931,8 +931,8 @@ fn run(ix: &mut Indexer, input: &mut impl Input) -> Result<(), Stop> {
                         }
                         pending = Pending::default();
                     }
-                    b'L' => pending.long_name = Some(trim_nul(&data).to_vec()),
-                    _ => pending.long_link = Some(trim_nul(&data).to_vec()),
+                    b'L' => pending.long_name = Some(data),
+                    _ => pending.long_link = Some(data),
                 }
                 continue;
             }
@@ -960,18 +960,18 @@ fn member(
 ) -> Result<(), Stop> {
     let typeflag = block.get(156).copied().unwrap_or(0);
     let pax = pending.pax.unwrap_or_default();
-    // Per-member PAX records win over GNU long names.
     let lookup = |key: &str| pax.get(key).map(str::to_string);
     let (pax_size, pax_uid, pax_gid, pax_mtime) = (lookup("size"), lookup("uid"), lookup("gid"), lookup("mtime"));
-    let raw_name = pending
-        .sparse_name
-        .or(pending.pax_path)
-        .or(pending.long_name)
-        .unwrap_or_else(|| header_name(block));
-    let raw_link = pending
-        .pax_link
-        .or(pending.long_link)
-        .unwrap_or_else(|| trim_nul(field(block, 157, 257)).to_vec());
+    // As Go's `Reader.next` (the layer reader's rule): a GNU long name or link wins over the
+    // PAX path or linkpath, whichever came first; a sparse member's `GNU.sparse.name` over both.
+    let raw_name = pending.sparse_name.unwrap_or_else(|| {
+        crate::overlay::layertar::settled_name(pending.long_name, pending.pax_path, header_name(block))
+    });
+    let raw_link = crate::overlay::layertar::settled_name(
+        pending.long_link,
+        pending.pax_link,
+        trim_nul(field(block, 157, 257)).to_vec(),
+    );
     let bad = |m: String| TarProblem::BadHeader(m);
 
     // As Go's `mergePAX`: a `uid`, `gid`, `size` (`strconv.ParseInt`), `mtime`, `atime` or
@@ -1736,6 +1736,46 @@ pub(crate) mod tests {
         let ix = both(&t);
         assert!(ix.members.is_empty());
         assert!(matches!(&ix.problems[..], [(0, _, TarProblem::BadHeader(m))] if m.contains("over 65536")));
+    }
+
+    /// A GNU long name or link wins over a PAX path or linkpath, whichever comes first, as
+    /// Go's `Reader.next` sets them (`hdr.Name = gnuLongName` after `mergePAX`); an empty
+    /// one (a lone NUL) is none. The index let PAX win. What Go 1.19's archive/tar read from
+    /// the same headers (/tmp/fixT-go/names): "L then x path" and "x path then L": name
+    /// "from-L"; "K then x linkpath" and the other way round: link "from-K"; "empty L then x
+    /// path": "from-pax"; "L with NUL inside" (`ab\0cd`): "ab".
+    #[test]
+    fn a_gnu_long_name_wins_over_a_pax_path() {
+        let read = |parts: &[(u8, &[u8])], last: (&[u8], u8, &[u8])| {
+            let mut t = Vec::new();
+            for (tf, data) in parts {
+                entry(&mut t, b"././@LongLink", *tf, data, b"");
+            }
+            entry(&mut t, last.0, last.1, b"", last.2);
+            end(&mut t);
+            let ix = both(&t);
+            assert_eq!(ix.members.len(), 1, "{:?}", ix.members);
+            let m = ix.members[0].clone();
+            (m.name, m.link)
+        };
+        let path = pax(&[("path", b"from-pax")]);
+        let linkpath = pax(&[("linkpath", b"from-pax")]);
+        let file = (&b"hdr"[..], b'0', &b""[..]);
+        let link = (&b"hdr"[..], b'2', &b"hdrlink"[..]);
+        assert_eq!(read(&[(b'L', b"from-L\0"), (b'x', &path)], file).0, "from-L");
+        assert_eq!(read(&[(b'x', &path), (b'L', b"from-L\0")], file).0, "from-L");
+        let from_k = Some("from-K".to_string());
+        assert_eq!(
+            read(&[(b'K', b"from-K\0"), (b'x', &linkpath)], link),
+            ("hdr".into(), from_k.clone())
+        );
+        assert_eq!(
+            read(&[(b'x', &linkpath), (b'K', b"from-K\0")], link),
+            ("hdr".into(), from_k)
+        );
+        assert_eq!(read(&[(b'L', b"\0"), (b'x', &path)], file).0, "from-pax");
+        assert_eq!(read(&[(b'L', b"ab\0cd"), (b'x', &path)], file).0, "ab");
+        assert_eq!(read(&[(b'L', b"first\0"), (b'L', b"second\0")], file).0, "second");
     }
 
     #[test]
