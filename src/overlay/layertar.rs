@@ -763,11 +763,14 @@ impl<R: Read> Reader<R> {
                     )));
                 }
             }
+            // The last record of each key, as Go's map (`path=a` then `path=` is the
+            // header's name; `size=N` then `size=` the header's size).
             let mut negative_size = None;
-            for (k, v) in pax {
+            for (k, v) in &last {
                 if v.is_empty() {
                     continue;
                 }
+                let v = v.clone();
                 match k.as_slice() {
                     // Settled with the GNU long ones below.
                     b"path" | b"linkpath" => {}
@@ -1524,6 +1527,38 @@ mod tests {
                 "{what}"
             );
         }
+    }
+
+    /// The last record of a key is the one, an empty value keeping the header's own (Go's
+    /// `parsePAX` map, then `mergePAX`); the reader took the last non-empty one, so
+    /// `size=1024` then `size=` framed the stream on 1024 bytes of data where Go reads none.
+    /// What Go 1.19's archive/tar read (/tmp/fixT-go/names): `path=a path=`: "hdr"; `uid=7
+    /// uid=`: uid 0; `size=1024 size=` on a member of size 0 then a member "next": "hdr",
+    /// "next".
+    #[test]
+    fn the_last_pax_record_of_a_key_is_the_one() {
+        let x = |records: &[u8]| raw(b"PaxHeaders/x", b'x', records, &[], USTAR);
+        let hdr = raw(b"hdr", b'0', b"", &[], USTAR);
+        let next = raw(b"next", b'0', b"", &[], USTAR);
+        let read = |data: Vec<u8>| {
+            let mut data = data;
+            data.extend([0u8; 1024]);
+            let mut r = Reader::new(data.as_slice());
+            let mut out = Vec::new();
+            while let Some(e) = r.next_entry().unwrap() {
+                out.push((String::from_utf8(e.name).unwrap(), e.uid, e.size));
+            }
+            out
+        };
+        let path = [rec(b"path", b"a"), rec(b"path", b"")].concat();
+        assert_eq!(read([x(&path), hdr.clone()].concat()), [("hdr".to_string(), 0, 0)]);
+        let uid = [rec(b"uid", b"7"), rec(b"uid", b"")].concat();
+        assert_eq!(read([x(&uid), hdr.clone()].concat()), [("hdr".to_string(), 0, 0)]);
+        let size = [rec(b"size", b"1024"), rec(b"size", b"")].concat();
+        assert_eq!(
+            read([x(&size), hdr, next].concat()),
+            [("hdr".to_string(), 0, 0), ("next".to_string(), 0, 0)]
+        );
     }
 
     /// A member of mode 0644 owned by root, its `data` and padding, appended to `out`.
