@@ -916,6 +916,96 @@ mod tests {
         );
     }
 
+    /// A time written with a JSON escape is refused, as `time.Time`'s `UnmarshalJSON` refuses
+    /// it: it parses the string's raw bytes (Go 1.20 on `parseStrictRFC3339(data)`, read in Go
+    /// 1.24's src/time/time.go; Go 1.19's `Parse` of the same bytes), never unescaped, and
+    /// its error stops the decoder. coldctr took the unescaped value. Go 1.19.8, decoding
+    /// `{"ID":"a","State":{"StartedAt":"2024-01-01T00:00:00\u005a","Pid":7},"Name":"/n"}`
+    /// with `json.NewDecoder(r).Decode` (/tmp/fixT-go/moby): `parsing time
+    /// "\"2024-01-01T00:00:00\\u005a\"" as ...`, ID "a", StartedAt zero, Pid 0, Name "" (nothing
+    /// after it decoded); the same for `\u0032024-...`, `...Z\u0020` and `\/`.
+    #[test]
+    fn a_time_written_with_an_escape_is_refused() {
+        for time in [
+            r#"2024-01-01T00:00:00\u005a"#,
+            r#"\u0032024-01-01T00:00:00Z"#,
+            r#"2024-01-01T00:00:00Z\u0020"#,
+            r#"2024-01-01T00:00:00\/Z"#,
+        ] {
+            let doc = format!(r#"{{"ID":"c1","State":{{"StartedAt":"{time}","Pid":7}},"Name":"/n"}}"#);
+            let (c, damaged) = read(&doc, None);
+            let written = format!(r#""{time}""#);
+            assert_eq!(
+                damaged,
+                [format!(
+                    "/d/config.v2.json: State.StartedAt is {}, not an RFC 3339 time; dockerd does not load such a file, and reads nothing after it",
+                    J::Raw(written).shown_in_message()
+                )]
+            );
+            let s = c.state();
+            assert_eq!((s.started_at.as_str(), s.pid), ("0001-01-01T00:00:00Z", 0));
+            assert_eq!(c.name(), "");
+        }
+        // Without the escape it is a time; an escape elsewhere is no matter.
+        let (c, damaged) = read(
+            r#"{"ID":"c1","State":{"StartedAt":"2024-01-01T00:00:00Z","Pid":7},"Name":"/\u006e"}"#,
+            None,
+        );
+        assert!(damaged.is_empty(), "{damaged:?}");
+        assert_eq!(
+            (c.state().started_at.as_str(), c.state().pid),
+            ("2024-01-01T00:00:00Z", 7)
+        );
+        assert_eq!(c.name(), "n");
+    }
+
+    /// dockerd reads config.v2.json and hostconfig.json with `json.NewDecoder(f).Decode`
+    /// (moby's `Container.FromDisk` and `readHostConfig`, daemon/container/container.go):
+    /// the first JSON value, and nothing after it. coldctr refused the file ("trailing
+    /// characters"). Go 1.19.8 on `{"ID":"a","Name":"/n"}` followed by ` trailing garbage
+    /// {{{`, `{"ID":"b"}`, `\xff\xfe`, `]` or blank lines: no error, ID "a", Name "/n"
+    /// (`json.Unmarshal` would refuse all but the last: "invalid character 't' after
+    /// top-level value").
+    #[test]
+    fn what_follows_the_json_object_is_never_read() {
+        let hostconfig = r#"{"RestartPolicy":{"Name":"always"}}"#;
+        for tail in [" trailing garbage {{{", r#"{"ID":"b"}"#, "\u{fffd}", "]", "\n\n"] {
+            let (c, damaged) = read(
+                &format!(r#"{{"ID":"c1","Name":"/n"}}{tail}"#),
+                Some(&format!("{hostconfig}{tail}")),
+            );
+            assert!(damaged.is_empty(), "{tail:?}: {damaged:?}");
+            assert_eq!((c.id.as_str(), c.name()), ("c1", "n"));
+            assert_eq!(c.restart_policy(), "always");
+        }
+        // Bytes that are not UTF-8 after it, as the file may hold them.
+        let mut problems = StoreProblems::default();
+        let mut config = br#"{"ID":"c1","Name":"/n"}"#.to_vec();
+        config.extend_from_slice(b"\xff\xfe");
+        let c = container_from_bytes(Path::new("/d"), "c1", &config, None, &mut problems).unwrap();
+        assert!(problems.damaged.is_empty(), "{:?}", problems.damaged);
+        assert_eq!(c.name(), "n");
+        // What is wrong inside the object is still wrong.
+        let mut problems = StoreProblems::default();
+        let bad = br#"{"ID":"c1","Name":"/n" x} {}"#;
+        assert!(container_from_bytes(Path::new("/d"), "c1", bad, None, &mut problems).is_none());
+        assert!(
+            problems
+                .damaged
+                .iter()
+                .any(|d| d.starts_with("/d/config.v2.json: not JSON")),
+            "{:?}",
+            problems.damaged
+        );
+        // A layer command names the container from the same file alike.
+        let named =
+            crate::overlay::target::NameAndDriver::read(b"{\"Name\":\"/n\",\"Driver\":\"overlay2\"} trailing").unwrap();
+        assert_eq!(
+            (named.name.as_deref(), named.driver.as_deref()),
+            (Some("/n"), Some("overlay2"))
+        );
+    }
+
     /// hostconfig.json's RestartPolicy as Go's decoder leaves it: keys in any case, repeats
     /// added to the struct, and `MaximumRetryCount` a Go `int`, which refuses `3.0` ("json:
     /// cannot unmarshal number 3.0 into Go struct field RestartPolicy.RestartPolicy.

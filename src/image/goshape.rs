@@ -293,6 +293,11 @@ fn type_error(value: &J, shape: &Shape, path: &Path<'_>) -> String {
                 "parsing time {}: not an RFC 3339 time",
                 J::str(s.clone()).shown_in_message()
             ),
+            // A string written with an escape, as written (see `gojson::parse_for`).
+            J::Raw(r) if r.starts_with('"') => format!(
+                "parsing time {}: not an RFC 3339 time (written with an escape, which time.Time never unescapes)",
+                value.shown_in_message()
+            ),
             _ => "Time.UnmarshalJSON: input is not a JSON string".into(),
         };
     }
@@ -354,6 +359,12 @@ fn decode_into(
                 return Err(stop(refused, type_error(value, shape, path), path, given));
             }
         },
+        // A string written with an escape: `Time.UnmarshalJSON` parses the literal's raw
+        // bytes (it never unescapes, go.dev/issue/47353), where a `\` is no part of a time.
+        (Shape::Time, J::Raw(r)) if r.starts_with('"') => {
+            *slot = V::Scalar(J::str(ZERO_TIME));
+            return Err(stop(refused, type_error(value, shape, path), path, given));
+        }
         // Not a JSON string: refused before the time is touched (Go 1.20 on).
         (Shape::Time, _) => return Err(stop(refused, type_error(value, shape, path), path, given)),
         (Shape::StrSlice, J::Str(_)) => *slot = V::Scalar(J::Arr(vec![value.clone()])),

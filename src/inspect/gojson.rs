@@ -19,7 +19,9 @@ pub enum J {
     /// An integer literal that fits an `i64`.
     Int(i64),
     /// An integer literal past `i64::MAX` (up to `u64::MAX`), or the integer literal `-0`
-    /// (which Go's signed integer types take as 0 and its `float64` as -0), as written.
+    /// (which Go's signed integer types take as 0 and its `float64` as -0), as written. Also,
+    /// read by [`parse_for`] where a `time.Time` goes, a string literal written with an
+    /// escape, as written (quotes included): that type parses the literal's raw bytes.
     Raw(String),
     /// A number read as a float: written with a fraction or an exponent (`1.0`, `1.5`, `1e3`,
     /// `-0.0`), or an integer literal past `u64` or `i64` (rounded, as Go's `float64` reads
@@ -284,44 +286,72 @@ pub fn parse(bytes: &[u8]) -> Result<J, serde_json::Error> {
     Ok(j)
 }
 
-/// [`parse`] of a document Go decodes into a value of type `shape`. serde_json builds a tree
-/// 128 levels deep at most, and Go reads 10,000: when the tree is too deep, the document is
-/// read again keeping only the members of `shape`'s structs (at any depth, keys folded as Go
-/// folds them) and skipping the rest, as Go skips them, without a tree: a key no field takes
-/// may then nest as deep as Go allows. A document that also holds the literal `-0` is not
-/// read so (which `-0` is which needs every number in the tree; it stays refused).
+/// A document read as dockerd reads a container's file into a value of type `shape`
+/// (`json.NewDecoder(f).Decode(&v)`, moby's `Container.FromDisk` and `readHostConfig`): the
+/// first JSON value only, as [`parse`] reads it; what follows it is never looked at (Go's
+/// decoder stops at the value's end: `{...}` then anything, even `}` or invalid UTF-8, decodes
+/// the same), and where `shape` has a `time.Time` the string is kept as written when it holds
+/// an escape ([`J::Raw`]): `Time.UnmarshalJSON` parses the literal's raw bytes, never
+/// unescaped (Go 1.20 on, `parseStrictRFC3339`; before, `Parse` of the same bytes), so
+/// `"2024-01-01T00:00:00\u005a"` is no time there.
+///
+/// serde_json builds a tree 128 levels deep at most, and Go reads 10,000: when the tree is
+/// too deep, the document is read again keeping only the members of `shape`'s structs (at any
+/// depth, keys folded as Go folds them) and skipping the rest, as Go skips them, without a
+/// tree: a key no field takes may then nest as deep as Go allows. A document that also holds
+/// the literal `-0` is not read so (which `-0` is which needs every number in the tree; it
+/// stays refused).
 pub fn parse_for(bytes: &[u8], shape: &'static Shape) -> Result<J, serde_json::Error> {
-    let first = parse(bytes);
+    let first_value = |all: bool| {
+        crate::gostring::parse_like_go(bytes, |b| {
+            let mut d = serde_json::Deserializer::from_slice(b);
+            serde::de::DeserializeSeed::deserialize(Shaped { shape, all }, &mut d)
+        })
+    };
+    let first = first_value(true).map(|mut j| {
+        if let Some(negatives) = negative_numbers(bytes) {
+            mark_negative_zeros(&mut j, &mut negatives.iter());
+        }
+        j
+    });
     match &first {
         Err(e) if e.to_string().starts_with("recursion limit exceeded") && negative_numbers(bytes).is_none() => {
             if crate::image::document::nesting_within(bytes, crate::image::document::GO_MAX_DEPTH).is_err() {
                 return first;
             }
-            crate::gostring::parse_like_go(bytes, |b| {
-                let mut d = serde_json::Deserializer::from_slice(b);
-                let j = serde::de::DeserializeSeed::deserialize(Shaped(shape), &mut d)?;
-                d.end().map(|()| j)
-            })
-            .or(first)
+            first_value(false).or(first)
         }
         _ => first,
     }
 }
 
-/// A value read as [`Visitor`] reads it, but for the members of a struct no field of
-/// [`Shaped`]'s shape takes, which are skipped.
+/// A value read as [`Visitor`] reads it, but for a `time.Time` written with an escape (see
+/// [`parse_for`]), and, unless `all`, for the members of a struct no field of the shape takes,
+/// which are skipped.
 #[derive(Clone, Copy)]
-struct Shaped(&'static Shape);
+struct Shaped {
+    shape: &'static Shape,
+    all: bool,
+}
 
 impl<'de> serde::de::DeserializeSeed<'de> for Shaped {
     type Value = J;
     fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<J, D::Error> {
-        let mut shape = self.0;
+        let mut shape = self.shape;
         while let Shape::Ptr(inner) = shape {
             shape = inner;
         }
+        let at = Shaped { shape, all: self.all };
         match shape {
-            Shape::Struct(..) | Shape::Map(_) | Shape::Slice(_) | Shape::Array(..) => d.deserialize_any(Shaped(shape)),
+            Shape::Struct(..) | Shape::Map(_) | Shape::Slice(_) | Shape::Array(..) => d.deserialize_any(at),
+            Shape::Time => {
+                let raw = <&serde_json::value::RawValue as serde::Deserialize>::deserialize(d)?;
+                let text = raw.get();
+                if text.starts_with('"') && text.contains('\\') {
+                    return Ok(J::Raw(text.to_string()));
+                }
+                serde_json::from_str::<J>(text).map_err(serde::de::Error::custom)
+            }
             _ => d.deserialize_any(Visitor),
         }
     }
@@ -358,8 +388,11 @@ impl<'de> serde::de::Visitor<'de> for Shaped {
         Visitor.visit_string(s)
     }
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<J, A::Error> {
-        let element = match self.0 {
-            Shape::Slice(element) | Shape::Array(_, element) => Shaped(element),
+        let element = match self.shape {
+            Shape::Slice(element) | Shape::Array(_, element) => Shaped {
+                shape: element,
+                all: self.all,
+            },
             // Not what the type takes (Go refuses it): kept whole for the decoder to say so.
             _ => return Visitor.visit_seq(seq),
         };
@@ -372,15 +405,17 @@ impl<'de> serde::de::Visitor<'de> for Shaped {
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<J, A::Error> {
         let mut members = Vec::new();
         while let Some(key) = map.next_key::<String>()? {
-            let value = match self.0 {
+            let seed = |shape| Shaped { shape, all: self.all };
+            let value = match self.shape {
                 Shape::Struct(_, fields) => match crate::image::goshape::field_shape(fields, &key) {
-                    Some(field) => map.next_value_seed(Shaped(field))?,
+                    Some(field) => map.next_value_seed(seed(field))?,
+                    None if self.all => map.next_value::<J>()?,
                     None => {
                         map.next_value::<serde::de::IgnoredAny>()?;
                         continue;
                     }
                 },
-                Shape::Map(value) => map.next_value_seed(Shaped(value))?,
+                Shape::Map(value) => map.next_value_seed(seed(value))?,
                 _ => map.next_value::<J>()?,
             };
             members.push((key, value));
@@ -802,6 +837,52 @@ mod tests {
             parse_for(shallow.as_bytes(), &S).unwrap(),
             parse(shallow.as_bytes()).unwrap()
         );
+    }
+
+    /// As Go's `json.NewDecoder(f).Decode` (how dockerd reads a container's files): the first
+    /// value only, whatever follows; a `time.Time` written with an escape kept as written
+    /// (`Time.UnmarshalJSON` parses the raw bytes), in a deep document too; every other
+    /// string, an escaped one where no time goes included, read as before.
+    #[test]
+    fn parse_for_reads_the_first_value_and_keeps_escaped_times_as_written() {
+        static S: Shape = Shape::Struct(
+            "S",
+            &[
+                ("T", Shape::Time),
+                (
+                    "L",
+                    Shape::Slice(&Shape::Ptr(&Shape::Struct("E", &[("At", Shape::Time)]))),
+                ),
+                ("N", Shape::Str),
+            ],
+        );
+        let doc = r#"{"t":"2024-01-01T00:00:00\u005a","L":[{"at":"2024-01-01T00:00:00Z"},{"AT":"\u0032"}],"N":"\u0041","x":"\u0042"}"#;
+        let want =
+            r#"{"t":"2024-01-01T00:00:00\u005a","L":[{"at":"2024-01-01T00:00:00Z"},{"AT":"\u0032"}],"N":"A","x":"B"}"#;
+        for tail in ["", " garbage", "}", "{\"t\":1}", "\n"] {
+            let j = parse_for(format!("{doc}{tail}").as_bytes(), &S).unwrap();
+            assert_eq!(j.to_compact(false), want, "{tail:?}");
+        }
+        assert_eq!(
+            parse_for(doc.as_bytes(), &S)
+                .unwrap()
+                .members()
+                .first()
+                .map(|(_, v)| v.clone()),
+            Some(J::Raw(r#""2024-01-01T00:00:00\u005a""#.into()))
+        );
+        // Past serde_json's nesting, read again keeping the shape's members only: alike.
+        let deep = format!(r#"{{"Deep":{}{},{}"#, "[".repeat(200), "]".repeat(200), &doc[1..]);
+        assert_eq!(
+            parse_for(format!("{deep} trailing").as_bytes(), &S)
+                .unwrap()
+                .to_compact(false),
+            r#"{"t":"2024-01-01T00:00:00\u005a","L":[{"at":"2024-01-01T00:00:00Z"},{"AT":"\u0032"}],"N":"A"}"#
+        );
+        // Nothing but the value, or what is wrong inside it: still refused.
+        assert!(parse_for(b"", &S).is_err());
+        assert!(parse_for(b"  ", &S).is_err());
+        assert!(parse_for(br#"{"N":"a" x}"#, &S).is_err());
     }
 
     #[test]

@@ -32,7 +32,7 @@ impl NameAndDriver {
     /// one; see [`crate::containers::docker::decode_config`]), so that every command names
     /// a container alike.
     pub fn read(text: &[u8]) -> Result<NameAndDriver, String> {
-        let j = gojson::parse(text).map_err(|e| e.to_string())?;
+        let j = gojson::parse_for(text, &crate::containers::moby::CONTAINER).map_err(|e| e.to_string())?;
         if !matches!(j, J::Obj(_)) {
             return Err("not a JSON object".into());
         }
