@@ -765,10 +765,17 @@ fn place(
                 };
                 let target = link_target(&tree, &e.link).map_err(|(dir, why)| {
                     let says = why.says(&dir);
-                    let says = says
-                        .strip_suffix(": containerd's applier fails the layer there")
-                        .unwrap_or(&says);
-                    refused(says.to_string())
+                    match says.strip_suffix(": containerd's applier fails the layer there") {
+                        Some(says) => refused(says.to_string()),
+                        // coldctr's own limit, not the applier's.
+                        None => format!(
+                            "layer {}: member {} (header at offset {}): a hard link to {}: {says}",
+                            layer.digest,
+                            crate::text::escape(&e.name),
+                            e.offset,
+                            crate::text::escape(&e.link)
+                        ),
+                    }
                 })?;
                 let shown = if target.is_empty() {
                     "the root".to_string()
@@ -1274,6 +1281,29 @@ mod tests {
         }
         tar::finish(&mut t).unwrap();
         let e = merge(&[t]).0.unwrap_err();
+        assert!(
+            e.contains("coldctr stops here") && !e.contains("containerd's applier"),
+            "{e}"
+        );
+        // Hard links whose targets' directories go through the same chain: the same limit,
+        // said as coldctr's.
+        let mut t = Vec::new();
+        put(&mut t, b"d/", b'5', b"", b"");
+        put(&mut t, b"d/f", b'0', b"", b"f");
+        for i in 0..255 {
+            let target = if i == 254 {
+                "d".to_string()
+            } else {
+                format!("l{}", i + 1)
+            };
+            put(&mut t, format!("l{i}").as_bytes(), b'2', target.as_bytes(), b"");
+        }
+        for i in 0..5_000 {
+            put(&mut t, format!("h{i}").as_bytes(), b'1', b"l0/f", b"");
+        }
+        tar::finish(&mut t).unwrap();
+        let e = merge(&[t]).0.unwrap_err();
+        assert!(e.contains("a hard link to l0/f"), "{e}");
         assert!(
             e.contains("coldctr stops here") && !e.contains("containerd's applier"),
             "{e}"
