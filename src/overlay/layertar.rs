@@ -345,16 +345,23 @@ fn checksum_ok(h: &[u8; 512]) -> bool {
     i64::try_from(stored).is_ok_and(|s| s == unsigned || s == signed)
 }
 
-/// `./a/b/` → `a/b`; `None` for the root itself or a path with a `..` component.
+/// A member's name as containerd's applier places it under the root: `filepath.Clean`d
+/// (`./a/b/` is `a/b`; a `..` removes the component before it, lexically), then joined under
+/// the root, where a `..` left above it stays at the root (`RootPath`): `../x`, `/../x` and
+/// `a/../../x` are `x` (a Go program running containerd 1.6.20's `archive.Apply` put `../evil`
+/// at `evil`). `None` for the root itself, which the applier skips.
 pub fn clean(name: &[u8]) -> Option<Vec<u8>> {
-    let parts: Vec<&[u8]> = name
-        .split(|&b| b == b'/')
-        .filter(|c| !c.is_empty() && *c != b".")
-        .collect();
-    if parts.is_empty() || parts.contains(&b"..".as_slice()) {
-        return None;
+    let mut parts: Vec<&[u8]> = Vec::new();
+    for c in name.split(|&b| b == b'/') {
+        match c {
+            b"" | b"." => {}
+            b".." => {
+                parts.pop();
+            }
+            c => parts.push(c),
+        }
     }
-    Some(parts.join(&b'/'))
+    (!parts.is_empty()).then(|| parts.join(&b'/'))
 }
 
 /// The name a header gives: its name field, after its ustar prefix and a `/` when it has one.
@@ -1695,8 +1702,11 @@ mod tests {
         let l = r.next_entry().unwrap().unwrap();
         assert_eq!(l.link, vec![b't'; 120]);
         assert!(r.next_entry().unwrap().is_none());
-        assert_eq!(clean(b"./a/../b"), None);
+        // As containerd's applier places them (`filepath.Clean`, `..` never above the root).
+        assert_eq!(clean(b"./a/../b"), Some(b"b".to_vec()));
+        assert_eq!(clean(b"../../x//y/"), Some(b"x/y".to_vec()));
         assert_eq!(clean(b"./"), None);
+        assert_eq!(clean(b"a/../.."), None);
         // A damaged header is an error, not a guess.
         let mut bad = out.clone();
         bad[0] ^= 1;
