@@ -875,6 +875,30 @@ fn from_blobs(root: &Path, out: &Path) -> Run {
     ])
 }
 
+/// umoci ends some layer tars right after the last member's data (no padding, no end blocks):
+/// Go's reader (containerd's applier, umoci unpack) reads them to a clean end, and so does
+/// `fs export --from-blobs`, for the layout and for the archive of it (it refused every
+/// image of both: "the layer tar ends inside a member").
+#[test]
+fn from_blobs_reads_a_layer_tar_that_ends_after_its_last_data() {
+    for root in [
+        "fixtures/oci-dev/layouts/umoci",
+        "fixtures/oci-dev/archives/layout-umoci.tar.gz",
+    ] {
+        let r = run(&[
+            "--root",
+            repo().join(root).to_str().unwrap(),
+            "fs",
+            "export",
+            "--from-blobs",
+            "base",
+            "-o",
+            "-",
+        ]);
+        assert_eq!(r.code, Some(0), "{root}: {}", r.stderr);
+    }
+}
+
 /// `fs export --from-blobs` never writes a member that extraction would put through a link,
 /// nor a hard link the tree cannot satisfy. A file below a lower layer's symlink went out as
 /// `lnk/through` and, extracted by a tool that follows links, landed outside; then it was
