@@ -880,6 +880,33 @@ fn mistyped_cri_status_fields_are_named_as_damage() {
     }
 }
 
+/// containerd decodes a CRI status file with Go's encoding/json: a key names its field in any
+/// case ('ſ' and the Kelvin sign fold too), and a field named twice keeps the last value. Go
+/// 1.19.8, decoding these bytes into containerd's versionedStatus, read Version v1, Pid 4242,
+/// ExitCode 137 and the three times, with no error.
+#[test]
+fn cri_status_keys_are_read_in_any_case_as_containerd_reads_them() {
+    let id = "a100000000000000000000000000000000000000000000000000000000000001";
+    let root = unpack_cri();
+    let path = root
+        .path()
+        .join("io.containerd.grpc.v1.cri/containers")
+        .join(id)
+        .join("status");
+    std::fs::write(
+        &path,
+        r#"{"version":"v1","Pid":1,"pid":4242,"CREATEDAT":1795161602123456789,"startedat":1795161603123456789,"finiſhedat":1795161604123456789,"exitcode":137,"reason":"OOMKilled"}"#,
+    )
+    .unwrap();
+    let r = run(root.path(), &["ps", "-a", "--no-trunc", "--format", "json"]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let rows = lines_json(&r.stdout);
+    let row = rows.iter().find(|o| o["ID"] == id).unwrap();
+    assert_eq!(row["State"], "exited", "{row}");
+    assert_eq!(row["ExitCode"], 137, "{row}");
+    assert_eq!(row["Pid"], 4242, "{row}");
+}
+
 /// A graph driver (overlay2) node, built at run time in the layout dockerd 28 writes without
 /// the containerd image store: names come from Docker's reference store and GraphDriver.Data
 /// from its layer store. (Not checked against a live dockerd: no such capture here; the

@@ -177,7 +177,7 @@ fn status_within(
     damage: &mut Vec<String>,
 ) {
     let shown = || crate::text::escape(path.as_os_str().as_encoded_bytes());
-    match gojson::parse_as_go(bytes) {
+    match gojson::parse(bytes).map(|j| status_field_names(j).folded()) {
         Ok(j @ J::Obj(_)) => {
             if let Err(why) = memory.take(j.footprint()) {
                 damage.push(format!("{}: not read, it {why}", shown()));
@@ -236,6 +236,28 @@ const STATUS_FIELDS: &[(&str, GoType)] = &[
     ("Message", GoType::Str),
     ("Resources", GoType::Object),
 ];
+
+/// The status object with every key that names a field of containerd's `Status` as Go's
+/// decoder matches names (exactly, else without regard to case:
+/// [`crate::image::goshape::go_fold`]) under that field's name, in place: a field named twice
+/// is then decoded twice, the last value winning, as Go decodes it.
+fn status_field_names(j: J) -> J {
+    let J::Obj(members) = j else { return j };
+    let canonical = |key: String| -> String {
+        if STATUS_FIELDS.iter().any(|(name, _)| *name == key) {
+            return key;
+        }
+        let folded = crate::image::goshape::go_fold(&key);
+        match STATUS_FIELDS
+            .iter()
+            .find(|(name, _)| crate::image::goshape::go_fold(name) == folded)
+        {
+            Some((name, _)) => (*name).to_string(),
+            None => key,
+        }
+    };
+    J::Obj(members.into_iter().map(|(k, v)| (canonical(k), v)).collect())
+}
 
 /// The only `Version` containerd loads (its `statusVersion`).
 const STATUS_VERSION: &str = "v1";
