@@ -1137,6 +1137,28 @@ fn the_damaged_fixture_reports_exactly_its_recorded_damage() {
             assert_eq!(o.status.code(), Some(3), "{image}: {}", stderr(&o));
             assert!(stderr(&o).contains(digest), "{image}: {}", stderr(&o));
             assert!(!out.exists());
+            // Into a stream, what went out stays out, but never the damaged blob whole under
+            // its digest's name: its last bytes wait for the hash, and the stream is cut.
+            let o = coldctr(&root, &["export", "-o", "-", image]);
+            assert_eq!(o.status.code(), Some(3), "{image}: {}", stderr(&o));
+            let name = format!("blobs/sha256/{}", digest.trim_start_matches("sha256:"));
+            let at = (0..o.stdout.len() / 512)
+                .map(|b| b * 512)
+                .find(|&h| o.stdout[h..].starts_with(name.as_bytes()));
+            if let Some(h) = at {
+                let size = u64::from_str_radix(
+                    std::str::from_utf8(&o.stdout[h + 124..h + 135])
+                        .unwrap()
+                        .trim_start_matches('0'),
+                    8,
+                )
+                .unwrap_or(0);
+                assert!(
+                    ((o.stdout.len() - h - 512) as u64) < size,
+                    "{image}: {digest} went out whole"
+                );
+                assert!(stderr(&o).contains("cut short"), "{image}: {}", stderr(&o));
+            }
             let o = coldctr(&root, &["export", "--salvage", "-o", out.to_str().unwrap(), image]);
             assert_eq!(o.status.code(), Some(3), "{image}: {}", stderr(&o));
             let err = stderr(&o);

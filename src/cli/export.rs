@@ -160,7 +160,18 @@ pub fn run(global: &Global, args: ExportArgs, out: &mut dyn Write) -> Result<Out
     let total = members.blob_bytes_total();
     match target {
         None => super::progress::with_progress("export", total, |p| {
-            write::write_tar(&root, &members, out, Some(p)).map_err(write_failure)
+            write::write_tar(&root, &members, out, Some(p)).map_err(|e| match write_failure(e) {
+                // What went out stays out: the stream is cut short before the blob's last
+                // bytes (held until their hash was checked), never "nothing written".
+                f if f.outcome != Outcome::Unwritten => Failure::new(
+                    f.outcome,
+                    format!(
+                        "the stream stops here, cut short: {}",
+                        f.message.strip_prefix("nothing written: ").unwrap_or(&f.message)
+                    ),
+                ),
+                f => f,
+            })
         })?,
         Some(path) => {
             if format == Format::OciDir {

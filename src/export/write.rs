@@ -69,8 +69,10 @@ fn ring_algorithm(algorithm: &str) -> &'static ring::digest::Algorithm {
 }
 
 /// Copies exactly `size` bytes of `file` to `out`, hashing them: an error when the file ends
-/// early or the bytes do not hash to `digest`. What was written before the error stays
-/// written: the caller throws the output away.
+/// early or the bytes do not hash to `digest`. The last read (all of a blob up to 1 MiB) is
+/// written only once the hash is checked, so a damaged blob never goes out whole under its
+/// digest's name, even into a stream (`-o -`) that cannot be taken back: a reader finds it cut
+/// short. What was written before an error stays written: the caller throws a file away.
 pub fn copy_verified(mut file: impl Read, digest: &Digest, size: u64, out: &mut dyn Write) -> Result<(), CopyError> {
     let mut ctx = ring::digest::Context::new(ring_algorithm(digest.algorithm()));
     // No larger than the blob: most are a few hundred bytes, and zeroing a whole BUFFER for
@@ -78,6 +80,8 @@ pub fn copy_verified(mut file: impl Read, digest: &Digest, size: u64, out: &mut 
     // one byte, so that a read is never asked for nothing (an empty blob reads no bytes).
     let mut buf = vec![0u8; usize::try_from(size).map_or(BUFFER, |s| s.clamp(1, BUFFER))];
     let mut left = size;
+    // The bytes of the last read, held in `buf` until the hash is checked.
+    let mut held = 0;
     while left > 0 {
         let want = usize::try_from(left).map_or(buf.len(), |l| l.min(buf.len()));
         let chunk = buf.get_mut(..want).unwrap_or_default();
@@ -101,12 +105,12 @@ pub fn copy_verified(mut file: impl Read, digest: &Digest, size: u64, out: &mut 
         };
         let got = chunk.get(..n).unwrap_or_default();
         ctx.update(got);
-        out.write_all(got).map_err(|e| CopyError {
-            fault: Fault::Unreadable,
-            detail: format!("writing the output: {e}"),
-            output: Some(e),
-        })?;
         left -= n as u64;
+        if left == 0 {
+            held = n;
+            break;
+        }
+        out.write_all(got).map_err(written)?;
     }
     let found = hex::encode(ctx.finish().as_ref());
     if found != digest.hex() {
@@ -116,7 +120,16 @@ pub fn copy_verified(mut file: impl Read, digest: &Digest, size: u64, out: &mut 
             output: None,
         });
     }
+    out.write_all(buf.get(..held).unwrap_or_default()).map_err(written)?;
     Ok(())
+}
+
+fn written(e: io::Error) -> CopyError {
+    CopyError {
+        fault: Fault::Unreadable,
+        detail: format!("writing the output: {e}"),
+        output: Some(e),
+    }
 }
 
 #[derive(Serialize)]
