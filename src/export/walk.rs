@@ -591,6 +591,10 @@ impl<'a, 'r> Exporter<'a, 'r> {
 
 /// A document's bytes against its descriptor: size, then digest.
 fn check(digest: &Digest, size: i64, data: &[u8]) -> Result<(), String> {
+    // Nothing was read for it (a size no blob has): say what is wrong, not "0 bytes".
+    if size < 0 {
+        return Err(format!("the descriptor's size {size} is negative"));
+    }
     if i64::try_from(data.len()).ok() != Some(size) {
         return Err(format!("{} bytes, the descriptor says {size}", data.len()));
     }
