@@ -615,3 +615,27 @@ fn descriptor_json(d: &Descriptor, annotations: &BTreeMap<String, String>) -> In
         platform: d.platform.clone(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_document_is_checked_against_its_descriptor_and_says_what_differs() {
+        let data = b"{}";
+        let digest = Digest::parse(&format!("sha256:{}", write::hash("sha256", data))).unwrap();
+        assert_eq!(check(&digest, 2, data), Ok(()));
+        assert_eq!(check(&digest, 3, data), Err("2 bytes, the descriptor says 3".into()));
+        // Nothing is read for a negative size: no claim about the file's length.
+        assert_eq!(
+            check(&digest, i64::MIN, b""),
+            Err(format!("the descriptor's size {} is negative", i64::MIN))
+        );
+        let other = Digest::parse(&format!("sha256:{}", "0".repeat(64))).unwrap();
+        assert!(
+            check(&other, 2, data)
+                .unwrap_err()
+                .starts_with("content hashes to sha256:")
+        );
+    }
+}
