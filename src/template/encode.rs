@@ -27,6 +27,7 @@ fn write(v: &Value, out: &mut String) -> Result<(), String> {
             }
             out.push_str(&super::gofmt::json_float(*f));
         }
+        Value::Complex(..) => return Err("json: unsupported type: complex128".into()),
         Value::Str(s, Type::Number) => {
             let literal = if s.is_empty() { "0" } else { s };
             if serde_json::from_str::<serde_json::Number>(literal).is_err() {
@@ -119,6 +120,7 @@ fn is_empty(v: &Value) -> bool {
         Value::Int(i, _) => *i == 0,
         Value::Uint(u, _) => *u == 0,
         Value::Float(f) => *f == 0.0,
+        Value::Complex(re, im) => *re == 0.0 && *im == 0.0,
         Value::Str(s, _) => s.is_empty(),
         Value::Slice(items, _) => items.as_ref().is_none_or(|i| i.is_empty()),
         Value::Map(m, _) => m.as_ref().is_none_or(|m| m.is_empty()),

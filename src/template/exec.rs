@@ -857,6 +857,7 @@ pub fn is_true(v: &Value) -> bool {
         Value::Int(i, _) => *i != 0,
         Value::Uint(u, _) => *u != 0,
         Value::Float(f) => *f != 0.0,
+        Value::Complex(re, im) => *re != 0.0 || *im != 0.0,
         Value::Str(s, _) => !s.is_empty(),
         Value::Slice(i, _) => i.as_ref().is_some_and(|i| !i.is_empty()),
         Value::Map(m, _) => m.as_ref().is_some_and(|m| !m.is_empty()),

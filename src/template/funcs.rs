@@ -146,7 +146,12 @@ pub fn call(name: &str, args: &[Value], work: &mut u64) -> Result<Value, String>
         "html" => string_result(html_escape(&eval_args(args)?, MAX_OUTPUT)?, work),
         "js" => string_result(js_escape(&eval_args(args)?, MAX_OUTPUT)?, work),
         "urlquery" => string_result(query_escape(&eval_args(args)?, MAX_OUTPUT)?, work),
-        "json" => string_result(super::encode::to_json(a0.unwrap_or(&Value::Nil))?, work),
+        // docker's `json` drops the encoder's error and returns what it wrote: nothing
+        // (`{{json 1i}}` prints an empty string in Go 1.19 with docker's funcs).
+        "json" => string_result(
+            super::encode::to_json(a0.unwrap_or(&Value::Nil)).unwrap_or_default(),
+            work,
+        ),
         "split" => split(str_arg(a0), str_arg(args.get(1)), work),
         "join" => {
             let parts: Vec<&str> = match a0 {

@@ -7,6 +7,12 @@ use super::value::{Type, Value};
 
 /// Go's `strconv.Quote`.
 pub fn quote(s: &str) -> String {
+    quote_with(s, false)
+}
+
+/// `strconv.Quote`, or with `ascii` `strconv.QuoteToASCII` (`%+q`): every character outside
+/// ASCII escaped, `\u00e9`, `\U0001f600`.
+fn quote_with(s: &str, ascii: bool) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {
@@ -20,7 +26,7 @@ pub fn quote(s: &str) -> String {
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
             '\u{b}' => out.push_str("\\v"),
-            c if is_print(c) => out.push(c),
+            c if (!ascii || c.is_ascii()) && is_print(c) => out.push(c),
             c if (c as u32) < 0x80 => out.push_str(&format!("\\x{:02x}", c as u32)),
             c if (c as u32) < 0x10000 => out.push_str(&format!("\\u{:04x}", c as u32)),
             c => out.push_str(&format!("\\U{:08x}", c as u32)),
@@ -262,6 +268,10 @@ struct Spec {
     zero: bool,
     width: Option<usize>,
     prec: Option<usize>,
+    /// `%+v`: struct field names (`plus` is then off).
+    plus_v: bool,
+    /// `%#v`: Go syntax (`sharp` is then off).
+    sharp_v: bool,
 }
 
 impl Spec {
@@ -275,7 +285,7 @@ impl Spec {
         if self.minus {
             format!("{s}{}", " ".repeat(fill))
         } else if self.zero && numeric {
-            let (sign, digits) = match s.strip_prefix(['-', '+']) {
+            let (sign, digits) = match s.strip_prefix(['-', '+', ' ']) {
                 Some(rest) => (s.get(..1).unwrap_or(""), rest),
                 None => ("", s),
             };
@@ -584,24 +594,37 @@ fn parse_arg_number(f: &[u8]) -> (Option<usize>, usize, bool) {
     }
 }
 
-fn print_arg(arg: &Value, verb: char, spec: Spec) -> String {
+fn print_arg(arg: &Value, verb: char, mut spec: Spec) -> String {
+    // `%+v` and `%#v` are verbs of their own (field names, Go syntax): the flags stop meaning
+    // a sign and an alternate form for `v`.
+    if verb == 'v' {
+        spec.plus_v = spec.plus;
+        spec.sharp_v = spec.sharp;
+        spec.plus = false;
+        spec.sharp = false;
+    }
     if arg.is_nilish() {
         return match verb {
             'T' | 'v' => spec.pad("<nil>", false),
-            _ => bad_verb(arg, verb),
+            _ => bad_verb(arg, verb, spec, 0),
         };
     }
-    if verb == 'T' {
-        return spec.pad(&arg.type_name(), false);
+    match verb {
+        'T' => fmt_string(&arg.type_name(), 's', spec),
+        // `%w` is for `fmt.Errorf` and an error operand; none of a template's values is one.
+        'w' => bad_verb(arg, verb, spec, 0),
+        _ => print_value(arg, verb, spec, 0),
     }
-    print_value(arg, verb, spec, 0)
 }
 
-fn bad_verb(arg: &Value, verb: char) -> String {
+/// `%!d(string=x)`: a verb the operand's kind has no meaning for. The operand is printed as
+/// with `%v`, the verb's width, precision and flags still applied (`%+c` of 1.5 is
+/// `%!c(float64=+1.5)`).
+fn bad_verb(arg: &Value, verb: char, spec: Spec, depth: usize) -> String {
     if arg.is_nilish() {
         return format!("%!{verb}(<nil>)");
     }
-    format!("%!{verb}({}={})", arg.type_name(), to_string(arg))
+    format!("%!{verb}({}={})", arg.type_name(), print_value(arg, 'v', spec, depth))
 }
 
 /// The value's `String()` method, for the types that have one.
@@ -615,6 +638,9 @@ fn stringer(v: &Value) -> Option<String> {
 }
 
 fn print_value(v: &Value, verb: char, spec: Spec, depth: usize) -> String {
+    if spec.sharp_v {
+        return go_syntax(v, spec, depth);
+    }
     if matches!(verb, 'v' | 's' | 'x' | 'X' | 'q')
         && let Some(s) = stringer(v)
     {
@@ -628,18 +654,19 @@ fn print_value(v: &Value, verb: char, spec: Spec, depth: usize) -> String {
         Value::Nil => match verb {
             'v' | 's' if depth > 0 => spec.pad("<nil>", false),
             'v' => spec.pad("<nil>", false),
-            _ => bad_verb(v, verb),
+            _ => bad_verb(v, verb, spec, depth),
         },
         Value::Bool(b) => match verb {
             't' | 'v' => spec.pad(if *b { "true" } else { "false" }, false),
-            _ => bad_verb(v, verb),
+            _ => bad_verb(v, verb, spec, depth),
         },
-        Value::Int(i, _) => fmt_int(i128::from(*i), verb, spec).unwrap_or_else(|| bad_verb(v, verb)),
-        Value::Uint(u, _) => fmt_int(i128::from(*u), verb, spec).unwrap_or_else(|| bad_verb(v, verb)),
-        Value::Float(f) => fmt_float(*f, verb, spec).unwrap_or_else(|| bad_verb(v, verb)),
+        Value::Int(i, _) => fmt_int(i128::from(*i), verb, spec).unwrap_or_else(|| bad_verb(v, verb, spec, depth)),
+        Value::Uint(u, _) => fmt_int(i128::from(*u), verb, spec).unwrap_or_else(|| bad_verb(v, verb, spec, depth)),
+        Value::Float(f) => fmt_float(*f, verb, spec).unwrap_or_else(|| bad_verb(v, verb, spec, depth)),
+        Value::Complex(re, im) => fmt_complex(*re, *im, verb, spec).unwrap_or_else(|| bad_verb(v, verb, spec, depth)),
         Value::Str(s, _) => match verb {
             'v' | 's' | 'q' | 'x' | 'X' => fmt_string(s, verb, spec),
-            _ => bad_verb(v, verb),
+            _ => bad_verb(v, verb, spec, depth),
         },
         Value::Slice(items, _) => {
             let parts: Vec<String> = items
@@ -650,16 +677,11 @@ fn print_value(v: &Value, verb: char, spec: Spec, depth: usize) -> String {
             format!("[{}]", parts.join(" "))
         }
         Value::Map(entries, _) => {
+            // Keys are printed with the verb too: `%d` of a map is `map[%!d(string=k):...]`.
             let parts: Vec<String> = entries
                 .iter()
                 .flat_map(|m| m.iter())
-                .map(|(k, e)| {
-                    format!(
-                        "{}:{}",
-                        fmt_string(k, verb_for_key(verb), spec),
-                        print_value(e, verb, spec, depth + 1)
-                    )
-                })
+                .map(|(k, e)| format!("{}:{}", print_key(k, verb, spec), print_value(e, verb, spec, depth + 1)))
                 .collect();
             format!("map[{}]", parts.join(" "))
         }
@@ -669,11 +691,7 @@ fn print_value(v: &Value, verb: char, spec: Spec, depth: usize) -> String {
                 .zip(def.fields.iter())
                 .map(|(e, f)| {
                     let s = print_value(e, verb, spec, depth + 1);
-                    if spec.plus && verb == 'v' {
-                        format!("{}:{s}", f.name)
-                    } else {
-                        s
-                    }
+                    if spec.plus_v { format!("{}:{s}", f.name) } else { s }
                 })
                 .collect();
             format!("{{{}}}", parts.join(" "))
@@ -682,58 +700,142 @@ fn print_value(v: &Value, verb: char, spec: Spec, depth: usize) -> String {
             None => match verb {
                 'v' | 's' if depth > 0 => "<nil>".into(),
                 'v' => spec.pad("<nil>", false),
-                _ => bad_verb(v, verb),
+                _ => bad_verb(v, verb, spec, depth),
             },
             // At the top, a pointer to a composite prints as `&{...}`; deeper, Go prints the
             // address, which no reimplementation can reproduce: a fixed stand-in.
             Some(t) if depth == 0 => format!("&{}", print_value(t, verb, spec, depth + 1)),
-            Some(_) => "0xc000000000".into(),
+            Some(_) => ADDRESS.into(),
         },
-        Value::Time(_) => bad_verb(v, verb),
+        Value::Time(_) => bad_verb(v, verb, spec, depth),
     }
 }
 
-fn verb_for_key(verb: char) -> char {
-    if matches!(verb, 'v' | 's' | 'q' | 'x' | 'X') {
-        verb
-    } else {
-        'v'
+/// What stands for a pointer's address, which Go prints and no reimplementation can know.
+const ADDRESS: &str = "0xc000000000";
+
+/// A map key (always a string here) printed with the map's verb.
+fn print_key(k: &str, verb: char, spec: Spec) -> String {
+    match verb {
+        'v' | 's' | 'q' | 'x' | 'X' => fmt_string(k, verb, spec),
+        _ => format!("%!{verb}(string={})", fmt_string(k, 'v', spec)),
+    }
+}
+
+/// `%#v`: the value as Go source text: `"a"`, `[]interface {}{"a"}`,
+/// `map[string]string{"k":"v"}`, `v1.Platform{Architecture:"amd64", ...}`, `(*T)(nil)`.
+/// Width, precision and the space and zero flags still apply to each scalar, as in `%v`.
+fn go_syntax(v: &Value, spec: Spec, depth: usize) -> String {
+    let plain = Spec {
+        sharp_v: false,
+        plus_v: false,
+        ..spec
+    };
+    let list = |items: Vec<String>| items.join(", ");
+    match v {
+        Value::Invalid => "<invalid reflect.Value>".into(),
+        // A nil interface inside a slice, map or struct (at the top, `<nil>`: `print_arg`).
+        Value::Nil => "interface {}(nil)".into(),
+        // Numbers without their `String` method: a time.Duration is its count of nanoseconds.
+        Value::Bool(_) => print_value(v, 'v', plain, depth),
+        Value::Int(i, _) => fmt_int(i128::from(*i), 'd', plain).unwrap_or_default(),
+        Value::Float(f) => fmt_float(*f, 'v', plain).unwrap_or_default(),
+        Value::Complex(re, im) => fmt_complex(*re, *im, 'v', plain).unwrap_or_default(),
+        // Unsigned integers print in hex, `0x1f`.
+        Value::Uint(..) => print_value(v, 'x', Spec { sharp: true, ..plain }, depth),
+        // json.Number and digest.Digest have no `GoString`: they print as the strings they are.
+        Value::Str(s, _) => fmt_string(s, 'q', plain),
+        Value::Time(t) => t.go_syntax(),
+        Value::Slice(items, ty) => {
+            // A `[]byte` at the top is named as `fmt` names it, deeper as `reflect` does.
+            let name = match ty {
+                Type::Slice(Type::Byte) if depth == 0 => "[]byte".to_string(),
+                _ => ty.name(),
+            };
+            match items {
+                None => format!("{name}(nil)"),
+                Some(items) => {
+                    let parts = items.iter().map(|e| go_syntax(e, spec, depth + 1)).collect();
+                    format!("{name}{{{}}}", list(parts))
+                }
+            }
+        }
+        Value::Map(entries, ty) => match entries {
+            None => format!("{}(nil)", ty.name()),
+            Some(m) => {
+                let parts = m
+                    .iter()
+                    .map(|(k, e)| format!("{}:{}", fmt_string(k, 'q', plain), go_syntax(e, spec, depth + 1)))
+                    .collect();
+                format!("{}{{{}}}", ty.name(), list(parts))
+            }
+        },
+        Value::Struct(fields, def) => {
+            let parts = fields
+                .iter()
+                .zip(def.fields.iter())
+                .map(|(e, f)| format!("{}:{}", f.name, go_syntax(e, spec, depth + 1)))
+                .collect();
+            format!("{}{{{}}}", def.name, list(parts))
+        }
+        Value::Ptr(target, ty) => match target {
+            None => format!("({})(nil)", ty.name()),
+            Some(t) if depth == 0 && matches!(**t, Value::Struct(..) | Value::Slice(..) | Value::Map(..)) => {
+                format!("&{}", go_syntax(t, spec, depth + 1))
+            }
+            Some(_) => format!("({})({ADDRESS})", ty.name()),
+        },
     }
 }
 
 fn fmt_string(s: &str, verb: char, spec: Spec) -> String {
+    // A precision cuts the input: in bytes for %x, in characters otherwise.
     let s = match spec.prec {
-        Some(p) if verb != 'x' && verb != 'X' => s.chars().take(p).collect::<String>(),
-        _ => s.to_string(),
+        Some(p) if verb == 'x' || verb == 'X' => {
+            String::from_utf8_lossy(s.as_bytes().get(..p).unwrap_or(s.as_bytes())).into_owned()
+        }
+        Some(p) => s.chars().take(p).collect::<String>(),
+        None => s.to_string(),
     };
     let body = match verb {
         'q' => {
-            if spec.sharp && !s.contains('`') {
+            if spec.sharp && can_backquote(&s) {
                 format!("`{s}`")
             } else {
-                quote(&s)
+                quote_with(&s, spec.plus)
             }
         }
-        'x' | 'X' => {
-            let mut h = String::new();
-            for (i, b) in s.bytes().enumerate() {
-                if spec.space && i > 0 {
-                    h.push(' ');
-                }
-                if spec.sharp && (spec.space || i == 0) {
-                    h.push_str(if verb == 'x' { "0x" } else { "0X" });
-                }
-                if verb == 'x' {
-                    h.push_str(&format!("{b:02x}"));
-                } else {
-                    h.push_str(&format!("{b:02X}"));
-                }
-            }
-            h
-        }
+        'x' | 'X' => hex_bytes(s.as_bytes(), verb, spec),
         _ => s,
     };
     spec.pad(&body, false)
+}
+
+/// `%x` of a string: two hex digits a byte; `% x` spaces them, `%#x` prefixes `0x` (once, or
+/// to each byte with a space).
+fn hex_bytes(bytes: &[u8], verb: char, spec: Spec) -> String {
+    let mut h = String::with_capacity(bytes.len() * 2);
+    for (i, b) in bytes.iter().enumerate() {
+        if spec.space && i > 0 {
+            h.push(' ');
+        }
+        if spec.sharp && (spec.space || i == 0) {
+            h.push_str(if verb == 'x' { "0x" } else { "0X" });
+        }
+        if verb == 'x' {
+            h.push_str(&format!("{b:02x}"));
+        } else {
+            h.push_str(&format!("{b:02X}"));
+        }
+    }
+    h
+}
+
+/// Go's `strconv.CanBackquote`: one line, no backquote, no control character but tab (nor
+/// the byte order mark).
+fn can_backquote(s: &str) -> bool {
+    !s.chars()
+        .any(|c| c == '`' || (c < ' ' && c != '\t') || c == '\u{7f}' || c == '\u{feff}')
 }
 
 fn fmt_int(i: i128, verb: char, spec: Spec) -> Option<String> {
@@ -751,31 +853,26 @@ fn fmt_int(i: i128, verb: char, spec: Spec) -> Option<String> {
         }
         'q' => {
             let c = u32::try_from(i).ok().and_then(char::from_u32).unwrap_or('\u{fffd}');
-            let q = quote(&c.to_string());
-            let inner = q.get(1..q.len().saturating_sub(1)).unwrap_or("").replace("\\\"", "\"");
-            let inner = if c == '\'' { "\\'".to_string() } else { inner };
-            return Some(spec.pad(&format!("'{inner}'"), false));
+            return Some(spec.pad(&quote_rune(c, spec.plus), false));
         }
         'U' => {
-            let s = format!("U+{a:04X}");
+            // A negative operand is its 64-bit two's complement, as Go's uint64 conversion.
+            let u = if neg {
+                (i as i64) as u64
+            } else {
+                u64::try_from(a).unwrap_or(u64::MAX)
+            };
+            let width = spec.prec.unwrap_or(0).max(4);
+            let mut s = format!("U+{u:0width$X}");
+            if spec.sharp
+                && let Some(c) = u32::try_from(u).ok().and_then(char::from_u32)
+                && is_print(c)
+            {
+                s.push_str(&format!(" '{c}'"));
+            }
             return Some(spec.pad(&s, false));
         }
         _ => return None,
-    };
-    if let Some(p) = spec.prec {
-        if p == 0 && a == 0 {
-            digits.clear();
-        } else if digits.len() < p {
-            digits = format!("{}{digits}", "0".repeat(p - digits.len()));
-        }
-    }
-    let prefix = match verb {
-        'O' => "0o",
-        'o' if spec.sharp => "0",
-        'x' if spec.sharp => "0x",
-        'X' if spec.sharp => "0X",
-        'b' if spec.sharp => "0b",
-        _ => "",
     };
     let sign = if neg {
         "-"
@@ -786,12 +883,45 @@ fn fmt_int(i: i128, verb: char, spec: Spec) -> Option<String> {
     } else {
         ""
     };
-    let zero_ok = spec.prec.is_none();
-    let spec = Spec {
-        zero: spec.zero && zero_ok,
-        ..spec
+    // The digits are at least the precision long; with the zero flag (and no precision) they
+    // fill the width but for the sign, and a `0x` prefix comes on top (`%07O` of 1 is
+    // `0o0000001`, `% 07x` is ` 000001`).
+    let min_digits = match (spec.prec, spec.width) {
+        (Some(p), _) => Some(p),
+        (None, Some(w)) if spec.zero && !spec.minus => Some(w.saturating_sub(sign.len())),
+        _ => None,
     };
-    Some(spec.pad(&format!("{sign}{prefix}{digits}"), true))
+    if spec.prec == Some(0) && a == 0 {
+        // Nothing at all, not even a sign or a prefix; the width still pads.
+        return Some(spec.pad("", false));
+    }
+    if let Some(p) = min_digits
+        && digits.len() < p
+    {
+        digits = format!("{}{digits}", "0".repeat(p - digits.len()));
+    }
+    // `%#o` makes sure the number starts with a 0, and `%O` prefixes 0o to that.
+    if spec.sharp && matches!(verb, 'o' | 'O') && !digits.starts_with('0') {
+        digits.insert(0, '0');
+    }
+    let prefix = match verb {
+        'O' => "0o",
+        'x' if spec.sharp => "0x",
+        'X' if spec.sharp => "0X",
+        'b' if spec.sharp => "0b",
+        _ => "",
+    };
+    Some(spec.pad(&format!("{sign}{prefix}{digits}"), false))
+}
+
+/// `%q` of a rune: `'x'`, Go-escaped (`'\n'`); `%+q` escapes all but ASCII (`'\u00e9'`).
+fn quote_rune(c: char, ascii: bool) -> String {
+    if c == '\'' {
+        return "'\\''".into();
+    }
+    let q = quote_with(&c.to_string(), ascii);
+    let inner = q.get(1..q.len().saturating_sub(1)).unwrap_or("").replace("\\\"", "\"");
+    format!("'{inner}'")
 }
 
 fn fmt_float(f: f64, verb: char, spec: Spec) -> Option<String> {
@@ -800,16 +930,159 @@ fn fmt_float(f: f64, verb: char, spec: Spec) -> Option<String> {
         'v' => format_float(f, 'g', prec),
         'e' | 'E' | 'g' | 'G' => format_float(f, verb, if matches!(verb, 'e' | 'E') && prec < 0 { 6 } else { prec }),
         'f' | 'F' => format_float(f, 'f', if prec < 0 { 6 } else { prec }),
+        'x' | 'X' => hex_float(f, verb == 'X', spec.prec),
+        'b' => binary_float(f),
         _ => return None,
     };
-    let s = if spec.plus && !s.starts_with('-') {
+    let s = if spec.sharp && verb != 'b' && f.is_finite() {
+        alternate_float(s, verb, prec)
+    } else {
+        s
+    };
+    let s = if spec.plus && !s.starts_with(['-', '+']) {
         format!("+{s}")
-    } else if spec.space && !s.starts_with('-') {
+    } else if spec.space && !s.starts_with(['-', '+']) {
         format!(" {s}")
+    } else if s.starts_with('+') && !spec.plus {
+        // `+Inf` keeps its sign only with `+`; with a space it is ` Inf`.
+        if spec.space {
+            format!(" {}", s.get(1..).unwrap_or(""))
+        } else {
+            s
+        }
     } else {
         s
     };
     Some(spec.pad(&s, f.is_finite()))
+}
+
+/// `%#e`, `%#f`, `%#g`, `%#x`: the mantissa always has a point, and `%#g` (`%#v` of a bad
+/// verb) and `%#x` keep trailing zeros up to the precision (6 when none is given) in
+/// significant digits. Go counts the `x` of a hex float's `0x` as one (`%#x` of 1.0 is
+/// `0x1.0000p+00`), and a zero as one digit (`%#g` of 0.0 is `0.00000`).
+fn alternate_float(s: String, verb: char, prec: i32) -> String {
+    let exp_marks: &[char] = match verb {
+        'x' | 'X' => &['p', 'P'],
+        _ => &['e', 'E'],
+    };
+    let (mant, exp) = match s.find(exp_marks) {
+        Some(i) => s.split_at(i),
+        None => (s.as_str(), ""),
+    };
+    let mut mant = mant.to_string();
+    if !mant.contains('.') {
+        mant.push('.');
+    }
+    if matches!(verb, 'v' | 'g' | 'G' | 'x') {
+        let want = if prec < 0 {
+            6
+        } else {
+            usize::try_from(prec).unwrap_or(0)
+        };
+        let body = mant.trim_start_matches(['-', '+']);
+        let significant = body.trim_start_matches(['0', '.']);
+        let have = if significant.is_empty() {
+            1
+        } else {
+            significant.chars().filter(|c| *c != '.').count()
+        };
+        if have < want {
+            mant.push_str(&"0".repeat(want - have));
+        }
+    }
+    format!("{mant}{exp}")
+}
+
+/// `%x` of a float: `0x1.8p+00`, the mantissa's hex digits (all that are needed, or
+/// `prec` of them, rounded to even) and the power of two, at least two digits.
+fn hex_float(f: f64, upper: bool, prec: Option<usize>) -> String {
+    if !f.is_finite() {
+        return format_float(f, 'g', -1);
+    }
+    let sign = if f.is_sign_negative() { "-" } else { "" };
+    let bits = f.to_bits();
+    let raw_exp = i32::try_from((bits >> 52) & 0x7ff).unwrap_or(0);
+    let frac = bits & ((1u64 << 52) - 1);
+    // The value as 1.m × 2^exp, with m 52 bits (a subnormal is normalized first).
+    let (mut mant, mut exp) = if raw_exp == 0 {
+        if frac == 0 {
+            (0u64, 0i32)
+        } else {
+            let shift = frac.leading_zeros() - 11;
+            (
+                (frac << shift) & ((1u64 << 52) - 1) | (1u64 << 52),
+                -1022 - i32::try_from(shift).unwrap_or(0),
+            )
+        }
+    } else {
+        (frac | (1u64 << 52), raw_exp - 1023)
+    };
+    // 13 hex digits follow the point; round to `prec` of them.
+    let mut digits = 13usize;
+    if let Some(p) = prec
+        && p < 13
+    {
+        let drop = 4 * u32::try_from(13 - p).unwrap_or(0);
+        let half = 1u64 << (drop - 1);
+        let rest = mant & ((1u64 << drop) - 1);
+        mant >>= drop;
+        if rest > half || (rest == half && mant & 1 == 1) {
+            mant += 1;
+        }
+        if mant >> (4 * p) >= 2 {
+            // 1.f…f rounded up to 2.0
+            mant >>= 1;
+            exp += 1;
+        }
+        digits = p;
+    }
+    let lead = mant >> (4 * digits);
+    let mut frac_hex = if digits == 0 {
+        String::new()
+    } else {
+        format!("{:0w$x}", mant & ((1u64 << (4 * digits)) - 1), w = digits)
+    };
+    match prec {
+        None => {
+            let t = frac_hex.trim_end_matches('0').len();
+            frac_hex.truncate(t);
+        }
+        Some(p) if p > 13 => frac_hex.push_str(&"0".repeat(p - 13)),
+        Some(_) => {}
+    }
+    let point = if frac_hex.is_empty() { "" } else { "." };
+    let esign = if exp < 0 { '-' } else { '+' };
+    let s = format!("{sign}0x{lead}{point}{frac_hex}p{esign}{:02}", exp.unsigned_abs());
+    if upper { s.to_uppercase() } else { s }
+}
+
+/// `%b` of a float: the 53-bit integer mantissa and its power of two, `4503599627370496p-52`.
+fn binary_float(f: f64) -> String {
+    if !f.is_finite() {
+        return format_float(f, 'g', -1);
+    }
+    let sign = if f.is_sign_negative() { "-" } else { "" };
+    let bits = f.to_bits();
+    let raw_exp = i32::try_from((bits >> 52) & 0x7ff).unwrap_or(0);
+    let frac = bits & ((1u64 << 52) - 1);
+    let (mant, exp) = if raw_exp == 0 {
+        (frac, -1074)
+    } else {
+        (frac | (1u64 << 52), raw_exp - 1075)
+    };
+    let esign = if exp < 0 { '-' } else { '+' };
+    format!("{sign}{mant}p{esign}{}", exp.unsigned_abs())
+}
+
+/// A complex number, `(1+2i)`: both parts printed with the verb and flags, the imaginary one
+/// always signed.
+fn fmt_complex(re: f64, im: f64, verb: char, spec: Spec) -> Option<String> {
+    if !matches!(verb, 'v' | 'b' | 'g' | 'G' | 'x' | 'X' | 'f' | 'F' | 'e' | 'E') {
+        return None;
+    }
+    let r = fmt_float(re, verb, spec)?;
+    let i = fmt_float(im, verb, Spec { plus: true, ..spec })?;
+    Some(format!("({r}{i}i)"))
 }
 
 #[cfg(test)]
@@ -1003,5 +1276,301 @@ mod tests {
         assert_eq!(sprint_within(&args, 64).unwrap(), "1 2a3557false <nil> 4");
         let d = Value::Str(Rc::from("sha256:4eff"), &Type::Digest);
         assert_eq!(sprint_within(&[Value::int(20505), d], 64).unwrap(), "20505sha256:4eff");
+    }
+
+    fn json(text: &str) -> Value {
+        Value::from_json_str(text, crate::template::value::Numbers::JsonNumber).unwrap()
+    }
+
+    /// fmt's corners: a bad verb keeps the width, precision and flags on its operand, map keys
+    /// get the verb, `%w` is one bad verb, `%+v`/`%#O`/zero padding of integers. Each expected
+    /// string is what Go 1.19.8's text/template (docker's funcs) printed for the same `printf`
+    /// on the same values (the map is an image listing row's `.target.annotations`).
+    #[test]
+    fn verbs_flags_and_bad_verbs_like_go() {
+        let ann = json(
+            r#"{"io.containerd.image.name":"docker.io/lab/special:1.0","org.opencontainers.image.ref.name":"1.0"}"#,
+        );
+        let s = Value::string;
+        let cases: Vec<(&str, Vec<Value>, &str)> = vec![
+            ("%10U", vec![s("A")], "%!U(string=         A)"),
+            ("%.2U", vec![s("docker")], "%!U(string=do)"),
+            ("%+c", vec![Value::Float(1.5)], "%!c(float64=+1.5)"),
+            (
+                "%#c|%#t",
+                vec![Value::Float(1.5), Value::Float(1.5)],
+                "%!c(float64=1.50000)|%!t(float64=1.50000)",
+            ),
+            (
+                "%d",
+                vec![ann.clone()],
+                "map[%!d(string=io.containerd.image.name):%!d(string=docker.io/lab/special:1.0) %!d(string=org.opencontainers.image.ref.name):%!d(string=1.0)]",
+            ),
+            (
+                "%x",
+                vec![ann.clone()],
+                "map[696f2e636f6e7461696e6572642e696d6167652e6e616d65:646f636b65722e696f2f6c61622f7370656369616c3a312e30 6f72672e6f70656e636f6e7461696e6572732e696d6167652e7265662e6e616d65:312e30]",
+            ),
+            (
+                "%w|%10w|%w",
+                vec![ann, Value::int(3), Value::Nil],
+                "%!w(map[string]interface {}=map[io.containerd.image.name:docker.io/lab/special:1.0 org.opencontainers.image.ref.name:1.0])|%!w(int=         3)|%!w(<nil>)",
+            ),
+            (
+                "%+v|%+d|% v|%#O|%07O|% 07x|%.0d|%5.0x",
+                vec![3, 3, 3, 1, 1, 1, 0, 0].into_iter().map(Value::int).collect(),
+                "3|+3| 3|0o01|0o0000001| 000001||     ",
+            ),
+            (
+                "%#U|%.6U|%#U|%#U|%#U",
+                vec![
+                    Value::int(-1),
+                    Value::int(65),
+                    Value::int(10),
+                    Value::int(0x1F600),
+                    Value::int(65),
+                ],
+                "U+FFFFFFFFFFFFFFFF|U+000041|U+000A|U+1F600 '😀'|U+0041 'A'",
+            ),
+            (
+                "%+q|%#+q|%+q|%#q|%+q|%#q|%#q",
+                vec![
+                    s("é😀"),
+                    s("é"),
+                    Value::int(233),
+                    Value::int(233),
+                    s("a\u{ff}b"),
+                    s("a\u{85}b"),
+                    s("a\u{7f}b"),
+                ],
+                "\"\\u00e9\\U0001f600\"|`é`|'\\u00e9'|'é'|\"a\\u00ffb\"|`a\u{85}b`|\"a\\x7fb\"",
+            ),
+            (
+                "%.0x|%.1x|%.2T|%8T",
+                vec![s("abc"), s("abc"), s("x"), s("x")],
+                "|61|st|  string",
+            ),
+        ];
+        for (format, args, go) in &cases {
+            assert_eq!(&sprintf(format, args), go, "{format}");
+        }
+    }
+
+    /// Floats in hex and binary, and `#` keeping zeros and the point. Expected strings from Go
+    /// 1.19.8's `printf` in text/template.
+    #[test]
+    fn float_hex_binary_and_alternate_forms_like_go() {
+        let f = Value::Float;
+        let cases: Vec<(&str, Vec<Value>, &str)> = vec![
+            (
+                "%x|%X|%b|%#x|%.2x|%.0x|%12.3x|%+x|%x|%x|%x",
+                vec![
+                    f(1.5),
+                    f(1.5),
+                    f(1.5),
+                    f(1.5),
+                    f(1.0),
+                    f(1.5),
+                    f(3.1),
+                    f(1.5),
+                    f(0.0),
+                    f(1e21),
+                    f(-0.1),
+                ],
+                "0x1.8p+00|0X1.8P+00|6755399441055744p-52|0x1.8000p+00|0x1.00p+00|0x1p+01| 0x1.8cdp+01|+0x1.8p+00|0x0p+00|0x1.b1ae4d6e2ef5p+69|-0x1.999999999999ap-04",
+            ),
+            (
+                "%b|%b|%b",
+                vec![f(0.0), f(5e-324), f(-2.0)],
+                "0p-1074|1p-1074|-4503599627370496p-51",
+            ),
+            (
+                "%x|%x",
+                vec![f(5e-324), f(1.7976931348623157e308)],
+                "0x1p-1074|0x1.fffffffffffffp+1023",
+            ),
+            (
+                "%012x|%012X|% 012x",
+                vec![f(1.5), f(-1.5), f(1.0)],
+                "0000x1.8p+00|-000X1.8P+00| 00000x1p+00",
+            ),
+            (
+                "%#g|%#g|%#g|%#g|%#.0g|%#.0e|%#.0f|%#e|%#g|%#G",
+                vec![
+                    f(1.0),
+                    f(1.5),
+                    f(1.2345678),
+                    f(1e21),
+                    f(1.0),
+                    f(1.0),
+                    f(1.0),
+                    f(1.0),
+                    f(0.0),
+                    f(1e-7),
+                ],
+                "1.00000|1.50000|1.2345678|1.00000e+21|1.|1.e+00|1.|1.000000e+00|0.00000|1.00000E-07",
+            ),
+            (
+                "%#g|%#g|%#g|%#g|%#g|%#g|%#g",
+                vec![
+                    f(123456789.0),
+                    f(1234567.0),
+                    f(0.000012345),
+                    f(100000.0),
+                    f(1e6),
+                    f(0.0001),
+                    f(12.0),
+                ],
+                "1.23456789e+08|1.234567e+06|1.23450e-05|100000.|1.00000e+06|0.000100000|12.0000",
+            ),
+            (
+                "%#x|%#x|%#x|%#.3x|%#.0x|%#x|%#x|%#X",
+                vec![f(1.0), f(0.0), f(1.25), f(1.0), f(1.0), f(0.1), f(3.0), f(1.5)],
+                "0x1.0000p+00|0x0.0000p+00|0x1.4000p+00|0x1.000p+00|0x1.p+00|0x1.999999999999ap-04|0x1.8000p+01|0X1.8P+00",
+            ),
+            (
+                "%#.3g|%#g|%#x|%#x|%#g|%#.3g|%#.5e|%#v|%#x",
+                vec![
+                    f(0.0),
+                    f(0.001),
+                    f(1.625),
+                    f(-1.6875),
+                    f(-0.0),
+                    f(0.05),
+                    f(0.0),
+                    f(0.0),
+                    f(-0.0),
+                ],
+                "0.00|0.00100000|0x1.a000p+00|-0x1.b000p+00|-0.00000|0.0500|0.00000e+00|0|-0x0.0000p+00",
+            ),
+            (
+                "%#7.2g|%#-9g|%#+g|%#08g|%#+x",
+                vec![f(1.0), f(1.0), f(1.0), f(-1.0), f(1.0)],
+                "    1.0|1.00000  |+1.00000|-1.00000|+0x1.0000p+00",
+            ),
+            (
+                "%+ 07v|%#0 9.3d",
+                vec![f(1.5), f(1.5)],
+                " 0001.5|%!d(float64= 00001.50)",
+            ),
+        ];
+        for (format, args, go) in &cases {
+            assert_eq!(&sprintf(format, args), go, "{format}");
+        }
+    }
+
+    /// `%#v`, Go syntax, of the raw (untyped) model and of typed values. Expected strings from
+    /// Go 1.19.8: `printf` in text/template on a listing row, and on docker's
+    /// `image.InspectResponse` decoded from an inspect body.
+    #[test]
+    fn go_syntax_like_go() {
+        use crate::template::value::{FieldDef, SLICE_STRING, StructDef};
+        let row = json(r#"{"labels":{},"n":7292,"ok":true,"p":["linux/amd64"],"z":null}"#);
+        assert_eq!(
+            sprintf("%#v", std::slice::from_ref(&row)),
+            r#"map[string]interface {}{"labels":map[string]interface {}{}, "n":"7292", "ok":true, "p":[]interface {}{"linux/amd64"}, "z":interface {}(nil)}"#
+        );
+        let p = json(r#"["linux/amd64"]"#);
+        let cases: Vec<(&str, Vec<Value>, &str)> = vec![
+            (
+                "%#v|%#5v|%#.3v",
+                vec![Value::string("a\"b\tc"), Value::string("x"), Value::string("abcdef")],
+                "\"a\\\"b\\tc\"|  \"x\"|\"abc\"",
+            ),
+            (
+                "%#+v|%#.2v|%#v",
+                vec![p.clone(), p, Value::string("`")],
+                "[]interface {}{\"linux/amd64\"}|[]interface {}{\"li\"}|\"`\"",
+            ),
+            (
+                "%#v|%#v|%#v|%#v|%#v|%#v|%#v|%#v",
+                vec![
+                    Value::int(1),
+                    Value::Float(1.0),
+                    Value::Float(1.5),
+                    Value::Float(1e21),
+                    Value::Bool(true),
+                    Value::Nil,
+                    Value::Str(Rc::from("557"), &Type::Number),
+                    Value::int(65),
+                ],
+                "1|1|1.5|1e+21|true|<nil>|\"557\"|65",
+            ),
+            (
+                "%#v|%#v|%#v|%#v",
+                vec![
+                    Value::Float(1e-7),
+                    Value::Float(-0.0),
+                    Value::Float(100000.0),
+                    Value::Float(1e6),
+                ],
+                "1e-07|-0|100000|1e+06",
+            ),
+            (
+                "%#08v|%#+8v|%# v",
+                vec![Value::Float(1.5), Value::Float(1.5), Value::Float(1.5)],
+                "000001.5|     1.5| 1.5",
+            ),
+            (
+                "%#5v|%#05v|%#-5v|%#+v|%# v",
+                vec![3, 3, 3, 3, 3].into_iter().map(Value::int).collect(),
+                "    3|00003|3    |3| 3",
+            ),
+        ];
+        for (format, args, go) in &cases {
+            assert_eq!(&sprintf(format, args), go, "{format}");
+        }
+        // Typed: image inspect's `[]string`, a nil map, a struct, a nil pointer, a time.
+        static STR_MAP: Type = Type::Map(&crate::template::value::STRING);
+        static DRIVER: StructDef = StructDef {
+            name: "storage.DriverData",
+            fields: &[
+                FieldDef::new("Data", &STR_MAP),
+                FieldDef::new("Name", &crate::template::value::STRING),
+            ],
+        };
+        static PLATFORM: StructDef = StructDef {
+            name: "v1.Platform",
+            fields: &[],
+        };
+        static PLATFORM_T: Type = Type::Struct(&PLATFORM);
+        static PLATFORM_PTR: Type = Type::Ptr(&PLATFORM_T);
+        let tags = Value::Slice(Some(Rc::new(vec![Value::string("lab/special:1.0")])), &SLICE_STRING);
+        let driver = Value::Struct(
+            Rc::new(vec![Value::Map(None, &STR_MAP), Value::string("overlayfs")]),
+            &DRIVER,
+        );
+        let time =
+            Value::Time(crate::template::value::GoTime::parse_rfc3339("2026-11-27T17:36:52.660125412Z").unwrap());
+        let local =
+            Value::Time(crate::template::value::GoTime::parse_rfc3339("2024-05-06T07:08:09.123456789+05:30").unwrap());
+        assert_eq!(
+            sprintf(
+                "%#v|%#v|%#v|%#v|%#v|%#v",
+                &[
+                    tags,
+                    driver,
+                    Value::Ptr(None, &PLATFORM_PTR),
+                    Value::Map(None, &STR_MAP),
+                    time,
+                    local
+                ]
+            ),
+            "[]string{\"lab/special:1.0\"}|storage.DriverData{Data:map[string]string(nil), Name:\"overlayfs\"}|(*v1.Platform)(nil)|map[string]string(nil)|time.Date(2026, time.November, 27, 17, 36, 52, 660125412, time.UTC)|time.Date(2024, time.May, 6, 7, 8, 9, 123456789, time.Location(\"\"))"
+        );
+        static BYTES: Type = Type::Slice(&Type::Byte);
+        let bytes = Value::Slice(None, &BYTES);
+        assert_eq!(sprintf("%#v", &[bytes]), "[]byte(nil)");
+        // A time.Duration in Go syntax is its nanoseconds (`Interval:30000000000`).
+        assert_eq!(
+            sprintf(
+                "%#v|%v",
+                &[
+                    Value::Int(30_000_000_000, &Type::Duration),
+                    Value::Int(30_000_000_000, &Type::Duration)
+                ]
+            ),
+            "30000000000|30s"
+        );
     }
 }

@@ -182,6 +182,8 @@ pub enum Value {
     /// `uint` or `uint8`.
     Uint(u64, &'static Type),
     Float(f64),
+    /// `complex128`: only a template's complex constant (`1i`, `1+2i`) makes one.
+    Complex(f64, f64),
     /// `string`, `json.Number` or `digest.Digest`.
     Str(Rc<str>, &'static Type),
     /// A slice (`None`: nil) and its slice type.
@@ -283,6 +285,7 @@ impl Value {
             Value::Bool(_) => "bool".into(),
             Value::Int(_, t) | Value::Uint(_, t) | Value::Str(_, t) => t.name(),
             Value::Float(_) => "float64".into(),
+            Value::Complex(..) => "complex128".into(),
             Value::Slice(_, t) | Value::Map(_, t) | Value::Ptr(_, t) => t.name(),
             Value::Struct(_, d) => d.name.into(),
             Value::Time(_) => "time.Time".into(),
@@ -433,6 +436,40 @@ impl GoTime {
             s.push_str(&zone);
         }
         s
+    }
+
+    /// `GoString()` (`%#v`): `time.Date(2026, time.November, 27, 17, 36, 52, 660125412,
+    /// time.UTC)`. A time decoded with an offset other than zero has an unnamed fixed zone,
+    /// `time.Location("")`; one written `+00:00` is `time.Local` in Go (when the client's zone
+    /// is UTC), which the offset alone cannot tell from `Z`: it prints as `time.UTC`.
+    pub fn go_syntax(&self) -> String {
+        const MONTHS: [&str; 12] = [
+            "January",
+            "February",
+            "March",
+            "April",
+            "May",
+            "June",
+            "July",
+            "August",
+            "September",
+            "October",
+            "November",
+            "December",
+        ];
+        let month = MONTHS
+            .get(usize::from(self.month).wrapping_sub(1))
+            .copied()
+            .unwrap_or("January");
+        let zone = if self.offset == 0 {
+            "time.UTC"
+        } else {
+            "time.Location(\"\")"
+        };
+        format!(
+            "time.Date({}, time.{month}, {}, {}, {}, {}, {}, {zone})",
+            self.year, self.day, self.hour, self.minute, self.second, self.nanos
+        )
     }
 
     /// `MarshalJSON`'s RFC 3339 with nanoseconds (`Z` for UTC).
