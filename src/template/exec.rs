@@ -470,6 +470,9 @@ impl<'t, 'o> State<'t, 'o> {
         let Arg::Number { num, .. } = arg else {
             return Ok(Value::Invalid);
         };
+        if let Some((re, im)) = num.complex {
+            return Ok(Value::Complex(re, im));
+        }
         let t = &num.text;
         let hex_int = t.len() > 2 && (t.starts_with("0x") || t.starts_with("0X")) && !t.contains(['p', 'P']);
         let rune = t.starts_with('\'');

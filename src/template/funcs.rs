@@ -362,6 +362,7 @@ enum Kind {
     Bool,
     Int,
     Float,
+    Complex,
     String,
     Uint,
 }
@@ -372,6 +373,7 @@ fn basic_kind(v: &Value) -> Kind {
         Value::Int(..) => Kind::Int,
         Value::Uint(..) => Kind::Uint,
         Value::Float(_) => Kind::Float,
+        Value::Complex(..) => Kind::Complex,
         Value::Str(..) => Kind::String,
         _ => Kind::Invalid,
     }
@@ -400,6 +402,7 @@ fn eq(arg1: &Value, rest: &[Value]) -> Result<bool, String> {
                 (Value::Int(x, _), Value::Int(y, _)) => x == y,
                 (Value::Uint(x, _), Value::Uint(y, _)) => x == y,
                 (Value::Float(x), Value::Float(y)) => x == y,
+                (Value::Complex(xr, xi), Value::Complex(yr, yi)) => xr == yr && xi == yi,
                 (Value::Str(x, _), Value::Str(y, _)) => x == y,
                 _ => compare_other(&a, &b)?,
             }

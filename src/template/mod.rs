@@ -206,6 +206,169 @@ mod tests {
         assert_eq!(t.render(&v, MissingKey::Default).unwrap(), "1.234567e+06 1234567");
     }
 
+    /// Number literals as Go's spec writes them (`1_000`, `0x_1F`, hex floats, imaginary and
+    /// complex constants) and what templates do with them. Each expected text is what Go
+    /// 1.19.8's text/template (with docker's funcs) printed, or `ERR ` and its error
+    /// (/tmp/fixG-go/t6.txt).
+    #[test]
+    fn number_literals_like_go() {
+        let cases: &[(&str, &str)] = &[
+            ("{{json 1i}}|", "|"),
+            ("{{print 1i}}", "(0+1i)"),
+            (
+                "{{printf \"%v|%.2f|%+g|%e|%T|%d|%8.1f|%#v|%s|%q\" 1i 1i 2i 1i 1i 1i 1i 1i 1i 1i}}",
+                "(0+1i)|(0.00+1.00i)|(+0+2i)|(0.000000e+00+1.000000e+00i)|complex128|%!d(complex128=(0+1i))|(     0.0    +1.0i)|(0+1i)|%!s(complex128=(0+1i))|%!q(complex128=(0+1i))",
+            ),
+            ("{{print 1+2i}}", "(1+2i)"),
+            ("{{print 0i}}", "(0+0i)"),
+            (
+                "{{eq 1i 1i}} {{eq 1i 2i}} {{ne 0i 1}}",
+                "ERR template: :1:28: executing \"\" at <ne 0i 1>: error calling ne: incompatible types for comparison",
+            ),
+            (
+                "{{lt 1i 1i}}",
+                "ERR template: :1:2: executing \"\" at <lt 1i 1i>: error calling lt: invalid type for comparison",
+            ),
+            ("{{if 0i}}t{{else}}f{{end}}{{if 1i}}t{{end}}{{if 0+0i}}x{{end}}", "ft"),
+            (
+                "{{len 1i}}",
+                "ERR template: :1:2: executing \"\" at <len 1i>: error calling len: len of type complex128",
+            ),
+            (
+                "{{index \"ab\" 0i}}",
+                "ERR template: :1:2: executing \"\" at <index \"ab\" 0i>: error calling index: cannot index slice/array with type complex128",
+            ),
+            ("{{pad \"x\" 0i 1}}|", "x |"),
+            (
+                "{{pad \"x\" 1i 1}}",
+                "ERR template: :1:10: executing \"\" at <1i>: expected integer; found 1i",
+            ),
+            ("{{pad \"x\" 1+0i 1}}|", " x |"),
+            (
+                "{{1_000}} {{0x1p-2}} {{0x_1F}} {{0b1_0}} {{0o1_7}} {{0_7}} {{1_0.5}} {{0x1.8p1}} {{1e1_0}}",
+                "1000 0.25 31 2 15 7 10.5 3 1e+10",
+            ),
+            (
+                "{{print -1i}} {{print +1i}} {{print 1.5e3i}} {{print 0x1p1i}}",
+                "(0-1i) (0+1i) (0+1500i) (0+2i)",
+            ),
+            ("{{print 1_i}}", "ERR template: :1: illegal number syntax: \"1_i\""),
+            ("{{print 1__0}}", "ERR template: :1: illegal number syntax: \"1__0\""),
+            ("{{print 0x_}}", "ERR template: :1: illegal number syntax: \"0x_\""),
+            ("{{print 0x}}", "ERR template: :1: illegal number syntax: \"0x\""),
+            ("{{print 08}}", "ERR template: :1: integer overflow: \"08\""),
+            ("{{print 0_8}}", "ERR template: :1: integer overflow: \"0_8\""),
+            ("{{print 1e}}", "ERR template: :1: illegal number syntax: \"1e\""),
+            ("{{print 0x1p}}", "ERR template: :1: illegal number syntax: \"0x1p\""),
+            ("{{print 0x1.8}}", "ERR template: :1: illegal number syntax: \"0x1.8\""),
+            ("{{print 1-2i}}", "(1-2i)"),
+            ("{{print 1+2}}", "ERR template: :1: bad number syntax: \"1+2\""),
+            ("{{print 1.5+0.5i}}", "(1.5+0.5i)"),
+            ("{{print 0x1p-1074}} {{print 0x1p-1075}}", "5e-324 0"),
+            (
+                "{{print 0x1p1024}}",
+                "ERR template: :1: illegal number syntax: \"0x1p1024\"",
+            ),
+            ("{{print 1e400}}", "ERR template: :1: illegal number syntax: \"1e400\""),
+            (
+                "{{print 9223372036854775808}}",
+                "ERR template: :1:8: executing \"\" at <9223372036854775808>: 9223372036854775808 overflows int",
+            ),
+            (
+                "{{print 18446744073709551616}}",
+                "ERR template: :1: integer overflow: \"18446744073709551616\"",
+            ),
+            ("{{print -0x8000000000000000}}", "-9223372036854775808"),
+            ("{{print 0x1p63}}", "9.223372036854776e+18"),
+            (
+                "{{printf \"%T\" 0x1p4}} {{printf \"%T\" 1e3}} {{printf \"%T\" 0x10}} {{printf \"%T\" 0i}} {{printf \"%T\" -0x1e}} {{print -0x1e}}",
+                "float64 float64 int complex128 float64 -30",
+            ),
+            (
+                "{{print 1i+2i}}",
+                "ERR template: :1: syntax error scanning complex number",
+            ),
+            (
+                "{{print 0x1+2i}}",
+                "ERR template: :1: strconv.ParseFloat: parsing \"0x1\": invalid syntax",
+            ),
+            ("{{print 1_0+2i}}", "(10+2i)"),
+            ("{{print 0x1p1+0x1p2i}}", "(2+4i)"),
+            ("{{print 1e3+1e3i}}", "(1000+1000i)"),
+            ("{{print 08+1i}}", "(8+1i)"),
+            ("{{print 1.5+0x1p-2i}}", "(1.5+0.25i)"),
+            (
+                "{{print 0b1+1i}}",
+                "ERR template: :1: syntax error scanning complex number",
+            ),
+            (
+                "{{print 1+1e400i}}",
+                "ERR template: :1: strconv.ParseFloat: parsing \"+1e400\": value out of range",
+            ),
+            (
+                "{{print 1+2_i}}",
+                "ERR template: :1: strconv.ParseFloat: parsing \"+2_\": invalid syntax",
+            ),
+            (
+                "{{print 1+i}}",
+                "ERR template: :1: syntax error scanning complex number",
+            ),
+            (
+                "{{print 0x1.fffffffffffff8p0}} {{print 0x1.00000000000008p0}} {{print 0x1.00000000000008000001p0}} {{print 0X1P+2}} {{print 0x.8p1}} {{print 0x1.p1}}",
+                "2 1 1.0000000000000002 4 1 2",
+            ),
+            (
+                "{{print 1.}} {{print .5}} {{print -.5}} {{print 0x1_0p0}} {{print 0x_1p0}} {{print 1_000.000_1}} {{print 1e+1_0}} {{print 0.e1}} {{print 0e0}} {{print 00.5}} {{print 0x1p+1_0}}",
+                "1 0.5 -0.5 16 1 1000.0001 1e+10 0 0 0.5 1024",
+            ),
+            ("{{print 0b}}", "ERR template: :1: illegal number syntax: \"0b\""),
+            ("{{print 0b2}}", "ERR template: :1: bad number syntax: \"0b2\""),
+            ("{{print 1_}}", "ERR template: :1: illegal number syntax: \"1_\""),
+            ("{{print 0x1i}}", "ERR template: :1: illegal number syntax: \"0x1i\""),
+            (
+                "{{print 07i}} {{print 0x1p0i}} {{print 0_1i}} {{print 1_0i}}",
+                "(0+7i) (0+1i) (0+1i) (0+10i)",
+            ),
+            ("{{'ab'}}", "ERR template: :1: malformed character constant: 'ab'"),
+            ("{{print 'a' '\\'' '\\x41' '\\u00e9' '\\377'}}", "97 39 65 233 255"),
+            ("{{''}}", "ERR template: :1: invalid syntax"),
+            (
+                "{{print 1e-400}} {{print -0.0}} {{printf \"%T\" -0}} {{print -0}}",
+                "0 -0 int 0",
+            ),
+            ("{{print 1e19}} {{printf \"%T\" 1e19}}", "1e+19 float64"),
+            (
+                "{{range 2i}}{{end}}",
+                "ERR template: :1:8: executing \"\" at <2i>: range can't iterate over (0+2i)",
+            ),
+            (
+                "{{printf \"%x|%X|%b\" 1i 1i 1i}}",
+                "(0x0p+00+0x1p+00i)|(0X0P+00+0X1P+00i)|(0p-1074+4503599627370496p-52i)",
+            ),
+            ("{{print 0x1P-2 0X1p-2}}", "0.25 0.25"),
+            (
+                "{{slice \"abc\" 1i}}",
+                "ERR template: :1:2: executing \"\" at <slice \"abc\" 1i>: error calling slice: cannot index slice/array with type complex128",
+            ),
+            ("{{print 1.0i}}", "(0+1i)"),
+            ("{{print 0.0i}}", "(0+0i)"),
+            ("{{print -0i}}", "(0-0i)"),
+            // Hex floats rounded to nearest, ties to even, into subnormals and across the
+            // top of the mantissa (Go's %b of each).
+            (
+                "{{printf \"%b %b %b %b %b %b %b %b %b %b\" 0x1.8p-1074 0x1.0000000000001p-1075 0x1.fffffffffffffp-1023 0x1.fffffffffffff8p-1023 0x1.fffffffffffff7p-1023 0x1.fffffffffffff7p1023 0x123456789abcdef123p0 0x0.000000000000000000001p0 0x1.00000000000018p0 0x3p-1076}}",
+                "2p-1074 1p-1074 4503599627370496p-1074 4503599627370496p-1074 4503599627370496p-1074 9007199254740991p+971 5124095576030431p+16 4503599627370496p-136 4503599627370498p-52 1p-1074",
+            ),
+            (
+                "{{printf \"%v\" 0x1.fffffffffffff8p1023}}",
+                "ERR template: :1: illegal number syntax: \"0x1.fffffffffffff8p1023\"",
+            ),
+        ];
+        for (t, go) in cases {
+            assert_eq!(run(t, json!({})), *go, "{t}");
+        }
+    }
+
     #[test]
     fn hostile_templates_end_in_errors() {
         let d = json!({"L": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]});

@@ -111,6 +111,8 @@ pub struct Number {
     pub int: Option<i64>,
     pub uint: Option<u64>,
     pub float: Option<f64>,
+    /// A complex constant (`1i`, `1+2i`): real and imaginary parts.
+    pub complex: Option<(f64, f64)>,
 }
 
 impl Arg {
@@ -816,62 +818,82 @@ fn unquote_char(s: &str, quote: char) -> Option<(char, &str)> {
     Some((char::from_u32(v)?, rest.get(len..)?))
 }
 
-/// Go's `parse.newNumber`: which of int, uint and float64 the constant fits.
+/// Go's `parse.newNumber`: which of int, uint, float64 and complex128 the constant fits.
+/// Integers are read as `strconv.ParseInt`/`ParseUint` with base 0 read them and floats as
+/// `ParseFloat` does: Go's literal syntax, with `_` between digits or after a base prefix.
 fn parse_number(t: &Token) -> Result<Number, String> {
     let text = t.val.clone();
     let illegal = || format!("illegal number syntax: {}", super::gofmt::quote(&t.val));
-    if t.kind == Kind::Complex {
-        return Err("complex constants are not supported".into());
-    }
+    let mut n = Number {
+        text: text.clone(),
+        int: None,
+        uint: None,
+        float: None,
+        complex: None,
+    };
     if t.kind == Kind::CharConstant {
-        let c = unquote(&text)
-            .and_then(|s| s.chars().next())
-            .ok_or_else(|| "invalid syntax".to_string())?;
+        // One character (or escape) after the quote, then the closing quote alone.
+        let (c, tail) = unquote_char(text.get(1..).unwrap_or(""), '\'').ok_or("invalid syntax")?;
+        if tail != "'" {
+            return Err(format!("malformed character constant: {text}"));
+        }
         let v = u32::from(c);
-        return Ok(Number {
-            text,
-            int: Some(i64::from(v)),
-            uint: Some(u64::from(v)),
-            float: Some(f64::from(v)),
-        });
+        n.int = Some(i64::from(v));
+        n.uint = Some(u64::from(v));
+        n.float = Some(f64::from(v));
+        return Ok(n);
     }
-    if text.ends_with('i') {
-        return Err("complex constants are not supported".into());
+    if t.kind == Kind::Complex {
+        // `1+2i`, read as `fmt.Sscan` reads a complex128: a float, a signed float, `i`.
+        let scan_error = || "syntax error scanning complex number".to_string();
+        let re_len = float_token(&text);
+        let (re, rest) = text.split_at(re_len);
+        if re.is_empty() || !rest.starts_with(['+', '-']) {
+            return Err(scan_error());
+        }
+        let im_len = float_token(rest);
+        let (im, tail) = rest.split_at(im_len);
+        if im.len() < 2 || tail != "i" {
+            return Err(scan_error());
+        }
+        let part = |s: &str| {
+            parse_float(s).map_err(|why| format!("strconv.ParseFloat: parsing {}: {why}", super::gofmt::quote(s)))
+        };
+        n.complex = Some((part(re)?, part(im)?));
+        simplify_complex(&mut n);
+        return Ok(n);
+    }
+    if let Some(imag) = text.strip_suffix('i') {
+        // An imaginary constant: `ParseFloat` of what precedes the i (so `08i` is 8i).
+        n.complex = Some((0.0, parse_float(imag).map_err(|_| illegal())?));
+        simplify_complex(&mut n);
+        return Ok(n);
     }
     let (neg, body) = match text.strip_prefix('-') {
         Some(b) => (true, b),
         None => (false, text.strip_prefix('+').unwrap_or(&text)),
     };
     let mag = parse_uint_base0(body);
-    let uint = if neg { None } else { mag };
-    let int = mag.and_then(|m| {
+    n.uint = if neg { None } else { mag };
+    n.int = mag.and_then(|m| {
         if neg {
             0i64.checked_sub_unsigned(m)
         } else {
             i64::try_from(m).ok()
         }
     });
-    let mut n = Number {
-        text: text.clone(),
-        int,
-        uint,
-        float: None,
-    };
     if let Some(i) = n.int {
         n.float = Some(i as f64);
     } else if let Some(u) = n.uint {
         n.float = Some(u as f64);
-    } else if let Some(f) = parse_float(&text) {
+    } else if let Ok(f) = parse_float(&text) {
+        // What reads as a float but looks like an integer is one too large for 64 bits
+        // (or, like `08`, not an integer Go reads).
         if !text.contains(['.', 'e', 'E', 'p', 'P']) {
             return Err(format!("integer overflow: {}", super::gofmt::quote(&text)));
         }
         n.float = Some(f);
-        if f.fract() == 0.0 && f.abs() < 9.2e18 {
-            n.int = Some(f as i64);
-            if f >= 0.0 {
-                n.uint = Some(f as u64);
-            }
-        }
+        set_integral(&mut n, f);
     }
     if n.int.is_none() && n.uint.is_none() && n.float.is_none() {
         return Err(illegal());
@@ -879,38 +901,224 @@ fn parse_number(t: &Token) -> Result<Number, String> {
     Ok(n)
 }
 
-fn parse_uint_base0(s: &str) -> Option<u64> {
-    let lower = s.to_ascii_lowercase();
-    let (radix, digits, prefixed) = if let Some(d) = lower.strip_prefix("0x") {
-        (16, d.to_string(), true)
-    } else if let Some(d) = lower.strip_prefix("0o") {
-        (8, d.to_string(), true)
-    } else if let Some(d) = lower.strip_prefix("0b") {
-        (2, d.to_string(), true)
-    } else if lower.len() > 1 && lower.starts_with('0') {
-        (8, lower.get(1..)?.to_string(), true)
-    } else {
-        (10, lower.clone(), false)
-    };
-    // Underscores are allowed only with a base prefix, between digits.
-    if digits.contains('_') && (!prefixed || digits.starts_with('_') || digits.ends_with('_') || digits.contains("__"))
-    {
-        return None;
+/// A float constant with no fraction is an int (and a uint when not negative) too.
+fn set_integral(n: &mut Number, f: f64) {
+    if f.fract() == 0.0 && f.abs() < 9.2e18 {
+        n.int = Some(f as i64);
+        if f >= 0.0 {
+            n.uint = Some(f as u64);
+        }
     }
-    let digits = digits.replace('_', "");
-    if digits.is_empty() {
-        return None;
-    }
-    u64::from_str_radix(&digits, radix).ok()
 }
 
-fn parse_float(s: &str) -> Option<f64> {
-    let t = s.replace('_', "");
-    let lower = t.to_ascii_lowercase();
-    if lower.contains("0x") || lower.contains("inf") || lower.contains("nan") {
+/// A complex constant whose imaginary part is zero is also a float (and maybe an int):
+/// `pad "x" 1+0i 1` passes 1 as the int.
+fn simplify_complex(n: &mut Number) {
+    if let Some((re, 0.0)) = n.complex {
+        n.float = Some(re);
+        set_integral(n, re);
+    }
+}
+
+/// Where underscores may go in a number (Go's literal syntax): each one between two digits,
+/// or between a base prefix (`0x`, `0b`, `0o`, or the `0` of an old-style octal) and a digit.
+/// `hex` tells which letters are digits before a `p` exponent.
+fn underscores_ok(s: &str, hex: bool) -> bool {
+    let b = s.as_bytes();
+    let mut in_exponent = false;
+    for (i, &c) in b.iter().enumerate() {
+        if matches!(c, b'p' | b'P') || (!hex && matches!(c, b'e' | b'E')) {
+            in_exponent = true;
+        }
+        if c != b'_' {
+            continue;
+        }
+        let is_digit = |x: Option<&u8>| {
+            x.is_some_and(|x| {
+                if hex && !in_exponent {
+                    x.is_ascii_hexdigit()
+                } else {
+                    x.is_ascii_digit()
+                }
+            })
+        };
+        let prev = i.checked_sub(1).and_then(|j| b.get(j));
+        // A base prefix: the `0` (i == 1) or its letter (i == 2) at the start.
+        let after_prefix = (i == 1 && prev == Some(&b'0'))
+            || (i == 2 && b.first() == Some(&b'0') && prev.is_some_and(|p| b"xXbBoO".contains(p)));
+        if !(is_digit(prev) || after_prefix) || !is_digit(b.get(i + 1)) {
+            return false;
+        }
+    }
+    true
+}
+
+fn parse_uint_base0(s: &str) -> Option<u64> {
+    if !underscores_ok(s, s.starts_with("0x") || s.starts_with("0X")) {
         return None;
     }
-    t.parse::<f64>().ok().filter(|f| f.is_finite())
+    let lower = s.to_ascii_lowercase().replace('_', "");
+    let (radix, digits) = if let Some(d) = lower.strip_prefix("0x") {
+        (16, d)
+    } else if let Some(d) = lower.strip_prefix("0o") {
+        (8, d)
+    } else if let Some(d) = lower.strip_prefix("0b") {
+        (2, d)
+    } else if lower.len() > 1 && lower.starts_with('0') {
+        (8, lower.get(1..)?)
+    } else {
+        (10, lower.as_str())
+    };
+    if digits.is_empty() || !digits.bytes().all(|c| c.is_ascii_hexdigit()) {
+        return None;
+    }
+    u64::from_str_radix(digits, radix).ok()
+}
+
+/// How much of `s` `fmt`'s scanner takes as one float: a sign, digits (hex ones after `0x`),
+/// underscores, a point, an exponent (`e`, or `p` after `0x`) and its sign and digits.
+fn float_token(s: &str) -> usize {
+    let b = s.as_bytes();
+    let mut i = usize::from(matches!(b.first(), Some(b'+' | b'-')));
+    let hex = b.get(i) == Some(&b'0') && matches!(b.get(i + 1), Some(b'x' | b'X'));
+    if hex {
+        i += 2;
+    }
+    let digit = |c: u8| c == b'_' || if hex { c.is_ascii_hexdigit() } else { c.is_ascii_digit() };
+    while b.get(i).is_some_and(|&c| digit(c)) {
+        i += 1;
+    }
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        while b.get(i).is_some_and(|&c| digit(c)) {
+            i += 1;
+        }
+    }
+    let exp: &[u8] = if hex { b"pP" } else { b"eE" };
+    if b.get(i).is_some_and(|c| exp.contains(c)) {
+        i += 1;
+        if matches!(b.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        while b.get(i).is_some_and(|&c| c == b'_' || c.is_ascii_digit()) {
+            i += 1;
+        }
+    }
+    i
+}
+
+/// `strconv.ParseFloat(s, 64)` on a Go float literal (decimal, or hex with a `p` exponent),
+/// signed or not; the error is strconv's reason, `invalid syntax` or `value out of range`.
+fn parse_float(s: &str) -> Result<f64, &'static str> {
+    const SYNTAX: &str = "invalid syntax";
+    let (neg, body) = match s.strip_prefix('-') {
+        Some(b) => (true, b),
+        None => (false, s.strip_prefix('+').unwrap_or(s)),
+    };
+    let hex = body.starts_with("0x") || body.starts_with("0X");
+    if body.is_empty() || !underscores_ok(body, hex) {
+        return Err(SYNTAX);
+    }
+    let clean = body.replace('_', "");
+    let f = if hex {
+        clean.get(2..).and_then(parse_hex_float).ok_or(SYNTAX)?
+    } else {
+        // Decimal digits, one point, an exponent: Rust reads the same text with correct
+        // rounding, but also words (`inf`, `nan`) that are not Go literals.
+        if !clean
+            .bytes()
+            .all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'+' | b'-'))
+        {
+            return Err(SYNTAX);
+        }
+        clean.parse::<f64>().map_err(|_| SYNTAX)?
+    };
+    if !f.is_finite() {
+        return Err("value out of range");
+    }
+    Ok(if neg { -f } else { f })
+}
+
+/// The hex float after `0x`: hex digits with at most one point (at least one digit), then
+/// a `p` exponent, which Go requires. Rounded to nearest, ties to even.
+fn parse_hex_float(s: &str) -> Option<f64> {
+    let (mant, exp) = s.split_once(['p', 'P'])?;
+    let exp: i64 = match exp.strip_prefix('+') {
+        Some(e) if !e.starts_with('-') => e.parse().ok()?,
+        _ => exp.parse().ok()?,
+    };
+    let (int, frac) = mant.split_once('.').unwrap_or((mant, ""));
+    if int.is_empty() && frac.is_empty() {
+        return None;
+    }
+    // The significant bits, kept to 64 with a sticky bit for any dropped below them.
+    let mut bits: u64 = 0;
+    let mut scale: i64 = 0;
+    let mut sticky = false;
+    for (i, c) in int.chars().chain(frac.chars()).enumerate() {
+        let d = u64::from(c.to_digit(16)?);
+        let in_frac = i >= int.len();
+        if bits >> 60 == 0 {
+            bits = bits << 4 | d;
+            if in_frac {
+                scale -= 4;
+            }
+        } else {
+            sticky |= d != 0;
+            if !in_frac {
+                scale += 4;
+            }
+        }
+    }
+    if bits == 0 {
+        return Some(0.0);
+    }
+    let exp = exp.checked_add(scale)?;
+    // value = bits × 2^exp; normalise to 53 bits with rounding.
+    let top = 63 - i64::from(bits.leading_zeros());
+    let mut e2 = exp + top; // the exponent of the leading bit
+    if e2 > 1023 {
+        return Some(f64::INFINITY);
+    }
+    // How many bits the result keeps: 53, fewer for a subnormal.
+    let keep = if e2 >= -1022 { 53 } else { 53 - (-1022 - e2) };
+    if keep <= 0 {
+        // Below half the smallest subnormal (or exactly half: ties to even, 0).
+        let half = keep == 0 && (bits & !(1u64 << top) != 0 || sticky);
+        return Some(if half { f64::from_bits(1) } else { 0.0 });
+    }
+    let drop = top + 1 - keep;
+    let mut m = if drop > 0 {
+        let d = u32::try_from(drop).ok()?;
+        let rest = bits & ((1u64 << d) - 1);
+        let half = 1u64 << (d - 1);
+        let mut m = bits >> d;
+        if rest > half || (rest == half && (sticky || m & 1 == 1)) {
+            m += 1;
+        }
+        m
+    } else {
+        bits << u32::try_from(-drop).ok()?
+    };
+    if e2 < -1022 {
+        // A subnormal: m counts units of 2^-1074 (rounded up to 2^-1022, it is the smallest
+        // normal, which the same bits spell).
+        return Some(f64::from_bits(m));
+    }
+    if m >> keep != 0 {
+        // Rounded up past the width: one more power of two.
+        m >>= 1;
+        e2 += 1;
+        if e2 > 1023 {
+            return Some(f64::INFINITY);
+        }
+    }
+    let f = {
+        let frac_bits = m & ((1u64 << 52) - 1);
+        let biased = u64::try_from(e2 + 1023).ok()?;
+        f64::from_bits(biased << 52 | frac_bits)
+    };
+    Some(f)
 }
 
 #[cfg(test)]
