@@ -576,20 +576,83 @@ fn split(s: &str, sep: &str, work: &mut u64) -> Result<Value, String> {
     ))
 }
 
-/// One character mapped as Go's `unicode.ToLower`, which never expands a character.
-fn simple_lower(c: char) -> char {
-    let mut l = c.to_lowercase();
-    match (l.next(), l.next()) {
-        (Some(x), None) => x,
-        _ => c,
+/// Characters whose case mapping came after Unicode 13.0, the tables of Go 1.19's `unicode`:
+/// Go leaves them as they are, where Rust's newer tables map them. Found by comparing every
+/// code point's Rust mapping with Go 1.19.8's `unicode.ToLower`/`ToUpper`
+/// (/tmp/fixG-go/casedump).
+const CASED_AFTER_GO: &[(u32, u32)] = &[
+    (0x19b, 0x19b),
+    (0x264, 0x264),
+    (0x1c89, 0x1c8a),
+    (0x2c2f, 0x2c2f),
+    (0x2c5f, 0x2c5f),
+    (0xa7c0, 0xa7c1),
+    (0xa7cb, 0xa7dc),
+    (0x10570, 0x105bc),
+    (0x10d50, 0x10d85),
+    (0x16ea0, 0x16ed3),
+];
+
+fn cased_after_go(c: char) -> bool {
+    let u = u32::from(c);
+    CASED_AFTER_GO.iter().any(|&(lo, hi)| (lo..=hi).contains(&u))
+}
+
+/// Rust's full mapping when it is one character; `None` when it expands (`İ` lowercases to
+/// `i̇`, `ᾳ` uppercases to `ΑΙ`), where Go's simple mapping is one character still.
+fn single(mut mapped: impl Iterator<Item = char>) -> Option<char> {
+    match (mapped.next(), mapped.next()) {
+        (Some(x), None) => Some(x),
+        _ => None,
     }
 }
 
+/// Go's `unicode.ToLower`: Unicode's simple lowercase mapping, one character to one.
+fn simple_lower(c: char) -> char {
+    if c.is_ascii() {
+        return c.to_ascii_lowercase();
+    }
+    if cased_after_go(c) {
+        return c;
+    }
+    match single(c.to_lowercase()) {
+        Some(l) => l,
+        // The one character whose full lowercase expands: U+0130 İ, simple lowercase i.
+        None if c == '\u{130}' => 'i',
+        None => c,
+    }
+}
+
+/// Go's `unicode.ToUpper`: Unicode's simple uppercase mapping.
 fn simple_upper(c: char) -> char {
-    let mut u = c.to_uppercase();
-    match (u.next(), u.next()) {
-        (Some(x), None) => x,
-        _ => c,
+    if c.is_ascii() {
+        return c.to_ascii_uppercase();
+    }
+    if cased_after_go(c) {
+        return c;
+    }
+    let u = u32::from(c);
+    match single(c.to_uppercase()) {
+        Some(x) => x,
+        // Greek with ypogegrammeni: the full uppercase spells the iota out (ᾀ → ἈΙ), the
+        // simple one is the letter with prosgegrammeni (ᾀ → ᾈ).
+        None if matches!(u, 0x1f80..=0x1f87 | 0x1f90..=0x1f97 | 0x1fa0..=0x1fa7) => char::from_u32(u + 8).unwrap_or(c),
+        None if matches!(u, 0x1fb3 | 0x1fc3 | 0x1ff3) => char::from_u32(u + 9).unwrap_or(c),
+        None => c,
+    }
+}
+
+/// Go's `unicode.ToTitle`: the uppercase but for the digraphs, whose title case is their
+/// own letter (ǆ, Ǆ → ǅ), and Georgian, which has no title case of its own (ა stays ა where
+/// its uppercase is Ა).
+fn simple_title(c: char) -> char {
+    match u32::from(c) {
+        0x1c4..=0x1c6 => '\u{1c5}',
+        0x1c7..=0x1c9 => '\u{1c8}',
+        0x1ca..=0x1cc => '\u{1cb}',
+        0x1f1..=0x1f3 => '\u{1f2}',
+        0x10d0..=0x10fa | 0x10fd..=0x10ff => c,
+        _ => simple_upper(c),
     }
 }
 
@@ -607,7 +670,7 @@ fn title(s: &str) -> String {
     let mut prev = ' ';
     s.chars()
         .map(|c| {
-            let out = if separator(prev) { simple_upper(c) } else { c };
+            let out = if separator(prev) { simple_title(c) } else { c };
             prev = c;
             out
         })
@@ -663,5 +726,30 @@ mod tests {
         );
         assert_eq!(index(&v, &[Value::int(5)]).unwrap_err(), "index out of range: 5");
         assert!(matches!(index(&v, &[Value::int(0)]), Ok(Value::Str(..))));
+    }
+
+    /// `lower`, `upper` and `title` map as Go's `unicode` tables (simple mappings, Unicode
+    /// 13.0 in Go 1.19). Expected strings printed by Go 1.19.8's text/template with docker's
+    /// funcs. Every code point's lower, upper and title case was also checked against Go's
+    /// `unicode.ToLower`/`ToUpper`/`ToTitle` (/tmp/fixG-go/casedump) when the tables were made.
+    #[test]
+    fn case_mapping_like_go() {
+        let lower = |s: &str| s.chars().map(simple_lower).collect::<String>();
+        let upper = |s: &str| s.chars().map(simple_upper).collect::<String>();
+        assert_eq!(lower("İSTANBUL"), "istanbul");
+        assert_eq!(upper("ᾳ ß ǆ ǅ ſ ı"), "ᾼ ß Ǆ Ǆ S I");
+        assert_eq!(lower("ǅ Ω K Å"), "ǆ ω k å");
+        // Cased only after Unicode 13: Go 1.19 leaves them.
+        assert_eq!(upper("ɤƛ ⱟ"), "ɤƛ ⱟ");
+        assert_eq!(lower("Ⱟ 𐕰"), "Ⱟ 𐕰");
+        assert_eq!(upper("ანა"), "ᲐᲜᲐ");
+        assert_eq!(
+            title("ǆemal|hello wORLD|ǳ x ǉ|ანა|élan vital|a_b c-d x.y 1a ⅰx|ᾳ ß|a\u{a0}b a\u{2028}b a·b a\u{301}b"),
+            "ǅemal|Hello WORLD|ǲ X ǈ|ანა|Élan Vital|A_b C-D X.Y 1a Ⅰx|ᾼ ß|A\u{a0}B A\u{2028}B A·b A\u{301}b"
+        );
+        assert_eq!(simple_title('ǆ'), 'ǅ');
+        assert_eq!(simple_title('ა'), 'ა');
+        assert_eq!(simple_upper('\u{1f80}'), '\u{1f88}');
+        assert_eq!(simple_upper('\u{1ff3}'), '\u{1ffc}');
     }
 }
