@@ -368,18 +368,19 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
     sprintf_within(format, args, usize::MAX).unwrap_or_default()
 }
 
-/// How many values a width or precision is applied to when `v` is printed: one per scalar,
-/// map keys included (bounded by the value, which is already in memory).
-fn padded_parts(v: &Value) -> usize {
+/// How many values a width is applied to when `v` is printed (one per scalar, map keys
+/// included, two for a complex), and how many of them are numbers, which a precision makes
+/// longer (a precision only cuts strings). Bounded by the value, which is already in memory.
+fn padded_parts(v: &Value) -> (usize, usize) {
+    let sum = |a: (usize, usize), b: (usize, usize)| (a.0.saturating_add(b.0), a.1.saturating_add(b.1));
     match v {
-        Value::Slice(Some(items), _) => items.iter().map(padded_parts).fold(0, usize::saturating_add),
-        Value::Map(Some(m), _) => m
-            .values()
-            .map(|e| padded_parts(e).saturating_add(1))
-            .fold(0, usize::saturating_add),
-        Value::Struct(fields, _) => fields.iter().map(padded_parts).fold(0, usize::saturating_add),
+        Value::Slice(Some(items), _) => items.iter().map(padded_parts).fold((0, 0), sum),
+        Value::Map(Some(m), _) => m.values().map(|e| sum(padded_parts(e), (1, 0))).fold((0, 0), sum),
+        Value::Struct(fields, _) => fields.iter().map(padded_parts).fold((0, 0), sum),
         Value::Ptr(Some(t), _) => padded_parts(t),
-        _ => 1,
+        Value::Int(..) | Value::Uint(..) | Value::Float(_) => (1, 1),
+        Value::Complex(..) => (2, 2),
+        _ => (1, 0),
     }
 }
 
@@ -483,14 +484,13 @@ pub fn sprintf_within(format: &str, args: &[Value], limit: usize) -> Result<Stri
             continue;
         };
         at.arg += 1;
-        // A precision adds digits to numbers (and only cuts strings, but %x serves both).
-        let digits = if "bdoOxXeEfFgG".contains(verb) {
-            spec.prec.unwrap_or(0)
-        } else {
-            0
-        };
-        let pad = spec.width.unwrap_or(0).max(digits);
-        if padded_parts(arg).saturating_mul(pad).saturating_add(out.len()) > limit {
+        // A width pads every scalar; a precision adds digits to every number, with any verb
+        // (a bad verb prints its operand with the precision too), and only cuts strings.
+        let (all, numbers) = padded_parts(arg);
+        let need = all
+            .saturating_mul(spec.width.unwrap_or(0))
+            .saturating_add(numbers.saturating_mul(spec.prec.unwrap_or(0)));
+        if need.saturating_add(out.len()) > limit {
             return Err(exceeds(limit));
         }
         out.push_str(&print_arg(arg, verb, spec));
@@ -1104,6 +1104,17 @@ mod tests {
             sprintf_within("%.999999d", &[Value::int(1)], 64 << 20).unwrap().len(),
             999_999
         );
+        // A bad verb prints its operand with the precision, and `#` keeps a float's zeros:
+        // 100 floats under `%#.999999c` would be 100 MB. A precision only cuts strings.
+        let floats: Vec<Value> = (0..100).map(|i| Value::Float(f64::from(i))).collect();
+        let floats = Value::Slice(Some(std::rc::Rc::new(floats)), &crate::template::value::SLICE_ANY);
+        let e = sprintf_within("%#.999999c", std::slice::from_ref(&floats), 64 << 20).unwrap_err();
+        assert_eq!(e, "result exceeds 64 MiB");
+        assert!(sprintf_within("%.999999s", std::slice::from_ref(&slice), 64 << 20).is_ok());
+        // A complex is two numbers, each padded.
+        let c = Value::Complex(0.0, 1.0);
+        assert!(sprintf_within("%600000v", std::slice::from_ref(&c), 1 << 20).is_err());
+        assert_eq!(sprintf_within("%400000v", &[c], 1 << 20).unwrap().len(), 800_003);
     }
 
     /// `*` widths and precisions and explicit argument indexes, with their error forms. Each
