@@ -651,8 +651,9 @@ fn print_value(v: &Value, verb: char, spec: Spec, depth: usize) -> String {
             0 => spec.pad("<invalid reflect.Value>", false),
             _ => "<invalid reflect.Value>".into(),
         },
+        // A nil inside a slice, map or struct is `<nil>` whatever the verb, and not padded.
+        Value::Nil if depth > 0 => "<nil>".into(),
         Value::Nil => match verb {
-            'v' | 's' if depth > 0 => spec.pad("<nil>", false),
             'v' => spec.pad("<nil>", false),
             _ => bad_verb(v, verb, spec, depth),
         },
@@ -668,6 +669,23 @@ fn print_value(v: &Value, verb: char, spec: Spec, depth: usize) -> String {
             'v' | 's' | 'q' | 'x' | 'X' => fmt_string(s, verb, spec),
             _ => bad_verb(v, verb, spec, depth),
         },
+        // A `[]byte` is a string to the string verbs.
+        Value::Slice(items, Type::Slice(Type::Byte)) if matches!(verb, 's' | 'q' | 'x' | 'X') => {
+            let bytes: Vec<u8> = items
+                .iter()
+                .flat_map(|i| i.iter())
+                .map(|b| match b {
+                    Value::Uint(u, _) => u8::try_from(*u).unwrap_or(0),
+                    _ => 0,
+                })
+                .collect();
+            if matches!(verb, 'x' | 'X') {
+                let cut = spec.prec.map_or(bytes.as_slice(), |p| bytes.get(..p).unwrap_or(&bytes));
+                spec.pad(&hex_bytes(cut, verb, spec), false)
+            } else {
+                fmt_string(&String::from_utf8_lossy(&bytes), verb, spec)
+            }
+        }
         Value::Slice(items, _) => {
             let parts: Vec<String> = items
                 .iter()
@@ -696,16 +714,22 @@ fn print_value(v: &Value, verb: char, spec: Spec, depth: usize) -> String {
                 .collect();
             format!("{{{}}}", parts.join(" "))
         }
-        Value::Ptr(target, _) => match target {
-            None => match verb {
-                'v' | 's' if depth > 0 => "<nil>".into(),
-                'v' => spec.pad("<nil>", false),
-                _ => bad_verb(v, verb, spec, depth),
+        Value::Ptr(target, _) => match (target, verb) {
+            // At the top, a pointer to a composite prints as `&{...}`.
+            (Some(t), _) if depth == 0 && matches!(**t, Value::Struct(..) | Value::Slice(..) | Value::Map(..)) => {
+                format!("&{}", print_value(t, verb, spec, depth + 1))
+            }
+            (None, 'v') if depth > 0 => "<nil>".into(),
+            (None, 'v') => spec.pad("<nil>", false),
+            // Else Go prints the address, which no reimplementation can know (a fixed stand-in
+            // here), with `%v` or as an integer (nil: 0); other verbs are bad verbs.
+            (None, 'b' | 'o' | 'd' | 'x' | 'X') => fmt_int(0, verb, spec).unwrap_or_default(),
+            (Some(_), 'b' | 'o' | 'd' | 'x' | 'X') => fmt_int(ADDRESS_VALUE, verb, spec).unwrap_or_default(),
+            (Some(_), 'v') => spec.pad(ADDRESS, false),
+            _ => match target {
+                None => format!("%!{verb}({}=<nil>)", v.type_name()),
+                Some(_) => format!("%!{verb}({}={ADDRESS})", v.type_name()),
             },
-            // At the top, a pointer to a composite prints as `&{...}`; deeper, Go prints the
-            // address, which no reimplementation can reproduce: a fixed stand-in.
-            Some(t) if depth == 0 => format!("&{}", print_value(t, verb, spec, depth + 1)),
-            Some(_) => ADDRESS.into(),
         },
         Value::Time(_) => bad_verb(v, verb, spec, depth),
     }
@@ -713,6 +737,7 @@ fn print_value(v: &Value, verb: char, spec: Spec, depth: usize) -> String {
 
 /// What stands for a pointer's address, which Go prints and no reimplementation can know.
 const ADDRESS: &str = "0xc000000000";
+const ADDRESS_VALUE: i128 = 0xc0_0000_0000;
 
 /// A map key (always a string here) printed with the map's verb.
 fn print_key(k: &str, verb: char, spec: Spec) -> String {
@@ -1361,6 +1386,12 @@ mod tests {
                 vec![s("abc"), s("abc"), s("x"), s("x")],
                 "|61|st|  string",
             ),
+            // A nil inside a slice is `<nil>` with any verb, unpadded.
+            (
+                "%d|%7d|%-7x|%7q",
+                vec![json(r#"[null,"a",1.5,true]"#); 4],
+                "[<nil> %!d(string=a) %!d(json.Number=1.5) %!d(bool=true)]|[<nil> %!d(string=      a) %!d(json.Number=    1.5) %!d(bool=   true)]|[<nil> 61      312e35  %!x(bool=true   )]|[<nil>     \"a\"   \"1.5\" %!q(bool=   true)]",
+            ),
         ];
         for (format, args, go) in &cases {
             assert_eq!(&sprintf(format, args), go, "{format}");
@@ -1572,6 +1603,21 @@ mod tests {
         static BYTES: Type = Type::Slice(&Type::Byte);
         let bytes = Value::Slice(None, &BYTES);
         assert_eq!(sprintf("%#v", &[bytes]), "[]byte(nil)");
+        // A nil `[]byte` and a nil pointer in a struct, with the string verbs, an integer verb
+        // and others, as Go printed a v1.Descriptor's `Data` and `Platform`.
+        static DESC: StructDef = StructDef {
+            name: "v1.Descriptor",
+            fields: &[FieldDef::new("Data", &BYTES), FieldDef::new("Platform", &PLATFORM_PTR)],
+        };
+        let desc = Value::Struct(
+            Rc::new(vec![Value::Slice(None, &BYTES), Value::Ptr(None, &PLATFORM_PTR)]),
+            &DESC,
+        );
+        let five: Vec<Value> = (0..5).map(|_| desc.clone()).collect();
+        assert_eq!(
+            sprintf("%s|%x|%q|%t|%v", &five),
+            "{ %!s(*v1.Platform=<nil>)}|{ 0}|{\"\" %!q(*v1.Platform=<nil>)}|{[] %!t(*v1.Platform=<nil>)}|{[] <nil>}"
+        );
         // A time.Duration in Go syntax is its nanoseconds (`Interval:30000000000`).
         assert_eq!(
             sprintf(
