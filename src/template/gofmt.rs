@@ -1570,10 +1570,12 @@ mod tests {
                 FieldDef::new("Data", &STR_MAP),
                 FieldDef::new("Name", &crate::template::value::STRING),
             ],
+            methods: &[],
         };
         static PLATFORM: StructDef = StructDef {
             name: "v1.Platform",
             fields: &[],
+            methods: &[],
         };
         static PLATFORM_T: Type = Type::Struct(&PLATFORM);
         static PLATFORM_PTR: Type = Type::Ptr(&PLATFORM_T);
@@ -1608,6 +1610,7 @@ mod tests {
         static DESC: StructDef = StructDef {
             name: "v1.Descriptor",
             fields: &[FieldDef::new("Data", &BYTES), FieldDef::new("Platform", &PLATFORM_PTR)],
+            methods: &[],
         };
         let desc = Value::Struct(
             Rc::new(vec![Value::Slice(None, &BYTES), Value::Ptr(None, &PLATFORM_PTR)]),
