@@ -11,6 +11,8 @@ use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+mod unprivileged;
+
 const BLOBS: &str = "io.containerd.content.v1.content/blobs/sha256";
 
 fn fixture(fx: &str) -> PathBuf {
@@ -947,6 +949,49 @@ fn damage_fails_cleanly_and_salvage_lists_exactly_it() {
     assert_eq!(ann(2, "io.coldctr.damaged"), Some(flipped_layer.clone()));
     assert_eq!(ann(3, "io.coldctr.missing"), None);
     assert_eq!(ann(3, "io.coldctr.damaged"), None);
+}
+
+/// A layer blob this user may not read (mode 000; intact: root hashes it to its name) is left
+/// out by `--salvage` as unreadable, exit 4, and index.json says `io.coldctr.unreadable`, not
+/// `io.coldctr.damaged`: the written artifact must not claim damage nobody saw. Run as the
+/// unprivileged user 65534 when the tests run as root, as tests/exit_codes.rs does.
+#[test]
+fn salvage_names_an_unreadable_blob_unreadable_not_damaged() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tmp();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let copy = dir.path().join("root");
+    copy_root(&fixture("docker-28.5"), &copy);
+    let st = Command::new("chmod").arg("-R").arg("a+rX").arg(&copy).status().unwrap();
+    assert!(st.success());
+    let records = targets(&copy, "moby");
+    let (_, layers) = manifest_of(&copy, &records["docker.io/library/webapp:1.0"]);
+    let shut = layers.last().unwrap().clone();
+    let file = blob_file(&copy, &shut);
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o000)).unwrap();
+    let outdir = dir.path().join("out");
+    std::fs::create_dir(&outdir).unwrap();
+    std::fs::set_permissions(&outdir, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let out = outdir.join("w.tar");
+    let o = unprivileged::coldctr_unprivileged()
+        .arg("--root")
+        .arg(&copy)
+        .args(["--host-platform", "linux/amd64", "export", "--salvage", "-o"])
+        .arg(&out)
+        .arg("webapp:1.0")
+        .env_remove("COLDCTR_ROOT")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(4), "{err}");
+    assert!(err.contains(&format!("{shut} unreadable")), "{err}");
+    let files = files_of(&out);
+    assert!(!blob_members(&files).contains(&shut));
+    let ann = &json(&files, "index.json")["manifests"][0]["annotations"];
+    assert_eq!(ann["io.coldctr.unreadable"].as_str(), Some(shut.as_str()), "{ann}");
+    assert!(ann.get("io.coldctr.damaged").is_none(), "{ann}");
+    assert!(ann.get("io.coldctr.missing").is_none(), "{ann}");
 }
 
 #[test]

@@ -73,8 +73,9 @@ pub fn run(global: &Global, args: ExportArgs, out: &mut dyn Write) -> Result<Out
         ));
     }
     // --salvage (a global option): the records carved from meta.db's pages, and what exists
-    // of a damaged image written (what is missing or damaged listed on stderr and in
-    // index.json: io.coldctr.missing, io.coldctr.damaged; exit 3 when anything was left out).
+    // of a damaged image written (what is missing, damaged or unreadable listed on stderr and
+    // in index.json: io.coldctr.missing, io.coldctr.damaged, io.coldctr.unreadable; exit 3
+    // when anything was left out, 4 when a blob could not be read).
     // A layout or archive has no meta.db to carve: there --salvage only writes what exists.
     let salvage = global.salvaging();
     let root = if salvage && !global.reads_containerd() {

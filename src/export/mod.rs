@@ -39,6 +39,9 @@ pub const ANNOTATION_REF_NAME: &str = "org.opencontainers.image.ref.name";
 pub const ANNOTATION_MISSING: &str = "io.coldctr.missing";
 /// Ours, in salvage mode: blobs that were there but damaged, not written.
 pub const ANNOTATION_DAMAGED: &str = "io.coldctr.damaged";
+/// Ours, in salvage mode: blobs that were there but could not be read (permissions), not
+/// written; nothing says they are damaged.
+pub const ANNOTATION_UNREADABLE: &str = "io.coldctr.unreadable";
 
 /// Which manifests of an index go out.
 #[derive(Clone, Debug)]

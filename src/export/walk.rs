@@ -2,8 +2,9 @@
 //! what is chosen and why): documents read and checked here, layers looked at and planned.
 
 use super::{
-    ANNOTATION_DAMAGED, ANNOTATION_IMAGE_NAME, ANNOTATION_MISSING, ANNOTATION_REF_NAME, Blob, DockerEntry, ExportError,
-    Fault, IndexEntry, Plan, Problem, Selection, is_foreign, member_name, oci_reference_name, write,
+    ANNOTATION_DAMAGED, ANNOTATION_IMAGE_NAME, ANNOTATION_MISSING, ANNOTATION_REF_NAME, ANNOTATION_UNREADABLE, Blob,
+    DockerEntry, ExportError, Fault, IndexEntry, Plan, Problem, Selection, is_foreign, member_name, oci_reference_name,
+    write,
 };
 use crate::containerd::records::Image;
 use crate::containerd::root::{BlobError, Root};
@@ -137,10 +138,12 @@ impl<'a, 'r> Exporter<'a, 'r> {
         for (fault, key) in [
             (Fault::Missing, ANNOTATION_MISSING),
             (Fault::Damaged, ANNOTATION_DAMAGED),
+            // An intact blob this user may not read is not damaged: the artifact says which.
+            (Fault::Unreadable, ANNOTATION_UNREADABLE),
         ] {
             let digests: BTreeSet<&str> = mine
                 .iter()
-                .filter(|p| p.fault == fault || (fault == Fault::Damaged && p.fault == Fault::Unreadable))
+                .filter(|p| p.fault == fault)
                 .map(|p| p.digest.as_str())
                 .collect();
             if !digests.is_empty() {
