@@ -161,6 +161,47 @@ fn one_unreadable_blob_file_is_exit_4_where_it_is_read() {
     );
 }
 
+/// `fs export --from-blobs` reads the image's manifests and configs, then its layers: a
+/// content store that cannot be listed, or a layer blob that cannot be opened, is exit 4 as
+/// for every other command that reads blobs, never "no manifest of the image is on the node"
+/// nor a damaged layer (exit 3), and nothing is written.
+#[test]
+fn fs_export_from_blobs_says_unreadable_not_missing() {
+    let (tmp, root) = fixture_copy("docker-28.5");
+    chmod(tmp.path(), 0o755);
+    open_up(&root);
+    let outdir = tmp.path().join("out");
+    std::fs::create_dir(&outdir).expect("mkdir");
+    chmod(&outdir, 0o777);
+    let out = outdir.join("fs.tar");
+    let out = out.to_str().expect("utf-8 path");
+    let args = ["fs", "export", "--from-blobs", "webapp:1.0", "-o", out];
+    let o = run_as(&root, &args, true);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    std::fs::remove_file(out).expect("rm");
+    let blobs = root.join(CONTENT).join("blobs/sha256");
+    chmod(&blobs, 0o700);
+    let o = run_as(&root, &args, true);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(4), "{err}");
+    assert!(err.contains("blobs/sha256: permission denied"), "{err}");
+    assert!(!err.contains("no manifest"), "{err}");
+    assert!(!Path::new(out).exists());
+    chmod(&blobs, 0o755);
+    // One layer blob mode 000, the rest readable.
+    let o = run(&root, &["inspect", "--format", "{{.Descriptor.Digest}}", "webapp:1.0"]);
+    let manifest = String::from_utf8_lossy(&o.stdout).trim().to_string();
+    let hex = manifest.strip_prefix("sha256:").expect("a sha256 target");
+    let m: Value = serde_json::from_slice(&std::fs::read(blobs.join(hex)).expect("manifest")).expect("json");
+    let layer = m["layers"][0]["digest"].as_str().expect("a layer").to_string();
+    chmod(&blobs.join(layer.trim_start_matches("sha256:")), 0o000);
+    let o = run_as(&root, &args, true);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(4), "{err}");
+    assert!(err.contains(&layer) && err.contains("ermission denied"), "{err}");
+    assert!(!Path::new(out).exists());
+}
+
 #[test]
 fn a_root_without_a_content_store_says_so() {
     let (_tmp, root) = fixture_copy("docker-28.5");

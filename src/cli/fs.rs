@@ -559,10 +559,27 @@ fn image_layers(node: &Node, global: &Global, reference: &str) -> Result<Vec<cra
         &host.architecture,
     )
     .map_err(|e| {
-        Failure::new(
-            Outcome::Damaged,
-            format!("image {}: {e}", crate::text::one_line(&image.name)),
-        )
+        // Unreadable (permissions) is exit 4, never "not on the node" (exit 3).
+        let outcome = match e {
+            crate::overlay::blobs::LayersError::NotFound => Outcome::Damaged,
+            crate::overlay::blobs::LayersError::Unreadable(_) => Outcome::Unreadable,
+        };
+        Failure::new(outcome, format!("image {}: {e}", crate::text::one_line(&image.name)))
+    })
+    .and_then(|layers| {
+        // A layer blob that cannot be opened for permissions is exit 4 too, found before
+        // anything is written (the layer reader's errors are damage, exit 3).
+        for layer in &layers {
+            if let Ok(d) = crate::digest::Digest::parse(&layer.digest)
+                && let Err(e @ crate::containerd::root::BlobError::Io { .. }) = node.root.open_blob(&d)
+            {
+                return Err(Failure::new(
+                    Outcome::Unreadable,
+                    format!("image {}: layer {e}", crate::text::one_line(&image.name)),
+                ));
+            }
+        }
+        Ok(layers)
     })
 }
 

@@ -33,7 +33,7 @@
 use super::export::{Summary, copy_exact};
 use super::layertar::{Reader, clean};
 use crate::bolt::Tx;
-use crate::containerd::root::Root;
+use crate::containerd::root::{BlobError, Root};
 use crate::digest::Digest;
 use crate::export::tar::{self, Member};
 use crate::image::document::{self, ImageConfig};
@@ -51,8 +51,29 @@ pub struct Layer {
     pub media_type: String,
 }
 
+/// Why an image's layers are not known.
+#[derive(Debug, PartialEq, Eq)]
+pub enum LayersError {
+    /// No manifest of the image could be read (missing or damaged documents).
+    NotFound,
+    /// A manifest, index or config could not be read at all (permissions): the image's
+    /// manifests may well be there, so this is never said to be "not on the node".
+    Unreadable(String),
+}
+
+impl std::fmt::Display for LayersError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LayersError::NotFound => f.write_str("no manifest of the image is on the node"),
+            LayersError::Unreadable(why) => write!(f, "{why}"),
+        }
+    }
+}
+
 /// The layers of the image whose target is `(media_type, digest)`: of the manifest whose
-/// config has the host's `os` and `architecture`, else of the first manifest present.
+/// config has the host's `os` and `architecture`, else of the first manifest present. A
+/// document that cannot be read for permissions ends the walk ([`LayersError::Unreadable`]):
+/// which manifest is the host's is then not known.
 pub fn image_layers(
     root: &Root,
     tx: &Tx<'_>,
@@ -61,7 +82,8 @@ pub fn image_layers(
     digest: &str,
     os: &str,
     arch: &str,
-) -> Result<Vec<Layer>, String> {
+) -> Result<Vec<Layer>, LayersError> {
+    let unreadable = |e: &BlobError| matches!(e, BlobError::Io { .. });
     let mut todo = vec![(media_type.to_string(), digest.to_string())];
     let mut found: Vec<(bool, Vec<Layer>)> = Vec::new();
     let mut read = 0;
@@ -70,18 +92,24 @@ pub fn image_layers(
         if read > MAX_DOCUMENTS {
             break;
         }
-        let Ok(blob) = root.read_blob(tx, ns, &d) else {
-            continue;
+        let blob = match root.read_blob(tx, ns, &d) {
+            Ok(blob) => blob,
+            Err(e) if unreadable(&e) => return Err(LayersError::Unreadable(e.to_string())),
+            Err(_) => continue,
         };
         if document::is_manifest_type(&mt) {
             let Ok(m) = document::decode::<document::Manifest>(&blob) else {
                 continue;
             };
-            let host = root
-                .read_blob(tx, ns, &m.config.digest)
-                .ok()
-                .and_then(|c| document::decode::<ImageConfig>(&c).ok())
-                .is_some_and(|c| c.os.as_deref() == Some(os) && c.architecture.as_deref() == Some(arch));
+            let host = match root.read_blob(tx, ns, &m.config.digest) {
+                Ok(c) => document::decode::<ImageConfig>(&c)
+                    .ok()
+                    .is_some_and(|c| c.os.as_deref() == Some(os) && c.architecture.as_deref() == Some(arch)),
+                Err(e) if unreadable(&e) => {
+                    return Err(LayersError::Unreadable(format!("config of manifest {d}: {e}")));
+                }
+                Err(_) => false,
+            };
             let layers = m
                 .layers
                 .into_iter()
@@ -101,7 +129,7 @@ pub fn image_layers(
         .or(if found.is_empty() { None } else { Some(0) });
     match pick.and_then(|i| found.into_iter().nth(i)) {
         Some((_, layers)) => Ok(layers),
-        None => Err("no manifest of the image is on the node".into()),
+        None => Err(LayersError::NotFound),
     }
 }
 
