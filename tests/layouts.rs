@@ -23,6 +23,7 @@
 
 #[path = "gcdu_support/mod.rs"]
 mod support;
+mod unprivileged;
 
 use serde_json::Value;
 use sha2::Digest as _;
@@ -1118,6 +1119,53 @@ fn an_index_json_that_is_a_fifo_is_not_read() {
         .map(|(k, _)| k)
         .collect();
     assert!(kinds.contains("oci-layout-invalid"), "{kinds:?}");
+}
+
+/// index.json, oci-layout or blobs/sha256 that this user may not read (mode 000) is exit 4
+/// with a kind that says so (`index-json-unreadable`, `oci-layout-unreadable`,
+/// `blobs-dir-unreadable`), not damage (`index-json-invalid`, exit 3) nor a symlink
+/// (`blobs-dir-symlink`), and no blob is then called missing. Run as the unprivileged user
+/// 65534 when the tests run as root, as tests/exit_codes.rs does.
+#[test]
+fn layout_files_unreadable_for_permissions_are_exit_4_and_say_so() {
+    use std::os::unix::fs::PermissionsExt;
+    let chmod = |p: &Path, mode: u32| std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
+    let (tmp, dir) = layout_copy("layouts/umoci");
+    chmod(tmp.path(), 0o755);
+    let st = Command::new("chmod").arg("-R").arg("a+rX").arg(&dir).status().unwrap();
+    assert!(st.success());
+    let run = |args: &[&str]| {
+        unprivileged::coldctr_unprivileged()
+            .arg("--root")
+            .arg(&dir)
+            .args(args)
+            .env_remove("COLDCTR_ROOT")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
+    for (path, mode, kind, wrong) in [
+        ("index.json", 0o000, "index-json-unreadable", "index-json-invalid"),
+        ("oci-layout", 0o000, "oci-layout-unreadable", "oci-layout-invalid"),
+        ("blobs/sha256", 0o000, "blobs-dir-unreadable", "blobs-dir-symlink"),
+    ] {
+        let at = dir.join(path);
+        let before = std::fs::metadata(&at).unwrap().permissions().mode() & 0o7777;
+        chmod(&at, mode);
+        for args in [&["images"][..], &["verify"]] {
+            let o = run(args);
+            let err = stderr(&o);
+            assert_eq!(o.status.code(), Some(4), "{path} {args:?}: {err}");
+            assert!(err.contains(&format!("error: {kind}:")), "{path} {args:?}: {err}");
+            assert!(!err.contains(wrong), "{path} {args:?}: {err}");
+        }
+        let o = run(&["verify", "--format", "json"]);
+        let v = json_of(&o, "verify");
+        let kinds: BTreeSet<String> = source_problems(&v).into_iter().map(|(k, _)| k).collect();
+        assert!(kinds.contains(kind), "{path}: {v:#}");
+        assert!(!kinds.contains("blob-missing"), "{path}: {v:#}");
+        chmod(&at, before);
+    }
 }
 
 #[test]

@@ -230,10 +230,11 @@ pub fn content_outcome(root: &Root) -> Outcome {
     } else {
         Outcome::Ok
     };
-    if records_outcome(root) == Outcome::Damaged {
+    let records = records_outcome(root);
+    if records == Outcome::Damaged {
         return Outcome::Damaged;
     }
-    found.worst(match root.content_state() {
+    found.worst(records).worst(match root.content_state() {
         ContentState::Readable => Outcome::Ok,
         ContentState::Denied(_) => Outcome::Unreadable,
         ContentState::Absent(_) | ContentState::Unsafe(_) => Outcome::Damaged,
@@ -241,12 +242,17 @@ pub fn content_outcome(root: &Root) -> Outcome {
 }
 
 /// Damaged (3) when the records are a salvage view of a damaged meta.db, or were built from
-/// an image layout or archive with an error (a command that reads no blob says so too).
+/// an image layout or archive with an error (a command that reads no blob says so too);
+/// unreadable (4) when a layout's index.json, oci-layout or blobs directory could not be
+/// read for permissions.
 pub fn records_outcome(root: &Root) -> Outcome {
-    if root.salvage.as_ref().is_some_and(|s| s.damaged()) || root.source.as_ref().is_some_and(|s| s.damaged()) {
-        Outcome::Damaged
-    } else {
-        Outcome::Ok
+    let damaged =
+        root.salvage.as_ref().is_some_and(|s| s.damaged()) || root.source.as_ref().is_some_and(|s| s.damaged());
+    let unreadable = root.source.as_ref().is_some_and(|s| s.unreadable());
+    match (damaged, unreadable) {
+        (_, true) => Outcome::Unreadable,
+        (true, false) => Outcome::Damaged,
+        (false, false) => Outcome::Ok,
     }
 }
 

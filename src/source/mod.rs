@@ -19,7 +19,7 @@ pub mod layout;
 pub mod tar;
 
 use crate::bolt::build;
-use crate::containerd::root::{self, Root, RootError};
+use crate::containerd::root::{self, ContentState, Root, RootError};
 use crate::digest::Digest;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -126,6 +126,9 @@ impl std::fmt::Display for Problem {
     }
 }
 
+/// The problems of a layout that say a file or directory could not be read for permissions.
+pub const UNREADABLE_KINDS: &[&str] = &["oci-layout-unreadable", "index-json-unreadable", "blobs-dir-unreadable"];
+
 /// What a layout or archive source adds to a [`Root`]: its kind, its problems, and how
 /// references name its image records.
 #[derive(Debug)]
@@ -140,7 +143,15 @@ pub struct SourceInfo {
 
 impl SourceInfo {
     pub fn damaged(&self) -> bool {
-        self.problems.iter().any(|p| p.severity == Severity::Error)
+        self.problems
+            .iter()
+            .any(|p| p.severity == Severity::Error && !UNREADABLE_KINDS.contains(&p.kind))
+    }
+
+    /// Whether a file or directory of the layout could not be read at all (permissions):
+    /// exit 4, as a content store that cannot be listed, not damage.
+    pub fn unreadable(&self) -> bool {
+        self.problems.iter().any(|p| UNREADABLE_KINDS.contains(&p.kind))
     }
 
     /// The image record a user's reference names on this source: a record name, a ref name as
@@ -311,21 +322,37 @@ pub fn open_layout(named: &Path) -> Result<Root, SourceError> {
     };
     let mut problems = Vec::new();
     // A file that cannot be used is a problem of the layout, and the rest is still read.
-    let small = |name: &str, kind: &'static str, problems: &mut Vec<Problem>| match read_small(&dir.join(name)) {
+    // A file this user may not read is not damaged: its own kind, and exit 4 (see
+    // [`SourceInfo::unreadable`]).
+    let small = |name: &str, kinds: (&'static str, &'static str), problems: &mut Vec<Problem>| match read_small(
+        &dir.join(name),
+    ) {
         Ok(bytes) => Some(bytes),
         Err(SourceError::Unreadable { message, .. }) => {
-            problems.push(Problem::error(kind, name, message));
+            problems.push(Problem::error(kinds.0, name, message));
+            None
+        }
+        Err(SourceError::Denied { what, .. }) => {
+            problems.push(Problem::error(kinds.1, name, what));
             None
         }
         Err(e) => {
-            problems.push(Problem::error(kind, name, e.to_string()));
+            problems.push(Problem::error(kinds.0, name, e.to_string()));
             None
         }
     };
-    if let Some(bytes) = small("oci-layout", "oci-layout-invalid", &mut problems) {
+    if let Some(bytes) = small(
+        "oci-layout",
+        ("oci-layout-invalid", "oci-layout-unreadable"),
+        &mut problems,
+    ) {
         layout::check_layout_file(bytes.as_deref(), &mut problems);
     }
-    let entries = match small("index.json", "index-json-invalid", &mut problems) {
+    let entries = match small(
+        "index.json",
+        ("index-json-invalid", "index-json-unreadable"),
+        &mut problems,
+    ) {
         Some(Some(bytes)) => layout::entries(&bytes, &mut problems),
         Some(None) => {
             problems.push(Problem::error("index-json-missing", "index.json", "no index.json"));
@@ -336,8 +363,12 @@ pub fn open_layout(named: &Path) -> Result<Root, SourceError> {
     let empty = crate::bolt::Db::from_bytes(dir.join("index.json"), build::build(&build::Tree::new()))
         .map_err(RootError::from)?;
     let mut root = Root::for_layout(dir, empty);
-    if let Some(problem) = root.content_problem() {
-        problems.push(Problem::error("blobs-dir-symlink", "blobs", problem.to_string()));
+    match root.content_state() {
+        ContentState::Readable => {}
+        ContentState::Denied(why) => problems.push(Problem::error("blobs-dir-unreadable", "blobs", why.clone())),
+        ContentState::Absent(why) | ContentState::Unsafe(why) => {
+            problems.push(Problem::error("blobs-dir-symlink", "blobs", why.clone()));
+        }
     }
     let imported = import::import(&entries, &RootBlobs::new(&root), &mut problems);
     let meta =
@@ -366,6 +397,13 @@ fn read_small(path: &Path) -> Result<Option<Vec<u8>>, SourceError> {
         path: path.into(),
         message,
     };
+    let failed = |e: std::io::Error| match e.kind() {
+        std::io::ErrorKind::PermissionDenied => SourceError::Denied {
+            path: path.into(),
+            what: e.to_string(),
+        },
+        _ => unreadable(e.to_string()),
+    };
     let file = std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
@@ -376,9 +414,9 @@ fn read_small(path: &Path) -> Result<Option<Vec<u8>>, SourceError> {
         Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
             return Err(unreadable("a symlink; not followed".into()));
         }
-        Err(e) => return Err(unreadable(e.to_string())),
+        Err(e) => return Err(failed(e)),
     };
-    let meta = file.metadata().map_err(|e| unreadable(e.to_string()))?;
+    let meta = file.metadata().map_err(failed)?;
     if !meta.is_file() {
         return Err(unreadable("not a regular file; not read".into()));
     }
@@ -389,9 +427,7 @@ fn read_small(path: &Path) -> Result<Option<Vec<u8>>, SourceError> {
         )));
     }
     let mut data = Vec::with_capacity(meta.len() as usize);
-    file.take(MAX_SMALL)
-        .read_to_end(&mut data)
-        .map_err(|e| unreadable(e.to_string()))?;
+    file.take(MAX_SMALL).read_to_end(&mut data).map_err(failed)?;
     Ok(Some(data))
 }
 
