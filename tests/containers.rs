@@ -1500,6 +1500,57 @@ fn a_time_go_refuses_stops_reading_config_where_go_stops() {
     assert_eq!(lines_json(&ps.stdout).len(), NAMES.len(), "every container listed");
 }
 
+/// meta.db that cannot be opened (permissions) is exit 4 for `ps`, `container inspect` and
+/// `timeline`, as for `images` (they said "containerd root not read" and exited 3), and the
+/// Docker containers are still listed. IMAGE, which dockerd shows as the name given at create
+/// only while that name still names the image, is then the image ID, with a note: without the
+/// image records it is not known (it showed `lab/victim:1` for a removed image). Run as the
+/// unprivileged user 65534 when the tests run as root, as tests/exit_codes.rs does.
+#[test]
+fn an_unreadable_meta_db_is_exit_4_and_image_is_not_guessed() {
+    let node = unpack();
+    let out = Command::new("chmod")
+        .arg("-R")
+        .arg("a+rX")
+        .arg(node.dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let meta = node.root().join("io.containerd.metadata.v1.bolt/meta.db");
+    std::fs::set_permissions(&meta, std::os::unix::fs::PermissionsExt::from_mode(0o000)).unwrap();
+    let as_nobody = |args: &[&str]| {
+        unprivileged::coldctr_unprivileged()
+            .arg("--root")
+            .arg(node.root())
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    for args in [
+        &["ps", "-a"][..],
+        &["container", "inspect", "dev-running"],
+        &["timeline"],
+        &["images"],
+    ] {
+        let o = as_nobody(args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(4), "{args:?}: {err}");
+        assert!(err.contains("Permission denied"), "{args:?}: {err}");
+    }
+    let o = as_nobody(&["ps", "-a", "--format", "json"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("is the image ID"), "{err}");
+    let rows = lines_json(&o.stdout);
+    assert_eq!(rows.len(), NAMES.len(), "every container listed: {err}");
+    for row in &rows {
+        let id = row["ImageID"].as_str().unwrap().trim_start_matches("sha256:");
+        let shown = row["Image"].as_str().unwrap();
+        assert!(id.starts_with(shown) && shown.len() == 12, "{row}");
+    }
+    let victim = rows.iter().find(|r| r["Names"] == "dev-victim").unwrap();
+    assert_eq!(victim["ImageRef"], "lab/victim:1", "the name given at create is kept");
+}
+
 /// One container's `config.v2.json` that cannot be opened (permissions) is exit 4 for every
 /// command that reads the Docker containers, also those that read it only to resolve names
 /// (`mounts`, `snapshots tree`: they said "not readable as JSON" and exited 3). Run as the

@@ -230,7 +230,11 @@ fn gather(global: &Global, with_timeline: bool) -> Result<(Inventory, Outcome), 
     for note in &inv.notes {
         warn(note);
         if note.starts_with("containerd root not read") {
-            outcome = outcome.worst(Outcome::Damaged);
+            outcome = outcome.worst(if inv.containerd_unreadable {
+                Outcome::Unreadable
+            } else {
+                Outcome::Damaged
+            });
         }
     }
     for m in &inv.damaged {

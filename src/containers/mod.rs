@@ -104,6 +104,9 @@ pub struct Inventory {
     pub unreadable: Vec<String>,
     /// Said once: why a source was not read (no containerd root, no Docker root).
     pub notes: Vec<String>,
+    /// The containerd root (meta.db) could not be read at all (permissions, an I/O error):
+    /// exit 4, where a root that is damaged or not there is 3.
+    pub containerd_unreadable: bool,
     /// The node's own path of its Docker data root (`/var/lib/docker`), as the containers'
     /// saved paths name it.
     pub docker_node_root: String,
@@ -132,7 +135,8 @@ fn is_zero_time(t: &str) -> bool {
 }
 
 /// Reads every source. A containerd root that cannot be opened leaves the Docker containers
-/// (named by `Config.Image`, since image records cannot be looked up), and the other way round.
+/// (IMAGE then the image ID where the name given at create may no longer name it: the image
+/// records that would tell cannot be looked up), and the other way round.
 pub fn gather(src: &Sources<'_>) -> Inventory {
     let docker_root = docker::locate(src.containerd_root, src.docker_root);
     let mut inv = Inventory {
@@ -141,6 +145,7 @@ pub fn gather(src: &Sources<'_>) -> Inventory {
         damaged: Vec::new(),
         unreadable: Vec::new(),
         notes: Vec::new(),
+        containerd_unreadable: false,
         docker_node_root: "/var/lib/docker".into(),
         containerd: None,
     };
@@ -165,6 +170,12 @@ pub fn gather(src: &Sources<'_>) -> Inventory {
     let root = match opened {
         Ok(r) => Some(r),
         Err(e) => {
+            // As every other command: a root that could not be read at all is exit 4.
+            inv.containerd_unreadable = matches!(
+                &e,
+                crate::containerd::root::RootError::Denied { .. }
+                    | crate::containerd::root::RootError::Bolt(crate::bolt::BoltError::Io { .. })
+            );
             inv.notes.push(format!(
                 "containerd root not read: {}",
                 crate::text::escape(e.to_string().as_bytes())
@@ -178,6 +189,7 @@ pub fn gather(src: &Sources<'_>) -> Inventory {
         records_by_ns = read_records(root, src, &docker_root, &mut inv);
         images_from_containerd(root, src, &docker_containers, &mut resolved);
     }
+    unverified_images(&docker_containers, &mut resolved, &mut inv);
     let root_dir: PathBuf = root.as_ref().map_or_else(
         || crate::containerd::root::root_of(src.containerd_root),
         |r| r.dir.clone(),
@@ -349,6 +361,26 @@ fn images_from_containerd(
             }
         };
         *slot = Some(shown);
+    }
+}
+
+/// IMAGE of the containers neither Docker's reference store nor the image records (not
+/// read) resolved: the name given at create is shown by dockerd only while it still names
+/// the container's image, which is then not known, so the image ID (always the container's
+/// image) is shown, and a note says so once. `ImageRef` keeps the name.
+fn unverified_images(containers: &[DockerContainer], resolved: &mut [Option<String>], inv: &mut Inventory) {
+    let mut unknown = 0;
+    for (c, slot) in containers.iter().zip(resolved.iter_mut()) {
+        let (given, id) = (c.image_ref(), c.image_id());
+        if slot.is_none() && !id.is_empty() && !given.is_empty() && given != id {
+            *slot = Some(id.to_string());
+            unknown += 1;
+        }
+    }
+    if unknown > 0 {
+        inv.notes.push(format!(
+            "IMAGE of {unknown} Docker container(s) is the image ID: without the image records, whether the name given at create still names the image is not known (ImageRef keeps that name)"
+        ));
     }
 }
 
