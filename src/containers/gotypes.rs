@@ -25,7 +25,7 @@
 //! (`.HostConfig.NetworkMode.IsHost`) are not there: such a template fails the typed pass and
 //! runs on the raw body, as docker runs any template its typed pass refuses.
 
-use crate::inspect::gotypes::DESCRIPTOR_PTR;
+use crate::inspect::gotypes::{DESCRIPTOR_PTR, DRIVER_DATA_T, HEALTHCHECK_PTR};
 use crate::template::{EMPTY_STRUCT, FieldDef as F, MethodDef, StructDef, Type, Value};
 
 static STR: Type = Type::String;
@@ -33,7 +33,6 @@ static INT: Type = Type::Int;
 static I64: Type = Type::Int64;
 static UINT: Type = Type::Uint;
 static BOOL: Type = Type::Bool;
-static DUR: Type = Type::Duration;
 static TIME: Type = Type::Time;
 static STRINGS: Type = Type::Slice(&STR);
 static STRING_LISTS: Type = Type::Slice(&STRINGS);
@@ -363,13 +362,6 @@ static HOST_CONFIG: StructDef = StructDef {
 static HOST_CONFIG_T: Type = Type::Struct(&HOST_CONFIG);
 static HOST_CONFIG_PTR: Type = ptr(&HOST_CONFIG_T);
 
-static DRIVER_DATA: StructDef = StructDef {
-    name: "storage.DriverData",
-    fields: &[F::new("Data", &STRING_MAP), F::new("Name", &STR)],
-    methods: &[],
-};
-static DRIVER_DATA_T: Type = Type::Struct(&DRIVER_DATA);
-
 static BASE: StructDef = StructDef {
     name: "container.ContainerJSONBase",
     fields: &[
@@ -418,22 +410,6 @@ static MOUNT_POINT: StructDef = StructDef {
 static MOUNT_POINT_T: Type = Type::Struct(&MOUNT_POINT);
 static MOUNT_POINTS: Type = Type::Slice(&MOUNT_POINT_T);
 
-/// `container.HealthConfig`, an alias of docker-image-spec's `HealthcheckConfig`.
-static HEALTHCHECK_CONFIG: StructDef = StructDef {
-    name: "v1.HealthcheckConfig",
-    fields: &[
-        F::new("Test", &STRINGS).omitempty(),
-        F::new("Interval", &DUR).omitempty(),
-        F::new("Timeout", &DUR).omitempty(),
-        F::new("StartPeriod", &DUR).omitempty(),
-        F::new("StartInterval", &DUR).omitempty(),
-        F::new("Retries", &INT).omitempty(),
-    ],
-    methods: &[],
-};
-static HEALTHCHECK_CONFIG_T: Type = Type::Struct(&HEALTHCHECK_CONFIG);
-static HEALTHCHECK_CONFIG_PTR: Type = ptr(&HEALTHCHECK_CONFIG_T);
-
 static CONFIG: StructDef = StructDef {
     name: "container.Config",
     fields: &[
@@ -449,7 +425,7 @@ static CONFIG: StructDef = StructDef {
         F::new("StdinOnce", &BOOL),
         F::new("Env", &STRINGS),
         F::new("Cmd", &STRINGS),
-        F::new("Healthcheck", &HEALTHCHECK_CONFIG_PTR).omitempty(),
+        F::new("Healthcheck", &HEALTHCHECK_PTR).omitempty(),
         F::new("ArgsEscaped", &BOOL).omitempty(),
         F::new("Image", &STR),
         F::new("Volumes", &SET),

@@ -34,7 +34,9 @@ static HEALTHCHECK: StructDef = StructDef {
     methods: &[],
 };
 static HEALTHCHECK_T: Type = Type::Struct(&HEALTHCHECK);
-static HEALTHCHECK_PTR: Type = Type::Ptr(&HEALTHCHECK_T);
+/// `*v1.HealthcheckConfig`, also a container's `Config.Healthcheck` (`container.HealthConfig`
+/// is an alias of it).
+pub static HEALTHCHECK_PTR: Type = Type::Ptr(&HEALTHCHECK_T);
 
 static IMAGE_CONFIG: StructDef = StructDef {
     name: "v1.ImageConfig",
@@ -113,7 +115,8 @@ static DRIVER_DATA: StructDef = StructDef {
     fields: &[F::new("Data", &STRING_MAP), F::new("Name", &STR)],
     methods: &[],
 };
-static DRIVER_DATA_T: Type = Type::Struct(&DRIVER_DATA);
+/// `storage.DriverData`, an image's and a container's `GraphDriver`.
+pub static DRIVER_DATA_T: Type = Type::Struct(&DRIVER_DATA);
 
 static ROOTFS: StructDef = StructDef {
     name: "image.RootFS",
