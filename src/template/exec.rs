@@ -502,12 +502,11 @@ impl<'t, 'o> State<'t, 'o> {
         final_: Option<Value>,
     ) -> R<Value> {
         self.at = At::Arg(node);
-        let n = idents.len();
-        let (last, path) = match idents.split_last() {
-            Some((last, path)) if n > 0 => (last, path),
-            _ => return self.eval_field_chain(dot.v.clone(), dot.iface, idents, args.len() + 1, final_),
+        // The parser gives a field at least one name; none would be the dot itself.
+        let Some((last, path)) = idents.split_last() else {
+            return Ok(dot.v.clone());
         };
-        let (receiver, iface) = self.eval_field_chain_typed(dot.v.clone(), dot.iface, path, 0, None)?;
+        let (receiver, iface) = self.eval_field_chain(dot.v.clone(), dot.iface, path, 0, None)?;
         if let (Value::Struct(fields, def), _) = indirect(&receiver)
             && let Some(m) = def.methods.iter().find(|m| m.name == *last)
         {
@@ -569,6 +568,7 @@ impl<'t, 'o> State<'t, 'o> {
         let pipe = self.eval_arg(dot, Param::Any, node)?;
         self.at = At::Arg(chain);
         self.eval_field_chain(pipe, false, fields, nargs, final_)
+            .map(|(v, _)| v)
     }
 
     fn eval_variable_node(
@@ -586,23 +586,11 @@ impl<'t, 'o> State<'t, 'o> {
             return Ok(value);
         }
         self.eval_field_chain(value, false, idents.get(1..).unwrap_or(&[]), args.len(), final_)
-    }
-
-    fn eval_field_chain(
-        &mut self,
-        receiver: Value,
-        iface: bool,
-        idents: &[String],
-        nargs: usize,
-        final_: Option<Value>,
-    ) -> R<Value> {
-        self.eval_field_chain_typed(receiver, iface, idents, nargs, final_)
             .map(|(v, _)| v)
     }
 
-    /// [`eval_field_chain`](Self::eval_field_chain), and whether the result's static type is
-    /// `interface {}`.
-    fn eval_field_chain_typed(
+    /// `.a.b.c` of `receiver`, and whether the result's static type is `interface {}`.
+    fn eval_field_chain(
         &mut self,
         receiver: Value,
         iface: bool,

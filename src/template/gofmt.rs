@@ -1018,16 +1018,23 @@ fn alternate_float(s: String, verb: char, prec: i32) -> String {
     format!("{mant}{exp}")
 }
 
+/// A float's IEEE 754 fields: its sign as printed (`-` or nothing), its biased exponent (0
+/// for zero and subnormals) and its 52 fraction bits.
+fn float_fields(f: f64) -> (&'static str, i32, u64) {
+    let bits = f.to_bits();
+    let sign = if f.is_sign_negative() { "-" } else { "" };
+    // 11 bits: always fits.
+    let raw_exp = i32::try_from((bits >> 52) & 0x7ff).unwrap_or(0);
+    (sign, raw_exp, bits & ((1u64 << 52) - 1))
+}
+
 /// `%x` of a float: `0x1.8p+00`, the mantissa's hex digits (all that are needed, or
 /// `prec` of them, rounded to even) and the power of two, at least two digits.
 fn hex_float(f: f64, upper: bool, prec: Option<usize>) -> String {
     if !f.is_finite() {
         return format_float(f, 'g', -1);
     }
-    let sign = if f.is_sign_negative() { "-" } else { "" };
-    let bits = f.to_bits();
-    let raw_exp = i32::try_from((bits >> 52) & 0x7ff).unwrap_or(0);
-    let frac = bits & ((1u64 << 52) - 1);
+    let (sign, raw_exp, frac) = float_fields(f);
     // The value as 1.m × 2^exp, with m 52 bits (a subnormal is normalized first).
     let (mut mant, mut exp) = if raw_exp == 0 {
         if frac == 0 {
@@ -1086,10 +1093,7 @@ fn binary_float(f: f64) -> String {
     if !f.is_finite() {
         return format_float(f, 'g', -1);
     }
-    let sign = if f.is_sign_negative() { "-" } else { "" };
-    let bits = f.to_bits();
-    let raw_exp = i32::try_from((bits >> 52) & 0x7ff).unwrap_or(0);
-    let frac = bits & ((1u64 << 52) - 1);
+    let (sign, raw_exp, frac) = float_fields(f);
     let (mant, exp) = if raw_exp == 0 {
         (frac, -1074)
     } else {
