@@ -398,20 +398,25 @@ fn create_beside<T>(
 impl<'o> Temp<'o> {
     /// Creates the output's temporary file beside OUT, open for writing.
     pub(super) fn file(out: &'o Output) -> Result<(Temp<'o>, std::fs::File), Failure> {
-        let (name, file) = create_beside(out, "tmp", |n| out.dir.create_file(n)).map_err(|e| beside_failure(out, e))?;
+        let (name, file) = create_beside(out, "tmp", |n| {
+            super::interrupt::registering(out.parent.join(n), false, || out.dir.create_file(n))
+        })
+        .map_err(|e| beside_failure(out, e))?;
         Ok((Temp::ours(out, name, false), file))
     }
 
     /// Creates the output's temporary directory beside OUT, empty, and opens it.
     pub(super) fn dir(out: &'o Output) -> Result<(Temp<'o>, Dir), Failure> {
-        let (name, ()) = create_beside(out, "tmp", |n| out.dir.create_dir(n)).map_err(|e| beside_failure(out, e))?;
+        let (name, ()) = create_beside(out, "tmp", |n| {
+            super::interrupt::registering(out.parent.join(n), true, || out.dir.create_dir(n))
+        })
+        .map_err(|e| beside_failure(out, e))?;
         let temp = Temp::ours(out, name, true);
         let opened = out.dir.open_dir(&temp.name).map_err(|e| beside_failure(out, e))?;
         Ok((temp, opened))
     }
 
     fn ours(out: &'o Output, name: OsString, dir: bool) -> Temp<'o> {
-        super::interrupt::register(out.parent.join(&name), dir);
         Temp {
             out,
             name,

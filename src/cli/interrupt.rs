@@ -84,11 +84,16 @@ fn watch(set: libc::sigset_t) {
     }
 }
 
-/// Registers the partial output (a file, or a directory when `dir`) a signal should remove.
-pub fn register(path: PathBuf, dir: bool) {
-    if let Ok(mut p) = PARTIAL.lock() {
+/// Creates the partial output `path` (a file, or a directory when `dir`) with `make` and
+/// registers it for removal on a signal, both under the lock the watcher takes first: a signal
+/// that comes meanwhile waits for the entry to be made and registered, then removes it.
+pub fn registering<T>(path: PathBuf, dir: bool, make: impl FnOnce() -> std::io::Result<T>) -> std::io::Result<T> {
+    let mut partial = PARTIAL.lock().ok();
+    let made = make()?;
+    if let Some(p) = partial.as_deref_mut() {
         *p = Some((path, dir));
     }
+    Ok(made)
 }
 
 /// The partial output is committed or removed: nothing to do on a signal any more.
