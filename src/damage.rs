@@ -103,7 +103,7 @@ impl Damage {
 
     /// Each note once (the same page can be met from several records), in the order met.
     pub fn distinct(&self) -> Vec<&Note> {
-        let mut seen = std::collections::HashSet::new();
+        let mut seen = foldhash::HashSet::default();
         self.0.iter().filter(|n| seen.insert(&n.message)).collect()
     }
 

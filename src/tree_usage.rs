@@ -3,7 +3,7 @@
 //! `gc` (what a snapshot directory frees) and `du` (where the disk goes), which is why it lives
 //! in neither.
 
-use std::collections::HashSet;
+use foldhash::HashSet;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
@@ -17,7 +17,7 @@ pub struct Usage {
 
 /// The usage of the tree at `path` (a file, a symlink or a directory).
 pub fn disk_usage(path: &Path) -> std::io::Result<Usage> {
-    let mut seen = HashSet::new();
+    let mut seen = HashSet::default();
     let mut usage = Usage::default();
     let mut stack = vec![path.to_path_buf()];
     let mut first = true;

@@ -14,8 +14,8 @@
 use super::page::{HEADER_SIZE, LEAF, LeafElement, Page};
 use super::{BoltError, MAX_DEPTH, Result, Tx};
 use crate::bytes::Bytes;
+use foldhash::HashSet;
 use std::cell::RefCell;
-use std::collections::HashSet;
 use std::rc::Rc;
 
 const BUCKET_HEADER_SIZE: usize = 16;
@@ -89,7 +89,7 @@ impl Entered {
             Entered::Own { first: None, .. } => {
                 *self = Entered::Own {
                     first: Some(offset),
-                    rest: HashSet::new(),
+                    rest: HashSet::default(),
                 };
                 true
             }
@@ -344,7 +344,7 @@ impl<'a> Bucket<'a> {
     pub fn cursor(&self) -> Cursor<'a> {
         self.cursor_entering(Entered::Own {
             first: None,
-            rest: HashSet::new(),
+            rest: HashSet::default(),
         })
     }
 
@@ -393,7 +393,7 @@ impl<'a> Bucket<'a> {
         let Ok(root) = self.root_node() else {
             return false;
         };
-        let mut entered = HashSet::new();
+        let mut entered = HashSet::default();
         let all = Bounds {
             lower: None,
             upper: None,

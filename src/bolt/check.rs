@@ -16,7 +16,8 @@
 use super::page::{Page, type_name};
 use super::{Bucket, MAX_DEPTH, Tx};
 use crate::bytes::Bytes;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use foldhash::{HashMap, HashSet};
+use std::collections::BTreeMap;
 
 /// One problem found by [`check`].
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -97,9 +98,9 @@ pub fn view_damage(tx: &Tx<'_>) -> Vec<super::BoltError> {
 pub fn usage(tx: &Tx<'_>) -> Usage {
     let mut w = Walk {
         tx: *tx,
-        reachable: HashMap::new(),
+        reachable: HashMap::default(),
         free: BTreeMap::new(),
-        inline_seen: HashSet::new(),
+        inline_seen: HashSet::default(),
         findings: Vec::new(),
     };
     let db = tx.db();

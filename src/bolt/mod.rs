@@ -78,7 +78,7 @@ struct Owners {
     /// Pages in the file: a page past its end is not claimed.
     pages: u64,
     dense: Box<[AtomicU64]>,
-    beyond: std::sync::Mutex<std::collections::HashMap<u64, u64>>,
+    beyond: std::sync::Mutex<foldhash::HashMap<u64, u64>>,
 }
 
 /// Pages whose owner is kept in the table of one slot per page (32 MiB of it per view).

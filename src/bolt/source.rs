@@ -233,7 +233,7 @@ pub struct Lazy {
     file: File,
     len: usize,
     /// File offset -> (address in the arena, length).
-    runs: std::sync::RwLock<std::collections::HashMap<usize, (usize, usize)>>,
+    runs: std::sync::RwLock<foldhash::HashMap<usize, (usize, usize)>>,
     arena: std::sync::Mutex<Arena>,
     whole: std::sync::OnceLock<Vec<u8>>,
 }

@@ -16,8 +16,8 @@ use crate::overlay::snapshots::{Index, Snap};
 use crate::overlay::target::{self, ContainerRef, Resolved};
 use crate::text::escape;
 use clap::{Args, ValueEnum};
+use foldhash::{HashMap, HashSet};
 use serde::Serialize;
-use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -268,7 +268,7 @@ impl Node {
     /// must not be printed silently: each problem is said on stderr by [`Node::finish`] and
     /// counted in the exit code, and returned by snapshot so that its row can say it too.
     pub fn check_layer_dirs(&mut self, snaps: &[usize]) -> HashMap<usize, DirProblem> {
-        let mut found = HashMap::new();
+        let mut found = HashMap::default();
         let laid_out: Vec<usize> = snaps.iter().copied().filter(|&i| self.lays_out_dirs(i)).collect();
         for i in laid_out {
             match self.index.fs_dir(i) {
@@ -330,7 +330,7 @@ impl Node {
             warn(crate::text::one_line(&d.message));
         }
         // A directory met on the way to several layers (`snapshots`) is said once.
-        let mut said = HashSet::new();
+        let mut said = HashSet::default();
         for p in self.problems.iter().filter(|p| said.insert(p.as_str())) {
             warn(crate::text::one_line(p));
         }

@@ -161,14 +161,14 @@ struct LayerOf {
     snap: usize,
     /// Per snapshot walked: `snap`'s distance from it, and the snapshot whose parent is
     /// missing where its chain ends early.
-    known: std::collections::HashMap<usize, (Option<usize>, Option<usize>)>,
+    known: foldhash::HashMap<usize, (Option<usize>, Option<usize>)>,
 }
 
 impl LayerOf {
     fn new(snap: usize) -> LayerOf {
         LayerOf {
             snap,
-            known: std::collections::HashMap::new(),
+            known: foldhash::HashMap::default(),
         }
     }
 
@@ -177,7 +177,7 @@ impl LayerOf {
     /// walking the whole chain would.
     fn of(&mut self, index: &Index, top: usize, damage: Option<&mut Damage>) -> Option<usize> {
         let mut path = Vec::new();
-        let mut seen = std::collections::HashSet::new();
+        let mut seen = foldhash::HashSet::default();
         let mut at = Some(top);
         // The answer for the snapshot the walk stopped at, when it was known.
         let mut tail = None;

@@ -94,7 +94,7 @@ impl BlobDirs {
     /// them). `None` when the directory is not open or does not read to its end, or when an
     /// entry's type is not given (`DT_UNKNOWN`, on some filesystems): the caller then asks
     /// name by name.
-    pub fn sha256_regular_files(&self) -> Option<std::collections::HashSet<[u8; 32]>> {
+    pub fn sha256_regular_files(&self) -> Option<foldhash::HashSet<[u8; 32]>> {
         let dir = self.0.iter().find(|(a, _)| *a == "sha256").map(|(_, d)| d)?;
         // A description of its own (not a `dup`), so that reading it moves no offset of
         // `dir`, and opened through "." so that it needs the search permission each
@@ -120,7 +120,7 @@ impl BlobDirs {
             unsafe { libc::close(fd) };
             return None;
         }
-        let mut files = std::collections::HashSet::new();
+        let mut files = foldhash::HashSet::default();
         let complete = loop {
             // SAFETY: errno is thread-local; cleared so that the end of the stream (NULL,
             // errno untouched) is told apart from an error (NULL, errno set).
@@ -209,7 +209,7 @@ mod tests {
         std::fs::write(sha.join("f".repeat(63)), b"x").unwrap();
 
         let listed = BlobDirs::open(content).sha256_regular_files().unwrap();
-        let want: std::collections::HashSet<[u8; 32]> = [[0xaa; 32]].into_iter().collect();
+        let want: foldhash::HashSet<[u8; 32]> = [[0xaa; 32]].into_iter().collect();
         assert_eq!(listed, want);
         // Without the directory there is no listing, not an empty one.
         assert!(

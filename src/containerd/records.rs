@@ -21,8 +21,9 @@ use super::encoding::{any, uvarint_exact, varint, varint_exact};
 use super::gotime::GoTime;
 use super::schema::snapshot_kind;
 use crate::bolt::{BoltError, Bucket, Item, Tx};
+use foldhash::HashMap;
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// Problems met while reading records; the records that could be read are still returned.
 pub use crate::damage::Damage;

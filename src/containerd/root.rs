@@ -355,7 +355,7 @@ impl Root {
     /// The sha256 blobs that are regular files, from one read of the blobs directory (see
     /// `BlobDirs::sha256_regular_files`); `None` where blobs are not in an open directory
     /// (an archive, a store whose directories did not open), or it did not read.
-    pub fn sha256_regular_blobs(&self) -> Option<std::collections::HashSet<[u8; 32]>> {
+    pub fn sha256_regular_blobs(&self) -> Option<foldhash::HashSet<[u8; 32]>> {
         if self.archive.is_some() {
             return None;
         }

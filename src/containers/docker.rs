@@ -231,7 +231,7 @@ pub fn read_store(
     names.sort();
     let mut out = Vec::new();
     // Each config.v2.json and hostconfig.json read, by (device, inode).
-    let mut read: std::collections::HashMap<(u64, u64), PathBuf> = std::collections::HashMap::new();
+    let mut read: foldhash::HashMap<(u64, u64), PathBuf> = foldhash::HashMap::default();
     let mut budget = CONTAINER_FILES_BUDGET;
     for name in names {
         let path = dir.join(&name);

@@ -201,7 +201,7 @@ pub fn gather(src: &Sources<'_>) -> Inventory {
                 .is_ok_and(|m| m.is_dir())
     };
     // dockerd's records (namespace moby) by ID, to attach each to its Docker container.
-    let mut moby: std::collections::HashMap<String, Container> = std::collections::HashMap::new();
+    let mut moby: foldhash::HashMap<String, Container> = foldhash::HashMap::default();
     let mut others = Vec::new();
     for r in records_by_ns {
         if r.namespace == "moby" && !moby.contains_key(&r.id) {

@@ -23,7 +23,7 @@ pub(super) fn image_usage(
     // Content by its digest (the records of every namespace sorted by digest, the first
     // record's size; 186,000 of them at 20,000 images, so no map is kept); snapshots by a key
     // built from their names. The two never meet: ids come from one counter.
-    let mut snapshot_ident: HashMap<String, u32> = HashMap::new();
+    let mut snapshot_ident: HashMap<String, u32> = HashMap::default();
     let mut ident_size: Vec<u64> = Vec::new();
     let mut node_ident: Vec<Option<(What, u32)>> = vec![None; g.len()];
     fn intern<K: std::hash::Hash + Eq>(ident: &mut HashMap<K, u32>, sizes: &mut Vec<u64>, key: K, size: u64) -> u32 {

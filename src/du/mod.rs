@@ -21,9 +21,10 @@ use crate::tree_usage::disk_usage;
 mod images;
 mod report;
 
+use foldhash::{HashMap, HashSet};
 use images::image_usage;
 pub use report::*;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 
 /// A file directly under `blobs/<algorithm>/` whose name is a digest: borrowed from the
 /// listing (50,000 of them are not copied).
@@ -224,9 +225,9 @@ pub fn compute(store: &Store, blobs: BlobTree, c: &Collection, scan: bool) -> Us
             _ => None,
         })
         .collect();
-    let mut active_measured: HashMap<(String, String), u64> = HashMap::new();
+    let mut active_measured: HashMap<(String, String), u64> = HashMap::default();
     // Dangling references: content nodes images reach that no record answers.
-    let mut dangling: HashMap<u32, Vec<String>> = HashMap::new();
+    let mut dangling: HashMap<u32, Vec<String>> = HashMap::default();
     for i in 0..n {
         if by_images.get(i).copied().unwrap_or(false)
             && g.kinds.get(i) == Some(&Kind::Content)

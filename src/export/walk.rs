@@ -13,7 +13,8 @@ use crate::image::document::{self, Descriptor, Index, Manifest};
 use crate::image::platform::{self, Matcher, Platform};
 use crate::image::reference;
 use crate::inspect::{Inspector, MAX_GRAPH_DEPTH, sort_by_preference};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use foldhash::HashMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 /// Walks images of one namespace into a [`Plan`].
@@ -69,9 +70,9 @@ impl<'a, 'r> Exporter<'a, 'r> {
             indexes: BTreeMap::new(),
             image: Arc::from(""),
             added: BTreeSet::new(),
-            index_at: HashMap::new(),
-            docker_at: HashMap::new(),
-            problems_at: HashMap::new(),
+            index_at: HashMap::default(),
+            docker_at: HashMap::default(),
+            problems_at: HashMap::default(),
         }
     }
 

@@ -14,7 +14,7 @@
 
 use super::state::{LabelPairs, Store};
 use crate::containerd::gotime::parse_rfc3339;
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 /// Which containerd's collector to reproduce.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -369,9 +369,9 @@ impl Graph {
             key_ends: Vec::with_capacity(records),
             exists: Vec::with_capacity(records),
             refs: Vec::with_capacity(records),
-            flat_refs: HashMap::new(),
+            flat_refs: HashMap::default(),
             roots: Vec::new(),
-            index: HashMap::with_capacity(records),
+            index: HashMap::with_capacity_and_hasher(records, Default::default()),
             same_hash: Vec::with_capacity(records),
             hasher: std::hash::RandomState::new(),
             content: Vec::with_capacity(n),
@@ -585,7 +585,7 @@ impl Graph {
         g.refs.shrink_to_fit();
         // The index answers lookups while edges are resolved; nothing looks keys up after.
         g.same_hash = Vec::new();
-        g.index = HashMap::new();
+        g.index = HashMap::default();
         g
     }
 

@@ -8,8 +8,9 @@ use crate::containerd::blobs::FileKind;
 use crate::containerd::gotime::GoTime;
 use crate::digest::DigestKey;
 use crate::tree_usage::disk_usage;
+use foldhash::HashSet;
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Serialize)]
 pub struct GcReport {
@@ -355,7 +356,7 @@ impl GcReport {
                 backend_name: s.backend_name.clone(),
             })
             .collect();
-        let dirs: std::collections::HashMap<&str, &crate::containerd::blobs::IngestDir> =
+        let dirs: foldhash::HashMap<&str, &crate::containerd::blobs::IngestDir> =
             store.ingest_dirs.iter().map(|d| (d.dir.as_str(), d)).collect();
         let ingest_dir_of = |r: &Option<String>| -> Option<&crate::containerd::blobs::IngestDir> {
             let hex = crate::digest::Digest::sha256_of(r.as_deref()?.as_bytes())

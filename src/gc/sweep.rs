@@ -21,7 +21,7 @@ use super::state::{Backend, BlobEntry, BlobTree, Store};
 use crate::containerd::blobs::FileKind;
 use crate::containerd::records::BackendSnapshot;
 use crate::digest::{Digest, DigestKey};
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashSet};
 
 /// Algorithms go-digest makes available (the local store walks only these directories).
 const ALGORITHMS: [&str; 3] = ["sha256", "sha384", "sha512"];
@@ -95,12 +95,12 @@ pub fn content(store: &Store, removed_content: &[(usize, usize)], removed_ingest
     let gone_content: HashSet<(usize, usize)> = removed_content.iter().copied().collect();
     let gone_ingests: HashSet<(usize, usize)> = removed_ingests.iter().copied().collect();
     // Digests as packed keys (see `DigestKey`); text without a colon names no blob file.
-    let mut seen: HashSet<DigestKey<'_>> = HashSet::new();
-    let mut ingest_seen: HashSet<&str> = HashSet::new();
+    let mut seen: HashSet<DigestKey<'_>> = HashSet::default();
+    let mut ingest_seen: HashSet<&str> = HashSet::default();
     // The namespaces recording each digest, asked only of the files the sweep deletes: a
     // digest still seen is kept, so only digests whose every record is removed matter, and
     // those records are all in `removed_content` (in namespace order, as they were read).
-    let mut recorded: HashMap<DigestKey<'_>, Vec<String>> = HashMap::new();
+    let mut recorded: HashMap<DigestKey<'_>, Vec<String>> = HashMap::default();
     for &(nsi, ci) in removed_content {
         if let Some(ns) = store.namespaces.get(nsi)
             && let Some(c) = ns.content.get(ci)
@@ -140,7 +140,7 @@ pub fn content(store: &Store, removed_content: &[(usize, usize)], removed_ingest
     // Ingests: each directory's `ref` names the directory containerd removes.
     let by_name: HashMap<&str, &crate::containerd::blobs::IngestDir> =
         store.ingest_dirs.iter().map(|d| (d.dir.as_str(), d)).collect();
-    let mut aborted = HashSet::new();
+    let mut aborted = HashSet::default();
     for d in &store.ingest_dirs {
         let Some(r) = &d.reference else {
             sweep.notes.push(format!(
@@ -298,7 +298,7 @@ fn walk_alg(
 pub fn snapshots(store: &Store, removed: &[(usize, usize)]) -> Vec<SnapshotSweep> {
     let gone: HashSet<(usize, usize)> = removed.iter().copied().collect();
     // Dirty snapshotters: the part of a removed node's key before its first '/'.
-    let mut dirty: HashSet<String> = HashSet::new();
+    let mut dirty: HashSet<String> = HashSet::default();
     for &(nsi, si) in removed {
         if let Some(s) = store.namespaces.get(nsi).and_then(|n| n.snapshots.get(si)) {
             let key = format!("{}/{}", s.snapshotter, s.key);
@@ -394,7 +394,7 @@ pub fn snapshots(store: &Store, removed: &[(usize, usize)]) -> Vec<SnapshotSweep
 
 /// containerd's `walkTree` + `pruneBranch`: the backend snapshots removed.
 fn prune(records: &[BackendSnapshot], seen: &HashSet<&str>) -> Vec<BackendSnapshot> {
-    let mut children: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut children: HashMap<&str, Vec<usize>> = HashMap::default();
     let mut roots = Vec::new();
     for (i, r) in records.iter().enumerate() {
         match r.parent.as_deref().filter(|p| !p.is_empty()) {
@@ -473,7 +473,7 @@ mod tests {
         let seen: HashSet<&str> = ["c"].into_iter().collect();
         let gone: Vec<String> = prune(&recs, &seen).into_iter().map(|r| r.key).collect();
         assert_eq!(gone, vec!["d"]);
-        let none: HashSet<&str> = HashSet::new();
+        let none: HashSet<&str> = HashSet::default();
         let gone: Vec<String> = prune(&recs, &none).into_iter().map(|r| r.key).collect();
         assert_eq!(gone, vec!["a", "b", "c", "d"]);
     }

@@ -184,7 +184,7 @@ enum V {
     /// once per entry already there.
     Map {
         entries: Vec<(String, V)>,
-        at: std::collections::HashMap<String, usize>,
+        at: foldhash::HashMap<String, usize>,
     },
     /// A slice: its backing array, of which the first `len` elements are the slice.
     Arr {
@@ -464,7 +464,7 @@ fn decode_into(
             if !matches!(slot, V::Map { .. }) {
                 *slot = V::Map {
                     entries: Vec::new(),
-                    at: std::collections::HashMap::new(),
+                    at: foldhash::HashMap::default(),
                 };
             }
             if let V::Map { entries, at } = slot {

@@ -539,7 +539,7 @@ impl J {
             J::Obj(members) => {
                 let a_struct = is_struct_like(&members);
                 let mut kept: Vec<(String, J)> = Vec::with_capacity(members.len());
-                let mut at: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+                let mut at: foldhash::HashMap<String, usize> = foldhash::HashMap::default();
                 for (key, value) in members {
                     match at.get(&key).and_then(|&i| kept.get_mut(i)) {
                         Some((_, J::Obj(earlier))) if a_struct && matches!(value, J::Obj(_)) => {

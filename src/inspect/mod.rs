@@ -26,10 +26,10 @@ use crate::containerd::root::{BlobError, Root};
 use crate::digest::Digest;
 use crate::image::document::{self, Descriptor, DocError, Index, Manifest};
 use crate::image::platform::{Matcher, Platform};
+use foldhash::HashMap;
 use gojson::J;
 use reuse::Reuse;
 pub use reuse::Shaped;
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -260,9 +260,9 @@ impl<'r> Inspector<'r> {
             one_reference: std::sync::atomic::AtomicBool::new(false),
             pool,
             blobs: Mutex::new(BlobCache::default()),
-            parsed: Mutex::new(HashMap::new()),
+            parsed: Mutex::new(HashMap::default()),
             content_blobs: OnceLock::new(),
-            sizes: std::array::from_fn(|_| Mutex::new(HashMap::new())),
+            sizes: std::array::from_fn(|_| Mutex::new(HashMap::default())),
             warnings: Mutex::new(Vec::new()),
             damage: Mutex::new(crate::damage::Damage::new()),
             missing: Mutex::new(std::collections::BTreeMap::new()),
@@ -309,7 +309,7 @@ impl<'r> Inspector<'r> {
                     Vec::new()
                 }
             };
-            let mut by_target: HashMap<String, Vec<usize>> = HashMap::new();
+            let mut by_target: HashMap<String, Vec<usize>> = HashMap::default();
             for (i, img) in images.iter().enumerate() {
                 by_target.entry(img.target.digest.clone()).or_default().push(i);
             }

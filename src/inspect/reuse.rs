@@ -18,7 +18,8 @@
 //! each reference's own walk would have.
 
 use crate::containerd::records::StoredTarget;
-use std::collections::{BTreeSet, HashMap};
+use foldhash::HashMap;
+use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 
 /// A shaped body (or the shaped error a template gave it), as written when no earlier

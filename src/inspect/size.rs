@@ -10,8 +10,8 @@
 use super::{Inspector, MAX_GRAPH_DEPTH, ReadError};
 use crate::image::document::{self, DOCKER_MANIFEST_LIST, Descriptor, OCI_INDEX};
 use crate::image::platform::Matcher;
+use foldhash::HashMap;
 use rayon::prelude::*;
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 pub(super) fn size(ins: &Inspector<'_>, desc: &Descriptor, matcher: &Matcher) -> Result<i64, String> {

@@ -10,7 +10,7 @@
 use super::{Inspector, MAX_GRAPH_DEPTH, ReadError};
 use crate::image::document::{self, Descriptor, ImageConfig, Manifest};
 use crate::image::platform::{Matcher, Platform};
-use std::collections::HashSet;
+use foldhash::HashSet;
 use std::sync::Arc;
 
 /// The chosen manifest, its decoded config and the platform it was ranked by.
@@ -31,7 +31,7 @@ pub(super) fn best(
     if document::is_manifest_type(&target.media_type) {
         consider(ins, target, matcher, &mut best, notes);
     } else if document::is_index_type(&target.media_type) {
-        walk(ins, target, matcher, &mut best, notes, &mut HashSet::new(), 0)?;
+        walk(ins, target, matcher, &mut best, notes, &mut HashSet::default(), 0)?;
     } else {
         notes.push(format!(
             "{}: unexpected image target (neither a manifest nor index)",

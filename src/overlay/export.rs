@@ -17,7 +17,7 @@
 use super::merge::{Node, Stack, is_whiteout};
 use super::xattr;
 use crate::export::tar::{self, Member};
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::ffi::OsStr;
 use std::fs::Metadata;
 use std::io::{self, Read, Write};
@@ -107,7 +107,7 @@ pub fn copy_exact(f: &mut dyn Read, out: &mut dyn Write, size: u64) -> io::Resul
 pub fn export(stack: &Stack, out: &mut dyn Write, problems: &mut Vec<String>) -> Result<Summary, String> {
     let root = stack.root()?;
     let mut summary = Summary::default();
-    let mut links: HashMap<(u64, u64), Vec<u8>> = HashMap::new();
+    let mut links: HashMap<(u64, u64), Vec<u8>> = HashMap::default();
     // Pending entries, the next one last.
     let mut todo: Vec<(PathBuf, Node)> = Vec::new();
     let push_children = |todo: &mut Vec<(PathBuf, Node)>, rel: &Path, node: &Node, problems: &mut Vec<String>| {

@@ -15,8 +15,9 @@
 use crate::bolt::{MetaChoice, ReadMode, Tx};
 use crate::containerd::records::{self, Damage};
 use crate::containerd::root::Root;
+use foldhash::{HashMap, HashSet};
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// The directory prefix of a snapshotter's state under the root.
@@ -100,9 +101,9 @@ impl Index {
         let mut index = Index {
             root_dir: root.dir.clone(),
             snaps: Vec::new(),
-            by_backend: HashMap::new(),
-            by_name: HashMap::new(),
-            by_id: HashMap::new(),
+            by_backend: HashMap::default(),
+            by_name: HashMap::default(),
+            by_id: HashMap::default(),
             snapshotters: Vec::new(),
         };
         for sn in snapshotter_names(root, &meta) {
@@ -208,7 +209,7 @@ impl Index {
     /// early: a parent the snapshotter has no record of, or a loop.
     pub fn chain(&self, i: usize) -> (Vec<usize>, Option<String>) {
         let mut out = vec![i];
-        let mut seen = HashSet::from([i]);
+        let mut seen: HashSet<usize> = std::iter::once(i).collect();
         let mut at = i;
         loop {
             let Some(s) = self.snaps.get(at) else {
@@ -301,9 +302,9 @@ impl Index {
         let mut index = Index {
             root_dir,
             snaps: Vec::new(),
-            by_backend: HashMap::new(),
-            by_name: HashMap::new(),
-            by_id: HashMap::new(),
+            by_backend: HashMap::default(),
+            by_name: HashMap::default(),
+            by_id: HashMap::default(),
             snapshotters: vec!["overlayfs".into()],
         };
         for (i, s) in snaps.into_iter().enumerate() {

@@ -141,7 +141,7 @@ pub fn docker_containers(docker_root: &Path, problems: &mut StoreProblems) -> Ve
     names.sort();
     let mut budget = CONFIGS_BUDGET;
     // Each config.v2.json read, by (device, inode): a hard link is not read again.
-    let mut read = std::collections::HashSet::new();
+    let mut read = foldhash::HashSet::default();
     for file_name in names {
         let path = dir.join(&file_name);
         let Some(id) = crate::containers::docker::container_dir(&path, &file_name, problems) else {

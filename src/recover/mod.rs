@@ -38,9 +38,10 @@ use crate::containerd::gotime::GoTime;
 use crate::containerd::records::{self, Damage, key_name, string};
 use crate::containerd::schema::snapshot_kind;
 use crate::meta_diff::{RecordKey, records_of};
+use foldhash::{HashMap, HashSet};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::BTreeSet;
 
 /// One record rebuilt from a page.
 #[derive(Clone, Debug, Serialize)]
@@ -111,9 +112,9 @@ pub fn recover_scanned(db: &Db, s: &Scan<'_>) -> Recovered {
     let mut damage = Damage::new();
     let mut live = BTreeSet::new();
     let mut previous = BTreeSet::new();
-    let mut roots = HashSet::new();
-    let mut reach_current = HashSet::new();
-    let mut reach_previous = HashSet::new();
+    let mut roots = HashSet::default();
+    let mut reach_current = HashSet::default();
+    let mut reach_previous = HashSet::default();
     for (choice, keys, reach) in [
         (MetaChoice::Current, &mut live, &mut reach_current),
         (MetaChoice::Previous, &mut previous, &mut reach_previous),
@@ -213,7 +214,7 @@ pub fn recover_raw(file: &[u8], page_size: u32, endian: crate::bytes::Endian) ->
 /// root bucket holds only `v1`; a snapshotter's too): names then come down from it as they
 /// would from a meta's root, stale ones ranking as any stale link does.
 pub fn recover_raw_scanned(s: &Scan<'_>) -> Recovered {
-    let none = HashSet::new();
+    let none = HashSet::default();
     let inferred = root_candidates(s);
     let roots: HashSet<u64> = inferred.iter().copied().collect();
     let mut r = carve(s, &roots, &none, &none);
@@ -241,7 +242,7 @@ fn root_candidates(s: &Scan<'_>) -> Vec<u64> {
 pub fn carve(s: &Scan<'_>, roots: &HashSet<u64>, current: &HashSet<u64>, previous: &HashSet<u64>) -> Recovered {
     let mut names = Names::new(s, roots, current, previous);
     let mut records = Vec::new();
-    let mut copies = HashMap::new();
+    let mut copies = HashMap::default();
     for (i, node) in s.nodes.iter().enumerate() {
         if !node.leaf {
             continue;
@@ -274,8 +275,8 @@ pub fn carve(s: &Scan<'_>, roots: &HashSet<u64>, current: &HashSet<u64>, previou
         node_pages: s.by_page.len() as u64,
         unchecked_pages: s.unchecked.clone(),
         damage: Damage::new(),
-        reach_current: HashSet::new(),
-        reach_previous: HashSet::new(),
+        reach_current: HashSet::default(),
+        reach_previous: HashSet::default(),
         inferred_roots: Vec::new(),
     }
 }
@@ -394,7 +395,7 @@ struct Names<'s, 'a> {
 
 impl<'s, 'a> Names<'s, 'a> {
     fn new(s: &'s Scan<'a>, roots: &'s HashSet<u64>, current: &HashSet<u64>, previous: &HashSet<u64>) -> Self {
-        let mut links: HashMap<u64, Vec<Link>> = HashMap::new();
+        let mut links: HashMap<u64, Vec<Link>> = HashMap::default();
         for (holder, node) in s.nodes.iter().enumerate() {
             for (elem, e) in node.elems.iter().enumerate() {
                 if let Some(child) = e.child {
@@ -424,8 +425,8 @@ impl<'s, 'a> Names<'s, 'a> {
             s,
             roots,
             links,
-            memo: HashMap::new(),
-            busy: HashSet::new(),
+            memo: HashMap::default(),
+            busy: HashSet::default(),
         }
     }
 
@@ -751,7 +752,7 @@ mod tests {
             scan.by_page.insert(p + 2, scan.nodes.len());
             scan.nodes.push(record(p + 2));
         }
-        let none = HashSet::new();
+        let none = HashSet::default();
         let carved = carve(&scan, &none, &none, &none);
         let content: Vec<&Carved> = carved.records.iter().filter(|r| r.kind == "content").collect();
         assert_eq!(content.len(), records as usize);

@@ -68,7 +68,7 @@ pub struct Scan<'a> {
     /// Pages of the file (the file size over the page size).
     pub file_pages: u64,
     /// Node index of the page-level node at each page id that has one.
-    pub by_page: std::collections::HashMap<u64, usize>,
+    pub by_page: foldhash::HashMap<u64, usize>,
     /// Pages whose header claims overflow pages but were left unchecked: checking them would
     /// have passed the work budget (see [`scan`]).
     pub unchecked: Vec<u64>,

@@ -42,8 +42,9 @@ use crate::bytes::Endian;
 use crate::containerd::gotime::GoTime;
 use crate::containerd::records::{self, Damage, key_bytes};
 use crate::containerd::root::{Root, RootError};
+use foldhash::{HashMap, HashSet};
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -516,7 +517,7 @@ fn build(s: &Scan<'_>, r: &Recovered, tx: Option<&Tx<'_>>, opts: Options, mut re
     };
     let mut placed: Vec<Placed> = Vec::new();
     // Kind and name of every record placed in a known namespace.
-    let mut known: HashSet<(&'static str, String)> = HashSet::new();
+    let mut known: HashSet<(&'static str, String)> = HashSet::default();
     let mut lost: Vec<(Key, Vec<&Carved>)> = Vec::new();
     for (key, mut copies) in groups {
         copies.sort_by_key(|c| rank(c));
@@ -567,10 +568,10 @@ fn build(s: &Scan<'_>, r: &Recovered, tx: Option<&Tx<'_>>, opts: Options, mut re
         let all = records::namespace_buckets(tx, &mut d);
         (all, d.is_empty())
     });
-    let mut where_cache: HashMap<(&'static str, String), Option<BTreeSet<Location>>> = HashMap::new();
-    let mut holder_cache: HashMap<(usize, &'static str), Option<BTreeSet<Location>>> = HashMap::new();
+    let mut where_cache: HashMap<(&'static str, String), Option<BTreeSet<Location>>> = HashMap::default();
+    let mut holder_cache: HashMap<(usize, &'static str), Option<BTreeSet<Location>>> = HashMap::default();
     // The nodes whose bucket elements point at each page.
-    let mut holders: HashMap<u64, Vec<usize>> = HashMap::new();
+    let mut holders: HashMap<u64, Vec<usize>> = HashMap::default();
     for (i, n) in s.nodes.iter().enumerate() {
         for e in n.elems.iter().filter(|e| e.bucket) {
             if let Some(child) = e.child {

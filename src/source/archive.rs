@@ -28,8 +28,9 @@ use crate::containerd::root::{ArchiveBlobs, BlobError, BlobFile, BlobStat, MAX_D
 use crate::digest::Digest;
 use crate::image::document::{DESCRIPTOR, Descriptor};
 use crate::image::goshape::Shape;
+use foldhash::{HashMap, HashSet};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
@@ -316,8 +317,8 @@ impl Archive {
             index,
             blobs: BTreeMap::new(),
             strays: Vec::new(),
-            small: HashMap::new(),
-            heads: HashMap::new(),
+            small: HashMap::default(),
+            heads: HashMap::default(),
             parked: Arc::default(),
             spool: Arc::new(Mutex::new(Spool::new(SPOOL_BUDGET))),
         }
@@ -665,7 +666,7 @@ fn keep_small_members(archive: &Archive, mut kept: tar::Kept, budget: u64) -> ta
 /// One pass over the decompressed stream keeping the data of `wanted` members up to `budget`
 /// bytes, by header offset. A read error ends it: what was kept stays.
 fn stream_pass(archive: &Archive, mut wanted: Vec<&Member>, budget: u64) -> HashMap<u64, Arc<[u8]>> {
-    let mut kept = HashMap::new();
+    let mut kept = HashMap::default();
     let Ok(mut stream) = tar::decompressed(archive.file.clone(), archive.index.compression) else {
         return kept;
     };
@@ -693,7 +694,7 @@ fn stream_pass(archive: &Archive, mut wanted: Vec<&Member>, budget: u64) -> Hash
 /// Member indices by each 64- or 128-hex-digit component of their names (`blobs/sha256/<hex>`,
 /// a docker-archive's `<hex>.json` and `<hex>/layer.tar`).
 fn members_by_hex(index: &TarIndex) -> HashMap<&str, Vec<usize>> {
-    let mut by_hex: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut by_hex: HashMap<&str, Vec<usize>> = HashMap::default();
     for (i, m) in index.members.iter().enumerate() {
         for part in m.name.split(['/', '.']) {
             if is_digest_hex(part.as_bytes()) {
@@ -716,8 +717,8 @@ fn reachable(
     (by_hex, at_header): (&HashMap<&str, Vec<usize>>, &HashMap<u64, usize>),
     data: &HashMap<u64, Arc<[u8]>>,
 ) -> HashSet<u64> {
-    let mut seen = HashSet::new();
-    let mut expanded: HashSet<&[u8]> = HashSet::new();
+    let mut seen = HashSet::default();
+    let mut expanded: HashSet<&[u8]> = HashSet::default();
     let mut todo: Vec<usize> = roots.to_vec();
     while let Some(i) = todo.pop() {
         let Some(m) = archive.index.members.get(i) else {
@@ -784,7 +785,7 @@ fn oci_blobs(archive: &mut Archive, problems: &mut Vec<Problem>) {
     // Where each member is in the list, by its header's offset (one per member): a hard
     // link's target is found here, not by a scan of every member for each link (quadratic:
     // 40,000 links in a 254 KB archive took 35 s).
-    let at_offset: std::collections::HashMap<u64, usize> = archive
+    let at_offset: foldhash::HashMap<u64, usize> = archive
         .index
         .members
         .iter()
@@ -947,7 +948,7 @@ fn docker_entries(archive: &mut Archive, problems: &mut Vec<Problem>) -> Vec<Ent
     let mut entries = Vec::new();
     let mut seen = Seen {
         positions: positions(&archive.index),
-        layers: HashMap::new(),
+        layers: HashMap::default(),
     };
     for (position, e) in list.into_iter().enumerate() {
         let at = format!("manifest.json entry @{position}");

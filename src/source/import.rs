@@ -24,7 +24,8 @@ use crate::bolt::build::Tree;
 use crate::containerd::root::{BlobError, MAX_DOCUMENT};
 use crate::digest::Digest;
 use crate::image::document::{self, Descriptor};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use foldhash::HashMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// How many entries a `ref-duplicate` problem lists by position.
 const REF_DUPLICATES_LISTED: usize = 20;
@@ -259,7 +260,7 @@ struct Referrer {
 /// index that lists it (what `oras discover` and the referrers API would answer).
 fn label_referrers(tree: &mut Tree, entries: &[Entry], names: &[Named], content: &BTreeMap<String, ContentRecord>) {
     // Index -> children, from the labels the walk gave each index.
-    let mut parents: HashMap<&str, Vec<&str>> = HashMap::new();
+    let mut parents: HashMap<&str, Vec<&str>> = HashMap::default();
     for (digest, record) in content {
         for (k, child) in &record.labels {
             if k.starts_with("containerd.io/gc.ref.content.m.") {
@@ -270,11 +271,11 @@ fn label_referrers(tree: &mut Tree, entries: &[Entry], names: &[Named], content:
     let ns = NAMESPACE.as_bytes();
     // Each entry's names, and the entries of each digest, looked up once each (a layout may
     // have hundreds of thousands of entries).
-    let mut names_of: HashMap<usize, Vec<&Named>> = HashMap::new();
+    let mut names_of: HashMap<usize, Vec<&Named>> = HashMap::default();
     for n in names {
         names_of.entry(n.entry).or_default().push(n);
     }
-    let mut entries_of: HashMap<&str, Vec<&Entry>> = HashMap::new();
+    let mut entries_of: HashMap<&str, Vec<&Entry>> = HashMap::default();
     for e in entries {
         entries_of.entry(e.descriptor.digest.as_str()).or_default().push(e);
     }
@@ -361,9 +362,9 @@ type Refers = (String, String);
 /// would write.
 fn walk(entries: &[Entry], blobs: &dyn Blobs, problems: &mut Vec<Problem>) -> BTreeMap<String, ContentRecord> {
     let mut records: BTreeMap<String, ContentRecord> = BTreeMap::new();
-    let mut sizes: HashMap<String, i64> = HashMap::new();
+    let mut sizes: HashMap<String, i64> = HashMap::default();
     // The required blobs found missing, each said once.
-    let mut missing: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let mut missing: foldhash::HashSet<String> = foldhash::HashSet::default();
     // Each descriptor with whether a missing blob of it is an error of the source: an
     // index.json entry's target and a manifest's config, the documents every reader of the
     // image reads (a missing layer is the image's content status, as `ctr images check`

@@ -436,14 +436,14 @@ fn read_small(path: &Path) -> Result<Option<Vec<u8>>, SourceError> {
 /// layout of 20,000 blobs).
 struct RootBlobs<'a> {
     root: &'a Root,
-    regular: std::collections::HashSet<Digest>,
+    regular: foldhash::HashSet<Digest>,
 }
 
 impl<'a> RootBlobs<'a> {
     fn new(root: &'a Root) -> RootBlobs<'a> {
         // A store the root refused (a symlinked blobs/) has no blob anyone may read.
         let regular = if root.content_problem().is_some() {
-            std::collections::HashSet::new()
+            foldhash::HashSet::default()
         } else {
             regular_blobs(root.content_dir())
         };
@@ -453,7 +453,7 @@ impl<'a> RootBlobs<'a> {
 
 /// The regular files at `<dir>/blobs/<algorithm>/<hex>` whose names are digests, found with
 /// walkdir: no link is followed (the `blobs` directory itself included), nothing deeper read.
-fn regular_blobs(dir: &Path) -> std::collections::HashSet<Digest> {
+fn regular_blobs(dir: &Path) -> foldhash::HashSet<Digest> {
     walkdir::WalkDir::new(dir.join("blobs"))
         .follow_links(false)
         .follow_root_links(false)

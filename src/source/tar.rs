@@ -36,7 +36,7 @@
 use crate::overlay::layertar::{pax_int, pax_time};
 use crate::text::escape;
 use crate::verify::layers::ZstdFrames;
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::io::{self, BufReader, Read};
 
 /// The tar block size.
@@ -826,7 +826,7 @@ fn index_input(input: &mut impl Input, keep: Option<Kept>) -> Result<(TarIndex, 
         index: TarIndex::default(),
         pos: 0,
         keep,
-        per_kind: HashMap::new(),
+        per_kind: HashMap::default(),
         max_members: max_members(),
     };
     match run(&mut ix, input) {

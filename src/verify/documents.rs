@@ -14,8 +14,8 @@ use super::file::{Blobs, FileState, Progress};
 use super::{RecordedBlobs, Visit};
 use crate::containerd::root::MAX_DOCUMENT;
 use crate::image::document::{self, ImageConfig, is_index_type, is_manifest_type};
+use foldhash::{HashMap, HashSet};
 use rayon::prelude::*;
-use std::collections::{HashMap, HashSet};
 
 /// How deep indexes may nest before the walk stops (content addressing makes a cycle
 /// impossible short of a hash collision; this only bounds damage).
@@ -134,7 +134,7 @@ pub fn walk(
     layers_wanted: bool,
 ) -> Walked {
     let mut out = Walked::default();
-    let mut visited: HashSet<(usize, usize, String, Role)> = HashSet::new();
+    let mut visited: HashSet<(usize, usize, String, Role)> = HashSet::default();
     let mut frontier = targets;
     for _ in 0..MAX_LEVELS {
         let visits: Vec<(Visit, usize)> = frontier
@@ -151,7 +151,7 @@ pub fn walk(
         // parallel, then parsed, then followed. Blobs read by an earlier chunk of this level
         // are read again, unhashed, when a chunk needs them for another key: the bytes a whole
         // level read at once would have had.
-        let mut read_this_level: HashSet<usize> = HashSet::new();
+        let mut read_this_level: HashSet<usize> = HashSet::default();
         let mut rest = visits.into_iter().peekable();
         while rest.peek().is_some() {
             let mut chunk: Vec<(Visit, usize)> = Vec::new();
@@ -210,7 +210,7 @@ fn walk_chunk(
             (b, state, bytes)
         })
         .collect();
-    let mut bytes: HashMap<usize, Vec<u8>> = HashMap::new();
+    let mut bytes: HashMap<usize, Vec<u8>> = HashMap::default();
     for (b, state, data) in read {
         store.set_state(b, state);
         read_this_level.insert(b);

@@ -43,8 +43,9 @@ use crate::containerd::records::{self, Damage};
 use crate::containerd::root::{CONTENT_DIR, META_DB, Root};
 use crate::image::document::is_layer_type;
 use file::{FileState, Progress};
+use foldhash::{HashMap, HashSet};
 use rayon::prelude::*;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 
 /// What to verify.
@@ -318,7 +319,7 @@ fn check_content(
     let diff_failures = if opts.layers {
         check_layers(&blobs, store, &walked, opts.progress, checked)
     } else {
-        HashMap::new()
+        HashMap::default()
     };
     (walked, diff_failures)
 }
@@ -446,7 +447,7 @@ fn check_layers(
     jobs.sort_unstable();
     jobs.dedup();
     jobs.sort_by_cached_key(|&(b, _)| blobs.stream_offset(store.digest(b)));
-    let mut skipped: HashSet<usize> = HashSet::new();
+    let mut skipped: HashSet<usize> = HashSet::default();
     for e in &expects {
         if e.compression.is_none() {
             skipped.insert(e.blob);
@@ -462,7 +463,7 @@ fn check_layers(
         .par_iter()
         .map(|&(b, c)| ((b, c), layers::diff_id(blobs, store.digest(b), c, progress)))
         .collect();
-    let mut out = HashMap::new();
+    let mut out = HashMap::default();
     for e in expects {
         let Some(c) = e.compression else { continue };
         let failure = match (&e.diff_id, results.get(&(e.blob, c))) {
@@ -607,7 +608,7 @@ mod tests {
         // only the manifest, and its image names it as an index.
         let mut store = RecordedBlobs::default();
         let mut records: Vec<Vec<(String, Record)>> = vec![Vec::new(), Vec::new()];
-        store.recorded = vec![HashMap::new(), HashMap::new()];
+        store.recorded = vec![HashMap::default(), HashMap::default()];
         for (ns, digest) in [(0, &l1), (0, &l2), (0, &config), (0, &manifest), (1, &manifest)] {
             let d = Digest::parse(digest).expect("digest");
             let size = std::fs::metadata(lab.root.blob_path(&d)).expect("stat").len() as i64;

@@ -9,7 +9,7 @@ use crate::bolt::Bucket;
 use crate::containerd::records::{self, Damage};
 use crate::containerd::root::Root;
 use crate::digest::Digest;
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashSet};
 
 /// A descriptor to follow in a namespace.
 #[derive(Clone, Debug)]
@@ -230,7 +230,7 @@ pub(super) fn load(
         store: RecordedBlobs::default(),
         namespaces: Vec::new(),
         targets: Vec::new(),
-        recorded_elsewhere: HashSet::new(),
+        recorded_elsewhere: HashSet::default(),
     };
     for (name, bucket) in &all {
         let recs = content_records(name, bucket, damage);
@@ -239,7 +239,7 @@ pub(super) fn load(
             continue;
         }
         let ns = l.namespaces.len();
-        let mut sizes = HashMap::with_capacity(recs.len());
+        let mut sizes = HashMap::with_capacity_and_hasher(recs.len(), Default::default());
         let mut list = Vec::with_capacity(recs.len());
         for (digest, size) in recs {
             let blob = match l.store.add(&digest, size) {

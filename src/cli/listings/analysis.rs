@@ -12,9 +12,10 @@ use crate::damage::Damage;
 use crate::image::document::{self, Descriptor, DocError, ImageConfig, Manifest};
 use crate::image::platform::{Matcher, Platform};
 use crate::inspect::{Inspector, Parsed};
+use foldhash::HashMap;
 use serde::Serialize;
 use std::cell::RefCell;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 
 /// One platform manifest of an image.
@@ -168,7 +169,7 @@ pub(super) struct Shared<'s, 'a> {
     backend_damage: Mutex<Damage>,
     /// The sha256 blobs that are regular files, listed once when most will be asked about
     /// (see [`Shared::list_blobs`]); otherwise each is looked at by name.
-    regular: std::sync::OnceLock<Option<std::collections::HashSet<[u8; 32]>>>,
+    regular: std::sync::OnceLock<Option<foldhash::HashSet<[u8; 32]>>>,
 }
 
 impl<'s, 'a> Shared<'s, 'a> {
@@ -186,7 +187,7 @@ impl<'s, 'a> Shared<'s, 'a> {
             backends,
             host: global.host(),
             inspectors,
-            present: Mutex::new(HashMap::new()),
+            present: Mutex::new(HashMap::default()),
             backend_damage: Mutex::new(Damage::new()),
             regular: std::sync::OnceLock::new(),
         }
@@ -231,7 +232,7 @@ impl<'w, 's, 'a> Walk<'w, 's, 'a> {
     pub(super) fn new(shared: &'w Shared<'s, 'a>) -> Self {
         Walk {
             shared,
-            blobs: RefCell::new(HashMap::new()),
+            blobs: RefCell::new(HashMap::default()),
             lost: RefCell::new(std::collections::BTreeMap::new()),
             damage: Damage::new(),
         }

@@ -13,8 +13,9 @@
 //! its `=`, or no `=` but a `.`; otherwise it is docker's. The two kinds are AND'd.
 
 use crate::cli::{Failure, Outcome};
+use foldhash::HashSet;
 use serde_json::Value;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 /// The parsed `--filter` flags of one listing.
 #[derive(Default)]
@@ -355,7 +356,7 @@ pub fn glob_match(pattern: &str, name: &str) -> bool {
         return false;
     };
     let name: Vec<char> = name.chars().collect();
-    let mut failed = HashSet::new();
+    let mut failed = HashSet::default();
     glob_at(&tokens, &name, 0, 0, &mut failed)
 }
 

@@ -29,9 +29,10 @@ use crate::image::document::{self, Descriptor, ImageConfig, Index, Manifest};
 use crate::image::reference;
 use crate::inspect::{Inspector, Options};
 use clap::Args;
+use foldhash::HashMap;
 use rayon::prelude::*;
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::sync::Arc;
 
@@ -264,7 +265,7 @@ type EvidenceMap = HashMap<(String, String), Evidence>;
 /// each one's evidence by (namespace, name).
 fn open(global: &Global, deleted: bool) -> Result<(crate::containerd::root::Root, EvidenceMap), Failure> {
     if !deleted {
-        return Ok((global.open_root()?, HashMap::new()));
+        return Ok((global.open_root()?, HashMap::default()));
     }
     let opts = crate::recover::view::Options {
         include_deleted: true,
@@ -320,7 +321,7 @@ pub fn images(global: &Global, args: ImagesArgs, out: &mut dyn Write) -> Result<
                 }
             }
         }
-        let mut inspectors: HashMap<String, Inspector<'_>> = HashMap::new();
+        let mut inspectors: HashMap<String, Inspector<'_>> = HashMap::default();
         let host = s.global.host();
         for ns in records.iter().map(|i| i.namespace.clone()).collect::<BTreeSet<_>>() {
             let (root, tx) = (s.root, s.tx);
@@ -344,7 +345,7 @@ pub fn images(global: &Global, args: ImagesArgs, out: &mut dyn Write) -> Result<
         let mut learn_beside: Vec<&Inspector<'_>> = Vec::new();
         if !names_only {
             // When the analyses will ask about most of a namespace's content records and blobs:
-            let mut distinct: HashMap<&str, BTreeSet<&str>> = HashMap::new();
+            let mut distinct: HashMap<&str, BTreeSet<&str>> = HashMap::default();
             for r in &records {
                 distinct.entry(&r.namespace).or_default().insert(&r.target.digest);
             }
@@ -359,7 +360,7 @@ pub fn images(global: &Global, args: ImagesArgs, out: &mut dyn Write) -> Result<
         }
         let shared = Shared::new(s.root, &s.tx, s.global, &s.backends, &inspectors);
         if filters.has_labels() {
-            let mut seen: HashMap<(String, String), bool> = HashMap::new();
+            let mut seen: HashMap<(String, String), bool> = HashMap::default();
             records.retain(|i| {
                 *seen
                     .entry((i.namespace.clone(), i.target.digest.clone()))
@@ -379,7 +380,7 @@ pub fn images(global: &Global, args: ImagesArgs, out: &mut dyn Write) -> Result<
         }
         // One analysis per (namespace, target), the first record naming it in list order;
         // the others share it.
-        let mut first: HashMap<(&str, &str), usize> = HashMap::new();
+        let mut first: HashMap<(&str, &str), usize> = HashMap::default();
         let mut targets: Vec<&Image> = Vec::new();
         let slot: Vec<usize> = records
             .iter()
@@ -559,7 +560,7 @@ fn created_relative_to(
     reference: &str,
     keep_before: bool,
 ) -> Result<Vec<Image>, Failure> {
-    let mut pivots: HashMap<&str, Option<i128>> = HashMap::new();
+    let mut pivots: HashMap<&str, Option<i128>> = HashMap::default();
     let mut error = None;
     for (ns, ins) in inspectors {
         match ins.resolve(reference) {

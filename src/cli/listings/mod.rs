@@ -25,9 +25,10 @@ use crate::bolt::{Bucket, MetaChoice, Tx};
 use crate::containerd::records::{self, BackendSnapshot, Damage};
 use crate::containerd::root::{Root, unlike_record};
 use crate::digest::Digest;
+use foldhash::HashMap;
 use output::{emit, filtered};
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::io::Write;
 use table::Table;
 
@@ -276,9 +277,9 @@ fn reached_by(images: &[records::Image], content: &[ContentRow]) -> HashMap<Stri
             (r.record.digest.as_str(), kids)
         })
         .collect();
-    let mut out: HashMap<String, Vec<String>> = HashMap::new();
+    let mut out: HashMap<String, Vec<String>> = HashMap::default();
     for image in images {
-        let mut seen = std::collections::HashSet::new();
+        let mut seen = foldhash::HashSet::default();
         let mut stack = vec![image.target.digest.as_str()];
         while let Some(d) = stack.pop() {
             if !seen.insert(d) {
@@ -468,7 +469,7 @@ const UNLIKE_SHOWN: usize = 20;
 /// [`UNLIKE_SHOWN`], then how many more.
 #[derive(Default)]
 struct UnlikeNotes {
-    said: std::collections::HashSet<String>,
+    said: foldhash::HashSet<String>,
     more: usize,
 }
 
