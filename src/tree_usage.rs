@@ -1,11 +1,11 @@
 //! How much disk a directory tree takes, as containerd's snapshotters measure it (continuity's
 //! `fs.DiskUsage`): allocated blocks of each inode once, never following a symlink. Used by
-//! `gc` (what a snapshot directory frees) and `du` (where the disk goes), which is why it lives
-//! in neither.
+//! `gc` (what a snapshot directory frees), `du` (where the disk goes) and the container sizes
+//! of `ps --size` and `container inspect --size`, which is why it lives in none of them.
 
 use foldhash::HashSet;
 use std::os::unix::fs::MetadataExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Disk usage as containerd measures it (continuity `fs.DiskUsage`): `st_blocks * 512` over
 /// the unique inodes of a tree, the root included; symlinks are counted, never followed.
@@ -15,16 +15,49 @@ pub struct Usage {
     pub inodes: u64,
 }
 
-/// The usage of the tree at `path` (a file, a symlink or a directory).
+/// Where a strict walk stopped: the path that could not be looked at or listed, and why.
+#[derive(Debug)]
+pub struct WalkError {
+    pub path: PathBuf,
+    pub error: std::io::Error,
+}
+
+impl std::fmt::Display for WalkError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: {}",
+            crate::text::escape(self.path.as_os_str().as_encoded_bytes()),
+            self.error
+        )
+    }
+}
+
+/// The usage of the tree at `path` (a file, a symlink or a directory). Only `path` itself
+/// must be there: what cannot be looked at below it is left out (an estimate of what a
+/// removal frees, for `gc` and `du`).
 pub fn disk_usage(path: &Path) -> std::io::Result<Usage> {
+    walk(path, false).map_err(|e| e.error)
+}
+
+/// [`disk_usage`] as continuity's `fs.DiskUsage` fails: a directory that cannot be listed or
+/// an entry that cannot be looked at below `path` ends the walk with an error naming it (Go's
+/// `filepath.Walk` hands it to the walk function, which returns it), where a snapshotter's
+/// `Usage` fails rather than under-count.
+pub fn disk_usage_strict(path: &Path) -> Result<Usage, WalkError> {
+    walk(path, true)
+}
+
+fn walk(path: &Path, strict: bool) -> Result<Usage, WalkError> {
     let mut seen = HashSet::default();
     let mut usage = Usage::default();
+    // A stack on the heap, not recursion: a deep tree cannot overflow ours.
     let mut stack = vec![path.to_path_buf()];
     let mut first = true;
     while let Some(p) = stack.pop() {
         let meta = match std::fs::symlink_metadata(&p) {
             Ok(m) => m,
-            Err(e) if first => return Err(e),
+            Err(error) if first || strict => return Err(WalkError { path: p, error }),
             // Gone while walking: nothing to count.
             Err(_) => continue,
         };
@@ -36,14 +69,77 @@ pub fn disk_usage(path: &Path) -> std::io::Result<Usage> {
             usage.bytes = usage.bytes.saturating_add(meta.blocks().saturating_mul(512));
             usage.inodes += 1;
         }
-        if new
-            && meta.is_dir()
-            && let Ok(entries) = std::fs::read_dir(&p)
-        {
-            for e in entries.flatten() {
-                stack.push(e.path());
+        if !(new && meta.is_dir()) {
+            continue;
+        }
+        match std::fs::read_dir(&p) {
+            Ok(entries) => {
+                for e in entries {
+                    match e {
+                        Ok(e) => stack.push(e.path()),
+                        Err(error) if strict => return Err(WalkError { path: p, error }),
+                        Err(_) => {}
+                    }
+                }
             }
+            Err(error) if strict => return Err(WalkError { path: p, error }),
+            Err(_) => {}
         }
     }
     Ok(usage)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn blocks(p: &Path) -> u64 {
+        std::fs::symlink_metadata(p).unwrap().blocks() * 512
+    }
+
+    #[test]
+    fn counts_each_inode_once_and_follows_no_link() {
+        let tmp = tempfile::tempdir().unwrap();
+        let top = tmp.path().join("top");
+        std::fs::create_dir_all(top.join("d")).unwrap();
+        std::fs::write(top.join("d/f"), vec![7u8; 10_000]).unwrap();
+        std::fs::hard_link(top.join("d/f"), top.join("g")).unwrap();
+        // A link to a large tree outside: its target is not counted.
+        std::fs::create_dir(tmp.path().join("outside")).unwrap();
+        std::fs::write(tmp.path().join("outside/big"), vec![1u8; 100_000]).unwrap();
+        std::os::unix::fs::symlink(tmp.path().join("outside"), top.join("link")).unwrap();
+        let want = blocks(&top) + blocks(&top.join("d")) + blocks(&top.join("d/f")) + blocks(&top.join("link"));
+        let u = disk_usage_strict(&top).unwrap();
+        assert_eq!(u.bytes, want);
+        assert_eq!(u.inodes, 4);
+        assert_eq!(disk_usage(&top).unwrap(), u);
+    }
+
+    #[test]
+    fn strict_walk_names_what_it_cannot_list() {
+        // Root reads a mode-000 directory anyway: nothing to test then.
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } == 0 {
+            return;
+        }
+        let tmp = tempfile::tempdir().unwrap();
+        let top = tmp.path().join("top");
+        std::fs::create_dir_all(top.join("closed")).unwrap();
+        std::fs::set_permissions(top.join("closed"), std::fs::Permissions::from_mode(0o000)).unwrap();
+        let e = disk_usage_strict(&top).unwrap_err();
+        assert_eq!(e.path, top.join("closed"));
+        assert_eq!(e.error.kind(), std::io::ErrorKind::PermissionDenied);
+        // The lenient walk counts what it can.
+        assert!(disk_usage(&top).is_ok());
+        std::fs::set_permissions(top.join("closed"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+
+    #[test]
+    fn a_missing_top_is_an_error_naming_it() {
+        let tmp = tempfile::tempdir().unwrap();
+        let e = disk_usage_strict(&tmp.path().join("none")).unwrap_err();
+        assert_eq!(e.path, tmp.path().join("none"));
+        assert_eq!(e.error.kind(), std::io::ErrorKind::NotFound);
+    }
 }
