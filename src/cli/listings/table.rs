@@ -214,6 +214,13 @@ pub fn short_ids(s: &str) -> String {
 
 /// go-units `HumanSize` (what `ctr content ls` prints): decimal units, `%.4g`.
 pub fn human_size(size: i64) -> String {
+    human_size_with_precision(size, 4)
+}
+
+/// go-units `HumanSizeWithPrecision(size, precision)`: decimal units (kB = 1000 B), the
+/// number as Go's `%.{precision}g` prints it. `docker ps --size` uses precision 3
+/// (`61.4kB (virtual 2.36MB)`).
+pub fn human_size_with_precision(size: i64, precision: usize) -> String {
     const UNITS: [&str; 9] = ["B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"];
     let mut v = size as f64;
     let mut i = 0;
@@ -221,25 +228,27 @@ pub fn human_size(size: i64) -> String {
         v /= 1000.0;
         i += 1;
     }
-    format!("{}{}", go_g4(v), UNITS.get(i).copied().unwrap_or("B"))
+    format!("{}{}", go_g(v, precision), UNITS.get(i).copied().unwrap_or("B"))
 }
 
-/// Go's `%.4g` for values whose exponent is below 4 (what `human_size` produces).
-fn go_g4(v: f64) -> String {
+/// Go's `%.{precision}g` for values whose exponent is small (what `human_size` produces).
+fn go_g(v: f64, precision: usize) -> String {
     if v == 0.0 {
         return "0".into();
     }
-    // The decimal exponent after rounding to 4 significant digits.
-    let sci = format!("{v:.3e}");
+    let precision = precision.clamp(1, 17);
+    // The decimal exponent after rounding to `precision` significant digits.
+    let sci = format!("{v:.*e}", precision - 1);
     let exp: i32 = sci.rsplit('e').next().and_then(|e| e.parse().ok()).unwrap_or(0);
-    if !(-4..4).contains(&exp) {
+    let p = i32::try_from(precision).unwrap_or(17);
+    if exp < -4 || exp >= p {
         // Go: mantissa without trailing zeros, exponent with a sign and at least two digits.
         let (mant, _) = sci.split_once('e').unwrap_or((&sci, ""));
         let mant = trim_fraction(mant);
         let sign = if exp < 0 { '-' } else { '+' };
         return format!("{mant}e{sign}{:02}", exp.unsigned_abs());
     }
-    let decimals = usize::try_from(3 - exp).unwrap_or(0);
+    let decimals = usize::try_from(p - 1 - exp).unwrap_or(0);
     trim_fraction(&format!("{v:.decimals$}")).to_string()
 }
 
@@ -277,6 +286,25 @@ mod tests {
             (1_500_000, "1.5MB"),
         ] {
             assert_eq!(human_size(n), want, "{n}");
+        }
+    }
+
+    #[test]
+    fn sizes_with_precision_three_like_docker_ps() {
+        for (n, want) in [
+            (61440, "61.4kB"),
+            (2_355_200, "2.36MB"),
+            (4096, "4.1kB"),
+            (143_360, "143kB"),
+            (8192, "8.19kB"),
+            (4_378_624, "4.38MB"),
+            (0, "0B"),
+            (999, "999B"),
+            // Go's %.3g of 999.5 rounds up to an exponent it prints in e-notation.
+            (999_500, "1e+03kB"),
+            (1_000_000, "1MB"),
+        ] {
+            assert_eq!(human_size_with_precision(n, 3), want, "{n}");
         }
     }
 
