@@ -22,6 +22,7 @@ pub mod gotypes;
 pub mod graph_driver;
 pub mod moby;
 pub mod record_inspect;
+pub mod size;
 pub mod timeline;
 
 use crate::bolt::MetaChoice;

@@ -318,4 +318,17 @@ impl Index {
         }
         index
     }
+
+    /// [`Index::from_snaps`], each snapshot also found by its meta.db names.
+    pub(crate) fn from_snaps_named(root_dir: PathBuf, snaps: Vec<Snap>) -> Index {
+        let mut index = Index::from_snaps(root_dir, snaps);
+        for (i, s) in index.snaps.iter().enumerate() {
+            for n in &s.names {
+                index
+                    .by_name
+                    .insert((n.namespace.clone(), s.snapshotter.clone(), n.key.clone()), i);
+            }
+        }
+        index
+    }
 }

@@ -305,7 +305,9 @@ pub fn resolve(
     }
 }
 
-fn container_snapshot(index: &Index, c: &ContainerRef) -> Result<Resolved, String> {
+/// The snapshot of container `c`, or why it has none (its record names none, its
+/// snapshotter's metadata.db was not read, it is not recorded).
+pub fn container_snapshot(index: &Index, c: &ContainerRef) -> Result<Resolved, String> {
     match index.by_name(&c.namespace, &c.snapshotter, &c.snapshot_key) {
         Some(snap) => Ok(Resolved {
             snap,
