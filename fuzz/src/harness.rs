@@ -647,7 +647,7 @@ pub fn docker_container(data: &[u8]) {
         assert_eq!(n.strip_prefix('/').unwrap_or(&n), c.name(), "two readers, two names");
     }
     let data_root = docker_inspect::node_data_root(&[&c]);
-    printed_json_reads(&docker_inspect::inspect(&c, &data_root));
+    printed_json_reads(&docker_inspect::inspect(&c, &data_root, None));
     let repositories = parts.get(2).and_then(|b| {
         graph_driver::Repositories::from_bytes(&root.join("image/overlay2/repositories.json"), b, &mut problems)
     });
@@ -658,8 +658,8 @@ pub fn docker_container(data: &[u8]) {
     let name = c.name().to_string();
     let entries = [docker_entry(c, image)];
     for e in &entries {
-        printed_json_reads(&ps_json(e, true));
-        printed_json_reads(&ps_json(e, false));
+        printed_json_reads(&ps_json(e, true, None));
+        printed_json_reads(&ps_json(e, false, None));
     }
     let _ = find(&entries, &name);
     let _ = find(&entries, id.get(..12).unwrap_or(id));
@@ -727,8 +727,8 @@ pub fn cri_status(data: &[u8]) {
             sandbox.kind = "sandbox".into();
         }
         let e = record_entry_of(record.clone(), Some(sandbox), task_bundle);
-        printed_json_reads(&ps_json(&e, true));
-        printed_json_reads(&ps_json(&e, false));
+        printed_json_reads(&ps_json(&e, true, None));
+        printed_json_reads(&ps_json(&e, false, None));
     }
 }
 

@@ -13,7 +13,9 @@
 
 use super::context::Global;
 use super::listings::table::Table;
+use super::listings::table::human_size_with_precision;
 use super::{Failure, Outcome, warn};
+use crate::containers::size::{LayerSize, ProblemKind, Sizer};
 use crate::containers::{self, Entry, Inventory, Lookup, Source, Sources};
 use crate::inspect::gojson::{J, indent};
 use clap::{Args, Subcommand, ValueEnum};
@@ -44,6 +46,14 @@ pub struct PsArgs {
     /// The newest container (any state), as `docker ps -l`.
     #[arg(short = 'l', long)]
     latest: bool,
+    /// Display total file sizes, as `docker ps --size`: a SIZE column (`61.4kB (virtual
+    /// 2.36MB)`: the rw layer, and it with every layer below it) and, in `--format json`,
+    /// `Size` with the exact bytes as `SizeRw` and `SizeRootFs`. A `--format` template that
+    /// reads `.Size` (or `{{json .}}`) turns it on, as docker's does, unless `--size=false`.
+    /// Allocated bytes, as dockerd measures them: the rw layer's upper directory walked now,
+    /// the layers below it as the snapshotter recorded them.
+    #[arg(short = 's', long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
+    size: Option<bool>,
     /// Keep only the containers that match (repeatable), as `docker ps --filter`: `id=RE`,
     /// `name=RE` (regular expressions, unanchored, on the ID and on `/NAME`), `label=KEY[=V]`,
     /// `label!=KEY[=V]`, `status=created|running|paused|restarting|exited|dead|unknown`,
@@ -172,7 +182,8 @@ enum ContainerCommand {
     /// restarted dockerd would mark it exited; State.Health is the stale saved one; ExecIDs is
     /// null; NetworkSettings is the last saved (a running container's SandboxKey names a
     /// namespace that is gone); GraphDriver.Data is null (right for the containerd
-    /// snapshotters); SizeRw and SizeRootFs are not printed. A containerd or CRI record is
+    /// snapshotters); SizeRw and SizeRootFs (--size) are measured now, as dockerd measures
+    /// them: the rw layer's upper directory walked, the layers below as recorded. A containerd or CRI record is
     /// printed as `ctr containers info` prints it, plus a CRI member (pod, kind, the CRI
     /// metadata and status file) for a Kubernetes one.
     Inspect {
@@ -189,6 +200,11 @@ enum ContainerCommand {
         /// `<no value>`).
         #[arg(short, long)]
         format: Option<String>,
+        /// Display total file sizes, as `docker container inspect --size`: SizeRw (the rw
+        /// layer) and SizeRootFs (it and every layer below it), in bytes, after GraphDriver,
+        /// as dockerd measures them (allocated bytes; see `ps --size`).
+        #[arg(short, long)]
+        size: bool,
     },
 }
 
@@ -297,9 +313,21 @@ fn truncated_image(e: &Entry) -> String {
     }
 }
 
+/// docker's SIZE cell (`ContainerContext.Size`): the rw layer, and `(virtual ...)` with the
+/// layers below it when that is not 0, each as go-units `HumanSizeWithPrecision(n, 3)`.
+pub fn size_text(s: &LayerSize) -> String {
+    let rw = human_size_with_precision(s.rw, 3);
+    if s.root_fs > 0 {
+        format!("{rw} (virtual {})", human_size_with_precision(s.root_fs, 3))
+    } else {
+        rw
+    }
+}
+
 /// One `docker ps --format json` object (keys sorted, as docker's are), with ours added.
 /// `trunc` (no `--no-trunc`) cuts ID, IMAGE, COMMAND and MOUNTS as docker's formatter does.
-pub fn ps_json(e: &Entry, trunc: bool) -> J {
+/// `size`: the container's sizes, when measured (`Size`, and ours `SizeRw`, `SizeRootFs`).
+pub fn ps_json(e: &Entry, trunc: bool, size: Option<&LayerSize>) -> J {
     let mut m: BTreeMap<&str, J> = BTreeMap::new();
     let command = if trunc {
         ellipsis(&e.command, 20)
@@ -336,6 +364,11 @@ pub fn ps_json(e: &Entry, trunc: bool) -> J {
         m.insert("Platform", p.clone());
     }
     m.insert("Ports", J::str(""));
+    if let Some(s) = size {
+        m.insert("Size", J::str(size_text(s)));
+        m.insert("SizeRw", J::Int(s.rw));
+        m.insert("SizeRootFs", J::Int(s.root_fs));
+    }
     m.insert("State", J::str(e.state.clone()));
     m.insert("Status", J::str(e.status.clone()));
     // Ours.
@@ -379,9 +412,91 @@ fn is_up(e: &Entry) -> bool {
     matches!(e.state.as_str(), "running" | "paused" | "restarting")
 }
 
+/// Whether a `ps --format` template reads `.Size`, found as docker/cli finds it
+/// (`buildContainerListOptions`): the template run once on an empty container, `json` of it
+/// reading every field. `json` and `table` are docker's format keys, not templates.
+fn template_reads_size(format: &str) -> bool {
+    if matches!(format, "" | "table" | "json") {
+        return false;
+    }
+    let Ok(t) = crate::template::Template::parse(format) else {
+        // Said when the template is used.
+        return false;
+    };
+    let empty = containers::gotypes::container_context(&serde_json::json!({}));
+    t.fields_used(&empty).contains("Size")
+}
+
+/// The snapshot a container's sizes are measured from: namespace, snapshotter, key. A
+/// Docker container's is its ID in `moby`, of its `Driver` (dockerd's `ctr.Driver`).
+fn sized_snapshot(e: &Entry) -> Option<(&str, &str, &str)> {
+    if let Some(d) = &e.docker {
+        let driver = d
+            .config
+            .get("Driver")
+            .and_then(J::as_str)
+            .filter(|s| !s.is_empty())
+            .unwrap_or("overlayfs");
+        return Some(("moby", driver, e.id.as_str()));
+    }
+    let r = e.record.as_ref()?;
+    (!r.snapshot_key.is_empty()).then_some((r.namespace.as_str(), r.snapshotter.as_str(), r.snapshot_key.as_str()))
+}
+
+/// The sizes of `entries` as dockerd measures them ([`containers::size`]), `None` where one
+/// could not be: each problem said once on stderr and counted in `outcome`.
+fn measure_sizes(
+    global: &Global,
+    inv: &Inventory,
+    entries: &[&Entry],
+    outcome: &mut Outcome,
+) -> Vec<Option<LayerSize>> {
+    let none = vec![None; entries.len()];
+    if entries.is_empty() {
+        return none;
+    }
+    let Some(root) = &inv.root else {
+        // Why the root was not read was said already.
+        warn("sizes not measured: the containerd root was not read");
+        return none;
+    };
+    let mut damage = crate::containerd::records::Damage::new();
+    let sizer = match Sizer::load(root, global.meta_choice(), global.read_mode(), &mut damage) {
+        Ok(s) => s,
+        Err(e) => {
+            warn(format!("sizes not measured: {}", crate::text::one_line(&e)));
+            *outcome = outcome.worst(Outcome::Damaged);
+            return none;
+        }
+    };
+    for d in damage.distinct() {
+        warn(crate::text::one_line(&d.message));
+        *outcome = outcome.worst(Outcome::Damaged);
+    }
+    let mut said = std::collections::HashSet::new();
+    entries
+        .iter()
+        .map(|e| {
+            let (ns, snapshotter, key) = sized_snapshot(e)?;
+            let m = sizer.measure(&e.id, ns, snapshotter, key);
+            for p in m.problems {
+                *outcome = outcome.worst(match p.kind {
+                    ProblemKind::Unsupported => Outcome::Ok,
+                    ProblemKind::Damaged => Outcome::Damaged,
+                    ProblemKind::Unreadable => Outcome::Unreadable,
+                });
+                if said.insert(p.message.clone()) {
+                    warn(crate::text::one_line(&p.message));
+                }
+            }
+            m.size
+        })
+        .collect()
+}
+
 pub fn ps(global: &Global, args: PsArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
     let filter = PsFilter::parse(&args.filter)?;
-    let (inv, outcome) = gather(global, false)?;
+    let (inv, mut outcome) = gather(global, false)?;
     // docker: -n and -l count over every container, newest first.
     let all = args.all || args.last.is_some() || args.latest;
     let limit = if args.latest { Some(1) } else { args.last };
@@ -403,32 +518,39 @@ pub fn ps(global: &Global, args: PsArgs, out: &mut dyn Write) -> Result<Outcome,
         }
         return Ok(outcome);
     }
+    // docker/cli: --size, else (unless --size=false) whether the template reads .Size.
+    let sized = args.size.unwrap_or_else(|| template_reads_size(&args.format));
+    let sizes = if sized {
+        measure_sizes(global, &inv, &rows, &mut outcome)
+    } else {
+        vec![None; rows.len()]
+    };
     match args.format.as_str() {
         "json" => {
-            for e in rows {
-                writeln!(out, "{}", ps_json(e, !args.no_trunc).to_compact(true))?;
+            for (e, size) in rows.iter().zip(&sizes) {
+                writeln!(out, "{}", ps_json(e, !args.no_trunc, size.as_ref()).to_compact(true))?;
             }
         }
         "table" | "" => {
-            let mut t = Table::truncating(
-                &[
-                    "CONTAINER ID",
-                    "IMAGE",
-                    "COMMAND",
-                    "CREATED",
-                    "STATUS",
-                    "NAMES",
-                    "SOURCE",
-                ],
-                !args.no_trunc,
-            )
-            .limit("COMMAND", 20);
-            for e in rows {
+            let mut header = vec![
+                "CONTAINER ID",
+                "IMAGE",
+                "COMMAND",
+                "CREATED",
+                "STATUS",
+                "NAMES",
+                "SOURCE",
+            ];
+            if sized {
+                header.push("SIZE");
+            }
+            let mut t = Table::truncating(&header, !args.no_trunc).limit("COMMAND", 20);
+            for (e, size) in rows.iter().zip(&sizes) {
                 let source = match &e.namespace {
                     Some(ns) if e.source != Source::Docker => format!("{}:{ns}", e.source.as_str()),
                     _ => e.source.as_str().to_string(),
                 };
-                t.row(&[
+                let mut row = vec![
                     e.id.clone(),
                     e.image.clone(),
                     format!("\"{}\"", e.command),
@@ -436,11 +558,15 @@ pub fn ps(global: &Global, args: PsArgs, out: &mut dyn Write) -> Result<Outcome,
                     e.status.clone(),
                     e.name.clone(),
                     source,
-                ]);
+                ];
+                if sized {
+                    row.push(size.as_ref().map_or_else(|| "-".to_string(), size_text));
+                }
+                t.row(&row);
             }
             t.write(out)?;
         }
-        template => return ps_template(template, &rows, !args.no_trunc, outcome, out),
+        template => return ps_template(template, &rows, &sizes, !args.no_trunc, outcome, out),
     }
     Ok(outcome)
 }
@@ -472,6 +598,7 @@ const PS_HEADER: [(&str, &str); 15] = [
 fn ps_template(
     format: &str,
     rows: &[&Entry],
+    sizes: &[Option<LayerSize>],
     trunc: bool,
     outcome: Outcome,
     out: &mut dyn Write,
@@ -484,8 +611,10 @@ fn ps_template(
     let t = crate::template::Template::parse(&body)
         .map_err(|e| Failure::new(Outcome::Usage, format!("template parsing error: {e}")))?;
     let mut text = String::new();
-    for e in rows {
-        let mut row: serde_json::Value = serde_json::from_str(&ps_json(e, trunc).to_compact(false)).unwrap_or_default();
+    for (i, e) in rows.iter().enumerate() {
+        let size = sizes.get(i).and_then(Option::as_ref);
+        let mut row: serde_json::Value =
+            serde_json::from_str(&ps_json(e, trunc, size).to_compact(false)).unwrap_or_default();
         if let Some(m) = row.as_object_mut() {
             m.insert("RunningFor".into(), containers::short_time(&e.created).into());
             if let Some(p) = &e.platform {
@@ -536,6 +665,7 @@ pub fn container(global: &Global, args: ContainerArgs, out: &mut dyn Write) -> R
         containers: wanted,
         containerd,
         format,
+        size,
     } = args.command;
     let template = match format.as_deref() {
         None | Some("") | Some("json") => None,
@@ -546,6 +676,22 @@ pub fn container(global: &Global, args: ContainerArgs, out: &mut dyn Write) -> R
     };
     let (inv, mut outcome) = gather(global, false)?;
     let data_root = inv.docker_node_root.clone();
+    // dockerd's `--size`: a Docker container's SizeRw and SizeRootFs, each measured once.
+    let mut sizes: BTreeMap<String, LayerSize> = BTreeMap::new();
+    if size && !containerd {
+        let mut seen = std::collections::HashSet::new();
+        let docker: Vec<&Entry> = wanted
+            .iter()
+            .filter_map(|a| containers::find(&inv.entries, a).ok())
+            .filter(|e| e.docker.is_some() && seen.insert(e.id.clone()))
+            .collect();
+        let measured = measure_sizes(global, &inv, &docker, &mut outcome);
+        for (e, m) in docker.iter().zip(measured) {
+            if let Some(m) = m {
+                sizes.insert(e.id.clone(), m);
+            }
+        }
+    }
     // Each object escaped as the tool that prints it: the docker CLI leaves `<>&` alone,
     // ctr's json.MarshalIndent escapes them. A Docker container's body is what the docker CLI
     // types (`container.InspectResponse`); a containerd record's is ctr's, which no CLI runs
@@ -569,7 +715,7 @@ pub fn container(global: &Global, args: ContainerArgs, out: &mut dyn Write) -> R
             }),
             Ok(e) => Ok(match (&e.docker, &e.record) {
                 (Some(d), _) => (
-                    containers::docker_inspect::inspect(d, &data_root).to_compact(false),
+                    containers::docker_inspect::inspect(d, &data_root, sizes.get(&e.id)).to_compact(false),
                     true,
                 ),
                 (None, Some(r)) => (
@@ -684,5 +830,47 @@ mod tests {
             created_at("2026-11-29T18:52:01.128495737Z"),
             "2026-11-29 18:52:01 +0000 UTC"
         );
+    }
+
+    #[test]
+    fn a_template_reading_size_turns_it_on_as_docker_cli_finds_out() {
+        for (format, reads) in [
+            ("{{json .}}", true),
+            ("{{. | json}}", true),
+            ("table {{.Names}}\t{{.Size}}", true),
+            ("{{printf \"%s\" .Size}}", true),
+            ("{{.ID}} {{.Names}}", false),
+            ("{{json .Labels}}", false),
+            // Run on an empty container, as docker/cli runs it: a branch not taken reads nothing.
+            ("{{if .Names}}{{.Size}}{{end}}", false),
+            ("{{if not .Names}}{{.Size}}{{end}}", true),
+            // What is read before an error counts; docker's format keys are not templates.
+            ("{{.Size}}{{.Nope}}", true),
+            ("{{.Nope}}{{.Size}}", false),
+            ("json", false),
+            ("table", false),
+            ("{{.Size", false),
+        ] {
+            assert_eq!(template_reads_size(format), reads, "{format}");
+        }
+    }
+
+    #[test]
+    fn size_cells_as_docker_prints_them() {
+        // dockerd's SizeRw/SizeRootFs and the docker CLI's cells for them, from the dev node
+        // (`containers/*/inspect-size.json`, `ps-a-size.jsonl`).
+        for (rw, root_fs, want) in [
+            (61440, 2_355_200, "61.4kB (virtual 2.36MB)"),
+            (12288, 2_142_208, "12.3kB (virtual 2.14MB)"),
+            (8192, 2_301_952, "8.19kB (virtual 2.3MB)"),
+            (24576, 6_680_576, "24.6kB (virtual 6.68MB)"),
+            (4_378_624, 6_672_384, "4.38MB (virtual 6.67MB)"),
+            (4096, 143_360, "4.1kB (virtual 143kB)"),
+            (12288, 2_154_496, "12.3kB (virtual 2.15MB)"),
+            // No layers at all: the rw size alone.
+            (0, 0, "0B"),
+        ] {
+            assert_eq!(size_text(&LayerSize { rw, root_fs }), want);
+        }
     }
 }

@@ -23,7 +23,8 @@
 //! * `GraphDriver.Data`: `null` under the containerd snapshotters, as dockerd prints it; for
 //!   the `overlay2` graph driver, the layer dirs as dockerd derives them from its layer store
 //!   ([`super::graph_driver::overlay2_data`]; not checked against a live dockerd here).
-//! * `SizeRw`, `SizeRootFs` (`--size`) and `Node` are not printed.
+//! * `SizeRw`, `SizeRootFs` (`--size`): measured now, as dockerd measures them
+//!   ([`super::size`]); `Node` is not printed.
 //!
 //! One value is derived, as dockerd derives it: the `Source` of a local volume that was never
 //! mounted (a created container) is empty on disk; dockerd prints the volume's path,
@@ -77,8 +78,9 @@ pub fn node_data_root(containers: &[&DockerContainer]) -> String {
     "/var/lib/docker".into()
 }
 
-/// `container inspect` of `c`; `data_root` is the node's Docker data root ([`node_data_root`]).
-pub fn inspect(c: &DockerContainer, data_root: &str) -> J {
+/// `container inspect` of `c`; `data_root` is the node's Docker data root ([`node_data_root`]);
+/// `size` its SizeRw and SizeRootFs, with `--size`.
+pub fn inspect(c: &DockerContainer, data_root: &str, size: Option<&super::size::LayerSize>) -> J {
     let cfg = &c.config;
     let state = c.state();
     let mut st = vec![
@@ -138,6 +140,11 @@ pub fn inspect(c: &DockerContainer, data_root: &str) -> J {
             ("Name".into(), string_member(cfg, "Driver")),
         ]),
     ));
+    // `*int64` with omitempty in ContainerJSONBase: there with `--size` only.
+    if let Some(s) = size {
+        out.push(("SizeRw".into(), J::Int(s.rw)));
+        out.push(("SizeRootFs".into(), J::Int(s.root_fs)));
+    }
     out.push((
         "Mounts".into(),
         J::Arr(c.mount_points().iter().map(|(_, m)| mount(m, data_root)).collect()),
@@ -272,7 +279,7 @@ mod tests {
             r#"{"State":[],"Name":5,"MountPoints":"x","NetworkSettings":null,"ImageManifest":[]}"#,
             r#"{"State":{"Running":"yes","Pid":1e99},"Args":{"a":1},"MountPoints":{"/m":7},"NetworkSettings":{"Networks":[1]}}"#,
         ] {
-            let j = inspect(&container(config), "/var/lib/docker");
+            let j = inspect(&container(config), "/var/lib/docker", None);
             assert_eq!(j.at(&["State", "Status"]), Some(&J::str("created")), "{config}");
             assert_eq!(j.get("HostConfig"), Some(&J::Null));
         }
@@ -287,7 +294,7 @@ mod tests {
         );
         let root = node_data_root(&[&c]);
         assert_eq!(root, "/data/docker");
-        let j = inspect(&c, &root);
+        let j = inspect(&c, &root, None);
         let mounts = j.get("Mounts").unwrap().items();
         assert_eq!(
             mounts[0].get("Source"),
@@ -324,7 +331,7 @@ mod tests {
         let mut c = container("{}");
         c.config = decoded;
         c.hostconfig = Some(host);
-        let j = inspect(&c, "/var/lib/docker");
+        let j = inspect(&c, "/var/lib/docker", None);
         let printed = |path: &[&str]| j.at(path).unwrap().to_compact(true);
         assert_eq!(
             printed(&["Config"]),
@@ -360,7 +367,7 @@ mod tests {
         let mut c = container("{}");
         c.config = decoded;
         c.hostconfig = Some(host);
-        let j = inspect(&c, "/var/lib/docker");
+        let j = inspect(&c, "/var/lib/docker", None);
         let printed = |path: &[&str]| j.at(path).unwrap().to_compact(true);
         assert_eq!(
             printed(&["Config"]),

@@ -574,7 +574,8 @@ fn label(fields: &[Value], args: &[&str]) -> String {
 /// what `ps --format json` prints (docker's keys and ours, in that object's sorted order, so
 /// `{{json .}}` prints the same object). Differences from docker's, by design: `RunningFor` is
 /// the recorded creation time (an age would be the examiner's clock), `Platform` prints as
-/// `os/arch` in `json` too, and there is no `Size` (`du` measures containers).
+/// `os/arch` in `json` too, and `Size` is left out where it was not measured (docker prints
+/// `0B`).
 pub static CONTAINER_CONTEXT: StructDef = StructDef {
     name: "formatter.ContainerContext",
     fields: &[
@@ -605,6 +606,11 @@ pub static CONTAINER_CONTEXT: StructDef = StructDef {
         F::new("RestartCount", &INT_PTR).omitempty(),
         F::new("RestartPolicy", &STR_PTR).omitempty(),
         F::new("RunningFor", &STR),
+        // With --size, or a template that reads `.Size` (docker's `Size()`: `61.4kB (virtual
+        // 2.36MB)`); ours: the exact bytes. Left out where the sizes were not measured.
+        F::new("Size", &STR).omitempty(),
+        F::new("SizeRootFs", &INT_PTR).omitempty(),
+        F::new("SizeRw", &INT_PTR).omitempty(),
         F::new("Source", &STR),
         F::new("StartedAt", &STR_PTR),
         F::new("State", &STR),

@@ -113,6 +113,8 @@ pub struct Inventory {
     pub docker_node_root: String,
     /// Image and content records and lease of the containerd root, for the timeline.
     pub containerd: Option<timeline::ContainerdTimes>,
+    /// The containerd root read, kept for what is read of it later (container sizes).
+    pub root: Option<Root>,
 }
 
 /// Where to read from.
@@ -149,6 +151,7 @@ pub fn gather(src: &Sources<'_>) -> Inventory {
         containerd_unreadable: false,
         docker_node_root: "/var/lib/docker".into(),
         containerd: None,
+        root: None,
     };
     // One budget for every container file kept parsed, Docker's and the CRI's alike: the
     // memory they take together is what is bounded.
@@ -231,6 +234,7 @@ pub fn gather(src: &Sources<'_>) -> Inventory {
         inv.damaged.extend(damage);
         inv.entries.push(e);
     }
+    inv.root = root;
     // `docker ps` order: newest first.
     inv.entries.sort_by(|a, b| {
         let t = |e: &Entry| parse_rfc3339(&e.created).map(|g| g.unix_nanos());

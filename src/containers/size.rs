@@ -290,7 +290,13 @@ mod tests {
         let m = s.measure("c", "moby", "overlayfs", "c");
         let rw = allocated(&fs) + allocated(&fs.join("f"));
         assert_eq!(m.problems, vec![]);
-        assert_eq!(m.size, Some(LayerSize { rw, root_fs: rw + 108_192 }));
+        assert_eq!(
+            m.size,
+            Some(LayerSize {
+                rw,
+                root_fs: rw + 108_192
+            })
+        );
     }
 
     #[test]
@@ -300,8 +306,14 @@ mod tests {
         let s = sizer(tmp.path(), vec![snap("c", 3, "Active", None, None)]);
         let m = s.measure("c", "moby", "overlayfs", "c");
         assert_eq!(m.size, None);
-        let [p] = m.problems.as_slice() else { panic!("{:?}", m.problems) };
-        assert!(p.message.contains(&upper(tmp.path(), 3).display().to_string()), "{}", p.message);
+        let [p] = m.problems.as_slice() else {
+            panic!("{:?}", m.problems)
+        };
+        assert!(
+            p.message.contains(&upper(tmp.path(), 3).display().to_string()),
+            "{}",
+            p.message
+        );
         assert_eq!(p.kind, ProblemKind::Damaged);
     }
 
@@ -341,7 +353,11 @@ mod tests {
         );
         let m = gap.measure("c", "moby", "overlayfs", "c");
         assert_eq!(m.size, Some(LayerSize { rw, root_fs: rw + 4096 }));
-        assert!(m.problems[0].message.contains("parent gone has no record"), "{:?}", m.problems);
+        assert!(
+            m.problems[0].message.contains("parent gone has no record"),
+            "{:?}",
+            m.problems
+        );
         let looped = sizer(
             tmp.path(),
             vec![

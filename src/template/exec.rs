@@ -95,6 +95,10 @@ pub struct State<'t, 'o> {
     pub missing: MissingKey,
     /// A table's header row: docker's `HeaderFunctions` stand in for its functions.
     pub header: bool,
+    /// When set, the struct fields and methods the execution reads, and every field of a
+    /// struct `json` encodes (docker/cli's `FieldsUsed`, which its `MarshalJSON` fills by
+    /// calling every method).
+    pub fields_used: Option<std::collections::BTreeSet<String>>,
     pub out: &'o mut dyn Write,
     at: At<'t>,
     depth: usize,
@@ -118,12 +122,20 @@ impl<'t, 'o> State<'t, 'o> {
             vars: Vec::new(),
             missing,
             header: false,
+            fields_used: None,
             out,
             at: At::None,
             depth: 0,
             nesting: 0,
             steps: 0,
             written: 0,
+        }
+    }
+
+    /// Notes that field or method `name` was read, when [`State::fields_used`] is on.
+    fn used(&mut self, name: &str) {
+        if let Some(u) = &mut self.fields_used {
+            u.insert(name.to_string());
         }
     }
 
@@ -510,6 +522,7 @@ impl<'t, 'o> State<'t, 'o> {
         if let (Value::Struct(fields, def), _) = indirect(&receiver)
             && let Some(m) = def.methods.iter().find(|m| m.name == *last)
         {
+            self.used(m.name);
             return self.call_method(dot, node, m, &fields, args, final_);
         }
         self.at = At::Arg(node);
@@ -638,6 +651,7 @@ impl<'t, 'o> State<'t, 'o> {
         let has_args = nargs > 1 || has_final;
         match &r {
             Value::Struct(fields, def) => {
+                self.used(name);
                 if let Some((v, ty)) = funcs::struct_field(fields, def, name) {
                     if has_args {
                         return Err(self.errorf(format!("{name} has arguments but cannot be invoked as function")));
@@ -730,6 +744,15 @@ impl<'t, 'o> State<'t, 'o> {
                 (None, _) => sig.fixed.last().copied().unwrap_or(Param::Any),
             };
             argv.push(self.validate(f, param)?);
+        }
+        if name == "json" && self.fields_used.is_some() {
+            for v in &argv {
+                if let (Value::Struct(_, def), _) = indirect(&indirect_interface(v)) {
+                    for f in def.fields {
+                        self.used(f.name);
+                    }
+                }
+            }
         }
         if is_header {
             // Each gives back the column's name it was handed.

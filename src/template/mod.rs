@@ -103,11 +103,33 @@ impl Template {
         String::from_utf8_lossy(&out).into_owned()
     }
 
+    /// The struct fields and methods an execution on `data` reads (`json` of a struct reads
+    /// them all), as docker/cli finds out whether a `ps` template uses `.Size`: it runs the
+    /// template once on an empty container and looks at what was called. What is written is
+    /// dropped, and so is an error (what was read before it counts).
+    pub fn fields_used(&self, data: &Value) -> std::collections::BTreeSet<String> {
+        let mut sink = std::io::sink();
+        let mut used = Some(std::collections::BTreeSet::new());
+        let _ = self.execute_with(data, MissingKey::Default, false, &mut used, &mut sink);
+        used.unwrap_or_default()
+    }
+
     fn execute_as(
         &self,
         data: &Value,
         missing: MissingKey,
         header: bool,
+        out: &mut dyn Write,
+    ) -> Result<(), TemplateError> {
+        self.execute_with(data, missing, header, &mut None, out)
+    }
+
+    fn execute_with(
+        &self,
+        data: &Value,
+        missing: MissingKey,
+        header: bool,
+        fields_used: &mut Option<std::collections::BTreeSet<String>>,
         out: &mut dyn Write,
     ) -> Result<(), TemplateError> {
         let Some(root) = self.trees.get("") else {
@@ -117,17 +139,20 @@ impl Template {
         };
         let mut state = exec::State::new(&self.trees, &self.text, "", missing, out);
         state.header = header;
+        state.fields_used = fields_used.take();
         state.vars.push(("$".into(), data.clone()));
         let dot = exec::Dot {
             v: data.clone(),
             iface: false,
         };
-        match state.walk_list(&dot, root) {
+        let result = match state.walk_list(&dot, root) {
             Ok(()) => Ok(()),
             Err(exec::Flow::Fail(e)) => Err(e),
             // The parser allows these only inside a range, which consumes them.
             Err(exec::Flow::Break | exec::Flow::Continue) => Ok(()),
-        }
+        };
+        *fields_used = state.fields_used.take();
+        result
     }
 
     /// [`execute_value`](Self::execute_value) into a string.
