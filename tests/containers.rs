@@ -141,7 +141,8 @@ fn ps_agrees_with_docker_ps_a() {
         // Status carries an age relative to the capture's clock: the words before it must agree.
         let (os, ds) = (o["Status"].as_str().unwrap(), d["Status"].as_str().unwrap());
         assert_eq!(status_head(os), status_head(ds), "{name}: Status {os:?} vs {ds:?}");
-        // Relative or size fields docker computes live are not printed.
+        // An age is not printed; Size only with --size (docker's `--format json` prints
+        // `0B` without it: see `sizes_add_the_recorded_layers_below_as_dockerd_does...`).
         assert!(o.get("RunningFor").is_none() && o.get("Size").is_none());
     }
     // The running container is flagged as such, with its containerd record and task bundle.
@@ -1698,4 +1699,127 @@ fn a_config_with_strings_go_reads_as_replacement_characters_is_read_as_dockerd_r
         .collect();
     assert!(names.contains("dev-oldapp\u{fffd}"), "{names:?}");
     assert_eq!(names.len(), NAMES.len());
+}
+
+/// The upper dir of container `name` in an unpacked node, where dockerd's snapshotter had it
+/// (`truth.json`'s `upperdir`, a node path).
+fn upper_dir(node: &Node, name: &str) -> PathBuf {
+    let truth: Vec<Value> = serde_json::from_str(&expected_text("truth.json")).unwrap();
+    let t = truth.iter().find(|t| t["name"] == name).unwrap();
+    node.dir
+        .path()
+        .join(t["upperdir"].as_str().unwrap().trim_start_matches('/'))
+}
+
+fn allocated(p: &Path) -> i64 {
+    use std::os::unix::fs::MetadataExt;
+    i64::try_from(std::fs::symlink_metadata(p).unwrap().blocks() * 512).unwrap()
+}
+
+fn docker_sizes(name: &str) -> (i64, i64) {
+    let want: Value = serde_json::from_str(&expected_text(&format!("containers/{name}/inspect-size.json"))).unwrap();
+    (
+        want[0]["SizeRw"].as_i64().unwrap(),
+        want[0]["SizeRootFs"].as_i64().unwrap(),
+    )
+}
+
+/// `container inspect --size` and `ps --size` on the node's records with empty upper dirs
+/// ([`unpack_with_snapshots`]): what dockerd adds to the rw layer is the usage its snapshotter
+/// recorded for every layer below it, the same on any filesystem: it equals dockerd's
+/// (`SizeRootFs - SizeRw` of `inspect-size.json`) for every container. The rw layers with
+/// their files are measured on the whole node (`tests/overlay.rs`). An upper dir missing, or
+/// reached through a symlink, leaves that container's sizes out and names the path (exit 3),
+/// as dockerd fails its whole request there; the others are still measured.
+#[test]
+fn sizes_add_the_recorded_layers_below_as_dockerd_does_and_name_a_missing_upper_dir() {
+    let node = unpack_with_snapshots();
+    for name in NAMES {
+        let (rw, root_fs) = docker_sizes(name);
+        let r = run(&node.root(), &["container", "inspect", "--size", name]);
+        assert_eq!(r.code, Some(0), "{name}: {}", r.stderr);
+        let ours: Value = serde_json::from_slice(&r.stdout).unwrap();
+        let (our_rw, our_root_fs) = (
+            ours[0]["SizeRw"].as_i64().unwrap(),
+            ours[0]["SizeRootFs"].as_i64().unwrap(),
+        );
+        assert_eq!(
+            our_root_fs - our_rw,
+            root_fs - rw,
+            "{name}: the layers below the rw layer"
+        );
+        // The upper dir is empty here: its own blocks.
+        assert_eq!(our_rw, allocated(&upper_dir(&node, name)), "{name}");
+    }
+    // Without --size: not there, as dockerd leaves the pointers nil.
+    let r = run(&node.root(), &["container", "inspect", "dev-running"]);
+    assert!(!r.stdout_text().contains("SizeRw"));
+
+    // dev-running's upper dir gone; dev-killed's snapshot dir a link to a tree elsewhere.
+    std::fs::remove_dir(upper_dir(&node, "dev-running")).unwrap();
+    let killed_dir = upper_dir(&node, "dev-killed").parent().unwrap().to_path_buf();
+    let elsewhere = tempfile::tempdir().unwrap();
+    std::fs::create_dir(elsewhere.path().join("fs")).unwrap();
+    std::fs::write(elsewhere.path().join("fs/big"), vec![1u8; 200_000]).unwrap();
+    std::fs::remove_dir_all(&killed_dir).unwrap();
+    std::os::unix::fs::symlink(elsewhere.path(), &killed_dir).unwrap();
+    let r = run(&node.root(), &["ps", "-a", "--size", "--no-trunc", "--format", "json"]);
+    assert_eq!(r.code, Some(3), "{}", r.stderr);
+    let running_upper = upper_dir(&node, "dev-running");
+    assert!(
+        r.stderr
+            .contains(&format!("{}: No such file or directory", running_upper.display())),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains(&format!("{}: a symlink, not followed", killed_dir.display())),
+        "{}",
+        r.stderr
+    );
+    let rows = lines_json(&r.stdout);
+    assert_eq!(rows.len(), 8);
+    for row in &rows {
+        let name = row["Names"].as_str().unwrap();
+        let broken = name == "dev-running" || name == "dev-killed";
+        assert_eq!(row.get("Size").is_none(), broken, "{name}");
+        assert_eq!(row.get("SizeRw").is_none(), broken, "{name}");
+    }
+    // inspect: the body without the sizes, as dockerd prints it without --size.
+    let r = run(&node.root(), &["container", "inspect", "--size", "dev-running"]);
+    assert_eq!(r.code, Some(3), "{}", r.stderr);
+    assert_eq!(r.stdout_text(), expected_text("containers/dev-running/inspect.json"));
+    // A template that reads .Size (json of the container reads it) measures; one that does
+    // not, or --size=false, does not, and meets no damage.
+    let r = run(&node.root(), &["ps", "-a", "--format", "{{json .}}"]);
+    assert_eq!(r.code, Some(3), "{}", r.stderr);
+    assert!(lines_json(&r.stdout).iter().any(|o| o.get("Size").is_some()));
+    for args in [
+        &["ps", "-a", "--format", "{{.Names}}"][..],
+        &["ps", "-a", "--size=false", "--format", "{{json .}}"],
+        &["ps", "-a", "--format", "json"],
+    ] {
+        let r = run(&node.root(), args);
+        assert_eq!(r.code, Some(0), "{args:?}: {}", r.stderr);
+        assert!(!r.stdout_text().contains("\"Size\""), "{args:?}");
+    }
+}
+
+/// A copy of the root without the snapshotter's directory (meta.db alone): sizes are not
+/// measured, said once, and that is no damage.
+#[test]
+fn sizes_without_the_snapshotter_directory_are_not_measured() {
+    let node = unpack();
+    let r = run(&node.root(), &["ps", "-a", "--size", "--format", "json"]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert_eq!(
+        r.stderr
+            .matches("io.containerd.snapshotter.v1.overlayfs is not there")
+            .count(),
+        1,
+        "{}",
+        r.stderr
+    );
+    assert!(lines_json(&r.stdout).iter().all(|o| o.get("Size").is_none()));
 }

@@ -481,7 +481,7 @@ fn measure_sizes(
             let m = sizer.measure(&e.id, ns, snapshotter, key);
             for p in m.problems {
                 *outcome = outcome.worst(match p.kind {
-                    ProblemKind::Unsupported => Outcome::Ok,
+                    ProblemKind::NotMeasured => Outcome::Ok,
                     ProblemKind::Damaged => Outcome::Damaged,
                     ProblemKind::Unreadable => Outcome::Unreadable,
                 });

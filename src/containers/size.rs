@@ -52,9 +52,10 @@ pub struct Problem {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ProblemKind {
-    /// What this reader does not measure (a graph driver, devmapper): not the disk's fault.
-    /// The message names no container, so that it can be said once.
-    Unsupported,
+    /// What this reader does not measure (a graph driver, devmapper), or what this copy of
+    /// the root does not hold (no directory at all for the snapshotter): not damage. The
+    /// message names no container, so that it can be said once.
+    NotMeasured,
     /// Missing, a symlink, not a directory, not recorded: damage (exit 3).
     Damaged,
     /// A directory could not be looked at for want of permission (exit 4).
@@ -131,7 +132,22 @@ impl Sizer {
                     "sizes of the containers on {} are not measured (only those on the overlayfs and native snapshotters)",
                     escape(snapshotter.as_bytes())
                 ),
-                kind: ProblemKind::Unsupported,
+                kind: ProblemKind::NotMeasured,
+            });
+            return out;
+        }
+        // A copy of the root without the snapshotter's directory (meta.db alone) has nothing
+        // to measure; one whose metadata.db is damaged was named when the index was loaded.
+        let dir = self.index.snapshotter_dir(snapshotter);
+        if !self.index.snapshotters.iter().any(|s| s == snapshotter)
+            && std::fs::symlink_metadata(&dir).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound)
+        {
+            out.problems.push(Problem {
+                message: format!(
+                    "sizes not measured: {} is not there",
+                    escape(dir.as_os_str().as_encoded_bytes())
+                ),
+                kind: ProblemKind::NotMeasured,
             });
             return out;
         }
@@ -378,9 +394,18 @@ mod tests {
         let m = s.measure("c", "moby", "overlayfs", "c");
         assert_eq!(m.size, None);
         assert!(m.problems[0].message.contains("is not recorded"), "{:?}", m.problems);
+        // No directory for the snapshotter at all: not measured, not damage.
+        let m = s.measure("c", "moby", "native", "c");
+        assert_eq!(m.size, None);
+        assert_eq!(m.problems[0].kind, ProblemKind::NotMeasured);
+        assert!(
+            m.problems[0]
+                .message
+                .contains("io.containerd.snapshotter.v1.native is not there")
+        );
         let m = s.measure("c", "moby", "devmapper", "c");
         assert_eq!(m.size, None);
         assert!(m.problems[0].message.contains("devmapper"), "{:?}", m.problems);
-        assert_eq!(m.problems[0].kind, ProblemKind::Unsupported);
+        assert_eq!(m.problems[0].kind, ProblemKind::NotMeasured);
     }
 }
