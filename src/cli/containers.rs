@@ -4,8 +4,9 @@
 //! * `ps` prints the rows `docker ps` prints, newest first; ages relative to the examiner's
 //!   clock (`Up 2 hours`, `Exited (0) 3 days ago`) become the recorded times
 //!   (`Up since T (at seizure)`, `Exited (0) at T`). `--format json` is docker's: one object a
-//!   line, with docker's keys (`RunningFor` and `Size` left out: an age, and a walk of the
-//!   layers) and ours added (`Source`, `StartedAt`, `FinishedAt`, `ExitCode`...).
+//!   line, with docker's keys (`RunningFor` left out: an age; `Size` with `--size` or a
+//!   template that reads it, [`crate::containers::size`]) and ours added (`Source`,
+//!   `StartedAt`, `FinishedAt`, `ExitCode`...).
 //! * `container inspect` prints what `docker container inspect` prints for a Docker container
 //!   (see [`crate::containers::docker_inspect`] for what cannot be known offline), and
 //!   `ctr containers info`'s object for a containerd or CRI record.
