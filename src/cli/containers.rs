@@ -415,7 +415,8 @@ fn is_up(e: &Entry) -> bool {
 
 /// Whether a `ps --format` template reads `.Size`, found as docker/cli finds it
 /// (`buildContainerListOptions`): the template run once on an empty container, `json` of it
-/// reading every field. `json` and `table` are docker's format keys, not templates.
+/// reading every field. Ours, `.SizeRw` and `.SizeRootFs`, count too (they would print
+/// `<nil>` unmeasured). `json` and `table` are docker's format keys, not templates.
 fn template_reads_size(format: &str) -> bool {
     if matches!(format, "" | "table" | "json") {
         return false;
@@ -425,7 +426,8 @@ fn template_reads_size(format: &str) -> bool {
         return false;
     };
     let empty = containers::gotypes::container_context(&serde_json::json!({}));
-    t.fields_used(&empty).contains("Size")
+    let used = t.fields_used(&empty);
+    ["Size", "SizeRw", "SizeRootFs"].iter().any(|f| used.contains(*f))
 }
 
 /// The snapshot a container's sizes are measured from: namespace, snapshotter, key. A
@@ -841,6 +843,7 @@ mod tests {
             ("table {{.Names}}\t{{.Size}}", true),
             ("{{printf \"%s\" .Size}}", true),
             ("{{.ID}} {{.Names}}", false),
+            ("{{.SizeRw}}", true),
             ("{{json .Labels}}", false),
             // Run on an empty container, as docker/cli runs it: a branch not taken reads nothing.
             ("{{if .Names}}{{.Size}}{{end}}", false),
