@@ -1751,9 +1751,19 @@ fn sizes_add_the_recorded_layers_below_as_dockerd_does_and_name_a_missing_upper_
         // The upper dir is empty here: its own blocks.
         assert_eq!(our_rw, allocated(&upper_dir(&node, name)), "{name}");
     }
-    // Without --size: not there, as dockerd leaves the pointers nil.
+    // Without --size: not there, as dockerd leaves the pointers nil. Templates see moby's
+    // `*int64` fields.
     let r = run(&node.root(), &["container", "inspect", "dev-running"]);
     assert!(!r.stdout_text().contains("SizeRw"));
+    let typed = "{{.SizeRw}} {{printf \"%T\" .SizeRootFs}}";
+    let r = run(&node.root(), &["container", "inspect", "-f", typed, "dev-running"]);
+    assert_eq!(r.stdout_text(), "<nil> *int64\n");
+    let r = run(
+        &node.root(),
+        &["container", "inspect", "-s", "-f", typed, "dev-running"],
+    );
+    let rw = allocated(&upper_dir(&node, "dev-running"));
+    assert_eq!(r.stdout_text(), format!("{rw} *int64\n"));
 
     // dev-running's upper dir gone; dev-killed's snapshot dir a link to a tree elsewhere.
     std::fs::remove_dir(upper_dir(&node, "dev-running")).unwrap();
