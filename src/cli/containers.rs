@@ -476,7 +476,7 @@ fn measure_sizes(
         warn(crate::text::one_line(&d.message));
         *outcome = outcome.worst(Outcome::Damaged);
     }
-    let mut said = std::collections::HashSet::new();
+    let mut said = foldhash::HashSet::default();
     entries
         .iter()
         .map(|e| {
@@ -682,7 +682,7 @@ pub fn container(global: &Global, args: ContainerArgs, out: &mut dyn Write) -> R
     // dockerd's `--size`: a Docker container's SizeRw and SizeRootFs, each measured once.
     let mut sizes: BTreeMap<String, LayerSize> = BTreeMap::new();
     if size && !containerd {
-        let mut seen = std::collections::HashSet::new();
+        let mut seen = foldhash::HashSet::default();
         let docker: Vec<&Entry> = wanted
             .iter()
             .filter_map(|a| containers::find(&inv.entries, a).ok())

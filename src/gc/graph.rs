@@ -110,7 +110,7 @@ pub struct Graph {
     /// the others (the keys themselves are only in `key_text`).
     index: HashMap<u64, u32>,
     same_hash: Vec<u32>,
-    hasher: std::hash::RandomState,
+    hasher: foldhash::fast::RandomState,
     /// The node of each record, per namespace, in the store's record order.
     pub content: Vec<Vec<u32>>,
     pub snapshots: Vec<Vec<u32>>,
@@ -373,7 +373,7 @@ impl Graph {
             roots: Vec::new(),
             index: HashMap::with_capacity_and_hasher(records, Default::default()),
             same_hash: Vec::with_capacity(records),
-            hasher: std::hash::RandomState::new(),
+            hasher: foldhash::fast::RandomState::default(),
             content: Vec::with_capacity(n),
             snapshots: Vec::with_capacity(n),
             ingests: Vec::with_capacity(n),

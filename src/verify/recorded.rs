@@ -52,7 +52,7 @@ pub struct RecordedBlobs {
     /// (the digests themselves are only in `digests`).
     index: HashMap<u64, u32>,
     same_hash: Vec<u32>,
-    hasher: std::hash::RandomState,
+    hasher: foldhash::fast::RandomState,
     /// Per namespace: blob -> record size.
     pub(super) recorded: Vec<HashMap<usize, i64>>,
 }
