@@ -58,7 +58,13 @@ impl Repositories {
 
     /// The store from the bytes of its `repositories.json` at `path` (named in the problem
     /// when they are not JSON). What [`Repositories::read`] does once the file is read.
+    /// A text that could take more than [`files::MAX_PARSED`] of memory as a tree is refused,
+    /// as the container files are: 64 MiB of `0,` would be 1.6 GB parsed.
     pub fn from_bytes(path: &Path, bytes: &[u8], problems: &mut StoreProblems) -> Option<Repositories> {
+        if let Err(p) = files::check_parsed_size(path, bytes) {
+            problems.file(p);
+            return None;
+        }
         match gojson::parse_as_go(bytes) {
             Ok(j) => Some(Repositories(j)),
             Err(e) => {
@@ -215,6 +221,27 @@ mod tests {
         // A short ID as given stays.
         let id = format!("sha256:{}", "ab".repeat(32));
         assert_eq!(shown_image("abab", &id, &r), "abab");
+    }
+
+    #[test]
+    fn a_repositories_json_too_big_to_parse_is_named_not_parsed() {
+        // 8 MiB of `0,`: 4 Mi values, each a tree node costing far more than its two bytes.
+        let mut text = b"{\"Repositories\":{\"a\":[".to_vec();
+        text.extend(b"0,".repeat(4 << 20));
+        text.extend(b"0]}}");
+        let mut problems = StoreProblems::default();
+        let path = Path::new("/d/image/overlay2/repositories.json");
+        assert!(Repositories::from_bytes(path, &text, &mut problems).is_none());
+        assert_eq!(problems.damaged.len(), 1, "{:?}", problems.damaged);
+        let said = problems.damaged.first().unwrap();
+        assert!(
+            said.starts_with("/d/image/overlay2/repositories.json: ") && said.ends_with("; not read"),
+            "{said}"
+        );
+        // A small one still reads.
+        let mut problems = StoreProblems::default();
+        assert!(Repositories::from_bytes(path, br#"{"Repositories":{}}"#, &mut problems).is_some());
+        assert!(problems.damaged.is_empty());
     }
 
     #[test]
