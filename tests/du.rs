@@ -335,3 +335,39 @@ fn damaged_copies_are_reported_and_never_followed() {
     assert!(text.contains("is not a regular file (not followed)"), "{text}");
     assert!(text.contains("\nLegend ("), "{text}");
 }
+
+#[test]
+fn a_symlinked_active_layer_dir_is_named_not_measured() {
+    let (guard, root) = fixture_copy("containerd-1.6");
+    // The active snapshot's upper dir (the fixture has none) is a symlink to a big tree
+    // outside the root: measured, it would be that tree or the link itself, both wrong.
+    let outside = guard.path().join("outside");
+    std::fs::create_dir_all(&outside).expect("mkdir");
+    std::fs::write(outside.join("big"), vec![1u8; 1 << 20]).expect("big");
+    let snap = root.join("io.containerd.snapshotter.v1.overlayfs/snapshots/29");
+    std::fs::create_dir_all(&snap).expect("mkdir");
+    std::os::unix::fs::symlink(&outside, snap.join("fs")).expect("symlink");
+    let run = coldctr(&[
+        "--root",
+        &root.display().to_string(),
+        "du",
+        "--scan",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.code, Some(3), "{}", run.stderr);
+    let said = format!(
+        "active snapshot 29 not measured: {}: a symlink, not followed",
+        snap.join("fs").display()
+    );
+    assert_eq!(run.stderr.matches(&said).count(), 1, "{}", run.stderr);
+    let ours: Value = serde_json::from_slice(&run.stdout).expect("json");
+    assert_eq!(n(&ours["disk"]["snapshots"]["active"]["bytes"]), 0);
+    assert!(
+        arr(&ours["damage"])
+            .iter()
+            .any(|d| d["message"].as_str().unwrap_or_default().contains(&said)),
+        "{}",
+        ours["damage"]
+    );
+}

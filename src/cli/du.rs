@@ -70,6 +70,14 @@ pub fn run(global: &Global, args: DuArgs, out: &mut dyn Write) -> Result<Outcome
         }
         Format::Table => table(&report, args.scan, args.explain, out)?,
     }
+    for why in &report.scan_damage {
+        super::warn(crate::text::one_line(why));
+    }
+    let outcome = if report.scan_damage.is_empty() {
+        outcome
+    } else {
+        outcome.worst(Outcome::Damaged)
+    };
     // A recorded blob that is not there as recorded is damage the figures above leave out.
     let d = &report.disk;
     let broken = d.missing_digests.len() + d.not_regular.len() + d.size_mismatch.len();

@@ -121,25 +121,43 @@ fn ubytes(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
 }
 
-/// Measures the snapshot directory a backend snapshot's usage is measured from.
-fn measure_active(store: &Store, snapshotter: &str, id: Option<u64>) -> u64 {
-    let Some(id) = id else { return 0 };
+/// Measures the snapshot directory a backend snapshot's usage is measured from, or says why it
+/// cannot be (the path named): a directory that is a symlink (it points out of the root and is
+/// never followed) or not a directory, as the layer commands refuse it. One that is not there
+/// counts 0, as before: copies of a store often leave the layer directories behind, and the
+/// records say what they held.
+fn measure_active(store: &Store, snapshotter: &str, id: Option<u64>) -> Result<u64, String> {
+    let Some(id) = id else { return Ok(0) };
     let dir = store
         .dir
         .join(format!("io.containerd.snapshotter.v1.{snapshotter}"))
         .join("snapshots")
         .join(id.to_string());
-    // A snapshot directory that is a symlink points out of the root: not measured.
-    if !std::fs::symlink_metadata(&dir).is_ok_and(|m| m.is_dir()) {
-        return 0;
-    }
     // overlayfs measures the upper directory; the others their snapshot directory.
-    let target = if snapshotter == "overlayfs" {
-        dir.join("fs")
-    } else {
-        dir
-    };
-    disk_usage(&target).map_or(0, |u| u.bytes)
+    let mut on_the_way = vec![dir.clone()];
+    if snapshotter == "overlayfs" {
+        on_the_way.push(dir.join("fs"));
+    }
+    for p in &on_the_way {
+        let why = match std::fs::symlink_metadata(p) {
+            Ok(m) if m.is_dir() => continue,
+            Ok(m) if m.file_type().is_symlink() => "a symlink, not followed".to_string(),
+            Ok(_) => "not a directory".to_string(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+            Err(e) => e.to_string(),
+        };
+        return Err(format!(
+            "snapshotter {snapshotter}: active snapshot {id} not measured: {}: {why}",
+            crate::text::escape(p.as_os_str().as_encoded_bytes())
+        ));
+    }
+    let target = on_the_way.last().unwrap_or(&dir);
+    disk_usage(target).map(|u| u.bytes).map_err(|e| {
+        format!(
+            "snapshotter {snapshotter}: active snapshot {id} not measured: {}: {e}",
+            crate::text::escape(target.as_os_str().as_encoded_bytes())
+        )
+    })
 }
 
 /// Computes the report. `scan`: measure active snapshots and orphan snapshot dirs.
@@ -226,6 +244,8 @@ pub fn compute(store: &Store, blobs: BlobTree, c: &Collection, scan: bool) -> Us
         })
         .collect();
     let mut active_measured: HashMap<(String, String), u64> = HashMap::default();
+    // What --scan could not measure, each once (the map above measures a snapshot once).
+    let mut scan_damage: Vec<String> = Vec::new();
     // Dangling references: content nodes images reach that no record answers.
     let mut dangling: HashMap<u32, Vec<String>> = HashMap::default();
     for i in 0..n {
@@ -306,7 +326,12 @@ pub fn compute(store: &Store, blobs: BlobTree, c: &Collection, scan: bool) -> Us
                 Some(b) if b.kind == "Committed" => ubytes(b.size.unwrap_or(0)),
                 Some(b) if scan => *active_measured
                     .entry((s.snapshotter.clone(), b.key.clone()))
-                    .or_insert_with(|| measure_active(store, &s.snapshotter, b.id)),
+                    .or_insert_with(|| {
+                        measure_active(store, &s.snapshotter, b.id).unwrap_or_else(|why| {
+                            scan_damage.push(why);
+                            0
+                        })
+                    }),
                 Some(_) => 0,
             };
             u.snapshots.held.add(holder(node), bytes);
@@ -400,7 +425,12 @@ pub fn compute(store: &Store, blobs: BlobTree, c: &Collection, scan: bool) -> Us
                 let bytes = if scan {
                     *active_measured
                         .entry((sn.name.clone(), r.key.clone()))
-                        .or_insert_with(|| measure_active(store, &sn.name, r.id))
+                        .or_insert_with(|| {
+                            measure_active(store, &sn.name, r.id).unwrap_or_else(|why| {
+                                scan_damage.push(why);
+                                0
+                            })
+                        })
                 } else {
                     0
                 };
@@ -432,7 +462,14 @@ pub fn compute(store: &Store, blobs: BlobTree, c: &Collection, scan: bool) -> Us
         disk,
         namespaces,
         images,
-        damage: store.damage.distinct().into_iter().cloned().collect(),
+        damage: store
+            .damage
+            .distinct()
+            .into_iter()
+            .cloned()
+            .chain(scan_damage.iter().cloned().map(crate::damage::Note::from))
+            .collect(),
+        scan_damage,
     }
 }
 

@@ -47,8 +47,13 @@ pub struct UsageReport {
     pub disk: Disk,
     pub namespaces: Vec<NamespaceUsage>,
     pub images: Vec<ImageUsage>,
-    /// Damage met reading the records (file, page, offset where known).
+    /// Damage met reading the records (file, page, offset where known), then what `--scan`
+    /// could not measure.
     pub damage: Vec<crate::damage::Note>,
+    /// What `--scan` could not measure (also the last of `damage`): the records' damage was
+    /// said while they were read, these are said by the command.
+    #[serde(skip)]
+    pub scan_damage: Vec<String>,
 }
 
 #[derive(Default, Serialize)]
