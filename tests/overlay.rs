@@ -832,7 +832,16 @@ fn a_parent_loop_is_damage_for_every_reader_of_the_records() {
     }
     std::fs::write(&db, &bytes).unwrap();
     let said = format!("snapshotter overlayfs: a parent loop ({l14} -> {l43} -> {l14})");
-    let commands: [&[&[u8]]; 5] = [&[b"snapshots"], &[b"gc"], &[b"du"], &[b"verify"], &[b"images"]];
+    let commands: [&[&[u8]]; 6] = [
+        &[b"snapshots"],
+        &[b"gc"],
+        &[b"du"],
+        &[b"verify"],
+        &[b"images"],
+        // The whole forest: every snapshot of the loop (and those hanging off it) is reached
+        // from no base; the loop is said once, not once per snapshot.
+        &[b"snapshots", b"tree"],
+    ];
     for (args, r) in each_exits_3_saying(&h, &commands, &said) {
         // Said once by each.
         assert_eq!(
@@ -841,6 +850,28 @@ fn a_parent_loop_is_damage_for_every_reader_of_the_records() {
             "{args}"
         );
     }
+    // `which` of a file of a layer on the loop: its own chain stops there, whether or not a
+    // container or image runs through the layer.
+    let tree = h.run(&[b"snapshots", b"tree", b"--format", b"json"]);
+    let rows: serde_json::Value = serde_json::from_slice(&tree.stdout).unwrap();
+    let id = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["backendKey"] == l14.as_str())
+        .map(|r| r["id"].as_u64().unwrap())
+        .unwrap();
+    let layer = h
+        .root()
+        .join(format!("io.containerd.snapshotter.v1.overlayfs/snapshots/{id}/fs"));
+    let r = h.run(&[b"which", layer.as_os_str().as_encoded_bytes()]);
+    assert_eq!(r.code, Some(3), "{}\n{}", r.stdout_text(), r.stderr);
+    assert_eq!(
+        r.stderr.matches("parent chain loops back to").count(),
+        1,
+        "{}",
+        r.stderr
+    );
 }
 
 /// GNU tar's listing of `tar`, lines sorted (the two sources write in different orders).

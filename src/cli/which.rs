@@ -173,9 +173,9 @@ impl LayerOf {
     }
 
     /// `snap`'s position in `top`'s chain (as `Index::chain` lists it), if it is there. With
-    /// `damage`, a chain that ends early (a missing parent, a loop) is reported there, as
-    /// walking the whole chain would.
-    fn of(&mut self, index: &Index, top: usize, damage: Option<&mut Damage>) -> Option<usize> {
+    /// `stops`, a chain that ends early (a missing parent, a loop) is put there with why, as
+    /// walking the whole chain would find it (`Node::say_stop` says each once).
+    fn of(&mut self, index: &Index, top: usize, stops: Option<&mut Vec<(Vec<usize>, String)>>) -> Option<usize> {
         let mut path = Vec::new();
         let mut seen = foldhash::HashSet::default();
         let mut at = Some(top);
@@ -189,10 +189,11 @@ impl LayerOf {
             if !seen.insert(i) {
                 // A loop (damage, rare): answered by the chain itself, nothing remembered.
                 let (chain, stop) = index.chain(top);
-                if let (Some(damage), Some(stop)) = (damage, stop) {
-                    damage.push(stop);
+                let at = chain.iter().position(|&c| c == self.snap);
+                if let (Some(stops), Some(stop)) = (stops, stop) {
+                    stops.push((chain, stop));
                 }
-                return chain.iter().position(|&c| c == self.snap);
+                return at;
             }
             path.push(i);
             at = index.parent(i);
@@ -215,10 +216,10 @@ impl LayerOf {
             };
             self.known.insert(i, (distance, tail_broken));
         }
-        if let (Some(damage), Some(broken)) = (damage, tail_broken)
-            && let (_, Some(stop)) = index.chain(broken)
+        if let (Some(stops), Some(broken)) = (stops, tail_broken)
+            && let (chain, Some(stop)) = index.chain(broken)
         {
-            damage.push(stop);
+            stops.push((chain, stop));
         }
         self.known.get(&top).and_then(|k| k.0)
     }
@@ -247,12 +248,20 @@ pub fn which(global: &Global, args: WhichArgs, out: &mut dyn Write) -> Result<Ou
         let candidate = shared
             .then(|| node.index.get(snap).map(|s| s.backend_key.clone()))
             .flatten();
+        // The snapshot's own chain: one that stops early (a parent the snapshotter has no
+        // record of, a loop) is damage, as every layer command says it, whether or not a
+        // container or image runs through it.
+        node.chain(snap);
         let mut layer_in = LayerOf::new(snap);
         for c in node.containers.clone() {
             let Some(top) = node.index.by_name(&c.namespace, &c.snapshotter, &c.snapshot_key) else {
                 continue;
             };
-            let layer = layer_in.of(&node.index, top, Some(&mut node.damage));
+            let mut stops = Vec::new();
+            let layer = layer_in.of(&node.index, top, Some(&mut stops));
+            for (chain, stop) in stops {
+                node.say_stop(&chain, stop);
+            }
             if let Some(layer) = layer {
                 containers.push(WhichContainer {
                     id: c.id,
@@ -458,7 +467,7 @@ mod tests {
         let index = Index::from_snaps(std::path::PathBuf::from("/r"), snaps);
         for target in 0..n {
             let mut layer_of = LayerOf::new(target);
-            let mut damage = Damage::new();
+            let mut stops = Vec::new();
             // Middle tops first, so that later walks stop at known snapshots.
             let order: Vec<usize> = (0..n)
                 .filter(|i| i % 3 == 1)
@@ -467,12 +476,12 @@ mod tests {
             for top in order {
                 let want = index.chain(top).0.iter().position(|&i| i == target);
                 assert_eq!(
-                    layer_of.of(&index, top, Some(&mut damage)),
+                    layer_of.of(&index, top, Some(&mut stops)),
                     want,
                     "top {top}, target {target}"
                 );
             }
-            let notes: Vec<String> = damage.distinct().iter().map(|d| d.to_string()).collect();
+            let notes: Vec<String> = stops.into_iter().map(|(_, stop)| stop).collect();
             assert!(
                 notes.iter().any(|d| d.contains("orphan") && d.contains("gone")),
                 "{notes:?}"

@@ -1162,12 +1162,45 @@ pub fn shared_ids(snaps: &[BackendSnapshot]) -> Vec<(u64, Vec<&str>)> {
 /// and memory linear in the records: each is walked once.
 pub fn parent_loops(snaps: &[BackendSnapshot]) -> Vec<Vec<&str>> {
     let index: HashMap<&str, usize> = snaps.iter().enumerate().map(|(i, s)| (s.key.as_str(), i)).collect();
+    let parent = |i: usize| {
+        snaps
+            .get(i)
+            .and_then(|s| s.parent.as_deref())
+            .and_then(|p| index.get(p).copied())
+    };
+    loops_among(snaps.len(), 0..snaps.len(), parent)
+        .into_iter()
+        .map(|members| {
+            let mut keys: Vec<&str> = members
+                .iter()
+                .filter_map(|&p| snaps.get(p).map(|s| s.key.as_str()))
+                .collect();
+            least_first(&mut keys);
+            keys
+        })
+        .collect()
+}
+
+/// A loop's keys turned to start at the least (a loop has no first key; this one is stable).
+pub fn least_first(keys: &mut [&str]) {
+    if let Some(least) = keys.iter().enumerate().min_by_key(|(_, k)| **k).map(|(n, _)| n) {
+        keys.rotate_left(least);
+    }
+}
+
+/// Each loop of `parent` links among nodes `0..n` that a walk from one of `starts` runs into,
+/// once: its nodes in parent order, from the one the walk met first. Each node is walked once.
+pub fn loops_among(
+    n: usize,
+    starts: impl IntoIterator<Item = usize>,
+    parent: impl Fn(usize) -> Option<usize>,
+) -> Vec<Vec<usize>> {
     // 0: not walked; a walk's own number while on its path; done after.
     const DONE: usize = usize::MAX;
-    let mut mark = vec![0usize; snaps.len()];
+    let mut mark = vec![0usize; n];
     let mut loops = Vec::new();
-    for start in 0..snaps.len() {
-        let walk = start + 1;
+    for start in starts {
+        let walk = start.saturating_add(1);
         let mut path = Vec::new();
         let mut at = Some(start);
         while let Some(i) = at {
@@ -1176,16 +1209,7 @@ pub fn parent_loops(snaps: &[BackendSnapshot]) -> Vec<Vec<&str>> {
                 Some(m) if m == walk => {
                     // Back on this walk's own path: the loop is the path from there.
                     let from = path.iter().position(|&p| p == i).unwrap_or(0);
-                    let mut keys: Vec<&str> = path
-                        .get(from..)
-                        .unwrap_or_default()
-                        .iter()
-                        .filter_map(|&p: &usize| snaps.get(p).map(|s| s.key.as_str()))
-                        .collect();
-                    if let Some(least) = keys.iter().enumerate().min_by_key(|(_, k)| **k).map(|(n, _)| n) {
-                        keys.rotate_left(least);
-                    }
-                    loops.push(keys);
+                    loops.push(path.get(from..).unwrap_or_default().to_vec());
                     break;
                 }
                 _ => break,
@@ -1194,10 +1218,7 @@ pub fn parent_loops(snaps: &[BackendSnapshot]) -> Vec<Vec<&str>> {
                 *m = walk;
             }
             path.push(i);
-            at = snaps
-                .get(i)
-                .and_then(|s| s.parent.as_deref())
-                .and_then(|p| index.get(p).copied());
+            at = parent(i);
         }
         for p in path {
             if let Some(m) = mark.get_mut(p) {
