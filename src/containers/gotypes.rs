@@ -25,6 +25,7 @@
 //! (`.HostConfig.NetworkMode.IsHost`) are not there: such a template fails the typed pass and
 //! runs on the raw body, as docker runs any template its typed pass refuses.
 
+use super::gomethods as m;
 use crate::inspect::gotypes::{DESCRIPTOR_PTR, DRIVER_DATA_T, HEALTHCHECK_PTR};
 use crate::template::{EMPTY_STRUCT, FieldDef as F, MethodDef, StructDef, Type, Value};
 
@@ -36,26 +37,36 @@ static BOOL: Type = Type::Bool;
 static TIME: Type = Type::Time;
 static STRINGS: Type = Type::Slice(&STR);
 static STRING_LISTS: Type = Type::Slice(&STRINGS);
-static STRING_MAP: Type = Type::Map(&STR);
+static STRING_MAP: Type = Type::Map(&Type::String, &STR);
 static EMPTY: Type = Type::Struct(&EMPTY_STRUCT);
-/// `nat.PortSet` and `Volumes`: `map[string]struct{}`.
-static SET: Type = Type::Map(&EMPTY);
+/// `Volumes`: `map[string]struct{}`.
+static SET: Type = Type::Map(&Type::String, &EMPTY);
+static PORT_SET_MAP: Type = Type::Map(&PORT, &EMPTY);
+/// `nat.PortSet`: `map[nat.Port]struct{}`.
+static PORT_SET: Type = Type::Named("nat.PortSet", &PORT_SET_MAP, &[]);
 static UINTS: Type = Type::Slice(&UINT);
-/// The API's named string types.
-static CGROUPNS_MODE: Type = Type::Named("container.CgroupnsMode", &STR);
-static ISOLATION: Type = Type::Named("container.Isolation", &STR);
-static IPC_MODE: Type = Type::Named("container.IpcMode", &STR);
-static NETWORK_MODE: Type = Type::Named("container.NetworkMode", &STR);
-static USERNS_MODE: Type = Type::Named("container.UsernsMode", &STR);
-static CGROUP_SPEC: Type = Type::Named("container.CgroupSpec", &STR);
-static UTS_MODE: Type = Type::Named("container.UTSMode", &STR);
-static PID_MODE: Type = Type::Named("container.PidMode", &STR);
-static RESTART_POLICY_MODE: Type = Type::Named("container.RestartPolicyMode", &STR);
-static MOUNT_TYPE: Type = Type::Named("mount.Type", &STR);
-static PROPAGATION: Type = Type::Named("mount.Propagation", &STR);
-static CONSISTENCY: Type = Type::Named("mount.Consistency", &STR);
-static U16: Type = Type::Named("uint16", &UINT);
-static U64: Type = Type::Named("uint64", &UINT);
+/// `ConsoleSize`: `[2]uint`.
+static UINT_PAIR: Type = Type::Array(2, &UINTS);
+/// `strslice.StrSlice`: `[]string` (its one method, `UnmarshalJSON`, takes bytes no template
+/// can make).
+static STR_SLICE: Type = Type::Named("strslice.StrSlice", &STRINGS, &[]);
+/// The API's named string types, with their methods.
+static CGROUPNS_MODE: Type = Type::Named("container.CgroupnsMode", &STR, m::CGROUPNS_MODE);
+static ISOLATION: Type = Type::Named("container.Isolation", &STR, m::ISOLATION);
+static IPC_MODE: Type = Type::Named("container.IpcMode", &STR, m::IPC_MODE);
+static NETWORK_MODE: Type = Type::Named("container.NetworkMode", &STR, m::NETWORK_MODE);
+static USERNS_MODE: Type = Type::Named("container.UsernsMode", &STR, m::USERNS_MODE);
+static CGROUP_SPEC: Type = Type::Named("container.CgroupSpec", &STR, m::CGROUP_SPEC);
+static UTS_MODE: Type = Type::Named("container.UTSMode", &STR, m::UTS_MODE);
+static PID_MODE: Type = Type::Named("container.PidMode", &STR, m::PID_MODE);
+static RESTART_POLICY_MODE: Type = Type::Named("container.RestartPolicyMode", &STR, &[]);
+static MOUNT_TYPE: Type = Type::Named("mount.Type", &STR, &[]);
+static PROPAGATION: Type = Type::Named("mount.Propagation", &STR, &[]);
+static CONSISTENCY: Type = Type::Named("mount.Consistency", &STR, &[]);
+static U16: Type = Type::Named("uint16", &UINT, &[]);
+static U64: Type = Type::Named("uint64", &UINT, &[]);
+/// `nat.Port`, the key of `nat.PortMap` and `nat.PortSet`: `80/tcp`.
+static PORT: Type = Type::Named("nat.Port", &STR, m::PORT);
 static INT_PTR: Type = Type::Ptr(&INT);
 static I64_PTR: Type = Type::Ptr(&I64);
 static BOOL_PTR: Type = Type::Ptr(&BOOL);
@@ -125,15 +136,18 @@ static PORT_BINDING: StructDef = StructDef {
 };
 static PORT_BINDING_T: Type = Type::Struct(&PORT_BINDING);
 static PORT_BINDINGS: Type = Type::Slice(&PORT_BINDING_T);
+static PORT_MAP_MAP: Type = Type::Map(&PORT, &PORT_BINDINGS);
 /// `nat.PortMap`: `map[nat.Port][]nat.PortBinding`.
-static PORT_MAP: Type = Type::Map(&PORT_BINDINGS);
+static PORT_MAP: Type = Type::Named("nat.PortMap", &PORT_MAP_MAP, &[]);
 
 static RESTART_POLICY: StructDef = StructDef {
     name: "container.RestartPolicy",
     fields: &[F::new("Name", &RESTART_POLICY_MODE), F::new("MaximumRetryCount", &INT)],
-    methods: &[],
+    methods: m::RESTART_POLICY,
 };
 static RESTART_POLICY_T: Type = Type::Struct(&RESTART_POLICY);
+/// `*container.RestartPolicy`, what `IsSame` takes.
+pub(super) static RESTART_POLICY_PTR: Type = ptr(&RESTART_POLICY_T);
 
 static WEIGHT_DEVICE: StructDef = StructDef {
     name: "blkiodev.WeightDevice",
@@ -324,10 +338,10 @@ static HOST_CONFIG: StructDef = StructDef {
         F::new("AutoRemove", &BOOL),
         F::new("VolumeDriver", &STR),
         F::new("VolumesFrom", &STRINGS),
-        F::new("ConsoleSize", &UINTS),
+        F::new("ConsoleSize", &UINT_PAIR),
         F::new("Annotations", &STRING_MAP).omitempty(),
-        F::new("CapAdd", &STRINGS),
-        F::new("CapDrop", &STRINGS),
+        F::new("CapAdd", &STR_SLICE),
+        F::new("CapDrop", &STR_SLICE),
         F::new("CgroupnsMode", &CGROUPNS_MODE),
         F::new("DNS", &STRINGS).json("Dns"),
         F::new("DNSOptions", &STRINGS).json("DnsOptions"),
@@ -419,25 +433,25 @@ static CONFIG: StructDef = StructDef {
         F::new("AttachStdin", &BOOL),
         F::new("AttachStdout", &BOOL),
         F::new("AttachStderr", &BOOL),
-        F::new("ExposedPorts", &SET).omitempty(),
+        F::new("ExposedPorts", &PORT_SET).omitempty(),
         F::new("Tty", &BOOL),
         F::new("OpenStdin", &BOOL),
         F::new("StdinOnce", &BOOL),
         F::new("Env", &STRINGS),
-        F::new("Cmd", &STRINGS),
+        F::new("Cmd", &STR_SLICE),
         F::new("Healthcheck", &HEALTHCHECK_PTR).omitempty(),
         F::new("ArgsEscaped", &BOOL).omitempty(),
         F::new("Image", &STR),
         F::new("Volumes", &SET),
         F::new("WorkingDir", &STR),
-        F::new("Entrypoint", &STRINGS),
+        F::new("Entrypoint", &STR_SLICE),
         F::new("NetworkDisabled", &BOOL).omitempty(),
         F::new("MacAddress", &STR).omitempty(),
         F::new("OnBuild", &STRINGS),
         F::new("Labels", &STRING_MAP),
         F::new("StopSignal", &STR).omitempty(),
         F::new("StopTimeout", &INT_PTR).omitempty(),
-        F::new("Shell", &STRINGS).omitempty(),
+        F::new("Shell", &STR_SLICE).omitempty(),
     ],
     methods: &[],
 };
@@ -520,7 +534,7 @@ static ENDPOINT: StructDef = StructDef {
 };
 static ENDPOINT_T: Type = Type::Struct(&ENDPOINT);
 static ENDPOINT_PTR: Type = ptr(&ENDPOINT_T);
-static ENDPOINTS: Type = Type::Map(&ENDPOINT_PTR);
+static ENDPOINTS: Type = Type::Map(&Type::String, &ENDPOINT_PTR);
 
 static NETWORK_SETTINGS: StructDef = StructDef {
     name: "container.NetworkSettings",
@@ -554,19 +568,24 @@ pub fn inspect_response(body: &serde_json::Value) -> Value {
 
 static BOOL_PTR_OMIT: Type = ptr(&BOOL);
 static STR_PTR: Type = ptr(&STR);
-static LABELS: Type = Type::Map(&STR);
+static LABELS: Type = Type::Map(&Type::String, &STR);
 
 /// `.Label "KEY"`: the container's label KEY, `""` when it has none (docker/cli's
 /// `ContainerContext.Label`).
-fn label(fields: &[Value], args: &[&str]) -> String {
+fn label(row: &Value, args: &[Value]) -> Result<Value, String> {
     let at = CONTAINER_CONTEXT.fields.iter().position(|f| f.name == "c");
-    match (at.and_then(|i| fields.get(i)), args.first()) {
-        (Some(Value::Map(Some(m), _)), Some(key)) => match m.get(*key) {
-            Some(Value::Str(v, _)) => v.to_string(),
-            _ => String::new(),
+    let fields = match row {
+        Value::Struct(fields, _) => fields.as_slice(),
+        _ => &[],
+    };
+    let value = match (at.and_then(|i| fields.get(i)), args.first()) {
+        (Some(Value::Map(Some(m), _)), Some(Value::Str(key, _))) => match m.get(key.as_ref()) {
+            Some(Value::Str(v, _)) => v.clone(),
+            _ => "".into(),
         },
-        _ => String::new(),
-    }
+        _ => "".into(),
+    };
+    Ok(Value::Str(value, &STR))
 }
 
 /// One row of `ps --format TEMPLATE`: docker/cli's `formatter.ContainerContext`, whose methods
@@ -621,7 +640,8 @@ pub static CONTAINER_CONTEXT: StructDef = StructDef {
     ],
     methods: &[MethodDef {
         name: "Label",
-        params: 1,
+        params: &[&STR],
+        results: 1,
         call: label,
     }],
 };

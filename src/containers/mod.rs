@@ -18,6 +18,7 @@ pub mod cri;
 pub mod docker;
 pub mod docker_inspect;
 pub mod files;
+mod gomethods;
 pub mod gotypes;
 pub mod graph_driver;
 pub mod moby;

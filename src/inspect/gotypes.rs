@@ -15,9 +15,9 @@ static DUR: Type = Type::Duration;
 static TIME: Type = Type::Time;
 static DIGEST: Type = Type::Digest;
 static STRINGS: Type = Type::Slice(&STR);
-static STRING_MAP: Type = Type::Map(&STR);
+static STRING_MAP: Type = Type::Map(&Type::String, &STR);
 static EMPTY: Type = Type::Struct(&EMPTY_STRUCT);
-static SET: Type = Type::Map(&EMPTY);
+static SET: Type = Type::Map(&Type::String, &EMPTY);
 static BYTES: Type = Type::Slice(&Type::Byte);
 static ANYS: Type = Type::Slice(&Type::Any);
 
@@ -135,7 +135,7 @@ static METADATA_T: Type = Type::Struct(&METADATA);
 /// `ContainerConfig` (`*container.Config`) is absent from API 1.45 on and coldctr never
 /// prints it; `Manifests` (`[]image.ManifestSummary`) only with `?manifests=1`, which the
 /// CLI's inspect never asks for. Both are kept loosely typed.
-static ANY_MAP: Type = Type::Map(&Type::Any);
+static ANY_MAP: Type = Type::Map(&Type::String, &Type::Any);
 static ANY_MAP_PTR: Type = Type::Ptr(&ANY_MAP);
 
 static INSPECT_RESPONSE: StructDef = StructDef {

@@ -7,7 +7,7 @@
 use super::funcs::{self, Param};
 use super::gofmt;
 use super::parse::{Arg, Branch, Command, List, Node, Pipe};
-use super::value::{MethodDef, STRING, Type, Value};
+use super::value::{MethodDef, Type, Value};
 use super::{MissingKey, TemplateError};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -294,7 +294,7 @@ impl<'t, 'o> State<'t, 'o> {
         let mut ran = false;
         match &val {
             Value::Slice(Some(items), ty) if !items.is_empty() => {
-                let iface = matches!(ty, Type::Slice(Type::Any));
+                let iface = *ty.elem() == Type::Any;
                 for (i, e) in items.iter().enumerate() {
                     let i = i64::try_from(i).unwrap_or(i64::MAX);
                     if !self.one_iteration(pipe, list, mark, Value::int(i), Dot { v: e.clone(), iface })? {
@@ -304,9 +304,11 @@ impl<'t, 'o> State<'t, 'o> {
                 ran = true;
             }
             Value::Map(Some(m), ty) if !m.is_empty() => {
-                let iface = matches!(ty, Type::Map(Type::Any));
+                let iface = *ty.elem() == Type::Any;
+                let key = ty.key();
                 for (k, e) in m.iter() {
-                    if !self.one_iteration(pipe, list, mark, Value::string(k), Dot { v: e.clone(), iface })? {
+                    let k = Value::Str(std::rc::Rc::from(k.as_str()), key);
+                    if !self.one_iteration(pipe, list, mark, k, Dot { v: e.clone(), iface })? {
                         break;
                     }
                 }
@@ -448,11 +450,10 @@ impl<'t, 'o> State<'t, 'o> {
         };
         match first {
             Arg::Field { idents, .. } => {
-                let margs = cmd.args.get(1..).unwrap_or(&[]);
-                return self.eval_field_node(dot, first, idents, margs, final_);
+                return self.eval_field_node(dot, first, idents, &cmd.args, final_);
             }
             Arg::Chain { node, fields, .. } => {
-                return self.eval_chain_node(dot, first, node, fields, cmd.args.len(), final_);
+                return self.eval_chain_node(dot, first, node, fields, &cmd.args, final_);
             }
             Arg::Identifier { name, .. } => {
                 self.at = At::Arg(first);
@@ -504,7 +505,8 @@ impl<'t, 'o> State<'t, 'o> {
         Ok(Value::Invalid)
     }
 
-    /// `.a.b args...`: `args` are the command's other arguments, which only a method takes.
+    /// `.a.b args...`: `args` are the command's arguments, this node first (Go's `cmd.Args`),
+    /// or none; only a method takes the others.
     fn eval_field_node(
         &mut self,
         dot: &Dot,
@@ -515,54 +517,48 @@ impl<'t, 'o> State<'t, 'o> {
     ) -> R<Value> {
         self.at = At::Arg(node);
         // The parser gives a field at least one name; none would be the dot itself.
-        let Some((last, path)) = idents.split_last() else {
+        if idents.is_empty() {
             return Ok(dot.v.clone());
-        };
-        let (receiver, iface) = self.eval_field_chain(dot.v.clone(), dot.iface, path, 0, None)?;
-        if let (Value::Struct(fields, def), _) = indirect(&receiver)
-            && let Some(m) = def.methods.iter().find(|m| m.name == *last)
-        {
-            self.used(m.name);
-            return self.call_method(dot, node, m, &fields, args, final_);
         }
-        self.at = At::Arg(node);
-        self.eval_field(last, args.len() + 1, final_.is_some(), &receiver, iface)
+        self.eval_field_chain(dot, dot.v.clone(), dot.iface, idents, args, final_)
             .map(|(v, _)| v)
     }
 
-    /// A method's call, its arguments all strings, as Go's `evalCall` checks them.
+    /// A method's call, as Go's `evalCall` checks and makes it: the count of arguments, then
+    /// of results, then each argument against its parameter's type.
     fn call_method(
         &mut self,
         dot: &Dot,
-        node: &'t Arg,
         m: &MethodDef,
-        fields: &[Value],
+        receiver: &Value,
         args: &'t [Arg],
         final_: Option<Value>,
     ) -> R<Value> {
+        let at = self.at;
         let num_in = args.len() + usize::from(final_.is_some());
-        if num_in != m.params {
+        if num_in != m.params.len() {
             return Err(self.errorf(format!(
                 "wrong number of args for {}: want {} got {num_in}",
-                m.name, m.params
+                m.name,
+                m.params.len()
+            )));
+        }
+        if m.results != 1 {
+            return Err(self.errorf(format!(
+                "can't call method/function {} with {} results",
+                gofmt::quote(m.name),
+                m.results
             )));
         }
         let mut argv = Vec::with_capacity(num_in);
-        for a in args {
-            argv.push(self.eval_arg(dot, Param::String, a)?);
+        for (a, ty) in args.iter().zip(m.params) {
+            argv.push(self.eval_arg(dot, Param::of(ty), a)?);
         }
-        if let Some(f) = final_ {
-            argv.push(self.validate(f, Param::String)?);
+        if let (Some(f), Some(ty)) = (final_, m.params.last()) {
+            argv.push(self.validate(f, Param::of(ty))?);
         }
-        self.at = At::Arg(node);
-        let strs: Vec<&str> = argv
-            .iter()
-            .map(|v| match v {
-                Value::Str(s, _) => s.as_ref(),
-                _ => "",
-            })
-            .collect();
-        Ok(Value::string(&(m.call)(fields, &strs)))
+        self.at = at;
+        (m.call)(receiver, &argv).map_err(|e| self.errorf(format!("error calling {}: {e}", m.name)).into())
     }
 
     fn eval_chain_node(
@@ -571,7 +567,7 @@ impl<'t, 'o> State<'t, 'o> {
         chain: &'t Arg,
         node: &'t Arg,
         fields: &[String],
-        nargs: usize,
+        args: &'t [Arg],
         final_: Option<Value>,
     ) -> R<Value> {
         self.at = At::Arg(chain);
@@ -580,13 +576,13 @@ impl<'t, 'o> State<'t, 'o> {
         }
         let pipe = self.eval_arg(dot, Param::Any, node)?;
         self.at = At::Arg(chain);
-        self.eval_field_chain(pipe, false, fields, nargs, final_)
+        self.eval_field_chain(dot, pipe, false, fields, args, final_)
             .map(|(v, _)| v)
     }
 
     fn eval_variable_node(
         &mut self,
-        _dot: &Dot,
+        dot: &Dot,
         node: &'t Arg,
         idents: &[String],
         args: &'t [Arg],
@@ -598,38 +594,42 @@ impl<'t, 'o> State<'t, 'o> {
             self.not_a_function(args, &final_)?;
             return Ok(value);
         }
-        self.eval_field_chain(value, false, idents.get(1..).unwrap_or(&[]), args.len(), final_)
+        self.eval_field_chain(dot, value, false, idents.get(1..).unwrap_or(&[]), args, final_)
             .map(|(v, _)| v)
     }
 
-    /// `.a.b.c` of `receiver`, and whether the result's static type is `interface {}`.
+    /// `.a.b.c` of `receiver`, and whether the result's static type is `interface {}`: `args`
+    /// (this node first, as Go's `cmd.Args`, or none) and `final_` go to the last name.
     fn eval_field_chain(
         &mut self,
+        dot: &Dot,
         receiver: Value,
         iface: bool,
         idents: &[String],
-        nargs: usize,
+        args: &'t [Arg],
         final_: Option<Value>,
     ) -> R<(Value, bool)> {
         let mut receiver = (receiver, iface);
+        let mut final_ = final_;
         let n = idents.len();
         for (i, ident) in idents.iter().enumerate() {
-            let last = i + 1 == n;
-            receiver = if last {
-                self.eval_field(ident, nargs, final_.is_some(), &receiver.0, receiver.1)?
+            receiver = if i + 1 == n {
+                self.eval_field(dot, ident, args, final_.take(), &receiver.0, receiver.1)?
             } else {
-                self.eval_field(ident, 0, false, &receiver.0, receiver.1)?
+                self.eval_field(dot, ident, &[], None, &receiver.0, receiver.1)?
             };
         }
         Ok(receiver)
     }
 
-    /// `.name` of `receiver`, and whether the result's static type is `interface {}`.
+    /// `.name` of `receiver` (a method's call, a struct's field or a map's element), and
+    /// whether the result's static type is `interface {}`.
     fn eval_field(
         &mut self,
+        dot: &Dot,
         name: &str,
-        nargs: usize,
-        has_final: bool,
+        args: &'t [Arg],
+        final_: Option<Value>,
         receiver: &Value,
         iface: bool,
     ) -> R<(Value, bool)> {
@@ -648,7 +648,14 @@ impl<'t, 'o> State<'t, 'o> {
         if let Value::Nil = r {
             return Err(self.errorf(format!("nil pointer evaluating {typ}.{name}")));
         }
-        let has_args = nargs > 1 || has_final;
+        // Methods first, as Go looks them up before fields and map keys. (A value reached
+        // through a pointer or a field is addressable in Go, so pointer methods count too.)
+        if !is_nil && let Some(m) = r.methods().iter().find(|m| m.name == name) {
+            self.used(name);
+            let v = self.call_method(dot, m, &r, args.get(1..).unwrap_or(&[]), final_)?;
+            return Ok((v, false));
+        }
+        let has_args = args.len() > 1 || final_.is_some();
         match &r {
             Value::Struct(fields, def) => {
                 self.used(name);
@@ -659,14 +666,12 @@ impl<'t, 'o> State<'t, 'o> {
                     return Ok((v, *ty == Type::Any));
                 }
             }
-            Value::Map(m, ty) => {
+            // A key type other than string (`nat.Port`) takes no field name as a key.
+            Value::Map(m, ty) if *ty.key() == Type::String => {
                 if has_args {
                     return Err(self.errorf(format!("{name} is not a method but has arguments")));
                 }
-                let elem = match ty {
-                    Type::Map(e) => *e,
-                    _ => &STRING,
-                };
+                let elem = ty.elem();
                 return match m.as_ref().and_then(|m| m.get(name)) {
                     Some(v) => Ok((v.clone(), *elem == Type::Any)),
                     None => match self.missing {
@@ -780,6 +785,7 @@ impl<'t, 'o> State<'t, 'o> {
                     Param::Any => Ok(Value::Nil),
                     Param::Value => Ok(Value::Invalid),
                     Param::Strings => Ok(Value::Slice(None, &super::value::SLICE_STRING)),
+                    Param::Of(ty) if can_be_nil(ty) => Ok(ty.zero()),
                     p => Err(self.errorf(format!("cannot assign nil to {}", p.name()))),
                 };
             }
@@ -800,7 +806,7 @@ impl<'t, 'o> State<'t, 'o> {
                 return self.validate(v, param);
             }
             Arg::Chain { node, fields, .. } => {
-                let v = self.eval_chain_node(dot, arg, node, fields, 0, None)?;
+                let v = self.eval_chain_node(dot, arg, node, fields, &[], None)?;
                 return self.validate(v, param);
             }
             _ => {}
@@ -809,10 +815,35 @@ impl<'t, 'o> State<'t, 'o> {
             (Param::Any | Param::Value, Arg::Bool { value, .. }) => Ok(Value::Bool(*value)),
             (Param::Any | Param::Value, Arg::Number { .. }) => self.ideal_constant(arg),
             (Param::Any | Param::Value | Param::String, Arg::String { text, .. }) => Ok(Value::string(text)),
+            (Param::Of(ty), Arg::String { text, .. }) if *ty.under() == Type::String => {
+                Ok(Value::Str(std::rc::Rc::from(text.as_str()), ty))
+            }
             (Param::Int, Arg::Number { num, .. }) if num.int.is_some() => Ok(Value::int(num.int.unwrap_or(0))),
             (Param::Int, _) => Err(self.errorf(format!("expected integer; found {arg}"))),
             (Param::String, _) => Err(self.errorf(format!("expected string; found {arg}"))),
             (p, _) => Err(self.errorf(format!("can't handle {arg} for arg of type {}", p.name()))),
+        }
+    }
+
+    /// `validateType` for a parameter of type `ty`: a value of that type; through one pointer
+    /// to one; or, for a pointer parameter, the address of one (what templates reach through
+    /// fields and pointers is addressable in Go).
+    fn validate_typed(&self, value: Value, ty: &'static Type) -> R<Value> {
+        let name = ty.name();
+        let got = match &value {
+            Value::Nil => "interface {}".to_string(),
+            v => v.type_name(),
+        };
+        if got == name {
+            return Ok(value);
+        }
+        match (&value, ty) {
+            (Value::Ptr(target, Type::Ptr(inner)), _) if inner.name() == name => match target {
+                Some(t) => Ok((**t).clone()),
+                None => Err(self.errorf(format!("dereference of nil pointer of type {name}"))),
+            },
+            (_, Type::Ptr(inner)) if inner.name() == got => Ok(Value::Ptr(Some(std::rc::Rc::new(value)), ty)),
+            _ => Err(self.errorf(format!("wrong type for value; expected {name}; got {got}"))),
         }
     }
 
@@ -823,14 +854,20 @@ impl<'t, 'o> State<'t, 'o> {
                 Param::Any => Ok(Value::Nil),
                 Param::Value => Ok(Value::Invalid),
                 Param::Strings => Ok(Value::Slice(None, &super::value::SLICE_STRING)),
+                Param::Of(ty) if can_be_nil(ty) => Ok(ty.zero()),
                 p => Err(self.errorf(format!("invalid value; expected {}", p.name()))),
             };
+        }
+        if let Param::Of(ty) = param {
+            return self.validate_typed(value, ty);
         }
         let ok = match param {
             Param::Any | Param::Value => true,
             Param::String => matches!(value, Value::Str(_, Type::String)),
             Param::Int => matches!(value, Value::Int(_, Type::Int)),
-            Param::Strings => matches!(value, Value::Slice(_, Type::Slice(Type::String))),
+            // A named `[]string` (`strslice.StrSlice`) is assignable to one.
+            Param::Strings => matches!(&value, Value::Slice(_, t) if *t.under() == super::value::SLICE_STRING),
+            Param::Of(_) => false,
         };
         if ok {
             return Ok(value);
@@ -841,6 +878,11 @@ impl<'t, 'o> State<'t, 'o> {
         };
         Err(self.errorf(format!("wrong type for value; expected {}; got {got}", param.name())))
     }
+}
+
+/// Whether a value of the type can be nil (Go's `canBeNil`).
+fn can_be_nil(ty: &'static Type) -> bool {
+    matches!(ty.under(), Type::Any | Type::Slice(_) | Type::Map(..) | Type::Ptr(_))
 }
 
 /// Follows pointers; a nil pointer or nil interface stops there: `(value, is_nil)`.

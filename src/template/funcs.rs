@@ -11,7 +11,7 @@ use std::borrow::Cow;
 use std::rc::Rc;
 
 /// A parameter's Go type, as far as argument checking goes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Param {
     /// `interface {}`
     Any,
@@ -21,16 +21,30 @@ pub enum Param {
     Int,
     /// `[]string`
     Strings,
+    /// A method's parameter of another type (`*container.RestartPolicy`).
+    Of(&'static Type),
 }
 
 impl Param {
-    pub fn name(self) -> &'static str {
+    /// A method's parameter of type `ty`.
+    pub fn of(ty: &'static Type) -> Param {
+        match ty {
+            Type::Any => Param::Any,
+            Type::String => Param::String,
+            Type::Int => Param::Int,
+            Type::Slice(Type::String) => Param::Strings,
+            other => Param::Of(other),
+        }
+    }
+
+    pub fn name(self) -> String {
         match self {
-            Param::Any => "interface {}",
-            Param::Value => "reflect.Value",
-            Param::String => "string",
-            Param::Int => "int",
-            Param::Strings => "[]string",
+            Param::Any => "interface {}".into(),
+            Param::Value => "reflect.Value".into(),
+            Param::String => "string".into(),
+            Param::Int => "int".into(),
+            Param::Strings => "[]string".into(),
+            Param::Of(ty) => ty.name(),
         }
     }
 }
@@ -280,17 +294,22 @@ fn index(item: &Value, indexes: &[Value]) -> Result<Value, String> {
                 Value::Uint(u64::from(*b), &Type::Byte)
             }
             Value::Map(m, ty) => {
+                // The key must be of the map's key type: a `string` is no `nat.Port`.
+                let want = ty.key();
                 let key = match &idx {
-                    Value::Str(k, Type::String) => k.to_string(),
-                    Value::Invalid => return Err("value is nil; should be of type string".into()),
-                    other => return Err(format!("value has type {}; should be string", other.type_name())),
+                    Value::Str(k, t) if std::ptr::eq(*t, want) || *t == want => k.to_string(),
+                    Value::Invalid => return Err(format!("value is nil; should be of type {}", want.name())),
+                    other => {
+                        return Err(format!(
+                            "value has type {}; should be {}",
+                            other.type_name(),
+                            want.name()
+                        ));
+                    }
                 };
                 match m.as_ref().and_then(|m| m.get(&key)) {
                     Some(v) => v.clone(),
-                    None => match ty {
-                        Type::Map(e) => e.zero(),
-                        _ => Value::Invalid,
-                    },
+                    None => ty.elem().zero(),
                 }
             }
             other => return Err(format!("can't index item of type {}", other.type_name())),
@@ -335,6 +354,11 @@ fn slice(item: &Value, indexes: &[Value]) -> Result<Value, String> {
         Value::Slice(items, t) => {
             let items = items.as_deref().map_or(&[][..], Vec::as_slice);
             let part = items.get(lo..hi).unwrap_or(&[]).to_vec();
+            // A slice keeps its type (`strslice.StrSlice`); an array's is `[]T`.
+            let t = match t {
+                Type::Array(_, slice_type) => slice_type,
+                t => t,
+            };
             Value::Slice(Some(Rc::new(part)), t)
         }
         _ => Value::Invalid,
@@ -439,6 +463,15 @@ fn compare_other(a: &Value, b: &Value) -> Result<bool, String> {
         return Ok(nil(a) == nil(b));
     }
     match (a, b) {
+        // Arrays of comparable elements compare element by element, when of one type.
+        (Value::Slice(Some(x), tx @ Type::Array(..)), Value::Slice(Some(y), ty @ Type::Array(..))) if tx == ty => {
+            for (p, q) in x.iter().zip(y.iter()) {
+                if !compare_other_or_basic(p, q)? {
+                    return Ok(false);
+                }
+            }
+            Ok(true)
+        }
         (Value::Slice(..) | Value::Map(..), _) => Err(format!(
             "non-comparable type {}: {}",
             gofmt::to_string(b),
@@ -447,6 +480,18 @@ fn compare_other(a: &Value, b: &Value) -> Result<bool, String> {
         (Value::Ptr(Some(x), _), Value::Ptr(Some(y), _)) => Ok(Rc::ptr_eq(x, y)),
         (Value::Time(x), Value::Time(y)) => Ok(x == y),
         _ => Ok(a.type_name() == b.type_name() && gofmt::to_string(a) == gofmt::to_string(b)),
+    }
+}
+
+/// One element of an array against another, as `==` compares them.
+fn compare_other_or_basic(a: &Value, b: &Value) -> Result<bool, String> {
+    match (a, b) {
+        (Value::Bool(x), Value::Bool(y)) => Ok(x == y),
+        (Value::Int(x, _), Value::Int(y, _)) => Ok(x == y),
+        (Value::Uint(x, _), Value::Uint(y, _)) => Ok(x == y),
+        (Value::Float(x), Value::Float(y)) => Ok(x == y),
+        (Value::Str(x, _), Value::Str(y, _)) => Ok(x == y),
+        _ => compare_other(a, b),
     }
 }
 

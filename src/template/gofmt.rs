@@ -1567,7 +1567,7 @@ mod tests {
             assert_eq!(&sprintf(format, args), go, "{format}");
         }
         // Typed: image inspect's `[]string`, a nil map, a struct, a nil pointer, a time.
-        static STR_MAP: Type = Type::Map(&crate::template::value::STRING);
+        static STR_MAP: Type = Type::Map(&Type::String, &crate::template::value::STRING);
         static DRIVER: StructDef = StructDef {
             name: "storage.DriverData",
             fields: &[

@@ -34,14 +34,18 @@ pub enum Type {
     /// `uint8`, the element of `[]byte`
     Byte,
     Slice(&'static Type),
-    /// `map[string]T`
-    Map(&'static Type),
+    /// `[N]T`, given by its length and the slice type `[]T` (what slicing it gives).
+    Array(usize, &'static Type),
+    /// `map[K]T`: the key type (`string`, or a named string type such as `nat.Port`) and the
+    /// element type.
+    Map(&'static Type, &'static Type),
     Ptr(&'static Type),
     Struct(&'static StructDef),
-    /// A named type over a string or number type (`container.NetworkMode`, `uint16`): printed,
-    /// compared and decoded as the type it names, and called by its own name (`%T`, messages).
-    /// Like Go's, a function whose parameter is a plain `string` does not take it.
-    Named(&'static str, &'static Type),
+    /// A named type (`container.NetworkMode`, `uint16`, `strslice.StrSlice`, `nat.PortMap`):
+    /// printed, compared and decoded as its underlying type, called by its own name (`%T`,
+    /// messages), with its own methods. Like Go's, a function whose parameter is a plain
+    /// `string` does not take one over a string.
+    Named(&'static str, &'static Type, &'static [MethodDef]),
 }
 
 /// A Go struct type: its name as `reflect` prints it, its fields in declaration order, and
@@ -53,19 +57,23 @@ pub struct StructDef {
     pub methods: &'static [MethodDef],
 }
 
-/// A method taking `params` strings and returning a string, as docker's `.Label "k"`: called
-/// with the struct's field values and the arguments.
+/// A method a template can call (docker's `.Label "k"`, moby's `.NetworkMode.IsHost`):
+/// its parameter types, how many results it has (Go's templates call only methods with one,
+/// or two whose second is an error), and what it does, given the receiver (the value itself,
+/// not a pointer to it) and the arguments, already checked against `params`. An `Err` is a
+/// failed call: Go's `error calling NAME: ...`.
 #[derive(Debug)]
 pub struct MethodDef {
     pub name: &'static str,
-    pub params: usize,
-    pub call: fn(&[Value], &[&str]) -> String,
+    pub params: &'static [&'static Type],
+    pub results: usize,
+    pub call: fn(&Value, &[Value]) -> Result<Value, String>,
 }
 
-/// Methods are the same when named alike: a struct type has one of each name.
+/// Methods are the same when named alike: a type has one of each name.
 impl PartialEq for MethodDef {
     fn eq(&self, other: &Self) -> bool {
-        self.name == other.name && self.params == other.params
+        self.name == other.name && self.params == other.params && self.results == other.results
     }
 }
 
@@ -117,7 +125,7 @@ impl FieldDef {
 pub static ANY: Type = Type::Any;
 pub static STRING: Type = Type::String;
 pub static SLICE_ANY: Type = Type::Slice(&ANY);
-pub static MAP_ANY: Type = Type::Map(&ANY);
+pub static MAP_ANY: Type = Type::Map(&Type::String, &ANY);
 pub static SLICE_STRING: Type = Type::Slice(&STRING);
 /// `struct {}`, the element of docker's port and volume sets.
 pub static EMPTY_STRUCT: StructDef = StructDef {
@@ -143,10 +151,45 @@ impl Type {
             Type::Time => "time.Time".into(),
             Type::Byte => "uint8".into(),
             Type::Slice(e) => format!("[]{}", e.name()),
-            Type::Map(e) => format!("map[string]{}", e.name()),
+            Type::Array(n, s) => format!("[{n}]{}", s.elem().name()),
+            Type::Map(k, e) => format!("map[{}]{}", k.name(), e.name()),
             Type::Ptr(e) => format!("*{}", e.name()),
             Type::Struct(d) => d.name.into(),
-            Type::Named(name, _) => (*name).into(),
+            Type::Named(name, ..) => (*name).into(),
+        }
+    }
+
+    /// The type a named type names (itself for any other).
+    pub fn under(&'static self) -> &'static Type {
+        match self {
+            Type::Named(_, under, _) => under.under(),
+            other => other,
+        }
+    }
+
+    /// The element type of a slice, array or map type (`interface {}` for any other).
+    pub fn elem(&'static self) -> &'static Type {
+        match self.under() {
+            Type::Slice(e) | Type::Map(_, e) => e,
+            Type::Array(_, s) => s.elem(),
+            _ => &ANY,
+        }
+    }
+
+    /// The key type of a map type (`string` for any other).
+    pub fn key(&'static self) -> &'static Type {
+        match self.under() {
+            Type::Map(k, _) => k,
+            _ => &STRING,
+        }
+    }
+
+    /// The methods of the type: a named type's, or a struct's.
+    pub fn methods(&'static self) -> &'static [MethodDef] {
+        match self {
+            Type::Named(_, _, m) => m,
+            Type::Struct(d) => d.methods,
+            _ => &[],
         }
     }
 
@@ -161,10 +204,12 @@ impl Type {
             Type::String | Type::Number | Type::Digest => Value::Str(Rc::from(""), self),
             Type::Time => Value::Time(GoTime::ZERO),
             Type::Slice(_) => Value::Slice(None, self),
-            Type::Map(_) => Value::Map(None, self),
+            // An array is never nil: its zero is N zero elements (N is a type's, not data's).
+            Type::Array(n, s) => Value::Slice(Some(Rc::new(vec![s.elem().zero(); *n])), self),
+            Type::Map(..) => Value::Map(None, self),
             Type::Ptr(_) => Value::Ptr(None, self),
             Type::Struct(d) => Value::Struct(Rc::new(d.fields.iter().map(|f| f.ty.zero()).collect()), d),
-            Type::Named(_, under) => under.zero().renamed(self),
+            Type::Named(_, under, _) => under.zero().renamed(self),
         }
     }
 }
@@ -265,7 +310,13 @@ impl Value {
             (Type::Slice(e), J::Array(a)) => {
                 Value::Slice(Some(Rc::new(a.iter().map(|x| Value::decode(x, e)).collect())), ty)
             }
-            (Type::Map(e), J::Object(m)) => Value::Map(
+            // A JSON array fills the first N elements; the others stay zero, the rest is dropped.
+            (Type::Array(n, s), J::Array(a)) => {
+                let e = s.elem();
+                let items = (0..*n).map(|i| a.get(i).map_or_else(|| e.zero(), |x| Value::decode(x, e)));
+                Value::Slice(Some(Rc::new(items.collect())), ty)
+            }
+            (Type::Map(_, e), J::Object(m)) => Value::Map(
                 Some(Rc::new(
                     m.iter().map(|(k, x)| (k.clone(), Value::decode(x, e))).collect(),
                 )),
@@ -273,7 +324,7 @@ impl Value {
             ),
             (Type::Ptr(e), _) => Value::Ptr(Some(Rc::new(Value::decode(v, e))), ty),
             (Type::Struct(d), J::Object(m)) => decode_struct(m, d),
-            (Type::Named(_, under), _) => Value::decode(v, under).renamed(ty),
+            (Type::Named(_, under, _), _) => Value::decode(v, under).renamed(ty),
             _ => ty.zero(),
         }
     }
@@ -292,13 +343,28 @@ impl Value {
         }
     }
 
-    /// The value as one of the named type `ty`, where it is a string or number.
+    /// The value as one of the named type `ty`, where its own type carries a name (strings,
+    /// numbers, slices, maps, pointers).
     fn renamed(self, ty: &'static Type) -> Value {
         match self {
             Value::Str(s, _) => Value::Str(s, ty),
             Value::Int(i, _) => Value::Int(i, ty),
             Value::Uint(u, _) => Value::Uint(u, ty),
+            Value::Slice(s, _) => Value::Slice(s, ty),
+            Value::Map(m, _) => Value::Map(m, ty),
+            Value::Ptr(p, _) => Value::Ptr(p, ty),
             other => other,
+        }
+    }
+
+    /// The methods a template can call on the value: those of its type, through pointers.
+    pub fn methods(&self) -> &'static [MethodDef] {
+        match self {
+            Value::Int(_, t) | Value::Uint(_, t) | Value::Str(_, t) | Value::Slice(_, t) | Value::Map(_, t) => {
+                t.methods()
+            }
+            Value::Struct(_, d) => d.methods,
+            _ => &[],
         }
     }
 
