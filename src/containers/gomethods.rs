@@ -312,3 +312,351 @@ pub static PORT: &[MethodDef] = &[
         call: port_range,
     },
 ];
+
+#[cfg(test)]
+mod tests {
+    use crate::containers::gotypes::inspect_response;
+    use crate::template::{MissingKey, Template};
+
+    /// Six `container inspect` bodies (only the members these templates read) whose modes,
+    /// ports and console sizes cover each method's cases.
+    const BODIES: &str = r#"[{"HostConfig": {"NetworkMode": "container:abc:def", "IpcMode": "container:web", "PidMode": "container:", "UTSMode": "host", "UsernsMode": "host", "CgroupnsMode": "private", "Cgroup": "container:x", "Isolation": "HyperV", "RestartPolicy": {"Name": "on-failure", "MaximumRetryCount": 3}, "ConsoleSize": [24, 80, 5], "PortBindings": {"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"}], "53/udp": null, "8000-8010": []}, "CapAdd": null, "CapDrop": null}, "Config": {"Cmd": ["serve", "--port", "8080"], "ExposedPorts": {"8080/tcp": {}, "9090/tcp": {}}}, "NetworkSettings": {"Ports": {"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"}, {"HostIp": "::", "HostPort": "8080"}], "/tcp": null, "abc": [], "70000/udp": null, "90/": [], "": null, "0091/sctp": null, "+5/tcp": null}}}, {"HostConfig": {"NetworkMode": "mynet", "IpcMode": "shareable", "PidMode": "host", "UTSMode": "", "UsernsMode": "", "CgroupnsMode": "", "Cgroup": "", "Isolation": "Default", "RestartPolicy": {"Name": "", "MaximumRetryCount": 0}, "ConsoleSize": [7], "PortBindings": null, "CapAdd": ["NET_ADMIN", "SYS_TIME"], "CapDrop": null}, "Config": {"Cmd": ["serve", "--port", "8080"], "ExposedPorts": {"8080/tcp": {}, "9090/tcp": {}}}, "NetworkSettings": {"Ports": {"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"}, {"HostIp": "::", "HostPort": "8080"}], "/tcp": null, "abc": [], "70000/udp": null, "90/": [], "": null, "0091/sctp": null, "+5/tcp": null}}}, {"HostConfig": {"NetworkMode": "bridge", "IpcMode": "", "PidMode": "", "UTSMode": "x", "UsernsMode": "y", "CgroupnsMode": "host", "Cgroup": "foo", "Isolation": "process", "RestartPolicy": {"Name": "no", "MaximumRetryCount": 0}, "ConsoleSize": null, "PortBindings": {}, "CapAdd": null, "CapDrop": null}, "Config": {"Cmd": ["serve", "--port", "8080"], "ExposedPorts": {"8080/tcp": {}, "9090/tcp": {}}}, "NetworkSettings": {"Ports": {"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"}, {"HostIp": "::", "HostPort": "8080"}], "/tcp": null, "abc": [], "70000/udp": null, "90/": [], "": null, "0091/sctp": null, "+5/tcp": null}}}, {"HostConfig": {"NetworkMode": "", "IpcMode": "none", "PidMode": "container:p1", "UTSMode": "", "UsernsMode": "", "CgroupnsMode": "host", "Cgroup": "", "Isolation": "", "RestartPolicy": {"Name": "always"}, "ConsoleSize": [0, 0], "PortBindings": {}, "CapAdd": null, "CapDrop": null}, "Config": {"Cmd": ["serve", "--port", "8080"], "ExposedPorts": {"8080/tcp": {}, "9090/tcp": {}}}, "NetworkSettings": {"Ports": {"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"}, {"HostIp": "::", "HostPort": "8080"}], "/tcp": null, "abc": [], "70000/udp": null, "90/": [], "": null, "0091/sctp": null, "+5/tcp": null}}}, {"HostConfig": {"NetworkMode": "default", "IpcMode": "host", "PidMode": "", "UTSMode": "", "UsernsMode": "", "CgroupnsMode": "host", "Cgroup": "", "Isolation": "", "RestartPolicy": {"Name": "unless-stopped", "MaximumRetryCount": 0}, "ConsoleSize": [0, 0], "PortBindings": {}, "CapAdd": null, "CapDrop": null}, "Config": {"Cmd": ["serve", "--port", "8080"], "ExposedPorts": {"8080/tcp": {}, "9090/tcp": {}}}, "NetworkSettings": {"Ports": {"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"}, {"HostIp": "::", "HostPort": "8080"}], "/tcp": null, "abc": [], "70000/udp": null, "90/": [], "": null, "0091/sctp": null, "+5/tcp": null}}}, {"HostConfig": {"NetworkMode": "host", "IpcMode": "private", "PidMode": "", "UTSMode": "", "UsernsMode": "", "CgroupnsMode": "host", "Cgroup": "", "Isolation": "", "RestartPolicy": {"Name": "unless-stopped", "MaximumRetryCount": 0}, "ConsoleSize": [0, 0], "PortBindings": {}, "CapAdd": null, "CapDrop": null}, "Config": {"Cmd": ["serve", "--port", "8080"], "ExposedPorts": {"8080/tcp": {}, "9090/tcp": {}}}, "NetworkSettings": {"Ports": {"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"}, {"HostIp": "::", "HostPort": "8080"}], "/tcp": null, "abc": [], "70000/udp": null, "90/": [], "": null, "0091/sctp": null, "+5/tcp": null}}}]"#;
+
+    /// Each template's output over [`BODIES`], one line a body (`ERR ` and the error where the
+    /// typed pass fails), is what Go 1.19.8's text/template printed on these bodies decoded
+    /// into moby v28.5.1's own `container.InspectResponse`, with docker/cli's functions.
+    const CASES: &[(&str, &str)] = &[
+        (
+            r#"{{$n := .HostConfig.NetworkMode}}{{$n.IsNone}} {{$n.IsDefault}} {{$n.IsPrivate}} {{$n.IsContainer}} [{{$n.ConnectedContainer}}] [{{$n.UserDefined}}] {{$n.IsBridge}} {{$n.IsHost}} {{$n.IsUserDefined}} [{{$n.NetworkName}}]"#,
+            r#"false false false true [abc:def] [] false false false [container]
+false false true false [] [mynet] false false true [mynet]
+false false true false [] [] true false false [bridge]
+false false true false [] [] false false true []
+false true true false [] [] false false false [default]
+false false false false [] [] false true false [host]
+"#,
+        ),
+        (
+            r#"{{with .HostConfig.IpcMode}}{{.IsPrivate}} {{.IsHost}} {{.IsShareable}} {{.IsContainer}} {{.IsNone}} {{.IsEmpty}} {{.Valid}} [{{.Container}}]{{end}}"#,
+            r#"false false false true false false true [web]
+false false true false false false true []
+
+false false false false true false true []
+false true false false false false true []
+true false false false false false true []
+"#,
+        ),
+        (
+            r#"{{with .HostConfig}}{{.PidMode.IsPrivate}} {{.PidMode.IsHost}} {{.PidMode.IsContainer}} {{.PidMode.Valid}} [{{.PidMode.Container}}] {{.UTSMode.IsPrivate}} {{.UTSMode.IsHost}} {{.UTSMode.Valid}} {{.UsernsMode.IsHost}} {{.UsernsMode.IsPrivate}} {{.UsernsMode.Valid}}{{end}}"#,
+            r#"false false true false [] false true true true false true
+false true false true [] true false true false true true
+true false false true [] true false false false true false
+false false true true [p1] true false true false true true
+true false false true [] true false true false true true
+true false false true [] true false true false true true
+"#,
+        ),
+        (
+            r#"{{with .HostConfig}}{{.CgroupnsMode.IsPrivate}} {{.CgroupnsMode.IsHost}} {{.CgroupnsMode.IsEmpty}} {{.CgroupnsMode.Valid}} {{.Cgroup.IsContainer}} {{.Cgroup.Valid}} [{{.Cgroup.Container}}] {{.Isolation.IsDefault}} {{.Isolation.IsHyperV}} {{.Isolation.IsProcess}} {{.Isolation.IsValid}}{{end}}"#,
+            r#"true false false true true true [x] false true false false
+false false true true false true [] true false false true
+false true false true false false [] false false true false
+false true false true false true [] true false false true
+false true false true false true [] true false false true
+false true false true false true [] true false false true
+"#,
+        ),
+        (
+            r#"{{with .HostConfig.RestartPolicy}}{{.IsNone}} {{.IsAlways}} {{.IsOnFailure}} {{.IsUnlessStopped}} {{.IsSame .}}{{end}}"#,
+            r#"false false true false true
+true false false false true
+true false false false true
+false true false false true
+false false false true true
+false false false true true
+"#,
+        ),
+        (
+            r#"{{range $p, $b := .NetworkSettings.Ports}}[{{$p}}|{{$p.Proto}}|{{$p.Port}}|{{$p.Int}}|{{printf "%T" $b}}|{{len $b}}]{{end}}"#,
+            r#"[|||0|[]nat.PortBinding|0][+5/tcp|tcp|+5|0|[]nat.PortBinding|0][/tcp|||0|[]nat.PortBinding|0][0091/sctp|sctp|0091|91|[]nat.PortBinding|0][70000/udp|udp|70000|0|[]nat.PortBinding|0][80/tcp|tcp|80|80|[]nat.PortBinding|2][90/|tcp|90|90|[]nat.PortBinding|0][abc|tcp|abc|0|[]nat.PortBinding|0]
+[|||0|[]nat.PortBinding|0][+5/tcp|tcp|+5|0|[]nat.PortBinding|0][/tcp|||0|[]nat.PortBinding|0][0091/sctp|sctp|0091|91|[]nat.PortBinding|0][70000/udp|udp|70000|0|[]nat.PortBinding|0][80/tcp|tcp|80|80|[]nat.PortBinding|2][90/|tcp|90|90|[]nat.PortBinding|0][abc|tcp|abc|0|[]nat.PortBinding|0]
+[|||0|[]nat.PortBinding|0][+5/tcp|tcp|+5|0|[]nat.PortBinding|0][/tcp|||0|[]nat.PortBinding|0][0091/sctp|sctp|0091|91|[]nat.PortBinding|0][70000/udp|udp|70000|0|[]nat.PortBinding|0][80/tcp|tcp|80|80|[]nat.PortBinding|2][90/|tcp|90|90|[]nat.PortBinding|0][abc|tcp|abc|0|[]nat.PortBinding|0]
+[|||0|[]nat.PortBinding|0][+5/tcp|tcp|+5|0|[]nat.PortBinding|0][/tcp|||0|[]nat.PortBinding|0][0091/sctp|sctp|0091|91|[]nat.PortBinding|0][70000/udp|udp|70000|0|[]nat.PortBinding|0][80/tcp|tcp|80|80|[]nat.PortBinding|2][90/|tcp|90|90|[]nat.PortBinding|0][abc|tcp|abc|0|[]nat.PortBinding|0]
+[|||0|[]nat.PortBinding|0][+5/tcp|tcp|+5|0|[]nat.PortBinding|0][/tcp|||0|[]nat.PortBinding|0][0091/sctp|sctp|0091|91|[]nat.PortBinding|0][70000/udp|udp|70000|0|[]nat.PortBinding|0][80/tcp|tcp|80|80|[]nat.PortBinding|2][90/|tcp|90|90|[]nat.PortBinding|0][abc|tcp|abc|0|[]nat.PortBinding|0]
+[|||0|[]nat.PortBinding|0][+5/tcp|tcp|+5|0|[]nat.PortBinding|0][/tcp|||0|[]nat.PortBinding|0][0091/sctp|sctp|0091|91|[]nat.PortBinding|0][70000/udp|udp|70000|0|[]nat.PortBinding|0][80/tcp|tcp|80|80|[]nat.PortBinding|2][90/|tcp|90|90|[]nat.PortBinding|0][abc|tcp|abc|0|[]nat.PortBinding|0]
+"#,
+        ),
+        (
+            r#"{{printf "%#v" .HostConfig.PortBindings}}"#,
+            r#"nat.PortMap{"53/udp":[]nat.PortBinding(nil), "80/tcp":[]nat.PortBinding{nat.PortBinding{HostIP:"0.0.0.0", HostPort:"8080"}}, "8000-8010":[]nat.PortBinding{}}
+nat.PortMap(nil)
+nat.PortMap{}
+nat.PortMap{}
+nat.PortMap{}
+nat.PortMap{}
+"#,
+        ),
+        (
+            r#"{{printf "%#v|%v|%T" .HostConfig.ConsoleSize .HostConfig.ConsoleSize .HostConfig.ConsoleSize}} {{json .HostConfig.ConsoleSize}}"#,
+            r#"[2]uint{0x18, 0x50}|[24 80]|[2]uint [24,80]
+[2]uint{0x7, 0x0}|[7 0]|[2]uint [7,0]
+[2]uint{0x0, 0x0}|[0 0]|[2]uint [0,0]
+[2]uint{0x0, 0x0}|[0 0]|[2]uint [0,0]
+[2]uint{0x0, 0x0}|[0 0]|[2]uint [0,0]
+[2]uint{0x0, 0x0}|[0 0]|[2]uint [0,0]
+"#,
+        ),
+        (
+            r#"{{printf "%#v" .NetworkSettings.Ports}}"#,
+            r#"nat.PortMap{"":[]nat.PortBinding(nil), "+5/tcp":[]nat.PortBinding(nil), "/tcp":[]nat.PortBinding(nil), "0091/sctp":[]nat.PortBinding(nil), "70000/udp":[]nat.PortBinding(nil), "80/tcp":[]nat.PortBinding{nat.PortBinding{HostIP:"0.0.0.0", HostPort:"8080"}, nat.PortBinding{HostIP:"::", HostPort:"8080"}}, "90/":[]nat.PortBinding{}, "abc":[]nat.PortBinding{}}
+nat.PortMap{"":[]nat.PortBinding(nil), "+5/tcp":[]nat.PortBinding(nil), "/tcp":[]nat.PortBinding(nil), "0091/sctp":[]nat.PortBinding(nil), "70000/udp":[]nat.PortBinding(nil), "80/tcp":[]nat.PortBinding{nat.PortBinding{HostIP:"0.0.0.0", HostPort:"8080"}, nat.PortBinding{HostIP:"::", HostPort:"8080"}}, "90/":[]nat.PortBinding{}, "abc":[]nat.PortBinding{}}
+nat.PortMap{"":[]nat.PortBinding(nil), "+5/tcp":[]nat.PortBinding(nil), "/tcp":[]nat.PortBinding(nil), "0091/sctp":[]nat.PortBinding(nil), "70000/udp":[]nat.PortBinding(nil), "80/tcp":[]nat.PortBinding{nat.PortBinding{HostIP:"0.0.0.0", HostPort:"8080"}, nat.PortBinding{HostIP:"::", HostPort:"8080"}}, "90/":[]nat.PortBinding{}, "abc":[]nat.PortBinding{}}
+nat.PortMap{"":[]nat.PortBinding(nil), "+5/tcp":[]nat.PortBinding(nil), "/tcp":[]nat.PortBinding(nil), "0091/sctp":[]nat.PortBinding(nil), "70000/udp":[]nat.PortBinding(nil), "80/tcp":[]nat.PortBinding{nat.PortBinding{HostIP:"0.0.0.0", HostPort:"8080"}, nat.PortBinding{HostIP:"::", HostPort:"8080"}}, "90/":[]nat.PortBinding{}, "abc":[]nat.PortBinding{}}
+nat.PortMap{"":[]nat.PortBinding(nil), "+5/tcp":[]nat.PortBinding(nil), "/tcp":[]nat.PortBinding(nil), "0091/sctp":[]nat.PortBinding(nil), "70000/udp":[]nat.PortBinding(nil), "80/tcp":[]nat.PortBinding{nat.PortBinding{HostIP:"0.0.0.0", HostPort:"8080"}, nat.PortBinding{HostIP:"::", HostPort:"8080"}}, "90/":[]nat.PortBinding{}, "abc":[]nat.PortBinding{}}
+nat.PortMap{"":[]nat.PortBinding(nil), "+5/tcp":[]nat.PortBinding(nil), "/tcp":[]nat.PortBinding(nil), "0091/sctp":[]nat.PortBinding(nil), "70000/udp":[]nat.PortBinding(nil), "80/tcp":[]nat.PortBinding{nat.PortBinding{HostIP:"0.0.0.0", HostPort:"8080"}, nat.PortBinding{HostIP:"::", HostPort:"8080"}}, "90/":[]nat.PortBinding{}, "abc":[]nat.PortBinding{}}
+"#,
+        ),
+        (
+            r#"{{.NetworkSettings.Ports}} {{json .NetworkSettings.Ports}}"#,
+            r#"map[:[] +5/tcp:[] /tcp:[] 0091/sctp:[] 70000/udp:[] 80/tcp:[{0.0.0.0 8080} {:: 8080}] 90/:[] abc:[]] {"":null,"+5/tcp":null,"/tcp":null,"0091/sctp":null,"70000/udp":null,"80/tcp":[{"HostIp":"0.0.0.0","HostPort":"8080"},{"HostIp":"::","HostPort":"8080"}],"90/":[],"abc":[]}
+map[:[] +5/tcp:[] /tcp:[] 0091/sctp:[] 70000/udp:[] 80/tcp:[{0.0.0.0 8080} {:: 8080}] 90/:[] abc:[]] {"":null,"+5/tcp":null,"/tcp":null,"0091/sctp":null,"70000/udp":null,"80/tcp":[{"HostIp":"0.0.0.0","HostPort":"8080"},{"HostIp":"::","HostPort":"8080"}],"90/":[],"abc":[]}
+map[:[] +5/tcp:[] /tcp:[] 0091/sctp:[] 70000/udp:[] 80/tcp:[{0.0.0.0 8080} {:: 8080}] 90/:[] abc:[]] {"":null,"+5/tcp":null,"/tcp":null,"0091/sctp":null,"70000/udp":null,"80/tcp":[{"HostIp":"0.0.0.0","HostPort":"8080"},{"HostIp":"::","HostPort":"8080"}],"90/":[],"abc":[]}
+map[:[] +5/tcp:[] /tcp:[] 0091/sctp:[] 70000/udp:[] 80/tcp:[{0.0.0.0 8080} {:: 8080}] 90/:[] abc:[]] {"":null,"+5/tcp":null,"/tcp":null,"0091/sctp":null,"70000/udp":null,"80/tcp":[{"HostIp":"0.0.0.0","HostPort":"8080"},{"HostIp":"::","HostPort":"8080"}],"90/":[],"abc":[]}
+map[:[] +5/tcp:[] /tcp:[] 0091/sctp:[] 70000/udp:[] 80/tcp:[{0.0.0.0 8080} {:: 8080}] 90/:[] abc:[]] {"":null,"+5/tcp":null,"/tcp":null,"0091/sctp":null,"70000/udp":null,"80/tcp":[{"HostIp":"0.0.0.0","HostPort":"8080"},{"HostIp":"::","HostPort":"8080"}],"90/":[],"abc":[]}
+map[:[] +5/tcp:[] /tcp:[] 0091/sctp:[] 70000/udp:[] 80/tcp:[{0.0.0.0 8080} {:: 8080}] 90/:[] abc:[]] {"":null,"+5/tcp":null,"/tcp":null,"0091/sctp":null,"70000/udp":null,"80/tcp":[{"HostIp":"0.0.0.0","HostPort":"8080"},{"HostIp":"::","HostPort":"8080"}],"90/":[],"abc":[]}
+"#,
+        ),
+        (
+            r#"{{index .NetworkSettings.Ports "80/tcp"}}"#,
+            r#"ERR template: :1:2: executing "" at <index .NetworkSettings.Ports "80/tcp">: error calling index: value has type string; should be nat.Port
+ERR template: :1:2: executing "" at <index .NetworkSettings.Ports "80/tcp">: error calling index: value has type string; should be nat.Port
+ERR template: :1:2: executing "" at <index .NetworkSettings.Ports "80/tcp">: error calling index: value has type string; should be nat.Port
+ERR template: :1:2: executing "" at <index .NetworkSettings.Ports "80/tcp">: error calling index: value has type string; should be nat.Port
+ERR template: :1:2: executing "" at <index .NetworkSettings.Ports "80/tcp">: error calling index: value has type string; should be nat.Port
+ERR template: :1:2: executing "" at <index .NetworkSettings.Ports "80/tcp">: error calling index: value has type string; should be nat.Port
+"#,
+        ),
+        (
+            r#"{{.HostConfig.NetworkMode.IsHost 1}}"#,
+            r#"ERR template: :1:13: executing "" at <.HostConfig.NetworkMode.IsHost>: wrong number of args for IsHost: want 0 got 1
+ERR template: :1:13: executing "" at <.HostConfig.NetworkMode.IsHost>: wrong number of args for IsHost: want 0 got 1
+ERR template: :1:13: executing "" at <.HostConfig.NetworkMode.IsHost>: wrong number of args for IsHost: want 0 got 1
+ERR template: :1:13: executing "" at <.HostConfig.NetworkMode.IsHost>: wrong number of args for IsHost: want 0 got 1
+ERR template: :1:13: executing "" at <.HostConfig.NetworkMode.IsHost>: wrong number of args for IsHost: want 0 got 1
+ERR template: :1:13: executing "" at <.HostConfig.NetworkMode.IsHost>: wrong number of args for IsHost: want 0 got 1
+"#,
+        ),
+        (
+            r#"{{.HostConfig.NetworkMode.Nope}}"#,
+            r#"ERR template: :1:13: executing "" at <.HostConfig.NetworkMode.Nope>: can't evaluate field Nope in type container.NetworkMode
+ERR template: :1:13: executing "" at <.HostConfig.NetworkMode.Nope>: can't evaluate field Nope in type container.NetworkMode
+ERR template: :1:13: executing "" at <.HostConfig.NetworkMode.Nope>: can't evaluate field Nope in type container.NetworkMode
+ERR template: :1:13: executing "" at <.HostConfig.NetworkMode.Nope>: can't evaluate field Nope in type container.NetworkMode
+ERR template: :1:13: executing "" at <.HostConfig.NetworkMode.Nope>: can't evaluate field Nope in type container.NetworkMode
+ERR template: :1:13: executing "" at <.HostConfig.NetworkMode.Nope>: can't evaluate field Nope in type container.NetworkMode
+"#,
+        ),
+        (
+            r#"{{.HostConfig.RestartPolicy.Name.IsNone}}"#,
+            r#"ERR template: :1:13: executing "" at <.HostConfig.RestartPolicy.Name.IsNone>: can't evaluate field IsNone in type container.RestartPolicyMode
+ERR template: :1:13: executing "" at <.HostConfig.RestartPolicy.Name.IsNone>: can't evaluate field IsNone in type container.RestartPolicyMode
+ERR template: :1:13: executing "" at <.HostConfig.RestartPolicy.Name.IsNone>: can't evaluate field IsNone in type container.RestartPolicyMode
+ERR template: :1:13: executing "" at <.HostConfig.RestartPolicy.Name.IsNone>: can't evaluate field IsNone in type container.RestartPolicyMode
+ERR template: :1:13: executing "" at <.HostConfig.RestartPolicy.Name.IsNone>: can't evaluate field IsNone in type container.RestartPolicyMode
+ERR template: :1:13: executing "" at <.HostConfig.RestartPolicy.Name.IsNone>: can't evaluate field IsNone in type container.RestartPolicyMode
+"#,
+        ),
+        (
+            r#"{{range $p, $v := .NetworkSettings.Ports}}{{$p.Range}}{{end}}"#,
+            r#"ERR template: :1:46: executing "" at <$p.Range>: can't call method/function "Range" with 3 results
+ERR template: :1:46: executing "" at <$p.Range>: can't call method/function "Range" with 3 results
+ERR template: :1:46: executing "" at <$p.Range>: can't call method/function "Range" with 3 results
+ERR template: :1:46: executing "" at <$p.Range>: can't call method/function "Range" with 3 results
+ERR template: :1:46: executing "" at <$p.Range>: can't call method/function "Range" with 3 results
+ERR template: :1:46: executing "" at <$p.Range>: can't call method/function "Range" with 3 results
+"#,
+        ),
+        (
+            r#"{{.Config.Cmd.Foo}}"#,
+            r#"ERR template: :1:9: executing "" at <.Config.Cmd.Foo>: can't evaluate field Foo in type strslice.StrSlice
+ERR template: :1:9: executing "" at <.Config.Cmd.Foo>: can't evaluate field Foo in type strslice.StrSlice
+ERR template: :1:9: executing "" at <.Config.Cmd.Foo>: can't evaluate field Foo in type strslice.StrSlice
+ERR template: :1:9: executing "" at <.Config.Cmd.Foo>: can't evaluate field Foo in type strslice.StrSlice
+ERR template: :1:9: executing "" at <.Config.Cmd.Foo>: can't evaluate field Foo in type strslice.StrSlice
+ERR template: :1:9: executing "" at <.Config.Cmd.Foo>: can't evaluate field Foo in type strslice.StrSlice
+"#,
+        ),
+        (
+            r#"{{.NetworkSettings.Ports.Foo}}"#,
+            r#"ERR template: :1:18: executing "" at <.NetworkSettings.Ports.Foo>: can't evaluate field Foo in type nat.PortMap
+ERR template: :1:18: executing "" at <.NetworkSettings.Ports.Foo>: can't evaluate field Foo in type nat.PortMap
+ERR template: :1:18: executing "" at <.NetworkSettings.Ports.Foo>: can't evaluate field Foo in type nat.PortMap
+ERR template: :1:18: executing "" at <.NetworkSettings.Ports.Foo>: can't evaluate field Foo in type nat.PortMap
+ERR template: :1:18: executing "" at <.NetworkSettings.Ports.Foo>: can't evaluate field Foo in type nat.PortMap
+ERR template: :1:18: executing "" at <.NetworkSettings.Ports.Foo>: can't evaluate field Foo in type nat.PortMap
+"#,
+        ),
+        (
+            r#"{{.HostConfig.RestartPolicy.IsSame nil}}"#,
+            r#"ERR template: :1:13: executing "" at <.HostConfig.RestartPolicy.IsSame>: error calling IsSame: runtime error: invalid memory address or nil pointer dereference
+ERR template: :1:13: executing "" at <.HostConfig.RestartPolicy.IsSame>: error calling IsSame: runtime error: invalid memory address or nil pointer dereference
+ERR template: :1:13: executing "" at <.HostConfig.RestartPolicy.IsSame>: error calling IsSame: runtime error: invalid memory address or nil pointer dereference
+ERR template: :1:13: executing "" at <.HostConfig.RestartPolicy.IsSame>: error calling IsSame: runtime error: invalid memory address or nil pointer dereference
+ERR template: :1:13: executing "" at <.HostConfig.RestartPolicy.IsSame>: error calling IsSame: runtime error: invalid memory address or nil pointer dereference
+ERR template: :1:13: executing "" at <.HostConfig.RestartPolicy.IsSame>: error calling IsSame: runtime error: invalid memory address or nil pointer dereference
+"#,
+        ),
+        (
+            r#"{{.HostConfig.RestartPolicy.IsSame}}"#,
+            r#"ERR template: :1:13: executing "" at <.HostConfig.RestartPolicy.IsSame>: wrong number of args for IsSame: want 1 got 0
+ERR template: :1:13: executing "" at <.HostConfig.RestartPolicy.IsSame>: wrong number of args for IsSame: want 1 got 0
+ERR template: :1:13: executing "" at <.HostConfig.RestartPolicy.IsSame>: wrong number of args for IsSame: want 1 got 0
+ERR template: :1:13: executing "" at <.HostConfig.RestartPolicy.IsSame>: wrong number of args for IsSame: want 1 got 0
+ERR template: :1:13: executing "" at <.HostConfig.RestartPolicy.IsSame>: wrong number of args for IsSame: want 1 got 0
+ERR template: :1:13: executing "" at <.HostConfig.RestartPolicy.IsSame>: wrong number of args for IsSame: want 1 got 0
+"#,
+        ),
+        (
+            r#"{{.HostConfig.RestartPolicy.IsSame .HostConfig}}"#,
+            r#"ERR template: :1:35: executing "" at <.HostConfig>: wrong type for value; expected *container.RestartPolicy; got *container.HostConfig
+ERR template: :1:35: executing "" at <.HostConfig>: wrong type for value; expected *container.RestartPolicy; got *container.HostConfig
+ERR template: :1:35: executing "" at <.HostConfig>: wrong type for value; expected *container.RestartPolicy; got *container.HostConfig
+ERR template: :1:35: executing "" at <.HostConfig>: wrong type for value; expected *container.RestartPolicy; got *container.HostConfig
+ERR template: :1:35: executing "" at <.HostConfig>: wrong type for value; expected *container.RestartPolicy; got *container.HostConfig
+ERR template: :1:35: executing "" at <.HostConfig>: wrong type for value; expected *container.RestartPolicy; got *container.HostConfig
+"#,
+        ),
+        (
+            r#"{{.HostConfig.RestartPolicy.IsSame "x"}}"#,
+            r#"ERR template: :1:35: executing "" at <"x">: can't handle "x" for arg of type *container.RestartPolicy
+ERR template: :1:35: executing "" at <"x">: can't handle "x" for arg of type *container.RestartPolicy
+ERR template: :1:35: executing "" at <"x">: can't handle "x" for arg of type *container.RestartPolicy
+ERR template: :1:35: executing "" at <"x">: can't handle "x" for arg of type *container.RestartPolicy
+ERR template: :1:35: executing "" at <"x">: can't handle "x" for arg of type *container.RestartPolicy
+ERR template: :1:35: executing "" at <"x">: can't handle "x" for arg of type *container.RestartPolicy
+"#,
+        ),
+        (
+            r#"{{.HostConfig.RestartPolicy.IsAlways 1}}"#,
+            r#"ERR template: :1:13: executing "" at <.HostConfig.RestartPolicy.IsAlways>: wrong number of args for IsAlways: want 0 got 1
+ERR template: :1:13: executing "" at <.HostConfig.RestartPolicy.IsAlways>: wrong number of args for IsAlways: want 0 got 1
+ERR template: :1:13: executing "" at <.HostConfig.RestartPolicy.IsAlways>: wrong number of args for IsAlways: want 0 got 1
+ERR template: :1:13: executing "" at <.HostConfig.RestartPolicy.IsAlways>: wrong number of args for IsAlways: want 0 got 1
+ERR template: :1:13: executing "" at <.HostConfig.RestartPolicy.IsAlways>: wrong number of args for IsAlways: want 0 got 1
+ERR template: :1:13: executing "" at <.HostConfig.RestartPolicy.IsAlways>: wrong number of args for IsAlways: want 0 got 1
+"#,
+        ),
+        (
+            r#"{{.HostConfig.NetworkMode.IsHost.Foo}}"#,
+            r#"ERR template: :1:13: executing "" at <.HostConfig.NetworkMode.IsHost.Foo>: can't evaluate field Foo in type bool
+ERR template: :1:13: executing "" at <.HostConfig.NetworkMode.IsHost.Foo>: can't evaluate field Foo in type bool
+ERR template: :1:13: executing "" at <.HostConfig.NetworkMode.IsHost.Foo>: can't evaluate field Foo in type bool
+ERR template: :1:13: executing "" at <.HostConfig.NetworkMode.IsHost.Foo>: can't evaluate field Foo in type bool
+ERR template: :1:13: executing "" at <.HostConfig.NetworkMode.IsHost.Foo>: can't evaluate field Foo in type bool
+ERR template: :1:13: executing "" at <.HostConfig.NetworkMode.IsHost.Foo>: can't evaluate field Foo in type bool
+"#,
+        ),
+        (
+            r#"{{(.HostConfig.NetworkMode).IsHost}} {{.HostConfig.RestartPolicy | printf "%v"}} {{.HostConfig.NetworkMode | .HostConfig.NetworkMode.IsHost}}"#,
+            r#"false {on-failure 3} ERR template: :1:120: executing "" at <.HostConfig.NetworkMode.IsHost>: wrong number of args for IsHost: want 0 got 1
+false { 0} ERR template: :1:120: executing "" at <.HostConfig.NetworkMode.IsHost>: wrong number of args for IsHost: want 0 got 1
+false {no 0} ERR template: :1:120: executing "" at <.HostConfig.NetworkMode.IsHost>: wrong number of args for IsHost: want 0 got 1
+false {always 0} ERR template: :1:120: executing "" at <.HostConfig.NetworkMode.IsHost>: wrong number of args for IsHost: want 0 got 1
+false {unless-stopped 0} ERR template: :1:120: executing "" at <.HostConfig.NetworkMode.IsHost>: wrong number of args for IsHost: want 0 got 1
+true {unless-stopped 0} ERR template: :1:120: executing "" at <.HostConfig.NetworkMode.IsHost>: wrong number of args for IsHost: want 0 got 1
+"#,
+        ),
+        (
+            r#"{{.HostConfig.NetworkMode.NetworkName | len}} {{if .HostConfig.NetworkMode.IsUserDefined}}U{{end}}"#,
+            r#"9 
+5 U
+6 
+0 U
+7 
+4 
+"#,
+        ),
+        (
+            r#"{{join .Config.Cmd ","}} {{join .HostConfig.CapAdd ","}} {{printf "%T %#v" .HostConfig.CapAdd .HostConfig.CapDrop}}"#,
+            r#"serve,--port,8080  strslice.StrSlice strslice.StrSlice(nil)
+serve,--port,8080 NET_ADMIN,SYS_TIME strslice.StrSlice strslice.StrSlice(nil)
+serve,--port,8080  strslice.StrSlice strslice.StrSlice(nil)
+serve,--port,8080  strslice.StrSlice strslice.StrSlice(nil)
+serve,--port,8080  strslice.StrSlice strslice.StrSlice(nil)
+serve,--port,8080  strslice.StrSlice strslice.StrSlice(nil)
+"#,
+        ),
+        (
+            r#"{{eq .HostConfig.ConsoleSize .HostConfig.ConsoleSize}} {{eq .HostConfig.RestartPolicy .HostConfig.RestartPolicy}}"#,
+            r#"true true
+true true
+true true
+true true
+true true
+true true
+"#,
+        ),
+        (
+            r#"{{index .HostConfig.ConsoleSize 1}} {{len .HostConfig.ConsoleSize}} {{slice .HostConfig.ConsoleSize 0 1}} {{printf "%T" (slice .Config.Cmd 1)}} {{printf "%#v" (slice .HostConfig.ConsoleSize 1)}}"#,
+            r#"80 2 [24] strslice.StrSlice []uint{0x50}
+0 2 [7] strslice.StrSlice []uint{0x0}
+0 2 [0] strslice.StrSlice []uint{0x0}
+0 2 [0] strslice.StrSlice []uint{0x0}
+0 2 [0] strslice.StrSlice []uint{0x0}
+0 2 [0] strslice.StrSlice []uint{0x0}
+"#,
+        ),
+        (
+            r#"{{range $i, $e := .HostConfig.ConsoleSize}}{{$i}}={{$e}} {{end}}{{printf "%T" .Config.ExposedPorts}} {{range $k, $v := .Config.ExposedPorts}}{{$k.Int}}{{end}}"#,
+            r#"0=24 1=80 nat.PortSet 80809090
+0=7 1=0 nat.PortSet 80809090
+0=0 1=0 nat.PortSet 80809090
+0=0 1=0 nat.PortSet 80809090
+0=0 1=0 nat.PortSet 80809090
+0=0 1=0 nat.PortSet 80809090
+"#,
+        ),
+        (
+            r#"{{index .Config.ExposedPorts .HostConfig.NetworkMode}}"#,
+            r#"ERR template: :1:2: executing "" at <index .Config.ExposedPorts .HostConfig.NetworkMode>: error calling index: value has type container.NetworkMode; should be nat.Port
+ERR template: :1:2: executing "" at <index .Config.ExposedPorts .HostConfig.NetworkMode>: error calling index: value has type container.NetworkMode; should be nat.Port
+ERR template: :1:2: executing "" at <index .Config.ExposedPorts .HostConfig.NetworkMode>: error calling index: value has type container.NetworkMode; should be nat.Port
+ERR template: :1:2: executing "" at <index .Config.ExposedPorts .HostConfig.NetworkMode>: error calling index: value has type container.NetworkMode; should be nat.Port
+ERR template: :1:2: executing "" at <index .Config.ExposedPorts .HostConfig.NetworkMode>: error calling index: value has type container.NetworkMode; should be nat.Port
+ERR template: :1:2: executing "" at <index .Config.ExposedPorts .HostConfig.NetworkMode>: error calling index: value has type container.NetworkMode; should be nat.Port
+"#,
+        ),
+        (
+            r#"{{printf "%+v" .HostConfig.PortBindings}} {{printf "%d" .HostConfig.ConsoleSize}} {{printf "%x" .HostConfig.ConsoleSize}}"#,
+            r#"map[53/udp:[] 80/tcp:[{HostIP:0.0.0.0 HostPort:8080}] 8000-8010:[]] [24 80] [18 50]
+map[] [7 0] [7 0]
+map[] [0 0] [0 0]
+map[] [0 0] [0 0]
+map[] [0 0] [0 0]
+map[] [0 0] [0 0]
+"#,
+        ),
+    ];
+
+    #[test]
+    fn methods_and_named_types_print_as_go() {
+        let bodies: Vec<serde_json::Value> = serde_json::from_str(BODIES).unwrap();
+        let values: Vec<_> = bodies.iter().map(inspect_response).collect();
+        let mut failures = Vec::new();
+        for (template, want) in CASES {
+            let t = Template::parse(template).unwrap();
+            let mut got = String::new();
+            for v in &values {
+                let mut out = Vec::new();
+                match t.execute_value(v, MissingKey::Default, &mut out) {
+                    Ok(()) => got.push_str(&format!("{}\n", String::from_utf8(out).unwrap())),
+                    Err(e) => got.push_str(&format!("{}ERR {e}\n", String::from_utf8(out).unwrap())),
+                }
+            }
+            if got != *want {
+                failures.push(format!("{template}\n got: {got}\nwant: {want}"));
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+}

@@ -18,12 +18,14 @@
 //! fails (docker/cli `cli/command/inspect/inspector.go`), so `eq .State.ExitCode 137` compares
 //! ints and `.NoSuchField` is an error, as with docker.
 //!
-//! What the template engine's types do not tell apart, and so where `printf "%T"` differs
-//! from docker's: `strslice.StrSlice` is `[]string`, `nat.PortMap` and `nat.PortSet` are
-//! `map[string]...`, `[2]uint` is `[]uint`, and `os.FileMode` (`TmpfsOptions.Mode`) is `uint`,
-//! printed as a number where Go prints `-rwxr-xr-x`. Methods of these types
-//! (`.HostConfig.NetworkMode.IsHost`) are not there: such a template fails the typed pass and
-//! runs on the raw body, as docker runs any template its typed pass refuses.
+//! Named types keep their names and methods (`strslice.StrSlice`, `nat.PortMap` keyed by
+//! `nat.Port`, `[2]uint`, `.HostConfig.NetworkMode.IsHost`: see [`super::gomethods`]). What
+//! the template engine's types do not tell apart, and so where `printf "%T"` differs from
+//! docker's: `os.FileMode` (`TmpfsOptions.Mode`) is `uint`, printed as a number where Go
+//! prints `-rwxr-xr-x`. Not there either: the `String` methods of `*units.Ulimit`,
+//! `*blkiodev.WeightDevice` and `*blkiodev.ThrottleDevice` (Go prints `nofile=1024:2048`
+//! where these print as pointers), and `network.EndpointSettings`' and
+//! `EndpointIPAMConfig`'s `Copy`, `IsInRange` and `Validate`.
 
 use super::gomethods as m;
 use crate::inspect::gotypes::{DESCRIPTOR_PTR, DRIVER_DATA_T, HEALTHCHECK_PTR};

@@ -558,7 +558,7 @@ impl<'t, 'o> State<'t, 'o> {
             argv.push(self.validate(f, Param::of(ty))?);
         }
         self.at = at;
-        (m.call)(receiver, &argv).map_err(|e| self.errorf(format!("error calling {}: {e}", m.name)).into())
+        (m.call)(receiver, &argv).map_err(|e| self.errorf(format!("error calling {}: {e}", m.name)))
     }
 
     fn eval_chain_node(
