@@ -35,7 +35,7 @@ fn write(v: &Value, out: &mut String) -> Result<(), String> {
             }
             out.push_str(literal);
         }
-        Value::Str(s, _) => write_str(out, s, false),
+        Value::Str(s, _) => write_go_str(out, s),
         Value::Slice(None, _) | Value::Map(None, _) | Value::Ptr(None, _) => out.push_str("null"),
         Value::Slice(Some(items), Type::Slice(Type::Byte)) => {
             let bytes: Vec<u8> = items
@@ -65,7 +65,7 @@ fn write(v: &Value, out: &mut String) -> Result<(), String> {
                 if i > 0 {
                     out.push(',');
                 }
-                write_str(out, k, false);
+                write_go_str(out, k);
                 out.push(':');
                 write(e, out)?;
             }
@@ -142,6 +142,32 @@ fn base64(data: &[u8]) -> String {
         out.push(if chunk.len() > 2 { sym(n) } else { '=' });
     }
     out
+}
+
+/// A Go string as `encoding/json` writes it: each stray byte (see gostr) as `\ufffd`.
+fn write_go_str(out: &mut String, s: &str) {
+    let std::borrow::Cow::Owned(bytes) = super::gostr::bytes(s) else {
+        return write_str(out, s, false);
+    };
+    out.push('"');
+    let mut rest = bytes.as_slice();
+    while !rest.is_empty() {
+        let (valid, bad) = match std::str::from_utf8(rest) {
+            Ok(v) => (v, &[][..]),
+            Err(e) => {
+                let (v, b) = rest.split_at(e.valid_up_to());
+                (std::str::from_utf8(v).unwrap_or(""), b)
+            }
+        };
+        let mut piece = String::new();
+        write_str(&mut piece, valid, false);
+        out.push_str(piece.get(1..piece.len().saturating_sub(1)).unwrap_or(""));
+        if !bad.is_empty() {
+            out.push_str("\\ufffd");
+        }
+        rest = bad.get(1..).unwrap_or(&[]);
+    }
+    out.push('"');
 }
 
 #[cfg(test)]

@@ -141,6 +141,9 @@ impl<'t, 'o> State<'t, 'o> {
 
     /// An execution error at the current node.
     pub fn errorf(&self, msg: impl fmt::Display) -> Flow {
+        // Values in the message hold Go's bytes (gostr): a stray one reads as U+FFFD.
+        let msg = msg.to_string();
+        let msg = super::gostr::lossy(&msg);
         let name = gofmt::quote(self.name);
         if let At::None = self.at {
             return Flow::Fail(TemplateError::Exec(format!("template: {}: {msg}", self.name)));
@@ -172,13 +175,15 @@ impl<'t, 'o> State<'t, 'o> {
     }
 
     fn write(&mut self, s: &str) -> R<()> {
+        self.write_bytes(s.as_bytes())
+    }
+
+    fn write_bytes(&mut self, s: &[u8]) -> R<()> {
         self.written = self.written.saturating_add(s.len());
         if self.written > MAX_OUTPUT {
             return Err(self.errorf(format!("output exceeds {} MiB", MAX_OUTPUT >> 20)));
         }
-        self.out
-            .write_all(s.as_bytes())
-            .map_err(|e| Flow::Fail(TemplateError::Io(e)))
+        self.out.write_all(s).map_err(|e| Flow::Fail(TemplateError::Io(e)))
     }
 
     pub fn walk_list(&mut self, dot: &Dot, list: &'t List) -> R<()> {
@@ -410,7 +415,9 @@ impl<'t, 'o> State<'t, 'o> {
             Value::Invalid => "<no value>".to_string(),
             v => gofmt::to_string(&v),
         };
-        self.write(&s)
+        // A value's text holds Go's bytes (gostr); the template's own text is as written.
+        let bytes = super::gostr::bytes(&s);
+        self.write_bytes(&bytes)
     }
 
     pub fn eval_pipeline(&mut self, dot: &Dot, pipe: &'t Pipe) -> R<Value> {

@@ -6,6 +6,7 @@
 
 use super::exec::{MAX_OUTPUT, indirect, indirect_interface, is_true};
 use super::gofmt;
+use super::gostr;
 use super::value::{FieldDef, SLICE_STRING, StructDef, Type, Value};
 use std::borrow::Cow;
 use std::rc::Rc;
@@ -180,9 +181,10 @@ pub fn call(name: &str, args: &[Value], work: &mut u64) -> Result<Value, String>
             }
             string_result(parts.join(sep), work)
         }
-        "title" => string_result(title(str_arg(a0)), work),
-        "lower" => string_result(str_arg(a0).chars().map(simple_lower).collect(), work),
-        "upper" => string_result(str_arg(a0).chars().map(simple_upper).collect(), work),
+        // Go's `strings.Map` reads a stray byte as U+FFFD.
+        "title" => string_result(title(&gostr::lossy(str_arg(a0))), work),
+        "lower" => string_result(gostr::lossy(str_arg(a0)).chars().map(simple_lower).collect(), work),
+        "upper" => string_result(gostr::lossy(str_arg(a0)).chars().map(simple_upper).collect(), work),
         "pad" => {
             let s = str_arg(a0);
             if s.is_empty() {
@@ -205,7 +207,7 @@ pub fn call(name: &str, args: &[Value], work: &mut u64) -> Result<Value, String>
             let s = str_arg(a0);
             *work = work.saturating_add(s.len() as u64);
             let n = int_arg(args.get(1));
-            if (s.len() as i64) < n {
+            if (gostr::bytes(s).len() as i64) < n {
                 return Ok(Value::string(s));
             }
             if n < 0 {
@@ -217,12 +219,9 @@ pub fn call(name: &str, args: &[Value], work: &mut u64) -> Result<Value, String>
     }
 }
 
-/// `s[from..to]` by bytes, as Go slices strings (a cut inside a character is replaced).
+/// `s[from..to]` by Go's bytes (a cut inside a character leaves stray bytes, as in Go).
 fn byte_slice(s: &str, from: usize, to: usize) -> String {
-    match s.get(from..to) {
-        Some(x) => x.to_string(),
-        None => String::from_utf8_lossy(s.as_bytes().get(from..to).unwrap_or(&[])).into_owned(),
-    }
+    gostr::from_bytes(gostr::bytes(s).get(from..to).unwrap_or(&[]))
 }
 
 /// A field of a struct by Go name, promoted fields of embedded structs included.
@@ -289,8 +288,9 @@ fn index(item: &Value, indexes: &[Value]) -> Result<Value, String> {
                 items.get(x).cloned().ok_or("reflect: slice index out of range")?
             }
             Value::Str(s, _) => {
+                let s = gostr::bytes(s);
                 let x = index_arg(&idx, s.len())?;
-                let b = s.as_bytes().get(x).ok_or("reflect: string index out of range")?;
+                let b = s.get(x).ok_or("reflect: string index out of range")?;
                 Value::Uint(u64::from(*b), &Type::Byte)
             }
             Value::Map(m, ty) => {
@@ -331,7 +331,7 @@ fn slice(item: &Value, indexes: &[Value]) -> Result<Value, String> {
             if indexes.len() == 3 {
                 return Err("cannot 3-index slice a string".into());
             }
-            s.len()
+            gostr::bytes(s).len()
         }
         Value::Slice(items, _) => items.as_ref().map_or(0, |i| i.len()),
         other => return Err(format!("can't slice item of type {}", other.type_name())),
@@ -374,7 +374,7 @@ fn length(item: &Value) -> Result<Value, String> {
         Value::Invalid => return Err("reflect: call of reflect.Value.Type on zero Value".into()),
         Value::Slice(i, _) => i.as_ref().map_or(0, |i| i.len()),
         Value::Map(m, _) => m.as_ref().map_or(0, |m| m.len()),
-        Value::Str(s, _) => s.len(),
+        Value::Str(s, _) => gostr::bytes(s).len(),
         other => return Err(format!("len of type {}", other.type_name())),
     };
     Ok(Value::int(i64::try_from(n).unwrap_or(i64::MAX)))
@@ -427,7 +427,7 @@ fn eq(arg1: &Value, rest: &[Value]) -> Result<bool, String> {
                 (Value::Uint(x, _), Value::Uint(y, _)) => x == y,
                 (Value::Float(x), Value::Float(y)) => x == y,
                 (Value::Complex(xr, xi), Value::Complex(yr, yi)) => xr == yr && xi == yi,
-                (Value::Str(x, _), Value::Str(y, _)) => x == y,
+                (Value::Str(x, _), Value::Str(y, _)) => gostr::bytes(x) == gostr::bytes(y),
                 _ => compare_other(&a, &b)?,
             }
         };
@@ -512,7 +512,7 @@ fn lt(arg1: &Value, arg2: &Value) -> Result<bool, String> {
         (Value::Int(x, _), Value::Int(y, _)) => Ok(x < y),
         (Value::Uint(x, _), Value::Uint(y, _)) => Ok(x < y),
         (Value::Float(x), Value::Float(y)) => Ok(x < y),
-        (Value::Str(x, _), Value::Str(y, _)) => Ok(x.as_bytes() < y.as_bytes()),
+        (Value::Str(x, _), Value::Str(y, _)) => Ok(gostr::bytes(x) < gostr::bytes(y)),
         _ => Err("invalid type for comparison".into()),
     }
 }
@@ -585,7 +585,7 @@ fn js_escape(s: &str, limit: usize) -> Result<String, String> {
 
 fn query_escape(s: &str, limit: usize) -> Result<String, String> {
     let mut out = String::with_capacity(s.len().min(limit));
-    for b in s.bytes() {
+    for b in gostr::bytes(s).iter().copied() {
         if out.len() > limit {
             return Err(gofmt::exceeds(limit));
         }

@@ -13,8 +13,30 @@ pub fn quote(s: &str) -> String {
 /// `strconv.Quote`, or with `ascii` `strconv.QuoteToASCII` (`%+q`): every character outside
 /// ASCII escaped, `\u00e9`, `\U0001f600`.
 fn quote_with(s: &str, ascii: bool) -> String {
+    // On Go's bytes (gostr): a byte that is no UTF-8 is `\xNN`.
+    let bytes = super::gostr::bytes(s);
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
+    let mut rest: &[u8] = &bytes;
+    while !rest.is_empty() {
+        let (valid, bad) = match std::str::from_utf8(rest) {
+            Ok(v) => (v, &[][..]),
+            Err(e) => {
+                let (v, b) = rest.split_at(e.valid_up_to());
+                (std::str::from_utf8(v).unwrap_or(""), b)
+            }
+        };
+        quote_chars(&mut out, valid, ascii);
+        if let Some(b) = bad.first() {
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+        rest = bad.get(1..).unwrap_or(&[]);
+    }
+    out.push('"');
+    out
+}
+
+fn quote_chars(out: &mut String, s: &str, ascii: bool) {
     for c in s.chars() {
         match c {
             '"' => out.push_str("\\\""),
@@ -32,8 +54,6 @@ fn quote_with(s: &str, ascii: bool) -> String {
             c => out.push_str(&format!("\\U{:08x}", c as u32)),
         }
     }
-    out.push('"');
-    out
 }
 
 /// An approximation of Go's `unicode.IsPrint`: graphic characters and the ASCII space.
@@ -817,7 +837,8 @@ fn fmt_string(s: &str, verb: char, spec: Spec) -> String {
     // A precision cuts the input: in bytes for %x, in characters otherwise.
     let s = match spec.prec {
         Some(p) if verb == 'x' || verb == 'X' => {
-            String::from_utf8_lossy(s.as_bytes().get(..p).unwrap_or(s.as_bytes())).into_owned()
+            let b = super::gostr::bytes(s);
+            super::gostr::from_bytes(b.get(..p).unwrap_or(&b))
         }
         Some(p) => s.chars().take(p).collect::<String>(),
         None => s.to_string(),
@@ -830,7 +851,7 @@ fn fmt_string(s: &str, verb: char, spec: Spec) -> String {
                 quote_with(&s, spec.plus)
             }
         }
-        'x' | 'X' => hex_bytes(s.as_bytes(), verb, spec),
+        'x' | 'X' => hex_bytes(&super::gostr::bytes(&s), verb, spec),
         _ => s,
     };
     spec.pad(&body, false)
@@ -859,8 +880,11 @@ fn hex_bytes(bytes: &[u8], verb: char, spec: Spec) -> String {
 /// Go's `strconv.CanBackquote`: one line, no backquote, no control character but tab (nor
 /// the byte order mark).
 fn can_backquote(s: &str) -> bool {
-    !s.chars()
-        .any(|c| c == '`' || (c < ' ' && c != '\t') || c == '\u{7f}' || c == '\u{feff}')
+    // Stray bytes (gostr) are no UTF-8: Go's CanBackquote refuses them.
+    matches!(super::gostr::bytes(s), std::borrow::Cow::Borrowed(_))
+        && !s
+            .chars()
+            .any(|c| c == '`' || (c < ' ' && c != '\t') || c == '\u{7f}' || c == '\u{feff}')
 }
 
 fn fmt_int(i: i128, verb: char, spec: Spec) -> Option<String> {

@@ -21,6 +21,7 @@ mod encode;
 mod exec;
 mod funcs;
 pub(crate) mod gofmt;
+pub(crate) mod gostr;
 mod lex;
 mod parse;
 mod value;
@@ -174,6 +175,58 @@ mod tests {
             Ok(()) => String::from_utf8(out).unwrap(),
             Err(e) => format!("ERR {e}"),
         }
+    }
+
+    /// Go strings are bytes: a literal's `\xff` is one byte, not U+00FF, for printing, `len`,
+    /// `index`, `slice`, `%q`, `%x` and comparisons. Each expected byte string is what Go
+    /// 1.19.8's text/template (docker's funcs) wrote, read with `od -c`.
+    #[test]
+    fn string_literals_are_bytes_as_in_go() {
+        let bytes = |t: &str| {
+            let mut out = Vec::new();
+            match Template::parse(t).and_then(|t| t.execute(&json!({}), &mut out)) {
+                Ok(()) => out,
+                Err(e) => format!("ERR {e}").into_bytes(),
+            }
+        };
+        let cases: &[(&str, &[u8])] = &[
+            (
+                r#"{{"\xff"}}|{{len "\xff"}}|{{printf "%q" "\xff"}}|{{printf "%x" "\xffa"}}|{{index "\xff" 0}}|{{slice "a\xffb" 1 2}}|{{eq "\xff" "\u00ff"}}|{{lt "\xff" "\u00ff"}}"#,
+                b"\xff|1|\"\\xff\"|ff61|255|\xff|false|false",
+            ),
+            (
+                r#"{{printf "%q" "\377\xc3"}}|{{len "\u00ff"}}|{{printf "%s|%v|%+q|%#q" "\xff" "\xff" "\xff" "\xff"}}"#,
+                b"\"\\xff\\xc3\"|2|\xff|\xff|\"\\xff\"|\"\\xff\"",
+            ),
+            (
+                r#"{{json "\xff"}}|{{upper "\xff"}}|{{lower "a\xffB"}}|{{title "\xffa b"}}|{{split "a\xffb" "\xff"}}|{{join (split "a\xffb" "\xff") "\xfe"}}"#,
+                b"\"\\ufffd\"|\xef\xbf\xbd|a\xef\xbf\xbdb|\xef\xbf\xbda B|[a b]|a\xfeb",
+            ),
+            (
+                r#"{{printf "%.1s|%5s|%-3q|" "\xff\xfe" "\xff" "\xff"}}"#,
+                b"\xff|    \xff|\"\\xff\"|",
+            ),
+            (
+                r#"{{truncate "\xff\xfe" 1}}|{{pad "\xff" 1 1}}|{{html "\xff"}}|{{js "\xff"}}|{{urlquery "\xff"}}|{{print "\xff" 1}}"#,
+                b"\xff| \xff |\xff|\xff|%FF|\xff1",
+            ),
+            (
+                r#"{{"\xc3\xa9"}}|{{len "\xc3\xa9"}}|{{printf "%q" "\xc3"}}{{print "\xc3" "\xa9"}}|{{slice "é" 0 1}}|{{printf "%q" (slice "é" 0 1)}}|{{printf "%x" (truncate "é" 1)}}"#,
+                b"\xc3\xa9|2|\"\\xc3\"\xc3\xa9|\xc3|\"\\xc3\"|c3",
+            ),
+            (
+                r#"{{printf "%#v" "\xff"}}|{{printf "%T" "\xff"}}|{{eq (print "\xc3" "\xa9") "é"}}|{{printf "%U" "\xff"}}"#,
+                b"\"\\xff\"|string|true|%!U(string=\xff)",
+            ),
+        ];
+        for (t, want) in cases {
+            assert_eq!(bytes(t), *want, "{t}");
+        }
+        // Data holding the code points that stand for stray bytes comes back as itself.
+        let mut out = Vec::new();
+        let t = Template::parse("{{.}}|{{len .}}|{{printf \"%x\" .}}").unwrap();
+        t.execute(&json!("\u{10FFFF}"), &mut out).unwrap();
+        assert_eq!(out, "\u{10FFFF}|4|f48fbfbf".as_bytes());
     }
 
     #[test]

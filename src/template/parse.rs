@@ -754,24 +754,37 @@ impl Parser<'_> {
 /// Go's `strconv.Unquote` for `"..."`, `` `...` `` and `'.'`.
 pub fn unquote(s: &str) -> Option<String> {
     if let Some(raw) = s.strip_prefix('`').and_then(|r| r.strip_suffix('`')) {
-        return (!raw.contains('`')).then(|| raw.replace('\r', ""));
+        return (!raw.contains('`')).then(|| super::gostr::encode(&raw.replace('\r', "")).into_owned());
     }
     let quote = s.chars().next()?;
     let body = s.strip_prefix(quote)?.strip_suffix(quote)?;
     if quote != '"' && quote != '\'' {
         return None;
     }
-    let mut out = String::new();
+    // A `\x` or octal escape is one byte, as in Go; the bytes are the string (see gostr).
+    let mut out = Vec::new();
     let mut rest = body;
+    let mut chars = 0;
     while !rest.is_empty() {
+        let byte_escape = rest.starts_with("\\x")
+            || rest
+                .get(1..2)
+                .is_some_and(|d| rest.starts_with('\\') && d.bytes().all(|b| (b'0'..=b'7').contains(&b)));
         let (c, r) = unquote_char(rest, quote)?;
-        out.push(c);
+        match u8::try_from(u32::from(c)) {
+            Ok(b) if byte_escape && quote == '"' => out.push(b),
+            _ => {
+                let mut buf = [0u8; 4];
+                out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+            }
+        }
+        chars += 1;
         rest = r;
     }
-    if quote == '\'' && out.chars().count() != 1 {
+    if quote == '\'' && chars != 1 {
         return None;
     }
-    Some(out)
+    Some(super::gostr::from_bytes(&out))
 }
 
 fn unquote_char(s: &str, quote: char) -> Option<(char, &str)> {

@@ -251,6 +251,7 @@ pub enum Numbers {
 }
 
 impl Value {
+    /// A `string` of engine text (see [`super::gostr`]; data is [`super::gostr::encode`]d).
     pub fn string(s: &str) -> Value {
         Value::Str(Rc::from(s), &STRING)
     }
@@ -269,7 +270,7 @@ impl Value {
                 Numbers::JsonNumber => Value::Str(Rc::from(n.to_string()), &Type::Number),
                 Numbers::Float64 => Value::Float(n.as_f64().unwrap_or(0.0)),
             },
-            serde_json::Value::String(s) => Value::string(s),
+            serde_json::Value::String(s) => Value::string(&super::gostr::encode(s)),
             serde_json::Value::Array(a) => Value::Slice(
                 Some(Rc::new(a.iter().map(|e| Value::from_json(e, numbers)).collect())),
                 &SLICE_ANY,
@@ -277,7 +278,7 @@ impl Value {
             serde_json::Value::Object(m) => Value::Map(
                 Some(Rc::new(
                     m.iter()
-                        .map(|(k, e)| (k.clone(), Value::from_json(e, numbers)))
+                        .map(|(k, e)| (super::gostr::encode(k).into_owned(), Value::from_json(e, numbers)))
                         .collect(),
                 )),
                 &MAP_ANY,
@@ -304,7 +305,7 @@ impl Value {
             }
             (Type::Uint | Type::Byte, J::Number(n)) => n.as_u64().map_or_else(|| ty.zero(), |u| Value::Uint(u, ty)),
             (Type::Float64, J::Number(n)) => Value::Float(n.as_f64().unwrap_or(0.0)),
-            (Type::String | Type::Digest, J::String(s)) => Value::Str(Rc::from(s.as_str()), ty),
+            (Type::String | Type::Digest, J::String(s)) => Value::Str(Rc::from(super::gostr::encode(s)), ty),
             (Type::Number, J::Number(n)) => Value::Str(Rc::from(n.to_string()), ty),
             (Type::Time, J::String(s)) => Value::Time(GoTime::parse_rfc3339(s).unwrap_or(GoTime::ZERO)),
             (Type::Slice(e), J::Array(a)) => {
@@ -318,7 +319,9 @@ impl Value {
             }
             (Type::Map(_, e), J::Object(m)) => Value::Map(
                 Some(Rc::new(
-                    m.iter().map(|(k, x)| (k.clone(), Value::decode(x, e))).collect(),
+                    m.iter()
+                        .map(|(k, x)| (super::gostr::encode(k).into_owned(), Value::decode(x, e)))
+                        .collect(),
                 )),
                 ty,
             ),
