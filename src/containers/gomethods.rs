@@ -12,12 +12,15 @@
 //! CgroupSpec    IsContainer Valid Container   Isolation   IsDefault IsHyperV IsProcess IsValid
 //! RestartPolicy IsNone IsAlways IsOnFailure IsUnlessStopped IsSame(*RestartPolicy)
 //! nat.Port      Proto Port Int Range (three results: Go's templates refuse to call it)
+//! *units.Ulimit, *blkiodev.WeightDevice, *ThrottleDevice   String (fmt prints them by it)
+//! *network.EndpointSettings, *EndpointIPAMConfig           Copy
 //! ```
 //!
 //! A mode `container:<id or name>` names another container (moby's `containerID`): the text
 //! after the first `:` when the text before it is `container`.
 
-use crate::template::{MethodDef, Value};
+use crate::template::{MethodDef, Type, Value};
+use std::rc::Rc;
 
 /// The receiver's string, `""` for any other value (the tables below put each method on a
 /// string type only).
@@ -221,38 +224,93 @@ pub static ISOLATION: &[MethodDef] = &[
     is("IsValid", iso_is_default),
 ];
 
-/// A `RestartPolicy`'s `Name` and `MaximumRetryCount` (its two fields, in that order).
-fn policy(v: &Value) -> (&str, i64) {
+/// What dereferencing a nil pointer fails with, as a template call reports Go's panic.
+const NIL_DEREF: &str = "runtime error: invalid memory address or nil pointer dereference";
+
+/// A `RestartPolicy`'s `Name` and `MaximumRetryCount` (its two fields, in that order); a
+/// nil receiver is dereferenced, as in Go.
+fn policy(v: &Value) -> Result<(&str, i64), String> {
     match v {
-        Value::Struct(f, _) => (
+        Value::Struct(f, _) => Ok((
             f.first().map_or("", text),
             match f.get(1) {
                 Some(Value::Int(i, _)) => *i,
                 _ => 0,
             },
-        ),
-        _ => ("", 0),
+        )),
+        _ => Err(NIL_DEREF.into()),
     }
 }
 fn rp_is_none(v: &Value, _: &[Value]) -> Result<Value, String> {
-    yes(matches!(policy(v).0, "no" | ""))
+    yes(matches!(policy(v)?.0, "no" | ""))
 }
 fn rp_is_always(v: &Value, _: &[Value]) -> Result<Value, String> {
-    yes(policy(v).0 == "always")
+    yes(policy(v)?.0 == "always")
 }
 fn rp_is_on_failure(v: &Value, _: &[Value]) -> Result<Value, String> {
-    yes(policy(v).0 == "on-failure")
+    yes(policy(v)?.0 == "on-failure")
 }
 fn rp_is_unless_stopped(v: &Value, _: &[Value]) -> Result<Value, String> {
-    yes(policy(v).0 == "unless-stopped")
+    yes(policy(v)?.0 == "unless-stopped")
 }
-/// `IsSame(*RestartPolicy)`: a nil argument is dereferenced, as in Go, which fails the call.
+/// `IsSame(*RestartPolicy)`: a nil argument is dereferenced too.
 fn rp_is_same(v: &Value, args: &[Value]) -> Result<Value, String> {
+    let mine = policy(v)?;
     match args.first() {
-        Some(Value::Ptr(Some(other), _)) => yes(policy(v) == policy(other)),
-        _ => Err("runtime error: invalid memory address or nil pointer dereference".into()),
+        Some(Value::Ptr(Some(other), _)) => yes(mine == policy(other)?),
+        _ => Err(NIL_DEREF.into()),
     }
 }
+
+/// The fields of a struct receiver, none for a nil one.
+fn fields(v: &Value) -> &[Value] {
+    match v {
+        Value::Struct(f, _) => f,
+        _ => &[],
+    }
+}
+
+fn number(v: Option<&Value>) -> String {
+    match v {
+        Some(Value::Int(i, _)) => i.to_string(),
+        Some(Value::Uint(u, _)) => u.to_string(),
+        _ => "0".into(),
+    }
+}
+
+/// `*units.Ulimit`'s `String`: `name=soft:hard` (its fields are Name, Hard, Soft).
+fn ulimit_string(v: &Value, _: &[Value]) -> Result<Value, String> {
+    let f = fields(v);
+    let name = f.first().map_or("", text);
+    string(&format!("{name}={}:{}", number(f.get(2)), number(f.get(1))))
+}
+
+/// `*blkiodev.WeightDevice`'s and `ThrottleDevice`'s `String`: `path:number`.
+fn device_string(v: &Value, _: &[Value]) -> Result<Value, String> {
+    let f = fields(v);
+    string(&format!("{}:{}", f.first().map_or("", text), number(f.get(1))))
+}
+
+pub static ULIMIT: &[MethodDef] = &[is("String", ulimit_string)];
+pub static DEVICE: &[MethodDef] = &[is("String", device_string)];
+
+/// `Copy` of `*network.EndpointSettings` and `*EndpointIPAMConfig`: a pointer to an equal
+/// value, which prints as the original does; a nil receiver is dereferenced, as in Go.
+fn copy_of(v: &Value, ptr: &'static Type) -> Result<Value, String> {
+    match v {
+        Value::Struct(..) => Ok(Value::Ptr(Some(Rc::new(v.clone())), ptr)),
+        _ => Err(NIL_DEREF.into()),
+    }
+}
+fn endpoint_copy(v: &Value, _: &[Value]) -> Result<Value, String> {
+    copy_of(v, &super::gotypes::ENDPOINT_PTR)
+}
+fn ipam_copy(v: &Value, _: &[Value]) -> Result<Value, String> {
+    copy_of(v, &super::gotypes::IPAM_CONFIG_PTR)
+}
+
+pub static ENDPOINT: &[MethodDef] = &[is("Copy", endpoint_copy)];
+pub static IPAM_CONFIG: &[MethodDef] = &[is("Copy", ipam_copy)];
 
 pub static RESTART_POLICY: &[MethodDef] = &[
     is("IsNone", rp_is_none),
@@ -638,12 +696,116 @@ map[] [0 0] [0 0]
         ),
     ];
 
+    /// Bodies with ulimits, block-device limits, descriptors' digests and endpoints.
+    const BODIES_2: &str = r#"[{"HostConfig": {"Ulimits": [{"Name": "nofile", "Hard": 2048, "Soft": 1024}, null], "BlkioWeightDevice": [{"Path": "/dev/sda", "Weight": 300}], "BlkioDeviceReadBps": [{"Path": "/dev/sdb", "Rate": 1048576}]}, "ImageManifestDescriptor": {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "size": 10}, "NetworkSettings": {"Networks": {"bridge": {"IPAMConfig": {"IPv4Address": "10.0.0.2"}, "IPAddress": "172.17.0.2", "Aliases": ["a"]}, "host": {"IPAMConfig": null}}}, "Id": "x"}, {"HostConfig": {"Ulimits": []}, "ImageManifestDescriptor": {"digest": "nocolon"}, "Id": "x", "NetworkSettings": {"Networks": {"bridge": {}, "host": {}}}}, {"ImageManifestDescriptor": {"digest": "sha256:abc"}, "Id": "x"}, {"ImageManifestDescriptor": {"digest": "foo:bar"}, "Id": "x"}, {"ImageManifestDescriptor": {"digest": ":x"}, "Id": "x"}, {"Id": "x"}]"#;
+
+    /// As [`CASES`], on [`BODIES_2`] (Go prints a pointer's real address, here `0xc000000000`).
+    const CASES_2: &[(&str, &str)] = &[
+        (
+            r#"{{.HostConfig.Ulimits}}"#,
+            r#"[nofile=1024:2048 <nil>]
+[]
+ERR template: :1:13: executing "" at <.HostConfig.Ulimits>: nil pointer evaluating *container.HostConfig.Ulimits
+ERR template: :1:13: executing "" at <.HostConfig.Ulimits>: nil pointer evaluating *container.HostConfig.Ulimits
+ERR template: :1:13: executing "" at <.HostConfig.Ulimits>: nil pointer evaluating *container.HostConfig.Ulimits
+ERR template: :1:13: executing "" at <.HostConfig.Ulimits>: nil pointer evaluating *container.HostConfig.Ulimits
+"#,
+        ),
+        (
+            r#"{{printf "%v|%s|%+v|%q" .HostConfig.BlkioWeightDevice .HostConfig.BlkioWeightDevice .HostConfig.BlkioDeviceReadBps .HostConfig.BlkioWeightDevice}}"#,
+            r#"[/dev/sda:300]|[/dev/sda:300]|[/dev/sdb:1048576]|["/dev/sda:300"]
+[]|[]|[]|[]
+ERR template: :1:35: executing "" at <.HostConfig.BlkioWeightDevice>: nil pointer evaluating *container.HostConfig.BlkioWeightDevice
+ERR template: :1:35: executing "" at <.HostConfig.BlkioWeightDevice>: nil pointer evaluating *container.HostConfig.BlkioWeightDevice
+ERR template: :1:35: executing "" at <.HostConfig.BlkioWeightDevice>: nil pointer evaluating *container.HostConfig.BlkioWeightDevice
+ERR template: :1:35: executing "" at <.HostConfig.BlkioWeightDevice>: nil pointer evaluating *container.HostConfig.BlkioWeightDevice
+"#,
+        ),
+        (
+            r#"{{range .HostConfig.Ulimits}}[{{.}}|{{printf "%v" .}}|{{with .}}{{.String}}{{end}}]{{end}}"#,
+            r#"[nofile=1024:2048|nofile=1024:2048|nofile=1024:2048][<nil>|<nil>|]
+
+ERR template: :1:19: executing "" at <.HostConfig.Ulimits>: nil pointer evaluating *container.HostConfig.Ulimits
+ERR template: :1:19: executing "" at <.HostConfig.Ulimits>: nil pointer evaluating *container.HostConfig.Ulimits
+ERR template: :1:19: executing "" at <.HostConfig.Ulimits>: nil pointer evaluating *container.HostConfig.Ulimits
+ERR template: :1:19: executing "" at <.HostConfig.Ulimits>: nil pointer evaluating *container.HostConfig.Ulimits
+"#,
+        ),
+        (
+            r#"{{index .HostConfig.Ulimits 0 | printf "%#v"}}"#,
+            r#"&units.Ulimit{Name:"nofile", Hard:2048, Soft:1024}
+ERR template: :1:2: executing "" at <index .HostConfig.Ulimits 0>: error calling index: reflect: slice index out of range
+ERR template: :1:19: executing "" at <.HostConfig.Ulimits>: nil pointer evaluating *container.HostConfig.Ulimits
+ERR template: :1:19: executing "" at <.HostConfig.Ulimits>: nil pointer evaluating *container.HostConfig.Ulimits
+ERR template: :1:19: executing "" at <.HostConfig.Ulimits>: nil pointer evaluating *container.HostConfig.Ulimits
+ERR template: :1:19: executing "" at <.HostConfig.Ulimits>: nil pointer evaluating *container.HostConfig.Ulimits
+"#,
+        ),
+        (
+            r#"{{with .ImageManifestDescriptor}}{{.Digest.Algorithm}}|{{.Digest.Encoded}}|{{.Digest.Hex}}|{{.Digest.String}}|{{printf "%T" .Digest.Algorithm}}{{end}}"#,
+            r#"sha256|0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef|0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef|sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef|digest.Algorithm
+ERR template: :1:42: executing "" at <.Digest.Algorithm>: error calling Algorithm: no ':' separator in digest "nocolon"
+sha256|abc|abc|sha256:abc|digest.Algorithm
+foo|bar|bar|foo:bar|digest.Algorithm
+|x|x|:x|digest.Algorithm
+
+"#,
+        ),
+        (
+            r#"{{with .NetworkSettings}}{{(index .Networks "bridge").Copy}}|{{(index .Networks "bridge").IPAMConfig.Copy}}|{{(index .Networks "bridge").IPAMConfig.Copy.Copy}}{{end}}"#,
+            r#"{0xc000000000 [] [a]  map[] 0    172.17.0.2 0   0 []}|{10.0.0.2  []}|{10.0.0.2  []}
+{<nil> [] []  map[] 0     0   0 []}|ERR template: :1:89: executing "" at <(index .Networks "bridge").IPAMConfig.Copy>: error calling Copy: runtime error: invalid memory address or nil pointer dereference
+
+
+
+
+"#,
+        ),
+        (
+            r#"{{with .NetworkSettings}}{{(index .Networks "host").IPAMConfig.Copy}}|{{printf "%T" (index .Networks "host").IPAMConfig.Copy}}{{end}}"#,
+            r#"ERR template: :1:51: executing "" at <(index .Networks "host").IPAMConfig.Copy>: error calling Copy: runtime error: invalid memory address or nil pointer dereference
+ERR template: :1:51: executing "" at <(index .Networks "host").IPAMConfig.Copy>: error calling Copy: runtime error: invalid memory address or nil pointer dereference
+
+
+
+
+"#,
+        ),
+        (
+            r#"{{json .HostConfig.Ulimits}}"#,
+            r#"[{"Name":"nofile","Hard":2048,"Soft":1024},null]
+[]
+ERR template: :1:18: executing "" at <.HostConfig.Ulimits>: nil pointer evaluating *container.HostConfig.Ulimits
+ERR template: :1:18: executing "" at <.HostConfig.Ulimits>: nil pointer evaluating *container.HostConfig.Ulimits
+ERR template: :1:18: executing "" at <.HostConfig.Ulimits>: nil pointer evaluating *container.HostConfig.Ulimits
+ERR template: :1:18: executing "" at <.HostConfig.Ulimits>: nil pointer evaluating *container.HostConfig.Ulimits
+"#,
+        ),
+        (
+            r#"{{with .HostConfig}}{{printf "%v" (index .Ulimits 0)}}{{end}}"#,
+            r#"nofile=1024:2048
+ERR template: :1:35: executing "" at <index .Ulimits 0>: error calling index: reflect: slice index out of range
+
+
+
+
+"#,
+        ),
+    ];
+
     #[test]
     fn methods_and_named_types_print_as_go() {
-        let bodies: Vec<serde_json::Value> = serde_json::from_str(BODIES).unwrap();
-        let values: Vec<_> = bodies.iter().map(inspect_response).collect();
         let mut failures = Vec::new();
-        for (template, want) in CASES {
+        for (bodies, cases) in [(BODIES, CASES), (BODIES_2, CASES_2)] {
+            check(bodies, cases, &mut failures);
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
+    fn check(bodies: &str, cases: &[(&str, &str)], failures: &mut Vec<String>) {
+        let bodies: Vec<serde_json::Value> = serde_json::from_str(bodies).unwrap();
+        let values: Vec<_> = bodies.iter().map(inspect_response).collect();
+        for (template, want) in cases {
             let t = Template::parse(template).unwrap();
             let mut got = String::new();
             for v in &values {
@@ -657,6 +819,5 @@ map[] [0 0] [0 0]
                 failures.push(format!("{template}\n got: {got}\nwant: {want}"));
             }
         }
-        assert!(failures.is_empty(), "{}", failures.join("\n"));
     }
 }

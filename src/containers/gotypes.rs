@@ -19,13 +19,11 @@
 //! ints and `.NoSuchField` is an error, as with docker.
 //!
 //! Named types keep their names and methods (`strslice.StrSlice`, `nat.PortMap` keyed by
-//! `nat.Port`, `[2]uint`, `.HostConfig.NetworkMode.IsHost`: see [`super::gomethods`]). What
-//! the template engine's types do not tell apart, and so where `printf "%T"` differs from
-//! docker's: `os.FileMode` (`TmpfsOptions.Mode`) is `uint`, printed as a number where Go
-//! prints `-rwxr-xr-x`. Not there either: the `String` methods of `*units.Ulimit`,
-//! `*blkiodev.WeightDevice` and `*blkiodev.ThrottleDevice` (Go prints `nofile=1024:2048`
-//! where these print as pointers), and `network.EndpointSettings`' and
-//! `EndpointIPAMConfig`'s `Copy`, `IsInRange` and `Validate`.
+//! `nat.Port`, `[2]uint`, `.HostConfig.NetworkMode.IsHost`, `*units.Ulimit`'s `String`: see
+//! [`super::gomethods`]). What the template engine's types do not tell apart, and so where
+//! `printf "%T"` differs from docker's: `os.FileMode` (`TmpfsOptions.Mode`) is `uint`, printed
+//! as a number where Go prints `-rwxr-xr-x`. Not there either: `EndpointIPAMConfig`'s
+//! `IsInRange` and `Validate`.
 
 use super::gomethods as m;
 use crate::inspect::gotypes::{DESCRIPTOR_PTR, DRIVER_DATA_T, HEALTHCHECK_PTR};
@@ -154,7 +152,7 @@ pub(super) static RESTART_POLICY_PTR: Type = ptr(&RESTART_POLICY_T);
 static WEIGHT_DEVICE: StructDef = StructDef {
     name: "blkiodev.WeightDevice",
     fields: &[F::new("Path", &STR), F::new("Weight", &U16)],
-    methods: &[],
+    methods: m::DEVICE,
 };
 static WEIGHT_DEVICE_T: Type = Type::Struct(&WEIGHT_DEVICE);
 static WEIGHT_DEVICE_PTR: Type = ptr(&WEIGHT_DEVICE_T);
@@ -163,7 +161,7 @@ static WEIGHT_DEVICES: Type = Type::Slice(&WEIGHT_DEVICE_PTR);
 static THROTTLE_DEVICE: StructDef = StructDef {
     name: "blkiodev.ThrottleDevice",
     fields: &[F::new("Path", &STR), F::new("Rate", &U64)],
-    methods: &[],
+    methods: m::DEVICE,
 };
 static THROTTLE_DEVICE_T: Type = Type::Struct(&THROTTLE_DEVICE);
 static THROTTLE_DEVICE_PTR: Type = ptr(&THROTTLE_DEVICE_T);
@@ -198,7 +196,7 @@ static DEVICE_REQUESTS: Type = Type::Slice(&DEVICE_REQUEST_T);
 static ULIMIT: StructDef = StructDef {
     name: "units.Ulimit",
     fields: &[F::new("Name", &STR), F::new("Hard", &I64), F::new("Soft", &I64)],
-    methods: &[],
+    methods: m::ULIMIT,
 };
 static ULIMIT_T: Type = Type::Struct(&ULIMIT);
 static ULIMIT_PTR: Type = ptr(&ULIMIT_T);
@@ -508,10 +506,10 @@ static IPAM_CONFIG: StructDef = StructDef {
         F::new("IPv6Address", &STR).omitempty(),
         F::new("LinkLocalIPs", &STRINGS).omitempty(),
     ],
-    methods: &[],
+    methods: m::IPAM_CONFIG,
 };
 static IPAM_CONFIG_T: Type = Type::Struct(&IPAM_CONFIG);
-static IPAM_CONFIG_PTR: Type = ptr(&IPAM_CONFIG_T);
+pub(super) static IPAM_CONFIG_PTR: Type = ptr(&IPAM_CONFIG_T);
 
 static ENDPOINT: StructDef = StructDef {
     name: "network.EndpointSettings",
@@ -532,10 +530,10 @@ static ENDPOINT: StructDef = StructDef {
         F::new("GlobalIPv6PrefixLen", &INT),
         F::new("DNSNames", &STRINGS),
     ],
-    methods: &[],
+    methods: m::ENDPOINT,
 };
 static ENDPOINT_T: Type = Type::Struct(&ENDPOINT);
-static ENDPOINT_PTR: Type = ptr(&ENDPOINT_T);
+pub(super) static ENDPOINT_PTR: Type = ptr(&ENDPOINT_T);
 static ENDPOINTS: Type = Type::Map(&Type::String, &ENDPOINT_PTR);
 
 static NETWORK_SETTINGS: StructDef = StructDef {

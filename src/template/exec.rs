@@ -413,7 +413,9 @@ impl<'t, 'o> State<'t, 'o> {
         };
         let s = match v {
             Value::Invalid => "<no value>".to_string(),
-            v => gofmt::to_string(&v),
+            // Reached through a pointer or a field, a struct is addressable: its pointer's
+            // `String` method prints it, as text/template's `printableValue` takes it.
+            v => super::methods::struct_string(&v).unwrap_or_else(|| gofmt::to_string(&v)),
         };
         // A value's text holds Go's bytes (gostr); the template's own text is as written.
         let bytes = super::gostr::bytes(&s);
@@ -657,7 +659,13 @@ impl<'t, 'o> State<'t, 'o> {
         }
         // Methods first, as Go looks them up before fields and map keys. (A value reached
         // through a pointer or a field is addressable in Go, so pointer methods count too.)
-        if !is_nil && let Some(m) = r.methods().iter().find(|m| m.name == name) {
+        // A nil pointer still has its type's methods: Go calls them with a nil receiver,
+        // which each method here takes as Go's does (`Copy` gives nil, others fail).
+        let methods = match &r {
+            Value::Ptr(None, Type::Ptr(t)) => t.methods(),
+            r => r.methods(),
+        };
+        if let Some(m) = methods.iter().find(|m| m.name == name) {
             self.used(name);
             let v = self.call_method(dot, m, &r, args.get(1..).unwrap_or(&[]), final_)?;
             return Ok((v, false));

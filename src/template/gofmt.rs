@@ -653,6 +653,8 @@ fn stringer(v: &Value) -> Option<String> {
         Value::Int(d, Type::Duration) => Some(duration(*d)),
         Value::Time(t) => Some(t.go_string()),
         Value::Str(s, Type::Number | Type::Digest) => Some(s.to_string()),
+        // `*units.Ulimit` and the like print through their `String` method.
+        Value::Ptr(Some(t), _) => super::methods::struct_string(t),
         _ => None,
     }
 }

@@ -23,6 +23,7 @@ mod funcs;
 pub(crate) mod gofmt;
 pub(crate) mod gostr;
 mod lex;
+mod methods;
 mod parse;
 mod value;
 

@@ -189,6 +189,7 @@ impl Type {
         match self {
             Type::Named(_, _, m) => m,
             Type::Struct(d) => d.methods,
+            Type::Digest => super::methods::DIGEST,
             _ => &[],
         }
     }
