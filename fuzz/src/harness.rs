@@ -209,11 +209,28 @@ const INSPECT_BODY: &str = include_str!(
 /// Parses `data` as a `--format` template and, when it parses, executes it as
 /// `coldctr inspect` does: on the typed `InspectResponse`, and on the raw body with
 /// `missingkey=error`; and on the raw body as a listing would. Output goes nowhere.
+/// A `container inspect` body with a member for each kind of method and named type.
+const CONTAINER_BODY: &str = r#"{"Id":"c1","Name":"/web","State":{"Status":"exited","ExitCode":3},
+"HostConfig":{"NetworkMode":"container:db","IpcMode":"shareable","PidMode":"host","UTSMode":"",
+"UsernsMode":"host","CgroupnsMode":"private","Cgroup":"container:x","Isolation":"HyperV",
+"RestartPolicy":{"Name":"on-failure","MaximumRetryCount":2},"ConsoleSize":[24,80],
+"CapAdd":["NET_ADMIN"],"PortBindings":{"80/tcp":[{"HostIp":"0.0.0.0","HostPort":"8080"}],"53/udp":null},
+"Ulimits":[{"Name":"nofile","Hard":2048,"Soft":1024},null],"BlkioWeightDevice":[{"Path":"/dev/sda","Weight":300}]},
+"Config":{"Cmd":["sh","-c","x\u00e9"],"ExposedPorts":{"80/tcp":{},"abc":{}},"Labels":{"k":"\udbff\udfff"}},
+"NetworkSettings":{"Ports":{"80/tcp":null,"/tcp":[]},"Networks":{"bridge":{"IPAMConfig":{"IPv4Address":"10.0.0.2"}},"host":{}}},
+"ImageManifestDescriptor":{"digest":"sha256:abc","size":1}}"#;
+
 pub fn template(data: &[u8]) {
     use coldctr::template::{MissingKey, Numbers, Template, Value};
     let text = String::from_utf8_lossy(data);
     let Ok(t) = Template::parse(&text) else { return };
     if let Some(typed) = coldctr::inspect::gotypes::inspect_response_str(INSPECT_BODY) {
+        let _ = t.execute_value(&typed, MissingKey::Default, &mut std::io::sink());
+    }
+    // And on a container's body, whose types have methods (`.HostConfig.NetworkMode.IsHost`,
+    // `$port.Int`, a `*Ulimit`'s `String`) and named composites (`nat.PortMap`, `[2]uint`).
+    if let Ok(body) = serde_json::from_str::<serde_json::Value>(CONTAINER_BODY) {
+        let typed = coldctr::containers::gotypes::inspect_response(&body);
         let _ = t.execute_value(&typed, MissingKey::Default, &mut std::io::sink());
     }
     for numbers in [Numbers::JsonNumber, Numbers::Float64] {
