@@ -267,7 +267,7 @@ fn gather(global: &Global, with_timeline: bool) -> Result<(Inventory, Outcome), 
 
 /// Go's `strconv.Quote`: `"..."` with `"` and `\` escaped, control and non-printing
 /// characters as `\n`, `\t`, `\x1b`, `\u200b` (the template engine's).
-pub use crate::template::gofmt::quote as go_quote;
+pub use crate::template::gofmt::quote_text as go_quote;
 
 /// `docker ps`'s CreatedAt: Go's `time.Time.String()` to the second, in UTC.
 fn created_at(rfc3339: &str) -> String {
@@ -829,6 +829,8 @@ mod tests {
     fn quotes_like_go() {
         assert_eq!(go_quote("sh -c 'echo \"x\" > /a'"), r#""sh -c 'echo \"x\" > /a'""#);
         assert_eq!(go_quote("a\nb\x1b\u{202e}é"), r#""a\nb\x1b\u202eé""#);
+        // The code points the template engine uses for stray bytes are text here.
+        assert_eq!(go_quote("\u{10ffff}"), r#""\U0010ffff""#);
         assert_eq!(
             created_at("2026-11-29T18:52:01.128495737Z"),
             "2026-11-29 18:52:01 +0000 UTC"

@@ -127,13 +127,20 @@ pub fn call(name: &str, args: &[Value], work: &mut u64) -> Result<Value, String>
             None | Some(Value::Invalid) => Err("call of nil".into()),
             Some(v) => Err(format!("non-function of type {}", v.type_name())),
         },
-        "index" => index(a0.unwrap_or(&Value::Invalid), args.get(1..).unwrap_or(&[])),
+        // A string's bytes are read whole (gostr): counted as the string's length.
+        "index" => {
+            *work = work.saturating_add(str_arg(a0).len() as u64);
+            index(a0.unwrap_or(&Value::Invalid), args.get(1..).unwrap_or(&[]))
+        }
         "slice" => {
             // A slice of a string is copied: counted at most the whole string.
             *work = work.saturating_add(str_arg(a0).len() as u64);
             slice(a0.unwrap_or(&Value::Invalid), args.get(1..).unwrap_or(&[]))
         }
-        "len" => length(a0.unwrap_or(&Value::Invalid)),
+        "len" => {
+            *work = work.saturating_add(str_arg(a0).len() as u64);
+            length(a0.unwrap_or(&Value::Invalid))
+        }
         "not" => Ok(Value::Bool(!is_true(&indirect_interface(
             a0.unwrap_or(&Value::Invalid),
         )))),
@@ -563,23 +570,26 @@ fn html_escape(s: &str, limit: usize) -> Result<String, String> {
 
 fn js_escape(s: &str, limit: usize) -> Result<String, String> {
     let mut out = String::with_capacity(s.len().min(limit));
-    for c in s.chars() {
+    gostr::walk(s, |piece| {
         if out.len() > limit {
             return Err(gofmt::exceeds(limit));
         }
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\'' => out.push_str("\\'"),
-            '"' => out.push_str("\\\""),
-            '<' => out.push_str("\\u003C"),
-            '>' => out.push_str("\\u003E"),
-            '&' => out.push_str("\\u0026"),
-            '=' => out.push_str("\\u003D"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04X}", c as u32)),
-            c if !c.is_ascii() && !gofmt::is_print(c) => out.push_str(&format!("\\u{:04X}", c as u32)),
-            c => out.push(c),
+        match piece {
+            // Go reads a stray byte as U+FFFD, printable: the byte is written as it is.
+            Err(b) => gostr::push_byte(&mut out, b),
+            Ok('\\') => out.push_str("\\\\"),
+            Ok('\'') => out.push_str("\\'"),
+            Ok('"') => out.push_str("\\\""),
+            Ok('<') => out.push_str("\\u003C"),
+            Ok('>') => out.push_str("\\u003E"),
+            Ok('&') => out.push_str("\\u0026"),
+            Ok('=') => out.push_str("\\u003D"),
+            Ok(c) if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04X}", c as u32)),
+            Ok(c) if !c.is_ascii() && !gofmt::is_print(c) => out.push_str(&format!("\\u{:04X}", c as u32)),
+            Ok(c) => gostr::push_char(&mut out, c),
         }
-    }
+        Ok(())
+    })?;
     within(out, limit)
 }
 

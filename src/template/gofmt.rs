@@ -10,6 +10,12 @@ pub fn quote(s: &str) -> String {
     quote_with(s, false)
 }
 
+/// [`quote`] of a Rust string from outside the engine (not engine text, see gostr): every
+/// character is itself.
+pub fn quote_text(s: &str) -> String {
+    quote_with(&super::gostr::encode(s), false)
+}
+
 /// `strconv.Quote`, or with `ascii` `strconv.QuoteToASCII` (`%+q`): every character outside
 /// ASCII escaped, `\u00e9`, `\U0001f600`.
 fn quote_with(s: &str, ascii: bool) -> String {
@@ -62,6 +68,8 @@ pub fn is_print(c: char) -> bool {
         || !(c.is_control()
             || c.is_whitespace()
             || ('\u{e000}'..='\u{f8ff}').contains(&c)
+            // Planes 15 and 16 hold only private use and noncharacters.
+            || c >= '\u{f0000}'
             || c == '\u{ad}'
             || is_format(c))
 }

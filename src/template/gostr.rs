@@ -14,11 +14,18 @@ const BASE: u32 = 0x10_FF00;
 /// The first stand-in.
 const FIRST: char = '\u{10FF80}';
 
+/// Whether the text may hold a stand-in: every character from U+100000 on starts with the
+/// byte 0xF4, which a fast byte search finds.
+fn may_hold(s: &str) -> bool {
+    s.as_bytes().contains(&0xF4) && s.chars().any(|c| c >= FIRST)
+}
+
 fn stand_in(b: u8) -> char {
     char::from_u32(BASE + u32::from(b)).unwrap_or(char::REPLACEMENT_CHARACTER)
 }
 
-fn push_char(out: &mut String, c: char) {
+/// Appends a character to engine text.
+pub fn push_char(out: &mut String, c: char) {
     if c >= FIRST {
         let mut buf = [0u8; 4];
         for b in c.encode_utf8(&mut buf).bytes() {
@@ -56,7 +63,7 @@ pub fn from_bytes(bytes: &[u8]) -> String {
 
 /// A Rust string (data) as engine text: the same text unless it holds a stand-in.
 pub fn encode(s: &str) -> Cow<'_, str> {
-    if s.chars().all(|c| c < FIRST) {
+    if !may_hold(s) {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() * 4);
@@ -66,7 +73,7 @@ pub fn encode(s: &str) -> Cow<'_, str> {
 
 /// The Go bytes engine text stands for.
 pub fn bytes(s: &str) -> Cow<'_, [u8]> {
-    if s.chars().all(|c| c < FIRST) {
+    if !may_hold(s) {
         return Cow::Borrowed(s.as_bytes());
     }
     let mut out = Vec::with_capacity(s.len());
@@ -105,6 +112,39 @@ pub fn lossy(s: &str) -> Cow<'_, str> {
         }
     }
     Cow::Owned(out)
+}
+
+/// Calls `f` on each character of Go's bytes, and on each stray byte (`Err`), in order, as
+/// Go's `range` and `utf8.DecodeRune` walk a string; stops at `f`'s first error.
+pub fn walk<E>(s: &str, mut f: impl FnMut(Result<char, u8>) -> Result<(), E>) -> Result<(), E> {
+    let b = bytes(s);
+    let mut rest: &[u8] = &b;
+    while !rest.is_empty() {
+        let (valid, bad) = match std::str::from_utf8(rest) {
+            Ok(v) => (v, &[][..]),
+            Err(e) => {
+                let (v, b) = rest.split_at(e.valid_up_to());
+                (std::str::from_utf8(v).unwrap_or(""), b)
+            }
+        };
+        for c in valid.chars() {
+            f(Ok(c))?;
+        }
+        if let Some(b) = bad.first() {
+            f(Err(*b))?;
+        }
+        rest = bad.get(1..).unwrap_or(&[]);
+    }
+    Ok(())
+}
+
+/// Appends a stray byte to engine text.
+pub fn push_byte(out: &mut String, b: u8) {
+    if b < 0x80 {
+        out.push(char::from(b));
+    } else {
+        out.push(stand_in(b));
+    }
 }
 
 #[cfg(test)]
