@@ -425,6 +425,29 @@ fn container_templates_run_on_the_typed_container_as_docker_runs_them() {
     let line = "template parsing error: template: :1:9: executing \"\" at <.Config.Labels.nosuch>: \
                 map has no entry for key \"nosuch\"\n";
     assert_eq!(r.stderr, line.repeat(2));
+    // Methods of moby's named types, in a chain too, and named composites' own type names.
+    let r = inspect(
+        "{{(.HostConfig.NetworkMode).IsHost}}|{{.HostConfig.RestartPolicy.IsAlways}}|\
+         {{printf \"%T %#v\" .Config.Cmd .HostConfig.ConsoleSize}}",
+    );
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert_eq!(
+        r.stdout_text(),
+        "false|false|strslice.StrSlice [2]uint{0x0, 0x0}\nfalse|true|strslice.StrSlice [2]uint{0x0, 0x0}\n\
+         false|false|strslice.StrSlice [2]uint{0x0, 0x0}\n"
+    );
+    // A chain's field fails where the evaluation of its operand left off (the raw pass: a
+    // string has no methods), and a missing map entry in the operand is no value at all.
+    let r = inspect("{{(.HostConfig.NetworkMode).Nope}}");
+    assert_eq!(r.code, Some(1));
+    let line = "template parsing error: template: :1:14: executing \"\" at <.HostConfig.NetworkMode>: \
+                can't evaluate field Nope in type string\n";
+    assert_eq!(r.stderr, line.repeat(3));
+    let r = inspect("{{(index .NetworkSettings.Networks \"bridge\").Copy}}");
+    assert_eq!(r.code, Some(1));
+    let line = "template parsing error: template: :1:35: executing \"\" at <\"bridge\">: \
+                nil data; no entry for key \"Copy\"\n";
+    assert_eq!(r.stderr, line.repeat(3));
 }
 
 #[test]

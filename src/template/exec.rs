@@ -583,8 +583,9 @@ impl<'t, 'o> State<'t, 'o> {
         if let Arg::Nil { .. } = node {
             return Err(self.errorf(format!("indirection through explicit nil in {chain}")));
         }
-        let pipe = self.eval_arg(dot, Param::Any, node)?;
-        self.at = At::Arg(chain);
+        // Untyped, as Go's `evalArg(dot, nil, ...)`: a nil result stays no value. The fields'
+        // errors are reported where that evaluation left off, as Go reports them.
+        let pipe = self.eval_arg(dot, Param::Value, node)?;
         self.eval_field_chain(dot, pipe, false, fields, args, final_)
             .map(|(v, _)| v)
     }
