@@ -14,6 +14,7 @@
 //! nat.Port      Proto Port Int Range (three results: Go's templates refuse to call it)
 //! *units.Ulimit, *blkiodev.WeightDevice, *ThrottleDevice   String (fmt prints them by it)
 //! *network.EndpointSettings, *EndpointIPAMConfig           Copy
+//! fs.FileMode   String (fmt prints it by it) IsDir IsRegular Perm Type
 //! ```
 //!
 //! A mode `container:<id or name>` names another container (moby's `containerID`): the text
@@ -369,6 +370,74 @@ pub static PORT: &[MethodDef] = &[
         results: 3,
         call: port_range,
     },
+];
+
+/// `os.FileMode` (`fs.FileMode`, a uint32): `TmpfsOptions.Mode`.
+pub static FILE_MODE: Type = Type::Named("fs.FileMode", &Type::Uint, FILE_MODE_METHODS);
+
+/// The mode's type and flag bits, from bit 31 down, and the letter `String` shows for each.
+const MODE_LETTERS: [(u32, char); 13] = [
+    (31, 'd'),
+    (30, 'a'),
+    (29, 'l'),
+    (28, 'T'),
+    (27, 'L'),
+    (26, 'D'),
+    (25, 'p'),
+    (24, 'S'),
+    (23, 'u'),
+    (22, 'g'),
+    (21, 'c'),
+    (20, 't'),
+    (19, '?'),
+];
+/// The bits that say what kind of file it is: directory, symlink, named pipe, socket,
+/// device, char device, irregular.
+const MODE_TYPE: u64 = (1 << 31) | (1 << 27) | (1 << 25) | (1 << 24) | (1 << 26) | (1 << 21) | (1 << 19);
+
+fn mode(v: &Value) -> u64 {
+    match v {
+        Value::Uint(u, _) => *u,
+        _ => 0,
+    }
+}
+
+/// `-rwxr-xr-x`: a letter for each type or flag bit set (`-` for none), then `rwx` or `-`
+/// for each of the nine permission bits.
+fn mode_string(v: &Value, _: &[Value]) -> Result<Value, String> {
+    let m = mode(v);
+    let mut out: String = MODE_LETTERS
+        .iter()
+        .filter(|(bit, _)| m & (1 << bit) != 0)
+        .map(|(_, c)| *c)
+        .collect();
+    if out.is_empty() {
+        out.push('-');
+    }
+    for (i, c) in "rwxrwxrwx".chars().enumerate() {
+        out.push(if m & (1 << (8 - i)) != 0 { c } else { '-' });
+    }
+    string(&out)
+}
+fn mode_is_dir(v: &Value, _: &[Value]) -> Result<Value, String> {
+    yes(mode(v) & (1 << 31) != 0)
+}
+fn mode_is_regular(v: &Value, _: &[Value]) -> Result<Value, String> {
+    yes(mode(v) & MODE_TYPE == 0)
+}
+fn mode_perm(v: &Value, _: &[Value]) -> Result<Value, String> {
+    Ok(Value::Uint(mode(v) & 0o777, &FILE_MODE))
+}
+fn mode_type(v: &Value, _: &[Value]) -> Result<Value, String> {
+    Ok(Value::Uint(mode(v) & MODE_TYPE, &FILE_MODE))
+}
+
+static FILE_MODE_METHODS: &[MethodDef] = &[
+    is("String", mode_string),
+    is("IsDir", mode_is_dir),
+    is("IsRegular", mode_is_regular),
+    is("Perm", mode_perm),
+    is("Type", mode_type),
 ];
 
 #[cfg(test)]
@@ -793,10 +862,32 @@ ERR template: :1:35: executing "" at <index .Ulimits 0>: error calling index: re
         ),
     ];
 
+    /// A body whose tmpfs mounts' modes (`fs.FileMode`) have each kind of bit.
+    const BODIES_3: &str = r#"[{"Id":"x","HostConfig":{"Mounts":[{"Type":"tmpfs","Target":"/t","TmpfsOptions":{"SizeBytes":1,"Mode":1023}},{"Type":"tmpfs","TmpfsOptions":{"Mode":2147484159}},{"Type":"tmpfs","TmpfsOptions":{"Mode":4294443008}},{"Type":"tmpfs","TmpfsOptions":{"Mode":0}},{"Type":"tmpfs","TmpfsOptions":{"Mode":420}}]}}]"#;
+
+    /// As [`CASES`], on [`BODIES_3`].
+    const CASES_3: &[(&str, &str)] = &[
+        (
+            r#"{{range .HostConfig.Mounts}}[{{.TmpfsOptions.Mode}}|{{printf "%T|%d|%#v|%v|%s|%x|%o" .TmpfsOptions.Mode .TmpfsOptions.Mode .TmpfsOptions.Mode .TmpfsOptions.Mode .TmpfsOptions.Mode .TmpfsOptions.Mode .TmpfsOptions.Mode}}|{{json .TmpfsOptions.Mode}}|{{.TmpfsOptions}}]{{end}}"#,
+            r#"[-rwxrwxrwx|fs.FileMode|1023|0x3ff|-rwxrwxrwx|-rwxrwxrwx|2d727778727778727778|1777|1023|{1 -rwxrwxrwx []}][drwxrwxrwx|fs.FileMode|2147484159|0x800001ff|drwxrwxrwx|drwxrwxrwx|64727778727778727778|20000000777|2147484159|{0 drwxrwxrwx []}][dalTLDpSugct?---------|fs.FileMode|4294443008|0xfff80000|dalTLDpSugct?---------|dalTLDpSugct?---------|64616c544c447053756763743f2d2d2d2d2d2d2d2d2d|37776000000|4294443008|{0 dalTLDpSugct?--------- []}][----------|fs.FileMode|0|0x0|----------|----------|2d2d2d2d2d2d2d2d2d2d|0|0|{0 ---------- []}][-rw-r--r--|fs.FileMode|420|0x1a4|-rw-r--r--|-rw-r--r--|2d72772d722d2d722d2d|644|420|{0 -rw-r--r-- []}]
+"#,
+        ),
+        (
+            r#"{{range .HostConfig.Mounts}}{{.TmpfsOptions.Mode.String}} {{.TmpfsOptions.Mode.IsDir}} {{.TmpfsOptions.Mode.IsRegular}} {{.TmpfsOptions.Mode.Perm}} {{.TmpfsOptions.Mode.Type}} {{printf "%T" .TmpfsOptions.Mode.Perm}};{{end}}"#,
+            r#"-rwxrwxrwx false true -rwxrwxrwx ---------- fs.FileMode;drwxrwxrwx true false -rwxrwxrwx d--------- fs.FileMode;dalTLDpSugct?--------- true false ---------- dLDpSc?--------- fs.FileMode;---------- false true ---------- ---------- fs.FileMode;-rw-r--r-- false true -rw-r--r-- ---------- fs.FileMode;
+"#,
+        ),
+        (
+            r#"{{range .HostConfig.Mounts}}{{printf "%+v|%#v" .TmpfsOptions .TmpfsOptions}};{{end}}"#,
+            r#"&{SizeBytes:1 Mode:-rwxrwxrwx Options:[]}|&mount.TmpfsOptions{SizeBytes:1, Mode:0x3ff, Options:[][]string(nil)};&{SizeBytes:0 Mode:drwxrwxrwx Options:[]}|&mount.TmpfsOptions{SizeBytes:0, Mode:0x800001ff, Options:[][]string(nil)};&{SizeBytes:0 Mode:dalTLDpSugct?--------- Options:[]}|&mount.TmpfsOptions{SizeBytes:0, Mode:0xfff80000, Options:[][]string(nil)};&{SizeBytes:0 Mode:---------- Options:[]}|&mount.TmpfsOptions{SizeBytes:0, Mode:0x0, Options:[][]string(nil)};&{SizeBytes:0 Mode:-rw-r--r-- Options:[]}|&mount.TmpfsOptions{SizeBytes:0, Mode:0x1a4, Options:[][]string(nil)};
+"#,
+        ),
+    ];
+
     #[test]
     fn methods_and_named_types_print_as_go() {
         let mut failures = Vec::new();
-        for (bodies, cases) in [(BODIES, CASES), (BODIES_2, CASES_2)] {
+        for (bodies, cases) in [(BODIES, CASES), (BODIES_2, CASES_2), (BODIES_3, CASES_3)] {
             check(bodies, cases, &mut failures);
         }
         assert!(failures.is_empty(), "{}", failures.join("\n"));

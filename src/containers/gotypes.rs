@@ -19,11 +19,9 @@
 //! ints and `.NoSuchField` is an error, as with docker.
 //!
 //! Named types keep their names and methods (`strslice.StrSlice`, `nat.PortMap` keyed by
-//! `nat.Port`, `[2]uint`, `.HostConfig.NetworkMode.IsHost`, `*units.Ulimit`'s `String`: see
-//! [`super::gomethods`]). What the template engine's types do not tell apart, and so where
-//! `printf "%T"` differs from docker's: `os.FileMode` (`TmpfsOptions.Mode`) is `uint`, printed
-//! as a number where Go prints `-rwxr-xr-x`. Not there either: `EndpointIPAMConfig`'s
-//! `IsInRange` and `Validate`.
+//! `nat.Port`, `[2]uint`, `fs.FileMode`, `.HostConfig.NetworkMode.IsHost`, `*units.Ulimit`'s
+//! `String`: see [`super::gomethods`]). Not there: `EndpointIPAMConfig`'s `IsInRange` and
+//! `Validate`.
 
 use super::gomethods as m;
 use crate::inspect::gotypes::{DESCRIPTOR_PTR, DRIVER_DATA_T, HEALTHCHECK_PTR};
@@ -291,7 +289,7 @@ static TMPFS_OPTIONS: StructDef = StructDef {
     name: "mount.TmpfsOptions",
     fields: &[
         F::new("SizeBytes", &I64).omitempty(),
-        F::new("Mode", &UINT).omitempty(),
+        F::new("Mode", &m::FILE_MODE).omitempty(),
         F::new("Options", &STRING_LISTS).omitempty(),
     ],
     methods: &[],

@@ -529,7 +529,7 @@ impl<'t, 'o> State<'t, 'o> {
         if idents.is_empty() {
             return Ok(dot.v.clone());
         }
-        self.eval_field_chain(dot, dot.v.clone(), dot.iface, idents, args, final_)
+        self.eval_field_chain(dot, At::Arg(node), dot.v.clone(), dot.iface, idents, args, final_)
             .map(|(v, _)| v)
     }
 
@@ -538,12 +538,12 @@ impl<'t, 'o> State<'t, 'o> {
     fn call_method(
         &mut self,
         dot: &Dot,
+        node: At<'t>,
         m: &MethodDef,
         receiver: &Value,
         args: &'t [Arg],
         final_: Option<Value>,
     ) -> R<Value> {
-        let at = self.at;
         let num_in = args.len() + usize::from(final_.is_some());
         if num_in != m.params.len() {
             return Err(self.errorf(format!(
@@ -566,7 +566,8 @@ impl<'t, 'o> State<'t, 'o> {
         if let (Some(f), Some(ty)) = (final_, m.params.last()) {
             argv.push(self.validate(f, Param::of(ty))?);
         }
-        self.at = at;
+        // A failed call is reported at the field or chain that made it.
+        self.at = node;
         (m.call)(receiver, &argv).map_err(|e| self.errorf(format!("error calling {}: {e}", m.name)))
     }
 
@@ -586,7 +587,7 @@ impl<'t, 'o> State<'t, 'o> {
         // Untyped, as Go's `evalArg(dot, nil, ...)`: a nil result stays no value. The fields'
         // errors are reported where that evaluation left off, as Go reports them.
         let pipe = self.eval_arg(dot, Param::Value, node)?;
-        self.eval_field_chain(dot, pipe, false, fields, args, final_)
+        self.eval_field_chain(dot, At::Arg(chain), pipe, false, fields, args, final_)
             .map(|(v, _)| v)
     }
 
@@ -604,15 +605,25 @@ impl<'t, 'o> State<'t, 'o> {
             self.not_a_function(args, &final_)?;
             return Ok(value);
         }
-        self.eval_field_chain(dot, value, false, idents.get(1..).unwrap_or(&[]), args, final_)
-            .map(|(v, _)| v)
+        self.eval_field_chain(
+            dot,
+            At::Arg(node),
+            value,
+            false,
+            idents.get(1..).unwrap_or(&[]),
+            args,
+            final_,
+        )
+        .map(|(v, _)| v)
     }
 
     /// `.a.b.c` of `receiver`, and whether the result's static type is `interface {}`: `args`
     /// (this node first, as Go's `cmd.Args`, or none) and `final_` go to the last name.
+    #[allow(clippy::too_many_arguments)]
     fn eval_field_chain(
         &mut self,
         dot: &Dot,
+        node: At<'t>,
         receiver: Value,
         iface: bool,
         idents: &[String],
@@ -624,9 +635,9 @@ impl<'t, 'o> State<'t, 'o> {
         let n = idents.len();
         for (i, ident) in idents.iter().enumerate() {
             receiver = if i + 1 == n {
-                self.eval_field(dot, ident, args, final_.take(), &receiver.0, receiver.1)?
+                self.eval_field(dot, node, ident, args, final_.take(), &receiver.0, receiver.1)?
             } else {
-                self.eval_field(dot, ident, &[], None, &receiver.0, receiver.1)?
+                self.eval_field(dot, node, ident, &[], None, &receiver.0, receiver.1)?
             };
         }
         Ok(receiver)
@@ -634,9 +645,11 @@ impl<'t, 'o> State<'t, 'o> {
 
     /// `.name` of `receiver` (a method's call, a struct's field or a map's element), and
     /// whether the result's static type is `interface {}`.
+    #[allow(clippy::too_many_arguments)]
     fn eval_field(
         &mut self,
         dot: &Dot,
+        node: At<'t>,
         name: &str,
         args: &'t [Arg],
         final_: Option<Value>,
@@ -668,7 +681,7 @@ impl<'t, 'o> State<'t, 'o> {
         };
         if let Some(m) = methods.iter().find(|m| m.name == name) {
             self.used(name);
-            let v = self.call_method(dot, m, &r, args.get(1..).unwrap_or(&[]), final_)?;
+            let v = self.call_method(dot, node, m, &r, args.get(1..).unwrap_or(&[]), final_)?;
             return Ok((v, false));
         }
         let has_args = args.len() > 1 || final_.is_some();

@@ -661,8 +661,10 @@ fn stringer(v: &Value) -> Option<String> {
         Value::Int(d, Type::Duration) => Some(duration(*d)),
         Value::Time(t) => Some(t.go_string()),
         Value::Str(s, Type::Number | Type::Digest) => Some(s.to_string()),
-        // `*units.Ulimit` and the like print through their `String` method.
+        // `*units.Ulimit` and the like print through their `String` method, and so do named
+        // numbers and strings that have one (`fs.FileMode`).
         Value::Ptr(Some(t), _) => super::methods::struct_string(t),
+        Value::Int(..) | Value::Uint(..) | Value::Str(..) => super::methods::value_string(v),
         _ => None,
     }
 }
@@ -797,7 +799,8 @@ fn go_syntax(v: &Value, spec: Spec, depth: usize) -> String {
         Value::Float(f) => fmt_float(*f, 'v', plain).unwrap_or_default(),
         Value::Complex(re, im) => fmt_complex(*re, *im, 'v', plain).unwrap_or_default(),
         // Unsigned integers print in hex, `0x1f`.
-        Value::Uint(..) => print_value(v, 'x', Spec { sharp: true, ..plain }, depth),
+        // (No `String` method here: `%#v` would take a `GoString` one only.)
+        Value::Uint(u, _) => fmt_int(i128::from(*u), 'x', Spec { sharp: true, ..plain }).unwrap_or_default(),
         // json.Number and digest.Digest have no `GoString`: they print as the strings they are.
         Value::Str(s, _) => fmt_string(s, 'q', plain),
         Value::Time(t) => t.go_syntax(),

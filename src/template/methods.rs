@@ -65,3 +65,15 @@ pub fn struct_string(v: &Value) -> Option<String> {
         _ => None,
     }
 }
+
+/// What a named number's or string's own `String` method gives, where it has one.
+pub fn value_string(v: &Value) -> Option<String> {
+    let m = v
+        .methods()
+        .iter()
+        .find(|m| m.name == "String" && m.params.is_empty() && m.results == 1)?;
+    match (m.call)(v, &[]) {
+        Ok(Value::Str(s, _)) => Some(s.to_string()),
+        _ => None,
+    }
+}
