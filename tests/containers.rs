@@ -448,6 +448,18 @@ fn container_templates_run_on_the_typed_container_as_docker_runs_them() {
     let line = "template parsing error: template: :1:35: executing \"\" at <\"bridge\">: \
                 nil data; no entry for key \"Copy\"\n";
     assert_eq!(r.stderr, line.repeat(3));
+    // `eq` as Go's: arrays and structs of comparable fields compare; a struct holding a map
+    // (LogConfig) has no `==`, on the typed pass or (as a map) on the raw one. Go's output
+    // (moby v28.5.1's types, docker/cli's inspector).
+    let r = inspect("{{eq .HostConfig.ConsoleSize .HostConfig.ConsoleSize}} {{eq .State .State}}");
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert_eq!(r.stdout_text(), "true true\n".repeat(3));
+    let r = inspect("{{eq .HostConfig.LogConfig .HostConfig.LogConfig}}");
+    assert_eq!(r.code, Some(1));
+    let line = "template parsing error: template: :1:2: executing \"\" at \
+                <eq .HostConfig.LogConfig .HostConfig.LogConfig>: error calling eq: non-comparable type \
+                map[Config:map[] Type:json-file]: map[string]interface {}\n";
+    assert_eq!(r.stderr, line.repeat(3));
 }
 
 #[test]

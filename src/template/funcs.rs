@@ -460,7 +460,7 @@ fn compare_other(a: &Value, b: &Value) -> Result<bool, String> {
     if !same_kind {
         return Err(format!(
             "non-comparable types {}: {}, {}: {}",
-            gofmt::to_string(a),
+            as_s(a),
             a.type_name(),
             b.type_name(),
             gofmt::to_string(b)
@@ -479,14 +479,44 @@ fn compare_other(a: &Value, b: &Value) -> Result<bool, String> {
             }
             Ok(true)
         }
-        (Value::Slice(..) | Value::Map(..), _) => Err(format!(
-            "non-comparable type {}: {}",
-            gofmt::to_string(b),
-            b.type_name()
-        )),
+        (Value::Slice(..) | Value::Map(..), _) => Err(format!("non-comparable type {}: {}", as_s(b), b.type_name())),
         (Value::Ptr(Some(x), _), Value::Ptr(Some(y), _)) => Ok(Rc::ptr_eq(x, y)),
         (Value::Time(x), Value::Time(y)) => Ok(x == y),
+        // A struct with a map or a slice in it has no `==` (moby's GraphDriverData, LogConfig,
+        // the image's RootFS): Go's `eq` refuses it, where comparing the printed forms said
+        // true.
+        (_, Value::Struct(_, def)) if !struct_comparable(def, 0) => {
+            Err(format!("non-comparable type {}: {}", as_s(b), b.type_name()))
+        }
         _ => Ok(a.type_name() == b.type_name() && gofmt::to_string(a) == gofmt::to_string(b)),
+    }
+}
+
+/// `v` as Go's `%s` prints it in `eq`'s messages (`RW:%!s(bool=false)` inside a map).
+fn as_s(v: &Value) -> String {
+    gofmt::sprintf_within("%s", std::slice::from_ref(v), MAX_OUTPUT).unwrap_or_else(|e| e)
+}
+
+/// Whether Go's `==` is defined on values of struct type `def` (`reflect.Type.Comparable`):
+/// no field a map, a slice or a struct without it. The types are the engine's own tables,
+/// not input, but the depth is bounded all the same.
+fn struct_comparable(def: &StructDef, depth: usize) -> bool {
+    def.fields.iter().all(|f| type_comparable(f.ty, depth + 1))
+}
+
+fn type_comparable(t: &Type, depth: usize) -> bool {
+    if depth > 32 {
+        return true;
+    }
+    match t {
+        Type::Slice(_) | Type::Map(..) => false,
+        Type::Array(_, slice) => match slice {
+            Type::Slice(elem) => type_comparable(elem, depth + 1),
+            _ => true,
+        },
+        Type::Struct(def) => struct_comparable(def, depth),
+        Type::Named(_, under, _) => type_comparable(under, depth + 1),
+        _ => true,
     }
 }
 
