@@ -510,10 +510,7 @@ fn type_comparable(t: &Type, depth: usize) -> bool {
     }
     match t {
         Type::Slice(_) | Type::Map(..) => false,
-        Type::Array(_, slice) => match slice {
-            Type::Slice(elem) => type_comparable(elem, depth + 1),
-            _ => true,
-        },
+        Type::Array(_, Type::Slice(elem)) => type_comparable(elem, depth + 1),
         Type::Struct(def) => struct_comparable(def, depth),
         Type::Named(_, under, _) => type_comparable(under, depth + 1),
         _ => true,
