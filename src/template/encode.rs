@@ -152,13 +152,7 @@ fn write_go_str(out: &mut String, s: &str) {
     out.push('"');
     let mut rest = bytes.as_slice();
     while !rest.is_empty() {
-        let (valid, bad) = match std::str::from_utf8(rest) {
-            Ok(v) => (v, &[][..]),
-            Err(e) => {
-                let (v, b) = rest.split_at(e.valid_up_to());
-                (std::str::from_utf8(v).unwrap_or(""), b)
-            }
-        };
+        let (valid, bad) = super::gostr::valid_prefix(rest);
         let mut piece = String::new();
         write_str(&mut piece, valid, false);
         out.push_str(piece.get(1..piece.len().saturating_sub(1)).unwrap_or(""));

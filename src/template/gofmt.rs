@@ -25,13 +25,7 @@ fn quote_with(s: &str, ascii: bool) -> String {
     out.push('"');
     let mut rest: &[u8] = &bytes;
     while !rest.is_empty() {
-        let (valid, bad) = match std::str::from_utf8(rest) {
-            Ok(v) => (v, &[][..]),
-            Err(e) => {
-                let (v, b) = rest.split_at(e.valid_up_to());
-                (std::str::from_utf8(v).unwrap_or(""), b)
-            }
-        };
+        let (valid, bad) = super::gostr::valid_prefix(rest);
         quote_chars(&mut out, valid, ascii);
         if let Some(b) = bad.first() {
             out.push_str(&format!("\\x{b:02x}"));

@@ -114,19 +114,25 @@ pub fn lossy(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// The longest valid UTF-8 start of `rest`, and what follows it (empty, or starting at the
+/// first byte that is no UTF-8).
+pub fn valid_prefix(rest: &[u8]) -> (&str, &[u8]) {
+    match std::str::from_utf8(rest) {
+        Ok(v) => (v, &[][..]),
+        Err(e) => {
+            let (v, b) = rest.split_at(e.valid_up_to());
+            (std::str::from_utf8(v).unwrap_or(""), b)
+        }
+    }
+}
+
 /// Calls `f` on each character of Go's bytes, and on each stray byte (`Err`), in order, as
 /// Go's `range` and `utf8.DecodeRune` walk a string; stops at `f`'s first error.
 pub fn walk<E>(s: &str, mut f: impl FnMut(Result<char, u8>) -> Result<(), E>) -> Result<(), E> {
     let b = bytes(s);
     let mut rest: &[u8] = &b;
     while !rest.is_empty() {
-        let (valid, bad) = match std::str::from_utf8(rest) {
-            Ok(v) => (v, &[][..]),
-            Err(e) => {
-                let (v, b) = rest.split_at(e.valid_up_to());
-                (std::str::from_utf8(v).unwrap_or(""), b)
-            }
-        };
+        let (valid, bad) = valid_prefix(rest);
         for c in valid.chars() {
             f(Ok(c))?;
         }
