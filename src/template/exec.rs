@@ -23,9 +23,13 @@ const MAX_NESTING: usize = 200;
 /// so that a template that spends it ends well inside libFuzzer's 10 s timeout: at 10^6 it
 /// took 11 s (`fixtures/fuzz/template/huge-range`) and CI counted it as a hang.
 const MAX_STEPS: u64 = if cfg!(fuzzing) { 100_000 } else { 1_000_000 };
-/// A function's result costs a step per this many bytes built, so that the budget bounds
-/// time, not only node visits: `{{range N}}{{len (json $)}}{{end}}` on a 15 MB config is
-/// few steps and hours of serializing.
+/// A function costs a step per this many bytes it reads or builds (a slice's elements count
+/// [`funcs::ELEMENT_BYTES`] each), so that the budget bounds time and memory, not only node
+/// visits: `{{range N}}{{len (json $)}}{{end}}` on a 15 MB config is few steps and hours of
+/// serializing, `eq` of two 16 MB strings one step and 10 ms, and a `split` result kept in a
+/// variable 60 MB that nothing frees until the end. Every value a template can keep is data
+/// it was given (shared, not copied) or a function's result, so one execution holds at most
+/// `MAX_STEPS * BYTES_PER_STEP` (256 MB) of its own, and reads about as much.
 const BYTES_PER_STEP: u64 = 256;
 /// Bytes one execution may write, and the longest string a function may build.
 pub const MAX_OUTPUT: usize = 64 << 20;
@@ -312,6 +316,8 @@ impl<'t, 'o> State<'t, 'o> {
                 let iface = *ty.elem() == Type::Any;
                 let key = ty.key();
                 for (k, e) in m.iter() {
+                    // Each key is copied into its variable: a long one costs its bytes.
+                    self.charge(k.len() as u64 / BYTES_PER_STEP)?;
                     let k = Value::Str(std::rc::Rc::from(k.as_str()), key);
                     if !self.one_iteration(pipe, list, mark, k, Dot { v: e.clone(), iface })? {
                         break;
@@ -568,7 +574,12 @@ impl<'t, 'o> State<'t, 'o> {
         }
         // A failed call is reported at the field or chain that made it.
         self.at = node;
-        (m.call)(receiver, &argv).map_err(|e| self.errorf(format!("error calling {}: {e}", m.name)))
+        let v = (m.call)(receiver, &argv).map_err(|e| self.errorf(format!("error calling {}: {e}", m.name)))?;
+        // A method builds its result from the data each call (`.Labels`): a string's bytes count.
+        if let Value::Str(s, _) = &v {
+            self.charge(s.len() as u64 / BYTES_PER_STEP)?;
+        }
+        Ok(v)
     }
 
     fn eval_chain_node(

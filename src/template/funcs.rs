@@ -93,6 +93,24 @@ pub fn header_signature(name: &str) -> Option<Signature> {
     })
 }
 
+/// What one element of a slice a function reads or builds costs in `work`, besides its own
+/// bytes: about a [`Value`] (32 bytes on 64-bit targets) and its allocation's header and
+/// rounding (sweep 8 measured 62 bytes a `split` element). `split` results held in variables are memory that
+/// nothing else counts (`{{$a := split $x ""}}{{$b := split $x ""}}...`), so the budget counts
+/// them; a million elements are 64 MB of it.
+pub const ELEMENT_BYTES: u64 = 64;
+
+/// The bytes reading `v` touches at its top level: a string's bytes, a slice's or map's
+/// elements ([`ELEMENT_BYTES`] each). What a comparison or a copy of `v` walks through.
+fn shallow_bytes(v: &Value) -> u64 {
+    match indirect_interface(v) {
+        Value::Str(s, _) => s.len() as u64,
+        Value::Slice(Some(items), _) => (items.len() as u64).saturating_mul(ELEMENT_BYTES),
+        Value::Map(Some(m), _) => (m.len() as u64).saturating_mul(ELEMENT_BYTES),
+        _ => 0,
+    }
+}
+
 /// A function's string result, counted in `work`. Functions whose result can grow past the
 /// input they were given check [`MAX_OUTPUT`] as they build it; this check is the last line.
 fn string_result(s: String, work: &mut u64) -> Result<Value, String> {
@@ -127,14 +145,18 @@ pub fn call(name: &str, args: &[Value], work: &mut u64) -> Result<Value, String>
             None | Some(Value::Invalid) => Err("call of nil".into()),
             Some(v) => Err(format!("non-function of type {}", v.type_name())),
         },
-        // A string's bytes are read whole (gostr): counted as the string's length.
         "index" => {
-            *work = work.saturating_add(str_arg(a0).len() as u64);
-            index(a0.unwrap_or(&Value::Invalid), args.get(1..).unwrap_or(&[]))
+            // A string's bytes are read whole (gostr), and a map key is copied and compared:
+            // both count.
+            let keys = args.get(1..).unwrap_or(&[]);
+            *work = work
+                .saturating_add(str_arg(a0).len() as u64)
+                .saturating_add(keys.iter().map(shallow_bytes).sum::<u64>());
+            index(a0.unwrap_or(&Value::Invalid), keys)
         }
         "slice" => {
-            // A slice of a string is copied: counted at most the whole string.
-            *work = work.saturating_add(str_arg(a0).len() as u64);
+            // A slice of a string or slice is copied: counted at most the whole operand.
+            *work = work.saturating_add(a0.map_or(0, shallow_bytes));
             slice(a0.unwrap_or(&Value::Invalid), args.get(1..).unwrap_or(&[]))
         }
         "len" => {
@@ -144,16 +166,24 @@ pub fn call(name: &str, args: &[Value], work: &mut u64) -> Result<Value, String>
         "not" => Ok(Value::Bool(!is_true(&indirect_interface(
             a0.unwrap_or(&Value::Invalid),
         )))),
-        "eq" => eq(a0.unwrap_or(&Value::Invalid), args.get(1..).unwrap_or(&[])).map(Value::Bool),
-        "ne" => eq(a0.unwrap_or(&Value::Invalid), args.get(1..).unwrap_or(&[])).map(|b| Value::Bool(!b)),
+        // Comparing two 16 MB strings reads them both: the bytes count, not only the step.
+        "eq" => {
+            *work = work.saturating_add(args.iter().map(shallow_bytes).sum::<u64>());
+            eq(a0.unwrap_or(&Value::Invalid), args.get(1..).unwrap_or(&[]), work).map(Value::Bool)
+        }
+        "ne" => {
+            *work = work.saturating_add(args.iter().map(shallow_bytes).sum::<u64>());
+            eq(a0.unwrap_or(&Value::Invalid), args.get(1..).unwrap_or(&[]), work).map(|b| Value::Bool(!b))
+        }
         "lt" | "le" | "gt" | "ge" => {
+            *work = work.saturating_add(args.iter().map(shallow_bytes).sum::<u64>());
             let (x, y) = (a0.unwrap_or(&Value::Invalid), args.get(1).unwrap_or(&Value::Invalid));
             let less = lt(x, y)?;
             let r = match name {
                 "lt" => less,
                 "ge" => !less,
                 _ => {
-                    let le = less || eq(x, std::slice::from_ref(y))?;
+                    let le = less || eq(x, std::slice::from_ref(y), work)?;
                     if name == "le" { le } else { !le }
                 }
             };
@@ -180,6 +210,8 @@ pub fn call(name: &str, args: &[Value], work: &mut u64) -> Result<Value, String>
                 Some(Value::Slice(Some(items), _)) => items.iter().map(|v| str_arg(Some(v))).collect(),
                 _ => Vec::new(),
             };
+            // Every element is read, empty or not.
+            *work = work.saturating_add((parts.len() as u64).saturating_mul(ELEMENT_BYTES));
             let sep = str_arg(args.get(1));
             let total = (parts.iter().map(|p| p.len() as u64).sum::<u64>())
                 .saturating_add((sep.len() as u64).saturating_mul(parts.len().saturating_sub(1) as u64));
@@ -410,7 +442,7 @@ fn basic_kind(v: &Value) -> Kind {
     }
 }
 
-fn eq(arg1: &Value, rest: &[Value]) -> Result<bool, String> {
+fn eq(arg1: &Value, rest: &[Value], work: &mut u64) -> Result<bool, String> {
     let a = indirect_interface(arg1);
     if rest.is_empty() {
         return Err("missing argument for comparison".into());
@@ -435,7 +467,7 @@ fn eq(arg1: &Value, rest: &[Value]) -> Result<bool, String> {
                 (Value::Float(x), Value::Float(y)) => x == y,
                 (Value::Complex(xr, xi), Value::Complex(yr, yi)) => xr == yr && xi == yi,
                 (Value::Str(x, _), Value::Str(y, _)) => gostr::bytes(x) == gostr::bytes(y),
-                _ => compare_other(&a, &b)?,
+                _ => compare_other(&a, &b, work)?,
             }
         };
         if truth {
@@ -446,7 +478,8 @@ fn eq(arg1: &Value, rest: &[Value]) -> Result<bool, String> {
 }
 
 /// `eq` on values that are not of a basic kind: nil-ness, else Go's `==` where it is defined.
-fn compare_other(a: &Value, b: &Value) -> Result<bool, String> {
+/// Structs compare by their printed form, which `work` counts.
+fn compare_other(a: &Value, b: &Value, work: &mut u64) -> Result<bool, String> {
     let nil = |v: &Value| match v {
         Value::Invalid | Value::Nil => true,
         Value::Slice(i, _) => i.is_none(),
@@ -473,7 +506,7 @@ fn compare_other(a: &Value, b: &Value) -> Result<bool, String> {
         // Arrays of comparable elements compare element by element, when of one type.
         (Value::Slice(Some(x), tx @ Type::Array(..)), Value::Slice(Some(y), ty @ Type::Array(..))) if tx == ty => {
             for (p, q) in x.iter().zip(y.iter()) {
-                if !compare_other_or_basic(p, q)? {
+                if !compare_other_or_basic(p, q, work)? {
                     return Ok(false);
                 }
             }
@@ -488,7 +521,11 @@ fn compare_other(a: &Value, b: &Value) -> Result<bool, String> {
         (_, Value::Struct(_, def)) if !struct_comparable(def, 0) => {
             Err(format!("non-comparable type {}: {}", as_s(b), b.type_name()))
         }
-        _ => Ok(a.type_name() == b.type_name() && gofmt::to_string(a) == gofmt::to_string(b)),
+        _ => {
+            let (x, y) = (gofmt::to_string(a), gofmt::to_string(b));
+            *work = work.saturating_add(x.len() as u64).saturating_add(y.len() as u64);
+            Ok(a.type_name() == b.type_name() && x == y)
+        }
     }
 }
 
@@ -518,14 +555,14 @@ fn type_comparable(t: &Type, depth: usize) -> bool {
 }
 
 /// One element of an array against another, as `==` compares them.
-fn compare_other_or_basic(a: &Value, b: &Value) -> Result<bool, String> {
+fn compare_other_or_basic(a: &Value, b: &Value, work: &mut u64) -> Result<bool, String> {
     match (a, b) {
         (Value::Bool(x), Value::Bool(y)) => Ok(x == y),
         (Value::Int(x, _), Value::Int(y, _)) => Ok(x == y),
         (Value::Uint(x, _), Value::Uint(y, _)) => Ok(x == y),
         (Value::Float(x), Value::Float(y)) => Ok(x == y),
         (Value::Str(x, _), Value::Str(y, _)) => Ok(x == y),
-        _ => compare_other(a, b),
+        _ => compare_other(a, b, work),
     }
 }
 
@@ -646,7 +683,10 @@ fn split(s: &str, sep: &str, work: &mut u64) -> Result<Value, String> {
     if count > 1 << 20 {
         return Err("result exceeds 1048576 elements".into());
     }
-    *work = work.saturating_add(s.len() as u64);
+    // Read twice (counted, then cut), and every element is a value of its own.
+    *work = work
+        .saturating_add((s.len() as u64).saturating_mul(2))
+        .saturating_add((count as u64).saturating_mul(ELEMENT_BYTES));
     let parts: Vec<String> = if sep.is_empty() {
         s.chars().map(String::from).collect()
     } else {

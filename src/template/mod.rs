@@ -478,4 +478,43 @@ mod tests {
         let r = run(&deep, d);
         assert!(r.contains("nesting exceeds") || r.contains("template depth"), "{r}");
     }
+
+    /// The budget counts the bytes a function reads, not one step per call: `eq` of two
+    /// 1 MB strings costs thousands of steps (sweep 8 #10: 16 MB ones cost one step, and the
+    /// budget let 25 minutes of comparing through).
+    #[test]
+    fn comparisons_cost_the_bytes_they_read() {
+        let big = json!({"A": "x".repeat(1 << 20), "B": "x".repeat(1 << 20)});
+        for f in ["eq", "ne", "lt", "le"] {
+            let r = run(
+                &format!("{{{{range 1000}}}}{{{{$y := {f} $.A $.B}}}}{{{{end}}}}"),
+                big.clone(),
+            );
+            assert!(r.contains("execution stopped after"), "{f}: {r}");
+        }
+        // Short strings, as many times, fit.
+        let small = json!({"A": "x", "B": "x"});
+        assert_eq!(run("{{range 1000}}{{$y := eq $.A $.B}}{{end}}ok", small), "ok");
+        // A map key used by `index` is read and copied.
+        let keyed = json!({"A": "x".repeat(1 << 20), "M": {}});
+        let r = run("{{range 1000}}{{$y := index $.M $.A}}{{end}}", keyed);
+        assert!(r.contains("execution stopped after"), "{r}");
+    }
+
+    /// Every element a function builds counts (sweep 8 #4: `split` results kept in 300
+    /// variables took 3.8 GB at a few steps each). 100,000 one-character elements are about
+    /// 26,000 steps, so the budget ends this loop near its fortieth `split` (each result is
+    /// dropped here; kept in variables, they would be as many megabytes, no more).
+    #[test]
+    fn built_elements_count_against_the_budget() {
+        let t = "{{$x := printf \"%0100000d\" 0}}{{range 100}}{{$v := split $x \"\"}}{{end}}";
+        let r = run(t, json!({}));
+        assert!(r.contains("execution stopped after"), "{r}");
+        // Ten of them fit.
+        let t = "{{$x := printf \"%0100000d\" 0}}{{range 10}}{{$v := split $x \"\"}}{{end}}ok";
+        assert_eq!(run(t, json!({})), "ok");
+        // `join` reads each element, even empty ones that build nothing.
+        let t = "{{$x := printf \"%0100000d\" 0}}{{$v := split $x \"\"}}{{range 100}}{{$j := join $v \"\"}}{{end}}";
+        assert!(run(t, json!({})).contains("execution stopped after"));
+    }
 }
