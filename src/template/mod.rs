@@ -517,4 +517,30 @@ mod tests {
         let t = "{{$x := printf \"%0100000d\" 0}}{{$v := split $x \"\"}}{{range 100}}{{$j := join $v \"\"}}{{end}}";
         assert!(run(t, json!({})).contains("execution stopped after"));
     }
+
+    /// The nesting limits (README lists them among the differences from Go): each ends in an
+    /// error naming it, never a stack overflow, on a test thread's 2 MiB stack.
+    #[test]
+    fn nesting_limits_are_errors() {
+        let ifs = |n: usize| "{{if 1}}".repeat(n) + "x" + &"{{end}}".repeat(n);
+        assert_eq!(run(&ifs(parse::MAX_DEPTH), json!({})), "x");
+        assert_eq!(
+            run(&ifs(parse::MAX_DEPTH + 1), json!({})),
+            "ERR template: :1: max expression depth exceeded"
+        );
+        let parens = |n: usize| format!("{{{{print {}1{}}}}}", "(".repeat(n), ")".repeat(n));
+        assert_eq!(run(&parens(parse::MAX_DEPTH - 1), json!({})), "1");
+        assert!(run(&parens(parse::MAX_DEPTH + 1), json!({})).contains("max expression depth exceeded"));
+        let rec = |n: usize| {
+            format!(
+                "{{{{define \"r\"}}}}{{{{if lt (len .) {n}}}}}{{{{template \"r\" (printf \"%sx\" .)}}}}{{{{else}}}}{{{{len .}}}}{{{{end}}}}{{{{end}}}}{{{{template \"r\" \"\"}}}}"
+            )
+        };
+        assert_eq!(run(&rec(exec::MAX_TEMPLATE_DEPTH - 1), json!({})), "99");
+        assert!(
+            run(&rec(150), json!({})).ends_with("exceeded maximum template depth (100)"),
+            "{}",
+            run(&rec(150), json!({}))
+        );
+    }
 }
