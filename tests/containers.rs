@@ -274,6 +274,12 @@ fn container_inspect_equals_docker_for_every_container() {
     assert_eq!(r.stderr, "Error response from daemon: No such container: nope\n");
     let one: Value = serde_json::from_slice(&r.stdout).unwrap();
     assert_eq!(one.as_array().unwrap().len(), 1);
+    // With -f and none found: the error, and the newline docker's inspector flushes when its
+    // buffer is empty (sweep 8 #6: nothing was written).
+    let r = run(&node.root(), &["container", "inspect", "-f", "{{.Name}}", "nope"]);
+    assert_eq!(r.code, Some(1));
+    assert_eq!(r.stderr, "Error response from daemon: No such container: nope\n");
+    assert_eq!(r.stdout_text(), "\n");
     // -f: a Go template on each container, as docker runs it.
     let r = run(
         &node.root(),
@@ -358,6 +364,69 @@ fn ps_templates_print_what_docker_ps_prints() {
     assert_eq!(r.code, Some(2));
 }
 
+/// `ps --format raw` is docker/cli's `RawFormatKey` (v28.5.1 `NewContainerFormat`,
+/// cli/command/formatter/container.go). No real capture of it exists: the expected text is
+/// derived from that function's format strings (`container_id: {{.ID}}` ... `ports: {{- pad
+/// .Ports 1 0}}`, then `size: {{.Size}}` with sizes on, each block ended by the formatter's
+/// newline), filled with the fields of docker's own capture (`ps-a.jsonl`), but for
+/// `.Status` and `.Size`, which are ours (docker's status is relative to its clock, and its
+/// sizes were taken at another moment): those are our own `{{.Status}}` and `{{.Size}}`.
+#[test]
+fn ps_raw_format_is_dockers() {
+    let node = unpack();
+    let ours = |field: &str| -> Vec<String> {
+        let r = run(&node.root(), &["ps", "-a", "--no-trunc", "--format", field]);
+        assert_eq!(r.code, Some(0), "{}", r.stderr);
+        r.stdout_text().lines().map(str::to_string).collect()
+    };
+    let (status, size) = (ours("{{.Status}}"), ours("{{.Size}}"));
+    let docker = lines_json(expected_text("ps-a.jsonl").as_bytes());
+    assert_eq!(docker.len(), status.len());
+    // docker's `pad s 1 0`: a space before s, nothing for an empty s.
+    let pad = |s: &str| if s.is_empty() { String::new() } else { format!(" {s}") };
+    let block = |i: usize, sized: bool| {
+        let d = &docker[i];
+        let f = |k: &str| d[k].as_str().unwrap().to_string();
+        let mut b = format!(
+            "container_id: {}\nimage: {}\ncommand: {}\ncreated_at: {}\nstate:{}\nstatus:{}\nnames: {}\nlabels:{}\nports:{}\n",
+            f("ID"),
+            f("Image"),
+            f("Command"),
+            f("CreatedAt"),
+            pad(&f("State")),
+            pad(&status[i]),
+            f("Names"),
+            pad(&f("Labels")),
+            pad(&f("Ports")),
+        );
+        if sized {
+            b += &format!("size: {}\n", size[i]);
+        }
+        b + "\n"
+    };
+    let r = run(&node.root(), &["ps", "-a", "--no-trunc", "--format", "raw"]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let want: String = (0..docker.len()).map(|i| block(i, false)).collect();
+    assert_eq!(r.stdout_text(), want);
+    let r = run(&node.root(), &["ps", "-a", "--no-trunc", "-s", "--format", "raw"]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let want: String = (0..docker.len()).map(|i| block(i, true)).collect();
+    assert_eq!(r.stdout_text(), want);
+    // With -q: `container_id: {{.ID}}`, cut as -q cuts it, and docker's warning that the
+    // format given is otherwise ignored.
+    let r = run(&node.root(), &["ps", "-a", "-q", "--format", "raw"]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let want: String = docker
+        .iter()
+        .map(|d| format!("container_id: {}\n", &d["ID"].as_str().unwrap()[..12]))
+        .collect();
+    assert_eq!(r.stdout_text(), want);
+    assert_eq!(
+        r.stderr,
+        "WARNING: Ignoring custom format, because both --format and --quiet are set.\n"
+    );
+}
+
 /// `container inspect -f` runs as the docker CLI runs it: on the body decoded into moby's
 /// `container.InspectResponse` first, then, where that fails, on the raw body with
 /// `missingkey=error`, which stays set for the references after it. Every expectation is what
@@ -411,9 +480,10 @@ fn container_templates_run_on_the_typed_container_as_docker_runs_them() {
     assert_eq!(r.code, Some(0), "{}", r.stderr);
     assert_eq!(r.stdout_text(), "NONE string\n".repeat(3));
     // No such field: the typed pass fails, and so does the raw one.
+    // docker/cli's `TemplateInspector.Flush` writes one newline when nothing was printed.
     let r = inspect("{{.NoSuchField}}");
     assert_eq!(r.code, Some(1));
-    assert_eq!(r.stdout_text(), "");
+    assert_eq!(r.stdout_text(), "\n");
     let line = "template parsing error: template: :1:2: executing \"\" at <.NoSuchField>: \
                 map has no entry for key \"NoSuchField\"\n";
     assert_eq!(r.stderr, line.repeat(3));

@@ -30,9 +30,9 @@ pub struct PsArgs {
     #[arg(short, long)]
     all: bool,
     /// `table` (aligned columns), `json` (one object a line, as `docker ps --format json`),
-    /// or a Go template run on each container as docker's (`{{.ID}}\t{{.Names}}`, `{{.Label
+    /// `raw` (docker's `key: value` lines, a block a container), or a Go template run on each container as docker's (`{{.ID}}\t{{.Names}}`, `{{.Label
     /// "k"}}`; `table TEMPLATE` adds a header row and aligns the columns).
-    #[arg(long, default_value = "table", value_name = "table|json|TEMPLATE")]
+    #[arg(long, default_value = "table", value_name = "table|json|raw|TEMPLATE")]
     format: String,
     /// Print IDs, images, commands and mount names whole (by default they are cut as docker
     /// cuts them, in the table and in `--format json`).
@@ -511,13 +511,24 @@ pub fn ps(global: &Global, args: PsArgs, out: &mut dyn Write) -> Result<Outcome,
         .take(limit.unwrap_or(usize::MAX))
         .collect();
     if args.quiet {
+        // docker/cli's `NewContainerFormat` with quiet: `{{.ID}}`, or for `raw`
+        // `container_id: {{.ID}}`; any format given is otherwise ignored, with its warning
+        // (`table` is our default, so it cannot tell a given one apart and says nothing).
+        let prefix = match args.format.as_str() {
+            "raw" => "container_id: ",
+            _ => "",
+        };
+        if args.format != "table" {
+            // docker/cli's own words, unprefixed, as it writes them.
+            eprintln!("WARNING: Ignoring custom format, because both --format and --quiet are set.");
+        }
         for e in rows {
             let id = if args.no_trunc {
                 e.id.as_str()
             } else {
                 e.id.get(..12).unwrap_or(&e.id)
             };
-            writeln!(out, "{}", crate::text::one_line(id))?;
+            writeln!(out, "{prefix}{}", crate::text::one_line(id))?;
         }
         return Ok(outcome);
     }
@@ -569,10 +580,33 @@ pub fn ps(global: &Global, args: PsArgs, out: &mut dyn Write) -> Result<Outcome,
             }
             t.write(out)?;
         }
+        "raw" => {
+            let format = if sized {
+                format!("{PS_RAW_FORMAT}size: {{{{.Size}}}}\n")
+            } else {
+                PS_RAW_FORMAT.to_string()
+            };
+            return ps_template(&format, &rows, &sizes, !args.no_trunc, outcome, out);
+        }
         template => return ps_template(template, &rows, &sizes, !args.no_trunc, outcome, out),
     }
     Ok(outcome)
 }
+
+/// docker/cli's `raw` format for containers (`NewContainerFormat`, `RawFormatKey`): one
+/// `key: value` line a field, each container's block then ended by the formatter's newline;
+/// `pad` leaves an empty state, status, labels or ports as the bare key. With sizes on, a
+/// `size: {{.Size}}` line follows.
+const PS_RAW_FORMAT: &str = "container_id: {{.ID}}
+image: {{.Image}}
+command: {{.Command}}
+created_at: {{.CreatedAt}}
+state: {{- pad .State 1 0}}
+status: {{- pad .Status 1 0}}
+names: {{.Names}}
+labels: {{- pad .Labels 1 0}}
+ports: {{- pad .Ports 1 0}}
+";
 
 /// The column names docker's container formatter gives a table's header row
 /// (`NewContainerContext`).
@@ -768,6 +802,11 @@ pub fn container(global: &Global, args: ContainerArgs, out: &mut dyn Write) -> R
                     Ok(s) => text.push_str(&s),
                     Err(e) => errors.push(e),
                 }
+            }
+            // docker/cli's `TemplateInspector.Flush`: one newline when no reference printed
+            // (each that did ends in one), as `inspect -f` does for images.
+            if text.is_empty() {
+                text.push('\n');
             }
             out.write_all(text.as_bytes())?;
         }
