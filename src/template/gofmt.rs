@@ -885,10 +885,14 @@ fn hex_bytes(bytes: &[u8], verb: char, spec: Spec) -> String {
         if spec.sharp && (spec.space || i == 0) {
             h.push_str(if verb == 'x' { "0x" } else { "0X" });
         }
-        if verb == 'x' {
-            h.push_str(&format!("{b:02x}"));
+        // Two digits from a table: a `format!` a byte hexed 6 MB a second.
+        let digits: &[u8; 16] = if verb == 'x' {
+            b"0123456789abcdef"
         } else {
-            h.push_str(&format!("{b:02X}"));
+            b"0123456789ABCDEF"
+        };
+        for d in [b >> 4, b & 0xf] {
+            h.push(char::from(digits.get(usize::from(d)).copied().unwrap_or(b'0')));
         }
     }
     h

@@ -456,7 +456,14 @@ mod tests {
         let rec = "{{define \"a\"}}{{template \"a\" .}}{{end}}{{template \"a\" .}}";
         assert!(run(rec, d.clone()).contains("exceeded maximum template depth"));
         let grow = "{{$x := printf \"%1000000s\" \"\"}}{{range .L}}{{$x = printf \"%s%s\" $x $x}}{{end}}";
-        assert!(run(grow, d.clone()).contains("exceeds"));
+        // Doubling a string ends on the budget (each printf reads and builds its megabytes)
+        // or the 64 MiB cap, whichever comes first.
+        let r = run(grow, d.clone());
+        assert!(r.contains("steps") || r.contains("exceeds"), "{r}");
+        // One result past 64 MiB is refused before it is built.
+        let s20 = json!({"S": "x".repeat(20 << 20)});
+        let r = run("{{printf \"%s%s%s%s\" $.S $.S $.S $.S}}", s20);
+        assert!(r.ends_with("error calling printf: result exceeds 64 MiB"), "{r}");
         assert!(run("{{range 1000000000}}{{end}}", d.clone()).contains("steps"));
         // Few steps, each building a megabyte: the budget counts the bytes too.
         let big = json!({"S": "x".repeat((1 << 20) + 1)});
@@ -495,6 +502,17 @@ mod tests {
         // Short strings, as many times, fit.
         let small = json!({"A": "x", "B": "x"});
         assert_eq!(run("{{range 1000}}{{$y := eq $.A $.B}}{{end}}ok", small), "ok");
+        // What is read character by character counts four times over, beside the result
+        // (these go through 20 to 40 MB a second; a comparison through gigabytes).
+        let text = Value::string(&"X".repeat(1000));
+        for f in ["lower", "title", "html", "print"] {
+            let mut work = 0;
+            funcs::call(f, std::slice::from_ref(&text), &mut work).unwrap();
+            assert_eq!(work, 5000, "{f}");
+        }
+        let mut work = 0;
+        funcs::call("printf", &[Value::string("%q"), text.clone()], &mut work).unwrap();
+        assert_eq!(work, 4 * 1002 + 1002);
         // A map key used by `index` is read and copied.
         let keyed = json!({"A": "x".repeat(1 << 20), "M": {}});
         let r = run("{{range 1000}}{{$y := index $.M $.A}}{{end}}", keyed);
