@@ -44,6 +44,21 @@ pub fn sha256_bytes(hex: &[u8]) -> Option<[u8; 32]> {
     (bad & 0xf0 == 0).then_some(out)
 }
 
+/// `sha256:<64 lowercase hex>` of 32 bytes, made in one allocation: gc and du turn every
+/// packed gc.ref label back into text, and `format!` with `hex::encode` (two allocations and a
+/// char at a time) was ~15% of gc's instructions.
+pub fn sha256_text(raw: &[u8; 32]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(71);
+    out.push_str("sha256:");
+    for &b in raw {
+        for nibble in [b >> 4, b & 0x0f] {
+            out.push(char::from(DIGITS.get(usize::from(nibble)).copied().unwrap_or(b'0')));
+        }
+    }
+    out
+}
+
 /// Each byte's value as a lowercase hex digit; 0xff for any other byte.
 const NIBBLE: [u8; 256] = {
     let mut t = [0xffu8; 256];
@@ -135,7 +150,7 @@ impl PackedDigest {
 impl fmt::Display for PackedDigest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            PackedDigest::Sha256(bytes) => write!(f, "sha256:{}", hex::encode(bytes)),
+            PackedDigest::Sha256(bytes) => f.write_str(&sha256_text(bytes)),
             PackedDigest::Text(text) => f.write_str(text),
         }
     }
@@ -216,6 +231,22 @@ impl fmt::Display for Digest {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sha256_text_is_the_hex_of_the_bytes() {
+        let mut raw = [0u8; 32];
+        for (i, b) in raw.iter_mut().enumerate() {
+            *b = (i as u8).wrapping_mul(37).wrapping_add(11);
+        }
+        for bytes in [[0u8; 32], [0xff; 32], raw] {
+            let text = sha256_text(&bytes);
+            assert_eq!(text, format!("sha256:{}", hex::encode(bytes)));
+            assert_eq!(
+                sha256_bytes(text.strip_prefix("sha256:").unwrap().as_bytes()),
+                Some(bytes)
+            );
+        }
+    }
 
     #[test]
     fn packed_digests_print_and_sort_as_their_text() {

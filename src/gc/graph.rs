@@ -257,7 +257,9 @@ impl Graph {
     /// The key of node `id`.
     pub fn key(&self, id: usize) -> Option<String> {
         match self.stored_key(id)? {
-            [PACKED_SHA256, digest @ ..] if digest.len() == 32 => Some(format!("sha256:{}", hex::encode(digest))),
+            [PACKED_SHA256, digest @ ..] if digest.len() == 32 => {
+                digest.try_into().ok().map(crate::digest::sha256_text)
+            }
             text => std::str::from_utf8(text).ok().map(str::to_string),
         }
     }

@@ -89,7 +89,7 @@ impl LabelPairs for PackedLabels {
         std::iter::from_fn(move || {
             let key = text(&mut rest)?;
             let value = match take(&mut rest, 1)? {
-                [1] => Cow::Owned(format!("sha256:{}", hex::encode(take(&mut rest, 32)?))),
+                [1] => Cow::Owned(crate::digest::sha256_text(take(&mut rest, 32)?.try_into().ok()?)),
                 _ => Cow::Borrowed(text(&mut rest)?),
             };
             Some((key, value))
