@@ -2,7 +2,8 @@
 //! reads it (only the keys Go's `unknownDocument` has, the rest skipped) must give the verdict
 //! and message of a reading of the whole document into `serde_json::Value`s with Go's rules
 //! applied to its top-level entries, for each descriptor media type; and decoding as a
-//! manifest or index must end without a panic. Documents nested past serde_json's 128 levels
+//! manifest or index must end without a panic. Read as an image config, the platform alone
+//! (`config_platform`) must come out as the whole config's (`ImageConfig`) does. Documents nested past serde_json's 128 levels
 //! are left out (the oracle cannot read them; ours applies Go's 10,000).
 #![no_main]
 
@@ -43,6 +44,11 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         }
         let _ = document::children(data, mt);
     }
+    // A config read for its platform alone is taken or refused as the whole config is, with
+    // the same platform and the same message.
+    let platform = document::config_platform(data);
+    let whole = document::decode::<document::ImageConfig>(data).map(|c| c.platform());
+    assert_eq!(platform, whole, "the platform alone, against the whole config");
     // The decoder's shortcut: when the key scan answers yes, no key of the document read
     // whole (escapes undone) may fold like a field name without being it.
     let shapes = [

@@ -9,7 +9,7 @@ use crate::cli::context::Global;
 use crate::containerd::records::{self, Image};
 use crate::containerd::root::{BlobError, Root, unlike_record};
 use crate::damage::Damage;
-use crate::image::document::{self, Descriptor, DocError, ImageConfig, Manifest};
+use crate::image::document::{self, Descriptor, DocError, Manifest};
 use crate::image::platform::{Matcher, Platform};
 use crate::inspect::{Inspector, Parsed};
 use foldhash::HashMap;
@@ -262,6 +262,14 @@ pub(super) fn read_doc<T: document::GoShaped>(w: &Walk<'_, '_, '_>, ns: &str, di
     doc_of(digest, read_blob(w, ns, digest), |bytes| document::decode::<T>(bytes))
 }
 
+/// The platform of config `digest` in `ns`, as [`read_doc`] of an `ImageConfig` would say
+/// ([`document::config_platform`]).
+fn read_platform(w: &Walk<'_, '_, '_>, ns: &str, digest: &str) -> Doc<Platform> {
+    doc_of(digest, read_blob(w, ns, digest), |bytes| {
+        document::config_platform(bytes)
+    })
+}
+
 /// `desc`'s manifest or index, read once per walk and validated and decoded once per
 /// namespace: through the namespace's inspector, whose docker Size walk of the same target
 /// then finds it decoded instead of reading it again.
@@ -361,8 +369,8 @@ fn config_platform(
     manifest: &Manifest,
     problems: &mut Vec<String>,
 ) -> Option<Platform> {
-    match read_doc::<ImageConfig>(s, ns, &manifest.config.digest) {
-        Doc::Ok(c) => Some(c.platform()),
+    match read_platform(s, ns, &manifest.config.digest) {
+        Doc::Ok(p) => Some(p),
         Doc::Missing => None,
         Doc::Bad(why) => {
             problems.push(why);
@@ -500,10 +508,10 @@ fn choose_manifest(
             if desc.digest != target.digest {
                 let platform = match &desc.platform {
                     Some(p) => p.clone(),
-                    None => match read_doc::<ImageConfig>(s, ns, &manifest.config.digest) {
-                        Doc::Ok(c) => Platform {
+                    None => match read_platform(s, ns, &manifest.config.digest) {
+                        Doc::Ok(p) => Platform {
                             variant: String::new(),
-                            ..c.platform()
+                            ..p
                         },
                         Doc::Missing => {
                             return Err(NoManifest::NotFound(format!("{}: not found", manifest.config.digest)));
