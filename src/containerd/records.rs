@@ -20,7 +20,8 @@
 use super::encoding::{any, uvarint_exact, varint, varint_exact};
 use super::gotime::GoTime;
 use super::schema::snapshot_kind;
-use crate::bolt::{BoltError, Bucket, Item, Tx};
+use crate::bolt::page::LeafElement;
+use crate::bolt::{BoltError, Bucket, Entry, Item, Tx};
 use foldhash::HashMap;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -140,7 +141,7 @@ pub fn time(b: &Bucket<'_>, key: &[u8]) -> Result<Option<String>, BoltError> {
         .map(|t| t.rfc3339_nano()))
 }
 
-fn text(b: &Bucket<'_>, key: &[u8]) -> Result<Option<String>, BoltError> {
+fn text<'a>(b: &impl Fields<'a>, key: &[u8]) -> Result<Option<String>, BoltError> {
     Ok(b.get(key)?.map(string))
 }
 
@@ -153,13 +154,78 @@ fn noted<T>(r: Result<Option<T>, BoltError>, damage: &mut Damage) -> Option<T> {
 }
 
 /// A string value; a read error is recorded as damage.
-fn text_in(b: &Bucket<'_>, key: &[u8], damage: &mut Damage) -> Option<String> {
+fn text_in<'a>(b: &impl Fields<'a>, key: &[u8], damage: &mut Damage) -> Option<String> {
     noted(text(b, key), damage)
+}
+
+/// Where a record's values and nested buckets are read from: its bucket, searched from its
+/// root for each key, or a [`Record`] that found the keys it was made for in one pass.
+pub trait Fields<'a> {
+    /// What [`Bucket::get`] gives for `key`.
+    fn get(&self, key: &[u8]) -> Result<Option<&'a [u8]>, BoltError>;
+    /// What [`Bucket::bucket`] gives for `key`.
+    fn bucket(&self, key: &[u8]) -> Result<Option<Bucket<'a>>, BoltError>;
+}
+
+impl<'a> Fields<'a> for Bucket<'a> {
+    fn get(&self, key: &[u8]) -> Result<Option<&'a [u8]>, BoltError> {
+        Bucket::get(self, key)
+    }
+    fn bucket(&self, key: &[u8]) -> Result<Option<Bucket<'a>>, BoltError> {
+        Bucket::bucket(self, key)
+    }
+}
+
+/// A record's bucket with the `N` keys it is read for found in one pass over its one small
+/// leaf ([`Bucket::small_leaf`]); any other key, and every key of a record whose bucket is
+/// not such a leaf, is searched for as before. Read through [`Fields`], both give the same
+/// values and the same damage in the same order.
+pub struct Record<'b, 'a, const N: usize> {
+    bucket: &'b Bucket<'a>,
+    keys: [&'static [u8]; N],
+    found: Option<[Option<LeafElement<'a>>; N]>,
+}
+
+impl<'b, 'a, const N: usize> Record<'b, 'a, N> {
+    /// `keys` must be the ones the record's readers ask for (a key not among them is still
+    /// found, by a search).
+    pub fn new(bucket: &'b Bucket<'a>, keys: [&'static [u8]; N]) -> Self {
+        Record {
+            bucket,
+            keys,
+            found: bucket.small_leaf(keys),
+        }
+    }
+
+    /// What the one pass found for `key`; `None` when it did not look.
+    fn found(&self, key: &[u8]) -> Option<Option<LeafElement<'a>>> {
+        let at = self.keys.iter().position(|k| *k == key)?;
+        self.found.as_ref()?.get(at).copied()
+    }
+}
+
+impl<'a, const N: usize> Fields<'a> for Record<'_, 'a, N> {
+    fn get(&self, key: &[u8]) -> Result<Option<&'a [u8]>, BoltError> {
+        match self.found(key) {
+            Some(e) => Ok(e.filter(|e| !e.is_bucket()).map(|e| e.value)),
+            None => self.bucket.get(key),
+        }
+    }
+    fn bucket(&self, key: &[u8]) -> Result<Option<Bucket<'a>>, BoltError> {
+        match self.found(key) {
+            Some(Some(e)) if e.is_bucket() => match self.bucket.entry_of(e)? {
+                Entry::Bucket(b) => Ok(Some(b)),
+                Entry::Value(_) => Ok(None),
+            },
+            Some(_) => Ok(None),
+            None => self.bucket.bucket(key),
+        }
+    }
 }
 
 /// A time value; a read error or a value that is not a Go binary time is recorded as damage
 /// (`what` names the record).
-fn time_in(b: &Bucket<'_>, key: &[u8], what: &dyn std::fmt::Display, damage: &mut Damage) -> Option<String> {
+fn time_in<'a>(b: &impl Fields<'a>, key: &[u8], what: &dyn std::fmt::Display, damage: &mut Damage) -> Option<String> {
     let v = noted(b.get(key), damage)?;
     match GoTime::decode(v) {
         Ok(t) => Some(t.rfc3339_nano()),
@@ -171,7 +237,7 @@ fn time_in(b: &Bucket<'_>, key: &[u8], what: &dyn std::fmt::Display, damage: &mu
 }
 
 /// A zig-zag varint value (sizes); a read error or a bad varint is recorded as damage.
-fn varint_in(b: &Bucket<'_>, key: &[u8], what: &dyn std::fmt::Display, damage: &mut Damage) -> Option<i64> {
+fn varint_in<'a>(b: &impl Fields<'a>, key: &[u8], what: &dyn std::fmt::Display, damage: &mut Damage) -> Option<i64> {
     let v = noted(b.get(key), damage)?;
     let n = varint_exact(v);
     if n.is_none() {
@@ -186,7 +252,7 @@ fn bucket_in<'a>(b: &Bucket<'a>, name: &[u8], damage: &mut Damage) -> Option<Buc
 }
 
 /// A `labels`-style bucket: key -> value, both strings, in key order.
-pub fn labels(b: &Bucket<'_>, name: &[u8], damage: &mut Damage) -> BTreeMap<String, String> {
+pub fn labels<'a>(b: &impl Fields<'a>, name: &[u8], damage: &mut Damage) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     let bucket = match b.bucket(name) {
         Ok(Some(l)) => l,
@@ -354,9 +420,10 @@ pub struct Target {
     pub size: i64,
 }
 
-pub fn image_target(b: &Bucket<'_>, what: &dyn std::fmt::Display, damage: &mut Damage) -> Target {
+pub fn image_target<'a>(b: &impl Fields<'a>, what: &dyn std::fmt::Display, damage: &mut Damage) -> Target {
     let mut t = Target::default();
-    if let Some(target) = bucket_in(b, b"target", damage) {
+    if let Some(target) = noted(b.bucket(b"target"), damage) {
+        let target = Record::new(&target, [b"digest", b"mediatype", b"size"]);
         t.media_type = text_in(&target, b"mediatype", damage).unwrap_or_default();
         t.digest = text_in(&target, b"digest", damage).filter(|d| !d.is_empty());
         t.size = varint_in(&target, b"size", &format_args!("{what}: target"), damage).unwrap_or(0);
@@ -416,19 +483,20 @@ pub fn image_target_record(
 /// pushed to `damage`, and a record that cannot be read at all is an error.
 pub fn image_from(namespace: &str, name: String, b: &Bucket<'_>, damage: &mut Damage) -> Result<Image, BoltError> {
     let what = format!("namespace {namespace}: image \"{name}\"");
-    let target = image_target(b, &what, damage);
+    let r = Record::new(b, [b"annotations", b"createdat", b"labels", b"target", b"updatedat"]);
+    let target = image_target(&r, &what, damage);
     Ok(Image {
         namespace: namespace.to_string(),
         target: StoredTarget {
             media_type: target.media_type,
             digest: target.digest.unwrap_or_default(),
             size: target.size,
-            annotations: labels(b, b"annotations", damage),
+            annotations: labels(&r, b"annotations", damage),
         },
-        created_at: time_in(b, b"createdat", &what, damage),
-        updated_at: time_in(b, b"updatedat", &what, damage),
-        updated: b.get(b"updatedat")?.and_then(|v| GoTime::decode(v).ok()),
-        labels: labels(b, b"labels", damage),
+        created_at: time_in(&r, b"createdat", &what, damage),
+        updated_at: time_in(&r, b"updatedat", &what, damage),
+        updated: r.get(b"updatedat")?.and_then(|v| GoTime::decode(v).ok()),
+        labels: labels(&r, b"labels", damage),
         name,
     })
 }
@@ -591,7 +659,11 @@ pub struct Content {
 /// (`binary.Varint` of the bytes, 0 when absent or undecodable), with anything but one exact
 /// varint recorded as damage. A leaf that cannot be read at all is an error: the caller drops
 /// the whole record, since nothing of it can be trusted.
-pub fn content_size(b: &Bucket<'_>, what: &dyn std::fmt::Display, damage: &mut Damage) -> Result<i64, BoltError> {
+pub fn content_size<'a>(
+    b: &impl Fields<'a>,
+    what: &dyn std::fmt::Display,
+    damage: &mut Damage,
+) -> Result<i64, BoltError> {
     let Some(v) = b.get(b"size")? else {
         return Ok(0);
     };
@@ -651,12 +723,13 @@ pub fn content_size_record(
     damage: &mut Damage,
 ) -> Option<ContentSize> {
     // Formatted only if the size is damaged: this runs for every record.
-    match content_size(b, &format_args!("namespace {namespace}: content {digest}"), damage) {
+    let r = Record::new(b, CONTENT_KEYS);
+    match content_size(&r, &format_args!("namespace {namespace}: content {digest}"), damage) {
         Ok(size) => Some(ContentSize {
             labels: if label_prefix.is_empty() {
                 Vec::new()
             } else {
-                labels_with_prefix(b, label_prefix, damage)
+                labels_with_prefix(&r, label_prefix, damage)
             },
             digest,
             size,
@@ -670,8 +743,8 @@ pub fn content_size_record(
 
 /// The labels of `b` whose key starts with `prefix`, in key order, without building strings
 /// for the others (a pulled image's records carry several labels each).
-pub fn labels_with_prefix(b: &Bucket<'_>, prefix: &str, damage: &mut Damage) -> Vec<(String, String)> {
-    let Some(bucket) = bucket_in(b, b"labels", damage) else {
+pub fn labels_with_prefix<'a>(b: &impl Fields<'a>, prefix: &str, damage: &mut Damage) -> Vec<(String, String)> {
+    let Some(bucket) = noted(b.bucket(b"labels"), damage) else {
         return Vec::new();
     };
     let mut out = Vec::new();
@@ -687,6 +760,9 @@ pub fn labels_with_prefix(b: &Bucket<'_>, prefix: &str, damage: &mut Damage) -> 
     out
 }
 
+/// The keys of a content record (`v1/<ns>/content/blob/<digest>`), in order.
+const CONTENT_KEYS: [&[u8]; 4] = [b"createdat", b"labels", b"size", b"updatedat"];
+
 /// A content record decoded from its bucket (a [`RecordStep::Record`]); damage inside it is
 /// pushed to `damage`, and a record that cannot be read at all is an error.
 pub fn content_from(
@@ -697,12 +773,13 @@ pub fn content_from(
 ) -> Result<Content, BoltError> {
     // Only damage is worded with it: formatted when there is some, not for every record.
     let what = Named(namespace, "content", &digest);
+    let r = Record::new(b, CONTENT_KEYS);
     Ok(Content {
         namespace: namespace.to_string(),
-        size: content_size(b, &what, damage)?,
-        created_at: time_in(b, b"createdat", &what, damage),
-        updated_at: time_in(b, b"updatedat", &what, damage),
-        labels: labels(b, b"labels", damage),
+        size: content_size(&r, &what, damage)?,
+        created_at: time_in(&r, b"createdat", &what, damage),
+        updated_at: time_in(&r, b"updatedat", &what, damage),
+        labels: labels(&r, b"labels", damage),
         digest,
     })
 }
@@ -1299,6 +1376,99 @@ mod tests {
             size: None,
             inodes: None,
         }
+    }
+
+    /// A content record read through [`super::Record`] (one pass over its leaf) gives what
+    /// searching its bucket for each key gives: the same size, times, labels and damage, in
+    /// the same order, for the record as written and for every byte of the first 400 of its
+    /// page (header, elements, keys, values) set to each of four values, pages read both ways.
+    #[test]
+    fn a_record_read_in_one_pass_reads_as_searched() {
+        use super::{CONTENT_KEYS, Damage, Record, content_size, labels, time_in};
+        use crate::bolt::build::{Tree, build};
+        use crate::bolt::{Db, MetaChoice, ReadMode};
+        let time = |secs: i64| {
+            let mut v = vec![1];
+            v.extend_from_slice(&secs.to_be_bytes());
+            v.extend_from_slice(&7i32.to_be_bytes());
+            v.extend_from_slice(&(-1i16).to_be_bytes());
+            v
+        };
+        let mut root = Tree::new();
+        let record = root.bucket(&[b"blob", b"sha256:aa"]);
+        record.put(b"createdat", &time(63_900_000_000));
+        record.put(b"size", &[0x84, 0x01]);
+        record.put(b"updatedat", &time(63_900_000_100));
+        record.put(b"expected", b"not read");
+        let labels_of = record.bucket(&[b"labels"]);
+        labels_of.put(b"containerd.io/gc.ref.content.l.0", b"sha256:bb");
+        labels_of.put(b"containerd.io/uncompressed", b"sha256:cc");
+        let clean = build(&root);
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("meta.db");
+        // Everything read of the record both ways, as text.
+        let read = |b: &crate::bolt::Bucket<'_>, one_pass: bool| {
+            let mut d = Damage::new();
+            let what = "record";
+            let fields = if one_pass {
+                let r = Record::new(b, CONTENT_KEYS);
+                (
+                    content_size(&r, &what, &mut d).map_err(|e| e.to_string()),
+                    time_in(&r, b"createdat", &what, &mut d),
+                    time_in(&r, b"updatedat", &what, &mut d),
+                    labels(&r, b"labels", &mut d),
+                )
+            } else {
+                (
+                    content_size(b, &what, &mut d).map_err(|e| e.to_string()),
+                    time_in(b, b"createdat", &what, &mut d),
+                    time_in(b, b"updatedat", &what, &mut d),
+                    labels(b, b"labels", &mut d),
+                )
+            };
+            let notes: Vec<String> = d.iter().map(|n| n.to_string()).collect();
+            format!("{fields:?} {notes:?}")
+        };
+        let page = {
+            std::fs::write(&file, &clean).unwrap();
+            let db = Db::open(&file, ReadMode::Mmap).unwrap();
+            let tx = db.view(MetaChoice::Current).unwrap();
+            let b = tx
+                .root()
+                .bucket_at(&[b"blob".as_slice(), b"sha256:aa"])
+                .unwrap()
+                .unwrap();
+            // As written, the one pass is taken, and finds the record.
+            assert!(Record::new(&b, CONTENT_KEYS).found.is_some());
+            assert!(
+                read(&b, true).starts_with("(Ok(66), Some(\"2025-11-29T08:00:00.000000007Z\")"),
+                "{}",
+                read(&b, true)
+            );
+            usize::try_from(b.root_page()).unwrap()
+        };
+        let (mut taken, mut compared) = (0, 0);
+        for at in 0..400 {
+            for byte in [0x00, 0x01, 0x7f, 0xff] {
+                let mut bytes = clean.clone();
+                bytes[page * 4096 + at] = byte;
+                std::fs::write(&file, &bytes).unwrap();
+                for mode in [ReadMode::Mmap, ReadMode::Pread] {
+                    let db = Db::open(&file, mode).unwrap();
+                    let tx = db.view(MetaChoice::Current).unwrap();
+                    let Ok(Some(b)) = tx.root().bucket_at(&[b"blob".as_slice(), b"sha256:aa"]) else {
+                        continue;
+                    };
+                    taken += usize::from(Record::new(&b, CONTENT_KEYS).found.is_some());
+                    compared += 1;
+                    assert_eq!(read(&b, true), read(&b, false), "byte {at} set to {byte:#x}, {mode:?}");
+                }
+            }
+        }
+        assert!(
+            compared > 3000 && taken > 1000,
+            "{compared} compared, {taken} read in one pass"
+        );
     }
 
     /// Each loop once, from its least key; a chain that runs into a loop, a missing parent
