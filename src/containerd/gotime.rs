@@ -136,7 +136,7 @@ impl GoTime {
 /// The text of a time, built on the stack. The longest any `GoTime` makes is 49 bytes (a year
 /// of 12 digits and a sign from an i64 of seconds, 19 for the rest of the date and clock, a
 /// fraction of up to 11 from a u32 of nanoseconds, an offset of up to 10 from an i32 of
-/// seconds); past 64, bytes would be dropped, never written out of bounds.
+/// seconds); a number that would end past 64 is dropped, never written out of bounds.
 struct TimeText {
     bytes: [u8; 64],
     len: usize,
@@ -163,23 +163,25 @@ impl TimeText {
         t.bytes().for_each(|b| self.push(b));
     }
 
-    /// `v` in decimal, zero-padded to `width` digits (`format!("{v:0width$}")`).
+    /// `v` in decimal, zero-padded to `width` digits (`format!("{v:0width$}")`), written in
+    /// place from its last digit back (a division by the constant 10 is a multiply).
     fn digits(&mut self, v: u64, width: u32) {
-        // From the last digit back, dividing by a constant 10 (a multiply).
-        let mut buf = [b'0'; 20];
-        let (mut n, mut used) = (v, 0usize);
-        for slot in buf.iter_mut().rev() {
+        let mut len = 1;
+        let mut rest = v / 10;
+        while rest != 0 {
+            len += 1;
+            rest /= 10;
+        }
+        let end = self.len + len.max(width as usize);
+        let Some(slots) = self.bytes.get_mut(self.len..end) else {
+            return;
+        };
+        let mut n = v;
+        for slot in slots.iter_mut().rev() {
             *slot = b'0' + (n % 10) as u8;
             n /= 10;
-            used += 1;
-            if n == 0 && used >= width as usize {
-                break;
-            }
         }
-        buf.get(buf.len() - used..)
-            .unwrap_or_default()
-            .iter()
-            .for_each(|&b| self.push(b));
+        self.len = end;
     }
 
     fn into_string(self) -> String {
