@@ -219,7 +219,11 @@ fn valid_hex(algorithm: &str, hex: &str) -> bool {
         "sha384" => 96,
         _ => 128,
     };
-    hex.len() == len && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    // Every byte looked at, with no early exit, so that the test runs on many at once.
+    hex.len() == len
+        && hex.bytes().fold(true, |ok, b| {
+            ok & ((b.wrapping_sub(b'0') < 10) | (b.wrapping_sub(b'a') < 6))
+        })
 }
 
 impl fmt::Display for Digest {
@@ -231,6 +235,25 @@ impl fmt::Display for Digest {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Each byte value at each place of a digest: lowercase hex digits are taken, every other
+    /// byte (uppercase, the bytes around '0'..'9' and 'a'..'f', non-ASCII) refused.
+    #[test]
+    fn digests_take_lowercase_hex_only() {
+        for at in [0, 7, 8, 63] {
+            for b in 0..=255u8 {
+                let mut hex = vec![b'0'; 64];
+                hex[at] = b;
+                let Ok(hex) = String::from_utf8(hex) else {
+                    continue;
+                };
+                let want = b.is_ascii_digit() || (b'a'..=b'f').contains(&b);
+                assert_eq!(Digest::parse(&format!("sha256:{hex}")).is_ok(), want, "{b:#x} at {at}");
+            }
+        }
+        assert!(Digest::parse(&format!("sha256:{}", "a".repeat(63))).is_err());
+        assert!(Digest::parse(&format!("sha512:{}", "f".repeat(128))).is_ok());
+    }
 
     #[test]
     fn sha256_text_is_the_hex_of_the_bytes() {

@@ -47,7 +47,7 @@ pub fn string(b: &[u8]) -> String {
 /// look the record up again. Values keep [`string`]'s lossy reading.
 pub fn key_name(b: &[u8]) -> String {
     match std::str::from_utf8(b) {
-        Ok(s) if !s.contains('\\') => s.to_string(),
+        Ok(s) if memchr::memchr(b'\\', b).is_none() => s.to_string(),
         _ => {
             let mut out = String::with_capacity(b.len() + 8);
             for chunk in b.utf8_chunks() {
