@@ -287,13 +287,26 @@ fn list_dir(dir: &Path, rel_at: usize, depth: usize, detail: Detail) -> std::io:
             .collect();
     }
     // gc and du report in containerd's walk order: names by their bytes, each read once.
-    let mut named: Vec<(std::ffi::OsString, std::fs::DirEntry)> = read
-        .map(|e| e.map(|e| (e.file_name(), e)))
+    // Compared first by their first eight bytes as one number (zero-padded, which keeps byte
+    // order): blob names are hex and nearly always differ there, so 47,000 of them sort
+    // without a byte-by-byte comparison each step (that was a twentieth of gc).
+    let head = |name: &[u8]| {
+        let mut word = [0u8; 8];
+        word.iter_mut().zip(name).for_each(|(w, b)| *w = *b);
+        u64::from_be_bytes(word)
+    };
+    let mut named: Vec<(u64, std::ffi::OsString, std::fs::DirEntry)> = read
+        .map(|e| {
+            e.map(|e| {
+                let name = e.file_name();
+                (head(name.as_bytes()), name, e)
+            })
+        })
         .collect::<std::io::Result<_>>()?;
-    named.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    named.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.as_bytes().cmp(b.1.as_bytes())));
     Ok(named
         .into_iter()
-        .map(|(_, e)| entry(e, &shared, rel_at, depth, detail))
+        .map(|(_, _, e)| entry(e, &shared, rel_at, depth, detail))
         .collect())
 }
 
@@ -421,4 +434,42 @@ pub fn ingests(root: &Root) -> std::io::Result<Vec<IngestDir>> {
     }
     out.sort_by(|a, b| a.dir.cmp(&b.dir));
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Detail, list_dir};
+    use std::os::unix::ffi::OsStrExt;
+
+    /// With `Detail::Stat` a directory's entries come in the byte order of their names, as
+    /// Go's walk sorts them: names shorter than eight bytes, names alike in their first eight,
+    /// bytes past ASCII, a name that is another's start.
+    #[test]
+    fn entries_come_in_byte_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let names: [&[u8]; 12] = [
+            b"ab",
+            b"ab\x01",
+            b"a",
+            b"abcdefgh",
+            b"abcdefgh0",
+            b"abcdefgg\xff",
+            b"abcdefg",
+            b"\xc3\xa9t\xc3\xa9",
+            b"\xff",
+            b"B",
+            b"0123456789abcdef",
+            b"0123456789abcdee",
+        ];
+        for n in names {
+            std::fs::write(dir.path().join(std::ffi::OsStr::from_bytes(n)), n).unwrap();
+        }
+        let listed = list_dir(dir.path(), 0, 0, Detail::Stat).unwrap();
+        let raw = |e: &super::BlobEntry| e.full().file_name().unwrap().as_bytes().to_vec();
+        let got: Vec<Vec<u8>> = listed.iter().map(raw).collect();
+        let mut want: Vec<Vec<u8>> = names.iter().map(|n| n.to_vec()).collect();
+        want.sort();
+        assert_eq!(got, want);
+        assert!(listed.iter().all(|e| e.size == raw(e).len() as u64));
+    }
 }
