@@ -425,6 +425,28 @@ fn ps_raw_format_is_dockers() {
         r.stderr,
         "WARNING: Ignoring custom format, because both --format and --quiet are set.\n"
     );
+    // docker/cli's `runPs` warns for any format given, `table` too; not for none, nor for an
+    // empty one (which it takes for none).
+    let ids: String = docker
+        .iter()
+        .map(|d| format!("{}\n", &d["ID"].as_str().unwrap()[..12]))
+        .collect();
+    for (args, warned) in [
+        (&["--format", "table"][..], true),
+        (&["--format", "json"][..], true),
+        (&[][..], false),
+        (&["--format", ""][..], false),
+    ] {
+        let r = run(&node.root(), &[&["ps", "-a", "-q"][..], args].concat());
+        assert_eq!(r.code, Some(0), "{args:?}: {}", r.stderr);
+        assert_eq!(r.stdout_text(), ids, "{args:?}");
+        assert_eq!(
+            r.stderr.contains("Ignoring custom format"),
+            warned,
+            "{args:?}: {}",
+            r.stderr
+        );
+    }
 }
 
 /// `container inspect -f` runs as the docker CLI runs it: on the body decoded into moby's

@@ -31,9 +31,9 @@ pub struct PsArgs {
     all: bool,
     /// `table` (aligned columns), `json` (one object a line, as `docker ps --format json`),
     /// `raw` (docker's `key: value` lines, a block a container), or a Go template run on each container as docker's (`{{.ID}}\t{{.Names}}`, `{{.Label
-    /// "k"}}`; `table TEMPLATE` adds a header row and aligns the columns).
-    #[arg(long, default_value = "table", value_name = "table|json|raw|TEMPLATE")]
-    format: String,
+    /// "k"}}`; `table TEMPLATE` adds a header row and aligns the columns). Default: table.
+    #[arg(long, value_name = "table|json|raw|TEMPLATE")]
+    format: Option<String>,
     /// Print IDs, images, commands and mount names whole (by default they are cut as docker
     /// cuts them, in the table and in `--format json`).
     #[arg(long)]
@@ -510,15 +510,18 @@ pub fn ps(global: &Global, args: PsArgs, out: &mut dyn Write) -> Result<Outcome,
         .filter(|e| filter.matches(e))
         .take(limit.unwrap_or(usize::MAX))
         .collect();
+    // docker/cli's `runPs`: a format given (even `table`) is used; none, or an empty one, is
+    // the default table.
+    let given = args.format.as_deref().filter(|f| !f.is_empty());
+    let format = given.unwrap_or("table");
     if args.quiet {
         // docker/cli's `NewContainerFormat` with quiet: `{{.ID}}`, or for `raw`
-        // `container_id: {{.ID}}`; any format given is otherwise ignored, with its warning
-        // (`table` is our default, so it cannot tell a given one apart and says nothing).
-        let prefix = match args.format.as_str() {
+        // `container_id: {{.ID}}`; any format given is otherwise ignored, with its warning.
+        let prefix = match format {
             "raw" => "container_id: ",
             _ => "",
         };
-        if args.format != "table" {
+        if given.is_some() {
             // docker/cli's own words, unprefixed, as it writes them.
             eprintln!("WARNING: Ignoring custom format, because both --format and --quiet are set.");
         }
@@ -533,13 +536,13 @@ pub fn ps(global: &Global, args: PsArgs, out: &mut dyn Write) -> Result<Outcome,
         return Ok(outcome);
     }
     // docker/cli: --size, else (unless --size=false) whether the template reads .Size.
-    let sized = args.size.unwrap_or_else(|| template_reads_size(&args.format));
+    let sized = args.size.unwrap_or_else(|| template_reads_size(format));
     let sizes = if sized {
         measure_sizes(global, &inv, &rows, &mut outcome)
     } else {
         vec![None; rows.len()]
     };
-    match args.format.as_str() {
+    match format {
         "json" => {
             for (e, size) in rows.iter().zip(&sizes) {
                 writeln!(out, "{}", ps_json(e, !args.no_trunc, size.as_ref()).to_compact(true))?;
