@@ -247,7 +247,7 @@ fn varint_in<'a>(b: &impl Fields<'a>, key: &[u8], what: &dyn std::fmt::Display, 
 }
 
 /// The nested bucket `name`; a read error is recorded as damage.
-fn bucket_in<'a>(b: &Bucket<'a>, name: &[u8], damage: &mut Damage) -> Option<Bucket<'a>> {
+fn bucket_in<'a>(b: &impl Fields<'a>, name: &[u8], damage: &mut Damage) -> Option<Bucket<'a>> {
     noted(b.bucket(name), damage)
 }
 
@@ -422,7 +422,7 @@ pub struct Target {
 
 pub fn image_target<'a>(b: &impl Fields<'a>, what: &dyn std::fmt::Display, damage: &mut Damage) -> Target {
     let mut t = Target::default();
-    if let Some(target) = noted(b.bucket(b"target"), damage) {
+    if let Some(target) = bucket_in(b, b"target", damage) {
         let target = Record::new(&target, [b"digest", b"mediatype", b"size"]);
         t.media_type = text_in(&target, b"mediatype", damage).unwrap_or_default();
         t.digest = text_in(&target, b"digest", damage).filter(|d| !d.is_empty());
@@ -744,7 +744,7 @@ pub fn content_size_record(
 /// The labels of `b` whose key starts with `prefix`, in key order, without building strings
 /// for the others (a pulled image's records carry several labels each).
 pub fn labels_with_prefix<'a>(b: &impl Fields<'a>, prefix: &str, damage: &mut Damage) -> Vec<(String, String)> {
-    let Some(bucket) = noted(b.bucket(b"labels"), damage) else {
+    let Some(bucket) = bucket_in(b, b"labels", damage) else {
         return Vec::new();
     };
     let mut out = Vec::new();
