@@ -141,9 +141,12 @@ fn ps_agrees_with_docker_ps_a() {
         // Status carries an age relative to the capture's clock: the words before it must agree.
         let (os, ds) = (o["Status"].as_str().unwrap(), d["Status"].as_str().unwrap());
         assert_eq!(status_head(os), status_head(ds), "{name}: Status {os:?} vs {ds:?}");
-        // An age is not printed; Size only with --size (docker's `--format json` prints
-        // `0B` without it: see `sizes_add_the_recorded_layers_below_as_dockerd_does...`).
-        assert!(o.get("RunningFor").is_none() && o.get("Size").is_none());
+        // An age is not printed. Size is not measured without --size (`json` is a format key,
+        // not a template reading .Size) and is docker's `0B` then: dockerd's own
+        // `ps -a --no-trunc --format json` in fixtures/expected/docker-28.5/cli prints it so.
+        assert!(o.get("RunningFor").is_none(), "{name}");
+        assert_eq!(o["Size"], "0B", "{name}");
+        assert!(o.get("SizeRw").is_none() && o.get("SizeRootFs").is_none(), "{name}");
     }
     // The running container is flagged as such, with its containerd record and task bundle.
     let running = ours.iter().find(|o| o["Names"] == "dev-running").unwrap();
@@ -1932,15 +1935,33 @@ fn sizes_add_the_recorded_layers_below_as_dockerd_does_and_name_a_missing_upper_
     let r = run(&node.root(), &["ps", "-a", "--format", "{{json .}}"]);
     assert_eq!(r.code, Some(3), "{}", r.stderr);
     assert!(lines_json(&r.stdout).iter().any(|o| o.get("Size").is_some()));
+    let r = run(&node.root(), &["ps", "-a", "--format", "{{.Names}}"]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    // Not measured, docker's `Size()` of a summary without sizes is `0B`; ours (the exact
+    // bytes) are left out, as there are none.
     for args in [
-        &["ps", "-a", "--format", "{{.Names}}"][..],
-        &["ps", "-a", "--size=false", "--format", "{{json .}}"],
+        &["ps", "-a", "--size=false", "--format", "{{json .}}"][..],
         &["ps", "-a", "--format", "json"],
     ] {
         let r = run(&node.root(), args);
         assert_eq!(r.code, Some(0), "{args:?}: {}", r.stderr);
-        assert!(!r.stdout_text().contains("\"Size\""), "{args:?}");
+        let rows = lines_json(&r.stdout);
+        assert_eq!(rows.len(), 8, "{args:?}");
+        for o in rows {
+            assert_eq!(o["Size"], "0B", "{args:?}");
+            assert!(o.get("SizeRw").is_none() && o.get("SizeRootFs").is_none(), "{args:?}");
+        }
     }
+    let r = run(
+        &node.root(),
+        &["ps", "-a", "--size=false", "--format", "{{.Names}}={{.Size}}"],
+    );
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(
+        r.stdout_text().lines().all(|l| l.ends_with("=0B")),
+        "{}",
+        r.stdout_text()
+    );
 }
 
 /// A copy of the root without the snapshotter's directory (meta.db alone): sizes are not

@@ -633,7 +633,7 @@ fn printed_json_reads(j: &coldctr::inspect::gojson::J) {
 /// `repositories.json`. Read as `ps` and `container inspect` read them (the store reader's
 /// own code from the bytes on), then the inspect object and the `ps` row built and printed.
 pub fn docker_container(data: &[u8]) {
-    use coldctr::cli::containers::ps_json;
+    use coldctr::cli::containers::{RowSize, ps_json};
     use coldctr::containers::docker::{StoreProblems, container_from_bytes};
     use coldctr::containers::{docker_entry, docker_inspect, find, graph_driver};
     use std::path::Path;
@@ -675,8 +675,8 @@ pub fn docker_container(data: &[u8]) {
     let name = c.name().to_string();
     let entries = [docker_entry(c, image)];
     for e in &entries {
-        printed_json_reads(&ps_json(e, true, None));
-        printed_json_reads(&ps_json(e, false, None));
+        printed_json_reads(&ps_json(e, true, RowSize::NotAsked));
+        printed_json_reads(&ps_json(e, false, RowSize::Unmeasured));
     }
     let _ = find(&entries, &name);
     let _ = find(&entries, id.get(..12).unwrap_or(id));
@@ -689,7 +689,7 @@ pub fn docker_container(data: &[u8]) {
 /// and the spec Any. The CRI view, the `container inspect --containerd` object and the `ps`
 /// row are built and printed.
 pub fn cri_status(data: &[u8]) {
-    use coldctr::cli::containers::ps_json;
+    use coldctr::cli::containers::{RowSize, ps_json};
     use coldctr::containerd::records::{AnyValue, Container, Damage, any_in};
     use coldctr::containers::{cri, record_entry_of, record_inspect};
     use std::path::Path;
@@ -744,8 +744,8 @@ pub fn cri_status(data: &[u8]) {
             sandbox.kind = "sandbox".into();
         }
         let e = record_entry_of(record.clone(), Some(sandbox), task_bundle);
-        printed_json_reads(&ps_json(&e, true, None));
-        printed_json_reads(&ps_json(&e, false, None));
+        printed_json_reads(&ps_json(&e, true, RowSize::NotAsked));
+        printed_json_reads(&ps_json(&e, false, RowSize::Unmeasured));
     }
 }
 

@@ -4,9 +4,9 @@
 //! * `ps` prints the rows `docker ps` prints, newest first; ages relative to the examiner's
 //!   clock (`Up 2 hours`, `Exited (0) 3 days ago`) become the recorded times
 //!   (`Up since T (at seizure)`, `Exited (0) at T`). `--format json` is docker's: one object a
-//!   line, with docker's keys (`RunningFor` left out: an age; `Size` with `--size` or a
-//!   template that reads it, [`crate::containers::size`]) and ours added (`Source`,
-//!   `StartedAt`, `FinishedAt`, `ExitCode`...).
+//!   line, with docker's keys (`RunningFor` left out: an age; `Size` measured with `--size`
+//!   or a template that reads it, [`crate::containers::size`], else docker's `0B`) and ours
+//!   added (`Source`, `StartedAt`, `FinishedAt`, `ExitCode`...).
 //! * `container inspect` prints what `docker container inspect` prints for a Docker container
 //!   (see [`crate::containers::docker_inspect`] for what cannot be known offline), and
 //!   `ctr containers info`'s object for a containerd or CRI record.
@@ -325,10 +325,32 @@ pub fn size_text(s: &LayerSize) -> String {
     }
 }
 
+/// What `ps` knows of a row's sizes.
+#[derive(Clone, Copy)]
+pub enum RowSize<'a> {
+    /// Not asked for (no `--size`, no template reading `.Size`): docker/cli's `Size()` of a
+    /// summary without sizes, `0B` (`docker ps --format json` prints `"Size":"0B"`).
+    NotAsked,
+    /// Measured: `Size`, and ours `SizeRw` and `SizeRootFs` with the exact bytes.
+    Measured(&'a LayerSize),
+    /// Asked for and not measured (said on stderr): left out, as no number stands for it.
+    Unmeasured,
+}
+
+impl<'a> RowSize<'a> {
+    /// Row `i`'s of `sizes`, which were measured when `sized`.
+    fn of(sized: bool, size: Option<&'a LayerSize>) -> Self {
+        match (sized, size) {
+            (false, _) => RowSize::NotAsked,
+            (true, Some(s)) => RowSize::Measured(s),
+            (true, None) => RowSize::Unmeasured,
+        }
+    }
+}
+
 /// One `docker ps --format json` object (keys sorted, as docker's are), with ours added.
 /// `trunc` (no `--no-trunc`) cuts ID, IMAGE, COMMAND and MOUNTS as docker's formatter does.
-/// `size`: the container's sizes, when measured (`Size`, and ours `SizeRw`, `SizeRootFs`).
-pub fn ps_json(e: &Entry, trunc: bool, size: Option<&LayerSize>) -> J {
+pub fn ps_json(e: &Entry, trunc: bool, size: RowSize<'_>) -> J {
     let mut m: BTreeMap<&str, J> = BTreeMap::new();
     let command = if trunc {
         ellipsis(&e.command, 20)
@@ -365,10 +387,16 @@ pub fn ps_json(e: &Entry, trunc: bool, size: Option<&LayerSize>) -> J {
         m.insert("Platform", p.clone());
     }
     m.insert("Ports", J::str(""));
-    if let Some(s) = size {
-        m.insert("Size", J::str(size_text(s)));
-        m.insert("SizeRw", J::Int(s.rw));
-        m.insert("SizeRootFs", J::Int(s.root_fs));
+    match size {
+        RowSize::NotAsked => {
+            m.insert("Size", J::str(size_text(&LayerSize { rw: 0, root_fs: 0 })));
+        }
+        RowSize::Measured(s) => {
+            m.insert("Size", J::str(size_text(s)));
+            m.insert("SizeRw", J::Int(s.rw));
+            m.insert("SizeRootFs", J::Int(s.root_fs));
+        }
+        RowSize::Unmeasured => {}
     }
     m.insert("State", J::str(e.state.clone()));
     m.insert("Status", J::str(e.status.clone()));
@@ -545,7 +573,8 @@ pub fn ps(global: &Global, args: PsArgs, out: &mut dyn Write) -> Result<Outcome,
     match format {
         "json" => {
             for (e, size) in rows.iter().zip(&sizes) {
-                writeln!(out, "{}", ps_json(e, !args.no_trunc, size.as_ref()).to_compact(true))?;
+                let size = RowSize::of(sized, size.as_ref());
+                writeln!(out, "{}", ps_json(e, !args.no_trunc, size).to_compact(true))?;
             }
         }
         "table" | "" => {
@@ -589,9 +618,9 @@ pub fn ps(global: &Global, args: PsArgs, out: &mut dyn Write) -> Result<Outcome,
             } else {
                 PS_RAW_FORMAT.to_string()
             };
-            return ps_template(&format, &rows, &sizes, !args.no_trunc, outcome, out);
+            return ps_template(&format, &rows, (sized, &sizes), !args.no_trunc, outcome, out);
         }
-        template => return ps_template(template, &rows, &sizes, !args.no_trunc, outcome, out),
+        template => return ps_template(template, &rows, (sized, &sizes), !args.no_trunc, outcome, out),
     }
     Ok(outcome)
 }
@@ -638,7 +667,7 @@ const PS_HEADER: [(&str, &str); 15] = [
 fn ps_template(
     format: &str,
     rows: &[&Entry],
-    sizes: &[Option<LayerSize>],
+    (sized, sizes): (bool, &[Option<LayerSize>]),
     trunc: bool,
     outcome: Outcome,
     out: &mut dyn Write,
@@ -652,7 +681,7 @@ fn ps_template(
         .map_err(|e| Failure::new(Outcome::Usage, format!("template parsing error: {e}")))?;
     let mut text = String::new();
     for (i, e) in rows.iter().enumerate() {
-        let size = sizes.get(i).and_then(Option::as_ref);
+        let size = RowSize::of(sized, sizes.get(i).and_then(Option::as_ref));
         let mut row: serde_json::Value =
             serde_json::from_str(&ps_json(e, trunc, size).to_compact(false)).unwrap_or_default();
         if let Some(m) = row.as_object_mut() {

@@ -591,8 +591,8 @@ fn label(row: &Value, args: &[Value]) -> Result<Value, String> {
 /// what `ps --format json` prints (docker's keys and ours, in that object's sorted order, so
 /// `{{json .}}` prints the same object). Differences from docker's, by design: `RunningFor` is
 /// the recorded creation time (an age would be the examiner's clock), `Platform` prints as
-/// `os/arch` in `json` too, and `Size` is left out where it was not measured (docker prints
-/// `0B`).
+/// `os/arch` in `json` too, and `Size` is left out where it was asked for and could not be
+/// measured (docker's is `0B` only when it was not asked for, and so is ours).
 pub static CONTAINER_CONTEXT: StructDef = StructDef {
     name: "formatter.ContainerContext",
     fields: &[
@@ -624,7 +624,7 @@ pub static CONTAINER_CONTEXT: StructDef = StructDef {
         F::new("RestartPolicy", &STR_PTR).omitempty(),
         F::new("RunningFor", &STR),
         // With --size, or a template that reads `.Size` (docker's `Size()`: `61.4kB (virtual
-        // 2.36MB)`); ours: the exact bytes. Left out where the sizes were not measured.
+        // 2.36MB)`), else `0B`; ours: the exact bytes, only where measured.
         F::new("Size", &STR).omitempty(),
         F::new("SizeRootFs", &INT_PTR).omitempty(),
         F::new("SizeRw", &INT_PTR).omitempty(),
