@@ -237,7 +237,7 @@ impl<'a> Bucket<'a> {
     /// bucket reached first is damage (bbolt never shares a page between buckets).
     fn child_node(&self, parent: &Page<'a>, child: u64) -> Result<Page<'a>> {
         self.claim_child(parent, child)?;
-        let page = self.tx.page(child)?;
+        let page = self.tx.node_page(child)?;
         page.expect_node()?;
         Ok(page)
     }
@@ -579,7 +579,12 @@ impl<'a> Iterator for Cursor<'a> {
                 self.stack.clear();
                 return Some(Err(e));
             }
-            match self.bucket.tx.page(child).and_then(|p| p.expect_node().map(|()| p)) {
+            match self
+                .bucket
+                .tx
+                .node_page(child)
+                .and_then(|p| p.expect_node().map(|()| p))
+            {
                 Ok(p) => self.push(p),
                 Err(e) => self.pending = Some(e),
             }
@@ -930,5 +935,26 @@ mod tests {
             assert!(kept.is_err(), "header byte {at}: {kept:?}");
             assert_eq!(held.1, kept, "header byte {at}");
         }
+    }
+    /// A walk reads each page a branch points to whole, at once: its start first and then
+    /// the rest would read (and keep) the first 512 bytes twice.
+    #[test]
+    fn pages_below_a_branch_are_read_whole_at_once() {
+        use super::super::ReadMode;
+        let file = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/docker-28.5/io.containerd.metadata.v1.bolt/meta.db"
+        );
+        let db = Db::open(std::path::Path::new(file), ReadMode::Pread).unwrap();
+        let tx = db.view(MetaChoice::Current).unwrap();
+        let path = [b"v1".as_slice(), b"moby", b"content", b"blob"];
+        let blobs = tx.root().bucket_at(&path).unwrap().unwrap();
+        let branch = blobs.root_node().unwrap();
+        assert!(branch.is_branch() && branch.count >= 2, "{} children", branch.count);
+        let before = db.source.kept_bytes();
+        let items: Vec<_> = blobs.cursor().collect();
+        assert!(items.len() > 50 && items.iter().all(Result::is_ok), "{}", items.len());
+        // The root was read before the walk: the walk kept its leaves, one page each.
+        assert_eq!(db.source.kept_bytes() - before, usize::from(branch.count) * 4096);
     }
 }

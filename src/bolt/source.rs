@@ -191,6 +191,18 @@ impl Source {
         }
     }
 
+    /// Bytes read as asked for and kept so far (0 for a map).
+    #[cfg(test)]
+    pub fn kept_bytes(&self) -> usize {
+        match self {
+            Source::Lazy(l) => l
+                .arena
+                .lock()
+                .map_or(0, |a| a.blocks.len().saturating_sub(1) * BLOCK + a.used),
+            _ => 0,
+        }
+    }
+
     /// At least `len` bytes at `offset` were read as asked for and are kept.
     pub fn has_run(&self, offset: usize, len: usize) -> bool {
         match self {
