@@ -2,7 +2,8 @@
 //! removed before the process ends, as a failed export leaves nothing (README).
 //!
 //! ```text
-//! main thread, before any other:   block SIGINT, SIGTERM, SIGHUP (every thread inherits it)
+//! main thread, as export starts:   block SIGINT, SIGTERM, SIGHUP (every thread inherits it)
+//!   (before any other thread)
 //! watcher thread:                  sigwait -> remove the registered partial output
 //!                                  -> unblock, default action, raise: the process ends by
 //!                                     the signal, as it would have without us
@@ -33,7 +34,7 @@ fn signal_set() -> libc::sigset_t {
 }
 
 /// Blocks the signals in this thread (and every thread it starts) and starts the watcher.
-/// Call first in `main`, before any other thread exists.
+/// Call on the main thread before any other thread exists (export does, as it starts).
 pub fn install() {
     let set = signal_set();
     // SAFETY: `set` is initialised; the old mask is not asked for.
