@@ -442,7 +442,8 @@ impl<'a> Copier<'_, 'a> {
         match (e.inline, e.child) {
             (Some(i), _) => self.leaf(i, tree.bucket(&[e.key]), depth + 1, &here, partial),
             (None, Some(page)) if s.by_page.contains_key(&page) => {
-                self.page(page, tree.bucket(&[e.key]), depth + 1, &here, partial)
+                let mut seen = HashSet::default();
+                self.page(page, tree.bucket(&[e.key]), depth + 1, &here, partial, &mut seen)
             }
             (None, Some(page)) => partial.push(format!("{here}: page {page} is not a readable node")),
             (None, None) => partial.push(format!("{here}: inline bucket does not parse")),
@@ -450,14 +451,45 @@ impl<'a> Copier<'_, 'a> {
         true
     }
 
-    /// Copies the bucket whose root is `page` (a leaf, or a branch and its leaves).
-    fn page(&mut self, page: u64, tree: &mut Tree, depth: usize, at: &str, partial: &mut Vec<String>) {
+    /// Copies the bucket whose root is `page` (a leaf, or a branch and its leaves); `seen`:
+    /// the bucket's pages copied so far.
+    ///
+    /// Every page is charged to the budget, branches too, and a page met a second time in
+    /// one bucket (a cycle, or two branch elements naming one page: bbolt never shares one)
+    /// is said and not copied again: forged branches naming each other would otherwise be
+    /// walked once per path, 2^40 paths from a 40-page chain of two-element branches.
+    fn page(
+        &mut self,
+        page: u64,
+        tree: &mut Tree,
+        depth: usize,
+        at: &str,
+        partial: &mut Vec<String>,
+        seen: &mut HashSet<u64>,
+    ) {
         let s = self.s;
+        if self.exhausted {
+            partial.push(format!("{at}: not copied, the view's work budget is spent"));
+            return;
+        }
         let Some(&i) = s.by_page.get(&page) else {
             partial.push(format!("{at}: page {page} is not a readable node"));
             return;
         };
         let Some(n) = s.nodes.get(i) else { return };
+        if !seen.insert(page) {
+            partial.push(format!(
+                "{at}: page {page} reached a second time (a cycle or a shared page)"
+            ));
+            return;
+        }
+        let cost = 16 * (n.elems.len() as u64 + 1);
+        if self.budget < cost {
+            self.exhausted = true;
+            partial.push(format!("{at}: not copied, the view's work budget is spent"));
+            return;
+        }
+        self.budget -= cost;
         if n.leaf {
             self.leaf(i, tree, depth, at, partial);
             return;
@@ -467,8 +499,11 @@ impl<'a> Copier<'_, 'a> {
             return;
         }
         for e in &n.elems {
+            if self.exhausted {
+                break;
+            }
             if let Some(child) = e.child {
-                self.page(child, tree, depth + 1, at, partial);
+                self.page(child, tree, depth + 1, at, partial, seen);
             }
         }
     }
@@ -883,6 +918,75 @@ mod tests {
             .bucket_at(&[b"v1".as_slice(), b"ns", b"content", b"blob", b"sha256:aa"])
             .ok()??;
         b.get(b"size").ok()?.map(<[u8]>::to_vec)
+    }
+
+    /// A record's labels bucket whose root is a chain of branch pages, each naming the next
+    /// twice (and, `to_self`, one branch naming itself twice): each page is copied once and
+    /// every second visit is said, in time and memory linear in the pages, not one visit per
+    /// path (2^40 of them).
+    #[test]
+    fn branches_naming_one_page_twice_are_copied_once() {
+        for to_self in [false, true] {
+            let t = go_time(1_700_000_000);
+            let depth: u64 = if to_self { 1 } else { 40 };
+            let branch = |page: u64| {
+                let next = if to_self { page } else { page + 1 };
+                let child = |key: &'static [u8]| Elem {
+                    key,
+                    value: b"",
+                    bucket: false,
+                    child: Some(next),
+                    inline: None,
+                };
+                Node {
+                    page,
+                    leaf: false,
+                    overflow: 0,
+                    parent: None,
+                    elems: vec![child(b"a"), child(b"b")],
+                }
+            };
+            let mut record = leaf(10, &t, b"\x02");
+            record.elems.push(Elem {
+                key: b"labels",
+                value: b"",
+                bucket: true,
+                child: Some(20),
+                inline: None,
+            });
+            let mut nodes = vec![record];
+            nodes.extend((20..20 + depth).map(branch));
+            nodes.push(Node {
+                page: 20 + depth,
+                leaf: true,
+                overflow: 0,
+                parent: None,
+                elems: vec![elem(b"k", b"v")],
+            });
+            let scan = Scan {
+                by_page: nodes.iter().enumerate().map(|(i, n)| (n.page, i)).collect(),
+                nodes,
+                file_pages: 100,
+                ..Scan::default()
+            };
+            let r = Recovered {
+                records: vec![carved(0, 10, Some("ns"))],
+                ..Recovered::default()
+            };
+            let s = build(&scan, &r, None, Options::default(), Report::default());
+            assert_eq!(size_in_view(&s), Some(b"\x02".to_vec()), "to_self {to_self}");
+            let twice: Vec<&String> = s
+                .report
+                .partial
+                .iter()
+                .filter(|p| p.contains("reached a second time"))
+                .collect();
+            // One per branch, its second element naming the page its first one copied; both
+            // of a branch naming itself.
+            let want = if to_self { 2 } else { depth };
+            assert_eq!(twice.len() as u64, want, "to_self {to_self}: {:?}", s.report.partial);
+            assert!(twice[0].contains("/labels: page"), "{twice:?}");
+        }
     }
 
     #[test]
