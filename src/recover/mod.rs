@@ -107,6 +107,55 @@ pub fn recover(db: &Db) -> Recovered {
     recover_scanned(db, &s)
 }
 
+/// The current tree's records by name, for the carved records whose namespace did not
+/// survive: which namespaces hold a record of that kind and name (a snapshot without its
+/// namespace is named by its key alone, so a live `SNAPSHOTTER/…/KEY` counts too). Looked up,
+/// not searched: 40,000 namespace-less copies against as many live records took 12 s searched.
+struct LiveNames<'k> {
+    by_name: HashMap<(&'static str, &'k str), Vec<&'k RecordKey>>,
+    /// Live snapshots' names reversed, sorted: the names ending in `/KEY` are one range.
+    snapshots_reversed: Vec<(Vec<u8>, &'k RecordKey)>,
+}
+
+impl<'k> LiveNames<'k> {
+    fn of(live: &'k BTreeSet<RecordKey>) -> Self {
+        let mut by_name: HashMap<(&'static str, &'k str), Vec<&'k RecordKey>> = HashMap::default();
+        let mut snapshots_reversed = Vec::new();
+        for k in live {
+            by_name.entry((k.kind, k.name.as_str())).or_default().push(k);
+            if k.kind == "snapshot" {
+                snapshots_reversed.push((k.name.bytes().rev().collect::<Vec<u8>>(), k));
+            }
+        }
+        snapshots_reversed.sort();
+        LiveNames {
+            by_name,
+            snapshots_reversed,
+        }
+    }
+
+    /// The namespaces of the live records of `kind` named `name` (and, for a snapshot, whose
+    /// name ends in `/name`), in the live records' order.
+    fn namespaces(&self, kind: &'static str, name: &str) -> Vec<String> {
+        let mut found: Vec<&RecordKey> = self.by_name.get(&(kind, name)).cloned().unwrap_or_default();
+        if kind == "snapshot" {
+            let mut suffix: Vec<u8> = name.bytes().rev().collect();
+            suffix.push(b'/');
+            let from = self.snapshots_reversed.partition_point(|(r, _)| *r < suffix);
+            found.extend(
+                self.snapshots_reversed
+                    .get(from..)
+                    .unwrap_or_default()
+                    .iter()
+                    .take_while(|(r, _)| r.starts_with(&suffix))
+                    .map(|(_, k)| *k),
+            );
+            found.sort();
+        }
+        found.into_iter().map(|k| k.namespace.clone()).collect()
+    }
+}
+
 /// [`recover`] over a scan of `db` already made (the salvage view keeps the scan's nodes).
 pub fn recover_scanned(db: &Db, s: &Scan<'_>) -> Recovered {
     let mut damage = Damage::new();
@@ -157,17 +206,10 @@ pub fn recover_scanned(db: &Db, s: &Scan<'_>) -> Recovered {
     }
     let mut r = carve(s, &roots, &reach_current, &reach_previous);
     r.inferred_roots = inferred;
+    let elsewhere = LiveNames::of(&live);
     for c in &mut r.records {
         if let (None, Some(name)) = (&c.namespace, &c.name) {
-            // A snapshot without its namespace is named by its key alone.
-            let suffix = format!("/{name}");
-            c.live_elsewhere = live
-                .iter()
-                .filter(|k| {
-                    k.kind == c.kind && (k.name == *name || (c.kind == "snapshot" && k.name.ends_with(&suffix)))
-                })
-                .map(|k| k.namespace.clone())
-                .collect();
+            c.live_elsewhere = elsewhere.namespaces(c.kind, name);
         }
         if let (Some(ns), Some(name)) = (&c.namespace, &c.name) {
             let key = RecordKey {
@@ -682,6 +724,59 @@ fn fields<'s, 'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The live records' names looked up give what searching every one of them gave: the
+    /// namespaces holding the kind and name, a snapshot also by a name ending in `/KEY`, in
+    /// the live records' order, a namespace as often as it matches.
+    #[test]
+    fn live_names_looked_up_are_the_ones_searched() {
+        let key = |kind: &'static str, ns: &str, name: &str| RecordKey {
+            kind,
+            namespace: ns.to_string(),
+            name: name.to_string(),
+        };
+        let live: BTreeSet<RecordKey> = [
+            key("image", "a", "x:1"),
+            key("image", "b", "x:1"),
+            key("image", "b", "y:1"),
+            key("content", "a", "x:1"),
+            key("snapshot", "a", "overlayfs/k"),
+            key("snapshot", "a", "native/k"),
+            key("snapshot", "b", "overlayfs/deep/k"),
+            key("snapshot", "b", "k"),
+            key("snapshot", "c", "overlayfs/kk"),
+            key("snapshot", "c", "overlayfs/k/"),
+            key("snapshot", "d", "/k"),
+            key("lease", "a", "k"),
+        ]
+        .into_iter()
+        .collect();
+        let searched = |kind: &'static str, name: &str| -> Vec<String> {
+            let suffix = format!("/{name}");
+            live.iter()
+                .filter(|k| k.kind == kind && (k.name == name || (kind == "snapshot" && k.name.ends_with(&suffix))))
+                .map(|k| k.namespace.clone())
+                .collect()
+        };
+        let names = LiveNames::of(&live);
+        for kind in ["image", "content", "snapshot", "lease", "container"] {
+            for name in [
+                "x:1",
+                "y:1",
+                "k",
+                "kk",
+                "deep/k",
+                "",
+                "/k",
+                "k/",
+                "overlayfs/k",
+                "nothing",
+            ] {
+                assert_eq!(names.namespaces(kind, name), searched(kind, name), "{kind} {name:?}");
+            }
+        }
+        assert_eq!(names.namespaces("snapshot", "k"), ["a", "a", "b", "b", "d"]);
+    }
 
     fn node(keys: &[(&'static str, bool)]) -> Node<'static> {
         Node {
