@@ -349,11 +349,122 @@ fn status_anywhere(tx: &Tx<'_>, kind: &str, name: &str) -> Status {
     }
 }
 
-/// Where the namespaces `all` of a tree hold a record of `kind` named `name` (a snapshot by
-/// its key, in any snapshotter); `None` when a page on the way cannot be read.
-fn where_in_tree(all: &[(String, crate::bolt::Bucket<'_>)], kind: &str, name: &str) -> Option<BTreeSet<Location>> {
-    let key = key_bytes(name);
-    let below: &[&[u8]] = match kind {
+/// The record buckets of one kind in every namespace of a tree (a snapshot's: each of its
+/// snapshotters), with the keys of those that read in one walk: a name is asked of the buckets
+/// that hold it and of those whose keys did not read, rather than of every namespace (5,000
+/// lost records against 5,000 namespaces took 14.5 s asked of each). The answers are
+/// [`where_in_tree`]'s and [`status_anywhere`]'s: a bucket whose keys all read answers `None`
+/// for a name it does not hold, as asking it would.
+struct KindIndex<'a> {
+    /// A namespace's bucket for the kind (or its snapshotters) does not read.
+    damaged: bool,
+    /// Every record bucket of the kind: its namespace, its snapshotter (snapshots), the bucket.
+    buckets: Vec<(String, Option<String>, crate::bolt::Bucket<'a>)>,
+    /// The buckets holding each key, of those whose keys read, in bucket order.
+    by_key: HashMap<Vec<u8>, Vec<usize>>,
+    /// The buckets whose keys did not read: asked for every name.
+    unread: Vec<usize>,
+}
+
+impl<'a> KindIndex<'a> {
+    /// The index of `kind`'s records in the namespaces `all`; `None` for a kind not kept in
+    /// the namespaces' buckets.
+    fn new(all: &[(String, crate::bolt::Bucket<'a>)], kind: &str) -> Option<Self> {
+        let below = record_bucket(kind)?;
+        let mut index = KindIndex {
+            damaged: false,
+            buckets: Vec::new(),
+            by_key: HashMap::default(),
+            unread: Vec::new(),
+        };
+        for (ns, b) in all {
+            let bucket = match b.bucket_at(below) {
+                Ok(Some(bucket)) => bucket,
+                Ok(None) => continue,
+                Err(_) => {
+                    index.damaged = true;
+                    continue;
+                }
+            };
+            if kind == "snapshot" {
+                let mut d = Damage::new();
+                for (sn, sb) in records::sub_buckets(&bucket, "snapshots", &mut d) {
+                    index.buckets.push((ns.clone(), Some(sn), sb));
+                }
+                index.damaged |= !d.is_empty();
+            } else {
+                index.buckets.push((ns.clone(), None, bucket));
+            }
+        }
+        for (i, (_, _, b)) in index.buckets.iter().enumerate() {
+            let keys: Result<Vec<Vec<u8>>, _> = b.cursor().map(|item| item.map(|i| i.key.to_vec())).collect();
+            match keys {
+                Ok(keys) => keys
+                    .into_iter()
+                    .for_each(|k| index.by_key.entry(k).or_default().push(i)),
+                Err(_) => index.unread.push(i),
+            }
+        }
+        Some(index)
+    }
+
+    /// The buckets to ask for `key`, in bucket order.
+    fn candidates(&self, key: &[u8]) -> Vec<usize> {
+        let mut at: Vec<usize> = self.by_key.get(key).cloned().unwrap_or_default();
+        at.extend(&self.unread);
+        at.sort_unstable();
+        at.dedup();
+        at
+    }
+
+    /// [`where_in_tree`] of `name`.
+    fn locate(&self, name: &str) -> Option<BTreeSet<Location>> {
+        if self.damaged {
+            return None;
+        }
+        let key = key_bytes(name);
+        let mut found = BTreeSet::new();
+        for i in self.candidates(&key) {
+            let (ns, sn, b) = self.buckets.get(i)?;
+            if b.bucket(&key).ok()?.is_some() {
+                found.insert((ns.clone(), sn.clone()));
+            }
+        }
+        Some(found)
+    }
+
+    /// [`status_anywhere`] of `name`; `unknown`: the tree's namespaces do not all read.
+    fn status(&self, name: &str, unknown: bool) -> Status {
+        let key = key_bytes(name);
+        let (mut found, mut failed) = (BTreeSet::new(), BTreeSet::new());
+        for i in self.candidates(&key) {
+            let Some((ns, _, b)) = self.buckets.get(i) else {
+                continue;
+            };
+            match b.bucket(&key) {
+                Ok(Some(_)) => {
+                    found.insert(ns.as_str());
+                }
+                Ok(None) => {}
+                Err(_) => {
+                    failed.insert(ns.as_str());
+                }
+            }
+        }
+        // A namespace that has it answers, whatever its other snapshotters say.
+        let unknown = unknown || self.damaged || failed.iter().any(|ns| !found.contains(ns));
+        match (!found.is_empty(), unknown) {
+            (_, true) => Status::Unknown,
+            (true, false) => Status::Live,
+            (false, false) => Status::Deleted,
+        }
+    }
+}
+
+/// The bucket below a namespace's that holds the records of `kind` (a snapshot's, below that
+/// one its snapshotter's); `None` for a kind kept elsewhere.
+fn record_bucket(kind: &str) -> Option<&'static [&'static [u8]]> {
+    Some(match kind {
         "image" => &[b"images"],
         "content" => &[b"content", b"blob"],
         "ingest" => &[b"content", b"ingests"],
@@ -361,7 +472,14 @@ fn where_in_tree(all: &[(String, crate::bolt::Bucket<'_>)], kind: &str, name: &s
         "container" => &[b"containers"],
         "snapshot" => &[b"snapshots"],
         _ => return None,
-    };
+    })
+}
+
+/// Where the namespaces `all` of a tree hold a record of `kind` named `name` (a snapshot by
+/// its key, in any snapshotter); `None` when a page on the way cannot be read.
+fn where_in_tree(all: &[(String, crate::bolt::Bucket<'_>)], kind: &str, name: &str) -> Option<BTreeSet<Location>> {
+    let key = key_bytes(name);
+    let below = record_bucket(kind)?;
     let mut found = BTreeSet::new();
     for (ns, b) in all {
         let Some(bucket) = b.bucket_at(below).ok()? else {
@@ -603,6 +721,20 @@ fn build(s: &Scan<'_>, r: &Recovered, tx: Option<&Tx<'_>>, opts: Options, mut re
         let all = records::namespace_buckets(tx, &mut d);
         (all, d.is_empty())
     });
+    // What status_anywhere takes for unknown whatever the name: namespaces that do not read.
+    let unreadable = tx.is_some_and(|tx| matches!(tx.bucket_at(&[b"v1"]), Err(_) | Ok(None)))
+        || namespaces.as_ref().is_some_and(|(_, readable)| !readable);
+    // Each lost kind's records in the tree, indexed once.
+    let mut indexes: HashMap<&'static str, KindIndex<'_>> = HashMap::default();
+    if let Some((all, _)) = &namespaces {
+        for ((kind, _, _), _) in &lost {
+            if !indexes.contains_key(kind)
+                && let Some(index) = KindIndex::new(all, kind)
+            {
+                indexes.insert(kind, index);
+            }
+        }
+    }
     let mut where_cache: HashMap<(&'static str, String), Option<BTreeSet<Location>>> = HashMap::default();
     let mut holder_cache: HashMap<(usize, &'static str), Option<BTreeSet<Location>>> = HashMap::default();
     // The nodes whose bucket elements point at each page.
@@ -644,9 +776,13 @@ fn build(s: &Scan<'_>, r: &Recovered, tx: Option<&Tx<'_>>, opts: Options, mut re
                         let mut found = BTreeSet::new();
                         for e in hn.elems.iter().filter(|e| e.bucket) {
                             let sibling = records::key_name(e.key);
-                            let at = where_cache
-                                .entry((kind, sibling.clone()))
-                                .or_insert_with(|| where_in_tree(all, kind, &sibling));
+                            let at =
+                                where_cache
+                                    .entry((kind, sibling.clone()))
+                                    .or_insert_with(|| match indexes.get(kind) {
+                                        Some(index) => index.locate(&sibling),
+                                        None => where_in_tree(all, kind, &sibling),
+                                    });
                             found.extend(at.clone()?);
                         }
                         Some(found)
@@ -703,7 +839,11 @@ fn build(s: &Scan<'_>, r: &Recovered, tx: Option<&Tx<'_>>, opts: Options, mut re
             });
             continue;
         }
-        let status = tx.map_or(Status::Unknown, |tx| status_anywhere(tx, kind, &name));
+        let status = match (tx, indexes.get(kind)) {
+            (Some(_), Some(index)) => index.status(&name, unreadable),
+            (Some(tx), None) => status_anywhere(tx, kind, &name),
+            (None, _) => Status::Unknown,
+        };
         match status {
             // An old copy of a record the tree has (under a name we could not find).
             Status::Live => {
@@ -987,6 +1127,68 @@ mod tests {
             assert_eq!(twice.len() as u64, want, "to_self {to_self}: {:?}", s.report.partial);
             assert!(twice[0].contains("/labels: page"), "{twice:?}");
         }
+    }
+
+    /// The tree's records of each kind indexed once answer where and whether a name is, as
+    /// asking every namespace did: several namespaces, snapshotters, a name in two of them, a
+    /// name kept as a plain value, names nowhere.
+    #[test]
+    fn indexed_kinds_answer_as_every_namespace_asked() {
+        let mut root = Tree::new();
+        for ns in [b"a".as_slice(), b"b", b"c"] {
+            root.bucket(&[b"v1", ns]).put(b"x", b"y");
+        }
+        root.bucket(&[b"v1", b"a", b"images", b"x:1"]).put(b"createdat", b"t");
+        root.bucket(&[b"v1", b"b", b"images", b"x:1"]).put(b"createdat", b"t");
+        root.bucket(&[b"v1", b"b", b"images", b"y:1"]).put(b"createdat", b"t");
+        root.bucket(&[b"v1", b"b", b"images"]).put(b"plain", b"value");
+        for i in 0..200 {
+            root.bucket(&[b"v1", b"c", b"content", b"blob", format!("sha256:{i:03}").as_bytes()])
+                .put(b"size", b"\x02");
+        }
+        root.bucket(&[b"v1", b"a", b"snapshots", b"overlayfs", b"k"])
+            .put(b"kind", b"\x01");
+        root.bucket(&[b"v1", b"a", b"snapshots", b"native", b"k"])
+            .put(b"kind", b"\x01");
+        root.bucket(&[b"v1", b"c", b"snapshots", b"overlayfs", b"j"])
+            .put(b"kind", b"\x01");
+        root.bucket(&[b"v1", b"c", b"leases", b"l"]).put(b"createdat", b"t");
+        let db = Db::from_bytes("tree", crate::bolt::build::build(&root)).unwrap();
+        let tx = db.view(MetaChoice::Current).unwrap();
+        let mut d = Damage::new();
+        let all = records::namespace_buckets(&tx, &mut d);
+        assert!(d.is_empty() && all.len() == 3);
+        let names = [
+            "x:1",
+            "y:1",
+            "plain",
+            "sha256:007",
+            "sha256:199",
+            "sha256:200",
+            "k",
+            "j",
+            "l",
+            "",
+            "nothing",
+        ];
+        for kind in ["image", "content", "ingest", "lease", "container", "snapshot"] {
+            let index = KindIndex::new(&all, kind).unwrap();
+            for name in names {
+                assert_eq!(index.locate(name), where_in_tree(&all, kind, name), "{kind} {name}");
+                assert_eq!(
+                    index.status(name, false),
+                    status_anywhere(&tx, kind, name),
+                    "{kind} {name}"
+                );
+            }
+        }
+        let images = KindIndex::new(&all, "image").unwrap();
+        assert_eq!(images.status("x:1", false), Status::Live);
+        assert_eq!(images.status("x:1", true), Status::Unknown);
+        assert_eq!(images.status("z:1", false), Status::Deleted);
+        let snapshots = KindIndex::new(&all, "snapshot").unwrap();
+        assert_eq!(snapshots.locate("k").map(|l| l.len()), Some(2));
+        assert!(KindIndex::new(&all, "namespace").is_none());
     }
 
     #[test]
