@@ -26,6 +26,8 @@ c_inspect_all() { for ns in k8s.io moby; do "$1" --root "$ROOT" -n $ns inspect $
 c_inspect_one() { "$1" --root "$ROOT" -n moby inspect "$ONE"; }
 c_content() { "$1" --root "$ROOT" content --format json; }
 c_images() { "$1" --root "$ROOT" images --format json; }
+# The same listing against the reference doing ctr's work per record (size and platforms).
+c_images_ctr() { c_images "$1"; }
 # The names alone (`ctr images ls -q`): the records, no analysis.
 c_images_q() { "$1" --root "$ROOT" images -q; }
 c_du() { "$1" --root "$ROOT" du --format json; }
@@ -38,6 +40,7 @@ o_inspect_all() { "$ORACLE" -root "$ROOT" inspect; }
 o_content() { "$ORACLE" -root "$ROOT" content; }
 o_images() { "$ORACLE" -root "$ROOT" images; }
 o_images_q() { "$ORACLE" -root "$ROOT" images; }
+o_images_ctr() { "$ORACLE" -root "$ROOT" images-ctr; }
 o_du() { "$ORACLE" -root "$ROOT" du; }
 
 . "$(dirname "$0")/timing.sh"
