@@ -234,8 +234,12 @@ pub fn all_containers(
     problems: &mut StoreProblems,
 ) -> Vec<ContainerRef> {
     let mut all = docker_containers(docker, problems);
+    // Docker's containers by (namespace, ID), looked up, not searched: 40,000 containerd
+    // records searched one by one took 8 s. containerd's own keys are unique in a namespace.
+    let docker_ids: foldhash::HashSet<(String, String)> =
+        all.iter().map(|d| (d.namespace.clone(), d.id.clone())).collect();
     for c in containerd_containers(tx, damage) {
-        if !all.iter().any(|d| d.id == c.id && d.namespace == c.namespace) {
+        if !docker_ids.contains(&(c.namespace.clone(), c.id.clone())) {
             all.push(c);
         }
     }
