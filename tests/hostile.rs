@@ -289,6 +289,32 @@ fn a_newline_in_a_layout_entry_forges_no_line() {
     }
 }
 
+/// A template's execution error quotes the value it met (`range can't iterate over ...`): a
+/// label holding a terminal title sequence is escaped there as it is in the template's output.
+#[test]
+fn a_template_error_quoting_the_data_prints_no_raw_escape() {
+    let (_tmp, dir) = new_layout();
+    let hostile = "\u{1b}]0;PWNED\u{7}\u{1b}[31mRED\r";
+    let config = serde_json::json!({"architecture": "amd64", "os": "linux",
+        "config": {"Labels": {"k": hostile}}, "rootfs": {"type": "layers", "diff_ids": []}});
+    let (config, config_size) = put_blob(&dir, config.to_string().as_bytes());
+    let manifest = serde_json::json!({"schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config, "size": config_size},
+        "layers": []});
+    let (manifest, manifest_size) = put_blob(&dir, manifest.to_string().as_bytes());
+    name_x(&dir, &manifest, manifest_size);
+    let out = coldctr(&dir, &["inspect", "-f", "{{range .Config.Labels.k}}{{end}}", "x"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("range can't iterate over"), "{stderr}");
+    assert!(stderr.contains(r"\x1b]0;PWNED\x07"), "{stderr}");
+    assert!(
+        !stderr.contains(['\u{1b}', '\u{7}', '\r']),
+        "a raw control character: {stderr:?}"
+    );
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+}
+
 /// A fresh OCI layout (its `oci-layout` and an empty `blobs/sha256`) in a temporary directory.
 fn new_layout() -> (tempfile::TempDir, std::path::PathBuf) {
     let tmp = tempfile::tempdir().expect("tmp");

@@ -709,7 +709,11 @@ fn ps_template(
                 text.push('\n');
             }
             Err(e) => {
-                eprintln!("template parsing error: {e}");
+                // The error quotes the data (`range can't iterate over <value>`).
+                eprintln!(
+                    "{}",
+                    crate::text::escape_hazards(&format!("template parsing error: {e}"))
+                );
                 return Ok(outcome.worst(Outcome::No));
             }
         }

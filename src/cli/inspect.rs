@@ -223,7 +223,8 @@ pub(super) fn execute(t: &Template, json: &serde_json::Value, typed: Option<&Val
     // Data never puts escape sequences on the terminal; what the template wrote stays.
     let shown = |r: Result<String, TemplateError>| match r {
         Ok(text) => Ok(crate::text::escape_hazards(&format!("{text}\n")).into_owned()),
-        Err(e) => Err(format!("template parsing error: {e}")),
+        // An execution error quotes the data (`range can't iterate over <value>`): escaped too.
+        Err(e) => Err(crate::text::escape_hazards(&format!("template parsing error: {e}")).into_owned()),
     };
     let raw_value = || Value::from_json(json, Numbers::JsonNumber);
     let Some(typed) = typed else {
