@@ -145,6 +145,14 @@ fn text<'a>(b: &impl Fields<'a>, key: &[u8]) -> Result<Option<String>, BoltError
     Ok(b.get(key)?.map(string))
 }
 
+/// A value that names another record (a snapshot's parent or backend name, a container's
+/// snapshot key): read as record keys are ([`key_name`]), so that it meets the key it names
+/// whatever bytes both hold (containerd compares the bytes; a lossy reading of one side and an
+/// escaped one of the other never met for a backslash or a byte that is not UTF-8).
+fn name_in<'a>(b: &impl Fields<'a>, key: &[u8], damage: &mut Damage) -> Option<String> {
+    noted(b.get(key), damage).map(key_name)
+}
+
 /// The value of a lookup, with a read error recorded as damage instead of returned.
 fn noted<T>(r: Result<Option<T>, BoltError>, damage: &mut Damage) -> Option<T> {
     r.unwrap_or_else(|e| {
@@ -751,7 +759,9 @@ pub fn labels_with_prefix<'a>(b: &impl Fields<'a>, prefix: &str, damage: &mut Da
     for item in bucket.cursor() {
         match item {
             Ok(i) if !i.is_bucket && i.key.starts_with(prefix.as_bytes()) => {
-                out.push((key_name(i.key), string(i.value)));
+                // The values name records (gc.ref.*) or are plain text (gc.expire), which
+                // `key_name` leaves as it is: read as the keys they name are.
+                out.push((key_name(i.key), key_name(i.value)));
             }
             Ok(_) => {}
             Err(e) => damage.push(e),
@@ -1074,8 +1084,8 @@ pub fn containers_in(namespace: &str, ns: &Bucket<'_>, damage: &mut Damage) -> V
                 namespace: namespace.to_string(),
                 image: text_in(&b, b"image", damage).unwrap_or_default(),
                 runtime: runtime.and_then(|r| text_in(&r, b"name", damage)).unwrap_or_default(),
-                snapshotter: text_in(&b, b"snapshotter", damage).unwrap_or_default(),
-                snapshot_key: text_in(&b, b"snapshotKey", damage).unwrap_or_default(),
+                snapshotter: name_in(&b, b"snapshotter", damage).unwrap_or_default(),
+                snapshot_key: name_in(&b, b"snapshotKey", damage).unwrap_or_default(),
                 sandbox_id: text_in(&b, b"sandboxid", damage),
                 spec_type: noted(b.get(b"spec"), damage).and_then(|v| {
                     let a = any(v).map(|a| a.type_url.to_string());
@@ -1123,8 +1133,8 @@ pub fn snapshots_in(namespace: &str, ns: &Bucket<'_>, damage: &mut Damage) -> Ve
             out.push(Snapshot {
                 namespace: namespace.to_string(),
                 snapshotter: snapshotter.clone(),
-                backend_name: text_in(&b, b"name", damage),
-                parent: text_in(&b, b"parent", damage),
+                backend_name: name_in(&b, b"name", damage),
+                parent: name_in(&b, b"parent", damage),
                 children: keys(&b, b"children", damage),
                 created_at: time_in(&b, b"createdat", &what, damage),
                 updated_at: time_in(&b, b"updatedat", &what, damage),
@@ -1157,8 +1167,8 @@ pub fn snapshot_links_in(ns: &Bucket<'_>, label_prefix: &str, damage: &mut Damag
         for (key, b) in sub_buckets(&sb, "snapshots", damage) {
             out.push(SnapshotLink {
                 snapshotter: snapshotter.clone(),
-                backend_name: text_in(&b, b"name", damage),
-                parent: text_in(&b, b"parent", damage).filter(|p| !p.is_empty()),
+                backend_name: name_in(&b, b"name", damage),
+                parent: name_in(&b, b"parent", damage).filter(|p| !p.is_empty()),
                 labels: labels_with_prefix(&b, label_prefix, damage),
                 key,
             });
@@ -1199,7 +1209,7 @@ pub fn backend_snapshots(tx: &Tx<'_>, damage: &mut Damage) -> Vec<BackendSnapsho
                     .and_then(snapshot_kind)
                     .unwrap_or("Unknown")
                     .to_string(),
-                parent: text_in(&b, b"parent", damage),
+                parent: name_in(&b, b"parent", damage),
                 created_at: time_in(&b, b"createdat", &what, damage),
                 updated_at: time_in(&b, b"updatedat", &what, damage),
                 labels: labels(&b, b"labels", damage),

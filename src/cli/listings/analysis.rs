@@ -727,7 +727,7 @@ fn unpacked(s: &mut Walk<'_, '_, '_>, ns: &str, config: &str) -> Vec<Unpacked> {
             };
             u.snapshots += 1;
             let mut value = |k: &[u8]| match bucket.get(k) {
-                Ok(v) => v.map(records::string),
+                Ok(v) => v.map(records::key_name),
                 Err(e) => {
                     s.damage.push(e);
                     None
