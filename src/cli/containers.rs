@@ -865,12 +865,18 @@ pub fn container(global: &Global, args: ContainerArgs, out: &mut dyn Write) -> R
 }
 
 pub fn timeline(global: &Global, args: TimelineArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
-    let (inv, outcome) = gather(global, true)?;
+    let (inv, mut outcome) = gather(global, true)?;
     let meta_db = crate::containerd::root::root_of(&global.root)
         .join("io.containerd.metadata.v1.bolt/meta.db")
         .display()
         .to_string();
-    let events = containers::timeline::events(&inv, &meta_db);
+    let (events, unplaced) = containers::timeline::events(&inv, &meta_db);
+    for why in &unplaced {
+        super::warn(crate::text::one_line(why));
+    }
+    if !unplaced.is_empty() {
+        outcome = outcome.worst(Outcome::Damaged);
+    }
     match args.format {
         TimelineFormat::Jsonl => {
             for e in &events {

@@ -51,9 +51,14 @@ impl GoTime {
         if !(0..1_000_000_000).contains(&nanos) {
             return Err(TimeError::Nanos(nanos));
         }
-        let mut offset = if minutes == -1 { 0 } else { i32::from(minutes) * 60 };
+        // As Go's `UnmarshalBinary`: minutes times 60 plus, in version 2, the seconds byte
+        // read unsigned; UTC when the sum is -60 (minutes -1, no seconds), a fixed zone else.
+        let mut offset = i32::from(minutes) * 60;
         if version == 2 {
-            offset += i32::from(b.get(15).copied().unwrap_or(0) as i8);
+            offset += i32::from(b.get(15).copied().unwrap_or(0));
+        }
+        if offset == -60 {
+            offset = 0;
         }
         Ok(GoTime {
             unix: secs.wrapping_sub(UNIX_TO_INTERNAL),
@@ -123,11 +128,14 @@ impl GoTime {
         if self.offset == 0 {
             out.push(b'Z');
         } else {
-            out.push(if self.offset < 0 { b'-' } else { b'+' });
-            let abs = u64::from(self.offset.unsigned_abs());
-            out.digits(abs / 3600, 2);
+            // Go prints the offset in whole minutes, truncated toward zero, signed by what
+            // is left: -30 s is `+00:00`.
+            let minutes = self.offset / 60;
+            out.push(if minutes < 0 { b'-' } else { b'+' });
+            let abs = u64::from(minutes.unsigned_abs());
+            out.digits(abs / 60, 2);
             out.push(b':');
-            out.digits(abs / 60 % 60, 2);
+            out.digits(abs % 60, 2);
         }
         out.into_string()
     }
@@ -349,11 +357,38 @@ mod tests {
         if t.offset == 0 {
             s.push('Z');
         } else {
-            let abs = t.offset.unsigned_abs();
-            let sign = if t.offset < 0 { '-' } else { '+' };
-            s.push_str(&format!("{sign}{:02}:{:02}", abs / 3600, abs / 60 % 60));
+            // Go's `appendFormat`: `zone := offset / 60`, its sign, then hours and minutes.
+            let zone = t.offset / 60;
+            let sign = if zone < 0 { '-' } else { '+' };
+            let abs = zone.unsigned_abs();
+            s.push_str(&format!("{sign}{:02}:{:02}", abs / 60, abs % 60));
         }
         s
+    }
+
+    /// Version-2 times with a seconds byte, as Go 1.19's `UnmarshalBinary` and
+    /// `Format(time.RFC3339Nano)` print them (a Go program run on these bytes, `TZ=UTC`).
+    #[test]
+    fn version_2_offsets_read_and_print_as_go() {
+        let enc = |minutes: i16, seconds: u8| {
+            let mut b = vec![2u8];
+            b.extend_from_slice(&(1_700_000_000i64 + UNIX_TO_INTERNAL).to_be_bytes());
+            b.extend_from_slice(&0i32.to_be_bytes());
+            b.extend_from_slice(&minutes.to_be_bytes());
+            b.push(seconds);
+            b
+        };
+        for (minutes, seconds, go) in [
+            (0, 0xe2, "2023-11-14T22:17:06+00:03"),
+            (-1, 30, "2023-11-14T22:12:50+00:00"),
+            (-1, 0, "2023-11-14T22:13:20Z"),
+            (7, 7, "2023-11-14T22:20:27+00:07"),
+            (-2, 0, "2023-11-14T22:11:20-00:02"),
+        ] {
+            let t = GoTime::decode(&enc(minutes, seconds)).expect("decodes");
+            assert_eq!(t.rfc3339_nano(), go, "minutes {minutes}, seconds {seconds}");
+            assert_eq!(t.unix, 1_700_000_000, "the instant does not move with the zone");
+        }
     }
 
     #[test]

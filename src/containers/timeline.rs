@@ -52,11 +52,15 @@ pub struct Event {
 #[derive(Debug, Default)]
 pub struct ContainerdTimes {
     pub events: Vec<Event>,
+    /// The times that could not be placed (see [`Builder::push`]).
+    pub unplaced: Vec<String>,
 }
 
 struct Builder<'a> {
     source: &'a str,
     out: &'a mut Vec<Event>,
+    /// What could not be placed, one line each: said, never dropped in silence.
+    unplaced: &'a mut Vec<String>,
 }
 
 impl Builder<'_> {
@@ -71,7 +75,16 @@ impl Builder<'_> {
         name: Option<&str>,
     ) {
         let Some(t) = time else { return };
-        let Some(g) = parse_rfc3339(t) else { return };
+        let Some(g) = parse_rfc3339(t) else {
+            // A year past 9999 or an offset Go's parser refuses (only a hostile or damaged
+            // file holds one: containerd writes UTC): the event has no place in the order.
+            let ns = namespace.map(|n| format!(" in namespace {n}")).unwrap_or_default();
+            self.unplaced.push(format!(
+                "{}: {artifact} {id}{ns}: {desc} time {t:?} is not one Go's RFC 3339 parser reads; left out of the timeline",
+                self.source
+            ));
+            return;
+        };
         if g.unix <= -62_135_596_800 {
             // Go's zero time: never happened.
             return;
@@ -106,11 +119,12 @@ impl Builder<'_> {
 
 impl ContainerdTimes {
     pub fn read(root: &Root, tx: &Tx<'_>, damage: &mut Damage) -> ContainerdTimes {
-        let mut events = Vec::new();
+        let (mut events, mut unplaced) = (Vec::new(), Vec::new());
         let source = root.meta.path().display().to_string();
         let mut b = Builder {
             source: &source,
             out: &mut events,
+            unplaced: &mut unplaced,
         };
         for (ns, bucket) in records::namespace_buckets(tx, damage) {
             for i in records::images_in(&ns, &bucket, damage) {
@@ -173,15 +187,19 @@ impl ContainerdTimes {
                 );
             }
         }
-        ContainerdTimes { events }
+        ContainerdTimes { events, unplaced }
     }
 }
 
-fn entry_events(e: &Entry, meta_db: &str, out: &mut Vec<Event>) {
+fn entry_events(e: &Entry, meta_db: &str, out: &mut Vec<Event>, unplaced: &mut Vec<String>) {
     let ns = e.namespace.as_deref();
     if let Some(d) = &e.docker {
         let file = d.dir.join("config.v2.json").display().to_string();
-        let mut b = Builder { source: &file, out };
+        let mut b = Builder {
+            source: &file,
+            out,
+            unplaced,
+        };
         let name = Some(e.name.as_str());
         b.push(
             Some(&e.created),
@@ -214,7 +232,11 @@ fn entry_events(e: &Entry, meta_db: &str, out: &mut Vec<Event>) {
             (Source::Cri, _) => "cri container",
             _ => "containerd container",
         };
-        let mut b = Builder { source: meta_db, out };
+        let mut b = Builder {
+            source: meta_db,
+            out,
+            unplaced,
+        };
         let name = Some(e.name.as_str());
         b.push(
             r.created_at.as_deref(),
@@ -244,7 +266,11 @@ fn entry_events(e: &Entry, meta_db: &str, out: &mut Vec<Event>) {
             .as_ref()
             .map(|p| p.display().to_string())
             .unwrap_or_default();
-        let mut b = Builder { source: &file, out };
+        let mut b = Builder {
+            source: &file,
+            out,
+            unplaced,
+        };
         let name = Some(e.name.as_str());
         b.push(
             created.as_deref(),
@@ -273,11 +299,13 @@ fn entry_events(e: &Entry, meta_db: &str, out: &mut Vec<Event>) {
     }
 }
 
-/// Every event of the inventory, oldest first (ties in a fixed order).
-pub fn events(inv: &Inventory, meta_db: &str) -> Vec<Event> {
+/// Every event of the inventory, oldest first (ties in a fixed order), and the times that
+/// could not be placed.
+pub fn events(inv: &Inventory, meta_db: &str) -> (Vec<Event>, Vec<String>) {
     let mut out: Vec<Event> = inv.containerd.as_ref().map(|c| c.events.clone()).unwrap_or_default();
+    let mut unplaced: Vec<String> = inv.containerd.as_ref().map(|c| c.unplaced.clone()).unwrap_or_default();
     for e in &inv.entries {
-        entry_events(e, meta_db, &mut out);
+        entry_events(e, meta_db, &mut out, &mut unplaced);
     }
     out.sort_by(|a, b| {
         a.nanos
@@ -286,5 +314,5 @@ pub fn events(inv: &Inventory, meta_db: &str) -> Vec<Event> {
             .then_with(|| a.id.cmp(&b.id))
             .then_with(|| a.timestamp_desc.cmp(&b.timestamp_desc))
     });
-    out
+    (out, unplaced)
 }
