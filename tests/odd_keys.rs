@@ -96,7 +96,8 @@ fn coldctr(root: &Path, args: &[&str]) -> Output {
         .expect("run coldctr")
 }
 
-fn check(parent: &[u8], held: &[u8]) {
+/// `key_shown`: the odd parent key as every table shows it (`key_name`: `\\`, `\xNN`).
+fn check(parent: &[u8], held: &[u8], key_shown: &str) {
     let tmp = tempfile::tempdir().expect("tmp");
     store(tmp.path(), parent, held);
     let shown = |o: &Output| {
@@ -137,6 +138,17 @@ fn check(parent: &[u8], held: &[u8]) {
         shown(&mounts)
     );
 
+    // Both tables show the key once escaped, the same way.
+    for args in [&["snapshots"][..], &["snapshots", "tree"]] {
+        let o = coldctr(tmp.path(), args);
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", shown(&o));
+        let stdout = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            stdout.lines().any(|l| l.split_whitespace().any(|w| w == key_shown)),
+            "{args:?} does not show {key_shown}: {stdout}"
+        );
+    }
+
     // Every snapshot record has its backend record.
     let snapshots = coldctr(tmp.path(), &["snapshots", "--format", "json"]);
     assert_eq!(snapshots.status.code(), Some(0), "{}", shown(&snapshots));
@@ -149,10 +161,10 @@ fn check(parent: &[u8], held: &[u8]) {
 
 #[test]
 fn keys_with_a_backslash_are_met_by_the_values_naming_them() {
-    check(b"p\\q", b"g\\h");
+    check(b"p\\q", b"g\\h", r"p\\q");
 }
 
 #[test]
 fn keys_with_bytes_that_are_not_utf8_are_met_by_the_values_naming_them() {
-    check(b"p\xffq", b"g\xfeh");
+    check(b"p\xffq", b"g\xfeh", r"p\xffq");
 }

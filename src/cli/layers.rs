@@ -497,7 +497,9 @@ pub fn tree(global: &Global, args: TreeArgs, out: &mut dyn Write) -> Result<Outc
                 table::size_header("SIZE"),
                 "NAMESPACES",
                 "DIR",
-            ]);
+            ])
+            // Keys and namespaces are record names, escaped once already (`key_name`).
+            .names(&["SNAPSHOTTER", "KEY", "NAMESPACES"]);
             for r in &rows {
                 let indent = if args.target.is_some() {
                     String::new()
