@@ -4,9 +4,11 @@
 //! value meets the key it names; so must every command (a key is shown escaped, `\\` and
 //! `\xNN`, and the values naming it must be read the same way, or they never meet).
 //!
-//! The store is made at run time with the crate's own bbolt builder: a committed snapshot
-//! `P` (the odd key), an active one on it held by container `ctr1`, and a committed snapshot
-//! `G` (odd too) held only by a gc.ref label of a `gc.root` content record.
+//! The store is made at run time with the crate's own bbolt builder, every odd key holding
+//! the same odd part: a committed snapshot `p?q`, an active one on it held by container
+//! `ctr1`, a committed `g?h` held only by a gc.ref label of a `gc.root` content record, a
+//! committed `l?b` held only by a gc.ref label of `ctr1`, and container `ctr2` naming a
+//! snapshot `m?k` that is not recorded.
 
 use coldctr::bolt::build::{Tree, build};
 use std::path::Path;
@@ -21,14 +23,27 @@ fn time() -> Vec<u8> {
     t
 }
 
-/// Writes a containerd root at `root` whose odd keys are `parent` and `held`.
-fn store(root: &Path, parent: &[u8], held: &[u8]) {
+/// `part` between `a` and `b`: an odd key.
+fn odd(a: &str, part: &[u8], b: &str) -> Vec<u8> {
+    [a.as_bytes(), part, b.as_bytes()].concat()
+}
+
+/// Writes a containerd root at `root` whose odd keys hold `part`.
+fn store(root: &Path, part: &[u8]) {
+    let (parent, held, labeled) = (odd("p", part, "q"), odd("g", part, "h"), odd("l", part, "b"));
+    let (parent, held, labeled) = (parent.as_slice(), held.as_slice(), labeled.as_slice());
     let (active, digest) = (b"child".as_slice(), format!("sha256:{}", "a".repeat(64)));
     let backend = |id: u8, key: &[u8]| [b"default/".as_slice(), &[b'0' + id], b"/", key].concat();
     let mut meta = Tree::new();
     meta.bucket(&[b"v1"]).put(b"version", &[6]);
     let snapshots: &[&[u8]] = &[b"v1", b"default", b"snapshots", b"overlayfs"];
-    for (id, key, parent_key) in [(1, parent, None), (2, active, Some(parent)), (3, held, None)] {
+    let committed = [
+        (1, parent, None),
+        (2, active, Some(parent)),
+        (3, held, None),
+        (4, labeled, None),
+    ];
+    for (id, key, parent_key) in committed {
         let s = meta.bucket(&[snapshots, &[key][..]].concat());
         s.put(b"name", &backend(id, key));
         if let Some(p) = parent_key {
@@ -37,13 +52,18 @@ fn store(root: &Path, parent: &[u8], held: &[u8]) {
         s.put(b"createdat", &time());
         s.put(b"updatedat", &time());
     }
-    let c = meta.bucket(&[b"v1", b"default", b"containers", b"ctr1"]);
-    c.put(b"snapshotter", b"overlayfs");
-    c.put(b"snapshotKey", active);
-    c.put(b"createdat", &time());
-    c.put(b"updatedat", &time());
-    meta.bucket(&[b"v1", b"default", b"containers", b"ctr1", b"runtime"])
-        .put(b"name", b"io.containerd.runc.v2");
+    let missing = odd("m", part, "k");
+    for (id, key) in [(b"ctr1".as_slice(), active), (b"ctr2", missing.as_slice())] {
+        let c = meta.bucket(&[b"v1", b"default", b"containers", id]);
+        c.put(b"snapshotter", b"overlayfs");
+        c.put(b"snapshotKey", key);
+        c.put(b"createdat", &time());
+        c.put(b"updatedat", &time());
+        meta.bucket(&[b"v1", b"default", b"containers", id, b"runtime"])
+            .put(b"name", b"io.containerd.runc.v2");
+    }
+    meta.bucket(&[b"v1", b"default", b"containers", b"ctr1", b"labels"])
+        .put(b"containerd.io/gc.ref.snapshot.overlayfs", labeled);
     let blob: &[&[u8]] = &[b"v1", b"default", b"content", b"blob", digest.as_bytes()];
     let b = meta.bucket(blob);
     b.put(b"size", &[4]); // varint 2
@@ -58,6 +78,7 @@ fn store(root: &Path, parent: &[u8], held: &[u8]) {
         (1u8, parent, 3u8, None),
         (2, active, 2, Some(parent)),
         (3, held, 3, None),
+        (4, labeled, 3, None),
     ] {
         let s = backends.bucket(&[b"v1".as_slice(), b"snapshots", &backend(id, key)]);
         s.put(b"id", &[id]);
@@ -76,7 +97,7 @@ fn store(root: &Path, parent: &[u8], held: &[u8]) {
     let overlay = root.join("io.containerd.snapshotter.v1.overlayfs");
     std::fs::create_dir_all(&bolt).expect("mkdir");
     std::fs::write(bolt.join("meta.db"), build(&meta)).expect("meta.db");
-    for id in 1..=3 {
+    for id in 1..=4 {
         std::fs::create_dir_all(overlay.join(format!("snapshots/{id}/fs"))).expect("mkdir");
     }
     std::fs::create_dir_all(overlay.join("snapshots/2/work")).expect("mkdir");
@@ -96,10 +117,11 @@ fn coldctr(root: &Path, args: &[&str]) -> Output {
         .expect("run coldctr")
 }
 
-/// `key_shown`: the odd parent key as every table shows it (`key_name`: `\\`, `\xNN`).
-fn check(parent: &[u8], held: &[u8], key_shown: &str) {
+/// `part_shown`: the odd part as every table and message shows it (`key_name`: `\\`,
+/// `\xNN`), escaped once.
+fn check(part: &[u8], part_shown: &str) {
     let tmp = tempfile::tempdir().expect("tmp");
-    store(tmp.path(), parent, held);
+    store(tmp.path(), part);
     let shown = |o: &Output| {
         format!(
             "{}{}",
@@ -107,8 +129,11 @@ fn check(parent: &[u8], held: &[u8], key_shown: &str) {
             String::from_utf8_lossy(&o.stderr)
         )
     };
+    let parent = format!("p{part_shown}q");
+    let has_word = |text: &str, word: &str| text.lines().any(|l| l.split_whitespace().any(|w| w == word));
 
-    // containerd's collector removes nothing here: every snapshot is held.
+    // containerd's collector removes nothing here: every snapshot is held, `l?b` by a
+    // container's label.
     let gc = coldctr(tmp.path(), &["gc", "--format", "json"]);
     assert_eq!(gc.status.code(), Some(0), "{}", shown(&gc));
     let report: serde_json::Value = serde_json::from_slice(&gc.stdout).expect("gc json");
@@ -138,16 +163,29 @@ fn check(parent: &[u8], held: &[u8], key_shown: &str) {
         shown(&mounts)
     );
 
-    // Both tables show the key once escaped, the same way.
-    for args in [&["snapshots"][..], &["snapshots", "tree"]] {
-        let o = coldctr(tmp.path(), args);
-        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", shown(&o));
-        let stdout = String::from_utf8_lossy(&o.stdout);
-        assert!(
-            stdout.lines().any(|l| l.split_whitespace().any(|w| w == key_shown)),
-            "{args:?} does not show {key_shown}: {stdout}"
-        );
-    }
+    // A snapshot that is not recorded is named as the tables name keys.
+    let missing = coldctr(tmp.path(), &["mounts", "ctr2"]);
+    let said = format!("its snapshot default/m{part_shown}k (overlayfs) is not recorded");
+    assert!(
+        String::from_utf8_lossy(&missing.stderr).contains(&said),
+        "{}",
+        shown(&missing)
+    );
+
+    // The listing (KEY and PARENT), the tree and the timeline show the key escaped once.
+    let o = coldctr(tmp.path(), &["snapshots"]);
+    assert_eq!(o.status.code(), Some(0), "{}", shown(&o));
+    let listing = String::from_utf8_lossy(&o.stdout);
+    assert!(has_word(&listing, &parent), "{listing}");
+    let child = listing.lines().find(|l| l.contains("child")).unwrap_or_default();
+    assert!(has_word(child, &parent), "PARENT of child: {listing}");
+    let o = coldctr(tmp.path(), &["snapshots", "tree"]);
+    assert_eq!(o.status.code(), Some(0), "{}", shown(&o));
+    assert!(has_word(&String::from_utf8_lossy(&o.stdout), &parent), "{}", shown(&o));
+    let o = coldctr(tmp.path(), &["timeline"]);
+    assert_eq!(o.status.code(), Some(0), "{}", shown(&o));
+    let id = format!("overlayfs/{parent}");
+    assert!(has_word(&String::from_utf8_lossy(&o.stdout), &id), "{}", shown(&o));
 
     // Every snapshot record has its backend record.
     let snapshots = coldctr(tmp.path(), &["snapshots", "--format", "json"]);
@@ -161,10 +199,10 @@ fn check(parent: &[u8], held: &[u8], key_shown: &str) {
 
 #[test]
 fn keys_with_a_backslash_are_met_by_the_values_naming_them() {
-    check(b"p\\q", b"g\\h", r"p\\q");
+    check(b"\\", r"\\");
 }
 
 #[test]
-fn keys_with_bytes_that_are_not_utf8_are_met_by_the_values_naming_them() {
-    check(b"p\xffq", b"g\xfeh", r"p\xffq");
+fn keys_with_a_byte_that_is_not_utf8_are_met_by_the_values_naming_them() {
+    check(b"\xff", r"\xff");
 }

@@ -885,7 +885,10 @@ pub fn timeline(global: &Global, args: TimelineArgs, out: &mut dyn Write) -> Res
             }
         }
         TimelineFormat::Table => {
-            let mut t = Table::new(&["TIME", "WHAT", "ARTIFACT", "ID", "NAME", "NAMESPACE"]);
+            // IDs and namespaces are record names (image names, digests, snapshotter/key),
+            // escaped once already (`key_name`), or Docker's hex IDs.
+            let mut t =
+                Table::new(&["TIME", "WHAT", "ARTIFACT", "ID", "NAME", "NAMESPACE"]).names(&["ID", "NAMESPACE"]);
             for e in &events {
                 t.row(&[
                     e.datetime.clone(),

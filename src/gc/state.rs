@@ -482,14 +482,27 @@ fn leases(name: &str, b: &Bucket<'_>, damage: &mut Damage) -> Vec<LeaseRecord> {
 }
 
 fn containers(name: &str, b: &Bucket<'_>, damage: &mut Damage) -> Vec<ContainerRecord> {
+    let bucket = b.bucket(b"containers").ok().flatten();
     records::containers_in(name, b, damage)
         .into_iter()
-        .map(|c| ContainerRecord {
-            id: c.id,
-            image: c.image,
-            snapshotter: c.snapshotter,
-            snapshot_key: c.snapshot_key,
-            labels: gc_only(c.labels),
+        .map(|c| {
+            // The gc labels read again as every other record's are (`labels_with_prefix`: the
+            // values as keys are read, so a gc.ref naming an odd key meets it); what reading
+            // them meets was said by `containers_in` already.
+            let record = bucket
+                .as_ref()
+                .and_then(|cb| cb.bucket(&records::key_bytes(&c.id)).ok().flatten());
+            let labels = match record {
+                Some(r) => records::labels_with_prefix(&r, GC_LABEL_PREFIX, &mut Damage::new()),
+                None => gc_only(c.labels),
+            };
+            ContainerRecord {
+                id: c.id,
+                image: c.image,
+                snapshotter: c.snapshotter,
+                snapshot_key: c.snapshot_key,
+                labels,
+            }
         })
         .collect()
 }

@@ -223,8 +223,8 @@ impl Index {
                     out,
                     Some(format!(
                         "{}: parent {} has no record in the snapshotter's metadata.db",
-                        crate::text::escape(s.backend_key.as_bytes()),
-                        crate::text::escape(p.as_bytes())
+                        crate::text::one_line(&s.backend_key),
+                        crate::text::one_line(p)
                     )),
                 );
             };
@@ -233,8 +233,8 @@ impl Index {
                     out,
                     Some(format!(
                         "{}: parent chain loops back to {}",
-                        crate::text::escape(s.backend_key.as_bytes()),
-                        crate::text::escape(p.as_bytes())
+                        crate::text::one_line(&s.backend_key),
+                        crate::text::one_line(p)
                     )),
                 );
             }

@@ -310,7 +310,8 @@ pub fn resolve(
 }
 
 /// The snapshot of container `c`, or why it has none (its record names none, its
-/// snapshotter's metadata.db was not read, it is not recorded).
+/// snapshotter's metadata.db was not read, it is not recorded). Its names are shown as the
+/// listings show them: key names come escaped once (`key_name`), so `one_line` only.
 pub fn container_snapshot(index: &Index, c: &ContainerRef) -> Result<Resolved, String> {
     match index.by_name(&c.namespace, &c.snapshotter, &c.snapshot_key) {
         Some(snap) => Ok(Resolved {
@@ -321,25 +322,25 @@ pub fn container_snapshot(index: &Index, c: &ContainerRef) -> Result<Resolved, S
         None if c.snapshot_key.is_empty() => Err(format!(
             "container {}: its containerd record in namespace {} names no snapshot (dockerd's \
              containers are found through the Docker data root's containers/<id>)",
-            crate::text::escape(c.id.as_bytes()),
-            crate::text::escape(c.namespace.as_bytes()),
+            crate::text::one_line(&c.id),
+            crate::text::one_line(&c.namespace),
         )),
         // Its snapshotter's records were not read (a metadata.db missing, damaged, or in a
         // directory that is a symlink: said as damage): not "not recorded".
         None if !index.snapshotters.contains(&c.snapshotter) => Err(format!(
             "container {}: its snapshot {}/{} ({}) cannot be looked up: the {} snapshotter's metadata.db was not read",
-            crate::text::escape(c.id.as_bytes()),
-            crate::text::escape(c.namespace.as_bytes()),
-            crate::text::escape(c.snapshot_key.as_bytes()),
-            crate::text::escape(c.snapshotter.as_bytes()),
-            crate::text::escape(c.snapshotter.as_bytes()),
+            crate::text::one_line(&c.id),
+            crate::text::one_line(&c.namespace),
+            crate::text::one_line(&c.snapshot_key),
+            crate::text::one_line(&c.snapshotter),
+            crate::text::one_line(&c.snapshotter),
         )),
         None => Err(format!(
             "container {}: its snapshot {}/{} ({}) is not recorded",
-            crate::text::escape(c.id.as_bytes()),
-            crate::text::escape(c.namespace.as_bytes()),
-            crate::text::escape(c.snapshot_key.as_bytes()),
-            crate::text::escape(c.snapshotter.as_bytes()),
+            crate::text::one_line(&c.id),
+            crate::text::one_line(&c.namespace),
+            crate::text::one_line(&c.snapshot_key),
+            crate::text::one_line(&c.snapshotter),
         )),
     }
 }

@@ -797,6 +797,7 @@ pub fn snapshots(global: &Global, args: ListArgs, out: &mut dyn Write) -> Result
                     "NAMESPACE",
                     "SNAPSHOTTER",
                     "KEY",
+                    "PARENT",
                 ]);
                 for r in rows {
                     let kind = match (&r.kind, backends.opened(&r.record.snapshotter)) {
