@@ -647,6 +647,47 @@ fn timeline_has_every_recorded_time() {
     }
 }
 
+/// A config.v2.json without `Created`: dockerd reads Go's zero time there, so the container
+/// has no Created event, and nothing is said of it (exit 0), as `ps` accepts the file.
+#[test]
+fn timeline_takes_a_missing_created_as_the_zero_time() {
+    let node = unpack();
+    // The first container, in name order, that was started (it keeps a Started event).
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(node.docker().join("containers"))
+        .expect("containers")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    dirs.sort();
+    let read = |p: &Path| -> Option<Value> { serde_json::from_str(&std::fs::read_to_string(p).ok()?).ok() };
+    let (file, mut config) = dirs
+        .iter()
+        .map(|d| d.join("config.v2.json"))
+        .find_map(|f| {
+            let c = read(&f)?;
+            let started = c["State"]["StartedAt"].as_str()?;
+            (!started.starts_with("0001-")).then_some((f, c))
+        })
+        .expect("a started container");
+    let id = config["ID"].as_str().expect("ID").to_string();
+    config.as_object_mut().expect("object").remove("Created");
+    std::fs::write(&file, config.to_string()).expect("write");
+    let r = run(&node.root(), &["timeline", "--format", "jsonl"]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(!r.stderr.contains("left out of the timeline"), "{}", r.stderr);
+    let events = lines_json(&r.stdout);
+    assert!(
+        !events
+            .iter()
+            .any(|e| e["timestamp_desc"] == "Container Created" && e["id"] == id.as_str()),
+        "{id}: a Created event from no time"
+    );
+    assert!(
+        events.iter().any(|e| e["id"] == id.as_str()),
+        "{id}: its other events stay"
+    );
+}
+
 /// Nanoseconds of an RFC 3339 UTC time, for ordering ("" is the smallest).
 fn instant(t: &str) -> (String, u64) {
     let Some((sec, frac)) = t.trim_end_matches('Z').split_once('.') else {

@@ -134,7 +134,8 @@ pub struct Sources<'a> {
 /// RFC 3339 to the second, in UTC (`2026-11-29T18:52:00Z`); as given when it does not parse.
 pub use crate::containerd::gotime::utc_seconds as short_time;
 
-fn is_zero_time(t: &str) -> bool {
+/// Go's zero time, or no time at all (dockerd reads a missing `Created` as the zero time).
+pub(crate) fn is_zero_time(t: &str) -> bool {
     t.is_empty() || t.starts_with("0001-01-01T00:00:00")
 }
 

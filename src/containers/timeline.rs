@@ -202,7 +202,8 @@ fn entry_events(e: &Entry, meta_db: &str, out: &mut Vec<Event>, unplaced: &mut V
         };
         let name = Some(e.name.as_str());
         b.push(
-            Some(&e.created),
+            // A config.v2.json without `Created` is dockerd's zero time: never happened.
+            Some(e.created.as_str()).filter(|t| !super::is_zero_time(t)),
             "Container Created",
             "docker container",
             ns,
