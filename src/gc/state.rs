@@ -586,7 +586,8 @@ fn sandboxes(b: &Bucket<'_>, damage: &mut Damage) -> Vec<SandboxRecord> {
 }
 
 fn ingest_listing(root: &Root, content: &Path, damage: &mut Damage) -> (Vec<IngestDir>, Vec<String>) {
-    if root.content_problem().is_some() {
+    // An archive has no ingest directory to list (its path is the archive file).
+    if root.content_problem().is_some() || root.archive.is_some() {
         return (Vec::new(), Vec::new());
     }
     let dirs = match blobs::ingests(root) {
@@ -612,6 +613,10 @@ fn ingest_listing(root: &Root, content: &Path, damage: &mut Damage) -> (Vec<Inge
 /// Every `io.containerd.snapshotter.v1.<name>` directory (a symlink is not entered).
 fn snapshotters(root: &Root, mode: ReadMode, damage: &mut Damage) -> Vec<Snapshotter> {
     const PREFIX: &str = "io.containerd.snapshotter.v1.";
+    // An archive holds no snapshotter (its path is the archive file, no directory).
+    if root.archive.is_some() {
+        return Vec::new();
+    }
     let mut names: Vec<String> = match std::fs::read_dir(&root.dir) {
         Ok(entries) => entries
             .flatten()
