@@ -267,26 +267,40 @@ fn reached_by(images: &[records::Image], content: &[ContentRow]) -> HashMap<Stri
     let children: HashMap<&str, Vec<&str>> = content
         .iter()
         .map(|r| {
-            let kids = r
+            // Each child once: a manifest naming one layer 400,000 times has one child.
+            let mut kids: Vec<&str> = r
                 .record
                 .labels
                 .iter()
                 .filter(|(k, _)| k.starts_with("containerd.io/gc.ref.content"))
                 .map(|(_, v)| v.as_str())
                 .collect();
+            kids.sort_unstable();
+            kids.dedup();
             (r.record.digest.as_str(), kids)
         })
         .collect();
+    // What each target reaches, walked once per target, not once per image naming it (4,096
+    // names of one manifest walked it 4,096 times).
+    let mut reach: HashMap<&str, Vec<&str>> = HashMap::default();
     let mut out: HashMap<String, Vec<String>> = HashMap::default();
     for image in images {
-        let mut seen = foldhash::HashSet::default();
-        let mut stack = vec![image.target.digest.as_str()];
-        while let Some(d) = stack.pop() {
-            if !seen.insert(d) {
-                continue;
+        let target = image.target.digest.as_str();
+        let reached = reach.entry(target).or_insert_with(|| {
+            let mut seen = foldhash::HashSet::default();
+            let mut order = Vec::new();
+            let mut stack = vec![target];
+            while let Some(d) = stack.pop() {
+                if !seen.insert(d) {
+                    continue;
+                }
+                order.push(d);
+                stack.extend(children.get(d).into_iter().flatten().copied());
             }
-            out.entry(d.to_string()).or_default().push(image.name.clone());
-            stack.extend(children.get(d).into_iter().flatten().copied());
+            order
+        });
+        for d in reached.iter() {
+            out.entry((*d).to_string()).or_default().push(image.name.clone());
         }
     }
     out
