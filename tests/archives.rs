@@ -412,6 +412,43 @@ fn hostile_archives_are_reported_never_followed() {
     assert_eq!(left.len(), 1);
 }
 
+/// A docker-archive's manifest.json naming one layer 300,000 times in one entry: that image
+/// is left out and named (`entries-over-limit`, exit 3), the next entry's image is read, and
+/// memory stays bounded (it was 7 GB for 16 million names before the limit).
+#[test]
+fn a_docker_archive_naming_too_many_layers_leaves_that_image_out() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let config = br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#;
+    let layer = tar_of(&[("f", b'0', "", b"x")]);
+    let many = vec!["l.tar"; 300_000];
+    let manifest = serde_json::json!([
+        {"Config": "c.json", "RepoTags": ["many:1"], "Layers": many},
+        {"Config": "c.json", "RepoTags": ["few:1"], "Layers": ["l.tar"]},
+    ])
+    .to_string();
+    let tar = tar_of(&[
+        ("c.json", b'0', "", config),
+        ("l.tar", b'0', "", &layer),
+        ("manifest.json", b'0', "", manifest.as_bytes()),
+    ]);
+    let path = tmp.path().join("many.tar");
+    std::fs::write(&path, tar).expect("write");
+    let out = run(&["--root", path.to_str().expect("utf-8"), "images", "--format", "json"]);
+    assert_eq!(out.code, Some(3), "{}", out.stderr);
+    let names: Vec<String> = json(&out)
+        .as_array()
+        .expect("rows")
+        .iter()
+        .filter_map(|r| r["name"].as_str().map(str::to_string))
+        .collect();
+    assert_eq!(names, ["docker.io/library/few:1"], "{}", out.stderr);
+    assert!(
+        out.stderr.contains("300000 layer names would pass the 262144"),
+        "{}",
+        out.stderr
+    );
+}
+
 /// A PAX `path` record holding a NUL: Go's archive/tar refuses the header (`parsePAXRecord`
 /// -> `validPAXRecord`: no NUL in `path`, `linkpath`, `uname`, `gname`, checked by a Go 1.19.8
 /// program: `archive/tar: invalid tar header`), so `ctr images import` and `docker load` stop

@@ -931,6 +931,12 @@ const DOCKER_LAYER: &str = "application/vnd.docker.image.rootfs.diff.tar";
 const DOCKER_LAYER_GZIP: &str = "application/vnd.docker.image.rootfs.diff.tar.gzip";
 const DOCKER_LAYER_ZSTD: &str = "application/vnd.docker.image.rootfs.diff.tar.zstd";
 
+/// The most layer names of a docker-archive's manifest.json made into manifests, over all its
+/// entries. Each becomes a descriptor in memory (and the manifests are held whole): a 64 KiB
+/// gzip'd manifest.json naming one layer 16 million times took 7 GB before the built manifest
+/// met the 64 MiB document limit. `docker save` writes one name per layer of each image.
+const MAX_LAYER_NAMES: usize = 1 << 18;
+
 /// The entries of a legacy docker-archive: a manifest made per manifest.json entry.
 fn docker_entries(archive: &mut Archive, problems: &mut Vec<Problem>) -> Vec<Entry> {
     let Some(bytes) = archive.small("manifest.json", problems, "docker-archive-invalid") else {
@@ -950,8 +956,22 @@ fn docker_entries(archive: &mut Archive, problems: &mut Vec<Problem>) -> Vec<Ent
         positions: positions(&archive.index),
         layers: HashMap::default(),
     };
+    let mut layer_names = 0usize;
     for (position, e) in list.into_iter().enumerate() {
         let at = format!("manifest.json entry @{position}");
+        let names = e.layers.as_ref().map_or(0, Vec::len);
+        if layer_names.saturating_add(names) > MAX_LAYER_NAMES {
+            problems.push(Problem::error(
+                "entries-over-limit",
+                at,
+                format!(
+                    "image left out: its {names} layer names would pass the {MAX_LAYER_NAMES} read \
+                     from one manifest.json (coldctr's own limit: each becomes a descriptor in memory)"
+                ),
+            ));
+            continue;
+        }
+        layer_names += names;
         match docker_manifest(archive, &mut seen, &e, &at, problems) {
             Some(manifest) => {
                 let digest = Digest::sha256_of(&manifest);
