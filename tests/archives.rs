@@ -449,6 +449,26 @@ fn a_docker_archive_naming_too_many_layers_leaves_that_image_out() {
     );
 }
 
+/// A manifest.json holding more strings than are read (1.1 million layer names): refused
+/// whole before it is decoded, named, exit 3 (16 million names aborted on an allocation).
+#[test]
+fn a_docker_archive_manifest_of_millions_of_strings_is_refused_before_decoding() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let many = vec!["l"; 1_100_000];
+    let manifest = serde_json::json!([{"Config": "c.json", "RepoTags": ["many:1"], "Layers": many}]).to_string();
+    let tar = tar_of(&[("manifest.json", b'0', "", manifest.as_bytes())]);
+    let path = tmp.path().join("strings.tar");
+    std::fs::write(&path, tar).expect("write");
+    let out = run(&["--root", path.to_str().expect("utf-8"), "images", "--format", "json"]);
+    assert_eq!(out.code, Some(3), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("quote characters: more than the 1048576 strings read"),
+        "{}",
+        out.stderr
+    );
+}
+
 /// A PAX `path` record holding a NUL: Go's archive/tar refuses the header (`parsePAXRecord`
 /// -> `validPAXRecord`: no NUL in `path`, `linkpath`, `uname`, `gname`, checked by a Go 1.19.8
 /// program: `archive/tar: invalid tar header`), so `ctr images import` and `docker load` stop

@@ -937,11 +937,30 @@ const DOCKER_LAYER_ZSTD: &str = "application/vnd.docker.image.rootfs.diff.tar.zs
 /// met the 64 MiB document limit. `docker save` writes one name per layer of each image.
 const MAX_LAYER_NAMES: usize = 1 << 18;
 
+/// The most strings a docker-archive's manifest.json may hold to be read at all (about 40 MB
+/// of them in memory); 65,536 entries of ten strings each are under it.
+const MAX_MANIFEST_STRINGS: usize = 1 << 20;
+
 /// The entries of a legacy docker-archive: a manifest made per manifest.json entry.
 fn docker_entries(archive: &mut Archive, problems: &mut Vec<Problem>) -> Vec<Entry> {
     let Some(bytes) = archive.small("manifest.json", problems, "docker-archive-invalid") else {
         return Vec::new();
     };
+    // Every string of it becomes one in memory before any limit on entries or layers can be
+    // applied (16 million layer names: an abort on a 512 MiB allocation). Quotes bound the
+    // strings from above; `docker save` writes a few per layer and entry.
+    let quotes = memchr::memchr_iter(b'"', &bytes).count();
+    if quotes > 2 * MAX_MANIFEST_STRINGS {
+        problems.push(Problem::error(
+            "entries-over-limit",
+            "manifest.json",
+            format!(
+                "{quotes} quote characters: more than the {MAX_MANIFEST_STRINGS} strings read \
+                 (coldctr's own limit: each becomes one in memory); no image read"
+            ),
+        ));
+        return Vec::new();
+    }
     let read =
         layout::read_as_go::<Option<Vec<DockerEntry>>>(&bytes, &DOCKER_MANIFEST_JSON, "[]archive.manifestDotJSON");
     let list: Vec<DockerEntry> = match read {
