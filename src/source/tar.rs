@@ -481,7 +481,7 @@ fn index_keeping<R: ReadAt + ?Sized + Sync>(src: &R, keep: Option<Kept>) -> Resu
         return Ok((index, None));
     }
     let section = Section { src, pos: 0, end: len };
-    let mut input = Streamed(decompressor(section, compression));
+    let mut input = Streamed(decompressor(section, compression, Some(len)));
     let (mut index, kept) = index_input(&mut input, keep)?;
     index.compression = compression;
     Ok((index, kept))
@@ -495,7 +495,7 @@ pub fn index_reader(mut r: impl Read + Send) -> Result<TarIndex, TarError> {
     let head = head.get(..n).unwrap_or_default();
     let compression = sniff(head);
     let whole = io::Cursor::new(head.to_vec()).chain(r);
-    let mut input = Streamed(decompressor(whole, compression));
+    let mut input = Streamed(decompressor(whole, compression, None));
     let (mut index, _) = index_input(&mut input, None)?;
     index.compression = compression;
     Ok(index)
@@ -508,16 +508,26 @@ pub fn decompressed<'a, S: ReadAt + Send + 'a>(
     compression: Compression,
 ) -> io::Result<Box<dyn Read + Send + 'a>> {
     let end = src.size()?;
-    Ok(decompressor(Section { src, pos: 0, end }, compression))
+    Ok(decompressor(Section { src, pos: 0, end }, compression, Some(end)))
 }
 
-/// The tar stream inside `r`.
-fn decompressor<'a>(r: impl Read + Send + 'a, compression: Compression) -> Box<dyn Read + Send + 'a> {
-    match compression {
-        Compression::None => Box::new(r),
+/// The tar stream inside `r`; of `compressed` bytes when known, capped as layers are
+/// (`verify::layers::capped`: a 3.6 MB zstd archive of a 100 GiB member of zeros was
+/// decompressed whole, silently, 13 s for each pass over it).
+fn decompressor<'a>(
+    r: impl Read + Send + 'a,
+    compression: Compression,
+    compressed: Option<u64>,
+) -> Box<dyn Read + Send + 'a> {
+    let stream: Box<dyn Read + Send + 'a> = match compression {
+        Compression::None => return Box::new(r),
         // Every gzip member, one after another, as Go's gzip.Reader reads them.
         Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(r)),
         Compression::Zstd => Box::new(ZstdFrames::new(BufReader::new(r))),
+    };
+    match compressed {
+        Some(len) => Box::new(crate::verify::layers::capped(stream, len)),
+        None => stream,
     }
 }
 
@@ -1259,6 +1269,45 @@ fn checksum_ok(block: &[u8; BLOCK as usize]) -> bool {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+
+    /// A zstd archive of one member of `size` zero bytes, written by hand: a raw block with the
+    /// header, then RLE blocks of 128 KiB of zeros (4 bytes each, 32,768:1).
+    fn zstd_of_zeros(size: u64) -> Vec<u8> {
+        // Magic; a frame header with no content size, no checksum; a 2^17-byte window.
+        let mut z = vec![0x28, 0xb5, 0x2f, 0xfd, 0x00, 7 << 3];
+        let block = |last: bool, kind: u32, len: u32| {
+            let h = u32::from(last) | (kind << 1) | (len << 3);
+            [h as u8, (h >> 8) as u8, (h >> 16) as u8]
+        };
+        z.extend_from_slice(&block(false, 0, 512));
+        z.extend_from_slice(&header(b"zeros", b'0', size, b""));
+        let mut left = size + 1024; // the data, then the two zero blocks that end the tar
+        while left > 0 {
+            let n = left.min(128 << 10);
+            left -= n;
+            z.extend_from_slice(&block(left == 0, 1, n as u32));
+            z.push(0);
+        }
+        z
+    }
+
+    /// The archive's own stream is capped as layers are: 1.25 GiB out of 40 KB is refused
+    /// (a decompression bomb), named, and not read to its end.
+    #[test]
+    fn an_archive_stream_past_the_decompression_cap_is_refused() {
+        let bomb = zstd_of_zeros(5 << 28);
+        assert!(bomb.len() < 48 << 10, "{} bytes", bomb.len());
+        let said = match index_at(&bomb[..]) {
+            Ok(ix) => format!("{:?}", ix.problems),
+            Err(e) => e.to_string(),
+        };
+        assert!(said.contains("decompression bomb"), "{said}");
+        // Under the cap the same construction reads: one member of its size.
+        let fine = zstd_of_zeros(1 << 20);
+        let ix = index_at(&fine[..]).expect("indexes");
+        assert_eq!(ix.members.len(), 1);
+        assert_eq!(ix.members.first().map(|m| m.size), Some(1 << 20));
+    }
 
     /// A ustar header for `name` (at most 100 bytes), sealed with its checksum.
     fn header(name: &[u8], typeflag: u8, size: u64, link: &[u8]) -> [u8; 512] {

@@ -79,8 +79,14 @@ pub fn uncompressed(file: impl Read + 'static, compressed: u64, compression: Com
 /// Decompressed bytes allowed per compressed byte (plus 1 GiB), see [`diff_id`].
 const MAX_RATIO: u64 = 4096;
 
+/// `inner`, the decompression of `compressed` bytes, failing past [`MAX_RATIO`]:1 plus 1 GiB:
+/// the cap every decompression of untrusted data goes through (layers, image archives).
+pub(crate) fn capped<R: Read>(inner: R, compressed: u64) -> Capped<R> {
+    Capped::new(inner, compressed.saturating_mul(MAX_RATIO).saturating_add(1 << 30))
+}
+
 /// A reader that fails once more than `limit` bytes have come out of it.
-struct Capped<R> {
+pub(crate) struct Capped<R> {
     inner: R,
     left: u64,
     limit: u64,
@@ -101,7 +107,7 @@ impl<R: Read> Read for Capped<R> {
         let n = self.inner.read(buf)?;
         self.left = self.left.checked_sub(n as u64).ok_or_else(|| {
             std::io::Error::other(format!(
-                "decompressed stream exceeds {} bytes ({MAX_RATIO}:1 plus 1 GiB): a decompression bomb? not hashed further",
+                "decompressed stream exceeds {} bytes ({MAX_RATIO}:1 plus 1 GiB): a decompression bomb? not read further",
                 self.limit
             ))
         })?;
