@@ -230,6 +230,63 @@ fn sparse_map_0x1(records: &std::collections::BTreeMap<Vec<u8>, Vec<u8>>) -> Res
         .collect()
 }
 
+/// Whether PAX `records` (GNU sparse 0.0's pairs joined into `GNU.sparse.map`) make a sparse
+/// member, as Go's `readGNUSparsePAXHeaders` decides: `Some(false)` for version 0.0 or 0.1
+/// (`GNU.sparse.major`/`minor`, or neither and a `GNU.sparse.map`), `Some(true)` for 1.0
+/// (its map in the data), `None` for no sparse member (any other version included: Go reads
+/// it as a regular file, its `GNU.sparse.*` records ignored).
+pub(crate) fn pax_sparse_version(records: &std::collections::BTreeMap<Vec<u8>, Vec<u8>>) -> Option<bool> {
+    let get = |k: &[u8]| records.get(k).map(Vec::as_slice).unwrap_or_default();
+    let (major, minor) = (get(SPARSE_MAJOR), get(SPARSE_MINOR));
+    match (major, minor) {
+        (b"0", b"0" | b"1") => Some(false),
+        (b"1", b"0") => Some(true),
+        _ if !major.is_empty() || !minor.is_empty() => None,
+        _ if !get(SPARSE_MAP).is_empty() => Some(false),
+        _ => None,
+    }
+}
+
+/// A PAX sparse member's expanded size: `GNU.sparse.size`, else `GNU.sparse.realsize`, else
+/// `stored`; a given one that is no number is Go's `ErrHeader`.
+fn pax_sparse_size(records: &std::collections::BTreeMap<Vec<u8>, Vec<u8>>, stored: u64) -> Result<i64, String> {
+    let get = |k: &[u8]| records.get(k).map(Vec::as_slice).unwrap_or_default();
+    let given = if get(SPARSE_SIZE).is_empty() {
+        get(SPARSE_REALSIZE)
+    } else {
+        get(SPARSE_SIZE)
+    };
+    if given.is_empty() {
+        return Ok(i64::try_from(stored).unwrap_or(i64::MAX));
+    }
+    pax_int(given).ok_or_else(|| {
+        format!(
+            "a GNU sparse size {} that is not a number as Go reads one",
+            shown(given)
+        )
+    })
+}
+
+/// Why Go's reader refuses the header of a PAX sparse member of version 0.0 or 0.1 whose
+/// stored size is `stored` (its size or map unreadable, its map invalid), if it does. A 1.0
+/// member's map is in its data, which an index of headers does not read.
+pub(crate) fn pax_sparse_refused(
+    records: &std::collections::BTreeMap<Vec<u8>, Vec<u8>>,
+    stored: u64,
+) -> Option<String> {
+    if pax_sparse_version(records) != Some(false) {
+        return None;
+    }
+    let size = match pax_sparse_size(records, stored) {
+        Ok(size) => size,
+        Err(why) => return Some(why),
+    };
+    match sparse_map_0x1(records) {
+        Ok(map) => sparse_map_refused(&map, size),
+        Err(why) => Some(why),
+    }
+}
+
 /// Reads members one after another; the caller reads or skips each one's data.
 pub struct Reader<R: Read> {
     r: R,
@@ -597,31 +654,14 @@ impl<R: Read> Reader<R> {
         at: u64,
     ) -> io::Result<Option<(Vec<Fragment>, i64)>> {
         let get = |k: &[u8]| records.get(k).map(Vec::as_slice).unwrap_or_default();
-        let (major, minor) = (get(SPARSE_MAJOR), get(SPARSE_MINOR));
-        let v1 = match (major, minor) {
-            (b"0", b"0" | b"1") => false,
-            (b"1", b"0") => true,
-            _ if !major.is_empty() || !minor.is_empty() => return Ok(None),
-            _ if !get(SPARSE_MAP).is_empty() => false,
-            _ => return Ok(None),
+        let Some(v1) = pax_sparse_version(records) else {
+            return Ok(None);
         };
         if !get(SPARSE_NAME).is_empty() {
             e.name = get(SPARSE_NAME).to_vec();
         }
-        let mut size = i64::try_from(e.size).unwrap_or(i64::MAX);
-        let given = if get(SPARSE_SIZE).is_empty() {
-            get(SPARSE_REALSIZE)
-        } else {
-            get(SPARSE_SIZE)
-        };
-        if !given.is_empty() {
-            size = pax_int(given).ok_or_else(|| {
-                io::Error::other(format!(
-                    "a GNU sparse size {} that is not a number as Go reads one ({LAYER_REFUSED}), for the member at offset {at}",
-                    shown(given)
-                ))
-            })?;
-        }
+        let size = pax_sparse_size(records, e.size)
+            .map_err(|why| io::Error::other(format!("{why} ({LAYER_REFUSED}), for the member at offset {at}")))?;
         let map = if v1 {
             self.sparse_map_1x0(at)?
         } else {

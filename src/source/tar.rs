@@ -691,6 +691,9 @@ impl<R: Read> Input for Streamed<R> {
 #[derive(Clone, Default)]
 struct Pax {
     records: HashMap<String, String>,
+    /// The `GNU.sparse.*` records as bytes, the last of each key, 0.0's offset/numbytes
+    /// pairs joined into one `GNU.sparse.map` (as Go's `parsePAX` joins them).
+    sparse: std::collections::BTreeMap<Vec<u8>, Vec<u8>>,
     bytes: u64,
 }
 
@@ -708,6 +711,17 @@ impl Pax {
         self.bytes = self.bytes.saturating_add(data.len() as u64);
         if self.bytes > MAX_PAX {
             return Err(format!("PAX records over {MAX_PAX} bytes"));
+        }
+        let mut pairs: Vec<Vec<u8>> = Vec::new();
+        for (key, value) in &records {
+            if key == b"GNU.sparse.offset" || key == b"GNU.sparse.numbytes" {
+                pairs.push(value.clone());
+            } else if key.starts_with(b"GNU.sparse.") {
+                self.sparse.insert(key.clone(), value.clone());
+            }
+        }
+        if !pairs.is_empty() {
+            self.sparse.insert(b"GNU.sparse.map".to_vec(), pairs.join(&b','));
         }
         for (key, value) in records {
             let key = String::from_utf8_lossy(&key).into_owned();
@@ -972,7 +986,10 @@ fn member(
     let (pax_size, pax_uid, pax_gid, pax_mtime) = (lookup("size"), lookup("uid"), lookup("gid"), lookup("mtime"));
     // As Go's `Reader.next` (the layer reader's rule): a GNU long name or link wins over the
     // PAX path or linkpath, whichever came first; a sparse member's `GNU.sparse.name` over both.
-    let raw_name = pending.sparse_name.unwrap_or_else(|| {
+    // Only a member Go takes for a PAX sparse one (a version it knows, or a map) is one: its
+    // `GNU.sparse.name` renames it; any other's `GNU.sparse.*` records are ignored, as Go's.
+    let pax_sparse = typeflag != b'S' && crate::overlay::layertar::pax_sparse_version(&pax.sparse).is_some();
+    let raw_name = pending.sparse_name.filter(|_| pax_sparse).unwrap_or_else(|| {
         crate::overlay::layertar::settled_name(pending.long_name, pending.pax_path, header_name(block))
     });
     let raw_link = crate::overlay::layertar::settled_name(
@@ -1038,7 +1055,12 @@ fn member(
         mtime = v;
     }
 
-    let sparse = typeflag == b'S' || pax.records.keys().any(|k| k.starts_with("GNU.sparse."));
+    let sparse = typeflag == b'S' || pax_sparse;
+    // Go's reader refuses a 0.x sparse header whose size or map does not read, or whose map
+    // is not ordered within the file (`validateSparseEntries`): docker load stops there.
+    if pax_sparse && let Some(why) = crate::overlay::layertar::pax_sparse_refused(&pax.sparse, size) {
+        return Err(ix.stop(hoff, &raw_name, bad(format!("{why} ({ARCHIVE_REFUSED})"))));
+    }
     let mut kind = match typeflag {
         0 if raw_name.ends_with(b"/") => MemberKind::Dir,
         b'0' | 0 | b'7' => MemberKind::File,
@@ -2037,8 +2059,24 @@ pub(crate) mod tests {
         t.extend(header(b"link", b'2', 5, b"blob"));
         file(&mut t, "after", b"z");
         entry(&mut t, b"sparse", b'S', b"map", b"");
-        entry(&mut t, b"PaxHeaders/p", b'x', &pax(&[("GNU.sparse.major", b"1")]), b"");
+        // A 1.0 PAX sparse member (Go's reader takes it for one; its map is in its data).
+        let v1: &[(&str, &[u8])] = &[("GNU.sparse.major", b"1"), ("GNU.sparse.minor", b"0")];
+        entry(&mut t, b"PaxHeaders/p", b'x', &pax(v1), b"");
         file(&mut t, "pax-sparse", b"map");
+        // Records Go ignores, being of no version it knows or no sparse member at all: a
+        // regular file, its own name kept (Go 1.19's archive/tar reads each so).
+        entry(&mut t, b"PaxHeaders/q", b'x', &pax(&[("GNU.sparse.major", b"2")]), b"");
+        file(&mut t, "unknown-version", b"data");
+        entry(&mut t, b"PaxHeaders/r", b'x', &pax(&[("GNU.sparse.size", b"5")]), b"");
+        file(&mut t, "size-only", b"data");
+        entry(
+            &mut t,
+            b"PaxHeaders/s",
+            b'x',
+            &pax(&[("GNU.sparse.name", b"renamed")]),
+            b"",
+        );
+        file(&mut t, "name-only", b"data");
         entry(&mut t, b"fifo", b'6', b"", b"");
         end(&mut t);
         let ix = both(&t);
@@ -2049,12 +2087,55 @@ pub(crate) mod tests {
         assert_eq!(ix.get("sparse").unwrap().kind, MemberKind::Other(b'S'));
         assert_eq!(ix.get("pax-sparse").unwrap().kind, MemberKind::Other(b'S'));
         assert_eq!(ix.get("fifo").unwrap().kind, MemberKind::Other(b'6'));
+        for name in ["unknown-version", "size-only", "name-only"] {
+            assert_eq!(ix.get(name).unwrap().kind, MemberKind::File, "{name}");
+        }
+        assert!(ix.get("renamed").is_none());
         let found: Vec<_> = ix.problems.iter().map(|(_, n, p)| (n.as_str(), p)).collect();
         assert!(matches!(found[0], ("link", TarProblem::BadHeader(_))));
         assert_eq!(
             found[1..],
             [("sparse", &TarProblem::Sparse), ("pax-sparse", &TarProblem::Sparse)]
         );
+    }
+
+    /// A 0.1 PAX sparse header whose map Go refuses stops the index there (Go's reader
+    /// returns `ErrHeader`: docker load and ctr import stop), named; a valid one is a sparse
+    /// member (its content not read).
+    #[test]
+    fn pax_sparse_maps_go_refuses_stop_the_index() {
+        let sparse = |numblocks: &[u8], map: &[u8]| {
+            let mut t = Vec::new();
+            let records: &[(&str, &[u8])] = &[
+                ("GNU.sparse.major", b"0"),
+                ("GNU.sparse.minor", b"1"),
+                ("GNU.sparse.size", b"10"),
+                ("GNU.sparse.numblocks", numblocks),
+                ("GNU.sparse.map", map),
+            ];
+            entry(&mut t, b"PaxHeaders/x", b'x', &pax(records), b"");
+            file(&mut t, "x", b"data");
+            file(&mut t, "after", b"z");
+            end(&mut t);
+            t
+        };
+        let ok = index_at(&sparse(b"1", b"2,4")[..]).expect("indexes");
+        assert_eq!(ok.get("x").unwrap().kind, MemberKind::Other(b'S'));
+        assert!(ok.get("after").is_some());
+        for (numblocks, map, why) in [
+            (&b"3"[..], &b"2,4"[..], "a GNU.sparse.map of 2 numbers for 3 entries"),
+            (b"1", b"8,4", "past the end of the file"),
+            (b"x", b"2,4", "not a count"),
+        ] {
+            let said = match index_at(&sparse(numblocks, map)[..]) {
+                Ok(ix) => {
+                    assert!(ix.get("after").is_none(), "read past the refused header");
+                    format!("{:?}", ix.problems)
+                }
+                Err(e) => e.to_string(),
+            };
+            assert!(said.contains(why), "{why}: {said}");
+        }
     }
 
     fn sample() -> Vec<u8> {
