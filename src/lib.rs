@@ -43,6 +43,7 @@ pub mod overlay;
 pub mod paths;
 pub mod pipeline;
 pub mod recover;
+pub mod short_copy;
 pub mod source;
 pub mod template;
 pub mod text;

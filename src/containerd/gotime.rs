@@ -196,7 +196,7 @@ impl TimeText {
         // Only ASCII is ever written (checked eight bytes at a time, where the lossy reading
         // walked it chunk by chunk: a quarter of this function).
         std::str::from_utf8(self.bytes.get(..self.len).unwrap_or_default())
-            .map(str::to_owned)
+            .map(crate::short_copy::string)
             .unwrap_or_default()
     }
 }

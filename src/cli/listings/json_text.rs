@@ -90,7 +90,13 @@ impl<'b> JsonText<'b> {
     pub(super) fn key(&mut self, key: &str) {
         self.member();
         self.escaped(key);
-        self.out.extend_from_slice(if self.pretty { b": " } else { b":" });
+        // Each separator a constant of its own: a length chosen at run time is a call to
+        // `memcpy` (see `crate::short_copy`), and this is written for every member.
+        if self.pretty {
+            self.out.extend_from_slice(b": ");
+        } else {
+            self.out.push(b':');
+        }
     }
 
     /// An array's next element: what comes before it. Its value is written next.
@@ -137,11 +143,15 @@ impl<'b> JsonText<'b> {
     }
 
     pub(super) fn boolean(&mut self, b: bool) {
-        self.out.extend_from_slice(if b { b"true" } else { b"false" });
+        if b {
+            self.out.extend_from_slice(b"true");
+        } else {
+            self.out.extend_from_slice(b"false");
+        }
     }
 
     pub(super) fn integer(&mut self, n: impl itoa::Integer) {
-        self.out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+        crate::short_copy::append(self.out, itoa::Buffer::new().format(n).as_bytes());
     }
 
     /// A string, or null for none (serde's `Option`).
@@ -202,7 +212,8 @@ impl<'b> JsonText<'b> {
     fn newline(&mut self) {
         self.out.push(b'\n');
         for _ in 0..self.depth {
-            self.out.extend_from_slice(b"  ");
+            self.out.push(b' ');
+            self.out.push(b' ');
         }
     }
 
@@ -215,8 +226,9 @@ impl<'b> JsonText<'b> {
             .iter()
             .fold(false, |any, &b| any | (b < 0x20) | (b == b'"') | (b == b'\\'));
         if plain {
+            self.out.reserve(bytes.len() + 2);
             self.out.push(b'"');
-            self.out.extend_from_slice(bytes);
+            crate::short_copy::append(self.out, bytes);
             self.out.push(b'"');
             return;
         }
