@@ -1419,3 +1419,145 @@ fn ctr_images_import_loads_the_same_names_and_digests() {
         assert_eq!(listed.len(), 3, "{format}: {listed:?}");
     }
 }
+
+/// containerd's varint (`binary.PutVarint`: zigzag, then 7 bits a byte).
+fn varint(n: i64) -> Vec<u8> {
+    let mut z = ((n << 1) ^ (n >> 63)) as u64;
+    let mut out = Vec::new();
+    while z >= 0x80 {
+        out.push((z as u8) | 0x80);
+        z >>= 7;
+    }
+    out.push(z as u8);
+    out
+}
+
+/// A manifest whose layer descriptor gives the wrong size is damage of the image that has
+/// it, whichever descriptor of that blob the export meets first: the same verdict for the
+/// wrong size after the right one in one manifest, before it, and for another image that
+/// gives the right size (never blamed for the wrong one). verify names those manifests.
+#[test]
+fn a_descriptor_of_the_wrong_size_is_its_images_damage_in_any_order() {
+    use coldctr::bolt::build::{Tree, build};
+    let dir = tmp();
+    let root = dir.path().join("root");
+    let blobs = root.join("io.containerd.content.v1.content/blobs/sha256");
+    std::fs::create_dir_all(&blobs).unwrap();
+    let mut meta = Tree::new();
+    meta.bucket(&[b"v1"]).put(b"version", &[6]);
+    let mut time = vec![1u8];
+    time.extend_from_slice(&(1_700_000_000i64 + 62_135_596_800).to_be_bytes());
+    time.extend_from_slice(&0i32.to_be_bytes());
+    time.extend_from_slice(&(-1i16).to_be_bytes());
+    // A blob file and its content record; its descriptor.
+    let mut put_blob = |bytes: &[u8], media_type: &str| {
+        let hex = sha256_hex(bytes);
+        std::fs::write(blobs.join(&hex), bytes).unwrap();
+        let digest = format!("sha256:{hex}");
+        let r = meta.bucket(&[b"v1", b"default", b"content", b"blob", digest.as_bytes()]);
+        r.put(b"size", &varint(bytes.len() as i64));
+        r.put(b"createdat", &time);
+        r.put(b"updatedat", &time);
+        serde_json::json!({"mediaType": media_type, "digest": digest, "size": bytes.len()})
+    };
+    let layer = put_blob(b"not much of a layer", "application/vnd.oci.image.layer.v1.tar");
+    let config = put_blob(
+        serde_json::json!({
+            "architecture": "amd64",
+            "os": "linux",
+            "rootfs": {"type": "layers", "diff_ids": [layer["digest"]]},
+        })
+        .to_string()
+        .as_bytes(),
+        "application/vnd.oci.image.config.v1+json",
+    );
+    let mut wrong = layer.clone();
+    wrong["size"] = (layer["size"].as_i64().unwrap() + 1000).into();
+    let mut targets = Vec::new();
+    for (name, layers) in [
+        ("good", vec![layer.clone()]),
+        ("after", vec![layer.clone(), wrong.clone()]),
+        ("before", vec![wrong.clone(), layer.clone()]),
+    ] {
+        let m = serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": config,
+            "layers": layers,
+        });
+        targets.push((
+            name,
+            put_blob(m.to_string().as_bytes(), "application/vnd.oci.image.manifest.v1+json"),
+        ));
+    }
+    for (name, target) in &targets {
+        let full = format!("docker.io/library/{name}:1");
+        let image = meta.bucket(&[b"v1", b"default", b"images", full.as_bytes()]);
+        image.put(b"createdat", &time);
+        image.put(b"updatedat", &time);
+        let t = meta.bucket(&[b"v1", b"default", b"images", full.as_bytes(), b"target"]);
+        t.put(b"digest", target["digest"].as_str().unwrap().as_bytes());
+        t.put(b"mediatype", target["mediaType"].as_str().unwrap().as_bytes());
+        t.put(b"size", &varint(target["size"].as_i64().unwrap()));
+    }
+    let bolt = root.join("io.containerd.metadata.v1.bolt");
+    std::fs::create_dir_all(&bolt).unwrap();
+    std::fs::write(bolt.join("meta.db"), build(&meta)).unwrap();
+
+    let said = format!(
+        "damaged: file is {} bytes, the descriptor says {}",
+        layer["size"], wrong["size"]
+    );
+    let export = |refs: &[&str]| {
+        let mut args = vec!["-n", "default", "export", "-o", "-"];
+        args.extend(refs.iter().map(|r| match *r {
+            "good" => "good:1",
+            "after" => "after:1",
+            _ => "before:1",
+        }));
+        coldctr(&root, &args)
+    };
+    let o = export(&["good"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!o.stdout.is_empty());
+    for refs in [
+        &["after"][..],
+        &["before"],
+        &["good", "after"],
+        &["good", "before"],
+        &["before", "good"],
+        &["after", "good"],
+    ] {
+        let o = export(refs);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(3), "{refs:?}: {err}");
+        assert!(o.stdout.is_empty(), "{refs:?}: something written");
+        let bad = refs.iter().find(|r| **r != "good").unwrap();
+        let named = format!("{bad}:1: blob {}", layer["digest"].as_str().unwrap());
+        assert!(err.contains(&named), "{refs:?}: {err}");
+        assert!(err.contains(&said), "{refs:?}: {err}");
+        assert!(!err.contains("good:1: blob"), "{refs:?}: the sound image blamed: {err}");
+    }
+    // verify says the same of the two manifests (invalid-document), and nothing of the rest.
+    let v = coldctr(&root, &["verify", "--format", "json"]);
+    assert_eq!(v.status.code(), Some(3), "{}", stderr(&v));
+    let report: Value = serde_json::from_slice(&v.stdout).unwrap();
+    let text = report.to_string();
+    let bad: Vec<&str> = targets
+        .iter()
+        .filter(|(n, _)| *n != "good")
+        .map(|(_, t)| t["digest"].as_str().unwrap())
+        .collect();
+    for digest in &bad {
+        assert!(text.contains(digest), "{digest} not named: {text}");
+    }
+    assert!(
+        !text.contains(targets[0].1["digest"].as_str().unwrap()),
+        "the sound manifest named: {text}"
+    );
+    assert_eq!(text.matches("invalid-document").count(), 2, "{text}");
+    assert!(
+        text.contains(&format!("the descriptor says {} bytes", wrong["size"])),
+        "{text}"
+    );
+}

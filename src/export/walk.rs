@@ -30,9 +30,12 @@ pub struct Exporter<'a, 'r> {
     /// What is planned so far; handed over by [`Exporter::into_plan`] (kept in step with
     /// the side indexes below, so not changed from outside).
     plan: Plan,
-    /// Digests found missing or damaged, with the fault, to report it again for the next image
-    /// that needs the blob (a blob in the plan was found sound: shared layers are checked once).
-    faults: BTreeMap<String, (Fault, String)>,
+    /// Blobs found missing or damaged, by digest and the size their descriptor gave, with the
+    /// fault, to report it again for the next image that needs the blob as that size (a blob
+    /// in the plan was found sound: shared layers are checked once). The size is part of the
+    /// key: a descriptor that gives the wrong size is that descriptor's fault, not the fault of
+    /// one that gives the right size, whichever comes first.
+    faults: BTreeMap<(String, i64), (Fault, String)>,
     /// Indexes walked for the current image and what they gave: an index reached again (a
     /// cycle, or one named twice) is not walked again, so hostile graphs stay linear.
     indexes: BTreeMap<String, Option<DockerEntry>>,
@@ -204,12 +207,12 @@ impl<'a, 'r> Exporter<'a, 'r> {
             {
                 Ok(data) => data,
                 Err((fault, why)) => {
-                    self.fail(label, &target.digest, fault, why);
+                    self.fail(label, target, fault, why);
                     return Ok(target.clone());
                 }
             };
             let Ok(index) = document::decode::<Index>(&data) else {
-                self.fail(label, &target.digest, Fault::Damaged, "not an index".into());
+                self.fail(label, target, Fault::Damaged, "not an index".into());
                 return Ok(target.clone());
             };
             let mut children: Vec<Descriptor> = index
@@ -449,9 +452,13 @@ impl<'a, 'r> Exporter<'a, 'r> {
         if let Some(planned) = self.plan.blobs.get(&desc.digest) {
             // A blob planned as a layer is not read as a document (it never was).
             let again = planned.document.then(|| (planned.size, planned.image.clone()));
-            return again.and_then(|(size, first)| self.read_again(desc, &digest, label, size, &first));
+            let (size, first) = again?;
+            if !self.sized_as_planned(desc, size, label) {
+                return None;
+            }
+            return self.read_again(desc, &digest, label, size, &first);
         }
-        if self.faulted_before(&desc.digest, label) {
+        if self.faulted_before(desc, label) {
             return None;
         }
         let data = match self.fetch_checked(desc, &digest, desc.size) {
@@ -459,7 +466,7 @@ impl<'a, 'r> Exporter<'a, 'r> {
             Err((fault, why)) => {
                 // Damage is always said; a missing document only when the caller needs it.
                 if required || fault != Fault::Missing {
-                    self.fail(label, &desc.digest, fault, why);
+                    self.fail(label, desc, fault, why);
                 }
                 return None;
             }
@@ -512,7 +519,12 @@ impl<'a, 'r> Exporter<'a, 'r> {
     /// Plans a layer: recorded, a regular file of the descriptor's size; in salvage mode also
     /// hashed now, so that a damaged one is left out before anything is written.
     fn layer(&mut self, desc: &Descriptor, label: &str) {
-        if self.plan.blobs.contains_key(&desc.digest) || self.faulted_before(&desc.digest, label) {
+        if let Some(planned) = self.plan.blobs.get(&desc.digest) {
+            let size = planned.size;
+            self.sized_as_planned(desc, size, label);
+            return;
+        }
+        if self.faulted_before(desc, label) {
             return;
         }
         let digest = match Digest::parse(&desc.digest) {
@@ -525,12 +537,12 @@ impl<'a, 'r> Exporter<'a, 'r> {
             Ok(None) => {
                 return self.fail(
                     label,
-                    &desc.digest,
+                    desc,
                     Fault::Missing,
                     format!("no content record in namespace {}", self.namespace),
                 );
             }
-            Err(e) => return self.fail(label, &desc.digest, Fault::Damaged, e.to_string()),
+            Err(e) => return self.fail(label, desc, Fault::Damaged, e.to_string()),
         }
         let size = u64::try_from(desc.size).unwrap_or(0);
         let checked = match self.root.open_blob(&digest) {
@@ -545,7 +557,7 @@ impl<'a, 'r> Exporter<'a, 'r> {
             Ok(_) => Ok(()),
         };
         match checked {
-            Err((fault, why)) => self.fail(label, &desc.digest, fault, why),
+            Err((fault, why)) => self.fail(label, desc, fault, why),
             Ok(()) => {
                 self.plan.blobs.insert(
                     desc.digest.clone(),
@@ -560,22 +572,35 @@ impl<'a, 'r> Exporter<'a, 'r> {
         }
     }
 
-    /// Whether `digest` was found at fault before; if so the fault is reported again for
-    /// `image`.
-    fn faulted_before(&mut self, digest: &str, image: &str) -> bool {
-        match self.faults.get(digest).cloned() {
+    /// Whether the blob `desc` names was found at fault before, at the size it gives; if so
+    /// the fault is reported again for `image`.
+    fn faulted_before(&mut self, desc: &Descriptor, image: &str) -> bool {
+        match self.faults.get(&(desc.digest.clone(), desc.size)).cloned() {
             None => false,
             Some((fault, detail)) => {
-                self.problem(image, digest, fault, detail);
+                self.problem(image, &desc.digest, fault, detail);
                 true
             }
         }
     }
 
-    /// Records a blob's fault, for this image and the next ones that need it.
-    fn fail(&mut self, image: &str, digest: &str, fault: Fault, detail: String) {
-        self.faults.insert(digest.to_string(), (fault, detail.clone()));
-        self.problem(image, digest, fault, detail);
+    /// Records a blob's fault, for this image and the next ones that need it at this size.
+    fn fail(&mut self, image: &str, desc: &Descriptor, fault: Fault, detail: String) {
+        self.faults
+            .insert((desc.digest.clone(), desc.size), (fault, detail.clone()));
+        self.problem(image, &desc.digest, fault, detail);
+    }
+
+    /// Whether `desc` gives the size of the blob as planned (its file's, checked then); a
+    /// descriptor that gives another is damage of the image that has it, as it would have
+    /// been had it come first.
+    fn sized_as_planned(&mut self, desc: &Descriptor, size: u64, image: &str) -> bool {
+        if u64::try_from(desc.size).ok() == Some(size) {
+            return true;
+        }
+        let why = format!("file is {size} bytes, the descriptor says {}", desc.size);
+        self.problem(image, &desc.digest, Fault::Damaged, why);
+        false
     }
 
     fn problem(&mut self, image: &str, digest: &str, fault: Fault, detail: String) {

@@ -64,6 +64,8 @@ pub struct Walked {
     pub manifests: Vec<ManifestUse>,
     /// Parsed documents by (blob, media type, role).
     pub parsed: HashMap<(usize, String, Role), Result<Parsed, String>>,
+    /// Documents with a descriptor whose size is not its blob's recorded size, and which.
+    pub wrong_sizes: HashMap<usize, String>,
 }
 
 impl Parsed {
@@ -90,6 +92,34 @@ impl Walked {
             _ => None,
         }
     }
+}
+
+/// The first descriptor of a manifest or index whose size is not the size its blob is
+/// recorded with (the largest any checked namespace records), said as a document problem: a
+/// pull or an export of the image stops there (containerd reads a blob by its descriptor's
+/// size), even though the blob itself is sound.
+fn wrong_size(parsed: &Parsed, store: &RecordedBlobs) -> Option<String> {
+    let descriptors: Vec<(String, &document::Descriptor)> = match parsed {
+        Parsed::Manifest { config, layers } => std::iter::once(("config".to_string(), &**config))
+            .chain(layers.iter().enumerate().map(|(i, l)| (format!("layer {i}"), l)))
+            .collect(),
+        Parsed::Index(entries) => entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (format!("manifest {i}"), e))
+            .collect(),
+        Parsed::Config(_) => return None,
+    };
+    descriptors.into_iter().find_map(|(what, d)| {
+        let blob = store.blob_of(&d.digest)?;
+        let recorded = *store.sizes.get(blob)?;
+        (u64::try_from(d.size).ok() != Some(recorded)).then(|| {
+            format!(
+                "{what}: the descriptor says {} bytes, {} is recorded with {recorded}",
+                d.size, d.digest
+            )
+        })
+    })
 }
 
 /// Whether a (media type, role) is read at all.
@@ -246,8 +276,12 @@ fn walk_chunk(
     let parsed: Vec<_> = keys
         .into_par_iter()
         .filter_map(|k| {
+            let mut wrong = None;
             let result = match bytes.get(&k.0) {
-                Some(data) => parse(data, &k.1).map(|p| if layers_wanted { p } else { p.followed_only() }),
+                Some(data) => parse(data, &k.1).map(|p| {
+                    wrong = wrong_size(&p, store);
+                    if layers_wanted { p } else { p.followed_only() }
+                }),
                 // Not read: missing, not regular, unreadable (reported as such) or too
                 // large to be a document.
                 None => match store.read_len(k.0) {
@@ -258,12 +292,22 @@ fn walk_chunk(
                     _ => return None,
                 },
             };
-            Some((k, result))
+            Some((k, result, wrong))
         })
         .collect();
-    out.parsed.extend(parsed);
+    for (k, result, wrong) in parsed {
+        if let Some(why) = wrong {
+            out.wrong_sizes.insert(k.0, why);
+        }
+        out.parsed.insert(k, result);
+    }
     drop(bytes);
     for (v, b) in visits {
+        if let Some(why) = out.wrong_sizes.get(&b) {
+            out.invalid
+                .entry((v.ns, b))
+                .or_insert((v.media_type.clone(), why.clone()));
+        }
         match out.parsed.get(&(b, v.media_type.clone(), v.role)) {
             Some(Ok(Parsed::Manifest { config, layers })) => {
                 frontier.push(Visit {

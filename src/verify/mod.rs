@@ -589,18 +589,22 @@ mod tests {
         let lab = lab();
         let tar1 = b"first layer".repeat(1000);
         let tar2 = b"second layer".repeat(1000);
-        let l1 = lab.blob(&gzip(&tar1));
+        let l1_bytes = gzip(&tar1);
+        let l1 = lab.blob(&l1_bytes);
         let l2 = lab.blob(&tar2);
         let good1 = Digest::sha256_of(&tar1).to_string();
         let good2 = Digest::sha256_of(&tar2).to_string();
         let wrong = Digest::sha256_of(b"something else").to_string();
-        let config = lab.blob(
-            format!(r#"{{"architecture":"amd64","os":"linux","rootfs":{{"type":"layers","diff_ids":["{good1}","{wrong}"]}}}}"#)
-                .as_bytes(),
+        let config_json = format!(
+            r#"{{"architecture":"amd64","os":"linux","rootfs":{{"type":"layers","diff_ids":["{good1}","{wrong}"]}}}}"#
         );
+        let config = lab.blob(config_json.as_bytes());
         let manifest_json = format!(
-            r#"{{"schemaVersion":2,"mediaType":"{OCI_MANIFEST}","config":{{"mediaType":"{}","digest":"{config}","size":1}},"layers":[{{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"{l1}","size":1}},{{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"{l2}","size":1}}]}}"#,
-            documents::OCI_CONFIG
+            r#"{{"schemaVersion":2,"mediaType":"{OCI_MANIFEST}","config":{{"mediaType":"{}","digest":"{config}","size":{}}},"layers":[{{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"{l1}","size":{}}},{{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"{l2}","size":{}}}]}}"#,
+            documents::OCI_CONFIG,
+            config_json.len(),
+            l1_bytes.len(),
+            tar2.len()
         );
         let manifest = lab.blob(manifest_json.as_bytes());
 
