@@ -153,6 +153,36 @@ fn mount_lines_equal_ctr_snapshots_mounts() {
         "sha256:805f9bb8f5d923b72d5296428aa7b8f4baeff296aa56238cb550076eb1e96aea",
     ]);
     assert_eq!(committed.code, Some(1), "{}", committed.stderr);
+    // A root or target path the line cannot carry (`:` splits lowerdir, `,` ends an option,
+    // a space splits the command) is refused, not printed as a line that mounts other
+    // directories: through a --root reached by such a path, --node-root and --target.
+    let odd = tempfile::tempdir().unwrap();
+    let linked = odd.path().join("case:1");
+    std::os::unix::fs::symlink(root(), &linked).unwrap();
+    let refused = [
+        coldctr(&[
+            "--root".into(),
+            linked.into_os_string(),
+            "-n".into(),
+            "moby".into(),
+            "mounts".into(),
+            id.into(),
+        ]),
+        run(&["mounts", "a300da", "--node-root", "/evidence/a,b"]),
+        run(&["mounts", "a300da", "--read-only", "--target", "/mnt/sp ace"]),
+    ];
+    for (r, (what, c)) in refused
+        .iter()
+        .zip([("--root", "':'"), ("--node-root", "','"), ("--target", "' '")])
+    {
+        assert_eq!(r.code, Some(2), "{what}: {}", r.stderr);
+        assert!(r.stdout_text().is_empty(), "{what}: {}", r.stdout_text());
+        assert!(
+            r.stderr.contains(what) && r.stderr.contains(&format!("holds {c}")),
+            "{what}: {}",
+            r.stderr
+        );
+    }
 }
 
 #[test]

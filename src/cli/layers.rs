@@ -575,6 +575,48 @@ pub fn mounts_cmd(global: &Global, args: MountsArgs, out: &mut dyn Write) -> Res
             ));
         }
     };
+    // A path the line cannot carry (a `,` or `:` in it, white space, the shell's characters)
+    // would make a line that mounts other directories or none: refused, not printed. The
+    // root and the target are the user's (exit 2); a snapshotter's name comes from the disk.
+    let user = [
+        (
+            root.to_string_lossy().into_owned(),
+            if args.node_root.is_some() {
+                "--node-root"
+            } else {
+                "--root"
+            },
+        ),
+        (args.mount_point.clone(), "--target"),
+    ];
+    for (path, what) in &user {
+        if let Some(c) = mounts::uncarried(path) {
+            return Err(Failure::new(
+                node.finish(Outcome::Usage),
+                format!(
+                    "{what} {}: holds {}, which a mount line cannot carry as printed; give a path without `,`, `:`, white space or shell characters (a symlink to it will do)",
+                    escape(path.as_bytes()),
+                    escape(format!("{c:?}").as_bytes())
+                ),
+            ));
+        }
+    }
+    for &i in &chain {
+        let Some(dir) = node.index.fs_dir_under(i, &root) else {
+            continue;
+        };
+        let own = dir.strip_prefix(&root).unwrap_or(&dir).to_string_lossy().into_owned();
+        if let Some(c) = mounts::uncarried(&own) {
+            return Err(Failure::new(
+                node.finish(Outcome::Damaged),
+                format!(
+                    "{}: holds {}, which a mount line cannot carry as printed",
+                    escape(dir.as_os_str().as_encoded_bytes()),
+                    escape(format!("{c:?}").as_bytes())
+                ),
+            ));
+        }
+    }
     // The line names every layer of the chain (a view's own directory aside, checked all the
     // same), and an active snapshot's work directory, which the kernel writes to. A line
     // through a symlink or to a missing directory is still printed, for the record, but

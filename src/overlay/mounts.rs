@@ -143,6 +143,15 @@ pub fn ctr_line(index: &Index, chain: &[usize], root: &Path, target: &str, opts:
     Ok(format!("mount -t overlay overlay {target} -o {}", options.join(",")))
 }
 
+/// The first character of `path` that a printed mount line cannot carry as it is: `,` ends a
+/// mount option and `:` a lowerdir; white space and the shell's own characters split or
+/// change the command. `ctr snapshots mounts` prints them as they are, and its line then
+/// mounts other directories, or fails.
+pub fn uncarried(path: &str) -> Option<char> {
+    path.chars()
+        .find(|&c| c.is_whitespace() || c.is_control() || ",:'\"\\`$;&|<>()*?[]{}~#!".contains(c))
+}
+
 /// Every layer of the chain as a lowerdir of a read-only overlay (one layer: a read-only bind).
 pub fn read_only_line(
     index: &Index,
@@ -194,6 +203,21 @@ mod tests {
 
     /// containerd 2.x's `mounts()` for a remapped snapshot (labels set by the CRI for a pod
     /// with a user namespace): uidmap/gidmap first, on bind mounts too.
+    #[test]
+    fn paths_a_mount_line_cannot_carry_are_named_by_their_character() {
+        for (path, c) in [
+            ("/evidence/case:1/var/lib/containerd", Some(':')),
+            ("/evidence/a,b", Some(',')),
+            ("/evidence/sp ace", Some(' ')),
+            ("/evidence/tab\there", Some('\t')),
+            ("/evidence/$(reboot)", Some('$')),
+            ("/evidence/it's", Some('\'')),
+            ("/evidence/plain-2026_12.03+x@y=z/ünï", None),
+        ] {
+            assert_eq!(uncarried(path), c, "{path}");
+        }
+    }
+
     #[test]
     fn a_mapping_label_that_is_no_mapping_refuses_the_line() {
         let index = Index::from_snaps(
