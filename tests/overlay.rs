@@ -628,6 +628,14 @@ fn hostile_upper_dirs_neither_hang_nor_escape() {
         g.write_all(b"middle").unwrap();
         g.seek(SeekFrom::Start((1 << 30) - 3)).unwrap();
         g.write_all(b"end").unwrap();
+        // Cut into more data segments than the 4096 a sparse file was once written with:
+        // written whole past that, it was 60 GiB of zeros.
+        let mut m = std::fs::File::create(h.upper().join("app/many-holes")).unwrap();
+        for i in 0..4200u64 {
+            m.seek(SeekFrom::Start(i * (15 << 20))).unwrap();
+            m.write_all(b"x").unwrap();
+        }
+        m.set_len(4200 * (15 << 20)).unwrap();
     }
     let out = h.dir.path().join("out.tar");
     let e = h.run(&[b"fs", b"export", b"dev-oldapp", b"-o", out.as_os_str().as_bytes()]);
@@ -636,6 +644,10 @@ fn hostile_upper_dirs_neither_hang_nor_escape() {
     assert!(tar_size < 64 << 20, "{tar_size} bytes");
     let list = tvf(&out);
     assert!(list.contains(" 68719476736 ") && list.contains(" sparse\n"), "{list}");
+    assert!(
+        list.contains(&format!(" {} ", 4200u64 * (15 << 20))) && list.contains(" app/many-holes\n"),
+        "{list}"
+    );
     let x = tempfile::tempdir().unwrap();
     let st = Command::new("tar")
         .arg("-xf")

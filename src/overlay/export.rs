@@ -175,10 +175,28 @@ pub fn export(stack: &Stack, out: &mut dyn Write, problems: &mut Vec<String>) ->
             };
             match data_meta.and_then(|dm| open_regular(&data, &dm).map(|f| (f, dm))) {
                 Ok((f, dm)) => {
+                    let mut keep = true;
                     if dm.blocks().saturating_mul(512) < size {
-                        sparse = data_segments(&f, size);
+                        match data_segments(&f, size, MAX_SEGMENTS) {
+                            Segments::Holes(segments) => sparse = Some(segments),
+                            Segments::Whole => {}
+                            // Written whole, its holes would be its apparent size in zeros (a
+                            // hostile 1 TiB file of 17 MB on disk: hours, and a full disk):
+                            // named, and written as an empty file instead.
+                            Segments::TooMany => {
+                                problems.push(format!(
+                                    "{}: more than {MAX_SEGMENTS} data segments between its holes ({size} bytes, {} on disk); written empty",
+                                    stack.path_of(&node, &rel).display(),
+                                    dm.blocks().saturating_mul(512)
+                                ));
+                                size = 0;
+                                keep = false;
+                            }
+                        }
                     }
-                    file = Some(f);
+                    if keep {
+                        file = Some(f);
+                    }
                 }
                 Err(e) => problems.push(format!("{}: {e}", data.display())),
             }
@@ -250,19 +268,31 @@ pub fn export(stack: &Stack, out: &mut dyn Write, problems: &mut Vec<String>) ->
     Ok(summary)
 }
 
-/// The most data segments a sparse file is written with; a file cut into more (holes every
-/// few blocks) is written whole instead, so the map's size stays bounded.
-const MAX_SEGMENTS: usize = 4096;
+/// The most data segments a sparse file is written with. Each segment is at least a block of
+/// data on disk, so the map (~40 bytes a segment) stays small beside the data it maps; a file
+/// cut into more is not exported (see `export`), never written whole.
+const MAX_SEGMENTS: usize = 1 << 20;
 
-/// The data segments (offset, length) of a file with holes, from `SEEK_DATA`/`SEEK_HOLE`;
-/// `None` when the file system cannot say, there are no holes, or there are too many.
-fn data_segments(f: &std::fs::File, size: u64) -> Option<Vec<(u64, u64)>> {
+/// How a file with fewer blocks than its size is written.
+enum Segments {
+    /// Its data segments (offset, length), from `SEEK_DATA`/`SEEK_HOLE`.
+    Holes(Vec<(u64, u64)>),
+    /// Whole: the file system cannot say where its holes are, or it has none.
+    Whole,
+    /// More data segments than the most asked for ([`MAX_SEGMENTS`]).
+    TooMany,
+}
+
+/// The data segments of a file with holes, up to `max` of them.
+fn data_segments(f: &std::fs::File, size: u64, max: usize) -> Segments {
     use std::os::fd::AsRawFd;
     let fd = f.as_raw_fd();
     let mut out = Vec::new();
     let mut at: u64 = 0;
     while at < size {
-        let off = i64::try_from(at).ok()?;
+        let Ok(off) = i64::try_from(at) else {
+            return Segments::Whole;
+        };
         // SAFETY: a valid descriptor; lseek only moves its offset.
         let data = unsafe { libc::lseek(fd, off, libc::SEEK_DATA) };
         if data < 0 {
@@ -270,22 +300,29 @@ fn data_segments(f: &std::fs::File, size: u64) -> Option<Vec<(u64, u64)>> {
             if io::Error::last_os_error().raw_os_error() == Some(libc::ENXIO) {
                 break;
             }
-            return None;
+            return Segments::Whole;
         }
         // SAFETY: as above.
         let hole = unsafe { libc::lseek(fd, data, libc::SEEK_HOLE) };
-        let (data, hole) = (u64::try_from(data).ok()?, u64::try_from(hole).ok()?.min(size));
+        let (Ok(data), Ok(hole)) = (u64::try_from(data), u64::try_from(hole)) else {
+            return Segments::Whole;
+        };
+        let hole = hole.min(size);
         if hole <= data || data >= size {
             break;
         }
-        out.push((data, hole - data));
-        if out.len() > MAX_SEGMENTS {
-            return None;
+        if out.len() == max {
+            return Segments::TooMany;
         }
+        out.push((data, hole - data));
         at = hole;
     }
     let covered: u64 = out.iter().map(|(_, l)| l).sum();
-    (covered < size).then_some(out)
+    if covered < size {
+        Segments::Holes(out)
+    } else {
+        Segments::Whole
+    }
 }
 
 /// GNU sparse 1.0's map: the count, then offset and length of each segment, one decimal
@@ -313,5 +350,38 @@ impl IntoVecBytes for std::ffi::OsString {
     fn into_vec_bytes(self) -> Vec<u8> {
         use std::os::unix::ffi::OsStringExt;
         self.into_vec()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Segments, data_segments};
+    use std::io::{Seek, SeekFrom, Write};
+
+    /// A file of five data blocks between holes has five segments, and is too many for a cap
+    /// of four; one with no holes is written whole.
+    #[test]
+    fn data_segments_are_counted_against_the_cap() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("holes");
+        let mut f = std::fs::File::create(&path).unwrap();
+        for i in 0..5u64 {
+            f.seek(SeekFrom::Start(i << 20)).unwrap();
+            f.write_all(b"data").unwrap();
+        }
+        f.set_len(8 << 20).unwrap();
+        let f = std::fs::File::open(&path).unwrap();
+        match data_segments(&f, 8 << 20, 5) {
+            Segments::Holes(s) => {
+                assert_eq!(s.len(), 5);
+                assert!(s.iter().enumerate().all(|(i, &(o, l))| o == (i as u64) << 20 && l > 0));
+            }
+            _ => panic!("five segments expected"),
+        }
+        assert!(matches!(data_segments(&f, 8 << 20, 4), Segments::TooMany));
+        let dense = dir.path().join("dense");
+        std::fs::write(&dense, vec![1u8; 10_000]).unwrap();
+        let d = std::fs::File::open(&dense).unwrap();
+        assert!(matches!(data_segments(&d, 10_000, 4), Segments::Whole));
     }
 }
