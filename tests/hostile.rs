@@ -315,6 +315,24 @@ fn a_template_error_quoting_the_data_prints_no_raw_escape() {
     assert_eq!(out.status.code(), Some(1), "{stderr}");
 }
 
+/// An export of a reference that does not resolve echoes it escaped: a script that feeds the
+/// names a store holds (`images -q`) to `export` must not put their bytes raw on a terminal.
+#[test]
+fn an_export_of_an_unknown_reference_echoes_it_escaped() {
+    let (_tmp, dir) = new_layout();
+    std::fs::write(dir.join("index.json"), r#"{"schemaVersion":2,"manifests":[]}"#).expect("index");
+    for reference in ["evil\u{1b}]0;PWNED\u{7}\u{1b}[2J\r", "docker.io/lab/evil\u{1b}[31m:1"] {
+        let out = coldctr(&dir, &["export", "-o", "-", reference]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains(r"\x1b"), "{stderr}");
+        assert!(
+            !stderr.contains(['\u{1b}', '\u{7}', '\r']),
+            "a raw control character: {stderr:?}"
+        );
+    }
+}
+
 /// A fresh OCI layout (its `oci-layout` and an empty `blobs/sha256`) in a temporary directory.
 fn new_layout() -> (tempfile::TempDir, std::path::PathBuf) {
     let tmp = tempfile::tempdir().expect("tmp");

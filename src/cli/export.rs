@@ -119,7 +119,12 @@ pub fn run(global: &Global, args: ExportArgs, out: &mut dyn Write) -> Result<Out
     let mut not_found = Vec::new();
     for r in &args.refs {
         match resolver.resolve(r) {
-            Err(e) => not_found.push(format!("{r}: {}", crate::text::escape(e.to_string().as_bytes()))),
+            // The reference is echoed escaped: a script may pass names read from the disk.
+            Err(e) => not_found.push(format!(
+                "{}: {}",
+                crate::text::escape(r.as_bytes()),
+                crate::text::escape(e.to_string().as_bytes())
+            )),
             Ok(image) => {
                 if let Err(e) = exporter.add(r, &image, names_image(r, &image.target.digest)) {
                     not_found.push(crate::text::escape(e.to_string().as_bytes()));
