@@ -1473,11 +1473,15 @@ fn a_descriptor_of_the_wrong_size_is_its_images_damage_in_any_order() {
     );
     let mut wrong = layer.clone();
     wrong["size"] = (layer["size"].as_i64().unwrap() + 1000).into();
+    // -1 naming an empty file is no size either.
+    let mut minus = put_blob(b"", "application/vnd.oci.image.layer.v1.tar");
+    minus["size"] = (-1).into();
     let mut targets = Vec::new();
     for (name, layers) in [
         ("good", vec![layer.clone()]),
         ("after", vec![layer.clone(), wrong.clone()]),
         ("before", vec![wrong.clone(), layer.clone()]),
+        ("minus", vec![minus.clone(), layer.clone()]),
     ] {
         let m = serde_json::json!({
             "schemaVersion": 2,
@@ -1500,6 +1504,16 @@ fn a_descriptor_of_the_wrong_size_is_its_images_damage_in_any_order() {
         t.put(b"mediatype", target["mediaType"].as_str().unwrap().as_bytes());
         t.put(b"size", &varint(target["size"].as_i64().unwrap()));
     }
+    // Another namespace records the layer with a size its file does not have: that record's
+    // damage, not that of the manifests of this one that give the file's size.
+    let other = meta.bucket(&[
+        b"v1",
+        b"other",
+        b"content",
+        b"blob",
+        layer["digest"].as_str().unwrap().as_bytes(),
+    ]);
+    other.put(b"size", &varint(layer["size"].as_i64().unwrap() + 5));
     let bolt = root.join("io.containerd.metadata.v1.bolt");
     std::fs::create_dir_all(&bolt).unwrap();
     std::fs::write(bolt.join("meta.db"), build(&meta)).unwrap();
@@ -1513,6 +1527,7 @@ fn a_descriptor_of_the_wrong_size_is_its_images_damage_in_any_order() {
         args.extend(refs.iter().map(|r| match *r {
             "good" => "good:1",
             "after" => "after:1",
+            "minus" => "minus:1",
             _ => "before:1",
         }));
         coldctr(&root, &args)
@@ -1538,7 +1553,11 @@ fn a_descriptor_of_the_wrong_size_is_its_images_damage_in_any_order() {
         assert!(err.contains(&said), "{refs:?}: {err}");
         assert!(!err.contains("good:1: blob"), "{refs:?}: the sound image blamed: {err}");
     }
-    // verify says the same of the two manifests (invalid-document), and nothing of the rest.
+    let o = export(&["minus", "good"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("minus:1: blob") && stderr(&o).contains("the descriptor's size -1 is negative"));
+    assert!(!stderr(&o).contains("good:1: blob"), "{}", stderr(&o));
+    // verify says the same of those manifests (invalid-document), and nothing of the rest.
     let v = coldctr(&root, &["verify", "--format", "json"]);
     assert_eq!(v.status.code(), Some(3), "{}", stderr(&v));
     let report: Value = serde_json::from_slice(&v.stdout).unwrap();
@@ -1555,7 +1574,8 @@ fn a_descriptor_of_the_wrong_size_is_its_images_damage_in_any_order() {
         !text.contains(targets[0].1["digest"].as_str().unwrap()),
         "the sound manifest named: {text}"
     );
-    assert_eq!(text.matches("invalid-document").count(), 2, "{text}");
+    assert_eq!(text.matches("invalid-document").count(), 3, "{text}");
+    assert_eq!(text.matches("size-mismatch").count(), 1, "{text}");
     assert!(
         text.contains(&format!("the descriptor says {} bytes", wrong["size"])),
         "{text}"

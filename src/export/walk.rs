@@ -544,7 +544,11 @@ impl<'a, 'r> Exporter<'a, 'r> {
             }
             Err(e) => return self.fail(label, desc, Fault::Damaged, e.to_string()),
         }
-        let size = u64::try_from(desc.size).unwrap_or(0);
+        // A negative size is no size (as for documents): -1 naming an empty file is not it.
+        let Ok(size) = u64::try_from(desc.size) else {
+            let why = format!("the descriptor's size {} is negative", desc.size);
+            return self.fail(label, desc, Fault::Damaged, why);
+        };
         let checked = match self.root.open_blob(&digest) {
             Err(e) => Err((Fault::of(&e), e.to_string())),
             Ok((_, len)) if len != size => Err((

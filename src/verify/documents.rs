@@ -64,8 +64,35 @@ pub struct Walked {
     pub manifests: Vec<ManifestUse>,
     /// Parsed documents by (blob, media type, role).
     pub parsed: HashMap<(usize, String, Role), Result<Parsed, String>>,
-    /// Documents with a descriptor whose size is not its blob's recorded size, and which.
-    pub wrong_sizes: HashMap<usize, String>,
+    /// The descriptors of each manifest and index read that name a recorded blob, with the
+    /// sizes they give: held to the blob's record in each namespace that visits the document.
+    pub sizes_given: HashMap<usize, Vec<SizeGiven>>,
+}
+
+/// A descriptor of a manifest or index naming a recorded blob: where it is, and its size.
+#[derive(Clone, Debug)]
+pub struct SizeGiven {
+    blob: usize,
+    size: i64,
+    at: Child,
+}
+
+/// Where a descriptor is in its document.
+#[derive(Clone, Copy, Debug)]
+enum Child {
+    Config,
+    Layer(usize),
+    Entry(usize),
+}
+
+impl std::fmt::Display for Child {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Child::Config => write!(f, "config"),
+            Child::Layer(i) => write!(f, "layer {i}"),
+            Child::Entry(i) => write!(f, "manifest {i}"),
+        }
+    }
 }
 
 impl Parsed {
@@ -94,29 +121,39 @@ impl Walked {
     }
 }
 
-/// The first descriptor of a manifest or index whose size is not the size its blob is
-/// recorded with (the largest any checked namespace records), said as a document problem: a
-/// pull or an export of the image stops there (containerd reads a blob by its descriptor's
-/// size), even though the blob itself is sound.
-fn wrong_size(parsed: &Parsed, store: &RecordedBlobs) -> Option<String> {
-    let descriptors: Vec<(String, &document::Descriptor)> = match parsed {
-        Parsed::Manifest { config, layers } => std::iter::once(("config".to_string(), &**config))
-            .chain(layers.iter().enumerate().map(|(i, l)| (format!("layer {i}"), l)))
+/// The descriptors of a manifest or index that name a blob some checked namespace records.
+fn sizes_given(parsed: &Parsed, store: &RecordedBlobs) -> Vec<SizeGiven> {
+    let children: Vec<(Child, &document::Descriptor)> = match parsed {
+        Parsed::Manifest { config, layers } => std::iter::once((Child::Config, &**config))
+            .chain(layers.iter().enumerate().map(|(i, l)| (Child::Layer(i), l)))
             .collect(),
-        Parsed::Index(entries) => entries
-            .iter()
-            .enumerate()
-            .map(|(i, e)| (format!("manifest {i}"), e))
-            .collect(),
-        Parsed::Config(_) => return None,
+        Parsed::Index(entries) => entries.iter().enumerate().map(|(i, e)| (Child::Entry(i), e)).collect(),
+        Parsed::Config(_) => return Vec::new(),
     };
-    descriptors.into_iter().find_map(|(what, d)| {
-        let blob = store.blob_of(&d.digest)?;
-        let recorded = *store.sizes.get(blob)?;
-        (u64::try_from(d.size).ok() != Some(recorded)).then(|| {
+    children
+        .into_iter()
+        .filter_map(|(at, d)| {
+            Some(SizeGiven {
+                blob: store.blob_of(&d.digest)?,
+                size: d.size,
+                at,
+            })
+        })
+        .collect()
+}
+
+/// The first descriptor of a document visited in namespace `ns` that gives another size than
+/// its blob's record there, said as a document problem: containerd reads a blob by its
+/// descriptor's size (a pull or an export stops there), though the blob may be sound.
+fn wrong_size(given: &[SizeGiven], ns: usize, store: &RecordedBlobs) -> Option<String> {
+    given.iter().find_map(|g| {
+        let recorded = store.record_size(ns, g.blob)?;
+        (recorded != g.size).then(|| {
             format!(
-                "{what}: the descriptor says {} bytes, {} is recorded with {recorded}",
-                d.size, d.digest
+                "{}: the descriptor says {} bytes, {} is recorded with {recorded}",
+                g.at,
+                g.size,
+                store.digest(g.blob)
             )
         })
     })
@@ -276,10 +313,10 @@ fn walk_chunk(
     let parsed: Vec<_> = keys
         .into_par_iter()
         .filter_map(|k| {
-            let mut wrong = None;
+            let mut given = Vec::new();
             let result = match bytes.get(&k.0) {
                 Some(data) => parse(data, &k.1).map(|p| {
-                    wrong = wrong_size(&p, store);
+                    given = sizes_given(&p, store);
                     if layers_wanted { p } else { p.followed_only() }
                 }),
                 // Not read: missing, not regular, unreadable (reported as such) or too
@@ -292,21 +329,20 @@ fn walk_chunk(
                     _ => return None,
                 },
             };
-            Some((k, result, wrong))
+            Some((k, result, given))
         })
         .collect();
-    for (k, result, wrong) in parsed {
-        if let Some(why) = wrong {
-            out.wrong_sizes.insert(k.0, why);
+    for (k, result, given) in parsed {
+        if !given.is_empty() {
+            out.sizes_given.insert(k.0, given);
         }
         out.parsed.insert(k, result);
     }
     drop(bytes);
     for (v, b) in visits {
-        if let Some(why) = out.wrong_sizes.get(&b) {
-            out.invalid
-                .entry((v.ns, b))
-                .or_insert((v.media_type.clone(), why.clone()));
+        let wrong = out.sizes_given.get(&b).and_then(|given| wrong_size(given, v.ns, store));
+        if let Some(why) = wrong {
+            out.invalid.entry((v.ns, b)).or_insert((v.media_type.clone(), why));
         }
         match out.parsed.get(&(b, v.media_type.clone(), v.role)) {
             Some(Ok(Parsed::Manifest { config, layers })) => {
