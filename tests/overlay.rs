@@ -170,11 +170,21 @@ fn mount_lines_equal_ctr_snapshots_mounts() {
         ]),
         run(&["mounts", "a300da", "--node-root", "/evidence/a,b"]),
         run(&["mounts", "a300da", "--read-only", "--target", "/mnt/sp ace"]),
+        coldctr(&[
+            "--root".into(),
+            root().into_os_string(),
+            "mounts".into(),
+            "a300da".into(),
+            "--node-root".into(),
+            std::ffi::OsStr::from_bytes(b"/evidence/caf\xe9").to_os_string(),
+        ]),
     ];
-    for (r, (what, c)) in refused
-        .iter()
-        .zip([("--root", "':'"), ("--node-root", "','"), ("--target", "' '")])
-    {
+    for (r, (what, c)) in refused.iter().zip([
+        ("--root", "':'"),
+        ("--node-root", "','"),
+        ("--target", "' '"),
+        ("--node-root", "a byte that is not UTF-8"),
+    ]) {
         assert_eq!(r.code, Some(2), "{what}: {}", r.stderr);
         assert!(r.stdout_text().is_empty(), "{what}: {}", r.stdout_text());
         assert!(

@@ -580,23 +580,23 @@ pub fn mounts_cmd(global: &Global, args: MountsArgs, out: &mut dyn Write) -> Res
     // root and the target are the user's (exit 2); a snapshotter's name comes from the disk.
     let user = [
         (
-            root.to_string_lossy().into_owned(),
+            root.as_path(),
             if args.node_root.is_some() {
                 "--node-root"
             } else {
                 "--root"
             },
         ),
-        (args.mount_point.clone(), "--target"),
+        (Path::new(&args.mount_point), "--target"),
     ];
-    for (path, what) in &user {
-        if let Some(c) = mounts::uncarried(path) {
+    for (path, what) in user {
+        if let Some(said) = mounts::uncarried(path) {
             return Err(Failure::new(
                 node.finish(Outcome::Usage),
                 format!(
                     "{what} {}: holds {}, which a mount line cannot carry as printed; give a path without `,`, `:`, white space or shell characters (a symlink to it will do)",
-                    escape(path.as_bytes()),
-                    escape(format!("{c:?}").as_bytes())
+                    escape(path.as_os_str().as_encoded_bytes()),
+                    escape(said.as_bytes())
                 ),
             ));
         }
@@ -605,14 +605,13 @@ pub fn mounts_cmd(global: &Global, args: MountsArgs, out: &mut dyn Write) -> Res
         let Some(dir) = node.index.fs_dir_under(i, &root) else {
             continue;
         };
-        let own = dir.strip_prefix(&root).unwrap_or(&dir).to_string_lossy().into_owned();
-        if let Some(c) = mounts::uncarried(&own) {
+        if let Some(said) = mounts::uncarried(dir.strip_prefix(&root).unwrap_or(&dir)) {
             return Err(Failure::new(
                 node.finish(Outcome::Damaged),
                 format!(
                     "{}: holds {}, which a mount line cannot carry as printed",
                     escape(dir.as_os_str().as_encoded_bytes()),
-                    escape(format!("{c:?}").as_bytes())
+                    escape(said.as_bytes())
                 ),
             ));
         }

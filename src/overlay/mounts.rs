@@ -143,13 +143,18 @@ pub fn ctr_line(index: &Index, chain: &[usize], root: &Path, target: &str, opts:
     Ok(format!("mount -t overlay overlay {target} -o {}", options.join(",")))
 }
 
-/// The first character of `path` that a printed mount line cannot carry as it is: `,` ends a
-/// mount option and `:` a lowerdir; white space and the shell's own characters split or
-/// change the command. `ctr snapshots mounts` prints them as they are, and its line then
-/// mounts other directories, or fails.
-pub fn uncarried(path: &str) -> Option<char> {
-    path.chars()
+/// What in `path` a printed mount line cannot carry as it is, said as a message says it: a
+/// `,` ends a mount option and a `:` a lowerdir; white space and the shell's own characters
+/// split or change the command; a byte that is not UTF-8 prints as U+FFFD, naming another
+/// directory. `ctr snapshots mounts` prints them as they are, and its line then mounts
+/// other directories, or fails.
+pub fn uncarried(path: &Path) -> Option<String> {
+    let Some(text) = path.to_str() else {
+        return Some("a byte that is not UTF-8".into());
+    };
+    text.chars()
         .find(|&c| c.is_whitespace() || c.is_control() || ",:'\"\\`$;&|<>()*?[]{}~#!".contains(c))
+        .map(|c| format!("{c:?}"))
 }
 
 /// Every layer of the chain as a lowerdir of a read-only overlay (one layer: a read-only bind).
@@ -201,23 +206,26 @@ mod tests {
         }
     }
 
-    /// containerd 2.x's `mounts()` for a remapped snapshot (labels set by the CRI for a pod
-    /// with a user namespace): uidmap/gidmap first, on bind mounts too.
     #[test]
     fn paths_a_mount_line_cannot_carry_are_named_by_their_character() {
-        for (path, c) in [
-            ("/evidence/case:1/var/lib/containerd", Some(':')),
-            ("/evidence/a,b", Some(',')),
-            ("/evidence/sp ace", Some(' ')),
-            ("/evidence/tab\there", Some('\t')),
-            ("/evidence/$(reboot)", Some('$')),
-            ("/evidence/it's", Some('\'')),
-            ("/evidence/plain-2026_12.03+x@y=z/ünï", None),
+        use std::os::unix::ffi::OsStrExt;
+        for (path, said) in [
+            (&b"/evidence/case:1/var/lib/containerd"[..], Some("':'")),
+            (b"/evidence/a,b", Some("','")),
+            (b"/evidence/sp ace", Some("' '")),
+            (b"/evidence/tab\there", Some("'\\t'")),
+            (b"/evidence/$(reboot)", Some("'$'")),
+            (b"/evidence/it's", Some("'\\''")),
+            (b"/evidence/bad\xe9root", Some("a byte that is not UTF-8")),
+            ("/evidence/plain-2026_12.03+x@y=z%/ünï".as_bytes(), None),
         ] {
-            assert_eq!(uncarried(path), c, "{path}");
+            let p = std::path::Path::new(std::ffi::OsStr::from_bytes(path));
+            assert_eq!(uncarried(p).as_deref(), said, "{}", p.display());
         }
     }
 
+    /// containerd 2.x's `mounts()` for a remapped snapshot (labels set by the CRI for a pod
+    /// with a user namespace): uidmap/gidmap first, on bind mounts too.
     #[test]
     fn a_mapping_label_that_is_no_mapping_refuses_the_line() {
         let index = Index::from_snaps(
