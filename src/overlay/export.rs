@@ -176,22 +176,17 @@ pub fn export(stack: &Stack, out: &mut dyn Write, problems: &mut Vec<String>) ->
             match data_meta.and_then(|dm| open_regular(&data, &dm).map(|f| (f, dm))) {
                 Ok((f, dm)) => {
                     let mut keep = true;
-                    if dm.blocks().saturating_mul(512) < size {
-                        match data_segments(&f, size, MAX_SEGMENTS) {
-                            Segments::Holes(segments) => sparse = Some(segments),
-                            Segments::Whole => {}
-                            // Written whole, its holes would be its apparent size in zeros (a
-                            // hostile 1 TiB file of 17 MB on disk: hours, and a full disk):
-                            // named, and written as an empty file instead.
-                            Segments::TooMany => {
-                                problems.push(format!(
-                                    "{}: more than {MAX_SEGMENTS} data segments between its holes ({size} bytes, {} on disk); written empty",
-                                    stack.path_of(&node, &rel).display(),
-                                    dm.blocks().saturating_mul(512)
-                                ));
-                                size = 0;
-                                keep = false;
-                            }
+                    let on_disk = dm.blocks().saturating_mul(512);
+                    match data_plan(&f, size, on_disk, MAX_SEGMENTS) {
+                        DataPlan::Sparse(segments) => sparse = Some(segments),
+                        DataPlan::Whole => {}
+                        DataPlan::Empty => {
+                            problems.push(format!(
+                                "{}: more than {MAX_SEGMENTS} data segments between holes of more than three times its data ({size} bytes, {on_disk} on disk); written empty",
+                                stack.path_of(&node, &rel).display(),
+                            ));
+                            size = 0;
+                            keep = false;
                         }
                     }
                     if keep {
@@ -269,8 +264,9 @@ pub fn export(stack: &Stack, out: &mut dyn Write, problems: &mut Vec<String>) ->
 }
 
 /// The most data segments a sparse file is written with. Each segment is at least a block of
-/// data on disk, so the map (~40 bytes a segment) stays small beside the data it maps; a file
-/// cut into more is not exported (see `export`), never written whole.
+/// data on disk, so the map (~40 bytes a segment, held in memory) stays small beside the data
+/// it maps; a file cut into more is written whole only when that adds at most three times its
+/// data in zeros (see `export`).
 const MAX_SEGMENTS: usize = 1 << 20;
 
 /// How a file with fewer blocks than its size is written.
@@ -281,6 +277,32 @@ enum Segments {
     Whole,
     /// More data segments than the most asked for ([`MAX_SEGMENTS`]).
     TooMany,
+}
+
+/// How a regular file's data is written.
+enum DataPlan {
+    /// As GNU sparse 1.0: these data segments, the holes between them left out.
+    Sparse(Vec<(u64, u64)>),
+    Whole,
+    /// Not at all (named as a problem).
+    Empty,
+}
+
+/// How a file of `size` bytes, `on_disk` of them allocated, is written. One with fewer
+/// blocks than its size goes out sparse; one cut into more than `max` segments (4 GiB of data
+/// or more on disk at the cap) is written whole when its holes are at most three times its
+/// data (a disk image, a fragmented database), else not at all: whole, the zeros would be up
+/// to its apparent size (a hostile file of 1 TiB: hours, and a full disk).
+fn data_plan(f: &std::fs::File, size: u64, on_disk: u64, max: usize) -> DataPlan {
+    if on_disk >= size {
+        return DataPlan::Whole;
+    }
+    match data_segments(f, size, max) {
+        Segments::Holes(segments) => DataPlan::Sparse(segments),
+        Segments::Whole => DataPlan::Whole,
+        Segments::TooMany if size <= on_disk.saturating_mul(4) => DataPlan::Whole,
+        Segments::TooMany => DataPlan::Empty,
+    }
 }
 
 /// The data segments of a file with holes, up to `max` of them.
@@ -355,8 +377,9 @@ impl IntoVecBytes for std::ffi::OsString {
 
 #[cfg(test)]
 mod tests {
-    use super::{Segments, data_segments};
+    use super::{DataPlan, Segments, data_plan, data_segments};
     use std::io::{Seek, SeekFrom, Write};
+    use std::os::unix::fs::MetadataExt;
 
     /// A file of five data blocks between holes has five segments, and is too many for a cap
     /// of four; one with no holes is written whole.
@@ -379,6 +402,12 @@ mod tests {
             _ => panic!("five segments expected"),
         }
         assert!(matches!(data_segments(&f, 8 << 20, 4), Segments::TooMany));
+        // Over the cap: whole when the holes are at most three times the data, else empty.
+        let blocks = f.metadata().unwrap().blocks() * 512;
+        assert!(matches!(data_plan(&f, 8 << 20, blocks, 5), DataPlan::Sparse(_)));
+        assert!(matches!(data_plan(&f, 8 << 20, blocks, 4), DataPlan::Empty));
+        assert!(matches!(data_plan(&f, 8 << 20, (8 << 20) / 4, 4), DataPlan::Whole));
+        assert!(matches!(data_plan(&f, 8 << 20, 8 << 20, 4), DataPlan::Whole));
         let dense = dir.path().join("dense");
         std::fs::write(&dense, vec![1u8; 10_000]).unwrap();
         let d = std::fs::File::open(&dense).unwrap();
