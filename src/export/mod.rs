@@ -55,7 +55,7 @@ pub enum Selection {
 }
 
 /// What is wrong with one blob.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Fault {
     /// No content record in the namespace, or no file.
     Missing,
@@ -66,7 +66,7 @@ pub enum Fault {
 }
 
 /// A blob an image needs that does not go out as it should.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Problem {
     pub image: String,
     pub digest: String,

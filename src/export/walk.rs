@@ -13,7 +13,7 @@ use crate::image::document::{self, Descriptor, Index, Manifest};
 use crate::image::platform::{self, Matcher, Platform};
 use crate::image::reference;
 use crate::inspect::{Inspector, MAX_GRAPH_DEPTH, sort_by_preference};
-use foldhash::HashMap;
+use foldhash::{HashMap, HashSet};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -49,7 +49,10 @@ pub struct Exporter<'a, 'r> {
     /// was a third of exporting 5,000 images).
     index_at: HashMap<String, Vec<usize>>,
     docker_at: HashMap<String, usize>,
-    problems_at: HashMap<String, Vec<usize>>,
+    /// The problems said, each once: a set, since one blob can have as many problems as
+    /// sizes descriptors give it (a hostile manifest: 100,000), and a scan of them for each
+    /// new one was quadratic.
+    problems_said: HashSet<Problem>,
 }
 
 impl<'a, 'r> Exporter<'a, 'r> {
@@ -75,7 +78,7 @@ impl<'a, 'r> Exporter<'a, 'r> {
             added: BTreeSet::new(),
             index_at: HashMap::default(),
             docker_at: HashMap::default(),
-            problems_at: HashMap::default(),
+            problems_said: HashSet::default(),
         }
     }
 
@@ -614,9 +617,7 @@ impl<'a, 'r> Exporter<'a, 'r> {
             fault,
             detail,
         };
-        let same_digest = self.problems_at.entry(p.digest.clone()).or_default();
-        if !same_digest.iter().any(|&i| self.plan.problems.get(i) == Some(&p)) {
-            same_digest.push(self.plan.problems.len());
+        if self.problems_said.insert(p.clone()) {
             self.plan.problems.push(p);
         }
     }
