@@ -35,7 +35,7 @@ pub struct Exporter<'a, 'r> {
     /// in the plan was found sound: shared layers are checked once). The size is part of the
     /// key: a descriptor that gives the wrong size is that descriptor's fault, not the fault of
     /// one that gives the right size, whichever comes first.
-    faults: BTreeMap<(String, i64), (Fault, String)>,
+    faults: BTreeMap<String, BTreeMap<i64, (Fault, String)>>,
     /// Indexes walked for the current image and what they gave: an index reached again (a
     /// cycle, or one named twice) is not walked again, so hostile graphs stay linear.
     indexes: BTreeMap<String, Option<DockerEntry>>,
@@ -582,7 +582,13 @@ impl<'a, 'r> Exporter<'a, 'r> {
     /// Whether the blob `desc` names was found at fault before, at the size it gives; if so
     /// the fault is reported again for `image`.
     fn faulted_before(&mut self, desc: &Descriptor, image: &str) -> bool {
-        match self.faults.get(&(desc.digest.clone(), desc.size)).cloned() {
+        // Looked up by the digest as it is: no key built for the common case, no fault.
+        match self
+            .faults
+            .get(&desc.digest)
+            .and_then(|by_size| by_size.get(&desc.size))
+            .cloned()
+        {
             None => false,
             Some((fault, detail)) => {
                 self.problem(image, &desc.digest, fault, detail);
@@ -594,7 +600,9 @@ impl<'a, 'r> Exporter<'a, 'r> {
     /// Records a blob's fault, for this image and the next ones that need it at this size.
     fn fail(&mut self, image: &str, desc: &Descriptor, fault: Fault, detail: String) {
         self.faults
-            .insert((desc.digest.clone(), desc.size), (fault, detail.clone()));
+            .entry(desc.digest.clone())
+            .or_default()
+            .insert(desc.size, (fault, detail.clone()));
         self.problem(image, &desc.digest, fault, detail);
     }
 
