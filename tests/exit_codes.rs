@@ -640,3 +640,62 @@ fn a_freelist_that_is_no_freelist_page_is_damage_for_every_reader_of_the_view() 
         }
     }
 }
+
+/// The root page of meta.db's bucket tree, from the meta page of the newest transaction.
+fn root_page(data: &[u8]) -> usize {
+    let u64_at = |at: usize| u64::from_le_bytes(data[at..at + 8].try_into().expect("8 bytes"));
+    // Meta: page header (16), magic, version, page size, flags (16), root bucket (root pgid,
+    // sequence), freelist, pgid, txid.
+    let meta = if u64_at(4096 + 64) > u64_at(64) { 4096 } else { 0 };
+    u64_at(meta + 32) as usize
+}
+
+/// With no `-n`, the single-image commands choose the namespace from what meta.db holds; when
+/// the root page cannot be read they said "no single namespace holds images (none)", exit 1, as
+/// though the store were empty. The damage is the answer: exit 3, the page named.
+#[test]
+fn a_wrecked_root_page_is_damage_not_an_empty_store_when_no_namespace_is_given() {
+    let (_tmp, root) = fixture_copy("containerd-1.7");
+    let intact = run(&root, &["inspect", "docker.io/library/multi:3.1"]);
+    assert_eq!(intact.status.code(), Some(0), "{}", stderr(&intact));
+    let db = root.join(META);
+    let mut data = std::fs::read(&db).expect("meta.db");
+    let page = root_page(&data);
+    data[page * 4096 + 16..page * 4096 + 216].fill(0xff);
+    std::fs::write(&db, &data).expect("write");
+    for args in [
+        &["inspect", "docker.io/library/multi:3.1"][..],
+        &["export", "-o", "-", "docker.io/library/multi:3.1"],
+    ] {
+        let o = run(&root, args);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(3), "{args:?}: {err}");
+        assert!(err.contains(&format!("page {page} (offset")), "{args:?}: {err}");
+        assert!(!err.contains("(none)"), "{args:?}: {err}");
+    }
+}
+
+/// An image named where a snapshot is expected is found through its config's diff IDs: with
+/// the blobs directory unreadable, `fs`, `diff`, `mounts` and `snapshots tree` said "no
+/// unpacked snapshot on this node", exit 1. Unreadable is never reported as missing: exit 4.
+#[test]
+fn an_image_whose_documents_cannot_be_read_is_not_called_unpacked_nowhere() {
+    let (tmp, root) = fixture_copy("docker-28.5");
+    chmod(tmp.path(), 0o755);
+    open_up(&root);
+    let readable = run(&root, &["fs", "ls", "webapp:1.0:/"]);
+    assert_eq!(readable.status.code(), Some(0), "{}", stderr(&readable));
+    chmod(&root.join(CONTENT).join("blobs/sha256"), 0o700);
+    for args in [
+        &["fs", "ls", "webapp:1.0:/"][..],
+        &["diff", "webapp:1.0"],
+        &["mounts", "webapp:1.0"],
+        &["snapshots", "tree", "webapp:1.0"],
+    ] {
+        let o = run_as(&root, args, true);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(4), "{args:?}: {err}");
+        assert!(err.contains("permission denied"), "{args:?}: {err}");
+        assert!(!err.contains("no unpacked snapshot"), "{args:?}: {err}");
+    }
+}

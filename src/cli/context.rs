@@ -296,13 +296,30 @@ pub fn image_namespace(global: &Global, tx: &Tx<'_>) -> Result<String, Failure> 
     if all.iter().any(|(n, _)| n == "moby") {
         return Ok("moby".into());
     }
-    let with_images: Vec<&String> = all
-        .iter()
-        .filter(|(_, b)| matches!(b.bucket(b"images"), Ok(Some(_))))
-        .map(|(n, _)| n)
-        .collect();
+    let mut with_images: Vec<&String> = Vec::new();
+    for (n, b) in &all {
+        match b.bucket(b"images") {
+            Ok(Some(_)) => with_images.push(n),
+            Ok(None) => {}
+            Err(e) => {
+                damage.push(crate::damage::Note::from(e).within(format!("namespace {}", crate::text::one_line(n))))
+            }
+        }
+    }
     match with_images.as_slice() {
-        [only] => Ok((*only).clone()),
+        [only] if damage.is_empty() => Ok((*only).clone()),
+        // Damage hides which namespaces hold images: say it rather than "none" (a rescue on a
+        // damaged meta.db must not read as an empty store).
+        _ if !damage.is_empty() => {
+            let said: Vec<String> = damage.distinct().iter().map(|n| n.to_string()).collect();
+            Err(Failure::new(
+                Outcome::Damaged,
+                format!(
+                    "no namespace given, and which namespaces hold images cannot be told: {}; choose one with -n",
+                    said.join("; ")
+                ),
+            ))
+        }
         _ => {
             let names: Vec<&str> = all.iter().map(|(n, _)| n.as_str()).collect();
             Err(Failure::new(
