@@ -179,8 +179,11 @@ impl Node {
         };
         let no = |m: String| Failure::new(Outcome::No, m);
         let tx = self.root.view(global.meta_choice())?;
-        let Ok(ns) = super::context::image_namespace(global, &tx) else {
-            return Err(no(first));
+        let ns = match super::context::image_namespace(global, &tx) {
+            Ok(ns) => ns,
+            // Damage that hides the namespaces is the answer, not "not found".
+            Err(f) if f.outcome != Outcome::No => return Err(f),
+            Err(_) => return Err(no(first)),
         };
         let inspector = crate::inspect::Inspector::new(
             &self.root,
@@ -210,6 +213,28 @@ impl Node {
             .or_else(|| tops.iter().find_map(|t| unpacked(&t)));
         match best {
             Some(snap) => Ok(Resolved { snap, container: None }),
+            // Its documents could not all be read: which snapshot it unpacks to is not known,
+            // and "not unpacked" would be a guess (unreadable is never reported as missing).
+            None if !damage.is_empty() => {
+                let denied = self.root.blob_denied()
+                    || matches!(
+                        self.root.content_state(),
+                        crate::containerd::root::ContentState::Denied(_)
+                    );
+                let said: Vec<String> = damage
+                    .distinct()
+                    .iter()
+                    .map(|d| crate::text::one_line(&d.message).into_owned())
+                    .collect();
+                Err(Failure::new(
+                    if denied { Outcome::Unreadable } else { Outcome::Damaged },
+                    format!(
+                        "image {}: which snapshot it unpacks to cannot be told: {}",
+                        crate::text::one_line(&image.name),
+                        said.join("; ")
+                    ),
+                ))
+            }
             None => Err(no(format!(
                 "image {}: no unpacked snapshot (chain ID of its diff IDs) on this node",
                 crate::text::one_line(&image.name)

@@ -11,7 +11,7 @@
 
 use crate::bolt::Tx;
 use crate::containerd::records::{self, Damage};
-use crate::containerd::root::Root;
+use crate::containerd::root::{BlobError, Root};
 use crate::image::document::{self, ImageConfig};
 
 /// The most documents one image's walk reads (an index of indexes cannot make it loop long).
@@ -55,18 +55,27 @@ pub fn image_tops(root: &Root, tx: &Tx<'_>, namespace: &str, damage: &mut Damage
                 damage.push(format!("image {}: more than {MAX_DOCUMENTS} documents", image.name));
                 break;
             }
-            let Ok(blob) = root.read_blob(tx, namespace, &digest) else {
+            let Some(blob) = readable(root.read_blob(tx, namespace, &digest), &image.name, damage) else {
                 continue;
             };
             if document::is_manifest_type(&media_type) {
-                let Ok(m) = document::decode::<document::Manifest>(&blob) else {
+                let m = match document::decode::<document::Manifest>(&blob) {
+                    Ok(m) => m,
+                    Err(e) => {
+                        damage.push(format!("image {}: manifest {digest}: {e}", image.name));
+                        continue;
+                    }
+                };
+                let Some(config) = readable(root.read_blob(tx, namespace, &m.config.digest), &image.name, damage)
+                else {
                     continue;
                 };
-                let Ok(config) = root.read_blob(tx, namespace, &m.config.digest) else {
-                    continue;
-                };
-                let Ok(c) = document::decode::<ImageConfig>(&config) else {
-                    continue;
+                let c = match document::decode::<ImageConfig>(&config) {
+                    Ok(c) => c,
+                    Err(e) => {
+                        damage.push(format!("image {}: config {}: {e}", image.name, m.config.digest));
+                        continue;
+                    }
                 };
                 let (os, architecture) = (
                     c.os.clone().unwrap_or_default(),
@@ -82,12 +91,28 @@ pub fn image_tops(root: &Root, tx: &Tx<'_>, namespace: &str, damage: &mut Damage
                         chain_id: id,
                     });
                 }
-            } else if let Ok(children) = document::children(&blob, &media_type) {
-                todo.extend(children.into_iter().map(|d| (d.media_type, d.digest)));
+            } else {
+                match document::children(&blob, &media_type) {
+                    Ok(children) => todo.extend(children.into_iter().map(|d| (d.media_type, d.digest))),
+                    Err(e) => damage.push(format!("image {}: index {digest}: {e}", image.name)),
+                }
             }
         }
     }
     out
+}
+
+/// The bytes of a blob the walk reads, or `None`: a blob not in the store is a platform not
+/// pulled (no damage); any other failure (lost, unreadable, not a regular file) is named.
+fn readable(read: Result<Vec<u8>, BlobError>, image: &str, damage: &mut Damage) -> Option<Vec<u8>> {
+    match read {
+        Ok(b) => Some(b),
+        Err(BlobError::NotFound(_)) => None,
+        Err(e) => {
+            damage.push(format!("image {image}: {e}"));
+            None
+        }
+    }
 }
 
 #[cfg(test)]
