@@ -13,7 +13,7 @@ mod unprivileged;
 
 use bolt_support::{coldctr, repo};
 use serde_json::Value;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -2021,4 +2021,54 @@ fn sizes_without_the_snapshotter_directory_are_not_measured() {
         r.stderr
     );
     assert!(lines_json(&r.stdout).iter().all(|o| o.get("Size").is_none()));
+}
+
+/// The COMMAND cell of each row of a `ps` table, by container ID (the text under the header's
+/// COMMAND up to where CREATED starts, both tables being aligned by a tabwriter).
+fn command_cells(table: &str) -> BTreeMap<String, String> {
+    let mut lines = table.lines();
+    let header = lines.next().expect("a header");
+    let (from, to) = (
+        header.find("COMMAND").expect("COMMAND"),
+        header.find("CREATED").expect("CREATED"),
+    );
+    lines
+        .map(|l| {
+            let chars: Vec<char> = l.chars().collect();
+            let id: String = chars.iter().take_while(|c| !c.is_whitespace()).collect();
+            (id, chars[from..to].iter().collect::<String>().trim_end().to_string())
+        })
+        .collect()
+}
+
+/// docker quotes COMMAND with Go's `strconv.Quote` (a `"` inside is `\"`), after cutting it to
+/// 20 characters when it truncates; the table printed the command between bare quotes and cut
+/// the quoted text, losing the closing quote.
+#[test]
+fn ps_table_commands_are_quoted_as_docker_quotes_them() {
+    let node = unpack();
+    let r = run(&node.root(), &["ps", "-a", "--no-trunc"]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let ours = command_cells(&String::from_utf8_lossy(&r.stdout));
+    let docker = command_cells(&expected_text("ps-a.txt"));
+    assert_eq!(ours.len(), 8);
+    assert_eq!(ours, docker);
+    assert!(ours.values().any(|c| c.contains(r#"\"pid $$\""#)), "{ours:?}");
+    // Cut: docker/cli's `Ellipsis(command, 20)`, then quoted.
+    let r = run(&node.root(), &["ps", "-a"]);
+    let cut = command_cells(&String::from_utf8_lossy(&r.stdout));
+    for (id, whole) in &docker {
+        let short: String = id.chars().take(12).collect();
+        let inner: String = serde_json::from_str::<String>(whole).expect("a quoted command");
+        let want = if inner.chars().count() > 20 {
+            format!("{}…", inner.chars().take(19).collect::<String>())
+        } else {
+            inner
+        };
+        assert_eq!(
+            cut.get(&short).map(String::as_str),
+            Some(serde_json::to_string(&want).expect("json").as_str()),
+            "{id}"
+        );
+    }
 }

@@ -590,7 +590,9 @@ pub fn ps(global: &Global, args: PsArgs, out: &mut dyn Write) -> Result<Outcome,
             if sized {
                 header.push("SIZE");
             }
-            let mut t = Table::truncating(&header, !args.no_trunc).limit("COMMAND", 20);
+            // COMMAND is cut before it is quoted, as docker/cli's `ContainerContext.Command`
+            // does (`"sh -c 'echo runnin…"`, quotes inside escaped): not a cell cut by the table.
+            let mut t = Table::truncating(&header, !args.no_trunc).names(&["COMMAND"]);
             for (e, size) in rows.iter().zip(&sizes) {
                 let source = match &e.namespace {
                     Some(ns) if e.source != Source::Docker => format!("{}:{ns}", e.source.as_str()),
@@ -599,7 +601,11 @@ pub fn ps(global: &Global, args: PsArgs, out: &mut dyn Write) -> Result<Outcome,
                 let mut row = vec![
                     e.id.clone(),
                     e.image.clone(),
-                    format!("\"{}\"", e.command),
+                    go_quote(&if args.no_trunc {
+                        e.command.clone()
+                    } else {
+                        ellipsis(&e.command, 20)
+                    }),
                     containers::short_time(&e.created),
                     e.status.clone(),
                     e.name.clone(),
