@@ -2072,3 +2072,24 @@ fn ps_table_commands_are_quoted_as_docker_quotes_them() {
         );
     }
 }
+
+/// The CRI root has no content store and meta.db names no blob: nothing is lost, so nothing
+/// is said. Every reader of blobs said "meta.db names blobs, but no file of any of them can be
+/// read" and exited 3 (gc after "Nothing would be removed").
+#[test]
+fn a_root_that_never_held_a_blob_is_not_a_lost_content_store() {
+    let dir = unpack_cri();
+    assert!(!dir.path().join("io.containerd.content.v1.content").exists());
+    for args in [
+        &["images"][..],
+        &["content"],
+        &["du"],
+        &["gc"],
+        &["verify"],
+        &["namespaces"],
+    ] {
+        let r = run(dir.path(), args);
+        assert_eq!(r.code, Some(0), "{args:?}: {}", r.stderr);
+        assert!(!r.stderr.contains("content store not read"), "{args:?}: {}", r.stderr);
+    }
+}

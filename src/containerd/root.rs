@@ -239,7 +239,11 @@ impl Root {
     /// a view of it. Blobs are read from the root's content store.
     pub fn with_meta(dir: &Path, meta: Db) -> Root {
         let content = dir.join(CONTENT_DIR);
-        let content_state = check_dirs(&content);
+        let mut content_state = check_dirs(&content);
+        if matches!(content_state, ContentState::Absent(_)) && names_no_blob(&meta) {
+            // Nothing to lose: a store that never held a blob (a CRI node's sandboxes alone).
+            content_state = ContentState::Readable;
+        }
         Root {
             dir: dir.to_path_buf(),
             meta,
@@ -581,6 +585,24 @@ fn check_dirs(content: &Path) -> ContentState {
         }
     }
     ContentState::Readable
+}
+
+/// Whether meta.db's current records name no blob at all: no namespace has a `content/blob`
+/// entry, and nothing on the way there is damaged (damage keeps the absent store said).
+fn names_no_blob(meta: &Db) -> bool {
+    let Ok(tx) = meta.view(bolt::MetaChoice::Current) else {
+        return false;
+    };
+    let mut damage = records::Damage::new();
+    let namespaces = records::namespace_buckets(&tx, &mut damage);
+    damage.is_empty()
+        && namespaces
+            .iter()
+            .all(|(_, ns)| match ns.bucket_at(&[b"content".as_slice(), b"blob"]) {
+                Ok(None) => true,
+                Ok(Some(blobs)) => blobs.cursor().next().is_none(),
+                Err(_) => false,
+            })
 }
 
 /// The name of containerd's metadata plugin directory, which holds meta.db.
