@@ -699,3 +699,49 @@ fn an_image_whose_documents_cannot_be_read_is_not_called_unpacked_nowhere() {
         assert!(!err.contains("no unpacked snapshot"), "{args:?}: {err}");
     }
 }
+
+/// `-n` names one namespace for every command: one that does not exist is exit 1 with the
+/// listings' words everywhere (gc and du printed an empty report, exit 0; ps and timeline
+/// ignored -n), and a command whose report -n cannot narrow refuses it (exit 2) rather than
+/// print the whole store as though it were the namespace's.
+#[test]
+fn an_unknown_namespace_is_not_found_everywhere_and_an_ignored_one_is_refused() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/docker-28.5");
+    for args in [
+        &["images"][..],
+        &["gc"],
+        &["du"],
+        &["ps", "-a"],
+        &["timeline"],
+        &["verify"],
+    ] {
+        let mut all = vec!["-n", "nosuch"];
+        all.extend_from_slice(args);
+        let o = run(&root, &all);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
+        assert!(
+            err.contains("namespace nosuch not found (namespaces: moby"),
+            "{args:?}: {err}"
+        );
+    }
+    for args in [&["recover"][..], &["meta-diff"], &["snapshots", "tree"]] {
+        let mut all = vec!["-n", "moby"];
+        all.extend_from_slice(args);
+        let o = run(&root, &all);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains("drop -n"), "{args:?}: {}", stderr(&o));
+        assert!(o.stdout.is_empty(), "{args:?}");
+    }
+    // A namespace that exists narrows the timeline to its events.
+    let o = run(&root, &["-n", "moby_history", "timeline", "--format", "jsonl"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let events: Vec<Value> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    assert!(!events.is_empty());
+    assert!(events.iter().all(|e| e["namespace"] == "moby_history"), "{events:?}");
+    let whole = run(&root, &["timeline", "--format", "jsonl"]);
+    assert!(String::from_utf8_lossy(&whole.stdout).lines().count() > events.len());
+}

@@ -525,9 +525,36 @@ fn measure_sizes(
         .collect()
 }
 
+/// Whether a container or event of `namespace` is in the one `-n` names (all are without it;
+/// Docker's own containers are in `moby`, as dockerd's records in containerd are).
+fn in_namespace(global: &Global, namespace: Option<&str>) -> bool {
+    global.namespace.as_deref().is_none_or(|ns| namespace == Some(ns))
+}
+
+/// `-n NAME` checked against meta.db's namespaces and those of the containers found (`moby`
+/// for a Docker root read alone): exit 1 and the listings' warning when none is NAME.
+fn namespace_known(global: &Global, inv: &containers::Inventory) -> Outcome {
+    if global.namespace.is_none() {
+        return Outcome::Ok;
+    }
+    let mut names: Vec<String> = inv.entries.iter().filter_map(|e| e.namespace.clone()).collect();
+    if let Some(tx) = inv.root.as_ref().and_then(|r| r.view(global.meta_choice()).ok()) {
+        let mut damage = crate::damage::Damage::new();
+        names.extend(
+            crate::containerd::records::namespace_buckets(&tx, &mut damage)
+                .into_iter()
+                .map(|(n, _)| n),
+        );
+    }
+    names.sort();
+    names.dedup();
+    super::context::namespace_not_found(global, names.iter().map(String::as_str))
+}
+
 pub fn ps(global: &Global, args: PsArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
     let filter = PsFilter::parse(&args.filter)?;
     let (inv, mut outcome) = gather(global, false)?;
+    outcome = outcome.worst(namespace_known(global, &inv));
     // docker: -n and -l count over every container, newest first.
     let all = args.all || args.last.is_some() || args.latest;
     let limit = if args.latest { Some(1) } else { args.last };
@@ -535,6 +562,7 @@ pub fn ps(global: &Global, args: PsArgs, out: &mut dyn Write) -> Result<Outcome,
         .entries
         .iter()
         .filter(|e| all || is_up(e))
+        .filter(|e| in_namespace(global, e.namespace.as_deref()))
         .filter(|e| filter.matches(e))
         .take(limit.unwrap_or(usize::MAX))
         .collect();
@@ -876,7 +904,9 @@ pub fn timeline(global: &Global, args: TimelineArgs, out: &mut dyn Write) -> Res
         .join("io.containerd.metadata.v1.bolt/meta.db")
         .display()
         .to_string();
-    let (events, unplaced) = containers::timeline::events(&inv, &meta_db);
+    outcome = outcome.worst(namespace_known(global, &inv));
+    let (mut events, unplaced) = containers::timeline::events(&inv, &meta_db);
+    events.retain(|e| in_namespace(global, e.namespace.as_deref()));
     for why in &unplaced {
         super::warn(crate::text::one_line(why));
     }

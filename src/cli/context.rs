@@ -269,6 +269,19 @@ pub fn no_salvage(global: &Global, command: &str) -> Result<(), Failure> {
     Ok(())
 }
 
+/// The refusal of `-n` by a command whose report is not narrowed by namespace (`recover` and
+/// `meta-diff` read every page; `snapshots tree` draws the snapshotters' own trees, which the
+/// namespaces share): a forensic tool must not print an answer to a question it was not asked.
+pub fn no_namespace(global: &Global, command: &str, why: &str) -> Result<(), Failure> {
+    if global.namespace.is_some() {
+        return Err(Failure::new(
+            Outcome::Usage,
+            format!("{command} {why}: -n does not narrow it; drop -n"),
+        ));
+    }
+    Ok(())
+}
+
 /// The refusal of a command that reads meta.db's own pages (`recover`, `meta-diff`) on an
 /// image layout or archive: it has no meta.db, and the pages of the bbolt file its records are
 /// built into in memory are no evidence of anything (nothing was ever deleted or older there).
@@ -283,6 +296,31 @@ pub fn containerd_only(global: &Global, command: &str) -> Result<(), Failure> {
             crate::text::escape(global.root.as_os_str().as_encoded_bytes())
         ),
     ))
+}
+
+/// `-n NAME` that names none of `namespaces`: the warning every command gives (the listings'
+/// words), and the outcome it adds (exit 1, a name not found). The report is still printed.
+pub fn namespace_not_found<'n>(global: &Global, namespaces: impl Iterator<Item = &'n str>) -> Outcome {
+    let Some(ns) = &global.namespace else {
+        return Outcome::Ok;
+    };
+    let mut all = Vec::new();
+    for n in namespaces {
+        if n == ns {
+            return Outcome::Ok;
+        }
+        all.push(crate::text::one_line(n).into_owned());
+    }
+    super::warn(format_args!(
+        "namespace {} not found (namespaces: {})",
+        crate::text::one_line(ns),
+        if all.is_empty() {
+            "none".to_string()
+        } else {
+            all.join(", ")
+        }
+    ));
+    Outcome::No
 }
 
 /// The namespace a single-image command works in: `-n` when given; otherwise `moby` when it

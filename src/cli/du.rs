@@ -56,6 +56,10 @@ pub fn run(global: &Global, args: DuArgs, out: &mut dyn Write) -> Result<Outcome
         now: args.at.unwrap_or_else(now),
     };
     let (mut store, marked, outcome) = load_marked(global, args.model, clock)?;
+    let outcome = outcome.worst(super::context::namespace_not_found(
+        global,
+        store.namespaces.iter().map(|n| n.name.as_str()),
+    ));
     let collection = sweep_marked(&store, marked);
     let blobs = std::mem::replace(&mut store.blobs, crate::gc::state::BlobTree::Missing);
     let mut report = compute(&store, blobs, &collection, args.scan);

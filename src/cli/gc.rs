@@ -2,7 +2,7 @@
 //! locked: the answer is what the collector would remove if the daemon started now (or at
 //! `--at`), computed from disk.
 
-use super::context::{Global, content_outcome};
+use super::context::{Global, content_outcome, namespace_not_found};
 use super::listings::table::{Table, human_size, size_header};
 use super::{Failure, Outcome, warn};
 use crate::containerd::gotime::parse_rfc3339;
@@ -130,6 +130,10 @@ pub fn run(global: &Global, args: GcArgs, out: &mut dyn Write) -> Result<Outcome
         None => (now(), "now"),
     };
     let (store, marked, outcome) = load_marked(global, args.model, Clock { now: at })?;
+    let outcome = outcome.worst(namespace_not_found(
+        global,
+        store.namespaces.iter().map(|n| n.name.as_str()),
+    ));
     let collection = sweep_marked(&store, marked);
     let mut report = GcReport::build(&store, &collection, source);
     if let Some(ns) = &global.namespace {

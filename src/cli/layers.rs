@@ -439,6 +439,14 @@ pub(super) fn size_cell(s: &Snap) -> String {
 }
 
 pub fn tree(global: &Global, args: TreeArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
+    if args.target.is_none() {
+        // With a TARGET, -n says where to look the key or image up.
+        super::context::no_namespace(
+            global,
+            "snapshots tree",
+            "without a TARGET draws the snapshotters' trees, which namespaces share",
+        )?;
+    }
     let mut node = Node::open(global, &args.docker)?;
     let mut order: Vec<(usize, usize)> = Vec::new();
     if let Some(t) = &args.target {

@@ -32,6 +32,7 @@ enum Format {
 pub fn run(global: &Global, args: MetaDiffArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
     super::context::no_salvage(global, "meta-diff")?;
     super::context::containerd_only(global, "meta-diff")?;
+    super::context::no_namespace(global, "meta-diff", "compares the whole of two transactions")?;
     let opened;
     let root_db: &Db = if global.root.is_file() {
         // A bare file is read as itself, whatever its name or place.

@@ -29,6 +29,11 @@ enum Format {
 pub fn run(global: &Global, args: RecoverArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
     super::context::no_salvage(global, "recover")?;
     super::context::containerd_only(global, "recover")?;
+    super::context::no_namespace(
+        global,
+        "recover",
+        "carves every record of every namespace from the pages",
+    )?;
     let r = if global.root.is_file() {
         // A bare file is read as meta.db itself, whatever its name or place.
         carve_file(global, &global.root)?
