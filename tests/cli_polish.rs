@@ -141,3 +141,29 @@ fn version_names_the_commit() {
         assert_eq!(rest, "unknown", "{line:?}");
     }
 }
+
+/// A command line that cannot be run as written is exit 2 (usage), as clap's own errors and
+/// `coldctr help nosuch` are: a missing bucket path or key, a `--hex` name that is not hex, an
+/// unknown command for `man` (these were 1, "the answer is no"). The man error names the
+/// command as it is typed.
+#[test]
+fn command_lines_that_cannot_run_are_usage_errors() {
+    let db = repo().join("fixtures/docker-28.5/io.containerd.metadata.v1.bolt/meta.db");
+    let db = db.display().to_string();
+    for args in [
+        vec!["bolt", "keys", db.as_str()],
+        vec!["bolt", "get", db.as_str()],
+        vec!["bolt", "get", "--hex", db.as_str(), "7631", "zz"],
+        vec!["man", "nosuch"],
+        vec!["man", "bolt", "nosuch"],
+    ] {
+        let r = coldctr(&args);
+        assert_eq!(r.code, Some(2), "{args:?}: {}", r.stderr);
+        assert!(!r.stderr.contains("coldctr-"), "{args:?}: {}", r.stderr);
+    }
+    let r = coldctr(&["man", "bolt", "nosuch"]);
+    assert!(r.stderr.contains("see `coldctr bolt --help`"), "{}", r.stderr);
+    // Not found in a file that reads is still "no".
+    let r = coldctr(&["bolt", "get", db.as_str(), "v1", "nosuch"]);
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
+}

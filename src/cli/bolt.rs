@@ -234,7 +234,7 @@ fn path_bytes(p: &PathArgs) -> Result<Vec<Vec<u8>>, Failure> {
         .iter()
         .map(|s| {
             if p.hex {
-                hex::decode(s).map_err(|e| Failure::new(Outcome::No, format!("--hex: {s:?}: {e}")))
+                hex::decode(s).map_err(|e| Failure::new(Outcome::Usage, format!("--hex: {s:?}: {e}")))
             } else {
                 Ok(s.as_bytes().to_vec())
             }
@@ -381,7 +381,7 @@ fn list(tx: &Tx<'_>, path: &PathArgs, buckets_only: bool, out: Out<'_>) -> Resul
     let path = path_bytes(path)?;
     if !buckets_only && path.is_empty() {
         return Err(Failure::new(
-            Outcome::No,
+            Outcome::Usage,
             "bolt keys needs a bucket path (use `bolt buckets` for the top level)",
         ));
     }
@@ -408,7 +408,7 @@ fn list(tx: &Tx<'_>, path: &PathArgs, buckets_only: bool, out: Out<'_>) -> Resul
 fn get(tx: &Tx<'_>, path: &PathArgs, format: ValueFormat, out: Out<'_>) -> Result<Outcome, Failure> {
     let mut path = path_bytes(path)?;
     let Some(key) = path.pop() else {
-        return Err(Failure::new(Outcome::No, "bolt get needs a bucket path and a key"));
+        return Err(Failure::new(Outcome::Usage, "bolt get needs a bucket path and a key"));
     };
     let bucket = if path.is_empty() {
         tx.root()
@@ -430,7 +430,7 @@ fn get(tx: &Tx<'_>, path: &PathArgs, format: ValueFormat, out: Out<'_>) -> Resul
         ValueFormat::Hex => writeln!(out, "{}", hex(value))?,
         ValueFormat::Bytes if std::io::stdout().is_terminal() => {
             return Err(Failure::new(
-                Outcome::No,
+                Outcome::Usage,
                 "refusing to write raw bytes to a terminal; redirect stdout or use --format hex",
             ));
         }

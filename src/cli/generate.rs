@@ -31,14 +31,21 @@ pub fn man(args: ManArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
     let mut cmd = super::Cli::command();
     cmd.build();
     let mut name = String::from("coldctr");
+    // As typed (`coldctr bolt`), where the page's title is `coldctr-bolt`.
+    let mut typed = name.clone();
     for word in &args.command {
         let Some(sub) = cmd.find_subcommand(word).cloned() else {
+            // An unknown command is a bad command line, as `coldctr help nosuch` says it.
             return Err(Failure::new(
-                Outcome::No,
-                format!("no command {word:?} under `{name}` (see `{name} --help`)"),
+                Outcome::Usage,
+                format!(
+                    "no command {} under `{typed}` (see `{typed} --help`)",
+                    crate::text::one_line(&format!("{word:?}"))
+                ),
             ));
         };
         name = format!("{name}-{}", sub.get_name());
+        typed = format!("{typed} {}", sub.get_name());
         cmd = sub.version(super::VERSION);
     }
     let mut buf = Vec::new();
