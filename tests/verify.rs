@@ -547,3 +547,40 @@ fn machine_sha256_limit() {
         );
     }
 }
+
+/// The table's SIZE column is headed `SIZE(kB=1000B)`, as every table's; its cells were the
+/// raw byte counts (`1574`). They are go-units' HumanSize now (`1.574kB`), the exact bytes
+/// staying in DETAIL and the JSON; and stderr says how much the report holds (exit 3 with
+/// nothing on stderr broke "stderr says where").
+#[test]
+fn the_problem_table_sizes_are_human_sizes_and_stderr_counts_them() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/docker-28.5-damaged");
+    let o = coldctr(&root, &["verify"]);
+    assert_eq!(o.status.code(), Some(3));
+    let table = String::from_utf8_lossy(&o.stdout);
+    let row = |status: &str| {
+        table
+            .lines()
+            .find(|l| l.starts_with(status))
+            .map(|l| l.split_whitespace().map(str::to_string).collect::<Vec<_>>())
+            .unwrap_or_default()
+    };
+    // go-units HumanSize: %.4g with decimal units.
+    assert_eq!(row("missing").get(2).map(String::as_str), Some("346B"), "{table}");
+    assert_eq!(
+        row("size-mismatch").get(2).map(String::as_str),
+        Some("1.574kB"),
+        "{table}"
+    );
+    assert_eq!(
+        row("digest-mismatch").get(2).map(String::as_str),
+        Some("330B"),
+        "{table}"
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("3 blob problem(s) and 0 finding(s)"), "{err}");
+    let sound = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/docker-28.5");
+    let o = coldctr(&sound, &["verify"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(o.stderr.is_empty(), "{}", String::from_utf8_lossy(&o.stderr));
+}

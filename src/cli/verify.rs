@@ -119,6 +119,15 @@ pub fn run(global: &Global, args: VerifyArgs, out: &mut dyn Write) -> Result<Out
     let unreadable = report.problems.iter().any(|p| p.status == Status::Unreadable);
     let damaged =
         report.damaged || !report.findings.is_empty() || report.problems.iter().any(|p| p.status != Status::Unreadable);
+    if !report.problems.is_empty() || !report.findings.is_empty() {
+        // The exit code's "stderr says where" holds for verify too: the report is on stdout,
+        // and a script that keeps only stderr learns how much it holds.
+        warn(format_args!(
+            "{} blob problem(s) and {} finding(s) in the bbolt files: listed in the report",
+            report.problems.len(),
+            report.findings.len()
+        ));
+    }
     let found = match (damaged, unreadable) {
         (_, true) => Outcome::Unreadable,
         (true, false) => Outcome::Damaged,
@@ -163,7 +172,9 @@ fn table(r: &VerifyReport, elapsed: Duration, out: &mut dyn Write) -> std::io::R
                 vec![
                     p.status.as_str().to_string(),
                     p.digest.clone(),
-                    p.size.to_string(),
+                    // Under `SIZE(kB=1000B)`, as every table's sizes (the exact bytes are in
+                    // DETAIL and the JSON).
+                    human_size(p.size),
                     p.namespaces.join(","),
                     detail,
                 ]
