@@ -745,3 +745,23 @@ fn an_unknown_namespace_is_not_found_everywhere_and_an_ignored_one_is_refused() 
     let whole = run(&root, &["timeline", "--format", "jsonl"]);
     assert!(String::from_utf8_lossy(&whole.stdout).lines().count() > events.len());
 }
+
+/// An image layout or archive holds no containers: `ps`, `timeline` and `container inspect`
+/// said "meta.db not found ... read any other bbolt file with `coldctr bolt`" and exited 4, as
+/// though a node's store could not be read. It is the wrong input, said as `recover` says it.
+#[test]
+fn container_commands_on_an_image_layout_or_archive_say_it_holds_none() {
+    let oci = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/oci-dev");
+    for root in [
+        oci.join("layouts/umoci"),
+        oci.join("archives/podman-docker-archive-multi.tar"),
+    ] {
+        for args in [&["ps", "-a"][..], &["timeline"], &["container", "inspect", "x"]] {
+            let o = run(&root, args);
+            let err = stderr(&o);
+            assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+            assert!(err.contains("this is an image layout or archive"), "{args:?}: {err}");
+            assert!(!err.contains("bolt"), "{args:?}: {err}");
+        }
+    }
+}

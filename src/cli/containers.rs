@@ -236,6 +236,16 @@ fn sources<'a>(global: &'a Global, with_timeline: bool) -> Sources<'a> {
 
 /// Reads everything, says on stderr what went wrong, and gives the exit code so far.
 fn gather(global: &Global, with_timeline: bool) -> Result<(Inventory, Outcome), Failure> {
+    if !global.reads_containerd() {
+        // Said as `recover` says it: not "meta.db not found ... read any other bbolt file".
+        return Err(Failure::new(
+            Outcome::Usage,
+            format!(
+                "{}: containers are read from a node's containerd root and Docker data root; this is an image layout or archive, which has none",
+                crate::text::escape(global.root.as_os_str().as_encoded_bytes())
+            ),
+        ));
+    }
     let inv = containers::gather(&sources(global, with_timeline));
     let mut outcome = Outcome::Ok;
     let containerd_missing = inv.notes.iter().any(|n| n.starts_with("containerd root not read"));
