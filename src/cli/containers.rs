@@ -197,8 +197,8 @@ enum ContainerCommand {
         containerd: bool,
         /// `json` (the array, compact), or a Go template run on each container's object as
         /// docker runs `-f`: `{{.State.Status}}`, `{{json .Mounts}}`, `{{.Config.Image}}`,
-        /// `{{range .Mounts}}{{.Source}} {{end}}` (the object untyped: a missing key prints
-        /// `<no value>`).
+        /// `{{range .Mounts}}{{.Source}} {{end}}` (as docker: a key the object does not have
+        /// fails the template, `map has no entry for key`, exit 1).
         #[arg(short, long)]
         format: Option<String>,
         /// Display total file sizes, as `docker container inspect --size`: SizeRw (the rw
