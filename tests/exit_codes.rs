@@ -585,7 +585,19 @@ fn a_blob_that_is_no_regular_file_is_exit_3_where_it_is_read() {
                 "{kind} {args:?}: {err}"
             );
         }
+        // `content` says what the file is in a sentence ("is symlink" before).
+        let o = run(&root, &["content"]);
+        let err = stderr(&o);
+        let want = if kind == "fifo" { "a fifo" } else { "a symlink" };
+        assert!(err.contains(&format!("the blob file is {want}")), "{kind}: {err}");
     }
+    // A short file: "truncated (787 bytes)", not "truncated(787B)".
+    let damaged = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/docker-28.5-damaged");
+    let err = stderr(&run(&damaged, &["content"]));
+    assert!(
+        err.contains("the content record says 1574 bytes, the blob file is truncated (787 bytes)"),
+        "{err}"
+    );
 }
 
 /// A meta page whose freelist id names a leaf page: bbolt's `freelist.read` panics on it, so
@@ -763,5 +775,26 @@ fn container_commands_on_an_image_layout_or_archive_say_it_holds_none() {
             assert!(err.contains("this is an image layout or archive"), "{args:?}: {err}");
             assert!(!err.contains("bolt"), "{args:?}: {err}");
         }
+    }
+}
+
+/// One damaged page is one line: `timeline` said it twice (the container records' reader and
+/// the timeline's met it each), and `recover` put `page 67: ` before a message that starts with
+/// the file and `page 67 (offset ...)`.
+#[test]
+fn a_damaged_page_is_said_once_and_named_once() {
+    let (_tmp, root) = fixture_copy("containerd-1.7");
+    let db = root.join(META);
+    let mut data = std::fs::read(&db).expect("meta.db");
+    let page = root_page(&data);
+    data[page * 4096 + 16..page * 4096 + 216].fill(0xff);
+    std::fs::write(&db, &data).expect("write");
+    for args in [&["timeline"][..], &["recover"]] {
+        let o = run(&root, args);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(3), "{args:?}: {err}");
+        let named = format!("page {page} (offset");
+        assert_eq!(err.lines().filter(|l| l.contains(&named)).count(), 1, "{args:?}: {err}");
+        assert!(!err.contains(&format!("page {page}: ")), "{args:?}: {err}");
     }
 }

@@ -30,8 +30,9 @@ pub struct Finding {
 impl std::fmt::Display for Finding {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.page {
-            Some(p) => write!(f, "page {p}: {}", self.message),
-            None => f.write_str(&self.message),
+            // A read error names its page already (`meta.db: page 67 (offset ...)`).
+            Some(p) if !self.message.contains(&format!("page {p} (offset")) => write!(f, "page {p}: {}", self.message),
+            _ => f.write_str(&self.message),
         }
     }
 }

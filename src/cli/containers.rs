@@ -264,11 +264,13 @@ fn gather(global: &Global, with_timeline: bool) -> Result<(Inventory, Outcome), 
             });
         }
     }
-    for m in &inv.damaged {
+    // One damaged page met by two readers (the container records, the timeline's) is said once.
+    let mut said = std::collections::HashSet::new();
+    for m in inv.damaged.iter().filter(|m| said.insert(m.as_str())) {
         warn(crate::text::escape_hazards(m));
         outcome = outcome.worst(Outcome::Damaged);
     }
-    for m in &inv.unreadable {
+    for m in inv.unreadable.iter().filter(|m| said.insert(m.as_str())) {
         warn(crate::text::escape_hazards(m));
         outcome = outcome.worst(Outcome::Unreadable);
     }

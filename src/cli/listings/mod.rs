@@ -385,6 +385,17 @@ impl ContentRow {
             _ => self.file_state.into(),
         }
     }
+
+    /// The file as the warning's sentence says it: "the blob file is {this}" (`truncated
+    /// (787 bytes)`, `a symlink`, `missing`).
+    fn file_words(&self) -> String {
+        match (self.file_size, self.file_type) {
+            (Some(n), _) if !self.present => format!("{} ({n} bytes)", self.file_state),
+            (_, Some("other")) => "of another file type".into(),
+            (_, Some(kind)) => format!("a {}", kind.replace('-', " ")),
+            _ => self.file_state.into(),
+        }
+    }
 }
 
 /// Content records decoded, stated and serialized on the pool per batch of this many.
@@ -416,7 +427,7 @@ fn content_streamed(
             .map(|r| Unlike {
                 digest: r.record.digest.clone(),
                 size: r.record.size,
-                file: r.file_column(),
+                file: r.file_words(),
             });
         let text = row.as_ref().filter(|r| keeps(filters, r)).map(|r| {
             if args.quiet {
@@ -618,7 +629,7 @@ pub fn content(global: &Global, args: ListArgs, out: &mut dyn Write) -> Result<O
         let mut said = UnlikeNotes::default();
         for r in rows.iter().filter(|r| !r.present && r.file_problem.is_none()) {
             s.outcome = s.outcome.worst(Outcome::Damaged);
-            said.note(&r.record.digest, r.record.size, &r.file_column());
+            said.note(&r.record.digest, r.record.size, &r.file_words());
         }
         said.finish();
         let rows = filtered(rows, &filters, &[], |_, v| record_labels_match(&filters, v));
