@@ -2093,3 +2093,34 @@ fn a_root_that_never_held_a_blob_is_not_a_lost_content_store() {
         assert!(!r.stderr.contains("content store not read"), "{args:?}: {}", r.stderr);
     }
 }
+
+/// Messages name what they are about as the user named it: `mounts` of a committed snapshot
+/// said "snapshot is Committed" without its key, and `fs` named a path without its leading `/`
+/// (`etc/nonexist: no such file or directory`).
+#[test]
+fn refusals_name_the_snapshot_and_the_path_as_given() {
+    let node = unpack_with_snapshots();
+    let r = run(&node.root(), &["snapshots", "--format", "json"]);
+    let listed: Value = serde_json::from_slice(&r.stdout).expect("snapshots json");
+    let committed = listed
+        .as_array()
+        .and_then(|a| a.iter().find(|s| s["kind"] == "Committed"))
+        .and_then(|s| s["key"].as_str())
+        .expect("a committed snapshot")
+        .to_string();
+    let r = run(&node.root(), &["mounts", &committed]);
+    assert_ne!(r.code, Some(0), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains(&format!("snapshot {committed} (overlayfs) is Committed")),
+        "{}",
+        r.stderr
+    );
+    let r = run(&node.root(), &["fs", "cat", "dev-running:/nonexist/x"]);
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("coldctr: /nonexist: no such file or directory"),
+        "{}",
+        r.stderr
+    );
+}

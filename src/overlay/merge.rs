@@ -799,15 +799,16 @@ impl Stack {
                 None => (PathBuf::new(), &root),
             };
             if !dir.is_dir() {
+                // Named from the merged root, as the user gave it (`/etc`, not `etc`).
                 return Err(format!(
-                    "{}: not a directory",
+                    "/{}: not a directory",
                     crate::text::escape(rel.as_os_str().as_bytes())
                 ));
             }
             let name = OsString::from_vec(c.clone());
             let Some(node) = self.child(dir, &name) else {
                 return Err(format!(
-                    "{}: no such file or directory",
+                    "/{}: no such file or directory",
                     crate::text::escape(rel.join(&name).as_os_str().as_bytes())
                 ));
             };
@@ -821,7 +822,7 @@ impl Stack {
                     ));
                 }
                 let target = std::fs::read_link(&node.file)
-                    .map_err(|e| format!("{}: {e}", crate::text::escape(rel.join(&name).as_os_str().as_bytes())))?;
+                    .map_err(|e| format!("/{}: {e}", crate::text::escape(rel.join(&name).as_os_str().as_bytes())))?;
                 let target = target.into_os_string().into_vec();
                 if target.first() == Some(&b'/') {
                     at.clear();

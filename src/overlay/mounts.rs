@@ -115,7 +115,9 @@ pub fn ctr_line(index: &Index, chain: &[usize], root: &Path, target: &str, opts:
     let kind = snap.kind.as_str();
     if kind != "Active" && kind != "View" {
         return Err(format!(
-            "snapshot is {kind}: containerd mounts only active snapshots and views"
+            "snapshot {} ({}) is {kind}: containerd mounts only active snapshots and views",
+            crate::text::one_line(snap.key()),
+            crate::text::one_line(&snap.snapshotter)
         ));
     }
     let mut options = opts.idmap(snap)?;
