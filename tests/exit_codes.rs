@@ -798,3 +798,17 @@ fn a_damaged_page_is_said_once_and_named_once() {
         assert!(!err.contains(&format!("page {page}: ")), "{args:?}: {err}");
     }
 }
+
+/// A meta.db that is a directory is there: "not found" with the known layouts' guesses sent
+/// the user looking elsewhere. Exit 4 as before, saying what is there.
+#[test]
+fn a_meta_db_that_is_a_directory_is_said_to_be_one() {
+    let (_tmp, root) = fixture_copy("docker-28.5");
+    let db = root.join(META);
+    std::fs::remove_file(&db).expect("rm meta.db");
+    std::fs::create_dir(&db).expect("mkdir meta.db");
+    let o = run(&root, &["images"]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(4), "{err}");
+    assert!(err.contains("(it is a directory, not a regular file)"), "{err}");
+}

@@ -222,6 +222,16 @@ impl Root {
                     )
                 } else if std::fs::symlink_metadata(dir).is_err() {
                     Some("it does not exist".into())
+                } else if let Ok(m) = std::fs::symlink_metadata(&meta_path)
+                    && !m.is_file()
+                {
+                    // There, but not a file a store could hold (`bolt info` says it alike).
+                    Some(format!(
+                        "it is a {}, not a regular file",
+                        crate::containerd::blobs::FileKind::of(&m.file_type())
+                            .as_str()
+                            .replace('-', " ")
+                    ))
                 } else if is_real(dir, false) {
                     Some(
                         "it is a file; --root takes a containerd root, its io.containerd.metadata.v1.bolt or the meta.db inside it; read any other bbolt file with `coldctr bolt`"
