@@ -1848,3 +1848,42 @@ fn container_sizes_equal_dockerds() {
         eprintln!("{same_blocks} of 8 upper dirs take the blocks they took on the node");
     }
 }
+
+/// `du --scan` checked each snapshot's own directory for a symlink but not `snapshots/` above
+/// it: a `snapshots` linked out of the root was walked, and its bytes counted as the node's.
+/// And an unreadable snapshotter metadata.db made every snapshot figure 0 in silence (exit 0).
+#[test]
+fn du_neither_follows_a_linked_snapshots_dir_nor_hides_an_unreadable_metadata_db() {
+    let h = node_copy();
+    let plugin = h.root().join("io.containerd.snapshotter.v1.overlayfs");
+    let outside = h.dir.path().join("outside");
+    std::fs::rename(plugin.join("snapshots"), &outside).unwrap();
+    std::os::unix::fs::symlink(&outside, plugin.join("snapshots")).unwrap();
+    // 4 MB outside the root, in an active snapshot's upper dir.
+    std::fs::write(outside.join("49/fs/planted"), vec![7u8; 4 << 20]).unwrap();
+    let r = h.run(&[b"du", b"--scan", b"--format", b"json"]);
+    assert_eq!(r.code, Some(3), "{}", r.stderr);
+    assert!(r.stderr.contains("snapshots: a symlink, not followed"), "{}", r.stderr);
+    let du: Value = serde_json::from_slice(&r.stdout).unwrap();
+    assert_eq!(du["disk"]["snapshots"]["active"]["bytes"], 0, "{}", du["disk"]);
+
+    let h = node_copy();
+    let db = h.root().join("io.containerd.snapshotter.v1.overlayfs/metadata.db");
+    std::fs::write(&db, vec![0x5au8; 65536]).unwrap();
+    let r = h.run(&[b"du", b"--format", b"json"]);
+    assert_eq!(r.code, Some(3), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("snapshotter overlayfs: its snapshots are not counted"),
+        "{}",
+        r.stderr
+    );
+    let du: Value = serde_json::from_slice(&r.stdout).unwrap();
+    assert!(
+        du["damage"].as_array().is_some_and(|d| d
+            .iter()
+            .any(|n| n["message"].as_str().is_some_and(|m| m.contains("metadata.db")))),
+        "{}",
+        du["damage"]
+    );
+}

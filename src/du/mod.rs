@@ -128,13 +128,18 @@ fn ubytes(n: i64) -> u64 {
 /// records say what they held.
 fn measure_active(store: &Store, snapshotter: &str, id: Option<u64>) -> Result<u64, String> {
     let Some(id) = id else { return Ok(0) };
-    let dir = store
-        .dir
-        .join(format!("io.containerd.snapshotter.v1.{snapshotter}"))
-        .join("snapshots")
-        .join(id.to_string());
-    // overlayfs measures the upper directory; the others their snapshot directory.
-    let mut on_the_way = vec![dir.clone()];
+    if snapshotter.contains('/') || snapshotter.contains('\0') {
+        return Err(format!(
+            "snapshotter {}: active snapshot {id} not measured: the name is no directory name",
+            crate::text::one_line(snapshotter)
+        ));
+    }
+    let plugin = store.dir.join(format!("io.containerd.snapshotter.v1.{snapshotter}"));
+    let dir = plugin.join("snapshots").join(id.to_string());
+    // Every directory from the root down is checked, not only the snapshot's own: a
+    // `snapshots` that is a symlink would otherwise be followed out of the root. overlayfs
+    // measures the upper directory; the others their snapshot directory.
+    let mut on_the_way = vec![plugin.clone(), plugin.join("snapshots"), dir.clone()];
     if snapshotter == "overlayfs" {
         on_the_way.push(dir.join("fs"));
     }
@@ -414,8 +419,19 @@ pub fn compute(store: &Store, blobs: BlobTree, c: &Collection, scan: bool) -> Us
     }
     disk.snapshots.active_measured = scan;
     for sn in &store.snapshotters {
-        let Backend::Records(records) = &sn.backend else {
-            continue;
+        let records = match &sn.backend {
+            Backend::Records(records) => records,
+            // Its snapshots are not counted: said, never a silent 0 (gc says the plugin would
+            // not load; `snapshots` names the file).
+            Backend::Unreadable(why) => {
+                scan_damage.push(format!(
+                    "snapshotter {}: its snapshots are not counted (0 in every figure): {}",
+                    crate::text::one_line(&sn.name),
+                    crate::text::one_line(why)
+                ));
+                continue;
+            }
+            Backend::Missing => continue,
         };
         let ids: HashSet<String> = records.iter().map(|r| r.id.unwrap_or(0).to_string()).collect();
         for r in records {
