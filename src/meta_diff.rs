@@ -108,7 +108,10 @@ pub fn records_of(tx: &Tx<'_>, damage: &mut Damage) -> BTreeMap<RecordKey, Value
             put("container", &ns, &r.id, json(serde_json::to_value(&r)));
         }
         for r in records::snapshots_in(&ns, &b, damage) {
-            let name = format!("{}/{}", r.snapshotter, r.key);
+            // A snapshotter name is any bytes: its `/` written `\x2f` (as `key_name` writes
+            // what is not plain text), or `overlayfs`/`x/y` and `overlayfs/x`/`y` would be one
+            // record and a change to either lost.
+            let name = format!("{}/{}", r.snapshotter.replace('/', "\\x2f"), r.key);
             put("snapshot", &ns, &name, json(serde_json::to_value(&r)));
         }
     }

@@ -502,3 +502,42 @@ fn the_last_collection_of_the_deleted_fixtures() {
         assert_eq!(d["changed"], Value::Array(vec![]), "{fixture}");
     }
 }
+
+/// Snapshotter names are bucket keys, any bytes: snapshotter `overlayfs` with key `x/y` and
+/// snapshotter `overlayfs/x` with key `y` were keyed alike (`overlayfs/x/y`), one record hid
+/// the other, and a label added to one was "No record differs.", exit 0.
+#[test]
+fn snapshots_whose_names_join_alike_are_two_records() {
+    use coldctr::bolt::build::{Tree, build};
+    let dir = tempfile::tempdir().unwrap();
+    let meta = |labelled: bool| {
+        let mut t = Tree::new();
+        t.bucket(&[b"v1"]).put(b"version", &[3]);
+        for (sn, key) in [(&b"overlayfs"[..], &b"x/y"[..]), (b"overlayfs/x", b"y")] {
+            let s = t.bucket(&[b"v1", b"moby", b"snapshots", sn, key]);
+            s.put(b"name", b"moby/1/k");
+            if labelled && sn == b"overlayfs" {
+                t.bucket(&[b"v1", b"moby", b"snapshots", sn, key, b"labels"])
+                    .put(b"changed", b"in-last-tx");
+            }
+        }
+        build(&t)
+    };
+    let bolt = dir.path().join("root/io.containerd.metadata.v1.bolt");
+    std::fs::create_dir_all(&bolt).unwrap();
+    std::fs::write(bolt.join("meta.db"), meta(true)).unwrap();
+    let before = dir.path().join("before.db");
+    std::fs::write(&before, meta(false)).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_coldctr"))
+        .arg("--root")
+        .arg(dir.path().join("root"))
+        .args(["meta-diff", "--format", "json", "--against"])
+        .arg(&before)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let d: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let changed = d["changed"].as_array().expect("changed");
+    assert_eq!(changed.len(), 1, "{d}");
+    assert_eq!(changed[0]["name"], "overlayfs/x/y", "{d}");
+}
