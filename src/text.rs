@@ -32,16 +32,122 @@ pub fn escape_hazards(s: &str) -> std::borrow::Cow<'_, str> {
     for c in s.chars() {
         match c {
             '\n' | '\t' => out.push(c),
-            c if (c as u32) < 0x80 && c.is_control() => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
+            '\r' => out.push_str("\\r"),
+            // DEL, C1 controls, bidi and zero-width characters as JSON's (and Go's) `\u202e`:
+            // a template's `{{json .}}` puts them inside strings, which must stay JSON.
+            c if c as u32 >= 0x7f && is_unsafe(c) => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
             }
-            c if is_unsafe(c) => {
-                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            c if c.is_control() => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
             }
             c => out.push(c),
         }
     }
     std::borrow::Cow::Owned(out)
+}
+
+/// The UTF-8 of a character [`escape_hazards`] writes as `\uNNNN` (DEL, C1 controls, bidi and
+/// zero-width characters, all below U+10000), with its code point; `None` when `b` does not
+/// start with one. `Some(None)`: `b` is too short to tell (a sequence cut by the end).
+fn hazard_at(b: &[u8]) -> Option<Option<(usize, u32)>> {
+    let (&first, rest) = b.split_first()?;
+    let need = match first {
+        0x7f => return Some(Some((1, 0x7f))),
+        0xc2 => 2,
+        0xe2 | 0xef => 3,
+        _ => return None,
+    };
+    if b.len() < need {
+        // Only a prefix of a hazard is worth waiting for.
+        return match (first, rest) {
+            (0xc2, []) | (0xe2 | 0xef, []) => Some(None),
+            (0xe2, [0x80 | 0x81]) | (0xef, [0xbb | 0xbf]) => Some(None),
+            _ => None,
+        };
+    }
+    let c = std::str::from_utf8(b.get(..need)?).ok()?.chars().next()?;
+    (is_unsafe(c)).then_some(Some((need, c as u32)))
+}
+
+/// Standard output for text (listings, reports, JSON): any DEL, C1 control, bidi or
+/// zero-width character still raw in what a command writes (only JSON leaves them raw; tables
+/// and templates escape them first) goes out as `\uNNNN`, which in a JSON string is the same
+/// value. Commands that write bytes (`fs cat`, archives, `bolt get`) are not given it.
+pub struct Hazards<W: std::io::Write> {
+    inner: W,
+    /// The start of a sequence a write ended in the middle of.
+    held: Vec<u8>,
+}
+
+impl<W: std::io::Write> Hazards<W> {
+    pub fn new(inner: W) -> Hazards<W> {
+        Hazards {
+            inner,
+            held: Vec::new(),
+        }
+    }
+
+    /// Writes `b` whole, hazards escaped; keeps a cut sequence's start for the next write.
+    fn put(&mut self, b: &[u8]) -> std::io::Result<()> {
+        let tail = |at: usize| b.get(at..).unwrap_or_default();
+        // Hazards start with one of four bytes; the rest is passed on untouched. Each search
+        // runs again only once the scan has passed what it found (text full of `…`, E2 80 A6,
+        // would otherwise be searched for EF from every E2 on).
+        let find3 = |at: usize| memchr::memchr3(0x7f, 0xc2, 0xe2, tail(at)).map_or(b.len(), |n| at + n);
+        let find_ef = |at: usize| memchr::memchr(0xef, tail(at)).map_or(b.len(), |n| at + n);
+        let (mut next3, mut next_ef) = (find3(0), find_ef(0));
+        let mut from = 0;
+        let mut i = 0;
+        while i < b.len() {
+            if next3 < i {
+                next3 = find3(i);
+            }
+            if next_ef < i {
+                next_ef = find_ef(i);
+            }
+            i = next3.min(next_ef);
+            if i >= b.len() {
+                break;
+            }
+            let passed = b.get(from..i).unwrap_or_default();
+            match hazard_at(tail(i)) {
+                Some(Some((len, code))) => {
+                    self.inner.write_all(passed)?;
+                    write!(self.inner, "\\u{code:04x}")?;
+                    i += len;
+                    from = i;
+                }
+                Some(None) => {
+                    self.inner.write_all(passed)?;
+                    self.held.extend_from_slice(tail(i));
+                    return Ok(());
+                }
+                None => i += 1,
+            }
+        }
+        self.inner.write_all(tail(from))
+    }
+}
+
+impl<W: std::io::Write> std::io::Write for Hazards<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.held.is_empty() {
+            self.put(buf)?;
+        } else {
+            let mut joined = std::mem::take(&mut self.held);
+            joined.extend_from_slice(buf);
+            self.put(&joined)?;
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        // A cut sequence that never went on is no hazard: its bytes as they came.
+        let held = std::mem::take(&mut self.held);
+        self.inner.write_all(&held)?;
+        self.inner.flush()
+    }
 }
 
 /// `s` on one line: every control character escaped as [`escape`] does (newlines and tabs
@@ -98,7 +204,47 @@ mod tests {
         assert_eq!(escape("\u{85}".as_bytes()), "\\u{85}");
         assert!(is_plain(b"sha256:abc"));
         assert!(!is_plain(b"a\nb"));
-        assert_eq!(escape_hazards("a\\b\n\tc\x1b[2J\u{202e}"), "a\\b\n\tc\\x1b[2J\\u{202e}");
+        assert_eq!(escape_hazards("a\\b\n\tc\x1b[2J\u{202e}"), "a\\b\n\tc\\x1b[2J\\u202e");
+        assert_eq!(escape_hazards("\r\x7f\u{85}\u{feff}"), "\\r\\u007f\\u0085\\ufeff");
         assert_eq!(one_line("a\\nb\n\tc\x1b[2J\u{202e}"), "a\\nb\\n\\tc\\x1b[2J\\u{202e}");
+    }
+
+    /// What [`Hazards`] makes of `chunks` written one after the other.
+    fn through_hazards(chunks: &[&[u8]]) -> String {
+        use std::io::Write;
+        let mut out = Vec::new();
+        let mut h = Hazards::new(&mut out);
+        for c in chunks {
+            h.write_all(c).unwrap();
+        }
+        h.flush().unwrap();
+        drop(h);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn hazards_leave_json_valid_and_text_alone() {
+        let raw = "{\"k\":\"a\u{202e}b\u{200b}c\u{feff}d\x7fe\u{85}f\"}";
+        let out = through_hazards(&[raw.as_bytes()]);
+        assert_eq!(out, "{\"k\":\"a\\u202eb\\u200bc\\ufeffd\\u007fe\\u0085f\"}");
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["k"], "a\u{202e}b\u{200b}c\u{feff}d\x7fe\u{85}f");
+        // Near misses pass untouched: the ellipsis (E2 80 A6), é, €, U+FFFD, newlines.
+        let plain = "x…é€\u{fffd}\n\ttab ✓";
+        assert_eq!(through_hazards(&[plain.as_bytes()]), plain);
+        // A sequence cut between two writes, at each place.
+        let bytes = "a\u{202e}b".as_bytes();
+        for cut in 0..=bytes.len() {
+            assert_eq!(
+                through_hazards(&[&bytes[..cut], &bytes[cut..]]),
+                "a\\u202eb",
+                "cut at {cut}"
+            );
+        }
+        // A cut that was no hazard after all comes out as it was.
+        assert_eq!(
+            through_hazards(&["x\u{2026}".as_bytes()[..2].as_ref(), &"x\u{2026}".as_bytes()[2..]]),
+            "x…"
+        );
     }
 }

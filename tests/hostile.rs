@@ -357,3 +357,56 @@ fn name_x(dir: &Path, digest: &str, size: i64) {
         "annotations": {"org.opencontainers.image.ref.name": "x"}}]});
     std::fs::write(dir.join("index.json"), index.to_string()).expect("index.json");
 }
+
+/// A name holding a bidi override, a zero-width space, a BOM and DEL. JSON output wrote them
+/// raw to the terminal, and a `{{json .}}` template wrote `\u{202e}` and `\x7f`, which are no
+/// JSON escapes (the line did not parse). Now both write `\u202e`...: valid JSON, and the
+/// value read back is the name as stored.
+#[test]
+fn hazards_in_json_are_json_escapes_of_the_same_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let layout = dir.path().join("layout");
+    support::copy_tree(&support::repo().join("fixtures/oci-dev/layouts/umoci"), &layout);
+    let name = "v\u{202e}1\u{200b}x\u{feff}y\u{7f}z";
+    let index = std::fs::read_to_string(layout.join("index.json")).unwrap();
+    let renamed = index.replace(
+        "\"org.opencontainers.image.ref.name\":\"v1\"",
+        &format!(
+            "\"org.opencontainers.image.ref.name\":{}",
+            serde_json::to_string(name).unwrap()
+        ),
+    );
+    assert_ne!(renamed, index);
+    std::fs::write(layout.join("index.json"), renamed).unwrap();
+    for args in [
+        &["images", "--format", "json"][..],
+        &["images", "--format", "{{json .}}"],
+        &["images", "--format", "jsonl"],
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_coldctr"))
+            .arg("--root")
+            .arg(&layout)
+            .args(args)
+            .output()
+            .unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        for raw in ['\u{202e}', '\u{200b}', '\u{feff}', '\u{7f}'] {
+            assert!(!text.contains(raw), "{args:?}: {raw:?} raw in {text}");
+        }
+        let names: Vec<String> = text
+            .lines()
+            .filter(|l| l.starts_with('{'))
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter_map(|v| v["name"].as_str().map(str::to_string))
+            .chain(
+                serde_json::from_str::<serde_json::Value>(&text)
+                    .ok()
+                    .and_then(|v| v.as_array().cloned())
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(|v| v["name"].as_str().map(str::to_string)),
+            )
+            .collect();
+        assert!(names.iter().any(|n| n == name), "{args:?}: {names:?} in {text}");
+    }
+}

@@ -337,6 +337,24 @@ where
 
 fn dispatch(cli: Cli, root_given: bool, out: &mut dyn Write) -> Result<Outcome, Failure> {
     match cli.command {
+        // They write bytes of their own (a file, an archive, a bbolt value, roff) or text
+        // coldctr wrote: stdout as it is.
+        Command::Bolt(_) | Command::Fs(_) | Command::Export(_) | Command::Completions(_) | Command::Man(_) => {
+            run_command(cli, root_given, out)
+        }
+        // Text from the data: no raw bidi or zero-width character, DEL or C1 control reaches
+        // the terminal, even inside JSON (written `\u202e` there, the same value).
+        _ => {
+            let mut text = crate::text::Hazards::new(&mut *out);
+            let result = run_command(cli, root_given, &mut text);
+            let _ = text.flush();
+            result
+        }
+    }
+}
+
+fn run_command(cli: Cli, root_given: bool, out: &mut dyn Write) -> Result<Outcome, Failure> {
+    match cli.command {
         Command::Bolt(args) => bolt::run(args, &cli.global, root_given, out),
         Command::Inspect(args) => inspect::run(&cli.global, args, out),
         Command::Gc(args) => gc::run(&cli.global, args, out),
