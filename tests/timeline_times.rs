@@ -53,3 +53,55 @@ fn a_time_past_year_9999_is_said_not_dropped() {
     assert!(said[0].contains("meta.db") && said[0].contains("lease far"), "{stderr}");
     assert!(said[0].contains("\"10000-01-02T00:00:00Z\""), "{stderr}");
 }
+
+/// A version-2 time keeps its zone's seconds (+01:00:59), which RFC 3339 text drops: placed
+/// from its text, it came 59 s late. A zone past 24 hours did not read back at all (left out,
+/// exit 3), and a time before year 1 was dropped as if it were Go's zero time. Each is now
+/// placed at its instant (Go's `UnmarshalBinary`), and `leases` prints it so.
+#[test]
+fn times_are_placed_at_their_instant_whatever_zone_they_were_written_in() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let mut meta = Tree::new();
+    meta.bucket(&[b"v1"]).put(b"version", &[6]);
+    // 1997-05-23T16:00:00Z.
+    let at = 864_403_200i64;
+    let mut v2 = time(at);
+    v2[0] = 2;
+    v2[13..15].copy_from_slice(&60i16.to_be_bytes());
+    v2.push(59);
+    let mut far_zone = time(at);
+    far_zone[13..15].copy_from_slice(&0x7fffi16.to_be_bytes());
+    // 0000-12-02T00:00:00Z: before Go's zero time, not it.
+    let year0 = time(-62_135_596_800 - 30 * 86_400);
+    for (lease, t) in [(b"v2".as_slice(), v2), (b"farzone", far_zone), (b"year0", year0)] {
+        meta.bucket(&[b"v1", b"default", b"leases", lease])
+            .put(b"createdat", &t);
+    }
+    let bolt = tmp.path().join("io.containerd.metadata.v1.bolt");
+    std::fs::create_dir_all(&bolt).expect("mkdir");
+    std::fs::write(bolt.join("meta.db"), build(&meta)).expect("meta.db");
+    std::fs::create_dir_all(tmp.path().join("io.containerd.content.v1.content/blobs/sha256")).expect("mkdir");
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_coldctr"))
+            .arg("--root")
+            .arg(tmp.path())
+            .args(args)
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let timeline = run(&["timeline"]);
+    let placed: Vec<&str> = timeline
+        .lines()
+        .skip(1)
+        .map(|l| l.split_whitespace().next().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        placed,
+        ["0000-12-02T00:00:00Z", "1997-05-23T16:00:00Z", "1997-05-23T16:00:00Z"],
+        "{timeline}"
+    );
+    let leases = run(&["leases"]);
+    assert_eq!(leases.matches("1997-05-23T16:00:00Z").count(), 2, "{leases}");
+}

@@ -91,6 +91,18 @@ impl GoTime {
         i128::from(self.unix) * 1_000_000_000 + i128::from(self.nanos)
     }
 
+    /// A record's time as text that reads back as the same instant: [`GoTime::rfc3339_nano`]
+    /// in the stored zone, unless RFC 3339 cannot carry that zone (an offset with seconds,
+    /// which version-2 times keep and the text drops; one past 24 hours, which no parser
+    /// reads): then in UTC, as containerd's API (a protobuf timestamp) and `ctr` give it.
+    pub fn record_text(&self) -> String {
+        if self.offset % 60 != 0 || self.offset.unsigned_abs() > 24 * 3600 {
+            GoTime { offset: 0, ..*self }.rfc3339_nano()
+        } else {
+            self.rfc3339_nano()
+        }
+    }
+
     /// Go's `Format(time.RFC3339Nano)`: local wall time of the stored zone, trailing zeros of
     /// the fraction trimmed, `Z` for a zero offset. Years outside 0..=9999 are printed with
     /// as many digits as they need (Go errors there; we would rather show the value).
@@ -425,6 +437,32 @@ mod tests {
         v.extend_from_slice(&nanos.to_be_bytes());
         v.extend_from_slice(&minutes.to_be_bytes());
         v
+    }
+
+    /// Go's `UnmarshalBinary` then `UTC().Format(time.RFC3339Nano)` gave the instants below
+    /// (the sweep's go1.19 helper): a version-2 time at +01:00:59 and a version-1 time at
+    /// +546:07 are both 1997-05-23T16:00:00Z plus their nanoseconds. Their RFC 3339 text in
+    /// the stored zone reads back 59 s late, or not at all; a record's text is then UTC.
+    #[test]
+    fn a_zone_rfc3339_cannot_carry_is_written_in_utc() {
+        let internal = 864_403_200i64 + 62_135_596_800; // 1997-05-23T16:00:00Z
+        let unix = internal - 62_135_596_800;
+        let mut v2 = enc(internal, 1, 60);
+        v2[0] = 2;
+        v2.push(59);
+        let t = GoTime::decode(&v2).unwrap();
+        assert_eq!(t.unix, unix);
+        assert_eq!(t.rfc3339_nano(), "1997-05-23T17:00:59.000000001+01:00");
+        assert_eq!(t.record_text(), "1997-05-23T16:00:00.000000001Z");
+        let far = GoTime::decode(&enc(internal, 5, 0x7fff)).unwrap();
+        assert_eq!(far.record_text(), "1997-05-23T16:00:00.000000005Z");
+        assert_eq!(
+            parse_rfc3339(&far.record_text()).unwrap().unix_nanos(),
+            far.unix_nanos()
+        );
+        // A zone RFC 3339 carries keeps its text.
+        let ist = GoTime::decode(&enc(internal, 0, 330)).unwrap();
+        assert_eq!(ist.record_text(), "1997-05-23T21:30:00+05:30");
     }
 
     #[test]

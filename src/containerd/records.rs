@@ -138,7 +138,7 @@ fn unicode_escape(b: &[u8]) -> Option<(char, &[u8])> {
 pub fn time(b: &Bucket<'_>, key: &[u8]) -> Result<Option<String>, BoltError> {
     Ok(b.get(key)?
         .and_then(|v| GoTime::decode(v).ok())
-        .map(|t| t.rfc3339_nano()))
+        .map(|t| t.record_text()))
 }
 
 fn text<'a>(b: &impl Fields<'a>, key: &[u8]) -> Result<Option<String>, BoltError> {
@@ -236,7 +236,7 @@ impl<'a, const N: usize> Fields<'a> for Record<'_, 'a, N> {
 fn time_in<'a>(b: &impl Fields<'a>, key: &[u8], what: &dyn std::fmt::Display, damage: &mut Damage) -> Option<String> {
     let v = noted(b.get(key), damage)?;
     match GoTime::decode(v) {
-        Ok(t) => Some(t.rfc3339_nano()),
+        Ok(t) => Some(t.record_text()),
         Err(e) => {
             damage.push(format!("{what}: {}: {e}", string(key)));
             None

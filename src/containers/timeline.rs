@@ -85,8 +85,9 @@ impl Builder<'_> {
             ));
             return;
         };
-        if g.unix <= -62_135_596_800 {
-            // Go's zero time: never happened.
+        if g.unix == -62_135_596_800 && g.nanos == 0 {
+            // Go's zero time (`IsZero`, 0001-01-01T00:00:00Z exactly): never happened. A time
+            // before it is a time, placed first.
             return;
         }
         let utc = GoTime { offset: 0, ..g };

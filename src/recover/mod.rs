@@ -557,7 +557,7 @@ fn sub<'s, 'a>(s: &'s Scan<'a>, e: &Elem<'a>) -> Option<&'s Node<'a>> {
 }
 
 fn time(v: &[u8]) -> Value {
-    GoTime::decode(v).map_or(Value::Null, |t| Value::String(t.rfc3339_nano()))
+    GoTime::decode(v).map_or(Value::Null, |t| Value::String(t.record_text()))
 }
 
 /// How many carved records may read one sub-bucket page (labels, a target, a lease's
