@@ -122,6 +122,8 @@ pub fn lex(input: &str) -> Vec<Token> {
         start: 0,
         paren_depth: 0,
         tokens: Vec::new(),
+        counted_to: 0,
+        counted_lines: 0,
     };
     l.run();
     l.tokens
@@ -133,6 +135,11 @@ struct Lexer<'a> {
     start: usize,
     paren_depth: i64,
     tokens: Vec<Token>,
+    /// Newlines counted before `counted_to`: tokens start in order, so each line number is
+    /// the count so far plus the newlines since (recounting from the start made a 100 KB
+    /// template take a second).
+    counted_to: usize,
+    counted_lines: usize,
 }
 
 enum State {
@@ -151,27 +158,36 @@ impl Lexer<'_> {
         self.input.get(at..).unwrap_or("")
     }
 
-    fn line_at(&self, pos: usize) -> usize {
-        1 + self.input.get(..pos).unwrap_or("").matches('\n').count()
+    fn line_at(&mut self, pos: usize) -> usize {
+        if pos < self.counted_to {
+            self.counted_to = 0;
+            self.counted_lines = 0;
+        }
+        let since = self.input.get(self.counted_to..pos).unwrap_or("");
+        self.counted_lines += memchr::memchr_iter(b'\n', since.as_bytes()).count();
+        self.counted_to = pos;
+        1 + self.counted_lines
     }
 
     fn emit(&mut self, kind: Kind) {
         let val = self.input.get(self.start..self.pos).unwrap_or("").to_string();
+        let line = self.line_at(self.start);
         self.tokens.push(Token {
             kind,
             pos: self.start,
             val,
-            line: self.line_at(self.start),
+            line,
         });
         self.start = self.pos;
     }
 
     fn error(&mut self, msg: String) -> State {
+        let line = self.line_at(self.start);
         self.tokens.push(Token {
             kind: Kind::Error,
             pos: self.start,
             val: msg,
-            line: self.line_at(self.start),
+            line,
         });
         State::Done
     }
