@@ -519,6 +519,7 @@ impl DockerContainer {
             restarting: flag("Restarting"),
             oom_killed: flag("OOMKilled"),
             dead: flag("Dead"),
+            removal_in_progress: flag("RemovalInProgress"),
             pid: s("Pid").and_then(J::as_int).unwrap_or(0),
             exit_code: s("ExitCode").and_then(J::as_int).unwrap_or(0),
             error: s("Error").and_then(J::as_str).unwrap_or_default().to_string(),
@@ -587,6 +588,8 @@ pub struct State {
     pub restarting: bool,
     pub oom_killed: bool,
     pub dead: bool,
+    /// A `docker rm` the node stopped in the middle of (dockerd checkpoints it).
+    pub removal_in_progress: bool,
     pub pid: i64,
     pub exit_code: i64,
     pub error: String,
@@ -611,6 +614,9 @@ impl State {
             }
             return "running";
         }
+        if self.removal_in_progress {
+            return "removing";
+        }
         if self.dead {
             return "dead";
         }
@@ -632,7 +638,19 @@ impl State {
             if self.restarting {
                 return format!("Restarting ({}) at {}", self.exit_code, at(&self.finished_at));
             }
+            // moby's `Health.String()`: the status, `health: starting` while it starts.
+            if let Some(status) = self.health.as_ref().and_then(|h| h.get("Status")).and_then(J::as_str) {
+                let health = if status == "starting" {
+                    "health: starting".to_string()
+                } else {
+                    status.to_string()
+                };
+                return format!("Up since {} ({health}, at seizure)", at(&self.started_at));
+            }
             return format!("Up since {} (at seizure)", at(&self.started_at));
+        }
+        if self.removal_in_progress {
+            return "Removal In Progress".into();
         }
         if self.dead {
             return "Dead".into();
@@ -1058,6 +1076,35 @@ mod tests {
         assert_eq!(s.status_word(), "restarting");
         s.paused = true;
         assert_eq!(s.status_word(), "paused");
+    }
+
+    /// moby's `State.String()` and `StateString()`: a running container's health in its
+    /// status (`Up ... (unhealthy)`, `(health: starting)`), and a `docker rm` the node stopped
+    /// in the middle of as `removing` / `Removal In Progress`, ahead of Dead.
+    #[test]
+    fn health_and_an_interrupted_removal_are_in_the_status() {
+        let (c, _) = read(
+            r#"{"ID":"c1","State":{"Running":true,"StartedAt":"2026-11-29T18:52:01Z","Health":{"Status":"unhealthy","FailingStreak":3,"Log":[]}}}"#,
+            None,
+        );
+        let s = c.state();
+        assert_eq!(s.status_word(), "running");
+        assert_eq!(s.status_line(), "Up since 2026-11-29T18:52:01Z (unhealthy, at seizure)");
+        let (c, _) = read(
+            r#"{"ID":"c1","State":{"Running":true,"StartedAt":"2026-11-29T18:52:01Z","Health":{"Status":"starting"}}}"#,
+            None,
+        );
+        assert_eq!(
+            c.state().status_line(),
+            "Up since 2026-11-29T18:52:01Z (health: starting, at seizure)"
+        );
+        let (c, _) = read(
+            r#"{"ID":"c1","State":{"Running":false,"Dead":true,"RemovalInProgress":true,"StartedAt":"2026-11-29T18:52:01Z"}}"#,
+            None,
+        );
+        let s = c.state();
+        assert_eq!(s.status_word(), "removing");
+        assert_eq!(s.status_line(), "Removal In Progress");
     }
 
     #[test]

@@ -85,6 +85,10 @@ const STATE: Shape = Shape::Struct(
         ("Paused", Shape::Bool),
         ("Restarting", Shape::Bool),
         ("OOMKilled", Shape::Bool),
+        // dockerd 28.5 writes none (the fixture node's files have none); read when a file
+        // holds it, so that a `docker rm` the node stopped in is `removing`, as the dockerd
+        // that wrote it shows it.
+        ("RemovalInProgress", Shape::Bool),
         ("Dead", Shape::Bool),
         ("Pid", Shape::Int),
         // ExitCodeValue and ErrorMsg, tagged.
