@@ -541,3 +541,37 @@ fn snapshots_whose_names_join_alike_are_two_records() {
     assert_eq!(changed.len(), 1, "{d}");
     assert_eq!(changed[0]["name"], "overlayfs/x/y", "{d}");
 }
+
+/// `--previous` was ignored by meta-diff (the same report with it and without). Without
+/// `--against` both sides would be the previous transaction: refused (2). With it, the root's
+/// side is its previous transaction.
+#[test]
+fn previous_is_refused_alone_and_honoured_with_against() {
+    let root = repo().join("fixtures/docker-28.5");
+    let db = root.join("io.containerd.metadata.v1.bolt/meta.db");
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_coldctr"))
+            .arg("--root")
+            .arg(&root)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let alone = run(&["--previous", "meta-diff"]);
+    assert_eq!(
+        alone.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&alone.stderr)
+    );
+    let against = db.to_str().unwrap();
+    let current = run(&["meta-diff", "--format", "json", "--against", against]);
+    let previous = run(&["--previous", "meta-diff", "--format", "json", "--against", against]);
+    let to = |o: &std::process::Output| serde_json::from_slice::<Value>(&o.stdout).unwrap()["to"].clone();
+    assert_ne!(
+        to(&current),
+        to(&previous),
+        "{}",
+        String::from_utf8_lossy(&previous.stdout)
+    );
+}

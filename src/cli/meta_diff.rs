@@ -33,6 +33,13 @@ pub fn run(global: &Global, args: MetaDiffArgs, out: &mut dyn Write) -> Result<O
     super::context::no_salvage(global, "meta-diff")?;
     super::context::containerd_only(global, "meta-diff")?;
     super::context::no_namespace(global, "meta-diff", "compares the whole of two transactions")?;
+    if global.previous && args.against.is_none() {
+        // Without --against both sides would be the previous transaction: nothing compared.
+        return Err(Failure::new(
+            Outcome::Usage,
+            "meta-diff compares the previous transaction with the current one already; --previous applies with --against (FILE against the root's previous transaction)",
+        ));
+    }
     let opened;
     let root_db: &Db = if global.root.is_file() {
         // A bare file is read as itself, whatever its name or place.
@@ -64,7 +71,7 @@ pub fn run(global: &Global, args: MetaDiffArgs, out: &mut dyn Write) -> Result<O
             )
         }
     };
-    let tx = root_db.view(MetaChoice::Current)?;
+    let tx = root_db.view(global.meta_choice())?;
     let to_name = format!("{} (txid {})", root_db.path().display(), tx.meta().txid);
     let to = read_view(&tx, &mut damage);
     let d = diff(from, to);
