@@ -812,3 +812,34 @@ fn a_meta_db_that_is_a_directory_is_said_to_be_one() {
     assert_eq!(o.status.code(), Some(4), "{err}");
     assert!(err.contains("(it is a directory, not a regular file)"), "{err}");
 }
+
+/// A content record whose key is no digest has no blob file to be: `content` listed it with
+/// FILE `unknown`, exit 0 and nothing said, where `verify` finds it. It is damage, named.
+#[test]
+fn a_content_key_that_is_no_digest_is_damage_in_content() {
+    use coldctr::bolt::build::{Tree, build};
+    let tmp = tempfile::tempdir().unwrap();
+    let mut meta = Tree::new();
+    meta.bucket(&[b"v1"]).put(b"version", &[3]);
+    for key in [&b"sha256:../../etc/passwd"[..], b"md5:0123"] {
+        meta.bucket(&[b"v1", b"default", b"content", b"blob", key])
+            .put(b"size", &varint(4));
+    }
+    let bolt = tmp.path().join("io.containerd.metadata.v1.bolt");
+    std::fs::create_dir_all(&bolt).unwrap();
+    std::fs::write(bolt.join("meta.db"), build(&meta)).unwrap();
+    std::fs::create_dir_all(tmp.path().join(CONTENT).join("blobs/sha256")).unwrap();
+    for args in [&["content"][..], &["content", "--format", "json"], &["content", "-q"]] {
+        let o = run(tmp.path(), args);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(3), "{args:?}: {err}");
+        assert!(
+            err.contains("content record sha256:../../etc/passwd: the key is not a digest"),
+            "{args:?}: {err}"
+        );
+        assert!(
+            err.contains("content record md5:0123: the key is not a digest"),
+            "{args:?}: {err}"
+        );
+    }
+}

@@ -386,6 +386,17 @@ impl ContentRow {
         }
     }
 
+    /// A record whose key is no digest (no file can be its blob): damage, said as `verify`
+    /// finds it, where the row only showed FILE `unknown`.
+    fn key_damage(&self) -> Option<String> {
+        let e = Digest::parse(&self.record.digest).err()?;
+        Some(format!(
+            "namespace {}: content record {}: the key is not a digest ({e})",
+            crate::text::one_line(&self.record.namespace),
+            crate::text::one_line(&self.record.digest)
+        ))
+    }
+
     /// The file as the warning's sentence says it: "the blob file is {this}" (`truncated
     /// (787 bytes)`, `a symlink`, `missing`).
     fn file_words(&self) -> String {
@@ -417,7 +428,11 @@ fn content_streamed(
     let ready = |(ns, step): (&str, records::RecordStep<'_>)| {
         let (damage, record) =
             step.decode(|digest, b, d| records::content_from(ns, digest, b, d).map_err(|e| d.push(e)).ok());
+        let mut damage = damage;
         let row = record.map(|r| ContentRow::new(root, r));
+        if let Some(said) = row.as_ref().and_then(ContentRow::key_damage) {
+            damage.push(said);
+        }
         // What the writer needs of the row besides its text: the blob's state when it is not
         // as recorded. The row itself is dropped here, on the worker that made it (freeing a
         // record's strings on the writing thread was a tenth of the run, in the allocator).
@@ -626,6 +641,9 @@ pub fn content(global: &Global, args: ListArgs, out: &mut dyn Write) -> Result<O
         }
         // A recorded blob that is not there as recorded is damage, said once per blob.
         s.outcome = s.outcome.worst(super::context::content_outcome(s.root));
+        for said in rows.iter().filter_map(ContentRow::key_damage) {
+            s.damage.push(said);
+        }
         let mut said = UnlikeNotes::default();
         for r in rows.iter().filter(|r| !r.present && r.file_problem.is_none()) {
             s.outcome = s.outcome.worst(Outcome::Damaged);
