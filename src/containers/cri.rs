@@ -46,6 +46,9 @@ pub struct CriInfo {
     pub status: Option<J>,
     /// Where it was read from.
     pub status_file: Option<std::path::PathBuf>,
+    /// A status file that is there but was not read (not JSON, too large, not a regular
+    /// file...: named in the damage): the state is unknown, not "no status file".
+    pub status_unread: bool,
 }
 
 /// True when the record was made by the CRI plugin.
@@ -87,6 +90,7 @@ pub fn info(root: &Path, c: &Container, memory: &mut files::MemoryBudget, damage
                 Err(p) if p.missing => {}
                 Err(p) => {
                     damage.push(p.message);
+                    info.status_unread = true;
                     break;
                 }
             }
@@ -181,6 +185,7 @@ fn status_within(
         Ok(j @ J::Obj(_)) => {
             if let Err(why) = memory.take(j.footprint()) {
                 damage.push(format!("{}: not read, it {why}", shown()));
+                info.status_unread = true;
                 return;
             }
             for wrong in mistyped(&j) {
@@ -189,8 +194,14 @@ fn status_within(
             info.status = Some(j);
             info.status_file = Some(path.to_path_buf());
         }
-        Ok(_) => damage.push(format!("{}: not a JSON object", path.display())),
-        Err(e) => damage.push(format!("{}: not JSON: {e}", path.display())),
+        Ok(_) => {
+            damage.push(format!("{}: not a JSON object", shown()));
+            info.status_unread = true;
+        }
+        Err(e) => {
+            damage.push(format!("{}: not JSON: {e}", shown()));
+            info.status_unread = true;
+        }
     }
 }
 
@@ -456,6 +467,12 @@ mod tests {
             .collect();
         let kept: Vec<bool> = infos.iter().map(|i| i.status.is_some()).collect();
         assert_eq!(kept, [true, false, true, false]);
+        // Refused, not absent: its state is unknown, not "no status file".
+        let unread: Vec<bool> = infos.iter().map(|i| i.status_unread).collect();
+        assert_eq!(unread, [false, true, false, true]);
+        let mut not_json = info_from_record(&cri_record("a5"), &mut damage);
+        status_from_bytes(&mut not_json, &paths[0], b"{\"Pid\":", &mut Vec::new());
+        assert!(not_json.status_unread && not_json.status.is_none());
         assert_eq!(infos[2].status_file.as_deref(), Some(paths[2].as_path()));
         assert_eq!((infos[1].status_file.as_ref(), infos[1].state()), (None, "unknown"));
         let refused = |p: &Path, cost: u64| {

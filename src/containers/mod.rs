@@ -493,6 +493,7 @@ pub fn record_entry_of(r: Container, cri: Option<cri::CriInfo>, task_bundle: boo
                 "created" => "Created".into(),
                 // A status file with no time containerd reads (all 0, or each mistyped: named).
                 _ if info.status.is_some() => "Unknown (no time in the status file)".into(),
+                _ if info.status_unread => "Unknown (status file not read)".into(),
                 _ => "No status file".into(),
             };
             let exit = if state == "exited" { info.exit_code() } else { None };
