@@ -2124,3 +2124,37 @@ fn refusals_name_the_snapshot_and_the_path_as_given() {
         r.stderr
     );
 }
+
+/// PORTS was always empty: dockerd lists one port per binding of `NetworkSettings.Ports` (a
+/// bare private port for none) and docker/cli groups and orders them. The node's containers
+/// ran with `--network none`; one is given the bindings a `-p 8080:80` on a dual-stack host
+/// records.
+#[test]
+fn ps_ports_are_the_recorded_bindings_as_docker_ps_prints_them() {
+    let node = unpack();
+    let id = id_of(&node, "dev-running");
+    let config = node.docker().join("containers").join(&id).join("config.v2.json");
+    let mut v: Value = serde_json::from_slice(&std::fs::read(&config).unwrap()).unwrap();
+    v["NetworkSettings"]["Ports"] = serde_json::json!({
+        "80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"}, {"HostIp": "::", "HostPort": "8080"}],
+        "443/tcp": null
+    });
+    std::fs::write(&config, serde_json::to_vec(&v).unwrap()).unwrap();
+    let want = "443/tcp, 0.0.0.0:8080->80/tcp, [::]:8080->80/tcp";
+    let r = run(&node.root(), &["ps", "--format", "json"]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let rows = lines_json(&r.stdout);
+    let row = rows.iter().find(|j| j["Names"] == "dev-running").expect("dev-running");
+    assert_eq!(row["Ports"], want);
+    let r = run(&node.root(), &["ps", "--format", "{{.Names}} {{.Ports}}"]);
+    assert!(
+        r.stdout_text().contains(&format!("dev-running {want}")),
+        "{}",
+        r.stdout_text()
+    );
+    // The others, as docker's own capture has them.
+    let r = run(&node.root(), &["ps", "-a", "--format", "json"]);
+    for j in lines_json(&r.stdout).iter().filter(|j| j["Names"] != "dev-running") {
+        assert_eq!(j["Ports"], "", "{j}");
+    }
+}

@@ -398,7 +398,7 @@ pub fn ps_json(e: &Entry, trunc: bool, size: RowSize<'_>) -> J {
     if let Some(p) = &e.platform {
         m.insert("Platform", p.clone());
     }
-    m.insert("Ports", J::str(""));
+    m.insert("Ports", J::str(e.ports.clone()));
     match size {
         RowSize::NotAsked => {
             m.insert("Size", J::str(size_text(&LayerSize { rw: 0, root_fs: 0 })));
@@ -624,6 +624,7 @@ pub fn ps(global: &Global, args: PsArgs, out: &mut dyn Write) -> Result<Outcome,
                 "COMMAND",
                 "CREATED",
                 "STATUS",
+                "PORTS",
                 "NAMES",
                 "SOURCE",
             ];
@@ -648,6 +649,7 @@ pub fn ps(global: &Global, args: PsArgs, out: &mut dyn Write) -> Result<Outcome,
                     }),
                     containers::short_time(&e.created),
                     e.status.clone(),
+                    e.ports.clone(),
                     e.name.clone(),
                     source,
                 ];

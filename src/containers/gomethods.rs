@@ -328,7 +328,7 @@ pub static RESTART_POLICY: &[MethodDef] = &[
 
 /// nat's `SplitProtoPort`: `80/tcp` is (`tcp`, `80`); no protocol is `tcp`; an empty text or
 /// port is ("", "").
-fn split_proto_port(raw: &str) -> (&str, &str) {
+pub(crate) fn split_proto_port(raw: &str) -> (&str, &str) {
     let mut parts = raw.split('/');
     let port = parts.next().unwrap_or("");
     if raw.is_empty() || port.is_empty() {

@@ -22,6 +22,7 @@ mod gomethods;
 pub mod gotypes;
 pub mod graph_driver;
 pub mod moby;
+pub mod ports;
 pub mod record_inspect;
 pub mod size;
 pub mod timeline;
@@ -88,6 +89,8 @@ pub struct Entry {
     pub mounts: Vec<String>,
     pub local_volumes: usize,
     pub networks: Vec<String>,
+    /// docker ps's PORTS (`0.0.0.0:8080->80/tcp, 443/tcp`): Docker containers only.
+    pub ports: String,
     pub platform: Option<J>,
     /// A task bundle dir is on disk: containerd had a task for it when the node stopped.
     pub task_bundle: bool,
@@ -431,6 +434,7 @@ pub fn docker_entry(c: DockerContainer, image: String) -> Entry {
         local_volumes: mounts.iter().filter(|(_, d)| d == "local").count(),
         mounts: mounts.into_iter().map(|(n, _)| n).collect(),
         networks: c.networks().into_iter().map(str::to_string).collect(),
+        ports: ports::displayable(c.config.at(&["NetworkSettings", "Ports"])),
         platform: c.config.get("ImagePlatform").cloned(),
         task_bundle: false,
         docker: Some(c),
@@ -543,6 +547,7 @@ pub fn record_entry_of(r: Container, cri: Option<cri::CriInfo>, task_bundle: boo
         mounts: Vec::new(),
         local_volumes: 0,
         networks: Vec::new(),
+        ports: String::new(),
         platform: None,
         task_bundle,
         id: r.id.clone(),
