@@ -47,6 +47,30 @@ pub fn escape_hazards(s: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
+/// `s` without the ` (os error N)` Rust's `io::Error` ends its text with: the message before
+/// it says the same to a user (`No such file or directory`), the number only to a programmer.
+pub fn without_os_error(s: &str) -> std::borrow::Cow<'_, str> {
+    const MARK: &str = " (os error ";
+    if !s.contains(MARK) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(at) = rest.find(MARK) {
+        let after = rest.get(at + MARK.len()..).unwrap_or_default();
+        let digits = after.bytes().take_while(u8::is_ascii_digit).count();
+        out.push_str(rest.get(..at).unwrap_or_default());
+        if digits > 0 && after.as_bytes().get(digits) == Some(&b')') {
+            rest = after.get(digits + 1..).unwrap_or_default();
+        } else {
+            out.push_str(MARK);
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    std::borrow::Cow::Owned(out)
+}
+
 /// The UTF-8 of a character [`escape_hazards`] writes as `\uNNNN` (DEL, C1 controls, bidi and
 /// zero-width characters, all below U+10000), with its code point; `None` when `b` does not
 /// start with one. `Some(None)`: `b` is too short to tell (a sequence cut by the end).
@@ -246,5 +270,19 @@ mod tests {
             through_hazards(&["x\u{2026}".as_bytes()[..2].as_ref(), &"x\u{2026}".as_bytes()[2..]]),
             "x…"
         );
+    }
+
+    #[test]
+    fn os_error_numbers_are_left_out() {
+        assert_eq!(
+            without_os_error("/a/b: No such file or directory (os error 2)"),
+            "/a/b: No such file or directory"
+        );
+        assert_eq!(
+            without_os_error("x: Permission denied (os error 13); y: Broken pipe (os error 32)!"),
+            "x: Permission denied; y: Broken pipe!"
+        );
+        assert_eq!(without_os_error("name (os error x)"), "name (os error x)");
+        assert_eq!(without_os_error("plain"), "plain");
     }
 }

@@ -127,11 +127,12 @@ fn no_directory(snap: Option<&Snap>) -> String {
 impl DirProblem {
     /// The problem with the faulty directory's path from `root` (a table cell's worth).
     fn short(&self, root: &Path) -> String {
-        format!(
+        let cell = format!(
             "{}: {}",
             self.at.strip_prefix(root).unwrap_or(&self.at).display(),
             self.why
-        )
+        );
+        crate::text::without_os_error(&cell).into_owned()
     }
 }
 
@@ -511,7 +512,9 @@ pub fn tree(global: &Global, args: TreeArgs, out: &mut dyn Write) -> Result<Outc
                 snap,
                 parent: node.index.parent(i).and_then(|p| node.index.get(p)).map(Snap::key),
                 dir: node.index.fs_dir(i).map(|p| p.display().to_string()),
-                dir_problem: problems.get(&i).map(|p| format!("{}: {}", p.at.display(), p.why)),
+                dir_problem: problems
+                    .get(&i)
+                    .map(|p| crate::text::without_os_error(&format!("{}: {}", p.at.display(), p.why)).into_owned()),
                 dir_problem_short: problems.get(&i).map(|p| p.short(&node.index.root_dir)),
             })
         })

@@ -227,7 +227,7 @@ pub fn main() -> u8 {
             // The output's own error come up through `?` is said below, as the output's.
             let bare = out.first.as_ref().is_some_and(|(_, why)| *why == f.message);
             if !f.message.is_empty() && !bare {
-                eprintln!("coldctr: {}", f.message);
+                eprintln!("coldctr: {}", crate::text::without_os_error(&f.message));
             }
             f.outcome
         }
@@ -237,7 +237,7 @@ pub fn main() -> u8 {
         && *kind != std::io::ErrorKind::BrokenPipe
         && !said
     {
-        eprintln!("coldctr: writing output: {why}");
+        eprintln!("coldctr: writing output: {}", crate::text::without_os_error(why));
     }
     match out.failed() {
         // A reader that went away (`| head`) is not a failure of ours; a command whose output
@@ -392,5 +392,5 @@ fn run_command(cli: Cli, root_given: bool, out: &mut dyn Write) -> Result<Outcom
 
 /// Prints a problem found along the way on stderr; the command goes on.
 pub fn warn(message: impl std::fmt::Display) {
-    eprintln!("coldctr: {message}");
+    eprintln!("coldctr: {}", crate::text::without_os_error(&message.to_string()));
 }

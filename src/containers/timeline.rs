@@ -80,8 +80,10 @@ impl Builder<'_> {
             // file holds one: containerd writes UTC): the event has no place in the order.
             let ns = namespace.map(|n| format!(" in namespace {n}")).unwrap_or_default();
             self.unplaced.push(format!(
-                "{}: {artifact} {id}{ns}: {desc} time {t:?} is not one Go's RFC 3339 parser reads; left out of the timeline",
-                self.source
+                "{}: {artifact} {id}{ns}: {desc} time \"{}\" is not one Go's RFC 3339 parser reads; left out of the timeline",
+                self.source,
+                // Escaped as every message escapes data (not Rust's `{:?}`, another style).
+                crate::text::escape(t.as_bytes())
             ));
             return;
         };
