@@ -264,6 +264,44 @@ pub fn names(data: &[u8]) {
         let row = serde_json::json!({"name": second, "labels": {"k": first}, "size": 1});
         let _ = f.ctr_matches(&row, &[]);
     }
+    hazards_hold(data);
+}
+
+/// The text commands' stdout writer on any bytes, written whole and cut at every point: the
+/// same output either way; JSON it is given stays JSON of the same value, with no hazard raw.
+fn hazards_hold(data: &[u8]) {
+    use std::io::Write;
+    let through = |cuts: &[usize]| {
+        let mut out = Vec::new();
+        let mut h = coldctr::text::Hazards::new(&mut out);
+        let mut from = 0;
+        for &at in cuts.iter().chain(std::iter::once(&data.len())) {
+            h.write_all(data.get(from..at).unwrap_or_default()).unwrap();
+            from = at;
+        }
+        h.flush().unwrap();
+        drop(h);
+        out
+    };
+    let whole = through(&[]);
+    for cut in 1..data.len().min(64) {
+        assert_eq!(through(&[cut]), whole, "cut at {cut}");
+    }
+    let json = serde_json::to_vec(&String::from_utf8_lossy(data)).unwrap();
+    let mut out = Vec::new();
+    let mut h = coldctr::text::Hazards::new(&mut out);
+    h.write_all(&json).unwrap();
+    h.flush().unwrap();
+    drop(h);
+    let back: String = serde_json::from_slice(&out).expect("still JSON");
+    assert_eq!(back, String::from_utf8_lossy(data), "the same value");
+    let text = String::from_utf8(out).unwrap();
+    assert!(
+        !text
+            .chars()
+            .any(|c| c == '\u{7f}' || c == '\u{202e}' || c == '\u{200b}'),
+        "raw hazard"
+    );
 }
 
 /// Carves `data` as a meta.db: through the metas when one validates (both as given and with

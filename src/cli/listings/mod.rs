@@ -259,6 +259,9 @@ struct ContentRow {
     /// `containerd.io/gc.ref.content.*` labels the import set), by name.
     #[serde(skip_serializing_if = "Option::is_none")]
     images: Option<Vec<String>>,
+    /// Why the record's key is no digest (found where the file is looked up: parsed once).
+    #[serde(skip)]
+    key_error: Option<String>,
 }
 
 /// For each content record of the namespace, the image records that reach it: from each
@@ -316,15 +319,18 @@ impl ContentRow {
             file_type: None,
             file_problem: None,
             images: None,
+            key_error: None,
         };
         if let Some(p) = root.content_problem() {
             row.file_problem = Some(p.to_string());
+            row.key_error = Digest::parse(&row.record.digest).err().map(|e| e.to_string());
             return row;
         }
         let digest = match Digest::parse(&row.record.digest) {
             Ok(d) => d,
             Err(e) => {
                 row.file_problem = Some(e.to_string());
+                row.key_error = row.file_problem.clone();
                 return row;
             }
         };
@@ -389,7 +395,7 @@ impl ContentRow {
     /// A record whose key is no digest (no file can be its blob): damage, said as `verify`
     /// finds it, where the row only showed FILE `unknown`.
     fn key_damage(&self) -> Option<String> {
-        let e = Digest::parse(&self.record.digest).err()?;
+        let e = self.key_error.as_ref()?;
         Some(format!(
             "namespace {}: content record {}: the key is not a digest ({e})",
             crate::text::one_line(&self.record.namespace),
@@ -886,6 +892,7 @@ mod tests {
             file_type,
             file_problem: file_problem.map(str::to_string),
             images,
+            key_error: None,
         };
         vec![
             row(record(&[], true), Some(549), None, None, None),
