@@ -553,3 +553,27 @@ fn pages_below_the_depth_cut_are_not_audited_not_leaked() {
         "{text}"
     );
 }
+
+/// `bolt dump --format jsonl` wrote a DEL or a bidi override from a key raw; the text
+/// commands' stdout writer now escapes them (`\u007f`: the same JSON value). `bolt get
+/// --format bytes` still writes the value's own bytes.
+#[test]
+fn dump_escapes_hazards_and_get_bytes_stays_raw() {
+    use coldctr::bolt::build::{Tree, build};
+    let mut t = Tree::new();
+    t.bucket(&[b"v1"]).put(b"k", "a\u{7f}b\u{202e}c".as_bytes());
+    // Names are written as JSON strings (values as hex): a hazard in a key reached stdout raw.
+    t.bucket(&[b"v1", "b\u{7f}\u{202e}".as_bytes()]).put(b"x", b"1");
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hazard.db");
+    std::fs::write(&db, build(&t)).unwrap();
+    let r = dump(&db, &[]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let text = r.stdout_text();
+    assert!(!text.contains('\u{7f}') && !text.contains('\u{202e}'), "{text}");
+    for line in text.lines() {
+        serde_json::from_str::<serde_json::Value>(line).expect("a JSON line");
+    }
+    let r = cmd("get", &db, &["--format", "bytes", "v1", "k"]);
+    assert_eq!(r.stdout, "a\u{7f}b\u{202e}c".as_bytes(), "{}", r.stderr);
+}

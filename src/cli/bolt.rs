@@ -18,6 +18,20 @@ pub struct BoltArgs {
     command: BoltCommand,
 }
 
+impl BoltArgs {
+    /// `bolt get --format bytes`: a value's own bytes, not text (every other `bolt` command
+    /// prints text, and its output goes through the text commands' stdout writer).
+    pub fn writes_bytes(&self) -> bool {
+        matches!(
+            self.command,
+            BoltCommand::Get {
+                format: ValueFormat::Bytes,
+                ..
+            }
+        )
+    }
+}
+
 #[derive(Args)]
 struct FileArgs {
     /// The bbolt file (meta.db, metadata.db, or a copy).
