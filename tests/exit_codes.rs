@@ -843,3 +843,25 @@ fn a_content_key_that_is_no_digest_is_damage_in_content() {
         );
     }
 }
+
+/// Another image's damage is not why this one is not unpacked: the walk read every image of
+/// the namespace, and a target that is simply not unpacked was exit 3 with `legacy:2.3`'s
+/// damage (the docker-28.5-damaged root, its snapshotter's metadata.db taken away).
+#[test]
+fn only_the_target_images_damage_stops_its_resolution() {
+    let (_tmp, root) = fixture_copy("docker-28.5-damaged");
+    std::fs::remove_file(root.join("io.containerd.snapshotter.v1.overlayfs/metadata.db")).unwrap();
+    let o = run(&root, &["fs", "ls", "webapp:1.0:/"]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("webapp:1.0: no unpacked snapshot"), "{err}");
+    assert!(!err.contains("legacy"), "{err}");
+    // The damaged image itself: its blob named, exit 3.
+    let o = run(&root, &["fs", "ls", "legacy:2.3:/"]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("sha256:370c8dd0b95f01f30d49d08e4c41d19cd0f42043cb943587dd1bbe3f4b234988: unexpected EOF"),
+        "{err}"
+    );
+}

@@ -196,10 +196,7 @@ impl Node {
             return Err(no(first));
         };
         let mut damage = Damage::new();
-        let tops: Vec<images::ImageTop> = images::image_tops(&self.root, &tx, &ns, &mut damage)
-            .into_iter()
-            .filter(|t| t.name == image.name)
-            .collect();
+        let tops: Vec<images::ImageTop> = images::image_tops(&self.root, &tx, &ns, Some(&image.name), &mut damage);
         let host = global.host();
         let unpacked = |t: &&images::ImageTop| {
             self.index

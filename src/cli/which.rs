@@ -285,7 +285,7 @@ pub fn which(global: &Global, args: WhichArgs, out: &mut dyn Write) -> Result<Ou
             if !done.insert(ns.clone()) {
                 continue;
             }
-            for top in images::image_tops(&node.root, &tx, &ns, &mut damage) {
+            for top in images::image_tops(&node.root, &tx, &ns, None, &mut damage) {
                 let Some(i) = node.index.by_name(&ns, &sp.snapshotter, &top.chain_id) else {
                     continue;
                 };

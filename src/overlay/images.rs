@@ -40,13 +40,24 @@ pub fn chain_id(diff_ids: &[String]) -> Option<String> {
     Some(chain)
 }
 
-/// The unpacked chain IDs of every image of `namespace`.
-pub fn image_tops(root: &Root, tx: &Tx<'_>, namespace: &str, damage: &mut Damage) -> Vec<ImageTop> {
+/// The unpacked chain IDs of every image of `namespace`, or of the one named `only`: the
+/// damage met is then that image's alone (another image's is not why this one is not found).
+pub fn image_tops(root: &Root, tx: &Tx<'_>, namespace: &str, only: Option<&str>, damage: &mut Damage) -> Vec<ImageTop> {
     let Ok(Some(ns)) = tx.bucket_at(&[b"v1".as_slice(), &records::key_bytes(namespace)]) else {
         return Vec::new();
     };
+    let images = match only {
+        Some(name) => match records::image_named(tx, namespace, name, damage) {
+            Ok(found) => found.into_iter().collect(),
+            Err(e) => {
+                damage.push(e);
+                Vec::new()
+            }
+        },
+        None => records::images_in(namespace, &ns, damage),
+    };
     let mut out = Vec::new();
-    for image in records::images_in(namespace, &ns, damage) {
+    for image in images {
         let mut todo = vec![(image.target.media_type.clone(), image.target.digest.clone())];
         let mut read = 0usize;
         while let Some((media_type, digest)) = todo.pop() {
@@ -108,6 +119,17 @@ fn readable(read: Result<Vec<u8>, BlobError>, image: &str, damage: &mut Damage) 
     match read {
         Ok(b) => Some(b),
         Err(BlobError::NotFound(_)) => None,
+        // Every other error names its blob; a short file's does not.
+        Err(BlobError::UnexpectedEof {
+            digest,
+            recorded,
+            on_disk,
+        }) => {
+            damage.push(format!(
+                "image {image}: {digest}: unexpected EOF (the record says {recorded} bytes, the file has {on_disk})"
+            ));
+            None
+        }
         Err(e) => {
             damage.push(format!("image {image}: {e}"));
             None
