@@ -24,6 +24,17 @@ pub enum DigestError {
     Hex(String),
 }
 
+impl DigestError {
+    /// Why, without the text itself (for a message that names it already).
+    pub fn reason(&self) -> &'static str {
+        match self {
+            DigestError::Format(_) => "expected <algorithm>:<hex>",
+            DigestError::Algorithm(_) => "unsupported digest algorithm",
+            DigestError::Hex(_) => "wrong length or not lowercase hex",
+        }
+    }
+}
+
 /// The 32 bytes of a sha256 digest's hex: exactly 64 lowercase hex digits, else `None`
 /// (a compact key for maps of many digests).
 pub fn sha256_bytes(hex: &[u8]) -> Option<[u8; 32]> {

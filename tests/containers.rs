@@ -2158,3 +2158,27 @@ fn ps_ports_are_the_recorded_bindings_as_docker_ps_prints_them() {
         assert_eq!(j["Ports"], "", "{j}");
     }
 }
+
+/// `-n` narrows the container lookups too: `container inspect` printed a Docker container
+/// (namespace moby) for `-n default` or `-n nosuch`, and `mounts` found it by name under any
+/// `-n`; `which` takes a path and narrows nothing, so it refuses `-n` (exit 2).
+#[test]
+fn container_lookups_keep_to_the_namespace_given() {
+    let node = unpack_with_snapshots();
+    let r = run(&node.root(), &["-n", "moby", "container", "inspect", "dev-running"]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let r = run(&node.root(), &["-n", "default", "container", "inspect", "dev-running"]);
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
+    let r = run(&node.root(), &["-n", "nosuch", "container", "inspect", "dev-running"]);
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
+    assert!(r.stderr.contains("namespace nosuch not found"), "{}", r.stderr);
+    let r = run(&node.root(), &["-n", "default", "mounts", "dev-running"]);
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
+    let r = run(&node.root(), &["-n", "moby", "mounts", "dev-running"]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let upper = node
+        .root()
+        .join("io.containerd.snapshotter.v1.overlayfs/snapshots/49/fs");
+    let r = run(&node.root(), &["-n", "moby", "which", upper.to_str().unwrap()]);
+    assert_eq!(r.code, Some(2), "{}", r.stderr);
+}

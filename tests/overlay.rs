@@ -1896,3 +1896,22 @@ fn du_neither_follows_a_linked_snapshots_dir_nor_hides_an_unreadable_metadata_db
         du["damage"]
     );
 }
+
+/// `fs ls --format json` wrote a name's bidi override and DEL raw (fs was left out of the
+/// text commands' stdout writer with `fs cat`); it writes them as JSON escapes now, while
+/// `fs cat` still gives a file's own bytes.
+#[test]
+fn fs_ls_json_escapes_hazards_and_cat_stays_raw() {
+    let h = node_copy();
+    let up = h.upper();
+    let name = "evil\u{202e}txt\u{7f}";
+    std::fs::write(up.join(name), "body\u{202e}\u{7f}").unwrap();
+    let r = h.run(&[b"fs", b"ls", b"dev-oldapp:/", b"--format", b"json"]);
+    let text = r.stdout_text();
+    assert!(!text.contains('\u{202e}') && !text.contains('\u{7f}'), "{text}");
+    let rows: Value = serde_json::from_str(&text).expect("JSON");
+    assert!(rows.as_array().unwrap().iter().any(|row| row["name"] == name), "{text}");
+    let path = format!("dev-oldapp:/{name}");
+    let r = h.run(&[b"fs", b"cat", path.as_bytes()]);
+    assert_eq!(r.stdout, "body\u{202e}\u{7f}".as_bytes(), "{}", r.stderr);
+}

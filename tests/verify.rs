@@ -578,7 +578,7 @@ fn the_problem_table_sizes_are_human_sizes_and_stderr_counts_them() {
         "{table}"
     );
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("3 blob problem(s) and 0 finding(s)"), "{err}");
+    assert!(err.contains("3 blob problem(s) and 0 other finding(s)"), "{err}");
     let sound = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/docker-28.5");
     let o = coldctr(&sound, &["verify"]);
     assert_eq!(o.status.code(), Some(0));

@@ -795,7 +795,10 @@ pub fn container(global: &Global, args: ContainerArgs, out: &mut dyn Write) -> R
             Err(e) => return Err(Failure::new(Outcome::Usage, format!("template parsing error: {e}"))),
         },
     };
-    let (inv, mut outcome) = gather(global, false)?;
+    let (mut inv, mut outcome) = gather(global, false)?;
+    // -n: the containers of that namespace alone (Docker's are in moby), as ps lists them.
+    outcome = outcome.worst(namespace_known(global, &inv));
+    inv.entries.retain(|e| in_namespace(global, e.namespace.as_deref()));
     let data_root = inv.docker_node_root.clone();
     // dockerd's `--size`: a Docker container's SizeRw and SizeRootFs, each measured once.
     let mut sizes: BTreeMap<String, LayerSize> = BTreeMap::new();

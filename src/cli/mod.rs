@@ -340,9 +340,12 @@ fn dispatch(cli: Cli, root_given: bool, out: &mut dyn Write) -> Result<Outcome, 
         // They write bytes of their own (a file, an archive, a bbolt value, roff) or text
         // coldctr wrote: stdout as it is.
         Command::Bolt(ref b) if b.writes_bytes() => run_command(cli, root_given, out),
-        Command::Fs(_) | Command::Export(_) | Command::Completions(_) | Command::Man(_) => {
-            run_command(cli, root_given, out)
-        }
+        Command::Fs(fs::FsArgs {
+            command: fs::FsCommand::Cat(_) | fs::FsCommand::Export(_),
+        })
+        | Command::Export(_)
+        | Command::Completions(_)
+        | Command::Man(_) => run_command(cli, root_given, out),
         // Text from the data: no raw bidi or zero-width character, DEL or C1 control reaches
         // the terminal, even inside JSON (written `\u202e` there, the same value).
         _ => {

@@ -123,7 +123,7 @@ pub fn run(global: &Global, args: VerifyArgs, out: &mut dyn Write) -> Result<Out
         // The exit code's "stderr says where" holds for verify too: the report is on stdout,
         // and a script that keeps only stderr learns how much it holds.
         warn(format_args!(
-            "{} blob problem(s) and {} finding(s) in the bbolt files: listed in the report",
+            "{} blob problem(s) and {} other finding(s): listed in the report",
             report.problems.len(),
             report.findings.len()
         ));

@@ -226,6 +226,7 @@ impl LayerOf {
 }
 
 pub fn which(global: &Global, args: WhichArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
+    super::context::no_namespace(global, "which", "names every namespace the path's snapshot is in")?;
     let mut node = Node::open(global, &args.docker)?;
     let split = split_snapshot_path(&args.path, &node.root.dir).map_err(|e| Failure::new(Outcome::Usage, e))?;
     let Some(sp) = split else {

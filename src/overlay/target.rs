@@ -267,6 +267,7 @@ pub fn resolve(
     let keyed = index.named(namespace, target);
     let exact_container = containers
         .iter()
+        .filter(|c| namespace.is_none_or(|n| n == c.namespace))
         .find(|c| c.id == target || c.name.as_deref() == Some(target));
     if let Some(c) = exact_container {
         return container_snapshot(index, c);

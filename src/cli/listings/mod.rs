@@ -323,14 +323,14 @@ impl ContentRow {
         };
         if let Some(p) = root.content_problem() {
             row.file_problem = Some(p.to_string());
-            row.key_error = Digest::parse(&row.record.digest).err().map(|e| e.to_string());
+            row.key_error = Digest::parse(&row.record.digest).err().map(|e| e.reason().to_string());
             return row;
         }
         let digest = match Digest::parse(&row.record.digest) {
             Ok(d) => d,
             Err(e) => {
                 row.file_problem = Some(e.to_string());
-                row.key_error = row.file_problem.clone();
+                row.key_error = Some(e.reason().to_string());
                 return row;
             }
         };
