@@ -71,21 +71,22 @@ pub fn without_os_error(s: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
-/// The UTF-8 of a character [`escape_hazards`] writes as `\uNNNN` (DEL, C1 controls, bidi and
-/// zero-width characters, all below U+10000), with its code point; `None` when `b` does not
+/// The UTF-8 of a character [`escape_hazards`] writes as `\uNNNN` (DEL, C1 controls, bidi,
+/// line-separator and zero-width characters, all below U+10000: led by 7F, C2, D8, E2 or EF),
+/// with its code point; `None` when `b` does not
 /// start with one. `Some(None)`: `b` is too short to tell (a sequence cut by the end).
 fn hazard_at(b: &[u8]) -> Option<Option<(usize, u32)>> {
     let (&first, rest) = b.split_first()?;
     let need = match first {
         0x7f => return Some(Some((1, 0x7f))),
-        0xc2 => 2,
+        0xc2 | 0xd8 => 2,
         0xe2 | 0xef => 3,
         _ => return None,
     };
     if b.len() < need {
         // Only a prefix of a hazard is worth waiting for.
         return match (first, rest) {
-            (0xc2, []) | (0xe2 | 0xef, []) => Some(None),
+            (0xc2 | 0xd8, []) | (0xe2 | 0xef, []) => Some(None),
             (0xe2, [0x80 | 0x81]) | (0xef, [0xbb | 0xbf]) => Some(None),
             _ => None,
         };
@@ -115,11 +116,11 @@ impl<W: std::io::Write> Hazards<W> {
     /// Writes `b` whole, hazards escaped; keeps a cut sequence's start for the next write.
     fn put(&mut self, b: &[u8]) -> std::io::Result<()> {
         let tail = |at: usize| b.get(at..).unwrap_or_default();
-        // Hazards start with one of four bytes; the rest is passed on untouched. Each search
+        // Hazards start with one of five bytes; the rest is passed on untouched. Each search
         // runs again only once the scan has passed what it found (text full of `…`, E2 80 A6,
         // would otherwise be searched for EF from every E2 on).
-        let find3 = |at: usize| memchr::memchr3(0x7f, 0xc2, 0xe2, tail(at)).map_or(b.len(), |n| at + n);
-        let find_ef = |at: usize| memchr::memchr(0xef, tail(at)).map_or(b.len(), |n| at + n);
+        let find3 = |at: usize| memchr::memchr3(0x7f, 0xc2, 0xd8, tail(at)).map_or(b.len(), |n| at + n);
+        let find_ef = |at: usize| memchr::memchr2(0xe2, 0xef, tail(at)).map_or(b.len(), |n| at + n);
         let (mut next3, mut next_ef) = (find3(0), find_ef(0));
         let mut from = 0;
         let mut i = 0;
@@ -212,7 +213,8 @@ pub fn is_plain(b: &[u8]) -> bool {
 
 /// Characters that reorder or hide text on a terminal.
 fn is_unsafe(c: char) -> bool {
-    c.is_control() || matches!(c as u32, 0x200b..=0x200f | 0x202a..=0x202e | 0x2060..=0x2069 | 0xfeff | 0xfff9..=0xfffb)
+    c.is_control()
+        || matches!(c as u32, 0x061c | 0x200b..=0x200f | 0x2028..=0x202e | 0x2060..=0x2069 | 0xfeff | 0xfff9..=0xfffb)
 }
 
 #[cfg(test)]
@@ -230,6 +232,7 @@ mod tests {
         assert!(!is_plain(b"a\nb"));
         assert_eq!(escape_hazards("a\\b\n\tc\x1b[2J\u{202e}"), "a\\b\n\tc\\x1b[2J\\u202e");
         assert_eq!(escape_hazards("\r\x7f\u{85}\u{feff}"), "\\r\\u007f\\u0085\\ufeff");
+        assert_eq!(escape_hazards("a\u{61c}b\u{2028}c\u{2029}"), "a\\u061cb\\u2028c\\u2029");
         assert_eq!(one_line("a\\nb\n\tc\x1b[2J\u{202e}"), "a\\nb\\n\\tc\\x1b[2J\\u{202e}");
     }
 
@@ -253,8 +256,9 @@ mod tests {
         assert_eq!(out, "{\"k\":\"a\\u202eb\\u200bc\\ufeffd\\u007fe\\u0085f\"}");
         let v: serde_json::Value = serde_json::from_str(&out).unwrap();
         assert_eq!(v["k"], "a\u{202e}b\u{200b}c\u{feff}d\x7fe\u{85}f");
-        // Near misses pass untouched: the ellipsis (E2 80 A6), é, €, U+FFFD, newlines.
-        let plain = "x…é€\u{fffd}\n\ttab ✓";
+        assert_eq!(through_hazards(&["x\u{61c}y".as_bytes()]), "x\\u061cy");
+        // Near misses pass untouched: the ellipsis (E2 80 A6), é, €, U+FFFD, Arabic, newlines.
+        let plain = "x…é€\u{fffd}\u{627}\u{61b}\n\ttab ✓";
         assert_eq!(through_hazards(&[plain.as_bytes()]), plain);
         // A sequence cut between two writes, at each place.
         let bytes = "a\u{202e}b".as_bytes();
