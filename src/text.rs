@@ -95,6 +95,25 @@ fn hazard_at(b: &[u8]) -> Option<Option<(usize, u32)>> {
     (is_unsafe(c)).then_some(Some((need, c as u32)))
 }
 
+/// Whether `b` may hold a byte of 0x7F or more (DEL, or any byte of a non-ASCII character):
+/// per 8 bytes, a byte's high bit, or the high bit adding one sets (0x7F); a carry out of a
+/// byte of 0x80 or more can only mark a word that is marked already. No early exit, so it
+/// vectorizes.
+fn beyond_ascii(b: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let words = b.chunks_exact(8);
+    let rest = words
+        .remainder()
+        .iter()
+        .fold(0u8, |acc, &x| acc | (x | x.wrapping_add(1)));
+    let marked = words.fold(0u64, |acc, w| {
+        let w = u64::from_le_bytes(w.try_into().unwrap_or_default());
+        acc | ((w | w.wrapping_add(ONES)) & HIGH)
+    });
+    marked != 0 || rest & 0x80 != 0
+}
+
 /// Standard output for text (listings, reports, JSON): any DEL, C1 control, bidi or
 /// zero-width character still raw in what a command writes (only JSON leaves them raw; tables
 /// and templates escape them first) goes out as `\uNNNN`, which in a JSON string is the same
@@ -115,6 +134,11 @@ impl<W: std::io::Write> Hazards<W> {
 
     /// Writes `b` whole, hazards escaped; keeps a cut sequence's start for the next write.
     fn put(&mut self, b: &[u8]) -> std::io::Result<()> {
+        // Nearly all output is ASCII below DEL: one pass that the compiler vectorizes says so,
+        // where the searches below cost a content listing 6% more instructions.
+        if !beyond_ascii(b) {
+            return self.inner.write_all(b);
+        }
         let tail = |at: usize| b.get(at..).unwrap_or_default();
         // Hazards start with one of five bytes; the rest is passed on untouched. Each search
         // runs again only once the scan has passed what it found (text full of `…`, E2 80 A6,
@@ -288,5 +312,20 @@ mod tests {
         );
         assert_eq!(without_os_error("name (os error x)"), "name (os error x)");
         assert_eq!(without_os_error("plain"), "plain");
+    }
+
+    #[test]
+    fn beyond_ascii_marks_del_and_every_non_ascii_byte() {
+        assert!(!beyond_ascii(b""));
+        assert!(!beyond_ascii(
+            b"plain ASCII text, ~ and \x7e and \x00, longer than a word"
+        ));
+        for at in 0..20 {
+            for byte in [0x7f, 0x80, 0xc2, 0xff] {
+                let mut b = vec![b'a'; 20];
+                b[at] = byte;
+                assert!(beyond_ascii(&b), "{byte:#x} at {at}");
+            }
+        }
     }
 }
