@@ -100,6 +100,25 @@ fn hazard_at(b: &[u8]) -> Option<Option<(usize, u32)>> {
 /// byte of 0x80 or more can only mark a word that is marked already. No early exit, so it
 /// vectorizes.
 fn beyond_ascii(b: &[u8]) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2 (checked just above, once per process in effect: the
+        // answer is cached).
+        return unsafe { beyond_ascii_avx2(b) };
+    }
+    beyond_ascii_words(b)
+}
+
+/// [`beyond_ascii_words`] compiled for AVX2: 32 bytes an instruction, where the baseline's
+/// SSE2 takes 16 (a content listing writes 66 MB).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn beyond_ascii_avx2(b: &[u8]) -> bool {
+    beyond_ascii_words(b)
+}
+
+#[inline(always)]
+fn beyond_ascii_words(b: &[u8]) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     let words = b.chunks_exact(8);
@@ -325,6 +344,7 @@ mod tests {
                 let mut b = vec![b'a'; 20];
                 b[at] = byte;
                 assert!(beyond_ascii(&b), "{byte:#x} at {at}");
+                assert!(beyond_ascii_words(&b), "{byte:#x} at {at}");
             }
         }
     }
