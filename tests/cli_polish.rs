@@ -81,8 +81,9 @@ fn man_pages_are_roff_that_groff_reads() {
     let dump = run.stdout_text();
     assert!(dump.contains(".TH coldctr-bolt-dump 1"), "{dump}");
     assert!(dump.contains("\\-\\-format"), "{dump}");
+    // A command that does not exist is a usage error, as `coldctr help no-such-command`.
     let run = coldctr(&["man", "no-such-command"]);
-    assert_eq!(run.code, Some(1));
+    assert_eq!(run.code, Some(2));
     assert!(run.stderr.contains("no-such-command"), "{}", run.stderr);
     // groff reads it without a warning, when it is installed.
     if let Some((ok, text, err)) = pipe("groff", &["-man", "-Tutf8", "-ww"], roff.as_bytes()) {
