@@ -87,21 +87,8 @@ fn run_on(
         Some(ns) => match tx.bucket_at(&[b"v1".as_slice(), &records::key_bytes(ns)]) {
             Ok(Some(b)) => vec![(ns.clone(), b)],
             Ok(None) => {
-                // Names as `key_name` wrote them: only their control characters escaped.
-                let all: Vec<String> = records::namespace_buckets(&tx, &mut damage)
-                    .into_iter()
-                    .map(|(n, _)| crate::text::one_line(&n).into_owned())
-                    .collect();
-                warn(format_args!(
-                    "namespace {} not found (namespaces: {})",
-                    crate::text::one_line(ns),
-                    if all.is_empty() {
-                        "none".to_string()
-                    } else {
-                        all.join(", ")
-                    }
-                ));
-                outcome = Outcome::No;
+                let all = records::namespace_buckets(&tx, &mut damage);
+                outcome = super::context::namespace_not_found(global, all.iter().map(|(n, _)| n.as_str()));
                 Vec::new()
             }
             Err(e) => {
