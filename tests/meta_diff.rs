@@ -575,3 +575,42 @@ fn previous_is_refused_alone_and_honoured_with_against() {
         String::from_utf8_lossy(&previous.stdout)
     );
 }
+
+/// A changed value prints in the text report as its JSON text, once: it was escaped a second
+/// time (`"a\\"b` for the value `a"b`), so it no longer read as the value it is.
+#[test]
+fn a_changed_value_prints_as_its_json_text() {
+    use coldctr::bolt::build::{Tree, build};
+    let dir = tempfile::tempdir().unwrap();
+    let meta = |value: &[u8]| {
+        let mut t = Tree::new();
+        t.bucket(&[b"v1"]).put(b"version", &[3]);
+        t.bucket(&[b"v1", b"moby", b"leases", b"l1", b"labels"])
+            .put(b"q", value);
+        build(&t)
+    };
+    let bolt = dir.path().join("root/io.containerd.metadata.v1.bolt");
+    std::fs::create_dir_all(&bolt).unwrap();
+    std::fs::write(bolt.join("meta.db"), meta(b"a\"b\\c\x1b[31m\nend\x7f")).unwrap();
+    let before = dir.path().join("before.db");
+    std::fs::write(&before, meta(b"plain")).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_coldctr"))
+        .arg("--root")
+        .arg(dir.path().join("root"))
+        .args(["meta-diff", "--against"])
+        .arg(&before)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    // The JSON text of each side, as serde_json writes it, with DEL escaped on the terminal.
+    let line = "    labels.q: \"plain\" -> \"a\\\"b\\\\c\\u001b[31m\\nend\\u007f\"\n";
+    assert!(text.contains(line), "{text}");
+    let to = text
+        .split(" -> ")
+        .nth(1)
+        .and_then(|t| t.lines().next())
+        .expect("a changed field");
+    let value: Value = serde_json::from_str(to).expect("the printed value is JSON");
+    assert_eq!(value, "a\"b\\c\x1b[31m\nend\x7f");
+}

@@ -133,14 +133,10 @@ fn table(from: &str, to: &str, d: &MetaDiff, out: &mut dyn Write) -> std::io::Re
     }
     for c in &d.changed {
         writeln!(out, "~ {} {}", c.key.kind, name(&c.key))?;
+        // A value prints as its JSON text, whose escapes already make it one line of no
+        // control characters (escaping that text again doubled every backslash and quote).
         for f in &c.fields {
-            writeln!(
-                out,
-                "    {}: {} -> {}",
-                esc(&f.field),
-                esc(&f.from.to_string()),
-                esc(&f.to.to_string())
-            )?;
+            writeln!(out, "    {}: {} -> {}", esc(&f.field), f.from, f.to)?;
         }
     }
     writeln!(
