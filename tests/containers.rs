@@ -2073,6 +2073,34 @@ fn ps_table_commands_are_quoted_as_docker_quotes_them() {
     }
 }
 
+/// docker/cli cuts COMMAND to 20 columns, counting an East Asian wide character as two: a
+/// command of CJK characters was cut at 20 characters (40 columns) where docker prints 9 and `…`.
+#[test]
+fn ps_cuts_wide_commands_by_columns_as_docker_does() {
+    let node = unpack();
+    let file = node
+        .docker()
+        .join("containers/a300da2266655cd7c431213e7e0511d5e09ee7174122e3590a112df142ca38f7/config.v2.json");
+    let mut config: Value = serde_json::from_str(&std::fs::read_to_string(&file).expect("config")).expect("json");
+    config["Path"] = Value::from("echo");
+    config["Args"] = serde_json::json!(["你好世界你好世界你好世界"]);
+    std::fs::write(&file, config.to_string()).expect("write");
+    let r = run(&node.root(), &["ps", "-a"]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let stdout = String::from_utf8_lossy(&r.stdout);
+    let row = stdout.lines().find(|l| l.starts_with("a300da226665")).expect("the row");
+    // "echo " is 5 columns; then 7 characters of 2 end at 19, the 8th would end at 21.
+    assert!(row.contains("\"echo 你好世界你好世…\""), "{row}");
+    let r = run(&node.root(), &["ps", "-a", "--format", "{{.Command}}"]);
+    assert!(
+        String::from_utf8_lossy(&r.stdout)
+            .lines()
+            .any(|l| l == "\"echo 你好世界你好世…\""),
+        "{}",
+        String::from_utf8_lossy(&r.stdout)
+    );
+}
+
 /// The CRI root has no content store and meta.db names no blob: nothing is lost, so nothing
 /// is said. Every reader of blobs said "meta.db names blobs, but no file of any of them can be
 /// read" and exited 3 (gc after "Nothing would be removed").

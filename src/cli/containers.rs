@@ -297,17 +297,6 @@ fn truncate_id(id: &str) -> String {
     hex.chars().take(12).collect()
 }
 
-/// docker's `Ellipsis` (every character one column wide): `s`, or its first `max - 1`
-/// characters and `…`.
-fn ellipsis(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        return s.to_string();
-    }
-    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
-    out.push('…');
-    out
-}
-
 /// docker's IMAGE when truncating: the short ID when it is the image ID, a reference without
 /// its digest, else as it is.
 fn truncated_image(e: &Entry) -> String {
@@ -365,7 +354,7 @@ impl<'a> RowSize<'a> {
 pub fn ps_json(e: &Entry, trunc: bool, size: RowSize<'_>) -> J {
     let mut m: BTreeMap<&str, J> = BTreeMap::new();
     let command = if trunc {
-        ellipsis(&e.command, 20)
+        super::ellipsis::ellipsis(&e.command, 20)
     } else {
         e.command.clone()
     };
@@ -390,7 +379,13 @@ pub fn ps_json(e: &Entry, trunc: bool, size: RowSize<'_>) -> J {
     let mounts: Vec<String> = e
         .mounts
         .iter()
-        .map(|n| if trunc { ellipsis(n, 15) } else { n.clone() })
+        .map(|n| {
+            if trunc {
+                super::ellipsis::ellipsis(n, 15)
+            } else {
+                n.clone()
+            }
+        })
         .collect();
     m.insert("Mounts", J::str(mounts.join(",")));
     m.insert("Names", J::str(e.name.clone()));
@@ -645,7 +640,7 @@ pub fn ps(global: &Global, args: PsArgs, out: &mut dyn Write) -> Result<Outcome,
                     go_quote(&if args.no_trunc {
                         e.command.clone()
                     } else {
-                        ellipsis(&e.command, 20)
+                        super::ellipsis::ellipsis(&e.command, 20)
                     }),
                     containers::short_time(&e.created),
                     e.status.clone(),

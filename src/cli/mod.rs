@@ -16,6 +16,7 @@ mod bolt;
 pub mod containers;
 pub mod context;
 mod du;
+mod ellipsis;
 mod export;
 mod fs;
 mod gc;
