@@ -135,3 +135,45 @@ fn content_names_the_first_missing_blobs_then_counts_the_rest() {
         }
     }
 }
+
+/// A root whose content store is gone: the commands that read blobs say so and exit 3; the
+/// listings of records, `recover` and `meta-diff` read no blob and said "content store not
+/// read" all the same, with exit 0.
+#[test]
+fn only_commands_that_read_blobs_say_the_content_store_is_gone() {
+    let (_guard, root) = support::fixture_copy("docker-28.5");
+    std::fs::remove_dir_all(root.join("io.containerd.content.v1.content")).expect("remove the content store");
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_coldctr"))
+            .arg("--root")
+            .arg(&root)
+            .args(args)
+            .env_remove("COLDCTR_ROOT")
+            .output()
+            .expect("run coldctr");
+        (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    for args in [
+        &["namespaces"][..],
+        &["leases"],
+        &["containers"],
+        &["snapshots"],
+        &["recover"],
+        &["meta-diff"],
+    ] {
+        let (code, stderr) = run(args);
+        assert_eq!(code, Some(0), "{args:?}: {stderr}");
+        assert!(!stderr.contains("content store not read"), "{args:?}: {stderr}");
+    }
+    for args in [
+        &["images"][..],
+        &["content"],
+        &["gc"],
+        &["du"],
+        &["-n", "moby", "inspect", IMAGE],
+    ] {
+        let (code, stderr) = run(args);
+        assert_eq!(code, Some(3), "{args:?}: {stderr}");
+        assert!(stderr.contains("content store not read"), "{args:?}: {stderr}");
+    }
+}

@@ -54,6 +54,10 @@ pub struct Global {
     /// image can then be inspected or exported while its blobs exist).
     #[arg(long, global = true, help_heading = GLOBAL)]
     pub salvage_deleted: bool,
+    /// The command reads no blob (a listing of records, `recover`, `meta-diff`): a content
+    /// store it cannot read is not its to report.
+    #[arg(skip)]
+    pub reads_no_blob: bool,
 }
 
 impl Global {
@@ -144,7 +148,7 @@ impl Global {
                 super::warn(crate::text::escape(line.as_bytes()));
             }
         }
-        if let Some(problem) = root.content_problem() {
+        if let Some(problem) = root.content_problem().filter(|_| !self.reads_no_blob) {
             super::warn(format_args!("content store not read: {problem}"));
         }
         Ok((root, placed))
@@ -196,7 +200,7 @@ impl Global {
                 root.meta.current_slot()
             ));
         }
-        if let Some(problem) = root.content_problem() {
+        if let Some(problem) = root.content_problem().filter(|_| !self.reads_no_blob) {
             super::warn(format_args!("content store not read: {problem}"));
         }
         Ok(root)

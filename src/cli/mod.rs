@@ -360,7 +360,16 @@ fn dispatch(cli: Cli, root_given: bool, out: &mut dyn Write) -> Result<Outcome, 
     }
 }
 
-fn run_command(cli: Cli, root_given: bool, out: &mut dyn Write) -> Result<Outcome, Failure> {
+fn run_command(mut cli: Cli, root_given: bool, out: &mut dyn Write) -> Result<Outcome, Failure> {
+    cli.global.reads_no_blob = matches!(
+        cli.command,
+        Command::Namespaces(_)
+            | Command::Leases(_)
+            | Command::Containers(_)
+            | Command::Snapshots(SnapshotsArgs { command: None, .. })
+            | Command::MetaDiff(_)
+            | Command::Recover(_)
+    );
     match cli.command {
         Command::Bolt(args) => bolt::run(args, &cli.global, root_given, out),
         Command::Inspect(args) => inspect::run(&cli.global, args, out),
