@@ -19,6 +19,7 @@
 mod bucket;
 pub mod build;
 pub mod check;
+pub mod commits;
 mod error;
 mod frugal;
 pub mod meta;
@@ -92,7 +93,9 @@ impl Db {
             path: PathBuf::from(path),
             source,
         })?;
-        Db::from_source(Arc::from(path), source)
+        let db = Db::from_source(Arc::from(path), source)?;
+        commits::opened(path, &db.metas);
+        Ok(db)
     }
 
     /// Reads a bbolt image held in memory; `name` stands for the file in errors.

@@ -337,6 +337,21 @@ where
 }
 
 fn dispatch(cli: Cli, root_given: bool, out: &mut dyn Write) -> Result<Outcome, Failure> {
+    crate::bolt::commits::forget();
+    let result = dispatch_to(cli, root_given, out);
+    // A bbolt file committed to while it was read (a live node): said after the report, which
+    // may mix transactions, and damage (3) unless the command failed worse.
+    let landed = crate::bolt::commits::landed();
+    for l in &landed {
+        warn(l);
+    }
+    match result {
+        Ok(o) if !landed.is_empty() => Ok(o.worst(Outcome::Damaged)),
+        other => other,
+    }
+}
+
+fn dispatch_to(cli: Cli, root_given: bool, out: &mut dyn Write) -> Result<Outcome, Failure> {
     match cli.command {
         // They write bytes of their own (a file, an archive, a bbolt value, roff) or text
         // coldctr wrote: stdout as it is.

@@ -1,0 +1,97 @@
+//! A bbolt file committed to while coldctr reads it (containerd running beside it): bbolt's
+//! writer reuses pages without counting readers in other processes, so the report may mix
+//! transactions. The metas are read again at the end; a txid that moved is said, exit 3.
+
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The meta page at `offset` given `txid`, its checksum made again (as a commit writes it).
+fn commit_meta(file: &Path, offset: u64, txid: u64) {
+    let mut f = std::fs::OpenOptions::new().read(true).write(true).open(file).unwrap();
+    let mut page = [0u8; 80];
+    f.seek(SeekFrom::Start(offset)).unwrap();
+    f.read_exact(&mut page).unwrap();
+    page[64..72].copy_from_slice(&txid.to_le_bytes());
+    let sum = coldctr::bolt::meta::fnv1a64(&page[16..72]);
+    page[72..80].copy_from_slice(&sum.to_le_bytes());
+    f.seek(SeekFrom::Start(offset)).unwrap();
+    f.write_all(&page).unwrap();
+}
+
+/// `bolt dump` of a copy of the docker-28.5 meta.db (txid 693 in meta 1, 692 in meta 0),
+/// stopped on a full pipe after its first output; `commit` runs then; the rest is read.
+fn dump_while(commit: impl FnOnce(&Path)) -> (Option<i32>, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("meta.db");
+    std::fs::copy(
+        repo().join("fixtures/docker-28.5/io.containerd.metadata.v1.bolt/meta.db"),
+        &file,
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_coldctr"))
+        .args(["bolt", "dump", "--format", "jsonl"])
+        .arg(&file)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    // The dump is 210 KB: after its first byte the process waits on the pipe, the file open
+    // and its metas read, until the rest is taken.
+    let mut first = [0u8; 1];
+    stdout.read_exact(&mut first).unwrap();
+    commit(&file);
+    let mut rest = Vec::new();
+    stdout.read_to_end(&mut rest).unwrap();
+    assert!(rest.len() > 100_000, "the dump went on after the commit");
+    let out = child.wait_with_output().unwrap();
+    (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn a_commit_landing_mid_read_is_said_and_exits_3() {
+    let (code, stderr) = dump_while(|file| commit_meta(file, 0, 694));
+    assert_eq!(code, Some(3), "{stderr}");
+    assert!(
+        stderr.contains("meta.db: written while it was read (txid 693 when opened, 694 at the end)"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn metas_that_no_longer_validate_are_said() {
+    // Both metas torn (a checksum that no longer matches): the file changed under the read.
+    let (code, stderr) = dump_while(|file| {
+        let mut f = std::fs::OpenOptions::new().write(true).open(file).unwrap();
+        for offset in [64, 4096 + 64] {
+            f.seek(SeekFrom::Start(offset)).unwrap();
+            f.write_all(&[0xff; 8]).unwrap();
+        }
+    });
+    assert_eq!(code, Some(3), "{stderr}");
+    assert!(
+        stderr.contains("its metas held txid 693 when opened and cannot be read again"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_file_left_alone_says_nothing() {
+    let (code, stderr) = dump_while(|_| {});
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(!stderr.contains("while it was read"), "{stderr}");
+    // A command over a whole root, no commit: nothing said either.
+    let out = Command::new(env!("CARGO_BIN_EXE_coldctr"))
+        .arg("--root")
+        .arg(repo().join("fixtures/docker-28.5"))
+        .arg("images")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("while it was read"));
+}
