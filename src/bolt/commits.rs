@@ -50,14 +50,16 @@ impl std::fmt::Display for Landed {
                 f,
                 "{path}: written while it was read (txid {} when opened, {now} at the end): \
                  bbolt reuses a transaction's pages two commits on and does not count readers \
-                 in other processes, so this report may mix transactions; run it again while \
-                 nothing commits (containerd stopped), or on a copy made then",
+                 in other processes, so what this report says, damage included, may come from \
+                 several transactions; run it again while nothing commits (containerd stopped), \
+                 or on a copy made then",
                 self.at_open
             ),
             Err(why) => write!(
                 f,
                 "{path}: its metas held txid {} when opened and cannot be read again at the \
-                 end ({why}): it was changed while read, and this report may mix transactions",
+                 end ({why}): it was changed while read, and what this report says, damage \
+                 included, may come from several transactions",
                 self.at_open
             ),
         }
