@@ -26,7 +26,8 @@ pub enum ReadMode {
     /// Map the file read-only; fall back to reading it when the map fails.
     #[default]
     Mmap,
-    /// Read the whole file into memory (a consistent copy of a file that may still change).
+    /// Read the whole file into memory (safe from a truncation, not from commits: see
+    /// `commits.rs`).
     Read,
     /// Read pages as they are asked for (see the module doc: point lookups): a small node's
     /// first bytes, the rest of a page only when its elements reach past them.

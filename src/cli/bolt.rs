@@ -40,7 +40,8 @@ struct FileArgs {
     /// previous one (one commit older), or meta page 0 or 1.
     #[arg(long, default_value = "current", value_parser = parse_meta)]
     meta: MetaChoice,
-    /// Read the file into memory instead of mapping it (for a file that may still change).
+    /// Read the file into memory instead of mapping it (for a file another process may
+    /// truncate; a commit landing while it is read is said at the end either way).
     #[arg(long)]
     no_mmap: bool,
 }

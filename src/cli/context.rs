@@ -33,7 +33,9 @@ pub struct Global {
     /// images; listings cover every namespace).
     #[arg(short = 'n', long = "namespace", global = true, help_heading = GLOBAL)]
     pub namespace: Option<String>,
-    /// Read meta.db into memory instead of mapping it (for a file that may still change).
+    /// Read meta.db into memory instead of mapping it (for a file another process may
+    /// truncate: a map faults on pages cut off). Not one transaction either way: a commit
+    /// landing while the file is read is said at the end.
     #[arg(long, global = true, help_heading = GLOBAL)]
     pub no_mmap: bool,
     /// Read meta.db through its previous transaction (meta page) instead of the current one.
