@@ -15,12 +15,15 @@
 //!
 //! Positions are relative to each element, so a damaged `pos` can point anywhere: every key
 //! and value is bounds-checked against the logical page (or the inline bucket's value).
+//! A key over 32,768 bytes (bbolt's `MaxKeySize`; its `Put` refuses longer ones) is damage.
 
 use super::{BoltError, Db};
 use crate::bytes::Bytes;
 
 pub const HEADER_SIZE: usize = 16;
 pub const ELEMENT_SIZE: usize = 16;
+/// bbolt's `MaxKeySize`: the longest key its `Put` accepts.
+pub const MAX_KEY_SIZE: u32 = 32768;
 
 /// How many bytes from its start a leaf or branch node's elements use (element headers, keys
 /// and values), when the element headers lie within `bytes`; `None` otherwise (or when the
@@ -149,6 +152,16 @@ impl<'a> Page<'a> {
         }
     }
 
+    /// A key over bbolt's `MaxKeySize`: no bbolt writes one (`Put` refuses it), so the element
+    /// is torn or crafted. Left unchecked, one such key spanning a page that claims many
+    /// (a torn `overflow`) became a name of megabytes, escaped and padded into every row.
+    fn key_too_long(&self, off: usize, kind: &str, i: usize, ksize: u32) -> BoltError {
+        self.corrupt(
+            off,
+            format!("{kind} element {i} has a key of {ksize} bytes, over bbolt's maximum of {MAX_KEY_SIZE}"),
+        )
+    }
+
     /// Leaf element `i`, key and value bounds-checked.
     pub fn leaf(&self, i: usize) -> Result<LeafElement<'a>, BoltError> {
         let (off, e) = self.element(i)?;
@@ -156,6 +169,9 @@ impl<'a> Page<'a> {
         else {
             return Err(self.corrupt(off, "short leaf element"));
         };
+        if ksize > MAX_KEY_SIZE {
+            return Err(self.key_too_long(off, "leaf", i, ksize));
+        }
         let key_off = off.checked_add(pos as usize);
         let key = key_off.and_then(|k| self.data.slice(k, ksize as usize));
         let value_off = key_off.and_then(|k| k.checked_add(ksize as usize));
@@ -180,6 +196,9 @@ impl<'a> Page<'a> {
         let (Some(pos), Some(ksize), Some(child)) = (e.u32_at(0), e.u32_at(4), e.u64_at(8)) else {
             return Err(self.corrupt(off, "short branch element"));
         };
+        if ksize > MAX_KEY_SIZE {
+            return Err(self.key_too_long(off, "branch", i, ksize));
+        }
         let key = off
             .checked_add(pos as usize)
             .and_then(|k| self.data.slice(k, ksize as usize));

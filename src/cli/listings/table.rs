@@ -16,6 +16,10 @@ use crate::text::{escape, one_line};
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
+/// The widest cell a column is padded to: real names (a reference is at most 255 characters
+/// plus its tag) fit; a wider one overflows its own row.
+pub const WIDEST_PADDED: usize = 1024;
+
 /// A table for people: a header and rows, columns padded to their widest cell. Every cell is
 /// escaped on the way in, so nothing from the data reaches the terminal raw.
 pub struct Table {
@@ -108,12 +112,19 @@ impl Table {
         self.rows.push(row);
     }
 
+    /// Writes the header and rows, each column padded to its widest cell of at most
+    /// [`WIDEST_PADDED`] characters.
     pub fn write(&self, out: &mut dyn Write) -> io::Result<()> {
         let mut widths: Vec<usize> = self.header.iter().map(|h| h.chars().count()).collect();
         for row in &self.rows {
             for (i, c) in row.iter().enumerate() {
-                if let Some(w) = widths.get_mut(i) {
-                    *w = (*w).max(c.chars().count());
+                // A cell wider than any a column is padded to overflows its row alone: one
+                // name of megabytes (a torn or crafted key) padded every row to its width.
+                let n = c.chars().count();
+                if let Some(w) = widths.get_mut(i)
+                    && n <= WIDEST_PADDED
+                {
+                    *w = (*w).max(n);
                 }
             }
         }

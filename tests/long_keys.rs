@@ -1,0 +1,74 @@
+//! Over-long keys: what a torn read of a live meta.db yields (a leaf page whose header claims
+//! overflow pages it does not have, an element's key reaching across them), or a crafted file.
+//! A key over bbolt's `MaxKeySize` (32,768 bytes; `Put` refuses longer) is damage; a long key
+//! within it overflows its own row of a table, not every row (one name of a megabyte padded
+//! 3,000 rows to its width: 11 GB of output, exit 0).
+
+use coldctr::bolt::build::{Tree, build};
+use std::process::Command;
+
+/// A Go `time.Time` in its binary form (version 1, UTC).
+fn time() -> Vec<u8> {
+    let mut t = vec![1u8];
+    t.extend_from_slice(&(1_700_000_000i64 + 62_135_596_800).to_be_bytes());
+    t.extend_from_slice(&0i32.to_be_bytes());
+    t.extend_from_slice(&(-1i16).to_be_bytes());
+    t
+}
+
+/// A root of leases named `ids`, and what `leases` prints of it: (exit, stdout, stderr).
+fn leases(ids: &[Vec<u8>]) -> (Option<i32>, String, String) {
+    let mut t = Tree::new();
+    t.bucket(&[b"v1"]).put(b"version", &[3]);
+    for id in ids {
+        t.bucket(&[b"v1", b"default", b"leases", id]).put(b"createdat", &time());
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let bolt = dir.path().join("io.containerd.metadata.v1.bolt");
+    std::fs::create_dir_all(&bolt).unwrap();
+    std::fs::write(bolt.join("meta.db"), build(&t)).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_coldctr"))
+        .arg("--root")
+        .arg(dir.path())
+        .arg("leases")
+        .env_remove("COLDCTR_ROOT")
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_key_over_bbolts_maximum_is_damage() {
+    let (code, stdout, stderr) = leases(&[b"a".to_vec(), vec![b'x'; 40_000], b"z".to_vec()]);
+    assert_eq!(code, Some(3), "{stderr}");
+    assert!(
+        stderr.contains("has a key of 40000 bytes, over bbolt's maximum of 32768"),
+        "{stderr}"
+    );
+    assert!(!stdout.contains("xxxx"), "the key is not a name");
+    // At the maximum it is a key like any other.
+    let (code, stdout, stderr) = leases(&[b"a".to_vec(), vec![b'x'; 32_768]]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.contains(&"x".repeat(32_768)));
+}
+
+#[test]
+fn a_long_name_overflows_its_own_row_not_every_row() {
+    let mut ids: Vec<Vec<u8>> = (0..50).map(|i| format!("lease-{i:02}").into_bytes()).collect();
+    ids.push(vec![0u8; 5_000]);
+    let (code, stdout, stderr) = leases(&ids);
+    assert_eq!(code, Some(0), "{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 52, "{stdout}");
+    // The long name, escaped (`\x00` each), is on its row; every other row stays narrow.
+    let long: Vec<&&str> = lines.iter().filter(|l| l.contains(r"\x00\x00")).collect();
+    assert_eq!(long.len(), 1);
+    assert!(long[0].len() >= 20_000);
+    for l in lines.iter().filter(|l| !l.contains(r"\x00")) {
+        assert!(l.len() < 200, "a row padded to the long name: {} characters", l.len());
+    }
+}
