@@ -70,14 +70,22 @@ impl Problem {
         }
     }
 
-    fn from_walk(e: &crate::tree_usage::WalkError) -> Problem {
+    /// The strict walk of `top` failed. An entry below it that was listed and then gone is
+    /// a running container's files changing under the walk: not measured, not damage.
+    fn from_walk(e: &crate::tree_usage::WalkError, top: &std::path::Path) -> Problem {
+        let kind = match e.error.kind() {
+            std::io::ErrorKind::PermissionDenied => ProblemKind::Unreadable,
+            std::io::ErrorKind::NotFound if e.path != top => {
+                return Problem {
+                    message: format!("{e} (removed while measured: its files changed, as a running container's do)"),
+                    kind: ProblemKind::NotMeasured,
+                };
+            }
+            _ => ProblemKind::Damaged,
+        };
         Problem {
             message: e.to_string(),
-            kind: if e.error.kind() == std::io::ErrorKind::PermissionDenied {
-                ProblemKind::Unreadable
-            } else {
-                ProblemKind::Damaged
-            },
+            kind,
         }
     }
 
@@ -247,7 +255,7 @@ impl Sizer {
         }
         disk_usage_strict(&dir)
             .map(|u| u.bytes)
-            .map_err(|e| Problem::from_walk(&e))
+            .map_err(|e| Problem::from_walk(&e, &dir))
     }
 }
 
@@ -257,6 +265,24 @@ mod tests {
     use crate::overlay::snapshots::{Name, Snap};
     use std::os::unix::fs::MetadataExt;
     use std::path::Path;
+
+    /// A walk that found an entry listed and gone (a running container's files) has not
+    /// measured the container; the snapshot directory itself gone is damage.
+    #[test]
+    fn an_entry_gone_mid_walk_is_not_measured_not_damage() {
+        let top = Path::new("/r/snapshots/6/fs");
+        let gone = |path: &str| crate::tree_usage::WalkError {
+            path: path.into(),
+            error: std::io::Error::from(std::io::ErrorKind::NotFound),
+        };
+        let below = Problem::from_walk(&gone("/r/snapshots/6/fs/churn/d12"), top);
+        assert_eq!(below.kind, ProblemKind::NotMeasured);
+        assert!(below.message.contains("removed while measured"), "{}", below.message);
+        assert_eq!(
+            Problem::from_walk(&gone("/r/snapshots/6/fs"), top).kind,
+            ProblemKind::Damaged
+        );
+    }
 
     fn snap(key: &str, id: u64, kind: &str, parent: Option<&str>, size: Option<i64>) -> Snap {
         Snap {
