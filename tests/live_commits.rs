@@ -24,31 +24,48 @@ fn commit_meta(file: &Path, offset: u64, txid: u64) {
 }
 
 /// `bolt dump` of a copy of the docker-28.5 meta.db (txid 693 in meta 1, 692 in meta 0),
-/// stopped on a full pipe after its first output; `commit` runs then; the rest is read.
+/// stopped on a full pipe (the file open, its metas read, the command not ended) after its
+/// first output; `commit` runs then; the rest is read.
 fn dump_while(commit: impl FnOnce(&Path)) -> (Option<i32>, String) {
+    run_while(&["bolt", "dump", "--format", "jsonl", "FILE"], commit)
+}
+
+/// `args` (`FILE` standing for the meta.db, `ROOT` for its root) on a copy of docker-28.5,
+/// as [`dump_while`] runs it.
+fn run_while(args: &[&str], commit: impl FnOnce(&Path)) -> (Option<i32>, String) {
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("meta.db");
-    std::fs::copy(
-        repo().join("fixtures/docker-28.5/io.containerd.metadata.v1.bolt/meta.db"),
-        &file,
-    )
-    .unwrap();
+    let root = dir.path().join("root");
+    let copied = Command::new("cp")
+        .arg("-a")
+        .arg(repo().join("fixtures/docker-28.5"))
+        .arg(&root)
+        .status()
+        .unwrap();
+    assert!(copied.success());
+    let file = root.join("io.containerd.metadata.v1.bolt/meta.db");
+    let args: Vec<std::ffi::OsString> = args
+        .iter()
+        .map(|a| match *a {
+            "FILE" => file.clone().into_os_string(),
+            "ROOT" => root.clone().into_os_string(),
+            a => a.into(),
+        })
+        .collect();
     let mut child = Command::new(env!("CARGO_BIN_EXE_coldctr"))
-        .args(["bolt", "dump", "--format", "jsonl"])
-        .arg(&file)
+        .args(&args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let mut stdout = child.stdout.take().unwrap();
-    // The dump is 210 KB: after its first byte the process waits on the pipe, the file open
-    // and its metas read, until the rest is taken.
+    // The output is over 130 KB: after its first byte the process waits on the pipe, the
+    // file open and its metas read, until the rest is taken.
     let mut first = [0u8; 1];
     stdout.read_exact(&mut first).unwrap();
     commit(&file);
     let mut rest = Vec::new();
     stdout.read_to_end(&mut rest).unwrap();
-    assert!(rest.len() > 100_000, "the dump went on after the commit");
+    assert!(rest.len() > 50_000, "the command went on after the commit");
     let out = child.wait_with_output().unwrap();
     (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
 }
@@ -94,4 +111,22 @@ fn a_file_left_alone_says_nothing() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
     assert!(!String::from_utf8_lossy(&out.stderr).contains("while it was read"));
+}
+
+/// A command that fails (an image not found: exit 1) while a commit lands: its answer may be
+/// the commit's doing, so the exit is 3 too.
+#[test]
+fn a_failure_while_a_commit_lands_exits_3() {
+    let mut args = vec!["--root", "ROOT", "-n", "moby", "inspect"];
+    args.extend(std::iter::repeat_n("lab/special:1.0", 40));
+    args.push("nosuch:1");
+    let (code, stderr) = run_while(&args, |_| {});
+    assert_eq!(code, Some(1), "{stderr}");
+    let (code, stderr) = run_while(&args, |file| commit_meta(file, 0, 694));
+    assert_eq!(code, Some(3), "{stderr}");
+    assert!(stderr.contains("No such image: nosuch:1"), "{stderr}");
+    assert!(
+        stderr.contains("written while it was read (txid 693 when opened, 694 at the end)"),
+        "{stderr}"
+    );
 }

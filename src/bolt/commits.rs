@@ -15,22 +15,23 @@
 //! the transaction read, but the next may already be under way when we look (its pages are
 //! written before its meta), so any change is reported: the report may mix transactions.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use super::meta::{self, Meta};
+use crate::bytes::Endian;
 
-/// A file opened from disk and the highest valid txid its metas held then.
+/// A file opened from disk: the highest valid txid its metas held then, and where they lie.
 struct Opened {
     path: PathBuf,
     txid: u64,
+    page_size: u32,
+    endian: Endian,
+    /// For a file read whole at open: its newest txid right after that read.
+    checked: Option<Result<u64, String>>,
 }
 
 static OPENED: Mutex<Vec<Opened>> = Mutex::new(Vec::new());
-
-/// Bytes read again at the end: both metas of any page size bbolt writes (up to 64 KiB).
-const METAS_READ: u64 = 128 << 10;
 
 /// A file that changed while it was read.
 #[derive(Debug)]
@@ -71,12 +72,18 @@ fn newest(metas: &[Meta; 2]) -> u64 {
     metas.iter().filter(|m| m.is_valid()).map(|m| m.txid).max().unwrap_or(0)
 }
 
-/// Notes a file just opened from disk with the metas read then.
-pub(super) fn opened(path: &Path, metas: &[Meta; 2]) {
+/// Notes a file just opened from disk with the metas read then (`page_size` and `endian`
+/// as they were found). A file read whole into memory (`in_memory`) is checked at once:
+/// what lands after that read cannot change the copy the command reads.
+pub(super) fn opened(path: &Path, metas: &[Meta; 2], page_size: u32, endian: Endian, in_memory: bool) {
+    let checked = in_memory.then(|| newest_now(path, page_size, endian));
     if let Ok(mut o) = OPENED.lock() {
         o.push(Opened {
             path: path.to_path_buf(),
             txid: newest(metas),
+            page_size,
+            endian,
+            checked,
         });
     }
 }
@@ -100,7 +107,10 @@ pub fn landed() -> Vec<Landed> {
         .into_iter()
         .filter(|o| seen.insert((o.path.clone(), o.txid)))
         .filter_map(|o| {
-            let at_end = newest_now(&o.path);
+            let at_end = match o.checked {
+                Some(checked) => checked,
+                None => newest_now(&o.path, o.page_size, o.endian),
+            };
             (at_end.as_ref() != Ok(&o.txid)).then_some(Landed {
                 path: o.path,
                 at_open: o.txid,
@@ -110,15 +120,59 @@ pub fn landed() -> Vec<Landed> {
         .collect()
 }
 
-/// The highest valid txid of the file's metas as they are now.
-fn newest_now(path: &Path) -> Result<u64, String> {
+/// The highest valid txid of the file's metas as they are now: meta 0 at offset 0 and meta 1
+/// one page on, where they were found when the file was opened (any page size).
+fn newest_now(path: &Path, page_size: u32, endian: Endian) -> Result<u64, String> {
+    use std::os::unix::fs::FileExt;
     let file = super::open_read_only(path).map_err(|e| crate::text::without_os_error(&e.to_string()).into_owned())?;
-    let mut head = Vec::new();
-    file.take(METAS_READ)
-        .read_to_end(&mut head)
-        .map_err(|e| crate::text::without_os_error(&e.to_string()).into_owned())?;
-    match meta::locate(&head) {
-        Ok(m) => Ok(newest(&m.metas)),
-        Err(_) => Err("no meta page validates".into()),
+    let mut metas = Vec::with_capacity(2);
+    for (slot, offset) in [(0u8, 0u64), (1, u64::from(page_size))] {
+        let mut page = vec![0u8; meta::META_END];
+        let meta = match file.read_exact_at(&mut page, offset) {
+            Ok(()) => meta::parse(&page, 0, slot, endian),
+            Err(_) => meta::parse(&[], 0, slot, endian),
+        };
+        metas.push(meta);
+    }
+    metas
+        .iter()
+        .filter(|m| m.is_valid())
+        .map(|m| m.txid)
+        .max()
+        .ok_or_else(|| "no meta page validates".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A meta page for `txid` with `page_size`, as bbolt writes one (little-endian).
+    fn meta_page(page_size: u32, txid: u64) -> Vec<u8> {
+        let mut p = vec![0u8; meta::META_END];
+        p[16..20].copy_from_slice(&meta::MAGIC.to_le_bytes());
+        p[20..24].copy_from_slice(&meta::VERSION.to_le_bytes());
+        p[24..28].copy_from_slice(&page_size.to_le_bytes());
+        p[64..72].copy_from_slice(&txid.to_le_bytes());
+        let sum = meta::fnv1a64(&p[16..72]);
+        p[72..80].copy_from_slice(&sum.to_le_bytes());
+        p
+    }
+
+    /// Meta 1 lies one page on, for any page size: a file of 128 KiB pages read again over
+    /// 128 KiB alone lost its meta 1, and a file nothing touched was said to be written.
+    #[test]
+    fn both_metas_are_read_again_whatever_the_page_size() {
+        let tmp = tempfile::tempdir().unwrap();
+        for page_size in [4096u32, 128 << 10, 1 << 24] {
+            let file = tmp.path().join(format!("p{page_size}.db"));
+            let mut data = meta_page(page_size, 6);
+            data.resize(page_size as usize, 0);
+            data.extend(meta_page(page_size, 7));
+            std::fs::write(&file, &data).unwrap();
+            assert_eq!(newest_now(&file, page_size, Endian::Little), Ok(7), "{page_size}");
+        }
+        let none = tmp.path().join("none.db");
+        std::fs::write(&none, [0u8; 100]).unwrap();
+        assert!(newest_now(&none, 4096, Endian::Little).is_err());
     }
 }

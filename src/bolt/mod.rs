@@ -93,8 +93,9 @@ impl Db {
             path: PathBuf::from(path),
             source,
         })?;
+        let in_memory = matches!(source, Source::Owned(_));
         let db = Db::from_source(Arc::from(path), source)?;
-        commits::opened(path, &db.metas);
+        commits::opened(path, &db.metas, db.page_size, db.endian, in_memory);
         Ok(db)
     }
 

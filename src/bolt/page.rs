@@ -15,14 +15,15 @@
 //!
 //! Positions are relative to each element, so a damaged `pos` can point anywhere: every key
 //! and value is bounds-checked against the logical page (or the inline bucket's value).
-//! A key over 32,768 bytes (bbolt's `MaxKeySize`; its `Put` refuses longer ones) is damage.
+//! A value's key over 32,768 bytes (bbolt's `MaxKeySize`; its `Put` refuses longer ones) is
+//! damage; a bucket's name may be longer (`CreateBucket` sets no limit).
 
 use super::{BoltError, Db};
 use crate::bytes::Bytes;
 
 pub const HEADER_SIZE: usize = 16;
 pub const ELEMENT_SIZE: usize = 16;
-/// bbolt's `MaxKeySize`: the longest key its `Put` accepts.
+/// bbolt's `MaxKeySize`: the longest key its `Put` accepts (bucket names have no limit).
 pub const MAX_KEY_SIZE: u32 = 32768;
 
 /// How many bytes from its start a leaf or branch node's elements use (element headers, keys
@@ -152,13 +153,15 @@ impl<'a> Page<'a> {
         }
     }
 
-    /// A key over bbolt's `MaxKeySize`: no bbolt writes one (`Put` refuses it), so the element
-    /// is torn or crafted. Left unchecked, one such key spanning a page that claims many
-    /// (a torn `overflow`) became a name of megabytes, escaped and padded into every row.
-    fn key_too_long(&self, off: usize, kind: &str, i: usize, ksize: u32) -> BoltError {
+    /// A value's key over bbolt's `MaxKeySize`: `Put` refuses one, so the element is torn or
+    /// crafted. Left unchecked, one such key spanning a page that claims many (a torn
+    /// `overflow`) became a name of megabytes, escaped and padded into every row.
+    fn key_too_long(&self, off: usize, i: usize, ksize: u32) -> BoltError {
         self.corrupt(
             off,
-            format!("{kind} element {i} has a key of {ksize} bytes, over bbolt's maximum of {MAX_KEY_SIZE}"),
+            format!(
+                "leaf element {i} has a key of {ksize} bytes, over bbolt's maximum of {MAX_KEY_SIZE} for a value's key"
+            ),
         )
     }
 
@@ -169,8 +172,10 @@ impl<'a> Page<'a> {
         else {
             return Err(self.corrupt(off, "short leaf element"));
         };
-        if ksize > MAX_KEY_SIZE {
-            return Err(self.key_too_long(off, "leaf", i, ksize));
+        // `Put` refuses a longer key; `CreateBucket` does not, so a bucket's name (and the
+        // branch keys that repeat it) may be any length.
+        if ksize > MAX_KEY_SIZE && flags & BUCKET_LEAF_FLAG == 0 {
+            return Err(self.key_too_long(off, i, ksize));
         }
         let key_off = off.checked_add(pos as usize);
         let key = key_off.and_then(|k| self.data.slice(k, ksize as usize));
@@ -196,9 +201,6 @@ impl<'a> Page<'a> {
         let (Some(pos), Some(ksize), Some(child)) = (e.u32_at(0), e.u32_at(4), e.u64_at(8)) else {
             return Err(self.corrupt(off, "short branch element"));
         };
-        if ksize > MAX_KEY_SIZE {
-            return Err(self.key_too_long(off, "branch", i, ksize));
-        }
         let key = off
             .checked_add(pos as usize)
             .and_then(|k| self.data.slice(k, ksize as usize));

@@ -339,15 +339,22 @@ where
 fn dispatch(cli: Cli, root_given: bool, out: &mut dyn Write) -> Result<Outcome, Failure> {
     crate::bolt::commits::forget();
     let result = dispatch_to(cli, root_given, out);
-    // A bbolt file committed to while it was read (a live node): said after the report, which
-    // may mix transactions, and damage (3) unless the command failed worse.
+    // A bbolt file committed to while it was read (a live node): said after the report (and
+    // before a failure's own line), which may mix transactions; damage (3) at least, whether
+    // the command ended in a report or in a failure (a "not found" may be the commits' doing).
     let landed = crate::bolt::commits::landed();
     for l in &landed {
         warn(l);
     }
+    if landed.is_empty() {
+        return result;
+    }
     match result {
-        Ok(o) if !landed.is_empty() => Ok(o.worst(Outcome::Damaged)),
-        other => other,
+        Ok(o) => Ok(o.worst(Outcome::Damaged)),
+        Err(mut f) => {
+            f.outcome = f.outcome.worst(Outcome::Damaged);
+            Err(f)
+        }
     }
 }
 
