@@ -260,9 +260,29 @@ fn is_unsafe(c: char) -> bool {
         || matches!(c as u32, 0x061c | 0x200b..=0x200f | 0x2028..=0x202e | 0x2060..=0x2069 | 0xfeff | 0xfff9..=0xfffb)
 }
 
+/// `s` for a message: whole when at most `max` characters, else its first `max` and how long
+/// it was (a torn key of megabytes made a line of megabytes on stderr).
+pub fn clipped(s: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    match s.char_indices().nth(max) {
+        None => std::borrow::Cow::Borrowed(s),
+        Some((end, _)) => std::borrow::Cow::Owned(format!(
+            "{}… ({} bytes in all)",
+            s.get(..end).unwrap_or_default(),
+            s.len()
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn clipped_keeps_short_text_and_says_how_long_the_rest_was() {
+        assert_eq!(clipped("abc", 3), "abc");
+        assert_eq!(clipped("abcd", 3), "abc… (4 bytes in all)");
+        assert_eq!(clipped("ééé", 2), "éé… (6 bytes in all)");
+    }
 
     #[test]
     fn escapes_terminal_hazards() {

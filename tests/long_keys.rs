@@ -84,3 +84,38 @@ fn a_long_name_overflows_its_own_row_not_every_row() {
         assert!(l.len() < 200, "a row padded to the long name: {} characters", l.len());
     }
 }
+
+/// A content record's key (a bucket's name, any length) that is no digest: its damage line
+/// shows the first 200 characters and the length, not the whole key (a torn key of a
+/// megabyte was a 3.8 MB line on stderr).
+#[test]
+fn a_long_key_that_is_no_digest_is_named_in_part() {
+    let mut t = Tree::new();
+    t.bucket(&[b"v1"]).put(b"version", &[3]);
+    let key = [b"sha256:".as_slice(), &[b'z'; 40_000]].concat();
+    let blob = t.bucket(&[b"v1", b"default", b"content", b"blob", &key]);
+    blob.put(b"createdat", &time());
+    blob.put(b"size", &[2]);
+    let dir = tempfile::tempdir().unwrap();
+    let bolt = dir.path().join("io.containerd.metadata.v1.bolt");
+    std::fs::create_dir_all(&bolt).unwrap();
+    std::fs::write(bolt.join("meta.db"), build(&t)).unwrap();
+    std::fs::create_dir_all(dir.path().join("io.containerd.content.v1.content/blobs/sha256")).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_coldctr"))
+        .arg("--root")
+        .arg(dir.path())
+        .args(["content", "--format", "json"])
+        .env_remove("COLDCTR_ROOT")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    let line = stderr
+        .lines()
+        .find(|l| l.contains("the key is not a digest"))
+        .expect("the key's damage");
+    assert!(line.contains("… (40007 bytes in all)"), "{line}");
+    assert!(line.len() < 600, "{} characters", line.len());
+    // The row itself keeps the key whole.
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&"z".repeat(40_000)));
+}

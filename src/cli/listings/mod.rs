@@ -217,6 +217,9 @@ pub fn namespaces(global: &Global, args: ListArgs, out: &mut dyn Write) -> Resul
 
 /// The widest a LABELS cell prints unless `--no-trunc`.
 const LABELS_WIDTH: usize = 60;
+/// Characters of a content key that is no digest shown in its damage line (the row keeps it
+/// whole): a torn key of a megabyte was a megabyte line on stderr.
+const KEY_SHOWN: usize = 200;
 
 // ---- content ---------------------------------------------------------------------------------
 
@@ -386,7 +389,7 @@ impl ContentRow {
         Some(format!(
             "namespace {}: content record {}: the key is not a digest ({e})",
             crate::text::one_line(&self.record.namespace),
-            crate::text::one_line(&self.record.digest)
+            crate::text::clipped(&crate::text::one_line(&self.record.digest), KEY_SHOWN)
         ))
     }
 
