@@ -67,9 +67,9 @@ impl std::fmt::Display for Landed {
     }
 }
 
-/// The highest txid among the valid metas (0 when none validates).
-fn newest(metas: &[Meta; 2]) -> u64 {
-    metas.iter().filter(|m| m.is_valid()).map(|m| m.txid).max().unwrap_or(0)
+/// The highest txid among the valid metas (`None` when none validates).
+fn newest(metas: &[Meta]) -> Option<u64> {
+    metas.iter().filter(|m| m.is_valid()).map(|m| m.txid).max()
 }
 
 /// Notes a file just opened from disk with the metas read then (`page_size` and `endian`
@@ -80,7 +80,8 @@ pub(super) fn opened(path: &Path, metas: &[Meta; 2], page_size: u32, endian: End
     if let Ok(mut o) = OPENED.lock() {
         o.push(Opened {
             path: path.to_path_buf(),
-            txid: newest(metas),
+            // `Db::open` found a valid meta, so there is one.
+            txid: newest(metas).unwrap_or(0),
             page_size,
             endian,
             checked,
@@ -134,12 +135,7 @@ fn newest_now(path: &Path, page_size: u32, endian: Endian) -> Result<u64, String
         };
         metas.push(meta);
     }
-    metas
-        .iter()
-        .filter(|m| m.is_valid())
-        .map(|m| m.txid)
-        .max()
-        .ok_or_else(|| "no meta page validates".into())
+    newest(&metas).ok_or_else(|| "no meta page validates".into())
 }
 
 #[cfg(test)]

@@ -389,7 +389,7 @@ impl ContentRow {
         Some(format!(
             "namespace {}: content record {}: the key is not a digest ({e})",
             crate::text::one_line(&self.record.namespace),
-            crate::text::clipped(&crate::text::one_line(&self.record.digest), KEY_SHOWN)
+            crate::text::one_line(&crate::text::clipped(&self.record.digest, KEY_SHOWN))
         ))
     }
 
