@@ -366,3 +366,77 @@ fn bad_clock_is_a_usage_error() {
     ]);
     assert_eq!(run.code, Some(2), "{}", run.stderr);
 }
+
+/// Lease expiry labels with zone offsets out of range or signed (tests/data/gc-go-expiry, made
+/// by a containerd 1.6.20 built with go1.19.8): `--go 1.19` removes exactly the leases that
+/// containerd's own collection removed; by default (Go 1.23 and later) those labels are
+/// refused and never expire, and each says how older Go reads it.
+#[test]
+fn lease_expiry_follows_the_go_containerd_was_built_with() {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/gc-go-expiry");
+    let root = data.join("root");
+    let list = |name: &str| -> Set {
+        std::fs::read_to_string(data.join(name))
+            .expect("list")
+            .lines()
+            .map(str::to_string)
+            .collect()
+    };
+    let (removed, kept) = (list("removed-leases.txt"), list("kept-leases.txt"));
+    let leases = |v: &Value| -> Set { arr(&v["leases"]).iter().map(|l| s(&l["id"])).collect() };
+    let go119 = gc_json(&root, "2026-12-04T02:00:00Z", &["--go", "go1.19.8"]);
+    assert_eq!(leases(&go119), removed);
+    assert!(leases(&go119).is_disjoint(&kept));
+    assert_eq!(go119["clock"]["go"], "Go 1.19 and older");
+
+    let today = gc_json(&root, "2026-12-04T02:00:00Z", &[]);
+    let gone = leases(&today);
+    assert_eq!(
+        gone,
+        ["lease-1", "lease-7"].map(String::from).into_iter().collect::<Set>()
+    );
+    let depends = arr(&today["clock"]["dependsOn"]);
+    let item = |id: &str| depends.iter().find(|d| d["id"] == id).unwrap_or_else(|| panic!("{id}"));
+    // +25:00: refused since Go 1.23, read by 1.22 and older.
+    let l2 = item("lease-2");
+    assert_eq!(
+        (l2["parsable"].as_bool(), l2["expired"].as_bool()),
+        (Some(false), Some(false))
+    );
+    assert_eq!(l2["otherGo"][0]["go"], "Go 1.22 and older");
+    assert_eq!(l2["otherGo"][0]["reads"], "2019-12-30T23:00:00Z");
+    assert_eq!(l2["otherGo"][0]["expired"], true);
+    // ++1:00: only Go 1.19 and older take the sign.
+    assert_eq!(item("lease-4")["otherGo"][0]["go"], "Go 1.19 and older");
+    // 2099 with +25:00: older Go reads an instant not yet passed (the same verdict today,
+    // another one after it), so it is listed but not counted in the note.
+    let l8 = item("lease-8");
+    assert_eq!(l8["otherGo"][0]["reads"], "2098-12-30T23:00:00Z");
+    assert_eq!(l8["otherGo"][0]["expired"], false);
+    // No other reading where every Go agrees.
+    for id in ["lease-1", "lease-7", "lease-9"] {
+        assert!(item(id).get("otherGo").is_none(), "{id}");
+    }
+    assert!(
+        arr(&today["notes"])
+            .iter()
+            .any(|n| s(n).starts_with("5 expiry label(s) expire or not depending on the Go")),
+        "{:?}",
+        today["notes"]
+    );
+    // The table says it too.
+    let run = coldctr(&[
+        "--root",
+        root.to_str().unwrap_or_default(),
+        "gc",
+        "--at",
+        "2026-12-04T02:00:00Z",
+    ]);
+    let text = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        text.contains("lease x/lease-2: expires 2020-01-01T00:00:00+25:00 (Go 1.23 and later refuse it: never expires); Go 1.22 and older read it as 2019-12-30T23:00:00Z (expired)"),
+        "{text}"
+    );
+    let bad = coldctr(&["--root", root.to_str().unwrap_or_default(), "gc", "--go", "one"]);
+    assert_eq!(bad.code, Some(2), "{}", bad.stderr);
+}

@@ -1036,7 +1036,13 @@ pub fn gc_store(data: &[u8]) -> (usize, usize) {
         compared += 1;
     }
     let model = coldctr::gc::default_model(&store);
-    let collection = coldctr::gc::collect(&store, model, coldctr::gc::Clock { now: 0 });
+    // Each Go's reading of expiry labels in turn, by the input's shape.
+    let go = match store.namespaces.len() % 3 {
+        0 => coldctr::containerd::gotime::GoParse::Go123,
+        1 => coldctr::containerd::gotime::GoParse::Go120,
+        _ => coldctr::containerd::gotime::GoParse::Go119,
+    };
+    let collection = coldctr::gc::collect(&store, model, coldctr::gc::Clock { now: 0, go });
     let report = coldctr::gc::report::GcReport::build(&store, &collection, "fuzz");
     let _ = serde_json::to_string(&report);
     (loaded, compared)

@@ -2,9 +2,10 @@
 //! what `gc` would free, every figure printed beside its definition.
 
 use super::context::Global;
-use super::gc::{Format, legend, load_marked, now, parse_at, parse_model};
+use super::gc::{Format, legend, load_marked, now, parse_at, parse_go, parse_model};
 use super::listings::table::{Table, human_size, size_header};
 use super::{Failure, Outcome};
+use crate::containerd::gotime::GoParse;
 use crate::du::{Amount, DEFINITIONS, Held, UsageReport, compute};
 use crate::gc::{Clock, Model, sweep_marked};
 use clap::Args;
@@ -25,6 +26,10 @@ pub struct DuArgs {
     /// Whose collector decides what is held (see `coldctr gc --help`).
     #[arg(long, value_parser = parse_model)]
     pub model: Option<Model>,
+    /// The Go containerd was built with, for how it reads lease expiry labels (see `coldctr
+    /// gc --help`). Default: 1.23.
+    #[arg(long = "go", value_name = "VERSION", value_parser = parse_go)]
+    pub go: Option<GoParse>,
     /// Print every figure's full definition in the table's legend (JSON always carries them).
     #[arg(long)]
     pub explain: bool,
@@ -54,6 +59,7 @@ const SHORT_LEGEND: [(&str, &str); 5] = [
 pub fn run(global: &Global, args: DuArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
     let clock = Clock {
         now: args.at.unwrap_or_else(now),
+        go: args.go.unwrap_or(GoParse::Go123),
     };
     let (mut store, marked, outcome) = load_marked(global, args.model, clock)?;
     let outcome = outcome.worst(super::context::namespace_not_found(

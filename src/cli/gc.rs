@@ -5,7 +5,7 @@
 use super::context::{Global, content_outcome, namespace_not_found};
 use super::listings::table::{Table, human_size, size_header};
 use super::{Failure, Outcome, warn};
-use crate::containerd::gotime::parse_rfc3339;
+use crate::containerd::gotime::{GoParse, parse_rfc3339};
 use crate::gc::report::{DEFINITIONS, GcReport};
 use crate::gc::{Clock, Marked, Model, Store, default_model, mark_forgetting_labels, sweep_marked};
 use clap::Args;
@@ -32,6 +32,11 @@ pub struct GcArgs {
     /// references). Default: from meta.db's version.
     #[arg(long, value_parser = parse_model)]
     pub model: Option<Model>,
+    /// The Go containerd was built with (`go version /usr/bin/containerd` prints it), for how
+    /// it reads a containerd.io/gc.expire label: until 1.22 Go took zone offsets out of range
+    /// (`+25:00`), until 1.19 signed ones (`++1:00`). Default: 1.23 (today's releases).
+    #[arg(long = "go", value_name = "VERSION", value_parser = parse_go)]
+    pub go: Option<GoParse>,
     /// Print every figure's full definition in the table's legend (JSON always carries them).
     #[arg(long)]
     pub explain: bool,
@@ -87,6 +92,10 @@ pub fn parse_at(s: &str) -> Result<i128, String> {
         .ok_or_else(|| format!("{s:?} is not an RFC 3339 time (e.g. 2026-12-01T00:00:00Z)"))
 }
 
+pub fn parse_go(s: &str) -> Result<GoParse, String> {
+    GoParse::of_version(s).ok_or_else(|| format!("not a Go version: {s:?} (e.g. 1.19, go1.23.4)"))
+}
+
 pub fn parse_model(s: &str) -> Result<Model, String> {
     match s {
         "1.6" | "1.7" | "1" => Ok(Model::V1),
@@ -129,7 +138,14 @@ pub fn run(global: &Global, args: GcArgs, out: &mut dyn Write) -> Result<Outcome
         Some(at) => (at, "--at"),
         None => (now(), "now"),
     };
-    let (store, marked, outcome) = load_marked(global, args.model, Clock { now: at })?;
+    let (store, marked, outcome) = load_marked(
+        global,
+        args.model,
+        Clock {
+            now: at,
+            go: args.go.unwrap_or(GoParse::Go123),
+        },
+    )?;
     let outcome = outcome.worst(namespace_not_found(
         global,
         store.namespaces.iter().map(|n| n.name.as_str()),
@@ -155,6 +171,19 @@ pub fn run(global: &Global, args: GcArgs, out: &mut dyn Write) -> Result<Outcome
         Format::Table => table(&report, args.explain, out)?,
     }
     Ok(outcome)
+}
+
+/// How other Go releases read an expiry, where they differ: "; Go 1.22 and older read it as
+/// 2019-12-31T23:00:00Z (expired)".
+fn other_go(other: &[crate::gc::report::OtherGoItem]) -> String {
+    other
+        .iter()
+        .map(|o| match (&o.reads, o.expired) {
+            (None, _) => format!("; {} refuse it: never expires", o.go),
+            (Some(t), true) => format!("; {} read it as {t} (expired)", o.go),
+            (Some(t), false) => format!("; {} read it as {t}", o.go),
+        })
+        .collect()
 }
 
 fn bytes(n: u64) -> String {
@@ -326,16 +355,18 @@ fn table(r: &GcReport, explain: bool, out: &mut dyn Write) -> std::io::Result<()
         for c in &r.clock.depends_on {
             writeln!(
                 out,
-                "  {} {}/{}: expires {}{}",
+                "  {} {}/{}: expires {}{}{}",
                 c.kind,
                 crate::text::escape(c.namespace.as_bytes()),
                 crate::text::escape(c.id.as_bytes()),
                 crate::text::escape(c.expire.as_bytes()),
                 match (c.parsable, c.expired) {
-                    (false, _) => " (not RFC 3339: ignored, never expires)",
-                    (true, true) => " (expired)",
-                    (true, false) => "",
-                }
+                    (false, _) if !c.other_go.is_empty() => format!(" ({} refuse it: never expires)", r.clock.go),
+                    (false, _) => " (not RFC 3339: ignored, never expires)".into(),
+                    (true, true) => " (expired)".into(),
+                    (true, false) => String::new(),
+                },
+                other_go(&c.other_go)
             )?;
         }
     }

@@ -227,7 +227,51 @@ pub fn utc_seconds(t: &str) -> String {
     }
 }
 
-/// Go's `time.Parse(time.RFC3339, s)`: `YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)`.
+/// Which Go release's `time.Parse` reads a text: they differ on the zone offset's fields, and a collector's verdict on a lease's `gc.expire` follows the Go its
+/// containerd was built with (Debian's containerd 1.6.20: go1.19.8; upstream 2.x: 1.23 on).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum GoParse {
+    /// Go 1.19 and older: the offset's hour and minute are read with `atoi`, so each may
+    /// carry a sign (`++1:00`, `+01:-5`), and they have no range test (`+99:99`).
+    Go119,
+    /// Go 1.20 to 1.22: plain digits everywhere (golang/go#54570), still no range test on the
+    /// offset (golang/go#67470).
+    Go120,
+    /// Go 1.23 and later: an offset's hour over 24 or minute over 60 is refused.
+    Go123,
+}
+
+impl GoParse {
+    /// The releases from `from` to `to` as a reader names them ("Go 1.22 and older").
+    pub fn span(from: GoParse, to: GoParse) -> &'static str {
+        use GoParse::*;
+        match (from, to) {
+            (Go119, Go119) => "Go 1.19 and older",
+            (Go119, Go120) => "Go 1.22 and older",
+            (Go120, Go120) => "Go 1.20 to 1.22",
+            (Go120, Go123) => "Go 1.20 and later",
+            (Go123, Go123) => "Go 1.23 and later",
+            _ => "every Go",
+        }
+    }
+
+    /// The era of a Go version as `go version` prints it or a person writes it: `1.19`,
+    /// `go1.19.8`, `1.23rc1`.
+    pub fn of_version(s: &str) -> Option<GoParse> {
+        let v = s.strip_prefix("go").unwrap_or(s);
+        let minor = v.strip_prefix("1.")?;
+        let digits = minor.bytes().take_while(u8::is_ascii_digit).count();
+        let n: u32 = minor.get(..digits)?.parse().ok()?;
+        Some(match n {
+            0..=19 => GoParse::Go119,
+            20..=22 => GoParse::Go120,
+            _ => GoParse::Go123,
+        })
+    }
+}
+
+/// Go's `time.Parse(time.RFC3339, s)`: `YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)`, as the Go of
+/// today's containerd and dockerd releases reads it ([`GoParse::Go123`]).
 ///
 /// Go's parser, not RFC 3339's grammar: `time.Parse` reads the layout
 /// `2006-01-02T15:04:05Z07:00` chunk by chunk, so it also takes an hour of one digit
@@ -235,6 +279,11 @@ pub fn utc_seconds(t: &str) -> String {
 /// dropped) and a zone offset up to `+24:00` or `+00:60` (containerd's lease expiry, Docker's
 /// container times and image configs' `created` are all read so).
 pub fn parse_rfc3339(s: &str) -> Option<GoTime> {
+    parse_rfc3339_as(s, GoParse::Go123)
+}
+
+/// [`parse_rfc3339`] as the Go release `go` reads it.
+pub fn parse_rfc3339_as(s: &str, go: GoParse) -> Option<GoTime> {
     let mut v = s.as_bytes();
     let year = digits(&mut v, 4)?;
     literal(&mut v, b'-')?;
@@ -276,13 +325,17 @@ pub fn parse_rfc3339(s: &str) -> Option<GoTime> {
         }
         [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2, rest @ ..] => {
             let (mut hh, mut mm) = (&[*h1, *h2][..], &[*m1, *m2][..]);
-            let (h, m) = (digits(&mut hh, 2)?, digits(&mut mm, 2)?);
+            let (h, m) = match go {
+                GoParse::Go119 => (atoi_field(&mut hh, 2)?, atoi_field(&mut mm, 2)?),
+                _ => (digits(&mut hh, 2)?, digits(&mut mm, 2)?),
+            };
             // Go's range test is `>`: some write offsets of 24 hours or 60 minutes.
-            if h > 24 || m > 60 {
+            if go >= GoParse::Go123 && (h > 24 || m > 60) {
                 return None;
             }
             v = rest;
-            let off = (h * 3600 + m * 60) as i32;
+            // |h|, |m| <= 99: (99 * 60 + 99) * 60 fits an i32.
+            let off = ((h * 60 + m) * 60) as i32;
             if *sign == b'-' { -off } else { off }
         }
         _ => return None,
@@ -307,6 +360,22 @@ fn digits(v: &mut &[u8], n: usize) -> Option<i64> {
     }
     *v = rest;
     Some(front.iter().fold(0, |acc, d| acc * 10 + i64::from(d - b'0')))
+}
+
+/// Go 1.19's `atoi` of the next `n` (two) bytes: an optional sign, then only digits.
+fn atoi_field(v: &mut &[u8], n: usize) -> Option<i64> {
+    let (front, rest) = (v.get(..n)?, v.get(n..)?);
+    let (negative, body) = match front {
+        [b'-', body @ ..] => (true, body),
+        [b'+', body @ ..] => (false, body),
+        body => (false, body),
+    };
+    if !body.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    *v = rest;
+    let x = body.iter().fold(0, |acc, d| acc * 10 + i64::from(d - b'0'));
+    Some(if negative { -x } else { x })
 }
 
 /// The byte `c` at the front of `v`, taken off it.
@@ -517,8 +586,9 @@ mod tests {
 
     /// What `time.Parse(time.RFC3339, s)` makes of times RFC 3339 itself would refuse, and
     /// refuses: each printed by go1.19.8 (`t.Format(time.RFC3339Nano)`, `t.UnixNano()`), but
-    /// for `+25:00` and `+00:61`, which 1.19 took and Go since 1.20 refuses (its range test,
-    /// `hr > 24`, `mm > 60`, in `time/format.go`; containerd and dockerd are built with it).
+    /// for `+25:00` and `+00:61`, which 1.19 took and Go since 1.23 refuses (its range test,
+    /// `hr > 24`, `mm > 60`, in `time/format.go`; today's containerd and dockerd are built
+    /// with it; see [`GoParse`] for the older readings).
     #[test]
     fn rfc3339_is_read_as_go_parses_it() {
         for (input, printed, unix_nanos) in [
@@ -579,6 +649,66 @@ mod tests {
             "2020-01-01T00:00:00+1:00",
         ] {
             assert!(parse_rfc3339(refused).is_none(), "{refused}");
+        }
+    }
+
+    /// How each Go release reads zone offsets today's Go refuses: Go 1.19's instants are
+    /// what go1.19.8 printed (`time.Parse(time.RFC3339, s)`, `t.UnixNano()`); Go 1.20 to
+    /// 1.22 take plain digits without a range test, and Go 1.23 refuses them all.
+    #[test]
+    fn zone_offsets_are_read_as_each_go_release_reads_them() {
+        use GoParse::*;
+        let read = |s: &str, go| parse_rfc3339_as(s, go).map(|t| t.unix_nanos());
+        for (input, go119, go120) in [
+            ("2020-01-01T00:00:00+25:00", Some(1577746800000000000), true),
+            ("2020-01-01T00:00:00+00:99", Some(1577830860000000000), true),
+            ("2020-01-01T00:00:00+99:99", Some(1577474460000000000), true),
+            ("2020-01-01T00:00:00+00:61", Some(1577833140000000000), true),
+            ("2099-01-01T00:00:00+25:00", Some(4070818800000000000), true),
+            ("2020-01-01T00:00:00++1:00", Some(1577833200000000000), false),
+            ("2020-01-01T00:00:00+-1:00", Some(1577840400000000000), false),
+            ("2020-01-01T00:00:00-+1:-5", Some(1577840100000000000), false),
+            ("2020-01-01T00:00:00+01:+5", Some(1577832900000000000), false),
+            ("+020-01-01T00:00:00Z", None, false),
+            ("-001-03-01T00:00:00Z", None, false),
+            ("2020-01-01T00:00:00+1+:00", None, false),
+            ("2020-01-01T00:00:00+ 1:00", None, false),
+            ("2020-01-01T00:00:00+--:00", None, false),
+        ] {
+            assert_eq!(read(input, Go119), go119, "{input}");
+            assert_eq!(read(input, Go120), if go120 { go119 } else { None }, "{input}");
+            assert_eq!(read(input, Go123), None, "{input}");
+        }
+        // Where every release agrees.
+        for input in [
+            "2020-01-01T00:00:00+24:00",
+            "2020-01-01T00:00:00+00:60",
+            "2020-01-01T00:00:00Z",
+        ] {
+            let t = read(input, Go123);
+            assert!(t.is_some());
+            assert_eq!((read(input, Go119), read(input, Go120)), (t, t), "{input}");
+        }
+    }
+
+    #[test]
+    fn go_versions_name_their_reading() {
+        use GoParse::*;
+        for (v, go) in [
+            ("1.19", Some(Go119)),
+            ("go1.19.8", Some(Go119)),
+            ("1.17", Some(Go119)),
+            ("1.20", Some(Go120)),
+            ("go1.22.4", Some(Go120)),
+            ("1.23", Some(Go123)),
+            ("go1.24rc1", Some(Go123)),
+            ("1.100", Some(Go123)),
+            ("2.0", None),
+            ("1.", None),
+            ("one", None),
+            ("", None),
+        ] {
+            assert_eq!(GoParse::of_version(v), go, "{v}");
         }
     }
 }

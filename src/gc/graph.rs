@@ -13,7 +13,7 @@
 //! them when marking (`gc.Tricolor` strips the flat bit), and so do we.
 
 use super::state::{LabelPairs, Store};
-use crate::containerd::gotime::parse_rfc3339;
+use crate::containerd::gotime::{GoParse, parse_rfc3339_as};
 use foldhash::HashMap;
 
 /// Which containerd's collector to reproduce.
@@ -78,6 +78,8 @@ pub enum Cause {
 pub struct Clock {
     /// The instant the collector compares expiries with (nanoseconds since the epoch).
     pub now: i128,
+    /// The Go containerd was built with: how its `time.Parse` reads a `gc.expire` label.
+    pub go: GoParse,
 }
 
 /// Something whose status depends on the clock.
@@ -88,6 +90,20 @@ pub struct Expiring {
     pub id: String,
     pub value: String,
     /// The instant, when it parses; `None`: the label is ignored (never expires).
+    pub at: Option<i128>,
+    pub expired: bool,
+    /// How containerd built with another Go reads the value, where that differs from `at`
+    /// (a label's text only; empty for an ingest's binary time).
+    pub other: Vec<OtherReading>,
+}
+
+/// An expiry label as containerd built with another Go reads it: `time.Parse` took zone
+/// offsets out of range until Go 1.23, and signed offset fields until 1.20.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OtherReading {
+    /// The Go releases that read it so ("Go 1.22 and older").
+    pub go: &'static str,
+    /// The instant they read; `None`: they refuse it too (never expires).
     pub at: Option<i128>,
     pub expired: bool,
 }
@@ -187,9 +203,31 @@ fn is_root(model: Model, labels: &impl LabelPairs) -> bool {
     }
 }
 
-/// Go's `time.Parse(time.RFC3339, v)` as an instant; `None` when Go would reject it.
-fn expiry(v: &str) -> Option<i128> {
-    parse_rfc3339(v).map(|t| t.unix_nanos())
+/// Go's `time.Parse(time.RFC3339, v)` as an instant, as the Go `go` reads it; `None` when
+/// it refuses it.
+fn expiry(v: &str, go: GoParse) -> Option<i128> {
+    parse_rfc3339_as(v, go).map(|t| t.unix_nanos())
+}
+
+/// The readings of `v` by the Go releases other than `clock.go` where they differ from its
+/// (`at`), each with its verdict at `clock.now`; neighbouring releases that agree are one.
+fn other_readings(v: &str, at: Option<i128>, clock: Clock) -> Vec<OtherReading> {
+    let mut out: Vec<(GoParse, GoParse, Option<i128>)> = Vec::new();
+    for go in [GoParse::Go119, GoParse::Go120, GoParse::Go123] {
+        let read = parse_rfc3339_as(v, go).map(|t| t.unix_nanos());
+        match out.last_mut() {
+            Some((_, last, r)) if *r == read => *last = go,
+            _ => out.push((go, go, read)),
+        }
+    }
+    out.into_iter()
+        .filter(|&(from, to, read)| read != at && !(from..=to).contains(&clock.go))
+        .map(|(from, to, read)| OtherReading {
+            go: GoParse::span(from, to),
+            at: read,
+            expired: read.is_some_and(|r| clock.now > r),
+        })
+        .collect()
 }
 
 /// The end of a `same_hash` chain.
@@ -456,6 +494,7 @@ impl Graph {
                             value: shown.clone(),
                             at: Some(*at),
                             expired,
+                            other: Vec::new(),
                         });
                         if !expired {
                             g.roots.push((Cause::Ingest, Edge { to: id, flat: false }));
@@ -486,7 +525,7 @@ impl Graph {
                 let expired = if model >= Model::V2 {
                     match img.labels.iter().find(|(k, _)| k == EXPIRE) {
                         Some((_, v)) => {
-                            let at = expiry(v);
+                            let at = expiry(v, clock.go);
                             let expired = at.is_some_and(|at| clock.now > at);
                             g.expiring.push(Expiring {
                                 namespace: ns.name.clone(),
@@ -495,6 +534,7 @@ impl Graph {
                                 value: v.clone(),
                                 at,
                                 expired,
+                                other: other_readings(v, at, clock),
                             });
                             expired
                         }
@@ -537,7 +577,7 @@ impl Graph {
             // Leases: unless expired, the lease and everything it holds are roots.
             for ((li, l), &lease) in ns.leases.iter().enumerate().zip(&lease_ids) {
                 if let Some(v) = &l.expire {
-                    let at = expiry(v);
+                    let at = expiry(v, clock.go);
                     let expired = at.is_some_and(|at| clock.now > at);
                     g.expiring.push(Expiring {
                         namespace: ns.name.clone(),
@@ -546,6 +586,7 @@ impl Graph {
                         value: v.clone(),
                         at,
                         expired,
+                        other: other_readings(v, at, clock),
                     });
                     if expired {
                         continue;

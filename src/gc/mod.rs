@@ -246,6 +246,7 @@ mod tests {
             model,
             Clock {
                 now: 1_800_000_000_000_000_000,
+                go: crate::containerd::gotime::GoParse::Go123,
             },
         );
         let ns = &s.namespaces[0];

@@ -5,6 +5,7 @@ use super::state::{Expiry, Store};
 use super::sweep::BlobOutcome;
 use super::{Collection, Model};
 use crate::containerd::blobs::FileKind;
+use crate::containerd::gotime::GoParse;
 use crate::containerd::gotime::GoTime;
 use crate::digest::DigestKey;
 use crate::tree_usage::disk_usage;
@@ -51,6 +52,8 @@ pub struct ClockReport {
     pub at: String,
     /// `now` or `--at`.
     pub source: &'static str,
+    /// Whose reading of expiry labels (`--go`): "Go 1.23 and later".
+    pub go: &'static str,
     #[serde(rename = "dependsOn")]
     pub depends_on: Vec<ClockItem>,
     /// The same result holds for every instant in this range (`(from, until]`).
@@ -66,8 +69,22 @@ pub struct ClockItem {
     pub kind: &'static str,
     pub id: String,
     pub expire: String,
-    /// Go's `time.Parse(time.RFC3339, ...)` accepts it (otherwise it never expires).
+    /// Go's `time.Parse(time.RFC3339, ...)` accepts it (otherwise it never expires), as the
+    /// Go of `--go` reads it.
     pub parsable: bool,
+    pub expired: bool,
+    /// How containerd built with other Go releases reads it, where that differs.
+    #[serde(rename = "otherGo", skip_serializing_if = "Vec::is_empty")]
+    pub other_go: Vec<OtherGoItem>,
+}
+
+/// An expiry as containerd built with other Go releases reads it.
+#[derive(Serialize)]
+pub struct OtherGoItem {
+    pub go: &'static str,
+    /// The instant they read, in UTC; absent when they refuse it too.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reads: Option<String>,
     pub expired: bool,
 }
 
@@ -549,6 +566,18 @@ impl GcReport {
         count(&mut per_ns, &c.images, |s| s.images += 1);
 
         let mut notes: Vec<String> = cs.notes.clone();
+        let by_go = c
+            .graph
+            .expiring
+            .iter()
+            .filter(|e| e.other.iter().any(|o| o.expired != e.expired))
+            .count();
+        if by_go > 0 {
+            notes.push(format!(
+                "{by_go} expiry label(s) expire or not depending on the Go containerd was built with (see Clock-dependent): this prediction reads them as {} do (--go; `go version` on the containerd binary tells)",
+                GoParse::span(c.clock.go, c.clock.go)
+            ));
+        }
         if let Some(stop) = &cs.stopped {
             notes.push(format!("content sweep: {stop}"));
         }
@@ -613,11 +642,21 @@ fn clock_report(c: &Collection, source: &'static str) -> ClockReport {
             expire: e.value.clone(),
             parsable: e.at.is_some(),
             expired: e.expired,
+            other_go: e
+                .other
+                .iter()
+                .map(|o| OtherGoItem {
+                    go: o.go,
+                    reads: o.at.map(time),
+                    expired: o.expired,
+                })
+                .collect(),
         });
     }
     ClockReport {
         at: time(now),
         source,
+        go: GoParse::span(c.clock.go, c.clock.go),
         depends_on,
         same_from: from.map(time),
         same_until: until.map(time),
