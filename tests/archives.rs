@@ -1289,3 +1289,75 @@ fn archive_keys_in_any_case_read_as_go_reads_them() {
         assert_eq!(listing(&recased), want, "{name}");
     }
 }
+
+/// An image pulled for one platform and exported as `docker save` writes it (the whole index,
+/// two of its manifests absent; tests/data/partial-multi): read as `--root`, its content
+/// records and their `gc.ref.content` labels are those a real `ctr images import` made of it
+/// (none for the absent manifests, the index labelled `m.0` for the one walked), nothing is
+/// called missing, and each absent manifest is a note.
+#[test]
+fn a_partly_pulled_index_reads_as_ctr_imports_it() {
+    let data = repo().join("tests/data/partial-multi");
+    let tar = data.join("multi.tar");
+    let tar = tar.to_str().unwrap_or_default();
+    // ctr's records: digest -> its gc.ref.content.{m,config,l}.* labels (import's own index
+    // over index.json labels with `gc.ref.content.0`, not one of these).
+    let ctr_ls = std::fs::read_to_string(data.join("ctr-content-ls.txt")).expect("ctr content ls");
+    let gc_ref = |k: &str| {
+        ["m.", "config", "l."]
+            .iter()
+            .any(|p| k.starts_with(&format!("containerd.io/gc.ref.content.{p}")))
+    };
+    let theirs: std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>> = ctr_ls
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let cols: Vec<&str> = l.split('\t').filter(|c| !c.is_empty()).collect();
+            let labels = cols
+                .last()?
+                .split(',')
+                .filter_map(|kv| kv.split_once('='))
+                .filter(|(k, _)| gc_ref(k))
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            Some((cols.first()?.to_string(), labels))
+        })
+        .collect();
+    let listed = run(&["--root", tar, "content", "--format", "json"]);
+    assert_eq!(listed.code, Some(0), "{}", listed.stderr);
+    let ours: std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>> = json(&listed)
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| {
+            let labels = r["labels"]
+                .as_object()
+                .map(|m| {
+                    m.iter()
+                        .filter(|(k, _)| gc_ref(k))
+                        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                        .collect()
+                })
+                .unwrap_or_default();
+            (r["digest"].as_str().unwrap_or_default().to_string(), labels)
+        })
+        .collect();
+    assert_eq!(ours.len(), 5);
+    for (digest, labels) in &ours {
+        assert_eq!(theirs.get(digest), Some(labels), "{digest}");
+    }
+    for absent in [
+        "sha256:ca0f8b4c607d7b94df2b4a8268d4d1f05eb2a1fd2a4c5a31d5c8d9639fc41e57",
+        "sha256:b8dae51e9c07d56b602317ffd772d032b24b9345bd47b38ea7e9425c77948f15",
+    ] {
+        assert!(!ours.contains_key(absent) && !theirs.contains_key(absent), "{absent}");
+        assert!(
+            listed.stderr.contains("manifest-absent: sha256:2bcfc09c"),
+            "{}",
+            listed.stderr
+        );
+        assert!(listed.stderr.contains(absent), "{}", listed.stderr);
+    }
+    let verified = run(&["--root", tar, "verify"]);
+    assert_eq!(verified.code, Some(0), "{}", verified.stderr);
+}

@@ -449,6 +449,39 @@ fn walk(entries: &[Entry], blobs: &dyn Blobs, problems: &mut Vec<Problem>) -> BT
                     Ok((children, referrer)) => {
                         record.referrer = referrer;
                         let index = document::is_index_type(&desc.media_type);
+                        // An index's manifest that is not there was never pulled (`docker
+                        // save` of an image pulled for one platform keeps the whole index):
+                        // containerd's import walks only the platforms it takes, so it makes
+                        // no record of it and labels only the children it walks, numbered
+                        // among them.
+                        let children: Vec<Descriptor> = if index {
+                            children
+                                .into_iter()
+                                .filter(|child| {
+                                    let absent = Digest::parse(&child.digest).is_ok_and(|d| blobs.absent(&d))
+                                        && (document::is_manifest_type(&child.media_type)
+                                            || document::is_index_type(&child.media_type));
+                                    if absent {
+                                        problems.push(Problem::info(
+                                            "manifest-absent",
+                                            key.clone(),
+                                            format!(
+                                                "{}{}: not in the layout (never pulled; a partial image, as docker save writes one)",
+                                                child.digest,
+                                                child
+                                                    .platform
+                                                    .as_ref()
+                                                    .map(|p| format!(" ({})", p.format()))
+                                                    .unwrap_or_default()
+                                            ),
+                                        ));
+                                    }
+                                    !absent
+                                })
+                                .collect()
+                        } else {
+                            children
+                        };
                         for (i, child) in children.iter().enumerate() {
                             let label = if index {
                                 format!("containerd.io/gc.ref.content.m.{i}")
