@@ -1581,3 +1581,63 @@ fn a_descriptor_of_the_wrong_size_is_its_images_damage_in_any_order() {
         "{text}"
     );
 }
+
+/// `--platform` for a platform the index names but that was never pulled (multi:3.1 on the
+/// docker-28.5 node has only linux/amd64; `verify` of that root is clean): exit 1 and "not on
+/// this node", as the default export says of it, not damage (exit 3); nothing written. A
+/// platform the index does not name at all is docker's "does not provide" (exit 1).
+#[test]
+fn a_platform_never_pulled_is_not_on_this_node_not_damage() {
+    let root = fixture("docker-28.5");
+    let dir = tmp();
+    let out = dir.path().join("a.tar");
+    let o = coldctr(
+        &root,
+        &[
+            "export",
+            "--platform",
+            "linux/arm64",
+            "-o",
+            out.to_str().unwrap(),
+            "multi:3.1",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(
+            "names linux/arm64/v8 (manifest sha256:ca0f8b4c607d7b94df2b4a8268d4d1f05eb2a1fd2a4c5a31d5c8d9639fc41e57), but it is not on this node: never pulled"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!out.exists());
+    let o = coldctr(
+        &root,
+        &[
+            "export",
+            "--platform",
+            "linux/s390x",
+            "-o",
+            out.to_str().unwrap(),
+            "multi:3.1",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("does not provide the specified platform (linux/s390x)"),
+        "{}",
+        stderr(&o)
+    );
+    let o = coldctr(
+        &root,
+        &[
+            "export",
+            "--platform",
+            "linux/amd64",
+            "-o",
+            out.to_str().unwrap(),
+            "multi:3.1",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}

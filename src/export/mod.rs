@@ -139,6 +139,16 @@ pub enum ExportError {
     /// The image has no manifest for the requested platform.
     #[error("image with reference {reference} was found but does not provide the specified platform ({platform})")]
     NoPlatform { reference: String, platform: String },
+    /// The image's index names the platform, but its manifest is not on this node (that
+    /// platform was never pulled): not damage, as the default export leaves it out.
+    #[error(
+        "image with reference {reference} names {platform} (manifest {manifest}), but it is not on this node: never pulled"
+    )]
+    NotPulled {
+        reference: String,
+        platform: String,
+        manifest: String,
+    },
 }
 
 impl Fault {

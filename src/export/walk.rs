@@ -229,7 +229,25 @@ impl<'a, 'r> Exporter<'a, 'r> {
                 })
                 .collect();
             sort_by_preference(&mut children, &matcher);
-            return children.into_iter().next().ok_or_else(none);
+            // The best match that is on this node; one that was never pulled is said as such
+            // (the default export leaves it out as not on this node, not as damage).
+            return match children.iter().find(|c| self.present(c)) {
+                Some(c) => Ok(c.clone()),
+                None => match children.into_iter().next() {
+                    Some(absent) if !self.on_disk_at_all(&absent) => Err(ExportError::NotPulled {
+                        reference: reference.to_string(),
+                        platform: absent
+                            .platform
+                            .as_ref()
+                            .map(|p| p.format())
+                            .unwrap_or_else(|| p.format()),
+                        manifest: absent.digest,
+                    }),
+                    // There in some form (a record, a damaged file): the walk reports it.
+                    Some(c) => Ok(c),
+                    None => Err(none()),
+                },
+            };
         }
         // A single manifest: its config says its platform.
         let config = self
@@ -420,6 +438,14 @@ impl<'a, 'r> Exporter<'a, 'r> {
     }
 
     /// Whether a blob is on the node for this namespace: a content record and a regular file.
+    /// Whether nothing of the blob is here: no content record and no file of any kind.
+    fn on_disk_at_all(&self, desc: &Descriptor) -> bool {
+        let Ok(d) = Digest::parse(&desc.digest) else {
+            return true;
+        };
+        !matches!(self.sizes.content_size(&desc.digest), Ok(None)) || self.root.blob_stat(&d).is_ok()
+    }
+
     fn present(&self, desc: &Descriptor) -> bool {
         let Ok(d) = Digest::parse(&desc.digest) else {
             return false;
