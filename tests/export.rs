@@ -1641,3 +1641,58 @@ fn a_platform_never_pulled_is_not_on_this_node_not_damage() {
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
+
+/// A record whose name no docker reference reads (upper case, a space), exported by that
+/// name: kept as `io.containerd.image.name` with its tag as the ref name, as containerd's
+/// exporter keeps any name, and said on stderr (docker load cannot name it). Before, it went
+/// out unnamed with nothing said, and `ctr images import` then made no image of it.
+#[test]
+fn a_name_no_docker_reference_reads_is_kept_and_said() {
+    let dir = tmp();
+    let layout = dir.path().join("L");
+    let cp = Command::new("cp")
+        .arg("-a")
+        .arg(fixture("oci-dev/layouts/skopeo-multi"))
+        .arg(&layout)
+        .status()
+        .expect("cp");
+    assert!(cp.success());
+    let index_path = layout.join("index.json");
+    let mut index: Value = serde_json::from_slice(&std::fs::read(&index_path).unwrap()).unwrap();
+    let names = ["UPPER/Case:1", "docker.io/library/sp ace:2"];
+    let manifests = index["manifests"].as_array_mut().unwrap();
+    for (m, name) in manifests.iter_mut().zip(names) {
+        m["annotations"] = serde_json::json!({ "io.containerd.image.name": name });
+    }
+    manifests.truncate(names.len());
+    std::fs::write(&index_path, serde_json::to_vec(&index).unwrap()).unwrap();
+    for (name, tag) in names.iter().zip(["1", "2"]) {
+        let out = dir.path().join(format!("out-{tag}"));
+        let o = coldctr(
+            &layout,
+            &["export", "--format", "oci-dir", "-o", out.to_str().unwrap(), name],
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let written: Value = serde_json::from_slice(&std::fs::read(out.join("index.json")).unwrap()).unwrap();
+        let annotations = &written["manifests"][0]["annotations"];
+        assert_eq!(annotations["io.containerd.image.name"], *name);
+        assert_eq!(annotations["org.opencontainers.image.ref.name"], tag);
+        assert!(
+            stderr(&o).contains(&format!(
+                "{name}: not a docker reference; written as io.containerd.image.name only"
+            )),
+            "{}",
+            stderr(&o)
+        );
+        // As a docker-archive: no RepoTags (docker load refuses a tag it cannot parse).
+        let tar = dir.path().join(format!("out-{tag}.tar"));
+        let o = coldctr(&layout, &["export", "-o", tar.to_str().unwrap(), name]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let files = files_of(&tar);
+        assert!(json(&files, "manifest.json")[0]["RepoTags"].is_null());
+        assert_eq!(
+            json(&files, "index.json")["manifests"][0]["annotations"]["io.containerd.image.name"],
+            *name
+        );
+    }
+}

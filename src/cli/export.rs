@@ -126,7 +126,7 @@ pub fn run(global: &Global, args: ExportArgs, out: &mut dyn Write) -> Result<Out
                 crate::text::escape(e.to_string().as_bytes())
             )),
             Ok(image) => {
-                if let Err(e) = exporter.add(r, &image, names_image(r, &image.target.digest)) {
+                if let Err(e) = exporter.add(r, &image, names_image(r, &image.name, &image.target.digest)) {
                     not_found.push(crate::text::escape(e.to_string().as_bytes()));
                 }
             }
@@ -213,8 +213,10 @@ pub fn run(global: &Global, args: ExportArgs, out: &mut dyn Write) -> Result<Out
 }
 
 /// Whether the reference names the image by name: docker drops the names of an image exported
-/// by ID, short ID or digest (moby's `specificDigestResolved`).
-fn names_image(input: &str, target: &str) -> bool {
+/// by ID, short ID or digest (moby's `specificDigestResolved`). A reference that is the
+/// record's own name names it, whatever its shape (a CRI `name@digest` record, a name no docker
+/// reference parses): containerd's exporter keeps such names.
+fn names_image(input: &str, record: &str, target: &str) -> bool {
     let hex = target.strip_prefix("sha256:").unwrap_or(target);
     let id = input.strip_prefix("sha256:").unwrap_or(input);
     if hex.starts_with(id) {
@@ -222,6 +224,7 @@ fn names_image(input: &str, target: &str) -> bool {
     }
     match reference::parse_any(input) {
         Ok(AnyRef::Digest(_)) => false,
+        _ if input == record => true,
         Ok(AnyRef::Named(n)) => n.digest.is_none(),
         Err(_) => false,
     }

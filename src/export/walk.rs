@@ -126,12 +126,24 @@ impl<'a, 'r> Exporter<'a, 'r> {
         // A record of a layout source may be named by a tag alone ("1.0", as skopeo writes
         // it) or by its position ("@5"): the first is kept as the ref name it was, the second
         // is no name at all; only full names are image names.
-        let canonical = reference::parse_normalized_named(&image.name)
-            .ok()
-            .is_some_and(|n| n.to_string() == image.name);
+        let parsed = reference::parse_normalized_named(&image.name).ok();
+        let canonical = parsed.as_ref().is_some_and(|n| n.to_string() == image.name);
         if named && canonical {
             annotations.insert(ANNOTATION_IMAGE_NAME.into(), image.name.clone());
             annotations.insert(ANNOTATION_REF_NAME.into(), oci_reference_name(&image.name));
+        } else if named && image.name.contains(['/', ':', '@']) {
+            // A full name no docker reference reads (upper case, a space): kept as
+            // containerd's exporter keeps it, and said, since docker load cannot name it. (A
+            // bare word is a layout's tag alone, "v1", kept as the ref name it was.)
+            annotations.insert(ANNOTATION_IMAGE_NAME.into(), image.name.clone());
+            let tag = oci_reference_name(&image.name);
+            if !tag.is_empty() {
+                annotations.insert(ANNOTATION_REF_NAME.into(), tag);
+            }
+            self.plan.notes.push(format!(
+                "{}: not a docker reference; written as io.containerd.image.name only (ctr import names it; docker load gives it no name)",
+                image.name
+            ));
         } else if named && !image.name.starts_with('@') {
             annotations.insert(ANNOTATION_REF_NAME.into(), image.name.clone());
         }
@@ -166,9 +178,10 @@ impl<'a, 'r> Exporter<'a, 'r> {
         if let Some(mut d) = docker {
             // Only a full name is a repository: a layout's tag alone ("v1") would become the
             // invented `v1:latest` (skopeo writes no RepoTags for it).
-            let tag = (named && canonical)
-                .then(|| reference::parse_normalized_named(&image.name).ok())
-                .flatten()
+            // A name with a digest (the CRI's `name@sha256:...` records) is no tag: docker
+            // load refuses a RepoTag that is not `name:tag`.
+            let tag = parsed
+                .filter(|n| named && canonical && n.digest.is_none())
                 .map(|n| n.tag_name_only().familiar());
             let existing = self
                 .docker_at
