@@ -39,6 +39,7 @@ pub mod gostring;
 pub mod image;
 pub mod inspect;
 pub mod meta_diff;
+pub mod noatime;
 pub mod overlay;
 pub mod paths;
 pub mod pipeline;

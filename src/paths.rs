@@ -34,23 +34,22 @@ pub fn detour(root: &Path, path: &Path) -> Option<(PathBuf, &'static str)> {
 /// a link is "a symlink"). One wording for every reader that refuses a file that is not
 /// regular.
 pub fn kind_of(t: &std::fs::FileType) -> &'static str {
-    use std::os::unix::fs::FileTypeExt;
-    if t.is_symlink() {
-        "a symlink"
-    } else if t.is_file() {
-        "a regular file"
-    } else if t.is_dir() {
-        "a directory"
-    } else if t.is_fifo() {
-        "a FIFO"
-    } else if t.is_socket() {
-        "a socket"
-    } else if t.is_char_device() {
-        "a character device"
-    } else if t.is_block_device() {
-        "a block device"
-    } else {
-        "a special file"
+    kind_words(crate::containerd::blobs::FileKind::of(t))
+}
+
+/// [`kind_of`]'s words for a [`FileKind`](crate::containerd::blobs::FileKind) (an entry listed
+/// by [`crate::noatime::read_dir`]).
+pub fn kind_words(kind: crate::containerd::blobs::FileKind) -> &'static str {
+    use crate::containerd::blobs::FileKind;
+    match kind {
+        FileKind::Symlink => "a symlink",
+        FileKind::Regular => "a regular file",
+        FileKind::Directory => "a directory",
+        FileKind::Fifo => "a FIFO",
+        FileKind::Socket => "a socket",
+        FileKind::CharDevice => "a character device",
+        FileKind::BlockDevice => "a block device",
+        FileKind::Other => "a special file",
     }
 }
 

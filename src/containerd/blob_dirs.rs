@@ -169,16 +169,7 @@ fn stat_at(dir: &File, name: &CString) -> std::io::Result<BlobStat> {
     }
     // SAFETY: fstatat succeeded and filled the buffer.
     let st = unsafe { st.assume_init() };
-    let kind = match st.st_mode & libc::S_IFMT {
-        libc::S_IFREG => FileKind::Regular,
-        libc::S_IFLNK => FileKind::Symlink,
-        libc::S_IFDIR => FileKind::Directory,
-        libc::S_IFIFO => FileKind::Fifo,
-        libc::S_IFSOCK => FileKind::Socket,
-        libc::S_IFBLK => FileKind::BlockDevice,
-        libc::S_IFCHR => FileKind::CharDevice,
-        _ => FileKind::Other,
-    };
+    let kind = FileKind::of_mode(st.st_mode);
     Ok(BlobStat {
         kind,
         len: u64::try_from(st.st_size).unwrap_or(0),

@@ -58,6 +58,20 @@ impl FileKind {
         }
     }
 
+    /// The kind of an `lstat`'s `st_mode`.
+    pub fn of_mode(mode: libc::mode_t) -> FileKind {
+        match mode & libc::S_IFMT {
+            libc::S_IFREG => FileKind::Regular,
+            libc::S_IFLNK => FileKind::Symlink,
+            libc::S_IFDIR => FileKind::Directory,
+            libc::S_IFIFO => FileKind::Fifo,
+            libc::S_IFSOCK => FileKind::Socket,
+            libc::S_IFBLK => FileKind::BlockDevice,
+            libc::S_IFCHR => FileKind::CharDevice,
+            _ => FileKind::Other,
+        }
+    }
+
     /// The name tables and JSON use (as serde writes it).
     pub fn as_str(self) -> &'static str {
         match self {
