@@ -17,7 +17,6 @@
 
 use std::fs::File;
 use std::io::Read;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 /// How to get the bytes of a file.
@@ -359,17 +358,5 @@ impl Lazy {
 }
 /// Opens `path` read-only without touching its access time where the kernel lets us.
 pub fn open_read_only(path: &Path) -> std::io::Result<File> {
-    // O_NOATIME is refused (EPERM) on files we do not own unless we hold CAP_FOWNER.
-    match std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOATIME | libc::O_NONBLOCK)
-        .open(path)
-    {
-        Ok(f) => Ok(f),
-        Err(e) if e.raw_os_error() == Some(libc::EPERM) => std::fs::OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_NONBLOCK)
-            .open(path),
-        Err(e) => Err(e),
-    }
+    crate::noatime::open(path, libc::O_NONBLOCK)
 }

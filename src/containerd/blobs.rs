@@ -16,7 +16,6 @@
 use super::root::Root;
 use crate::digest::Digest;
 use std::io::Read;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 /// What a directory entry in the store is: the one vocabulary every command uses (tables and
@@ -396,11 +395,7 @@ pub struct IngestDir {
 const MAX_INGEST_TEXT: u64 = 4096;
 
 fn small_text(path: PathBuf) -> Option<String> {
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-        .open(path)
-        .ok()?;
+    let file = crate::noatime::open(&path, libc::O_NOFOLLOW | libc::O_NONBLOCK).ok()?;
     if !file.metadata().ok()?.is_file() {
         return None;
     }

@@ -18,7 +18,6 @@ use super::records;
 use crate::bolt::{self, BoltError, Db, ReadMode, Tx};
 use crate::digest::Digest;
 use std::io::Read;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 pub const META_DB: &str = "io.containerd.metadata.v1.bolt/meta.db";
@@ -480,10 +479,7 @@ impl Root {
         };
         let file = match self.blob_dirs.open_blob(digest) {
             Some(opened) => opened,
-            None => std::fs::OpenOptions::new()
-                .read(true)
-                .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-                .open(self.blob_path(digest)),
+            None => crate::noatime::open(&self.blob_path(digest), libc::O_NOFOLLOW | libc::O_NONBLOCK),
         };
         let file = match file {
             Ok(f) => f,

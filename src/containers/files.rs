@@ -4,7 +4,7 @@
 //! 1 GB sparse file or a pipe can neither exhaust memory nor block the reader.
 
 use std::io::Read;
-use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+use std::os::unix::fs::FileTypeExt;
 use std::path::Path;
 
 /// The most a container's JSON file may hold. dockerd writes a few kB; a container with
@@ -170,11 +170,7 @@ pub fn read_small(path: &Path, limit: u64) -> Result<Vec<u8>, FileProblem> {
     if !meta.file_type().is_file() {
         return Err(problem(kind_of(&meta.file_type()), false, false));
     }
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
-        .open(path)
-        .map_err(io)?;
+    let file = crate::noatime::open(path, libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC).map_err(io)?;
     // The file may have been swapped between the look and the open: look again at what is open.
     let meta = file.metadata().map_err(io)?;
     if !meta.file_type().is_file() {

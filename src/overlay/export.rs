@@ -22,7 +22,7 @@ use std::ffi::OsStr;
 use std::fs::Metadata;
 use std::io::{self, Read, Write};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
 /// What an export wrote.
@@ -63,10 +63,7 @@ pub fn data_file(_stack: &Stack, node: &Node, _rel: &Path) -> PathBuf {
 /// Opens a regular file for reading without following a symlink or blocking on a FIFO, and
 /// checks it is the file `meta` describes.
 pub fn open_regular(path: &Path, meta: &Metadata) -> io::Result<std::fs::File> {
-    let f = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
-        .open(path)?;
+    let f = crate::noatime::open(path, libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)?;
     let now = f.metadata()?;
     if !now.is_file() || now.ino() != meta.ino() || now.dev() != meta.dev() {
         return Err(io::Error::other(format!("{}: changed while read", path.display())));

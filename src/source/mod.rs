@@ -392,7 +392,6 @@ const MAX_SMALL: u64 = root::MAX_DOCUMENT;
 /// [`MAX_SMALL`] bytes. `Ok(None)`: it is not there.
 fn read_small(path: &Path) -> Result<Option<Vec<u8>>, SourceError> {
     use std::io::Read;
-    use std::os::unix::fs::OpenOptionsExt;
     let unreadable = |message: String| SourceError::Unreadable {
         path: path.into(),
         message,
@@ -404,10 +403,7 @@ fn read_small(path: &Path) -> Result<Option<Vec<u8>>, SourceError> {
         },
         _ => unreadable(e.to_string()),
     };
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-        .open(path);
+    let file = crate::noatime::open(path, libc::O_NOFOLLOW | libc::O_NONBLOCK);
     let file = match file {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
