@@ -72,7 +72,7 @@ fn walk(path: &Path, strict: bool) -> Result<Usage, WalkError> {
         if !(new && meta.is_dir()) {
             continue;
         }
-        match std::fs::read_dir(&p) {
+        match crate::noatime::read_dir_no_follow(&p) {
             Ok(entries) => {
                 for e in entries {
                     match e {

@@ -290,7 +290,7 @@ pub fn walk(blobs: &Path, detail: Detail) -> BlobTree {
 /// relative to the content store start at byte `rel_at` of each entry's path.
 fn list_dir(dir: &Path, rel_at: usize, depth: usize, detail: Detail) -> std::io::Result<Vec<BlobEntry>> {
     use std::os::unix::ffi::OsStrExt;
-    let read = std::fs::read_dir(dir)?;
+    let read = crate::noatime::read_dir_no_follow(dir)?;
     let shared: std::sync::Arc<Path> = std::sync::Arc::from(dir);
     if detail == Detail::Type {
         // verify sorts what it reports itself: one entry at a time, in directory order, so
@@ -308,7 +308,7 @@ fn list_dir(dir: &Path, rel_at: usize, depth: usize, detail: Detail) -> std::io:
         word.iter_mut().zip(name).for_each(|(w, b)| *w = *b);
         u64::from_be_bytes(word)
     };
-    let mut named: Vec<(u64, std::ffi::OsString, std::fs::DirEntry)> = read
+    let mut named: Vec<(u64, std::ffi::OsString, crate::noatime::DirEntry)> = read
         .map(|e| {
             e.map(|e| {
                 let name = e.file_name();
@@ -325,9 +325,14 @@ fn list_dir(dir: &Path, rel_at: usize, depth: usize, detail: Detail) -> std::io:
 
 /// One directory entry of `dir`, looked at as `detail` says (never following a symlink), and
 /// listed below when it is a directory.
-fn entry(e: std::fs::DirEntry, dir: &std::sync::Arc<Path>, rel_at: usize, depth: usize, detail: Detail) -> BlobEntry {
+fn entry(
+    e: crate::noatime::DirEntry,
+    dir: &std::sync::Arc<Path>,
+    rel_at: usize,
+    depth: usize,
+    detail: Detail,
+) -> BlobEntry {
     use std::os::unix::ffi::OsStrExt;
-    use std::os::unix::fs::MetadataExt;
     let raw = e.file_name();
     let name = super::records::key_name(raw.as_bytes());
     let mut entry = BlobEntry {
@@ -345,15 +350,15 @@ fn entry(e: std::fs::DirEntry, dir: &std::sync::Arc<Path>, rel_at: usize, depth:
         allocated: 0,
         inode: (0, 0),
     };
-    // `DirEntry::metadata` and `file_type` never follow a symlink.
+    // `DirEntry::stat` and `file_type` never follow a symlink.
     let looked = match detail {
-        Detail::Stat => e.metadata().map(|m| {
-            entry.size = m.len();
-            entry.allocated = m.blocks().saturating_mul(512);
-            entry.inode = (m.dev(), m.ino());
-            FileKind::of(&m.file_type())
+        Detail::Stat => e.stat().map(|m| {
+            entry.size = m.len;
+            entry.allocated = m.blocks.saturating_mul(512);
+            entry.inode = (m.dev, m.ino);
+            m.kind
         }),
-        Detail::Type => e.file_type().map(|t| FileKind::of(&t)),
+        Detail::Type => e.file_type().map(FileKind::from),
     };
     match looked {
         Ok(kind) => entry.kind = kind,
@@ -416,7 +421,7 @@ pub fn ingests(root: &Root) -> std::io::Result<Vec<IngestDir>> {
         Ok(m) if !m.is_dir() => return Err(std::io::Error::other("not a directory")),
         _ => {}
     }
-    let entries = match std::fs::read_dir(&dir) {
+    let entries = match crate::noatime::read_dir_no_follow(&dir) {
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => return Err(e),

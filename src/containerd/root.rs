@@ -572,7 +572,7 @@ fn check_dirs(content: &Path) -> ContentState {
             }
             Ok(m) if !m.is_dir() => return ContentState::Unsafe(format!("{} is not a directory", p.display())),
             Ok(_) => {
-                if let Err(e) = std::fs::read_dir(&p)
+                if let Err(e) = crate::noatime::read_dir_no_follow(&p)
                     && e.kind() == std::io::ErrorKind::PermissionDenied
                 {
                     return ContentState::Denied(format!("{}: permission denied", p.display()));
@@ -649,7 +649,7 @@ fn roots_at(dir: &Path, rel: &str) -> Vec<PathBuf> {
     match rel.split_once("/*/") {
         None => Some(dir.join(rel)).into_iter().filter(|p| has_root(p)).collect(),
         Some((parent, below)) => {
-            let mut homes: Vec<PathBuf> = std::fs::read_dir(dir.join(parent))
+            let mut homes: Vec<PathBuf> = crate::noatime::read_dir(&dir.join(parent))
                 .map(|entries| entries.flatten().map(|e| e.path()).collect())
                 .unwrap_or_default();
             homes.sort();
@@ -682,7 +682,7 @@ fn guess_root(dir: &Path) -> Option<String> {
         }
     }
     // A directory holding roots one level down (a folder of fixtures or backups).
-    if let Ok(entries) = std::fs::read_dir(dir) {
+    if let Ok(entries) = crate::noatime::read_dir(dir) {
         let mut below: Vec<String> = entries
             .flatten()
             .map(|e| e.path())

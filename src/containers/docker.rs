@@ -205,7 +205,7 @@ pub fn read_store(
             return Vec::new();
         }
     }
-    let entries = match std::fs::read_dir(&dir) {
+    let entries = match crate::noatime::read_dir_no_follow(&dir) {
         Ok(e) => e,
         Err(e) => {
             problems.unreadable.push(format!("{}: {e}", shown(&dir)));

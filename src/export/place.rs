@@ -100,17 +100,23 @@ fn is_dir(st: &libc::stat) -> bool {
 impl Dir {
     /// Opens the directory `path` (its last component not a symlink): for reading, or, where
     /// it may only be searched (mode 0711), as a path (`O_PATH`), which is all the steps made
-    /// in it need (listing it is not one of them).
+    /// in it need (listing it is not one of them). For reading with `O_NOATIME` where the
+    /// kernel allows it: a source root is listed too ([`Dir::with_subdirs`]), and listing
+    /// the evidence must not write its access time.
     pub fn open(path: &Path) -> io::Result<Dir> {
         let name = c_name(path.as_os_str())?;
         let flags = libc::O_DIRECTORY | libc::O_CLOEXEC | libc::O_NOFOLLOW;
         // SAFETY: `name` is NUL-terminated and lives across the call.
-        let mut fd = unsafe { libc::open(name.as_ptr(), libc::O_RDONLY | flags) };
-        if fd < 0 && io::Error::last_os_error().kind() == io::ErrorKind::PermissionDenied {
-            // SAFETY: as above.
-            fd = unsafe { libc::open(name.as_ptr(), libc::O_PATH | flags) };
-        }
-        let fd = check(fd)?;
+        let open = |how: i32| check(unsafe { libc::open(name.as_ptr(), how | flags) });
+        // O_NOATIME is refused (EPERM) on a directory we do not own, unless privileged.
+        let fd = match open(libc::O_RDONLY | libc::O_NOATIME) {
+            Err(e) if e.raw_os_error() == Some(libc::EPERM) => open(libc::O_RDONLY),
+            other => other,
+        };
+        let fd = match fd {
+            Err(e) if e.kind() == io::ErrorKind::PermissionDenied => open(libc::O_PATH),
+            other => other,
+        }?;
         // SAFETY: `fd` was just returned by open and is owned by nothing else.
         Ok(Dir {
             fd: unsafe { OwnedFd::from_raw_fd(fd) },

@@ -599,7 +599,7 @@ fn ingest_listing(root: &Root, content: &Path, damage: &mut Damage) -> (Vec<Inge
         }
     };
     let mut strays = Vec::new();
-    if let Ok(entries) = std::fs::read_dir(content.join("ingest")) {
+    if let Ok(entries) = crate::noatime::read_dir_no_follow(&content.join("ingest")) {
         for e in entries.flatten() {
             if !e.file_type().map(|t| t.is_dir()).unwrap_or(false) {
                 strays.push(format!("ingest/{}", e.file_name().to_string_lossy()));
@@ -617,7 +617,7 @@ fn snapshotters(root: &Root, mode: ReadMode, damage: &mut Damage) -> Vec<Snapsho
     if root.archive.is_some() {
         return Vec::new();
     }
-    let mut names: Vec<String> = match std::fs::read_dir(&root.dir) {
+    let mut names: Vec<String> = match crate::noatime::read_dir(&root.dir) {
         Ok(entries) => entries
             .flatten()
             .filter_map(|e| {
@@ -627,11 +627,7 @@ fn snapshotters(root: &Root, mode: ReadMode, damage: &mut Damage) -> Vec<Snapsho
                     // A snapshotter whose directory is a link: its snapshots are not read, and
                     // that is said (as every other command says it). A file is no snapshotter.
                     Ok(t) if t.is_symlink() => {
-                        damage.push(format!(
-                            "{}: {}, not followed",
-                            e.path().display(),
-                            crate::paths::kind_of(&t)
-                        ));
+                        damage.push(format!("{}: {}, not followed", e.path().display(), t.words()));
                         None
                     }
                     Ok(_) | Err(_) => None,
@@ -682,7 +678,8 @@ fn snapshot_dirs(dir: &Path, damage: &mut Damage) -> Option<Vec<SnapshotDir>> {
         }
         Err(_) => return None,
     }
-    let listed = std::fs::read_dir(dir).and_then(|entries| entries.collect::<std::io::Result<Vec<_>>>());
+    let listed =
+        crate::noatime::read_dir_no_follow(dir).and_then(|entries| entries.collect::<std::io::Result<Vec<_>>>());
     match listed {
         Ok(mut entries) => {
             use std::os::unix::ffi::OsStrExt;
@@ -692,7 +689,7 @@ fn snapshot_dirs(dir: &Path, damage: &mut Damage) -> Option<Vec<SnapshotDir>> {
                 entries
                     .into_iter()
                     .map(|e| SnapshotDir {
-                        kind: e.file_type().map_or(FileKind::Other, |t| FileKind::of(&t)),
+                        kind: e.file_type().map_or(FileKind::Other, FileKind::from),
                         name: records::key_name(e.file_name().as_bytes()),
                     })
                     .collect(),

@@ -277,7 +277,7 @@ fn change(kind: char, rel: &Path, meta: Option<Metadata>, file: PathBuf, data: O
 /// The names in one directory of a layer, sorted (whiteouts included).
 fn list_names(dir: &Path, problems: &mut Vec<String>) -> Vec<Vec<u8>> {
     let mut names = Vec::new();
-    match std::fs::read_dir(dir) {
+    match crate::noatime::read_dir(dir) {
         Ok(entries) => {
             for e in entries {
                 match e {

@@ -452,7 +452,7 @@ impl Stack {
             let path = join(self.layer(d.layer), &d.rel);
             // Listed, then gone (a running container's upper dir changes under the walk):
             // nothing to merge, and no damage; a disk image at rest never does this.
-            let entries = match std::fs::read_dir(&path) {
+            let entries = match crate::noatime::read_dir(&path) {
                 Ok(e) => e,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
                 Err(e) => {

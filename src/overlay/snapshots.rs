@@ -77,7 +77,7 @@ pub struct Index {
 /// Snapshotter names: those meta.db names plus those with a state directory in the root.
 fn snapshotter_names(root: &Root, meta: &[records::Snapshot]) -> Vec<String> {
     let mut names: std::collections::BTreeSet<String> = meta.iter().map(|s| s.snapshotter.clone()).collect();
-    if let Ok(entries) = std::fs::read_dir(&root.dir) {
+    if let Ok(entries) = crate::noatime::read_dir(&root.dir) {
         for e in entries.flatten() {
             let n = e.file_name();
             // A symlink too: not followed, but named when its metadata.db is looked for.

@@ -118,7 +118,7 @@ pub fn docker_containers(docker_root: &Path, problems: &mut StoreProblems) -> Ve
         return Vec::new();
     }
     let mut out = Vec::new();
-    let entries = match std::fs::read_dir(&dir) {
+    let entries = match crate::noatime::read_dir_no_follow(&dir) {
         Ok(entries) => entries,
         Err(e) => {
             let said = format!("{}: cannot be listed: {e}", dir.display());

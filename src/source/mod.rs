@@ -447,23 +447,38 @@ impl<'a> RootBlobs<'a> {
     }
 }
 
-/// The regular files at `<dir>/blobs/<algorithm>/<hex>` whose names are digests, found with
-/// walkdir: no link is followed (the `blobs` directory itself included), nothing deeper read.
+/// The regular files at `<dir>/blobs/<algorithm>/<hex>` whose names are digests: no link is
+/// followed (the `blobs` directory itself included), nothing deeper read, and what cannot be
+/// listed or looked at is left out. Listed without changing a directory's access time.
 fn regular_blobs(dir: &Path) -> foldhash::HashSet<Digest> {
-    walkdir::WalkDir::new(dir.join("blobs"))
-        .follow_links(false)
-        .follow_root_links(false)
-        .min_depth(2)
-        .max_depth(2)
-        .into_iter()
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_file())
-        .filter_map(|e| {
-            let alg = e.path().parent()?.file_name()?.to_str()?;
-            let hex = e.file_name().to_str()?;
-            Digest::parse(&format!("{alg}:{hex}")).ok()
-        })
-        .collect()
+    let mut found = foldhash::HashSet::default();
+    let Ok(algorithms) = crate::noatime::read_dir_no_follow(&dir.join("blobs")) else {
+        return found;
+    };
+    for alg in algorithms.flatten() {
+        if !alg.file_type().is_ok_and(|t| t.is_dir()) {
+            continue;
+        }
+        let (Ok(blobs), Some(alg_name)) = (
+            crate::noatime::read_dir_no_follow(&alg.path()),
+            alg.file_name().to_str().map(str::to_string),
+        ) else {
+            continue;
+        };
+        for blob in blobs.flatten() {
+            if !blob.file_type().is_ok_and(|t| t.is_file()) {
+                continue;
+            }
+            if let Some(digest) = blob
+                .file_name()
+                .to_str()
+                .and_then(|hex| Digest::parse(&format!("{alg_name}:{hex}")).ok())
+            {
+                found.insert(digest);
+            }
+        }
+    }
+    found
 }
 
 impl import::Blobs for RootBlobs<'_> {

@@ -489,7 +489,7 @@ fn check_layers(
 fn check_snapshotter_dbs(root: &Root, mode: ReadMode, findings: &mut Vec<Finding>) -> u64 {
     const PREFIX: &str = "io.containerd.snapshotter.v1.";
     let mut audited = 0;
-    let Ok(entries) = std::fs::read_dir(&root.dir) else {
+    let Ok(entries) = crate::noatime::read_dir(&root.dir) else {
         return audited;
     };
     let mut names: Vec<String> = entries
