@@ -19,7 +19,6 @@ use crate::digest::Digest;
 use std::ffi::CString;
 use std::fs::File;
 use std::os::fd::{AsRawFd, FromRawFd};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 /// The algorithms a content store keeps blobs under.
@@ -36,10 +35,9 @@ impl BlobDirs {
         let dirs = ALGORITHMS
             .iter()
             .filter_map(|alg| {
-                std::fs::OpenOptions::new()
-                    .read(true)
-                    .custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW)
-                    .open(content.join("blobs").join(alg))
+                // Only looked up in (openat, fstatat), never listed: O_NOATIME all the same,
+                // so that no open of the evidence goes without it.
+                crate::noatime::open(&content.join("blobs").join(alg), libc::O_DIRECTORY | libc::O_NOFOLLOW)
                     .ok()
                     .map(|d| (*alg, d))
             })
