@@ -59,6 +59,14 @@ pub fn read_dir_no_follow(path: &Path) -> io::Result<ReadDir> {
     ReadDir::open(path, libc::O_NOFOLLOW)
 }
 
+/// Lists the directory open at `dir` through a description of its own (`openat(dir, ".")`),
+/// so that reading it moves no offset of `dir`, and so that it needs the search permission a
+/// lookup by name in `dir` needs. `path` is `dir`'s path, for [`DirEntry::path`].
+pub fn read_dir_at(dir: &File, path: &Path) -> io::Result<ReadDir> {
+    use std::os::fd::AsRawFd;
+    ReadDir::open_at(dir.as_raw_fd(), c".", 0, path)
+}
+
 /// An open directory stream; closed when the listing and all its entries are gone.
 struct Dir {
     stream: NonNull<libc::DIR>,
@@ -92,10 +100,17 @@ impl ReadDir {
     fn open(path: &Path, nofollow: i32) -> io::Result<ReadDir> {
         let c = CString::new(path.as_os_str().as_bytes())
             .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "a path with a NUL byte"))?;
+        ReadDir::open_at(libc::AT_FDCWD, &c, nofollow, path)
+    }
+
+    /// Opens `name` relative to the directory `at` (or to the working directory, `AT_FDCWD`);
+    /// `path` is what entries' [`DirEntry::path`] are joined to.
+    fn open_at(at: RawFd, c: &CStr, nofollow: i32, path: &Path) -> io::Result<ReadDir> {
         let flags = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC | libc::O_NONBLOCK | nofollow;
         let open = |extra: i32| {
-            // SAFETY: `c` is a NUL-terminated path; the descriptor returned is owned below.
-            let fd = unsafe { libc::open(c.as_ptr(), flags | extra) };
+            // SAFETY: `at` is an open directory or AT_FDCWD and `c` a NUL-terminated name;
+            // the descriptor returned is owned below.
+            let fd = unsafe { libc::openat(at, c.as_ptr(), flags | extra) };
             if fd < 0 {
                 Err(io::Error::last_os_error())
             } else {
@@ -126,10 +141,11 @@ impl ReadDir {
     }
 }
 
-impl Iterator for ReadDir {
-    type Item = io::Result<DirEntry>;
-
-    fn next(&mut self) -> Option<io::Result<DirEntry>> {
+impl ReadDir {
+    /// The next entry's type (as the directory gives it: `None` for `DT_UNKNOWN`) and name,
+    /// borrowed from the stream until the next call: no allocation per entry, for a caller
+    /// that looks at 47,000 names and keeps few.
+    pub fn next_raw(&mut self) -> Option<io::Result<(Option<FileKind>, &CStr)>> {
         while !self.done {
             // SAFETY: errno is thread-local; cleared so that the end of the stream (NULL,
             // errno untouched) is told apart from an error (NULL, errno set).
@@ -142,19 +158,45 @@ impl Iterator for ReadDir {
                 let e = io::Error::last_os_error();
                 return e.raw_os_error().is_some_and(|n| n != 0).then_some(Err(e));
             }
-            // SAFETY: readdir returned an entry, valid until the next call on the stream; its
-            // name is NUL-terminated within the entry. Both are copied out before that.
+            // SAFETY: readdir returned an entry, valid until the next call on the stream (the
+            // borrow of `self` returned ends before it); its name is NUL-terminated within it.
             let (d_type, name) = unsafe { ((*entry).d_type, CStr::from_ptr((*entry).d_name.as_ptr())) };
             if name == c"." || name == c".." {
                 continue;
             }
-            return Some(Ok(DirEntry {
-                dir: Arc::clone(&self.dir),
-                name: name.to_owned(),
-                d_type,
-            }));
+            return Some(Ok((kind_of_d_type(d_type), name)));
         }
         None
+    }
+}
+
+/// What a `d_type` says the entry is; `None` for `DT_UNKNOWN` (the filesystem does not say).
+fn kind_of_d_type(d_type: u8) -> Option<FileKind> {
+    Some(match d_type {
+        libc::DT_REG => FileKind::Regular,
+        libc::DT_DIR => FileKind::Directory,
+        libc::DT_LNK => FileKind::Symlink,
+        libc::DT_FIFO => FileKind::Fifo,
+        libc::DT_SOCK => FileKind::Socket,
+        libc::DT_BLK => FileKind::BlockDevice,
+        libc::DT_CHR => FileKind::CharDevice,
+        libc::DT_UNKNOWN => return None,
+        _ => FileKind::Other,
+    })
+}
+
+impl Iterator for ReadDir {
+    type Item = io::Result<DirEntry>;
+
+    fn next(&mut self) -> Option<io::Result<DirEntry>> {
+        let dir = Arc::clone(&self.dir);
+        self.next_raw().map(|r| {
+            r.map(|(kind, name)| DirEntry {
+                dir,
+                name: name.to_owned(),
+                kind,
+            })
+        })
     }
 }
 
@@ -162,7 +204,8 @@ impl Iterator for ReadDir {
 pub struct DirEntry {
     dir: Arc<Dir>,
     name: CString,
-    d_type: u8,
+    /// As the directory gave it; `None` when it did not (`DT_UNKNOWN`).
+    kind: Option<FileKind>,
 }
 
 impl DirEntry {
@@ -179,18 +222,10 @@ impl DirEntry {
     /// What the entry is, as the directory says (a symlink is a symlink); looked up with an
     /// `fstatat` (never following a link) when the filesystem does not say (`DT_UNKNOWN`).
     pub fn file_type(&self) -> io::Result<FileType> {
-        let kind = match self.d_type {
-            libc::DT_REG => FileKind::Regular,
-            libc::DT_DIR => FileKind::Directory,
-            libc::DT_LNK => FileKind::Symlink,
-            libc::DT_FIFO => FileKind::Fifo,
-            libc::DT_SOCK => FileKind::Socket,
-            libc::DT_BLK => FileKind::BlockDevice,
-            libc::DT_CHR => FileKind::CharDevice,
-            libc::DT_UNKNOWN => return self.stat().map(|s| FileType(s.kind)),
-            _ => FileKind::Other,
-        };
-        Ok(FileType(kind))
+        match self.kind {
+            Some(kind) => Ok(FileType(kind)),
+            None => self.stat().map(|s| FileType(s.kind)),
+        }
     }
 
     /// The entry's `lstat`: an `fstatat` relative to the directory, never following a link.

@@ -19,14 +19,14 @@ use crate::digest::Digest;
 use std::ffi::CString;
 use std::fs::File;
 use std::os::fd::{AsRawFd, FromRawFd};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The algorithms a content store keeps blobs under.
 const ALGORITHMS: [&str; 3] = ["sha256", "sha384", "sha512"];
 
 /// The open `blobs/<algorithm>` directories of one content store.
 #[derive(Default)]
-pub struct BlobDirs(Vec<(&'static str, File)>);
+pub struct BlobDirs(Vec<(&'static str, File, PathBuf)>);
 
 impl BlobDirs {
     /// Opens the directories under `content` that are real directories (not symlinks); the
@@ -37,16 +37,20 @@ impl BlobDirs {
             .filter_map(|alg| {
                 // Only looked up in (openat, fstatat), never listed: O_NOATIME all the same,
                 // so that no open of the evidence goes without it.
-                crate::noatime::open(&content.join("blobs").join(alg), libc::O_DIRECTORY | libc::O_NOFOLLOW)
+                let path = content.join("blobs").join(alg);
+                crate::noatime::open(&path, libc::O_DIRECTORY | libc::O_NOFOLLOW)
                     .ok()
-                    .map(|d| (*alg, d))
+                    .map(|d| (*alg, d, path))
             })
             .collect();
         BlobDirs(dirs)
     }
 
     fn dir(&self, digest: &Digest) -> Option<&File> {
-        self.0.iter().find(|(a, _)| *a == digest.algorithm()).map(|(_, d)| d)
+        self.0
+            .iter()
+            .find(|(a, _, _)| *a == digest.algorithm())
+            .map(|(_, d, _)| d)
     }
 
     /// Opens the blob read-only without following a symlink or blocking on a FIFO; `None`
@@ -93,56 +97,23 @@ impl BlobDirs {
     /// entry's type is not given (`DT_UNKNOWN`, on some filesystems): the caller then asks
     /// name by name.
     pub fn sha256_regular_files(&self) -> Option<foldhash::HashSet<[u8; 32]>> {
-        let dir = self.0.iter().find(|(a, _)| *a == "sha256").map(|(_, d)| d)?;
-        // A description of its own (not a `dup`), so that reading it moves no offset of
-        // `dir`, and opened through "." so that it needs the search permission each
-        // `fstatat` needs: where lookups by name would fail, so does the listing, and the
-        // caller asks name by name as before. O_NOATIME (when we may use it) keeps the read
-        // from writing the directory's access time to the disk being examined.
-        let open = |extra: i32| {
-            let flags = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC | extra;
-            // SAFETY: `dir` is an open directory and "." a NUL-terminated string.
-            let fd = unsafe { libc::openat(dir.as_raw_fd(), c".".as_ptr(), flags) };
-            (fd >= 0).then_some(fd).ok_or_else(std::io::Error::last_os_error)
-        };
-        let fd = match open(libc::O_NOATIME) {
-            Err(e) if e.raw_os_error() == Some(libc::EPERM) => open(0),
-            other => other,
-        }
-        .ok()?;
-        // SAFETY: `fd` is an open directory owned by nothing else; on success the stream
-        // owns it and `closedir` below closes both.
-        let stream = unsafe { libc::fdopendir(fd) };
-        if stream.is_null() {
-            // SAFETY: fdopendir failed, so `fd` is still ours to close.
-            unsafe { libc::close(fd) };
-            return None;
-        }
+        let (_, dir, path) = self.0.iter().find(|(a, _, _)| *a == "sha256")?;
+        // Through "." (`read_dir_at`): where lookups by name would fail, so does the listing,
+        // and the caller asks name by name as before.
+        let mut listing = crate::noatime::read_dir_at(dir, path).ok()?;
         let mut files = foldhash::HashSet::default();
-        let complete = loop {
-            // SAFETY: errno is thread-local; cleared so that the end of the stream (NULL,
-            // errno untouched) is told apart from an error (NULL, errno set).
-            unsafe { *libc::__errno_location() = 0 };
-            // SAFETY: `stream` is an open directory stream used by this thread alone.
-            let entry = unsafe { libc::readdir(stream) };
-            if entry.is_null() {
-                break std::io::Error::last_os_error().raw_os_error().unwrap_or(0) == 0;
+        while let Some(entry) = listing.next_raw() {
+            match entry.ok()? {
+                (None, _) => return None,
+                (Some(FileKind::Regular), name) => {
+                    if let Some(key) = crate::digest::sha256_bytes(name.to_bytes()) {
+                        files.insert(key);
+                    }
+                }
+                (Some(_), _) => {}
             }
-            // SAFETY: readdir returned an entry, valid until the next call on `stream`; its
-            // name is NUL-terminated within the entry.
-            let (kind, name) = unsafe { ((*entry).d_type, std::ffi::CStr::from_ptr((*entry).d_name.as_ptr())) };
-            if kind == libc::DT_UNKNOWN {
-                break false;
-            }
-            if kind == libc::DT_REG
-                && let Some(key) = crate::digest::sha256_bytes(name.to_bytes())
-            {
-                files.insert(key);
-            }
-        };
-        // SAFETY: `stream` is open and not used after this.
-        unsafe { libc::closedir(stream) };
-        complete.then_some(files)
+        }
+        Some(files)
     }
 }
 
