@@ -171,7 +171,7 @@ fn table(r: &UsageReport, scan: bool, explain: bool, out: &mut dyn Write) -> std
     let s = &d.snapshots;
     writeln!(
         out,
-        "  snapshots        committed {}, active {}{}, stray dirs {}",
+        "  snapshots        committed {}, active {}{}, unreferenced {} (gc removes them), stray dirs {}",
         amount(&s.committed),
         if scan {
             amount(&s.active)
@@ -179,6 +179,12 @@ fn table(r: &UsageReport, scan: bool, explain: bool, out: &mut dyn Write) -> std
             s.active.count.to_string()
         },
         if scan { "" } else { " (--scan measures them)" },
+        if scan || s.unreferenced.count == 0 {
+            amount(&s.unreferenced)
+        } else {
+            // Active ones are not measured without --scan: the bytes are the committed ones'.
+            format!("{} ({} committed)", s.unreferenced.count, size(s.unreferenced.bytes))
+        },
         if scan {
             amount(&s.orphan_dirs)
         } else {

@@ -434,9 +434,24 @@ pub fn compute(store: &Store, blobs: BlobTree, c: &Collection, scan: bool) -> Us
             Backend::Missing => continue,
         };
         let ids: HashSet<String> = records.iter().map(|r| r.id.unwrap_or(0).to_string()).collect();
+        // The backend snapshots some namespace's meta.db record names; the others are what
+        // containerd's next collection removes (`ctr snapshots rm` deletes only the record).
+        let named: HashSet<&str> = store
+            .namespaces
+            .iter()
+            .flat_map(|n| n.snapshots.iter())
+            .filter(|s| s.snapshotter == sn.name)
+            .filter_map(|s| s.backend_name.as_deref())
+            .collect();
         for r in records {
+            let unreferenced = !named.contains(r.key.as_str());
             if r.kind == "Committed" {
-                disk.snapshots.committed.add(ubytes(r.size.unwrap_or(0)));
+                let bytes = ubytes(r.size.unwrap_or(0));
+                if unreferenced {
+                    disk.snapshots.unreferenced.add(bytes);
+                } else {
+                    disk.snapshots.committed.add(bytes);
+                }
             } else {
                 let bytes = if scan {
                     *active_measured
@@ -450,7 +465,11 @@ pub fn compute(store: &Store, blobs: BlobTree, c: &Collection, scan: bool) -> Us
                 } else {
                     0
                 };
-                disk.snapshots.active.add(bytes);
+                if unreferenced {
+                    disk.snapshots.unreferenced.add(bytes);
+                } else {
+                    disk.snapshots.active.add(bytes);
+                }
             }
         }
         for d in sn.dirs.as_deref().unwrap_or(&[]) {

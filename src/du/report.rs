@@ -108,12 +108,17 @@ pub struct SizeMismatch {
 
 #[derive(Default, Serialize)]
 pub struct SnapshotDisk {
-    /// Committed backend snapshots and their recorded usage (metadata.db `size`).
+    /// Committed backend snapshots a meta.db record names, and their recorded usage
+    /// (metadata.db `size`).
     pub committed: Amount,
-    /// Active and view snapshots; bytes only with --scan (measured from their directories).
+    /// Active and view backend snapshots a meta.db record names; bytes only with --scan
+    /// (measured from their directories).
     pub active: Amount,
     #[serde(rename = "activeMeasured")]
     pub active_measured: bool,
+    /// Backend snapshots no meta.db record names (committed: recorded usage; active: measured
+    /// with --scan): containerd's next collection removes them.
+    pub unreferenced: Amount,
     /// Entries of snapshots/ that are no backend snapshot's id (bytes only with --scan).
     #[serde(rename = "orphanDirs")]
     pub orphan_dirs: Amount,
@@ -215,7 +220,7 @@ pub const DEFINITIONS: [(&str, &str); 13] = [
     ),
     (
         "snapshots",
-        "meta.db snapshot records; bytes = their backend snapshot's recorded usage (committed: st_blocks*512 over unique inodes at commit), active ones measured from their directories with --scan",
+        "backend snapshots (each snapshotter's metadata.db) that a meta.db snapshot record names, committed and active; unreferenced: backend snapshots no meta.db record names (containerd's next collection removes them); bytes = the backend snapshot's recorded usage (committed: st_blocks*512 over unique inodes at commit), active ones measured from their directories with --scan",
     ),
     (
         "images",
