@@ -426,6 +426,52 @@ fn a_layout_tag_alone_is_no_repository() {
     assert!(!files.contains_key("repositories"));
 }
 
+/// An OCI artifact (the layout's `sbom`: a manifest whose config is no image config) goes into a
+/// docker-archive as containerd's exporter writes it, named in manifest.json, but said on
+/// stderr: docker-archive loaders build an image from the config's rootfs and refuse it
+/// (skopeo: "rootFS is not set", ctr import: "mismatched image rootfs"). An image from the
+/// same layout gets no such word.
+#[test]
+fn an_artifact_in_a_docker_archive_is_said() {
+    let root = fixture("oci-dev/layouts/handmade-graph");
+    let index: Value = serde_json::from_slice(&std::fs::read(root.join("index.json")).unwrap()).unwrap();
+    let entry = index["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["annotations"]["org.opencontainers.image.ref.name"] == "sbom")
+        .expect("the layout names sbom");
+    let digest = entry["digest"].as_str().unwrap();
+    let manifest: Value =
+        serde_json::from_slice(&std::fs::read(root.join("blobs/sha256").join(&digest[7..])).unwrap()).unwrap();
+    let config_type = manifest["config"]["mediaType"].as_str().unwrap();
+    assert!(!config_type.contains("image.config") && !config_type.contains("container.image"));
+
+    let o = coldctr(&root, &["export", "--format", "docker-archive", "-o", "-", "sbom"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.lines()
+            .any(|l| l.contains(digest) && l.contains(config_type) && l.contains("not an image")),
+        "{err}"
+    );
+    let files: BTreeMap<String, Vec<u8>> = read_tar(&o.stdout)
+        .into_iter()
+        .filter_map(|(n, d)| d.map(|d| (n, d)))
+        .collect();
+    let config = manifest["config"]["digest"].as_str().unwrap().replace(':', "/");
+    assert_eq!(json(&files, "manifest.json")[0]["Config"], format!("blobs/{config}"));
+
+    for format in ["docker-archive", "oci-archive"] {
+        let image = coldctr(&root, &["export", "--format", format, "-o", "-", "attested"]);
+        assert_eq!(image.status.code(), Some(0), "{}", stderr(&image));
+        assert!(!stderr(&image).contains("not an image"), "{}", stderr(&image));
+    }
+    let oci = coldctr(&root, &["export", "--format", "oci-archive", "-o", "-", "sbom"]);
+    assert_eq!(oci.status.code(), Some(0), "{}", stderr(&oci));
+    assert!(!stderr(&oci).contains("not an image"), "{}", stderr(&oci));
+}
+
 /// A target that is neither a manifest nor an index (its descriptor's media type empty) is
 /// damage, as inspect says: an export of it would load nothing (manifest.json `[]`).
 #[test]

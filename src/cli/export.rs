@@ -142,6 +142,20 @@ pub fn run(global: &Global, args: ExportArgs, out: &mut dyn Write) -> Result<Out
     for note in &plan.notes {
         warn(crate::text::one_line(note));
     }
+    if format == Format::DockerArchive {
+        // Written as containerd's exporter writes it (manifest.json names every manifest),
+        // but said: what reads a docker-archive builds an image from the config's rootfs.
+        for e in &plan.docker {
+            let mt = e.config_media_type.as_str();
+            if mt != crate::verify::documents::OCI_CONFIG && mt != crate::verify::documents::DOCKER_CONFIG {
+                warn(format!(
+                    "manifest {}: not an image but an artifact (config media type {}): docker load, podman, skopeo and ctr import refuse it in a docker-archive; --format oci keeps it as an artifact",
+                    crate::text::escape(e.manifest.as_bytes()),
+                    crate::text::escape(mt.as_bytes()),
+                ));
+            }
+        }
+    }
     let mut outcome = super::context::records_outcome(&root);
     for p in &plan.problems {
         outcome = outcome.worst(if p.fault == Fault::Unreadable {

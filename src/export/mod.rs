@@ -102,6 +102,9 @@ pub struct Blob {
 pub struct DockerEntry {
     pub manifest: String,
     pub config: String,
+    /// The config's media type: not an image config's for an OCI artifact (an SBOM, a
+    /// signature), which loaders of a docker-archive refuse.
+    pub config_media_type: String,
     pub layers: Vec<String>,
     pub repo_tags: Vec<String>,
     /// Foreign layers by diff ID: their descriptors (moby's `LayerSources`), blobs not written.

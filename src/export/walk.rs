@@ -444,6 +444,7 @@ impl<'a, 'r> Exporter<'a, 'r> {
         Some(DockerEntry {
             manifest: desc.digest.clone(),
             config: member_name(&manifest.config.digest),
+            config_media_type: manifest.config.media_type.clone(),
             layers: manifest.layers.iter().map(|l| member_name(&l.digest)).collect(),
             repo_tags: Vec::new(),
             layer_sources,
