@@ -865,3 +865,27 @@ fn only_the_target_images_damage_stops_its_resolution() {
         "{err}"
     );
 }
+
+/// A namespace whose last image was removed keeps an empty `images` bucket (a real containerd
+/// 1.6.20: tests/data/emptied-namespace, where `ctr -n ns2 images ls` lists nothing). It holds
+/// no image: without -n, inspect and export take the only namespace that does.
+#[test]
+fn an_emptied_namespace_holds_no_images() {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/emptied-namespace");
+    let listed = |ns: &str| {
+        std::fs::read_to_string(data.join(format!("ctr-images-ls-{ns}.txt")))
+            .expect("ctr output")
+            .lines()
+            .skip(1)
+            .filter(|l| !l.trim().is_empty())
+            .count()
+    };
+    assert_eq!((listed("default"), listed("ns2")), (2, 0));
+    let root = data.join("root");
+    let o = run(&root, &["inspect", "lab/emptied:1"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(v[0]["RepoTags"][0], "lab/emptied:1");
+    let e = run(&root, &["export", "-o", "-", "lab/emptied:1"]);
+    assert_eq!(e.status.code(), Some(0), "{}", stderr(&e));
+}

@@ -342,9 +342,14 @@ pub fn image_namespace(global: &Global, tx: &Tx<'_>) -> Result<String, Failure> 
     }
     let mut with_images: Vec<&String> = Vec::new();
     for (n, b) in &all {
-        match b.bucket(b"images") {
-            Ok(Some(_)) => with_images.push(n),
-            Ok(None) => {}
+        // An `images` bucket holds images only if it holds a key: containerd leaves the empty
+        // bucket behind when a namespace's last image is removed.
+        let first = b
+            .bucket(b"images")
+            .and_then(|images| images.map(|i| i.cursor().next().transpose()).transpose());
+        match first {
+            Ok(Some(Some(_))) => with_images.push(n),
+            Ok(_) => {}
             Err(e) => {
                 damage.push(crate::damage::Note::from(e).within(format!("namespace {}", crate::text::one_line(n))))
             }
