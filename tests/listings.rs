@@ -912,3 +912,76 @@ fn images_counts_only_regular_blob_files_present_both_ways() {
         assert_eq!(alone["sizes"], listed["sizes"], "{name}: the two ways disagree");
     }
 }
+
+/// A content record `images` needs whose bucket does not read (its header names a page past the
+/// end of the file) is damage, said with the page, and exit 3, as `content` says it: not a
+/// silent smaller CONTENT. The copy is of tests/data/emptied-namespace (a real containerd
+/// 1.6.20 root); the layer is found from the blobs themselves.
+#[test]
+fn an_unreadable_content_record_is_damage_in_images() {
+    let data = repo().join("tests/data/emptied-namespace");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = tmp.path().join("root");
+    for dir in [
+        "io.containerd.metadata.v1.bolt",
+        "io.containerd.content.v1.content/blobs/sha256",
+    ] {
+        std::fs::create_dir_all(root.join(dir)).expect("mkdir");
+        for e in std::fs::read_dir(data.join("root").join(dir)).expect("ls") {
+            let e = e.expect("entry");
+            std::fs::copy(e.path(), root.join(dir).join(e.file_name())).expect("copy");
+        }
+    }
+    let blob = |digest: &str| -> Value {
+        let path = root
+            .join("io.containerd.content.v1.content/blobs/sha256")
+            .join(&digest[7..]);
+        serde_json::from_slice(&std::fs::read(path).expect("blob")).expect("json")
+    };
+    // ctr images ls names the index; its one manifest names the layer.
+    let listed = std::fs::read_to_string(data.join("ctr-images-ls-default.txt")).expect("ctr");
+    let index = listed
+        .lines()
+        .find(|l| l.starts_with("docker.io/lab/emptied:1 "))
+        .and_then(|l| l.split_whitespace().nth(2))
+        .expect("the index digest");
+    let manifest = blob(blob(index)["manifests"][0]["digest"].as_str().unwrap());
+    let layer = manifest["layers"][0]["digest"].as_str().unwrap().to_string();
+
+    // Every leaf element keyed by the layer's digest that is a bucket (its content record, in
+    // each namespace): its header's root page is set far past the end.
+    let db = root.join("io.containerd.metadata.v1.bolt/meta.db");
+    let mut bytes = std::fs::read(&db).expect("meta.db");
+    let ps = 4096;
+    let far: u64 = 1_000_000_000_000;
+    let mut patched = 0;
+    for p in 2..bytes.len() / ps {
+        let page = p * ps;
+        let u16_at = |b: &[u8], o: usize| u16::from_le_bytes([b[o], b[o + 1]]) as usize;
+        let u32_at = |b: &[u8], o: usize| u32::from_le_bytes(b[o..o + 4].try_into().unwrap()) as usize;
+        if u16_at(&bytes, page + 8) != 0x02 {
+            continue;
+        }
+        for i in 0..u16_at(&bytes, page + 10) {
+            let elem = page + 16 + 16 * i;
+            let (flags, pos, ksize) = (u32_at(&bytes, elem), u32_at(&bytes, elem + 4), u32_at(&bytes, elem + 8));
+            let key = elem + pos;
+            if flags & 1 == 1 && bytes.get(key..key + ksize) == Some(layer.as_bytes()) {
+                bytes[key + ksize..key + ksize + 8].copy_from_slice(&far.to_le_bytes());
+                patched += 1;
+            }
+        }
+    }
+    assert!(patched >= 1, "the layer's content record");
+    std::fs::write(&db, &bytes).expect("write");
+
+    let o = coldctr(&root, &["-n", "default", "images"]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(3), "{err}");
+    assert!(
+        err.lines()
+            .any(|l| l.contains(&layer) && l.contains(&format!("page {far}"))),
+        "{err}"
+    );
+    assert!(String::from_utf8_lossy(&o.stdout).contains("lab/emptied:1"));
+}

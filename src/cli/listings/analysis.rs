@@ -165,8 +165,9 @@ pub(super) struct Shared<'s, 'a> {
     /// `ctr images check`'s verdict per (namespace, digest), asked once: layers are shared
     /// between images (30% on the generated store).
     present: Mutex<HashMap<String, HashMap<[u8; 32], Presence>>>,
-    /// Damage met loading the snapshotters' DBs, reported after the analyses.
-    backend_damage: Mutex<Damage>,
+    /// Damage met by what the analyses share (the snapshotters' DBs, the content records
+    /// behind the presence answers), reported once after the analyses.
+    shared_damage: Mutex<Damage>,
     /// The sha256 blobs that are regular files, listed once when most will be asked about
     /// (see [`Shared::list_blobs`]); otherwise each is looked at by name.
     regular: std::sync::OnceLock<Option<foldhash::HashSet<[u8; 32]>>>,
@@ -188,7 +189,7 @@ impl<'s, 'a> Shared<'s, 'a> {
             host: global.host(),
             inspectors,
             present: Mutex::new(HashMap::default()),
-            backend_damage: Mutex::new(Damage::new()),
+            shared_damage: Mutex::new(Damage::new()),
             regular: std::sync::OnceLock::new(),
         }
     }
@@ -200,9 +201,9 @@ impl<'s, 'a> Shared<'s, 'a> {
         let _ = self.regular.set(self.root.sha256_regular_blobs());
     }
 
-    /// The damage met loading snapshotter DBs so far (taken once).
-    pub(super) fn take_backend_damage(&self) -> Damage {
-        self.backend_damage
+    /// The damage met by shared lookups so far (taken once).
+    pub(super) fn take_shared_damage(&self) -> Damage {
+        self.shared_damage
             .lock()
             .map(|mut d| std::mem::take(&mut *d))
             .unwrap_or_default()
@@ -644,8 +645,17 @@ fn blob_present_uncached(s: &Walk<'_, '_, '_>, ns: &str, digest: &str) -> Presen
         present: false,
         lost: None,
     };
-    let Ok(Some(size)) = s.shared.content_size(ns, digest) else {
-        return absent;
+    let size = match s.shared.content_size(ns, digest) {
+        Ok(Some(size)) => size,
+        Ok(None) => return absent,
+        // A record that does not read is no record (as containerd's reader finds none), and
+        // damage: said once, as the answer is shared by every image that asks.
+        Err(e) => {
+            if let Ok(mut d) = s.shared.shared_damage.lock() {
+                d.push(crate::damage::Note::from(e).within(format!("namespace {ns}: content {digest}")));
+            }
+            return absent;
+        }
     };
     let Ok(d) = crate::digest::Digest::parse(digest) else {
         return absent;
@@ -743,7 +753,7 @@ fn unpacked(s: &mut Walk<'_, '_, '_>, ns: &str, config: &str) -> Vec<Unpacked> {
                 .backends
                 .get(shared.root, shared.global, snapshotter, &mut loading);
             if !loading.is_empty()
-                && let Ok(mut d) = shared.backend_damage.lock()
+                && let Ok(mut d) = shared.shared_damage.lock()
             {
                 d.extend(loading);
             }

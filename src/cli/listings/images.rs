@@ -375,7 +375,7 @@ pub fn images(global: &Global, args: ImagesArgs, out: &mut dyn Write) -> Result<
             for r in &records {
                 writeln!(out, "{}", crate::text::one_line(&r.name))?;
             }
-            s.damage.extend(shared.take_backend_damage());
+            s.damage.extend(shared.take_shared_damage());
             return Ok(());
         }
         // One analysis per (namespace, target), the first record naming it in list order;
@@ -500,7 +500,7 @@ pub fn images(global: &Global, args: ImagesArgs, out: &mut dyn Write) -> Result<
             }
             Ok(())
         })?;
-        s.damage.extend(shared.take_backend_damage());
+        s.damage.extend(shared.take_shared_damage());
         if streams {
             return writer.finish(out, &args.list);
         }
