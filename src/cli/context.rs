@@ -252,8 +252,12 @@ pub fn content_outcome(root: &Root) -> Outcome {
 /// unreadable (4) when a layout's index.json, oci-layout or blobs directory could not be
 /// read for permissions.
 pub fn records_outcome(root: &Root) -> Outcome {
-    let damaged =
-        root.salvage.as_ref().is_some_and(|s| s.damaged()) || root.source.as_ref().is_some_and(|s| s.damaged());
+    // The current transaction read through the older meta page (the newer one invalid): the
+    // records are a transaction behind, and that is damage, as `bolt` and `verify` say.
+    let fell_back = root.records_current && root.source.is_none() && root.meta.fell_back();
+    let damaged = fell_back
+        || root.salvage.as_ref().is_some_and(|s| s.damaged())
+        || root.source.as_ref().is_some_and(|s| s.damaged());
     let unreadable = root.source.as_ref().is_some_and(|s| s.unreadable());
     match (damaged, unreadable) {
         (_, true) => Outcome::Unreadable,

@@ -56,6 +56,7 @@ pub fn run(global: &Global, args: MetaDiffArgs, out: &mut dyn Write) -> Result<O
             super::given_file(file)?;
             let db = Db::open(file, global.read_mode())?;
             let tx = db.view(MetaChoice::Current)?;
+            fallen_back(&db, tx.meta().txid, &mut damage);
             let records = read_view(&tx, &mut damage);
             (format!("{} (txid {})", file.display(), tx.meta().txid), records)
         }
@@ -72,6 +73,9 @@ pub fn run(global: &Global, args: MetaDiffArgs, out: &mut dyn Write) -> Result<O
         }
     };
     let tx = root_db.view(global.meta_choice())?;
+    if global.meta_choice() == MetaChoice::Current {
+        fallen_back(root_db, tx.meta().txid, &mut damage);
+    }
     let to_name = format!("{} (txid {})", root_db.path().display(), tx.meta().txid);
     let to = read_view(&tx, &mut damage);
     let d = diff(from, to);
@@ -93,6 +97,18 @@ pub fn run(global: &Global, args: MetaDiffArgs, out: &mut dyn Write) -> Result<O
     } else {
         Outcome::No
     })
+}
+
+/// The current transaction read through the older meta page, because the newer one is invalid:
+/// damage (the README's rule), and said, since the side compared is not the file's last commit.
+fn fallen_back(db: &Db, txid: u64, damage: &mut Damage) {
+    if db.fell_back() {
+        damage.push(format!(
+            "{}: the newer meta page is invalid; compared the previous transaction (txid {txid}, meta page {}) instead",
+            db.path().display(),
+            db.current_slot()
+        ));
+    }
 }
 
 /// The records of a view, and, as damage, what keeps bbolt from opening it (its high-water mark
