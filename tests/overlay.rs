@@ -10,6 +10,7 @@
 //! them.
 
 mod bolt_support;
+mod unprivileged;
 
 use bolt_support::{Run, coldctr, repo};
 use serde_json::Value;
@@ -1914,4 +1915,86 @@ fn fs_ls_json_escapes_hazards_and_cat_stays_raw() {
     let path = format!("dev-oldapp:/{name}");
     let r = h.run(&[b"fs", b"cat", path.as_bytes()]);
     assert_eq!(r.stdout, "body\u{202e}\u{7f}".as_bytes(), "{}", r.stderr);
+}
+
+/// Files of a layer the reader may not open (run as nobody, as a responder without root reads a
+/// copy): `fs export` leaves such a file out and names it, never writing zeros of its size as
+/// its bytes; `fs cat` of a file under a directory it may not search says so (exit 4), not "no
+/// such file"; `diff` exits 4 for the directory it could not list. (Sweep 18, finding 5.)
+#[test]
+fn what_the_reader_may_not_open_is_left_out_and_exit_4() {
+    use std::os::unix::fs::PermissionsExt;
+    if skip_unless_root("permission checks") {
+        return;
+    }
+    let h = hostile();
+    // Every directory searchable and every file readable, as the tester's copy was.
+    let mut todo = vec![h.dir.path().to_path_buf()];
+    while let Some(d) = todo.pop() {
+        let Ok(m) = std::fs::symlink_metadata(&d) else { continue };
+        if m.file_type().is_symlink() {
+            continue;
+        }
+        let mode = m.permissions().mode();
+        let open = if m.is_dir() { mode | 0o555 } else { mode | 0o444 };
+        std::fs::set_permissions(&d, std::fs::Permissions::from_mode(open)).unwrap();
+        if m.is_dir() {
+            todo.extend(std::fs::read_dir(&d).unwrap().flatten().map(|e| e.path()));
+        }
+    }
+    let up = h.upper();
+    std::fs::create_dir(up.join("secret")).unwrap();
+    std::fs::write(up.join("secret/s"), b"s\n").unwrap();
+    std::fs::set_permissions(up.join("secret"), std::fs::Permissions::from_mode(0o000)).unwrap();
+    std::fs::write(up.join("closed"), b"four").unwrap();
+    std::fs::set_permissions(up.join("closed"), std::fs::Permissions::from_mode(0o000)).unwrap();
+    let run = |args: &[&str]| {
+        unprivileged::coldctr_unprivileged()
+            .arg("--root")
+            .arg(h.root())
+            .args(args)
+            .env_remove("COLDCTR_ROOT")
+            .output()
+            .unwrap()
+    };
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+
+    let export = run(&["fs", "export", "dev-oldapp", "-o", "-"]);
+    let err = text(&export.stderr);
+    assert_eq!(export.status.code(), Some(4), "{err}");
+    assert!(
+        err.contains("/fs/closed: Permission denied; left out of the archive"),
+        "{err}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let tar = dir.path().join("out.tar");
+    std::fs::write(&tar, &export.stdout).unwrap();
+    let members = tvf(&tar);
+    assert!(
+        !members.contains(" closed\n") && !members.ends_with(" closed"),
+        "{members}"
+    );
+    assert!(members.contains("secret/"), "{members}");
+
+    let cat = run(&["fs", "cat", "dev-oldapp:/secret/s"]);
+    let err = text(&cat.stderr);
+    assert_eq!(cat.status.code(), Some(4), "{err}");
+    assert!(
+        err.contains("Permission denied") && !err.contains("no such file"),
+        "{err}"
+    );
+    let closed = run(&["fs", "cat", "dev-oldapp:/closed"]);
+    let err = text(&closed.stderr);
+    assert_eq!(closed.status.code(), Some(4), "{err}");
+    assert!(err.contains("/fs/closed: Permission denied"), "{err}");
+
+    let diff = run(&["diff", "dev-oldapp"]);
+    let err = text(&diff.stderr);
+    assert_eq!(diff.status.code(), Some(4), "{err}");
+    assert!(err.contains("/fs/secret: Permission denied"), "{err}");
+    assert!(
+        text(&diff.stdout).lines().any(|l| l == "A /closed"),
+        "{}",
+        text(&diff.stdout)
+    );
 }

@@ -205,6 +205,7 @@ pub fn diff(global: &Global, args: DiffArgs, out: &mut dyn Write) -> Result<Outc
         args.copied_up,
         &mut problems,
         &mut notes,
+        &mut node.unreadable,
     )
     .map_err(|e| Failure::new(Outcome::Unreadable, e))?;
     for n in notes {
@@ -336,6 +337,7 @@ fn stack_of(node: &mut Node, global: &Global, target: &str, opts: &MountOpts) ->
 /// The stack's problems and notes, to the node's (notes are said, not counted as damage).
 fn drain(node: &mut Node, stack: &Stack) {
     node.problems.extend(stack.take_problems());
+    node.unreadable.extend(stack.take_unreadable());
     for n in stack.take_notes() {
         super::warn(crate::text::one_line(&n));
     }
@@ -445,9 +447,23 @@ fn cat(global: &Global, args: CatArgs, out: &mut dyn Write) -> Result<Outcome, F
     let (target, path) = split_spec(args.spec.as_bytes())?;
     let mut node = Node::open(global, &args.docker)?;
     let stack = stack_of(&mut node, global, target, &args.overlay)?;
-    let (rel, entry) = stack
-        .resolve(path, true)
-        .map_err(|e| Failure::new(Outcome::No, crate::text::one_line(&e).into_owned()))?;
+    let (rel, entry) = stack.resolve(path, true).map_err(|e| {
+        // Not found because a directory on the way (or the file) was refused to us: say that,
+        // as unreadable, not "no such file".
+        let refused = stack.take_unreadable();
+        if refused.is_empty() {
+            Failure::new(Outcome::No, crate::text::one_line(&e).into_owned())
+        } else {
+            Failure::new(
+                Outcome::Unreadable,
+                format!(
+                    "{}: cannot be looked up: {}",
+                    escape(path),
+                    crate::text::one_line(&refused.join("; "))
+                ),
+            )
+        }
+    })?;
     if !entry.meta.is_file() {
         return Err(Failure::new(
             Outcome::No,
@@ -455,12 +471,13 @@ fn cat(global: &Global, args: CatArgs, out: &mut dyn Write) -> Result<Outcome, F
         ));
     }
     let data = entry.data_file().to_path_buf();
+    let at = |e: std::io::Error| Failure::new(Outcome::Unreadable, format!("{}: {e}", data.display()));
     let meta = if data == stack.path_of(&entry, &rel) {
         entry.meta.clone()
     } else {
-        std::fs::symlink_metadata(&data)?
+        std::fs::symlink_metadata(&data).map_err(at)?
     };
-    let mut f = open_regular(&data, &meta)?;
+    let mut f = open_regular(&data, &meta).map_err(at)?;
     let got = copy_exact(&mut f, out, entry.meta.size())?;
     if got < entry.meta.size() {
         node.problems

@@ -72,11 +72,15 @@ pub fn changes(
     copied_up: bool,
     problems: &mut Vec<String>,
 ) -> Result<Vec<Change>, String> {
-    changes_noted(upper, lowers, mode, copied_up, problems, &mut Vec::new())
+    let mut refused = Vec::new();
+    let changes = changes_noted(upper, lowers, mode, copied_up, problems, &mut Vec::new(), &mut refused);
+    problems.extend(refused);
+    changes
 }
 
 /// [`changes`], also giving the notes the lookups made (attributes of the other namespace,
-/// xwhiteouts the kernel would list): worth saying, not damage.
+/// xwhiteouts the kernel would list): worth saying, not damage; and apart from the problems,
+/// in `refused`, the files and directories the kernel refused to us (permissions).
 pub fn changes_noted(
     upper: &Path,
     lowers: &[PathBuf],
@@ -84,13 +88,26 @@ pub fn changes_noted(
     copied_up: bool,
     problems: &mut Vec<String>,
     notes: &mut Vec<String>,
+    refused: &mut Vec<String>,
 ) -> Result<Vec<Change>, String> {
     let list_after = |dirs: usize| OLD_LOOKUP_BUDGET.saturating_mul(dirs).saturating_add(64);
-    changes_listing_after(upper, lowers, mode.into(), copied_up, list_after, problems, notes)
+    changes_listing_after(
+        upper,
+        lowers,
+        mode.into(),
+        copied_up,
+        list_after,
+        problems,
+        notes,
+        refused,
+    )
 }
 
 /// [`changes_noted`], a directory of the old tree listed once its one-by-one lookups have
 /// tried more than `list_after(its layer directories)` of them.
+// The three lists are what [`changes_noted`] hands back; bundling them for this one private
+// step would only rename them.
+#[allow(clippy::too_many_arguments)]
 fn changes_listing_after(
     upper: &Path,
     lowers: &[PathBuf],
@@ -99,6 +116,7 @@ fn changes_listing_after(
     list_after: impl Fn(usize) -> usize,
     problems: &mut Vec<String>,
     notes: &mut Vec<String>,
+    refused: &mut Vec<String>,
 ) -> Result<Vec<Change>, String> {
     let mut all = vec![upper.to_path_buf()];
     all.extend(lowers.iter().cloned());
@@ -244,6 +262,12 @@ fn changes_listing_after(
     }
     problems.extend(new.take_problems());
     problems.extend(old.take_problems());
+    refused.extend(new.take_unreadable());
+    for r in old.take_unreadable() {
+        if !refused.contains(&r) {
+            refused.push(r);
+        }
+    }
     notes.extend(new.take_notes());
     for n in old.take_notes() {
         if !notes.contains(&n) {
@@ -448,7 +472,16 @@ mod tests {
         let run = |list_after: fn(usize) -> usize| {
             let (mut problems, mut notes) = (Vec::new(), Vec::new());
             let mode = mode.unwrap_or_default().into();
-            let changes = changes_listing_after(&upper, &lowers, mode, true, list_after, &mut problems, &mut notes);
+            let changes = changes_listing_after(
+                &upper,
+                &lowers,
+                mode,
+                true,
+                list_after,
+                &mut problems,
+                &mut notes,
+                &mut Vec::new(),
+            );
             let changes = changes.unwrap();
             assert!(problems.is_empty(), "{problems:?}");
             changes

@@ -12,7 +12,7 @@
 //!
 //! Regular files are opened with `O_NOFOLLOW | O_NONBLOCK` and checked to be the regular file
 //! that was listed; exactly the listed size is written (a file that shrank is padded with
-//! zeros and named in the problems). The walk is iterative (a stack of pending entries).
+//! zeros and named in the problems). A file that cannot be opened is left out and named. The walk is iterative (a stack of pending entries).
 
 use super::merge::{Node, Stack, is_whiteout};
 use super::xattr;
@@ -190,7 +190,21 @@ pub fn export(stack: &Stack, out: &mut dyn Write, problems: &mut Vec<String>) ->
                         file = Some(f);
                     }
                 }
-                Err(e) => problems.push(format!("{}: {e}", data.display())),
+                Err(e) => {
+                    // Left out, never written as zeros of its size: an archive member whose
+                    // bytes are not the file's would be evidence invented. A later hard link
+                    // to it is then the first path met again.
+                    let why = format!("{}: {e}; left out of the archive", data.display());
+                    if e.kind() == io::ErrorKind::PermissionDenied {
+                        stack.refused(why);
+                    } else {
+                        problems.push(why);
+                    }
+                    if links.get(&(m.dev(), m.ino())) == Some(&name) {
+                        links.remove(&(m.dev(), m.ino()));
+                    }
+                    continue;
+                }
             }
         }
         let mut extra = Vec::new();

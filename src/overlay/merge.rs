@@ -224,6 +224,8 @@ pub struct Stack {
     /// [`Stack::root_layers`]).
     roots: OnceCell<Vec<usize>>,
     problems: RefCell<BTreeSet<String>>,
+    /// Files and directories the kernel refused to us (permissions): not damage, exit 4.
+    unreadable: RefCell<BTreeSet<String>>,
     notes: RefCell<BTreeSet<String>>,
     dropped: RefCell<u64>,
 }
@@ -246,6 +248,7 @@ impl Stack {
             metacopy: mode.metacopy,
             roots: OnceCell::new(),
             problems: RefCell::new(BTreeSet::new()),
+            unreadable: RefCell::new(BTreeSet::new()),
             notes: RefCell::new(BTreeSet::new()),
             dropped: RefCell::new(0),
         }
@@ -267,6 +270,31 @@ impl Stack {
         } else {
             *self.dropped.borrow_mut() += 1;
         }
+    }
+
+    /// What a failed look at `path` says: nothing when it is not there, unreadable when the
+    /// kernel refused it (permissions: the entry may well exist), else a problem.
+    fn failed_stat(&self, path: &Path, e: &std::io::Error) {
+        match e.kind() {
+            std::io::ErrorKind::NotFound => {}
+            std::io::ErrorKind::PermissionDenied => self.refused(format!("{}: {e}", path.display())),
+            _ => self.problem(format!("{}: {e}", path.display())),
+        }
+    }
+
+    /// Records a file or directory the kernel refused to us (bounded as the problems are).
+    pub fn refused(&self, p: String) {
+        let mut set = self.unreadable.borrow_mut();
+        if set.len() < MAX_PROBLEMS {
+            set.insert(p);
+        } else {
+            *self.dropped.borrow_mut() += 1;
+        }
+    }
+
+    /// The files and directories refused so far (permissions), emptied.
+    pub fn take_unreadable(&self) -> Vec<String> {
+        std::mem::take(&mut *self.unreadable.borrow_mut()).into_iter().collect()
     }
 
     fn note(&self, p: String) {
@@ -455,6 +483,10 @@ impl Stack {
             let entries = match crate::noatime::read_dir(&path) {
                 Ok(e) => e,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+                    self.refused(format!("{}: {e}", path.display()));
+                    continue;
+                }
                 Err(e) => {
                     problems.push(format!("{}: {e}", path.display()));
                     continue;
@@ -471,8 +503,7 @@ impl Stack {
                 let p = e.path();
                 match std::fs::symlink_metadata(&p) {
                     Ok(m) => seen.entry(e.file_name().into_vec()).or_default().push((i, m)),
-                    Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(err) => problems.push(format!("{}: {err}", p.display())),
+                    Err(err) => self.failed_stat(&p, &err),
                 }
             }
         }
@@ -502,7 +533,10 @@ impl Stack {
         let name_b = name.as_bytes();
         self.lookup_with(dir, name_b, &mut |i| {
             let d = dir.dirs.get(i)?;
-            std::fs::symlink_metadata(join(self.layer(d.layer), &d.rel).join(name)).ok()
+            let p = join(self.layer(d.layer), &d.rel).join(name);
+            std::fs::symlink_metadata(&p)
+                .inspect_err(|e| self.failed_stat(&p, e))
+                .ok()
         })
     }
 
@@ -722,7 +756,8 @@ impl Stack {
         for (i, c) in comps.iter().enumerate() {
             rel.push(OsStr::from_bytes(c));
             let p = join(self.layer(l), &rel);
-            let Ok(meta) = std::fs::symlink_metadata(&p) else {
+            let meta = std::fs::symlink_metadata(&p).inspect_err(|e| self.failed_stat(&p, e));
+            let Ok(meta) = meta else {
                 if opaque_on_way {
                     return Walk::Stop;
                 }
