@@ -190,15 +190,15 @@ fn carve_regressions() {
     assert_eq!(
         found,
         [
-            ("namespace", Some(String::new()), Some("ns".to_string()), 4, true),
+            ("namespace", Some(String::new()), Some("ns".to_string()), 4, Some(true)),
             (
                 "content",
                 Some("ns".to_string()),
                 Some("sha256:aa".to_string()),
                 6,
-                true
+                Some(true)
             ),
-            ("lease", None, None, 7, false),
+            ("lease", None, None, 7, Some(false)),
         ]
     );
     assert!(!r.damage.is_empty());

@@ -2,6 +2,7 @@
 //! containerd 1.6 collection removed (`tests/data/gc-scenario`), against the normal readers on
 //! every fixture, and on wrecked copies.
 
+mod bolt_support;
 mod gcdu_support;
 
 use coldctr::bolt::{Db, MetaChoice, ReadMode};
@@ -289,6 +290,49 @@ fn wrecked_upper_half_of_the_pages() {
 #[test]
 fn wrecked_meta_pages() {
     wrecked(|bytes, _| bytes[..2 * 4096].fill(0));
+}
+
+/// When the current tree does not read at all (here both meta pages valid, but naming a root
+/// page past the file's end; or no valid meta page), nothing says a carved record was
+/// deleted: `live` is null, LIVE `?`, counted apart, and the damage is said once, not as one
+/// "unreachable" line per page. (Sweep 19, finding 5: every record was called not live.)
+#[test]
+fn a_tree_that_does_not_read_leaves_liveness_unknown() {
+    let (tmp, root) = gcdu_support::fixture_copy("containerd-1.6");
+    let db_path = root.join("io.containerd.metadata.v1.bolt/meta.db");
+    let (code, intact, stderr) = recover(&db_path);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(intact.iter().all(|r| r["live"].is_boolean()));
+    let mut rooted_past = std::fs::read(&db_path).expect("read");
+    let mut no_meta = rooted_past.clone();
+    for slot in 0..2 {
+        // The meta's root bucket page (after the page header, magic, version, page size, flags).
+        bolt_support::put_le_u64(&mut rooted_past, slot * 4096 + 32, 100_000);
+        bolt_support::reseal_meta_le(&mut rooted_past, slot, 4096);
+    }
+    no_meta[..2 * 4096].fill(0);
+    for (name, bytes) in [("rooted-past.db", rooted_past), ("no-meta.db", no_meta)] {
+        let path = tmp.path().join(name);
+        std::fs::write(&path, &bytes).expect("write");
+        let (code, carved, stderr) = recover(&path);
+        assert_eq!(code, Some(3), "{name}: {stderr}");
+        assert!(carved.len() > 5, "{name}");
+        assert!(carved.iter().all(|r| r["live"].is_null()), "{name}: {carved:?}");
+        assert!(stderr.lines().count() <= 3, "{name}: {stderr}");
+        let table = Command::new(env!("CARGO_BIN_EXE_coldctr"))
+            .args(["--root"])
+            .arg(&path)
+            .arg("recover")
+            .env_remove("COLDCTR_ROOT")
+            .output()
+            .expect("run");
+        let text = String::from_utf8_lossy(&table.stdout);
+        assert!(
+            text.contains(&format!("{} records carved, 0 not live", carved.len()))
+                && text.contains(&format!("{} whose liveness is unknown", carved.len())),
+            "{name}: {text}"
+        );
+    }
 }
 
 #[test]

@@ -71,7 +71,7 @@ pub fn run(global: &Global, args: RecoverArgs, out: &mut dyn Write) -> Result<Ou
 }
 
 /// Carves the bbolt file at `path`; when neither meta page is valid, with the usual page size
-/// and nothing to compare with (every record `live: false`), the missing metas as damage.
+/// and nothing to compare with (every record `live: null`), the missing metas as damage.
 fn carve_file(global: &Global, path: &std::path::Path) -> Result<Recovered, Failure> {
     match Db::open(path, global.read_mode()) {
         Ok(db) => Ok(recover(&db)),
@@ -152,8 +152,11 @@ fn table(records: &[Carved], truncate: bool, out: &mut dyn Write) -> std::io::Re
             c.kind.to_string(),
             c.namespace.clone().unwrap_or_else(|| "?".into()),
             c.name.clone().unwrap_or_else(|| "?".into()),
-            if c.live {
+            if c.live == Some(true) {
                 "yes".to_string()
+            } else if c.live.is_none() {
+                // The current tree does not read: nothing says it was deleted.
+                "?".to_string()
             } else if c.live_elsewhere.is_empty() {
                 "no".to_string()
             } else {
@@ -168,11 +171,17 @@ fn table(records: &[Carved], truncate: bool, out: &mut dyn Write) -> std::io::Re
         ]);
     }
     t.write(out)?;
-    let deleted = records.iter().filter(|c| !c.live).count();
+    let deleted = records.iter().filter(|c| c.live == Some(false)).count();
+    let unknown = records.iter().filter(|c| c.live.is_none()).count();
     writeln!(
         out,
-        "{} records carved, {} not live (deleted, or an old copy whose parent pages did not survive: ? = unknown)",
+        "{} records carved, {} not live (deleted, or an old copy whose parent pages did not survive: ? = unknown){}",
         records.len(),
-        deleted
+        deleted,
+        if unknown > 0 {
+            format!(", {unknown} whose liveness is unknown (LIVE ?: the current tree does not read)")
+        } else {
+            String::new()
+        }
     )
 }

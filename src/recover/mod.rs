@@ -57,8 +57,10 @@ pub struct Carved {
     pub page: u64,
     /// True when the record is an inline bucket inside `page`.
     pub inline: bool,
-    /// The current tree has a record of this kind, namespace and name.
-    pub live: bool,
+    /// The current tree has a record of this kind, namespace and name; `null` when the
+    /// current tree does not read at all (no valid meta page, or its root page unreadable):
+    /// then nothing says whether the record was deleted.
+    pub live: Option<bool>,
     /// The current tree reaches `page`.
     pub current_reaches: bool,
     /// The previous meta's tree reaches `page`.
@@ -164,6 +166,8 @@ pub fn recover_scanned(db: &Db, s: &Scan<'_>) -> Recovered {
     let mut roots = HashSet::default();
     let mut reach_current = HashSet::default();
     let mut reach_previous = HashSet::default();
+    // Whether the current tree reads at all: when not, no record is known to be deleted.
+    let mut current_reads = false;
     for (choice, keys, reach) in [
         (MetaChoice::Current, &mut live, &mut reach_current),
         (MetaChoice::Previous, &mut previous, &mut reach_previous),
@@ -176,6 +180,20 @@ pub fn recover_scanned(db: &Db, s: &Scan<'_>) -> Recovered {
             }
         };
         roots.insert(tx.meta().root);
+        // Both containerd's meta.db and a snapshotter's metadata.db hold everything under `v1`:
+        // a root page that does not read leaves the whole tree unknown.
+        if let Err(e) = tx.bucket_at(&[b"v1".as_slice()]) {
+            if choice == MetaChoice::Current {
+                // Said once; the usage walk would add one "unreachable" line per page.
+                damage.push(format!(
+                    "the current tree does not read, so whether a record is live is unknown: {e}"
+                ));
+            }
+            continue;
+        }
+        if choice == MetaChoice::Current {
+            current_reads = true;
+        }
         let mut d = Damage::new();
         if is_snapshotter_db(&tx) {
             keys.extend(records::backend_snapshots(&tx, &mut d).into_iter().map(|b| RecordKey {
@@ -208,6 +226,9 @@ pub fn recover_scanned(db: &Db, s: &Scan<'_>) -> Recovered {
     r.inferred_roots = inferred;
     let elsewhere = LiveNames::of(&live);
     for c in &mut r.records {
+        // Not in the tree unless found there (a record without its namespace or name is
+        // not), when the tree reads; unknown when it does not.
+        c.live = current_reads.then_some(false);
         if let (None, Some(name)) = (&c.namespace, &c.name) {
             c.live_elsewhere = elsewhere.namespaces(c.kind, name);
         }
@@ -221,7 +242,7 @@ pub fn recover_scanned(db: &Db, s: &Scan<'_>) -> Recovered {
                 },
                 name: name.clone(),
             };
-            c.live = live.contains(&key);
+            c.live = current_reads.then(|| live.contains(&key));
             c.in_previous = previous.contains(&key);
         }
     }
@@ -246,7 +267,8 @@ fn is_snapshotter_db(tx: &crate::bolt::Tx<'_>) -> bool {
 /// The page size of a file whose meta pages are both gone: bbolt's on linux/amd64.
 pub const DEFAULT_PAGE_SIZE: u32 = 4096;
 
-/// Carves a file no meta page describes: every record `live: false`, nothing reaches a page.
+/// Carves a file no meta page describes: every record `live: null` (unknown), nothing reaches a
+/// page.
 pub fn recover_raw(file: &[u8], page_size: u32, endian: crate::bytes::Endian) -> Recovered {
     recover_raw_scanned(&scan(file, page_size, endian))
 }
@@ -302,7 +324,7 @@ pub fn carve(s: &Scan<'_>, roots: &HashSet<u64>, current: &HashSet<u64>, previou
             fields,
             page: node.page,
             inline: node.is_inline(),
-            live: false,
+            live: None,
             current_reaches: current.contains(&node.page),
             previous_reaches: previous.contains(&node.page),
             in_previous: false,

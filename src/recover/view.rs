@@ -1029,7 +1029,7 @@ mod tests {
             fields: Map::new(),
             page,
             inline: false,
-            live: false,
+            live: Some(false),
             current_reaches: false,
             previous_reaches: false,
             in_previous: false,
