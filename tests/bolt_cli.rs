@@ -131,6 +131,26 @@ fn meta_previous_reads_the_older_transaction() {
     assert_eq!(canon_lines(&run.stdout_text()), golden("docker-28.5.overlayfs"));
 }
 
+/// A root page id whose offset does not fit in 64 bits is said so, not as the saturated
+/// number 18446744073709551615 (sweep 19, finding 7).
+#[test]
+fn an_offset_past_64_bits_is_said_so() {
+    let (_dir, path) = temp_copy(&db_path("containerd-1.7", "meta"));
+    let mut data = read(&path);
+    for slot in 0..2 {
+        put_le_u64(&mut data, slot * 4096 + 32, u64::MAX);
+        reseal_meta_le(&mut data, slot, 4096);
+    }
+    write_file(&path, &data);
+    let run = cmd("dump", &path, &[]);
+    assert_eq!(run.code, Some(3), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!("page {} (offset past 2^64)", u64::MAX)),
+        "{}",
+        run.stderr
+    );
+}
+
 #[test]
 fn both_metas_broken_is_a_clear_error() {
     let (_dir, path) = temp_copy(&db_path("containerd-1.7", "meta"));

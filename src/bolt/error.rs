@@ -25,13 +25,23 @@ pub enum BoltError {
     #[error("{}: meta page {slot} is not usable: {why}", path.display())]
     MetaUnusable { path: Arc<Path>, slot: u8, why: String },
     /// Structural damage at a known place.
-    #[error("{}: page {page} (offset {offset}): {what}", path.display())]
+    #[error("{}: page {page} ({}): {what}", path.display(), offset_words(*offset))]
     Corrupt {
         path: Arc<Path>,
         page: u64,
         offset: u64,
         what: String,
     },
+}
+
+/// "offset N"; a page id whose offset does not fit in 64 bits is computed saturated to
+/// `u64::MAX` (no page starts there: offsets are multiples of the page size), and said so.
+fn offset_words(offset: u64) -> String {
+    if offset == u64::MAX {
+        "offset past 2^64".to_string()
+    } else {
+        format!("offset {offset}")
+    }
 }
 
 impl BoltError {
