@@ -449,3 +449,58 @@ fn a_large_file_that_is_not_bbolt_is_never_read_whole() {
     assert_eq!(o.status.code(), Some(4), "{err}");
     assert!(err.contains(&format!("{shown}: cannot be mapped")), "{err}");
 }
+
+/// The fields `recover` carves of a live image or container are the ones the records' reader
+/// gives for the same record: an image target's annotations (a bucket beside `target`), a
+/// container's spec type and extensions (sweep 19, finding 8: they were left out).
+#[test]
+fn carved_fields_are_the_readers_fields() {
+    let mut compared = (0, 0, 0);
+    for root in [
+        repo().join("fixtures/containerd-1.6"),
+        repo().join("fixtures/containerd-1.7"),
+        repo().join("tests/data/emptied-namespace/root"),
+    ] {
+        let db_path = root.join("io.containerd.metadata.v1.bolt/meta.db");
+        let db = Db::open(&db_path, ReadMode::Read).expect("open");
+        let tx = db.view(MetaChoice::Current).expect("view");
+        let mut damage = Damage::new();
+        let read = records_of(&tx, &mut damage);
+        let (code, carved, stderr) = recover(&db_path);
+        assert_eq!(code, Some(0), "{stderr}");
+        for c in carved
+            .iter()
+            .filter(|c| c["live"] == true && c["current_reaches"] == true)
+        {
+            let kind = c["kind"].as_str().unwrap();
+            let Some((_, record)) = read.iter().find(|(k, _)| {
+                k.kind == kind
+                    && Some(k.namespace.as_str()) == s(&c["namespace"]).as_deref()
+                    && Some(k.name.as_str()) == s(&c["name"]).as_deref()
+            }) else {
+                continue;
+            };
+            let f = &c["fields"];
+            match kind {
+                "image" => {
+                    let want = record["target"]
+                        .get("annotations")
+                        .cloned()
+                        .unwrap_or(serde_json::json!({}));
+                    assert_eq!(f["target"]["annotations"], want, "{c}");
+                    if want.as_object().is_some_and(|m| !m.is_empty()) {
+                        compared.0 += 1;
+                    }
+                }
+                "container" => {
+                    assert_eq!(f["specType"], record["specType"], "{c}");
+                    assert_eq!(f["extensions"], record["extensions"], "{c}");
+                    compared.1 += 1;
+                }
+                _ => {}
+            }
+            compared.2 += 1;
+        }
+    }
+    assert!(compared.0 >= 2 && compared.1 >= 2, "{compared:?}");
+}

@@ -668,6 +668,8 @@ fn fields<'s, 'a>(
                     "mediaType": tv("mediatype").map(string),
                     "digest": tv("digest").map(string),
                     "size": tv("size").and_then(varint_exact),
+                    // The target's annotations: a bucket of the image record, beside target.
+                    "annotations": map_of(sub_node("annotations", partial)),
                 }),
             );
             f.insert("labels".into(), map_of(sub_node("labels", partial)));
@@ -720,6 +722,12 @@ fn fields<'s, 'a>(
                 .filter(|e| !e.bucket)
                 .map(|e| string(e.value));
             f.insert("runtime".into(), json!(name));
+            // The spec's type URL (its bytes are a protobuf Any) and the extensions' names, as
+            // the records' reader gives them.
+            let spec_type =
+                val("spec").and_then(|v| crate::containerd::encoding::any(v).map(|a| a.type_url.to_string()));
+            f.insert("specType".into(), json!(spec_type));
+            f.insert("extensions".into(), keys_of(sub_node("extensions", partial)));
             f.insert("labels".into(), map_of(sub_node("labels", partial)));
         }
         "backend_snapshot" => {
