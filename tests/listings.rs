@@ -985,3 +985,24 @@ fn an_unreadable_content_record_is_damage_in_images() {
     );
     assert!(String::from_utf8_lossy(&o.stdout).contains("lab/emptied:1"));
 }
+
+/// A snapshot's labels are the backend snapshot's with meta.db's laid over them, as
+/// containerd's `Stat` merges them (tests/data/snapshot-backend-labels: a backend label meta.db
+/// lacks, and one both hold with different values); the label filter sees the merged set.
+#[test]
+fn snapshot_labels_merge_the_backends_as_ctr_shows_them() {
+    let data = repo().join("tests/data/snapshot-backend-labels");
+    let ctr: Value =
+        serde_json::from_slice(&std::fs::read(data.join("ctr-snapshots-info-c1.json")).expect("ctr")).expect("json");
+    let root = data.join("root");
+    let o = coldctr(&root, &["-n", "ns1", "snapshots", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let rows: Vec<Value> = serde_json::from_slice(&o.stdout).expect("json");
+    let c1 = rows.iter().find(|r| r["key"] == "c1").expect("c1");
+    assert_eq!(c1["labels"], ctr["Labels"]);
+    let q = coldctr(
+        &root,
+        &["-n", "ns1", "snapshots", "-q", "-f", "label=containerd.io/snapshot/x"],
+    );
+    assert_eq!(String::from_utf8_lossy(&q.stdout), "c1\n", "{}", stderr(&q));
+}

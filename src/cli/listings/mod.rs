@@ -810,11 +810,19 @@ pub fn snapshots(global: &Global, args: ListArgs, out: &mut dyn Write) -> Result
     run(global, |s| {
         let mut rows = Vec::new();
         for (ns, b) in &s.namespaces {
-            for record in records::snapshots_in(ns, b, &mut s.damage) {
+            for mut record in records::snapshots_in(ns, b, &mut s.damage) {
                 let backend = match s.backends.get(s.root, s.global, &record.snapshotter, &mut s.damage) {
                     Some(all) => record.backend_name.as_ref().and_then(|n| all.get(n)).cloned(),
                     None => None,
                 };
+                // containerd's `Stat`/`Walk` (metadata/snapshot.go `overlayInfo`): the backend
+                // snapshot's labels, with meta.db's laid over them (a remote snapshotter's own
+                // labels, or a backend label update whose meta.db half did not commit).
+                if let Some(b) = &backend {
+                    let mut labels = b.labels.clone();
+                    labels.append(&mut record.labels);
+                    record.labels = labels;
+                }
                 rows.push(SnapshotRow {
                     kind: backend.as_ref().map(|b| b.kind.clone()),
                     backend,
