@@ -953,3 +953,33 @@ fn a_fallen_back_meta_page_is_damage_for_every_reader() {
         assert!(err.contains(&format!("{d}: the newer meta page is invalid")), "{err}");
     }
 }
+
+/// A snapshotter metadata.db whose meta page reads but whose tree does not (cut to 100 bytes)
+/// proves no snapshot absent: the listing's kinds are `unknown`, not `no-backend-record`, and
+/// a container's snapshot "cannot be looked up", not "is not recorded" (which reads as
+/// deleted). Sweep 18, finding 3.
+#[test]
+fn a_damaged_snapshotter_db_proves_no_absence() {
+    let (_tmp, root) = fixture_copy("containerd-1.6");
+    let db = root.join("io.containerd.snapshotter.v1.overlayfs/metadata.db");
+    let bytes = std::fs::read(&db).expect("metadata.db");
+    std::fs::write(&db, &bytes[..100]).expect("cut");
+    let o = run(&root, &["-n", "default", "snapshots"]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(3), "{err}");
+    let table = String::from_utf8_lossy(&o.stdout);
+    let kinds: Vec<&str> = table
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_whitespace().last())
+        .collect();
+    // ctr listed 5 snapshots in this namespace (fixtures/expected/containerd-1.6).
+    assert!(kinds.len() >= 4 && kinds.iter().all(|k| *k == "unknown"), "{table}");
+    let m = run(&root, &["-n", "default", "mounts", "lab-c1"]);
+    let err = stderr(&m);
+    assert_eq!(m.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("cannot be looked up") && !err.contains("is not recorded"),
+        "{err}"
+    );
+}

@@ -72,6 +72,8 @@ pub struct Index {
     by_id: HashMap<(String, u64), Vec<usize>>,
     /// Snapshotters whose metadata.db was read.
     pub snapshotters: Vec<String>,
+    /// Those of them whose records met damage: a key missing there proves no absence.
+    pub incomplete: Vec<String>,
 }
 
 /// Snapshotter names: those meta.db names plus those with a state directory in the root.
@@ -105,6 +107,7 @@ impl Index {
             by_name: HashMap::default(),
             by_id: HashMap::default(),
             snapshotters: Vec::new(),
+            incomplete: Vec::new(),
         };
         for sn in snapshotter_names(root, &meta) {
             let Some(db) = root.snapshotter_db(&sn, mode) else {
@@ -125,7 +128,11 @@ impl Index {
                 }
             };
             index.snapshotters.push(sn.clone());
+            let before = damage.len();
             let backend = records::checked_backend_snapshots(&tx, &sn, damage);
+            if damage.len() > before {
+                index.incomplete.push(sn.clone());
+            }
             for b in backend {
                 let i = index.snaps.len();
                 index.by_backend.insert((sn.clone(), b.key.clone()), i);
@@ -306,6 +313,7 @@ impl Index {
             by_name: HashMap::default(),
             by_id: HashMap::default(),
             snapshotters: vec!["overlayfs".into()],
+            incomplete: Vec::new(),
         };
         for (i, s) in snaps.into_iter().enumerate() {
             index

@@ -336,6 +336,15 @@ pub fn container_snapshot(index: &Index, c: &ContainerRef) -> Result<Resolved, S
             crate::text::one_line(&c.snapshotter),
             crate::text::one_line(&c.snapshotter),
         )),
+        // Its snapshotter's records met damage: the record may be in what did not read.
+        None if index.incomplete.contains(&c.snapshotter) => Err(format!(
+            "container {}: its snapshot {}/{} ({}) cannot be looked up: the {} snapshotter's metadata.db is damaged (said above)",
+            crate::text::one_line(&c.id),
+            crate::text::one_line(&c.namespace),
+            crate::text::one_line(&c.snapshot_key),
+            crate::text::one_line(&c.snapshotter),
+            crate::text::one_line(&c.snapshotter),
+        )),
         None => Err(format!(
             "container {}: its snapshot {}/{} ({}) is not recorded",
             crate::text::one_line(&c.id),

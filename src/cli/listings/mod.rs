@@ -127,7 +127,9 @@ type BackendRecords = std::sync::Arc<HashMap<String, BackendSnapshot>>;
 /// The snapshotters' own metadata.db files, each read once (by whichever worker asks first).
 #[derive(Default)]
 struct Backends {
-    dbs: std::sync::Mutex<HashMap<String, Option<BackendRecords>>>,
+    /// Each snapshotter's records, and whether they read without damage: only then does a
+    /// key missing from them mean the backend has no such snapshot.
+    dbs: std::sync::Mutex<HashMap<String, Option<(BackendRecords, bool)>>>,
 }
 
 impl Backends {
@@ -158,13 +160,16 @@ impl Backends {
                                     db.path().display()
                                 ));
                             }
+                            let before = damage.len();
                             for e in crate::bolt::check::view_damage(&tx) {
                                 damage.push(e);
                             }
                             // A shared id is damage for every command that reads these.
                             let all = records::checked_backend_snapshots(&tx, snapshotter, damage);
+                            let complete = damage.len() == before;
                             records::say_parent_loops(&tx, snapshotter, &all, damage);
-                            Some(std::sync::Arc::new(all.into_iter().map(|s| (s.key.clone(), s)).collect()))
+                            let by_key = all.into_iter().map(|s| (s.key.clone(), s)).collect();
+                            Some((std::sync::Arc::new(by_key), complete))
                         }
                         Err(e) => {
                             damage.push(e);
@@ -173,13 +178,16 @@ impl Backends {
                     },
                 }
             })
-            .clone()
+            .as_ref()
+            .map(|(records, _)| records.clone())
     }
 
-    /// Whether `snapshotter`'s metadata.db was asked for (`Some`) and opened (`Some(true)`).
-    fn opened(&self, snapshotter: &str) -> Option<bool> {
+    /// Whether `snapshotter`'s metadata.db was asked for (`Some`), and opened and read without
+    /// damage (`Some(true)`): then a key it lacks is a snapshot the backend has no record of.
+    fn read_whole(&self, snapshotter: &str) -> Option<bool> {
         let dbs = self.dbs.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        dbs.get(snapshotter).map(Option::is_some)
+        dbs.get(snapshotter)
+            .map(|r| r.as_ref().is_some_and(|(_, complete)| *complete))
     }
 }
 
@@ -847,7 +855,8 @@ pub fn snapshots(global: &Global, args: ListArgs, out: &mut dyn Write) -> Result
                     "PARENT",
                 ]);
                 for r in rows {
-                    let kind = match (&r.kind, backends.opened(&r.record.snapshotter)) {
+                    // A damaged metadata.db proves no absence: the kind is unknown then.
+                    let kind = match (&r.kind, backends.read_whole(&r.record.snapshotter)) {
                         (Some(k), _) => k.clone(),
                         (None, Some(true)) => "no-backend-record".into(),
                         (None, _) => "unknown".into(),
