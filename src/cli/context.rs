@@ -345,6 +345,7 @@ pub fn image_namespace(global: &Global, tx: &Tx<'_>) -> Result<String, Failure> 
         return Ok("moby".into());
     }
     let mut with_images: Vec<&String> = Vec::new();
+    let mut with_bucket: Vec<&String> = Vec::new();
     for (n, b) in &all {
         // An `images` bucket holds images only if it holds a key: containerd leaves the empty
         // bucket behind when a namespace's last image is removed.
@@ -353,11 +354,21 @@ pub fn image_namespace(global: &Global, tx: &Tx<'_>) -> Result<String, Failure> 
             .and_then(|images| images.map(|i| i.cursor().next().transpose()).transpose());
         match first {
             Ok(Some(Some(_))) => with_images.push(n),
-            Ok(_) => {}
+            Ok(Some(None)) => with_bucket.push(n),
+            Ok(None) => {}
             Err(e) => {
                 damage.push(crate::damage::Note::from(e).within(format!("namespace {}", crate::text::one_line(n))))
             }
         }
+    }
+    // No namespace holds an image: the one that had some (an empty bucket), or the only one,
+    // is where a reference resolves to "no such image", as docker says on an empty store.
+    if with_images.is_empty() {
+        with_images = match (with_bucket.as_slice(), all.as_slice()) {
+            ([only], _) => vec![*only],
+            ([], [(only, _)]) => vec![only],
+            _ => Vec::new(),
+        };
     }
     match with_images.as_slice() {
         [only] if damage.is_empty() => Ok((*only).clone()),
