@@ -983,3 +983,50 @@ fn a_damaged_snapshotter_db_proves_no_absence() {
         "{err}"
     );
 }
+
+/// A backend snapshot whose parent key has no record (containerd's storage then fails every
+/// mount below it) is damage for the listing and the whole-forest tree too, not only for a
+/// chain through it: the snapshot was drawn as a base with nothing said (sweep 18, finding 9).
+/// The copy's `lab-c1` gets a parent key one character off, in its `parent` value alone.
+#[test]
+fn a_parent_without_a_record_is_said_by_every_reader() {
+    let (_tmp, root) = fixture_copy("containerd-1.6");
+    let db = root.join("io.containerd.snapshotter.v1.overlayfs/metadata.db");
+    let mut bytes = std::fs::read(&db).expect("metadata.db");
+    // ctr's `snapshots ls`: lab-c1's parent (fixtures/expected/containerd-1.6).
+    let listed = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/expected/containerd-1.6/ctr-snapshots-default.txt"),
+    )
+    .expect("ctr output");
+    let parent = listed
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("lab-c1 ")
+                .map(|r| r.split_whitespace().next().unwrap().to_string())
+        })
+        .expect("lab-c1's parent");
+    // The child's `parent` element: key "parent", then the value "default/<n>/<parent key>".
+    let end = (0..bytes.len())
+        .find_map(|at| {
+            let rest = bytes.get(at..)?.strip_prefix(b"parentdefault/")?;
+            let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+            let key = rest.get(digits..)?.strip_prefix(b"/")?;
+            key.starts_with(parent.as_bytes())
+                .then_some(at + "parentdefault/".len() + digits + 1 + parent.len())
+        })
+        .expect("lab-c1's parent value");
+    bytes[end - 1] = if bytes[end - 1] == b'0' { b'1' } else { b'0' };
+    std::fs::write(&db, &bytes).expect("write");
+    for args in [&["-n", "default", "snapshots"][..], &["snapshots", "tree"]] {
+        let o = run(&root, args);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(3), "{args:?}: {err}");
+        assert!(
+            err.contains("has no record in the snapshotter's metadata.db"),
+            "{args:?}: {err}"
+        );
+    }
+    // Not gc's: containerd's collection walks such a snapshot as any other (the lab scenario,
+    // tests/data/gc-scenario, has one), and gc's answer is whole.
+    assert_eq!(run(&root, &["gc"]).status.code(), Some(0));
+}

@@ -495,6 +495,14 @@ pub fn tree(global: &Global, args: TreeArgs, out: &mut dyn Write) -> Result<Outc
             let said = crate::containerd::records::parent_loop_message(snapshotter, &keys);
             node.damage.push(crate::text::one_line(&said).into_owned());
         }
+        // A snapshot whose parent has no record is drawn as a base, but is none: said, as
+        // a chain through it says it.
+        for (i, s) in node.index.snaps.iter().enumerate() {
+            if let (None, Some(p)) = (node.index.parent(i), s.backend_parent.as_deref()) {
+                let said = crate::containerd::records::missing_parent_message(&s.backend_key, p);
+                node.damage.push(said);
+            }
+        }
         // Bases grouped by snapshotter, in snapshotter order.
         order.sort_by_key(|&(_, i)| node.index.get(i).map(|s| s.snapshotter.clone()));
     }

@@ -1355,6 +1355,42 @@ pub fn say_parent_loops(tx: &Tx<'_>, snapshotter: &str, snaps: &[BackendSnapshot
     }
 }
 
+/// The backend snapshots whose parent key has no record among `snaps`: containerd's storage
+/// fails every lookup below such a snapshot ("missing parent bucket"), so a chain through it
+/// stops there. Each as `(key, parent)`, in key order.
+pub fn missing_parents(snaps: &[BackendSnapshot]) -> Vec<(&str, &str)> {
+    let keys: foldhash::HashSet<&str> = snaps.iter().map(|s| s.key.as_str()).collect();
+    let mut out: Vec<(&str, &str)> = snaps
+        .iter()
+        .filter_map(|s| {
+            let p = s.parent.as_deref().filter(|p| !p.is_empty())?;
+            (!keys.contains(p)).then_some((s.key.as_str(), p))
+        })
+        .collect();
+    out.sort_unstable();
+    out
+}
+
+/// [`missing_parents`] said as damage naming the file, as the layer commands say it.
+pub fn say_missing_parents(tx: &Tx<'_>, snaps: &[BackendSnapshot], damage: &mut Damage) {
+    for (key, parent) in missing_parents(snaps) {
+        damage.push(format!(
+            "{}: {}",
+            tx.db().path().display(),
+            missing_parent_message(key, parent)
+        ));
+    }
+}
+
+/// A backend snapshot whose parent has no record, worded once for every command.
+pub fn missing_parent_message(key: &str, parent: &str) -> String {
+    format!(
+        "{}: parent {} has no record in the snapshotter's metadata.db",
+        crate::text::one_line(key),
+        crate::text::one_line(parent)
+    )
+}
+
 /// The backend snapshots of `snapshotter`'s metadata.db (`tx`), with every id two of them
 /// share said as damage naming the file: what each command that reads the records for what
 /// they are (not `verify`, which makes findings of them) reads.

@@ -168,6 +168,7 @@ impl Backends {
                             let all = records::checked_backend_snapshots(&tx, snapshotter, damage);
                             let complete = damage.len() == before;
                             records::say_parent_loops(&tx, snapshotter, &all, damage);
+                            records::say_missing_parents(&tx, &all, damage);
                             let by_key = all.into_iter().map(|s| (s.key.clone(), s)).collect();
                             Some((std::sync::Arc::new(by_key), complete))
                         }
