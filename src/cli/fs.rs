@@ -192,21 +192,53 @@ pub fn diff(global: &Global, args: DiffArgs, out: &mut dyn Write) -> Result<Outc
     let mut node = Node::open(global, &args.docker)?;
     let r = node.resolve(global, &args.target)?;
     let chain = node.chain(r.snap);
-    let dirs = node.layer_dirs(&chain)?;
-    let Some((upper, lowers)) = dirs.split_first() else {
-        return Err(Failure::new(Outcome::Damaged, "an empty chain"));
-    };
     let mut problems = Vec::new();
     let mut notes = Vec::new();
-    let changes = diff::changes_noted(
-        upper,
-        lowers,
-        args.overlay.mode(),
-        args.copied_up,
-        &mut problems,
-        &mut notes,
-        &mut node.unreadable,
-    )
+    let changes = if node.index.is_native(r.snap) {
+        // Two full copies: the snapshot's tree and its parent's, each one plain directory.
+        if args.copied_up {
+            return Err(Failure::new(
+                node.finish(Outcome::Usage),
+                "--copied-up: a native snapshot copies everything at prepare; nothing is copied up",
+            ));
+        }
+        let (new, _) = node.tree_dirs(&chain)?;
+        let old = match chain.get(1..) {
+            Some(parents) if !parents.is_empty() => Some(node.tree_dirs(parents)?.0),
+            _ if node.index.get(r.snap).is_some_and(|s| s.backend_parent.is_some()) => {
+                // The chain stopped (said as damage): no parent tree to compare with.
+                return Err(Failure::new(
+                    node.finish(Outcome::Damaged),
+                    "the parent snapshot is not in the chain: nothing to compare with",
+                ));
+            }
+            _ => None,
+        };
+        let (Some(new), old) = (new.first(), old.as_ref().and_then(|o| o.first())) else {
+            return Err(Failure::new(Outcome::Damaged, "an empty chain"));
+        };
+        diff::changes_plain(
+            new,
+            old.map(PathBuf::as_path),
+            &mut problems,
+            &mut notes,
+            &mut node.unreadable,
+        )
+    } else {
+        let dirs = node.layer_dirs(&chain)?;
+        let Some((upper, lowers)) = dirs.split_first() else {
+            return Err(Failure::new(Outcome::Damaged, "an empty chain"));
+        };
+        diff::changes_noted(
+            upper,
+            lowers,
+            args.overlay.mode(),
+            args.copied_up,
+            &mut problems,
+            &mut notes,
+            &mut node.unreadable,
+        )
+    }
     .map_err(|e| Failure::new(Outcome::Unreadable, e))?;
     for n in notes {
         super::warn(crate::text::one_line(&n));
@@ -325,13 +357,18 @@ pub fn split_spec(spec: &[u8]) -> Result<(&str, &[u8]), Failure> {
     Ok((t, p))
 }
 
-/// The layer stack of a target: an active snapshot's own directory is an upper directory
-/// (xwhiteouts are not read there), every other layer a lower one.
+/// The layer stack of a target, as its mount shows it ([`Node::tree_dirs`]): a native
+/// snapshot's one plain directory; else overlay layers, an active snapshot's own directory an
+/// upper directory (xwhiteouts are not read there), every other layer a lower one.
 fn stack_of(node: &mut Node, global: &Global, target: &str, opts: &MountOpts) -> Result<Stack, Failure> {
     let r = node.resolve(global, target)?;
     let chain = node.chain(r.snap);
     let active = node.index.get(r.snap).is_some_and(|s| s.kind == "Active");
-    Ok(Stack::with(node.layer_dirs(&chain)?, opts.mode(), active))
+    let (dirs, plain) = node.tree_dirs(&chain)?;
+    match (plain, dirs.as_slice()) {
+        (true, [one]) => Ok(Stack::plain(one.clone())),
+        _ => Ok(Stack::with(dirs, opts.mode(), active)),
+    }
 }
 
 /// The stack's problems and notes, to the node's (notes are said, not counted as damage).

@@ -290,6 +290,29 @@ impl Node {
         Ok(dirs)
     }
 
+    /// The directories of the tree snapshot `chain[0]` shows when mounted
+    /// ([`Index::tree_of`]: a native snapshot's one directory, else the chain),
+    /// checked as [`Node::layer_dirs`] checks them, and whether they are one plain directory
+    /// (native: no whiteouts, no overlay attributes) rather than overlay layers.
+    pub fn tree_dirs(&self, chain: &[usize]) -> Result<(Vec<PathBuf>, bool), Failure> {
+        let tree = self.index.tree_of(chain);
+        if tree.is_empty() {
+            let key = chain
+                .first()
+                .and_then(|&i| self.index.get(i))
+                .map_or("", |s| s.backend_key.as_str());
+            return Err(Failure::new(
+                Outcome::Damaged,
+                format!(
+                    "snapshot {}: a view whose parent is not in its chain, so the tree it shows is not known",
+                    crate::text::one_line(key)
+                ),
+            ));
+        }
+        let plain = chain.first().is_some_and(|&i| self.index.is_native(i));
+        Ok((self.layer_dirs(tree)?, plain))
+    }
+
     /// What is wrong with a layer directory `dir`, if anything: it, or a directory on the way
     /// to it from the root (`snapshots/<id>`), is a symlink or not a directory, or it is
     /// missing (damage); or it cannot be looked at (unreadable).
@@ -322,7 +345,12 @@ impl Node {
     /// counted in the exit code, and returned by snapshot so that its row can say it too.
     pub fn check_layer_dirs(&mut self, snaps: &[usize]) -> HashMap<usize, DirProblem> {
         let mut found = HashMap::default();
-        let laid_out: Vec<usize> = snaps.iter().copied().filter(|&i| self.lays_out_dirs(i)).collect();
+        // A native view of a parent has no directory of its own, and needs none.
+        let laid_out: Vec<usize> = snaps
+            .iter()
+            .copied()
+            .filter(|&i| self.lays_out_dirs(i) && self.index.has_dir(i))
+            .collect();
         for i in laid_out {
             match self.index.fs_dir(i) {
                 Some(dir) => {
@@ -516,7 +544,11 @@ pub fn tree(global: &Global, args: TreeArgs, out: &mut dyn Write) -> Result<Outc
                 depth,
                 snap,
                 parent: node.index.parent(i).and_then(|p| node.index.get(p)).map(Snap::key),
-                dir: node.index.fs_dir(i).map(|p| p.display().to_string()),
+                dir: node
+                    .index
+                    .fs_dir(i)
+                    .filter(|_| node.index.has_dir(i))
+                    .map(|p| p.display().to_string()),
                 dir_problem: problems
                     .get(&i)
                     .map(|p| crate::text::without_os_error(&format!("{}: {}", p.at.display(), p.why)).into_owned()),
@@ -642,7 +674,14 @@ pub fn mounts_cmd(global: &Global, args: MountsArgs, out: &mut dyn Write) -> Res
             ));
         }
     }
-    for &i in &chain {
+    // The directories the line names: a native snapshot's one, an overlay chain's every one
+    // (a view's own directory aside, checked all the same).
+    let named: Vec<usize> = if node.index.is_native(r.snap) {
+        node.index.tree_of(&chain).to_vec()
+    } else {
+        chain.clone()
+    };
+    for &i in &named {
         let Some(dir) = node.index.fs_dir_under(i, &root) else {
             continue;
         };
@@ -661,10 +700,11 @@ pub fn mounts_cmd(global: &Global, args: MountsArgs, out: &mut dyn Write) -> Res
     // same), and an active snapshot's work directory, which the kernel writes to. A line
     // through a symlink or to a missing directory is still printed, for the record, but
     // never without a word.
-    node.check_layer_dirs(&chain);
+    node.check_layer_dirs(&named);
     let active = node.index.get(r.snap).is_some_and(|s| s.kind == "Active");
     if !args.read_only
         && active
+        && !node.index.is_native(r.snap)
         && chain.len() > 1
         && node.lays_out_dirs(r.snap)
         && let Some(work) = node.index.work_dir_under(r.snap, &node.root.dir)

@@ -123,6 +123,10 @@ struct WhichReport<'a> {
     /// snapshots one id): the directory is one of theirs at most.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     candidates: Vec<&'a Snap>,
+    /// The snapshot with the id when it has no directory (a native view of a parent, which
+    /// shows its parent's directory): the path is none of its files.
+    #[serde(rename = "noDirectory", skip_serializing_if = "Option::is_none")]
+    no_directory: Option<&'a Snap>,
     /// Containers whose rw snapshot is this one (`layer: 0`) or has it below (`layer: n`).
     containers: Vec<WhichContainer>,
     /// Images whose unpacked chain holds it.
@@ -241,7 +245,17 @@ pub fn which(global: &Global, args: WhichArgs, out: &mut dyn Write) -> Result<Ou
     // One snapshot, or none. Several share the id only in a damaged metadata.db (said when
     // the index was loaded): nothing says whose the directory is, so each is a candidate, and
     // the containers and images are those of any candidate, each with the one it holds.
-    let candidates = node.index.by_id(&sp.snapshotter, sp.id).to_vec();
+    let (candidates, dirless): (Vec<usize>, Vec<usize>) = node
+        .index
+        .by_id(&sp.snapshotter, sp.id)
+        .iter()
+        .partition(|&&i| node.index.has_dir(i));
+    // A native view of a parent has the id but no directory (it binds its parent's): the
+    // path is none of its files, and no snapshot's.
+    let dirless = match (candidates.as_slice(), dirless.as_slice()) {
+        ([], [one, ..]) => Some(*one),
+        _ => None,
+    };
     let shared = candidates.len() > 1;
     let mut containers = Vec::new();
     let mut images_found = Vec::new();
@@ -320,6 +334,7 @@ pub fn which(global: &Global, args: WhichArgs, out: &mut dyn Write) -> Result<Ou
         } else {
             Vec::new()
         },
+        no_directory: dirless.and_then(|i| node.index.get(i)),
         containers,
         images: images_found,
     };
@@ -341,7 +356,15 @@ pub fn which(global: &Global, args: WhichArgs, out: &mut dyn Write) -> Result<Ou
             if sp.area == "fs" {
                 writeln!(out, "path:         {}", escape(&sp.inner))?;
             }
-            if report.snapshot.is_none() && report.candidates.is_empty() {
+            if let Some(s) = report.no_directory {
+                writeln!(
+                    out,
+                    "snapshot:     none: id {} is {} ({} view of a parent), which has no directory and shows its parent's",
+                    sp.id,
+                    one_line(s.key()),
+                    escape(s.snapshotter.as_bytes())
+                )?;
+            } else if report.snapshot.is_none() && report.candidates.is_empty() {
                 writeln!(
                     out,
                     "snapshot:     none: the snapshotter has no record with id {}",

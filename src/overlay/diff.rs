@@ -15,6 +15,11 @@
 //! Everything the two trees share comes from the lowers unchanged, so only the names the upper
 //! directory has need a look (plus, for a directory that is opaque in the upper, every old
 //! name it hides). The walk is iterative: one frame per directory level of the upper dir.
+//!
+//! A native snapshot is one plain directory, a full copy of its parent's made at prepare, in
+//! which a deletion really deletes: nothing is shared, so [`changes_plain`] compares the two
+//! directories whole, every name of either side, by the same rules (moby's driver for such
+//! snapshotters is the naive one, `ChangesDirs` over the two trees).
 
 #[cfg(test)]
 use super::merge::Xattrs;
@@ -122,8 +127,56 @@ fn changes_listing_after(
     all.extend(lowers.iter().cloned());
     let new = Stack::with(all, mode, true);
     let old = Stack::with(lowers.to_vec(), mode, false);
+    compare(
+        &new,
+        (!lowers.is_empty()).then_some(&old),
+        copied_up,
+        list_after,
+        problems,
+        notes,
+        refused,
+    )
+}
+
+/// The differences between two plain directories, each the whole tree of a snapshot (the
+/// native snapshotter's full copies: a container's directory and its parent's, `None` for
+/// a snapshot without a parent), as docker's `ChangesDirs` finds them on two bind mounts:
+/// every name of both trees compared, nothing taken as a whiteout or an overlay attribute.
+/// The walk is the same as [`changes`]' (iterative, one frame per directory level, no
+/// symlink followed, directories read without touching their atime).
+pub fn changes_plain(
+    new: &Path,
+    old: Option<&Path>,
+    problems: &mut Vec<String>,
+    notes: &mut Vec<String>,
+    refused: &mut Vec<String>,
+) -> Result<Vec<Change>, String> {
+    let new = Stack::plain(new.to_path_buf());
+    let old = old.map(|o| Stack::plain(o.to_path_buf()));
+    let list_after = |dirs: usize| OLD_LOOKUP_BUDGET.saturating_mul(dirs).saturating_add(64);
+    compare(&new, old.as_ref(), false, list_after, problems, notes, refused)
+}
+
+/// The walk of [`changes_listing_after`] and [`changes_plain`]: the tree of `new` against the
+/// tree of `old` (none: everything is added).
+// The walk's inputs and the three lists it hands back; see `changes_listing_after`.
+#[allow(clippy::too_many_arguments)]
+fn compare(
+    new: &Stack,
+    old_stack: Option<&Stack>,
+    copied_up: bool,
+    list_after: impl Fn(usize) -> usize,
+    problems: &mut Vec<String>,
+    notes: &mut Vec<String>,
+    refused: &mut Vec<String>,
+) -> Result<Vec<Change>, String> {
+    let empty = Stack::with(Vec::new(), new.xattrs, false);
+    let old = old_stack.unwrap_or(&empty);
     let new_root = new.root()?;
-    let old_root = if lowers.is_empty() { None } else { Some(old.root()?) };
+    let old_root = match old_stack {
+        Some(o) => Some(o.root()?),
+        None => None,
+    };
     let mut out = Vec::new();
     let mut unchanged = Vec::new();
     // One frame per directory being compared: its path, the names to look at, how far the

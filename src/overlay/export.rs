@@ -9,12 +9,14 @@
 //! (`trusted.overlay.*`, or `user.overlay.*` for a `userxattr` mount) are dropped and escaped
 //! ones (`*.overlay.overlay.*`) unescaped, as the kernel shows them; every other xattr is kept
 //! as a PAX `SCHILY.xattr` record. A metacopy file's bytes come from its lower data file.
+//! A plain stack (a native snapshot's one directory, bind-mounted) has none of these: every
+//! entry and every attribute is exported as it is.
 //!
 //! Regular files are opened with `O_NOFOLLOW | O_NONBLOCK` and checked to be the regular file
 //! that was listed; exactly the listed size is written (a file that shrank is padded with
 //! zeros and named in the problems). A file that cannot be opened is left out and named. The walk is iterative (a stack of pending entries).
 
-use super::merge::{Node, Stack, is_whiteout};
+use super::merge::{Node, Stack};
 use super::xattr;
 use crate::export::tar::{self, Member};
 use foldhash::HashMap;
@@ -117,7 +119,7 @@ pub fn export(stack: &Stack, out: &mut dyn Write, problems: &mut Vec<String>) ->
     let io_err = |e: io::Error| format!("writing the archive: {e}");
     while let Some((rel, node)) = todo.pop() {
         let m = &node.meta;
-        if is_whiteout(m) {
+        if stack.hides(m) {
             continue;
         }
         let Some(mut flag) = typeflag(m) else {
@@ -150,9 +152,15 @@ pub fn export(stack: &Stack, out: &mut dyn Write, problems: &mut Vec<String>) ->
             }
         }
         let prefix = stack.xattrs.prefix();
+        // A plain directory's attributes are all its own: a bind mount shows every one.
         let xattrs: Vec<(Vec<u8>, Vec<u8>)> = xattr::list(&own)
             .into_iter()
-            .filter_map(|(k, v)| xattr::merged_name(&k, prefix).map(|k| (k, v)))
+            .filter_map(|(k, v)| {
+                if stack.plain {
+                    return Some((k, v));
+                }
+                xattr::merged_name(&k, prefix).map(|k| (k, v))
+            })
             .collect();
         let (devmajor, devminor) = if matches!(flag, b'3' | b'4') {
             (u64::from(libc::major(m.rdev())), u64::from(libc::minor(m.rdev())))

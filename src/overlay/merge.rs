@@ -220,6 +220,10 @@ pub struct Stack {
     /// The mount follows metacopy files (`metacopy=on`; never with `userxattr`). When not,
     /// the kernel refuses them (EPERM): reported, and their own (empty) data shown.
     pub metacopy: bool,
+    /// One plain directory, bind-mounted (the native snapshotter): nothing in it means
+    /// anything to overlayfs. A 0/0 character device is a device, `*.overlay.*` attributes
+    /// are attributes like any other; no whiteout, opaque directory, redirect or metacopy.
+    pub plain: bool,
     /// The layers whose root is merged into the merged root (every layer: see
     /// [`Stack::root_layers`]).
     roots: OnceCell<Vec<usize>>,
@@ -246,12 +250,28 @@ impl Stack {
             upper,
             follow_redirects: mode.follow_redirects,
             metacopy: mode.metacopy,
+            plain: false,
             roots: OnceCell::new(),
             problems: RefCell::new(BTreeSet::new()),
             unreadable: RefCell::new(BTreeSet::new()),
             notes: RefCell::new(BTreeSet::new()),
             dropped: RefCell::new(0),
         }
+    }
+
+    /// The tree of one plain directory, as a bind mount shows it (a native snapshot's):
+    /// see [`Stack::plain`].
+    pub fn plain(dir: PathBuf) -> Stack {
+        let mut s = Stack::with(vec![dir], Xattrs::Trusted, true);
+        s.plain = true;
+        s.follow_redirects = false;
+        s.metacopy = false;
+        s
+    }
+
+    /// True when entry `m` of a listing is a whiteout the tree hides (never in a plain one).
+    pub fn hides(&self, m: &Metadata) -> bool {
+        !self.plain && is_whiteout(m)
     }
 
     /// The layer directory `l` (empty path if out of range, which no caller passes).
@@ -322,6 +342,9 @@ impl Stack {
 
     /// The one-byte value of a directory's `opaque` attribute (`y` opaque, `x` xwhiteouts).
     fn opaque_value(&self, p: &Path) -> Option<u8> {
+        if self.plain {
+            return None;
+        }
         let v = xattr::get(p, &self.xattrs.name("opaque"));
         if v.is_none() && xattr::get(p, &self.xattrs.other("opaque")).is_some() {
             self.note(format!(
@@ -355,6 +378,9 @@ impl Stack {
     /// (in a lower layer, not the lowest). Where it is not, the kernel lists a name that
     /// cannot be opened or stat'ed: we follow the lookup and say so.
     fn whiteout_at(&self, l: usize, p: &Path, meta: &Metadata) -> bool {
+        if self.plain {
+            return false;
+        }
         if is_whiteout(meta) {
             return true;
         }
@@ -375,7 +401,7 @@ impl Stack {
     /// the lowest layer (never read there), or is bad (then reported). Problems are worded
     /// with the value as text and escaped once, where they are printed.
     fn redirect_of(&self, l: usize, p: &Path) -> Result<Option<Want>, ()> {
-        if self.is_last(l) {
+        if self.is_last(l) || self.plain {
             return Ok(None);
         }
         let Some(v) = xattr::get(p, &self.xattrs.name("redirect")) else {
@@ -405,7 +431,7 @@ impl Stack {
     }
 
     fn is_metacopy(&self, p: &Path, meta: &Metadata) -> bool {
-        meta.is_file() && xattr::get(p, &self.xattrs.name("metacopy")).is_some()
+        !self.plain && meta.is_file() && xattr::get(p, &self.xattrs.name("metacopy")).is_some()
     }
 
     /// The layers merged into the merged root: all of them. The kernel never looks the root

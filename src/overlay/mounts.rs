@@ -11,6 +11,15 @@
 //! committed                 none: containerd refuses ("not active or view")
 //! ```
 //!
+//! The native snapshotter (`snapshots/native`, `mounts`) never stacks: every active or
+//! committed snapshot, and one without a parent, has a full copy of its tree in its own
+//! directory; a view of a parent has no directory and shows the parent's:
+//!
+//! ```text
+//! active, or no parent      bind <own dir>                  rbind,rw (rbind,ro for a view)
+//! view of a parent          bind <first parent's dir>       rbind,ro
+//! ```
+//!
 //! `ctr` prints each as `mount -t <type> <source> <target> -o <options joined by ,>`.
 //!
 //! Options that come from the daemon rather than the disk (`NewSnapshotter`, `mounts`):
@@ -29,8 +38,10 @@
 //!
 //! The labels are on disk (the snapshotter's metadata.db); whether the daemon ran rootless, its
 //! `mount_options`, and its kernel are not: [`Options`] says what to assume.
-//! The read-only variant stacks every layer of the chain, the snapshot's own first, as
-//! lowerdirs of a read-only overlay, with no upper or work directory: nothing can write.
+//! The read-only variant stacks every layer of the snapshot's tree ([`Index::tree_of`]: the
+//! chain, the snapshot's own first, ), as lowerdirs
+//! of a read-only overlay, with no upper or work directory: nothing can write. A native
+//! snapshot's is a read-only bind of its one directory.
 
 use super::snapshots::{Index, Snap};
 use std::path::Path;
@@ -120,6 +131,17 @@ pub fn ctr_line(index: &Index, chain: &[usize], root: &Path, target: &str, opts:
             crate::text::one_line(&snap.snapshotter)
         ));
     }
+    if snap.snapshotter == "native" {
+        // No idmap options: containerd's native snapshotter has no remapping.
+        let [one] = index.tree_of(chain) else {
+            return Err(format!(
+                "snapshot {} (native) is a view whose parent is not in its chain: the directory it binds is not known",
+                crate::text::one_line(snap.key())
+            ));
+        };
+        let ro = if kind == "View" { "ro" } else { "rw" };
+        return Ok(format!("mount -t bind {} {target} -o rbind,{ro}", fs(*one)?));
+    }
     let mut options = opts.idmap(snap)?;
     if parents.is_empty() {
         options.push(if kind == "View" { "ro" } else { "rw" }.into());
@@ -167,13 +189,14 @@ pub fn read_only_line(
     target: &str,
     opts: &Options,
 ) -> Result<String, String> {
-    let dirs: Option<Vec<String>> = chain
+    let dirs: Option<Vec<String>> = index
+        .tree_of(chain)
         .iter()
         .map(|&i| index.fs_dir_under(i, root).map(|p| p.display().to_string()))
         .collect();
     let dirs = dirs.ok_or("a snapshot without an id")?;
     match dirs.as_slice() {
-        [] => Err("no snapshot".into()),
+        [] => Err("no snapshot, or a view whose parent is not in its chain".into()),
         [one] => Ok(format!("mount -t bind {one} {target} -o ro,rbind")),
         _ => Ok(format!(
             "mount -t overlay overlay {target} -o ro,lowerdir={}{},index=off",

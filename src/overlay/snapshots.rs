@@ -6,7 +6,8 @@
 //! <snapshotter>/metadata.db  v1/snapshots/<backend key>/{id, kind, parent = <backend key>, size, inodes}
 //!                         backend key = "<ns>/<n>/<key>" (n: meta.db's sequence, not the id)
 //! on disk                 <root>/io.containerd.snapshotter.v1.<snapshotter>/snapshots/<id>/fs  (overlayfs)
-//!                         <root>/io.containerd.snapshotter.v1.<snapshotter>/snapshots/<id>     (native)
+//!                         <root>/io.containerd.snapshotter.v1.<snapshotter>/snapshots/<id>     (native:
+//!                         a full copy of the tree, none for a view of a parent; never stacked)
 //! ```
 //!
 //! A chain follows the backend's parent links (what the snapshotter mounts), each step checked
@@ -270,6 +271,46 @@ impl Index {
             .join("snapshots")
             .join(id.to_string());
         Some(if s.snapshotter == "native" { dir } else { dir.join("fs") })
+    }
+
+    /// True when snapshot `i` is the native snapshotter's: one full copy per directory,
+    /// bind-mounted, never stacked.
+    pub fn is_native(&self, i: usize) -> bool {
+        self.snaps.get(i).is_some_and(|s| s.snapshotter == "native")
+    }
+
+    /// Whether the snapshotter made a directory for snapshot `i`. The native snapshotter
+    /// (`createSnapshot`) makes one only for an active snapshot or one without a parent: a
+    /// view of a parent is a read-only bind of the parent's directory. Every other
+    /// snapshotter laid out in directories makes one for each snapshot.
+    pub fn has_dir(&self, i: usize) -> bool {
+        self.snaps
+            .get(i)
+            .is_some_and(|s| !(s.snapshotter == "native" && s.kind == "View" && s.backend_parent.is_some()))
+    }
+
+    /// The snapshots whose directories make the tree snapshot `chain[0]` shows when mounted,
+    /// nearest first, from its chain (the snapshot, then its parents):
+    ///
+    /// ```text
+    /// native                    its own directory; a view of a parent: the parent's
+    ///                           (containerd's native mounts(): a bind, never a stack)
+    /// every other snapshot      the whole chain (committed ones as their children see them)
+    /// ```
+    ///
+    /// Empty when the chain has not the parent the tree is (a chain cut short).
+    pub fn tree_of<'c>(&self, chain: &'c [usize]) -> &'c [usize] {
+        let Some(&own) = chain.first() else {
+            return chain;
+        };
+        let Some(s) = self.snaps.get(own) else {
+            return chain;
+        };
+        if s.snapshotter == "native" {
+            let at = usize::from(!self.has_dir(own));
+            return chain.get(at..=at).unwrap_or_default();
+        }
+        chain
     }
 
     /// The first directory between the root and `path` that is a symlink or not a
