@@ -1,5 +1,5 @@
-//! The native snapshotter (a full copy per snapshot, bind-mounted, never stacked), on
-//! tests/data/native-and-views: a
+//! The native snapshotter (a full copy per snapshot, bind-mounted, never stacked) and overlay
+//! views (whose own directory containerd never mounts), on tests/data/native-and-views: a
 //! root a real containerd 1.6.20 made, with what its `ctr snapshots mounts` printed.
 //!
 //! Each test works on its own copy of the root (git keeps no empty directory and no mtime:
@@ -180,4 +180,34 @@ fn native_diff_compares_the_two_trees_whole() {
     assert_eq!(diff("a"), "A /alone\n");
     let r = run(&root, &["diff", "--copied-up", "c"]);
     assert_eq!(r.code, Some(2), "{}", r.stderr);
+}
+
+/// `fs` and `diff` of an overlay view show what its mount shows: the parents' tree, never the
+/// view's own directory (here holding a left-over file).
+#[test]
+fn overlay_views_show_their_parents_tree() {
+    let (_t, root) = copy();
+    let r = run(&root, &["fs", "ls", "ov1:/"]);
+    ok(&r, "ov1:/");
+    assert_eq!(names(&r), ["etc"]);
+    let r = run(&root, &["fs", "cat", "ov1:/planted"]);
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
+    let r = run(&root, &["fs", "ls", "ov2:/"]);
+    ok(&r, "ov2:/");
+    assert_eq!(names(&r), ["etc", "two"]);
+    for key in ["ov1", "ov2"] {
+        let r = run(&root, &["diff", key]);
+        ok(&r, key);
+        assert_eq!(r.stdout_text(), "", "{key}");
+    }
+    // The active snapshot still has its upper directory on top.
+    let r = run(&root, &["diff", "oc"]);
+    ok(&r, "oc");
+    assert_eq!(r.stdout_text(), "A /mine\n");
+    // Its mount line names the directories ctr's did (the option order aside).
+    let want = std::fs::read_to_string(data().join("ctr-overlayfs-mounts-ov1.txt")).expect("ctr output");
+    let r = run(&root, &["mounts", "ov1", "--node-root", NODE_ROOT]);
+    ok(&r, "mounts ov1");
+    let source = |l: &str| l.split_whitespace().nth(3).map(str::to_string);
+    assert_eq!(source(&r.stdout_text()), source(&want));
 }

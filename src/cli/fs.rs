@@ -224,6 +224,15 @@ pub fn diff(global: &Global, args: DiffArgs, out: &mut dyn Write) -> Result<Outc
             &mut notes,
             &mut node.unreadable,
         )
+    } else if node
+        .index
+        .get(r.snap)
+        .is_some_and(|s| s.kind == "View" && s.backend_parent.is_some())
+    {
+        // A view's mount is its parents' tree unchanged (its own directory is never
+        // mounted): nothing differs from the parent's. Its parents are read all the same.
+        node.tree_dirs(&chain)?;
+        Ok(Vec::new())
     } else {
         let dirs = node.layer_dirs(&chain)?;
         let Some((upper, lowers)) = dirs.split_first() else {

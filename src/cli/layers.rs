@@ -291,7 +291,7 @@ impl Node {
     }
 
     /// The directories of the tree snapshot `chain[0]` shows when mounted
-    /// ([`Index::tree_of`]: a native snapshot's one directory, else the chain),
+    /// ([`Index::tree_of`]: a native snapshot's one directory, an overlay view's parents),
     /// checked as [`Node::layer_dirs`] checks them, and whether they are one plain directory
     /// (native: no whiteouts, no overlay attributes) rather than overlay layers.
     pub fn tree_dirs(&self, chain: &[usize]) -> Result<(Vec<PathBuf>, bool), Failure> {

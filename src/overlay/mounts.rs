@@ -39,7 +39,7 @@
 //! The labels are on disk (the snapshotter's metadata.db); whether the daemon ran rootless, its
 //! `mount_options`, and its kernel are not: [`Options`] says what to assume.
 //! The read-only variant stacks every layer of the snapshot's tree ([`Index::tree_of`]: the
-//! chain, the snapshot's own first, ), as lowerdirs
+//! chain, the snapshot's own first, without an overlay view's own directory), as lowerdirs
 //! of a read-only overlay, with no upper or work directory: nothing can write. A native
 //! snapshot's is a read-only bind of its one directory.
 

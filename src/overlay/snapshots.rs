@@ -295,6 +295,8 @@ impl Index {
     /// ```text
     /// native                    its own directory; a view of a parent: the parent's
     ///                           (containerd's native mounts(): a bind, never a stack)
+    /// overlay view, parents     the parents only: containerd never mounts the view's own fs
+    ///                           (a read-only bind of the one parent, or lowerdir=<parents>)
     /// every other snapshot      the whole chain (committed ones as their children see them)
     /// ```
     ///
@@ -309,6 +311,9 @@ impl Index {
         if s.snapshotter == "native" {
             let at = usize::from(!self.has_dir(own));
             return chain.get(at..=at).unwrap_or_default();
+        }
+        if s.kind == "View" && s.backend_parent.is_some() {
+            return chain.get(1..).unwrap_or_default();
         }
         chain
     }
