@@ -165,6 +165,14 @@ fn measure_active(store: &Store, snapshotter: &str, id: Option<u64>) -> Result<u
     })
 }
 
+/// Whether a backend snapshot of `kind` has its usage measured from its directory. The
+/// snapshotters' `Usage()` (overlayfs, native) walks only an active snapshot's directory;
+/// for any other (committed, view) it reports the usage recorded with it: 0 for a view,
+/// whose directory (empty, or missing for a native view of a parent) is never measured.
+fn measured_kind(kind: &str) -> bool {
+    kind == "Active"
+}
+
 /// Computes the report. `scan`: measure active snapshots and orphan snapshot dirs.
 ///
 /// `blobs` is the store's listing of the blob files, taken out of it (`std::mem::replace`):
@@ -328,7 +336,7 @@ pub fn compute(store: &Store, blobs: BlobTree, c: &Collection, scan: bool) -> Us
                     u.snapshots.without_backend += 1;
                     0
                 }
-                Some(b) if b.kind == "Committed" => ubytes(b.size.unwrap_or(0)),
+                Some(b) if !measured_kind(&b.kind) => ubytes(b.size.unwrap_or(0)),
                 Some(b) if scan => *active_measured
                     .entry((s.snapshotter.clone(), b.key.clone()))
                     .or_insert_with(|| {
@@ -453,7 +461,9 @@ pub fn compute(store: &Store, blobs: BlobTree, c: &Collection, scan: bool) -> Us
                     disk.snapshots.committed.add(bytes);
                 }
             } else {
-                let bytes = if scan {
+                let bytes = if !measured_kind(&r.kind) {
+                    ubytes(r.size.unwrap_or(0))
+                } else if scan {
                     *active_measured
                         .entry((sn.name.clone(), r.key.clone()))
                         .or_insert_with(|| {

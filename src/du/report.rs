@@ -220,7 +220,7 @@ pub const DEFINITIONS: [(&str, &str); 13] = [
     ),
     (
         "snapshots",
-        "backend snapshots (each snapshotter's metadata.db) that a meta.db snapshot record names, committed and active; unreferenced: backend snapshots no meta.db record names (containerd's next collection removes them); bytes = the backend snapshot's recorded usage (committed: st_blocks*512 over unique inodes at commit), active ones measured from their directories with --scan",
+        "backend snapshots (each snapshotter's metadata.db) that a meta.db snapshot record names, committed and active; unreferenced: backend snapshots no meta.db record names (containerd's next collection removes them); bytes = the backend snapshot's recorded usage (committed: st_blocks*512 over unique inodes at commit), active ones measured from their directories with --scan (views: their recorded usage, 0, as containerd's Usage gives it)",
     ),
     (
         "images",
