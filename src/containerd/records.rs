@@ -1371,17 +1371,6 @@ pub fn missing_parents(snaps: &[BackendSnapshot]) -> Vec<(&str, &str)> {
     out
 }
 
-/// [`missing_parents`] said as damage naming the file, as the layer commands say it.
-pub fn say_missing_parents(tx: &Tx<'_>, snaps: &[BackendSnapshot], damage: &mut Damage) {
-    for (key, parent) in missing_parents(snaps) {
-        damage.push(format!(
-            "{}: {}",
-            tx.db().path().display(),
-            missing_parent_message(key, parent)
-        ));
-    }
-}
-
 /// A backend snapshot whose parent has no record, worded once for every command.
 pub fn missing_parent_message(key: &str, parent: &str) -> String {
     format!(

@@ -168,7 +168,6 @@ impl Backends {
                             let all = records::checked_backend_snapshots(&tx, snapshotter, damage);
                             let complete = damage.len() == before;
                             records::say_parent_loops(&tx, snapshotter, &all, damage);
-                            records::say_missing_parents(&tx, &all, damage);
                             let by_key = all.into_iter().map(|s| (s.key.clone(), s)).collect();
                             Some((std::sync::Arc::new(by_key), complete))
                         }
@@ -837,6 +836,26 @@ pub fn snapshots(global: &Global, args: ListArgs, out: &mut dyn Write) -> Result
                     backend,
                     record,
                 });
+            }
+        }
+        // A backend parent without a record (containerd then fails every mount below it):
+        // said for each snapshotter listed, as a chain through it says it.
+        let mut listed: Vec<&str> = rows.iter().map(|r| r.record.snapshotter.as_str()).collect();
+        listed.sort_unstable();
+        listed.dedup();
+        for sn in listed {
+            if let Some(all) = s.backends.get(s.root, s.global, sn, &mut s.damage) {
+                let snaps: Vec<BackendSnapshot> = all.values().cloned().collect();
+                for (key, parent) in records::missing_parents(&snaps) {
+                    s.damage.push(format!(
+                        "{}: {}",
+                        s.root
+                            .dir
+                            .join(format!("io.containerd.snapshotter.v1.{sn}/metadata.db"))
+                            .display(),
+                        records::missing_parent_message(key, parent)
+                    ));
+                }
             }
         }
         // containerd's snapshot adaptor calls the key `name`.
