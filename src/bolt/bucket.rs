@@ -11,8 +11,8 @@
 //! page twice is reported as damage, which bounds any walk by the size of the file even when
 //! branches or bucket headers point at each other.
 
-use super::page::{HEADER_SIZE, LEAF, LeafElement, Page};
-use super::{BoltError, MAX_DEPTH, Result, Tx};
+use super::page::{ELEMENT_SIZE, HEADER_SIZE, LEAF, LeafElement, Page};
+use super::{BoltError, MAX_DEPTH, Owner, Result, Tx};
 use crate::bytes::Bytes;
 use foldhash::HashSet;
 use std::cell::RefCell;
@@ -144,14 +144,27 @@ impl<'a> Bucket<'a> {
         };
         let depth = self.depth + 1;
         if root != 0 {
-            if let Some(first) = self.tx.claim_root(root, item.value_offset) {
-                return Err(db.corrupt(
-                    item.page,
-                    item.value_offset,
-                    format!(
-                        "bucket root page {root} is also the root of the bucket whose header is at offset {first} (a page of two buckets)"
-                    ),
-                ));
+            match self.tx.claim_root(root, item.value_offset) {
+                None => {}
+                Some(Owner::Root(first)) => {
+                    return Err(db.corrupt(
+                        item.page,
+                        item.value_offset,
+                        format!(
+                            "bucket root page {root} is also the root of the bucket whose header is at offset {first} (a page of two buckets)"
+                        ),
+                    ));
+                }
+                Some(below) => {
+                    return Err(db.corrupt(
+                        item.page,
+                        item.value_offset,
+                        format!(
+                            "bucket root page {root} was reached first as {} (a page of two buckets)",
+                            self.tx.owner_name(below)
+                        ),
+                    ));
+                }
             }
             if read_ahead {
                 self.tx.opening_bucket_on(item.page);
@@ -233,27 +246,78 @@ impl<'a> Bucket<'a> {
         self.tx
     }
 
-    /// Branch page `parent`'s child `child`, as a node of this bucket: a page that another
-    /// bucket reached first is damage (bbolt never shares a page between buckets).
-    fn child_node(&self, parent: &Page<'a>, child: u64) -> Result<Page<'a>> {
-        self.claim_child(parent, child)?;
+    /// Branch page `parent`'s child `child` (its element `i`), as a node of this bucket: a
+    /// page that another bucket reached first, or the root of a bucket (one enclosing this
+    /// one, or any other), is damage (bbolt never shares a page between buckets).
+    fn child_node(&self, parent: &Page<'a>, i: usize, child: u64) -> Result<Page<'a>> {
+        self.claim_child(parent, i, child)?;
         let page = self.tx.node_page(child)?;
         page.expect_node()?;
         Ok(page)
     }
 
-    /// Claims page `child` of branch page `parent` for this bucket (see [`Tx::claim_page`]).
-    fn claim_child(&self, parent: &Page<'a>, child: u64) -> Result<()> {
-        let bucket = match self.root {
-            Root::Page(id) | Root::Held(Page { id, .. }) => id,
+    /// Claims page `child` of branch page `parent` (its element `i`) for this bucket (see
+    /// [`Tx::claim_page`]).
+    fn claim_child(&self, parent: &Page<'a>, i: usize, child: u64) -> Result<()> {
+        let (bucket, own_root) = match self.root {
+            Root::Page(id) | Root::Held(Page { id, .. }) => (id, id),
             // An inline bucket is one leaf; a branch inside one is damage the page read finds.
-            Root::Inline(p) => p.offset,
+            Root::Inline(p) => (p.offset, u64::MAX),
         };
-        if let Some(first) = self.tx.claim_page(child, bucket) {
-            return Err(parent.corrupt(
-                0,
+        let at = HEADER_SIZE + ELEMENT_SIZE * i;
+        match self.tx.claim_page(child, bucket, own_root) {
+            None => Ok(()),
+            Some(Owner::Below(first)) => Err(parent.corrupt(
+                at,
                 format!(
-                    "child page {child} of bucket root {bucket} was reached first from bucket root {first} (a page of two buckets)"
+                    "child page {child} of bucket root {bucket} was reached first from bucket root {first} (a page of two buckets; branch element {i})"
+                ),
+            )),
+            Some(root) => Err(parent.corrupt(
+                at,
+                format!(
+                    "branch element {i} of bucket root {bucket} points to page {child}, {}: a bucket enclosing this one, or another bucket, not more of this one",
+                    self.tx.owner_name(root)
+                ),
+            )),
+        }
+    }
+
+    /// Checks that `child`, reached through element `i` of branch page `parent`, holds keys
+    /// where bbolt puts them: none before element i's key (bbolt writes a child's first key
+    /// there) and all before element i+1's, the range a lookup sends there. A page outside
+    /// that range (a page of an enclosing or another bucket a branch points to) would make a
+    /// cursor yield keys no lookup finds. Reads two keys of the child; keys it cannot read
+    /// are reported where they are met.
+    fn check_range(parent: &Page<'a>, i: usize, child: &Page<'a>) -> Result<()> {
+        let count = usize::from(child.count);
+        let (Ok(low), Some(last)) = (parent.branch(i).map(|e| e.key), count.checked_sub(1)) else {
+            return Ok(());
+        };
+        let at = HEADER_SIZE + ELEMENT_SIZE * i;
+        if let Ok(first) = child.key(0)
+            && first < low
+        {
+            return Err(parent.corrupt(
+                at,
+                format!(
+                    "branch element {i} leads to page {} (offset {}), whose first key sorts before the element's key: not the page this element was written for",
+                    child.id, child.offset
+                ),
+            ));
+        }
+        if i + 1 < usize::from(parent.count)
+            && let Ok(next) = parent.branch(i + 1)
+            && let Ok(key) = child.key(last)
+            && key >= next.key
+        {
+            return Err(parent.corrupt(
+                at,
+                format!(
+                    "branch element {i} leads to page {} (offset {}), whose last key does not sort before branch element {}'s key: not the page this element was written for",
+                    child.id,
+                    child.offset,
+                    i + 1
                 ),
             ));
         }
@@ -272,6 +336,7 @@ impl<'a> Bucket<'a> {
     /// The leaf element for `key`, reading only the pages on its path.
     fn seek(&self, key: &[u8]) -> Result<Option<LeafElement<'a>>> {
         let mut page = self.root_node()?;
+        self.tx.check_order(&page)?;
         let mut path = Vec::new();
         loop {
             if page.is_leaf() {
@@ -284,14 +349,18 @@ impl<'a> Bucket<'a> {
                 return Err(page.corrupt(10, "branch page with no elements"));
             }
             path.push(page.id);
-            let child = page.branch(page.search_branch(key)?)?.child;
+            let i = page.search_branch(key)?;
+            let child = page.branch(i)?.child;
             if path.contains(&child) {
                 return Err(page.corrupt(0, format!("branch points back to page {child} on its own path")));
             }
             if path.len() >= MAX_DEPTH {
                 return Err(page.corrupt(0, format!("branch pages nested deeper than {MAX_DEPTH}")));
             }
-            page = self.child_node(&page, child)?;
+            let next = self.child_node(&page, i, child)?;
+            Self::check_range(&page, i, &next)?;
+            self.tx.check_order(&next)?;
+            page = next;
         }
     }
 
@@ -400,7 +469,7 @@ impl<'a> Bucket<'a> {
             pending: None,
         };
         match self.root_node() {
-            Ok(page) => c.push(page),
+            Ok(page) => c.enter(page, None),
             Err(e) => c.pending = Some(e),
         }
         c
@@ -452,7 +521,7 @@ impl<'a> Bucket<'a> {
                 return Some(keys);
             }
             let child = page.branch(0).ok()?.child;
-            page = self.child_node(&page, child).ok()?;
+            page = self.child_node(&page, 0, child).ok()?;
         }
         None
     }
@@ -512,7 +581,7 @@ impl<'a> Bucket<'a> {
                 (Some(&(next, _)), None) => Some(next),
                 (None, u) => u,
             };
-            let Ok(p) = self.child_node(&page, child) else {
+            let Ok(p) = self.child_node(&page, i, child) else {
                 return false;
             };
             if !self.walk_node(p, Bounds { lower, upper }, depth + 1, entered, f) {
@@ -532,12 +601,22 @@ pub struct Cursor<'a> {
 }
 
 impl<'a> Cursor<'a> {
-    fn push(&mut self, page: Page<'a>) {
+    /// Walks `page` next (the child of element `i` of branch `parent`, when `from` says so),
+    /// unless it was entered before, lies too deep or lies outside its element's range (its
+    /// keys are then not this part of the bucket's, whatever page it is). Keys out of order
+    /// are reported first and the page is walked all the same: what it holds is still shown
+    /// (`bolt dump` of the evidence), and the error makes the answer one of damage.
+    fn enter(&mut self, page: Page<'a>, from: Option<(&Page<'a>, usize)>) {
         if !self.visited.enter(page.offset) {
             self.pending = Some(page.corrupt(0, "page reached a second time (a cycle or a shared page)"));
         } else if self.stack.len() >= MAX_DEPTH {
             self.pending = Some(page.corrupt(0, format!("branch pages nested deeper than {MAX_DEPTH}")));
+        } else if let Some(Err(e)) = from.map(|(parent, i)| Bucket::check_range(parent, i, &page)) {
+            self.pending = Some(e);
         } else {
+            if let Err(e) = self.bucket.tx.check_order(&page) {
+                self.pending = Some(e);
+            }
             self.stack.push((page, 0));
         }
     }
@@ -575,7 +654,7 @@ impl<'a> Iterator for Cursor<'a> {
             // A page of another bucket: its siblings likely are too (a crafted file lists
             // one set of leaves under many buckets), so the walk of this bucket ends here
             // with one error, not one per shared page.
-            if let Err(e) = self.bucket.claim_child(&page, child) {
+            if let Err(e) = self.bucket.claim_child(&page, i, child) {
                 self.stack.clear();
                 return Some(Err(e));
             }
@@ -585,7 +664,7 @@ impl<'a> Iterator for Cursor<'a> {
                 .node_page(child)
                 .and_then(|p| p.expect_node().map(|()| p))
             {
-                Ok(p) => self.push(p),
+                Ok(p) => self.enter(p, Some((&page, i))),
                 Err(e) => self.pending = Some(e),
             }
         }

@@ -68,6 +68,20 @@ pub struct Db {
     /// Per meta slot, which bucket (by its root page's offset) each page below a root was
     /// first reached from (see [`Tx::claim_page`]).
     page_owners: [std::sync::OnceLock<Owners>; 2],
+    /// Pages whose keys were found strictly increasing (see [`Tx::check_order`]).
+    ordered: std::sync::OnceLock<Box<[AtomicU64]>>,
+}
+
+/// Who holds a page that a bucket is about to take as its own ([`Tx::claim_root`],
+/// [`Tx::claim_page`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Owner {
+    /// The page is the root of the bucket whose header is at this offset in the file (a
+    /// meta page's offset plus 32 for the top-level bucket).
+    Root(u64),
+    /// The page lies below the root of the bucket whose root page is this one (for an inline
+    /// bucket, which has no page below its root, the offset of its page).
+    Below(u64),
 }
 
 /// Per page of the file, the offset plus one of the bucket header its bucket was first opened
@@ -146,6 +160,7 @@ impl Db {
             pages_read: AtomicU64::new(0),
             owners: Default::default(),
             page_owners: Default::default(),
+            ordered: Default::default(),
         })
     }
 
@@ -491,9 +506,84 @@ impl<'a> Tx<'a> {
         }
     }
 
-    /// The root bucket: its keys are the top-level bucket names.
+    /// The root bucket: its keys are the top-level bucket names. Its root page is claimed as
+    /// the root of the bucket whose header is in the meta page, so that a branch of a nested
+    /// bucket pointing back at it is damage ([`Tx::claim_page`]) like one pointing at any
+    /// other enclosing bucket's page.
     pub fn root(&self) -> Bucket<'a> {
+        // Nothing else can have claimed it first in a sound file: every other claim comes
+        // from a bucket opened through this one.
+        let _ = self.claim(&self.db.owners, self.meta.root, self.root_header());
         Bucket::paged(*self, self.meta.root, self.meta.sequence, 0)
+    }
+
+    /// Where the top-level bucket's header lies: in the meta page, after the page header
+    /// (16 bytes) and magic, version, page size and flags (16 more).
+    pub(crate) fn root_header(&self) -> u64 {
+        self.meta.offset.saturating_add(32)
+    }
+
+    /// What an [`Owner`] is, for a message: "the root of the top-level bucket (meta page 0)",
+    /// "the root of the bucket whose header is at offset 81234", "a page below bucket root 5".
+    pub(crate) fn owner_name(&self, owner: Owner) -> String {
+        match owner {
+            Owner::Root(h) => match self.db.metas.iter().find(|m| m.offset.saturating_add(32) == h) {
+                Some(m) => format!("the root page of the top-level bucket (meta page {})", m.slot),
+                None => format!("the root page of the bucket whose header is at offset {h}"),
+            },
+            Owner::Below(b) => format!("a page below bucket root {b}"),
+        }
+    }
+
+    /// Checks that the keys of node `page` strictly increase, as bbolt writes them and as a
+    /// binary search needs them: on a page that is out of order or repeats a key, a lookup
+    /// misses keys a cursor yields. Each page (not an inline one, which has no id of its own)
+    /// is checked once per file: the engine reads the same pages very many times (each
+    /// lookup of `inspect` of 10,000 images passes the same branches).
+    pub fn check_order(&self, page: &Page<'a>) -> Result<()> {
+        let bit = (!page.inline).then(|| self.ordered_bit(page.id)).flatten();
+        if let Some((word, mask)) = bit
+            && word.load(Ordering::Relaxed) & mask != 0
+        {
+            return Ok(());
+        }
+        let mut previous: Option<&[u8]> = None;
+        for i in 0..usize::from(page.count) {
+            // A damaged element is the cursor's or the search's to report where it is met;
+            // the keys around it are still compared.
+            let Ok(key) = page.key(i) else { continue };
+            if previous.is_some_and(|p| p >= key) {
+                let how = if previous == Some(key) {
+                    "repeats"
+                } else {
+                    "sorts before"
+                };
+                return Err(page.corrupt(
+                    page::HEADER_SIZE + page::ELEMENT_SIZE * i,
+                    format!(
+                        "{} element {i}'s key {how} the key before it: keys out of order, which lookups and listings read differently",
+                        page::type_name(page.flags)
+                    ),
+                ));
+            }
+            previous = Some(key);
+        }
+        if let Some((word, mask)) = bit {
+            word.fetch_or(mask, Ordering::Relaxed);
+        }
+        Ok(())
+    }
+
+    /// The word and bit that say page `id`'s keys are in order: one bit per page of the file
+    /// (sized by the file, not by a number in it) up to [`MAX_OWNED_PAGES`]; `None` after
+    /// those, whose pages are checked each time.
+    fn ordered_bit(&self, id: u64) -> Option<(&'a AtomicU64, u64)> {
+        let words = self.db.ordered.get_or_init(|| {
+            let pages = (self.db.file_size() / u64::from(self.db.page_size.max(1))).min(MAX_OWNED_PAGES);
+            (0..pages.div_ceil(64)).map(|_| AtomicU64::new(0)).collect()
+        });
+        let word = words.get(usize::try_from(id / 64).ok()?)?;
+        Some((word, 1u64 << (id % 64)))
     }
 
     /// Records that bucket root page `root` is opened from the header at `header` (its offset
@@ -501,16 +591,54 @@ impl<'a> Tx<'a> {
     /// bbolt wrote, every page belongs to one bucket: two headers naming one root are damage,
     /// and a crafted file could use them to make a small file cost a reader without end
     /// (thousands of records whose `labels` are all one page of thousands of labels).
-    pub(crate) fn claim_root(&self, root: u64, header: u64) -> Option<u64> {
-        self.claim(&self.db.owners, root, header)
+    ///
+    /// A root page that a bucket already reached below its own root is damage too (a page of
+    /// two buckets, which one the file meant cannot be told).
+    pub(crate) fn claim_root(&self, root: u64, header: u64) -> Option<Owner> {
+        if let Some(bucket) = self.owner(&self.db.page_owners, root) {
+            return Some(Owner::Below(bucket));
+        }
+        self.claim(&self.db.owners, root, header).map(Owner::Root)
     }
 
     /// Records that page `child`, below a bucket's root, is reached from the bucket whose
     /// root is at offset `bucket`; the bucket that reached it first when that is another
     /// one. Like [`Tx::claim_root`] for the pages below: branch pages of many records that
     /// all list one set of leaves would make each leaf cost as many walks as records.
-    pub(crate) fn claim_page(&self, child: u64, bucket: u64) -> Option<u64> {
-        self.claim(&self.db.page_owners, child, bucket)
+    ///
+    /// A page that is the root of a bucket is no page below another one's root: this is what
+    /// makes a branch that points back at an enclosing bucket damage, whichever way it is
+    /// read. Every bucket enclosing this one was opened first, and opening it claimed its root
+    /// (the top-level bucket's by [`Tx::root`]), and every page on the path down to this
+    /// bucket's header was claimed below one of them by the descent that found the header:
+    /// so the pages of the enclosing buckets on that path are all known before this bucket
+    /// reads a page, and a cursor or a lookup that reaches one is told whose it is. (A page of
+    /// an unrelated bucket is caught only when that bucket was read first in the same run.)
+    /// `own_root`, the bucket's own root page, is left to the walk's own checks (a cycle) and
+    /// not claimed: marked as below a root, it would make the next opening of its own bucket
+    /// look like damage.
+    pub(crate) fn claim_page(&self, child: u64, bucket: u64, own_root: u64) -> Option<Owner> {
+        if child == own_root {
+            return None;
+        }
+        if let Some(header) = self.owner(&self.db.owners, child) {
+            return Some(Owner::Root(header));
+        }
+        self.claim(&self.db.page_owners, child, bucket).map(Owner::Below)
+    }
+
+    /// Who claimed page `id` in `table`, claiming nothing.
+    fn owner(&self, table: &[std::sync::OnceLock<Owners>; 2], id: u64) -> Option<u64> {
+        let slot = usize::from(std::ptr::eq(self.meta, &self.db.metas[1]));
+        let owners = table.get(slot)?.get()?;
+        if id >= owners.pages {
+            return None;
+        }
+        let mark = match owners.dense.get(usize::try_from(id).ok()?) {
+            Some(slot) => slot.load(Ordering::Relaxed),
+            None => owners.beyond.lock().ok()?.get(&id).copied()?,
+        };
+        mark.checked_sub(1)
     }
 
     /// Marks page `id` of `table` as `owner`'s, or says whose it was.
@@ -568,7 +696,7 @@ impl<'a> Tx<'a> {
 
 #[cfg(test)]
 mod tests {
-    use super::{Db, MAX_OWNED_PAGES, MetaChoice, ReadMode, build};
+    use super::{Db, MAX_OWNED_PAGES, MetaChoice, Owner, ReadMode, build};
 
     /// A page after the table of one slot per page (a sparse file of small pages, or one
     /// over 16 GiB) is claimed all the same: a second bucket reaching it is told whose it is.
@@ -588,15 +716,31 @@ mod tests {
         let db = Db::open(&path, ReadMode::Mmap).unwrap();
         let tx = db.view(MetaChoice::Current).unwrap();
         let far = MAX_OWNED_PAGES + 2;
-        assert_eq!(tx.claim_page(far, 100), None);
-        assert_eq!(tx.claim_page(far, 100), None, "its own bucket again");
-        assert_eq!(tx.claim_page(far, 200), Some(100));
-        assert_eq!(tx.claim_root(far, 300), None, "roots are a table of their own");
-        assert_eq!(tx.claim_root(far, 400), Some(300));
+        assert_eq!(tx.claim_page(far, 100, 100), None);
+        assert_eq!(tx.claim_page(far, 100, 100), None, "its own bucket again");
+        assert_eq!(tx.claim_page(far, 200, 200), Some(Owner::Below(100)));
+        assert_eq!(
+            tx.claim_root(far, 300),
+            Some(Owner::Below(100)),
+            "a page below a root is no root"
+        );
+        assert_eq!(tx.claim_root(far + 1, 300), None);
+        assert_eq!(tx.claim_root(far + 1, 400), Some(Owner::Root(300)));
+        assert_eq!(
+            tx.claim_page(far + 1, 200, 200),
+            Some(Owner::Root(300)),
+            "a root is no page below one"
+        );
+        assert_eq!(
+            tx.claim_page(far + 1, 300, far + 1),
+            None,
+            "its own root is the walk's to see"
+        );
+        assert_eq!(tx.claim_root(far + 1, 300), None, "and stays a root");
         // Below the cap, as before; past the file's end, no claim (the read reports it).
-        assert_eq!(tx.claim_page(5, 100), None);
-        assert_eq!(tx.claim_page(5, 200), Some(100));
-        assert_eq!(tx.claim_page(pages, 100), None);
-        assert_eq!(tx.claim_page(pages, 200), None);
+        assert_eq!(tx.claim_page(5, 100, 100), None);
+        assert_eq!(tx.claim_page(5, 200, 200), Some(Owner::Below(100)));
+        assert_eq!(tx.claim_page(pages, 100, 100), None);
+        assert_eq!(tx.claim_page(pages, 200, 200), None);
     }
 }
