@@ -10,6 +10,11 @@
 //! remembers every page it has entered (by file offset, so inline pages count too); entering a
 //! page twice is reported as damage, which bounds any walk by the size of the file even when
 //! branches or bucket headers point at each other.
+//!
+//! Both read a page only as the bucket's own: its keys strictly increasing (else a search
+//! and a walk disagree), a child within its branch element's key range, and no page that is
+//! a bucket's root (an enclosing bucket's, the top-level one's) or that another bucket
+//! reached first below its root ([`Tx::claim_page`]).
 
 use super::page::{ELEMENT_SIZE, HEADER_SIZE, LEAF, LeafElement, Page};
 use super::{BoltError, MAX_DEPTH, Owner, Result, Tx};
