@@ -294,7 +294,22 @@ impl<'a> Bucket<'a> {
     /// that range (a page of an enclosing or another bucket a branch points to) would make a
     /// cursor yield keys no lookup finds. Reads two keys of the child; keys it cannot read
     /// are reported where they are met.
-    fn check_range(parent: &Page<'a>, i: usize, child: &Page<'a>) -> Result<()> {
+    /// The answer is remembered per child and element ([`Tx::range_slot`]).
+    fn check_range(&self, parent: &Page<'a>, i: usize, child: &Page<'a>) -> Result<()> {
+        let slot = self.tx.range_slot(child.id, parent.id, i);
+        if let Some((word, mark)) = slot
+            && word.load(std::sync::atomic::Ordering::Relaxed) == mark
+        {
+            return Ok(());
+        }
+        Self::check_range_now(parent, i, child)?;
+        if let Some((word, mark)) = slot {
+            word.store(mark, std::sync::atomic::Ordering::Relaxed);
+        }
+        Ok(())
+    }
+
+    fn check_range_now(parent: &Page<'a>, i: usize, child: &Page<'a>) -> Result<()> {
         let count = usize::from(child.count);
         let (Ok(low), Some(last)) = (parent.branch(i).map(|e| e.key), count.checked_sub(1)) else {
             return Ok(());
@@ -363,7 +378,7 @@ impl<'a> Bucket<'a> {
                 return Err(page.corrupt(0, format!("branch pages nested deeper than {MAX_DEPTH}")));
             }
             let next = self.child_node(&page, i, child)?;
-            Self::check_range(&page, i, &next)?;
+            self.check_range(&page, i, &next)?;
             self.tx.check_order(&next)?;
             page = next;
         }
@@ -600,30 +615,60 @@ impl<'a> Bucket<'a> {
 /// A depth-first walk over a bucket's keys. Yields `Err` for damage and carries on.
 pub struct Cursor<'a> {
     bucket: Bucket<'a>,
-    stack: Vec<(Page<'a>, usize)>,
+    stack: Vec<Frame<'a>>,
     visited: Entered,
     pending: Option<BoltError>,
+}
+
+/// A page a cursor is walking.
+struct Frame<'a> {
+    page: Page<'a>,
+    /// The next element.
+    index: usize,
+    /// The last key met on the page, which the next must sort after.
+    last: Option<&'a [u8]>,
+    /// False when the page is known to be in order, or its disorder was reported (once).
+    checking: bool,
 }
 
 impl<'a> Cursor<'a> {
     /// Walks `page` next (the child of element `i` of branch `parent`, when `from` says so),
     /// unless it was entered before, lies too deep or lies outside its element's range (its
     /// keys are then not this part of the bucket's, whatever page it is). Keys out of order
-    /// are reported first and the page is walked all the same: what it holds is still shown
-    /// (`bolt dump` of the evidence), and the error makes the answer one of damage.
+    /// are reported where met and the page is walked all the same: what it holds is still
+    /// shown (`bolt dump` of the evidence), and the error makes the answer one of damage.
     fn enter(&mut self, page: Page<'a>, from: Option<(&Page<'a>, usize)>) {
         if !self.visited.enter(page.offset) {
             self.pending = Some(page.corrupt(0, "page reached a second time (a cycle or a shared page)"));
         } else if self.stack.len() >= MAX_DEPTH {
             self.pending = Some(page.corrupt(0, format!("branch pages nested deeper than {MAX_DEPTH}")));
-        } else if let Some(Err(e)) = from.map(|(parent, i)| Bucket::check_range(parent, i, &page)) {
+        } else if let Some(Err(e)) = from.map(|(parent, i)| self.bucket.check_range(parent, i, &page)) {
             self.pending = Some(e);
         } else {
-            if let Err(e) = self.bucket.tx.check_order(&page) {
-                self.pending = Some(e);
-            }
-            self.stack.push((page, 0));
+            self.stack.push(Frame {
+                page,
+                index: 0,
+                last: None,
+                checking: !self.bucket.tx.is_ordered(&page),
+            });
         }
+    }
+
+    /// Checks `key`, element `i` of the frame's page, against the key before it: the
+    /// disorder, once per page, when it does not sort after it. The element is not passed:
+    /// it comes next.
+    fn in_order(frame: &mut Frame<'a>, i: usize, key: &'a [u8]) -> Result<()> {
+        if !frame.checking {
+            return Ok(());
+        }
+        if let Some(last) = frame.last
+            && last >= key
+        {
+            frame.checking = false;
+            return Err(frame.page.out_of_order(i, last == key));
+        }
+        frame.last = Some(key);
+        Ok(())
     }
 }
 
@@ -635,16 +680,30 @@ impl<'a> Iterator for Cursor<'a> {
             if let Some(e) = self.pending.take() {
                 return Some(Err(e));
             }
-            let (page, index) = self.stack.last_mut()?;
-            let page = *page;
-            let i = *index;
+            let frame = self.stack.last_mut()?;
+            let page = frame.page;
+            let i = frame.index;
             if i >= usize::from(page.count) {
+                // Every key met in order: lookups on the page need not check it again.
+                if frame.checking {
+                    self.bucket.tx.mark_ordered(&page);
+                }
                 self.stack.pop();
                 continue;
             }
-            *index += 1;
             if page.is_leaf() {
-                return Some(page.leaf(i).map(|e| Item {
+                let e = match page.leaf(i) {
+                    Ok(e) => e,
+                    Err(e) => {
+                        frame.index += 1;
+                        return Some(Err(e));
+                    }
+                };
+                if let Err(e) = Self::in_order(frame, i, e.key) {
+                    return Some(Err(e));
+                }
+                frame.index += 1;
+                return Some(Ok(Item {
                     key: e.key,
                     value: e.value,
                     is_bucket: e.is_bucket(),
@@ -653,8 +712,17 @@ impl<'a> Iterator for Cursor<'a> {
                 }));
             }
             let child = match page.branch(i) {
-                Ok(b) => b.child,
-                Err(e) => return Some(Err(e)),
+                Ok(b) => {
+                    if let Err(e) = Self::in_order(frame, i, b.key) {
+                        return Some(Err(e));
+                    }
+                    frame.index += 1;
+                    b.child
+                }
+                Err(e) => {
+                    frame.index += 1;
+                    return Some(Err(e));
+                }
             };
             // A page of another bucket: its siblings likely are too (a crafted file lists
             // one set of leaves under many buckets), so the walk of this bucket ends here
@@ -858,6 +926,55 @@ mod tests {
         let b = tx.root().bucket(b"b").unwrap().unwrap();
         assert!(b.get(b"k01025").unwrap().is_none());
         assert!(!walk(bytes).1);
+    }
+
+    /// Branch element 0 of `b` leads to element 1's leaf. A lookup through element 1 finds
+    /// the leaf within its range and remembers so; a lookup through element 0 must still be
+    /// told the leaf is not within its own range (the memory is of the element, not the page).
+    #[test]
+    fn a_remembered_range_is_of_the_element_not_the_page() {
+        let mut bytes = image();
+        let (root, second) = {
+            let db = Db::from_bytes("t.db", bytes.clone()).unwrap();
+            let tx = db.view(MetaChoice::Current).unwrap();
+            let b = tx.root().bucket(b"b").unwrap().unwrap();
+            let page = tx.page(b.root_page()).unwrap();
+            (page.id, page.branch(1).unwrap().child)
+        };
+        let element = usize::try_from(root).unwrap() * 4096 + 16;
+        bytes[element + 8..element + 16].copy_from_slice(&second.to_le_bytes());
+        let db = Db::from_bytes("t.db", bytes).unwrap();
+        let tx = db.view(MetaChoice::Current).unwrap();
+        let b = tx.root().bucket(b"b").unwrap().unwrap();
+        assert!(b.get(b"k01500").unwrap().is_some(), "element 1's own range");
+        let e = b.get(b"k00000").err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(e.contains(&format!("branch element 0 leads to page {second}")), "{e}");
+        assert!(e.contains(&format!("page {root} ")), "names the branch page: {e}");
+    }
+
+    /// A cursor reports keys out of order where it meets them, once per page, and still
+    /// yields every key; a lookup on the page afterwards is refused too.
+    #[test]
+    fn a_cursor_reports_keys_out_of_order_once_and_yields_them_all() {
+        let mut bytes = image();
+        patch(&mut bytes, b"k00005", b"k00003", false);
+        let db = Db::from_bytes("t.db", bytes).unwrap();
+        let tx = db.view(MetaChoice::Current).unwrap();
+        let b = tx.root().bucket(b"b").unwrap().unwrap();
+        let items: Vec<_> = b.cursor().collect();
+        let errors: Vec<String> = items
+            .iter()
+            .filter_map(|i| i.as_ref().err())
+            .map(|e| e.to_string())
+            .collect();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(
+            errors[0].contains("leaf element 5's key sorts before the key before it"),
+            "{errors:?}"
+        );
+        assert_eq!(items.iter().filter(|i| i.is_ok()).count(), 3000);
+        let e = b.get(b"k00001").err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(e.contains("leaf element 5's key sorts before"), "{e}");
     }
 
     #[test]

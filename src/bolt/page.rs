@@ -165,6 +165,19 @@ impl<'a> Page<'a> {
         )
     }
 
+    /// Element `i`'s key does not sort after the key before it (`repeated`: it equals it):
+    /// damage, for a binary search on the page misses keys a walk of it meets.
+    pub fn out_of_order(&self, i: usize, repeated: bool) -> BoltError {
+        let how = if repeated { "repeats" } else { "sorts before" };
+        self.corrupt(
+            HEADER_SIZE + ELEMENT_SIZE * i,
+            format!(
+                "{} element {i}'s key {how} the key before it: keys out of order, which lookups and listings read differently",
+                type_name(self.flags)
+            ),
+        )
+    }
+
     /// Leaf element `i`, key and value bounds-checked.
     pub fn leaf(&self, i: usize) -> Result<LeafElement<'a>, BoltError> {
         let (off, e) = self.element(i)?;
