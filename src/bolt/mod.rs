@@ -510,14 +510,11 @@ impl<'a> Tx<'a> {
         }
     }
 
-    /// The root bucket: its keys are the top-level bucket names. Its root page is claimed as
-    /// the root of the bucket whose header is in the meta page, so that a branch of a nested
+    /// The root bucket: its keys are the top-level bucket names. Its root page counts as
+    /// claimed by the meta page from the start ([`Tx::owners`]), so that a branch of a nested
     /// bucket pointing back at it is damage ([`Tx::claim_page`]) like one pointing at any
     /// other enclosing bucket's page.
     pub fn root(&self) -> Bucket<'a> {
-        // Nothing else can have claimed it first in a sound file: every other claim comes
-        // from a bucket opened through this one.
-        let _ = self.claim(&self.db.owners, self.meta.root, self.root_header());
         Bucket::paged(*self, self.meta.root, self.meta.sequence, 0)
     }
 
@@ -623,6 +620,12 @@ impl<'a> Tx<'a> {
     /// A root page that a bucket already reached below its own root is damage too (a page of
     /// two buckets, which one the file meant cannot be told).
     pub(crate) fn claim_root(&self, root: u64, header: u64) -> Option<Owner> {
+        // Opened from this header before: checked then, and since then no bucket can have
+        // claimed it below its root (that claim sees this one and fails). The common case:
+        // a lookup from the top opens the same few buckets once per record.
+        if self.owner(&self.db.owners, root) == Some(header) {
+            return None;
+        }
         if let Some(bucket) = self.owner(&self.db.page_owners, root) {
             return Some(Owner::Below(bucket));
         }
@@ -649,16 +652,48 @@ impl<'a> Tx<'a> {
         if child == own_root {
             return None;
         }
+        // Reached from this bucket before: checked then, as above.
+        if self.owner(&self.db.page_owners, child) == Some(bucket) {
+            return None;
+        }
         if let Some(header) = self.owner(&self.db.owners, child) {
             return Some(Owner::Root(header));
         }
         self.claim(&self.db.page_owners, child, bucket).map(Owner::Below)
     }
 
-    /// Who claimed page `id` in `table`, claiming nothing.
-    fn owner(&self, table: &[std::sync::OnceLock<Owners>; 2], id: u64) -> Option<u64> {
+    /// This view's half of `table`, made on first use. The table of roots starts with the
+    /// top-level bucket's root claimed by the meta page's header ([`Tx::root_header`]):
+    /// nothing can claim it before, every other claim comes from a bucket opened through it.
+    fn owners(&self, table: &'a [std::sync::OnceLock<Owners>; 2]) -> Option<&'a Owners> {
         let slot = usize::from(std::ptr::eq(self.meta, &self.db.metas[1]));
-        let owners = table.get(slot)?.get()?;
+        let roots = std::ptr::eq(table, &self.db.owners);
+        Some(table.get(slot)?.get_or_init(|| {
+            let pages = self.db.file_size() / u64::from(self.db.page_size.max(1));
+            let owners = Owners {
+                pages,
+                dense: (0..pages.min(MAX_OWNED_PAGES)).map(|_| AtomicU64::new(0)).collect(),
+                beyond: Default::default(),
+            };
+            let root = self.meta.root;
+            if roots && root < pages {
+                let mark = self.root_header().saturating_add(1);
+                match usize::try_from(root).ok().and_then(|r| owners.dense.get(r)) {
+                    Some(slot) => slot.store(mark, Ordering::Relaxed),
+                    None => {
+                        if let Ok(mut beyond) = owners.beyond.lock() {
+                            beyond.insert(root, mark);
+                        }
+                    }
+                }
+            }
+            owners
+        }))
+    }
+
+    /// Who claimed page `id` in `table`, claiming nothing.
+    fn owner(&self, table: &'a [std::sync::OnceLock<Owners>; 2], id: u64) -> Option<u64> {
+        let owners = self.owners(table)?;
         if id >= owners.pages {
             return None;
         }
@@ -670,16 +705,8 @@ impl<'a> Tx<'a> {
     }
 
     /// Marks page `id` of `table` as `owner`'s, or says whose it was.
-    fn claim(&self, table: &[std::sync::OnceLock<Owners>; 2], id: u64, owner: u64) -> Option<u64> {
-        let slot = usize::from(std::ptr::eq(self.meta, &self.db.metas[1]));
-        let owners = table.get(slot)?.get_or_init(|| {
-            let pages = self.db.file_size() / u64::from(self.db.page_size.max(1));
-            Owners {
-                pages,
-                dense: (0..pages.min(MAX_OWNED_PAGES)).map(|_| AtomicU64::new(0)).collect(),
-                beyond: Default::default(),
-            }
-        });
+    fn claim(&self, table: &'a [std::sync::OnceLock<Owners>; 2], id: u64, owner: u64) -> Option<u64> {
+        let owners = self.owners(table)?;
         let mark = owner.checked_add(1)?;
         // A page past the file's end is the page read's error to report, not a claim.
         if id >= owners.pages {
