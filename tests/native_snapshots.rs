@@ -211,3 +211,29 @@ fn overlay_views_show_their_parents_tree() {
     let source = |l: &str| l.split_whitespace().nth(3).map(str::to_string);
     assert_eq!(source(&r.stdout_text()), source(&want));
 }
+
+/// The overlay lines are what this containerd 1.6.20's ctr printed, byte for byte: meta.db's
+/// schema version 3 says a 1.x release, which writes `index=off` first (sweep 18, finding 4:
+/// they were printed in 2.x's order, `index=off` last). `--containerd 2.1` gives 2.x's.
+#[test]
+fn overlay_mount_lines_are_the_releases_ctr_printed() {
+    let (_tmp, root) = copy();
+    for key in ["oc", "ov1", "ov2"] {
+        let want = std::fs::read_to_string(data().join(format!("ctr-overlayfs-mounts-{key}.txt"))).expect("ctr output");
+        let r = run(&root, &["mounts", key, "--node-root", NODE_ROOT]);
+        ok(&r, key);
+        assert_eq!(r.stdout_text(), want, "{key}");
+    }
+    let r = run(
+        &root,
+        &["mounts", "oc", "--node-root", NODE_ROOT, "--containerd", "2.1"],
+    );
+    ok(&r, "oc 2.1");
+    let line = r.stdout_text();
+    assert!(
+        line.contains("-o workdir=") && line.trim_end().ends_with(",index=off"),
+        "{line}"
+    );
+    let bad = run(&root, &["mounts", "oc", "--containerd", "x"]);
+    assert_eq!(bad.code, Some(2), "{}", bad.stderr);
+}

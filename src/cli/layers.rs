@@ -47,6 +47,17 @@ pub struct MountOpts {
     /// a kernel without idmapped overlay mounts, before 5.19).
     #[arg(long)]
     pub no_remap_ids: bool,
+    /// The containerd release whose line to print (`1.6`, `1.7.3`, `1.7`, `2.1`): 1.x puts
+    /// the snapshotter's options first (1.6 and 1.7.0-1.7.3 `index=off,userxattr`, later 1.7
+    /// `<mount options>,userxattr,index=off`) and never remaps ids; 2.x puts them last.
+    /// Default: from meta.db's schema version (3: a late 1.7, 4: 2.x)
+    #[arg(long = "containerd", value_name = "VERSION", value_parser = parse_release)]
+    pub containerd: Option<mounts::Release>,
+}
+
+/// A containerd release as `--containerd` takes it.
+fn parse_release(v: &str) -> Result<mounts::Release, String> {
+    mounts::Release::parse(v).ok_or_else(|| format!("{v:?} is no containerd release (1.6, 1.7.3, 2.1, ...)"))
 }
 
 impl MountOpts {
@@ -72,12 +83,14 @@ impl MountOpts {
         mode
     }
 
-    /// The mount-line options.
-    pub fn options(&self) -> mounts::Options {
+    /// The mount-line options; `schema`: meta.db's `v1/version`, which says the release when
+    /// `--containerd` does not.
+    pub fn options(&self, schema: Option<i64>) -> mounts::Options {
         mounts::Options {
             userxattr: self.xattrs() == crate::overlay::merge::Xattrs::User,
             mount_options: self.mount_options.clone(),
             remap_ids: !self.no_remap_ids,
+            release: self.containerd.unwrap_or(mounts::Release::of_schema(schema)),
         }
     }
 }
@@ -634,10 +647,25 @@ pub fn mounts_cmd(global: &Global, args: MountsArgs, out: &mut dyn Write) -> Res
         Some(p) => p.clone(),
         None => std::path::absolute(&node.root.dir).unwrap_or_else(|_| node.root.dir.clone()),
     };
+    // meta.db's schema version says which containerd wrote it (when --containerd does not).
+    let schema = node
+        .root
+        .view(global.meta_choice())
+        .ok()
+        .and_then(|tx| {
+            tx.bucket_at(&[b"v1".as_slice()])
+                .ok()
+                .flatten()?
+                .get(b"version")
+                .ok()
+                .flatten()
+        })
+        .and_then(crate::containerd::encoding::varint_exact);
+    let opts = args.overlay.options(schema);
     let line = if args.read_only {
-        mounts::read_only_line(&node.index, &chain, &root, &args.mount_point, &args.overlay.options())
+        mounts::read_only_line(&node.index, &chain, &root, &args.mount_point, &opts)
     } else {
-        mounts::ctr_line(&node.index, &chain, &root, &args.mount_point, &args.overlay.options())
+        mounts::ctr_line(&node.index, &chain, &root, &args.mount_point, &opts)
     };
     let line = match line {
         Ok(l) => l,

@@ -46,6 +46,64 @@
 use super::snapshots::{Index, Snap};
 use std::path::Path;
 
+/// Where a containerd release puts the overlay snapshotter's own options (`index=off`,
+/// `userxattr`, `mount_options`) in a mount line (`snapshots/overlay` `mounts`):
+///
+/// ```text
+/// 1.6, 1.7.0-1.7.3   index=off,userxattr,workdir=..,upperdir=..,lowerdir=..
+/// 1.7.4 to 1.7.x     <mount_options>,userxattr,index=off,workdir=..,upperdir=..,lowerdir=..
+/// 2.0 and later      uidmap=..,gidmap=..,workdir=..,upperdir=..,lowerdir=..,<mount_options>,userxattr,index=off
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Release {
+    /// 1.6 and 1.7.0 to 1.7.3.
+    Early,
+    /// 1.7.4 and later 1.7 releases.
+    Late1,
+    /// 2.0 and later.
+    #[default]
+    Two,
+}
+
+impl Release {
+    /// `1.6`, `1.6.20`, `1.7`, `1.7.3`, `2`, `2.1.9` (a leading `v` allowed); `1.7` alone is
+    /// taken for a late 1.7, the releases nodes run.
+    pub fn parse(v: &str) -> Option<Release> {
+        let v = v.strip_prefix('v').unwrap_or(v);
+        let mut parts = v.splitn(3, '.');
+        let num = |p: Option<&str>| -> Option<Option<u64>> {
+            match p {
+                None => Some(None),
+                // "1.7.4+unknown", "1.6.20~ds1": the digits before the suffix.
+                Some(t) => {
+                    let digits: String = t.chars().take_while(char::is_ascii_digit).collect();
+                    digits.parse().ok().map(Some)
+                }
+            }
+        };
+        let major = num(parts.next())??;
+        let minor = num(parts.next())?;
+        let patch = num(parts.next())?;
+        Some(match (major, minor, patch) {
+            (0, _, _) => return None,
+            (1, Some(m), _) if m < 7 => Release::Early,
+            (1, Some(7), Some(p)) if p < 4 => Release::Early,
+            (1, _, _) => Release::Late1,
+            _ => Release::Two,
+        })
+    }
+
+    /// The release a meta.db's schema version (`v1/version`) says: 3 is containerd 1.x (a
+    /// late 1.7 assumed: the same line as 1.6 unless `userxattr` or mount options are set),
+    /// 4 and later 2.x; unknown: 2.x.
+    pub fn of_schema(version: Option<i64>) -> Release {
+        match version {
+            Some(v) if v <= 3 => Release::Late1,
+            _ => Release::Two,
+        }
+    }
+}
+
 /// What the snapshotter's configuration adds to its mounts (not on disk).
 #[derive(Clone, Debug, Default)]
 pub struct Options {
@@ -55,9 +113,28 @@ pub struct Options {
     pub mount_options: Vec<String>,
     /// Print `uidmap=`/`gidmap=` for remapped snapshots (containerd 2.x on kernel 5.19+).
     pub remap_ids: bool,
+    /// Whose line: where the options go, and whether ids are remapped at all (2.x only).
+    pub release: Release,
 }
 
 impl Options {
+    /// The snapshotter's own options, in the order `release` writes them.
+    fn plugin_options(&self) -> Vec<String> {
+        if self.release != Release::Early {
+            return self.overlay_tail();
+        }
+        // 1.6's `mounts`: index=off (when the kernel has the parameter), then userxattr.
+        let mut out = Vec::new();
+        if !self.mount_options.iter().any(|o| o == "index") {
+            out.push("index=off".to_string());
+        }
+        if self.userxattr || self.mount_options.iter().any(|o| o == "userxattr") {
+            out.push("userxattr".into());
+        }
+        out.extend(self.mount_options.iter().filter(|o| *o != "userxattr").cloned());
+        out
+    }
+
     /// The options containerd appends to overlay mounts after `lowerdir=`.
     fn overlay_tail(&self) -> Vec<String> {
         let mut out = self.mount_options.clone();
@@ -78,7 +155,7 @@ impl Options {
     /// printed.
     fn idmap(&self, snap: &Snap) -> Result<Vec<String>, String> {
         let mut out = Vec::new();
-        if self.remap_ids {
+        if self.remap_ids && self.release == Release::Two {
             for (label, option) in [
                 ("containerd.io/snapshot/uidmapping", "uidmap"),
                 ("containerd.io/snapshot/gidmapping", "gidmap"),
@@ -148,8 +225,19 @@ pub fn ctr_line(index: &Index, chain: &[usize], root: &Path, target: &str, opts:
         options.push("rbind".into());
         return Ok(format!("mount -t bind {} {target} -o {}", fs(own)?, options.join(",")));
     }
+    if let (false, [one]) = (kind == "Active", parents) {
+        // A view of one parent: a read-only bind of it, without the snapshotter's options.
+        options.push("ro".into());
+        options.push("rbind".into());
+        return Ok(format!("mount -t bind {} {target} -o {}", fs(*one)?, options.join(",")));
+    }
     let lower: Result<Vec<String>, String> = parents.iter().map(|&p| fs(p)).collect();
     let lower = lower?.join(":");
+    // A 1.x release writes its own options first, 2.x after lowerdir (see [`Release`]).
+    let first = opts.release != Release::Two;
+    if first {
+        options.extend(opts.plugin_options());
+    }
     if kind == "Active" {
         let work = index
             .work_dir_under(own, root)
@@ -157,13 +245,11 @@ pub fn ctr_line(index: &Index, chain: &[usize], root: &Path, target: &str, opts:
             .ok_or("a snapshot without an id")?;
         options.push(format!("workdir={work}"));
         options.push(format!("upperdir={}", fs(own)?));
-    } else if let [one] = parents {
-        options.push("ro".into());
-        options.push("rbind".into());
-        return Ok(format!("mount -t bind {} {target} -o {}", fs(*one)?, options.join(",")));
     }
     options.push(format!("lowerdir={lower}"));
-    options.extend(opts.overlay_tail());
+    if !first {
+        options.extend(opts.overlay_tail());
+    }
     Ok(format!("mount -t overlay overlay {target} -o {}", options.join(",")))
 }
 
@@ -333,7 +419,61 @@ mod tests {
             userxattr: true,
             mount_options: vec!["index".into(), "userxattr".into()],
             remap_ids: false,
+            release: Release::Two,
         };
         assert!(line(2, &cfg).ends_with(&format!("lowerdir={d}/2/fs:{d}/1/fs,index,userxattr")));
+    }
+
+    /// Each release's order, as its `snapshots/overlay` `mounts` writes it (1.6.20 and 1.7.0:
+    /// index=off then userxattr first; 1.7.4 to 1.7.28: `o.options`, built as mount_options,
+    /// userxattr, index=off, first; 2.0: after lowerdir), and 1.x never remaps ids.
+    #[test]
+    fn each_release_puts_the_options_where_it_does() {
+        let index = Index::from_snaps(
+            std::path::PathBuf::from("/r"),
+            vec![
+                snap("base", 1, "Committed", None, &[]),
+                snap(
+                    "top",
+                    2,
+                    "Active",
+                    Some("base"),
+                    &[("containerd.io/snapshot/uidmapping", "0:100:10")],
+                ),
+            ],
+        );
+        let d = "/r/io.containerd.snapshotter.v1.overlayfs/snapshots";
+        let rest = format!("workdir={d}/2/work,upperdir={d}/2/fs,lowerdir={d}/1/fs");
+        let line = |release, userxattr| {
+            let opts = Options {
+                userxattr,
+                mount_options: Vec::new(),
+                remap_ids: true,
+                release,
+            };
+            ctr_line(&index, &[1, 0], Path::new("/r"), "/mnt", &opts).unwrap()
+        };
+        let o = |s: &str| format!("mount -t overlay overlay /mnt -o {s}");
+        assert_eq!(line(Release::Early, false), o(&format!("index=off,{rest}")));
+        assert_eq!(line(Release::Early, true), o(&format!("index=off,userxattr,{rest}")));
+        assert_eq!(line(Release::Late1, true), o(&format!("userxattr,index=off,{rest}")));
+        assert_eq!(
+            line(Release::Two, true),
+            o(&format!("uidmap=0:100:10,{rest},userxattr,index=off"))
+        );
+        for (v, r) in [
+            ("1.6.20~ds1", Release::Early),
+            ("v1.7.3", Release::Early),
+            ("1.7.4", Release::Late1),
+            ("1.7", Release::Late1),
+            ("2.1.9+unknown", Release::Two),
+            ("2", Release::Two),
+        ] {
+            assert_eq!(Release::parse(v), Some(r), "{v}");
+        }
+        assert_eq!(Release::parse("x"), None);
+        assert_eq!(Release::parse("0.9"), None);
+        assert_eq!(Release::of_schema(Some(3)), Release::Late1);
+        assert_eq!(Release::of_schema(Some(4)), Release::Two);
     }
 }
