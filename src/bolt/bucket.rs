@@ -577,7 +577,9 @@ impl<'a> Bucket<'a> {
             return true;
         }
         // A seek takes the last element whose key is at most its own (the first when none
-        // is), so child i gets [key i, key i+1), narrowed to what reaches this page.
+        // is), so child i gets [key i, key i+1), narrowed to what reaches this page; child 0
+        // too: a key before element 0's is no key of its child (bbolt writes the child's
+        // first key there), and a lookup refuses such a child (`check_range`).
         if !page.is_branch() || count == 0 {
             return false;
         }
@@ -591,11 +593,7 @@ impl<'a> Bucket<'a> {
             keys.push((e.key, e.child));
         }
         for (i, &(key, child)) in keys.iter().enumerate() {
-            let lower = if i == 0 {
-                bounds.lower
-            } else {
-                bounds.lower.max(Some(key))
-            };
+            let lower = bounds.lower.max(Some(key));
             let upper = match (keys.get(i + 1), bounds.upper) {
                 (Some(&(next, _)), Some(u)) => Some(next.min(u)),
                 (Some(&(next, _)), None) => Some(next),
