@@ -234,8 +234,10 @@ pub fn which(global: &Global, args: WhichArgs, out: &mut dyn Write) -> Result<Ou
     let mut node = Node::open(global, &args.docker)?;
     let split = split_snapshot_path(&args.path, &node.root.dir).map_err(|e| Failure::new(Outcome::Usage, e))?;
     let Some(sp) = split else {
+        // "No" to the question, and whatever damage opening the records met (a fallen-back
+        // meta page), as every reader says it.
         return Err(Failure::new(
-            Outcome::No,
+            node.finish(Outcome::No),
             format!(
                 "{}: not inside io.containerd.snapshotter.v1.<name>/snapshots/<id>",
                 escape(args.path.as_os_str().as_encoded_bytes())
