@@ -171,7 +171,7 @@ fn table(r: &UsageReport, scan: bool, explain: bool, out: &mut dyn Write) -> std
     let s = &d.snapshots;
     writeln!(
         out,
-        "  snapshots        committed {}, active {}{}, unreferenced {} (gc removes them), stray dirs {}",
+        "  snapshots        committed {}, active {}{}, unreferenced {} (no record names them: `gc` lists what it removes), stray dirs {}",
         amount(&s.committed),
         if scan {
             amount(&s.active)

@@ -117,7 +117,8 @@ pub struct SnapshotDisk {
     #[serde(rename = "activeMeasured")]
     pub active_measured: bool,
     /// Backend snapshots no meta.db record names (committed: recorded usage; active: measured
-    /// with --scan): containerd's next collection removes them.
+    /// with --scan): containerd's next collection removes those it reaches (not one whose
+    /// parent has no record, which its walk of the snapshot tree never meets).
     pub unreferenced: Amount,
     /// Entries of snapshots/ that are no backend snapshot's id (bytes only with --scan).
     #[serde(rename = "orphanDirs")]
@@ -220,7 +221,7 @@ pub const DEFINITIONS: [(&str, &str); 13] = [
     ),
     (
         "snapshots",
-        "backend snapshots (each snapshotter's metadata.db) that a meta.db snapshot record names, committed and active; unreferenced: backend snapshots no meta.db record names (containerd's next collection removes them); bytes = the backend snapshot's recorded usage (committed: st_blocks*512 over unique inodes at commit), active ones measured from their directories with --scan (views: their recorded usage, 0, as containerd's Usage gives it)",
+        "backend snapshots (each snapshotter's metadata.db) that a meta.db snapshot record names, committed and active; unreferenced: backend snapshots no meta.db record names (containerd's next collection removes those it reaches: not one whose parent has no record; `gc` lists which); bytes = the backend snapshot's recorded usage (committed: st_blocks*512 over unique inodes at commit), active ones measured from their directories with --scan (views: their recorded usage, 0, as containerd's Usage gives it)",
     ),
     (
         "images",

@@ -652,7 +652,11 @@ fn blob_present_uncached(s: &Walk<'_, '_, '_>, ns: &str, digest: &str) -> Presen
         // damage: said once, as the answer is shared by every image that asks.
         Err(e) => {
             if let Ok(mut d) = s.shared.shared_damage.lock() {
-                d.push(crate::damage::Note::from(e).within(format!("namespace {ns}: content {digest}")));
+                d.push(crate::damage::Note::from(e).within(format!(
+                    "namespace {}: content {}",
+                    crate::text::one_line(ns),
+                    crate::text::one_line(digest)
+                )));
             }
             return absent;
         }
