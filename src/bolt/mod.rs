@@ -211,6 +211,18 @@ impl Db {
         self.current != newer
     }
 
+    /// What every reader says when [`Db::fell_back`]: the file, and that the records read are
+    /// the previous transaction's; `None` otherwise.
+    pub fn fell_back_note(&self) -> Option<String> {
+        self.fell_back().then(|| {
+            format!(
+                "{}: the newer meta page is invalid; reading the previous transaction (meta page {})",
+                self.path().display(),
+                self.current_slot()
+            )
+        })
+    }
+
     /// True when the memory limit is small next to the file (see `frugal.rs`): many
     /// lookups scattered over the file then cost a read from the disk each, and one walk in
     /// order is the cheaper way to answer them.

@@ -195,12 +195,8 @@ impl Global {
             other => Failure::new(Outcome::Unreadable, crate::text::escape(other.to_string().as_bytes())),
         })?;
         root.records_current = !self.previous;
-        if root.meta.fell_back() && !self.previous {
-            super::warn(format_args!(
-                "{}: the newer meta page is invalid; reading the previous transaction (meta page {})",
-                root.meta.path().display(),
-                root.meta.current_slot()
-            ));
+        if let Some(note) = root.meta.fell_back_note().filter(|_| !self.previous) {
+            super::warn(note);
         }
         if let Some(problem) = root.content_problem().filter(|_| !self.reads_no_blob) {
             super::warn(format_args!("content store not read: {problem}"));

@@ -652,15 +652,7 @@ pub fn mounts_cmd(global: &Global, args: MountsArgs, out: &mut dyn Write) -> Res
         .root
         .view(global.meta_choice())
         .ok()
-        .and_then(|tx| {
-            tx.bucket_at(&[b"v1".as_slice()])
-                .ok()
-                .flatten()?
-                .get(b"version")
-                .ok()
-                .flatten()
-        })
-        .and_then(crate::containerd::encoding::varint_exact);
+        .and_then(|tx| crate::containerd::records::schema_version(&tx).ok().flatten());
     let opts = args.overlay.options(schema);
     let line = if args.read_only {
         mounts::read_only_line(&node.index, &chain, &root, &args.mount_point, &opts)

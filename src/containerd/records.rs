@@ -1358,10 +1358,14 @@ pub fn say_parent_loops(tx: &Tx<'_>, snapshotter: &str, snaps: &[BackendSnapshot
 /// The backend snapshots whose parent key has no record among `snaps`: containerd's storage
 /// fails every lookup below such a snapshot ("missing parent bucket"), so a chain through it
 /// stops there. Each as `(key, parent)`, in key order.
-pub fn missing_parents(snaps: &[BackendSnapshot]) -> Vec<(&str, &str)> {
-    let keys: foldhash::HashSet<&str> = snaps.iter().map(|s| s.key.as_str()).collect();
+pub fn missing_parents<'s, I>(snaps: I) -> Vec<(&'s str, &'s str)>
+where
+    I: IntoIterator<Item = &'s BackendSnapshot>,
+    I::IntoIter: Clone,
+{
+    let snaps = snaps.into_iter();
+    let keys: foldhash::HashSet<&str> = snaps.clone().map(|s| s.key.as_str()).collect();
     let mut out: Vec<(&str, &str)> = snaps
-        .iter()
         .filter_map(|s| {
             let p = s.parent.as_deref().filter(|p| !p.is_empty())?;
             (!keys.contains(p)).then_some((s.key.as_str(), p))
@@ -1369,6 +1373,15 @@ pub fn missing_parents(snaps: &[BackendSnapshot]) -> Vec<(&str, &str)> {
         .collect();
     out.sort_unstable();
     out
+}
+
+/// meta.db's schema version (`v1/version`: 3 written by containerd 1.x, 4 by 2.x); `None` when
+/// the file has no `v1` bucket or no readable version.
+pub fn schema_version(tx: &Tx<'_>) -> Result<Option<i64>, crate::bolt::BoltError> {
+    Ok(tx
+        .bucket_at(&[b"v1".as_slice()])?
+        .and_then(|v1| v1.get(b"version").ok().flatten())
+        .and_then(varint_exact))
 }
 
 /// A backend snapshot whose parent has no record, worded once for every command.

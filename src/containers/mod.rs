@@ -323,14 +323,14 @@ fn read_records(root: &Root, src: &Sources<'_>, docker_root: &DockerRoot, inv: &
     for e in crate::bolt::check::view_damage(&tx) {
         inv.damaged.push(e.to_string());
     }
-    if src.meta_choice == MetaChoice::Current && root.meta.fell_back() {
-        // As every other command says it (and exits 3 for it): the records are a transaction
-        // behind the file's last commit.
-        inv.damaged.push(format!(
-            "{}: the newer meta page is invalid; reading the previous transaction (meta page {})",
-            root.meta.path().display(),
-            root.meta.current_slot()
-        ));
+    // As every other command says it (and exits 3 for it): the records are a transaction
+    // behind the file's last commit.
+    if let Some(note) = root
+        .meta
+        .fell_back_note()
+        .filter(|_| src.meta_choice == MetaChoice::Current)
+    {
+        inv.damaged.push(note);
     }
     let mut out = Vec::new();
     let mut damage = records::Damage::new();

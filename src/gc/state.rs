@@ -10,7 +10,6 @@
 use crate::bolt::{Bucket, MetaChoice, ReadMode, Tx};
 use crate::containerd::blobs::{self, FileKind, IngestDir};
 pub use crate::containerd::blobs::{BlobEntry, BlobTree};
-use crate::containerd::encoding::varint_exact;
 use crate::containerd::file_order::{self, Pending};
 use crate::containerd::gotime::GoTime;
 use crate::containerd::records::{self, BackendSnapshot, Damage};
@@ -245,14 +244,10 @@ impl Store {
         for e in crate::bolt::check::view_damage(&tx) {
             damage.push(e);
         }
-        let db_version = match tx.bucket_at(&[b"v1"]) {
-            Ok(Some(v1)) => v1.get(b"version").ok().flatten().and_then(varint_exact),
-            Ok(None) => None,
-            Err(e) => {
-                damage.push(e);
-                None
-            }
-        };
+        let db_version = records::schema_version(&tx).unwrap_or_else(|e| {
+            damage.push(e);
+            None
+        });
         // The blob files are listed and stat'ed on a thread of their own while the records
         // are decoded here: the two were a quarter of du's time each, one after the other.
         // When memory is tight the listing is finished first, and the records read after it:

@@ -154,11 +154,8 @@ impl Backends {
                     }
                     Some(Ok(db)) => match db.view(MetaChoice::Current) {
                         Ok(tx) => {
-                            if db.fell_back() {
-                                warn(format_args!(
-                                    "{}: the newer meta page is invalid; reading the previous transaction",
-                                    db.path().display()
-                                ));
+                            if let Some(note) = db.fell_back_note() {
+                                warn(note);
                             }
                             let before = damage.len();
                             for e in crate::bolt::check::view_damage(&tx) {
@@ -845,8 +842,7 @@ pub fn snapshots(global: &Global, args: ListArgs, out: &mut dyn Write) -> Result
         listed.dedup();
         for sn in listed {
             if let Some(all) = s.backends.get(s.root, s.global, sn, &mut s.damage) {
-                let snaps: Vec<BackendSnapshot> = all.values().cloned().collect();
-                for (key, parent) in records::missing_parents(&snaps) {
+                for (key, parent) in records::missing_parents(all.values()) {
                     s.damage.push(format!(
                         "{}: {}",
                         s.root
