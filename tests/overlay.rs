@@ -1254,8 +1254,8 @@ cd $D/m; mv np/y2 y3; mv a2 a3; touch a3/new; chown 1:1 m/data; cd /; umount $D/
         ]
     );
     // The metacopy file's bytes (for --hash) are the base's.
-    let c = changes.iter().find(|c| c.path == b"/m/data").unwrap();
-    assert_eq!(std::fs::read(&c.data).unwrap(), b"metacopy data\n");
+    let c = changes.iter().find(|c| &*c.path == b"/m/data").unwrap();
+    assert_eq!(std::fs::read(c.data()).unwrap(), b"metacopy data\n");
 }
 
 /// A private copy of the node (the tar's `var`), removed afterwards.

@@ -9,7 +9,7 @@
 use super::context::Global;
 use super::layers::{DockerRoot, Format, MountOpts, Node, rfc3339};
 use super::{Failure, Outcome};
-use crate::overlay::diff::{self, Change};
+use crate::overlay::diff::{self, Change, Lstat};
 use crate::overlay::export::{self as tree_export, copy_exact, open_regular};
 use crate::overlay::merge::Stack;
 use crate::text::escape;
@@ -18,7 +18,7 @@ use serde::Serialize;
 use std::fs::Metadata;
 use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{FileTypeExt, MetadataExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 // ---- diff ------------------------------------------------------------------------------------
@@ -74,21 +74,19 @@ struct DiffRow {
 }
 
 pub fn type_name(m: &Metadata) -> &'static str {
-    let t = m.file_type();
-    if t.is_dir() {
-        "dir"
-    } else if t.is_symlink() {
-        "symlink"
-    } else if t.is_char_device() {
-        "char"
-    } else if t.is_block_device() {
-        "block"
-    } else if t.is_fifo() {
-        "fifo"
-    } else if t.is_socket() {
-        "socket"
-    } else {
-        "file"
+    kind_name(m.mode())
+}
+
+/// The type an `st_mode` says, as the JSON forms name it.
+fn kind_name(mode: u32) -> &'static str {
+    match mode & libc::S_IFMT {
+        libc::S_IFDIR => "dir",
+        libc::S_IFLNK => "symlink",
+        libc::S_IFCHR => "char",
+        libc::S_IFBLK => "block",
+        libc::S_IFIFO => "fifo",
+        libc::S_IFSOCK => "socket",
+        _ => "file",
     }
 }
 
@@ -132,17 +130,18 @@ pub fn mode_string(m: &Metadata) -> String {
 /// Hashes a regular file without following links or blocking (ring's SHA-256: assembly, fast
 /// in every build profile), reading `meta.size()` bytes in 1 MiB chunks. For a metacopy file
 /// `path` is its data file, checked against that file's own lstat.
-fn sha256_of(path: &Path, file: &Path, meta: &Metadata) -> Option<String> {
+fn sha256_of(path: &Path, file: &Path, meta: &Lstat) -> Option<String> {
     use std::io::Read;
-    let data_meta = if path == file {
-        meta.clone()
+    let (dev, ino) = if path == file {
+        (meta.dev, meta.ino)
     } else {
-        std::fs::symlink_metadata(path).ok()?
+        let m = std::fs::symlink_metadata(path).ok()?;
+        (m.dev(), m.ino())
     };
-    let f = open_regular(path, &data_meta).ok()?;
+    let f = open_regular(path, dev, ino).ok()?;
     let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
-    let mut buf = vec![0u8; (1 << 20).min(usize::try_from(meta.size()).unwrap_or(1 << 20)).max(1)];
-    let mut r = f.take(meta.size());
+    let mut buf = vec![0u8; (1 << 20).min(usize::try_from(meta.size).unwrap_or(1 << 20)).max(1)];
+    let mut r = f.take(meta.size);
     let mut got = 0u64;
     loop {
         match r.read(&mut buf) {
@@ -156,30 +155,30 @@ fn sha256_of(path: &Path, file: &Path, meta: &Metadata) -> Option<String> {
         }
     }
     // A file that shrank since it was listed has no hash of what was listed.
-    (got == meta.size()).then(|| hex::encode(ctx.finish()))
+    (got == meta.size).then(|| hex::encode(ctx.finish()))
 }
 
-pub fn entry_info(m: &Metadata, file: &Path, data: Option<&Path>) -> EntryInfo {
+pub fn entry_info(m: &Lstat, file: &Path, data: Option<&Path>) -> EntryInfo {
     let link = m
-        .file_type()
         .is_symlink()
         .then(|| std::fs::read_link(file).ok())
         .flatten()
         .map(|l| l.into_os_string().into_encoded_bytes());
     EntryInfo {
-        kind: type_name(m),
-        size: m.size(),
-        mode: format!("{:04o}", m.mode() & 0o7777),
-        uid: m.uid(),
-        gid: m.gid(),
-        mtime: rfc3339(m.mtime(), m.mtime_nsec()),
+        kind: kind_name(m.mode),
+        size: m.size,
+        mode: format!("{:04o}", m.mode & 0o7777),
+        uid: m.uid,
+        gid: m.gid,
+        mtime: rfc3339(m.mtime, i64::from(m.mtime_nsec)),
         link_hex: link
             .as_ref()
             .filter(|l| std::str::from_utf8(l).is_err())
             .map(hex::encode),
         link: link.map(|l| String::from_utf8_lossy(&l).into_owned()),
-        rdev: (m.file_type().is_char_device() || m.file_type().is_block_device())
-            .then(|| format!("{},{}", libc::major(m.rdev()), libc::minor(m.rdev()))),
+        rdev: m
+            .is_device()
+            .then(|| format!("{},{}", libc::major(m.rdev), libc::minor(m.rdev))),
         sha256: data.filter(|_| m.is_file()).and_then(|d| sha256_of(d, file, m)),
     }
 }
@@ -274,7 +273,7 @@ fn write_changes(out: &mut dyn Write, changes: &[Change], format: Format, hash: 
                     info: c
                         .meta
                         .as_ref()
-                        .map(|m| entry_info(m, &c.file, (hash && c.kind != 'D').then_some(c.data.as_path()))),
+                        .map(|m| entry_info(m, &c.file, (hash && c.kind != 'D').then_some(c.data()))),
                 })
                 .collect();
             serde_json::to_writer_pretty(&mut *out, &rows).map_err(|e| Failure::from(std::io::Error::from(e)))?;
@@ -421,38 +420,55 @@ fn ls(global: &Global, args: LsArgs, out: &mut dyn Write) -> Result<Outcome, Fai
         Ok((r, n)) if entry.meta.file_type().is_symlink() && n.is_dir() => (r, n),
         _ => (rel, entry),
     };
-    let mut entries = Vec::new();
-    if entry.is_dir() {
-        let mut problems = Vec::new();
-        for (name, n) in stack.children(&entry, &mut problems) {
-            let child = rel.join(std::ffi::OsStr::from_bytes(&name));
-            entries.push((name, child, n));
-        }
-        node.problems.extend(problems);
-    } else {
-        let name = rel.file_name().map(|n| n.as_bytes().to_vec()).unwrap_or_default();
-        entries.push((name, rel.clone(), entry));
-    }
-    let rows: Vec<LsRow> = entries
-        .iter()
-        .map(|(name, rel, n)| {
-            let file = stack.path_of(n, rel);
-            let data = args.hash.then(|| n.data_file().to_path_buf());
-            LsRow {
-                name: String::from_utf8_lossy(name).into_owned(),
-                name_hex: hex_if_not_utf8(name),
-                layer: stack.layer(n.layer).display().to_string(),
-                info: entry_info(&n.meta, &file, data.as_deref()),
+    // The entries one at a time, each looked up in its turn and written: a directory of
+    // 200,000 names holds its names, not 200,000 rows.
+    let mut problems = Vec::new();
+    let listing = entry
+        .is_dir()
+        .then(|| stack.list(&entry, entry.dirs.len(), &mut problems));
+    node.problems.extend(problems);
+    let mut at = 0;
+    let mut single = match &listing {
+        Some(_) => None,
+        None => Some((
+            rel.file_name().map(|n| n.as_bytes().to_vec()).unwrap_or_default(),
+            rel.clone(),
+            entry.clone(),
+        )),
+    };
+    let mut next = || match &listing {
+        Some(l) => loop {
+            let (name, after) = l.name_at(at)?;
+            let here = std::mem::replace(&mut at, after);
+            if let Some(n) = stack.entry(&entry, l, here) {
+                return Some((name.to_vec(), rel.join(std::ffi::OsStr::from_bytes(name)), n));
             }
-        })
-        .collect();
+        },
+        None => single.take(),
+    };
+    let row = |name: &[u8], rel: &std::path::Path, n: &crate::overlay::merge::Node| {
+        let file = stack.path_of(n, rel);
+        let data = args.hash.then(|| n.data_file().to_path_buf());
+        LsRow {
+            name: String::from_utf8_lossy(name).into_owned(),
+            name_hex: hex_if_not_utf8(name),
+            layer: stack.layer(n.layer).display().to_string(),
+            info: entry_info(&(&n.meta).into(), &file, data.as_deref()),
+        }
+    };
     match args.format {
         Format::Json => {
-            serde_json::to_writer_pretty(&mut *out, &rows).map_err(|e| Failure::from(std::io::Error::from(e)))?;
+            let mut json = serde_json::Serializer::with_formatter(&mut *out, serde_json::ser::PrettyFormatter::new());
+            serde::Serializer::collect_seq(
+                &mut json,
+                std::iter::from_fn(|| next().map(|(name, child, n)| row(&name, &child, &n))),
+            )
+            .map_err(|e| Failure::from(std::io::Error::from(e)))?;
             writeln!(out)?;
         }
         Format::Table => {
-            for ((name, child, n), row) in entries.iter().zip(&rows) {
+            while let Some((name, child, n)) = next() {
+                let row = row(&name, &child, &n);
                 let size = match &row.info.rdev {
                     Some(r) => r.clone(),
                     None => row.info.size.to_string(),
@@ -461,7 +477,7 @@ fn ls(global: &Global, args: LsArgs, out: &mut dyn Write) -> Result<Outcome, Fai
                     .meta
                     .file_type()
                     .is_symlink()
-                    .then(|| std::fs::read_link(stack.path_of(n, child)).ok())
+                    .then(|| std::fs::read_link(stack.path_of(&n, &child)).ok())
                     .flatten()
                     .map(|l| l.into_os_string().into_encoded_bytes());
                 writeln!(
@@ -472,7 +488,7 @@ fn ls(global: &Global, args: LsArgs, out: &mut dyn Write) -> Result<Outcome, Fai
                     row.info.gid,
                     size,
                     super::listings::table::utc_seconds(&row.info.mtime),
-                    escape(name),
+                    escape(&name),
                     target.map(|t| format!(" -> {}", escape(&t))).unwrap_or_default()
                 )?;
             }
@@ -523,7 +539,7 @@ fn cat(global: &Global, args: CatArgs, out: &mut dyn Write) -> Result<Outcome, F
     } else {
         std::fs::symlink_metadata(&data).map_err(at)?
     };
-    let mut f = open_regular(&data, &meta).map_err(at)?;
+    let mut f = open_regular(&data, meta.dev(), meta.ino()).map_err(at)?;
     let got = copy_exact(&mut f, out, entry.meta.size())?;
     if got < entry.meta.size() {
         node.problems

@@ -16,7 +16,7 @@
 //! that was listed; exactly the listed size is written (a file that shrank is padded with
 //! zeros and named in the problems). A file that cannot be opened is left out and named. The walk is iterative (a stack of pending entries).
 
-use super::merge::{Node, Stack};
+use super::merge::{Listing, Node, Stack};
 use super::xattr;
 use crate::export::tar::{self, Member};
 use foldhash::HashMap;
@@ -63,11 +63,11 @@ pub fn data_file(_stack: &Stack, node: &Node, _rel: &Path) -> PathBuf {
 }
 
 /// Opens a regular file for reading without following a symlink or blocking on a FIFO, and
-/// checks it is the file `meta` describes.
-pub fn open_regular(path: &Path, meta: &Metadata) -> io::Result<std::fs::File> {
+/// checks it is the file an earlier lstat saw (device `dev`, inode `ino`).
+pub fn open_regular(path: &Path, dev: u64, ino: u64) -> io::Result<std::fs::File> {
     let f = crate::noatime::open(path, libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)?;
     let now = f.metadata()?;
-    if !now.is_file() || now.ino() != meta.ino() || now.dev() != meta.dev() {
+    if !now.is_file() || now.ino() != ino || now.dev() != dev {
         return Err(io::Error::other(format!("{}: changed while read", path.display())));
     }
     Ok(f)
@@ -107,17 +107,32 @@ pub fn export(stack: &Stack, out: &mut dyn Write, problems: &mut Vec<String>) ->
     let root = stack.root()?;
     let mut summary = Summary::default();
     let mut links: HashMap<(u64, u64), Vec<u8>> = HashMap::default();
-    // Pending entries, the next one last.
-    let mut todo: Vec<(PathBuf, Node)> = Vec::new();
-    let push_children = |todo: &mut Vec<(PathBuf, Node)>, rel: &Path, node: &Node, problems: &mut Vec<String>| {
-        let children = stack.children(node, problems);
-        for (name, child) in children.into_iter().rev() {
-            todo.push((rel.join(OsStr::from_bytes(&name)), child));
-        }
+    // The directories being written, the deepest last: each one's names, and how far it is.
+    // An entry is looked up when its turn comes, so a wide directory holds its names alone.
+    struct Open {
+        rel: PathBuf,
+        dir: Node,
+        listing: Listing,
+        at: usize,
+    }
+    let open = |rel: PathBuf, dir: Node, problems: &mut Vec<String>| Open {
+        listing: stack.list(&dir, dir.dirs.len(), problems),
+        rel,
+        dir,
+        at: 0,
     };
-    push_children(&mut todo, Path::new(""), &root, problems);
+    let mut walk = vec![open(PathBuf::new(), root, problems)];
     let io_err = |e: io::Error| format!("writing the archive: {e}");
-    while let Some((rel, node)) = todo.pop() {
+    while let Some(top) = walk.last_mut() {
+        let Some((name, next)) = top.listing.name_at(top.at) else {
+            walk.pop();
+            continue;
+        };
+        let at = std::mem::replace(&mut top.at, next);
+        let rel = top.rel.join(OsStr::from_bytes(name));
+        let Some(node) = stack.entry(&top.dir, &top.listing, at) else {
+            continue;
+        };
         let m = &node.meta;
         if stack.hides(m) {
             continue;
@@ -178,7 +193,7 @@ pub fn export(stack: &Stack, out: &mut dyn Write, problems: &mut Vec<String>) ->
             } else {
                 std::fs::symlink_metadata(&data)
             };
-            match data_meta.and_then(|dm| open_regular(&data, &dm).map(|f| (f, dm))) {
+            match data_meta.and_then(|dm| open_regular(&data, dm.dev(), dm.ino()).map(|f| (f, dm))) {
                 Ok((f, dm)) => {
                     let mut keep = true;
                     let on_disk = dm.blocks().saturating_mul(512);
@@ -275,7 +290,8 @@ pub fn export(stack: &Stack, out: &mut dyn Write, problems: &mut Vec<String>) ->
             summary.bytes += stored;
         }
         if node.is_dir() {
-            push_children(&mut todo, &rel, &node, problems);
+            let dir = open(rel, node, problems);
+            walk.push(dir);
         }
     }
     tar::finish(out).map_err(io_err)?;

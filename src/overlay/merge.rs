@@ -155,6 +155,92 @@ impl Node {
     }
 }
 
+/// The names of a merged directory as its layer directories list them, before any is looked
+/// at: each name once per directory (an index into the directory's `dirs`) that holds it,
+/// sorted by name, then directory. A walk looks its entries up one at a time
+/// ([`Stack::entry`]), so a directory of 200,000 names holds the names and 16 bytes each,
+/// not an entry's `Node` (its path, its lstat) each.
+#[derive(Default)]
+pub struct Listing {
+    /// Every name listed, one after another.
+    names: Vec<u8>,
+    hits: Vec<Hit>,
+    /// How many of the directory's `dirs` were listed (the first ones); the rest are asked.
+    listed: usize,
+}
+
+/// One name in one directory: where the name is in [`Listing::names`], and the directory.
+#[derive(Clone, Copy)]
+struct Hit {
+    start: usize,
+    len: u32,
+    /// The index in the merged directory's `dirs`; [`Hit::NONE`] for a name another listing
+    /// brought ([`Listing::add_names`]).
+    dir: u32,
+}
+
+impl Hit {
+    const NONE: u32 = u32::MAX;
+}
+
+impl Listing {
+    fn push(&mut self, name: &[u8], dir: u32) {
+        // Names are at most NAME_MAX (255) bytes; a longer one is not a name readdir gives.
+        let Ok(len) = u32::try_from(name.len()) else { return };
+        self.hits.push(Hit {
+            start: self.names.len(),
+            len,
+            dir,
+        });
+        self.names.extend_from_slice(name);
+    }
+
+    fn name(&self, h: &Hit) -> &[u8] {
+        self.names.get(h.start..h.start + h.len as usize).unwrap_or_default()
+    }
+
+    fn sort(&mut self) {
+        let names = &self.names;
+        let name = |h: &Hit| names.get(h.start..h.start + h.len as usize).unwrap_or_default();
+        self.hits
+            .sort_unstable_by(|a, b| name(a).cmp(name(b)).then(a.dir.cmp(&b.dir)));
+    }
+
+    /// The name whose hits start at `at`, and where the next name's start.
+    pub fn name_at(&self, at: usize) -> Option<(&[u8], usize)> {
+        let name = self.name(self.hits.get(at)?);
+        let rest = self.hits.get(at..).unwrap_or_default();
+        let n = rest.iter().take_while(|h| self.name(h) == name).count();
+        Some((name, at + n))
+    }
+
+    /// Where the hits of `name` start, if it was listed.
+    pub fn find(&self, name: &[u8]) -> Option<usize> {
+        self.find_in(self.hits.len(), name)
+    }
+
+    /// Where the hits of `name` start among the first `sorted` hits.
+    fn find_in(&self, sorted: usize, name: &[u8]) -> Option<usize> {
+        let hits = self.hits.get(..sorted).unwrap_or_default();
+        let at = hits.partition_point(|h| self.name(h) < name);
+        hits.get(at).filter(|h| self.name(h) == name).map(|_| at)
+    }
+
+    /// Adds the names of `other` that this listing lacks, with no directory of their own (a
+    /// lookup of one finds nothing in the listed directories).
+    pub fn add_names(&mut self, other: &Listing) {
+        let sorted = self.hits.len();
+        let mut at = 0;
+        while let Some((name, next)) = other.name_at(at) {
+            if self.find_in(sorted, name).is_none() {
+                self.push(name, Hit::NONE);
+            }
+            at = next;
+        }
+        self.sort();
+    }
+}
+
 /// A whiteout: a character device with device number 0/0.
 pub fn is_whiteout(m: &Metadata) -> bool {
     m.file_type().is_char_device() && m.rdev() == 0
@@ -496,19 +582,23 @@ impl Stack {
         })
     }
 
-    /// The merged entries of directory `dir` (whiteouts applied), in byte order of their
-    /// names. Directories of a layer that cannot be read are reported in `problems` and
-    /// skipped; so are the problems lookups met.
-    pub fn children(&self, dir: &Node, problems: &mut Vec<String>) -> BTreeMap<Vec<u8>, Node> {
-        // Every layer's listing, each entry with its lstat: one read per layer directory.
-        let mut seen: BTreeMap<Vec<u8>, Vec<(usize, Metadata)>> = BTreeMap::new();
-        for (i, d) in dir.dirs.iter().enumerate() {
+    /// Lists merged directory `dir`: the names in the first `upto` of its layer directories
+    /// (every one, for the merged listing), read and not looked at. A directory of a layer
+    /// that cannot be read is reported (in `problems`, or as refused) and skipped.
+    pub fn list(&self, dir: &Node, upto: usize, problems: &mut Vec<String>) -> Listing {
+        let mut listing = Listing::default();
+        for (i, d) in dir.dirs.iter().enumerate().take(upto) {
+            let Ok(index) = u32::try_from(i) else { break };
+            listing.listed = i + 1;
             let path = join(self.layer(d.layer), &d.rel);
             // Listed, then gone (a running container's upper dir changes under the walk):
-            // nothing to merge, and no damage; a disk image at rest never does this.
-            let entries = match crate::noatime::read_dir(&path) {
+            // nothing to merge, and no damage; a disk image at rest never does this. Not a
+            // directory (the upper's entry replaced it): nothing of it below.
+            let mut entries = match crate::noatime::read_dir(&path) {
                 Ok(e) => e,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound || e.raw_os_error() == Some(libc::ENOTDIR) => {
+                    continue;
+                }
                 Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
                     self.refused(format!("{}: {e}", path.display()));
                     continue;
@@ -518,37 +608,58 @@ impl Stack {
                     continue;
                 }
             };
-            for e in entries {
-                let e = match e {
-                    Ok(e) => e,
+            while let Some(e) = entries.next_raw() {
+                match e {
+                    Ok((_, name)) => listing.push(name.to_bytes(), index),
                     Err(err) => {
                         problems.push(format!("{}: {err}", path.display()));
                         break;
                     }
-                };
-                let p = e.path();
-                match std::fs::symlink_metadata(&p) {
-                    Ok(m) => seen.entry(e.file_name().into_vec()).or_default().push((i, m)),
-                    Err(err) => self.failed_stat(&p, &err),
                 }
             }
         }
-        let mut out = BTreeMap::new();
-        for (name, hits) in seen {
-            let mut hits = hits.into_iter().peekable();
-            let found = self.lookup_with(dir, &name, &mut |i| {
-                // The listing's hit for the i-th directory, if it had the name.
-                while hits.peek().is_some_and(|(j, _)| *j < i) {
-                    hits.next();
-                }
-                match hits.peek() {
-                    Some((j, _)) if *j == i => hits.next().map(|(_, m)| m),
-                    _ => None,
-                }
-            });
-            if let Some(n) = found {
-                out.insert(name, n);
+        listing.sort();
+        listing
+    }
+
+    /// The merged entry of the name whose hits start at `at` in `listing`, a listing of
+    /// `dir` ([`Stack::list`]): only the layer directories that listed the name are looked
+    /// at (those not listed are asked). `None` when a whiteout hides it, or it is gone.
+    pub fn entry(&self, dir: &Node, listing: &Listing, at: usize) -> Option<Node> {
+        let (name, end) = listing.name_at(at)?;
+        let mut hits = listing
+            .hits
+            .get(at..end)
+            .unwrap_or_default()
+            .iter()
+            .map(|h| h.dir)
+            .peekable();
+        self.lookup_with(dir, name, &mut |i| {
+            let d = dir.dirs.get(i)?;
+            if i < listing.listed {
+                // The listing's hits are in order of the directories, as the lookup asks.
+                while hits.next_if(|&h| (h as usize) < i).is_some() {}
+                hits.next_if(|&h| h as usize == i)?;
             }
+            let p = join(self.layer(d.layer), &d.rel).join(OsStr::from_bytes(name));
+            std::fs::symlink_metadata(&p)
+                .inspect_err(|e| self.failed_stat(&p, e))
+                .ok()
+        })
+    }
+
+    /// The merged entries of directory `dir` (whiteouts applied), in byte order of their
+    /// names, all held at once: for small directories and tests; a walk takes them one at a
+    /// time ([`Stack::list`], [`Stack::entry`]). Problems lookups met are added to `problems`.
+    pub fn children(&self, dir: &Node, problems: &mut Vec<String>) -> BTreeMap<Vec<u8>, Node> {
+        let listing = self.list(dir, dir.dirs.len(), problems);
+        let mut out = BTreeMap::new();
+        let mut at = 0;
+        while let Some((name, next)) = listing.name_at(at) {
+            if let Some(n) = self.entry(dir, &listing, at) {
+                out.insert(name.to_vec(), n);
+            }
+            at = next;
         }
         problems.extend(self.take_problems());
         out
