@@ -570,6 +570,24 @@ fn containerd_record_equals_ctr_containers_info() {
     let unindented: Vec<&str> = inner.iter().map(|l| l.strip_prefix("    ").unwrap_or(l)).collect();
     let want = expected_text(&format!("ctr/moby/containers/{id}.json"));
     assert_eq!(unindented.join("\n"), want.trim_end());
+    // meta.db's schema 4 says 2.x; naming the release that wrote it prints the same bytes.
+    let named = run(
+        &node.root(),
+        &["container", "inspect", "--containerd=2.1.9", "dev-running"],
+    );
+    assert_eq!(named.code, Some(0), "{}", named.stderr);
+    assert_eq!(named.stdout, r.stdout);
+    // ctr 1.6's object has no SandboxID and a `null` for no extensions.
+    let six = run(
+        &node.root(),
+        &["container", "inspect", "--containerd=1.6", "dev-running"],
+    );
+    let six: Value = serde_json::from_slice(&six.stdout).unwrap();
+    let mut want: Value = serde_json::from_str(&want).unwrap();
+    want.as_object_mut().unwrap().remove("SandboxID").unwrap();
+    assert_eq!(want["Extensions"], serde_json::json!({}));
+    want["Extensions"] = Value::Null;
+    assert_eq!(six[0], want);
     // A container whose task had exited has no record.
     let r = run(&node.root(), &["container", "inspect", "--containerd", "dev-killed"]);
     assert_eq!(r.code, Some(1));
@@ -875,6 +893,72 @@ fn unpack_cri() -> tempfile::TempDir {
     dir
 }
 
+/// `container inspect`'s one object as ctr prints it alone (indented by 4, a newline after
+/// it), without our `CRI` member, and that member.
+fn ctr_object(stdout: &[u8]) -> (String, Option<Value>) {
+    let text = String::from_utf8(stdout.to_vec()).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines.len() > 2 && lines[0] == "[" && lines[lines.len() - 1] == "]",
+        "{text}"
+    );
+    let mut object: Vec<String> = lines[1..lines.len() - 1]
+        .iter()
+        .map(|l| l.strip_prefix("    ").unwrap_or(l).to_string())
+        .collect();
+    let parsed: Value = serde_json::from_str(&text).unwrap();
+    let cri = parsed[0].get("CRI").cloned();
+    if let Some(at) = object.iter().position(|l| l.starts_with("    \"CRI\": ")) {
+        object.truncate(at);
+        let last = object.pop().unwrap();
+        object.push(last.strip_suffix(',').unwrap().to_string());
+        object.push("}".into());
+    }
+    (object.join("\n") + "\n", cri)
+}
+
+/// `container inspect --containerd=VERSION` prints the object of that release's ctr: 1.6's
+/// without SandboxID and with `"Extensions": null` for a record without extensions, 1.7.0's
+/// and later with `"SandboxID": ""` and `{}`; without it the release is meta.db's schema's,
+/// 3 (this store's) taken for a 1.7 as `mounts` takes it. A VERSION that is none is refused
+/// as `mounts` refuses it.
+#[test]
+fn container_inspect_prints_the_named_ctr_releases_object() {
+    let root = unpack_cri();
+    let inspect = |args: &[&str]| -> Value {
+        let mut all = vec!["container", "inspect"];
+        all.extend(args);
+        all.push("plain-web");
+        let r = run(root.path(), &all);
+        assert_eq!(r.code, Some(0), "{args:?}: {}", r.stderr);
+        let v: Value = serde_json::from_slice(&r.stdout).unwrap();
+        v[0].clone()
+    };
+    let six = cri_expected("info/plain-web.json");
+    assert!(six["Extensions"].is_null() && six.get("SandboxID").is_none(), "{six}");
+    let mut later = six.clone();
+    later["Extensions"] = serde_json::json!({});
+    later["SandboxID"] = Value::String(String::new());
+    for v in ["2.1", "2.1.9", "v2", "1.7", "1.7.0", "1.7.30"] {
+        assert_eq!(inspect(&[&format!("--containerd={v}")]), later, "{v}");
+    }
+    for v in ["1.6", "1.6.20~ds1", "v1.5.0"] {
+        assert_eq!(inspect(&[&format!("--containerd={v}")]), six, "{v}");
+    }
+    // Schema 3 without the option: a 1.7, as `mounts` defaults.
+    assert_eq!(inspect(&[]), later);
+    assert_eq!(inspect(&["--containerd"]), later);
+    // Refused as mounts refuses it: exit 2, the same words.
+    let said = r#""x" is no containerd release (1.6, 1.7.3, 2.1, ...)"#;
+    let bad = run(root.path(), &["container", "inspect", "--containerd=x", "plain-web"]);
+    assert_eq!(bad.code, Some(2), "{}", bad.stderr);
+    assert!(bad.stderr.contains(said), "{}", bad.stderr);
+    assert!(bad.stdout.is_empty());
+    let mounts = run(root.path(), &["mounts", "plain-web", "--containerd", "x"]);
+    assert_eq!(mounts.code, Some(2), "{}", mounts.stderr);
+    assert!(mounts.stderr.contains(said), "{}", mounts.stderr);
+}
+
 fn cri_expected(name: &str) -> Value {
     let p = repo().join("fixtures/expected/cri-k8s").join(name);
     serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap()
@@ -940,23 +1024,17 @@ fn cri_sandboxes_and_containers_agree_with_containerds_own_records() {
             }
         }
     }
-    // Every record as ctr containers info prints it (ctr 2.x adds SandboxID; CRI is ours).
+    // Every record as ctr 1.6 containers info prints it (the store is 1.6's), byte for byte
+    // once our CRI member is taken off: no SandboxID, and `"Extensions": null` for the
+    // record without extensions. Schema 3 does not say 1.6, so it is named.
     for t in truth {
         let id = t["id"].as_str().unwrap();
-        let r = run(root.path(), &["container", "inspect", id]);
+        let r = run(root.path(), &["container", "inspect", "--containerd=1.6", id]);
         assert_eq!(r.code, Some(0), "{id}: {}", r.stderr);
-        let mut ours: Value = serde_json::from_slice(&r.stdout).unwrap();
-        let ours = ours[0].as_object_mut().unwrap();
-        assert_eq!(ours.remove("SandboxID"), Some(Value::String(String::new())));
-        let cri = ours.remove("CRI");
+        let (ctr, cri) = ctr_object(&r.stdout);
         assert_eq!(cri.is_some(), t["kind"] != "", "{id}");
-        let mut want = cri_expected(&format!("info/{id}.json"));
-        // A record without an extensions bucket: ctr 1.6 prints null, ctr 2.1 `{}` (the dev
-        // node's moby record, byte-compared above); ours is 2.1's.
-        if want["Extensions"].is_null() {
-            want["Extensions"] = serde_json::json!({});
-        }
-        assert_eq!(&Value::Object(ours.clone()), &want, "{id}");
+        let want = std::fs::read_to_string(repo().join(format!("fixtures/expected/cri-k8s/info/{id}.json"))).unwrap();
+        assert_eq!(ctr, want, "{id}");
         if let Some(c) = cri {
             assert_eq!(c["Kind"], t["kind"]);
             assert_eq!(c["Metadata"]["Version"], "v1");

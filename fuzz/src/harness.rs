@@ -775,7 +775,13 @@ pub fn cri_status(data: &[u8]) {
         .join("status");
     cri::status_from_bytes(&mut info, &path, status, &mut problems);
     let _ = (info.state(), info.exit_code(), info.times(), info.display_name());
-    printed_json_reads(&record_inspect::inspect(&record, Some(&info)));
+    // Both of ctr's shapes: 1.6's (no SandboxID, `null` for no extensions) and 1.7's on.
+    for release in [
+        coldctr::overlay::mounts::Release::Six,
+        coldctr::overlay::mounts::Release::Two,
+    ] {
+        printed_json_reads(&record_inspect::inspect(&record, Some(&info), release));
+    }
     for task_bundle in [false, true] {
         let mut sandbox = info.clone();
         if task_bundle {

@@ -185,16 +185,22 @@ enum ContainerCommand {
     /// namespace that is gone); GraphDriver.Data is null (right for the containerd
     /// snapshotters); SizeRw and SizeRootFs (--size) are measured now, as dockerd measures
     /// them: the rw layer's upper directory walked, the layers below as recorded. A containerd or CRI record is
-    /// printed as `ctr containers info` prints it, plus a CRI member (pod, kind, the CRI
-    /// metadata and status file) for a Kubernetes one.
+    /// printed as `ctr containers info` of the release that wrote the store prints it (see
+    /// --containerd), plus a CRI member (pod, kind, the CRI metadata and status file) for a
+    /// Kubernetes one.
     Inspect {
         /// Container IDs, names or unique ID prefixes (a CRI container also as POD/NAME).
         #[arg(required = true)]
         containers: Vec<String>,
         /// Print the containerd record (as `ctr containers info`) even for a Docker container
         /// that has one (a container whose task was running); one without is not found.
-        #[arg(long)]
-        containerd: bool,
+        /// `--containerd=VERSION` (`1.6`, `1.7`, `2.1`; with the `=`) also names the ctr
+        /// whose object to print: 1.6's has no `SandboxID` and a record without extensions
+        /// has `"Extensions": null`; 1.7's and later have `SandboxID` and `{}`. Default: from
+        /// meta.db's schema version, as `mounts` takes it (3: a 1.7, 4: 2.x); containerd 1.6
+        /// writes schema 3 too, so a 1.6 node's records want `--containerd=1.6`.
+        #[arg(long, value_name = "VERSION", require_equals = true, value_parser = super::layers::parse_release)]
+        containerd: Option<Option<crate::overlay::mounts::Release>>,
         /// `json` (the array, compact), or a Go template run on each container's object as
         /// docker runs `-f`: `{{.State.Status}}`, `{{json .Mounts}}`, `{{.Config.Image}}`,
         /// `{{range .Mounts}}{{.Source}} {{end}}` (as docker: a key the object does not have
@@ -791,6 +797,19 @@ pub fn container(global: &Global, args: ContainerArgs, out: &mut dyn Write) -> R
         },
     };
     let (mut inv, mut outcome) = gather(global, false)?;
+    // Whose ctr prints the records: --containerd=VERSION, else meta.db's schema version.
+    let (containerd, release) = match containerd {
+        None => (false, None),
+        Some(r) => (true, r),
+    };
+    let release = release.unwrap_or_else(|| {
+        let schema = inv
+            .root
+            .as_ref()
+            .and_then(|root| root.view(global.meta_choice()).ok())
+            .and_then(|tx| crate::containerd::records::schema_version(&tx).ok().flatten());
+        crate::overlay::mounts::Release::of_schema(schema)
+    });
     // -n: the containers of that namespace alone (Docker's are in moby), as ps lists them.
     outcome = outcome.worst(namespace_known(global, &inv));
     inv.entries.retain(|e| in_namespace(global, e.namespace.as_deref()));
@@ -827,7 +846,7 @@ pub fn container(global: &Global, args: ContainerArgs, out: &mut dyn Write) -> R
         found.push(match found_entry {
             Ok(e) if containerd => Ok(match &e.record {
                 Some(r) => (
-                    containers::record_inspect::inspect(r, e.cri.as_ref()).to_compact(true),
+                    containers::record_inspect::inspect(r, e.cri.as_ref(), release).to_compact(true),
                     false,
                 ),
                 None => ("null".to_string(), false),
@@ -838,7 +857,7 @@ pub fn container(global: &Global, args: ContainerArgs, out: &mut dyn Write) -> R
                     true,
                 ),
                 (None, Some(r)) => (
-                    containers::record_inspect::inspect(r, e.cri.as_ref()).to_compact(true),
+                    containers::record_inspect::inspect(r, e.cri.as_ref(), release).to_compact(true),
                     false,
                 ),
                 (None, None) => ("null".to_string(), false),

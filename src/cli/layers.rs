@@ -55,8 +55,9 @@ pub struct MountOpts {
     pub containerd: Option<mounts::Release>,
 }
 
-/// A containerd release as `--containerd` takes it.
-fn parse_release(v: &str) -> Result<mounts::Release, String> {
+/// A containerd release as `--containerd` takes it (`mounts` and the layer commands,
+/// `container inspect`).
+pub(crate) fn parse_release(v: &str) -> Result<mounts::Release, String> {
     mounts::Release::parse(v).ok_or_else(|| format!("{v:?} is no containerd release (1.6, 1.7.3, 2.1, ...)"))
 }
 

@@ -4,17 +4,24 @@
 //! ```text
 //! {"ID","Labels","Image","Runtime":{"Name","Options":{"type_url","value"(base64)}},
 //!  "SnapshotKey","Snapshotter","CreatedAt","UpdatedAt","Extensions":{name:{"type_url","value"}},
-//!  "SandboxID","Spec":{...the OCI spec...}
+//!  "SandboxID"(1.7 and later),"Spec":{...the OCI spec...}
 //!  [,"CRI":{"Kind","PodName","PodNamespace","PodUID","ContainerName","Metadata","Status"}]}
 //! ```
 //!
 //! ctr prints the Any values as Go's `encoding/json` writes an `anypb.Any` (base64 bytes,
 //! empty members left out) and the spec decoded; the spec's JSON is kept in its stored order,
 //! which is the order of the Go struct that wrote it.
+//!
+//! The release of ctr decides two members ([`Release::ctr_sandbox`]). containerd 1.6's
+//! `containers.Container` has no `SandboxID` (1.7.0 added it), and 1.6's client hands on the
+//! gRPC message's extensions map (`containerFromProto`, `Extensions: containerpb.Extensions`),
+//! nil when the record has none: `"Extensions": null`. 1.7.0's and 2.x's client builds the
+//! map (`make(map[string]typeurl.Any)`) and copies the entries in: `{}` when there are none.
 
 use super::cri::CriInfo;
 use crate::containerd::records::{AnyValue, Container};
 use crate::inspect::gojson::{self, J};
+use crate::overlay::mounts::Release;
 
 /// Standard base64 with padding, as Go's `encoding/json` writes `[]byte`.
 pub(crate) fn base64(b: &[u8]) -> String {
@@ -49,7 +56,8 @@ fn any(a: &AnyValue) -> J {
     J::Obj(m)
 }
 
-pub fn inspect(r: &Container, cri: Option<&CriInfo>) -> J {
+/// The record as `release`'s ctr prints it (see the module's notes), with `cri` after it.
+pub fn inspect(r: &Container, cri: Option<&CriInfo>, release: Release) -> J {
     let mut out: Vec<(String, J)> = vec![
         ("ID".into(), J::str(r.id.clone())),
         ("Labels".into(), J::string_map(&r.labels)),
@@ -73,10 +81,16 @@ pub fn inspect(r: &Container, cri: Option<&CriInfo>) -> J {
         ),
         (
             "Extensions".into(),
-            J::Obj(r.extension_values.iter().map(|(k, a)| (k.clone(), any(a))).collect()),
+            if r.extension_values.is_empty() && !release.ctr_sandbox() {
+                J::Null
+            } else {
+                J::Obj(r.extension_values.iter().map(|(k, a)| (k.clone(), any(a))).collect())
+            },
         ),
-        ("SandboxID".into(), J::str(r.sandbox_id.clone().unwrap_or_default())),
     ];
+    if release.ctr_sandbox() {
+        out.push(("SandboxID".into(), J::str(r.sandbox_id.clone().unwrap_or_default())));
+    }
     // A spec that is not JSON is still shown, as ctr cannot: as its Any.
     if let Some(spec) = &r.spec {
         out.push((
@@ -110,6 +124,63 @@ pub fn inspect(r: &Container, cri: Option<&CriInfo>) -> J {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn record(extensions: Vec<(String, AnyValue)>) -> Container {
+        Container {
+            namespace: "default".into(),
+            id: "c".into(),
+            image: String::new(),
+            runtime: "io.containerd.runc.v2".into(),
+            snapshotter: String::new(),
+            snapshot_key: String::new(),
+            sandbox_id: None,
+            spec_type: None,
+            extensions: extensions.iter().map(|(k, _)| k.clone()).collect(),
+            created_at: None,
+            updated_at: None,
+            labels: Default::default(),
+            spec: Some(br#"{"ociVersion":"1.0.2-dev"}"#.to_vec()),
+            runtime_options: None,
+            extension_values: extensions,
+        }
+    }
+
+    /// ctr 1.6: no SandboxID, a record without extensions `null`; 1.7.0 and later: `""`, `{}`.
+    #[test]
+    fn each_release_prints_its_ctrs_shape() {
+        let member = |j: &J, k: &str| j.get(k).map(|v| v.to_compact(false));
+        let keys = |j: &J| match j {
+            J::Obj(m) => m.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>(),
+            _ => Vec::new(),
+        };
+        let plain = record(Vec::new());
+        let six = inspect(&plain, None, Release::Six);
+        assert_eq!(member(&six, "Extensions").as_deref(), Some("null"));
+        assert_eq!(member(&six, "SandboxID"), None);
+        assert!(keys(&six).ends_with(&["Extensions".to_string(), "Spec".to_string()]));
+        for r in [Release::Early, Release::Late1, Release::Two] {
+            let j = inspect(&plain, None, r);
+            assert_eq!(member(&j, "Extensions").as_deref(), Some("{}"), "{r:?}");
+            assert_eq!(member(&j, "SandboxID").as_deref(), Some(r#""""#), "{r:?}");
+            let tail = ["Extensions", "SandboxID", "Spec"].map(String::from);
+            assert!(keys(&j).ends_with(&tail), "{r:?}");
+        }
+        // With extensions every release prints them.
+        let ext = record(vec![(
+            "x".into(),
+            AnyValue {
+                type_url: "t".into(),
+                value: b"v".to_vec(),
+            },
+        )]);
+        for r in [Release::Six, Release::Two] {
+            assert_eq!(
+                member(&inspect(&ext, None, r), "Extensions").as_deref(),
+                Some(r#"{"x":{"type_url":"t","value":"dg=="}}"#),
+                "{r:?}"
+            );
+        }
+    }
 
     #[test]
     fn base64_like_go() {

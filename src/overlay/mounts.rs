@@ -46,17 +46,23 @@
 use super::snapshots::{Index, Snap};
 use std::path::Path;
 
-/// Where a containerd release puts the overlay snapshotter's own options (`index=off`,
-/// `userxattr`, `mount_options`) in a mount line (`snapshots/overlay` `mounts`):
+/// A containerd release, as far as what coldctr prints differs between them. Where the
+/// overlay snapshotter puts its own options (`index=off`, `userxattr`, `mount_options`) in a
+/// mount line (`snapshots/overlay` `mounts`):
 ///
 /// ```text
 /// 1.6, 1.7.0-1.7.3   index=off,userxattr,workdir=..,upperdir=..,lowerdir=..
 /// 1.7.4 to 1.7.x     <mount_options>,userxattr,index=off,workdir=..,upperdir=..,lowerdir=..
 /// 2.0 and later      uidmap=..,gidmap=..,workdir=..,upperdir=..,lowerdir=..,<mount_options>,userxattr,index=off
 /// ```
+///
+/// and what `ctr containers info` prints of a record ([`Release::ctr_sandbox`]): 1.6 no
+/// `SandboxID`, `"Extensions": null` without extensions; 1.7.0 and later `SandboxID`, `{}`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Release {
-    /// 1.6 and 1.7.0 to 1.7.3.
+    /// 1.6 and before.
+    Six,
+    /// 1.7.0 to 1.7.3.
     Early,
     /// 1.7.4 and later 1.7 releases.
     Late1,
@@ -86,7 +92,7 @@ impl Release {
         let patch = num(parts.next())?;
         Some(match (major, minor, patch) {
             (0, _, _) => return None,
-            (1, Some(m), _) if m < 7 => Release::Early,
+            (1, Some(m), _) if m < 7 => Release::Six,
             (1, Some(7), Some(p)) if p < 4 => Release::Early,
             (1, _, _) => Release::Late1,
             _ => Release::Two,
@@ -101,6 +107,19 @@ impl Release {
             Some(v) if v <= 3 => Release::Late1,
             _ => Release::Two,
         }
+    }
+
+    /// The overlay snapshotter writes its own options first, `index=off,userxattr`, as 1.6
+    /// did (1.6 and 1.7.0 to 1.7.3).
+    pub fn options_first_as_six(self) -> bool {
+        matches!(self, Release::Six | Release::Early)
+    }
+
+    /// ctr's `containers info` prints 1.7's shape: a `SandboxID` member, and `{}` for a
+    /// record without extensions (its client makes the map, `containerFromProto`); 1.6's
+    /// has no `SandboxID` and passes on the message's map, nil (`null`) when empty.
+    pub fn ctr_sandbox(self) -> bool {
+        self != Release::Six
     }
 }
 
@@ -120,7 +139,7 @@ pub struct Options {
 impl Options {
     /// The snapshotter's own options, in the order `release` writes them.
     fn plugin_options(&self) -> Vec<String> {
-        if self.release != Release::Early {
+        if !self.release.options_first_as_six() {
             return self.overlay_tail();
         }
         // 1.6's `mounts`: index=off (when the kernel has the parameter), then userxattr.
@@ -454,6 +473,8 @@ mod tests {
             ctr_line(&index, &[1, 0], Path::new("/r"), "/mnt", &opts).unwrap()
         };
         let o = |s: &str| format!("mount -t overlay overlay /mnt -o {s}");
+        assert_eq!(line(Release::Six, false), o(&format!("index=off,{rest}")));
+        assert_eq!(line(Release::Six, true), o(&format!("index=off,userxattr,{rest}")));
         assert_eq!(line(Release::Early, false), o(&format!("index=off,{rest}")));
         assert_eq!(line(Release::Early, true), o(&format!("index=off,userxattr,{rest}")));
         assert_eq!(line(Release::Late1, true), o(&format!("userxattr,index=off,{rest}")));
@@ -462,7 +483,9 @@ mod tests {
             o(&format!("uidmap=0:100:10,{rest},userxattr,index=off"))
         );
         for (v, r) in [
-            ("1.6.20~ds1", Release::Early),
+            ("1.6.20~ds1", Release::Six),
+            ("1.5", Release::Six),
+            ("v1.7.0", Release::Early),
             ("v1.7.3", Release::Early),
             ("1.7.4", Release::Late1),
             ("1.7", Release::Late1),
@@ -475,5 +498,10 @@ mod tests {
         assert_eq!(Release::parse("0.9"), None);
         assert_eq!(Release::of_schema(Some(3)), Release::Late1);
         assert_eq!(Release::of_schema(Some(4)), Release::Two);
+        // ctr containers info: 1.6 apart from 1.7.0 and later.
+        assert!(!Release::Six.ctr_sandbox());
+        for r in [Release::Early, Release::Late1, Release::Two] {
+            assert!(r.ctr_sandbox(), "{r:?}");
+        }
     }
 }
