@@ -959,6 +959,30 @@ fn container_inspect_prints_the_named_ctr_releases_object() {
     assert!(mounts.stderr.contains(said), "{}", mounts.stderr);
 }
 
+/// A containerd 1.6.20's records and what its own ctr printed for them
+/// (`tests/data/ctr16-info`): byte for byte, a record without labels `"Labels": null` as
+/// without extensions `"Extensions": null`, and `<&>` escaped as Go escapes it.
+#[test]
+fn containerd_16_records_equal_its_own_ctr_containers_info() {
+    let data = repo().join("tests/data/ctr16-info");
+    for id in ["bare", "labelled"] {
+        let r = run(
+            &data.join("root"),
+            &["-n", "default", "container", "inspect", "--containerd=1.6", id],
+        );
+        assert_eq!(r.code, Some(0), "{id}: {}", r.stderr);
+        let (ctr, cri) = ctr_object(&r.stdout);
+        assert!(cri.is_none(), "{id}");
+        let want = std::fs::read_to_string(data.join(format!("ctr-info-{id}.json"))).unwrap();
+        assert_eq!(ctr, want, "{id}");
+    }
+    // Labels are null for every release (each client hands on the message's map).
+    let r = run(&data.join("root"), &["-n", "default", "container", "inspect", "bare"]);
+    let v: Value = serde_json::from_slice(&r.stdout).unwrap();
+    assert_eq!(v[0]["Labels"], Value::Null);
+    assert_eq!(v[0]["SandboxID"], "");
+}
+
 fn cri_expected(name: &str) -> Value {
     let p = repo().join("fixtures/expected/cri-k8s").join(name);
     serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap()

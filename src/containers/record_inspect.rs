@@ -12,6 +12,10 @@
 //! empty members left out) and the spec decoded; the spec's JSON is kept in its stored order,
 //! which is the order of the Go struct that wrote it.
 //!
+//! A record without labels prints `"Labels": null` under every release: each client passes
+//! the gRPC message's map on (`containerFromProto`, `Labels: containerpb.Labels`), which
+//! protobuf leaves nil when it has no entries.
+//!
 //! The release of ctr decides two members ([`Release::ctr_sandbox`]). containerd 1.6's
 //! `containers.Container` has no `SandboxID` (1.7.0 added it), and 1.6's client hands on the
 //! gRPC message's extensions map (`containerFromProto`, `Extensions: containerpb.Extensions`),
@@ -60,7 +64,15 @@ fn any(a: &AnyValue) -> J {
 pub fn inspect(r: &Container, cri: Option<&CriInfo>, release: Release) -> J {
     let mut out: Vec<(String, J)> = vec![
         ("ID".into(), J::str(r.id.clone())),
-        ("Labels".into(), J::string_map(&r.labels)),
+        // Every release's client hands on the message's labels map: nil, `null`, when empty.
+        (
+            "Labels".into(),
+            if r.labels.is_empty() {
+                J::Null
+            } else {
+                J::string_map(&r.labels)
+            },
+        ),
         ("Image".into(), J::str(r.image.clone())),
         (
             "Runtime".into(),
@@ -154,6 +166,13 @@ mod tests {
             _ => Vec::new(),
         };
         let plain = record(Vec::new());
+        for r in [Release::Six, Release::Two] {
+            assert_eq!(
+                member(&inspect(&plain, None, r), "Labels").as_deref(),
+                Some("null"),
+                "{r:?}"
+            );
+        }
         let six = inspect(&plain, None, Release::Six);
         assert_eq!(member(&six, "Extensions").as_deref(), Some("null"));
         assert_eq!(member(&six, "SandboxID"), None);
