@@ -25,7 +25,8 @@ use std::path::{Path, PathBuf};
 
 #[derive(Args)]
 pub struct DiffArgs {
-    /// A container ID, name or ID prefix, or a snapshot key (compared with its parent chain).
+    /// A container ID, name or ID prefix, a snapshot key (meta.db's, or a snapshotter's backend
+    /// key), or an image (compared with its parent chain).
     pub target: String,
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
@@ -303,7 +304,8 @@ pub enum FsCommand {
 
 #[derive(Args)]
 pub struct LsArgs {
-    /// TARGET:PATH (TARGET: a container ID, name or ID prefix, or a snapshot key).
+    /// TARGET:PATH (TARGET: a container ID, name or ID prefix, a snapshot key (meta.db's, or a
+    /// snapshotter's backend key), or an image).
     pub spec: std::ffi::OsString,
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
@@ -328,7 +330,8 @@ pub struct CatArgs {
 
 #[derive(Args)]
 pub struct FsExportArgs {
-    /// A container ID, name or ID prefix, or a snapshot key.
+    /// A container ID, name or ID prefix, a snapshot key (meta.db's, or a snapshotter's backend
+    /// key), or an image.
     pub target: String,
     /// The tar to write; `-` for stdout (not a terminal).
     #[arg(short, long, value_name = "OUT")]
@@ -614,7 +617,8 @@ fn export(global: &Global, args: FsExportArgs, out: &mut dyn Write) -> Result<Ou
     Ok(node.finish(Outcome::Ok))
 }
 
-/// The layer blobs of image `reference` (as `inspect` resolves it), the host platform's.
+/// The layer blobs of image `reference` (the record of that exact name, else as `inspect`
+/// resolves it), the host platform's.
 fn image_layers(node: &Node, global: &Global, reference: &str) -> Result<Vec<crate::overlay::blobs::Layer>, Failure> {
     let tx = node.root.view(global.meta_choice())?;
     let ns = super::context::image_namespace(global, &tx)?;
@@ -624,8 +628,7 @@ fn image_layers(node: &Node, global: &Global, reference: &str) -> Result<Vec<cra
         &ns,
         crate::inspect::Options::for_host(global.host()),
     );
-    let image = inspector
-        .resolve(reference)
+    let image = super::layers::image_of(&tx, &ns, &inspector, reference)
         .map_err(|e| Failure::new(Outcome::No, escape(e.to_string().as_bytes())))?;
     let host = global.host();
     crate::overlay::blobs::image_layers(

@@ -177,20 +177,33 @@ impl Node {
 
     /// Resolves a target: a snapshot key or container, else an image reference (its
     /// unpacked top snapshot, the host platform's when several are unpacked). Not found is
-    /// exit code 1.
+    /// exit code 1; a meta.db record whose backend snapshot is gone is damage (3). A snapshot
+    /// no meta.db record names (reached by its backend key) is read, and said on stderr.
     pub fn resolve(&self, global: &Global, target: &str) -> Result<Resolved, Failure> {
         // What the lookup met (a Docker root not read, a config unreadable) may be why the
         // target was not found: said with the failure, and counted in its exit code.
-        self.resolve_target(global, target).map_err(|f| Failure {
+        let r = self.resolve_target(global, target).map_err(|f| Failure {
             outcome: self.finish(f.outcome),
             message: f.message,
-        })
+        })?;
+        if let Some(s) = self.index.get(r.snap)
+            && s.names.is_empty()
+        {
+            warn(format!(
+                "snapshot {} ({}): no meta.db record names it (removed and not yet collected, or meta.db lost the record): read from the {} snapshotter's own record",
+                crate::text::one_line(&s.backend_key),
+                crate::text::one_line(&s.snapshotter),
+                crate::text::one_line(&s.snapshotter),
+            ));
+        }
+        Ok(r)
     }
 
     fn resolve_target(&self, global: &Global, target: &str) -> Result<Resolved, Failure> {
         let first = match target::resolve(&self.index, &self.containers, global.namespace.as_deref(), target) {
             Ok(r) => return Ok(r),
-            Err(e) => e,
+            Err(e) if e.damaged => return Err(Failure::new(Outcome::Damaged, e.message)),
+            Err(e) => e.message,
         };
         let no = |m: String| Failure::new(Outcome::No, m);
         let tx = self.root.view(global.meta_choice())?;
@@ -206,7 +219,7 @@ impl Node {
             &ns,
             crate::inspect::Options::for_host(global.host()),
         );
-        let Ok(image) = inspector.resolve(target) else {
+        let Ok(image) = image_of(&tx, &ns, &inspector, target) else {
             return Err(no(first));
         };
         let mut damage = Damage::new();
@@ -223,6 +236,13 @@ impl Node {
             .filter(|t| t.os == host.os && t.architecture == host.architecture)
             .find_map(|t| unpacked(&t))
             .or_else(|| tops.iter().find_map(|t| unpacked(&t)));
+        // A top meta.db records whose backend snapshot is gone: damage, not "not unpacked".
+        let unbacked = || {
+            tops.iter()
+                .filter(|t| t.os == host.os && t.architecture == host.architecture)
+                .chain(tops.iter())
+                .find_map(|t| self.index.unbacked_named(Some(&ns), &t.chain_id).into_iter().next())
+        };
         match best {
             Some(snap) => Ok(Resolved { snap, container: None }),
             // Its documents could not all be read: which snapshot it unpacks to is not known,
@@ -247,10 +267,26 @@ impl Node {
                     ),
                 ))
             }
-            None => Err(no(format!(
-                "image {}: no unpacked snapshot (chain ID of its diff IDs) on this node",
-                crate::text::one_line(&image.name)
-            ))),
+            None => match unbacked() {
+                Some(u) => {
+                    let what = format!(
+                        "image {}: its unpacked snapshot {}/{} ({})",
+                        crate::text::one_line(&image.name),
+                        crate::text::one_line(&u.namespace),
+                        crate::text::one_line(&u.key),
+                        crate::text::one_line(&u.snapshotter),
+                    );
+                    let e = target::unbacked_snapshot(&self.index, u, &what);
+                    Err(Failure::new(
+                        if e.damaged { Outcome::Damaged } else { Outcome::No },
+                        e.message,
+                    ))
+                }
+                None => Err(no(format!(
+                    "image {}: no unpacked snapshot (chain ID of its diff IDs) on this node",
+                    crate::text::one_line(&image.name)
+                ))),
+            },
         }
     }
 
@@ -442,11 +478,30 @@ impl Node {
     }
 }
 
+/// The image record a layer command's TARGET names: the record named exactly TARGET first
+/// (`ctr images import` keeps an archive's names as written, `test/img:two`, which docker's
+/// normalisation reads as `docker.io/test/img:two`: the name `images` lists must resolve),
+/// else the reference as `inspect` resolves it (dockerd's rules). A record that reads only in
+/// part is still found; the page it is on is damage `inspect` would say.
+pub(super) fn image_of(
+    tx: &crate::bolt::Tx<'_>,
+    namespace: &str,
+    inspector: &crate::inspect::Inspector<'_>,
+    target: &str,
+) -> Result<crate::containerd::records::Image, crate::inspect::InspectError> {
+    let mut damage = Damage::new();
+    if let Ok(Some(image)) = crate::containerd::records::image_named(tx, namespace, target, &mut damage) {
+        return Ok(image);
+    }
+    inspector.resolve(target)
+}
+
 // ---- snapshots tree --------------------------------------------------------------------------
 
 #[derive(Args)]
 pub struct TreeArgs {
-    /// Only this snapshot's chain (a snapshot key, or a container ID, name or ID prefix), from
+    /// Only this snapshot's chain (a snapshot key, meta.db's or a snapshotter's backend key, a
+    /// container ID, name or ID prefix, or an image), from
     /// it down to the base. Without it: every snapshotter's forest, bases first.
     pub target: Option<String>,
     #[arg(long, value_enum, default_value = "table")]
@@ -622,7 +677,8 @@ pub fn tree(global: &Global, args: TreeArgs, out: &mut dyn Write) -> Result<Outc
 
 #[derive(Args)]
 pub struct MountsArgs {
-    /// A snapshot key, or a container ID, name or ID prefix.
+    /// A snapshot key (meta.db's, or a snapshotter's backend key), a container ID, name or ID
+    /// prefix, or an image.
     pub target: String,
     /// The mount point to print in the line (`ctr snapshots mounts TARGET KEY`).
     #[arg(long = "target", value_name = "DIR", default_value = "/mnt")]

@@ -62,6 +62,20 @@ impl Snap {
     }
 }
 
+/// A meta.db snapshot record that names no backend snapshot the index holds: its
+/// snapshotter's metadata.db has no record under its backend name (or was not read, or met
+/// damage: [`Index::snapshotters`], [`Index::incomplete`] tell which), or the record names
+/// none. `snapshots` lists it (KIND `no-backend-record`); the layer commands say why they
+/// cannot read it.
+#[derive(Clone, Debug)]
+pub struct Unbacked {
+    pub namespace: String,
+    pub snapshotter: String,
+    pub key: String,
+    /// The backend key meta.db names (`name`), if the record has one.
+    pub backend_name: Option<String>,
+}
+
 /// Every snapshot of every snapshotter in a root.
 pub struct Index {
     pub root_dir: PathBuf,
@@ -75,6 +89,8 @@ pub struct Index {
     pub snapshotters: Vec<String>,
     /// Those of them whose records met damage: a key missing there proves no absence.
     pub incomplete: Vec<String>,
+    /// meta.db's records that name no snapshot here.
+    pub unbacked: Vec<Unbacked>,
 }
 
 /// Snapshotter names: those meta.db names plus those with a state directory in the root.
@@ -109,6 +125,7 @@ impl Index {
             by_id: HashMap::default(),
             snapshotters: Vec::new(),
             incomplete: Vec::new(),
+            unbacked: Vec::new(),
         };
         for sn in snapshotter_names(root, &meta) {
             let Some(db) = root.snapshotter_db(&sn, mode) else {
@@ -155,18 +172,27 @@ impl Index {
             }
         }
         for m in meta {
-            let Some(backend) = &m.backend_name else {
+            let found = m
+                .backend_name
+                .as_ref()
+                .and_then(|backend| index.by_backend.get(&(m.snapshotter.clone(), backend.clone())))
+                .copied();
+            let Some(i) = found else {
+                index.unbacked.push(Unbacked {
+                    namespace: m.namespace,
+                    snapshotter: m.snapshotter,
+                    key: m.key,
+                    backend_name: m.backend_name,
+                });
                 continue;
             };
-            if let Some(&i) = index.by_backend.get(&(m.snapshotter.clone(), backend.clone())) {
-                if let Some(s) = index.snaps.get_mut(i) {
-                    s.names.push(Name {
-                        namespace: m.namespace.clone(),
-                        key: m.key.clone(),
-                    });
-                }
-                index.by_name.insert((m.namespace, m.snapshotter, m.key), i);
+            if let Some(s) = index.snaps.get_mut(i) {
+                s.names.push(Name {
+                    namespace: m.namespace.clone(),
+                    key: m.key.clone(),
+                });
             }
+            index.by_name.insert((m.namespace, m.snapshotter, m.key), i);
         }
         for s in &mut index.snaps {
             s.names.sort();
@@ -195,6 +221,39 @@ impl Index {
             .collect();
         out.sort_unstable();
         out.dedup();
+        out
+    }
+
+    /// meta.db's records named `key` (in `namespace` when given) that name no snapshot here.
+    pub fn unbacked_named(&self, namespace: Option<&str>, key: &str) -> Vec<&Unbacked> {
+        self.unbacked
+            .iter()
+            .filter(|u| u.key == key && namespace.is_none_or(|n| n == u.namespace))
+            .collect()
+    }
+
+    /// meta.db's record of `key` in `namespace` for `snapshotter`, when it names no snapshot
+    /// here.
+    pub fn unbacked(&self, namespace: &str, snapshotter: &str, key: &str) -> Option<&Unbacked> {
+        self.unbacked
+            .iter()
+            .find(|u| u.namespace == namespace && u.snapshotter == snapshotter && u.key == key)
+    }
+
+    /// The snapshots whose key in their snapshotter's metadata.db is `backend_key`
+    /// (`<ns>/<n>/<key>`, as `snapshots tree` and `gc` print a snapshot no meta.db record
+    /// names), one per snapshotter that has it; with `namespace`, only a key of that
+    /// namespace (its first element).
+    pub fn by_backend_key(&self, namespace: Option<&str>, backend_key: &str) -> Vec<usize> {
+        if namespace.is_some_and(|n| backend_key.split('/').next() != Some(n)) {
+            return Vec::new();
+        }
+        let mut out: Vec<usize> = self
+            .snapshotters
+            .iter()
+            .filter_map(|sn| self.by_backend.get(&(sn.clone(), backend_key.to_string())).copied())
+            .collect();
+        out.sort_unstable();
         out
     }
 
@@ -360,6 +419,7 @@ impl Index {
             by_id: HashMap::default(),
             snapshotters: vec!["overlayfs".into()],
             incomplete: Vec::new(),
+            unbacked: Vec::new(),
         };
         for (i, s) in snaps.into_iter().enumerate() {
             index

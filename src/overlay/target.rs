@@ -7,7 +7,7 @@
 //! meta.db v1/<ns>/containers/<id>/{snapshotter, snapshotKey}
 //! ```
 
-use super::snapshots::Index;
+use super::snapshots::{Index, Unbacked};
 use crate::bolt::Tx;
 use crate::containerd::records::{self, Damage};
 use crate::containers::docker::StoreProblems;
@@ -252,19 +252,45 @@ pub struct Resolved {
     pub container: Option<ContainerRef>,
 }
 
-/// Resolves `target`: an exact snapshot key (in `namespace` when given), else a container by
-/// ID, Docker name or unique ID prefix.
+/// Why a target did not resolve: not found (exit 1), or found in records that are damaged
+/// (exit 3: a meta.db record whose backend snapshot is gone is no answer of "no such key").
+#[derive(Debug)]
+pub struct Unresolved {
+    pub message: String,
+    pub damaged: bool,
+}
+
+impl Unresolved {
+    fn no(message: String) -> Unresolved {
+        Unresolved {
+            message,
+            damaged: false,
+        }
+    }
+}
+
+impl std::fmt::Display for Unresolved {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// Resolves `target`: a container by full ID or Docker name, else an exact snapshot key (in
+/// `namespace` when given; a meta.db record whose backend snapshot is gone is said as the
+/// damage it is), else a snapshotter's own key (`<ns>/<n>/<key>`, what `snapshots tree` and
+/// `gc` print for a snapshot no meta.db record names), else a container by unique ID prefix.
 pub fn resolve(
     index: &Index,
     containers: &[ContainerRef],
     namespace: Option<&str>,
     target: &str,
-) -> Result<Resolved, String> {
+) -> Result<Resolved, Unresolved> {
     let shown = crate::text::escape(target.as_bytes());
     if target.is_empty() {
-        return Err("an empty target".into());
+        return Err(Unresolved::no("an empty target".into()));
     }
     let keyed = index.named(namespace, target);
+    let unbacked = index.unbacked_named(namespace, target);
     let exact_container = containers
         .iter()
         .filter(|c| namespace.is_none_or(|n| n == c.namespace))
@@ -272,7 +298,39 @@ pub fn resolve(
     if let Some(c) = exact_container {
         return container_snapshot(index, c);
     }
-    match keyed.as_slice() {
+    match (keyed.as_slice(), unbacked.as_slice()) {
+        ([one], []) => {
+            return Ok(Resolved {
+                snap: *one,
+                container: None,
+            });
+        }
+        ([], [one]) => {
+            return Err(unbacked_snapshot(index, one, &format!("snapshot {}", key_where(one))));
+        }
+        ([], []) => {}
+        (many, gone) => {
+            let mut where_: Vec<String> = many
+                .iter()
+                .filter_map(|&i| index.get(i))
+                .flat_map(|s| {
+                    s.names
+                        .iter()
+                        .filter(|n| n.key == target && namespace.is_none_or(|ns| ns == n.namespace))
+                        .map(move |n| format!("{}/{}", n.namespace, s.snapshotter))
+                })
+                .collect();
+            where_.extend(
+                gone.iter()
+                    .map(|u| format!("{}/{} (no backend record)", u.namespace, u.snapshotter)),
+            );
+            return Err(Unresolved::no(format!(
+                "snapshot key {shown} is in several places ({}): choose one with -n",
+                where_.join(", ")
+            )));
+        }
+    }
+    match index.by_backend_key(namespace, target).as_slice() {
         [one] => {
             return Ok(Resolved {
                 snap: *one,
@@ -281,19 +339,15 @@ pub fn resolve(
         }
         [] => {}
         many => {
-            let where_: Vec<String> = many
+            let snapshotters: Vec<&str> = many
                 .iter()
                 .filter_map(|&i| index.get(i))
-                .flat_map(|s| {
-                    s.names
-                        .iter()
-                        .map(move |n| format!("{}/{}", n.namespace, s.snapshotter))
-                })
+                .map(|s| s.snapshotter.as_str())
                 .collect();
-            return Err(format!(
-                "snapshot key {shown} is in several places ({}): choose one with -n",
-                where_.join(", ")
-            ));
+            return Err(Unresolved::no(format!(
+                "backend key {shown} is in several snapshotters' metadata.db ({}): name the snapshot by its meta.db key, or by a container",
+                snapshotters.join(", ")
+            )));
         }
     }
     let prefixed: Vec<&ContainerRef> = containers
@@ -302,55 +356,96 @@ pub fn resolve(
         .collect();
     match prefixed.as_slice() {
         [one] => container_snapshot(index, one),
-        [] => Err(format!("no snapshot key, container ID, name or ID prefix {shown}")),
-        _ => Err(format!(
+        [] => Err(Unresolved::no(format!(
+            "no snapshot key, container ID, name or ID prefix {shown} (nor a snapshotter's backend key)"
+        ))),
+        _ => Err(Unresolved::no(format!(
             "container ID prefix {shown} is ambiguous ({} containers)",
             prefixed.len()
-        )),
+        ))),
     }
 }
 
+/// `<ns>/<key> (<snapshotter>)`, as the messages name a meta.db record. Key names come
+/// escaped once (`key_name`), so `one_line` only.
+fn key_where(u: &Unbacked) -> String {
+    format!(
+        "{}/{} ({})",
+        crate::text::one_line(&u.namespace),
+        crate::text::one_line(&u.key),
+        crate::text::one_line(&u.snapshotter),
+    )
+}
+
+/// Why meta.db's record `u` names no snapshot the index holds, after `what` (`snapshot
+/// <ns>/<key> (<sn>)`, or `container <id>: its snapshot ...`): its snapshotter's metadata.db
+/// was not read (missing, damaged, behind a symlink: said as damage where it is), or met
+/// damage (the record may be in what did not read), or was read whole and has no record of
+/// it, or the record names no backend snapshot. All but the first are damage: containerd
+/// itself answers "not found" for such a key (`ctr snapshots mounts`), but the record is there.
+pub fn unbacked_snapshot(index: &Index, u: &Unbacked, what: &str) -> Unresolved {
+    let sn = crate::text::one_line(&u.snapshotter);
+    if !index.snapshotters.contains(&u.snapshotter) {
+        return Unresolved::no(format!(
+            "{what} cannot be looked up: the {sn} snapshotter's metadata.db was not read"
+        ));
+    }
+    let message = if index.incomplete.contains(&u.snapshotter) {
+        format!("{what} cannot be looked up: the {sn} snapshotter's metadata.db is damaged (said above)")
+    } else {
+        match &u.backend_name {
+            Some(b) => format!(
+                "{what}: meta.db records it as backend snapshot {}, but the {sn} snapshotter's metadata.db has no record of it (lost with the metadata.db, or removed from it alone)",
+                crate::text::one_line(b)
+            ),
+            None => format!("{what}: meta.db's record names no backend snapshot (no `name`)"),
+        }
+    };
+    Unresolved { message, damaged: true }
+}
+
 /// The snapshot of container `c`, or why it has none (its record names none, its
-/// snapshotter's metadata.db was not read, it is not recorded). Its names are shown as the
-/// listings show them: key names come escaped once (`key_name`), so `one_line` only.
-pub fn container_snapshot(index: &Index, c: &ContainerRef) -> Result<Resolved, String> {
+/// snapshotter's metadata.db was not read, its meta.db record has no backend record, it is
+/// not recorded). Its names are shown as the listings show them: key names come escaped once
+/// (`key_name`), so `one_line` only.
+pub fn container_snapshot(index: &Index, c: &ContainerRef) -> Result<Resolved, Unresolved> {
     match index.by_name(&c.namespace, &c.snapshotter, &c.snapshot_key) {
         Some(snap) => Ok(Resolved {
             snap,
             container: Some(c.clone()),
         }),
         // dockerd's record in containerd names no snapshot: its own store does.
-        None if c.snapshot_key.is_empty() => Err(format!(
+        None if c.snapshot_key.is_empty() => Err(Unresolved::no(format!(
             "container {}: its containerd record in namespace {} names no snapshot (dockerd's \
              containers are found through the Docker data root's containers/<id>)",
             crate::text::one_line(&c.id),
             crate::text::one_line(&c.namespace),
-        )),
-        // Its snapshotter's records were not read (a metadata.db missing, damaged, or in a
-        // directory that is a symlink: said as damage): not "not recorded".
-        None if !index.snapshotters.contains(&c.snapshotter) => Err(format!(
-            "container {}: its snapshot {}/{} ({}) cannot be looked up: the {} snapshotter's metadata.db was not read",
-            crate::text::one_line(&c.id),
-            crate::text::one_line(&c.namespace),
-            crate::text::one_line(&c.snapshot_key),
-            crate::text::one_line(&c.snapshotter),
-            crate::text::one_line(&c.snapshotter),
-        )),
-        // Its snapshotter's records met damage: the record may be in what did not read.
-        None if index.incomplete.contains(&c.snapshotter) => Err(format!(
-            "container {}: its snapshot {}/{} ({}) cannot be looked up: the {} snapshotter's metadata.db is damaged (said above)",
-            crate::text::one_line(&c.id),
-            crate::text::one_line(&c.namespace),
-            crate::text::one_line(&c.snapshot_key),
-            crate::text::one_line(&c.snapshotter),
-            crate::text::one_line(&c.snapshotter),
-        )),
-        None => Err(format!(
-            "container {}: its snapshot {}/{} ({}) is not recorded",
-            crate::text::one_line(&c.id),
-            crate::text::one_line(&c.namespace),
-            crate::text::one_line(&c.snapshot_key),
-            crate::text::one_line(&c.snapshotter),
-        )),
+        ))),
+        None => {
+            let what = format!(
+                "container {}: its snapshot {}/{} ({})",
+                crate::text::one_line(&c.id),
+                crate::text::one_line(&c.namespace),
+                crate::text::one_line(&c.snapshot_key),
+                crate::text::one_line(&c.snapshotter),
+            );
+            let recorded = index.unbacked(&c.namespace, &c.snapshotter, &c.snapshot_key);
+            let unread = !index.snapshotters.contains(&c.snapshotter) || index.incomplete.contains(&c.snapshotter);
+            match recorded {
+                Some(u) => Err(unbacked_snapshot(index, u, &what)),
+                // Its snapshotter's records were not read, or met damage: not "not recorded".
+                None if unread => Err(unbacked_snapshot(
+                    index,
+                    &Unbacked {
+                        namespace: c.namespace.clone(),
+                        snapshotter: c.snapshotter.clone(),
+                        key: c.snapshot_key.clone(),
+                        backend_name: None,
+                    },
+                    &what,
+                )),
+                None => Err(Unresolved::no(format!("{what} is not recorded"))),
+            }
+        }
     }
 }
