@@ -854,7 +854,13 @@ fn only_the_target_images_damage_stops_its_resolution() {
     let o = run(&root, &["fs", "ls", "webapp:1.0:/"]);
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(1), "{err}");
-    assert!(err.contains("webapp:1.0: no unpacked snapshot"), "{err}");
+    // meta.db records its unpacked snapshot: that it cannot be looked up is what is said (it
+    // said "no unpacked snapshot", which a record on the node contradicts).
+    assert!(
+        err.contains("webapp:1.0: its unpacked snapshot moby/sha256:")
+            && err.contains("cannot be looked up: the overlayfs snapshotter's metadata.db was not read"),
+        "{err}"
+    );
     assert!(!err.contains("legacy"), "{err}");
     // The damaged image itself: its blob named, exit 3.
     let o = run(&root, &["fs", "ls", "legacy:2.3:/"]);

@@ -106,9 +106,8 @@ fn an_orphaned_backend_snapshot_is_reached_by_its_backend_key() {
     let noted = |r: &Run, what: &str| {
         assert_eq!(r.code, Some(0), "{what}: {}", r.stderr);
         assert!(
-            r.stderr.contains(&format!(
-                "snapshot {key} (overlayfs): no meta.db record names it"
-            )),
+            r.stderr
+                .contains(&format!("snapshot {key} (overlayfs): no meta.db record names it")),
             "{what}: {}",
             r.stderr
         );
@@ -141,7 +140,10 @@ fn an_orphaned_backend_snapshot_is_reached_by_its_backend_key() {
     noted(&r, "fs export");
     let listed = Command::new("tar").arg("-tf").arg(&out).output().expect("tar");
     assert!(listed.status.success());
-    let members: Vec<String> = String::from_utf8_lossy(&listed.stdout).lines().map(str::to_string).collect();
+    let members: Vec<String> = String::from_utf8_lossy(&listed.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect();
     assert_eq!(members, ["dir1/", "dir1/a", "etc/", "etc/passwd", "rescued", "two"]);
 
     let r = run(&root, &["snapshots", "tree", &key, "--format", "json"]);
@@ -256,7 +258,39 @@ fn image_names_resolve_as_images_lists_them() {
     let out = root.parent().expect("temp dir").join("img.tar");
     let r = run(
         &root,
-        &["-n", "ns1", "fs", "export", &name, "--from-blobs", "-o", out.to_str().expect("utf-8")],
+        &[
+            "-n",
+            "ns1",
+            "fs",
+            "export",
+            &name,
+            "--from-blobs",
+            "-o",
+            out.to_str().expect("utf-8"),
+        ],
     );
     assert_eq!(r.code, Some(0), "{}", r.stderr);
+}
+
+/// An image whose unpacked top meta.db records, in a snapshotter's metadata.db that has no
+/// record of it (here one with no snapshots at all, as a metadata.db restored from before the
+/// pull leaves it): said as such, exit 3 (before: "no unpacked snapshot", exit 1).
+#[test]
+fn an_image_top_without_a_backend_record_is_damage() {
+    use coldctr::bolt::build::{Tree, build};
+    let (_t, root) = copy();
+    let mut empty = Tree::new();
+    empty.bucket(&[b"v1", b"snapshots"]);
+    let db = root.join("io.containerd.snapshotter.v1.overlayfs/metadata.db");
+    std::fs::write(&db, build(&empty)).expect("write metadata.db");
+    let top = golden("image-top.txt").trim().to_string();
+    let r = run(&root, &["-n", "ns1", "fs", "ls", "test/img:two:/"]);
+    assert_eq!(r.code, Some(3), "{}", r.stderr);
+    assert!(
+        r.stderr.contains(&format!(
+            "image test/img:two: its unpacked snapshot ns1/{top} (overlayfs): meta.db records it as backend snapshot ns1/4/{top}, but the overlayfs snapshotter's metadata.db has no record of it"
+        )),
+        "{}",
+        r.stderr
+    );
 }
