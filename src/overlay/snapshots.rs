@@ -91,6 +91,9 @@ pub struct Index {
     pub incomplete: Vec<String>,
     /// meta.db's records that name no snapshot here.
     pub unbacked: Vec<Unbacked>,
+    /// Those records by (namespace, snapshotter, key): looked up once per container by
+    /// `ps --size`, where a metadata.db not read leaves every record here.
+    unbacked_by: HashMap<(String, String, String), usize>,
 }
 
 /// Snapshotter names: those meta.db names plus those with a state directory in the root.
@@ -126,6 +129,7 @@ impl Index {
             snapshotters: Vec::new(),
             incomplete: Vec::new(),
             unbacked: Vec::new(),
+            unbacked_by: HashMap::default(),
         };
         for sn in snapshotter_names(root, &meta) {
             let Some(db) = root.snapshotter_db(&sn, mode) else {
@@ -178,6 +182,10 @@ impl Index {
                 .and_then(|backend| index.by_backend.get(&(m.snapshotter.clone(), backend.clone())))
                 .copied();
             let Some(i) = found else {
+                index.unbacked_by.insert(
+                    (m.namespace.clone(), m.snapshotter.clone(), m.key.clone()),
+                    index.unbacked.len(),
+                );
                 index.unbacked.push(Unbacked {
                     namespace: m.namespace,
                     snapshotter: m.snapshotter,
@@ -235,9 +243,10 @@ impl Index {
     /// meta.db's record of `key` in `namespace` for `snapshotter`, when it names no snapshot
     /// here.
     pub fn unbacked(&self, namespace: &str, snapshotter: &str, key: &str) -> Option<&Unbacked> {
-        self.unbacked
-            .iter()
-            .find(|u| u.namespace == namespace && u.snapshotter == snapshotter && u.key == key)
+        let at = self
+            .unbacked_by
+            .get(&(namespace.to_string(), snapshotter.to_string(), key.to_string()))?;
+        self.unbacked.get(*at)
     }
 
     /// The snapshots whose key in their snapshotter's metadata.db is `backend_key`
@@ -420,6 +429,7 @@ impl Index {
             snapshotters: vec!["overlayfs".into()],
             incomplete: Vec::new(),
             unbacked: Vec::new(),
+            unbacked_by: HashMap::default(),
         };
         for (i, s) in snaps.into_iter().enumerate() {
             index

@@ -449,3 +449,85 @@ pub fn container_snapshot(index: &Index, c: &ContainerRef) -> Result<Resolved, U
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{Unbacked, resolve};
+    use crate::overlay::snapshots::{Index, Name, Snap};
+
+    fn snap(snapshotter: &str, backend_key: &str, id: u64, names: &[(&str, &str)]) -> Snap {
+        Snap {
+            snapshotter: snapshotter.into(),
+            backend_key: backend_key.into(),
+            id: Some(id),
+            kind: "Active".into(),
+            backend_parent: None,
+            size: None,
+            inodes: None,
+            created_at: None,
+            names: names
+                .iter()
+                .map(|(ns, key)| Name {
+                    namespace: ns.to_string(),
+                    key: key.to_string(),
+                })
+                .collect(),
+            labels: Default::default(),
+        }
+    }
+
+    fn message(r: Result<super::Resolved, super::Unresolved>) -> (String, bool) {
+        match r {
+            Ok(r) => panic!("resolved to {}", r.snap),
+            Err(e) => (e.message, e.damaged),
+        }
+    }
+
+    /// A meta.db key first, then a backend key (narrowed by -n to its namespace); a backend
+    /// key two snapshotters hold, or a key named both with and without a backend record, is
+    /// ambiguous, never one of them chosen silently.
+    #[test]
+    fn backend_keys_resolve_after_meta_db_keys() {
+        let mut index = Index::from_snaps_named(
+            "/r".into(),
+            vec![
+                snap("overlayfs", "a/1/k", 1, &[("a", "k")]),
+                snap("overlayfs", "a/2/gone", 2, &[]),
+                snap("overlayfs", "b/1/twice", 3, &[]),
+                snap("native", "b/1/twice", 1, &[]),
+                // A meta.db key that looks like a backend key wins over the backend key.
+                snap("overlayfs", "c/9/x", 4, &[("c", "a/2/gone")]),
+            ],
+        );
+        index.snapshotters.push("native".into());
+        let found = |index: &Index, ns: Option<&str>, t: &str| resolve(index, &[], ns, t).map(|r| r.snap).ok();
+        assert_eq!(found(&index, None, "k"), Some(0));
+        assert_eq!(found(&index, None, "a/1/k"), Some(0));
+        assert_eq!(found(&index, None, "a/2/gone"), Some(4));
+        assert_eq!(found(&index, Some("a"), "a/2/gone"), Some(1));
+        assert_eq!(found(&index, Some("b"), "a/2/gone"), None);
+        let (said, damaged) = message(resolve(&index, &[], None, "b/1/twice"));
+        assert!(
+            said.contains("several snapshotters' metadata.db (overlayfs, native)"),
+            "{said}"
+        );
+        assert!(!damaged);
+
+        index.unbacked.push(Unbacked {
+            namespace: "z".into(),
+            snapshotter: "overlayfs".into(),
+            key: "k".into(),
+            backend_name: Some("z/3/k".into()),
+        });
+        let (said, damaged) = message(resolve(&index, &[], None, "k"));
+        assert!(
+            said.contains("(a/overlayfs, z/overlayfs (no backend record)): choose one with -n"),
+            "{said}"
+        );
+        assert!(!damaged);
+        assert_eq!(found(&index, Some("a"), "k"), Some(0));
+        let (said, damaged) = message(resolve(&index, &[], Some("z"), "k"));
+        assert!(said.contains("meta.db records it as backend snapshot z/3/k"), "{said}");
+        assert!(damaged);
+    }
+}
