@@ -294,3 +294,71 @@ fn an_image_top_without_a_backend_record_is_damage() {
         r.stderr
     );
 }
+
+/// The key meta.db no longer names points to the backend key that still holds it: `orphan`
+/// was `ns1/6/orphan`'s meta.db key (before: only "no snapshot key ...").
+#[test]
+fn a_removed_key_points_to_its_backend_key() {
+    let (_t, root) = copy();
+    for ns in [None, Some("ns1")] {
+        let mut args = Vec::new();
+        if let Some(ns) = ns {
+            args.extend(["-n", ns]);
+        }
+        args.extend(["fs", "ls", "orphan:/"]);
+        let r = run(&root, &args);
+        assert_eq!(r.code, Some(1), "{}", r.stderr);
+        assert!(
+            r.stderr.contains(
+                "the snapshotter still has ns1/6/orphan (overlayfs), which no meta.db record names: give that backend key to read it"
+            ),
+            "{}",
+            r.stderr
+        );
+    }
+}
+
+/// The rescue case: meta.db's page of ns1's snapshot records is damaged, so no record names
+/// the container's snapshot. Its backend key (which the container's own lookup now points
+/// to) reads and exports the whole tree, the damage said (exit 3). Before: "is not recorded"
+/// for the container, "no snapshot key ..." (exit 1, nothing exported) for the backend key.
+#[test]
+fn a_damaged_meta_db_leaves_the_snapshots_reachable_by_backend_key() {
+    let (_t, root) = copy();
+    let db = root.join("io.containerd.metadata.v1.bolt/meta.db");
+    let mut bytes = std::fs::read(&db).expect("meta.db");
+    let page = bytes
+        .chunks(4096)
+        .position(|p| p.windows(8).any(|w| w == b"ns1/5/c1"))
+        .expect("the page of c1's snapshot record");
+    for b in bytes.iter_mut().skip(page * 4096 + 16).take(4096 - 16) {
+        *b ^= 0x5a;
+    }
+    std::fs::write(&db, &bytes).expect("write meta.db");
+
+    let r = run(&root, &["mounts", "c1"]);
+    assert_eq!(r.code, Some(3), "{}", r.stderr);
+    assert!(
+        r.stderr.contains(
+            "container c1: its snapshot ns1/c1 (overlayfs) is not recorded among meta.db's snapshot records that read (meta.db is damaged, said above); the snapshotter still has ns1/5/c1 (overlayfs)"
+        ),
+        "{}",
+        r.stderr
+    );
+    let out = root.parent().expect("temp dir").join("c1.tar");
+    let r = run(&root, &["fs", "export", "ns1/5/c1", "-o", out.to_str().expect("utf-8")]);
+    assert_eq!(r.code, Some(3), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("snapshot ns1/5/c1 (overlayfs): no meta.db record names it"),
+        "{}",
+        r.stderr
+    );
+    let listed = Command::new("tar").arg("-tf").arg(&out).output().expect("tar");
+    assert!(listed.status.success());
+    let members: Vec<String> = String::from_utf8_lossy(&listed.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(members, ["added", "dir1/", "dir1/a", "etc/", "etc/passwd", "two"]);
+}

@@ -282,10 +282,23 @@ impl Node {
                         e.message,
                     ))
                 }
-                None => Err(no(format!(
-                    "image {}: no unpacked snapshot (chain ID of its diff IDs) on this node",
-                    crate::text::one_line(&image.name)
-                ))),
+                None => {
+                    let said = format!(
+                        "image {}: no unpacked snapshot (chain ID of its diff IDs) on this node",
+                        crate::text::one_line(&image.name)
+                    );
+                    // Its top's backend snapshot may still be there, no meta.db record naming
+                    // it (removed before a collection, or meta.db damaged): said, to be named.
+                    let orphaned = tops
+                        .iter()
+                        .filter(|t| t.os == host.os && t.architecture == host.architecture)
+                        .chain(tops.iter())
+                        .find(|t| !self.index.unnamed_keyed(Some(&ns), &t.chain_id).is_empty());
+                    Err(no(match orphaned {
+                        Some(t) => target::not_named(&self.index, Some(&ns), &t.chain_id, said).message,
+                        None => said,
+                    }))
+                }
             },
         }
     }

@@ -94,6 +94,10 @@ pub struct Index {
     /// Those records by (namespace, snapshotter, key): looked up once per container by
     /// `ps --size`, where a metadata.db not read leaves every record here.
     unbacked_by: HashMap<(String, String, String), usize>,
+    /// The snapshots no meta.db record names, by the (namespace, key) of their backend key.
+    unnamed_by_key: HashMap<(String, String), Vec<usize>>,
+    /// meta.db's snapshot records met damage: a key missing there proves no absence.
+    pub meta_incomplete: bool,
 }
 
 /// Snapshotter names: those meta.db names plus those with a state directory in the root.
@@ -117,9 +121,11 @@ impl Index {
     /// Reads meta.db's snapshot records (every namespace) and each snapshotter's metadata.db.
     pub fn load(root: &Root, tx: &Tx<'_>, mode: ReadMode, damage: &mut Damage) -> Index {
         let mut meta = Vec::new();
+        let before = damage.len();
         for (ns, b) in records::namespace_buckets(tx, damage) {
             meta.extend(records::snapshots_in(&ns, &b, damage));
         }
+        let meta_incomplete = damage.len() > before;
         let mut index = Index {
             root_dir: root.dir.clone(),
             snaps: Vec::new(),
@@ -130,6 +136,8 @@ impl Index {
             incomplete: Vec::new(),
             unbacked: Vec::new(),
             unbacked_by: HashMap::default(),
+            unnamed_by_key: HashMap::default(),
+            meta_incomplete,
         };
         for sn in snapshotter_names(root, &meta) {
             let Some(db) = root.snapshotter_db(&sn, mode) else {
@@ -205,7 +213,49 @@ impl Index {
         for s in &mut index.snaps {
             s.names.sort();
         }
+        index.index_unnamed();
         index
+    }
+
+    /// Fills [`Index::unnamed_by_key`] from the snapshots no meta.db record names.
+    fn index_unnamed(&mut self) {
+        for (i, s) in self.snaps.iter().enumerate() {
+            if !s.names.is_empty() {
+                continue;
+            }
+            // `<ns>/<n>/<key>`: containerd's backend key (metadata/snapshot.go `createKey`).
+            let mut parts = s.backend_key.splitn(3, '/');
+            if let (Some(ns), Some(n), Some(key)) = (parts.next(), parts.next(), parts.next())
+                && !n.is_empty()
+                && n.bytes().all(|b| b.is_ascii_digit())
+            {
+                self.unnamed_by_key
+                    .entry((ns.to_string(), key.to_string()))
+                    .or_default()
+                    .push(i);
+            }
+        }
+    }
+
+    /// The snapshots no meta.db record names whose backend key is `<namespace>/<n>/<key>`
+    /// (any namespace when none is given): what a meta.db record of `key` would have named,
+    /// for a user who names it by a key meta.db no longer has.
+    pub fn unnamed_keyed(&self, namespace: Option<&str>, key: &str) -> Vec<usize> {
+        let mut out: Vec<usize> = match namespace {
+            Some(ns) => self
+                .unnamed_by_key
+                .get(&(ns.to_string(), key.to_string()))
+                .cloned()
+                .unwrap_or_default(),
+            None => self
+                .unnamed_by_key
+                .iter()
+                .filter(|((_, k), _)| k == key)
+                .flat_map(|(_, v)| v.iter().copied())
+                .collect(),
+        };
+        out.sort_unstable();
+        out
     }
 
     pub fn get(&self, i: usize) -> Option<&Snap> {
@@ -430,6 +480,8 @@ impl Index {
             incomplete: Vec::new(),
             unbacked: Vec::new(),
             unbacked_by: HashMap::default(),
+            unnamed_by_key: HashMap::default(),
+            meta_incomplete: false,
         };
         for (i, s) in snaps.into_iter().enumerate() {
             index
@@ -440,6 +492,7 @@ impl Index {
             }
             index.snaps.push(s);
         }
+        index.index_unnamed();
         index
     }
 

@@ -356,14 +356,49 @@ pub fn resolve(
         .collect();
     match prefixed.as_slice() {
         [one] => container_snapshot(index, one),
-        [] => Err(Unresolved::no(format!(
-            "no snapshot key, container ID, name or ID prefix {shown} (nor a snapshotter's backend key)"
-        ))),
+        [] => Err(not_named(
+            index,
+            namespace,
+            target,
+            format!("no snapshot key, container ID, name or ID prefix {shown} (nor a snapshotter's backend key)"),
+        )),
         _ => Err(Unresolved::no(format!(
             "container ID prefix {shown} is ambiguous ({} containers)",
             prefixed.len()
         ))),
     }
+}
+
+/// A key meta.db does not name, `said` so: with the snapshots no meta.db record names whose
+/// backend key is that key's (`<ns>/<n>/<key>`: what its record named before it was removed,
+/// or before meta.db lost it), to be named by that backend key; and, when meta.db's snapshot
+/// records met damage, as not among those that read (the record may be in what did not).
+pub fn not_named(index: &Index, namespace: Option<&str>, key: &str, said: String) -> Unresolved {
+    let unnamed: Vec<String> = index
+        .unnamed_keyed(namespace, key)
+        .iter()
+        .filter_map(|&i| index.get(i))
+        .map(|s| {
+            format!(
+                "{} ({})",
+                crate::text::one_line(&s.backend_key),
+                crate::text::one_line(&s.snapshotter)
+            )
+        })
+        .collect();
+    let mut message = said;
+    if index.meta_incomplete {
+        message.push_str(" among meta.db's snapshot records that read (meta.db is damaged, said above)");
+    }
+    if !unnamed.is_empty() {
+        message.push_str(&format!(
+            "; the snapshotter still has {}, which no meta.db record names: give that backend key to read it",
+            unnamed.join(", ")
+        ));
+    }
+    // Not damage of its own: meta.db's damage was met loading the records, and counts in the
+    // exit code already; an image of that name is still looked for.
+    Unresolved::no(message)
 }
 
 /// `<ns>/<key> (<snapshotter>)`, as the messages name a meta.db record. Key names come
@@ -444,7 +479,12 @@ pub fn container_snapshot(index: &Index, c: &ContainerRef) -> Result<Resolved, U
                     },
                     &what,
                 )),
-                None => Err(Unresolved::no(format!("{what} is not recorded"))),
+                None => Err(not_named(
+                    index,
+                    Some(&c.namespace),
+                    &c.snapshot_key,
+                    format!("{what} is not recorded"),
+                )),
             }
         }
     }
