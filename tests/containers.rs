@@ -919,9 +919,9 @@ fn ctr_object(stdout: &[u8]) -> (String, Option<Value>) {
 
 /// `container inspect --containerd=VERSION` prints the object of that release's ctr: 1.6's
 /// without SandboxID and with `"Extensions": null` for a record without extensions, 1.7.0's
-/// and later with `"SandboxID": ""` and `{}`; without it the release is meta.db's schema's,
-/// 3 (this store's) taken for a 1.7 as `mounts` takes it. A VERSION that is none is refused
-/// as `mounts` refuses it.
+/// and later with `"SandboxID": ""` and `{}`; without it the release is the store's: schema 3
+/// (this store's) with container records none of which has 1.7's `sandboxid` key is 1.6, as
+/// `mounts` takes it. A VERSION that is none is refused as `mounts` refuses it.
 #[test]
 fn container_inspect_prints_the_named_ctr_releases_object() {
     let root = unpack_cri();
@@ -945,9 +945,9 @@ fn container_inspect_prints_the_named_ctr_releases_object() {
     for v in ["1.6", "1.6.20~ds1", "v1.5.0"] {
         assert_eq!(inspect(&[&format!("--containerd={v}")]), six, "{v}");
     }
-    // Schema 3 without the option: a 1.7, as `mounts` defaults.
-    assert_eq!(inspect(&[]), later);
-    assert_eq!(inspect(&["--containerd"]), later);
+    // Schema 3, and no record with a `sandboxid` key (1.6's packages wrote them): 1.6.
+    assert_eq!(inspect(&[]), six);
+    assert_eq!(inspect(&["--containerd"]), six);
     // Refused as mounts refuses it: exit 2, the same words.
     let said = r#""x" is no containerd release (1.6, 1.7.3, 2.1, ...)"#;
     let bad = run(root.path(), &["container", "inspect", "--containerd=x", "plain-web"]);
@@ -966,10 +966,7 @@ fn container_inspect_prints_the_named_ctr_releases_object() {
 fn containerd_16_records_equal_its_own_ctr_containers_info() {
     let data = repo().join("tests/data/ctr16-info");
     for id in ["bare", "labelled"] {
-        let r = run(
-            &data.join("root"),
-            &["-n", "default", "container", "inspect", "--containerd=1.6", id],
-        );
+        let r = run(&data.join("root"), &["-n", "default", "container", "inspect", id]);
         assert_eq!(r.code, Some(0), "{id}: {}", r.stderr);
         let (ctr, cri) = ctr_object(&r.stdout);
         assert!(cri.is_none(), "{id}");
@@ -977,7 +974,10 @@ fn containerd_16_records_equal_its_own_ctr_containers_info() {
         assert_eq!(ctr, want, "{id}");
     }
     // Labels are null for every release (each client hands on the message's map).
-    let r = run(&data.join("root"), &["-n", "default", "container", "inspect", "bare"]);
+    let r = run(
+        &data.join("root"),
+        &["-n", "default", "container", "inspect", "--containerd=1.7", "bare"],
+    );
     let v: Value = serde_json::from_slice(&r.stdout).unwrap();
     assert_eq!(v[0]["Labels"], Value::Null);
     assert_eq!(v[0]["SandboxID"], "");
@@ -1050,10 +1050,11 @@ fn cri_sandboxes_and_containers_agree_with_containerds_own_records() {
     }
     // Every record as ctr 1.6 containers info prints it (the store is 1.6's), byte for byte
     // once our CRI member is taken off: no SandboxID, and `"Extensions": null` for the
-    // record without extensions. Schema 3 does not say 1.6, so it is named.
+    // record without extensions. Schema 3 alone does not say 1.6; records without 1.7's
+    // `sandboxid` key do.
     for t in truth {
         let id = t["id"].as_str().unwrap();
-        let r = run(root.path(), &["container", "inspect", "--containerd=1.6", id]);
+        let r = run(root.path(), &["container", "inspect", id]);
         assert_eq!(r.code, Some(0), "{id}: {}", r.stderr);
         let (ctr, cri) = ctr_object(&r.stdout);
         assert_eq!(cri.is_some(), t["kind"] != "", "{id}");
@@ -2311,4 +2312,24 @@ fn container_lookups_keep_to_the_namespace_given() {
         .join("io.containerd.snapshotter.v1.overlayfs/snapshots/49/fs");
     let r = run(&node.root(), &["-n", "moby", "which", upper.to_str().unwrap()]);
     assert_eq!(r.code, Some(2), "{}", r.stderr);
+}
+
+/// The real containerd 1.6 and 1.7 roots (both meta.db schema 3): 1.7 wrote a `sandboxid` key
+/// into its container record, 1.6 did not, and that names the ctr whose object is printed
+/// when `--containerd` does not: 1.7's with `SandboxID`, 1.6's without.
+#[test]
+fn the_store_says_1_6_or_1_7_by_its_container_records() {
+    for (fixture, ns, id, sandbox) in [
+        ("containerd-1.6", "default", "lab-c1", false),
+        ("containerd-1.7", "moby", "c17", true),
+    ] {
+        let r = run(
+            &repo().join("fixtures").join(fixture),
+            &["-n", ns, "container", "inspect", id],
+        );
+        assert_eq!(r.code, Some(0), "{fixture}: {}", r.stderr);
+        let v: Value = serde_json::from_slice(&r.stdout).unwrap();
+        let o = v[0].as_object().unwrap();
+        assert_eq!(o.contains_key("SandboxID"), sandbox, "{fixture}: {o:?}");
+    }
 }

@@ -362,3 +362,43 @@ fn a_damaged_meta_db_leaves_the_snapshots_reachable_by_backend_key() {
         .collect();
     assert_eq!(members, ["added", "dir1/", "dir1/a", "etc/", "etc/passwd", "two"]);
 }
+
+/// This root is containerd 1.6.20's: schema 3, container records without 1.7's `sandboxid`
+/// key. With `userxattr` its mount line is 1.6's order, `index=off,userxattr` (1.7.4 and
+/// later write `userxattr,index=off`), without naming the release; ctr's own line, recorded
+/// without `userxattr`, is the rest of it byte for byte.
+#[test]
+fn a_1_6_stores_mount_line_is_1_6s_without_naming_the_release() {
+    let (_tmp, root) = copy();
+    let want = golden("ctr-mounts-c1.txt");
+    let plain = run(&root, &["-n", "ns1", "mounts", "c1", "--node-root", NODE_ROOT]);
+    assert_eq!(plain.code, Some(0), "{}", plain.stderr);
+    assert_eq!(plain.stdout_text(), want);
+    let r = run(
+        &root,
+        &["-n", "ns1", "mounts", "c1", "--node-root", NODE_ROOT, "--userxattr"],
+    );
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert_eq!(
+        r.stdout_text(),
+        want.replacen("-o index=off,", "-o index=off,userxattr,", 1)
+    );
+    let late = run(
+        &root,
+        &[
+            "-n",
+            "ns1",
+            "mounts",
+            "c1",
+            "--node-root",
+            NODE_ROOT,
+            "--userxattr",
+            "--containerd",
+            "1.7.4",
+        ],
+    );
+    assert_eq!(
+        late.stdout_text(),
+        want.replacen("-o index=off,", "-o userxattr,index=off,", 1)
+    );
+}

@@ -196,9 +196,9 @@ enum ContainerCommand {
         /// that has one (a container whose task was running); one without is not found.
         /// `--containerd=VERSION` (`1.6`, `1.7`, `2.1`; with the `=`) also names the ctr
         /// whose object to print: 1.6's has no `SandboxID` and a record without extensions
-        /// has `"Extensions": null`; 1.7's and later have `SandboxID` and `{}`. Default: from
-        /// meta.db's schema version, as `mounts` takes it (3: a 1.7, 4: 2.x); containerd 1.6
-        /// writes schema 3 too, so a 1.6 node's records want `--containerd=1.6`.
+        /// has `"Extensions": null`; 1.7's and later have `SandboxID` and `{}`. Default: the
+        /// store's, as `mounts` takes it (meta.db's schema 4: 2.x; schema 3: 1.6 when no
+        /// container record has 1.7's `sandboxid` key, else 1.7).
         #[arg(long, value_name = "VERSION", require_equals = true, value_parser = super::layers::parse_release)]
         containerd: Option<Option<crate::overlay::mounts::Release>>,
         /// `json` (the array, compact), or a Go template run on each container's object as
@@ -808,7 +808,8 @@ pub fn container(global: &Global, args: ContainerArgs, out: &mut dyn Write) -> R
             .as_ref()
             .and_then(|root| root.view(global.meta_choice()).ok())
             .and_then(|tx| crate::containerd::records::schema_version(&tx).ok().flatten());
-        crate::overlay::mounts::Release::of_schema(schema)
+        let records = inv.entries.iter().filter_map(|e| e.record.as_ref());
+        crate::overlay::mounts::Release::of_store(schema, crate::containerd::records::sandbox_keys(records))
     });
     // -n: the containers of that namespace alone (Docker's are in moby), as ps lists them.
     outcome = outcome.worst(namespace_known(global, &inv));

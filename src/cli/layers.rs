@@ -50,7 +50,8 @@ pub struct MountOpts {
     /// The containerd release whose line to print (`1.6`, `1.7.3`, `1.7`, `2.1`): 1.x puts
     /// the snapshotter's options first (1.6 and 1.7.0-1.7.3 `index=off,userxattr`, later 1.7
     /// `<mount options>,userxattr,index=off`) and never remaps ids; 2.x puts them last.
-    /// Default: from meta.db's schema version (3: a late 1.7, 4: 2.x)
+    /// Default: the store's (meta.db's schema version, 4: 2.x, 3: 1.x; with schema 3, 1.6 when
+    /// no container record has 1.7's `sandboxid` key, else a late 1.7)
     #[arg(long = "containerd", value_name = "VERSION", value_parser = parse_release)]
     pub containerd: Option<mounts::Release>,
 }
@@ -84,14 +85,14 @@ impl MountOpts {
         mode
     }
 
-    /// The mount-line options; `schema`: meta.db's `v1/version`, which says the release when
-    /// `--containerd` does not.
-    pub fn options(&self, schema: Option<i64>) -> mounts::Options {
+    /// The mount-line options; `store`: the release the store says ([`store_release`]),
+    /// taken when `--containerd` does not name one.
+    pub fn options(&self, store: mounts::Release) -> mounts::Options {
         mounts::Options {
             userxattr: self.xattrs() == crate::overlay::merge::Xattrs::User,
             mount_options: self.mount_options.clone(),
             remap_ids: !self.no_remap_ids,
-            release: self.containerd.unwrap_or(mounts::Release::of_schema(schema)),
+            release: self.containerd.unwrap_or(store),
         }
     }
 }
@@ -709,6 +710,23 @@ pub struct MountsArgs {
     pub docker: DockerRoot,
 }
 
+/// The containerd release that wrote the store, as far as meta.db says it (when
+/// `--containerd` does not): its schema version, and for schema 3 whether its container
+/// records have 1.7's `sandboxid` key ([`mounts::Release::of_store`]). Damage met here was
+/// said by the reader that opened the store; a meta.db that does not read says 2.x.
+pub fn store_release(root: &Root, global: &Global) -> mounts::Release {
+    let Ok(tx) = root.view(global.meta_choice()) else {
+        return mounts::Release::of_store(None, None);
+    };
+    let schema = crate::containerd::records::schema_version(&tx).ok().flatten();
+    let mut damage = Damage::new();
+    let containers: Vec<_> = crate::containerd::records::namespace_buckets(&tx, &mut damage)
+        .into_iter()
+        .flat_map(|(ns, b)| crate::containerd::records::containers_in(&ns, &b, &mut damage))
+        .collect();
+    mounts::Release::of_store(schema, crate::containerd::records::sandbox_keys(&containers))
+}
+
 pub fn mounts_cmd(global: &Global, args: MountsArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
     let mut node = Node::open(global, &args.docker)?;
     let r = node.resolve(global, &args.target)?;
@@ -717,13 +735,7 @@ pub fn mounts_cmd(global: &Global, args: MountsArgs, out: &mut dyn Write) -> Res
         Some(p) => p.clone(),
         None => std::path::absolute(&node.root.dir).unwrap_or_else(|_| node.root.dir.clone()),
     };
-    // meta.db's schema version says which containerd wrote it (when --containerd does not).
-    let schema = node
-        .root
-        .view(global.meta_choice())
-        .ok()
-        .and_then(|tx| crate::containerd::records::schema_version(&tx).ok().flatten());
-    let opts = args.overlay.options(schema);
+    let opts = args.overlay.options(store_release(&node.root, global));
     let line = if args.read_only {
         mounts::read_only_line(&node.index, &chain, &root, &args.mount_point, &opts)
     } else {

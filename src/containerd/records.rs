@@ -1073,6 +1073,20 @@ fn extension_values(b: &Bucket<'_>, what: &str, damage: &mut Damage) -> Vec<(Str
     out
 }
 
+/// Whether the container records of `containers` carry containerd's `sandboxid` key (any of
+/// them), which 1.7.0 and later write into every container record and 1.6 never; `None`
+/// when there is no record ([`crate::overlay::mounts::Release::of_store`]).
+pub fn sandbox_keys<'c>(containers: impl IntoIterator<Item = &'c Container>) -> Option<bool> {
+    let mut any = None;
+    for c in containers {
+        if c.sandbox_id.is_some() {
+            return Some(true);
+        }
+        any = Some(false);
+    }
+    any
+}
+
 pub fn containers_in(namespace: &str, ns: &Bucket<'_>, damage: &mut Damage) -> Vec<Container> {
     let Some(containers) = bucket_in(ns, b"containers", damage) else {
         return Vec::new();

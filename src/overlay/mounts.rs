@@ -109,6 +109,18 @@ impl Release {
         }
     }
 
+    /// The release a store says: its schema version ([`Release::of_schema`]), and for schema
+    /// 3 whether its container records carry a `sandboxid` key (`sandbox_keys`; `None`
+    /// without any container record). containerd writes that key into every container record
+    /// it writes from 1.7.0 on, empty or not (`metadata/containers.go` `writeContainer`), and
+    /// 1.6 never: schema 3 with records none of which has it is 1.6.
+    pub fn of_store(schema: Option<i64>, sandbox_keys: Option<bool>) -> Release {
+        match (Release::of_schema(schema), sandbox_keys) {
+            (Release::Late1, Some(false)) => Release::Six,
+            (r, _) => r,
+        }
+    }
+
     /// The overlay snapshotter writes its own options first, `index=off,userxattr`, as 1.6
     /// did (1.6 and 1.7.0 to 1.7.3).
     pub fn options_first_as_six(self) -> bool {
@@ -498,6 +510,10 @@ mod tests {
         assert_eq!(Release::parse("0.9"), None);
         assert_eq!(Release::of_schema(Some(3)), Release::Late1);
         assert_eq!(Release::of_schema(Some(4)), Release::Two);
+        assert_eq!(Release::of_store(Some(3), Some(false)), Release::Six);
+        assert_eq!(Release::of_store(Some(3), Some(true)), Release::Late1);
+        assert_eq!(Release::of_store(Some(3), None), Release::Late1);
+        assert_eq!(Release::of_store(Some(4), Some(false)), Release::Two);
         // ctr containers info: 1.6 apart from 1.7.0 and later.
         assert!(!Release::Six.ctr_sandbox());
         for r in [Release::Early, Release::Late1, Release::Two] {
