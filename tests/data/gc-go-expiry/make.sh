@@ -4,22 +4,11 @@
 #   containerd github.com/containerd/containerd 1.6.20~ds1 1.6.20~ds1-1+deb12u3
 #   /usr/bin/containerd: go1.19.8   (`go version /usr/bin/containerd`)
 set -eu
+. "$(cd "$(dirname "$0")/.." && pwd)/lab.sh"
 W=$(mktemp -d)
-cat > $W/config.toml <<'C'
-version = 2
-disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs"]
-[plugins."io.containerd.gc.v1.scheduler"]
-  pause_threshold = 0.000000001
-  deletion_threshold = 0
-  mutation_threshold = 100000000
-  schedule_delay = "0s"
-  startup_delay = "100000h"
-C
-start() { containerd --root $W/root --state $W/state --address $W/c.sock --config $W/config.toml >>$W/log 2>&1 & PID=$!
-  for i in $(seq 50); do ctr --address $W/c.sock version >/dev/null 2>&1 && return; sleep 0.2; done; exit 1; }
-stop() { kill -TERM $PID; wait $PID 2>/dev/null || true; }
+lab_config
 C() { ctr --address $W/c.sock -n x "$@"; }
-start
+lab_start
 i=0
 for v in '2020-01-01T00:00:00Z' '2020-01-01T00:00:00+25:00' '2020-01-01T00:00:00+00:99' \
   '2020-01-01T00:00:00++1:00' '2020-01-01T00:00:00+99:99' '2020-01-01T00:00:00+01:-5' \
@@ -28,15 +17,15 @@ for v in '2020-01-01T00:00:00Z' '2020-01-01T00:00:00+25:00' '2020-01-01T00:00:00
 done
 C leases create -x 0 --id keep >/dev/null
 C leases ls > ctr-leases-ls.txt
-stop
+lab_stop
 mkdir -p root/io.containerd.metadata.v1.bolt
 cp $W/root/io.containerd.metadata.v1.bolt/meta.db root/io.containerd.metadata.v1.bolt/
-start
+lab_start
 C leases ls -q | sort > $W/before.txt
 # A blocking collection that removes nothing of its own: an empty lease, deleted with --sync.
 C leases create --id trig -x 0 >/dev/null
 C leases rm --sync trig >/dev/null
 C leases ls -q | sort > kept-leases.txt
-stop
+lab_stop
 comm -23 $W/before.txt kept-leases.txt > removed-leases.txt
 rm -rf $W

@@ -6,20 +6,11 @@
 # a native snapshot is a full copy of its parent (prepare copies the parent's directory), and a
 # deletion really deletes (no whiteouts).
 set -eu
+. "$(cd "$(dirname "$0")/.." && pwd)/lab.sh"
 W=/tmp/native-fx
 rm -rf $W; mkdir -p $W
-cat > $W/config.toml <<'C'
-version = 2
-disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs"]
-[plugins."io.containerd.gc.v1.scheduler"]
-  pause_threshold = 0.000000001
-  deletion_threshold = 0
-  mutation_threshold = 100000000
-  schedule_delay = "0s"
-  startup_delay = "100000h"
-C
-containerd --root $W/root --state $W/state --address $W/c.sock --config $W/config.toml >>$W/log 2>&1 & PID=$!
-for i in $(seq 50); do ctr --address $W/c.sock version >/dev/null 2>&1 && break; sleep 0.2; done
+lab_config
+lab_start
 N() { ctr --address $W/c.sock -n x snapshots --snapshotter native "$@"; }
 O() { ctr --address $W/c.sock -n x snapshots --snapshotter overlayfs "$@"; }
 ND=$W/root/io.containerd.snapshotter.v1.native/snapshots
@@ -58,7 +49,7 @@ for k in ov1 ov2 oc; do O mounts /mnt $k > $W/ctr-overlayfs-mounts-$k.txt; done
 N ls > $W/ctr-native-ls.txt
 O ls > $W/ctr-overlayfs-ls.txt
 O usage > $W/ctr-overlayfs-usage.txt
-kill -TERM $PID; wait $PID 2>/dev/null || true
+lab_stop
 rm -rf root; mkdir root
 # git keeps no empty directory: the tests make snapshots/3/etc (native) and 5/work back.
 cp -a $W/root/io.containerd.metadata.v1.bolt $W/root/io.containerd.snapshotter.v1.native $W/root/io.containerd.snapshotter.v1.overlayfs root/

@@ -5,6 +5,7 @@
 #   umoci 0.4.7 (the image, built offline)
 # Run as root from this directory.
 set -eu
+. "$(cd "$(dirname "$0")/.." && pwd)/lab.sh"
 W=/tmp/target-names-fx
 rm -rf $W; mkdir -p $W
 cd "$(dirname "$0")"
@@ -23,24 +24,10 @@ umoci unpack --image $W/oci:two $W/bundle2 >/dev/null
 echo two > $W/bundle2/rootfs/two; touch -t $T $W/bundle2/rootfs/two
 umoci repack --image $W/oci:two $W/bundle2
 tar -C $W/oci -cf $W/oci.tar .
-cat > $W/config.toml <<'C'
-version = 2
-disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs"]
-[plugins."io.containerd.gc.v1.scheduler"]
-  pause_threshold = 0.000000001
-  deletion_threshold = 0
-  mutation_threshold = 100000000
-  schedule_delay = "0s"
-  startup_delay = "100000h"
-C
-start() {
-  containerd --root $W/root --state $W/state --address $W/c.sock --config $W/config.toml >>$W/log 2>&1 & PID=$!
-  for i in $(seq 50); do ctr --address $W/c.sock version >/dev/null 2>&1 && break; sleep 0.2; done
-}
-stop() { kill -TERM $PID; wait $PID 2>/dev/null || true; }
+lab_config
 C() { ctr --address $W/c.sock -n ns1 "$@"; }
 OD=$W/root/io.containerd.snapshotter.v1.overlayfs/snapshots
-start
+lab_start
 C images import --base-name test/img $W/oci.tar
 C images ls > $W/ctr-images-ls.txt
 # Container c1 on it (id 3: the layers are 1 and 2), which wrote /added.
@@ -55,23 +42,23 @@ C snapshots prepare orphan "$TOP" >/dev/null
 C snapshots mounts /mnt orphan > $W/ctr-mounts-orphan.txt
 echo rescued > $OD/4/fs/rescued; touch -t $T $OD/4/fs/rescued
 C snapshots rm orphan
-stop
+lab_stop
 # meta.db records that the snapshotter's metadata.db lacks: metadata.db put back as it was
 # before `unbacked` (a bare snapshot) and container c2's snapshot were made, as a restore of
 # an older copy of it leaves the node. Their directories (ids 5, 6) go with it.
 cp -a $W/root/io.containerd.snapshotter.v1.overlayfs/metadata.db $W/metadata.db.before
-start
+lab_start
 C snapshots prepare unbacked "$TOP" >/dev/null
 C containers create test/img:two c2
-stop
+lab_stop
 cp -a $W/metadata.db.before $W/root/io.containerd.snapshotter.v1.overlayfs/metadata.db
 rm -rf $OD/5 $OD/6
 # What the real containerd makes of that root.
-start
+lab_start
 C snapshots ls > $W/ctr-snapshots-ls.txt
 { C snapshots mounts /mnt unbacked || true; } > $W/ctr-mounts-unbacked.txt 2>&1
 { C snapshots mounts /mnt c2 || true; } > $W/ctr-mounts-c2.txt 2>&1
-stop
+lab_stop
 rm -rf root; mkdir root
 # git keeps no empty directory: the tests make snapshots/3/work and 4/work back.
 cp -a $W/root/io.containerd.metadata.v1.bolt $W/root/io.containerd.snapshotter.v1.overlayfs $W/root/io.containerd.content.v1.content root/
