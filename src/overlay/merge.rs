@@ -1054,6 +1054,73 @@ fn rel_of(at: &[(Vec<u8>, Node)]) -> PathBuf {
 mod tests {
     use super::*;
 
+    /// A listing of names (a small xorshift's picks from a few bytes, so that names repeat
+    /// across directories and share prefixes) groups, orders and finds them as a map of each
+    /// name to its directories does; `add_names` adds exactly the names it lacked.
+    #[test]
+    fn listings_group_order_and_find_names_as_a_map_does() {
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        for _ in 0..200 {
+            let name = |next: &mut dyn FnMut(u64) -> u64| -> Vec<u8> {
+                let len = 1 + next(4) as usize;
+                (0..len)
+                    .map(|_| [b'a', b'b', b'.', 0xff, b'\n'][next(5) as usize])
+                    .collect()
+            };
+            let mut listing = Listing::default();
+            let mut model: BTreeMap<Vec<u8>, BTreeSet<u32>> = BTreeMap::new();
+            let dirs = 1 + next(5) as u32;
+            for dir in 0..dirs {
+                // One directory lists a name once.
+                let names: BTreeSet<Vec<u8>> = (0..next(12)).map(|_| name(&mut next)).collect();
+                for n in names {
+                    listing.push(&n, dir);
+                    model.entry(n).or_default().insert(dir);
+                }
+            }
+            listing.sort();
+            let mut got: BTreeMap<Vec<u8>, BTreeSet<u32>> = BTreeMap::new();
+            let mut order = Vec::new();
+            let mut at = 0;
+            while let Some((n, end)) = listing.name_at(at) {
+                assert_eq!(listing.find(n), Some(at));
+                let dirs: Vec<u32> = listing.hits[at..end].iter().map(|h| h.dir).collect();
+                assert!(dirs.windows(2).all(|w| w[0] < w[1]), "{dirs:?}");
+                assert!(got.insert(n.to_vec(), dirs.into_iter().collect()).is_none());
+                order.push(n.to_vec());
+                at = end;
+            }
+            assert_eq!(got, model);
+            assert!(order.windows(2).all(|w| w[0] < w[1]));
+            assert_eq!(listing.find(b"/"), None);
+            // The names of another listing added: each once, those it had keep their hits.
+            let mut other = Listing::default();
+            let extra: BTreeSet<Vec<u8>> = (0..next(12)).map(|_| name(&mut next)).collect();
+            for n in &extra {
+                other.push(n, 0);
+            }
+            other.sort();
+            listing.add_names(&other);
+            for n in &extra {
+                model.entry(n.clone()).or_default();
+            }
+            let mut merged: BTreeMap<Vec<u8>, BTreeSet<u32>> = BTreeMap::new();
+            let mut at = 0;
+            while let Some((n, end)) = listing.name_at(at) {
+                let dirs = listing.hits[at..end].iter().map(|h| h.dir).filter(|&d| d != Hit::NONE);
+                assert!(merged.insert(n.to_vec(), dirs.collect()).is_none());
+                at = end;
+            }
+            assert_eq!(merged, model);
+        }
+    }
+
     /// A running container's upper dir changes under the walk: names listed and gone before
     /// they are looked at (and directories listed, then removed before they are read) were
     /// damage (sweep 15: `diff` of a busy container exited 3 in 7 runs of 40). A race, so
