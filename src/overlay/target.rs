@@ -290,7 +290,13 @@ pub fn resolve(
         return Err(Unresolved::no("an empty target".into()));
     }
     let keyed = index.named(namespace, target);
-    let unbacked = index.unbacked_named(namespace, target);
+    let mut unbacked = index.unbacked_named(namespace, target);
+    // A record of a snapshotter whose metadata.db is not under the root (a proxy snapshotter:
+    // stargz, nydus, gcfs) is no rival of a snapshot that reads: an image unpacked by both
+    // records the same chain IDs in each, and no -n tells them apart.
+    if !keyed.is_empty() {
+        unbacked.retain(|u| index.snapshotters.contains(&u.snapshotter));
+    }
     let exact_container = containers
         .iter()
         .filter(|c| namespace.is_none_or(|n| n == c.namespace))
