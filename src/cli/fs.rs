@@ -9,8 +9,9 @@
 use super::context::Global;
 use super::layers::{DockerRoot, Format, MountOpts, Node, rfc3339};
 use super::{Failure, Outcome};
+use crate::overlay::beneath::LayerRoots;
 use crate::overlay::diff::{self, Change, Lstat};
-use crate::overlay::export::{self as tree_export, copy_exact, open_regular};
+use crate::overlay::export::{self as tree_export, copy_exact};
 use crate::overlay::merge::Stack;
 use crate::text::escape;
 use clap::{Args, Subcommand};
@@ -131,7 +132,7 @@ pub fn mode_string(m: &Metadata) -> String {
 /// Hashes a regular file without following links or blocking (ring's SHA-256: assembly, fast
 /// in every build profile), reading `meta.size()` bytes in 1 MiB chunks. For a metacopy file
 /// `path` is its data file, checked against that file's own lstat.
-fn sha256_of(path: &Path, file: &Path, meta: &Lstat) -> Option<String> {
+fn sha256_of(roots: &LayerRoots, path: &Path, file: &Path, meta: &Lstat) -> Option<String> {
     use std::io::Read;
     let (dev, ino) = if path == file {
         (meta.dev, meta.ino)
@@ -139,7 +140,7 @@ fn sha256_of(path: &Path, file: &Path, meta: &Lstat) -> Option<String> {
         let m = std::fs::symlink_metadata(path).ok()?;
         (m.dev(), m.ino())
     };
-    let f = open_regular(path, dev, ino).ok()?;
+    let f = roots.open_regular(path, dev, ino).ok()?;
     let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
     let mut buf = vec![0u8; (1 << 20).min(usize::try_from(meta.size).unwrap_or(1 << 20)).max(1)];
     let mut r = f.take(meta.size);
@@ -159,7 +160,9 @@ fn sha256_of(path: &Path, file: &Path, meta: &Lstat) -> Option<String> {
     (got == meta.size).then(|| hex::encode(ctx.finish()))
 }
 
-pub fn entry_info(m: &Lstat, file: &Path, data: Option<&Path>) -> EntryInfo {
+/// `m` as the JSON forms give it; `data`: the file to hash (opened below its layer's root,
+/// through `roots`), if asked.
+pub fn entry_info(m: &Lstat, file: &Path, data: Option<&Path>, roots: &LayerRoots) -> EntryInfo {
     let link = m
         .is_symlink()
         .then(|| std::fs::read_link(file).ok())
@@ -180,7 +183,7 @@ pub fn entry_info(m: &Lstat, file: &Path, data: Option<&Path>) -> EntryInfo {
         rdev: m
             .is_device()
             .then(|| format!("{},{}", libc::major(m.rdev), libc::minor(m.rdev))),
-        sha256: data.filter(|_| m.is_file()).and_then(|d| sha256_of(d, file, m)),
+        sha256: data.filter(|_| m.is_file()).and_then(|d| sha256_of(roots, d, file, m)),
     }
 }
 
@@ -194,6 +197,8 @@ pub fn diff(global: &Global, args: DiffArgs, out: &mut dyn Write) -> Result<Outc
     let chain = node.chain(r.snap);
     let mut problems = Vec::new();
     let mut notes = Vec::new();
+    // The layer directories the changes are in, for hashing them below their roots.
+    let mut layers: Vec<PathBuf> = Vec::new();
     let changes = if node.index.is_native(r.snap) {
         // Two full copies: the snapshot's tree and its parent's, each one plain directory.
         if args.copied_up {
@@ -217,6 +222,8 @@ pub fn diff(global: &Global, args: DiffArgs, out: &mut dyn Write) -> Result<Outc
         let (Some(new), old) = (new.first(), old.as_ref().and_then(|o| o.first())) else {
             return Err(Failure::new(Outcome::Damaged, "an empty chain"));
         };
+        layers.push(new.clone());
+        layers.extend(old.cloned());
         diff::changes_plain(
             new,
             old.map(PathBuf::as_path),
@@ -235,6 +242,7 @@ pub fn diff(global: &Global, args: DiffArgs, out: &mut dyn Write) -> Result<Outc
         Ok(Vec::new())
     } else {
         let dirs = node.layer_dirs(&chain)?;
+        layers.clone_from(&dirs);
         let Some((upper, lowers)) = dirs.split_first() else {
             return Err(Failure::new(Outcome::Damaged, "an empty chain"));
         };
@@ -253,11 +261,19 @@ pub fn diff(global: &Global, args: DiffArgs, out: &mut dyn Write) -> Result<Outc
         super::warn(crate::text::one_line(&n));
     }
     node.problems.extend(problems);
-    write_changes(out, &changes, args.format, args.hash)?;
+    write_changes(out, &changes, args.format, args.hash, &LayerRoots::new(&layers))?;
     Ok(node.finish(Outcome::Ok))
 }
 
-fn write_changes(out: &mut dyn Write, changes: &[Change], format: Format, hash: bool) -> Result<(), Failure> {
+/// The changes as `format` prints them; `roots`: the layers the changed files are in (their
+/// bytes hashed below them, with `hash`).
+fn write_changes(
+    out: &mut dyn Write,
+    changes: &[Change],
+    format: Format,
+    hash: bool,
+    roots: &LayerRoots,
+) -> Result<(), Failure> {
     match format {
         Format::Table => {
             for c in changes {
@@ -274,7 +290,7 @@ fn write_changes(out: &mut dyn Write, changes: &[Change], format: Format, hash: 
                     info: c
                         .meta
                         .as_ref()
-                        .map(|m| entry_info(m, &c.file, (hash && c.kind != 'D').then_some(c.data()))),
+                        .map(|m| entry_info(m, &c.file, (hash && c.kind != 'D').then_some(c.data()), roots)),
                 })
                 .collect();
             serde_json::to_writer_pretty(&mut *out, &rows).map_err(|e| Failure::from(std::io::Error::from(e)))?;
@@ -456,7 +472,7 @@ fn ls(global: &Global, args: LsArgs, out: &mut dyn Write) -> Result<Outcome, Fai
             name: String::from_utf8_lossy(name).into_owned(),
             name_hex: hex_if_not_utf8(name),
             layer: stack.layer(n.layer).display().to_string(),
-            info: entry_info(&(&n.meta).into(), &file, data.as_deref()),
+            info: entry_info(&(&n.meta).into(), &file, data.as_deref(), &stack.files),
         }
     };
     match args.format {
@@ -542,7 +558,7 @@ fn cat(global: &Global, args: CatArgs, out: &mut dyn Write) -> Result<Outcome, F
     } else {
         std::fs::symlink_metadata(&data).map_err(at)?
     };
-    let mut f = open_regular(&data, meta.dev(), meta.ino()).map_err(at)?;
+    let mut f = stack.files.open_regular(&data, meta.dev(), meta.ino()).map_err(at)?;
     let got = copy_exact(&mut f, out, entry.meta.size())?;
     if got < entry.meta.size() {
         node.problems

@@ -62,17 +62,6 @@ pub fn data_file(_stack: &Stack, node: &Node, _rel: &Path) -> PathBuf {
     node.data_file().to_path_buf()
 }
 
-/// Opens a regular file for reading without following a symlink or blocking on a FIFO, and
-/// checks it is the file an earlier lstat saw (device `dev`, inode `ino`).
-pub fn open_regular(path: &Path, dev: u64, ino: u64) -> io::Result<std::fs::File> {
-    let f = crate::noatime::open(path, libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)?;
-    let now = f.metadata()?;
-    if !now.is_file() || now.ino() != ino || now.dev() != dev {
-        return Err(io::Error::other(format!("{}: changed while read", path.display())));
-    }
-    Ok(f)
-}
-
 /// Copies exactly `size` bytes of `f` to `out` (zeros after an early end), through one 256 KiB
 /// buffer. Returns how many came from the file.
 pub fn copy_exact(f: &mut dyn Read, out: &mut dyn Write, size: u64) -> io::Result<u64> {
@@ -193,7 +182,7 @@ pub fn export(stack: &Stack, out: &mut dyn Write, problems: &mut Vec<String>) ->
             } else {
                 std::fs::symlink_metadata(&data)
             };
-            match data_meta.and_then(|dm| open_regular(&data, dm.dev(), dm.ino()).map(|f| (f, dm))) {
+            match data_meta.and_then(|dm| stack.files.open_regular(&data, dm.dev(), dm.ino()).map(|f| (f, dm))) {
                 Ok((f, dm)) => {
                     let mut keep = true;
                     let on_disk = dm.blocks().saturating_mul(512);

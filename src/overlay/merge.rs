@@ -43,6 +43,7 @@
 //! followed, so a symlink in a layer never leads out of it, and neither does a redirect.
 //! Symlinks of the merged tree are resolved by [`Stack::resolve`], inside the merged tree.
 
+use super::beneath::LayerRoots;
 use super::xattr;
 use std::cell::{OnceCell, RefCell};
 use std::collections::{BTreeMap, BTreeSet};
@@ -313,6 +314,9 @@ pub struct Stack {
     /// The layers whose root is merged into the merged root (every layer: see
     /// [`Stack::root_layers`]).
     roots: OnceCell<Vec<usize>>,
+    /// Opens the layers' files and lists their directories below each layer's root, with no
+    /// link followed: what a walk reads is in the layer even while it changes.
+    pub files: LayerRoots,
     problems: RefCell<BTreeSet<String>>,
     /// Files and directories the kernel refused to us (permissions): not damage, exit 4.
     unreadable: RefCell<BTreeSet<String>>,
@@ -331,6 +335,7 @@ impl Stack {
     pub fn with(layers: Vec<PathBuf>, mode: impl Into<Mode>, upper: bool) -> Stack {
         let mode = mode.into();
         Stack {
+            files: LayerRoots::new(&layers),
             layers,
             xattrs: mode.xattrs,
             upper,
@@ -382,7 +387,9 @@ impl Stack {
     /// kernel refused it (permissions: the entry may well exist), else a problem.
     fn failed_stat(&self, path: &Path, e: &std::io::Error) {
         match e.kind() {
-            std::io::ErrorKind::NotFound => {}
+            // Not there, or a directory on the way is no longer one: listed, then gone (a
+            // running container's upper dir changes under the walk; a disk at rest never).
+            std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory => {}
             std::io::ErrorKind::PermissionDenied => self.refused(format!("{}: {e}", path.display())),
             _ => self.problem(format!("{}: {e}", path.display())),
         }
@@ -594,7 +601,7 @@ impl Stack {
             // Listed, then gone (a running container's upper dir changes under the walk):
             // nothing to merge, and no damage; a disk image at rest never does this. Not a
             // directory (the upper's entry replaced it): nothing of it below.
-            let mut entries = match crate::noatime::read_dir(&path) {
+            let mut entries = match self.files.read_dir(&path) {
                 Ok(e) => e,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound || e.raw_os_error() == Some(libc::ENOTDIR) => {
                     continue;

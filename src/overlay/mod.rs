@@ -14,6 +14,7 @@
 //! xattr       extended attributes without following symlinks
 //! ```
 
+pub mod beneath;
 pub mod blobs;
 pub mod diff;
 pub mod export;

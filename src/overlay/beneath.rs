@@ -1,0 +1,185 @@
+//! Opening the files and directories of layer directories that may change while they are read
+//! (a running container's upper directory), without following a link out of the layer.
+//!
+//! ```text
+//! <layer root>/etc/app/conf      opened as openat2(<layer root fd>, "etc/app/conf",
+//!                                  RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH, O_NOFOLLOW)
+//! ```
+//!
+//! A walk lists a directory, then looks at and opens its entries later. A process that
+//! replaces one of the directories on the way with a symlink in between (`etc/app` -> `/etc`)
+//! would otherwise have a path-based open read the host's file as the container's. `openat2`
+//! resolves the whole path below the layer's root with no symlink on the way (`ELOOP`), so
+//! what opens is in the layer or nothing opens; the caller's check of the inode against the
+//! entry's lstat then tells a swapped file apart. Kernels before 5.6 have no `openat2`
+//! (`ENOSYS`): the path is then opened as given (no link at its end is followed, and the
+//! inode check remains).
+
+use crate::noatime;
+use std::cell::OnceCell;
+use std::fs::File;
+use std::io;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+/// The layer roots below which files are opened; each root's directory opened once, when
+/// first needed.
+pub struct LayerRoots {
+    roots: Vec<(PathBuf, OnceCell<Option<File>>)>,
+}
+
+impl LayerRoots {
+    pub fn new(layers: &[PathBuf]) -> LayerRoots {
+        LayerRoots {
+            roots: layers.iter().map(|l| (l.clone(), OnceCell::new())).collect(),
+        }
+    }
+
+    /// The open root of the layer `path` is in, and `path` relative to it.
+    fn root_of<'p>(&self, path: &'p Path) -> Option<(&File, &'p Path)> {
+        self.roots.iter().find_map(|(root, fd)| {
+            let rel = path.strip_prefix(root).ok()?;
+            let fd = fd.get_or_init(|| noatime::open(root, libc::O_DIRECTORY | libc::O_CLOEXEC).ok());
+            fd.as_ref().map(|f| (f, rel))
+        })
+    }
+
+    /// Opens `path` (in one of the layers) read-only with `flags`: below its layer's root
+    /// with no symlink followed, or by path where the kernel cannot do that.
+    pub fn open(&self, path: &Path, flags: i32) -> io::Result<File> {
+        if let Some((root, rel)) = self.root_of(path)
+            && let Some(f) = open_beneath(root, rel, flags)?
+        {
+            return Ok(f);
+        }
+        noatime::open(path, flags | libc::O_NOFOLLOW)
+    }
+
+    /// Opens the regular file `path` without blocking on a FIFO, and checks it is the file
+    /// an earlier lstat saw (device `dev`, inode `ino`): a file swapped since is refused.
+    pub fn open_regular(&self, path: &Path, dev: u64, ino: u64) -> io::Result<File> {
+        use std::os::unix::fs::MetadataExt;
+        let f = self.open(path, libc::O_NONBLOCK | libc::O_CLOEXEC)?;
+        let now = f.metadata()?;
+        if !now.is_file() || now.ino() != ino || now.dev() != dev {
+            return Err(io::Error::other(format!("{}: changed while read", path.display())));
+        }
+        Ok(f)
+    }
+
+    /// Lists the directory `path` (in one of the layers), opened as [`LayerRoots::open`]
+    /// opens: a directory swapped for a link since it was looked at is not listed (`ELOOP`).
+    pub fn read_dir(&self, path: &Path) -> io::Result<noatime::ReadDir> {
+        match self.root_of(path) {
+            Some((root, rel)) => match open_beneath(root, rel, libc::O_DIRECTORY | libc::O_CLOEXEC)? {
+                Some(dir) => noatime::read_dir_at(&dir, path),
+                None => noatime::read_dir_no_follow(path),
+            },
+            None => noatime::read_dir_no_follow(path),
+        }
+    }
+}
+
+/// The kernel's `struct open_how` (`include/uapi/linux/openat2.h`), its first version: three
+/// u64, 24 bytes (the crate's own is not constructible outside it).
+#[repr(C)]
+struct OpenHow {
+    flags: u64,
+    mode: u64,
+    resolve: u64,
+}
+
+/// `openat2(root, rel, RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH)`, read-only with `flags` and
+/// `O_NOATIME` (without it where the kernel refuses it, as [`noatime::open`]); `Ok(None)`
+/// where the kernel has no `openat2`.
+fn open_beneath(root: &File, rel: &Path, flags: i32) -> io::Result<Option<File>> {
+    use std::os::fd::{AsRawFd, FromRawFd};
+    let rel = if rel.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        rel
+    };
+    let c = std::ffi::CString::new(rel.as_os_str().as_bytes())
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "a path with a NUL byte"))?;
+    let open = |extra: i32| -> io::Result<Option<File>> {
+        // The flags are non-negative bits (`O_*`): as the kernel's u64 without sign change.
+        let bits = (libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_CLOEXEC | flags | extra).cast_unsigned();
+        let how = OpenHow {
+            flags: u64::from(bits),
+            mode: 0,
+            resolve: libc::RESOLVE_NO_SYMLINKS | libc::RESOLVE_NO_MAGICLINKS | libc::RESOLVE_BENEATH,
+        };
+        // SAFETY: `root` is an open directory, `c` a NUL-terminated path, `how` a valid
+        // `open_how` of the size given; the descriptor returned is owned below.
+        let fd = unsafe {
+            libc::syscall(
+                libc::SYS_openat2,
+                root.as_raw_fd(),
+                c.as_ptr(),
+                &how as *const OpenHow,
+                std::mem::size_of::<OpenHow>(),
+            )
+        };
+        if fd < 0 {
+            let e = io::Error::last_os_error();
+            return match e.raw_os_error() {
+                Some(libc::ENOSYS) => Ok(None),
+                // A link on the way or at the end (what was looked at as a directory or a
+                // file is a link now), or a path that leads out of the layer.
+                Some(libc::ELOOP | libc::EXDEV) => Err(io::Error::other(
+                    "a link where the walk met none (changed while read): not followed",
+                )),
+                _ => Err(e),
+            };
+        }
+        let Ok(fd) = i32::try_from(fd) else {
+            return Err(io::Error::other("openat2 returned no descriptor"));
+        };
+        // SAFETY: the kernel returned a new descriptor, owned by nothing else.
+        Ok(Some(unsafe { File::from_raw_fd(fd) }))
+    };
+    match open(libc::O_NOATIME) {
+        Err(e) if e.raw_os_error() == Some(libc::EPERM) => open(0),
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A directory of a layer swapped for a link to a directory outside it: neither its
+    /// files nor its listing open through the link; inside, they open as by path.
+    #[test]
+    fn nothing_opens_through_a_link_out_of_the_layer() {
+        let t = tempfile::tempdir().unwrap();
+        let layer = t.path().join("layer");
+        let host = t.path().join("host");
+        std::fs::create_dir_all(layer.join("real")).unwrap();
+        std::fs::create_dir_all(&host).unwrap();
+        std::fs::write(layer.join("real/f"), b"mine").unwrap();
+        std::fs::write(host.join("f"), b"HOST").unwrap();
+        std::os::unix::fs::symlink(&host, layer.join("swapped")).unwrap();
+        std::os::unix::fs::symlink("f", layer.join("real/link")).unwrap();
+        let roots = LayerRoots::new(std::slice::from_ref(&layer));
+        let mut s = String::new();
+        use std::io::Read;
+        roots
+            .open(&layer.join("real/f"), 0)
+            .unwrap()
+            .read_to_string(&mut s)
+            .unwrap();
+        assert_eq!(s, "mine");
+        assert!(roots.open(&layer.join("swapped/f"), 0).is_err());
+        assert!(roots.read_dir(&layer.join("swapped")).is_err());
+        assert!(roots.open(&layer.join("real/link"), 0).is_err());
+        let names: Vec<_> = roots
+            .read_dir(&layer.join("real"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names.len(), 2);
+        // A path in no layer opens by path, no link at its end followed.
+        assert!(roots.open(&host.join("f"), 0).is_ok());
+    }
+}
