@@ -67,6 +67,14 @@ pub fn read_dir_at(dir: &File, path: &Path) -> io::Result<ReadDir> {
     ReadDir::open_at(dir.as_raw_fd(), c".", 0, path)
 }
 
+/// Lists the directory `dir`, opened by the caller (read-only, `O_DIRECTORY`, `O_NOATIME`
+/// where it could), through that descriptor itself; `path` is `dir`'s path, for
+/// [`DirEntry::path`].
+pub fn read_dir_of(dir: File, path: &Path) -> io::Result<ReadDir> {
+    use std::os::fd::IntoRawFd;
+    ReadDir::of_fd(dir.into_raw_fd(), path)
+}
+
 /// An open directory stream; closed when the listing and all its entries are gone.
 struct Dir {
     stream: NonNull<libc::DIR>,
@@ -121,6 +129,11 @@ impl ReadDir {
             Err(e) if e.raw_os_error() == Some(libc::EPERM) => open(0),
             other => other,
         }?;
+        ReadDir::of_fd(fd, path)
+    }
+
+    /// The listing of the open directory `fd`, which it takes over (closed with the stream).
+    fn of_fd(fd: RawFd, path: &Path) -> io::Result<ReadDir> {
         // SAFETY: `fd` is an open directory owned by nothing else; on success the stream owns
         // it and `closedir` (in `Dir::drop`) closes both.
         let stream = unsafe { libc::fdopendir(fd) };

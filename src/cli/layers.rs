@@ -108,6 +108,9 @@ pub struct Node {
     pub root: Root,
     pub index: Index,
     pub containers: Vec<ContainerRef>,
+    /// Whether containerd's container records carry 1.7's `sandboxid` key (`None`: no
+    /// record), for the release the store says ([`store_release`]).
+    sandbox_keys: Option<bool>,
     /// The Docker data root read beside the containerd root (given, found, or where it would
     /// be): evidence as much as the containerd root.
     pub docker_root: std::path::PathBuf,
@@ -158,7 +161,7 @@ impl Node {
         let mut problems = crate::containers::docker::StoreProblems::default();
         let given = docker.docker_root.as_deref().or(global.docker_root.as_deref());
         let docker_root = target::docker_root(&root.dir, given);
-        let (index, containers) = {
+        let (index, (containers, sandbox_keys)) = {
             let tx = root.view(global.meta_choice())?;
             let index = Index::load(&root, &tx, global.read_mode(), &mut damage);
             let containers = target::all_containers(&tx, &docker_root, &mut damage, &mut problems);
@@ -168,6 +171,7 @@ impl Node {
             root,
             index,
             containers,
+            sandbox_keys,
             docker_root,
             damage,
             problems: problems.damaged,
@@ -232,18 +236,16 @@ impl Node {
                 .iter()
                 .find_map(|sn| self.index.by_name(&ns, sn, &t.chain_id))
         };
-        let best = tops
-            .iter()
-            .filter(|t| t.os == host.os && t.architecture == host.architecture)
-            .find_map(|t| unpacked(&t))
-            .or_else(|| tops.iter().find_map(|t| unpacked(&t)));
-        // A top meta.db records whose backend snapshot is gone: damage, not "not unpacked".
-        let unbacked = || {
+        // The host platform's tops first, then every top (the host's again: they did not match).
+        let host_first = || {
             tops.iter()
                 .filter(|t| t.os == host.os && t.architecture == host.architecture)
                 .chain(tops.iter())
-                .find_map(|t| self.index.unbacked_named(Some(&ns), &t.chain_id).into_iter().next())
         };
+        let best = host_first().find_map(|t| unpacked(&t));
+        // A top meta.db records whose backend snapshot is gone: damage, not "not unpacked".
+        let unbacked =
+            || host_first().find_map(|t| self.index.unbacked_named(Some(&ns), &t.chain_id).into_iter().next());
         match best {
             Some(snap) => Ok(Resolved { snap, container: None }),
             // Its documents could not all be read: which snapshot it unpacks to is not known,
@@ -271,11 +273,9 @@ impl Node {
             None => match unbacked() {
                 Some(u) => {
                     let what = format!(
-                        "image {}: its unpacked snapshot {}/{} ({})",
+                        "image {}: its unpacked snapshot {}",
                         crate::text::one_line(&image.name),
-                        crate::text::one_line(&u.namespace),
-                        crate::text::one_line(&u.key),
-                        crate::text::one_line(&u.snapshotter),
+                        target::key_where(u)
                     );
                     let e = target::unbacked_snapshot(&self.index, u, &what);
                     Err(Failure::new(
@@ -290,11 +290,7 @@ impl Node {
                     );
                     // Its top's backend snapshot may still be there, no meta.db record naming
                     // it (removed before a collection, or meta.db damaged): said, to be named.
-                    let orphaned = tops
-                        .iter()
-                        .filter(|t| t.os == host.os && t.architecture == host.architecture)
-                        .chain(tops.iter())
-                        .find(|t| !self.index.unnamed_keyed(Some(&ns), &t.chain_id).is_empty());
+                    let orphaned = host_first().find(|t| !self.index.unnamed_keyed(Some(&ns), &t.chain_id).is_empty());
                     Err(no(match orphaned {
                         Some(t) => target::not_named(&self.index, Some(&ns), &t.chain_id, said).message,
                         None => said,
@@ -712,19 +708,15 @@ pub struct MountsArgs {
 
 /// The containerd release that wrote the store, as far as meta.db says it (when
 /// `--containerd` does not): its schema version, and for schema 3 whether its container
-/// records have 1.7's `sandboxid` key ([`mounts::Release::of_store`]). Damage met here was
-/// said by the reader that opened the store; a meta.db that does not read says 2.x.
-pub fn store_release(root: &Root, global: &Global) -> mounts::Release {
-    let Ok(tx) = root.view(global.meta_choice()) else {
-        return mounts::Release::of_store(None, None);
-    };
-    let schema = crate::containerd::records::schema_version(&tx).ok().flatten();
-    let mut damage = Damage::new();
-    let containers: Vec<_> = crate::containerd::records::namespace_buckets(&tx, &mut damage)
-        .into_iter()
-        .flat_map(|(ns, b)| crate::containerd::records::containers_in(&ns, &b, &mut damage))
-        .collect();
-    mounts::Release::of_store(schema, crate::containerd::records::sandbox_keys(&containers))
+/// records (read when the node was opened) have 1.7's `sandboxid` key
+/// ([`mounts::Release::of_store`]); a meta.db that does not read says 2.x.
+pub fn store_release(node: &Node, global: &Global) -> mounts::Release {
+    let schema = node
+        .root
+        .view(global.meta_choice())
+        .ok()
+        .and_then(|tx| crate::containerd::records::schema_version(&tx).ok().flatten());
+    mounts::Release::of_store(schema, node.sandbox_keys)
 }
 
 pub fn mounts_cmd(global: &Global, args: MountsArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
@@ -735,7 +727,7 @@ pub fn mounts_cmd(global: &Global, args: MountsArgs, out: &mut dyn Write) -> Res
         Some(p) => p.clone(),
         None => std::path::absolute(&node.root.dir).unwrap_or_else(|_| node.root.dir.clone()),
     };
-    let opts = args.overlay.options(store_release(&node.root, global));
+    let opts = args.overlay.options(store_release(&node, global));
     let line = if args.read_only {
         mounts::read_only_line(&node.index, &chain, &root, &args.mount_point, &opts)
     } else {

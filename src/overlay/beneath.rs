@@ -72,7 +72,7 @@ impl LayerRoots {
     pub fn read_dir(&self, path: &Path) -> io::Result<noatime::ReadDir> {
         match self.root_of(path) {
             Some((root, rel)) => match open_beneath(root, rel, libc::O_DIRECTORY | libc::O_CLOEXEC)? {
-                Some(dir) => noatime::read_dir_at(&dir, path),
+                Some(dir) => noatime::read_dir_of(dir, path),
                 None => noatime::read_dir_no_follow(path),
             },
             None => noatime::read_dir_no_follow(path),

@@ -208,11 +208,17 @@ pub fn docker_containers(docker_root: &Path, problems: &mut StoreProblems) -> Ve
     out
 }
 
-/// containerd's container records, every namespace.
-pub fn containerd_containers(tx: &Tx<'_>, damage: &mut Damage) -> Vec<ContainerRef> {
+/// containerd's container records, every namespace, and whether they carry 1.7's `sandboxid`
+/// key ([`records::sandbox_keys`]: `None` without a record).
+pub fn containerd_containers(tx: &Tx<'_>, damage: &mut Damage) -> (Vec<ContainerRef>, Option<bool>) {
     let mut out = Vec::new();
+    let mut sandbox_keys: Option<bool> = None;
     for (ns, b) in records::namespace_buckets(tx, damage) {
-        for c in records::containers_in(&ns, &b, damage) {
+        let found = records::containers_in(&ns, &b, damage);
+        if let Some(has) = records::sandbox_keys(&found) {
+            sandbox_keys = Some(has || sandbox_keys == Some(true));
+        }
+        for c in found {
             out.push(ContainerRef {
                 id: c.id,
                 name: None,
@@ -223,27 +229,29 @@ pub fn containerd_containers(tx: &Tx<'_>, damage: &mut Damage) -> Vec<ContainerR
             });
         }
     }
-    out
+    (out, sandbox_keys)
 }
 
-/// Every container: Docker's, then containerd's records that Docker does not have.
+/// Every container: Docker's, then containerd's records that Docker does not have; and
+/// whether containerd's records (all of them) carry 1.7's `sandboxid` key.
 pub fn all_containers(
     tx: &Tx<'_>,
     docker: &Path,
     damage: &mut Damage,
     problems: &mut StoreProblems,
-) -> Vec<ContainerRef> {
+) -> (Vec<ContainerRef>, Option<bool>) {
     let mut all = docker_containers(docker, problems);
     // Docker's containers by (namespace, ID), looked up, not searched: 40,000 containerd
     // records searched one by one took 8 s. containerd's own keys are unique in a namespace.
     let docker_ids: foldhash::HashSet<(String, String)> =
         all.iter().map(|d| (d.namespace.clone(), d.id.clone())).collect();
-    for c in containerd_containers(tx, damage) {
+    let (records, sandbox_keys) = containerd_containers(tx, damage);
+    for c in records {
         if !docker_ids.contains(&(c.namespace.clone(), c.id.clone())) {
             all.push(c);
         }
     }
-    all
+    (all, sandbox_keys)
 }
 
 /// What a target resolved to.
@@ -409,7 +417,7 @@ pub fn not_named(index: &Index, namespace: Option<&str>, key: &str, said: String
 
 /// `<ns>/<key> (<snapshotter>)`, as the messages name a meta.db record. Key names come
 /// escaped once (`key_name`), so `one_line` only.
-fn key_where(u: &Unbacked) -> String {
+pub fn key_where(u: &Unbacked) -> String {
     format!(
         "{}/{} ({})",
         crate::text::one_line(&u.namespace),
