@@ -1997,4 +1997,42 @@ fn what_the_reader_may_not_open_is_left_out_and_exit_4() {
         "{}",
         text(&diff.stdout)
     );
+
+    // Asked for hashes, a file the kernel refuses has none, and that is said (exit 4), not
+    // left out without a word.
+    let sha_of = |out: &std::process::Output, name: &str| {
+        let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let row = rows
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == name || r["path"] == format!("/{name}"))
+            .cloned()
+            .unwrap_or_else(|| panic!("no row {name}: {rows}"));
+        row.get("sha256").cloned()
+    };
+    for args in [
+        &["fs", "ls", "dev-oldapp:/", "--format", "json", "--hash"][..],
+        &["diff", "dev-oldapp", "--format", "json", "--hash"][..],
+    ] {
+        let out = run(args);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(4), "{args:?}: {err}");
+        assert!(
+            err.contains("/fs/closed: Permission denied; no sha256"),
+            "{args:?}: {err}"
+        );
+        assert_eq!(sha_of(&out, "closed"), None, "{args:?}");
+    }
+    // The same file readable: hashed, nothing said about it.
+    std::fs::set_permissions(up.join("closed"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = run(&["fs", "ls", "dev-oldapp:/", "--format", "json", "--hash"]);
+    let err = text(&out.stderr);
+    assert!(!err.contains("no sha256"), "{err}");
+    assert_eq!(
+        sha_of(&out, "closed"),
+        Some(serde_json::json!(
+            "04efaf080f5a3e74e1c29d1ca6a48569382cbbcd324e8d59d2b83ef21c039f00"
+        ))
+    );
 }

@@ -129,18 +129,37 @@ pub fn mode_string(m: &Metadata) -> String {
     s
 }
 
+/// Why a file asked for has no `sha256`: said on stderr, never left out without a word.
+pub enum Unhashed {
+    /// The kernel refused it (permissions): unreadable, exit 4.
+    Refused(String),
+    /// Gone, swapped, shrunk or failed while read: damage (or a live tree's churn), exit 3.
+    Failed(String),
+}
+
+impl Unhashed {
+    fn of(file: &Path, e: &std::io::Error) -> Unhashed {
+        let why = format!("{}: {e}; no sha256", file.display());
+        match e.kind() {
+            std::io::ErrorKind::PermissionDenied => Unhashed::Refused(why),
+            _ => Unhashed::Failed(why),
+        }
+    }
+}
+
 /// Hashes a regular file without following links or blocking (ring's SHA-256: assembly, fast
 /// in every build profile), reading `meta.size()` bytes in 1 MiB chunks. For a metacopy file
 /// `path` is its data file, checked against that file's own lstat.
-fn sha256_of(roots: &LayerRoots, path: &Path, file: &Path, meta: &Lstat) -> Option<String> {
+fn sha256_of(roots: &LayerRoots, path: &Path, file: &Path, meta: &Lstat) -> Result<String, Unhashed> {
     use std::io::Read;
+    let fail = |e: &std::io::Error| Unhashed::of(path, e);
     let (dev, ino) = if path == file {
         (meta.dev, meta.ino)
     } else {
-        let m = std::fs::symlink_metadata(path).ok()?;
+        let m = std::fs::symlink_metadata(path).map_err(|e| fail(&e))?;
         (m.dev(), m.ino())
     };
-    let f = roots.open_regular(path, dev, ino).ok()?;
+    let f = roots.open_regular(path, dev, ino).map_err(|e| fail(&e))?;
     let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
     let mut buf = vec![0u8; (1 << 20).min(usize::try_from(meta.size).unwrap_or(1 << 20)).max(1)];
     let mut r = f.take(meta.size);
@@ -153,21 +172,43 @@ fn sha256_of(roots: &LayerRoots, path: &Path, file: &Path, meta: &Lstat) -> Opti
                 got += n as u64;
             }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(_) => return None,
+            Err(e) => return Err(fail(&e)),
         }
     }
     // A file that shrank since it was listed has no hash of what was listed.
-    (got == meta.size).then(|| hex::encode(ctx.finish()))
+    if got != meta.size {
+        return Err(Unhashed::Failed(format!(
+            "{}: {got} bytes read of the {} listed (changed while read); no sha256",
+            path.display(),
+            meta.size
+        )));
+    }
+    Ok(hex::encode(ctx.finish()))
 }
 
 /// `m` as the JSON forms give it; `data`: the file to hash (opened below its layer's root,
-/// through `roots`), if asked.
-pub fn entry_info(m: &Lstat, file: &Path, data: Option<&Path>, roots: &LayerRoots) -> EntryInfo {
+/// through `roots`), if asked. A file asked for and not hashed has no `sha256`, and why is
+/// given to `unhashed`.
+pub fn entry_info(
+    m: &Lstat,
+    file: &Path,
+    data: Option<&Path>,
+    roots: &LayerRoots,
+    unhashed: &mut dyn FnMut(Unhashed),
+) -> EntryInfo {
     let link = m
         .is_symlink()
         .then(|| std::fs::read_link(file).ok())
         .flatten()
         .map(|l| l.into_os_string().into_encoded_bytes());
+    let sha256 = match data.filter(|_| m.is_file()).map(|d| sha256_of(roots, d, file, m)) {
+        Some(Ok(h)) => Some(h),
+        Some(Err(why)) => {
+            unhashed(why);
+            None
+        }
+        None => None,
+    };
     EntryInfo {
         kind: kind_name(m.mode),
         size: m.size,
@@ -183,7 +224,7 @@ pub fn entry_info(m: &Lstat, file: &Path, data: Option<&Path>, roots: &LayerRoot
         rdev: m
             .is_device()
             .then(|| format!("{},{}", libc::major(m.rdev), libc::minor(m.rdev))),
-        sha256: data.filter(|_| m.is_file()).and_then(|d| sha256_of(roots, d, file, m)),
+        sha256,
     }
 }
 
@@ -261,18 +302,30 @@ pub fn diff(global: &Global, args: DiffArgs, out: &mut dyn Write) -> Result<Outc
         super::warn(crate::text::one_line(&n));
     }
     node.problems.extend(problems);
-    write_changes(out, &changes, args.format, args.hash, &LayerRoots::new(&layers))?;
+    let mut unhashed = |u| match u {
+        Unhashed::Refused(p) => node.unreadable.push(p),
+        Unhashed::Failed(p) => node.problems.push(p),
+    };
+    write_changes(
+        out,
+        &changes,
+        args.format,
+        args.hash,
+        &LayerRoots::new(&layers),
+        &mut unhashed,
+    )?;
     Ok(node.finish(Outcome::Ok))
 }
 
 /// The changes as `format` prints them; `roots`: the layers the changed files are in (their
-/// bytes hashed below them, with `hash`).
+/// bytes hashed below them, with `hash`; a file not hashed is given to `unhashed`).
 fn write_changes(
     out: &mut dyn Write,
     changes: &[Change],
     format: Format,
     hash: bool,
     roots: &LayerRoots,
+    unhashed: &mut dyn FnMut(Unhashed),
 ) -> Result<(), Failure> {
     match format {
         Format::Table => {
@@ -287,10 +340,10 @@ fn write_changes(
                     kind: c.kind.to_string(),
                     path: String::from_utf8_lossy(&c.path).into_owned(),
                     path_hex: hex_if_not_utf8(&c.path),
-                    info: c
-                        .meta
-                        .as_ref()
-                        .map(|m| entry_info(m, &c.file, (hash && c.kind != 'D').then_some(c.data()), roots)),
+                    info: c.meta.as_ref().map(|m| {
+                        let data = (hash && c.kind != 'D').then_some(c.data());
+                        entry_info(m, &c.file, data, roots, &mut *unhashed)
+                    }),
                 })
                 .collect();
             serde_json::to_writer_pretty(&mut *out, &rows).map_err(|e| Failure::from(std::io::Error::from(e)))?;
@@ -472,7 +525,16 @@ fn ls(global: &Global, args: LsArgs, out: &mut dyn Write) -> Result<Outcome, Fai
             name: String::from_utf8_lossy(name).into_owned(),
             name_hex: hex_if_not_utf8(name),
             layer: stack.layer(n.layer).display().to_string(),
-            info: entry_info(&(&n.meta).into(), &file, data.as_deref(), &stack.files),
+            info: entry_info(
+                &(&n.meta).into(),
+                &file,
+                data.as_deref(),
+                &stack.files,
+                &mut |u| match u {
+                    Unhashed::Refused(p) => stack.refused(p),
+                    Unhashed::Failed(p) => stack.problem(p),
+                },
+            ),
         }
     };
     match args.format {

@@ -374,7 +374,8 @@ impl Stack {
         l + 1 >= self.layers.len()
     }
 
-    fn problem(&self, p: String) {
+    /// Records damage met in the tree (bounded: past `MAX_PROBLEMS`, counted).
+    pub fn problem(&self, p: String) {
         let mut set = self.problems.borrow_mut();
         if set.len() < MAX_PROBLEMS {
             set.insert(p);
