@@ -1004,6 +1004,140 @@ fn image_from_blobs_equals_what_containerd_unpacked() {
     );
 }
 
+/// `fs ls --format json --hash` of `spec`'s rows by name, without what a layer's blobs cannot
+/// say as its directory does: the layer (a directory or a digest) and a directory's size
+/// (the filesystem's block, 0 in a tar).
+fn ls_rows(spec: &str, blobs: bool) -> Result<std::collections::BTreeMap<String, Value>, String> {
+    let mut args = vec!["fs", "ls", spec, "--format", "json", "--hash"];
+    if blobs {
+        args.push("--from-blobs");
+    }
+    let r = run(&args);
+    if r.code != Some(0) {
+        return Err(format!("exit {:?}: {}", r.code, r.stderr));
+    }
+    let rows: Vec<Value> = serde_json::from_slice(&r.stdout).map_err(|e| e.to_string())?;
+    Ok(rows
+        .into_iter()
+        .map(|mut row| {
+            let o = row.as_object_mut().unwrap();
+            o.remove("layer");
+            if o["type"] == "dir" {
+                o.remove("size");
+            }
+            (o["name"].as_str().unwrap().to_string(), row)
+        })
+        .collect())
+}
+
+#[test]
+fn fs_ls_and_cat_from_blobs_equal_what_containerd_unpacked() {
+    if skip_unless_root("from-blobs") {
+        return;
+    }
+    // Every directory of each image, listed from containerd 2.1.9's unpacking and from the
+    // blobs merged by us: the same names, types, modes, owners, sizes, mtimes, link targets
+    // and file sha256 (hard links included: lab/committed's top layer has them).
+    let dirs_of = |image: &str| -> Vec<String> {
+        let r = run(&["fs", "export", image, "-o", "-"]);
+        assert_eq!(r.code, Some(0), "{image}: {}", r.stderr);
+        let dir = tempfile::tempdir().unwrap();
+        let tar = dir.path().join("t.tar");
+        std::fs::write(&tar, &r.stdout).unwrap();
+        let list = Command::new("tar").arg("-tf").arg(&tar).output().unwrap();
+        let mut dirs = vec!["/".to_string()];
+        dirs.extend(
+            String::from_utf8_lossy(&list.stdout)
+                .lines()
+                .filter(|l| l.ends_with('/'))
+                .map(|l| format!("/{l}")),
+        );
+        dirs
+    };
+    let mut compared = 0;
+    for image in ["webapp:stable", "lab/busybox:1.38", "multi:3.1", "saved:old"] {
+        for dir in dirs_of(image) {
+            let spec = format!("{image}:{dir}");
+            let snaps = ls_rows(&spec, false).unwrap();
+            assert_eq!(ls_rows(&spec, true).unwrap(), snaps, "{spec}");
+            compared += snaps.len();
+        }
+    }
+    assert!(compared > 300, "{compared}");
+    // A committed container's image: its chain also has the container's -init layer, which
+    // is in no blob, so exactly those entries differ (and /etc/hostname, which it hides).
+    let mut differ = BTreeSet::new();
+    for dir in dirs_of("lab/committed:1") {
+        let spec = format!("lab/committed:1:{dir}");
+        let (Ok(snaps), blobs) = (ls_rows(&spec, false), ls_rows(&spec, true)) else {
+            panic!("{spec}")
+        };
+        let Ok(blobs) = blobs else {
+            differ.insert(dir.clone());
+            continue;
+        };
+        for name in snaps.keys().chain(blobs.keys()) {
+            if snaps.get(name) != blobs.get(name) {
+                differ.insert(format!("{dir}{name}"));
+            }
+        }
+    }
+    let init: BTreeSet<String> = [
+        "/.dockerenv",
+        "/dev",
+        "/dev/",
+        "/dev/pts/",
+        "/dev/shm/",
+        "/etc/hostname",
+        "/etc/hosts",
+        "/etc/mtab",
+        "/etc/resolv.conf",
+        "/proc",
+        "/proc/",
+        "/sys",
+        "/sys/",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    assert_eq!(differ, init);
+    // A table row as `fs ls` prints it, a hard link as the file it is.
+    let table = |blobs: bool| {
+        let mut args = vec!["fs", "ls", "lab/committed:1:/added.hardlink"];
+        if blobs {
+            args.push("--from-blobs");
+        }
+        run(&args).stdout_text()
+    };
+    assert_eq!(table(true), table(false));
+    assert!(table(true).starts_with("-rw-r--r-- 0/0          6 2001-02-03T04:05:06Z added.hardlink"));
+
+    // fs cat: the same bytes (through a symlink and a hard link too), the same refusals.
+    for spec in [
+        "lab/busybox:1.38:/bin/busybox",
+        "lab/busybox:1.38:/bin/sh",
+        "webapp:stable:/etc/passwd",
+        "lab/committed:1:/added.hardlink",
+    ] {
+        let snaps = run(&["fs", "cat", spec]);
+        let blobs = run(&["fs", "cat", "--from-blobs", spec]);
+        assert_eq!(snaps.code, Some(0), "{spec}: {}", snaps.stderr);
+        assert_eq!(
+            (blobs.code, &blobs.stdout),
+            (Some(0), &snaps.stdout),
+            "{spec}: {}",
+            blobs.stderr
+        );
+    }
+    for spec in ["lab/busybox:1.38:/etc", "lab/busybox:1.38:/nope"] {
+        let snaps = run(&["fs", "cat", spec]);
+        let blobs = run(&["fs", "cat", "--from-blobs", spec]);
+        assert_eq!(snaps.code, Some(1), "{spec}: {}", snaps.stderr);
+        assert_eq!((blobs.code, &blobs.stderr), (Some(1), &snaps.stderr), "{spec}");
+    }
+    assert_eq!(run(&["fs", "ls", "--from-blobs", "no-such:1:/"]).code, Some(1));
+}
+
 // ---- redirects, metacopy, xwhiteouts, userxattr --------------------------------------------
 
 /// Sets xattr `name` of `p` (not following a link); false when the filesystem or the

@@ -633,6 +633,57 @@ pub fn layer_tar(data: &[u8]) {
         let mut sink = Vec::new();
         let _ = r.data().take(1 << 20).read_to_end(&mut sink);
     }
+    blob_tree(data);
+}
+
+/// The merge `fs ls`/`fs cat --from-blobs` look paths up in, over `data` as one layer and as
+/// two (the same tar over itself), then the lookups of each member's name, the entries of
+/// what they reach and a file's data read again.
+fn blob_tree(data: &[u8]) {
+    use coldctr::overlay::blobs::{BlobTree, Layer};
+    use coldctr::overlay::layertar::Reader;
+    let mut names = Vec::new();
+    let mut r = Reader::new(data);
+    while let Ok(Some(e)) = r.next_entry() {
+        if names.len() == 32 {
+            break;
+        }
+        names.push(e.name);
+    }
+    names.push(b"/".to_vec());
+    for n in 1..=2usize {
+        let layers: Vec<Layer> = (0..n)
+            .map(|i| Layer {
+                digest: format!("sha256:{i:064x}"),
+                media_type: "application/vnd.oci.image.layer.v1.tar".into(),
+            })
+            .collect();
+        let bytes = data.to_vec();
+        let open = move |_: &Layer| -> Result<_, String> {
+            Ok(Reader::new(
+                Box::new(std::io::Cursor::new(bytes.clone())) as Box<dyn std::io::Read>
+            ))
+        };
+        let Ok(tree) = BlobTree::with(Box::new(open), layers, &mut Vec::new()) else {
+            continue;
+        };
+        for name in &names {
+            for follow in [false, true] {
+                let Ok(at) = tree.lookup(name, follow) else { continue };
+                let paths = if tree.is_dir(&at) {
+                    let mut c = tree.children(&at);
+                    c.truncate(64);
+                    c
+                } else {
+                    vec![at.clone()]
+                };
+                if let Ok(entries) = tree.entries(&paths, true) {
+                    assert_eq!(entries.len(), paths.len());
+                }
+                let _ = tree.copy_data(&at, &mut std::io::sink());
+            }
+        }
+    }
 }
 
 /// The input cut at each `\0\0` (as `fuzz_targets/layout_docs.rs` cuts its input, and

@@ -10,6 +10,7 @@ use super::context::Global;
 use super::layers::{DockerRoot, Format, MountOpts, Node, rfc3339};
 use super::{Failure, Outcome};
 use crate::overlay::beneath::LayerRoots;
+use crate::overlay::blobs::{BlobEntry, BlobTree};
 use crate::overlay::diff::{self, Change, Lstat};
 use crate::overlay::export::{self as tree_export, copy_exact};
 use crate::overlay::merge::Stack;
@@ -94,8 +95,12 @@ fn kind_name(mode: u32) -> &'static str {
 
 /// `drwxr-xr-x` as ls prints it.
 pub fn mode_string(m: &Metadata) -> String {
-    let mode = m.mode();
-    let t = match type_name(m) {
+    mode_bits_string(m.mode())
+}
+
+/// `drwxr-xr-x` as ls prints it, for the `st_mode` `mode`.
+fn mode_bits_string(mode: u32) -> String {
+    let t = match kind_name(mode) {
         "dir" => 'd',
         "symlink" => 'l',
         "char" => 'c',
@@ -381,6 +386,10 @@ pub struct LsArgs {
     /// Add the sha256 of regular files (JSON).
     #[arg(long)]
     pub hash: bool,
+    /// TARGET is an image: read its layer blobs (the host platform's manifest, merged as
+    /// `fs export --from-blobs` merges them) instead of its snapshots.
+    #[arg(long)]
+    pub from_blobs: bool,
     #[command(flatten)]
     pub overlay: MountOpts,
     #[command(flatten)]
@@ -391,6 +400,9 @@ pub struct LsArgs {
 pub struct CatArgs {
     /// TARGET:PATH.
     pub spec: std::ffi::OsString,
+    /// TARGET is an image: read the file from its layer blobs instead of its snapshots.
+    #[arg(long)]
+    pub from_blobs: bool,
     #[command(flatten)]
     pub overlay: MountOpts,
     #[command(flatten)]
@@ -482,6 +494,9 @@ pub fn fs(global: &Global, args: FsArgs, out: &mut dyn Write) -> Result<Outcome,
 fn ls(global: &Global, args: LsArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
     let (target, path) = split_spec(args.spec.as_bytes())?;
     let mut node = Node::open(global, &args.docker)?;
+    if args.from_blobs {
+        return ls_from_blobs(node, global, target, path, &args, out);
+    }
     let stack = stack_of(&mut node, global, target, &args.overlay)?;
     // A symlink is shown as itself, unless it leads to a directory (inside the tree): then
     // that directory is listed, as ls does.
@@ -589,6 +604,9 @@ fn cat(global: &Global, args: CatArgs, out: &mut dyn Write) -> Result<Outcome, F
     }
     let (target, path) = split_spec(args.spec.as_bytes())?;
     let mut node = Node::open(global, &args.docker)?;
+    if args.from_blobs {
+        return cat_from_blobs(node, global, target, path, out);
+    }
     let stack = stack_of(&mut node, global, target, &args.overlay)?;
     let (rel, entry) = stack.resolve(path, true).map_err(|e| {
         // Not found because a directory on the way (or the file) was refused to us: say that,
@@ -627,6 +645,129 @@ fn cat(global: &Global, args: CatArgs, out: &mut dyn Write) -> Result<Outcome, F
             .push(format!("{}: {got} of {} bytes read", data.display(), entry.meta.size()));
     }
     drain(&mut node, &stack);
+    Ok(node.finish(Outcome::Ok))
+}
+
+/// `fs ls --from-blobs`: the rows `fs ls` prints, from the merged layer blobs. A hard link
+/// the merge leaves out (its file replaced by a later layer) is said, and counts as damage.
+fn ls_from_blobs(
+    mut node: Node,
+    global: &Global,
+    target: &str,
+    path: &[u8],
+    args: &LsArgs,
+    out: &mut dyn Write,
+) -> Result<Outcome, Failure> {
+    let failed = |node: &Node, outcome: Outcome, e: String| {
+        Failure::new(node.finish(outcome), crate::text::one_line(&e).into_owned())
+    };
+    let layers = image_layers(&node, global, target)?;
+    let mut problems = Vec::new();
+    let tree = BlobTree::open(&node.root, layers, &mut problems).map_err(|e| failed(&node, Outcome::Damaged, e))?;
+    let at = tree.lookup(path, false).map_err(|e| failed(&node, Outcome::No, e))?;
+    // A symlink that leads to a directory (inside the tree) lists that directory, as ls does.
+    let at = match tree.lookup(path, true) {
+        Ok(dir) if tree.is_dir(&dir) => dir,
+        _ => at,
+    };
+    let paths = if tree.is_dir(&at) { tree.children(&at) } else { vec![at] };
+    let entries = tree
+        .entries(&paths, args.hash)
+        .map_err(|e| failed(&node, Outcome::Damaged, e))?;
+    let rows: Vec<(Vec<u8>, LsRow, &BlobEntry)> = paths
+        .iter()
+        .zip(&entries)
+        .filter_map(|(p, e)| Some((p, e.as_ref()?)))
+        .map(|(p, e)| {
+            let name = p.rsplit(|&b| b == b'/').next().unwrap_or_default().to_vec();
+            let link = (e.mode & libc::S_IFMT == libc::S_IFLNK).then(|| e.link.clone());
+            let row = LsRow {
+                name: String::from_utf8_lossy(&name).into_owned(),
+                name_hex: hex_if_not_utf8(&name),
+                layer: tree.layer(e.layer).map(|l| l.digest.clone()).unwrap_or_default(),
+                info: EntryInfo {
+                    kind: kind_name(e.mode),
+                    size: e.size,
+                    mode: format!("{:04o}", e.mode & 0o7777),
+                    uid: u32::try_from(e.uid).unwrap_or(u32::MAX),
+                    gid: u32::try_from(e.gid).unwrap_or(u32::MAX),
+                    mtime: rfc3339(e.mtime, 0),
+                    link_hex: link.as_deref().and_then(hex_if_not_utf8),
+                    link: link.map(|l| String::from_utf8_lossy(&l).into_owned()),
+                    rdev: matches!(e.mode & libc::S_IFMT, libc::S_IFCHR | libc::S_IFBLK)
+                        .then(|| format!("{},{}", e.devmajor, e.devminor)),
+                    sha256: e.sha256.clone(),
+                },
+            };
+            (name, row, e)
+        })
+        .collect();
+    match args.format {
+        Format::Json => {
+            let rows: Vec<&LsRow> = rows.iter().map(|(_, r, _)| r).collect();
+            serde_json::to_writer_pretty(&mut *out, &rows).map_err(|e| Failure::from(std::io::Error::from(e)))?;
+            writeln!(out)?;
+        }
+        Format::Table => {
+            for (name, row, e) in &rows {
+                let size = row.info.rdev.clone().unwrap_or_else(|| row.info.size.to_string());
+                let target = (e.mode & libc::S_IFMT == libc::S_IFLNK).then(|| format!(" -> {}", escape(&e.link)));
+                writeln!(
+                    out,
+                    "{} {}/{} {:>10} {} {}{}",
+                    mode_bits_string(e.mode),
+                    row.info.uid,
+                    row.info.gid,
+                    size,
+                    super::listings::table::utc_seconds(&row.info.mtime),
+                    escape(name),
+                    target.unwrap_or_default()
+                )?;
+            }
+        }
+    }
+    node.problems.extend(problems);
+    Ok(node.finish(Outcome::Ok))
+}
+
+/// `fs cat --from-blobs`: a regular file's bytes from the merged layer blobs.
+fn cat_from_blobs(
+    mut node: Node,
+    global: &Global,
+    target: &str,
+    path: &[u8],
+    out: &mut dyn Write,
+) -> Result<Outcome, Failure> {
+    let failed = |node: &Node, outcome: Outcome, e: String| {
+        Failure::new(node.finish(outcome), crate::text::one_line(&e).into_owned())
+    };
+    let layers = image_layers(&node, global, target)?;
+    let mut problems = Vec::new();
+    let tree = BlobTree::open(&node.root, layers, &mut problems).map_err(|e| failed(&node, Outcome::Damaged, e))?;
+    let at = tree.lookup(path, true).map_err(|e| failed(&node, Outcome::No, e))?;
+    // What it is first (a pass over the layers up to its member), as `fs cat` says it.
+    let mode = if tree.is_dir(&at) {
+        libc::S_IFDIR
+    } else {
+        let entries = tree
+            .entries(std::slice::from_ref(&at), false)
+            .map_err(|e| failed(&node, Outcome::Damaged, e))?;
+        entries
+            .first()
+            .and_then(Option::as_ref)
+            .map_or(libc::S_IFDIR, |e| e.mode)
+    };
+    if mode & libc::S_IFMT != libc::S_IFREG {
+        let e = format!("{}: a {}, not a regular file", escape(path), kind_name(mode));
+        return Err(failed(&node, Outcome::No, e));
+    }
+    let (got, size) = tree
+        .copy_data(&at, out)
+        .map_err(|e| failed(&node, Outcome::Damaged, e))?;
+    if got < size {
+        problems.push(format!("{}: {got} of {size} bytes in its layer", escape(path)));
+    }
+    node.problems.extend(problems);
     Ok(node.finish(Outcome::Ok))
 }
 

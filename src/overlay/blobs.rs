@@ -134,7 +134,7 @@ pub fn image_layers(
 }
 
 /// A layer's tar, as a stream of members.
-type LayerTar = Reader<Box<dyn Read>>;
+pub type LayerTar = Reader<Box<dyn Read>>;
 
 fn open_layer(root: &Root, layer: &Layer) -> Result<LayerTar, String> {
     let digest = Digest::parse(&layer.digest).map_err(|e| e.to_string())?;
@@ -532,30 +532,8 @@ fn export_from(
     out: &mut dyn Write,
     problems: &mut Vec<String>,
 ) -> Result<Summary, String> {
-    let tree = place(layers, open)?;
-    let (mut map, moved) = (tree.below, tree.moved);
-    // A hard link whose file (links to links were followed to it when recorded) a later layer
-    // removed or replaced would name another file, or none, in the archive.
-    let stale: Vec<(Vec<u8>, Vec<u8>)> = map
-        .iter()
-        .filter_map(|(path, p)| match &p.kind {
-            Kind::HardLink(t, from, _) if map.get(t).map(|tp| (tp.layer, tp.at)) != Some(*from) => {
-                Some((path.clone(), t.clone()))
-            }
-            _ => None,
-        })
-        .collect();
-    for (path, target) in stale {
-        if let Some(p) = map.remove(&path)
-            && let Some(layer) = layers.get(p.layer)
-        {
-            let why = format!(
-                "a hard link to {}, which a later layer removed or replaced",
-                crate::text::escape(&target)
-            );
-            left_out(problems, layer, &path, why);
-        }
-    }
+    let tree = settle(place(layers, open)?, layers, problems);
+    let (map, moved) = (tree.below, tree.moved);
     let mut summary = Summary::default();
     let io_err = |e: std::io::Error| format!("writing the archive: {e}");
     for (l, layer) in layers.iter().enumerate() {
@@ -620,6 +598,294 @@ fn export_from(
     }
     tar::finish(out).map_err(io_err)?;
     Ok(summary)
+}
+
+/// The merged tree once every layer is placed: a hard link whose file (links to links were
+/// followed to it when recorded) a later layer removed or replaced would name another file,
+/// or none, so it is left out and said.
+fn settle(mut tree: Tree, layers: &[Layer], problems: &mut Vec<String>) -> Tree {
+    let map = &mut tree.below;
+    let stale: Vec<(Vec<u8>, Vec<u8>)> = map
+        .iter()
+        .filter_map(|(path, p)| match &p.kind {
+            Kind::HardLink(t, from, _) if map.get(t).map(|tp| (tp.layer, tp.at)) != Some(*from) => {
+                Some((path.clone(), t.clone()))
+            }
+            _ => None,
+        })
+        .collect();
+    for (path, target) in stale {
+        if let Some(p) = map.remove(&path)
+            && let Some(layer) = layers.get(p.layer)
+        {
+            let why = format!(
+                "a hard link to {}, which a later layer removed or replaced",
+                crate::text::escape(&target)
+            );
+            left_out(problems, layer, &path, why);
+        }
+    }
+    tree
+}
+
+/// An image's merged tree from its layer blobs, looked up by path (`fs ls` and `fs cat`
+/// with `--from-blobs`): [`export`]'s first pass (stale hard links left out and said), then
+/// the layers read again for the members asked about. Paths are looked up as a member's
+/// directory is ([`resolve`]: symlinks followed inside the tree, `..` never above its root).
+pub struct BlobTree<'a> {
+    open: Box<Opener<'a>>,
+    layers: Vec<Layer>,
+    tree: Tree,
+}
+
+/// Opens a layer blob as a stream of members.
+pub type Opener<'a> = dyn Fn(&Layer) -> Result<LayerTar, String> + 'a;
+
+/// What a path of a [`BlobTree`] is, from its member's header: what an unpacking of the
+/// layers makes there. A hard link is the file it reaches (type, size, data, link target)
+/// with its own member's owner, mode and time; a directory containerd's applier made for a
+/// member below it (`mkparent`) has mode 0755, owner 0:0 and time 0, as [`export`] writes it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BlobEntry {
+    /// The layer whose member it is (an index into the layers given).
+    pub layer: usize,
+    /// `st_mode`: the type's bits with the member's permission bits.
+    pub mode: u32,
+    pub uid: u64,
+    pub gid: u64,
+    pub size: u64,
+    pub mtime: i64,
+    /// A symlink's target.
+    pub link: Vec<u8>,
+    pub devmajor: u64,
+    pub devminor: u64,
+    /// The data's sha256, for a regular file when asked.
+    pub sha256: Option<String>,
+}
+
+/// The `st_mode` type bits of a tar member type (a hard link's are its file's).
+fn type_bits(typeflag: u8) -> u32 {
+    match typeflag {
+        b'2' => libc::S_IFLNK,
+        b'3' => libc::S_IFCHR,
+        b'4' => libc::S_IFBLK,
+        b'5' => libc::S_IFDIR,
+        b'6' => libc::S_IFIFO,
+        _ => libc::S_IFREG,
+    }
+}
+
+/// Which header of a member a path's entry takes: all of it, or (a hard link's file) only
+/// what the file is.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Own,
+    File,
+}
+
+impl<'a> BlobTree<'a> {
+    /// Merges `layers` (base first) of `root`; a hard link left out is said in `problems`.
+    pub fn open(root: &'a Root, layers: Vec<Layer>, problems: &mut Vec<String>) -> Result<BlobTree<'a>, String> {
+        BlobTree::with(Box::new(|l| open_layer(root, l)), layers, problems)
+    }
+
+    /// [`BlobTree::open`], the layers opened by `open` (a test or a fuzz target gives tars
+    /// from memory).
+    pub fn with(open: Box<Opener<'a>>, layers: Vec<Layer>, problems: &mut Vec<String>) -> Result<BlobTree<'a>, String> {
+        let tree = settle(place(&layers, &*open)?, &layers, problems);
+        // Lookups have a budget of their own, not what placing the members used.
+        tree.resolved_bytes.set(0);
+        Ok(BlobTree { open, layers, tree })
+    }
+
+    /// The layer blob `l`.
+    pub fn layer(&self, l: usize) -> Option<&Layer> {
+        self.layers.get(l)
+    }
+
+    /// `path` (from the tree's root) as the tree has it, cleaned (empty for the root): its
+    /// directories' symlinks followed inside the tree, and its last one too with
+    /// `follow_last`.
+    pub fn lookup(&self, path: &[u8], follow_last: bool) -> Result<Vec<u8>, String> {
+        let named = clean_components(path).join(&b'/');
+        let said = || crate::text::escape(path);
+        let why = |u: Unresolved| match u {
+            Unresolved::NotDir(p, _) => format!(
+                "{}: below {}, which is not a directory",
+                said(),
+                crate::text::escape(&p)
+            ),
+            Unresolved::TooManyLinks => format!("{}: more than {MAX_LINKS} symlinks", said()),
+            Unresolved::TooLong => format!("{}: longer than {PATH_MAX} bytes through its links", said()),
+            Unresolved::OverBudget => {
+                format!("{}: more than {RESOLVE_BUDGET} bytes of paths looked up", said())
+            }
+        };
+        let at = if follow_last {
+            resolve(&self.tree, &named, true).map_err(why)?
+        } else {
+            resolve_parent(&self.tree, &named).map_err(|(_, u)| why(u))?
+        };
+        if at.is_empty() || self.tree.get(&at).is_some() {
+            Ok(at)
+        } else {
+            Err(format!("{}: no such file or directory", said()))
+        }
+    }
+
+    /// Whether `path` (as [`BlobTree::lookup`] gives it) is a directory.
+    pub fn is_dir(&self, path: &[u8]) -> bool {
+        path.is_empty() || self.tree.get(path).is_some_and(|p| p.kind.is_dir())
+    }
+
+    /// The paths of the entries directly in the directory `dir`, in name order.
+    pub fn children(&self, dir: &[u8]) -> Vec<Vec<u8>> {
+        let mut from = dir.to_vec();
+        if !from.is_empty() {
+            from.push(b'/');
+        }
+        let prefix = from.clone();
+        self.tree
+            .below
+            .range(from..)
+            .take_while(|(k, _)| k.starts_with(&prefix))
+            .filter(|(k, _)| !k.get(prefix.len()..).unwrap_or_default().contains(&b'/'))
+            .map(|(k, _)| k.clone())
+            .collect()
+    }
+
+    /// What each of `paths` is (`None` for the root or a path not in the tree), from their
+    /// members' headers, read in one pass over the layers that have them; with `hash`, each
+    /// regular file's data hashed.
+    pub fn entries(&self, paths: &[Vec<u8>], hash: bool) -> Result<Vec<Option<BlobEntry>>, String> {
+        let mut out: Vec<Option<BlobEntry>> = vec![None; paths.len()];
+        let mut wanted: BTreeMap<(usize, u64), Vec<(usize, Role)>> = BTreeMap::new();
+        for (i, path) in paths.iter().enumerate() {
+            let Some(p) = self.tree.get(path) else { continue };
+            match &p.kind {
+                Kind::Parent => {
+                    if let Some(slot) = out.get_mut(i) {
+                        *slot = Some(BlobEntry {
+                            layer: p.layer,
+                            mode: libc::S_IFDIR | PARENT_MODE,
+                            ..BlobEntry::default()
+                        });
+                    }
+                }
+                Kind::HardLink(_, from, _) => {
+                    wanted.entry((p.layer, p.at)).or_default().push((i, Role::Own));
+                    wanted.entry(*from).or_default().push((i, Role::File));
+                }
+                _ => wanted.entry((p.layer, p.at)).or_default().push((i, Role::Own)),
+            }
+        }
+        // A hard link takes only its owner, mode and time from its own member; the rest is
+        // its file's.
+        let is_link: Vec<bool> = paths
+            .iter()
+            .map(|p| matches!(self.tree.get(p).map(|p| &p.kind), Some(Kind::HardLink(..))))
+            .collect();
+        let takes_file = |i: usize, role: Role| role == Role::File || !is_link.get(i).copied().unwrap_or(false);
+        let last = wanted.keys().next_back().map(|&(l, _)| l);
+        for (l, layer) in self.layers.iter().enumerate() {
+            if last.is_none_or(|last| l > last) {
+                break;
+            }
+            if wanted.range((l, 0)..=(l, u64::MAX)).next().is_none() {
+                continue;
+            }
+            let mut r = (self.open)(layer)?;
+            let mut ordinal = 0u64;
+            while let Some(e) = r.next_entry().map_err(|e| format!("layer {}: {e}", layer.digest))? {
+                let at = ordinal;
+                ordinal += 1;
+                let Some(roles) = wanted.get(&(l, at)) else { continue };
+                let regular = type_bits(e.typeflag) == libc::S_IFREG && e.typeflag != b'1';
+                let sha256 = if hash && regular && roles.iter().any(|&(i, role)| takes_file(i, role)) {
+                    let said = |why: String| format!("layer {}: {}: {why}", layer.digest, crate::text::escape(&e.name));
+                    Some(hash_data(&mut r.data(), e.size).map_err(said)?)
+                } else {
+                    None
+                };
+                for &(i, role) in roles {
+                    let Some(entry) = out.get_mut(i).map(|s| s.get_or_insert_with(BlobEntry::default)) else {
+                        continue;
+                    };
+                    if role == Role::Own {
+                        entry.layer = l;
+                        entry.uid = e.uid;
+                        entry.gid = e.gid;
+                        entry.mtime = e.mtime;
+                        entry.mode = (entry.mode & libc::S_IFMT) | (e.mode & 0o7777);
+                    }
+                    if takes_file(i, role) {
+                        entry.mode = type_bits(e.typeflag) | (entry.mode & 0o7777);
+                        // A symlink's size is its target's length, as lstat gives it.
+                        entry.size = match e.typeflag {
+                            b'2' => e.link.len() as u64,
+                            _ if regular => e.size,
+                            _ => 0,
+                        };
+                        entry.link = if e.typeflag == b'2' { e.link.clone() } else { Vec::new() };
+                        entry.devmajor = e.devmajor;
+                        entry.devminor = e.devminor;
+                        entry.sha256.clone_from(&sha256);
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Writes the data of the regular file at `path` (as [`BlobTree::lookup`] gives it, a hard
+    /// link's file's) to `out`; how many bytes, and how many its member says.
+    pub fn copy_data(&self, path: &[u8], out: &mut dyn Write) -> Result<(u64, u64), String> {
+        let (l, at) = match self.tree.get(path).map(|p| (&p.kind, (p.layer, p.at))) {
+            Some((Kind::HardLink(_, from, None), _)) => *from,
+            Some((Kind::Other, place)) => place,
+            _ => return Err(format!("{}: not a regular file", crate::text::escape(path))),
+        };
+        let layer = self.layers.get(l).ok_or_else(|| "no such layer".to_string())?;
+        let mut r = (self.open)(layer)?;
+        let mut ordinal = 0u64;
+        while let Some(e) = r.next_entry().map_err(|e| format!("layer {}: {e}", layer.digest))? {
+            if ordinal == at {
+                if type_bits(e.typeflag) != libc::S_IFREG || e.typeflag == b'1' {
+                    return Err(format!(
+                        "{}: a {} member, not a regular file",
+                        crate::text::escape(path),
+                        crate::text::escape(&[e.typeflag])
+                    ));
+                }
+                let got = copy_exact(&mut r.data(), out, e.size).map_err(|e| format!("writing: {e}"))?;
+                return Ok((got, e.size));
+            }
+            ordinal += 1;
+        }
+        Err(format!(
+            "layer {}: its member {at} is gone on a second reading",
+            layer.digest
+        ))
+    }
+}
+
+/// The sha256 of `size` bytes of `data` (fewer if it ends early: then an error).
+fn hash_data(data: &mut dyn Read, size: u64) -> Result<String, String> {
+    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+    let mut buf = vec![0u8; 1 << 16];
+    let mut left = size;
+    while left > 0 {
+        let want = usize::try_from(left).unwrap_or(usize::MAX).min(buf.len());
+        let n = match data.read(buf.get_mut(..want).unwrap_or_default()) {
+            Ok(0) => return Err(format!("ends after {} of its {size} bytes", size - left)),
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e.to_string()),
+        };
+        ctx.update(buf.get(..n).unwrap_or_default());
+        left -= n as u64;
+    }
+    Ok(hex::encode(ctx.finish()))
 }
 
 /// The member for a parent directory containerd's applier creates (`mkparent`), named
@@ -908,6 +1174,104 @@ mod tests {
             names.push((String::from_utf8_lossy(&e.name).into_owned(), e.typeflag));
         }
         (r, names, problems)
+    }
+
+    /// `fs ls`/`fs cat --from-blobs`' tree: names in order, a hard link as its file with its
+    /// own owner, a symlink's size its target's length, paths through links, the applier's
+    /// parent directories, whiteouts, and a file's data read again by place.
+    #[test]
+    fn a_blob_tree_is_looked_up_as_an_unpacking_shows_it() {
+        let with_owner = |out: &mut Vec<u8>, name: &[u8], typeflag: u8, link: &[u8], data: &[u8], uid: u64| {
+            let m = Member {
+                name,
+                typeflag,
+                mode: 0o640,
+                uid,
+                gid: 7,
+                size: data.len() as u64,
+                mtime: 1_000_000_000 + uid as i64,
+                link,
+                devmajor: 0,
+                devminor: 0,
+                xattrs: &[],
+                extra: &[],
+            };
+            tar::write_member(out, &m).unwrap();
+            out.extend_from_slice(data);
+            tar::pad(out, data.len() as u64).unwrap();
+        };
+        let mut base = Vec::new();
+        with_owner(&mut base, b"a/", b'5', b"", b"", 0);
+        with_owner(&mut base, b"a/f", b'0', b"", b"data\n", 1);
+        with_owner(&mut base, b"a/gone", b'0', b"", b"x", 1);
+        with_owner(&mut base, b"l", b'2', b"a", b"", 2);
+        tar::finish(&mut base).unwrap();
+        let mut top = Vec::new();
+        with_owner(&mut top, b"a/h", b'1', b"a/f", b"", 3);
+        with_owner(&mut top, b"a/.wh.gone", b'0', b"", b"", 0);
+        with_owner(&mut top, b"new/deep/file", b'0', b"", b"deep", 4);
+        tar::finish(&mut top).unwrap();
+        let tars = [base, top];
+        let layers: Vec<Layer> = (0..tars.len())
+            .map(|i| Layer {
+                digest: format!("sha256:{i:064x}"),
+                media_type: "application/vnd.oci.image.layer.v1.tar".into(),
+            })
+            .collect();
+        let all = layers.clone();
+        let open = move |layer: &Layer| -> Result<LayerTar, String> {
+            let i = all.iter().position(|l| l.digest == layer.digest).unwrap();
+            Ok(Reader::new(Box::new(std::io::Cursor::new(tars[i].clone()))))
+        };
+        let mut problems = Vec::new();
+        let tree = BlobTree::with(Box::new(open), layers, &mut problems).unwrap();
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(tree.children(b""), [b"a".to_vec(), b"l".to_vec(), b"new".to_vec()]);
+        // Through the symlink, as a directory; the link itself when not followed.
+        assert_eq!(tree.lookup(b"/l/./f", true).unwrap(), b"a/f");
+        assert_eq!(tree.lookup(b"/l", false).unwrap(), b"l");
+        assert_eq!(tree.lookup(b"/l", true).unwrap(), b"a");
+        assert_eq!(tree.children(b"a"), [b"a/f".to_vec(), b"a/h".to_vec()]);
+        assert!(
+            tree.lookup(b"/a/gone", true)
+                .unwrap_err()
+                .ends_with("no such file or directory")
+        );
+        let paths = [
+            b"a/f".to_vec(),
+            b"a/h".to_vec(),
+            b"l".to_vec(),
+            b"new".to_vec(),
+            b"nope".to_vec(),
+        ];
+        let e = tree.entries(&paths, true).unwrap();
+        let sha = "6667b2d1aab6a00caa5aee5af8ad9f1465e567abf1c209d15727d57b3e8f6e5f";
+        let f = e[0].clone().unwrap();
+        assert_eq!(
+            (f.mode, f.uid, f.size, f.mtime, f.layer),
+            (libc::S_IFREG | 0o640, 1, 5, 1_000_000_001, 0)
+        );
+        assert_eq!(f.sha256.as_deref(), Some(sha));
+        // The hard link: its file's type, size and bytes, its own owner, time and layer.
+        let h = e[1].clone().unwrap();
+        assert_eq!(
+            (h.mode, h.uid, h.size, h.mtime, h.layer),
+            (libc::S_IFREG | 0o640, 3, 5, 1_000_000_003, 1)
+        );
+        assert_eq!(h.sha256.as_deref(), Some(sha));
+        let l = e[2].clone().unwrap();
+        assert_eq!(
+            (l.mode, l.size, l.link.as_slice()),
+            (libc::S_IFLNK | 0o640, 1, b"a".as_slice())
+        );
+        // A directory only the applier made (`mkparent`).
+        let n = e[3].clone().unwrap();
+        assert_eq!((n.mode, n.uid, n.mtime, n.layer), (libc::S_IFDIR | 0o755, 0, 0, 1));
+        assert_eq!(e[4], None);
+        let mut out = Vec::new();
+        assert_eq!(tree.copy_data(b"a/h", &mut out).unwrap(), (5, 5));
+        assert_eq!(out, b"data\n");
+        assert!(tree.copy_data(b"a", &mut out).is_err());
     }
 
     /// Sweep 4, #4: a 'V' member's data (here a whole tar member "bin/hidden") was parsed as
