@@ -2211,3 +2211,89 @@ fn a_repeated_index_json_key_decodes_again_as_go_decodes_it() {
     assert_eq!(digest(&dir, "renamed"), digest(&plain, "base"));
     assert!(digest(&plain, "base").is_some());
 }
+
+/// Sweep 21, finding 3: an index that also lists its manifest's config and a layer is intact
+/// (containerd's `images.Children` reads nothing of a config or layer entry, and `ctr images
+/// ls` lists such an image cleanly); `images` read every entry as a manifest and said
+/// damage. Finding 4: records of one digest with another media type were given the first
+/// record's analysis, so an index-typed record over a manifest listed cleanly.
+#[test]
+fn images_reads_only_manifests_of_an_index_and_each_target_descriptor_on_its_own() {
+    let (_tmp, dir) = layout_copy("layouts/umoci");
+    let manifest = "sha256:d4791fbfad870236c52e15e28b75ff85ab4c58629569e85d760ca113afd47a15";
+    let oci = "application/vnd.oci.image";
+    let index = format!(
+        r#"{{"schemaVersion":2,"mediaType":"{oci}.index.v1+json","manifests":[{{"mediaType":"{oci}.config.v1+json","digest":"sha256:dc8e6e52f37fac41265790d094c3b8c33542968c454419210a3fd40d7d6a878f","size":448}},{{"mediaType":"{oci}.layer.v1.tar+gzip","digest":"sha256:175c1675125efa5c18f0977d0576b88654105a4e6a1045883cacb41ce264e279","size":107}},{{"mediaType":"{oci}.manifest.v1+json","digest":"{manifest}","size":500}}]}}"#
+    );
+    let index_digest = put_blob(&dir, index.as_bytes());
+    std::fs::write(
+        dir.join("index.json"),
+        format!(
+            r#"{{"schemaVersion":2,"manifests":[{{"mediaType":"{oci}.index.v1+json","digest":"{index_digest}","size":{},"annotations":{{"org.opencontainers.image.ref.name":"mixed"}}}}]}}"#,
+            index.len()
+        ),
+    )
+    .unwrap();
+    let o = coldctr(&dir, &["images", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let rows = json_of(&o, "images");
+    let platforms = rows[0]["platforms"].as_array().unwrap();
+    assert_eq!(platforms.len(), 1, "{platforms:?}");
+    assert_eq!(platforms[0]["digest"], manifest);
+    assert_eq!(platforms[0]["present"], true);
+
+    // The manifest named twice: once as what it is, once as an index.
+    std::fs::write(
+        dir.join("index.json"),
+        format!(
+            r#"{{"schemaVersion":2,"manifests":[{{"mediaType":"{oci}.manifest.v1+json","digest":"{manifest}","size":500,"annotations":{{"org.opencontainers.image.ref.name":"right"}}}},{{"mediaType":"{oci}.index.v1+json","digest":"{manifest}","size":500,"annotations":{{"org.opencontainers.image.ref.name":"wrong"}}}}]}}"#
+        ),
+    )
+    .unwrap();
+    let o = coldctr(&dir, &["images", "--format", "json"]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(3), "{err}");
+    assert!(err.contains("image \"wrong\""), "{err}");
+    assert!(!err.contains("image \"right\""), "{err}");
+    let rows = json_of(&o, "images");
+    let by_name = |n: &str| {
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == n)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(by_name("right")["platforms"][0]["present"], true);
+    assert_ne!(by_name("wrong")["platforms"], by_name("right")["platforms"]);
+}
+
+/// Sweep 21, finding 9: moby sums Size in a Go `int64`, which wraps; coldctr saturated at
+/// 2^63-1. Layers whose declared sizes pass it (damage only) give moby's negative number.
+#[test]
+fn inspect_size_wraps_as_gos_int64_sum_does() {
+    let (_tmp, dir) = layout_copy("layouts/umoci");
+    let oci = "application/vnd.oci.image";
+    let manifest = format!(
+        r#"{{"schemaVersion":2,"mediaType":"{oci}.manifest.v1+json","config":{{"mediaType":"{oci}.config.v1+json","digest":"sha256:dc8e6e52f37fac41265790d094c3b8c33542968c454419210a3fd40d7d6a878f","size":448}},"layers":[{{"mediaType":"{oci}.layer.v1.tar+gzip","digest":"sha256:{}","size":9223372036854775000}},{{"mediaType":"{oci}.layer.v1.tar+gzip","digest":"sha256:{}","size":1000}}]}}"#,
+        "1".repeat(64),
+        "2".repeat(64)
+    );
+    let digest = put_blob(&dir, manifest.as_bytes());
+    std::fs::write(
+        dir.join("index.json"),
+        format!(
+            r#"{{"schemaVersion":2,"manifests":[{{"mediaType":"{oci}.manifest.v1+json","digest":"{digest}","size":{},"annotations":{{"org.opencontainers.image.ref.name":"huge"}}}}]}}"#,
+            manifest.len()
+        ),
+    )
+    .unwrap();
+    let o = coldctr(&dir, &["inspect", "-f", "{{.Size}}", "huge"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let want = (manifest.len() as i64)
+        .wrapping_add(448)
+        .wrapping_add(9_223_372_036_854_775_000)
+        .wrapping_add(1000);
+    assert!(want < 0);
+    assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), want.to_string());
+}

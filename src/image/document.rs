@@ -455,10 +455,14 @@ fn names_in(cell: &'static std::sync::OnceLock<FieldNames>, shape: &'static Shap
 /// invalid UTF-8 and lone surrogate escapes in strings are U+FFFD ([`crate::gostring`]).
 pub fn decode<T: GoShaped>(blob: &[u8]) -> Result<T, DocError> {
     let shape: &'static Shape = &T::SHAPE;
+    // Go's scanner checks the whole text before it decodes: nesting past its limit refuses
+    // the document even in a field no one reads (serde skips such a field at any depth).
+    nesting_within(blob, GO_MAX_DEPTH)?;
     // Nearly every document has each field once, under its own name, and no null for a
     // string: serde's derives read it as Go does, in one pass (the tree and its second
     // reading made `images` take 58% more instructions).
     if super::goshape::keys_are_exact(blob, T::field_names())
+        && super::goshape::no_array_for_a_struct(blob, T::field_names())
         && let Ok(v) = crate::gostring::from_slice::<Option<T>>(blob)
     {
         return Ok(v.unwrap_or_default());
@@ -892,6 +896,50 @@ mod tests {
         assert_eq!(validate_media_type(media_type, OCI_MANIFEST), Ok(()));
         // Still an error where Go's is one: a syntax error stays one.
         assert!(decode::<Index>(b"{\"manifests\":[\"\xff\",]}").is_err());
+    }
+
+    /// Sweep 21, findings 1 and 2: serde's derived structs read an array as the fields in
+    /// order, and skip an unread field at any depth; Go refuses both. Each is refused with
+    /// Go's message, and a document that only looks like one (`,[` in a string) still reads.
+    #[test]
+    fn arrays_for_structs_and_deep_nesting_are_refused_as_go_refuses_them() {
+        let refused = |j: &str| decode::<ImageConfig>(j.as_bytes()).map(|_| ()).unwrap_err().to_string();
+        assert_eq!(
+            refused(r#"{"architecture":"amd64","rootfs":["layers",["sha256:a"]]}"#),
+            "json: cannot unmarshal array into Go struct field DockerOCIImage.rootfs of type v1.RootFS"
+        );
+        assert_eq!(
+            refused("[]"),
+            "json: cannot unmarshal array into Go value of type v1.DockerOCIImage"
+        );
+        assert_eq!(
+            refused(r#"{"history":[{"comment":"x"},["2024-01-01T00:00:00Z","by","a","c"]]}"#),
+            "json: cannot unmarshal array into Go struct field DockerOCIImage.history of type v1.History"
+        );
+        let m = decode::<Manifest>(br#"{"schemaVersion":2,"config":["application/x","sha256:a",1],"layers":[]}"#);
+        assert_eq!(
+            m.map(|_| ()).unwrap_err().to_string(),
+            "json: cannot unmarshal array into Go struct field Manifest.config of type v1.Descriptor"
+        );
+        // Looks like one, is not: read (the slow way) as Go reads it.
+        let c = decode::<ImageConfig>(br#"{"architecture":"amd64","author":"a,[b:[c","os":"linux"}"#).unwrap();
+        assert_eq!((c.author.as_deref(), c.os.as_deref()), (Some("a,[b:[c"), Some("linux")));
+        // 10,000 levels (the top object and 9,999 arrays) read; one more is refused.
+        let nested = |n: usize| format!(r#"{{"architecture":"amd64","x":{}{}}}"#, "[".repeat(n), "]".repeat(n));
+        assert_eq!(
+            decode::<ImageConfig>(nested(9_999).as_bytes())
+                .unwrap()
+                .architecture
+                .as_deref(),
+            Some("amd64")
+        );
+        assert_eq!(
+            decode::<ImageConfig>(nested(10_000).as_bytes())
+                .map(|_| ())
+                .unwrap_err()
+                .to_string(),
+            "invalid character '[' exceeded max depth"
+        );
     }
 
     #[test]

@@ -646,6 +646,8 @@ fn written(v: V, shape: &Shape) -> Option<J> {
 pub struct FieldNames {
     /// Index `n`: the names `n` bytes long, each with whether another name folds like it.
     by_len: Vec<Vec<(&'static [u8], bool)>>,
+    /// The names of fields that are a struct (or a pointer to one) somewhere in the shape.
+    structs: Vec<&'static [u8]>,
 }
 
 impl FieldNames {
@@ -680,12 +682,25 @@ impl FieldNames {
                             }
                             same_len.push((name, folds_like_another));
                         }
+                        if is_struct(inner) && !out.structs.contains(&name) {
+                            out.structs.push(name);
+                        }
                         walk(inner, out);
                     }
                 }
             }
         }
-        let mut out = FieldNames { by_len: Vec::new() };
+        fn is_struct(shape: &Shape) -> bool {
+            match shape {
+                Shape::Struct(..) => true,
+                Shape::Ptr(inner) | Shape::Named(_, inner) => is_struct(inner),
+                _ => false,
+            }
+        }
+        let mut out = FieldNames {
+            by_len: Vec::new(),
+            structs: Vec::new(),
+        };
         walk(shape, &mut out);
         out
     }
@@ -758,6 +773,45 @@ pub fn keys_are_exact(blob: &[u8], names: &FieldNames) -> bool {
     }
     // An unterminated string is not JSON: the slow way says why.
     open.is_none()
+}
+
+/// Whether no array of the JSON text `blob` can stand where Go wants a struct: the top level
+/// is an object (or `null`), no array is an element of an array (slices of structs), and no
+/// array is the value of a key that names a struct field anywhere in `names`' shape. serde's
+/// derived structs read an array as the fields in order, where Go refuses it, so a document
+/// that might hold one is read the slow way ([`unmarshal`]), which refuses it as Go does.
+/// Conservative: a `[` inside a string may answer no, never a wrong yes. Looks only at the
+/// bytes before each `[` (documents have few), not at every byte.
+pub fn no_array_for_a_struct(blob: &[u8], names: &FieldNames) -> bool {
+    let ws = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r');
+    if !matches!(blob.iter().find(|b| !ws(b)), Some(b'{' | b'n')) {
+        return false;
+    }
+    for at in memchr::memchr_iter(b'[', blob) {
+        let before = blob.get(..at).unwrap_or_default();
+        let Some(p) = before.iter().rposition(|b| !ws(b)) else {
+            return false;
+        };
+        match before.get(p) {
+            Some(b'[' | b',') => return false,
+            Some(b':') => {
+                // The key: the string that ends just before the colon.
+                let key_end = before.get(..p).unwrap_or_default();
+                let Some(q) = key_end.iter().rposition(|b| !ws(b)) else {
+                    return false;
+                };
+                let Some(open) = key_end.get(..q).and_then(|k| k.iter().rposition(|&b| b == b'"')) else {
+                    return false;
+                };
+                let key = key_end.get(open + 1..q).unwrap_or_default();
+                if names.structs.iter().any(|n| n.eq_ignore_ascii_case(key)) {
+                    return false;
+                }
+            }
+            _ => {}
+        }
+    }
+    true
 }
 
 /// Reads one JSON value from `d` and answers whether Go's decoder takes it for a value of

@@ -22,11 +22,12 @@ pub(super) fn build(ins: &Inspector<'_>, image: &Image, size: i64, best: Option<
     let api = ins.options.api;
     let tagged = ins.with_target(&image.target.digest, ins.repo_tags_scan());
     let (repo_tags, repo_digests) = repo_tags_and_digests(&tagged);
-    // dockerd starts from Go's zero time.Time: a record without `updatedat` (a layout's)
-    // prints 0001-01-01T00:00:00Z.
+    // dockerd starts from the Unix epoch (`time.Unix(0, 0)`) and keeps a later `UpdatedAt`
+    // only: a record without `updatedat` (a layout's), or one dated before 1970, prints
+    // 1970-01-01T00:00:00Z (the daemon's zone; containerd's nodes run in UTC).
     let last_tag = tagged.iter().filter_map(|i| i.updated.as_ref()).fold(
         GoTime {
-            unix: -62_135_596_800,
+            unix: 0,
             nanos: 0,
             offset: 0,
         },

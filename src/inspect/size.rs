@@ -55,20 +55,22 @@ fn visit_once(
     // Children that are not manifests or indexes are never read: their declared size is all
     // they add. Only two or more children that need reads are worth the pool.
     let (reads, leaves): (Vec<&Descriptor>, Vec<&Descriptor>) = children.iter().partition(|c| needs_read(c));
-    let mut total = leaves.iter().fold(desc.size, |acc, c| acc.saturating_add(c.size));
+    // Go's int64 sum wraps on overflow (only damaged records declare such sizes); wrapping
+    // addition is associative, so the pool's order gives moby's number.
+    let mut total = leaves.iter().fold(desc.size, |acc, c| acc.wrapping_add(c.size));
     let below = if reads.len() > 1 {
         ins.on_pool(|| {
             reads
                 .par_iter()
                 .map(|c| visit(ins, c, matcher, depth + 1, memo))
-                .try_reduce(|| 0, |a, b| Ok(a.saturating_add(b)))
+                .try_reduce(|| 0, |a, b| Ok(a.wrapping_add(b)))
         })?
     } else {
         reads.iter().try_fold(0i64, |acc, c| {
-            Ok::<_, String>(acc.saturating_add(visit(ins, c, matcher, depth + 1, memo)?))
+            Ok::<_, String>(acc.wrapping_add(visit(ins, c, matcher, depth + 1, memo)?))
         })?
     };
-    total = total.saturating_add(below);
+    total = total.wrapping_add(below);
     Ok(total)
 }
 

@@ -209,7 +209,9 @@ pub fn read_as_go<T: DeserializeOwned>(
         return serde_json::from_str(&value.to_compact(false)).or_else(|_| as_written());
     };
     let taken = as_written()?;
-    match goshape::keys_are_exact(bytes, &FieldNames::of(shape)) {
+    // serde's derives read an array as a struct's fields in order, where Go refuses it.
+    let names = FieldNames::of(shape);
+    match goshape::keys_are_exact(bytes, &names) && goshape::no_array_for_a_struct(bytes, &names) {
         true => Ok(taken),
         false => Err(NotRead::Go(go)),
     }

@@ -412,12 +412,16 @@ fn walk_platforms(
                 walk_platforms(s, ns, child, depth + 1, expanded, out, problems);
                 continue;
             }
+            // A config, a layer or a type containerd does not know, listed in an index, is no
+            // platform's manifest: containerd's `images.Children` reads nothing of it (a
+            // debug log), so it is neither read nor listed here.
+            if !document::is_manifest_type(&child.media_type) {
+                continue;
+            }
             let doc = read_manifest(s, ns, child);
             let platform = match (&child.platform, &doc) {
                 (Some(p), _) => Some(p.clone()),
-                (None, Doc::Ok(m)) if document::is_manifest_type(&child.media_type) => {
-                    config_platform(s, ns, m, problems)
-                }
+                (None, Doc::Ok(m)) => config_platform(s, ns, m, problems),
                 _ => None,
             };
             if let Doc::Bad(why) = &doc {

@@ -378,15 +378,23 @@ pub fn images(global: &Global, args: ImagesArgs, out: &mut dyn Write) -> Result<
             s.damage.extend(shared.take_shared_damage());
             return Ok(());
         }
-        // One analysis per (namespace, target), the first record naming it in list order;
-        // the others share it.
-        let mut first: HashMap<(&str, &str), usize> = HashMap::default();
+        // One analysis per (namespace, target descriptor), the first record naming it in list
+        // order; the others share it. The whole descriptor: records of one digest can carry
+        // another media type or size (hand-written or damaged), and containerd and dockerd
+        // size each record by its own.
+        let mut first: HashMap<(&str, &str, &str, i64), usize> = HashMap::default();
         let mut targets: Vec<&Image> = Vec::new();
         let slot: Vec<usize> = records
             .iter()
             .map(|image| {
+                let t = &image.target;
                 *first
-                    .entry((image.namespace.as_str(), image.target.digest.as_str()))
+                    .entry((
+                        image.namespace.as_str(),
+                        t.digest.as_str(),
+                        t.media_type.as_str(),
+                        t.size,
+                    ))
                     .or_insert_with(|| {
                         targets.push(image);
                         targets.len() - 1
