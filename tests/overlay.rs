@@ -2170,3 +2170,38 @@ fn what_the_reader_may_not_open_is_left_out_and_exit_4() {
         ))
     );
 }
+
+/// Sweep 20, finding 1: without CAP_SYS_ADMIN the kernel hides `trusted.*` attributes (they
+/// read as absent), so the opaque directory `/opt/app/old` of dev-fschanges showed the lower
+/// layers' `a` and `b` again, exit 0. The missing capability is now said, exit 4; as root the
+/// same listing is whole and exit 0.
+#[test]
+fn trusted_attributes_hidden_from_the_reader_are_said_not_taken_as_absent() {
+    if skip_unless_root("CAP_SYS_ADMIN") {
+        return;
+    }
+    let ls = ["fs", "ls", "dev-fschanges:/opt/app/old"];
+    let whole = run(&ls);
+    assert_eq!(whole.code, Some(0), "{}", whole.stderr);
+    assert!(!whole.stderr.contains("CAP_SYS_ADMIN"), "{}", whole.stderr);
+    let names = |out: &[u8]| -> Vec<String> {
+        String::from_utf8_lossy(out)
+            .lines()
+            .map(|l| l.rsplit(' ').next().unwrap_or_default().to_string())
+            .collect()
+    };
+    assert_eq!(names(&whole.stdout), ["fresh.txt"]);
+    for args in [&ls[..], &["diff", "dev-fschanges"][..]] {
+        let out = Command::new("setpriv")
+            .args(["--inh-caps=-sys_admin", "--bounding-set=-sys_admin"])
+            .arg(env!("CARGO_BIN_EXE_coldctr"))
+            .arg("--root")
+            .arg(root())
+            .args(args)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(4), "{args:?}: {err}");
+        assert!(err.contains("trusted.overlay.* attributes (opaque directories, redirects, metacopy) cannot be read without CAP_SYS_ADMIN"), "{err}");
+    }
+}

@@ -158,16 +158,11 @@ pub fn changes_noted(
     refused: &mut Vec<String>,
 ) -> Result<Vec<Change>, String> {
     let list_after = |dirs: usize| OLD_LOOKUP_BUDGET.saturating_mul(dirs).saturating_add(64);
-    changes_listing_after(
-        upper,
-        lowers,
-        mode.into(),
-        copied_up,
-        list_after,
-        problems,
-        notes,
-        refused,
-    )
+    let mode = mode.into();
+    if let Some(why) = super::merge::trusted_hidden(mode.xattrs, lowers.len() + 1) {
+        refused.push(why.to_string());
+    }
+    changes_listing_after(upper, lowers, mode, copied_up, list_after, problems, notes, refused)
 }
 
 /// [`changes_noted`], a directory of the old tree listed once its one-by-one lookups have

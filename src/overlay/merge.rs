@@ -243,6 +243,14 @@ impl Listing {
 }
 
 /// A whiteout: a character device with device number 0/0.
+/// Why a stack of `layers` layers whose attributes are `xattrs` cannot be read whole by this
+/// process, if it cannot: the `trusted.*` attributes that say what an upper layer hides are
+/// hidden from it ([`super::xattr::trusted_readable`]). One layer hides nothing.
+pub fn trusted_hidden(xattrs: Xattrs, layers: usize) -> Option<&'static str> {
+    (xattrs == Xattrs::Trusted && layers > 1 && !super::xattr::trusted_readable())
+        .then_some(super::xattr::TRUSTED_UNREADABLE)
+}
+
 pub fn is_whiteout(m: &Metadata) -> bool {
     m.file_type().is_char_device() && m.rdev() == 0
 }
@@ -334,6 +342,9 @@ impl Stack {
     /// metacopy are not followed, as the kernel forces.
     pub fn with(layers: Vec<PathBuf>, mode: impl Into<Mode>, upper: bool) -> Stack {
         let mode = mode.into();
+        let unreadable = trusted_hidden(mode.xattrs, layers.len())
+            .map(|why| BTreeSet::from([why.to_string()]))
+            .unwrap_or_default();
         Stack {
             files: LayerRoots::new(&layers),
             layers,
@@ -344,7 +355,7 @@ impl Stack {
             plain: false,
             roots: OnceCell::new(),
             problems: RefCell::new(BTreeSet::new()),
-            unreadable: RefCell::new(BTreeSet::new()),
+            unreadable: RefCell::new(unreadable),
             notes: RefCell::new(BTreeSet::new()),
             dropped: RefCell::new(0),
         }

@@ -6,6 +6,30 @@ use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
+/// Whether this process can read `trusted.*` attributes: the kernel hides them (absent, not
+/// refused) from a process without `CAP_SYS_ADMIN`, so an overlay layer's opaque markers,
+/// redirects and metacopy would read as not there. From `CapEff` in `/proc/self/status`
+/// (bit 21); without `/proc`, whether the process is root.
+pub fn trusted_readable() -> bool {
+    static READABLE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *READABLE.get_or_init(|| {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+        let cap_eff = status
+            .lines()
+            .find_map(|l| l.strip_prefix("CapEff:"))
+            .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok());
+        match cap_eff {
+            Some(caps) => caps & (1 << 21) != 0,
+            // SAFETY: geteuid has no preconditions.
+            None => (unsafe { libc::geteuid() }) == 0,
+        }
+    })
+}
+
+/// What a stack read without [`trusted_readable`] says (unreadable: exit 4): its layers'
+/// `trusted.overlay.*` attributes were there to be read, and were not.
+pub const TRUSTED_UNREADABLE: &str = "the layers' trusted.overlay.* attributes (opaque directories, redirects, metacopy) cannot be read without CAP_SYS_ADMIN, which this process does not have: a directory emptied or a file moved in an upper layer may show what the lower layers hold; run as root (or give --userxattr if the snapshotter mounted with it)";
+
 /// The largest value (and list) the kernel allows (XATTR_SIZE_MAX, XATTR_LIST_MAX).
 const MAX: usize = 64 * 1024;
 
