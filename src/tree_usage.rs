@@ -37,7 +37,15 @@ impl std::fmt::Display for WalkError {
 /// must be there: what cannot be looked at below it is left out (an estimate of what a
 /// removal frees, for `gc` and `du`).
 pub fn disk_usage(path: &Path) -> std::io::Result<Usage> {
-    walk(path, false).map_err(|e| e.error)
+    walk(path, false, &mut None).map_err(|e| e.error)
+}
+
+/// [`disk_usage`], with the first place below `path` that could not be looked at or listed
+/// (then the usage is what the rest took: at least that much), where an estimate must still
+/// say it is one (`du --scan`). An entry gone while walked is not one.
+pub fn disk_usage_noting(path: &Path) -> Result<(Usage, Option<WalkError>), WalkError> {
+    let mut first = None;
+    walk(path, false, &mut first).map(|u| (u, first))
 }
 
 /// [`disk_usage`] as continuity's `fs.DiskUsage` fails: a directory that cannot be listed or
@@ -45,10 +53,20 @@ pub fn disk_usage(path: &Path) -> std::io::Result<Usage> {
 /// `filepath.Walk` hands it to the walk function, which returns it), where a snapshotter's
 /// `Usage` fails rather than under-count.
 pub fn disk_usage_strict(path: &Path) -> Result<Usage, WalkError> {
-    walk(path, true)
+    walk(path, true, &mut None)
 }
 
-fn walk(path: &Path, strict: bool) -> Result<Usage, WalkError> {
+/// The walk; not `strict`, what cannot be looked at is left out, the first such place kept
+/// in `missed`.
+fn walk(path: &Path, strict: bool, missed: &mut Option<WalkError>) -> Result<Usage, WalkError> {
+    let mut miss = |path: &Path, error: std::io::Error| {
+        if missed.is_none() {
+            *missed = Some(WalkError {
+                path: path.to_path_buf(),
+                error,
+            });
+        }
+    };
     let mut seen = HashSet::default();
     let mut usage = Usage::default();
     // A stack on the heap, not recursion: a deep tree cannot overflow ours.
@@ -59,7 +77,11 @@ fn walk(path: &Path, strict: bool) -> Result<Usage, WalkError> {
             Ok(m) => m,
             Err(error) if first || strict => return Err(WalkError { path: p, error }),
             // Gone while walking: nothing to count.
-            Err(_) => continue,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(error) => {
+                miss(&p, error);
+                continue;
+            }
         };
         first = false;
         // Each inode once, and a directory entered once: a damaged image whose directory
@@ -78,12 +100,13 @@ fn walk(path: &Path, strict: bool) -> Result<Usage, WalkError> {
                     match e {
                         Ok(e) => stack.push(e.path()),
                         Err(error) if strict => return Err(WalkError { path: p, error }),
-                        Err(_) => {}
+                        Err(error) => miss(&p, error),
                     }
                 }
             }
             Err(error) if strict => return Err(WalkError { path: p, error }),
-            Err(_) => {}
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+            Err(error) => miss(&p, error),
         }
     }
     Ok(usage)
@@ -133,6 +156,39 @@ mod tests {
         // The lenient walk counts what it can.
         assert!(disk_usage(&top).is_ok());
         std::fs::set_permissions(top.join("closed"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+
+    /// Sweep 20, finding 5: `du --scan` under-counted a tree deeper than a path can name
+    /// without a word. The noting walk counts what it can and says where it stopped.
+    #[test]
+    fn a_noting_walk_says_where_it_stopped() {
+        use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+        let tmp = tempfile::tempdir().unwrap();
+        let top = tmp.path().join("top");
+        std::fs::create_dir(&top).unwrap();
+        // 20 levels of 250-byte names: past PATH_MAX (4096) by path, made one level at a time.
+        let name = std::ffi::CString::new("d".repeat(250)).unwrap();
+        let mut dir = std::fs::File::open(&top).unwrap();
+        for _ in 0..20 {
+            // SAFETY: an open directory and a NUL-terminated name; the new descriptor is owned.
+            let fd = unsafe {
+                assert_eq!(libc::mkdirat(dir.as_raw_fd(), name.as_ptr(), 0o755), 0);
+                libc::openat(dir.as_raw_fd(), name.as_ptr(), libc::O_RDONLY | libc::O_DIRECTORY)
+            };
+            assert!(fd >= 0);
+            // SAFETY: a descriptor just returned, owned by nothing else.
+            dir = std::fs::File::from(unsafe { OwnedFd::from_raw_fd(fd) });
+        }
+        let (u, missed) = disk_usage_noting(&top).unwrap();
+        let missed = missed.expect("the walk cannot name the deepest directories");
+        assert_eq!(missed.error.raw_os_error(), Some(libc::ENAMETOOLONG), "{missed}");
+        assert!(u.inodes >= 2 && u.inodes < 21, "{u:?}");
+        assert_eq!(disk_usage(&top).unwrap(), u);
+        assert!(disk_usage_strict(&top).is_err());
+        // A whole tree: nothing noted.
+        let small = tmp.path().join("small");
+        std::fs::create_dir_all(small.join("a/b")).unwrap();
+        assert!(disk_usage_noting(&small).unwrap().1.is_none());
     }
 
     #[test]

@@ -17,7 +17,7 @@ use crate::digest::{DigestKey, PackedDigest};
 use crate::gc::Collection;
 use crate::gc::graph::{Cause, Edge, Kind, Walk};
 use crate::gc::state::{Backend, BlobTree, Expiry, Store};
-use crate::tree_usage::disk_usage;
+use crate::tree_usage::{disk_usage, disk_usage_noting};
 mod images;
 mod report;
 
@@ -125,13 +125,18 @@ fn ubytes(n: i64) -> u64 {
 /// cannot be (the path named): a directory that is a symlink (it points out of the root and is
 /// never followed) or not a directory, as the layer commands refuse it. One that is not there
 /// counts 0, as before: copies of a store often leave the layer directories behind, and the
-/// records say what they held.
-fn measure_active(store: &Store, snapshotter: &str, id: Option<u64>) -> Result<u64, String> {
+/// records say what they held. `Err` says why it was not measured, or was measured only in
+/// part (a directory below it that could not be listed, a path too long to look at), with
+/// the bytes counted.
+fn measure_active(store: &Store, snapshotter: &str, id: Option<u64>) -> Result<u64, (u64, String)> {
     let Some(id) = id else { return Ok(0) };
     if snapshotter.contains('/') || snapshotter.contains('\0') {
-        return Err(format!(
-            "snapshotter {}: active snapshot {id} not measured: the name is no directory name",
-            crate::text::one_line(snapshotter)
+        return Err((
+            0,
+            format!(
+                "snapshotter {}: active snapshot {id} not measured: the name is no directory name",
+                crate::text::one_line(snapshotter)
+            ),
         ));
     }
     let plugin = store.dir.join(format!("io.containerd.snapshotter.v1.{snapshotter}"));
@@ -151,18 +156,34 @@ fn measure_active(store: &Store, snapshotter: &str, id: Option<u64>) -> Result<u
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
             Err(e) => e.to_string(),
         };
-        return Err(format!(
-            "snapshotter {snapshotter}: active snapshot {id} not measured: {}: {why}",
-            crate::text::escape(p.as_os_str().as_encoded_bytes())
+        return Err((
+            0,
+            format!(
+                "snapshotter {snapshotter}: active snapshot {id} not measured: {}: {why}",
+                crate::text::escape(p.as_os_str().as_encoded_bytes())
+            ),
         ));
     }
     let target = on_the_way.last().unwrap_or(&dir);
-    disk_usage(target).map(|u| u.bytes).map_err(|e| {
-        format!(
-            "snapshotter {snapshotter}: active snapshot {id} not measured: {}: {e}",
-            crate::text::escape(target.as_os_str().as_encoded_bytes())
-        )
-    })
+    match disk_usage_noting(target) {
+        Ok((u, None)) => Ok(u.bytes),
+        // An estimate that says it is one: what could be walked, and where it stopped.
+        Ok((u, Some(missed))) => Err((
+            u.bytes,
+            format!(
+                "snapshotter {snapshotter}: active snapshot {id} measured in part (at least {} bytes): {missed}",
+                u.bytes
+            ),
+        )),
+        Err(e) => Err((
+            0,
+            format!(
+                "snapshotter {snapshotter}: active snapshot {id} not measured: {}: {}",
+                crate::text::escape(target.as_os_str().as_encoded_bytes()),
+                e.error
+            ),
+        )),
+    }
 }
 
 /// Whether a backend snapshot of `kind` has its usage measured from its directory. The
@@ -340,9 +361,9 @@ pub fn compute(store: &Store, blobs: BlobTree, c: &Collection, scan: bool) -> Us
                 Some(b) if scan => *active_measured
                     .entry((s.snapshotter.clone(), b.key.clone()))
                     .or_insert_with(|| {
-                        measure_active(store, &s.snapshotter, b.id).unwrap_or_else(|why| {
+                        measure_active(store, &s.snapshotter, b.id).unwrap_or_else(|(bytes, why)| {
                             scan_damage.push(why);
-                            0
+                            bytes
                         })
                     }),
                 Some(_) => 0,
@@ -467,9 +488,9 @@ pub fn compute(store: &Store, blobs: BlobTree, c: &Collection, scan: bool) -> Us
                     *active_measured
                         .entry((sn.name.clone(), r.key.clone()))
                         .or_insert_with(|| {
-                            measure_active(store, &sn.name, r.id).unwrap_or_else(|why| {
+                            measure_active(store, &sn.name, r.id).unwrap_or_else(|(bytes, why)| {
                                 scan_damage.push(why);
-                                0
+                                bytes
                             })
                         })
                 } else {
