@@ -91,6 +91,13 @@ impl GoTime {
         i128::from(self.unix) * 1_000_000_000 + i128::from(self.nanos)
     }
 
+    /// Whether the instant's year, in UTC, is one RFC 3339 text (and Go's `MarshalJSON`, so
+    /// ctr) can give: 0 to 9999.
+    pub fn in_text_range(&self) -> bool {
+        // 0000-01-01T00:00:00Z and 10000-01-01T00:00:00Z.
+        (-62_167_219_200..253_402_300_800).contains(&self.unix)
+    }
+
     /// A record's time as text that reads back as the same instant: [`GoTime::rfc3339_nano`]
     /// in the stored zone, unless RFC 3339 cannot carry that zone (an offset with seconds,
     /// which version-2 times keep and the text drops; one past 24 hours, which no parser

@@ -236,7 +236,18 @@ impl<'a, const N: usize> Fields<'a> for Record<'_, 'a, N> {
 fn time_in<'a>(b: &impl Fields<'a>, key: &[u8], what: &dyn std::fmt::Display, damage: &mut Damage) -> Option<String> {
     let v = noted(b.get(key), damage)?;
     match GoTime::decode(v) {
-        Ok(t) => Some(t.record_text()),
+        Ok(t) => {
+            let text = t.record_text();
+            if !t.in_text_range() {
+                // Kept as read (evidence), and said: ctr cannot print such a record
+                // (`Time.MarshalJSON: year outside of range [0,9999]`).
+                damage.push(format!(
+                    "{what}: {}: {text} is outside the years 0 to 9999 (UTC), which ctr cannot print",
+                    string(key)
+                ));
+            }
+            Some(text)
+        }
         Err(e) => {
             damage.push(format!("{what}: {}: {e}", string(key)));
             None

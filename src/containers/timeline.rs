@@ -92,6 +92,17 @@ impl Builder<'_> {
             // before it is a time, placed first.
             return;
         }
+        // Written with an offset, a time of year 9999 or 0 can fall in year 10000 or -1 once
+        // in UTC: no RFC 3339 text then, so no place in the order either.
+        if !g.in_text_range() {
+            let ns = namespace.map(|n| format!(" in namespace {n}")).unwrap_or_default();
+            self.unplaced.push(format!(
+                "{}: {artifact} {id}{ns}: {desc} time \"{}\" falls outside the years 0 to 9999 in UTC; left out of the timeline",
+                self.source,
+                crate::text::escape(t.as_bytes())
+            ));
+            return;
+        }
         let utc = GoTime { offset: 0, ..g };
         let subject = match name {
             Some(n) if !n.is_empty() && n != id => format!("{artifact} {n} ({id})"),
