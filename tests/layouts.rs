@@ -2297,3 +2297,38 @@ fn inspect_size_wraps_as_gos_int64_sum_does() {
     assert!(want < 0);
     assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), want.to_string());
 }
+
+/// Sweep 21, finding 5: containerd's `images.Children` wraps what `validateMediaType` refuses,
+/// JSON errors included (`children: invalid desc <digest>: ...`), and dockerd returns it as
+/// is; inspect printed the bare JSON error.
+#[test]
+fn a_manifest_that_is_not_json_is_refused_in_containerds_words() {
+    let (_tmp, dir) = layout_copy("layouts/umoci");
+    for (blob, said) in [
+        (
+            &b"\"str\""[..],
+            "json: cannot unmarshal string into Go value of type images.unknownDocument",
+        ),
+        (&b"{\"manifests\":["[..], "unexpected end of JSON input"),
+    ] {
+        let digest = put_blob(&dir, blob);
+        std::fs::write(
+            dir.join("index.json"),
+            format!(
+                r#"{{"schemaVersion":2,"manifests":[{{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"{digest}","size":{},"annotations":{{"org.opencontainers.image.ref.name":"bad"}}}}]}}"#,
+                blob.len()
+            ),
+        )
+        .unwrap();
+        let o = coldctr(&dir, &["inspect", "bad"]);
+        // 3: the layout's own damage is said too (a node's store gives 1, the daemon's).
+        assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+        assert!(
+            stderr(&o).contains(&format!(
+                "Error response from daemon: children: invalid desc {digest}: {said}"
+            )),
+            "{}",
+            stderr(&o)
+        );
+    }
+}

@@ -695,8 +695,12 @@ impl<'r> Inspector<'r> {
             return Ok(Arc::default());
         }
         let p = self.parsed(desc)?;
-        let checked = p.valid.clone().and_then(|()| p.children.clone());
-        match checked {
+        // containerd's `images.Children` wraps what `validateMediaType` refuses (its JSON
+        // errors too), not what the later `json.Unmarshal` into the manifest or index does.
+        if let Err(e) = &p.valid {
+            return Err(ReadError::Other(format!("children: invalid desc {}: {e}", desc.digest)));
+        }
+        match p.children.clone() {
             Ok(c) => Ok(c),
             Err(e @ DocError::Json(_)) => Err(ReadError::Other(e.to_string())),
             Err(other) => Err(ReadError::Other(format!(
