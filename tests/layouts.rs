@@ -2332,3 +2332,33 @@ fn a_manifest_that_is_not_json_is_refused_in_containerds_words() {
         );
     }
 }
+
+/// Sweep 21, finding 8: dockerd 28.3+ sends the config through a `map[string]any`, so its
+/// numbers are `float64`s: a healthcheck duration past 2^53 comes back rounded (Go prints
+/// 9007199254740993 as 9007199254740992), where coldctr printed it exactly.
+#[test]
+fn config_numbers_past_2_53_print_as_dockerds_float64_round_trip() {
+    let (_tmp, dir) = layout_copy("layouts/umoci");
+    let oci = "application/vnd.oci.image";
+    let config = r#"{"architecture":"amd64","os":"linux","config":{"Healthcheck":{"Test":["CMD","true"],"Interval":9007199254740993,"Timeout":30000000000,"Retries":123456789012345678}},"rootfs":{"type":"layers","diff_ids":["sha256:65a6f5f9a4d982799eb69403d2998844b3c0dd318791ddd1dae07f67f44409fb","sha256:e365be852f7fc6892bfc44255bb80e9200bcd03715bd3db5e84eefbbb80bb433"]}}"#;
+    let config_digest = put_blob(&dir, config.as_bytes());
+    let manifest = format!(
+        r#"{{"schemaVersion":2,"mediaType":"{oci}.manifest.v1+json","config":{{"mediaType":"{oci}.config.v1+json","digest":"{config_digest}","size":{}}},"layers":[{{"mediaType":"{oci}.layer.v1.tar+gzip","digest":"sha256:4c7338882790a1bd8cd910ade42921003f8f85171f3b606fd69f825a84884dec","size":2121}},{{"mediaType":"{oci}.layer.v1.tar+gzip","digest":"sha256:175c1675125efa5c18f0977d0576b88654105a4e6a1045883cacb41ce264e279","size":107}}]}}"#,
+        config.len()
+    );
+    let digest = put_blob(&dir, manifest.as_bytes());
+    std::fs::write(
+        dir.join("index.json"),
+        format!(
+            r#"{{"schemaVersion":2,"manifests":[{{"mediaType":"{oci}.manifest.v1+json","digest":"{digest}","size":{},"annotations":{{"org.opencontainers.image.ref.name":"hc"}}}}]}}"#,
+            manifest.len()
+        ),
+    )
+    .unwrap();
+    let o = coldctr(&dir, &["inspect", "hc"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("\"Interval\": 9007199254740992,"), "{text}");
+    assert!(text.contains("\"Retries\": 123456789012345680"), "{text}");
+    assert!(text.contains("\"Timeout\": 30000000000"), "{text}");
+}

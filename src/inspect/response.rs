@@ -299,6 +299,9 @@ fn config_json(c: Option<&ContainerConfig>, api: ApiVersion) -> J {
     sort_objects(J::Obj(m.into_iter().collect()))
 }
 
+/// The config as dockerd 28.3+ sends it: marshalled, read back into a `map[string]any` (keys
+/// sorted; every number a `float64`, so an integer past 2^53 comes back rounded: a healthcheck
+/// interval of 9007199254740993 ns prints 9007199254740992) and marshalled again.
 fn sort_objects(v: J) -> J {
     match v {
         J::Obj(members) => {
@@ -306,6 +309,8 @@ fn sort_objects(v: J) -> J {
             J::Obj(sorted.into_iter().collect())
         }
         J::Arr(items) => J::Arr(items.into_iter().map(sort_objects).collect()),
+        // Exact below 2^53: printed as it was.
+        J::Int(i) if i.unsigned_abs() > 1 << 53 => J::Float(crate::template::gofmt::json_float(i as f64)),
         other => other,
     }
 }
