@@ -584,3 +584,57 @@ fn the_problem_table_sizes_are_human_sizes_and_stderr_counts_them() {
     assert_eq!(o.status.code(), Some(0));
     assert!(o.stderr.is_empty(), "{}", String::from_utf8_lossy(&o.stderr));
 }
+
+/// Audit 22, findings 1 and 3: a sparse file is as long as it says at no cost on disk. A
+/// blob file of 4 TiB of holes was hashed to its end (hours of zeros) though its length alone
+/// makes it a size mismatch; a meta.db with a 4 TiB tail was read whole by `--no-mmap` (the
+/// kernel's OOM kill). Now the blob is `size-mismatch` at once, not hashed, and `--no-mmap`
+/// reads up to the high-water mark; both end within the minute `coldctr` allows.
+#[test]
+fn sparse_files_of_terabytes_end_at_once() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = tmp.path().join("root");
+    copy_root("docker-28.5", &root);
+    let digests = recorded(&root);
+    let huge: u64 = 4 << 40;
+    let big = blob_path(&root, &digests[0]);
+    let f = std::fs::OpenOptions::new().write(true).open(&big).expect("open");
+    if f.set_len(huge).is_err() {
+        eprintln!("skipped: this filesystem holds no 4 TiB sparse file");
+        return;
+    }
+    drop(f);
+    let (code, report) = verify(&root, &[]);
+    assert_eq!(code, 3, "{report}");
+    let p = problems(&report)
+        .into_iter()
+        .find(|p| p["digest"] == digests[0].as_str())
+        .expect("the sparse blob")
+        .clone();
+    assert_eq!(p["status"], "size-mismatch", "{p}");
+    assert_eq!(p["found"], huge, "{p}");
+    assert!(p["detail"].as_str().unwrap_or_default().contains("not hashed"), "{p}");
+    assert!(
+        report["checked"]["bytes"].as_u64().expect("bytes") < 1 << 30,
+        "{report}"
+    );
+
+    let db = root.join("io.containerd.metadata.v1.bolt/meta.db");
+    let images = |extra: &[&str]| {
+        let mut args = extra.to_vec();
+        args.extend(["images", "--format", "json"]);
+        coldctr(&root, &args)
+    };
+    let mapped = images(&[]);
+    let f = std::fs::OpenOptions::new().write(true).open(&db).expect("open");
+    f.set_len(huge).expect("a sparse tail");
+    drop(f);
+    let read = images(&["--no-mmap"]);
+    assert_eq!(
+        read.status.code(),
+        mapped.status.code(),
+        "{}",
+        String::from_utf8_lossy(&read.stderr)
+    );
+    assert_eq!(read.stdout, mapped.stdout);
+}

@@ -128,7 +128,26 @@ impl Source {
             // No bbolt file: what was read says so (the caller reports both metas).
             return Ok(Source::Owned(data));
         }
-        (&file).take(m.len().saturating_sub(head)).read_to_end(&mut data)?;
+        // Only up to the high-water mark the metas give (no page of the tree lies past it):
+        // the length alone is no bound, as a sparse tail of terabytes has one for nothing.
+        // And memory for it is asked for first, so that a file memory cannot hold is an
+        // error, not the kernel's OOM kill.
+        let hwm = super::meta::locate(&data).ok().and_then(|metas| {
+            metas
+                .metas
+                .iter()
+                .filter(|meta| meta.is_valid())
+                .map(|meta| meta.pgid.saturating_mul(u64::from(metas.page_size)))
+                .max()
+        });
+        let want = hwm.unwrap_or(m.len()).clamp(head, m.len());
+        let more = want.saturating_sub(head);
+        if usize::try_from(more).map_or(true, |n| data.try_reserve_exact(n).is_err()) {
+            return Err(std::io::Error::other(format!(
+                "cannot be held in memory ({want} bytes to read): read it through a map (without --no-mmap)"
+            )));
+        }
+        (&file).take(more).read_to_end(&mut data)?;
         Ok(Source::Owned(data))
     }
 

@@ -273,7 +273,8 @@ fn walk_chunk(
         .par_iter()
         .map(|&b| {
             let digest = store.digest(b);
-            let (state, bytes) = blobs.read(digest, MAX_DOCUMENT, progress);
+            let largest = store.sizes.get(b).copied();
+            let (state, bytes) = blobs.read(digest, MAX_DOCUMENT, largest, progress);
             (b, state, bytes)
         })
         .collect();
@@ -303,7 +304,14 @@ fn walk_chunk(
     again.dedup();
     let reread: Vec<(usize, Option<Vec<u8>>)> = again
         .par_iter()
-        .map(|&b| (b, blobs.read(store.digest(b), MAX_DOCUMENT, None).1))
+        .map(|&b| {
+            (
+                b,
+                blobs
+                    .read(store.digest(b), MAX_DOCUMENT, store.sizes.get(b).copied(), None)
+                    .1,
+            )
+        })
         .collect();
     for (b, data) in reread {
         if let Some(d) = data {

@@ -38,6 +38,9 @@ pub enum FileState {
     Unreadable(String),
     /// Read to its end: its length and the digest of its bytes (same algorithm as its name).
     Read { len: u64, digest: String },
+    /// Longer than any record says it is: a size mismatch whatever its bytes, so not hashed
+    /// (a sparse file of terabytes would take hours of zeros).
+    Oversized { len: u64 },
 }
 
 impl FileState {
@@ -49,6 +52,7 @@ impl FileState {
             FileState::NotRegular { kind, target: None } => format!("{kind}; not read"),
             FileState::Unreadable(why) => why.clone(),
             FileState::Read { len, digest } => format!("{len} bytes, {digest}"),
+            FileState::Oversized { len } => format!("{len} bytes, more than any record gives; not hashed"),
         }
     }
 }
@@ -166,12 +170,16 @@ impl Blobs {
         }
     }
 
-    /// Hashes the whole blob file (to its end, whatever its size) with the digest's algorithm.
-    pub fn hash(&self, digest: &Digest, progress: Option<&Progress>) -> FileState {
-        let (file, _) = match self.open(digest) {
+    /// Hashes the whole blob file with the digest's algorithm, unless it is longer than
+    /// `largest`, the largest size a record gives it ([`FileState::Oversized`]).
+    pub fn hash(&self, digest: &Digest, largest: Option<u64>, progress: Option<&Progress>) -> FileState {
+        let (file, size) = match self.open(digest) {
             Ok(f) => f,
             Err(state) => return state,
         };
+        if largest.is_some_and(|l| size > l) {
+            return FileState::Oversized { len: size };
+        }
         if let Some(state) = file.as_file().and_then(|f| self.hash_mapped(f, digest, progress)) {
             return state;
         }
@@ -213,12 +221,21 @@ impl Blobs {
 
     /// Reads the whole blob file when it is at most `limit` bytes and hashes it; a larger file
     /// is hashed in chunks and its bytes are not kept (`None`).
-    pub fn read(&self, digest: &Digest, limit: u64, progress: Option<&Progress>) -> (FileState, Option<Vec<u8>>) {
+    pub fn read(
+        &self,
+        digest: &Digest,
+        limit: u64,
+        largest: Option<u64>,
+        progress: Option<&Progress>,
+    ) -> (FileState, Option<Vec<u8>>) {
         let (mut file, size) = match self.open(digest) {
             Ok(f) => f,
             Err(state) => return (state, None),
         };
         if size > limit {
+            if largest.is_some_and(|l| size > l) {
+                return (FileState::Oversized { len: size }, None);
+            }
             return (hash_file(file, digest, &mut Vec::new(), progress), None);
         }
         // Sized by the file's real length, capped by `limit`; one byte more shows that it grew.
@@ -227,7 +244,7 @@ impl Blobs {
             return (FileState::Unreadable(e.to_string()), None);
         }
         if data.len() as u64 > limit {
-            return (self.hash(digest, progress), None);
+            return (self.hash(digest, largest, progress), None);
         }
         if let Some(p) = progress {
             p.add(data.len());
@@ -326,7 +343,7 @@ mod tests {
         for policy in [MapPolicy::Never, MapPolicy::ReadOnlyMounts, MapPolicy::Always] {
             blobs.map = policy;
             let progress = Progress::default();
-            assert_eq!(blobs.hash(&d, Some(&progress)), want, "{policy:?}");
+            assert_eq!(blobs.hash(&d, None, Some(&progress)), want, "{policy:?}");
             assert_eq!(
                 progress.done.load(Ordering::Relaxed),
                 content.len() as u64,
@@ -347,32 +364,32 @@ mod tests {
             digest: d.to_string(),
         };
         let progress = Progress::default();
-        assert_eq!(blobs.hash(&d, Some(&progress)), want);
+        assert_eq!(blobs.hash(&d, None, Some(&progress)), want);
         assert_eq!(progress.done.load(Ordering::Relaxed), content.len() as u64);
-        let (state, bytes) = blobs.read(&d, 64 << 20, None);
+        let (state, bytes) = blobs.read(&d, 64 << 20, None, None);
         assert_eq!(state, want);
         assert_eq!(bytes.as_deref(), Some(content.as_slice()));
         // Over the limit: hashed, not kept.
-        assert_eq!(blobs.read(&d, 10, None), (want, None));
+        assert_eq!(blobs.read(&d, 10, None, None), (want, None));
 
         let other = |data: &[u8]| Digest::sha256_of(data);
-        assert_eq!(blobs.hash(&other(b"none"), None), FileState::Missing);
+        assert_eq!(blobs.hash(&other(b"none"), None, None), FileState::Missing);
 
         let link = other(b"link");
         std::os::unix::fs::symlink(blobs.path(&d), blobs.path(&link))?;
-        let state = blobs.hash(&link, None);
+        let state = blobs.hash(&link, None, None);
         assert!(
             matches!(&state, FileState::NotRegular { kind, target: Some(t) } if kind == "symlink" && t.ends_with(d.hex())),
             "{state:?}"
         );
         assert!(matches!(
-            blobs.read(&link, 1 << 20, None).0,
+            blobs.read(&link, 1 << 20, None, None).0,
             FileState::NotRegular { .. }
         ));
 
         let dir = other(b"dir");
         std::fs::create_dir(blobs.path(&dir))?;
-        let state = blobs.hash(&dir, None);
+        let state = blobs.hash(&dir, None, None);
         assert!(
             matches!(&state, FileState::NotRegular { kind, .. } if kind == "directory"),
             "{state:?}"
@@ -383,7 +400,7 @@ mod tests {
             std::ffi::CString::new(blobs.path(&fifo).as_os_str().as_encoded_bytes()).map_err(std::io::Error::other)?;
         // SAFETY: a valid NUL-terminated path.
         if unsafe { libc::mkfifo(c.as_ptr(), 0o600) } == 0 {
-            let state = blobs.hash(&fifo, None);
+            let state = blobs.hash(&fifo, None, None);
             assert!(
                 matches!(&state, FileState::NotRegular { kind, .. } if kind == "fifo"),
                 "{state:?}"
@@ -391,7 +408,7 @@ mod tests {
         }
         // No sha384 directory: every sha384 blob is missing.
         let d384 = Digest::parse(&format!("sha384:{}", "0".repeat(96))).map_err(std::io::Error::other)?;
-        assert_eq!(blobs.hash(&d384, None), FileState::Missing);
+        assert_eq!(blobs.hash(&d384, None, None), FileState::Missing);
         Ok(())
     }
 
@@ -400,7 +417,7 @@ mod tests {
         let (_dir, blobs) = store()?;
         let d = Digest::parse(&format!("sha512:{}", "0".repeat(128))).map_err(std::io::Error::other)?;
         std::fs::write(blobs.path(&d), b"abc")?;
-        let FileState::Read { digest, .. } = blobs.hash(&d, None) else {
+        let FileState::Read { digest, .. } = blobs.hash(&d, None, None) else {
             panic!("not read");
         };
         assert_eq!(

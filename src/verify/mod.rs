@@ -311,7 +311,7 @@ fn check_content(
     rest.sort_by_cached_key(|&(b, _)| blobs.stream_offset(store.digest(b)));
     let states: Vec<(usize, FileState)> = rest
         .par_iter()
-        .map(|&(b, _)| (b, blobs.hash(store.digest(b), opts.progress)))
+        .map(|&(b, largest)| (b, blobs.hash(store.digest(b), Some(largest), opts.progress)))
         .collect();
     for (b, state) in states {
         store.set_state(b, state);
@@ -355,6 +355,12 @@ fn status(
         FileState::Unreadable(why) => {
             p.status = Status::Unreadable;
             p.detail = Some(why.clone());
+        }
+        FileState::Oversized { len } => {
+            p.status = Status::SizeMismatch;
+            p.expected = Some(r.size.into());
+            p.found = Some((*len).into());
+            p.detail = Some(state.describe());
         }
         FileState::Read { len, digest } => {
             if i64::try_from(*len).ok() != Some(r.size) {
