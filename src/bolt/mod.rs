@@ -32,7 +32,7 @@ pub use bucket::{Bucket, Cursor, Entry, Item, Visited};
 pub use error::{BoltError, Result};
 pub use meta::{Meta, MetaChoice, MetaFault};
 pub use page::Page;
-pub use source::{ReadMode, Source, open_read_only};
+pub use source::{DataExtents, ReadMode, Source, open_read_only};
 
 use crate::bytes::{Bytes, Endian};
 use std::path::{Path, PathBuf};
@@ -682,9 +682,12 @@ impl<'a> Tx<'a> {
         let roots = std::ptr::eq(table, &self.db.owners);
         Some(table.get(slot)?.get_or_init(|| {
             let pages = self.db.file_size() / u64::from(self.db.page_size.max(1));
+            // Dense up to the high-water mark (no page of the tree lies past it; a claim past it
+            // goes to `beyond`): a sparse tail of terabytes made this table its largest size.
+            let dense = pages.min(self.meta.pgid.max(2)).min(MAX_OWNED_PAGES);
             let owners = Owners {
                 pages,
-                dense: (0..pages.min(MAX_OWNED_PAGES)).map(|_| AtomicU64::new(0)).collect(),
+                dense: (0..dense).map(|_| AtomicU64::new(0)).collect(),
                 beyond: Default::default(),
             };
             let root = self.meta.root;

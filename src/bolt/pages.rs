@@ -67,7 +67,20 @@ pub fn list(tx: &Tx<'_>) -> Vec<PageRow> {
             )),
         });
     }
-    for id in hwm..file_pages {
+    // Past the high-water mark, only pages with data on disk: a sparse tail of terabytes is
+    // zeros, and holds no page.
+    let data = super::DataExtents::of(db.path());
+    let mut id = hwm;
+    while id < file_pages {
+        let at = id.saturating_mul(ps);
+        match data.next_data(at) {
+            None => break,
+            Some(next) if next >= at.saturating_add(ps) => {
+                id = next / ps;
+                continue;
+            }
+            Some(_) => {}
+        }
         let start = (id * ps) as usize;
         let nonzero = file
             .slice(start, ps as usize)
@@ -75,6 +88,7 @@ pub fn list(tx: &Tx<'_>) -> Vec<PageRow> {
         if nonzero {
             rows.push(header_row(&file, id, ps, true));
         }
+        id += 1;
     }
     rows
 }

@@ -379,3 +379,73 @@ impl Lazy {
 pub fn open_read_only(path: &Path) -> std::io::Result<File> {
     crate::noatime::open(path, libc::O_NONBLOCK)
 }
+
+/// Where a file has data on disk (`SEEK_DATA`/`SEEK_HOLE`). A sparse file's holes read as
+/// zeros and hold no page, so a look at every page of the file (the carvers) passes over them
+/// rather than faulting in, or reading, terabytes of zeros that cost nothing on disk.
+#[derive(Debug, Default)]
+pub struct DataExtents(Option<Vec<(u64, u64)>>);
+
+/// More extents than this and the file is looked at whole (each extent is at least a block
+/// of real disk, so a file with this many holes is read in reasonable time anyway).
+const MAX_EXTENTS: usize = 1 << 16;
+
+impl DataExtents {
+    /// Nothing known: every byte may be data.
+    pub fn whole() -> DataExtents {
+        DataExtents(None)
+    }
+
+    /// The extents of the file at `path`; [`DataExtents::whole`] where the filesystem cannot
+    /// say (or `path` is no file).
+    pub fn of(path: &Path) -> DataExtents {
+        use std::os::fd::AsRawFd;
+        let Ok(file) = open_read_only(path) else {
+            return DataExtents::whole();
+        };
+        let Ok(len) = file.metadata().map(|m| m.len()) else {
+            return DataExtents::whole();
+        };
+        let fd = file.as_raw_fd();
+        let seek = |at: u64, whence: i32| -> Result<Option<u64>, ()> {
+            let at = libc::off_t::try_from(at).map_err(|_| ())?;
+            // SAFETY: an open descriptor; lseek has no other precondition.
+            let got = unsafe { libc::lseek(fd, at, whence) };
+            if got < 0 {
+                // ENXIO: no data at or after `at`.
+                return match std::io::Error::last_os_error().raw_os_error() {
+                    Some(libc::ENXIO) => Ok(None),
+                    _ => Err(()),
+                };
+            }
+            u64::try_from(got).map(Some).map_err(|_| ())
+        };
+        let mut extents = Vec::new();
+        let mut at = 0u64;
+        while at < len {
+            let Ok(found) = seek(at, libc::SEEK_DATA) else {
+                return DataExtents::whole();
+            };
+            let Some(start) = found else { break };
+            let Ok(Some(end)) = seek(start, libc::SEEK_HOLE) else {
+                return DataExtents::whole();
+            };
+            if end <= start || extents.len() == MAX_EXTENTS {
+                return DataExtents::whole();
+            }
+            extents.push((start, end));
+            at = end;
+        }
+        DataExtents(Some(extents))
+    }
+
+    /// The first offset at or after `at` that may hold data (`at` itself when not known);
+    /// `None` when only holes follow.
+    pub fn next_data(&self, at: u64) -> Option<u64> {
+        let Some(extents) = &self.0 else {
+            return Some(at);
+        };
+        let i = extents.partition_point(|&(_, end)| end <= at);
+        extents.get(i).map(|&(start, _)| start.max(at))
+    }
+}

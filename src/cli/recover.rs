@@ -7,7 +7,7 @@ use super::listings::table::{Table, human_size, size_header, utc_seconds};
 use super::{Failure, Outcome, warn};
 use crate::bolt::{BoltError, Db};
 use crate::bytes::Endian;
-use crate::recover::{Carved, DEFAULT_PAGE_SIZE, Recovered, recover, recover_raw};
+use crate::recover::{Carved, DEFAULT_PAGE_SIZE, Recovered, recover, recover_raw_of};
 use clap::{Args, ValueEnum};
 use std::io::Write;
 
@@ -79,7 +79,8 @@ fn carve_file(global: &Global, path: &std::path::Path) -> Result<Recovered, Fail
             // Every page is looked at: mapped, not read into memory (unless --no-mmap).
             let whole = crate::bolt::Source::open_whole(path, global.read_mode())
                 .map_err(|e| Failure::new(Outcome::Unreadable, format!("{}: {e}", path.display())))?;
-            let mut r = recover_raw(whole.bytes(), DEFAULT_PAGE_SIZE, Endian::Little);
+            let data = crate::bolt::DataExtents::of(path);
+            let mut r = recover_raw_of(whole.bytes(), DEFAULT_PAGE_SIZE, Endian::Little, &data);
             r.damage.push(e);
             Ok(r)
         }

@@ -105,7 +105,9 @@ pub struct Recovered {
 
 /// Carves `db`, comparing every record with the trees of both meta pages.
 pub fn recover(db: &Db) -> Recovered {
-    let s = scan(db.file(), db.page_size(), db.endian());
+    // The holes of a sparse file are passed over, not read.
+    let data = crate::bolt::DataExtents::of(db.path());
+    let s = scan(db.file(), db.page_size(), db.endian(), &data);
     recover_scanned(db, &s)
 }
 
@@ -270,7 +272,17 @@ pub const DEFAULT_PAGE_SIZE: u32 = 4096;
 /// Carves a file no meta page describes: every record `live: null` (unknown), nothing reaches a
 /// page.
 pub fn recover_raw(file: &[u8], page_size: u32, endian: crate::bytes::Endian) -> Recovered {
-    recover_raw_scanned(&scan(file, page_size, endian))
+    recover_raw_of(file, page_size, endian, &crate::bolt::DataExtents::whole())
+}
+
+/// [`recover_raw`] of a file whose holes are known (`data`: passed over, never read).
+pub fn recover_raw_of(
+    file: &[u8],
+    page_size: u32,
+    endian: crate::bytes::Endian,
+    data: &crate::bolt::DataExtents,
+) -> Recovered {
+    recover_raw_scanned(&scan(file, page_size, endian, data))
 }
 
 /// [`recover_raw`] over a scan already made. Without a meta page naming the root bucket's

@@ -17,6 +17,7 @@
 //! being checked once the checks have read [`WORK_PER_BYTE`] times the file. Inline pages lie
 //! inside their parent's value and nest at most [`MAX_DEPTH`] deep.
 
+use crate::bolt::DataExtents;
 use crate::bolt::MAX_DEPTH;
 use crate::bolt::page::{BRANCH, BUCKET_LEAF_FLAG, ELEMENT_SIZE, HEADER_SIZE, LEAF};
 use crate::bytes::{Bytes, Endian};
@@ -81,7 +82,7 @@ pub struct Scan<'a> {
 const WORK_PER_BYTE: u64 = 8;
 
 /// Scans `file`, cut in pages of `page_size` bytes. Pages 0 and 1 (the metas) are skipped.
-pub fn scan(file: &[u8], page_size: u32, endian: Endian) -> Scan<'_> {
+pub fn scan<'a>(file: &'a [u8], page_size: u32, endian: Endian, data: &DataExtents) -> Scan<'a> {
     let mut s = Scan::default();
     let ps = page_size as usize;
     if ps < HEADER_SIZE + ELEMENT_SIZE {
@@ -93,6 +94,16 @@ pub fn scan(file: &[u8], page_size: u32, endian: Endian) -> Scan<'_> {
     let mut budget = (file.len() as u64).saturating_mul(WORK_PER_BYTE);
     let mut id = 2u64;
     while id < file_pages {
+        // A page in a hole of a sparse file is zeros: no node, and not touched.
+        let at = id.saturating_mul(ps as u64);
+        match data.next_data(at) {
+            None => break,
+            Some(next) if next >= at.saturating_add(ps as u64) => {
+                id = next / ps as u64;
+                continue;
+            }
+            Some(_) => {}
+        }
         let step = match page_node(&bytes, id, ps, file_pages) {
             Some((_, _, _, overflow)) if overflow > 0 && budget < ps as u64 * (u64::from(overflow) + 1) => {
                 s.unchecked.push(id);
@@ -318,7 +329,7 @@ mod tests {
             file.extend(p);
         }
         file.extend(leaf_page(pages - 1, b"k", b"v", 0, 16));
-        let s = scan(&file, 4096, Endian::Little);
+        let s = scan(&file, 4096, Endian::Little, &DataExtents::whole());
         assert!(!s.unchecked.is_empty());
         // Each unchecked page is one the budget could not afford; the last page still parses.
         assert_eq!(s.by_page.keys().copied().collect::<Vec<_>>(), [pages - 1]);
@@ -334,7 +345,7 @@ mod tests {
         file.extend(leaf_page(3, b"k", b"v", 0, 0));
         // A bucket flag whose value is too short for a bucket header.
         file.extend(leaf_page(4, b"k", b"v", BUCKET_LEAF_FLAG, 16));
-        let s = scan(&file, 4096, Endian::Little);
+        let s = scan(&file, 4096, Endian::Little, &DataExtents::whole());
         assert_eq!(s.by_page.keys().copied().collect::<Vec<_>>(), [2]);
         assert_eq!(
             (s.nodes[0].elems[0].key, s.nodes[0].elems[0].value),

@@ -228,7 +228,8 @@ pub struct Salvage {
 
 /// The salvage view of `db` (whose meta pages are valid).
 pub fn salvage_db(db: &Db, opts: Options) -> Salvage {
-    let s = super::scan(db.file(), db.page_size(), db.endian());
+    let data = crate::bolt::DataExtents::of(db.path());
+    let s = super::scan(db.file(), db.page_size(), db.endian(), &data);
     let r = super::recover_scanned(db, &s);
     let choice = if opts.previous {
         MetaChoice::Previous
@@ -250,7 +251,19 @@ pub fn salvage_db(db: &Db, opts: Options) -> Salvage {
 
 /// The salvage view of a file no meta page describes (`page_size` guessed by the caller).
 pub fn salvage_raw(path: &str, file: &[u8], page_size: u32, endian: crate::bytes::Endian, opts: Options) -> Salvage {
-    let s = super::scan(file, page_size, endian);
+    salvage_raw_of(path, file, page_size, endian, opts, &crate::bolt::DataExtents::whole())
+}
+
+/// [`salvage_raw`] of a file whose holes are known (`data`: passed over, never read).
+pub fn salvage_raw_of(
+    path: &str,
+    file: &[u8],
+    page_size: u32,
+    endian: crate::bytes::Endian,
+    opts: Options,
+    data: &crate::bolt::DataExtents,
+) -> Salvage {
+    let s = super::scan(file, page_size, endian, data);
     let r = super::recover_raw_scanned(&s);
     let report = Report {
         path: path.to_string(),
@@ -983,7 +996,15 @@ pub fn open_root(dir: &Path, mode: ReadMode, opts: Options) -> Result<(Root, Vec
             // Every page is looked at: mapped, not read into memory (unless --no-mmap).
             let whole = crate::bolt::Source::open_whole(&meta_path, mode).map_err(io)?;
             let shown = meta_path.display().to_string();
-            let mut s = salvage_raw(&shown, whole.bytes(), super::DEFAULT_PAGE_SIZE, Endian::Little, opts);
+            let data = crate::bolt::DataExtents::of(&meta_path);
+            let mut s = salvage_raw_of(
+                &shown,
+                whole.bytes(),
+                super::DEFAULT_PAGE_SIZE,
+                Endian::Little,
+                opts,
+                &data,
+            );
             s.report.damage.push(e);
             s
         }
