@@ -1872,6 +1872,67 @@ fn an_unreadable_config_is_exit_4_for_every_command_that_reads_it() {
     }
 }
 
+/// A Docker data root that cannot be looked into (a node's `/var/lib/docker` is 0710 root;
+/// here 0010, which refuses its owner too) is unreadable, exit 4, named with the error, for
+/// every command that reads the Docker containers, found beside the containerd root or given
+/// with `--docker-root`; a lookup that finds nothing says the store may hold the container.
+/// `ps -a` and `timeline` said "no Docker data root was found" and exited 0, `container
+/// inspect` "No such container" and `diff`/`mounts`/`fs` "no snapshot key, container ID, name
+/// or ID prefix", exit 1; given, `ps` said "no containers directory". Run as the unprivileged
+/// user 65534 when the tests run as root, as tests/exit_codes.rs does.
+#[test]
+fn an_unreadable_docker_root_is_exit_4_never_absent() {
+    use std::os::unix::fs::PermissionsExt;
+    let node = unpack_with_snapshots();
+    let out = Command::new("chmod")
+        .arg("-R")
+        .arg("a+rX")
+        .arg(node.dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    std::fs::set_permissions(node.docker(), std::fs::Permissions::from_mode(0o010)).unwrap();
+    let as_nobody = |args: &[&str]| {
+        unprivileged::coldctr_unprivileged()
+            .arg("--root")
+            .arg(node.root())
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let named = format!("{}: cannot be read: Permission denied", node.docker().display());
+    let docker = node.docker().display().to_string();
+    let cases: [(&[&str], bool); 8] = [
+        (&["ps", "-a"], false),
+        (&["timeline"], false),
+        (&["container", "inspect", "dev-running"], true),
+        (&["diff", "dev-fschanges"], true),
+        (&["mounts", "dev-running"], true),
+        (&["fs", "ls", "dev-created:/"], true),
+        (&["--docker-root", &docker, "ps", "-a"], false),
+        (&["--docker-root", &docker, "mounts", "dev-running"], true),
+    ];
+    let seen: Vec<_> = cases
+        .iter()
+        .map(|(args, _)| {
+            let o = as_nobody(args);
+            (o.status.code(), String::from_utf8_lossy(&o.stderr).into_owned())
+        })
+        .collect();
+    // Back before asserting: the temp dir must stay removable by a non-root owner.
+    std::fs::set_permissions(node.docker(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    for ((code, err), (args, lookup)) in seen.iter().zip(cases) {
+        assert_eq!(*code, Some(4), "{args:?}: {err}");
+        assert!(err.contains(&named), "{args:?}: {err}");
+        assert!(!err.contains("no Docker data root"), "{args:?}: {err}");
+        assert!(!err.contains("no containers directory"), "{args:?}: {err}");
+        if lookup {
+            let said = format!("the Docker store {docker} could not be read (said above), and may hold it");
+            assert!(err.contains(&said), "{args:?}: {err}");
+        }
+    }
+}
+
 /// The layer commands (`diff`, `mounts`, `fs`, `snapshots tree`) read `config.v2.json` to
 /// resolve names, and name every container file they skip or find damaged as `ps` does, with
 /// its exit code (3): a config that is a symlink or a FIFO, one with a field dockerd would

@@ -256,8 +256,15 @@ fn gather(global: &Global, with_timeline: bool) -> Result<(Inventory, Outcome), 
     let mut outcome = Outcome::Ok;
     let containerd_missing = inv.notes.iter().any(|n| n.starts_with("containerd root not read"));
     if containerd_missing && inv.docker_root.path().is_none() {
-        // A Docker root refused for being a symlink is said too: it may be why nothing is read.
-        let said: Vec<String> = inv.notes.iter().chain(&inv.damaged).cloned().collect();
+        // A Docker root refused for being a symlink, or one that cannot be read, is said too:
+        // it may be why nothing is read.
+        let said: Vec<String> = inv
+            .notes
+            .iter()
+            .chain(&inv.damaged)
+            .chain(&inv.unreadable)
+            .cloned()
+            .collect();
         return Err(Failure::new(Outcome::Unreadable, said.join("; ")));
     }
     for note in &inv.notes {
@@ -926,6 +933,20 @@ pub fn container(global: &Global, args: ContainerArgs, out: &mut dyn Write) -> R
     }
     if !errors.is_empty() {
         outcome = outcome.worst(Outcome::No);
+        // A store that could not be read may hold them (unreadable is never missing): said
+        // with the failure, exit 4 already.
+        if let Some(p) = &inv.docker_unlisted {
+            super::warn(format!(
+                "{} not found among the containers read: the Docker store {} could not be read (said above), and may hold {}",
+                if errors.len() == 1 {
+                    "a container was"
+                } else {
+                    "containers were"
+                },
+                crate::text::escape(p.as_os_str().as_encoded_bytes()),
+                if errors.len() == 1 { "it" } else { "them" },
+            ));
+        }
     }
     Ok(outcome)
 }

@@ -114,6 +114,9 @@ pub struct Node {
     /// The Docker data root read beside the containerd root (given, found, or where it would
     /// be): evidence as much as the containerd root.
     pub docker_root: std::path::PathBuf,
+    /// The Docker store (its data root, or `containers/` in it) could not be read: a
+    /// container target not found may be one of its containers.
+    docker_unlisted: Option<std::path::PathBuf>,
     pub damage: Damage,
     /// Damage met outside meta.db (files named in each).
     pub problems: Vec<String>,
@@ -173,6 +176,7 @@ impl Node {
             containers,
             sandbox_keys,
             docker_root,
+            docker_unlisted: problems.unlisted,
             damage,
             problems: problems.damaged,
             unreadable: problems.unreadable,
@@ -187,9 +191,19 @@ impl Node {
     pub fn resolve(&self, global: &Global, target: &str) -> Result<Resolved, Failure> {
         // What the lookup met (a Docker root not read, a config unreadable) may be why the
         // target was not found: said with the failure, and counted in its exit code.
-        let r = self.resolve_target(global, target).map_err(|f| Failure {
-            outcome: self.finish(f.outcome),
-            message: f.message,
+        let r = self.resolve_target(global, target).map_err(|f| {
+            let mut message = f.message;
+            // Unreadable is never reported as missing: the store not read may hold it.
+            if let (Some(p), Outcome::No) = (&self.docker_unlisted, f.outcome) {
+                message.push_str(&format!(
+                    "; the Docker store {} could not be read (said above), and may hold it",
+                    crate::text::escape(p.as_os_str().as_encoded_bytes())
+                ));
+            }
+            Failure {
+                outcome: self.finish(f.outcome),
+                message,
+            }
         })?;
         if let Some(s) = self.index.get(r.snap)
             && s.names.is_empty()

@@ -38,6 +38,11 @@ pub enum DockerRoot {
     /// /data/docker`): not followed, since it would lead out of the disk being read to the
     /// reader's own host. Damage, named by every command alike ([`DockerRoot::refusal`]).
     Link(PathBuf),
+    /// Where one would be beside the containerd root is a directory that cannot be looked
+    /// into (a node's `/var/lib/docker` is mode 0710 root, read here by another user): whether
+    /// it holds Docker's store is not known. Unreadable (exit 4), never absent
+    /// ([`DockerRoot::unreadable`]); the error as the system gave it.
+    Denied(PathBuf, String),
     /// None of the usual places holds one.
     Absent,
 }
@@ -47,7 +52,16 @@ impl DockerRoot {
     pub fn path(&self) -> Option<&Path> {
         match self {
             DockerRoot::Given(p) | DockerRoot::Found(p) => Some(p),
-            DockerRoot::Link(_) | DockerRoot::Absent => None,
+            DockerRoot::Link(_) | DockerRoot::Denied(..) | DockerRoot::Absent => None,
+        }
+    }
+
+    /// What is said of a root that cannot be looked into, in the words of every reader of the
+    /// store ([`unreadable_root`]).
+    pub fn unreadable(&self) -> Option<String> {
+        match self {
+            DockerRoot::Denied(p, why) => Some(unreadable_root(p, why)),
+            _ => None,
         }
     }
 
@@ -64,12 +78,55 @@ impl DockerRoot {
     }
 }
 
-/// True when `dir` looks like a Docker data root: a real directory with a `containers` entry
-/// in it. That entry may be anything: a `containers` that is a symlink or a file is the
-/// store's damage, which [`read_store`] names, not a reason to say there is no store.
-fn has_containers(dir: &Path) -> bool {
-    std::fs::symlink_metadata(dir).is_ok_and(|m| m.is_dir())
-        && std::fs::symlink_metadata(dir.join("containers")).is_ok()
+/// `<dir>: cannot be read: <why>; ...`, said of a Docker data root that cannot be looked
+/// into: by `ps`, `timeline`, `container inspect` and the layer commands alike, so that no
+/// reader takes it for a node without Docker.
+pub fn unreadable_root(dir: &Path, why: &str) -> String {
+    format!(
+        "{}: cannot be read: {why}; the Docker containers there are not read",
+        crate::text::escape(dir.as_os_str().as_encoded_bytes())
+    )
+}
+
+/// True for an error that says a path is not there (a component missing, or a file where a
+/// directory would be), as opposed to one that cannot be looked at (permissions, I/O).
+pub fn not_there(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+    )
+}
+
+/// What a place where a Docker data root may be holds.
+enum Probe {
+    /// A real directory with a `containers` entry in it. That entry may be anything: a
+    /// `containers` that is a symlink or a file is the store's damage, which [`read_store`]
+    /// names, not a reason to say there is no store.
+    Root,
+    /// Nothing there, or no `containers` in it.
+    Nothing,
+    /// It, or its `containers` entry, cannot be looked at (permissions, I/O): the error.
+    Denied(String),
+}
+
+fn probe(dir: &Path) -> Probe {
+    // Only "not there" means not there: EACCES on `dir/containers` is `dir` refusing a
+    // search, and says nothing about whether the store is in it.
+    let look = |p: &Path| match std::fs::symlink_metadata(p) {
+        Ok(m) => Ok(Some(m)),
+        Err(e) if not_there(&e) => Ok(None),
+        Err(e) => Err(e.to_string()),
+    };
+    match look(dir) {
+        Ok(Some(m)) if m.is_dir() => {}
+        Ok(_) => return Probe::Nothing,
+        Err(why) => return Probe::Denied(why),
+    }
+    match look(&dir.join("containers")) {
+        Ok(Some(_)) => Probe::Root,
+        Ok(None) => Probe::Nothing,
+        Err(why) => Probe::Denied(why),
+    }
 }
 
 /// True when `dir` is a symlink (a Docker root moved elsewhere and linked back).
@@ -94,13 +151,20 @@ pub fn locate(containerd_root: &Path, given: Option<&Path>) -> DockerRoot {
     {
         candidates.push(docker.to_path_buf());
     }
-    if let Some(found) = candidates.iter().find(|c| has_containers(c)) {
+    let probed: Vec<(PathBuf, Probe)> = candidates.into_iter().map(|c| (c.clone(), probe(&c))).collect();
+    if let Some((found, _)) = probed.iter().find(|(_, p)| matches!(p, Probe::Root)) {
         return DockerRoot::Found(found.clone());
     }
-    candidates
+    if let Some((link, _)) = probed.iter().find(|(c, _)| is_link(c)) {
+        return DockerRoot::Link(link.clone());
+    }
+    probed
         .into_iter()
-        .find(|c| is_link(c))
-        .map_or(DockerRoot::Absent, DockerRoot::Link)
+        .find_map(|(c, p)| match p {
+            Probe::Denied(why) => Some(DockerRoot::Denied(c, why)),
+            _ => None,
+        })
+        .unwrap_or(DockerRoot::Absent)
 }
 
 /// One container of the store, as read from its directory.
@@ -124,6 +188,9 @@ pub struct StoreProblems {
     pub damaged: Vec<String>,
     /// Files that could not be read at all (permissions, I/O).
     pub unreadable: Vec<String>,
+    /// The store itself (`containers/`, or the data root above it) could not be read: which
+    /// containers it holds is not known, so a name or ID not found may still be one of them.
+    pub unlisted: Option<PathBuf>,
 }
 
 impl StoreProblems {
@@ -199,9 +266,11 @@ pub fn read_store(
             problems.damaged.push(format!("{}: not a directory", shown(&dir)));
             return Vec::new();
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Vec::new(),
+        Err(e) if not_there(&e) => return Vec::new(),
         Err(e) => {
-            problems.unreadable.push(format!("{}: {e}", shown(&dir)));
+            // `docker_root` refuses a search (a node's is 0710 root): it is the one not read.
+            problems.unreadable.push(unreadable_root(docker_root, &e.to_string()));
+            problems.unlisted = Some(docker_root.to_path_buf());
             return Vec::new();
         }
     }
@@ -209,6 +278,7 @@ pub fn read_store(
         Ok(e) => e,
         Err(e) => {
             problems.unreadable.push(format!("{}: {e}", shown(&dir)));
+            problems.unlisted = Some(dir.clone());
             return Vec::new();
         }
     };

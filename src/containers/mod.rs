@@ -107,6 +107,9 @@ pub struct Inventory {
     pub damaged: Vec<String>,
     /// Files or dirs that could not be read at all.
     pub unreadable: Vec<String>,
+    /// The Docker store (its data root, or `containers/` in it) could not be read at all:
+    /// which containers it holds is not known, so a lookup that finds nothing says so.
+    pub docker_unlisted: Option<PathBuf>,
     /// Said once: why a source was not read (no containerd root, no Docker root).
     pub notes: Vec<String>,
     /// The containerd root (meta.db) could not be read at all (permissions, an I/O error):
@@ -152,6 +155,7 @@ pub fn gather(src: &Sources<'_>) -> Inventory {
         docker_root: docker_root.clone(),
         damaged: Vec::new(),
         unreadable: Vec::new(),
+        docker_unlisted: None,
         notes: Vec::new(),
         containerd_unreadable: false,
         docker_node_root: "/var/lib/docker".into(),
@@ -257,10 +261,18 @@ fn read_docker(
     if let Some(refused) = docker_root.refusal() {
         inv.damaged.push(refused);
     }
+    if let (Some(denied), DockerRoot::Denied(p, _)) = (docker_root.unreadable(), docker_root) {
+        inv.unreadable.push(denied);
+        inv.docker_unlisted = Some(p.clone());
+    }
     let Some(p) = docker_root.path() else {
         return Vec::new();
     };
-    if matches!(docker_root, DockerRoot::Given(_)) && std::fs::symlink_metadata(p.join("containers")).is_err() {
+    // Only one that is not there is "no containers directory": one that cannot be looked at
+    // is said by read_store, as unreadable.
+    if matches!(docker_root, DockerRoot::Given(_))
+        && std::fs::symlink_metadata(p.join("containers")).is_err_and(|e| docker::not_there(&e))
+    {
         inv.unreadable.push(format!(
             "{}: no containers directory in the Docker data root",
             crate::text::escape(p.as_os_str().as_encoded_bytes())
@@ -276,6 +288,7 @@ fn read_docker(
     }
     inv.damaged.extend(problems.damaged);
     inv.unreadable.extend(problems.unreadable);
+    inv.docker_unlisted = inv.docker_unlisted.take().or(problems.unlisted);
     containers
 }
 

@@ -77,8 +77,9 @@ pub fn docker_root(containerd_root: &Path, given: Option<&Path>) -> PathBuf {
         // A link the user named is theirs to follow; one found beside the root is not
         // (see `docker_containers`).
         DockerRoot::Given(p) => std::fs::canonicalize(&p).unwrap_or(p),
-        // A link found beside the root is named, not followed, by `docker_containers`.
-        DockerRoot::Found(p) | DockerRoot::Link(p) => p,
+        // A link found beside the root is named, not followed, by `docker_containers`; one
+        // that cannot be looked into is named there as unreadable.
+        DockerRoot::Found(p) | DockerRoot::Link(p) | DockerRoot::Denied(p, _) => p,
         DockerRoot::Absent => containerd_root
             .parent()
             .map_or_else(|| PathBuf::from("/var/lib/docker"), |p| p.join("docker")),
@@ -101,8 +102,19 @@ pub fn docker_containers(docker_root: &Path, problems: &mut StoreProblems) -> Ve
         return Vec::new();
     }
     let dir = docker_root.join("containers");
-    let Ok(m) = std::fs::symlink_metadata(&dir) else {
-        return Vec::new();
+    let m = match std::fs::symlink_metadata(&dir) {
+        Ok(m) => m,
+        // No Docker store here (or none beside this root).
+        Err(e) if crate::containers::docker::not_there(&e) => return Vec::new(),
+        // The data root refuses a search (a node's is 0710 root): its containers are not
+        // known, which is no answer of "no such container".
+        Err(e) => {
+            problems
+                .unreadable
+                .push(crate::containers::docker::unreadable_root(docker_root, &e.to_string()));
+            problems.unlisted = Some(docker_root.to_path_buf());
+            return Vec::new();
+        }
     };
     if !m.is_dir() {
         // As `ps` says it ([`crate::containers::docker::read_store`]).
@@ -126,6 +138,7 @@ pub fn docker_containers(docker_root: &Path, problems: &mut StoreProblems) -> Ve
                 std::io::ErrorKind::PermissionDenied => problems.unreadable.push(said),
                 _ => problems.damaged.push(said),
             }
+            problems.unlisted = Some(dir.clone());
             return out;
         }
     };
