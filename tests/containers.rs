@@ -1535,6 +1535,37 @@ fn a_hard_linked_config_is_read_once() {
     assert_eq!(lines_json(&r.stdout).len(), dirs.len() - 1, "the others still listed");
 }
 
+/// A copy of one container's `config.v2.json` in another's directory (its `ID` not that
+/// directory's: damage, exit 3, said) lends that directory no name: dockerd does not load it,
+/// so `dev-killed` is still the container whose own file names it, for `container inspect`
+/// and the layer commands alike; the copy's directory is found by its ID alone. The copy
+/// sorted first and answered: `diff dev-killed` printed dev-exit3's changes.
+#[test]
+fn a_config_copied_into_another_directory_lends_it_no_name() {
+    let node = unpack_with_snapshots();
+    let killed = id_of(&node, "dev-killed");
+    let exit3 = id_of(&node, "dev-exit3");
+    assert!(exit3 < killed, "the copy sorts first, as on the node");
+    let containers = node.docker().join("containers");
+    let copy = containers.join(&exit3).join("config.v2.json");
+    std::fs::copy(containers.join(&killed).join("config.v2.json"), &copy).unwrap();
+    let said = format!("{}: ID \"{killed}\" is not its directory's name", copy.display());
+    let r = run(&node.root(), &["container", "inspect", "-f", "{{.Id}}", "dev-killed"]);
+    assert_eq!(r.code, Some(3), "{}", r.stderr);
+    assert!(r.stderr.contains(&said), "{}", r.stderr);
+    assert_eq!(r.stdout_text().trim(), killed);
+    let by_id = run(&node.root(), &["mounts", &killed]);
+    assert_eq!(by_id.code, Some(3), "{}", by_id.stderr);
+    assert!(!by_id.stdout.is_empty(), "{}", by_id.stderr);
+    let r = run(&node.root(), &["mounts", "dev-killed"]);
+    assert_eq!(r.code, Some(3), "{}", r.stderr);
+    assert!(r.stderr.contains(&said), "{}", r.stderr);
+    assert_eq!(r.stdout_text(), by_id.stdout_text(), "dev-killed's own layers");
+    let r = run(&node.root(), &["mounts", &exit3]);
+    assert_eq!(r.code, Some(3), "{}", r.stderr);
+    assert!(!r.stdout.is_empty() && r.stdout != by_id.stdout, "{}", r.stderr);
+}
+
 /// hostconfig.json hard-linked to another container's: that container is listed, its
 /// hostconfig is not read a second time, and the link is named.
 #[test]

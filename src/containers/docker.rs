@@ -179,6 +179,9 @@ pub struct DockerContainer {
     pub hostconfig: Option<J>,
     /// `GraphDriver.Data` from a graph driver's layer store (overlay2), when there is one.
     pub graph_data: Option<J>,
+    /// Its `config.v2.json` records another `ID` (a copy of another container's file): see
+    /// [`DecodedConfig::misplaced`].
+    pub misplaced: bool,
 }
 
 /// What reading the store met besides the containers.
@@ -470,7 +473,11 @@ fn container_of(
     problems: &mut StoreProblems,
     hostconfig: impl FnOnce(&mut StoreProblems) -> Option<J>,
 ) -> (DockerContainer, u64) {
-    let (config, wrong) = decode_config(&path.join("config.v2.json"), id, &raw);
+    let DecodedConfig {
+        config,
+        wrong,
+        misplaced,
+    } = decode_config(&path.join("config.v2.json"), id, &raw);
     let mut taken = raw.footprint();
     drop(raw);
     problems.damaged.extend(wrong);
@@ -484,6 +491,7 @@ fn container_of(
         config,
         hostconfig,
         graph_data: None,
+        misplaced,
     };
     (c, taken)
 }
@@ -498,7 +506,7 @@ fn container_of(
 /// stops its decoder there: the fields after it are unset too, as Go leaves them. One
 /// reading, and one wording, for `ps` and for the layer commands, which read the file to
 /// resolve names.
-pub fn decode_config(file: &Path, id: &str, raw: &J) -> (J, Vec<String>) {
+pub fn decode_config(file: &Path, id: &str, raw: &J) -> DecodedConfig {
     let (config, refused) = goshape::unmarshal_all(raw, &super::moby::CONTAINER, "container.Container");
     let shown = || crate::text::escape(file.as_os_str().as_encoded_bytes());
     let mut out = Vec::new();
@@ -506,7 +514,8 @@ pub fn decode_config(file: &Path, id: &str, raw: &J) -> (J, Vec<String>) {
     // An ID the decoder stopped before is not the file's to compare.
     let unread = recorded.is_none() && refused.iter().any(|r| r.ends);
     let recorded = recorded.unwrap_or_default();
-    if recorded != id && !unread {
+    let misplaced = recorded != id && !unread;
+    if misplaced {
         out.push(format!(
             "{}: ID {:?} is not its directory's name",
             shown(),
@@ -514,7 +523,23 @@ pub fn decode_config(file: &Path, id: &str, raw: &J) -> (J, Vec<String>) {
         ));
     }
     out.extend(refusals(file, &refused));
-    (config, out)
+    DecodedConfig {
+        config,
+        wrong: out,
+        misplaced,
+    }
+}
+
+/// A `config.v2.json` as dockerd's decoder leaves it ([`decode_config`]).
+pub struct DecodedConfig {
+    pub config: J,
+    /// What is wrong with the file, each said with it.
+    pub wrong: Vec<String>,
+    /// Its `ID` is not its directory's name: dockerd does not load it ("Container ... is
+    /// stored at ..."), so its `Name` names no container. A copy of another container's file
+    /// would otherwise lend that container's name to this directory, and a lookup by the name
+    /// answer with the wrong container's layer. Still found by its directory's ID.
+    pub misplaced: bool,
 }
 
 /// `hostconfig.json` at `file`, parsed (`raw`), as dockerd's Go decoder leaves the API's
@@ -775,7 +800,7 @@ mod tests {
                 "c1",
                 &gojson::parse(text.as_bytes()).unwrap(),
             )
-            .1
+            .wrong
         };
         for taken in ["2", "-0", "-9223372036854775808"] {
             assert_eq!(config(taken), Vec::<String>::new(), "{taken}");

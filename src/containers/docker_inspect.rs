@@ -269,6 +269,7 @@ mod tests {
             config: parse(config.as_bytes()).unwrap(),
             hostconfig: None,
             graph_data: None,
+            misplaced: false,
         }
     }
 

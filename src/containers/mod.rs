@@ -597,7 +597,10 @@ pub fn find<'a>(entries: &'a [Entry], arg: &str) -> Result<&'a Entry, Lookup> {
         return Ok(e);
     }
     let name = arg.strip_prefix('/').unwrap_or(arg);
-    if let Some(e) = entries.iter().find(|e| e.name == name) {
+    // A config.v2.json whose ID is not its directory's (damage, said when read) names no
+    // container: dockerd does not load it, and its name is another container's.
+    let named = |e: &&Entry| e.name == name && !e.docker.as_ref().is_some_and(|d| d.misplaced);
+    if let Some(e) = entries.iter().find(named) {
         return Ok(e);
     }
     if let Some(e) = entries.iter().find(|e| {

@@ -36,8 +36,8 @@ impl NameAndDriver {
         if !matches!(j, J::Obj(_)) {
             return Err("not a JSON object".into());
         }
-        let (j, _) = crate::containers::docker::decode_config(Path::new("config.v2.json"), "", &j);
-        NameAndDriver::of(&j)
+        let decoded = crate::containers::docker::decode_config(Path::new("config.v2.json"), "", &j);
+        NameAndDriver::of(&decoded.config)
     }
 
     /// The fields of a decoded config.v2.json; `Err` when one is not a string.
@@ -194,11 +194,16 @@ pub fn docker_containers(docker_root: &Path, problems: &mut StoreProblems) -> Ve
                                 .map_err(|e| format!("{}: not JSON: {e}", shown(&config)))
                         }) {
                         Ok(raw @ J::Obj(_)) => {
-                            let (j, wrong) = crate::containers::docker::decode_config(&config, &id, &raw);
-                            problems.damaged.extend(wrong);
+                            let decoded = crate::containers::docker::decode_config(&config, &id, &raw);
+                            problems.damaged.extend(decoded.wrong);
                             // A Name or Driver that is not a string was just said.
-                            if let Ok(v) = NameAndDriver::of(&j) {
-                                name = v.name.map(|n| n.strip_prefix('/').unwrap_or(&n).to_string());
+                            if let Ok(v) = NameAndDriver::of(&decoded.config) {
+                                // Another container's file (said just above) names that
+                                // container, not this directory: found by its ID alone.
+                                name = v
+                                    .name
+                                    .filter(|_| !decoded.misplaced)
+                                    .map(|n| n.strip_prefix('/').unwrap_or(&n).to_string());
                                 driver = v.driver;
                             }
                         }
