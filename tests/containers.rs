@@ -1566,6 +1566,50 @@ fn a_config_copied_into_another_directory_lends_it_no_name() {
     assert!(!r.stdout.is_empty() && r.stdout != by_id.stdout, "{}", r.stderr);
 }
 
+/// Two Docker containers with one `Name` (dev-fschanges renamed `/dev-running`): dockerd
+/// would load only one of them, so a lookup by that name picks neither and names both IDs,
+/// damage (exit 3), in `container inspect` and the layer commands alike; each is still found
+/// by its ID. Every lookup silently answered with the first, exit 0.
+#[test]
+fn a_name_two_docker_containers_hold_names_neither() {
+    let node = unpack_with_snapshots();
+    let running = id_of(&node, "dev-running");
+    let fschanges = id_of(&node, "dev-fschanges");
+    let config = node.docker().join("containers").join(&fschanges).join("config.v2.json");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let renamed = text.replacen(r#""Name":"/dev-fschanges""#, r#""Name":"/dev-running""#, 1);
+    assert_ne!(text, renamed);
+    std::fs::write(&config, renamed).unwrap();
+    for args in [
+        &["container", "inspect", "dev-running"][..],
+        &["container", "inspect", "/dev-running"],
+        &["diff", "dev-running"],
+        &["mounts", "dev-running"],
+        &["fs", "ls", "dev-running:/"],
+    ] {
+        let r = run(&node.root(), args);
+        assert_eq!(r.code, Some(3), "{args:?}: {}", r.stderr);
+        assert!(
+            r.stderr
+                .contains("container name dev-running is held by 2 Docker containers"),
+            "{args:?}: {}",
+            r.stderr
+        );
+        assert!(
+            r.stderr.contains(&running) && r.stderr.contains(&fschanges),
+            "{args:?}: {}",
+            r.stderr
+        );
+        assert!(!r.stdout_text().contains(&running), "{args:?}: answered with one");
+    }
+    for id in [&running, &fschanges] {
+        let r = run(&node.root(), &["container", "inspect", "-f", "{{.Id}}", id]);
+        assert_eq!((r.code, r.stdout_text().trim()), (Some(0), id.as_str()), "{}", r.stderr);
+        let r = run(&node.root(), &["mounts", &id[..12]]);
+        assert_eq!(r.code, Some(0), "{}", r.stderr);
+    }
+}
+
 /// hostconfig.json hard-linked to another container's: that container is listed, its
 /// hostconfig is not read a second time, and the link is named.
 #[test]

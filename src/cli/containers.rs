@@ -843,6 +843,7 @@ pub fn container(global: &Global, args: ContainerArgs, out: &mut dyn Write) -> R
     // types (`container.InspectResponse`); a containerd record's is ctr's, which no CLI runs
     // templates on.
     let mut found: Vec<Result<(String, bool), String>> = Vec::new();
+    let mut name_shared = false;
     for arg in &wanted {
         let found_entry = containers::find(&inv.entries, arg).and_then(|e| {
             if containerd && e.record.is_none() {
@@ -879,6 +880,15 @@ pub fn container(global: &Global, args: ContainerArgs, out: &mut dyn Write) -> R
                 "Error response from daemon: multiple IDs found with provided prefix: {}",
                 crate::text::escape(arg.as_bytes())
             )),
+            // Damage dockerd would not load, not an answer of the daemon's: said as coldctr's.
+            Err(Lookup::NameShared(ids)) => {
+                name_shared = true;
+                let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+                Err(format!(
+                    "coldctr: {}",
+                    containers::docker::name_shared(arg.strip_prefix('/').unwrap_or(arg), &ids)
+                ))
+            }
         });
     }
     let mut errors = Vec::new();
@@ -930,6 +940,9 @@ pub fn container(global: &Global, args: ContainerArgs, out: &mut dyn Write) -> R
     }
     for e in &errors {
         eprintln!("{e}");
+    }
+    if name_shared {
+        outcome = outcome.worst(Outcome::Damaged);
     }
     if !errors.is_empty() {
         outcome = outcome.worst(Outcome::No);

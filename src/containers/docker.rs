@@ -88,6 +88,19 @@ pub fn unreadable_root(dir: &Path, why: &str) -> String {
     )
 }
 
+/// What is said of a name several Docker containers carry (each one's `config.v2.json`
+/// `Name`), by `container inspect` and the layer commands alike: dockerd registers a name
+/// once, so its restore would load only one of them, whichever it met first. Damage, and no
+/// lookup by that name picks one. `ids` are directory names (64 hex).
+pub fn name_shared(name: &str, ids: &[&str]) -> String {
+    format!(
+        "container name {} is held by {} Docker containers ({}): dockerd would load only one of them, whichever it read first; name the container by ID",
+        crate::text::escape(name.as_bytes()),
+        ids.len(),
+        ids.join(", ")
+    )
+}
+
 /// True for an error that says a path is not there (a component missing, or a file where a
 /// directory would be), as opposed to one that cannot be looked at (permissions, I/O).
 pub fn not_there(e: &std::io::Error) -> bool {

@@ -584,11 +584,15 @@ pub fn record_entry_of(r: Container, cri: Option<cri::CriInfo>, task_bundle: boo
 pub enum Lookup {
     NotFound,
     Ambiguous,
+    /// A name several Docker containers carry (damage: [`docker::name_shared`]), with their
+    /// IDs.
+    NameShared(Vec<String>),
 }
 
 /// The entry `arg` names, as dockerd looks a container up: a full ID, then a name (with or
 /// without the leading `/`), then a unique ID prefix. A CRI container is also found by its
-/// `pod/container` name.
+/// `pod/container` name. A name two Docker containers carry names neither: dockerd would
+/// load only one, and which one is not on the disk.
 pub fn find<'a>(entries: &'a [Entry], arg: &str) -> Result<&'a Entry, Lookup> {
     if arg.is_empty() {
         return Err(Lookup::NotFound);
@@ -600,7 +604,12 @@ pub fn find<'a>(entries: &'a [Entry], arg: &str) -> Result<&'a Entry, Lookup> {
     // A config.v2.json whose ID is not its directory's (damage, said when read) names no
     // container: dockerd does not load it, and its name is another container's.
     let named = |e: &&Entry| e.name == name && !e.docker.as_ref().is_some_and(|d| d.misplaced);
-    if let Some(e) = entries.iter().find(named) {
+    let holders: Vec<&Entry> = entries.iter().filter(named).collect();
+    let docker: Vec<&Entry> = holders.iter().copied().filter(|e| e.source == Source::Docker).collect();
+    if docker.len() > 1 {
+        return Err(Lookup::NameShared(docker.iter().map(|e| e.id.clone()).collect()));
+    }
+    if let Some(e) = holders.first() {
         return Ok(e);
     }
     if let Some(e) = entries.iter().find(|e| {

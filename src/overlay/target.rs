@@ -323,12 +323,28 @@ pub fn resolve(
     if !keyed.is_empty() {
         unbacked.retain(|u| index.snapshotters.contains(&u.snapshotter));
     }
-    let exact_container = containers
-        .iter()
-        .filter(|c| namespace.is_none_or(|n| n == c.namespace))
-        .find(|c| c.id == target || c.name.as_deref() == Some(target));
-    if let Some(c) = exact_container {
+    let in_namespace = |c: &&ContainerRef| namespace.is_none_or(|n| n == c.namespace);
+    // A full ID first, then a name, as dockerd looks a container up.
+    if let Some(c) = containers.iter().filter(in_namespace).find(|c| c.id == target) {
         return container_snapshot(index, c);
+    }
+    let named: Vec<&ContainerRef> = containers
+        .iter()
+        .filter(in_namespace)
+        .filter(|c| c.name.as_deref() == Some(target))
+        .collect();
+    match named.as_slice() {
+        [] => {}
+        [one] => return container_snapshot(index, one),
+        // Only Docker's containers have names here: two with one name is damage, and
+        // answering with either would be a guess.
+        many => {
+            let ids: Vec<&str> = many.iter().map(|c| c.id.as_str()).collect();
+            return Err(Unresolved {
+                message: crate::containers::docker::name_shared(target, &ids),
+                damaged: true,
+            });
+        }
     }
     match (keyed.as_slice(), unbacked.as_slice()) {
         ([one], []) => {
