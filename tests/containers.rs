@@ -1610,6 +1610,45 @@ fn a_name_two_docker_containers_hold_names_neither() {
     }
 }
 
+/// A Docker container whose rw snapshot meta.db does not record (dev-fschanges' files under
+/// a new ID, `lost-layer`): the container is found, its layer's record is what is gone, so
+/// `diff`, `mounts` and `fs` say it as damage (exit 3), naming the container and the missing
+/// key, as `ps -s` and `container inspect -s` do. They exited 1, as if no such container.
+#[test]
+fn a_container_whose_snapshot_is_not_recorded_is_damage() {
+    let node = unpack_with_snapshots();
+    let fschanges = id_of(&node, "dev-fschanges");
+    let lost = format!("{}abc01", "0".repeat(59));
+    let containers = node.docker().join("containers");
+    let dir = containers.join(&lost);
+    std::fs::create_dir(&dir).unwrap();
+    let config = std::fs::read_to_string(containers.join(&fschanges).join("config.v2.json")).unwrap();
+    let config = config
+        .replacen(&format!(r#""ID":"{fschanges}""#), &format!(r#""ID":"{lost}""#), 1)
+        .replacen(r#""Name":"/dev-fschanges""#, r#""Name":"/lost-layer""#, 1);
+    std::fs::write(dir.join("config.v2.json"), config).unwrap();
+    std::fs::copy(
+        containers.join(&fschanges).join("hostconfig.json"),
+        dir.join("hostconfig.json"),
+    )
+    .unwrap();
+    let said = format!("container {lost}: its snapshot moby/{lost} (overlayfs) is not recorded");
+    let r = run(&node.root(), &["ps", "-a", "-s", "-f", "name=lost-layer"]);
+    assert_eq!(r.code, Some(3), "{}", r.stderr);
+    assert!(r.stderr.contains(&said), "{}", r.stderr);
+    for args in [
+        &["diff", "lost-layer"][..],
+        &["mounts", "lost-layer"],
+        &["fs", "ls", "lost-layer:/"],
+        &["mounts", &lost],
+        &["diff", &lost[..12]],
+    ] {
+        let r = run(&node.root(), args);
+        assert_eq!(r.code, Some(3), "{args:?}: {}", r.stderr);
+        assert!(r.stderr.contains(&said), "{args:?}: {}", r.stderr);
+    }
+}
+
 /// hostconfig.json hard-linked to another container's: that container is listed, its
 /// hostconfig is not read a second time, and the link is named.
 #[test]

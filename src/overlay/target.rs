@@ -489,7 +489,7 @@ pub fn unbacked_snapshot(index: &Index, u: &Unbacked, what: &str) -> Unresolved 
 
 /// The snapshot of container `c`, or why it has none (its record names none, its
 /// snapshotter's metadata.db was not read, its meta.db record has no backend record, it is
-/// not recorded). Its names are shown as the listings show them: key names come escaped once
+/// not recorded: damage, as the container itself was found). Its names are shown as the listings show them: key names come escaped once
 /// (`key_name`), so `one_line` only.
 pub fn container_snapshot(index: &Index, c: &ContainerRef) -> Result<Resolved, Unresolved> {
     match index.by_name(&c.namespace, &c.snapshotter, &c.snapshot_key) {
@@ -527,12 +527,17 @@ pub fn container_snapshot(index: &Index, c: &ContainerRef) -> Result<Resolved, U
                     },
                     &what,
                 )),
-                None => Err(not_named(
-                    index,
-                    Some(&c.namespace),
-                    &c.snapshot_key,
-                    format!("{what} is not recorded"),
-                )),
+                // The container was found: what is gone is its layer's record, which is the
+                // store's damage (dockerd's own diff fails on it), not "no such container".
+                None => Err(Unresolved {
+                    damaged: true,
+                    ..not_named(
+                        index,
+                        Some(&c.namespace),
+                        &c.snapshot_key,
+                        format!("{what} is not recorded"),
+                    )
+                }),
             }
         }
     }
