@@ -2045,6 +2045,32 @@ fn an_unreadable_docker_root_is_exit_4_never_absent() {
             assert!(err.contains(&said), "{args:?}: {err}");
         }
     }
+    // The root searchable, `containers/` not listable: the lookups say that store may hold
+    // the container too (they said only "No such container" or "no snapshot key", beside
+    // the permission error).
+    let containers = node.docker().join("containers");
+    std::fs::set_permissions(&containers, std::fs::Permissions::from_mode(0o010)).unwrap();
+    let seen: Vec<_> = [&["container", "inspect", "dev-running"][..], &["mounts", "dev-running"]]
+        .iter()
+        .map(|args| {
+            let o = as_nobody(args);
+            (
+                args.to_vec(),
+                o.status.code(),
+                String::from_utf8_lossy(&o.stderr).into_owned(),
+            )
+        })
+        .collect();
+    std::fs::set_permissions(&containers, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let said = format!(
+        "the Docker store {} could not be read (said above), and may hold it",
+        containers.display()
+    );
+    for (args, code, err) in seen {
+        assert_eq!(code, Some(4), "{args:?}: {err}");
+        assert!(err.contains("Permission denied"), "{args:?}: {err}");
+        assert!(err.contains(&said), "{args:?}: {err}");
+    }
 }
 
 /// The layer commands (`diff`, `mounts`, `fs`, `snapshots tree`) read `config.v2.json` to
