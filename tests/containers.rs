@@ -1564,6 +1564,27 @@ fn a_config_copied_into_another_directory_lends_it_no_name() {
     let r = run(&node.root(), &["mounts", &exit3]);
     assert_eq!(r.code, Some(3), "{}", r.stderr);
     assert!(!r.stdout.is_empty() && r.stdout != by_id.stdout, "{}", r.stderr);
+
+    // The copy a hard link of dev-killed's own file: read where it was met first, then once
+    // more in the directory its ID names, so that dev-killed is still listed and found (it
+    // was the one "not read again", and the name answered with dev-exit3's directory).
+    std::fs::remove_file(&copy).unwrap();
+    std::fs::hard_link(containers.join(&killed).join("config.v2.json"), &copy).unwrap();
+    let r = run(&node.root(), &["ps", "-a", "-q", "--no-trunc", "-f", "name=dev-killed"]);
+    assert_eq!(r.code, Some(3), "{}", r.stderr);
+    assert!(r.stderr.contains(&said), "{}", r.stderr);
+    assert!(r.stdout_text().lines().any(|l| l == killed), "{}", r.stdout_text());
+    let r = run(&node.root(), &["container", "inspect", "-f", "{{.Id}}", "dev-killed"]);
+    assert_eq!(
+        (r.code, r.stdout_text().trim()),
+        (Some(3), killed.as_str()),
+        "{}",
+        r.stderr
+    );
+    let r = run(&node.root(), &["mounts", "dev-killed"]);
+    assert_eq!(r.code, Some(3), "{}", r.stderr);
+    assert!(r.stderr.contains(&said), "{}", r.stderr);
+    assert_eq!(r.stdout_text(), by_id.stdout_text(), "dev-killed's own layers");
 }
 
 /// Two Docker containers with one `Name` (dev-fschanges renamed `/dev-running`): dockerd

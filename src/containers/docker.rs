@@ -318,6 +318,11 @@ pub fn read_store(
     let mut out = Vec::new();
     // Each config.v2.json and hostconfig.json read, by (device, inode).
     let mut read: foldhash::HashMap<(u64, u64), PathBuf> = foldhash::HashMap::default();
+    // Each config.v2.json read in a directory its `ID` does not name, with that ID: linked
+    // into the directory it does name, it is read there too (once: one directory has that
+    // name), as that is the container the file is. Else a link of it into a directory that
+    // sorts first would hide that container behind one dockerd does not load.
+    let mut misplaced: foldhash::HashMap<(u64, u64), String> = foldhash::HashMap::default();
     let mut budget = CONTAINER_FILES_BUDGET;
     for name in names {
         let path = dir.join(&name);
@@ -327,16 +332,25 @@ pub fn read_store(
         // One file read once: hard links of one 16 MiB config.v2.json into every container
         // directory would each be parsed and kept (a few MB on disk, gigabytes in memory).
         let config = path.join("config.v2.json");
-        if let Ok(m) = std::fs::symlink_metadata(&config)
-            && m.is_file()
-            && let Some(first) = read.insert((m.dev(), m.ino()), config.clone())
+        let config_key = std::fs::symlink_metadata(&config)
+            .ok()
+            .filter(|m| m.is_file())
+            .map(|m| (m.dev(), m.ino()));
+        if let Some(key) = config_key
+            && let Some(first) = read.get(&key)
         {
-            problems.damaged.push(format!(
-                "{}: the same file as {} (a hard link); not read again",
-                shown(&config),
-                shown(&first)
-            ));
-            continue;
+            if misplaced.get(&key) == Some(&id) {
+                misplaced.remove(&key);
+            } else {
+                problems.damaged.push(format!(
+                    "{}: the same file as {} (a hard link); not read again",
+                    shown(&config),
+                    shown(first)
+                ));
+                continue;
+            }
+        } else if let Some(key) = config_key {
+            read.insert(key, config.clone());
         }
         // hostconfig.json too is read once, whether linked to another's hostconfig.json or
         // to a config.v2.json.
@@ -377,6 +391,12 @@ pub fn read_store(
         let Some((c, taken)) = read_container(&path, &id, read_hostconfig, problems) else {
             continue;
         };
+        if let Some(key) = config_key
+            && c.misplaced
+            && let Some(owner) = c.config.get("ID").and_then(J::as_str)
+        {
+            misplaced.insert(key, owner.to_string());
+        }
         // Both files are kept, decoded, for every container: the memory they take is bounded
         // in all (by the trees as parsed, which hold all that the decoded ones do).
         if let Err(why) = memory.take(taken) {

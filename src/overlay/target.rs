@@ -153,8 +153,10 @@ pub fn docker_containers(docker_root: &Path, problems: &mut StoreProblems) -> Ve
     // In name order, as `ps` reads them.
     names.sort();
     let mut budget = CONFIGS_BUDGET;
-    // Each config.v2.json read, by (device, inode): a hard link is not read again.
-    let mut read = foldhash::HashSet::default();
+    // Each config.v2.json read, by (device, inode): a hard link is not read again, but in the
+    // one directory its `ID` names when that is not where it was read (the ID kept here), as
+    // `ps` reads it ([`crate::containers::docker::read_store`]).
+    let mut read: foldhash::HashMap<(u64, u64), Option<String>> = foldhash::HashMap::default();
     for file_name in names {
         let path = dir.join(&file_name);
         let Some(id) = crate::containers::docker::container_dir(&path, &file_name, problems) else {
@@ -164,8 +166,10 @@ pub fn docker_containers(docker_root: &Path, problems: &mut StoreProblems) -> Ve
         let mut name = None;
         let mut driver = None;
         let meta = std::fs::symlink_metadata(&config).ok().filter(|m| m.is_file());
+        let key = meta.as_ref().map(|m| (m.dev(), m.ino()));
+        let owner = key.and_then(|k| read.get(&k));
         match meta {
-            Some(m) if !read.insert((m.dev(), m.ino())) => {
+            Some(_) if owner.is_some_and(|owner| owner.as_deref() != Some(id.as_str())) => {
                 problems.damaged.push(format!(
                     "{}: a hard link to a config already read; not read again",
                     shown(&config)
@@ -182,6 +186,11 @@ pub fn docker_containers(docker_root: &Path, problems: &mut StoreProblems) -> Ve
             // wrong is said in the same words.
             _ => {
                 budget -= meta.map_or(0, |m| m.len().min(MAX_CONFIG));
+                // Read here: never again (a second read, in the directory its ID names,
+                // leaves no ID to read it a third time).
+                if let Some(k) = key {
+                    read.insert(k, None);
+                }
                 match crate::containers::files::read_small(&config, MAX_CONFIG) {
                     // Permissions: unreadable (exit 4), as ps says of the same file.
                     Err(p) if p.unreadable => problems.unreadable.push(p.message),
@@ -196,6 +205,9 @@ pub fn docker_containers(docker_root: &Path, problems: &mut StoreProblems) -> Ve
                         Ok(raw @ J::Obj(_)) => {
                             let decoded = crate::containers::docker::decode_config(&config, &id, &raw);
                             problems.damaged.extend(decoded.wrong);
+                            if let Some(k) = key.filter(|_| decoded.misplaced) {
+                                read.insert(k, decoded.config.get("ID").and_then(J::as_str).map(str::to_string));
+                            }
                             // A Name or Driver that is not a string was just said.
                             if let Ok(v) = NameAndDriver::of(&decoded.config) {
                                 // Another container's file (said just above) names that
