@@ -648,6 +648,23 @@ fn cat(global: &Global, args: CatArgs, out: &mut dyn Write) -> Result<Outcome, F
     Ok(node.finish(Outcome::Ok))
 }
 
+/// The merged layer blobs of image `target` ([`BlobTree`]); a hard link the merge leaves out
+/// is said in `problems`.
+fn blob_tree<'a>(
+    node: &'a Node,
+    global: &Global,
+    target: &str,
+    problems: &mut Vec<String>,
+) -> Result<BlobTree<'a>, Failure> {
+    let layers = image_layers(node, global, target)?;
+    BlobTree::open(&node.root, layers, problems).map_err(|e| failed(node, Outcome::Damaged, e))
+}
+
+/// A failure of a `--from-blobs` lookup, with what the node met before it.
+fn failed(node: &Node, outcome: Outcome, e: String) -> Failure {
+    Failure::new(node.finish(outcome), crate::text::one_line(&e).into_owned())
+}
+
 /// `fs ls --from-blobs`: the rows `fs ls` prints, from the merged layer blobs. A hard link
 /// the merge leaves out (its file replaced by a later layer) is said, and counts as damage.
 fn ls_from_blobs(
@@ -658,12 +675,8 @@ fn ls_from_blobs(
     args: &LsArgs,
     out: &mut dyn Write,
 ) -> Result<Outcome, Failure> {
-    let failed = |node: &Node, outcome: Outcome, e: String| {
-        Failure::new(node.finish(outcome), crate::text::one_line(&e).into_owned())
-    };
-    let layers = image_layers(&node, global, target)?;
     let mut problems = Vec::new();
-    let tree = BlobTree::open(&node.root, layers, &mut problems).map_err(|e| failed(&node, Outcome::Damaged, e))?;
+    let tree = blob_tree(&node, global, target, &mut problems)?;
     let at = tree.lookup(path, false).map_err(|e| failed(&node, Outcome::No, e))?;
     // A symlink that leads to a directory (inside the tree) lists that directory, as ls does.
     let at = match tree.lookup(path, true) {
@@ -726,6 +739,8 @@ fn ls_from_blobs(
             }
         }
     }
+    // The tree borrows the node; what the merge left out is the node's to say.
+    drop(tree);
     node.problems.extend(problems);
     Ok(node.finish(Outcome::Ok))
 }
@@ -738,12 +753,8 @@ fn cat_from_blobs(
     path: &[u8],
     out: &mut dyn Write,
 ) -> Result<Outcome, Failure> {
-    let failed = |node: &Node, outcome: Outcome, e: String| {
-        Failure::new(node.finish(outcome), crate::text::one_line(&e).into_owned())
-    };
-    let layers = image_layers(&node, global, target)?;
     let mut problems = Vec::new();
-    let tree = BlobTree::open(&node.root, layers, &mut problems).map_err(|e| failed(&node, Outcome::Damaged, e))?;
+    let tree = blob_tree(&node, global, target, &mut problems)?;
     let at = tree.lookup(path, true).map_err(|e| failed(&node, Outcome::No, e))?;
     // What it is first (a pass over the layers up to its member), as `fs cat` says it.
     let mode = if tree.is_dir(&at) {
@@ -767,6 +778,8 @@ fn cat_from_blobs(
     if got < size {
         problems.push(format!("{}: {got} of {size} bytes in its layer", escape(path)));
     }
+    // The tree borrows the node; what the merge left out is the node's to say.
+    drop(tree);
     node.problems.extend(problems);
     Ok(node.finish(Outcome::Ok))
 }
