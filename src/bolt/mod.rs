@@ -57,6 +57,9 @@ const PREFIX: usize = 512;
 pub struct Db {
     path: Arc<Path>,
     source: Source,
+    /// Where the file has data on disk: an overflow run in a hole of a sparse file is no
+    /// page (a forged header can claim 2^32 overflow pages of a file stretched for nothing).
+    data: DataExtents,
     endian: Endian,
     page_size: u32,
     metas: [Meta; 2],
@@ -111,7 +114,8 @@ impl Db {
             source,
         })?;
         let in_memory = matches!(source, Source::Owned(_));
-        let db = Db::from_source(Arc::from(path), source)?;
+        let mut db = Db::from_source(Arc::from(path), source)?;
+        db.data = DataExtents::of(path);
         commits::opened(path, &db.metas, db.page_size, db.endian, in_memory);
         Ok(db)
     }
@@ -156,6 +160,7 @@ impl Db {
         Ok(Db {
             path,
             source,
+            data: DataExtents::whole(),
             endian: metas.endian,
             page_size: metas.page_size,
             metas: metas.metas,
@@ -170,6 +175,12 @@ impl Db {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Where the file has data on disk (all of it for a file in memory, or one whose
+    /// filesystem cannot say).
+    pub fn data(&self) -> &DataExtents {
+        &self.data
     }
 
     pub fn page_size(&self) -> u32 {
@@ -343,6 +354,18 @@ impl<'a> Tx<'a> {
                 id,
                 offset,
                 format!("{overflow} overflow pages run past the high-water mark {}", self.hwm()),
+            ));
+        }
+        if overflow > 0
+            && !self
+                .db
+                .data
+                .covers(offset, (u64::from(overflow) + 1).saturating_mul(ps))
+        {
+            return Err(self.db.corrupt(
+                id,
+                offset,
+                format!("its {overflow} overflow pages lie in a hole of the file (no data on disk)"),
             ));
         }
         let mut len = (u64::from(overflow) + 1) * ps;

@@ -69,7 +69,7 @@ pub fn list(tx: &Tx<'_>) -> Vec<PageRow> {
     }
     // Past the high-water mark, only pages with data on disk: a sparse tail of terabytes is
     // zeros, and holds no page.
-    let data = super::DataExtents::of(db.path());
+    let data = db.data();
     let mut id = hwm;
     while id < file_pages {
         let at = id.saturating_mul(ps);

@@ -386,6 +386,9 @@ pub fn open_read_only(path: &Path) -> std::io::Result<File> {
 #[derive(Debug, Default)]
 pub struct DataExtents(Option<Vec<(u64, u64)>>);
 
+/// Runs of page ids, each `[from, to)`.
+pub type PageRuns = Vec<(u64, u64)>;
+
 /// More extents than this and the file is looked at whole (each extent is at least a block
 /// of real disk, so a file with this many holes is read in reasonable time anyway).
 const MAX_EXTENTS: usize = 1 << 16;
@@ -439,6 +442,50 @@ impl DataExtents {
         DataExtents(Some(extents))
     }
 
+    /// Whether `len` bytes from `at` may all hold data: in one extent (extents are maximal
+    /// runs of data), or anywhere when nothing is known.
+    pub fn covers(&self, at: u64, len: u64) -> bool {
+        let Some(extents) = &self.0 else {
+            return true;
+        };
+        let i = extents.partition_point(|&(_, end)| end <= at);
+        extents
+            .get(i)
+            .is_some_and(|&(start, end)| start <= at && at.saturating_add(len) <= end)
+    }
+
+    /// The page ids in `from..to` (pages of `page_size` bytes) that may hold data, as runs,
+    /// and the runs that lie wholly in holes.
+    pub fn page_runs(&self, page_size: u64, from: u64, to: u64) -> (PageRuns, PageRuns) {
+        let (mut data, mut holes) = (Vec::new(), Vec::new());
+        let ps = page_size.max(1);
+        let mut id = from;
+        while id < to {
+            let at = id.saturating_mul(ps);
+            let next = match self.next_data(at) {
+                None => to,
+                Some(next) => (next / ps).min(to),
+            };
+            if next > id {
+                holes.push((id, next));
+                id = next;
+                continue;
+            }
+            // Data from `id` on: up to the page where the extent's hole starts.
+            let end = match &self.0 {
+                None => to,
+                Some(extents) => {
+                    let i = extents.partition_point(|&(_, end)| end <= at);
+                    extents.get(i).map_or(to, |&(_, end)| end.div_ceil(ps).min(to))
+                }
+            };
+            let end = end.max(id + 1);
+            data.push((id, end));
+            id = end;
+        }
+        (data, holes)
+    }
+
     /// The first offset at or after `at` that may hold data (`at` itself when not known);
     /// `None` when only holes follow.
     pub fn next_data(&self, at: u64) -> Option<u64> {
@@ -447,5 +494,26 @@ impl DataExtents {
         };
         let i = extents.partition_point(|&(_, end)| end <= at);
         extents.get(i).map(|&(start, _)| start.max(at))
+    }
+}
+
+#[cfg(test)]
+mod data_extent_tests {
+    use super::DataExtents;
+
+    #[test]
+    fn runs_of_pages_split_at_holes() {
+        // Data in bytes [0, 8192) and [20480, 24576): pages 0-1 and 5, of 4096 bytes.
+        let d = DataExtents(Some(vec![(0, 8192), (20480, 24576)]));
+        assert_eq!(d.page_runs(4096, 0, 10), (vec![(0, 2), (5, 6)], vec![(2, 5), (6, 10)]));
+        assert_eq!(d.page_runs(4096, 1, 6), (vec![(1, 2), (5, 6)], vec![(2, 5)]));
+        assert!(d.covers(0, 8192) && d.covers(4096, 4096));
+        assert!(!d.covers(4096, 8192) && !d.covers(8192, 1));
+        assert_eq!(d.next_data(9000), Some(20480));
+        assert_eq!(d.next_data(30000), None);
+        // Nothing known: all data.
+        let all = DataExtents::whole();
+        assert_eq!(all.page_runs(4096, 2, 7), (vec![(2, 7)], vec![]));
+        assert!(all.covers(0, u64::MAX));
     }
 }

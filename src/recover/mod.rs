@@ -106,8 +106,8 @@ pub struct Recovered {
 /// Carves `db`, comparing every record with the trees of both meta pages.
 pub fn recover(db: &Db) -> Recovered {
     // The holes of a sparse file are passed over, not read.
-    let data = crate::bolt::DataExtents::of(db.path());
-    let s = scan(db.file(), db.page_size(), db.endian(), &data);
+    let data = db.data();
+    let s = scan(db.file(), db.page_size(), db.endian(), data);
     recover_scanned(db, &s)
 }
 

@@ -228,8 +228,8 @@ pub struct Salvage {
 
 /// The salvage view of `db` (whose meta pages are valid).
 pub fn salvage_db(db: &Db, opts: Options) -> Salvage {
-    let data = crate::bolt::DataExtents::of(db.path());
-    let s = super::scan(db.file(), db.page_size(), db.endian(), &data);
+    let data = db.data();
+    let s = super::scan(db.file(), db.page_size(), db.endian(), data);
     let r = super::recover_scanned(db, &s);
     let choice = if opts.previous {
         MetaChoice::Previous
