@@ -279,11 +279,32 @@ impl J {
 /// serde_json reads the integer literal `-0` as the float -0, as it reads `-0.0` or `-0e0`,
 /// while Go's integer types take `-0` and refuse the others: a `-0` is made [`J::Raw`] here.
 pub fn parse(bytes: &[u8]) -> Result<J, serde_json::Error> {
+    within_tree_budget(bytes)?;
     let mut j = crate::gostring::from_slice(bytes)?;
     if let Some(negatives) = negative_numbers(bytes) {
         mark_negative_zeros(&mut j, &mut negatives.iter());
     }
     Ok(j)
+}
+
+/// The most values a tree is built of. Each costs about a hundred bytes: a 62 MB document of
+/// `[0,0,...]` (60 KB gzipped in an archive) made a 3.2 GB tree. Documents are read whole
+/// only up to 64 MiB; no real one comes near this many values.
+const MAX_TREE_VALUES: usize = 2_000_000;
+
+/// Refuses a document that may hold more than [`MAX_TREE_VALUES`] values, before any is
+/// built: one value follows each `,`, `[` and `{` at most (one in a string counts too, so
+/// the count is never below the truth).
+fn within_tree_budget(bytes: &[u8]) -> Result<(), serde_json::Error> {
+    let marks = memchr::memchr3_iter(b',', b'[', b'{', bytes)
+        .take(MAX_TREE_VALUES)
+        .count();
+    if marks < MAX_TREE_VALUES {
+        return Ok(());
+    }
+    Err(serde::de::Error::custom(format!(
+        "a document of more than {MAX_TREE_VALUES} JSON values: coldctr does not read it whole"
+    )))
 }
 
 /// A document read as dockerd reads a container's file into a value of type `shape`
@@ -302,6 +323,7 @@ pub fn parse(bytes: &[u8]) -> Result<J, serde_json::Error> {
 /// the literal `-0` is not read so (which `-0` is which needs every number in the tree; it
 /// stays refused).
 pub fn parse_for(bytes: &[u8], shape: &'static Shape) -> Result<J, serde_json::Error> {
+    within_tree_budget(bytes)?;
     let first_value = |all: bool| {
         crate::gostring::parse_like_go(bytes, |b| {
             let mut d = serde_json::Deserializer::from_slice(b);
@@ -775,6 +797,17 @@ pub fn indent_at(src: &str, indent: &str, level: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Audit 22, finding 3: a 62 MB config of `[0,0,...]` built a 3.2 GB tree. Past the
+    /// budget of values, nothing is built; below it, the same document reads.
+    #[test]
+    fn a_document_of_too_many_values_is_refused_before_its_tree_is_built() {
+        let many = format!("[{}0]", "0,".repeat(MAX_TREE_VALUES));
+        let e = parse(many.as_bytes()).unwrap_err().to_string();
+        assert!(e.contains("more than 2000000 JSON values"), "{e}");
+        let fewer = format!("[{}0]", "0,".repeat(MAX_TREE_VALUES - 10));
+        assert!(matches!(parse(fewer.as_bytes()), Ok(J::Arr(a)) if a.len() == MAX_TREE_VALUES - 9));
+    }
 
     /// The word-at-a-time scan stops where a byte-at-a-time one does: every byte value at
     /// every offset of a word, with and without HTML escapes, and bytes borrowing from
