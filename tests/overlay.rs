@@ -2204,4 +2204,21 @@ fn trusted_attributes_hidden_from_the_reader_are_said_not_taken_as_absent() {
         assert_eq!(out.status.code(), Some(4), "{args:?}: {err}");
         assert!(err.contains("trusted.overlay.* attributes (opaque directories, redirects, metacopy) cannot be read without CAP_SYS_ADMIN"), "{err}");
     }
+    // Root of a user namespace of its own has CAP_SYS_ADMIN there, and the kernel still hides
+    // `trusted.*` from it.
+    let out = Command::new("unshare")
+        .args(["--user", "--map-root-user"])
+        .arg(env!("CARGO_BIN_EXE_coldctr"))
+        .arg("--root")
+        .arg(root())
+        .args(ls)
+        .output();
+    match out {
+        Ok(out) if out.status.code() != Some(1) || !out.stderr.starts_with(b"unshare:") => {
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(4), "{err}");
+            assert!(err.contains("cannot be read without CAP_SYS_ADMIN"), "{err}");
+        }
+        _ => eprintln!("skipped: no user namespace here (unshare --user)"),
+    }
 }

@@ -7,9 +7,11 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 /// Whether this process can read `trusted.*` attributes: the kernel hides them (absent, not
-/// refused) from a process without `CAP_SYS_ADMIN`, so an overlay layer's opaque markers,
-/// redirects and metacopy would read as not there. From `CapEff` in `/proc/self/status`
-/// (bit 21); without `/proc`, whether the process is root.
+/// refused) from a process without `CAP_SYS_ADMIN` in the first user namespace, so an overlay
+/// layer's opaque markers, redirects and metacopy would read as not there. From `CapEff` in
+/// `/proc/self/status` (bit 21) and `/proc/self/uid_map` (the whole range mapped to itself:
+/// no user namespace of its own, where root has every capability and still sees no
+/// `trusted.*`); without `/proc`, whether the process is root.
 pub fn trusted_readable() -> bool {
     static READABLE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     *READABLE.get_or_init(|| {
@@ -18,8 +20,11 @@ pub fn trusted_readable() -> bool {
             .lines()
             .find_map(|l| l.strip_prefix("CapEff:"))
             .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok());
+        let first_namespace = std::fs::read_to_string("/proc/self/uid_map")
+            .map(|m| m.split_whitespace().collect::<Vec<_>>() == ["0", "0", "4294967295"])
+            .unwrap_or(true);
         match cap_eff {
-            Some(caps) => caps & (1 << 21) != 0,
+            Some(caps) => caps & (1 << 21) != 0 && first_namespace,
             // SAFETY: geteuid has no preconditions.
             None => (unsafe { libc::geteuid() }) == 0,
         }
