@@ -301,7 +301,7 @@ impl<'a, 'r> Exporter<'a, 'r> {
     }
 
     fn index(&mut self, desc: &Descriptor, label: &str, depth: usize) -> Option<DockerEntry> {
-        if depth > MAX_GRAPH_DEPTH {
+        if depth >= MAX_GRAPH_DEPTH {
             self.problem(
                 label,
                 &desc.digest,

@@ -33,9 +33,13 @@ pub use reuse::Shaped;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
-/// How deep image indexes may nest before we call it a cycle. containerd has no limit (a
-/// self-referencing index makes it loop); real images nest one or two levels.
-pub const MAX_GRAPH_DEPTH: usize = 32;
+/// How many levels of indexes may stand above a manifest before we call it a cycle: every
+/// walk of the image graph (inspect, the listings, export, a layout's import) reads a chain of
+/// this many indexes and refuses one more. containerd has no limit (an index that lists itself,
+/// which only a blob that does not hash to its digest can do, makes it recurse until Go's
+/// stack limit); real images nest one or two levels. 256 levels of our recursive walks fit in
+/// a 512 KiB stack.
+pub const MAX_GRAPH_DEPTH: usize = 256;
 
 /// The problem of a graph nested deeper than [`MAX_GRAPH_DEPTH`] below `digest`, worded once
 /// for inspect and the listings.

@@ -57,7 +57,10 @@ fn walk(
     if !seen.insert((desc.digest.clone(), desc.media_type.clone())) {
         return Ok(());
     }
-    if depth > MAX_GRAPH_DEPTH {
+    // The bound is on the documents read (a manifest below MAX_GRAPH_DEPTH indexes is read),
+    // as in the Size walk and the listings; a manifest's config and layers read nothing.
+    let document = document::is_manifest_type(&desc.media_type) || document::is_index_type(&desc.media_type);
+    if document && depth > MAX_GRAPH_DEPTH {
         return Err(super::too_deep(&desc.digest));
     }
     if document::is_manifest_type(&desc.media_type) {

@@ -438,7 +438,7 @@ fn walk(entries: &[Entry], blobs: &dyn Blobs, problems: &mut Vec<Problem>) -> BT
         };
         let document = document::is_manifest_type(&desc.media_type) || document::is_index_type(&desc.media_type);
         if document && present {
-            if depth >= MAX_DEPTH {
+            if depth > MAX_DEPTH {
                 problems.push(Problem::error(
                     "depth-limit",
                     via,

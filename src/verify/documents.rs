@@ -17,10 +17,6 @@ use crate::image::document::{self, ImageConfig, is_index_type, is_manifest_type}
 use foldhash::{HashMap, HashSet};
 use rayon::prelude::*;
 
-/// How deep indexes may nest before the walk stops (content addressing makes a cycle
-/// impossible short of a hash collision; this only bounds damage).
-const MAX_LEVELS: usize = 32;
-
 pub const OCI_CONFIG: &str = "application/vnd.oci.image.config.v1+json";
 pub const DOCKER_CONFIG: &str = "application/vnd.docker.container.image.v1+json";
 
@@ -203,7 +199,10 @@ pub fn walk(
     let mut out = Walked::default();
     let mut visited: HashSet<(usize, usize, String, Role)> = HashSet::default();
     let mut frontier = targets;
-    for _ in 0..MAX_LEVELS {
+    // No bound on the levels: each (namespace, blob, media type, role) is visited once, so
+    // the walk ends after at most that many visits however deep indexes nest (or loop, in a
+    // blob that does not hash to its digest), and it is a loop, not a recursion.
+    loop {
         let visits: Vec<(Visit, usize)> = frontier
             .drain(..)
             .filter(|v| is_document(&v.media_type, v.role))
