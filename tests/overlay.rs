@@ -2162,13 +2162,63 @@ fn what_the_reader_may_not_open_is_left_out_and_exit_4() {
     std::fs::set_permissions(up.join("closed"), std::fs::Permissions::from_mode(0o644)).unwrap();
     let out = run(&["fs", "ls", "dev-oldapp:/", "--format", "json", "--hash"]);
     let err = text(&out.stderr);
-    assert!(!err.contains("no sha256"), "{err}");
+    // (The hostile tree's 64 GiB `sparse`, all holes, is said: it is not hashed.)
+    assert!(!err.contains("/fs/closed"), "{err}");
     assert_eq!(
         sha_of(&out, "closed"),
         Some(serde_json::json!(
             "04efaf080f5a3e74e1c29d1ca6a48569382cbbcd324e8d59d2b83ef21c039f00"
         ))
     );
+}
+
+/// A file whose holes are past what `--hash` feeds to SHA-256 (audit 22: `truncate -s 15T`
+/// in an upper dir was three hours of hashing zeros, nothing said): not hashed, said with its
+/// length and holes, exit 3; the file beside it is hashed.
+#[test]
+fn a_file_mostly_holes_is_not_hashed_and_said() {
+    let h = hostile();
+    let dir = h.upper().join("sparse-files");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("small"), b"four").unwrap();
+    let holes = std::fs::File::create(dir.join("holes")).unwrap();
+    holes.set_len((4 << 30) + (1 << 20)).unwrap();
+    drop(holes);
+    let ls = h.run(&[
+        b"fs",
+        b"ls",
+        b"dev-oldapp:/sparse-files",
+        b"--format",
+        b"json",
+        b"--hash",
+    ]);
+    assert_eq!(ls.code, Some(3), "{}", ls.stderr);
+    let rows: serde_json::Value = serde_json::from_slice(&ls.stdout).unwrap();
+    let sha = |name: &str| {
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == name)
+            .unwrap()
+            .get("sha256")
+            .cloned()
+    };
+    assert_eq!(sha("holes"), None, "{rows}");
+    assert_eq!(
+        sha("small"),
+        Some(serde_json::json!(
+            "04efaf080f5a3e74e1c29d1ca6a48569382cbbcd324e8d59d2b83ef21c039f00"
+        ))
+    );
+    let said = format!("sparse-files/holes: {} bytes long", (4u64 << 30) + (1 << 20));
+    assert!(
+        ls.stderr.contains(&said) && ls.stderr.contains("no sha256"),
+        "{}",
+        ls.stderr
+    );
+    let diff = h.run(&[b"diff", b"dev-oldapp", b"--format", b"json", b"--hash"]);
+    assert_eq!(diff.code, Some(3), "{}", diff.stderr);
+    assert!(diff.stderr.contains(&said), "{}", diff.stderr);
 }
 
 /// Sweep 20, finding 1: without CAP_SYS_ADMIN the kernel hides `trusted.*` attributes (they

@@ -165,6 +165,12 @@ fn sha256_of(roots: &LayerRoots, path: &Path, file: &Path, meta: &Lstat) -> Resu
         (m.dev(), m.ino())
     };
     let f = roots.open_regular(path, dev, ino).map_err(|e| fail(&e))?;
+    // What the disk holds of it, from the open file (st_blocks; a small file stored inline
+    // has none, and is far below the limit).
+    let held = f.metadata().map_or(meta.size, |m| m.blocks().saturating_mul(512));
+    if let Some(why) = crate::overlay::too_sparse_to_hash(meta.size, held) {
+        return Err(Unhashed::Failed(format!("{}: {why}; no sha256", path.display())));
+    }
     let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
     let mut buf = vec![0u8; (1 << 20).min(usize::try_from(meta.size).unwrap_or(1 << 20)).max(1)];
     let mut r = f.take(meta.size);
@@ -687,6 +693,7 @@ fn ls_from_blobs(
     let entries = tree
         .entries(&paths, args.hash)
         .map_err(|e| failed(&node, Outcome::Damaged, e))?;
+    problems.extend(entries.iter().flatten().filter_map(|e| e.unhashed.clone()));
     let rows: Vec<(Vec<u8>, LsRow, &BlobEntry)> = paths
         .iter()
         .zip(&entries)

@@ -661,6 +661,9 @@ pub struct BlobEntry {
     pub devminor: u64,
     /// The data's sha256, for a regular file when asked.
     pub sha256: Option<String>,
+    /// Why a regular file asked for has no sha256 (a sparse map claiming more holes than
+    /// `--hash` feeds to SHA-256).
+    pub unhashed: Option<String>,
 }
 
 /// The `st_mode` type bits of a tar member type (a hard link's are its file's).
@@ -801,11 +804,15 @@ impl<'a> BlobTree<'a> {
                 ordinal += 1;
                 let Some(roles) = wanted.get(&(l, at)) else { continue };
                 let regular = type_bits(e.typeflag) == libc::S_IFREG && e.typeflag != b'1';
-                let sha256 = if hash && regular && roles.iter().any(|&(i, role)| takes_file(i, role)) {
-                    let said = |why: String| format!("layer {}: {}: {why}", layer.digest, crate::text::escape(&e.name));
-                    Some(hash_data(&mut r.data(), e.size).map_err(said)?)
+                let said = |why: String| format!("layer {}: {}: {why}", layer.digest, crate::text::escape(&e.name));
+                let held = e.sparse.map_or(e.size, |s| s.mapped);
+                let (sha256, unhashed) = if hash && regular && roles.iter().any(|&(i, role)| takes_file(i, role)) {
+                    match super::too_sparse_to_hash(e.size, held) {
+                        Some(why) => (None, Some(said(format!("{why}; no sha256")))),
+                        None => (Some(hash_data(&mut r.data(), e.size).map_err(said)?), None),
+                    }
                 } else {
-                    None
+                    (None, None)
                 };
                 for &(i, role) in roles {
                     let Some(entry) = out.get_mut(i).map(|s| s.get_or_insert_with(BlobEntry::default)) else {
@@ -830,6 +837,7 @@ impl<'a> BlobTree<'a> {
                         entry.devmajor = e.devmajor;
                         entry.devminor = e.devminor;
                         entry.sha256.clone_from(&sha256);
+                        entry.unhashed.clone_from(&unhashed);
                     }
                 }
             }
@@ -2073,5 +2081,57 @@ mod tests {
         assert!(tree.scanned <= N + 2, "{} entries scanned", tree.scanned);
         assert_eq!(tree.below.len(), 2 * N + 1);
         assert!(tree.below.values().all(|p| p.layer == 1));
+    }
+
+    /// A sparse member whose map claims more holes than `--hash` feeds to SHA-256 (audit 22:
+    /// a 15 TiB claim was hours of hashing zeros) has no sha256 and says why; a small sparse
+    /// member beside it is hashed.
+    #[test]
+    fn a_member_mostly_holes_is_not_hashed_and_says_why() {
+        let sparse = |name: &[u8], size: u64, offset: u64| {
+            let records = [
+                "GNU.sparse.numblocks=1".to_string(),
+                format!("GNU.sparse.size={size}"),
+                format!("GNU.sparse.map={offset},4"),
+            ];
+            let pax: String = records
+                .iter()
+                .map(|r| {
+                    // A PAX record's length counts its own digits.
+                    let body = r.len() + 2;
+                    let n = (body + body.to_string().len()).to_string().len() + body;
+                    format!("{n} {r}\n")
+                })
+                .collect();
+            let mut t = Vec::new();
+            put(&mut t, b"PaxHeaders/s", b'x', b"", pax.as_bytes());
+            put(&mut t, name, b'0', b"", b"abcd");
+            t
+        };
+        let huge = super::super::MAX_HASHED_HOLES + 5;
+        let mut layer = sparse(b"huge", huge, huge - 4);
+        layer.extend(sparse(b"small", 10, 6));
+        tar::finish(&mut layer).unwrap();
+        let layers = vec![Layer {
+            digest: format!("sha256:{:064x}", 0),
+            media_type: "application/vnd.oci.image.layer.v1.tar".into(),
+        }];
+        let open = move |_: &Layer| -> Result<LayerTar, String> {
+            Ok(Reader::new(Box::new(std::io::Cursor::new(layer.clone()))))
+        };
+        let mut problems = Vec::new();
+        let tree = BlobTree::with(Box::new(open), layers, &mut problems).unwrap();
+        assert!(problems.is_empty(), "{problems:?}");
+        let e = tree.entries(&[b"huge".to_vec(), b"small".to_vec()], true).unwrap();
+        let (huge_entry, small) = (e[0].clone().unwrap(), e[1].clone().unwrap());
+        assert_eq!((huge_entry.size, huge_entry.sha256.as_deref()), (huge, None));
+        let why = huge_entry.unhashed.unwrap();
+        assert!(
+            why.contains("huge: ") && why.contains("not hashed") && why.ends_with("no sha256"),
+            "{why}"
+        );
+        // sha256 of six zeros and "abcd".
+        let want = hex::encode(ring::digest::digest(&ring::digest::SHA256, b"\0\0\0\0\0\0abcd"));
+        assert_eq!((small.sha256.as_deref(), small.unhashed), (Some(want.as_str()), None));
     }
 }
