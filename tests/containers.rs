@@ -367,6 +367,63 @@ fn ps_templates_print_what_docker_ps_prints() {
     assert_eq!(r.code, Some(2));
 }
 
+/// `{{json .}}` is docker/cli's `ContainerContext.MarshalJSON` (`json.Marshal`: `<`, `>` and
+/// `&` escaped), `.Platform` a `formatter.Platform` that prints as `os/arch` and encodes as
+/// the OCI platform object. Sweep 20, finding 9: both came out as `os/arch`, unescaped.
+#[test]
+fn ps_json_of_the_context_is_dockers_object() {
+    let node = unpack();
+    let docker_raw = expected_text("ps-a.jsonl");
+    let docker = lines_json(docker_raw.as_bytes());
+    let r = run(&node.root(), &["ps", "-a", "--no-trunc", "--format", "{{json .}}"]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let ours_raw = r.stdout_text();
+    let ours = lines_json(ours_raw.as_bytes());
+    assert_eq!(ours.len(), docker.len());
+    for ((o, d), (o_raw, d_raw)) in ours.iter().zip(&docker).zip(ours_raw.lines().zip(docker_raw.lines())) {
+        // Every field docker printed but those of its clock (RunningFor, Status) and its
+        // moment (Size).
+        for (k, v) in d.as_object().unwrap() {
+            match k.as_str() {
+                "RunningFor" | "Status" | "Size" => {}
+                // dockerd lists them from maps, in Go's random order.
+                "Mounts" | "Networks" | "Labels" => assert_eq!(comma_set(&o[k]), comma_set(v), "{k}"),
+                _ => assert_eq!(&o[k], v, "{k}"),
+            }
+        }
+        // The same bytes: the escapes of `json.Marshal`.
+        // The first value, up to its closing quote (a quote inside it is `\"`).
+        let command = |line: &str| line.split(r#"",""#).next().unwrap().to_string();
+        assert_eq!(command(o_raw), command(d_raw));
+        assert!(d_raw.contains(r"\u003e") == o_raw.contains(r"\u003e") && !o_raw.contains('>'));
+    }
+    let r = run(
+        &node.root(),
+        &[
+            "ps",
+            "-a",
+            "--no-trunc",
+            "--format",
+            "{{.Platform}} {{json .Platform}} {{.Platform.OS}}",
+        ],
+    );
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let want: Vec<String> = docker
+        .iter()
+        .map(|d| {
+            let p = &d["Platform"];
+            format!(
+                "{}/{} {} {}\n",
+                p["os"].as_str().unwrap(),
+                p["architecture"].as_str().unwrap(),
+                serde_json::to_string(p).unwrap(),
+                p["os"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(r.stdout_text(), want.concat());
+}
+
 /// `ps --format raw` is docker/cli's `RawFormatKey` (v28.5.1 `NewContainerFormat`,
 /// cli/command/formatter/container.go). No real capture of it exists: the expected text is
 /// derived from that function's format strings (`container_id: {{.ID}}` ... `ports: {{- pad

@@ -742,20 +742,6 @@ fn ps_template(
             serde_json::from_str(&ps_json(e, trunc, size).to_compact(false)).unwrap_or_default();
         if let Some(m) = row.as_object_mut() {
             m.insert("RunningFor".into(), containers::short_time(&e.created).into());
-            if let Some(p) = &e.platform {
-                let p: serde_json::Value = serde_json::from_str(&p.to_compact(false)).unwrap_or_default();
-                let part = |k: &str| {
-                    p.get(k)
-                        .and_then(serde_json::Value::as_str)
-                        .unwrap_or_default()
-                        .to_string()
-                };
-                let mut s = format!("{}/{}", part("os"), part("architecture"));
-                if !part("variant").is_empty() {
-                    s = format!("{s}/{}", part("variant"));
-                }
-                m.insert("Platform".into(), s.into());
-            }
             m.insert("c".into(), serde_json::json!(e.labels));
         }
         let value = containers::gotypes::container_context(&row);

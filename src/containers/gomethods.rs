@@ -292,7 +292,59 @@ fn device_string(v: &Value, _: &[Value]) -> Result<Value, String> {
     string(&format!("{}:{}", f.first().map_or("", text), number(f.get(1))))
 }
 
+/// `formatter.Platform`'s `String` (docker/cli, a value receiver): containerd's
+/// `platforms.FormatAll` of the embedded `ocispec.Platform` (Architecture, OS, OSVersion,
+/// OSFeatures, Variant): `unknown` without an OS, else `path.Join` of `os` (`os(version)`
+/// with an OS version), the architecture and the variant.
+fn platform_string(v: &Value, _: &[Value]) -> Result<Value, String> {
+    let p = fields(v).first().map(fields).unwrap_or_default();
+    let field = |i: usize| p.get(i).map_or("", text);
+    let (arch, os, version, variant) = (field(0), field(1), field(2), field(4));
+    if os.is_empty() {
+        return string("unknown");
+    }
+    let os = if version.is_empty() {
+        os.to_string()
+    } else {
+        format!("{os}({version})")
+    };
+    string(&go_path_join(&[&os, arch, variant]))
+}
+
+/// Go's `path.Join`: the non-empty elements joined by `/`, then `path.Clean`ed (no empty or
+/// `.` elements, `..` taking the one before it, `.` for nothing left).
+fn go_path_join(elements: &[&str]) -> String {
+    let joined = elements
+        .iter()
+        .filter(|e| !e.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join("/");
+    if joined.is_empty() {
+        return joined;
+    }
+    let rooted = joined.starts_with('/');
+    let mut kept: Vec<&str> = Vec::new();
+    for part in joined.split('/') {
+        match part {
+            "" | "." => {}
+            ".." if kept.last().is_some_and(|l| *l != "..") => {
+                kept.pop();
+            }
+            ".." if rooted => {}
+            other => kept.push(other),
+        }
+    }
+    let body = kept.join("/");
+    match (rooted, body.is_empty()) {
+        (true, _) => format!("/{body}"),
+        (false, true) => ".".into(),
+        (false, false) => body,
+    }
+}
+
 pub static ULIMIT: &[MethodDef] = &[is("String", ulimit_string)];
+pub static FORMATTER_PLATFORM: &[MethodDef] = &[is("String", platform_string)];
 pub static DEVICE: &[MethodDef] = &[is("String", device_string)];
 
 /// `Copy` of `*network.EndpointSettings` and `*EndpointIPAMConfig`: a pointer to an equal
@@ -910,5 +962,39 @@ ERR template: :1:35: executing "" at <index .Ulimits 0>: error calling index: re
                 failures.push(format!("{template}\n got: {got}\nwant: {want}"));
             }
         }
+    }
+
+    /// `platforms.FormatAll` as containerd writes it (containerd/platforms v1.0.0-rc.1):
+    /// `path.Join` of `os[(version)]`, architecture and variant; `unknown` without an OS.
+    #[test]
+    fn a_formatter_platform_prints_as_format_all() {
+        let print = |arch: &str, os: &str, version: &str, variant: &str| {
+            let inner = crate::template::Value::Struct(
+                std::rc::Rc::new(vec![
+                    crate::template::Value::string(arch),
+                    crate::template::Value::string(os),
+                    crate::template::Value::string(version),
+                    crate::template::Value::Nil,
+                    crate::template::Value::string(variant),
+                ]),
+                &crate::template::EMPTY_STRUCT,
+            );
+            let outer = crate::template::Value::Struct(std::rc::Rc::new(vec![inner]), &crate::template::EMPTY_STRUCT);
+            match super::platform_string(&outer, &[]).unwrap() {
+                crate::template::Value::Str(s, _) => s.to_string(),
+                other => panic!("{other:?}"),
+            }
+        };
+        assert_eq!(print("amd64", "linux", "", ""), "linux/amd64");
+        assert_eq!(print("arm", "linux", "", "v7"), "linux/arm/v7");
+        assert_eq!(
+            print("amd64", "windows", "10.0.17763.1", ""),
+            "windows(10.0.17763.1)/amd64"
+        );
+        assert_eq!(print("amd64", "", "", ""), "unknown");
+        assert_eq!(print("", "linux", "", ""), "linux");
+        assert_eq!(print("..", "linux", "", "v1"), "v1");
+        assert_eq!(print("../..", "linux", "", ""), "..");
+        assert_eq!(print("a//b/.", "/linux", "", ""), "/linux/a/b");
     }
 }

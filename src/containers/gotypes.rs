@@ -24,8 +24,9 @@
 //! `Validate`.
 
 use super::gomethods as m;
-use crate::inspect::gotypes::{DESCRIPTOR_PTR, DRIVER_DATA_T, HEALTHCHECK_PTR};
+use crate::inspect::gotypes::{DESCRIPTOR_PTR, DRIVER_DATA_T, HEALTHCHECK_PTR, PLATFORM_T};
 use crate::template::{EMPTY_STRUCT, FieldDef as F, MethodDef, StructDef, Type, Value};
+use std::rc::Rc;
 
 static STR: Type = Type::String;
 static INT: Type = Type::Int;
@@ -568,6 +569,26 @@ static BOOL_PTR_OMIT: Type = ptr(&BOOL);
 static STR_PTR: Type = ptr(&STR);
 static LABELS: Type = Type::Map(&Type::String, &STR);
 
+/// docker/cli's `formatter.Platform`: an `ocispec.Platform` (its fields promoted: `.OS`)
+/// that prints as containerd's `platforms.FormatAll` (`linux/amd64`) and encodes as itself
+/// (`{"architecture":"amd64","os":"linux"}`).
+static FORMATTER_PLATFORM: StructDef = StructDef {
+    name: "formatter.Platform",
+    fields: &[F::new("Platform", &PLATFORM_T).embedded()],
+    methods: m::FORMATTER_PLATFORM,
+};
+static FORMATTER_PLATFORM_T: Type = Type::Struct(&FORMATTER_PLATFORM);
+static FORMATTER_PLATFORM_PTR: Type = ptr(&FORMATTER_PLATFORM_T);
+static BYTES: Type = Type::Slice(&Type::Byte);
+
+/// `ContainerContext.MarshalJSON` (docker/cli's `formatter.MarshalJSON`): `json.Marshal` of
+/// what every method gives, keys sorted, `<`, `>` and `&` escaped; `{{json .}}` prints it.
+fn marshal_json(row: &Value, _: &[Value]) -> Result<Value, String> {
+    let text = crate::template::marshal_fields(row)?;
+    let bytes = text.bytes().map(|b| Value::Uint(u64::from(b), &Type::Byte)).collect();
+    Ok(Value::Slice(Some(Rc::new(bytes)), &BYTES))
+}
+
 /// `.Label "KEY"`: the container's label KEY, `""` when it has none (docker/cli's
 /// `ContainerContext.Label`).
 fn label(row: &Value, args: &[Value]) -> Result<Value, String> {
@@ -590,9 +611,9 @@ fn label(row: &Value, args: &[Value]) -> Result<Value, String> {
 /// (`.ID`, `.Names`, `.Status`, `.Label "k"`...) a template calls, here its fields, holding
 /// what `ps --format json` prints (docker's keys and ours, in that object's sorted order, so
 /// `{{json .}}` prints the same object). Differences from docker's, by design: `RunningFor` is
-/// the recorded creation time (an age would be the examiner's clock), `Platform` prints as
-/// `os/arch` in `json` too, and `Size` is left out where it was asked for and could not be
-/// measured (docker's is `0B` only when it was not asked for, and so is ours).
+/// the recorded creation time (an age would be the examiner's clock), and `Size` is left out
+/// where it was asked for and could not be measured (docker's is `0B` only when it was not
+/// asked for, and so is ours).
 pub static CONTAINER_CONTEXT: StructDef = StructDef {
     name: "formatter.ContainerContext",
     fields: &[
@@ -615,7 +636,7 @@ pub static CONTAINER_CONTEXT: StructDef = StructDef {
         F::new("Networks", &STR),
         F::new("OOMKilled", &BOOL_PTR_OMIT).omitempty(),
         F::new("Pid", &INT_PTR).omitempty(),
-        F::new("Platform", &STR_PTR).omitempty(),
+        F::new("Platform", &FORMATTER_PLATFORM_PTR).omitempty(),
         F::new("PodName", &STR).omitempty(),
         F::new("PodNamespace", &STR).omitempty(),
         F::new("PodUID", &STR).omitempty(),
@@ -636,19 +657,26 @@ pub static CONTAINER_CONTEXT: StructDef = StructDef {
         // The labels themselves, for `.Label` (docker's unexported container summary).
         F::new("c", &LABELS).skip(),
     ],
-    methods: &[MethodDef {
-        name: "Label",
-        params: &[&STR],
-        results: 1,
-        call: label,
-    }],
+    methods: &[
+        MethodDef {
+            name: "Label",
+            params: &[&STR],
+            results: 1,
+            call: label,
+        },
+        MethodDef {
+            name: "MarshalJSON",
+            params: &[],
+            results: 2,
+            call: marshal_json,
+        },
+    ],
 };
 static CONTAINER_CONTEXT_T: Type = Type::Struct(&CONTAINER_CONTEXT);
 static CONTAINER_CONTEXT_PTR: Type = ptr(&CONTAINER_CONTEXT_T);
 
 /// A `ps` row as a `*formatter.ContainerContext` (what docker hands its templates): `row` is
-/// its `ps --format json` object with `RunningFor` and `c` (the labels) added and `Platform`
-/// as `os/arch`.
+/// its `ps --format json` object with `RunningFor` and `c` (the labels) added.
 pub fn container_context(row: &serde_json::Value) -> Value {
     Value::decode(row, &CONTAINER_CONTEXT_PTR)
 }

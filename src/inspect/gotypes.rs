@@ -89,7 +89,7 @@ static PLATFORM: StructDef = StructDef {
     ],
     methods: &[],
 };
-static PLATFORM_T: Type = Type::Struct(&PLATFORM);
+pub(crate) static PLATFORM_T: Type = Type::Struct(&PLATFORM);
 static PLATFORM_PTR: Type = Type::Ptr(&PLATFORM_T);
 
 static DESCRIPTOR: StructDef = StructDef {

@@ -1,6 +1,8 @@
 //! docker's `json` template function: `encoding/json` with HTML escaping off, the trailing
 //! newline trimmed. Structs encode in field order with their JSON names, `omitempty` and
-//! embedded structs flattened; maps with sorted keys; a `json.Number` as its literal.
+//! embedded structs flattened; maps with sorted keys; a `json.Number` as its literal. A struct
+//! with a `MarshalJSON` method (docker/cli's formatter contexts) is what that method gives:
+//! theirs is `json.Marshal`, HTML escaping on, of the same fields ([`marshal_fields`]).
 
 use super::value::{Type, Value};
 use crate::inspect::gojson::write_str;
@@ -8,11 +10,20 @@ use crate::inspect::gojson::write_str;
 /// The JSON text of `v`, or the error `encoding/json` would return.
 pub fn to_json(v: &Value) -> Result<String, String> {
     let mut out = String::new();
-    write(v, &mut out)?;
+    write(v, &mut out, false)?;
     Ok(out)
 }
 
-fn write(v: &Value, out: &mut String) -> Result<(), String> {
+/// A struct's fields as one JSON object, `<`, `>` and `&` escaped as `json.Marshal` escapes
+/// them: the body of a formatter context's `MarshalJSON`.
+pub fn marshal_fields(v: &Value) -> Result<String, String> {
+    let mut out = String::from("{");
+    write_fields(v, &mut out, &mut true, true)?;
+    out.push('}');
+    Ok(out)
+}
+
+fn write(v: &Value, out: &mut String, html: bool) -> Result<(), String> {
     match v {
         Value::Invalid | Value::Nil => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
@@ -35,7 +46,7 @@ fn write(v: &Value, out: &mut String) -> Result<(), String> {
             }
             out.push_str(literal);
         }
-        Value::Str(s, _) => write_go_str(out, s),
+        Value::Str(s, _) => write_go_str(out, s, html),
         Value::Slice(None, _) | Value::Map(None, _) | Value::Ptr(None, _) => out.push_str("null"),
         Value::Slice(Some(items), Type::Slice(Type::Byte)) => {
             let bytes: Vec<u8> = items
@@ -55,7 +66,7 @@ fn write(v: &Value, out: &mut String) -> Result<(), String> {
                 if i > 0 {
                     out.push(',');
                 }
-                write(e, out)?;
+                write(e, out, html)?;
             }
             out.push(']');
         }
@@ -65,19 +76,34 @@ fn write(v: &Value, out: &mut String) -> Result<(), String> {
                 if i > 0 {
                     out.push(',');
                 }
-                write_go_str(out, k);
+                write_go_str(out, k, html);
                 out.push(':');
-                write(e, out)?;
+                write(e, out, html)?;
             }
             out.push('}');
         }
-        Value::Struct(..) => {
-            out.push('{');
-            let mut first = true;
-            write_fields(v, out, &mut first)?;
-            out.push('}');
-        }
-        Value::Ptr(Some(t), _) => write(t, out)?,
+        Value::Struct(_, def) => match def.methods.iter().find(|m| m.name == "MarshalJSON") {
+            // Its output as it is: the outer encoder's compacting leaves its escapes.
+            Some(m) => match (m.call)(v, &[])? {
+                Value::Slice(Some(bytes), _) => {
+                    let bytes: Vec<u8> = bytes
+                        .iter()
+                        .map(|b| match b {
+                            Value::Uint(u, _) => u8::try_from(*u).unwrap_or(0),
+                            _ => 0,
+                        })
+                        .collect();
+                    out.push_str(&String::from_utf8_lossy(&bytes));
+                }
+                _ => out.push_str("null"),
+            },
+            None => {
+                out.push('{');
+                write_fields(v, out, &mut true, html)?;
+                out.push('}');
+            }
+        },
+        Value::Ptr(Some(t), _) => write(t, out, html)?,
         Value::Time(t) => {
             out.push('"');
             out.push_str(&t.rfc3339_nano());
@@ -87,14 +113,14 @@ fn write(v: &Value, out: &mut String) -> Result<(), String> {
     Ok(())
 }
 
-fn write_fields(v: &Value, out: &mut String, first: &mut bool) -> Result<(), String> {
+fn write_fields(v: &Value, out: &mut String, first: &mut bool, html: bool) -> Result<(), String> {
     let Value::Struct(fields, def) = v else { return Ok(()) };
     for (f, e) in def.fields.iter().zip(fields.iter()) {
         if f.embedded {
             // A nil embedded pointer adds nothing.
             match e {
-                Value::Ptr(Some(target), _) => write_fields(target, out, first)?,
-                e => write_fields(e, out, first)?,
+                Value::Ptr(Some(target), _) => write_fields(target, out, first, html)?,
+                e => write_fields(e, out, first, html)?,
             }
             continue;
         }
@@ -105,9 +131,9 @@ fn write_fields(v: &Value, out: &mut String, first: &mut bool) -> Result<(), Str
             out.push(',');
         }
         *first = false;
-        write_str(out, f.json_name(), false);
+        write_str(out, f.json_name(), html);
         out.push(':');
-        write(e, out)?;
+        write(e, out, html)?;
     }
     Ok(())
 }
@@ -145,16 +171,16 @@ fn base64(data: &[u8]) -> String {
 }
 
 /// A Go string as `encoding/json` writes it: each stray byte (see gostr) as `\ufffd`.
-fn write_go_str(out: &mut String, s: &str) {
+fn write_go_str(out: &mut String, s: &str, html: bool) {
     let std::borrow::Cow::Owned(bytes) = super::gostr::bytes(s) else {
-        return write_str(out, s, false);
+        return write_str(out, s, html);
     };
     out.push('"');
     let mut rest = bytes.as_slice();
     while !rest.is_empty() {
         let (valid, bad) = super::gostr::valid_prefix(rest);
         let mut piece = String::new();
-        write_str(&mut piece, valid, false);
+        write_str(&mut piece, valid, html);
         out.push_str(piece.get(1..piece.len().saturating_sub(1)).unwrap_or(""));
         if !bad.is_empty() {
             out.push_str("\\ufffd");

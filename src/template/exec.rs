@@ -558,7 +558,8 @@ impl<'t, 'o> State<'t, 'o> {
                 m.params.len()
             )));
         }
-        if m.results != 1 {
+        // Two results are a value and an error (the only second result these types have).
+        if !matches!(m.results, 1 | 2) {
             return Err(self.errorf(format!(
                 "can't call method/function {} with {} results",
                 gofmt::quote(m.name),

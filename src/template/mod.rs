@@ -27,6 +27,7 @@ mod methods;
 mod parse;
 mod value;
 
+pub use encode::marshal_fields;
 pub use gofmt::to_string as go_print;
 pub use value::{EMPTY_STRUCT, FieldDef, GoTime, MethodDef, Numbers, StructDef, Type, Value};
 
