@@ -2419,3 +2419,33 @@ fn config_numbers_past_2_53_print_as_dockerds_float64_round_trip() {
     assert!(text.contains("\"Retries\": 123456789012345680"), "{text}");
     assert!(text.contains("\"Timeout\": 30000000000"), "{text}");
 }
+
+/// An index.json entry with no name is recorded as `@N`, its position: exported, it goes out
+/// with no name (sweep 24: `@2` was written as its image and ref name, and `ctr import` made
+/// an image called `@2`; skopeo and umoci refuse such a ref).
+#[test]
+fn an_unnamed_entry_is_exported_without_a_name() {
+    let tmp = tempfile::tempdir().unwrap();
+    let layout = oci_dev("layouts/buildah");
+    let dir = tmp.path().join("out");
+    let o = coldctr(
+        &layout,
+        &["export", "--format", "oci-dir", "-o", dir.to_str().unwrap(), "@2"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let index: Value = serde_json::from_str(&read_text(&dir.join("index.json"))).unwrap();
+    let entries = index["manifests"].as_array().unwrap();
+    assert_eq!(entries.len(), 1, "{index:#}");
+    assert_eq!(entries[0].get("annotations"), None, "{index:#}");
+    let tar = tmp.path().join("out.tar");
+    let o = coldctr(&layout, &["export", "-o", tar.to_str().unwrap(), "@2"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let manifest = Command::new("tar")
+        .arg("-xOf")
+        .arg(&tar)
+        .arg("manifest.json")
+        .output()
+        .unwrap();
+    let manifest: Value = serde_json::from_slice(&manifest.stdout).unwrap();
+    assert_eq!(manifest[0]["RepoTags"], Value::Null, "{manifest:#}");
+}

@@ -128,6 +128,11 @@ impl<'a, 'r> Exporter<'a, 'r> {
         // is no name at all; only full names are image names.
         let parsed = reference::parse_normalized_named(&image.name).ok();
         let canonical = parsed.as_ref().is_some_and(|n| n.to_string() == image.name);
+        // An entry of a layout or archive with no name of its own is recorded as `@N`: no name
+        // goes out for it (sweep 24: ctr import named an image `@2`).
+        let positional = crate::source::import::position(&image.name).is_some()
+            && image.labels.contains_key(crate::source::import::ENTRY_LABEL);
+        let named = named && !positional;
         if named && canonical {
             annotations.insert(ANNOTATION_IMAGE_NAME.into(), image.name.clone());
             annotations.insert(ANNOTATION_REF_NAME.into(), oci_reference_name(&image.name));
