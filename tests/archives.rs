@@ -1362,3 +1362,81 @@ fn a_partly_pulled_index_reads_as_ctr_imports_it() {
     let verified = run(&["--root", tar, "verify"]);
     assert_eq!(verified.code, Some(0), "{}", verified.stderr);
 }
+
+/// A legacy docker-archive's layers as containerd's importer names them (ctr import 1.6, in
+/// sweep 24): each by its own digest with `diff.tar.gzip` for any compressed one, zstd too,
+/// and `diff.tar` for what `DetectCompression` does not know, bzip2 and xz among them. A
+/// zstd layer was `diff.tar.zstd` (another manifest digest than ctr's), and a bzip2 one was
+/// named by its diff ID, then found "damaged" by verify.
+#[test]
+fn legacy_archive_layers_are_named_as_containerd_imports_them() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let plain = tar_of(&[("f", b'0', "", b"x")]);
+    let zstd: &[u8] = &[0x28, 0xb5, 0x2f, 0xfd, 0x20, 0x01, 0x09, 0x00, 0x00, 0x78];
+    let bzip2: &[u8] = b"BZh91AY&SY not decoded here";
+    let xz: &[u8] = &[0xfd, b'7', b'z', b'X', b'Z', 0x00, 0x00, 0x04];
+    // The plain layer's diff ID is its own digest; the others' are of what they would hold.
+    let mut diff_ids: Vec<String> = (0..4).map(|i| format!("sha256:{}", sha256(&[i]))).collect();
+    diff_ids[0] = format!("sha256:{}", sha256(&plain));
+    let config =
+        serde_json::json!({"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":diff_ids}})
+            .to_string();
+    let manifest = serde_json::json!([{"Config": "c.json", "RepoTags": ["legacy:1"], "Layers": ["p.tar", "z.tar", "b.tar", "x.tar"]}]).to_string();
+    let tar = tar_of(&[
+        ("c.json", b'0', "", config.as_bytes()),
+        ("p.tar", b'0', "", &plain),
+        ("z.tar", b'0', "", zstd),
+        ("b.tar", b'0', "", bzip2),
+        ("x.tar", b'0', "", xz),
+        ("manifest.json", b'0', "", manifest.as_bytes()),
+    ]);
+    let path = tmp.path().join("legacy.tar");
+    std::fs::write(&path, tar).expect("write");
+    let root = path.to_str().expect("utf-8");
+    let out_dir = tmp.path().join("out");
+    let out = run(&[
+        "--root",
+        root,
+        "export",
+        "--format",
+        "oci-dir",
+        "-o",
+        out_dir.to_str().expect("utf-8"),
+        "legacy:1",
+    ]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let index = read_json(&out_dir.join("index.json"));
+    let digest = index["manifests"][0]["digest"].as_str().expect("digest");
+    let manifest = read_json(&out_dir.join("blobs/sha256").join(&digest[7..]));
+    let layers: Vec<(String, String)> = manifest["layers"]
+        .as_array()
+        .expect("layers")
+        .iter()
+        .map(|l| {
+            (
+                l["mediaType"].as_str().unwrap().to_string(),
+                l["digest"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let gzip = "application/vnd.docker.image.rootfs.diff.tar.gzip";
+    let tar_type = "application/vnd.docker.image.rootfs.diff.tar";
+    // The uncompressed tar is named by its diff ID (what `docker save` writes it as).
+    let want = [
+        (tar_type, diff_ids[0].clone()),
+        (gzip, format!("sha256:{}", sha256(zstd))),
+        (tar_type, format!("sha256:{}", sha256(bzip2))),
+        (tar_type, format!("sha256:{}", sha256(xz))),
+    ];
+    let want: Vec<(String, String)> = want.iter().map(|(t, d)| (t.to_string(), d.clone())).collect();
+    assert_eq!(layers, want);
+    // Every blob is what it is named: nothing damaged.
+    let out = run(&["--root", root, "verify"]);
+    assert_eq!(
+        out.code,
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        out.stderr
+    );
+}

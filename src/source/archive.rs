@@ -929,7 +929,6 @@ struct Plain {
 const DOCKER_CONFIG: &str = "application/vnd.docker.container.image.v1+json";
 const DOCKER_LAYER: &str = "application/vnd.docker.image.rootfs.diff.tar";
 const DOCKER_LAYER_GZIP: &str = "application/vnd.docker.image.rootfs.diff.tar.gzip";
-const DOCKER_LAYER_ZSTD: &str = "application/vnd.docker.image.rootfs.diff.tar.zstd";
 
 /// The most layer names of a docker-archive's manifest.json made into manifests, over all its
 /// entries. Each becomes a descriptor in memory (and the manifests are held whole): a 64 KiB
@@ -1139,14 +1138,19 @@ fn docker_manifest(
             Some((c, _)) => *c,
             None => tar::detect(&archive.head(&member)),
         };
+        // containerd's importer (`detectLayerMediaType`) calls every compressed layer gzip,
+        // zstd too (sweep 24: the manifest, and so the image's digest, was not the one an
+        // import makes).
         let media_type = match compression {
             Compression::None => DOCKER_LAYER,
-            Compression::Gzip => DOCKER_LAYER_GZIP,
-            Compression::Zstd => DOCKER_LAYER_ZSTD,
+            Compression::Gzip | Compression::Zstd => DOCKER_LAYER_GZIP,
         };
-        // An uncompressed layer is its diff ID (verify hashes it); any other is hashed now.
-        let digest = match (compression, diff_id.and_then(|d| Digest::parse(d).ok())) {
-            (Compression::None, Some(d)) => Some(d),
+        // An uncompressed layer is its diff ID (verify hashes it); any other is hashed now, as
+        // the importer names every layer by its own digest: bzip2 or xz, which docker's legacy
+        // loader reads, is no tar (sweep 24: it was named by its diff ID, then "damaged").
+        let tar_itself = compression == Compression::None && !tar::bzip2_or_xz(&archive.head(&member));
+        let digest = match (tar_itself, diff_id.and_then(|d| Digest::parse(d).ok())) {
+            (true, Some(d)) => Some(d),
             _ => seen
                 .layers
                 .entry(member.header_offset)

@@ -102,6 +102,13 @@ fn sniff(head: &[u8]) -> Compression {
     detect(head)
 }
 
+/// Whether `head` (a member's first bytes) starts as a bzip2 or xz stream: compressions
+/// moby's legacy loader reads and containerd's `DetectCompression` does not know (it takes
+/// them for an uncompressed layer).
+pub fn bzip2_or_xz(head: &[u8]) -> bool {
+    head.starts_with(b"BZh") || head.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0x00])
+}
+
 /// What a member is, from its type flag.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum MemberKind {
