@@ -2449,3 +2449,53 @@ fn an_unnamed_entry_is_exported_without_a_name() {
     let manifest: Value = serde_json::from_slice(&manifest.stdout).unwrap();
     assert_eq!(manifest[0]["RepoTags"], Value::Null, "{manifest:#}");
 }
+
+/// `export --platform` finds the platform's manifest below a nested index, as containerd's
+/// platform walk and `inspect --platform` do (sweep 24: every platform was refused for
+/// handmade-graph's `nested`, index -> index -> three manifests).
+#[test]
+fn export_for_a_platform_descends_into_nested_indexes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let layout = oci_dev("layouts/handmade-graph");
+    for platform in ["linux/amd64", "linux/arm/v7"] {
+        let i = coldctr(
+            &layout,
+            &["inspect", "--platform", platform, "--format", "{{.Id}}", "nested"],
+        );
+        assert_eq!(i.status.code(), Some(0), "{}", stderr(&i));
+        let id = String::from_utf8_lossy(&i.stdout).trim().to_string();
+        let tar = tmp.path().join(format!("{}.tar", platform.replace('/', "-")));
+        let o = coldctr(
+            &layout,
+            &["export", "--platform", platform, "-o", tar.to_str().unwrap(), "nested"],
+        );
+        assert_eq!(o.status.code(), Some(0), "{platform}: {}", stderr(&o));
+        // The archive's index.json names the manifest chosen, which inspect's Id is.
+        let index = Command::new("tar")
+            .arg("-xOf")
+            .arg(&tar)
+            .arg("index.json")
+            .output()
+            .unwrap();
+        let index: Value = serde_json::from_slice(&index.stdout).unwrap();
+        assert_eq!(
+            index["manifests"][0]["digest"].as_str(),
+            Some(id.as_str()),
+            "{platform}"
+        );
+    }
+    // A platform the image does not have is still refused, as before.
+    let tar = tmp.path().join("s390x.tar");
+    let o = coldctr(
+        &layout,
+        &[
+            "export",
+            "--platform",
+            "linux/s390x",
+            "-o",
+            tar.to_str().unwrap(),
+            "nested",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+}

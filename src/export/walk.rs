@@ -208,6 +208,87 @@ impl<'a, 'r> Exporter<'a, 'r> {
     }
 
     /// `--platform`: the manifest of the target (or of its index) for `p`.
+    /// The manifest of `index` (an index's descriptor) for the platform: the best match among
+    /// its manifests that is on this node, else one found below its nested indexes (those
+    /// with no platform or a matching one, as containerd's platform walk descends), else the
+    /// best match that was never pulled (said as such). `None`: nothing for the platform. An
+    /// index that does not read is the walk's problem: the top one is returned as the target
+    /// (the walk reports it), a nested one is reported and passed over.
+    fn platform_in_index(
+        &mut self,
+        reference: &str,
+        index: &Descriptor,
+        p: &Platform,
+        matcher: &Matcher,
+        label: &str,
+        depth: usize,
+    ) -> Result<Option<Descriptor>, ExportError> {
+        // The index only chooses here: it is not part of the output.
+        let data = match Digest::parse(&index.digest)
+            .map_err(|e| (Fault::Damaged, e.to_string()))
+            .and_then(|d| self.fetch_checked(index, &d, index.size))
+        {
+            Ok(data) => data,
+            Err((fault, why)) => {
+                self.fail(label, index, fault, why);
+                return Ok((depth == 0).then(|| index.clone()));
+            }
+        };
+        let Ok(parsed) = document::decode::<Index>(&data) else {
+            self.fail(label, index, Fault::Damaged, "not an index".into());
+            return Ok((depth == 0).then(|| index.clone()));
+        };
+        let fits = |c: &Descriptor| {
+            c.platform
+                .as_ref()
+                .is_some_and(|cp| matcher.matches(&platform::normalize(cp)))
+        };
+        let mut children: Vec<Descriptor> = parsed
+            .manifests
+            .iter()
+            .filter(|c| document::is_manifest_type(&c.media_type) && fits(c))
+            .cloned()
+            .collect();
+        sort_by_preference(&mut children, matcher);
+        // The best match that is on this node; one that was never pulled is said as such
+        // (the default export leaves it out as not on this node, not as damage).
+        if let Some(c) = children.iter().find(|c| self.present(c)) {
+            return Ok(Some(c.clone()));
+        }
+        // Sweep 24: an index nesting another was refused every platform.
+        let mut nested: Vec<Descriptor> = parsed
+            .manifests
+            .iter()
+            .filter(|c| document::is_index_type(&c.media_type) && (c.platform.is_none() || fits(c)))
+            .cloned()
+            .collect();
+        sort_by_preference(&mut nested, matcher);
+        if depth + 1 < MAX_GRAPH_DEPTH {
+            for n in &nested {
+                if !self.present(n) {
+                    continue;
+                }
+                if let Some(found) = self.platform_in_index(reference, n, p, matcher, label, depth + 1)? {
+                    return Ok(Some(found));
+                }
+            }
+        }
+        match children.into_iter().next() {
+            Some(absent) if !self.on_disk_at_all(&absent) => Err(ExportError::NotPulled {
+                reference: reference.to_string(),
+                platform: absent
+                    .platform
+                    .as_ref()
+                    .map(|p| p.format())
+                    .unwrap_or_else(|| p.format()),
+                manifest: absent.digest,
+            }),
+            // There in some form (a record, a damaged file): the walk reports it.
+            Some(c) => Ok(Some(c)),
+            None => Ok(None),
+        }
+    }
+
     fn platform_target(
         &mut self,
         reference: &str,
@@ -221,50 +302,9 @@ impl<'a, 'r> Exporter<'a, 'r> {
         };
         let matcher = Matcher::strict(p);
         if document::is_index_type(&target.media_type) {
-            // The index only chooses here: it is not part of the output.
-            let data = match Digest::parse(&target.digest)
-                .map_err(|e| (Fault::Damaged, e.to_string()))
-                .and_then(|d| self.fetch_checked(target, &d, target.size))
-            {
-                Ok(data) => data,
-                Err((fault, why)) => {
-                    self.fail(label, target, fault, why);
-                    return Ok(target.clone());
-                }
-            };
-            let Ok(index) = document::decode::<Index>(&data) else {
-                self.fail(label, target, Fault::Damaged, "not an index".into());
-                return Ok(target.clone());
-            };
-            let mut children: Vec<Descriptor> = index
-                .manifests
-                .into_iter()
-                .filter(|c| document::is_manifest_type(&c.media_type))
-                .filter(|c| {
-                    c.platform
-                        .as_ref()
-                        .is_some_and(|cp| matcher.matches(&platform::normalize(cp)))
-                })
-                .collect();
-            sort_by_preference(&mut children, &matcher);
-            // The best match that is on this node; one that was never pulled is said as such
-            // (the default export leaves it out as not on this node, not as damage).
-            return match children.iter().find(|c| self.present(c)) {
-                Some(c) => Ok(c.clone()),
-                None => match children.into_iter().next() {
-                    Some(absent) if !self.on_disk_at_all(&absent) => Err(ExportError::NotPulled {
-                        reference: reference.to_string(),
-                        platform: absent
-                            .platform
-                            .as_ref()
-                            .map(|p| p.format())
-                            .unwrap_or_else(|| p.format()),
-                        manifest: absent.digest,
-                    }),
-                    // There in some form (a record, a damaged file): the walk reports it.
-                    Some(c) => Ok(c),
-                    None => Err(none()),
-                },
+            return match self.platform_in_index(reference, target, p, &matcher, label, 0)? {
+                Some(chosen) => Ok(chosen),
+                None => Err(none()),
             };
         }
         // A single manifest: its config says its platform.
