@@ -2499,3 +2499,25 @@ fn export_for_a_platform_descends_into_nested_indexes() {
     );
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
 }
+
+/// index.json entries with no `mediaType`: containerd refuses such an image target
+/// (`Target.MediaType must be set`, so `ctr images import` refuses the layout), and the
+/// layout says so (sweep 24: `images` and `verify` said nothing, exit 0).
+#[test]
+fn an_entry_without_a_media_type_is_a_problem_of_the_layout() {
+    let (_tmp, dir) = layout_copy("layouts/umoci");
+    let mut index: Value = serde_json::from_str(&read_text(&dir.join("index.json"))).unwrap();
+    for e in index["manifests"].as_array_mut().unwrap() {
+        e.as_object_mut().unwrap().remove("mediaType");
+    }
+    std::fs::write(dir.join("index.json"), index.to_string()).unwrap();
+    for args in [&["images"][..], &["verify"]] {
+        let o = coldctr(&dir, args);
+        assert_eq!(o.status.code(), Some(3), "{args:?}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains("descriptor-invalid: index.json entry @0") && stderr(&o).contains("no mediaType"),
+            "{args:?}: {}",
+            stderr(&o)
+        );
+    }
+}

@@ -391,6 +391,16 @@ fn walk(entries: &[Entry], blobs: &dyn Blobs, problems: &mut Vec<Problem>) -> BT
             continue;
         };
         let key = digest.to_string();
+        // An image's target must say what it is: containerd's image store refuses a record
+        // without (`Target.MediaType must be set`), and so `ctr images import` the layout
+        // (sweep 24: images and verify said nothing, exit 0).
+        if depth == 0 && desc.media_type.is_empty() {
+            problems.push(Problem::error(
+                "descriptor-invalid",
+                via.clone(),
+                format!("{key}: no mediaType (an image's target must have one; ctr import refuses it)"),
+            ));
+        }
         // Before the walk's own dedup: a manifest first met as an index's child (not
         // required) may be an index.json entry's target too.
         if required && !crate::export::is_foreign(&desc) && !missing.contains(&key) && blobs.absent(&digest) {
