@@ -135,9 +135,34 @@ fn import_within(entries: &[Entry], blobs: &dyn Blobs, problems: &mut Vec<Proble
         }
         s
     };
+    // Entries that are the same descriptor make one claim (skopeo resolves the name, ctr
+    // import makes one image): the name is the first one's. Only different targets are
+    // ambiguous.
+    let target_of: BTreeMap<usize, (&str, &str, i64)> = entries
+        .iter()
+        .map(|e| {
+            let d = &e.descriptor;
+            (e.position, (d.digest.as_str(), d.media_type.as_str(), d.size))
+        })
+        .collect();
     let mut ambiguous = BTreeMap::new();
+    let mut first_of: BTreeMap<&str, usize> = BTreeMap::new();
     for (name, who) in &claims {
         if who.len() > 1 {
+            let targets: BTreeSet<_> = who.iter().filter_map(|p| target_of.get(p)).collect();
+            if let (1, Some(&first)) = (targets.len(), who.first()) {
+                problems.push(Problem::info(
+                    "ref-duplicate",
+                    "index.json",
+                    format!(
+                        "{name:?} names {} entries, all one descriptor: {} (the name is @{first}'s)",
+                        who.len(),
+                        listed(who)
+                    ),
+                ));
+                first_of.insert(name.as_str(), first);
+                continue;
+            }
             problems.push(Problem::warning(
                 "ref-duplicate",
                 "index.json",
@@ -153,7 +178,11 @@ fn import_within(entries: &[Entry], blobs: &dyn Blobs, problems: &mut Vec<Proble
         targets.push((e.position, e.descriptor.digest.clone()));
         let mut records: Vec<String> = primary_names(e)
             .into_iter()
-            .filter(|n| !ambiguous.contains_key(n) && !is_position(n))
+            .filter(|n| {
+                !ambiguous.contains_key(n)
+                    && !is_position(n)
+                    && first_of.get(n.as_str()).is_none_or(|&p| p == e.position)
+            })
             .collect();
         if records.is_empty() {
             records.push(format!("@{}", e.position));
