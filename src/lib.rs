@@ -45,6 +45,7 @@ pub mod paths;
 pub mod pipeline;
 pub mod recover;
 pub mod short_copy;
+pub mod sigbus;
 pub mod source;
 pub mod template;
 pub mod text;

@@ -33,10 +33,33 @@ pub enum ReadMode {
     Pread,
 }
 
+/// A read-only map watched for pages the disk cannot give (`crate::sigbus`: such a page
+/// reads as zeros, a damaged page, instead of ending the process). The guard is dropped first.
+pub struct GuardedMap {
+    _guard: crate::sigbus::Guard,
+    map: memmap2::Mmap,
+}
+
+impl GuardedMap {
+    fn new(map: memmap2::Mmap, path: &Path) -> GuardedMap {
+        GuardedMap {
+            _guard: crate::sigbus::guard(&map, path),
+            map,
+        }
+    }
+}
+
+impl std::ops::Deref for GuardedMap {
+    type Target = memmap2::Mmap;
+    fn deref(&self) -> &memmap2::Mmap {
+        &self.map
+    }
+}
+
 /// The bytes of one file, mapped, owned, or read as asked for.
 pub enum Source {
     /// A map, read frugally when memory is tight (see `frugal.rs`).
-    Mapped(memmap2::Mmap, Option<super::frugal::Frugal>),
+    Mapped(GuardedMap, Option<super::frugal::Frugal>),
     Owned(Vec<u8>),
     Lazy(Lazy),
 }
@@ -67,7 +90,7 @@ impl Source {
         // SAFETY: as in `open_as`: private, read-only; truncation by another process is the
         // one hazard.
         match unsafe { memmap2::MmapOptions::new().map(&file) } {
-            Ok(map) => Ok(Source::Mapped(map, None)),
+            Ok(map) => Ok(Source::Mapped(GuardedMap::new(map, path), None)),
             // A filesystem that cannot map (some FUSE ones): read whole, when memory can hold
             // it, and said when it cannot.
             Err(e) => {
@@ -110,7 +133,7 @@ impl Source {
                 if frugal.is_some() {
                     let _ = map.advise(memmap2::Advice::Random);
                 }
-                return Ok(Source::Mapped(map, frugal));
+                return Ok(Source::Mapped(GuardedMap::new(map, path), frugal));
             }
             // No map (an address-space limit): pages read as asked, not the whole file at once.
             if let Ok(len) = usize::try_from(m.len())
@@ -123,7 +146,7 @@ impl Source {
         // No more than the length it had when opened: a file still being written stops there.
         let mut data = Vec::new();
         let head = m.len().min(META_SEARCH as u64);
-        (&file).take(head).read_to_end(&mut data)?;
+        read_around_errors(&file, path, 0, head, &mut data)?;
         if metas_first && super::meta::locate(&data).is_err() {
             // No bbolt file: what was read says so (the caller reports both metas).
             return Ok(Source::Owned(data));
@@ -147,7 +170,7 @@ impl Source {
                 "cannot be held in memory ({want} bytes to read): read it through a map (without --no-mmap)"
             )));
         }
-        (&file).take(more).read_to_end(&mut data)?;
+        read_around_errors(&file, path, head, more, &mut data)?;
         Ok(Source::Owned(data))
     }
 
@@ -247,6 +270,76 @@ impl Source {
             other => other.bytes().get(offset..offset.checked_add(len)?),
         }
     }
+}
+
+/// Appends `len` bytes of `file` from `start` to `data` (fewer if the file ends first). A
+/// block the disk cannot give (a bad sector: EIO) reads as zeros, so that the pages there are
+/// damaged pages, said where they are, and the rest of the file is read; the blocks so read
+/// are logged with the file (`crate::sigbus`, said by `cli::main`). Only when no byte at all
+/// could be read is the error returned.
+fn read_around_errors(file: &File, path: &Path, start: u64, len: u64, data: &mut Vec<u8>) -> std::io::Result<()> {
+    use std::os::unix::fs::FileExt;
+    const CHUNK: usize = 1 << 20;
+    const SECTOR_RUN: usize = 4096;
+    // Fills `buf` from `at`; how many bytes there were (fewer at the end of the file).
+    let fill = |buf: &mut [u8], at: u64| -> std::io::Result<usize> {
+        let mut got = 0;
+        while got < buf.len() {
+            match file.read_at(buf.get_mut(got..).unwrap_or_default(), at + got as u64) {
+                Ok(0) => break,
+                Ok(n) => got += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(got)
+    };
+    let end = start.saturating_add(len);
+    let mut buf = vec![0u8; CHUNK.min(usize::try_from(len).unwrap_or(CHUNK)).max(1)];
+    let (mut first_bad, mut bad, mut good, mut last_error) = (None, 0usize, 0u64, None);
+    let mut at = start;
+    'chunks: while at < end {
+        let want = usize::try_from(end - at).unwrap_or(CHUNK).min(buf.len());
+        let chunk = buf.get_mut(..want).unwrap_or_default();
+        match fill(chunk, at) {
+            Ok(n) => {
+                data.extend_from_slice(chunk.get(..n).unwrap_or_default());
+                good += n as u64;
+                if n < want {
+                    break;
+                }
+            }
+            // Block by block: only those that fail read as zeros.
+            Err(_) => {
+                for (i, block) in chunk.chunks_mut(SECTOR_RUN).enumerate() {
+                    let block_at = at + (i * SECTOR_RUN) as u64;
+                    match fill(block, block_at) {
+                        Ok(n) => {
+                            data.extend_from_slice(block.get(..n).unwrap_or_default());
+                            good += n as u64;
+                            if n < block.len() {
+                                break 'chunks;
+                            }
+                        }
+                        Err(e) => {
+                            data.extend(std::iter::repeat_n(0, block.len()));
+                            first_bad.get_or_insert(block_at);
+                            bad += 1;
+                            last_error = Some(e);
+                        }
+                    }
+                }
+            }
+        }
+        at += want as u64;
+    }
+    if let (Some(e), 0) = (&last_error, good) {
+        return Err(std::io::Error::new(e.kind(), e.to_string()));
+    }
+    if let Some(first) = first_bad {
+        crate::sigbus::log(path, first, bad);
+    }
+    Ok(())
 }
 
 /// Arena blocks are this large (and this aligned, so that the kernel can back each with one

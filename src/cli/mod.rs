@@ -233,6 +233,16 @@ pub fn main() -> u8 {
             f.outcome
         }
     };
+    // Pages of a mapped file the disk could not give read as zeros (crate::sigbus): the
+    // command saw them as damage where it read them; here is why.
+    let mut outcome = outcome;
+    for (path, at, pages) in crate::sigbus::untaken() {
+        eprintln!(
+            "coldctr: {}: {pages} block(s) of 4 KiB from offset {at} could not be read (an I/O error of the disk, or the file cut short while read) and read as zeros (what lies there is reported damaged)",
+            crate::text::escape(path.as_os_str().as_encoded_bytes())
+        );
+        outcome = outcome.worst(Outcome::Damaged);
+    }
     // Said once: by the command when the failure ended it, else here.
     if let Some((kind, why)) = &out.first
         && *kind != std::io::ErrorKind::BrokenPipe

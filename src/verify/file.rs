@@ -206,6 +206,9 @@ impl Blobs {
         // to the store.
         let map = unsafe { memmap2::MmapOptions::new().map(file) }.ok()?;
         let _ = map.advise(memmap2::Advice::Sequential);
+        // A page the disk cannot give (a bad sector of a seized disk) reads as zeros here
+        // instead of ending the process by SIGBUS: the blob is then unreadable, and said where.
+        let guard = crate::sigbus::guard(&map, &self.path(digest));
         let mut ctx = ring::digest::Context::new(algorithm(digest));
         for chunk in map.chunks(CHUNK) {
             ctx.update(chunk);
@@ -213,6 +216,12 @@ impl Blobs {
                 p.add(chunk.len());
             }
         }
+        if let Some((at, pages)) = guard.take_faults() {
+            return Some(FileState::Unreadable(format!(
+                "Input/output error reading it through a map: {pages} page(s) from offset {at}"
+            )));
+        }
+        drop(guard);
         Some(FileState::Read {
             len: map.len() as u64,
             digest: digest_string(digest.algorithm(), ctx),
