@@ -1030,6 +1030,54 @@ fn ls_rows(spec: &str, blobs: bool) -> Result<std::collections::BTreeMap<String,
         .collect())
 }
 
+/// `--from-blobs` serves the host platform's manifest, never another's: multi:3.1 has only
+/// linux/amd64 pulled, and an arm64 host was given amd64's files, exit 0 (sweep 23).
+#[test]
+fn from_blobs_never_serves_another_platform() {
+    if skip_unless_root("from-blobs") {
+        return;
+    }
+    let amd = run(&[
+        "--host-platform",
+        "linux/amd64",
+        "fs",
+        "ls",
+        "--from-blobs",
+        "multi:3.1:/",
+    ]);
+    assert_eq!(amd.code, Some(0), "{}", amd.stderr);
+    for args in [
+        &[
+            "--host-platform",
+            "linux/arm64",
+            "fs",
+            "ls",
+            "--from-blobs",
+            "multi:3.1:/",
+        ][..],
+        &[
+            "--host-platform",
+            "linux/arm64",
+            "fs",
+            "export",
+            "--from-blobs",
+            "multi:3.1",
+            "-o",
+            "-",
+        ],
+    ] {
+        let r = run(args);
+        assert_eq!(r.code, Some(1), "{args:?}: {}", r.stderr);
+        assert!(r.stdout.is_empty(), "{args:?}");
+        assert!(
+            r.stderr
+                .contains("no manifest for the host platform linux/arm64 is on the node (present: linux/amd64"),
+            "{args:?}: {}",
+            r.stderr
+        );
+    }
+}
+
 #[test]
 fn fs_ls_and_cat_from_blobs_equal_what_containerd_unpacked() {
     if skip_unless_root("from-blobs") {

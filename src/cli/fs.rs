@@ -882,7 +882,10 @@ fn image_layers(node: &Node, global: &Global, reference: &str) -> Result<Vec<cra
     .map_err(|e| {
         // Unreadable (permissions) is exit 4, never "not on the node" (exit 3).
         let outcome = match e {
-            crate::overlay::blobs::LayersError::NotFound => Outcome::Damaged,
+            crate::overlay::blobs::LayersError::NotFound | crate::overlay::blobs::LayersError::Damaged(_) => {
+                Outcome::Damaged
+            }
+            crate::overlay::blobs::LayersError::NoHost { .. } => Outcome::No,
             crate::overlay::blobs::LayersError::Unreadable(_) => Outcome::Unreadable,
         };
         Failure::new(outcome, format!("image {}: {e}", crate::text::one_line(&image.name)))

@@ -59,19 +59,36 @@ pub enum LayersError {
     /// A manifest, index or config could not be read at all (permissions): the image's
     /// manifests may well be there, so this is never said to be "not on the node".
     Unreadable(String),
+    /// Manifests are there, none of them the host platform's: the platforms they are.
+    NoHost { host: String, present: Vec<String> },
+    /// Which manifest is the host's cannot be told: a manifest with no platform in its index
+    /// entry whose config does not read (what is wrong with it).
+    Damaged(String),
 }
 
 impl std::fmt::Display for LayersError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             LayersError::NotFound => f.write_str("no manifest of the image is on the node"),
-            LayersError::Unreadable(why) => write!(f, "{why}"),
+            LayersError::Unreadable(why) | LayersError::Damaged(why) => write!(f, "{why}"),
+            LayersError::NoHost { host, present } => write!(
+                f,
+                "no manifest for the host platform {host} is on the node (present: {}; --host-platform chooses another)",
+                present.join(", ")
+            ),
         }
     }
 }
 
-/// The layers of the image whose target is `(media_type, digest)`: of the manifest whose
-/// config has the host's `os` and `architecture`, else of the first manifest present. A
+/// A document to read: its media type, its digest, and the (os, architecture) its index entry
+/// gives, if any.
+type Visit = (String, String, Option<(String, String)>);
+
+/// The layers of the image whose target is `(media_type, digest)`: of the first manifest
+/// (in the index's order, depth first) that is the host's, by its index entry's platform or,
+/// without one, by its config's `os` and `architecture`. Never another platform's: with no
+/// host manifest the platforms present are said ([`LayersError::NoHost`]); a config that
+/// does not read where the platform hangs on it is damage ([`LayersError::Damaged`]). A
 /// document that cannot be read for permissions ends the walk ([`LayersError::Unreadable`]):
 /// which manifest is the host's is then not known.
 pub fn image_layers(
@@ -84,10 +101,10 @@ pub fn image_layers(
     arch: &str,
 ) -> Result<Vec<Layer>, LayersError> {
     let unreadable = |e: &BlobError| matches!(e, BlobError::Io { .. });
-    let mut todo = vec![(media_type.to_string(), digest.to_string())];
-    let mut found: Vec<(bool, Vec<Layer>)> = Vec::new();
+    let mut todo: Vec<Visit> = vec![(media_type.to_string(), digest.to_string(), None)];
+    let (mut present, mut damaged) = (Vec::new(), Vec::new());
     let mut read = 0;
-    while let Some((mt, d)) = todo.pop() {
+    while let Some((mt, d, platform)) = todo.pop() {
         read += 1;
         if read > MAX_DOCUMENTS {
             break;
@@ -101,36 +118,58 @@ pub fn image_layers(
             let Ok(m) = document::decode::<document::Manifest>(&blob) else {
                 continue;
             };
-            let host = match root.read_blob(tx, ns, &m.config.digest) {
-                Ok(c) => document::decode::<ImageConfig>(&c)
-                    .ok()
-                    .is_some_and(|c| c.os.as_deref() == Some(os) && c.architecture.as_deref() == Some(arch)),
-                Err(e) if unreadable(&e) => {
-                    return Err(LayersError::Unreadable(format!("config of manifest {d}: {e}")));
-                }
-                Err(_) => false,
+            let platform = match platform {
+                Some(p) => p,
+                None => match root.read_blob(tx, ns, &m.config.digest) {
+                    Ok(c) => match document::decode::<ImageConfig>(&c) {
+                        Ok(c) => (c.os.unwrap_or_default(), c.architecture.unwrap_or_default()),
+                        Err(e) => {
+                            damaged.push(format!("config {} of manifest {d}: {e}", m.config.digest));
+                            continue;
+                        }
+                    },
+                    Err(e) if unreadable(&e) => {
+                        return Err(LayersError::Unreadable(format!("config of manifest {d}: {e}")));
+                    }
+                    Err(e) => {
+                        damaged.push(format!("config {} of manifest {d}: {e}", m.config.digest));
+                        continue;
+                    }
+                },
             };
-            let layers = m
-                .layers
-                .into_iter()
-                .map(|l| Layer {
-                    digest: l.digest,
-                    media_type: l.media_type,
-                })
-                .collect();
-            found.push((host, layers));
+            if platform.0 == os && platform.1 == arch {
+                return Ok(m
+                    .layers
+                    .into_iter()
+                    .map(|l| Layer {
+                        digest: l.digest,
+                        media_type: l.media_type,
+                    })
+                    .collect());
+            }
+            present.push(format!("{}/{}", platform.0, platform.1));
         } else if let Ok(children) = document::children(&blob, &mt) {
-            todo.extend(children.into_iter().rev().map(|c| (c.media_type, c.digest)));
+            todo.extend(children.into_iter().rev().map(|c| {
+                let p = c.platform.as_ref().map(|p| {
+                    let p = crate::image::platform::normalize(p);
+                    (p.os.clone(), p.architecture.clone())
+                });
+                (c.media_type, c.digest, p)
+            }));
         }
     }
-    let pick = found
-        .iter()
-        .position(|(h, _)| *h)
-        .or(if found.is_empty() { None } else { Some(0) });
-    match pick.and_then(|i| found.into_iter().nth(i)) {
-        Some((_, layers)) => Ok(layers),
-        None => Err(LayersError::NotFound),
+    if !damaged.is_empty() {
+        return Err(LayersError::Damaged(damaged.join("; ")));
     }
+    if present.is_empty() {
+        return Err(LayersError::NotFound);
+    }
+    present.sort();
+    present.dedup();
+    Err(LayersError::NoHost {
+        host: format!("{os}/{arch}"),
+        present,
+    })
 }
 
 /// A layer's tar, as a stream of members.
