@@ -47,6 +47,7 @@ pub mod recover;
 pub mod short_copy;
 pub mod sigbus;
 pub mod source;
+pub mod sparse;
 pub mod template;
 pub mod text;
 pub mod tree_usage;

@@ -165,10 +165,7 @@ fn sha256_of(roots: &LayerRoots, path: &Path, file: &Path, meta: &Lstat) -> Resu
         (m.dev(), m.ino())
     };
     let f = roots.open_regular(path, dev, ino).map_err(|e| fail(&e))?;
-    // What the disk holds of it, from the open file (st_blocks; a small file stored inline
-    // has none, and is far below the limit).
-    let held = f.metadata().map_or(meta.size, |m| m.blocks().saturating_mul(512));
-    if let Some(why) = crate::overlay::too_sparse_to_hash(meta.size, held) {
+    if let Some(why) = crate::sparse::file_too_sparse(&f, meta.size) {
         return Err(Unhashed::Failed(format!("{}: {why}; no sha256", path.display())));
     }
     let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);

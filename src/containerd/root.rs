@@ -70,6 +70,17 @@ pub enum BlobFile {
     Part(Box<dyn Read + Send>),
 }
 
+impl BlobFile {
+    /// Why the blob, `len` bytes long, is not read: its holes are past what is hashed or
+    /// copied (`crate::sparse`). An archive's member is never a sparse file of its own.
+    pub fn too_sparse(&self, len: u64) -> Option<String> {
+        match self {
+            BlobFile::File(f) => crate::sparse::file_too_sparse(f, len),
+            BlobFile::Part(_) => None,
+        }
+    }
+}
+
 impl Read for BlobFile {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         match self {

@@ -643,6 +643,8 @@ impl<'a, 'r> Exporter<'a, 'r> {
                 Fault::Damaged,
                 format!("file is {len} bytes, the descriptor says {size}"),
             )),
+            // Terabytes of holes would be written as zeros until OUT's disk is full (sweep 23).
+            Ok((file, len)) if let Some(why) = file.too_sparse(len) => Err((Fault::Damaged, why)),
             Ok((file, _)) if self.salvage => {
                 write::copy_verified(file, &digest, size, &mut std::io::sink()).map_err(|e| (e.fault, e.detail))
             }

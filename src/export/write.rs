@@ -297,6 +297,9 @@ fn blob_bytes(root: &Root, blob: &Blob, out: &mut dyn Write, progress: Option<&P
             format!("file is {len} bytes, the descriptor says {}", blob.size),
         ));
     }
+    if let Some(why) = file.too_sparse(len) {
+        return Err(fail(Fault::Damaged, why));
+    }
     copy_verified(file, &blob.digest, blob.size, out).map_err(|e| match e.output {
         Some(output) => WriteError::Io(output),
         None => fail(e.fault, e.detail),

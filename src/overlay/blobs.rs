@@ -846,7 +846,7 @@ impl<'a> BlobTree<'a> {
                 let said = |why: String| format!("layer {}: {}: {why}", layer.digest, crate::text::escape(&e.name));
                 let held = e.sparse.map_or(e.size, |s| s.mapped);
                 let (sha256, unhashed) = if hash && regular && roles.iter().any(|&(i, role)| takes_file(i, role)) {
-                    match super::too_sparse_to_hash(e.size, held) {
+                    match crate::sparse::too_sparse_to_hash(e.size, held) {
                         Some(why) => (None, Some(said(format!("{why}; no sha256")))),
                         None => (Some(hash_data(&mut r.data(), e.size).map_err(said)?), None),
                     }
@@ -2147,7 +2147,7 @@ mod tests {
             put(&mut t, name, b'0', b"", b"abcd");
             t
         };
-        let huge = super::super::MAX_HASHED_HOLES + 5;
+        let huge = crate::sparse::MAX_HASHED_HOLES + 5;
         let mut layer = sparse(b"huge", huge, huge - 4);
         layer.extend(sparse(b"small", 10, 6));
         tar::finish(&mut layer).unwrap();
@@ -2166,7 +2166,7 @@ mod tests {
         assert_eq!((huge_entry.size, huge_entry.sha256.as_deref()), (huge, None));
         let why = huge_entry.unhashed.unwrap();
         assert!(
-            why.contains("huge: ") && why.contains("not hashed") && why.ends_with("no sha256"),
+            why.contains("huge: ") && why.contains("not read") && why.ends_with("no sha256"),
             "{why}"
         );
         // sha256 of six zeros and "abcd".

@@ -25,20 +25,3 @@ pub mod mounts;
 pub mod snapshots;
 pub mod target;
 pub mod xattr;
-
-/// The most bytes of holes `--hash` feeds to SHA-256 for one file. A sparse file (or a tar
-/// member's sparse map) can claim terabytes the disk does not hold: 15 TiB of zeros is some
-/// three hours of hashing, where 4 GiB is a few seconds.
-pub const MAX_HASHED_HOLES: u64 = 4 << 30;
-
-/// Why a regular file of `size` bytes of which only `data` are held is not hashed, when its
-/// holes are past [`MAX_HASHED_HOLES`].
-pub fn too_sparse_to_hash(size: u64, data: u64) -> Option<String> {
-    let holes = size.saturating_sub(data);
-    (holes > MAX_HASHED_HOLES).then(|| {
-        format!(
-            "{size} bytes long, {holes} of them holes (sparse): past {} GiB of holes, not hashed",
-            MAX_HASHED_HOLES >> 30
-        )
-    })
-}

@@ -180,6 +180,10 @@ impl Blobs {
         if largest.is_some_and(|l| size > l) {
             return FileState::Oversized { len: size };
         }
+        // Terabytes of holes, sized as recorded, are hours of zeros (sweep 23): not read.
+        if let Some(why) = file.too_sparse(size) {
+            return FileState::Unreadable(why);
+        }
         if let Some(state) = file.as_file().and_then(|f| self.hash_mapped(f, digest, progress)) {
             return state;
         }
@@ -244,6 +248,9 @@ impl Blobs {
         if size > limit {
             if largest.is_some_and(|l| size > l) {
                 return (FileState::Oversized { len: size }, None);
+            }
+            if let Some(why) = file.too_sparse(size) {
+                return (FileState::Unreadable(why), None);
             }
             return (hash_file(file, digest, &mut Vec::new(), progress), None);
         }
