@@ -23,6 +23,10 @@ pub fn too_sparse_to_hash(size: u64, data: u64) -> Option<String> {
 /// [`too_sparse_to_hash`] of an open file, from what the disk holds of it (st_blocks; a small
 /// file stored inline has none, and is far below the bound).
 pub fn file_too_sparse(file: &std::fs::File, size: u64) -> Option<String> {
+    // No file that short can have that many holes: no `fstat` for it.
+    if size <= MAX_HASHED_HOLES {
+        return None;
+    }
     let held = file.metadata().map_or(size, |m| m.blocks().saturating_mul(512));
     too_sparse_to_hash(size, held)
 }
