@@ -410,3 +410,40 @@ fn hazards_in_json_are_json_escapes_of_the_same_value() {
         assert!(names.iter().any(|n| n == name), "{args:?}: {names:?} in {text}");
     }
 }
+
+/// A manifest blob cut short, or of other bytes than its digest's: inspect prints dockerd's
+/// error (`unexpected EOF`, which names no blob) and says which blob is damaged and how,
+/// exit 3 (sweep 23: exit 1, and nothing named the blob).
+#[test]
+fn a_damaged_manifest_is_named_when_inspect_fails_on_it() {
+    let manifest = "sha256:ba6ca0d4f91b586fdab0a8eaf14a8ca6e40ecbea2a305cd1c3df4ca1837b323f";
+    let (_tmp, root) = support::fixture_copy("docker-28.5");
+    let path = support::blob_path(&root, manifest);
+    let bytes = std::fs::read(&path).expect("blob");
+    std::fs::write(&path, &bytes[..bytes.len() / 2]).expect("cut");
+    let out = coldctr(&root, &["inspect", "lab/special:1.0"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("Error response from daemon: unexpected EOF"),
+        "{stderr}"
+    );
+    let said = format!(
+        "{manifest}: the content record says {} bytes, the blob file is {} bytes",
+        bytes.len(),
+        bytes.len() / 2
+    );
+    assert!(stderr.contains(&said), "{stderr}");
+
+    // The same length, other bytes: not JSON, and not the digest's bytes.
+    let mut other = bytes.clone();
+    other[0] = b'x';
+    std::fs::write(&path, &other).expect("write");
+    let out = coldctr(&root, &["inspect", "lab/special:1.0"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{manifest}: the blob file hashes to sha256:")),
+        "{stderr}"
+    );
+}

@@ -128,17 +128,31 @@ pub fn run(global: &Global, args: InspectArgs, out: &mut dyn Write) -> Result<Ou
     io?;
     let mut outcome = Outcome::Ok;
     let missing = inspector.missing.lock().map(|m| m.clone()).unwrap_or_default();
+    // A manifest, index or config that did not decode because its blob is damaged: dockerd's
+    // error (`unexpected EOF`) names no blob; this does.
+    let damaged = inspector.damaged.lock().map(|d| d.clone()).unwrap_or_default();
     let mut said = std::collections::BTreeSet::new();
     if let Ok(w) = inspector.warnings.lock() {
         for message in w.iter() {
-            // A lost blob dockerd's message names (its config, say) is said on that line, once,
-            // after what dockerd logs.
-            let lost: Vec<String> = missing
+            // A lost or damaged blob dockerd's message names (its config, say) is said on
+            // that line, after what dockerd logs.
+            let named = |digest: &String| message.contains(digest.as_str());
+            let lost: Vec<(String, String)> = missing
                 .iter()
-                .filter(|(digest, _)| message.contains(digest.as_str()))
-                .map(|(digest, size)| {
-                    said.insert(digest.clone());
-                    format!("; {}", unlike_record(digest, size, "missing"))
+                .filter(|(digest, _)| named(digest))
+                .map(|(digest, size)| (digest.clone(), format!("; {}", unlike_record(digest, size, "missing"))))
+                .chain(
+                    damaged
+                        .iter()
+                        .filter(|(digest, _)| named(digest))
+                        .map(|(digest, why)| (digest.clone(), format!("; {why}"))),
+                )
+                .collect();
+            let lost: Vec<String> = lost
+                .into_iter()
+                .map(|(digest, line)| {
+                    said.insert(digest);
+                    line
                 })
                 .collect();
             warn(crate::text::one_line(&format!("{message}{}", lost.concat())).into_owned());
@@ -153,6 +167,12 @@ pub fn run(global: &Global, args: InspectArgs, out: &mut dyn Write) -> Result<Ou
         warn(crate::text::escape(unlike_record(digest, size, "missing").as_bytes()));
     }
     if !missing.is_empty() {
+        outcome = outcome.worst(Outcome::Damaged);
+    }
+    for (_, why) in damaged.iter().filter(|(d, _)| !said.contains(*d)) {
+        warn(crate::text::escape(why.as_bytes()));
+    }
+    if !damaged.is_empty() {
         outcome = outcome.worst(Outcome::Damaged);
     }
     outcome = outcome.worst(content_outcome(&root));

@@ -245,6 +245,10 @@ pub struct Inspector<'r> {
     /// NotFound, as dockerd shows it; the store is damaged), with the size the record says:
     /// sorted, so the report does not depend on which worker met one first.
     pub missing: Mutex<std::collections::BTreeMap<String, i64>>,
+    /// Manifests and indexes read that are not what their name says (a file shorter or
+    /// longer than its record, or bytes that do not hash to the digest), found when they do
+    /// not decode: dockerd's message names no blob (`unexpected EOF`), these do. Sorted.
+    pub damaged: Mutex<std::collections::BTreeMap<String, String>>,
 }
 
 impl<'r> Inspector<'r> {
@@ -270,6 +274,7 @@ impl<'r> Inspector<'r> {
             warnings: Mutex::new(Vec::new()),
             damage: Mutex::new(crate::damage::Damage::new()),
             missing: Mutex::new(std::collections::BTreeMap::new()),
+            damaged: Mutex::new(std::collections::BTreeMap::new()),
         }
     }
 
@@ -493,6 +498,27 @@ impl<'r> Inspector<'r> {
         read
     }
 
+    /// Why `blob`, read from the content store for `desc` and not decoding, is damage: not
+    /// its record's size, or not its digest's bytes (hashed only here, on the error path).
+    fn note_damaged(&self, desc: &Descriptor, blob: &[u8]) {
+        let recorded = self.content_size(&desc.digest).ok().flatten();
+        let why =
+            match recorded {
+                Some(size) if i64::try_from(blob.len()).ok() != Some(size) => Some(
+                    crate::containerd::root::unlike_record(&desc.digest, size, format!("{} bytes", blob.len())),
+                ),
+                _ => Digest::parse(&desc.digest)
+                    .ok()
+                    .filter(|d| d.algorithm() == "sha256")
+                    .map(|_| Digest::sha256_of(blob).to_string())
+                    .filter(|found| *found != desc.digest)
+                    .map(|found| format!("{}: the blob file hashes to {found}", desc.digest)),
+            };
+        if let (Some(why), Ok(mut d)) = (why, self.damaged.lock()) {
+            d.insert(desc.digest.clone(), why);
+        }
+    }
+
     /// [`Inspector::read_blob`] without the cache.
     fn fetch_blob(&self, desc: &Descriptor) -> Result<Arc<[u8]>, ReadError> {
         if let Some(data) = desc.data.as_deref().and_then(document::base64_decode)
@@ -510,6 +536,17 @@ impl<'r> Inspector<'r> {
                     && let Ok(mut m) = self.missing.lock()
                 {
                     m.insert(digest.to_string(), bytes);
+                }
+                // Cut short: dockerd's "unexpected EOF" names no blob.
+                if let BlobError::UnexpectedEof {
+                    digest,
+                    recorded,
+                    on_disk,
+                } = &e
+                    && let Ok(mut d) = self.damaged.lock()
+                {
+                    let why = crate::containerd::root::unlike_record(digest, recorded, format!("{on_disk} bytes"));
+                    d.insert(digest.clone(), why);
                 }
                 ReadError::from(e)
             })
@@ -644,9 +681,13 @@ impl<'r> Inspector<'r> {
         if let Some(hit) = self.parsed.lock().ok().and_then(|c| c.get(&key).cloned()) {
             return hit;
         }
-        let parsed = self
-            .fetch_blob(desc)
-            .map(|blob| Arc::new(Parsed::of(&blob, &desc.media_type)));
+        let parsed = self.fetch_blob(desc).map(|blob| {
+            let p = Parsed::of(&blob, &desc.media_type);
+            if (p.valid.is_err() || p.children.is_err()) && desc.data.is_none() {
+                self.note_damaged(desc, &blob);
+            }
+            Arc::new(p)
+        });
         // Only what the content store holds is kept: a descriptor's embedded data could
         // differ from a damaged blob of the same digest, which other walks must still see.
         if desc.data.is_none() {
