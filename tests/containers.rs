@@ -2612,3 +2612,49 @@ fn the_store_says_1_6_or_1_7_by_its_container_records() {
         assert_eq!(o.contains_key("SandboxID"), sandbox, "{fixture}: {o:?}");
     }
 }
+
+/// A containerd record whose spec does not decode (one byte of it made a control character
+/// inside a string, in meta.db): ctr cannot print it; `container inspect --containerd`
+/// shows it as its Any and says so, and `ps` says why its COMMAND is empty, both exit 3
+/// (sweep 23: shown raw and `""`, exit 0, nothing said).
+#[test]
+fn a_spec_that_does_not_decode_is_said() {
+    let node = unpack();
+    let meta = node.root().join("io.containerd.metadata.v1.bolt/meta.db");
+    let mut bytes = std::fs::read(&meta).unwrap();
+    let needle = br#""ociVersion":""#;
+    let at = bytes
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .expect("a spec in meta.db")
+        + needle.len();
+    bytes[at] = 0x01;
+    std::fs::write(&meta, &bytes).unwrap();
+    let r = run(&node.root(), &["container", "inspect", "--containerd", "dev-running"]);
+    assert_eq!(r.code, Some(3), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("its spec (") && r.stderr.contains("does not decode"),
+        "{}",
+        r.stderr
+    );
+    let v: Value = serde_json::from_slice(&r.stdout).unwrap();
+    assert!(v[0]["Spec"]["value"].is_string(), "{v:#}");
+    let empty = tempfile::tempdir().unwrap();
+    let r = run(
+        &node.root(),
+        &[
+            "--docker-root",
+            empty.path().to_str().unwrap(),
+            "ps",
+            "-a",
+            "--format",
+            "{{.ID}} {{.Command}}",
+        ],
+    );
+    assert!(r.code >= Some(3), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("does not decode (") && r.stderr.contains("no command"),
+        "{}",
+        r.stderr
+    );
+}

@@ -830,6 +830,7 @@ pub fn container(global: &Global, args: ContainerArgs, out: &mut dyn Write) -> R
     // templates on.
     let mut found: Vec<Result<(String, bool), String>> = Vec::new();
     let mut name_shared = false;
+    let mut spec_problems: Vec<String> = Vec::new();
     for arg in &wanted {
         let found_entry = containers::find(&inv.entries, arg).and_then(|e| {
             if containerd && e.record.is_none() {
@@ -840,10 +841,13 @@ pub fn container(global: &Global, args: ContainerArgs, out: &mut dyn Write) -> R
         });
         found.push(match found_entry {
             Ok(e) if containerd => Ok(match &e.record {
-                Some(r) => (
-                    containers::record_inspect::inspect(r, e.cri.as_ref(), release).to_compact(true),
-                    false,
-                ),
+                Some(r) => {
+                    spec_problems.extend(containers::record_inspect::spec_problem(r));
+                    (
+                        containers::record_inspect::inspect(r, e.cri.as_ref(), release).to_compact(true),
+                        false,
+                    )
+                }
                 None => ("null".to_string(), false),
             }),
             Ok(e) => Ok(match (&e.docker, &e.record) {
@@ -851,10 +855,13 @@ pub fn container(global: &Global, args: ContainerArgs, out: &mut dyn Write) -> R
                     containers::docker_inspect::inspect(d, &data_root, sizes.get(&e.id)).to_compact(false),
                     true,
                 ),
-                (None, Some(r)) => (
-                    containers::record_inspect::inspect(r, e.cri.as_ref(), release).to_compact(true),
-                    false,
-                ),
+                (None, Some(r)) => {
+                    spec_problems.extend(containers::record_inspect::spec_problem(r));
+                    (
+                        containers::record_inspect::inspect(r, e.cri.as_ref(), release).to_compact(true),
+                        false,
+                    )
+                }
                 (None, None) => ("null".to_string(), false),
             }),
             // What the daemon answers, as the docker CLI prints it (after the output).
@@ -876,6 +883,15 @@ pub fn container(global: &Global, args: ContainerArgs, out: &mut dyn Write) -> R
                 ))
             }
         });
+    }
+    // Said once each: not again where the listing already said it of the record.
+    spec_problems.sort();
+    spec_problems.dedup();
+    for p in &spec_problems {
+        if !inv.damaged.contains(p) {
+            eprintln!("coldctr: {p}");
+        }
+        outcome = outcome.worst(Outcome::Damaged);
     }
     let mut errors = Vec::new();
     let bodies: Vec<&(String, bool)> = found

@@ -470,6 +470,11 @@ fn spec_command(spec: Option<&[u8]>) -> String {
     let Some(j) = spec.and_then(|s| crate::inspect::gojson::parse_as_go(s).ok()) else {
         return String::new();
     };
+    command_of(&j)
+}
+
+/// `process.args` of a decoded spec as docker's COMMAND.
+fn command_of(j: &J) -> String {
     let args: Vec<&str> = j
         .at(&["process", "args"])
         .map(|a| a.items().iter().filter_map(J::as_str).collect())
@@ -489,12 +494,28 @@ fn record_entry(
 ) -> Entry {
     let task_bundle = bundle(&r.namespace, &r.id);
     let cri = cri::is_cri(&r).then(|| cri::info(root, &r, memory, damage));
-    record_entry_of(r, cri, task_bundle)
+    // A spec that does not decode (ctr cannot print it; its COMMAND is empty) is said with
+    // its record (sweep 23: shown raw, exit 0, nothing said).
+    let command = match r.spec.as_deref().map(crate::inspect::gojson::parse_as_go) {
+        Some(Ok(j)) => command_of(&j),
+        Some(Err(_)) => {
+            damage.extend(record_inspect::spec_problem(&r));
+            String::new()
+        }
+        None => String::new(),
+    };
+    record_entry_with(r, cri, task_bundle, command)
 }
 
 /// The entry (the `ps` row) of a containerd record, with its CRI view when it is the CRI's
 /// and whether a task bundle of it is on disk.
 pub fn record_entry_of(r: Container, cri: Option<cri::CriInfo>, task_bundle: bool) -> Entry {
+    let command = spec_command(r.spec.as_deref());
+    record_entry_with(r, cri, task_bundle, command)
+}
+
+/// [`record_entry_of`] with the COMMAND already taken from the spec.
+fn record_entry_with(r: Container, cri: Option<cri::CriInfo>, task_bundle: bool, command: String) -> Entry {
     let (source, name, state, status, exit_code, started, finished) = match &cri {
         Some(info) => {
             let [_, started, finished] = info.times();
@@ -549,7 +570,7 @@ pub fn record_entry_of(r: Container, cri: Option<cri::CriInfo>, task_bundle: boo
             .and_then(J::as_str)
             .unwrap_or_default()
             .to_string(),
-        command: spec_command(r.spec.as_deref()),
+        command,
         // crictl's CREATED is the status file's; the record's is the fallback.
         created: cri
             .as_ref()

@@ -60,6 +60,19 @@ fn any(a: &AnyValue) -> J {
     J::Obj(m)
 }
 
+/// What is wrong with the record's spec, when it does not decode: ctr cannot print such a
+/// record (`typeurl.UnmarshalAny`); it is shown as its Any, and this is said with it.
+pub fn spec_problem(r: &Container) -> Option<String> {
+    let spec = r.spec.as_deref()?;
+    let e = gojson::parse_as_go(spec).err()?;
+    Some(format!(
+        "namespace {}: container {}: its spec ({} bytes) does not decode ({e}): no command, and shown as its Any (ctr cannot print the record)",
+        crate::text::escape(r.namespace.as_bytes()),
+        crate::text::escape(r.id.as_bytes()),
+        spec.len()
+    ))
+}
+
 /// The record as `release`'s ctr prints it (see the module's notes), with `cri` after it.
 pub fn inspect(r: &Container, cri: Option<&CriInfo>, release: Release) -> J {
     let mut out: Vec<(String, J)> = vec![
