@@ -1440,3 +1440,37 @@ fn legacy_archive_layers_are_named_as_containerd_imports_them() {
         out.stderr
     );
 }
+
+/// A tar with index.json and manifest.json but no oci-layout (a docker 25+ save that lost
+/// it): containerd's import reads it through manifest.json, index.json unread, and so does
+/// coldctr now, said as a warning (sweep 24: read through index.json, other names).
+#[test]
+fn an_archive_without_oci_layout_is_read_through_manifest_json() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let layer = tar_of(&[("f", b'0', "", b"x")]);
+    let config = serde_json::json!({"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[format!("sha256:{}", sha256(&layer))]}}).to_string();
+    let manifest = serde_json::json!([{"Config": "c.json", "RepoTags": ["other:9"], "Layers": ["l.tar"]}]).to_string();
+    let index = serde_json::json!({"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":format!("sha256:{}", "a".repeat(64)),"size":10,"annotations":{"io.containerd.image.name":"docker.io/library/webapp:1.0"}}]}).to_string();
+    let tar = tar_of(&[
+        ("c.json", b'0', "", config.as_bytes()),
+        ("l.tar", b'0', "", &layer),
+        ("manifest.json", b'0', "", manifest.as_bytes()),
+        ("index.json", b'0', "", index.as_bytes()),
+    ]);
+    let path = tmp.path().join("nolayout.tar");
+    std::fs::write(&path, tar).expect("write");
+    let out = run(&["--root", path.to_str().expect("utf-8"), "images", "--format", "json"]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let names: Vec<String> = json(&out)
+        .as_array()
+        .expect("rows")
+        .iter()
+        .filter_map(|r| r["name"].as_str().map(str::to_string))
+        .collect();
+    assert_eq!(names, ["docker.io/library/other:9"]);
+    assert!(
+        out.stderr.contains("oci-layout-missing") && out.stderr.contains("through manifest.json"),
+        "{}",
+        out.stderr
+    );
+}

@@ -552,7 +552,17 @@ pub fn open(path: &Path) -> Result<Root, SourceError> {
     let has_index = archive.index.get("index.json").is_some();
     let has_layout = archive.index.get("oci-layout").is_some();
     let has_manifest = archive.index.get("manifest.json").is_some();
-    let (kind, entries) = if has_index || has_layout {
+    // containerd's import reads an archive through index.json only with an `oci-layout`
+    // member; without one, a manifest.json makes it a docker-archive (a docker 25+ save whose
+    // oci-layout was lost): index.json is then not read (sweep 24: names and targets differed).
+    if has_index && has_manifest && !has_layout {
+        problems.push(Problem::warning(
+            "oci-layout-missing",
+            "oci-layout",
+            "no oci-layout member: read as a docker-archive through manifest.json, as containerd's import reads it; index.json is not read",
+        ));
+    }
+    let (kind, entries) = if has_layout || (has_index && !has_manifest) {
         oci_blobs(&mut archive, &mut problems);
         let layout_file = archive.small("oci-layout", &mut problems, "oci-layout-invalid");
         layout::check_layout_file(layout_file.as_deref(), &mut problems);
