@@ -447,3 +447,20 @@ fn a_damaged_manifest_is_named_when_inspect_fails_on_it() {
         "{stderr}"
     );
 }
+
+/// `--from-blobs` on an image whose manifest is cut short says which blob and how, not "no
+/// manifest of the image is on the node" (sweep 23; a damaged meta.db page is named the same
+/// way, with its file, page and offset).
+#[test]
+fn from_blobs_names_the_damaged_manifest() {
+    let manifest = "sha256:ba6ca0d4f91b586fdab0a8eaf14a8ca6e40ecbea2a305cd1c3df4ca1837b323f";
+    let (_tmp, root) = support::fixture_copy("docker-28.5");
+    let path = support::blob_path(&root, manifest);
+    let bytes = std::fs::read(&path).expect("blob");
+    std::fs::write(&path, &bytes[..bytes.len() / 2]).expect("cut");
+    let out = coldctr(&root, &["fs", "ls", "--from-blobs", "lab/special:1.0:/"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains(&format!("{manifest}: unexpected EOF")), "{stderr}");
+    assert!(!stderr.contains("no manifest of the image"), "{stderr}");
+}

@@ -112,11 +112,22 @@ pub fn image_layers(
         let blob = match root.read_blob(tx, ns, &d) {
             Ok(blob) => blob,
             Err(e) if unreadable(&e) => return Err(LayersError::Unreadable(e.to_string())),
-            Err(_) => continue,
+            // A platform never pulled.
+            Err(BlobError::NotFound(_)) => continue,
+            // A blob lost from the store, cut short, or a record meta.db cannot give (a
+            // damaged page): said where, not "no manifest" (sweep 23).
+            Err(e) => {
+                damaged.push(format!("{d}: {e}"));
+                continue;
+            }
         };
         if document::is_manifest_type(&mt) {
-            let Ok(m) = document::decode::<document::Manifest>(&blob) else {
-                continue;
+            let m = match document::decode::<document::Manifest>(&blob) {
+                Ok(m) => m,
+                Err(e) => {
+                    damaged.push(format!("manifest {d}: {e}"));
+                    continue;
+                }
             };
             let platform = match platform {
                 Some(p) => p,
