@@ -90,6 +90,9 @@ pub struct Recovered {
     /// (forged headers; see `scan.rs`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unchecked_pages: Vec<u64>,
+    /// Nodes carved with fewer elements than their header counts: page, kept, claimed.
+    #[serde(skip)]
+    pub cut_pages: Vec<(u64, usize, u16)>,
     /// Damage met reading the current and previous trees (where, and what).
     pub damage: Damage,
     /// The pages each meta's tree reaches (empty when no meta is valid).
@@ -254,6 +257,14 @@ pub fn recover_scanned(db: &Db, s: &Scan<'_>) -> Recovered {
             r.unchecked_pages.len()
         ));
     }
+    for &(page, kept, claimed) in r.cut_pages.iter().take(20) {
+        damage.push(format!(
+            "page {page}: {kept} of its {claimed} elements carved; the others do not parse (damaged)"
+        ));
+    }
+    if r.cut_pages.len() > 20 {
+        damage.push(format!("and {} more pages cut so", r.cut_pages.len() - 20));
+    }
     r.damage = damage;
     r.reach_current = reach_current;
     r.reach_previous = reach_previous;
@@ -350,6 +361,7 @@ pub fn carve(s: &Scan<'_>, roots: &HashSet<u64>, current: &HashSet<u64>, previou
         file_pages: s.file_pages,
         node_pages: s.by_page.len() as u64,
         unchecked_pages: s.unchecked.clone(),
+        cut_pages: s.cut.clone(),
         damage: Damage::new(),
         reach_current: HashSet::default(),
         reach_previous: HashSet::default(),

@@ -73,6 +73,9 @@ pub struct Scan<'a> {
     /// Pages whose header claims overflow pages but were left unchecked: checking them would
     /// have passed the work budget (see [`scan`]).
     pub unchecked: Vec<u64>,
+    /// Nodes kept with fewer elements than their header counts (elements that do not parse,
+    /// or a damaged count): the page, how many were kept, the count claimed.
+    pub cut: Vec<(u64, usize, u16)>,
 }
 
 /// How many times the file's length the page checks may read in all. A check reads at most
@@ -163,78 +166,50 @@ fn parse<'a>(
     if !leaf && (flags != BRANCH || count == 0) {
         return None;
     }
-    let n = usize::from(count);
-    let array_end = HEADER_SIZE.checked_add(ELEMENT_SIZE.checked_mul(n)?)?;
+    // How many elements the array holds: the header's count when the first element's key
+    // starts right after that many (bbolt writes keys right after the array); else, a count
+    // that is damaged, as many as the first key's place says (then only a part is claimed).
+    let fits = |n: usize| {
+        HEADER_SIZE
+            .checked_add(ELEMENT_SIZE.checked_mul(n)?)
+            .filter(|&end| end <= data.len())
+    };
+    let first_pos = data.u32_at(HEADER_SIZE + if leaf { 4 } else { 0 }).map(|p| p as usize);
+    let claimed = usize::from(count);
+    let n = match first_pos {
+        Some(p) if p == ELEMENT_SIZE * claimed && fits(claimed).is_some() => claimed,
+        Some(p) if p % ELEMENT_SIZE == 0 && p >= ELEMENT_SIZE && fits(p / ELEMENT_SIZE).is_some() => p / ELEMENT_SIZE,
+        _ => claimed,
+    };
+    let array_end = fits(n)?;
     let room = data.len().checked_sub(array_end)?;
     let mut used = 0usize;
     let mut data_end = array_end;
     let mut elems = Vec::with_capacity(n);
     let mut prev: Option<&[u8]> = None;
+    // An element that does not parse as bbolt writes it is passed over, the others kept (each
+    // header has its place in the array, and its key's place is its own): one damaged element
+    // does not lose the page's others (sweep 23: a salvage lost 23 image names for one key
+    // size). A node with as many such elements as good ones, or more, is no node.
+    let mut bad = 0usize;
     for i in 0..n {
         let off = HEADER_SIZE + ELEMENT_SIZE * i;
-        let e = data.sub(off, ELEMENT_SIZE)?;
-        let elem = if leaf {
-            let (eflags, pos, ksize, vsize) = (e.u32_at(0)?, e.u32_at(4)?, e.u32_at(8)?, e.u32_at(12)?);
-            if eflags & !BUCKET_LEAF_FLAG != 0 {
-                return None;
-            }
-            used = used.checked_add(ksize as usize)?.checked_add(vsize as usize)?;
-            if used > room {
-                return None;
-            }
-            let k = off.checked_add(pos as usize)?;
-            // bbolt writes keys and values one after another, in element order, after the
-            // element array: anything else was not written by it.
-            if k < data_end {
-                return None;
-            }
-            data_end = k.checked_add(ksize as usize)?.checked_add(vsize as usize)?;
-            let key = data.slice(k, ksize as usize)?;
-            let value = data.slice(k.checked_add(ksize as usize)?, vsize as usize)?;
-            let bucket = eflags & BUCKET_LEAF_FLAG != 0;
-            let child = if bucket {
-                let v = Bytes::new(value, endian);
-                let root = v.u64_at(0)?;
-                v.u64_at(8)?;
-                if root != 0 && (root < 2 || root >= file_pages) {
-                    return None;
-                }
-                (root != 0).then_some(root)
-            } else {
-                None
-            };
-            Elem {
-                key,
-                value,
-                bucket,
-                child,
-                inline: None,
-            }
-        } else {
-            let (pos, ksize, child) = (e.u32_at(0)?, e.u32_at(4)?, e.u64_at(8)?);
-            used = used.checked_add(ksize as usize)?;
-            if used > room || child < 2 || child >= file_pages {
-                return None;
-            }
-            let k = off.checked_add(pos as usize)?;
-            if k < data_end {
-                return None;
-            }
-            data_end = k.checked_add(ksize as usize)?;
-            let key = data.slice(k, ksize as usize)?;
-            Elem {
-                key,
-                value: &[],
-                bucket: false,
-                child: Some(child),
-                inline: None,
-            }
+        let (before_used, before_end) = (used, data_end);
+        let elem = element(data, off, leaf, &mut used, room, &mut data_end, file_pages, endian)
+            .filter(|e| !e.key.is_empty() && prev.is_none_or(|p| p < e.key));
+        let Some(elem) = elem else {
+            (used, data_end) = (before_used, before_end);
+            bad += 1;
+            continue;
         };
-        if elem.key.is_empty() || prev.is_some_and(|p| p >= elem.key) {
-            return None;
-        }
         prev = Some(elem.key);
         elems.push(elem);
+    }
+    if n > 0 && (elems.is_empty() || bad >= elems.len()) {
+        return None;
+    }
+    if elems.len() != claimed {
+        s.cut.push((page, elems.len(), count));
     }
     let me = s.nodes.len();
     s.nodes.push(Node {
@@ -291,6 +266,84 @@ fn parse<'a>(
         }
     }
     Some(me)
+}
+
+/// The element at `off` as bbolt writes it, checked against what the elements before it used
+/// (`used` bytes of keys and values, the last ending at `data_end`); `None` when it is not.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the element walk's state, split out of its loop"
+)]
+fn element<'a>(
+    data: Bytes<'a>,
+    off: usize,
+    leaf: bool,
+    used: &mut usize,
+    room: usize,
+    data_end: &mut usize,
+    file_pages: u64,
+    endian: Endian,
+) -> Option<Elem<'a>> {
+    let e = data.sub(off, ELEMENT_SIZE)?;
+    if leaf {
+        let (eflags, pos, ksize, vsize) = (e.u32_at(0)?, e.u32_at(4)?, e.u32_at(8)?, e.u32_at(12)?);
+        if eflags & !BUCKET_LEAF_FLAG != 0 {
+            return None;
+        }
+        let now = used.checked_add(ksize as usize)?.checked_add(vsize as usize)?;
+        if now > room {
+            return None;
+        }
+        let k = off.checked_add(pos as usize)?;
+        // bbolt writes keys and values one after another, in element order, after the
+        // element array: anything else was not written by it.
+        if k < *data_end {
+            return None;
+        }
+        let end = k.checked_add(ksize as usize)?.checked_add(vsize as usize)?;
+        let key = data.slice(k, ksize as usize)?;
+        let value = data.slice(k.checked_add(ksize as usize)?, vsize as usize)?;
+        let bucket = eflags & BUCKET_LEAF_FLAG != 0;
+        let child = if bucket {
+            let v = Bytes::new(value, endian);
+            let root = v.u64_at(0)?;
+            v.u64_at(8)?;
+            if root != 0 && (root < 2 || root >= file_pages) {
+                return None;
+            }
+            (root != 0).then_some(root)
+        } else {
+            None
+        };
+        (*used, *data_end) = (now, end);
+        Some(Elem {
+            key,
+            value,
+            bucket,
+            child,
+            inline: None,
+        })
+    } else {
+        let (pos, ksize, child) = (e.u32_at(0)?, e.u32_at(4)?, e.u64_at(8)?);
+        let now = used.checked_add(ksize as usize)?;
+        if now > room || child < 2 || child >= file_pages {
+            return None;
+        }
+        let k = off.checked_add(pos as usize)?;
+        if k < *data_end {
+            return None;
+        }
+        let end = k.checked_add(ksize as usize)?;
+        let key = data.slice(k, ksize as usize)?;
+        (*used, *data_end) = (now, end);
+        Some(Elem {
+            key,
+            value: &[],
+            bucket: false,
+            child: Some(child),
+            inline: None,
+        })
+    }
 }
 
 #[cfg(test)]
@@ -351,5 +404,45 @@ mod tests {
             (s.nodes[0].elems[0].key, s.nodes[0].elems[0].value),
             (&b"k"[..], &b"v"[..])
         );
+    }
+
+    /// A leaf of five elements written as bbolt writes it, then one element's key size made
+    /// 0xffff, then (another copy) its count made 0xffff: the other elements are carved, and
+    /// the page is said to be cut (sweep 23: the whole page was lost, and with it the names of
+    /// 23 images the tree still read).
+    #[test]
+    fn one_damaged_element_or_count_loses_only_itself() {
+        let keys: [&[u8]; 5] = [b"a", b"b", b"c", b"d", b"e"];
+        let leaf = |id: u64| {
+            let mut p = header(id, LEAF, 5, 0);
+            let mut at = 16 * 5;
+            for (i, k) in keys.iter().enumerate() {
+                // Each element's pos counts from its own header.
+                let pos = (at - 16 * i) as u32;
+                for v in [0u32, pos, k.len() as u32, 1] {
+                    p.extend(v.to_le_bytes());
+                }
+                at += k.len() + 1;
+            }
+            for k in keys {
+                p.extend(k);
+                p.push(b'v');
+            }
+            p.resize(4096, 0);
+            p
+        };
+        let mut file = vec![0u8; 2 * 4096];
+        let mut bad_key = leaf(2);
+        // Element 2's key size.
+        bad_key[16 + 16 * 2 + 8..16 + 16 * 2 + 12].copy_from_slice(&0xffffu32.to_le_bytes());
+        file.extend(bad_key);
+        let mut bad_count = leaf(3);
+        bad_count[10..12].copy_from_slice(&0xffffu16.to_le_bytes());
+        file.extend(bad_count);
+        let s = scan(&file, 4096, Endian::Little, &DataExtents::whole());
+        let keys_of = |page: u64| -> Vec<&[u8]> { s.nodes[s.by_page[&page]].elems.iter().map(|e| e.key).collect() };
+        assert_eq!(keys_of(2), [&b"a"[..], b"b", b"d", b"e"]);
+        assert_eq!(keys_of(3), keys);
+        assert_eq!(s.cut, [(2, 4, 5), (3, 5, 0xffff)]);
     }
 }
