@@ -182,20 +182,68 @@ pub fn member_name(digest: &str) -> String {
     }
 }
 
-/// containerd's `ociReferenceName`: the reference's object, i.e. the tag (with `@digest` when
-/// there is one), `@digest` alone for a digest reference, empty for neither.
+/// containerd's `ociReferenceName`: the object of `reference.Parse(name)` (the tag, with
+/// `@digest` when there is one, `@digest` alone, or empty), or the whole name where that
+/// parse fails. The parse reads `dummy://NAME` as a URL: the host runs to the first `/` (after
+/// any `user@`), a `:port` on it must be digits, the object starts at the first `:` or `@` of
+/// the path. So `x:1` (a host with a port, no path) has no object, and `moby-dangling@sha256:…`
+/// (a user, then a host whose port is no number) fails and is kept whole (sweep 24).
 pub fn oci_reference_name(name: &str) -> String {
-    let (locator, digest) = match name.split_once('@') {
-        Some((l, d)) => (l, Some(d)),
-        None => (name, None),
-    };
-    let last = locator.rsplit('/').next().unwrap_or(locator);
-    let mut object = last.split_once(':').map(|(_, t)| t.to_string()).unwrap_or_default();
-    if let Some(d) = digest {
-        object.push('@');
-        object.push_str(d);
+    reference_object(name).unwrap_or_else(|| name.to_string())
+}
+
+/// The object of containerd's `reference.Parse(name)`, `None` where Go's `url.Parse` of
+/// `dummy://NAME` fails or finds no host. (A `%` escape, which no image name has, is taken
+/// as a failure.)
+fn reference_object(name: &str) -> Option<String> {
+    if name.bytes().any(|b| b < 0x20 || b == 0x7f || b == b'%') {
+        return None;
     }
-    object
+    // The fragment and the query are no part of the path.
+    let name = name.split('#').next().unwrap_or_default();
+    let name = name.split('?').next().unwrap_or_default();
+    let (authority, path) = match name.find('/') {
+        Some(i) => (name.get(..i)?, name.get(i..)?),
+        None => (name, ""),
+    };
+    let host = match authority.rfind('@') {
+        Some(i) => {
+            let user = authority.get(..i)?;
+            // Go's `validUserinfo`: unreserved, sub-delims, `:` (and `%`, refused above).
+            let ok = |c: char| c.is_ascii_alphanumeric() || "-._~!$&'()*+,;=:".contains(c);
+            if !user.chars().all(ok) {
+                return None;
+            }
+            authority.get(i + 1..)?
+        }
+        None => authority,
+    };
+    if host.starts_with('[') {
+        // An IPv6 literal: `]`, then an optional `:port`.
+        let close = host.find(']')?;
+        let port = host.get(close + 1..)?;
+        if !(port.is_empty()
+            || port
+                .strip_prefix(':')
+                .is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit())))
+        {
+            return None;
+        }
+    } else if let Some(i) = host.rfind(':')
+        && !host.get(i + 1..)?.bytes().all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    if host.is_empty() {
+        return None;
+    }
+    Some(match path.find([':', '@']) {
+        Some(i) => {
+            let object = path.get(i..)?;
+            object.strip_prefix(':').unwrap_or(object).to_string()
+        }
+        None => String::new(),
+    })
 }
 
 /// An index.json entry, in Go's field order for `ocispec.Descriptor` (mediaType, digest,
@@ -225,6 +273,15 @@ mod tests {
         assert_eq!(oci_reference_name("example.org:5000/team/saved"), "");
         assert_eq!(oci_reference_name("docker.io/x/y@sha256:ab"), "@sha256:ab");
         assert_eq!(oci_reference_name("docker.io/x/y:t@sha256:ab"), "t@sha256:ab");
+        // Sweep 24, against ctr export (containerd 1.6): a name without a path is a host
+        // with a port, no object; one whose `user@host:port` does not parse is kept whole.
+        assert_eq!(oci_reference_name("x:1"), "");
+        let dangling = format!("moby-dangling@sha256:{}", "1e86".repeat(16));
+        assert_eq!(oci_reference_name(&dangling), dangling);
+        assert_eq!(oci_reference_name("localhost:5000/z"), "");
+        assert_eq!(oci_reference_name("localhost:5000/z:2"), "2");
+        assert_eq!(oci_reference_name("x"), "");
+        assert_eq!(oci_reference_name("x:y/z:1"), "x:y/z:1");
     }
 
     #[test]
