@@ -10,7 +10,7 @@
 //!                             /annotations/...                    its annotations
 //!                             /labels/coldctr.source.entry        position in index.json
 //! v1/<NAMESPACE>/content/blob/<digest>/size
-//!                                     /labels/containerd.io/gc.ref.content.{m.N,config,l.N}
+//!                                     /labels/containerd.io/gc.ref.content.{m.N,config,l.N,N}
 //! ```
 //!
 //! Image names: `io.containerd.image.name` (or a docker-archive's RepoTags) when present,
@@ -284,6 +284,35 @@ struct Referrer {
     config: Option<Descriptor>,
 }
 
+/// The gc label key containerd's import gives a child of this media type (containerd 1.6's
+/// `images.ChildGCLabels`): a config it knows, a manifest, a layer, or anything else.
+fn child_gc_label(media_type: &str) -> &'static str {
+    const CONFIGS: [&str; 4] = [
+        "application/vnd.docker.container.image.v1+json",
+        "application/vnd.oci.image.config.v1+json",
+        "application/vnd.containerd.container.criu.checkpoint.criu.tar",
+        "application/vnd.containerd.container.checkpoint.config.v1+proto",
+    ];
+    const DOCKER_LAYERS: [&str; 4] = [
+        "application/vnd.docker.image.rootfs.diff.tar",
+        "application/vnd.docker.image.rootfs.diff.tar.gzip",
+        "application/vnd.docker.image.rootfs.foreign.diff.tar",
+        "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
+    ];
+    if CONFIGS.contains(&media_type) {
+        return "containerd.io/gc.ref.content.config";
+    }
+    if media_type == document::DOCKER_MANIFEST || media_type == document::OCI_MANIFEST {
+        return "containerd.io/gc.ref.content.m.";
+    }
+    // `IsLayerType`: an OCI layer type, or a Docker one with any `+` suffix taken off.
+    let base = media_type.split('+').next().unwrap_or_default();
+    if media_type.starts_with("application/vnd.oci.image.layer.") || DOCKER_LAYERS.contains(&base) {
+        return "containerd.io/gc.ref.content.l.";
+    }
+    "containerd.io/gc.ref.content."
+}
+
 /// Shows each entry whose manifest has a `subject` (an SBOM, a signature) as a referrer of
 /// that subject: labels on its record, and on every record whose target is the subject or an
 /// index that lists it (what `oras discover` and the referrers API would answer).
@@ -292,7 +321,7 @@ fn label_referrers(tree: &mut Tree, entries: &[Entry], names: &[Named], content:
     let mut parents: HashMap<&str, Vec<&str>> = HashMap::default();
     for (digest, record) in content {
         for (k, child) in &record.labels {
-            if k.starts_with("containerd.io/gc.ref.content.m.") {
+            if k.starts_with("containerd.io/gc.ref.content.") {
                 parents.entry(child.as_str()).or_default().push(digest.as_str());
             }
         }
@@ -521,14 +550,19 @@ fn walk(entries: &[Entry], blobs: &dyn Blobs, problems: &mut Vec<Problem>) -> BT
                         } else {
                             children
                         };
-                        for (i, child) in children.iter().enumerate() {
-                            let label = if index {
-                                format!("containerd.io/gc.ref.content.m.{i}")
-                            } else if i == 0 {
-                                "containerd.io/gc.ref.content.config".to_string()
+                        // containerd's `SetChildrenMappedLabels` with `ChildGCLabels`: a
+                        // key by the child's media type, numbered per key (sweep 24: they
+                        // were numbered by position, `m.N`, `config`, `l.N`).
+                        let mut counts: HashMap<&'static str, usize> = HashMap::default();
+                        for child in &children {
+                            let key = child_gc_label(&child.media_type);
+                            let n = counts.entry(key).or_insert(0);
+                            let label = if *n > 0 || key.ends_with('.') {
+                                format!("{key}{n}")
                             } else {
-                                format!("containerd.io/gc.ref.content.l.{}", i - 1)
+                                key.to_string()
                             };
+                            *n += 1;
                             if Digest::parse(&child.digest).is_ok() {
                                 record.labels.push((label, child.digest.clone()));
                             }
