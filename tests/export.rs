@@ -1742,3 +1742,33 @@ fn a_name_no_docker_reference_reads_is_kept_and_said() {
         );
     }
 }
+
+/// A record `images` lists whose name docker's resolution does not find (CRI's
+/// `sha256:<config>` record in `k8s.io`) is exported by that exact name, as `ctr images
+/// export` takes it (sweep 24: "No such image").
+#[test]
+fn a_record_docker_does_not_resolve_is_exported_by_its_exact_name() {
+    let root = fixture("containerd-1.6");
+    let name = "sha256:0861753a4a03bcd8532d8a127514ae65b322666a70825d27b4227834e437673e";
+    let dir = tmp();
+    let out = dir.path().join("cri.tar");
+    let o = coldctr(&root, &["-n", "k8s.io", "export", "-o", out.to_str().unwrap(), name]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let files = files_of(&out);
+    let manifest = json(&files, "manifest.json");
+    assert_eq!(manifest[0]["Config"], format!("blobs/sha256/{}", &name[7..]));
+    // Not a name at all: still not found.
+    let o = coldctr(
+        &root,
+        &[
+            "-n",
+            "k8s.io",
+            "export",
+            "-o",
+            out.to_str().unwrap(),
+            "--force",
+            "nope:1",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+}

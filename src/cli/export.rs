@@ -118,7 +118,17 @@ pub fn run(global: &Global, args: ExportArgs, out: &mut dyn Write) -> Result<Out
     let mut exporter = Exporter::new(&root, &resolver, &namespace, global.host(), selection, salvage);
     let mut not_found = Vec::new();
     for r in &args.refs {
-        match resolver.resolve(r) {
+        // As docker save resolves it; else the record of exactly that name, as `ctr images
+        // export` takes it (names ctr tagged, `x:1`, and CRI's `sha256:<config>` records,
+        // which `images` lists: sweep 24).
+        let resolved = resolver.resolve(r).or_else(|e| {
+            let mut damage = crate::damage::Damage::new();
+            match crate::containerd::records::image_named(&tx, &namespace, r, &mut damage) {
+                Ok(Some(image)) => Ok(image),
+                _ => Err(e),
+            }
+        });
+        match resolved {
             // The reference is echoed escaped: a script may pass names read from the disk.
             Err(e) => not_found.push(format!(
                 "{}: {}",
