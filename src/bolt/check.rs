@@ -149,12 +149,16 @@ pub fn usage(tx: &Tx<'_>) -> Usage {
     // said once, or, without a persisted freelist, are free as bbolt would take them, up to
     // a bound.
     let (runs, holes) = db.data().page_runs(u64::from(db.page_size()), 2, scan_end);
-    let mut known: Vec<u64> = w.reachable.keys().copied().collect();
-    if persisted {
-        known.extend(w.free.keys().copied());
+    // Only a file with holes needs them sorted (most have none).
+    let mut known: Vec<u64> = Vec::new();
+    if !holes.is_empty() {
+        known.extend(w.reachable.keys().copied());
+        if persisted {
+            known.extend(w.free.keys().copied());
+        }
+        known.sort_unstable();
+        known.dedup();
     }
-    known.sort_unstable();
-    known.dedup();
     let mut hole_free = 0u64;
     for (from, to) in holes {
         let inside = known.partition_point(|&k| k < to) - known.partition_point(|&k| k < from);
