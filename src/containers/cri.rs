@@ -477,9 +477,9 @@ mod tests {
         assert_eq!((infos[1].status_file.as_ref(), infos[1].state()), (None, "unknown"));
         let refused = |p: &Path, cost: u64| {
             format!(
-                "{}: not read, it would take {} MiB of memory, past the 0 MiB for all containers' files",
+                "{}: not read, it would take {} KiB of memory, more than the 1 KiB left of the 0 MiB for all containers' files",
                 p.display(),
-                cost.div_ceil(1 << 20)
+                cost.div_ceil(1 << 10)
             )
         };
         assert_eq!(damage, [refused(&paths[1], big_cost), refused(&paths[3], small_cost)]);

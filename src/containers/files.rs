@@ -41,18 +41,30 @@ impl MemoryBudget {
     }
 
     /// Takes `taken` bytes (trees' footprints) from what is left. `Err`, with the words for
-    /// it ("would take N MiB of memory, past the M MiB for all containers' files"), when they
-    /// do not fit; nothing is taken then, so a smaller file after it may still be kept.
+    /// it ("would take 20 KiB of memory, more than the 3 KiB left of the 1024 MiB for all
+    /// containers' files"), when they do not fit; nothing is taken then, so a smaller file
+    /// after it may still be kept.
     pub fn take(&mut self, taken: u64) -> Result<(), String> {
         if taken > self.left {
             return Err(format!(
-                "would take {} MiB of memory, past the {} MiB for all containers' files",
-                taken.div_ceil(1 << 20),
+                "would take {} of memory, more than the {} left of the {} MiB for all containers' files",
+                memory(taken),
+                memory(self.left),
                 self.total >> 20
             ));
         }
         self.left -= taken;
         Ok(())
+    }
+}
+
+/// Bytes of memory in words: KiB below a MiB (sweep 20: a 20 KiB file was said to take
+/// "1 MiB"), MiB above, rounded up.
+fn memory(bytes: u64) -> String {
+    if bytes < 1 << 20 {
+        format!("{} KiB", bytes.div_ceil(1 << 10))
+    } else {
+        format!("{} MiB", bytes.div_ceil(1 << 20))
     }
 }
 
@@ -225,7 +237,10 @@ mod tests {
         assert_eq!(b.take(2 << 20), Ok(()));
         assert_eq!(
             b.take((1 << 20) + 1),
-            Err("would take 2 MiB of memory, past the 3 MiB for all containers' files".to_string())
+            Err(
+                "would take 2 MiB of memory, more than the 1 MiB left of the 3 MiB for all containers' files"
+                    .to_string()
+            )
         );
         // The refused tree took nothing: what is left still holds one that fits.
         assert_eq!(b.take(1 << 20), Ok(()));
