@@ -2635,3 +2635,40 @@ fn gc_labels_are_keyed_as_containerd_import_keys_them() {
     assert_eq!(keys("13eeac1a"), ["0", "config"]);
     assert_eq!(keys("81dba0fd"), ["0", "1"]);
 }
+
+/// Indexes 26 levels deep, each listing the one below twice (a 10 KB layout): `export
+/// --platform` of a platform none has looks into each index once, where it walked 2^26 paths
+/// (the review of the nested-index search: killed after 120 s).
+#[test]
+fn a_platform_search_looks_into_each_index_once() {
+    let (tmp, dir) = layout_copy("layouts/umoci");
+    let idx = "application/vnd.oci.image.index.v1+json";
+    let base = &refs("layouts/umoci")[0];
+    let mut child = format!(
+        r#"{{"mediaType":"{}","digest":"{}","size":{},"platform":{{"os":"linux","architecture":"amd64"}}}}"#,
+        base.media_type, base.digest, base.size
+    );
+    for _ in 0..26 {
+        let doc = format!(r#"{{"schemaVersion":2,"mediaType":"{idx}","manifests":[{child},{child}]}}"#);
+        let d = put_blob(&dir, doc.as_bytes());
+        child = format!(r#"{{"mediaType":"{idx}","digest":"{d}","size":{}}}"#, doc.len());
+    }
+    let with_name = child.replacen('{', &format!(r#"{{"annotations":{{"{REF_NAME}":"x"}},"#), 1);
+    std::fs::write(
+        dir.join("index.json"),
+        format!(r#"{{"schemaVersion":2,"manifests":[{with_name}]}}"#),
+    )
+    .unwrap();
+    let out = tmp.path().join("x.tar");
+    let o = coldctr_within(
+        &dir,
+        &["export", "--platform", "linux/s390x", "-o", out.to_str().unwrap(), "x"],
+        Duration::from_secs(60),
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("does not provide the specified platform"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -550,3 +550,49 @@ fn carvers_pass_over_a_sparse_tail() {
     let pages = bolt_support::coldctr(&["bolt".as_ref(), "pages".as_ref(), sparse.as_os_str()]);
     assert_eq!(pages.code, Some(0), "{}", pages.stderr);
 }
+
+/// A forged leaf page whose first element's key place says 2^28 elements, over an overflow
+/// run of a sparse file (4 GiB, no blocks): the carver reads no more elements than a page's
+/// count can say (the review of the carving change: it reserved 19 GB and aborted).
+#[test]
+fn a_forged_element_place_reserves_no_more_than_a_count_allows() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("root");
+    let copied = Command::new("cp")
+        .arg("-a")
+        .arg(repo().join("tests/data/target-names/root"))
+        .arg(&root)
+        .status()
+        .unwrap();
+    assert!(copied.success());
+    let meta = root.join("io.containerd.metadata.v1.bolt/meta.db");
+    let mut bytes = std::fs::read(&meta).unwrap();
+    let pages = (bytes.len() / 4096) as u64;
+    let overflow: u32 = 1 << 20;
+    let mut page = vec![0u8; 4096];
+    page[..8].copy_from_slice(&pages.to_le_bytes());
+    page[8..10].copy_from_slice(&2u16.to_le_bytes());
+    page[10..12].copy_from_slice(&1u16.to_le_bytes());
+    page[12..16].copy_from_slice(&overflow.to_le_bytes());
+    let place = 16 * (0xFFFF_FFF0u32 / 16);
+    for (i, v) in [0u32, place, 1, 1].into_iter().enumerate() {
+        page[16 + 4 * i..20 + 4 * i].copy_from_slice(&v.to_le_bytes());
+    }
+    bytes.extend(page);
+    std::fs::write(&meta, &bytes).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&meta)
+        .unwrap()
+        .set_len((pages + u64::from(overflow) + 1) * 4096)
+        .unwrap();
+    let o = Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -v 6000000; exec \"$0\" --root \"$1\" recover")
+        .arg(env!("CARGO_BIN_EXE_coldctr"))
+        .arg(&root)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(matches!(o.status.code(), Some(0..=4)), "{:?}: {err}", o.status);
+}

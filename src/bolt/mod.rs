@@ -102,6 +102,10 @@ struct Owners {
     beyond: std::sync::Mutex<foldhash::HashMap<u64, u64>>,
 }
 
+/// Whole pages of holes an overflow run may hold before it is taken for forged (see the page
+/// read): 256 KiB of zeros inside one node.
+const MAX_HOLE_PAGES: u64 = 64;
+
 /// Pages whose owner is kept in the table of one slot per page (32 MiB of it per view).
 const MAX_OWNED_PAGES: u64 = 1 << 22;
 
@@ -355,6 +359,29 @@ impl<'a> Tx<'a> {
                 offset,
                 format!("{overflow} overflow pages run past the high-water mark {}", self.hwm()),
             ));
+        }
+        // A run mostly of whole pages in holes is forged (a sparse copy's holes inside a run
+        // are a page's zero tail, or a value's rare zero pages): read as asked for, it would be
+        // read into memory whole (a leaf claiming 2^20 overflow pages over holes was 4 GB of
+        // zeros for one `inspect`).
+        if overflow > 0
+            && !self
+                .db
+                .data
+                .covers(offset, (u64::from(overflow) + 1).saturating_mul(ps))
+        {
+            let (_, holes) = self
+                .db
+                .data
+                .page_runs(ps, id, id.saturating_add(u64::from(overflow)) + 1);
+            let hole_pages: u64 = holes.iter().map(|&(from, to)| to - from).sum();
+            if hole_pages > MAX_HOLE_PAGES && hole_pages.saturating_mul(2) > u64::from(overflow) + 1 {
+                return Err(self.db.corrupt(
+                    id,
+                    offset,
+                    format!("{hole_pages} of its {overflow} overflow pages lie in holes of the file (no data on disk)"),
+                ));
+            }
         }
         // A freelist's ids are all data (every id is 2 or more): listed in a hole of a sparse
         // file, they are a forged count of zeros (2^29 overflow pages of a file stretched for

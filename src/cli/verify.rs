@@ -29,8 +29,9 @@ pub struct VerifyArgs {
     #[arg(long)]
     pub layers: bool,
     /// Hash large blobs through a read-only map even on a writable mount (about 15% faster on
-    /// SHA-NI CPUs). Only for a store nothing writes to: a blob truncated while it is mapped
-    /// kills the process. Blobs on a read-only mount are always mapped; `--no-mmap` never maps.
+    /// SHA-NI CPUs). For a store nothing writes to: a blob cut short while it is mapped reads
+    /// as zeros past its end and is reported unreadable. Blobs on a read-only mount are always
+    /// mapped (a block the disk cannot give reads the same way); `--no-mmap` never maps.
     #[arg(long)]
     pub mmap: bool,
     #[arg(long, value_enum, default_value_t = Format::Table)]

@@ -234,7 +234,9 @@ fn reference_object(name: &str) -> Option<String> {
     {
         return None;
     }
-    if host.is_empty() {
+    // Go's host characters (`shouldEscape` in host mode): a space or `{` fails the parse.
+    let host_char = |c: char| c.is_ascii_alphanumeric() || "-._~!$&'()*+,;=:[]".contains(c);
+    if host.is_empty() || !host.chars().all(host_char) {
         return None;
     }
     Some(match path.find([':', '@']) {
@@ -282,6 +284,8 @@ mod tests {
         assert_eq!(oci_reference_name("localhost:5000/z:2"), "2");
         assert_eq!(oci_reference_name("x"), "");
         assert_eq!(oci_reference_name("x:y/z:1"), "x:y/z:1");
+        assert_eq!(oci_reference_name("my reg/x:1"), "my reg/x:1");
+        assert_eq!(oci_reference_name("reg{1}/x:2"), "reg{1}/x:2");
     }
 
     #[test]

@@ -55,6 +55,14 @@ pub struct Exporter<'a, 'r> {
     problems_said: HashSet<Problem>,
 }
 
+/// What `--platform`'s search below an index has met: the indexes looked into, and the nested
+/// ones that did not read (fault, why).
+#[derive(Default)]
+struct PlatformSearch {
+    seen: std::collections::HashSet<String>,
+    failed: Vec<(Descriptor, Fault, String)>,
+}
+
 impl<'a, 'r> Exporter<'a, 'r> {
     pub fn new(
         root: &'r Root,
@@ -213,7 +221,13 @@ impl<'a, 'r> Exporter<'a, 'r> {
     /// with no platform or a matching one, as containerd's platform walk descends), else the
     /// best match that was never pulled (said as such). `None`: nothing for the platform. An
     /// index that does not read is the walk's problem: the top one is returned as the target
-    /// (the walk reports it), a nested one is reported and passed over.
+    /// (the walk reports it); a nested one is passed over, and said only when no other holds
+    /// the platform (`search.failed`). Each index is looked into once (`search.seen`): indexes
+    /// listing one another many times are no exponential walk.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the search's state, carried down its recursion"
+    )]
     fn platform_in_index(
         &mut self,
         reference: &str,
@@ -222,21 +236,26 @@ impl<'a, 'r> Exporter<'a, 'r> {
         matcher: &Matcher,
         label: &str,
         depth: usize,
+        search: &mut PlatformSearch,
     ) -> Result<Option<Descriptor>, ExportError> {
+        if !search.seen.insert(index.digest.clone()) {
+            return Ok(None);
+        }
         // The index only chooses here: it is not part of the output.
-        let data = match Digest::parse(&index.digest)
+        let parsed = match Digest::parse(&index.digest)
             .map_err(|e| (Fault::Damaged, e.to_string()))
             .and_then(|d| self.fetch_checked(index, &d, index.size))
+            .and_then(|data| document::decode::<Index>(&data).map_err(|_| (Fault::Damaged, "not an index".to_string())))
         {
-            Ok(data) => data,
-            Err((fault, why)) => {
+            Ok(parsed) => parsed,
+            Err((fault, why)) if depth == 0 => {
                 self.fail(label, index, fault, why);
-                return Ok((depth == 0).then(|| index.clone()));
+                return Ok(Some(index.clone()));
             }
-        };
-        let Ok(parsed) = document::decode::<Index>(&data) else {
-            self.fail(label, index, Fault::Damaged, "not an index".into());
-            return Ok((depth == 0).then(|| index.clone()));
+            Err((fault, why)) => {
+                search.failed.push((index.clone(), fault, why));
+                return Ok(None);
+            }
         };
         let fits = |c: &Descriptor| {
             c.platform
@@ -268,7 +287,7 @@ impl<'a, 'r> Exporter<'a, 'r> {
                 if !self.present(n) {
                     continue;
                 }
-                if let Some(found) = self.platform_in_index(reference, n, p, matcher, label, depth + 1)? {
+                if let Some(found) = self.platform_in_index(reference, n, p, matcher, label, depth + 1, search)? {
                     return Ok(Some(found));
                 }
             }
@@ -302,9 +321,19 @@ impl<'a, 'r> Exporter<'a, 'r> {
         };
         let matcher = Matcher::strict(p);
         if document::is_index_type(&target.media_type) {
-            return match self.platform_in_index(reference, target, p, &matcher, label, 0)? {
-                Some(chosen) => Ok(chosen),
-                None => Err(none()),
+            let mut search = PlatformSearch::default();
+            let found = self.platform_in_index(reference, target, p, &matcher, label, 0, &mut search)?;
+            return match (found, search.failed.is_empty()) {
+                (Some(chosen), _) => Ok(chosen),
+                (None, true) => Err(none()),
+                // A nested index that does not read may hold the platform: damage, said, and
+                // the walk of the target reports the image as not whole.
+                (None, false) => {
+                    for (index, fault, why) in search.failed {
+                        self.fail(label, &index, fault, why);
+                    }
+                    Ok(target.clone())
+                }
             };
         }
         // A single manifest: its config says its platform.

@@ -249,6 +249,9 @@ struct Tree {
     /// times when the layer ends, and fails the layer for one a whiteout of the same layer
     /// removed.
     dirs_made: Vec<(Vec<u8>, u64)>,
+    /// Every path a member of this layer was unpacked at (`unpackedPaths`: it only grows, a
+    /// whiteout removing one does not take it out).
+    unpacked: std::collections::HashSet<Vec<u8>>,
     /// Where the member at (layer, place) went when that is not its name: below a symlink,
     /// where the link leads (see [`resolve`]).
     moved: BTreeMap<(usize, u64), Vec<u8>>,
@@ -305,9 +308,12 @@ impl Tree {
         self.below.remove(&path);
         if let Some(i) = path.iter().rposition(|&b| b == b'/') {
             let parent = path.get(..i).unwrap_or_default();
-            if !self.this.get(parent).is_some_and(|p| p.kind != Kind::Parent) {
+            if !self.unpacked.contains(parent) {
                 self.anchors.insert(parent.to_vec());
             }
+        }
+        if placed.kind != Kind::Parent {
+            self.unpacked.insert(path.clone());
         }
         self.this.insert(path, placed);
     }
@@ -347,8 +353,9 @@ impl Tree {
             inside
         };
         for anchor in inside {
-            // Written by a member of this layer since: unpacked, and kept.
-            if self.this.get(&anchor).is_some_and(|p| p.kind != Kind::Parent) {
+            // A member of this layer was unpacked there (since, or before and whited out):
+            // kept, as the applier's walk keeps it.
+            if self.unpacked.contains(&anchor) {
                 continue;
             }
             self.replace_in_layer(&anchor);
@@ -360,6 +367,7 @@ impl Tree {
     fn end_layer(&mut self) {
         self.anchors.clear();
         self.dirs_made.clear();
+        self.unpacked.clear();
         for (k, v) in std::mem::take(&mut self.this) {
             self.below.insert(k, v);
         }
@@ -374,6 +382,8 @@ impl Tree {
         self.dirs_made.iter().find_map(|(name, offset)| {
             let there = match resolve(self, name, true) {
                 Ok(at) => at.is_empty() || self.get(&at).is_some(),
+                // coldctr's own bound on lookups, not the applier's: not taken for gone.
+                Err(Unresolved::OverBudget) => true,
                 Err(_) => false,
             };
             (!there).then(|| (name.clone(), *offset))
@@ -1142,6 +1152,8 @@ fn place(layers: &[Layer], open: &dyn Fn(&Layer) -> Result<LayerTar, String>) ->
                 tree.remove_below(&path, true);
                 tree.replace_in_layer(&path);
                 tree.this.remove(&path);
+                // Unpacked as any member is, though nothing was created there.
+                tree.unpacked.insert(path);
                 continue;
             }
             // A regular file's data is read whole by the applier (`createTarFile`): a sparse
@@ -2357,5 +2369,24 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(t, ["etc/", "etc/f", "d/", "d/sub/", "d/sub/c"]);
+        // What the layer unpacked stays unpacked when a whiteout removes it (the applier's
+        // `unpackedPaths` only grows): the directory `mkparent` makes again there is kept, and
+        // so is what is below it (the review of this change; containerd 1.6.20 the same).
+        let t = tree(&[
+            (b"d/x/", b'5', b"", b""),
+            (b"d/.wh.x", b'0', b"", b""),
+            (b"d/x/y", b'0', b"", b"y"),
+            (b"d/.wh..wh..opq", b'0', b"", b""),
+        ])
+        .unwrap();
+        assert_eq!(t, ["etc/", "etc/f", "d/", "d/x/", "d/x/y"]);
+        let t = tree(&[
+            (b"d/f", b'0', b"", b"f"),
+            (b"d/.wh.f", b'0', b"", b""),
+            (b"d/f/g", b'0', b"", b"g"),
+            (b"d/.wh..wh..opq", b'0', b"", b""),
+        ])
+        .unwrap();
+        assert_eq!(t, ["etc/", "etc/f", "d/", "d/f/", "d/f/g"]);
     }
 }

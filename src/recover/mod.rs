@@ -259,7 +259,7 @@ pub fn recover_scanned(db: &Db, s: &Scan<'_>) -> Recovered {
     }
     for &(page, kept, claimed) in r.cut_pages.iter().take(20) {
         damage.push(format!(
-            "page {page}: {kept} of its {claimed} elements carved; the others do not parse (damaged)"
+            "page {page}: {kept} elements carved where its header counts {claimed}: its count or elements damaged"
         ));
     }
     if r.cut_pages.len() > 20 {

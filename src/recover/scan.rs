@@ -176,9 +176,18 @@ fn parse<'a>(
     };
     let first_pos = data.u32_at(HEADER_SIZE + if leaf { 4 } else { 0 }).map(|p| p as usize);
     let claimed = usize::from(count);
+    // (No more than a count can say: the place is a u32 of the page, and a forged one over a
+    // sparse run would ask for billions of elements.)
     let n = match first_pos {
         Some(p) if p == ELEMENT_SIZE * claimed && fits(claimed).is_some() => claimed,
-        Some(p) if p % ELEMENT_SIZE == 0 && p >= ELEMENT_SIZE && fits(p / ELEMENT_SIZE).is_some() => p / ELEMENT_SIZE,
+        Some(p)
+            if p % ELEMENT_SIZE == 0
+                && p >= ELEMENT_SIZE
+                && p / ELEMENT_SIZE <= usize::from(u16::MAX)
+                && fits(p / ELEMENT_SIZE).is_some() =>
+        {
+            p / ELEMENT_SIZE
+        }
         _ => claimed,
     };
     let array_end = fits(n)?;
