@@ -370,10 +370,11 @@ impl<'a> Tx<'a> {
                 .data
                 .covers(offset, (u64::from(overflow) + 1).saturating_mul(ps))
         {
-            let (_, holes) = self
-                .db
-                .data
-                .page_runs(ps, id, id.saturating_add(u64::from(overflow)) + 1);
+            // (Pages past the file's end are no holes: the read below says the run is cut.)
+            let end = id
+                .saturating_add(u64::from(overflow) + 1)
+                .min(self.db.file_size() / ps.max(1));
+            let (_, holes) = self.db.data.page_runs(ps, id, end);
             let hole_pages: u64 = holes.iter().map(|&(from, to)| to - from).sum();
             if hole_pages > MAX_HOLE_PAGES && hole_pages.saturating_mul(2) > u64::from(overflow) + 1 {
                 return Err(self.db.corrupt(
