@@ -1250,6 +1250,11 @@ fn an_index_cycle_ends_every_command() {
 /// umoci's layout with its base manifest under a real chain of `levels` indexes (each names
 /// the next by its true digest) as the one entry, named `x`.
 fn index_chain(levels: usize) -> (tempfile::TempDir, PathBuf) {
+    index_fan(levels, 1)
+}
+
+/// [`index_chain`] with each index listing the one below `copies` times.
+fn index_fan(levels: usize, copies: usize) -> (tempfile::TempDir, PathBuf) {
     let (tmp, dir) = layout_copy("layouts/umoci");
     let idx = "application/vnd.oci.image.index.v1+json";
     let base = &refs("layouts/umoci")[0];
@@ -1258,7 +1263,8 @@ fn index_chain(levels: usize) -> (tempfile::TempDir, PathBuf) {
         base.media_type, base.digest, base.size
     );
     for _ in 0..levels {
-        let doc = format!(r#"{{"schemaVersion":2,"mediaType":"{idx}","manifests":[{child}]}}"#);
+        let listed = vec![child.as_str(); copies].join(",");
+        let doc = format!(r#"{{"schemaVersion":2,"mediaType":"{idx}","manifests":[{listed}]}}"#);
         let d = put_blob(&dir, doc.as_bytes());
         child = format!(r#"{{"mediaType":"{idx}","digest":"{d}","size":{}}}"#, doc.len());
     }
@@ -2641,24 +2647,7 @@ fn gc_labels_are_keyed_as_containerd_import_keys_them() {
 /// (the review of the nested-index search: killed after 120 s).
 #[test]
 fn a_platform_search_looks_into_each_index_once() {
-    let (tmp, dir) = layout_copy("layouts/umoci");
-    let idx = "application/vnd.oci.image.index.v1+json";
-    let base = &refs("layouts/umoci")[0];
-    let mut child = format!(
-        r#"{{"mediaType":"{}","digest":"{}","size":{},"platform":{{"os":"linux","architecture":"amd64"}}}}"#,
-        base.media_type, base.digest, base.size
-    );
-    for _ in 0..26 {
-        let doc = format!(r#"{{"schemaVersion":2,"mediaType":"{idx}","manifests":[{child},{child}]}}"#);
-        let d = put_blob(&dir, doc.as_bytes());
-        child = format!(r#"{{"mediaType":"{idx}","digest":"{d}","size":{}}}"#, doc.len());
-    }
-    let with_name = child.replacen('{', &format!(r#"{{"annotations":{{"{REF_NAME}":"x"}},"#), 1);
-    std::fs::write(
-        dir.join("index.json"),
-        format!(r#"{{"schemaVersion":2,"manifests":[{with_name}]}}"#),
-    )
-    .unwrap();
+    let (tmp, dir) = index_fan(26, 2);
     let out = tmp.path().join("x.tar");
     let o = coldctr_within(
         &dir,

@@ -284,20 +284,14 @@ struct Referrer {
     config: Option<Descriptor>,
 }
 
-/// The gc label key containerd's import gives a child of this media type (containerd 1.6's
+/// The gc label key containerd's import gives a child of this media type (containerd's
 /// `images.ChildGCLabels`): a config it knows, a manifest, a layer, or anything else.
 fn child_gc_label(media_type: &str) -> &'static str {
     const CONFIGS: [&str; 4] = [
-        "application/vnd.docker.container.image.v1+json",
-        "application/vnd.oci.image.config.v1+json",
+        crate::verify::documents::DOCKER_CONFIG,
+        crate::verify::documents::OCI_CONFIG,
         "application/vnd.containerd.container.criu.checkpoint.criu.tar",
         "application/vnd.containerd.container.checkpoint.config.v1+proto",
-    ];
-    const DOCKER_LAYERS: [&str; 4] = [
-        "application/vnd.docker.image.rootfs.diff.tar",
-        "application/vnd.docker.image.rootfs.diff.tar.gzip",
-        "application/vnd.docker.image.rootfs.foreign.diff.tar",
-        "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
     ];
     if CONFIGS.contains(&media_type) {
         return "containerd.io/gc.ref.content.config";
@@ -305,9 +299,7 @@ fn child_gc_label(media_type: &str) -> &'static str {
     if media_type == document::DOCKER_MANIFEST || media_type == document::OCI_MANIFEST {
         return "containerd.io/gc.ref.content.m.";
     }
-    // `IsLayerType`: an OCI layer type, or a Docker one with any `+` suffix taken off.
-    let base = media_type.split('+').next().unwrap_or_default();
-    if media_type.starts_with("application/vnd.oci.image.layer.") || DOCKER_LAYERS.contains(&base) {
+    if document::is_layer_type(media_type) {
         return "containerd.io/gc.ref.content.l.";
     }
     "containerd.io/gc.ref.content."
