@@ -2542,6 +2542,7 @@ fn identical_entries_under_one_name_are_one_claim() {
     let first = entries[0].clone();
     let name = first["annotations"][REF_NAME].as_str().unwrap().to_string();
     entries.push(first.clone());
+    let second = format!("@{}", entries.len() - 1);
     std::fs::write(dir.join("index.json"), index.to_string()).unwrap();
     let o = coldctr(&dir, &["inspect", "--format", "{{.Id}}", &name]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
@@ -2550,6 +2551,16 @@ fn identical_entries_under_one_name_are_one_claim() {
         first["digest"].as_str().unwrap()
     );
     assert!(stderr(&o).contains("all one descriptor"), "{}", stderr(&o));
+    // One record, as ctr import makes one image; `@N` of the second entry names it.
+    let o = coldctr(&dir, &["images", "-q"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let listed = String::from_utf8_lossy(&o.stdout).to_string();
+    assert_eq!(listed.lines().filter(|l| *l == name).count(), 1, "{listed}");
+    assert!(!listed.lines().any(|l| l == second), "{listed}");
+    let o = coldctr(&dir, &["inspect", "--format", "{{.Id}} {{.RepoTags}}", &second]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let shown = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(shown.starts_with(first["digest"].as_str().unwrap()), "{shown}");
 
     // Another target under the same name: ambiguous, as before.
     let entries = index["manifests"].as_array_mut().unwrap();

@@ -24,7 +24,7 @@ use crate::bolt::build::Tree;
 use crate::containerd::root::{BlobError, MAX_DOCUMENT};
 use crate::digest::Digest;
 use crate::image::document::{self, Descriptor};
-use foldhash::HashMap;
+use foldhash::{HashMap, HashSet};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// How many entries a `ref-duplicate` problem lists by position.
@@ -174,6 +174,9 @@ fn import_within(entries: &[Entry], blobs: &dyn Blobs, problems: &mut Vec<Proble
 
     let mut names = Vec::new();
     let mut targets = Vec::new();
+    // The first record of each entry that identical entries after it share.
+    let firsts: HashSet<usize> = first_of.values().copied().collect();
+    let mut record_of: HashMap<usize, String> = HashMap::default();
     for e in entries {
         targets.push((e.position, e.descriptor.digest.clone()));
         let mut records: Vec<String> = primary_names(e)
@@ -185,7 +188,25 @@ fn import_within(entries: &[Entry], blobs: &dyn Blobs, problems: &mut Vec<Proble
             })
             .collect();
         if records.is_empty() {
+            // Every name went to an identical earlier entry: ctr import makes one image of
+            // them, so this entry makes no record of its own; `@N` names the first's.
+            let shared: Vec<usize> = primary_names(e)
+                .iter()
+                .filter_map(|n| first_of.get(n.as_str()).copied())
+                .filter(|&p| p != e.position)
+                .collect();
+            if let Some(record) = shared.first().and_then(|p| record_of.get(p)).cloned() {
+                names.push(Named {
+                    record,
+                    entry: e.position,
+                    aliases: Vec::new(),
+                });
+                continue;
+            }
             records.push(format!("@{}", e.position));
+        }
+        if let Some(first) = records.first().filter(|_| firsts.contains(&e.position)) {
+            record_of.insert(e.position, first.clone());
         }
         for record in records {
             let image = tree.bucket(&[b"v1", ns, b"images", record.as_bytes()]);
@@ -321,9 +342,13 @@ fn label_referrers(tree: &mut Tree, entries: &[Entry], names: &[Named], content:
     let ns = NAMESPACE.as_bytes();
     // Each entry's names, and the entries of each digest, looked up once each (a layout may
     // have hundreds of thousands of entries).
+    // A record shared by identical entries is labelled once, as the first entry's.
     let mut names_of: HashMap<usize, Vec<&Named>> = HashMap::default();
+    let mut labelled: HashSet<&str> = HashSet::default();
     for n in names {
-        names_of.entry(n.entry).or_default().push(n);
+        if labelled.insert(n.record.as_str()) {
+            names_of.entry(n.entry).or_default().push(n);
+        }
     }
     let mut entries_of: HashMap<&str, Vec<&Entry>> = HashMap::default();
     for e in entries {
