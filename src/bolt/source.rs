@@ -495,42 +495,18 @@ impl DataExtents {
     /// The extents of the file at `path`; [`DataExtents::whole`] where the filesystem cannot
     /// say (or `path` is no file).
     pub fn of(path: &Path) -> DataExtents {
-        use std::os::fd::AsRawFd;
         let Ok(file) = open_read_only(path) else {
             return DataExtents::whole();
         };
         let Ok(len) = file.metadata().map(|m| m.len()) else {
             return DataExtents::whole();
         };
-        let fd = file.as_raw_fd();
-        let seek = |at: u64, whence: i32| -> Result<Option<u64>, ()> {
-            let at = libc::off_t::try_from(at).map_err(|_| ())?;
-            // SAFETY: an open descriptor; lseek has no other precondition.
-            let got = unsafe { libc::lseek(fd, at, whence) };
-            if got < 0 {
-                // ENXIO: no data at or after `at`.
-                return match std::io::Error::last_os_error().raw_os_error() {
-                    Some(libc::ENXIO) => Ok(None),
-                    _ => Err(()),
-                };
-            }
-            u64::try_from(got).map(Some).map_err(|_| ())
-        };
         let mut extents = Vec::new();
-        let mut at = 0u64;
-        while at < len {
-            let Ok(found) = seek(at, libc::SEEK_DATA) else {
-                return DataExtents::whole();
-            };
-            let Some(start) = found else { break };
-            let Ok(Some(end)) = seek(start, libc::SEEK_HOLE) else {
-                return DataExtents::whole();
-            };
-            if end <= start || extents.len() == MAX_EXTENTS {
-                return DataExtents::whole();
+        for run in crate::sparse::DataRuns::new(&file, len) {
+            match run {
+                Ok(extent) if extents.len() < MAX_EXTENTS => extents.push(extent),
+                _ => return DataExtents::whole(),
             }
-            extents.push((start, end));
-            at = end;
         }
         DataExtents(Some(extents))
     }

@@ -331,37 +331,15 @@ fn data_plan(f: &std::fs::File, size: u64, on_disk: u64, max: usize) -> DataPlan
 
 /// The data segments of a file with holes, up to `max` of them.
 fn data_segments(f: &std::fs::File, size: u64, max: usize) -> Segments {
-    use std::os::fd::AsRawFd;
-    let fd = f.as_raw_fd();
     let mut out = Vec::new();
-    let mut at: u64 = 0;
-    while at < size {
-        let Ok(off) = i64::try_from(at) else {
+    for run in crate::sparse::DataRuns::new(f, size) {
+        let Ok((start, end)) = run else {
             return Segments::Whole;
         };
-        // SAFETY: a valid descriptor; lseek only moves its offset.
-        let data = unsafe { libc::lseek(fd, off, libc::SEEK_DATA) };
-        if data < 0 {
-            // ENXIO: no data after `at`, the rest is a hole.
-            if io::Error::last_os_error().raw_os_error() == Some(libc::ENXIO) {
-                break;
-            }
-            return Segments::Whole;
-        }
-        // SAFETY: as above.
-        let hole = unsafe { libc::lseek(fd, data, libc::SEEK_HOLE) };
-        let (Ok(data), Ok(hole)) = (u64::try_from(data), u64::try_from(hole)) else {
-            return Segments::Whole;
-        };
-        let hole = hole.min(size);
-        if hole <= data || data >= size {
-            break;
-        }
         if out.len() == max {
             return Segments::TooMany;
         }
-        out.push((data, hole - data));
-        at = hole;
+        out.push((start, end - start));
     }
     let covered: u64 = out.iter().map(|(_, l)| l).sum();
     if covered < size {
