@@ -8,6 +8,7 @@ mod bolt_support;
 
 use bolt_support::{Run, coldctr, repo};
 use serde_json::Value;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// coldctr with a hang guard (bolt_support::coldctr fails the test after 120 s).
@@ -1303,46 +1304,13 @@ fn a_partly_pulled_index_reads_as_ctr_imports_it() {
     let tar = tar.to_str().unwrap_or_default();
     // ctr's records: digest -> its gc.ref.content.{m,config,l}.* labels (import's own index
     // over index.json labels with `gc.ref.content.0`, not one of these).
-    let ctr_ls = std::fs::read_to_string(data.join("ctr-content-ls.txt")).expect("ctr content ls");
     let gc_ref = |k: &str| {
         ["m.", "config", "l."]
             .iter()
             .any(|p| k.starts_with(&format!("containerd.io/gc.ref.content.{p}")))
     };
-    let theirs: std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>> = ctr_ls
-        .lines()
-        .skip(1)
-        .filter_map(|l| {
-            let cols: Vec<&str> = l.split('\t').filter(|c| !c.is_empty()).collect();
-            let labels = cols
-                .last()?
-                .split(',')
-                .filter_map(|kv| kv.split_once('='))
-                .filter(|(k, _)| gc_ref(k))
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect();
-            Some((cols.first()?.to_string(), labels))
-        })
-        .collect();
-    let listed = run(&["--root", tar, "content", "--format", "json"]);
-    assert_eq!(listed.code, Some(0), "{}", listed.stderr);
-    let ours: std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>> = json(&listed)
-        .as_array()
-        .expect("rows")
-        .iter()
-        .map(|r| {
-            let labels = r["labels"]
-                .as_object()
-                .map(|m| {
-                    m.iter()
-                        .filter(|(k, _)| gc_ref(k))
-                        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
-                        .collect()
-                })
-                .unwrap_or_default();
-            (r["digest"].as_str().unwrap_or_default().to_string(), labels)
-        })
-        .collect();
+    let theirs = ctr_gc_labels(&data.join("ctr-content-ls.txt"), &gc_ref);
+    let (ours, listed) = our_gc_labels(tar, &gc_ref);
     assert_eq!(ours.len(), 5);
     for (digest, labels) in &ours {
         assert_eq!(theirs.get(digest), Some(labels), "{digest}");
@@ -1363,36 +1331,29 @@ fn a_partly_pulled_index_reads_as_ctr_imports_it() {
     assert_eq!(verified.code, Some(0), "{}", verified.stderr);
 }
 
-/// A legacy docker-archive's layers as containerd's importer names them (ctr import 1.6, in
-/// sweep 24): each by its own digest with `diff.tar.gzip` for any compressed one, zstd too,
-/// and `diff.tar` for what `DetectCompression` does not know, bzip2 and xz among them. A
-/// zstd layer was `diff.tar.zstd` (another manifest digest than ctr's), and a bzip2 one was
-/// named by its diff ID, then found "damaged" by verify.
+/// A legacy docker-archive's layers as containerd's importer names them (tests/data/ctr-import,
+/// captured from ctr import 1.6): each by its own digest with `diff.tar.gzip` for any
+/// compressed one, zstd too, and `diff.tar` for what `DetectCompression` does not know, bzip2
+/// and xz among them. A zstd layer was `diff.tar.zstd` (another manifest digest than ctr's),
+/// and a bzip2 one was named by its diff ID, then found "damaged" by verify.
 #[test]
 fn legacy_archive_layers_are_named_as_containerd_imports_them() {
+    let data = repo().join("tests/data/ctr-import");
+    let tar = data.join("legacy-compressions.tar");
+    let root = tar.to_str().expect("utf-8");
+    // The image record's target is the manifest ctr's importer wrote, byte for byte.
+    let theirs_ls = std::fs::read_to_string(data.join("legacy-compressions.ctr-images-ls.txt")).expect("ctr images ls");
+    let theirs_digest = theirs_ls
+        .lines()
+        .nth(1)
+        .and_then(|l| l.split_whitespace().nth(2))
+        .expect("ctr's digest column");
+    let listed = run(&["--root", root, "images", "--format", "json"]);
+    assert_eq!(listed.code, Some(0), "{}", listed.stderr);
+    let rows = json(&listed);
+    assert_eq!(rows[0]["name"], "docker.io/library/legacy:1", "{rows:#}");
+    assert_eq!(rows[0]["target"]["digest"], theirs_digest, "{rows:#}");
     let tmp = tempfile::tempdir().expect("tempdir");
-    let plain = tar_of(&[("f", b'0', "", b"x")]);
-    let zstd: &[u8] = &[0x28, 0xb5, 0x2f, 0xfd, 0x20, 0x01, 0x09, 0x00, 0x00, 0x78];
-    let bzip2: &[u8] = b"BZh91AY&SY not decoded here";
-    let xz: &[u8] = &[0xfd, b'7', b'z', b'X', b'Z', 0x00, 0x00, 0x04];
-    // The plain layer's diff ID is its own digest; the others' are of what they would hold.
-    let mut diff_ids: Vec<String> = (0..4).map(|i| format!("sha256:{}", sha256(&[i]))).collect();
-    diff_ids[0] = format!("sha256:{}", sha256(&plain));
-    let config =
-        serde_json::json!({"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":diff_ids}})
-            .to_string();
-    let manifest = serde_json::json!([{"Config": "c.json", "RepoTags": ["legacy:1"], "Layers": ["p.tar", "z.tar", "b.tar", "x.tar"]}]).to_string();
-    let tar = tar_of(&[
-        ("c.json", b'0', "", config.as_bytes()),
-        ("p.tar", b'0', "", &plain),
-        ("z.tar", b'0', "", zstd),
-        ("b.tar", b'0', "", bzip2),
-        ("x.tar", b'0', "", xz),
-        ("manifest.json", b'0', "", manifest.as_bytes()),
-    ]);
-    let path = tmp.path().join("legacy.tar");
-    std::fs::write(&path, tar).expect("write");
-    let root = path.to_str().expect("utf-8");
     let out_dir = tmp.path().join("out");
     let out = run(&[
         "--root",
@@ -1407,29 +1368,17 @@ fn legacy_archive_layers_are_named_as_containerd_imports_them() {
     assert_eq!(out.code, Some(0), "{}", out.stderr);
     let index = read_json(&out_dir.join("index.json"));
     let digest = index["manifests"][0]["digest"].as_str().expect("digest");
-    let manifest = read_json(&out_dir.join("blobs/sha256").join(&digest[7..]));
-    let layers: Vec<(String, String)> = manifest["layers"]
-        .as_array()
-        .expect("layers")
-        .iter()
-        .map(|l| {
-            (
-                l["mediaType"].as_str().unwrap().to_string(),
-                l["digest"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
-    let gzip = "application/vnd.docker.image.rootfs.diff.tar.gzip";
-    let tar_type = "application/vnd.docker.image.rootfs.diff.tar";
-    // The uncompressed tar is named by its diff ID (what `docker save` writes it as).
-    let want = [
-        (tar_type, diff_ids[0].clone()),
-        (gzip, format!("sha256:{}", sha256(zstd))),
-        (tar_type, format!("sha256:{}", sha256(bzip2))),
-        (tar_type, format!("sha256:{}", sha256(xz))),
-    ];
-    let want: Vec<(String, String)> = want.iter().map(|(t, d)| (t.to_string(), d.clone())).collect();
-    assert_eq!(layers, want);
+    assert_eq!(digest, theirs_digest);
+    let ours = std::fs::read(out_dir.join("blobs/sha256").join(&digest[7..])).expect("manifest");
+    let theirs = std::fs::read(data.join("legacy-compressions.manifest.json")).expect("ctr's manifest");
+    assert_eq!(String::from_utf8_lossy(&ours), String::from_utf8_lossy(&theirs));
+    // The same content records, with the same gc labels.
+    let gc_ref = |k: &str| k.starts_with("containerd.io/gc.ref.content.");
+    let (ours, _) = our_gc_labels(root, &gc_ref);
+    assert_eq!(
+        ours,
+        ctr_gc_labels(&data.join("legacy-compressions.ctr-content-ls.txt"), &gc_ref)
+    );
     // Every blob is what it is named: nothing damaged.
     let out = run(&["--root", root, "verify"]);
     assert_eq!(
@@ -1439,6 +1388,68 @@ fn legacy_archive_layers_are_named_as_containerd_imports_them() {
         String::from_utf8_lossy(&out.stdout),
         out.stderr
     );
+}
+
+/// The gc labels of a layout's content records are the ones `ctr images import
+/// --all-platforms` set on all 23 of them (tests/data/ctr-import, containerd 1.6's
+/// `ChildGCLabels`): keyed by the child's media type and numbered per key, not by position
+/// (an index listing an index, an in-toto layer and an artifact's `oci.empty` config are
+/// `gc.ref.content.N`).
+#[test]
+fn gc_labels_are_keyed_as_containerd_import_keys_them() {
+    let layout = repo().join("fixtures/oci-dev/layouts/handmade-graph");
+    let gc_ref = |k: &str| k.starts_with("containerd.io/gc.ref.content.");
+    let theirs = ctr_gc_labels(
+        &repo().join("tests/data/ctr-import/handmade-graph.ctr-content-ls.txt"),
+        &gc_ref,
+    );
+    assert_eq!(theirs.len(), 23);
+    let (ours, _) = our_gc_labels(layout.to_str().expect("utf-8"), &gc_ref);
+    assert_eq!(ours, theirs);
+}
+
+/// Labels by digest from a `ctr content ls` listing (tab-separated, the labels last as
+/// `k=v,k=v` or `-`), those `keep` keeps.
+fn ctr_gc_labels(listing: &Path, keep: &dyn Fn(&str) -> bool) -> BTreeMap<String, BTreeMap<String, String>> {
+    let text = std::fs::read_to_string(listing).expect("ctr content ls");
+    text.lines()
+        .skip(1)
+        .filter_map(|l| {
+            let cols: Vec<&str> = l.split('\t').filter(|c| !c.is_empty()).collect();
+            let labels = cols
+                .last()?
+                .split(',')
+                .filter_map(|kv| kv.split_once('='))
+                .filter(|(k, _)| keep(k))
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            Some((cols.first()?.to_string(), labels))
+        })
+        .collect()
+}
+
+/// Our `content --format json` of `root` as [`ctr_gc_labels`] reads ctr's, and the run.
+fn our_gc_labels(root: &str, keep: &dyn Fn(&str) -> bool) -> (BTreeMap<String, BTreeMap<String, String>>, Run) {
+    let listed = run(&["--root", root, "content", "--format", "json"]);
+    assert_eq!(listed.code, Some(0), "{}", listed.stderr);
+    let ours = json(&listed)
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| {
+            let labels = r["labels"]
+                .as_object()
+                .map(|m| {
+                    m.iter()
+                        .filter(|(k, _)| keep(k))
+                        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                        .collect()
+                })
+                .unwrap_or_default();
+            (r["digest"].as_str().unwrap_or_default().to_string(), labels)
+        })
+        .collect();
+    (ours, listed)
 }
 
 /// A tar with index.json and manifest.json but no oci-layout (a docker 25+ save that lost

@@ -2624,35 +2624,6 @@ fn a_blob_of_holes_is_neither_hashed_nor_copied() {
     assert!(!out.exists());
 }
 
-/// The gc labels of a layout's content records are the ones `ctr images import` sets
-/// (containerd 1.6's `ChildGCLabels`, checked with ctr in sweep 24): keyed by the child's
-/// media type and numbered per key, not by position (an index listing an index, an in-toto
-/// layer and an artifact's `oci.empty` config are `gc.ref.content.N`).
-#[test]
-fn gc_labels_are_keyed_as_containerd_import_keys_them() {
-    let o = coldctr(&oci_dev("layouts/handmade-graph"), &["content", "--format", "json"]);
-    let v = json_of(&o, "content");
-    let keys = |prefix: &str| -> Vec<String> {
-        let row = v
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["digest"].as_str().unwrap().starts_with(&format!("sha256:{prefix}")))
-            .unwrap_or_else(|| panic!("no {prefix}: {v:#}"));
-        let mut k: Vec<String> = row["labels"]
-            .as_object()
-            .unwrap()
-            .keys()
-            .filter_map(|k| k.strip_prefix("containerd.io/gc.ref.content.").map(str::to_string))
-            .collect();
-        k.sort();
-        k
-    };
-    assert_eq!(keys("32220bc5"), ["0"]);
-    assert_eq!(keys("13eeac1a"), ["0", "config"]);
-    assert_eq!(keys("81dba0fd"), ["0", "1"]);
-}
-
 /// Indexes 26 levels deep, each listing the one below twice (a 10 KB layout): `export
 /// --platform` of a platform none has looks into each index once, where it walked 2^26 paths
 /// (the review of the nested-index search: killed after 120 s).
