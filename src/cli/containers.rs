@@ -842,11 +842,10 @@ pub fn container(global: &Global, args: ContainerArgs, out: &mut dyn Write) -> R
         found.push(match found_entry {
             Ok(e) if containerd => Ok(match &e.record {
                 Some(r) => {
-                    spec_problems.extend(containers::record_inspect::spec_problem(r));
-                    (
-                        containers::record_inspect::inspect(r, e.cri.as_ref(), release).to_compact(true),
-                        false,
-                    )
+                    let (object, problem) =
+                        containers::record_inspect::inspect_with_problem(r, e.cri.as_ref(), release);
+                    spec_problems.extend(problem);
+                    (object.to_compact(true), false)
                 }
                 None => ("null".to_string(), false),
             }),
@@ -856,11 +855,10 @@ pub fn container(global: &Global, args: ContainerArgs, out: &mut dyn Write) -> R
                     true,
                 ),
                 (None, Some(r)) => {
-                    spec_problems.extend(containers::record_inspect::spec_problem(r));
-                    (
-                        containers::record_inspect::inspect(r, e.cri.as_ref(), release).to_compact(true),
-                        false,
-                    )
+                    let (object, problem) =
+                        containers::record_inspect::inspect_with_problem(r, e.cri.as_ref(), release);
+                    spec_problems.extend(problem);
+                    (object.to_compact(true), false)
                 }
                 (None, None) => ("null".to_string(), false),
             }),

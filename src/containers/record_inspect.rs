@@ -65,16 +65,32 @@ fn any(a: &AnyValue) -> J {
 pub fn spec_problem(r: &Container) -> Option<String> {
     let spec = r.spec.as_deref()?;
     let e = gojson::parse_as_go(spec).err()?;
-    Some(format!(
+    Some(undecodable(r, spec, &e))
+}
+
+fn undecodable(r: &Container, spec: &[u8], e: &dyn std::fmt::Display) -> String {
+    format!(
         "namespace {}: container {}: its spec ({} bytes) does not decode ({e}): no command, and shown as its Any (ctr cannot print the record)",
         crate::text::escape(r.namespace.as_bytes()),
         crate::text::escape(r.id.as_bytes()),
         spec.len()
-    ))
+    )
+}
+
+/// The record as `release`'s ctr prints it, and [`spec_problem`]'s answer from the same
+/// decoding of its spec.
+pub fn inspect_with_problem(r: &Container, cri: Option<&CriInfo>, release: Release) -> (J, Option<String>) {
+    let mut problem = None;
+    let object = inspect_as(r, cri, release, &mut problem);
+    (object, problem)
 }
 
 /// The record as `release`'s ctr prints it (see the module's notes), with `cri` after it.
 pub fn inspect(r: &Container, cri: Option<&CriInfo>, release: Release) -> J {
+    inspect_as(r, cri, release, &mut None)
+}
+
+fn inspect_as(r: &Container, cri: Option<&CriInfo>, release: Release, problem: &mut Option<String>) -> J {
     let mut out: Vec<(String, J)> = vec![
         ("ID".into(), J::str(r.id.clone())),
         // Every release's client hands on the message's labels map: nil, `null`, when empty.
@@ -120,7 +136,8 @@ pub fn inspect(r: &Container, cri: Option<&CriInfo>, release: Release) -> J {
     if let Some(spec) = &r.spec {
         out.push((
             "Spec".into(),
-            gojson::parse_as_go(spec).unwrap_or_else(|_| {
+            gojson::parse_as_go(spec).unwrap_or_else(|e| {
+                *problem = Some(undecodable(r, spec, &e));
                 any(&AnyValue {
                     type_url: r.spec_type.clone().unwrap_or_default(),
                     value: spec.clone(),
@@ -212,6 +229,22 @@ mod tests {
                 "{r:?}"
             );
         }
+    }
+
+    /// One decoding of the spec gives both the object and the problem `spec_problem` says.
+    #[test]
+    fn a_spec_that_does_not_decode_is_said_once_decoded() {
+        let good = record(Vec::new());
+        assert_eq!(inspect_with_problem(&good, None, Release::Six).1, None);
+        let mut bad = record(Vec::new());
+        bad.spec = Some(br#"{"ociVersion":"#.to_vec());
+        let (object, problem) = inspect_with_problem(&bad, None, Release::Six);
+        assert!(problem.is_some());
+        assert_eq!(problem, spec_problem(&bad));
+        assert_eq!(
+            object.get("Spec").map(|v| v.to_compact(false)).as_deref(),
+            Some(r#"{"value":"eyJvY2lWZXJzaW9uIjo="}"#)
+        );
     }
 
     #[test]
