@@ -120,7 +120,7 @@ impl Source {
         if mode == ReadMode::Pread
             && let Ok(len) = usize::try_from(m.len())
             && len > 0
-            && let Some(lazy) = Lazy::new(file.try_clone()?, len)
+            && let Some(lazy) = Lazy::new(file.try_clone()?, path, len)
         {
             return Ok(Source::Lazy(lazy));
         }
@@ -138,7 +138,7 @@ impl Source {
             // No map (an address-space limit): pages read as asked, not the whole file at once.
             if let Ok(len) = usize::try_from(m.len())
                 && len > 0
-                && let Some(lazy) = Lazy::new(file.try_clone()?, len)
+                && let Some(lazy) = Lazy::new(file.try_clone()?, path, len)
             {
                 return Ok(Source::Lazy(lazy));
             }
@@ -355,7 +355,10 @@ const BLOCK: usize = 2 << 20;
 /// or freed before the `Lazy` is dropped.
 pub struct Lazy {
     file: File,
+    path: std::path::PathBuf,
     len: usize,
+    /// Blocks a read failed on, logged once each (`crate::sigbus::log`).
+    failed_blocks: std::sync::Mutex<std::collections::BTreeSet<u64>>,
     /// File offset -> (address in the arena, length).
     runs: std::sync::RwLock<foldhash::HashMap<usize, (usize, usize)>>,
     arena: std::sync::Mutex<Arena>,
@@ -397,10 +400,12 @@ impl Arena {
 }
 
 impl Lazy {
-    fn new(file: File, len: usize) -> Option<Lazy> {
+    fn new(file: File, path: &Path, len: usize) -> Option<Lazy> {
         Some(Lazy {
             file,
+            path: path.to_path_buf(),
             len,
+            failed_blocks: Default::default(),
             runs: Default::default(),
             arena: Default::default(),
             whole: std::sync::OnceLock::new(),
@@ -451,23 +456,69 @@ impl Lazy {
     }
 
     /// Fills `dst` from the file at `offset`. A read error or a short read leaves zeros, which
-    /// no page header or meta checksum accepts: the reader reports the page.
+    /// no page header or meta checksum accepts: the reader reports the page. A block the disk
+    /// cannot give (EIO) is logged as `--no-mmap`'s are, once, and the blocks after it are
+    /// still read.
     fn read_run(&self, dst: &mut [u8], offset: usize) {
         use std::os::unix::fs::FileExt;
-        let mut done = 0;
-        while let Some(rest) = dst.get_mut(done..) {
-            if rest.is_empty() {
-                break;
-            }
-            match self.file.read_at(rest, (offset + done) as u64) {
-                Ok(0) => break,
-                Ok(n) => done += n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(_) => break,
-            }
+        let failed = fill_around_errors(|buf, at| self.file.read_at(buf, at), dst, offset as u64);
+        if failed.is_empty() {
+            return;
+        }
+        let Ok(mut logged) = self.failed_blocks.lock() else {
+            return;
+        };
+        // Runs of blocks not logged before, each said once: (first, how many).
+        let mut run: Option<(u64, usize)> = None;
+        for block in failed.into_iter().filter(|&b| logged.insert(b)) {
+            run = match run {
+                Some((first, n)) if first + n as u64 * ERROR_BLOCK == block => Some((first, n + 1)),
+                Some((first, n)) => {
+                    crate::sigbus::log(&self.path, first, n);
+                    Some((block, 1))
+                }
+                None => Some((block, 1)),
+            };
+        }
+        if let Some((first, n)) = run {
+            crate::sigbus::log(&self.path, first, n);
         }
     }
 }
+
+/// The size of the blocks a read error is confined to (a sector run, as `--no-mmap` reads).
+const ERROR_BLOCK: u64 = 4096;
+
+/// Fills `dst` with the bytes at `offset` through `read` (a `pread`), leaving zeros where it
+/// fails, a whole [`ERROR_BLOCK`] at a time, and after a short read (the file's end). Returns
+/// the offsets of the blocks that failed.
+fn fill_around_errors(
+    read: impl Fn(&mut [u8], u64) -> std::io::Result<usize>,
+    dst: &mut [u8],
+    offset: u64,
+) -> Vec<u64> {
+    let mut failed = Vec::new();
+    let mut done = 0usize;
+    while let Some(rest) = dst.get_mut(done..) {
+        if rest.is_empty() {
+            break;
+        }
+        let at = offset + done as u64;
+        match read(rest, at) {
+            Ok(0) => break,
+            Ok(n) => done += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => {
+                let block = at - at % ERROR_BLOCK;
+                failed.push(block);
+                let skip = (block + ERROR_BLOCK - at) as usize;
+                done = done.saturating_add(skip);
+            }
+        }
+    }
+    failed
+}
+
 /// Opens `path` read-only without touching its access time where the kernel lets us.
 pub fn open_read_only(path: &Path) -> std::io::Result<File> {
     crate::noatime::open(path, libc::O_NONBLOCK)
@@ -563,6 +614,49 @@ impl DataExtents {
         };
         let i = extents.partition_point(|&(_, end)| end <= at);
         extents.get(i).map(|&(start, _)| start.max(at))
+    }
+}
+
+#[cfg(test)]
+mod read_error_tests {
+    use super::{ERROR_BLOCK, fill_around_errors};
+
+    /// A file of 16 KiB of 0xab whose second block cannot be read: that block reads as
+    /// zeros and is named; the blocks after it are read.
+    #[test]
+    fn a_failing_block_reads_as_zeros_and_the_rest_is_read() {
+        let len = 4 * ERROR_BLOCK;
+        let read = |buf: &mut [u8], at: u64| -> std::io::Result<usize> {
+            if at >= len {
+                return Ok(0);
+            }
+            let bad = ERROR_BLOCK..2 * ERROR_BLOCK;
+            if bad.contains(&at) {
+                return Err(std::io::Error::from_raw_os_error(libc::EIO));
+            }
+            // A read stops short before the bad block, as the kernel's does.
+            let end = if at < bad.start { bad.start } else { len };
+            let n = buf.len().min((end - at) as usize);
+            buf[..n].fill(0xab);
+            Ok(n)
+        };
+        // From 1 KiB in to the end, and a bit past it.
+        let mut dst = vec![0u8; (len - 1024 + 100) as usize];
+        assert_eq!(fill_around_errors(read, &mut dst, 1024), [ERROR_BLOCK]);
+        let at = |off: u64| dst[(off - 1024) as usize];
+        assert_eq!(at(1024), 0xab);
+        assert_eq!(at(ERROR_BLOCK - 1), 0xab);
+        assert_eq!(at(ERROR_BLOCK), 0);
+        assert_eq!(at(2 * ERROR_BLOCK - 1), 0);
+        assert_eq!(at(2 * ERROR_BLOCK), 0xab);
+        assert_eq!(at(len - 1), 0xab);
+        assert_eq!(at(len), 0, "past the end: zeros");
+        // Starting inside the bad block: the rest of it is zeros, then data.
+        let mut dst = vec![0u8; (2 * ERROR_BLOCK) as usize];
+        assert_eq!(fill_around_errors(read, &mut dst, ERROR_BLOCK + 10), [ERROR_BLOCK]);
+        assert_eq!(dst[0], 0);
+        assert_eq!(dst[(ERROR_BLOCK - 11) as usize], 0);
+        assert_eq!(dst[(ERROR_BLOCK - 10) as usize], 0xab);
     }
 }
 
