@@ -1772,3 +1772,63 @@ fn a_record_docker_does_not_resolve_is_exported_by_its_exact_name() {
     );
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
 }
+
+/// A layer of a distributable type with `urls` (any descriptor may carry them) is exported
+/// with its blob, as `ctr images export --skip-non-distributable` exports it (sweep 26: it
+/// was kept as a foreign descriptor, and the archive loaded as an incomplete image); a
+/// `rootfs.foreign` layer is still left out.
+#[test]
+fn urls_alone_make_no_layer_foreign() {
+    let dir = tmp();
+    let root = dir.path().join("layout");
+    let blobs = root.join("blobs/sha256");
+    std::fs::create_dir_all(&blobs).unwrap();
+    let put = |data: &[u8]| -> (String, usize) {
+        let hex = sha256_hex(data);
+        std::fs::write(blobs.join(&hex), data).unwrap();
+        (format!("sha256:{hex}"), data.len())
+    };
+    let mut layer_tar = vec![0u8; 1024];
+    layer_tar[..5].copy_from_slice(b"empty");
+    let (layer, layer_size) = put(&layer_tar);
+    let foreign = format!("sha256:{}", "f".repeat(64));
+    let config = serde_json::json!({
+        "architecture": "amd64", "os": "linux", "config": {},
+        "rootfs": {"type": "layers", "diff_ids": [layer.clone(), foreign.clone()]}
+    })
+    .to_string();
+    let (config, config_size) = put(config.as_bytes());
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+        "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "digest": config, "size": config_size},
+        "layers": [
+            {"mediaType": "application/vnd.docker.image.rootfs.diff.tar", "digest": layer, "size": layer_size,
+             "urls": ["https://mirror.example.invalid/layer.tar"]},
+            {"mediaType": "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip", "digest": foreign, "size": 10,
+             "urls": ["https://mirror.example.invalid/foreign.tar.gz"]}
+        ]
+    })
+    .to_string();
+    let (manifest, manifest_size) = put(manifest.as_bytes());
+    let index = serde_json::json!({"schemaVersion": 2, "manifests": [{
+        "mediaType": "application/vnd.docker.distribution.manifest.v2+json", "digest": manifest, "size": manifest_size,
+        "annotations": {"org.opencontainers.image.ref.name": "urls"}}]});
+    std::fs::write(root.join("index.json"), index.to_string()).unwrap();
+    std::fs::write(root.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+
+    let o = coldctr(&root, &["export", "--format", "oci-archive", "-o", "-", "urls"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let members: BTreeSet<String> = read_tar(&o.stdout).into_iter().map(|(n, _)| n).collect();
+    assert!(
+        members.contains(&format!("blobs/sha256/{}", &layer[7..])),
+        "{members:?}"
+    );
+    assert!(
+        !members.contains(&format!("blobs/sha256/{}", &foreign[7..])),
+        "{members:?}"
+    );
+    let err = stderr(&o);
+    assert!(!err.contains(&layer[..19]), "{err}");
+    assert!(err.contains(&foreign[..19]), "{err}");
+}

@@ -166,12 +166,14 @@ impl Fault {
     }
 }
 
-/// A layer whose blob is not ours to copy: it has URLs (foreign), or a non-distributable
-/// media type, as containerd's `WithSkipNonDistributableBlobs`.
+/// A layer whose blob is not ours to copy: a non-distributable media type, as containerd's
+/// `IsNonDistributable` (a prefix of the type) that `WithSkipNonDistributableBlobs` asks.
+/// `urls` alone make no layer foreign: any descriptor may carry them, and ctr exports the
+/// blob of a `tar+gzip` layer with `urls` as any other.
 pub fn is_foreign(d: &Descriptor) -> bool {
-    d.urls.as_ref().is_some_and(|u| !u.is_empty())
-        || d.media_type.contains(".foreign.")
-        || d.media_type.contains(".nondistributable.")
+    d.media_type
+        .starts_with("application/vnd.oci.image.layer.nondistributable.")
+        || d.media_type.starts_with("application/vnd.docker.image.rootfs.foreign.")
 }
 
 /// `blobs/<alg>/<hex>`: a digest that does not parse keeps its text (it names no member).
@@ -295,11 +297,17 @@ mod tests {
             ..Descriptor::default()
         };
         assert!(!is_foreign(&d));
+        // URLs on a distributable type (sweep 26): exported with its blob, as ctr does.
         d.urls = Some(vec!["https://example.invalid/l".into()]);
-        assert!(is_foreign(&d));
+        assert!(!is_foreign(&d));
         d.urls = None;
         d.media_type = "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip".into();
         assert!(is_foreign(&d));
+        d.media_type = "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip".into();
+        assert!(is_foreign(&d));
+        // Only as a prefix, as containerd matches it.
+        d.media_type = "application/x.example.rootfs.foreign.tar".into();
+        assert!(!is_foreign(&d));
         assert_eq!(
             member_name(&format!("sha256:{}", "a".repeat(64))),
             format!("blobs/sha256/{}", "a".repeat(64))
