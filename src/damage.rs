@@ -20,6 +20,10 @@ pub struct Note {
     pub offset: Option<u64>,
     /// The whole message, as printed on stderr.
     pub message: String,
+    /// Not damage of the data but a failure to read it (EACCES, EIO, EMFILE): the command
+    /// exits 4, not 3.
+    #[serde(skip)]
+    pub unreadable: bool,
 }
 
 impl From<BoltError> for Note {
@@ -31,18 +35,23 @@ impl From<BoltError> for Note {
                 page: Some(page),
                 offset: Some(offset),
                 message,
+                unreadable: false,
             },
             BoltError::NoValidMeta { path, .. } | BoltError::MetaUnusable { path, .. } => Note {
                 file: Some(path.display().to_string()),
                 page: None,
                 offset: None,
                 message,
+                unreadable: false,
             },
-            BoltError::Io { path, .. } => Note {
+            // The system refused the read (not a symlink or a file of the wrong kind, which
+            // are said as errors of our own making, and are damage).
+            BoltError::Io { path, source } => Note {
                 file: Some(path.display().to_string()),
                 page: None,
                 offset: None,
                 message,
+                unreadable: source.raw_os_error().is_some(),
             },
         }
     }
@@ -57,11 +66,32 @@ impl From<String> for Note {
             page: None,
             offset: None,
             message,
+            unreadable: false,
         }
     }
 }
 
 impl Note {
+    /// A read the system refused, said by `message` (exit 4, not damage).
+    pub fn refused(message: String) -> Note {
+        Note {
+            unreadable: true,
+            ..Note::from(message)
+        }
+    }
+
+    /// `path` could not be read for `e`: unreadable when the system refused it (an OS error),
+    /// damage otherwise.
+    pub fn io(path: &std::path::Path, e: &std::io::Error) -> Note {
+        Note {
+            file: Some(path.display().to_string()),
+            page: None,
+            offset: None,
+            message: format!("{}: {e}", path.display()),
+            unreadable: e.raw_os_error().is_some(),
+        }
+    }
+
     /// The same damage, its message prefixed by what was being read (`namespace moby: images`).
     pub fn within(mut self, what: impl std::fmt::Display) -> Note {
         self.message = format!("{what}: {}", self.message);
@@ -91,6 +121,16 @@ impl Damage {
 
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+
+    /// Whether a note is a failure to read, not damage ([`Note::unreadable`]).
+    pub fn has_unreadable(&self) -> bool {
+        self.0.iter().any(|n| n.unreadable)
+    }
+
+    /// Whether a note is damage (not a failure to read).
+    pub fn has_damage(&self) -> bool {
+        self.0.iter().any(|n| !n.unreadable)
     }
 
     pub fn len(&self) -> usize {

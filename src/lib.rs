@@ -8,6 +8,7 @@
 // Every byte read is untrusted: no panic on it. Outside tests, a panic, an unwrap or an
 // unchecked index or slice is refused; each remaining site says why it cannot fail.
 #![deny(
+    clippy::print_stderr,
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
@@ -17,6 +18,7 @@
 #![cfg_attr(
     test,
     allow(
+        clippy::print_stderr,
         clippy::unwrap_used,
         clippy::expect_used,
         clippy::panic,

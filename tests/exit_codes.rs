@@ -1038,3 +1038,134 @@ fn a_parent_without_a_record_is_said_by_every_reader() {
     // tests/data/gc-scenario, has one), and gc's answer is whole.
     assert_eq!(run(&root, &["gc"]).status.code(), Some(0));
 }
+
+/// stderr that cannot be written (a full disk, a reader gone) loses only what stderr would
+/// have said: each command's stdout and exit code are what they are with stderr intact (sweep
+/// 25: every command with a warning panicked, exit 101, its report lost).
+#[test]
+fn a_stderr_that_cannot_be_written_loses_nothing_else() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/docker-28.5-damaged");
+    let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
+        eprintln!("skipped: no /dev/full here");
+        return;
+    };
+    let mut said = 0;
+    for args in COMMANDS {
+        let intact = run(&root, args);
+        if intact.stderr.is_empty() {
+            continue;
+        }
+        said += 1;
+        let o = Command::new(env!("CARGO_BIN_EXE_coldctr"))
+            .arg("--root")
+            .arg(&root)
+            .args(["--host-platform", "linux/amd64"])
+            .args(*args)
+            .env_remove("COLDCTR_ROOT")
+            .stderr(full.try_clone().expect("dup /dev/full"))
+            .output()
+            .expect("run coldctr");
+        assert_eq!(o.status.code(), intact.status.code(), "{args:?}");
+        // gc's clock and verify's hashing time differ from run to run; nothing else does.
+        let steady = |out: &[u8]| -> Vec<String> {
+            String::from_utf8_lossy(out)
+                .lines()
+                .filter(|l| !l.starts_with("checked ") && !l.contains("clock"))
+                .map(str::to_string)
+                .collect()
+        };
+        assert_eq!(steady(&o.stdout), steady(&intact.stdout), "{args:?}");
+        assert!(!o.stdout.is_empty(), "{args:?}");
+    }
+    assert!(said >= 4, "only {said} commands say anything on this root");
+}
+
+/// A blob directory that exists but will not open for another reason than permission (EMFILE
+/// here, as on a node out of descriptors; EIO on a bad disk) is not every blob missing: exit
+/// 4, the directory and the error named (sweep 25: 76 blobs "missing", exit 3).
+#[test]
+fn a_blob_directory_that_will_not_open_is_not_every_blob_missing() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/docker-28.5");
+    let limited = |args: &[&str], fds: u64| -> Output {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_coldctr"));
+        cmd.arg("--root")
+            .arg(&root)
+            .args(["--host-platform", "linux/amd64"])
+            .args(args)
+            .env_remove("COLDCTR_ROOT");
+        // SAFETY: between fork and exec, only setrlimit (async-signal-safe) runs.
+        unsafe {
+            std::os::unix::process::CommandExt::pre_exec(&mut cmd, move || {
+                let lim = libc::rlimit {
+                    rlim_cur: fds,
+                    rlim_max: fds,
+                };
+                if libc::setrlimit(libc::RLIMIT_NOFILE, &lim) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        cmd.output().expect("run coldctr")
+    };
+    let mut refused = 0;
+    for args in [&["du"][..], &["verify"], &["gc"], &["images"]] {
+        let whole = limited(args, 1024);
+        assert_eq!(whole.status.code(), Some(0), "{args:?}: {}", stderr(&whole));
+        // Descriptors enough to open meta.db, not every directory of the store.
+        for fds in 4..=6 {
+            let o = limited(args, fds);
+            let err = stderr(&o);
+            let out = String::from_utf8_lossy(&o.stdout);
+            assert!(!err.contains("panicked"), "{args:?} {fds}: {err}");
+            match o.status.code() {
+                Some(0) => {}
+                Some(4) => refused += 1,
+                code => panic!("{args:?} with {fds} descriptors: exit {code:?}: {out}{err}"),
+            }
+            // No blob is called missing: verify lists none so, du knows of none or says so.
+            assert!(!out.lines().any(|l| l.starts_with("missing ")), "{args:?} {fds}: {out}");
+            if let Some(line) = out.lines().find(|l| l.trim_start().starts_with("missing files")) {
+                assert!(
+                    line.contains("not known") || line.trim_end().ends_with(" 0 (0B)"),
+                    "{args:?} {fds}: {line}"
+                );
+            }
+        }
+    }
+    assert!(refused > 0, "no run met the limit");
+}
+
+/// A snapshotter's metadata.db, or its `snapshots` directory, that the user may not read is
+/// unreadable input (exit 4) for every command that reads it, not damage (sweep 25: exit 3
+/// from ten commands, while each message said "Permission denied").
+#[test]
+fn a_snapshotter_the_user_may_not_read_is_exit_4() {
+    let (tmp, root) = fixture_copy("docker-28.5");
+    chmod(tmp.path(), 0o755);
+    open_up(&root);
+    let overlay = root.join("io.containerd.snapshotter.v1.overlayfs");
+    chmod(&overlay.join("metadata.db"), 0o600);
+    for args in [
+        &["images"][..],
+        &["snapshots"],
+        &["snapshots", "tree"],
+        &["verify"],
+        &["du"],
+        &["gc"],
+    ] {
+        let o = run_as(&root, args, true);
+        // Said on stderr, or in verify's report.
+        let said = format!("{}{}", String::from_utf8_lossy(&o.stdout), stderr(&o));
+        assert_eq!(o.status.code(), Some(4), "{args:?}: {said}");
+        assert!(said.contains("metadata.db: Permission denied"), "{args:?}: {said}");
+    }
+    chmod(&overlay.join("metadata.db"), 0o644);
+    chmod(&overlay.join("snapshots"), 0o711);
+    for args in [&["du"][..], &["gc"]] {
+        let o = run_as(&root, args, true);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(4), "{args:?}: {err}");
+        assert!(err.contains("snapshots: Permission denied"), "{args:?}: {err}");
+    }
+}

@@ -1832,3 +1832,44 @@ fn urls_alone_make_no_layer_foreign() {
     assert!(!err.contains(&layer[..19]), "{err}");
     assert!(err.contains(&foreign[..19]), "{err}");
 }
+
+/// A file-size limit (`ulimit -f`) met while writing an archive is a failed write (exit 5,
+/// said, the temporary output removed), not death by SIGXFSZ with nothing said and the
+/// temporary file left (sweep 25).
+#[test]
+fn a_file_size_limit_is_a_failed_write_not_a_signal() {
+    let dir = tmp();
+    let out = dir.path().join("out.tar");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_coldctr"));
+    cmd.arg("--root")
+        .arg(fixture("docker-28.5"))
+        .args(["-n", "moby", "export", "--format", "oci-archive", "-o"])
+        .arg(&out)
+        .arg("webapp:1.0")
+        .env_remove("COLDCTR_ROOT")
+        .stdin(Stdio::null());
+    // SAFETY: between fork and exec, only setrlimit (async-signal-safe) runs.
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(&mut cmd, || {
+            let lim = libc::rlimit {
+                rlim_cur: 10_000,
+                rlim_max: 10_000,
+            };
+            if libc::setrlimit(libc::RLIMIT_FSIZE, &lim) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let o = cmd.output().expect("run coldctr");
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(5), "{:?}: {err}", o.status);
+    assert!(err.contains("File too large"), "{err}");
+    assert!(!out.exists());
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}

@@ -522,8 +522,8 @@ fn measure_sizes(
     };
     for d in damage.distinct() {
         warn(crate::text::one_line(&d.message));
-        *outcome = outcome.worst(Outcome::Damaged);
     }
+    *outcome = outcome.worst(Outcome::of_damage(&damage));
     let mut said = foldhash::HashSet::default();
     entries
         .iter()
@@ -599,7 +599,7 @@ pub fn ps(global: &Global, args: PsArgs, out: &mut dyn Write) -> Result<Outcome,
         };
         if given.is_some() {
             // docker/cli's own words, unprefixed, as it writes them.
-            eprintln!("WARNING: Ignoring custom format, because both --format and --quiet are set.");
+            crate::say!("WARNING: Ignoring custom format, because both --format and --quiet are set.");
         }
         for e in rows {
             let id = if args.no_trunc {
@@ -752,7 +752,7 @@ fn ps_template(
             }
             Err(e) => {
                 // The error quotes the data (`range can't iterate over <value>`).
-                eprintln!(
+                crate::say!(
                     "{}",
                     crate::text::escape_hazards(&format!("template parsing error: {e}"))
                 );
@@ -887,7 +887,7 @@ pub fn container(global: &Global, args: ContainerArgs, out: &mut dyn Write) -> R
     spec_problems.dedup();
     for p in &spec_problems {
         if !inv.damaged.contains(p) {
-            eprintln!("coldctr: {p}");
+            crate::say!("coldctr: {p}");
         }
         outcome = outcome.worst(Outcome::Damaged);
     }
@@ -939,7 +939,7 @@ pub fn container(global: &Global, args: ContainerArgs, out: &mut dyn Write) -> R
         }
     }
     for e in &errors {
-        eprintln!("{e}");
+        crate::say!("{e}");
     }
     if name_shared {
         outcome = outcome.worst(Outcome::Damaged);

@@ -222,7 +222,7 @@ impl Global {
 /// stderr by [`Global::open_root`], the blob by the command that met it); a store that is
 /// absent or not followed leaves the report partial (3).
 pub fn content_outcome(root: &Root) -> Outcome {
-    // A blob file that could not be opened (permissions): unreadable, whatever else.
+    // A blob file that could not be opened (permissions, an I/O error): unreadable, whatever else.
     if root.blob_denied() {
         return Outcome::Unreadable;
     }

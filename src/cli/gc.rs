@@ -125,11 +125,7 @@ pub fn load_marked(global: &Global, model: Option<Model>, clock: Clock) -> Resul
     for d in store.damage.distinct() {
         warn(crate::text::one_line(&d.message));
     }
-    let outcome = if store.damage.is_empty() {
-        Outcome::Ok
-    } else {
-        Outcome::Damaged
-    };
+    let outcome = Outcome::of_damage(&store.damage);
     Ok((store, marked, outcome.worst(content_outcome(&root))))
 }
 

@@ -190,7 +190,7 @@ pub fn run(global: &Global, args: InspectArgs, out: &mut dyn Write) -> Result<Ou
         outcome = outcome.worst(Outcome::Damaged);
     }
     for e in &errors {
-        eprintln!("{e}");
+        crate::say!("{e}");
     }
     if !errors.is_empty() {
         outcome = outcome.worst(Outcome::No);
@@ -222,7 +222,7 @@ impl Format {
                 Err(e) => {
                     // docker prints only this line (exit 64, sysexits' EX_USAGE); ours is the
                     // usage exit code.
-                    eprintln!("template parsing error: {e}");
+                    crate::say!("template parsing error: {e}");
                     Err(Failure::quiet(Outcome::Usage))
                 }
             },

@@ -71,7 +71,7 @@ fn watch(set: libc::sigset_t) {
                 break;
             }
         }
-        eprintln!("coldctr: interrupted: the partial output was removed");
+        crate::say!("coldctr: interrupted: the partial output was removed");
     }
     // SAFETY: restores the default action of a valid signal, unblocks it for this thread and
     // raises it here: the process ends as the signal ends it.

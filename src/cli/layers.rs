@@ -489,7 +489,8 @@ impl Node {
         for p in self.problems.iter().filter(|p| said.insert(p.as_str())) {
             warn(crate::text::one_line(p));
         }
-        if !self.damage.is_empty() || !self.problems.is_empty() {
+        outcome = outcome.worst(Outcome::of_damage(&self.damage));
+        if !self.problems.is_empty() {
             outcome = outcome.worst(Outcome::Damaged);
         }
         for p in self.unreadable.iter().filter(|p| said.insert(p.as_str())) {

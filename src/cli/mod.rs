@@ -152,6 +152,21 @@ impl Outcome {
     pub fn worst(self, other: Outcome) -> Outcome {
         self.max(other)
     }
+
+    /// What the damage met counts for: 3 for damage, 4 when a read was refused (a note
+    /// marked unreadable: EACCES, EIO, EMFILE), the worse of the two when both.
+    pub fn of_damage(damage: &crate::damage::Damage) -> Outcome {
+        let damaged = if damage.has_damage() {
+            Outcome::Damaged
+        } else {
+            Outcome::Ok
+        };
+        damaged.worst(if damage.has_unreadable() {
+            Outcome::Unreadable
+        } else {
+            Outcome::Ok
+        })
+    }
 }
 
 /// A failure that ends a command, with the exit code it maps to.
@@ -203,6 +218,11 @@ impl Failure {
 /// Runs the command line this process was started with: its exit code, once every byte of
 /// output is written and flushed.
 pub fn main() -> u8 {
+    // A file-size limit (`ulimit -f`) met while writing an export or a listing to a file
+    // would end the process by SIGXFSZ, with no word and the temporary output left behind:
+    // ignored, the write fails with EFBIG, said as any failed write (exit 5), and cleaned up.
+    // SAFETY: sets one signal's disposition to ignore, before any thread exists.
+    unsafe { libc::signal(libc::SIGXFSZ, libc::SIG_IGN) };
     let matches = Cli::command().get_matches();
     let cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
@@ -228,7 +248,7 @@ pub fn main() -> u8 {
             // The output's own error come up through `?` is said below, as the output's.
             let bare = out.first.as_ref().is_some_and(|(_, why)| *why == f.message);
             if !f.message.is_empty() && !bare {
-                eprintln!("coldctr: {}", crate::text::without_os_error(&f.message));
+                crate::say!("coldctr: {}", crate::text::without_os_error(&f.message));
             }
             f.outcome
         }
@@ -237,7 +257,7 @@ pub fn main() -> u8 {
     // command saw them as damage where it read them; here is why.
     let mut outcome = outcome;
     for (path, at, pages) in crate::sigbus::untaken() {
-        eprintln!(
+        crate::say!(
             "coldctr: {}: {pages} block(s) of 4 KiB from offset {at} could not be read (an I/O error of the disk, or the file cut short while read) and read as zeros (what lies there is reported damaged)",
             crate::text::escape(path.as_os_str().as_encoded_bytes())
         );
@@ -248,7 +268,7 @@ pub fn main() -> u8 {
         && *kind != std::io::ErrorKind::BrokenPipe
         && !said
     {
-        eprintln!("coldctr: writing output: {}", crate::text::without_os_error(why));
+        crate::say!("coldctr: writing output: {}", crate::text::without_os_error(why));
     }
     match out.failed() {
         // A reader that went away (`| head`) is not a failure of ours; a command whose output
@@ -440,5 +460,33 @@ fn run_command(mut cli: Cli, root_given: bool, out: &mut dyn Write) -> Result<Ou
 
 /// Prints a problem found along the way on stderr; the command goes on.
 pub fn warn(message: impl std::fmt::Display) {
-    eprintln!("coldctr: {}", crate::text::without_os_error(&message.to_string()));
+    crate::say!("coldctr: {}", crate::text::without_os_error(&message.to_string()));
+}
+
+/// Writes to stderr, and a failure to is let be: `eprintln!` panics when stderr is a full
+/// disk or a pipe whose reader left, and the run's report on stdout and its exit code were
+/// lost with it (sweep 25). What stderr could not take is lost; the rest is not.
+pub fn say_fmt(args: std::fmt::Arguments, newline: bool) {
+    use std::io::Write;
+    let mut e = std::io::stderr().lock();
+    let _ = e.write_fmt(args);
+    if newline {
+        let _ = e.write_all(b"\n");
+    }
+}
+
+/// `eprintln!` that never panics: see [`say_fmt`].
+#[macro_export]
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::cli::say_fmt(format_args!($($arg)*), true)
+    };
+}
+
+/// `eprint!` that never panics: see [`say_fmt`].
+#[macro_export]
+macro_rules! say_part {
+    ($($arg:tt)*) => {
+        $crate::cli::say_fmt(format_args!($($arg)*), false)
+    };
 }

@@ -38,7 +38,7 @@ pub fn draw(label: &str, p: &Progress, done: &AtomicBool, started: Instant) {
         let t = p.total.load(Ordering::Relaxed).max(d);
         let pct = (d as f64 * 100.0 / t.max(1) as f64).min(100.0);
         let rate = d as f64 / started.elapsed().as_secs_f64().max(0.001);
-        eprint!(
+        crate::say_part!(
             "\r{label}: {} of {} ({pct:.0}%), {}/s   ",
             size(d),
             size(t),
@@ -47,7 +47,7 @@ pub fn draw(label: &str, p: &Progress, done: &AtomicBool, started: Instant) {
         shown = true;
     }
     if shown {
-        eprint!("\r\x1b[K");
+        crate::say_part!("\r\x1b[K");
     }
 }
 

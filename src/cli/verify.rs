@@ -117,7 +117,7 @@ pub fn run(global: &Global, args: VerifyArgs, out: &mut dyn Write) -> Result<Out
     // Damage found is the answer, and the exit code says so as every other command does (3);
     // a blob file or a store that cannot be read at all is unreadable input (4).
     use crate::verify::Status;
-    let unreadable = report.problems.iter().any(|p| p.status == Status::Unreadable);
+    let unreadable = report.refused || report.problems.iter().any(|p| p.status == Status::Unreadable);
     let damaged =
         report.damaged || !report.findings.is_empty() || report.problems.iter().any(|p| p.status != Status::Unreadable);
     if !report.problems.is_empty() || !report.findings.is_empty() {

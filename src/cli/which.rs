@@ -131,6 +131,10 @@ struct WhichReport<'a> {
     containers: Vec<WhichContainer>,
     /// Images whose unpacked chain holds it.
     images: Vec<WhichImage>,
+    /// The images' documents could not all be read (permissions, an I/O error): others may
+    /// hold it too.
+    #[serde(rename = "imagesNotKnown", skip_serializing_if = "std::ops::Not::not")]
+    images_not_known: bool,
 }
 
 #[derive(Serialize)]
@@ -261,6 +265,7 @@ pub fn which(global: &Global, args: WhichArgs, out: &mut dyn Write) -> Result<Ou
     let shared = candidates.len() > 1;
     let mut containers = Vec::new();
     let mut images_found = Vec::new();
+    let mut images_not_known = false;
     for &snap in &candidates {
         let candidate = shared
             .then(|| node.index.get(snap).map(|s| s.backend_key.clone()))
@@ -319,6 +324,7 @@ pub fn which(global: &Global, args: WhichArgs, out: &mut dyn Write) -> Result<Ou
                 }
             }
         }
+        images_not_known = damage.has_unreadable();
         node.damage.extend(damage);
     }
     let report = WhichReport {
@@ -339,6 +345,7 @@ pub fn which(global: &Global, args: WhichArgs, out: &mut dyn Write) -> Result<Ou
         no_directory: dirless.and_then(|i| node.index.get(i)),
         containers,
         images: images_found,
+        images_not_known,
     };
     match args.format {
         Format::Json => {
@@ -435,7 +442,13 @@ pub fn which(global: &Global, args: WhichArgs, out: &mut dyn Write) -> Result<Ou
             if report.containers.is_empty() {
                 writeln!(out, "container:    none")?;
             }
-            if report.images.is_empty() {
+            if report.images_not_known {
+                let others = if report.images.is_empty() { "" } else { "others " };
+                writeln!(
+                    out,
+                    "image:        {others}not known: image documents could not be read (see stderr)"
+                )?;
+            } else if report.images.is_empty() {
                 writeln!(out, "image:        none")?;
             }
         }

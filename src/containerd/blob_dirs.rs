@@ -24,13 +24,30 @@ use std::path::{Path, PathBuf};
 /// The algorithms a content store keeps blobs under.
 const ALGORITHMS: [&str; 3] = ["sha256", "sha384", "sha512"];
 
-/// The open `blobs/<algorithm>` directories of one content store.
+/// The open `blobs/<algorithm>` directories of one content store, and those that exist but
+/// would not open (EIO, EMFILE, ENOMEM): a lookup there is that error, not a missing blob.
 #[derive(Default)]
-pub struct BlobDirs(Vec<(&'static str, File, PathBuf)>);
+pub struct BlobDirs(Vec<(&'static str, Result<File, DirError>, PathBuf)>);
+
+/// Why a directory would not open, kept to give to each lookup in it.
+struct DirError {
+    code: Option<i32>,
+    message: String,
+}
+
+impl DirError {
+    fn to_io(&self) -> std::io::Error {
+        match self.code {
+            Some(code) => std::io::Error::from_raw_os_error(code),
+            None => std::io::Error::other(self.message.clone()),
+        }
+    }
+}
 
 impl BlobDirs {
     /// Opens the directories under `content` that are real directories (not symlinks); the
-    /// others are left out, and lookups for their algorithm answer `None`.
+    /// others are left out, and lookups for their algorithm answer `None`. One that is there
+    /// but does not open answers each lookup with its error.
     pub fn open(content: &Path) -> BlobDirs {
         let dirs = ALGORITHMS
             .iter()
@@ -38,25 +55,40 @@ impl BlobDirs {
                 // Only looked up in (openat, fstatat), never listed: O_NOATIME all the same,
                 // so that no open of the evidence goes without it.
                 let path = content.join("blobs").join(alg);
-                crate::noatime::open(&path, libc::O_DIRECTORY | libc::O_NOFOLLOW)
-                    .ok()
-                    .map(|d| (*alg, d, path))
+                let opened = match crate::noatime::open(&path, libc::O_DIRECTORY | libc::O_NOFOLLOW) {
+                    Ok(d) => Ok(d),
+                    // Not there, a symlink, not a directory: no blob of this algorithm is kept.
+                    Err(e)
+                        if e.kind() == std::io::ErrorKind::NotFound
+                            || matches!(e.raw_os_error(), Some(libc::ELOOP | libc::ENOTDIR)) =>
+                    {
+                        return None;
+                    }
+                    Err(e) => Err(DirError {
+                        code: e.raw_os_error(),
+                        message: e.to_string(),
+                    }),
+                };
+                Some((*alg, opened, path))
             })
             .collect();
         BlobDirs(dirs)
     }
 
-    fn dir(&self, digest: &Digest) -> Option<&File> {
+    fn dir(&self, digest: &Digest) -> Option<std::io::Result<&File>> {
         self.0
             .iter()
             .find(|(a, _, _)| *a == digest.algorithm())
-            .map(|(_, d, _)| d)
+            .map(|(_, d, _)| d.as_ref().map_err(DirError::to_io))
     }
 
     /// Opens the blob read-only without following a symlink or blocking on a FIFO; `None`
     /// when its algorithm's directory is not open.
     pub fn open_blob(&self, digest: &Digest) -> Option<std::io::Result<File>> {
-        let dir = self.dir(digest)?;
+        let dir = match self.dir(digest)? {
+            Ok(dir) => dir,
+            Err(e) => return Some(Err(e)),
+        };
         let name = match c_name(digest) {
             Ok(n) => n,
             Err(e) => return Some(Err(e)),
@@ -83,8 +115,10 @@ impl BlobDirs {
     /// What the blob is (`fstatat` without following a link); `None` when its algorithm's
     /// directory is not open.
     pub fn stat_blob(&self, digest: &Digest) -> Option<std::io::Result<BlobStat>> {
-        let dir = self.dir(digest)?;
-        Some(c_name(digest).and_then(|name| stat_at(dir, &name)))
+        Some(
+            self.dir(digest)?
+                .and_then(|dir| c_name(digest).and_then(|name| stat_at(dir, &name))),
+        )
     }
 }
 
@@ -98,6 +132,7 @@ impl BlobDirs {
     /// name by name.
     pub fn sha256_regular_files(&self) -> Option<foldhash::HashSet<[u8; 32]>> {
         let (_, dir, path) = self.0.iter().find(|(a, _, _)| *a == "sha256")?;
+        let dir = dir.as_ref().ok()?;
         // Through "." (`read_dir_at`): where lookups by name would fail, so does the listing,
         // and the caller asks name by name as before.
         let mut listing = crate::noatime::read_dir_at(dir, path).ok()?;

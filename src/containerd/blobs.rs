@@ -241,6 +241,17 @@ impl BlobEntry {
 }
 
 impl BlobTree {
+    /// Why an algorithm directory (`blobs/sha256`) that is there could not be listed (EIO,
+    /// EMFILE, EACCES): then the listing does not say which blobs are missing.
+    pub fn unlisted_algorithm(&self) -> Option<String> {
+        let BlobTree::Entries(top) = self else {
+            return None;
+        };
+        top.iter()
+            .filter(|e| e.kind == FileKind::Directory && matches!(e.name.as_str(), "sha256" | "sha384" | "sha512"))
+            .find_map(|e| e.unreadable().map(|why| format!("{}: {why}", e.path())))
+    }
+
     /// Every entry of `blobs/` that is not an algorithm directory, and every entry of the
     /// algorithm directories, with the digest its name spells.
     pub fn files(&self) -> impl Iterator<Item = Named<'_>> {

@@ -504,10 +504,11 @@ impl Root {
                     what: "a symlink".into(),
                 });
             }
+            // Permissions, but also EIO, EMFILE, ENOMEM: the blob is not known to be
+            // missing or damaged, it could not be read (exit 4; sweep 25 found EMFILE called
+            // damage).
             Err(e) => {
-                if e.kind() == std::io::ErrorKind::PermissionDenied {
-                    self.denied.store(true, std::sync::atomic::Ordering::Relaxed);
-                }
+                self.denied.store(true, std::sync::atomic::Ordering::Relaxed);
                 return Err(io(e));
             }
         };
@@ -538,7 +539,8 @@ impl Root {
             && matches!(self.content_state, ContentState::Readable)
     }
 
-    /// Whether a blob file could not be opened for want of permission.
+    /// Whether a blob file could not be opened: for want of permission, or an I/O error
+    /// (not "not there", not a symlink).
     pub fn blob_denied(&self) -> bool {
         self.denied.load(std::sync::atomic::Ordering::Relaxed)
     }
@@ -582,15 +584,15 @@ fn check_dirs(content: &Path) -> ContentState {
                 return ContentState::Unsafe(format!("{} is a symlink", p.display()));
             }
             Ok(m) if !m.is_dir() => return ContentState::Unsafe(format!("{} is not a directory", p.display())),
+            // Any error listing it (EACCES, but also EIO, EMFILE, ENOMEM on a seized node):
+            // what it holds is not known, so no blob is called missing (sweep 25).
             Ok(_) => {
-                if let Err(e) = crate::noatime::read_dir_no_follow(&p)
-                    && e.kind() == std::io::ErrorKind::PermissionDenied
-                {
-                    return ContentState::Denied(format!("{}: permission denied", p.display()));
+                if let Err(e) = crate::noatime::read_dir_no_follow(&p) {
+                    return ContentState::Denied(unlistable(&p, &e));
                 }
             }
             Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
-                return ContentState::Denied(format!("{}: permission denied", p.display()));
+                return ContentState::Denied(unlistable(&p, &e));
             }
             Err(e) if part.is_empty() && e.kind() == std::io::ErrorKind::NotFound => {
                 return ContentState::Absent(format!(
@@ -602,6 +604,15 @@ fn check_dirs(content: &Path) -> ContentState {
         }
     }
     ContentState::Readable
+}
+
+/// Why a directory of the store cannot be listed: "permission denied" as before, or the
+/// error.
+fn unlistable(p: &Path, e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::PermissionDenied => format!("{}: permission denied", p.display()),
+        _ => format!("{}: {}", p.display(), crate::text::without_os_error(&e.to_string())),
+    }
 }
 
 /// Whether meta.db's current records name no blob at all: no namespace has a `content/blob`

@@ -235,8 +235,10 @@ pub fn compute(store: &Store, blobs: BlobTree, c: &Collection, scan: bool) -> Us
 
     // Files on disk.
     let files = blob_files(&blobs);
-    // Without a listing of the blob files, no recorded blob can be called missing.
-    let listed = matches!(blobs, BlobTree::Entries(_));
+    // Without a listing of the blob files, no recorded blob can be called missing: nor when
+    // an algorithm's directory would not list (sweep 25: EMFILE made every blob "missing").
+    let unlisted = blobs.unlisted_algorithm();
+    let listed = matches!(blobs, BlobTree::Entries(_)) && unlisted.is_none();
     // Records are paired with files by merging lists sorted by packed digest: a binary
     // search per record, then a hash lookup per record, each grew faster than the store
     // (20,000 images: 186,000 records and files) from the memory they touched at random.
@@ -244,7 +246,7 @@ pub fn compute(store: &Store, blobs: BlobTree, c: &Collection, scan: bool) -> Us
     let file_keys = by_key(files.iter().map(|f| Some(f.key())));
     let mut disk = Disk {
         blob_files_not_listed: match &blobs {
-            BlobTree::Entries(_) => None,
+            BlobTree::Entries(_) => unlisted,
             BlobTree::Missing => Some("no blobs directory".into()),
             BlobTree::NotADirectory(kind) => Some(format!("blobs is a {kind}, not a directory")),
             BlobTree::Unreadable(why) | BlobTree::Refused(why) => Some(why.clone()),

@@ -292,6 +292,11 @@ impl Store {
             };
             let found = meanwhile(&mut store);
             store.blobs = listed.unwrap_or_else(|| join(listing.take()));
+            // An algorithm's directory that would not list: which blobs are there is not
+            // known (exit 4), and none is called missing (sweep 25).
+            if let Some(why) = store.blobs.unlisted_algorithm() {
+                store.damage.push(crate::damage::Note::refused(why));
+            }
             (store, found)
         });
         Ok((store, found))
@@ -588,8 +593,9 @@ fn ingest_listing(root: &Root, content: &Path, damage: &mut Damage) -> (Vec<Inge
     let dirs = match blobs::ingests(root) {
         Ok(d) => d,
         Err(e) => {
-            // Nothing more is read from it (a symlink is not followed).
-            damage.push(format!("{}: {e}", content.join("ingest").display()));
+            // Nothing more is read from it (a symlink is not followed: damage; an OS error:
+            // unreadable).
+            damage.push(crate::damage::Note::io(&content.join("ingest"), &e));
             return (Vec::new(), Vec::new());
         }
     };
@@ -630,7 +636,7 @@ fn snapshotters(root: &Root, mode: ReadMode, damage: &mut Damage) -> Vec<Snapsho
             })
             .collect(),
         Err(e) => {
-            damage.push(format!("{}: {e}", root.dir.display()));
+            damage.push(crate::damage::Note::io(&root.dir, &e));
             Vec::new()
         }
     };
@@ -642,7 +648,15 @@ fn snapshotters(root: &Root, mode: ReadMode, damage: &mut Damage) -> Vec<Snapsho
             // A link or a file of the wrong kind is named by the look every command makes.
             let backend = match root.snapshotter_db(&name, mode) {
                 None => Backend::Missing,
-                Some(Err(e)) => Backend::Unreadable(e.to_string()),
+                // Permissions or an I/O error: said, and the command exits 4.
+                Some(Err(e)) => {
+                    let note = crate::damage::Note::from(e);
+                    let why = note.message.clone();
+                    if note.unreadable {
+                        damage.push(note);
+                    }
+                    Backend::Unreadable(why)
+                }
                 Some(Ok(db)) => match db.view(MetaChoice::Current) {
                     Ok(tx) => {
                         for e in crate::bolt::check::view_damage(&tx) {
@@ -691,7 +705,7 @@ fn snapshot_dirs(dir: &Path, damage: &mut Damage) -> Option<Vec<SnapshotDir>> {
             )
         }
         Err(e) => {
-            damage.push(format!("{}: {e}", dir.display()));
+            damage.push(crate::damage::Note::io(dir, &e));
             None
         }
     }

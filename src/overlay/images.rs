@@ -130,6 +130,11 @@ fn readable(read: Result<Vec<u8>, BlobError>, image: &str, damage: &mut Damage) 
             ));
             None
         }
+        // The system would not give it (permissions, EIO): not known, not damage.
+        Err(e @ BlobError::Io { .. }) => {
+            damage.push(crate::damage::Note::refused(format!("image {image}: {e}")));
+            None
+        }
         Err(e) => {
             damage.push(format!("image {image}: {e}"));
             None

@@ -74,9 +74,9 @@ pub enum VerifyError {
 /// The bbolt audits: meta.db (through the same meta page as the records) and each
 /// snapshotter's metadata.db. An image layout or archive has none: the bbolt file its records
 /// are built into in memory is ours, not the examined disk's, and is not counted.
-fn check_dbs(root: &Root, opts: &Options<'_>) -> (Vec<Finding>, u64) {
+fn check_dbs(root: &Root, opts: &Options<'_>) -> (Vec<Finding>, u64, bool) {
     if root.source.is_some() {
-        return (Vec::new(), 0);
+        return (Vec::new(), 0, false);
     }
     let mut findings = Vec::new();
     let mut databases = 0;
@@ -95,8 +95,8 @@ fn check_dbs(root: &Root, opts: &Options<'_>) -> (Vec<Finding>, u64) {
             message: e.to_string(),
         }),
     }
-    databases += check_snapshotter_dbs(root, opts.read_mode, &mut findings);
-    (findings, databases)
+    let (audited, refused) = check_snapshotter_dbs(root, opts.read_mode, &mut findings);
+    (findings, databases + audited, refused)
 }
 
 /// Runs every check on an open root.
@@ -114,7 +114,7 @@ pub fn verify(root: &Root, opts: &Options<'_>) -> Result<VerifyReport, VerifyErr
     // The bbolt audits run beside the records and the hashing; the directory listing beside
     // the records, and it is reduced to its orphans as soon as the records are read (50,000
     // entries are not held while the blobs are hashed).
-    let (loaded, (db_findings, databases), listed) = std::thread::scope(|s| {
+    let (loaded, (db_findings, databases, refused), listed) = std::thread::scope(|s| {
         let dbs = s.spawn(|| check_dbs(root, opts));
         let listing = s.spawn(|| content_ok.then(|| root.blob_tree(blobs::Detail::Type)));
         let loaded = load(root, opts, &mut damage, &mut report.findings);
@@ -152,7 +152,7 @@ pub fn verify(root: &Root, opts: &Options<'_>) -> Result<VerifyReport, VerifyErr
                 page: None,
                 message: "the bbolt audit stopped unexpectedly".into(),
             };
-            (vec![f], 0)
+            (vec![f], 0, false)
         });
         (loaded, dbs, listed)
     });
@@ -166,6 +166,7 @@ pub fn verify(root: &Root, opts: &Options<'_>) -> Result<VerifyReport, VerifyErr
     ) = loaded?;
     report.findings.extend(db_findings);
     report.checked.databases = databases;
+    report.refused |= refused;
 
     if let Some(problem) = root.content_problem() {
         report.findings.push(Finding {
@@ -491,12 +492,14 @@ fn check_layers(
     out
 }
 
-/// Audits each snapshotter's `metadata.db`; returns how many were audited.
-fn check_snapshotter_dbs(root: &Root, mode: ReadMode, findings: &mut Vec<Finding>) -> u64 {
+/// Audits each snapshotter's `metadata.db`; returns how many were audited, and whether one
+/// could not be read for the system's refusal (permissions, EIO: exit 4, not damage).
+fn check_snapshotter_dbs(root: &Root, mode: ReadMode, findings: &mut Vec<Finding>) -> (u64, bool) {
     const PREFIX: &str = "io.containerd.snapshotter.v1.";
     let mut audited = 0;
+    let mut refused = false;
     let Ok(entries) = crate::noatime::read_dir(&root.dir) else {
-        return audited;
+        return (audited, refused);
     };
     let mut names: Vec<String> = entries
         .flatten()
@@ -508,11 +511,14 @@ fn check_snapshotter_dbs(root: &Root, mode: ReadMode, findings: &mut Vec<Finding
         let file = format!("{PREFIX}{name}/metadata.db");
         match root.snapshotter_db(&name, mode) {
             None => {}
-            Some(Err(e)) => findings.push(Finding {
-                file,
-                page: None,
-                message: e.to_string(),
-            }),
+            Some(Err(e)) => {
+                refused |= matches!(&e, crate::bolt::BoltError::Io { source, .. } if source.raw_os_error().is_some());
+                findings.push(Finding {
+                    file,
+                    page: None,
+                    message: e.to_string(),
+                });
+            }
             Some(Ok(db)) => {
                 audited += 1;
                 match db.view(MetaChoice::Current) {
@@ -546,7 +552,7 @@ fn check_snapshotter_dbs(root: &Root, mode: ReadMode, findings: &mut Vec<Finding
             }
         }
     }
-    audited
+    (audited, refused)
 }
 
 #[cfg(test)]

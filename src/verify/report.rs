@@ -130,6 +130,10 @@ pub struct VerifyReport {
     /// meta.db could not be read in full (records were skipped): the report is partial.
     #[serde(skip)]
     pub damaged: bool,
+    /// A file the findings name could not be read for the system's refusal (permissions,
+    /// an I/O error): unreadable input, exit 4.
+    #[serde(skip)]
+    pub refused: bool,
 }
 
 impl VerifyReport {

@@ -115,9 +115,7 @@ fn run_on(
     for d in scope.damage.distinct() {
         warn(crate::text::one_line(&d.message));
     }
-    if !scope.damage.is_empty() {
-        outcome = outcome.worst(Outcome::Damaged);
-    }
+    outcome = outcome.worst(Outcome::of_damage(&scope.damage));
     Ok(outcome)
 }
 
