@@ -659,7 +659,8 @@ fn table_of(rows: &[ImageRow<'_>], trunc: bool) -> Table {
         .limit("PLATFORMS", PLATFORMS_WIDTH)
         .limit("MISSING", PLATFORMS_WIDTH)
         .limit("LABELS", if trunc { IMAGE_LABELS_WIDTH } else { LABELS_WIDTH })
-        .names(&["NAMESPACE", "NAME", "LABELS"]);
+        .names(&["LABELS"])
+        .whole_names(&["NAMESPACE", "NAME"]);
     for r in rows {
         let c = &r.found.sizes.content;
         // `ctr images check` in one cell: present/required bytes (complete when they are
@@ -717,7 +718,7 @@ fn deleted_table(rows: &[ImageRow<'_>], trunc: bool) -> Table {
         "BLOBS",
         table::size_header("CONTENT"),
     ];
-    let mut t = Table::truncating(&header, trunc).names(&["NAMESPACE", "NAME"]);
+    let mut t = Table::truncating(&header, trunc).whole_names(&["NAMESPACE", "NAME"]);
     for r in rows {
         let c = &r.found.sizes.content;
         let content = match (c.status, c.required) {

@@ -33,6 +33,9 @@ pub struct Table {
     /// writes them (or text already escaped): escaping them again would double their
     /// backslashes, and the printed name would no longer select the record.
     names: Vec<bool>,
+    /// Columns never shortened or cut: record names, so that a printed name selects its
+    /// record (`docker.io/x@sha256:<64 hex>` is a name, not an ID to shorten).
+    whole: Vec<bool>,
 }
 
 impl Table {
@@ -43,6 +46,7 @@ impl Table {
             truncate: false,
             limits: Vec::new(),
             names: Vec::new(),
+            whole: Vec::new(),
         }
     }
 
@@ -84,6 +88,23 @@ impl Table {
         self
     }
 
+    /// The columns `names` hold names of records ([`Table::names`]) that are printed whole,
+    /// never shortened or cut.
+    pub fn whole_names(mut self, names: &[&str]) -> Table {
+        self = self.names(names);
+        for name in names {
+            if let Some(i) = self.header.iter().position(|h| h == name) {
+                if self.whole.len() <= i {
+                    self.whole.resize(i + 1, false);
+                }
+                if let Some(w) = self.whole.get_mut(i) {
+                    *w = true;
+                }
+            }
+        }
+        self
+    }
+
     /// Adds a row of cells from the data; each is escaped (once: see [`Table::names`]). An empty cell prints as `-`, so
     /// that every row has every column when split on whitespace.
     pub fn row<S: AsRef<str>>(&mut self, cells: &[S]) {
@@ -95,7 +116,7 @@ impl Table {
                     Some(true) => name_cell(s),
                     _ => cell(s),
                 };
-                if !self.truncate {
+                if !self.truncate || self.whole.get(i) == Some(&true) {
                     return cell(c.as_ref());
                 }
                 let text = cell(&short_ids(c.as_ref()));
@@ -394,6 +415,22 @@ mod tests {
         let mut out = Vec::new();
         t.write(&mut out).unwrap();
         assert_eq!(String::from_utf8(out).unwrap(), "A          B\nx\\x1b[2J   -\n");
+    }
+
+    /// A name holding a digest (`repo@sha256:<64 hex>`, CRI's and `moby-dangling@` records)
+    /// prints whole in a truncating table, where IDs in other columns are shortened (sweep 26:
+    /// the printed name selected nothing).
+    #[test]
+    fn whole_names_are_never_shortened() {
+        let hex = "1405e102bbab0f2a5e0e8f1d6bc1e6a5d8c4d1c0b7f6e5d4c3b2a19080706050";
+        let name = format!("docker.io/lab/beta@sha256:{hex}");
+        let mut t = Table::truncating(&["NAME", "DIGEST"], true).whole_names(&["NAME"]);
+        t.row(&[name.clone(), format!("sha256:{hex}")]);
+        let mut out = Vec::new();
+        t.write(&mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let row: Vec<&str> = text.lines().nth(1).unwrap().split_whitespace().collect();
+        assert_eq!(row, [name.as_str(), "1405e102bbab"]);
     }
 
     #[test]
