@@ -134,7 +134,7 @@ fn table(records: &[Carved], truncate: bool, out: &mut dyn Write) -> std::io::Re
         truncate,
     )
     .limit("DETAIL", 60)
-    .whole_names(&["NAMESPACE", "NAME"]);
+    .names(&["NAMESPACE", "NAME"]);
     for c in records {
         let size = c
             .fields
