@@ -237,9 +237,10 @@ pub fn run(global: &Global, args: ExportArgs, out: &mut dyn Write) -> Result<Out
 }
 
 /// Whether the reference names the image by name: docker drops the names of an image exported
-/// by ID, short ID or digest (moby's `specificDigestResolved`). A reference that is the
-/// record's own name names it, whatever its shape (a CRI `name@digest` record, a name no docker
-/// reference parses): containerd's exporter keeps such names.
+/// by ID, short ID or digest, `name@digest` in any spelling included (moby's
+/// `specificDigestResolved`, set for every digested reference). A reference no docker
+/// reference parses names the record only when it is the record's own name (`UPPER/Case:1`):
+/// containerd's exporter keeps such names.
 fn names_image(input: &str, record: &str, target: &str) -> bool {
     let hex = target.strip_prefix("sha256:").unwrap_or(target);
     let id = input.strip_prefix("sha256:").unwrap_or(input);
@@ -248,9 +249,8 @@ fn names_image(input: &str, record: &str, target: &str) -> bool {
     }
     match reference::parse_any(input) {
         Ok(AnyRef::Digest(_)) => false,
-        _ if input == record => true,
         Ok(AnyRef::Named(n)) => n.digest.is_none(),
-        Err(_) => false,
+        Err(_) => input == record,
     }
 }
 
@@ -546,5 +546,26 @@ impl Drop for Temp<'_> {
         } else {
             self.out.dir.remove_file(&self.name)
         };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::names_image;
+
+    /// A digested reference exports unnamed whether it is spelled as the record's full name
+    /// or familiarly (sweep 26: the full spelling kept the name, the familiar one dropped it).
+    #[test]
+    fn a_digested_reference_names_no_image_in_any_spelling() {
+        let d = format!("sha256:{}", "9a".repeat(32));
+        let record = format!("docker.io/lab/beta@{d}");
+        assert!(!names_image(&record, &record, &d));
+        assert!(!names_image(&format!("lab/beta@{d}"), &record, &d));
+        assert!(!names_image(&format!("docker.io/lab/beta:1@{d}"), &record, &d));
+        assert!(!names_image(&d, &record, &d));
+        assert!(names_image("lab/beta:1", "docker.io/lab/beta:1", &d));
+        // A name no docker reference reads: its own record's name only.
+        assert!(names_image("UPPER/Case:1", "UPPER/Case:1", &d));
+        assert!(!names_image("UPPER/Case:1", "other", &d));
     }
 }
