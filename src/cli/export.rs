@@ -159,7 +159,7 @@ pub fn run(global: &Global, args: ExportArgs, out: &mut dyn Write) -> Result<Out
             let mt = e.config_media_type.as_str();
             if mt != crate::verify::documents::OCI_CONFIG && mt != crate::verify::documents::DOCKER_CONFIG {
                 warn(format!(
-                    "manifest {}: not an image but an artifact (config media type {}): docker load, podman, skopeo and ctr import refuse it in a docker-archive; --format oci keeps it as an artifact",
+                    "manifest {}: not an image but an artifact (config media type {}): skopeo and podman, which read a docker-archive's manifest.json, refuse it (ctr import reads the index.json beside it); --format oci keeps it as an artifact",
                     crate::text::escape(e.manifest.as_bytes()),
                     crate::text::escape(mt.as_bytes()),
                 ));
