@@ -2643,3 +2643,22 @@ fn a_platform_search_looks_into_each_index_once() {
         stderr(&o)
     );
 }
+
+/// `--source-type oci-layout` on a path that is not there, or is a file, is a path that
+/// cannot be read as a layout (exit 4, the error said), not a layout whose every file is
+/// damaged (sweep 25: an empty table and exit 3).
+#[test]
+fn a_layout_that_is_not_there_is_unreadable_not_damaged() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("file");
+    std::fs::write(&file, b"x").unwrap();
+    for (root, said) in [
+        (tmp.path().join("no-such-dir"), "No such file or directory"),
+        (file, "not a directory"),
+    ] {
+        let o = coldctr(&root, &["--source-type", "oci-layout", "images"]);
+        assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+        assert!(stderr(&o).contains(said), "{}", stderr(&o));
+        assert!(o.stdout.is_empty(), "{}", String::from_utf8_lossy(&o.stdout));
+    }
+}

@@ -320,6 +320,26 @@ pub fn open_layout(named: &Path) -> Result<Root, SourceError> {
     } else {
         named
     };
+    // Nothing there, or no directory (`--source-type oci-layout` with a typo): not a layout
+    // whose every file is damaged, but a path that cannot be read as one (exit 4; sweep 25).
+    match std::fs::metadata(dir) {
+        Ok(m) if m.is_dir() => {}
+        Ok(m) => {
+            return Err(SourceError::Unreadable {
+                path: named.into(),
+                message: format!(
+                    "{}, not a directory (an OCI layout is one)",
+                    crate::paths::kind_of(&m.file_type())
+                ),
+            });
+        }
+        Err(e) => {
+            return Err(SourceError::Unreadable {
+                path: named.into(),
+                message: crate::text::without_os_error(&e.to_string()).into_owned(),
+            });
+        }
+    }
     let mut problems = Vec::new();
     // A file that cannot be used is a problem of the layout, and the rest is still read.
     // A file this user may not read is not damaged: its own kind, and exit 4 (see
