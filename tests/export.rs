@@ -1873,3 +1873,31 @@ fn a_file_size_limit_is_a_failed_write_not_a_signal() {
         .collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+/// `--force` onto a hard link of the source archive (or of any file on the source's file
+/// system with other links) is refused: replacing it would drop a link of the evidence inode
+/// and change its ctime (sweep 25: done, exit 0, where the same through a symlink was refused).
+#[test]
+fn force_never_replaces_a_hard_link_of_the_evidence() {
+    let dir = tmp();
+    let source = dir.path().join("hard.tar");
+    std::fs::copy(fixture("oci-dev/archives/layout-plain.tar"), &source).unwrap();
+    let link = dir.path().join("src.tar");
+    std::fs::hard_link(&source, &link).unwrap();
+    let before = std::fs::read(&source).unwrap();
+    let o = coldctr(&source, &["export", "--force", "-o", link.to_str().unwrap(), "saved"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("hard links"), "{}", stderr(&o));
+    use std::os::unix::fs::MetadataExt;
+    assert_eq!(std::fs::metadata(&source).unwrap().nlink(), 2);
+    assert_eq!(std::fs::read(&link).unwrap(), before);
+    // An earlier output of one link is replaced as before.
+    let earlier = dir.path().join("earlier.tar");
+    std::fs::write(&earlier, b"old").unwrap();
+    let o = coldctr(
+        &source,
+        &["export", "--force", "-o", earlier.to_str().unwrap(), "saved"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_ne!(std::fs::read(&earlier).unwrap(), b"old");
+}

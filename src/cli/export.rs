@@ -334,7 +334,7 @@ pub(super) fn check_output(
         .filter_map(|r| Some(("the Docker data root", r.canonicalize().ok()?)));
     let above = dir.ancestors().map_err(|e| io(&parent, e))?;
     let existing = dir.stat(name).map_err(|e| io(&path, e))?;
-    for (what, root) in std::iter::once(("the source root", root)).chain(beside) {
+    for (what, root) in std::iter::once(("the source root", root.clone())).chain(beside) {
         let opened = Dir::open(&root).ok();
         let known = opened.as_ref().map(Dir::with_subdirs).unwrap_or_default();
         if path.starts_with(&root) || above.iter().any(|id| known.contains(id)) {
@@ -358,6 +358,26 @@ pub(super) fn check_output(
             "{}: already exists (--force replaces it)",
             path.display()
         )));
+    }
+    // A file with another hard link on the source's file system may be the evidence under
+    // another name (the archive read as --root, a blob): replacing it would drop one of the
+    // evidence inode's links and change its ctime (sweep 25). Paths and directories above
+    // do not show a hard link; the inode does.
+    if let Some(e) = existing.filter(|e| e.file && e.links > 1) {
+        use std::os::unix::fs::MetadataExt;
+        let sources = std::iter::once(root.as_path()).chain(also.iter().copied());
+        if let Some(source) = sources
+            .filter_map(|r| std::fs::metadata(r).ok().map(|m| (r, m)))
+            .find(|(_, m)| m.dev() == e.id.0)
+            .map(|(r, _)| r)
+        {
+            return Err(usage(format!(
+                "{}: has {} hard links, and is on the file system of {}: it may be that evidence under another name; refusing to replace it",
+                path.display(),
+                e.links,
+                source.display()
+            )));
+        }
     }
     // --force replaces an earlier output, a file or a directory: never a device, a FIFO, a
     // socket or a symlink (`-o /dev/null --force` run as root replaced the device node).

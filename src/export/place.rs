@@ -39,6 +39,8 @@ pub struct Entry {
     pub dir: bool,
     /// A regular file.
     pub file: bool,
+    /// Its hard links.
+    pub links: libc::nlink_t,
 }
 
 /// An open directory, the base of every step made in it.
@@ -135,6 +137,7 @@ impl Dir {
                 id: id_of(&st),
                 dir: is_dir(&st),
                 file: st.st_mode & libc::S_IFMT == libc::S_IFREG,
+                links: st.st_nlink,
             })),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e),
