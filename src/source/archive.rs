@@ -1027,6 +1027,7 @@ fn docker_entries(archive: &mut Archive, problems: &mut Vec<Problem>) -> Vec<Ent
                     descriptor,
                     ref_name: None,
                     full_names,
+                    name_annotations: true,
                 });
             }
             None => continue,

@@ -220,6 +220,16 @@ fn import_within(entries: &[Entry], blobs: &dyn Blobs, problems: &mut Vec<Proble
                     bucket.put(k.as_bytes(), v.as_bytes());
                 }
             }
+            // A docker-archive's RepoTag: the descriptor containerd's importer makes for it
+            // carries its name (sweep 26: inspect's Descriptor lacked what a load shows).
+            if e.name_annotations && !is_position(&record) {
+                let bucket = image.bucket(&[b"annotations"]);
+                bucket.put(super::layout::CONTAINERD_NAME.as_bytes(), record.as_bytes());
+                bucket.put(
+                    REF_NAME.as_bytes(),
+                    crate::export::oci_reference_name(&record).as_bytes(),
+                );
+            }
             let labels = image.bucket(&[b"labels"]);
             labels.put(ENTRY_LABEL.as_bytes(), e.position.to_string().as_bytes());
             if let Some(r) = &e.ref_name {
@@ -698,6 +708,7 @@ mod tests {
                 }))
                 .unwrap(),
                 ref_name: Some(format!("v{position}")),
+                name_annotations: false,
                 full_names: Vec::new(),
             })
             .collect();

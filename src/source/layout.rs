@@ -33,6 +33,11 @@ pub struct Entry {
     pub ref_name: Option<String>,
     /// `io.containerd.image.name`, or a docker-archive's RepoTags (normalized full names).
     pub full_names: Vec<String>,
+    /// Each name's record gets the naming annotations on its target, as containerd's
+    /// importer gives them to a docker-archive's manifest.json entries (one descriptor per
+    /// RepoTag, `io.containerd.image.name` and `org.opencontainers.image.ref.name`); an
+    /// index.json entry's own annotations are its target's as they are.
+    pub name_annotations: bool,
 }
 
 /// `ocispec.ImageLayout`, which `oci-layout` is read as.
@@ -148,6 +153,7 @@ pub fn entries(bytes: &[u8], problems: &mut Vec<Problem>) -> Vec<Entry> {
             descriptor,
             ref_name,
             full_names,
+            name_annotations: false,
         });
     }
     out
