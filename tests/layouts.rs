@@ -2662,3 +2662,46 @@ fn a_layout_that_is_not_there_is_unreadable_not_damaged() {
         assert!(o.stdout.is_empty(), "{}", String::from_utf8_lossy(&o.stdout));
     }
 }
+
+/// A config whose `Healthcheck.Interval` is 2^63 - 1 (a valid `time.Duration`) reaches the
+/// CLI as dockerd relays it, a `float64`: 9223372036854776000, which the CLI's
+/// `json.Unmarshal` into `time.Duration` refuses. docker prints no element, encoding/json's
+/// error, exit 1 (sweep 26: the body was printed, exit 0, and `-f` read the interval as 0s).
+/// The same image with an interval that fits prints as before.
+#[test]
+fn a_body_the_cli_cannot_decode_is_its_error() {
+    let (_tmp, dir) = layout_copy("layouts/umoci");
+    let mut index: Value = serde_json::from_str(&read_text(&dir.join("index.json"))).unwrap();
+    let entry = index["manifests"][0].clone();
+    let name = entry["annotations"][REF_NAME].as_str().unwrap().to_string();
+    let blob = |d: &str| dir.join("blobs/sha256").join(d.strip_prefix("sha256:").unwrap());
+    let mut manifest: Value = serde_json::from_str(&read_text(&blob(entry["digest"].as_str().unwrap()))).unwrap();
+    let config: Value =
+        serde_json::from_str(&read_text(&blob(manifest["config"]["digest"].as_str().unwrap()))).unwrap();
+    let mut with = |interval: &str| {
+        let mut c = config.clone();
+        c["config"]["Healthcheck"] =
+            serde_json::from_str(&format!(r#"{{"Test":["CMD","true"],"Interval":{interval}}}"#)).unwrap();
+        let bytes = c.to_string().into_bytes();
+        manifest["config"]["digest"] = Value::from(put_blob(&dir, &bytes));
+        manifest["config"]["size"] = Value::from(bytes.len());
+        let m = manifest.to_string().into_bytes();
+        index["manifests"][0]["digest"] = Value::from(put_blob(&dir, &m));
+        index["manifests"][0]["size"] = Value::from(m.len());
+        std::fs::write(dir.join("index.json"), index.to_string()).unwrap();
+    };
+    with("9223372036854775807");
+    let said = "json: cannot unmarshal number 9223372036854776000 into Go struct field \
+                HealthcheckConfig.Config.Healthcheck.Interval of type time.Duration";
+    let o = coldctr(&dir, &["inspect", &name]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "[]\n");
+    assert!(stderr(&o).contains(said), "{}", stderr(&o));
+    let o = coldctr(&dir, &["inspect", "-f", "{{.Config.Healthcheck.Interval}}", &name]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "\n");
+    with("30000000000");
+    let o = coldctr(&dir, &["inspect", "-f", "{{.Config.Healthcheck.Interval}}", &name]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "30s\n");
+}

@@ -86,6 +86,11 @@ pub fn run(global: &Global, args: InspectArgs, out: &mut dyn Write) -> Result<Ou
                 "Error response from daemon: {}",
                 crate::text::escape(e.to_string().as_bytes())
             ))),
+            // A body the docker CLI cannot decode into its types: it prints no element for the
+            // image, and encoding/json's error (sweep 26).
+            Ok(body) if let Some(e) = gotypes::cli_decode_error(&body) => {
+                Shaped::fixed(Err(crate::text::escape_hazards(&e).into_owned()))
+            }
             Ok(body) => match &format {
                 Format::Indented => {
                     let mut text = String::new();

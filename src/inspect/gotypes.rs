@@ -5,6 +5,7 @@
 //! The CLI runs a template on this typed value first, and on the raw body only when that
 //! fails (docker/cli `cli/command/inspect/inspector.go`); see [`crate::template`].
 
+use crate::inspect::gojson::J;
 use crate::template::{EMPTY_STRUCT, FieldDef as F, StructDef, Type, Value};
 
 static STR: Type = Type::String;
@@ -176,4 +177,190 @@ pub fn inspect_response(body: &serde_json::Value) -> Value {
 /// [`inspect_response`] of JSON text; `None` when it is not JSON.
 pub fn inspect_response_str(body: &str) -> Option<Value> {
     serde_json::from_str(body).ok().map(|j| inspect_response(&j))
+}
+
+/// The error the docker CLI's `json.Unmarshal` of an inspect body into
+/// `image.InspectResponse` returns, when it returns one: the CLI then prints no element for
+/// the image and that error (exit 1). dockerd relays the image config's members as it read
+/// them (into `map[string]any`, numbers as `float64`), so a config whose `Healthcheck.Interval`
+/// is 2^63 or a string reaches a CLI that cannot take it (sweep 26). The first error in
+/// document order, worded as encoding/json's `UnmarshalTypeError`.
+pub fn cli_decode_error(body: &J) -> Option<String> {
+    let mut path = Vec::new();
+    type_error(body, &INSPECT_RESPONSE_T, "", &mut path)
+}
+
+/// What a JSON value is called in encoding/json's messages; numbers by their literal where
+/// Go names it (a number an integer type cannot hold).
+fn kind_of(v: &J) -> &'static str {
+    match v {
+        J::Null => "null",
+        J::Bool(_) => "bool",
+        J::Int(_) | J::Raw(_) | J::Float(_) => "number",
+        J::Str(_) => "string",
+        J::Arr(_) => "array",
+        J::Obj(_) => "object",
+    }
+}
+
+fn unmarshal_error(value: &str, ty: &Type, st: &str, path: &[&str]) -> String {
+    if path.is_empty() {
+        format!("json: cannot unmarshal {value} into Go value of type {}", ty.name())
+    } else {
+        format!(
+            "json: cannot unmarshal {value} into Go struct field {st}.{} of type {}",
+            path.join("."),
+            ty.name()
+        )
+    }
+}
+
+/// The number's text as the CLI reads it (what is printed), for an integer type's parse.
+fn literal(v: &J) -> Option<String> {
+    match v {
+        J::Int(i) => Some(i.to_string()),
+        J::Raw(s) | J::Float(s) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+/// [`cli_decode_error`] of `v` as a value of `ty`, met at `path` (JSON names from the top) in
+/// a struct named `st`.
+fn type_error<'a>(v: &'a J, ty: &'static Type, st: &str, path: &mut Vec<&'a str>) -> Option<String> {
+    let mismatch = || Some(unmarshal_error(kind_of(v), ty, st, path));
+    match (ty, v) {
+        (_, J::Null) | (Type::Any, _) => None,
+        (Type::Ptr(e), _) => type_error(v, e, st, path),
+        (Type::Named(_, under, _), _) => {
+            type_error(v, under, st, path).map(|_| unmarshal_error(kind_of(v), ty, st, path))
+        }
+        (Type::Bool, J::Bool(_)) => None,
+        (Type::Int | Type::Int64 | Type::Duration | Type::Uint | Type::Byte, J::Int(_) | J::Raw(_) | J::Float(_)) => {
+            let text = literal(v)?;
+            let fits = match ty {
+                Type::Uint => text.parse::<u64>().is_ok(),
+                Type::Byte => text.parse::<u8>().is_ok(),
+                // `-0` is an integer literal Go's ParseInt takes.
+                _ => text.parse::<i64>().is_ok(),
+            };
+            (!fits).then(|| unmarshal_error(&format!("number {text}"), ty, st, path))
+        }
+        (Type::Float64 | Type::Number, J::Int(_) | J::Raw(_) | J::Float(_)) => None,
+        (Type::String | Type::Digest | Type::Number | Type::Time, J::Str(_)) => None,
+        // `[]byte` takes base64 text; dockerd writes it so.
+        (Type::Slice(Type::Byte), J::Str(_)) => None,
+        (Type::Slice(e) | Type::Array(_, Type::Slice(e)), J::Arr(items)) => {
+            items.iter().find_map(|x| type_error(x, e, st, path))
+        }
+        (Type::Map(_, e), J::Obj(members)) => members.iter().find_map(|(_, x)| type_error(x, e, st, path)),
+        (Type::Struct(d), J::Obj(members)) => {
+            let name = d.name.rsplit('.').next().unwrap_or(d.name);
+            members.iter().find_map(|(k, x)| {
+                let f = field(d, k)?;
+                path.push(f.json_name());
+                let e = type_error(x, f.ty, name, path);
+                path.pop();
+                e
+            })
+        }
+        _ => mismatch(),
+    }
+}
+
+/// The field of `d` (its embedded structs' promoted ones included) a JSON member `key` fills:
+/// by exact name, else case-insensitively, as encoding/json matches.
+fn field(d: &'static StructDef, key: &str) -> Option<&'static F> {
+    find_field(d, &|n| n == key, 0).or_else(|| find_field(d, &|n| n.eq_ignore_ascii_case(key), 0))
+}
+
+fn find_field(d: &'static StructDef, matches: &dyn Fn(&str) -> bool, depth: usize) -> Option<&'static F> {
+    d.fields
+        .iter()
+        .filter(|f| !f.skip)
+        .find_map(|f| match (f.embedded, f.ty) {
+            (true, Type::Struct(inner) | Type::Ptr(Type::Struct(inner))) if depth < 4 => {
+                find_field(inner, matches, depth + 1)
+            }
+            _ => matches(f.json_name()).then_some(f),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cli_decode_error;
+    use crate::inspect::gojson::J;
+
+    fn body(config: J) -> J {
+        J::Obj(vec![
+            ("Id".into(), J::Str("sha256:x".into())),
+            ("Config".into(), config),
+        ])
+    }
+
+    fn healthcheck(interval: J) -> J {
+        J::Obj(vec![(
+            "Healthcheck".into(),
+            J::Obj(vec![("Interval".into(), interval)]),
+        )])
+    }
+
+    /// What Go's encoding/json says of the bodies the docker CLI cannot take (each checked against
+    /// Go 1.19's json.Unmarshal into structs of the CLI's shapes, sweep 26), and nothing of those it can.
+    #[test]
+    fn the_cli_decode_errors_are_go_s() {
+        assert_eq!(
+            cli_decode_error(&body(healthcheck(J::Float("9223372036854776000".into())))).as_deref(),
+            Some(
+                "json: cannot unmarshal number 9223372036854776000 into Go struct field \
+                 HealthcheckConfig.Config.Healthcheck.Interval of type time.Duration"
+            )
+        );
+        assert_eq!(
+            cli_decode_error(&body(healthcheck(J::Str("30s".into())))).as_deref(),
+            Some(
+                "json: cannot unmarshal string into Go struct field HealthcheckConfig.Config.Healthcheck.Interval \
+                 of type time.Duration"
+            )
+        );
+        assert_eq!(
+            cli_decode_error(&body(J::Obj(vec![("Env".into(), J::Str("A=1".into()))]))).as_deref(),
+            Some("json: cannot unmarshal string into Go struct field DockerOCIImageConfig.Config.Env of type []string")
+        );
+        for fine in [
+            J::Int(30_000_000_000),
+            J::Float("1".into()),
+            J::Raw("-0".into()),
+            J::Null,
+        ] {
+            assert_eq!(cli_decode_error(&body(healthcheck(fine.clone()))), None, "{fine:?}");
+        }
+        assert_eq!(
+            cli_decode_error(&body(healthcheck(J::Float("1.5".into())))).as_deref(),
+            Some(
+                "json: cannot unmarshal number 1.5 into Go struct field HealthcheckConfig.Config.Healthcheck.Interval \
+                 of type time.Duration"
+            )
+        );
+        // Unknown members and case-folded names, as Go matches them.
+        let odd = J::Obj(vec![
+            ("Whatever".into(), J::Arr(vec![])),
+            (
+                "healthcheck".into(),
+                J::Obj(vec![("retries".into(), J::Str("3".into()))]),
+            ),
+        ]);
+        assert_eq!(
+            cli_decode_error(&body(odd)).as_deref(),
+            Some(
+                "json: cannot unmarshal string into Go struct field HealthcheckConfig.Config.Healthcheck.Retries of type int"
+            )
+        );
+        assert_eq!(
+            cli_decode_error(&body(J::Obj(vec![("Healthcheck".into(), J::Int(5))]))).as_deref(),
+            Some(
+                "json: cannot unmarshal number into Go struct field DockerOCIImageConfig.Config.Healthcheck \
+                 of type v1.HealthcheckConfig"
+            )
+        );
+    }
 }
