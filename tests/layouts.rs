@@ -2692,7 +2692,7 @@ fn a_body_the_cli_cannot_decode_is_its_error() {
     };
     with("9223372036854775807");
     let said = "json: cannot unmarshal number 9223372036854776000 into Go struct field \
-                HealthcheckConfig.Config.Healthcheck.Interval of type time.Duration";
+                HealthcheckConfig.Config.DockerOCIImageConfigExt.Healthcheck.Interval of type time.Duration";
     let o = coldctr(&dir, &["inspect", &name]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert_eq!(String::from_utf8_lossy(&o.stdout), "[]\n");

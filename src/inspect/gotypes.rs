@@ -226,7 +226,7 @@ fn literal(v: &J) -> Option<String> {
 
 /// [`cli_decode_error`] of `v` as a value of `ty`, met at `path` (JSON names from the top) in
 /// a struct named `st`.
-fn type_error<'a>(v: &'a J, ty: &'static Type, st: &str, path: &mut Vec<&'a str>) -> Option<String> {
+fn type_error(v: &J, ty: &'static Type, st: &str, path: &mut Vec<&'static str>) -> Option<String> {
     let mismatch = || Some(unmarshal_error(kind_of(v), ty, st, path));
     match (ty, v) {
         (_, J::Null) | (Type::Any, _) => None,
@@ -256,10 +256,12 @@ fn type_error<'a>(v: &'a J, ty: &'static Type, st: &str, path: &mut Vec<&'a str>
         (Type::Struct(d), J::Obj(members)) => {
             let name = d.name.rsplit('.').next().unwrap_or(d.name);
             members.iter().find_map(|(k, x)| {
-                let f = field(d, k)?;
+                // Go 1.24 on names the embedded structs on the way to a promoted field too.
+                let depth = path.len();
+                let f = field(d, k, path)?;
                 path.push(f.json_name());
                 let e = type_error(x, f.ty, name, path);
-                path.pop();
+                path.truncate(depth);
                 e
             })
         }
@@ -268,18 +270,30 @@ fn type_error<'a>(v: &'a J, ty: &'static Type, st: &str, path: &mut Vec<&'a str>
 }
 
 /// The field of `d` (its embedded structs' promoted ones included) a JSON member `key` fills:
-/// by exact name, else case-insensitively, as encoding/json matches.
-fn field(d: &'static StructDef, key: &str) -> Option<&'static F> {
-    find_field(d, &|n| n == key, 0).or_else(|| find_field(d, &|n| n.eq_ignore_ascii_case(key), 0))
+/// by exact name, else case-insensitively, as encoding/json matches. The Go names of the
+/// embedded fields on the way to a promoted one are pushed on `via`, as Go 1.24's
+/// `UnmarshalTypeError.Field` names them (golang/go#68941).
+fn field(d: &'static StructDef, key: &str, via: &mut Vec<&'static str>) -> Option<&'static F> {
+    find_field(d, &|n| n == key, 0, via).or_else(|| find_field(d, &|n| n.eq_ignore_ascii_case(key), 0, via))
 }
 
-fn find_field(d: &'static StructDef, matches: &dyn Fn(&str) -> bool, depth: usize) -> Option<&'static F> {
+fn find_field(
+    d: &'static StructDef,
+    matches: &dyn Fn(&str) -> bool,
+    depth: usize,
+    via: &mut Vec<&'static str>,
+) -> Option<&'static F> {
     d.fields
         .iter()
         .filter(|f| !f.skip)
         .find_map(|f| match (f.embedded, f.ty) {
             (true, Type::Struct(inner) | Type::Ptr(Type::Struct(inner))) if depth < 4 => {
-                find_field(inner, matches, depth + 1)
+                via.push(f.name);
+                let found = find_field(inner, matches, depth + 1, via);
+                if found.is_none() {
+                    via.pop();
+                }
+                found
             }
             _ => matches(f.json_name()).then_some(f),
         })
@@ -304,27 +318,33 @@ mod tests {
         )])
     }
 
-    /// What Go's encoding/json says of the bodies the docker CLI cannot take (each checked against
-    /// Go 1.19's json.Unmarshal into structs of the CLI's shapes, sweep 26), and nothing of those it can.
+    /// What Go's encoding/json says of the bodies the docker CLI cannot take, and nothing of
+    /// those it can. Each wording was checked against Go 1.19's json.Unmarshal into structs of
+    /// the CLI's shapes (sweep 26); docker 28.5's CLI is built with a later Go, whose `Field`
+    /// also names the embedded structs on the way (golang/go#68941, in Go 1.24's decode.go:
+    /// `subv.Type().Field(ind).Name` for each index but the last), which these add.
     #[test]
     fn the_cli_decode_errors_are_go_s() {
         assert_eq!(
             cli_decode_error(&body(healthcheck(J::Float("9223372036854776000".into())))).as_deref(),
             Some(
                 "json: cannot unmarshal number 9223372036854776000 into Go struct field \
-                 HealthcheckConfig.Config.Healthcheck.Interval of type time.Duration"
+                 HealthcheckConfig.Config.DockerOCIImageConfigExt.Healthcheck.Interval of type time.Duration"
             )
         );
         assert_eq!(
             cli_decode_error(&body(healthcheck(J::Str("30s".into())))).as_deref(),
             Some(
-                "json: cannot unmarshal string into Go struct field HealthcheckConfig.Config.Healthcheck.Interval \
-                 of type time.Duration"
+                "json: cannot unmarshal string into Go struct field \
+                 HealthcheckConfig.Config.DockerOCIImageConfigExt.Healthcheck.Interval of type time.Duration"
             )
         );
         assert_eq!(
             cli_decode_error(&body(J::Obj(vec![("Env".into(), J::Str("A=1".into()))]))).as_deref(),
-            Some("json: cannot unmarshal string into Go struct field DockerOCIImageConfig.Config.Env of type []string")
+            Some(
+                "json: cannot unmarshal string into Go struct field DockerOCIImageConfig.Config.ImageConfig.Env \
+                 of type []string"
+            )
         );
         for fine in [
             J::Int(30_000_000_000),
@@ -337,8 +357,8 @@ mod tests {
         assert_eq!(
             cli_decode_error(&body(healthcheck(J::Float("1.5".into())))).as_deref(),
             Some(
-                "json: cannot unmarshal number 1.5 into Go struct field HealthcheckConfig.Config.Healthcheck.Interval \
-                 of type time.Duration"
+                "json: cannot unmarshal number 1.5 into Go struct field \
+                 HealthcheckConfig.Config.DockerOCIImageConfigExt.Healthcheck.Interval of type time.Duration"
             )
         );
         // Unknown members and case-folded names, as Go matches them.
@@ -352,14 +372,15 @@ mod tests {
         assert_eq!(
             cli_decode_error(&body(odd)).as_deref(),
             Some(
-                "json: cannot unmarshal string into Go struct field HealthcheckConfig.Config.Healthcheck.Retries of type int"
+                "json: cannot unmarshal string into Go struct field \
+                 HealthcheckConfig.Config.DockerOCIImageConfigExt.Healthcheck.Retries of type int"
             )
         );
         assert_eq!(
             cli_decode_error(&body(J::Obj(vec![("Healthcheck".into(), J::Int(5))]))).as_deref(),
             Some(
-                "json: cannot unmarshal number into Go struct field DockerOCIImageConfig.Config.Healthcheck \
-                 of type v1.HealthcheckConfig"
+                "json: cannot unmarshal number into Go struct field \
+                 DockerOCIImageConfig.Config.DockerOCIImageConfigExt.Healthcheck of type v1.HealthcheckConfig"
             )
         );
     }
