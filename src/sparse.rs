@@ -66,20 +66,30 @@ pub struct Unknown;
 /// The runs of data `[start, end)` of an open file below `size`, in order, from `SEEK_DATA`
 /// and `SEEK_HOLE` (a file system without them answers that everything is data). The
 /// holes between them read as zeros and take no disk.
+///
+/// `lseek` moves the descriptor's offset, which the caller reads from next: it is put back
+/// where it was when the runs are dropped (a review found every caller then reading from
+/// the end of the last data run: a sound blob on ZFS read as cut short).
 pub struct DataRuns<'a> {
     file: &'a std::fs::File,
     at: u64,
     size: u64,
     done: bool,
+    /// The offset to put back (`None`: it could not be read, and nothing is moved).
+    offset: Option<libc::off_t>,
 }
 
 impl<'a> DataRuns<'a> {
     pub fn new(file: &'a std::fs::File, size: u64) -> DataRuns<'a> {
+        use std::os::fd::AsRawFd;
+        // SAFETY: an open descriptor; SEEK_CUR with 0 only reads its offset.
+        let offset = unsafe { libc::lseek(file.as_raw_fd(), 0, libc::SEEK_CUR) };
         DataRuns {
             file,
             at: 0,
             size,
-            done: false,
+            done: offset < 0,
+            offset: (offset >= 0).then_some(offset),
         }
     }
 
@@ -112,6 +122,16 @@ impl<'a> DataRuns<'a> {
         }
         self.at = end;
         Ok(Some((start, end)))
+    }
+}
+
+impl Drop for DataRuns<'_> {
+    fn drop(&mut self) {
+        use std::os::fd::AsRawFd;
+        if let Some(offset) = self.offset {
+            // SAFETY: an open descriptor; lseek only moves its offset.
+            unsafe { libc::lseek(self.file.as_raw_fd(), offset, libc::SEEK_SET) };
+        }
     }
 }
 
@@ -162,6 +182,16 @@ mod tests {
         assert!(first.iter().all(|&(_, end)| end <= 2 << 20), "{first:?}");
         let empty = std::fs::File::create(dir.path().join("empty")).unwrap();
         assert_eq!(DataRuns::new(&empty, 0).count(), 0);
+        // The offset is where it was: the caller's read starts there, not at a run's end.
+        use std::io::Read;
+        let mut f = std::fs::File::open(&path).unwrap();
+        f.seek(SeekFrom::Start(3)).unwrap();
+        assert!(DataRuns::new(&f, 8 << 20).count() >= 1);
+        assert!(data_bytes(&f, 8 << 20).is_some());
+        assert_eq!(f.stream_position().unwrap(), 3);
+        let mut head = [1u8; 4];
+        f.read_exact(&mut head).unwrap();
+        assert_eq!(head, [0; 4]);
     }
 
     /// A file whose length is past the bound in holes is too sparse; one with data (the
