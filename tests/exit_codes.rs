@@ -561,7 +561,9 @@ fn a_high_water_mark_past_the_end_is_damage_for_every_reader_of_the_view() {
 /// `inspect` as for `images`: the error body counted as "no" (exit 1).
 #[test]
 fn a_blob_that_is_no_regular_file_is_exit_3_where_it_is_read() {
-    for kind in ["fifo", "symlink"] {
+    // A socket's open fails (ENXIO): still damage, not an unreadable file (a review of
+    // d742b67, which made every failed open exit 4).
+    for kind in ["fifo", "symlink", "socket"] {
         let (_tmp, root) = fixture_copy("docker-28.5");
         let o = run(&root, &["inspect", "--format", "{{.Descriptor.Digest}}", "legacy:2.3"]);
         let manifest = String::from_utf8_lossy(&o.stdout).trim().to_string();
@@ -569,10 +571,16 @@ fn a_blob_that_is_no_regular_file_is_exit_3_where_it_is_read() {
         let blob = root.join(CONTENT).join("blobs/sha256").join(hex);
         let copy = root.join("elsewhere");
         std::fs::rename(&blob, &copy).unwrap();
+        let _listener;
         if kind == "fifo" {
             let c = std::ffi::CString::new(blob.to_str().unwrap()).unwrap();
             // SAFETY: a valid NUL-terminated path.
             assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+        } else if kind == "socket" {
+            // Bound at a short path (a socket's is at most 108 bytes), then moved into place.
+            let short = tempfile::tempdir().unwrap();
+            _listener = std::os::unix::net::UnixListener::bind(short.path().join("s")).unwrap();
+            std::fs::rename(short.path().join("s"), &blob).unwrap();
         } else {
             std::os::unix::fs::symlink(&copy, &blob).unwrap();
         }
@@ -588,7 +596,11 @@ fn a_blob_that_is_no_regular_file_is_exit_3_where_it_is_read() {
         // `content` says what the file is in a sentence ("is symlink" before).
         let o = run(&root, &["content"]);
         let err = stderr(&o);
-        let want = if kind == "fifo" { "a fifo" } else { "a symlink" };
+        let want = match kind {
+            "fifo" => "a fifo",
+            "socket" => "a socket",
+            _ => "a symlink",
+        };
         assert!(err.contains(&format!("the blob file is {want}")), "{kind}: {err}");
     }
     // A short file: "truncated (787 bytes)", not "truncated(787B)".

@@ -324,7 +324,7 @@ pub fn which(global: &Global, args: WhichArgs, out: &mut dyn Write) -> Result<Ou
                 }
             }
         }
-        images_not_known = damage.has_unreadable();
+        images_not_known |= damage.has_unreadable();
         node.damage.extend(damage);
     }
     let report = WhichReport {

@@ -506,8 +506,18 @@ impl Root {
             }
             // Permissions, but also EIO, EMFILE, ENOMEM: the blob is not known to be
             // missing or damaged, it could not be read (exit 4; sweep 25 found EMFILE called
-            // damage).
+            // damage). Unless what is there is no regular file (a socket's open fails with
+            // ENXIO): that is damage, as the content listing says it.
             Err(e) => {
+                if let Ok(stat) = self.blob_stat(digest)
+                    && !stat.is_file()
+                {
+                    self.not_regular.store(true, std::sync::atomic::Ordering::Relaxed);
+                    return Err(BlobError::NotRegular {
+                        digest: name,
+                        what: stat.kind.as_str().to_string(),
+                    });
+                }
                 self.denied.store(true, std::sync::atomic::Ordering::Relaxed);
                 return Err(io(e));
             }
