@@ -491,7 +491,9 @@ const ERROR_BLOCK: u64 = 4096;
 
 /// Fills `dst` with the bytes at `offset` through `read` (a `pread`), leaving zeros where it
 /// fails, a whole [`ERROR_BLOCK`] at a time, and after a short read (the file's end). Returns
-/// the offsets of the blocks that failed.
+/// the offsets of the blocks that failed. A read of the whole run that fails may have failed
+/// on any block of it (FUSE, NFS fail it whole): from there the run is read a block at a
+/// time, and only a block whose own read fails is zeros.
 fn fill_around_errors(
     read: impl Fn(&mut [u8], u64) -> std::io::Result<usize>,
     dst: &mut [u8],
@@ -499,20 +501,26 @@ fn fill_around_errors(
 ) -> Vec<u64> {
     let mut failed = Vec::new();
     let mut done = 0usize;
-    while let Some(rest) = dst.get_mut(done..) {
-        if rest.is_empty() {
-            break;
-        }
+    let mut by_block = false;
+    loop {
         let at = offset + done as u64;
+        let block = at - at % ERROR_BLOCK;
+        let end = if by_block {
+            dst.len().min(done + (block + ERROR_BLOCK - at) as usize)
+        } else {
+            dst.len()
+        };
+        let Some(rest) = dst.get_mut(done..end).filter(|r| !r.is_empty()) else {
+            break;
+        };
         match read(rest, at) {
             Ok(0) => break,
             Ok(n) => done += n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) if !by_block => by_block = true,
             Err(_) => {
-                let block = at - at % ERROR_BLOCK;
                 failed.push(block);
-                let skip = (block + ERROR_BLOCK - at) as usize;
-                done = done.saturating_add(skip);
+                done = end;
             }
         }
     }
@@ -651,6 +659,21 @@ mod read_error_tests {
         assert_eq!(at(2 * ERROR_BLOCK), 0xab);
         assert_eq!(at(len - 1), 0xab);
         assert_eq!(at(len), 0, "past the end: zeros");
+        // A read that fails whole when its range holds the bad block (FUSE, NFS): only the
+        // bad block is zeros.
+        let whole = |buf: &mut [u8], at: u64| -> std::io::Result<usize> {
+            let end = at + buf.len() as u64;
+            if at < 2 * ERROR_BLOCK && end > ERROR_BLOCK {
+                return Err(std::io::Error::from_raw_os_error(libc::EIO));
+            }
+            read(buf, at)
+        };
+        let mut dst = vec![0u8; len as usize];
+        assert_eq!(fill_around_errors(whole, &mut dst, 0), [ERROR_BLOCK]);
+        assert_eq!(dst[0], 0xab);
+        assert_eq!(dst[(ERROR_BLOCK - 1) as usize], 0xab);
+        assert_eq!(dst[ERROR_BLOCK as usize], 0);
+        assert_eq!(dst[(2 * ERROR_BLOCK) as usize], 0xab);
         // Starting inside the bad block: the rest of it is zeros, then data.
         let mut dst = vec![0u8; (2 * ERROR_BLOCK) as usize];
         assert_eq!(fill_around_errors(read, &mut dst, ERROR_BLOCK + 10), [ERROR_BLOCK]);

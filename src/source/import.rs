@@ -174,9 +174,6 @@ fn import_within(entries: &[Entry], blobs: &dyn Blobs, problems: &mut Vec<Proble
 
     let mut names = Vec::new();
     let mut targets = Vec::new();
-    // The first record of each entry that identical entries after it share.
-    let firsts: HashSet<usize> = first_of.values().copied().collect();
-    let mut record_of: HashMap<usize, String> = HashMap::default();
     for e in entries {
         targets.push((e.position, e.descriptor.digest.clone()));
         let mut records: Vec<String> = primary_names(e)
@@ -189,13 +186,12 @@ fn import_within(entries: &[Entry], blobs: &dyn Blobs, problems: &mut Vec<Proble
             .collect();
         if records.is_empty() {
             // Every name went to an identical earlier entry: ctr import makes one image of
-            // them, so this entry makes no record of its own; `@N` names the first's.
-            let shared: Vec<usize> = primary_names(e)
-                .iter()
-                .filter_map(|n| first_of.get(n.as_str()).copied())
-                .filter(|&p| p != e.position)
-                .collect();
-            if let Some(record) = shared.first().and_then(|p| record_of.get(p)).cloned() {
+            // them, so this entry makes no record of its own; `@N` names the record of the
+            // name they share (which that entry made, under that name).
+            let shared = primary_names(e)
+                .into_iter()
+                .find(|n| first_of.get(n.as_str()).is_some_and(|&p| p != e.position));
+            if let Some(record) = shared {
                 names.push(Named {
                     record,
                     entry: e.position,
@@ -204,9 +200,6 @@ fn import_within(entries: &[Entry], blobs: &dyn Blobs, problems: &mut Vec<Proble
                 continue;
             }
             records.push(format!("@{}", e.position));
-        }
-        if let Some(first) = records.first().filter(|_| firsts.contains(&e.position)) {
-            record_of.insert(e.position, first.clone());
         }
         for record in records {
             let image = tree.bucket(&[b"v1", ns, b"images", record.as_bytes()]);
