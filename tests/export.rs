@@ -1901,3 +1901,131 @@ fn force_never_replaces_a_hard_link_of_the_evidence() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_ne!(std::fs::read(&earlier).unwrap(), b"old");
 }
+
+/// `fs export -o FILE` removes its partial output on a signal as `export` does (sweep 27: it
+/// left `.FILE.coldctr-PID.tmp`, nothing said), and a signal the caller ignores (`nohup`, a
+/// script's background job) is left to be ignored: the export goes on (sweep 27: SIGHUP under
+/// nohup ended it, exit 129).
+#[test]
+fn fs_export_cleans_up_on_a_signal_and_ignored_signals_stay_ignored() {
+    use std::os::unix::process::{CommandExt, ExitStatusExt};
+    let dir = tmp();
+    let layout = dir.path().join("big");
+    copy_root(&fixture("oci-dev/layouts/umoci"), &layout);
+    let blobs = layout.join("blobs/sha256");
+    let index: Value = serde_json::from_slice(&std::fs::read(layout.join("index.json")).unwrap()).unwrap();
+    let first = index["manifests"][0]["digest"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("sha256:");
+    let manifest: Value = serde_json::from_slice(&std::fs::read(blobs.join(first)).unwrap()).unwrap();
+    let mut config: Value = serde_json::from_slice(
+        &std::fs::read(
+            blobs.join(
+                manifest["config"]["digest"]
+                    .as_str()
+                    .unwrap()
+                    .trim_start_matches("sha256:"),
+            ),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    // A layer tar of one 1 GiB file, sparse on disk; named by no digest of it.
+    let size: u64 = 1 << 30;
+    let mut header = [0u8; 512];
+    let put = |h: &mut [u8; 512], at: usize, v: &[u8]| h[at..at + v.len()].copy_from_slice(v);
+    put(&mut header, 0, b"big");
+    put(&mut header, 100, b"0000644\0");
+    put(&mut header, 108, b"0000000\0");
+    put(&mut header, 116, b"0000000\0");
+    put(&mut header, 124, format!("{size:011o}\0").as_bytes());
+    put(&mut header, 136, b"00000000000\0");
+    put(&mut header, 148, b"        ");
+    put(&mut header, 156, b"0");
+    put(&mut header, 257, b"ustar\x0000");
+    let sum: u32 = header.iter().map(|&b| u32::from(b)).sum();
+    put(&mut header, 148, format!("{sum:06o}\0 ").as_bytes());
+    let layer = "1".repeat(64);
+    let mut f = std::fs::File::create(blobs.join(&layer)).unwrap();
+    std::io::Write::write_all(&mut f, &header).unwrap();
+    f.set_len(512 + size + 1024).unwrap();
+    config["rootfs"] = serde_json::json!({"type": "layers", "diff_ids": [format!("sha256:{layer}")]});
+    let config = config.to_string();
+    let config_hex = sha256_hex(config.as_bytes());
+    std::fs::write(blobs.join(&config_hex), &config).unwrap();
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": format!("sha256:{config_hex}"), "size": config.len()},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": format!("sha256:{layer}"), "size": 512 + size + 1024}],
+    })
+    .to_string();
+    let hex = sha256_hex(manifest.as_bytes());
+    std::fs::write(blobs.join(&hex), &manifest).unwrap();
+    let entry = serde_json::json!({"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": format!("sha256:{hex}"), "size": manifest.len(), "annotations": {"org.opencontainers.image.ref.name": "big"}});
+    std::fs::write(
+        layout.join("index.json"),
+        serde_json::json!({"schemaVersion": 2, "manifests": [entry]}).to_string(),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    let run = |ignore_hup: bool| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_coldctr"));
+        cmd.arg("--root")
+            .arg(&layout)
+            .args([
+                "--host-platform",
+                "linux/amd64",
+                "fs",
+                "export",
+                "--from-blobs",
+                "big",
+                "-o",
+            ])
+            .arg(out.join("fs.tar"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        if ignore_hup {
+            // SAFETY: between fork and exec, only signal(2), async-signal-safe.
+            unsafe {
+                cmd.pre_exec(|| {
+                    libc::signal(libc::SIGHUP, libc::SIG_IGN);
+                    Ok(())
+                });
+            }
+        }
+        let child = cmd.spawn().unwrap();
+        let started = std::time::Instant::now();
+        while std::fs::read_dir(&out).unwrap().next().is_none() && started.elapsed().as_secs() < 20 {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        child
+    };
+    // SIGTERM during fs export: nothing left, said, the process ended by the signal.
+    let child = run(false);
+    // SAFETY: a signal to our own child, by its pid.
+    assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) }, 0);
+    let o = child.wait_with_output().unwrap();
+    if o.status.success() {
+        eprintln!("skipped: the export ended before the signal came");
+    } else {
+        assert_eq!(o.status.signal(), Some(libc::SIGTERM), "{}", stderr(&o));
+        assert!(stderr(&o).contains("the partial output was removed"), "{}", stderr(&o));
+    }
+    let left: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(left.is_empty() || o.status.success(), "{left:?}");
+    let _ = std::fs::remove_file(out.join("fs.tar"));
+    // SIGHUP ignored by the caller: the export goes on to its end.
+    let child = run(true);
+    // SAFETY: as above.
+    assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGHUP) }, 0);
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{:?}: {}", o.status, stderr(&o));
+    assert!(!stderr(&o).contains("interrupted"), "{}", stderr(&o));
+    assert_eq!(std::fs::metadata(out.join("fs.tar")).unwrap().len() % 512, 0);
+}

@@ -895,6 +895,14 @@ pub fn gojson(data: &[u8]) {
         }
     }
     assert!(no_repeats(&folded), "a repeat left: {folded:?}");
+    // Any JSON as an image's Config: the CLI decode check ends, and what it says is Go's form.
+    let body = coldctr::inspect::gojson::J::Obj(vec![("Config".into(), folded)]);
+    if let Some(e) = coldctr::inspect::gotypes::cli_decode_error(&body) {
+        assert!(
+            e.starts_with("json: cannot unmarshal ") && e.contains(" into Go struct field "),
+            "{e}"
+        );
+    }
 }
 
 /// When `walk_seekable` vouches for a bucket's tree, a lookup of each key it met finds that

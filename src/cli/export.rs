@@ -451,7 +451,7 @@ impl<'o> Temp<'o> {
     /// Creates the output's temporary file beside OUT, open for writing.
     pub(super) fn file(out: &'o Output) -> Result<(Temp<'o>, std::fs::File), Failure> {
         let (name, file) = create_beside(out, "tmp", |n| {
-            super::interrupt::registering(out.parent.join(n), false, || out.dir.create_file(n))
+            super::interrupt::registering(&out.dir, n, false, || out.dir.create_file(n))
         })
         .map_err(|e| beside_failure(out, e))?;
         Ok((Temp::ours(out, name, false), file))
@@ -460,7 +460,7 @@ impl<'o> Temp<'o> {
     /// Creates the output's temporary directory beside OUT, empty, and opens it.
     pub(super) fn dir(out: &'o Output) -> Result<(Temp<'o>, Dir), Failure> {
         let (name, ()) = create_beside(out, "tmp", |n| {
-            super::interrupt::registering(out.parent.join(n), true, || out.dir.create_dir(n))
+            super::interrupt::registering(&out.dir, n, true, || out.dir.create_dir(n))
         })
         .map_err(|e| beside_failure(out, e))?;
         let temp = Temp::ours(out, name, true);
@@ -477,8 +477,13 @@ impl<'o> Temp<'o> {
         }
     }
 
-    /// Renames the finished output to OUT, replacing what is there (`--force` was checked).
+    /// Renames the finished output to OUT, replacing what is there (`--force` was checked),
+    /// under the signal watcher's lock: a Ctrl-C meanwhile waits until OUT is whole.
     pub(super) fn commit(&mut self) -> Result<(), Failure> {
+        super::interrupt::committing(|| self.commit_now())
+    }
+
+    fn commit_now(&mut self) -> Result<(), Failure> {
         let out = self.out;
         let io = |e: std::io::Error| Failure::new(Outcome::Unwritten, format!("{}: {e}", out.path().display()));
         let existing = out.dir.stat(&out.name).map_err(io)?;

@@ -369,6 +369,14 @@ pub struct FsArgs {
     pub command: FsCommand,
 }
 
+impl FsArgs {
+    /// Whether the command writes an output beside which a partial one may be left
+    /// (`fs export -o FILE`; to stdout nothing is left).
+    pub fn writes_output(&self) -> bool {
+        matches!(&self.command, FsCommand::Export(_))
+    }
+}
+
 #[derive(Subcommand)]
 pub enum FsCommand {
     /// List a directory of the merged tree (or show one entry): TARGET:PATH.

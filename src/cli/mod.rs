@@ -242,6 +242,9 @@ pub fn main() -> u8 {
     // first, or an error that came up through `?`) does not say the output is what failed.
     let said = matches!(&result, Err(f) if f.outcome == Outcome::Unwritten && !f.message.is_empty());
     let _ = out.flush();
+    // A signal the export's watcher took ends the process by it, not by what the command made
+    // of its output going away meanwhile.
+    interrupt::settle();
     let outcome = match result {
         Ok(o) => o,
         Err(f) => {
@@ -442,7 +445,13 @@ fn run_command(mut cli: Cli, root_given: bool, out: &mut dyn Write) -> Result<Ou
         Command::Which(args) => which::which(&cli.global, args, out),
         Command::Mounts(args) => layers::mounts_cmd(&cli.global, args, out),
         Command::Diff(args) => fs::diff(&cli.global, args, out),
-        Command::Fs(args) => fs::fs(&cli.global, args, out),
+        Command::Fs(args) => {
+            // `fs export` leaves a partial output to remove on a signal too (sweep 27).
+            if args.writes_output() {
+                interrupt::install();
+            }
+            fs::fs(&cli.global, args, out)
+        }
         Command::Verify(args) => verify::run(&cli.global, args, out),
         Command::MetaDiff(args) => meta_diff::run(&cli.global, args, out),
         Command::Recover(args) => recover::run(&cli.global, args, out),

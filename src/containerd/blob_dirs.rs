@@ -49,13 +49,18 @@ impl BlobDirs {
     /// others are left out, and lookups for their algorithm answer `None`. One that is there
     /// but does not open answers each lookup with its error.
     pub fn open(content: &Path) -> BlobDirs {
+        // The content store and its `blobs` directory, each opened relative to the one above
+        // and not through a symlink: a directory swapped for a link after the root was checked
+        // is not followed out of it (sweep 27: verify hashed a file planted outside).
+        let blobs =
+            crate::noatime::open(content, libc::O_DIRECTORY | libc::O_NOFOLLOW).and_then(|c| open_dir_at(&c, "blobs"));
         let dirs = ALGORITHMS
             .iter()
             .filter_map(|alg| {
                 // Only looked up in (openat, fstatat), never listed: O_NOATIME all the same,
                 // so that no open of the evidence goes without it.
                 let path = content.join("blobs").join(alg);
-                let opened = match crate::noatime::open(&path, libc::O_DIRECTORY | libc::O_NOFOLLOW) {
+                let opened = match blobs.as_ref().map_err(clone_error).and_then(|b| open_dir_at(b, alg)) {
                     Ok(d) => Ok(d),
                     // Not there, a symlink, not a directory: no blob of this algorithm is kept.
                     Err(e)
@@ -152,6 +157,35 @@ impl BlobDirs {
     }
 }
 
+/// Opens the directory `name` in `dir`, not through a symlink, with `O_NOATIME` where allowed.
+fn open_dir_at(dir: &File, name: &str) -> std::io::Result<File> {
+    let c = CString::new(name).map_err(|_| std::io::Error::from(std::io::ErrorKind::InvalidInput))?;
+    let flags = libc::O_RDONLY | libc::O_CLOEXEC | libc::O_DIRECTORY | libc::O_NOFOLLOW;
+    let open = |extra: i32| {
+        // SAFETY: `dir` is an open directory and `c` a NUL-terminated name; the descriptor
+        // returned is owned by the File made from it and nothing else.
+        let fd = unsafe { libc::openat(dir.as_raw_fd(), c.as_ptr(), flags | extra) };
+        if fd < 0 {
+            Err(std::io::Error::last_os_error())
+        } else {
+            // SAFETY: `fd` was just opened and is not owned by anything else.
+            Ok(unsafe { File::from_raw_fd(fd) })
+        }
+    };
+    match open(libc::O_NOATIME) {
+        Err(e) if e.raw_os_error() == Some(libc::EPERM) => open(0),
+        other => other,
+    }
+}
+
+/// The same error again (an `io::Error` is not `Clone`).
+fn clone_error(e: &std::io::Error) -> std::io::Error {
+    match e.raw_os_error() {
+        Some(code) => std::io::Error::from_raw_os_error(code),
+        None => std::io::Error::new(e.kind(), e.to_string()),
+    }
+}
+
 /// A digest's hex as a C string (a validated digest's hex never holds a NUL).
 fn c_name(digest: &Digest) -> std::io::Result<CString> {
     CString::new(digest.hex()).map_err(|_| std::io::Error::from(std::io::ErrorKind::InvalidInput))
@@ -206,6 +240,16 @@ mod tests {
         let listed = BlobDirs::open(content).sha256_regular_files().unwrap();
         let want: foldhash::HashSet<[u8; 32]> = [[0xaa; 32]].into_iter().collect();
         assert_eq!(listed, want);
+        // `blobs` a symlink (swapped in after the root was checked): not followed, so no
+        // lookup finds the file planted where it leads.
+        let outside = dir.path().join("outside");
+        std::fs::create_dir_all(outside.join("sha256")).unwrap();
+        std::fs::write(outside.join("sha256").join(name('9')), b"planted").unwrap();
+        let swapped = dir.path().join("swapped");
+        std::fs::create_dir(&swapped).unwrap();
+        std::os::unix::fs::symlink(&outside, swapped.join("blobs")).unwrap();
+        let digest = crate::digest::Digest::parse(&format!("sha256:{}", name('9'))).unwrap();
+        assert!(BlobDirs::open(&swapped).open_blob(&digest).is_none());
         // Without the directory there is no listing, not an empty one.
         assert!(
             BlobDirs::open(&content.join("nowhere"))

@@ -125,6 +125,14 @@ impl Dir {
         })
     }
 
+    /// Another handle on this directory (the signal watcher removes a partial output through
+    /// its own, relative to it).
+    pub fn try_clone(&self) -> io::Result<Dir> {
+        Ok(Dir {
+            fd: self.fd.try_clone()?,
+        })
+    }
+
     /// This directory's identity.
     pub fn id(&self) -> io::Result<FileId> {
         stat_at(self.fd.as_fd(), &component_dot()).map(|st| id_of(&st))
