@@ -29,6 +29,8 @@ struct Opened {
     endian: Endian,
     /// For a file read whole at open: its newest txid right after that read.
     checked: Option<Result<u64, String>>,
+    /// Whether a symlink at `path` is followed when the metas are read again.
+    follow: bool,
 }
 
 static OPENED: Mutex<Vec<Opened>> = Mutex::new(Vec::new());
@@ -75,8 +77,8 @@ fn newest(metas: &[Meta]) -> Option<u64> {
 /// Notes a file just opened from disk with the metas read then (`page_size` and `endian`
 /// as they were found). A file read whole into memory (`in_memory`) is checked at once:
 /// what lands after that read cannot change the copy the command reads.
-pub(super) fn opened(path: &Path, metas: &[Meta; 2], page_size: u32, endian: Endian, in_memory: bool) {
-    let checked = in_memory.then(|| newest_now(path, page_size, endian));
+pub(super) fn opened(path: &Path, metas: &[Meta; 2], page_size: u32, endian: Endian, in_memory: bool, follow: bool) {
+    let checked = in_memory.then(|| newest_now(path, page_size, endian, follow));
     if let Ok(mut o) = OPENED.lock() {
         o.push(Opened {
             path: path.to_path_buf(),
@@ -85,6 +87,7 @@ pub(super) fn opened(path: &Path, metas: &[Meta; 2], page_size: u32, endian: End
             page_size,
             endian,
             checked,
+            follow,
         });
     }
 }
@@ -110,7 +113,7 @@ pub fn landed() -> Vec<Landed> {
         .filter_map(|o| {
             let at_end = match o.checked {
                 Some(checked) => checked,
-                None => newest_now(&o.path, o.page_size, o.endian),
+                None => newest_now(&o.path, o.page_size, o.endian, o.follow),
             };
             (at_end.as_ref() != Ok(&o.txid)).then_some(Landed {
                 path: o.path,
@@ -123,9 +126,10 @@ pub fn landed() -> Vec<Landed> {
 
 /// The highest valid txid of the file's metas as they are now: meta 0 at offset 0 and meta 1
 /// one page on, where they were found when the file was opened (any page size).
-fn newest_now(path: &Path, page_size: u32, endian: Endian) -> Result<u64, String> {
+fn newest_now(path: &Path, page_size: u32, endian: Endian, follow: bool) -> Result<u64, String> {
     use std::os::unix::fs::FileExt;
-    let file = super::open_read_only(path).map_err(|e| crate::text::without_os_error(&e.to_string()).into_owned())?;
+    let file = super::source::open_file(path, follow)
+        .map_err(|e| crate::text::without_os_error(&e.to_string()).into_owned())?;
     let mut metas = Vec::with_capacity(2);
     for (slot, offset) in [(0u8, 0u64), (1, u64::from(page_size))] {
         let mut page = vec![0u8; meta::META_END];
@@ -165,10 +169,17 @@ mod tests {
             data.resize(page_size as usize, 0);
             data.extend(meta_page(page_size, 7));
             std::fs::write(&file, &data).unwrap();
-            assert_eq!(newest_now(&file, page_size, Endian::Little), Ok(7), "{page_size}");
+            assert_eq!(newest_now(&file, page_size, Endian::Little, true), Ok(7), "{page_size}");
         }
         let none = tmp.path().join("none.db");
         std::fs::write(&none, [0u8; 100]).unwrap();
-        assert!(newest_now(&none, 4096, Endian::Little).is_err());
+        assert!(newest_now(&none, 4096, Endian::Little, true).is_err());
+        // A root's meta.db swapped for a link to another file while we read: its metas are not
+        // read through the link (sweep 27), the check says it could not read them.
+        let link = tmp.path().join("link.db");
+        std::os::unix::fs::symlink(tmp.path().join("p4096.db"), &link).unwrap();
+        assert_eq!(newest_now(&link, 4096, Endian::Little, true), Ok(7));
+        assert!(newest_now(&link, 4096, Endian::Little, false).is_err());
+        assert!(crate::bolt::Db::open_no_follow(&link, crate::bolt::ReadMode::Mmap).is_err());
     }
 }

@@ -112,15 +112,26 @@ const MAX_OWNED_PAGES: u64 = 1 << 22;
 impl Db {
     /// Opens `path` read-only, without a lock, and finds its meta pages.
     pub fn open(path: impl AsRef<Path>, mode: ReadMode) -> Result<Db> {
-        let path = path.as_ref();
-        let source = Source::open(path, mode).map_err(|source| BoltError::Io {
+        Db::open_following(path.as_ref(), mode, true)
+    }
+
+    /// [`Db::open`] of a file of the evidence that was looked at first (a root's meta.db, a
+    /// snapshotter's metadata.db): each of its opens (the file, its holes, the metas read again
+    /// at the end) refuses a symlink, so one swapped in while we read is not followed out of
+    /// the root (sweep 27).
+    pub fn open_no_follow(path: impl AsRef<Path>, mode: ReadMode) -> Result<Db> {
+        Db::open_following(path.as_ref(), mode, false)
+    }
+
+    fn open_following(path: &Path, mode: ReadMode, follow: bool) -> Result<Db> {
+        let source = Source::open_following(path, mode, follow).map_err(|source| BoltError::Io {
             path: PathBuf::from(path),
             source,
         })?;
         let in_memory = matches!(source, Source::Owned(_));
         let mut db = Db::from_source(Arc::from(path), source)?;
-        db.data = DataExtents::of(path);
-        commits::opened(path, &db.metas, db.page_size, db.endian, in_memory);
+        db.data = DataExtents::of_file(path, follow);
+        commits::opened(path, &db.metas, db.page_size, db.endian, in_memory, follow);
         Ok(db)
     }
 

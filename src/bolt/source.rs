@@ -73,19 +73,25 @@ impl Source {
     /// rest only when a meta page is found there, so that a file that is no bbolt file (a disk
     /// image given by mistake) is refused without being read whole.
     pub fn open(path: &Path, mode: ReadMode) -> std::io::Result<Source> {
-        Source::open_as(path, mode, true)
+        Source::open_as(path, mode, true, true)
+    }
+
+    /// [`Source::open`], not through a symlink at `path` when `follow` is false (a root's
+    /// meta.db, looked at first: one swapped for a link while we read is not followed).
+    pub fn open_following(path: &Path, mode: ReadMode, follow: bool) -> std::io::Result<Source> {
+        Source::open_as(path, mode, true, follow)
     }
 
     /// The whole file, for a reader of every page (carving): mapped, or with
     /// `ReadMode::Read` read whole as asked.
     pub fn open_whole(path: &Path, mode: ReadMode) -> std::io::Result<Source> {
         if mode == ReadMode::Read {
-            return Source::open_as(path, mode, false);
+            return Source::open_as(path, mode, false, true);
         }
         let file = open_read_only(path)?;
         if !file.metadata()?.is_file() {
             // What `open` says of it.
-            return Source::open_as(path, mode, false);
+            return Source::open_as(path, mode, false, true);
         }
         // SAFETY: as in `open_as`: private, read-only; truncation by another process is the
         // one hazard.
@@ -107,8 +113,8 @@ impl Source {
         }
     }
 
-    fn open_as(path: &Path, mode: ReadMode, metas_first: bool) -> std::io::Result<Source> {
-        let file = open_read_only(path)?;
+    fn open_as(path: &Path, mode: ReadMode, metas_first: bool, follow: bool) -> std::io::Result<Source> {
+        let file = open_file(path, follow)?;
         // A device or FIFO is no bbolt file, and /dev/zero read to its end never ends.
         let m = file.metadata()?;
         if !m.is_file() {
@@ -542,7 +548,13 @@ fn by_block(
 
 /// Opens `path` read-only without touching its access time where the kernel lets us.
 pub fn open_read_only(path: &Path) -> std::io::Result<File> {
-    crate::noatime::open(path, libc::O_NONBLOCK)
+    open_file(path, true)
+}
+
+/// [`open_read_only`], not through a symlink at `path` unless `follow`.
+pub fn open_file(path: &Path, follow: bool) -> std::io::Result<File> {
+    let no_follow = if follow { 0 } else { libc::O_NOFOLLOW };
+    crate::noatime::open(path, libc::O_NONBLOCK | no_follow)
 }
 
 /// Where a file has data on disk (`SEEK_DATA`/`SEEK_HOLE`). A sparse file's holes read as
@@ -567,7 +579,12 @@ impl DataExtents {
     /// The extents of the file at `path`; [`DataExtents::whole`] where the filesystem cannot
     /// say (or `path` is no file).
     pub fn of(path: &Path) -> DataExtents {
-        let Ok(file) = open_read_only(path) else {
+        DataExtents::of_file(path, true)
+    }
+
+    /// [`DataExtents::of`], not through a symlink at `path` unless `follow`.
+    pub fn of_file(path: &Path, follow: bool) -> DataExtents {
+        let Ok(file) = open_file(path, follow) else {
             return DataExtents::whole();
         };
         let Ok(len) = file.metadata().map(|m| m.len()) else {

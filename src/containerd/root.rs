@@ -197,7 +197,7 @@ impl Root {
     /// names); when it is not one, says where the root probably is.
     pub fn open(dir: &Path, mode: ReadMode) -> Result<Root, RootError> {
         let (dir, meta_path) = Root::locate(dir)?;
-        let meta = Db::open(&meta_path, mode)?;
+        let meta = Db::open_no_follow(&meta_path, mode)?;
         Ok(Root::with_meta(&dir, meta))
     }
 
@@ -360,7 +360,7 @@ impl Root {
                 source,
             }));
         }
-        Some(Db::open(&path, mode))
+        Some(Db::open_no_follow(&path, mode))
     }
 
     /// Why the content store cannot be trusted, if it cannot.
