@@ -69,6 +69,10 @@ fn walk(path: &Path, strict: bool, missed: &mut Option<WalkError>) -> Result<Usa
     };
     let mut seen = HashSet::default();
     let mut usage = Usage::default();
+    // Directories are listed below the walk's top with no symlink on the way (openat2): one
+    // swapped for a link while we walk (a running container's upper dir: `a` -> `/`) is not
+    // entered (sweep 27: `du --scan` walked the host's /etc as the snapshot's).
+    let beneath = crate::overlay::beneath::LayerRoots::new(&[path.to_path_buf()]);
     // A stack on the heap, not recursion: a deep tree cannot overflow ours.
     let mut stack = vec![path.to_path_buf()];
     let mut first = true;
@@ -94,7 +98,7 @@ fn walk(path: &Path, strict: bool, missed: &mut Option<WalkError>) -> Result<Usa
         if !(new && meta.is_dir()) {
             continue;
         }
-        match crate::noatime::read_dir_no_follow(&p) {
+        match beneath.read_dir(&p) {
             Ok(entries) => {
                 for e in entries {
                     match e {
