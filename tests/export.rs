@@ -499,34 +499,41 @@ fn a_target_of_no_image_type_is_damage_not_an_empty_export() {
     assert!(!out.exists());
 }
 
-/// Ctrl-C or `kill` during an export removes the partial output beside OUT (a failed export
-/// leaves nothing), and the process still ends by the signal. The image's one layer is a
-/// 1 GiB sparse file, far from copied when the signal comes.
-#[test]
-fn a_signal_during_an_export_leaves_nothing_behind() {
-    use std::os::unix::process::ExitStatusExt;
-    let dir = tmp();
-    let layout = dir.path().join("big");
+/// A copy of the umoci layout whose one image, `big`, has one layer of `size` bytes, sparse on
+/// disk, beginning with `head`, named by no digest of it; with `diff_id`, the config's rootfs
+/// names that layer (as `fs export --from-blobs` needs).
+fn big_layout(dir: &Path, head: &[u8], size: u64, diff_id: bool) -> PathBuf {
+    let layout = dir.join("big");
     copy_root(&fixture("oci-dev/layouts/umoci"), &layout);
     let blobs = layout.join("blobs/sha256");
-    // Its name is no digest of it: the copy would only find that at its end.
-    let layer = "0".repeat(64);
-    std::fs::File::create(blobs.join(&layer))
-        .unwrap()
-        .set_len(1 << 30)
-        .unwrap();
+    let layer = "1".repeat(64);
+    let mut f = std::fs::File::create(blobs.join(&layer)).unwrap();
+    std::io::Write::write_all(&mut f, head).unwrap();
+    f.set_len(size).unwrap();
     let index: Value = serde_json::from_slice(&std::fs::read(layout.join("index.json")).unwrap()).unwrap();
     let first = index["manifests"][0]["digest"]
         .as_str()
         .unwrap()
-        .trim_start_matches("sha256:")
-        .to_string();
+        .trim_start_matches("sha256:");
     let manifest: Value = serde_json::from_slice(&std::fs::read(blobs.join(first)).unwrap()).unwrap();
+    let mut config_descriptor = manifest["config"].clone();
+    if diff_id {
+        let hex = config_descriptor["digest"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches("sha256:");
+        let mut config: Value = serde_json::from_slice(&std::fs::read(blobs.join(hex)).unwrap()).unwrap();
+        config["rootfs"] = serde_json::json!({"type": "layers", "diff_ids": [format!("sha256:{layer}")]});
+        let config = config.to_string();
+        let hex = sha256_hex(config.as_bytes());
+        std::fs::write(blobs.join(&hex), &config).unwrap();
+        config_descriptor = serde_json::json!({"mediaType": "application/vnd.oci.image.config.v1+json", "digest": format!("sha256:{hex}"), "size": config.len()});
+    }
     let manifest = serde_json::json!({
         "schemaVersion": 2,
         "mediaType": "application/vnd.oci.image.manifest.v1+json",
-        "config": manifest["config"],
-        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": format!("sha256:{layer}"), "size": 1u64 << 30}],
+        "config": config_descriptor,
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": format!("sha256:{layer}"), "size": size}],
     })
     .to_string();
     let hex = sha256_hex(manifest.as_bytes());
@@ -537,6 +544,18 @@ fn a_signal_during_an_export_leaves_nothing_behind() {
         serde_json::json!({"schemaVersion": 2, "manifests": [entry]}).to_string(),
     )
     .unwrap();
+    layout
+}
+
+/// Ctrl-C or `kill` during an export removes the partial output beside OUT (a failed export
+/// leaves nothing), and the process still ends by the signal. The image's one layer is a
+/// 1 GiB sparse file, far from copied when the signal comes.
+#[test]
+fn a_signal_during_an_export_leaves_nothing_behind() {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = tmp();
+    // Its one layer's name is no digest of it: the copy would only find that at its end.
+    let layout = big_layout(dir.path(), &[], 1 << 30, false);
     let out = dir.path().join("out");
     std::fs::create_dir(&out).unwrap();
     for (signal, format) in [(libc::SIGINT, "docker-archive"), (libc::SIGTERM, "oci-dir")] {
@@ -1910,28 +1929,7 @@ fn force_never_replaces_a_hard_link_of_the_evidence() {
 fn fs_export_cleans_up_on_a_signal_and_ignored_signals_stay_ignored() {
     use std::os::unix::process::{CommandExt, ExitStatusExt};
     let dir = tmp();
-    let layout = dir.path().join("big");
-    copy_root(&fixture("oci-dev/layouts/umoci"), &layout);
-    let blobs = layout.join("blobs/sha256");
-    let index: Value = serde_json::from_slice(&std::fs::read(layout.join("index.json")).unwrap()).unwrap();
-    let first = index["manifests"][0]["digest"]
-        .as_str()
-        .unwrap()
-        .trim_start_matches("sha256:");
-    let manifest: Value = serde_json::from_slice(&std::fs::read(blobs.join(first)).unwrap()).unwrap();
-    let mut config: Value = serde_json::from_slice(
-        &std::fs::read(
-            blobs.join(
-                manifest["config"]["digest"]
-                    .as_str()
-                    .unwrap()
-                    .trim_start_matches("sha256:"),
-            ),
-        )
-        .unwrap(),
-    )
-    .unwrap();
-    // A layer tar of one 1 GiB file, sparse on disk; named by no digest of it.
+    // A layer tar of one 1 GiB file.
     let size: u64 = 1 << 30;
     let mut header = [0u8; 512];
     let put = |h: &mut [u8; 512], at: usize, v: &[u8]| h[at..at + v.len()].copy_from_slice(v);
@@ -1946,29 +1944,7 @@ fn fs_export_cleans_up_on_a_signal_and_ignored_signals_stay_ignored() {
     put(&mut header, 257, b"ustar\x0000");
     let sum: u32 = header.iter().map(|&b| u32::from(b)).sum();
     put(&mut header, 148, format!("{sum:06o}\0 ").as_bytes());
-    let layer = "1".repeat(64);
-    let mut f = std::fs::File::create(blobs.join(&layer)).unwrap();
-    std::io::Write::write_all(&mut f, &header).unwrap();
-    f.set_len(512 + size + 1024).unwrap();
-    config["rootfs"] = serde_json::json!({"type": "layers", "diff_ids": [format!("sha256:{layer}")]});
-    let config = config.to_string();
-    let config_hex = sha256_hex(config.as_bytes());
-    std::fs::write(blobs.join(&config_hex), &config).unwrap();
-    let manifest = serde_json::json!({
-        "schemaVersion": 2,
-        "mediaType": "application/vnd.oci.image.manifest.v1+json",
-        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": format!("sha256:{config_hex}"), "size": config.len()},
-        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": format!("sha256:{layer}"), "size": 512 + size + 1024}],
-    })
-    .to_string();
-    let hex = sha256_hex(manifest.as_bytes());
-    std::fs::write(blobs.join(&hex), &manifest).unwrap();
-    let entry = serde_json::json!({"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": format!("sha256:{hex}"), "size": manifest.len(), "annotations": {"org.opencontainers.image.ref.name": "big"}});
-    std::fs::write(
-        layout.join("index.json"),
-        serde_json::json!({"schemaVersion": 2, "manifests": [entry]}).to_string(),
-    )
-    .unwrap();
+    let layout = big_layout(dir.path(), &header, 512 + size + 1024, true);
     let out = dir.path().join("out");
     std::fs::create_dir(&out).unwrap();
     let run = |ignore_hup: bool| {

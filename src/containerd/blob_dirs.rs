@@ -98,23 +98,7 @@ impl BlobDirs {
             Ok(n) => n,
             Err(e) => return Some(Err(e)),
         };
-        let flags = libc::O_RDONLY | libc::O_CLOEXEC | libc::O_NOFOLLOW | libc::O_NONBLOCK;
-        let openat = |extra: i32| {
-            // SAFETY: `dir` is an open directory and `name` a NUL-terminated string; the
-            // returned descriptor is owned by the File made from it below and nothing else.
-            let fd = unsafe { libc::openat(dir.as_raw_fd(), name.as_ptr(), flags | extra) };
-            if fd < 0 {
-                Err(std::io::Error::last_os_error())
-            } else {
-                // SAFETY: `fd` was just opened and is not owned by anything else.
-                Ok(unsafe { File::from_raw_fd(fd) })
-            }
-        };
-        // O_NOATIME is refused (EPERM) for files we do not own unless we are root.
-        Some(match openat(libc::O_NOATIME) {
-            Err(e) if e.raw_os_error() == Some(libc::EPERM) => openat(0),
-            other => other,
-        })
+        Some(open_at(dir, &name, libc::O_NOFOLLOW | libc::O_NONBLOCK))
     }
 
     /// What the blob is (`fstatat` without following a link); `None` when its algorithm's
@@ -157,14 +141,20 @@ impl BlobDirs {
     }
 }
 
-/// Opens the directory `name` in `dir`, not through a symlink, with `O_NOATIME` where allowed.
+/// Opens the directory `name` in `dir`, not through a symlink.
 fn open_dir_at(dir: &File, name: &str) -> std::io::Result<File> {
     let c = CString::new(name).map_err(|_| std::io::Error::from(std::io::ErrorKind::InvalidInput))?;
-    let flags = libc::O_RDONLY | libc::O_CLOEXEC | libc::O_DIRECTORY | libc::O_NOFOLLOW;
+    open_at(dir, &c, libc::O_DIRECTORY | libc::O_NOFOLLOW)
+}
+
+/// `openat(dir, name)` read-only with `flags`, and `O_NOATIME`, which is refused (EPERM) for
+/// files we do not own unless we are root: then without it.
+fn open_at(dir: &File, name: &CString, flags: i32) -> std::io::Result<File> {
+    let flags = libc::O_RDONLY | libc::O_CLOEXEC | flags;
     let open = |extra: i32| {
-        // SAFETY: `dir` is an open directory and `c` a NUL-terminated name; the descriptor
+        // SAFETY: `dir` is an open directory and `name` a NUL-terminated name; the descriptor
         // returned is owned by the File made from it and nothing else.
-        let fd = unsafe { libc::openat(dir.as_raw_fd(), c.as_ptr(), flags | extra) };
+        let fd = unsafe { libc::openat(dir.as_raw_fd(), name.as_ptr(), flags | extra) };
         if fd < 0 {
             Err(std::io::Error::last_os_error())
         } else {
