@@ -75,16 +75,7 @@ impl Table {
     /// The columns `names` hold record names or already escaped text: only what would reach
     /// the terminal raw (control characters, bidirectional overrides) is escaped in them.
     pub fn names(mut self, names: &[&str]) -> Table {
-        for name in names {
-            if let Some(i) = self.header.iter().position(|h| h == name) {
-                if self.names.len() <= i {
-                    self.names.resize(i + 1, false);
-                }
-                if let Some(n) = self.names.get_mut(i) {
-                    *n = true;
-                }
-            }
-        }
+        flag(&self.header, &mut self.names, names);
         self
     }
 
@@ -92,16 +83,7 @@ impl Table {
     /// never shortened or cut.
     pub fn whole_names(mut self, names: &[&str]) -> Table {
         self = self.names(names);
-        for name in names {
-            if let Some(i) = self.header.iter().position(|h| h == name) {
-                if self.whole.len() <= i {
-                    self.whole.resize(i + 1, false);
-                }
-                if let Some(w) = self.whole.get_mut(i) {
-                    *w = true;
-                }
-            }
-        }
+        flag(&self.header, &mut self.whole, names);
         self
     }
 
@@ -168,6 +150,20 @@ impl Table {
 
 fn cell(s: &str) -> String {
     if s.is_empty() { "-".into() } else { escape(s.as_bytes()) }
+}
+
+/// Sets `flags` (by column) for the columns of `header` named in `names`.
+fn flag(header: &[&str], flags: &mut Vec<bool>, names: &[&str]) {
+    for name in names {
+        if let Some(i) = header.iter().position(|h| h == name) {
+            if flags.len() <= i {
+                flags.resize(i + 1, false);
+            }
+            if let Some(f) = flags.get_mut(i) {
+                *f = true;
+            }
+        }
+    }
 }
 
 /// A cell of a [`Table::names`] column.
