@@ -547,6 +547,22 @@ fn big_layout(dir: &Path, head: &[u8], size: u64, diff_id: bool) -> PathBuf {
     layout
 }
 
+/// The child starts with SIGINT, SIGTERM and SIGHUP at their default action, as from a
+/// terminal: a test run as a background job (CI's runner may be one) inherits SIGINT ignored,
+/// and coldctr leaves an ignored signal ignored.
+fn with_default_signals(cmd: &mut Command) -> &mut Command {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: between fork and exec, only signal(2), async-signal-safe.
+    unsafe {
+        cmd.pre_exec(|| {
+            for s in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+                libc::signal(s, libc::SIG_DFL);
+            }
+            Ok(())
+        })
+    }
+}
+
 /// Ctrl-C or `kill` during an export removes the partial output beside OUT (a failed export
 /// leaves nothing), and the process still ends by the signal. The image's one layer is a
 /// 1 GiB sparse file, far from copied when the signal comes.
@@ -559,16 +575,18 @@ fn a_signal_during_an_export_leaves_nothing_behind() {
     let out = dir.path().join("out");
     std::fs::create_dir(&out).unwrap();
     for (signal, format) in [(libc::SIGINT, "docker-archive"), (libc::SIGTERM, "oci-dir")] {
-        let child = Command::new(env!("CARGO_BIN_EXE_coldctr"))
-            .arg("--root")
-            .arg(&layout)
-            .args(["export", "--format", format, "-o"])
-            .arg(out.join(format))
-            .arg("big")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let child = with_default_signals(
+            Command::new(env!("CARGO_BIN_EXE_coldctr"))
+                .arg("--root")
+                .arg(&layout)
+                .args(["export", "--format", format, "-o"])
+                .arg(out.join(format))
+                .arg("big")
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped()),
+        )
+        .spawn()
+        .unwrap();
         // Until the partial output is there, then the signal.
         let started = std::time::Instant::now();
         while std::fs::read_dir(&out).unwrap().next().is_none() && started.elapsed().as_secs() < 20 {
@@ -1963,6 +1981,7 @@ fn fs_export_cleans_up_on_a_signal_and_ignored_signals_stay_ignored() {
             .arg(out.join("fs.tar"))
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
+        with_default_signals(&mut cmd);
         if ignore_hup {
             // SAFETY: between fork and exec, only signal(2), async-signal-safe.
             unsafe {
