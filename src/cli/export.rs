@@ -561,16 +561,19 @@ fn beside_failure(out: &Output, e: std::io::Error) -> Failure {
 
 impl Drop for Temp<'_> {
     fn drop(&mut self) {
-        super::interrupt::clear();
         if self.committed {
+            super::interrupt::clear();
             return;
         }
-        // The entry is ours (made by `create_beside`): what is in it is what we wrote.
-        let _ = if self.dir {
-            self.out.dir.remove_tree(&self.name)
-        } else {
-            self.out.dir.remove_file(&self.name)
-        };
+        // The entry is ours (made by `create_beside`): what is in it is what we wrote. Removed
+        // under the signal watcher's lock: a signal meanwhile waits, then finds it gone.
+        super::interrupt::removing(|| {
+            let _ = if self.dir {
+                self.out.dir.remove_tree(&self.name)
+            } else {
+                self.out.dir.remove_file(&self.name)
+            };
+        });
     }
 }
 

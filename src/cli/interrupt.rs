@@ -11,6 +11,7 @@
 //!                                     the signal, as it would have without us
 //! main thread, committing:         the rename to OUT (and a replaced OUT's removal) under
 //!                                  the same lock: a signal meanwhile waits for it to end
+//! main thread, removing on failure: under the same lock, so a signal waits for it
 //! main thread, at its end:         waits for a watcher that took a signal (`settle`)
 //! ```
 //!
@@ -98,17 +99,26 @@ fn watch(set: libc::sigset_t) {
     let mut guard = PARTIAL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     if let Some(p) = guard.take() {
         // Writers may still add entries while a directory goes: a few tries.
+        let mut last = Ok(());
         for _ in 0..8 {
-            let gone = if p.is_dir {
+            last = if p.is_dir {
                 p.dir.remove_tree(&p.name)
             } else {
                 p.dir.remove_file(&p.name)
             };
-            if gone.is_ok() || p.dir.stat(&p.name).is_ok_and(|e| e.is_none()) {
+            if last.is_ok() || p.dir.stat(&p.name).is_ok_and(|e| e.is_none()) {
+                last = Ok(());
                 break;
             }
         }
-        crate::say!("coldctr: interrupted: the partial output was removed");
+        // Said as it went: a removal refused (an immutable directory) is not "removed".
+        match last {
+            Ok(()) => crate::say!("coldctr: interrupted: the partial output was removed"),
+            Err(e) => crate::say!(
+                "coldctr: interrupted: the partial output {} could not be removed: {e}",
+                crate::text::escape(p.name.as_encoded_bytes())
+            ),
+        }
     }
     // SAFETY: restores the default action of a valid signal, unblocks it for this thread and
     // raises it here: the process ends as the signal ends it.
@@ -120,7 +130,11 @@ fn watch(set: libc::sigset_t) {
         libc::pthread_sigmask(libc::SIG_UNBLOCK, &one, std::ptr::null_mut());
         libc::raise(sig);
     }
-    drop(guard);
+    // Still here: the signal's default action was discarded, as the kernel does for the
+    // init process of a PID namespace (a container without an init). End as the shell
+    // reports a process ended by it (a review found the export hung there).
+    // SAFETY: `_exit` ends the process; nothing of ours is left to run or flush.
+    unsafe { libc::_exit(128 + sig) }
 }
 
 /// Creates the partial output `name` in `dir` (a file, or a directory when `is_dir`) with
@@ -157,6 +171,16 @@ pub fn committing<T, E>(commit: impl FnOnce() -> Result<T, E>) -> Result<T, E> {
     done
 }
 
+/// Runs `remove` (a failed export's removal of its partial output) under the watcher's lock,
+/// then forgets the partial output: a signal meanwhile waits for the removal, rather than
+/// finding nothing registered and leaving it (a review found the entry left).
+pub fn removing<T>(remove: impl FnOnce() -> T) -> T {
+    let mut partial = PARTIAL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let done = remove();
+    *partial = None;
+    done
+}
+
 /// The partial output is committed or removed: nothing to do on a signal any more.
 pub fn clear() {
     if let Ok(mut p) = PARTIAL.lock() {
@@ -167,8 +191,9 @@ pub fn clear() {
 /// Called as the process is about to end: when the watcher took a signal, it ends the
 /// process by it, and this waits for that rather than ending with an exit code of ours.
 pub fn settle() {
+    // Without taking the lock: the watcher needs it to end the process (a review found both
+    // threads waiting on each other when the main thread took it first).
     if TAKEN.load(Ordering::SeqCst) {
-        let _wait = PARTIAL.lock();
         loop {
             std::thread::park();
         }
