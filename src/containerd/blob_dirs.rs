@@ -27,22 +27,7 @@ const ALGORITHMS: [&str; 3] = ["sha256", "sha384", "sha512"];
 /// The open `blobs/<algorithm>` directories of one content store, and those that exist but
 /// would not open (EIO, EMFILE, ENOMEM): a lookup there is that error, not a missing blob.
 #[derive(Default)]
-pub struct BlobDirs(Vec<(&'static str, Result<File, DirError>, PathBuf)>);
-
-/// Why a directory would not open, kept to give to each lookup in it.
-struct DirError {
-    code: Option<i32>,
-    message: String,
-}
-
-impl DirError {
-    fn to_io(&self) -> std::io::Error {
-        match self.code {
-            Some(code) => std::io::Error::from_raw_os_error(code),
-            None => std::io::Error::other(self.message.clone()),
-        }
-    }
-}
+pub struct BlobDirs(Vec<(&'static str, std::io::Result<File>, PathBuf)>);
 
 impl BlobDirs {
     /// Opens the directories under `content` that are real directories (not symlinks); the
@@ -69,10 +54,7 @@ impl BlobDirs {
                     {
                         return None;
                     }
-                    Err(e) => Err(DirError {
-                        code: e.raw_os_error(),
-                        message: e.to_string(),
-                    }),
+                    Err(e) => Err(e),
                 };
                 Some((*alg, opened, path))
             })
@@ -84,7 +66,7 @@ impl BlobDirs {
         self.0
             .iter()
             .find(|(a, _, _)| *a == digest.algorithm())
-            .map(|(_, d, _)| d.as_ref().map_err(DirError::to_io))
+            .map(|(_, d, _)| d.as_ref().map_err(clone_error))
     }
 
     /// Opens the blob read-only without following a symlink or blocking on a FIFO; `None`

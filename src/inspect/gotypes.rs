@@ -208,16 +208,14 @@ fn kind_of(v: &J) -> &'static str {
     }
 }
 
+/// encoding/json's `UnmarshalTypeError` text for a field (the walk starts at `Config`, so there
+/// is always one).
 fn unmarshal_error(value: &str, ty: &Type, st: &str, path: &[&str]) -> String {
-    if path.is_empty() {
-        format!("json: cannot unmarshal {value} into Go value of type {}", ty.name())
-    } else {
-        format!(
-            "json: cannot unmarshal {value} into Go struct field {st}.{} of type {}",
-            path.join("."),
-            ty.name()
-        )
-    }
+    format!(
+        "json: cannot unmarshal {value} into Go struct field {st}.{} of type {}",
+        path.join("."),
+        ty.name()
+    )
 }
 
 /// The number's text as the CLI reads it (what is printed), for an integer type's parse.
