@@ -547,17 +547,23 @@ fn big_layout(dir: &Path, head: &[u8], size: u64, diff_id: bool) -> PathBuf {
     layout
 }
 
-/// The child starts with SIGINT, SIGTERM and SIGHUP at their default action, as from a
-/// terminal: a test run as a background job (CI's runner may be one) inherits SIGINT ignored,
-/// and coldctr leaves an ignored signal ignored.
+/// The child starts with SIGINT, SIGTERM, SIGHUP and SIGQUIT at their default action, as from
+/// a terminal: a test run as a background job (CI's runner may be one) inherits SIGINT ignored,
+/// and coldctr leaves an ignored signal ignored. No core file: SIGQUIT's default action dumps
+/// one, in the test's directory.
 fn with_default_signals(cmd: &mut Command) -> &mut Command {
     use std::os::unix::process::CommandExt;
-    // SAFETY: between fork and exec, only signal(2), async-signal-safe.
+    // SAFETY: between fork and exec, only signal(2) and setrlimit(2), async-signal-safe.
     unsafe {
         cmd.pre_exec(|| {
-            for s in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+            for s in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT] {
                 libc::signal(s, libc::SIG_DFL);
             }
+            let none = libc::rlimit {
+                rlim_cur: 0,
+                rlim_max: 0,
+            };
+            libc::setrlimit(libc::RLIMIT_CORE, &none);
             Ok(())
         })
     }
@@ -574,7 +580,11 @@ fn a_signal_during_an_export_leaves_nothing_behind() {
     let layout = big_layout(dir.path(), &[], 1 << 30, false);
     let out = dir.path().join("out");
     std::fs::create_dir(&out).unwrap();
-    for (signal, format) in [(libc::SIGINT, "docker-archive"), (libc::SIGTERM, "oci-dir")] {
+    for (signal, format) in [
+        (libc::SIGINT, "docker-archive"),
+        (libc::SIGTERM, "oci-dir"),
+        (libc::SIGQUIT, "oci-archive"),
+    ] {
         let child = with_default_signals(
             Command::new(env!("CARGO_BIN_EXE_coldctr"))
                 .arg("--root")

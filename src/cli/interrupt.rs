@@ -2,7 +2,7 @@
 //! removed before the process ends, as a failed export leaves nothing (README).
 //!
 //! ```text
-//! main thread, as export starts:   block SIGINT, SIGTERM, SIGHUP, those not ignored
+//! main thread, as export starts:   block SIGINT, SIGTERM, SIGHUP, SIGQUIT, those not ignored
 //!   (before any other thread)      (every thread inherits the mask)
 //! watcher thread:                  sigwait -> take the lock, and keep it
 //!                                  -> remove the registered partial output, relative to
@@ -38,7 +38,9 @@ static PARTIAL: Mutex<Option<Partial>> = Mutex::new(None);
 /// A signal was taken: the process ends by it, whatever the main thread finishes first.
 static TAKEN: AtomicBool = AtomicBool::new(false);
 
-const SIGNALS: [libc::c_int; 3] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
+/// Ctrl-C, `kill`, a closed terminal and Ctrl-\ (whose default action also dumps core: the
+/// process still does, after the removal).
+const SIGNALS: [libc::c_int; 4] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT];
 
 /// Whether `sig` is ignored (`nohup`, a shell's background job): then it is left alone, as it
 /// would end nothing.
