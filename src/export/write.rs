@@ -95,6 +95,16 @@ pub fn copy_verified(mut file: impl Read, digest: &Digest, size: u64, out: &mut 
             }
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            // An archive member (or its compressed stream) that ends before its header's size:
+            // the archive was cut short, here while it was read; damage, as when it was cut
+            // before the run (sweep 27.8: was "unreadable", exit 4).
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                return Err(CopyError {
+                    fault: Fault::Damaged,
+                    detail: format!("file ended {left} bytes before its size {size}: {e}"),
+                    output: None,
+                });
+            }
             Err(e) => {
                 return Err(CopyError {
                     fault: Fault::Unreadable,
@@ -386,6 +396,41 @@ mod tests {
                 document: false,
             },
         )
+    }
+
+    /// A reader that gives `data`, then fails with `kind`.
+    struct FailsAfter {
+        data: std::io::Cursor<Vec<u8>>,
+        kind: io::ErrorKind,
+    }
+
+    impl Read for FailsAfter {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            match self.data.read(buf)? {
+                0 => Err(self.kind.into()),
+                n => Ok(n),
+            }
+        }
+    }
+
+    /// A source cut short while it is read (an archive member whose reader reports the early
+    /// end) is damage, as a file found short; any other read error is unreadable (sweep 27.8).
+    #[test]
+    fn a_source_cut_short_while_read_is_damage() {
+        let d = Digest::parse(&format!("sha256:{}", "0".repeat(64))).unwrap();
+        for (kind, fault) in [
+            (io::ErrorKind::UnexpectedEof, Fault::Damaged),
+            (io::ErrorKind::PermissionDenied, Fault::Unreadable),
+        ] {
+            let src = FailsAfter {
+                data: std::io::Cursor::new(vec![7u8; 10]),
+                kind,
+            };
+            let e = copy_verified(src, &d, 100, &mut Vec::new()).unwrap_err();
+            assert_eq!(e.fault, fault, "{kind:?}: {}", e.detail);
+        }
+        let e = copy_verified(&[7u8; 10][..], &d, 100, &mut Vec::new()).unwrap_err();
+        assert_eq!(e.fault, Fault::Damaged, "{}", e.detail);
     }
 
     /// The visit gives every member once, in the byte order of the names (the order a sorted
