@@ -455,8 +455,8 @@ pub fn compute(store: &Store, blobs: BlobTree, c: &Collection, scan: bool) -> Us
             // Its snapshots are not counted: said, never a silent 0 (gc says the plugin would
             // not load; `snapshots` names the file).
             // One the system refused to read was said already, as such (exit 4).
-            Backend::Unreadable(why) if store.damage.iter().any(|n| n.unreadable && n.message == *why) => continue,
-            Backend::Unreadable(why) => {
+            Backend::Unreadable { said: true, .. } => continue,
+            Backend::Unreadable { why, .. } => {
                 scan_damage.push(format!(
                     "snapshotter {}: its snapshots are not counted (0 in every figure): {}",
                     crate::text::one_line(&sn.name),

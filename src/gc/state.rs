@@ -207,8 +207,12 @@ pub struct Snapshotter {
 pub enum Backend {
     /// No metadata.db: containerd creates an empty one when the plugin loads.
     Missing,
-    /// It exists but cannot be read: the plugin would not load.
-    Unreadable(String),
+    /// It exists but cannot be read: the plugin would not load. `said`: the system refused
+    /// the read (permissions, an I/O error) and the damage says so already (exit 4).
+    Unreadable {
+        why: String,
+        said: bool,
+    },
     Records(Vec<BackendSnapshot>),
 }
 
@@ -651,11 +655,11 @@ fn snapshotters(root: &Root, mode: ReadMode, damage: &mut Damage) -> Vec<Snapsho
                 // Permissions or an I/O error: said, and the command exits 4.
                 Some(Err(e)) => {
                     let note = crate::damage::Note::from(e);
-                    let why = note.message.clone();
-                    if note.unreadable {
+                    let (why, said) = (note.message.clone(), note.unreadable);
+                    if said {
                         damage.push(note);
                     }
-                    Backend::Unreadable(why)
+                    Backend::Unreadable { why, said }
                 }
                 Some(Ok(db)) => match db.view(MetaChoice::Current) {
                     Ok(tx) => {
@@ -669,7 +673,10 @@ fn snapshotters(root: &Root, mode: ReadMode, damage: &mut Damage) -> Vec<Snapsho
                         records::say_parent_loops(&tx, &name, &all, damage);
                         Backend::Records(all)
                     }
-                    Err(e) => Backend::Unreadable(e.to_string()),
+                    Err(e) => Backend::Unreadable {
+                        why: e.to_string(),
+                        said: false,
+                    },
                 },
             };
             let dirs = snapshot_dirs(&dir.join("snapshots"), damage);

@@ -337,7 +337,7 @@ pub fn snapshots(store: &Store, removed: &[(usize, usize)]) -> Vec<SnapshotSweep
         };
         let empty = Vec::new();
         let records = match &sn.backend {
-            Backend::Unreadable(why) => {
+            Backend::Unreadable { why, .. } => {
                 sweep.not_loaded = Some(format!(
                     "its metadata.db cannot be read ({why}): the plugin would not load"
                 ));
