@@ -31,10 +31,9 @@ use crate::image::platform::Platform;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-/// containerd's name annotation on index.json entries (`images.AnnotationImageName`).
-pub const ANNOTATION_IMAGE_NAME: &str = "io.containerd.image.name";
-/// OCI's reference-name annotation: the tag (`ocispec.AnnotationRefName`).
-pub const ANNOTATION_REF_NAME: &str = "org.opencontainers.image.ref.name";
+/// The name annotations of index.json entries, written here as the layout reader reads them:
+/// containerd's (`images.AnnotationImageName`) and OCI's tag (`ocispec.AnnotationRefName`).
+pub use crate::source::layout::{CONTAINERD_NAME as ANNOTATION_IMAGE_NAME, REF_NAME as ANNOTATION_REF_NAME};
 /// Ours, in salvage mode: blobs the image needs that were not on disk (sorted, comma-separated).
 pub const ANNOTATION_MISSING: &str = "io.coldctr.missing";
 /// Ours, in salvage mode: blobs that were there but damaged, not written.

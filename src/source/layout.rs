@@ -20,7 +20,9 @@ use crate::image::goshape::{self, FieldNames, Shape};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
+/// OCI's reference-name annotation: the tag (`ocispec.AnnotationRefName`).
 pub const REF_NAME: &str = "org.opencontainers.image.ref.name";
+/// containerd's name annotation on index.json entries (`images.AnnotationImageName`).
 pub const CONTAINERD_NAME: &str = "io.containerd.image.name";
 
 /// One `index.json` entry and the names it is known by.
