@@ -130,3 +130,56 @@ fn a_failure_while_a_commit_lands_exits_3() {
         "{stderr}"
     );
 }
+
+/// Damage in a file another process holds locked for writing (a running containerd holds
+/// meta.db's lock): no commit landed yet, but one may be under way, its pages written before
+/// its meta; said beside the damage. Not said without the damage, nor without the lock
+/// (sweep 27.7).
+#[test]
+fn damage_in_a_file_a_writer_holds_is_said_to_be_maybe_a_commit() {
+    use std::os::fd::AsRawFd;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    let copied = Command::new("cp")
+        .arg("-a")
+        .arg(repo().join("fixtures/docker-28.5"))
+        .arg(&root)
+        .status()
+        .unwrap();
+    assert!(copied.success());
+    let file = root.join("io.containerd.metadata.v1.bolt/meta.db");
+    let images = || {
+        let out = Command::new(env!("CARGO_BIN_EXE_coldctr"))
+            .arg("--root")
+            .arg(&root)
+            .arg("images")
+            .output()
+            .unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let said = "holds its lock for writing";
+    let locked = std::fs::File::open(&file).unwrap();
+    // SAFETY: a valid descriptor; flock takes no pointer.
+    assert_eq!(unsafe { libc::flock(locked.as_raw_fd(), libc::LOCK_EX) }, 0);
+    // Sound: nothing said, though the lock is held.
+    let (code, stderr) = images();
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(!stderr.contains(said), "{stderr}");
+    // The current tree's root page (meta 1, txid 693: page 160) made no page.
+    let mut f = std::fs::OpenOptions::new().read(true).write(true).open(&file).unwrap();
+    let mut root_id = [0u8; 8];
+    f.seek(SeekFrom::Start(4096 + 32)).unwrap();
+    f.read_exact(&mut root_id).unwrap();
+    f.seek(SeekFrom::Start(u64::from_le_bytes(root_id) * 4096 + 8)).unwrap();
+    f.write_all(&0x40u16.to_le_bytes()).unwrap();
+    drop(f);
+    let (code, stderr) = images();
+    assert_eq!(code, Some(3), "{stderr}");
+    let holder = format!("meta.db: process {} {said}", std::process::id());
+    assert!(stderr.contains(&holder), "{stderr}");
+    // The lock let go: the damage alone.
+    drop(locked);
+    let (code, stderr) = images();
+    assert_eq!(code, Some(3), "{stderr}");
+    assert!(!stderr.contains(said), "{stderr}");
+}

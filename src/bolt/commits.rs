@@ -92,6 +92,36 @@ pub(super) fn opened(path: &Path, metas: &[Meta; 2], page_size: u32, endian: End
     }
 }
 
+/// The files opened since [`forget`] (each once), and whether a symlink at each was followed.
+pub fn opened_files() -> Vec<(PathBuf, bool)> {
+    let Ok(o) = OPENED.lock() else {
+        return Vec::new();
+    };
+    let mut files: Vec<(PathBuf, bool)> = o.iter().map(|o| (o.path.clone(), o.follow)).collect();
+    files.sort();
+    files.dedup();
+    files
+}
+
+/// What to say of a file another process holds an exclusive lock on (a running containerd
+/// holds meta.db's for as long as it runs), when the report found damage and no commit
+/// landed: one may be under way, its pages written before its meta (sweep 27.7: `--previous`
+/// and `meta-diff` on a live node named damage that was such a commit).
+pub fn held_elsewhere(path: &Path, follow: bool) -> Option<String> {
+    let holders = super::holders::holders(path, follow);
+    let writer = holders.iter().find(|h| h.exclusive)?;
+    let by = match writer.pid {
+        Some(pid) => format!("process {pid}"),
+        None => "another process".to_string(),
+    };
+    Some(format!(
+        "{}: {by} holds its lock for writing (a running containerd does): a commit may have \
+         been under way while it was read, and the damage named may be its pages, written \
+         before its meta; run it again with that process stopped, or on a copy made then",
+        crate::text::escape(path.as_os_str().as_encoded_bytes())
+    ))
+}
+
 /// Forgets the files opened so far (a new command line starts).
 pub fn forget() {
     if let Ok(mut o) = OPENED.lock() {

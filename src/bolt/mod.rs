@@ -22,6 +22,7 @@ pub mod check;
 pub mod commits;
 mod error;
 mod frugal;
+pub mod holders;
 pub mod meta;
 pub mod page;
 pub mod pages;

@@ -375,11 +375,24 @@ fn dispatch(cli: Cli, root_given: bool, out: &mut dyn Write) -> Result<Outcome, 
     // A bbolt file committed to while it was read (a live node): said after the report (and
     // before a failure's own line), which may mix transactions; damage (3) at least, whether
     // the command ended in a report or in a failure (a "not found" may be the commits' doing).
+    let opened = crate::bolt::commits::opened_files();
     let landed = crate::bolt::commits::landed();
     for l in &landed {
         warn(l);
     }
     if landed.is_empty() {
+        // No commit landed, but damage found in a file a writer holds: one may be landing.
+        let outcome = match &result {
+            Ok(o) => *o,
+            Err(f) => f.outcome,
+        };
+        if outcome >= Outcome::Damaged {
+            for (path, follow) in &opened {
+                if let Some(said) = crate::bolt::commits::held_elsewhere(path, *follow) {
+                    warn(said);
+                }
+            }
+        }
         return result;
     }
     match result {
