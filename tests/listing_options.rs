@@ -223,6 +223,33 @@ fn label_filter_reads_the_image_configs_as_docker() {
     }
 }
 
+/// A config the label filter cannot read drops its image from the rows (no labels to match)
+/// but is said, exit 3, as the full listing says it; with `-q` too (sweep 29.1: gone without a
+/// word, exit 0). The intact store says nothing.
+#[test]
+fn a_config_the_label_filter_cannot_read_is_damage() {
+    let named = "image \"docker.io/library/legacy:2.3\": sha256:370c8dd0b95f01f30d49d08e4c41d19cd0f42043cb943587dd1bbe3f4b234988: unexpected EOF";
+    for args in [
+        &["images", "--filter", "label!=foo"][..],
+        &["images", "--filter", "label=foo"],
+        &["images", "-q", "--filter", "label!=foo"],
+    ] {
+        let o = coldctr("docker-28.5-damaged", args);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(3), "{args:?}: {stderr}");
+        assert!(stderr.contains(named), "{args:?}: {stderr}");
+        assert!(!String::from_utf8_lossy(&o.stdout).contains("legacy:2.3"), "{args:?}");
+        let o = coldctr("docker-28.5", args);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(o.stderr.is_empty(), "{args:?}");
+    }
+}
+
 #[test]
 fn before_and_since_compare_record_creation() {
     let all = json("docker-28.5", &["-n", "moby", "images"]);

@@ -238,6 +238,13 @@ impl<'w, 's, 'a> Walk<'w, 's, 'a> {
             damage: Damage::new(),
         }
     }
+
+    /// The blobs read whose record is there and whose file is not: problems of the image.
+    pub(super) fn lost_problems(&self) -> Vec<String> {
+        (self.lost.borrow().iter())
+            .map(|(digest, (bytes, file))| unlike_record(digest, bytes, file))
+            .collect()
+    }
 }
 
 /// Reads blob `digest` of `ns`, once per walk.
@@ -341,9 +348,7 @@ pub(super) fn analyse(s: &mut Walk<'_, '_, '_>, image: &Image, inspector: Option
             problems.push(format!("Docker inspect Size: {e}"));
         })
     });
-    for (digest, (bytes, file)) in s.lost.borrow().iter() {
-        problems.push(unlike_record(digest, bytes, file));
-    }
+    problems.extend(s.lost_problems());
     problems.sort();
     problems.dedup();
     for p in &problems {

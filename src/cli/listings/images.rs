@@ -361,15 +361,29 @@ pub fn images(global: &Global, args: ImagesArgs, out: &mut dyn Write) -> Result<
         let shared = Shared::new(s.root, &s.tx, s.global, &s.backends, &inspectors);
         if filters.has_labels() {
             let mut seen: HashMap<(String, String), bool> = HashMap::default();
+            // What the filter could not read: said, and exit 3, as the full listing says it
+            // (an image dropped by it was gone without a word: sweep 29.1).
+            let mut said = Vec::new();
             records.retain(|i| {
                 *seen
                     .entry((i.namespace.clone(), i.target.digest.clone()))
                     .or_insert_with(|| {
-                        config_labels(&Walk::new(&shared), &i.namespace, &i.target)
-                            .iter()
-                            .any(|l| filters.labels_match(l))
+                        let w = Walk::new(&shared);
+                        let mut problems = Vec::new();
+                        let labels = config_labels(&w, &i.namespace, &i.target, &mut problems);
+                        problems.extend(w.lost_problems());
+                        problems.sort();
+                        problems.dedup();
+                        said.extend((problems.into_iter()).map(|p| {
+                            crate::damage::Note::from(format!("namespace {}: image \"{}\": {p}", i.namespace, i.name))
+                        }));
+                        said.extend(w.damage);
+                        labels.iter().any(|l| filters.labels_match(l))
                     })
             });
+            for note in said {
+                s.damage.push(note);
+            }
         }
         if names_only {
             for r in &records {
@@ -596,8 +610,14 @@ fn created_relative_to(
 }
 
 /// The `Config.Labels` of every config the image reaches that is present (what moby's label
-/// filter reads: any one config must satisfy every label check).
-fn config_labels(s: &Walk<'_, '_, '_>, ns: &str, target: &records::StoredTarget) -> Vec<BTreeMap<String, String>> {
+/// filter reads: any one config must satisfy every label check); an index, manifest or config
+/// there but unusable is one of `problems`.
+fn config_labels(
+    s: &Walk<'_, '_, '_>,
+    ns: &str,
+    target: &records::StoredTarget,
+    problems: &mut Vec<String>,
+) -> Vec<BTreeMap<String, String>> {
     let mut out = Vec::new();
     let mut queue = vec![(
         Descriptor {
@@ -614,18 +634,33 @@ fn config_labels(s: &Walk<'_, '_, '_>, ns: &str, target: &records::StoredTarget)
             continue;
         }
         if document::is_index_type(&desc.media_type) {
-            if let (Doc::Ok(index), true) = (read_doc::<Index>(s, ns, &desc.digest), depth < MAX_GRAPH_DEPTH) {
+            if let (Some(index), true) = (
+                usable(read_doc::<Index>(s, ns, &desc.digest), problems),
+                depth < MAX_GRAPH_DEPTH,
+            ) {
                 queue.extend(index.manifests.into_iter().rev().map(|c| (c, depth + 1)));
             }
         } else if document::is_manifest_type(&desc.media_type)
-            && let Doc::Ok(m) = read_doc::<Manifest>(s, ns, &desc.digest)
-            && let Doc::Ok(c) = read_doc::<ImageConfig>(s, ns, &m.config.digest)
+            && let Some(m) = usable(read_doc::<Manifest>(s, ns, &desc.digest), problems)
+            && let Some(c) = usable(read_doc::<ImageConfig>(s, ns, &m.config.digest), problems)
         {
             let labels = c.config.and_then(|c| c.labels).unwrap_or_default();
             out.push(labels.into_iter().map(|(k, v)| (k, v.unwrap_or_default())).collect());
         }
     }
     out
+}
+
+/// A document read, or none; one there but unusable is one of `problems`.
+fn usable<T>(doc: Doc<T>, problems: &mut Vec<String>) -> Option<T> {
+    match doc {
+        Doc::Ok(v) => Some(v),
+        Doc::Missing => None,
+        Doc::Bad(why) => {
+            problems.push(why);
+            None
+        }
+    }
 }
 
 /// The platforms present and missing, each sorted and deduplicated, attestations left out.
