@@ -53,6 +53,10 @@ pub struct Exporter<'a, 'r> {
     /// sizes descriptors give it (a hostile manifest: 100,000), and a scan of them for each
     /// new one was quadratic.
     problems_said: HashSet<Problem>,
+    /// `--all-platforms`: the first manifest of the current image's index that was never
+    /// pulled (no record, no file): the export fails as `--platform` does for one, exit 1,
+    /// not damage (sweep 29.2).
+    not_pulled: Option<(String, String)>,
 }
 
 /// What `--platform`'s search below an index has met: the indexes looked into, and the nested
@@ -87,6 +91,7 @@ impl<'a, 'r> Exporter<'a, 'r> {
             index_at: HashMap::default(),
             docker_at: HashMap::default(),
             problems_said: HashSet::default(),
+            not_pulled: None,
         }
     }
 
@@ -128,6 +133,13 @@ impl<'a, 'r> Exporter<'a, 'r> {
             }
             _ => self.node(&target, &label, 0),
         };
+        if let Some((platform, manifest)) = self.not_pulled.take() {
+            return Err(ExportError::NotPulled {
+                reference: reference.to_string(),
+                platform,
+                manifest,
+            });
+        }
         let mut annotations: BTreeMap<String, String> = target.annotations.clone().unwrap_or_default();
         annotations.remove(ANNOTATION_IMAGE_NAME);
         annotations.remove(ANNOTATION_REF_NAME);
@@ -423,6 +435,18 @@ impl<'a, 'r> Exporter<'a, 'r> {
                 continue;
             }
             match self.selection {
+                // Never pulled: no export of every platform (exit 1, as `--platform`'s);
+                // salvage writes what is there and says what it left out, not as missing.
+                Selection::All if !self.on_disk_at_all(child) => {
+                    if self.salvage {
+                        self.plan.notes.push(format!(
+                            "{label}: manifest {} ({what}) is not on this node (never pulled); left out",
+                            child.digest
+                        ));
+                    } else {
+                        self.not_pulled.get_or_insert((what, child.digest.clone()));
+                    }
+                }
                 Selection::All | Selection::Platform(_) => {
                     let e = self.manifest(child, label, true);
                     chosen = chosen.or(e);
