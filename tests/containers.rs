@@ -1014,6 +1014,16 @@ fn container_inspect_prints_the_named_ctr_releases_object() {
     let mounts = run(root.path(), &["mounts", "plain-web", "--containerd", "x"]);
     assert_eq!(mounts.code, Some(2), "{}", mounts.stderr);
     assert!(mounts.stderr.contains(said), "{}", mounts.stderr);
+    // Typos of a release are no release: 16 is not taken for 2.x (sweep 29.3).
+    for typo in ["16", "17", "1", "1.8", "3.0"] {
+        let bad = run(
+            root.path(),
+            &["container", "inspect", &format!("--containerd={typo}"), "plain-web"],
+        );
+        assert_eq!(bad.code, Some(2), "{typo}: {}", bad.stderr);
+        let said = format!("\"{typo}\" is no containerd release");
+        assert!(bad.stderr.contains(&said), "{}", bad.stderr);
+    }
 }
 
 /// A containerd 1.6.20's records and what its own ctr printed for them

@@ -73,7 +73,9 @@ pub enum Release {
 
 impl Release {
     /// `1.6`, `1.6.20`, `1.7`, `1.7.3`, `2`, `2.1.9` (a leading `v` allowed); `1.7` alone is
-    /// taken for a late 1.7, the releases nodes run.
+    /// taken for a late 1.7, the releases nodes run. None for what names no release: a 1
+    /// without its minor, a 1.8 or later, a 3 or later (`16` for 1.6 is a typo, not 2.x:
+    /// sweep 29.3).
     pub fn parse(v: &str) -> Option<Release> {
         let v = v.strip_prefix('v').unwrap_or(v);
         let mut parts = v.splitn(3, '.');
@@ -91,11 +93,11 @@ impl Release {
         let minor = num(parts.next())?;
         let patch = num(parts.next())?;
         Some(match (major, minor, patch) {
-            (0, _, _) => return None,
             (1, Some(m), _) if m < 7 => Release::Six,
             (1, Some(7), Some(p)) if p < 4 => Release::Early,
-            (1, _, _) => Release::Late1,
-            _ => Release::Two,
+            (1, Some(7), _) => Release::Late1,
+            (2, _, _) => Release::Two,
+            _ => return None,
         })
     }
 
@@ -506,8 +508,9 @@ mod tests {
         ] {
             assert_eq!(Release::parse(v), Some(r), "{v}");
         }
-        assert_eq!(Release::parse("x"), None);
-        assert_eq!(Release::parse("0.9"), None);
+        for none in ["x", "0.9", "1", "1.8", "16", "17", "3.0", "9.9", "v", ""] {
+            assert_eq!(Release::parse(none), None, "{none}");
+        }
         assert_eq!(Release::of_schema(Some(3)), Release::Late1);
         assert_eq!(Release::of_schema(Some(4)), Release::Two);
         assert_eq!(Release::of_store(Some(3), Some(false)), Release::Six);
