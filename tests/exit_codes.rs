@@ -731,6 +731,10 @@ fn an_image_whose_documents_cannot_be_read_is_not_called_unpacked_nowhere() {
 #[test]
 fn an_unknown_namespace_is_not_found_everywhere_and_an_ignored_one_is_refused() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/docker-28.5");
+    let out = tempfile::tempdir().unwrap();
+    let archive = out.path().join("a.tar");
+    let archive = archive.to_str().unwrap();
+    // The single-image commands too: a typo of -n read as "No such image" (sweep 29.7).
     for args in [
         &["images"][..],
         &["gc"],
@@ -738,6 +742,10 @@ fn an_unknown_namespace_is_not_found_everywhere_and_an_ignored_one_is_refused() 
         &["ps", "-a"],
         &["timeline"],
         &["verify"],
+        &["inspect", "webapp:1.0"],
+        &["export", "-o", archive, "webapp:1.0"],
+        &["snapshots", "tree", "webapp:1.0"],
+        &["fs", "ls", "webapp:1.0"],
     ] {
         let mut all = vec!["-n", "nosuch"];
         all.extend_from_slice(args);

@@ -333,6 +333,14 @@ pub fn namespace_not_found<'n>(global: &Global, namespaces: impl Iterator<Item =
 /// exists, else the only namespace holding images, else an error listing the namespaces.
 pub fn image_namespace(global: &Global, tx: &Tx<'_>) -> Result<String, Failure> {
     if let Some(ns) = &global.namespace {
+        // A `-n` that names no namespace is said as the listings say it: otherwise a typo
+        // reads as "No such image" (sweep 29.7). The command's own answer (not found, exit
+        // 1) follows; when the namespaces do not read, nothing is said of them here.
+        let mut damage = Damage::new();
+        let all = records::namespace_buckets(tx, &mut damage);
+        if damage.is_empty() {
+            namespace_not_found(global, all.iter().map(|(n, _)| n.as_str()));
+        }
         return Ok(ns.clone());
     }
     let mut damage = Damage::new();

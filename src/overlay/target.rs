@@ -420,7 +420,9 @@ pub fn resolve(
             index,
             namespace,
             target,
-            format!("no snapshot key, container ID, name or ID prefix {shown} (nor a snapshotter's backend key)"),
+            format!(
+                "no snapshot key, container ID, name or ID prefix {shown} (nor a snapshotter's backend key, nor an image)"
+            ),
         )),
         _ => Err(Unresolved::no(format!(
             "container ID prefix {shown} is ambiguous ({} containers)",
