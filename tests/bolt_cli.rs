@@ -490,14 +490,20 @@ fn global_options_are_honoured_or_refused() {
     assert!(run.stdout.is_empty());
     // Options bolt would ignore are refused, naming them; COLDCTR_ROOT in the environment is not
     // an option given to bolt.
-    for (flag, value) in [("--root", "/"), ("-n", "moby"), ("--host-platform", "linux/arm64")] {
-        let run = coldctr(&[
-            flag.as_ref(),
-            value.as_ref(),
-            "bolt".as_ref(),
-            "check".as_ref(),
-            path.as_os_str(),
-        ]);
+    // (--docker-root, --source-type and --salvage-deleted were taken silently: sweep 29.4.)
+    for (flag, value) in [
+        ("--root", Some("/")),
+        ("-n", Some("moby")),
+        ("--host-platform", Some("linux/arm64")),
+        ("--docker-root", Some("/nonexistent")),
+        ("--source-type", Some("oci-layout")),
+        ("--salvage", None),
+        ("--salvage-deleted", None),
+    ] {
+        let mut args: Vec<&std::ffi::OsStr> = vec![flag.as_ref()];
+        args.extend(value.map(std::ffi::OsStr::new));
+        args.extend(["bolt".as_ref(), "check".as_ref(), path.as_os_str()]);
+        let run = coldctr(&args);
         assert_eq!(run.code, Some(2), "{flag}: {}", run.stderr);
         assert!(
             run.stderr.contains(if flag == "-n" { "--namespace" } else { flag }),
@@ -508,6 +514,7 @@ fn global_options_are_honoured_or_refused() {
     }
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_coldctr"))
         .env("COLDCTR_ROOT", "/nonexistent")
+        .env("COLDCTR_DOCKER_ROOT", "/nonexistent")
         .args(["bolt".as_ref(), "check".as_ref(), path.as_os_str()])
         .output()
         .expect("run");

@@ -80,7 +80,17 @@ fn man_pages_are_roff_that_groff_reads() {
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     let dump = run.stdout_text();
     assert!(dump.contains(".TH coldctr-bolt-dump 1"), "{dump}");
+    // The program's name and version in the header, not the command's ("dump 0.1.0").
+    let header = dump.lines().find(|l| l.starts_with(".TH")).unwrap_or_default();
+    assert!(header.contains("\"coldctr 0.1.0"), "{header}");
     assert!(dump.contains("\\-\\-format"), "{dump}");
+    // A global option given to man asks a question it does not answer: refused (sweep 29.4).
+    let run = coldctr(&["-n", "moby", "man"]);
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+    assert!(run.stderr.contains("has no use for --namespace"), "{}", run.stderr);
+    let run = coldctr(&["--salvage", "completions", "bash"]);
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+    assert!(run.stderr.contains("has no use for --salvage"), "{}", run.stderr);
     // A command that does not exist is a usage error, as `coldctr help no-such-command`.
     let run = coldctr(&["man", "no-such-command"]);
     assert_eq!(run.code, Some(2));

@@ -147,32 +147,11 @@ fn parse_meta(s: &str) -> Result<MetaChoice, String> {
 type Out<'a> = &'a mut dyn Write;
 
 /// The global options `bolt` honours (`--previous`, `--no-mmap`) are folded into its own; the
-/// ones it would ignore (`--root`, `-n`, `--host-platform`, `--salvage`) are refused: a forensic tool must
-/// not print an answer to a question it was not asked.
+/// ones it would ignore (`--root`, `--source-type`, `--docker-root`, `-n`, `--host-platform`,
+/// `--salvage`, `--salvage-deleted`) are refused: a forensic tool must not print an answer to
+/// a question it was not asked.
 fn apply_global(file: &mut FileArgs, global: &Global, root_given: bool) -> Result<(), Failure> {
-    let mut ignored = Vec::new();
-    if root_given {
-        ignored.push("--root");
-    }
-    if global.namespace.is_some() {
-        ignored.push("--namespace");
-    }
-    if global.host_platform.is_some() {
-        ignored.push("--host-platform");
-    }
-    if global.salvaging() {
-        ignored.push("--salvage");
-    }
-    if !ignored.is_empty() {
-        return Err(Failure::new(
-            Outcome::Usage,
-            format!(
-                "bolt reads the FILE it is given and has no use for {}; drop {}",
-                ignored.join(", "),
-                if ignored.len() == 1 { "it" } else { "them" }
-            ),
-        ));
-    }
+    super::refuse_unused(global, root_given, "bolt reads the FILE it is given", false)?;
     if global.previous {
         match file.meta {
             MetaChoice::Current => file.meta = MetaChoice::Previous,

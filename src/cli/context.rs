@@ -60,6 +60,9 @@ pub struct Global {
     /// store it cannot read is not its to report.
     #[arg(skip)]
     pub reads_no_blob: bool,
+    /// `--docker-root` was given on the command line (not by `COLDCTR_DOCKER_ROOT`).
+    #[arg(skip)]
+    pub docker_root_given: bool,
 }
 
 impl Global {
@@ -70,6 +73,26 @@ impl Global {
     /// The node's platform: `--host-platform`, else this machine's.
     pub fn host(&self) -> Platform {
         self.host_platform.clone().unwrap_or_else(Platform::host)
+    }
+
+    /// The global options given on the command line (`root_given`: `--root` was; the
+    /// environment's `COLDCTR_ROOT` and `COLDCTR_DOCKER_ROOT` are no question asked), in
+    /// `--help`'s order; `--no-mmap` and `--previous` only with `meta_too`.
+    pub fn given_options(&self, root_given: bool, meta_too: bool) -> Vec<&'static str> {
+        [
+            (root_given, "--root"),
+            (self.source_type.is_some(), "--source-type"),
+            (self.docker_root_given, "--docker-root"),
+            (self.namespace.is_some(), "--namespace"),
+            (meta_too && self.no_mmap, "--no-mmap"),
+            (meta_too && self.previous, "--previous"),
+            (self.host_platform.is_some(), "--host-platform"),
+            (self.salvage, "--salvage"),
+            (self.salvage_deleted, "--salvage-deleted"),
+        ]
+        .into_iter()
+        .filter_map(|(given, name)| given.then_some(name))
+        .collect()
     }
 
     /// `--salvage` or `--salvage-deleted`.

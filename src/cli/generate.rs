@@ -49,7 +49,12 @@ pub fn man(args: ManArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
         cmd = sub.version(super::VERSION);
     }
     let mut buf = Vec::new();
-    clap_mangen::Man::new(cmd).title(name).render(&mut buf)?;
+    // The source is the program's, on every page (clap_mangen's default names the page's own
+    // command: "dump 0.1.0").
+    clap_mangen::Man::new(cmd)
+        .title(name)
+        .source(format!("coldctr {}", super::VERSION))
+        .render(&mut buf)?;
     out.write_all(&buf)?;
     Ok(Outcome::Ok)
 }

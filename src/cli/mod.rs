@@ -224,11 +224,12 @@ pub fn main() -> u8 {
     // SAFETY: sets one signal's disposition to ignore, before any thread exists.
     unsafe { libc::signal(libc::SIGXFSZ, libc::SIG_IGN) };
     let matches = Cli::command().get_matches();
-    let cli = match Cli::from_arg_matches(&matches) {
+    let mut cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
         Err(e) => e.exit(),
     };
     let root_given = matches.value_source("root") == Some(ValueSource::CommandLine);
+    cli.global.docker_root_given = matches.value_source("docker_root") == Some(ValueSource::CommandLine);
     let stdout = std::io::stdout();
     // A terminal sees rows as they come, 8 KiB at a time; a pipe or a file takes the 38 MB of
     // a big store's `images --format json` in 256 KiB writes, not 5,000 small ones.
@@ -364,8 +365,9 @@ where
 {
     let usage = |e: clap::Error| Failure::new(Outcome::Usage, e.to_string());
     let matches = Cli::command().try_get_matches_from(args).map_err(usage)?;
-    let cli = Cli::from_arg_matches(&matches).map_err(usage)?;
+    let mut cli = Cli::from_arg_matches(&matches).map_err(usage)?;
     let root_given = matches.value_source("root") == Some(ValueSource::CommandLine);
+    cli.global.docker_root_given = matches.value_source("docker_root") == Some(ValueSource::CommandLine);
     dispatch(cli, root_given, out)
 }
 
@@ -428,6 +430,24 @@ fn dispatch_to(cli: Cli, root_given: bool, out: &mut dyn Write) -> Result<Outcom
     }
 }
 
+/// Global options given on the command line to a command that has no use for them: refused
+/// (exit 2), as a forensic tool must not print an answer to a question it was not asked.
+/// `--previous` and `--no-mmap` count too when `all` (bolt honours them).
+pub fn refuse_unused(global: &context::Global, root_given: bool, what: &str, all: bool) -> Result<(), Failure> {
+    let ignored = global.given_options(root_given, all);
+    if ignored.is_empty() {
+        return Ok(());
+    }
+    Err(Failure::new(
+        Outcome::Usage,
+        format!(
+            "{what} and has no use for {}; drop {}",
+            ignored.join(", "),
+            if ignored.len() == 1 { "it" } else { "them" }
+        ),
+    ))
+}
+
 fn run_command(mut cli: Cli, root_given: bool, out: &mut dyn Write) -> Result<Outcome, Failure> {
     cli.global.reads_no_blob = matches!(
         cli.command,
@@ -475,8 +495,19 @@ fn run_command(mut cli: Cli, root_given: bool, out: &mut dyn Write) -> Result<Ou
             interrupt::install();
             export::run(&cli.global, args, out)
         }
-        Command::Completions(args) => generate::completions(args, out),
-        Command::Man(args) => generate::man(args, out),
+        Command::Completions(args) => {
+            refuse_unused(
+                &cli.global,
+                root_given,
+                "completions writes a shell's completion script",
+                true,
+            )?;
+            generate::completions(args, out)
+        }
+        Command::Man(args) => {
+            refuse_unused(&cli.global, root_given, "man prints a manual page", true)?;
+            generate::man(args, out)
+        }
     }
 }
 
