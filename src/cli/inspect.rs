@@ -40,14 +40,13 @@ pub struct InspectArgs {
 pub fn run(global: &Global, args: InspectArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
     let api = args.api_version.unwrap_or(ApiVersion::DEFAULT);
     if args.platform.is_some() && api < ApiVersion(49) {
-        // The docker CLI refuses before asking the daemon, and prints nothing on stdout.
-        return Err(Failure::new(
-            Outcome::No,
-            format!(
-                "\"--platform\" requires API version 1.49, but the Docker daemon API version is 1.{}",
-                api.0
-            ),
-        ));
+        // The docker CLI refuses before asking the daemon, and prints nothing on stdout; its
+        // words as it prints them, without our prefix, as the daemon's errors (sweep 29.11).
+        crate::say!(
+            "\"--platform\" requires API version 1.49, but the Docker daemon API version is 1.{}",
+            api.0
+        );
+        return Err(Failure::quiet(Outcome::No));
     }
     let format = Format::parse(args.format.as_deref())?;
     // A few references are point lookups (pages read as asked for); many read most record
