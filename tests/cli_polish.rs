@@ -75,6 +75,18 @@ fn man_pages_are_roff_that_groff_reads() {
     for c in COMMANDS {
         assert!(roff.contains(&format!("coldctr\\-{c}(1)")), "main page lists no {c}");
     }
+    // The exit codes, in the page and in --help: a rescue image has the binary, not the
+    // README (sweep 29.6).
+    let help = coldctr(&["--help"]).stdout_text();
+    for text in [&roff, &help] {
+        assert!(
+            text.contains("Exit codes (every command; when several apply, the highest)"),
+            "{text}"
+        );
+        for code in 0..=5 {
+            assert!(text.contains(&format!("\n  {code}  ")), "no exit code {code}: {text}");
+        }
+    }
     // A command's own page, two levels down.
     let run = coldctr(&["man", "bolt", "dump"]);
     assert_eq!(run.code, Some(0), "{}", run.stderr);

@@ -117,7 +117,9 @@ enum BoltCommand {
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Format {
+    /// Lines for people.
     Text,
+    /// JSON, for programs.
     Json,
 }
 

@@ -217,6 +217,7 @@ enum ContainerCommand {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum TimelineFormat {
+    /// Aligned columns for people.
     Table,
     /// JSON Lines with Timesketch's fields (message, datetime, timestamp_desc) and ours.
     Jsonl,

@@ -34,20 +34,22 @@ pub struct DockerRoot {
 #[derive(Args, Clone, Debug, Default)]
 pub struct MountOpts {
     /// The snapshotter mounted with `userxattr` (containerd in a user namespace, i.e. rootless,
-    /// on kernel 5.11+): overlay attributes are user.overlay.* instead of trusted.overlay.*,
-    /// and mount lines carry the option.
+    /// on kernel 5.11+): overlay attributes are user.overlay.* instead of trusted.overlay.*
+    /// (and `mounts`' lines carry the option).
     #[arg(long)]
     pub userxattr: bool,
-    /// An option of the snapshotter's `mount_options` (containerd's config.toml), added to
-    /// overlay mount lines where containerd adds it (repeatable); `userxattr` here is
+    /// An option of the snapshotter's `mount_options` (containerd's config.toml), repeatable:
+    /// `redirect_dir=nofollow` and `metacopy=off` change how the layers are read; `mounts`
+    /// adds each to its overlay lines where containerd adds it; `userxattr` here is
     /// --userxattr.
     #[arg(long = "mount-option", value_name = "OPT")]
     pub mount_options: Vec<String>,
-    /// Leave uidmap=/gidmap= out of the mount lines of remapped snapshots (containerd 1.x, or
-    /// a kernel without idmapped overlay mounts, before 5.19).
+    /// For `mounts`: leave uidmap=/gidmap= out of the lines of remapped snapshots (containerd
+    /// 1.x, or a kernel without idmapped overlay mounts, before 5.19). Nothing else reads it.
     #[arg(long)]
     pub no_remap_ids: bool,
-    /// The containerd release whose line to print (`1.6`, `1.7.3`, `1.7`, `2.1`): 1.x puts
+    /// For `mounts`: the containerd release whose line to print (`1.6`, `1.7.3`, `1.7`, `2.1`;
+    /// nothing else reads it, but a version that is none is refused everywhere): 1.x puts
     /// the snapshotter's options first (1.6 and 1.7.0-1.7.3 `index=off,userxattr`, later 1.7
     /// `<mount options>,userxattr,index=off`) and never remaps ids; 2.x puts them last.
     /// Default: the store's (meta.db's schema version, 4: 2.x, 3: 1.x; with schema 3, 1.6 when
@@ -99,7 +101,9 @@ impl MountOpts {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Format {
+    /// Aligned columns for people.
     Table,
+    /// JSON, for programs.
     Json,
 }
 

@@ -25,7 +25,9 @@ pub struct MetaDiffArgs {
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Format {
+    /// Aligned columns for people.
     Table,
+    /// JSON, for programs.
     Json,
 }
 

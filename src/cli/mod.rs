@@ -40,11 +40,23 @@ use std::io::Write;
 /// The package version and the commit it was built from (see build.rs).
 pub const VERSION: &str = env!("COLDCTR_VERSION");
 
+/// The exit codes, for `--help` and the manual page (a rescue image has the binary, not the
+/// README; sweep 29.6). README's "Exit codes" says each in full.
+const EXIT_CODES: &str = "\
+Exit codes (every command; when several apply, the highest):
+  0  done, nothing wrong in what was read
+  1  the answer is no: a name, reference or namespace not found; bolt check findings
+  2  a bad command line
+  3  damage in what was read (stderr says where), or a bbolt file committed to while read
+  4  something could not be read at all (permissions, an I/O error); the rest is reported
+  5  the output could not be written; what was written is incomplete";
+
 #[derive(Parser)]
 #[command(
     name = "coldctr",
     version = VERSION,
-    about = "Read a node's container state straight from disk, read-only, with no daemon."
+    about = "Read a node's container state straight from disk, read-only, with no daemon.",
+    after_help = EXIT_CODES
 )]
 struct Cli {
     #[command(flatten)]
@@ -82,7 +94,7 @@ enum Command {
     Containers(listings::ListArgs),
     /// Containers of every store on the node (Docker's, containerd's, the CRI's), as `docker ps`.
     Ps(containers::PsArgs),
-    /// One container's full record: `container inspect ID|NAME|PREFIX...`.
+    /// Containers' full records: `container inspect ID|NAME|PREFIX...`.
     Container(containers::ContainerArgs),
     /// Every time the node recorded (images, content, leases, snapshots, containers), sorted.
     Timeline(containers::TimelineArgs),

@@ -22,7 +22,9 @@ pub struct RecoverArgs {
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Format {
+    /// Aligned columns for people.
     Table,
+    /// JSON, for programs.
     Json,
 }
 
