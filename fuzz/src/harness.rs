@@ -264,6 +264,10 @@ pub fn names(data: &[u8]) {
         let row = serde_json::json!({"name": second, "labels": {"k": first}, "size": 1});
         let _ = f.ctr_matches(&row, &[]);
     }
+    // /proc/locks: the holders of one inode, never our own pid, at most one a line.
+    let held = coldctr::bolt::holders::parse(&text, 0xfd, 1, 1_319_176, 66);
+    assert!(held.len() <= text.lines().count());
+    assert!(held.iter().all(|h| h.pid != Some(66) && h.pid != Some(0)));
     hazards_hold(data);
 }
 

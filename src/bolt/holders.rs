@@ -52,8 +52,9 @@ pub fn holders(path: &Path, follow: bool) -> Vec<Holder> {
     parse(&text, major, minor, meta.ino(), std::process::id())
 }
 
-/// The locks `text` lists on the inode `ino` of device `major:minor`, but `own` pid's.
-fn parse(text: &str, major: u32, minor: u32, ino: u64, own: u32) -> Vec<Holder> {
+/// The locks `text` (`/proc/locks`) lists on the inode `ino` of device `major:minor`, but
+/// `own` pid's. Public for the fuzz target (`names`).
+pub fn parse(text: &str, major: u32, minor: u32, ino: u64, own: u32) -> Vec<Holder> {
     let mut found = Vec::new();
     for line in text.lines() {
         let mut fields = line.split_ascii_whitespace().skip(1).peekable();
