@@ -13,10 +13,121 @@
 
 use rayon::ThreadPool;
 use std::collections::BTreeMap;
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, mpsc};
 
 /// Batches handed to the pool and not yet used, at most.
 const IN_FLIGHT: usize = 3;
+
+/// The stack of every thread we start, pools' and scoped ones': ours, not `RUST_MIN_STACK`'s
+/// (a tiny one overflowed, a huge one failed every start: sweep 28.1). The main thread's size.
+pub const STACK: usize = 8 << 20;
+
+/// No thread could be started for rayon's global pool (a pids cgroup or RLIMIT_NPROC reached,
+/// a seccomp profile refusing `clone3`): its only worker is the thread that asked, and every
+/// later thread's work runs in place.
+static NO_THREADS: AtomicBool = AtomicBool::new(false);
+
+static GLOBAL: std::sync::Once = std::sync::Once::new();
+
+/// Makes rayon's global pool, once, before work that may use it (verify's hashing, work whose
+/// own pool could not be made): one worker a core, whatever `RAYON_NUM_THREADS` says (sweep
+/// 28.6: 5,000 threads asked for were started); where no thread can be started, the calling
+/// thread is its one worker, so that its parallel iterators run here instead of panicking
+/// (exit 101 from `images`, `content`, `verify`, `gc`, `du` under a pids limit: sweep 28.1).
+pub fn ensure_global() {
+    GLOBAL.call_once(|| {
+        // rayon makes its global pool once: a failed start leaves none, and every parallel
+        // iterator after it panics. So a thread is tried first.
+        let starts = std::thread::Builder::new()
+            .stack_size(STACK)
+            .spawn(|| ())
+            .is_ok_and(|t| t.join().is_ok());
+        let builder = rayon::ThreadPoolBuilder::new().stack_size(STACK);
+        let builder = if starts {
+            builder.num_threads(workers(usize::MAX))
+        } else {
+            NO_THREADS.store(true, Ordering::SeqCst);
+            builder.num_threads(1).use_current_thread()
+        };
+        // An error: one exists already (a parallel iterator ran before), which is as good.
+        let _ = builder.build_global();
+    });
+}
+
+/// A pool of at most `cap` workers (see [`workers`]), or `None` when no thread can be started:
+/// the caller then works in place.
+pub fn pool(cap: usize) -> Option<ThreadPool> {
+    if NO_THREADS.load(Ordering::Relaxed) {
+        return None;
+    }
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(workers(cap))
+        .stack_size(STACK)
+        .build()
+        .ok()
+}
+
+/// Work started on a scoped thread, or already done in place.
+pub enum Spawned<'scope, T> {
+    Thread(std::thread::ScopedJoinHandle<'scope, Option<T>>),
+    Here(Option<T>),
+}
+
+impl<T> Spawned<'_, T> {
+    /// The work's result, as [`std::thread::ScopedJoinHandle::join`] gives it.
+    pub fn join(self) -> std::thread::Result<T> {
+        let done = match self {
+            Spawned::Thread(h) => h.join()?,
+            Spawned::Here(done) => done,
+        };
+        done.ok_or_else(|| Box::new("the work was lost with its thread") as Box<dyn std::any::Any + Send>)
+    }
+}
+
+/// Runs `f` on a new thread of `scope`, or here, now, when no thread can be started: work that
+/// runs beside the caller's must not need the caller to go on (it may run first, whole).
+pub fn spawn_scoped<'scope, T, F>(scope: &'scope std::thread::Scope<'scope, '_>, f: F) -> Spawned<'scope, T>
+where
+    F: FnOnce() -> T + Send + 'scope,
+    T: Send + 'scope,
+{
+    if NO_THREADS.load(Ordering::Relaxed) {
+        return Spawned::Here(Some(f()));
+    }
+    // Kept here too: a start that fails drops the thread's closure, not the work.
+    let slot = Arc::new(Mutex::new(Some(f)));
+    let theirs = Arc::clone(&slot);
+    let started = std::thread::Builder::new()
+        .stack_size(STACK)
+        .spawn_scoped(scope, move || {
+            let f = theirs.lock().unwrap_or_else(PoisonError::into_inner).take();
+            f.map(|f| f())
+        });
+    match started {
+        Ok(h) => Spawned::Thread(h),
+        Err(_) => Spawned::Here(slot.lock().unwrap_or_else(PoisonError::into_inner).take().map(|f| f())),
+    }
+}
+
+/// A scoped thread for work that can be done without (a progress line): `None` when none
+/// starts.
+pub fn try_spawn_scoped<'scope, T, F>(
+    scope: &'scope std::thread::Scope<'scope, '_>,
+    f: F,
+) -> Option<std::thread::ScopedJoinHandle<'scope, T>>
+where
+    F: FnOnce() -> T + Send + 'scope,
+    T: Send + 'scope,
+{
+    if NO_THREADS.load(Ordering::Relaxed) {
+        return None;
+    }
+    std::thread::Builder::new()
+        .stack_size(STACK)
+        .spawn_scoped(scope, f)
+        .ok()
+}
 
 /// Workers for a pool of at most `cap`: no more than the cores this process may run on.
 ///

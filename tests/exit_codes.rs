@@ -1189,3 +1189,70 @@ fn a_snapshotter_the_user_may_not_read_is_exit_4() {
         assert!(err.contains("snapshots: Permission denied"), "{args:?}: {err}");
     }
 }
+
+/// Where no thread can be started (a pids cgroup or RLIMIT_NPROC reached, a seccomp profile
+/// refusing `clone3`) the work runs on the main thread: the same output and exit code, no
+/// panic (sweep 28.1: exit 101 from images, content, verify and inspect of several names).
+/// Likewise a `RUST_MIN_STACK` too small or too large for any thread: our threads have their
+/// own stack size.
+#[test]
+fn no_thread_to_start_is_the_same_answer() {
+    use std::os::unix::process::CommandExt;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/docker-28.5");
+    for args in [
+        &["images", "--format", "json"][..],
+        &["content", "--format", "json"],
+        &["verify", "--format", "json"],
+        &["gc", "--format", "json", "--at", "2026-12-01T00:00:00Z"],
+        &["du", "--format", "json", "--at", "2026-12-01T00:00:00Z"],
+        &[
+            "-n",
+            "moby",
+            "inspect",
+            "lab/special:1.0",
+            "dlist:1",
+            "webapp:1.0",
+            "multiall:3.1",
+        ],
+    ] {
+        let mut free = unprivileged::coldctr_unprivileged();
+        free.arg("--root").arg(&root).args(args).env_remove("COLDCTR_ROOT");
+        let free = free.output().expect("run coldctr");
+        assert_eq!(free.status.code(), Some(0), "{args:?}: {}", stderr(&free));
+        let mut limited = unprivileged::coldctr_unprivileged();
+        limited.arg("--root").arg(&root).args(args).env_remove("COLDCTR_ROOT");
+        // SAFETY: between fork and exec, only setrlimit(2), async-signal-safe.
+        unsafe {
+            limited.pre_exec(|| {
+                let one = libc::rlimit {
+                    rlim_cur: 1,
+                    rlim_max: 1,
+                };
+                libc::setrlimit(libc::RLIMIT_NPROC, &one);
+                Ok(())
+            });
+        }
+        let limited = limited.output().expect("run coldctr");
+        assert_eq!(limited.status.code(), Some(0), "{args:?}: {}", stderr(&limited));
+        assert!(!stderr(&limited).contains("panicked"), "{args:?}: {}", stderr(&limited));
+        let json = |o: &Output| -> Value { serde_json::from_slice(&o.stdout).expect("JSON") };
+        assert_eq!(json(&limited), json(&free), "{args:?}");
+        for stack in ["4096", "100000000000000"] {
+            let o = Command::new(env!("CARGO_BIN_EXE_coldctr"))
+                .arg("--root")
+                .arg(&root)
+                .args(args)
+                .env_remove("COLDCTR_ROOT")
+                .env("RUST_MIN_STACK", stack)
+                .output()
+                .expect("run coldctr");
+            assert_eq!(
+                o.status.code(),
+                Some(0),
+                "{args:?} RUST_MIN_STACK={stack}: {}",
+                stderr(&o)
+            );
+            assert_eq!(json(&o), json(&free), "{args:?} RUST_MIN_STACK={stack}");
+        }
+    }
+}

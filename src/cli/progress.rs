@@ -16,7 +16,9 @@ pub fn with_progress<T>(label: &str, total: u64, work: impl FnOnce(&Progress) ->
     let started = Instant::now();
     let show = std::io::stderr().is_terminal();
     std::thread::scope(|s| {
-        let line = show.then(|| s.spawn(|| draw(label, &progress, &done, started)));
+        let line = show
+            .then(|| crate::pipeline::try_spawn_scoped(s, || draw(label, &progress, &done, started)))
+            .flatten();
         let r = work(&progress);
         done.store(true, Ordering::Relaxed);
         if let Some(l) = &line {

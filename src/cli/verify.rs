@@ -39,13 +39,19 @@ pub struct VerifyArgs {
 }
 
 pub fn run(global: &Global, args: VerifyArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
+    // The hashing runs on rayon's global pool: one worker a core, or here.
+    crate::pipeline::ensure_global();
     let root = global.open_root()?;
     let progress = Progress::default();
     let done = AtomicBool::new(false);
     let started = Instant::now();
     let show = std::io::stderr().is_terminal();
     let result = std::thread::scope(|s| {
-        let line = show.then(|| s.spawn(|| super::progress::draw("verify", &progress, &done, started)));
+        let line = show
+            .then(|| {
+                crate::pipeline::try_spawn_scoped(s, || super::progress::draw("verify", &progress, &done, started))
+            })
+            .flatten();
         let opts = Options {
             namespace: global.namespace.clone(),
             layers: args.layers,

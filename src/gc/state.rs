@@ -261,11 +261,11 @@ impl Store {
         // peak 14 MB higher (du, 20,000 images), memory a 64 MiB cgroup needs for page cache.
         let tight = tx.db().reads_frugally();
         let (store, found) = std::thread::scope(|scope| {
-            let mut listing = Some(scope.spawn(|| match root.content_problem() {
+            let mut listing = Some(crate::pipeline::spawn_scoped(scope, || match root.content_problem() {
                 Some(why) => BlobTree::Refused(why.to_string()),
                 None => root.blob_tree(blobs::Detail::Stat),
             }));
-            let join = |listing: Option<std::thread::ScopedJoinHandle<'_, BlobTree>>| {
+            let join = |listing: Option<crate::pipeline::Spawned<'_, BlobTree>>| {
                 listing
                     .and_then(|l| l.join().ok())
                     .unwrap_or_else(|| BlobTree::Unreadable("the blob listing stopped".into()))

@@ -253,10 +253,7 @@ pub struct Inspector<'r> {
 
 impl<'r> Inspector<'r> {
     pub fn new(root: &'r Root, tx: Tx<'r>, namespace: &str, options: Options) -> Self {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(crate::pipeline::workers(3))
-            .build()
-            .ok();
+        let pool = crate::pipeline::pool(3);
         Inspector {
             root,
             tx,
@@ -671,7 +668,12 @@ impl<'r> Inspector<'r> {
     pub(crate) fn on_pool<T: Send>(&self, f: impl FnOnce() -> T + Send) -> T {
         match &self.pool {
             Some(pool) => pool.install(f),
-            None => f(),
+            // No thread could be started: `f`'s parallel iterators run here (rayon's global
+            // pool, made with this thread as its worker).
+            None => {
+                crate::pipeline::ensure_global();
+                f()
+            }
         }
     }
 

@@ -115,8 +115,8 @@ pub fn verify(root: &Root, opts: &Options<'_>) -> Result<VerifyReport, VerifyErr
     // the records, and it is reduced to its orphans as soon as the records are read (50,000
     // entries are not held while the blobs are hashed).
     let (loaded, (db_findings, databases, refused), listed) = std::thread::scope(|s| {
-        let dbs = s.spawn(|| check_dbs(root, opts));
-        let listing = s.spawn(|| content_ok.then(|| root.blob_tree(blobs::Detail::Type)));
+        let dbs = crate::pipeline::spawn_scoped(s, || check_dbs(root, opts));
+        let listing = crate::pipeline::spawn_scoped(s, || content_ok.then(|| root.blob_tree(blobs::Detail::Type)));
         let loaded = load(root, opts, &mut damage, &mut report.findings);
         let listing = listing
             .join()

@@ -305,10 +305,7 @@ pub fn images(global: &Global, args: ImagesArgs, out: &mut dyn Write) -> Result<
         let mut records = Vec::new();
         // The records are decoded on the pool, at most three workers and one a core (5,000 a
         // namespace were a tenth of the run, on one thread).
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(crate::pipeline::workers(3))
-            .build()
-            .ok();
+        let pool = crate::pipeline::pool(3);
         for (ns, b) in &s.namespaces {
             for image in records::images_in_on(pool.as_ref(), ns, b, &mut s.damage) {
                 let is_dangling = image.name.starts_with(DANGLING);
@@ -448,7 +445,7 @@ pub fn images(global: &Global, args: ImagesArgs, out: &mut dyn Write) -> Result<
                 // its own: the analyses ask by name until each is there. (Walked before the
                 // analyses, the sizes cost as much time as the lookups they saved.)
                 let (shared, learn_beside) = (&shared, &learn_beside);
-                scope.spawn(move || {
+                crate::pipeline::spawn_scoped(scope, move || {
                     shared.list_blobs();
                     for i in learn_beside {
                         i.learn_content_sizes();

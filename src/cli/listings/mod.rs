@@ -462,10 +462,7 @@ fn content_streamed(
         damage: Damage::new(),
         error: None,
     };
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(crate::pipeline::workers(3))
-        .build()
-        .ok();
+    let pool = crate::pipeline::pool(3);
     let namespaces = &s.namespaces;
     crate::pipeline::ordered(
         pool.as_ref(),
@@ -594,12 +591,13 @@ fn keeps(filters: &filter::Filters, r: &ContentRow) -> bool {
 /// Runs `f` on a pool of at most three workers (the design's cap; no more than the cores), or
 /// here when none can be built.
 fn on_stat_pool<T: Send>(f: impl FnOnce() -> T + Send) -> T {
-    match rayon::ThreadPoolBuilder::new()
-        .num_threads(crate::pipeline::workers(3))
-        .build()
-    {
-        Ok(pool) => pool.install(f),
-        Err(_) => f(),
+    match crate::pipeline::pool(3) {
+        Some(pool) => pool.install(f),
+        // `f`'s parallel iterator then runs here (rayon's global pool, this thread its worker).
+        None => {
+            crate::pipeline::ensure_global();
+            f()
+        }
     }
 }
 

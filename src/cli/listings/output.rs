@@ -157,10 +157,7 @@ impl RowWriter {
 /// The writer's pool, made when a batch first has enough rows to be worth it.
 fn pool_for(pool: &mut Option<rayon::ThreadPool>, rows: usize) -> Option<&rayon::ThreadPool> {
     if pool.is_none() && rows > SERIALIZE_BATCH / 4 {
-        *pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(crate::pipeline::workers(3))
-            .build()
-            .ok();
+        *pool = crate::pipeline::pool(3);
     }
     pool.as_ref()
 }
