@@ -147,3 +147,65 @@ fn a_config_with_strings_go_reads_as_replacement_characters_is_read_as_go_reads_
     let out = run(&["inspect", "-f", "{{.Architecture}} {{.Os}} {{len .RootFS.Layers}}", "t"]);
     assert_eq!(String::from_utf8_lossy(&out.stdout), "amd64 linux 1\n");
 }
+
+/// The page of content record `digest`: the root of the bucket a leaf element keyed by the
+/// digest names (a record is a bucket of its own, on a page of its own in containerd-1.6).
+fn record_page(data: &[u8], digest: &[u8]) -> usize {
+    let u32_at = |o: usize| u32::from_le_bytes(data[o..o + 4].try_into().unwrap()) as usize;
+    for p in 2..data.len() / 4096 {
+        let at = p * 4096;
+        if u64::from_le_bytes(data[at..at + 8].try_into().unwrap()) != p as u64
+            || u16::from_le_bytes(data[at + 8..at + 10].try_into().unwrap()) != 2
+        {
+            continue;
+        }
+        let count = u16::from_le_bytes(data[at + 10..at + 12].try_into().unwrap()) as usize;
+        for i in 0..count {
+            let e = at + 16 + 16 * i;
+            let (flags, pos, ksize) = (u32_at(e), u32_at(e + 4), u32_at(e + 8));
+            let key = e + pos;
+            if flags & 1 == 1 && data.get(key..key + ksize) == Some(digest) {
+                let root = &data[key + ksize..key + ksize + 8];
+                return u64::from_le_bytes(root.try_into().unwrap()) as usize;
+            }
+        }
+    }
+    panic!("no record of {}", String::from_utf8_lossy(digest))
+}
+
+/// Damage in a content record inspect reads: said and exit 3, never an image printed as
+/// though its blobs were not there (sweep 30.1: a zeroed layer record made the image "not
+/// available", and inspect printed an empty Config, exit 0), nor "No such image", exit 1
+/// (30.6: the target manifest's record).
+#[test]
+fn a_damaged_content_record_is_damage_not_a_missing_blob() {
+    // A layer of webapp:1.0; webapp-debug:1.0's manifest.
+    let layer: &[u8] = b"sha256:f7610dee326f36c1661d2583c561cbe54a033d8f4732fc114b3138f2eba14f61";
+    let manifest: &[u8] = b"sha256:43ca727202ff7b42ca86147b80f5786a9824598588102279e320f68001f20a08";
+    for (digest, name) in [(layer, "webapp:1.0"), (manifest, "webapp-debug:1.0")] {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let root = tmp.path().join("root");
+        copy_dir(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/containerd-1.6"),
+            &root,
+        );
+        let db = root.join("io.containerd.metadata.v1.bolt/meta.db");
+        let mut data = std::fs::read(&db).expect("read meta.db");
+        let page = record_page(&data, digest);
+        data[page * 4096..(page + 1) * 4096].fill(0);
+        std::fs::write(&db, &data).expect("write");
+        let out = Command::new(env!("CARGO_BIN_EXE_coldctr"))
+            .arg("--root")
+            .arg(&root)
+            .args(["--host-platform", "linux/amd64", "-n", "moby", "inspect", name])
+            .env_remove("COLDCTR_ROOT")
+            .output()
+            .expect("run");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{name}, page {page}: {stderr}");
+        assert!(
+            stderr.contains(&format!("meta.db: page {page} (offset {})", page * 4096)),
+            "{name}: {stderr}"
+        );
+    }
+}

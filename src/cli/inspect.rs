@@ -199,6 +199,13 @@ pub fn run(global: &Global, args: InspectArgs, out: &mut dyn Write) -> Result<Ou
     if !errors.is_empty() {
         outcome = outcome.worst(Outcome::No);
     }
+    // Said where it was met (an error's message, a warning); counted here.
+    if inspector.meta_damage.load(std::sync::atomic::Ordering::Relaxed) {
+        outcome = outcome.worst(Outcome::Damaged);
+    }
+    if inspector.meta_unreadable.load(std::sync::atomic::Ordering::Relaxed) {
+        outcome = outcome.worst(Outcome::Unreadable);
+    }
     Ok(outcome)
 }
 

@@ -249,6 +249,12 @@ pub struct Inspector<'r> {
     /// longer than its record, or bytes that do not hash to the digest), found when they do
     /// not decode: dockerd's message names no blob (`unexpected EOF`), these do. Sorted.
     pub damaged: Mutex<std::collections::BTreeMap<String, String>>,
+    /// A content record lookup met a page that does not decode (`meta_damage`) or could not
+    /// be read (`meta_unreadable`): the answer it gave, an error or a manifest passed over,
+    /// says where; the exit code must say it too (sweep 30.6: "No such image"-like errors
+    /// naming a damaged page exited 1).
+    pub meta_damage: std::sync::atomic::AtomicBool,
+    pub meta_unreadable: std::sync::atomic::AtomicBool,
 }
 
 impl<'r> Inspector<'r> {
@@ -272,6 +278,8 @@ impl<'r> Inspector<'r> {
             damage: Mutex::new(crate::damage::Damage::new()),
             missing: Mutex::new(std::collections::BTreeMap::new()),
             damaged: Mutex::new(std::collections::BTreeMap::new()),
+            meta_damage: std::sync::atomic::AtomicBool::new(false),
+            meta_unreadable: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -376,7 +384,14 @@ impl<'r> Inspector<'r> {
         if let Some(known) = shard.and_then(|m| m.lock().ok()?.get(&key).copied()) {
             return Ok(known);
         }
-        let size = self.content_size_uncached(digest)?;
+        let size = self.content_size_uncached(digest).inspect_err(|e| {
+            let met = if e.is_damage() {
+                &self.meta_damage
+            } else {
+                &self.meta_unreadable
+            };
+            met.store(true, Ordering::Relaxed);
+        })?;
         if let Some(mut m) = shard.and_then(|m| m.lock().ok()) {
             m.insert(key, size);
         }

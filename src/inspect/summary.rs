@@ -91,11 +91,21 @@ fn consider(
     notes: &mut Vec<String>,
 ) {
     let mut note = |what: String| notes.push(format!("{}: {what}", desc.digest));
-    // images.Check: the manifest reads, and its config and layers are recorded.
+    // images.Check: the manifest reads, and its config and layers are recorded. A record
+    // that does not read is Check's error, not a missing blob (sweep 30.1: a damaged layer
+    // record made the image "not available", and inspect printed an empty Config, exit 0).
     let available = match manifest(ins, desc, true) {
-        Ok(m) => std::iter::once(&m.config)
-            .chain(&m.layers)
-            .all(|d| matches!(ins.content_size(&d.digest), Ok(Some(_)))),
+        Ok(m) => {
+            let mut all = true;
+            for d in std::iter::once(&m.config).chain(&m.layers) {
+                match ins.content_size(&d.digest) {
+                    Ok(Some(_)) => {}
+                    Ok(None) => all = false,
+                    Err(e) => return note(format!("checking availability failed: {e}")),
+                }
+            }
+            all
+        }
         Err(ReadError::NotFound) => false,
         Err(ReadError::Other(e)) => return note(format!("checking availability failed: {e}")),
     };
