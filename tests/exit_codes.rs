@@ -1256,3 +1256,54 @@ fn no_thread_to_start_is_the_same_answer() {
         }
     }
 }
+
+/// A meta page zeroed (a bad sector) says nothing of its txid, but bbolt never leaves one
+/// invalid: the other is read, said to be maybe not the last commit, exit 3 (sweep 30.4: read
+/// silently as the last commit, a lease of the last transaction missing). Two valid metas
+/// whose txids bbolt cannot have written (not one apart, or the odd one on page 0) are damage
+/// too.
+#[test]
+fn a_zeroed_or_impossible_meta_page_is_damage() {
+    let fnv = |d: &[u8]| {
+        d.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        })
+    };
+    let txid = |b: &[u8], slot: usize| u64::from_le_bytes(b[slot * 4096 + 64..slot * 4096 + 72].try_into().unwrap());
+    for case in ["zeroed", "forged"] {
+        let (_tmp, root) = fixture_copy("containerd-1.6");
+        let db = root.join(META);
+        let mut bytes = std::fs::read(&db).expect("meta.db");
+        let newer = if txid(&bytes, 0) > txid(&bytes, 1) { 0 } else { 1 };
+        let said = match case {
+            "zeroed" => {
+                bytes[newer * 4096..(newer + 1) * 4096].fill(0);
+                format!(
+                    "meta page {newer} is invalid (bad magic 0x00000000); reading meta page {}",
+                    1 - newer
+                )
+            }
+            _ => {
+                // The older meta a thousand transactions on, its checksum made again.
+                let o = (1 - newer) * 4096;
+                let t = txid(&bytes, 1 - newer) + 1000;
+                bytes[o + 64..o + 72].copy_from_slice(&t.to_le_bytes());
+                let sum = fnv(&bytes[o + 16..o + 72]);
+                bytes[o + 72..o + 80].copy_from_slice(&sum.to_le_bytes());
+                "bbolt writes page txid % 2 at each commit, so they are one apart".to_string()
+            }
+        };
+        std::fs::write(&db, &bytes).expect("write");
+        for args in [
+            &["leases"][..],
+            &["images"],
+            &["gc"],
+            &["-n", "moby", "inspect", "webapp:1.0"],
+        ] {
+            let o = run(&root, args);
+            let err = stderr(&o);
+            assert_eq!(o.status.code(), Some(3), "{case} {args:?}: {err}");
+            assert!(err.contains(&said), "{case} {args:?}: {err}");
+        }
+    }
+}

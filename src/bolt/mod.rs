@@ -231,23 +231,70 @@ impl Db {
         self.current
     }
 
-    /// True when the meta with the higher txid is damaged and the older one is in use: the
-    /// last commit was torn, or the page was damaged since.
-    pub fn fell_back(&self) -> bool {
-        let newer = if self.metas[1].txid > self.metas[0].txid { 1 } else { 0 };
-        self.current != newer
+    /// The meta page not in use.
+    fn other_meta(&self) -> &Meta {
+        let [m0, m1] = &self.metas;
+        if self.current == 0 { m1 } else { m0 }
     }
 
-    /// What every reader says when [`Db::fell_back`]: the file, and that the records read are
-    /// the previous transaction's; `None` otherwise.
+    /// True when the other meta page is invalid, so the one in use may not hold the last
+    /// commit: bbolt writes both at creation and each commit the one its txid's parity names,
+    /// so a file it wrote never has an invalid meta page unless the last commit was torn or
+    /// the page was damaged since. Its txid, when still legible, may say it was the newer; a
+    /// zeroed page says nothing (sweep 30.4: read silently as the last commit).
+    pub fn fell_back(&self) -> bool {
+        self.other_meta().fault.is_some()
+    }
+
+    /// What every reader says when [`Db::fell_back`]: the file, and that the records read may
+    /// be the previous transaction's; `None` otherwise.
     pub fn fell_back_note(&self) -> Option<String> {
-        self.fell_back().then(|| {
+        let other = self.other_meta();
+        let fault = other.fault.as_ref()?;
+        let current = if self.current == 0 {
+            &self.metas[0]
+        } else {
+            &self.metas[1]
+        };
+        Some(if other.txid > current.txid {
             format!(
                 "{}: the newer meta page is invalid; reading the previous transaction (meta page {})",
                 self.path().display(),
                 self.current_slot()
             )
+        } else {
+            format!(
+                "{}: meta page {} is invalid ({fault}); reading meta page {} (txid {}), which may not be the last commit",
+                self.path().display(),
+                other.slot,
+                self.current_slot(),
+                current.txid
+            )
         })
+    }
+
+    /// Both meta pages valid, but their txids not one apart, or a txid in the slot its parity
+    /// does not name: bbolt writes meta `txid % 2` at each commit, so one of them is damaged
+    /// (a txid that still checks out: sweep 30.4). `None` when they agree, or one is invalid
+    /// (then [`Db::fell_back`] says it).
+    pub fn metas_disagree(&self) -> Option<BoltError> {
+        let [m0, m1] = &self.metas;
+        if m0.fault.is_some() || m1.fault.is_some() {
+            return None;
+        }
+        let apart = m0.txid.abs_diff(m1.txid) == 1;
+        let parity = m0.txid % 2 == 0 && m1.txid % 2 == 1;
+        if apart && parity {
+            return None;
+        }
+        Some(self.corrupt(
+            u64::from(self.current),
+            u64::from(self.current) * u64::from(self.page_size) + meta::TXID_OFF as u64,
+            format!(
+                "the meta pages hold txids {} (page 0) and {} (page 1): bbolt writes page txid % 2 at each commit, so they are one apart, the even one on page 0; one of them is damaged",
+                m0.txid, m1.txid
+            ),
+        ))
     }
 
     /// True when the memory limit is small next to the file (see `frugal.rs`): many
