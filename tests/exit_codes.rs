@@ -1307,3 +1307,73 @@ fn a_zeroed_or_impossible_meta_page_is_damage() {
         }
     }
 }
+
+/// The page of the bucket leaf element `key` names in `data` (the first such element found):
+/// the root page id its value's bucket header gives, and the file offset of that header.
+fn bucket_element(data: &[u8], key: &[u8]) -> Option<(u64, usize)> {
+    let u32_at = |o: usize| u32::from_le_bytes(data[o..o + 4].try_into().unwrap()) as usize;
+    (2..data.len() / 4096).find_map(|p| {
+        let at = p * 4096;
+        let flags = u16::from_le_bytes(data[at + 8..at + 10].try_into().unwrap());
+        if u64::from_le_bytes(data[at..at + 8].try_into().unwrap()) != p as u64 || flags != 2 {
+            return None;
+        }
+        let count = u16::from_le_bytes(data[at + 10..at + 12].try_into().unwrap()) as usize;
+        (0..count).find_map(|i| {
+            let e = at + 16 + 16 * i;
+            let (kind, pos, ksize) = (u32_at(e), u32_at(e + 4), u32_at(e + 8));
+            let k = e + pos;
+            (kind & 1 == 1 && data.get(k..k + ksize) == Some(key)).then(|| {
+                let v = k + ksize;
+                (u64::from_le_bytes(data[v..v + 8].try_into().unwrap()), v)
+            })
+        })
+    })
+}
+
+/// The labels of a config's content record that do not read: `images` says so, exit 3, as
+/// every other command does (sweep 30.3: it printed the image without its unpacked size,
+/// exit 0).
+#[test]
+fn a_config_record_whose_labels_do_not_read_is_damage_to_images() {
+    let (_tmp, root) = fixture_copy("containerd-1.6");
+    let listed: Value =
+        serde_json::from_slice(&run(&root, &["-n", "moby", "images", "--format", "json", "webapp:1.0"]).stdout)
+            .expect("JSON");
+    let config = listed[0]["platforms"][0]["config"]
+        .as_str()
+        .expect("config")
+        .to_string();
+    assert!(
+        !listed[0]["sizes"]["unpacked"].as_array().expect("unpacked").is_empty(),
+        "{listed}"
+    );
+    let db = root.join(META);
+    let mut data = std::fs::read(&db).expect("meta.db");
+    let (record, _) = bucket_element(&data, config.as_bytes()).expect("the config's record");
+    // The record's own page: its `labels` element, an inline bucket (root 0), made to name a
+    // page past the file.
+    let page = &data[record as usize * 4096..(record as usize + 1) * 4096];
+    let (root_id, header) = {
+        let count = u16::from_le_bytes(page[10..12].try_into().unwrap()) as usize;
+        let u = |o: usize| u32::from_le_bytes(page[o..o + 4].try_into().unwrap()) as usize;
+        (0..count)
+            .find_map(|i| {
+                let e = 16 + 16 * i;
+                let (pos, ksize) = (u(e + 4), u(e + 8));
+                let v = e + pos + ksize;
+                (&page[e + pos..v] == b"labels").then(|| {
+                    let root_id = u64::from_le_bytes(page[v..v + 8].try_into().unwrap());
+                    (root_id, record as usize * 4096 + v)
+                })
+            })
+            .expect("the labels element")
+    };
+    assert_eq!(root_id, 0, "an inline labels bucket");
+    data[header..header + 8].copy_from_slice(&0xFFFF_FFFFu64.to_le_bytes());
+    std::fs::write(&db, &data).expect("write");
+    let o = run(&root, &["-n", "moby", "images", "webapp:1.0"]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(3), "{err}");
+    assert!(err.contains(&format!("namespace moby: content {config}: ")), "{err}");
+}

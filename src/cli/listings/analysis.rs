@@ -705,11 +705,29 @@ fn unpacked(s: &mut Walk<'_, '_, '_>, ns: &str, config: &str) -> Vec<Unpacked> {
     // size does not read is no record, as for every other reader.
     let (ns_key, config_key) = (records::key_bytes(ns), records::key_bytes(config));
     let path: [&[u8]; 5] = [b"v1", &ns_key, b"content", b"blob", &config_key];
+    // What does not read is said (sweep 30.3: a damaged labels bucket left the image with no
+    // unpacked size, exit 0).
     let labels: Vec<(String, String)> = match s.shared.tx.bucket_at(&path) {
-        Ok(Some(b)) if records::content_size(&b, &config, &mut crate::damage::Damage::new()).is_ok() => {
-            records::labels_with_prefix(&b, SNAPSHOT_LABEL, &mut crate::damage::Damage::new())
+        Ok(Some(b)) => {
+            let mut met = Damage::new();
+            let labels = match records::content_size(&b, &config, &mut met) {
+                Ok(_) => records::labels_with_prefix(&b, SNAPSHOT_LABEL, &mut met),
+                Err(e) => {
+                    met.push(e);
+                    Vec::new()
+                }
+            };
+            for note in met {
+                s.damage.push(note.within(format!("namespace {ns}: content {config}")));
+            }
+            labels
         }
-        _ => return Vec::new(),
+        Ok(None) => return Vec::new(),
+        Err(e) => {
+            s.damage
+                .push(crate::damage::Note::from(e).within(format!("namespace {ns}: content {config}")));
+            return Vec::new();
+        }
     };
     let mut out = Vec::new();
     for (key, chain_id) in &labels {
