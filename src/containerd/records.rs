@@ -458,8 +458,14 @@ pub fn image_target<'a>(b: &impl Fields<'a>, what: &dyn std::fmt::Display, damag
         t.digest = text_in(&target, b"digest", damage).filter(|d| !d.is_empty());
         t.size = varint_in(&target, b"size", &format_args!("{what}: target"), damage).unwrap_or(0);
     }
-    if t.digest.is_none() {
-        damage.push(format!("{what} has no target digest"));
+    match &t.digest {
+        None => damage.push(format!("{what} has no target digest")),
+        // containerd validates a target's digest before it writes the record: one that does
+        // not parse was damaged since (sweep 30.8: printed as the image's ID, exit 0).
+        Some(d) if crate::digest::Digest::parse(d).is_err() => {
+            damage.push(format!("{what}: its target digest {d} is not a digest"));
+        }
+        Some(_) => {}
     }
     t
 }

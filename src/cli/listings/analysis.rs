@@ -756,7 +756,15 @@ fn unpacked(s: &mut Walk<'_, '_, '_>, ns: &str, config: &str) -> Vec<Unpacked> {
             let path: [&[u8]; 5] = [b"v1", &ns_key, b"snapshots", &sn_key, &k_key];
             let bucket = match s.shared.tx.bucket_at(&path) {
                 Ok(Some(b)) => b,
+                // The top not there: not unpacked (the label outlived it). A parent a record
+                // names not there: the chain is broken, damage (sweep 30.7: an UNPACKED size
+                // cut short, exit 0).
                 Ok(None) => {
+                    if u.snapshots > 0 {
+                        s.damage.push(format!(
+                            "namespace {ns}: snapshot chain {chain_id} ({snapshotter}): the parent {k} a record names has no record"
+                        ));
+                    }
                     u.complete = false;
                     break;
                 }
