@@ -189,7 +189,7 @@ pub struct Split {
 pub const DEFINITIONS: [(&str, &str); 13] = [
     (
         "damage",
-        "damage met while reading the records (file, page and offset where known): what it hid is missing from these figures",
+        "damage met while reading the records (file, page and offset where known): the records it hid are missing from these figures, and what they held may be counted as held by nothing (what gc frees)",
     ),
     (
         "content",

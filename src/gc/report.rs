@@ -263,7 +263,7 @@ pub fn time(nanos: i128) -> String {
 pub const DEFINITIONS: [(&str, &str); 16] = [
     (
         "damage",
-        "damage met while reading the records (file, page and offset where known): what it hid is missing from this answer",
+        "damage met while reading the records (file, page and offset where known): the records it hid are missing from this answer, and what they held (blobs, snapshots, leases' resources) may be listed below as removed: no record that did not read protects anything here",
     ),
     (
         "content",
