@@ -1199,6 +1199,24 @@ fn a_snapshotter_the_user_may_not_read_is_exit_4() {
 fn no_thread_to_start_is_the_same_answer() {
     use std::os::unix::process::CommandExt;
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/docker-28.5");
+    // As root, a user of its own: RLIMIT_NPROC counts the user's processes, and exec after a
+    // change of user fails (EAGAIN) when it is over, as it would be for nobody while other
+    // tests run as nobody. Not root: this user, whose processes are over the limit already.
+    let as_one_user = || {
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } == 0 {
+            let mut c = Command::new("setpriv");
+            c.args([
+                "--reuid=65533",
+                "--regid=65533",
+                "--clear-groups",
+                env!("CARGO_BIN_EXE_coldctr"),
+            ]);
+            c
+        } else {
+            Command::new(env!("CARGO_BIN_EXE_coldctr"))
+        }
+    };
     for args in [
         &["images", "--format", "json"][..],
         &["content", "--format", "json"],
@@ -1215,11 +1233,11 @@ fn no_thread_to_start_is_the_same_answer() {
             "multiall:3.1",
         ],
     ] {
-        let mut free = unprivileged::coldctr_unprivileged();
+        let mut free = as_one_user();
         free.arg("--root").arg(&root).args(args).env_remove("COLDCTR_ROOT");
         let free = free.output().expect("run coldctr");
         assert_eq!(free.status.code(), Some(0), "{args:?}: {}", stderr(&free));
-        let mut limited = unprivileged::coldctr_unprivileged();
+        let mut limited = as_one_user();
         limited.arg("--root").arg(&root).args(args).env_remove("COLDCTR_ROOT");
         // SAFETY: between fork and exec, only setrlimit(2), async-signal-safe.
         unsafe {
@@ -1376,4 +1394,90 @@ fn a_config_record_whose_labels_do_not_read_is_damage_to_images() {
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(3), "{err}");
     assert!(err.contains(&format!("namespace moby: content {config}: ")), "{err}");
+}
+
+/// The offset of the first `key` immediately followed by a value starting with `value`, as a
+/// record's inline bucket lays a key and its value out (found by their bytes).
+fn key_and_value(data: &[u8], key: &[u8], value: &[u8]) -> usize {
+    let both = [key, value].concat();
+    data.windows(both.len())
+        .position(|w| w == both.as_slice())
+        .map(|at| at + key.len())
+        .expect("the key and value")
+}
+
+/// Values that name nothing, though they decode (sweeps 30.7 and 30.8, each exit 0 before):
+/// an image's target digest that is no digest (printed as the image ID); a snapshot whose
+/// backend key the snapshotter has no record of (kind null); a snapshot whose parent has no
+/// record (an image's unpacked size cut short). Each is damage, said, exit 3.
+#[test]
+fn values_that_name_nothing_are_damage() {
+    type Edit = fn(&mut Vec<u8>);
+    let cases: [(&str, Edit, &[&str], &str); 3] = [
+        (
+            "target digest",
+            |d| {
+                let at = key_and_value(d, b"digest", b"sha256:1405e102");
+                d[at + 6] = 0xfe;
+            },
+            &["-n", "moby", "images", "webapp:1.0"],
+            "its target digest sha256",
+        ),
+        (
+            "backend key",
+            |d| {
+                let at = key_and_value(d, b"name", b"moby/");
+                let colon = at + d[at..].iter().position(|&b| b == b':').expect("a colon");
+                d[colon] = b'&';
+            },
+            &["snapshots"],
+            "of which the snapshotter's metadata.db has no record",
+        ),
+        (
+            "parent",
+            |d| {
+                let at = key_and_value(d, b"parent", b"sha256:");
+                d[at + 20] = b'/';
+            },
+            &["snapshots"],
+            "has no record",
+        ),
+    ];
+    for (what, edit, args, said) in cases {
+        let (_tmp, root) = fixture_copy("containerd-1.6");
+        let db = root.join(META);
+        let mut data = std::fs::read(&db).expect("meta.db");
+        edit(&mut data);
+        std::fs::write(&db, &data).expect("write");
+        let o = run(&root, args);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(3), "{what}: {err}");
+        assert!(err.contains(said), "{what}: {err}");
+    }
+}
+
+/// Over damaged records, gc and du say that what the records held may be listed as removed
+/// (sweep 30.10: live snapshots and a blob in gc's removals, exit 3 with only the page named).
+#[test]
+fn gc_over_damage_says_its_removals_are_not_to_act_on() {
+    let (_tmp, root) = fixture_copy("containerd-1.6");
+    let db = root.join(META);
+    let mut data = std::fs::read(&db).expect("meta.db");
+    let layer = b"sha256:f7610dee326f36c1661d2583c561cbe54a033d8f4732fc114b3138f2eba14f61";
+    let (page, _) = bucket_element(&data, layer).expect("a layer's record");
+    let page = usize::try_from(page).expect("page");
+    data[page * 4096..(page + 1) * 4096].fill(0);
+    std::fs::write(&db, &data).expect("write");
+    for args in [&["gc"][..], &["du"]] {
+        let o = run(&root, args);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(3), "{args:?}: {err}");
+        assert!(err.contains(&format!("page {page}")), "{args:?}: {err}");
+        assert!(
+            err.contains("records that did not read protect nothing in this answer"),
+            "{args:?}: {err}"
+        );
+    }
+    let o = run(&fixture_copy("containerd-1.6").1, &["gc"]);
+    assert!(!stderr(&o).contains("protect nothing"), "{}", stderr(&o));
 }
