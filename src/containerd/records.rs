@@ -388,7 +388,23 @@ pub fn nested_buckets<'a>(
 pub fn namespace_buckets<'a>(tx: &Tx<'a>, damage: &mut Damage) -> Vec<(String, Bucket<'a>)> {
     match tx.bucket_at(&[b"v1"]) {
         Ok(Some(v1)) => sub_buckets(&v1, "v1", damage),
-        Ok(None) => Vec::new(),
+        // containerd makes `v1` when it first opens the file: a root holding other keys and
+        // no `v1` is not the tree's root (a meta page whose root names another page, its
+        // checksum still good: sweep 30.5 read it as an empty store, exit 0). An empty root
+        // is a file containerd never opened.
+        Ok(None) => {
+            if let Some(Ok(first)) = tx.root().cursor().next() {
+                damage.push(tx.db().corrupt(
+                    tx.meta().root,
+                    tx.meta().root.saturating_mul(u64::from(tx.db().page_size())),
+                    format!(
+                        "the root bucket has no v1 bucket but holds {}: not the root of a containerd meta.db's tree (the meta page's root names another page)",
+                        crate::text::one_line(&key_name(first.key))
+                    ),
+                ));
+            }
+            Vec::new()
+        }
         Err(e) => {
             damage.push(e);
             Vec::new()
