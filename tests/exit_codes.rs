@@ -1481,3 +1481,35 @@ fn gc_over_damage_says_its_removals_are_not_to_act_on() {
     let o = run(&fixture_copy("containerd-1.6").1, &["gc"]);
     assert!(!stderr(&o).contains("protect nothing"), "{}", stderr(&o));
 }
+
+/// A meta page whose checksum is good but whose root names a record's page (a bucket with no
+/// `v1`): not a containerd tree, damage, exit 3 (sweep 30.5: read as an empty store, every
+/// blob an orphan, exit 0).
+#[test]
+fn a_root_that_is_no_containerd_tree_is_damage() {
+    let fnv = |d: &[u8]| {
+        d.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        })
+    };
+    let (_tmp, root) = fixture_copy("containerd-1.7");
+    let db = root.join(META);
+    let mut data = std::fs::read(&db).expect("meta.db");
+    let txid = |b: &[u8], slot: usize| u64::from_le_bytes(b[slot * 4096 + 64..slot * 4096 + 72].try_into().unwrap());
+    let newer = if txid(&data, 0) > txid(&data, 1) { 0 } else { 1 };
+    // A leaf page the tree holds that is not the root: the first leaf after the metas.
+    let leaf = (2..data.len() / 4096)
+        .find(|&p| u16::from_le_bytes(data[p * 4096 + 8..p * 4096 + 10].try_into().unwrap()) == 2)
+        .expect("a leaf");
+    let o = newer * 4096;
+    data[o + 32..o + 40].copy_from_slice(&(leaf as u64).to_le_bytes());
+    let sum = fnv(&data[o + 16..o + 72]);
+    data[o + 72..o + 80].copy_from_slice(&sum.to_le_bytes());
+    std::fs::write(&db, &data).expect("write");
+    for args in [&["images"][..], &["verify"], &["gc"]] {
+        let o = run(&root, args);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(3), "{args:?}: {err}");
+        assert!(err.contains("the root bucket has no v1 bucket"), "{args:?}: {err}");
+    }
+}
