@@ -2668,3 +2668,56 @@ fn a_spec_that_does_not_decode_is_said() {
         r.stderr
     );
 }
+
+/// A seccomp filter that answers `openat2` with EPERM, not ENOSYS (older container runtimes'
+/// profiles, systemd's `SystemCallFilter=`): the layers are read as on a kernel without it,
+/// the same output (sweep 28.2: every layer "Operation not permitted", exit 4).
+#[test]
+fn openat2_refused_as_not_permitted_reads_as_without_it() {
+    let node = unpack_with_snapshots();
+    for args in [&["fs", "ls", "dev-running:/"][..], &["diff", "dev-running"]] {
+        let free = run(&node.root(), args);
+        assert_eq!(free.code, Some(0), "{args:?}: {}", free.stderr);
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_coldctr"));
+        cmd.arg("--root").arg(node.root()).args(args).env_remove("COLDCTR_ROOT");
+        if !unprivileged::refuse_syscall(&mut cmd, libc::SYS_openat2, libc::EPERM) {
+            eprintln!("skipped: seccomp filters are written for x86_64 only");
+            return;
+        }
+        let refused = cmd.output().expect("run coldctr");
+        assert_eq!(
+            refused.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&refused.stderr)
+        );
+        assert_eq!(String::from_utf8_lossy(&refused.stdout), free.stdout_text(), "{args:?}");
+    }
+}
+
+/// A seccomp filter that answers `renameat2` with EPERM: the export's commit falls back to a
+/// rename after a look for OUT, as on a kernel without it (sweep 28.2: every export exit 5).
+#[test]
+fn renameat2_refused_as_not_permitted_still_exports() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("webapp.tar");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_coldctr"));
+    cmd.arg("--root")
+        .arg(repo().join("fixtures/docker-28.5"))
+        .args(["-n", "moby", "export", "-o"])
+        .arg(&out)
+        .arg("webapp:1.0")
+        .env_remove("COLDCTR_ROOT");
+    if !unprivileged::refuse_syscall(&mut cmd, libc::SYS_renameat2, libc::EPERM) {
+        eprintln!("skipped: seccomp filters are written for x86_64 only");
+        return;
+    }
+    let o = cmd.output().expect("run coldctr");
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(std::fs::metadata(&out).is_ok_and(|m| m.len() > 10_000), "no archive");
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("ls")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
+    assert_eq!(left, ["webapp.tar"]);
+}
