@@ -1513,3 +1513,35 @@ fn a_root_that_is_no_containerd_tree_is_damage() {
         assert!(err.contains("the root bucket has no v1 bucket"), "{args:?}: {err}");
     }
 }
+
+/// With too few file descriptors to open the blob directories, `content` cannot look at the
+/// blob files: each row's file is not known, said, exit 4, none called missing (sweep 28.4:
+/// FILE `unknown` on every row, nothing said, exit 0).
+#[test]
+fn blob_files_that_cannot_be_looked_at_are_exit_4() {
+    use std::os::unix::process::CommandExt;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/docker-28.5");
+    for format in ["table", "json"] {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_coldctr"));
+        cmd.arg("--root")
+            .arg(&root)
+            .args(["content", "--format", format])
+            .env_remove("COLDCTR_ROOT");
+        // SAFETY: between fork and exec, only setrlimit(2), async-signal-safe.
+        unsafe {
+            cmd.pre_exec(|| {
+                let four = libc::rlimit {
+                    rlim_cur: 4,
+                    rlim_max: 4,
+                };
+                libc::setrlimit(libc::RLIMIT_NOFILE, &four);
+                Ok(())
+            });
+        }
+        let o = cmd.output().expect("run coldctr");
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(4), "{format}: {err}");
+        assert!(err.contains("the blob file is not looked at"), "{format}: {err}");
+        assert!(!err.contains("missing"), "{format}: {err}");
+    }
+}

@@ -255,6 +255,10 @@ struct ContentRow {
     /// Why the record's key is no digest (found where the file is looked up: parsed once).
     #[serde(skip)]
     key_error: Option<String>,
+    /// The file could not be looked at (EMFILE, EIO, EACCES on its directory): not known to be
+    /// there, not called missing, and exit 4 (sweep 28.4: FILE `unknown` on every row, exit 0).
+    #[serde(skip)]
+    unreadable: bool,
 }
 
 /// For each content record of the namespace, the image records that reach it: from each
@@ -313,6 +317,7 @@ impl ContentRow {
             file_problem: None,
             images: None,
             key_error: None,
+            unreadable: false,
         };
         if let Some(p) = root.content_problem() {
             row.file_problem = Some(p.to_string());
@@ -343,7 +348,10 @@ impl ContentRow {
                 row.file_state = kind;
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => row.file_state = "missing",
-            Err(e) => row.file_problem = Some(e.to_string()),
+            Err(e) => {
+                row.file_problem = Some(e.to_string());
+                row.unreadable = true;
+            }
         }
         row
     }
@@ -397,8 +405,11 @@ impl ContentRow {
     }
 
     /// The file as the warning's sentence says it: "the blob file is {this}" (`truncated
-    /// (787 bytes)`, `a symlink`, `missing`).
+    /// (787 bytes)`, `a symlink`, `missing`, `not looked at (...)`).
     fn file_words(&self) -> String {
+        if self.unreadable {
+            return format!("not looked at ({})", self.file_problem.as_deref().unwrap_or_default());
+        }
         match (self.file_size, self.file_type) {
             (Some(n), _) if !self.present => format!("{} ({n} bytes)", self.file_state),
             (_, Some("other")) => "of another file type".into(),
@@ -437,11 +448,12 @@ fn content_streamed(
         // record's strings on the writing thread was a tenth of the run, in the allocator).
         let unlike = row
             .as_ref()
-            .filter(|r| !r.present && r.file_problem.is_none())
+            .filter(|r| !r.present && (r.file_problem.is_none() || r.unreadable))
             .map(|r| Unlike {
                 digest: r.record.digest.clone(),
                 size: r.record.size,
                 file: r.file_words(),
+                unreadable: r.unreadable,
             });
         let text = row.as_ref().filter(|r| keeps(filters, r)).map(|r| {
             if args.quiet {
@@ -532,11 +544,13 @@ impl UnlikeNotes {
     }
 }
 
-/// A recorded blob that is not there as recorded (the FILE column says what is).
+/// A recorded blob that is not there as recorded (the FILE column says what is), or that
+/// could not be looked at (`unreadable`).
 struct Unlike {
     digest: String,
     size: i64,
     file: String,
+    unreadable: bool,
 }
 
 /// What a streamed `content` listing has written and said.
@@ -558,7 +572,12 @@ impl ContentStream<'_> {
         self.damage.extend(done.damage);
         // A recorded blob that is not there as recorded is damage, said once per blob.
         if let Some(u) = done.unlike {
-            self.outcome = self.outcome.worst(Outcome::Damaged);
+            let outcome = if u.unreadable {
+                Outcome::Unreadable
+            } else {
+                Outcome::Damaged
+            };
+            self.outcome = self.outcome.worst(outcome);
             self.said.note(&u.digest, u.size, &u.file);
         }
         if let (None, Some(text)) = (&self.error, done.text)
@@ -642,8 +661,16 @@ pub fn content(global: &Global, args: ListArgs, out: &mut dyn Write) -> Result<O
             s.damage.push(said);
         }
         let mut said = UnlikeNotes::default();
-        for r in rows.iter().filter(|r| !r.present && r.file_problem.is_none()) {
-            s.outcome = s.outcome.worst(Outcome::Damaged);
+        for r in rows
+            .iter()
+            .filter(|r| !r.present && (r.file_problem.is_none() || r.unreadable))
+        {
+            let outcome = if r.unreadable {
+                Outcome::Unreadable
+            } else {
+                Outcome::Damaged
+            };
+            s.outcome = s.outcome.worst(outcome);
             said.note(&r.record.digest, r.record.size, &r.file_words());
         }
         said.finish();
@@ -949,6 +976,7 @@ mod tests {
             file_problem: file_problem.map(str::to_string),
             images,
             key_error: None,
+            unreadable: false,
         };
         vec![
             row(record(&[], true), Some(549), None, None, None),
