@@ -190,3 +190,35 @@ fn command_lines_that_cannot_run_are_usage_errors() {
     let r = coldctr(&["bolt", "get", db.as_str(), "v1", "nosuch"]);
     assert_eq!(r.code, Some(1), "{}", r.stderr);
 }
+
+/// A variable set to nothing is no value: `COLDCTR_ROOT=` beside `--root`, an empty
+/// `COLDCTR_DOCKER_ROOT` for a command that does not use it, and `DOCKER_API_VERSION=` (the
+/// docker CLI takes it as unset) leave the command line as it is (sweep 28.3: exit 2 each).
+#[test]
+fn empty_environment_variables_are_unset() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/docker-28.5");
+    let db = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/docker-28.5/io.containerd.metadata.v1.bolt/meta.db"
+    );
+    for (var, args) in [
+        ("COLDCTR_ROOT", &["--root", root, "namespaces"][..]),
+        ("COLDCTR_DOCKER_ROOT", &["bolt", "info", db]),
+        (
+            "DOCKER_API_VERSION",
+            &["--root", root, "-n", "moby", "inspect", "webapp:1.0"],
+        ),
+    ] {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_coldctr"))
+            .args(args)
+            .env(var, "")
+            .output()
+            .expect("run coldctr");
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{var}=: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+}

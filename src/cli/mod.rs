@@ -235,6 +235,15 @@ pub fn main() -> u8 {
     // ignored, the write fails with EFBIG, said as any failed write (exit 5), and cleaned up.
     // SAFETY: sets one signal's disposition to ignore, before any thread exists.
     unsafe { libc::signal(libc::SIGXFSZ, libc::SIG_IGN) };
+    // A variable set to nothing is no value (as the docker CLI takes DOCKER_API_VERSION=):
+    // clap would take it for an empty --root, and refuse the command line even where the
+    // option was given (sweep 28.3).
+    for var in ["COLDCTR_ROOT", "COLDCTR_DOCKER_ROOT", "DOCKER_API_VERSION"] {
+        if std::env::var_os(var).is_some_and(|v| v.is_empty()) {
+            // SAFETY: no other thread exists yet to read the environment.
+            unsafe { std::env::remove_var(var) };
+        }
+    }
     let matches = Cli::command().get_matches();
     let mut cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
