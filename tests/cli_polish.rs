@@ -222,3 +222,44 @@ fn empty_environment_variables_are_unset() {
         );
     }
 }
+
+/// stdout a pipe inherited with O_NONBLOCK set, read slower than written: the output is whole,
+/// exit 0 (sweep 28.5: cut at the pipe's 64 KiB, "Resource temporarily unavailable", exit 5).
+#[test]
+fn a_non_blocking_stdout_pipe_gets_the_whole_output() {
+    use std::io::Read;
+    use std::os::fd::{FromRawFd, OwnedFd};
+    let db = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/docker-28.5/io.containerd.metadata.v1.bolt/meta.db"
+    );
+    let whole = std::process::Command::new(env!("CARGO_BIN_EXE_coldctr"))
+        .args(["bolt", "dump", db])
+        .output()
+        .expect("run coldctr");
+    assert!(whole.stdout.len() > 65536, "more than a pipe holds");
+    let mut fds = [0i32; 2];
+    // SAFETY: `fds` has room for the two descriptors pipe(2) writes.
+    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+    // SAFETY: both descriptors were just made and are owned here alone.
+    let (read, write) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    // SAFETY: a valid descriptor; F_GETFL/F_SETFL take and give flags.
+    unsafe {
+        let flags = libc::fcntl(fds[1], libc::F_GETFL);
+        libc::fcntl(fds[1], libc::F_SETFL, flags | libc::O_NONBLOCK);
+    }
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_coldctr"))
+        .args(["bolt", "dump", db])
+        .stdout(std::process::Stdio::from(write))
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run coldctr");
+    // A slow reader: the pipe fills first.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let mut got = Vec::new();
+    std::fs::File::from(read).read_to_end(&mut got).expect("read");
+    let o = child.wait_with_output().expect("wait");
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(got.len(), whole.stdout.len());
+    assert!(got == whole.stdout);
+}

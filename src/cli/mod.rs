@@ -258,7 +258,7 @@ pub fn main() -> u8 {
         true => 8 << 10,
         false => 256 << 10,
     };
-    let mut out = Watched::new(std::io::BufWriter::with_capacity(buffer, stdout.lock()));
+    let mut out = Watched::new(std::io::BufWriter::with_capacity(buffer, Patient(stdout.lock())));
     let result = dispatch(cli, root_given, &mut out);
     // The command said the output failed (exit 5) itself; any other message (damage met
     // first, or an error that came up through `?`) does not say the output is what failed.
@@ -325,6 +325,46 @@ pub(crate) fn given_file(path: &std::path::Path) -> Result<(), Failure> {
 
 /// A writer that remembers the first write or flush that failed, so that a full disk is told
 /// apart from an unreadable input (exit 5, not 4) whichever path carried the error up.
+/// stdout that waits when it would block: a pipe inherited with O_NONBLOCK set (node's
+/// `child_process`, a pipe an earlier program left so) fails a write with EAGAIN whenever the
+/// reader is behind, which cut listings and exports at 64 KiB, exit 5 (sweep 28.5). The
+/// descriptor's flags are shared with other processes, so they are left as they are.
+struct Patient<W>(W);
+
+impl<W: Write + std::os::fd::AsFd> Patient<W> {
+    /// Waits until the descriptor takes bytes again (or says why not: the next write does).
+    fn wait(&self) {
+        use std::os::fd::AsRawFd;
+        let mut pfd = libc::pollfd {
+            fd: self.0.as_fd().as_raw_fd(),
+            events: libc::POLLOUT,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd; -1 waits as a blocking write would.
+        unsafe { libc::poll(&mut pfd, 1, -1) };
+    }
+}
+
+impl<W: Write + std::os::fd::AsFd> Write for Patient<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        loop {
+            match self.0.write(buf) {
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => self.wait(),
+                other => return other,
+            }
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        loop {
+            match self.0.flush() {
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => self.wait(),
+                other => return other,
+            }
+        }
+    }
+}
+
 pub struct Watched<W> {
     inner: W,
     /// The first failure: its kind and what the system said.
