@@ -638,3 +638,22 @@ fn sparse_files_of_terabytes_end_at_once() {
     );
     assert_eq!(read.stdout, mapped.stdout);
 }
+
+/// The table report is the same on every run of the same store: what was checked, not how
+/// long it took (sweep 28.7: the hashing speed on stdout differed run to run).
+#[test]
+fn the_table_report_is_the_same_every_run() {
+    let root = fixture("docker-28.5");
+    let first = coldctr(&root, &["verify"]);
+    assert_eq!(
+        first.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let text = String::from_utf8_lossy(&first.stdout).into_owned();
+    assert!(text.contains("blob files (239.2kB hashed)"), "{text}");
+    for _ in 0..3 {
+        assert_eq!(coldctr(&root, &["verify"]).stdout, first.stdout);
+    }
+}

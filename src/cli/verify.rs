@@ -242,14 +242,22 @@ fn table(r: &VerifyReport, elapsed: Duration, out: &mut dyn Write) -> std::io::R
         })
         .collect();
     aligned(out, &["NAMESPACE", "RECORDS", size_header("BYTES"), "PROBLEMS"], rows)?;
+    // The report says what was checked, the same on every run; how long it took goes to
+    // stderr, on a terminal, with the progress line (sweep 28.7: stdout differed run to run).
     let secs = elapsed.as_secs_f64();
+    if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        crate::say!(
+            "coldctr: verify: {} hashed in {secs:.2}s, {}/s",
+            size(c.bytes),
+            size((c.bytes as f64 / secs.max(0.001)) as u64)
+        );
+    }
     writeln!(
         out,
-        "\nchecked {} records: {} blob files ({} hashed in {secs:.2}s, {}/s), {} documents{}, {} bbolt files",
+        "\nchecked {} records: {} blob files ({} hashed), {} documents{}, {} bbolt files",
         c.records,
         c.blobs,
         size(c.bytes),
-        size((c.bytes as f64 / secs.max(0.001)) as u64),
         c.documents,
         if c.layers + c.layers_skipped > 0 {
             format!(", {} layers decompressed ({} skipped)", c.layers, c.layers_skipped)
