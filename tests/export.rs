@@ -2046,3 +2046,39 @@ fn fs_export_cleans_up_on_a_signal_and_ignored_signals_stay_ignored() {
     assert!(!stderr(&o).contains("interrupted"), "{}", stderr(&o));
     assert_eq!(std::fs::metadata(out.join("fs.tar")).unwrap().len() % 512, 0);
 }
+
+/// An oci-dir layout's modes are 0755 directories and 0644 files less the umask, as the
+/// archives' files and `cp`'s are: under `umask 077` the layout is private (sweep 28.8: it
+/// was made world-readable whatever the umask).
+#[test]
+fn an_oci_dir_takes_the_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    for (mask, dirs, files) in [(0o022u32, 0o755u32, 0o644u32), (0o077, 0o700, 0o600)] {
+        let dir = tmp();
+        let out = dir.path().join("layout");
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_coldctr"));
+        cmd.arg("--root")
+            .arg(fixture("docker-28.5"))
+            .args(["-n", "moby", "export", "--format", "oci-dir", "-o"])
+            .arg(&out)
+            .arg("webapp:1.0")
+            .env_remove("COLDCTR_ROOT");
+        // SAFETY: between fork and exec, only umask(2).
+        unsafe {
+            cmd.pre_exec(move || {
+                libc::umask(mask as libc::mode_t);
+                Ok(())
+            });
+        }
+        let o = cmd.output().unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o7777;
+        assert_eq!(mode(&out), dirs, "umask {mask:o}: the layout");
+        assert_eq!(mode(&out.join("blobs/sha256")), dirs, "umask {mask:o}: blobs/sha256");
+        assert_eq!(mode(&out.join("index.json")), files, "umask {mask:o}: index.json");
+        for blob in std::fs::read_dir(out.join("blobs/sha256")).unwrap() {
+            assert_eq!(mode(&blob.unwrap().path()), files, "umask {mask:o}: a blob");
+        }
+    }
+}

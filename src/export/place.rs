@@ -23,6 +23,23 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
+/// This process's umask: from `/proc/self/status` (read, not changed), else set and put back
+/// (no other thread of an export makes files meanwhile).
+pub fn umask() -> u32 {
+    let listed = std::fs::read_to_string("/proc/self/status").ok().and_then(|status| {
+        let line = status.lines().find_map(|l| l.strip_prefix("Umask:"))?;
+        u32::from_str_radix(line.trim(), 8).ok()
+    });
+    listed.unwrap_or_else(|| {
+        // SAFETY: umask(2) cannot fail; the old mask is put back at once.
+        unsafe {
+            let old = libc::umask(0o022);
+            libc::umask(old);
+            old
+        }
+    })
+}
+
 /// How many parent directories [`Dir::ancestors`] climbs: deeper than any real tree.
 const MAX_ANCESTORS: usize = 4096;
 /// How deep [`Dir::remove_tree`] goes (each level holds a descriptor open); a deeper tree is

@@ -344,28 +344,30 @@ pub fn write_tar(
     Ok(())
 }
 
-/// The members into `dir`, an empty directory the caller created: directories 0755, files 0644.
+/// The members into `dir`, an empty directory the caller created: directories 0755, files
+/// 0644, less the umask, as `cp` and `tar` make them (sweep 28.8: under `umask 077` the archives
+/// came out private and the layout world-readable); a directory keeps its owner's rwx, for the
+/// entries to be made in it.
 pub fn write_dir(
     root: &Root,
     members: &Members<'_>,
     dir: &super::place::Dir,
     progress: Option<&Progress>,
 ) -> Result<(), WriteError> {
-    use std::os::unix::fs::PermissionsExt;
-    // The caller created `dir`, empty; its mode is set here, whatever the umask made it. Every
-    // entry is made relative to it, one component at a time, never through a link.
-    dir.chmod(0o755)?;
+    // Every entry is made relative to `dir`, one component at a time, never through a link;
+    // files are made 0644 and directories 0755 before the umask, by the kernel.
+    let dir_mode = (0o755 & !super::place::umask()) | 0o700;
+    dir.chmod(dir_mode)?;
     members.visit(|name, member| {
         let size = match member {
             Member::Dir => {
-                dir.create_dir_below(name)?.chmod(0o755)?;
+                dir.create_dir_below(name)?.chmod(dir_mode)?;
                 return Ok(());
             }
             Member::Bytes(b) => b.len() as u64,
             Member::Blob(blob) => blob.size,
         };
         let file = dir.create_file_below(name)?;
-        file.set_permissions(std::fs::Permissions::from_mode(0o644))?;
         // No larger than the member, as the copy buffer (most blobs are a few hundred bytes).
         let capacity = usize::try_from(size).map_or(BUFFER, |s| s.clamp(1, BUFFER));
         let mut w = io::BufWriter::with_capacity(capacity, file);
