@@ -68,18 +68,14 @@ pub fn hwm_past_end(tx: &Tx<'_>) -> Option<Finding> {
     })
 }
 
-/// What keeps bbolt from opening the view, or says a meta page is damaged, as damage for every
-/// command that reads its records (`gc`, `du`, `meta-diff`, the listings, `ps`, `inspect`), as
-/// `verify` says it:
-/// - [`Db::metas_disagree`](super::Db::metas_disagree): two valid metas whose txids bbolt
-///   cannot have written;
+/// What keeps bbolt from opening the view, as damage for every command that reads its records
+/// (`gc`, `du`, `meta-diff`, the listings, `ps`, `inspect`), as `verify` says it:
 /// - [`hwm_past_end`], with its message, located at the meta page's `pgid`;
 /// - a persisted freelist that is not a freelist page, or lists more ids than it holds (bbolt's
 ///   `freelist.read` panics on the first, so containerd cannot start on such a file, though
 ///   every record may still be readable). One page read; the ids themselves are not collected.
 pub fn view_damage(tx: &Tx<'_>) -> Vec<super::BoltError> {
     let mut out = Vec::new();
-    out.extend(tx.db().metas_disagree());
     if let Some(f) = hwm_past_end(tx) {
         let slot = u64::from(tx.meta().slot);
         let offset = slot

@@ -33,7 +33,7 @@ const ROOT_OFF: usize = FLAGS_OFF + 4;
 const SEQUENCE_OFF: usize = ROOT_OFF + 8;
 const FREELIST_OFF: usize = SEQUENCE_OFF + 8;
 pub(crate) const PGID_OFF: usize = FREELIST_OFF + 8;
-pub(crate) const TXID_OFF: usize = PGID_OFF + 8;
+const TXID_OFF: usize = PGID_OFF + 8;
 const CHECKSUM_OFF: usize = TXID_OFF + 8;
 
 /// Smallest and largest page sizes we accept from a meta page. bbolt takes the OS page size;

@@ -238,10 +238,12 @@ impl Db {
     }
 
     /// True when the other meta page is invalid, so the one in use may not hold the last
-    /// commit: bbolt writes both at creation and each commit the one its txid's parity names,
-    /// so a file it wrote never has an invalid meta page unless the last commit was torn or
-    /// the page was damaged since. Its txid, when still legible, may say it was the newer; a
-    /// zeroed page says nothing (sweep 30.4: read silently as the last commit).
+    /// commit: bbolt writes both at creation (a backup's copy too) and one at each commit, so
+    /// a file it wrote never has an invalid meta page unless the last commit was torn or the
+    /// page was damaged since. Its txid, when still legible, may say it was the newer; a zeroed
+    /// page says nothing (sweep 30.4: read silently as the last commit). Which txids the two
+    /// valid pages hold is no test: a backup (`Tx.WriteTo`) puts the current one on page 0
+    /// whatever its parity, and a commit to the restored copy leaves them two apart.
     pub fn fell_back(&self) -> bool {
         self.other_meta().fault.is_some()
     }
@@ -271,30 +273,6 @@ impl Db {
                 current.txid
             )
         })
-    }
-
-    /// Both meta pages valid, but their txids not one apart, or a txid in the slot its parity
-    /// does not name: bbolt writes meta `txid % 2` at each commit, so one of them is damaged
-    /// (a txid that still checks out: sweep 30.4). `None` when they agree, or one is invalid
-    /// (then [`Db::fell_back`] says it).
-    pub fn metas_disagree(&self) -> Option<BoltError> {
-        let [m0, m1] = &self.metas;
-        if m0.fault.is_some() || m1.fault.is_some() {
-            return None;
-        }
-        let apart = m0.txid.abs_diff(m1.txid) == 1;
-        let parity = m0.txid % 2 == 0 && m1.txid % 2 == 1;
-        if apart && parity {
-            return None;
-        }
-        Some(self.corrupt(
-            u64::from(self.current),
-            u64::from(self.current) * u64::from(self.page_size) + meta::TXID_OFF as u64,
-            format!(
-                "the meta pages hold txids {} (page 0) and {} (page 1): bbolt writes page txid % 2 at each commit, so they are one apart, the even one on page 0; one of them is damaged",
-                m0.txid, m1.txid
-            ),
-        ))
     }
 
     /// True when the memory limit is small next to the file (see `frugal.rs`): many
