@@ -23,49 +23,47 @@ const IN_FLIGHT: usize = 3;
 /// (a tiny one overflowed, a huge one failed every start: sweep 28.1). The main thread's size.
 pub const STACK: usize = 8 << 20;
 
-/// No thread could be started for rayon's global pool (a pids cgroup or RLIMIT_NPROC reached,
-/// a seccomp profile refusing `clone3`): its only worker is the thread that asked, and every
-/// later thread's work runs in place.
+/// A pool could not be made (a pids cgroup or RLIMIT_NPROC reached, a seccomp profile
+/// refusing `clone3`): later threads' work runs in place without trying.
 static NO_THREADS: AtomicBool = AtomicBool::new(false);
 
-static GLOBAL: std::sync::Once = std::sync::Once::new();
-
-/// Makes rayon's global pool, once, before work that may use it (verify's hashing, work whose
-/// own pool could not be made): one worker a core, whatever `RAYON_NUM_THREADS` says (sweep
-/// 28.6: 5,000 threads asked for were started); where no thread can be started, the calling
-/// thread is its one worker, so that its parallel iterators run here instead of panicking
-/// (exit 101 from `images`, `content`, `verify`, `gc`, `du` under a pids limit: sweep 28.1).
-pub fn ensure_global() {
-    GLOBAL.call_once(|| {
-        // rayon makes its global pool once: a failed start leaves none, and every parallel
-        // iterator after it panics. So a thread is tried first.
-        let starts = std::thread::Builder::new()
-            .stack_size(STACK)
-            .spawn(|| ())
-            .is_ok_and(|t| t.join().is_ok());
-        let builder = rayon::ThreadPoolBuilder::new().stack_size(STACK);
-        let builder = if starts {
-            builder.num_threads(workers(usize::MAX))
-        } else {
-            NO_THREADS.store(true, Ordering::SeqCst);
-            builder.num_threads(1).use_current_thread()
-        };
-        // An error: one exists already (a parallel iterator ran before), which is as good.
-        let _ = builder.build_global();
-    });
-}
-
-/// A pool of at most `cap` workers (see [`workers`]), or `None` when no thread can be started:
-/// the caller then works in place.
+/// A pool of at most `cap` workers (see [`workers`]), or `None` when its threads cannot all be
+/// started: the caller then works in place ([`install`]).
 pub fn pool(cap: usize) -> Option<ThreadPool> {
     if NO_THREADS.load(Ordering::Relaxed) {
         return None;
     }
-    rayon::ThreadPoolBuilder::new()
+    let built = rayon::ThreadPoolBuilder::new()
         .num_threads(workers(cap))
         .stack_size(STACK)
+        .build();
+    if built.is_err() {
+        NO_THREADS.store(true, Ordering::Relaxed);
+    }
+    built.ok()
+}
+
+/// Runs `f` where its parallel iterators have a pool: `pool`; else the pool this thread is a
+/// worker of; else this thread alone, made a pool of one (no thread started). rayon's global
+/// pool is never used: it is made once, a failed start (not enough threads) leaves none, and
+/// every parallel iterator after it panicked (sweep 28.1 and its review: exit 101 under a pids
+/// limit); nor does `RAYON_NUM_THREADS` size anything of ours (28.6).
+pub fn install<T: Send>(pool: Option<&ThreadPool>, f: impl FnOnce() -> T + Send) -> T {
+    if let Some(pool) = pool {
+        return pool.install(f);
+    }
+    if rayon::current_thread_index().is_some() {
+        return f();
+    }
+    match rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .use_current_thread()
         .build()
-        .ok()
+    {
+        Ok(here) => here.install(f),
+        // Not reached (no thread to start); the iterators would then meet the global pool.
+        Err(_) => f(),
+    }
 }
 
 /// Work started on a scoped thread, or already done in place.

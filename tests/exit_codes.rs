@@ -1237,24 +1237,28 @@ fn no_thread_to_start_is_the_same_answer() {
         free.arg("--root").arg(&root).args(args).env_remove("COLDCTR_ROOT");
         let free = free.output().expect("run coldctr");
         assert_eq!(free.status.code(), Some(0), "{args:?}: {}", stderr(&free));
-        let mut limited = as_one_user();
-        limited.arg("--root").arg(&root).args(args).env_remove("COLDCTR_ROOT");
-        // SAFETY: between fork and exec, only setrlimit(2), async-signal-safe.
-        unsafe {
-            limited.pre_exec(|| {
-                let one = libc::rlimit {
-                    rlim_cur: 1,
-                    rlim_max: 1,
-                };
-                libc::setrlimit(libc::RLIMIT_NPROC, &one);
-                Ok(())
-            });
-        }
-        let limited = limited.output().expect("run coldctr");
-        assert_eq!(limited.status.code(), Some(0), "{args:?}: {}", stderr(&limited));
-        assert!(!stderr(&limited).contains("panicked"), "{args:?}: {}", stderr(&limited));
         let json = |o: &Output| -> Value { serde_json::from_slice(&o.stdout).expect("JSON") };
-        assert_eq!(json(&limited), json(&free), "{args:?}");
+        // No thread at all; one thread but not a pool's worth (a review found a pool that
+        // failed half-built left rayon's global pool unmade, and the next iterator panicked).
+        for most in [1, 2] {
+            let mut limited = as_one_user();
+            limited.arg("--root").arg(&root).args(args).env_remove("COLDCTR_ROOT");
+            // SAFETY: between fork and exec, only setrlimit(2), async-signal-safe.
+            unsafe {
+                limited.pre_exec(move || {
+                    let limit = libc::rlimit {
+                        rlim_cur: most,
+                        rlim_max: most,
+                    };
+                    libc::setrlimit(libc::RLIMIT_NPROC, &limit);
+                    Ok(())
+                });
+            }
+            let limited = limited.output().expect("run coldctr");
+            assert_eq!(limited.status.code(), Some(0), "{args:?} {most}: {}", stderr(&limited));
+            assert!(!stderr(&limited).contains("panicked"), "{args:?}: {}", stderr(&limited));
+            assert_eq!(json(&limited), json(&free), "{args:?} {most}");
+        }
         for stack in ["4096", "100000000000000"] {
             let o = Command::new(env!("CARGO_BIN_EXE_coldctr"))
                 .arg("--root")

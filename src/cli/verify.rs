@@ -39,8 +39,6 @@ pub struct VerifyArgs {
 }
 
 pub fn run(global: &Global, args: VerifyArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
-    // The hashing runs on rayon's global pool: one worker a core, or here.
-    crate::pipeline::ensure_global();
     let root = global.open_root()?;
     let progress = Progress::default();
     let done = AtomicBool::new(false);
@@ -64,7 +62,10 @@ pub fn run(global: &Global, args: VerifyArgs, out: &mut dyn Write) -> Result<Out
                 (false, false) => MapPolicy::ReadOnlyMounts,
             },
         };
-        let r = verify::verify(&root, &opts);
+        // The hashing's pool: one worker a core, or this thread alone.
+        let r = crate::pipeline::install(crate::pipeline::pool(usize::MAX).as_ref(), || {
+            verify::verify(&root, &opts)
+        });
         done.store(true, Ordering::Relaxed);
         if let Some(l) = &line {
             l.thread().unpark();

@@ -681,15 +681,8 @@ impl<'r> Inspector<'r> {
 
     /// Runs `f` on the capped pool (or here, when the pool could not be built).
     pub(crate) fn on_pool<T: Send>(&self, f: impl FnOnce() -> T + Send) -> T {
-        match &self.pool {
-            Some(pool) => pool.install(f),
-            // No thread could be started: `f`'s parallel iterators run here (rayon's global
-            // pool, made with this thread as its worker).
-            None => {
-                crate::pipeline::ensure_global();
-                f()
-            }
-        }
+        // No pool (no thread could be started): `f` runs here, this thread its pool.
+        crate::pipeline::install(self.pool.as_ref(), f)
     }
 
     /// `desc`'s document, read, validated and decoded once (see [`Parsed`]).

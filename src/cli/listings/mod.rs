@@ -610,14 +610,7 @@ fn keeps(filters: &filter::Filters, r: &ContentRow) -> bool {
 /// Runs `f` on a pool of at most three workers (the design's cap; no more than the cores), or
 /// here when none can be built.
 fn on_stat_pool<T: Send>(f: impl FnOnce() -> T + Send) -> T {
-    match crate::pipeline::pool(3) {
-        Some(pool) => pool.install(f),
-        // `f`'s parallel iterator then runs here (rayon's global pool, this thread its worker).
-        None => {
-            crate::pipeline::ensure_global();
-            f()
-        }
-    }
+    crate::pipeline::install(crate::pipeline::pool(3).as_ref(), f)
 }
 
 pub fn content(global: &Global, args: ListArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
