@@ -398,7 +398,7 @@ pub fn namespace_buckets<'a>(tx: &Tx<'a>, damage: &mut Damage) -> Vec<(String, B
                     tx.meta().root,
                     tx.meta().root.saturating_mul(u64::from(tx.db().page_size())),
                     format!(
-                        "the root bucket has no v1 bucket but holds {}: not the root of a containerd meta.db's tree (the meta page's root names another page)",
+                        "the root bucket has no v1 bucket but holds {}: not a containerd meta.db's tree (a meta page whose root names another page, or a bbolt file that is not containerd's)",
                         crate::text::one_line(&key_name(first.key))
                     ),
                 ));

@@ -852,13 +852,15 @@ pub fn snapshots(global: &Global, args: ListArgs, out: &mut dyn Write) -> Result
             }
         }
         // A record whose backend key the snapshotter's metadata.db (read whole) has no record
-        // of: containerd answers "snapshot does not exist" for it, and it writes the backend
-        // snapshot before the record and removes the record first, so one of the two files
-        // lost it (sweep 30.7: listed with a null kind, exit 0).
+        // of: containerd answers "snapshot does not exist" for it. A record lost from one of
+        // the two files, or a commit torn between them (containerd commits the backend inside
+        // meta.db's transaction; a crash after the first leaves meta.db naming the active key
+        // the backend renamed): the two files disagree, said, exit 3 (sweep 30.7: listed with
+        // a null kind, exit 0).
         for r in rows.iter().filter(|r| r.backend.is_none()) {
             if let (Some(bk), Some(true)) = (&r.record.backend_name, s.backends.read_whole(&r.record.snapshotter)) {
                 s.damage.push(format!(
-                    "namespace {}: snapshot {} ({}): meta.db names backend key {bk}, of which the snapshotter's metadata.db has no record",
+                    "namespace {}: snapshot {} ({}): meta.db names backend key {bk}, of which the snapshotter's metadata.db has no record (a record lost, or a commit torn between the two files)",
                     r.record.namespace, r.record.key, r.record.snapshotter
                 ));
             }
