@@ -940,11 +940,11 @@ fn a_fallen_back_meta_page_is_damage_for_every_reader() {
     std::fs::copy(&db, &intact).expect("copy");
     let mut bytes = std::fs::read(&db).expect("meta.db");
     // bbolt's meta: after the 16-byte page header, txid at +48 and the checksum at +56.
-    let txid = |b: &[u8], slot: usize| {
-        let o = slot * 4096 + 16 + 48;
-        u64::from_le_bytes(b[o..o + 8].try_into().unwrap())
+    let newer = if meta_txid(&bytes, 0) > meta_txid(&bytes, 1) {
+        0
+    } else {
+        1
     };
-    let newer = if txid(&bytes, 0) > txid(&bytes, 1) { 0 } else { 1 };
     bytes[newer * 4096 + 16 + 56] ^= 1;
     std::fs::write(&db, &bytes).expect("write");
 
@@ -1279,16 +1279,33 @@ fn no_thread_to_start_is_the_same_answer() {
     }
 }
 
+/// The txid of meta page `slot` of a 4 KiB-page bbolt file.
+fn meta_txid(b: &[u8], slot: usize) -> u64 {
+    u64::from_le_bytes(b[slot * 4096 + 64..slot * 4096 + 72].try_into().unwrap())
+}
+
+/// The checksum of the meta page at byte `o` made again (bbolt's FNV-1a over its fields), as
+/// bbolt writes one.
+fn seal_meta(b: &mut [u8], o: usize) {
+    let sum = b[o + 16..o + 72].iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &x| {
+        (h ^ u64::from(x)).wrapping_mul(0x0100_0000_01b3)
+    });
+    b[o + 72..o + 80].copy_from_slice(&sum.to_le_bytes());
+}
+
 /// A meta page zeroed (a bad sector) says nothing of its txid, but bbolt never leaves one
 /// invalid: the other is read, said to be maybe not the last commit, exit 3 (sweep 30.4: read
 /// silently as the last commit, a lease of the last transaction missing).
 #[test]
 fn a_zeroed_meta_page_is_damage() {
-    let txid = |b: &[u8], slot: usize| u64::from_le_bytes(b[slot * 4096 + 64..slot * 4096 + 72].try_into().unwrap());
     let (_tmp, root) = fixture_copy("containerd-1.6");
     let db = root.join(META);
     let mut bytes = std::fs::read(&db).expect("meta.db");
-    let newer = if txid(&bytes, 0) > txid(&bytes, 1) { 0 } else { 1 };
+    let newer = if meta_txid(&bytes, 0) > meta_txid(&bytes, 1) {
+        0
+    } else {
+        1
+    };
     bytes[newer * 4096..(newer + 1) * 4096].fill(0);
     std::fs::write(&db, &bytes).expect("write");
     let said = format!(
@@ -1469,24 +1486,21 @@ fn gc_over_damage_says_its_removals_are_not_to_act_on() {
 /// blob an orphan, exit 0).
 #[test]
 fn a_root_that_is_no_containerd_tree_is_damage() {
-    let fnv = |d: &[u8]| {
-        d.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
-            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-        })
-    };
     let (_tmp, root) = fixture_copy("containerd-1.7");
     let db = root.join(META);
     let mut data = std::fs::read(&db).expect("meta.db");
-    let txid = |b: &[u8], slot: usize| u64::from_le_bytes(b[slot * 4096 + 64..slot * 4096 + 72].try_into().unwrap());
-    let newer = if txid(&data, 0) > txid(&data, 1) { 0 } else { 1 };
+    let newer = if meta_txid(&data, 0) > meta_txid(&data, 1) {
+        0
+    } else {
+        1
+    };
     // A leaf page the tree holds that is not the root: the first leaf after the metas.
     let leaf = (2..data.len() / 4096)
         .find(|&p| u16::from_le_bytes(data[p * 4096 + 8..p * 4096 + 10].try_into().unwrap()) == 2)
         .expect("a leaf");
     let o = newer * 4096;
     data[o + 32..o + 40].copy_from_slice(&(leaf as u64).to_le_bytes());
-    let sum = fnv(&data[o + 16..o + 72]);
-    data[o + 72..o + 80].copy_from_slice(&sum.to_le_bytes());
+    seal_meta(&mut data, o);
     std::fs::write(&db, &data).expect("write");
     for args in [&["images"][..], &["verify"], &["gc"]] {
         let o = run(&root, args);
@@ -1533,17 +1547,15 @@ fn blob_files_that_cannot_be_looked_at_are_exit_4() {
 /// 30.4's first fix found such backups called damaged).
 #[test]
 fn a_bbolt_backup_s_metas_are_sound() {
-    let fnv = |d: &[u8]| {
-        d.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
-            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-        })
-    };
     let (_tmp, root) = fixture_copy("containerd-1.6");
     let db = root.join(META);
     let mut bytes = std::fs::read(&db).expect("meta.db");
-    let txid = |b: &[u8], slot: usize| u64::from_le_bytes(b[slot * 4096 + 64..slot * 4096 + 72].try_into().unwrap());
-    let newer = if txid(&bytes, 0) > txid(&bytes, 1) { 0 } else { 1 };
-    let t = txid(&bytes, newer);
+    let newer = if meta_txid(&bytes, 0) > meta_txid(&bytes, 1) {
+        0
+    } else {
+        1
+    };
+    let t = meta_txid(&bytes, newer);
     assert_eq!(t % 2, 1, "the fixture's current txid is odd, on page 1");
     // WriteTo: the current meta on page 0 (its header id 0), and on page 1 with txid - 1.
     let current: Vec<u8> = bytes[newer * 4096 + 16..newer * 4096 + 80].to_vec();
@@ -1552,8 +1564,7 @@ fn a_bbolt_backup_s_metas_are_sound() {
         bytes[o..o + 8].copy_from_slice(&(slot as u64).to_le_bytes());
         bytes[o + 16..o + 80].copy_from_slice(&current);
         bytes[o + 64..o + 72].copy_from_slice(&id.to_le_bytes());
-        let sum = fnv(&bytes[o + 16..o + 72]);
-        bytes[o + 72..o + 80].copy_from_slice(&sum.to_le_bytes());
+        seal_meta(&mut bytes, o);
     }
     std::fs::write(&db, &bytes).expect("write");
     for args in [&["leases"][..], &["namespaces"], &["gc"]] {

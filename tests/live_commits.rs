@@ -23,16 +23,9 @@ fn commit_meta(file: &Path, offset: u64, txid: u64) {
     f.write_all(&page).unwrap();
 }
 
-/// `bolt dump` of a copy of the docker-28.5 meta.db (txid 693 in meta 1, 692 in meta 0),
-/// stopped on a full pipe (the file open, its metas read, the command not ended) after its
-/// first output; `commit` runs then; the rest is read.
-fn dump_while(commit: impl FnOnce(&Path)) -> (Option<i32>, String) {
-    run_while(&["bolt", "dump", "--format", "jsonl", "FILE"], commit)
-}
-
-/// `args` (`FILE` standing for the meta.db, `ROOT` for its root) on a copy of docker-28.5,
-/// as [`dump_while`] runs it.
-fn run_while(args: &[&str], commit: impl FnOnce(&Path)) -> (Option<i32>, String) {
+/// A copy of the docker-28.5 root in a temporary directory: the directory, the root and its
+/// meta.db.
+fn docker_copy() -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("root");
     let copied = Command::new("cp")
@@ -43,6 +36,20 @@ fn run_while(args: &[&str], commit: impl FnOnce(&Path)) -> (Option<i32>, String)
         .unwrap();
     assert!(copied.success());
     let file = root.join("io.containerd.metadata.v1.bolt/meta.db");
+    (dir, root, file)
+}
+
+/// `bolt dump` of a copy of the docker-28.5 meta.db (txid 693 in meta 1, 692 in meta 0),
+/// stopped on a full pipe (the file open, its metas read, the command not ended) after its
+/// first output; `commit` runs then; the rest is read.
+fn dump_while(commit: impl FnOnce(&Path)) -> (Option<i32>, String) {
+    run_while(&["bolt", "dump", "--format", "jsonl", "FILE"], commit)
+}
+
+/// `args` (`FILE` standing for the meta.db, `ROOT` for its root) on a copy of docker-28.5,
+/// as [`dump_while`] runs it.
+fn run_while(args: &[&str], commit: impl FnOnce(&Path)) -> (Option<i32>, String) {
+    let (_dir, root, file) = docker_copy();
     let args: Vec<std::ffi::OsString> = args
         .iter()
         .map(|a| match *a {
@@ -138,16 +145,7 @@ fn a_failure_while_a_commit_lands_exits_3() {
 #[test]
 fn damage_in_a_file_a_writer_holds_is_said_to_be_maybe_a_commit() {
     use std::os::fd::AsRawFd;
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("root");
-    let copied = Command::new("cp")
-        .arg("-a")
-        .arg(repo().join("fixtures/docker-28.5"))
-        .arg(&root)
-        .status()
-        .unwrap();
-    assert!(copied.success());
-    let file = root.join("io.containerd.metadata.v1.bolt/meta.db");
+    let (_dir, root, file) = docker_copy();
     let images = || {
         let out = Command::new(env!("CARGO_BIN_EXE_coldctr"))
             .arg("--root")
