@@ -1577,3 +1577,39 @@ fn a_bbolt_backup_s_metas_are_sound() {
         );
     }
 }
+
+/// A content record whose size is no varint, read by `inspect`'s size lookups: the size used is
+/// its prefix's, and the record's damage is said, exit 3 (the lookup dropped the note: only the
+/// config's failed decode was said, which names no record).
+#[test]
+fn a_size_that_is_no_varint_is_damage_to_inspect() {
+    let (_tmp, root) = fixture_copy("containerd-1.6");
+    let listed: Value =
+        serde_json::from_slice(&run(&root, &["-n", "moby", "images", "--format", "json", "webapp:1.0"]).stdout)
+            .expect("JSON");
+    let config = listed[0]["platforms"][0]["config"]
+        .as_str()
+        .expect("config")
+        .to_string();
+    let db = root.join(META);
+    let mut data = std::fs::read(&db).expect("meta.db");
+    let (record, _) = bucket_element(&data, config.as_bytes()).expect("the config's record");
+    let at = record as usize * 4096;
+    let page = data[at..at + 4096].to_vec();
+    let count = u16::from_le_bytes(page[10..12].try_into().unwrap()) as usize;
+    let u = |o: usize| u32::from_le_bytes(page[o..o + 4].try_into().unwrap()) as usize;
+    let value = (0..count)
+        .find_map(|i| {
+            let e = 16 + 16 * i;
+            let (pos, ksize, vsize) = (u(e + 4), u(e + 8), u(e + 12));
+            (&page[e + pos..e + pos + ksize] == b"size").then_some((at + e + pos + ksize, vsize))
+        })
+        .expect("the size element");
+    // Every byte with its continuation bit: no varint ends inside the value.
+    data[value.0..value.0 + value.1].fill(0xff);
+    std::fs::write(&db, &data).expect("write");
+    let o = run(&root, &["-n", "moby", "inspect", "webapp:1.0"]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(3), "{err}");
+    assert!(err.contains(&format!("content {config}: size: not a varint")), "{err}");
+}

@@ -948,13 +948,19 @@ pub fn content_size_of(tx: &Tx<'_>, namespace: &str, digest: &str) -> Result<Opt
 /// [`content_size_of`] from the namespace's `content/blob` bucket, for callers that look up
 /// many digests (the path from the root is walked once, not per digest).
 pub fn content_size_in(blobs: &Bucket<'_>, namespace: &str, digest: &str) -> Result<Option<i64>, BoltError> {
+    content_size_noting(blobs, namespace, digest, &mut Damage::new())
+}
+
+/// [`content_size_in`], with what is wrong in a record that reads (a size that is not a
+/// varint: the size given is its prefix's) put in `damage`.
+pub fn content_size_noting(
+    blobs: &Bucket<'_>,
+    namespace: &str,
+    digest: &str,
+    damage: &mut Damage,
+) -> Result<Option<i64>, BoltError> {
     match blobs.bucket(&key_bytes(digest))? {
-        Some(b) => content_size(
-            &b,
-            &format_args!("namespace {namespace}: content {digest}"),
-            &mut Damage::new(),
-        )
-        .map(Some),
+        Some(b) => content_size(&b, &format_args!("namespace {namespace}: content {digest}"), damage).map(Some),
         None => Ok(None),
     }
 }

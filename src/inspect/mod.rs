@@ -479,7 +479,18 @@ impl<'r> Inspector<'r> {
 
     fn content_size_uncached(&self, digest: &str) -> Result<Option<i64>, crate::bolt::BoltError> {
         match self.content_blobs() {
-            Ok(Some(b)) => records::content_size_in(b, &self.namespace, digest),
+            // A size that is not a varint is damage the answer hides: said, exit 3.
+            Ok(Some(b)) => {
+                let mut met = crate::damage::Damage::new();
+                let size = records::content_size_noting(b, &self.namespace, digest, &mut met);
+                if !met.is_empty() {
+                    self.meta_damage.store(true, Ordering::Relaxed);
+                    if let Ok(mut all) = self.damage.lock() {
+                        all.extend(met);
+                    }
+                }
+                size
+            }
             Ok(None) => Ok(None),
             // The path to the bucket is damaged: each lookup reports it, as before.
             Err(_) => records::content_size_of(&self.tx, &self.namespace, digest),
