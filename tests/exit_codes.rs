@@ -1613,3 +1613,25 @@ fn a_size_that_is_no_varint_is_damage_to_inspect() {
     assert_eq!(o.status.code(), Some(3), "{err}");
     assert!(err.contains(&format!("content {config}: size: not a varint")), "{err}");
 }
+
+/// A `containerd.io/gc.ref.content` label whose value is no digest (containerd writes one
+/// there): the collector holds nothing by it, so what it held is listed as removed; gc and du
+/// say so, exit 3 (a resweep of 30: a live config listed for removal, exit 0).
+#[test]
+fn a_content_reference_that_is_no_digest_is_damage() {
+    let (_tmp, root) = fixture_copy("containerd-1.6");
+    let db = root.join(META);
+    let mut data = std::fs::read(&db).expect("meta.db");
+    let at = key_and_value(&data, b"containerd.io/gc.ref.content.config", b"sha256:");
+    data[at + 20] = b'/';
+    std::fs::write(&db, &data).expect("write");
+    for args in [&["gc"][..], &["du"]] {
+        let o = run(&root, args);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(3), "{args:?}: {err}");
+        assert!(
+            err.contains("label containerd.io/gc.ref.content.config is \"sha256:") && err.contains("not a digest"),
+            "{args:?}: {err}"
+        );
+    }
+}

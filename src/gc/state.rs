@@ -294,6 +294,8 @@ impl Store {
                 snapshotters,
                 damage,
             };
+            // Before the graph is built from the labels (it drops the content records' labels).
+            say_content_refs_that_are_no_digest(&mut store);
             let found = meanwhile(&mut store);
             store.blobs = listed.unwrap_or_else(|| join(listing.take()));
             // An algorithm's directory that would not list: which blobs are there is not
@@ -318,6 +320,56 @@ impl Store {
 
     pub fn snapshotter(&self, name: &str) -> Option<&Snapshotter> {
         self.snapshotters.iter().find(|s| s.name == name)
+    }
+}
+
+/// A `containerd.io/gc.ref.content` label (bare, or `.name`/`/name`) whose value is no digest:
+/// containerd writes the digest of the content a record holds there, and the collector follows
+/// such a value to nothing, so what it held is removed (sweep 30, resweep: a label damaged that
+/// way had gc remove a live blob, exit 0). Said as damage of the record that carries it.
+fn say_content_refs_that_are_no_digest(store: &mut Store) {
+    const REF: &str = "containerd.io/gc.ref.content";
+    let no_digest = |k: &str, v: &str| {
+        let named = k
+            .strip_prefix(REF)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('.') || rest.starts_with('/'));
+        named
+            && !v
+                .split_once(':')
+                .is_some_and(|(alg, hex)| crate::digest::Digest::is_valid(alg, hex))
+    };
+    let mut said = Vec::new();
+    for ns in &store.namespaces {
+        let mut say = |what: String, k: &str, v: &str| {
+            said.push(format!(
+                "namespace {}: {what}: label {k} is \"{v}\", not a digest: the collector holds nothing by it",
+                ns.name
+            ));
+        };
+        for c in &ns.content {
+            for (k, v) in c.labels.pairs() {
+                if no_digest(k, &v) {
+                    say(format!("content {}", c.digest), k, &v);
+                }
+            }
+        }
+        for i in &ns.images {
+            for (k, v) in &i.labels {
+                if no_digest(k, v) {
+                    say(format!("image \"{}\"", i.name), k, v);
+                }
+            }
+        }
+        for c in &ns.containers {
+            for (k, v) in &c.labels {
+                if no_digest(k, v) {
+                    say(format!("container {}", c.id), k, v);
+                }
+            }
+        }
+    }
+    for note in said {
+        store.damage.push(note);
     }
 }
 
