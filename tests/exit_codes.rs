@@ -1502,7 +1502,14 @@ fn a_root_that_is_no_containerd_tree_is_damage() {
     data[o + 32..o + 40].copy_from_slice(&(leaf as u64).to_le_bytes());
     seal_meta(&mut data, o);
     std::fs::write(&db, &data).expect("write");
-    for args in [&["images"][..], &["verify"], &["gc"]] {
+    // inspect too, which looks records up without listing the namespaces (it said "No such
+    // image", exit 1).
+    for args in [
+        &["images"][..],
+        &["verify"],
+        &["gc"],
+        &["-n", "moby", "inspect", "webapp:1.0"],
+    ] {
         let o = run(&root, args);
         let err = stderr(&o);
         assert_eq!(o.status.code(), Some(3), "{args:?}: {err}");

@@ -58,7 +58,14 @@ pub fn run(global: &Global, args: InspectArgs, out: &mut dyn Write) -> Result<Ou
     };
     let tx = root.view(global.meta_choice())?;
     // Pages the view counts as its own are missing, or bbolt could not open it: as verify says.
-    let view_damage = crate::bolt::check::view_damage(&tx);
+    let mut view_damage = crate::bolt::check::view_damage(&tx);
+    // No `v1` where the root holds keys: every lookup would say "No such image" (a resweep of
+    // sweep 30: exit 1, no damage named).
+    if matches!(tx.bucket_at(&[b"v1"]), Ok(None))
+        && let Some(e) = crate::containerd::records::no_containerd_tree(&tx)
+    {
+        view_damage.push(e);
+    }
     let namespace = image_namespace(global, &tx)?;
     let options = Options {
         api,

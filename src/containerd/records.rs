@@ -388,20 +388,9 @@ pub fn nested_buckets<'a>(
 pub fn namespace_buckets<'a>(tx: &Tx<'a>, damage: &mut Damage) -> Vec<(String, Bucket<'a>)> {
     match tx.bucket_at(&[b"v1"]) {
         Ok(Some(v1)) => sub_buckets(&v1, "v1", damage),
-        // containerd makes `v1` when it first opens the file: a root holding other keys and
-        // no `v1` is not the tree's root (a meta page whose root names another page, its
-        // checksum still good: sweep 30.5 read it as an empty store, exit 0). An empty root
-        // is a file containerd never opened.
         Ok(None) => {
-            if let Some(Ok(first)) = tx.root().cursor().next() {
-                damage.push(tx.db().corrupt(
-                    tx.meta().root,
-                    tx.meta().root.saturating_mul(u64::from(tx.db().page_size())),
-                    format!(
-                        "the root bucket has no v1 bucket but holds {}: not a containerd meta.db's tree (a meta page whose root names another page, or a bbolt file that is not containerd's)",
-                        crate::text::one_line(&key_name(first.key))
-                    ),
-                ));
+            if let Some(e) = no_containerd_tree(tx) {
+                damage.push(e);
             }
             Vec::new()
         }
@@ -410,6 +399,25 @@ pub fn namespace_buckets<'a>(tx: &Tx<'a>, damage: &mut Damage) -> Vec<(String, B
             Vec::new()
         }
     }
+}
+
+/// Why the tree `tx` reads is no containerd meta.db's, when its root holds keys but no `v1`:
+/// containerd makes `v1` when it first opens the file, so such a root is another page's (a
+/// meta page whose root names it, its checksum still good: sweep 30.5 read it as an empty
+/// store, exit 0) or the file is not containerd's. An empty root is a file containerd never
+/// opened: nothing to say. Only asked when `v1` is not there.
+pub fn no_containerd_tree(tx: &Tx<'_>) -> Option<BoltError> {
+    let Some(Ok(first)) = tx.root().cursor().next() else {
+        return None;
+    };
+    Some(tx.db().corrupt(
+        tx.meta().root,
+        tx.meta().root.saturating_mul(u64::from(tx.db().page_size())),
+        format!(
+            "the root bucket has no v1 bucket but holds {}: not a containerd meta.db's tree (a meta page whose root names another page, or a bbolt file that is not containerd's)",
+            crate::text::one_line(&key_name(first.key))
+        ),
+    ))
 }
 
 /// A namespace and its labels.
