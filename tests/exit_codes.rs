@@ -1412,14 +1412,14 @@ fn key_and_value(data: &[u8], key: &[u8], value: &[u8]) -> usize {
 #[test]
 fn values_that_name_nothing_are_damage() {
     type Edit = fn(&mut Vec<u8>);
-    let cases: [(&str, Edit, &[&str], &str); 3] = [
+    let cases: [(&str, Edit, &[&[&str]], &str); 3] = [
         (
             "target digest",
             |d| {
                 let at = key_and_value(d, b"digest", b"sha256:1405e102");
                 d[at + 6] = 0xfe;
             },
-            &["-n", "moby", "images", "webapp:1.0"],
+            &[&["-n", "moby", "images", "webapp:1.0"]],
             "its target digest sha256",
         ),
         (
@@ -1429,7 +1429,7 @@ fn values_that_name_nothing_are_damage() {
                 let colon = at + d[at..].iter().position(|&b| b == b':').expect("a colon");
                 d[colon] = b'&';
             },
-            &["snapshots"],
+            &[&["snapshots"]],
             "of which the snapshotter's metadata.db has no record",
         ),
         (
@@ -1438,20 +1438,22 @@ fn values_that_name_nothing_are_damage() {
                 let at = key_and_value(d, b"parent", b"sha256:");
                 d[at + 20] = b'/';
             },
-            &["snapshots"],
+            &[&["snapshots"], &["gc"]],
             "has no record",
         ),
     ];
-    for (what, edit, args, said) in cases {
+    for (what, edit, runs, said) in cases {
         let (_tmp, root) = fixture_copy("containerd-1.6");
         let db = root.join(META);
         let mut data = std::fs::read(&db).expect("meta.db");
         edit(&mut data);
         std::fs::write(&db, &data).expect("write");
-        let o = run(&root, args);
-        let err = stderr(&o);
-        assert_eq!(o.status.code(), Some(3), "{what}: {err}");
-        assert!(err.contains(said), "{what}: {err}");
+        for args in runs {
+            let o = run(&root, args);
+            let err = stderr(&o);
+            assert_eq!(o.status.code(), Some(3), "{what} {args:?}: {err}");
+            assert!(err.contains(said), "{what} {args:?}: {err}");
+        }
     }
 }
 
