@@ -1639,7 +1639,9 @@ fn a_content_reference_that_is_no_digest_is_damage() {
         let err = stderr(&o);
         assert_eq!(o.status.code(), Some(3), "{args:?}: {err}");
         assert!(
-            err.contains("label containerd.io/gc.ref.content.config is \"sha256:") && err.contains("not a digest"),
+            err.contains(
+                "namespace moby: a content reference (a containerd.io/gc.ref.content label, or a lease's) is \"sha256:"
+            ) && err.contains("not a digest"),
             "{args:?}: {err}"
         );
     }

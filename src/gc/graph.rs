@@ -292,6 +292,27 @@ impl Graph {
         self.key_text.get(start..end)
     }
 
+    /// The content nodes no record answers whose key is no digest, with their namespace index
+    /// and the key as text: references (a `gc.ref.content` label, a lease's content) containerd
+    /// writes as digests, so such a key is a damaged value, and what it held is collected. Only
+    /// the nodes without a record are looked at (a few: an index's children never pulled).
+    pub fn absent_content_keys_that_are_no_digest(&self) -> Vec<(u32, String)> {
+        (0..self.kinds.len())
+            .filter(|&i| self.kinds.get(i) == Some(&Kind::Content) && self.exists.get(i) == Some(&false))
+            .filter_map(|i| {
+                let stored = self.stored_key(i)?;
+                if matches!(stored, [PACKED_SHA256, digest @ ..] if digest.len() == 32) {
+                    return None;
+                }
+                let text = String::from_utf8_lossy(stored);
+                let valid = text
+                    .split_once(':')
+                    .is_some_and(|(alg, hex)| crate::digest::Digest::is_valid(alg, hex));
+                (!valid).then(|| (self.ns.get(i).copied().unwrap_or(0), text.into_owned()))
+            })
+            .collect()
+    }
+
     /// The key of node `id`.
     pub fn key(&self, id: usize) -> Option<String> {
         match self.stored_key(id)? {

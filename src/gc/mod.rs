@@ -80,6 +80,23 @@ pub struct Marked {
     marked: Vec<bool>,
 }
 
+impl Marked {
+    /// What [`Graph::absent_content_keys_that_are_no_digest`] finds, said with the namespace's
+    /// name: a reference that holds nothing, so what it held is listed as removed.
+    pub fn references_that_are_no_digest(&self, store: &Store) -> Vec<String> {
+        self.graph
+            .absent_content_keys_that_are_no_digest()
+            .into_iter()
+            .map(|(ns, key)| {
+                let name = store.namespaces.get(ns as usize).map_or("?", |n| n.name.as_str());
+                format!(
+                    "namespace {name}: a content reference (a containerd.io/gc.ref.content label, or a lease's) is \"{key}\", not a digest: the collector holds nothing by it"
+                )
+            })
+            .collect()
+    }
+}
+
 /// The graph and its mark, from the records alone (not the blob files, ingest directories or
 /// snapshotters: see `Store::load_with`), the content records' labels dropped once read:
 /// what `gc` and `du` run, so that the labels and the whole collection are never held together.

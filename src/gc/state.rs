@@ -323,51 +323,9 @@ impl Store {
     }
 }
 
-/// A `containerd.io/gc.ref.content` label (bare, or `.name`/`/name`) whose value is no digest:
-/// containerd writes the digest of the content a record holds there, and the collector follows
-/// such a value to nothing, so what it held is removed (sweep 30, resweep: a label damaged that
-/// way had gc remove a live blob, exit 0). Said as damage of the record that carries it.
+/// Snapshot records whose parent names no record, said before the graph is built.
 fn say_references_that_name_nothing(store: &mut Store) {
-    const REF: &str = "containerd.io/gc.ref.content";
-    let no_digest = |k: &str, v: &str| {
-        let named = k
-            .strip_prefix(REF)
-            .is_some_and(|rest| rest.is_empty() || rest.starts_with('.') || rest.starts_with('/'));
-        named
-            && !v
-                .split_once(':')
-                .is_some_and(|(alg, hex)| crate::digest::Digest::is_valid(alg, hex))
-    };
     let mut said = Vec::new();
-    for ns in &store.namespaces {
-        let mut say = |what: String, k: &str, v: &str| {
-            said.push(format!(
-                "namespace {}: {what}: label {k} is \"{v}\", not a digest: the collector holds nothing by it",
-                ns.name
-            ));
-        };
-        for c in &ns.content {
-            for (k, v) in c.labels.pairs() {
-                if no_digest(k, &v) {
-                    say(format!("content {}", c.digest), k, &v);
-                }
-            }
-        }
-        for i in &ns.images {
-            for (k, v) in &i.labels {
-                if no_digest(k, v) {
-                    say(format!("image \"{}\"", i.name), k, v);
-                }
-            }
-        }
-        for c in &ns.containers {
-            for (k, v) in &c.labels {
-                if no_digest(k, v) {
-                    say(format!("container {}", c.id), k, v);
-                }
-            }
-        }
-    }
     // Snapshot records whose parent names no record: containerd refuses to remove a parent
     // with children, so a chain through it is broken (a resweep of sweep 30: gc and du exit
     // 0). As `snapshots` says it. A backend key the snapshotter has no record of is not said
