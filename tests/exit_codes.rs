@@ -940,11 +940,7 @@ fn a_fallen_back_meta_page_is_damage_for_every_reader() {
     std::fs::copy(&db, &intact).expect("copy");
     let mut bytes = std::fs::read(&db).expect("meta.db");
     // bbolt's meta: after the 16-byte page header, txid at +48 and the checksum at +56.
-    let newer = if meta_txid(&bytes, 0) > meta_txid(&bytes, 1) {
-        0
-    } else {
-        1
-    };
+    let newer = newer_meta(&bytes);
     bytes[newer * 4096 + 16 + 56] ^= 1;
     std::fs::write(&db, &bytes).expect("write");
 
@@ -1284,6 +1280,11 @@ fn meta_txid(b: &[u8], slot: usize) -> u64 {
     u64::from_le_bytes(b[slot * 4096 + 64..slot * 4096 + 72].try_into().unwrap())
 }
 
+/// The meta page with the higher txid (the one bbolt reads).
+fn newer_meta(b: &[u8]) -> usize {
+    if meta_txid(b, 0) > meta_txid(b, 1) { 0 } else { 1 }
+}
+
 /// The checksum of the meta page at byte `o` made again (bbolt's FNV-1a over its fields), as
 /// bbolt writes one.
 fn seal_meta(b: &mut [u8], o: usize) {
@@ -1301,11 +1302,7 @@ fn a_zeroed_meta_page_is_damage() {
     let (_tmp, root) = fixture_copy("containerd-1.6");
     let db = root.join(META);
     let mut bytes = std::fs::read(&db).expect("meta.db");
-    let newer = if meta_txid(&bytes, 0) > meta_txid(&bytes, 1) {
-        0
-    } else {
-        1
-    };
+    let newer = newer_meta(&bytes);
     bytes[newer * 4096..(newer + 1) * 4096].fill(0);
     std::fs::write(&db, &bytes).expect("write");
     let said = format!(
@@ -1491,11 +1488,7 @@ fn a_root_that_is_no_containerd_tree_is_damage() {
     let (_tmp, root) = fixture_copy("containerd-1.7");
     let db = root.join(META);
     let mut data = std::fs::read(&db).expect("meta.db");
-    let newer = if meta_txid(&data, 0) > meta_txid(&data, 1) {
-        0
-    } else {
-        1
-    };
+    let newer = newer_meta(&data);
     // A leaf page the tree holds that is not the root: the first leaf after the metas.
     let leaf = (2..data.len() / 4096)
         .find(|&p| u16::from_le_bytes(data[p * 4096 + 8..p * 4096 + 10].try_into().unwrap()) == 2)
@@ -1559,11 +1552,7 @@ fn a_bbolt_backup_s_metas_are_sound() {
     let (_tmp, root) = fixture_copy("containerd-1.6");
     let db = root.join(META);
     let mut bytes = std::fs::read(&db).expect("meta.db");
-    let newer = if meta_txid(&bytes, 0) > meta_txid(&bytes, 1) {
-        0
-    } else {
-        1
-    };
+    let newer = newer_meta(&bytes);
     let t = meta_txid(&bytes, newer);
     assert_eq!(t % 2, 1, "the fixture's current txid is odd, on page 1");
     // WriteTo: the current meta on page 0 (its header id 0), and on page 1 with txid - 1.
