@@ -194,6 +194,12 @@ impl Digest {
         known_algorithm(alg).is_some_and(|a| valid_hex(a, hex))
     }
 
+    /// Whether `text` would parse ([`Digest::parse`]), without building it.
+    pub fn is_valid_text(text: &str) -> bool {
+        text.split_once(':')
+            .is_some_and(|(alg, hex)| Digest::is_valid(alg, hex))
+    }
+
     /// The sha256 digest of `data`.
     pub fn sha256_of(data: &[u8]) -> Digest {
         use sha2::Digest as _;

@@ -486,11 +486,7 @@ pub fn image_target<'a>(b: &impl Fields<'a>, what: &dyn std::fmt::Display, damag
         None => damage.push(format!("{what} has no target digest")),
         // containerd validates a target's digest before it writes the record: one that does
         // not parse was damaged since (sweep 30.8: printed as the image's ID, exit 0).
-        Some(d)
-            if !d
-                .split_once(':')
-                .is_some_and(|(alg, hex)| crate::digest::Digest::is_valid(alg, hex)) =>
-        {
+        Some(d) if !crate::digest::Digest::is_valid_text(d) => {
             damage.push(format!("{what}: its target digest {d} is not a digest"));
         }
         Some(_) => {}
@@ -1455,6 +1451,37 @@ pub fn missing_parent_message(key: &str, parent: &str) -> String {
         "{}: parent {} has no record in the snapshotter's metadata.db",
         crate::text::one_line(key),
         crate::text::one_line(parent)
+    )
+}
+
+/// meta.db's snapshot records of one namespace as (snapshotter, key, parent) whose parent no
+/// record of the namespace and snapshotter has, as (snapshotter, key, parent): containerd
+/// refuses to remove a parent with children, so the chain is broken (sweep 30.7).
+pub fn snapshot_parents_without_records<'s>(
+    snaps: impl Iterator<Item = (&'s str, &'s str, Option<&'s str>)> + Clone,
+) -> Vec<(&'s str, &'s str, &'s str)> {
+    let keys: foldhash::HashSet<(&str, &str)> = snaps.clone().map(|(sn, key, _)| (sn, key)).collect();
+    snaps
+        .filter_map(|(sn, key, parent)| {
+            let parent = parent?;
+            (!keys.contains(&(sn, parent))).then_some((sn, key, parent))
+        })
+        .collect()
+}
+
+/// What every reader says of a meta.db snapshot record whose parent has no record.
+pub fn snapshot_parent_message(namespace: &str, key: &str, snapshotter: &str, parent: &str) -> String {
+    format!("namespace {namespace}: snapshot {key} ({snapshotter}): its parent {parent} has no record")
+}
+
+/// What every reader says of a meta.db snapshot record whose backend key the snapshotter's
+/// metadata.db (read whole) has no record of: containerd answers "snapshot does not exist".
+/// One of the two files lost a record, or a commit was torn between them (containerd commits
+/// the backend inside meta.db's transaction; a crash after the first leaves meta.db naming the
+/// active key the backend renamed).
+pub fn backend_key_missing_message(namespace: &str, key: &str, snapshotter: &str, backend_key: &str) -> String {
+    format!(
+        "namespace {namespace}: snapshot {key} ({snapshotter}): meta.db names backend key {backend_key}, of which the snapshotter's metadata.db has no record (a record lost, or a commit torn between the two files)"
     )
 }
 

@@ -305,10 +305,8 @@ impl Graph {
                     return None;
                 }
                 let text = String::from_utf8_lossy(stored);
-                let valid = text
-                    .split_once(':')
-                    .is_some_and(|(alg, hex)| crate::digest::Digest::is_valid(alg, hex));
-                (!valid).then(|| (self.ns.get(i).copied().unwrap_or(0), text.into_owned()))
+                (!crate::digest::Digest::is_valid_text(&text))
+                    .then(|| (self.ns.get(i).copied().unwrap_or(0), text.into_owned()))
             })
             .collect()
     }

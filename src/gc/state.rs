@@ -294,8 +294,7 @@ impl Store {
                 snapshotters,
                 damage,
             };
-            // Before the graph is built from the labels (it drops the content records' labels).
-            say_references_that_name_nothing(&mut store);
+            say_parents_without_records(&mut store);
             let found = meanwhile(&mut store);
             store.blobs = listed.unwrap_or_else(|| join(listing.take()));
             // An algorithm's directory that would not list: which blobs are there is not
@@ -323,29 +322,19 @@ impl Store {
     }
 }
 
-/// Snapshot records whose parent names no record, said before the graph is built.
-fn say_references_that_name_nothing(store: &mut Store) {
+/// Snapshot records whose parent no record has: the chain is broken, said as `snapshots` says
+/// it (a resweep of sweep 30: gc and du exit 0). A backend key the snapshotter has no record of
+/// is not said here: stores made through containerd's metadata packages with another
+/// snapshotter (tests/data/gc-scenario) hold such records, and its collection is what gc models.
+fn say_parents_without_records(store: &mut Store) {
     let mut said = Vec::new();
-    // Snapshot records whose parent names no record: containerd refuses to remove a parent
-    // with children, so a chain through it is broken (a resweep of sweep 30: gc and du exit
-    // 0). As `snapshots` says it. A backend key the snapshotter has no record of is not said
-    // here: stores made through containerd's metadata packages with another snapshotter
-    // (tests/data/gc-scenario) hold such records, and its collection is what gc models.
     for ns in &store.namespaces {
-        let keys: std::collections::HashSet<(&str, &str)> = ns
+        let links = ns
             .snapshots
             .iter()
-            .map(|s| (s.snapshotter.as_str(), s.key.as_str()))
-            .collect();
-        for s in &ns.snapshots {
-            if let Some(parent) = &s.parent
-                && !keys.contains(&(s.snapshotter.as_str(), parent.as_str()))
-            {
-                said.push(format!(
-                    "namespace {}: snapshot {} ({}): its parent {parent} has no record",
-                    ns.name, s.key, s.snapshotter
-                ));
-            }
+            .map(|s| (s.snapshotter.as_str(), s.key.as_str(), s.parent.as_deref()));
+        for (sn, key, parent) in records::snapshot_parents_without_records(links) {
+            said.push(records::snapshot_parent_message(&ns.name, key, sn, parent));
         }
     }
     for note in said {

@@ -802,9 +802,8 @@ fn unpacked(s: &mut Walk<'_, '_, '_>, ns: &str, config: &str) -> Vec<Unpacked> {
                     // The backend's records read, and none is this one: said, as `snapshots`
                     // says it (a resweep of sweep 30: an UNPACKED size cut short, exit 0).
                     None if shared.backends.read_whole(snapshotter) == Some(true) => {
-                        s.damage.push(format!(
-                            "namespace {ns}: snapshot {k} ({snapshotter}): meta.db names backend key {n}, of which the snapshotter's metadata.db has no record (a record lost, or a commit torn between the two files)"
-                        ));
+                        s.damage
+                            .push(records::backend_key_missing_message(ns, &k, snapshotter, &n));
                         None
                     }
                     None => None,

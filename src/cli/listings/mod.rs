@@ -852,42 +852,25 @@ pub fn snapshots(global: &Global, args: ListArgs, out: &mut dyn Write) -> Result
             }
         }
         // A record whose backend key the snapshotter's metadata.db (read whole) has no record
-        // of: containerd answers "snapshot does not exist" for it. A record lost from one of
-        // the two files, or a commit torn between them (containerd commits the backend inside
-        // meta.db's transaction; a crash after the first leaves meta.db naming the active key
-        // the backend renamed): the two files disagree, said, exit 3 (sweep 30.7: listed with
-        // a null kind, exit 0).
+        // of, or whose parent no record has: the two files disagree, or the chain is broken;
+        // said, exit 3 (sweep 30.7: listed with a null kind, exit 0).
         for r in rows.iter().filter(|r| r.backend.is_none()) {
             if let (Some(bk), Some(true)) = (&r.record.backend_name, s.backends.read_whole(&r.record.snapshotter)) {
-                s.damage.push(format!(
-                    "namespace {}: snapshot {} ({}): meta.db names backend key {bk}, of which the snapshotter's metadata.db has no record (a record lost, or a commit torn between the two files)",
-                    r.record.namespace, r.record.key, r.record.snapshotter
-                ));
+                let (ns, key, sn) = (&r.record.namespace, &r.record.key, &r.record.snapshotter);
+                s.damage.push(records::backend_key_missing_message(ns, key, sn, bk));
             }
         }
-        // A parent no record has: every mount of the chain below it fails.
-        let keys: std::collections::HashSet<(&str, &str, &str)> = rows
-            .iter()
-            .map(|r| {
+        for group in rows.chunk_by(|a, b| a.record.namespace == b.record.namespace) {
+            let links = group.iter().map(|r| {
                 (
-                    r.record.namespace.as_str(),
                     r.record.snapshotter.as_str(),
                     r.record.key.as_str(),
+                    r.record.parent.as_deref(),
                 )
-            })
-            .collect();
-        for r in &rows {
-            if let Some(parent) = &r.record.parent
-                && !keys.contains(&(
-                    r.record.namespace.as_str(),
-                    r.record.snapshotter.as_str(),
-                    parent.as_str(),
-                ))
-            {
-                s.damage.push(format!(
-                    "namespace {}: snapshot {} ({}): its parent {parent} has no record",
-                    r.record.namespace, r.record.key, r.record.snapshotter
-                ));
+            });
+            for (sn, key, parent) in records::snapshot_parents_without_records(links) {
+                let ns = group.first().map_or("", |r| r.record.namespace.as_str());
+                s.damage.push(records::snapshot_parent_message(ns, key, sn, parent));
             }
         }
         // A backend parent without a record (containerd then fails every mount below it):
