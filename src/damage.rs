@@ -6,6 +6,17 @@
 use crate::bolt::BoltError;
 use serde::Serialize;
 
+/// Whether the system refused a read for a reason outside the data: permissions, too few
+/// file descriptors or too little memory, a device that fails. What is on disk may be intact,
+/// so it is unreadable (exit 4), not damage (exit 3). A symlink refused, a file of the wrong
+/// kind, a name that is not there: those are what the data says.
+pub fn refused_by_system(e: &std::io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::EACCES | libc::EPERM | libc::EMFILE | libc::ENFILE | libc::ENOMEM | libc::ENOBUFS | libc::EIO)
+    )
+}
+
 /// One piece of damage.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 pub struct Note {

@@ -2721,3 +2721,54 @@ fn renameat2_refused_as_not_permitted_still_exports() {
         .collect();
     assert_eq!(left, ["webapp.tar"]);
 }
+
+/// Too few file descriptors to open the layers' directories is the system refusing the read,
+/// not damage of the tree: `fs`, `diff` and `fs export` say it, exit 4 (sweep 28.4: exit 3,
+/// the overlay readers kept every failure but EACCES as damage).
+#[test]
+fn layers_that_cannot_be_opened_for_want_of_descriptors_are_exit_4() {
+    use std::os::unix::process::CommandExt;
+    let node = unpack_with_snapshots();
+    let limited = |args: &[&str], fds: u64| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_coldctr"));
+        cmd.arg("--root").arg(node.root()).args(args).env_remove("COLDCTR_ROOT");
+        // SAFETY: between fork and exec, only setrlimit(2), async-signal-safe.
+        unsafe {
+            cmd.pre_exec(move || {
+                let lim = libc::rlimit {
+                    rlim_cur: fds,
+                    rlim_max: fds,
+                };
+                libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+                Ok(())
+            });
+        }
+        cmd.output().expect("run coldctr")
+    };
+    let mut met = 0;
+    for args in [
+        &["fs", "ls", "dev-running:/"][..],
+        &["diff", "dev-running"],
+        &["fs", "export", "dev-running", "-o", "-"],
+    ] {
+        let whole = limited(args, 1024);
+        assert_eq!(
+            whole.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&whole.stderr)
+        );
+        for fds in 4..=10 {
+            let o = limited(args, fds);
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert!(!err.contains("panicked"), "{args:?} {fds}: {err}");
+            if err.contains("Too many open files") {
+                met += 1;
+                assert_eq!(o.status.code(), Some(4), "{args:?} with {fds} descriptors: {err}");
+            } else {
+                assert!(matches!(o.status.code(), Some(0 | 4)), "{args:?} {fds}: {err}");
+            }
+        }
+    }
+    assert!(met >= 3, "only {met} runs met the limit");
+}

@@ -136,7 +136,7 @@ fn mode_bits_string(mode: u32) -> String {
 
 /// Why a file asked for has no `sha256`: said on stderr, never left out without a word.
 pub enum Unhashed {
-    /// The kernel refused it (permissions): unreadable, exit 4.
+    /// The system refused it (permissions, file descriptors, the device): unreadable, exit 4.
     Refused(String),
     /// Gone, swapped, shrunk or failed while read: damage (or a live tree's churn), exit 3.
     Failed(String),
@@ -145,9 +145,10 @@ pub enum Unhashed {
 impl Unhashed {
     fn of(file: &Path, e: &std::io::Error) -> Unhashed {
         let why = format!("{}: {e}; no sha256", file.display());
-        match e.kind() {
-            std::io::ErrorKind::PermissionDenied => Unhashed::Refused(why),
-            _ => Unhashed::Failed(why),
+        if crate::damage::refused_by_system(e) {
+            Unhashed::Refused(why)
+        } else {
+            Unhashed::Failed(why)
         }
     }
 }

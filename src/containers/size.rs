@@ -74,7 +74,7 @@ impl Problem {
     /// a running container's files changing under the walk: not measured, not damage.
     fn from_walk(e: &crate::tree_usage::WalkError, top: &std::path::Path) -> Problem {
         let kind = match e.error.kind() {
-            std::io::ErrorKind::PermissionDenied => ProblemKind::Unreadable,
+            _ if crate::damage::refused_by_system(&e.error) => ProblemKind::Unreadable,
             std::io::ErrorKind::NotFound if e.path != top => {
                 return Problem {
                     message: format!("{e} (removed while measured: its files changed, as a running container's do)"),

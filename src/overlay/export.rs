@@ -139,6 +139,7 @@ pub fn export(stack: &Stack, out: &mut dyn Write, problems: &mut Vec<String>) ->
         if flag == b'2' {
             match std::fs::read_link(&own) {
                 Ok(t) => link = t.into_os_string().into_vec_bytes(),
+                Err(e) if crate::damage::refused_by_system(&e) => stack.refused(format!("{}: {e}", own.display())),
                 Err(e) => problems.push(format!("{}: {e}", own.display())),
             }
         }
@@ -207,7 +208,7 @@ pub fn export(stack: &Stack, out: &mut dyn Write, problems: &mut Vec<String>) ->
                     // bytes are not the file's would be evidence invented. A later hard link
                     // to it is then the first path met again.
                     let why = format!("{}: {e}; left out of the archive", data.display());
-                    if e.kind() == io::ErrorKind::PermissionDenied {
+                    if crate::damage::refused_by_system(&e) {
                         stack.refused(why);
                     } else {
                         problems.push(why);

@@ -396,13 +396,14 @@ impl Stack {
     }
 
     /// What a failed look at `path` says: nothing when it is not there, unreadable when the
-    /// kernel refused it (permissions: the entry may well exist), else a problem.
+    /// system refused it (permissions, file descriptors, memory, the device: the entry may
+    /// well exist), else a problem.
     fn failed_stat(&self, path: &Path, e: &std::io::Error) {
         match e.kind() {
             // Not there, or a directory on the way is no longer one: listed, then gone (a
             // running container's upper dir changes under the walk; a disk at rest never).
             std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory => {}
-            std::io::ErrorKind::PermissionDenied => self.refused(format!("{}: {e}", path.display())),
+            _ if crate::damage::refused_by_system(e) => self.refused(format!("{}: {e}", path.display())),
             _ => self.problem(format!("{}: {e}", path.display())),
         }
     }
@@ -618,7 +619,7 @@ impl Stack {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound || e.raw_os_error() == Some(libc::ENOTDIR) => {
                     continue;
                 }
-                Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+                Err(e) if crate::damage::refused_by_system(&e) => {
                     self.refused(format!("{}: {e}", path.display()));
                     continue;
                 }
@@ -630,6 +631,10 @@ impl Stack {
             while let Some(e) = entries.next_raw() {
                 match e {
                     Ok((_, name)) => listing.push(name.to_bytes(), index),
+                    Err(err) if crate::damage::refused_by_system(&err) => {
+                        self.refused(format!("{}: {err}", path.display()));
+                        break;
+                    }
                     Err(err) => {
                         problems.push(format!("{}: {err}", path.display()));
                         break;

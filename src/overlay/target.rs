@@ -134,9 +134,10 @@ pub fn docker_containers(docker_root: &Path, problems: &mut StoreProblems) -> Ve
         Ok(entries) => entries,
         Err(e) => {
             let said = format!("{}: cannot be listed: {e}", dir.display());
-            match e.kind() {
-                std::io::ErrorKind::PermissionDenied => problems.unreadable.push(said),
-                _ => problems.damaged.push(said),
+            if crate::damage::refused_by_system(&e) {
+                problems.unreadable.push(said);
+            } else {
+                problems.damaged.push(said);
             }
             problems.unlisted = Some(dir.clone());
             return out;
