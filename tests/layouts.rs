@@ -2705,3 +2705,40 @@ fn a_body_the_cli_cannot_decode_is_its_error() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(String::from_utf8_lossy(&o.stdout), "30s\n");
 }
+
+/// The walker's unreferenced blobs are verify's orphans, with their sizes, whether the layout
+/// is a directory or a tar of it (sweep 33: an archive's orphans were all 0 bytes, their
+/// size looked up by a path inside the tar), and the table prints the size as its header
+/// says (kB), not raw bytes.
+#[test]
+fn verify_orphans_are_the_walker_s_unreferenced_blobs_in_a_directory_and_a_tar() {
+    let rel = "damaged/orphan-blob";
+    let summary = support::read_json(&expected_dir(rel).join("summary.json"));
+    let want: Vec<(String, u64)> = (summary["oci"]["blobs"].as_array().unwrap().iter())
+        .filter(|b| b["referenced"] == Value::Bool(false))
+        .map(|b| (b["path"].as_str().unwrap().to_string(), b["size"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(want.len(), 1, "{summary:#}");
+    let tmp = tempfile::tempdir().unwrap();
+    let tar = tmp.path().join("orphan.tar");
+    let made = std::process::Command::new("tar")
+        .arg("-C")
+        .arg(oci_dev(rel))
+        .arg("-cf")
+        .arg(&tar)
+        .arg(".")
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    for root in [oci_dev(rel), tar] {
+        let o = coldctr(&root, &["verify", "--format", "json"]);
+        let got: Vec<(String, u64)> = (json_of(&o, rel)["orphans"].as_array().unwrap().iter())
+            .map(|b| (b["path"].as_str().unwrap().to_string(), b["size"].as_u64().unwrap()))
+            .collect();
+        assert_eq!(got, want, "{}", root.display());
+        let o = coldctr(&root, &["verify"]);
+        let table = String::from_utf8_lossy(&o.stdout).into_owned();
+        let row = table.lines().find(|l| l.starts_with(&want[0].0)).unwrap_or_default();
+        assert!(row.ends_with(" 58B"), "{}: {table}", root.display());
+    }
+}

@@ -218,13 +218,7 @@ fn table(r: &VerifyReport, elapsed: Duration, out: &mut dyn Write) -> std::io::R
         let rows: Vec<Vec<String>> = r
             .orphans
             .iter()
-            .map(|o| {
-                vec![
-                    o.path.clone(),
-                    format!("{:?}", o.kind).to_lowercase(),
-                    o.size.to_string(),
-                ]
-            })
+            .map(|o| vec![o.path.clone(), format!("{:?}", o.kind).to_lowercase(), size(o.size)])
             .collect();
         aligned(out, &["ORPHAN", "KIND", size_header("SIZE")], rows)?;
         writeln!(out)?;

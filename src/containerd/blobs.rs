@@ -218,6 +218,12 @@ impl BlobEntry {
         self.extra.as_ref()?.unreadable.as_deref()
     }
 
+    /// The size of an archive member, which its tar header gave (`None` for a directory
+    /// entry, whose size is the file's, looked at with `lstat`).
+    pub fn member_size(&self) -> Option<u64> {
+        self.extra.as_ref()?.full.as_ref().map(|_| self.size)
+    }
+
     /// The path to open or `lstat` it by.
     pub fn full(&self) -> PathBuf {
         use std::os::unix::ffi::OsStrExt;

@@ -264,8 +264,10 @@ fn listed(
                 {
                     continue;
                 }
-                let size = match f.entry.kind {
-                    FileKind::Regular => std::fs::symlink_metadata(f.entry.full()).map_or(0, |m| m.len()),
+                // An archive member's path is inside the tar: its header gave the size.
+                let size = match (f.entry.kind, f.entry.member_size()) {
+                    (FileKind::Regular, Some(size)) => size,
+                    (FileKind::Regular, None) => std::fs::symlink_metadata(f.entry.full()).map_or(0, |m| m.len()),
                     _ => 0,
                 };
                 out.orphans.push(Orphan {
