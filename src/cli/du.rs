@@ -80,6 +80,9 @@ pub fn run(global: &Global, args: DuArgs, out: &mut dyn Write) -> Result<Outcome
         }
         Format::Table => table(&report, args.scan, args.explain, out)?,
     }
+    for why in &report.unknown {
+        super::warn(why);
+    }
     for why in &report.scan_damage {
         super::warn(crate::text::one_line(why));
     }

@@ -54,6 +54,10 @@ pub struct UsageReport {
     /// said while they were read, these are said by the command.
     #[serde(skip)]
     pub scan_damage: Vec<String>,
+    /// Figures the report cannot give, said on stderr: a snapshotter whose records meta.db
+    /// holds but whose own metadata.db is not there (its sizes count as 0).
+    #[serde(skip)]
+    pub unknown: Vec<String>,
 }
 
 #[derive(Default, Serialize)]
