@@ -162,3 +162,29 @@ fn an_unreadable_root_is_permission_denied_not_missing() {
     assert_eq!(code, Some(4), "{err}");
     assert!(err.contains("permission denied") && !err.contains("not found"), "{err}");
 }
+
+/// A Docker data-root given as `--root` on a node whose containerd root is beside it (Docker
+/// 28's containerd image store keeps no `image/` directory): the error names that root and
+/// the options to read both (sweep 33: only the generic layouts were listed).
+#[test]
+fn a_docker_data_root_names_the_containerd_root_beside_it() {
+    let disk = tempfile::tempdir().expect("tempdir");
+    let lib = disk.path().join("var/lib");
+    fake_root(&lib.join("containerd"));
+    for dir in ["docker/containers", "docker/rootfs", "docker/volumes"] {
+        std::fs::create_dir_all(lib.join(dir)).expect("mkdir");
+    }
+    std::fs::write(lib.join("docker/engine-id"), b"x").expect("engine-id");
+    let (code, _, err) = namespaces(&lib.join("docker"));
+    assert_eq!(code, Some(4), "{err}");
+    let want = format!(
+        "its node's containerd root is beside it: --root {} --docker-root {}",
+        lib.join("containerd").display(),
+        lib.join("docker").display()
+    );
+    assert!(err.contains(&want), "{err}");
+    // Without a root beside it, still said to be a Docker data-root.
+    std::fs::remove_dir_all(lib.join("containerd")).expect("rm");
+    let (_, _, err) = namespaces(&lib.join("docker"));
+    assert!(err.contains("this looks like a Docker data-root"), "{err}");
+}

@@ -736,7 +736,23 @@ fn guess_root(dir: &Path) -> Option<String> {
             ));
         }
     }
-    if dir.join("image").is_dir() && (dir.join("containers").is_dir() || dir.join("overlay2").is_dir()) {
+    // A Docker data-root: its containers, and its images (the graphdriver store's `image/`;
+    // with the containerd image store, the `rootfs/` its containers are mounted under).
+    let docker_data_root = dir.join("containers").is_dir()
+        && ["image", "overlay2", "rootfs", "engine-id"]
+            .iter()
+            .any(|n| dir.join(n).exists());
+    if docker_data_root
+        && let Some(beside) = dir.parent().map(|p| p.join("containerd"))
+        && beside.join(META_DB).is_file()
+    {
+        return Some(format!(
+            "this looks like a Docker data-root; its node's containerd root is beside it: --root {} --docker-root {}",
+            beside.display(),
+            dir.display()
+        ));
+    }
+    if docker_data_root || (dir.join("image").is_dir() && dir.join("overlay2").is_dir()) {
         return Some(
             "this looks like a Docker data-root; containerd's root is usually /var/lib/containerd, or <data-root>/containerd/daemon when dockerd runs its own containerd".into(),
         );
