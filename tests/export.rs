@@ -2082,3 +2082,51 @@ fn an_oci_dir_takes_the_umask() {
         }
     }
 }
+
+/// A layer blob gone after the image was unpacked (containerd's discard_unpacked_layers):
+/// export writes nothing and points at `fs export`, which writes the image's files from its
+/// snapshots (sweep 33: only --salvage was named).
+#[test]
+fn an_unpacked_image_without_its_layer_blob_is_pointed_at_fs_export() {
+    let t = tmp();
+    let root = t.path().join("root");
+    let cp = Command::new("cp")
+        .arg("-a")
+        .arg(fixture("containerd-1.6"))
+        .arg(&root)
+        .output()
+        .unwrap();
+    assert!(cp.status.success(), "{}", stderr(&cp));
+    let image = "registry.k8s.io/pause:3.9";
+    let blobs = expected_blobs(&root, &targets(&root, "k8s.io")[image]);
+    // A layer: the content record unpacking labelled with its uncompressed digest.
+    let o = coldctr(&root, &["-n", "k8s.io", "content", "--format", "json"]);
+    let rows: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let layer = (rows.as_array().unwrap().iter())
+        .filter(|r| r["labels"]["containerd.io/uncompressed"].is_string())
+        .filter_map(|r| r["digest"].as_str())
+        .find(|d| blobs.contains(*d))
+        .expect("a layer blob")
+        .to_string();
+    let hex = layer.strip_prefix("sha256:").unwrap();
+    std::fs::remove_file(root.join("io.containerd.content.v1.content/blobs/sha256").join(hex)).unwrap();
+    let out = t.path().join("x.tar");
+    let o = coldctr(&root, &["-n", "k8s.io", "export", image, "-o", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("`coldctr fs export IMAGE -o FILE`"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!out.exists());
+    let o = coldctr(
+        &root,
+        &["-n", "k8s.io", "fs", "export", image, "-o", out.to_str().unwrap()],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let tar = std::fs::read(&out).unwrap();
+    assert!(
+        tar.len() > 1024 && tar.get(257..262) == Some(&b"ustar"[..]),
+        "not a tar"
+    );
+}

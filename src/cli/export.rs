@@ -178,10 +178,17 @@ pub fn run(global: &Global, args: ExportArgs, out: &mut dyn Write) -> Result<Out
         for p in &plan.problems {
             warn(crate::text::escape(p.to_string().as_bytes()));
         }
+        // containerd's discard_unpacked_layers (and a lease-less pull) leave an image's
+        // files in its snapshots after its layer blobs are gone: `fs export` writes those.
+        let unpacked_hint = if root.source.is_none() && plan.problems.iter().any(|p| p.fault == Fault::Missing) {
+            "; an image unpacked before its blobs went may still be in its snapshots: `coldctr fs export IMAGE -o FILE` writes its files as a tar"
+        } else {
+            ""
+        };
         return Err(Failure::new(
             outcome,
             format!(
-                "nothing written: {} blob(s) missing or damaged (--salvage writes what exists)",
+                "nothing written: {} blob(s) missing or damaged (--salvage writes what exists{unpacked_hint})",
                 plan.problems.len()
             ),
         ));
