@@ -730,7 +730,9 @@ fn walker_report(rel: &str) -> Report {
                 r.blobs.insert((digest, status.to_string()));
             }
             Place::Orphan if kind == "blob-name-invalid" => {
+                // An orphan whose name is no digest, and an error of the layout.
                 r.orphans.insert(None);
+                r.source.insert((kind.to_string(), "error".to_string()));
             }
             Place::Orphan => {
                 r.orphans.insert(Some(p["digest"].as_str().unwrap().to_string()));
@@ -825,8 +827,10 @@ fn verify_finds_exactly_the_listed_damage() {
                     }
                 }
                 (Place::Orphan, _) if kind == "blob-name-invalid" => {
-                    // The upper-case file is an orphan whose name is no digest.
+                    // The upper-case file is an orphan whose name is no digest, and an
+                    // error of the layout (as in an archive of it).
                     orphans.insert(None);
+                    source.insert(kind.to_string());
                 }
                 (Place::Orphan, _) => {
                     orphans.insert(Some(d["orphan"]["digest"].as_str().unwrap().to_string()));
@@ -1417,19 +1421,25 @@ fn recover_and_meta_diff_refuse_a_layout_or_archive_which_has_no_meta_db() {
 
 #[test]
 fn a_blob_named_with_a_newline_is_an_orphan_printed_escaped() {
-    // Exit 0: a file in blobs/ whose name is no digest is not damage of any image; it is an
-    // orphan without a digest, and its name never reaches the terminal raw.
+    // A file in blobs/ whose name is no digest is an orphan without a digest and an error of
+    // the layout (`blob-name-invalid`, as the spec walker and an archive of it say: exit 3),
+    // and its name never reaches the terminal raw.
     let (_tmp, dir) = layout_copy("layouts/umoci");
     std::fs::write(dir.join("blobs/sha256/ab\ncd\x1b[31m"), b"x").unwrap();
     let (code, v) = verify(&dir);
-    assert_eq!(code, Some(0), "{v:#}");
+    assert_eq!(code, Some(3), "{v:#}");
     let orphans = v["orphans"].as_array().unwrap();
     assert_eq!(orphans.len(), 1, "{v:#}");
     assert!(orphans[0]["digest"].is_null());
     assert_eq!(orphans[0]["path"].as_str(), Some("blobs/sha256/ab\ncd\x1b[31m"));
     for args in [&["verify"][..], &["gc"], &["content"], &["du"], &["images"]] {
         let o = coldctr(&dir, args);
-        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
+        assert_eq!(o.status.code(), Some(3), "{args:?}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains("blob-name-invalid: blobs/sha256/ab\\ncd\\x1b[31m"),
+            "{args:?}: {}",
+            stderr(&o)
+        );
         for stream in [&o.stdout, &o.stderr] {
             assert!(!stream.contains(&0x1b), "{args:?}: raw ESC printed");
             let text = String::from_utf8_lossy(stream);

@@ -390,7 +390,8 @@ pub fn open_layout(named: &Path) -> Result<Root, SourceError> {
             problems.push(Problem::error("blobs-dir-symlink", "blobs", why.clone()));
         }
     }
-    let imported = import::import(&entries, &RootBlobs::new(&root), &mut problems);
+    let blobs = RootBlobs::new(&root, &mut problems);
+    let imported = import::import(&entries, &blobs, &mut problems);
     let meta =
         crate::bolt::Db::from_bytes(dir.join("index.json"), build::build(&imported.tree)).map_err(RootError::from)?;
     root.meta = meta;
@@ -456,13 +457,22 @@ struct RootBlobs<'a> {
 }
 
 impl<'a> RootBlobs<'a> {
-    fn new(root: &'a Root) -> RootBlobs<'a> {
+    /// The layout's blobs; the entries under `blobs/` named by no digest are problems.
+    fn new(root: &'a Root, problems: &mut Vec<Problem>) -> RootBlobs<'a> {
         // A store the root refused (a symlinked blobs/) has no blob anyone may read.
+        let mut invalid = Vec::new();
         let regular = if root.content_problem().is_some() {
             foldhash::HashSet::default()
         } else {
-            regular_blobs(root.content_dir())
+            regular_blobs(root.content_dir(), &mut invalid)
         };
+        for path in invalid {
+            problems.push(Problem::error(
+                "blob-name-invalid",
+                path,
+                "an entry under blobs/ whose name is not <algorithm>/<lowercase hex>",
+            ));
+        }
         RootBlobs { root, regular }
     }
 }
@@ -470,13 +480,26 @@ impl<'a> RootBlobs<'a> {
 /// The regular files at `<dir>/blobs/<algorithm>/<hex>` whose names are digests: no link is
 /// followed (the `blobs` directory itself included), nothing deeper read, and what cannot be
 /// listed or looked at is left out. Listed without changing a directory's access time.
-fn regular_blobs(dir: &Path) -> foldhash::HashSet<Digest> {
+/// Entries under `blobs/` whose names are no `<algorithm>/<lowercase hex>` are `invalid`
+/// (their paths, escaped), as an archive's members are (image-spec: blobs are named by
+/// their digest).
+fn regular_blobs(dir: &Path, invalid: &mut Vec<String>) -> foldhash::HashSet<Digest> {
+    use std::os::unix::ffi::OsStrExt;
     let mut found = foldhash::HashSet::default();
     let Ok(algorithms) = crate::noatime::read_dir_no_follow(&dir.join("blobs")) else {
         return found;
     };
+    let shown = |parts: &[&std::ffi::OsStr]| {
+        let mut path = b"blobs".to_vec();
+        for p in parts {
+            path.push(b'/');
+            path.extend_from_slice(p.as_bytes());
+        }
+        crate::text::escape(&path)
+    };
     for alg in algorithms.flatten() {
         if !alg.file_type().is_ok_and(|t| t.is_dir()) {
+            invalid.push(shown(&[&alg.file_name()]));
             continue;
         }
         let (Ok(blobs), Some(alg_name)) = (
@@ -486,18 +509,20 @@ fn regular_blobs(dir: &Path) -> foldhash::HashSet<Digest> {
             continue;
         };
         for blob in blobs.flatten() {
-            if !blob.file_type().is_ok_and(|t| t.is_file()) {
-                continue;
-            }
-            if let Some(digest) = blob
+            let digest = blob
                 .file_name()
                 .to_str()
-                .and_then(|hex| Digest::parse(&format!("{alg_name}:{hex}")).ok())
-            {
-                found.insert(digest);
+                .and_then(|hex| Digest::parse(&format!("{alg_name}:{hex}")).ok());
+            match digest {
+                Some(d) if blob.file_type().is_ok_and(|t| t.is_file()) => {
+                    found.insert(d);
+                }
+                Some(_) => {}
+                None => invalid.push(shown(&[&alg.file_name(), &blob.file_name()])),
             }
         }
     }
+    invalid.sort();
     found
 }
 
