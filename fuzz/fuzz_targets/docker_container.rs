@@ -1,4 +1,4 @@
-//! A Docker container's config.v2.json, hostconfig.json and repositories.json, cut at `\0\0`,
+//! A Docker container's config.v2.json, hostconfig.json, repositories.json and json-file log, cut at `\0\0`,
 //! through the store reader, `container inspect` and the `ps` row (see `src/harness.rs`).
 #![no_main]
 

@@ -7,7 +7,7 @@
 
 use coldctr::containerd::root::BlobError;
 use coldctr::digest::Digest;
-use coldctr::source::{import, layout, SourceInfo, Kind};
+use coldctr::source::{Kind, SourceInfo, import, layout};
 use std::collections::HashMap;
 
 struct Map(HashMap<Digest, Vec<u8>>);
@@ -30,9 +30,14 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let mut problems = Vec::new();
     layout::check_layout_file(pieces.first().copied(), &mut problems);
     let entries = layout::entries(pieces.get(1).copied().unwrap_or_default(), &mut problems);
-    let blobs = Map(pieces.iter().skip(2).map(|b| (Digest::sha256_of(b), b.to_vec())).collect());
+    let blobs = Map(pieces
+        .iter()
+        .skip(2)
+        .map(|b| (Digest::sha256_of(b), b.to_vec()))
+        .collect());
     let imported = import::import(&entries, &blobs, &mut problems);
-    let db = coldctr::bolt::Db::from_bytes("fuzz", coldctr::bolt::build::build(&imported.tree)).expect("built tree reads");
+    let db =
+        coldctr::bolt::Db::from_bytes("fuzz", coldctr::bolt::build::build(&imported.tree)).expect("built tree reads");
     let tx = db.view(coldctr::bolt::MetaChoice::Current).expect("view");
     assert!(coldctr::bolt::check::check(&tx).is_empty());
     let info = SourceInfo {
@@ -44,7 +49,10 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         targets: imported.targets,
     };
     for n in &imported.names {
-        assert_eq!(info.resolve(&n.record).ok().flatten().as_deref(), Some(n.record.as_str()));
+        assert_eq!(
+            info.resolve(&n.record).ok().flatten().as_deref(),
+            Some(n.record.as_str())
+        );
     }
 });
 

@@ -39,7 +39,8 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
             (Err(DocError::Json(m)), _) if m.contains("recursion limit exceeded") => {}
             // Both syntax errors (not Go's type errors): skipping and building report the same
             // bad input in other words or a byte apart ("[-": end of input, or invalid number).
-            (Err(DocError::Json(a)), Err(DocError::Json(b))) if !a.starts_with("json: ") && !b.starts_with("json: ") => {}
+            (Err(DocError::Json(a)), Err(DocError::Json(b)))
+                if !a.starts_with("json: ") && !b.starts_with("json: ") => {}
             (want, got) => assert_eq!(&want, got, "media type {mt}"),
         }
         let _ = document::children(data, mt);
@@ -94,7 +95,11 @@ fn keys_of<'a>(j: &'a J, out: &mut Vec<&'a str>) {
 /// rules of containerd's `validateMediaType` as Go's `json.Unmarshal` applies them.
 fn oracle(blob: &[u8], media_type: &str) -> Result<(), DocError> {
     let json = |e: serde_json::Error| {
-        DocError::Json(if e.is_eof() { "unexpected end of JSON input".to_string() } else { e.to_string() })
+        DocError::Json(if e.is_eof() {
+            "unexpected end of JSON input".to_string()
+        } else {
+            e.to_string()
+        })
     };
     let top: Top = serde_json::from_slice(blob).map_err(json)?;
     let entries = match top {

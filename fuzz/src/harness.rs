@@ -741,6 +741,21 @@ pub fn docker_container(data: &[u8]) {
         .and_then(|v| v.get("ID").and_then(|i| i.as_str()).map(str::to_string))
         .filter(|i| i.len() == 64 && i.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')));
     let id = recorded.as_deref().unwrap_or(ID);
+    // The container's json-file log (the fourth piece): each line that is not empty is an
+    // entry or named damage, and every entry's time lays out as `logs --timestamps` prints it.
+    if let Some(log) = parts.get(3) {
+        let mut read = coldctr::containers::logs::LogRead::default();
+        coldctr::containers::logs::parse_json_lines(log, "log", &mut read);
+        let lines = log.split(|&b| b == b'\n').filter(|l| !l.is_empty()).count();
+        assert_eq!(
+            read.entries.len() + read.damaged.len(),
+            lines,
+            "a line neither read nor said"
+        );
+        for e in &read.entries {
+            let _ = e.time_fixed();
+        }
+    }
     let mut problems = StoreProblems::default();
     let Some(c) = container_from_bytes(
         &root.join("containers").join(id),

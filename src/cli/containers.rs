@@ -242,7 +242,7 @@ fn sources<'a>(global: &'a Global, with_timeline: bool) -> Sources<'a> {
 }
 
 /// Reads everything, says on stderr what went wrong, and gives the exit code so far.
-fn gather(global: &Global, with_timeline: bool) -> Result<(Inventory, Outcome), Failure> {
+pub(super) fn gather(global: &Global, with_timeline: bool) -> Result<(Inventory, Outcome), Failure> {
     if !global.reads_containerd() {
         // Said as `recover` says it: not "meta.db not found ... read any other bbolt file".
         return Err(Failure::new(

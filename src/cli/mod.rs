@@ -25,6 +25,7 @@ mod inspect;
 mod interrupt;
 mod layers;
 pub mod listings;
+mod logs;
 mod meta_diff;
 mod progress;
 mod recover;
@@ -96,6 +97,8 @@ enum Command {
     Ps(containers::PsArgs),
     /// Containers' full records: `container inspect ID|NAME|PREFIX...`.
     Container(containers::ContainerArgs),
+    /// What `docker logs` prints for a Docker container, from its json-file log on disk.
+    Logs(logs::LogsArgs),
     /// Every time the node recorded (images, content, leases, snapshots, containers), sorted.
     Timeline(containers::TimelineArgs),
     /// Snapshot records per snapshotter (`ctr snapshots ls`); `snapshots tree`: the parent
@@ -476,6 +479,7 @@ fn dispatch_to(cli: Cli, root_given: bool, out: &mut dyn Write) -> Result<Outcom
             command: fs::FsCommand::Cat(_) | fs::FsCommand::Export(_),
         })
         | Command::Export(_)
+        | Command::Logs(_)
         | Command::Completions(_)
         | Command::Man(_) => run_command(cli, root_given, out),
         // Text from the data: no raw bidi or zero-width character, DEL or C1 control reaches
@@ -531,6 +535,7 @@ fn run_command(mut cli: Cli, root_given: bool, out: &mut dyn Write) -> Result<Ou
         Command::Containers(args) => listings::containers(&cli.global, args, out),
         Command::Ps(args) => containers::ps(&cli.global, args, out),
         Command::Container(args) => containers::container(&cli.global, args, out),
+        Command::Logs(args) => logs::logs(&cli.global, args, out),
         Command::Timeline(args) => containers::timeline(&cli.global, args, out),
         Command::Snapshots(args) => match args.command {
             Some(SnapshotsCommand::Tree(t)) => layers::tree(&cli.global, t, out),

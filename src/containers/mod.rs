@@ -21,6 +21,7 @@ pub mod files;
 mod gomethods;
 pub mod gotypes;
 pub mod graph_driver;
+pub mod logs;
 pub mod moby;
 pub mod ports;
 pub mod record_inspect;

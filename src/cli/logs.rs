@@ -1,0 +1,163 @@
+//! `coldctr logs CONTAINER`: what `docker logs` prints for a Docker container, from the files
+//! its log driver left on disk (`crate::containers::logs`): stdout entries on stdout, stderr
+//! entries on stderr, each as written; `--timestamps` as docker's.
+
+use super::context::Global;
+use super::{Failure, Outcome};
+use crate::containers::logs::{self, Stream};
+use crate::containers::{self, Lookup};
+use clap::Args;
+use std::io::{IsTerminal, Write};
+
+#[derive(Args)]
+pub struct LogsArgs {
+    /// A Docker container's ID, name or unique ID prefix.
+    pub container: String,
+    /// Show timestamps (each entry's recorded time, RFC 3339 with nine digits, as docker).
+    #[arg(short, long)]
+    pub timestamps: bool,
+    /// Number of lines to show from the end of the logs (`all`: every one), as docker's
+    /// `--tail`: entries counted over both streams.
+    #[arg(short = 'n', long, default_value = "all", value_parser = parse_tail)]
+    pub tail: Tail,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum Tail {
+    All,
+    Last(usize),
+}
+
+fn parse_tail(s: &str) -> Result<Tail, String> {
+    // docker: anything that is no number reads as all.
+    Ok(match s.parse::<i64>() {
+        Ok(n) if n >= 0 => Tail::Last(usize::try_from(n).unwrap_or(usize::MAX)),
+        _ => Tail::All,
+    })
+}
+
+pub fn logs(global: &Global, args: LogsArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
+    let (inv, mut outcome) = super::containers::gather(global, false)?;
+    let arg = &args.container;
+    let entry = match containers::find(&inv.entries, arg) {
+        Ok(e) => e,
+        Err(Lookup::NotFound) => {
+            let mut message = format!("No such container: {}", crate::text::escape(arg.as_bytes()));
+            if let Some(p) = &inv.docker_unlisted {
+                message.push_str(&format!(
+                    " (the Docker store {} could not be read, and may hold it)",
+                    crate::text::escape(p.as_os_str().as_encoded_bytes())
+                ));
+                return Err(Failure::new(Outcome::Unreadable, message));
+            }
+            return Err(Failure::new(Outcome::No, message));
+        }
+        Err(Lookup::Ambiguous) => {
+            return Err(Failure::new(
+                Outcome::No,
+                format!(
+                    "multiple IDs found with provided prefix: {}",
+                    crate::text::escape(arg.as_bytes())
+                ),
+            ));
+        }
+        Err(Lookup::NameShared(ids)) => {
+            let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+            return Err(Failure::new(
+                Outcome::Damaged,
+                containers::docker::name_shared(arg.strip_prefix('/').unwrap_or(arg), &ids),
+            ));
+        }
+    };
+    let Some(docker) = &entry.docker else {
+        // The CRI's metadata names the kubelet's log file (`Metadata.LogPath`).
+        let log_path = (entry.cri.as_ref())
+            .and_then(|c| c.metadata.as_ref())
+            .and_then(|m| m.get("Metadata"))
+            .and_then(|m| m.get("LogPath"))
+            .and_then(|p| p.as_str())
+            .unwrap_or_default()
+            .to_string();
+        return Err(Failure::new(
+            Outcome::No,
+            format!(
+                "{}: not a Docker container: containerd keeps no log{}",
+                crate::text::escape(entry.id.as_bytes()),
+                if log_path.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "; the kubelet's is at {} on the node (CRI log format)",
+                        crate::text::escape(log_path.as_bytes())
+                    )
+                }
+            ),
+        ));
+    };
+    let driver = (docker.hostconfig.as_ref())
+        .and_then(|h| h.get("LogConfig"))
+        .and_then(|l| l.get("Type"))
+        .and_then(|t| t.as_str())
+        .unwrap_or("json-file")
+        .to_string();
+    if driver != "json-file" {
+        return Err(Failure::new(
+            Outcome::No,
+            format!(
+                "{}: log driver {}: coldctr reads only json-file logs (the `local` driver's are in {}/local-logs)",
+                crate::text::escape(entry.id.as_bytes()),
+                crate::text::escape(driver.as_bytes()),
+                crate::text::escape(docker.dir.as_os_str().as_encoded_bytes())
+            ),
+        ));
+    }
+    let mut entries = Vec::new();
+    let mut found = false;
+    for path in logs::json_file_paths(&docker.dir, &docker.id) {
+        let read = logs::read_json_file(&path);
+        found |= !read.missing;
+        for d in &read.damaged {
+            super::warn(d);
+            outcome = outcome.worst(Outcome::Damaged);
+        }
+        for u in &read.unreadable {
+            super::warn(u);
+            outcome = outcome.worst(Outcome::Unreadable);
+        }
+        entries.extend(read.entries);
+    }
+    if !found {
+        // dockerd makes the file when the container is created: gone is damage of the store.
+        super::warn(format!(
+            "{}: no {}-json.log: the log is gone",
+            crate::text::escape(docker.dir.as_os_str().as_encoded_bytes()),
+            docker.id
+        ));
+        outcome = outcome.worst(Outcome::Damaged);
+    }
+    let skip = match args.tail {
+        Tail::All => 0,
+        Tail::Last(n) => entries.len().saturating_sub(n),
+    };
+    // Raw, as docker writes them, to a file or pipe; to a terminal, the data's control
+    // characters and escape sequences escaped (newlines and tabs kept).
+    let stdout_tty = std::io::stdout().is_terminal();
+    let stderr = std::io::stderr();
+    let stderr_tty = stderr.is_terminal();
+    let mut err = stderr.lock();
+    for e in entries.iter().skip(skip) {
+        let (w, tty): (&mut dyn Write, bool) = match e.stream {
+            Stream::Stdout => (&mut *out, stdout_tty),
+            Stream::Stderr => (&mut err, stderr_tty),
+        };
+        if args.timestamps {
+            write!(w, "{} ", crate::text::escape(e.time_fixed().as_bytes()))?;
+        }
+        if tty {
+            w.write_all(crate::text::escape_hazards(&String::from_utf8_lossy(&e.line)).as_bytes())?;
+        } else {
+            w.write_all(&e.line)?;
+        }
+    }
+    Ok(outcome)
+}

@@ -1,0 +1,164 @@
+//! `coldctr logs` on the seized Docker 28.5 node (`fixtures/node-docker28-dev.tar.gz`),
+//! against what `docker logs --timestamps` printed for each container while the node ran
+//! (`fixtures/expected/node-docker28-dev/containers/<name>/logs.stdout` and `.stderr`), and
+//! on damaged copies of its log files.
+
+mod bolt_support;
+
+use bolt_support::{Run, coldctr, repo};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const NAMES: [&str; 8] = [
+    "dev-created",
+    "dev-exit3",
+    "dev-from-commit",
+    "dev-fschanges",
+    "dev-killed",
+    "dev-oldapp",
+    "dev-running",
+    "dev-victim",
+];
+
+/// The node's meta.db and Docker's containers dir, unpacked into a temp dir.
+fn unpack() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = Command::new("tar")
+        .arg("-xzf")
+        .arg(repo().join("fixtures/node-docker28-dev.tar.gz"))
+        .arg("-C")
+        .arg(dir.path())
+        .args([
+            "./var/lib/containerd/io.containerd.metadata.v1.bolt",
+            "./var/lib/docker/containers",
+        ])
+        .output()
+        .expect("run tar");
+    assert!(out.status.success(), "tar: {}", String::from_utf8_lossy(&out.stderr));
+    let root = dir.path().join("var/lib/containerd");
+    (dir, root)
+}
+
+fn logs(root: &Path, args: &[&str]) -> Run {
+    let mut all = vec!["--root".to_string(), root.display().to_string(), "logs".into()];
+    all.extend(args.iter().map(|a| a.to_string()));
+    coldctr(&all)
+}
+
+fn expected(name: &str, file: &str) -> String {
+    let p = repo()
+        .join("fixtures/expected/node-docker28-dev/containers")
+        .join(name)
+        .join(file);
+    std::fs::read_to_string(&p).unwrap_or_default()
+}
+
+/// The container's json-file log in the unpacked store.
+fn log_file(root: &Path, name: &str) -> PathBuf {
+    let id = coldctr(&[
+        "--root",
+        root.to_str().unwrap(),
+        "container",
+        "inspect",
+        "-f",
+        "{{.Id}}",
+        name,
+    ])
+    .stdout_text()
+    .trim()
+    .to_string();
+    assert_eq!(id.len(), 64, "{name}: {id}");
+    root.join("../docker/containers")
+        .join(&id)
+        .join(format!("{id}-json.log"))
+}
+
+#[test]
+fn every_container_s_logs_are_what_docker_logs_printed() {
+    let (_tmp, root) = unpack();
+    let mut lines = 0;
+    for name in NAMES {
+        let r = logs(&root, &["--timestamps", name]);
+        assert_eq!(r.code, Some(0), "{name}: {}", r.stderr);
+        assert_eq!(r.stdout_text(), expected(name, "logs.stdout"), "{name}");
+        assert_eq!(r.stderr, expected(name, "logs.stdout.stderr"), "{name}");
+        lines += r.stdout_text().lines().count() + r.stderr.lines().count();
+        // Without --timestamps, the entries alone.
+        let plain = logs(&root, &[name]);
+        let cut = |s: &str| -> String { s.lines().map(|l| format!("{}\n", &l[31..])).collect() };
+        assert_eq!(plain.stdout_text(), cut(&expected(name, "logs.stdout")), "{name}");
+        assert_eq!(plain.stderr, cut(&expected(name, "logs.stdout.stderr")), "{name}");
+    }
+    assert!(lines >= 5, "the node's logs hold {lines} lines");
+    // --tail counts entries over both streams, from the end.
+    let all = logs(&root, &["dev-exit3"]);
+    let last = logs(&root, &["--tail", "1", "dev-exit3"]);
+    assert_eq!(last.stderr, format!("{}\n", all.stderr.lines().last().unwrap()));
+}
+
+#[test]
+fn a_damaged_log_is_said_where_and_the_rest_printed() {
+    let (_tmp, root) = unpack();
+    let file = log_file(&root, "dev-exit3");
+    let intact = logs(&root, &["dev-exit3"]);
+    // A line cut short (a node stopped mid-write) after the entries, one mangled between.
+    let text = std::fs::read_to_string(&file).unwrap();
+    let mut damaged: Vec<String> = text.lines().map(|l| format!("{l}\n")).collect();
+    damaged.insert(1, "{\"log\":\"x\\n\",\"stream\":7}\n".into());
+    damaged.push("{\"log\":\"cut".into());
+    std::fs::write(&file, damaged.concat()).unwrap();
+    let r = logs(&root, &["dev-exit3"]);
+    assert_eq!(r.code, Some(3), "{}", r.stderr);
+    let offset = damaged[0].len();
+    assert!(
+        r.stderr
+            .contains(&format!("-json.log: line 2 (byte {offset}): not a log entry")),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("line 5 ("), "{}", r.stderr);
+    for l in intact.stderr.lines() {
+        assert!(r.stderr.contains(l), "{l} not printed: {}", r.stderr);
+    }
+    // A link in the log's place is not followed; a log that is gone is said.
+    std::fs::remove_file(&file).unwrap();
+    std::os::unix::fs::symlink("/etc/passwd", &file).unwrap();
+    let r = logs(&root, &["dev-exit3"]);
+    assert_eq!(r.code, Some(3), "{}", r.stderr);
+    assert!(r.stderr.contains("a symlink, not followed"), "{}", r.stderr);
+    assert!(!r.stderr.contains("root:"), "{}", r.stderr);
+    std::fs::remove_file(&file).unwrap();
+    let r = logs(&root, &["dev-exit3"]);
+    assert_eq!(r.code, Some(3), "{}", r.stderr);
+    assert!(r.stderr.contains("the log is gone"), "{}", r.stderr);
+}
+
+#[test]
+fn rotated_logs_are_read_oldest_first_gzip_too() {
+    use std::io::Write;
+    let (_tmp, root) = unpack();
+    let file = log_file(&root, "dev-running");
+    let entry = |s: &str, t: &str| format!("{{\"log\":\"{s}\\n\",\"stream\":\"stdout\",\"time\":\"{t}\"}}\n");
+    let rotated = |n: u32| PathBuf::from(format!("{}.{n}", file.display()));
+    std::fs::write(rotated(1), entry("one", "2026-11-29T18:00:01Z")).unwrap();
+    let gz = PathBuf::from(format!("{}.2.gz", file.display()));
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(entry("two", "2026-11-29T18:00:00.5Z").as_bytes())
+        .unwrap();
+    std::fs::write(&gz, enc.finish().unwrap()).unwrap();
+    let r = logs(&root, &["-t", "dev-running"]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let want = format!(
+        "2026-11-29T18:00:00.500000000Z two\n2026-11-29T18:00:01.000000000Z one\n{}",
+        expected("dev-running", "logs.stdout")
+    );
+    assert_eq!(r.stdout_text(), want);
+}
+
+#[test]
+fn a_name_no_container_has_is_not_found() {
+    let (_tmp, root) = unpack();
+    let r = logs(&root, &["no-such"]);
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
+    assert!(r.stderr.contains("No such container: no-such"), "{}", r.stderr);
+}
