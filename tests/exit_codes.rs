@@ -1416,7 +1416,9 @@ fn values_that_name_nothing_are_damage() {
                 let at = key_and_value(d, b"digest", b"sha256:1405e102");
                 d[at + 6] = 0xfe;
             },
-            &[&["-n", "moby", "images", "webapp:1.0"]],
+            // The record damaged is the first in the file with that target: asked for by its
+            // name (a pattern it does not match leaves it unopened, and unsaid).
+            &[&["-n", "moby", "images", "registry.example.com/team/webapp:1.0"]],
             "its target digest sha256",
         ),
         (

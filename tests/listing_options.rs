@@ -643,3 +643,129 @@ fn images_quiet_is_the_ref_column_ctr_printed() {
         assert_eq!(lines(fx, &["-n", ns, "images", "-q", "-a"]), want, "{file}");
     }
 }
+
+/// The four roots the filter equivalences run on: the three nodes and the damaged one.
+const WITH_DAMAGED: [&str; 4] = ["containerd-1.6", "containerd-1.7", "docker-28.5", "docker-28.5-damaged"];
+
+/// A run's stdout, stderr lines and exit code.
+fn run(fx: &str, args: &[&str]) -> (String, BTreeSet<String>, i32) {
+    let o = coldctr(fx, args);
+    let err = String::from_utf8_lossy(&o.stderr).lines().map(str::to_string).collect();
+    (String::from_utf8(o.stdout).unwrap(), err, o.status.code().unwrap_or(-1))
+}
+
+/// `cmd` with `filter` lists exactly the rows of `cmd` alone that `keep` keeps, in the same
+/// order and with the same JSON, and `-q` their `id`s; what it says on stderr the unfiltered
+/// listing says too, and it fails only where that one does.
+fn filters_as_afterwards(fx: &str, cmd: &[&str], id: &str, filter: &[&str], keep: &dyn Fn(&Value) -> bool) {
+    let with = |extra: &[&str]| {
+        let mut a = cmd.to_vec();
+        a.extend(extra);
+        run(fx, &a)
+    };
+    let (all, all_err, all_code) = with(&["--format", "json"]);
+    let all: Vec<Value> = serde_json::from_str(&all).unwrap();
+    let want: Vec<&Value> = all.iter().filter(|r| keep(r)).collect();
+    let (got, err, code) = with(&[&["--format", "json"], filter].concat());
+    let got: Vec<Value> = serde_json::from_str(&got).unwrap();
+    let ids = |rows: &[&Value]| -> Vec<String> { rows.iter().map(|r| r[id].to_string()).collect() };
+    let got: Vec<&Value> = got.iter().collect();
+    assert_eq!(ids(&got), ids(&want), "{fx} {cmd:?} {filter:?}");
+    assert!(got == want, "{fx} {cmd:?} {filter:?}: the rows differ");
+    assert!(err.is_subset(&all_err), "{fx} {cmd:?} {filter:?}: {err:?}");
+    assert!(
+        code == all_code || (code == 0 && all_code == 3),
+        "{fx} {filter:?}: {code}"
+    );
+    let (q, q_err, _) = with(&[&["-q"], filter].concat());
+    let ids: Vec<&str> = want.iter().map(|r| r[id].as_str().unwrap()).collect();
+    assert_eq!(q.lines().collect::<Vec<_>>(), ids, "{fx} {cmd:?} -q {filter:?}");
+    assert!(q_err.is_subset(&all_err), "{fx} -q {filter:?}: {q_err:?}");
+}
+
+/// A filter, and which rows of the unfiltered listing it keeps.
+type Case<'a> = (&'a [&'a str], &'a dyn Fn(&Value) -> bool);
+
+fn text(v: &Value) -> &str {
+    v.as_str().unwrap_or("")
+}
+
+/// The familiar reference and the familiar name (no tag, no digest) of a record name.
+fn familiar_pair(name: &str) -> (String, String) {
+    let f = familiar(name);
+    let no_digest = f.split('@').next().unwrap_or("").to_string();
+    let slash = no_digest.rfind('/').map_or(0, |i| i + 1);
+    let repo = match no_digest[slash..].find(':') {
+        Some(i) => no_digest[..slash + i].to_string(),
+        None => no_digest,
+    };
+    (f, repo)
+}
+
+#[test]
+fn an_image_pattern_tested_on_the_keys_lists_what_the_whole_listing_does() {
+    let cmd = ["images", "--all"];
+    for fx in WITH_DAMAGED {
+        let (all, _, _) = run(fx, &["images", "--all", "-q"]);
+        let mut patterns: BTreeSet<String> = all
+            .lines()
+            .filter(|n| !n.starts_with("moby-dangling@"))
+            .flat_map(|n| <[String; 2]>::from(familiar_pair(n)))
+            .collect();
+        patterns.insert("nomatch".into());
+        for p in &patterns {
+            let keep = |r: &Value| {
+                let name = text(&r["name"]);
+                let (f, repo) = familiar_pair(name);
+                &f == p || &repo == p
+            };
+            filters_as_afterwards(fx, &cmd, "name", &[p], &keep);
+            filters_as_afterwards(fx, &cmd, "name", &["-f", &format!("reference={p}")], &keep);
+        }
+        // Globs: `*` does not cross a `/` (`moby-dangling@sha256:...` is a reference too).
+        let no_slash = |r: &Value| !familiar_pair(text(&r["name"])).1.contains('/');
+        filters_as_afterwards(fx, &cmd, "name", &["*"], &no_slash);
+        let lab = |r: &Value| familiar_pair(text(&r["name"])).1.starts_with("lab/");
+        filters_as_afterwards(fx, &cmd, "name", &["-f", "reference=lab/*"], &lab);
+    }
+}
+
+#[test]
+fn image_record_selectors_before_the_analysis_list_what_the_whole_listing_does() {
+    let cmd = ["images", "--all"];
+    let status = |r: &Value| text(&r["sizes"]["content"]["status"]).to_string();
+    for fx in WITH_DAMAGED {
+        let (all, _, _) = run(fx, &["images", "--all", "-q"]);
+        for name in all.lines() {
+            let keep = |r: &Value| text(&r["name"]) == name;
+            filters_as_afterwards(fx, &cmd, "name", &["-f", &format!("name=={name}")], &keep);
+        }
+        let cases: [Case<'_>; 9] = [
+            (&["-f", "name~=webapp"], &|r| text(&r["name"]).contains("webapp")),
+            (&["-f", "target.mediatype~=index"], &|r| {
+                text(&r["target"]["mediaType"]).contains("index")
+            }),
+            (&["-f", r#"labels."io.cri-containerd.image"==managed"#], &|r| {
+                text(&r["labels"]["io.cri-containerd.image"]) == "managed"
+            }),
+            (&["-f", "dangling==true"], &|r| r["dangling"] == true),
+            (&["-f", "namespace==moby,createdAt"], &|r| {
+                text(&r["namespace"]) == "moby" && r["createdAt"].is_string()
+            }),
+            (&["-f", "Name!=nope,target.size~=^[0-9]{3}$"], &|r| {
+                (100..1000).contains(&r["target"]["size"].as_i64().unwrap_or(0))
+            }),
+            // Mixed: a record field and an analysed one; any of two filters.
+            (&["-f", "name~=webapp,sizes.content.status==complete"], &|r| {
+                text(&r["name"]).contains("webapp") && status(r) == "complete"
+            }),
+            (&["-f", "name~=multi", "-f", "sizes.content.status!=complete"], &|r| {
+                text(&r["name"]).contains("multi") || status(r) != "complete"
+            }),
+            (&["-f", "sizes.content.status==complete"], &|r| status(r) == "complete"),
+        ];
+        for (filter, keep) in cases {
+            filters_as_afterwards(fx, &cmd, "name", filter, keep);
+        }
+    }
+}

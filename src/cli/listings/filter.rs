@@ -127,14 +127,86 @@ impl Filters {
         })
     }
 
-    /// Whether containerd `FIELD` filters were given (they test a row's JSON, every field).
-    pub fn has_fields(&self) -> bool {
-        !self.ctr.is_empty()
-    }
-
     /// Whether any docker label filter was given.
     pub fn has_labels(&self) -> bool {
         !self.values("label").is_empty() || !self.values("label!").is_empty()
+    }
+
+    /// The containerd selectors as far as they can be tested before a row is made: on the
+    /// members of its JSON named `known` (the names as the row prints them), which must be
+    /// whole and the only members of the row equal to their names but for case (`lookup`
+    /// finds a member without regard to case). See [`Early`].
+    pub fn early<'f, 'k>(&'f self, known: &[&'k str], aliases: &'f [(&'f str, &'f str)]) -> Early<'f, 'k> {
+        let mut used: Vec<&'k str> = Vec::new();
+        let mut tested = Vec::with_capacity(self.ctr.len());
+        for all in &self.ctr {
+            let mine: Vec<bool> = all
+                .iter()
+                .map(
+                    |s| match known.iter().find(|k| k.eq_ignore_ascii_case(s.top_field(aliases))) {
+                        Some(k) => {
+                            if !used.contains(k) {
+                                used.push(k);
+                            }
+                            true
+                        }
+                        None => false,
+                    },
+                )
+                .collect();
+            tested.push(mine);
+        }
+        Early {
+            filters: self,
+            aliases,
+            exact: tested.iter().flatten().all(|t| *t),
+            tested,
+            used,
+        }
+    }
+}
+
+/// The containerd selectors that read only members of a row known before the row is made
+/// (an image record's fields, before its target is analysed; a content record's, before its
+/// blob is looked at). [`Early::may_match`] keeps every row the whole filter would keep: a
+/// selector on another member is taken to hold, so a row it passes may still be dropped by
+/// [`Filters::ctr_matches`] on the finished row, and one it drops never passes that.
+pub struct Early<'f, 'k> {
+    filters: &'f Filters,
+    aliases: &'f [(&'f str, &'f str)],
+    /// Per filter, per selector: whether it reads a known member.
+    tested: Vec<Vec<bool>>,
+    /// The known members some selector reads, the only ones [`Early::may_match`] asks for.
+    used: Vec<&'k str>,
+    /// Every selector reads known members: [`Early::may_match`] is the containerd filters'
+    /// whole answer.
+    exact: bool,
+}
+
+impl Early<'_, '_> {
+    /// Whether some selector is tested early (else every row may match).
+    pub fn tests(&self) -> bool {
+        !self.used.is_empty()
+    }
+
+    /// Whether [`Early::may_match`] is the containerd filters' whole answer.
+    pub fn is_exact(&self) -> bool {
+        self.exact
+    }
+
+    /// Whether a row may pass the containerd filters, from its known members: `member` gives
+    /// the JSON of the one named (asked only for those a selector reads).
+    pub fn may_match(&self, member: impl Fn(&str) -> Value) -> bool {
+        if self.filters.ctr.is_empty() {
+            return true;
+        }
+        let row: serde_json::Map<String, Value> = self.used.iter().map(|k| (k.to_string(), member(k))).collect();
+        let row = Value::Object(row);
+        self.filters.ctr.iter().zip(&self.tested).any(|(all, tested)| {
+            all.iter()
+                .zip(tested)
+                .all(|(s, known)| !known || s.matches(&row, self.aliases))
+        })
     }
 }
 
@@ -157,6 +229,20 @@ fn is_containerd(spec: &str) -> bool {
 }
 
 impl Selector {
+    /// The member of the row this selector reads (its first field, after `aliases`), as
+    /// [`lookup`] finds it.
+    fn top_field<'s>(&'s self, aliases: &'s [(&str, &str)]) -> &'s str {
+        let first = self.path.first().map_or("", String::as_str);
+        let joined = match self.path.get(1) {
+            Some(second) if self.path.len() == 2 => format!("{first}.{second}"),
+            _ => first.to_string(),
+        };
+        match aliases.iter().find(|(from, _)| *from == joined && self.path.len() <= 2) {
+            Some((_, to)) => to.split('.').next().unwrap_or(""),
+            None => first,
+        }
+    }
+
     fn matches(&self, row: &Value, aliases: &[(&str, &str)]) -> bool {
         let value = lookup(row, &self.path, aliases);
         match &self.op {
