@@ -769,3 +769,58 @@ fn image_record_selectors_before_the_analysis_list_what_the_whole_listing_does()
         }
     }
 }
+
+#[test]
+fn content_record_filters_before_the_stat_list_what_the_whole_listing_does() {
+    let cmd = ["content"];
+    for fx in WITH_DAMAGED {
+        let (all, _, _) = run(fx, &["content", "--format", "json"]);
+        let all: Vec<Value> = serde_json::from_str(&all).unwrap();
+        let digests: Vec<&str> = all.iter().map(|r| text(&r["digest"])).collect();
+        for d in digests.iter().take(8).chain(digests.last()) {
+            let keep = |r: &Value| text(&r["digest"]) == *d;
+            filters_as_afterwards(fx, &cmd, "digest", &["-f", &format!("digest=={d}")], &keep);
+            // The table, from the rows it holds: the same cells.
+            let cells = |o: &str| -> Vec<Vec<String>> {
+                o.lines()
+                    .filter(|l| l.starts_with("NAMESPACE") || l.split_whitespace().nth(1) == Some(*d))
+                    .map(|l| l.split_whitespace().map(str::to_string).collect())
+                    .collect()
+            };
+            let table = run(fx, &["content", "--no-trunc"]).0;
+            let one = run(fx, &["content", "--no-trunc", "-f", &format!("digest=={d}")]).0;
+            assert_eq!(cells(&one), cells(&table), "{fx} table digest=={d}");
+            assert_eq!(one.lines().count(), cells(&table).len(), "{fx} table digest=={d}");
+        }
+        let label = all
+            .iter()
+            .flat_map(|r| r["labels"].as_object().into_iter().flat_map(|l| l.keys()))
+            .next()
+            .cloned()
+            .unwrap_or_else(|| "none".into());
+        let has_label = |r: &Value| r["labels"].get(&label).is_some();
+        let state = |r: &Value| text(&r["fileState"]).to_string();
+        let first = digests.first().copied().unwrap_or("none");
+        let cases: [Case<'_>; 7] = [
+            (&["-f", "size==330", "-f", "size==802"], &|r| {
+                r["size"] == 330 || r["size"] == 802
+            }),
+            (&["-f", "namespace==moby,createdAt"], &|r| {
+                text(&r["namespace"]) == "moby" && r["createdAt"].is_string()
+            }),
+            (&["-f", &format!("label={label}")], &has_label),
+            (&["-f", &format!("labels.\"{label}\"")], &has_label),
+            // Mixed: a record field and the blob's state; any of two filters.
+            (&["-f", "size~=^[0-9]{3}$,fileState==present"], &|r| {
+                (100..1000).contains(&r["size"].as_i64().unwrap_or(0)) && state(r) == "present"
+            }),
+            (&["-f", &format!("digest=={first}"), "-f", "fileState!=present"], &|r| {
+                text(&r["digest"]) == first || state(r) != "present"
+            }),
+            (&["-f", "present==true"], &|r| r["present"] == true),
+        ];
+        for (filter, keep) in cases {
+            filters_as_afterwards(fx, &cmd, "digest", filter, keep);
+        }
+    }
+}
