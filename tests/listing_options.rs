@@ -824,3 +824,19 @@ fn content_record_filters_before_the_stat_list_what_the_whole_listing_does() {
         }
     }
 }
+
+#[test]
+fn each_listings_format_help_has_templates_that_print_its_fields() {
+    for cmd in LISTINGS {
+        let o = coldctr("docker-28.5", &[cmd, "--help"]);
+        let help = String::from_utf8_lossy(&o.stdout).to_string();
+        let templates: Vec<&str> = help.split("`'").skip(1).filter_map(|t| t.split("'`").next()).collect();
+        assert!(templates.len() >= 2, "{cmd}: {help}");
+        for fx in FIXTURES {
+            for t in &templates {
+                let (out, _, _) = run(fx, &[cmd, "--format", t]);
+                assert!(!out.contains("<no value>"), "{fx} {cmd} --format {t}: {out}");
+            }
+        }
+    }
+}

@@ -84,14 +84,19 @@ enum Command {
     /// them: only the image records are read (and, for docker's `label=` filter, the indexes,
     /// manifests and configs it needs), so damage in content records, blobs, snapshot records
     /// and the snapshotters' metadata is not reported there; the full listing reports it.
+    #[command(mut_arg("format", |a| listings::format_help(a, "`'{{.name}}'`, `'{{.target.digest}} {{.target.size}}'`")))]
     Images(listings::ImagesArgs),
     /// Content records (`ctr content ls`), and whether each blob file is there.
+    #[command(mut_arg("format", |a| listings::format_help(a, "`'{{.digest}}'`, `'{{.digest}} {{.size}}'`")))]
     Content(listings::ListArgs),
     /// Namespaces and their labels (`ctr namespaces ls`).
+    #[command(mut_arg("format", |a| listings::format_help(a, "`'{{.name}}'`, `'{{.name}} {{json .labels}}'`")))]
     Namespaces(listings::ListArgs),
     /// Leases and what they hold (`ctr leases ls`).
+    #[command(mut_arg("format", |a| listings::format_help(a, "`'{{.id}}'`, `'{{.id}} {{.createdAt}}'`")))]
     Leases(listings::ListArgs),
     /// Container records (`ctr containers ls`).
+    #[command(mut_arg("format", |a| listings::format_help(a, "`'{{.id}}'`, `'{{.id}} {{.image}}'`")))]
     Containers(listings::ListArgs),
     /// Containers of every store on the node (Docker's, containerd's, the CRI's), as `docker ps`.
     Ps(containers::PsArgs),
@@ -103,6 +108,7 @@ enum Command {
     Timeline(containers::TimelineArgs),
     /// Snapshot records per snapshotter (`ctr snapshots ls`); `snapshots tree`: the parent
     /// chains with their directories on disk.
+    #[command(mut_arg("format", |a| listings::format_help(a, "`'{{.key}}'`, `'{{.key}} {{.kind}}'`")))]
     Snapshots(SnapshotsArgs),
     /// Which snapshot, containers and images a path on the disk belongs to
     /// (`.../io.containerd.snapshotter.v1.overlayfs/snapshots/<id>/fs/...`).

@@ -17,7 +17,7 @@ mod output;
 pub(super) mod table;
 
 pub use images::{ImagesArgs, images};
-pub use output::ListArgs;
+pub use output::{ListArgs, format_help};
 
 use super::context::Global;
 use super::{Failure, Outcome, warn};

@@ -41,8 +41,8 @@ fn parse_format(s: &str) -> Result<Format, String> {
 #[derive(Args)]
 pub struct ListArgs {
     /// `table`; `json` (one array); `jsonl` (one object per line, the array's elements); or
-    /// a Go template run on each row's JSON object, one line per row: `'{{.name}}'`,
-    /// `'{{json .}}'`, `'{{.digest}} {{.size}}'` (the fields are those of `json`).
+    /// a Go template run on each row's JSON object, one line per row: `'{{json .}}'` (the
+    /// fields are those of `json`).
     #[arg(long, default_value = "table", value_parser = parse_format)]
     pub format: Format,
     /// Print only what identifies each row, one a line, in full: names of images and
@@ -59,6 +59,15 @@ pub struct ListArgs {
     /// `FIELD` (`labels."k"==v`, `name~=^docker`; joined by `,`: all must hold).
     #[arg(short, long = "filter", value_name = "FILTER")]
     pub filter: Vec<String>,
+}
+
+/// `--format`'s help for one listing, with `examples` (templates on the fields of its JSON
+/// rows): the shared help named fields some listings' rows do not have, which print
+/// `<no value>` on every row.
+pub fn format_help(arg: clap::Arg, examples: &str) -> clap::Arg {
+    arg.help(format!(
+        "`table`; `json` (one array); `jsonl` (one object per line, the array's elements); or a Go template run on each row's JSON object, one line per row: {examples}, `'{{{{json .}}}}'` (the fields are those of `json`)"
+    ))
 }
 
 impl ListArgs {
