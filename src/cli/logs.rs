@@ -18,7 +18,7 @@ pub struct LogsArgs {
     pub timestamps: bool,
     /// Number of lines to show from the end of the logs (`all`: every one), as docker's
     /// `--tail`: entries counted over both streams.
-    #[arg(short = 'n', long, default_value = "all", value_parser = parse_tail)]
+    #[arg(long, default_value = "all", value_parser = parse_tail)]
     pub tail: Tail,
 }
 
