@@ -16,6 +16,7 @@
 //! inode check remains).
 
 use crate::noatime;
+use foldhash::HashMap;
 use std::cell::OnceCell;
 use std::fs::File;
 use std::io;
@@ -26,18 +27,43 @@ use std::path::{Path, PathBuf};
 /// first needed.
 pub struct LayerRoots {
     roots: Vec<(PathBuf, OnceCell<Option<File>>)>,
+    /// The layers by root path (a root given twice: each of its layers, in order), so that
+    /// finding a path's layer costs the path's depth, not the number of layers (a chain of
+    /// 1,000 snapshots was looked through whole for every file and directory).
+    by_root: HashMap<PathBuf, Vec<usize>>,
+    /// The first layer whose root is an empty path: every relative path is below it.
+    empty_root: Option<usize>,
 }
 
 impl LayerRoots {
     pub fn new(layers: &[PathBuf]) -> LayerRoots {
+        let mut by_root: HashMap<PathBuf, Vec<usize>> = HashMap::default();
+        for (i, l) in layers.iter().enumerate() {
+            by_root.entry(l.clone()).or_default().push(i);
+        }
         LayerRoots {
             roots: layers.iter().map(|l| (l.clone(), OnceCell::new())).collect(),
+            by_root,
+            empty_root: layers.iter().position(|l| l.components().next().is_none()),
         }
     }
 
-    /// The open root of the layer `path` is in, and `path` relative to it.
+    /// The open root of the layer `path` is in, and `path` relative to it: the first layer,
+    /// in the stack's order, whose root `path` is below (component-wise, as
+    /// [`Path::strip_prefix`]) and whose directory opens. The roots `path` can be below are
+    /// its ancestors, looked up by path.
     fn root_of<'p>(&self, path: &'p Path) -> Option<(&File, &'p Path)> {
-        self.roots.iter().find_map(|(root, fd)| {
+        let mut layers: Vec<usize> = path
+            .ancestors()
+            .filter_map(|a| self.by_root.get(a))
+            .flatten()
+            .copied()
+            .chain(self.empty_root)
+            .collect();
+        layers.sort_unstable();
+        layers.dedup();
+        layers.into_iter().find_map(|i| {
+            let (root, fd) = self.roots.get(i)?;
             let rel = path.strip_prefix(root).ok()?;
             let fd = fd.get_or_init(|| noatime::open(root, libc::O_DIRECTORY | libc::O_CLOEXEC).ok());
             fd.as_ref().map(|f| (f, rel))
@@ -188,5 +214,72 @@ mod tests {
         assert_eq!(names.len(), 2);
         // A path in no layer opens by path, no link at its end followed.
         assert!(roots.open(&host.join("f"), 0).is_ok());
+    }
+}
+
+#[cfg(test)]
+mod root_tests {
+    use super::*;
+
+    /// The layer of each path as the lookup by ancestors finds it is the one the scan of
+    /// every root in order found: nested roots, a root given twice, a root that does not
+    /// open (the next one that holds the path is taken), a long stack, odd spellings.
+    #[test]
+    fn each_path_has_the_layer_a_scan_of_every_root_finds() {
+        let t = tempfile::tempdir().unwrap();
+        let base = t.path();
+        let mut layers: Vec<PathBuf> = (0..300).map(|i| base.join(format!("s/{i}/fs"))).collect();
+        for l in &layers {
+            std::fs::create_dir_all(l.join("etc/app")).unwrap();
+        }
+        // A root inside another layer, before and after it; the same root twice; a root
+        // that is a file (its directory never opens); the parent of them all, last.
+        layers.insert(3, base.join("s/200/fs/etc"));
+        layers.push(base.join("s/7/fs/etc/app"));
+        layers.push(base.join("s/5/fs"));
+        std::fs::write(base.join("plain"), b"").unwrap();
+        layers.insert(0, base.join("plain"));
+        layers.push(base.join("s"));
+        let roots = LayerRoots::new(&layers);
+        let scan = |path: &Path| -> Option<(usize, PathBuf)> {
+            roots.roots.iter().enumerate().find_map(|(i, (root, fd))| {
+                let rel = path.strip_prefix(root).ok()?;
+                let fd = fd.get_or_init(|| noatime::open(root, libc::O_DIRECTORY | libc::O_CLOEXEC).ok());
+                fd.as_ref().map(|_| (i, rel.to_path_buf()))
+            })
+        };
+        let index_of = |f: &File| {
+            use std::os::fd::AsRawFd;
+            roots.roots.iter().position(|(_, fd)| {
+                fd.get()
+                    .and_then(|o| o.as_ref())
+                    .is_some_and(|g| g.as_raw_fd() == f.as_raw_fd())
+            })
+        };
+        let mut paths: Vec<PathBuf> = Vec::new();
+        for i in [0, 5, 7, 100, 200, 299] {
+            let l = base.join(format!("s/{i}/fs"));
+            paths.extend([
+                l.clone(),
+                l.join("etc"),
+                l.join("etc/app"),
+                l.join("etc/app/conf"),
+                l.join("etc/./app//conf"),
+            ]);
+        }
+        paths.extend([
+            base.join("plain"),
+            base.join("plain/x"),
+            base.join("s"),
+            base.join("s/x"),
+            base.to_path_buf(),
+            PathBuf::from("/"),
+            PathBuf::from("relative/path"),
+        ]);
+        for p in &paths {
+            let found = roots.root_of(p).map(|(f, rel)| (index_of(f), rel.to_path_buf()));
+            let want = scan(p).map(|(i, rel)| (Some(i), rel));
+            assert_eq!(found, want, "{}", p.display());
+        }
     }
 }
