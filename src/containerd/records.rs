@@ -681,11 +681,34 @@ pub fn images_with_target_on(
     scan: Scan,
     damage: &mut Damage,
 ) -> Vec<Image> {
+    images_matching_on(
+        pool,
+        namespace,
+        ns,
+        scan,
+        |_, stored| stored == Some(digest.as_bytes()),
+        damage,
+    )
+}
+
+/// The image records of one namespace that `wanted` picks by their key (as stored) and
+/// target digest (`None` without one), in name order, found as [`images_with_target`] finds
+/// them: each record read no further than its target digest unless picked (a short ID's
+/// records, without decoding every other record).
+pub fn images_matching_on(
+    pool: Option<&rayon::ThreadPool>,
+    namespace: &str,
+    ns: &Bucket<'_>,
+    scan: Scan,
+    wanted: impl Fn(&[u8], Option<&[u8]>) -> bool + Sync,
+    damage: &mut Damage,
+) -> Vec<Image> {
     let mut steps = Vec::new();
     image_steps(ns, |step| steps.push(step));
+    let wanted = &wanted;
     decoded_on(pool, steps, damage, |key, b, d| match scan {
-        Scan::Once => b.with_root_held(|b| image_with_target(namespace, key, b, digest, d)),
-        Scan::Keep => image_with_target(namespace, key, b, digest, d),
+        Scan::Once => b.with_root_held(|b| image_if(namespace, key, b, wanted, d)),
+        Scan::Keep => image_if(namespace, key, b, wanted, d),
     })
 }
 
@@ -708,6 +731,24 @@ pub fn image_with_target(
     digest: &str,
     damage: &mut Damage,
 ) -> Option<Image> {
+    image_if(
+        namespace,
+        key,
+        record,
+        &|_, stored| stored == Some(digest.as_bytes()),
+        damage,
+    )
+}
+
+/// The image record whose key is `key` when `wanted` picks it by its key and target digest,
+/// read no further than that digest otherwise.
+fn image_if(
+    namespace: &str,
+    key: &[u8],
+    record: &Bucket<'_>,
+    wanted: &(impl Fn(&[u8], Option<&[u8]>) -> bool + ?Sized),
+    damage: &mut Damage,
+) -> Option<Image> {
     let stored = match record
         .bucket(b"target")
         .and_then(|t| t.map_or(Ok(None), |t| t.get(b"digest")))
@@ -718,7 +759,7 @@ pub fn image_with_target(
             return None;
         }
     };
-    if stored != Some(digest.as_bytes()) {
+    if !wanted(key, stored) {
         return None;
     }
     image_from(namespace, key_name(key), record, damage)

@@ -220,6 +220,9 @@ pub struct Inspector<'r> {
     index_used: std::sync::Once,
     /// How many target lookups were answered by a scan of the targets alone.
     lookups: AtomicUsize,
+    /// What those scans found, by digest (at most [`LEAN_LOOKUPS`]): a digest asked for
+    /// twice is scanned once.
+    scanned: Mutex<Vec<(String, Vec<Image>)>>,
     /// One reference is inspected ([`Inspector::inspect_each`]): its RepoTags scan is the
     /// last read of the record pages it passes through.
     one_reference: std::sync::atomic::AtomicBool,
@@ -268,6 +271,7 @@ impl<'r> Inspector<'r> {
             images: OnceLock::new(),
             index_used: std::sync::Once::new(),
             lookups: AtomicUsize::new(0),
+            scanned: Mutex::new(Vec::new()),
             one_reference: std::sync::atomic::AtomicBool::new(false),
             pool,
             blobs: Mutex::new(BlobCache::default()),
@@ -337,6 +341,16 @@ impl<'r> Inspector<'r> {
     /// an index, which is cheaper than scanning again for each of many references.
     fn with_target(&self, digest: &str, scan: records::Scan) -> Vec<Image> {
         if self.images.get().is_none() && self.lookups.fetch_add(1, Ordering::Relaxed) < LEAN_LOOKUPS {
+            // The same digest asked again (a digest reference resolved, then its RepoTags):
+            // the records found the first time, the damage on the way already said.
+            if let Some(found) = self
+                .scanned
+                .lock()
+                .ok()
+                .and_then(|s| s.iter().find(|(d, _)| d == digest).map(|(_, found)| found.clone()))
+            {
+                return found;
+            }
             let mut damage = crate::damage::Damage::new();
             let ns = records::key_bytes(&self.namespace);
             let out = match self.tx.bucket_at(&[b"v1".as_slice(), &ns]) {
@@ -354,6 +368,7 @@ impl<'r> Inspector<'r> {
             {
                 all.extend(damage);
             }
+            self.scanned_for(digest, out.clone());
             return out;
         }
         let (images, index) = self.all_images();
@@ -361,6 +376,49 @@ impl<'r> Inspector<'r> {
             .get(digest)
             .map(|ix| ix.iter().filter_map(|&i| images.get(i)).cloned().collect())
             .unwrap_or_default()
+    }
+
+    /// Notes `found` as the records whose target is `digest`, for [`Inspector::with_target`]
+    /// to answer without a scan (a short ID's scan picked them all).
+    fn scanned_for(&self, digest: &str, found: Vec<Image>) {
+        if let Ok(mut s) = self.scanned.lock()
+            && !s.iter().any(|(d, _)| d == digest)
+        {
+            s.push((digest.to_string(), found));
+        }
+    }
+
+    /// The image records `wanted` picks by their key (as stored) and target digest, in name
+    /// order: found by a scan of the targets, decoding only those picked, while target
+    /// lookups are answered that way ([`LEAN_LOOKUPS`]); else from the index of every
+    /// record (`wanted` then passes over decoded records: the caller picks again).
+    fn images_where(&self, wanted: impl Fn(&[u8], Option<&[u8]>) -> bool + Sync) -> std::borrow::Cow<'_, [Image]> {
+        if self.images.get().is_none() && self.lookups.fetch_add(1, Ordering::Relaxed) < LEAN_LOOKUPS {
+            let mut damage = crate::damage::Damage::new();
+            let ns = records::key_bytes(&self.namespace);
+            let out = match self.tx.bucket_at(&[b"v1".as_slice(), &ns]) {
+                Ok(Some(ns)) => records::images_matching_on(
+                    self.pool.as_ref(),
+                    &self.namespace,
+                    &ns,
+                    records::Scan::Keep,
+                    wanted,
+                    &mut damage,
+                ),
+                Ok(None) => Vec::new(),
+                Err(e) => {
+                    damage.push(e);
+                    Vec::new()
+                }
+            };
+            if !damage.is_empty()
+                && let Ok(mut all) = self.damage.lock()
+            {
+                all.extend(damage);
+            }
+            return std::borrow::Cow::Owned(out);
+        }
+        std::borrow::Cow::Borrowed(self.all_images().0)
     }
 
     /// How RepoTags' scan treats the record pages: read for the one look when it is the last
@@ -922,6 +980,98 @@ mod tests {
             assert!(!few.prepare_for_images(0));
             assert_eq!(few.sizes.iter().map(|m| m.lock().unwrap().len()).sum::<usize>(), 0);
         }
+    }
+
+    /// The fixture's moby namespace: its root, and every image record.
+    fn moby() -> (Root, Vec<records::Image>) {
+        let root = Root::open(std::path::Path::new("fixtures/docker-28.5"), ReadMode::Mmap).unwrap();
+        let images = {
+            let tx = root.view(MetaChoice::Current).unwrap();
+            let ns = tx.root().bucket_at(&[b"v1".as_slice(), b"moby"]).unwrap().unwrap();
+            records::images_in("moby", &ns, &mut crate::damage::Damage::new())
+        };
+        assert!(images.len() > 10, "{} records", images.len());
+        (root, images)
+    }
+
+    fn inspector(root: &Root) -> Inspector<'_> {
+        let tx = root.view(MetaChoice::Current).unwrap();
+        Inspector::new(
+            root,
+            tx,
+            "moby",
+            Options::for_host(crate::image::platform::Platform::host()),
+        )
+    }
+
+    /// One inspect by digest scans the namespace's records once: RepoTags' lookup of the
+    /// digest the resolve scanned for reads no page, and finds what a scan finds.
+    #[test]
+    fn a_digest_resolved_is_not_scanned_again_for_its_tags() {
+        let (root, images) = moby();
+        for img in &images {
+            let digest = &img.target.digest;
+            for reference in [
+                digest.clone(),
+                format!("{}@{digest}", img.name.split([':', '@']).next().unwrap()),
+            ] {
+                let ins = inspector(&root);
+                let found = super::resolve::resolve(&ins, &reference);
+                let read = ins.tx.db().pages_read();
+                let tagged = ins.with_target(digest, records::Scan::Once);
+                assert_eq!(ins.tx.db().pages_read(), read, "{reference}: scanned again");
+                let want: Vec<&str> = images
+                    .iter()
+                    .filter(|i| &i.target.digest == digest)
+                    .map(|i| i.name.as_str())
+                    .collect();
+                assert_eq!(tagged.iter().map(|i| i.name.as_str()).collect::<Vec<_>>(), want);
+                if reference == *digest {
+                    assert_eq!(found.map(|i| i.name), Ok(want[0].to_string()));
+                }
+            }
+        }
+    }
+
+    /// A short ID resolves, or fails, as when every record is decoded first (the index), for
+    /// each prefix of each target from 4 characters (ambiguous ones among them), with and
+    /// without `sha256:`; the scan decodes only the records it picks.
+    #[test]
+    fn short_ids_resolve_as_from_every_record() {
+        let (root, images) = moby();
+        let mut prefixes: Vec<String> = Vec::new();
+        for img in &images {
+            let hex = img.target.digest.strip_prefix("sha256:").unwrap();
+            for n in [4, 5, 6, 12, 63, 64] {
+                prefixes.push(hex[..n].to_string());
+                prefixes.push(format!("sha256:{}", &hex[..n]));
+            }
+        }
+        prefixes.extend(["0123456789ab".to_string(), "ffff".into(), "sha256:0000".into()]);
+        let mut ambiguous = 0;
+        for p in &prefixes {
+            let lean = inspector(&root);
+            let found = super::resolve::resolve(&lean, p);
+            assert!(lean.images.get().is_none(), "{p}: every record decoded");
+            let full = inspector(&root);
+            full.all_images();
+            let want = super::resolve::resolve(&full, p);
+            assert_eq!(format!("{found:?}"), format!("{want:?}"), "{p}");
+            // RepoTags' lookup after it: answered from the short ID's scan, as a scan does.
+            if let Ok(img) = &found {
+                let read = lean.tx.db().pages_read();
+                let tagged = lean.with_target(&img.target.digest, records::Scan::Once);
+                assert_eq!(lean.tx.db().pages_read(), read, "{p}: scanned again");
+                let want: Vec<&str> = images
+                    .iter()
+                    .filter(|i| i.target.digest == img.target.digest)
+                    .map(|i| i.name.as_str())
+                    .collect();
+                assert_eq!(tagged.iter().map(|i| i.name.as_str()).collect::<Vec<_>>(), want, "{p}");
+            }
+            ambiguous += usize::from(want.is_err_and(|e| e.0 == "ambiguous reference"));
+        }
+        assert!(ambiguous > 0, "no ambiguous prefix among {}", prefixes.len());
     }
 
     #[test]

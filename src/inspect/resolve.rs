@@ -75,22 +75,43 @@ pub(super) fn resolve(ins: &Inspector<'_>, input: &str) -> Result<Image, Inspect
     let Some(prefix) = truncated_id(input) else {
         return Err(not_found(&tagged.familiar()));
     };
-    let (images, _) = ins.all_images();
+    // Decoded, only the records the raw key or target digest may make hits (all of them
+    // once the index is built); picked again as decoded.
+    let id_of = |digest: &[u8]| {
+        digest.strip_prefix(b"sha256:").is_some_and(|hex| {
+            hex.len() == 64 && hex.starts_with(prefix.as_bytes()) && hex.iter().all(u8::is_ascii_hexdigit)
+        })
+    };
+    let images = ins.images_where(|key, target| key == full.as_bytes() || target.is_some_and(id_of));
     let hits: Vec<&Image> = images
         .iter()
-        .filter(|img| {
-            img.name == full
-                || img.target.digest.strip_prefix("sha256:").is_some_and(|hex| {
-                    hex.len() == 64 && hex.starts_with(prefix) && hex.bytes().all(|b| b.is_ascii_hexdigit())
-                })
-        })
+        .filter(|img| img.name == full || id_of(img.target.digest.as_bytes()))
         .collect();
-    match hits.as_slice() {
-        [] => Err(not_found(&tagged.familiar())),
+    let chosen = choose(&hits, &full).unwrap_or_else(|| Err(not_found(&tagged.familiar())))?;
+    // The records of the target chosen were all picked (its digest has the prefix): RepoTags'
+    // lookup of that digest needs no second scan.
+    if let std::borrow::Cow::Owned(scanned) = &images
+        && id_of(chosen.target.digest.as_bytes())
+    {
+        let digest = &chosen.target.digest;
+        ins.scanned_for(
+            digest,
+            scanned.iter().filter(|i| &i.target.digest == digest).cloned().collect(),
+        );
+    }
+    Ok(chosen)
+}
+
+/// dockerd's pick among a short ID's hits: the one, the record named exactly like the
+/// reference, or the first when all have the same target; else ambiguous. `None` without
+/// a hit.
+fn choose(hits: &[&Image], full: &str) -> Option<Result<Image, InspectError>> {
+    Some(match hits {
+        [] => return None,
         [only] => Ok((*only).clone()),
         many => {
             if let Some(exact) = many.iter().find(|img| img.name == full) {
-                return Ok((*exact).clone());
+                return Some(Ok((*exact).clone()));
             }
             let first = many.first().map(|img| &img.target.digest);
             if let Some(img) = many.first()
@@ -101,7 +122,7 @@ pub(super) fn resolve(ins: &Inspector<'_>, input: &str) -> Result<Image, Inspect
                 Err(InspectError("ambiguous reference".into()))
             }
         }
-    }
+    })
 }
 
 /// dockerd's `checkTruncatedID`: 4 to 64 lowercase hex characters after an optional
