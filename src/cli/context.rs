@@ -33,9 +33,10 @@ pub struct Global {
     /// images; listings cover every namespace).
     #[arg(short = 'n', long = "namespace", global = true, help_heading = GLOBAL)]
     pub namespace: Option<String>,
-    /// Read meta.db into memory instead of mapping it (for a file another process may
-    /// truncate: a map faults on pages cut off). Not one transaction either way: a commit
-    /// landing while the file is read is said at the end.
+    /// Never map meta.db (for a file another process may truncate: a map faults on pages cut
+    /// off): its pages are read with pread as they are asked for, and the whole file is read
+    /// into memory only by what looks at every page (recover, --salvage). Not one
+    /// transaction either way: a commit landing while the file is read is said at the end.
     #[arg(long, global = true, help_heading = GLOBAL)]
     pub no_mmap: bool,
     /// Read meta.db through its previous transaction (meta page) instead of the current one.
@@ -125,7 +126,7 @@ impl Global {
     }
 
     /// How meta.db is read for a command that asks a few questions of it (point lookups):
-    /// page by page (`ReadMode::Pread`), unless `--no-mmap` asked for a copy.
+    /// page by page (`ReadMode::Pread`; with `--no-mmap`, `ReadMode::Read`, page by page too).
     pub fn lookup_mode(&self) -> ReadMode {
         if self.no_mmap { ReadMode::Read } else { ReadMode::Pread }
     }
