@@ -516,7 +516,11 @@ fn content_streamed(
         CONTENT_BATCH,
         |give| {
             for (ns, b) in namespaces {
-                records::content_steps(b, |step| give((ns.as_str(), step)));
+                records::content_steps_where(
+                    b,
+                    |digest| early.key_may_match(ns, digest),
+                    |step| give((ns.as_str(), step)),
+                );
             }
         },
         &ready,
@@ -638,7 +642,13 @@ impl ContentStream<'_> {
 struct ContentFilter<'f> {
     filters: &'f filter::Filters,
     early: filter::Early<'f, 'static>,
+    /// The selectors a record's key answers (its digest, and the namespace it is in), tested
+    /// before the record is opened.
+    on_key: filter::Early<'f, 'static>,
 }
+
+/// The members of a content row a record's key and place say.
+const CONTENT_KEY_MEMBERS: [&str; 2] = ["namespace", "digest"];
 
 /// The members of a content row's JSON its record says ([`records::Content`]'s; no other
 /// member of a row has one of these names, whatever the case).
@@ -649,7 +659,19 @@ impl<'f> ContentFilter<'f> {
         ContentFilter {
             filters,
             early: filters.early(&CONTENT_MEMBERS, &[]),
+            on_key: filters.early(&CONTENT_KEY_MEMBERS, &[]),
         }
+    }
+
+    /// Whether the filters may keep the record whose key is `digest` in namespace `ns`, before
+    /// it is opened (`digest==D` opens one record of 20,000: sweep 31.3).
+    fn key_may_match(&self, ns: &str, digest: &str) -> bool {
+        use serde_json::Value;
+        !self.on_key.tests()
+            || self.on_key.may_match(|m| match m {
+                "namespace" => Value::from(ns),
+                _ => Value::from(digest),
+            })
     }
 
     /// Whether the filters may keep the record's row: its containerd selectors on the
@@ -711,7 +733,7 @@ pub fn content(global: &Global, args: ListArgs, out: &mut dyn Write) -> Result<O
             let first = rows.len();
             // One stat per blob, on the pool: the lookups in a directory of 47,000 names
             // are system time that runs beside the decoding of the next records.
-            let found = records::content_in(ns, b, &mut s.damage);
+            let found = records::content_in_where(ns, b, |digest| early.key_may_match(ns, digest), &mut s.damage);
             let root = s.root;
             let early = &early;
             rows.extend(on_stat_pool(|| {
