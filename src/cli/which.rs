@@ -77,6 +77,29 @@ pub fn split_snapshot_path(p: &Path, root: &Path) -> Result<Option<SnapshotPath>
     Ok(at.and_then(|at| split_at(&parts, at)))
 }
 
+/// A path under Docker's `rootfs/<snapshotter>/<container ID>/` (dockerd 25+ with the
+/// containerd image store mounts each running container's merged root there): the ID and the
+/// path inside the root, `/`-rooted. Lexical, as [`split_snapshot_path`]: the last such
+/// component run on the path.
+pub fn docker_rootfs_path(p: &Path) -> Option<(String, Vec<u8>)> {
+    use std::os::unix::ffi::OsStrExt;
+    let parts: Vec<&[u8]> = p
+        .components()
+        .filter_map(|c| match c {
+            Component::Normal(n) => Some(n.as_bytes()),
+            _ => None,
+        })
+        .collect();
+    let is_id = |b: &[u8]| b.len() == 64 && b.iter().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f'));
+    let at = (0..parts.len().saturating_sub(2))
+        .rev()
+        .find(|&i| parts.get(i) == Some(&&b"rootfs"[..]) && parts.get(i + 2).is_some_and(|id| is_id(id)))?;
+    let id = std::str::from_utf8(parts.get(at + 2)?).ok()?.to_string();
+    let mut inner = vec![b'/'];
+    inner.extend_from_slice(&parts.get(at + 3..).unwrap_or_default().join(&b'/'));
+    Some((id, inner))
+}
+
 /// The snapshot path whose snapshotter directory is `parts[at]`.
 fn split_at(parts: &[Vec<u8>], at: usize) -> Option<SnapshotPath> {
     let snapshotter = std::str::from_utf8(parts.get(at)?.get(SNAPSHOTTER_PREFIX.len()..)?).ok()?;
@@ -238,6 +261,30 @@ pub fn which(global: &Global, args: WhichArgs, out: &mut dyn Write) -> Result<Ou
     let mut node = Node::open(global, &args.docker)?;
     let split = split_snapshot_path(&args.path, &node.root.dir).map_err(|e| Failure::new(Outcome::Usage, e))?;
     let Some(sp) = split else {
+        // Docker's mount point of a container's merged root (what process roots and alerts
+        // show on a node with the containerd image store): the file may be in any of its
+        // layers, which the merged tree answers, not the path's text (sweep 33).
+        if let Some((id, inner)) = docker_rootfs_path(&args.path) {
+            let known = node.containers.iter().find(|c| c.id == id);
+            let said = match known {
+                Some(c) => format!(
+                    "container {id}{}",
+                    c.name
+                        .as_deref()
+                        .map(|n| format!(" ({})", escape(n.as_bytes())))
+                        .unwrap_or_default()
+                ),
+                None => format!("container {id}, which no container record here names"),
+            };
+            return Err(Failure::new(
+                node.finish(Outcome::No),
+                format!(
+                    "{}: inside Docker's mount point of {said}'s merged root, not a snapshot directory: `coldctr fs ls {id}:{}` shows the entry, `coldctr mounts {id}` its layers",
+                    escape(args.path.as_os_str().as_encoded_bytes()),
+                    escape(&inner)
+                ),
+            ));
+        }
         // "No" to the question, and whatever damage opening the records met (a fallen-back
         // meta page), as every reader says it.
         return Err(Failure::new(
@@ -471,6 +518,27 @@ fn as_candidate(backend_key: Option<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn docker_s_rootfs_mount_points_are_told_by_their_text() {
+        let id = "a300da2266655cd7c431213e7e0511d5e09ee7174122e3590a112df142ca38f7";
+        let found = |p: &str| docker_rootfs_path(Path::new(p));
+        assert_eq!(
+            found(&format!("/var/lib/docker/rootfs/overlayfs/{id}/etc/passwd")),
+            Some((id.to_string(), b"/etc/passwd".to_vec()))
+        );
+        assert_eq!(
+            found(&format!("/mnt/disk/var/lib/docker/rootfs/overlayfs/{id}")),
+            Some((id.to_string(), b"/".to_vec()))
+        );
+        // Not an ID (upper case, short), or no `rootfs` two components above it.
+        assert_eq!(
+            found(&format!("/var/lib/docker/rootfs/overlayfs/{}/x", id.to_uppercase())),
+            None
+        );
+        assert_eq!(found("/var/lib/docker/rootfs/overlayfs/a300da226665/x"), None);
+        assert_eq!(found(&format!("/var/lib/docker/overlayfs/{id}/x")), None);
+    }
 
     /// A chain `s0 <- s1 <- ... <- s39`, a branch `b0 <- b1` off s9, a snapshot whose parent
     /// is missing, and a loop `l0 <- l1 <- l0`: every snapshot as a top, in an order that
