@@ -1751,6 +1751,53 @@ fn a_hard_linked_hostconfig_is_read_once() {
 }
 
 /// The full ID of the container named `name`, as `ps` finds it.
+/// The same two Docker containers named `/dev-running`, listed: `ps -a` in every format and
+/// `timeline` still list both, but say the name is held by both (dockerd would load only one
+/// of them), exit 3, as a lookup by that name does. Both were listed silently, exit 0.
+#[test]
+fn a_listing_says_a_name_two_docker_containers_hold() {
+    let node = unpack();
+    let running = id_of(&node, "dev-running");
+    let fschanges = id_of(&node, "dev-fschanges");
+    let config = node.docker().join("containers").join(&fschanges).join("config.v2.json");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let renamed = text.replacen(r#""Name":"/dev-fschanges""#, r#""Name":"/dev-running""#, 1);
+    assert_ne!(text, renamed);
+    std::fs::write(&config, renamed).unwrap();
+    for args in [
+        &["ps", "-a"][..],
+        &["ps", "-a", "--no-trunc"],
+        &["ps", "-a", "-q", "--no-trunc"],
+        &["ps", "-a", "--no-trunc", "--format", "json"],
+        &["ps", "-a", "--no-trunc", "--format", "raw"],
+        &["ps", "-a", "--no-trunc", "--format", "{{.ID}} {{.Names}}"],
+        &["timeline"],
+        &["timeline", "--format", "jsonl"],
+    ] {
+        let r = run(&node.root(), args);
+        assert_eq!(r.code, Some(3), "{args:?}: {}", r.stderr);
+        let said: Vec<&str> = r
+            .stderr
+            .lines()
+            .filter(|l| l.contains("container name dev-running is held by 2 Docker containers"))
+            .collect();
+        assert_eq!(said.len(), 1, "{args:?}: {}", r.stderr);
+        assert!(
+            said[0].contains(&running) && said[0].contains(&fschanges),
+            "{args:?}: {}",
+            r.stderr
+        );
+        // Both rows still listed.
+        let out = r.stdout_text();
+        for id in [&running, &fschanges] {
+            assert!(out.contains(&id[..12]), "{args:?}: {id} not listed\n{out}");
+        }
+    }
+    // Not a Docker container's listing: not said.
+    let r = run(&node.root(), &["-n", "default", "ps", "-a"]);
+    assert!(!r.stderr.contains("held by"), "{}", r.stderr);
+}
+
 fn id_of(node: &Node, name: &str) -> String {
     let r = run(
         &node.root(),

@@ -572,10 +572,25 @@ fn namespace_known(global: &Global, inv: &containers::Inventory) -> Outcome {
     super::context::namespace_not_found(global, names.iter().map(String::as_str))
 }
 
+/// A listing (`ps`, `timeline`) of Docker's containers says each name two of them carry, as
+/// a lookup by that name does: both rows are listed, but dockerd would load only one (sweep
+/// 32: listed silently, exit 0). Damage, exit 3.
+fn say_names_shared(global: &Global, inv: &Inventory) -> Outcome {
+    if !in_namespace(global, Some("moby")) {
+        return Outcome::Ok;
+    }
+    let said = containers::names_shared(&inv.entries);
+    for m in &said {
+        warn(crate::text::escape_hazards(m));
+    }
+    if said.is_empty() { Outcome::Ok } else { Outcome::Damaged }
+}
+
 pub fn ps(global: &Global, args: PsArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
     let filter = PsFilter::parse(&args.filter)?;
     let (inv, mut outcome) = gather(global, false)?;
     outcome = outcome.worst(namespace_known(global, &inv));
+    outcome = outcome.worst(say_names_shared(global, &inv));
     // docker: -n and -l count over every container, newest first.
     let all = args.all || args.last.is_some() || args.latest;
     let limit = if args.latest { Some(1) } else { args.last };
@@ -972,6 +987,7 @@ pub fn timeline(global: &Global, args: TimelineArgs, out: &mut dyn Write) -> Res
         .display()
         .to_string();
     outcome = outcome.worst(namespace_known(global, &inv));
+    outcome = outcome.worst(say_names_shared(global, &inv));
     let (mut events, unplaced) = containers::timeline::events(&inv, &meta_db);
     events.retain(|e| in_namespace(global, e.namespace.as_deref()));
     for why in &unplaced {

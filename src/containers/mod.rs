@@ -611,6 +611,24 @@ pub enum Lookup {
     NameShared(Vec<String>),
 }
 
+/// What is said of each name several Docker containers carry ([`docker::name_shared`]), in
+/// listing order: `ps` and `timeline` list every one of them, but dockerd would load only one,
+/// so the listing says so, as a lookup by that name does. A `config.v2.json` in another
+/// container's directory (`misplaced`, said when read) holds no name, as in [`find`].
+pub fn names_shared(entries: &[Entry]) -> Vec<String> {
+    let mut holders: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for e in entries {
+        if e.source == Source::Docker && !e.docker.as_ref().is_some_and(|d| d.misplaced) {
+            holders.entry(e.name.as_str()).or_default().push(e.id.as_str());
+        }
+    }
+    holders
+        .into_iter()
+        .filter(|(_, ids)| ids.len() > 1)
+        .map(|(name, ids)| docker::name_shared(name, &ids))
+        .collect()
+}
+
 /// The entry `arg` names, as dockerd looks a container up: a full ID, then a name (with or
 /// without the leading `/`), then a unique ID prefix. A CRI container is also found by its
 /// `pod/container` name. A name two Docker containers carry names neither: dockerd would
