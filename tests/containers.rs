@@ -1828,6 +1828,48 @@ fn unpack_with_snapshots() -> Node {
     node
 }
 
+/// A Docker root named with `--docker-root` that has no `containers/`: what was named to be
+/// read is not there. `ps` said so (exit 4); `which` printed "container: none" with exit 0,
+/// and `diff`, `fs`, `mounts` only "no snapshot key, container ID, name..." (exit 1). Each
+/// now says the line `ps` says, exit 4. One found beside the containerd root without it is
+/// no Docker store, and is not said.
+#[test]
+fn a_named_docker_root_without_containers_is_said_by_every_command() {
+    let node = unpack_with_snapshots();
+    std::fs::remove_dir_all(node.docker().join("containers")).unwrap();
+    let docker = node.docker().display().to_string();
+    let said = format!("coldctr: {docker}: no containers directory in the Docker data root");
+    let layer = node
+        .root()
+        .join("io.containerd.snapshotter.v1.overlayfs/snapshots/79/fs")
+        .display()
+        .to_string();
+    for args in [
+        &["ps", "-a"][..],
+        &["which", &layer],
+        &["diff", "dev-running"],
+        &["fs", "ls", "dev-running:/"],
+        &["mounts", "dev-running"],
+    ] {
+        let mut with_root = vec!["--docker-root", &docker];
+        with_root.extend(args);
+        let r = run(&node.root(), &with_root);
+        assert_eq!(r.code, Some(4), "{args:?}: {}", r.stderr);
+        assert_eq!(
+            r.stderr.lines().filter(|l| *l == said).count(),
+            1,
+            "{args:?}: {}",
+            r.stderr
+        );
+    }
+    let r = run(&node.root(), &["which", &layer]);
+    assert!(r.stdout_text().contains("container:    none"), "{}", r.stdout_text());
+    assert!(!r.stderr.contains("no containers directory"), "{}", r.stderr);
+    let r = run(&node.root(), &["mounts", "dev-running"]);
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
+    assert!(!r.stderr.contains("no containers directory"), "{}", r.stderr);
+}
+
 /// A key repeated in `config.v2.json` reads as dockerd's Go decoder reads it (the last value;
 /// a repeated object merged into the first) by every command: `container inspect` and `ps`
 /// (one reader) and the name lookup of `mounts`, `diff` and `fs` (another) agree. The first

@@ -171,7 +171,7 @@ impl Node {
         let (index, (containers, sandbox_keys)) = {
             let tx = root.view(global.meta_choice())?;
             let index = Index::load(&root, &tx, global.read_mode(), &mut damage);
-            let containers = target::all_containers(&tx, &docker_root, &mut damage, &mut problems);
+            let containers = target::all_containers(&tx, &docker_root, given, &mut damage, &mut problems);
             (index, containers)
         };
         Ok(Node {

@@ -88,6 +88,17 @@ pub fn unreadable_root(dir: &Path, why: &str) -> String {
     )
 }
 
+/// `<dir>: no containers directory in the Docker data root`, said of a data root the user
+/// named (`--docker-root`, `COLDCTR_DOCKER_ROOT`) that has no `containers/`: by `ps` and the
+/// layer commands alike, unreadable (exit 4), since what was named to be read is not there.
+/// One found beside the containerd root without it is no Docker store, and is not said.
+pub fn no_containers_dir(dir: &Path) -> String {
+    format!(
+        "{}: no containers directory in the Docker data root",
+        crate::text::escape(dir.as_os_str().as_encoded_bytes())
+    )
+}
+
 /// What is said of a name several Docker containers carry (each one's `config.v2.json`
 /// `Name`), by `container inspect` and the layer commands alike: dockerd registers a name
 /// once, so its restore would load only one of them, whichever it met first. Damage, and no

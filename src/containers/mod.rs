@@ -274,10 +274,7 @@ fn read_docker(
     if matches!(docker_root, DockerRoot::Given(_))
         && std::fs::symlink_metadata(p.join("containers")).is_err_and(|e| docker::not_there(&e))
     {
-        inv.unreadable.push(format!(
-            "{}: no containers directory in the Docker data root",
-            crate::text::escape(p.as_os_str().as_encoded_bytes())
-        ));
+        inv.unreadable.push(docker::no_containers_dir(p));
     }
     let mut problems = docker::StoreProblems::default();
     let mut containers = docker::read_store(p, memory, &mut problems);

@@ -91,8 +91,10 @@ pub fn docker_root(containerd_root: &Path, given: Option<&Path>) -> PathBuf {
 /// ID, a container directory or config.v2.json that is a symlink, a FIFO, missing, not JSON,
 /// with an `ID` not its directory's or fields dockerd would not load): a name that does not
 /// resolve may be the one in a file that was not read, and must not read as "no such
-/// container". A container whose config was not read is still found by its ID.
-pub fn docker_containers(docker_root: &Path, problems: &mut StoreProblems) -> Vec<ContainerRef> {
+/// container". A container whose config was not read is still found by its ID. `given` is
+/// the data root as the user named it (`--docker-root`), `None` for one found beside the
+/// containerd root.
+pub fn docker_containers(docker_root: &Path, given: Option<&Path>, problems: &mut StoreProblems) -> Vec<ContainerRef> {
     // `var/lib/docker -> /data/docker` on a seized disk leads to the examiner's own host.
     if std::fs::symlink_metadata(docker_root).is_ok_and(|m| m.file_type().is_symlink()) {
         problems.damaged.push(format!(
@@ -104,8 +106,16 @@ pub fn docker_containers(docker_root: &Path, problems: &mut StoreProblems) -> Ve
     let dir = docker_root.join("containers");
     let m = match std::fs::symlink_metadata(&dir) {
         Ok(m) => m,
-        // No Docker store here (or none beside this root).
-        Err(e) if crate::containers::docker::not_there(&e) => return Vec::new(),
+        // No Docker store beside this root. One the user named without it is said, as `ps`
+        // says it: a lookup there answered "no such container" with nothing said (sweep 32).
+        Err(e) if crate::containers::docker::not_there(&e) => {
+            if let Some(given) = given {
+                problems
+                    .unreadable
+                    .push(crate::containers::docker::no_containers_dir(given));
+            }
+            return Vec::new();
+        }
         // The data root refuses a search (a node's is 0710 root): its containers are not
         // known, which is no answer of "no such container".
         Err(e) => {
@@ -264,14 +274,16 @@ pub fn containerd_containers(tx: &Tx<'_>, damage: &mut Damage) -> (Vec<Container
 }
 
 /// Every container: Docker's, then containerd's records that Docker does not have; and
-/// whether containerd's records (all of them) carry 1.7's `sandboxid` key.
+/// whether containerd's records (all of them) carry 1.7's `sandboxid` key. `given`: the
+/// Docker root as the user named it ([`docker_containers`]).
 pub fn all_containers(
     tx: &Tx<'_>,
     docker: &Path,
+    given: Option<&Path>,
     damage: &mut Damage,
     problems: &mut StoreProblems,
 ) -> (Vec<ContainerRef>, Option<bool>) {
-    let mut all = docker_containers(docker, problems);
+    let mut all = docker_containers(docker, given, problems);
     // Docker's containers by (namespace, ID), looked up, not searched: 40,000 containerd
     // records searched one by one took 8 s. containerd's own keys are unique in a namespace.
     let docker_ids: foldhash::HashSet<(String, String)> =
