@@ -1253,39 +1253,76 @@ fn cri_status_keys_are_read_in_any_case_as_containerd_reads_them() {
 /// the containerd image store: names come from Docker's reference store and GraphDriver.Data
 /// from its layer store. (Not checked against a live dockerd: no such capture here; the
 /// layout is moby's `reference/store.go` and `daemon/graphdriver/overlay2`.)
+/// A graph driver (overlay2) node: the node's dev-fschanges alone in a Docker root of its
+/// own, on `overlay2`, with a reference store naming its image `lab/busybox:1.38` and a layer
+/// store whose rw layer (`mount`) has the init layer and one image layer below it.
+struct GraphNode {
+    node: Node,
+    /// Holds `docker`.
+    _dir: tempfile::TempDir,
+    docker: PathBuf,
+    id: &'static str,
+    image_id: &'static str,
+    mount: String,
+}
+
+impl GraphNode {
+    fn new() -> GraphNode {
+        let node = unpack();
+        let dir = tempfile::tempdir().unwrap();
+        let docker = dir.path().join("docker");
+        let id = "e7168bb2c84540963774514213b677b5c559a2956f1b0c4070e88b412c67b82e";
+        let image_id = "sha256:bb11e37152b3006a60f612cd22df5ecee68ada747e33db7f88560247224a1d7d";
+        let src = node.docker().join("containers").join(id);
+        let cdir = docker.join("containers").join(id);
+        std::fs::create_dir_all(&cdir).unwrap();
+        let config = std::fs::read_to_string(src.join("config.v2.json"))
+            .unwrap()
+            .replace("\"Driver\":\"overlayfs\"", "\"Driver\":\"overlay2\"");
+        assert!(config.contains("\"Driver\":\"overlay2\""));
+        std::fs::write(cdir.join("config.v2.json"), config).unwrap();
+        std::fs::copy(src.join("hostconfig.json"), cdir.join("hostconfig.json")).unwrap();
+        std::fs::create_dir_all(docker.join("image/overlay2/layerdb/mounts").join(id)).unwrap();
+        std::fs::write(
+            docker.join("image/overlay2/repositories.json"),
+            format!(r#"{{"Repositories":{{"lab/busybox":{{"lab/busybox:1.38":"{image_id}"}}}}}}"#),
+        )
+        .unwrap();
+        let mount = "4d".repeat(32);
+        std::fs::write(
+            docker.join("image/overlay2/layerdb/mounts").join(id).join("mount-id"),
+            &mount,
+        )
+        .unwrap();
+        std::fs::create_dir_all(docker.join("overlay2/l")).unwrap();
+        std::fs::create_dir_all(docker.join("overlay2").join(&mount)).unwrap();
+        std::fs::write(docker.join("overlay2").join(&mount).join("lower"), "l/INIT:l/BASE").unwrap();
+        std::os::unix::fs::symlink(format!("../{mount}-init/diff"), docker.join("overlay2/l/INIT")).unwrap();
+        std::os::unix::fs::symlink(format!("../{}/diff", "ba".repeat(32)), docker.join("overlay2/l/BASE")).unwrap();
+        GraphNode {
+            node,
+            _dir: dir,
+            docker,
+            id,
+            image_id,
+            mount,
+        }
+    }
+
+    /// `coldctr --docker-root <its docker root> ARGS`.
+    fn run(&self, args: &[&str]) -> bolt_support::Run {
+        let docker = self.docker.display().to_string();
+        let mut all = vec!["--docker-root", &docker];
+        all.extend(args);
+        run(&self.node.root(), &all)
+    }
+}
+
 #[test]
 fn graph_driver_node_names_images_and_layer_dirs_from_dockers_own_stores() {
-    let node = unpack();
-    let dir = tempfile::tempdir().unwrap();
-    let docker = dir.path().join("docker");
-    let id = "e7168bb2c84540963774514213b677b5c559a2956f1b0c4070e88b412c67b82e";
-    let image_id = "sha256:bb11e37152b3006a60f612cd22df5ecee68ada747e33db7f88560247224a1d7d";
-    let src = node.docker().join("containers").join(id);
-    let cdir = docker.join("containers").join(id);
-    std::fs::create_dir_all(&cdir).unwrap();
-    let config = std::fs::read_to_string(src.join("config.v2.json"))
-        .unwrap()
-        .replace("\"Driver\":\"overlayfs\"", "\"Driver\":\"overlay2\"");
-    assert!(config.contains("\"Driver\":\"overlay2\""));
-    std::fs::write(cdir.join("config.v2.json"), config).unwrap();
-    std::fs::copy(src.join("hostconfig.json"), cdir.join("hostconfig.json")).unwrap();
-    std::fs::create_dir_all(docker.join("image/overlay2/layerdb/mounts").join(id)).unwrap();
-    std::fs::write(
-        docker.join("image/overlay2/repositories.json"),
-        format!(r#"{{"Repositories":{{"lab/busybox":{{"lab/busybox:1.38":"{image_id}"}}}}}}"#),
-    )
-    .unwrap();
-    let mount = "4d".repeat(32);
-    std::fs::write(
-        docker.join("image/overlay2/layerdb/mounts").join(id).join("mount-id"),
-        &mount,
-    )
-    .unwrap();
-    std::fs::create_dir_all(docker.join("overlay2/l")).unwrap();
-    std::fs::create_dir_all(docker.join("overlay2").join(&mount)).unwrap();
-    std::fs::write(docker.join("overlay2").join(&mount).join("lower"), "l/INIT:l/BASE").unwrap();
-    std::os::unix::fs::symlink(format!("../{mount}-init/diff"), docker.join("overlay2/l/INIT")).unwrap();
-    std::os::unix::fs::symlink(format!("../{}/diff", "ba".repeat(32)), docker.join("overlay2/l/BASE")).unwrap();
+    let g = GraphNode::new();
+    let (node, docker, id, image_id, mount) = (&g.node, &g.docker, g.id, g.image_id, g.mount.as_str());
+    let dir = g._dir.path();
     let docker_arg = docker.display().to_string();
     let r = run(
         &node.root(),
@@ -1350,7 +1387,7 @@ fn graph_driver_node_names_images_and_layer_dirs_from_dockers_own_stores() {
     // The layer store moved out of the root and linked back (`image/overlay2/layerdb` a
     // symlink): its mount-id is not read through the link, and the link is named.
     let layerdb = docker.join("image/overlay2/layerdb");
-    let outside = dir.path().join("layerdb-outside");
+    let outside = dir.join("layerdb-outside");
     std::fs::rename(&layerdb, &outside).unwrap();
     std::os::unix::fs::symlink(&outside, &layerdb).unwrap();
     let r = run(
@@ -1367,7 +1404,61 @@ fn graph_driver_node_names_images_and_layer_dirs_from_dockers_own_stores() {
     );
     assert!(r.stderr.contains("layerdb: a symlink, not followed"), "{}", r.stderr);
     let stdout = String::from_utf8_lossy(&r.stdout);
-    assert!(!stdout.contains(&mount), "read through the link: {stdout}");
+    assert!(!stdout.contains(mount), "read through the link: {stdout}");
+}
+
+/// A `repositories.json` of a shape Go does not decode into moby's reference store: dockerd's
+/// `NewReferenceStore` fails and it does not start. It was taken for a store without names:
+/// IMAGE the image ID, exit 0, nothing said. Now said, naming the file and the value, exit 3;
+/// IMAGE is still the ID (no name is read from a store dockerd does not load).
+#[test]
+fn a_repositories_json_go_does_not_decode_is_damage() {
+    let g = GraphNode::new();
+    let file = g.docker.join("image/overlay2/repositories.json");
+    let shown = file.display().to_string();
+    for (text, said) in [
+        (r#"{"Repositories":[]}"#, "Repositories is [], not"),
+        ("[]", "the document is [], not an object"),
+        ("null", "null, not an object"),
+        (
+            r#"{"Repositories":{"lab/busybox":{"lab/busybox:1.38":5}}}"#,
+            "of type digest.Digest",
+        ),
+    ] {
+        std::fs::write(&file, text).unwrap();
+        let r = g.run(&["ps", "-a", "--no-trunc", "--format", "json", "-f", "source=docker"]);
+        assert_eq!(r.code, Some(3), "{text}: {}", r.stderr);
+        let line = r
+            .stderr
+            .lines()
+            .find(|l| l.starts_with(&format!("coldctr: {shown}: ")))
+            .unwrap_or_else(|| panic!("{text}: file not named: {}", r.stderr));
+        assert!(
+            line.contains(said) && line.contains("dockerd does not load"),
+            "{text}: {line}"
+        );
+        assert_eq!(lines_json(&r.stdout)[0]["Image"], g.image_id, "{text}");
+    }
+    // Go's decoder: a key in another case is the field; an image ID null is "" (no name).
+    std::fs::write(
+        &file,
+        format!(
+            r#"{{"repositories":{{"lab/busybox":{{"lab/busybox:1.38":"{}"}}}}}}"#,
+            g.image_id
+        ),
+    )
+    .unwrap();
+    let r = g.run(&["ps", "-a", "--format", "json", "-f", "source=docker"]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert_eq!(lines_json(&r.stdout)[0]["Image"], "lab/busybox:1.38");
+    std::fs::write(
+        &file,
+        r#"{"Repositories":{"lab/busybox":{"lab/busybox:1.38":null}},"Other":1}"#,
+    )
+    .unwrap();
+    let r = g.run(&["ps", "-a", "--no-trunc", "--format", "json", "-f", "source=docker"]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert_eq!(lines_json(&r.stdout)[0]["Image"], g.image_id);
 }
 
 /// The lab's record of every container's state as on disk (`truth.json`: moby's

@@ -15,6 +15,7 @@
 
 use super::docker::StoreProblems;
 use super::files;
+use crate::image::goshape::{self, Shape};
 use crate::inspect::gojson::{self, J};
 use std::path::Path;
 
@@ -22,6 +23,17 @@ use std::path::Path;
 fn is_driver_name(s: &str) -> bool {
     !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
+
+/// moby's `refstore.refStore` as `repositories.json` has it (`daemon/internal/refstore`):
+/// `Repositories map[string]repository`, `repository` a `map[string]digest.Digest`. Its other
+/// fields are unexported.
+static REFERENCE_STORE: Shape = Shape::Struct(
+    "refstore.refStore",
+    &[(
+        "Repositories",
+        Shape::Map(&Shape::Map(&Shape::Named("digest.Digest", &Shape::Str))),
+    )],
+);
 
 /// The most a `repositories.json` may hold (one entry per tag and digest of every image).
 const MAX_REPOSITORIES: u64 = 64 << 20;
@@ -66,13 +78,50 @@ impl Repositories {
             return None;
         }
         match gojson::parse_as_go(bytes) {
-            Ok(j) => Some(Repositories(j)),
+            Ok(j) => Some(Repositories::decoded(path, &j, problems)),
             Err(e) => {
                 problems.damaged.push(format!(
                     "{}: not JSON: {e}",
                     crate::text::escape(path.as_os_str().as_encoded_bytes())
                 ));
                 None
+            }
+        }
+    }
+
+    /// The store as dockerd's `json.Decoder` leaves it given the document `doc` (keys matched
+    /// without regard to case, a repeated key decoded again). A value of another type than
+    /// moby's (`{"Repositories":[]}`, `[]`, a number for an image ID) makes
+    /// `NewReferenceStore` fail and dockerd not start, and a document `null` sets the store
+    /// to nil, on which its `reload` fails: said, and no name is resolved (IMAGE is then the
+    /// image ID), where they were taken for a store without names, silently (sweep 32).
+    fn decoded(path: &Path, doc: &J, problems: &mut StoreProblems) -> Repositories {
+        let shown = || crate::text::escape(path.as_os_str().as_encoded_bytes());
+        let unloaded =
+            "dockerd does not load its reference store (it does not start), so no image name is read from it";
+        if matches!(doc, J::Null) {
+            problems
+                .damaged
+                .push(format!("{}: null, not an object; {unloaded}", shown()));
+            return Repositories(J::Obj(Vec::new()));
+        }
+        let (store, refused) = goshape::unmarshal_all(doc, &REFERENCE_STORE, "refstore.refStore");
+        match refused.first() {
+            None => Repositories(store),
+            Some(r) => {
+                let what = if r.field.is_empty() {
+                    "the document".to_string()
+                } else {
+                    r.field.clone()
+                };
+                problems.damaged.push(format!(
+                    "{}: {what} is {}, not {} ({}); {unloaded}",
+                    shown(),
+                    r.shown,
+                    r.wanted,
+                    r.go
+                ));
+                Repositories(J::Obj(Vec::new()))
             }
         }
     }
