@@ -1316,6 +1316,13 @@ impl GraphNode {
         all.extend(args);
         run(&self.node.root(), &all)
     }
+
+    /// `GraphDriver` of its container, as `container inspect` prints it, and the run.
+    fn graph_driver(&self) -> (Value, bolt_support::Run) {
+        let r = self.run(&["container", "inspect", "-f", "{{json .GraphDriver}}", self.id]);
+        let g = serde_json::from_slice(&r.stdout).unwrap_or(Value::Null);
+        (g, r)
+    }
 }
 
 #[test]
@@ -1459,6 +1466,28 @@ fn a_repositories_json_go_does_not_decode_is_damage() {
     let r = g.run(&["ps", "-a", "--no-trunc", "--format", "json", "-f", "source=docker"]);
     assert_eq!(r.code, Some(0), "{}", r.stderr);
     assert_eq!(lines_json(&r.stdout)[0]["Image"], g.image_id);
+}
+
+/// A `mount-id` that is not UTF-8 names no layer dir (dockerd's `isValidID` refuses it and
+/// loads no rw layer), as `../../etc` names none: said the same way, exit 3, Data null. It
+/// was dropped without a word, exit 0.
+#[test]
+fn a_mount_id_not_utf8_is_said_as_any_bad_mount_id() {
+    let g = GraphNode::new();
+    let file = g
+        .docker
+        .join("image/overlay2/layerdb/mounts")
+        .join(g.id)
+        .join("mount-id");
+    let said = format!("coldctr: {}: not a layer directory name", file.display());
+    for bytes in [&b"\xff\xfe"[..], b"../../etc"] {
+        std::fs::write(&file, bytes).unwrap();
+        let (data, r) = g.graph_driver();
+        assert_eq!(r.code, Some(3), "{bytes:?}: {}", r.stderr);
+        assert!(r.stderr.lines().any(|l| l == said), "{bytes:?}: {}", r.stderr);
+        assert_eq!(data["Data"], Value::Null, "{bytes:?}");
+        assert_eq!(data["Name"], "overlay2", "{bytes:?}");
+    }
 }
 
 /// The lab's record of every container's state as on disk (`truth.json`: moby's

@@ -176,7 +176,9 @@ pub fn overlay2_data(docker_root: &Path, node_root: &str, id: &str, problems: &m
         .join(id)
         .join("mount-id");
     let mount_id = match files::read_small_below(docker_root, &mount_file, 256) {
-        Ok(b) => String::from_utf8(b).ok()?,
+        // Bytes that are not UTF-8 name no layer dir either: said below as any other value
+        // that is not one (dockerd's `isValidID` refuses them; they were dropped silently).
+        Ok(b) => String::from_utf8_lossy(&b).into_owned(),
         Err(p) if p.missing => return None,
         Err(p) => {
             problems.file(p);
