@@ -1323,6 +1323,11 @@ impl GraphNode {
         let g = serde_json::from_slice(&r.stdout).unwrap_or(Value::Null);
         (g, r)
     }
+
+    /// The rw layer's `lower` file.
+    fn lower(&self) -> PathBuf {
+        self.docker.join("overlay2").join(&self.mount).join("lower")
+    }
 }
 
 #[test]
@@ -1488,6 +1493,80 @@ fn a_mount_id_not_utf8_is_said_as_any_bad_mount_id() {
         assert_eq!(data["Data"], Value::Null, "{bytes:?}");
         assert_eq!(data["Name"], "overlay2", "{bytes:?}");
     }
+}
+
+/// The overlay2 layer store disagreeing with itself, where dockerd's driver fails on it
+/// (`GetMetadata`, `getLowerDirs`) or its layer store loads no rw layer (`loadMount`): each
+/// said, naming the file, exit 3. They were printed as if whole (dirs of a layer dir that is
+/// not there, LowerDir dropped, Data null), exit 0, nothing said. A layer with no `lower`
+/// file (the lowest: moby writes none) is no damage, nor a dead container's missing layer
+/// (dockerd's inspect prints Data null for it and says nothing).
+#[test]
+fn an_overlay2_layer_store_that_disagrees_with_itself_is_damage() {
+    let g = GraphNode::new();
+    let mount_file = g
+        .docker
+        .join("image/overlay2/layerdb/mounts")
+        .join(g.id)
+        .join("mount-id");
+    let said = |r: &bolt_support::Run, what: &str| {
+        assert_eq!(r.code, Some(3), "{what}: {}", r.stderr);
+        assert!(r.stderr.contains(what), "{what}: {}", r.stderr);
+    };
+    // mount-id naming a layer dir that is not there.
+    let gone = "de".repeat(32);
+    std::fs::write(&mount_file, &gone).unwrap();
+    let (data, r) = g.graph_driver();
+    said(
+        &r,
+        &format!(
+            "{}: not there, but {} names it",
+            g.docker.join("overlay2").join(&gone).display(),
+            mount_file.display()
+        ),
+    );
+    assert_eq!(data["Data"], Value::Null);
+    std::fs::write(&mount_file, &g.mount).unwrap();
+    // An empty lower file, an empty entry in one.
+    std::fs::write(g.lower(), "").unwrap();
+    let (data, r) = g.graph_driver();
+    said(&r, &format!("{}: empty, so it names no layer", g.lower().display()));
+    assert_eq!(
+        data["Data"]["UpperDir"],
+        format!("/var/lib/docker/overlay2/{}/diff", g.mount)
+    );
+    assert_eq!(data["Data"]["LowerDir"], Value::Null);
+    std::fs::write(g.lower(), "l/INIT::l/BASE").unwrap();
+    let (_, r) = g.graph_driver();
+    said(
+        &r,
+        &format!("{}: lower \"\" does not name a layer", g.lower().display()),
+    );
+    // No lower file: the lowest layer's way, no damage.
+    std::fs::remove_file(g.lower()).unwrap();
+    let (data, r) = g.graph_driver();
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert_eq!(data["Data"]["LowerDir"], Value::Null);
+    assert_eq!(
+        data["Data"]["WorkDir"],
+        format!("/var/lib/docker/overlay2/{}/work", g.mount)
+    );
+    // No mount-id: the layer store has no rw layer for the container.
+    std::fs::remove_file(&mount_file).unwrap();
+    let (data, r) = g.graph_driver();
+    said(&r, &format!("{}: not there;", mount_file.display()));
+    assert_eq!(data["Data"], Value::Null);
+    let r = g.run(&["ps", "-a", "-q"]);
+    said(&r, &format!("{}: not there;", mount_file.display()));
+    // ... but a dead container's layer may be gone.
+    let config = g.docker.join("containers").join(g.id).join("config.v2.json");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let dead = text.replacen(r#""Dead":false"#, r#""Dead":true"#, 1);
+    assert_ne!(text, dead);
+    std::fs::write(&config, dead).unwrap();
+    let (data, r) = g.graph_driver();
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert_eq!(data["Data"], Value::Null);
 }
 
 /// The lab's record of every container's state as on disk (`truth.json`: moby's

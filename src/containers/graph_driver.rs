@@ -169,8 +169,18 @@ pub fn shown_image(given: &str, id: &str, repositories: &Repositories) -> String
 /// ```
 ///
 /// Paths are printed under the node's own data root (`node_root`). `None` when the layer
-/// store does not have the container.
-pub fn overlay2_data(docker_root: &Path, node_root: &str, id: &str, problems: &mut StoreProblems) -> Option<J> {
+/// store does not have the container, or dockerd's driver would have no metadata of its
+/// layer: damage (dockerd's inspect of it fails, `RWLayer ... unexpectedly nil` or the
+/// driver's error), but for a container marked `dead`, whose layer may be gone (dockerd's
+/// inspect then prints `Data` null and says nothing).
+pub fn overlay2_data(
+    docker_root: &Path,
+    node_root: &str,
+    id: &str,
+    dead: bool,
+    problems: &mut StoreProblems,
+) -> Option<J> {
+    let shown = |p: &Path| crate::text::escape(p.as_os_str().as_encoded_bytes());
     let mount_file = docker_root
         .join("image/overlay2/layerdb/mounts")
         .join(id)
@@ -179,7 +189,16 @@ pub fn overlay2_data(docker_root: &Path, node_root: &str, id: &str, problems: &m
         // Bytes that are not UTF-8 name no layer dir either: said below as any other value
         // that is not one (dockerd's `isValidID` refuses them; they were dropped silently).
         Ok(b) => String::from_utf8_lossy(&b).into_owned(),
-        Err(p) if p.missing => return None,
+        // The layer store's `loadMount` needs it: without, the container has no rw layer.
+        Err(p) if p.missing => {
+            if !dead {
+                problems.damaged.push(format!(
+                    "{}: not there; dockerd's layer store loads no rw layer for the container without it",
+                    shown(&mount_file)
+                ));
+            }
+            return None;
+        }
         Err(p) => {
             problems.file(p);
             return None;
@@ -193,15 +212,51 @@ pub fn overlay2_data(docker_root: &Path, node_root: &str, id: &str, problems: &m
         ));
         return None;
     }
+    // The driver's `GetMetadata` stats the layer dir first: the dirs of one that is not there
+    // are no answer (they were printed as if it were).
+    let layer_dir = docker_root.join("overlay2").join(mount_id);
+    match std::fs::symlink_metadata(&layer_dir) {
+        Ok(_) => {}
+        Err(e) if super::docker::not_there(&e) => {
+            if !dead {
+                problems.damaged.push(format!(
+                    "{}: not there, but {} names it; dockerd's overlay2 driver has no metadata of the layer",
+                    shown(&layer_dir),
+                    shown(&mount_file)
+                ));
+            }
+            return None;
+        }
+        Err(e) => {
+            let said = format!("{}: {e}", shown(&layer_dir));
+            if crate::damage::refused_by_system(&e) {
+                problems.unreadable.push(said);
+            } else {
+                problems.damaged.push(said);
+            }
+            return None;
+        }
+    }
     let home = format!("{node_root}/overlay2");
     let dir = format!("{home}/{mount_id}");
     let mut data = Vec::new();
-    let lower_file = docker_root.join("overlay2").join(mount_id).join("lower");
+    let lower_file = layer_dir.join("lower");
     match files::read_small_below(docker_root, &lower_file, 1 << 20) {
         Ok(b) => {
             let text = String::from_utf8_lossy(&b).into_owned();
             let mut lowers = Vec::new();
-            for short in text.trim().split(':').filter(|s| !s.is_empty()) {
+            // A layer with no parent has no lower file (below). One that is there but empty
+            // is one empty entry to dockerd's `getLowerDirs`, whose readlink of the driver's
+            // home fails (EINVAL): its LowerDir was dropped without a word.
+            if text.trim().is_empty() {
+                problems.damaged.push(format!(
+                    "{}: empty, so it names no layer; dockerd's overlay2 driver fails to read it",
+                    shown(&lower_file)
+                ));
+            }
+            // An empty entry (`l/A::l/B`) names no link either: said below, as dockerd fails on it.
+            let entries = text.trim();
+            for short in entries.split(':').filter(|_| !entries.is_empty()) {
                 let link = short.strip_prefix("l/").filter(|s| is_layer_dir(s));
                 let target = link
                     .map(|l| docker_root.join("overlay2/l").join(l))
@@ -228,6 +283,7 @@ pub fn overlay2_data(docker_root: &Path, node_root: &str, id: &str, problems: &m
                 data.push(("LowerDir".to_string(), J::Str(lowers.join(":"))));
             }
         }
+        // The lowest layer has none, and `getLowerDirs` none of it (no LowerDir).
         Err(p) if p.missing => {}
         Err(p) => problems.file(p),
     }
@@ -314,7 +370,7 @@ mod tests {
         std::os::unix::fs::symlink(format!("../{}/diff", "b".repeat(64)), root.join("overlay2/l/BBBB")).unwrap();
         std::os::unix::fs::symlink("/etc", root.join("overlay2/l/EVIL")).unwrap();
         let mut problems = StoreProblems::default();
-        let data = overlay2_data(root, "/var/lib/docker", &cid, &mut problems).unwrap();
+        let data = overlay2_data(root, "/var/lib/docker", &cid, false, &mut problems).unwrap();
         assert_eq!(
             data.to_compact(false),
             format!(
@@ -323,6 +379,6 @@ mod tests {
             )
         );
         assert_eq!(problems.damaged.len(), 1, "{:?}", problems.damaged);
-        assert!(overlay2_data(root, "/var/lib/docker", &"d".repeat(64), &mut problems).is_none());
+        assert!(overlay2_data(root, "/var/lib/docker", &"d".repeat(64), false, &mut problems).is_none());
     }
 }

@@ -281,7 +281,8 @@ fn read_docker(
     inv.docker_node_root = docker_inspect::node_data_root(&containers.iter().collect::<Vec<_>>());
     for c in &mut containers {
         if c.config.get("Driver").and_then(J::as_str) == Some("overlay2") {
-            c.graph_data = graph_driver::overlay2_data(p, &inv.docker_node_root, &c.id, &mut problems);
+            let dead = c.state().dead;
+            c.graph_data = graph_driver::overlay2_data(p, &inv.docker_node_root, &c.id, dead, &mut problems);
         }
     }
     inv.damaged.extend(problems.damaged);
