@@ -1569,6 +1569,52 @@ fn an_overlay2_layer_store_that_disagrees_with_itself_is_damage() {
     assert_eq!(data["Data"], Value::Null);
 }
 
+/// Lower chains overlay2 never makes: a `lower` naming the layer itself (its UpperDir one of
+/// its LowerDirs), or more lower layers than the driver's `maxDepth` (128). Printed without
+/// a word, exit 0, the second as a line of every entry; now said (once for the count, which
+/// is not resolved nor printed), exit 3. 128 is still a chain.
+#[test]
+fn impossible_overlay2_lower_chains_are_said_and_bounded() {
+    let g = GraphNode::new();
+    std::os::unix::fs::symlink(format!("../{}/diff", g.mount), g.docker.join("overlay2/l/SELF")).unwrap();
+    std::fs::write(g.lower(), "l/INIT:l/SELF").unwrap();
+    let (data, r) = g.graph_driver();
+    assert_eq!(r.code, Some(3), "{}", r.stderr);
+    assert!(
+        r.stderr.contains(&format!(
+            "{}: lower \"l/SELF\" names the layer itself ({})",
+            g.lower().display(),
+            g.mount
+        )),
+        "{}",
+        r.stderr
+    );
+    let upper = data["Data"]["UpperDir"].as_str().unwrap();
+    assert!(
+        data["Data"]["LowerDir"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!(":{upper}"))
+    );
+    for (count, bad) in [(128, false), (129, true), (10_000, true)] {
+        std::fs::write(g.lower(), vec!["l/BASE"; count].join(":")).unwrap();
+        let (data, r) = g.graph_driver();
+        if bad {
+            assert_eq!(r.code, Some(3), "{count}: {}", r.stderr);
+            let said = format!(
+                "coldctr: {}: {count} lower layers, more than overlay2 chains (128, its maxDepth); LowerDir not printed",
+                g.lower().display()
+            );
+            assert_eq!(r.stderr.lines().collect::<Vec<_>>(), [said.as_str()], "{count}");
+            assert_eq!(data["Data"]["LowerDir"], Value::Null, "{count}");
+            assert!(r.stdout.len() < 1000, "{count}: {} bytes", r.stdout.len());
+        } else {
+            assert_eq!(r.code, Some(0), "{count}: {}", r.stderr);
+            assert_eq!(data["Data"]["LowerDir"].as_str().unwrap().split(':').count(), count);
+        }
+    }
+}
+
 /// The lab's record of every container's state as on disk (`truth.json`: moby's
 /// `StateString()` of `config.v2.json`, which the README checks against the final live
 /// inspect) against `ps`'s own fields.

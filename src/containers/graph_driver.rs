@@ -256,7 +256,20 @@ pub fn overlay2_data(
             }
             // An empty entry (`l/A::l/B`) names no link either: said below, as dockerd fails on it.
             let entries = text.trim();
-            for short in entries.split(':').filter(|_| !entries.is_empty()) {
+            let count = if entries.is_empty() {
+                0
+            } else {
+                entries.split(':').count()
+            };
+            // More than the driver ever chains: said once, and neither resolved nor printed
+            // (10,000 entries were a line of 900 kB, each one looked up).
+            if count > MAX_DEPTH {
+                problems.damaged.push(format!(
+                    "{}: {count} lower layers, more than overlay2 chains ({MAX_DEPTH}, its maxDepth); LowerDir not printed",
+                    shown(&lower_file)
+                ));
+            }
+            for short in entries.split(':').filter(|_| count > 0 && count <= MAX_DEPTH) {
                 let link = short.strip_prefix("l/").filter(|s| is_layer_dir(s));
                 let target = link
                     .map(|l| docker_root.join("overlay2/l").join(l))
@@ -269,6 +282,16 @@ pub fn overlay2_data(
                         .map(str::to_string)
                 });
                 match layer {
+                    // The layer below a layer is never itself: LowerDir would hold its
+                    // UpperDir. Printed as dockerd would print it, and said.
+                    Some(layer) if layer == mount_id => {
+                        problems.damaged.push(format!(
+                            "{}: lower {:?} names the layer itself ({mount_id}): its UpperDir would be one of its LowerDirs, which no overlay2 chain has",
+                            shown(&lower_file),
+                            crate::text::escape(short.as_bytes())
+                        ));
+                        lowers.push(format!("{home}/{layer}/diff"));
+                    }
                     Some(layer) => lowers.push(format!("{home}/{layer}/diff")),
                     None => {
                         problems.damaged.push(format!(
@@ -293,6 +316,10 @@ pub fn overlay2_data(
     data.push(("WorkDir".into(), J::Str(format!("{dir}/work"))));
     Some(J::Obj(data))
 }
+
+/// overlay2's `maxDepth`: the driver's `getLower` refuses to make a layer with more lower
+/// layers than this (moby `daemon/graphdriver/overlay2/overlay.go`).
+const MAX_DEPTH: usize = 128;
 
 /// An overlay2 layer dir or link name: 64 hex (and `-init`), or a 26-character link name.
 fn is_layer_dir(s: &str) -> bool {
