@@ -92,7 +92,7 @@ enum Command {
     /// Namespaces and their labels (`ctr namespaces ls`).
     #[command(mut_arg("format", |a| listings::format_help(a, "`'{{.name}}'`, `'{{.name}} {{json .labels}}'`")))]
     Namespaces(listings::ListArgs),
-    /// Leases and what they hold (`ctr leases ls`).
+    /// Leases (`ctr leases ls`); `--format json` adds what each holds.
     #[command(mut_arg("format", |a| listings::format_help(a, "`'{{.id}}'`, `'{{.id}} {{.createdAt}}'`")))]
     Leases(listings::ListArgs),
     /// Container records (`ctr containers ls`).

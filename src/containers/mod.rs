@@ -616,7 +616,9 @@ pub enum Lookup {
 pub fn names_shared(entries: &[Entry]) -> Vec<String> {
     let mut holders: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for e in entries {
-        if e.source == Source::Docker && !e.docker.as_ref().is_some_and(|d| d.misplaced) {
+        // No name (a config.v2.json without one: dockerd makes one up at load) is no name
+        // two containers share.
+        if e.source == Source::Docker && !e.name.is_empty() && !e.docker.as_ref().is_some_and(|d| d.misplaced) {
             holders.entry(e.name.as_str()).or_default().push(e.id.as_str());
         }
     }
