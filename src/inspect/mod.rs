@@ -351,23 +351,9 @@ impl<'r> Inspector<'r> {
             {
                 return found;
             }
-            let mut damage = crate::damage::Damage::new();
-            let ns = records::key_bytes(&self.namespace);
-            let out = match self.tx.bucket_at(&[b"v1".as_slice(), &ns]) {
-                Ok(Some(ns)) => {
-                    records::images_with_target_on(self.pool.as_ref(), &self.namespace, &ns, digest, scan, &mut damage)
-                }
-                Ok(None) => Vec::new(),
-                Err(e) => {
-                    damage.push(e);
-                    Vec::new()
-                }
-            };
-            if !damage.is_empty()
-                && let Ok(mut all) = self.damage.lock()
-            {
-                all.extend(damage);
-            }
+            let out = self.scan_namespace(|ns, damage| {
+                records::images_with_target_on(self.pool.as_ref(), &self.namespace, ns, digest, scan, damage)
+            });
             self.scanned_for(digest, out.clone());
             return out;
         }
@@ -376,6 +362,30 @@ impl<'r> Inspector<'r> {
             .get(digest)
             .map(|ix| ix.iter().filter_map(|&i| images.get(i)).cloned().collect())
             .unwrap_or_default()
+    }
+
+    /// What `scan` finds in the namespace's bucket (nothing when there is none); the damage
+    /// met on the way is kept with the inspector's, said once after the responses.
+    fn scan_namespace(
+        &self,
+        scan: impl FnOnce(&crate::bolt::Bucket<'_>, &mut crate::damage::Damage) -> Vec<Image>,
+    ) -> Vec<Image> {
+        let mut damage = crate::damage::Damage::new();
+        let ns = records::key_bytes(&self.namespace);
+        let out = match self.tx.bucket_at(&[b"v1".as_slice(), &ns]) {
+            Ok(Some(ns)) => scan(&ns, &mut damage),
+            Ok(None) => Vec::new(),
+            Err(e) => {
+                damage.push(e);
+                Vec::new()
+            }
+        };
+        if !damage.is_empty()
+            && let Ok(mut all) = self.damage.lock()
+        {
+            all.extend(damage);
+        }
+        out
     }
 
     /// Notes `found` as the records whose target is `digest`, for [`Inspector::with_target`]
@@ -394,28 +404,16 @@ impl<'r> Inspector<'r> {
     /// record (`wanted` then passes over decoded records: the caller picks again).
     fn images_where(&self, wanted: impl Fn(&[u8], Option<&[u8]>) -> bool + Sync) -> std::borrow::Cow<'_, [Image]> {
         if self.images.get().is_none() && self.lookups.fetch_add(1, Ordering::Relaxed) < LEAN_LOOKUPS {
-            let mut damage = crate::damage::Damage::new();
-            let ns = records::key_bytes(&self.namespace);
-            let out = match self.tx.bucket_at(&[b"v1".as_slice(), &ns]) {
-                Ok(Some(ns)) => records::images_matching_on(
+            let out = self.scan_namespace(|ns, damage| {
+                records::images_matching_on(
                     self.pool.as_ref(),
                     &self.namespace,
-                    &ns,
+                    ns,
                     records::Scan::Keep,
                     wanted,
-                    &mut damage,
-                ),
-                Ok(None) => Vec::new(),
-                Err(e) => {
-                    damage.push(e);
-                    Vec::new()
-                }
-            };
-            if !damage.is_empty()
-                && let Ok(mut all) = self.damage.lock()
-            {
-                all.extend(damage);
-            }
+                    damage,
+                )
+            });
             return std::borrow::Cow::Owned(out);
         }
         std::borrow::Cow::Borrowed(self.all_images().0)

@@ -313,27 +313,17 @@ fn reached_by(images: &[records::Image], content: &[ContentRow]) -> HashMap<Stri
 impl ContentRow {
     fn new(root: &Root, record: records::Content) -> ContentRow {
         let mut row = ContentRow {
-            record,
-            present: false,
-            file_state: "unknown",
-            file_size: None,
-            file_type: None,
-            file_problem: None,
-            images: None,
-            key_error: None,
-            unreadable: false,
             looked: true,
+            ..ContentRow::unlooked(record)
         };
         if let Some(p) = root.content_problem() {
             row.file_problem = Some(p.to_string());
-            row.key_error = Digest::parse(&row.record.digest).err().map(|e| e.reason().to_string());
             return row;
         }
         let digest = match Digest::parse(&row.record.digest) {
             Ok(d) => d,
             Err(e) => {
                 row.file_problem = Some(e.to_string());
-                row.key_error = Some(e.reason().to_string());
                 return row;
             }
         };
