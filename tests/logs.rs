@@ -138,6 +138,14 @@ fn rotated_logs_are_read_oldest_first_gzip_too() {
     use std::io::Write;
     let (_tmp, root) = unpack();
     let file = log_file(&root, "dev-running");
+    // dockerd reads the rotated files max-file allows (1 when not set: none).
+    let hostconfig = file.with_file_name("hostconfig.json");
+    let text = std::fs::read_to_string(&hostconfig).unwrap();
+    let three = text.replace(
+        r#""LogConfig":{"Type":"json-file","Config":{}}"#,
+        r#""LogConfig":{"Type":"json-file","Config":{"max-file":"3"}}"#,
+    );
+    assert_ne!(text, three);
     let entry = |s: &str, t: &str| format!("{{\"log\":\"{s}\\n\",\"stream\":\"stdout\",\"time\":\"{t}\"}}\n");
     let rotated = |n: u32| PathBuf::from(format!("{}.{n}", file.display()));
     std::fs::write(rotated(1), entry("one", "2026-11-29T18:00:01Z")).unwrap();
@@ -146,6 +154,16 @@ fn rotated_logs_are_read_oldest_first_gzip_too() {
     enc.write_all(entry("two", "2026-11-29T18:00:00.5Z").as_bytes())
         .unwrap();
     std::fs::write(&gz, enc.finish().unwrap()).unwrap();
+    let r = logs(&root, &["-t", "dev-running"]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert_eq!(r.stdout_text(), expected("dev-running", "logs.stdout"));
+    assert!(
+        r.stderr
+            .contains("past max-file 1 are on disk and not what docker logs reads"),
+        "{}",
+        r.stderr
+    );
+    std::fs::write(&hostconfig, three).unwrap();
     let r = logs(&root, &["-t", "dev-running"]);
     assert_eq!(r.code, Some(0), "{}", r.stderr);
     let want = format!(
@@ -161,4 +179,54 @@ fn a_name_no_container_has_is_not_found() {
     let r = logs(&root, &["no-such"]);
     assert_eq!(r.code, Some(1), "{}", r.stderr);
     assert!(r.stderr.contains("No such container: no-such"), "{}", r.stderr);
+}
+
+/// Entries go out in the log's order when both streams go to one place (`2>&1`), as the
+/// docker CLI's unbuffered writes keep it (a review: stderr's came first); a time Go would
+/// not read is damage, not printed as a time.
+#[test]
+fn the_streams_keep_the_log_s_order_and_a_bad_time_is_damage() {
+    let (_tmp, root) = unpack();
+    let file = log_file(&root, "dev-exit3");
+    let entry =
+        |s: &str, stream: &str, t: &str| format!("{{\"log\":\"{s}\\n\",\"stream\":\"{stream}\",\"time\":\"{t}\"}}\n");
+    let t = "2026-11-29T18:00:00Z";
+    let log = [
+        entry("out1", "stdout", t),
+        entry("err2", "stderr", t),
+        entry("out3", "stdout", t),
+        entry("bad", "stdout", "yesterday"),
+        entry("out5", "stdout", "2026-11-29T18:00:00.5+00:00"),
+    ];
+    std::fs::write(&file, log.concat()).unwrap();
+    let both = Command::new("sh")
+        .arg("-c")
+        .arg(r#"exec "$0" --root "$1" logs -t dev-exit3 2>&1"#)
+        .arg(env!("CARGO_BIN_EXE_coldctr"))
+        .arg(&root)
+        .env_remove("COLDCTR_ROOT")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&both.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines.first().copied(),
+        Some("2026-11-29T18:00:00.000000000Z out1"),
+        "{text}"
+    );
+    assert_eq!(
+        lines.get(1).copied(),
+        Some("2026-11-29T18:00:00.000000000Z err2"),
+        "{text}"
+    );
+    assert_eq!(
+        lines.get(2).copied(),
+        Some("2026-11-29T18:00:00.000000000Z out3"),
+        "{text}"
+    );
+    assert!(text.contains("2026-11-29T18:00:00.500000000Z out5"), "{text}");
+    assert!(!text.contains("yesterday bad"), "{text}");
+    assert!(text.contains("line 4 (byte "), "{text}");
+    assert!(text.contains("time \"yesterday\" is no RFC 3339 time"), "{text}");
+    assert_eq!(both.status.code(), Some(3), "{text}");
 }

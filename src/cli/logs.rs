@@ -18,7 +18,7 @@ pub struct LogsArgs {
     pub timestamps: bool,
     /// Number of lines to show from the end of the logs (`all`: every one), as docker's
     /// `--tail`: entries counted over both streams.
-    #[arg(long, default_value = "all", value_parser = parse_tail)]
+    #[arg(long, default_value = "all", value_parser = parse_tail, allow_negative_numbers = true)]
     pub tail: Tail,
 }
 
@@ -111,21 +111,79 @@ pub fn logs(global: &Global, args: LogsArgs, out: &mut dyn Write) -> Result<Outc
             ),
         ));
     }
-    let mut entries = Vec::new();
+    // max-file as the container's log options hold it (dockerd writes its own defaults
+    // there at create): which rotated files `docker logs` reads.
+    let max_files = logs::max_files(
+        (docker.hostconfig.as_ref())
+            .and_then(|h| h.get("LogConfig"))
+            .and_then(|l| l.get("Config"))
+            .and_then(|c| c.get("max-file"))
+            .and_then(|m| m.as_str()),
+    );
+    let (paths, beyond) = logs::json_file_paths(&docker.dir, &docker.id, max_files);
+    if !beyond.is_empty() {
+        let names: Vec<String> = beyond
+            .iter()
+            .map(|p| crate::text::escape(p.as_os_str().as_encoded_bytes()))
+            .collect();
+        super::warn(format!(
+            "rotated log files past max-file {max_files} are on disk and not what docker logs reads: {}",
+            names.join(", ")
+        ));
+    }
+    // Raw, as docker writes them, to a file or pipe; to a terminal, the data's control
+    // characters and escape sequences escaped (newlines and tabs kept).
+    let mut printer = Printer {
+        out,
+        stdout_tty: std::io::stdout().is_terminal(),
+        stderr_tty: std::io::stderr().is_terminal(),
+        timestamps: args.timestamps,
+        last: None,
+    };
+    // --tail keeps the last N entries only; without it each goes out as it is read.
+    let mut tail = match args.tail {
+        Tail::All => None,
+        Tail::Last(n) => Some((n, std::collections::VecDeque::with_capacity(n.min(4096)))),
+    };
+    let mut failed: Option<std::io::Error> = None;
     let mut found = false;
-    for path in logs::json_file_paths(&docker.dir, &docker.id) {
-        let read = logs::read_json_file(&path);
+    for path in &paths {
+        let read = logs::read_json_file(path, &mut |e| match &mut tail {
+            Some((n, kept)) if *n > 0 => {
+                if kept.len() == *n {
+                    kept.pop_front();
+                }
+                kept.push_back(e);
+            }
+            Some(_) => {}
+            None if failed.is_none() => {
+                if let Err(err) = printer.print(&e) {
+                    failed = Some(err);
+                }
+            }
+            None => {}
+        });
+        if let Some(e) = failed.take() {
+            return Err(e.into());
+        }
         found |= !read.missing;
         for d in &read.damaged {
+            printer.flush()?;
             super::warn(d);
             outcome = outcome.worst(Outcome::Damaged);
         }
         for u in &read.unreadable {
+            printer.flush()?;
             super::warn(u);
             outcome = outcome.worst(Outcome::Unreadable);
         }
-        entries.extend(read.entries);
     }
+    if let Some((_, kept)) = tail {
+        for e in &kept {
+            printer.print(e)?;
+        }
+    }
+    printer.flush()?;
     if !found {
         // dockerd makes the file when the container is created: gone is damage of the store.
         super::warn(format!(
@@ -135,29 +193,45 @@ pub fn logs(global: &Global, args: LogsArgs, out: &mut dyn Write) -> Result<Outc
         ));
         outcome = outcome.worst(Outcome::Damaged);
     }
-    let skip = match args.tail {
-        Tail::All => 0,
-        Tail::Last(n) => entries.len().saturating_sub(n),
-    };
-    // Raw, as docker writes them, to a file or pipe; to a terminal, the data's control
-    // characters and escape sequences escaped (newlines and tabs kept).
-    let stdout_tty = std::io::stdout().is_terminal();
-    let stderr = std::io::stderr();
-    let stderr_tty = stderr.is_terminal();
-    let mut err = stderr.lock();
-    for e in entries.iter().skip(skip) {
+    Ok(outcome)
+}
+
+/// Writes entries to the stream each was written to, in order: stdout is flushed before an
+/// entry goes to stderr, so that `2>&1` keeps the log's order, as the docker CLI's unbuffered
+/// writes keep it.
+struct Printer<'o> {
+    out: &'o mut dyn Write,
+    stdout_tty: bool,
+    stderr_tty: bool,
+    timestamps: bool,
+    last: Option<Stream>,
+}
+
+impl Printer<'_> {
+    fn print(&mut self, e: &logs::Entry) -> std::io::Result<()> {
+        if self.last == Some(Stream::Stdout) && e.stream == Stream::Stderr {
+            self.out.flush()?;
+        }
+        self.last = Some(e.stream);
+        let stderr = std::io::stderr();
+        let mut err = stderr.lock();
         let (w, tty): (&mut dyn Write, bool) = match e.stream {
-            Stream::Stdout => (&mut *out, stdout_tty),
-            Stream::Stderr => (&mut err, stderr_tty),
+            Stream::Stdout => (&mut *self.out, self.stdout_tty),
+            Stream::Stderr => (&mut err, self.stderr_tty),
         };
-        if args.timestamps {
-            write!(w, "{} ", crate::text::escape(e.time_fixed().as_bytes()))?;
+        if self.timestamps {
+            write!(w, "{} ", e.time)?;
         }
         if tty {
-            w.write_all(crate::text::escape_hazards(&String::from_utf8_lossy(&e.line)).as_bytes())?;
+            w.write_all(crate::text::escape_hazards(&String::from_utf8_lossy(&e.line)).as_bytes())
         } else {
-            w.write_all(&e.line)?;
+            w.write_all(&e.line)
         }
     }
-    Ok(outcome)
+
+    /// Before coldctr's own words on stderr, what the log put on stdout goes out.
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.last = None;
+        self.out.flush()
+    }
 }

@@ -3,8 +3,8 @@
 //!
 //! ```text
 //!  containers/<id>/<id>-json.log        the current file
-//!  containers/<id>/<id>-json.log.1      rotated (max-file): .N is the oldest; `.N.gz` when
-//!  ...                                  the driver compresses what it rotates
+//!  containers/<id>/<id>-json.log.1      rotated: up to .(max-file - 1), the oldest; `.N.gz`
+//!  ...                                  when the driver compresses what it rotates
 //!  one JSON object a line:
 //!  {"log":"failing\n","stream":"stderr","attrs":{"k":"v"},"time":"2026-11-29T18:51:59.49008007Z"}
 //!         the bytes written, with their newline (none: a partial message, cut at 16 KiB)
@@ -12,18 +12,24 @@
 //!
 //! `docker logs` sends each entry to the stream it was written to, its `log` bytes as they
 //! are; `--timestamps` puts the time first in Go's RFC3339NanoFixed (nine digits always).
-//! Every line is untrusted: one that is not such an object is named (file, line, byte
-//! offset) and skipped, and the rest are still read. No file is followed through a link, and
-//! none is read past [`MAX_LOG_FILE`] bytes.
+//! Every line is untrusted: one that is not such an object (or whose time Go would not
+//! read) is named (file, line, byte offset) and skipped, and the rest are still read. Lines
+//! are read one at a time, none held past [`MAX_LINE`]; no file is followed through a link,
+//! and none is read past [`MAX_LOG_FILE`] bytes.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-/// The largest log file read (json-file's default has no limit; dockerd's own reader streams).
-/// Past it, the file's first this many bytes are read and the rest said to be left.
+/// The most bytes read of one log file (or of what a `.gz` one decompresses to): past it, the
+/// rest is said to be left.
 pub const MAX_LOG_FILE: u64 = 4 << 30;
 
-/// The most rotated files looked for (dockerd's `max-file` is a small number, default 1).
+/// The longest line read whole: json-file writes at most 16 KiB of a message per entry (a
+/// longer one is split into partial entries), under 100 KiB once escaped. Past this, the line
+/// is named and skipped, never held.
+pub const MAX_LINE: usize = 1 << 20;
+
+/// The most rotated files looked for, whatever `max-file` says.
 const MAX_ROTATED: u32 = 1000;
 
 /// Which stream an entry was written to.
@@ -37,65 +43,114 @@ pub enum Stream {
 #[derive(Debug, PartialEq, Eq)]
 pub struct Entry {
     pub stream: Stream,
-    /// As recorded (RFC 3339, Go's `RFC3339Nano`: trailing zeros cut).
+    /// The recorded time as `docker logs --timestamps` prints it (Go's RFC3339NanoFixed: nine
+    /// fractional digits, `Z` for a zero offset).
     pub time: String,
     /// The bytes written, with their newline when the entry is a whole line.
     pub line: Vec<u8>,
 }
 
-impl Entry {
-    /// The time as `docker logs --timestamps` prints it: nine fractional digits always.
-    pub fn time_fixed(&self) -> String {
-        fixed_nanos(&self.time)
-    }
-}
-
-/// `t` (RFC 3339 with any number of fractional digits) with exactly nine, as Go's
-/// `RFC3339NanoFixed` formats it; text that is no such time is returned as it is.
-pub fn fixed_nanos(t: &str) -> String {
-    // The seconds end at byte 19 (`2006-01-02T15:04:05`); then `.digits`, then the zone.
-    let (Some(head), Some(rest)) = (t.get(..19), t.get(19..)) else {
-        return t.to_string();
-    };
-    let (digits, zone) = match rest.strip_prefix('.') {
-        Some(r) => {
-            let n = r.bytes().take_while(u8::is_ascii_digit).count();
-            (r.get(..n).unwrap_or_default(), r.get(n..).unwrap_or_default())
+/// `t` as Go's `time.Time` reads it from the log (RFC 3339) and dockerd prints it back with
+/// `RFC3339NanoFixed`: `None` when Go would refuse it (dockerd's reader then fails on the
+/// line). More than nine fractional digits are cut to nine, a zero offset prints `Z`.
+pub fn go_time(t: &str) -> Option<String> {
+    let b = t.as_bytes();
+    let num = |from: usize, to: usize| -> Option<u32> {
+        let digits = b.get(from..to)?;
+        if !digits.iter().all(u8::is_ascii_digit) {
+            return None;
         }
-        None => ("", rest),
+        digits
+            .iter()
+            .try_fold(0u32, |n, d| n.checked_mul(10)?.checked_add(u32::from(d - b'0')))
     };
-    if digits.len() > 9 || !(zone == "Z" || zone.starts_with('+') || zone.starts_with('-')) {
-        return t.to_string();
+    let marks = [(4, b'-'), (7, b'-'), (10, b'T'), (13, b':'), (16, b':')];
+    if marks.iter().any(|&(at, c)| b.get(at) != Some(&c)) {
+        return None;
     }
-    format!("{head}.{digits:0<9}{zone}")
+    let (year, month, day) = (num(0, 4)?, num(5, 7)?, num(8, 10)?);
+    let (hour, minute, second) = (num(11, 13)?, num(14, 16)?, num(17, 19)?);
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days = match month {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        1..=12 => 31,
+        _ => return None,
+    };
+    if day < 1 || day > days || hour > 23 || minute > 59 || second > 59 {
+        return None;
+    }
+    let mut rest = t.get(19..)?;
+    let mut fraction = "";
+    if let Some(r) = rest.strip_prefix('.') {
+        let n = r.bytes().take_while(u8::is_ascii_digit).count();
+        if n == 0 {
+            return None;
+        }
+        fraction = r.get(..n.min(9))?;
+        rest = r.get(n..)?;
+    }
+    let zone = match rest {
+        "Z" => "Z",
+        _ => {
+            let z = rest.as_bytes();
+            if z.len() != 6 || !matches!(z.first(), Some(b'+' | b'-')) || z.get(3) != Some(&b':') {
+                return None;
+            }
+            let (zh, zm) = (two(z.get(1..3)?)?, two(z.get(4..6)?)?);
+            if zh > 23 || zm > 59 {
+                return None;
+            }
+            if zh == 0 && zm == 0 { "Z" } else { rest }
+        }
+    };
+    Some(format!("{}.{fraction:0<9}{zone}", t.get(..19)?))
 }
 
-/// The files of a json-file log, oldest first: `<id>-json.log.N[.gz]` ... `.1[.gz]`, then
-/// `<id>-json.log`. Only names that are there (looked at with `lstat`) are listed.
-pub fn json_file_paths(dir: &Path, id: &str) -> Vec<PathBuf> {
-    let current = dir.join(format!("{id}-json.log"));
-    let mut rotated = Vec::new();
-    for n in 1..=MAX_ROTATED {
+/// Two ASCII digits as a number.
+fn two(d: &[u8]) -> Option<u32> {
+    match d {
+        [a, b] if a.is_ascii_digit() && b.is_ascii_digit() => Some(u32::from(a - b'0') * 10 + u32::from(b - b'0')),
+        _ => None,
+    }
+}
+
+/// How many files the json-file driver keeps (`max-file` in the container's log options,
+/// which dockerd fills from its own defaults at create): 1 when not set.
+pub fn max_files(options: Option<&str>) -> u32 {
+    options
+        .and_then(|v| v.trim().parse::<u32>().ok())
+        .unwrap_or(1)
+        .clamp(1, MAX_ROTATED)
+}
+
+/// The files `docker logs` reads of a json-file log, oldest first, as dockerd opens them:
+/// `<id>-json.log.N` (or `.N.gz`) for N from `max_files - 1` down to 1, those that are not
+/// there skipped (a rotation caught between its renames leaves a gap), then `<id>-json.log`.
+/// Also the rotated files past `max_files - 1` that are on disk, which dockerd does not read.
+pub fn json_file_paths(dir: &Path, id: &str, max_files: u32) -> (Vec<PathBuf>, Vec<PathBuf>) {
+    let there = |p: &PathBuf| std::fs::symlink_metadata(p).is_ok();
+    let numbered = |n: u32| {
         let plain = dir.join(format!("{id}-json.log.{n}"));
         let gz = dir.join(format!("{id}-json.log.{n}.gz"));
-        match (
-            std::fs::symlink_metadata(&plain).is_ok(),
-            std::fs::symlink_metadata(&gz).is_ok(),
-        ) {
-            (true, _) => rotated.push(plain),
-            (false, true) => rotated.push(gz),
-            (false, false) => break,
+        if there(&plain) {
+            Some(plain)
+        } else if there(&gz) {
+            Some(gz)
+        } else {
+            None
         }
-    }
-    rotated.reverse();
-    rotated.push(current);
-    rotated
+    };
+    let mut read: Vec<PathBuf> = (1..max_files).rev().filter_map(numbered).collect();
+    read.push(dir.join(format!("{id}-json.log")));
+    let beyond = (max_files..max_files.saturating_add(3)).filter_map(numbered).collect();
+    (read, beyond)
 }
 
-/// What reading one file met.
+/// What reading one file met (its entries went to the caller as they were read).
 #[derive(Debug, Default)]
 pub struct LogRead {
-    pub entries: Vec<Entry>,
     /// Lines that are no log entry, and the file's own trouble, each naming the file.
     pub damaged: Vec<String>,
     /// The file could not be read at all (permissions, I/O).
@@ -104,9 +159,11 @@ pub struct LogRead {
     pub missing: bool,
 }
 
-/// Reads the json-file log at `path` (gzip when its name ends in `.gz`): never through a
-/// link, never a file of another kind, at most [`MAX_LOG_FILE`] bytes.
-pub fn read_json_file(path: &Path) -> LogRead {
+/// Reads the json-file log at `path` (gzip when its name ends in `.gz`) a line at a time,
+/// giving each entry to `each`: never through a link, never a file of another kind, no line
+/// held past [`MAX_LINE`], at most [`MAX_LOG_FILE`] bytes.
+pub fn read_json_file(path: &Path, each: &mut dyn FnMut(Entry)) -> LogRead {
+    use std::io::BufRead;
     let mut out = LogRead::default();
     let shown = crate::text::escape(path.as_os_str().as_encoded_bytes());
     let file = match crate::noatime::open(path, libc::O_NOFOLLOW | libc::O_NONBLOCK) {
@@ -141,35 +198,68 @@ pub fn read_json_file(path: &Path) -> LogRead {
         }
     }
     let gz = path.extension().is_some_and(|e| e == "gz");
-    let mut reader: Box<dyn std::io::Read> = if gz {
+    let reader: Box<dyn std::io::Read> = if gz {
         Box::new(flate2::read::MultiGzDecoder::new(std::io::BufReader::new(file)))
     } else {
         Box::new(file)
     };
-    let mut data = Vec::new();
-    let read = (&mut reader).take(MAX_LOG_FILE).read_to_end(&mut data);
-    if let Err(e) = read {
-        // What was read before the failure is kept.
-        let message = format!("{shown}: {e} (after {} bytes)", data.len());
-        if gz || !crate::damage::refused_by_system(&e) {
-            out.damaged.push(message);
-        } else {
-            out.unreadable.push(message);
-        }
-    } else if data.len() as u64 == MAX_LOG_FILE {
-        let mut probe = [0u8; 1];
-        if reader.read(&mut probe).is_ok_and(|n| n > 0) {
+    let mut reader = std::io::BufReader::with_capacity(64 << 10, reader.take(MAX_LOG_FILE));
+    let mut line = Vec::new();
+    let (mut offset, mut number) = (0u64, 0usize);
+    loop {
+        line.clear();
+        let got = (&mut reader).take(MAX_LINE as u64 + 1).read_until(b'\n', &mut line);
+        let n = match got {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) => {
+                // What was read before the failure was given already.
+                let message = format!("{shown}: {e} (after {offset} bytes)");
+                if !gz && crate::damage::refused_by_system(&e) {
+                    out.unreadable.push(message);
+                } else {
+                    out.damaged.push(message);
+                }
+                return out;
+            }
+        };
+        number += 1;
+        let at = offset;
+        offset += n as u64;
+        if line.len() > MAX_LINE && !line.ends_with(b"\n") {
+            // Skipped to its end, a bounded piece at a time.
+            loop {
+                line.clear();
+                match (&mut reader).take(MAX_LINE as u64).read_until(b'\n', &mut line) {
+                    Ok(0) | Err(_) => break,
+                    Ok(m) => offset += m as u64,
+                }
+                if line.ends_with(b"\n") {
+                    break;
+                }
+            }
             out.damaged.push(format!(
-                "{shown}: larger than {MAX_LOG_FILE} bytes; the entries after that are not read"
+                "{shown}: line {number} (byte {at}): longer than {MAX_LINE} bytes, no log entry; skipped"
             ));
+            continue;
+        }
+        match parse_line(&line) {
+            Ok(Some(e)) => each(e),
+            Ok(None) => {}
+            Err(why) => out.damaged.push(format!("{shown}: line {number} (byte {at}): {why}")),
         }
     }
-    parse_json_lines(&data, &shown, &mut out);
+    if offset == MAX_LOG_FILE {
+        out.damaged.push(format!(
+            "{shown}: larger than {MAX_LOG_FILE} bytes; the entries after that are not read"
+        ));
+    }
     out
 }
 
-/// The entries of a json-file log's bytes; each line that is none is named in `out.damaged`.
-pub fn parse_json_lines(data: &[u8], shown: &str, out: &mut LogRead) {
+/// One line of a json-file log (its newline included or not): the entry, nothing for an
+/// empty line, or why it is none.
+pub fn parse_line(raw: &[u8]) -> Result<Option<Entry>, String> {
     #[derive(serde::Deserialize)]
     struct Line<'a> {
         #[serde(borrow)]
@@ -177,38 +267,33 @@ pub fn parse_json_lines(data: &[u8], shown: &str, out: &mut LogRead) {
         stream: std::borrow::Cow<'a, str>,
         time: std::borrow::Cow<'a, str>,
     }
-    let mut offset = 0usize;
-    for (n, raw) in data.split_inclusive(|&b| b == b'\n').enumerate() {
-        let at = offset;
-        offset += raw.len();
-        let text = raw.strip_suffix(b"\n").unwrap_or(raw);
-        if text.is_empty() {
-            continue;
-        }
-        let bad = |why: &str| format!("{shown}: line {} (byte {at}): {why}", n + 1);
-        // The last line of a file cut short (a node that stopped mid-write): said the same.
-        match serde_json::from_slice::<Line<'_>>(text) {
-            Ok(l) => {
-                let stream = match l.stream.as_ref() {
-                    "stdout" => Stream::Stdout,
-                    "stderr" => Stream::Stderr,
-                    other => {
-                        out.damaged.push(bad(&format!(
-                            "stream {:?} is neither stdout nor stderr",
-                            crate::text::escape(other.as_bytes())
-                        )));
-                        continue;
-                    }
-                };
-                out.entries.push(Entry {
-                    stream,
-                    time: l.time.into_owned(),
-                    line: l.log.into_owned().into_bytes(),
-                });
-            }
-            Err(e) => out.damaged.push(bad(&format!("not a log entry: {e}"))),
-        }
+    let text = raw.strip_suffix(b"\n").unwrap_or(raw);
+    if text.is_empty() {
+        return Ok(None);
     }
+    // A line cut short (a node that stopped mid-write) is said the same way.
+    let l: Line<'_> = serde_json::from_slice(text).map_err(|e| format!("not a log entry: {e}"))?;
+    let stream = match l.stream.as_ref() {
+        "stdout" => Stream::Stdout,
+        "stderr" => Stream::Stderr,
+        other => {
+            return Err(format!(
+                "stream \"{}\" is neither stdout nor stderr",
+                crate::text::escape(other.as_bytes())
+            ));
+        }
+    };
+    let time = go_time(&l.time).ok_or_else(|| {
+        format!(
+            "time \"{}\" is no RFC 3339 time (dockerd's reader stops there)",
+            crate::text::escape(l.time.as_bytes())
+        )
+    })?;
+    Ok(Some(Entry {
+        stream,
+        time,
+        line: l.log.into_owned().into_bytes(),
+    }))
 }
 
 #[cfg(test)]
@@ -216,52 +301,90 @@ mod tests {
     use super::*;
 
     #[test]
-    fn times_get_nine_digits_as_go_s_fixed_layout() {
+    fn times_are_laid_out_as_go_prints_them_and_refused_where_go_refuses() {
+        let t = |s: &str| go_time(s);
         assert_eq!(
-            fixed_nanos("2026-11-29T18:51:59.49008007Z"),
-            "2026-11-29T18:51:59.490080070Z"
+            t("2026-11-29T18:51:59.49008007Z").as_deref(),
+            Some("2026-11-29T18:51:59.490080070Z")
         );
-        assert_eq!(fixed_nanos("2026-11-29T18:51:59Z"), "2026-11-29T18:51:59.000000000Z");
         assert_eq!(
-            fixed_nanos("2026-11-29T18:51:59.5+01:00"),
-            "2026-11-29T18:51:59.500000000+01:00"
+            t("2026-11-29T18:51:59Z").as_deref(),
+            Some("2026-11-29T18:51:59.000000000Z")
         );
-        assert_eq!(fixed_nanos("yesterday"), "yesterday");
         assert_eq!(
-            fixed_nanos("2026-11-29T18:51:59.1234567891Z"),
-            "2026-11-29T18:51:59.1234567891Z"
+            t("2026-11-29T18:51:59.5+01:00").as_deref(),
+            Some("2026-11-29T18:51:59.500000000+01:00")
         );
+        // A zero offset prints Z; digits past nine are cut.
+        assert_eq!(
+            t("2026-11-29T18:51:59.5+00:00").as_deref(),
+            Some("2026-11-29T18:51:59.500000000Z")
+        );
+        assert_eq!(
+            t("2026-11-29T18:51:59.1234567891Z").as_deref(),
+            Some("2026-11-29T18:51:59.123456789Z")
+        );
+        assert_eq!(
+            t("2024-02-29T00:00:00Z").as_deref(),
+            Some("2024-02-29T00:00:00.000000000Z")
+        );
+        for bad in [
+            "yesterday",
+            "2026-99-99T99:99:99Z",
+            "2026-02-29T00:00:00Z",
+            "2026-11-29T18:51:60Z",
+            "2026-11-29T18:51:59.Z",
+            "2026-11-29T18:51:59",
+            "2026-11-29 18:51:59Z",
+            "2026-11-29T18:51:59+0100",
+            "2026-11-29T18:51:59+24:00",
+            "2026-11-29T18:51:59Zjunk",
+            "٢٠٢٦-11-29T18:51:59Z",
+        ] {
+            assert_eq!(t(bad), None, "{bad}");
+        }
     }
 
     #[test]
-    fn lines_that_are_no_entry_are_named_and_the_rest_read() {
-        let data = b"{\"log\":\"a\\n\",\"stream\":\"stdout\",\"time\":\"2026-01-01T00:00:00Z\"}\n\
-            {\"log\":\"b\n\
-            {\"log\":\"c\",\"stream\":\"stderr\",\"attrs\":{\"x\":\"y\"},\"time\":\"2026-01-01T00:00:01.5Z\"}\n\
-            {\"log\":\"d\",\"stream\":\"tty\",\"time\":\"t\"}\n";
-        let mut out = LogRead::default();
-        parse_json_lines(data, "f", &mut out);
+    fn lines_that_are_no_entry_say_why() {
+        let ok = parse_line(b"{\"log\":\"a\\n\",\"stream\":\"stdout\",\"time\":\"2026-01-01T00:00:00Z\"}\n");
         assert_eq!(
-            out.entries,
-            vec![
-                Entry {
-                    stream: Stream::Stdout,
-                    time: "2026-01-01T00:00:00Z".into(),
-                    line: b"a\n".to_vec()
-                },
-                Entry {
-                    stream: Stream::Stderr,
-                    time: "2026-01-01T00:00:01.5Z".into(),
-                    line: b"c".to_vec()
-                },
-            ]
+            ok,
+            Ok(Some(Entry {
+                stream: Stream::Stdout,
+                time: "2026-01-01T00:00:00.000000000Z".into(),
+                line: b"a\n".to_vec()
+            }))
         );
-        assert_eq!(out.damaged.len(), 2, "{:?}", out.damaged);
+        assert_eq!(parse_line(b"\n"), Ok(None));
+        let why = |raw: &[u8]| parse_line(raw).err().unwrap_or_default();
+        assert!(why(b"{\"log\":\"b").starts_with("not a log entry"));
         assert!(
-            out.damaged[0].starts_with("f: line 2 (byte 62): not a log entry"),
-            "{:?}",
-            out.damaged
+            why(b"{\"log\":\"d\",\"stream\":\"tty\",\"time\":\"2026-01-01T00:00:00Z\"}").contains("neither stdout")
         );
-        assert!(out.damaged[1].contains("line 4"), "{:?}", out.damaged);
+        assert!(why(b"{\"log\":\"d\",\"stream\":\"stdout\",\"time\":\"later\"}").contains("no RFC 3339 time"));
+    }
+
+    #[test]
+    fn rotated_files_are_those_dockerd_opens_gaps_skipped() {
+        let t = tempfile::tempdir().unwrap();
+        let id = "c";
+        for name in ["c-json.log", "c-json.log.2", "c-json.log.3.gz", "c-json.log.5"] {
+            std::fs::write(t.path().join(name), b"").unwrap();
+        }
+        let names = |ps: Vec<PathBuf>| -> Vec<String> {
+            ps.iter()
+                .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+                .collect()
+        };
+        let (read, beyond) = json_file_paths(t.path(), id, 4);
+        assert_eq!(names(read), ["c-json.log.3.gz", "c-json.log.2", "c-json.log"]);
+        assert_eq!(names(beyond), ["c-json.log.5"]);
+        // No max-file: only the current file is read; the rotated ones are named apart.
+        let (read, beyond) = json_file_paths(t.path(), id, max_files(None));
+        assert_eq!(names(read), ["c-json.log"]);
+        assert_eq!(names(beyond), ["c-json.log.2", "c-json.log.3.gz"]);
+        assert_eq!(max_files(Some("3")), 3);
+        assert_eq!(max_files(Some("x")), 1);
     }
 }
