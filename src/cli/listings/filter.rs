@@ -127,6 +127,11 @@ impl Filters {
         })
     }
 
+    /// Whether any containerd selector (`FIELD==V` and the like) was given.
+    pub fn has_fields(&self) -> bool {
+        !self.ctr.is_empty()
+    }
+
     /// Whether any docker label filter was given.
     pub fn has_labels(&self) -> bool {
         !self.values("label").is_empty() || !self.values("label!").is_empty()
