@@ -840,3 +840,14 @@ fn each_listings_format_help_has_templates_that_print_its_fields() {
         }
     }
 }
+
+/// `images -q` with a containerd filter says the damage of the rows it prints, as the full
+/// listing does (a review: `-q -f name~=legacy` printed the damaged image's name, exit 0).
+#[test]
+fn images_q_with_a_field_filter_says_the_damage_of_what_it_prints() {
+    let (names, err, code) = run("docker-28.5-damaged", &["images", "-q", "-f", "name~=legacy"]);
+    assert_eq!(names, "docker.io/library/legacy:2.3\n");
+    let (_, full_err, full_code) = run("docker-28.5-damaged", &["images", "-f", "name~=legacy"]);
+    assert_eq!((code, full_code), (3, 3), "{err:?}");
+    assert!(!err.is_empty() && err == full_err, "{err:?} against {full_err:?}");
+}
