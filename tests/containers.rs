@@ -9,9 +9,11 @@
 //! as well as as root.
 
 mod bolt_support;
+mod docker28_node;
 mod unprivileged;
 
 use bolt_support::{coldctr, repo};
+use docker28_node::CONTAINERS;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -31,21 +33,15 @@ impl Node {
 }
 
 fn unpack() -> Node {
-    let tar = repo().join("fixtures/node-docker28-dev.tar.gz");
     let dir = tempfile::tempdir().expect("tempdir");
-    let out = Command::new("tar")
-        .args(["-xzf"])
-        .arg(&tar)
-        .arg("-C")
-        .arg(dir.path())
-        .args([
+    docker28_node::unpack_members(
+        dir.path(),
+        &[
             "./var/lib/containerd/io.containerd.metadata.v1.bolt",
             "./var/lib/containerd/io.containerd.runtime.v2.task",
             "./var/lib/docker/containers",
-        ])
-        .output()
-        .expect("run tar");
-    assert!(out.status.success(), "tar: {}", String::from_utf8_lossy(&out.stderr));
+        ],
+    );
     Node { dir }
 }
 
@@ -57,18 +53,6 @@ fn expected_text(name: &str) -> String {
     let p = expected_path(name);
     std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
-
-/// The eight containers of the node, by name.
-const NAMES: [&str; 8] = [
-    "dev-created",
-    "dev-exit3",
-    "dev-from-commit",
-    "dev-fschanges",
-    "dev-killed",
-    "dev-oldapp",
-    "dev-running",
-    "dev-victim",
-];
 
 fn run(root: &Path, args: &[&str]) -> bolt_support::Run {
     let mut all = vec!["--root".to_string(), root.display().to_string()];
@@ -247,7 +231,7 @@ const NOT_FROM_DISK: [(&str, &str); 0] = [];
 fn container_inspect_equals_docker_for_every_container() {
     let node = unpack();
     assert!(NOT_FROM_DISK.is_empty());
-    for name in NAMES {
+    for name in CONTAINERS {
         let r = run(&node.root(), &["container", "inspect", name]);
         assert_eq!(r.code, Some(0), "{name}: {}", r.stderr);
         let want = expected_text(&format!("containers/{name}/inspect.json"));
@@ -705,7 +689,7 @@ fn timeline_has_every_recorded_time() {
         );
     }
     // Every Docker container's created/started/finished as docker inspect printed them.
-    for name in NAMES {
+    for name in CONTAINERS {
         let i: Value = serde_json::from_str(&expected_text(&format!("containers/{name}/inspect.json"))).unwrap();
         let c = &i[0];
         let id = c["Id"].as_str().unwrap();
@@ -1808,7 +1792,7 @@ fn container_files_that_take_gigabytes_as_trees_are_named_within_bounded_memory(
             many.len()
         );
         let out = String::from_utf8_lossy(&o.stdout);
-        for name in NAMES {
+        for name in CONTAINERS {
             assert!(out.contains(name), "{args}: {name} listed");
         }
         assert!(!out.contains("huge"), "{args}");
@@ -2058,18 +2042,17 @@ fn id_of(node: &Node, name: &str) -> String {
 fn unpack_with_snapshots() -> Node {
     let node = unpack();
     let snapshots = "./var/lib/containerd/io.containerd.snapshotter.v1.overlayfs/snapshots";
-    let out = Command::new("tar")
-        .arg("-xzf")
-        .arg(repo().join("fixtures/node-docker28-dev.tar.gz"))
-        .arg("-C")
-        .arg(node.dir.path())
-        .arg("./var/lib/containerd/io.containerd.snapshotter.v1.overlayfs/metadata.db")
-        .args(["--no-recursion", "--wildcards", "--no-wildcards-match-slash"])
-        .arg(format!("{snapshots}/*/fs"))
-        .arg(format!("{snapshots}/*/work"))
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "tar: {}", String::from_utf8_lossy(&out.stderr));
+    docker28_node::unpack_members(
+        node.dir.path(),
+        &[
+            "./var/lib/containerd/io.containerd.snapshotter.v1.overlayfs/metadata.db",
+            "--no-recursion",
+            "--wildcards",
+            "--no-wildcards-match-slash",
+            &format!("{snapshots}/*/fs"),
+            &format!("{snapshots}/*/work"),
+        ],
+    );
     node
 }
 
@@ -2251,7 +2234,7 @@ fn mistyped_config_fields_are_named_as_damage() {
     );
     assert_eq!(String::from_utf8_lossy(&r.stdout).trim(), r#"["sleep 1"]"#);
     let ps = run(&node.root(), &["ps", "-a", "--format", "json"]);
-    assert_eq!(lines_json(&ps.stdout).len(), NAMES.len(), "every container listed");
+    assert_eq!(lines_json(&ps.stdout).len(), CONTAINERS.len(), "every container listed");
 }
 
 /// A time Go's `time.Time` refuses in `config.v2.json` stops dockerd's decoder there (its
@@ -2308,7 +2291,7 @@ fn a_time_go_refuses_stops_reading_config_where_go_stops() {
     assert_eq!(inspected[0]["State"]["StartedAt"], "0001-01-01T00:00:00Z");
     assert!(inspected[0]["Config"]["Labels"].is_object(), "before the time: read");
     let ps = run(&node.root(), &["ps", "-a", "--format", "json"]);
-    assert_eq!(lines_json(&ps.stdout).len(), NAMES.len(), "every container listed");
+    assert_eq!(lines_json(&ps.stdout).len(), CONTAINERS.len(), "every container listed");
 }
 
 /// meta.db that cannot be opened (permissions) is exit 4 for `ps`, `container inspect` and
@@ -2352,7 +2335,7 @@ fn an_unreadable_meta_db_is_exit_4_and_image_is_not_guessed() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("is the image ID"), "{err}");
     let rows = lines_json(&o.stdout);
-    assert_eq!(rows.len(), NAMES.len(), "every container listed: {err}");
+    assert_eq!(rows.len(), CONTAINERS.len(), "every container listed: {err}");
     for row in &rows {
         let id = row["ImageID"].as_str().unwrap().trim_start_matches("sha256:");
         let shown = row["Image"].as_str().unwrap();
@@ -2595,7 +2578,7 @@ fn a_config_with_strings_go_reads_as_replacement_characters_is_read_as_dockerd_r
         .map(|c| c["Names"].as_str().unwrap_or_default().to_string())
         .collect();
     assert!(names.contains("dev-oldapp\u{fffd}"), "{names:?}");
-    assert_eq!(names.len(), NAMES.len());
+    assert_eq!(names.len(), CONTAINERS.len());
 }
 
 /// The upper dir of container `name` in an unpacked node, where dockerd's snapshotter had it
@@ -2631,7 +2614,7 @@ fn docker_sizes(name: &str) -> (i64, i64) {
 #[test]
 fn sizes_add_the_recorded_layers_below_as_dockerd_does_and_name_a_missing_upper_dir() {
     let node = unpack_with_snapshots();
-    for name in NAMES {
+    for name in CONTAINERS {
         let (rw, root_fs) = docker_sizes(name);
         let r = run(&node.root(), &["container", "inspect", "--size", name]);
         assert_eq!(r.code, Some(0), "{name}: {}", r.stderr);

@@ -11,12 +11,12 @@
 //! listings), so the comparison is the same; the test prints what it skipped.
 
 mod bolt_support;
+mod docker28_node;
 
 use bolt_support::{coldctr, repo};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 type Set = BTreeSet<String>;
 
@@ -53,18 +53,10 @@ impl Drop for Node {
 }
 
 fn unpack() -> Node {
-    let tar = repo().join("fixtures/node-docker28-dev.tar.gz");
     let dir = tempfile::tempdir().expect("tempdir");
     // SAFETY: geteuid has no preconditions.
     let root = unsafe { libc::geteuid() } == 0;
-    let mut cmd = Command::new("tar");
-    if root {
-        cmd.args(["--xattrs", "--xattrs-include=*", "--sparse", "-xpzf"]);
-    } else {
-        cmd.args(["--sparse", "-xzf"]);
-    }
-    cmd.arg(&tar).arg("-C").arg(dir.path()).arg("./var/lib/containerd");
-    let out = cmd.output().expect("run tar");
+    let out = docker28_node::unpack_as_root_can(dir.path(), &["./var/lib/containerd"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     if root {
         assert!(out.status.success(), "tar as root: {stderr}");

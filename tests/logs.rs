@@ -4,37 +4,23 @@
 //! on damaged copies of its log files.
 
 mod bolt_support;
+mod docker28_node;
 
 use bolt_support::{Run, coldctr, repo};
+use docker28_node::CONTAINERS;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-const NAMES: [&str; 8] = [
-    "dev-created",
-    "dev-exit3",
-    "dev-from-commit",
-    "dev-fschanges",
-    "dev-killed",
-    "dev-oldapp",
-    "dev-running",
-    "dev-victim",
-];
 
 /// The node's meta.db and Docker's containers dir, unpacked into a temp dir.
 fn unpack() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let out = Command::new("tar")
-        .arg("-xzf")
-        .arg(repo().join("fixtures/node-docker28-dev.tar.gz"))
-        .arg("-C")
-        .arg(dir.path())
-        .args([
+    docker28_node::unpack_members(
+        dir.path(),
+        &[
             "./var/lib/containerd/io.containerd.metadata.v1.bolt",
             "./var/lib/docker/containers",
-        ])
-        .output()
-        .expect("run tar");
-    assert!(out.status.success(), "tar: {}", String::from_utf8_lossy(&out.stderr));
+        ],
+    );
     let root = dir.path().join("var/lib/containerd");
     (dir, root)
 }
@@ -77,7 +63,7 @@ fn log_file(root: &Path, name: &str) -> PathBuf {
 fn every_container_s_logs_are_what_docker_logs_printed() {
     let (_tmp, root) = unpack();
     let mut lines = 0;
-    for name in NAMES {
+    for name in CONTAINERS {
         let r = logs(&root, &["--timestamps", name]);
         assert_eq!(r.code, Some(0), "{name}: {}", r.stderr);
         assert_eq!(r.stdout_text(), expected(name, "logs.stdout"), "{name}");

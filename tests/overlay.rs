@@ -10,26 +10,17 @@
 //! them.
 
 mod bolt_support;
+mod docker28_node;
 mod unprivileged;
 
 use bolt_support::{Run, coldctr, repo};
+use docker28_node::CONTAINERS;
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
-
-const CONTAINERS: [&str; 8] = [
-    "dev-created",
-    "dev-exit3",
-    "dev-from-commit",
-    "dev-fschanges",
-    "dev-killed",
-    "dev-oldapp",
-    "dev-running",
-    "dev-victim",
-];
 
 fn is_root() -> bool {
     // SAFETY: geteuid has no preconditions.
@@ -59,16 +50,7 @@ fn node() -> &'static Path {
         let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("overlay-node");
         remove_tree(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        let mut cmd = Command::new("tar");
-        if is_root() {
-            cmd.args(["--xattrs", "--xattrs-include=*", "--sparse", "-xpzf"]);
-        } else {
-            cmd.args(["--sparse", "-xzf"]);
-        }
-        cmd.arg(repo().join("fixtures/node-docker28-dev.tar.gz"))
-            .arg("-C")
-            .arg(&dir);
-        let out = cmd.output().unwrap();
+        let out = docker28_node::unpack_as_root_can(&dir, &[]);
         if is_root() {
             assert!(out.status.success(), "tar: {}", String::from_utf8_lossy(&out.stderr));
         }
