@@ -137,6 +137,24 @@ pub fn run(global: &Global, args: InspectArgs, out: &mut dyn Write) -> Result<Ou
         Format::Template(_) => {}
     }
     io?;
+    let mut outcome = said_after_walks(&inspector, &root, &view_damage);
+    for e in &errors {
+        crate::say!("{e}");
+    }
+    if !errors.is_empty() {
+        outcome = outcome.worst(Outcome::No);
+    }
+    Ok(outcome)
+}
+
+/// What the walks of `inspector` met, said on stderr after its output (what dockerd would
+/// have logged, blobs missing or damaged, damaged pages of meta.db, the view's own damage),
+/// and the exit code that says it; shared by `inspect` and `history`.
+pub(super) fn said_after_walks(
+    inspector: &Inspector<'_>,
+    root: &crate::containerd::root::Root,
+    view_damage: &[crate::bolt::BoltError],
+) -> Outcome {
     let mut outcome = Outcome::Ok;
     let missing = inspector.missing.lock().map(|m| m.clone()).unwrap_or_default();
     // A manifest, index or config that did not decode because its blob is damaged: dockerd's
@@ -186,8 +204,8 @@ pub fn run(global: &Global, args: InspectArgs, out: &mut dyn Write) -> Result<Ou
     if !damaged.is_empty() {
         outcome = outcome.worst(Outcome::Damaged);
     }
-    outcome = outcome.worst(content_outcome(&root));
-    for e in &view_damage {
+    outcome = outcome.worst(content_outcome(root));
+    for e in view_damage {
         warn(crate::text::one_line(&e.to_string()));
         outcome = outcome.worst(Outcome::Damaged);
     }
@@ -200,12 +218,6 @@ pub fn run(global: &Global, args: InspectArgs, out: &mut dyn Write) -> Result<Ou
         // Records on damaged pages were skipped: tags and digests may be missing.
         outcome = outcome.worst(Outcome::Damaged);
     }
-    for e in &errors {
-        crate::say!("{e}");
-    }
-    if !errors.is_empty() {
-        outcome = outcome.worst(Outcome::No);
-    }
     // Said where it was met (an error's message, a warning); counted here.
     if inspector.meta_damage.load(std::sync::atomic::Ordering::Relaxed) {
         outcome = outcome.worst(Outcome::Damaged);
@@ -213,7 +225,7 @@ pub fn run(global: &Global, args: InspectArgs, out: &mut dyn Write) -> Result<Ou
     if inspector.meta_unreadable.load(std::sync::atomic::Ordering::Relaxed) {
         outcome = outcome.worst(Outcome::Unreadable);
     }
-    Ok(outcome)
+    outcome
 }
 
 /// References inspected and serialized together before their output is written (a few per

@@ -1404,27 +1404,29 @@ pub fn backend_snapshots(tx: &Tx<'_>, damage: &mut Damage) -> Vec<BackendSnapsho
     let Some(snapshots) = noted(tx.bucket_at(&[b"v1".as_slice(), b"snapshots"]), damage) else {
         return Vec::new();
     };
-    let db = tx.db().path().display().to_string();
     sub_buckets(&snapshots, "v1/snapshots", damage)
         .into_iter()
-        .map(|(key, b)| {
-            let what = format!("{db}: snapshot \"{key}\"");
-            BackendSnapshot {
-                id: noted(b.get(b"id"), damage).and_then(uvarint_exact),
-                kind: noted(b.get(b"kind"), damage)
-                    .and_then(snapshot_kind)
-                    .unwrap_or("Unknown")
-                    .to_string(),
-                parent: name_in(&b, b"parent", damage),
-                created_at: time_in(&b, b"createdat", &what, damage),
-                updated_at: time_in(&b, b"updatedat", &what, damage),
-                labels: labels(&b, b"labels", damage),
-                size: varint_in(&b, b"size", &what, damage),
-                inodes: varint_in(&b, b"inodes", &what, damage),
-                key,
-            }
-        })
+        .map(|(key, b)| backend_snapshot(tx, key, &b, damage))
         .collect()
+}
+
+/// The backend snapshot `key` of a snapshotter's metadata.db (`tx`), from its bucket `b`.
+pub fn backend_snapshot(tx: &Tx<'_>, key: String, b: &Bucket<'_>, damage: &mut Damage) -> BackendSnapshot {
+    let what = format!("{}: snapshot \"{key}\"", tx.db().path().display());
+    BackendSnapshot {
+        id: noted(b.get(b"id"), damage).and_then(uvarint_exact),
+        kind: noted(b.get(b"kind"), damage)
+            .and_then(snapshot_kind)
+            .unwrap_or("Unknown")
+            .to_string(),
+        parent: name_in(b, b"parent", damage),
+        created_at: time_in(b, b"createdat", &what, damage),
+        updated_at: time_in(b, b"updatedat", &what, damage),
+        labels: labels(b, b"labels", damage),
+        size: varint_in(b, b"size", &what, damage),
+        inodes: varint_in(b, b"inodes", &what, damage),
+        key,
+    }
 }
 
 /// The ids that more than one snapshot of one snapshotter's metadata.db has, each with the
