@@ -3,7 +3,8 @@
 //! and message of a reading of the whole document into `serde_json::Value`s with Go's rules
 //! applied to its top-level entries, for each descriptor media type; and decoding as a
 //! manifest or index must end without a panic. Read as an image config, the platform alone
-//! (`config_platform`) must come out as the whole config's (`ImageConfig`) does. Documents nested past serde_json's 128 levels
+//! (`config_platform`) must come out as the whole config's (`ImageConfig`) does, and so must
+//! `history`'s two partial readings of it (`config_as_platform`, `HistoryConfig`). Documents nested past serde_json's 128 levels
 //! are left out (the oracle cannot read them; ours applies Go's 10,000).
 #![no_main]
 
@@ -50,6 +51,19 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let platform = document::config_platform(data);
     let whole = document::decode::<document::ImageConfig>(data).map(|c| c.platform());
     assert_eq!(platform, whole, "the platform alone, against the whole config");
+    // `history` reads a config twice, each time for part of it: as an `ocispec.Platform`
+    // and as `{rootfs, history}`. What the whole config takes, each part takes, and the
+    // values are the whole config's.
+    let as_platform = document::config_as_platform(data);
+    let history = document::decode::<document::HistoryConfig>(data);
+    if let Ok(c) = document::decode::<document::ImageConfig>(data) {
+        assert_eq!(as_platform.as_ref().ok(), Some(&c.platform()), "ocispec.Platform of a config");
+        let h = history.expect("{rootfs, history} of a config the whole of it reads");
+        assert_eq!(h.rootfs.diff_ids, c.rootfs.and_then(|r| r.diff_ids), "diff_ids");
+        let comments: Vec<String> = c.history.unwrap_or_default().into_iter().map(|e| e.comment.unwrap_or_default()).collect();
+        let got: Vec<String> = h.history.into_iter().map(|e| e.comment).collect();
+        assert_eq!(got, comments, "history comments");
+    }
     // The decoder's shortcut: when the key scan answers yes, no key of the document read
     // whole (escapes undone) may fold like a field name without being it.
     let shapes = [

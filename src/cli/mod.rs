@@ -21,6 +21,7 @@ mod export;
 mod fs;
 mod gc;
 mod generate;
+mod history;
 mod inspect;
 mod interrupt;
 mod layers;
@@ -104,6 +105,9 @@ enum Command {
     Container(containers::ContainerArgs),
     /// What `docker logs` prints for a Docker container, from its json-file log on disk.
     Logs(logs::LogsArgs),
+    /// What `docker image history` prints for an image (its config's history, the layers'
+    /// sizes, the classic builder's parent images), from disk.
+    History(history::HistoryArgs),
     /// Every time the node recorded (images, content, leases, snapshots, containers), sorted.
     Timeline(containers::TimelineArgs),
     /// Snapshot records per snapshotter (`ctr snapshots ls`); `snapshots tree`: the parent
@@ -542,6 +546,7 @@ fn run_command(mut cli: Cli, root_given: bool, out: &mut dyn Write) -> Result<Ou
         Command::Ps(args) => containers::ps(&cli.global, args, out),
         Command::Container(args) => containers::container(&cli.global, args, out),
         Command::Logs(args) => logs::logs(&cli.global, args, out),
+        Command::History(args) => history::history(&cli.global, args, out),
         Command::Timeline(args) => containers::timeline(&cli.global, args, out),
         Command::Snapshots(args) => match args.command {
             Some(SnapshotsCommand::Tree(t)) => layers::tree(&cli.global, t, out),

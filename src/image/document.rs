@@ -706,6 +706,97 @@ impl ConfigPlatform {
     }
 }
 
+/// An image config read as moby's `ImageManifest.ImagePlatform` reads one (a manifest whose
+/// descriptor names no platform): into an `ocispec.Platform`, nothing else type-checked.
+pub fn config_as_platform(blob: &[u8]) -> Result<Platform, DocError> {
+    decode::<ConfigPlatformOnly>(blob).map(ConfigPlatformOnly::platform)
+}
+
+/// `ocispec.Platform`, the fields of an image config [`config_as_platform`] reads.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+struct ConfigPlatformOnly {
+    architecture: Option<String>,
+    os: Option<String>,
+    #[serde(rename = "os.version")]
+    os_version: Option<String>,
+    #[serde(rename = "os.features")]
+    os_features: Option<Vec<String>>,
+    variant: Option<String>,
+}
+
+impl GoShaped for ConfigPlatformOnly {
+    const SHAPE: Shape = Shape::Struct(
+        "v1.Platform",
+        &[
+            ("architecture", Shape::Str),
+            ("os", Shape::Str),
+            ("os.version", Shape::Str),
+            ("os.features", Shape::Slice(&Shape::Str)),
+            ("variant", Shape::Str),
+        ],
+    );
+    const GO_NAME: &'static str = "v1.Platform";
+    fn field_names() -> &'static FieldNames {
+        static NAMES: std::sync::OnceLock<FieldNames> = std::sync::OnceLock::new();
+        names_in(&NAMES, &Self::SHAPE)
+    }
+}
+
+impl ConfigPlatformOnly {
+    fn platform(self) -> Platform {
+        Platform {
+            architecture: self.architecture.unwrap_or_default(),
+            os: self.os.unwrap_or_default(),
+            os_version: self.os_version.unwrap_or_default(),
+            os_features: self.os_features,
+            variant: self.variant.unwrap_or_default(),
+        }
+    }
+}
+
+/// What moby's `ImageHistory` reads of an image config: an anonymous
+/// `struct { RootFS ocispec.RootFS; History []ocispec.History }`, the rest not looked at.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct HistoryConfig {
+    pub rootfs: RootFs,
+    #[serde(deserialize_with = "null_vec")]
+    pub history: Vec<HistoryEntry>,
+}
+
+/// `ocispec.History`, every field kept.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct HistoryEntry {
+    /// As written; a time Go's `time.Time` takes (checked when read).
+    #[serde(deserialize_with = "go_time")]
+    pub created: Option<String>,
+    #[serde(deserialize_with = "null_string")]
+    pub created_by: String,
+    #[serde(deserialize_with = "null_string")]
+    pub author: String,
+    #[serde(deserialize_with = "null_string")]
+    pub comment: String,
+    #[serde(deserialize_with = "null_bool")]
+    pub empty_layer: bool,
+}
+
+fn null_bool<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    Ok(Option::<bool>::deserialize(d)?.unwrap_or_default())
+}
+
+impl GoShaped for HistoryConfig {
+    // An anonymous struct: Go's messages name no type for its own fields.
+    const SHAPE: Shape = Shape::Struct("", &[("rootfs", ROOTFS), ("history", HISTORY)]);
+    const GO_NAME: &'static str =
+        "struct { RootFS v1.RootFS \"json:\\\"rootfs\\\"\"; History []v1.History \"json:\\\"history,omitempty\\\"\" }";
+    fn field_names() -> &'static FieldNames {
+        static NAMES: std::sync::OnceLock<FieldNames> = std::sync::OnceLock::new();
+        names_in(&NAMES, &Self::SHAPE)
+    }
+}
+
 /// `time.Duration`, an `int64`.
 const DURATION: Shape = Shape::Named("time.Duration", &Shape::Int);
 

@@ -12,6 +12,7 @@
 
 pub mod gojson;
 pub mod gotypes;
+pub mod history;
 mod resolve;
 pub mod response;
 mod reuse;
