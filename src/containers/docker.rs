@@ -161,13 +161,23 @@ fn is_link(dir: &Path) -> bool {
 /// The Docker data root for the containerd root `containerd_root`: `given` when set, else
 /// `<mount>/var/lib/docker` beside `<mount>/var/lib/containerd`, else the root that holds
 /// containerd inside it (`/var/lib/docker/containerd/daemon`, dockerd's managed containerd).
+/// A `--root` that is a Docker data root itself (it has `containers/`), or a disk's mount
+/// point (`<mount>/var/lib/docker`), is that. A directory named `docker` beside any other
+/// directory is no guess: beside a copy it can be another node's store (sweep 34.1).
 pub fn locate(containerd_root: &Path, given: Option<&Path>) -> DockerRoot {
     if let Some(g) = given {
         return DockerRoot::Given(g.to_path_buf());
     }
     let root = crate::containerd::root::root_of(containerd_root);
-    let mut candidates = Vec::new();
-    if let Some(parent) = root.parent() {
+    // Itself a data root only when it is one: the root given through a symlink is no
+    // symlinked Docker root to name.
+    if matches!(probe(&root), Probe::Root) {
+        return DockerRoot::Found(root);
+    }
+    let mut candidates = vec![root.join("var/lib/docker")];
+    if root.file_name().is_some_and(|n| n == "containerd")
+        && let Some(parent) = root.parent()
+    {
         candidates.push(parent.join("docker"));
     }
     if root.ends_with("containerd/daemon")
@@ -1266,6 +1276,31 @@ mod tests {
             locate(&lib.join("containerd"), Some(Path::new("/x"))).path(),
             Some(Path::new("/x"))
         );
+        // The data root itself given, and a disk's mount point.
+        assert_eq!(
+            locate(&lib.join("docker"), None).path(),
+            Some(lib.join("docker").as_path())
+        );
+        assert_eq!(locate(dir.path(), None).path(), Some(lib.join("docker").as_path()));
+    }
+
+    #[test]
+    fn a_docker_dir_beside_a_copy_is_no_guess() {
+        // Sweep 34.1: `--root seized` (a copied Docker data root) read `../docker`, another
+        // store, as its own.
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("docker/containers")).unwrap();
+        std::fs::create_dir_all(dir.path().join("seized/containers")).unwrap();
+        std::fs::create_dir_all(dir.path().join("copy")).unwrap();
+        assert_eq!(
+            locate(&dir.path().join("seized"), None).path(),
+            Some(dir.path().join("seized").as_path())
+        );
+        assert!(matches!(locate(&dir.path().join("copy"), None), DockerRoot::Absent));
+        assert!(matches!(
+            locate(&dir.path().join("copy/io.containerd.metadata.v1.bolt/meta.db"), None),
+            DockerRoot::Absent
+        ));
     }
 
     #[test]
