@@ -779,11 +779,7 @@ fn ps_template(
     // What the template wrote stays; escape sequences from the data do not.
     let text = crate::text::escape_hazards(&text);
     if table {
-        let columns = crate::template::Value::from_json(
-            &serde_json::Value::Object(PS_HEADER.iter().map(|(k, v)| (k.to_string(), (*v).into())).collect()),
-            crate::template::Numbers::JsonNumber,
-        );
-        let header = crate::text::escape_hazards(&t.header_row(&columns)).into_owned();
+        let header = crate::text::escape_hazards(&t.sub_header_row(&PS_HEADER)).into_owned();
         out.write_all(super::tabwriter::columns(&format!("{header}\n{text}"), 10, 3).as_bytes())?;
     } else {
         out.write_all(text.as_bytes())?;

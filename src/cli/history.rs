@@ -183,11 +183,7 @@ fn write_entries(entries: &[Entry], args: &HistoryArgs, out: &mut dyn Write) -> 
     }
     let text = crate::text::escape_hazards(&text);
     if table {
-        let columns = Value::from_json(
-            &serde_json::Value::Object(HEADER.iter().map(|(k, v)| (k.to_string(), (*v).into())).collect()),
-            crate::template::Numbers::JsonNumber,
-        );
-        let header = crate::text::escape_hazards(&t.header_row(&columns)).into_owned();
+        let header = crate::text::escape_hazards(&t.sub_header_row(&HEADER)).into_owned();
         out.write_all(super::tabwriter::columns(&format!("{header}\n{text}"), 10, 3).as_bytes())?;
     } else {
         out.write_all(text.as_bytes())?;

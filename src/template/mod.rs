@@ -106,6 +106,17 @@ impl Template {
         String::from_utf8_lossy(&out).into_owned()
     }
 
+    /// [`Template::header_row`] on docker/cli's `formatter.SubHeaderContext` of `columns`
+    /// (field name, column name): a map whose `Label "k"` method names a label's column by
+    /// its key's last dotted part, `-` and `_` as spaces (`com.example.owner` → `owner`).
+    pub fn sub_header_row(&self, columns: &[(&str, &str)]) -> String {
+        let map: BTreeMap<String, Value> = columns
+            .iter()
+            .map(|(k, v)| (k.to_string(), Value::Str((*v).into(), &value::STRING)))
+            .collect();
+        self.header_row(&Value::Map(Some(std::rc::Rc::new(map)), &SUB_HEADER_CONTEXT))
+    }
+
     /// The struct fields and methods an execution on `data` reads (`json` of a struct reads
     /// them all), as docker/cli finds out whether a `ps` template uses `.Size`: it runs the
     /// template once on an empty container and looks at what was called. What is written is
@@ -166,10 +177,41 @@ impl Template {
     }
 }
 
+/// docker/cli's `formatter.SubHeaderContext`, a `map[string]string` with a `Label` method.
+static SUB_HEADER_CONTEXT: Type = Type::Named(
+    "formatter.SubHeaderContext",
+    &SUB_HEADER_MAP,
+    &[MethodDef {
+        name: "Label",
+        params: &[&value::STRING],
+        results: 1,
+        call: header_label,
+    }],
+);
+static SUB_HEADER_MAP: Type = Type::Map(&Type::String, &value::STRING);
+
+/// `SubHeaderContext.Label`: the key's last `.`-separated part, `-` and `_` as spaces.
+fn header_label(_: &Value, args: &[Value]) -> Result<Value, String> {
+    let name = match args.first() {
+        Some(Value::Str(s, _)) => s.to_string(),
+        _ => String::new(),
+    };
+    let last = name.rsplit('.').next().unwrap_or("");
+    Ok(Value::Str(last.replace(['-', '_'], " ").into(), &value::STRING))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// docker/cli's header for a label column is the key's last dotted part (sweep 34.4: a
+    /// dockerd 20.10 with the 28.2 CLI printed `owner` and `eq` for these; ours printed none).
+    #[test]
+    fn a_label_column_is_headed_by_its_key() {
+        let t = Template::parse(r#"{{.Names}}	{{.Label "com.example.owner"}}	{{.Label "k.snake_case-x"}}"#).unwrap();
+        assert_eq!(t.sub_header_row(&[("Names", "NAMES")]), "NAMES\towner\tsnake case x");
+    }
 
     fn run(t: &str, data: serde_json::Value) -> String {
         let mut out = Vec::new();
