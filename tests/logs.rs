@@ -159,6 +159,42 @@ fn rotated_logs_are_read_oldest_first_gzip_too() {
     assert_eq!(r.stdout_text(), want);
 }
 
+/// Sweep 34.5: `none` keeps no log and dockerd says so in its own words; a driver dockerd
+/// cannot read back keeps a cache in the `local` format, which is named.
+#[test]
+fn drivers_that_keep_no_json_log_are_said_as_docker_says_them() {
+    let (_tmp, root) = unpack();
+    let file = log_file(&root, "dev-running");
+    let hostconfig = file.with_file_name("hostconfig.json");
+    let text = std::fs::read_to_string(&hostconfig).unwrap();
+    let json_file = r#""LogConfig":{"Type":"json-file","Config":{}}"#;
+    assert!(text.contains(json_file));
+    std::fs::write(
+        &hostconfig,
+        text.replace(json_file, r#""LogConfig":{"Type":"none","Config":{}}"#),
+    )
+    .unwrap();
+    let r = logs(&root, &["dev-running"]);
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
+    assert!(r.stdout.is_empty());
+    assert_eq!(
+        r.stderr,
+        "Error response from daemon: configured logging driver does not support reading\n"
+    );
+    std::fs::write(
+        &hostconfig,
+        text.replace(json_file, r#""LogConfig":{"Type":"syslog","Config":{}}"#),
+    )
+    .unwrap();
+    let r = logs(&root, &["dev-running"]);
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("log driver syslog") && r.stderr.contains("/container-cached.log"),
+        "{}",
+        r.stderr
+    );
+}
+
 #[test]
 fn a_name_no_container_has_is_not_found() {
     let (_tmp, root) = unpack();

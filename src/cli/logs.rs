@@ -100,11 +100,23 @@ pub fn logs(global: &Global, args: LogsArgs, out: &mut dyn Write) -> Result<Outc
         .and_then(|t| t.as_str())
         .unwrap_or("json-file")
         .to_string();
+    if driver == "none" {
+        // dockerd starts no logger for `none` and answers with logger.ErrReadLogsNotSupported.
+        crate::say!("Error response from daemon: configured logging driver does not support reading");
+        return Err(Failure::quiet(Outcome::No));
+    }
     if driver != "json-file" {
+        // `local` writes local-logs/container.log; a driver dockerd cannot read back (syslog,
+        // gelf...) gets the same format in container-cached.log unless its cache is disabled.
+        let file = if driver == "local" {
+            "local-logs/container.log"
+        } else {
+            "container-cached.log"
+        };
         return Err(Failure::new(
             Outcome::No,
             format!(
-                "{}: log driver {}: coldctr reads only json-file logs (the `local` driver's are in {}/local-logs)",
+                "{}: log driver {}: coldctr reads only json-file logs (this one's entries, in the `local` driver's format, are in {}/{file} when dockerd kept them)",
                 crate::text::escape(entry.id.as_bytes()),
                 crate::text::escape(driver.as_bytes()),
                 crate::text::escape(docker.dir.as_os_str().as_encoded_bytes())
