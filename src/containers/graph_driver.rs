@@ -126,15 +126,13 @@ impl Repositories {
         }
     }
 
-    /// The image ID `reference` names, as moby's reference store finds it: the familiar name,
-    /// then the familiar name with its tag (`latest` when none) or digest.
+    /// The image ID `reference` names, as moby's reference store finds it (`store.Get`): the
+    /// familiar name, then the familiar name with its tag (`latest` when none) or its digest
+    /// (a tag beside a digest is dropped: the digest is looked up).
     pub fn resolve(&self, reference: &str) -> Option<String> {
-        let named = crate::image::reference::parse_normalized_named(reference).ok()?;
-        let named = if named.digest.is_none() {
-            named.tag_name_only()
-        } else {
-            named
-        };
+        let named = crate::image::reference::parse_normalized_named(reference)
+            .ok()?
+            .docker_ref();
         self.0
             .at(&["Repositories", &named.familiar_name(), &named.familiar()])
             .and_then(J::as_str)
