@@ -14,6 +14,7 @@
 //! One entry per container: a Docker container whose task was running also has a containerd
 //! record (namespace `moby`, same ID); it is attached to the Docker entry, not listed twice.
 
+pub mod ancestry;
 pub mod cri;
 pub mod docker;
 pub mod docker_inspect;

@@ -852,6 +852,41 @@ impl<'r> Inspector<'r> {
         resolve::resolve(self, reference)
     }
 
+    /// dockerd 28's `GetImage(ref, no platform)` on the containerd image store: the ID (target
+    /// digest) of the record `reference` resolves to, when a manifest of it is present with a
+    /// config that reads (`getBestPresentImageManifest` over every platform, then
+    /// `ReadConfig`); else why not.
+    pub fn get_image(&self, reference: &str) -> Result<String, InspectError> {
+        let image = resolve::resolve(self, reference)?;
+        let mut notes = Vec::new();
+        let all = Matcher::all_preferring(&self.options.host);
+        match summary::best(self, &descriptor_of(&image), &all, &mut notes).map_err(InspectError)? {
+            Some(_) => Ok(image.target.digest),
+            None if notes.is_empty() => Err(InspectError(format!(
+                "image with reference {reference} was found but does not provide any platform"
+            ))),
+            None => Err(InspectError(format!(
+                "image with reference {reference} was found but does not provide any platform ({})",
+                notes.join("; ")
+            ))),
+        }
+    }
+
+    /// dockerd 28's `Children(id)` on the containerd image store: the targets of the records
+    /// whose label `org.mobyproject.image.parent` is `id` (what the classic builder and
+    /// `docker commit` set), in record name order, each once.
+    pub fn image_children(&self, id: &str) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for img in self.all_images().0 {
+            if img.labels.get("org.mobyproject.image.parent").map(String::as_str) == Some(id)
+                && !out.contains(&img.target.digest)
+            {
+                out.push(img.target.digest.clone());
+            }
+        }
+        out
+    }
+
     /// `docker image inspect REF`, as the daemon's JSON body (compact, HTML-escaped).
     pub fn inspect(&self, reference: &str) -> Result<J, InspectError> {
         let (body, notes) = self.inspect_noting(reference);
