@@ -58,7 +58,9 @@ pub struct PsArgs {
     /// Keep only the containers that match (repeatable), as `docker ps --filter`: `id=RE`,
     /// `name=RE` (regular expressions, unanchored, on the ID and on `/NAME`), `label=KEY[=V]`,
     /// `label!=KEY[=V]`, `status=created|running|paused|restarting|exited|dead|unknown`,
-    /// `exited=CODE`, `ancestor=IMAGE` (as given, as shown, or an image ID prefix), and ours:
+    /// `exited=CODE`, `ancestor=IMAGE` (a Docker container whose image is IMAGE, as dockerd
+    /// resolves it, or any image below it; a containerd or CRI container whose image is named
+    /// so as given or shown, or whose image ID starts so), and ours:
     /// `source=docker|containerd|cri`, `namespace=NS`, `pod=NAME`. Values of one key: any may
     /// match; different keys: all must.
     #[arg(short = 'f', long = "filter", value_name = "FILTER")]
@@ -142,7 +144,8 @@ impl PsFilter {
         })
     }
 
-    fn matches(&self, e: &Entry) -> bool {
+    /// `e` passes every filter; `ancestry` is what [`PsFilter::ancestry`] worked out.
+    fn matches(&self, e: &Entry, ancestry: &Ancestry) -> bool {
         let any = |key: &str, f: &dyn Fn(&str) -> bool| {
             let values = self.filters.values(key);
             values.is_empty() || values.iter().any(|v| f(v))
@@ -153,16 +156,158 @@ impl PsFilter {
             && self.filters.labels_match(&e.labels)
             && any("status", &|v| v == e.state)
             && (self.exited.is_empty() || (e.state == "exited" && self.exited.iter().any(|c| Some(*c) == e.exit_code)))
-            && any("ancestor", &|v| {
-                v == e.image_ref
-                    || v == e.image
-                    || (!e.image_id.is_empty()
-                        && (e.image_id.starts_with(v)
-                            || e.image_id.strip_prefix("sha256:").is_some_and(|h| h.starts_with(v))))
-            })
+            && match (e.source, ancestry) {
+                (Source::Docker, Ancestry::Images(ids)) => ids.contains(&e.image_id),
+                _ => any("ancestor", &|v| {
+                    v == e.image_ref
+                        || v == e.image
+                        || (!e.image_id.is_empty()
+                            && (e.image_id.starts_with(v)
+                                || e.image_id.strip_prefix("sha256:").is_some_and(|h| h.starts_with(v))))
+                }),
+            }
             && any("source", &|v| v == e.source.as_str())
             && any("namespace", &|v| e.namespace.as_deref() == Some(v))
             && any("pod", &|v| e.cri.as_ref().is_some_and(|c| c.pod_name == v))
+    }
+}
+
+/// What `ancestor=` keeps of Docker's containers.
+enum Ancestry {
+    /// Matched as given (no `ancestor=` filter, or no image store to resolve it in): the name
+    /// given at create, IMAGE as shown, or an image ID prefix. containerd's and the CRI's
+    /// containers are always matched so: dockerd's filter is not theirs.
+    AsGiven,
+    /// The image IDs dockerd's `foldFilter` collects: each value's image and all its
+    /// descendants. A Docker container is kept when its image ID is one of them.
+    Images(std::collections::HashSet<String>),
+}
+
+impl PsFilter {
+    /// dockerd's `ancestor` filter worked out on the node's own image store: Docker's on a
+    /// graph driver node (`image/<driver>/`), else the containerd image store (namespace
+    /// moby). A value that names no image is skipped, as dockerd skips it (it logs a
+    /// warning; said here); a loop in the parent links is damage.
+    fn ancestry(&self, global: &Global, inv: &Inventory, outcome: &mut Outcome) -> Ancestry {
+        let values = self.filters.values("ancestor");
+        let docker: Vec<&Entry> = inv.entries.iter().filter(|e| e.source == Source::Docker).collect();
+        if values.is_empty() || docker.is_empty() {
+            return Ancestry::AsGiven;
+        }
+        let shown = |v: &str| crate::text::escape(v.as_bytes());
+        let mut ids = std::collections::HashSet::new();
+        let mut resolved = vec![false; values.len()];
+        let mut loops = Vec::new();
+        let mut drivers: Vec<String> = docker
+            .iter()
+            .filter_map(|e| e.docker.as_ref()?.config.get("Driver")?.as_str().map(str::to_string))
+            .collect();
+        drivers.sort();
+        drivers.dedup();
+        let graph_driver = |d: &String| {
+            inv.docker_root.path().is_some_and(|root| {
+                !d.is_empty()
+                    && !d.contains(['/', '\0'])
+                    && d != "."
+                    && d != ".."
+                    && std::fs::symlink_metadata(root.join("image").join(d)).is_ok_and(|m| m.is_dir())
+            })
+        };
+        let graph_drivers: Vec<&String> = drivers.iter().filter(|d| graph_driver(d)).collect();
+        if let (Some(root), false) = (inv.docker_root.path(), graph_drivers.is_empty()) {
+            for driver in graph_drivers {
+                let mut problems = containers::docker::StoreProblems::default();
+                // Said by `gather` already, where IMAGE was worked out from it.
+                let repositories = containers::graph_driver::Repositories::read(
+                    root,
+                    driver,
+                    &mut containers::docker::StoreProblems::default(),
+                );
+                let db = containers::ancestry::ImageDb::read(root, driver, &mut problems);
+                for (v, done) in values.iter().zip(resolved.iter_mut()) {
+                    let Some(id) = db.get_image(repositories.as_ref(), v) else {
+                        continue;
+                    };
+                    *done = true;
+                    for l in containers::ancestry::add_family(&mut ids, &id, &mut |p| db.children(p)) {
+                        loops.push(format!(
+                            "{}: names {}, an image below {} (a loop in the parent links: dockerd's ancestor filter recurses on it without end)",
+                            crate::text::escape(db.parent_file(&l.child).as_os_str().as_encoded_bytes()),
+                            shown(&l.parent),
+                            shown(&l.child)
+                        ));
+                    }
+                }
+                for m in problems.damaged {
+                    warn(crate::text::escape_hazards(&m));
+                    *outcome = outcome.worst(Outcome::Damaged);
+                }
+                for m in problems.unreadable {
+                    warn(crate::text::escape_hazards(&m));
+                    *outcome = outcome.worst(Outcome::Unreadable);
+                }
+            }
+        } else if let Some(root) = &inv.root
+            && let Ok(tx) = root.view(global.meta_choice())
+        {
+            let ins =
+                crate::inspect::Inspector::new(root, tx, "moby", crate::inspect::Options::for_host(global.host()));
+            for (v, done) in values.iter().zip(resolved.iter_mut()) {
+                let id = match ins.get_image(v) {
+                    Ok(id) => id,
+                    Err(e) => {
+                        warn(format!(
+                            "ancestor={}: {}; skipped, as dockerd skips it",
+                            shown(v),
+                            crate::text::escape(e.0.as_bytes())
+                        ));
+                        *done = true;
+                        continue;
+                    }
+                };
+                *done = true;
+                for l in containers::ancestry::add_family(&mut ids, &id, &mut |p| ins.image_children(p)) {
+                    loops.push(format!(
+                        "image records of namespace moby: one with target {} has label org.mobyproject.image.parent {}, an image below it (a loop in the parent links: dockerd's ancestor filter recurses on it without end)",
+                        shown(&l.child),
+                        shown(&l.parent)
+                    ));
+                }
+            }
+            if let Ok(d) = ins.damage.lock()
+                && !d.is_empty()
+            {
+                for note in d.distinct() {
+                    warn(crate::text::one_line(&note.message));
+                }
+                *outcome = outcome.worst(Outcome::Damaged);
+            }
+            if ins.meta_damage.load(std::sync::atomic::Ordering::Relaxed) {
+                *outcome = outcome.worst(Outcome::Damaged);
+            }
+            if ins.meta_unreadable.load(std::sync::atomic::Ordering::Relaxed) {
+                *outcome = outcome.worst(Outcome::Unreadable);
+            }
+        } else {
+            warn(
+                "ancestor: no image store of dockerd was read (neither image/<driver>/ in the Docker data root nor the containerd root's image records): Docker's containers are matched by the image name given at create, IMAGE or an image ID prefix, not by the images dockerd would resolve"
+                    .to_string(),
+            );
+            return Ancestry::AsGiven;
+        }
+        for (v, done) in values.iter().zip(&resolved) {
+            if !done {
+                warn(format!(
+                    "ancestor={}: No such image; skipped, as dockerd skips it",
+                    shown(v)
+                ));
+            }
+        }
+        for m in &loops {
+            warn(m.clone());
+            *outcome = outcome.worst(Outcome::Damaged);
+        }
+        Ancestry::Images(ids)
     }
 }
 
@@ -591,6 +736,7 @@ pub fn ps(global: &Global, args: PsArgs, out: &mut dyn Write) -> Result<Outcome,
     let (inv, mut outcome) = gather(global, false)?;
     outcome = outcome.worst(namespace_known(global, &inv));
     outcome = outcome.worst(say_names_shared(global, &inv));
+    let ancestry = filter.ancestry(global, &inv, &mut outcome);
     // docker: -n and -l count over every container, newest first.
     let all = args.all || args.last.is_some() || args.latest;
     let limit = if args.latest { Some(1) } else { args.last };
@@ -599,7 +745,7 @@ pub fn ps(global: &Global, args: PsArgs, out: &mut dyn Write) -> Result<Outcome,
         .iter()
         .filter(|e| all || is_up(e))
         .filter(|e| in_namespace(global, e.namespace.as_deref()))
-        .filter(|e| filter.matches(e))
+        .filter(|e| filter.matches(e, &ancestry))
         .take(limit.unwrap_or(usize::MAX))
         .collect();
     // docker/cli's `runPs`: a format given (even `table`) is used; none, or an empty one, is
