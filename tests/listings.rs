@@ -1006,3 +1006,46 @@ fn snapshot_labels_merge_the_backends_as_ctr_shows_them() {
     );
     assert_eq!(String::from_utf8_lossy(&q.stdout), "c1\n", "{}", stderr(&q));
 }
+
+/// Sweep 34.7: on a dockerd 20.10 node, `--root <docker>/containerd/daemon` holds no image
+/// records (dockerd keeps its images in its graph-driver store), and `images` printed an empty
+/// table with nothing said. It now names that store; a root with no such store says nothing.
+#[test]
+fn images_on_a_graph_driver_nodes_containerd_name_dockers_image_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let docker = dir.path().join("docker");
+    let bolt = docker.join("containerd/daemon/io.containerd.metadata.v1.bolt");
+    std::fs::create_dir_all(&bolt).unwrap();
+    std::fs::copy(
+        repo().join("tests/data/emptied-namespace/root/io.containerd.metadata.v1.bolt/meta.db"),
+        bolt.join("meta.db"),
+    )
+    .unwrap();
+    // The content store too (meta.db names blobs, and a root without one is damage).
+    let status = Command::new("cp")
+        .arg("-a")
+        .arg(repo().join("tests/data/emptied-namespace/root/io.containerd.content.v1.content"))
+        .arg(docker.join("containerd/daemon"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    std::fs::create_dir_all(docker.join("containers")).unwrap();
+    let root = docker.join("containerd/daemon");
+    let quiet = coldctr(&root, &["-n", "ns2", "images"]);
+    assert_eq!(quiet.status.code(), Some(0), "{}", stderr(&quiet));
+    assert_eq!(stderr(&quiet), "");
+    std::fs::create_dir_all(docker.join("image/overlay2")).unwrap();
+    std::fs::write(
+        docker.join("image/overlay2/repositories.json"),
+        r#"{"Repositories":{}}"#,
+    )
+    .unwrap();
+    let said = coldctr(&root, &["-n", "ns2", "images"]);
+    assert_eq!(said.status.code(), Some(0), "{}", stderr(&said));
+    assert!(
+        stderr(&said).contains("graph-driver store (")
+            && stderr(&said).contains("/docker/image/overlay2/repositories.json)"),
+        "{}",
+        stderr(&said)
+    );
+}

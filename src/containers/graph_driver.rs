@@ -17,11 +17,29 @@ use super::docker::StoreProblems;
 use super::files;
 use crate::image::goshape::{self, Shape};
 use crate::inspect::gojson::{self, J};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// A graph driver name usable as one path component (`overlay2`, `btrfs`, `zfs`, `vfs`...).
 fn is_driver_name(s: &str) -> bool {
     !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// The `repositories.json` of the graph-driver image store of the Docker data root found for
+/// `containerd_root` (as `ps` finds it), when there is one: a dockerd 20.10 to 27 (or 28 without
+/// the containerd image store) keeps its images there, not in containerd's records, so a
+/// listing of those finds none (sweep 34.7).
+pub fn graph_image_store(containerd_root: &Path, given: Option<&Path>) -> Option<PathBuf> {
+    let docker = super::docker::locate(containerd_root, given);
+    let images = docker.path()?.join("image");
+    let mut found: Vec<PathBuf> = std::fs::read_dir(&images)
+        .ok()?
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_str().is_some_and(is_driver_name))
+        .map(|e| e.path().join("repositories.json"))
+        .filter(|p| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_file()))
+        .collect();
+    found.sort();
+    found.into_iter().next()
 }
 
 /// moby's `refstore.refStore` as `repositories.json` has it (`daemon/internal/refstore`):

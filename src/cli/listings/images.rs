@@ -335,6 +335,15 @@ pub fn images(global: &Global, args: ImagesArgs, out: &mut dyn Write) -> Result<
             };
             records.extend(records::images_where_on(pool.as_ref(), ns, b, wanted, &mut s.damage));
         }
+        if records.is_empty()
+            && let Some(store) =
+                crate::containers::graph_driver::graph_image_store(&s.root.dir, s.global.docker_root.as_deref())
+        {
+            crate::cli::warn(format_args!(
+                "no image records here; this node's dockerd keeps its images in its graph-driver store ({}), which `images` does not list (`ps`, `container inspect` and `ps -f ancestor=` read it)",
+                crate::text::escape(store.as_os_str().as_encoded_bytes())
+            ));
+        }
         let mut inspectors: HashMap<String, Inspector<'_>> = HashMap::default();
         let host = s.global.host();
         for ns in records.iter().map(|i| i.namespace.clone()).collect::<BTreeSet<_>>() {
