@@ -89,12 +89,7 @@ const EPOCH_2000: i64 = 946_684_800;
 pub fn history(global: &Global, args: HistoryArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
     let root = global.open_root_reading(global.lookup_mode())?;
     let tx = root.view(global.meta_choice())?;
-    let mut view_damage = crate::bolt::check::view_damage(&tx);
-    if matches!(tx.bucket_at(&[b"v1"]), Ok(None))
-        && let Some(e) = crate::containerd::records::no_containerd_tree(&tx)
-    {
-        view_damage.push(e);
-    }
+    let view_damage = super::inspect::view_damage(&tx);
     let namespace = image_namespace(global, &tx)?;
     let options = Options {
         platform: args.platform.clone(),

@@ -57,15 +57,7 @@ pub fn run(global: &Global, args: InspectArgs, out: &mut dyn Write) -> Result<Ou
         global.open_root()?
     };
     let tx = root.view(global.meta_choice())?;
-    // Pages the view counts as its own are missing, or bbolt could not open it: as verify says.
-    let mut view_damage = crate::bolt::check::view_damage(&tx);
-    // No `v1` where the root holds keys: every lookup would say "No such image" (a resweep of
-    // sweep 30: exit 1, no damage named).
-    if matches!(tx.bucket_at(&[b"v1"]), Ok(None))
-        && let Some(e) = crate::containerd::records::no_containerd_tree(&tx)
-    {
-        view_damage.push(e);
-    }
+    let view_damage = view_damage(&tx);
     let namespace = image_namespace(global, &tx)?;
     let options = Options {
         api,
@@ -145,6 +137,19 @@ pub fn run(global: &Global, args: InspectArgs, out: &mut dyn Write) -> Result<Ou
         outcome = outcome.worst(Outcome::No);
     }
     Ok(outcome)
+}
+
+/// What is wrong with the view the image lookups read: pages it counts as its own that are
+/// missing, or bbolt could not open it (as verify says), or no `v1` where the root holds keys
+/// (every lookup would say "No such image": a resweep of sweep 30, exit 1, no damage named).
+pub(super) fn view_damage(tx: &crate::bolt::Tx<'_>) -> Vec<crate::bolt::BoltError> {
+    let mut damage = crate::bolt::check::view_damage(tx);
+    if matches!(tx.bucket_at(&[b"v1"]), Ok(None))
+        && let Some(e) = crate::containerd::records::no_containerd_tree(tx)
+    {
+        damage.push(e);
+    }
+    damage
 }
 
 /// What the walks of `inspector` met, said on stderr after its output (what dockerd would

@@ -745,13 +745,15 @@ impl GoShaped for ConfigPlatformOnly {
 
 impl ConfigPlatformOnly {
     fn platform(self) -> Platform {
-        Platform {
-            architecture: self.architecture.unwrap_or_default(),
-            os: self.os.unwrap_or_default(),
-            os_version: self.os_version.unwrap_or_default(),
+        ConfigPlatform {
+            architecture: self.architecture,
+            os: self.os,
+            os_version: self.os_version,
             os_features: self.os_features,
-            variant: self.variant.unwrap_or_default(),
+            variant: self.variant,
+            ..ConfigPlatform::default()
         }
+        .platform()
     }
 }
 
