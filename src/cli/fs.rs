@@ -14,6 +14,7 @@ use crate::overlay::blobs::{BlobEntry, BlobTree};
 use crate::overlay::diff::{self, Change, Lstat};
 use crate::overlay::export::{self as tree_export, copy_exact};
 use crate::overlay::merge::Stack;
+use crate::overlay::target::Target;
 use crate::text::escape;
 use clap::{Args, Subcommand};
 use serde::Serialize;
@@ -243,12 +244,35 @@ fn hex_if_not_utf8(b: &[u8]) -> Option<String> {
 
 pub fn diff(global: &Global, args: DiffArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
     let mut node = Node::open(global, &args.docker)?;
-    let r = node.resolve(global, &args.target)?;
-    let chain = node.chain(r.snap);
     let mut problems = Vec::new();
     let mut notes = Vec::new();
     // The layer directories the changes are in, for hashing them below their roots.
     let mut layers: Vec<PathBuf> = Vec::new();
+    let r = match node.resolve_any(global, &args.target)? {
+        Target::Snapshot(r) => r,
+        Target::Overlay2(c) => {
+            // The rw layer's upper over its lowers (the init layer first) against the lowers:
+            // what dockerd compares, its rw layer with its init layer mounted.
+            let found = node.overlay2_layers(&c)?;
+            let dirs = node.overlay2_dirs(&found)?;
+            layers.clone_from(&dirs);
+            let Some((upper, lowers)) = dirs.split_first() else {
+                return Err(Failure::new(Outcome::Damaged, "an empty layer stack"));
+            };
+            let changes = diff::changes_noted(
+                upper,
+                lowers,
+                args.overlay.mode(),
+                args.copied_up,
+                &mut problems,
+                &mut notes,
+                &mut node.unreadable,
+            )
+            .map_err(|e| Failure::new(Outcome::Unreadable, e))?;
+            return diff_out(node, &args, &changes, &layers, problems, notes, out);
+        }
+    };
+    let chain = node.chain(r.snap);
     let changes = if node.index.is_native(r.snap) {
         // Two full copies: the snapshot's tree and its parent's, each one plain directory.
         if args.copied_up {
@@ -307,6 +331,20 @@ pub fn diff(global: &Global, args: DiffArgs, out: &mut dyn Write) -> Result<Outc
         )
     }
     .map_err(|e| Failure::new(Outcome::Unreadable, e))?;
+    diff_out(node, &args, &changes, &layers, problems, notes, out)
+}
+
+/// Says the notes and problems of a diff, and writes its changes (`layers`: the directories
+/// they are in).
+fn diff_out(
+    mut node: Node,
+    args: &DiffArgs,
+    changes: &[Change],
+    layers: &[PathBuf],
+    problems: Vec<String>,
+    notes: Vec<String>,
+    out: &mut dyn Write,
+) -> Result<Outcome, Failure> {
     for n in notes {
         super::warn(crate::text::one_line(&n));
     }
@@ -317,10 +355,10 @@ pub fn diff(global: &Global, args: DiffArgs, out: &mut dyn Write) -> Result<Outc
     };
     write_changes(
         out,
-        &changes,
+        changes,
         args.format,
         args.hash,
-        &LayerRoots::new(&layers),
+        &LayerRoots::new(layers),
         &mut unhashed,
     )?;
     Ok(node.finish(Outcome::Ok))
@@ -465,7 +503,14 @@ pub fn split_spec(spec: &[u8]) -> Result<(&str, &[u8]), Failure> {
 /// snapshot's one plain directory; else overlay layers, an active snapshot's own directory an
 /// upper directory (xwhiteouts are not read there), every other layer a lower one.
 fn stack_of(node: &mut Node, global: &Global, target: &str, opts: &MountOpts) -> Result<Stack, Failure> {
-    let r = node.resolve(global, target)?;
+    let r = match node.resolve_any(global, target)? {
+        Target::Snapshot(r) => r,
+        // A container on the overlay2 graph driver: its rw layer's upper dir over its lowers.
+        Target::Overlay2(c) => {
+            let layers = node.overlay2_layers(&c)?;
+            return Ok(Stack::with(node.overlay2_dirs(&layers)?, opts.mode(), true));
+        }
+    };
     let chain = node.chain(r.snap);
     let active = node.index.get(r.snap).is_some_and(|s| s.kind == "Active");
     let (dirs, plain) = node.tree_dirs(&chain)?;

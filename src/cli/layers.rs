@@ -12,8 +12,9 @@ use crate::containerd::records::Damage;
 use crate::containerd::root::Root;
 use crate::overlay::images;
 use crate::overlay::mounts;
+use crate::overlay::overlay2;
 use crate::overlay::snapshots::{Index, Snap};
-use crate::overlay::target::{self, ContainerRef, Resolved};
+use crate::overlay::target::{self, ContainerRef, Resolved, Target};
 use crate::text::escape;
 use clap::{Args, ValueEnum};
 use foldhash::{HashMap, HashSet};
@@ -193,6 +194,15 @@ impl Node {
     /// exit code 1; a meta.db record whose backend snapshot is gone is damage (3). A snapshot
     /// no meta.db record names (reached by its backend key) is read, and said on stderr.
     pub fn resolve(&self, global: &Global, target: &str) -> Result<Resolved, Failure> {
+        match self.resolve_any(global, target)? {
+            Target::Snapshot(r) => Ok(r),
+            Target::Overlay2(c) => Err(Failure::new(self.finish(Outcome::No), target::no_snapshot(&c).message)),
+        }
+    }
+
+    /// [`Node::resolve`], a Docker container on the overlay2 graph driver answered as itself
+    /// ([`Target::Overlay2`]): for the commands that read its layers (`diff`, `fs`, `mounts`).
+    pub fn resolve_any(&self, global: &Global, target: &str) -> Result<Target, Failure> {
         // What the lookup met (a Docker root not read, a config unreadable) may be why the
         // target was not found: said with the failure, and counted in its exit code.
         let r = self.resolve_target(global, target).map_err(|f| {
@@ -209,7 +219,8 @@ impl Node {
                 message,
             }
         })?;
-        if let Some(s) = self.index.get(r.snap)
+        if let Target::Snapshot(r) = &r
+            && let Some(s) = self.index.get(r.snap)
             && s.names.is_empty()
         {
             warn(format!(
@@ -222,8 +233,8 @@ impl Node {
         Ok(r)
     }
 
-    fn resolve_target(&self, global: &Global, target: &str) -> Result<Resolved, Failure> {
-        let first = match target::resolve(&self.index, &self.containers, global.namespace.as_deref(), target) {
+    fn resolve_target(&self, global: &Global, target: &str) -> Result<Target, Failure> {
+        let first = match target::resolve_target(&self.index, &self.containers, global.namespace.as_deref(), target) {
             Ok(r) => return Ok(r),
             Err(e) if e.damaged => return Err(Failure::new(Outcome::Damaged, e.message)),
             Err(e) => e.message,
@@ -265,7 +276,7 @@ impl Node {
         let unbacked =
             || host_first().find_map(|t| self.index.unbacked_named(Some(&ns), &t.chain_id).into_iter().next());
         match best {
-            Some(snap) => Ok(Resolved { snap, container: None }),
+            Some(snap) => Ok(Target::Snapshot(Resolved { snap, container: None })),
             // Its documents could not all be read: which snapshot it unpacks to is not known,
             // and "not unpacked" would be a guess (unreadable is never reported as missing).
             None if !damage.is_empty() => {
@@ -368,6 +379,43 @@ impl Node {
         Ok(dirs)
     }
 
+    /// The layers of Docker container `c` on the overlay2 graph driver, read from the Docker
+    /// data root ([`overlay2::Layers::read`]): what is wrong with them is damage (3), or
+    /// unreadable (4), said with the file at fault.
+    pub fn overlay2_layers(&self, c: &ContainerRef) -> Result<overlay2::Layers, Failure> {
+        overlay2::Layers::read(&self.docker_root, &c.id).map_err(|p| {
+            let outcome = if p.unreadable {
+                Outcome::Unreadable
+            } else {
+                Outcome::Damaged
+            };
+            Failure::new(
+                self.finish(outcome),
+                format!(
+                    "container {}: {}",
+                    crate::text::one_line(&c.id),
+                    crate::text::one_line(&p.message)
+                ),
+            )
+        })
+    }
+
+    /// The `diff` dirs of `layers`, the upper first, each checked as [`Node::layer_dirs`]
+    /// checks a snapshot's (a real directory, reached through real directories from the
+    /// Docker data root).
+    pub fn overlay2_dirs(&self, layers: &overlay2::Layers) -> Result<Vec<PathBuf>, Failure> {
+        let dirs = layers.dirs();
+        for d in &dirs {
+            if let Some(p) = self.dir_problem(d) {
+                return Err(Failure::new(
+                    self.finish(p.outcome),
+                    format!("{}: {}", escape(p.at.as_os_str().as_encoded_bytes()), p.why),
+                ));
+            }
+        }
+        Ok(dirs)
+    }
+
     /// The directories of the tree snapshot `chain[0]` shows when mounted
     /// ([`Index::tree_of`]: a native snapshot's one directory, an overlay view's parents),
     /// checked as [`Node::layer_dirs`] checks them, and whether they are one plain directory
@@ -395,7 +443,13 @@ impl Node {
     /// to it from the root (`snapshots/<id>`), is a symlink or not a directory, or it is
     /// missing (damage); or it cannot be looked at (unreadable).
     fn dir_problem(&self, dir: &Path) -> Option<DirProblem> {
-        if let Some((at, why)) = self.index.detour_to(dir) {
+        let detour = match self.index.detour_to(dir) {
+            // A dir of the overlay2 graph driver is below the Docker data root, not the
+            // containerd root.
+            None if dir.starts_with(&self.docker_root) => crate::paths::detour(&self.docker_root, dir),
+            d => d,
+        };
+        if let Some((at, why)) = detour {
             return Some(DirProblem {
                 at,
                 why: why.into(),
@@ -740,7 +794,10 @@ pub fn store_release(node: &Node, global: &Global) -> mounts::Release {
 
 pub fn mounts_cmd(global: &Global, args: MountsArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
     let mut node = Node::open(global, &args.docker)?;
-    let r = node.resolve(global, &args.target)?;
+    let r = match node.resolve_any(global, &args.target)? {
+        Target::Snapshot(r) => r,
+        Target::Overlay2(c) => return overlay2_mounts(node, &c, &args, out),
+    };
     let chain = node.chain(r.snap);
     let root = match &args.node_root {
         Some(p) => p.clone(),
@@ -823,6 +880,63 @@ pub fn mounts_cmd(global: &Global, args: MountsArgs, out: &mut dyn Write) -> Res
         && let Some(work) = node.index.work_dir_under(r.snap, &node.root.dir)
     {
         node.check_dir(&work);
+    }
+    writeln!(out, "{}", escape(line.as_bytes()))?;
+    Ok(node.finish(Outcome::Ok))
+}
+
+/// `mounts` of a Docker container on the overlay2 graph driver: the mount dockerd's driver
+/// makes of its layers ([`overlay2::mount_line`]), or the read-only one, with paths under the
+/// Docker data root (`--node-root`: the node's, e.g. /var/lib/docker). A layer dir that is
+/// missing or not a real directory is said, and the line still printed, for the record.
+fn overlay2_mounts(
+    mut node: Node,
+    c: &ContainerRef,
+    args: &MountsArgs,
+    out: &mut dyn Write,
+) -> Result<Outcome, Failure> {
+    let layers = node.overlay2_layers(c)?;
+    let root = match &args.node_root {
+        Some(p) => p.clone(),
+        None => std::path::absolute(&node.docker_root).unwrap_or_else(|_| node.docker_root.clone()),
+    };
+    let user = [
+        (
+            root.as_path(),
+            if args.node_root.is_some() {
+                "--node-root"
+            } else {
+                "the Docker data root"
+            },
+        ),
+        (Path::new(&args.mount_point), "--target"),
+    ];
+    for (path, what) in user {
+        if let Some(said) = mounts::uncarried(path) {
+            return Err(Failure::new(
+                node.finish(Outcome::Usage),
+                format!(
+                    "{what} {}: holds {}, which a mount line cannot carry as printed; give a path without `,`, `:`, white space or shell characters (a symlink to it will do)",
+                    escape(path.as_os_str().as_encoded_bytes()),
+                    escape(said.as_bytes())
+                ),
+            ));
+        }
+    }
+    let home = root.join("overlay2");
+    let userxattr = args.overlay.xattrs() == crate::overlay::merge::Xattrs::User;
+    let line = if args.read_only {
+        overlay2::read_only_line(&layers, &home, &args.mount_point, userxattr)
+    } else {
+        overlay2::mount_line(&layers, &home, &args.mount_point, userxattr)
+    };
+    // The dirs the line names, and the work dir the kernel writes to.
+    let mut named = layers.dirs();
+    if !args.read_only && layers.lowers.is_some() {
+        named.push(layers.work());
+    }
+    for d in &named {
+        node.check_dir(d);
     }
     writeln!(out, "{}", escape(line.as_bytes()))?;
     Ok(node.finish(Outcome::Ok))

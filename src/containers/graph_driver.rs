@@ -286,18 +286,7 @@ pub fn overlay2_data(
                 ));
             }
             for short in entries.split(':').filter(|_| count > 0 && count <= MAX_DEPTH) {
-                let link = short.strip_prefix("l/").filter(|s| is_layer_dir(s));
-                let target = link
-                    .map(|l| docker_root.join("overlay2/l").join(l))
-                    .filter(|p| crate::paths::detour(docker_root, p).is_none())
-                    .and_then(|p| std::fs::read_link(p).ok());
-                let layer = target.as_deref().and_then(|t| t.to_str()).and_then(|t| {
-                    t.strip_prefix("../")
-                        .and_then(|t| t.strip_suffix("/diff"))
-                        .filter(|d| is_layer_dir(d))
-                        .map(str::to_string)
-                });
-                match layer {
+                match linked_layer(docker_root, short) {
                     // The layer below a layer is never itself: LowerDir would hold its
                     // UpperDir. Printed as dockerd would print it, and said.
                     Some(layer) if layer == mount_id => {
@@ -333,12 +322,31 @@ pub fn overlay2_data(
     Some(J::Obj(data))
 }
 
+/// The layer dir an entry of a `lower` file (`l/<short>`) names: the text of the symlink
+/// `overlay2/l/<short>`, which the driver writes as `../<layer dir>/diff`, read by name and
+/// never followed. `None` for an entry that is no link name, a link reached through a symlink
+/// or not there, and a link whose text is anything else (a link elsewhere is damage).
+pub(crate) fn linked_layer(docker_root: &Path, entry: &str) -> Option<String> {
+    let link = entry.strip_prefix("l/").filter(|s| is_layer_dir(s))?;
+    let path = docker_root.join("overlay2/l").join(link);
+    if crate::paths::detour(docker_root, &path).is_some() {
+        return None;
+    }
+    let target = std::fs::read_link(path).ok()?;
+    target
+        .to_str()?
+        .strip_prefix("../")
+        .and_then(|t| t.strip_suffix("/diff"))
+        .filter(|d| is_layer_dir(d))
+        .map(str::to_string)
+}
+
 /// overlay2's `maxDepth`: the driver's `getLower` refuses to make a layer with more lower
 /// layers than this (moby `daemon/graphdriver/overlay2/overlay.go`).
-const MAX_DEPTH: usize = 128;
+pub(crate) const MAX_DEPTH: usize = 128;
 
 /// An overlay2 layer dir or link name: 64 hex (and `-init`), or a 26-character link name.
-fn is_layer_dir(s: &str) -> bool {
+pub(crate) fn is_layer_dir(s: &str) -> bool {
     let base = s.strip_suffix("-init").unwrap_or(s);
     !base.is_empty() && base.len() <= 128 && base.bytes().all(|b| b.is_ascii_alphanumeric())
 }

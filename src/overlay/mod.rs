@@ -5,6 +5,7 @@
 //! snapshots   the chains: meta.db keys ⇄ snapshotter records ⇄ snapshots/<id>/fs
 //! target      what a command line names (snapshot key, container ID/name/prefix)
 //! mounts      containerd's mount line for a snapshot, and a read-only one
+//! overlay2    a Docker container's layers on dockerd's overlay2 graph driver, and its mount
 //! merge       the merged view of a layer stack (whiteouts, opaque dirs, symlinks inside)
 //! blobs       an image's merged tree from its layer blobs (snapshots gone)
 //! diff        docker diff: the merged tree against the merged lowers
@@ -22,6 +23,7 @@ pub mod images;
 pub mod layertar;
 pub mod merge;
 pub mod mounts;
+pub mod overlay2;
 pub mod snapshots;
 pub mod target;
 pub mod xattr;

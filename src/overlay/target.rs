@@ -303,6 +303,31 @@ pub struct Resolved {
     pub container: Option<ContainerRef>,
 }
 
+/// What a target names: a snapshot (a container's, or one named itself), or a Docker
+/// container on dockerd's overlay2 graph driver, whose layers are the driver's directories
+/// ([`crate::overlay::overlay2`]), no snapshot.
+pub enum Target {
+    Snapshot(Resolved),
+    Overlay2(ContainerRef),
+}
+
+/// Whether Docker container `c` keeps its layers on dockerd's overlay2 graph driver (its
+/// config's `Driver`; on the containerd image store that is the snapshotter, `overlayfs`,
+/// and no snapshotter is called `overlay2`).
+pub fn on_overlay2(c: &ContainerRef) -> bool {
+    c.source == "docker" && c.snapshotter == "overlay2"
+}
+
+/// A container on the overlay2 graph driver asked for as a snapshot (`snapshots tree`,
+/// `which`, sizes): it has none. Not found (exit 1), said so, not as a snapshotter's
+/// metadata.db not read.
+pub fn no_snapshot(c: &ContainerRef) -> Unresolved {
+    Unresolved::no(format!(
+        "container {}: on dockerd's overlay2 graph driver, so its layers are the driver's directories (overlay2/ in the Docker data root), not a snapshot (diff, fs and mounts read them)",
+        crate::text::one_line(&c.id)
+    ))
+}
+
 /// Why a target did not resolve: not found (exit 1), or found in records that are damaged
 /// (exit 3: a meta.db record whose backend snapshot is gone is no answer of "no such key").
 #[derive(Debug)]
@@ -336,6 +361,20 @@ pub fn resolve(
     namespace: Option<&str>,
     target: &str,
 ) -> Result<Resolved, Unresolved> {
+    match resolve_target(index, containers, namespace, target)? {
+        Target::Snapshot(r) => Ok(r),
+        Target::Overlay2(c) => Err(no_snapshot(&c)),
+    }
+}
+
+/// [`resolve`], a container on the overlay2 graph driver answered as itself
+/// ([`Target::Overlay2`]), for the commands that read its layers.
+pub fn resolve_target(
+    index: &Index,
+    containers: &[ContainerRef],
+    namespace: Option<&str>,
+    target: &str,
+) -> Result<Target, Unresolved> {
     let shown = crate::text::escape(target.as_bytes());
     if target.is_empty() {
         return Err(Unresolved::no("an empty target".into()));
@@ -351,7 +390,7 @@ pub fn resolve(
     let in_namespace = |c: &&ContainerRef| namespace.is_none_or(|n| n == c.namespace);
     // A full ID first, then a name, as dockerd looks a container up.
     if let Some(c) = containers.iter().filter(in_namespace).find(|c| c.id == target) {
-        return container_snapshot(index, c);
+        return container_target(index, c);
     }
     let named: Vec<&ContainerRef> = containers
         .iter()
@@ -360,7 +399,7 @@ pub fn resolve(
         .collect();
     match named.as_slice() {
         [] => {}
-        [one] => return container_snapshot(index, one),
+        [one] => return container_target(index, one),
         // Only Docker's containers have names here: two with one name is damage, and
         // answering with either would be a guess.
         many => {
@@ -373,10 +412,10 @@ pub fn resolve(
     }
     match (keyed.as_slice(), unbacked.as_slice()) {
         ([one], []) => {
-            return Ok(Resolved {
+            return Ok(Target::Snapshot(Resolved {
                 snap: *one,
                 container: None,
-            });
+            }));
         }
         ([], [one]) => {
             return Err(unbacked_snapshot(index, one, &format!("snapshot {}", key_where(one))));
@@ -405,10 +444,10 @@ pub fn resolve(
     }
     match index.by_backend_key(namespace, target).as_slice() {
         [one] => {
-            return Ok(Resolved {
+            return Ok(Target::Snapshot(Resolved {
                 snap: *one,
                 container: None,
-            });
+            }));
         }
         [] => {}
         many => {
@@ -428,7 +467,7 @@ pub fn resolve(
         .filter(|c| c.id.starts_with(target) && namespace.is_none_or(|n| n == c.namespace))
         .collect();
     match prefixed.as_slice() {
-        [one] => container_snapshot(index, one),
+        [one] => container_target(index, one),
         [] => Err(not_named(
             index,
             namespace,
@@ -514,11 +553,23 @@ pub fn unbacked_snapshot(index: &Index, u: &Unbacked, what: &str) -> Unresolved 
     Unresolved { message, damaged: true }
 }
 
+/// What container `c` names: its layers on the overlay2 graph driver, else its snapshot
+/// ([`container_snapshot`]).
+fn container_target(index: &Index, c: &ContainerRef) -> Result<Target, Unresolved> {
+    if on_overlay2(c) {
+        return Ok(Target::Overlay2(c.clone()));
+    }
+    container_snapshot(index, c).map(Target::Snapshot)
+}
+
 /// The snapshot of container `c`, or why it has none (its record names none, its
 /// snapshotter's metadata.db was not read, its meta.db record has no backend record, it is
 /// not recorded: damage, as the container itself was found). Its names are shown as the listings show them: key names come escaped once
 /// (`key_name`), so `one_line` only.
 pub fn container_snapshot(index: &Index, c: &ContainerRef) -> Result<Resolved, Unresolved> {
+    if on_overlay2(c) {
+        return Err(no_snapshot(c));
+    }
     match index.by_name(&c.namespace, &c.snapshotter, &c.snapshot_key) {
         Some(snap) => Ok(Resolved {
             snap,
