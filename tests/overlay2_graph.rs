@@ -255,6 +255,16 @@ fn mounts_print_the_drivers_mount() {
         r.stdout_text().trim_end(),
         format!("mount -t overlay overlay /mnt -o index=off,{options}")
     );
+    // The dirs `container inspect` derives are the ones the driver mounted.
+    let data = run(&[
+        "container",
+        "inspect",
+        "-f",
+        "upperdir={{.GraphDriver.Data.UpperDir}},workdir={{.GraphDriver.Data.WorkDir}}",
+        "o2-run",
+    ]);
+    assert_eq!(data.code, Some(0), "{}", data.stderr);
+    assert_eq!(data.stdout_text().trim_end(), format!("upperdir={upper}"));
     // By ID prefix, paths under the copy read by default, with --userxattr and a target.
     let id = container_id("o2-run");
     let r = run(&["mounts", &id[..12], "--userxattr", "--target", "/evidence/m"]);

@@ -770,7 +770,8 @@ pub struct MountsArgs {
     #[arg(long)]
     pub read_only: bool,
     /// Print paths under this root instead of --root (e.g. /var/lib/containerd, the node's own
-    /// paths, as ctr printed them there).
+    /// paths, as ctr printed them there); for a container on dockerd's overlay2 graph driver,
+    /// instead of the Docker data root read (e.g. /var/lib/docker).
     #[arg(long, value_name = "DIR")]
     pub node_root: Option<PathBuf>,
     #[command(flatten)]
