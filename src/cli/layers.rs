@@ -445,8 +445,10 @@ impl Node {
     fn dir_problem(&self, dir: &Path) -> Option<DirProblem> {
         let detour = match self.index.detour_to(dir) {
             // A dir of the overlay2 graph driver is below the Docker data root, not the
-            // containerd root.
-            None if dir.starts_with(&self.docker_root) => crate::paths::detour(&self.docker_root, dir),
+            // containerd root (which may itself be below the data root: containerd/daemon).
+            None if !dir.starts_with(&self.index.root_dir) && dir.starts_with(&self.docker_root) => {
+                crate::paths::detour(&self.docker_root, dir)
+            }
             d => d,
         };
         if let Some((at, why)) = detour {
