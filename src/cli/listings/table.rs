@@ -252,7 +252,9 @@ pub fn human_size_with_precision(size: i64, precision: usize) -> String {
     const UNITS: [&str; 9] = ["B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"];
     let mut v = size as f64;
     let mut i = 0;
-    while v.abs() >= 1000.0 && i < UNITS.len() - 1 {
+    // go-units divides while the size is at least the base: a negative size (damaged data)
+    // stays in bytes, `-1.5e+06B`.
+    while v >= 1000.0 && i < UNITS.len() - 1 {
         v /= 1000.0;
         i += 1;
     }
