@@ -31,6 +31,10 @@ fn is_driver_name(s: &str) -> bool {
 pub fn graph_image_store(containerd_root: &Path, given: Option<&Path>) -> Option<PathBuf> {
     let docker = super::docker::locate(containerd_root, given);
     let images = docker.path()?.join("image");
+    // Only a directory of the data root's own, not one a symlink points at.
+    if !std::fs::symlink_metadata(&images).is_ok_and(|m| m.is_dir()) {
+        return None;
+    }
     let mut found: Vec<PathBuf> = std::fs::read_dir(&images)
         .ok()?
         .filter_map(Result::ok)
