@@ -293,3 +293,50 @@ fn sizes_that_cannot_be_read_are_said() {
         run.stderr
     );
 }
+
+/// docker/cli's `newHistoryFormat`: -q stands for `{{.ID}}` only in place of the table; a
+/// format given is used as given (a review: -q replaced every format).
+#[test]
+fn quiet_gives_way_to_a_format() {
+    let (_dir, root) = unpack();
+    let run = history(&root, &["-q", "--format", "{{.Size}}", "lab/busybox:1.38"]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert_eq!(run.stdout_text(), "0B\n0B\n0B\n2.1MB\n");
+    let run = history(&root, &["-q", "--format", "table", "lab/busybox:1.38"]);
+    assert_eq!(
+        run.stdout_text(),
+        "bb11e37152b3\n359a180c0560\n3e1822329fce\na07b7a3e408e\n"
+    );
+}
+
+/// A config that does not decode fails as dockerd fails (its error, exit 1 at least), and is
+/// damage: the blob is named and the exit code says so (a review: exit 1, nothing named).
+#[test]
+fn a_config_that_does_not_decode_is_named() {
+    let (_dir, root) = unpack();
+    let manifest = history(&root, &["-q", "--no-trunc", "lab/busybox:1.38"]).stdout_text();
+    let manifest = manifest
+        .lines()
+        .next()
+        .expect("the image's ID")
+        .trim_start_matches("sha256:")
+        .to_string();
+    let blobs = root.join("io.containerd.content.v1.content/blobs/sha256");
+    let m: serde_json::Value = serde_json::from_slice(&std::fs::read(blobs.join(&manifest)).unwrap()).unwrap();
+    let config = m["config"]["digest"].as_str().unwrap().to_string();
+    // As long as its record says (containerd reads that many bytes), and no image config.
+    let len = std::fs::metadata(blobs.join(&config[7..])).unwrap().len() as usize;
+    let text = format!("{:<len$}", "{\"history\": 5}");
+    std::fs::write(blobs.join(&config[7..]), text).unwrap();
+    let run = history(&root, &["lab/busybox:1.38"]);
+    assert_eq!(run.code, Some(3), "{}", run.stderr);
+    assert!(run.stdout.is_empty());
+    assert!(
+        run.stderr.contains(&format!("config {config}: "))
+            && run
+                .stderr
+                .contains("Error response from daemon: json: cannot unmarshal number"),
+        "{}",
+        run.stderr
+    );
+}

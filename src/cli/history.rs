@@ -31,7 +31,7 @@ pub struct HistoryArgs {
     #[arg(short = 'H', long, action = ArgAction::Set, num_args = 0..=1, require_equals = true,
           default_value = "true", default_missing_value = "true", value_name = "BOOL")]
     human: bool,
-    /// Only the image IDs.
+    /// Only the image IDs (with the default table; a `--format` given is used as given).
     #[arg(short, long)]
     quiet: bool,
     /// Print IDs and commands whole.
@@ -132,10 +132,11 @@ pub fn history(global: &Global, args: HistoryArgs, out: &mut dyn Write) -> Resul
 /// The entries as docker/cli's formatter writes them.
 fn write_entries(entries: &[Entry], args: &HistoryArgs, out: &mut dyn Write) -> Result<(), Failure> {
     let trunc = !args.no_trunc;
-    // `formatter.TableFormatKey` when none is given; with -q, `{{.ID}}` whatever is given.
+    // `formatter.TableFormatKey` when none is given; `newHistoryFormat`: for `table`, -q is
+    // `{{.ID}}`; any other format is used as given, -q or not.
     let given = args.format.as_deref().filter(|f| !f.is_empty()).unwrap_or("table");
     let format = match given {
-        _ if args.quiet => "{{.ID}}",
+        "table" if args.quiet => "{{.ID}}",
         "table" if args.human => DEFAULT_TABLE,
         "table" => NON_HUMAN_TABLE,
         "json" => "{{json .}}",

@@ -75,7 +75,13 @@ impl Inspector<'_> {
         let blob = self
             .read_blob(&config)
             .map_err(|e| InspectError(read_error(&config.digest, e)))?;
-        let config: HistoryConfig = document::decode(&blob).map_err(|e| InspectError(e.to_string()))?;
+        // A config that does not decode is dockerd's error, and damage: its blob is named.
+        let config: HistoryConfig = document::decode(&blob).map_err(|e| {
+            if let Ok(mut d) = self.damaged.lock() {
+                d.insert(config.digest.clone(), format!("config {}: {e}", config.digest));
+            }
+            InspectError(e.to_string())
+        })?;
         let mut out = History::default();
         let diff_ids = config.rootfs.diff_ids.unwrap_or_default();
         let mut chain_sizes = Vec::with_capacity(diff_ids.len().min(4096));
@@ -156,8 +162,14 @@ impl Inspector<'_> {
             )));
         }
         let mut best: Option<(Descriptor, Platform)> = None;
-        let mut seen = HashSet::default();
-        self.walk_present(&target, matcher, &mut best, &mut seen, 0)?;
+        if document::is_manifest_type(&target.media_type) {
+            // `walkImageManifests`: the image's own manifest is taken as it is, with no
+            // presence check (its config is read through it, and fails there).
+            self.rank(&target, matcher, &mut best)?;
+        } else {
+            let mut seen = HashSet::default();
+            self.walk_present(&target, matcher, &mut best, &mut seen, 0)?;
+        }
         match best {
             Some((d, _)) => Ok(d),
             None => {
@@ -181,10 +193,6 @@ impl Inspector<'_> {
         seen: &mut HashSet<(String, String)>,
         depth: usize,
     ) -> Result<(), InspectError> {
-        // A descriptor listed again cannot change the choice (ties keep the first).
-        if !seen.insert((desc.digest.clone(), desc.media_type.clone())) {
-            return Ok(());
-        }
         let document = document::is_manifest_type(&desc.media_type) || document::is_index_type(&desc.media_type);
         if document && depth > MAX_GRAPH_DEPTH {
             return Err(InspectError(super::too_deep(&desc.digest)));
@@ -195,20 +203,39 @@ impl Inspector<'_> {
             Ok(None) => return Ok(()),
             Err(e) => return Err(InspectError(e.to_string())),
         }
+        // Each listing is ranked by its own platform: an index may list one manifest twice,
+        // for two platforms (a review: the second listing was passed over).
         if document::is_manifest_type(&desc.media_type) {
-            let platform = match &desc.platform {
-                Some(p) => p.clone(),
-                None => self.config_platform(desc)?,
-            };
-            if matcher.matches(&platform) && best.as_ref().is_none_or(|(_, b)| matcher.less(&platform, b)) {
-                *best = Some((desc.clone(), platform));
-            }
+            self.rank(desc, matcher, best)?;
+        }
+        // Its children are the same however it is listed: walked once (an index DAG with
+        // genuine digests would cost 2^depth walks).
+        if !seen.insert((desc.digest.clone(), desc.media_type.clone())) {
+            return Ok(());
         }
         let children = self
             .children(desc)
             .map_err(|e| InspectError(read_error(&desc.digest, e)))?;
         for child in children.iter() {
             self.walk_present(child, matcher, best, seen, depth + 1)?;
+        }
+        Ok(())
+    }
+
+    /// One manifest's turn: its platform (the descriptor's, else its config's) ranked, the
+    /// first of the most preferred kept.
+    fn rank(
+        &self,
+        desc: &Descriptor,
+        matcher: &Matcher,
+        best: &mut Option<(Descriptor, Platform)>,
+    ) -> Result<(), InspectError> {
+        let platform = match &desc.platform {
+            Some(p) => p.clone(),
+            None => self.config_platform(desc)?,
+        };
+        if matcher.matches(&platform) && best.as_ref().is_none_or(|(_, b)| matcher.less(&platform, b)) {
+            *best = Some((desc.clone(), platform));
         }
         Ok(())
     }
