@@ -73,4 +73,7 @@ cargo +nightly fuzz run gojson -- -max_total_time="$SECS" -max_len=4096 -timeout
 # media_type: manifests and indexes against a whole-document reading (seeds: fixture blobs).
 cargo +nightly fuzz run media_type -- -max_total_time="$SECS" -max_len=16384 -timeout=10 \
   -rss_limit_mb=2048 -print_final_stats=1 || status=1
+# graph_store: a graph driver's layer and image stores written to disk per input (slower per run).
+cargo +nightly fuzz run graph_store -- -max_total_time="$SECS" -max_len=4096 -timeout=10 \
+  -rss_limit_mb=2048 -print_final_stats=1 || status=1
 exit "$status"

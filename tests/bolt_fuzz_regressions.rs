@@ -251,6 +251,23 @@ fn layer_tar_regressions() {
     assert!(r.next_entry().unwrap().is_none());
 }
 
+/// Graph-driver stores written to disk from the kept inputs: the layer store and the image
+/// store each read, their invariants checked in the harness.
+#[test]
+fn graph_store_regressions() {
+    let files = inputs("graph_store");
+    assert!(!files.is_empty(), "fixtures/fuzz/graph_store is empty");
+    for (path, data) in files {
+        let (layers, images) = harness::graph_store(&data);
+        match path.file_name().and_then(|n| n.to_str()).unwrap_or_default() {
+            "seed-two-lowers" => assert!(layers, "two lowers through their links read"),
+            "seed-images-parent" => assert_eq!((layers, images), (true, 2), "full IDs resolve, loaded or not"),
+            "seed-link-out" => assert!(!layers, "a link out of overlay2/ read"),
+            _ => {}
+        }
+    }
+}
+
 #[test]
 fn docker_container_regressions() {
     let files = inputs("docker_container");

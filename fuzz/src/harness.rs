@@ -1233,3 +1233,103 @@ fn body_reads(body: &coldctr::inspect::gojson::J) {
         "one-pass indented body differs from the compact one indented"
     );
 }
+
+/// A graph driver's stores on disk from the input cut at `\0\0`, written into a temp data
+/// root: a container's `mount-id`, its rw layer's `lower`, the text of four `l/` links (L0 to
+/// L3), then image configs (each under its own hash) and their `parent` files in turns. The
+/// layer store (`overlay2::Layers::read`) answers Ok only with lowers that each name a layer
+/// dir through a link whose text is `../<layer>/diff`, never the rw layer itself, and its mount
+/// lines then name nothing but those dirs; the image store (`ancestry::ImageDb`) loads only
+/// configs that hash to their names, and the family walk ends on any parent chain.
+/// Answers whether the layer store read, and how many images the image store loaded.
+pub fn graph_store(data: &[u8]) -> (bool, usize) {
+    use coldctr::containers::ancestry::{ImageDb, add_family};
+    use coldctr::containers::docker::StoreProblems;
+    use coldctr::overlay::overlay2::{Layers, mount_line, read_only_line};
+    use std::collections::HashSet;
+    use std::path::Path;
+    const ID: &str = "0ad0ef1f3f7f4a5f7e8ad4d2d5cbb2e06d25a3c6a0c0bbd9f7a6a14bf6e0a1c4";
+    let parts = pieces(data);
+    let base = TempDir::new("graph");
+    let root = base.join("docker");
+    let home = root.join("overlay2");
+    let mounts = root.join("image/overlay2/layerdb/mounts").join(ID);
+    if std::fs::create_dir_all(&mounts).is_err() || std::fs::create_dir_all(home.join("l")).is_err() {
+        return (false, 0);
+    }
+    let mount_id = parts.first().copied().unwrap_or_default();
+    let _ = std::fs::write(mounts.join("mount-id"), mount_id);
+    // The rw layer and four lower layers, each with a diff dir; the rw one's `lower` given.
+    for name in ["rw", "a", "b", "c", "d"] {
+        let _ = std::fs::create_dir_all(home.join(name).join("diff"));
+    }
+    let text = String::from_utf8_lossy(mount_id).trim().to_string();
+    let rw = if !text.is_empty() && !text.contains('/') && text != "." && text != ".." && text.len() < 200 {
+        let _ = std::fs::create_dir_all(home.join(&text).join("diff"));
+        Some(text)
+    } else {
+        None
+    };
+    if let (Some(rw), Some(lower)) = (&rw, parts.get(1)) {
+        let _ = std::fs::write(home.join(rw).join("lower"), lower);
+    }
+    for i in 0..4 {
+        if let Some(target) = parts.get(2 + i) {
+            use std::os::unix::ffi::OsStrExt;
+            if !target.is_empty() && !target.contains(&0) {
+                let t = std::ffi::OsStr::from_bytes(target);
+                let _ = std::os::unix::fs::symlink(t, home.join("l").join(format!("L{i}")));
+            }
+        }
+    }
+    let read = Layers::read(&root, ID);
+    let layers_read = read.is_ok();
+    if let Ok(layers) = read {
+        let lowers = layers.lowers.clone().unwrap_or_default();
+        for (link, layer) in &lowers {
+            assert_ne!(layer, &layers.mount_id, "a lower that is the rw layer");
+            let text = std::fs::read_link(home.join("l").join(link)).expect("a lower's link is there");
+            assert_eq!(
+                text,
+                Path::new("..").join(layer).join("diff"),
+                "a lower not through its link"
+            );
+        }
+        for line in [
+            mount_line(&layers, &home, "/mnt", false),
+            read_only_line(&layers, &home, "/mnt", true),
+        ] {
+            assert!(!line.contains('\n'), "a mount line of two lines: {line:?}");
+        }
+    }
+    // The image store: configs from piece 6 on, each followed by its parent file's text.
+    let content = root.join("image/overlay2/imagedb/content/sha256");
+    let meta = root.join("image/overlay2/imagedb/metadata/sha256");
+    if std::fs::create_dir_all(&content).is_err() {
+        return (layers_read, 0);
+    }
+    let mut ids = Vec::new();
+    for pair in parts.get(6..).unwrap_or_default().chunks(2) {
+        let config = pair[0];
+        let hex = coldctr::digest::Digest::sha256_of(config).to_string()[7..].to_string();
+        let _ = std::fs::write(content.join(&hex), config);
+        if let Some(parent) = pair.get(1) {
+            let _ = std::fs::create_dir_all(meta.join(&hex));
+            let _ = std::fs::write(meta.join(&hex).join("parent"), parent);
+        }
+        ids.push(format!("sha256:{hex}"));
+    }
+    let mut problems = StoreProblems::default();
+    let db = ImageDb::read(&root, "overlay2", &mut problems);
+    let mut loaded = 0;
+    for id in &ids {
+        if let Some(found) = db.get_image(None, id) {
+            loaded += 1;
+            assert_eq!(&found, id, "a full ID resolved to another image");
+            let mut family = HashSet::new();
+            let _ = add_family(&mut family, &found, &mut |i| db.children(i));
+            assert!(family.contains(&found), "an image is of its own family");
+        }
+    }
+    (layers_read, loaded)
+}
