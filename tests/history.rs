@@ -340,3 +340,23 @@ fn a_config_that_does_not_decode_is_named() {
         run.stderr
     );
 }
+
+/// Layers with no snapshot (an image not unpacked in that snapshotter) are 0, as dockerd
+/// sizes them; it logs each, one line here says them all, and it is no damage.
+#[test]
+fn layers_not_unpacked_are_zero_and_said_once() {
+    let (_dir, root) = unpack();
+    let run = history(
+        &root,
+        &["--snapshotter", "native", "--format", "{{.Size}}", "lab/busybox:1.38"],
+    );
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert_eq!(run.stdout_text(), "0B\n0B\n0B\n0B\n");
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("1 of the image's 1 layer chains have no native snapshot"),
+        "{}",
+        run.stderr
+    );
+}

@@ -106,8 +106,16 @@ pub fn history(global: &Global, args: HistoryArgs, out: &mut dyn Write) -> Resul
     match found {
         Ok(h) => {
             write_entries(&h.entries, &args, out)?;
-            for note in &h.notes {
-                warn(crate::text::one_line(note));
+            // dockerd logs each such chain; one line says them all (an image of many layers
+            // not unpacked would be as many lines).
+            if let Some(first) = h.unsnapshotted.first() {
+                warn(format_args!(
+                    "{} of the image's {} layer chains have no {} snapshot (the image is not unpacked there; the first: {}): their sizes are 0, as dockerd gives them",
+                    h.unsnapshotted.len(),
+                    h.chains,
+                    crate::text::escape(args.snapshotter.as_bytes()),
+                    crate::text::escape(first.as_bytes()),
+                ));
             }
             for d in &h.damage {
                 warn(crate::text::one_line(d));

@@ -42,12 +42,15 @@ pub struct Entry {
     pub comment: String,
 }
 
-/// What `history` found: the entries, newest first, and what dockerd would only log on the
-/// way (a layer's snapshot it did not find), and what could not be read (damage).
+/// What `history` found: the entries, newest first; the layer chains that have no snapshot
+/// (dockerd logs each and sizes it 0: an image not unpacked), in order; and what could not be
+/// read (damage).
 #[derive(Debug, Default)]
 pub struct History {
     pub entries: Vec<Entry>,
-    pub notes: Vec<String>,
+    pub unsnapshotted: Vec<String>,
+    /// How many layer chains the config has (its diff IDs).
+    pub chains: usize,
     pub damage: Vec<String>,
 }
 
@@ -84,6 +87,7 @@ impl Inspector<'_> {
         })?;
         let mut out = History::default();
         let diff_ids = config.rootfs.diff_ids.unwrap_or_default();
+        out.chains = diff_ids.len();
         let mut chain_sizes = Vec::with_capacity(diff_ids.len().min(4096));
         let mut chain: Option<String> = None;
         for diff_id in &diff_ids {
@@ -265,10 +269,7 @@ impl Inspector<'_> {
             chain_id.as_bytes(),
         ];
         let not_found = |out: &mut History| {
-            out.notes.push(format!(
-                "failed to calculate disk usage of chain - snapshot not found: snapshot {chain_id} ({}) does not exist; size 0",
-                sizes.snapshotter
-            ));
+            out.unsnapshotted.push(chain_id.to_string());
             0
         };
         let record = match self.tx.bucket_at(&path) {
