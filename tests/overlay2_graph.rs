@@ -389,3 +389,350 @@ fn a_missing_mount_id_or_a_symlinked_upper_is_damage() {
     );
     assert!(r.stderr.contains("/diff: a symlink, not followed"), "{}", r.stderr);
 }
+
+/// The fixture's containers by name, from their own `config.v2.json` (`Name`, `/`-led).
+fn fixture_id(docker: &Path, name: &str) -> String {
+    for entry in std::fs::read_dir(docker.join("containers")).unwrap() {
+        let entry = entry.unwrap();
+        let config: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(entry.path().join("config.v2.json")).unwrap()).unwrap();
+        if config["Name"].as_str() == Some(&format!("/{name}")) {
+            return entry.file_name().into_string().unwrap();
+        }
+    }
+    panic!("{name}: no such container in the fixture")
+}
+
+fn layerdb_file(docker: &Path, rest: &str) -> String {
+    std::fs::read_to_string(docker.join("image/overlay2/layerdb").join(rest))
+        .unwrap()
+        .trim()
+        .to_string()
+}
+
+/// `which --format json PATH` on the shared copy: exit code and the report.
+fn which_json(docker: &Path, path: &Path) -> (Option<i32>, serde_json::Value, String) {
+    let r = run_in(docker, &["which", "--format", "json", path.to_str().unwrap()]);
+    let v = serde_json::from_slice(&r.stdout).unwrap_or(serde_json::Value::Null);
+    (r.code, v, r.stderr)
+}
+
+/// moby's chain ID of the first `n` diff IDs.
+fn chain_of(diff_ids: &[String]) -> String {
+    use sha2::Digest;
+    let mut chain = diff_ids[0].clone();
+    for d in &diff_ids[1..] {
+        chain = format!(
+            "sha256:{}",
+            hex::encode(sha2::Sha256::digest(format!("{chain} {d}").as_bytes()))
+        );
+    }
+    chain
+}
+
+#[test]
+fn which_names_a_containers_rw_layer_its_merged_root_and_its_init_layer() {
+    let docker = node();
+    let home = docker.join("overlay2");
+    // o2-fs's upper file, by its rw layer's dir (its layer store's mount-id).
+    let fs = fixture_id(docker, "o2-fs");
+    let mount = layerdb_file(docker, &format!("mounts/{fs}/mount-id"));
+    let path = home.join(&mount).join("diff/newfile");
+    let r = run_in(docker, &["which", path.to_str().unwrap()]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(r.stderr.is_empty(), "{}", r.stderr);
+    let table = r.stdout_text();
+    for line in [
+        format!("layer:        {mount}"),
+        "area:         files (diff)".to_string(),
+        "path:         /newfile".to_string(),
+        format!("container:    {fs} (o2-fs) [docker]: its rw layer"),
+        "image:        none".to_string(),
+        format!("command:      coldctr fs ls {fs}:/newfile"),
+        format!("command:      coldctr diff {fs}"),
+        format!("command:      coldctr mounts {fs}"),
+    ] {
+        assert!(table.lines().any(|l| l == line), "{line}\n{table}");
+    }
+    // o2-run's merged root, by the dir dockerd mounted it on (its captured /proc/mounts line).
+    let proc_line = String::from_utf8(expected("o2-run.proc-mounts.txt")).unwrap();
+    let merged = proc_line.split(' ').nth(1).unwrap();
+    let run_mount = merged
+        .trim_end_matches("/merged")
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let run_id = fixture_id(docker, "o2-run");
+    let (code, v, stderr) = which_json(docker, &home.join(&run_mount).join("merged/runfile"));
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(v["area"], "merged");
+    assert_eq!(v["path"], "/runfile");
+    assert_eq!(v["containers"].as_array().unwrap().len(), 1, "{v}");
+    assert_eq!(v["containers"][0]["id"], run_id.as_str());
+    assert_eq!(v["containers"][0]["name"], "o2-run");
+    assert_eq!(v["containers"][0]["role"], "rw");
+    // The node's own path (dockerd's data root as the capture names it): read by its text
+    // against this copy's records.
+    let r = run_in(docker, &["which", &format!("{merged}/runfile")]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(
+        r.stdout_text().contains(&format!(
+            "container:    {run_id} (o2-run) [docker]: its rw layer; merged is its mounted root while it runs"
+        )),
+        "{}",
+        r.stdout_text()
+    );
+    // Its -init layer: the nearest lower of the mount, its link's target.
+    let lowers: Vec<&str> = proc_line
+        .split("lowerdir=")
+        .nth(1)
+        .unwrap()
+        .split(",upperdir=")
+        .next()
+        .unwrap()
+        .split(':')
+        .collect();
+    let init_link = lowers[0].rsplit('/').next().unwrap();
+    let init_dir = std::fs::read_link(home.join("l").join(init_link)).unwrap();
+    let init_dir = init_dir
+        .to_str()
+        .unwrap()
+        .trim_start_matches("../")
+        .trim_end_matches("/diff");
+    assert_eq!(init_dir, format!("{run_mount}-init"));
+    assert_eq!(layerdb_file(docker, &format!("mounts/{run_id}/init-id")), init_dir);
+    let r = run_in(
+        docker,
+        &["which", home.join(init_dir).join("diff/etc/hosts").to_str().unwrap()],
+    );
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(
+        r.stdout_text()
+            .lines()
+            .any(|l| l
+                == format!("container:    {run_id} (o2-run) [docker]: its init layer (layer 1 below its rw layer)")),
+        "{}",
+        r.stdout_text()
+    );
+    // Through the link itself, the same answer.
+    let r = run_in(
+        docker,
+        &[
+            "which",
+            home.join("l").join(init_link).join("etc/hosts").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(
+        r.stdout_text().contains(&format!("(through link l/{init_link})")),
+        "{}",
+        r.stdout_text()
+    );
+    assert!(r.stdout_text().contains("its init layer"), "{}", r.stdout_text());
+    // Its work dir and its layer dir.
+    let (code, v, _) = which_json(docker, &home.join(&run_mount).join("work/work"));
+    assert_eq!((code, v["area"].as_str()), (Some(0), Some("work")));
+    assert_eq!(v["commands"][0], format!("coldctr diff {run_id}"));
+}
+
+#[test]
+fn which_names_an_image_layers_chain_images_and_containers() {
+    let docker = node();
+    let home = docker.join("overlay2");
+    // The image's layers, from its config; its name, from the reference store.
+    let content = docker.join("image/overlay2/imagedb/content/sha256");
+    let image_hex = std::fs::read_dir(&content)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .file_name();
+    let image_id = format!("sha256:{}", image_hex.to_str().unwrap());
+    let config: serde_json::Value = serde_json::from_slice(&std::fs::read(content.join(&image_hex)).unwrap()).unwrap();
+    let diff_ids: Vec<String> = config["rootfs"]["diff_ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_str().unwrap().to_string())
+        .collect();
+    let repositories: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(docker.join("image/overlay2/repositories.json")).unwrap()).unwrap();
+    assert_eq!(
+        repositories["Repositories"]["lab/committed"]["lab/committed:1"],
+        image_id.as_str()
+    );
+    // The mount dockerd made for o2-run, lowers nearest first: the init layer, then the
+    // image's top down to its base.
+    let proc_line = String::from_utf8(expected("o2-run.proc-mounts.txt")).unwrap();
+    let lowers: Vec<String> = proc_line
+        .split("lowerdir=")
+        .nth(1)
+        .unwrap()
+        .split(",upperdir=")
+        .next()
+        .unwrap()
+        .split(':')
+        .map(|l| l.rsplit('/').next().unwrap().to_string())
+        .collect();
+    assert_eq!(lowers.len(), diff_ids.len() + 1);
+    let ids: Vec<String> = CONTAINERS.iter().map(|c| fixture_id(docker, c)).collect();
+    for below_top in [0, 1, diff_ids.len() - 1] {
+        let link = &lowers[1 + below_top];
+        let target = std::fs::read_link(home.join("l").join(link)).unwrap();
+        let dir = target
+            .to_str()
+            .unwrap()
+            .trim_start_matches("../")
+            .trim_end_matches("/diff")
+            .to_string();
+        let n = diff_ids.len() - below_top;
+        let chain = chain_of(&diff_ids[..n]);
+        assert_eq!(layerdb_file(docker, &format!("sha256/{}/cache-id", &chain[7..])), dir);
+        for path in [
+            home.join(&dir).join("diff/etc/os-release"),
+            home.join("l").join(link).join("etc/os-release"),
+        ] {
+            let (code, v, stderr) = which_json(docker, &path);
+            assert_eq!(code, Some(0), "{}: {stderr}", path.display());
+            assert!(stderr.is_empty(), "{stderr}");
+            assert_eq!(v["layer"], dir.as_str());
+            assert_eq!(v["path"], "/etc/os-release");
+            assert_eq!(v["imageLayers"].as_array().unwrap().len(), 1, "{v}");
+            assert_eq!(v["imageLayers"][0]["chainId"], chain.as_str());
+            assert_eq!(v["imageLayers"][0]["diffId"], diff_ids[n - 1].as_str());
+            assert_eq!(v["images"].as_array().unwrap().len(), 1, "{v}");
+            assert_eq!(v["images"][0]["id"], image_id.as_str());
+            assert_eq!(v["images"][0]["names"], serde_json::json!(["lab/committed:1"]));
+            assert_eq!(v["images"][0]["layer"], below_top);
+            // Every container of the image, the layer 2 + below_top under its rw layer.
+            let mut got: Vec<(String, String, u64)> = v["containers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| {
+                    (
+                        c["id"].as_str().unwrap().to_string(),
+                        c["role"].as_str().unwrap().to_string(),
+                        c["layer"].as_u64().unwrap(),
+                    )
+                })
+                .collect();
+            got.sort();
+            let mut want: Vec<(String, String, u64)> = ids
+                .iter()
+                .map(|i| (i.clone(), "image".to_string(), 2 + below_top as u64))
+                .collect();
+            want.sort();
+            assert_eq!(got, want);
+            for id in &ids {
+                assert!(
+                    v["commands"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|c| c == &format!("coldctr fs ls {id}:/etc/os-release")),
+                    "{v}"
+                );
+            }
+        }
+    }
+    // The table says it in the words `which` uses for snapshots.
+    let top = std::fs::read_link(home.join("l").join(&lowers[1])).unwrap();
+    let top = top
+        .to_str()
+        .unwrap()
+        .trim_start_matches("../")
+        .trim_end_matches("/diff")
+        .to_string();
+    let r = run_in(docker, &["which", home.join(&top).join("diff/x").to_str().unwrap()]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let table = r.stdout_text();
+    assert!(
+        table
+            .lines()
+            .any(|l| l == format!("image:        lab/committed:1 {image_id}: its top layer")),
+        "{table}"
+    );
+    assert!(
+        table.lines().any(|l| l
+            == format!(
+                "container:    {} (o2-fs) [docker]: layer 2 below its rw layer (its image's)",
+                ids[0]
+            )),
+        "{table}"
+    );
+    // A layer dir no record names: exit 1, said.
+    let r = run_in(
+        docker,
+        &["which", home.join("f".repeat(64)).join("diff/x").to_str().unwrap()],
+    );
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
+    assert!(r.stdout_text().contains("record:       none"), "{}", r.stdout_text());
+}
+
+#[test]
+fn which_says_a_layer_store_that_lies_or_a_symlinked_layer_dir_is_damage() {
+    let (_dir, docker) = damaged_copy();
+    let home = docker.join("overlay2");
+    let fs = fixture_id(&docker, "o2-fs");
+    let run_id = fixture_id(&docker, "o2-run");
+    let fs_mount = layerdb_file(&docker, &format!("mounts/{fs}/mount-id"));
+    let run_mount = layerdb_file(&docker, &format!("mounts/{run_id}/mount-id"));
+    // An image layer's cache-id naming o2-fs's rw layer dir: two owners, neither trusted.
+    let layers = docker.join("image/overlay2/layerdb/sha256");
+    let mut chains: Vec<_> = std::fs::read_dir(&layers).unwrap().map(|e| e.unwrap().path()).collect();
+    chains.sort();
+    std::fs::write(chains[0].join("cache-id"), &fs_mount).unwrap();
+    let r = run_in(
+        &docker,
+        &["which", home.join(&fs_mount).join("diff/newfile").to_str().unwrap()],
+    );
+    assert_eq!(r.code, Some(3), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("named by 2 records of the layer store"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stdout_text()
+            .contains(&format!("container:    {fs} (o2-fs) [docker]: its rw layer"))
+    );
+    // A cache-id leading out of the store is not a layer dir name: damage.
+    std::fs::write(chains[1].join("cache-id"), "../../../etc").unwrap();
+    let r = run_in(
+        &docker,
+        &["which", home.join(&run_mount).join("diff/runfile").to_str().unwrap()],
+    );
+    assert_eq!(r.code, Some(3), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("/cache-id: \"../../../etc\" is not a layer directory name"),
+        "{}",
+        r.stderr
+    );
+    // o2-run's rw layer dir swapped for a symlink (to the host's root): not followed.
+    let dir = home.join(&run_mount);
+    std::fs::rename(&dir, home.join("moved")).unwrap();
+    std::os::unix::fs::symlink("/", &dir).unwrap();
+    let r = run_in(&docker, &["which", dir.join("diff/etc/passwd").to_str().unwrap()]);
+    assert_eq!(r.code, Some(3), "{}", r.stderr);
+    assert!(
+        r.stderr.contains(&format!("{run_mount}: a symlink, not followed")),
+        "{}",
+        r.stderr
+    );
+    // A link of l/ to the host's /etc names no layer: damage, not followed.
+    let link = std::fs::read_dir(home.join("l"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    std::fs::remove_file(&link).unwrap();
+    std::os::unix::fs::symlink("/etc", &link).unwrap();
+    let r = run_in(&docker, &["which", link.join("passwd").to_str().unwrap()]);
+    assert_eq!(r.code, Some(3), "{}", r.stderr);
+    assert!(r.stdout.is_empty());
+    assert!(r.stderr.contains("names no layer"), "{}", r.stderr);
+}

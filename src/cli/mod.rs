@@ -33,6 +33,7 @@ mod recover;
 mod tabwriter;
 mod verify;
 mod which;
+mod which_graph;
 
 use crate::bolt::BoltError;
 use clap::parser::ValueSource;

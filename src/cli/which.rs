@@ -260,6 +260,15 @@ pub fn which(global: &Global, args: WhichArgs, out: &mut dyn Write) -> Result<Ou
     super::context::no_namespace(global, "which", "names every namespace the path's snapshot is in")?;
     let mut node = Node::open(global, &args.docker)?;
     let split = split_snapshot_path(&args.path, &node.root.dir).map_err(|e| Failure::new(Outcome::Usage, e))?;
+    // dockerd's overlay2 graph driver (Docker 20.10 to 27): a layer dir right under the Docker
+    // data root is answered first (a containerd root inside a layer is the layer's file),
+    // one elsewhere on the path after the snapshot and rootfs forms.
+    let graph = super::which_graph::split_graph_path(&args.path, &node.docker_root);
+    let graph = match graph {
+        Some((g, true)) => return super::which_graph::which_graph(&mut node, &args.path, g, args.format, out),
+        Some((g, false)) => Some(g),
+        None => None,
+    };
     let Some(sp) = split else {
         // Docker's mount point of a container's merged root (what process roots and alerts
         // show on a node with the containerd image store): the file may be in any of its
@@ -285,12 +294,15 @@ pub fn which(global: &Global, args: WhichArgs, out: &mut dyn Write) -> Result<Ou
                 ),
             ));
         }
+        if let Some(g) = graph {
+            return super::which_graph::which_graph(&mut node, &args.path, g, args.format, out);
+        }
         // "No" to the question, and whatever damage opening the records met (a fallen-back
         // meta page), as every reader says it.
         return Err(Failure::new(
             node.finish(Outcome::No),
             format!(
-                "{}: not inside io.containerd.snapshotter.v1.<name>/snapshots/<id>",
+                "{}: not inside io.containerd.snapshotter.v1.<name>/snapshots/<id>, Docker's rootfs/<snapshotter>/<container ID> or its overlay2/<layer> (overlay2/l/<link>)",
                 escape(args.path.as_os_str().as_encoded_bytes())
             ),
         ));

@@ -102,6 +102,8 @@ pub struct ImageDb {
     restored: BTreeMap<String, Option<String>>,
     /// Children by parent ID (`sha256:<hex>`), in ID order.
     children: HashMap<String, Vec<String>>,
+    /// The restored images' `rootfs.diff_ids`, by hex, bottom first.
+    diff_ids: BTreeMap<String, Vec<String>>,
 }
 
 impl ImageDb {
@@ -115,6 +117,7 @@ impl ImageDb {
             dir: dir.clone(),
             restored: BTreeMap::new(),
             children: HashMap::new(),
+            diff_ids: BTreeMap::new(),
         };
         let content = dir.join("content/sha256");
         let shown = |p: &Path| crate::text::escape(p.as_os_str().as_encoded_bytes());
@@ -162,6 +165,7 @@ impl ImageDb {
                         continue;
                     }
                     let parent = db.parent(&hex, problems);
+                    db.diff_ids.insert(hex.clone(), rootfs_diff_ids(&config));
                     db.restored.insert(hex, parent);
                 }
                 Err(p) => {
@@ -329,9 +333,40 @@ impl ImageDb {
         }
     }
 
+    /// The loaded images, each as `sha256:<hex>` with the chain IDs of its layers (moby's
+    /// `RootFS.ChainID` of each prefix of its `diff_ids`), bottom first: the layer store's
+    /// `layerdb/sha256/<chain ID>` directories its top chain holds.
+    pub fn layer_chains(&self) -> Vec<(String, Vec<String>)> {
+        self.diff_ids
+            .iter()
+            .map(|(hex, ids)| {
+                let chains = (1..=ids.len())
+                    .filter_map(|n| ids.get(..n).and_then(chain_id))
+                    .collect();
+                (format!("sha256:{hex}"), chains)
+            })
+            .collect()
+    }
+
     /// dockerd's `imageStore.Children`: the loaded images whose `parent` names `id`.
     pub fn children(&self, id: &str) -> Vec<String> {
         self.children.get(id).cloned().unwrap_or_default()
+    }
+}
+
+/// A config's `rootfs.diff_ids` (keys matched without regard to case, the last one winning,
+/// as Go's decoder does); empty when there are none or they are not strings.
+fn rootfs_diff_ids(config: &J) -> Vec<String> {
+    let member = |j: &J, key: &str| -> Option<J> {
+        j.members()
+            .iter()
+            .rev()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v.clone())
+    };
+    match member(config, "rootfs").and_then(|r| member(&r, "diff_ids")) {
+        Some(J::Arr(a)) => a.iter().filter_map(|d| d.as_str().map(str::to_string)).collect(),
+        _ => Vec::new(),
     }
 }
 

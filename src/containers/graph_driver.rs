@@ -162,6 +162,23 @@ impl Repositories {
     }
 }
 
+impl Repositories {
+    /// Every reference the store maps to image `id` (`sha256:<hex>`): `name:tag` and
+    /// `name@digest`, familiar, in the store's order.
+    pub fn names_of(&self, id: &str) -> Vec<String> {
+        let Some(repos) = self.0.at(&["Repositories"]) else {
+            return Vec::new();
+        };
+        repos
+            .members()
+            .iter()
+            .flat_map(|(_, refs)| refs.members().iter())
+            .filter(|(_, v)| v.as_str() == Some(id))
+            .map(|(k, _)| k.clone())
+            .collect()
+    }
+}
+
 /// What `docker ps` shows as IMAGE on a graph driver node: the name as given while the
 /// reference store still maps it to the container's image (or it is a prefix of that image's
 /// ID), else the ID.
