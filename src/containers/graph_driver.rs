@@ -390,6 +390,11 @@ mod tests {
             .unwrap(),
         );
         assert_eq!(r.resolve("alpine:3.19").as_deref(), Some("sha256:aa"));
+        assert_eq!(
+            r.names_of("sha256:aa"),
+            ["alpine:3.19".to_string(), format!("alpine@{dd}")]
+        );
+        assert!(r.names_of("sha256:cc").is_empty());
         assert_eq!(r.resolve("docker.io/library/alpine:3.19").as_deref(), Some("sha256:aa"));
         assert_eq!(r.resolve(&format!("alpine@{dd}")).as_deref(), Some("sha256:aa"));
         assert_eq!(r.resolve("example.org:5000/team/app").as_deref(), Some("sha256:bb"));
