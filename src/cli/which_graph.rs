@@ -227,10 +227,22 @@ fn store_dir(docker_root: &Path, dir: &Path, problems: &mut StoreProblems) -> Ve
         .filter_map(Result::ok)
         .filter_map(|e| e.file_name().to_str().map(str::to_string))
         .filter(|n| n.len() == 64 && n.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+        .take(MAX_STORE_ENTRIES + 1)
         .collect();
+    if names.len() > MAX_STORE_ENTRIES {
+        names.truncate(MAX_STORE_ENTRIES);
+        problems.damaged.push(format!(
+            "{}: more than {MAX_STORE_ENTRIES} entries; the rest not read",
+            shown(dir)
+        ));
+    }
     names.sort();
     names
 }
+
+/// Entries of one layer store directory read at most (a node has thousands; each kept name
+/// is 64 bytes): a directory of millions is not held whole.
+const MAX_STORE_ENTRIES: usize = 1 << 20;
 
 /// A small id file, trimmed; `None` when missing, said in `problems` when it does not read or
 /// (with `check`) is not what the driver writes.
