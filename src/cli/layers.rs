@@ -786,6 +786,25 @@ pub struct MountsArgs {
 /// `--containerd` does not): its schema version, and for schema 3 whether its container
 /// records (read when the node was opened) have 1.7's `sandboxid` key
 /// ([`mounts::Release::of_store`]); a meta.db that does not read says 2.x.
+/// A path the mount line cannot carry (a `,` or `:` in it, white space, the shell's
+/// characters) would make a line that mounts other directories or none: refused (exit 2), not
+/// printed. `user` are the paths the user gave, each with how the message names it.
+fn refuse_uncarried(node: &Node, user: &[(&Path, &str)]) -> Result<(), Failure> {
+    for (path, what) in user {
+        if let Some(said) = mounts::uncarried(path) {
+            return Err(Failure::new(
+                node.finish(Outcome::Usage),
+                format!(
+                    "{what} {}: holds {}, which a mount line cannot carry as printed; give a path without `,`, `:`, white space or shell characters (a symlink to it will do)",
+                    escape(path.as_os_str().as_encoded_bytes()),
+                    escape(said.as_bytes())
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 pub fn store_release(node: &Node, global: &Global) -> mounts::Release {
     let schema = node
         .root
@@ -835,18 +854,7 @@ pub fn mounts_cmd(global: &Global, args: MountsArgs, out: &mut dyn Write) -> Res
         ),
         (Path::new(&args.mount_point), "--target"),
     ];
-    for (path, what) in user {
-        if let Some(said) = mounts::uncarried(path) {
-            return Err(Failure::new(
-                node.finish(Outcome::Usage),
-                format!(
-                    "{what} {}: holds {}, which a mount line cannot carry as printed; give a path without `,`, `:`, white space or shell characters (a symlink to it will do)",
-                    escape(path.as_os_str().as_encoded_bytes()),
-                    escape(said.as_bytes())
-                ),
-            ));
-        }
-    }
+    refuse_uncarried(&node, &user)?;
     // The directories the line names: a native snapshot's one, an overlay chain's every one
     // (a view's own directory aside, checked all the same).
     let named: Vec<usize> = if node.index.is_native(r.snap) {
@@ -914,18 +922,7 @@ fn overlay2_mounts(
         ),
         (Path::new(&args.mount_point), "--target"),
     ];
-    for (path, what) in user {
-        if let Some(said) = mounts::uncarried(path) {
-            return Err(Failure::new(
-                node.finish(Outcome::Usage),
-                format!(
-                    "{what} {}: holds {}, which a mount line cannot carry as printed; give a path without `,`, `:`, white space or shell characters (a symlink to it will do)",
-                    escape(path.as_os_str().as_encoded_bytes()),
-                    escape(said.as_bytes())
-                ),
-            ));
-        }
-    }
+    refuse_uncarried(&node, &user)?;
     let home = root.join("overlay2");
     let userxattr = args.overlay.xattrs() == crate::overlay::merge::Xattrs::User;
     let line = if args.read_only {

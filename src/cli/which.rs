@@ -45,23 +45,13 @@ pub struct SnapshotPath {
 /// disk, and a root named inside a snapshot is that inner root. `None` when there is none; a
 /// `..` is refused, as its meaning depends on links this reads nothing of.
 pub fn split_snapshot_path(p: &Path, root: &Path) -> Result<Option<SnapshotPath>, String> {
-    use std::os::unix::ffi::OsStrExt;
     if p.components().any(|c| c == Component::ParentDir) {
         return Err(format!(
             "{}: has a `..` component; `which` reads only the path's text, so name the path without one",
             escape(p.as_os_str().as_encoded_bytes())
         ));
     }
-    let normal = |p: &Path| -> Vec<Vec<u8>> {
-        let whole = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
-        whole
-            .components()
-            .filter_map(|c| match c {
-                Component::Normal(n) => Some(n.as_bytes().to_vec()),
-                _ => None,
-            })
-            .collect()
-    };
+    let normal = super::which_graph::components;
     let parts = normal(p);
     let root_parts = if root.components().any(|c| c == Component::ParentDir) {
         Vec::new()

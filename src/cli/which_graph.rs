@@ -63,7 +63,8 @@ fn find(parts: &[Vec<u8>], root_parts: &[Vec<u8>]) -> Option<(usize, bool)> {
         .map(|i| (i, false))
 }
 
-fn components(p: &Path) -> Vec<Vec<u8>> {
+/// The path made absolute, its normal components as bytes (`.` and `..` as written dropped).
+pub(super) fn components(p: &Path) -> Vec<Vec<u8>> {
     use std::os::unix::ffi::OsStrExt;
     let whole = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
     whole
