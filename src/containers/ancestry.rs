@@ -204,14 +204,7 @@ impl ImageDb {
         }
         files::check_parsed_size(&path, &bytes)?;
         let j = gojson::parse_as_go(&bytes).map_err(|e| bad(format!("not JSON: {e}")))?;
-        // Go's decoder matches a key to a field without regard to case; the last one wins.
-        let rootfs = j
-            .members()
-            .iter()
-            .rev()
-            .find(|(k, _)| k.eq_ignore_ascii_case("rootfs"))
-            .map(|(_, v)| v);
-        match rootfs {
+        match member(&j, "rootfs") {
             Some(J::Obj(_)) => Ok(j),
             None | Some(J::Null) => Err(bad("invalid image JSON, no RootFS key".into())),
             Some(_) => Err(bad("rootfs is not an object".into())),
@@ -221,15 +214,8 @@ impl ImageDb {
     /// Why dockerd's `restore` would pass over the image of `config`: a layer store without
     /// its top layer (`layer does not exist, not restoring image`), an OS it does not run.
     fn unrestorable(&self, config: &J) -> Option<String> {
-        let member = |j: &J, key: &str| -> Option<J> {
-            j.members()
-                .iter()
-                .rev()
-                .find(|(k, _)| k.eq_ignore_ascii_case(key))
-                .map(|(_, v)| v.clone())
-        };
         let rootfs = member(config, "rootfs")?;
-        let diff_ids: Vec<String> = match member(&rootfs, "diff_ids") {
+        let diff_ids: Vec<String> = match member(rootfs, "diff_ids") {
             None | Some(J::Null) => Vec::new(),
             Some(J::Arr(a)) => {
                 let ids: Vec<String> = a.iter().filter_map(|d| d.as_str().map(str::to_string)).collect();
@@ -244,7 +230,7 @@ impl ImageDb {
         let chain = chain_id(&diff_ids)?;
         let os = match member(config, "os") {
             None | Some(J::Null) => String::new(),
-            Some(J::Str(s)) => s,
+            Some(J::Str(s)) => s.clone(),
             Some(_) => return Some("os is not a string".into()),
         };
         if !os.is_empty() && os != "linux" {
@@ -357,29 +343,24 @@ impl ImageDb {
 /// A config's `rootfs.diff_ids` (keys matched without regard to case, the last one winning,
 /// as Go's decoder does); empty when there are none or they are not strings.
 fn rootfs_diff_ids(config: &J) -> Vec<String> {
-    let member = |j: &J, key: &str| -> Option<J> {
-        j.members()
-            .iter()
-            .rev()
-            .find(|(k, _)| k.eq_ignore_ascii_case(key))
-            .map(|(_, v)| v.clone())
-    };
-    match member(config, "rootfs").and_then(|r| member(&r, "diff_ids")) {
+    match member(config, "rootfs").and_then(|r| member(r, "diff_ids")) {
         Some(J::Arr(a)) => a.iter().filter_map(|d| d.as_str().map(str::to_string)).collect(),
         _ => Vec::new(),
     }
 }
 
-/// moby's `RootFS.ChainID`: the first diff ID, then `sha256(parent + " " + diff)` for each
-/// one after it. `None` without layers.
-fn chain_id(diff_ids: &[String]) -> Option<String> {
-    let mut ids = diff_ids.iter();
-    let mut chain = ids.next()?.clone();
-    for d in ids {
-        chain = crate::digest::Digest::sha256_of(format!("{chain} {d}").as_bytes()).to_string();
-    }
-    Some(chain)
+/// Member `key` of an object as Go's decoder finds a field: the key matched without regard
+/// to case, the last one winning.
+fn member<'a>(j: &'a J, key: &str) -> Option<&'a J> {
+    j.members()
+        .iter()
+        .rev()
+        .find(|(k, _)| k.eq_ignore_ascii_case(key))
+        .map(|(_, v)| v)
 }
+
+/// moby's `RootFS.ChainID`, containerd's `identity.ChainID`: one computation for both.
+use crate::overlay::images::chain_id;
 
 #[cfg(test)]
 mod tests {

@@ -54,6 +54,10 @@ pub struct History {
     pub damage: Vec<String>,
 }
 
+/// The snapshotter's metadata.db, opened at the first chain that asks for it (`None`: not
+/// there).
+type BackendDb = std::cell::OnceCell<Option<Result<crate::bolt::Db, crate::bolt::BoltError>>>;
+
 /// Where a chain's size comes from: the snapshotter dockerd uses, read as `mode` says.
 pub struct Sizes<'a> {
     pub snapshotter: &'a str,
@@ -90,12 +94,14 @@ impl Inspector<'_> {
         out.chains = diff_ids.len();
         let mut chain_sizes = Vec::with_capacity(diff_ids.len().min(4096));
         let mut chain: Option<String> = None;
+        // The snapshotter's metadata.db, opened once for every chain (when one is asked for).
+        let backend_db = std::cell::OnceCell::new();
         for diff_id in &diff_ids {
             let id = match chain.take() {
                 None => diff_id.clone(),
                 Some(below) => crate::digest::Digest::sha256_of(format!("{below} {diff_id}").as_bytes()).to_string(),
             };
-            chain_sizes.push(self.chain_size(&id, sizes, &mut out));
+            chain_sizes.push(self.chain_size(&id, sizes, &backend_db, &mut out));
             chain = Some(id);
         }
         let mut layer_sizes = chain_sizes.into_iter();
@@ -259,7 +265,7 @@ impl Inspector<'_> {
     /// The snapshotter's usage of chain `chain_id` (containerd's `Snapshotter.Usage`): a
     /// committed snapshot's recorded size, an active one's measured directory. 0 when there is
     /// no such snapshot (said as dockerd logs it) or it cannot be read (said as damage).
-    fn chain_size(&self, chain_id: &str, sizes: &Sizes<'_>, out: &mut History) -> i64 {
+    fn chain_size(&self, chain_id: &str, sizes: &Sizes<'_>, backend_db: &BackendDb, out: &mut History) -> i64 {
         let ns = records::key_bytes(&self.namespace);
         let path: [&[u8]; 5] = [
             b"v1",
@@ -288,7 +294,7 @@ impl Inspector<'_> {
                 return 0;
             }
         };
-        let db = match self.root.snapshotter_db(sizes.snapshotter, sizes.mode) {
+        let db = match backend_db.get_or_init(|| self.root.snapshotter_db(sizes.snapshotter, sizes.mode)) {
             Some(Ok(db)) => db,
             None => {
                 out.damage.push(format!(
