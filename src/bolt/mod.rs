@@ -26,6 +26,7 @@ pub mod holders;
 pub mod meta;
 pub mod page;
 pub mod pages;
+mod shards;
 mod source;
 pub mod walk;
 
@@ -65,7 +66,7 @@ pub struct Db {
     page_size: u32,
     metas: [Meta; 2],
     current: u8,
-    pages_read: AtomicU64,
+    pages_read: shards::Tally,
     /// Per meta slot, which bucket header (by its offset in the file) each bucket root page
     /// was opened from (see [`Tx::claim_root`]).
     owners: [std::sync::OnceLock<Owners>; 2],
@@ -181,7 +182,7 @@ impl Db {
             page_size: metas.page_size,
             metas: metas.metas,
             current,
-            pages_read: AtomicU64::new(0),
+            pages_read: shards::Tally::default(),
             owners: Default::default(),
             page_owners: Default::default(),
             ordered: Default::default(),
@@ -284,7 +285,7 @@ impl Db {
 
     /// How many pages lookups and walks have read so far (for tests of laziness).
     pub fn pages_read(&self) -> u64 {
-        self.pages_read.load(Ordering::Relaxed)
+        self.pages_read.total()
     }
 
     /// A read view through the chosen meta page.
@@ -482,7 +483,7 @@ impl<'a> Tx<'a> {
                 .db
                 .corrupt(id, offset, "page header changed between two reads of it"));
         }
-        self.db.pages_read.fetch_add(1, Ordering::Relaxed);
+        self.db.pages_read.add(1);
         let page = Page {
             db: self.db,
             id,
@@ -532,7 +533,7 @@ impl<'a> Tx<'a> {
         {
             return None;
         }
-        self.db.pages_read.fetch_add(1, Ordering::Relaxed);
+        self.db.pages_read.add(1);
         Some(Page {
             db: self.db,
             id,

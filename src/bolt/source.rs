@@ -265,10 +265,7 @@ impl Source {
     /// At least `len` bytes at `offset` were read as asked for and are kept.
     pub fn has_run(&self, offset: usize, len: usize) -> bool {
         match self {
-            Source::Lazy(l) => l
-                .runs
-                .read()
-                .is_ok_and(|runs| runs.get(&offset).is_some_and(|&(_, have)| have >= len)),
+            Source::Lazy(l) => l.runs.get(offset).is_some_and(|(_, have)| have >= len),
             _ => false,
         }
     }
@@ -377,7 +374,10 @@ pub struct Lazy {
     /// Blocks a read failed on, logged once each (`crate::sigbus::log`).
     failed_blocks: std::sync::Mutex<std::collections::BTreeSet<u64>>,
     /// File offset -> (address in the arena, length).
-    runs: std::sync::RwLock<foldhash::HashMap<usize, (usize, usize)>>,
+    runs: Box<super::shards::Keyed<(usize, usize)>>,
+    /// The file opened again per thread slot (`/proc/self/fd/N`: the same inode, never a path
+    /// looked up again), `None` where that cannot be done; see `shards`.
+    own: Box<super::shards::PerSlot<Option<File>>>,
     arena: std::sync::Mutex<Arena>,
     whole: std::sync::OnceLock<Vec<u8>>,
 }
@@ -424,6 +424,7 @@ impl Lazy {
             len,
             failed_blocks: Default::default(),
             runs: Default::default(),
+            own: Default::default(),
             arena: Default::default(),
             whole: std::sync::OnceLock::new(),
         })
@@ -463,7 +464,7 @@ impl Lazy {
         if len == 0 {
             return Some(&[]);
         }
-        if let Some(&(at, have)) = self.runs.read().ok()?.get(&offset)
+        if let Some((at, have)) = self.runs.get(offset)
             && have >= len
         {
             // SAFETY: `at..at + have` was filled by `read_run` and is never written again.
@@ -473,12 +474,12 @@ impl Lazy {
         // SAFETY: `take` handed out `len` bytes no one else holds.
         let dst = unsafe { std::slice::from_raw_parts_mut(at, len) };
         self.read_run(dst, offset);
-        if let Ok(mut runs) = self.runs.write() {
+        self.runs.update(offset, |runs| {
             let entry = runs.entry(offset).or_insert((at as usize, len));
             if entry.1 < len {
                 *entry = (at as usize, len);
             }
-        }
+        });
         // SAFETY: filled above and never written again.
         Some(unsafe { std::slice::from_raw_parts(at as *const u8, len) })
     }
@@ -504,7 +505,12 @@ impl Lazy {
     /// still read.
     fn read_run(&self, dst: &mut [u8], offset: usize) {
         use std::os::unix::fs::FileExt;
-        let failed = fill_around_errors(|buf, at| self.file.read_at(buf, at), dst, offset as u64);
+        let file = self
+            .own
+            .get_or_init(|| reopened(&self.file))
+            .as_ref()
+            .unwrap_or(&self.file);
+        let failed = fill_around_errors(|buf, at| file.read_at(buf, at), dst, offset as u64);
         if failed.is_empty() {
             return;
         }
@@ -527,6 +533,20 @@ impl Lazy {
             crate::sigbus::log(&self.path, first, n);
         }
     }
+}
+
+/// `file` opened again as a description of its own, when the same inode opens (through
+/// `/proc`, which a rescue image may lack: then `None`, and `file` itself is read).
+fn reopened(file: &File) -> Option<File> {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::fs::MetadataExt;
+    let again = crate::noatime::open(
+        Path::new(&format!("/proc/self/fd/{}", file.as_raw_fd())),
+        libc::O_NONBLOCK,
+    )
+    .ok()?;
+    let (was, is) = (file.metadata().ok()?, again.metadata().ok()?);
+    (was.dev() == is.dev() && was.ino() == is.ino() && is.is_file()).then_some(again)
 }
 
 /// The size of the blocks a read error is confined to (a sector run, as `--no-mmap` reads).
