@@ -3077,3 +3077,64 @@ fn layers_that_cannot_be_opened_for_want_of_descriptors_are_exit_4() {
     }
     assert!(met >= 3, "only {met} runs met the limit");
 }
+
+/// dockerd started with `--containerd-namespace mobx`: its running container's record (and
+/// its images, on the containerd image store) are in `mobx`, not `moby`. The record is still
+/// that Docker container's (its own 64-hex ID): listed once, not a second time as a bare
+/// containerd container, and IMAGE resolves in that namespace (sweep 34, F6: listed twice,
+/// IMAGE the ID).
+#[test]
+fn a_dockerd_namespace_of_its_own_lists_each_container_once() {
+    use coldctr::bolt::{Db, MetaChoice, ReadMode};
+    let node = unpack();
+    let meta = node.root().join("io.containerd.metadata.v1.bolt/meta.db");
+    let (at, end) = {
+        let db = Db::open(&meta, ReadMode::Read).expect("open");
+        let tx = db.view(MetaChoice::Current).expect("view");
+        let v1 = tx.bucket_at(&[b"v1".as_slice()]).expect("v1").expect("v1 there");
+        let ps = u64::from(db.page_size());
+        (v1.root_page() * ps, (v1.root_page() + 1) * ps)
+    };
+    let mut bytes = std::fs::read(&meta).unwrap();
+    let page = &mut bytes[at as usize..end as usize];
+    let key = page.windows(4).position(|w| w == b"moby").expect("moby in v1's page");
+    // `mobx` sorts where `moby` did among v1's keys (`default`, `version`).
+    page[key..key + 4].copy_from_slice(b"mobx");
+    std::fs::write(&meta, &bytes).unwrap();
+    let tasks = node.root().join("io.containerd.runtime.v2.task");
+    std::fs::rename(tasks.join("moby"), tasks.join("mobx")).unwrap();
+
+    let r = run(
+        &node.root(),
+        &[
+            "ps",
+            "-a",
+            "--format",
+            "{{.ID}} {{.Names}} {{.Namespace}} {{.Image}} {{.State}}",
+        ],
+    );
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let out = r.stdout_text();
+    let running: Vec<&str> = out.lines().filter(|l| l.starts_with("942acddbaeac")).collect();
+    assert_eq!(
+        running,
+        ["942acddbaeac dev-running mobx lab/toolbox:1 running"],
+        "{}",
+        out
+    );
+    assert_eq!(out.lines().count(), CONTAINERS.len(), "{out}");
+    assert!(out.lines().all(|l| l.split(' ').nth(2) == Some("mobx")), "{out}");
+
+    // The same store as written, for the same fields: only the namespace differs.
+    let plain = unpack();
+    let p = run(
+        &plain.root(),
+        &[
+            "ps",
+            "-a",
+            "--format",
+            "{{.ID}} {{.Names}} {{.Namespace}} {{.Image}} {{.State}}",
+        ],
+    );
+    assert_eq!(out.replace(" mobx ", " moby "), p.stdout_text());
+}

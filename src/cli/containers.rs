@@ -250,8 +250,8 @@ impl PsFilter {
         } else if let Some(root) = &inv.root
             && let Ok(tx) = root.view(global.meta_choice())
         {
-            let ins =
-                crate::inspect::Inspector::new(root, tx, "moby", crate::inspect::Options::for_host(global.host()));
+            let ns = &inv.dockerd_namespace;
+            let ins = crate::inspect::Inspector::new(root, tx, ns, crate::inspect::Options::for_host(global.host()));
             for (v, done) in values.iter().zip(resolved.iter_mut()) {
                 let id = match ins.get_image(v) {
                     Ok(id) => id,
@@ -625,7 +625,8 @@ fn template_reads_size(format: &str) -> bool {
 }
 
 /// The snapshot a container's sizes are measured from: namespace, snapshotter, key. A
-/// Docker container's is its ID in `moby`, of its `Driver` (dockerd's `ctr.Driver`).
+/// Docker container's is its ID in dockerd's namespace (`moby`), of its `Driver` (dockerd's
+/// `ctr.Driver`).
 fn sized_snapshot(e: &Entry) -> Option<(&str, &str, &str)> {
     if let Some(d) = &e.docker {
         let driver = d
@@ -634,7 +635,7 @@ fn sized_snapshot(e: &Entry) -> Option<(&str, &str, &str)> {
             .and_then(J::as_str)
             .filter(|s| !s.is_empty())
             .unwrap_or("overlayfs");
-        return Some(("moby", driver, e.id.as_str()));
+        return Some((e.namespace.as_deref().unwrap_or("moby"), driver, e.id.as_str()));
     }
     let r = e.record.as_ref()?;
     (!r.snapshot_key.is_empty()).then_some((r.namespace.as_str(), r.snapshotter.as_str(), r.snapshot_key.as_str()))
@@ -721,7 +722,7 @@ fn namespace_known(global: &Global, inv: &containers::Inventory) -> Outcome {
 /// a lookup by that name does: both rows are listed, but dockerd would load only one (sweep
 /// 32: listed silently, exit 0). Damage, exit 3.
 fn say_names_shared(global: &Global, inv: &Inventory) -> Outcome {
-    if !in_namespace(global, Some("moby")) {
+    if !in_namespace(global, Some(&inv.dockerd_namespace)) {
         return Outcome::Ok;
     }
     let said = containers::names_shared(&inv.entries);

@@ -18,6 +18,7 @@
 
 use super::docker::StoreProblems;
 use super::files;
+use crate::image::reference::is_hex64;
 use crate::inspect::gojson::{self, J};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -30,11 +31,6 @@ const MAX_CONFIG: u64 = 16 << 20;
 
 /// A `parent` file holds `sha256:` and 64 hex; anything longer names no image.
 const MAX_PARENT: u64 = 4096;
-
-/// 64 lowercase hex: go-digest's sha256 encoding.
-fn is_hex64(s: &str) -> bool {
-    s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-}
 
 /// A loop met in the parent links: `child`'s parent is `parent`, which descends from `child`.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -12,7 +12,8 @@
 //! ```
 //!
 //! One entry per container: a Docker container whose task was running also has a containerd
-//! record (namespace `moby`, same ID); it is attached to the Docker entry, not listed twice.
+//! record (namespace `moby`, same ID; the namespace dockerd's `--containerd-namespace` named
+//! when it was set); it is attached to the Docker entry, not listed twice.
 
 pub mod ancestry;
 pub mod cri;
@@ -124,6 +125,9 @@ pub struct Inventory {
     pub containerd: Option<timeline::ContainerdTimes>,
     /// The containerd root read, kept for what is read of it later (container sizes).
     pub root: Option<Root>,
+    /// The containerd namespace dockerd used (`moby` unless it was started with
+    /// `--containerd-namespace` and a record shows which): its images and snapshots.
+    pub dockerd_namespace: String,
 }
 
 /// Where to read from.
@@ -163,6 +167,7 @@ pub fn gather(src: &Sources<'_>) -> Inventory {
         docker_node_root: "/var/lib/docker".into(),
         containerd: None,
         root: None,
+        dockerd_namespace: "moby".into(),
     };
     // One budget for every container file kept parsed, Docker's and the CRI's alike: the
     // memory they take together is what is bounded.
@@ -200,9 +205,11 @@ pub fn gather(src: &Sources<'_>) -> Inventory {
     };
     let mut resolved = images_from_repositories(&docker_root, &docker_containers, &mut inv);
     let mut records_by_ns: Vec<Container> = Vec::new();
+    let mut dockerd_ns = String::from("moby");
     if let Some(root) = &root {
         records_by_ns = read_records(root, src, &docker_root, &mut inv);
-        images_from_containerd(root, src, &docker_containers, &mut resolved);
+        dockerd_ns = dockerd_namespace(&records_by_ns, &docker_containers).to_string();
+        images_from_containerd(root, src, &dockerd_ns, &docker_containers, &mut resolved);
     }
     unverified_images(&docker_containers, &mut resolved, &mut inv);
     let root_dir: PathBuf = root.as_ref().map_or_else(
@@ -225,20 +232,37 @@ pub fn gather(src: &Sources<'_>) -> Inventory {
             others.push(r);
         }
     }
+    // A dockerd started with `--containerd-namespace` keeps its tasks' records in that
+    // namespace instead: a record elsewhere with a Docker container's own ID (64 hex digits,
+    // random: no other container's), the only one with it, is that container's.
+    let mut elsewhere: foldhash::HashMap<String, Option<usize>> = foldhash::HashMap::default();
+    for (i, r) in others.iter().enumerate() {
+        if crate::image::reference::is_hex64(&r.id) {
+            elsewhere
+                .entry(r.id.clone())
+                .and_modify(|one| *one = None)
+                .or_insert(Some(i));
+        }
+    }
+    let mut others: Vec<Option<Container>> = others.into_iter().map(Some).collect();
     for (i, c) in docker_containers.into_iter().enumerate() {
-        let record = moby.remove(&c.id);
+        let record = moby.remove(&c.id).or_else(|| {
+            let at = elsewhere.get(&c.id).copied().flatten()?;
+            others.get_mut(at)?.take()
+        });
         let image = resolved
             .get(i)
             .cloned()
             .flatten()
             .unwrap_or_else(|| c.image_ref().to_string());
         let mut e = docker_entry(c, image);
-        e.task_bundle = bundle("moby", &e.id);
+        e.namespace = Some(record.as_ref().map_or(&dockerd_ns, |r| &r.namespace).clone());
+        e.task_bundle = bundle(e.namespace.as_deref().unwrap_or("moby"), &e.id);
         e.record = record;
         inv.entries.push(e);
     }
     let mut rest: Vec<Container> = moby.into_values().collect();
-    rest.extend(others);
+    rest.extend(others.into_iter().flatten());
     for r in rest {
         let mut damage = Vec::new();
         let e = record_entry(&root_dir, r, &mut memory, &mut damage, &bundle);
@@ -246,6 +270,7 @@ pub fn gather(src: &Sources<'_>) -> Inventory {
         inv.entries.push(e);
     }
     inv.root = root;
+    inv.dockerd_namespace = dockerd_ns;
     // `docker ps` order: newest first.
     inv.entries.sort_by(|a, b| {
         let t = |e: &Entry| parse_rfc3339(&e.created).map(|g| g.unix_nanos());
@@ -363,12 +388,36 @@ fn read_records(root: &Root, src: &Sources<'_>, docker_root: &DockerRoot, inv: &
     out
 }
 
+/// The containerd namespace dockerd used: `moby` (its default) when any record is there, else
+/// the namespace holding the most records with a Docker container's ID (`--containerd-
+/// namespace`; found only while a container ran, as only a running one has a record), else
+/// `moby`.
+fn dockerd_namespace<'r>(records: &'r [Container], containers: &[DockerContainer]) -> &'r str {
+    if containers.is_empty() || records.iter().any(|r| r.namespace == "moby") {
+        return "moby";
+    }
+    let ids: foldhash::HashSet<&str> = containers.iter().map(|c| c.id.as_str()).collect();
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for r in records.iter().filter(|r| ids.contains(r.id.as_str())) {
+        *counts.entry(r.namespace.as_str()).or_default() += 1;
+    }
+    // The most records; on a tie, the first name (a stable answer).
+    let mut best: Option<(&str, usize)> = None;
+    for (ns, n) in counts {
+        if best.is_none_or(|(_, m)| n > m) {
+            best = Some((ns, n));
+        }
+    }
+    best.map_or("moby", |(ns, _)| ns)
+}
+
 /// What `docker ps` shows as IMAGE on the containerd image store: the name as typed while it
-/// still resolves (in namespace moby) to the container's image, else the ID (a re-tagged or
-/// removed image). Fills the slots the reference store left empty.
+/// still resolves (in dockerd's namespace, `ns`) to the container's image, else the ID (a
+/// re-tagged or removed image). Fills the slots the reference store left empty.
 fn images_from_containerd(
     root: &Root,
     src: &Sources<'_>,
+    ns: &str,
     containers: &[DockerContainer],
     resolved: &mut [Option<String>],
 ) {
@@ -378,7 +427,7 @@ fn images_from_containerd(
     let Ok(tx) = root.view(src.meta_choice) else {
         return;
     };
-    let inspector = Inspector::new(root, tx, "moby", Options::for_host(src.host.clone()));
+    let inspector = Inspector::new(root, tx, ns, Options::for_host(src.host.clone()));
     for (c, slot) in containers.iter().zip(resolved.iter_mut()) {
         if slot.is_some() {
             continue;

@@ -53,7 +53,9 @@ pub enum RefError {
     Digest,
 }
 
-fn is_hex64(s: &str) -> bool {
+/// 64 lowercase hex digits: go-digest's sha256 encoding, and the IDs dockerd gives its
+/// containers and images.
+pub fn is_hex64(s: &str) -> bool {
     s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
