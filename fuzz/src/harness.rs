@@ -309,8 +309,8 @@ fn hazards_hold(data: &[u8]) {
 }
 
 /// Carves `data` as a meta.db: through the metas when one validates (both as given and with
-/// the checksums resealed), and raw with each plausible page size and both byte orders; every
-/// record serialized as `recover --format json` prints it.
+/// the checksums resealed), and raw with each plausible page size and both byte orders, and
+/// with the ones its pages show; every record serialized as `recover --format json` prints it.
 pub fn carve(data: &[u8]) {
     use coldctr::bytes::Endian;
     use coldctr::recover::{recover, recover_raw};
@@ -328,6 +328,10 @@ pub fn carve(data: &[u8]) {
             let _ = serde_json::to_string(&r);
         }
     }
+    // What `recover` does with no valid meta: the layout its pages show, then the carve.
+    let (page_size, endian) = coldctr::recover::guess_layout(data, &coldctr::bolt::DataExtents::whole());
+    assert!(page_size.is_power_of_two() && (512..=1 << 20).contains(&page_size));
+    let _ = serde_json::to_string(&recover_raw(data, page_size, endian));
 }
 
 /// Builds the salvage view of `data` (as `--salvage` does) through each meta that validates

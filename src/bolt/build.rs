@@ -49,21 +49,28 @@ impl Tree {
     }
 }
 
-/// The bytes of a bbolt file whose root bucket is `root`.
+/// The bytes of a bbolt file whose root bucket is `root`, in 4 KiB pages.
 pub fn build(root: &Tree) -> Vec<u8> {
-    let mut out = vec![0u8; 3 * PAGE_SIZE];
+    build_paged(root, PAGE_SIZE)
+}
+
+/// [`build`] in pages of `page_size` bytes (a power of two of at least 1 KiB, as bbolt takes
+/// the OS page size: 16 or 64 KiB on some ARM64 kernels).
+pub fn build_paged(root: &Tree, page_size: usize) -> Vec<u8> {
+    let ps = page_size;
+    let mut out = vec![0u8; 3 * ps];
     let mut next = 3u64;
-    let root_page = write_bucket(root, &mut out, &mut next);
+    let root_page = write_bucket(root, ps, &mut out, &mut next);
     let hwm = next;
     // Freelist page 2: no free pages.
-    put_header(&mut out, 2 * PAGE_SIZE, 2, FREELIST, 0, 0);
+    put_header(&mut out, 2 * ps, 2, FREELIST, 0, 0);
     for slot in 0..2u64 {
-        let at = slot as usize * PAGE_SIZE;
+        let at = slot as usize * ps;
         put_header(&mut out, at, slot, META, 0, 0);
         let mut m = Vec::with_capacity(64);
         m.extend_from_slice(&MAGIC.to_le_bytes());
         m.extend_from_slice(&VERSION.to_le_bytes());
-        m.extend_from_slice(&(PAGE_SIZE as u32).to_le_bytes());
+        m.extend_from_slice(&(ps as u32).to_le_bytes());
         m.extend_from_slice(&0u32.to_le_bytes());
         m.extend_from_slice(&root_page.to_le_bytes());
         m.extend_from_slice(&0u64.to_le_bytes());
@@ -78,7 +85,7 @@ pub fn build(root: &Tree) -> Vec<u8> {
 }
 
 /// Writes `tree` (its children first) and returns the page id of its root page.
-fn write_bucket(tree: &Tree, out: &mut Vec<u8>, next: &mut u64) -> u64 {
+fn write_bucket(tree: &Tree, ps: usize, out: &mut Vec<u8>, next: &mut u64) -> u64 {
     let mut elements: Vec<(u32, &[u8], Vec<u8>)> = Vec::with_capacity(tree.values.len() + tree.buckets.len());
     for (key, value) in &tree.values {
         elements.push((0, key, value.clone()));
@@ -86,13 +93,13 @@ fn write_bucket(tree: &Tree, out: &mut Vec<u8>, next: &mut u64) -> u64 {
     for (key, child) in &tree.buckets {
         // A small bucket of values only lives inside its parent's page, as bbolt keeps it
         // (root 0, then a leaf page of its own): a page per label set would cost 4 KiB each.
-        if let Some(inline) = inline_page(child) {
+        if let Some(inline) = inline_page(child, ps) {
             let mut value = vec![0u8; 16];
             value.extend_from_slice(&inline);
             elements.push((BUCKET_LEAF_FLAG, key, value));
             continue;
         }
-        let page = write_bucket(child, out, next);
+        let page = write_bucket(child, ps, out, next);
         let mut header = page.to_le_bytes().to_vec();
         header.extend_from_slice(&0u64.to_le_bytes());
         elements.push((BUCKET_LEAF_FLAG, key, header));
@@ -100,17 +107,17 @@ fn write_bucket(tree: &Tree, out: &mut Vec<u8>, next: &mut u64) -> u64 {
     // bbolt keeps a page's keys sorted: values and buckets interleave by key.
     elements.sort_by(|a, b| a.1.cmp(b.1));
     if elements.len() <= LEAF_KEYS {
-        return write_leaf(&elements, out, next);
+        return write_leaf(&elements, ps, out, next);
     }
     let leaves: Vec<(&[u8], u64)> = elements
         .chunks(LEAF_KEYS)
-        .filter_map(|chunk| Some((chunk.first()?.1, write_leaf(chunk, out, next))))
+        .filter_map(|chunk| Some((chunk.first()?.1, write_leaf(chunk, ps, out, next))))
         .collect();
-    write_branch(&leaves, out, next)
+    write_branch(&leaves, ps, out, next)
 }
 
 /// The leaf page of a bucket bbolt would keep inline (only values, a quarter page at most).
-fn inline_page(tree: &Tree) -> Option<Vec<u8>> {
+fn inline_page(tree: &Tree, ps: usize) -> Option<Vec<u8>> {
     if !tree.buckets.is_empty() {
         return None;
     }
@@ -120,7 +127,7 @@ fn inline_page(tree: &Tree) -> Option<Vec<u8>> {
             .iter()
             .map(|(k, v)| ELEMENT_SIZE + k.len() + v.len())
             .sum::<usize>();
-    if size > PAGE_SIZE / 4 {
+    if size > ps / 4 {
         return None;
     }
     let elements: Vec<(u32, &[u8], Vec<u8>)> = tree.values.iter().map(|(k, v)| (0, k.as_slice(), v.clone())).collect();
@@ -147,11 +154,11 @@ fn leaf_bytes(elements: &[(u32, &[u8], Vec<u8>)]) -> Vec<u8> {
     page
 }
 
-fn write_leaf(elements: &[(u32, &[u8], Vec<u8>)], out: &mut Vec<u8>, next: &mut u64) -> u64 {
-    append_page(leaf_bytes(elements), LEAF, elements.len() as u16, out, next)
+fn write_leaf(elements: &[(u32, &[u8], Vec<u8>)], ps: usize, out: &mut Vec<u8>, next: &mut u64) -> u64 {
+    append_page(leaf_bytes(elements), LEAF, elements.len() as u16, ps, out, next)
 }
 
-fn write_branch(children: &[(&[u8], u64)], out: &mut Vec<u8>, next: &mut u64) -> u64 {
+fn write_branch(children: &[(&[u8], u64)], ps: usize, out: &mut Vec<u8>, next: &mut u64) -> u64 {
     let mut page = vec![0u8; HEADER_SIZE + children.len() * ELEMENT_SIZE];
     for (i, (key, child)) in children.iter().enumerate() {
         let element = HEADER_SIZE + i * ELEMENT_SIZE;
@@ -163,14 +170,14 @@ fn write_branch(children: &[(&[u8], u64)], out: &mut Vec<u8>, next: &mut u64) ->
         write_at(&mut page, element, &e);
         page.extend_from_slice(key);
     }
-    append_page(page, BRANCH, children.len() as u16, out, next)
+    append_page(page, BRANCH, children.len() as u16, ps, out, next)
 }
 
 /// Appends `page` (header space included) as page `next`, padded to whole pages.
-fn append_page(mut page: Vec<u8>, flags: u16, count: u16, out: &mut Vec<u8>, next: &mut u64) -> u64 {
+fn append_page(mut page: Vec<u8>, flags: u16, count: u16, ps: usize, out: &mut Vec<u8>, next: &mut u64) -> u64 {
     let id = *next;
-    let blocks = page.len().div_ceil(PAGE_SIZE).max(1);
-    page.resize(blocks * PAGE_SIZE, 0);
+    let blocks = page.len().div_ceil(ps).max(1);
+    page.resize(blocks * ps, 0);
     put_header(&mut page, 0, id, flags, count, (blocks - 1) as u32);
     out.extend_from_slice(&page);
     *next += blocks as u64;

@@ -6,8 +6,7 @@ use super::context::Global;
 use super::listings::table::{Table, human_size, size_header, utc_seconds};
 use super::{Failure, Outcome, warn};
 use crate::bolt::{BoltError, Db};
-use crate::bytes::Endian;
-use crate::recover::{Carved, DEFAULT_PAGE_SIZE, Recovered, recover, recover_raw_of};
+use crate::recover::{Carved, Recovered, recover, recover_raw_of};
 use clap::{Args, ValueEnum};
 use std::io::Write;
 
@@ -72,8 +71,9 @@ pub fn run(global: &Global, args: RecoverArgs, out: &mut dyn Write) -> Result<Ou
     })
 }
 
-/// Carves the bbolt file at `path`; when neither meta page is valid, with the usual page size
-/// and nothing to compare with (every record `live: null`), the missing metas as damage.
+/// Carves the bbolt file at `path`; when neither meta page is valid, with the page size its
+/// pages show ([`crate::recover::guess_layout`]) and nothing to compare with (every record
+/// `live: null`), the missing metas as damage.
 fn carve_file(global: &Global, path: &std::path::Path) -> Result<Recovered, Failure> {
     match Db::open(path, global.read_mode()) {
         Ok(db) => Ok(recover(&db)),
@@ -82,7 +82,8 @@ fn carve_file(global: &Global, path: &std::path::Path) -> Result<Recovered, Fail
             let whole = crate::bolt::Source::open_whole(path, global.read_mode())
                 .map_err(|e| Failure::new(Outcome::Unreadable, format!("{}: {e}", path.display())))?;
             let data = crate::bolt::DataExtents::of(path);
-            let mut r = recover_raw_of(whole.bytes(), DEFAULT_PAGE_SIZE, Endian::Little, &data);
+            let (page_size, endian) = crate::recover::guess_layout(whole.bytes(), &data);
+            let mut r = recover_raw_of(whole.bytes(), page_size, endian, &data);
             r.damage.push(e);
             Ok(r)
         }

@@ -277,8 +277,59 @@ fn is_snapshotter_db(tx: &crate::bolt::Tx<'_>) -> bool {
     matches!(tx.bucket_at(&[b"v1".as_slice(), b"parents"]), Ok(Some(_)))
 }
 
-/// The page size of a file whose meta pages are both gone: bbolt's on linux/amd64.
+/// The page size of a file whose meta pages are both gone, when its pages do not say another:
+/// bbolt's on linux/amd64.
 pub const DEFAULT_PAGE_SIZE: u32 = 4096;
+
+/// Pages looked at per candidate page size by [`guess_layout`], spread over the file.
+const GUESS_SAMPLES: u64 = 4096;
+
+/// The page size and byte order of a bbolt file whose meta pages are both gone, read off its
+/// other pages: bbolt writes each page's own id at its start, so page `k` of a file of `P`-byte
+/// pages begins, at `k * P`, with `k` and a page type. At any other size those offsets fall
+/// inside pages (or on pages whose id is another number). bbolt takes the OS page size, so a
+/// file from an ARM64 node can have 16 or 64 KiB pages, and one from s390x big-endian numbers.
+/// Each power of two from 512 bytes to 1 MiB is tried on up to [`GUESS_SAMPLES`] pages, holes
+/// passed over; the size and order with the most such pages win, [`DEFAULT_PAGE_SIZE`] and
+/// little-endian when no page has its id.
+pub fn guess_layout(file: &[u8], data: &crate::bolt::DataExtents) -> (u32, crate::bytes::Endian) {
+    use crate::bolt::page::{BRANCH, FREELIST, LEAF, META};
+    use crate::bytes::{Bytes, Endian};
+    let len = file.len() as u64;
+    let mut best = (0u64, DEFAULT_PAGE_SIZE, Endian::Little);
+    for shift in 9..=20u32 {
+        let size = 1u64 << shift;
+        let pages = len / size;
+        if pages < 3 {
+            continue;
+        }
+        let step = (pages / GUESS_SAMPLES).max(1);
+        for endian in [Endian::Little, Endian::Big] {
+            let mut found = 0u64;
+            // Page 0 and 1 are the metas (gone); a page whose id is its place from 2 on.
+            let mut k = 2u64;
+            while k < pages {
+                let at = k * size;
+                if data.covers(at, 16)
+                    && let Some(head) = usize::try_from(at).ok().and_then(|a| file.get(a..a.checked_add(16)?))
+                {
+                    let b = Bytes::new(head, endian);
+                    if b.u64_at(0) == Some(k)
+                        && b.u16_at(8)
+                            .is_some_and(|f| matches!(f, BRANCH | LEAF | META | FREELIST))
+                    {
+                        found += 1;
+                    }
+                }
+                k += step;
+            }
+            if found > best.0 {
+                best = (found, size as u32, endian);
+            }
+        }
+    }
+    (best.1, best.2)
+}
 
 /// Carves a file no meta page describes: every record `live: null` (unknown), nothing reaches a
 /// page.

@@ -38,7 +38,6 @@
 use super::{Carved, Elem, Recovered, Scan};
 use crate::bolt::build::Tree;
 use crate::bolt::{BoltError, Db, MetaChoice, ReadMode, Tx};
-use crate::bytes::Endian;
 use crate::containerd::gotime::GoTime;
 use crate::containerd::records::{self, Damage, key_bytes};
 use crate::containerd::root::{Root, RootError};
@@ -983,7 +982,7 @@ fn version<'a>(s: &Scan<'a>, mine: &HashSet<u64>, other: &HashSet<u64>) -> Optio
 
 /// Opens the containerd root `dir` with the salvage view of its meta.db for records (blobs
 /// from its content store), and the records placed. A meta.db neither of whose meta pages is
-/// valid is carved whole with bbolt's usual page size ([`super::DEFAULT_PAGE_SIZE`]).
+/// valid is carved whole, at the page size its pages show ([`super::guess_layout`]).
 pub fn open_root(dir: &Path, mode: ReadMode, opts: Options) -> Result<(Root, Vec<Placed>), RootError> {
     let (dir, meta_path) = Root::locate(dir)?;
     let salvage = match Db::open(&meta_path, mode) {
@@ -997,14 +996,8 @@ pub fn open_root(dir: &Path, mode: ReadMode, opts: Options) -> Result<(Root, Vec
             let whole = crate::bolt::Source::open_whole(&meta_path, mode).map_err(io)?;
             let shown = meta_path.display().to_string();
             let data = crate::bolt::DataExtents::of(&meta_path);
-            let mut s = salvage_raw_of(
-                &shown,
-                whole.bytes(),
-                super::DEFAULT_PAGE_SIZE,
-                Endian::Little,
-                opts,
-                &data,
-            );
+            let (page_size, endian) = super::guess_layout(whole.bytes(), &data);
+            let mut s = salvage_raw_of(&shown, whole.bytes(), page_size, endian, opts, &data);
             s.report.damage.push(e);
             s
         }
