@@ -70,6 +70,36 @@ fn meta_db_or_its_directory_opens_the_root_around_it() {
     assert_eq!(run.stdout, std::fs::read(expected).expect("expected inspect"));
 }
 
+/// `--root` naming meta.db itself, whose meta page 0 is gone: the root around it is read
+/// through meta page 1 (said, exit 3), as when its directory is named (sweep 35.3: refused as
+/// "not a bbolt file", exit 4). A file of that name with no meta at all is the bbolt reader's
+/// to describe (exit 3), not an unknown kind of input.
+#[test]
+fn meta_db_with_meta_page_0_gone_is_read_through_meta_1() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().join("root");
+    let bolt = root.join("io.containerd.metadata.v1.bolt");
+    std::fs::create_dir_all(&bolt).expect("mkdir");
+    let meta = bolt.join("meta.db");
+    let mut bytes = std::fs::read(repo().join("fixtures/containerd-1.7/io.containerd.metadata.v1.bolt/meta.db"))
+        .expect("read fixture");
+    bytes[..4096].fill(0);
+    std::fs::write(&meta, &bytes).expect("write");
+    let (dir_code, by_dir, dir_err) = namespaces(&root);
+    assert_eq!(dir_code, Some(3), "{dir_err}");
+    assert!(dir_err.contains("reading meta page 1"), "{dir_err}");
+    let (code, by_file, err) = namespaces(&meta);
+    assert_eq!((code, &by_file), (Some(3), &by_dir), "{err}");
+    assert!(err.contains("reading meta page 1"), "{err}");
+    assert!(by_file.lines().count() > 1, "{by_file}");
+
+    bytes[4096..8192].fill(0);
+    std::fs::write(&meta, &bytes).expect("write");
+    let (code, _, err) = namespaces(&meta);
+    assert_eq!(code, Some(3), "{err}");
+    assert!(!err.contains("not a bbolt file"), "{err}");
+}
+
 #[test]
 fn a_copy_of_meta_db_elsewhere_is_refused_with_the_way_to_read_it() {
     let dir = tempfile::tempdir().expect("tempdir");
