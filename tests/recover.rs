@@ -3,6 +3,7 @@
 //! every fixture, and on wrecked copies.
 
 mod bolt_support;
+mod docker28_node;
 mod gcdu_support;
 
 use coldctr::bolt::{Db, MetaChoice, ReadMode};
@@ -639,4 +640,68 @@ fn pages_not_of_4_kib_are_carved_at_their_size_without_metas() {
         // s390x: bbolt writes its numbers in the machine's order.
         assert_eq!(carve(65536, true), small, "{golden}: big-endian 64 KiB pages");
     }
+}
+
+/// A record too big for one page: bbolt splits its bucket into leaves under a branch root once
+/// it outgrows a page with more than four keys. The seized Docker 28.5 node's running
+/// container (containerd 2.1 wrote it; its spec is 11 KB) is such a record: carved once, whole,
+/// with the reader's fields (sweep 35.5: two records, each with half the fields, nothing said).
+#[test]
+fn a_record_split_over_leaves_is_carved_whole() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    docker28_node::unpack_members(dir.path(), &["./var/lib/containerd/io.containerd.metadata.v1.bolt"]);
+    let db_path = dir
+        .path()
+        .join("var/lib/containerd/io.containerd.metadata.v1.bolt/meta.db");
+    let db = Db::open(&db_path, ReadMode::Read).expect("open");
+    let tx = db.view(MetaChoice::Current).expect("view");
+    let split = tx
+        .bucket_at(&[b"v1".as_slice(), b"moby", b"containers"])
+        .expect("read")
+        .expect("containers")
+        .cursor()
+        .filter_map(Result::ok)
+        .filter(|item| item.is_bucket)
+        .filter(|item| {
+            let b = tx
+                .bucket_at(&[b"v1".as_slice(), b"moby", b"containers", item.key])
+                .expect("read")
+                .expect("record");
+            !b.is_inline() && db_page_is_branch(&db_path, b.root_page())
+        })
+        .count();
+    assert_eq!(split, 1, "the fixture's running container is a branch-rooted bucket");
+    let mut damage = Damage::new();
+    let read = records_of(&tx, &mut damage);
+    let (code, carved, stderr) = recover(&db_path);
+    assert_eq!(code, Some(0), "{stderr}");
+    let live: Vec<&Value> = carved
+        .iter()
+        .filter(|c| c["live"] == true && c["current_reaches"] == true)
+        .collect();
+    let mut once = BTreeSet::new();
+    for c in &live {
+        let key = format!("{} {} {}", c["kind"], c["namespace"], c["name"]);
+        assert!(once.insert(key.clone()), "carved twice: {key}");
+    }
+    let containers: Vec<&&Value> = live.iter().filter(|c| c["kind"] == "container").collect();
+    assert_eq!(containers.len(), 1, "{containers:?}");
+    let c = containers[0];
+    let (_, record) = read
+        .iter()
+        .find(|(k, _)| k.kind == "container" && Some(k.name.as_str()) == s(&c["name"]).as_deref())
+        .expect("the reader has it");
+    let f = &c["fields"];
+    for k in ["image", "runtime", "specType", "labels", "createdAt", "updatedAt"] {
+        assert_eq!(f[k], record[k], "{k}: {c}");
+    }
+    assert!(c.get("partial").is_none(), "{c}");
+}
+
+/// Whether page `id` of the bbolt file at `path` is a branch page (flags 0x01).
+fn db_page_is_branch(path: &Path, id: u64) -> bool {
+    let bytes = std::fs::read(path).expect("read");
+    let ps = u64::from(bolt_support::le_u32(&bytes, 24));
+    let at = (id * ps) as usize;
+    bolt_support::le_u16(&bytes, at + 8) == 0x01
 }

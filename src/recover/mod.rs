@@ -26,9 +26,11 @@
 //! when it has the shape of the record's kind. A record whose page has no surviving parent is
 //! nameless (`name: null`): a record page does not hold its own name.
 
+mod merged;
 mod scan;
 pub mod view;
 
+pub use merged::Merged;
 pub use scan::{Elem, Node, Scan, scan};
 
 use crate::bolt::check::usage;
@@ -381,16 +383,28 @@ pub fn carve(s: &Scan<'_>, roots: &HashSet<u64>, current: &HashSet<u64>, previou
     let mut names = Names::new(s, roots, current, previous);
     let mut records = Vec::new();
     let mut copies = HashMap::default();
-    for (i, node) in s.nodes.iter().enumerate() {
-        if !node.leaf {
-            continue;
+    let merged = Merged::of(s);
+    // A record split over leaves under its bucket's branch root is carved once, whole, at
+    // the branch: its leaves are not records of their own.
+    let mut parts: HashSet<usize> = HashSet::default();
+    for whole in merged.by_page.values() {
+        if classify(&whole.node).is_some() {
+            parts.extend(whole.leaves.iter().copied());
         }
+    }
+    for (i, page_node) in s.nodes.iter().enumerate() {
+        let node = match (page_node.leaf, merged.get(page_node.page)) {
+            (true, _) if parts.contains(&i) => continue,
+            (true, _) => page_node,
+            (false, Some(whole)) if !page_node.is_inline() => whole,
+            (false, _) => continue,
+        };
         let Some(kind) = classify(node) else {
             continue;
         };
         let (namespace, name) = names.place(i, kind);
         let mut partial = Vec::new();
-        let fields = fields(s, node, kind, &mut copies, &mut partial);
+        let fields = fields(s, &merged, node, kind, &mut copies, &mut partial);
         records.push(Carved {
             kind,
             namespace,
@@ -644,13 +658,15 @@ impl<'s, 'a> Names<'s, 'a> {
     }
 }
 
-/// The node of a sub-bucket: inline, or the leaf at its root page.
-fn sub<'s, 'a>(s: &'s Scan<'a>, e: &Elem<'a>) -> Option<&'s Node<'a>> {
+/// The node of a sub-bucket: inline, the leaf at its root page, or the leaves below a branch
+/// there, merged.
+fn sub<'s, 'a>(s: &'s Scan<'a>, merged: &'s Merged<'a>, e: &Elem<'a>) -> Option<&'s Node<'a>> {
     if let Some(i) = e.inline {
         return s.nodes.get(i);
     }
-    let i = *s.by_page.get(&e.child?)?;
-    s.nodes.get(i).filter(|n| n.leaf)
+    let page = e.child?;
+    let i = *s.by_page.get(&page)?;
+    s.nodes.get(i).filter(|n| n.leaf).or_else(|| merged.get(page))
 }
 
 fn time(v: &[u8]) -> Value {
@@ -668,6 +684,7 @@ const MAX_SUB_BUCKET_READERS: u32 = 16;
 /// `copies` counts, by page, the records that have read each sub-bucket page so far.
 fn fields<'s, 'a>(
     s: &'s Scan<'a>,
+    merged: &'s Merged<'a>,
     node: &'s Node<'a>,
     kind: &str,
     copies: &mut HashMap<u64, u32>,
@@ -688,7 +705,7 @@ fn fields<'s, 'a>(
                 return Err(());
             }
         }
-        Ok(sub(s, e))
+        Ok(sub(s, merged, e))
     };
     let sub_node = |key: &str, partial: &mut Vec<String>| {
         let e = node.get(key.as_bytes()).filter(|e| e.bucket)?;

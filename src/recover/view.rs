@@ -35,7 +35,7 @@
 //! Work and memory are bounded by the file: the bytes copied into the view are at most
 //! [`COPY_PER_BYTE`] times what the scan's nodes hold, sub-buckets nest at most `MAX_DEPTH` deep.
 
-use super::{Carved, Elem, Recovered, Scan};
+use super::{Carved, Elem, Node, Recovered, Scan};
 use crate::bolt::build::Tree;
 use crate::bolt::{BoltError, Db, MetaChoice, ReadMode, Tx};
 use crate::containerd::gotime::GoTime;
@@ -514,10 +514,20 @@ fn where_in_tree(all: &[(String, crate::bolt::Bucket<'_>)], kind: &str, name: &s
     Some(found)
 }
 
+/// The node a record was carved from: its leaf, or the leaves below its bucket's branch root
+/// merged (`super::merged`).
+fn record_node<'s, 'a>(s: &'s Scan<'a>, i: usize) -> Option<std::borrow::Cow<'s, Node<'a>>> {
+    let node = s.nodes.get(i)?;
+    if node.leaf {
+        return Some(std::borrow::Cow::Borrowed(node));
+    }
+    super::merged::gather(s, node).map(|w| std::borrow::Cow::Owned(w.node))
+}
+
 /// A record's latest time (`updatedat`, else `createdat`) as Unix nanoseconds, for choosing
 /// among stale copies.
 fn latest(s: &Scan<'_>, c: &Carved) -> i128 {
-    let Some(node) = s.nodes.get(c.node) else {
+    let Some(node) = record_node(s, c.node) else {
         return i128::MIN;
     };
     ["updatedat", "createdat"]
@@ -921,14 +931,24 @@ fn build(s: &Scan<'_>, r: &Recovered, tx: Option<&Tx<'_>>, opts: Options, mut re
         if kind == "namespace" {
             // Only the namespace's labels: its other buckets are records placed on their own.
             let ns_tree = tree.bucket(&refs);
-            if let Some(labels) = s
-                .nodes
-                .get(p.record.node)
-                .and_then(|n| n.get(b"labels"))
+            if let Some(labels) = record_node(s, p.record.node)
+                .as_ref()
+                .and_then(|n| n.get(b"labels").cloned())
                 .filter(|e| e.bucket)
             {
-                copier.elem(labels, ns_tree, refs.len(), &at, &mut partial);
+                copier.elem(&labels, ns_tree, refs.len(), &at, &mut partial);
             }
+        } else if s.nodes.get(p.record.node).is_some_and(|n| !n.leaf) {
+            // Carved whole at its bucket's branch root: copied as a bucket, leaf by leaf.
+            let mut seen = HashSet::default();
+            copier.page(
+                p.record.page,
+                tree.bucket(&refs),
+                refs.len(),
+                &at,
+                &mut partial,
+                &mut seen,
+            );
         } else {
             // Its depth in the view counts from the root: the readers follow MAX_DEPTH levels.
             copier.leaf(p.record.node, tree.bucket(&refs), refs.len(), &at, &mut partial);
@@ -1013,7 +1033,6 @@ pub fn open_root(dir: &Path, mode: ReadMode, opts: Options) -> Result<(Root, Vec
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::recover::Node;
     use serde_json::Map;
 
     /// Go's `time.MarshalBinary` of a UTC instant `unix` seconds.
