@@ -3079,14 +3079,14 @@ fn layers_that_cannot_be_opened_for_want_of_descriptors_are_exit_4() {
 }
 
 /// dockerd started with `--containerd-namespace mobx`: its running container's record (and
-/// its images, on the containerd image store) are in `mobx`, not `moby`. The record is still
+/// its images and snapshots, on the containerd image store) are in `mobx`, not `moby`. The record is still
 /// that Docker container's (its own 64-hex ID): listed once, not a second time as a bare
 /// containerd container, and IMAGE resolves in that namespace (sweep 34, F6: listed twice,
 /// IMAGE the ID).
 #[test]
 fn a_dockerd_namespace_of_its_own_lists_each_container_once() {
     use coldctr::bolt::{Db, MetaChoice, ReadMode};
-    let node = unpack();
+    let node = unpack_with_snapshots();
     let meta = node.root().join("io.containerd.metadata.v1.bolt/meta.db");
     let (at, end) = {
         let db = Db::open(&meta, ReadMode::Read).expect("open");
@@ -3126,7 +3126,7 @@ fn a_dockerd_namespace_of_its_own_lists_each_container_once() {
     assert!(out.lines().all(|l| l.split(' ').nth(2) == Some("mobx")), "{out}");
 
     // The same store as written, for the same fields: only the namespace differs.
-    let plain = unpack();
+    let plain = unpack_with_snapshots();
     let p = run(
         &plain.root(),
         &[
@@ -3137,4 +3137,20 @@ fn a_dockerd_namespace_of_its_own_lists_each_container_once() {
         ],
     );
     assert_eq!(out.replace(" mobx ", " moby "), p.stdout_text());
+    // Its snapshots are found in that namespace too: sizes, diff, the mount line (review of
+    // 52d097b: `ps -s` measured them, `diff` and `mounts` looked in moby, "not recorded").
+    for args in [
+        &["ps", "-a", "-s", "--format", "{{.Names}} {{.Size}}"][..],
+        &["diff", "dev-fschanges"],
+        &["mounts", "dev-running"],
+    ] {
+        let (renamed, written) = (run(&node.root(), args), run(&plain.root(), args));
+        assert_eq!(renamed.code, Some(0), "{args:?}: {}", renamed.stderr);
+        let at = |n: &Node| n.dir.path().display().to_string();
+        assert_eq!(
+            renamed.stdout_text().replace(&at(&node), "NODE"),
+            written.stdout_text().replace(&at(&plain), "NODE"),
+            "{args:?}"
+        );
+    }
 }

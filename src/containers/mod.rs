@@ -208,7 +208,9 @@ pub fn gather(src: &Sources<'_>) -> Inventory {
     let mut dockerd_ns = String::from("moby");
     if let Some(root) = &root {
         records_by_ns = read_records(root, src, &docker_root, &mut inv);
-        dockerd_ns = dockerd_namespace(&records_by_ns, &docker_containers).to_string();
+        let ids: foldhash::HashSet<&str> = docker_containers.iter().map(|c| c.id.as_str()).collect();
+        let records = records_by_ns.iter().map(|r| (r.namespace.as_str(), r.id.as_str()));
+        dockerd_ns = dockerd_namespace(records, &ids).to_string();
         images_from_containerd(root, src, &dockerd_ns, &docker_containers, &mut resolved);
     }
     unverified_images(&docker_containers, &mut resolved, &mut inv);
@@ -237,7 +239,7 @@ pub fn gather(src: &Sources<'_>) -> Inventory {
     // random: no other container's), the only one with it, is that container's.
     let mut elsewhere: foldhash::HashMap<String, Option<usize>> = foldhash::HashMap::default();
     for (i, r) in others.iter().enumerate() {
-        if crate::image::reference::is_hex64(&r.id) {
+        if crate::image::reference::is_hex64(&r.id) && r.namespace != UNPLACED_NAMESPACE {
             elsewhere
                 .entry(r.id.clone())
                 .and_modify(|one| *one = None)
@@ -391,15 +393,18 @@ fn read_records(root: &Root, src: &Sources<'_>, docker_root: &DockerRoot, inv: &
 /// The containerd namespace dockerd used: `moby` (its default) when any record is there, else
 /// the namespace holding the most records with a Docker container's ID (`--containerd-
 /// namespace`; found only while a container ran, as only a running one has a record), else
-/// `moby`.
-fn dockerd_namespace<'r>(records: &'r [Container], containers: &[DockerContainer]) -> &'r str {
-    if containers.is_empty() || records.iter().any(|r| r.namespace == "moby") {
+/// `moby`. `records`: each containerd record's namespace and ID. The salvage view's namespace
+/// for records it could not place is never dockerd's.
+pub fn dockerd_namespace<'r>(
+    records: impl Iterator<Item = (&'r str, &'r str)> + Clone,
+    docker_ids: &foldhash::HashSet<&str>,
+) -> &'r str {
+    if docker_ids.is_empty() || records.clone().any(|(ns, _)| ns == "moby") {
         return "moby";
     }
-    let ids: foldhash::HashSet<&str> = containers.iter().map(|c| c.id.as_str()).collect();
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-    for r in records.iter().filter(|r| ids.contains(r.id.as_str())) {
-        *counts.entry(r.namespace.as_str()).or_default() += 1;
+    for (ns, _) in records.filter(|(ns, id)| docker_ids.contains(id) && *ns != UNPLACED_NAMESPACE) {
+        *counts.entry(ns).or_default() += 1;
     }
     // The most records; on a tie, the first name (a stable answer).
     let mut best: Option<(&str, usize)> = None;
@@ -410,6 +415,9 @@ fn dockerd_namespace<'r>(records: &'r [Container], containers: &[DockerContainer
     }
     best.map_or("moby", |(ns, _)| ns)
 }
+
+/// The namespace the salvage view gives records it could not place.
+const UNPLACED_NAMESPACE: &str = crate::recover::view::UNKNOWN_NAMESPACE;
 
 /// What `docker ps` shows as IMAGE on the containerd image store: the name as typed while it
 /// still resolves (in dockerd's namespace, `ns`) to the container's image, else the ID (a

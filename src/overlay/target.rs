@@ -284,11 +284,19 @@ pub fn all_containers(
     problems: &mut StoreProblems,
 ) -> (Vec<ContainerRef>, Option<bool>) {
     let mut all = docker_containers(docker, given, problems);
+    let (records, sandbox_keys) = containerd_containers(tx, damage);
+    // Docker's snapshots are in dockerd's namespace: `moby`, or the one its
+    // `--containerd-namespace` named, as `ps` finds it.
+    let ids: foldhash::HashSet<&str> = all.iter().map(|d| d.id.as_str()).collect();
+    let ns = crate::containers::dockerd_namespace(records.iter().map(|r| (r.namespace.as_str(), r.id.as_str())), &ids)
+        .to_string();
+    for d in &mut all {
+        d.namespace.clone_from(&ns);
+    }
     // Docker's containers by (namespace, ID), looked up, not searched: 40,000 containerd
     // records searched one by one took 8 s. containerd's own keys are unique in a namespace.
     let docker_ids: foldhash::HashSet<(String, String)> =
         all.iter().map(|d| (d.namespace.clone(), d.id.clone())).collect();
-    let (records, sandbox_keys) = containerd_containers(tx, damage);
     for c in records {
         if !docker_ids.contains(&(c.namespace.clone(), c.id.clone())) {
             all.push(c);
