@@ -705,3 +705,34 @@ fn db_page_is_branch(path: &Path, id: u64) -> bool {
     let at = (id * ps) as usize;
     bolt_support::le_u16(&bytes, at + 8) == 0x01
 }
+
+/// The layout a wreck's surviving headers show: a 4 KiB file with one page header left and,
+/// in the zeroed tail of that page, ten bytes that read as a 512-byte page's header (its id
+/// and a leaf's type) stays 4 KiB: a tie goes to bbolt's usual size, and a header must also
+/// hold its elements (review of 853d86e: carved at 512 bytes, every record lost).
+#[test]
+fn a_wreck_with_a_header_left_is_carved_at_4_kib() {
+    use coldctr::bolt::DataExtents;
+    use coldctr::bytes::Endian;
+    use coldctr::recover::guess_layout;
+    let mut bytes = std::fs::read(bolt_support::db_path("containerd-1.6", "meta")).expect("read");
+    let pages = bytes.len() / 4096;
+    let kept = (2..pages)
+        .find(|&p| {
+            bolt_support::le_u64(&bytes, p * 4096) == p as u64
+                && bolt_support::le_u16(&bytes, p * 4096 + 8) == 0x02
+                && bytes[p * 4096 + 3584..(p + 1) * 4096].iter().all(|&b| b == 0)
+        })
+        .expect("a leaf whose last 512 bytes are free");
+    for p in (0..pages).filter(|&p| p != kept) {
+        bytes[p * 4096..p * 4096 + 16].fill(0);
+    }
+    assert_eq!(guess_layout(&bytes, &DataExtents::whole()), (4096, Endian::Little));
+    let forged = kept * 4096 + 3584;
+    bolt_support::put_le_u64(&mut bytes, forged, (forged / 512) as u64);
+    bolt_support::put_le_u16(&mut bytes, forged + 8, 0x02);
+    assert_eq!(guess_layout(&bytes, &DataExtents::whole()), (4096, Endian::Little));
+    // The intact file too.
+    let intact = std::fs::read(bolt_support::db_path("containerd-1.6", "meta")).expect("read");
+    assert_eq!(guess_layout(&intact, &DataExtents::whole()), (4096, Endian::Little));
+}

@@ -286,51 +286,74 @@ pub const DEFAULT_PAGE_SIZE: u32 = 4096;
 /// Pages looked at per candidate page size by [`guess_layout`], spread over the file.
 const GUESS_SAMPLES: u64 = 4096;
 
+/// The page sizes [`guess_layout`] tries: 512 bytes to 1 MiB.
+const GUESS_SHIFTS: std::ops::RangeInclusive<u32> = 9..=20;
+
 /// The page size and byte order of a bbolt file whose meta pages are both gone, read off its
 /// other pages: bbolt writes each page's own id at its start, so page `k` of a file of `P`-byte
-/// pages begins, at `k * P`, with `k` and a page type. At any other size those offsets fall
-/// inside pages (or on pages whose id is another number). bbolt takes the OS page size, so a
-/// file from an ARM64 node can have 16 or 64 KiB pages, and one from s390x big-endian numbers.
-/// Each power of two from 512 bytes to 1 MiB is tried on up to [`GUESS_SAMPLES`] pages, holes
-/// passed over; the size and order with the most such pages win, [`DEFAULT_PAGE_SIZE`] and
-/// little-endian when no page has its id.
+/// pages begins, at `k * P`, with `k`, a page type and an element count its page (with its
+/// overflow) holds. At any other size those offsets fall inside pages (or on pages whose id is
+/// another number). bbolt takes the OS page size, so a file from an ARM64 node can have 16 or
+/// 64 KiB pages, and one from s390x big-endian numbers. Each power of two from 512 bytes to
+/// 1 MiB is tried on up to [`GUESS_SAMPLES`] pages, holes passed over; a layout other than
+/// [`DEFAULT_PAGE_SIZE`] little-endian must have more such pages than it to be taken (a wreck
+/// with a few headers left, and bytes inside a page that happen to look like one, stays 4 KiB).
 pub fn guess_layout(file: &[u8], data: &crate::bolt::DataExtents) -> (u32, crate::bytes::Endian) {
-    use crate::bolt::page::{BRANCH, FREELIST, LEAF, META};
-    use crate::bytes::{Bytes, Endian};
-    let len = file.len() as u64;
-    let mut best = (0u64, DEFAULT_PAGE_SIZE, Endian::Little);
-    for shift in 9..=20u32 {
-        let size = 1u64 << shift;
-        let pages = len / size;
-        if pages < 3 {
-            continue;
-        }
-        let step = (pages / GUESS_SAMPLES).max(1);
+    use crate::bytes::Endian;
+    let default = (DEFAULT_PAGE_SIZE, Endian::Little);
+    let mut best = (pages_at(file, data, DEFAULT_PAGE_SIZE.into(), Endian::Little), default);
+    for shift in GUESS_SHIFTS {
         for endian in [Endian::Little, Endian::Big] {
-            let mut found = 0u64;
-            // Page 0 and 1 are the metas (gone); a page whose id is its place from 2 on.
-            let mut k = 2u64;
-            while k < pages {
-                let at = k * size;
-                if data.covers(at, 16)
-                    && let Some(head) = usize::try_from(at).ok().and_then(|a| file.get(a..a.checked_add(16)?))
-                {
-                    let b = Bytes::new(head, endian);
-                    if b.u64_at(0) == Some(k)
-                        && b.u16_at(8)
-                            .is_some_and(|f| matches!(f, BRANCH | LEAF | META | FREELIST))
-                    {
-                        found += 1;
-                    }
-                }
-                k += step;
+            let size = 1u64 << shift;
+            if (size, endian) == (u64::from(DEFAULT_PAGE_SIZE), Endian::Little) {
+                continue;
             }
+            let found = pages_at(file, data, size, endian);
             if found > best.0 {
-                best = (found, size as u32, endian);
+                best = (found, (size as u32, endian));
             }
         }
     }
-    (best.1, best.2)
+    best.1
+}
+
+/// How many of the sampled pages of `file`, cut in `size`-byte pages of `endian` numbers, start
+/// with a header bbolt could have written there: their own id, a page type, and elements that
+/// fit the page and its overflow.
+fn pages_at(file: &[u8], data: &crate::bolt::DataExtents, size: u64, endian: crate::bytes::Endian) -> u64 {
+    use crate::bolt::page::{BRANCH, ELEMENT_SIZE, FREELIST, HEADER_SIZE, LEAF, META};
+    use crate::bytes::Bytes;
+    let pages = file.len() as u64 / size;
+    if pages < 3 {
+        return 0;
+    }
+    let step = (pages / GUESS_SAMPLES).max(1);
+    let mut found = 0u64;
+    // Pages 0 and 1 are the metas (gone); a page whose id is its place from 2 on.
+    let mut k = 2u64;
+    while k < pages {
+        let at = k * size;
+        if data.covers(at, 16)
+            && let Some(head) = usize::try_from(at).ok().and_then(|a| file.get(a..a.checked_add(16)?))
+        {
+            let b = Bytes::new(head, endian);
+            // A freelist lists 8-byte page ids; branches and leaves 16-byte elements.
+            let holds = |flags: u16, count: u16, overflow: u32| {
+                let each: u64 = if flags == FREELIST { 8 } else { ELEMENT_SIZE as u64 };
+                let need = HEADER_SIZE as u64 + u64::from(count) * each;
+                need <= size.saturating_mul(u64::from(overflow) + 1)
+            };
+            let flags = b.u16_at(8).filter(|f| matches!(*f, BRANCH | LEAF | META | FREELIST));
+            if b.u64_at(0) == Some(k)
+                && let (Some(flags), Some(count), Some(overflow)) = (flags, b.u16_at(10), b.u32_at(12))
+                && holds(flags, count, overflow)
+            {
+                found += 1;
+            }
+        }
+        k += step;
+    }
+    found
 }
 
 /// Carves a file no meta page describes: every record `live: null` (unknown), nothing reaches a
