@@ -173,6 +173,21 @@ pub fn parse(file: &[u8], offset: usize, slot: u8, endian: Endian) -> Meta {
     meta
 }
 
+/// The offsets bbolt's reader tries for meta page 1 when meta 0 does not validate: each a
+/// possible page size, 1 KiB to 16 MiB (bbolt's `getPageSize`).
+pub fn meta_one_offsets() -> impl Iterator<Item = usize> {
+    (0..15u32).map(|i| 1024usize << i)
+}
+
+/// The byte order of a meta page 1 in `page` (the file's bytes from `offset`, one of
+/// [`meta_one_offsets`]) when it validates and its page size is `offset`: where and how
+/// [`locate`] accepts one.
+pub fn meta_one_at(page: &[u8], offset: usize) -> Option<Endian> {
+    let endian = sniff_endian(page, 0)?;
+    let meta = parse(page, 0, 1, endian);
+    (meta.is_valid() && meta.page_size as usize == offset).then_some(endian)
+}
+
 /// Both metas of a file, found the way bbolt finds them.
 pub struct Metas {
     pub metas: [Meta; 2],
@@ -196,12 +211,12 @@ pub fn locate(file: &[u8]) -> Result<Metas, Box<(Meta, Meta)>> {
         });
     }
     let mut last = None;
-    for i in 0..15u32 {
-        let off = 1024usize << i;
+    for off in meta_one_offsets() {
         if off.saturating_add(1024) > file.len() {
             break;
         }
         let endian = sniff_endian(file, off).unwrap_or(endian0);
+        // The rule `meta_one_at` states for a page on its own.
         let meta1 = parse(file, off, 1, endian);
         if meta1.is_valid() && meta1.page_size as usize == off {
             // Re-read meta 0 in the order meta 1 proved, so its fields are at least legible.

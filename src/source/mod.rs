@@ -250,7 +250,7 @@ pub fn detect(path: &Path) -> Result<Kind, SourceError> {
         if is_archive_head(head) {
             return Ok(Kind::OciArchive);
         }
-        // Meta page 0 damaged: bbolt's meta 1 where bbolt's own reader looks for it (sweep
+        // Meta page 0 damaged: a valid meta 1 where bbolt's own reader looks for it (sweep
         // 35.3: refused as not bbolt, where the same file through its directory is read
         // through meta 1); or the file's bbolt name, for the reader to say what is wrong.
         let named = path.file_name().is_some_and(|n| n == "meta.db" || n == "metadata.db");
@@ -278,18 +278,17 @@ fn is_archive_head(head: &[u8]) -> bool {
         || head.get(257..262) == Some(b"ustar".as_slice())
 }
 
-/// A bbolt meta page's magic at one of the offsets bbolt's reader tries for meta 1 (1 KiB to
-/// 16 MiB, each a possible page size): `crate::bolt::meta::locate`'s probe, one small read
-/// each.
+/// A valid meta page 1 where bbolt's reader looks for one ([`crate::bolt::meta::meta_one_at`]),
+/// one small read per offset.
 fn meta_one_probed(path: &Path) -> bool {
     use std::os::unix::fs::FileExt;
     let Ok(f) = crate::bolt::open_read_only(path) else {
         return false;
     };
-    let mut buf = [0u8; 64];
-    (0..15u32).any(|i| {
-        let at = 1024u64 << i;
-        f.read_at(&mut buf, at).is_ok_and(|n| n == buf.len()) && crate::bolt::meta::sniff_endian(&buf, 0).is_some()
+    let mut page = [0u8; 128];
+    crate::bolt::meta::meta_one_offsets().any(|at| {
+        f.read_at(&mut page, at as u64).is_ok_and(|n| n == page.len())
+            && crate::bolt::meta::meta_one_at(&page, at).is_some()
     })
 }
 
