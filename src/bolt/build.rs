@@ -57,7 +57,13 @@ pub fn build(root: &Tree) -> Vec<u8> {
 /// [`build`] in pages of `page_size` bytes (a power of two of at least 1 KiB, as bbolt takes
 /// the OS page size: 16 or 64 KiB on some ARM64 kernels).
 pub fn build_paged(root: &Tree, page_size: usize) -> Vec<u8> {
-    let ps = page_size;
+    // Test data only: a size bbolt would not take is a caller's mistake, and a zero one
+    // would divide by zero below.
+    let ps = if page_size.is_power_of_two() {
+        page_size.max(1024)
+    } else {
+        4096
+    };
     let mut out = vec![0u8; 3 * ps];
     let mut next = 3u64;
     let root_page = write_bucket(root, ps, &mut out, &mut next);

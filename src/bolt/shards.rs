@@ -39,12 +39,14 @@ fn slot() -> usize {
 pub struct Tally([Padded<AtomicU64>; SLOTS]);
 
 impl Tally {
+    /// Adds `n` in this thread's slot.
     pub fn add(&self, n: u64) {
         if let Some(s) = self.0.get(slot()) {
             s.0.fetch_add(n, Ordering::Relaxed);
         }
     }
 
+    /// The sum over every slot.
     pub fn total(&self) -> u64 {
         self.0.iter().map(|s| s.0.load(Ordering::Relaxed)).sum()
     }
@@ -60,6 +62,7 @@ impl<T> Default for PerSlot<T> {
 }
 
 impl<T> PerSlot<T> {
+    /// This thread's slot's value, made by `init` when the slot has none.
     pub fn get_or_init(&self, init: impl FnOnce() -> T) -> &T {
         let [first, ..] = &self.0;
         self.0.get(slot()).unwrap_or(first).0.get_or_init(init)
@@ -89,7 +92,8 @@ impl<V: Copy> Keyed<V> {
         self.shard(key).read().ok()?.get(&key).copied()
     }
 
-    /// Runs `f` on `key`'s entry under its shard's write lock (nothing when poisoned).
+    /// Runs `f` on the map of `key`'s shard under its write lock (nothing when poisoned): `f`
+    /// touches `key` alone, as [`Keyed::get`] looks another key up in its own shard.
     pub fn update(&self, key: usize, f: impl FnOnce(&mut foldhash::HashMap<usize, V>)) {
         if let Ok(mut map) = self.shard(key).write() {
             f(&mut map);

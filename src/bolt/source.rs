@@ -535,11 +535,24 @@ impl Lazy {
     }
 }
 
+/// The descriptor limit under which [`reopened`] reads through the shared descriptor instead.
+const REOPEN_MIN_FILES: libc::rlim_t = 1024;
+
 /// `file` opened again as a description of its own, when the same inode opens (through
 /// `/proc`, which a rescue image may lack: then `None`, and `file` itself is read).
 fn reopened(file: &File) -> Option<File> {
     use std::os::fd::AsRawFd;
     use std::os::unix::fs::MetadataExt;
+    // Descriptors are a resource of the caller's: under a low limit (`ulimit -n`) the
+    // sixteen slots could take the ones a later open needs. Only with room to spare.
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes the one struct it is given.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 || limit.rlim_cur < REOPEN_MIN_FILES {
+        return None;
+    }
     let again = crate::noatime::open(
         Path::new(&format!("/proc/self/fd/{}", file.as_raw_fd())),
         libc::O_NONBLOCK,
