@@ -7,9 +7,10 @@
 //! with `…`, `Size` as `units.HumanSizeWithPrecision(n, 3)` (bytes with `--human=false`),
 //! `CreatedAt` as RFC 3339. One difference, by design, as `ps` has it: where docker prints an
 //! age against the examiner's clock (`CreatedSince`, `12 seconds ago`), this prints the
-//! recorded time (`N/A` for one before 2000, as docker); `--format json` leaves
-//! `CreatedSince` out then. With `--human=false`, docker prints times there too and the
-//! output is docker's byte for byte (times in UTC: docker prints them in the examiner's zone).
+//! recorded time (`N/A` for one before 2000, as docker); `--format json` (and its template,
+//! `{{json .}}`, which docker prints the same way, `<` as `\u003c`) leaves `CreatedSince` out
+//! then. With `--human=false`, docker prints times there too and the output is docker's byte
+//! for byte (times in UTC: docker prints them in the examiner's zone).
 
 use super::context::{Global, image_namespace};
 use super::listings::table::human_size_with_precision;
@@ -157,7 +158,7 @@ fn write_entries(entries: &[Entry], args: &HistoryArgs, out: &mut dyn Write) -> 
     let body = body.trim_matches(' ').replace("\\t", "\t").replace("\\n", "\n");
     let t = Template::parse(&body).map_err(|e| Failure::new(Outcome::Usage, format!("template parsing error: {e}")))?;
     let mut text = String::new();
-    if format == "{{json .}}" && given == "json" {
+    if format == "{{json .}}" {
         for e in entries {
             text.push_str(&context(e, trunc, args.human, true).to_compact(true));
             text.push('\n');
