@@ -20,7 +20,7 @@ use crate::inspect::gojson::{self, J};
 use std::path::{Path, PathBuf};
 
 /// A graph driver name usable as one path component (`overlay2`, `btrfs`, `zfs`, `vfs`...).
-fn is_driver_name(s: &str) -> bool {
+pub(crate) fn is_driver_name(s: &str) -> bool {
     !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
@@ -241,12 +241,27 @@ pub fn overlay2_data(
             return None;
         }
     };
-    let mount_id = mount_id.trim();
+    layer_data(docker_root, node_root, mount_id.trim(), &mount_file, dead, problems)
+}
+
+/// `GraphDriver.Data` of the overlay2 layer dir `layer` (a container's mount ID, an image
+/// layer's cache ID), named by the file `named_by`: the overlay2 driver's `GetMetadata`.
+/// `None` when the driver would have no metadata of it (said, but when `quiet_if_gone` and
+/// the dir is not there).
+pub(crate) fn layer_data(
+    docker_root: &Path,
+    node_root: &str,
+    layer: &str,
+    named_by: &Path,
+    quiet_if_gone: bool,
+    problems: &mut StoreProblems,
+) -> Option<J> {
+    let shown = |p: &Path| crate::text::escape(p.as_os_str().as_encoded_bytes());
+    let mount_id = layer;
     if !is_layer_dir(mount_id) {
-        problems.damaged.push(format!(
-            "{}: not a layer directory name",
-            crate::text::escape(mount_file.as_os_str().as_encoded_bytes())
-        ));
+        problems
+            .damaged
+            .push(format!("{}: not a layer directory name", shown(named_by)));
         return None;
     }
     // The driver's `GetMetadata` stats the layer dir first: the dirs of one that is not there
@@ -255,11 +270,11 @@ pub fn overlay2_data(
     match std::fs::symlink_metadata(&layer_dir) {
         Ok(_) => {}
         Err(e) if super::docker::not_there(&e) => {
-            if !dead {
+            if !quiet_if_gone {
                 problems.damaged.push(format!(
                     "{}: not there, but {} names it; dockerd's overlay2 driver has no metadata of the layer",
                     shown(&layer_dir),
-                    shown(&mount_file)
+                    shown(named_by)
                 ));
             }
             return None;
