@@ -540,28 +540,22 @@ fn which_names_a_containers_rw_layer_its_merged_root_and_its_init_layer() {
 fn which_names_an_image_layers_chain_images_and_containers() {
     let docker = node();
     let home = docker.join("overlay2");
-    // The image's layers, from its config; its name, from the reference store.
+    // The image's layers, from its config; its ID, from the reference store.
     let content = docker.join("image/overlay2/imagedb/content/sha256");
-    let image_hex = std::fs::read_dir(&content)
+    let repositories: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(docker.join("image/overlay2/repositories.json")).unwrap()).unwrap();
+    let image_id = repositories["Repositories"]["lab/committed"]["lab/committed:1"]
+        .as_str()
         .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .file_name();
-    let image_id = format!("sha256:{}", image_hex.to_str().unwrap());
-    let config: serde_json::Value = serde_json::from_slice(&std::fs::read(content.join(&image_hex)).unwrap()).unwrap();
+        .to_string();
+    let config: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(content.join(&image_id[7..])).unwrap()).unwrap();
     let diff_ids: Vec<String> = config["rootfs"]["diff_ids"]
         .as_array()
         .unwrap()
         .iter()
         .map(|d| d.as_str().unwrap().to_string())
         .collect();
-    let repositories: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(docker.join("image/overlay2/repositories.json")).unwrap()).unwrap();
-    assert_eq!(
-        repositories["Repositories"]["lab/committed"]["lab/committed:1"],
-        image_id.as_str()
-    );
     // The mount dockerd made for o2-run, lowers nearest first: the init layer, then the
     // image's top down to its base.
     let proc_line = String::from_utf8(expected("o2-run.proc-mounts.txt")).unwrap();
@@ -601,10 +595,31 @@ fn which_names_an_image_layers_chain_images_and_containers() {
             assert_eq!(v["imageLayers"].as_array().unwrap().len(), 1, "{v}");
             assert_eq!(v["imageLayers"][0]["chainId"], chain.as_str());
             assert_eq!(v["imageLayers"][0]["diffId"], diff_ids[n - 1].as_str());
-            assert_eq!(v["images"].as_array().unwrap().len(), 1, "{v}");
-            assert_eq!(v["images"][0]["id"], image_id.as_str());
-            assert_eq!(v["images"][0]["names"], serde_json::json!(["lab/committed:1"]));
-            assert_eq!(v["images"][0]["layer"], below_top);
+            // lab/committed:1 (also pulled under another name), the untagged commit of
+            // o2-created (the same layers) and the commit of o2-fs, one layer above them.
+            let images = v["images"].as_array().unwrap();
+            assert_eq!(images.len(), 3, "{v}");
+            let of = |id: &str| images.iter().find(|i| i["id"] == id).expect("the image");
+            let it = of(&image_id);
+            assert_eq!(
+                it["names"],
+                serde_json::json!([
+                    "lab/committed:1",
+                    "localhost:5741/lab/pulled:1",
+                    "localhost:5741/lab/pulled@sha256:196385c8e432954b9b9ac1d7b35d007d576f28f76052d5ddaa86525f02186194"
+                ])
+            );
+            assert_eq!(it["layer"], below_top);
+            let child = images
+                .iter()
+                .find(|i| i["names"][0] == "example.org:5000/team/o2:v1")
+                .expect("the commit");
+            assert_eq!(child["layer"], below_top + 1);
+            let dangling = images
+                .iter()
+                .find(|i| i["names"] == serde_json::json!([]))
+                .expect("the dangling one");
+            assert_eq!(dangling["layer"], below_top);
             // Every container of the image, the layer 2 + below_top under its rw layer.
             let mut got: Vec<(String, String, u64)> = v["containers"]
                 .as_array()
@@ -651,7 +666,10 @@ fn which_names_an_image_layers_chain_images_and_containers() {
     assert!(
         table
             .lines()
-            .any(|l| l == format!("image:        lab/committed:1 {image_id}: its top layer")),
+            .any(|l| l
+                == format!(
+                    "image:        lab/committed:1, localhost:5741/lab/pulled:1, localhost:5741/lab/pulled@sha256:196385c8e432954b9b9ac1d7b35d007d576f28f76052d5ddaa86525f02186194 {image_id}: its top layer"
+                )),
         "{table}"
     );
     assert!(
