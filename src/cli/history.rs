@@ -11,6 +11,9 @@
 //! `{{json .}}`, which docker prints the same way, `<` as `\u003c`) leaves `CreatedSince` out
 //! then. With `--human=false`, docker prints times there too and the output is docker's byte
 //! for byte (times in UTC: docker prints them in the examiner's zone).
+//!
+//! On a graph driver node (dockerd 20.10 to 27), the entries are dockerd 20.10's of its own
+//! image store ([`crate::containers::graph_images`]).
 
 use super::context::{Global, image_namespace};
 use super::listings::table::human_size_with_precision;
@@ -88,6 +91,19 @@ static HISTORY_CONTEXT_PTR: Type = Type::Ptr(&HISTORY_CONTEXT_T);
 const EPOCH_2000: i64 = 946_684_800;
 
 pub fn history(global: &Global, args: HistoryArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
+    if let Some(store) = super::graph_images::store(global) {
+        // dockerd 20.10's `ImageHistory` over its own image store.
+        let found = store.history(&args.image);
+        let mut outcome = super::graph_images::said(&store);
+        match found {
+            Ok(entries) => write_entries(&entries, &args, out)?,
+            Err(e) => {
+                crate::say!("Error response from daemon: {}", crate::text::escape(e.as_bytes()));
+                outcome = outcome.worst(Outcome::No);
+            }
+        }
+        return Ok(outcome);
+    }
     let root = global.open_root_reading(global.lookup_mode())?;
     let tx = root.view(global.meta_choice())?;
     let view_damage = super::inspect::view_damage(&tx);

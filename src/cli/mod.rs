@@ -21,6 +21,7 @@ mod export;
 mod fs;
 mod gc;
 mod generate;
+pub mod graph_images;
 mod history;
 mod inspect;
 mod interrupt;

@@ -23,6 +23,7 @@ pub mod files;
 mod gomethods;
 pub mod gotypes;
 pub mod graph_driver;
+pub mod graph_images;
 pub mod logs;
 pub mod moby;
 pub mod ports;

@@ -52,6 +52,10 @@ pub struct ImagesArgs {
     /// images check` says it, over the records the deletion left, deleted ones included).
     #[arg(long)]
     pub deleted: bool,
+    /// On a graph driver node (dockerd's own image store): a DIGEST column, as `docker images
+    /// --digests`.
+    #[arg(long)]
+    pub digests: bool,
     #[command(flatten)]
     pub list: ListArgs,
 }
@@ -306,6 +310,11 @@ pub fn images(global: &Global, args: ImagesArgs, out: &mut dyn Write) -> Result<
     let by_date = !filters.values("before").is_empty() || !filters.values("since").is_empty();
     let on_key = filters.early(&KEY_MEMBERS, &[]);
     let on_record = filters.early(&RECORD_MEMBERS, &[]);
+    if !args.deleted
+        && let Some(store) = crate::cli::graph_images::store(global)
+    {
+        return graph_images(&store, &args, dangling, &patterns, out);
+    }
     let (root, evidence) = open(global, args.deleted)?;
     let deleted = args.deleted;
     run_on(global, root, |s| {
@@ -340,7 +349,7 @@ pub fn images(global: &Global, args: ImagesArgs, out: &mut dyn Write) -> Result<
                 crate::containers::graph_driver::graph_image_store(&s.root.dir, s.global.docker_root.as_deref())
         {
             crate::cli::warn(format_args!(
-                "no image records here; this node's dockerd keeps its images in its graph-driver store ({}), which `images` does not list (`ps`, `container inspect` and `ps -f ancestor=` read it)",
+                "no image records here; this node's dockerd keeps its images in its graph-driver store ({}), which `images`, `inspect` and `history` read without -n (`ps`, `container inspect` and `ps -f ancestor=` read it too)",
                 crate::text::escape(store.as_os_str().as_encoded_bytes())
             ));
         }
@@ -628,6 +637,48 @@ fn analyse_all<X: Send>(
 /// moby's reference filter (`reference.FamiliarMatch`): the pattern, a Go `path.Match` glob,
 /// against the familiar reference (`webapp:1.0`) or the familiar name (`webapp`). A record
 /// whose name is not a reference never matches.
+/// `images` of dockerd's own graph-driver image store ([`crate::cli::graph_images`]): its
+/// `dangling` and `reference` filters; any other is refused (exit 2), not silently dropped.
+fn graph_images(
+    store: &crate::containers::graph_images::GraphImages,
+    args: &ImagesArgs,
+    dangling: Option<bool>,
+    patterns: &[String],
+    out: &mut dyn Write,
+) -> Result<Outcome, Failure> {
+    use crate::cli::graph_images::{ImagesOptions, images_table, said, summaries};
+    if let Some(f) = args
+        .list
+        .filter
+        .iter()
+        .find(|f| !(f.starts_with("dangling=") || f.starts_with("reference=")))
+    {
+        return Err(Failure::new(
+            Outcome::Usage,
+            format!(
+                "filter {}: only dangling= and reference= are read from a graph-driver image store",
+                crate::text::escape(f.as_bytes())
+            ),
+        ));
+    }
+    let matches = |name: &str| patterns.iter().any(|p| reference_matches(p, name));
+    let opts = ImagesOptions {
+        all: args.all,
+        quiet: args.list.quiet,
+        no_trunc: args.list.no_trunc,
+        digests: args.digests,
+        dangling,
+        matches: (!patterns.is_empty()).then_some(&matches as &dyn Fn(&str) -> bool),
+    };
+    let rows = summaries(store, &opts);
+    match &args.list.format {
+        Format::Table => out.write_all(images_table(&rows, &opts).as_bytes())?,
+        _ if args.list.quiet => out.write_all(images_table(&rows, &opts).as_bytes())?,
+        _ => emit(out, &args.list, &rows, |r| r.id().to_string(), |_, _| Table::new(&[]))?,
+    }
+    Ok(said(store))
+}
+
 fn reference_matches(pattern: &str, name: &str) -> bool {
     match reference::parse_normalized_named(name) {
         Ok(named) => glob_match(pattern, &named.familiar()) || glob_match(pattern, &named.familiar_name()),

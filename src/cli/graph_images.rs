@@ -1,0 +1,286 @@
+//! `inspect`, `history` and `images` on a node whose dockerd keeps its images in its own
+//! graph-driver store (Docker 20.10 to 27), not in containerd's records
+//! ([`crate::containers::graph_images`]).
+//!
+//! The store is read when the Docker data root found for `--root` (as `ps` finds it) has an
+//! `image/<driver>/imagedb`, and containerd's `moby` namespace holds no image record (or there
+//! is no containerd root to read: `--root` the data root itself). A node on the containerd
+//! image store keeps its images in `moby`, and its old graph-driver store, if left behind, is
+//! then not what dockerd reads. Not with `-n`, `--salvage` or an image layout or archive.
+
+use super::context::Global;
+use super::{Outcome, warn};
+use crate::containers::graph_images::GraphImages;
+use crate::containers::{docker, docker_inspect, files};
+
+/// The graph-driver image store to read for this command, when it is the one dockerd reads.
+pub fn store(global: &Global) -> Option<GraphImages> {
+    if global.namespace.is_some() || global.salvaging() || global.source_type.is_some() {
+        return None;
+    }
+    if !std::fs::metadata(&global.root).is_ok_and(|m| m.is_dir()) {
+        return None;
+    }
+    let located = docker::locate(&global.root, global.docker_root.as_deref());
+    let data_root = located.path()?;
+    if containerd_has_moby_images(global) {
+        return None;
+    }
+    // The data root as the node had it, from its containers' records (their problems are
+    // `ps`'s to say).
+    let mut budget = files::MemoryBudget::new(files::CONTAINERS_MEMORY);
+    let mut ignored = docker::StoreProblems::default();
+    let containers = docker::read_store(data_root, &mut budget, &mut ignored);
+    let node_root = docker_inspect::node_data_root(&containers.iter().collect::<Vec<_>>());
+    GraphImages::open(data_root, &node_root)
+}
+
+/// Whether containerd's `moby` namespace under `--root` holds an image record.
+fn containerd_has_moby_images(global: &Global) -> bool {
+    // Opened quietly: what the containerd root lacks is the containerd path's to say.
+    let Ok(root) = crate::containerd::root::Root::open(&global.root, global.lookup_mode()) else {
+        return false;
+    };
+    let Ok(tx) = root.view(global.meta_choice()) else {
+        return false;
+    };
+    matches!(
+        tx.bucket_at(&[b"v1".as_slice(), b"moby", b"images"]),
+        Ok(Some(b)) if matches!(b.cursor().next(), Some(Ok(_)))
+    )
+}
+
+/// What reading the store met, said on stderr; the exit code it counts for.
+pub fn said(store: &GraphImages) -> Outcome {
+    let problems = store.problems.borrow();
+    let mut outcome = Outcome::Ok;
+    for d in &problems.damaged {
+        warn(crate::text::one_line(d));
+        outcome = outcome.worst(Outcome::Damaged);
+    }
+    for u in &problems.unreadable {
+        warn(crate::text::one_line(u));
+        outcome = outcome.worst(Outcome::Unreadable);
+    }
+    outcome
+}
+
+/// `images` of the graph-driver store: what dockerd 20.10's `GET /images/json` answers
+/// (moby `daemon/images/images.go`), printed as docker/cli 20.10's `docker images` lays it
+/// out (`formatter.imageFormat`: a row per repository and tag, `<none>` for an image with
+/// neither), with the recorded creation time where docker prints an age. `--format json`
+/// (and `jsonl`, templates) prints the API's `ImageSummary` objects, newest first.
+pub struct ImagesOptions<'a> {
+    pub all: bool,
+    pub quiet: bool,
+    pub no_trunc: bool,
+    pub digests: bool,
+    /// `dangling=true|false`.
+    pub dangling: Option<bool>,
+    /// `reference=` patterns, the positional `REPOSITORY[:TAG]` among them.
+    pub matches: Option<&'a dyn Fn(&str) -> bool>,
+}
+
+/// The API's `types.ImageSummary` (moby v20.10 `api/types/image_summary.go`), its keys as
+/// dockerd sends them.
+#[derive(serde::Serialize)]
+pub struct Summary {
+    #[serde(rename = "Containers")]
+    containers: i64,
+    #[serde(rename = "Created")]
+    created: i64,
+    #[serde(rename = "Id")]
+    id: String,
+    #[serde(rename = "Labels")]
+    labels: Option<std::collections::BTreeMap<String, String>>,
+    #[serde(rename = "ParentId")]
+    parent_id: String,
+    #[serde(rename = "RepoDigests")]
+    repo_digests: Vec<String>,
+    #[serde(rename = "RepoTags")]
+    repo_tags: Vec<String>,
+    #[serde(rename = "SharedSize")]
+    shared_size: i64,
+    #[serde(rename = "Size")]
+    size: i64,
+    #[serde(rename = "VirtualSize")]
+    virtual_size: i64,
+    /// The creation time as recorded (RFC 3339), for the table's CREATED column.
+    #[serde(skip)]
+    created_text: String,
+}
+
+/// The summaries dockerd's `Images(filters, all)` returns, newest first (ties by ID).
+pub fn summaries(store: &GraphImages, opts: &ImagesOptions<'_>) -> Vec<Summary> {
+    use crate::containers::graph_images::chain_id;
+    let restored = store.restored();
+    let images: Vec<_> = restored.iter().filter_map(|h| store.get(h)).collect();
+    let parents: std::collections::HashSet<&str> = images.iter().map(|i| i.parent.as_str()).collect();
+    let has_children = |id: &str| parents.contains(id);
+    let mut out = Vec::new();
+    for img in &images {
+        let id = img.id();
+        let dangling_only = opts.dangling == Some(true);
+        // `Heads()`: the images no other is the child of.
+        if dangling_only && has_children(&id) {
+            continue;
+        }
+        if !img.os_supported() {
+            continue;
+        }
+        let size = match chain_id(&img.diff_ids()) {
+            None => 0,
+            Some(chain) => match store.layer(&chain) {
+                Some(l) => l.chain_size,
+                None => continue,
+            },
+        };
+        let (mut tags, mut digests) = (Vec::new(), Vec::new());
+        for r in store.references(&img.hex) {
+            let familiar = r.familiar();
+            if let Some(m) = opts.matches
+                && !m(&familiar)
+            {
+                continue;
+            }
+            if r.digest.is_some() {
+                digests.push(familiar.clone());
+            }
+            if r.tag.is_some() {
+                tags.push(familiar);
+            }
+        }
+        if tags.is_empty() && digests.is_empty() {
+            // Untagged: listed when no child image stands above it (or with -a), and not when
+            // the filter asks for tagged images or names.
+            if (!opts.all && has_children(&id)) || opts.dangling == Some(false) || opts.matches.is_some() {
+                continue;
+            }
+            digests.push("<none>@<none>".into());
+            tags.push("<none>:<none>".into());
+        } else if dangling_only && !tags.is_empty() {
+            continue;
+        }
+        let created = crate::containerd::gotime::parse_rfc3339(img.created());
+        out.push(Summary {
+            containers: -1,
+            created: created.map_or(-62_135_596_800, |t| t.unix),
+            id,
+            labels: img.labels().map(|l| l.into_iter().collect()),
+            parent_id: img.parent.clone(),
+            repo_digests: digests,
+            repo_tags: tags,
+            shared_size: -1,
+            size,
+            virtual_size: size,
+            created_text: created.map_or_else(
+                || img.created().to_string(),
+                |t| {
+                    crate::containerd::gotime::GoTime {
+                        nanos: 0,
+                        offset: 0,
+                        ..t
+                    }
+                    .rfc3339_nano()
+                },
+            ),
+        });
+    }
+    out.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| a.id.cmp(&b.id)));
+    out
+}
+
+impl Summary {
+    /// The image ID (`sha256:<hex>`).
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+/// docker/cli's rows for one image: (repository, tag, digest), sorted (docker's order is a
+/// Go map's).
+fn rows_of(s: &Summary, digests: bool) -> Vec<(String, String, String)> {
+    use std::collections::BTreeMap;
+    if s.repo_tags == ["<none>:<none>"] && s.repo_digests == ["<none>@<none>"] {
+        return vec![("<none>".into(), "<none>".into(), "<none>".into())];
+    }
+    let mut tags: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut by_repo: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for t in &s.repo_tags {
+        if let Ok(n) = crate::image::reference::parse_normalized_named(t)
+            && let Some(tag) = n.tag.clone()
+        {
+            tags.entry(n.familiar_name()).or_default().push(tag);
+        }
+    }
+    for d in &s.repo_digests {
+        if let Ok(n) = crate::image::reference::parse_normalized_named(d)
+            && let Some(digest) = n.digest.clone()
+        {
+            by_repo.entry(n.familiar_name()).or_default().push(digest);
+        }
+    }
+    let mut rows = Vec::new();
+    for (repo, ts) in tags {
+        let ds = by_repo.remove(&repo).filter(|_| digests).unwrap_or_default();
+        for t in ts {
+            if ds.is_empty() {
+                rows.push((repo.clone(), t.clone(), "<none>".into()));
+            }
+            for d in &ds {
+                rows.push((repo.clone(), t.clone(), d.clone()));
+            }
+        }
+    }
+    for (repo, ds) in by_repo {
+        if digests {
+            rows.extend(ds.into_iter().map(|d| (repo.clone(), "<none>".to_string(), d)));
+        } else {
+            rows.push((repo, "<none>".into(), String::new()));
+        }
+    }
+    rows.sort();
+    rows
+}
+
+/// The table (or `-q`'s IDs) docker/cli prints for `summaries`.
+pub fn images_table(summaries: &[Summary], opts: &ImagesOptions<'_>) -> String {
+    let id_of = |s: &Summary| {
+        if opts.no_trunc {
+            s.id.clone()
+        } else {
+            s.id.trim_start_matches("sha256:").chars().take(12).collect()
+        }
+    };
+    let mut text = String::new();
+    if !opts.quiet {
+        text.push_str(if opts.digests {
+            "REPOSITORY\tTAG\tDIGEST\tIMAGE ID\tCREATED\tSIZE\n"
+        } else {
+            "REPOSITORY\tTAG\tIMAGE ID\tCREATED\tSIZE\n"
+        });
+    }
+    for s in summaries {
+        for (repo, tag, digest) in rows_of(s, opts.digests) {
+            if opts.quiet {
+                text.push_str(&id_of(s));
+                text.push('\n');
+                continue;
+            }
+            let size = super::listings::table::human_size_with_precision(s.size, 3);
+            let mut cells = vec![repo, tag];
+            if opts.digests {
+                cells.push(digest);
+            }
+            cells.extend([id_of(s), s.created_text.clone(), size]);
+            text.push_str(&cells.join("\t"));
+            text.push('\n');
+        }
+    }
+    let text = crate::text::escape_hazards(&text).into_owned();
+    if opts.quiet {
+        text
+    } else {
+        super::tabwriter::columns(&text, 10, 3)
+    }
+}
