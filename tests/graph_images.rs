@@ -386,3 +386,24 @@ fn a_layer_parent_loop_is_cut() {
     assert_eq!(r.code, Some(3), "{}", r.stderr);
     assert!(r.stderr.contains("or a cycle"), "{}", r.stderr);
 }
+
+/// A relative `--root containerd/daemon`, from the data root: the working directory is the
+/// Docker root around it (it was looked for at the empty path, and `ps` listed no container).
+#[test]
+fn a_relative_containerd_root_finds_the_docker_root_around_it() {
+    if skip_unless_root("relative --root on the graph-driver node") {
+        return;
+    }
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_coldctr"))
+            .current_dir(node())
+            .args(["--root", "containerd/daemon"])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let ps = run(&["ps", "-a", "-q"]);
+    assert_eq!(String::from_utf8_lossy(&ps.stdout).lines().count(), 3, "{ps:?}");
+    let inspect = run(&["inspect", "lab/committed:1"]);
+    assert_eq!(String::from_utf8_lossy(&inspect.stdout), capture("inspect-tag", "out"));
+}

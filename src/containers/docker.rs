@@ -183,7 +183,13 @@ pub fn locate(containerd_root: &Path, given: Option<&Path>) -> DockerRoot {
     if root.ends_with("containerd/daemon")
         && let Some(docker) = root.parent().and_then(Path::parent)
     {
-        candidates.push(docker.to_path_buf());
+        // A relative `containerd/daemon` has the working directory above it, whose name
+        // is the empty path: no Docker root was found there, and `ps` listed none.
+        candidates.push(if docker.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            docker.to_path_buf()
+        });
     }
     let probed: Vec<(PathBuf, Probe)> = candidates.into_iter().map(|c| (c.clone(), probe(&c))).collect();
     if let Some((found, _)) = probed.iter().find(|(_, p)| matches!(p, Probe::Root)) {
