@@ -448,13 +448,14 @@ impl GraphImages {
                 match crate::containerd::gotime::parse_rfc3339(&text) {
                     Some(t) => Ok(Some(t.rfc3339_nano())),
                     None => {
-                        let said = format!(
+                        self.problems.borrow_mut().damaged.push(format!(
                             "{}: {} is not an RFC 3339 time",
                             Self::shown(&path),
-                            J::str(text.into_owned()).shown_in_message()
-                        );
-                        self.problems.borrow_mut().damaged.push(said.clone());
-                        Err(said)
+                            J::str(text.clone().into_owned()).shown_in_message()
+                        ));
+                        // dockerd's error is time.Parse's, which quotes the text as it is
+                        // (escaped where it is printed).
+                        Err(format!("parsing time \"{text}\": not an RFC 3339 time"))
                     }
                 }
             }
