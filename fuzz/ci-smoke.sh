@@ -76,4 +76,8 @@ cargo +nightly fuzz run media_type -- -max_total_time="$SECS" -max_len=16384 -ti
 # graph_store: a graph driver's layer and image stores written to disk per input (slower per run).
 cargo +nightly fuzz run graph_store -- -max_total_time="$SECS" -max_len=4096 -timeout=10 \
   -rss_limit_mb=2048 -print_final_stats=1 || status=1
+# graph_images: dockerd's graph-driver image store written to disk per input, read as inspect,
+# history and images read it (slower per run).
+cargo +nightly fuzz run graph_images -- -max_total_time="$SECS" -max_len=16384 -timeout=10 \
+  -rss_limit_mb=2048 -print_final_stats=1 || status=1
 exit "$status"

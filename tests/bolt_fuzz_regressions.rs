@@ -268,6 +268,22 @@ fn graph_store_regressions() {
     }
 }
 
+/// The graph-driver image store inputs: the fixture's own store restores its three images
+/// (each config hashes to its name, and every chain gets a layer); the hand-made one none.
+#[test]
+fn graph_images_regressions() {
+    let files = inputs("graph_images");
+    assert!(!files.is_empty(), "fixtures/fuzz/graph_images is empty");
+    for (path, data) in files {
+        let restored = harness::graph_images(&data);
+        match path.file_name().and_then(|n| n.to_str()).unwrap_or_default() {
+            "node-docker20-overlay2" => assert_eq!(restored, 3, "the fixture's images restore"),
+            "hand-made" => assert_eq!(restored, 0, "a size of -1 is read, a parent that is no chain ID is not"),
+            _ => {}
+        }
+    }
+}
+
 #[test]
 fn docker_container_regressions() {
     let files = inputs("docker_container");

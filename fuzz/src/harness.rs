@@ -1337,3 +1337,122 @@ pub fn graph_store(data: &[u8]) -> (bool, usize) {
     }
     (layers_read, loaded)
 }
+
+/// dockerd's graph-driver image store as `inspect`, `history` and `images` read it
+/// (`containers::graph_images`), written to disk from the input cut at `\0\0`: piece 0 is
+/// `repositories.json`; pieces 1 to 3 the `size`, `parent` and `cache-id` files given to
+/// every layer of every chain; then image configs, each followed by its `parent` and
+/// `lastUpdated` files. Every config's chains get a layerdb entry, its cache ID a layer dir.
+/// Whatever is there, nothing panics, a full ID found is that image, and `images` lists only
+/// restored images. Answers how many images were restored.
+pub fn graph_images(data: &[u8]) -> usize {
+    use coldctr::containers::graph_images::{GraphImages, chain_id, image_config};
+    let parts = pieces(data);
+    let base = TempDir::new("graph-images");
+    let root = base.join("docker");
+    let store = root.join("image/overlay2");
+    let content = store.join("imagedb/content/sha256");
+    let meta = store.join("imagedb/metadata/sha256");
+    let layerdb = store.join("layerdb/sha256");
+    if std::fs::create_dir_all(&content).is_err() || std::fs::create_dir_all(&layerdb).is_err() {
+        return 0;
+    }
+    let _ = std::fs::write(
+        store.join("repositories.json"),
+        parts.first().copied().unwrap_or_default(),
+    );
+    let piece = |i: usize| parts.get(i).copied().unwrap_or_default();
+    let mut ids = Vec::new();
+    for chunk in parts.get(4..).unwrap_or_default().chunks(3) {
+        let config = chunk[0];
+        let hex = coldctr::digest::Digest::sha256_of(config).to_string()[7..].to_string();
+        let _ = std::fs::write(content.join(&hex), config);
+        let _ = std::fs::create_dir_all(meta.join(&hex));
+        if let Some(p) = chunk.get(1) {
+            let _ = std::fs::write(meta.join(&hex).join("parent"), p);
+        }
+        if let Some(t) = chunk.get(2) {
+            let _ = std::fs::write(meta.join(&hex).join("lastUpdated"), t);
+        }
+        if let Ok(doc) = image_config(config) {
+            let diffs: Vec<String> = doc
+                .at(&["rootfs", "diff_ids"])
+                .map(|d| {
+                    d.items()
+                        .iter()
+                        .filter_map(|i| i.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default();
+            for n in 1..=diffs.len().min(64) {
+                let Some(chain) = chain_id(&diffs[..n]) else { continue };
+                let Some(h) = chain
+                    .strip_prefix("sha256:")
+                    .filter(|h| h.len() == 64 && !h.contains('/'))
+                else {
+                    continue;
+                };
+                let dir = layerdb.join(h);
+                let _ = std::fs::create_dir_all(&dir);
+                let _ = std::fs::write(dir.join("diff"), &diffs[n - 1]);
+                let _ = std::fs::write(dir.join("size"), piece(1));
+                let _ = std::fs::write(dir.join("cache-id"), piece(3));
+                if n > 1 {
+                    let below = chain_id(&diffs[..n - 1]).unwrap_or_default();
+                    let _ = std::fs::write(
+                        dir.join("parent"),
+                        if piece(2).is_empty() {
+                            below.as_bytes()
+                        } else {
+                            piece(2)
+                        },
+                    );
+                }
+            }
+        }
+        ids.push(hex);
+    }
+    let cache = String::from_utf8_lossy(piece(3)).trim().to_string();
+    if !cache.is_empty() && !cache.contains('/') && cache != "." && cache != ".." && cache.len() < 200 {
+        let _ = std::fs::create_dir_all(root.join("overlay2").join(&cache).join("diff"));
+    }
+    let Some(images) = GraphImages::open(&root, "/var/lib/docker") else {
+        return 0;
+    };
+    for hex in &ids {
+        if let Ok(body) = images.inspect(hex) {
+            assert_eq!(
+                body.get("Id").and_then(|v| v.as_str()),
+                Some(format!("sha256:{hex}").as_str())
+            );
+            let mut text = String::new();
+            body.write_indented(&mut text, false, "    ", 1);
+        }
+        if let Ok(entries) = images.history(hex) {
+            assert!(entries.len() <= 1 << 20);
+        }
+    }
+    for r in [
+        "lab/x:1",
+        "x",
+        "sha256:0",
+        "0",
+        "docker.io/library/x@sha256:0000000000000000000000000000000000000000000000000000000000000000",
+    ] {
+        let _ = images.inspect(r);
+        let _ = images.history(r);
+    }
+    let restored = images.restored().len();
+    let opts = coldctr::cli::graph_images::ImagesOptions {
+        all: true,
+        quiet: false,
+        no_trunc: false,
+        digests: true,
+        dangling: None,
+        matches: None,
+    };
+    let rows = coldctr::cli::graph_images::summaries(&images, &opts);
+    assert!(rows.len() <= restored);
+    let _ = coldctr::cli::graph_images::images_table(&rows, &opts);
+    restored
+}
