@@ -41,9 +41,7 @@ pub const MAX_CHAIN: usize = 1024;
 const MAX_SMALL: u64 = 4096;
 
 /// 64 lowercase hex: an image ID or chain ID that may become a path component.
-pub fn is_hex64(s: &str) -> bool {
-    s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-}
+pub use crate::image::reference::is_hex64;
 
 /// moby v20.10 `api/types/container.HealthConfig` (no `StartInterval` yet).
 const HEALTH20: Shape = Shape::Struct(
