@@ -225,21 +225,8 @@ impl Image {
     }
 }
 
-/// `layer.CreateChainID` of the first `diff_ids`: the first diff ID, then
-/// `sha256("<chain> <diff id>")` for each next one. `None` for none.
-pub fn chain_id(diff_ids: &[String]) -> Option<String> {
-    let mut chain: Option<String> = None;
-    for d in diff_ids {
-        chain = Some(match chain {
-            None => d.clone(),
-            Some(c) => format!(
-                "sha256:{}",
-                hex::encode(sha2::Sha256::digest(format!("{c} {d}").as_bytes()))
-            ),
-        });
-    }
-    chain
-}
+/// `layer.CreateChainID`: containerd's and moby's chain ID are the same computation.
+pub use crate::overlay::images::chain_id;
 
 /// One layer of the layer store, as dockerd's `loadLayer` loads it.
 #[derive(Clone, Debug)]

@@ -695,7 +695,8 @@ fn build(s: &Scan<'_>, r: &Recovered, tx: Option<&Tx<'_>>, opts: Options, mut re
     let mut known: HashSet<(&'static str, String)> = HashSet::default();
     let mut lost: Vec<(Key, Vec<&Carved>)> = Vec::new();
     for (key, mut copies) in groups {
-        copies.sort_by_key(|c| rank(c));
+        // Cached: a record carved at a branch root gathers its leaves to find its time.
+        copies.sort_by_cached_key(|c| rank(c));
         let (kind, ns, name) = &key;
         let Some(ns) = ns else {
             lost.push((key, copies));
