@@ -187,15 +187,24 @@ impl GraphStore {
                 .iter()
                 .map(|d| d.as_str().unwrap())
                 .collect();
-            let mut chain = diffs[0].to_string();
-            let dir = image.join("layerdb/sha256").join(&chain[7..]);
-            std::fs::create_dir_all(&dir).unwrap();
-            std::fs::write(dir.join("diff"), diffs[0]).unwrap();
-            for d in &diffs[1..] {
-                chain = format!("sha256:{}", sha256(format!("{chain} {d}").as_bytes()));
+            // Each layer as dockerd's `loadLayer` needs it: its diff ID, size and cache ID,
+            // and the chain below it.
+            let layer = |chain: &str, diff: &str, parent: Option<&str>| {
                 let dir = image.join("layerdb/sha256").join(&chain[7..]);
                 std::fs::create_dir_all(&dir).unwrap();
-                std::fs::write(dir.join("diff"), d).unwrap();
+                std::fs::write(dir.join("diff"), diff).unwrap();
+                std::fs::write(dir.join("size"), "0").unwrap();
+                std::fs::write(dir.join("cache-id"), &chain[7..]).unwrap();
+                if let Some(p) = parent {
+                    std::fs::write(dir.join("parent"), p).unwrap();
+                }
+            };
+            let mut chain = diffs[0].to_string();
+            layer(&chain, diffs[0], None);
+            for d in &diffs[1..] {
+                let below = chain.clone();
+                chain = format!("sha256:{}", sha256(format!("{chain} {d}").as_bytes()));
+                layer(&chain, d, Some(&below));
             }
         }
         // dockerd writes the parent's ID, no newline.
@@ -359,7 +368,7 @@ fn a_graph_driver_imagedbs_damage_is_said_and_ends() {
     assert_eq!(names, sorted(&["c-run", "c-retag", "e-full", "e-byid"]));
     assert_eq!(r.code, Some(3), "{}", r.stderr);
     assert!(
-        r.stderr.contains(&content.display().to_string()) && r.stderr.contains("do not hash to its name"),
+        r.stderr.contains(&content.display().to_string()) && r.stderr.contains("hash to its name"),
         "{}",
         r.stderr
     );

@@ -1243,12 +1243,13 @@ fn body_reads(body: &coldctr::inspect::gojson::J) {
 /// L3), then image configs (each under its own hash) and their `parent` files in turns. The
 /// layer store (`overlay2::Layers::read`) answers Ok only with lowers that each name a layer
 /// dir through a link whose text is `../<layer>/diff`, never the rw layer itself, and its mount
-/// lines then name nothing but those dirs; the image store (`ancestry::ImageDb`) loads only
-/// configs that hash to their names, and the family walk ends on any parent chain.
+/// lines then name nothing but those dirs; the image store (`graph_images::GraphImages`, as
+/// `ps -f ancestor=` reads it) resolves a full ID only to a config that hashes to its name,
+/// and the family walk ends on any parent chain.
 /// Answers whether the layer store read, and how many images the image store loaded.
 pub fn graph_store(data: &[u8]) -> (bool, usize) {
-    use coldctr::containers::ancestry::{ImageDb, add_family};
-    use coldctr::containers::docker::StoreProblems;
+    use coldctr::containers::ancestry::add_family;
+    use coldctr::containers::graph_images::GraphImages;
     use coldctr::overlay::overlay2::{Layers, mount_line, read_only_line};
     use std::collections::HashSet;
     use std::path::Path;
@@ -1323,11 +1324,13 @@ pub fn graph_store(data: &[u8]) -> (bool, usize) {
         }
         ids.push(format!("sha256:{hex}"));
     }
-    let mut problems = StoreProblems::default();
-    let db = ImageDb::read(&root, "overlay2", &mut problems);
+    let Some(db) = GraphImages::open_driver(&root, "", "overlay2") else {
+        return (layers_read, 0);
+    };
     let mut loaded = 0;
     for id in &ids {
-        if let Some(found) = db.get_image(None, id) {
+        if let Ok(image) = db.resolve(id) {
+            let found = image.id();
             loaded += 1;
             assert_eq!(&found, id, "a full ID resolved to another image");
             let mut family = HashSet::new();

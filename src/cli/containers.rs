@@ -216,18 +216,14 @@ impl PsFilter {
         let graph_drivers: Vec<&String> = drivers.iter().filter(|d| graph_driver(d)).collect();
         if let (Some(root), false) = (inv.docker_root.path(), graph_drivers.is_empty()) {
             for driver in graph_drivers {
-                let mut problems = containers::docker::StoreProblems::default();
-                // Said by `gather` already, where IMAGE was worked out from it.
-                let repositories = containers::graph_driver::Repositories::read(
-                    root,
-                    driver,
-                    &mut containers::docker::StoreProblems::default(),
-                );
-                let db = containers::ancestry::ImageDb::read(root, driver, &mut problems);
+                let Some(db) = containers::graph_images::GraphImages::open_driver(root, "", driver) else {
+                    continue;
+                };
                 for (v, done) in values.iter().zip(resolved.iter_mut()) {
-                    let Some(id) = db.get_image(repositories.as_ref(), v) else {
+                    let Ok(image) = db.resolve(v) else {
                         continue;
                     };
+                    let id = image.id();
                     *done = true;
                     for l in containers::ancestry::add_family(&mut ids, &id, &mut |p| db.children(p)) {
                         loops.push(format!(
@@ -238,6 +234,9 @@ impl PsFilter {
                         ));
                     }
                 }
+                // `repositories.json` is said by `gather` already, where IMAGE was worked out
+                // from it.
+                let problems = db.take_image_problems();
                 for m in problems.damaged {
                     warn(crate::text::escape_hazards(&m));
                     *outcome = outcome.worst(Outcome::Damaged);

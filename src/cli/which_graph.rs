@@ -13,10 +13,10 @@
 
 use super::layers::{Format, Node};
 use super::{Failure, Outcome};
-use crate::containers::ancestry::ImageDb;
 use crate::containers::docker::StoreProblems;
 use crate::containers::files;
 use crate::containers::graph_driver::{MAX_DEPTH, Repositories, is_layer_dir, linked_layer};
+use crate::containers::graph_images::GraphImages;
 use crate::text::escape;
 use serde::Serialize;
 use std::io::Write;
@@ -470,9 +470,15 @@ pub fn which_graph(
                 }
             }
         }
-        let db = ImageDb::read(&docker_root, "overlay2", &mut problems);
         let repositories = Repositories::read(&docker_root, "overlay2", &mut problems);
-        for (id, chains) in db.layer_chains() {
+        let db = GraphImages::open_driver(&docker_root, "", "overlay2");
+        let chains_of = db.as_ref().map(GraphImages::layer_chains).unwrap_or_default();
+        if let Some(db) = db {
+            let said = db.take_image_problems();
+            problems.damaged.extend(said.damaged);
+            problems.unreadable.extend(said.unreadable);
+        }
+        for (id, chains) in chains_of {
             for l in &image_layers {
                 if let Some(k) = chains.iter().position(|c| *c == l.chain_id) {
                     images.push(GraphImage {

@@ -260,8 +260,14 @@ pub struct GraphImages {
     restored: Vec<String>,
     images: RefCell<HashMap<String, Option<Image>>>,
     layers: RefCell<HashMap<String, Option<Layer>>>,
+    /// `restore`'s second pass: the restored images by the parent their `parent` file names
+    /// (as written, `sha256:<hex>`), built on first use.
+    children: RefCell<Option<HashMap<String, Vec<String>>>>,
     /// What did not read (damage, unreadable), named by file.
     pub problems: RefCell<StoreProblems>,
+    /// How many of the damaged and unreadable [`Self::problems`] are `repositories.json`'s
+    /// (the first ones): said already by a caller that read that file itself.
+    refs_said: (usize, usize),
 }
 
 impl GraphImages {
@@ -281,18 +287,36 @@ impl GraphImages {
             .collect();
         drivers.sort();
         let driver = drivers.into_iter().next()?;
+        Self::open_driver(root, node_root, &driver)
+    }
+
+    /// The image store of graph driver `driver` (`image/<driver>/`, its `imagedb` a
+    /// directory), restored as dockerd restores it; `None` when there is none.
+    pub fn open_driver(root: &Path, node_root: &str, driver: &str) -> Option<GraphImages> {
+        if !super::graph_driver::is_driver_name(driver) {
+            return None;
+        }
+        let store = root.join("image").join(driver);
+        if crate::paths::detour(root, &store.join("imagedb")).is_some()
+            || !std::fs::symlink_metadata(store.join("imagedb")).is_ok_and(|m| m.is_dir())
+        {
+            return None;
+        }
         let mut problems = StoreProblems::default();
-        let refs = Repositories::read(root, &driver, &mut problems);
+        let refs = Repositories::read(root, driver, &mut problems);
+        let refs_said = (problems.damaged.len(), problems.unreadable.len());
         let mut store = GraphImages {
             root: root.to_path_buf(),
-            store: images.join(&driver),
-            driver,
+            store,
+            driver: driver.to_string(),
             node_root: node_root.to_string(),
             refs,
             restored: Vec::new(),
             images: RefCell::default(),
             layers: RefCell::default(),
+            children: RefCell::default(),
             problems: RefCell::new(problems),
+            refs_said,
         };
         store.restore();
         Some(store)
@@ -361,9 +385,67 @@ impl GraphImages {
         }
     }
 
+    /// What did not read, but for `repositories.json`'s problems (for a caller that has said
+    /// those already), taken: said once.
+    pub fn take_image_problems(&self) -> StoreProblems {
+        let mut all = self.problems.take();
+        let (damaged, unreadable) = self.refs_said;
+        all.damaged.drain(..damaged.min(all.damaged.len()));
+        all.unreadable.drain(..unreadable.min(all.unreadable.len()));
+        all
+    }
+
     /// The restored image IDs (hex), sorted.
     pub fn restored(&self) -> &[String] {
         &self.restored
+    }
+
+    /// `store.Children`: the restored images whose `parent` file names `id` as it is written
+    /// (dockerd does not check it), each as `sha256:<hex>`, in ID order.
+    pub fn children(&self, id: &str) -> Vec<String> {
+        if self.children.borrow().is_none() {
+            let mut index: HashMap<String, Vec<String>> = HashMap::new();
+            for hex in &self.restored {
+                let Some(img) = self.get(hex) else { continue };
+                let restored_parent = img
+                    .parent
+                    .strip_prefix("sha256:")
+                    .is_some_and(|p| self.restored.binary_search_by(|r| r.as_str().cmp(p)).is_ok());
+                if restored_parent {
+                    index.entry(img.parent.clone()).or_default().push(img.id());
+                }
+            }
+            *self.children.borrow_mut() = Some(index);
+        }
+        self.children
+            .borrow()
+            .as_ref()
+            .and_then(|index| index.get(id).cloned())
+            .unwrap_or_default()
+    }
+
+    /// The `parent` file whose link makes `child` (`sha256:<hex>`) a child: named in what is
+    /// said of a loop.
+    pub fn parent_file(&self, child: &str) -> PathBuf {
+        let hex = child.strip_prefix("sha256:").unwrap_or(child);
+        self.store.join("imagedb/metadata/sha256").join(hex).join("parent")
+    }
+
+    /// The restored images, each as `sha256:<hex>` with the chain IDs of its layers (each
+    /// prefix of its `diff_ids`), bottom first: the `layerdb/sha256/<chain ID>` directories
+    /// its top layer stands on.
+    pub fn layer_chains(&self) -> Vec<(String, Vec<String>)> {
+        self.restored
+            .iter()
+            .filter_map(|hex| self.get(hex))
+            .map(|img| {
+                let ids = img.diff_ids();
+                let chains = (1..=ids.len())
+                    .filter_map(|n| ids.get(..n).and_then(chain_id))
+                    .collect();
+                (img.id(), chains)
+            })
+            .collect()
     }
 
     /// `store.Get`: the config `hex` names, decoded, with its parent; `None` (said) when it
