@@ -674,3 +674,28 @@ fn salvage_deleted_on_containerds_own_deletions() {
         }
     }
 }
+
+/// With both meta pages gone, a command that reads the tree says so (exit 3: damage, for
+/// `ps` too, where it once said 4 as for a file it could not read), and tells a stranger what
+/// can still read the file: `recover`, and `--salvage`, which then lists the records.
+#[test]
+fn no_meta_page_points_at_recover_and_salvage() {
+    let (_tmp, root) = fixture_copy("docker-28.5");
+    let meta = root.join(META);
+    let mut bytes = std::fs::read(&meta).unwrap();
+    bytes[..8192].fill(0);
+    std::fs::write(&meta, &bytes).unwrap();
+    for args in [&["images"][..], &["ps", "-a"], &["inspect", "lab/special:1.0"], &["du"]] {
+        let o = coldctr(&root, args);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(3), "{args:?}: {err}");
+        assert!(err.contains("not a readable bbolt file"), "{args:?}: {err}");
+        assert!(
+            err.contains("`coldctr recover` carves them") && err.contains("`--salvage`"),
+            "{args:?}: {err}"
+        );
+    }
+    let o = coldctr(&root, &["--salvage", "images", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(!rows(&o).is_empty(), "--salvage lists the carved images");
+}

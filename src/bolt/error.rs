@@ -45,6 +45,17 @@ fn offset_words(offset: u64) -> String {
 }
 
 impl BoltError {
+    /// What a stranger to the tool can do next: when neither meta page is valid the tree
+    /// cannot be found, but its pages may still hold every record.
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            BoltError::NoValidMeta { .. } => Some(
+                "its pages may still hold the records: `coldctr recover` carves them, and `--salvage` makes the other commands read them",
+            ),
+            _ => None,
+        }
+    }
+
     /// True when the error describes damage in the file rather than a failure to read it.
     pub fn is_damage(&self) -> bool {
         !matches!(self, BoltError::Io { .. })

@@ -410,7 +410,14 @@ pub(super) fn gather(global: &Global, with_timeline: bool) -> Result<(Inventory,
             .chain(&inv.unreadable)
             .cloned()
             .collect();
-        return Err(Failure::new(Outcome::Unreadable, said.join("; ")));
+        // A meta.db that reads but is no bbolt tree is damage (3), as for every other
+        // command; one that cannot be read at all, or a root with nothing, is 4.
+        let outcome = if inv.containerd_damaged {
+            Outcome::Damaged
+        } else {
+            Outcome::Unreadable
+        };
+        return Err(Failure::new(outcome, said.join("; ")));
     }
     for note in &inv.notes {
         warn(note);

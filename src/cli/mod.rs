@@ -210,7 +210,10 @@ impl From<BoltError> for Failure {
             } else {
                 Outcome::Unreadable
             },
-            message: e.to_string(),
+            message: match e.hint() {
+                Some(hint) => format!("{e}; {hint}"),
+                None => e.to_string(),
+            },
         }
     }
 }

@@ -119,6 +119,9 @@ pub struct Inventory {
     /// The containerd root (meta.db) could not be read at all (permissions, an I/O error):
     /// exit 4, where a root that is damaged or not there is 3.
     pub containerd_unreadable: bool,
+    /// The containerd root's meta.db was read and is no bbolt tree (both meta pages bad,
+    /// a root page that does not read): damage, exit 3.
+    pub containerd_damaged: bool,
     /// The node's own path of its Docker data root (`/var/lib/docker`), as the containers'
     /// saved paths name it.
     pub docker_node_root: String,
@@ -165,6 +168,7 @@ pub fn gather(src: &Sources<'_>) -> Inventory {
         docker_unlisted: None,
         notes: Vec::new(),
         containerd_unreadable: false,
+        containerd_damaged: false,
         docker_node_root: "/var/lib/docker".into(),
         containerd: None,
         root: None,
@@ -197,9 +201,15 @@ pub fn gather(src: &Sources<'_>) -> Inventory {
                 crate::containerd::root::RootError::Denied { .. }
                     | crate::containerd::root::RootError::Bolt(crate::bolt::BoltError::Io { .. })
             );
+            inv.containerd_damaged = matches!(&e, crate::containerd::root::RootError::Bolt(b) if b.is_damage());
+            let hint = match &e {
+                crate::containerd::root::RootError::Bolt(b) => b.hint().map(|h| format!("; {h}")),
+                _ => None,
+            };
             inv.notes.push(format!(
-                "containerd root not read: {}",
-                crate::text::escape(e.to_string().as_bytes())
+                "containerd root not read: {}{}",
+                crate::text::escape(e.to_string().as_bytes()),
+                hint.unwrap_or_default()
             ));
             None
         }
