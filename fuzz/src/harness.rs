@@ -1453,9 +1453,33 @@ pub fn graph_images(data: &[u8]) -> usize {
         digests: true,
         dangling: None,
         matches: None,
+        labels: &[],
+        before: None,
+        since: None,
     };
     let rows = coldctr::cli::graph_images::summaries(&images, &opts);
     assert!(rows.len() <= restored);
     let _ = coldctr::cli::graph_images::images_table(&rows, &opts);
+    // dockerd's filters: labels from the configs, before/since an image looked up as
+    // `GetImage` does; each narrows the list, never widens it.
+    let first = images.restored().first().cloned().unwrap_or_default();
+    let flags = [
+        "label=a".to_string(),
+        "label=a=b".into(),
+        format!("since={}", first.get(..12).unwrap_or("x")),
+        format!("before=sha256:{first}"),
+        "dangling=false".into(),
+    ];
+    if let Ok(f) = coldctr::cli::graph_images::graph_filters(&images, &flags, Some("*")) {
+        let opts = coldctr::cli::graph_images::ImagesOptions {
+            dangling: f.dangling,
+            labels: &f.labels,
+            before: f.before,
+            since: f.since,
+            ..opts
+        };
+        let narrowed = coldctr::cli::graph_images::summaries(&images, &opts);
+        assert!(narrowed.len() <= rows.len(), "a filter widened the list");
+    }
     restored
 }

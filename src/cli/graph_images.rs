@@ -10,7 +10,7 @@
 
 use super::context::Global;
 use super::{Outcome, warn};
-use crate::containers::graph_images::GraphImages;
+use crate::containers::graph_images::{GraphImages, Lookup};
 use crate::containers::{docker, docker_inspect, files};
 
 /// The graph-driver image store to read for this command, when it is the one dockerd reads.
@@ -79,6 +79,121 @@ pub struct ImagesOptions<'a> {
     pub dangling: Option<bool>,
     /// `reference=` patterns, the positional `REPOSITORY[:TAG]` among them.
     pub matches: Option<&'a dyn Fn(&str) -> bool>,
+    /// `label=KEY` and `label=KEY=VALUE`: an image must have every one.
+    pub labels: &'a [String],
+    /// `before=IMAGE`: only images created before it (Go's `time.Time` order: seconds, nanos).
+    pub before: Option<(i64, u32)>,
+    /// `since=IMAGE`: only images created after it.
+    pub since: Option<(i64, u32)>,
+}
+
+/// The filters of `docker images` as dockerd 20.10's `Images` reads them.
+#[derive(Debug, Default)]
+pub struct GraphFilters {
+    /// `dangling`: `Some(true)` when a value is exactly `true` (dockerd's `ExactMatch`: then
+    /// only the heads), `Some(false)` when one is exactly `false`.
+    pub dangling: Option<bool>,
+    pub labels: Vec<String>,
+    pub references: Vec<String>,
+    pub before: Option<(i64, u32)>,
+    pub since: Option<(i64, u32)>,
+}
+
+/// Why the filters are not taken: a flag docker's CLI refuses (exit 2), or dockerd's error
+/// (printed as the CLI prints it, exit 1).
+#[derive(Debug)]
+pub enum Refused {
+    Usage(String),
+    Daemon(String),
+}
+
+/// The keys dockerd 20.10 accepts (`acceptedImageFilterTags`).
+const GRAPH_KEYS: [&str; 5] = ["dangling", "label", "before", "since", "reference"];
+
+/// `--filter` flags read as docker's CLI reads them (`filters.ParseFlag`: split at the first
+/// `=`, the key lowercased, both trimmed) and checked as dockerd 20.10's `Images` checks them,
+/// in its order: the keys (`Invalid filter 'KEY'`), `dangling` (`Invalid filter
+/// 'dangling=[V]'`), then `before` and `since`, each value looked up as `GetImage` does (its
+/// error: `No such image: ...`). Where a key has several values dockerd walks them in a Go
+/// map's order and keeps the last image found: here, the last in sorted order. `pattern` (the
+/// positional `REPOSITORY[:TAG]`) is one more `reference`.
+pub fn graph_filters(store: &GraphImages, flags: &[String], pattern: Option<&str>) -> Result<GraphFilters, Refused> {
+    use std::collections::{BTreeMap, BTreeSet};
+    let mut by_key: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for flag in flags {
+        let Some((key, value)) = flag.split_once('=') else {
+            return Err(Refused::Usage("bad format of filter (expected name=value)".into()));
+        };
+        by_key
+            .entry(key.trim().to_lowercase())
+            .or_default()
+            .insert(value.trim().to_string());
+    }
+    if let Some(p) = pattern {
+        by_key.entry("reference".into()).or_default().insert(p.to_string());
+    }
+    if let Some(key) = by_key.keys().find(|k| !GRAPH_KEYS.contains(&k.as_str())) {
+        return Err(Refused::Daemon(format!("Invalid filter '{key}'")));
+    }
+    let values =
+        |key: &str| -> Vec<String> { by_key.get(key).map(|v| v.iter().cloned().collect()).unwrap_or_default() };
+    let mut f = GraphFilters::default();
+    if let Some(d) = by_key.get("dangling") {
+        f.dangling = if d.contains("true") {
+            Some(true)
+        } else if d.contains("false") {
+            Some(false)
+        } else {
+            let all: Vec<&str> = d.iter().map(String::as_str).collect();
+            return Err(Refused::Daemon(format!(
+                "Invalid filter 'dangling=[{}]'",
+                all.join(" ")
+            )));
+        };
+    }
+    let created =
+        |value: &str| -> Result<(i64, u32), Refused> {
+            match store.resolve(value) {
+                Ok(img) => Ok(crate::containerd::gotime::parse_rfc3339(img.created())
+                    .map_or((ZERO_UNIX, 0), |t| (t.unix, t.nanos))),
+                Err(Lookup::NotFound(m) | Lookup::Invalid(m)) => Err(Refused::Daemon(m)),
+            }
+        };
+    for v in values("before") {
+        f.before = Some(created(&v)?);
+    }
+    for v in values("since") {
+        f.since = Some(created(&v)?);
+    }
+    f.labels = values("label");
+    f.references = values("reference");
+    Ok(f)
+}
+
+/// `time.Time{}.Unix()`: the zero time's seconds.
+const ZERO_UNIX: i64 = -62_135_596_800;
+
+/// dockerd's label filter (`Args.MatchKVList`): every `KEY` or `KEY=VALUE` in `wanted` is in
+/// `labels` (with that value); no labels at all match nothing.
+fn labels_match(wanted: &[String], labels: Option<&[(String, String)]>) -> bool {
+    let labels = labels.unwrap_or_default();
+    if wanted.is_empty() {
+        return true;
+    }
+    if labels.is_empty() {
+        return false;
+    }
+    wanted.iter().all(|w| {
+        let (key, value) = match w.split_once('=') {
+            Some((k, v)) => (k, Some(v)),
+            None => (w.as_str(), None),
+        };
+        // A Go map: the last of a key written twice is the one kept.
+        match labels.iter().rev().find(|(k, _)| k == key) {
+            Some((_, v)) => value.is_none_or(|want| want == v),
+            None => false,
+        }
+    })
 }
 
 /// The API's `types.ImageSummary` (moby v20.10 `api/types/image_summary.go`), its keys as
@@ -125,6 +240,18 @@ pub fn summaries(store: &GraphImages, opts: &ImagesOptions<'_>) -> Vec<Summary> 
         if dangling_only && has_children(&id) {
             continue;
         }
+        let created = crate::containerd::gotime::parse_rfc3339(img.created());
+        let at = created.map_or((ZERO_UNIX, 0), |t| (t.unix, t.nanos));
+        if opts.before.is_some_and(|b| at >= b) || opts.since.is_some_and(|s| at <= s) {
+            continue;
+        }
+        // An image without a config (very old ones) has no labels to match.
+        if !opts.labels.is_empty()
+            && (matches!(img.doc.get("config"), None | Some(crate::inspect::gojson::J::Null))
+                || !labels_match(opts.labels, img.labels().as_deref()))
+        {
+            continue;
+        }
         if !img.os_supported() {
             continue;
         }
@@ -161,10 +288,9 @@ pub fn summaries(store: &GraphImages, opts: &ImagesOptions<'_>) -> Vec<Summary> 
         } else if dangling_only && !tags.is_empty() {
             continue;
         }
-        let created = crate::containerd::gotime::parse_rfc3339(img.created());
         out.push(Summary {
             containers: -1,
-            created: created.map_or(-62_135_596_800, |t| t.unix),
+            created: created.map_or(ZERO_UNIX, |t| t.unix),
             id,
             labels: img.labels().map(|l| l.into_iter().collect()),
             parent_id: img.parent.clone(),

@@ -299,6 +299,13 @@ fn open(global: &Global, deleted: bool) -> Result<(crate::containerd::root::Root
 }
 
 pub fn images(global: &Global, args: ImagesArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
+    // dockerd's own graph-driver store takes its filters as dockerd 20.10 does (its keys, its
+    // messages), before containerd's are parsed.
+    if !args.deleted
+        && let Some(store) = crate::cli::graph_images::store(global)
+    {
+        return graph_images(&store, &args, out);
+    }
     let filters = args.list.filters(&IMAGE_KEYS)?;
     let dangling = filters.dangling()?;
     let mut patterns: Vec<String> = filters.values("reference").to_vec();
@@ -310,11 +317,6 @@ pub fn images(global: &Global, args: ImagesArgs, out: &mut dyn Write) -> Result<
     let by_date = !filters.values("before").is_empty() || !filters.values("since").is_empty();
     let on_key = filters.early(&KEY_MEMBERS, &[]);
     let on_record = filters.early(&RECORD_MEMBERS, &[]);
-    if !args.deleted
-        && let Some(store) = crate::cli::graph_images::store(global)
-    {
-        return graph_images(&store, &args, dangling, &patterns, out);
-    }
     let (root, evidence) = open(global, args.deleted)?;
     let deleted = args.deleted;
     run_on(global, root, |s| {
@@ -637,38 +639,36 @@ fn analyse_all<X: Send>(
 /// moby's reference filter (`reference.FamiliarMatch`): the pattern, a Go `path.Match` glob,
 /// against the familiar reference (`webapp:1.0`) or the familiar name (`webapp`). A record
 /// whose name is not a reference never matches.
-/// `images` of dockerd's own graph-driver image store ([`crate::cli::graph_images`]): its
-/// `dangling` and `reference` filters; any other is refused (exit 2), not silently dropped.
+/// `images` of dockerd's own graph-driver image store ([`crate::cli::graph_images`]), with the
+/// filters dockerd 20.10's `Images` takes (`dangling`, `label`, `before`, `since`,
+/// `reference`, the positional pattern being one); what it refuses, it refuses with dockerd's
+/// message (exit 1), printing no table.
 fn graph_images(
     store: &crate::containers::graph_images::GraphImages,
     args: &ImagesArgs,
-    dangling: Option<bool>,
-    patterns: &[String],
     out: &mut dyn Write,
 ) -> Result<Outcome, Failure> {
-    use crate::cli::graph_images::{ImagesOptions, images_table, said, summaries};
-    if let Some(f) = args
-        .list
-        .filter
-        .iter()
-        .find(|f| !(f.starts_with("dangling=") || f.starts_with("reference=")))
-    {
-        return Err(Failure::new(
-            Outcome::Usage,
-            format!(
-                "filter {}: only dangling= and reference= are read from a graph-driver image store",
-                crate::text::escape(f.as_bytes())
-            ),
-        ));
-    }
-    let matches = |name: &str| patterns.iter().any(|p| reference_matches(p, name));
+    use crate::cli::graph_images::{ImagesOptions, Refused, graph_filters, images_table, said, summaries};
+    let filters = match graph_filters(store, &args.list.filter, args.pattern.as_deref()) {
+        Ok(f) => f,
+        Err(Refused::Usage(m)) => return Err(Failure::new(Outcome::Usage, m)),
+        Err(Refused::Daemon(m)) => {
+            let outcome = said(store);
+            crate::say!("Error response from daemon: {}", crate::text::escape(m.as_bytes()));
+            return Ok(outcome.worst(Outcome::No));
+        }
+    };
+    let matches = |name: &str| filters.references.iter().any(|p| reference_matches(p, name));
     let opts = ImagesOptions {
         all: args.all,
         quiet: args.list.quiet,
         no_trunc: args.list.no_trunc,
         digests: args.digests,
-        dangling,
-        matches: (!patterns.is_empty()).then_some(&matches as &dyn Fn(&str) -> bool),
+        dangling: filters.dangling,
+        matches: (!filters.references.is_empty()).then_some(&matches as &dyn Fn(&str) -> bool),
+        labels: &filters.labels,
+        before: filters.before,
+        since: filters.since,
     };
     let rows = summaries(store, &opts);
     match &args.list.format {

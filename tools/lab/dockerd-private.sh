@@ -1,0 +1,22 @@
+# Sourced by the tools/lab/docker20-*.sh scripts (needs $work): a private dockerd 20.10 and
+# Debian's docker CLI. Nothing of the host's own Docker is touched: the daemon runs in a mount
+# namespace of its own, with tmpfs over /run and /etc/docker, its data and exec roots where the
+# caller says, no network set up.
+
+# Debian's docker.io CLI (20.10), not another docker on PATH: the captures are what it prints.
+docker() { "${DOCKER_CLI:-/usr/bin/docker}" "$@"; }
+# start_dockerd DATA EXEC SOCK PIDFILE: a private dockerd on DATA, until `stop_dockerd PIDFILE`.
+start_dockerd() {
+  unshare -m --propagation private bash -c "
+mount -t tmpfs tmpfs /run
+mount -t tmpfs tmpfs /etc/docker
+exec dockerd --data-root '$1' --exec-root '$2' --pidfile '$4' \
+  -H 'unix://$3' --iptables=false --ip6tables=false --bridge=none --storage-driver=overlay2 \
+  --containerd-namespace f2 --containerd-plugins-namespace f2p" >>"$work/dockerd.log" 2>&1 &
+  export DOCKER_HOST="unix://$3"
+  for _ in $(seq 30); do docker info >/dev/null 2>&1 && break; sleep 1; done
+}
+stop_dockerd() {
+  kill "$(cat "$1")"
+  while [ -e "$1" ]; do sleep 1; done
+}
