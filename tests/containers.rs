@@ -282,6 +282,22 @@ fn container_inspect_equals_docker_for_every_container() {
 #[test]
 fn ps_templates_print_what_docker_ps_prints() {
     let node = unpack();
+    // `.Header`, the field of the `formatter.HeaderContext` docker/cli's contexts embed: what
+    // docker's CLI (20.10.24, against a private dockerd) printed for these templates.
+    let r = run(&node.root(), &["ps", "-a", "--format", "{{.Header}}|{{.Names}}"]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(
+        r.stdout_text().lines().all(|l| l.starts_with("<no value>|")),
+        "{}",
+        r.stdout_text()
+    );
+    let r = run(&node.root(), &["ps", "-a", "--format", "table {{.Header}}\t{{.Names}}"]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(
+        r.stdout_text().starts_with("<no value>   NAMES\n<no value>   "),
+        "{}",
+        r.stdout_text()
+    );
     let fields = [
         "ID",
         "Names",

@@ -249,6 +249,23 @@ fn a_template_runs_on_dockers_context() {
         run.stdout_text(),
         "bb11e37152b3 0B\n359a180c0560 0B\n3e1822329fce 0B\na07b7a3e408e 2.1MB\n"
     );
+    // `.Header` is the field of the `formatter.HeaderContext` every docker/cli context embeds:
+    // `any`, nil on a row, a map without that key in the table's header row. What docker's CLI
+    // (20.10.24, against a private dockerd) printed for these two templates: `<no value>`.
+    let run = history(&root, &["--format", "{{.Header}}|{{.Size}}", "lab/busybox:1.38"]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(
+        run.stdout_text().starts_with("<no value>|0B\n"),
+        "{}",
+        run.stdout_text()
+    );
+    let run = history(&root, &["--format", "table {{.Header}}\t{{.Size}}", "lab/busybox:1.38"]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(
+        run.stdout_text().starts_with("<no value>   SIZE\n<no value>   0B\n"),
+        "{}",
+        run.stdout_text()
+    );
     // No such method on docker's historyContext: Go's error, nothing printed.
     let run = history(&root, &["--format", "{{.Tags}}", "lab/busybox:1.38"]);
     assert_eq!(run.code, Some(1));

@@ -80,6 +80,8 @@ static HISTORY_CONTEXT: StructDef = StructDef {
         F::new("CreatedSince", &Type::String),
         F::new("ID", &Type::String),
         F::new("Size", &Type::String),
+        // The embedded `formatter.HeaderContext`'s `Header any`: nil on a row.
+        F::new("Header", &Type::Any).skip(),
     ],
     methods: &[],
 };

@@ -656,6 +656,9 @@ pub static CONTAINER_CONTEXT: StructDef = StructDef {
         F::new("TaskAtSeizure", &BOOL),
         // The labels themselves, for `.Label` (docker's unexported container summary).
         F::new("c", &LABELS).skip(),
+        // The embedded `formatter.HeaderContext`'s one field, `Header any`: nil on a row (so
+        // `{{.Header}}` prints `<no value>`, as docker's does); not in the JSON object.
+        F::new("Header", &Type::Any).skip(),
     ],
     methods: &[
         MethodDef {
