@@ -16,7 +16,12 @@
 //! Only branch pages that are a bucket's root (some bucket element names them), whose
 //! descendants all parse, none twice, within [`MERGE_LEAVES`] leaves and [`MERGE_ELEMS`]
 //! elements, are merged: a bucket of many records (a namespace's content) is read leaf by leaf
-//! as before.
+//! as before. All merges together copy at most as many elements as the file's nodes hold, and
+//! [`MERGE_ELEMS`] more: an old copy of a record may share leaves with the current one (bbolt
+//! rewrites only the leaves a commit changed), but a forged file of a thousand branches over
+//! the same leaves would otherwise copy them a thousand times (sweep 36.4: 2.7 GB from 6 MB).
+//! A branch root not merged is kept in [`Merged::unmerged`], so that the records carved from
+//! its leaves are said to be parts.
 
 use super::scan::{Elem, Node, Scan};
 use foldhash::{HashMap, HashSet};
@@ -39,6 +44,16 @@ pub struct Whole<'a> {
 #[derive(Default)]
 pub struct Merged<'a> {
     pub by_page: HashMap<u64, Whole<'a>>,
+    /// Branch pages a bucket element names that were not merged, and why; with the leaf pages
+    /// directly below each (the records carved there are parts of one).
+    pub unmerged: Vec<Unmerged>,
+}
+
+/// A bucket's branch root whose leaves could not be read as one node.
+pub struct Unmerged {
+    pub page: u64,
+    pub why: &'static str,
+    pub leaves: Vec<u64>,
 }
 
 impl<'a> Merged<'a> {
@@ -52,15 +67,25 @@ impl<'a> Merged<'a> {
             .filter_map(|e| e.child)
             .collect();
         let mut by_page = HashMap::default();
+        let mut unmerged = Vec::new();
+        let held: usize = s.nodes.iter().map(|n| n.elems.len()).sum();
+        let mut budget = held.saturating_add(MERGE_ELEMS);
         for n in &s.nodes {
             if n.leaf || n.is_inline() || !roots.contains(&n.page) || by_page.contains_key(&n.page) {
                 continue;
             }
-            if let Some(whole) = gather(s, n) {
-                by_page.insert(n.page, whole);
+            match gather_within(s, n, &mut budget) {
+                Ok(whole) => {
+                    by_page.insert(n.page, whole);
+                }
+                Err(why) => unmerged.push(Unmerged {
+                    page: n.page,
+                    why,
+                    leaves: n.elems.iter().filter_map(|e| e.child).collect(),
+                }),
             }
         }
-        Merged { by_page }
+        Merged { by_page, unmerged }
     }
 
     /// The merged node at branch `page`.
@@ -72,6 +97,12 @@ impl<'a> Merged<'a> {
 /// Branch `n`'s leaves in key order as one leaf node (the branch's page id), or `None` when a
 /// page below does not parse as a node, is met twice, or the bounds are passed.
 pub fn gather<'a>(s: &Scan<'a>, n: &Node<'a>) -> Option<Whole<'a>> {
+    let mut budget = MERGE_ELEMS;
+    gather_within(s, n, &mut budget).ok()
+}
+
+/// [`gather`], its elements taken from `budget`; `Err` says why not.
+fn gather_within<'a>(s: &Scan<'a>, n: &Node<'a>, budget: &mut usize) -> Result<Whole<'a>, &'static str> {
     let mut elems: Vec<Elem<'a>> = Vec::new();
     let mut leaves = Vec::new();
     let mut seen: HashSet<u64> = HashSet::default();
@@ -79,25 +110,32 @@ pub fn gather<'a>(s: &Scan<'a>, n: &Node<'a>) -> Option<Whole<'a>> {
     // Children in reverse on a stack: popped in the branch's (key) order.
     let mut stack: Vec<(u64, usize)> = n.elems.iter().rev().filter_map(|e| e.child).map(|c| (c, 1)).collect();
     while let Some((page, depth)) = stack.pop() {
-        if depth > MERGE_DEPTH || !seen.insert(page) {
-            return None;
+        if depth > MERGE_DEPTH {
+            return Err("more branch levels below it than a bucket of this size has");
         }
-        let i = *s.by_page.get(&page)?;
-        let child = s.nodes.get(i)?;
+        if !seen.insert(page) {
+            return Err("a page below it is named twice (a loop, or a forged page)");
+        }
+        let i = *s.by_page.get(&page).ok_or("a page below it is not a readable node")?;
+        let child = s.nodes.get(i).ok_or("a page below it is not a readable node")?;
         if child.leaf {
             if leaves.len() >= MERGE_LEAVES || elems.len().saturating_add(child.elems.len()) > MERGE_ELEMS {
-                return None;
+                return Err("more leaves or elements below it than one record holds");
             }
+            if child.elems.len() > *budget {
+                return Err("its leaves are merged into other records already, more than the file's pages hold");
+            }
+            *budget -= child.elems.len();
             leaves.push(i);
             elems.extend(child.elems.iter().cloned());
         } else {
             if stack.len().saturating_add(child.elems.len()) > MERGE_LEAVES {
-                return None;
+                return Err("more leaves or elements below it than one record holds");
             }
             stack.extend(child.elems.iter().rev().filter_map(|e| e.child).map(|c| (c, depth + 1)));
         }
     }
-    Some(Whole {
+    Ok(Whole {
         node: Node {
             page: n.page,
             leaf: true,
@@ -107,4 +145,74 @@ pub fn gather<'a>(s: &Scan<'a>, n: &Node<'a>) -> Option<Whole<'a>> {
         },
         leaves,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn elem(key: &'static [u8], bucket: bool, child: Option<u64>) -> Elem<'static> {
+        Elem {
+            key,
+            value: b"",
+            bucket,
+            child,
+            inline: None,
+        }
+    }
+
+    fn node(page: u64, leaf: bool, elems: Vec<Elem<'static>>) -> Node<'static> {
+        Node {
+            page,
+            leaf,
+            overflow: 0,
+            parent: None,
+            elems,
+        }
+    }
+
+    /// Sweep 36.4: many bucket roots that are branches over the same leaves. One real merge
+    /// (and an old copy sharing a leaf) is what bbolt writes; a thousand copy the leaves a
+    /// thousand times over. All merges together stay within what the file's nodes hold, and
+    /// the branches left over are kept as unmerged, with their leaves.
+    #[test]
+    fn merges_copy_no_more_than_the_file_holds() {
+        let mut s = Scan::default();
+        let keys: Vec<&'static [u8]> = (0..2000u32)
+            .map(|i| &*Box::leak(format!("k{i:04}").into_bytes().into_boxed_slice()))
+            .collect();
+        let leaf_a = node(10, true, keys[..1000].iter().map(|k| elem(k, false, None)).collect());
+        let leaf_b = node(11, true, keys[1000..].iter().map(|k| elem(k, false, None)).collect());
+        s.nodes.push(leaf_a);
+        s.nodes.push(leaf_b);
+        // 40 branches, each over both leaves, each named by a bucket element of page 1000.
+        let mut names = Vec::new();
+        for b in 0..40u64 {
+            s.nodes.push(node(
+                100 + b,
+                false,
+                vec![elem(b"k0000", false, Some(10)), elem(b"k1000", false, Some(11))],
+            ));
+            names.push(elem(keys[b as usize], true, Some(100 + b)));
+        }
+        s.nodes.push(node(1000, true, names));
+        for (i, n) in s.nodes.iter().enumerate() {
+            s.by_page.insert(n.page, i);
+        }
+        let held: usize = s.nodes.iter().map(|n| n.elems.len()).sum();
+        let m = Merged::of(&s);
+        let copied: usize = m.by_page.values().map(|w| w.node.elems.len()).sum();
+        assert!(!m.by_page.is_empty(), "the first branches merge");
+        assert!(
+            copied <= held + MERGE_ELEMS,
+            "{copied} elements copied, the file holds {held}"
+        );
+        assert_eq!(m.by_page.len() + m.unmerged.len(), 40);
+        let left = m
+            .unmerged
+            .first()
+            .expect("branches past the budget are kept as unmerged");
+        assert_eq!(left.leaves, [10, 11]);
+        assert!(left.why.contains("merged into other records already"), "{}", left.why);
+    }
 }

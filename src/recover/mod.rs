@@ -415,6 +415,20 @@ pub fn carve(s: &Scan<'_>, roots: &HashSet<u64>, current: &HashSet<u64>, previou
             parts.extend(whole.leaves.iter().copied());
         }
     }
+    // A leaf below a bucket's branch root that could not be merged holds only part of that
+    // bucket: what is carved there is said to be a part (sweep 36.10).
+    let mut part_of: HashMap<u64, String> = HashMap::default();
+    for u in &merged.unmerged {
+        for leaf in &u.leaves {
+            part_of.insert(
+                *leaf,
+                format!(
+                    "page {leaf} is one leaf of a bucket split over the leaves below branch page {}, which could not be read whole ({}): this is part of a record",
+                    u.page, u.why
+                ),
+            );
+        }
+    }
     for (i, page_node) in s.nodes.iter().enumerate() {
         let node = match (page_node.leaf, merged.get(page_node.page)) {
             (true, _) if parts.contains(&i) => continue,
@@ -426,7 +440,7 @@ pub fn carve(s: &Scan<'_>, roots: &HashSet<u64>, current: &HashSet<u64>, previou
             continue;
         };
         let (namespace, name) = names.place(i, kind);
-        let mut partial = Vec::new();
+        let mut partial: Vec<String> = part_of.get(&node.page).cloned().into_iter().collect();
         let fields = fields(s, &merged, node, kind, &mut copies, &mut partial);
         records.push(Carved {
             kind,
