@@ -409,3 +409,78 @@ fn a_relative_containerd_root_finds_the_docker_root_around_it() {
     let inspect = run(&["inspect", "lab/committed:1"]);
     assert_eq!(String::from_utf8_lossy(&inspect.stdout), capture("inspect-tag", "out"));
 }
+
+/// Sweep 36: a store reached through a symlink is said, not silently replaced by containerd's
+/// (36.1, 36.17); a leftover store of another driver is not read in place of the containers'
+/// (36.14); a parent loop in `history`, a config with more non-empty entries than layers and a
+/// layer size no layer has are damage, named, exit 3 (36.6, 36.15, 36.7).
+#[test]
+fn sweep_36_store_damage_is_said() {
+    if skip_unless_root("graph-driver image store, sweep 36") {
+        return;
+    }
+    let committed = image_id("lab/committed:1");
+    let child = image_id("lab/o2-fs:committed");
+    let s = |v: &[&str]| v.iter().map(|a| a.to_string()).collect::<Vec<_>>();
+
+    // A stale aufs store beside overlay2 (sorted first, dockerd's second choice): the
+    // containers' driver is read, and which one is said.
+    let (_d1, docker) = copy_node("stale-aufs");
+    let aufs = docker.join("image/aufs/imagedb/content/sha256");
+    std::fs::create_dir_all(&aufs).unwrap();
+    let r = run_at(
+        &docker.join("containerd/daemon"),
+        &s(&["inspect", "lab/o2-fs:committed"]),
+    );
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert_eq!(r.stdout_text(), capture("inspect-child", "out"));
+    assert!(
+        r.stderr
+            .contains("image stores of several graph drivers (overlay2, aufs); reading overlay2's"),
+        "{}",
+        r.stderr
+    );
+
+    // `image/overlay2` a symlink: not followed, said, exit 3 (was: an empty containerd listing).
+    let (_d2, docker) = copy_node("symlinked-store");
+    let store = docker.join("image/overlay2");
+    let moved = docker.join("moved-store");
+    std::fs::rename(&store, &moved).unwrap();
+    std::os::unix::fs::symlink(&moved, &store).unwrap();
+    let r = run_at(&docker.join("containerd/daemon"), &s(&["images"]));
+    assert_eq!(r.code, Some(3), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("image/overlay2: a symlink, not followed"),
+        "{}",
+        r.stderr
+    );
+    std::fs::remove_file(&store).unwrap();
+    std::fs::rename(&moved, &store).unwrap();
+
+    // The child's parent file names the child itself: dockerd's history repeats its ID.
+    let parent = store.join("imagedb/metadata/sha256").join(&child).join("parent");
+    std::fs::write(&parent, format!("sha256:{child}")).unwrap();
+    let r = run_at(
+        &docker.join("containerd/daemon"),
+        &s(&["history", "-q", "lab/o2-fs:committed"]),
+    );
+    assert_eq!(r.code, Some(3), "{}", r.stderr);
+    assert!(r.stderr.contains("a loop in the parent links"), "{}", r.stderr);
+    assert!(
+        r.stdout_text().lines().all(|l| child.starts_with(l)),
+        "{}",
+        r.stdout_text()
+    );
+
+    // A layer of an impossible size: loaded, as dockerd loads it, and said.
+    let base = std::fs::read_dir(store.join("layerdb/sha256"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| !p.join("parent").exists())
+        .expect("a base layer");
+    std::fs::write(base.join("size"), "-1").unwrap();
+    let r = run_at(&docker.join("containerd/daemon"), &s(&["inspect", &committed]));
+    assert_eq!(r.code, Some(3), "{}", r.stderr);
+    assert!(r.stderr.contains("an impossible size (-1 bytes)"), "{}", r.stderr);
+    assert!(r.stdout_text().starts_with("[\n"), "{}", r.stdout_text());
+}

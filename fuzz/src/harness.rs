@@ -1419,7 +1419,7 @@ pub fn graph_images(data: &[u8]) -> usize {
     if !cache.is_empty() && !cache.contains('/') && cache != "." && cache != ".." && cache.len() < 200 {
         let _ = std::fs::create_dir_all(root.join("overlay2").join(&cache).join("diff"));
     }
-    let Some(images) = GraphImages::open(&root, "/var/lib/docker") else {
+    let Some(images) = GraphImages::open(&root, "/var/lib/docker", &[]) else {
         return 0;
     };
     for hex in &ids {

@@ -210,7 +210,9 @@ impl PsFilter {
                     && !d.contains(['/', '\0'])
                     && d != "."
                     && d != ".."
-                    && std::fs::symlink_metadata(root.join("image").join(d)).is_ok_and(|m| m.is_dir())
+                    // A symlink too: the store then says it is not followed.
+                    && std::fs::symlink_metadata(root.join("image").join(d))
+                        .is_ok_and(|m| m.is_dir() || m.file_type().is_symlink())
             })
         };
         let graph_drivers: Vec<&String> = drivers.iter().filter(|d| graph_driver(d)).collect();

@@ -32,7 +32,11 @@ pub fn store(global: &Global) -> Option<GraphImages> {
     let mut ignored = docker::StoreProblems::default();
     let containers = docker::read_store(data_root, &mut budget, &mut ignored);
     let node_root = docker_inspect::node_data_root(&containers.iter().collect::<Vec<_>>());
-    GraphImages::open(data_root, &node_root)
+    let drivers: Vec<String> = containers
+        .iter()
+        .filter_map(|c| c.config.get("Driver").and_then(|d| d.as_str()).map(str::to_string))
+        .collect();
+    GraphImages::open(data_root, &node_root, &drivers)
 }
 
 /// Whether containerd's `moby` namespace under `--root` holds an image record.
@@ -52,6 +56,9 @@ fn containerd_has_moby_images(global: &Global) -> bool {
 
 /// What reading the store met, said on stderr; the exit code it counts for.
 pub fn said(store: &GraphImages) -> Outcome {
+    if let Some(note) = &store.chosen {
+        warn(crate::text::one_line(note));
+    }
     let problems = store.problems.borrow();
     let mut outcome = Outcome::Ok;
     for d in &problems.damaged {

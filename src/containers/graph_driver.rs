@@ -17,6 +17,7 @@ use super::docker::StoreProblems;
 use super::files;
 use crate::image::goshape::{self, Shape};
 use crate::inspect::gojson::{self, J};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// A graph driver name usable as one path component (`overlay2`, `btrfs`, `zfs`, `vfs`...).
@@ -66,9 +67,21 @@ const MAX_REPOSITORIES: u64 = 64 << 20;
 /// <docker-root>/image/<driver>/repositories.json
 ///     {"Repositories":{"<familiar name>":{"<familiar name:tag or @digest>":"sha256:<image id>"}}}
 /// ```
-pub struct Repositories(J);
+pub struct Repositories {
+    doc: J,
+    /// The references of each image ID, in the store's order: built on first use (one pass
+    /// over the store, where a scan an image was images x references).
+    by_id: std::sync::OnceLock<HashMap<String, Vec<String>>>,
+}
 
 impl Repositories {
+    fn of(doc: J) -> Repositories {
+        Repositories {
+            doc,
+            by_id: std::sync::OnceLock::new(),
+        }
+    }
+
     /// The store of the graph driver `driver`; `None` when the node has none (a node on the
     /// containerd image store), a problem when it does not read.
     pub fn read(docker_root: &Path, driver: &str, problems: &mut StoreProblems) -> Option<Repositories> {
@@ -125,11 +138,11 @@ impl Repositories {
             problems
                 .damaged
                 .push(format!("{}: null, not an object; {unloaded}", shown()));
-            return Repositories(J::Obj(Vec::new()));
+            return Repositories::of(J::Obj(Vec::new()));
         }
         let (store, refused) = goshape::unmarshal_all(doc, &REFERENCE_STORE, "refstore.refStore");
         match refused.first() {
-            None => Repositories(store),
+            None => Repositories::of(store),
             Some(r) => {
                 let what = if r.field.is_empty() {
                     "the document".to_string()
@@ -143,7 +156,7 @@ impl Repositories {
                     r.wanted,
                     r.go
                 ));
-                Repositories(J::Obj(Vec::new()))
+                Repositories::of(J::Obj(Vec::new()))
             }
         }
     }
@@ -155,7 +168,7 @@ impl Repositories {
         let named = crate::image::reference::parse_normalized_named(reference)
             .ok()?
             .docker_ref();
-        self.0
+        self.doc
             .at(&["Repositories", &named.familiar_name(), &named.familiar()])
             .and_then(J::as_str)
             .map(str::to_string)
@@ -166,16 +179,18 @@ impl Repositories {
     /// Every reference the store maps to image `id` (`sha256:<hex>`): `name:tag` and
     /// `name@digest`, familiar, in the store's order.
     pub fn names_of(&self, id: &str) -> Vec<String> {
-        let Some(repos) = self.0.at(&["Repositories"]) else {
-            return Vec::new();
-        };
-        repos
-            .members()
-            .iter()
-            .flat_map(|(_, refs)| refs.members().iter())
-            .filter(|(_, v)| v.as_str() == Some(id))
-            .map(|(k, _)| k.clone())
-            .collect()
+        let by_id = self.by_id.get_or_init(|| {
+            let mut index: HashMap<String, Vec<String>> = HashMap::new();
+            if let Some(repos) = self.doc.at(&["Repositories"]) {
+                for (name, image) in repos.members().iter().flat_map(|(_, refs)| refs.members().iter()) {
+                    if let Some(image) = image.as_str() {
+                        index.entry(image.to_string()).or_default().push(name.clone());
+                    }
+                }
+            }
+            index
+        });
+        by_id.get(id).cloned().unwrap_or_default()
     }
 }
 
@@ -394,7 +409,7 @@ mod tests {
     #[test]
     fn repositories_resolve_like_mobys_reference_store() {
         let dd = format!("sha256:{}", "d".repeat(64));
-        let r = Repositories(
+        let r = Repositories::of(
             gojson::parse(
                 format!(
                     r#"{{"Repositories":{{"alpine":{{"alpine:3.19":"sha256:aa","alpine@{dd}":"sha256:aa"}},

@@ -37,6 +37,8 @@ const MAX_CONFIG: u64 = files::MAX_JSON;
 const MAX_IMAGES: usize = 1 << 20;
 /// The deepest layer chain followed (overlay2 itself stacks 128 at most).
 pub const MAX_CHAIN: usize = 1024;
+/// The largest layer size taken as real (1 PiB): a larger or negative one is damage.
+const MAX_LAYER_SIZE: i64 = 1 << 50;
 /// The most a small metadata file (`parent`, `size`, `diff`, `cache-id`, `lastUpdated`) holds.
 const MAX_SMALL: u64 = 4096;
 
@@ -226,7 +228,7 @@ impl Image {
 }
 
 /// `layer.CreateChainID`: containerd's and moby's chain ID are the same computation.
-pub use crate::overlay::images::chain_id;
+pub use crate::overlay::images::{chain_id, chain_ids};
 
 /// One layer of the layer store, as dockerd's `loadLayer` loads it.
 #[derive(Clone, Debug)]
@@ -268,14 +270,40 @@ pub struct GraphImages {
     /// How many of the damaged and unreadable [`Self::problems`] are `repositories.json`'s
     /// (the first ones): said already by a caller that read that file itself.
     refs_said: (usize, usize),
+    /// Which of several drivers' stores was read, and why (a note, not damage).
+    pub chosen: Option<String>,
 }
 
+/// dockerd's order of preference among graph drivers found on disk (moby v20.10
+/// `daemon/graphdriver/driver_linux.go`, `priority`).
+const DRIVER_PRIORITY: [&str; 8] = [
+    "btrfs",
+    "zfs",
+    "overlay2",
+    "fuse-overlayfs",
+    "aufs",
+    "overlay",
+    "devicemapper",
+    "vfs",
+];
+
 impl GraphImages {
-    /// The image store of the graph driver under the Docker data root `root` (the first
-    /// `image/<driver>/` with an `imagedb`, by name), `None` when there is none.
-    pub fn open(root: &Path, node_root: &str) -> Option<GraphImages> {
+    /// The image store of the graph driver under the Docker data root `root`, `None` when
+    /// there is none. Where `image/` holds several (a node moved from `aufs` to `overlay2`
+    /// keeps the old one), the one most of `container_drivers` (the containers' `Driver`)
+    /// name, else the first in dockerd's own order of preference; which one is said
+    /// ([`GraphImages::chosen`]). A store reached through a symlink is not read, and said.
+    pub fn open(root: &Path, node_root: &str, container_drivers: &[String]) -> Option<GraphImages> {
         let images = root.join("image");
-        if !std::fs::symlink_metadata(&images).is_ok_and(|m| m.is_dir()) {
+        let meta = std::fs::symlink_metadata(&images).ok()?;
+        if meta.file_type().is_symlink() {
+            let why = format!(
+                "{}: a symlink, not followed; dockerd's image store not read",
+                Self::shown(&images)
+            );
+            return Some(Self::unread(root, node_root, "overlay2", why));
+        }
+        if !meta.is_dir() {
             return None;
         }
         let mut drivers: Vec<String> = crate::noatime::read_dir_no_follow(&images)
@@ -283,43 +311,92 @@ impl GraphImages {
             .filter_map(Result::ok)
             .filter_map(|e| e.file_name().into_string().ok())
             .filter(|n| super::graph_driver::is_driver_name(n))
-            .filter(|n| std::fs::symlink_metadata(images.join(n).join("imagedb")).is_ok_and(|m| m.is_dir()))
+            .filter(|n| {
+                let dir = images.join(n);
+                std::fs::symlink_metadata(&dir).is_ok_and(|m| m.file_type().is_symlink())
+                    || std::fs::symlink_metadata(dir.join("imagedb")).is_ok()
+            })
             .collect();
-        drivers.sort();
-        let driver = drivers.into_iter().next()?;
-        Self::open_driver(root, node_root, &driver)
+        let named = |d: &str| container_drivers.iter().filter(|c| c.as_str() == d).count();
+        let preference = |d: &str| {
+            DRIVER_PRIORITY
+                .iter()
+                .position(|p| *p == d)
+                .unwrap_or(DRIVER_PRIORITY.len())
+        };
+        drivers.sort_by(|a, b| {
+            named(b)
+                .cmp(&named(a))
+                .then_with(|| preference(a).cmp(&preference(b)))
+                .then_with(|| a.cmp(b))
+        });
+        let driver = drivers.first()?.clone();
+        let mut store = Self::open_driver(root, node_root, &driver)?;
+        if drivers.len() > 1 {
+            let why = if named(&driver) > 0 {
+                "the driver its containers name"
+            } else {
+                "dockerd's first choice among them"
+            };
+            store.chosen = Some(format!(
+                "{}: image stores of several graph drivers ({}); reading {driver}'s, {why}",
+                Self::shown(&images),
+                drivers.join(", ")
+            ));
+        }
+        Some(store)
     }
 
     /// The image store of graph driver `driver` (`image/<driver>/`, its `imagedb` a
-    /// directory), restored as dockerd restores it; `None` when there is none.
+    /// directory), restored as dockerd restores it; `None` when there is none. One reached
+    /// through a symlink (`image/<driver>`, `imagedb`, `content`...) is not read: a store
+    /// without images, the link said as damage.
     pub fn open_driver(root: &Path, node_root: &str, driver: &str) -> Option<GraphImages> {
         if !super::graph_driver::is_driver_name(driver) {
             return None;
         }
         let store = root.join("image").join(driver);
-        if crate::paths::detour(root, &store.join("imagedb")).is_some()
-            || !std::fs::symlink_metadata(store.join("imagedb")).is_ok_and(|m| m.is_dir())
-        {
+        // Every directory down to `content/sha256`, the last one included.
+        if let Some((at, why)) = crate::paths::detour(root, &store.join("imagedb/content/sha256/-")) {
+            let why = format!("{}: {why}; dockerd's image store not read", Self::shown(&at));
+            return Some(Self::unread(root, node_root, driver, why));
+        }
+        if !std::fs::symlink_metadata(store.join("imagedb")).is_ok_and(|m| m.is_dir()) {
             return None;
         }
         let mut problems = StoreProblems::default();
         let refs = Repositories::read(root, driver, &mut problems);
         let refs_said = (problems.damaged.len(), problems.unreadable.len());
         let mut store = GraphImages {
+            refs,
+            problems: RefCell::new(problems),
+            refs_said,
+            ..Self::unread(root, node_root, driver, String::new())
+        };
+        store.restore();
+        Some(store)
+    }
+
+    /// A store of `driver` with no image read, `why` its one problem (none when empty).
+    fn unread(root: &Path, node_root: &str, driver: &str, why: String) -> GraphImages {
+        let problems = StoreProblems {
+            damaged: if why.is_empty() { Vec::new() } else { vec![why] },
+            ..StoreProblems::default()
+        };
+        GraphImages {
             root: root.to_path_buf(),
-            store,
+            store: root.join("image").join(driver),
             driver: driver.to_string(),
             node_root: node_root.to_string(),
-            refs,
+            refs: None,
             restored: Vec::new(),
             images: RefCell::default(),
             layers: RefCell::default(),
             children: RefCell::default(),
             problems: RefCell::new(problems),
-            refs_said,
-        };
-        store.restore();
-        Some(store)
+            refs_said: (0, 0),
+            chosen: None,
+        }
     }
 
     fn shown(p: &Path) -> String {
@@ -369,18 +446,25 @@ impl GraphImages {
         names.sort();
         for hex in names {
             let Some(img) = self.get(&hex) else { continue };
-            let loads = match chain_id(&img.diff_ids()) {
-                None => true,
-                Some(_) if !img.os_supported() => false,
-                Some(chain) => self.layer(&chain).is_some(),
+            let why_not = match chain_id(&img.diff_ids()) {
+                None => None,
+                Some(_) if !img.os_supported() => Some(format!(
+                    "its os is {}, which dockerd on Linux does not run",
+                    J::str(img.os()).shown_in_message()
+                )),
+                Some(chain) if self.layer(&chain).is_none() => Some(format!(
+                    "its top layer {} does not load from {} (a layer of its chain is missing or damaged)",
+                    crate::text::escape(chain.as_bytes()),
+                    Self::shown(&self.store.join("layerdb/sha256"))
+                )),
+                Some(_) => None,
             };
-            if loads {
-                self.restored.push(hex);
-            } else {
-                self.problems.borrow_mut().damaged.push(format!(
-                    "{}: its layers are not in the layer store; dockerd does not restore the image",
+            match why_not {
+                None => self.restored.push(hex),
+                Some(why) => self.problems.borrow_mut().damaged.push(format!(
+                    "{}: {why}; dockerd does not restore the image",
                     Self::shown(&dir.join(&hex))
-                ));
+                )),
             }
         }
     }
@@ -438,13 +522,7 @@ impl GraphImages {
         self.restored
             .iter()
             .filter_map(|hex| self.get(hex))
-            .map(|img| {
-                let ids = img.diff_ids();
-                let chains = (1..=ids.len())
-                    .filter_map(|n| ids.get(..n).and_then(chain_id))
-                    .collect();
-                (img.id(), chains)
-            })
+            .map(|img| (img.id(), chain_ids(&img.diff_ids())))
             .collect()
     }
 
@@ -580,7 +658,8 @@ impl GraphImages {
         let mut layers = self.layers.borrow_mut();
         let mut total = base;
         for (h, cache_id, size) in down.into_iter().rev() {
-            total = total.saturating_add(size);
+            // Go's int64 sum, which wraps (only forged sizes get there).
+            total = total.wrapping_add(size);
             layers.insert(
                 h,
                 Some(Layer {
@@ -633,6 +712,14 @@ impl GraphImages {
             bad("size", "not a decimal size");
             return None;
         };
+        if !(0..=MAX_LAYER_SIZE).contains(&size) {
+            // dockerd's ParseInt takes it, and loads the layer (its sums wrap): damage all the
+            // same, as no layer is that size.
+            self.problems.borrow_mut().damaged.push(format!(
+                "{}: an impossible size ({size} bytes); dockerd loads the layer with it",
+                Self::shown(&dir.join("size"))
+            ));
+        }
         let cache_id = read("cache-id", true).ok()??.trim().to_string();
         if cache_id.is_empty() {
             bad("cache-id", "empty");
@@ -734,11 +821,8 @@ impl GraphImages {
         let mut problems = self.problems.borrow_mut();
         super::graph_driver::layer_data(&self.root, &self.node_root, cache_id, named_by, false, &mut problems)
             .ok_or_else(|| {
-                format!(
-                    "stat {}/overlay2/{}: no such file or directory",
-                    self.node_root,
-                    crate::text::escape(cache_id.as_bytes())
-                )
+                // Raw: the caller escapes what it prints.
+                format!("stat {}/overlay2/{cache_id}: no such file or directory", self.node_root)
             })
     }
 
@@ -850,7 +934,22 @@ impl GraphImages {
         let img = self.resolve(input).map_err(|e| match e {
             Lookup::NotFound(m) | Lookup::Invalid(m) => m,
         })?;
+        let config = self.store.join("imagedb/content/sha256").join(&img.hex);
+        self.history_of(img).map_err(|e| {
+            // The config, or its layers, are not what dockerd writes: damage, named.
+            self.problems
+                .borrow_mut()
+                .damaged
+                .push(format!("{}: {e}", Self::shown(&config)));
+            e
+        })
+    }
+
+    fn history_of(&self, img: Image) -> Result<Vec<crate::inspect::history::Entry>, String> {
         let diff_ids = img.diff_ids();
+        // Each layer's chain from the one below it (a chain per entry from scratch is a hash of
+        // every layer below: quadratic in an image of thousands of layers).
+        let chains = chain_ids(&diff_ids);
         let mut entries = Vec::new();
         let mut layer_counter = 0usize;
         for h in img.history() {
@@ -862,8 +961,8 @@ impl GraphImages {
                 if !img.os_supported() {
                     return Err("operating system is not supported".into());
                 }
-                let chain = chain_id(diff_ids.get(..=layer_counter).unwrap_or_default()).unwrap_or_default();
-                size = self.layer(&chain).ok_or("layer does not exist")?.size;
+                let chain = chains.get(layer_counter).map(String::as_str).unwrap_or_default();
+                size = self.layer(chain).ok_or("layer does not exist")?.size;
                 layer_counter += 1;
             }
             let created = h
@@ -883,7 +982,26 @@ impl GraphImages {
         entries.reverse();
         let mut id = img.id();
         let mut at = img;
+        let mut seen = std::collections::HashSet::new();
+        // The image whose `parent` file gave `id`, and whether a loop was said.
+        let mut named_by: Option<String> = None;
+        let mut looped = false;
         for e in entries.iter_mut() {
+            if !looped && !seen.insert(id.clone()) {
+                // dockerd walks on, one step an entry, so the IDs repeat: printed as it gives
+                // them, and said once.
+                looped = true;
+                let file = self
+                    .store
+                    .join("imagedb/metadata/sha256")
+                    .join(named_by.as_deref().unwrap_or_default())
+                    .join("parent");
+                self.problems.borrow_mut().damaged.push(format!(
+                    "{}: names {}, an image already above it in this history (a loop in the parent links): the IDs below repeat, as dockerd gives them",
+                    Self::shown(&file),
+                    crate::text::escape(id.as_bytes())
+                ));
+            }
             e.id = id;
             let parent = at.parent.clone();
             if parent.is_empty() {
@@ -896,6 +1014,7 @@ impl GraphImages {
                 .and_then(|h| self.get(h))
             {
                 Some(p) => {
+                    named_by = Some(at.hex.clone());
                     id = p.id();
                     at = p;
                 }

@@ -40,6 +40,23 @@ pub fn chain_id(diff_ids: &[String]) -> Option<String> {
     Some(chain)
 }
 
+/// The chain ID of every prefix of the diff IDs, bottom first (`chain_ids(d)[k]` is
+/// `chain_id(&d[..=k])`), each computed from the one below it: one hash a layer.
+pub fn chain_ids(diff_ids: &[String]) -> Vec<String> {
+    let mut chains: Vec<String> = Vec::with_capacity(diff_ids.len());
+    for d in diff_ids {
+        let next = match chains.last() {
+            None => d.clone(),
+            Some(below) => {
+                let sum = ring::digest::digest(&ring::digest::SHA256, format!("{below} {d}").as_bytes());
+                format!("sha256:{}", hex::encode(sum))
+            }
+        };
+        chains.push(next);
+    }
+    chains
+}
+
 /// The unpacked chain IDs of every image of `namespace`, or of the one named `only`: the
 /// damage met is then that image's alone (another image's is not why this one is not found).
 pub fn image_tops(root: &Root, tx: &Tx<'_>, namespace: &str, only: Option<&str>, damage: &mut Damage) -> Vec<ImageTop> {
@@ -144,7 +161,7 @@ fn readable(read: Result<Vec<u8>, BlobError>, image: &str, damage: &mut Damage) 
 
 #[cfg(test)]
 mod tests {
-    use super::chain_id;
+    use super::{chain_id, chain_ids};
 
     #[test]
     fn chain_id_of_one_and_two_layers() {
@@ -155,5 +172,14 @@ mod tests {
         let two = chain_id(&[a, b]).unwrap();
         assert_eq!(two.len(), 71);
         assert!(chain_id(&[]).is_none());
+        let ids: Vec<String> = (0..5)
+            .map(|i| format!("sha256:{}", format!("{i}").repeat(64)))
+            .collect();
+        let chains = chain_ids(&ids);
+        assert_eq!(chains.len(), 5);
+        for (k, c) in chains.iter().enumerate() {
+            assert_eq!(Some(c.clone()), chain_id(&ids[..=k]), "prefix {k}");
+        }
+        assert!(chain_ids(&[]).is_empty());
     }
 }
