@@ -406,7 +406,7 @@ pub fn carve(s: &Scan<'_>, roots: &HashSet<u64>, current: &HashSet<u64>, previou
     let mut names = Names::new(s, roots, current, previous);
     let mut records = Vec::new();
     let mut copies = HashMap::default();
-    let merged = Merged::of(s);
+    let merged = Merged::of(s, current);
     // A record split over leaves under its bucket's branch root is carved once, whole, at
     // the branch: its leaves are not records of their own.
     let mut parts: HashSet<usize> = HashSet::default();
@@ -416,7 +416,9 @@ pub fn carve(s: &Scan<'_>, roots: &HashSet<u64>, current: &HashSet<u64>, previou
         }
     }
     // A leaf below a bucket's branch root that could not be merged holds only part of that
-    // bucket: what is carved there is said to be a part (sweep 36.10).
+    // bucket: a record carved there is said to be a part (sweep 36.10). Only a page-level leaf
+    // that is no bucket's own root: an inline record inside a leaf is whole, and so is a
+    // bucket whose root page a stale branch happens to name (bbolt reuses freed pages).
     let mut part_of: HashMap<u64, String> = HashMap::default();
     for u in &merged.unmerged {
         for leaf in &u.leaves {
@@ -440,7 +442,13 @@ pub fn carve(s: &Scan<'_>, roots: &HashSet<u64>, current: &HashSet<u64>, previou
             continue;
         };
         let (namespace, name) = names.place(i, kind);
-        let mut partial: Vec<String> = part_of.get(&node.page).cloned().into_iter().collect();
+        let is_part = node.leaf && !node.is_inline() && !merged.roots.contains(&node.page);
+        let mut partial: Vec<String> = part_of
+            .get(&node.page)
+            .filter(|_| is_part)
+            .cloned()
+            .into_iter()
+            .collect();
         let fields = fields(s, &merged, node, kind, &mut copies, &mut partial);
         records.push(Carved {
             kind,
