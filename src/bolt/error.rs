@@ -50,7 +50,7 @@ impl BoltError {
     pub fn hint(&self) -> Option<&'static str> {
         match self {
             BoltError::NoValidMeta { .. } => Some(
-                "its pages may still hold the records: `coldctr recover` carves them, and `--salvage` makes the other commands read them",
+                "its pages may still hold the records: `coldctr recover` carves them, and `--salvage` makes `images`, `content`, `ps`, `inspect` and the other readers of records read them",
             ),
             _ => None,
         }

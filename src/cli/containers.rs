@@ -215,12 +215,19 @@ impl PsFilter {
                         .is_ok_and(|m| m.is_dir() || m.file_type().is_symlink())
             })
         };
-        let graph_drivers: Vec<&String> = drivers.iter().filter(|d| graph_driver(d)).collect();
-        if let (Some(root), false) = (inv.docker_root.path(), graph_drivers.is_empty()) {
-            for driver in graph_drivers {
-                let Some(db) = containers::graph_images::GraphImages::open_driver(root, "", driver) else {
-                    continue;
-                };
+        let stores: Vec<containers::graph_images::GraphImages> = match inv.docker_root.path() {
+            Some(root) => drivers
+                .iter()
+                .filter(|d| graph_driver(d))
+                .filter_map(|d| containers::graph_images::GraphImages::open_driver(root, "", d))
+                .collect(),
+            None => Vec::new(),
+        };
+        // A store not read at all (a symlink, said where the containers were gathered) is no
+        // store to resolve against: the containers are then matched as given, said below.
+        let readable: Vec<&containers::graph_images::GraphImages> = stores.iter().filter(|s| !s.unread).collect();
+        if !readable.is_empty() {
+            for db in readable {
                 for (v, done) in values.iter().zip(resolved.iter_mut()) {
                     let Ok(image) = db.resolve(v) else {
                         continue;
@@ -248,7 +255,8 @@ impl PsFilter {
                     *outcome = outcome.worst(Outcome::Unreadable);
                 }
             }
-        } else if let Some(root) = &inv.root
+        } else if stores.is_empty()
+            && let Some(root) = &inv.root
             && let Ok(tx) = root.view(global.meta_choice())
         {
             let ns = &inv.dockerd_namespace;
@@ -414,9 +422,10 @@ pub(super) fn gather(global: &Global, with_timeline: bool) -> Result<(Inventory,
             .collect();
         // A meta.db that reads but is no bbolt tree is damage (3), as for every other
         // command; one that cannot be read at all, or a root with nothing, is 4.
-        let outcome = if inv.containerd_damaged {
+        let outcome = if inv.containerd_damaged && inv.unreadable.is_empty() {
             Outcome::Damaged
         } else {
+            // Something could not be read at all: the worse of the two.
             Outcome::Unreadable
         };
         return Err(Failure::new(outcome, said.join("; ")));

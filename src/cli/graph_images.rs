@@ -328,6 +328,14 @@ impl Summary {
     pub fn id(&self) -> &str {
         &self.id
     }
+
+    /// Whether the store names the image (a tag or a digest), not `<none>`.
+    pub fn is_named(&self) -> bool {
+        self.repo_tags
+            .iter()
+            .chain(&self.repo_digests)
+            .any(|r| !r.starts_with("<none>"))
+    }
 }
 
 /// docker/cli's rows for one image: (repository, tag, digest), sorted (docker's order is a

@@ -33,6 +33,9 @@ use std::path::{Path, PathBuf};
 
 /// The most an image config may hold (dockerd writes a few kB).
 const MAX_CONFIG: u64 = files::MAX_JSON;
+/// The most config text whose decoded images are kept in memory at once (a node's configs are
+/// a few kB each: thousands of images fit).
+const CACHE_BYTES: usize = 8 << 20;
 /// The most images listed from `imagedb/content/sha256`.
 const MAX_IMAGES: usize = 1 << 20;
 /// The deepest layer chain followed (overlay2 itself stacks 128 at most).
@@ -164,6 +167,8 @@ pub struct Image {
     pub doc: J,
     /// `imagedb/metadata/sha256/<id>/parent` as written ("" when none).
     pub parent: String,
+    /// The config's length in bytes.
+    config_len: usize,
 }
 
 impl Image {
@@ -261,6 +266,8 @@ pub struct GraphImages {
     /// chain loads), sorted: the ones a short ID and `docker images` find.
     restored: Vec<String>,
     images: RefCell<HashMap<String, Option<Image>>>,
+    /// The config bytes of the images held in `images`.
+    cached_bytes: std::cell::Cell<usize>,
     layers: RefCell<HashMap<String, Option<Layer>>>,
     /// `restore`'s second pass: the restored images by the parent their `parent` file names
     /// (as written, `sha256:<hex>`), built on first use.
@@ -272,6 +279,9 @@ pub struct GraphImages {
     refs_said: (usize, usize),
     /// Which of several drivers' stores was read, and why (a note, not damage).
     pub chosen: Option<String>,
+    /// The store was not read at all (reached through a symlink): it holds no image, and
+    /// what names no image here is not known to name none on the node.
+    pub unread: bool,
 }
 
 /// dockerd's order of preference among graph drivers found on disk (moby v20.10
@@ -290,9 +300,11 @@ const DRIVER_PRIORITY: [&str; 8] = [
 impl GraphImages {
     /// The image store of the graph driver under the Docker data root `root`, `None` when
     /// there is none. Where `image/` holds several (a node moved from `aufs` to `overlay2`
-    /// keeps the old one), the one most of `container_drivers` (the containers' `Driver`)
-    /// name, else the first in dockerd's own order of preference; which one is said
-    /// ([`GraphImages::chosen`]). A store reached through a symlink is not read, and said.
+    /// keeps the old one; dockerd then starts only with `--storage-driver`), the one most of
+    /// `container_drivers` (the containers' `Driver`) name, else one that is no symlink, else
+    /// one whose driver home (`<root>/<driver>`) is there, else the first in dockerd's order of
+    /// preference; which one is said ([`GraphImages::chosen`]). A store reached through a
+    /// symlink is not read, and said.
     pub fn open(root: &Path, node_root: &str, container_drivers: &[String]) -> Option<GraphImages> {
         let images = root.join("image");
         let meta = std::fs::symlink_metadata(&images).ok()?;
@@ -318,6 +330,9 @@ impl GraphImages {
             })
             .collect();
         let named = |d: &str| container_drivers.iter().filter(|c| c.as_str() == d).count();
+        let linked = |d: &str| std::fs::symlink_metadata(images.join(d)).is_ok_and(|m| m.file_type().is_symlink());
+        // The driver's own home (`<root>/overlay2`), where its layers are.
+        let home = |d: &str| std::fs::symlink_metadata(root.join(d)).is_ok_and(|m| m.is_dir());
         let preference = |d: &str| {
             DRIVER_PRIORITY
                 .iter()
@@ -327,16 +342,22 @@ impl GraphImages {
         drivers.sort_by(|a, b| {
             named(b)
                 .cmp(&named(a))
+                .then_with(|| linked(a).cmp(&linked(b)))
+                .then_with(|| home(b).cmp(&home(a)))
                 .then_with(|| preference(a).cmp(&preference(b)))
                 .then_with(|| a.cmp(b))
         });
         let driver = drivers.first()?.clone();
         let mut store = Self::open_driver(root, node_root, &driver)?;
         if drivers.len() > 1 {
+            // dockerd itself refuses to start on several drivers' state unless told which
+            // (`--storage-driver`): the choice is coldctr's, on the evidence there is.
             let why = if named(&driver) > 0 {
                 "the driver its containers name"
+            } else if home(&driver) {
+                "the one whose layer directories are there"
             } else {
-                "dockerd's first choice among them"
+                "the first in dockerd's order of preference"
             };
             store.chosen = Some(format!(
                 "{}: image stores of several graph drivers ({}); reading {driver}'s, {why}",
@@ -379,6 +400,7 @@ impl GraphImages {
 
     /// A store of `driver` with no image read, `why` its one problem (none when empty).
     fn unread(root: &Path, node_root: &str, driver: &str, why: String) -> GraphImages {
+        let unread = !why.is_empty();
         let problems = StoreProblems {
             damaged: if why.is_empty() { Vec::new() } else { vec![why] },
             ..StoreProblems::default()
@@ -391,11 +413,13 @@ impl GraphImages {
             refs: None,
             restored: Vec::new(),
             images: RefCell::default(),
+            cached_bytes: std::cell::Cell::new(0),
             layers: RefCell::default(),
             children: RefCell::default(),
             problems: RefCell::new(problems),
             refs_said: (0, 0),
             chosen: None,
+            unread,
         }
     }
 
@@ -536,7 +560,21 @@ impl GraphImages {
             return known.clone();
         }
         let img = self.read_image(hex);
-        self.images.borrow_mut().insert(hex.to_string(), img.clone());
+        // Not found and damaged are always kept (said once); decoded configs while their text
+        // stays within CACHE_BYTES, past which they are read again when asked for: thousands
+        // of megabyte configs are not all held at once (review of 878c552: 408 MB for 74 MB
+        // of configs).
+        let keep = img.as_ref().is_none_or(|i| {
+            let used = self.cached_bytes.get().saturating_add(i.config_len);
+            let fits = used <= CACHE_BYTES;
+            if fits {
+                self.cached_bytes.set(used);
+            }
+            fits
+        });
+        if keep {
+            self.images.borrow_mut().insert(hex.to_string(), img.clone());
+        }
         img
     }
 
@@ -579,6 +617,7 @@ impl GraphImages {
             hex: hex.to_string(),
             doc,
             parent,
+            config_len: bytes.len(),
         })
     }
 
@@ -759,7 +798,7 @@ impl GraphImages {
     /// `GetImage(refOrID)`: a full ID or digest, a name in the reference store, else an ID
     /// prefix of a restored image.
     pub fn resolve(&self, input: &str) -> Result<Image, Lookup> {
-        let parsed = reference::parse_any(input).map_err(|e| Lookup::Invalid(e.to_string()))?;
+        let parsed = reference::parse_any(input).map_err(|e| Lookup::Invalid(words_of_2010(&e.to_string())))?;
         let named = match parsed {
             AnyRef::Digest(d) => {
                 return d
@@ -1022,6 +1061,19 @@ impl GraphImages {
             }
         }
         Ok(entries)
+    }
+}
+
+/// A reference error as dockerd 20.10's vendored `docker/distribution` words it: it does not
+/// yet name the repository in "must be lowercase" (`repository name (library/UPPER) must
+/// be lowercase` is the later wording).
+fn words_of_2010(message: &str) -> String {
+    const LATER: &str = "invalid reference format: repository name (";
+    match message.strip_prefix(LATER) {
+        Some(rest) if rest.ends_with(") must be lowercase") => {
+            "invalid reference format: repository name must be lowercase".to_string()
+        }
+        _ => message.to_string(),
     }
 }
 

@@ -93,5 +93,7 @@ case_ images-before-missing images --filter before=nosuch:1
 case_ images-dangling-one images --filter dangling=1
 case_ images-dangling-false images --filter dangling=false
 case_ images-until images --filter until=1h
+case_ images-reference-bad images --filter 'reference=['
+case_ images-since-upper images --filter since=UPPER
 stop_dockerd "$work/dockerd2.pid"
 echo "made $out/images/"

@@ -451,6 +451,12 @@ pub fn glob_match(pattern: &str, name: &str) -> bool {
     glob_at(&tokens, &name, 0, 0, &mut failed)
 }
 
+/// Whether Go's `path.Match` takes `pattern` (it answers `ErrBadPattern`, "syntax error in
+/// pattern", otherwise).
+pub fn glob_valid(pattern: &str) -> bool {
+    tokenize(pattern).is_some()
+}
+
 enum Tok {
     Star,
     Any,

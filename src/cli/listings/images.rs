@@ -670,6 +670,24 @@ fn graph_images(
         before: filters.before,
         since: filters.since,
     };
+    // dockerd 20.10 matches each reference of each image against the patterns with Go's
+    // `path.Match`, and a malformed one fails the request once any image has a reference.
+    if filters.references.iter().any(|p| !super::filter::glob_valid(p))
+        && summaries(
+            store,
+            &ImagesOptions {
+                matches: None,
+                all: true,
+                ..opts
+            },
+        )
+        .iter()
+        .any(|r| r.is_named())
+    {
+        let outcome = said(store);
+        crate::say!("Error response from daemon: syntax error in pattern");
+        return Ok(outcome.worst(Outcome::No));
+    }
     let rows = summaries(store, &opts);
     match &args.list.format {
         Format::Table => out.write_all(images_table(&rows, &opts).as_bytes())?,
