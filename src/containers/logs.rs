@@ -1,5 +1,5 @@
-//! A Docker container's logs, read from the files dockerd's `json-file` driver writes, as
-//! `docker logs` prints them.
+//! A Docker container's logs, read from the files dockerd's `json-file` and `local` drivers
+//! write (and dual logging's cache, in the `local` format), as `docker logs` prints them.
 //!
 //! ```text
 //!  containers/<id>/<id>-json.log        the current file
@@ -8,10 +8,14 @@
 //!  one JSON object a line:
 //!  {"log":"failing\n","stream":"stderr","attrs":{"k":"v"},"time":"2026-11-29T18:51:59.49008007Z"}
 //!         the bytes written, with their newline (none: a partial message, cut at 16 KiB)
+//!  containers/<id>/local-logs/container.log(.N, .N.gz)    the `local` driver
+//!  containers/<id>/container-cached.log(.N, .N.gz)        dual logging's cache
+//!         framed protobuf records: see `local_log`
 //! ```
 //!
 //! `docker logs` sends each entry to the stream it was written to, its `log` bytes as they
-//! are; `--timestamps` puts the time first in Go's RFC3339NanoFixed (nine digits always).
+//! are; `--timestamps` puts the time first in Go's RFC3339NanoFixed (nine digits always);
+//! `--details` the entry's attrs (json-file's `attrs`; the local format keeps none).
 //! Every line is untrusted: one that is not such an object (or whose time Go would not
 //! read) is named (file, line, byte offset) and skipped, and the rest are still read. Lines
 //! are read one at a time, none held past [`MAX_LINE`]; no file is followed through a link,
@@ -46,8 +50,44 @@ pub struct Entry {
     /// The recorded time as `docker logs --timestamps` prints it (Go's RFC3339NanoFixed: nine
     /// fractional digits, `Z` for a zero offset).
     pub time: String,
+    /// The same time, in nanoseconds since the Unix epoch (for `--since` and `--until`).
+    pub at: i128,
     /// The bytes written, with their newline when the entry is a whole line.
     pub line: Vec<u8>,
+    /// json-file's `attrs` (labels and env the container's log options named), by key.
+    pub attrs: Vec<(String, String)>,
+}
+
+impl Entry {
+    /// The attrs as `docker logs --details` prints them before the line: `k=v` pairs sorted by
+    /// key, each side query-escaped (Go's `url.QueryEscape`), joined by commas.
+    pub fn details(&self) -> String {
+        let mut out = String::new();
+        for (i, (k, v)) in self.attrs.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            query_escape(&mut out, k);
+            out.push('=');
+            query_escape(&mut out, v);
+        }
+        out
+    }
+}
+
+/// Go's `url.QueryEscape`: letters, digits and `-_.~` as they are, a space as `+`, every other
+/// byte as `%XX`.
+fn query_escape(out: &mut String, s: &str) {
+    use std::fmt::Write;
+    for b in s.bytes() {
+        match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(char::from(b)),
+            b' ' => out.push('+'),
+            b => {
+                let _ = write!(out, "%{b:02X}");
+            }
+        }
+    }
 }
 
 /// `t` as Go's `time.Time` reads it from the log (RFC 3339) and dockerd prints it back with
@@ -119,9 +159,15 @@ fn two(d: &[u8]) -> Option<u32> {
 /// How many files the json-file driver keeps (`max-file` in the container's log options,
 /// which dockerd fills from its own defaults at create): 1 when not set.
 pub fn max_files(options: Option<&str>) -> u32 {
+    max_files_or(options, 1)
+}
+
+/// `max-file` as [`max_files`] reads it, `default` when not set (the `local` driver, and dual
+/// logging's cache, keep 5).
+pub fn max_files_or(options: Option<&str>, default: u32) -> u32 {
     options
         .and_then(|v| v.trim().parse::<u32>().ok())
-        .unwrap_or(1)
+        .unwrap_or(default)
         .clamp(1, MAX_ROTATED)
 }
 
@@ -130,10 +176,24 @@ pub fn max_files(options: Option<&str>) -> u32 {
 /// there skipped (a rotation caught between its renames leaves a gap), then `<id>-json.log`.
 /// Also the rotated files past `max_files - 1` that are on disk, which dockerd does not read.
 pub fn json_file_paths(dir: &Path, id: &str, max_files: u32) -> (Vec<PathBuf>, Vec<PathBuf>) {
+    rotated_paths(&dir.join(format!("{id}-json.log")), max_files)
+}
+
+/// The files dockerd reads of a log whose current file is `current`, oldest first:
+/// `<current>.N` (or `.N.gz`) for N from `max_files - 1` down to 1, those not there skipped,
+/// then `current`; and the rotated files past `max_files - 1` that are on disk, which dockerd
+/// does not read. The same for every driver built on dockerd's log files (json-file, local,
+/// dual logging's cache).
+pub fn rotated_paths(current: &Path, max_files: u32) -> (Vec<PathBuf>, Vec<PathBuf>) {
     let there = |p: &PathBuf| std::fs::symlink_metadata(p).is_ok();
+    let mut base = current.as_os_str().to_os_string();
+    base.push(".");
     let numbered = |n: u32| {
-        let plain = dir.join(format!("{id}-json.log.{n}"));
-        let gz = dir.join(format!("{id}-json.log.{n}.gz"));
+        let mut plain = base.clone();
+        plain.push(n.to_string());
+        let mut gz = plain.clone();
+        gz.push(".gz");
+        let (plain, gz) = (PathBuf::from(plain), PathBuf::from(gz));
         if there(&plain) {
             Some(plain)
         } else if there(&gz) {
@@ -143,7 +203,7 @@ pub fn json_file_paths(dir: &Path, id: &str, max_files: u32) -> (Vec<PathBuf>, V
         }
     };
     let mut read: Vec<PathBuf> = (1..max_files).rev().filter_map(numbered).collect();
-    read.push(dir.join(format!("{id}-json.log")));
+    read.push(current.to_path_buf());
     let beyond = (max_files..max_files.saturating_add(3)).filter_map(numbered).collect();
     (read, beyond)
 }
@@ -166,37 +226,9 @@ pub fn read_json_file(path: &Path, each: &mut dyn FnMut(Entry)) -> LogRead {
     use std::io::BufRead;
     let mut out = LogRead::default();
     let shown = crate::text::escape(path.as_os_str().as_encoded_bytes());
-    let file = match crate::noatime::open(path, libc::O_NOFOLLOW | libc::O_NONBLOCK) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            out.missing = true;
-            return out;
-        }
-        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
-            out.damaged.push(format!("{shown}: a symlink, not followed"));
-            return out;
-        }
-        Err(e) if crate::damage::refused_by_system(&e) => {
-            out.unreadable.push(format!("{shown}: {e}"));
-            return out;
-        }
-        Err(e) => {
-            out.damaged.push(format!("{shown}: {e}"));
-            return out;
-        }
+    let Some(file) = open_log(path, &shown, &mut out) else {
+        return out;
     };
-    match file.metadata() {
-        Ok(m) if m.is_file() => {}
-        Ok(m) => {
-            let kind = crate::containerd::blobs::FileKind::of(&m.file_type());
-            out.damaged.push(format!("{shown}: a {kind}, not a log file"));
-            return out;
-        }
-        Err(e) => {
-            out.unreadable.push(format!("{shown}: {e}"));
-            return out;
-        }
-    }
     let gz = path.extension().is_some_and(|e| e == "gz");
     let reader: Box<dyn std::io::Read> = if gz {
         Box::new(flate2::read::MultiGzDecoder::new(std::io::BufReader::new(file)))
@@ -257,6 +289,107 @@ pub fn read_json_file(path: &Path, each: &mut dyn FnMut(Entry)) -> LogRead {
     out
 }
 
+/// Opens a log file for reading: never through a link, never a file of another kind. `None`
+/// when it cannot be read, with why in `out`.
+fn open_log(path: &Path, shown: &str, out: &mut LogRead) -> Option<std::fs::File> {
+    let file = match crate::noatime::open(path, libc::O_NOFOLLOW | libc::O_NONBLOCK) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            out.missing = true;
+            return None;
+        }
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+            out.damaged.push(format!("{shown}: a symlink, not followed"));
+            return None;
+        }
+        Err(e) if crate::damage::refused_by_system(&e) => {
+            out.unreadable.push(format!("{shown}: {e}"));
+            return None;
+        }
+        Err(e) => {
+            out.damaged.push(format!("{shown}: {e}"));
+            return None;
+        }
+    };
+    match file.metadata() {
+        Ok(m) if m.is_file() => Some(file),
+        Ok(m) => {
+            let kind = crate::containerd::blobs::FileKind::of(&m.file_type());
+            out.damaged.push(format!("{shown}: a {kind}, not a log file"));
+            None
+        }
+        Err(e) => {
+            out.unreadable.push(format!("{shown}: {e}"));
+            None
+        }
+    }
+}
+
+/// Reads a log file in the `local` driver's format (dual logging's cache too) at `path`
+/// (gzip when its name ends in `.gz`), giving each entry to `each` as `docker logs` prints it:
+/// never through a link, at most [`MAX_LOG_FILE`] bytes. A record that is no entry is named
+/// by its byte offset and skipped; where the framing is lost, the rest of the file is named
+/// and not read (there is no way to find the next record), as dockerd 28 drops it.
+pub fn read_local_file(path: &Path, each: &mut dyn FnMut(Entry)) -> LogRead {
+    use crate::containers::local_log::Records;
+    let mut out = LogRead::default();
+    let shown = crate::text::escape(path.as_os_str().as_encoded_bytes());
+    let Some(file) = open_log(path, &shown, &mut out) else {
+        return out;
+    };
+    let gz = path.extension().is_some_and(|e| e == "gz");
+    let reader: Box<dyn std::io::Read> = if gz {
+        Box::new(flate2::read::MultiGzDecoder::new(std::io::BufReader::new(file)))
+    } else {
+        Box::new(file)
+    };
+    let mut records = Records::new(std::io::BufReader::with_capacity(64 << 10, reader.take(MAX_LOG_FILE)));
+    let of = if gz { " of what it decompresses to" } else { "" };
+    loop {
+        let at = records.offset();
+        let Some(r) = records.next() else { break };
+        let r = match r {
+            Ok(r) => r,
+            Err(d) => {
+                let message = format!("{shown}: byte {}{of}: {}", d.offset, d.what);
+                out.damaged.push(message);
+                continue;
+            }
+        };
+        let stream = match r.source.as_slice() {
+            b"stdout" => Stream::Stdout,
+            b"stderr" => Stream::Stderr,
+            other => {
+                out.damaged.push(format!(
+                    "{shown}: byte {at}{of}: a record's source \"{}\" is neither stdout nor stderr; skipped",
+                    crate::text::escape(other)
+                ));
+                continue;
+            }
+        };
+        // A piece of a longer line that is not its last: the next piece follows on the same
+        // line, as dockerd prints it.
+        let ends_line = r.ends_line();
+        let mut line = r.line;
+        if ends_line {
+            line.push(b'\n');
+        }
+        each(Entry {
+            stream,
+            time: crate::containers::log_window::fixed_nano(r.time_nano),
+            at: i128::from(r.time_nano),
+            line,
+            attrs: Vec::new(),
+        });
+    }
+    if records.offset() == MAX_LOG_FILE {
+        out.damaged.push(format!(
+            "{shown}: larger than {MAX_LOG_FILE} bytes; the entries after that are not read"
+        ));
+    }
+    out
+}
+
 /// One line of a json-file log (its newline included or not): the entry, nothing for an
 /// empty line, or why it is none.
 pub fn parse_line(raw: &[u8]) -> Result<Option<Entry>, String> {
@@ -266,6 +399,9 @@ pub fn parse_line(raw: &[u8]) -> Result<Option<Entry>, String> {
         log: std::borrow::Cow<'a, str>,
         stream: std::borrow::Cow<'a, str>,
         time: std::borrow::Cow<'a, str>,
+        // Go's map[string]string: a later duplicate key wins, as in a BTreeMap.
+        #[serde(default)]
+        attrs: Option<std::collections::BTreeMap<String, String>>,
     }
     let text = raw.strip_suffix(b"\n").unwrap_or(raw);
     if text.is_empty() {
@@ -289,10 +425,14 @@ pub fn parse_line(raw: &[u8]) -> Result<Option<Entry>, String> {
             crate::text::escape(l.time.as_bytes())
         )
     })?;
+    let at = crate::containers::log_window::instant(&time)
+        .ok_or_else(|| format!("time \"{}\" is out of range", crate::text::escape(time.as_bytes())))?;
     Ok(Some(Entry {
         stream,
         time,
+        at,
         line: l.log.into_owned().into_bytes(),
+        attrs: l.attrs.unwrap_or_default().into_iter().collect(),
     }))
 }
 
@@ -353,7 +493,9 @@ mod tests {
             Ok(Some(Entry {
                 stream: Stream::Stdout,
                 time: "2026-01-01T00:00:00.000000000Z".into(),
-                line: b"a\n".to_vec()
+                at: 1_767_225_600_000_000_000,
+                line: b"a\n".to_vec(),
+                attrs: Vec::new(),
             }))
         );
         assert_eq!(parse_line(b"\n"), Ok(None));

@@ -24,6 +24,8 @@ mod gomethods;
 pub mod gotypes;
 pub mod graph_driver;
 pub mod graph_images;
+pub mod local_log;
+pub mod log_window;
 pub mod logs;
 pub mod moby;
 pub mod ports;

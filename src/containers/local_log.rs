@@ -1,0 +1,371 @@
+//! The files dockerd's `local` log driver writes, and dual logging's cache (the same format,
+//! kept for a driver dockerd cannot read back: syslog, gelf, fluentd...), decoded record by
+//! record.
+//!
+//! ```text
+//!  containers/<id>/local-logs/container.log     the `local` driver's current file
+//!  containers/<id>/local-logs/container.log.1   rotated, up to .(max-file - 1) (default 5
+//!  ...                                          files); `.N.gz` when compressed (the default)
+//!  containers/<id>/container-cached.log(.N.gz)  dual logging's cache, the same
+//!
+//!  one record:
+//!  +-----------+-------------------------------+-----------+
+//!  | len: u32  | LogEntry, protobuf, len bytes | len: u32  |   big-endian, the same length
+//!  +-----------+-------------------------------+-----------+   twice (read backwards for tail)
+//!
+//!  LogEntry:       1 source (string: "stdout"/"stderr")   2 time_nano (int64, varint)
+//!                  3 line (bytes, without its newline)   4 partial (bool)
+//!                  5 partial_log_metadata: { 1 last (bool), 2 id (string), 3 ordinal (int32) }
+//! ```
+//!
+//! dockerd refuses a length past [`MAX_RECORD`] (1,000,000 bytes: its copier cuts messages at
+//! 16 KiB). A record's line is printed with a newline added unless it is a partial message that
+//! is not the last of its line (dockerd 23 and later; 20.10 added none to the last one either).
+//!
+//! Every length is untrusted: it is checked against [`MAX_RECORD`] before anything is
+//! allocated for it, and its footer against its header. A record whose frame holds (both
+//! lengths agree) but whose protobuf does not decode is damage and is skipped; a frame that
+//! does not hold (a length too large, header and footer that differ, a file cut short) leaves
+//! nothing to find the next record by, so the rest of that file is named and not read.
+
+use std::io::Read;
+
+/// The longest record dockerd reads back (`maxMsgLen` of the local driver): its copier cuts a
+/// message at 16 KiB, so a longer length is damage.
+pub const MAX_RECORD: u32 = 1_000_000;
+
+/// One decoded record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    /// `stdout` or `stderr` as the driver wrote them; anything else as found.
+    pub source: Vec<u8>,
+    /// Nanoseconds since the Unix epoch (Go's `UnixNano`).
+    pub time_nano: i64,
+    /// The bytes written, without the newline the copier took off.
+    pub line: Vec<u8>,
+    pub partial: bool,
+    /// `partial_log_metadata.last`: this piece ends its line.
+    pub last: bool,
+}
+
+impl Record {
+    /// Whether `docker logs` prints a newline after the line: a whole message, or the last
+    /// piece of a partial one.
+    pub fn ends_line(&self) -> bool {
+        !self.partial || self.last
+    }
+}
+
+/// What stopped or spoiled reading, at `offset` (bytes from the start of the file, or of what
+/// a `.gz` file decompresses to).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Damage {
+    pub offset: u64,
+    pub what: String,
+    /// The rest of the file cannot be read (the framing is lost, or the file ended).
+    pub fatal: bool,
+}
+
+/// Reads records one at a time from `R`, tracking the offset of each.
+pub struct Records<R> {
+    src: R,
+    offset: u64,
+    done: bool,
+}
+
+impl<R: Read> Records<R> {
+    pub fn new(src: R) -> Self {
+        Records {
+            src,
+            offset: 0,
+            done: false,
+        }
+    }
+
+    /// The offset the next record starts at (the bytes read so far).
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// Reads up to `buf.len()` bytes: how many came before the end of the file.
+    fn fill(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let mut got = 0;
+        while got < buf.len() {
+            let Some(rest) = buf.get_mut(got..) else { break };
+            match self.src.read(rest) {
+                Ok(0) => break,
+                Ok(n) => got += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        self.offset += got as u64;
+        Ok(got)
+    }
+
+    fn stop(&mut self, offset: u64, what: String) -> Option<Result<Record, Damage>> {
+        self.done = true;
+        Some(Err(Damage {
+            offset,
+            what,
+            fatal: true,
+        }))
+    }
+}
+
+impl<R: Read> Iterator for Records<R> {
+    type Item = Result<Record, Damage>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let at = self.offset;
+        let mut header = [0u8; 4];
+        match self.fill(&mut header) {
+            Ok(0) => {
+                self.done = true;
+                return None;
+            }
+            Ok(4) => {}
+            Ok(n) => return self.stop(at, format!("the file ends {n} bytes into a record's length")),
+            Err(e) => return self.stop(self.offset, format!("{e}")),
+        }
+        let len = u32::from_be_bytes(header);
+        if len > MAX_RECORD {
+            return self.stop(
+                at,
+                format!(
+                    "a record's length is {len}, past the {MAX_RECORD} dockerd reads; the rest of the file is not read"
+                ),
+            );
+        }
+        // Checked above: at most MAX_RECORD + 4 bytes.
+        let mut body = vec![0u8; len as usize + 4];
+        match self.fill(&mut body) {
+            Ok(n) if n == body.len() => {}
+            Ok(n) => {
+                return self.stop(
+                    at,
+                    format!("the file ends {n} bytes into a record of {len} bytes (cut short)"),
+                );
+            }
+            Err(e) => return self.stop(self.offset, format!("{e}")),
+        }
+        let (message, footer) = body.split_at(len as usize);
+        let footer = u32::from_be_bytes(footer.try_into().unwrap_or_default());
+        if footer != len {
+            return self.stop(
+                at,
+                format!(
+                    "a record's length is {len} at its start and {footer} at its end; the rest of the file is not read"
+                ),
+            );
+        }
+        Some(decode_entry(message).map_err(|why| Damage {
+            offset: at,
+            what: format!("a record of {len} bytes is no log entry: {why}; skipped"),
+            fatal: false,
+        }))
+    }
+}
+
+/// A protobuf `LogEntry` (see the module's drawing): the last value of a field wins and
+/// unknown fields are skipped, as the protobuf decoder dockerd uses does.
+pub fn decode_entry(mut b: &[u8]) -> Result<Record, String> {
+    let mut r = Record {
+        source: Vec::new(),
+        time_nano: 0,
+        line: Vec::new(),
+        partial: false,
+        last: false,
+    };
+    while !b.is_empty() {
+        let key = varint(&mut b)?;
+        let (field, wire) = (key >> 3, key & 7);
+        match (field, wire) {
+            (1, 2) => r.source = bytes(&mut b)?.to_vec(),
+            (2, 0) => r.time_nano = varint(&mut b)? as i64,
+            (3, 2) => r.line = bytes(&mut b)?.to_vec(),
+            (4, 0) => r.partial = varint(&mut b)? != 0,
+            (5, 2) => r.last = decode_partial_last(bytes(&mut b)?)?.unwrap_or(r.last),
+            (1..=5, _) => return Err(format!("field {field} has wire type {wire}")),
+            (0, _) => return Err("field number 0".into()),
+            _ => skip(&mut b, wire)?,
+        }
+    }
+    Ok(r)
+}
+
+/// `last` of a `PartialLogEntryMetadata` (its id and ordinal are checked, not kept): `None`
+/// when the message does not set it.
+fn decode_partial_last(mut b: &[u8]) -> Result<Option<bool>, String> {
+    let mut last = None;
+    while !b.is_empty() {
+        let key = varint(&mut b)?;
+        let (field, wire) = (key >> 3, key & 7);
+        match (field, wire) {
+            (1, 0) => last = Some(varint(&mut b)? != 0),
+            (2, 2) => {
+                bytes(&mut b)?;
+            }
+            (3, 0) => {
+                varint(&mut b)?;
+            }
+            (1..=3, _) => return Err(format!("partial_log_metadata field {field} has wire type {wire}")),
+            (0, _) => return Err("field number 0 in partial_log_metadata".into()),
+            _ => skip(&mut b, wire)?,
+        }
+    }
+    // Present but false (proto3 leaves false out, so this is an explicit `last: false`).
+    Ok(last.or(Some(false)))
+}
+
+/// A base-128 varint, at most 10 bytes.
+fn varint(b: &mut &[u8]) -> Result<u64, String> {
+    let mut v: u64 = 0;
+    for i in 0..10u32 {
+        let Some((&byte, rest)) = b.split_first() else {
+            return Err("a varint cut short".into());
+        };
+        *b = rest;
+        if i == 9 && byte > 1 {
+            return Err("a varint past 64 bits".into());
+        }
+        v |= u64::from(byte & 0x7f) << (7 * i);
+        if byte & 0x80 == 0 {
+            return Ok(v);
+        }
+    }
+    Err("a varint past 64 bits".into())
+}
+
+/// A length-delimited value, borrowed: its length is checked against what is left.
+fn bytes<'a>(b: &mut &'a [u8]) -> Result<&'a [u8], String> {
+    let len = varint(b)?;
+    let len = usize::try_from(len)
+        .ok()
+        .filter(|&l| l <= b.len())
+        .ok_or_else(|| format!("a length of {len} with {} bytes left", b.len()))?;
+    let (value, rest) = b.split_at(len);
+    *b = rest;
+    Ok(value)
+}
+
+/// Skips an unknown field's value; groups (wire types 3 and 4, which proto3 never writes) and
+/// wire types 6 and 7 are refused.
+fn skip(b: &mut &[u8], wire: u64) -> Result<(), String> {
+    let n = match wire {
+        0 => return varint(b).map(drop),
+        1 => 8,
+        2 => return bytes(b).map(drop),
+        5 => 4,
+        w => return Err(format!("wire type {w}")),
+    };
+    *b = b.get(n..).ok_or_else(|| "a fixed-size value cut short".to_string())?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A record as dockerd frames one.
+    fn frame(entry: &[u8]) -> Vec<u8> {
+        let len = (entry.len() as u32).to_be_bytes();
+        [&len[..], entry, &len[..]].concat()
+    }
+
+    fn entry(source: &str, nanos: u64, line: &[u8], partial: Option<bool>) -> Vec<u8> {
+        let mut e = vec![0x0a, source.len() as u8];
+        e.extend_from_slice(source.as_bytes());
+        e.push(0x10);
+        let mut n = nanos;
+        loop {
+            let byte = (n & 0x7f) as u8;
+            n >>= 7;
+            if n == 0 {
+                e.push(byte);
+                break;
+            }
+            e.push(byte | 0x80);
+        }
+        e.extend_from_slice(&[0x1a, line.len() as u8]);
+        e.extend_from_slice(line);
+        if let Some(last) = partial {
+            e.extend_from_slice(&[0x20, 1, 0x2a, 7, 0x08, u8::from(last), 0x12, 1, b'x', 0x18]);
+            e.push(1);
+        }
+        e
+    }
+
+    #[test]
+    fn records_decode_and_say_where_they_break() {
+        let a = frame(&entry("stdout", 1_796_463_196_735_285_470, b"hello", None));
+        let b = frame(&entry("stderr", 5, b"part", Some(false)));
+        let c = frame(&entry("stderr", 5, b"end", Some(true)));
+        let all = [a.clone(), b.clone(), c.clone()].concat();
+        let got: Vec<_> = Records::new(&all[..]).collect();
+        assert_eq!(got.len(), 3);
+        let r0 = got[0].clone().unwrap();
+        assert_eq!(r0.source, b"stdout");
+        assert_eq!(r0.time_nano, 1_796_463_196_735_285_470);
+        assert_eq!(r0.line, b"hello");
+        assert!(r0.ends_line());
+        assert!(!got[1].clone().unwrap().ends_line());
+        assert!(got[2].clone().unwrap().ends_line());
+
+        // Cut short: the offset of the record that is cut.
+        let cut = &all[..all.len() - 3];
+        let got: Vec<_> = Records::new(cut).collect();
+        let err = got[2].clone().unwrap_err();
+        assert_eq!(err.offset, (a.len() + b.len()) as u64);
+        assert!(err.fatal && err.what.contains("cut short"), "{err:?}");
+
+        // A huge length: refused before any allocation, the rest not read.
+        let mut huge = a.clone();
+        huge.extend_from_slice(&u32::MAX.to_be_bytes());
+        huge.extend_from_slice(&b);
+        let got: Vec<_> = Records::new(&huge[..]).collect();
+        assert_eq!(got.len(), 2);
+        let err = got[1].clone().unwrap_err();
+        assert_eq!(err.offset, a.len() as u64);
+        assert!(err.what.contains("4294967295"), "{err:?}");
+
+        // Footer unlike its header.
+        let mut odd = a.clone();
+        let last = odd.len() - 1;
+        odd[last] ^= 1;
+        let err = Records::new(&odd[..]).next().unwrap().unwrap_err();
+        assert_eq!(err.offset, 0);
+        assert!(err.what.contains("at its end"), "{err:?}");
+
+        // A frame that holds around bytes that are no protobuf: skipped, the next read.
+        let bad = frame(&[0x0a, 0x7f, b'x']);
+        let both = [bad.clone(), a.clone()].concat();
+        let got: Vec<_> = Records::new(&both[..]).collect();
+        assert!(!got[0].clone().unwrap_err().fatal);
+        assert_eq!(got[1].clone().unwrap().line, b"hello");
+    }
+
+    #[test]
+    fn protobuf_corner_cases() {
+        // Unknown fields of every wire type are skipped; the last value of a field wins.
+        let mut e = entry("stdout", 1, b"a", None);
+        e.extend_from_slice(&[
+            0x30, 0x96, 0x01, 0x39, 0, 0, 0, 0, 0, 0, 0, 0, 0x42, 1, b'z', 0x4d, 0, 0, 0, 0,
+        ]);
+        e.extend_from_slice(&[0x1a, 1, b'b']);
+        assert_eq!(decode_entry(&e).unwrap().line, b"b");
+        // A group, a wrong wire type, a length past the end, an overlong varint.
+        assert!(decode_entry(&[0x33]).is_err());
+        assert!(decode_entry(&[0x08, 1]).is_err());
+        assert!(decode_entry(&[0x1a, 5, b'a']).is_err());
+        assert!(decode_entry(&[0x10, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f]).is_err());
+        // Negative times (before 1970) are ten-byte varints.
+        let mut neg = vec![0x10];
+        neg.extend_from_slice(&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]);
+        assert_eq!(decode_entry(&neg).unwrap().time_nano, -1);
+        assert_eq!(decode_entry(&[]).unwrap().time_nano, 0);
+    }
+}
