@@ -1,9 +1,13 @@
 //! `coldctr logs CONTAINER`: what `docker logs` prints for a Docker container, from the files
-//! its log driver left on disk (`crate::containers::logs`): stdout entries on stdout, stderr
-//! entries on stderr, each as written; `--timestamps` as docker's.
+//! its log driver left on disk (`crate::containers::logs`): json-file's, the `local` driver's,
+//! or dual logging's cache for a driver dockerd cannot read back; stdout entries on stdout,
+//! stderr entries on stderr, each as written; `--timestamps`, `--details`, `--tail`,
+//! `--since` and `--until` as dockerd 28 applies them (the last N entries first, then the
+//! window over those).
 
 use super::context::Global;
 use super::{Failure, Outcome};
+use crate::containers::log_window;
 use crate::containers::logs::{self, Stream};
 use crate::containers::{self, Lookup};
 use clap::Args;
@@ -20,6 +24,19 @@ pub struct LogsArgs {
     /// `--tail`: entries counted over both streams.
     #[arg(long, default_value = "all", value_parser = parse_tail, allow_negative_numbers = true)]
     pub tail: Tail,
+    /// Show entries not before this time: RFC 3339 (`2026-12-05T09:33:16Z`, with or without
+    /// fraction or zone), Unix seconds (`1796463196.5`), or a Go duration before now on this
+    /// machine's clock (`42m`), as docker reads them.
+    #[arg(long, allow_hyphen_values = true)]
+    pub since: Option<String>,
+    /// Show entries up to this time (included; the first entry after it ends the output), in
+    /// the forms `--since` takes.
+    #[arg(long, allow_hyphen_values = true)]
+    pub until: Option<String>,
+    /// Show each entry's attrs before its line (json-file's `attrs`: the labels and env its
+    /// log options named, as `k=v,...`, query-escaped; none in the local format), as docker.
+    #[arg(long)]
+    pub details: bool,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -94,45 +111,96 @@ pub fn logs(global: &Global, args: LogsArgs, out: &mut dyn Write) -> Result<Outc
             ),
         ));
     };
-    let driver = (docker.hostconfig.as_ref())
-        .and_then(|h| h.get("LogConfig"))
+    // The docker CLI reads --since and --until before it asks dockerd for the logs: a value it
+    // cannot read fails before the driver is looked at.
+    let (now, local_offset) = (log_window::now(), log_window::local_offset_now());
+    let mut window = Window::default();
+    for (name, value, until) in [("since", &args.since, false), ("until", &args.until, true)] {
+        let Some(value) = value else { continue };
+        match log_window::docker_time(value, now, local_offset, until) {
+            Ok(at) if until => window.until = at,
+            Ok(at) => window.since = at,
+            Err(e) => {
+                crate::say!("invalid value for \"{name}\": {}", crate::text::escape(e.as_bytes()));
+                return Err(Failure::quiet(Outcome::No));
+            }
+        }
+    }
+    let log_config = (docker.hostconfig.as_ref()).and_then(|h| h.get("LogConfig"));
+    let option = |key: &str| {
+        log_config
+            .and_then(|l| l.get("Config"))
+            .and_then(|c| c.get(key))
+            .and_then(|m| m.as_str())
+    };
+    let driver = log_config
         .and_then(|l| l.get("Type"))
         .and_then(|t| t.as_str())
         .unwrap_or("json-file")
         .to_string();
-    if driver == "none" {
-        // dockerd starts no logger for `none` and answers with logger.ErrReadLogsNotSupported.
+    let shown_dir = crate::text::escape(docker.dir.as_os_str().as_encoded_bytes());
+    let shown_id = crate::text::escape(entry.id.as_bytes());
+    let not_supported = || {
+        // dockerd starts no logger for `none`, and a driver that cannot read back without its
+        // cache answers the same: logger.ErrReadLogsNotSupported.
         crate::say!("Error response from daemon: configured logging driver does not support reading");
-        return Err(Failure::quiet(Outcome::No));
-    }
-    if driver != "json-file" {
-        // `local` writes local-logs/container.log; a driver dockerd cannot read back (syslog,
-        // gelf...) gets the same format in container-cached.log unless its cache is disabled.
-        let file = if driver == "local" {
-            "local-logs/container.log"
-        } else {
-            "container-cached.log"
-        };
-        return Err(Failure::new(
-            Outcome::No,
-            format!(
-                "{}: log driver {}: coldctr reads only json-file logs (this one's entries, in the `local` driver's format, are in {}/{file} when dockerd kept them)",
-                crate::text::escape(entry.id.as_bytes()),
-                crate::text::escape(driver.as_bytes()),
-                crate::text::escape(docker.dir.as_os_str().as_encoded_bytes())
-            ),
-        ));
-    }
+        Err(Failure::quiet(Outcome::No))
+    };
+    // Which files hold the entries, in which format, and how many max-file keeps when the
+    // options do not say (json-file: 1; local and the cache: 5).
+    let (current, local, default_files) = match driver.as_str() {
+        "none" => return not_supported(),
+        "json-file" => (docker.dir.join(format!("{}-json.log", docker.id)), false, 1),
+        "local" => {
+            let dir = docker.dir.join("local-logs");
+            if std::fs::symlink_metadata(&dir).is_ok_and(|m| m.file_type().is_symlink()) {
+                super::warn(format!(
+                    "{}: a symlink, not followed",
+                    crate::text::escape(dir.as_os_str().as_encoded_bytes())
+                ));
+                return Ok(outcome.worst(Outcome::Damaged));
+            }
+            (dir.join("container.log"), true, 5)
+        }
+        "journald" => {
+            return Err(Failure::new(
+                Outcome::No,
+                format!(
+                    "{shown_id}: log driver journald: dockerd reads its entries back from the node's journal, which coldctr does not read (journalctl -D <mount>/var/log/journal CONTAINER_ID_FULL={shown_id})"
+                ),
+            ));
+        }
+        _ => {
+            // A driver dockerd cannot read back (syslog, gelf, fluentd...) had its entries
+            // cached in the local format unless `cache-disabled` (Go's ParseBool) said not to;
+            // a value ParseBool refuses disables it too.
+            let cached = match option("cache-disabled").unwrap_or_default() {
+                "" => true,
+                "1" | "t" | "T" | "TRUE" | "true" | "True" => false,
+                "0" | "f" | "F" | "FALSE" | "false" | "False" => true,
+                _ => false,
+            };
+            if !cached {
+                return not_supported();
+            }
+            let current = docker.dir.join("container-cached.log");
+            let (paths, _) = logs::rotated_paths(&current, logs::max_files_or(option("max-file"), 5));
+            if !paths.iter().any(|p| std::fs::symlink_metadata(p).is_ok()) {
+                return Err(Failure::new(
+                    Outcome::No,
+                    format!(
+                        "{shown_id}: log driver {}: no dual logging cache ({shown_dir}/container-cached.log): its entries went to the driver's destination only",
+                        crate::text::escape(driver.as_bytes())
+                    ),
+                ));
+            }
+            (current, true, 5)
+        }
+    };
     // max-file as the container's log options hold it (dockerd writes its own defaults
     // there at create): which rotated files `docker logs` reads.
-    let max_files = logs::max_files(
-        (docker.hostconfig.as_ref())
-            .and_then(|h| h.get("LogConfig"))
-            .and_then(|l| l.get("Config"))
-            .and_then(|c| c.get("max-file"))
-            .and_then(|m| m.as_str()),
-    );
-    let (paths, beyond) = logs::json_file_paths(&docker.dir, &docker.id, max_files);
+    let max_files = logs::max_files_or(option("max-file"), default_files);
+    let (paths, beyond) = logs::rotated_paths(&current, max_files);
     if !beyond.is_empty() {
         let names: Vec<String> = beyond
             .iter()
@@ -150,9 +218,15 @@ pub fn logs(global: &Global, args: LogsArgs, out: &mut dyn Write) -> Result<Outc
         stdout_tty: std::io::stdout().is_terminal(),
         stderr_tty: std::io::stderr().is_terminal(),
         timestamps: args.timestamps,
+        details: args.details,
         last: None,
     };
-    // --tail keeps the last N entries only; without it each goes out as it is read.
+    // dockerd reads nothing for --tail 0.
+    if matches!(args.tail, Tail::Last(0)) {
+        return Ok(outcome);
+    }
+    // --tail keeps the last N entries, over which the window then runs (dockerd tails the
+    // files first); without it each entry goes through the window as it is read.
     let mut tail = match args.tail {
         Tail::All => None,
         Tail::Last(n) => Some((n, std::collections::VecDeque::with_capacity(n.min(4096)))),
@@ -160,21 +234,29 @@ pub fn logs(global: &Global, args: LogsArgs, out: &mut dyn Write) -> Result<Outc
     let mut failed: Option<std::io::Error> = None;
     let mut found = false;
     for path in &paths {
-        let read = logs::read_json_file(path, &mut |e| match &mut tail {
-            Some((n, kept)) if *n > 0 => {
+        if window.ended {
+            // Past --until: dockerd reads no further.
+            break;
+        }
+        let mut each = |e: logs::Entry| match &mut tail {
+            Some((n, kept)) => {
                 if kept.len() == *n {
                     kept.pop_front();
                 }
                 kept.push_back(e);
             }
-            Some(_) => {}
-            None if failed.is_none() => {
+            None if failed.is_none() && window.admits(&e) => {
                 if let Err(err) = printer.print(&e) {
                     failed = Some(err);
                 }
             }
             None => {}
-        });
+        };
+        let read = if local {
+            logs::read_local_file(path, &mut each)
+        } else {
+            logs::read_json_file(path, &mut each)
+        };
         if let Some(e) = failed.take() {
             return Err(e.into());
         }
@@ -192,20 +274,57 @@ pub fn logs(global: &Global, args: LogsArgs, out: &mut dyn Write) -> Result<Outc
     }
     if let Some((_, kept)) = tail {
         for e in &kept {
-            printer.print(e)?;
+            if window.admits(e) {
+                printer.print(e)?;
+            }
         }
     }
     printer.flush()?;
     if !found {
         // dockerd makes the file when the container is created: gone is damage of the store.
         super::warn(format!(
-            "{}: no {}-json.log: the log is gone",
-            crate::text::escape(docker.dir.as_os_str().as_encoded_bytes()),
-            docker.id
+            "{shown_dir}: no {}: the log is gone",
+            crate::text::escape(
+                current
+                    .strip_prefix(&docker.dir)
+                    .unwrap_or(&current)
+                    .as_os_str()
+                    .as_encoded_bytes()
+            )
         ));
         outcome = outcome.worst(Outcome::Damaged);
     }
     Ok(outcome)
+}
+
+/// `--since` and `--until` as dockerd 28's log reader applies them: entries before `since`
+/// are skipped until the first that is not (after it, none is: timestamps need not be
+/// monotonic, and dockerd does not filter out later ones); the first entry after `until`
+/// ends the output.
+#[derive(Default)]
+struct Window {
+    since: Option<i128>,
+    until: Option<i128>,
+    ended: bool,
+}
+
+impl Window {
+    fn admits(&mut self, e: &logs::Entry) -> bool {
+        if self.ended {
+            return false;
+        }
+        if let Some(since) = self.since {
+            if e.at < since {
+                return false;
+            }
+            self.since = None;
+        }
+        if self.until.is_some_and(|u| e.at > u) {
+            self.ended = true;
+            return false;
+        }
+        true
+    }
 }
 
 /// Writes entries to the stream each was written to, in order: stdout is flushed before an
@@ -216,6 +335,7 @@ struct Printer<'o> {
     stdout_tty: bool,
     stderr_tty: bool,
     timestamps: bool,
+    details: bool,
     last: Option<Stream>,
 }
 
@@ -233,6 +353,16 @@ impl Printer<'_> {
         };
         if self.timestamps {
             write!(w, "{} ", e.time)?;
+        }
+        if self.details {
+            // Always the space, after no attrs too, as dockerd writes it.
+            let attrs = e.details();
+            let attrs = if tty {
+                crate::text::escape_hazards(&attrs).into_owned()
+            } else {
+                attrs
+            };
+            write!(w, "{attrs} ")?;
         }
         if tty {
             w.write_all(crate::text::escape_hazards(&String::from_utf8_lossy(&e.line)).as_bytes())
