@@ -64,6 +64,10 @@ pub struct Damage {
     pub what: String,
     /// The rest of the file cannot be read (the framing is lost, or the file ended).
     pub fatal: bool,
+    /// Reading failed (an I/O error, or a compressed stream that does not inflate), rather
+    /// than the bytes read being wrong; `refused` when the system refused it (permissions,
+    /// I/O error of the device: see `damage::refused_by_system`).
+    pub refused: bool,
 }
 
 /// Reads records one at a time from `R`, tracking the offset of each.
@@ -109,6 +113,18 @@ impl<R: Read> Records<R> {
             offset,
             what,
             fatal: true,
+            refused: false,
+        }))
+    }
+
+    /// Reading failed after `self.offset` bytes: what was read before was given already.
+    fn failed(&mut self, e: &std::io::Error) -> Option<Result<Record, Damage>> {
+        self.done = true;
+        Some(Err(Damage {
+            offset: self.offset,
+            what: format!("cannot be read past it: {e}"),
+            fatal: true,
+            refused: crate::damage::refused_by_system(e),
         }))
     }
 }
@@ -128,8 +144,13 @@ impl<R: Read> Iterator for Records<R> {
                 return None;
             }
             Ok(4) => {}
-            Ok(n) => return self.stop(at, format!("the file ends {n} bytes into a record's length")),
-            Err(e) => return self.stop(self.offset, format!("{e}")),
+            Ok(n) => {
+                return self.stop(
+                    at,
+                    format!("the file ends {n} bytes into a record's length (cut short)"),
+                );
+            }
+            Err(e) => return self.failed(&e),
         }
         let len = u32::from_be_bytes(header);
         if len > MAX_RECORD {
@@ -147,10 +168,14 @@ impl<R: Read> Iterator for Records<R> {
             Ok(n) => {
                 return self.stop(
                     at,
-                    format!("the file ends {n} bytes into a record of {len} bytes (cut short)"),
+                    format!(
+                        "a record of {len} bytes is cut short: the file ends {} bytes into its {}",
+                        n + 4,
+                        len + 8
+                    ),
                 );
             }
-            Err(e) => return self.stop(self.offset, format!("{e}")),
+            Err(e) => return self.failed(&e),
         }
         let (message, footer) = body.split_at(len as usize);
         let footer = u32::from_be_bytes(footer.try_into().unwrap_or_default());
@@ -166,6 +191,7 @@ impl<R: Read> Iterator for Records<R> {
             offset: at,
             what: format!("a record of {len} bytes is no log entry: {why}; skipped"),
             fatal: false,
+            refused: false,
         }))
     }
 }

@@ -352,7 +352,13 @@ pub fn read_local_file(path: &Path, each: &mut dyn FnMut(Entry)) -> LogRead {
             Ok(r) => r,
             Err(d) => {
                 let message = format!("{shown}: byte {}{of}: {}", d.offset, d.what);
-                out.damaged.push(message);
+                // A plain file the system refuses to read is unreadable; a .gz that does not
+                // inflate is damaged, as read_json_file says them.
+                if d.refused && !gz {
+                    out.unreadable.push(message);
+                } else {
+                    out.damaged.push(message);
+                }
                 continue;
             }
         };
