@@ -1,0 +1,325 @@
+//! `coldctr logs` on the containers of a real dockerd 20.10 (`fixtures/node-docker20-logs.tar.gz`):
+//! the `local` driver (rotated and compressed, and not), dual logging's cache of a gelf
+//! container, json-file with attrs; against what `docker logs` printed for each case
+//! (`fixtures/expected/node-docker20-logs/`, made by `tools/lab/docker20-logs.sh`), byte for
+//! byte: stdout, stderr and exit code. Then damaged copies of the local files: each damage is
+//! named by file and byte offset, the rest printed, exit 3, no panic.
+
+mod bolt_support;
+
+use bolt_support::repo;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The node, unpacked into a temp dir: its data root.
+fn unpack() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = Command::new("tar")
+        .arg("-xzf")
+        .arg(repo().join("fixtures/node-docker20-logs.tar.gz"))
+        .arg("-C")
+        .arg(dir.path())
+        .output()
+        .expect("run tar");
+    assert!(out.status.success(), "tar: {}", String::from_utf8_lossy(&out.stderr));
+    let docker = dir.path().join("docker");
+    (dir, docker)
+}
+
+/// What one run printed, bytes as they are (the logs hold bytes that are not UTF-8).
+struct Printed {
+    code: Option<i32>,
+    stdout: Vec<u8>,
+    stderr: Vec<u8>,
+}
+
+impl Printed {
+    fn err(&self) -> String {
+        String::from_utf8_lossy(&self.stderr).into_owned()
+    }
+}
+
+/// `coldctr --root <data root>/containerd/daemon logs <args>`, in UTC as the captures were.
+fn logs(docker: &Path, args: &[&str]) -> Printed {
+    let out = Command::new(env!("CARGO_BIN_EXE_coldctr"))
+        .arg("--root")
+        .arg(docker.join("containerd/daemon"))
+        .arg("logs")
+        .args(args)
+        .env("TZ", "UTC")
+        .env_remove("COLDCTR_ROOT")
+        .output()
+        .expect("run coldctr");
+    Printed {
+        code: out.status.code(),
+        stdout: out.stdout,
+        stderr: out.stderr,
+    }
+}
+
+fn expected() -> PathBuf {
+    repo().join("fixtures/expected/node-docker20-logs")
+}
+
+/// The container's directory in the unpacked store.
+fn container_dir(docker: &Path, name: &str) -> PathBuf {
+    for e in std::fs::read_dir(docker.join("containers")).unwrap() {
+        let dir = e.unwrap().path();
+        let config = std::fs::read_to_string(dir.join("config.v2.json")).unwrap();
+        if config.contains(&format!("\"Name\":\"/{name}\"")) {
+            return dir;
+        }
+    }
+    panic!("no container {name}");
+}
+
+/// dockerd 20.10's local reader printed no newline after the last piece of a partial message
+/// (dockerd 23 and later print it, and so does coldctr): the one line of the mixed script long
+/// enough to be cut, 20,000 `a`s, ends in it. Taken out of coldctr's output for those cases.
+fn as_dockerd_20_printed(name: &str, out: Vec<u8>) -> Vec<u8> {
+    let local_format = name.starts_with("lg-local-") || name.starts_with("lg-gelf-");
+    let needle = b"aaaa\n";
+    match out.windows(needle.len()).position(|w| w == needle) {
+        Some(at) if local_format => [&out[..at + 4], &out[at + 5..]].concat(),
+        _ => out,
+    }
+}
+
+#[test]
+fn every_case_prints_what_docker_logs_printed() {
+    let (_tmp, docker) = unpack();
+    let cases = std::fs::read_to_string(expected().join("cases.tsv")).unwrap();
+    let mut n = 0;
+    for line in cases.lines() {
+        let mut fields = line.split('\t');
+        let name = fields.next().unwrap();
+        let code: i32 = fields.next().unwrap().parse().unwrap();
+        assert_eq!(fields.next(), Some("logs"), "{line}");
+        let args: Vec<&str> = fields.collect();
+        let r = logs(&docker, &args);
+        let want_out = std::fs::read(expected().join(format!("{name}.out"))).unwrap();
+        let want_err = std::fs::read(expected().join(format!("{name}.err"))).unwrap();
+        assert_eq!(r.code, Some(code), "{name}: {}", r.err());
+        let got = as_dockerd_20_printed(name, r.stdout.clone());
+        assert!(
+            got == want_out,
+            "{name}: stdout differs:\n{}\n---- docker printed ----\n{}",
+            String::from_utf8_lossy(&got),
+            String::from_utf8_lossy(&want_out)
+        );
+        assert!(
+            r.stderr == want_err,
+            "{name}: stderr differs:\n{}\n---- docker printed ----\n{}",
+            r.err(),
+            String::from_utf8_lossy(&want_err)
+        );
+        n += 1;
+    }
+    assert!(n >= 90, "{n} cases");
+}
+
+/// The same instant written in each form docker takes selects the same entries.
+#[test]
+fn every_form_of_a_time_selects_the_same_entries() {
+    let (_tmp, docker) = unpack();
+    let want = std::fs::read(expected().join("lg-json-since-exact.out")).unwrap();
+    let cases = std::fs::read_to_string(expected().join("cases.tsv")).unwrap();
+    let since = cases
+        .lines()
+        .find(|l| l.starts_with("lg-json-since-exact\t"))
+        .and_then(|l| l.split('\t').nth(5))
+        .unwrap()
+        .to_string();
+    // 2026-12-05T09:33:4x.xxxxxxxxxZ as +01:00, without a zone (this machine's: UTC here).
+    let plus_one = format!(
+        "{}{:02}{}+01:00",
+        &since[..11],
+        (since[11..13].parse::<u32>().unwrap() + 1) % 24,
+        &since[13..since.len() - 1]
+    );
+    for form in [since.clone(), plus_one, since[..since.len() - 1].to_string()] {
+        let r = logs(&docker, &["-t", "--since", &form, "lg-json"]);
+        assert_eq!(r.code, Some(0), "{form}: {}", r.err());
+        assert_eq!(r.stdout, want, "{form}");
+    }
+    // The window is empty before the first entry, whole from long before.
+    let r = logs(&docker, &["--until", "2000-01-01", "lg-json"]);
+    assert_eq!((r.code, r.stdout.len(), r.stderr.len()), (Some(0), 0, 0));
+    let r = logs(&docker, &["--since", "946684800", "lg-json"]);
+    assert_eq!(r.stdout, std::fs::read(expected().join("lg-json-plain.out")).unwrap());
+}
+
+/// The local file of lg-local, and the bytes of its records: (offset, length) each.
+fn records(file: &Path) -> (Vec<u8>, Vec<(usize, usize)>) {
+    let bytes = std::fs::read(file).unwrap();
+    let mut at = 0;
+    let mut out = Vec::new();
+    while at + 4 <= bytes.len() {
+        let len = u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
+        out.push((at, len + 8));
+        at += len + 8;
+    }
+    assert_eq!(at, bytes.len());
+    (bytes, out)
+}
+
+#[test]
+fn a_damaged_local_log_is_said_where_and_the_rest_printed() {
+    let (_tmp, docker) = unpack();
+    let file = container_dir(&docker, "lg-local").join("local-logs/container.log");
+    let (intact, recs) = records(&file);
+    assert!(recs.len() >= 8, "{} records", recs.len());
+    let whole = logs(&docker, &["lg-local"]);
+    assert_eq!(whole.code, Some(0));
+
+    // Cut short in its last record (a node stopped mid-write): the rest printed, the cut named.
+    let (last_at, last_len) = *recs.last().unwrap();
+    std::fs::write(&file, &intact[..last_at + last_len - 3]).unwrap();
+    let r = logs(&docker, &["lg-local"]);
+    assert_eq!(r.code, Some(3), "{}", r.err());
+    assert!(
+        r.err().contains(&format!(
+            "container.log: byte {last_at}: a record of {} bytes is cut short",
+            last_len - 8
+        )),
+        "{}",
+        r.err()
+    );
+    assert!(r.stdout.starts_with(b"first line on stdout\n"));
+
+    // A length past dockerd's maximum: refused before anything is allocated for it; the
+    // records before it printed, the rest of the file named as not read.
+    let (third_at, _) = recs[2];
+    let mut huge = intact.clone();
+    huge[third_at..third_at + 4].copy_from_slice(&u32::MAX.to_be_bytes());
+    std::fs::write(&file, &huge).unwrap();
+    let r = logs(&docker, &["lg-local"]);
+    assert_eq!(r.code, Some(3), "{}", r.err());
+    assert!(
+        r.err().contains(&format!(
+            "byte {third_at}: a record's length is 4294967295, past the 1000000"
+        )),
+        "{}",
+        r.err()
+    );
+    assert!(r.err().contains("first line on stderr"), "{}", r.err());
+
+    // Header and footer that disagree: the framing is lost there.
+    let mut odd = intact.clone();
+    odd[third_at + 3] ^= 0x01;
+    std::fs::write(&file, &odd).unwrap();
+    let r = logs(&docker, &["lg-local"]);
+    assert_eq!(r.code, Some(3), "{}", r.err());
+    assert!(r.err().contains(&format!("byte {third_at}: ")), "{}", r.err());
+
+    // A frame that holds around bytes that are no LogEntry: that record skipped, the rest read.
+    let mut garbled = intact.clone();
+    garbled[third_at + 4] = 0xff;
+    std::fs::write(&file, &garbled).unwrap();
+    let r = logs(&docker, &["lg-local"]);
+    assert_eq!(r.code, Some(3), "{}", r.err());
+    assert!(
+        r.err().contains(&format!("byte {third_at}: a record of ")) && r.err().contains("skipped"),
+        "{}",
+        r.err()
+    );
+    assert!(
+        r.stdout.ends_with(b"no trailing newline"),
+        "{}",
+        String::from_utf8_lossy(&r.stdout)
+    );
+
+    // A symlink in the log's place, and in the local-logs directory's: not followed.
+    std::fs::remove_file(&file).unwrap();
+    std::os::unix::fs::symlink("/etc/passwd", &file).unwrap();
+    let r = logs(&docker, &["lg-local"]);
+    assert_eq!(r.code, Some(3), "{}", r.err());
+    assert!(
+        r.err().contains("container.log: a symlink, not followed"),
+        "{}",
+        r.err()
+    );
+    assert!(!r.err().contains("root:") && r.stdout.is_empty());
+    let dir = file.parent().unwrap();
+    let moved = dir.with_file_name("elsewhere");
+    std::fs::rename(dir, &moved).unwrap();
+    std::fs::remove_file(moved.join("container.log")).unwrap();
+    std::fs::write(moved.join("container.log"), &intact).unwrap();
+    std::os::unix::fs::symlink(&moved, dir).unwrap();
+    let r = logs(&docker, &["lg-local"]);
+    assert_eq!(r.code, Some(3), "{}", r.err());
+    assert!(r.err().contains("local-logs: a symlink, not followed"), "{}", r.err());
+    assert!(r.stdout.is_empty());
+
+    // Gone: said, exit 3.
+    std::fs::remove_file(dir).unwrap();
+    let r = logs(&docker, &["lg-local"]);
+    assert_eq!(r.code, Some(3), "{}", r.err());
+    assert!(
+        r.err().contains("no local-logs/container.log: the log is gone"),
+        "{}",
+        r.err()
+    );
+}
+
+#[test]
+fn a_bad_gz_is_named_and_the_other_files_read() {
+    let (_tmp, docker) = unpack();
+    let dir = container_dir(&docker, "lg-rot").join("local-logs");
+    let whole = logs(&docker, &["lg-rot"]);
+    assert_eq!(whole.code, Some(0));
+    // The oldest rotated file's deflate stream spoiled halfway.
+    let gz = dir.join("container.log.2.gz");
+    let mut bytes = std::fs::read(&gz).unwrap();
+    let mid = bytes.len() / 2;
+    for b in &mut bytes[mid..mid + 8] {
+        *b ^= 0x5a;
+    }
+    std::fs::write(&gz, &bytes).unwrap();
+    let r = logs(&docker, &["lg-rot"]);
+    assert_eq!(r.code, Some(3), "{}", r.err());
+    assert!(
+        r.err().contains("container.log.2.gz: byte ") && r.err().contains("of what it decompresses to"),
+        "{}",
+        r.err()
+    );
+    // The newer files are all there.
+    let text = String::from_utf8_lossy(&r.stdout).into_owned();
+    assert!(
+        text.ends_with("line 60 of 60, padded to be some forty bytes\n"),
+        "{text}"
+    );
+    let intact = String::from_utf8_lossy(&whole.stdout).into_owned();
+    let newer: Vec<&str> = intact.lines().collect();
+    for l in &newer[newer.len() - 15..] {
+        assert!(text.contains(l), "{l} not printed: {text}");
+    }
+    // Not gzip at all.
+    std::fs::write(&gz, b"not gzip").unwrap();
+    let r = logs(&docker, &["lg-rot"]);
+    assert_eq!(r.code, Some(3), "{}", r.err());
+    assert!(r.err().contains("container.log.2.gz: byte 0"), "{}", r.err());
+}
+
+/// A gelf container's cache that is gone is said, not damage (dockerd may never have made
+/// one: the container's driver never started); a journald one names where its entries are.
+#[test]
+fn drivers_without_a_readable_cache_are_named() {
+    let (_tmp, docker) = unpack();
+    let dir = container_dir(&docker, "lg-gelf");
+    std::fs::remove_file(dir.join("container-cached.log")).unwrap();
+    let r = logs(&docker, &["lg-gelf"]);
+    assert_eq!(r.code, Some(1), "{}", r.err());
+    assert!(
+        r.err().contains("log driver gelf: no dual logging cache") && r.err().contains("container-cached.log"),
+        "{}",
+        r.err()
+    );
+    let hostconfig = dir.join("hostconfig.json");
+    let text = std::fs::read_to_string(&hostconfig).unwrap();
+    assert!(text.contains(r#""Type":"gelf""#));
+    std::fs::write(&hostconfig, text.replace(r#""Type":"gelf""#, r#""Type":"journald""#)).unwrap();
+    let r = logs(&docker, &["lg-gelf"]);
+    assert_eq!(r.code, Some(1), "{}", r.err());
+    assert!(r.err().contains("journal"), "{}", r.err());
+}
