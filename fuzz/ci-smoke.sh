@@ -80,4 +80,8 @@ cargo +nightly fuzz run graph_store -- -max_total_time="$SECS" -max_len=4096 -ti
 # history and images read it (slower per run).
 cargo +nightly fuzz run graph_images -- -max_total_time="$SECS" -max_len=16384 -timeout=10 \
   -rss_limit_mb=2048 -print_final_stats=1 || status=1
+# local_log: local-driver files (the fixture's largest is 20 KiB: a 16 KiB partial message and
+# its rest), and --since/--until values.
+cargo +nightly fuzz run local_log -- -max_total_time="$SECS" -max_len=32768 -timeout=10 \
+  -rss_limit_mb=2048 -print_final_stats=1 || status=1
 exit "$status"

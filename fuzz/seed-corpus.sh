@@ -17,6 +17,8 @@
 #   corpus/layout_inspect/  the same cut of each layout (written to disk and inspected)
 #   corpus/overlay/    the layer-stack op lists kept under fixtures/fuzz/overlay/
 #   corpus/layer_tar/  the layer tars kept under fixtures/fuzz/layer_tar/
+#   corpus/local_log/  the local driver's files of node-docker20-logs (rotated ones inflated),
+#                      plus the hand-made inputs kept under fixtures/fuzz/local_log/
 #   corpus/docker_container/, cri_status/, gojson/, graph_store/, graph_images/  only the inputs kept under fixtures/fuzz/
 #                      (their seeds are committed there: config.v2.json + hostconfig.json of
 #                      node-docker28-dev's containers, and one of them with every field of a
@@ -93,12 +95,26 @@ PY
 # overlay: op lists (see harness.rs `overlay`); the hand-made regression inputs are the seeds.
 mkdir -p "$HERE/corpus/overlay" "$HERE/corpus/layer_tar"
 mkdir -p "$HERE/corpus/docker_container" "$HERE/corpus/cri_status" "$HERE/corpus/gojson" "$HERE/corpus/graph_store" "$HERE/corpus/graph_images"
+# local_log: every local-format file of the dockerd 20.10 logs fixture, inflated.
+L="$HERE/corpus/local_log"
+mkdir -p "$L"
+tmp="$(mktemp -d)"
+tar -xzf "$FIX/node-docker20-logs.tar.gz" -C "$tmp"
+i=0
+find "$tmp" \( -path '*/local-logs/*' -o -name 'container-cached.log*' \) -type f | sort | while read -r f; do
+  case "$f" in
+    *.gz) gzip -dc "$f" > "$L/fixture-$i" ;;
+    *) cp "$f" "$L/fixture-$i" ;;
+  esac
+  i=$((i + 1))
+done
+rm -rf "$tmp"
 # media_type: the JSON blobs (manifests, indexes, configs) of the fixtures' content stores.
 mkdir -p "$HERE/corpus/media_type"
 find "$FIX" -path '*/blobs/sha256/*' -type f -size -16k 2>/dev/null | while read -r f; do
   head -c 1 "$f" | grep -q '{' && cp "$f" "$HERE/corpus/media_type/"
 done
-for t in bolt_walk carve salvage_view gc_store values template names archive_index archive_inspect layout_docs layout_inspect overlay layer_tar docker_container cri_status gojson media_type graph_store graph_images; do
+for t in bolt_walk carve salvage_view gc_store values template names archive_index archive_inspect layout_docs layout_inspect overlay layer_tar docker_container cri_status gojson media_type graph_store graph_images local_log; do
   [ -d "$FIX/fuzz/$t" ] && find "$FIX/fuzz/$t" -type f -exec cp {} "$HERE/corpus/$t/" \;
 done
-echo "seeds: $(ls "$B" | wc -l) bolt_walk ($(du -sh "$B" | cut -f1)), $(ls "$HERE/corpus/carve" | wc -l) carve, $(ls "$HERE/corpus/salvage_view" | wc -l) salvage_view, $(ls "$HERE/corpus/gc_store" | wc -l) gc_store, $(ls "$V" | wc -l) values, $(ls "$T" | wc -l) template, $(ls "$N" | wc -l) names, $(ls "$HERE/corpus/archive_index" | wc -l) archive_index, $(ls "$HERE/corpus/archive_inspect" | wc -l) archive_inspect, $(ls "$HERE/corpus/layout_docs" | wc -l) layout_docs, $(ls "$HERE/corpus/layout_inspect" | wc -l) layout_inspect, $(ls "$HERE/corpus/overlay" | wc -l) overlay, $(ls "$HERE/corpus/layer_tar" | wc -l) layer_tar, $(ls "$HERE/corpus/docker_container" | wc -l) docker_container, $(ls "$HERE/corpus/cri_status" | wc -l) cri_status, $(ls "$HERE/corpus/gojson" | wc -l) gojson, $(ls "$HERE/corpus/media_type" | wc -l) media_type, $(ls "$HERE/corpus/graph_store" | wc -l) graph_store, $(ls "$HERE/corpus/graph_images" | wc -l) graph_images"
+echo "seeds: $(ls "$B" | wc -l) bolt_walk ($(du -sh "$B" | cut -f1)), $(ls "$HERE/corpus/carve" | wc -l) carve, $(ls "$HERE/corpus/salvage_view" | wc -l) salvage_view, $(ls "$HERE/corpus/gc_store" | wc -l) gc_store, $(ls "$V" | wc -l) values, $(ls "$T" | wc -l) template, $(ls "$N" | wc -l) names, $(ls "$HERE/corpus/archive_index" | wc -l) archive_index, $(ls "$HERE/corpus/archive_inspect" | wc -l) archive_inspect, $(ls "$HERE/corpus/layout_docs" | wc -l) layout_docs, $(ls "$HERE/corpus/layout_inspect" | wc -l) layout_inspect, $(ls "$HERE/corpus/overlay" | wc -l) overlay, $(ls "$HERE/corpus/layer_tar" | wc -l) layer_tar, $(ls "$HERE/corpus/docker_container" | wc -l) docker_container, $(ls "$HERE/corpus/cri_status" | wc -l) cri_status, $(ls "$HERE/corpus/gojson" | wc -l) gojson, $(ls "$HERE/corpus/media_type" | wc -l) media_type, $(ls "$HERE/corpus/graph_store" | wc -l) graph_store, $(ls "$HERE/corpus/graph_images" | wc -l) graph_images, $(ls "$HERE/corpus/local_log" | wc -l) local_log"

@@ -295,6 +295,16 @@ fn docker_container_regressions() {
 }
 
 #[test]
+fn local_log_regressions() {
+    let files = inputs("local_log");
+    assert!(!files.is_empty(), "fixtures/fuzz/local_log is empty");
+    for (path, data) in files {
+        eprintln!("replaying {}", path.display());
+        harness::local_log(&data);
+    }
+}
+
+#[test]
 fn cri_status_regressions() {
     let files = inputs("cri_status");
     assert!(!files.is_empty(), "fixtures/fuzz/cri_status is empty");

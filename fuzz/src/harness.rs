@@ -1483,3 +1483,56 @@ pub fn graph_images(data: &[u8]) -> usize {
     }
     restored
 }
+
+/// A `local` log driver file (dual logging's cache has the same format) through the record
+/// reader `coldctr logs` uses, then the same bytes as a `--since`/`--until` value. Every record
+/// read accounts for its frame (lengths within dockerd's maximum), offsets only grow and stay
+/// within the input, the reading ends at the first fatal damage or exactly at the input's end,
+/// and every entry's time lays out as `--timestamps` prints it and reads back to the same
+/// instant.
+pub fn local_log(data: &[u8]) {
+    use coldctr::containers::local_log::{MAX_RECORD, Records};
+    use coldctr::containers::log_window::{docker_time, fixed_nano, go_duration, instant};
+    let end = data.len() as u64;
+    let mut records = Records::new(data);
+    let mut stopped = false;
+    let mut previous = 0u64;
+    loop {
+        let at = records.offset();
+        assert!(at >= previous && at <= end, "offset {at} after {previous}, input {end}");
+        previous = at;
+        let Some(r) = records.next() else { break };
+        assert!(!stopped, "a record read after a fatal damage");
+        match r {
+            Ok(rec) => {
+                let frame = records.offset() - at;
+                assert!(frame >= 8 && frame - 8 <= u64::from(MAX_RECORD), "a frame of {frame}");
+                assert!(rec.line.len() as u64 <= frame - 8, "a line longer than its record");
+                let t = fixed_nano(rec.time_nano);
+                assert_eq!(t.len(), 30, "{t}");
+                assert_eq!(instant(&t), Some(i128::from(rec.time_nano)), "{t}");
+            }
+            Err(d) => {
+                assert!(
+                    d.offset >= at && d.offset <= end,
+                    "damage at {} outside {at}..{end}",
+                    d.offset
+                );
+                stopped |= d.fatal;
+            }
+        }
+    }
+    if !stopped {
+        assert_eq!(records.offset(), end, "the reading ended early without saying so");
+    }
+    if let Ok(s) = std::str::from_utf8(data)
+        && s.len() <= 256
+    {
+        let now = 1_796_463_200_500_000_000;
+        let _ = docker_time(s, now, 3600, false);
+        let _ = docker_time(s, now, -36_000, true);
+        if let Some(d) = go_duration(s) {
+            assert!(i128::from(i64::MIN) <= d && d <= i128::from(i64::MAX), "{s}: {d}");
+        }
+    }
+}
