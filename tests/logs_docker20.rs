@@ -323,3 +323,57 @@ fn drivers_without_a_readable_cache_are_named() {
     assert_eq!(r.code, Some(1), "{}", r.err());
     assert!(r.err().contains("journal"), "{}", r.err());
 }
+
+/// A rotated `.gz` whose gzip header says its last entry is before `--since` is not read, as
+/// dockerd 23 and later skip it; Go's zero time there, or no such header, and it is read.
+#[test]
+fn a_compressed_file_ending_before_since_is_skipped_as_dockerd_skips_it() {
+    use std::io::{Read, Write};
+    let (_tmp, docker) = unpack();
+    let dir = container_dir(&docker, "lg-json-rot");
+    let gz = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with("-json.log.1.gz"))
+        .unwrap();
+    let mut content = Vec::new();
+    flate2::read::GzDecoder::new(&std::fs::read(&gz).unwrap()[..])
+        .read_to_end(&mut content)
+        .unwrap();
+    let first = String::from_utf8_lossy(&content).lines().next().unwrap().to_string();
+    let rewrite = |extra: &[u8]| {
+        let mut enc = flate2::GzBuilder::new()
+            .extra(extra.to_vec())
+            .write(Vec::new(), flate2::Compression::default());
+        enc.write_all(&content).unwrap();
+        std::fs::write(&gz, enc.finish().unwrap()).unwrap();
+    };
+    // The whole log's first time: every entry is at or after it.
+    let all = logs(&docker, &["-t", "lg-json-rot"]);
+    let since = String::from_utf8_lossy(&all.stdout)
+        .split(' ')
+        .next()
+        .unwrap()
+        .to_string();
+    let entry = |r: &Printed| String::from_utf8_lossy(&r.stdout).contains(&first[8..30]);
+    // The header as dockerd wrote it (its true last time): read.
+    let r = logs(&docker, &["-t", "--since", &since, "lg-json-rot"]);
+    assert_eq!(r.stdout, all.stdout, "{}", r.err());
+    // A last time before --since: not read, though its entries are after it.
+    rewrite(br#"{"lastTime":"2000-01-01T00:00:00Z"}"#);
+    let r = logs(&docker, &["-t", "--since", &since, "lg-json-rot"]);
+    assert_eq!(r.code, Some(0), "{}", r.err());
+    assert!(
+        !entry(&r) && r.stdout.len() < all.stdout.len(),
+        "{}",
+        String::from_utf8_lossy(&r.stdout)
+    );
+    // Without --since it is read all the same.
+    assert_eq!(logs(&docker, &["-t", "lg-json-rot"]).stdout, all.stdout);
+    // Go's zero time, a header that is no JSON, no extra field: read.
+    for extra in [&br#"{"lastTime":"0001-01-01T00:00:00Z"}"#[..], b"{not json", b""] {
+        rewrite(extra);
+        let r = logs(&docker, &["-t", "--since", &since, "lg-json-rot"]);
+        assert_eq!(r.stdout, all.stdout, "{}", String::from_utf8_lossy(extra));
+    }
+}

@@ -233,10 +233,22 @@ pub fn logs(global: &Global, args: LogsArgs, out: &mut dyn Write) -> Result<Outc
     };
     let mut failed: Option<std::io::Error> = None;
     let mut found = false;
+    // dockerd opens the rotated files against --since as given, not as the window has
+    // consumed it.
+    let since = window.since;
     for path in &paths {
         if window.ended {
             // Past --until: dockerd reads no further.
             break;
+        }
+        // A compressed file whose header says its last entry is before --since is not read,
+        // as dockerd 23 and later skip it (its entries would not count toward --tail either).
+        if let Some(since) = since
+            && path.extension().is_some_and(|e| e == "gz")
+            && logs::gz_last_time(path).is_some_and(|last| last < since)
+        {
+            found = true;
+            continue;
         }
         let mut each = |e: logs::Entry| match &mut tail {
             Some((n, kept)) => {
