@@ -236,11 +236,13 @@ pub struct Summary {
 pub fn summaries(store: &GraphImages, opts: &ImagesOptions<'_>) -> Vec<Summary> {
     use crate::containers::graph_images::chain_id;
     let restored = store.restored();
-    let images: Vec<_> = restored.iter().filter_map(|h| store.get(h)).collect();
-    let parents: std::collections::HashSet<&str> = images.iter().map(|i| i.parent.as_str()).collect();
+    // One image decoded at a time (a store of large configs is not held whole: the store
+    // keeps what fits its cache); the parent links first.
+    let parents: std::collections::HashSet<String> =
+        restored.iter().filter_map(|h| store.get(h)).map(|i| i.parent).collect();
     let has_children = |id: &str| parents.contains(id);
     let mut out = Vec::new();
-    for img in &images {
+    for img in restored.iter().filter_map(|h| store.get(h)) {
         let id = img.id();
         let dangling_only = opts.dangling == Some(true);
         // `Heads()`: the images no other is the child of.
