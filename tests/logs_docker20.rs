@@ -377,3 +377,60 @@ fn a_compressed_file_ending_before_since_is_skipped_as_dockerd_skips_it() {
         assert_eq!(r.stdout, all.stdout, "{}", String::from_utf8_lossy(extra));
     }
 }
+
+/// Sweep 37: a footer unlike its header is read by the header, as dockerd's forward reader
+/// reads (37.4); a file of millions of bad records names the first hundred and counts the
+/// rest, never holding them (37.1); `--tail` is the same entries whatever it costs to find
+/// them (37.2: it no longer holds N entries).
+#[test]
+fn sweep_37_footers_floods_and_tails() {
+    let (_tmp, docker) = unpack();
+    let file = container_dir(&docker, "lg-local").join("local-logs/container.log");
+    let (intact, recs) = records(&file);
+    let whole = logs(&docker, &["lg-local"]);
+    assert_eq!(whole.code, Some(0));
+
+    // The third record's footer off by one: every entry printed, the footer said.
+    let (third_at, third_len) = recs[2];
+    let mut odd = intact.clone();
+    odd[third_at + third_len - 1] ^= 0x01;
+    std::fs::write(&file, &odd).unwrap();
+    let r = logs(&docker, &["lg-local"]);
+    assert_eq!(r.code, Some(3), "{}", r.err());
+    assert_eq!(r.stdout, whole.stdout);
+    assert!(
+        r.err().contains(&format!("byte {third_at}: a record's length is")) && r.err().contains("at its end"),
+        "{}",
+        r.err()
+    );
+
+    // 64 KiB of zeros: 8,192 empty records, each no entry.
+    std::fs::write(&file, vec![0u8; 64 << 10]).unwrap();
+    let r = logs(&docker, &["lg-local"]);
+    assert_eq!(r.code, Some(3));
+    let said = r.err().lines().filter(|l| l.contains("container.log: byte ")).count();
+    assert_eq!(said, 100, "{}", r.err());
+    assert!(
+        r.err().contains("8092 more lines or records that are no log entry"),
+        "{}",
+        r.err()
+    );
+
+    // --tail over rotated files: the last entries of all of them, in order.
+    std::fs::write(&file, &intact).unwrap();
+    for n in ["1", "3", "1000"] {
+        let r = logs(&docker, &["--tail", n, "lg-rot"]);
+        let all = logs(&docker, &["lg-rot"]);
+        assert_eq!(r.code, all.code, "{}", r.err());
+        let want: Vec<&str> = {
+            let text = std::str::from_utf8(&all.stdout).unwrap();
+            let lines: Vec<&str> = text.lines().collect();
+            let k = n.parse::<usize>().unwrap().min(lines.len());
+            lines[lines.len() - k..].to_vec()
+        };
+        let got: Vec<&str> = std::str::from_utf8(&r.stdout).unwrap().lines().collect();
+        // stdout alone: a tail of both streams may hold stderr entries too, so ours is a
+        // suffix of the stdout lines.
+        assert!(want.ends_with(&got), "--tail {n}: {got:?} of {want:?}");
+    }
+}

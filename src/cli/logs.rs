@@ -201,7 +201,15 @@ pub fn logs(global: &Global, args: LogsArgs, out: &mut dyn Write) -> Result<Outc
     // there at create): which rotated files `docker logs` reads.
     let max_files = logs::max_files_or(option("max-file"), default_files);
     let (paths, beyond) = logs::rotated_paths(&current, max_files);
-    if !beyond.is_empty() {
+    let asked = option("max-file").and_then(|v| v.trim().parse::<u64>().ok());
+    if let Some(asked) = asked.filter(|a| *a > u64::from(logs::MAX_ROTATED)) {
+        // dockerd would look for every one; past this many, the rest are not looked for.
+        super::warn(format!(
+            "max-file {asked}: only the newest {} files are looked for; older rotated files, if any, are not read",
+            logs::MAX_ROTATED
+        ));
+        outcome = outcome.worst(Outcome::Damaged);
+    } else if !beyond.is_empty() {
         let names: Vec<String> = beyond
             .iter()
             .map(|p| crate::text::escape(p.as_os_str().as_encoded_bytes()))
@@ -225,73 +233,76 @@ pub fn logs(global: &Global, args: LogsArgs, out: &mut dyn Write) -> Result<Outc
     if matches!(args.tail, Tail::Last(0)) {
         return Ok(outcome);
     }
-    // --tail keeps the last N entries, over which the window then runs (dockerd tails the
-    // files first); without it each entry goes through the window as it is read.
-    let mut tail = match args.tail {
-        Tail::All => None,
-        Tail::Last(n) => Some((n, std::collections::VecDeque::with_capacity(n.min(4096)))),
+    // --tail N: the last N entries, over which the window then runs (dockerd tails the files
+    // first). Counted in a first pass and printed in a second, so that no entry is held: N
+    // entries of a megabyte each were N megabytes (sweep 37.2).
+    // dockerd opens the rotated files against --since as given, not as the window has
+    // consumed it: a compressed file whose header says its last entry is before --since is
+    // not read, as dockerd 23 and later skip it (its entries do not count toward --tail).
+    let since = window.since;
+    let passed_over = |path: &std::path::Path| {
+        since.is_some_and(|since| {
+            path.extension().is_some_and(|e| e == "gz") && logs::gz_last_time(path).is_some_and(|last| last < since)
+        })
     };
+    let read_file = |path: &std::path::Path, each: &mut dyn FnMut(logs::Entry)| {
+        if local {
+            logs::read_local_file(path, each)
+        } else {
+            logs::read_json_file(path, each)
+        }
+    };
+    let skip: u64 = match args.tail {
+        Tail::All => 0,
+        Tail::Last(n) => {
+            let mut total: u64 = 0;
+            for path in paths.iter().filter(|p| !passed_over(p)) {
+                // What this pass meets is said by the second.
+                let _ = read_file(path, &mut |_| total += 1);
+            }
+            total.saturating_sub(u64::try_from(n).unwrap_or(u64::MAX))
+        }
+    };
+    let mut index: u64 = 0;
     let mut failed: Option<std::io::Error> = None;
     let mut found = false;
-    // dockerd opens the rotated files against --since as given, not as the window has
-    // consumed it.
-    let since = window.since;
     for path in &paths {
         if window.ended {
             // Past --until: dockerd reads no further.
             break;
         }
-        // A compressed file whose header says its last entry is before --since is not read,
-        // as dockerd 23 and later skip it (its entries would not count toward --tail either).
-        if let Some(since) = since
-            && path.extension().is_some_and(|e| e == "gz")
-            && logs::gz_last_time(path).is_some_and(|last| last < since)
-        {
+        if passed_over(path) {
             found = true;
             continue;
         }
-        let mut each = |e: logs::Entry| match &mut tail {
-            Some((n, kept)) => {
-                if kept.len() == *n {
-                    kept.pop_front();
-                }
-                kept.push_back(e);
+        let mut each = |e: logs::Entry| {
+            let at = index;
+            index += 1;
+            if at >= skip
+                && failed.is_none()
+                && window.admits(&e)
+                && let Err(err) = printer.print(&e)
+            {
+                failed = Some(err);
             }
-            None if failed.is_none() && window.admits(&e) => {
-                if let Err(err) = printer.print(&e) {
-                    failed = Some(err);
-                }
-            }
-            None => {}
         };
-        let read = if local {
-            logs::read_local_file(path, &mut each)
-        } else {
-            logs::read_json_file(path, &mut each)
-        };
+        let read = read_file(path, &mut each);
         if let Some(e) = failed.take() {
-            return Err(e.into());
+            return Err(unwritten(e));
         }
         found |= !read.missing;
-        for d in &read.damaged {
-            printer.flush()?;
+        for d in read.damage_said(path) {
+            printer.flush().map_err(unwritten)?;
             super::warn(d);
             outcome = outcome.worst(Outcome::Damaged);
         }
         for u in &read.unreadable {
-            printer.flush()?;
+            printer.flush().map_err(unwritten)?;
             super::warn(u);
             outcome = outcome.worst(Outcome::Unreadable);
         }
     }
-    if let Some((_, kept)) = tail {
-        for e in &kept {
-            if window.admits(e) {
-                printer.print(e)?;
-            }
-        }
-    }
-    printer.flush()?;
+    printer.flush().map_err(unwritten)?;
     if !found {
         // dockerd makes the file when the container is created: gone is damage of the store.
         super::warn(format!(
@@ -388,4 +399,14 @@ impl Printer<'_> {
         self.last = None;
         self.out.flush()
     }
+}
+
+/// A log entry that could not be written, to stdout or to stderr (entries of the stderr
+/// stream go there): the output is incomplete, exit 5, as for any output (sweep 37.10: a full
+/// stderr said 4). A reader that went away (`| head`) is no failure.
+fn unwritten(e: std::io::Error) -> Failure {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        return Failure::quiet(Outcome::Ok);
+    }
+    Failure::new(Outcome::Unwritten, format!("writing the log: {e}"))
 }

@@ -23,10 +23,11 @@
 //! is not the last of its line (dockerd 23 and later; 20.10 added none to the last one either).
 //!
 //! Every length is untrusted: it is checked against [`MAX_RECORD`] before anything is
-//! allocated for it, and its footer against its header. A record whose frame holds (both
-//! lengths agree) but whose protobuf does not decode is damage and is skipped; a frame that
-//! does not hold (a length too large, header and footer that differ, a file cut short) leaves
-//! nothing to find the next record by, so the rest of that file is named and not read.
+//! allocated for it, and its footer against its header. A record whose protobuf does not
+//! decode is damage and is skipped; a footer unlike its header is damage, said after the
+//! record, and reading goes on by the header, as dockerd's forward reader does (it never reads
+//! footers); a frame that does not hold (a length too large, a file cut short) leaves nothing
+//! to find the next record by, so the rest of that file is named and not read.
 
 use std::io::Read;
 
@@ -75,6 +76,9 @@ pub struct Records<R> {
     src: R,
     offset: u64,
     done: bool,
+    /// Damage to give before the next record (a footer unlike its header, said after the
+    /// record it closes).
+    pending: Option<Damage>,
 }
 
 impl<R: Read> Records<R> {
@@ -83,6 +87,7 @@ impl<R: Read> Records<R> {
             src,
             offset: 0,
             done: false,
+            pending: None,
         }
     }
 
@@ -133,6 +138,9 @@ impl<R: Read> Iterator for Records<R> {
     type Item = Result<Record, Damage>;
 
     fn next(&mut self) -> Option<Self::Item> {
+        if let Some(d) = self.pending.take() {
+            return Some(Err(d));
+        }
         if self.done {
             return None;
         }
@@ -180,12 +188,16 @@ impl<R: Read> Iterator for Records<R> {
         let (message, footer) = body.split_at(len as usize);
         let footer = u32::from_be_bytes(footer.try_into().unwrap_or_default());
         if footer != len {
-            return self.stop(
-                at,
-                format!(
-                    "a record's length is {len} at its start and {footer} at its end; the rest of the file is not read"
+            // dockerd's forward reader frames by the header alone and never reads the
+            // footer (only its --tail, walking back, does): on by the header, said.
+            self.pending = Some(Damage {
+                offset: at,
+                what: format!(
+                    "a record's length is {len} at its start and {footer} at its end (read by the first, as dockerd reads forward)"
                 ),
-            );
+                fatal: false,
+                refused: false,
+            });
         }
         Some(decode_entry(message).map_err(|why| Damage {
             offset: at,
@@ -362,9 +374,16 @@ mod tests {
         let mut odd = a.clone();
         let last = odd.len() - 1;
         odd[last] ^= 1;
-        let err = Records::new(&odd[..]).next().unwrap().unwrap_err();
+        // The record, read by its header as dockerd reads forward, then what is wrong with it.
+        let mut odd_then = odd.clone();
+        odd_then.extend_from_slice(&b);
+        let got: Vec<_> = Records::new(&odd_then[..]).collect();
+        assert_eq!(got.len(), 3, "{got:?}");
+        assert_eq!(got[0].clone().unwrap().line, b"hello");
+        let err = got[1].clone().unwrap_err();
         assert_eq!(err.offset, 0);
-        assert!(err.what.contains("at its end"), "{err:?}");
+        assert!(!err.fatal && err.what.contains("at its end"), "{err:?}");
+        assert!(got[2].is_ok(), "the next record is read: {got:?}");
 
         // A frame that holds around bytes that are no protobuf: skipped, the next read.
         let bad = frame(&[0x0a, 0x7f, b'x']);

@@ -57,8 +57,8 @@ fn days_in(month: u32, year: i64) -> u32 {
 }
 
 /// `nanos` as docker prints a local-format entry's time with `--timestamps` (Go's
-/// `RFC3339NanoFixed`), in UTC: dockerd prints it in its own zone, which the disk does not
-/// record; the instant is the same.
+/// `RFC3339NanoFixed`), in UTC, as dockerd 25 and later print it (moby afe281964d); 20.10 to
+/// 24 printed it in the daemon's zone, which the disk does not record: the same instant.
 pub fn fixed_nano(nanos: i64) -> String {
     let n = i128::from(nanos);
     let secs = n.div_euclid(NANOS) as i64;

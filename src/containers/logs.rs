@@ -34,7 +34,7 @@ pub const MAX_LOG_FILE: u64 = 4 << 30;
 pub const MAX_LINE: usize = 1 << 20;
 
 /// The most rotated files looked for, whatever `max-file` says.
-const MAX_ROTATED: u32 = 1000;
+pub const MAX_ROTATED: u32 = 100_000;
 
 /// Which stream an entry was written to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -94,6 +94,12 @@ fn query_escape(out: &mut String, s: &str) {
 /// `RFC3339NanoFixed`: `None` when Go would refuse it (dockerd's reader then fails on the
 /// line). More than nine fractional digits are cut to nine, a zero offset prints `Z`.
 pub fn go_time(t: &str) -> Option<String> {
+    go_time_at(t).map(|(text, _)| text)
+}
+
+/// [`go_time`], with the instant it names in nanoseconds since the Unix epoch (what `--since`
+/// and `--until` compare), from the one parse.
+pub fn go_time_at(t: &str) -> Option<(String, i128)> {
     let b = t.as_bytes();
     let num = |from: usize, to: usize| -> Option<u32> {
         let digits = b.get(from..to)?;
@@ -131,8 +137,8 @@ pub fn go_time(t: &str) -> Option<String> {
         fraction = r.get(..n.min(9))?;
         rest = r.get(n..)?;
     }
-    let zone = match rest {
-        "Z" => "Z",
+    let (zone, offset) = match rest {
+        "Z" => ("Z", 0i64),
         _ => {
             let z = rest.as_bytes();
             if z.len() != 6 || !matches!(z.first(), Some(b'+' | b'-')) || z.get(3) != Some(&b':') {
@@ -142,10 +148,25 @@ pub fn go_time(t: &str) -> Option<String> {
             if zh > 23 || zm > 59 {
                 return None;
             }
-            if zh == 0 && zm == 0 { "Z" } else { rest }
+            let east = i64::from(zh * 3600 + zm * 60);
+            let offset = if z.first() == Some(&b'-') { -east } else { east };
+            if zh == 0 && zm == 0 { ("Z", 0) } else { (rest, offset) }
         }
     };
-    Some(format!("{}.{fraction:0<9}{zone}", t.get(..19)?))
+    // Built by hand: this runs once a log line, and `format!`'s padding was a tenth of a run.
+    let mut text = String::with_capacity(35);
+    text.push_str(t.get(..19)?);
+    text.push('.');
+    text.push_str(fraction);
+    text.extend(std::iter::repeat_n('0', 9 - fraction.len()));
+    text.push_str(zone);
+    let nanos = fraction
+        .bytes()
+        .chain(std::iter::repeat_n(b'0', 9 - fraction.len()))
+        .fold(0i128, |n, d| n * 10 + i128::from(d - b'0'));
+    let days = crate::containers::log_window::days_from_civil(i64::from(year), month, day);
+    let secs = days * 86_400 + i64::from(hour * 3600 + minute * 60 + second) - offset;
+    Some((text, i128::from(secs) * 1_000_000_000 + nanos))
 }
 
 /// Two ASCII digits as a number.
@@ -245,12 +266,42 @@ pub fn gz_last_time(path: &Path) -> Option<i128> {
 /// What reading one file met (its entries went to the caller as they were read).
 #[derive(Debug, Default)]
 pub struct LogRead {
-    /// Lines that are no log entry, and the file's own trouble, each naming the file.
+    /// Lines that are no log entry, and the file's own trouble, each naming the file: the
+    /// first [`MAX_SAID`], then how many more (a file of zeros is millions of bad records).
     pub damaged: Vec<String>,
+    /// Damage met past the first [`MAX_SAID`], counted, not kept.
+    pub more_damaged: u64,
     /// The file could not be read at all (permissions, I/O).
     pub unreadable: Vec<String>,
     /// Not there.
     pub missing: bool,
+}
+
+/// The most damage messages kept of one file; the rest are counted.
+pub const MAX_SAID: usize = 100;
+
+impl LogRead {
+    /// Says `message`, or counts it past [`MAX_SAID`].
+    fn damage(&mut self, message: String) {
+        if self.damaged.len() < MAX_SAID {
+            self.damaged.push(message);
+        } else {
+            self.more_damaged += 1;
+        }
+    }
+
+    /// The messages, and one more line for those counted only.
+    pub fn damage_said(&self, path: &Path) -> Vec<String> {
+        let mut all = self.damaged.clone();
+        if self.more_damaged > 0 {
+            all.push(format!(
+                "{}: {} more lines or records that are no log entry (only the first {MAX_SAID} are named)",
+                crate::text::escape(path.as_os_str().as_encoded_bytes()),
+                self.more_damaged
+            ));
+        }
+        all
+    }
 }
 
 /// Reads the json-file log at `path` (gzip when its name ends in `.gz`) a line at a time,
@@ -284,7 +335,7 @@ pub fn read_json_file(path: &Path, each: &mut dyn FnMut(Entry)) -> LogRead {
                 if !gz && crate::damage::refused_by_system(&e) {
                     out.unreadable.push(message);
                 } else {
-                    out.damaged.push(message);
+                    out.damage(message);
                 }
                 return out;
             }
@@ -304,7 +355,7 @@ pub fn read_json_file(path: &Path, each: &mut dyn FnMut(Entry)) -> LogRead {
                     break;
                 }
             }
-            out.damaged.push(format!(
+            out.damage(format!(
                 "{shown}: line {number} (byte {at}): longer than {MAX_LINE} bytes, no log entry; skipped"
             ));
             continue;
@@ -312,11 +363,11 @@ pub fn read_json_file(path: &Path, each: &mut dyn FnMut(Entry)) -> LogRead {
         match parse_line(&line) {
             Ok(Some(e)) => each(e),
             Ok(None) => {}
-            Err(why) => out.damaged.push(format!("{shown}: line {number} (byte {at}): {why}")),
+            Err(why) => out.damage(format!("{shown}: line {number} (byte {at}): {why}")),
         }
     }
     if offset == MAX_LOG_FILE {
-        out.damaged.push(format!(
+        out.damage(format!(
             "{shown}: larger than {MAX_LOG_FILE} bytes; the entries after that are not read"
         ));
     }
@@ -333,7 +384,7 @@ fn open_log(path: &Path, shown: &str, out: &mut LogRead) -> Option<std::fs::File
             return None;
         }
         Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
-            out.damaged.push(format!("{shown}: a symlink, not followed"));
+            out.damage(format!("{shown}: a symlink, not followed"));
             return None;
         }
         Err(e) if crate::damage::refused_by_system(&e) => {
@@ -341,7 +392,7 @@ fn open_log(path: &Path, shown: &str, out: &mut LogRead) -> Option<std::fs::File
             return None;
         }
         Err(e) => {
-            out.damaged.push(format!("{shown}: {e}"));
+            out.damage(format!("{shown}: {e}"));
             return None;
         }
     };
@@ -349,7 +400,7 @@ fn open_log(path: &Path, shown: &str, out: &mut LogRead) -> Option<std::fs::File
         Ok(m) if m.is_file() => Some(file),
         Ok(m) => {
             let kind = crate::containerd::blobs::FileKind::of(&m.file_type());
-            out.damaged.push(format!("{shown}: a {kind}, not a log file"));
+            out.damage(format!("{shown}: a {kind}, not a log file"));
             None
         }
         Err(e) => {
@@ -391,7 +442,7 @@ pub fn read_local_file(path: &Path, each: &mut dyn FnMut(Entry)) -> LogRead {
                 if d.refused && !gz {
                     out.unreadable.push(message);
                 } else {
-                    out.damaged.push(message);
+                    out.damage(message);
                 }
                 continue;
             }
@@ -400,7 +451,7 @@ pub fn read_local_file(path: &Path, each: &mut dyn FnMut(Entry)) -> LogRead {
             b"stdout" => Stream::Stdout,
             b"stderr" => Stream::Stderr,
             other => {
-                out.damaged.push(format!(
+                out.damage(format!(
                     "{shown}: byte {at}{of}: a record's source \"{}\" is neither stdout nor stderr; skipped",
                     crate::text::escape(other)
                 ));
@@ -423,7 +474,7 @@ pub fn read_local_file(path: &Path, each: &mut dyn FnMut(Entry)) -> LogRead {
         });
     }
     if records.offset() == MAX_LOG_FILE {
-        out.damaged.push(format!(
+        out.damage(format!(
             "{shown}: larger than {MAX_LOG_FILE} bytes; the entries after that are not read"
         ));
     }
@@ -459,14 +510,12 @@ pub fn parse_line(raw: &[u8]) -> Result<Option<Entry>, String> {
             ));
         }
     };
-    let time = go_time(&l.time).ok_or_else(|| {
+    let (time, at) = go_time_at(&l.time).ok_or_else(|| {
         format!(
             "time \"{}\" is no RFC 3339 time (dockerd's reader stops there)",
             crate::text::escape(l.time.as_bytes())
         )
     })?;
-    let at = crate::containers::log_window::instant(&time)
-        .ok_or_else(|| format!("time \"{}\" is out of range", crate::text::escape(time.as_bytes())))?;
     Ok(Some(Entry {
         stream,
         time,
@@ -479,6 +528,24 @@ pub fn parse_line(raw: &[u8]) -> Result<Option<Entry>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_instant_of_one_parse_is_the_printed_times() {
+        for t in [
+            "2026-11-29T18:51:59.49008007Z",
+            "2026-11-29T18:51:59Z",
+            "1970-01-01T00:00:00Z",
+            "1969-12-31T23:59:59.999999999Z",
+            "2024-02-29T23:30:00.5+05:30",
+            "2024-03-01T01:00:00.123456789123-08:00",
+            "0001-01-01T00:00:00Z",
+            "9999-12-31T23:59:59.999999999-00:00",
+        ] {
+            let (text, at) = go_time_at(t).unwrap_or_else(|| panic!("{t}"));
+            assert_eq!(Some(text.clone()), go_time(t), "{t}");
+            assert_eq!(Some(at), crate::containers::log_window::instant(&text), "{t}");
+        }
+    }
 
     #[test]
     fn times_are_laid_out_as_go_prints_them_and_refused_where_go_refuses() {
