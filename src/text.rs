@@ -21,6 +21,19 @@ pub fn escape(b: &[u8]) -> String {
     out
 }
 
+/// [`escape_hazards`] of bytes that may not be UTF-8: a byte that is not is written `\xNN`
+/// (a U+FFFD in its place could not be told from one in the data).
+pub fn escape_hazards_bytes(b: &[u8]) -> String {
+    let mut out = String::with_capacity(b.len());
+    for chunk in b.utf8_chunks() {
+        out.push_str(&escape_hazards(chunk.valid()));
+        for byte in chunk.invalid() {
+            let _ = write!(out, "\\x{byte:02x}");
+        }
+    }
+    out
+}
+
 /// `s` with terminal hazards escaped as [`escape`] does, but newlines, tabs and backslashes
 /// kept: for output whose layout a user's template wrote (`--format`), where only the data's
 /// escape sequences and bidirectional overrides must not reach the terminal.
@@ -276,6 +289,14 @@ pub fn clipped(s: &str, max: usize) -> std::borrow::Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bytes_not_utf8_are_written_as_escapes_not_replaced() {
+        assert_eq!(escape_hazards_bytes(b"caf\xc3"), "caf\\xc3");
+        assert_eq!(escape_hazards_bytes(b"\xff\xfe a\tb\n"), "\\xff\\xfe a\tb\n");
+        assert_eq!(escape_hazards_bytes("\u{fffd}".as_bytes()), "\u{fffd}");
+        assert!(!escape_hazards_bytes(b"\x1b[31mred").contains('\x1b'));
+    }
 
     #[test]
     fn clipped_keeps_short_text_and_says_how_long_the_rest_was() {

@@ -133,9 +133,12 @@ pub fn logs(global: &Global, args: LogsArgs, out: &mut dyn Write) -> Result<Outc
             .and_then(|c| c.get(key))
             .and_then(|m| m.as_str())
     };
+    // No type, null or "" (one answer for the three, sweep 37.8): dockerd writes the type at
+    // create, so a file without one is read as the default driver's, json-file.
     let driver = log_config
         .and_then(|l| l.get("Type"))
         .and_then(|t| t.as_str())
+        .filter(|t| !t.is_empty())
         .unwrap_or("json-file")
         .to_string();
     let shown_dir = crate::text::escape(docker.dir.as_os_str().as_encoded_bytes());
@@ -388,7 +391,7 @@ impl Printer<'_> {
             write!(w, "{attrs} ")?;
         }
         if tty {
-            w.write_all(crate::text::escape_hazards(&String::from_utf8_lossy(&e.line)).as_bytes())
+            w.write_all(crate::text::escape_hazards_bytes(&e.line).as_bytes())
         } else {
             w.write_all(&e.line)
         }
