@@ -304,6 +304,26 @@ impl LogRead {
     }
 }
 
+/// A log file's bytes, decompressed, buffered and bounded.
+type LogReader = std::io::BufReader<std::io::Take<Box<dyn std::io::Read>>>;
+
+/// The log file at `path` opened as [`open_log`] opens it, decompressed when its name ends in
+/// `.gz` (the second answer), buffered, and cut at [`MAX_LOG_FILE`] bytes.
+fn open_reader(path: &Path, shown: &str, out: &mut LogRead) -> Option<(LogReader, bool)> {
+    use std::io::Read;
+    let file = open_log(path, shown, out)?;
+    let gz = path.extension().is_some_and(|e| e == "gz");
+    let reader: Box<dyn std::io::Read> = if gz {
+        Box::new(flate2::read::MultiGzDecoder::new(std::io::BufReader::new(file)))
+    } else {
+        Box::new(file)
+    };
+    Some((
+        std::io::BufReader::with_capacity(64 << 10, reader.take(MAX_LOG_FILE)),
+        gz,
+    ))
+}
+
 /// Reads the json-file log at `path` (gzip when its name ends in `.gz`) a line at a time,
 /// giving each entry to `each`: never through a link, never a file of another kind, no line
 /// held past [`MAX_LINE`], at most [`MAX_LOG_FILE`] bytes.
@@ -311,16 +331,9 @@ pub fn read_json_file(path: &Path, each: &mut dyn FnMut(Entry)) -> LogRead {
     use std::io::BufRead;
     let mut out = LogRead::default();
     let shown = crate::text::escape(path.as_os_str().as_encoded_bytes());
-    let Some(file) = open_log(path, &shown, &mut out) else {
+    let Some((mut reader, gz)) = open_reader(path, &shown, &mut out) else {
         return out;
     };
-    let gz = path.extension().is_some_and(|e| e == "gz");
-    let reader: Box<dyn std::io::Read> = if gz {
-        Box::new(flate2::read::MultiGzDecoder::new(std::io::BufReader::new(file)))
-    } else {
-        Box::new(file)
-    };
-    let mut reader = std::io::BufReader::with_capacity(64 << 10, reader.take(MAX_LOG_FILE));
     let mut line = Vec::new();
     let (mut offset, mut number) = (0u64, 0usize);
     loop {
@@ -419,16 +432,10 @@ pub fn read_local_file(path: &Path, each: &mut dyn FnMut(Entry)) -> LogRead {
     use crate::containers::local_log::Records;
     let mut out = LogRead::default();
     let shown = crate::text::escape(path.as_os_str().as_encoded_bytes());
-    let Some(file) = open_log(path, &shown, &mut out) else {
+    let Some((reader, gz)) = open_reader(path, &shown, &mut out) else {
         return out;
     };
-    let gz = path.extension().is_some_and(|e| e == "gz");
-    let reader: Box<dyn std::io::Read> = if gz {
-        Box::new(flate2::read::MultiGzDecoder::new(std::io::BufReader::new(file)))
-    } else {
-        Box::new(file)
-    };
-    let mut records = Records::new(std::io::BufReader::with_capacity(64 << 10, reader.take(MAX_LOG_FILE)));
+    let mut records = Records::new(reader);
     let of = if gz { " of what it decompresses to" } else { "" };
     loop {
         let at = records.offset();

@@ -13,23 +13,10 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(cd "${1:?usage: $0 WORK}" && pwd)
 mkdir -p "$work/data" "$work/exec"
-# Debian's docker.io CLI (20.10), not another docker on PATH: the captures are what it prints.
-docker() { "${DOCKER_CLI:-/usr/bin/docker}" "$@"; }
-# start_dockerd DATA EXEC SOCK PIDFILE: a private dockerd on DATA, until `stop_dockerd PIDFILE`.
-start_dockerd() {
-  unshare -m --propagation private bash -c "
-mount -t tmpfs tmpfs /run
-mount -t tmpfs tmpfs /etc/docker
-exec dockerd --data-root '$1' --exec-root '$2' --pidfile '$4' \
-  -H 'unix://$3' --iptables=false --ip6tables=false --bridge=none --storage-driver=overlay2 \
-  --containerd-namespace f3 --containerd-plugins-namespace f3p" >>"$work/dockerd.log" 2>&1 &
-  export DOCKER_HOST="unix://$3"
-  for _ in $(seq 30); do docker info >/dev/null 2>&1 && break; sleep 1; done
-}
-stop_dockerd() {
-  kill "$(cat "$1")"
-  while [ -e "$1" ]; do sleep 1; done
-}
+# docker, start_dockerd, stop_dockerd: a private dockerd and Debian's 20.10 CLI (containerd
+# namespace f3, as the fixture was made).
+DOCKERD_NS=f3
+. "$here/tools/lab/dockerd-private.sh"
 start_dockerd "$work/data" "$work/exec" "$work/docker.sock" "$work/dockerd.pid"
 
 docker load -i "$here/fixtures/docker-save/save-lab_committed_1.tar"

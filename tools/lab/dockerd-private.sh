@@ -1,7 +1,7 @@
 # Sourced by the tools/lab/docker20-*.sh scripts (needs $work): a private dockerd 20.10 and
 # Debian's docker CLI. Nothing of the host's own Docker is touched: the daemon runs in a mount
 # namespace of its own, with tmpfs over /run and /etc/docker, its data and exec roots where the
-# caller says, no network set up.
+# caller says, no network set up. DOCKERD_NS names its containerd namespace (default f2).
 
 # Debian's docker.io CLI (20.10), not another docker on PATH: the captures are what it prints.
 docker() { "${DOCKER_CLI:-/usr/bin/docker}" "$@"; }
@@ -12,7 +12,7 @@ mount -t tmpfs tmpfs /run
 mount -t tmpfs tmpfs /etc/docker
 exec dockerd --data-root '$1' --exec-root '$2' --pidfile '$4' \
   -H 'unix://$3' --iptables=false --ip6tables=false --bridge=none --storage-driver=overlay2 \
-  --containerd-namespace f2 --containerd-plugins-namespace f2p" >>"$work/dockerd.log" 2>&1 &
+  --containerd-namespace ${DOCKERD_NS:-f2} --containerd-plugins-namespace ${DOCKERD_NS:-f2}p" >>"$work/dockerd.log" 2>&1 &
   export DOCKER_HOST="unix://$3"
   for _ in $(seq 30); do docker info >/dev/null 2>&1 && break; sleep 1; done
 }
