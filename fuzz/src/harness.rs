@@ -1497,17 +1497,18 @@ pub fn local_log(data: &[u8]) {
     let mut records = Records::new(data);
     let mut stopped = false;
     let mut previous = 0u64;
-    // Where the last record read began: a footer unlike its header is said after it.
-    let mut record_at = 0u64;
+    // Where the frame read by the call before began: a footer unlike its header is said on
+    // the call after the frame it closes.
+    let mut frame_at = 0u64;
     loop {
         let at = records.offset();
+        let record_at = std::mem::replace(&mut frame_at, at);
         assert!(at >= previous && at <= end, "offset {at} after {previous}, input {end}");
         previous = at;
         let Some(r) = records.next() else { break };
         assert!(!stopped, "a record read after a fatal damage");
         match r {
             Ok(rec) => {
-                record_at = at;
                 let frame = records.offset() - at;
                 assert!(frame >= 8 && frame - 8 <= u64::from(MAX_RECORD), "a frame of {frame}");
                 assert!(rec.line.len() as u64 <= frame - 8, "a line longer than its record");
@@ -1518,7 +1519,7 @@ pub fn local_log(data: &[u8]) {
             Err(d) => {
                 assert!(
                     (d.offset >= at || d.offset == record_at) && d.offset <= end,
-                    "damage at {} outside {at}..{end} (last record at {record_at})",
+                    "damage at {} outside {at}..{end} (the frame before at {record_at})",
                     d.offset
                 );
                 stopped |= d.fatal;
