@@ -237,8 +237,9 @@ pub fn logs(global: &Global, args: LogsArgs, out: &mut dyn Write) -> Result<Outc
         return Ok(outcome);
     }
     // --tail N: the last N entries, over which the window then runs (dockerd tails the files
-    // first). Counted in a first pass and printed in a second, so that no entry is held: N
-    // entries of a megabyte each were N megabytes (sweep 37.2).
+    // first). They are kept as they are read while they stay within TAIL_BYTES; past that
+    // (N entries of a megabyte each were N megabytes, sweep 37.2) they are counted only, and
+    // a second pass prints the last N without holding them.
     // dockerd opens the rotated files against --since as given, not as the window has
     // consumed it: a compressed file whose header says its last entry is before --since is
     // not read, as dockerd 23 and later skip it (its entries do not count toward --tail).
@@ -255,18 +256,14 @@ pub fn logs(global: &Global, args: LogsArgs, out: &mut dyn Write) -> Result<Outc
             logs::read_json_file(path, each)
         }
     };
-    let skip: u64 = match args.tail {
-        Tail::All => 0,
-        Tail::Last(n) => {
-            let mut total: u64 = 0;
-            for path in paths.iter().filter(|p| !passed_over(p)) {
-                // What this pass meets is said by the second.
-                let _ = read_file(path, &mut |_| total += 1);
-            }
-            total.saturating_sub(u64::try_from(n).unwrap_or(u64::MAX))
-        }
+    let tail: Option<u64> = match args.tail {
+        Tail::All => None,
+        Tail::Last(n) => Some(u64::try_from(n).unwrap_or(u64::MAX)),
     };
-    let mut index: u64 = 0;
+    let mut kept: std::collections::VecDeque<logs::Entry> = std::collections::VecDeque::new();
+    let mut kept_bytes = 0usize;
+    let mut overflowed = false;
+    let mut total: u64 = 0;
     let mut failed: Option<std::io::Error> = None;
     let mut found = false;
     for path in &paths {
@@ -279,14 +276,31 @@ pub fn logs(global: &Global, args: LogsArgs, out: &mut dyn Write) -> Result<Outc
             continue;
         }
         let mut each = |e: logs::Entry| {
-            let at = index;
-            index += 1;
-            if at >= skip
-                && failed.is_none()
-                && window.admits(&e)
-                && let Err(err) = printer.print(&e)
-            {
-                failed = Some(err);
+            total += 1;
+            match tail {
+                None => {
+                    if failed.is_none()
+                        && window.admits(&e)
+                        && let Err(err) = printer.print(&e)
+                    {
+                        failed = Some(err);
+                    }
+                }
+                Some(n) if !overflowed => {
+                    kept_bytes += entry_bytes(&e);
+                    kept.push_back(e);
+                    while kept.len() as u64 > n {
+                        if let Some(old) = kept.pop_front() {
+                            kept_bytes -= entry_bytes(&old);
+                        }
+                    }
+                    if kept_bytes > TAIL_BYTES {
+                        overflowed = true;
+                        kept = std::collections::VecDeque::new();
+                        kept_bytes = 0;
+                    }
+                }
+                Some(_) => {}
             }
         };
         let read = read_file(path, &mut each);
@@ -303,6 +317,39 @@ pub fn logs(global: &Global, args: LogsArgs, out: &mut dyn Write) -> Result<Outc
             printer.flush().map_err(unwritten)?;
             super::warn(u);
             outcome = outcome.worst(Outcome::Unreadable);
+        }
+    }
+    if let Some(n) = tail {
+        if !overflowed {
+            for e in &kept {
+                if window.admits(e) {
+                    printer.print(e).map_err(unwritten)?;
+                }
+            }
+        } else {
+            // The last n of the total, read again (what the files hold was said above).
+            let skip = total.saturating_sub(n);
+            let mut index: u64 = 0;
+            for path in paths.iter().filter(|p| !passed_over(p)) {
+                if window.ended {
+                    break;
+                }
+                let mut each = |e: logs::Entry| {
+                    let at = index;
+                    index += 1;
+                    if at >= skip
+                        && failed.is_none()
+                        && window.admits(&e)
+                        && let Err(err) = printer.print(&e)
+                    {
+                        failed = Some(err);
+                    }
+                };
+                let _ = read_file(path, &mut each);
+                if let Some(e) = failed.take() {
+                    return Err(unwritten(e));
+                }
+            }
         }
     }
     printer.flush().map_err(unwritten)?;
@@ -412,4 +459,13 @@ fn unwritten(e: std::io::Error) -> Failure {
         return Failure::quiet(Outcome::Ok);
     }
     Failure::new(Outcome::Unwritten, format!("writing the log: {e}"))
+}
+
+/// The most bytes of entries `--tail` keeps while reading; past it, a second pass.
+const TAIL_BYTES: usize = 64 << 20;
+
+/// About what an entry holds in memory.
+fn entry_bytes(e: &logs::Entry) -> usize {
+    let attrs: usize = e.attrs.iter().map(|(k, v)| k.len() + v.len() + 48).sum();
+    e.line.len() + e.time.len() + attrs + 96
 }
