@@ -90,12 +90,7 @@ rm -rf "$out"; mkdir -p "$out"
 # until include it), and halfway between two.
 export TZ=UTC
 : >"$out/cases.tsv"
-case_() {
-  local name=$1; shift
-  local rc=0
-  docker "$@" >"$out/$name.out" 2>"$out/$name.err" || rc=$?
-  (IFS=$'\t'; echo "$name	$rc	$*") >>"$out/cases.tsv"
-}
+cases="$out"
 # time_of CONTAINER N: the recorded time of the Nth distinct time in its log (1: the first).
 time_of() { docker logs -t "$1" 2>&1 | cut -d' ' -f1 | grep -E '^[0-9]{4}-' | sort -u | sed -n "$2p"; }
 # halfway A B: the RFC 3339 time halfway between two.

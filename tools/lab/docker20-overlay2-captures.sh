@@ -34,12 +34,7 @@ child=$(docker image inspect -f '{{.Id}}' lab/o2-fs:committed)
 dangling=$(docker images -q --no-trunc --filter dangling=true); dangling=${dangling#sha256:}
 pulled=$(docker image inspect -f '{{index .RepoDigests 0}}' localhost:5741/lab/pulled:1); pulled=${pulled#*@}
 : >"$out/images/cases.tsv"
-case_() {
-  local name=$1; shift
-  local rc=0
-  docker "$@" >"$out/images/$name.out" 2>"$out/images/$name.err" || rc=$?
-  (IFS=$'\t'; echo "$name	$rc	$*") >>"$out/images/cases.tsv"
-}
+cases="$out/images"
 case_ inspect-tag image inspect lab/committed:1
 case_ inspect-docker-io image inspect docker.io/lab/committed:1
 case_ inspect-full-id image inspect "$id"

@@ -20,3 +20,12 @@ stop_dockerd() {
   kill "$(cat "$1")"
   while [ -e "$1" ]; do sleep 1; done
 }
+# case_ NAME ARGS...: one capture into $cases (a directory): docker ARGS' stdout and stderr as
+# NAME.out and NAME.err, and a line of $cases/cases.tsv: NAME, docker's exit code, then ARGS,
+# a tab between each.
+case_() {
+  local name=$1; shift
+  local rc=0
+  docker "$@" >"$cases/$name.out" 2>"$cases/$name.err" || rc=$?
+  (IFS=$'\t'; echo "$name	$rc	$*") >>"$cases/cases.tsv"
+}
