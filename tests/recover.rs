@@ -627,6 +627,12 @@ fn pages_not_of_4_kib_are_carved_at_their_size_without_metas() {
             let (_tmp, path) = bolt_support::temp_file("meta.db", &bytes);
             let (code, records, stderr) = recover(&path);
             assert_eq!(code, Some(3), "{golden} {ps}: {stderr}");
+            // The layout taken is said (sweep 36.13).
+            let order = if big_endian { "big-endian" } else { "little-endian" };
+            assert!(
+                stderr.contains(&format!("carved as {ps}-byte {order} pages")),
+                "{golden} {ps}: {stderr}"
+            );
             records
                 .iter()
                 .map(|r| format!("{} {} {} {}", r["kind"], r["namespace"], r["name"], r["fields"]))
