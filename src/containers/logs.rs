@@ -257,8 +257,7 @@ pub fn gz_last_time(path: &Path) -> Option<i128> {
             .find(|(k, _)| k.eq_ignore_ascii_case("lastTime"))
             .map(|(_, v)| v)
     })?;
-    let t = go_time(value.as_str()?)?;
-    let at = crate::containers::log_window::instant(&t)?;
+    let (t, at) = go_time_at(value.as_str()?)?;
     // Go's zero time (0001-01-01T00:00:00Z) is no time: dockerd reads the file.
     (t != "0001-01-01T00:00:00.000000000Z").then_some(at)
 }
