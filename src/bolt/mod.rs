@@ -27,6 +27,7 @@ pub mod meta;
 pub mod page;
 pub mod pages;
 mod shards;
+mod slots;
 mod source;
 pub mod walk;
 
@@ -74,10 +75,10 @@ pub struct Db {
     /// first reached from (see [`Tx::claim_page`]).
     page_owners: [std::sync::OnceLock<Owners>; 2],
     /// Pages whose keys were found strictly increasing (see [`Tx::check_order`]).
-    ordered: std::sync::OnceLock<Box<[AtomicU64]>>,
+    ordered: std::sync::OnceLock<slots::PageSlots>,
     /// Per page, the branch element (page and index) it was last found within the key range
     /// of (see [`Tx::range_slot`]).
-    ranged: std::sync::OnceLock<Box<[AtomicU64]>>,
+    ranged: std::sync::OnceLock<slots::PageSlots>,
 }
 
 /// Who holds a page that a bucket is about to take as its own ([`Tx::claim_root`],
@@ -100,7 +101,7 @@ pub(crate) enum Owner {
 struct Owners {
     /// Pages in the file: a page past its end is not claimed.
     pages: u64,
-    dense: Box<[AtomicU64]>,
+    dense: slots::PageSlots,
     beyond: std::sync::Mutex<foldhash::HashMap<u64, u64>>,
 }
 
@@ -705,7 +706,7 @@ impl<'a> Tx<'a> {
         let mark = ((parent << 16) | u64::try_from(i).ok().filter(|&i| i <= 0xffff)?) + 1;
         let slots = self.db.ranged.get_or_init(|| {
             let pages = (self.db.file_size() / u64::from(self.db.page_size.max(1))).min(MAX_OWNED_PAGES);
-            (0..pages).map(|_| AtomicU64::new(0)).collect()
+            slots::PageSlots::zeroed(usize::try_from(pages).unwrap_or(0))
         });
         Some((slots.get(usize::try_from(child).ok()?)?, mark))
     }
@@ -716,7 +717,7 @@ impl<'a> Tx<'a> {
     fn ordered_bit(&self, id: u64) -> Option<(&'a AtomicU64, u64)> {
         let words = self.db.ordered.get_or_init(|| {
             let pages = (self.db.file_size() / u64::from(self.db.page_size.max(1))).min(MAX_OWNED_PAGES);
-            (0..pages.div_ceil(64)).map(|_| AtomicU64::new(0)).collect()
+            slots::PageSlots::zeroed(usize::try_from(pages.div_ceil(64)).unwrap_or(0))
         });
         let word = words.get(usize::try_from(id / 64).ok()?)?;
         Some((word, 1u64 << (id % 64)))
@@ -786,7 +787,7 @@ impl<'a> Tx<'a> {
             let dense = pages.min(self.meta.pgid.max(2)).min(MAX_OWNED_PAGES);
             let owners = Owners {
                 pages,
-                dense: (0..dense).map(|_| AtomicU64::new(0)).collect(),
+                dense: slots::PageSlots::zeroed(usize::try_from(dense).unwrap_or(0)),
                 beyond: Default::default(),
             };
             let root = self.meta.root;
