@@ -643,6 +643,12 @@ impl<'a> Cursor<'a> {
         } else if let Some(Err(e)) = from.map(|(parent, i)| self.bucket.check_range(parent, i, &page)) {
             self.pending = Some(e);
         } else {
+            if page.is_branch() && self.bucket.tx.db().reads_lazily() {
+                // A cursor visits every child of a branch it enters: on a cold file they are
+                // asked for together, not one wait per leaf (`Tx::prefetch_if_cold`).
+                let children = (0..usize::from(page.count)).map_while(|i| page.branch(i).ok().map(|e| e.child));
+                self.bucket.tx.prefetch_if_cold(children.collect());
+            }
             self.stack.push(Frame {
                 page,
                 index: 0,

@@ -76,14 +76,54 @@ impl Frugal {
     /// Asks the kernel to start reading `len` bytes at `offset` (a page the walk will want
     /// next); many such reads are in flight at once, where faults would wait one by one.
     pub fn prefetch(&self, offset: u64, len: usize) {
-        use std::os::fd::AsRawFd;
-        let (Ok(start), Ok(len)) = (libc::off_t::try_from(offset), libc::off_t::try_from(len)) else {
-            return;
-        };
-        // SAFETY: an open fd; the call only schedules reads into the page cache.
-        unsafe {
-            libc::posix_fadvise(self.file.as_raw_fd(), start, len, libc::POSIX_FADV_WILLNEED);
-        }
+        will_need(&self.file, offset, len);
+    }
+}
+
+/// Asks the kernel to start reading `len` bytes of `file` at `offset` into the page cache
+/// (`POSIX_FADV_WILLNEED`), without waiting for them.
+pub fn will_need(file: &File, offset: u64, len: usize) {
+    use std::os::fd::AsRawFd;
+    let (Ok(start), Ok(len)) = (libc::off_t::try_from(offset), libc::off_t::try_from(len)) else {
+        return;
+    };
+    // SAFETY: an open fd; the call only schedules reads into the page cache.
+    unsafe {
+        libc::posix_fadvise(file.as_raw_fd(), start, len, libc::POSIX_FADV_WILLNEED);
+    }
+}
+
+/// Whether reading the byte of `file` at `offset` would wait for the device: `Some(true)`
+/// when the page cache lacks its page (a `preadv2` with `RWF_NOWAIT` says `EAGAIN`), `None`
+/// where the kernel or the file system cannot tell (before Linux 4.14, some file systems).
+/// Reads one byte into memory of our own, never more.
+pub fn would_wait(file: &File, offset: u64) -> Option<bool> {
+    use std::os::fd::AsRawFd;
+    let offset = libc::c_long::try_from(offset).ok()?;
+    let mut byte = 0u8;
+    let iov = libc::iovec {
+        iov_base: std::ptr::addr_of_mut!(byte).cast(),
+        iov_len: 1,
+    };
+    // SAFETY: one iovec of one byte of a local that outlives the call; an open fd. The
+    // offset's high half is 0: on 64-bit Linux the low half carries the whole offset.
+    let read = unsafe {
+        libc::syscall(
+            libc::SYS_preadv2,
+            file.as_raw_fd(),
+            std::ptr::addr_of!(iov),
+            1 as libc::c_int,
+            offset,
+            0 as libc::c_long,
+            libc::RWF_NOWAIT,
+        )
+    };
+    if read >= 0 {
+        return Some(false);
+    }
+    match std::io::Error::last_os_error().raw_os_error() {
+        Some(libc::EAGAIN) => Some(true),
+        _ => None,
     }
 }
 
@@ -117,4 +157,59 @@ pub fn memory_limit() -> Option<u64> {
         }
     }
     limit
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{will_need, would_wait};
+    use std::os::fd::AsRawFd;
+
+    /// Which of the first `pages` 4 KiB pages of `file` the page cache holds, as `mincore`
+    /// sees them through a map of the file.
+    fn resident(file: &std::fs::File, pages: usize) -> Vec<bool> {
+        let map = unsafe { memmap2::Mmap::map(file) }.unwrap();
+        let mut vec = vec![0u8; pages];
+        let done = unsafe { libc::mincore(map.as_ptr() as *mut libc::c_void, pages * 4096, vec.as_mut_ptr()) };
+        assert_eq!(done, 0);
+        vec.iter().map(|v| v & 1 == 1).collect()
+    }
+
+    /// `would_wait` says what `mincore` says of each page, where it can tell: after the file
+    /// is read, after its clean pages are dropped (`POSIX_FADV_DONTNEED`; a file system
+    /// whose pages are its storage, tmpfs, keeps them), and after `will_need` asks for them
+    /// again. A page just read never counts as one the device must give.
+    #[test]
+    fn would_wait_agrees_with_the_page_cache() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pages");
+        std::fs::write(&path, vec![7u8; 16 * 4096]).unwrap();
+        let file = std::fs::File::open(&path).unwrap();
+        file.sync_all().unwrap();
+        let _ = std::fs::read(&path).unwrap();
+        let answers =
+            |file: &std::fs::File| -> Vec<Option<bool>> { (0..16u64).map(|p| would_wait(file, p * 4096)).collect() };
+        let read = answers(&file);
+        assert!(read.iter().all(|&w| w != Some(true)), "{read:?}");
+        for phase in ["dropped", "asked for again"] {
+            if phase == "dropped" {
+                let dropped = unsafe { libc::posix_fadvise(file.as_raw_fd(), 0, 0, libc::POSIX_FADV_DONTNEED) };
+                assert_eq!(dropped, 0);
+            } else {
+                will_need(&file, 0, 16 * 4096);
+                // The reads `will_need` started complete without us: wait for them here.
+                let _ = std::fs::read(&path).unwrap();
+            }
+            // `would_wait` reads one byte of each page it finds cached, which does not
+            // bring any page in; the map is taken first, so that mincore sees the same cache.
+            let before = resident(&file, 16);
+            let now = answers(&file);
+            for (page, (w, r)) in now.iter().zip(&before).enumerate() {
+                if let Some(w) = w {
+                    assert_eq!(*w, !r, "page {page}, {phase}: would_wait {now:?}, resident {before:?}");
+                }
+            }
+        }
+        // Past the end of the file: nothing to wait for, or cannot tell; never a wait.
+        assert_ne!(would_wait(&file, 1 << 40), Some(true));
+    }
 }

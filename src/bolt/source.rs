@@ -201,10 +201,21 @@ impl Source {
     }
 
     /// Starts reading a range the reader will want soon, where that pays (a map read
-    /// frugally); a no-op otherwise.
+    /// frugally, pages read as asked for); a no-op otherwise.
     pub fn prefetch(&self, offset: u64, len: usize) {
-        if let Source::Mapped(_, Some(f)) = self {
-            f.prefetch(offset, len);
+        match self {
+            Source::Mapped(_, Some(f)) => f.prefetch(offset, len),
+            Source::Lazy(l) => super::frugal::will_need(&l.file, offset, len),
+            _ => {}
+        }
+    }
+
+    /// Whether reading the page at `offset` would wait for the device, when pages are read
+    /// as asked for and the kernel can tell (`None` otherwise; see `frugal::would_wait`).
+    pub fn would_wait(&self, offset: u64) -> Option<bool> {
+        match self {
+            Source::Lazy(l) if offset < l.len as u64 => super::frugal::would_wait(&l.file, offset),
+            _ => None,
         }
     }
 
