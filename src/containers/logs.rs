@@ -16,8 +16,11 @@
 //! `docker logs` sends each entry to the stream it was written to, its `log` bytes as they
 //! are; `--timestamps` puts the time first in Go's RFC3339NanoFixed (nine digits always);
 //! `--details` the entry's attrs (json-file's `attrs`; the local format keeps none).
-//! Every line is untrusted: one that is not such an object (or whose time Go would not
-//! read) is named (file, line, byte offset) and skipped, and the rest are still read. Lines
+//! A line is read as dockerd reads it, with Go's `encoding/json` (keys without case, the last
+//! of a key given twice, no `log` an empty entry, no `time` Go's zero time, strings with
+//! U+FFFD for what is not UTF-8: [`parse_line`]). Every line is untrusted: one that is not
+//! such an object (or whose time Go would not read) is named (file, line, byte offset) and
+//! skipped, and the rest are still read. Lines
 //! are read one at a time, none held past [`MAX_LINE`]; no file is followed through a link,
 //! and none is read past [`MAX_LOG_FILE`] bytes.
 
@@ -488,24 +491,38 @@ pub fn read_local_file(path: &Path, each: &mut dyn FnMut(Entry)) -> LogRead {
 }
 
 /// One line of a json-file log (its newline included or not): the entry, nothing for an
-/// empty line, or why it is none.
+/// empty line, or why it is none. Read as dockerd's `decodeLogLine` reads it, Go's
+/// `encoding/json` into a `jsonlog.JSONLog`: a key names a field exactly or without case (Go
+/// folds `ſ` to `s` too), a later key overwrites an earlier one, a `null` leaves the field as
+/// it was, a field not there stays as `Reset` left it (no `log`: an empty message, printed as
+/// nothing; no `time`: Go's zero time, 0001-01-01T00:00:00Z), other keys are passed over, and
+/// strings hold what Go makes of them (invalid UTF-8 and lone surrogate escapes as U+FFFD,
+/// [`crate::gostring`]).
 pub fn parse_line(raw: &[u8]) -> Result<Option<Entry>, String> {
-    #[derive(serde::Deserialize)]
-    struct Line<'a> {
-        #[serde(borrow)]
-        log: std::borrow::Cow<'a, str>,
-        stream: std::borrow::Cow<'a, str>,
-        time: std::borrow::Cow<'a, str>,
-        // Go's map[string]string: a later duplicate key wins, as in a BTreeMap.
-        #[serde(default)]
-        attrs: Option<std::collections::BTreeMap<String, String>>,
-    }
     let text = raw.strip_suffix(b"\n").unwrap_or(raw);
     if text.is_empty() {
         return Ok(None);
     }
     // A line cut short (a node that stopped mid-write) is said the same way.
-    let l: Line<'_> = serde_json::from_slice(text).map_err(|e| format!("not a log entry: {e}"))?;
+    crate::gostring::parse_like_go(text, |b| {
+        use serde::de::Deserializer;
+        let mut de = serde_json::Deserializer::from_slice(b);
+        let l = (&mut de).deserialize_map(GoLineVisitor)?;
+        de.end()?;
+        Ok(entry_of(l))
+    })
+    .map_err(|e: serde_json::Error| format!("not a log entry: {e}"))?
+    .map(Some)
+}
+
+/// The entry of a line Go's decoder read, or why docker logs would print nothing of it.
+fn entry_of(l: GoLine<'_>) -> Result<Entry, String> {
+    if let Some(raw) = l.bad_time {
+        return Err(format!(
+            "time {} is no RFC 3339 time (dockerd's reader stops there)",
+            crate::text::escape(raw.as_bytes())
+        ));
+    }
     let stream = match l.stream.as_ref() {
         "stdout" => Stream::Stdout,
         "stderr" => Stream::Stderr,
@@ -516,19 +533,191 @@ pub fn parse_line(raw: &[u8]) -> Result<Option<Entry>, String> {
             ));
         }
     };
-    let (time, at) = go_time_at(&l.time).ok_or_else(|| {
-        format!(
-            "time \"{}\" is no RFC 3339 time (dockerd's reader stops there)",
-            crate::text::escape(l.time.as_bytes())
-        )
-    })?;
-    Ok(Some(Entry {
+    let (time, at) = l.time.unwrap_or_else(|| (GO_ZERO_TIME.to_string(), GO_ZERO_TIME_AT));
+    Ok(Entry {
         stream,
         time,
         at,
         line: l.log.into_owned().into_bytes(),
         attrs: l.attrs.unwrap_or_default().into_iter().collect(),
-    }))
+    })
+}
+
+/// Go's zero `time.Time` as dockerd prints it: an entry without a time has it.
+pub const GO_ZERO_TIME: &str = "0001-01-01T00:00:00.000000000Z";
+
+/// [`GO_ZERO_TIME`] in nanoseconds since the Unix epoch: before every `--since`, after no
+/// `--until`.
+pub const GO_ZERO_TIME_AT: i128 = -62_135_596_800 * 1_000_000_000;
+
+/// A json-file line's fields as Go's decoder leaves them in a reset `jsonlog.JSONLog`.
+#[derive(Default)]
+struct GoLine<'a> {
+    log: std::borrow::Cow<'a, str>,
+    stream: std::borrow::Cow<'a, str>,
+    /// The time as printed and its instant; `None`: Go's zero time.
+    time: Option<(String, i128)>,
+    /// Go's `map[string]string`: `None` is a nil map (a `null` sets it so).
+    attrs: Option<std::collections::BTreeMap<String, String>>,
+    /// A time value Go refused (its JSON text): Go stops decoding there, the line is no entry.
+    bad_time: Option<&'a str>,
+}
+
+/// The `JSONLog` fields, by their JSON names.
+#[derive(Clone, Copy)]
+enum GoField {
+    Log,
+    Stream,
+    Time,
+    Attrs,
+}
+
+/// The field a key names as Go's decoder matches it: the name exactly, else equal under Go's
+/// case folding (ASCII letters either case, and `ſ` U+017F for `s`; the names hold no `k`,
+/// whose Kelvin sign would fold too). `None`: a key of no field, passed over.
+fn go_field(key: &str) -> Option<GoField> {
+    const FIELDS: [(&str, GoField); 4] = [
+        ("log", GoField::Log),
+        ("stream", GoField::Stream),
+        ("time", GoField::Time),
+        ("attrs", GoField::Attrs),
+    ];
+    let folds = |name: &str| {
+        let mut k = key.chars();
+        name.chars().all(|c| {
+            k.next()
+                .is_some_and(|kc| kc.to_ascii_lowercase() == c && kc.is_ascii() || (c == 's' && kc == '\u{17f}'))
+        }) && k.next().is_none()
+    };
+    FIELDS.iter().find(|(name, _)| folds(name)).map(|&(_, f)| f)
+}
+
+/// Reads a key into the field it names, without holding the key.
+struct GoKey(Option<GoField>);
+
+impl<'de> serde::Deserialize<'de> for GoKey {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = GoKey;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a key")
+            }
+            fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<GoKey, E> {
+                Ok(GoKey(go_field(key)))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// A string field's value: the string, or `None` for `null` (Go leaves the field as it was).
+struct GoStr<'a>(Option<std::borrow::Cow<'a, str>>);
+
+impl<'de> serde::Deserialize<'de> for GoStr<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = GoStr<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string or null")
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(self, s: &'de str) -> Result<GoStr<'de>, E> {
+                Ok(GoStr(Some(std::borrow::Cow::Borrowed(s))))
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<GoStr<'de>, E> {
+                Ok(GoStr(Some(std::borrow::Cow::Owned(s.to_string()))))
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<GoStr<'de>, E> {
+                Ok(GoStr(None))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// `attrs`' value: its pairs (a `null` value reads as ""), or `None` for `null`.
+struct GoAttrs(Option<Vec<(String, String)>>);
+
+impl<'de> serde::Deserialize<'de> for GoAttrs {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = GoAttrs;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object of strings, or null")
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<GoAttrs, E> {
+                Ok(GoAttrs(None))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<GoAttrs, A::Error> {
+                let mut pairs = Vec::new();
+                while let Some(k) = map.next_key::<String>()? {
+                    let GoStr(v) = map.next_value()?;
+                    pairs.push((k, v.map(std::borrow::Cow::into_owned).unwrap_or_default()));
+                }
+                Ok(GoAttrs(Some(pairs)))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// The line's object, its keys in order.
+struct GoLineVisitor;
+
+impl<'de> serde::de::Visitor<'de> for GoLineVisitor {
+    type Value = GoLine<'de>;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON object")
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<GoLine<'de>, A::Error> {
+        let mut l = GoLine::default();
+        while let Some(GoKey(field)) = map.next_key()? {
+            if l.bad_time.is_some() {
+                // Go stopped at the bad time; the rest is only read through for its syntax.
+                map.next_value::<serde::de::IgnoredAny>()?;
+                continue;
+            }
+            match field {
+                Some(GoField::Log) => {
+                    if let GoStr(Some(s)) = map.next_value()? {
+                        l.log = s;
+                    }
+                }
+                Some(GoField::Stream) => {
+                    if let GoStr(Some(s)) = map.next_value()? {
+                        l.stream = s;
+                    }
+                }
+                Some(GoField::Time) => {
+                    // time.Time's UnmarshalJSON: `null` leaves it; otherwise the value's own
+                    // bytes between its quotes, escapes not undone, read as RFC 3339.
+                    let raw = map.next_value::<&'de serde_json::value::RawValue>()?.get();
+                    if raw == "null" {
+                        continue;
+                    }
+                    match raw
+                        .strip_prefix('"')
+                        .and_then(|r| r.strip_suffix('"'))
+                        .and_then(go_time_at)
+                    {
+                        Some(t) => l.time = Some(t),
+                        None => l.bad_time = Some(raw),
+                    }
+                }
+                Some(GoField::Attrs) => match map.next_value()? {
+                    // A second `attrs` adds to the map the first made, as Go decodes into it.
+                    GoAttrs(Some(pairs)) => l.attrs.get_or_insert_default().extend(pairs),
+                    GoAttrs(None) => l.attrs = None,
+                },
+                None => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(l)
+    }
 }
 
 #[cfg(test)]
@@ -618,6 +807,75 @@ mod tests {
             why(b"{\"log\":\"d\",\"stream\":\"tty\",\"time\":\"2026-01-01T00:00:00Z\"}").contains("neither stdout")
         );
         assert!(why(b"{\"log\":\"d\",\"stream\":\"stdout\",\"time\":\"later\"}").contains("no RFC 3339 time"));
+    }
+
+    #[test]
+    fn lines_are_read_as_go_s_decoder_reads_them() {
+        let entry = |raw: &str| {
+            parse_line(raw.as_bytes())
+                .unwrap_or_else(|e| panic!("{raw}: {e}"))
+                .unwrap()
+        };
+        let t = "\"2026-01-01T00:00:00Z\"";
+        // Keys without case, and ſ for s; the last of two keys for one field wins.
+        let e = entry(&format!("{{\"LoG\":\"a\",\"\u{17f}TREAM\":\"stderr\",\"Time\":{t}}}"));
+        assert_eq!((e.line.as_slice(), e.stream), (&b"a"[..], Stream::Stderr));
+        let e = entry(&format!(
+            "{{\"log\":\"a\",\"LOG\":\"b\",\"stream\":\"stdout\",\"time\":{t}}}"
+        ));
+        assert_eq!(e.line, b"b");
+        // A key is matched once unescaped; one that only looks like a field is passed over.
+        let e = entry(&format!(
+            "{{\"\\u006cog\":\"c\",\"logs\":\"x\",\"stream\":\"stdout\",\"time\":{t}}}"
+        ));
+        assert_eq!(e.line, b"c");
+        // No log, or null: empty. No time, or null first: Go's zero time, before everything.
+        let e = entry("{\"stream\":\"stdout\",\"log\":null}");
+        assert_eq!(
+            (e.line.len(), e.time.as_str(), e.at),
+            (0, GO_ZERO_TIME, GO_ZERO_TIME_AT)
+        );
+        assert_eq!(
+            go_time_at("0001-01-01T00:00:00Z"),
+            Some((GO_ZERO_TIME.into(), GO_ZERO_TIME_AT))
+        );
+        // A null keeps what an earlier key gave.
+        let e = entry(&format!(
+            "{{\"log\":\"d\",\"stream\":\"stdout\",\"time\":{t},\"time\":null,\"log\":null}}"
+        ));
+        assert_eq!((e.line.as_slice(), e.at), (&b"d"[..], 1_767_225_600_000_000_000));
+        // Attrs: a second object adds to the first's map; null empties it; a null value is "".
+        let e = entry("{\"stream\":\"stdout\",\"attrs\":{\"a\":\"1\",\"b\":\"2\"},\"ATTRS\":{\"b\":\"3\",\"c\":null}}");
+        assert_eq!(e.details(), "a=1,b=3,c=");
+        let e = entry("{\"stream\":\"stdout\",\"attrs\":{\"a\":\"1\"},\"attrs\":null}");
+        assert_eq!(e.details(), "");
+        // Strings as Go makes them: one U+FFFD a bad byte, one a lone surrogate escape.
+        let e = entry("{\"stream\":\"stdout\",\"log\":\"\\ud800\\u0041 \u{e9}\"}");
+        assert_eq!(e.line, "\u{fffd}A \u{e9}".as_bytes());
+        let e = parse_line(b"{\"stream\":\"stdout\",\"log\":\"\xe2\x82x\"}")
+            .unwrap()
+            .unwrap();
+        assert_eq!(e.line, "\u{fffd}\u{fffd}x".as_bytes());
+    }
+
+    #[test]
+    fn lines_go_fails_on_are_no_entry() {
+        let why = |raw: &str| parse_line(raw.as_bytes()).err().unwrap_or_default();
+        // time.Time reads the value's own bytes: an escape in it, a number, are no time; and a
+        // bad time fails the line though a good one follows (Go stops decoding there).
+        assert!(why("{\"stream\":\"stdout\",\"time\":\"2026-01-01T00:00:0\\u0030Z\"}").contains("no RFC 3339 time"));
+        assert!(why("{\"stream\":\"stdout\",\"time\":5}").contains("time 5 is no RFC 3339 time"));
+        assert!(
+            why("{\"stream\":\"stdout\",\"time\":\"later\",\"time\":\"2026-01-01T00:00:00Z\"}")
+                .contains("time \"later\" is no RFC 3339 time")
+        );
+        // A value of another type (Go's UnmarshalTypeError fails the Decode).
+        assert!(why("{\"stream\":\"stdout\",\"log\":5}").starts_with("not a log entry: invalid type"));
+        assert!(why("{\"stream\":\"stdout\",\"attrs\":{\"a\":1}}").starts_with("not a log entry"));
+        assert!(why("{\"stream\":\"stdout\",\"attrs\":[]}").starts_with("not a log entry"));
+        // No stream: dockerd sends it to neither.
+        assert!(why("{\"log\":\"a\"}").contains("stream \"\" is neither"));
+        assert!(why("[]").starts_with("not a log entry"));
     }
 
     #[test]
