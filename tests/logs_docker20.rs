@@ -456,3 +456,95 @@ fn sweep_37_footers_floods_and_tails() {
         assert!(want.ends_with(&got), "--tail {n}: {got:?} of {want:?}");
     }
 }
+
+/// `--tail` over a `local` file whose framing breaks mid-file (a length past dockerd's maximum,
+/// then eight zero bytes, between the second and third of four entries): dockerd walks back from
+/// the end by the records' trailing lengths, so it tails the entries after the break, and the
+/// zero bytes read backwards as an empty record, which counts and prints nothing. Against what a
+/// real dockerd 20.10 printed (`fixtures/expected/node-docker20-local-tail/`, made by
+/// `tools/lab/docker20-local-tail.sh`); where the walk reaches the break, dockerd 20.10 failed
+/// the request and 23 and later pass over the file (`getTailFiles`), which coldctr does: the
+/// older files are tailed instead, a `.gz` one decompressed to walk back through.
+#[test]
+fn local_tail_walks_back_from_the_end_as_dockerd_does() {
+    let (_tmp, docker) = unpack();
+    let dir = repo().join("fixtures/expected/node-docker20-local-tail");
+    let logs_dir = container_dir(&docker, "lg-local").join("local-logs");
+    let crafted = std::fs::read(dir.join("container.log")).unwrap();
+    std::fs::write(logs_dir.join("container.log"), &crafted).unwrap();
+    // The empty record docker prints nothing of, coldctr names (a record of no stream).
+    let empty_said = format!(
+        "coldctr: {}: byte 66: a record's source \"\" is neither stdout nor stderr; skipped\n",
+        logs_dir.join("container.log").display()
+    );
+    let cases = std::fs::read_to_string(dir.join("cases.tsv")).unwrap();
+    let mut n = 0;
+    for line in cases.lines() {
+        let mut fields = line.split('\t');
+        let name = fields.next().unwrap();
+        let code: i32 = fields.next().unwrap().parse().unwrap();
+        assert_eq!((code, fields.next()), (0, Some("logs")), "{line}");
+        let args: Vec<&str> = fields.collect();
+        let r = logs(&docker, &args);
+        let want_out = std::fs::read(dir.join(format!("{name}.out"))).unwrap();
+        let mut want_err = std::fs::read(dir.join(format!("{name}.err"))).unwrap();
+        let reaches_empty = name.contains("tail3");
+        if reaches_empty {
+            want_err.extend_from_slice(empty_said.as_bytes());
+        }
+        assert_eq!(r.code, Some(if reaches_empty { 3 } else { 0 }), "{name}: {}", r.err());
+        assert_eq!(
+            String::from_utf8_lossy(&r.stdout),
+            String::from_utf8_lossy(&want_out),
+            "{name}"
+        );
+        assert_eq!(r.err(), String::from_utf8_lossy(&want_err), "{name}");
+        n += 1;
+    }
+    assert!(n >= 7, "{n} cases");
+
+    // The walk reaches the break: the file is passed over, said where.
+    let r = logs(&docker, &["--tail", "4", "lg-local"]);
+    assert_eq!((r.code, r.stdout.as_slice()), (Some(3), &b""[..]), "{}", r.err());
+    assert!(
+        r.err().contains("container.log: byte 62: walking back from the end for --tail: a record's length at its end is 1000001, more than the file holds before it; the file is passed over"),
+        "{}",
+        r.err()
+    );
+    // ... and the older files are tailed for the four: an intact rotated one, read whole.
+    let rotated = [
+        &crafted[..31],   // one
+        &crafted[31..62], // two
+    ]
+    .concat();
+    std::fs::write(logs_dir.join("container.log.1"), &rotated).unwrap();
+    let r = logs(&docker, &["--tail", "4", "lg-local"]);
+    assert_eq!((r.code, r.stdout.as_slice()), (Some(3), &b"one\n"[..]), "{}", r.err());
+    // (the walk's word on the file comes before any entry is read)
+    assert!(
+        r.err().ends_with("as dockerd passes it over for --tail\ntwo\n"),
+        "{}",
+        r.err()
+    );
+    // Reached before the break, the older file is not read.
+    let r = logs(&docker, &["--tail", "2", "lg-local"]);
+    assert_eq!(
+        (r.code, r.stdout.as_slice(), r.err().as_str()),
+        (Some(0), &b"three\n"[..], "four\n")
+    );
+    std::fs::remove_file(logs_dir.join("container.log.1")).unwrap();
+
+    // A rotated `.gz` is walked back through as dockerd walks the file it decompresses to.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, &crafted).unwrap();
+    std::fs::write(logs_dir.join("container.log.1.gz"), gz.finish().unwrap()).unwrap();
+    std::fs::write(logs_dir.join("container.log"), &rotated[..31]).unwrap();
+    let r = logs(&docker, &["--tail", "3", "lg-local"]);
+    assert_eq!(
+        (r.code, r.stdout.as_slice()),
+        (Some(0), &b"three\none\n"[..]),
+        "{}",
+        r.err()
+    );
+    assert_eq!(r.err(), "four\n");
+}

@@ -1529,6 +1529,41 @@ pub fn local_log(data: &[u8]) {
     if !stopped {
         assert_eq!(records.offset(), end, "the reading ended early without saying so");
     }
+    // --tail's walk back: within the file, no more records than wanted, and read forward from
+    // where it stops, the frames it walked are the frames found (their lengths agree at both
+    // ends), each read whole or said, up to the end.
+    use coldctr::containers::local_log::{TailWalk, tail_walk};
+    let read4 = |at: u64| -> Option<[u8; 4]> {
+        let at = usize::try_from(at).ok()?;
+        data.get(at..at.checked_add(4)?)?.try_into().ok()
+    };
+    let want = u64::from(data.first().copied().unwrap_or(1).max(1));
+    match tail_walk(read4, end, want) {
+        TailWalk::From { start, found } => {
+            assert!(
+                start <= end && found <= want,
+                "walk: from {start} of {end}, {found} of {want}"
+            );
+            let from = data
+                .get(usize::try_from(start).unwrap_or(usize::MAX)..)
+                .unwrap_or_default();
+            let mut frames = 0u64;
+            for r in Records::at(from, start) {
+                match r {
+                    Err(d) if d.fatal => {
+                        // Only a length past dockerd's maximum stops a walked frame.
+                        assert!(d.what.contains("past the"), "a walked frame broke: {}", d.what);
+                        return;
+                    }
+                    Err(d) => assert!(!d.what.contains("at its end"), "a walked frame's ends differ"),
+                    Ok(_) => {}
+                }
+                frames += 1;
+            }
+            assert_eq!(frames, found, "frames read forward from where the walk stopped");
+        }
+        TailWalk::Broken { offset, .. } => assert!(offset <= end, "broken at {offset} of {end}"),
+    }
     if let Ok(s) = std::str::from_utf8(data)
         && s.len() <= 256
     {

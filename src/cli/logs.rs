@@ -3,10 +3,12 @@
 //! or dual logging's cache for a driver dockerd cannot read back; stdout entries on stdout,
 //! stderr entries on stderr, each as written; `--timestamps`, `--details`, `--tail`,
 //! `--since` and `--until` as dockerd 28 applies them (the last N entries first, then the
-//! window over those).
+//! window over those; for local-format files, the last N records found walking back from
+//! each file's end, as dockerd finds them).
 
 use super::context::Global;
 use super::{Failure, Outcome};
+use crate::containers::local_log::TailWalk;
 use crate::containers::log_window;
 use crate::containers::logs::{self, Stream};
 use crate::containers::{self, Lookup};
@@ -260,13 +262,55 @@ pub fn logs(global: &Global, args: LogsArgs, out: &mut dyn Write) -> Result<Outc
         Tail::All => None,
         Tail::Last(n) => Some(u64::try_from(n).unwrap_or(u64::MAX)),
     };
+    let mut found = false;
+    // --tail over local-format files, as dockerd finds it: from the newest file back, each
+    // walked back from its end by the records' trailing lengths until N records are counted
+    // (every record walked over counts, whatever it holds), then each read forward from where
+    // its walk stopped. A file whose walk loses the framing is passed over whole (dockerd 28;
+    // 20.10 failed the request), and older files are walked for the N instead.
+    let starts: Option<Vec<Option<u64>>> = match tail {
+        Some(n) if local => {
+            let mut starts = vec![None; paths.len()];
+            let mut want = n;
+            for (path, start) in paths.iter().zip(starts.iter_mut()).rev() {
+                if want == 0 {
+                    break;
+                }
+                if passed_over(path) {
+                    continue;
+                }
+                let (walk, read) = logs::local_tail_start(path, want);
+                found |= !read.missing;
+                outcome = say_read(&mut printer, path, &read, outcome)?;
+                match walk {
+                    Some(TailWalk::From { start: at, found }) => {
+                        want = want.saturating_sub(found);
+                        *start = Some(at);
+                    }
+                    Some(TailWalk::Broken { offset, what }) => {
+                        printer.flush().map_err(unwritten)?;
+                        super::warn(format!(
+                            "{}: byte {offset}: walking back from the end for --tail: {what}; the file is passed over, as dockerd passes it over for --tail",
+                            crate::text::escape(path.as_os_str().as_encoded_bytes())
+                        ));
+                        outcome = outcome.worst(Outcome::Damaged);
+                    }
+                    None => {}
+                }
+            }
+            Some(starts)
+        }
+        _ => None,
+    };
+    // Whether entries are kept for --tail while reading (json-file: counted from the end of
+    // what was read), or printed as read (no --tail, or local files read from their starts).
+    let tail = if starts.is_some() { None } else { tail };
     let mut kept: std::collections::VecDeque<logs::Entry> = std::collections::VecDeque::new();
     let mut kept_bytes = 0usize;
     let mut overflowed = false;
     let mut total: u64 = 0;
     let mut failed: Option<std::io::Error> = None;
-    let mut found = false;
-    for path in &paths {
+    for (i, path) in paths.iter().enumerate() {
         if window.ended {
             // Past --until: dockerd reads no further.
             break;
@@ -275,6 +319,13 @@ pub fn logs(global: &Global, args: LogsArgs, out: &mut dyn Write) -> Result<Outc
             found = true;
             continue;
         }
+        let start = match &starts {
+            Some(starts) => match starts.get(i).copied().flatten() {
+                Some(start) => start,
+                None => continue,
+            },
+            None => 0,
+        };
         let mut each = |e: logs::Entry| {
             total += 1;
             match tail {
@@ -303,21 +354,16 @@ pub fn logs(global: &Global, args: LogsArgs, out: &mut dyn Write) -> Result<Outc
                 Some(_) => {}
             }
         };
-        let read = read_file(path, &mut each);
+        let read = if start > 0 {
+            logs::read_local_file_from(path, start, &mut each)
+        } else {
+            read_file(path, &mut each)
+        };
         if let Some(e) = failed.take() {
             return Err(unwritten(e));
         }
         found |= !read.missing;
-        for d in read.damage_said(path) {
-            printer.flush().map_err(unwritten)?;
-            super::warn(d);
-            outcome = outcome.worst(Outcome::Damaged);
-        }
-        for u in &read.unreadable {
-            printer.flush().map_err(unwritten)?;
-            super::warn(u);
-            outcome = outcome.worst(Outcome::Unreadable);
-        }
+        outcome = say_read(&mut printer, path, &read, outcome)?;
     }
     if let Some(n) = tail {
         if !overflowed {
@@ -366,6 +412,27 @@ pub fn logs(global: &Global, args: LogsArgs, out: &mut dyn Write) -> Result<Outc
             )
         ));
         outcome = outcome.worst(Outcome::Damaged);
+    }
+    Ok(outcome)
+}
+
+/// Says what reading a file met, after what the log put on stdout so far: the outcome made
+/// worse by it.
+fn say_read(
+    printer: &mut Printer<'_>,
+    path: &std::path::Path,
+    read: &logs::LogRead,
+    mut outcome: Outcome,
+) -> Result<Outcome, Failure> {
+    for d in read.damage_said(path) {
+        printer.flush().map_err(unwritten)?;
+        super::warn(d);
+        outcome = outcome.worst(Outcome::Damaged);
+    }
+    for u in &read.unreadable {
+        printer.flush().map_err(unwritten)?;
+        super::warn(u);
+        outcome = outcome.worst(Outcome::Unreadable);
     }
     Ok(outcome)
 }

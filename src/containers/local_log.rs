@@ -83,9 +83,14 @@ pub struct Records<R> {
 
 impl<R: Read> Records<R> {
     pub fn new(src: R) -> Self {
+        Self::at(src, 0)
+    }
+
+    /// Records of `src`, whose first byte is at `offset` of the file (where `--tail` starts).
+    pub fn at(src: R, offset: u64) -> Self {
         Records {
             src,
-            offset: 0,
+            offset,
             done: false,
             pending: None,
         }
@@ -206,6 +211,68 @@ impl<R: Read> Iterator for Records<R> {
             refused: false,
         }))
     }
+}
+
+/// Where `docker logs --tail` starts in a local-format file of `size` bytes, as dockerd's
+/// `getTailReader` finds it: from the end, back by each record's trailing length to its
+/// header, which must say the same, until `want` records are counted or the file's start is
+/// reached. `read4` gives the 4 bytes at an offset (`None` past either end). Every record
+/// walked over counts, whatever it holds; a file under 9 bytes holds none. Nothing is
+/// allocated from a length read: each only moves the offset.
+pub fn tail_walk(read4: impl Fn(u64) -> Option<[u8; 4]>, size: u64, want: u64) -> TailWalk {
+    if size < 9 {
+        return TailWalk::From { start: size, found: 0 };
+    }
+    let (mut offset, mut found) = (size, 0u64);
+    loop {
+        // The record ending at `offset`: its length in its last 4 bytes, and again in the 4
+        // that start it.
+        let Some(end) = offset.checked_sub(4) else {
+            return TailWalk::Broken {
+                offset,
+                what: "a record ends here, less than 4 bytes into the file".into(),
+            };
+        };
+        let Some(footer) = read4(end) else {
+            return TailWalk::Broken {
+                offset: end,
+                what: "the record that ends here cannot be read".into(),
+            };
+        };
+        let len = u32::from_be_bytes(footer);
+        let Some((start, header)) = offset
+            .checked_sub(8 + u64::from(len))
+            .and_then(|start| Some((start, read4(start)?)))
+        else {
+            return TailWalk::Broken {
+                offset: end,
+                what: format!("a record's length at its end is {len}, more than the file holds before it"),
+            };
+        };
+        let head = u32::from_be_bytes(header);
+        if head != len {
+            return TailWalk::Broken {
+                offset: end,
+                what: format!("a record's length at its end is {len}, and {head} at its start (byte {start})"),
+            };
+        }
+        found += 1;
+        offset = start;
+        if found == want || offset == 0 {
+            return TailWalk::From { start: offset, found };
+        }
+    }
+}
+
+/// What [`tail_walk`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TailWalk {
+    /// `--tail` reads the file from `start`, `found` records (at most the number wanted).
+    From { start: u64, found: u64 },
+    /// The walk back lost the framing at `offset`: dockerd 28 passes over the whole file for
+    /// `--tail` (its entries are not printed; older files are tailed instead), 20.10 failed
+    /// the request.
+    Broken { offset: u64, what: String },
 }
 
 /// A protobuf `LogEntry` (see the module's drawing): the last value of a field wins and
@@ -391,6 +458,62 @@ mod tests {
         let got: Vec<_> = Records::new(&both[..]).collect();
         assert!(!got[0].clone().unwrap_err().fatal);
         assert_eq!(got[1].clone().unwrap().line, b"hello");
+    }
+
+    #[test]
+    fn tail_walks_back_by_footers_as_dockerd_does() {
+        let a = frame(&entry("stdout", 1, b"a", None));
+        let b = frame(&entry("stdout", 2, b"b", None));
+        let c = frame(&entry("stderr", 3, b"c", None));
+        let walk = |bytes: &[u8], want: u64| {
+            let read4 = |at: u64| -> Option<[u8; 4]> {
+                let at = usize::try_from(at).ok()?;
+                bytes.get(at..at + 4)?.try_into().ok()
+            };
+            tail_walk(read4, bytes.len() as u64, want)
+        };
+        let all = [a.clone(), b.clone(), c.clone()].concat();
+        let (ab, abc) = ((a.len() + b.len()) as u64, all.len() as u64);
+        assert_eq!(walk(&all, 1), TailWalk::From { start: ab, found: 1 });
+        assert_eq!(walk(&all, 3), TailWalk::From { start: 0, found: 3 });
+        // Fewer than wanted: from the start, those found.
+        assert_eq!(walk(&all, 9), TailWalk::From { start: 0, found: 3 });
+        // Under 9 bytes: none (an 8-byte empty record included).
+        assert_eq!(walk(&[0; 8], 1), TailWalk::From { start: 8, found: 0 });
+        // Broken framing before the last records: they are walked to; the break only when
+        // the walk reaches it. A length past dockerd's maximum is only a length here.
+        let mut broken = a.clone();
+        broken.extend_from_slice(&1_000_001u32.to_be_bytes());
+        broken.extend_from_slice(&[0; 8]);
+        broken.extend_from_slice(&b);
+        broken.extend_from_slice(&c);
+        let after = broken.len() as u64 - (b.len() + c.len()) as u64;
+        assert_eq!(walk(&broken, 2), TailWalk::From { start: after, found: 2 });
+        // The eight zero bytes are an empty record walking back: it counts.
+        assert_eq!(
+            walk(&broken, 3),
+            TailWalk::From {
+                start: after - 8,
+                found: 3
+            }
+        );
+        let TailWalk::Broken { offset, what } = walk(&broken, 4) else {
+            panic!()
+        };
+        assert_eq!(offset, after - 12);
+        assert!(what.contains("1000001, more than the file holds"), "{what}");
+        // A footer unlike its header.
+        let mut odd = all.clone();
+        odd[abc as usize - 1] ^= 1;
+        let TailWalk::Broken { offset, what } = walk(&odd, 1) else {
+            panic!()
+        };
+        assert_eq!(offset, abc - 4);
+        assert!(what.contains("at its start (byte"), "{what}");
+        // A footer of u32::MAX moves nothing past the start, allocates nothing.
+        let mut max = all.clone();
+        max.extend_from_slice(&u32::MAX.to_be_bytes());
+        assert!(matches!(walk(&max, 1), TailWalk::Broken { .. }));
     }
 
     #[test]

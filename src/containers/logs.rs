@@ -310,20 +310,29 @@ impl LogRead {
 type LogReader = std::io::BufReader<std::io::Take<Box<dyn std::io::Read>>>;
 
 /// The log file at `path` opened as [`open_log`] opens it, decompressed when its name ends in
-/// `.gz` (the second answer), buffered, and cut at [`MAX_LOG_FILE`] bytes.
-fn open_reader(path: &Path, shown: &str, out: &mut LogRead) -> Option<(LogReader, bool)> {
-    use std::io::Read;
-    let file = open_log(path, shown, out)?;
+/// `.gz` (the second answer), buffered, from byte `start` (of what it decompresses to), and
+/// cut at [`MAX_LOG_FILE`] bytes.
+fn open_reader(path: &Path, shown: &str, start: u64, out: &mut LogRead) -> Option<(LogReader, bool)> {
+    use std::io::{Read, Seek};
+    let mut file = open_log(path, shown, out)?;
     let gz = path.extension().is_some_and(|e| e == "gz");
+    let left = MAX_LOG_FILE.saturating_sub(start);
     let reader: Box<dyn std::io::Read> = if gz {
-        Box::new(flate2::read::MultiGzDecoder::new(std::io::BufReader::new(file)))
+        let mut inflated = flate2::read::MultiGzDecoder::new(std::io::BufReader::new(file));
+        // Read through to `start`, a buffer at a time.
+        if let Err(e) = std::io::copy(&mut (&mut inflated).take(start), &mut std::io::sink()) {
+            out.damage(format!("{shown}: {e} (before byte {start} of what it decompresses to)"));
+            return None;
+        }
+        Box::new(inflated)
     } else {
+        if let Err(e) = file.seek(std::io::SeekFrom::Start(start)) {
+            out.unreadable.push(format!("{shown}: {e}"));
+            return None;
+        }
         Box::new(file)
     };
-    Some((
-        std::io::BufReader::with_capacity(64 << 10, reader.take(MAX_LOG_FILE)),
-        gz,
-    ))
+    Some((std::io::BufReader::with_capacity(64 << 10, reader.take(left)), gz))
 }
 
 /// Reads the json-file log at `path` (gzip when its name ends in `.gz`) a line at a time,
@@ -333,7 +342,7 @@ pub fn read_json_file(path: &Path, each: &mut dyn FnMut(Entry)) -> LogRead {
     use std::io::BufRead;
     let mut out = LogRead::default();
     let shown = crate::text::escape(path.as_os_str().as_encoded_bytes());
-    let Some((mut reader, gz)) = open_reader(path, &shown, &mut out) else {
+    let Some((mut reader, gz)) = open_reader(path, &shown, 0, &mut out) else {
         return out;
     };
     let mut line = Vec::new();
@@ -431,13 +440,19 @@ fn open_log(path: &Path, shown: &str, out: &mut LogRead) -> Option<std::fs::File
 /// by its byte offset and skipped; where the framing is lost, the rest of the file is named
 /// and not read (there is no way to find the next record), as dockerd 28 drops it.
 pub fn read_local_file(path: &Path, each: &mut dyn FnMut(Entry)) -> LogRead {
+    read_local_file_from(path, 0, each)
+}
+
+/// [`read_local_file`] from byte `start` (of what a `.gz` file decompresses to): where
+/// `--tail` starts ([`local_tail_start`]).
+pub fn read_local_file_from(path: &Path, start: u64, each: &mut dyn FnMut(Entry)) -> LogRead {
     use crate::containers::local_log::Records;
     let mut out = LogRead::default();
     let shown = crate::text::escape(path.as_os_str().as_encoded_bytes());
-    let Some((reader, gz)) = open_reader(path, &shown, &mut out) else {
+    let Some((reader, gz)) = open_reader(path, &shown, start, &mut out) else {
         return out;
     };
-    let mut records = Records::new(reader);
+    let mut records = Records::at(reader, start);
     let of = if gz { " of what it decompresses to" } else { "" };
     loop {
         let at = records.offset();
@@ -488,6 +503,64 @@ pub fn read_local_file(path: &Path, each: &mut dyn FnMut(Entry)) -> LogRead {
         ));
     }
     out
+}
+
+/// The most a `.gz` local-format file is decompressed into memory to walk back through for
+/// `--tail` (the local driver rotates at 20 MB unless told otherwise); past it, the file is
+/// named and not tailed.
+pub const MAX_TAIL_INFLATED: u64 = 64 << 20;
+
+/// Where `docker logs --tail` starts in the local-format file at `path` when `want` records
+/// are still wanted, walking back from its end as dockerd does
+/// ([`crate::containers::local_log::tail_walk`]): a plain file read in place, a `.gz` one
+/// decompressed (at most [`MAX_TAIL_INFLATED`] bytes). `None`, with why in the [`LogRead`],
+/// when the file cannot be opened or inflated.
+pub fn local_tail_start(path: &Path, want: u64) -> (Option<crate::containers::local_log::TailWalk>, LogRead) {
+    use crate::containers::local_log::tail_walk;
+    use std::os::unix::fs::FileExt;
+    let mut out = LogRead::default();
+    let shown = crate::text::escape(path.as_os_str().as_encoded_bytes());
+    let Some(file) = open_log(path, &shown, &mut out) else {
+        return (None, out);
+    };
+    let gz = path.extension().is_some_and(|e| e == "gz");
+    if !gz {
+        let size = match file.metadata() {
+            Ok(m) => m.len(),
+            Err(e) => {
+                out.unreadable.push(format!("{shown}: {e}"));
+                return (None, out);
+            }
+        };
+        let read4 = |at: u64| {
+            let mut four = [0u8; 4];
+            (at.checked_add(4).is_some_and(|end| end <= size) && file.read_exact_at(&mut four, at).is_ok())
+                .then_some(four)
+        };
+        return (Some(tail_walk(read4, size, want)), out);
+    }
+    let mut inflated = Vec::new();
+    let read = flate2::read::MultiGzDecoder::new(std::io::BufReader::new(file))
+        .take(MAX_TAIL_INFLATED + 1)
+        .read_to_end(&mut inflated);
+    if let Err(e) = read {
+        out.damage(format!(
+            "{shown}: {e} (after {} bytes of what it decompresses to); not tailed",
+            inflated.len()
+        ));
+        return (None, out);
+    }
+    if inflated.len() as u64 > MAX_TAIL_INFLATED {
+        out.damage(format!(
+            "{shown}: decompresses to more than {MAX_TAIL_INFLATED} bytes, more than coldctr walks back through for --tail; not tailed"
+        ));
+        return (None, out);
+    }
+    let read4 = |at: u64| {
+        let at = usize::try_from(at).ok()?;
+        inflated.get(at..at.checked_add(4)?)?.try_into().ok()
+    };
+    (Some(tail_walk(read4, inflated.len() as u64, want)), out)
 }
 
 /// One line of a json-file log (its newline included or not): the entry, nothing for an
