@@ -548,3 +548,22 @@ fn local_tail_walks_back_from_the_end_as_dockerd_does() {
     );
     assert_eq!(r.err(), "four\n");
 }
+
+/// `--since` and `--until` at the edges, as docker 28's CLI (GetTimestamp, Go 1.24) and
+/// dockerd (ParseTimestamps, then time.Unix) read them: zone offsets past Go's range (an hour
+/// over 24, a minute over 60) refused in the CLI's words, 24 hours and 60 minutes taken;
+/// Unix seconds near 2^63, which time.Unix wraps past year 1 (long before every entry, or long
+/// after); Go's zero time, which dockerd takes for no bound. Against what docker 28.2.2's CLI
+/// printed with a real dockerd 20.10.24 reading the same json-file log (an entry without a
+/// time, then two with), `fixtures/expected/node-docker20-cli28-times/`, made by
+/// `tools/lab/docker20-cli28-times.sh`.
+#[test]
+fn edge_times_are_read_as_docker_28_reads_them() {
+    let (_tmp, docker) = unpack();
+    let dir = repo().join("fixtures/expected/node-docker20-cli28-times");
+    let log = container_dir(&docker, "lg-json");
+    let id = log.file_name().unwrap().to_str().unwrap().to_string();
+    std::fs::copy(dir.join("container-json.log"), log.join(format!("{id}-json.log"))).unwrap();
+    let n = check_cases(&docker, &dir);
+    assert!(n >= 40, "{n} cases");
+}

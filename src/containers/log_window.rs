@@ -14,6 +14,8 @@
 //!
 //! An entry is shown when it is not before `since` and not after `until` (both ends included).
 //! Instants are nanoseconds since the Unix epoch, as `i128` so that any RFC 3339 year fits.
+//! dockerd makes each bound with `time.Unix`, whose seconds from year 1 wrap in an int64:
+//! Unix seconds near 2^63 are such wrapped instants, and Go's zero time (year 1) is no bound.
 
 /// Nanoseconds in a second.
 const NANOS: i128 = 1_000_000_000;
@@ -103,15 +105,47 @@ pub fn docker_time(value: &str, now: i128, local_offset: i64, until: bool) -> Re
         return Ok(Some(at.div_euclid(NANOS) * NANOS));
     }
     match parse_time(value, local_offset) {
-        Ok(at) => Ok(Some(at)),
+        // The CLI sends "%d.%09d" of the time's Unix seconds and nanoseconds.
+        Ok(at) => Ok(go_unix(at.div_euclid(NANOS) as i64, at.rem_euclid(NANOS) as i64)),
         Err(e) if value.contains('-') => Err(e),
         Err(_) => {
-            let at = unix_seconds(value)
+            let (secs, nanos) = unix_seconds(value)
                 .ok_or_else(|| format!("failed to parse value as time or duration: \"{}\"", go_quote(value)))?;
             // dockerd: an until of "0" is no until.
-            if until && value == "0" { Ok(None) } else { Ok(Some(at)) }
+            if until && value == "0" {
+                Ok(None)
+            } else {
+                Ok(go_unix(secs, nanos))
+            }
         }
     }
+}
+
+/// Seconds from Go's year 1 to the Unix epoch (`unixToInternal`).
+const UNIX_TO_INTERNAL: i64 = 62_135_596_800;
+
+/// dockerd's `time.Unix(secs, nanos)` as the instant its log reader compares entries with:
+/// the nanoseconds carried into the seconds, then the seconds counted from year 1 in an
+/// int64 that wraps (Unix seconds near 2^63 name a time long before year 1, or long after:
+/// `--since 9223372036854775807` admits every entry). `None` for Go's zero time, which
+/// dockerd takes for no bound at all (`--until 0001-01-01T00:00:00Z` ends nothing).
+fn go_unix(secs: i64, nanos: i64) -> Option<i128> {
+    const N: i64 = NANOS as i64;
+    let (mut secs, mut nanos) = (secs, nanos);
+    if !(0..N).contains(&nanos) {
+        let carry = nanos / N;
+        secs = secs.wrapping_add(carry);
+        nanos -= carry * N;
+        if nanos < 0 {
+            nanos += N;
+            secs = secs.wrapping_sub(1);
+        }
+    }
+    let internal = secs.wrapping_add(UNIX_TO_INTERNAL);
+    if internal == 0 && nanos == 0 {
+        return None;
+    }
+    Some((i128::from(internal) - i128::from(UNIX_TO_INTERNAL)) * NANOS + i128::from(nanos))
 }
 
 /// `s` inside Go's `%q` quotes (enough of it: backslashes, quotes, control bytes escaped).
@@ -129,8 +163,9 @@ fn go_quote(s: &str) -> String {
 }
 
 /// dockerd's `parseTimestamp`: `SECONDS[.FRACTION]`, each read by `strconv.ParseInt`, the
-/// fraction scaled to nanoseconds through a float64 as dockerd does.
-fn unix_seconds(value: &str) -> Option<i128> {
+/// fraction scaled to nanoseconds through a float64 as dockerd does: the seconds and the
+/// nanoseconds, as `time.Unix` is given them.
+fn unix_seconds(value: &str) -> Option<(i64, i64)> {
     let (secs, frac) = match value.split_once('.') {
         Some((s, f)) => (s, Some(f)),
         None => (value, None),
@@ -148,7 +183,7 @@ fn unix_seconds(value: &str) -> Option<i128> {
             (n as f64 * scale) as i64
         }
     };
-    Some(i128::from(s) * NANOS + i128::from(n))
+    Some((s, n))
 }
 
 /// Go's `strconv.ParseInt(s, 10, 64)`: an optional sign, decimal digits, in range.
@@ -375,18 +410,42 @@ fn parse_time(value: &str, local_offset: i64) -> Result<i128, String> {
                     offset = Some(0);
                     rest = r;
                 } else {
+                    // Go's Z07:00 reader: six bytes, a colon the fourth; hours, then minutes,
+                    // each two digits; from Go 1.23 (docker 28's CLI) a range test on them, `>`
+                    // (offsets of 24 hours or 60 minutes are written), whose word comes before
+                    // anything wrong with the digits or the sign; then the sign.
                     let b = rest.as_bytes();
-                    let ok = b.len() >= 6
-                        && matches!(b.first(), Some(b'+' | b'-'))
-                        && b.get(3) == Some(&b':')
-                        && [1, 2, 4, 5].iter().all(|&j| b.get(j).is_some_and(u8::is_ascii_digit));
-                    if !ok {
+                    if b.len() < 6 || b.get(3) != Some(&b':') {
                         return Err(cannot(rest, "Z07:00"));
                     }
-                    let hh: i64 = rest.get(1..3).and_then(|s| s.parse().ok()).unwrap_or_default();
-                    let mm: i64 = rest.get(4..6).and_then(|s| s.parse().ok()).unwrap_or_default();
-                    let sign = if b.first() == Some(&b'-') { -1 } else { 1 };
-                    offset = Some(sign * (hh * 3600 + mm * 60));
+                    let two = |at: usize| -> Option<i64> {
+                        let d = b.get(at..at + 2)?;
+                        d.iter()
+                            .all(u8::is_ascii_digit)
+                            .then(|| d.iter().fold(0, |n, c| n * 10 + i64::from(c - b'0')))
+                    };
+                    let hh = two(1);
+                    let mm = hh.and(two(4));
+                    let (h, m) = (hh.unwrap_or(0), mm.unwrap_or(0));
+                    // The later test's word wins, as Go overwrites it.
+                    let out_of_range = match (h > 24, m > 60) {
+                        (_, true) => Some("time zone offset minute"),
+                        (true, false) => Some("time zone offset hour"),
+                        _ => None,
+                    };
+                    if let Some(what) = out_of_range {
+                        return Err(range(what));
+                    }
+                    let sign = match b.first() {
+                        Some(b'+') => 1,
+                        Some(b'-') => -1,
+                        _ => 0,
+                    };
+                    if sign == 0 || mm.is_none() {
+                        return Err(cannot(rest, "Z07:00"));
+                    }
+                    offset = Some(sign * (h * 3600 + m * 60));
+                    // Bytes 1 to 5 are ASCII here, so the sixth starts a character.
                     rest = rest.get(6..).unwrap_or_default();
                 }
             }
@@ -521,6 +580,48 @@ mod tests {
         );
         assert!(at("2026-12-05T09:33:16Zjunk").unwrap_err().contains("extra text"));
         assert!(at("2026-1-05").unwrap_err().contains("cannot parse"));
+    }
+
+    #[test]
+    fn edges_as_docker_28_reads_them() {
+        // Zone offsets: Go 1.23's range test, `>`; the minute's word when both are out.
+        let range = |v: &str, what: &str| Err(format!("parsing time \"{v}\": time zone offset {what} out of range"));
+        assert_eq!(
+            at("2026-12-05T09:33:16+25:00"),
+            range("2026-12-05T09:33:16+25:00", "hour")
+        );
+        assert_eq!(
+            at("2026-12-05T09:33:16-23:61"),
+            range("2026-12-05T09:33:16-23:61", "minute")
+        );
+        assert_eq!(
+            at("2026-12-05T09:33:16+25:61"),
+            range("2026-12-05T09:33:16+25:61", "minute")
+        );
+        assert_eq!(at("2026-12-05+99:00"), range("2026-12-05+99:00", "hour"));
+        assert_eq!(
+            at("2026-12-05T09:33:16+24:60"),
+            Ok(Some((1_796_463_196 - 25 * 3600) * NANOS))
+        );
+        // time.Unix: seconds from year 1 in an int64 that wraps; Go's zero time is no bound.
+        let year1 = -62_135_596_800i128;
+        let wrapped = |secs: i128| (secs + 62_135_596_800 - (1i128 << 64)) - 62_135_596_800;
+        assert_eq!(
+            at("9223372036854775807"),
+            Ok(Some(wrapped(i128::from(i64::MAX)) * NANOS))
+        );
+        assert_eq!(
+            at("9223371974719179007"),
+            Ok(Some(i128::from(i64::MAX - 62_135_596_800) * NANOS))
+        );
+        assert!(at("9223371974719179008").unwrap().unwrap() < year1 * NANOS);
+        assert_eq!(at("0001-01-01T00:00:00Z"), Ok(None));
+        assert_eq!(docker_time("0001-01-01T00:00:00Z", NOW, 0, true), Ok(None));
+        assert_eq!(at("0001-01-01T00:00:00.000000001Z"), Ok(Some(year1 * NANOS + 1)));
+        assert_eq!(at("0000-12-31T23:59:59Z"), Ok(Some((year1 - 1) * NANOS)));
+        assert_eq!(go_unix(0, -1), Some(-1));
+        assert_eq!(go_unix(0, 1_500_000_000), Some(1_500_000_000));
+        assert_eq!(go_unix(-62_135_596_801, 1_000_000_000), None);
     }
 
     #[test]
