@@ -553,7 +553,8 @@ fn local_tail_walks_back_from_the_end_as_dockerd_does() {
 /// dockerd (ParseTimestamps, then time.Unix) read them: zone offsets past Go's range (an hour
 /// over 24, a minute over 60) refused in the CLI's words, 24 hours and 60 minutes taken;
 /// Unix seconds near 2^63, which time.Unix wraps past year 1 (long before every entry, or long
-/// after); Go's zero time, which dockerd takes for no bound. Against what docker 28.2.2's CLI
+/// after); Go's zero time, which dockerd takes for no bound; and the words of the errors for
+/// values the CLI refuses (Go's time.quote, \xNN past ASCII). Against what docker 28.2.2's CLI
 /// printed with a real dockerd 20.10.24 reading the same json-file log (an entry without a
 /// time, then two with), `fixtures/expected/node-docker20-cli28-times/`, made by
 /// `tools/lab/docker20-cli28-times.sh`.
@@ -565,5 +566,5 @@ fn edge_times_are_read_as_docker_28_reads_them() {
     let id = log.file_name().unwrap().to_str().unwrap().to_string();
     std::fs::copy(dir.join("container-json.log"), log.join(format!("{id}-json.log"))).unwrap();
     let n = check_cases(&docker, &dir);
-    assert!(n >= 40, "{n} cases");
+    assert!(n >= 53, "{n} cases");
 }

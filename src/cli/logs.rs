@@ -123,7 +123,9 @@ pub fn logs(global: &Global, args: LogsArgs, out: &mut dyn Write) -> Result<Outc
             Ok(at) if until => window.until = at,
             Ok(at) => window.since = at,
             Err(e) => {
-                crate::say!("invalid value for \"{name}\": {}", crate::text::escape(e.as_bytes()));
+                // Go's quoting in the error already writes every control byte and every byte
+                // past ASCII escaped (time.quote; strconv.Quote for %q): printed as it is.
+                crate::say!("invalid value for \"{name}\": {e}");
                 return Err(Failure::quiet(Outcome::No));
             }
         }

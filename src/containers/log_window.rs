@@ -110,7 +110,7 @@ pub fn docker_time(value: &str, now: i128, local_offset: i64, until: bool) -> Re
         Err(e) if value.contains('-') => Err(e),
         Err(_) => {
             let (secs, nanos) = unix_seconds(value)
-                .ok_or_else(|| format!("failed to parse value as time or duration: \"{}\"", go_quote(value)))?;
+                .ok_or_else(|| format!("failed to parse value as time or duration: {}", quote_text(value)))?;
             // dockerd: an until of "0" is no until.
             if until && value == "0" {
                 Ok(None)
@@ -148,17 +148,29 @@ fn go_unix(secs: i64, nanos: i64) -> Option<i128> {
     Some((i128::from(internal) - i128::from(UNIX_TO_INTERNAL)) * NANOS + i128::from(nanos))
 }
 
-/// `s` inside Go's `%q` quotes (enough of it: backslashes, quotes, control bytes escaped).
-fn go_quote(s: &str) -> String {
-    let mut out = String::new();
-    for c in s.chars() {
+/// `%q` of the CLI's message: `strconv.Quote`.
+use crate::template::gofmt::quote_text;
+
+/// Go's `time.quote`, which a `time.ParseError` writes its value and layout with: in double
+/// quotes, `"` and `\` escaped, and every byte that is not printable ASCII (a control byte,
+/// or any byte of a character past ASCII, valid UTF-8 or not) as `\xNN`.
+fn time_quote(b: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(b.len() + 2);
+    out.push('"');
+    for &c in b {
         match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if c.is_control() => out.push_str(&format!("\\x{:02x}", c as u32)),
-            c => out.push(c),
+            b'"' | b'\\' => {
+                out.push('\\');
+                out.push(char::from(c));
+            }
+            0x20..=0x7f => out.push(char::from(c)),
+            _ => {
+                let _ = write!(out, "\\x{c:02x}");
+            }
         }
     }
+    out.push('"');
     out
 }
 
@@ -344,21 +356,23 @@ fn parse_time(value: &str, local_offset: i64) -> Result<i128, String> {
             Lit(s) => s,
         })
         .collect();
-    let cannot = |rest: &str, elem: &str| {
+    // Go's words: the value and, where it could not read on, what was left of it when it
+    // began the field (Go 1.20 on: Go 1.19 named the rest after a field's fixed bytes).
+    let quoted = time_quote(value.as_bytes());
+    let cannot = |rest: &[u8], elem: &str| {
         format!(
-            "parsing time \"{}\" as \"{layout_text}\": cannot parse \"{}\" as \"{elem}\"",
-            go_quote(value),
-            go_quote(rest)
+            "parsing time {quoted} as \"{layout_text}\": cannot parse {} as \"{elem}\"",
+            time_quote(rest)
         )
     };
-    let range = |what: &str| format!("parsing time \"{}\": {what} out of range", go_quote(value));
+    let range = |what: &str| format!("parsing time {quoted}: {what} out of range");
     let (mut year, mut month, mut day, mut hour, mut minute, mut second) = (0i64, 1u32, 1u32, 0i64, 0i64, 0i64);
     let mut frac: i128 = 0;
     let mut offset: Option<i64> = None;
-    let mut rest = value;
+    // Bytes, as Go's parser slices them: a field may end inside a character.
+    let mut rest = value.as_bytes();
     // Digits at the start of rest: exactly `n`, or 1 to 2 when `n` is 0.
-    let digits = |rest: &str, fixed: bool| -> Option<(i64, usize)> {
-        let b = rest.as_bytes();
+    let digits = |b: &[u8], fixed: bool| -> Option<(i64, usize)> {
         let first = b.first().filter(|c| c.is_ascii_digit())?;
         match b.get(1) {
             Some(c) if c.is_ascii_digit() => Some((i64::from(first - b'0') * 10 + i64::from(c - b'0'), 2)),
@@ -369,13 +383,17 @@ fn parse_time(value: &str, local_offset: i64) -> Result<i128, String> {
     for (i, e) in layout.iter().enumerate() {
         match *e {
             Lit(s) => {
-                rest = rest.strip_prefix(s).ok_or_else(|| cannot(rest, s))?;
+                rest = rest.strip_prefix(s.as_bytes()).ok_or_else(|| cannot(rest, s))?;
             }
             Year => {
-                let y = rest.get(..4).filter(|y| y.bytes().all(|b| b.is_ascii_digit()));
-                let y = y.ok_or_else(|| cannot(rest, "2006"))?;
-                year = y.parse().map_err(|_| cannot(rest, "2006"))?;
-                rest = rest.get(4..).unwrap_or_default();
+                let (Some(y), Some(after)) = (rest.get(..4), rest.get(4..)) else {
+                    return Err(cannot(rest, "2006"));
+                };
+                if !y.iter().all(u8::is_ascii_digit) {
+                    return Err(cannot(rest, "2006"));
+                }
+                year = y.iter().fold(0, |n, d| n * 10 + i64::from(d - b'0'));
+                rest = after;
             }
             Month | Day | Hour | Minute | Second => {
                 let (name, fixed) = match *e {
@@ -406,7 +424,7 @@ fn parse_time(value: &str, local_offset: i64) -> Result<i128, String> {
             }
             Fraction => frac = fraction(&mut rest),
             Zone => {
-                if let Some(r) = rest.strip_prefix('Z') {
+                if let Some(r) = rest.strip_prefix(b"Z") {
                     offset = Some(0);
                     rest = r;
                 } else {
@@ -414,10 +432,11 @@ fn parse_time(value: &str, local_offset: i64) -> Result<i128, String> {
                     // each two digits; from Go 1.23 (docker 28's CLI) a range test on them, `>`
                     // (offsets of 24 hours or 60 minutes are written), whose word comes before
                     // anything wrong with the digits or the sign; then the sign.
-                    let b = rest.as_bytes();
+                    let b = rest;
                     if b.len() < 6 || b.get(3) != Some(&b':') {
                         return Err(cannot(rest, "Z07:00"));
                     }
+                    let after = b.get(6..).unwrap_or_default();
                     let two = |at: usize| -> Option<i64> {
                         let d = b.get(at..at + 2)?;
                         d.iter()
@@ -445,18 +464,13 @@ fn parse_time(value: &str, local_offset: i64) -> Result<i128, String> {
                         return Err(cannot(rest, "Z07:00"));
                     }
                     offset = Some(sign * (h * 3600 + m * 60));
-                    // Bytes 1 to 5 are ASCII here, so the sixth starts a character.
-                    rest = rest.get(6..).unwrap_or_default();
+                    rest = after;
                 }
             }
         }
     }
     if !rest.is_empty() {
-        return Err(format!(
-            "parsing time \"{}\": extra text: \"{}\"",
-            go_quote(value),
-            go_quote(rest)
-        ));
+        return Err(format!("parsing time {quoted}: extra text: {}", time_quote(rest)));
     }
     if day < 1 || day > days_in(month, year) {
         return Err(range("day"));
@@ -468,8 +482,8 @@ fn parse_time(value: &str, local_offset: i64) -> Result<i128, String> {
 
 /// A `.ddd` or `,ddd` fraction of a second at the start of `rest`, taken whatever its length
 /// (nanoseconds, digits past nine dropped); none when no digit follows the mark.
-fn fraction(rest: &mut &str) -> i128 {
-    let b = rest.as_bytes();
+fn fraction(rest: &mut &[u8]) -> i128 {
+    let b = *rest;
     if !matches!(b.first(), Some(b'.' | b',')) || !b.get(1).is_some_and(u8::is_ascii_digit) {
         return 0;
     }
@@ -622,6 +636,43 @@ mod tests {
         assert_eq!(go_unix(0, -1), Some(-1));
         assert_eq!(go_unix(0, 1_500_000_000), Some(1_500_000_000));
         assert_eq!(go_unix(-62_135_596_801, 1_000_000_000), None);
+    }
+
+    #[test]
+    fn errors_quote_as_go_quotes_them() {
+        // time.quote: each byte past ASCII, and each control byte, as \xNN.
+        assert_eq!(
+            at("2026-\u{e9}"),
+            Err(r#"parsing time "2026-\xc3\xa9" as "2006-01-02": cannot parse "\xc3\xa9" as "01""#.into())
+        );
+        assert_eq!(
+            at("2026-12-05\x1b\"q\\"),
+            Err(r#"parsing time "2026-12-05\x1b\"q\\": extra text: "\x1b\"q\\""#.into())
+        );
+        // What was left when the field began (Go 1.20 on), whole characters or not.
+        assert_eq!(
+            at("2026-12-05t09:33:16Z"),
+            Err(
+                r#"parsing time "2026-12-05t09:33:16Z" as "2006-01-02Z07:00": cannot parse "t09:33:16Z" as "Z07:00""#
+                    .into()
+            )
+        );
+        assert!(
+            at("20\u{e9}6-12-05")
+                .unwrap_err()
+                .ends_with(r#"cannot parse "20\xc3\xa96-12-05" as "2006""#)
+        );
+        // The zone's range test comes before its sign or digits are found wrong.
+        assert!(
+            at("2026-12-05T09:33:16x25:00Z")
+                .unwrap_err()
+                .ends_with("time zone offset hour out of range")
+        );
+        // %q, strconv.Quote: printable characters kept, the rest escaped.
+        assert_eq!(
+            at("yesterday \u{e9}\u{202e}"),
+            Err("failed to parse value as time or duration: \"yesterday \u{e9}\\u202e\"".into())
+        );
     }
 
     #[test]
