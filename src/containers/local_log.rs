@@ -22,6 +22,10 @@
 //! 16 KiB). A record's line is printed with a newline added unless it is a partial message that
 //! is not the last of its line (dockerd 23 and later; 20.10 added none to the last one either).
 //!
+//! A record's protobuf is read as the gogo-generated `Unmarshal` dockerd uses reads it
+//! ([`decode_entry`]): field numbers cut to an int32, unknown fields and their groups skipped,
+//! a repeated `partial_log_metadata` merged, bits of a varint past 64 dropped.
+//!
 //! Every length is untrusted: it is checked against [`MAX_RECORD`] before anything is
 //! allocated for it, and its footer against its header. A record whose protobuf does not
 //! decode is damage and is skipped; a footer unlike its header is damage, said after the
@@ -275,8 +279,12 @@ pub enum TailWalk {
     Broken { offset: u64, what: String },
 }
 
-/// A protobuf `LogEntry` (see the module's drawing): the last value of a field wins and
-/// unknown fields are skipped, as the protobuf decoder dockerd uses does.
+/// A protobuf `LogEntry` (see the module's drawing), as the gogo-generated `Unmarshal` dockerd
+/// uses reads it: the last value of a field wins, a second `partial_log_metadata` is merged
+/// into the first (a field it leaves out keeps the first's value), unknown fields are skipped
+/// (groups too), a field number is the key's bits above the wire type cut to an `int32` (so
+/// 2^32 + 3 is field 3, and one that comes out 0 or negative is refused), and a varint is at
+/// most ten bytes, its bits past 64 dropped.
 pub fn decode_entry(mut b: &[u8]) -> Result<Record, String> {
     let mut r = Record {
         source: Vec::new(),
@@ -286,8 +294,7 @@ pub fn decode_entry(mut b: &[u8]) -> Result<Record, String> {
         last: false,
     };
     while !b.is_empty() {
-        let key = varint(&mut b)?;
-        let (field, wire) = (key >> 3, key & 7);
+        let (field, wire) = key(&mut b)?;
         match (field, wire) {
             (1, 2) => r.source = bytes(&mut b)?.to_vec(),
             (2, 0) => r.time_nano = varint(&mut b)? as i64,
@@ -295,20 +302,34 @@ pub fn decode_entry(mut b: &[u8]) -> Result<Record, String> {
             (4, 0) => r.partial = varint(&mut b)? != 0,
             (5, 2) => r.last = decode_partial_last(bytes(&mut b)?)?.unwrap_or(r.last),
             (1..=5, _) => return Err(format!("field {field} has wire type {wire}")),
-            (0, _) => return Err("field number 0".into()),
             _ => skip(&mut b, wire)?,
         }
     }
     Ok(r)
 }
 
+/// A field's key: its number, as gogo's code cuts it to an `int32`, and its wire type. An
+/// end-group tag outside a group, and a number that comes out 0 or negative, are refused.
+fn key(b: &mut &[u8]) -> Result<(i32, u64), String> {
+    let key = varint(b)?;
+    let wire = key & 7;
+    if wire == 4 {
+        return Err("an end-group tag outside a group".into());
+    }
+    // The low 32 bits of the number, as Go's int32 conversion keeps them.
+    let field = (key >> 3) as u32 as i32;
+    if field <= 0 {
+        return Err(format!("field number {} (read as {field})", key >> 3));
+    }
+    Ok((field, wire))
+}
+
 /// `last` of a `PartialLogEntryMetadata` (its id and ordinal are checked, not kept): `None`
-/// when the message does not set it.
+/// when the message does not set it (merged into an earlier one, that one's stands).
 fn decode_partial_last(mut b: &[u8]) -> Result<Option<bool>, String> {
     let mut last = None;
     while !b.is_empty() {
-        let key = varint(&mut b)?;
-        let (field, wire) = (key >> 3, key & 7);
+        let (field, wire) = key(&mut b).map_err(|e| format!("partial_log_metadata: {e}"))?;
         match (field, wire) {
             (1, 0) => last = Some(varint(&mut b)? != 0),
             (2, 2) => {
@@ -318,15 +339,14 @@ fn decode_partial_last(mut b: &[u8]) -> Result<Option<bool>, String> {
                 varint(&mut b)?;
             }
             (1..=3, _) => return Err(format!("partial_log_metadata field {field} has wire type {wire}")),
-            (0, _) => return Err("field number 0 in partial_log_metadata".into()),
             _ => skip(&mut b, wire)?,
         }
     }
-    // Present but false (proto3 leaves false out, so this is an explicit `last: false`).
-    Ok(last.or(Some(false)))
+    Ok(last)
 }
 
-/// A base-128 varint, at most 10 bytes.
+/// A base-128 varint as gogo's code reads one: at most ten bytes (an eleventh is an
+/// overflow), the bits the tenth carries past 64 dropped.
 fn varint(b: &mut &[u8]) -> Result<u64, String> {
     let mut v: u64 = 0;
     for i in 0..10u32 {
@@ -334,15 +354,13 @@ fn varint(b: &mut &[u8]) -> Result<u64, String> {
             return Err("a varint cut short".into());
         };
         *b = rest;
-        if i == 9 && byte > 1 {
-            return Err("a varint past 64 bits".into());
-        }
+        // A shift of 63 at most: what passes bit 63 is dropped, as Go's shift drops it.
         v |= u64::from(byte & 0x7f) << (7 * i);
         if byte & 0x80 == 0 {
             return Ok(v);
         }
     }
-    Err("a varint past 64 bits".into())
+    Err("a varint longer than ten bytes".into())
 }
 
 /// A length-delimited value, borrowed: its length is checked against what is left.
@@ -357,18 +375,41 @@ fn bytes<'a>(b: &mut &'a [u8]) -> Result<&'a [u8], String> {
     Ok(value)
 }
 
-/// Skips an unknown field's value; groups (wire types 3 and 4, which proto3 never writes) and
+/// Skips an unknown field's value (its key read), as gogo's `skipEntry` does: a group (wire
+/// type 3) to the end-group tag that closes it, whatever it holds, groups within counted;
 /// wire types 6 and 7 are refused.
 fn skip(b: &mut &[u8], wire: u64) -> Result<(), String> {
-    let n = match wire {
-        0 => return varint(b).map(drop),
-        1 => 8,
-        2 => return bytes(b).map(drop),
-        5 => 4,
-        w => return Err(format!("wire type {w}")),
-    };
-    *b = b.get(n..).ok_or_else(|| "a fixed-size value cut short".to_string())?;
-    Ok(())
+    let mut depth: u64 = 0;
+    let mut wire = wire;
+    loop {
+        match wire {
+            0 => {
+                varint(b)?;
+            }
+            1 | 5 => {
+                let n = if wire == 1 { 8 } else { 4 };
+                *b = b.get(n..).ok_or_else(|| "a fixed-size value cut short".to_string())?;
+            }
+            2 => {
+                bytes(b)?;
+            }
+            3 => depth += 1,
+            4 => {
+                depth = depth
+                    .checked_sub(1)
+                    .ok_or_else(|| "an end-group tag outside a group".to_string())?;
+            }
+            w => return Err(format!("wire type {w}")),
+        }
+        if depth == 0 {
+            return Ok(());
+        }
+        if b.is_empty() {
+            return Err("a group not closed".into());
+        }
+        // Inside a group: the next key, whatever its number.
+        wire = varint(b)? & 7;
+    }
 }
 
 #[cfg(test)]
@@ -525,15 +566,42 @@ mod tests {
         ]);
         e.extend_from_slice(&[0x1a, 1, b'b']);
         assert_eq!(decode_entry(&e).unwrap().line, b"b");
-        // A group, a wrong wire type, a length past the end, an overlong varint.
-        assert!(decode_entry(&[0x33]).is_err());
+        // Groups of an unknown field are skipped to the tag that closes them, nested too.
+        let mut g = entry("stdout", 1, b"a", None);
+        g.extend_from_slice(&[0x4b, 0x53, 0x08, 1, 0x54, 0x1a, 1, b'q', 0x4c, 0x1a, 1, b'g']);
+        assert_eq!(decode_entry(&g).unwrap().line, b"g");
+        for bad in [&[0x4b, 0x1a, 1, b'q'][..], &[0x4c], &[0x0b, 0x0c], &[0x1b]] {
+            assert!(decode_entry(bad).is_err(), "{bad:x?}");
+        }
+        // Field numbers cut to an int32: 2^32 + 3 is the line; 2^31 (negative) and 0 refused.
+        let huge3 = [0x9a, 0x80, 0x80, 0x80, 0x80, 0x01, 4, b'H', b'U', b'G', b'E'];
+        assert_eq!(decode_entry(&huge3).unwrap().line, b"HUGE");
+        assert!(
+            decode_entry(&[0x80, 0x80, 0x80, 0x80, 0x40, 0x01])
+                .unwrap_err()
+                .contains("field number 2147483648")
+        );
+        assert!(decode_entry(&[0x00, 0x01]).is_err());
+        // A wrong wire type for a known field, a length past the end.
         assert!(decode_entry(&[0x08, 1]).is_err());
         assert!(decode_entry(&[0x1a, 5, b'a']).is_err());
-        assert!(decode_entry(&[0x10, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f]).is_err());
+        // Ten-byte varints: the bits past 64 dropped; an eleventh byte refused.
+        let mut ten = vec![0x10];
+        ten.extend_from_slice(&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f]);
+        assert_eq!(decode_entry(&ten).unwrap().time_nano, -1);
+        let mut eleven = vec![0x10];
+        eleven.extend_from_slice(&[0xff; 10]);
+        eleven.push(0x01);
+        assert!(decode_entry(&eleven).is_err());
         // Negative times (before 1970) are ten-byte varints.
         let mut neg = vec![0x10];
         neg.extend_from_slice(&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]);
         assert_eq!(decode_entry(&neg).unwrap().time_nano, -1);
         assert_eq!(decode_entry(&[]).unwrap().time_nano, 0);
+        // A second partial_log_metadata merges into the first: its `last` stands.
+        let twice = [0x20, 1, 0x2a, 2, 0x08, 1, 0x2a, 3, 0x12, 1, b'x'];
+        assert!(decode_entry(&twice).unwrap().ends_line());
+        let then_false = [0x20, 1, 0x2a, 2, 0x08, 1, 0x2a, 2, 0x08, 0];
+        assert!(!decode_entry(&then_false).unwrap().ends_line());
     }
 }
