@@ -547,6 +547,18 @@ fn local_tail_walks_back_from_the_end_as_dockerd_does() {
         r.err()
     );
     assert_eq!(r.err(), "four\n");
+    std::fs::remove_file(logs_dir.join("container.log.1.gz")).unwrap();
+
+    // A file past the 4 GiB coldctr reads of one (sparse: zeros, then the last record): the
+    // walk starts at its end, and the bound counts from where the tail starts.
+    let big = std::fs::File::create(logs_dir.join("container.log")).unwrap();
+    let last = &crafted[107..];
+    let size = (5u64 << 30) + last.len() as u64;
+    big.set_len(size).unwrap();
+    std::os::unix::fs::FileExt::write_all_at(&big, last, size - last.len() as u64).unwrap();
+    drop(big);
+    let r = logs(&docker, &["--tail", "1", "lg-local"]);
+    assert_eq!((r.code, r.err().as_str()), (Some(0), "four\n"));
 }
 
 /// `--since` and `--until` at the edges, as docker 28's CLI (GetTimestamp, Go 1.24) and

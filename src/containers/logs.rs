@@ -311,12 +311,11 @@ type LogReader = std::io::BufReader<std::io::Take<Box<dyn std::io::Read>>>;
 
 /// The log file at `path` opened as [`open_log`] opens it, decompressed when its name ends in
 /// `.gz` (the second answer), buffered, from byte `start` (of what it decompresses to), and
-/// cut at [`MAX_LOG_FILE`] bytes.
+/// cut at [`MAX_LOG_FILE`] bytes from there.
 fn open_reader(path: &Path, shown: &str, start: u64, out: &mut LogRead) -> Option<(LogReader, bool)> {
     use std::io::{Read, Seek};
     let mut file = open_log(path, shown, out)?;
     let gz = path.extension().is_some_and(|e| e == "gz");
-    let left = MAX_LOG_FILE.saturating_sub(start);
     let reader: Box<dyn std::io::Read> = if gz {
         let mut inflated = flate2::read::MultiGzDecoder::new(std::io::BufReader::new(file));
         // Read through to `start`, a buffer at a time.
@@ -332,7 +331,10 @@ fn open_reader(path: &Path, shown: &str, start: u64, out: &mut LogRead) -> Optio
         }
         Box::new(file)
     };
-    Some((std::io::BufReader::with_capacity(64 << 10, reader.take(left)), gz))
+    Some((
+        std::io::BufReader::with_capacity(64 << 10, reader.take(MAX_LOG_FILE)),
+        gz,
+    ))
 }
 
 /// Reads the json-file log at `path` (gzip when its name ends in `.gz`) a line at a time,
@@ -497,9 +499,14 @@ pub fn read_local_file_from(path: &Path, start: u64, each: &mut dyn FnMut(Entry)
             attrs: Vec::new(),
         });
     }
-    if records.offset() == MAX_LOG_FILE {
+    if records.offset().saturating_sub(start) == MAX_LOG_FILE {
+        let from = if start > 0 {
+            format!(" from byte {start}, where --tail starts")
+        } else {
+            String::new()
+        };
         out.damage(format!(
-            "{shown}: larger than {MAX_LOG_FILE} bytes; the entries after that are not read"
+            "{shown}: larger than {MAX_LOG_FILE} bytes{from}; the entries after that are not read"
         ));
     }
     out
