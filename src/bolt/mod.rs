@@ -105,6 +105,17 @@ struct Owners {
     beyond: std::sync::Mutex<foldhash::HashMap<u64, u64>>,
 }
 
+/// At most four of `items`, spread over them: the first, the last and two between.
+pub(crate) fn spread<T>(items: &[T]) -> impl Iterator<Item = &T> {
+    let n = items.len();
+    let mut at = [0, n / 4, n / 2, n.saturating_sub(1)];
+    at.sort_unstable();
+    let mut last = None;
+    at.into_iter()
+        .filter(move |&i| last.replace(i) != Some(i))
+        .filter_map(move |i| items.get(i))
+}
+
 /// Whole pages of holes an overflow run may hold before it is taken for forged (see the page
 /// read): 256 KiB of zeros inside one node.
 const MAX_HOLE_PAGES: u64 = 64;
@@ -588,16 +599,7 @@ impl<'a> Tx<'a> {
     /// for together, the device serves them side by side: one `inspect` of a 5,000-image
     /// store after `drop_caches` spent most of its 0.2 s waiting on those reads.
     pub(crate) fn prefetch_if_cold(&self, mut ids: Vec<u64>) {
-        if !self.db.source.is_lazy() || ids.is_empty() {
-            return;
-        }
-        let ps = u64::from(self.db.page_size);
-        let n = ids.len();
-        let cold = [0, n / 4, n / 2, n - n / 4 - 1]
-            .iter()
-            .filter_map(|&i| ids.get(i))
-            .any(|&id| self.db.source.would_wait(id.saturating_mul(ps)) == Some(true));
-        if !cold {
+        if !self.is_cold(&ids) {
             return;
         }
         let hwm = self.hwm();
@@ -605,6 +607,16 @@ impl<'a> Tx<'a> {
         ids.sort_unstable();
         ids.dedup();
         self.read_ahead_runs(ids, 1, 0);
+    }
+
+    /// True when pages are read as asked for and one of a sample of pages `ids` (the first,
+    /// the last and two between) is not in the page cache.
+    pub(crate) fn is_cold(&self, ids: &[u64]) -> bool {
+        if !self.db.source.is_lazy() {
+            return false;
+        }
+        let ps = u64::from(self.db.page_size);
+        spread(ids).any(|&id| self.db.source.would_wait(id.saturating_mul(ps)) == Some(true))
     }
 
     /// Starts reading the pages a walk through `page` visits next: a branch's children, a
@@ -900,6 +912,22 @@ impl<'a> Tx<'a> {
 #[cfg(test)]
 mod tests {
     use super::{Db, MAX_OWNED_PAGES, MetaChoice, Owner, ReadMode, build};
+
+    /// A sample of at most four, spread: the first, the last and two between, each once.
+    #[test]
+    fn a_spread_sample_takes_the_ends_and_two_between() {
+        let of = |n: usize| {
+            super::spread(&(0..n).collect::<Vec<usize>>())
+                .copied()
+                .collect::<Vec<usize>>()
+        };
+        assert_eq!(of(0), Vec::<usize>::new());
+        assert_eq!(of(1), [0]);
+        assert_eq!(of(2), [0, 1]);
+        assert_eq!(of(3), [0, 1, 2]);
+        assert_eq!(of(5), [0, 1, 2, 4]);
+        assert_eq!(of(100), [0, 25, 50, 99]);
+    }
 
     /// A page after the table of one slot per page (a sparse file of small pages, or one
     /// over 16 GiB) is claimed all the same: a second bucket reaching it is told whose it is.

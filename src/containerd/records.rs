@@ -652,16 +652,36 @@ pub fn decoded_on<'a, T: Send>(
     damage: &mut Damage,
     decode: impl Fn(&'a [u8], &Bucket<'a>, &mut Damage) -> Option<T> + Sync,
 ) -> Vec<T> {
-    decoded_in_windows(pool, steps, damage, decode, PREFETCH_WINDOW)
+    // Pages read as asked for (a point lookup's scan) from a cold file: the roots of the next
+    // window of records are asked for while this one is decoded (`Tx::prefetch_if_cold`); a
+    // window bounds what is read ahead inside a memory limit. A warm file, or a map, is
+    // decoded at once.
+    let sample: Vec<&RecordStep<'a>> = crate::bolt::spread(&steps).collect();
+    let tx = sample.iter().find_map(|step| match step {
+        RecordStep::Record(_, b) => Some(b.tx()),
+        RecordStep::Damage(_) => None,
+    });
+    let roots: Vec<u64> = sample.iter().filter_map(|step| root_of(step)).collect();
+    let window = tx.filter(|tx| tx.is_cold(&roots)).map(|_| PREFETCH_WINDOW);
+    decoded_in_windows(pool, steps, damage, decode, window)
 }
 
-/// [`decoded_on`], pages read as asked for decoded `window` records at a time.
+/// The root page of a record step's bucket (`None` for damage or an inline bucket).
+fn root_of(step: &RecordStep<'_>) -> Option<u64> {
+    match step {
+        RecordStep::Record(_, b) if !b.is_inline() => Some(b.root_page()),
+        _ => None,
+    }
+}
+
+/// [`decoded_on`], decoded `window` records at a time when there is one (each window's
+/// successor asked for meanwhile), else all at once.
 fn decoded_in_windows<'a, T: Send>(
     pool: Option<&rayon::ThreadPool>,
     steps: Vec<RecordStep<'a>>,
     damage: &mut Damage,
     decode: impl Fn(&'a [u8], &Bucket<'a>, &mut Damage) -> Option<T> + Sync,
-    window: usize,
+    window: Option<usize>,
 ) -> Vec<T> {
     use rayon::prelude::*;
     // Only the steps with a result or damage are kept: a scan for one target holds two
@@ -676,26 +696,15 @@ fn decoded_in_windows<'a, T: Send>(
             None => steps.into_iter().filter_map(one).collect(),
         }
     };
-    // Pages read as asked for (a point lookup's scan): the roots of the next window of
-    // records are asked for while this one is decoded, when the file is cold
-    // (`Tx::prefetch_if_cold`). A window bounds what is read ahead inside a memory limit.
-    let lazy = steps.iter().find_map(|step| match step {
-        RecordStep::Record(_, b) => Some(b.tx()).filter(|tx| tx.db().reads_lazily()),
+    let tx = steps.iter().find_map(|step| match step {
+        RecordStep::Record(_, b) => Some(b.tx()),
         RecordStep::Damage(_) => None,
     });
-    let Some(tx) = lazy else {
+    let (Some(tx), Some(window)) = (tx, window) else {
         let done = decode_all(steps);
         return collect_decoded(done, damage);
     };
-    let roots = |window: &[RecordStep<'a>]| {
-        window
-            .iter()
-            .filter_map(|step| match step {
-                RecordStep::Record(_, b) if !b.is_inline() => Some(b.root_page()),
-                _ => None,
-            })
-            .collect::<Vec<u64>>()
-    };
+    let roots = |window: &[RecordStep<'a>]| window.iter().filter_map(root_of).collect::<Vec<u64>>();
     let mut steps = steps.into_iter();
     let mut next_window = || steps.by_ref().take(window.max(1)).collect::<Vec<_>>();
     let mut next = next_window();
@@ -1878,11 +1887,17 @@ mod tests {
             let mut steps: Vec<RecordStep<'_>> = Vec::new();
             image_steps(&ns, |step| steps.push(step));
             let mut damage = Damage::new();
-            let found = decoded_in_windows(pool, steps, &mut damage, decode, window);
+            let found = decoded_in_windows(pool, steps, &mut damage, decode, Some(window));
             let said: Vec<String> = damage.iter().map(|n| n.to_string()).collect();
             (found, said)
         };
-        let whole = scan(None, usize::MAX);
+        let whole = {
+            let mut steps: Vec<RecordStep<'_>> = Vec::new();
+            image_steps(&ns, |step| steps.push(step));
+            let mut damage = Damage::new();
+            let found = decoded_in_windows(None, steps, &mut damage, decode, None);
+            (found, damage.iter().map(|n| n.to_string()).collect::<Vec<String>>())
+        };
         assert_eq!(whole.0.len(), 5, "{whole:?}");
         assert_eq!(whole.1.len(), 1, "{whole:?}");
         for window in [0, 1, 2, 3, 5, 11, 12] {
