@@ -312,25 +312,24 @@ fn containerd_selectors_filter_the_json_fields() {
         ],
     );
     assert_eq!(got, want);
-    // Content by size, and two filters: either.
+    // Content by digest, and two filters: either. `size` is no field of containerd's
+    // content adaptor: it selects nothing.
     let content = json("docker-28.5", &["content"]);
-    let small: Vec<String> = content
-        .iter()
-        .filter(|c| c["size"] == 330 || c["size"] == 802)
-        .map(|c| c["digest"].as_str().unwrap().to_string())
-        .collect();
-    assert!(!small.is_empty());
-    assert_eq!(
-        lines("docker-28.5", &["content", "-q", "-f", "size==330", "-f", "size==802"]),
-        small
-    );
-    // The snapshot key is containerd's `name`.
+    let digests: Vec<&str> = content.iter().map(|c| c["digest"].as_str().unwrap()).collect();
+    let (d1, d2) = (digests[0], digests.iter().find(|d| **d != digests[0]).unwrap());
+    let two: Vec<&str> = digests.iter().copied().filter(|d| d == &d1 || d == d2).collect();
+    let (a, b) = (format!("digest=={d1}"), format!("digest=={d2}"));
+    assert_eq!(lines("docker-28.5", &["content", "-q", "-f", &a, "-f", &b]), two);
+    assert!(lines("docker-28.5", &["content", "-q", "-f", "size==330"]).is_empty());
+    // The snapshot key is containerd's `name`, its kind `committed` (lowercase, as the
+    // adaptor names it: `Committed` selects nothing).
     let snaps = lines(
         "docker-28.5",
-        &["snapshots", "-q", "-f", "name~=-init$,kind==Committed"],
+        &["snapshots", "-q", "-f", "name~=-init$,kind==committed"],
     );
     assert_eq!(snaps.len(), 1, "{snaps:?}");
     assert!(snaps[0].ends_with("-init"));
+    assert!(lines("docker-28.5", &["snapshots", "-q", "-f", "kind==Committed"]).is_empty());
 }
 
 #[test]
@@ -353,9 +352,16 @@ fn unknown_filters_are_usage_errors_with_dockers_message() {
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
-    for bad in ["name==", "name~=(", "nofilter"] {
+    for bad in ["name==", "name==a b", "name=x,y", "labels.a-b"] {
         let o = coldctr("docker-28.5", &["images", "-f", bad]);
         assert_eq!(o.status.code(), Some(2), "{bad}");
+    }
+    // A bare field is containerd's presence test, and a pattern Go's regexp does not compile
+    // selects nothing, as in containerd (which logs it): no error.
+    for fine in ["nofilter", "name~=("] {
+        let o = coldctr("docker-28.5", &["images", "-q", "-f", fine]);
+        assert_eq!(o.status.code(), Some(0), "{fine}");
+        assert!(o.stdout.is_empty(), "{fine}");
     }
 }
 
@@ -607,13 +613,13 @@ fn images_quiet_reads_no_blob() {
         assert!(!rows.is_empty() && rows.len() < 26, "{filter:?}: {names}");
         assert_eq!(String::from_utf8(quiet.stdout).unwrap(), names, "{filter:?}");
     }
-    // A field filter needs the analysis: with every blob gone, no image's content is complete
-    // (and the blobs it read are missing although recorded: exit 3).
-    let complete = ["-q", "-f", "sizes.content.status==complete"];
-    let none = run(&gone, &complete);
-    assert_eq!(none.status.code(), Some(3), "{}", String::from_utf8_lossy(&none.stderr));
-    assert!(none.stdout.is_empty());
-    let some = run(&intact, &complete);
+    // A containerd filter analyses the rows it keeps, as the full listing does: with every
+    // blob gone, the names it prints come with the damage the full listing says (exit 3).
+    let present = ["-q", "-f", "name"];
+    let all = run(&gone, &present);
+    assert_eq!(all.status.code(), Some(3), "{}", String::from_utf8_lossy(&all.stderr));
+    assert_eq!(all.stdout, run(&gone, &["-q"]).stdout);
+    let some = run(&intact, &present);
     assert_eq!(some.status.code(), Some(0), "{}", String::from_utf8_lossy(&some.stderr));
     assert!(!some.stdout.is_empty());
 }
@@ -690,6 +696,13 @@ fn text(v: &Value) -> &str {
     v.as_str().unwrap_or("")
 }
 
+/// A `sha256:` digest whose first hex digit is 0 to 7.
+fn low_hex(digest: &str) -> bool {
+    digest
+        .strip_prefix("sha256:")
+        .is_some_and(|h| h.starts_with(|c: char| ('0'..='7').contains(&c)))
+}
+
 /// The familiar reference and the familiar name (no tag, no digest) of a record name.
 fn familiar_pair(name: &str) -> (String, String) {
     let f = familiar(name);
@@ -733,7 +746,6 @@ fn an_image_pattern_tested_on_the_keys_lists_what_the_whole_listing_does() {
 #[test]
 fn image_record_selectors_before_the_analysis_list_what_the_whole_listing_does() {
     let cmd = ["images", "--all"];
-    let status = |r: &Value| text(&r["sizes"]["content"]["status"]).to_string();
     for fx in WITH_DAMAGED {
         let (all, _, _) = run(fx, &["images", "--all", "-q"]);
         for name in all.lines() {
@@ -748,21 +760,25 @@ fn image_record_selectors_before_the_analysis_list_what_the_whole_listing_does()
             (&["-f", r#"labels."io.cri-containerd.image"==managed"#], &|r| {
                 text(&r["labels"]["io.cri-containerd.image"]) == "managed"
             }),
-            (&["-f", "dangling==true"], &|r| r["dangling"] == true),
-            (&["-f", "namespace==moby,createdAt"], &|r| {
-                text(&r["namespace"]) == "moby" && r["createdAt"].is_string()
+            (&["-f", "target.digest~=^sha256:[0-7]"], &|r| {
+                low_hex(text(&r["target"]["digest"]))
             }),
-            (&["-f", "Name!=nope,target.size~=^[0-9]{3}$"], &|r| {
-                (100..1000).contains(&r["target"]["size"].as_i64().unwrap_or(0))
+            // Fields containerd's image adaptor does not know: nothing.
+            (&["-f", "namespace==moby"], &|_| false),
+            (&["-f", "Name!=nope,target.size~=^[0-9]{3}$"], &|_| false),
+            (&["-f", "sizes.content.status!=complete"], &|_| true),
+            // Any of two filters; a presence test.
+            (&["-f", "name~=webapp", "-f", "name~=multi"], &|r| {
+                text(&r["name"]).contains("webapp") || text(&r["name"]).contains("multi")
             }),
-            // Mixed: a record field and an analysed one; any of two filters.
-            (&["-f", "name~=webapp,sizes.content.status==complete"], &|r| {
-                text(&r["name"]).contains("webapp") && status(r) == "complete"
-            }),
-            (&["-f", "name~=multi", "-f", "sizes.content.status!=complete"], &|r| {
-                text(&r["name"]).contains("multi") || status(r) != "complete"
-            }),
-            (&["-f", "sizes.content.status==complete"], &|r| status(r) == "complete"),
+            // The target's annotations (adaptImage); `annotations` alone is the key "".
+            (
+                &["-f", r#"annotations."org.opencontainers.image.ref.name"~=^[0-9],name"#],
+                &|r| {
+                    text(&r["target"]["annotations"]["org.opencontainers.image.ref.name"])
+                        .starts_with(|c: char| c.is_ascii_digit())
+                },
+            ),
         ];
         for (filter, keep) in cases {
             filters_as_afterwards(fx, &cmd, "name", filter, keep);
@@ -799,25 +815,19 @@ fn content_record_filters_before_the_stat_list_what_the_whole_listing_does() {
             .cloned()
             .unwrap_or_else(|| "none".into());
         let has_label = |r: &Value| r["labels"].get(&label).is_some();
-        let state = |r: &Value| text(&r["fileState"]).to_string();
         let first = digests.first().copied().unwrap_or("none");
         let cases: [Case<'_>; 7] = [
-            (&["-f", "size==330", "-f", "size==802"], &|r| {
-                r["size"] == 330 || r["size"] == 802
-            }),
-            (&["-f", "namespace==moby,createdAt"], &|r| {
-                text(&r["namespace"]) == "moby" && r["createdAt"].is_string()
-            }),
+            // Fields containerd's content adaptor does not know: nothing (`!=`: all).
+            (&["-f", "size==330", "-f", "size==802"], &|_| false),
+            (&["-f", "namespace==moby,createdAt"], &|_| false),
             (&["-f", &format!("label={label}")], &has_label),
             (&["-f", &format!("labels.\"{label}\"")], &has_label),
-            // Mixed: a record field and the blob's state; any of two filters.
-            (&["-f", "size~=^[0-9]{3}$,fileState==present"], &|r| {
-                (100..1000).contains(&r["size"].as_i64().unwrap_or(0)) && state(r) == "present"
-            }),
-            (&["-f", &format!("digest=={first}"), "-f", "fileState!=present"], &|r| {
-                text(&r["digest"]) == first || state(r) != "present"
-            }),
-            (&["-f", "present==true"], &|r| r["present"] == true),
+            (&["-f", "digest~=^sha256:[0-7]"], &|r| low_hex(text(&r["digest"]))),
+            (
+                &["-f", &format!("digest=={first}"), "-f", "fileState!=present"],
+                &|_| true,
+            ),
+            (&["-f", "present==true"], &|_| false),
         ];
         for (filter, keep) in cases {
             filters_as_afterwards(fx, &cmd, "digest", filter, keep);

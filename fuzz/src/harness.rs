@@ -260,9 +260,10 @@ pub fn names(data: &[u8]) {
     let _ = coldctr::digest::Digest::parse(first);
     let _ = glob_match(first, second);
     let specs: Vec<String> = text.split('\n').map(String::from).collect();
-    if let Ok(f) = Filters::parse(&specs, &["reference", "dangling", "label", "before", "since"]) {
+    let kind = Some(coldctr::cli::listings::filter::Kind::Images);
+    if let Ok(f) = Filters::parse(&specs, &["reference", "dangling", "label", "before", "since"], kind) {
         let row = serde_json::json!({"name": second, "labels": {"k": first}, "size": 1});
-        let _ = f.ctr_matches(&row, &[]);
+        let _ = f.ctr_matches(&row);
     }
     // /proc/locks: the holders of one inode, never our own pid, at most one a line.
     let held = coldctr::bolt::holders::parse(&text, 0xfd, 1, 1_319_176, 66);

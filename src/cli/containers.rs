@@ -101,7 +101,7 @@ struct PsFilter {
 
 impl PsFilter {
     fn parse(specs: &[String]) -> Result<PsFilter, Failure> {
-        let filters = super::listings::filter::Filters::parse(specs, &PS_FILTERS)?;
+        let filters = super::listings::filter::Filters::parse(specs, &PS_FILTERS, None)?;
         let regexes = |key: &str| -> Result<Vec<regex_lite::Regex>, Failure> {
             filters
                 .values(key)

@@ -4,14 +4,18 @@
 //!   listing's accepted keys, and an unknown one is a usage error with dockerd's message
 //!   (`invalid filter 'foo'`). Values of one key are OR'd for `reference`, every `label` /
 //!   `label!` must hold, different keys are AND'd (moby `daemon/containerd/image_list.go`).
-//! - **containerd's** selectors (`ctr ... ls FILTER`, containerd `pkg/filters`):
+//! - **containerd's** selectors (`ctr ... ls FILTER`, containerd 1.6 `filters/`):
 //!   `fieldpath[(==|!=|~=)value]` joined by `,` (all must hold), e.g. `labels."k"==v`,
-//!   `name~=^docker\.io/`, `target.mediatype!=x`. Several such filters: any may hold. A value
-//!   or field may be quoted with `"..."`; a `~=` value may be written `/regex/`.
+//!   `name~=^docker\.io/`, `target.mediatype!=x`, `name` (present). Several such filters: any
+//!   may hold. The grammar, errors and fields are containerd's ([`super::selectors`]), `~=`
+//!   Go's regexp ([`super::goregex`]).
 //!
 //! A filter is containerd's when it has `==`, `~=`, a `!=` not after `label`, a field path before
-//! its `=`, or no `=` but a `.`; otherwise it is docker's. The two kinds are AND'd.
+//! its `=`, or no `=` at all (a listing's bare field, or the empty filter); otherwise it is
+//! docker's. The two kinds are AND'd.
 
+pub use super::selectors::Kind;
+use super::selectors::{self, Selector};
 use crate::cli::{Failure, Outcome};
 use foldhash::HashSet;
 use serde_json::Value;
@@ -22,33 +26,38 @@ use std::collections::BTreeMap;
 pub struct Filters {
     /// docker-form filters: key (lowercase) → values, in the order given.
     docker: BTreeMap<String, Vec<String>>,
-    /// containerd filters: any of them, each a list of selectors that must all hold.
+    /// containerd filters: any of them, each a list of selectors that must all hold (the
+    /// empty filter, none: it matches everything).
     ctr: Vec<Vec<Selector>>,
-}
-
-enum Op {
-    Present,
-    Equal(String),
-    NotEqual(String),
-    Matches(regex_lite::Regex),
-}
-
-struct Selector {
-    path: Vec<String>,
-    op: Op,
 }
 
 fn usage(message: impl Into<String>) -> Failure {
     Failure::new(Outcome::Usage, message)
 }
 
+/// A containerd filter's parse error as `ctr` 1.6.20 prints it for each listing: the parser's
+/// words, `ParseAll`'s `: invalid argument`, and what the client adds (`ctr images ls`: the
+/// gRPC error's own `invalid argument` and `failed to list images: `).
+fn parse_failure(kind: Kind, e: &selectors::ParseError) -> String {
+    match kind {
+        Kind::Images => format!("failed to list images: {}: invalid argument: invalid argument", e.text),
+        _ => format!("{}: invalid argument", e.text),
+    }
+}
+
 impl Filters {
-    /// Parses every `--filter` value; `accepted` are the docker keys this listing knows.
-    pub fn parse(specs: &[String], accepted: &[&str]) -> Result<Filters, Failure> {
+    /// Parses every `--filter` value; `accepted` are the docker keys this listing knows, `kind`
+    /// the listing whose containerd adaptor the selectors are matched through (`None` for a
+    /// docker command, `ps`, whose bare words are docker's malformed filters).
+    pub fn parse(specs: &[String], accepted: &[&str], kind: Option<Kind>) -> Result<Filters, Failure> {
         let mut f = Filters::default();
         for spec in specs {
-            if is_containerd(spec) {
-                f.ctr.push(parse_selectors(spec)?);
+            if is_containerd(spec, kind.is_some()) {
+                let kind = kind.unwrap_or(Kind::Containers);
+                match selectors::parse(spec, kind) {
+                    Ok(all) => f.ctr.push(all.unwrap_or_default()),
+                    Err(e) => return Err(usage(parse_failure(kind, &e))),
+                }
                 continue;
             }
             // docker's filters.ParseFlag, then the daemon's Validate.
@@ -98,10 +107,9 @@ impl Filters {
         Ok(want)
     }
 
-    /// The containerd selectors on a row's JSON object (`aliases` map containerd's field
-    /// names to ours, e.g. `runtime.name` → `runtime`).
-    pub fn ctr_matches(&self, row: &Value, aliases: &[(&str, &str)]) -> bool {
-        self.ctr.is_empty() || self.ctr.iter().any(|all| all.iter().all(|s| s.matches(row, aliases)))
+    /// The containerd selectors on a row's JSON object, through the listing's adaptor.
+    pub fn ctr_matches(&self, row: &Value) -> bool {
+        self.ctr.is_empty() || self.ctr.iter().any(|all| all.iter().all(|s| s.matches(row)))
     }
 
     /// docker's `label=KEY`, `label=KEY=VALUE`, `label!=KEY[=VALUE]` (and `label=KEY!=VALUE`)
@@ -139,16 +147,16 @@ impl Filters {
 
     /// The containerd selectors as far as they can be tested before a row is made: on the
     /// members of its JSON named `known` (the names as the row prints them), which must be
-    /// whole and the only members of the row equal to their names but for case (`lookup`
-    /// finds a member without regard to case). See [`Early`].
-    pub fn early<'f, 'k>(&'f self, known: &[&'k str], aliases: &'f [(&'f str, &'f str)]) -> Early<'f, 'k> {
+    /// whole. A selector on a field its adaptor does not know reads no member. See [`Early`].
+    pub fn early<'f, 'k>(&'f self, known: &[&'k str]) -> Early<'f, 'k> {
         let mut used: Vec<&'k str> = Vec::new();
         let mut tested = Vec::with_capacity(self.ctr.len());
         for all in &self.ctr {
             let mine: Vec<bool> = all
                 .iter()
-                .map(
-                    |s| match known.iter().find(|k| k.eq_ignore_ascii_case(s.top_field(aliases))) {
+                .map(|s| match s.field.top() {
+                    None => true,
+                    Some(top) => match known.iter().find(|k| **k == top) {
                         Some(k) => {
                             if !used.contains(k) {
                                 used.push(k);
@@ -157,13 +165,12 @@ impl Filters {
                         }
                         None => false,
                     },
-                )
+                })
                 .collect();
             tested.push(mine);
         }
         Early {
             filters: self,
-            aliases,
             exact: tested.iter().flatten().all(|t| *t),
             tested,
             used,
@@ -178,7 +185,6 @@ impl Filters {
 /// [`Filters::ctr_matches`] on the finished row, and one it drops never passes that.
 pub struct Early<'f, 'k> {
     filters: &'f Filters,
-    aliases: &'f [(&'f str, &'f str)],
     /// Per filter, per selector: whether it reads a known member.
     tested: Vec<Vec<bool>>,
     /// The known members some selector reads, the only ones [`Early::may_match`] asks for.
@@ -191,7 +197,7 @@ pub struct Early<'f, 'k> {
 impl Early<'_, '_> {
     /// Whether some selector is tested early (else every row may match).
     pub fn tests(&self) -> bool {
-        !self.used.is_empty()
+        self.tested.iter().flatten().any(|t| *t)
     }
 
     /// Whether [`Early::may_match`] is the containerd filters' whole answer.
@@ -207,20 +213,21 @@ impl Early<'_, '_> {
         }
         let row: serde_json::Map<String, Value> = self.used.iter().map(|k| (k.to_string(), member(k))).collect();
         let row = Value::Object(row);
-        self.filters.ctr.iter().zip(&self.tested).any(|(all, tested)| {
-            all.iter()
-                .zip(tested)
-                .all(|(s, known)| !known || s.matches(&row, self.aliases))
-        })
+        self.filters
+            .ctr
+            .iter()
+            .zip(&self.tested)
+            .any(|(all, tested)| all.iter().zip(tested).all(|(s, known)| !known || s.matches(&row)))
     }
 }
 
 /// Whether a `--filter` value is in containerd's syntax rather than docker's: docker's is a
 /// bare word, `=`, then anything (`label=a!=b` is docker's); containerd's has `==`, `!=`
-/// (but `label!=`), `~=`, or is a field path alone.
-fn is_containerd(spec: &str) -> bool {
+/// (but `label!=`), `~=`, or is a field path alone (`name`, the empty filter: for a docker
+/// command, `ps`, a bare word is docker's malformed filter).
+fn is_containerd(spec: &str, listing: bool) -> bool {
     let Some((key, value)) = spec.split_once('=') else {
-        return spec.contains('.') || spec.contains('"');
+        return listing || spec.contains('.') || spec.contains('"');
     };
     if value.starts_with('=') || key.ends_with('~') {
         return true;
@@ -231,212 +238,6 @@ fn is_containerd(spec: &str) -> bool {
     !key.trim()
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-}
-
-impl Selector {
-    /// The member of the row this selector reads (its first field, after `aliases`), as
-    /// [`lookup`] finds it.
-    fn top_field<'s>(&'s self, aliases: &'s [(&str, &str)]) -> &'s str {
-        let first = self.path.first().map_or("", String::as_str);
-        let joined = match self.path.get(1) {
-            Some(second) if self.path.len() == 2 => format!("{first}.{second}"),
-            _ => first.to_string(),
-        };
-        match aliases.iter().find(|(from, _)| *from == joined && self.path.len() <= 2) {
-            Some((_, to)) => to.split('.').next().unwrap_or(""),
-            None => first,
-        }
-    }
-
-    fn matches(&self, row: &Value, aliases: &[(&str, &str)]) -> bool {
-        let value = lookup(row, &self.path, aliases);
-        match &self.op {
-            Op::Present => value.is_some(),
-            Op::Equal(want) => value.as_deref() == Some(want.as_str()),
-            Op::NotEqual(want) => value.as_deref().unwrap_or("") != want,
-            Op::Matches(re) => re.is_match(value.as_deref().unwrap_or("")),
-        }
-    }
-}
-
-/// The field at `path` of a row as containerd's adaptors give it: field names match ours
-/// without regard to case (`target.mediatype`), the keys of `labels` exactly; numbers and
-/// booleans as text; absent, null, objects and arrays are not values.
-fn lookup(row: &Value, path: &[String], aliases: &[(&str, &str)]) -> Option<String> {
-    let joined = path.first().map(|first| {
-        if path.len() == 2 {
-            format!("{first}.{}", path.get(1).map_or("", String::as_str))
-        } else {
-            first.clone()
-        }
-    });
-    let aliased: Vec<String>;
-    let path = match aliases
-        .iter()
-        .find(|(from, _)| joined.as_deref() == Some(*from) && (path.len() <= 2))
-    {
-        Some((_, to)) => {
-            aliased = to.split('.').map(str::to_string).collect();
-            aliased.as_slice()
-        }
-        None => path,
-    };
-    let mut v = row;
-    let mut in_labels = false;
-    for part in path {
-        let obj = v.as_object()?;
-        v = if in_labels {
-            obj.get(part)?
-        } else {
-            obj.iter().find(|(k, _)| k.eq_ignore_ascii_case(part)).map(|(_, v)| v)?
-        };
-        in_labels = part.eq_ignore_ascii_case("labels");
-    }
-    match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
-    }
-}
-
-/// A small scanner over one containerd filter string.
-struct Scanner<'a> {
-    s: &'a str,
-    at: usize,
-}
-
-impl Scanner<'_> {
-    fn rest(&self) -> &str {
-        self.s.get(self.at..).unwrap_or("")
-    }
-
-    fn peek(&self) -> Option<char> {
-        self.rest().chars().next()
-    }
-
-    fn bump(&mut self) -> Option<char> {
-        let c = self.peek()?;
-        self.at += c.len_utf8();
-        Some(c)
-    }
-
-    fn skip_spaces(&mut self) {
-        while self.peek().is_some_and(char::is_whitespace) {
-            self.bump();
-        }
-    }
-
-    fn error(&self, what: &str) -> Failure {
-        usage(format!(
-            "filter {:?}: {what} at offset {}",
-            crate::text::escape(self.s.as_bytes()),
-            self.at
-        ))
-    }
-
-    /// A `"..."` or `/.../` quoted string, Go-style escapes `\"`, `\\`, `\/`, `\n`, `\t`.
-    fn quoted(&mut self, quote: char) -> Result<String, Failure> {
-        self.bump();
-        let mut out = String::new();
-        loop {
-            match self.bump() {
-                None => return Err(self.error("unterminated quoted string")),
-                Some(c) if c == quote => return Ok(out),
-                Some('\\') => match self.bump() {
-                    Some('n') => out.push('\n'),
-                    Some('t') => out.push('\t'),
-                    // In a regex, other escapes belong to the regex.
-                    Some(c) if c == quote || c == '\\' || quote == '"' => out.push(c),
-                    Some(c) => {
-                        out.push('\\');
-                        out.push(c);
-                    }
-                    None => return Err(self.error("unterminated quoted string")),
-                },
-                Some(c) => out.push(c),
-            }
-        }
-    }
-
-    fn field(&mut self) -> Result<String, Failure> {
-        self.skip_spaces();
-        if self.peek() == Some('"') {
-            return self.quoted('"');
-        }
-        let mut out = String::new();
-        while let Some(c) = self.peek() {
-            if c.is_alphanumeric() || c == '_' || c == '-' || c == '/' {
-                out.push(c);
-                self.bump();
-            } else {
-                break;
-            }
-        }
-        if out.is_empty() {
-            return Err(self.error("expected a field name"));
-        }
-        Ok(out)
-    }
-
-    fn value(&mut self) -> Result<String, Failure> {
-        self.skip_spaces();
-        match self.peek() {
-            Some('"') => self.quoted('"'),
-            Some('/') => self.quoted('/'),
-            _ => {
-                let mut out = String::new();
-                while let Some(c) = self.peek() {
-                    if c == ',' {
-                        break;
-                    }
-                    out.push(c);
-                    self.bump();
-                }
-                let out = out.trim_end().to_string();
-                if out.is_empty() {
-                    return Err(self.error("expected a value"));
-                }
-                Ok(out)
-            }
-        }
-    }
-}
-
-fn parse_selectors(spec: &str) -> Result<Vec<Selector>, Failure> {
-    let mut sc = Scanner { s: spec, at: 0 };
-    let mut out = Vec::new();
-    loop {
-        let mut path = vec![sc.field()?];
-        while sc.peek() == Some('.') {
-            sc.bump();
-            path.push(sc.field()?);
-        }
-        sc.skip_spaces();
-        let rest = sc.rest();
-        let op = if rest.is_empty() || rest.starts_with(',') {
-            Op::Present
-        } else if let Some(op) = ["==", "!=", "~="].into_iter().find(|op| rest.starts_with(op)) {
-            sc.at += 2;
-            let value = sc.value()?;
-            match op {
-                "==" => Op::Equal(value),
-                "!=" => Op::NotEqual(value),
-                _ => Op::Matches(
-                    regex_lite::Regex::new(&value).map_err(|e| sc.error(&format!("bad regular expression: {e}")))?,
-                ),
-            }
-        } else {
-            return Err(sc.error("expected ==, != or ~="));
-        };
-        out.push(Selector { path, op });
-        sc.skip_spaces();
-        match sc.bump() {
-            None => return Ok(out),
-            Some(',') => {}
-            Some(_) => return Err(sc.error("expected ,")),
-        }
-    }
 }
 
 /// Go's `path.Match`: `*` is any run of characters but `/`, `?` one character but `/`,
@@ -575,16 +376,22 @@ mod tests {
     }
 
     fn parse(specs: &[&str]) -> Result<Filters, Failure> {
+        parse_as(specs, Some(Kind::Images))
+    }
+
+    fn parse_as(specs: &[&str], kind: Option<Kind>) -> Result<Filters, Failure> {
         let specs: Vec<String> = specs.iter().map(|s| s.to_string()).collect();
-        Filters::parse(&specs, &["label", "label!", "reference"])
+        Filters::parse(&specs, &["label", "label!", "reference"], kind)
     }
 
     #[test]
     fn docker_keys_are_checked() {
         let e = parse(&["foo=bar"]).err().map(|e| (e.outcome, e.message));
         assert_eq!(e, Some((Outcome::Usage, "invalid filter 'foo'".to_string())));
-        let e = parse(&["foo"]).err().map(|e| e.message);
+        let e = parse_as(&["foo"], None).err().map(|e| e.message);
         assert_eq!(e.as_deref(), Some("bad format of filter (expected name=value)"));
+        // A listing's bare word is containerd's presence test.
+        assert!(parse(&["foo"]).is_ok());
         let f = parse(&["Reference=lab/*", "reference=x"]).ok().unwrap_or_default();
         assert_eq!(f.values("reference"), ["lab/*", "x"]);
     }
@@ -608,34 +415,49 @@ mod tests {
     fn containerd_selectors() {
         let row = serde_json::json!({
             "name": "docker.io/library/webapp:1.0",
-            "target": {"mediaType": "application/vnd.oci.image.index.v1+json", "size": 10},
+            "target": {"mediaType": "application/vnd.oci.image.index.v1+json", "size": 10,
+                       "annotations": {"org.opencontainers.image.ref.name": "1.0"}},
             "labels": {"a.b": "x", "A": "y"},
-            "runtime": "io.containerd.runc.v2",
         });
         let ok = |spec: &str| {
             let f = parse(&[spec]);
             assert!(f.is_ok(), "{spec}");
-            f.ok()
-                .is_some_and(|f| f.ctr_matches(&row, &[("runtime.name", "runtime")]))
+            f.ok().is_some_and(|f| f.ctr_matches(&row))
         };
         assert!(ok(r#"labels."a.b"==x"#));
+        assert!(ok("labels.a.b==x"));
         assert!(!ok(r#"labels."a.b"==y"#));
         assert!(ok("labels.A==y"));
         assert!(!ok("labels.a==y"));
         assert!(ok("name~=^docker\\.io/library/web"));
         assert!(ok("name~=/web.pp/"));
+        assert!(ok("name~=|web.pp|"));
         assert!(!ok("name~=^web"));
         assert!(ok("target.mediatype==application/vnd.oci.image.index.v1+json"));
-        assert!(ok("target.size==10"));
+        assert!(!ok("target.size==10"));
+        assert!(!ok("Name~=web"));
+        assert!(ok(r#"annotations."org.opencontainers.image.ref.name"==1.0"#));
         assert!(ok("name!=x,labels.A"));
         assert!(!ok("name!=x,labels.B"));
-        assert!(ok("runtime.name==io.containerd.runc.v2"));
         assert!(ok("labels.nope!=x"));
+        assert!(ok("name"));
+        assert!(ok(""));
+        // A pattern Go does not compile matches nothing.
+        assert!(!ok("name~=(a"));
+        assert!(!ok("name!=x,name~=a**"));
         // Several filters: any.
         let f = parse(&["name==nope", "labels.A==y"]).ok().unwrap_or_default();
-        assert!(f.ctr_matches(&row, &[]));
-        for bad in ["name==", "name~=(", "==x", "name==x,", r#"labels."a"#] {
+        assert!(f.ctr_matches(&row));
+        for bad in ["name==", "==x", "name==x,", r#"labels."a"#, "name==a b", "name=x"] {
             assert!(parse(&[bad]).is_err(), "{bad}");
         }
+        let e = parse(&["name==|x|"]).err().map(|e| (e.outcome, e.message));
+        assert_eq!(
+            e,
+            Some((
+                Outcome::Usage,
+                "failed to list images: filters: parse error: [name== >|||< x|]: invalid quote encountered: invalid argument: invalid argument".to_string()
+            ))
+        );
     }
 }

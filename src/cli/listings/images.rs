@@ -306,7 +306,7 @@ pub fn images(global: &Global, args: ImagesArgs, out: &mut dyn Write) -> Result<
     {
         return graph_images(&store, &args, out);
     }
-    let filters = args.list.filters(&IMAGE_KEYS)?;
+    let filters = args.list.filters(&IMAGE_KEYS, super::filter::Kind::Images)?;
     let dangling = filters.dangling()?;
     let mut patterns: Vec<String> = filters.values("reference").to_vec();
     patterns.extend(args.pattern.clone());
@@ -315,8 +315,8 @@ pub fn images(global: &Global, args: ImagesArgs, out: &mut dyn Write) -> Result<
     // on the finished rows. With `before` or `since`, the keys are tested by those two only:
     // the namespaces their reference is looked up in are those with records left.
     let by_date = !filters.values("before").is_empty() || !filters.values("since").is_empty();
-    let on_key = filters.early(&KEY_MEMBERS, &[]);
-    let on_record = filters.early(&RECORD_MEMBERS, &[]);
+    let on_key = filters.early(&KEY_MEMBERS);
+    let on_record = filters.early(&RECORD_MEMBERS);
     let (root, evidence) = open(global, args.deleted)?;
     let deleted = args.deleted;
     run_on(global, root, |s| {
@@ -556,7 +556,7 @@ pub fn images(global: &Global, args: ImagesArgs, out: &mut dyn Write) -> Result<
                     )?;
                     continue;
                 }
-                let rows = filtered(rows, &filters, &[], |_, _| true);
+                let rows = filtered(rows, &filters, |_, _| true);
                 if streams {
                     writer.rows(out, &args.list, &rows, |r| r.record.name.clone())?;
                 } else {

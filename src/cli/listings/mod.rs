@@ -11,9 +11,11 @@
 
 mod analysis;
 pub mod filter;
+mod goregex;
 mod images;
 mod json_text;
 mod output;
+mod selectors;
 pub(super) mod table;
 
 pub use images::{ImagesArgs, images};
@@ -189,7 +191,7 @@ impl Backends {
 // ---- namespaces ------------------------------------------------------------------------------
 
 pub fn namespaces(global: &Global, args: ListArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
-    let filters = args.filters(&LABEL_KEYS)?;
+    let filters = args.filters(&LABEL_KEYS, filter::Kind::Namespaces)?;
     run(global, |s| {
         let rows: Vec<records::Namespace> = s
             .namespaces
@@ -199,7 +201,7 @@ pub fn namespaces(global: &Global, args: ListArgs, out: &mut dyn Write) -> Resul
                 labels: records::labels(b, b"labels", &mut s.damage),
             })
             .collect();
-        let rows = filtered(rows, &filters, &[], |_, v| record_labels_match(&filters, v));
+        let rows = filtered(rows, &filters, |_, v| record_labels_match(&filters, v));
         emit(
             out,
             &args,
@@ -648,8 +650,8 @@ impl<'f> ContentFilter<'f> {
     fn new(filters: &'f filter::Filters) -> ContentFilter<'f> {
         ContentFilter {
             filters,
-            early: filters.early(&CONTENT_MEMBERS, &[]),
-            on_key: filters.early(&CONTENT_KEY_MEMBERS, &[]),
+            early: filters.early(&CONTENT_MEMBERS),
+            on_key: filters.early(&CONTENT_KEY_MEMBERS),
         }
     }
 
@@ -697,7 +699,7 @@ fn keeps(filters: &filter::Filters, early: &ContentFilter<'_>, r: &ContentRow) -
         return true;
     }
     let v = serde_json::to_value(r).unwrap_or(serde_json::Value::Null);
-    filters.ctr_matches(&v, &[]) && record_labels_match(filters, &v)
+    filters.ctr_matches(&v) && record_labels_match(filters, &v)
 }
 
 /// Runs `f` on a pool of at most three workers (the design's cap; no more than the cores), or
@@ -707,7 +709,7 @@ fn on_stat_pool<T: Send>(f: impl FnOnce() -> T + Send) -> T {
 }
 
 pub fn content(global: &Global, args: ListArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
-    let filters = args.filters(&LABEL_KEYS)?;
+    let filters = args.filters(&LABEL_KEYS, filter::Kind::Content)?;
     run(global, |s| {
         // JSON, JSON lines and -q print each row on its own: rows are streamed a batch at a
         // time (47,000 records need not be held at once); a table needs every row for its
@@ -765,7 +767,7 @@ pub fn content(global: &Global, args: ListArgs, out: &mut dyn Write) -> Result<O
         let rows = if early.is_exact() {
             rows
         } else {
-            filtered(rows, &filters, &[], |_, v| record_labels_match(&filters, v))
+            filtered(rows, &filters, |_, v| record_labels_match(&filters, v))
         };
         emit(
             out,
@@ -833,7 +835,7 @@ struct SnapshotRef {
 }
 
 pub fn leases(global: &Global, args: ListArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
-    let filters = args.filters(&LABEL_KEYS)?;
+    let filters = args.filters(&LABEL_KEYS, filter::Kind::Leases)?;
     run(global, |s| {
         let mut rows = Vec::new();
         for (ns, b) in &s.namespaces {
@@ -856,7 +858,7 @@ pub fn leases(global: &Global, args: ListArgs, out: &mut dyn Write) -> Result<Ou
                 });
             }
         }
-        let rows = filtered(rows, &filters, &[], |_, v| record_labels_match(&filters, v));
+        let rows = filtered(rows, &filters, |_, v| record_labels_match(&filters, v));
         emit(
             out,
             &args,
@@ -883,15 +885,13 @@ pub fn leases(global: &Global, args: ListArgs, out: &mut dyn Write) -> Result<Ou
 // ---- containers ------------------------------------------------------------------------------
 
 pub fn containers(global: &Global, args: ListArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
-    let filters = args.filters(&LABEL_KEYS)?;
+    let filters = args.filters(&LABEL_KEYS, filter::Kind::Containers)?;
     run(global, |s| {
         let mut rows = Vec::new();
         for (ns, b) in &s.namespaces {
             rows.extend(records::containers_in(ns, b, &mut s.damage));
         }
-        // containerd's container adaptor calls the runtime `runtime.name`.
-        let aliases = [("runtime.name", "runtime")];
-        let rows = filtered(rows, &filters, &aliases, |_, v| record_labels_match(&filters, v));
+        let rows = filtered(rows, &filters, |_, v| record_labels_match(&filters, v));
         emit(
             out,
             &args,
@@ -926,7 +926,7 @@ struct SnapshotRow {
 }
 
 pub fn snapshots(global: &Global, args: ListArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
-    let filters = args.filters(&LABEL_KEYS)?;
+    let filters = args.filters(&LABEL_KEYS, filter::Kind::Snapshots)?;
     run(global, |s| {
         let mut rows = Vec::new();
         for (ns, b) in &s.namespaces {
@@ -991,9 +991,7 @@ pub fn snapshots(global: &Global, args: ListArgs, out: &mut dyn Write) -> Result
                 }
             }
         }
-        // containerd's snapshot adaptor calls the key `name`.
-        let aliases = [("name", "key")];
-        let rows = filtered(rows, &filters, &aliases, |_, v| record_labels_match(&filters, v));
+        let rows = filtered(rows, &filters, |_, v| record_labels_match(&filters, v));
         let backends = &s.backends;
         emit(
             out,

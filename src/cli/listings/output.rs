@@ -72,8 +72,8 @@ pub fn format_help(arg: clap::Arg, examples: &str) -> clap::Arg {
 
 impl ListArgs {
     /// The filters, with `accepted` the docker keys of this listing; a usage error otherwise.
-    pub fn filters(&self, accepted: &[&str]) -> Result<Filters, Failure> {
-        Filters::parse(&self.filter, accepted)
+    pub fn filters(&self, accepted: &[&str], kind: super::filter::Kind) -> Result<Filters, Failure> {
+        Filters::parse(&self.filter, accepted, Some(kind))
     }
 }
 
@@ -81,7 +81,6 @@ impl ListArgs {
 pub fn filtered<R: Serialize>(
     rows: Vec<R>,
     filters: &Filters,
-    aliases: &[(&str, &str)],
     mut keep: impl FnMut(&R, &serde_json::Value) -> bool,
 ) -> Vec<R> {
     if filters.is_empty() {
@@ -90,7 +89,7 @@ pub fn filtered<R: Serialize>(
     rows.into_iter()
         .filter(|r| {
             let v = serde_json::to_value(r).unwrap_or(serde_json::Value::Null);
-            filters.ctr_matches(&v, aliases) && keep(r, &v)
+            filters.ctr_matches(&v) && keep(r, &v)
         })
         .collect()
 }
