@@ -861,3 +861,49 @@ fn images_q_with_a_field_filter_says_the_damage_of_what_it_prints() {
     assert_eq!((code, full_code), (3, 3), "{err:?}");
     assert!(!err.is_empty() && err == full_err, "{err:?} against {full_err:?}");
 }
+
+/// Every case `ctr ... ls -q FILTER...` of a real containerd 1.6.20 answered on this fixture
+/// (`fixtures/expected/containerd-1.6/filters.jsonl`, made by `tools/lab/filters-1.6.sh`):
+/// the same names in the same order, or the same error words (`coldctr: ` for `ctr: `, and
+/// exit 2, a bad command line, where ctr exits 1). A `KEY=VALUE` filter with a plain key is
+/// docker's here (`invalid filter 'id'`): only its failure is compared.
+#[test]
+fn containerd_filters_select_what_ctr_selected() {
+    let text = std::fs::read_to_string(repo().join("fixtures/expected/containerd-1.6/filters.jsonl")).unwrap();
+    let mut cases = 0;
+    for line in text.lines() {
+        let case: Value = serde_json::from_str(line).unwrap();
+        let (ns, kind) = (text_of(&case["ns"]), text_of(&case["kind"]));
+        let filters: Vec<&str> = case["filters"].as_array().unwrap().iter().map(text_of).collect();
+        let mut args = vec!["-n", ns, kind, "-q"];
+        if kind == "images" {
+            args.push("--all");
+        }
+        for f in &filters {
+            args.extend(["-f", f]);
+        }
+        let o = coldctr("containerd-1.6", &args);
+        let (stdout, stderr) = (String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+        let dockers = filters.iter().any(|f| {
+            f.split_once('=')
+                .is_some_and(|(k, v)| !v.starts_with('=') && k.chars().all(|c| c.is_ascii_alphanumeric()))
+        });
+        if case["exit"] == 0 {
+            assert_eq!(o.status.code(), Some(0), "{args:?}: {stderr}");
+            assert_eq!(stdout, text_of(&case["stdout"]), "{args:?}");
+        } else if dockers {
+            assert_eq!(o.status.code(), Some(2), "{args:?}: {stderr}");
+        } else {
+            assert_eq!(o.status.code(), Some(2), "{args:?}: {stderr}");
+            let want = text_of(&case["stderr"]).replacen("ctr: ", "coldctr: ", 1);
+            assert_eq!(stderr, want, "{args:?}");
+            assert!(stdout.is_empty(), "{args:?}");
+        }
+        cases += 1;
+    }
+    assert!(cases > 70, "{cases}");
+}
+
+fn text_of(v: &Value) -> &str {
+    v.as_str().unwrap_or("")
+}
