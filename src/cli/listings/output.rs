@@ -55,8 +55,9 @@ pub struct ListArgs {
     pub no_trunc: bool,
     /// Keep only the rows that match (repeatable): docker's `label=KEY[=VALUE]`,
     /// `label!=KEY[=VALUE]` (plus, for images, `reference=PATTERN`, `dangling=true|false`,
-    /// `before=REF`, `since=REF`), or containerd's `FIELD==V`, `FIELD!=V`, `FIELD~=REGEX`,
-    /// `FIELD` (`labels."k"==v`, `name~=^docker`; joined by `,`: all must hold).
+    /// `before=REF`, `since=REF`), or containerd's `FIELD==V`, `FIELD!=V`, `FIELD~=REGEX` (Go's
+    /// regexp), `FIELD` (present) on the fields containerd's adaptors know (`name`,
+    /// `labels."k"==v`, `name~=^docker`, `target.digest`; joined by `,`: all must hold).
     #[arg(short, long = "filter", value_name = "FILTER")]
     pub filter: Vec<String>,
 }
