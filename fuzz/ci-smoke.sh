@@ -41,6 +41,9 @@ cargo +nightly fuzz run template -- -max_total_time="$SECS" -timeout=10 -rss_lim
   -max_len=4096 -print_final_stats=1 || status=1
 cargo +nightly fuzz run names -- -max_total_time="$SECS" -timeout=10 -rss_limit_mb=2048 \
   -max_len=1024 -print_final_stats=1 || status=1
+# filters: containerd filters of every listing and Go regexps (a pattern line, then filters).
+cargo +nightly fuzz run filters -- -max_total_time="$SECS" -timeout=10 -rss_limit_mb=2048 \
+  -max_len=1024 -print_final_stats=1 || status=1
 # archive_index: whole image archives as seeds (the largest is 123 KiB).
 cargo +nightly fuzz run archive_index -- -max_total_time="$SECS" -max_len=131072 -timeout=10 \
   -rss_limit_mb=2048 -print_final_stats=1 || status=1

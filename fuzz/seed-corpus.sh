@@ -114,7 +114,7 @@ mkdir -p "$HERE/corpus/media_type"
 find "$FIX" -path '*/blobs/sha256/*' -type f -size -16k 2>/dev/null | while read -r f; do
   head -c 1 "$f" | grep -q '{' && cp "$f" "$HERE/corpus/media_type/"
 done
-for t in bolt_walk carve salvage_view gc_store values template names archive_index archive_inspect layout_docs layout_inspect overlay layer_tar docker_container cri_status gojson media_type graph_store graph_images local_log; do
+for t in bolt_walk carve salvage_view gc_store values template names filters archive_index archive_inspect layout_docs layout_inspect overlay layer_tar docker_container cri_status gojson media_type graph_store graph_images local_log; do
   [ -d "$FIX/fuzz/$t" ] && find "$FIX/fuzz/$t" -type f -exec cp {} "$HERE/corpus/$t/" \;
 done
 echo "seeds: $(ls "$B" | wc -l) bolt_walk ($(du -sh "$B" | cut -f1)), $(ls "$HERE/corpus/carve" | wc -l) carve, $(ls "$HERE/corpus/salvage_view" | wc -l) salvage_view, $(ls "$HERE/corpus/gc_store" | wc -l) gc_store, $(ls "$V" | wc -l) values, $(ls "$T" | wc -l) template, $(ls "$N" | wc -l) names, $(ls "$HERE/corpus/archive_index" | wc -l) archive_index, $(ls "$HERE/corpus/archive_inspect" | wc -l) archive_inspect, $(ls "$HERE/corpus/layout_docs" | wc -l) layout_docs, $(ls "$HERE/corpus/layout_inspect" | wc -l) layout_inspect, $(ls "$HERE/corpus/overlay" | wc -l) overlay, $(ls "$HERE/corpus/layer_tar" | wc -l) layer_tar, $(ls "$HERE/corpus/docker_container" | wc -l) docker_container, $(ls "$HERE/corpus/cri_status" | wc -l) cri_status, $(ls "$HERE/corpus/gojson" | wc -l) gojson, $(ls "$HERE/corpus/media_type" | wc -l) media_type, $(ls "$HERE/corpus/graph_store" | wc -l) graph_store, $(ls "$HERE/corpus/graph_images" | wc -l) graph_images, $(ls "$HERE/corpus/local_log" | wc -l) local_log"

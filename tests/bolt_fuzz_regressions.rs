@@ -136,6 +136,18 @@ fn names_regressions() {
     }
 }
 
+/// The filter target's inputs, and the names target's (text with filters in it too).
+#[test]
+fn filters_regressions() {
+    let mut files = inputs("filters");
+    assert!(files.len() >= 3, "fixtures/fuzz/filters holds {} inputs", files.len());
+    files.extend(inputs("names"));
+    for (path, data) in files {
+        eprintln!("replaying {}", path.display());
+        harness::filters(&data);
+    }
+}
+
 /// The salvage view's own inputs, and the carver's (each also built into a view).
 #[test]
 fn salvage_view_regressions() {

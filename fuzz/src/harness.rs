@@ -272,6 +272,45 @@ pub fn names(data: &[u8]) {
     hazards_hold(data);
 }
 
+/// containerd filters and Go regexps on arbitrary text: the first line is a pattern, the rest
+/// filters (one a line) of each listing. Parsing, translating and matching never panic and
+/// stay bounded; a filter that parses matches a row without panicking; a pattern that Go's
+/// syntax takes compiles to one the crate takes, or is refused by the size limits alone.
+pub fn filters(data: &[u8]) {
+    use coldctr::cli::listings::filter::{Filters, Kind};
+    use coldctr::cli::listings::goregex;
+    let text = String::from_utf8_lossy(data);
+    let (pattern, rest) = text.split_once('\n').unwrap_or((&text, ""));
+    if let Some(rust) = goregex::translate(pattern)
+        && let Some(re) = goregex::compile(pattern)
+    {
+        assert!(!rust.is_empty() || pattern.is_empty() || re.is_match(""));
+        let _ = re.is_match(rest);
+    }
+    let specs: Vec<String> = rest.split('\n').map(String::from).collect();
+    let row = serde_json::json!({
+        "name": pattern, "id": pattern, "key": pattern, "digest": pattern, "image": pattern,
+        "runtime": rest, "parent": null, "kind": "Active",
+        "labels": {"a": pattern, "a.b": rest, "": "empty"},
+        "target": {"digest": pattern, "mediaType": rest, "annotations": {"k": pattern}},
+    });
+    for kind in [
+        Kind::Images,
+        Kind::Content,
+        Kind::Containers,
+        Kind::Leases,
+        Kind::Snapshots,
+        Kind::Namespaces,
+    ] {
+        match Filters::parse(&specs, &["label", "label!"], Some(kind)) {
+            Ok(f) => {
+                let _ = f.ctr_matches(&row);
+            }
+            Err(e) => assert!(!e.message.is_empty()),
+        }
+    }
+}
+
 /// The text commands' stdout writer on any bytes, written whole and cut at every point: the
 /// same output either way; JSON it is given stays JSON of the same value, with no hazard raw.
 fn hazards_hold(data: &[u8]) {

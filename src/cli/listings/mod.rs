@@ -11,7 +11,7 @@
 
 mod analysis;
 pub mod filter;
-mod goregex;
+pub mod goregex;
 mod images;
 mod json_text;
 mod output;
