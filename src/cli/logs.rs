@@ -436,6 +436,11 @@ fn say_read(
         super::warn(u);
         outcome = outcome.worst(Outcome::Unreadable);
     }
+    if let Some(note) = read.neither_said(path) {
+        // Said, and no damage: dockerd reads such entries without fault.
+        printer.flush().map_err(unwritten)?;
+        super::warn(note);
+    }
     Ok(outcome)
 }
 
@@ -483,6 +488,10 @@ struct Printer<'o> {
 
 impl Printer<'_> {
     fn print(&mut self, e: &logs::Entry) -> std::io::Result<()> {
+        if e.stream == Stream::Neither {
+            // dockerd's API writer sends it to neither stream.
+            return Ok(());
+        }
         if self.last == Some(Stream::Stdout) && e.stream == Stream::Stderr {
             self.out.flush()?;
         }
@@ -490,8 +499,8 @@ impl Printer<'_> {
         let stderr = std::io::stderr();
         let mut err = stderr.lock();
         let (w, tty): (&mut dyn Write, bool) = match e.stream {
-            Stream::Stdout => (&mut *self.out, self.stdout_tty),
             Stream::Stderr => (&mut err, self.stderr_tty),
+            _ => (&mut *self.out, self.stdout_tty),
         };
         if self.timestamps {
             write!(w, "{} ", e.time)?;

@@ -44,6 +44,10 @@ pub const MAX_ROTATED: u32 = 100_000;
 pub enum Stream {
     Stdout,
     Stderr,
+    /// Neither (json-file's `stream` another word or missing, a local record's `source` empty):
+    /// dockerd reads the entry (it counts for `--tail`, its time for `--since` and `--until`)
+    /// and its API writer sends it to neither stream, so `docker logs` prints nothing of it.
+    Neither,
 }
 
 /// One entry of the log.
@@ -277,6 +281,9 @@ pub struct LogRead {
     pub unreadable: Vec<String>,
     /// Not there.
     pub missing: bool,
+    /// Entries of neither stdout nor stderr read, which `docker logs` prints nothing of, and
+    /// where the first is (its byte offset, of what a `.gz` file decompresses to).
+    pub neither: Option<(u64, u64)>,
 }
 
 /// The most damage messages kept of one file; the rest are counted.
@@ -290,6 +297,25 @@ impl LogRead {
         } else {
             self.more_damaged += 1;
         }
+    }
+
+    /// Counts an entry of neither stream, at byte `at`.
+    fn neither_at(&mut self, at: u64) {
+        let (n, _) = self.neither.get_or_insert((0, at));
+        *n += 1;
+    }
+
+    /// What the entries of neither stream come to, said once for the file: no damage
+    /// (dockerd reads them without fault, and `docker logs` says nothing of them), but a log
+    /// dockerd's drivers do not write so (they write stdout and stderr only; a run of empty
+    /// local records is zeros a crash left), and bytes `docker logs` does not show.
+    pub fn neither_said(&self, path: &Path) -> Option<String> {
+        let (n, at) = self.neither?;
+        let entries = if n == 1 { "entry" } else { "entries" };
+        Some(format!(
+            "{}: {n} {entries} of neither stdout nor stderr (the first at byte {at}), which docker logs reads and prints nothing of",
+            crate::text::escape(path.as_os_str().as_encoded_bytes())
+        ))
     }
 
     /// The messages, and one more line for those counted only.
@@ -387,7 +413,12 @@ pub fn read_json_file(path: &Path, each: &mut dyn FnMut(Entry)) -> LogRead {
             continue;
         }
         match parse_line(&line) {
-            Ok(Some(e)) => each(e),
+            Ok(Some(e)) => {
+                if e.stream == Stream::Neither {
+                    out.neither_at(at);
+                }
+                each(e)
+            }
             Ok(None) => {}
             Err(why) => out.damage(format!("{shown}: line {number} (byte {at}): {why}")),
         }
@@ -476,12 +507,9 @@ pub fn read_local_file_from(path: &Path, start: u64, each: &mut dyn FnMut(Entry)
         let stream = match r.source.as_slice() {
             b"stdout" => Stream::Stdout,
             b"stderr" => Stream::Stderr,
-            other => {
-                out.damage(format!(
-                    "{shown}: byte {at}{of}: a record's source \"{}\" is neither stdout nor stderr; skipped",
-                    crate::text::escape(other)
-                ));
-                continue;
+            _ => {
+                out.neither_at(at);
+                Stream::Neither
             }
         };
         // A piece of a longer line that is not its last: the next piece follows on the same
@@ -603,15 +631,11 @@ fn entry_of(l: GoLine<'_>) -> Result<Entry, String> {
             crate::text::escape(raw.as_bytes())
         ));
     }
+    // Any other stream (or none): an entry all the same, which docker logs prints nothing of.
     let stream = match l.stream.as_ref() {
         "stdout" => Stream::Stdout,
         "stderr" => Stream::Stderr,
-        other => {
-            return Err(format!(
-                "stream \"{}\" is neither stdout nor stderr",
-                crate::text::escape(other.as_bytes())
-            ));
-        }
+        _ => Stream::Neither,
     };
     let (time, at) = l.time.unwrap_or_else(|| (GO_ZERO_TIME.to_string(), GO_ZERO_TIME_AT));
     Ok(Entry {
@@ -883,9 +907,9 @@ mod tests {
         assert_eq!(parse_line(b"\n"), Ok(None));
         let why = |raw: &[u8]| parse_line(raw).err().unwrap_or_default();
         assert!(why(b"{\"log\":\"b").starts_with("not a log entry"));
-        assert!(
-            why(b"{\"log\":\"d\",\"stream\":\"tty\",\"time\":\"2026-01-01T00:00:00Z\"}").contains("neither stdout")
-        );
+        // Another stream is an entry all the same, of neither.
+        let tty = parse_line(b"{\"log\":\"d\",\"stream\":\"tty\",\"time\":\"2026-01-01T00:00:00Z\"}");
+        assert_eq!(tty.map(|e| e.map(|e| e.stream)), Ok(Some(Stream::Neither)));
         assert!(why(b"{\"log\":\"d\",\"stream\":\"stdout\",\"time\":\"later\"}").contains("no RFC 3339 time"));
     }
 
@@ -953,8 +977,11 @@ mod tests {
         assert!(why("{\"stream\":\"stdout\",\"log\":5}").starts_with("not a log entry: invalid type"));
         assert!(why("{\"stream\":\"stdout\",\"attrs\":{\"a\":1}}").starts_with("not a log entry"));
         assert!(why("{\"stream\":\"stdout\",\"attrs\":[]}").starts_with("not a log entry"));
-        // No stream: dockerd sends it to neither.
-        assert!(why("{\"log\":\"a\"}").contains("stream \"\" is neither"));
+        // No stream: an entry dockerd sends to neither.
+        assert_eq!(
+            parse_line(b"{\"log\":\"a\"}").map(|e| e.map(|e| e.stream)),
+            Ok(Some(Stream::Neither))
+        );
         assert!(why("[]").starts_with("not a log entry"));
     }
 
