@@ -786,9 +786,12 @@ pub fn docker_container(data: &[u8]) {
         .filter(|i| i.len() == 64 && i.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')));
     let id = recorded.as_deref().unwrap_or(ID);
     // The container's json-file log (the fourth piece): each line that is not empty is an
-    // entry or named damage, and every entry's time lays out as `logs --timestamps` prints it.
+    // entry or named damage, and every entry's time lays out as `logs --timestamps` prints it;
+    // read as the JSON stream dockerd decodes, the values found follow one another, each
+    // within its bound, and the walk ends.
     if let Some(log) = parts.get(3) {
-        use coldctr::containers::logs::{go_time, parse_line};
+        use coldctr::containers::json_stream::{Next, Values};
+        use coldctr::containers::logs::{go_time, parse_line, parse_value};
         for line in log.split_inclusive(|&b| b == b'\n') {
             let empty = line.strip_suffix(b"\n").unwrap_or(line).is_empty();
             match parse_line(line) {
@@ -799,6 +802,36 @@ pub fn docker_container(data: &[u8]) {
                 ),
                 Ok(None) => assert!(empty, "a line neither read nor said"),
                 Err(_) => assert!(!empty, "an empty line said to be damage"),
+            }
+        }
+        let mut values = Values::new(std::io::BufReader::with_capacity(7, *log), 0);
+        let (mut buf, mut last) = (Vec::new(), None);
+        loop {
+            let before = values.offset();
+            match values.next(&mut buf, 64).expect("a slice reads") {
+                Next::Value { at, .. } => {
+                    assert!(!buf.is_empty() && buf.len() <= 64, "a value of {} bytes", buf.len());
+                    assert!(at >= before && last.is_none_or(|l| at > l), "values out of order");
+                    assert_eq!(
+                        values.offset(),
+                        at + buf.len() as u64,
+                        "a value's bytes are not its span"
+                    );
+                    last = Some(at);
+                    let _ = parse_value(&buf);
+                }
+                Next::TooLong { at, .. } => {
+                    assert!(buf.is_empty() && values.offset() > at + 64, "a long value held");
+                    last = Some(at);
+                }
+                Next::Broken { at, bad, .. } => {
+                    assert!(bad >= at && bad <= log.len() as u64, "broken past the input");
+                    break;
+                }
+                Next::End => {
+                    assert_eq!(values.offset(), log.len() as u64, "the end before the input's");
+                    break;
+                }
             }
         }
     }

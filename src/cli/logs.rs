@@ -253,7 +253,7 @@ pub fn logs(global: &Global, args: LogsArgs, out: &mut dyn Write) -> Result<Outc
             path.extension().is_some_and(|e| e == "gz") && logs::gz_last_time(path).is_some_and(|last| last < since)
         })
     };
-    let read_file = |path: &std::path::Path, each: &mut dyn FnMut(logs::Entry)| {
+    let read_file = |path: &std::path::Path, each: &mut dyn FnMut(logs::Entry) -> bool| {
         if local {
             logs::read_local_file(path, each)
         } else {
@@ -338,6 +338,8 @@ pub fn logs(global: &Global, args: LogsArgs, out: &mut dyn Write) -> Result<Outc
                     {
                         failed = Some(err);
                     }
+                    // Past --until, or a failed write: no further.
+                    return !window.ended && failed.is_none();
                 }
                 Some(n) if !overflowed => {
                     kept_bytes += entry_bytes(&e);
@@ -355,6 +357,7 @@ pub fn logs(global: &Global, args: LogsArgs, out: &mut dyn Write) -> Result<Outc
                 }
                 Some(_) => {}
             }
+            true
         };
         let read = if start > 0 {
             logs::read_local_file_from(path, start, &mut each)
@@ -392,6 +395,7 @@ pub fn logs(global: &Global, args: LogsArgs, out: &mut dyn Write) -> Result<Outc
                     {
                         failed = Some(err);
                     }
+                    !window.ended && failed.is_none()
                 };
                 let _ = read_file(path, &mut each);
                 if let Some(e) = failed.take() {

@@ -5,7 +5,7 @@
 //!  containers/<id>/<id>-json.log        the current file
 //!  containers/<id>/<id>-json.log.1      rotated: up to .(max-file - 1), the oldest; `.N.gz`
 //!  ...                                  when the driver compresses what it rotates
-//!  one JSON object a line:
+//!  JSON objects, one a line as the driver writes them (dockerd reads them as a stream):
 //!  {"log":"failing\n","stream":"stderr","attrs":{"k":"v"},"time":"2026-11-29T18:51:59.49008007Z"}
 //!         the bytes written, with their newline (none: a partial message, cut at 16 KiB)
 //!  containers/<id>/local-logs/container.log(.N, .N.gz)    the `local` driver
@@ -16,13 +16,15 @@
 //! `docker logs` sends each entry to the stream it was written to, its `log` bytes as they
 //! are; `--timestamps` puts the time first in Go's RFC3339NanoFixed (nine digits always);
 //! `--details` the entry's attrs (json-file's `attrs`; the local format keeps none).
-//! A line is read as dockerd reads it, with Go's `encoding/json` (keys without case, the last
-//! of a key given twice, no `log` an empty entry, no `time` Go's zero time, strings with
-//! U+FFFD for what is not UTF-8: [`parse_line`]). Every line is untrusted: one that is not
-//! such an object (or whose time Go would not read) is named (file, line, byte offset) and
-//! skipped, and the rest are still read. Lines
-//! are read one at a time, none held past [`MAX_LINE`]; no file is followed through a link,
-//! and none is read past [`MAX_LOG_FILE`] bytes.
+//! The file is read as dockerd reads it: a stream of JSON values, as Go's `json.Decoder` finds
+//! them, whatever lines they are on ([`crate::containers::json_stream`]); each decoded with Go's
+//! `encoding/json` rules (keys without case, the last of a key given twice, no `log` an empty
+//! entry, no `time` Go's zero time, strings with U+FFFD for what is not UTF-8: [`parse_value`]).
+//! Every byte is untrusted: where the stream holds no JSON value, or one that does not decode
+//! (or whose time Go would not read), that is named (file, line, byte offset) and the rest of
+//! the file is not read, as dockerd 28 reads no further in it; the other files are still read.
+//! No value is held past [`MAX_LINE`]; no file is followed through a link, and none is read
+//! past [`MAX_LOG_FILE`] bytes.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -31,9 +33,9 @@ use std::path::{Path, PathBuf};
 /// rest is said to be left.
 pub const MAX_LOG_FILE: u64 = 4 << 30;
 
-/// The longest line read whole: json-file writes at most 16 KiB of a message per entry (a
-/// longer one is split into partial entries), under 100 KiB once escaped. Past this, the line
-/// is named and skipped, never held.
+/// The longest JSON value read whole: json-file writes at most 16 KiB of a message per entry
+/// (a longer one is split into partial entries), under 100 KiB once escaped. Past this, the
+/// value is walked to its end, named and skipped, never held.
 pub const MAX_LINE: usize = 1 << 20;
 
 /// The most rotated files looked for, whatever `max-file` says.
@@ -363,27 +365,43 @@ fn open_reader(path: &Path, shown: &str, start: u64, out: &mut LogRead) -> Optio
     ))
 }
 
-/// Reads the json-file log at `path` (gzip when its name ends in `.gz`) a line at a time,
-/// giving each entry to `each`: never through a link, never a file of another kind, no line
-/// held past [`MAX_LINE`], at most [`MAX_LOG_FILE`] bytes.
-pub fn read_json_file(path: &Path, each: &mut dyn FnMut(Entry)) -> LogRead {
-    use std::io::BufRead;
+/// Reads the json-file log at `path` (gzip when its name ends in `.gz`) as dockerd reads it,
+/// giving each entry to `each` (which answers whether to go on: `false` past `--until`):
+/// [`read_json_section`] of the whole file.
+pub fn read_json_file(path: &Path, each: &mut dyn FnMut(Entry) -> bool) -> LogRead {
+    read_json_section(path, 0, None, each)
+}
+
+/// Reads bytes `start` to `end` (the file's end when `None`) of the json-file log at `path`
+/// (of what it decompresses to when its name ends in `.gz`) as dockerd 28 reads a file: a
+/// stream of JSON values, as Go's `json.Decoder` finds them
+/// ([`crate::containers::json_stream`]: two on a line are two entries, one over several lines
+/// is one), each decoded into an entry ([`parse_value`]) and given to `each`. At the first that
+/// is no JSON value or that does not decode (Go's `Decode` fails: a syntax error, a file cut
+/// inside an object, a value of another type, a time Go refuses), dockerd 28 reads no further
+/// in the file and goes on with the next one; so does this, naming where (line and byte
+/// offset). Never through a link, never a file of another kind, no value held past
+/// [`MAX_LINE`] (one longer is walked to its end, named and skipped), at most
+/// [`MAX_LOG_FILE`] bytes.
+pub fn read_json_section(path: &Path, start: u64, end: Option<u64>, each: &mut dyn FnMut(Entry) -> bool) -> LogRead {
+    use crate::containers::json_stream::{Next, Values};
+    use std::io::Read;
     let mut out = LogRead::default();
     let shown = crate::text::escape(path.as_os_str().as_encoded_bytes());
-    let Some((mut reader, gz)) = open_reader(path, &shown, 0, &mut out) else {
+    let Some((reader, gz)) = open_reader(path, &shown, start, &mut out) else {
         return out;
     };
-    let mut line = Vec::new();
-    let (mut offset, mut number) = (0u64, 0usize);
+    let of = if gz { " of what it decompresses to" } else { "" };
+    let len = end.map_or(u64::MAX, |end| end.saturating_sub(start));
+    let mut values = Values::new(std::io::BufReader::with_capacity(64 << 10, reader.take(len)), start);
+    let mut value = Vec::new();
+    let stop = |line: u64, at: u64| format!("{shown}: line {line} (byte {at}{of}): ");
     loop {
-        line.clear();
-        let got = (&mut reader).take(MAX_LINE as u64 + 1).read_until(b'\n', &mut line);
-        let n = match got {
-            Ok(0) => break,
-            Ok(n) => n,
+        let next = match values.next(&mut value, MAX_LINE) {
+            Ok(next) => next,
             Err(e) => {
                 // What was read before the failure was given already.
-                let message = format!("{shown}: {e} (after {offset} bytes)");
+                let message = format!("{shown}: {e} (after {} bytes{of})", values.offset());
                 if !gz && crate::damage::refused_by_system(&e) {
                     out.unreadable.push(message);
                 } else {
@@ -392,38 +410,40 @@ pub fn read_json_file(path: &Path, each: &mut dyn FnMut(Entry)) -> LogRead {
                 return out;
             }
         };
-        number += 1;
-        let at = offset;
-        offset += n as u64;
-        if line.len() > MAX_LINE && !line.ends_with(b"\n") {
-            // Skipped to its end, a bounded piece at a time.
-            loop {
-                line.clear();
-                match (&mut reader).take(MAX_LINE as u64).read_until(b'\n', &mut line) {
-                    Ok(0) | Err(_) => break,
-                    Ok(m) => offset += m as u64,
+        match next {
+            Next::End => break,
+            Next::Value { at, line } => match parse_value(&value) {
+                Ok(e) => {
+                    if e.stream == Stream::Neither {
+                        out.neither_at(at);
+                    }
+                    if !each(e) {
+                        // Past --until: dockerd reads no further.
+                        return out;
+                    }
                 }
-                if line.ends_with(b"\n") {
-                    break;
+                Err(why) => {
+                    out.damage(format!(
+                        "{}{why}; dockerd 28 reads no further in this file, nor does coldctr",
+                        stop(line, at)
+                    ));
+                    return out;
                 }
+            },
+            Next::TooLong { at, line } => out.damage(format!(
+                "{}a value longer than {MAX_LINE} bytes, not read; skipped",
+                stop(line, at)
+            )),
+            Next::Broken { at, line, bad, what } => {
+                out.damage(format!(
+                    "{}not a log entry: {what} at byte {bad}; dockerd 28 reads no further in this file, nor does coldctr",
+                    stop(line, at)
+                ));
+                return out;
             }
-            out.damage(format!(
-                "{shown}: line {number} (byte {at}): longer than {MAX_LINE} bytes, no log entry; skipped"
-            ));
-            continue;
-        }
-        match parse_line(&line) {
-            Ok(Some(e)) => {
-                if e.stream == Stream::Neither {
-                    out.neither_at(at);
-                }
-                each(e)
-            }
-            Ok(None) => {}
-            Err(why) => out.damage(format!("{shown}: line {number} (byte {at}): {why}")),
         }
     }
-    if offset == MAX_LOG_FILE {
+    if values.offset().saturating_sub(start) == MAX_LOG_FILE {
         out.damage(format!(
             "{shown}: larger than {MAX_LOG_FILE} bytes; the entries after that are not read"
         ));
@@ -472,13 +492,13 @@ fn open_log(path: &Path, shown: &str, out: &mut LogRead) -> Option<std::fs::File
 /// never through a link, at most [`MAX_LOG_FILE`] bytes. A record that is no entry is named
 /// by its byte offset and skipped; where the framing is lost, the rest of the file is named
 /// and not read (there is no way to find the next record), as dockerd 28 drops it.
-pub fn read_local_file(path: &Path, each: &mut dyn FnMut(Entry)) -> LogRead {
+pub fn read_local_file(path: &Path, each: &mut dyn FnMut(Entry) -> bool) -> LogRead {
     read_local_file_from(path, 0, each)
 }
 
 /// [`read_local_file`] from byte `start` (of what a `.gz` file decompresses to): where
 /// `--tail` starts ([`local_tail_start`]).
-pub fn read_local_file_from(path: &Path, start: u64, each: &mut dyn FnMut(Entry)) -> LogRead {
+pub fn read_local_file_from(path: &Path, start: u64, each: &mut dyn FnMut(Entry) -> bool) -> LogRead {
     use crate::containers::local_log::Records;
     let mut out = LogRead::default();
     let shown = crate::text::escape(path.as_os_str().as_encoded_bytes());
@@ -519,13 +539,17 @@ pub fn read_local_file_from(path: &Path, start: u64, each: &mut dyn FnMut(Entry)
         if ends_line {
             line.push(b'\n');
         }
-        each(Entry {
+        let more = each(Entry {
             stream,
             time: crate::containers::log_window::fixed_nano(r.time_nano),
             at: i128::from(r.time_nano),
             line,
             attrs: Vec::new(),
         });
+        if !more {
+            // Past --until: dockerd reads no further.
+            return out;
+        }
     }
     if records.offset().saturating_sub(start) == MAX_LOG_FILE {
         let from = if start > 0 {
@@ -611,6 +635,16 @@ pub fn parse_line(raw: &[u8]) -> Result<Option<Entry>, String> {
     if text.is_empty() {
         return Ok(None);
     }
+    parse_value(text).map(Some)
+}
+
+/// One JSON value of a json-file log as dockerd's `decodeLogLine` decodes it ([`parse_line`]):
+/// an object, the entry; `null`, which Go leaves a reset `JSONLog` for, an entry of nothing
+/// (no stream, Go's zero time); any other value, or an object Go fails on, why it is none.
+pub fn parse_value(text: &[u8]) -> Result<Entry, String> {
+    if text == b"null" {
+        return entry_of(GoLine::default());
+    }
     // A line cut short (a node that stopped mid-write) is said the same way.
     crate::gostring::parse_like_go(text, |b| {
         use serde::de::Deserializer;
@@ -620,7 +654,6 @@ pub fn parse_line(raw: &[u8]) -> Result<Option<Entry>, String> {
         Ok(entry_of(l))
     })
     .map_err(|e: serde_json::Error| format!("not a log entry: {e}"))?
-    .map(Some)
 }
 
 /// The entry of a line Go's decoder read, or why docker logs would print nothing of it.

@@ -24,6 +24,7 @@ mod gomethods;
 pub mod gotypes;
 pub mod graph_driver;
 pub mod graph_images;
+pub mod json_stream;
 pub mod local_log;
 pub mod log_window;
 pub mod logs;
