@@ -2,9 +2,10 @@
 //! its log driver left on disk (`crate::containers::logs`): json-file's, the `local` driver's,
 //! or dual logging's cache for a driver dockerd cannot read back; stdout entries on stdout,
 //! stderr entries on stderr, each as written; `--timestamps`, `--details`, `--tail`,
-//! `--since` and `--until` as dockerd 28 applies them (the last N entries first, then the
-//! window over those; for local-format files, the last N records found walking back from
-//! each file's end, as dockerd finds them).
+//! `--since` and `--until` as dockerd 28 applies them (the tail first, then the window over
+//! it: for json-file files the last N lines as dockerd's tailfile counts newlines back from
+//! each file's end, for local-format files the last N records found walking back by their
+//! trailing lengths, as dockerd finds them).
 
 use super::context::Global;
 use super::{Failure, Outcome};
@@ -23,7 +24,8 @@ pub struct LogsArgs {
     #[arg(short, long)]
     pub timestamps: bool,
     /// Number of lines to show from the end of the logs (`all`: every one), as docker's
-    /// `--tail`: entries counted over both streams.
+    /// `--tail`: over both streams; json-file lines as dockerd counts them (newlines, empty
+    /// lines too), local-format records.
     #[arg(long, default_value = "all", value_parser = parse_tail, allow_negative_numbers = true)]
     pub tail: Tail,
     /// Show entries not before this time: RFC 3339 (`2026-12-05T09:33:16Z`, with or without
@@ -240,10 +242,6 @@ pub fn logs(global: &Global, args: LogsArgs, out: &mut dyn Write) -> Result<Outc
     if matches!(args.tail, Tail::Last(0)) {
         return Ok(outcome);
     }
-    // --tail N: the last N entries, over which the window then runs (dockerd tails the files
-    // first). They are kept as they are read while they stay within TAIL_BYTES; past that
-    // (N entries of a megabyte each were N megabytes, sweep 37.2) they are counted only, and
-    // a second pass prints the last N without holding them.
     // dockerd opens the rotated files against --since as given, not as the window has
     // consumed it: a compressed file whose header says its last entry is before --since is
     // not read, as dockerd 23 and later skip it (its entries do not count toward --tail).
@@ -253,32 +251,40 @@ pub fn logs(global: &Global, args: LogsArgs, out: &mut dyn Write) -> Result<Outc
             path.extension().is_some_and(|e| e == "gz") && logs::gz_last_time(path).is_some_and(|last| last < since)
         })
     };
-    let read_file = |path: &std::path::Path, each: &mut dyn FnMut(logs::Entry) -> bool| {
-        if local {
-            logs::read_local_file(path, each)
-        } else {
-            logs::read_json_file(path, each)
-        }
-    };
     let tail: Option<u64> = match args.tail {
         Tail::All => None,
         Tail::Last(n) => Some(u64::try_from(n).unwrap_or(u64::MAX)),
     };
     let mut found = false;
-    // --tail over local-format files, as dockerd finds it: from the newest file back, each
-    // walked back from its end by the records' trailing lengths until N records are counted
-    // (every record walked over counts, whatever it holds), then each read forward from where
-    // its walk stopped. A file whose walk loses the framing is passed over whole (dockerd 28;
-    // 20.10 failed the request), and older files are walked for the N instead.
-    let starts: Option<Vec<Option<u64>>> = match tail {
-        Some(n) if local => {
-            let mut starts = vec![None; paths.len()];
+    // --tail N, as dockerd 28 finds it: from the newest file back, each walked back from its
+    // end until N are counted, then each read forward from where its walk stopped (dockerd
+    // tails the files first; --since and --until then run over what is read). json-file
+    // counts lines, newlines as dockerd's tailfile counts them, not entries (an empty line
+    // counts, two entries on a line are one, what follows the last newline is not read), and
+    // each file's part ends after its last newline. Local-format files count records, found
+    // by their trailing lengths (every record walked over counts, whatever it holds); one whose
+    // walk loses the framing is passed over whole (dockerd 28; 20.10 failed the request), and
+    // older files are walked for the N instead. Each file's part: where it starts, and where it
+    // ends (`None`: the file's end).
+    let parts: Option<Vec<Option<Part>>> = match tail {
+        Some(n) => {
+            let mut parts = vec![None; paths.len()];
             let mut want = n;
-            for (path, start) in paths.iter().zip(starts.iter_mut()).rev() {
+            for (path, part) in paths.iter().zip(parts.iter_mut()).rev() {
                 if want == 0 {
                     break;
                 }
                 if passed_over(path) {
+                    continue;
+                }
+                if !local {
+                    let (lines, read) = logs::json_tail_lines(path, want);
+                    found |= !read.missing;
+                    outcome = say_read(&mut printer, path, &read, outcome)?;
+                    if let Some(t) = lines {
+                        want = want.saturating_sub(t.found);
+                        *part = Some((t.start, Some(t.end)));
+                    }
                     continue;
                 }
                 let (walk, read) = logs::local_tail_start(path, want);
@@ -287,7 +293,7 @@ pub fn logs(global: &Global, args: LogsArgs, out: &mut dyn Write) -> Result<Outc
                 match walk {
                     Some(TailWalk::From { start: at, found }) => {
                         want = want.saturating_sub(found);
-                        *start = Some(at);
+                        *part = Some((at, None));
                     }
                     Some(TailWalk::Broken { offset, what }) => {
                         printer.flush().map_err(unwritten)?;
@@ -300,17 +306,10 @@ pub fn logs(global: &Global, args: LogsArgs, out: &mut dyn Write) -> Result<Outc
                     None => {}
                 }
             }
-            Some(starts)
+            Some(parts)
         }
-        _ => None,
+        None => None,
     };
-    // Whether entries are kept for --tail while reading (json-file: counted from the end of
-    // what was read), or printed as read (no --tail, or local files read from their starts).
-    let tail = if starts.is_some() { None } else { tail };
-    let mut kept: std::collections::VecDeque<logs::Entry> = std::collections::VecDeque::new();
-    let mut kept_bytes = 0usize;
-    let mut overflowed = false;
-    let mut total: u64 = 0;
     let mut failed: Option<std::io::Error> = None;
     for (i, path) in paths.iter().enumerate() {
         if window.ended {
@@ -321,88 +320,32 @@ pub fn logs(global: &Global, args: LogsArgs, out: &mut dyn Write) -> Result<Outc
             found = true;
             continue;
         }
-        let start = match &starts {
-            Some(starts) => match starts.get(i).copied().flatten() {
-                Some(start) => start,
+        let (start, end) = match &parts {
+            Some(parts) => match parts.get(i).copied().flatten() {
+                Some(part) => part,
                 None => continue,
             },
-            None => 0,
+            None => (0, None),
         };
         let mut each = |e: logs::Entry| {
-            total += 1;
-            match tail {
-                None => {
-                    if failed.is_none()
-                        && window.admits(&e)
-                        && let Err(err) = printer.print(&e)
-                    {
-                        failed = Some(err);
-                    }
-                    // Past --until, or a failed write: no further.
-                    return !window.ended && failed.is_none();
-                }
-                Some(n) if !overflowed => {
-                    kept_bytes += entry_bytes(&e);
-                    kept.push_back(e);
-                    while kept.len() as u64 > n {
-                        if let Some(old) = kept.pop_front() {
-                            kept_bytes -= entry_bytes(&old);
-                        }
-                    }
-                    if kept_bytes > TAIL_BYTES {
-                        overflowed = true;
-                        kept = std::collections::VecDeque::new();
-                        kept_bytes = 0;
-                    }
-                }
-                Some(_) => {}
+            if window.admits(&e)
+                && let Err(err) = printer.print(&e)
+            {
+                failed = Some(err);
             }
-            true
+            // Past --until, or a failed write: no further.
+            !window.ended && failed.is_none()
         };
-        let read = if start > 0 {
+        let read = if local {
             logs::read_local_file_from(path, start, &mut each)
         } else {
-            read_file(path, &mut each)
+            logs::read_json_section(path, start, end, &mut each)
         };
         if let Some(e) = failed.take() {
             return Err(unwritten(e));
         }
         found |= !read.missing;
         outcome = say_read(&mut printer, path, &read, outcome)?;
-    }
-    if let Some(n) = tail {
-        if !overflowed {
-            for e in &kept {
-                if window.admits(e) {
-                    printer.print(e).map_err(unwritten)?;
-                }
-            }
-        } else {
-            // The last n of the total, read again (what the files hold was said above).
-            let skip = total.saturating_sub(n);
-            let mut index: u64 = 0;
-            for path in paths.iter().filter(|p| !passed_over(p)) {
-                if window.ended {
-                    break;
-                }
-                let mut each = |e: logs::Entry| {
-                    let at = index;
-                    index += 1;
-                    if at >= skip
-                        && failed.is_none()
-                        && window.admits(&e)
-                        && let Err(err) = printer.print(&e)
-                    {
-                        failed = Some(err);
-                    }
-                    !window.ended && failed.is_none()
-                };
-                let _ = read_file(path, &mut each);
-                if let Some(e) = failed.take() {
-                    return Err(unwritten(e));
-                }
-            }
-        }
     }
     printer.flush().map_err(unwritten)?;
     if !found {
@@ -543,11 +486,5 @@ fn unwritten(e: std::io::Error) -> Failure {
     Failure::new(Outcome::Unwritten, format!("writing the log: {e}"))
 }
 
-/// The most bytes of entries `--tail` keeps while reading; past it, a second pass.
-const TAIL_BYTES: usize = 64 << 20;
-
-/// About what an entry holds in memory.
-fn entry_bytes(e: &logs::Entry) -> usize {
-    let attrs: usize = e.attrs.iter().map(|(k, v)| k.len() + v.len() + 48).sum();
-    e.line.len() + e.time.len() + attrs + 96
-}
+/// Where `--tail` reads a file: from this byte, to this one (`None`: the file's end).
+type Part = (u64, Option<u64>);

@@ -395,7 +395,15 @@ pub fn read_json_section(path: &Path, start: u64, end: Option<u64>, each: &mut d
     let len = end.map_or(u64::MAX, |end| end.saturating_sub(start));
     let mut values = Values::new(std::io::BufReader::with_capacity(64 << 10, reader.take(len)), start);
     let mut value = Vec::new();
-    let stop = |line: u64, at: u64| format!("{shown}: line {line} (byte {at}{of}): ");
+    // Lines are counted from the start of what is read: from the file's start, they are the
+    // file's; from where --tail starts, only the offset is said.
+    let stop = |line: u64, at: u64| {
+        if start == 0 {
+            format!("{shown}: line {line} (byte {at}{of}): ")
+        } else {
+            format!("{shown}: byte {at}{of}: ")
+        }
+    };
     loop {
         let next = match values.next(&mut value, MAX_LINE) {
             Ok(next) => next,
@@ -569,6 +577,78 @@ pub fn read_local_file_from(path: &Path, start: u64, each: &mut dyn FnMut(Entry)
 /// named and not tailed.
 pub const MAX_TAIL_INFLATED: u64 = 64 << 20;
 
+/// A log file opened to walk back through for `--tail`: a plain file read in place, or a
+/// `.gz` one decompressed (at most [`MAX_TAIL_INFLATED`] bytes), as dockerd walks the file it
+/// decompresses to.
+enum Backward {
+    Plain(std::fs::File, u64),
+    Inflated(Vec<u8>),
+}
+
+impl Backward {
+    /// Opens `path` to walk back through: `None`, with why in `out`, when it cannot be opened
+    /// or inflated.
+    fn open(path: &Path, shown: &str, out: &mut LogRead) -> Option<Backward> {
+        let file = open_log(path, shown, out)?;
+        let gz = path.extension().is_some_and(|e| e == "gz");
+        if !gz {
+            return match file.metadata() {
+                Ok(m) => Some(Backward::Plain(file, m.len())),
+                Err(e) => {
+                    out.unreadable.push(format!("{shown}: {e}"));
+                    None
+                }
+            };
+        }
+        let mut inflated = Vec::new();
+        let read = flate2::read::MultiGzDecoder::new(std::io::BufReader::new(file))
+            .take(MAX_TAIL_INFLATED + 1)
+            .read_to_end(&mut inflated);
+        if let Err(e) = read {
+            out.damage(format!(
+                "{shown}: {e} (after {} bytes of what it decompresses to); not tailed",
+                inflated.len()
+            ));
+            return None;
+        }
+        if inflated.len() as u64 > MAX_TAIL_INFLATED {
+            out.damage(format!(
+                "{shown}: decompresses to more than {MAX_TAIL_INFLATED} bytes, more than coldctr walks back through for --tail; not tailed"
+            ));
+            return None;
+        }
+        Some(Backward::Inflated(inflated))
+    }
+
+    fn size(&self) -> u64 {
+        match self {
+            Backward::Plain(_, size) => *size,
+            Backward::Inflated(bytes) => bytes.len() as u64,
+        }
+    }
+
+    /// Fills `buf` from byte `at`: false when that is past the end or cannot be read.
+    fn read_at(&self, buf: &mut [u8], at: u64) -> bool {
+        use std::os::unix::fs::FileExt;
+        if at.checked_add(buf.len() as u64).is_none_or(|end| end > self.size()) {
+            return false;
+        }
+        match self {
+            Backward::Plain(file, _) => file.read_exact_at(buf, at).is_ok(),
+            Backward::Inflated(bytes) => {
+                let from = usize::try_from(at).ok();
+                match from.and_then(|from| bytes.get(from..from.checked_add(buf.len())?)) {
+                    Some(part) => {
+                        buf.copy_from_slice(part);
+                        true
+                    }
+                    None => false,
+                }
+            }
+        }
+    }
+}
+
 /// Where `docker logs --tail` starts in the local-format file at `path` when `want` records
 /// are still wanted, walking back from its end as dockerd does
 /// ([`crate::containers::local_log::tail_walk`]): a plain file read in place, a `.gz` one
@@ -576,50 +656,141 @@ pub const MAX_TAIL_INFLATED: u64 = 64 << 20;
 /// when the file cannot be opened or inflated.
 pub fn local_tail_start(path: &Path, want: u64) -> (Option<crate::containers::local_log::TailWalk>, LogRead) {
     use crate::containers::local_log::tail_walk;
-    use std::os::unix::fs::FileExt;
     let mut out = LogRead::default();
     let shown = crate::text::escape(path.as_os_str().as_encoded_bytes());
-    let Some(file) = open_log(path, &shown, &mut out) else {
+    let Some(file) = Backward::open(path, &shown, &mut out) else {
         return (None, out);
     };
-    let gz = path.extension().is_some_and(|e| e == "gz");
-    if !gz {
-        let size = match file.metadata() {
-            Ok(m) => m.len(),
-            Err(e) => {
-                out.unreadable.push(format!("{shown}: {e}"));
-                return (None, out);
-            }
-        };
-        let read4 = |at: u64| {
-            let mut four = [0u8; 4];
-            (at.checked_add(4).is_some_and(|end| end <= size) && file.read_exact_at(&mut four, at).is_ok())
-                .then_some(four)
-        };
-        return (Some(tail_walk(read4, size, want)), out);
-    }
-    let mut inflated = Vec::new();
-    let read = flate2::read::MultiGzDecoder::new(std::io::BufReader::new(file))
-        .take(MAX_TAIL_INFLATED + 1)
-        .read_to_end(&mut inflated);
-    if let Err(e) = read {
-        out.damage(format!(
-            "{shown}: {e} (after {} bytes of what it decompresses to); not tailed",
-            inflated.len()
-        ));
-        return (None, out);
-    }
-    if inflated.len() as u64 > MAX_TAIL_INFLATED {
-        out.damage(format!(
-            "{shown}: decompresses to more than {MAX_TAIL_INFLATED} bytes, more than coldctr walks back through for --tail; not tailed"
-        ));
-        return (None, out);
-    }
     let read4 = |at: u64| {
-        let at = usize::try_from(at).ok()?;
-        inflated.get(at..at.checked_add(4)?)?.try_into().ok()
+        let mut four = [0u8; 4];
+        file.read_at(&mut four, at).then_some(four)
     };
-    (Some(tail_walk(read4, inflated.len() as u64, want)), out)
+    (Some(tail_walk(read4, file.size(), want)), out)
+}
+
+/// The part of a json-file log `--tail` reads: bytes `start` to `end`, holding the `found`
+/// newlines dockerd counted there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LineTail {
+    pub start: u64,
+    pub end: u64,
+    pub found: u64,
+}
+
+/// The block dockerd's `tailfile` reads back through a file by.
+const TAIL_BLOCK: u64 = 1024;
+
+/// dockerd's `tailfile.NewTailReader` over a file of `size` bytes (`read_at` fills a buffer
+/// from an offset): where its last `want` lines are, lines being what newlines end, counted
+/// from the end as dockerd's scanner counts them. It reads back a 1 KiB block at a time and,
+/// after a newline at index i of its block, looks for the next one before index i - 1: a
+/// newline right before one found is passed over, unless the one found starts its block (so
+/// `"b\n\n\n"` is two lines to it, not three). The part runs from after the newline before
+/// the last one counted to after the last newline of the file (bytes after it, a line without
+/// its newline, are not read); none counted, it is empty; fewer than `want`, it is the whole
+/// file up to there. `None`: a read failed.
+pub fn tail_lines(read_at: &dyn Fn(&mut [u8], u64) -> bool, size: u64, want: u64) -> Option<LineTail> {
+    /// The scanner's state: `pos` where its block starts in the file, `idx` the newline found
+    /// in the block (negative: none).
+    #[derive(Clone)]
+    struct Back {
+        pos: u64,
+        idx: i64,
+        buf: Vec<u8>,
+    }
+    let empty = LineTail {
+        start: 0,
+        end: 0,
+        found: 0,
+    };
+    if size <= 1 || want == 0 {
+        return Some(empty);
+    }
+    let last_newline = |b: &[u8], before: i64| -> i64 {
+        let before = usize::try_from(before).unwrap_or(0);
+        b.get(..before)
+            .and_then(|b| b.iter().rposition(|&c| c == b'\n'))
+            .map_or(-1, |i| i as i64)
+    };
+    // Scan: the next newline back, or false at the file's start.
+    let scan = |s: &mut Back| -> Option<bool> {
+        loop {
+            let mut idx = s.idx - 1;
+            if idx < 0 {
+                let read = s.pos.min(s.buf.len() as u64);
+                if read < 1 {
+                    return Some(false);
+                }
+                let at = s.pos - read;
+                let part = s.buf.get_mut(..usize::try_from(read).ok()?)?;
+                if !read_at(part, at) {
+                    return None;
+                }
+                s.pos = at;
+                idx = read as i64;
+            }
+            s.idx = last_newline(&s.buf, idx);
+            if s.idx >= 0 {
+                return Some(true);
+            }
+        }
+    };
+    let block = usize::try_from(size.min(TAIL_BLOCK)).ok()?;
+    let mut s = Back {
+        pos: size,
+        idx: 0,
+        buf: vec![0; block],
+    };
+    let (mut found, mut end) = (0u64, size);
+    while scan(&mut s)? {
+        found += 1;
+        if found == 1 {
+            end = s.pos + s.idx.unsigned_abs() + 1;
+        }
+        if found == want {
+            break;
+        }
+    }
+    // Where the part starts: after the newline before the last one counted.
+    let mut start = {
+        let near = if s.idx > 0 { last_newline(&s.buf, s.idx) } else { -1 };
+        if near >= 0 {
+            s.pos + near.unsigned_abs() + 1
+        } else {
+            let mut ahead = s.clone();
+            if scan(&mut ahead)? {
+                ahead.pos + ahead.idx.unsigned_abs() + 1
+            } else {
+                0
+            }
+        }
+    };
+    if found == 0 {
+        return Some(empty);
+    }
+    if found < want {
+        start = 0;
+    }
+    Some(LineTail { start, end, found })
+}
+
+/// Where `docker logs --tail` reads the json-file log at `path` when `want` lines are still
+/// wanted, as dockerd finds it ([`tail_lines`]): a plain file read in place, a `.gz` one
+/// decompressed (at most [`MAX_TAIL_INFLATED`] bytes). `None`, with why in the [`LogRead`],
+/// when the file cannot be opened, inflated or read (dockerd 28 passes such a file over).
+pub fn json_tail_lines(path: &Path, want: u64) -> (Option<LineTail>, LogRead) {
+    let mut out = LogRead::default();
+    let shown = crate::text::escape(path.as_os_str().as_encoded_bytes());
+    let Some(file) = Backward::open(path, &shown, &mut out) else {
+        return (None, out);
+    };
+    let tail = tail_lines(&|buf, at| file.read_at(buf, at), file.size(), want);
+    if tail.is_none() {
+        out.unreadable.push(format!(
+            "{shown}: could not be read walking back from its end for --tail; passed over"
+        ));
+    }
+    (tail, out)
 }
 
 /// One line of a json-file log (its newline included or not): the entry, nothing for an
@@ -1016,6 +1187,45 @@ mod tests {
             Ok(Some(Stream::Neither))
         );
         assert!(why("[]").starts_with("not a log entry"));
+    }
+
+    #[test]
+    fn tail_lines_counts_newlines_back_as_dockerd_s_scanner_does() {
+        fn tail(data: &[u8], want: u64) -> (&[u8], u64) {
+            let read = |buf: &mut [u8], at: u64| {
+                let at = usize::try_from(at).unwrap();
+                buf.copy_from_slice(&data[at..at + buf.len()]);
+                true
+            };
+            let t = tail_lines(&read, data.len() as u64, want).unwrap();
+            (&data[t.start as usize..t.end as usize], t.found)
+        }
+        // A newline right before one found is passed over: "b\n\n\n" ends in two lines.
+        let d = b"a\nb\n\n\n";
+        assert_eq!(tail(d, 1), (&b"\n"[..], 1));
+        assert_eq!(tail(d, 2), (&b"b\n\n\n"[..], 2));
+        assert_eq!(tail(d, 3), (&d[..], 3));
+        assert_eq!(tail(d, 9), (&d[..], 3));
+        // What follows the last newline is not read; no newline, nothing.
+        assert_eq!(tail(b"a\nb", 5), (&b"a\n"[..], 1));
+        assert_eq!(tail(b"ab", 5), (&b""[..], 0));
+        assert_eq!(tail(b"\n", 5), (&b""[..], 0));
+        // At a block's start the newline before is found: counted.
+        let mut d = vec![b'x'; 3000];
+        let size = d.len();
+        d[size - 1] = b'\n';
+        d[size - 1024] = b'\n';
+        d[size - 1025] = b'\n';
+        d[100] = b'\n';
+        assert_eq!(tail(&d, 2).0.len(), 1024);
+        assert_eq!(tail(&d, 3), (&d[101..], 3));
+        assert_eq!(tail(&d, 4), (&d[..], 4));
+        // Away from a block's start, it is passed over.
+        d[size - 1024] = b'x';
+        d[size - 500] = b'\n';
+        d[size - 501] = b'\n';
+        assert_eq!(tail(&d, 2).0.len(), 500);
+        assert_eq!(tail(&d, 3).0.len(), size - 101);
     }
 
     #[test]
