@@ -88,7 +88,7 @@ fn a_damaged_log_is_said_where_and_the_rest_printed() {
     let file = log_file(&root, "dev-exit3");
     let intact = logs(&root, &["dev-exit3"]);
     // One mangled between the entries: dockerd 28 reads no further in the file (a decode
-    // error ends it), and neither does coldctr, which names where.
+    // error ends it); coldctr names where, skips it and prints the rest, as 20.10 did.
     let text = std::fs::read_to_string(&file).unwrap();
     let lines: Vec<String> = text.lines().map(|l| format!("{l}\n")).collect();
     let mut damaged = lines.clone();
@@ -100,16 +100,30 @@ fn a_damaged_log_is_said_where_and_the_rest_printed() {
     assert!(
         r.stderr.contains(&format!(
             "-json.log: line 2 (byte {offset}): not a log entry: invalid type: integer `7`"
-        )) && r.stderr.contains("dockerd 28 reads no further in this file"),
+        )) && r.stderr.contains("skipped (dockerd 28 reads no further in this file"),
         "{}",
         r.stderr
     );
-    let first_only = std::fs::write(&file, &lines[0]).map(|()| logs(&root, &["dev-exit3"]));
-    let first_only = first_only.unwrap();
     assert_eq!(
         (&r.stdout, r.stderr.lines().count()),
-        (&first_only.stdout, first_only.stderr.lines().count() + 1)
+        (&intact.stdout, intact.stderr.lines().count() + 1)
     );
+    // Cut mid-line (a node that stopped mid-write, then wrote on): the entries after the
+    // cut line are read, from the next line.
+    let mut cut = lines.clone();
+    cut.insert(1, "{\"log\":\"half".into());
+    std::fs::write(&file, cut.concat()).unwrap();
+    let r = logs(&root, &["dev-exit3"]);
+    assert_eq!(r.code, Some(3), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("read on from the line after that byte"),
+        "{}",
+        r.stderr
+    );
+    let later: String = lines.iter().skip(2).map(|l| l.as_str()).collect();
+    std::fs::write(&file, [lines[0].clone(), later].concat()).unwrap();
+    let without_second = logs(&root, &["dev-exit3"]);
+    assert_eq!(r.stdout, without_second.stdout, "{}", r.stderr);
     // A line cut short (a node stopped mid-write) after the entries: they are printed, the
     // cut named.
     std::fs::write(&file, [text.clone(), "{\"log\":\"cut".into()].concat()).unwrap();
@@ -226,7 +240,7 @@ fn a_name_no_container_has_is_not_found() {
 
 /// Entries go out in the log's order when both streams go to one place (`2>&1`), as the
 /// docker CLI's unbuffered writes keep it (a review: stderr's came first); a time Go would
-/// not read is damage, not printed as a time, and the end of what is read of the file.
+/// not read is damage, not printed as a time, and skipped.
 #[test]
 fn the_streams_keep_the_log_s_order_and_a_bad_time_is_damage() {
     let (_tmp, root) = unpack();
@@ -267,8 +281,9 @@ fn the_streams_keep_the_log_s_order_and_a_bad_time_is_damage() {
         Some("2026-11-29T18:00:00.000000000Z out3"),
         "{text}"
     );
-    // dockerd 28 reads no further in the file after a time Go refuses (20.10 skipped it).
-    assert!(!text.contains("out5"), "{text}");
+    // dockerd 28 reads no further in the file after a time Go refuses; 20.10 skipped the
+    // entry and read on, as coldctr does.
+    assert!(text.contains("2026-11-29T18:00:00.500000000Z out5"), "{text}");
     assert!(!text.contains("yesterday bad"), "{text}");
     assert!(text.contains("line 4 (byte "), "{text}");
     assert!(text.contains("time \"yesterday\" is no RFC 3339 time"), "{text}");

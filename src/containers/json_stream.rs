@@ -437,6 +437,28 @@ impl<R: BufRead> Values<R> {
         })
     }
 
+    /// Passes over the rest of the line the reader is on, its newline included (where a
+    /// broken value leaves off, the next line is where entries start again).
+    pub fn skip_line(&mut self) -> std::io::Result<()> {
+        loop {
+            let chunk = self.r.fill_buf()?;
+            if chunk.is_empty() {
+                return Ok(());
+            }
+            match chunk.iter().position(|&b| b == b'\n') {
+                Some(i) => {
+                    self.newlines += 1;
+                    self.consume(i + 1);
+                    return Ok(());
+                }
+                None => {
+                    let n = chunk.len();
+                    self.consume(n);
+                }
+            }
+        }
+    }
+
     /// Keeps the first `n` bytes of the reader's buffer in `buf` while it stays within `max`,
     /// and counts their newlines.
     fn keep(&mut self, buf: &mut Vec<u8>, n: usize, max: usize, too_long: &mut bool) {

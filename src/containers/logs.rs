@@ -21,8 +21,9 @@
 //! `encoding/json` rules (keys without case, the last of a key given twice, no `log` an empty
 //! entry, no `time` Go's zero time, strings with U+FFFD for what is not UTF-8: [`parse_value`]).
 //! Every byte is untrusted: where the stream holds no JSON value, or one that does not decode
-//! (or whose time Go would not read), that is named (file, line, byte offset) and the rest of
-//! the file is not read, as dockerd 28 reads no further in it; the other files are still read.
+//! (or whose time Go would not read), that is named (file, line, byte offset) and skipped, and
+//! reading goes on (past the value; where the stream broke, from the next line), where dockerd
+//! 28 reads no further in that file: the entries after a damaged line are still evidence.
 //! No value is held past [`MAX_LINE`]; no file is followed through a link, and none is read
 //! past [`MAX_LOG_FILE`] bytes.
 
@@ -379,8 +380,10 @@ pub fn read_json_file(path: &Path, each: &mut dyn FnMut(Entry) -> bool) -> LogRe
 /// is one), each decoded into an entry ([`parse_value`]) and given to `each`. At the first that
 /// is no JSON value or that does not decode (Go's `Decode` fails: a syntax error, a file cut
 /// inside an object, a value of another type, a time Go refuses), dockerd 28 reads no further
-/// in the file and goes on with the next one; so does this, naming where (line and byte
-/// offset). Never through a link, never a file of another kind, no value held past
+/// in the file and goes on with the next one. This names where (line and byte offset) and
+/// reads on, as evidence wants: past a value that does not decode (dockerd 20.10 skipped it
+/// too), and from the line after the byte where the stream broke (a node that stopped
+/// mid-write leaves a line cut short, and the entries after it are still the log's). Never through a link, never a file of another kind, no value held past
 /// [`MAX_LINE`] (one longer is walked to its end, named and skipped), at most
 /// [`MAX_LOG_FILE`] bytes.
 pub fn read_json_section(path: &Path, start: u64, end: Option<u64>, each: &mut dyn FnMut(Entry) -> bool) -> LogRead {
@@ -430,13 +433,10 @@ pub fn read_json_section(path: &Path, start: u64, end: Option<u64>, each: &mut d
                         return out;
                     }
                 }
-                Err(why) => {
-                    out.damage(format!(
-                        "{}{why}; dockerd 28 reads no further in this file, nor does coldctr",
-                        stop(line, at)
-                    ));
-                    return out;
-                }
+                Err(why) => out.damage(format!(
+                    "{}{why}; skipped (dockerd 28 reads no further in this file, 20.10 skipped it too)",
+                    stop(line, at)
+                )),
             },
             Next::TooLong { at, line } => out.damage(format!(
                 "{}a value longer than {MAX_LINE} bytes, not read; skipped",
@@ -444,10 +444,13 @@ pub fn read_json_section(path: &Path, start: u64, end: Option<u64>, each: &mut d
             )),
             Next::Broken { at, line, bad, what } => {
                 out.damage(format!(
-                    "{}not a log entry: {what} at byte {bad}; dockerd 28 reads no further in this file, nor does coldctr",
+                    "{}not a log entry: {what} at byte {bad}; read on from the line after that byte (dockerd 28 reads no further in this file)",
                     stop(line, at)
                 ));
-                return out;
+                if let Err(e) = values.skip_line() {
+                    out.damage(format!("{shown}: {e} (after {} bytes{of})", values.offset()));
+                    return out;
+                }
             }
         }
     }
