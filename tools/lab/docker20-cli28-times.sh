@@ -11,14 +11,9 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(cd "${1:?usage: $0 WORK}" && pwd)
-mkdir -p "$work/data" "$work/exec"
 DOCKERD_NS=f9
 . "$here/tools/lab/dockerd-private.sh"
-start_dockerd "$work/data" "$work/exec" "$work/docker.sock" "$work/dockerd.pid"
-
-docker load -i "$here/fixtures/docker-save/save-lab_committed_1.tar"
-docker run --name lg-json --network none lab/committed:1 true
-id=$(docker inspect -f '{{.Id}}' lg-json)
+lab_container lg-json
 out="$here/fixtures/expected/node-docker20-cli28-times"
 cp "$out/container-json.log" "$work/data/containers/$id/$id-json.log"
 
@@ -26,9 +21,7 @@ cp "$out/container-json.log" "$work/data/containers/$id/$id-json.log"
 DOCKER_CLI=${DOCKER28:-/usr/local/bin/docker}
 "$DOCKER_CLI" version --format '{{.Client.Version}} {{.Client.GoVersion}}' | grep -q '^28\.'
 export TZ=UTC
-cases="$out"
-rm -f "$out"/*.out "$out"/*.err
-: >"$out/cases.tsv"
+new_cases "$out"
 n=0
 for flag in since until; do
   for v in 2026-12-05T09:33:16+25:00 2026-12-05T09:33:16+23:61 2026-12-05T09:33:16+24:00 \

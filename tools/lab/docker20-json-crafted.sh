@@ -14,20 +14,13 @@ here=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(cd "${1:?usage: $0 WORK DIR...}" && pwd)
 shift
 [ $# -gt 0 ] || { echo "usage: $0 WORK DIR..." >&2; exit 2; }
-mkdir -p "$work/data" "$work/exec"
 DOCKERD_NS=f10
 . "$here/tools/lab/dockerd-private.sh"
-start_dockerd "$work/data" "$work/exec" "$work/docker.sock" "$work/dockerd.pid"
-
-docker load -i "$here/fixtures/docker-save/save-lab_committed_1.tar"
-docker run --name lg-json --network none lab/committed:1 true
-id=$(docker inspect -f '{{.Id}}' lg-json)
+lab_container lg-json
 export TZ=UTC
 for dir in "$@"; do
-  cases=$(cd "$dir" && pwd)
+  new_cases "$(cd "$dir" && pwd)"
   cp "$cases/container-json.log" "$work/data/containers/$id/$id-json.log"
-  rm -f "$cases"/*.out "$cases"/*.err
-  : >"$cases/cases.tsv"
   while IFS=$'\t' read -r -a argv; do
     [ "${#argv[@]}" -gt 0 ] || continue
     case_ "${argv[@]}"

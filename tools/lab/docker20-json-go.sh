@@ -11,21 +11,14 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(cd "${1:?usage: $0 WORK}" && pwd)
-mkdir -p "$work/data" "$work/exec"
 DOCKERD_NS=f9
 . "$here/tools/lab/dockerd-private.sh"
-start_dockerd "$work/data" "$work/exec" "$work/docker.sock" "$work/dockerd.pid"
-
-docker load -i "$here/fixtures/docker-save/save-lab_committed_1.tar"
-docker run --name lg-json --network none lab/committed:1 true
-id=$(docker inspect -f '{{.Id}}' lg-json)
+lab_container lg-json
 out="$here/fixtures/expected/node-docker20-json-go"
 cp "$out/container-json.log" "$work/data/containers/$id/$id-json.log"
 
 export TZ=UTC
-cases="$out"
-rm -f "$out"/*.out "$out"/*.err
-: >"$out/cases.tsv"
+new_cases "$out"
 case_ plain logs lg-json
 case_ t logs -t lg-json
 case_ details logs --details lg-json

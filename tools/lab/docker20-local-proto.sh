@@ -10,21 +10,14 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(cd "${1:?usage: $0 WORK}" && pwd)
-mkdir -p "$work/data" "$work/exec"
 DOCKERD_NS=f9
 . "$here/tools/lab/dockerd-private.sh"
-start_dockerd "$work/data" "$work/exec" "$work/docker.sock" "$work/dockerd.pid"
-
-docker load -i "$here/fixtures/docker-save/save-lab_committed_1.tar"
-docker run --name lg-local --network none --log-driver local lab/committed:1 true
-id=$(docker inspect -f '{{.Id}}' lg-local)
+lab_container lg-local --log-driver local
 out="$here/fixtures/expected/node-docker20-local-proto"
 cp "$out/container.log" "$work/data/containers/$id/local-logs/container.log"
 
 export TZ=UTC
-cases="$out"
-rm -f "$out"/*.out "$out"/*.err
-: >"$out/cases.tsv"
+new_cases "$out"
 case_ plain logs lg-local
 case_ t logs -t lg-local
 case_ tail2 logs -t --tail 2 lg-local

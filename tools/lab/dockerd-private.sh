@@ -29,3 +29,21 @@ case_() {
   docker "$@" >"$cases/$name.out" 2>"$cases/$name.err" || rc=$?
   (IFS=$'\t'; echo "$name	$rc	$*") >>"$cases/cases.tsv"
 }
+# lab_container NAME [DOCKER RUN OPTIONS...]: the private dockerd started on $work (its data,
+# exec root, socket and pid file there), lab/committed:1 loaded from the fixtures ($here), and
+# container NAME run from it (`true`: it stops at once, leaving a log for dockerd to read); its
+# ID in $id. The captures of crafted logs put their file in place of NAME's.
+lab_container() {
+  local name=$1; shift
+  mkdir -p "$work/data" "$work/exec"
+  start_dockerd "$work/data" "$work/exec" "$work/docker.sock" "$work/dockerd.pid"
+  docker load -i "$here/fixtures/docker-save/save-lab_committed_1.tar"
+  docker run --name "$name" --network none "$@" lab/committed:1 true
+  id=$(docker inspect -f '{{.Id}}' "$name")
+}
+# new_cases DIR: captures go to DIR (as $cases), those there before removed.
+new_cases() {
+  cases=$1
+  rm -f "$cases"/*.out "$cases"/*.err
+  : >"$cases/cases.tsv"
+}
