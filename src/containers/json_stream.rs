@@ -154,6 +154,18 @@ impl Scanner {
         Step::More
     }
 
+    /// How many of `bytes`, from the first, [`Scanner::step`] would take without a change of
+    /// state: inside a string, the bytes before a `"`, a `\\` or a control byte; none elsewhere.
+    fn plain_run(&self, bytes: &[u8]) -> usize {
+        match self.st {
+            St::Str { .. } => bytes
+                .iter()
+                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+                .unwrap_or(bytes.len()),
+            _ => 0,
+        }
+    }
+
     fn step(&mut self, b: u8) -> Step {
         match self.st {
             St::Value => {
@@ -396,7 +408,15 @@ impl<R: BufRead> Values<R> {
             }
             let mut taken = 0;
             let mut outcome = None;
-            for &b in chunk {
+            while let Some(&b) = chunk.get(taken) {
+                // Most of a log's bytes are inside the `log` string: a run of them that
+                // neither ends the string, starts an escape nor is a control byte changes
+                // nothing, and is passed over at once.
+                let run = scanner.plain_run(chunk.get(taken..).unwrap_or_default());
+                if run > 0 {
+                    taken += run;
+                    continue;
+                }
                 match scanner.step(b) {
                     Step::More => taken += 1,
                     Step::Done => {
