@@ -932,8 +932,13 @@ fn fmt_int(i: i128, verb: char, spec: Spec) -> Option<String> {
             } else {
                 u64::try_from(a).unwrap_or(u64::MAX)
             };
-            let width = spec.prec.unwrap_or(0).max(4);
-            let mut s = format!("U+{u:0width$X}");
+            // Padded by hand: a precision past u16 (`%.*U` with 70000) is Go's to print and
+            // past what Rust's width takes (a fuzz crash: "Formatting argument out of range").
+            let width = usize::try_from(spec.prec.unwrap_or(0).max(4)).unwrap_or(4);
+            let hex = format!("{u:X}");
+            let mut s = String::from("U+");
+            s.push_str(&"0".repeat(width.saturating_sub(hex.len())));
+            s.push_str(&hex);
             if spec.sharp
                 && let Some(c) = u32::try_from(u).ok().and_then(char::from_u32)
                 && is_print(c)
