@@ -664,12 +664,39 @@ pub fn local_tail_start(path: &Path, want: u64) -> (Option<crate::containers::lo
     let Some(file) = Backward::open(path, &shown, &mut out) else {
         return (None, out);
     };
+    // A walk back bounded as a forward read is: the last MAX_LOG_FILE bytes, at most
+    // MAX_TAIL_RECORDS records (a sparse file of zeros is 8-byte records all the way).
+    let base = file.size().saturating_sub(MAX_LOG_FILE);
     let read4 = |at: u64| {
         let mut four = [0u8; 4];
-        file.read_at(&mut four, at).then_some(four)
+        file.read_at(&mut four, at.checked_add(base)?).then_some(four)
     };
-    (Some(tail_walk(read4, file.size(), want)), out)
+    let walk = match tail_walk(read4, file.size() - base, want.min(MAX_TAIL_RECORDS)) {
+        crate::containers::local_log::TailWalk::From { start, found } => {
+            if (start == 0 && base > 0) || (found == MAX_TAIL_RECORDS && want > found) {
+                out.damage(format!(
+                    "{shown}: --tail walked back {found} records ({} bytes) from the end, as far as coldctr walks; the entries before are not tailed",
+                    file.size() - base - start
+                ));
+            }
+            crate::containers::local_log::TailWalk::From {
+                start: start + base,
+                found,
+            }
+        }
+        crate::containers::local_log::TailWalk::Broken { offset, what } => {
+            crate::containers::local_log::TailWalk::Broken {
+                offset: offset + base,
+                what,
+            }
+        }
+    };
+    (Some(walk), out)
 }
+
+/// Records `--tail` walks back over in one local-format file at most: 4 Mi (two 4-byte reads
+/// each; dockerd's default `max-size` of 20 MB holds far fewer).
+const MAX_TAIL_RECORDS: u64 = 4 << 20;
 
 /// The part of a json-file log `--tail` reads: bytes `start` to `end`, holding the `found`
 /// newlines dockerd counted there.
@@ -787,7 +814,23 @@ pub fn json_tail_lines(path: &Path, want: u64) -> (Option<LineTail>, LogRead) {
     let Some(file) = Backward::open(path, &shown, &mut out) else {
         return (None, out);
     };
-    let tail = tail_lines(&|buf, at| file.read_at(buf, at), file.size(), want);
+    // A walk back bounded as a forward read is: the last MAX_LOG_FILE bytes (a sparse file
+    // of a terabyte would be read back a KiB at a time).
+    let base = file.size().saturating_sub(MAX_LOG_FILE);
+    let read_at = |buf: &mut [u8], at: u64| at.checked_add(base).is_some_and(|at| file.read_at(buf, at));
+    let tail = tail_lines(&read_at, file.size() - base, want).map(|t| {
+        if base > 0 && t.start == 0 {
+            out.damage(format!(
+                "{shown}: --tail walked back {MAX_LOG_FILE} bytes from the end, as far as coldctr walks, and found {} lines; the entries before are not tailed",
+                t.found
+            ));
+        }
+        LineTail {
+            start: t.start + base,
+            end: t.end + base,
+            found: t.found,
+        }
+    });
     if tail.is_none() {
         out.unreadable.push(format!(
             "{shown}: could not be read walking back from its end for --tail; passed over"
