@@ -934,7 +934,7 @@ fn fmt_int(i: i128, verb: char, spec: Spec) -> Option<String> {
             };
             // Padded by hand: a precision past u16 (`%.*U` with 70000) is Go's to print and
             // past what Rust's width takes (a fuzz crash: "Formatting argument out of range").
-            let width = usize::try_from(spec.prec.unwrap_or(0).max(4)).unwrap_or(4);
+            let width = spec.prec.unwrap_or(0).max(4);
             let hex = format!("{u:X}");
             let mut s = String::from("U+");
             s.push_str(&"0".repeat(width.saturating_sub(hex.len())));
