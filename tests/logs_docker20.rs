@@ -133,9 +133,7 @@ fn every_case_prints_what_docker_logs_printed() {
 fn json_lines_go_reads_print_as_docker_logs_printed_them() {
     let (_tmp, docker) = unpack();
     let dir = repo().join("fixtures/expected/node-docker20-json-go");
-    let log = container_dir(&docker, "lg-json");
-    let id = log.file_name().unwrap().to_str().unwrap().to_string();
-    std::fs::copy(dir.join("container-json.log"), log.join(format!("{id}-json.log"))).unwrap();
+    put_json_log(&docker, &dir);
     let n = check_cases(&docker, &dir);
     assert!(n >= 8, "{n} cases");
 }
@@ -589,9 +587,7 @@ fn local_tail_walks_back_from_the_end_as_dockerd_does() {
 fn edge_times_are_read_as_docker_28_reads_them() {
     let (_tmp, docker) = unpack();
     let dir = repo().join("fixtures/expected/node-docker20-cli28-times");
-    let log = container_dir(&docker, "lg-json");
-    let id = log.file_name().unwrap().to_str().unwrap().to_string();
-    std::fs::copy(dir.join("container-json.log"), log.join(format!("{id}-json.log"))).unwrap();
+    put_json_log(&docker, &dir);
     let n = check_cases(&docker, &dir);
     assert!(n >= 53, "{n} cases");
 }
@@ -649,15 +645,22 @@ struct Added {
     code: Option<i32>,
 }
 
+/// `dir`'s crafted `container-json.log` put in place of lg-json's log (dockerd reads the file as
+/// it is each time); the log's path.
+fn put_json_log(docker: &Path, dir: &Path) -> PathBuf {
+    let log = container_dir(docker, "lg-json");
+    let id = log.file_name().unwrap().to_str().unwrap().to_string();
+    let file = log.join(format!("{id}-json.log"));
+    std::fs::copy(dir.join("container-json.log"), &file).unwrap();
+    file
+}
+
 /// Runs every case of `dir/cases.tsv` (but those `skip` names) with `dir/container-json.log`
 /// in lg-json's log, and compares with what docker printed, byte for byte, with what
 /// `added` says coldctr adds for the case (by its name).
 fn check_json_cases(dir: &Path, skip: &dyn Fn(&str) -> bool, added: &dyn Fn(&str) -> Added) -> usize {
     let (_tmp, docker) = unpack();
-    let log = container_dir(&docker, "lg-json");
-    let id = log.file_name().unwrap().to_str().unwrap().to_string();
-    let file = log.join(format!("{id}-json.log"));
-    std::fs::copy(dir.join("container-json.log"), &file).unwrap();
+    let file = put_json_log(&docker, dir);
     let cases = std::fs::read_to_string(dir.join("cases.tsv")).unwrap();
     let mut n = 0;
     for line in cases.lines() {
@@ -790,9 +793,7 @@ fn a_json_file_log_is_read_as_the_json_stream_dockerd_decodes() {
 fn an_object_that_does_not_decode_is_skipped_as_in_dockerd_20_10() {
     let (_tmp, docker) = unpack();
     let dir = repo().join("fixtures/expected/node-docker20-json-typeerr");
-    let log = container_dir(&docker, "lg-json");
-    let id = log.file_name().unwrap().to_str().unwrap().to_string();
-    std::fs::copy(dir.join("container-json.log"), log.join(format!("{id}-json.log"))).unwrap();
+    put_json_log(&docker, &dir);
     for name in ["plain", "t"] {
         let args: &[&str] = if name == "t" { &["-t", "lg-json"] } else { &["lg-json"] };
         let r = logs(&docker, args);
