@@ -657,13 +657,18 @@ pub fn decoded_on<'a, T: Send>(
     // window bounds what is read ahead inside a memory limit. A warm file, or a map, is
     // decoded at once.
     let sample: Vec<&RecordStep<'a>> = crate::bolt::spread(&steps).collect();
-    let tx = sample.iter().find_map(|step| match step {
-        RecordStep::Record(_, b) => Some(b.tx()),
-        RecordStep::Damage(_) => None,
-    });
+    let tx = first_tx(sample.iter().copied());
     let roots: Vec<u64> = sample.iter().filter_map(|step| root_of(step)).collect();
     let window = tx.filter(|tx| tx.is_cold(&roots)).map(|_| PREFETCH_WINDOW);
     decoded_in_windows(pool, steps, damage, decode, window)
+}
+
+/// The view the first record of `steps` is read through (`None` when all are damage).
+fn first_tx<'s, 'a: 's>(steps: impl IntoIterator<Item = &'s RecordStep<'a>>) -> Option<crate::bolt::Tx<'a>> {
+    steps.into_iter().find_map(|step| match step {
+        RecordStep::Record(_, b) => Some(b.tx()),
+        RecordStep::Damage(_) => None,
+    })
 }
 
 /// The root page of a record step's bucket (`None` for damage or an inline bucket).
@@ -696,11 +701,7 @@ fn decoded_in_windows<'a, T: Send>(
             None => steps.into_iter().filter_map(one).collect(),
         }
     };
-    let tx = steps.iter().find_map(|step| match step {
-        RecordStep::Record(_, b) => Some(b.tx()),
-        RecordStep::Damage(_) => None,
-    });
-    let (Some(tx), Some(window)) = (tx, window) else {
+    let (Some(tx), Some(window)) = (first_tx(&steps), window) else {
         let done = decode_all(steps);
         return collect_decoded(done, damage);
     };
