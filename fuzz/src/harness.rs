@@ -804,6 +804,23 @@ pub fn docker_container(data: &[u8]) {
                 Err(_) => assert!(!empty, "an empty line said to be damage"),
             }
         }
+        // Lines decoded whole read as every value walked first, through a buffer that
+        // holds several lines and one that cuts them.
+        for capacity in [64, 4096] {
+            let read = |by_line: bool| {
+                use coldctr::containers::logs::{LogFile, LogRead, read_json_values};
+                let reader = std::io::BufReader::with_capacity(capacity, *log);
+                let mut values = Values::new(reader, 0);
+                let file = LogFile { shown: "x", gz: false, from_start: true };
+                let (mut entries, mut out) = (Vec::new(), LogRead::default());
+                read_json_values(&mut values, &file, by_line, &mut out, &mut |e| {
+                    entries.push(e);
+                    true
+                });
+                (entries, out.damaged, out.more_damaged, out.neither)
+            };
+            assert_eq!(read(true), read(false), "two ways of reading a json-file log differ");
+        }
         let mut values = Values::new(std::io::BufReader::with_capacity(7, *log), 0);
         let (mut buf, mut last) = (Vec::new(), None);
         loop {

@@ -387,27 +387,77 @@ pub fn read_json_file(path: &Path, each: &mut dyn FnMut(Entry) -> bool) -> LogRe
 /// [`MAX_LINE`] (one longer is walked to its end, named and skipped), at most
 /// [`MAX_LOG_FILE`] bytes.
 pub fn read_json_section(path: &Path, start: u64, end: Option<u64>, each: &mut dyn FnMut(Entry) -> bool) -> LogRead {
-    use crate::containers::json_stream::{Next, Values};
     use std::io::Read;
     let mut out = LogRead::default();
     let shown = crate::text::escape(path.as_os_str().as_encoded_bytes());
     let Some((reader, gz)) = open_reader(path, &shown, start, &mut out) else {
         return out;
     };
-    let of = if gz { " of what it decompresses to" } else { "" };
     let len = end.map_or(u64::MAX, |end| end.saturating_sub(start));
-    let mut values = Values::new(std::io::BufReader::with_capacity(64 << 10, reader.take(len)), start);
+    let reader = std::io::BufReader::with_capacity(64 << 10, reader.take(len));
+    let mut values = crate::containers::json_stream::Values::new(reader, start);
+    let file = LogFile {
+        shown: &shown,
+        gz,
+        from_start: start == 0,
+    };
+    read_json_values(&mut values, &file, true, &mut out, each);
+    if values.offset().saturating_sub(start) == MAX_LOG_FILE {
+        out.damage(format!(
+            "{shown}: larger than {MAX_LOG_FILE} bytes; the entries after that are not read"
+        ));
+    }
+    out
+}
+
+/// A log file as what is said of it names it.
+pub struct LogFile<'a> {
+    /// Its path, escaped.
+    pub shown: &'a str,
+    /// Read through gzip: offsets are of what it decompresses to.
+    pub gz: bool,
+    /// Read from its first byte: line numbers are the file's (from where --tail starts, only
+    /// the offset is said).
+    pub from_start: bool,
+}
+
+/// The values of a json-file log ([`read_json_section`]) decoded and given to `each`, what is
+/// wrong said in `out`. With `by_line`, a value that is a line a strict JSON parser takes whole
+/// is decoded in that one parse ([`Values::next_line`](crate::containers::json_stream::Values::next_line));
+/// without, every value is walked byte by byte first: the two read the same (a test and the
+/// fuzz target compare them).
+pub fn read_json_values<R: std::io::BufRead>(
+    values: &mut crate::containers::json_stream::Values<R>,
+    file: &LogFile<'_>,
+    by_line: bool,
+    out: &mut LogRead,
+    each: &mut dyn FnMut(Entry) -> bool,
+) {
+    use crate::containers::json_stream::Next;
+    let LogFile { shown, gz, from_start } = *file;
+    let of = if gz { " of what it decompresses to" } else { "" };
     let mut value = Vec::new();
-    // Lines are counted from the start of what is read: from the file's start, they are the
-    // file's; from where --tail starts, only the offset is said.
     let stop = |line: u64, at: u64| {
-        if start == 0 {
+        if from_start {
             format!("{shown}: line {line} (byte {at}{of}): ")
         } else {
             format!("{shown}: byte {at}{of}: ")
         }
     };
     loop {
+        // Most values are a line each that a strict parser takes whole: one parse, no walk.
+        // An error is met again by `next`, which says it.
+        if by_line && let Ok(Some((decoded, at, line))) = values.next_line(MAX_LINE, parse_strict_line) {
+            match decoded {
+                Ok(e) => {
+                    if !took_entry(e, at, out, each) {
+                        return;
+                    }
+                }
+                Err(why) => out.damage(not_decoded(&stop(line, at), &why)),
+            }
+            continue;
+        }
         let next = match values.next(&mut value, MAX_LINE) {
             Ok(next) => next,
             Err(e) => {
@@ -418,25 +468,18 @@ pub fn read_json_section(path: &Path, start: u64, end: Option<u64>, each: &mut d
                 } else {
                     out.damage(message);
                 }
-                return out;
+                return;
             }
         };
         match next {
-            Next::End => break,
+            Next::End => return,
             Next::Value { at, line } => match parse_value(&value) {
                 Ok(e) => {
-                    if e.stream == Stream::Neither {
-                        out.neither_at(at);
-                    }
-                    if !each(e) {
-                        // Past --until: dockerd reads no further.
-                        return out;
+                    if !took_entry(e, at, out, each) {
+                        return;
                     }
                 }
-                Err(why) => out.damage(format!(
-                    "{}{why}; skipped (dockerd 28 reads no further in this file, 20.10 skipped it too)",
-                    stop(line, at)
-                )),
+                Err(why) => out.damage(not_decoded(&stop(line, at), &why)),
             },
             Next::TooLong { at, line } => out.damage(format!(
                 "{}a value longer than {MAX_LINE} bytes, not read; skipped",
@@ -449,17 +492,25 @@ pub fn read_json_section(path: &Path, start: u64, end: Option<u64>, each: &mut d
                 ));
                 if let Err(e) = values.skip_line() {
                     out.damage(format!("{shown}: {e} (after {} bytes{of})", values.offset()));
-                    return out;
+                    return;
                 }
             }
         }
     }
-    if values.offset().saturating_sub(start) == MAX_LOG_FILE {
-        out.damage(format!(
-            "{shown}: larger than {MAX_LOG_FILE} bytes; the entries after that are not read"
-        ));
+}
+
+/// The damage said of a value that is no entry: `at` says where, `why` what.
+fn not_decoded(at: &str, why: &str) -> String {
+    format!("{at}{why}; skipped (dockerd 28 reads no further in this file, 20.10 skipped it too)")
+}
+
+/// Gives `each` the entry of the value at byte `at`; `false` when it wants no more (past
+/// --until: dockerd reads no further).
+fn took_entry(e: Entry, at: u64, out: &mut LogRead, each: &mut dyn FnMut(Entry) -> bool) -> bool {
+    if e.stream == Stream::Neither {
+        out.neither_at(at);
     }
-    out
+    each(e)
 }
 
 /// Opens a log file for reading: never through a link, never a file of another kind. `None`
@@ -873,6 +924,21 @@ pub fn parse_value(text: &[u8]) -> Result<Entry, String> {
     .map_err(|e: serde_json::Error| format!("not a log entry: {e}"))?
 }
 
+/// [`parse_value`] of a line that strict JSON takes as one object and whitespace: `None` for
+/// anything else (bytes Go reads as U+FFFD, a value of the wrong type, more than one value,
+/// not JSON), which is then walked as Go's scanner walks it and decoded by [`parse_value`].
+/// What strict JSON takes whole, Go's scanner ends where it ended, and decodes the same.
+fn parse_strict_line(line: &[u8]) -> Option<Result<Entry, String>> {
+    use serde::de::Deserializer;
+    if line.first() != Some(&b'{') {
+        return None;
+    }
+    let mut de = serde_json::Deserializer::from_slice(line);
+    let l = (&mut de).deserialize_map(GoLineVisitor).ok()?;
+    de.end().ok()?;
+    Some(entry_of(l))
+}
+
 /// The entry of a line Go's decoder read, or why docker logs would print nothing of it.
 fn entry_of(l: GoLine<'_>) -> Result<Entry, String> {
     if let Some(raw) = l.bad_time {
@@ -1077,6 +1143,82 @@ impl<'de> serde::de::Visitor<'de> for GoLineVisitor {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The entries and damage of `log` read with lines decoded whole (`by_line`) or every
+    /// value walked first, through a buffer of `capacity` bytes.
+    fn read_both_ways(log: &[u8], capacity: usize, by_line: bool) -> (Vec<Entry>, LogRead) {
+        let reader = std::io::BufReader::with_capacity(capacity, log);
+        let mut values = crate::containers::json_stream::Values::new(reader, 0);
+        let file = LogFile {
+            shown: "x-json.log",
+            gz: false,
+            from_start: true,
+        };
+        let (mut entries, mut out) = (Vec::new(), LogRead::default());
+        read_json_values(&mut values, &file, by_line, &mut out, &mut |e| {
+            entries.push(e);
+            true
+        });
+        (entries, out)
+    }
+
+    #[test]
+    fn lines_decoded_whole_read_as_values_walked_first() {
+        let ok = br#"{"log":"a\n","stream":"stdout","time":"2026-12-05T09:33:16.000000001Z"}"#;
+        let mut log = Vec::new();
+        for piece in [
+            &ok[..],
+            // Two values on a line; one over two lines; trailing spaces and CR.
+            b"{\"log\":\"b\",\"stream\":\"stderr\"} {\"log\":\"c\",\"stream\":\"stdout\"}",
+            b"{\"log\":\"d\",\n\"stream\":\"stdout\"}",
+            b"{\"log\":\"e\",\"stream\":\"stdout\"}  \r",
+            // Bytes Go reads as U+FFFD; a lone surrogate; a key in another case; a bad time.
+            b"{\"log\":\"f\xff\",\"stream\":\"stdout\"}",
+            b"{\"log\":\"g\\ud800\",\"stream\":\"stdout\"}",
+            b"{\"LOG\":\"h\",\"Stream\":\"stdout\"}",
+            b"{\"log\":\"i\",\"stream\":\"stdout\",\"time\":\"yesterday\"}",
+            // A value of the wrong type, a line cut short, null, a number, a stray word.
+            b"{\"log\":5,\"stream\":\"stdout\"}",
+            b"{\"log\":\"j\",\"str",
+            b"null",
+            b"12",
+            b"nonsense",
+            // A raw control byte in a string; an object with a duplicate key; deep nesting.
+            b"{\"log\":\"k\x01\",\"stream\":\"stdout\"}",
+            b"{\"log\":\"l\",\"log\":\"m\",\"stream\":\"stdout\"}",
+            &[&b"{\"attrs\":"[..], &[b'['; 200], &[b']'; 200], b",\"log\":\"n\"}"].concat(),
+            &ok[..],
+        ] {
+            log.extend_from_slice(piece);
+            log.push(b'\n');
+        }
+        for capacity in [7, 64, 200, 64 << 10] {
+            let (walked, walked_said) = read_both_ways(&log, capacity, false);
+            let (whole, whole_said) = read_both_ways(&log, capacity, true);
+            assert_eq!(whole, walked, "capacity {capacity}");
+            assert_eq!(whole_said.damaged, walked_said.damaged, "capacity {capacity}");
+            assert_eq!(whole_said.neither, walked_said.neither, "capacity {capacity}");
+            // What is there to find, as Go reads it: `null` an entry of nothing, the last
+            // duplicate key's value; the time, the number, the type, the cut line, the stray
+            // word, the control byte and the attrs that are no map named.
+            let lines: Vec<&[u8]> = walked.iter().map(|e| e.line.as_slice()).collect();
+            let want: [&[u8]; 11] = [
+                b"a\n",
+                b"b",
+                b"c",
+                b"d",
+                b"e",
+                "f\u{fffd}".as_bytes(),
+                "g\u{fffd}".as_bytes(),
+                b"h",
+                b"",
+                b"m",
+                b"a\n",
+            ];
+            assert_eq!(lines, want);
+            assert_eq!(walked_said.damaged.len(), 7, "{:#?}", walked_said.damaged);
+        }
+    }
 
     #[test]
     fn the_instant_of_one_parse_is_the_printed_times() {
