@@ -260,6 +260,23 @@ fn a_damaged_local_log_is_said_where_and_the_rest_printed() {
         r.err()
     );
     assert!(!r.err().contains("root:") && r.stdout.is_empty());
+    // A FIFO there: looked at, never opened (nor is a device node, which on a disk mounted
+    // without nodev can act when opened).
+    std::fs::remove_file(&file).unwrap();
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&file)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let r = logs(&docker, &["lg-local"]);
+    assert_eq!(r.code, Some(3), "{}", r.err());
+    assert!(
+        r.err().contains("container.log: a fifo (not opened), not a log file"),
+        "{}",
+        r.err()
+    );
     let dir = file.parent().unwrap();
     let moved = dir.with_file_name("elsewhere");
     std::fs::rename(dir, &moved).unwrap();

@@ -811,7 +811,11 @@ pub fn docker_container(data: &[u8]) {
                 use coldctr::containers::logs::{LogFile, LogRead, read_json_values};
                 let reader = std::io::BufReader::with_capacity(capacity, *log);
                 let mut values = Values::new(reader, 0);
-                let file = LogFile { shown: "x", gz: false, from_start: true };
+                let file = LogFile {
+                    shown: "x",
+                    gz: false,
+                    from_start: true,
+                };
                 let (mut entries, mut out) = (Vec::new(), LogRead::default());
                 read_json_values(&mut values, &file, by_line, &mut out, &mut |e| {
                     entries.push(e);

@@ -246,6 +246,10 @@ pub fn rotated_paths(current: &Path, max_files: u32) -> (Vec<PathBuf>, Vec<PathB
 /// header): the file is read. Only the header is read, never through a link.
 pub fn gz_last_time(path: &Path) -> Option<i128> {
     use std::io::Read;
+    // Never a device or FIFO opened (see `open_log`).
+    if !std::fs::symlink_metadata(path).ok()?.is_file() {
+        return None;
+    }
     let file = crate::noatime::open(path, libc::O_NOFOLLOW | libc::O_NONBLOCK).ok()?;
     if !file.metadata().ok()?.is_file() {
         return None;
@@ -516,36 +520,66 @@ fn took_entry(e: Entry, at: u64, out: &mut LogRead, each: &mut dyn FnMut(Entry) 
 /// Opens a log file for reading: never through a link, never a file of another kind. `None`
 /// when it cannot be read, with why in `out`.
 fn open_log(path: &Path, shown: &str, out: &mut LogRead) -> Option<std::fs::File> {
-    let file = match crate::noatime::open(path, libc::O_NOFOLLOW | libc::O_NONBLOCK) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+    let said = |e: std::io::Error, out: &mut LogRead| {
+        if e.kind() == std::io::ErrorKind::NotFound {
             out.missing = true;
+        } else if crate::damage::refused_by_system(&e) {
+            out.unreadable.push(format!("{shown}: {e}"));
+        } else {
+            out.damage(format!("{shown}: {e}"));
+        }
+    };
+    // Look before opening: a device node is never opened (on a disk mounted without nodev,
+    // opening one can act on this machine), nor a FIFO; and look again at what was opened,
+    // which may have been swapped in between.
+    let looked = match std::fs::symlink_metadata(path) {
+        Ok(m) => m,
+        Err(e) => {
+            said(e, out);
             return None;
         }
+    };
+    if let Some(why) = not_a_log(&looked.file_type(), false) {
+        out.damage(format!("{shown}: {why}"));
+        return None;
+    }
+    let file = match crate::noatime::open(path, libc::O_NOFOLLOW | libc::O_NONBLOCK) {
+        Ok(f) => f,
         Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
             out.damage(format!("{shown}: a symlink, not followed"));
             return None;
         }
-        Err(e) if crate::damage::refused_by_system(&e) => {
-            out.unreadable.push(format!("{shown}: {e}"));
-            return None;
-        }
         Err(e) => {
-            out.damage(format!("{shown}: {e}"));
+            said(e, out);
             return None;
         }
     };
     match file.metadata() {
-        Ok(m) if m.is_file() => Some(file),
-        Ok(m) => {
-            let kind = crate::containerd::blobs::FileKind::of(&m.file_type());
-            out.damage(format!("{shown}: a {kind}, not a log file"));
-            None
-        }
+        Ok(m) => match not_a_log(&m.file_type(), true) {
+            None => Some(file),
+            Some(why) => {
+                out.damage(format!("{shown}: {why}"));
+                None
+            }
+        },
         Err(e) => {
             out.unreadable.push(format!("{shown}: {e}"));
             None
         }
+    }
+}
+
+/// Why a file of this kind is not read as a log (`opened`: it was, swapped in after a look):
+/// `None` for a regular file.
+fn not_a_log(kind: &std::fs::FileType, opened: bool) -> Option<String> {
+    if kind.is_file() {
+        None
+    } else if kind.is_symlink() {
+        Some("a symlink, not followed".to_string())
+    } else {
+        let kind = crate::containerd::blobs::FileKind::of(kind);
+        let opened = if opened { "" } else { " (not opened)" };
+        Some(format!("a {kind}{opened}, not a log file"))
     }
 }
 
