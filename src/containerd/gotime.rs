@@ -114,6 +114,18 @@ impl GoTime {
     /// the fraction trimmed, `Z` for a zero offset. Years outside 0..=9999 are printed with
     /// as many digits as they need (Go errors there; we would rather show the value).
     pub fn rfc3339_nano(&self) -> String {
+        self.laid_out(false)
+    }
+
+    /// Go's `Format` with dockerd's `RFC3339NanoFixed` (`2006-01-02T15:04:05.000000000Z07:00`):
+    /// [`GoTime::rfc3339_nano`] with all nine digits of the fraction, as `docker logs
+    /// --timestamps` prints an entry's time.
+    pub fn rfc3339_nano_fixed(&self) -> String {
+        self.laid_out(true)
+    }
+
+    /// RFC 3339 with the fraction's trailing zeros trimmed, or all nine digits (`fixed`).
+    fn laid_out(&self, fixed: bool) -> String {
         // Written into a buffer on the stack, then copied once into a string of its length:
         // 47,000 content records have two times each, and a string grown digit by digit was
         // a twentieth of a `content` listing.
@@ -134,7 +146,10 @@ impl GoTime {
             out.push(b':');
             out.digits(v, 2);
         }
-        if self.nanos != 0 {
+        if fixed {
+            out.push(b'.');
+            out.digits(u64::from(self.nanos), 9);
+        } else if self.nanos != 0 {
             out.push(b'.');
             let mut frac = self.nanos;
             let mut width = 9;

@@ -109,7 +109,22 @@ pub fn go_time(t: &str) -> Option<String> {
 
 /// [`go_time`], with the instant it names in nanoseconds since the Unix epoch (what `--since`
 /// and `--until` compare), from the one parse.
+///
+/// Go's `time.Time.UnmarshalJSON` reads with `time.Parse(time.RFC3339)` (Go 1.20 added a
+/// strict check and left it switched off), which also takes a one-digit hour, a comma before
+/// the fraction and offsets up to `+24:60` ([`crate::containerd::gotime::parse_rfc3339`], the
+/// Go of docker 28; Go 1.19's, dockerd 20.10's, took any two digits there). What dockerd writes, `YYYY-MM-DDTHH:MM:SS.fffffffffZ`, is read here at
+/// once; only a time of another form goes through Go's parser.
 pub fn go_time_at(t: &str) -> Option<(String, i128)> {
+    go_time_as_written(t).or_else(|| {
+        let go = crate::containerd::gotime::parse_rfc3339(t)?;
+        Some((go.rfc3339_nano_fixed(), go.unix_nanos()))
+    })
+}
+
+/// [`go_time_at`] of a time in the form dockerd writes: two-digit hour, a period before the
+/// fraction, `Z` or an offset below 24 hours.
+fn go_time_as_written(t: &str) -> Option<(String, i128)> {
     let b = t.as_bytes();
     let num = |from: usize, to: usize| -> Option<u32> {
         let digits = b.get(from..to)?;
@@ -1300,6 +1315,34 @@ mod tests {
             t("2024-02-29T00:00:00Z").as_deref(),
             Some("2024-02-29T00:00:00.000000000Z")
         );
+        // What Go's time.Parse(RFC3339) takes besides (`time.Time.UnmarshalJSON` in Go 1.19
+        // and 1.23 alike): a one-digit hour, a comma before the fraction, an offset of 24
+        // hours or 60 minutes; printed back as Go's Format prints it.
+        assert_eq!(
+            t("2026-12-05T9:33:16Z").as_deref(),
+            Some("2026-12-05T09:33:16.000000000Z")
+        );
+        assert_eq!(
+            t("2026-12-05T09:33:17,5Z").as_deref(),
+            Some("2026-12-05T09:33:17.500000000Z")
+        );
+        assert_eq!(
+            go_time_at("2026-12-05T09:33:18+24:00"),
+            Some((
+                "2026-12-05T09:33:18.000000000+24:00".to_string(),
+                1_796_376_798_000_000_000
+            ))
+        );
+        assert_eq!(
+            t("2026-12-05T09:33:18-00:60").as_deref(),
+            Some("2026-12-05T09:33:18.000000000-01:00")
+        );
+        assert_eq!(
+            t("2026-11-29T18:51:59+24:01").as_deref(),
+            Some("2026-11-29T18:51:59.000000000+24:01")
+        );
+        // Go 1.19 took any two digits (`+99:99`, printed `+100:39`); docker 28's Go does not.
+        assert_eq!(t("2026-11-29T18:51:59+99:99"), None);
         for bad in [
             "yesterday",
             "2026-99-99T99:99:99Z",
@@ -1309,7 +1352,9 @@ mod tests {
             "2026-11-29T18:51:59",
             "2026-11-29 18:51:59Z",
             "2026-11-29T18:51:59+0100",
-            "2026-11-29T18:51:59+24:00",
+            "2026-11-29T18:51:59+25:00",
+            "2026-11-29T018:51:59Z",
+            "2026-11-29T18:51:59,Z",
             "2026-11-29T18:51:59Zjunk",
             "٢٠٢٦-11-29T18:51:59Z",
         ] {
