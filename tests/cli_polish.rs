@@ -184,6 +184,22 @@ fn command_lines_that_cannot_run_are_usage_errors() {
         assert_eq!(r.code, Some(2), "{args:?}: {}", r.stderr);
         assert!(!r.stderr.contains("coldctr-"), "{args:?}: {}", r.stderr);
     }
+    // What clap quotes of the command line is escaped like every other message: no escape
+    // sequence, BEL or CR from a pasted value reaches the terminal (sweep 39, F6).
+    for args in [
+        vec!["images", "--bog\x1b]0;TITLE\x07us\r"],
+        vec!["images", "--format"],
+        vec!["--source-type", "\x1b[2J\r", "images"],
+    ] {
+        let r = coldctr(&args);
+        assert_eq!(r.code, Some(2), "{args:?}: {}", r.stderr);
+        assert!(
+            !r.stderr.chars().any(|c| c.is_control() && c != '\n' && c != '\t'),
+            "{args:?}: {:?}",
+            r.stderr
+        );
+    }
+    assert!(coldctr(&["images", "--bogus\r"]).stderr.contains("'--bogus\\r'"));
     let r = coldctr(&["man", "bolt", "nosuch"]);
     assert!(r.stderr.contains("see `coldctr bolt --help`"), "{}", r.stderr);
     // Not found in a file that reads is still "no".

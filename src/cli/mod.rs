@@ -262,11 +262,8 @@ pub fn main() -> u8 {
             unsafe { std::env::remove_var(var) };
         }
     }
-    let matches = Cli::command().get_matches();
-    let mut cli = match Cli::from_arg_matches(&matches) {
-        Ok(cli) => cli,
-        Err(e) => e.exit(),
-    };
+    let matches = Cli::command().try_get_matches().unwrap_or_else(|e| usage_exit(e));
+    let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| usage_exit(e));
     let root_given = matches.value_source("root") == Some(ValueSource::CommandLine);
     cli.global.docker_root_given = matches.value_source("docker_root") == Some(ValueSource::CommandLine);
     let stdout = std::io::stdout();
@@ -437,12 +434,34 @@ impl<W: Write> Write for Watched<W> {
 
 /// Runs one command line (`args` with the program name first) writing to `out`, as `coldctr`
 /// does but returning the outcome: for the benches.
+/// Ends the process for a command line clap refused, or for `--help` and `--version`.
+fn usage_exit(e: clap::Error) -> ! {
+    use clap::error::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        e.exit()
+    }
+    let mut stderr = std::io::stderr().lock();
+    let _ = stderr.write_all(usage_text(&e).as_bytes());
+    let _ = stderr.flush();
+    std::process::exit(e.exit_code())
+}
+
+/// clap's message for a refused command line, which quotes what was given: its control
+/// characters and escape sequences escaped, as every other message escapes what it quotes
+/// (a value pasted from a hostile file must not drive the terminal).
+fn usage_text(e: &clap::Error) -> String {
+    crate::text::escape_hazards(&e.render().to_string()).into_owned()
+}
+
 pub fn run_args<I, T>(args: I, out: &mut dyn Write) -> Result<Outcome, Failure>
 where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
-    let usage = |e: clap::Error| Failure::new(Outcome::Usage, e.to_string());
+    let usage = |e: clap::Error| Failure::new(Outcome::Usage, usage_text(&e));
     let matches = Cli::command().try_get_matches_from(args).map_err(usage)?;
     let mut cli = Cli::from_arg_matches(&matches).map_err(usage)?;
     let root_given = matches.value_source("root") == Some(ValueSource::CommandLine);

@@ -153,7 +153,8 @@ use crate::template::gofmt::quote_text;
 
 /// Go's `time.quote`, which a `time.ParseError` writes its value and layout with: in double
 /// quotes, `"` and `\` escaped, and every byte that is not printable ASCII (a control byte,
-/// or any byte of a character past ASCII, valid UTF-8 or not) as `\xNN`.
+/// or any byte of a character past ASCII, valid UTF-8 or not) as `\xNN`. DEL too, which Go
+/// leaves as it is: a control byte from the command line does not reach the terminal.
 fn time_quote(b: &[u8]) -> String {
     use std::fmt::Write;
     let mut out = String::with_capacity(b.len() + 2);
@@ -164,7 +165,7 @@ fn time_quote(b: &[u8]) -> String {
                 out.push('\\');
                 out.push(char::from(c));
             }
-            0x20..=0x7f => out.push(char::from(c)),
+            0x20..0x7f => out.push(char::from(c)),
             _ => {
                 let _ = write!(out, "\\x{c:02x}");
             }
@@ -648,6 +649,11 @@ mod tests {
         assert_eq!(
             at("2026-12-05\x1b\"q\\"),
             Err(r#"parsing time "2026-12-05\x1b\"q\\": extra text: "\x1b\"q\\""#.into())
+        );
+        // DEL, which Go leaves as it is, escaped too (sweep 39, F6).
+        assert_eq!(
+            at("2026-12-05\x7f"),
+            Err(r#"parsing time "2026-12-05\x7f": extra text: "\x7f""#.into())
         );
         // What was left when the field began (Go 1.20 on), whole characters or not.
         assert_eq!(
