@@ -26,8 +26,6 @@ pub fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     crate::containerd::gotime::days_from_civil(year, i64::from(month), i64::from(day))
 }
 
-use crate::containerd::gotime::civil_from_days;
-
 fn leap(year: i64) -> bool {
     year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
 }
@@ -45,17 +43,14 @@ fn days_in(month: u32, year: i64) -> u32 {
 /// `RFC3339NanoFixed`), in UTC, as dockerd 25 and later print it (moby afe281964d); 20.10 to
 /// 24 printed it in the daemon's zone, which the disk does not record: the same instant.
 pub fn fixed_nano(nanos: i64) -> String {
-    let n = i128::from(nanos);
-    let secs = n.div_euclid(NANOS) as i64;
-    let frac = n.rem_euclid(NANOS);
-    let (days, sod) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{frac:09}Z",
-        sod / 3600,
-        sod / 60 % 60,
-        sod % 60
-    )
+    // Laid out on the stack: this runs once a record, and `format!` was most of reading a
+    // file of empty records.
+    crate::containerd::gotime::GoTime {
+        unix: nanos.div_euclid(1_000_000_000),
+        nanos: nanos.rem_euclid(1_000_000_000) as u32,
+        offset: 0,
+    }
+    .rfc3339_nano_fixed()
 }
 
 /// The instant of a time as [`super::logs::go_time`] lays it out
@@ -540,6 +535,14 @@ mod tests {
         assert_eq!(fixed_nano(1_796_463_196_735_285_470), "2026-12-05T09:33:16.735285470Z");
         assert_eq!(fixed_nano(0), "1970-01-01T00:00:00.000000000Z");
         assert_eq!(fixed_nano(-1), "1969-12-31T23:59:59.999999999Z");
+        assert_eq!(fixed_nano(i64::MIN), "1677-09-21T00:12:43.145224192Z");
+        assert_eq!(fixed_nano(i64::MAX), "2262-04-11T23:47:16.854775807Z");
+        // Every layout reads back as its instant, across the range an i64 of nanoseconds has.
+        let mut n = i64::MIN;
+        while let Some(next) = n.checked_add(7_777_777_777_777_777) {
+            assert_eq!(instant(&fixed_nano(n)), Some(i128::from(n)), "{n}");
+            n = next;
+        }
         assert_eq!(
             instant("2026-12-05T09:33:16.735285470Z"),
             Some(1_796_463_196_735_285_470)
