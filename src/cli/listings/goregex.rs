@@ -998,4 +998,15 @@ mod tests {
         assert!(seen > 150);
         assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     }
+
+    /// A lab capture of random patterns (tools/lab/regexcmp), named by `GOREGEX_CASES`.
+    #[test]
+    #[ignore = "a lab tool: needs a capture made with Go"]
+    fn goregex_cases_from_env() {
+        let path = std::env::var("GOREGEX_CASES").unwrap_or_default();
+        let capture = std::fs::read_to_string(&path).unwrap_or_default();
+        let (wrong, seen) = differences(&capture);
+        assert!(seen > 0, "no patterns in {path:?}");
+        assert!(wrong.is_empty(), "{} of {seen}:\n{}", wrong.len(), wrong.join("\n"));
+    }
 }
