@@ -3170,3 +3170,54 @@ fn a_dockerd_namespace_of_its_own_lists_each_container_once() {
         );
     }
 }
+
+/// `name=` and `id=` as dockerd filters (moby 20.10 and 28, `daemon/list.go`): a name is
+/// matched with and without its `/`, by Go's regexp or whole; an `id=` value is an ID prefix
+/// naming one Docker container (an ambiguous one, or a regexp, names none), whose ID must then
+/// match it too. A value Go's regexp refuses is no usage error: dockerd skips it.
+#[test]
+fn name_and_id_filters_match_as_dockerd() {
+    let node = unpack();
+    let names = |filter: &str| -> (Vec<String>, String) {
+        let r = run(&node.root(), &["ps", "-a", "--format", "{{.Names}}", "-f", filter]);
+        assert_eq!(r.code, Some(0), "{filter}: {}", r.stderr);
+        let out = String::from_utf8(r.stdout).unwrap();
+        (out.lines().map(str::to_string).collect(), r.stderr)
+    };
+    assert_eq!(names("name=^dev-k").0, ["dev-killed"]);
+    assert_eq!(names("name=^/dev-k").0, ["dev-killed"]);
+    assert_eq!(names("name=^dev-(?i)K+").0, ["dev-killed"]);
+    assert_eq!(names("name=(?ii)^DEV-KILLED$").0, ["dev-killed"]);
+    assert_eq!(names("name=^\\Qdev-killed\\E$").0, ["dev-killed"]);
+    let (listed, said) = names("name=dev-(");
+    assert!(listed.is_empty());
+    assert!(
+        said.contains("'name=dev-(': not a regular expression Go compiles"),
+        "{said}"
+    );
+    let (listed, _) = names("name=(?:l{2}){501}|dev-killed");
+    assert!(listed.is_empty(), "Go refuses more than 1000 copies: {listed:?}");
+    let killed = id_of(&node, "dev-killed");
+    assert_eq!(names(&format!("id={}", &killed[..4])).0, ["dev-killed"]);
+    assert_eq!(names(&format!("id={killed}")).0, ["dev-killed"]);
+    // Two of the node's IDs start with 9, two with 8: neither names a container.
+    assert!(names("id=9").0.is_empty());
+    assert!(names("id=8").0.is_empty());
+    assert!(names("id=.*").0.is_empty());
+    assert!(names(&format!("id={}", &killed[2..8])).0.is_empty());
+    // Values of one key: any may name it, any may match it.
+    let r = run(
+        &node.root(),
+        &[
+            "ps",
+            "-a",
+            "--format",
+            "{{.Names}}",
+            "-f",
+            &format!("id={}", &killed[..4]),
+            "-f",
+            "id=^zzz",
+        ],
+    );
+    assert_eq!(String::from_utf8(r.stdout).unwrap(), "dev-killed\n");
+}

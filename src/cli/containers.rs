@@ -55,8 +55,12 @@ pub struct PsArgs {
     /// the layers below it as the snapshotter recorded them.
     #[arg(short = 's', long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
     size: Option<bool>,
-    /// Keep only the containers that match (repeatable), as `docker ps --filter`: `id=RE`,
-    /// `name=RE` (regular expressions, unanchored, on the ID and on `/NAME`), `label=KEY[=V]`,
+    /// Keep only the containers that match (repeatable), as `docker ps --filter`: `id=ID` (a
+    /// Docker container's as dockerd's: an ID prefix no other Docker container's ID has, and
+    /// the whole ID or a Go regexp matching it; a containerd or CRI container's: the whole ID
+    /// or a Go regexp matching it), `name=RE` (the name, with or without its `/`, or a Go
+    /// regexp matching either, unanchored; one Go does not compile matches no other name),
+    /// `label=KEY[=V]`,
     /// `label!=KEY[=V]`, `status=created|running|paused|restarting|exited|dead|unknown`,
     /// `exited=CODE`, `ancestor=IMAGE` (a Docker container whose image is IMAGE, as dockerd
     /// resolves it, or any image below it; a containerd or CRI container whose image is named
@@ -94,27 +98,65 @@ const STATES: [&str; 8] = [
 /// `docker ps --filter`, checked once: regexps compiled, states and codes validated.
 struct PsFilter {
     filters: super::listings::filter::Filters,
-    ids: Vec<regex_lite::Regex>,
-    names: Vec<regex_lite::Regex>,
+    ids: Vec<GoValue>,
+    names: Vec<GoValue>,
     exited: Vec<i64>,
+}
+
+/// A value of `id=` or `name=` as dockerd's `filters.Match` takes it: a source equal to it
+/// matches, or one its Go regexp matches (`None`: Go's `regexp` does not compile it, and
+/// dockerd skips it).
+struct GoValue {
+    text: String,
+    re: Option<regex::Regex>,
+}
+
+impl GoValue {
+    fn new(key: &str, text: &str) -> GoValue {
+        let re = super::listings::goregex::compile(text);
+        if re.is_none() {
+            // dockerd says nothing (the container list is just shorter): said here.
+            warn(format!(
+                "filter '{key}={}': not a regular expression Go compiles: it matches only a {} equal to it, as dockerd's filter",
+                crate::text::escape(text.as_bytes()),
+                if key == "id" { "container ID" } else { "name" },
+            ));
+        }
+        GoValue {
+            text: text.to_string(),
+            re,
+        }
+    }
+}
+
+/// dockerd's `filters.Match` on `source`: true when no value is given.
+fn go_match(values: &[GoValue], source: &str) -> bool {
+    values.is_empty()
+        || values
+            .iter()
+            .any(|v| v.text == source || v.re.as_ref().is_some_and(|r| r.is_match(source)))
+}
+
+/// dockerd's first cut for `id=` (`filterByNameIDMatches`): the Docker containers a value is
+/// an ID prefix of, when of no other Docker container's ID (moby's `GetByPrefix`, 20.10's
+/// `idIndex.Get`: an empty or ambiguous prefix names none). Only these can be listed, and
+/// then only if [`go_match`] takes their ID too.
+fn docker_ids_by_prefix<'a>(values: &[GoValue], docker_ids: &[&'a str]) -> std::collections::HashSet<&'a str> {
+    let mut found = std::collections::HashSet::new();
+    for v in values.iter().filter(|v| !v.text.is_empty()) {
+        let mut with = docker_ids.iter().filter(|id| id.starts_with(v.text.as_str()));
+        if let (Some(id), None) = (with.next(), with.next()) {
+            found.insert(*id);
+        }
+    }
+    found
 }
 
 impl PsFilter {
     fn parse(specs: &[String]) -> Result<PsFilter, Failure> {
         let filters = super::listings::filter::Filters::parse(specs, &PS_FILTERS, None)?;
-        let regexes = |key: &str| -> Result<Vec<regex_lite::Regex>, Failure> {
-            filters
-                .values(key)
-                .iter()
-                .map(|v| {
-                    regex_lite::Regex::new(v).map_err(|e| {
-                        Failure::new(
-                            Outcome::Usage,
-                            format!("invalid filter '{key}={}': {e}", crate::text::escape(v.as_bytes())),
-                        )
-                    })
-                })
-                .collect()
+        let regexes = |key: &str| -> Result<Vec<GoValue>, Failure> {
+            Ok(filters.values(key).iter().map(|v| GoValue::new(key, v)).collect())
         };
         for v in filters.values("status") {
             if !STATES.contains(&v.as_str()) {
@@ -144,15 +186,38 @@ impl PsFilter {
         })
     }
 
-    /// `e` passes every filter; `ancestry` is what [`PsFilter::ancestry`] worked out.
-    fn matches(&self, e: &Entry, ancestry: &Ancestry) -> bool {
+    /// The Docker containers `id=` may list ([`docker_ids_by_prefix`] over every Docker
+    /// container of the node, as dockerd's replica holds them all); `None` without `id=`.
+    fn docker_ids<'a>(&self, inv: &'a Inventory) -> Option<std::collections::HashSet<&'a str>> {
+        if self.ids.is_empty() {
+            return None;
+        }
+        let docker: Vec<&str> = inv
+            .entries
+            .iter()
+            .filter(|e| e.source == Source::Docker)
+            .map(|e| e.id.as_str())
+            .collect();
+        Some(docker_ids_by_prefix(&self.ids, &docker))
+    }
+
+    /// `e` passes every filter; `ancestry` and `docker_ids` are what [`PsFilter::ancestry`]
+    /// and [`PsFilter::docker_ids`] worked out.
+    fn matches(&self, e: &Entry, ancestry: &Ancestry, docker_ids: Option<&std::collections::HashSet<&str>>) -> bool {
         let any = |key: &str, f: &dyn Fn(&str) -> bool| {
             let values = self.filters.values(key);
             values.is_empty() || values.iter().any(|v| f(v))
         };
+        // dockerd: `Match("name", Name) || Match("name", TrimPrefix(Name, "/"))`.
         let slash_name = format!("/{}", e.name);
-        (self.ids.is_empty() || self.ids.iter().any(|r| r.is_match(&e.id)))
-            && (self.names.is_empty() || self.names.iter().any(|r| r.is_match(&slash_name)))
+        let named = go_match(&self.names, &slash_name) || go_match(&self.names, &e.name);
+        let by_prefix = match (e.source, docker_ids) {
+            (Source::Docker, Some(ids)) => ids.contains(e.id.as_str()),
+            _ => true,
+        };
+        by_prefix
+            && go_match(&self.ids, &e.id)
+            && named
             && self.filters.labels_match(&e.labels)
             && any("status", &|v| v == e.state)
             && (self.exited.is_empty() || (e.state == "exited" && self.exited.iter().any(|c| Some(*c) == e.exit_code)))
@@ -755,6 +820,7 @@ pub fn ps(global: &Global, args: PsArgs, out: &mut dyn Write) -> Result<Outcome,
     outcome = outcome.worst(namespace_known(global, &inv));
     outcome = outcome.worst(say_names_shared(global, &inv));
     let ancestry = filter.ancestry(global, &inv, &mut outcome);
+    let docker_ids = filter.docker_ids(&inv);
     // docker: -n and -l count over every container, newest first.
     let all = args.all || args.last.is_some() || args.latest;
     let limit = if args.latest { Some(1) } else { args.last };
@@ -763,7 +829,7 @@ pub fn ps(global: &Global, args: PsArgs, out: &mut dyn Write) -> Result<Outcome,
         .iter()
         .filter(|e| all || is_up(e))
         .filter(|e| in_namespace(global, e.namespace.as_deref()))
-        .filter(|e| filter.matches(e, &ancestry))
+        .filter(|e| filter.matches(e, &ancestry, docker_ids.as_ref()))
         .take(limit.unwrap_or(usize::MAX))
         .collect();
     // docker/cli's `runPs`: a format given (even `table`) is used; none, or an empty one, is
@@ -1222,6 +1288,59 @@ mod tests {
         ] {
             assert_eq!(template_reads_size(format), reads, "{format}");
         }
+    }
+
+    fn values(key: &str, texts: &[&str]) -> Vec<GoValue> {
+        texts.iter().map(|t| GoValue::new(key, t)).collect()
+    }
+
+    /// moby's `filters.Match` (20.10 and 28): a value equal to the source, or a Go regexp
+    /// matching it, unanchored; one Go does not compile is skipped, not an error.
+    #[test]
+    fn name_and_id_values_match_as_dockerd_does() {
+        let m = |texts: &[&str], source: &str| go_match(&values("name", texts), source);
+        assert!(m(&[], "/anything"));
+        assert!(m(&["web"], "/my-web-1"));
+        assert!(m(&["^web$"], "web"));
+        assert!(!m(&["^web$"], "/web"));
+        // Go's syntax and meaning, not the crate's: ASCII `\w`, `\Q..\E`, `(?ii)`, a flag group
+        // before a repetition; nested counts past 1000 copies are refused, and so is
+        // `(?<n>..)`, as Go 1.19 (dockerd 20.10's) refuses it (Go 1.22 and later take it).
+        assert!(!m(&["^\\w+$"], "é"));
+        assert!(m(&["\\Qa.b\\E"], "/xa.b"));
+        assert!(!m(&["\\Qa.b\\E"], "/xaxb"));
+        assert!(m(&["(?ii)WEB"], "/web"));
+        assert!(m(&["^/web(?i)*$"], "/we"));
+        assert!(!m(&["(?:b{2}){600}|web"], "/web"));
+        assert!(!m(&["(?<n>web)"], "/web"));
+        // Refused by Go: only an equal source matches (moby's ExactMatch comes first).
+        assert!(!m(&["web("], "/web"));
+        assert!(m(&["web("], "web("));
+        assert!(m(&["web(", "^/w"], "/web"));
+        // An equal source matches though the value, as a regexp, does not.
+        assert!(m(&["a+b"], "a+b"));
+    }
+
+    /// dockerd's `filterByNameIDMatches` (moby 28's `GetByPrefix`, 20.10's truncindex): each
+    /// `id=` value names the one container whose ID starts with it, or none.
+    #[test]
+    fn id_values_name_docker_containers_by_unique_prefix() {
+        let ids = ["abc123", "abd456", "fff000", "ff0111"];
+        let by = |texts: &[&str]| {
+            let mut got: Vec<&str> = docker_ids_by_prefix(&values("id", texts), &ids).into_iter().collect();
+            got.sort();
+            got
+        };
+        assert_eq!(by(&["abc"]), ["abc123"]);
+        // Ambiguous, empty, a regexp or a piece from the middle: no container.
+        assert!(by(&["ab"]).is_empty());
+        assert!(by(&[""]).is_empty());
+        assert!(by(&["^abc"]).is_empty());
+        assert!(by(&[".*"]).is_empty());
+        assert!(by(&["123"]).is_empty());
+        assert_eq!(by(&["ab", "fff", "abd456", "zz"]), ["abd456", "fff000"]);
+        assert_eq!(by(&["abc123"]), ["abc123"]);
+        assert!(by(&["abc1234"]).is_empty());
     }
 
     #[test]
