@@ -365,6 +365,40 @@ fn unknown_filters_are_usage_errors_with_dockers_message() {
     }
 }
 
+/// The `~=` patterns of one listing's filters are capped together (each compiled one at most
+/// 10 MiB, 40 MiB in all): past that the filters are refused as a bad filter (exit 2), not
+/// held. One large pattern given again is compiled once, and small ones are charged little.
+#[test]
+fn large_patterns_are_capped_together() {
+    let large = |i: usize| format!("name~=\\pL{{30}}{i}");
+    let given: Vec<String> = (0..5).map(large).collect();
+    let args = |filters: &[String]| -> Vec<String> {
+        let mut a = vec!["images".to_string(), "-q".to_string()];
+        for f in filters {
+            a.push("-f".into());
+            a.push(f.clone());
+        }
+        a
+    };
+    let run = |filters: &[String]| {
+        let a = args(filters);
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        coldctr("docker-28.5", &a)
+    };
+    let o = run(&given);
+    assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("too large together"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // Four of them fit; so does one given 50 times, or 200 small ones.
+    assert_eq!(run(&given[..4]).status.code(), Some(0));
+    assert_eq!(run(&vec![large(0); 50]).status.code(), Some(0));
+    let small: Vec<String> = (0..200).map(|i| format!("name~=^docker\\.io/x{i}")).collect();
+    assert_eq!(run(&small).status.code(), Some(0));
+}
+
 #[test]
 fn quiet_prints_the_identifying_column_whole() {
     for fx in FIXTURES {

@@ -13,6 +13,7 @@
 //! * `timeline` prints every recorded time, sorted; `--format jsonl` for Timesketch.
 
 use super::context::Global;
+use super::listings::goregex::Patterns;
 use super::listings::table::Table;
 use super::listings::table::human_size_with_precision;
 use super::{Failure, Outcome, warn};
@@ -112,9 +113,9 @@ struct GoValue {
 }
 
 impl GoValue {
-    fn new(key: &str, text: &str) -> GoValue {
-        let re = super::listings::goregex::compile(text);
-        if re.is_none() {
+    fn new(key: &str, text: &str, patterns: &mut Patterns) -> GoValue {
+        let re = patterns.compile(text);
+        if re.is_none() && !patterns.over_limit() {
             // dockerd says nothing (the container list is just shorter): said here.
             warn(format!(
                 "filter '{key}={}': not a regular expression Go compiles: it matches only a {} equal to it, as dockerd's filter",
@@ -155,8 +156,17 @@ fn docker_ids_by_prefix<'a>(values: &[GoValue], docker_ids: &[&'a str]) -> std::
 impl PsFilter {
     fn parse(specs: &[String]) -> Result<PsFilter, Failure> {
         let filters = super::listings::filter::Filters::parse(specs, &PS_FILTERS, None)?;
-        let regexes = |key: &str| -> Result<Vec<GoValue>, Failure> {
-            Ok(filters.values(key).iter().map(|v| GoValue::new(key, v)).collect())
+        let mut patterns = Patterns::default();
+        let mut regexes = |key: &str| -> Result<Vec<GoValue>, Failure> {
+            let values: Vec<GoValue> = filters
+                .values(key)
+                .iter()
+                .map(|v| GoValue::new(key, v, &mut patterns))
+                .collect();
+            if patterns.over_limit() {
+                return Err(Failure::new(Outcome::Usage, super::listings::goregex::OVER_LIMIT));
+            }
+            Ok(values)
         };
         for v in filters.values("status") {
             if !STATES.contains(&v.as_str()) {
@@ -1291,7 +1301,8 @@ mod tests {
     }
 
     fn values(key: &str, texts: &[&str]) -> Vec<GoValue> {
-        texts.iter().map(|t| GoValue::new(key, t)).collect()
+        let mut patterns = Patterns::default();
+        texts.iter().map(|t| GoValue::new(key, t, &mut patterns)).collect()
     }
 
     /// moby's `filters.Match` (20.10 and 28): a value equal to the source, or a Go regexp

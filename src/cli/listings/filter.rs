@@ -56,12 +56,16 @@ impl Filters {
     /// docker command, `ps`, whose bare words are docker's malformed filters).
     pub fn parse(specs: &[String], accepted: &[&str], kind: Option<Kind>) -> Result<Filters, Failure> {
         let mut f = Filters::default();
+        let mut patterns = super::goregex::Patterns::default();
         for spec in specs {
             if is_containerd(spec, kind.is_some()) {
                 let kind = kind.unwrap_or(Kind::Containers);
-                match selectors::parse(spec, kind) {
+                match selectors::parse_with(spec, kind, &mut patterns) {
                     Ok(all) => f.ctr.push(all.unwrap_or_default()),
                     Err(e) => return Err(usage(parse_failure(kind, &e))),
+                }
+                if patterns.over_limit() {
+                    return Err(usage(super::goregex::OVER_LIMIT));
                 }
                 continue;
             }

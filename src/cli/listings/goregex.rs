@@ -30,7 +30,9 @@
 //! What still differs: the crate's Unicode tables are newer than Go 1.19's (Unicode 13), so a
 //! character assigned since may be in a class here and not there; a pattern past the crate's
 //! size (10 MiB compiled) or nesting (250) limits does not compile here. A pattern that does
-//! not compile is `None`: containerd's selector then matches nothing.
+//! not compile is `None`: containerd's selector then matches nothing. The patterns of one
+//! filter set are capped together ([`Patterns`], [`TOTAL_LIMIT`]): past that, coldctr's own
+//! usage error.
 
 use std::fmt::Write;
 
@@ -209,28 +211,71 @@ const POSIX: [&str; 14] = [
 /// The most a compiled pattern may take (the crate's default): a bigger one does not compile.
 const SIZE_LIMIT: usize = 10 << 20;
 
-/// `pattern` compiled as Go's `regexp.Compile` would take it; `None` when Go would refuse it
-/// (or it is past the crate's limits).
-///
-/// A pattern given again is compiled once: a filter repeating one large pattern hundreds of
-/// times (a review: 500 selectors of `(?i)\pL{300}`, 3 GB) holds one copy of it.
+/// The most the patterns of one filter set may take compiled, together: 4 of the largest, or
+/// many more smaller ones (each is charged the first of [`TIERS`] it compiles within).
+pub const TOTAL_LIMIT: usize = 4 * SIZE_LIMIT;
+
+/// The sizes a pattern is compiled within, smallest first (a try that does not fit stops
+/// early, and costs no more than its size).
+const TIERS: [usize; 3] = [16 << 10, 256 << 10, SIZE_LIMIT];
+
+/// The usage error of a filter set whose patterns would take more than [`TOTAL_LIMIT`].
+pub const OVER_LIMIT: &str = "the filters' regular expressions are too large together: more than 40 MiB compiled (at most 10 MiB each, coldctr's limits); give fewer or smaller ones";
+
+/// The patterns of one filter set, each compiled once (a review: 500 selectors of
+/// `(?i)\pL{300}` took 3 GB), and together within [`TOTAL_LIMIT`].
+#[derive(Default)]
+pub struct Patterns {
+    compiled: std::collections::HashMap<String, Option<regex::Regex>>,
+    /// What the patterns compiled so far were charged.
+    charged: usize,
+    /// A pattern was not compiled: it would have taken the set past [`TOTAL_LIMIT`].
+    over: bool,
+}
+
+impl Patterns {
+    /// `pattern` compiled as Go's `regexp.Compile` would take it; `None` when Go would
+    /// refuse it (or it is past the crate's limits), or when it would take the set past
+    /// [`TOTAL_LIMIT`] ([`Patterns::over_limit`] then says so).
+    pub fn compile(&mut self, pattern: &str) -> Option<regex::Regex> {
+        if let Some(known) = self.compiled.get(pattern) {
+            return known.clone();
+        }
+        let mut compiled = None;
+        if let Some(rust) = translate(pattern) {
+            for tier in TIERS {
+                if self.charged.saturating_add(tier) > TOTAL_LIMIT {
+                    self.over = true;
+                    return None;
+                }
+                match regex::RegexBuilder::new(&rust)
+                    .size_limit(tier)
+                    .dfa_size_limit(tier)
+                    .build()
+                {
+                    Ok(re) => {
+                        self.charged += tier;
+                        compiled = Some(re);
+                        break;
+                    }
+                    Err(regex::Error::CompiledTooBig(_)) => continue,
+                    Err(_) => break,
+                }
+            }
+        }
+        self.compiled.insert(pattern.to_string(), compiled.clone());
+        compiled
+    }
+
+    /// Whether a pattern was left out for [`TOTAL_LIMIT`]: the filter set is then refused.
+    pub fn over_limit(&self) -> bool {
+        self.over
+    }
+}
+
+/// `pattern` compiled as Go's `regexp.Compile` would take it, alone: see [`Patterns`].
 pub fn compile(pattern: &str) -> Option<regex::Regex> {
-    thread_local! {
-        static COMPILED: std::cell::RefCell<std::collections::HashMap<String, Option<regex::Regex>>> =
-            Default::default();
-    }
-    if let Some(known) = COMPILED.with(|c| c.borrow().get(pattern).cloned()) {
-        return known;
-    }
-    let compiled = translate(pattern).and_then(|rust| {
-        regex::RegexBuilder::new(&rust)
-            .size_limit(SIZE_LIMIT)
-            .dfa_size_limit(SIZE_LIMIT)
-            .build()
-            .ok()
-    });
-    COMPILED.with(|c| c.borrow_mut().insert(pattern.to_string(), compiled.clone()));
-    compiled
+    Patterns::default().compile(pattern)
 }
 
 /// The pattern in the crate's syntax, meaning what `pattern` means to Go; `None` where Go's
@@ -933,6 +978,33 @@ mod tests {
         assert_eq!(m(r"a*?b??", "b"), Some(true));
         assert_eq!(m(r"[[:alpha:]]+", "ab"), Some(true));
         assert_eq!(m(r"^*a", "a"), compile("^*a").map(|_| true));
+    }
+
+    #[test]
+    fn a_filter_sets_patterns_are_capped_together() {
+        // `\pL{30}` takes more than 256 KiB: charged 10 MiB, four fit in the 40 MiB.
+        let mut set = Patterns::default();
+        for i in 0..4 {
+            assert!(set.compile(&format!("\\pL{{30}}{i}")).is_some());
+        }
+        // Given again: compiled once, charged once.
+        assert!(set.compile("\\pL{30}0").is_some());
+        assert!(!set.over_limit());
+        assert!(set.compile("\\pL{30}4").is_none());
+        assert!(set.over_limit());
+        // Small ones are charged 16 KiB each.
+        let mut set = Patterns::default();
+        for i in 0..1000 {
+            assert!(set.compile(&format!("^docker\\.io/x{i}$")).is_some());
+        }
+        assert!(!set.over_limit());
+        // One Go refuses, or past the crate's limit, costs nothing.
+        let mut set = Patterns::default();
+        for _ in 0..10 {
+            assert!(set.compile("(?:a{1000}){1000}").is_none());
+            assert!(set.compile(&"\\pL{1000}".repeat(3)).is_none());
+        }
+        assert!(!set.over_limit());
     }
 
     #[test]

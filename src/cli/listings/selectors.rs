@@ -365,6 +365,8 @@ struct Parser<'a> {
     input: &'a str,
     sc: Scanner<'a>,
     kind: Kind,
+    /// The `~=` patterns of the filter set, compiled.
+    patterns: &'a mut goregex::Patterns,
 }
 
 impl Parser<'_> {
@@ -431,7 +433,7 @@ impl Parser<'_> {
         let op = match op {
             "==" => Op::Equal(value),
             "!=" => Op::NotEqual(value),
-            _ => Op::Matches(String::from_utf8(value).ok().and_then(|v| goregex::compile(&v))),
+            _ => Op::Matches(String::from_utf8(value).ok().and_then(|v| self.patterns.compile(&v))),
         };
         Ok(Selector { field, op })
     }
@@ -543,7 +545,17 @@ pub fn unquote(s: &str) -> Option<Vec<u8>> {
 
 /// Parses one filter (containerd's `filters.Parse`): `Ok(None)` for the empty filter, which
 /// matches everything.
+#[cfg(test)]
 pub fn parse(input: &str, kind: Kind) -> Result<Option<Vec<Selector>>, ParseError> {
+    parse_with(input, kind, &mut goregex::Patterns::default())
+}
+
+/// [`parse`], its `~=` patterns compiled in `patterns`, the filter set's.
+pub fn parse_with(
+    input: &str,
+    kind: Kind,
+    patterns: &mut goregex::Patterns,
+) -> Result<Option<Vec<Selector>>, ParseError> {
     if input.is_empty() {
         return Ok(None);
     }
@@ -557,6 +569,7 @@ pub fn parse(input: &str, kind: Kind) -> Result<Option<Vec<Selector>>, ParseErro
             err: None,
         },
         kind,
+        patterns,
     };
     p.selectors().map(Some)
 }
