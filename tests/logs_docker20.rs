@@ -338,6 +338,36 @@ fn a_bad_gz_is_named_and_the_other_files_read() {
     assert!(r.err().contains("container.log.2.gz: byte 0"), "{}", r.err());
 }
 
+/// One file under two names (a hard link, which rotation never leaves: a hostile disk can link
+/// one huge file under every rotated name) is read once, and said (sweep 39, F3).
+#[test]
+fn a_file_under_two_rotated_names_is_read_once() {
+    let (_tmp, docker) = unpack();
+    let dir = container_dir(&docker, "lg-local").join("local-logs");
+    let whole = logs(&docker, &["lg-local"]);
+    assert_eq!(whole.code, Some(0), "{}", whole.err());
+    let tail = logs(&docker, &["--tail", "3", "lg-local"]);
+    for n in 1..=4 {
+        std::fs::hard_link(dir.join("container.log"), dir.join(format!("container.log.{n}"))).unwrap();
+    }
+    let r = logs(&docker, &["lg-local"]);
+    assert_eq!(r.code, Some(3), "{}", r.err());
+    assert_eq!(r.stdout, whole.stdout);
+    for n in 1..=4 {
+        assert!(
+            r.err().contains(&format!(
+                "container.log.{n}: the same file as {}",
+                dir.join("container.log").display()
+            )),
+            "{}",
+            r.err()
+        );
+    }
+    let r = logs(&docker, &["--tail", "3", "lg-local"]);
+    assert_eq!(r.stdout, tail.stdout);
+    assert_eq!(r.code, Some(3), "{}", r.err());
+}
+
 /// A gelf container's cache that is gone is said, not damage (dockerd may never have made
 /// one: the container's driver never started); a journald one names where its entries are.
 #[test]

@@ -209,7 +209,16 @@ pub fn logs(global: &Global, args: LogsArgs, out: &mut dyn Write) -> Result<Outc
     // max-file as the container's log options hold it (dockerd writes its own defaults
     // there at create): which rotated files `docker logs` reads.
     let max_files = logs::max_files_or(option("max-file"), default_files);
-    let (paths, beyond) = logs::rotated_paths(&current, max_files);
+    let (mut paths, beyond) = logs::rotated_paths(&current, max_files);
+    for (dropped, kept) in logs::same_files(&mut paths) {
+        let name = |p: &std::path::Path| crate::text::escape(p.as_os_str().as_encoded_bytes());
+        super::warn(format!(
+            "{}: the same file as {} (one file under two names, which log rotation does not leave); read once",
+            name(&dropped),
+            name(&kept)
+        ));
+        outcome = outcome.worst(Outcome::Damaged);
+    }
     let asked = option("max-file").and_then(|v| v.trim().parse::<u64>().ok());
     if let Some(asked) = asked.filter(|a| *a > u64::from(logs::MAX_ROTATED)) {
         // dockerd would look for every one; past this many, the rest are not looked for.

@@ -254,6 +254,35 @@ pub fn rotated_paths(current: &Path, max_files: u32) -> (Vec<PathBuf>, Vec<PathB
     (read, beyond)
 }
 
+/// Takes out of `paths` (oldest first) each file that is the same file as a newer one (a hard
+/// link: one inode under two names), which dockerd's rotation, renaming files, never leaves:
+/// read once, not once a name (a hostile disk can link one huge file under every rotated
+/// name). Returns each name taken out with the name of the one kept.
+pub fn same_files(paths: &mut Vec<PathBuf>) -> Vec<(PathBuf, PathBuf)> {
+    use std::os::unix::fs::MetadataExt;
+    let mut seen: Vec<((u64, u64), PathBuf)> = Vec::new();
+    let mut dropped = Vec::new();
+    let mut kept = Vec::with_capacity(paths.len());
+    for path in paths.drain(..).rev() {
+        let id = std::fs::symlink_metadata(&path)
+            .ok()
+            .filter(|m| m.is_file())
+            .map(|m| (m.dev(), m.ino()));
+        match id.and_then(|id| seen.iter().find(|(s, _)| *s == id)) {
+            Some((_, first)) => dropped.push((path, first.clone())),
+            None => {
+                if let Some(id) = id {
+                    seen.push((id, path.clone()));
+                }
+                kept.push(path);
+            }
+        }
+    }
+    kept.reverse();
+    *paths = kept;
+    dropped
+}
+
 /// The time a rotated `.gz` file's gzip header says its last entry has: dockerd (the
 /// json-file and local drivers both) writes `{"lastTime":"<RFC 3339>"}` into the header's extra
 /// field when it compresses the file, and, from 23 on, skips a file whose last entry is before
