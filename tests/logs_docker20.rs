@@ -883,3 +883,31 @@ fn json_file_tail_counts_lines_as_dockerd_s_tailfile_does() {
     let n = check_json_cases(&dir, &|_| false, &|_| Added::default());
     assert!(n >= 13, "{n} cases");
 }
+
+/// `--tail` walks back through the last 4 GiB of a file only (a forward read's bound): the
+/// entries it finds there are where the window's offsets, translated back to the file's, say
+/// they are. A sparse json-file log of 4.5 GiB of holes, then three entries.
+#[test]
+fn tail_past_four_gib_reads_the_entries_at_the_file_s_end() {
+    use std::io::Write;
+    let (_tmp, docker) = unpack();
+    let log = container_dir(&docker, "lg-json");
+    let id = log.file_name().unwrap().to_str().unwrap().to_string();
+    let path = log.join(format!("{id}-json.log"));
+    let _ = std::fs::remove_file(&path);
+    let mut file = std::fs::File::create(&path).unwrap();
+    let hole = (9u64 << 30) / 2;
+    file.set_len(hole).unwrap();
+    std::io::Seek::seek(&mut file, std::io::SeekFrom::Start(hole)).unwrap();
+    for n in 1..=3 {
+        writeln!(
+            file,
+            r#"{{"log":"entry {n}\n","stream":"stdout","time":"2026-12-05T09:33:1{n}Z"}}"#
+        )
+        .unwrap();
+    }
+    drop(file);
+    let r = logs(&docker, &["--tail", "2", "lg-json"]);
+    assert_eq!(String::from_utf8_lossy(&r.stdout), "entry 2\nentry 3\n", "{}", r.err());
+    assert_eq!(r.code, Some(0), "{}", r.err());
+}

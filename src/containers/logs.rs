@@ -711,10 +711,28 @@ pub const MAX_TAIL_INFLATED: u64 = 64 << 20;
 
 /// A log file opened to walk back through for `--tail`: a plain file read in place, or a
 /// `.gz` one decompressed (at most [`MAX_TAIL_INFLATED`] bytes), as dockerd walks the file it
-/// decompresses to.
-enum Backward {
+/// decompresses to. Only its last [`MAX_LOG_FILE`] bytes are walked, as a forward read is
+/// bounded (a sparse file of a terabyte would be read back a KiB at a time): offsets given to
+/// and taken from it count from where that window starts ([`Backward::base`]).
+struct Backward {
+    whole: Whole,
+    /// Where the window starts in the whole file.
+    base: u64,
+}
+
+/// What a [`Backward`] reads.
+enum Whole {
     Plain(std::fs::File, u64),
     Inflated(Vec<u8>),
+}
+
+impl Whole {
+    fn len(&self) -> u64 {
+        match self {
+            Whole::Plain(_, size) => *size,
+            Whole::Inflated(bytes) => bytes.len() as u64,
+        }
+    }
 }
 
 impl Backward {
@@ -723,51 +741,63 @@ impl Backward {
     fn open(path: &Path, shown: &str, out: &mut LogRead) -> Option<Backward> {
         let file = open_log(path, shown, out)?;
         let gz = path.extension().is_some_and(|e| e == "gz");
-        if !gz {
-            return match file.metadata() {
-                Ok(m) => Some(Backward::Plain(file, m.len())),
+        let whole = if gz {
+            let mut inflated = Vec::new();
+            let read = flate2::read::MultiGzDecoder::new(std::io::BufReader::new(file))
+                .take(MAX_TAIL_INFLATED + 1)
+                .read_to_end(&mut inflated);
+            if let Err(e) = read {
+                out.damage(format!(
+                    "{shown}: {e} (after {} bytes of what it decompresses to); not tailed",
+                    inflated.len()
+                ));
+                return None;
+            }
+            if inflated.len() as u64 > MAX_TAIL_INFLATED {
+                out.damage(format!(
+                    "{shown}: decompresses to more than {MAX_TAIL_INFLATED} bytes, more than coldctr walks back through for --tail; not tailed"
+                ));
+                return None;
+            }
+            Whole::Inflated(inflated)
+        } else {
+            match file.metadata() {
+                Ok(m) => Whole::Plain(file, m.len()),
                 Err(e) => {
                     out.unreadable.push(format!("{shown}: {e}"));
-                    None
+                    return None;
                 }
-            };
-        }
-        let mut inflated = Vec::new();
-        let read = flate2::read::MultiGzDecoder::new(std::io::BufReader::new(file))
-            .take(MAX_TAIL_INFLATED + 1)
-            .read_to_end(&mut inflated);
-        if let Err(e) = read {
-            out.damage(format!(
-                "{shown}: {e} (after {} bytes of what it decompresses to); not tailed",
-                inflated.len()
-            ));
-            return None;
-        }
-        if inflated.len() as u64 > MAX_TAIL_INFLATED {
-            out.damage(format!(
-                "{shown}: decompresses to more than {MAX_TAIL_INFLATED} bytes, more than coldctr walks back through for --tail; not tailed"
-            ));
-            return None;
-        }
-        Some(Backward::Inflated(inflated))
+            }
+        };
+        Some(Backward {
+            base: whole.len().saturating_sub(MAX_LOG_FILE),
+            whole,
+        })
     }
 
+    /// The window's length.
     fn size(&self) -> u64 {
-        match self {
-            Backward::Plain(_, size) => *size,
-            Backward::Inflated(bytes) => bytes.len() as u64,
-        }
+        self.whole.len() - self.base
     }
 
-    /// Fills `buf` from byte `at`: false when that is past the end or cannot be read.
+    /// Where the window starts in the file: 0 unless the file is longer than [`MAX_LOG_FILE`].
+    fn base(&self) -> u64 {
+        self.base
+    }
+
+    /// Fills `buf` from byte `at` of the window: false when that is past the end or cannot
+    /// be read.
     fn read_at(&self, buf: &mut [u8], at: u64) -> bool {
         use std::os::unix::fs::FileExt;
         if at.checked_add(buf.len() as u64).is_none_or(|end| end > self.size()) {
             return false;
         }
-        match self {
-            Backward::Plain(file, _) => file.read_exact_at(buf, at).is_ok(),
-            Backward::Inflated(bytes) => {
+        let Some(at) = at.checked_add(self.base) else {
+            return false;
+        };
+        match &self.whole {
+            Whole::Plain(file, _) => file.read_exact_at(buf, at).is_ok(),
+            Whole::Inflated(bytes) => {
                 let from = usize::try_from(at).ok();
                 match from.and_then(|from| bytes.get(from..from.checked_add(buf.len())?)) {
                     Some(part) => {
@@ -793,19 +823,19 @@ pub fn local_tail_start(path: &Path, want: u64) -> (Option<crate::containers::lo
     let Some(file) = Backward::open(path, &shown, &mut out) else {
         return (None, out);
     };
-    // A walk back bounded as a forward read is: the last MAX_LOG_FILE bytes, at most
-    // MAX_TAIL_RECORDS records (a sparse file of zeros is 8-byte records all the way).
-    let base = file.size().saturating_sub(MAX_LOG_FILE);
+    // At most MAX_TAIL_RECORDS records too (a sparse file of zeros is 8-byte records all the
+    // way back through the window).
+    let base = file.base();
     let read4 = |at: u64| {
         let mut four = [0u8; 4];
-        file.read_at(&mut four, at.checked_add(base)?).then_some(four)
+        file.read_at(&mut four, at).then_some(four)
     };
-    let walk = match tail_walk(read4, file.size() - base, want.min(MAX_TAIL_RECORDS)) {
+    let walk = match tail_walk(read4, file.size(), want.min(MAX_TAIL_RECORDS)) {
         crate::containers::local_log::TailWalk::From { start, found } => {
             if (start == 0 && base > 0) || (found == MAX_TAIL_RECORDS && want > found) {
                 out.damage(format!(
                     "{shown}: --tail walked back {found} records ({} bytes) from the end, as far as coldctr walks; the entries before are not tailed",
-                    file.size() - base - start
+                    file.size() - start
                 ));
             }
             crate::containers::local_log::TailWalk::From {
@@ -943,11 +973,9 @@ pub fn json_tail_lines(path: &Path, want: u64) -> (Option<LineTail>, LogRead) {
     let Some(file) = Backward::open(path, &shown, &mut out) else {
         return (None, out);
     };
-    // A walk back bounded as a forward read is: the last MAX_LOG_FILE bytes (a sparse file
-    // of a terabyte would be read back a KiB at a time).
-    let base = file.size().saturating_sub(MAX_LOG_FILE);
-    let read_at = |buf: &mut [u8], at: u64| at.checked_add(base).is_some_and(|at| file.read_at(buf, at));
-    let tail = tail_lines(&read_at, file.size() - base, want).map(|t| {
+    let base = file.base();
+    let read_at = |buf: &mut [u8], at: u64| file.read_at(buf, at);
+    let tail = tail_lines(&read_at, file.size(), want).map(|t| {
         if base > 0 && t.start == 0 {
             out.damage(format!(
                 "{shown}: --tail walked back {MAX_LOG_FILE} bytes from the end, as far as coldctr walks, and found {} lines; the entries before are not tailed",
