@@ -911,3 +911,26 @@ fn tail_past_four_gib_reads_the_entries_at_the_file_s_end() {
     assert_eq!(String::from_utf8_lossy(&r.stdout), "entry 2\nentry 3\n", "{}", r.err());
     assert_eq!(r.code, Some(0), "{}", r.err());
 }
+
+/// Records of one time running: each printed with that time (a time met twice running is
+/// laid out once and kept), and the next time laid out anew.
+#[test]
+fn records_of_one_time_running_print_that_time_each() {
+    let (_tmp, docker) = unpack();
+    let file = container_dir(&docker, "lg-local").join("local-logs/container.log");
+    let (bytes, recs) = records(&file);
+    // The first two records alone: whole lines, of stderr and of stdout.
+    let record = |i: usize| &bytes[recs[i].0..recs[i].0 + recs[i].1];
+    std::fs::write(&file, [record(0), record(1)].concat()).unwrap();
+    let once = logs(&docker, &["-t", "lg-local"]);
+    assert_eq!(once.code, Some(0), "{}", once.err());
+    let line = |out: &[u8]| String::from_utf8_lossy(out).into_owned();
+    let (first, second) = (line(&once.stderr), line(&once.stdout));
+    assert!(first.ends_with("first line on stderr\n"), "{first}");
+    assert!(second.ends_with("first line on stdout\n"), "{second}");
+    std::fs::write(&file, [record(0), record(0), record(1), record(1), record(0)].concat()).unwrap();
+    let r = logs(&docker, &["-t", "lg-local"]);
+    assert_eq!(r.code, Some(0), "{}", r.err());
+    assert_eq!(line(&r.stderr), first.repeat(3));
+    assert_eq!(line(&r.stdout), second.repeat(2));
+}

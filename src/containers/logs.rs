@@ -647,6 +647,9 @@ pub fn read_local_file_from(path: &Path, start: u64, each: &mut dyn FnMut(Entry)
     };
     let mut records = Records::at(reader, start);
     let of = if gz { " of what it decompresses to" } else { "" };
+    // A time met twice running is laid out once: a run of empty records (the zeros a crash or
+    // a sparse file leaves) all have time 0, and laying it out was most of reading them.
+    let (mut previous, mut repeated): (Option<i64>, Option<(i64, String)>) = (None, None);
     loop {
         let at = records.offset();
         let Some(r) = records.next() else { break };
@@ -679,9 +682,20 @@ pub fn read_local_file_from(path: &Path, start: u64, each: &mut dyn FnMut(Entry)
         if ends_line {
             line.push(b'\n');
         }
+        let time = match &repeated {
+            Some((n, text)) if *n == r.time_nano => text.clone(),
+            _ => {
+                let text = crate::containers::log_window::fixed_nano(r.time_nano);
+                if previous == Some(r.time_nano) {
+                    repeated = Some((r.time_nano, text.clone()));
+                }
+                text
+            }
+        };
+        previous = Some(r.time_nano);
         let more = each(Entry {
             stream,
-            time: crate::containers::log_window::fixed_nano(r.time_nano),
+            time,
             at: i128::from(r.time_nano),
             line,
             attrs: Vec::new(),
