@@ -1,13 +1,12 @@
 //! Reading a json-file log: 20,000 entries of the shape dockerd writes, in memory, decoded as
-//! `logs` decodes them ([`read_json_values`]) with whole lines parsed at once (`by_line`) and
+//! `logs` decodes them (`read_json_values`) with whole lines parsed at once (`by_line`) and
 //! with every value walked byte by byte first, as Go's `json.Decoder` finds it; and the same
 //! log as empty objects, the cheapest entry a hostile file can repeat.
 //!
 //! `cargo bench --bench logs`. Whole-process numbers on a 138 MB log are in
 //! `benches/RESULTS.md`.
 
-use coldctr::containers::json_stream::Values;
-use coldctr::containers::logs::{LogFile, LogRead, read_json_values};
+use coldctr::containers::logs::read_json_bytes;
 
 fn main() {
     divan::main();
@@ -33,20 +32,10 @@ fn empty_objects() -> Vec<u8> {
     b"{}\n".repeat(ENTRIES)
 }
 
-/// The entries read, so the work is not optimised away.
+/// The bytes of the entries read, so the work is not optimised away.
 fn read(log: &[u8], by_line: bool) -> usize {
-    let mut values = Values::new(std::io::BufReader::with_capacity(64 << 10, log), 0);
-    let file = LogFile {
-        shown: "bench-json.log",
-        gz: false,
-        from_start: true,
-    };
-    let (mut n, mut out) = (0usize, LogRead::default());
-    read_json_values(&mut values, &file, by_line, &mut out, &mut |e| {
-        n += e.line.len();
-        true
-    });
-    n
+    let (entries, _) = read_json_bytes(log, 64 << 10, by_line);
+    entries.iter().map(|e| e.line.len()).sum()
 }
 
 #[divan::bench(args = [true, false])]

@@ -808,19 +808,7 @@ pub fn docker_container(data: &[u8]) {
         // holds several lines and one that cuts them.
         for capacity in [64, 4096] {
             let read = |by_line: bool| {
-                use coldctr::containers::logs::{LogFile, LogRead, read_json_values};
-                let reader = std::io::BufReader::with_capacity(capacity, *log);
-                let mut values = Values::new(reader, 0);
-                let file = LogFile {
-                    shown: "x",
-                    gz: false,
-                    from_start: true,
-                };
-                let (mut entries, mut out) = (Vec::new(), LogRead::default());
-                read_json_values(&mut values, &file, by_line, &mut out, &mut |e| {
-                    entries.push(e);
-                    true
-                });
+                let (entries, out) = coldctr::containers::logs::read_json_bytes(log, capacity, by_line);
                 (entries, out.damaged, out.more_damaged, out.neither)
             };
             assert_eq!(read(true), read(false), "two ways of reading a json-file log differ");

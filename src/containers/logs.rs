@@ -547,6 +547,25 @@ pub fn read_json_values<R: std::io::BufRead>(
     }
 }
 
+/// The entries and damage of a json-file log held in memory ([`read_json_values`], through a
+/// buffer of `capacity` bytes, the file named `x-json.log`): for the tests, the fuzz target and
+/// the benchmark, which read a log both ways and compare.
+pub fn read_json_bytes(log: &[u8], capacity: usize, by_line: bool) -> (Vec<Entry>, LogRead) {
+    let reader = std::io::BufReader::with_capacity(capacity, log);
+    let mut values = crate::containers::json_stream::Values::new(reader, 0);
+    let file = LogFile {
+        shown: "x-json.log",
+        gz: false,
+        from_start: true,
+    };
+    let (mut entries, mut out) = (Vec::new(), LogRead::default());
+    read_json_values(&mut values, &file, by_line, &mut out, &mut |e| {
+        entries.push(e);
+        true
+    });
+    (entries, out)
+}
+
 /// The damage said of a value that is no entry: `at` says where, `why` what.
 fn not_decoded(at: &str, why: &str) -> String {
     format!("{at}{why}; skipped (dockerd 28 reads no further in this file, 20.10 skipped it too)")
@@ -1264,24 +1283,6 @@ impl<'de> serde::de::Visitor<'de> for GoLineVisitor {
 mod tests {
     use super::*;
 
-    /// The entries and damage of `log` read with lines decoded whole (`by_line`) or every
-    /// value walked first, through a buffer of `capacity` bytes.
-    fn read_both_ways(log: &[u8], capacity: usize, by_line: bool) -> (Vec<Entry>, LogRead) {
-        let reader = std::io::BufReader::with_capacity(capacity, log);
-        let mut values = crate::containers::json_stream::Values::new(reader, 0);
-        let file = LogFile {
-            shown: "x-json.log",
-            gz: false,
-            from_start: true,
-        };
-        let (mut entries, mut out) = (Vec::new(), LogRead::default());
-        read_json_values(&mut values, &file, by_line, &mut out, &mut |e| {
-            entries.push(e);
-            true
-        });
-        (entries, out)
-    }
-
     #[test]
     fn lines_decoded_whole_read_as_values_walked_first() {
         let ok = br#"{"log":"a\n","stream":"stdout","time":"2026-12-05T09:33:16.000000001Z"}"#;
@@ -1313,8 +1314,8 @@ mod tests {
             log.push(b'\n');
         }
         for capacity in [7, 64, 200, 64 << 10] {
-            let (walked, walked_said) = read_both_ways(&log, capacity, false);
-            let (whole, whole_said) = read_both_ways(&log, capacity, true);
+            let (walked, walked_said) = read_json_bytes(&log, capacity, false);
+            let (whole, whole_said) = read_json_bytes(&log, capacity, true);
             assert_eq!(whole, walked, "capacity {capacity}");
             assert_eq!(whole_said.damaged, walked_said.damaged, "capacity {capacity}");
             assert_eq!(whole_said.neither, walked_said.neither, "capacity {capacity}");
