@@ -200,6 +200,9 @@ fn command_lines_that_cannot_run_are_usage_errors() {
         );
     }
     assert!(coldctr(&["images", "--bogus\r"]).stderr.contains("'--bogus\\r'"));
+    // Quoted as given, escaped, not stripped.
+    let r = coldctr(&["--source-type", "\x1b[31mred\x07", "images"]);
+    assert!(r.stderr.contains("'\\x1b[31mred\\x07'"), "{}", r.stderr);
     let r = coldctr(&["man", "bolt", "nosuch"]);
     assert!(r.stderr.contains("see `coldctr bolt --help`"), "{}", r.stderr);
     // Not found in a file that reads is still "no".

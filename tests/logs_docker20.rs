@@ -934,3 +934,32 @@ fn records_of_one_time_running_print_that_time_each() {
     assert_eq!(line(&r.stderr), first.repeat(3));
     assert_eq!(line(&r.stdout), second.repeat(2));
 }
+
+/// A rotated `.gz` whose gzip trailer does not match (its checksum, its length): said, exit 3,
+/// the entries before printed. The decoder says such an error once; the next read is the end
+/// (the review of sweep 39's changes: the whole-line path dropped it).
+#[test]
+fn a_gz_trailer_that_does_not_match_is_said() {
+    let (_tmp, docker) = unpack();
+    let dir = container_dir(&docker, "lg-json-rot");
+    let id = dir.file_name().unwrap().to_str().unwrap().to_string();
+    let gz = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_str().unwrap().ends_with(".gz"))
+        .unwrap_or_else(|| panic!("no .gz in {}", dir.display()));
+    assert!(gz.file_name().unwrap().to_str().unwrap().starts_with(&id));
+    let whole = logs(&docker, &["lg-json-rot"]);
+    assert_eq!(whole.code, Some(0), "{}", whole.err());
+    let intact = std::fs::read(&gz).unwrap();
+    for (what, at) in [("checksum", 8), ("length", 4)] {
+        let mut bytes = intact.clone();
+        let n = bytes.len();
+        bytes[n - at] ^= 1;
+        std::fs::write(&gz, &bytes).unwrap();
+        let r = logs(&docker, &["lg-json-rot"]);
+        assert_eq!(r.code, Some(3), "{what}: {}", r.err());
+        assert!(r.err().contains(".gz: corrupt gzip stream"), "{what}: {}", r.err());
+        assert_eq!(r.stdout, whole.stdout, "{what}");
+    }
+}

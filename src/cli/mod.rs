@@ -432,36 +432,54 @@ impl<W: Write> Write for Watched<W> {
     }
 }
 
+/// Ends the process for a command line clap refused, or for `--help` and `--version`, as
+/// clap does (its colours on a terminal), with what it quotes of the command line escaped.
+fn usage_exit(e: clap::Error) -> ! {
+    escaped(e).exit()
+}
+
+/// clap's error with what it quotes of the command line (the value or argument refused, the
+/// one it suggests) escaped as every other message escapes what it quotes: a value pasted from
+/// a hostile file must not drive the terminal.
+fn escaped(mut e: clap::Error) -> clap::Error {
+    use clap::error::ContextValue;
+    let quoted: Vec<_> = e
+        .context()
+        .filter_map(|(kind, value)| {
+            let value = match value {
+                ContextValue::String(s) => ContextValue::String(crate::text::escape_hazards(s).into_owned()),
+                ContextValue::Strings(all) => ContextValue::Strings(
+                    all.iter()
+                        .map(|s| crate::text::escape_hazards(s).into_owned())
+                        .collect(),
+                ),
+                // A tip quoting the argument: its styles go, its text is kept escaped.
+                ContextValue::StyledStr(s) => ContextValue::StyledStr(quoted_plain(s)),
+                ContextValue::StyledStrs(all) => ContextValue::StyledStrs(all.iter().map(quoted_plain).collect()),
+                _ => return None,
+            };
+            Some((kind, value))
+        })
+        .collect();
+    for (kind, value) in quoted {
+        e.insert(kind, value);
+    }
+    e
+}
+
+/// A styled piece of clap's message as plain text, escaped.
+fn quoted_plain(s: &clap::builder::StyledStr) -> clap::builder::StyledStr {
+    crate::text::escape_hazards(&s.to_string()).into_owned().into()
+}
+
 /// Runs one command line (`args` with the program name first) writing to `out`, as `coldctr`
 /// does but returning the outcome: for the benches.
-/// Ends the process for a command line clap refused, or for `--help` and `--version`.
-fn usage_exit(e: clap::Error) -> ! {
-    use clap::error::ErrorKind;
-    if matches!(
-        e.kind(),
-        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
-    ) {
-        e.exit()
-    }
-    let mut stderr = std::io::stderr().lock();
-    let _ = stderr.write_all(usage_text(&e).as_bytes());
-    let _ = stderr.flush();
-    std::process::exit(e.exit_code())
-}
-
-/// clap's message for a refused command line, which quotes what was given: its control
-/// characters and escape sequences escaped, as every other message escapes what it quotes
-/// (a value pasted from a hostile file must not drive the terminal).
-fn usage_text(e: &clap::Error) -> String {
-    crate::text::escape_hazards(&e.render().to_string()).into_owned()
-}
-
 pub fn run_args<I, T>(args: I, out: &mut dyn Write) -> Result<Outcome, Failure>
 where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
-    let usage = |e: clap::Error| Failure::new(Outcome::Usage, usage_text(&e));
+    let usage = |e: clap::Error| Failure::new(Outcome::Usage, escaped(e).to_string());
     let matches = Cli::command().try_get_matches_from(args).map_err(usage)?;
     let mut cli = Cli::from_arg_matches(&matches).map_err(usage)?;
     let root_given = matches.value_source("root") == Some(ValueSource::CommandLine);

@@ -492,32 +492,39 @@ pub fn read_json_values<R: std::io::BufRead>(
             format!("{shown}: byte {at}{of}: ")
         }
     };
+    // A read that fails ends the file; what was read before it was given already. Said
+    // where it happens: a decoder says some errors once only (a gzip member's checksum),
+    // and the next read finds the end.
+    let failed = |e: std::io::Error, offset: u64, out: &mut LogRead| {
+        let message = format!("{shown}: {e} (after {offset} bytes{of})");
+        if !gz && crate::damage::refused_by_system(&e) {
+            out.unreadable.push(message);
+        } else {
+            out.damage(message);
+        }
+    };
     loop {
         // Most values are a line each that a strict parser takes whole: one parse, no walk.
-        // An error is met again by `next`, which says it.
-        if by_line && let Ok(Some((decoded, at, line))) = values.next_line(MAX_LINE, parse_strict_line) {
-            match decoded {
-                Ok(e) => {
-                    if !took_entry(e, at, out, each) {
-                        return;
+        if by_line {
+            match values.next_line(MAX_LINE, parse_strict_line) {
+                Ok(Some((decoded, at, line))) => {
+                    match decoded {
+                        Ok(e) => {
+                            if !took_entry(e, at, out, each) {
+                                return;
+                            }
+                        }
+                        Err(why) => out.damage(not_decoded(&stop(line, at), &why)),
                     }
+                    continue;
                 }
-                Err(why) => out.damage(not_decoded(&stop(line, at), &why)),
+                Ok(None) => {}
+                Err(e) => return failed(e, values.offset(), out),
             }
-            continue;
         }
         let next = match values.next(&mut value, MAX_LINE) {
             Ok(next) => next,
-            Err(e) => {
-                // What was read before the failure was given already.
-                let message = format!("{shown}: {e} (after {} bytes{of})", values.offset());
-                if !gz && crate::damage::refused_by_system(&e) {
-                    out.unreadable.push(message);
-                } else {
-                    out.damage(message);
-                }
-                return;
-            }
+            Err(e) => return failed(e, values.offset(), out),
         };
         match next {
             Next::End => return,

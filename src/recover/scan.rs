@@ -205,10 +205,13 @@ fn parse<'a>(
         let off = HEADER_SIZE + ELEMENT_SIZE * i;
         let (before_used, before_end) = (used, data_end);
         let elem = element(data, off, leaf, &mut used, room, &mut data_end, file_pages, endian)
-            // Keys in strictly increasing order; an empty key (bbolt's Put refuses one, its
-            // reader takes it, and so does ours) only first, where it sorts.
+            // Keys in strictly increasing order. An empty key (bbolt's Put refuses one, its
+            // reader takes it, and so does ours) only first, where it sorts, and only a
+            // bucket's, whose value must hold a bucket header: a plain element whose key size
+            // was zeroed would read its key as part of its value, and its record be lost
+            // unsaid instead of named as damage.
             .filter(|e| match prev {
-                None => true,
+                None => e.bucket || !e.key.is_empty(),
                 Some(p) => p < e.key,
             });
         let Some(elem) = elem else {
@@ -421,34 +424,40 @@ mod tests {
     }
 
     /// An empty key, which bbolt's Put refuses and its reader (and ours) takes, is carved where
-    /// it sorts, first; a second one after it is not in order (sweep 39, F5: a namespace with
-    /// an empty name was carved as a cut page, and its records said not live).
+    /// it sorts, first, when it names a bucket (sweep 39, F5: a namespace with an empty name
+    /// was carved as a cut page, and its records said not live). A second one after it is not
+    /// in order; a plain element's empty key is what a zeroed key size leaves, damage said.
     #[test]
-    fn an_empty_key_is_carved_first_only() {
-        let page = |id: u64, keys: &[&[u8]]| {
+    fn an_empty_bucket_key_is_carved_first_only() {
+        // Each element's value: a bucket header (root page 4, sequence 0) when flagged.
+        let page = |id: u64, keys: &[(&[u8], bool)]| {
             let mut p = header(id, LEAF, keys.len() as u16, 0);
             let mut at = 16 * keys.len();
-            for (i, k) in keys.iter().enumerate() {
-                for v in [0u32, (at - 16 * i) as u32, k.len() as u32, 1] {
+            for (i, (k, bucket)) in keys.iter().enumerate() {
+                let flags = if *bucket { BUCKET_LEAF_FLAG } else { 0 };
+                for v in [flags, (at - 16 * i) as u32, k.len() as u32, 16] {
                     p.extend(v.to_le_bytes());
                 }
-                at += k.len() + 1;
+                at += k.len() + 16;
             }
-            for k in keys {
+            for (k, _) in keys {
                 p.extend(*k);
-                p.push(b'v');
+                p.extend(4u64.to_le_bytes());
+                p.extend(0u64.to_le_bytes());
             }
             p.resize(4096, 0);
             p
         };
         let mut file = vec![0u8; 2 * 4096];
-        file.extend(page(2, &[b"", b"k", b"m"]));
-        file.extend(page(3, &[b"k", b"", b"m"]));
+        file.extend(page(2, &[(b"", true), (b"k", true), (b"m", false)]));
+        file.extend(page(3, &[(b"k", true), (b"", true), (b"m", false)]));
+        file.extend(page(4, &[(b"", false), (b"k", false), (b"m", false)]));
         let s = scan(&file, 4096, Endian::Little, &DataExtents::whole());
         let keys_of = |page: u64| -> Vec<&[u8]> { s.nodes[s.by_page[&page]].elems.iter().map(|e| e.key).collect() };
         assert_eq!(keys_of(2), [&b""[..], b"k", b"m"]);
         assert_eq!(keys_of(3), [&b"k"[..], b"m"]);
-        assert_eq!(s.cut, [(3, 2, 3)]);
+        assert_eq!(keys_of(4), [&b"k"[..], b"m"]);
+        assert_eq!(s.cut, [(3, 2, 3), (4, 2, 3)]);
     }
 
     /// A leaf of five elements written as bbolt writes it, then one element's key size made
