@@ -156,7 +156,7 @@ fn docker_ids_by_prefix<'a>(values: &[GoValue], docker_ids: &[&'a str]) -> std::
 impl PsFilter {
     fn parse(specs: &[String]) -> Result<PsFilter, Failure> {
         let filters = super::listings::filter::Filters::parse(specs, &PS_FILTERS, None)?;
-        let mut patterns = Patterns::default();
+        let mut patterns = Patterns::dockerd();
         let mut regexes = |key: &str| -> Result<Vec<GoValue>, Failure> {
             let values: Vec<GoValue> = filters
                 .values(key)
@@ -1301,7 +1301,7 @@ mod tests {
     }
 
     fn values(key: &str, texts: &[&str]) -> Vec<GoValue> {
-        let mut patterns = Patterns::default();
+        let mut patterns = Patterns::dockerd();
         texts.iter().map(|t| GoValue::new(key, t, &mut patterns)).collect()
     }
 
@@ -1315,15 +1315,16 @@ mod tests {
         assert!(m(&["^web$"], "web"));
         assert!(!m(&["^web$"], "/web"));
         // Go's syntax and meaning, not the crate's: ASCII `\w`, `\Q..\E`, `(?ii)`, a flag group
-        // before a repetition; nested counts past 1000 copies are refused, and so is
-        // `(?<n>..)`, as Go 1.19 (dockerd 20.10's) refuses it (Go 1.22 and later take it).
+        // before a repetition; nested counts past 1000 copies are refused; `(?<n>..)` is
+        // taken, as dockerd 28's Go (1.22 and later) takes it (Go 1.19's refused it).
         assert!(!m(&["^\\w+$"], "é"));
         assert!(m(&["\\Qa.b\\E"], "/xa.b"));
         assert!(!m(&["\\Qa.b\\E"], "/xaxb"));
         assert!(m(&["(?ii)WEB"], "/web"));
         assert!(m(&["^/web(?i)*$"], "/we"));
         assert!(!m(&["(?:b{2}){600}|web"], "/web"));
-        assert!(!m(&["(?<n>web)"], "/web"));
+        assert!(m(&["(?<n>web)"], "/web"));
+        assert!(!m(&["(?<>web)", "(?<n-1>web)"], "/web"));
         // Refused by Go: only an equal source matches (moby's ExactMatch comes first).
         assert!(!m(&["web("], "/web"));
         assert!(m(&["web("], "web("));

@@ -20,7 +20,8 @@
 //!   more than 1000 copies of anything, nested counts multiplied (`(?:a{2}){501}`, Go's
 //!   `repeatIsValid`);
 //! - named groups are `(?P<name>...)` only, as Go before 1.22 (containerd 1.6 is built with Go
-//!   1.19: `(?<name>...)` does not compile there); flags are `i`, `m`, `s`, `U`, each as often
+//!   1.19: `(?<name>...)` does not compile there), and `(?<name>...)` too for dockerd 28's
+//!   `ps` filters ([`Patterns::dockerd`]); flags are `i`, `m`, `s`, `U`, each as often
 //!   as one likes, those after `-` cleared (`(?ii)`, `(?i-i)`: the crate refuses a flag given
 //!   twice);
 //! - a flag group `(?i)` is no token of Go's: a repetition after one applies to what is before
@@ -226,6 +227,9 @@ pub const OVER_LIMIT: &str = "the filters' regular expressions are too large tog
 /// `(?i)\pL{300}` took 3 GB), and together within [`TOTAL_LIMIT`].
 #[derive(Default)]
 pub struct Patterns {
+    /// Go 1.22's syntax and later (dockerd 28's Go), which also names groups `(?<name>...)`;
+    /// else Go 1.19's (containerd 1.6's).
+    go122: bool,
     compiled: std::collections::HashMap<String, Option<regex::Regex>>,
     /// What the patterns compiled so far were charged.
     charged: usize,
@@ -234,6 +238,15 @@ pub struct Patterns {
 }
 
 impl Patterns {
+    /// Patterns as dockerd 28 compiles them (Go 1.22 and later: `(?<name>...)` too), for
+    /// `ps`'s `name=` and `id=`.
+    pub fn dockerd() -> Patterns {
+        Patterns {
+            go122: true,
+            ..Patterns::default()
+        }
+    }
+
     /// `pattern` compiled as Go's `regexp.Compile` would take it; `None` when Go would
     /// refuse it (or it is past the crate's limits), or when it would take the set past
     /// [`TOTAL_LIMIT`] ([`Patterns::over_limit`] then says so).
@@ -242,7 +255,7 @@ impl Patterns {
             return known.clone();
         }
         let mut compiled = None;
-        if let Some(rust) = translate(pattern) {
+        if let Some(rust) = translate_as(pattern, self.go122) {
             for tier in TIERS {
                 if self.charged.saturating_add(tier) > TOTAL_LIMIT {
                     self.over = true;
@@ -281,7 +294,13 @@ pub fn compile(pattern: &str) -> Option<regex::Regex> {
 /// The pattern in the crate's syntax, meaning what `pattern` means to Go; `None` where Go's
 /// parser reports an error the crate's might not.
 pub fn translate(pattern: &str) -> Option<String> {
+    translate_as(pattern, false)
+}
+
+/// [`translate`], with Go 1.22's syntax and later when `go122` (`(?<name>...)` names a group).
+fn translate_as(pattern: &str, go122: bool) -> Option<String> {
     let mut t = Translator {
+        go122,
         s: pattern,
         at: 0,
         out: String::with_capacity(pattern.len() + 16),
@@ -299,6 +318,8 @@ pub fn translate(pattern: &str) -> Option<String> {
 }
 
 struct Translator<'a> {
+    /// Go 1.22's syntax and later: see [`Patterns`].
+    go122: bool,
     s: &'a str,
     at: usize,
     out: String,
@@ -549,13 +570,18 @@ impl<'a> Translator<'a> {
             self.open("(");
             return Some(());
         };
-        if let Some(named) = after_q.strip_prefix("P<") {
+        let angle = if self.go122 {
+            after_q.strip_prefix('<').map(|n| (n, 2))
+        } else {
+            None
+        };
+        if let Some((named, opening)) = after_q.strip_prefix("P<").map(|n| (n, 3)).or(angle) {
             let end = named.find('>')?;
             let name = named.get(..end)?;
             if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
                 return None;
             }
-            self.at += 3 + end + 1;
+            self.at += opening + end + 1;
             self.open("(");
             return Some(());
         }
@@ -913,6 +939,18 @@ mod tests {
 
     fn m(pattern: &str, text: &str) -> Option<bool> {
         compile(pattern).map(|r| r.is_match(text))
+    }
+
+    /// Go 1.22's `(?<name>...)`: a group for dockerd 28's patterns, an error for containerd
+    /// 1.6's (Go 1.19), a name as `(?P<` takes it either way.
+    #[test]
+    fn angle_named_groups_are_go_1_22_s() {
+        let mut dockerd = Patterns::dockerd();
+        assert!(dockerd.compile("^(?<n_1>web)$").is_some_and(|r| r.is_match("web")));
+        assert!(dockerd.compile("(?<>web)").is_none());
+        assert!(dockerd.compile("(?<a b>web)").is_none());
+        assert!(Patterns::default().compile("(?<n>web)").is_none());
+        assert!(Patterns::default().compile("(?P<n>web)").is_some());
     }
 
     #[test]
