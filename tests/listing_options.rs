@@ -397,6 +397,21 @@ fn large_patterns_are_capped_together() {
     assert_eq!(run(&vec![large(0); 50]).status.code(), Some(0));
     let small: Vec<String> = (0..200).map(|i| format!("name~=^docker\\.io/x{i}")).collect();
     assert_eq!(run(&small).status.code(), Some(0));
+    // ps's own name= patterns (dockerd's) and its containerd ones share the one limit.
+    let ps = |ctr: usize, docker: usize| {
+        let mut a = vec!["ps".to_string(), "-a".to_string()];
+        for i in 0..ctr {
+            a.extend(["-f".to_string(), large(i)]);
+        }
+        for i in 0..docker {
+            a.extend(["-f".to_string(), format!("name=\\pL{{30}}{i}")]);
+        }
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        coldctr("docker-28.5", &a).status.code()
+    };
+    assert_eq!(ps(2, 2), Some(0));
+    assert_eq!(ps(3, 2), Some(2));
+    assert_eq!(ps(0, 5), Some(2));
 }
 
 #[test]

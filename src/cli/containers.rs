@@ -156,7 +156,8 @@ fn docker_ids_by_prefix<'a>(values: &[GoValue], docker_ids: &[&'a str]) -> std::
 impl PsFilter {
     fn parse(specs: &[String]) -> Result<PsFilter, Failure> {
         let filters = super::listings::filter::Filters::parse(specs, &PS_FILTERS, None)?;
-        let mut patterns = Patterns::dockerd();
+        // One limit for every pattern of the command line, containerd's and dockerd's.
+        let mut patterns = Patterns::dockerd().after(filters.patterns_charged);
         let mut regexes = |key: &str| -> Result<Vec<GoValue>, Failure> {
             let values: Vec<GoValue> = filters
                 .values(key)

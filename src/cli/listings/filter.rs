@@ -29,6 +29,10 @@ pub struct Filters {
     /// containerd filters: any of them, each a list of selectors that must all hold (the
     /// empty filter, none: it matches everything).
     ctr: Vec<Vec<Selector>>,
+    /// What the containerd filters' patterns were charged against
+    /// [`TOTAL_LIMIT`](super::goregex::TOTAL_LIMIT): more patterns of the same command line
+    /// (`ps`'s `name=` and `id=`) share that one limit.
+    pub patterns_charged: usize,
 }
 
 fn usage(message: impl Into<String>) -> Failure {
@@ -82,6 +86,7 @@ impl Filters {
             }
             f.docker.entry(key).or_default().push(value.trim().to_string());
         }
+        f.patterns_charged = patterns.charged();
         Ok(f)
     }
 

@@ -280,6 +280,17 @@ impl Patterns {
         compiled
     }
 
+    /// What the patterns compiled so far were charged against [`TOTAL_LIMIT`].
+    pub fn charged(&self) -> usize {
+        self.charged
+    }
+
+    /// These patterns, within what is left of [`TOTAL_LIMIT`] after `charged` (what another
+    /// set of the same command line took).
+    pub fn after(self, charged: usize) -> Patterns {
+        Patterns { charged, ..self }
+    }
+
     /// Whether a pattern was left out for [`TOTAL_LIMIT`]: the filter set is then refused.
     pub fn over_limit(&self) -> bool {
         self.over
