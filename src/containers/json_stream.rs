@@ -361,6 +361,11 @@ impl<R: BufRead> Values<R> {
         self.offset
     }
 
+    /// What the values were read from.
+    pub fn into_inner(self) -> R {
+        self.r
+    }
+
     fn consume(&mut self, n: usize) {
         self.r.consume(n);
         self.offset += n as u64;

@@ -105,6 +105,11 @@ impl<R: Read> Records<R> {
         self.offset
     }
 
+    /// What the records were read from.
+    pub fn into_inner(self) -> R {
+        self.src
+    }
+
     /// Reads up to `buf.len()` bytes: how many came before the end of the file.
     fn fill(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let mut got = 0;

@@ -386,6 +386,14 @@ impl LogRead {
 /// A log file's bytes, decompressed, buffered and bounded.
 type LogReader = std::io::BufReader<std::io::Take<Box<dyn std::io::Read>>>;
 
+/// Whether a log read as far as [`MAX_LOG_FILE`] allows goes on past it (a file of exactly
+/// that many bytes from where it was read does not, and is not said to be larger).
+fn goes_on(reader: LogReader) -> bool {
+    use std::io::Read;
+    let mut one = [0u8; 1];
+    matches!(reader.into_inner().into_inner().read(&mut one), Ok(1))
+}
+
 /// The log file at `path` opened as [`open_log`] opens it, decompressed when its name ends in
 /// `.gz` (the second answer), buffered, from byte `start` (of what it decompresses to), and
 /// cut at [`MAX_LOG_FILE`] bytes from there.
@@ -450,7 +458,7 @@ pub fn read_json_section(path: &Path, start: u64, end: Option<u64>, each: &mut d
         from_start: start == 0,
     };
     read_json_values(&mut values, &file, true, &mut out, each);
-    if values.offset().saturating_sub(start) == MAX_LOG_FILE {
+    if values.offset().saturating_sub(start) == MAX_LOG_FILE && goes_on(values.into_inner().into_inner().into_inner()) {
         out.damage(format!(
             "{shown}: larger than {MAX_LOG_FILE} bytes; the entries after that are not read"
         ));
@@ -731,7 +739,7 @@ pub fn read_local_file_from(path: &Path, start: u64, each: &mut dyn FnMut(Entry)
             return out;
         }
     }
-    if records.offset().saturating_sub(start) == MAX_LOG_FILE {
+    if records.offset().saturating_sub(start) == MAX_LOG_FILE && goes_on(records.into_inner()) {
         let from = if start > 0 {
             format!(" from byte {start}, where --tail starts")
         } else {
@@ -1289,6 +1297,22 @@ impl<'de> serde::de::Visitor<'de> for GoLineVisitor {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A read that reached its bound says "larger" only when the file goes on past it.
+    #[test]
+    fn a_file_ending_at_the_bound_is_not_larger() {
+        use std::io::Read;
+        let at_bound = |file: &'static [u8]| {
+            let inner: Box<dyn std::io::Read> = Box::new(file);
+            let mut reader = std::io::BufReader::new(inner.take(2));
+            let mut all = Vec::new();
+            reader.read_to_end(&mut all).unwrap_or_default();
+            assert_eq!(all, b"ab");
+            goes_on(reader)
+        };
+        assert!(!at_bound(b"ab"));
+        assert!(at_bound(b"abc"));
+    }
 
     #[test]
     fn lines_decoded_whole_read_as_values_walked_first() {
