@@ -711,6 +711,20 @@ fn refuses_to_write_in_the_root_or_over_an_existing_output() {
     let o = coldctr(&copy, &["export", "--force", "-o", out.to_str().unwrap(), "webapp:1.0"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(files_of(&out).contains_key("manifest.json"));
+    // A name ending in `/` is a directory's: no archive is written or replaced there (sweep
+    // 40, F3: the slash was dropped, and --force replaced the file it named).
+    let replaced = format!("{}/", out.display());
+    let new = format!("{}/", dir.path().join("new").display());
+    for args in [
+        vec!["export", "--force", "-o", replaced.as_str(), "webapp:1.0"],
+        vec!["export", "--format", "oci-archive", "-o", new.as_str(), "webapp:1.0"],
+    ] {
+        let o = coldctr(&copy, &args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains("ends in / (a directory)"), "{}", stderr(&o));
+    }
+    assert!(files_of(&out).contains_key("manifest.json"));
+    assert!(!dir.path().join("new").exists());
     // A directory that is no earlier output (a case folder) is never replaced, by an archive
     // or by a layout; an earlier layout is.
     let d = dir.path().join("layout");

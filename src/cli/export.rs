@@ -65,6 +65,18 @@ pub fn run(global: &Global, args: ExportArgs, out: &mut dyn Write) -> Result<Out
             "-o - streams an archive: --format oci-dir needs a directory name",
         ));
     }
+    // A name ending in `/` says a directory: an archive is a file (docker save refuses it
+    // too, "not a directory"), and dropping the slash would write, or with --force replace,
+    // a file the user named as a directory.
+    if format != Format::OciDir && args.output.as_os_str().as_encoded_bytes().ends_with(b"/") {
+        return Err(Failure::new(
+            Outcome::Usage,
+            format!(
+                "{}: ends in / (a directory), and an archive is a file: give a file name, or --format oci-dir",
+                crate::text::escape(args.output.as_os_str().as_encoded_bytes())
+            ),
+        ));
+    }
     // SAFETY: isatty only inspects the descriptor.
     if to_stdout && unsafe { libc::isatty(1) } == 1 {
         return Err(Failure::new(
