@@ -2144,3 +2144,20 @@ fn an_unpacked_image_without_its_layer_blob_is_pointed_at_fs_export() {
         "not a tar"
     );
 }
+
+/// An output name of 238 to 255 bytes: the temporary file beside it, `.OUT.coldctr-PID.tmp`,
+/// cuts OUT's part to fit a file name (sweep 40, F2: "File name too long", exit 5).
+#[test]
+fn a_long_output_name_is_written() {
+    let dir = tmp();
+    for len in [237, 250, 255] {
+        let out = dir.path().join("a".repeat(len));
+        let o = coldctr(
+            &fixture("docker-28.5"),
+            &["export", "-o", out.to_str().unwrap(), "webapp:1.0"],
+        );
+        assert_eq!(o.status.code(), Some(0), "{len}: {}", stderr(&o));
+        assert!(files_of(&out).contains_key("manifest.json"), "{len}");
+    }
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 3, "nothing left beside");
+}

@@ -438,6 +438,9 @@ pub(super) struct Temp<'o> {
     committed: bool,
 }
 
+/// The longest file name Linux file systems take, in bytes.
+const NAME_MAX: usize = 255;
+
 /// How many names [`create_beside`] tries before giving up.
 const BESIDE_TRIES: u32 = 64;
 
@@ -454,9 +457,16 @@ fn create_beside<T>(
     let mut last = std::io::Error::from(std::io::ErrorKind::AlreadyExists);
     for n in 0..BESIDE_TRIES {
         let tag = if n == 0 { pid.to_string() } else { format!("{pid}-{n}") };
+        let ours = format!(".coldctr-{tag}.{suffix}");
+        // A file name holds at most NAME_MAX (255) bytes: OUT's part is cut to fit (a name of
+        // 238 bytes or more is still a name OUT may have).
+        let room = NAME_MAX.saturating_sub(1 + ours.len());
+        let whole = out.name.as_encoded_bytes();
         let mut name = OsString::from(".");
-        name.push(&out.name);
-        name.push(format!(".coldctr-{tag}.{suffix}"));
+        name.push(<OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(
+            whole.get(..whole.len().min(room)).unwrap_or(whole),
+        ));
+        name.push(ours);
         match make(&name) {
             Ok(made) => return Ok((name, made)),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = e,
