@@ -194,10 +194,10 @@ pub fn oci_reference_name(name: &str) -> String {
 }
 
 /// The object of containerd's `reference.Parse(name)`, `None` where Go's `url.Parse` of
-/// `dummy://NAME` fails or finds no host. (A `%` escape, which no image name has, is taken
-/// as a failure.)
+/// `dummy://NAME` fails or finds no host. (A `%` escape before the path, which no image name
+/// has, is taken as a failure; in the path it is unescaped first, as Go's parse does.)
 fn reference_object(name: &str) -> Option<String> {
-    if name.bytes().any(|b| b < 0x20 || b == 0x7f || b == b'%') {
+    if name.bytes().any(|b| b < 0x20 || b == 0x7f) {
         return None;
     }
     // The fragment and the query are no part of the path.
@@ -207,6 +207,10 @@ fn reference_object(name: &str) -> Option<String> {
         Some(i) => (name.get(..i)?, name.get(i..)?),
         None => (name, ""),
     };
+    if authority.contains('%') {
+        return None;
+    }
+    let path = unescaped(path)?;
     let host = match authority.rfind('@') {
         Some(i) => {
             let user = authority.get(..i)?;
@@ -235,8 +239,9 @@ fn reference_object(name: &str) -> Option<String> {
     {
         return None;
     }
-    // Go's host characters (`shouldEscape` in host mode): a space or `{` fails the parse.
-    let host_char = |c: char| c.is_ascii_alphanumeric() || "-._~!$&'()*+,;=:[]".contains(c);
+    // Go's host characters (`shouldEscape` in host mode, which passes every byte past ASCII):
+    // a space or `{` fails the parse.
+    let host_char = |c: char| !c.is_ascii() || c.is_ascii_alphanumeric() || "-._~!$&'()*+,;=:[]<>\"".contains(c);
     if host.is_empty() || !host.chars().all(host_char) {
         return None;
     }
@@ -247,6 +252,32 @@ fn reference_object(name: &str) -> Option<String> {
         }
         None => String::new(),
     })
+}
+
+/// A URL path with its `%XX` escapes decoded, as Go's `url.Parse` sets `Path`: `None` where an
+/// escape is not two hex digits (the parse fails), or the bytes are not UTF-8.
+fn unescaped(path: &str) -> Option<std::borrow::Cow<'_, str>> {
+    if !path.contains('%') {
+        return Some(std::borrow::Cow::Borrowed(path));
+    }
+    let b = path.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        if c == b'%' {
+            let hex = b.get(i + 1..i + 3)?;
+            let s = std::str::from_utf8(hex).ok()?;
+            if !hex.iter().all(u8::is_ascii_hexdigit) {
+                return None;
+            }
+            out.push(u8::from_str_radix(s, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(c);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok().map(std::borrow::Cow::Owned)
 }
 
 /// An index.json entry, in Go's field order for `ocispec.Descriptor` (mediaType, digest,
@@ -287,6 +318,17 @@ mod tests {
         assert_eq!(oci_reference_name("x:y/z:1"), "x:y/z:1");
         assert_eq!(oci_reference_name("my reg/x:1"), "my reg/x:1");
         assert_eq!(oci_reference_name("reg{1}/x:2"), "reg{1}/x:2");
+        // Sweep 40, against Go 1.19's url.Parse: bytes past ASCII and `<>"` in a host; escapes
+        // in the path decoded (a bad one fails the parse).
+        assert_eq!(oci_reference_name("café/app:1"), "1");
+        assert_eq!(oci_reference_name("a\u{202e}b:1"), "");
+        assert_eq!(oci_reference_name("é:1"), "");
+        assert_eq!(oci_reference_name("a<b>/c:1"), "1");
+        assert_eq!(oci_reference_name("a\"b/c:2"), "2");
+        assert_eq!(oci_reference_name("h/p%41:4"), "4");
+        assert_eq!(oci_reference_name("h/p%3Ax"), "x");
+        assert_eq!(oci_reference_name("h/p%zz:5"), "h/p%zz:5");
+        assert_eq!(oci_reference_name("h%41/p:6"), "h%41/p:6");
     }
 
     #[test]

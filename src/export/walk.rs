@@ -160,11 +160,9 @@ impl<'a, 'r> Exporter<'a, 'r> {
             // A full name no docker reference reads (upper case, a space): kept as
             // containerd's exporter keeps it, and said, since docker load cannot name it. (A
             // bare word is a layout's tag alone, "v1", kept as the ref name it was.)
+            // The tag as containerd's exporter writes it, empty too (`x:1`: a host and port).
             annotations.insert(ANNOTATION_IMAGE_NAME.into(), image.name.clone());
-            let tag = oci_reference_name(&image.name);
-            if !tag.is_empty() {
-                annotations.insert(ANNOTATION_REF_NAME.into(), tag);
-            }
+            annotations.insert(ANNOTATION_REF_NAME.into(), oci_reference_name(&image.name));
             self.plan.notes.push(format!(
                 "{}: not a docker reference; written as io.containerd.image.name only (ctr import names it; docker load gives it no name)",
                 image.name
