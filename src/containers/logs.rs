@@ -113,8 +113,9 @@ pub fn go_time(t: &str) -> Option<String> {
 /// Go's `time.Time.UnmarshalJSON` reads with `time.Parse(time.RFC3339)` (Go 1.20 added a
 /// strict check and left it switched off), which also takes a one-digit hour, a comma before
 /// the fraction and offsets up to `+24:60` ([`crate::containerd::gotime::parse_rfc3339`], the
-/// Go of docker 28; Go 1.19's, dockerd 20.10's, took any two digits there). What dockerd writes, `YYYY-MM-DDTHH:MM:SS.fffffffffZ`, is read here at
-/// once; only a time of another form goes through Go's parser.
+/// Go of docker 28; Go 1.19's, dockerd 20.10's, took any two digits there). What dockerd
+/// writes, `YYYY-MM-DDTHH:MM:SS.fffffffffZ`, is read here at once; only a time of another form
+/// goes through Go's parser.
 pub fn go_time_at(t: &str) -> Option<(String, i128)> {
     go_time_as_written(t).or_else(|| {
         let go = crate::containerd::gotime::parse_rfc3339(t)?;
@@ -290,14 +291,9 @@ pub fn same_files(paths: &mut Vec<PathBuf>) -> Vec<(PathBuf, PathBuf)> {
 /// header): the file is read. Only the header is read, never through a link.
 pub fn gz_last_time(path: &Path) -> Option<i128> {
     use std::io::Read;
-    // Never a device or FIFO opened (see `open_log`).
-    if !std::fs::symlink_metadata(path).ok()?.is_file() {
-        return None;
-    }
-    let file = crate::noatime::open(path, libc::O_NOFOLLOW | libc::O_NONBLOCK).ok()?;
-    if !file.metadata().ok()?.is_file() {
-        return None;
-    }
+    // Opened as a log is (never a link, a device or a FIFO); what is wrong with the file is
+    // said when it is read.
+    let file = open_log(path, "", &mut LogRead::default())?;
     // ID1 ID2 CM FLG MTIME(4) XFL OS, then with FEXTRA (bit 2 of FLG) XLEN (2, LE) and XLEN bytes.
     let mut head = Vec::with_capacity(12 + 0xffff);
     file.take(12 + 0xffff).read_to_end(&mut head).ok()?;
