@@ -844,6 +844,65 @@ fn refuses_a_root_reached_through_a_bind_mount() {
     assert_eq!(listing(&copy), before, "nothing written in the root");
 }
 
+/// A directory deep in the root reached through a bind mount, and an overlay mount whose upper
+/// directory lies in the root (a running container's root file system, mounted from its
+/// snapshots): neither the paths nor the identities up from the mount show them, the mount
+/// table does (sweep 41.1). Needs root and a private mount namespace; says it skipped
+/// otherwise.
+#[test]
+fn refuses_a_directory_deep_in_the_root_reached_through_a_mount() {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("not root: the deep-mount export check skipped");
+        return;
+    }
+    let dir = tmp();
+    let copy = dir.path().join("root");
+    copy_root(&fixture("docker-28.5"), &copy);
+    for d in ["up", "work"] {
+        std::fs::create_dir(copy.join(d)).unwrap();
+    }
+    let before = listing(&copy);
+    for d in ["bound", "merged", "lower"] {
+        std::fs::create_dir(dir.path().join(d)).unwrap();
+    }
+    let script = r#"mount --bind "$1/io.containerd.content.v1.content/blobs/sha256" "$2/bound" || exit 42
+mount -t overlay overlay -o "lowerdir=$2/lower,upperdir=$1/up,workdir=$1/work" "$2/merged" || exit 42
+"$3" --root "$1" --host-platform linux/amd64 export -o "$2/bound/x.tar" webapp:1.0; echo "bound rc=$?"
+"$3" --root "$1" --host-platform linux/amd64 export -o "$2/merged/x.tar" webapp:1.0; echo "merged rc=$?"
+"$3" --root "$1" --host-platform linux/amd64 export -o "$2/lower/x.tar" webapp:1.0; echo "outside rc=$?""#;
+    let out = match Command::new("unshare")
+        .args(["-m", "--propagation", "private", "sh", "-c", script, "sh"])
+        .arg(&copy)
+        .arg(dir.path())
+        .arg(env!("CARGO_BIN_EXE_coldctr"))
+        .output()
+    {
+        Ok(o) if o.status.code() != Some(42) && o.status.success() => o,
+        other => {
+            eprintln!("no private mount namespace or overlay here: the deep-mount export check skipped ({other:?})");
+            return;
+        }
+    };
+    let said = String::from_utf8_lossy(&out.stdout);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("bound rc=2") && said.contains("merged rc=2"),
+        "{said} {err}"
+    );
+    assert!(err.contains("is reached through the mount at"), "{err}");
+    assert!(err.contains("it is on an overlay mount that writes to"), "{err}");
+    // The check is no blanket refusal: a directory outside the root is written to.
+    assert!(said.contains("outside rc=0"), "{said} {err}");
+    // (The kernel makes its own `work/work` when the overlay is mounted.)
+    let ours = |l: Vec<(PathBuf, u64, std::time::SystemTime)>| {
+        l.into_iter()
+            .filter(|(p, ..)| !p.starts_with(copy.join("work")))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(ours(listing(&copy)), ours(before), "nothing written in the root");
+}
+
 /// Entries already at the names export gives its temporary output and the old output it moves
 /// aside (`.OUT.coldctr-PID.tmp`, `.OUT.coldctr-PID.old`) are left as they were: the process
 /// is started from a shell that makes them under its own PID, then execs coldctr.

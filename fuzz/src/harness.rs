@@ -269,6 +269,13 @@ pub fn names(data: &[u8]) {
     let held = coldctr::bolt::holders::parse(&text, 0xfd, 1, 1_319_176, 66);
     assert!(held.len() <= text.lines().count());
     assert!(held.iter().all(|h| h.pid != Some(66) && h.pid != Some(0)));
+    // /proc/self/mountinfo: any line reads or is passed over; paths found are absolute.
+    let mounts = coldctr::export::mounts::Table::parse(data);
+    let path = std::path::Path::new("/a/b");
+    if let Some(p) = mounts.on_file_system(path, libc::makedev(8, 1)) {
+        assert!(p.is_absolute());
+    }
+    let _ = mounts.overlay_writes_to(path, libc::makedev(0, 52));
     hazards_hold(data);
 }
 

@@ -310,7 +310,8 @@ impl Output {
 /// OUT's directory, opened. "Inside" is decided by the paths, and again by what the opened
 /// directory and its parents are (device and inode): a link swapped in after the paths were
 /// read does not hide it, nor a bind mount of the root or of a directory right under it (the
-/// content store, a snapshotter's); a bind mount of a directory deeper in does.
+/// content store, a snapshotter's); a bind mount of a directory deeper in, or an overlay mount
+/// that writes into the root, shows in the mount table ([`reached_through_mount`]).
 ///
 /// `--force` replaces a file, or, when the output is a directory (`dir_output`), an empty
 /// directory or an earlier OCI layout (one with an `oci-layout` file): never any other
@@ -353,12 +354,23 @@ pub(super) fn check_output(
         .filter_map(|r| Some(("the Docker data root", r.canonicalize().ok()?)));
     let above = dir.ancestors().map_err(|e| io(&parent, e))?;
     let existing = dir.stat(name).map_err(|e| io(&path, e))?;
+    let mounts = crate::export::mounts::Table::read();
     for (what, root) in std::iter::once(("the source root", root.clone())).chain(beside) {
         let opened = Dir::open(&root).ok();
         let known = opened.as_ref().map(Dir::with_subdirs).unwrap_or_default();
         if path.starts_with(&root) || above.iter().any(|id| known.contains(id)) {
             return Err(usage(format!(
                 "{}: inside {what} {}; coldctr never writes there",
+                path.display(),
+                root.display()
+            )));
+        }
+        if let Some(why) = mounts
+            .as_ref()
+            .and_then(|t| reached_through_mount(t, &parent, above.first(), &root))
+        {
+            return Err(usage(format!(
+                "{}: inside {what} {}: {why}; coldctr never writes there",
                 path.display(),
                 root.display()
             )));
@@ -426,6 +438,48 @@ pub(super) fn check_output(
         parent,
         name: name.to_os_string(),
         force,
+    })
+}
+
+/// Why the directory `parent` (canonical; `id` its device and inode) is `root` or lies in it
+/// though no path or parent says so: a bind mount of a directory deep in `root`, or an overlay
+/// mount whose upper or work directory lies in it (a running container's root file system).
+/// `None` when the mount table does not show either.
+fn reached_through_mount(
+    table: &crate::export::mounts::Table,
+    parent: &Path,
+    id: Option<&crate::export::place::FileId>,
+    root: &Path,
+) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let &(dev, _) = id?;
+    let root_dev = std::fs::metadata(root).ok()?.dev();
+    let in_root = |dir: &Path, dir_dev: u64| {
+        dir.starts_with(root)
+            || (dir_dev == root_dev
+                && table
+                    .on_file_system(dir, dir_dev)
+                    .zip(table.on_file_system(root, root_dev))
+                    .is_some_and(|(d, r)| d.starts_with(r)))
+    };
+    if dev == root_dev && in_root(parent, dev) {
+        let shown = |p: &Path| crate::text::escape(p.as_os_str().as_encoded_bytes());
+        let point = table.mount_of(parent, dev).map(|m| shown(&m.point));
+        return Some(format!(
+            "its file system's directory {} is reached through the mount at {}",
+            shown(&table.on_file_system(parent, dev).unwrap_or_default()),
+            point.unwrap_or_default()
+        ));
+    }
+    table.overlay_writes_to(parent, dev).into_iter().find_map(|upper| {
+        let real = upper.canonicalize().ok()?;
+        let upper_dev = std::fs::metadata(&real).ok()?.dev();
+        in_root(&real, upper_dev).then(|| {
+            format!(
+                "it is on an overlay mount that writes to {}",
+                crate::text::escape(real.as_os_str().as_encoded_bytes())
+            )
+        })
     })
 }
 

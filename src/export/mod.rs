@@ -18,6 +18,7 @@
 //! becomes the manifest, as moby's `getPushDescriptor`); `--all-platforms` requires every
 //! manifest the index names.
 
+pub mod mounts;
 pub mod place;
 pub mod tar;
 mod walk;
