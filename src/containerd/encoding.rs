@@ -47,7 +47,9 @@ pub struct Any<'a> {
     pub value: &'a [u8],
 }
 
-/// Parses a serialized Any; unknown fields are skipped, anything malformed is `None`.
+/// Parses a serialized Any; unknown fields are skipped, anything malformed is `None`. A field
+/// left out is its default, as protobuf reads it: no bytes at all are an empty Any (type URL
+/// `""`, no value), which is what containerd stores for an empty one.
 pub fn any(mut b: &[u8]) -> Option<Any<'_>> {
     let mut type_url = None;
     let mut value: &[u8] = &[];
@@ -71,7 +73,7 @@ pub fn any(mut b: &[u8]) -> Option<Any<'_>> {
         }
     }
     Some(Any {
-        type_url: type_url?,
+        type_url: type_url.unwrap_or_default(),
         value,
     })
 }
@@ -117,5 +119,20 @@ mod tests {
         );
         b[1] = 200;
         assert_eq!(any(&b), None);
+        // Fields left out are their defaults (sweep 42, L1: a 0-byte spec is an empty Any).
+        assert_eq!(
+            any(&[]),
+            Some(Any {
+                type_url: "",
+                value: b""
+            })
+        );
+        assert_eq!(
+            any(&[0x12, 1, b'x']),
+            Some(Any {
+                type_url: "",
+                value: b"x"
+            })
+        );
     }
 }

@@ -64,8 +64,36 @@ fn any(a: &AnyValue) -> J {
 /// record (`typeurl.UnmarshalAny`); it is shown as its Any, and this is said with it.
 pub fn spec_problem(r: &Container) -> Option<String> {
     let spec = r.spec.as_deref()?;
-    let e = gojson::parse_as_go(spec).err()?;
+    let e = decoded_spec(r, spec)?.err()?;
     Some(undecodable(r, spec, &e))
+}
+
+/// The type URL containerd registers the OCI runtime spec under: the one type ctr decodes a
+/// container's spec as.
+const SPEC_TYPE: &str = "types.containerd.io/opencontainers/runtime-spec/1/Spec";
+
+/// The spec as ctr 1.6 and later print it (`containers info`), or why it cannot: `None` when
+/// its Any holds no bytes (ctr then prints no spec). ctr decodes it only under the spec's own
+/// type URL (any other it refuses, `type with url ... not found`: sweep 42, H1, where a `{}`
+/// under another type was shown as the container's spec), into the Go struct: JSON `null`
+/// leaves the struct empty, printed `{"ociVersion": ""}`, and anything but an object fails.
+fn decoded_spec(r: &Container, spec: &[u8]) -> Option<Result<J, String>> {
+    if spec.is_empty() {
+        return None;
+    }
+    let url = r.spec_type.as_deref().unwrap_or_default();
+    if url != SPEC_TYPE {
+        return Some(Err(format!(
+            "its type is \"{}\", not the OCI runtime spec's",
+            crate::text::escape(url.as_bytes())
+        )));
+    }
+    Some(match gojson::parse_as_go(spec) {
+        Ok(J::Null) => Ok(J::Obj(vec![("ociVersion".into(), J::str(String::new()))])),
+        Ok(object @ J::Obj(_)) => Ok(object),
+        Ok(_) => Err("not a JSON object".into()),
+        Err(e) => Err(e.to_string()),
+    })
 }
 
 fn undecodable(r: &Container, spec: &[u8], e: &dyn std::fmt::Display) -> String {
@@ -132,11 +160,11 @@ fn inspect_as(r: &Container, cri: Option<&CriInfo>, release: Release, problem: &
     if release.ctr_sandbox() {
         out.push(("SandboxID".into(), J::str(r.sandbox_id.clone().unwrap_or_default())));
     }
-    // A spec that is not JSON is still shown, as ctr cannot: as its Any.
-    if let Some(spec) = &r.spec {
+    // A spec that does not decode is still shown, as ctr cannot: as its Any.
+    if let Some((spec, decoded)) = r.spec.as_ref().and_then(|s| Some((s, decoded_spec(r, s)?))) {
         out.push((
             "Spec".into(),
-            gojson::parse_as_go(spec).unwrap_or_else(|e| {
+            decoded.unwrap_or_else(|e| {
                 *problem = Some(undecodable(r, spec, &e));
                 any(&AnyValue {
                     type_url: r.spec_type.clone().unwrap_or_default(),
@@ -176,7 +204,7 @@ mod tests {
             snapshotter: String::new(),
             snapshot_key: String::new(),
             sandbox_id: None,
-            spec_type: None,
+            spec_type: Some(SPEC_TYPE.into()),
             extensions: extensions.iter().map(|(k, _)| k.clone()).collect(),
             created_at: None,
             updated_at: None,
@@ -243,8 +271,43 @@ mod tests {
         assert_eq!(problem, spec_problem(&bad));
         assert_eq!(
             object.get("Spec").map(|v| v.to_compact(false)).as_deref(),
-            Some(r#"{"value":"eyJvY2lWZXJzaW9uIjo="}"#)
+            Some(format!(r#"{{"type_url":"{SPEC_TYPE}","value":"eyJvY2lWZXJzaW9uIjo="}}"#).as_str())
         );
+    }
+
+    /// A spec is decoded as ctr decodes it (sweep 42, H1 and L1): only under the runtime spec's
+    /// type URL, `null` the empty struct, an empty Any no spec at all.
+    #[test]
+    fn a_spec_is_decoded_only_as_the_runtime_spec_ctr_decodes() {
+        let spec_of = |r: &Container| {
+            let (object, problem) = inspect_with_problem(r, None, Release::Six);
+            (object.get("Spec").map(|v| v.to_compact(false)), problem)
+        };
+        let mut other = record(Vec::new());
+        other.spec_type = Some("evil\x1b[2J/url".into());
+        other.spec = Some(b"{}".to_vec());
+        let (spec, problem) = spec_of(&other);
+        assert_eq!(
+            spec.as_deref(),
+            Some(r#"{"type_url":"evil\u001b[2J/url","value":"e30="}"#)
+        );
+        let problem = problem.unwrap();
+        assert!(
+            problem.contains(r#"its type is "evil\x1b[2J/url", not the OCI runtime spec's"#),
+            "{problem}"
+        );
+        let mut null = record(Vec::new());
+        null.spec = Some(b"null".to_vec());
+        assert_eq!(spec_of(&null), (Some(r#"{"ociVersion":""}"#.into()), None));
+        let mut array = record(Vec::new());
+        array.spec = Some(b"[]".to_vec());
+        let (_, problem) = spec_of(&array);
+        assert!(problem.is_some_and(|p| p.contains("not a JSON object")));
+        let mut empty = record(Vec::new());
+        empty.spec = Some(Vec::new());
+        empty.spec_type = Some(String::new());
+        assert_eq!(spec_of(&empty), (None, None));
+        assert_eq!(spec_problem(&empty), None);
     }
 
     #[test]
