@@ -269,6 +269,29 @@ fn scenario_names_why_things_stay() {
     assert_eq!(ours["clock"]["sameResultUntil"], "2027-06-01T00:00:00Z");
 }
 
+/// The same lease in `timeline`: no Lease Expires event, said, and no damage (exit 0): `ctr
+/// leases create` writes such a label and containerd's collector ignores it (sweep 42, M2).
+#[test]
+fn timeline_says_an_unparsable_expiry_and_calls_it_no_damage() {
+    let (_guard, root) = scenario_copy();
+    let run = coldctr(&["--root", root.to_str().unwrap(), "timeline", "--format", "jsonl"]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains(r#"lease bad-expiry in namespace default: its containerd.io/gc.expire label "next tuesday" is no RFC 3339 time"#),
+        "{}",
+        run.stderr
+    );
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    let expires: Vec<Value> = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|e| e["timestamp_desc"] == "Lease Expires")
+        .collect();
+    assert!(!expires.is_empty(), "the parsable expiries are events");
+    assert!(expires.iter().all(|e| e["id"] != "bad-expiry"));
+}
+
 #[test]
 fn a_name_that_is_not_a_digest_stops_the_content_sweep() {
     // containerd's Delete fails on it, which ends the walk: files after it stay, and no ingest

@@ -1227,10 +1227,10 @@ pub fn timeline(global: &Global, args: TimelineArgs, out: &mut dyn Write) -> Res
     outcome = outcome.worst(say_names_shared(global, &inv));
     let (mut events, unplaced) = containers::timeline::events(&inv, &meta_db);
     events.retain(|e| in_namespace(global, e.namespace.as_deref()));
-    for why in &unplaced {
-        super::warn(crate::text::one_line(why));
+    for u in &unplaced {
+        super::warn(crate::text::one_line(&u.why));
     }
-    if !unplaced.is_empty() {
+    if unplaced.iter().any(|u| u.damage) {
         outcome = outcome.worst(Outcome::Damaged);
     }
     match args.format {

@@ -53,14 +53,27 @@ pub struct Event {
 pub struct ContainerdTimes {
     pub events: Vec<Event>,
     /// The times that could not be placed (see [`Builder::push`]).
-    pub unplaced: Vec<String>,
+    pub unplaced: Vec<Unplaced>,
+    /// meta.db's times that are Go's zero time (see [`Builder::push`]).
+    pub zero_times: usize,
+}
+
+/// A recorded time that has no event, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unplaced {
+    pub why: String,
+    /// The file is damaged (or hostile): no writer of the schema leaves such a time.
+    pub damage: bool,
 }
 
 struct Builder<'a> {
     source: &'a str,
     out: &'a mut Vec<Event>,
     /// What could not be placed, one line each: said, never dropped in silence.
-    unplaced: &'a mut Vec<String>,
+    unplaced: &'a mut Vec<Unplaced>,
+    /// Where Go's zero times are counted, for a source where none should be (meta.db's
+    /// records); `None` where they mean "not yet" (Docker's and the CRI's `FinishedAt`).
+    zero: Option<&'a mut usize>,
 }
 
 impl Builder<'_> {
@@ -79,28 +92,38 @@ impl Builder<'_> {
             // A year past 9999 or an offset Go's parser refuses (only a hostile or damaged
             // file holds one: containerd writes UTC): the event has no place in the order.
             let ns = namespace.map(|n| format!(" in namespace {n}")).unwrap_or_default();
-            self.unplaced.push(format!(
-                "{}: {artifact} {id}{ns}: {desc} time \"{}\" is not one Go's RFC 3339 parser reads; left out of the timeline",
-                self.source,
-                // Escaped as every message escapes data (not Rust's `{:?}`, another style).
-                crate::text::escape(t.as_bytes())
-            ));
+            self.unplaced.push(Unplaced {
+                why: format!(
+                    "{}: {artifact} {id}{ns}: {desc} time \"{}\" is not one Go's RFC 3339 parser reads; left out of the timeline",
+                    self.source,
+                    // Escaped as every message escapes data (not Rust's `{:?}`, another style).
+                    crate::text::escape(t.as_bytes())
+                ),
+                damage: true,
+            });
             return;
         };
         if g.unix == -62_135_596_800 && g.nanos == 0 {
             // Go's zero time (`IsZero`, 0001-01-01T00:00:00Z exactly): never happened. A time
-            // before it is a time, placed first.
+            // before it is a time, placed first. Counted where it is odd (a meta.db record
+            // that says it was never created), so that its absence is said (sweep 42, M4).
+            if let Some(zero) = self.zero.as_deref_mut() {
+                *zero += 1;
+            }
             return;
         }
         // Written with an offset, a time of year 9999 or 0 can fall in year 10000 or -1 once
         // in UTC: no RFC 3339 text then, so no place in the order either.
         if !g.in_text_range() {
             let ns = namespace.map(|n| format!(" in namespace {n}")).unwrap_or_default();
-            self.unplaced.push(format!(
-                "{}: {artifact} {id}{ns}: {desc} time \"{}\" falls outside the years 0 to 9999 in UTC; left out of the timeline",
-                self.source,
-                crate::text::escape(t.as_bytes())
-            ));
+            self.unplaced.push(Unplaced {
+                why: format!(
+                    "{}: {artifact} {id}{ns}: {desc} time \"{}\" falls outside the years 0 to 9999 in UTC; left out of the timeline",
+                    self.source,
+                    crate::text::escape(t.as_bytes())
+                ),
+                damage: true,
+            });
             return;
         }
         let utc = GoTime { offset: 0, ..g };
@@ -122,6 +145,27 @@ impl Builder<'_> {
         });
     }
 
+    /// A lease's `containerd.io/gc.expire` label. containerd's collector reads it with Go's
+    /// `time.Parse(time.RFC3339)` and ignores one that does not parse (the lease never
+    /// expires), and `ctr leases create` writes any text there: no event then, and that is
+    /// said, but it is no damage (sweep 42, M2).
+    fn expiry(&mut self, label: Option<&str>, ns: &str, id: &str) {
+        if let Some(t) = label
+            && parse_rfc3339(t).is_none()
+        {
+            self.unplaced.push(Unplaced {
+                why: format!(
+                    "{}: lease {id} in namespace {ns}: its containerd.io/gc.expire label \"{}\" is no RFC 3339 time, which containerd's collector ignores (the lease never expires): no Lease Expires event",
+                    self.source,
+                    crate::text::escape(t.as_bytes())
+                ),
+                damage: false,
+            });
+            return;
+        }
+        self.push(label, "Lease Expires", "lease", Some(ns), id, None);
+    }
+
     /// created, then updated when it differs.
     fn pair(&mut self, created: Option<&str>, updated: Option<&str>, what: &str, artifact: &str, ns: &str, id: &str) {
         self.push(created, &format!("{what} Created"), artifact, Some(ns), id, None);
@@ -133,12 +177,13 @@ impl Builder<'_> {
 
 impl ContainerdTimes {
     pub fn read(root: &Root, tx: &Tx<'_>, damage: &mut Damage) -> ContainerdTimes {
-        let (mut events, mut unplaced) = (Vec::new(), Vec::new());
+        let (mut events, mut unplaced, mut zero_times) = (Vec::new(), Vec::new(), 0);
         let source = root.meta.path().display().to_string();
         let mut b = Builder {
             source: &source,
             out: &mut events,
             unplaced: &mut unplaced,
+            zero: Some(&mut zero_times),
         };
         for (ns, bucket) in records::namespace_buckets(tx, damage) {
             for i in records::images_in(&ns, &bucket, damage) {
@@ -180,14 +225,7 @@ impl ContainerdTimes {
                     &l.id,
                     None,
                 );
-                b.push(
-                    l.labels.get("containerd.io/gc.expire").map(String::as_str),
-                    "Lease Expires",
-                    "lease",
-                    Some(&ns),
-                    &l.id,
-                    None,
-                );
+                b.expiry(l.labels.get("containerd.io/gc.expire").map(String::as_str), &ns, &l.id);
             }
             for s in records::snapshots_in(&ns, &bucket, damage) {
                 let id = format!("{}/{}", s.snapshotter, s.key);
@@ -201,11 +239,15 @@ impl ContainerdTimes {
                 );
             }
         }
-        ContainerdTimes { events, unplaced }
+        ContainerdTimes {
+            events,
+            unplaced,
+            zero_times,
+        }
     }
 }
 
-fn entry_events(e: &Entry, meta_db: &str, out: &mut Vec<Event>, unplaced: &mut Vec<String>) {
+fn entry_events(e: &Entry, meta_db: &str, out: &mut Vec<Event>, unplaced: &mut Vec<Unplaced>, zero: &mut usize) {
     let ns = e.namespace.as_deref();
     if let Some(d) = &e.docker {
         let file = d.dir.join("config.v2.json").display().to_string();
@@ -213,6 +255,7 @@ fn entry_events(e: &Entry, meta_db: &str, out: &mut Vec<Event>, unplaced: &mut V
             source: &file,
             out,
             unplaced,
+            zero: None,
         };
         let name = Some(e.name.as_str());
         b.push(
@@ -251,6 +294,7 @@ fn entry_events(e: &Entry, meta_db: &str, out: &mut Vec<Event>, unplaced: &mut V
             source: meta_db,
             out,
             unplaced,
+            zero: Some(zero),
         };
         let name = Some(e.name.as_str());
         b.push(
@@ -285,6 +329,7 @@ fn entry_events(e: &Entry, meta_db: &str, out: &mut Vec<Event>, unplaced: &mut V
             source: &file,
             out,
             unplaced,
+            zero: None,
         };
         let name = Some(e.name.as_str());
         b.push(
@@ -316,11 +361,22 @@ fn entry_events(e: &Entry, meta_db: &str, out: &mut Vec<Event>, unplaced: &mut V
 
 /// Every event of the inventory, oldest first (ties in a fixed order), and the times that
 /// could not be placed.
-pub fn events(inv: &Inventory, meta_db: &str) -> (Vec<Event>, Vec<String>) {
+pub fn events(inv: &Inventory, meta_db: &str) -> (Vec<Event>, Vec<Unplaced>) {
     let mut out: Vec<Event> = inv.containerd.as_ref().map(|c| c.events.clone()).unwrap_or_default();
-    let mut unplaced: Vec<String> = inv.containerd.as_ref().map(|c| c.unplaced.clone()).unwrap_or_default();
+    let mut unplaced: Vec<Unplaced> = inv.containerd.as_ref().map(|c| c.unplaced.clone()).unwrap_or_default();
+    let mut zero = inv.containerd.as_ref().map_or(0, |c| c.zero_times);
     for e in &inv.entries {
-        entry_events(e, meta_db, &mut out, &mut unplaced);
+        entry_events(e, meta_db, &mut out, &mut unplaced, &mut zero);
+    }
+    // Said once, not a line a record: containerd writes no zero time, but neither does it
+    // read one as damage (listings print it as it is).
+    if zero > 0 {
+        unplaced.push(Unplaced {
+            why: format!(
+                "{meta_db}: {zero} record time(s) are Go's zero time (0001-01-01T00:00:00Z: none recorded); left out of the timeline (`images`, `leases`, `containers`... list them)"
+            ),
+            damage: false,
+        });
     }
     out.sort_by(|a, b| {
         a.nanos
@@ -330,4 +386,91 @@ pub fn events(inv: &Inventory, meta_db: &str) -> (Vec<Event>, Vec<String>) {
             .then_with(|| a.timestamp_desc.cmp(&b.timestamp_desc))
     });
     (out, unplaced)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn builder<'a>(
+        out: &'a mut Vec<Event>,
+        unplaced: &'a mut Vec<Unplaced>,
+        zero: Option<&'a mut usize>,
+    ) -> Builder<'a> {
+        Builder {
+            source: "meta.db",
+            out,
+            unplaced,
+            zero,
+        }
+    }
+
+    /// Go's zero time is no event; where none should be (meta.db's records) it is counted, so
+    /// that its absence is said (sweep 42, M4); where it means "not yet" it is not.
+    #[test]
+    fn zero_times_are_counted_where_they_are_odd() {
+        let (mut out, mut unplaced, mut zero) = (Vec::new(), Vec::new(), 0);
+        let zero_time = Some("0001-01-01T00:00:00Z");
+        builder(&mut out, &mut unplaced, Some(&mut zero)).push(
+            zero_time,
+            "Image Created",
+            "image",
+            Some("ns"),
+            "i",
+            None,
+        );
+        builder(&mut out, &mut unplaced, None).push(
+            zero_time,
+            "Container Finished",
+            "docker container",
+            None,
+            "c",
+            None,
+        );
+        assert_eq!((out.len(), unplaced.len(), zero), (0, 0, 1));
+        // A time before the zero time is a time.
+        builder(&mut out, &mut unplaced, Some(&mut zero)).push(
+            Some("0000-12-31T23:59:59Z"),
+            "Image Created",
+            "image",
+            Some("ns"),
+            "i",
+            None,
+        );
+        assert_eq!((out.len(), zero), (1, 1));
+    }
+
+    /// An expiry containerd's collector ignores is said, not damage; one it reads is an event.
+    #[test]
+    fn an_unparsable_expiry_is_said_and_no_damage() {
+        let (mut out, mut unplaced) = (Vec::new(), Vec::new());
+        let mut b = builder(&mut out, &mut unplaced, None);
+        b.expiry(Some("not\x1ba time"), "default", "l1");
+        b.expiry(Some("2026-12-05T10:00:00+01:00"), "default", "l2");
+        b.expiry(None, "default", "l3");
+        assert_eq!(out.len(), 1);
+        assert_eq!(
+            out.first().map(|e| (e.id.as_str(), e.datetime.as_str())),
+            Some(("l2", "2026-12-05T09:00:00Z"))
+        );
+        assert_eq!(unplaced.len(), 1);
+        let u = unplaced.first().unwrap();
+        assert!(!u.damage);
+        assert!(
+            u.why
+                .contains(r#"lease l1 in namespace default: its containerd.io/gc.expire label "not\x1ba time""#),
+            "{}",
+            u.why
+        );
+        // A created time Go cannot read is damage.
+        builder(&mut out, &mut unplaced, None).push(
+            Some("yesterday"),
+            "Lease Created",
+            "lease",
+            Some("default"),
+            "l4",
+            None,
+        );
+        assert!(unplaced.last().is_some_and(|u| u.damage));
+    }
 }
