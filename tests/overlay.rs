@@ -1422,6 +1422,101 @@ cd $D/m; mv np/y2 y3; mv a2 a3; touch a3/new; chown 1:1 m/data; cd /; umount $D/
     assert_eq!(std::fs::read(c.data()).unwrap(), b"metacopy data\n");
 }
 
+/// A metacopy file with a relative redirect (the kernel writes `overlay.redirect` = `meta` on
+/// `m/renamed` when a metacopy file `m/meta` is renamed in its directory) has its data at
+/// `meta` in the same directory of the layers below: it used to be shown as zeros, said to
+/// have no data, its redirect "not followed". Layers made by the kernel (chmod, rename, then
+/// chown a layer up: the top metacopy file has no redirect, the one below it has), plus a
+/// hand-made metacopy file whose absolute redirect leads to one with a relative redirect (the
+/// name replaces the last component of the absolute path); the merged view must equal the
+/// kernel's. Relative redirects that are not a plain name stay refused, and a metacopy file
+/// without data says where its data was looked for.
+#[test]
+fn metacopy_files_follow_relative_redirects_as_the_kernel_does() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    for sub in [
+        "base/m", "base/d", "u1", "u2", "u3", "w1", "w2", "w3", "top", "hm/d", "m",
+    ] {
+        std::fs::create_dir_all(d.join(sub)).unwrap();
+    }
+    std::fs::write(d.join("base/m/meta"), b"meta data\n").unwrap();
+    std::fs::write(d.join("base/d/g"), b"g data\n").unwrap();
+    std::fs::write(d.join("base/d/h"), b"h data\n").unwrap();
+    let make = format!(
+        r#"D={d}
+mount -t overlay overlay -o lowerdir=$D/base,upperdir=$D/u1,workdir=$D/w1,redirect_dir=on,metacopy=on,index=off $D/m || exit 42
+chmod 600 $D/m/m/meta; umount $D/m
+mount -t overlay overlay -o lowerdir=$D/u1:$D/base,upperdir=$D/u2,workdir=$D/w2,redirect_dir=on,metacopy=on,index=off $D/m
+mv $D/m/m/meta $D/m/m/renamed; umount $D/m
+mount -t overlay overlay -o lowerdir=$D/u2:$D/u1:$D/base,upperdir=$D/u3,workdir=$D/w3,redirect_dir=on,metacopy=on,index=off $D/m
+chown 5:5 $D/m/m/renamed; umount $D/m
+"#,
+        d = d.display()
+    );
+    if in_mount_namespace(&make, "the relative metacopy redirect comparison").is_none() {
+        return;
+    }
+    let get = |p: &str, n: &str| coldctr::overlay::xattr::get(&d.join(p), n);
+    assert_eq!(
+        get("u2/m/renamed", "trusted.overlay.redirect").as_deref(),
+        Some(b"meta".as_slice())
+    );
+    assert!(get("u2/m/renamed", "trusted.overlay.metacopy").is_some());
+    assert!(get("u3/m/renamed", "trusted.overlay.metacopy").is_some());
+    assert!(get("u3/m/renamed", "trusted.overlay.redirect").is_none());
+    // Hand-made: /f's data is at /d/g, whose metacopy file there says `h`: /d/h.
+    let metacopy = |p: &str, size: u64, redirect: Option<&[u8]>| {
+        let f = std::fs::File::create(d.join(p)).unwrap();
+        f.set_len(size).unwrap();
+        assert!(setx(&d.join(p), "trusted.overlay.metacopy", b""));
+        if let Some(r) = redirect {
+            assert!(setx(&d.join(p), "trusted.overlay.redirect", r));
+        }
+    };
+    metacopy("top/f", 7, Some(b"/d/g"));
+    metacopy("hm/d/g", 7, Some(b"h"));
+    let compare = format!(
+        "M={d}/m\nmount -t overlay overlay -o ro,lowerdir={d}/u3:{d}/u2:{d}/u1:{d}/top:{d}/hm:{d}/base,redirect_dir=follow,metacopy=on $M || exit 42\n{LIST}\n",
+        d = d.display()
+    );
+    let Some(kernel) = in_mount_namespace(&compare, "the relative metacopy redirect comparison") else {
+        return;
+    };
+    let kernel = kernel_listing(&kernel);
+    let layers: Vec<PathBuf> = ["u3", "u2", "u1", "top", "hm", "base"]
+        .iter()
+        .map(|l| d.join(l))
+        .collect();
+    let stack = coldctr::overlay::merge::Stack::with(layers.clone(), coldctr::overlay::merge::Xattrs::Trusted, false);
+    let ours = merged_listing(&stack);
+    assert_eq!(ours, kernel);
+    let line = |p: &str| ours.iter().find(|l| l.starts_with(&format!("{p} "))).unwrap().clone();
+    assert!(line("m/renamed").starts_with("m/renamed f 600 5 5 10  "), "{ours:?}");
+    assert!(line("m/renamed").ends_with(&sha256_hex(b"meta data\n")), "{ours:?}");
+    assert!(line("f").ends_with(&sha256_hex(b"h data\n")), "{ours:?}");
+    assert!(line("d/g").ends_with(&sha256_hex(b"h data\n")), "{ours:?}");
+
+    // Relative redirects that are not a plain name: refused as before, nothing read there;
+    // and one to a name no layer below has: the message says where the data was looked for.
+    let bad: [(&str, &[u8], &str); 4] = [
+        ("slash", b"d/h", "a relative redirect with a `/`"),
+        ("dotdot", b"..", "`.` or `..`"),
+        ("empty", b"/d//h", "an empty path component"),
+        ("nowhere", b"gone", "data no lower layer has at /gone"),
+    ];
+    for (name, v, _) in bad {
+        metacopy(&format!("top/{name}"), 7, Some(v));
+    }
+    let stack = coldctr::overlay::merge::Stack::with(layers, coldctr::overlay::merge::Xattrs::Trusted, false);
+    for (name, _, said) in bad {
+        let (_, node) = stack.resolve(format!("/{name}").as_bytes(), false).unwrap();
+        assert_eq!(node.data, None, "{name}");
+        let problems = stack.take_problems();
+        assert!(problems.iter().any(|p| p.contains(said)), "{name}: {problems:?}");
+    }
+}
+
 /// A private copy of the node (the tar's `var`), removed afterwards.
 fn node_copy() -> Hostile {
     let dir = tempfile::tempdir().unwrap();

@@ -18,7 +18,8 @@
 //!   We hide them everywhere, as the lookup does, and note the ones the readdir would list;
 //! * a non-directory is the entry, and hides every layer below (a metacopy file,
 //!   `overlay.metacopy`, keeps its data in the next lower file of that path, or of its
-//!   absolute `overlay.redirect`);
+//!   `overlay.redirect`: absolute, or relative when it was renamed in its directory; a lower
+//!   metacopy file's redirect rewrites the path again for the layers below it);
 //! * a directory merges with the directories of that path in the layers below it, down to the
 //!   first layer where the path is not a directory, or to a directory marked opaque
 //!   (`overlay.opaque` = `y`); the root is never looked up, so it merges every layer's root,
@@ -270,6 +271,25 @@ pub fn join(layer: &Path, rel: &Path) -> PathBuf {
 pub enum Want {
     Name(Vec<u8>),
     Abs(Vec<Vec<u8>>),
+}
+
+impl Want {
+    /// What the layers below are looked up at once redirect `to` is met on this path, as the
+    /// kernel's `ovl_check_redirect` rewrites it: an absolute redirect replaces the whole
+    /// path, a relative one only its last component (a name in the same directory, which
+    /// on an absolute path keeps the directories before it).
+    fn redirected(&self, to: Want) -> Want {
+        match (self, to) {
+            (_, Want::Abs(a)) => Want::Abs(a),
+            (Want::Name(_), Want::Name(n)) => Want::Name(n),
+            (Want::Abs(comps), Want::Name(n)) => {
+                let mut v = comps.clone();
+                v.pop();
+                v.push(n);
+                Want::Abs(v)
+            }
+        }
+    }
 }
 
 /// A redirect's value checked the way the kernel checks it, plus `..`/`.` (which the kernel's
@@ -794,18 +814,11 @@ impl Stack {
                     }
                     if metacopy {
                         // The data is in the next lower file of this path, or of the file's
-                        // own absolute redirect.
+                        // own redirect: an absolute one from the root, a relative one (a file
+                        // renamed in its directory) a name in the same directory.
                         if let Ok(Some(w)) = self.redirect_of(l, &path) {
-                            match w {
-                                Want::Abs(_) => {
-                                    want = w;
-                                    followed = Some(path.clone());
-                                }
-                                Want::Name(_) => self.problem(format!(
-                                    "{}: a metacopy file with a relative redirect, not followed",
-                                    path.display()
-                                )),
-                            }
+                            want = want.redirected(w);
+                            followed = Some(path.clone());
                         }
                         continue;
                     }
@@ -846,14 +859,33 @@ impl Stack {
                     if self.whiteout_at(l, &path, &meta) || !meta.is_file() {
                         break;
                     }
-                    if self.is_metacopy(&path, &meta) && !stop_after {
-                        continue;
-                    }
-                    if self.is_metacopy(&path, &meta) {
+                    if !self.is_metacopy(&path, &meta) {
+                        n.data = Some(path);
                         break;
                     }
-                    n.data = Some(path);
-                    break;
+                    if stop_after {
+                        break;
+                    }
+                    // A lower layer's metacopy file (metadata changed again above it): its
+                    // redirect, if any, says where the layers below keep the data, as the
+                    // kernel follows it (a file renamed in one layer, chmod'ed a layer up).
+                    match self.redirect_of(l, &path) {
+                        Ok(Some(w)) => {
+                            redirects += 1;
+                            if redirects > MAX_REDIRECTS {
+                                self.problem(format!(
+                                    "{}: more than {MAX_REDIRECTS} redirects, stopped",
+                                    path.display()
+                                ));
+                                break;
+                            }
+                            want = want.redirected(w);
+                            followed = Some(path.clone());
+                        }
+                        Ok(None) => {}
+                        Err(()) => break,
+                    }
+                    continue;
                 }
             }
             // A directory: its redirect decides where the layers below are read.
@@ -872,7 +904,7 @@ impl Stack {
                     if matches!(w, Want::Abs(_)) {
                         stop_after = false;
                     }
-                    want = w;
+                    want = want.redirected(w);
                 }
                 Ok(None) => {}
                 Err(()) => break,
@@ -893,9 +925,20 @@ impl Stack {
             ));
         }
         if self.metacopy && metacopy_entry && node.data.is_none() {
+            // Where the data was last looked for: the file's own path, or where its
+            // redirects (and those of the metacopy files below it) sent the lookup.
+            let at = match &want {
+                Want::Abs(comps) => comps.join(&b'/'),
+                Want::Name(n) => {
+                    let mut p = dir.dirs.first().map(|d| d.rel.clone()).unwrap_or_default();
+                    p.push(OsStr::from_bytes(n));
+                    p.into_os_string().into_vec()
+                }
+            };
             self.problem(format!(
-                "{}: a metacopy file whose data no lower layer has (its own, empty or sparse, is shown)",
-                node.file.display()
+                "{}: a metacopy file whose data no lower layer has at /{} (its own, empty or sparse, is shown)",
+                node.file.display(),
+                String::from_utf8_lossy(&at)
             ));
         }
         node.dirs.dedup();
