@@ -1918,6 +1918,44 @@ fn a_symlinked_snapshotter_directory_is_named_by_every_layer_command() {
     }
 }
 
+/// Sweep 41: `fs ls`/`fs cat` of a path that is there but longer than PATH_MAX in its layer
+/// said "no such file or directory", exit 1; it was only not looked up (layers are read by
+/// path), and says so, exit 3, as the walks that stop at that depth.
+#[test]
+fn a_path_too_deep_to_look_up_is_exit_3_not_missing() {
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    let h = node_copy();
+    let name = "d".repeat(250);
+    let c = std::ffi::CString::new(name.clone()).unwrap();
+    let mut dir = std::fs::File::open(h.upper()).unwrap();
+    for _ in 0..20 {
+        // SAFETY: an open directory and a NUL-terminated name; the new descriptor is owned.
+        let fd = unsafe {
+            assert_eq!(libc::mkdirat(dir.as_raw_fd(), c.as_ptr(), 0o755), 0);
+            libc::openat(dir.as_raw_fd(), c.as_ptr(), libc::O_RDONLY | libc::O_DIRECTORY)
+        };
+        assert!(fd >= 0);
+        // SAFETY: a descriptor just returned, owned by nothing else.
+        dir = std::fs::File::from(unsafe { OwnedFd::from_raw_fd(fd) });
+    }
+    let deep = format!("dev-oldapp:{}", format!("/{name}").repeat(20));
+    for cmd in [b"ls".as_slice(), b"cat"] {
+        let r = h.run(&[b"fs", cmd, deep.as_bytes()]);
+        assert_eq!(r.code, Some(3), "{}", r.stderr);
+        assert!(
+            r.stderr.contains(": not looked up: its path in layer ")
+                && r.stderr
+                    .contains("longer than the system looks up (PATH_MAX, 4096 bytes)")
+                && !r.stderr.contains("no such file"),
+            "{}",
+            r.stderr
+        );
+    }
+    let r = h.run(&[b"fs", b"ls", format!("dev-oldapp:/{name}/none").as_bytes()]);
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
+    assert!(r.stderr.contains("/none: no such file or directory"), "{}", r.stderr);
+}
+
 /// A redirect whose origin in the layers below is not a directory (a symlink out of the root,
 /// a file) merges nothing, as in the kernel, and is named (exit 3): it used to show as an
 /// empty directory with nothing said.

@@ -520,6 +520,13 @@ fn stack_of(node: &mut Node, global: &Global, target: &str, opts: &MountOpts) ->
     }
 }
 
+/// The failure of a path that does not resolve: not there (exit 1), or too deep to be looked
+/// up, which is no proof that it is not there (exit 3, as the walks that stop there).
+fn unresolved(e: crate::overlay::merge::Unresolved) -> Failure {
+    let outcome = if e.too_deep { Outcome::Damaged } else { Outcome::No };
+    Failure::new(outcome, crate::text::one_line(&e.message).into_owned())
+}
+
 /// The stack's problems and notes, to the node's (notes are said, not counted as damage).
 fn drain(node: &mut Node, stack: &Stack) {
     node.problems.extend(stack.take_problems());
@@ -557,9 +564,7 @@ fn ls(global: &Global, args: LsArgs, out: &mut dyn Write) -> Result<Outcome, Fai
     let stack = stack_of(&mut node, global, target, &args.overlay)?;
     // A symlink is shown as itself, unless it leads to a directory (inside the tree): then
     // that directory is listed, as ls does.
-    let (rel, entry) = stack
-        .resolve(path, false)
-        .map_err(|e| Failure::new(Outcome::No, crate::text::one_line(&e).into_owned()))?;
+    let (rel, entry) = stack.resolve(path, false).map_err(unresolved)?;
     let (rel, entry) = match stack.resolve(path, true) {
         Ok((r, n)) if entry.meta.file_type().is_symlink() && n.is_dir() => (r, n),
         _ => (rel, entry),
@@ -670,7 +675,7 @@ fn cat(global: &Global, args: CatArgs, out: &mut dyn Write) -> Result<Outcome, F
         // as unreadable, not "no such file".
         let refused = stack.take_unreadable();
         if refused.is_empty() {
-            Failure::new(Outcome::No, crate::text::one_line(&e).into_owned())
+            unresolved(e)
         } else {
             Failure::new(
                 Outcome::Unreadable,

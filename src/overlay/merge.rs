@@ -62,6 +62,10 @@ pub const MAX_SYMLINKS: usize = 40;
 /// OVL_MAX_STACK is 500), and each rewrite is a step down at least one component or layer.
 const MAX_REDIRECTS: usize = 1024;
 
+/// The longest path the system looks up, with its NUL (Linux's `PATH_MAX`): layer files
+/// are looked at by path, so one whose path is this long or longer is not reached.
+const PATH_MAX: usize = 4096;
+
 /// The most distinct problems a stack keeps (each names a file; more are counted).
 const MAX_PROBLEMS: usize = 10_000;
 
@@ -1026,8 +1030,8 @@ impl Stack {
     /// are followed inside the merged tree (an absolute target restarts at the merged root,
     /// `..` stops at it), the last one only when `follow_last`. Returns the entry and its path
     /// relative to the merged root; `Err` says why there is none.
-    pub fn resolve(&self, path: &[u8], follow_last: bool) -> Result<(PathBuf, Node), String> {
-        let root = self.root()?;
+    pub fn resolve(&self, path: &[u8], follow_last: bool) -> Result<(PathBuf, Node), Unresolved> {
+        let root = self.root().map_err(Unresolved::missing)?;
         // The components still to walk, last first (popped from the end).
         let mut todo: Vec<Vec<u8>> = components(path).into_iter().rev().collect();
         let mut at: Vec<(Vec<u8>, Node)> = Vec::new();
@@ -1043,29 +1047,47 @@ impl Stack {
             };
             if !dir.is_dir() {
                 // Named from the merged root, as the user gave it (`/etc`, not `etc`).
-                return Err(format!(
+                return Err(Unresolved::missing(format!(
                     "/{}: not a directory",
                     crate::text::escape(rel.as_os_str().as_bytes())
-                ));
+                )));
             }
             let name = OsString::from_vec(c.clone());
             let Some(node) = self.child(dir, &name) else {
-                return Err(format!(
-                    "/{}: no such file or directory",
-                    crate::text::escape(rel.join(&name).as_os_str().as_bytes())
-                ));
+                let shown = crate::text::escape(rel.join(&name).as_os_str().as_bytes());
+                // Layers are looked at by path, and the system looks up no path longer than
+                // PATH_MAX: such a name was not looked at, which says nothing of whether it
+                // is there (the walks stop at that depth too, and say so).
+                if let Some(d) = dir
+                    .dirs
+                    .iter()
+                    .find(|d| join(self.layer(d.layer), &d.rel).join(&name).as_os_str().len() >= PATH_MAX)
+                {
+                    return Err(Unresolved {
+                        message: format!(
+                            "/{shown}: not looked up: its path in layer {} is longer than the system looks up (PATH_MAX, {PATH_MAX} bytes)",
+                            self.layer(d.layer).display()
+                        ),
+                        too_deep: true,
+                    });
+                }
+                return Err(Unresolved::missing(format!("/{shown}: no such file or directory")));
             };
             let last = todo.is_empty();
             if node.meta.file_type().is_symlink() && (follow_last || !last) {
                 links += 1;
                 if links > MAX_SYMLINKS {
-                    return Err(format!(
+                    return Err(Unresolved::missing(format!(
                         "{}: too many levels of symbolic links",
                         crate::text::escape(path)
-                    ));
+                    )));
                 }
-                let target = std::fs::read_link(&node.file)
-                    .map_err(|e| format!("/{}: {e}", crate::text::escape(rel.join(&name).as_os_str().as_bytes())))?;
+                let target = std::fs::read_link(&node.file).map_err(|e| {
+                    Unresolved::missing(format!(
+                        "/{}: {e}",
+                        crate::text::escape(rel.join(&name).as_os_str().as_bytes())
+                    ))
+                })?;
                 let target = target.into_os_string().into_vec();
                 if target.first() == Some(&b'/') {
                     at.clear();
@@ -1079,6 +1101,31 @@ impl Stack {
             Some((_, n)) => Ok((rel_of(&at), n.clone())),
             None => Ok((PathBuf::new(), root)),
         }
+    }
+}
+
+/// Why [`Stack::resolve`] found no entry.
+#[derive(Debug)]
+pub struct Unresolved {
+    /// What to say, the path named from the merged root (escaped).
+    pub message: String,
+    /// The path was too long to be looked up (PATH_MAX): the entry may well be there, so it is
+    /// damage to say (exit 3), not a missing file.
+    pub too_deep: bool,
+}
+
+impl Unresolved {
+    fn missing(message: String) -> Unresolved {
+        Unresolved {
+            message,
+            too_deep: false,
+        }
+    }
+}
+
+impl std::fmt::Display for Unresolved {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
     }
 }
 
@@ -1186,6 +1233,48 @@ mod tests {
             }
             assert_eq!(merged, model);
         }
+    }
+
+    /// Sweep 41: a path that exists but is longer than PATH_MAX in its layer was said to be
+    /// missing (exit 1); it was only not looked up, and says so (too deep, exit 3).
+    #[test]
+    fn a_path_too_long_to_look_up_is_not_called_missing() {
+        use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+        let tmp = tempfile::tempdir().unwrap();
+        let layer = tmp.path().join("layer");
+        std::fs::create_dir(&layer).unwrap();
+        // 20 levels of 250-byte names: past PATH_MAX by path, made one level at a time.
+        let name = "d".repeat(250);
+        let c = std::ffi::CString::new(name.clone()).unwrap();
+        let mut dir = std::fs::File::open(&layer).unwrap();
+        for _ in 0..20 {
+            // SAFETY: an open directory and a NUL-terminated name; the new descriptor is owned.
+            let fd = unsafe {
+                assert_eq!(libc::mkdirat(dir.as_raw_fd(), c.as_ptr(), 0o755), 0);
+                libc::openat(dir.as_raw_fd(), c.as_ptr(), libc::O_RDONLY | libc::O_DIRECTORY)
+            };
+            assert!(fd >= 0);
+            // SAFETY: a descriptor just returned, owned by nothing else.
+            dir = std::fs::File::from(unsafe { OwnedFd::from_raw_fd(fd) });
+        }
+        let stack = Stack::new(vec![layer.clone()]);
+        let deep = |n: usize| format!("/{name}").repeat(n);
+        assert!(stack.resolve(deep(10).as_bytes(), true).unwrap().1.is_dir());
+        let e = stack.resolve(deep(20).as_bytes(), true).unwrap_err();
+        assert!(e.too_deep, "{e}");
+        assert!(e.message.contains("longer than the system looks up (PATH_MAX"), "{e}");
+        // Named down to the first component that could not be looked up.
+        let (named, _) = e.message.split_once(": not looked up").unwrap();
+        assert!(deep(20).starts_with(named) && named.ends_with(&name), "{e}");
+        let in_layer = layer.as_os_str().len() + named.len();
+        assert!((PATH_MAX..PATH_MAX + 251).contains(&in_layer), "{e}");
+        let e = stack
+            .resolve(format!("{}/none", deep(10)).as_bytes(), true)
+            .unwrap_err();
+        assert!(
+            !e.too_deep && e.message.ends_with("/none: no such file or directory"),
+            "{e}"
+        );
     }
 
     /// A running container's upper dir changes under the walk: names listed and gone before
