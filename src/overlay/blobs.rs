@@ -847,6 +847,10 @@ impl<'a> BlobTree<'a> {
     /// `follow_last`.
     pub fn lookup(&self, path: &[u8], follow_last: bool) -> Result<Vec<u8>, String> {
         let named = clean_components(path).join(&b'/');
+        // A trailing `/` (or `/.`) asks for a directory, as in the kernel: a symlink there is
+        // followed, anything else but a directory is ENOTDIR.
+        let wants_dir = path.ends_with(b"/") || path.ends_with(b"/.");
+        let follow_last = follow_last || wants_dir;
         let said = || crate::text::escape(path);
         let why = |u: Unresolved| match u {
             Unresolved::NotDir(p, _) => format!(
@@ -865,11 +869,13 @@ impl<'a> BlobTree<'a> {
         } else {
             resolve_parent(&self.tree, &named).map_err(|(_, u)| why(u))?
         };
-        if at.is_empty() || self.tree.get(&at).is_some() {
-            Ok(at)
-        } else {
-            Err(format!("{}: no such file or directory", said()))
+        if !at.is_empty() && self.tree.get(&at).is_none() {
+            return Err(format!("{}: no such file or directory", said()));
         }
+        if wants_dir && !self.is_dir(&at) {
+            return Err(format!("{}: not a directory", said()));
+        }
+        Ok(at)
     }
 
     /// Whether `path` (as [`BlobTree::lookup`] gives it) is a directory.
@@ -1383,6 +1389,17 @@ mod tests {
         assert_eq!(tree.lookup(b"/l/./f", true).unwrap(), b"a/f");
         assert_eq!(tree.lookup(b"/l", false).unwrap(), b"l");
         assert_eq!(tree.lookup(b"/l", true).unwrap(), b"a");
+        // A trailing `/` asks for a directory (sweep 41: `/a/f/` was the file): a symlink
+        // there is followed, a file is ENOTDIR, as in the kernel.
+        for follow_last in [false, true] {
+            assert_eq!(tree.lookup(b"/l/", follow_last).unwrap(), b"a");
+            assert_eq!(tree.lookup(b"/a/", follow_last).unwrap(), b"a");
+            assert_eq!(tree.lookup(b"/", follow_last).unwrap(), b"");
+            for file in [&b"/a/f/"[..], b"/a/f/.", b"/a/h//"] {
+                let e = tree.lookup(file, follow_last).unwrap_err();
+                assert!(e.ends_with(": not a directory"), "{e}");
+            }
+        }
         assert_eq!(tree.children(b"a"), [b"a/f".to_vec(), b"a/h".to_vec()]);
         assert!(
             tree.lookup(b"/a/gone", true)

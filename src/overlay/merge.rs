@@ -1037,20 +1037,25 @@ impl Stack {
         let mut at: Vec<(Vec<u8>, Node)> = Vec::new();
         let mut links = 0usize;
         while let Some(c) = todo.pop() {
-            if c == b".." {
-                at.pop();
-                continue;
-            }
             let (rel, dir) = match at.last() {
                 Some((_, n)) => (rel_of(&at), n),
                 None => (PathBuf::new(), &root),
             };
+            // Whatever follows a name, `.`, `..` or a trailing `/` too, needs it to be a
+            // directory (`/etc/passwd/` is ENOTDIR in the kernel, as `/etc/passwd/x`).
             if !dir.is_dir() {
                 // Named from the merged root, as the user gave it (`/etc`, not `etc`).
                 return Err(Unresolved::missing(format!(
                     "/{}: not a directory",
                     crate::text::escape(rel.as_os_str().as_bytes())
                 )));
+            }
+            if c == b"." {
+                continue;
+            }
+            if c == b".." {
+                at.pop();
+                continue;
             }
             let name = OsString::from_vec(c.clone());
             let Some(node) = self.child(dir, &name) else {
@@ -1148,12 +1153,18 @@ enum WantKind {
     Name,
 }
 
-/// The components of a path, without empty ones and `.`.
+/// The components of a path, without empty ones; a trailing `/` is a last `.`, so that, as in
+/// the kernel, the name before it must be a directory and a symlink there is followed.
 fn components(path: &[u8]) -> Vec<Vec<u8>> {
-    path.split(|&b| b == b'/')
-        .filter(|c| !c.is_empty() && *c != b".")
+    let mut out: Vec<Vec<u8>> = path
+        .split(|&b| b == b'/')
+        .filter(|c| !c.is_empty())
         .map(<[u8]>::to_vec)
-        .collect()
+        .collect();
+    if path.last() == Some(&b'/') && !out.is_empty() {
+        out.push(b".".to_vec());
+    }
+    out
 }
 
 fn rel_of(at: &[(Vec<u8>, Node)]) -> PathBuf {
@@ -1232,6 +1243,43 @@ mod tests {
                 at = end;
             }
             assert_eq!(merged, model);
+        }
+    }
+
+    /// Sweep 41: `/etc/passwd/` resolved to the file; the kernel says ENOTDIR for a trailing
+    /// `/` (or `/.`, `/..`) after a non-directory, and follows a symlink there.
+    #[test]
+    fn a_trailing_slash_needs_a_directory() {
+        let tmp = tempfile::tempdir().unwrap();
+        let layer = tmp.path().join("layer");
+        std::fs::create_dir_all(layer.join("etc")).unwrap();
+        std::fs::write(layer.join("etc/passwd"), b"root\n").unwrap();
+        std::os::unix::fs::symlink("etc/passwd", layer.join("flink")).unwrap();
+        std::os::unix::fs::symlink("/etc", layer.join("dlink")).unwrap();
+        let stack = Stack::new(vec![layer]);
+        for (path, said) in [
+            ("/etc/passwd/", "/etc/passwd: not a directory"),
+            ("/etc/passwd/.", "/etc/passwd: not a directory"),
+            ("/etc/passwd/..", "/etc/passwd: not a directory"),
+            ("etc/passwd//", "/etc/passwd: not a directory"),
+            ("/flink/", "/etc/passwd: not a directory"),
+        ] {
+            for follow_last in [false, true] {
+                let e = stack.resolve(path.as_bytes(), follow_last).unwrap_err();
+                assert_eq!((e.message.as_str(), e.too_deep), (said, false), "{path}");
+            }
+        }
+        for (path, rel, dir) in [
+            ("/etc/passwd", "etc/passwd", false),
+            ("/etc/./passwd", "etc/passwd", false),
+            ("/etc/", "etc", true),
+            ("/etc/.", "etc", true),
+            ("/", "", true),
+            ("/dlink/", "etc", true),
+            ("/dlink/passwd", "etc/passwd", false),
+        ] {
+            let (got, n) = stack.resolve(path.as_bytes(), false).unwrap();
+            assert_eq!((got, n.is_dir()), (PathBuf::from(rel), dir), "{path}");
         }
     }
 
