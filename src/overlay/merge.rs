@@ -477,8 +477,16 @@ impl Stack {
         }
         let v = xattr::get(p, &self.xattrs.name("opaque"));
         if v.is_none() && xattr::get(p, &self.xattrs.other("opaque")).is_some() {
+            // The advice fits the option in force: with --userxattr given, the trusted
+            // attribute is ignored because userxattr was asked for.
+            let advice = match self.xattrs {
+                Xattrs::Trusted => "use --userxattr if the snapshotter mounted with userxattr",
+                Xattrs::User => {
+                    "ignored because --userxattr was given: leave it out if the snapshotter mounted without userxattr"
+                }
+            };
             self.note(format!(
-                "{}: has {} but the mount reads {}* (use --userxattr if the snapshotter mounted with userxattr)",
+                "{}: has {} but the mount reads {}* ({advice})",
                 p.display(),
                 self.xattrs.other("opaque"),
                 self.xattrs.prefix()
@@ -1244,6 +1252,52 @@ mod tests {
             }
             assert_eq!(merged, model);
         }
+    }
+
+    /// Sweep 41: with --userxattr given, a `trusted.overlay.opaque` directory was noted with
+    /// the advice to use --userxattr. Each mode's note advises what fits it.
+    #[test]
+    fn the_other_namespaces_opaque_note_fits_the_mode() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (upper, lower) = (tmp.path().join("upper"), tmp.path().join("lower"));
+        std::fs::create_dir_all(upper.join("d")).unwrap();
+        std::fs::create_dir_all(lower.join("d")).unwrap();
+        let set = |name: &str| {
+            let c = std::ffi::CString::new(upper.join("d").into_os_string().into_vec()).unwrap();
+            let n = std::ffi::CString::new(name).unwrap();
+            // SAFETY: NUL-terminated strings, a 1-byte value.
+            unsafe { libc::lsetxattr(c.as_ptr(), n.as_ptr(), b"y".as_ptr().cast(), 1, 0) == 0 }
+        };
+        for (mode, other, advice) in [
+            (Xattrs::Trusted, "user.overlay.opaque", "(use --userxattr if"),
+            (
+                Xattrs::User,
+                "trusted.overlay.opaque",
+                "(ignored because --userxattr was given",
+            ),
+        ] {
+            let _ = xattr_remove(&upper.join("d"), "user.overlay.opaque");
+            let _ = xattr_remove(&upper.join("d"), "trusted.overlay.opaque");
+            if !set(other) {
+                eprintln!("{other} cannot be set here (trusted.* needs root): skipped");
+                continue;
+            }
+            let stack = Stack::with(vec![upper.clone(), lower.clone()], mode, true);
+            let root = stack.root().unwrap();
+            assert!(stack.child(&root, OsStr::new("d")).is_some());
+            let notes = stack.take_notes();
+            assert!(
+                notes.len() == 1 && notes.iter().all(|n| n.contains(other) && n.contains(advice)),
+                "{mode:?}: {notes:?}"
+            );
+        }
+    }
+
+    fn xattr_remove(p: &Path, name: &str) -> bool {
+        let c = std::ffi::CString::new(p.as_os_str().as_bytes()).unwrap();
+        let n = std::ffi::CString::new(name).unwrap();
+        // SAFETY: NUL-terminated strings.
+        unsafe { libc::lremovexattr(c.as_ptr(), n.as_ptr()) == 0 }
     }
 
     /// Sweep 41: `/etc/passwd/` resolved to the file; the kernel says ENOTDIR for a trailing
