@@ -176,6 +176,25 @@ fn mount_lines_equal_ctr_snapshots_mounts() {
             r.stderr
         );
     }
+    // A control character is escaped once (sweep 41: `'\\u{1b}'`, escaped twice).
+    let esc = odd.path().join("case\x1b[2J");
+    std::os::unix::fs::symlink(root(), &esc).unwrap();
+    let r = coldctr(&[
+        "--root".into(),
+        esc.into_os_string(),
+        "-n".into(),
+        "moby".into(),
+        "mounts".into(),
+        id.into(),
+    ]);
+    assert_eq!(r.code, Some(2), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("case\\x1b[2J: holds '\\x1b', which a mount line cannot carry"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("\\\\") && !r.stderr.contains('\x1b'), "{}", r.stderr);
 }
 
 #[test]

@@ -797,7 +797,7 @@ fn refuse_uncarried(node: &Node, user: &[(&Path, &str)]) -> Result<(), Failure> 
                 format!(
                     "{what} {}: holds {}, which a mount line cannot carry as printed; give a path without `,`, `:`, white space or shell characters (a symlink to it will do)",
                     escape(path.as_os_str().as_encoded_bytes()),
-                    escape(said.as_bytes())
+                    said
                 ),
             ));
         }
@@ -872,7 +872,7 @@ pub fn mounts_cmd(global: &Global, args: MountsArgs, out: &mut dyn Write) -> Res
                 format!(
                     "{}: holds {}, which a mount line cannot carry as printed",
                     escape(dir.as_os_str().as_encoded_bytes()),
-                    escape(said.as_bytes())
+                    said
                 ),
             ));
         }

@@ -286,18 +286,22 @@ pub fn ctr_line(index: &Index, chain: &[usize], root: &Path, target: &str, opts:
     Ok(format!("mount -t overlay overlay {target} -o {}", options.join(",")))
 }
 
-/// What in `path` a printed mount line cannot carry as it is, said as a message says it: a
-/// `,` ends a mount option and a `:` a lowerdir; white space and the shell's own characters
-/// split or change the command; a byte that is not UTF-8 prints as U+FFFD, naming another
-/// directory. `ctr snapshots mounts` prints them as they are, and its line then mounts
-/// other directories, or fails.
+/// What in `path` a printed mount line cannot carry as it is, said as a message says it
+/// (quoted, escaped once with [`crate::text::escape`]: print it as it is): a `,` ends a mount
+/// option and a `:` a lowerdir; white space and the shell's own characters split or change
+/// the command; a byte that is not UTF-8 prints as U+FFFD, naming another directory. `ctr
+/// snapshots mounts` prints them as they are, and its line then mounts other directories, or
+/// fails.
 pub fn uncarried(path: &Path) -> Option<String> {
     let Some(text) = path.to_str() else {
         return Some("a byte that is not UTF-8".into());
     };
     text.chars()
         .find(|&c| c.is_whitespace() || c.is_control() || ",:'\"\\`$;&|<>()*?[]{}~#!".contains(c))
-        .map(|c| format!("{c:?}"))
+        .map(|c| match c {
+            '\'' => "'\\''".to_string(),
+            c => format!("'{}'", crate::text::escape(c.encode_utf8(&mut [0; 4]).as_bytes())),
+        })
 }
 
 /// Every layer of the chain as a lowerdir of a read-only overlay (one layer: a read-only bind).
@@ -360,6 +364,8 @@ mod tests {
             (b"/evidence/tab\there", Some("'\\t'")),
             (b"/evidence/$(reboot)", Some("'$'")),
             (b"/evidence/it's", Some("'\\''")),
+            (b"/evidence/back\\slash", Some("'\\\\'")),
+            (b"/evidence/esc\x1b]0;x", Some("'\\x1b'")),
             (b"/evidence/bad\xe9root", Some("a byte that is not UTF-8")),
             ("/evidence/plain-2026_12.03+x@y=z%/ünï".as_bytes(), None),
         ] {
