@@ -1536,6 +1536,55 @@ chown 5:5 $D/m/m/renamed; umount $D/m
     }
 }
 
+/// A metacopy file whose data is shorter than the size it claims: the kernel's read gives
+/// the data's bytes, and `fs cat` printed them padded with zeros to the claimed size. Now
+/// `cat` prints the bytes there are (and says the rest is missing, exit 3); `export` keeps the
+/// member the size its header says, padded with zeros, and says so.
+#[test]
+fn a_metacopy_file_longer_than_its_data_cats_the_data() {
+    if skip_unless_root("trusted.overlay.* metacopy") {
+        return;
+    }
+    let h = node_copy();
+    let snaps = h.root().join("io.containerd.snapshotter.v1.overlayfs/snapshots");
+    let passwd = std::fs::read(snaps.join("13/fs/etc/passwd")).unwrap();
+    let claimed = passwd.len() as u64 + 100;
+    let f = std::fs::File::create(h.upper().join("app/short")).unwrap();
+    f.set_len(claimed).unwrap();
+    drop(f);
+    assert!(setx(&h.upper().join("app/short"), "trusted.overlay.metacopy", b""));
+    assert!(setx(
+        &h.upper().join("app/short"),
+        "trusted.overlay.redirect",
+        b"/etc/passwd"
+    ));
+    let said = format!("{} of {claimed} bytes read", passwd.len());
+    let r = h.run(&[b"fs", b"cat", b"dev-oldapp:/app/short"]);
+    assert_eq!(r.code, Some(3), "{}", r.stderr);
+    assert_eq!(r.stdout, passwd);
+    assert!(r.stderr.contains(&said), "{}", r.stderr);
+    let out = h.dir.path().join("out.tar");
+    let e = h.run(&[b"fs", b"export", b"dev-oldapp", b"-o", out.as_os_str().as_bytes()]);
+    assert_eq!(e.code, Some(3), "{}", e.stderr);
+    assert!(
+        e.stderr.contains(&format!("{said}; zeros written for the rest")),
+        "{}",
+        e.stderr
+    );
+    let x = tempfile::tempdir().unwrap();
+    let st = Command::new("tar")
+        .arg("-xf")
+        .arg(&out)
+        .arg("-C")
+        .arg(x.path())
+        .output()
+        .unwrap();
+    assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
+    let mut padded = passwd.clone();
+    padded.resize(claimed as usize, 0);
+    assert_eq!(std::fs::read(x.path().join("app/short")).unwrap(), padded);
+}
+
 /// A private copy of the node (the tar's `var`), removed afterwards.
 fn node_copy() -> Hostile {
     let dir = tempfile::tempdir().unwrap();

@@ -12,7 +12,7 @@ use super::{Failure, Outcome};
 use crate::overlay::beneath::LayerRoots;
 use crate::overlay::blobs::{BlobEntry, BlobTree};
 use crate::overlay::diff::{self, Change, Lstat};
-use crate::overlay::export::{self as tree_export, copy_exact};
+use crate::overlay::export::{self as tree_export, copy_at_most};
 use crate::overlay::merge::Stack;
 use crate::overlay::target::Target;
 use crate::text::escape;
@@ -701,7 +701,9 @@ fn cat(global: &Global, args: CatArgs, out: &mut dyn Write) -> Result<Outcome, F
         std::fs::symlink_metadata(&data).map_err(at)?
     };
     let mut f = stack.files.open_regular(&data, meta.dev(), meta.ino()).map_err(at)?;
-    let got = copy_exact(&mut f, out, entry.meta.size())?;
+    // The bytes the file has, as a read through the mount gives them: a metacopy file whose
+    // data is shorter than its size ends with the data (said below), not padded with zeros.
+    let got = copy_at_most(&mut f, out, entry.meta.size())?;
     if got < entry.meta.size() {
         node.problems
             .push(format!("{}: {got} of {} bytes read", data.display(), entry.meta.size()));

@@ -63,9 +63,32 @@ pub fn data_file(_stack: &Stack, node: &Node, _rel: &Path) -> PathBuf {
 }
 
 /// Copies exactly `size` bytes of `f` to `out` (zeros after an early end), through one 256 KiB
-/// buffer. Returns how many came from the file.
+/// buffer: an archive's member must have the size its header says. Returns how many came
+/// from the file.
 pub fn copy_exact(f: &mut dyn Read, out: &mut dyn Write, size: u64) -> io::Result<u64> {
     let mut buf = vec![0u8; usize::try_from(size).unwrap_or(usize::MAX).clamp(1, 256 << 10)];
+    let got = copy_into(f, out, size, &mut buf)?;
+    // What the file no longer has is written as zeros, so the archive stays whole.
+    buf.fill(0);
+    let mut left = size - got;
+    while left > 0 {
+        let n = usize::try_from(left).unwrap_or(usize::MAX).min(buf.len());
+        out.write_all(buf.get(..n).unwrap_or_default())?;
+        left -= n as u64;
+    }
+    Ok(got)
+}
+
+/// Copies at most `size` bytes of `f` to `out`, up to its end and no zeros after it: what a
+/// read of the file gives (the kernel's read of a metacopy file whose data is shorter than
+/// the size it claims gives the data's bytes). Returns how many were copied.
+pub fn copy_at_most(f: &mut dyn Read, out: &mut dyn Write, size: u64) -> io::Result<u64> {
+    let mut buf = vec![0u8; usize::try_from(size).unwrap_or(usize::MAX).clamp(1, 256 << 10)];
+    copy_into(f, out, size, &mut buf)
+}
+
+/// Copies up to `size` bytes of `f` to `out` through `buf` (not empty), until `f` ends.
+fn copy_into(f: &mut dyn Read, out: &mut dyn Write, size: u64, buf: &mut [u8]) -> io::Result<u64> {
     let mut got = 0u64;
     while got < size {
         let want = usize::try_from(size - got).unwrap_or(usize::MAX).min(buf.len());
@@ -79,14 +102,6 @@ pub fn copy_exact(f: &mut dyn Read, out: &mut dyn Write, size: u64) -> io::Resul
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
         }
-    }
-    // What the file no longer has is written as zeros, so the archive stays whole.
-    buf.fill(0);
-    let mut left = size - got;
-    while left > 0 {
-        let n = usize::try_from(left).unwrap_or(usize::MAX).min(buf.len());
-        out.write_all(buf.get(..n).unwrap_or_default())?;
-        left -= n as u64;
     }
     Ok(got)
 }
