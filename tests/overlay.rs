@@ -1536,6 +1536,37 @@ chown 5:5 $D/m/m/renamed; umount $D/m
     }
 }
 
+/// A relative redirect met at the end of an absolute path replaces that path's last
+/// component (the kernel keeps the directories before it): `/y` redirected to `/a/b`, whose
+/// `b` says `c` a layer down, merges `/a/c` below, not `/c` of `/y`'s own directory.
+#[test]
+fn a_relative_redirect_on_an_absolute_path_keeps_its_directories() {
+    if skip_unless_root("trusted.overlay.* redirects") {
+        return;
+    }
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    for sub in ["top/y", "mid/a/b", "base/a/c", "base/c", "m"] {
+        std::fs::create_dir_all(d.join(sub)).unwrap();
+    }
+    std::fs::write(d.join("base/a/c/right"), b"right\n").unwrap();
+    std::fs::write(d.join("base/c/wrong"), b"wrong\n").unwrap();
+    assert!(setx(&d.join("top/y"), "trusted.overlay.redirect", b"/a/b"));
+    assert!(setx(&d.join("mid/a/b"), "trusted.overlay.redirect", b"c"));
+    let layers: Vec<PathBuf> = ["top", "mid", "base"].iter().map(|l| d.join(l)).collect();
+    let stack = coldctr::overlay::merge::Stack::with(layers, coldctr::overlay::merge::Xattrs::Trusted, false);
+    let ours = merged_listing(&stack);
+    assert!(ours.iter().any(|l| l.starts_with("y/right f ")), "{ours:?}");
+    assert!(!ours.iter().any(|l| l.starts_with("y/wrong ")), "{ours:?}");
+    let compare = format!(
+        "M={d}/m\nmount -t overlay overlay -o ro,lowerdir={d}/top:{d}/mid:{d}/base,redirect_dir=follow $M || exit 42\n{LIST}\n",
+        d = d.display()
+    );
+    if let Some(kernel) = in_mount_namespace(&compare, "the relative-after-absolute redirect comparison") {
+        assert_eq!(ours, kernel_listing(&kernel));
+    }
+}
+
 /// A metacopy file whose data is shorter than the size it claims: the kernel's read gives
 /// the data's bytes, and `fs cat` printed them padded with zeros to the claimed size. Now
 /// `cat` prints the bytes there are (and says the rest is missing, exit 3); `export` keeps the
