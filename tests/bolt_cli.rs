@@ -605,6 +605,36 @@ fn dump_escapes_hazards_and_get_bytes_stays_raw() {
     assert_eq!(r.stdout, "a\u{7f}b\u{202e}c".as_bytes(), "{}", r.stderr);
 }
 
+/// Sweep 42: `bolt keys` prints a name escaped (`\x1b`, `\t`, `\\`, `\xNN`), and that form
+/// was refused back (taken as its own characters) unless given in hex: each printed name
+/// now opens its bucket again.
+#[test]
+fn names_bolt_keys_prints_select_their_buckets_again() {
+    use coldctr::bolt::build::{Tree, build};
+    let raw: [&[u8]; 5] = [b"e\x1b[31mred", b"t\tx", b"b\\s", b"n\xff", b"x\x00y"];
+    let mut t = Tree::new();
+    for r in raw {
+        t.bucket(&[b"v1", r]).put(b"k", b"v");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("names.db");
+    std::fs::write(&db, build(&t)).unwrap();
+    let r = cmd("keys", &db, &["v1"]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let printed: Vec<String> = r
+        .stdout_text()
+        .lines()
+        .map(|l| l.trim_end_matches('/').to_string())
+        .collect();
+    assert_eq!(printed.len(), raw.len(), "{}", r.stdout_text());
+    for p in &printed {
+        let k = cmd("keys", &db, &["v1", p]);
+        assert_eq!((k.code, k.stdout_text().trim()), (Some(0), "k"), "{p}: {}", k.stderr);
+        let g = cmd("get", &db, &["v1", p, "k"]);
+        assert_eq!(g.code, Some(0), "{p}: {}", g.stderr);
+    }
+}
+
 /// Audit 22, finding 1: both metas claim 2^30 pages (checksums resealed) of a file stretched
 /// to match with no data (4 TiB of holes): `bolt check` kept one finding per page below the
 /// high-water mark and ran out of memory. The holes are said as one run; it ends at once.

@@ -48,7 +48,8 @@ struct FileArgs {
 
 #[derive(Args)]
 struct PathArgs {
-    /// Bucket names from the root, outermost first.
+    /// Bucket names from the root, outermost first, as `bolt keys` prints them (`\\` is a
+    /// backslash, `\xNN` a byte, `\t` a tab, `\u{202e}` a character).
     path: Vec<String>,
     /// The names are given in hex (for binary keys).
     #[arg(long)]
@@ -232,7 +233,9 @@ fn path_bytes(p: &PathArgs) -> Result<Vec<Vec<u8>>, Failure> {
             if p.hex {
                 hex::decode(s).map_err(|e| Failure::new(Outcome::Usage, format!("--hex: {s:?}: {e}")))
             } else {
-                Ok(s.as_bytes().to_vec())
+                // A name as `bolt keys` printed it selects the key again (`\\` a backslash,
+                // `\xNN` a byte, `\x1b`, `\t`, `\u{202e}`): the records' names are read so too.
+                Ok(crate::containerd::records::key_bytes(s).into_owned())
             }
         })
         .collect()
