@@ -206,3 +206,81 @@ fn keys_with_a_backslash_are_met_by_the_values_naming_them() {
 fn keys_with_a_byte_that_is_not_utf8_are_met_by_the_values_naming_them() {
     check(b"\xff", r"\xff");
 }
+
+/// A root whose one namespace, container and snapshot names hold an escape sequence
+/// (`\x1b[31m`): a table prints them escaped, and that form must select them again.
+fn escape_store(root: &Path) {
+    let (ns, id, key) = (
+        b"ns\x1b[31mred".as_slice(),
+        b"ctr\x1b[31mred".as_slice(),
+        b"snap\x1b[31mred".as_slice(),
+    );
+    let mut meta = Tree::new();
+    meta.bucket(&[b"v1"]).put(b"version", &[6]);
+    let c = meta.bucket(&[b"v1", ns, b"containers", id]);
+    c.put(b"snapshotter", b"overlayfs");
+    c.put(b"snapshotKey", key);
+    c.put(b"createdat", &time());
+    c.put(b"updatedat", &time());
+    meta.bucket(&[b"v1", ns, b"containers", id, b"runtime"])
+        .put(b"name", b"io.containerd.runc.v2");
+    let s = meta.bucket(&[b"v1", ns, b"snapshots", b"overlayfs", key]);
+    s.put(b"name", b"x/1");
+    s.put(b"createdat", &time());
+    s.put(b"updatedat", &time());
+    let mut backends = Tree::new();
+    let s = backends.bucket(&[b"v1".as_slice(), b"snapshots", b"x/1"]);
+    s.put(b"id", &[1]);
+    s.put(b"kind", &[2]);
+    s.put(b"createdat", &time());
+    s.put(b"updatedat", &time());
+    let bolt = root.join("io.containerd.metadata.v1.bolt");
+    let overlay = root.join("io.containerd.snapshotter.v1.overlayfs");
+    std::fs::create_dir_all(&bolt).expect("mkdir");
+    std::fs::write(bolt.join("meta.db"), build(&meta)).expect("meta.db");
+    std::fs::create_dir_all(overlay.join("snapshots/1/fs")).expect("mkdir");
+    std::fs::create_dir_all(overlay.join("snapshots/1/work")).expect("mkdir");
+    std::fs::write(overlay.join("metadata.db"), build(&backends)).expect("metadata.db");
+}
+
+/// Sweep 42: `containers -n 'ns\x1b[31mred'` selected the namespace, but `container inspect`,
+/// `timeline`, `mounts` and `gc` said it was not found, and an escaped container ID was
+/// refused (its message escaping the backslashes again).
+#[test]
+fn escaped_forms_select_namespaces_and_containers_in_every_command() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    escape_store(tmp.path());
+    let (ns, id, key) = (r"ns\x1b[31mred", r"ctr\x1b[31mred", r"snap\x1b[31mred");
+    let shown = |o: &Output| {
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    };
+    for args in [
+        &["-n", ns, "containers"][..],
+        &["-n", ns, "container", "inspect", id],
+        &["-n", "ns\x1b[31mred", "container", "inspect", id],
+        &["-n", ns, "timeline"],
+        &["-n", ns, "mounts", key],
+        &["-n", ns, "mounts", id],
+        &["-n", ns, "gc"],
+    ] {
+        let o = coldctr(tmp.path(), args);
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", shown(&o));
+        assert!(!shown(&o).contains("not found"), "{args:?}: {}", shown(&o));
+    }
+    let inspect = coldctr(tmp.path(), &["-n", ns, "container", "inspect", id]);
+    assert!(
+        String::from_utf8_lossy(&inspect.stdout).contains(r#""ID": "ctr\u001b[31mred""#),
+        "{}",
+        shown(&inspect)
+    );
+    // A name that selects nothing is said as it was given, escaped once.
+    let o = coldctr(tmp.path(), &["-n", ns, "container", "inspect", r"ctr\x1b[32mgreen"]);
+    assert_eq!(o.status.code(), Some(1), "{}", shown(&o));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains(r"No such container: ctr\x1b[32mgreen"), "{stderr}");
+    assert!(!stderr.contains('\x1b'), "{stderr}");
+}

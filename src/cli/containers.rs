@@ -1118,11 +1118,11 @@ pub fn container(global: &Global, args: ContainerArgs, out: &mut dyn Write) -> R
             // What the daemon answers, as the docker CLI prints it (after the output).
             Err(Lookup::NotFound) => Err(format!(
                 "Error response from daemon: No such container: {}",
-                crate::text::escape(arg.as_bytes())
+                crate::containerd::records::given_shown(arg)
             )),
             Err(Lookup::Ambiguous) => Err(format!(
                 "Error response from daemon: multiple IDs found with provided prefix: {}",
-                crate::text::escape(arg.as_bytes())
+                crate::containerd::records::given_shown(arg)
             )),
             // Damage dockerd would not load, not an answer of the daemon's: said as coldctr's.
             Err(Lookup::NameShared(ids)) => {

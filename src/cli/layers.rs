@@ -234,6 +234,9 @@ impl Node {
     }
 
     fn resolve_target(&self, global: &Global, target: &str) -> Result<Target, Failure> {
+        // The record an escaped form names (`snap\x1b[31m`), as `-n` and container IDs are taken.
+        let selected = crate::containerd::records::selected_name(target);
+        let target = selected.as_ref();
         let first = match target::resolve_target(&self.index, &self.containers, global.namespace.as_deref(), target) {
             Ok(r) => return Ok(r),
             Err(e) if e.damaged => return Err(Failure::new(Outcome::Damaged, e.message)),

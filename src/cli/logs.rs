@@ -63,7 +63,7 @@ pub fn logs(global: &Global, args: LogsArgs, out: &mut dyn Write) -> Result<Outc
     let entry = match containers::find(&inv.entries, arg) {
         Ok(e) => e,
         Err(Lookup::NotFound) => {
-            let mut message = format!("No such container: {}", crate::text::escape(arg.as_bytes()));
+            let mut message = format!("No such container: {}", crate::containerd::records::given_shown(arg));
             if let Some(p) = &inv.docker_unlisted {
                 message.push_str(&format!(
                     " (the Docker store {} could not be read, and may hold it)",
@@ -78,7 +78,7 @@ pub fn logs(global: &Global, args: LogsArgs, out: &mut dyn Write) -> Result<Outc
                 Outcome::No,
                 format!(
                     "multiple IDs found with provided prefix: {}",
-                    crate::text::escape(arg.as_bytes())
+                    crate::containerd::records::given_shown(arg)
                 ),
             ));
         }

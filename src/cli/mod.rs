@@ -566,6 +566,11 @@ pub fn refuse_unused(global: &context::Global, root_given: bool, what: &str, all
 }
 
 fn run_command(mut cli: Cli, root_given: bool, out: &mut dyn Write) -> Result<Outcome, Failure> {
+    // `-n` as the record name it selects, once for every command: a namespace printed escaped
+    // (`ns\x1b[31m`) is then compared as the name it was printed from, wherever it is compared.
+    if let Some(ns) = &mut cli.global.namespace {
+        *ns = crate::containerd::records::selected_name(ns).into_owned();
+    }
     cli.global.reads_no_blob = matches!(
         cli.command,
         Command::Namespaces(_)

@@ -123,6 +123,26 @@ pub fn key_bytes(n: &str) -> std::borrow::Cow<'_, [u8]> {
     std::borrow::Cow::Owned(out)
 }
 
+/// The record name, as [`key_name`] writes it, that a name given on the command line (`-n`, a
+/// container ID or name, a snapshot key) selects: the one resolver every command compares a
+/// given name through, so that each escaped form coldctr prints (`\xNN`, `\\`, and a table's
+/// `\x1b`, `\t`, `\u{202e}`) selects the record it was printed from wherever a name is taken
+/// (sweep 42: `containers -n` took them, `container inspect -n` did not). A name with no
+/// backslash is itself.
+pub fn selected_name(given: &str) -> std::borrow::Cow<'_, str> {
+    if !given.contains('\\') {
+        return std::borrow::Cow::Borrowed(given);
+    }
+    std::borrow::Cow::Owned(key_name(&key_bytes(given)))
+}
+
+/// A name given on the command line as a message says it: the record name it selects
+/// ([`selected_name`]) with its control characters escaped once, as a table prints it (the
+/// given form escaped again doubled its backslashes: `ctr-esc\\x1b`).
+pub fn given_shown(given: &str) -> String {
+    crate::text::one_line(&selected_name(given)).into_owned()
+}
+
 /// `NNNN}rest` (after a `\u{`): the character and what follows the `}`.
 fn unicode_escape(b: &[u8]) -> Option<(char, &[u8])> {
     let end = b.iter().take(7).position(|&c| c == b'}')?;

@@ -706,6 +706,9 @@ pub fn names_shared(entries: &[Entry]) -> Vec<String> {
 /// `pod/container` name. A name two Docker containers carry names neither: dockerd would
 /// load only one, and which one is not on the disk.
 pub fn find<'a>(entries: &'a [Entry], arg: &str) -> Result<&'a Entry, Lookup> {
+    // The record an escaped form names (`ctr\x1b[31m`), as `-n` is taken.
+    let selected = crate::containerd::records::selected_name(arg);
+    let arg = selected.as_ref();
     if arg.is_empty() {
         return Err(Lookup::NotFound);
     }
