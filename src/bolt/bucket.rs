@@ -29,6 +29,15 @@ const BUCKET_HEADER_SIZE: usize = 16;
 /// page that claims thousands is searched, not read through, for each key asked).
 pub const SMALL_LEAF: usize = 16;
 
+/// How deep [`Bucket::open`] lets buckets nest.
+#[derive(Clone, Copy)]
+enum Nesting {
+    /// [`MAX_DEPTH`]: the bound of the readers that recurse into each bucket.
+    Recursive,
+    /// As deep as the file has pages: for a walk with a stack of its own.
+    Pages(usize),
+}
+
 /// A bucket: page-rooted or inline.
 #[derive(Clone, Copy)]
 pub struct Bucket<'a> {
@@ -120,24 +129,44 @@ impl<'a> Bucket<'a> {
 
     /// Opens the nested bucket whose header is `item`'s value.
     pub fn open_item(&self, item: &Item<'a>) -> Result<Bucket<'a>> {
-        self.open(item, true)
+        self.open(item, true, Nesting::Recursive)
     }
 
     /// [`Bucket::open_item`] without reading ahead the roots of the other buckets on the
     /// item's page: for a caller that reads the roots in an order of its own (file order, see
     /// `containerd::file_order`).
     pub fn open_item_quietly(&self, item: &Item<'a>) -> Result<Bucket<'a>> {
-        self.open(item, false)
+        self.open(item, false, Nesting::Recursive)
     }
 
-    fn open(&self, item: &Item<'a>, read_ahead: bool) -> Result<Bucket<'a>> {
+    /// [`Bucket::open_item`] for a walk that keeps its own stack instead of recursing
+    /// (`bolt dump`): buckets nest as deep as the file has pages, not [`MAX_DEPTH`]. A file
+    /// bbolt wrote never nests deeper: a bucket holding a bucket has a root page of its own
+    /// (bbolt inlines only a bucket without sub-buckets), and each page is entered once.
+    pub fn open_item_walked(&self, item: &Item<'a>) -> Result<Bucket<'a>> {
         let db = self.tx.db();
-        if self.depth + 1 >= MAX_DEPTH {
-            return Err(db.corrupt(
-                item.page,
-                item.value_offset,
-                format!("buckets nested deeper than {MAX_DEPTH}"),
-            ));
+        let pages = db.file_size() / u64::from(db.page_size().max(1));
+        let pages = usize::try_from(pages).unwrap_or(usize::MAX).max(MAX_DEPTH);
+        self.open(item, true, Nesting::Pages(pages))
+    }
+
+    fn open(&self, item: &Item<'a>, read_ahead: bool, nesting: Nesting) -> Result<Bucket<'a>> {
+        let db = self.tx.db();
+        let bound = match nesting {
+            Nesting::Recursive => MAX_DEPTH,
+            Nesting::Pages(pages) => pages,
+        };
+        if self.depth + 1 >= bound {
+            let what = match nesting {
+                // Not the file's fault: containerd's schema nests 6 deep, bbolt has no bound.
+                Nesting::Recursive => format!(
+                    "buckets nested deeper than {MAX_DEPTH}, coldctr's limit for reading records (bbolt sets none; containerd's schema nests 6 deep): not read further (`coldctr bolt dump` and `bolt check` read deeper)"
+                ),
+                Nesting::Pages(pages) => format!(
+                    "buckets nested deeper than the file has pages ({pages}): only inline buckets holding buckets nest so, which bbolt never writes"
+                ),
+            };
+            return Err(db.corrupt(item.page, item.value_offset, what));
         }
         let v = Bytes::new(item.value, db.endian());
         let (Some(root), Some(sequence)) = (v.u64_at(0), v.u64_at(8)) else {

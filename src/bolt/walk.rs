@@ -2,7 +2,7 @@
 //! order, with one visited set for the whole walk so no page is entered twice. Damage is
 //! handed to the visitor and the walk continues with the next element.
 
-use super::{BoltError, Bucket, Item, Visited};
+use super::{BoltError, Bucket, Cursor, Item, Visited};
 
 /// What a walk reports, in order.
 pub trait Visitor<'a> {
@@ -24,7 +24,21 @@ fn walk_with<'a>(
     visitor: &mut dyn Visitor<'a>,
     visited: &Visited,
 ) -> std::io::Result<()> {
-    for item in bucket.cursor_with(visited.clone()) {
+    // The buckets being walked, innermost last, each with its cursor: a stack of our own, not
+    // recursion, so that buckets nested thousands deep (a sound file bbolt reads) are walked
+    // whole (sweep 42: a 64-level bound made `bolt dump` call such a file damaged). How deep
+    // it may go is `open_item_walked`'s bound: the file's page count.
+    let mut open: Vec<(Bucket<'a>, Cursor<'a>)> = vec![(*bucket, bucket.cursor_with(visited.clone()))];
+    let base = names.len();
+    while let Some((current, cursor)) = open.last_mut() {
+        let Some(item) = cursor.next() else {
+            open.pop();
+            // The names of the buckets still open, the starting path's kept.
+            if names.len() > base {
+                names.pop();
+            }
+            continue;
+        };
         let item = match item {
             Ok(item) => item,
             Err(e) => {
@@ -32,20 +46,23 @@ fn walk_with<'a>(
                 continue;
             }
         };
-        visitor.item(names, &item)?;
+        let current = *current;
+        if let Err(e) = visitor.item(names, &item) {
+            names.truncate(base);
+            return Err(e);
+        }
         if !item.is_bucket {
             continue;
         }
-        match bucket.open_item(&item) {
+        match current.open_item_walked(&item) {
             Ok(child) => {
                 names.push(item.key);
-                let r = walk_with(&child, names, visitor, visited);
-                names.pop();
-                r?;
+                open.push((child, child.cursor_with(visited.clone())));
             }
             Err(e) => visitor.damage(e),
         }
     }
+    names.truncate(base);
     Ok(())
 }
 

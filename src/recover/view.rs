@@ -576,7 +576,10 @@ impl<'a> Copier<'_, 'a> {
         }
         let here = format!("{at}/{}", records::key_name(e.key));
         if depth + 1 >= crate::bolt::MAX_DEPTH {
-            partial.push(format!("{here}: nested too deep"));
+            partial.push(format!(
+                "{here}: nested deeper than {}, coldctr's limit (not damage)",
+                crate::bolt::MAX_DEPTH
+            ));
             return true;
         }
         match (e.inline, e.child) {
