@@ -286,6 +286,43 @@ pub fn clipped(s: &str, max: usize) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// The most characters of a name a message prints ([`named`]).
+pub const NAME_SHOWN: usize = 200;
+
+/// The most names a message lists as candidates ([`listed`]).
+pub const NAMES_LISTED: usize = 10;
+
+/// A name from the records (or given for one) as a message says it: on one line
+/// ([`one_line`]) and, past [`NAME_SHOWN`] characters, its start and how many bytes were cut
+/// (sweep 42: a 30,000-character lease ID made each message naming it 30 kB).
+pub fn named(s: &str) -> String {
+    let shown = match s.char_indices().nth(NAME_SHOWN) {
+        None => return one_line(s).into_owned(),
+        Some((end, _)) => s.get(..end).unwrap_or_default(),
+    };
+    format!("{}… ({} more bytes)", one_line(shown), s.len() - shown.len())
+}
+
+/// Names a message offers as candidates (`namespace x not found (namespaces: a, b, ...)`),
+/// each [`named`]: the first [`NAMES_LISTED`], then how many more (sweep 42: 50,000
+/// namespaces made one 450 kB line); `none` when there are none.
+pub fn listed<'n>(names: impl IntoIterator<Item = &'n str>) -> String {
+    let mut shown: Vec<String> = Vec::new();
+    let mut more = 0usize;
+    for n in names {
+        if shown.len() < NAMES_LISTED {
+            shown.push(named(n));
+        } else {
+            more += 1;
+        }
+    }
+    match (shown.is_empty(), more) {
+        (true, _) => "none".to_string(),
+        (false, 0) => shown.join(", "),
+        (false, more) => format!("{}, and {more} more", shown.join(", ")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -296,6 +333,20 @@ mod tests {
         assert_eq!(escape_hazards_bytes(b"\xff\xfe a\tb\n"), "\\xff\\xfe a\tb\n");
         assert_eq!(escape_hazards_bytes("\u{fffd}".as_bytes()), "\u{fffd}");
         assert!(!escape_hazards_bytes(b"\x1b[31mred").contains('\x1b'));
+    }
+
+    #[test]
+    fn named_cuts_long_names_and_listed_caps_the_candidates() {
+        assert_eq!(named("a\x1bb"), "a\\x1bb");
+        assert_eq!(named("e\u{1b}"), "e\\x1b");
+        let long = "L".repeat(30_000);
+        let cut = named(&long);
+        assert_eq!(cut, format!("{}… (29800 more bytes)", "L".repeat(NAME_SHOWN)));
+        let names: Vec<String> = (0..50_000).map(|i| format!("ns{i}")).collect();
+        let all = listed(names.iter().map(String::as_str));
+        assert_eq!(all, "ns0, ns1, ns2, ns3, ns4, ns5, ns6, ns7, ns8, ns9, and 49990 more");
+        assert_eq!(listed(["a", "b"]), "a, b");
+        assert_eq!(listed([]), "none");
     }
 
     #[test]

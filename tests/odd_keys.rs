@@ -284,3 +284,42 @@ fn escaped_forms_select_namespaces_and_containers_in_every_command() {
     assert!(stderr.contains(r"No such container: ctr\x1b[32mgreen"), "{stderr}");
     assert!(!stderr.contains('\x1b'), "{stderr}");
 }
+
+/// Sweep 42: with 50,000 namespaces, `namespace x not found (namespaces: ...)` was one 450 kB
+/// line, and a 30,000-character name was printed whole: the first ten are listed, then how
+/// many more, and a long name is cut to its start and how many bytes were cut.
+#[test]
+fn a_namespace_not_found_lists_ten_candidates_and_cuts_long_names() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let mut meta = Tree::new();
+    meta.bucket(&[b"v1"]).put(b"version", &[6]);
+    let long = "L".repeat(30_000);
+    for i in 0..50 {
+        let ns = format!("ns{i:02}");
+        meta.bucket(&[b"v1", ns.as_bytes(), b"labels"]).put(b"k", b"v");
+    }
+    meta.bucket(&[b"v1", long.as_bytes(), b"labels"]).put(b"k", b"v");
+    let bolt = tmp.path().join("io.containerd.metadata.v1.bolt");
+    std::fs::create_dir_all(&bolt).expect("mkdir");
+    std::fs::write(bolt.join("meta.db"), build(&meta)).expect("meta.db");
+    for args in [
+        &["-n", "nosuch", "containers"][..],
+        &["-n", &long[..299], "container", "inspect", "c1"],
+    ] {
+        let o = coldctr(tmp.path(), args);
+        assert_eq!(o.status.code(), Some(1));
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        let line = stderr
+            .lines()
+            .find(|l| l.contains("not found (namespaces:"))
+            .expect("said");
+        assert!(line.ends_with("ns07, ns08, and 41 more)"), "{line}");
+        assert!(line.len() < 600, "{line}");
+    }
+    let o = coldctr(tmp.path(), &["-n", &long[..299], "containers"]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains(&format!("namespace {}… (99 more bytes) not found", &long[..200])),
+        "{stderr}"
+    );
+}

@@ -339,16 +339,12 @@ pub fn namespace_not_found<'n>(global: &Global, namespaces: impl Iterator<Item =
         if n == ns {
             return Outcome::Ok;
         }
-        all.push(crate::text::one_line(n).into_owned());
+        all.push(n);
     }
     super::warn(format_args!(
         "namespace {} not found (namespaces: {})",
-        crate::text::one_line(ns),
-        if all.is_empty() {
-            "none".to_string()
-        } else {
-            all.join(", ")
-        }
+        crate::text::named(ns),
+        crate::text::listed(all)
     ));
     Outcome::No
 }
@@ -412,20 +408,13 @@ pub fn image_namespace(global: &Global, tx: &Tx<'_>) -> Result<String, Failure> 
                 ),
             ))
         }
-        _ => {
-            let names: Vec<&str> = all.iter().map(|(n, _)| n.as_str()).collect();
-            Err(Failure::new(
-                Outcome::No,
-                format!(
-                    "no namespace given and no single namespace holds images; choose one with -n: {}",
-                    if names.is_empty() {
-                        "(none)".to_string()
-                    } else {
-                        names.join(", ")
-                    }
-                ),
-            ))
-        }
+        _ => Err(Failure::new(
+            Outcome::No,
+            format!(
+                "no namespace given and no single namespace holds images; choose one with -n: {}",
+                crate::text::listed(all.iter().map(|(n, _)| n.as_str()))
+            ),
+        )),
     }
 }
 

@@ -140,7 +140,7 @@ pub fn selected_name(given: &str) -> std::borrow::Cow<'_, str> {
 /// ([`selected_name`]) with its control characters escaped once, as a table prints it (the
 /// given form escaped again doubled its backslashes: `ctr-esc\\x1b`).
 pub fn given_shown(given: &str) -> String {
-    crate::text::one_line(&selected_name(given)).into_owned()
+    crate::text::named(&selected_name(given))
 }
 
 /// `NNNN}rest` (after a `\u{`): the character and what follows the `}`.
@@ -1688,7 +1688,14 @@ pub fn snapshot_parents_without_records<'s>(
 
 /// What every reader says of a meta.db snapshot record whose parent has no record.
 pub fn snapshot_parent_message(namespace: &str, key: &str, snapshotter: &str, parent: &str) -> String {
-    format!("namespace {namespace}: snapshot {key} ({snapshotter}): its parent {parent} has no record")
+    use crate::text::named;
+    format!(
+        "namespace {}: snapshot {} ({}): its parent {} has no record",
+        named(namespace),
+        named(key),
+        named(snapshotter),
+        named(parent)
+    )
 }
 
 /// What every reader says of a meta.db snapshot record whose backend key the snapshotter's

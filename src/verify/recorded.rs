@@ -216,14 +216,9 @@ pub(super) fn load(
         && !all.iter().any(|(n, _)| n == name)
     {
         // Names as `key_name` wrote them: only their control characters escaped.
-        let names: Vec<String> = all.iter().map(|(n, _)| crate::text::one_line(n).into_owned()).collect();
         return Err(VerifyError::NoNamespace {
-            name: crate::text::one_line(name).into_owned(),
-            available: if names.is_empty() {
-                "none".into()
-            } else {
-                names.join(", ")
-            },
+            name: crate::text::named(name),
+            available: crate::text::listed(all.iter().map(|(n, _)| n.as_str())),
         });
     }
     let mut l = Loaded {
