@@ -338,7 +338,7 @@ impl Root {
     /// directory / regular file, is an `Err` naming it, not an absent database, so that no
     /// command takes the snapshotter's records for missing without saying why.
     pub fn snapshotter_db(&self, snapshotter: &str, mode: ReadMode) -> Option<Result<Db, BoltError>> {
-        if snapshotter.is_empty() || snapshotter.contains('/') || snapshotter.starts_with('.') {
+        if !opens_snapshotter(snapshotter) {
             return None;
         }
         let dir = self.dir.join(format!("io.containerd.snapshotter.v1.{snapshotter}"));
@@ -771,4 +771,45 @@ fn guess_root(dir: &Path) -> Option<String> {
         },
         layouts.join(", ")
     ))
+}
+
+/// Whether `snapshotter`, a name from the records, is one whose directory
+/// (`io.containerd.snapshotter.v1.<name>`) coldctr opens: not empty, no `/`, not starting with
+/// `.` (no `..`), so that no record names a directory out of the root.
+pub fn opens_snapshotter(snapshotter: &str) -> bool {
+    !(snapshotter.is_empty() || snapshotter.contains('/') || snapshotter.starts_with('.'))
+}
+
+/// Why a snapshotter's metadata.db was not read when [`Root::snapshotter_db`] found none: the
+/// file is not there, or the name is none coldctr opens a directory by (sweep 42: `no
+/// io.containerd.snapshotter.v1.x/../../outside/metadata.db` read as if it had been looked for).
+pub fn no_snapshotter_db(snapshotter: &str) -> String {
+    let shown = crate::text::named(&crate::text::escape(snapshotter.as_bytes()));
+    if opens_snapshotter(snapshotter) {
+        format!("no io.containerd.snapshotter.v1.{shown}/metadata.db")
+    } else {
+        format!(
+            "snapshotter name {shown} is no directory name coldctr opens (it is empty, holds `/` or starts with `.`): its metadata.db is not read"
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Sweep 42: a snapshotter named `x/../../outside` was said to have no
+    /// `io.containerd.snapshotter.v1.x/../../outside/metadata.db`, as if it had been looked for.
+    #[test]
+    fn a_snapshotter_name_with_a_path_is_said_to_be_none_coldctr_opens() {
+        assert_eq!(
+            no_snapshotter_db("overlayfs"),
+            "no io.containerd.snapshotter.v1.overlayfs/metadata.db"
+        );
+        for name in ["x/../../outside", "..", "", "a/b", ".hidden"] {
+            let said = no_snapshotter_db(name);
+            assert!(said.contains("is no directory name coldctr opens"), "{said}");
+            assert!(!said.contains("io.containerd.snapshotter.v1."), "{said}");
+        }
+    }
 }

@@ -560,7 +560,8 @@ fn snapshotters_without_records(store: &Store) -> Vec<String> {
         .map(|(name, records)| {
             let shown = crate::text::escape(name.as_bytes());
             format!(
-                "no io.containerd.snapshotter.v1.{shown}/metadata.db: the {records} snapshot record(s) of {shown} are counted with unknown kinds and sizes (0 in every figure)"
+                "{}: the {records} snapshot record(s) of {shown} are counted with unknown kinds and sizes (0 in every figure)",
+                crate::containerd::root::no_snapshotter_db(name)
             )
         })
         .collect()

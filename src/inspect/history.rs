@@ -298,8 +298,8 @@ impl Inspector<'_> {
             Some(Ok(db)) => db,
             None => {
                 out.damage.push(format!(
-                    "no io.containerd.snapshotter.v1.{}/metadata.db: the size of snapshot {chain_id} is unknown; size 0",
-                    sizes.snapshotter
+                    "{}: the size of snapshot {chain_id} is unknown; size 0",
+                    crate::containerd::root::no_snapshotter_db(sizes.snapshotter)
                 ));
                 return 0;
             }

@@ -143,7 +143,8 @@ impl Backends {
                 match root.snapshotter_db(snapshotter, global.read_mode()) {
                     None => {
                         warn(format_args!(
-                            "no io.containerd.snapshotter.v1.{shown}/metadata.db in {}: snapshot kinds and sizes of {shown} unknown",
+                            "{} in {}: snapshot kinds and sizes of {shown} unknown",
+                            crate::containerd::root::no_snapshotter_db(snapshotter),
                             root.dir.display()
                         ));
                         None
