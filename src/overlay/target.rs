@@ -542,6 +542,17 @@ pub fn key_where(u: &Unbacked) -> String {
 /// itself answers "not found" for such a key (`ctr snapshots mounts`), but the record is there.
 pub fn unbacked_snapshot(index: &Index, u: &Unbacked, what: &str) -> Unresolved {
     let sn = crate::text::one_line(&u.snapshotter);
+    // A name no snapshotter's directory has (`x/../../outside`): only a damaged or hostile
+    // meta.db records one, and its metadata.db is never opened (sweep 42, L5).
+    if !crate::containerd::root::opens_snapshotter(&u.snapshotter) {
+        return Unresolved {
+            message: format!(
+                "{what} cannot be looked up: {}",
+                crate::containerd::root::no_snapshotter_db(&u.snapshotter)
+            ),
+            damaged: true,
+        };
+    }
     if !index.snapshotters.contains(&u.snapshotter) {
         return Unresolved::no(format!(
             "{what} cannot be looked up: the {sn} snapshotter's metadata.db was not read"
@@ -708,5 +719,34 @@ mod tests {
         let (said, damaged) = message(resolve(&index, &[], Some("z"), "k"));
         assert!(said.contains("meta.db records it as backend snapshot z/3/k"), "{said}");
         assert!(damaged);
+    }
+
+    /// A record whose snapshotter's name is no directory name (`x/../../outside`) is damage
+    /// said as such, not "not read" as if its metadata.db had been looked for (sweep 42, L5).
+    #[test]
+    fn a_snapshotter_name_holding_a_path_is_damage() {
+        let mut index = Index::from_snaps_named("/r".into(), Vec::new());
+        index.unbacked.push(Unbacked {
+            namespace: "n".into(),
+            snapshotter: "x/../../outside".into(),
+            key: "k".into(),
+            backend_name: Some("n/1/k".into()),
+        });
+        let (said, damaged) = message(resolve(&index, &[], Some("n"), "k"));
+        assert!(said.contains("is no directory name coldctr opens"), "{said}");
+        assert!(damaged);
+        // A name coldctr opens whose metadata.db is simply not there is still no damage.
+        index.unbacked.push(Unbacked {
+            namespace: "m".into(),
+            snapshotter: "native".into(),
+            key: "k".into(),
+            backend_name: None,
+        });
+        let (said, damaged) = message(resolve(&index, &[], Some("m"), "k"));
+        assert!(
+            said.contains("the native snapshotter's metadata.db was not read"),
+            "{said}"
+        );
+        assert!(!damaged);
     }
 }
