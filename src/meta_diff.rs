@@ -118,11 +118,21 @@ pub fn records_of(tx: &Tx<'_>, damage: &mut Damage) -> BTreeMap<RecordKey, Value
     out
 }
 
+/// Which of containerd's two schemas a file holds, as [`records_of_file`] reads it: a
+/// snapshotter's metadata.db (`v1/parents` is there) or, anything else, meta.db.
+pub fn schema_of(tx: &Tx<'_>) -> &'static str {
+    if matches!(tx.bucket_at(&[b"v1".as_slice(), b"parents"]), Ok(Some(_))) {
+        "a snapshotter's metadata.db"
+    } else {
+        "containerd's meta.db"
+    }
+}
+
 /// The records of either kind of containerd bbolt file: a snapshotter's metadata.db
 /// (`v1/snapshots` and `v1/parents`) holds backend snapshots, keyed by their key; anything
 /// else is read as meta.db.
 pub fn records_of_file(tx: &Tx<'_>, damage: &mut Damage) -> BTreeMap<RecordKey, Value> {
-    if !matches!(tx.bucket_at(&[b"v1".as_slice(), b"parents"]), Ok(Some(_))) {
+    if schema_of(tx) == "containerd's meta.db" {
         return records_of(tx, damage);
     }
     records::backend_snapshots(tx, damage)

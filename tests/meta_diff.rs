@@ -614,3 +614,32 @@ fn a_changed_value_prints_as_its_json_text() {
     let value: Value = serde_json::from_str(to).expect("the printed value is JSON");
     assert_eq!(value, "a\"b\\c\x1b[31m\nend\x7f");
 }
+
+/// A snapshotter's metadata.db against a meta.db: two schemas with no record in common, every
+/// record "removed" and "added" in silence (sweep 42, L4). Refused (2), naming both; the same
+/// schema on both sides still compares.
+#[test]
+fn files_of_two_schemas_are_refused() {
+    let root = repo().join("fixtures/docker-28.5");
+    let snapshots = root.join("io.containerd.snapshotter.v1.overlayfs/metadata.db");
+    let run = |r: &std::path::Path, against: &std::path::Path| {
+        Command::new(env!("CARGO_BIN_EXE_coldctr"))
+            .arg("--root")
+            .arg(r)
+            .arg("meta-diff")
+            .arg("--against")
+            .arg(against)
+            .output()
+            .unwrap()
+    };
+    let mixed = run(&root, &snapshots);
+    let said = String::from_utf8_lossy(&mixed.stderr);
+    assert_eq!(mixed.status.code(), Some(2), "{said}");
+    assert!(
+        said.contains("is a snapshotter's metadata.db and") && said.contains("is containerd's meta.db"),
+        "{said}"
+    );
+    assert!(mixed.stdout.is_empty());
+    let same = run(&snapshots, &snapshots);
+    assert_eq!(same.status.code(), Some(0), "{}", String::from_utf8_lossy(&same.stderr));
+}

@@ -8,7 +8,7 @@ use super::context::Global;
 use super::{Failure, Outcome, warn};
 use crate::bolt::{Db, MetaChoice};
 use crate::containerd::records::Damage;
-use crate::meta_diff::{MetaDiff, diff, records_of_file};
+use crate::meta_diff::{MetaDiff, diff, records_of_file, schema_of};
 use clap::{Args, ValueEnum};
 use std::io::Write;
 use std::path::PathBuf;
@@ -58,6 +58,19 @@ pub fn run(global: &Global, args: MetaDiffArgs, out: &mut dyn Write) -> Result<O
             super::given_file(file)?;
             let db = Db::open(file, global.read_mode())?;
             let tx = db.view(MetaChoice::Current)?;
+            // Two schemas have no records in common: every one would be "removed" and
+            // "added" (sweep 42, L4). Refused, naming both.
+            let (theirs, ours) = (schema_of(&tx), schema_of(&root_db.view(global.meta_choice())?));
+            if theirs != ours {
+                return Err(Failure::new(
+                    Outcome::Usage,
+                    format!(
+                        "{} is {theirs} and {} is {ours}: their records have nothing in common to compare",
+                        crate::text::escape(file.as_os_str().as_encoded_bytes()),
+                        crate::text::escape(root_db.path().as_os_str().as_encoded_bytes())
+                    ),
+                ));
+            }
             fallen_back(&db, tx.meta().txid, &mut damage);
             let records = read_view(&tx, &mut damage);
             (format!("{} (txid {})", file.display(), tx.meta().txid), records)
