@@ -2220,3 +2220,36 @@ fn a_long_output_name_is_written() {
     }
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 3, "nothing left beside");
 }
+
+/// A name not found on a damaged store may be on the pages that did not read: the damage is
+/// said and the exit is 3, as README's exit codes say (sweep 43.3: exit 1, "No such image"
+/// alone); on the intact store it stays 1.
+#[test]
+fn a_name_not_found_on_a_damaged_store_is_exit_3_with_the_damage() {
+    let dir = tmp();
+    let copy = dir.path().join("root");
+    copy_root(&fixture("docker-28.5"), &copy);
+    let out = dir.path().join("x.tar");
+    let args = ["-n", "moby", "export", "-o", out.to_str().unwrap(), "nosuch:1"];
+    let intact = coldctr(&copy, &args);
+    assert_eq!(intact.status.code(), Some(1), "{}", stderr(&intact));
+    // Cut meta.db to half: its metas' high-water mark lies past the end.
+    let db = copy.join("io.containerd.metadata.v1.bolt/meta.db");
+    let len = std::fs::metadata(&db).unwrap().len();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&db)
+        .unwrap()
+        .set_len(len / 2)
+        .unwrap();
+    for salvage in [false, true] {
+        let mut a: Vec<&str> = if salvage { vec!["--salvage"] } else { Vec::new() };
+        a.extend(args);
+        let o = coldctr(&copy, &a);
+        assert_eq!(o.status.code(), Some(3), "salvage {salvage}: {}", stderr(&o));
+        assert!(stderr(&o).contains("No such image: nosuch:1"), "{}", stderr(&o));
+        assert!(!out.exists());
+    }
+    let o = coldctr(&copy, &args);
+    assert!(stderr(&o).contains("meta.db"), "the damage is named: {}", stderr(&o));
+}

@@ -155,8 +155,13 @@ pub fn run(global: &Global, args: ExportArgs, out: &mut dyn Write) -> Result<Out
         }
     }
     if !not_found.is_empty() {
+        // On a damaged store a name not found may be on the pages that did not read: the
+        // damage is said, as `inspect` says it, and the exit is 3, not "no such image" alone
+        // (sweep 43.3: exit 1 and no word of the damage). Salvage damage counts the same.
+        let damage = super::inspect::said_after_walks(&resolver, &root, &super::inspect::view_damage(&tx));
+        let outcome = damage.worst(super::context::records_outcome(&root));
         return Err(Failure::new(
-            Outcome::No,
+            outcome.worst(Outcome::No),
             format!("nothing written: {}", not_found.join("; ")),
         ));
     }
