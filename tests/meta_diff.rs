@@ -643,3 +643,40 @@ fn files_of_two_schemas_are_refused() {
     let same = run(&snapshots, &snapshots);
     assert_eq!(same.status.code(), Some(0), "{}", String::from_utf8_lossy(&same.stderr));
 }
+
+/// A torn last commit (its meta landed, its root page did not): the current transaction reads
+/// no record, and every record of the previous one was listed as removed (sweep 43.4). Nothing
+/// is compared now, and that is said (exit 3).
+#[test]
+fn a_side_that_reads_no_record_is_not_compared() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    let bolt = root.join("io.containerd.metadata.v1.bolt");
+    std::fs::create_dir_all(&bolt).unwrap();
+    let fixture = repo().join("fixtures/containerd-1.6/io.containerd.metadata.v1.bolt/meta.db");
+    let mut file = std::fs::read(&fixture).unwrap();
+    // The current meta (the higher txid) and its root page: page header 16 bytes, then magic,
+    // version, page size, flags (4 bytes each), then the root bucket's page id.
+    let (current, _) = (0..2).map(|m| (m, txid(&file, m))).max_by_key(|&(_, t)| t).unwrap();
+    let at = current * 4096 + 32;
+    let root_page = u64::from_le_bytes(file[at..at + 8].try_into().unwrap()) as usize;
+    file[root_page * 4096..(root_page + 1) * 4096].fill(0);
+    std::fs::write(bolt.join("meta.db"), &file).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_coldctr"))
+        .arg("--root")
+        .arg(&root)
+        .arg("meta-diff")
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(3), "{said}");
+    assert!(
+        said.contains("no record of it reads") && said.contains("nothing compared"),
+        "{said}"
+    );
+    assert!(
+        !String::from_utf8_lossy(&o.stdout).contains("removed"),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+}

@@ -53,7 +53,7 @@ pub fn run(global: &Global, args: MetaDiffArgs, out: &mut dyn Write) -> Result<O
         &opened
     };
     let mut damage = Damage::new();
-    let (from_name, from) = match &args.against {
+    let (from_name, from, from_damaged) = match &args.against {
         Some(file) => {
             super::given_file(file)?;
             let db = Db::open(file, global.read_mode())?;
@@ -72,18 +72,26 @@ pub fn run(global: &Global, args: MetaDiffArgs, out: &mut dyn Write) -> Result<O
                 ));
             }
             fallen_back(&db, tx.meta().txid, &mut damage);
+            let before = damage.len();
             let records = read_view(&tx, &mut damage);
-            (format!("{} (txid {})", file.display(), tx.meta().txid), records)
+            (
+                format!("{} (txid {})", file.display(), tx.meta().txid),
+                records,
+                damage.len() > before,
+            )
         }
         None => {
             let tx = root_db.view(MetaChoice::Previous)?;
+            let before = damage.len();
+            let records = read_view(&tx, &mut damage);
             (
                 format!(
                     "{} previous transaction (txid {})",
                     root_db.path().display(),
                     tx.meta().txid
                 ),
-                read_view(&tx, &mut damage),
+                records,
+                damage.len() > before,
             )
         }
     };
@@ -92,8 +100,42 @@ pub fn run(global: &Global, args: MetaDiffArgs, out: &mut dyn Write) -> Result<O
         fallen_back(root_db, tx.meta().txid, &mut damage);
     }
     let to_name = format!("{} (txid {})", root_db.path().display(), tx.meta().txid);
+    let before = damage.len();
     let to = read_view(&tx, &mut damage);
+    let to_damaged = damage.len() > before;
+    // A side whose records did not read at all (its root page lost: a commit whose meta
+    // landed and whose pages did not) would make every record of the other "removed" or
+    // "added" (sweep 43.4: "131 removed" for one record added). No comparison then.
+    let unread = [
+        (&from_name, from.is_empty() && from_damaged),
+        (&to_name, to.is_empty() && to_damaged),
+    ];
+    if let Some((name, _)) = unread.iter().find(|(_, unread)| *unread)
+        && !(from.is_empty() && to.is_empty())
+    {
+        for note in damage.distinct() {
+            warn(crate::text::one_line(&note.message));
+        }
+        warn(format_args!(
+            "{}: no record of it reads (its damage is said above): nothing compared",
+            crate::text::escape(name.as_bytes())
+        ));
+        return Ok(Outcome::Damaged);
+    }
     let d = diff(from, to);
+    // Records on the pages of a side that did not read are missing from it, and listed as
+    // removed (or added): said, so that none is taken for a change the commit made.
+    for (damaged, n, name, as_what) in [
+        (to_damaged, d.removed.len(), &to_name, "removed"),
+        (from_damaged, d.added.len(), &from_name, "added"),
+    ] {
+        if damaged && n > 0 {
+            warn(format_args!(
+                "{}: met damage (said below): records on its pages that did not read are listed as {as_what}, so of the {n} {as_what}, some may not be",
+                crate::text::escape(name.as_bytes())
+            ));
+        }
+    }
     match args.format {
         Format::Json => {
             let body = serde_json::json!({ "from": from_name, "to": to_name, "added": d.added, "removed": d.removed, "changed": d.changed, "damage": damage });
