@@ -57,6 +57,9 @@ pub struct Exporter<'a, 'r> {
     /// pulled (no record, no file): the export fails as `--platform` does for one, exit 1,
     /// not damage (sweep 29.2).
     not_pulled: Option<(String, String)>,
+    /// `--salvage`: blobs whose content record did not read in the namespace (none in the
+    /// salvage view, or its lookup met damage), taken from their files ([`Exporter::looked_up`]).
+    unrecorded: BTreeSet<String>,
 }
 
 /// What `--platform`'s search below an index has met: the indexes looked into, and the nested
@@ -92,12 +95,43 @@ impl<'a, 'r> Exporter<'a, 'r> {
             docker_at: HashMap::default(),
             problems_said: HashSet::default(),
             not_pulled: None,
+            unrecorded: BTreeSet::new(),
         }
     }
 
     /// The plan of every image added.
-    pub fn into_plan(self) -> Plan {
+    pub fn into_plan(mut self) -> Plan {
+        if !self.unrecorded.is_empty() {
+            let digests: Vec<&str> = self.unrecorded.iter().map(String::as_str).collect();
+            self.plan.notes.push(format!(
+                "salvage: {} blob(s) whose content record in namespace {} did not read (lost with damaged pages) were taken from their blob files, each hashed against its digest: {}",
+                digests.len(),
+                self.namespace,
+                digests.join(", ")
+            ));
+        }
         self.plan
+    }
+
+    /// The size of the content record of `text` (`digest` parsed) in the namespace. With
+    /// `--salvage`, when the record does not read (none in the salvage view: its page lost its
+    /// parent; or its lookup met a damaged page), the blob file's own length, and the blob is
+    /// noted: `--salvage` writes what exists, and a blob file is checked against its digest
+    /// and the descriptor's size before a byte of it is planned (sweep 43.1: a branch page of
+    /// the content records with a bad type left a salvage export with no blob in it, every
+    /// file intact on disk).
+    fn looked_up(&mut self, text: &str, digest: &Digest) -> Result<Option<i64>, crate::bolt::BoltError> {
+        let recorded = self.sizes.content_size(text);
+        if !self.salvage || matches!(recorded, Ok(Some(_))) {
+            return recorded;
+        }
+        match self.root.open_blob(digest) {
+            Ok((_, len)) => {
+                self.unrecorded.insert(text.to_string());
+                Ok(Some(i64::try_from(len).unwrap_or(i64::MAX)))
+            }
+            Err(_) => recorded,
+        }
     }
 
     /// Adds one resolved image. `named`: whether the reference named it by name (docker drops
@@ -565,14 +599,17 @@ impl<'a, 'r> Exporter<'a, 'r> {
     }
 
     /// Reads a document (containerd's `ReadBlob`: the namespace's record and file).
-    fn fetch(&self, desc: &Descriptor) -> Result<Vec<u8>, BlobError> {
-        self.root
-            .read_looked_up(&desc.digest, self.sizes.content_size(&desc.digest))
+    fn fetch(&mut self, desc: &Descriptor) -> Result<Vec<u8>, BlobError> {
+        let size = match Digest::parse(&desc.digest) {
+            Ok(digest) => self.looked_up(&desc.digest, &digest),
+            Err(_) => self.sizes.content_size(&desc.digest),
+        };
+        self.root.read_looked_up(&desc.digest, size)
     }
 
     /// [`Exporter::fetch`], checked against `digest` and `size`: what is wrong with the
     /// document, as a fault and why.
-    fn fetch_checked(&self, desc: &Descriptor, digest: &Digest, size: i64) -> Result<Vec<u8>, (Fault, String)> {
+    fn fetch_checked(&mut self, desc: &Descriptor, digest: &Digest, size: i64) -> Result<Vec<u8>, (Fault, String)> {
         let data = self.fetch(desc).map_err(|e| (Fault::of(&e), e.to_string()))?;
         check(digest, size, &data).map_err(|why| (Fault::Damaged, why))?;
         Ok(data)
@@ -671,7 +708,7 @@ impl<'a, 'r> Exporter<'a, 'r> {
             Err(e) => return self.problem(label, &desc.digest, Fault::Damaged, e.to_string()),
         };
         // A record's size reads where the whole record does (`records::content_size_of`).
-        match self.sizes.content_size(&desc.digest) {
+        match self.looked_up(&desc.digest, &digest) {
             Ok(Some(_)) => {}
             Ok(None) => {
                 return self.fail(
