@@ -665,6 +665,47 @@ fn a_freelist_that_is_no_freelist_page_is_damage_for_every_reader_of_the_view() 
     }
 }
 
+/// A freelist page that lists ids no page has (past the high-water mark, or a meta page):
+/// bbolt reads it without a word, then a write handed such an id panics (containerd 1.6.20 did
+/// not start: "pgid (3735879680) above high water mark (144)"). Every reader of the view
+/// exited 0 and `bolt check` blamed only the real free pages; now each names the freelist
+/// page, the offset of the first such id and the id.
+#[test]
+fn a_freelist_listing_ids_past_the_high_water_mark_is_damage() {
+    for (first, want) in [
+        (
+            0xdead_0000u64,
+            "page 3735879680 (0xdead0000) as free, at or past the high-water mark",
+        ),
+        (1, "page 1 as free, a meta page"),
+    ] {
+        let (_tmp, root) = fixture_copy("containerd-1.6");
+        let db = root.join(META);
+        let mut data = std::fs::read(&db).expect("meta.db");
+        let l = bolt_support::layout(&data);
+        let freelist = bolt_support::le_u64(&data, l.current * l.page_size + 48) as usize;
+        let at = freelist * l.page_size;
+        let count = usize::from(bolt_support::le_u16(&data, at + 10));
+        assert!(count > 1 && count < 0xffff, "the fixture's freelist lists a few ids");
+        for i in 0..count {
+            bolt_support::put_le_u64(&mut data, at + 16 + 8 * i, first + i as u64);
+        }
+        std::fs::write(&db, &data).expect("write");
+        // The first id is at the page's offset plus its header.
+        let place = format!("page {freelist} (offset {})", at + 16);
+        let o = bolt_support::coldctr(&["bolt", "check", db.to_str().expect("utf-8")]);
+        let out = o.stdout_text();
+        assert!(out.contains(&place) && out.contains(want), "bolt check: {out}");
+        for args in [&["images"][..], &["gc"], &["verify"]] {
+            let o = run(&root, args);
+            let all = format!("{}{}", stderr(&o), String::from_utf8_lossy(&o.stdout));
+            assert_eq!(o.status.code(), Some(3), "{args:?}: {all}");
+            assert!(all.contains(&place) && all.contains(want), "{args:?}: {all}");
+            assert!(all.contains("containerd will not start"), "{args:?}: {all}");
+        }
+    }
+}
+
 /// The root page of meta.db's bucket tree, from the meta page of the newest transaction.
 fn root_page(data: &[u8]) -> usize {
     let u64_at = |at: usize| u64::from_le_bytes(data[at..at + 8].try_into().expect("8 bytes"));

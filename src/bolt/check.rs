@@ -1,7 +1,8 @@
 //! A whole-file audit: what `bbolt check` verifies, reported as findings instead of stopping
 //! at the first problem.
 //!
-//! 1. Every id in the persisted freelist appears once.
+//! 1. Every id in the persisted freelist appears once, and is one a free page can have (not a
+//!    meta page, below the high-water mark: [`freelist_stray`]).
 //! 2. From the root bucket, every reachable page (and each of its overflow ids) is below the
 //!    high-water mark, referenced once, not free, and a branch or leaf page.
 //! 3. Keys ascend strictly within each page, and every key of a child lies between its
@@ -73,7 +74,8 @@ pub fn hwm_past_end(tx: &Tx<'_>) -> Option<Finding> {
 /// - [`hwm_past_end`], with its message, located at the meta page's `pgid`;
 /// - a persisted freelist that is not a freelist page, or lists more ids than it holds (bbolt's
 ///   `freelist.read` panics on the first, so containerd cannot start on such a file, though
-///   every record may still be readable). One page read; the ids themselves are not collected.
+///   every record may still be readable), or lists ids no free page can have
+///   ([`freelist_stray`]). One page read; the ids themselves are not collected.
 pub fn view_damage(tx: &Tx<'_>) -> Vec<super::BoltError> {
     let mut out = Vec::new();
     if let Some(f) = hwm_past_end(tx) {
@@ -83,16 +85,58 @@ pub fn view_damage(tx: &Tx<'_>) -> Vec<super::BoltError> {
             .saturating_add(super::meta::PGID_OFF as u64);
         out.push(tx.db().corrupt(slot, offset, f.message));
     }
-    if tx.meta().persists_freelist()
-        && let Err(mut e) = tx.page(tx.meta().freelist).and_then(|p| p.freelist_extent())
-    {
-        // Say what it means for the node: the records may all read, but the daemon is down.
-        if let super::BoltError::Corrupt { what, .. } = &mut e {
-            what.push_str(" (bbolt cannot open the file with this freelist: containerd will not start)");
+    if tx.meta().persists_freelist() {
+        match tx.page(tx.meta().freelist).and_then(|p| p.freelist_extent().map(|_| p)) {
+            Err(mut e) => {
+                // Say what it means for the node: the records may all read, but the daemon is down.
+                if let super::BoltError::Corrupt { what, .. } = &mut e {
+                    what.push_str(" (bbolt cannot open the file with this freelist: containerd will not start)");
+                }
+                out.push(e);
+            }
+            Ok(page) => out.extend(freelist_stray(tx, &page)),
         }
-        out.push(e);
     }
     out
+}
+
+/// A freelist id no page may have: a meta page (0, 1) or one at or past the high-water mark.
+/// bbolt 1.3.6 reads such a list without a word and hands its ids out as free pages; the
+/// write given one panics (`pgid (3735879680) above high water mark (144)`, or `invalid page
+/// allocation: 1`), and containerd writes as it starts (sweep 43: 1.6.20 did not start while
+/// every reader here exited 0). Named at the first such id, with how many there are; the
+/// page's ids are read in place, as many as its extent in the file holds.
+pub fn freelist_stray(tx: &Tx<'_>, page: &Page<'_>) -> Option<super::BoltError> {
+    let (start, count) = page.freelist_extent().ok()?;
+    let hwm = tx.hwm();
+    let stray = |id: u64| id < 2 || id >= hwm;
+    // `count` fits the page (`freelist_extent`): the loop is bounded by the bytes read.
+    let ids = (0..count).map_while(|i| {
+        let at = usize::try_from(i).ok()?.checked_mul(8)?.checked_add(start)?;
+        Some((at, page.data.u64_at(at)?))
+    });
+    let mut first = None;
+    let mut n = 0u64;
+    for (at, id) in ids.filter(|&(_, id)| stray(id)) {
+        first.get_or_insert((at, id));
+        n += 1;
+    }
+    let (at, id) = first?;
+    let what = if id < 2 {
+        format!("page {id} as free, a meta page")
+    } else {
+        format!("page {id} ({id:#x}) as free, at or past the high-water mark {hwm}")
+    };
+    let more = match n {
+        1 => String::new(),
+        n => format!(" (and {} more such ids)", n - 1),
+    };
+    Some(page.corrupt(
+        at,
+        format!(
+            "the freelist lists {what}{more}: bbolt hands it out to a write, which panics (containerd will not start)"
+        ),
+    ))
 }
 
 /// The reachability walk shared by `check` and the page listing.
@@ -128,6 +172,9 @@ pub fn usage(tx: &Tx<'_>) -> Usage {
             Ok((page, ids)) => {
                 for i in id..=id + u64::from(page.overflow) {
                     w.reachable.insert(i, i);
+                }
+                if let Some(e) = freelist_stray(tx, &page) {
+                    w.find(id, e.to_string());
                 }
                 for free in ids {
                     if w.free.insert(free, ()).is_some() {
