@@ -170,6 +170,33 @@ fn both_metas_broken_is_a_clear_error() {
     }
 }
 
+/// Both metas storing checksum 0: bbolt 1.3.6 does not check a zero checksum, and containerd
+/// 1.6.20 started and listed every image on such a file, where coldctr said "not a readable
+/// bbolt file". Now it is read as bbolt 1.3.6 reads it (the same records as the intact file)
+/// and said as damage at the checksum field, naming the releases that refuse it.
+#[test]
+fn metas_storing_checksum_zero_are_read_as_bbolt_1_3_6_reads_them_and_said() {
+    let name = "containerd-1.6.meta";
+    let (_dir, path) = temp_copy(&db_path("containerd-1.6", "meta"));
+    let mut data = read(&path);
+    let ps = layout(&data).page_size;
+    let current = layout(&data).current;
+    for slot in 0..2 {
+        put_le_u64(&mut data, slot * ps + 72, 0);
+    }
+    write_file(&path, &data);
+    let run = dump(&path, &[]);
+    assert_eq!(run.code, Some(3), "{}", run.stderr);
+    assert_eq!(canon_lines(&run.stdout_text()), golden(name));
+    let at = format!("page {current} (offset {})", current * ps + 72);
+    assert!(run.stderr.contains(&at), "{}", run.stderr);
+    for words in ["stored checksum 0", "bbolt 1.3.6 and older", "bbolt 1.3.7 and later"] {
+        assert!(run.stderr.contains(words), "{words}: {}", run.stderr);
+    }
+    let check = cmd("check", &path, &[]);
+    assert!(check.stdout_text().contains(&at), "{}", check.stdout_text());
+}
+
 #[test]
 fn truncated_files_exit_0_1_or_3() {
     for (fixture, db) in [

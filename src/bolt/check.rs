@@ -69,8 +69,23 @@ pub fn hwm_past_end(tx: &Tx<'_>) -> Option<Finding> {
     })
 }
 
+/// The view's meta page stores a checksum of 0, read as bbolt 1.3.6 and older read it
+/// ([`super::MetaFault::ZeroChecksum`]): containerd 1.7 and later refuse the file. Located
+/// at the checksum field.
+pub fn zero_checksum(tx: &Tx<'_>) -> Option<super::BoltError> {
+    let meta = tx.meta();
+    let fault = meta.fault.as_ref()?;
+    let slot = u64::from(meta.slot);
+    let offset = meta.offset.saturating_add(super::meta::CHECKSUM_OFF as u64);
+    Some(
+        tx.db()
+            .corrupt(slot, offset, format!("meta page {slot} in use: {fault}")),
+    )
+}
+
 /// What keeps bbolt from opening the view, as damage for every command that reads its records
 /// (`gc`, `du`, `meta-diff`, the listings, `ps`, `inspect`), as `verify` says it:
+/// - [`zero_checksum`]: the view's meta is one only bbolt 1.3.6 and older read;
 /// - [`hwm_past_end`], with its message, located at the meta page's `pgid`;
 /// - a persisted freelist that is not a freelist page, or lists more ids than it holds (bbolt's
 ///   `freelist.read` panics on the first, so containerd cannot start on such a file, though
@@ -78,6 +93,7 @@ pub fn hwm_past_end(tx: &Tx<'_>) -> Option<Finding> {
 ///   ([`freelist_stray`]). One page read; the ids themselves are not collected.
 pub fn view_damage(tx: &Tx<'_>) -> Vec<super::BoltError> {
     let mut out = Vec::new();
+    out.extend(zero_checksum(tx));
     if let Some(f) = hwm_past_end(tx) {
         let slot = u64::from(tx.meta().slot);
         let offset = slot
@@ -156,6 +172,9 @@ pub fn usage(tx: &Tx<'_>) -> Usage {
             page: Some(u64::from(other)),
             message: format!("meta page {other} is invalid ({fault})"),
         });
+    }
+    if let Some(e) = zero_checksum(tx) {
+        w.find(u64::from(tx.meta().slot), e.to_string());
     }
     w.reachable.insert(0, 0);
     w.reachable.insert(1, 1);

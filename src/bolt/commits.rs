@@ -71,7 +71,7 @@ impl std::fmt::Display for Landed {
 
 /// The highest txid among the valid metas (`None` when none validates).
 fn newest(metas: &[Meta]) -> Option<u64> {
-    metas.iter().filter(|m| m.is_valid()).map(|m| m.txid).max()
+    metas.iter().filter(|m| m.is_readable()).map(|m| m.txid).max()
 }
 
 /// Notes a file just opened from disk with the metas read then (`page_size` and `endian`

@@ -14,6 +14,12 @@
 //! bbolt commits by writing data pages, then the meta page `txid % 2`, so the meta with the
 //! higher txid is the current transaction and the other one is the transaction before it.
 //! Integers are in the byte order of the machine that wrote the file.
+//!
+//! A stored checksum of 0 is not checked by bbolt up to 1.3.6 (`m.checksum != 0 &&
+//! m.checksum != m.sum64()`; containerd 1.6.20 links 1.3.6), and is a checksum error from
+//! 1.3.7 on (etcd-io/bbolt#241; containerd 1.7 and 2.x). Such a meta is read as the old
+//! releases read it, but only when no meta validates fully, and said as damage
+//! ([`MetaFault::ZeroChecksum`]).
 
 use crate::bytes::{Bytes, Endian};
 
@@ -34,7 +40,7 @@ const SEQUENCE_OFF: usize = ROOT_OFF + 8;
 const FREELIST_OFF: usize = SEQUENCE_OFF + 8;
 pub(crate) const PGID_OFF: usize = FREELIST_OFF + 8;
 const TXID_OFF: usize = PGID_OFF + 8;
-const CHECKSUM_OFF: usize = TXID_OFF + 8;
+pub(crate) const CHECKSUM_OFF: usize = TXID_OFF + 8;
 
 /// Smallest and largest page sizes we accept from a meta page. bbolt takes the OS page size;
 /// real files use 4096 (amd64) or 65536 (arm64/ppc64le with 64 KiB kernels).
@@ -79,6 +85,11 @@ pub enum MetaFault {
     BadVersion(u32),
     #[error("checksum mismatch: stored {stored:#018x}, computed {computed:#018x}")]
     BadChecksum { stored: u64, computed: u64 },
+    /// Every other field validates; only bbolt 1.3.7 and later refuse it.
+    #[error(
+        "stored checksum 0 (computed {computed:#018x}): bbolt 1.3.6 and older (containerd 1.6.20) skip the check and read this meta; bbolt 1.3.7 and later (containerd 1.7, 2.x) refuse it as a checksum error"
+    )]
+    ZeroChecksum { computed: u64 },
     #[error("implausible page size {0}")]
     BadPageSize(u32),
 }
@@ -86,6 +97,11 @@ pub enum MetaFault {
 impl Meta {
     pub fn is_valid(&self) -> bool {
         self.fault.is_none()
+    }
+
+    /// Valid, or valid but for a stored checksum of 0: what bbolt 1.3.6 and older read.
+    pub fn is_readable(&self) -> bool {
+        matches!(self.fault, None | Some(MetaFault::ZeroChecksum { .. }))
     }
 
     pub fn persists_freelist(&self) -> bool {
@@ -160,13 +176,17 @@ pub fn parse(file: &[u8], offset: usize, slot: u8, endian: Endian) -> Meta {
         Some(MetaFault::BadMagic(meta.magic))
     } else if meta.version != VERSION {
         Some(MetaFault::BadVersion(meta.version))
-    } else if meta.checksum != meta.computed_checksum {
+    } else if meta.checksum != meta.computed_checksum && meta.checksum != 0 {
         Some(MetaFault::BadChecksum {
             stored: meta.checksum,
             computed: meta.computed_checksum,
         })
     } else if !(MIN_PAGE_SIZE..=MAX_PAGE_SIZE).contains(&meta.page_size) || !meta.page_size.is_power_of_two() {
         Some(MetaFault::BadPageSize(meta.page_size))
+    } else if meta.checksum != meta.computed_checksum {
+        Some(MetaFault::ZeroChecksum {
+            computed: meta.computed_checksum,
+        })
     } else {
         None
     };
@@ -180,12 +200,12 @@ pub fn meta_one_offsets() -> impl Iterator<Item = usize> {
 }
 
 /// The byte order of a meta page 1 in `page` (the file's bytes from `offset`, one of
-/// [`meta_one_offsets`]) when it validates and its page size is `offset`: where and how
-/// [`locate`] accepts one.
+/// [`meta_one_offsets`]) when it is readable ([`Meta::is_readable`]) and its page size is
+/// `offset`: where and how [`locate`] accepts one.
 pub fn meta_one_at(page: &[u8], offset: usize) -> Option<Endian> {
     let endian = sniff_endian(page, 0)?;
     let meta = parse(page, 0, 1, endian);
-    (meta.is_valid() && meta.page_size as usize == offset).then_some(endian)
+    (meta.is_readable() && meta.page_size as usize == offset).then_some(endian)
 }
 
 /// Both metas of a file, found the way bbolt finds them.
@@ -196,12 +216,18 @@ pub struct Metas {
 }
 
 /// Reads meta 0 at offset 0; when it does not validate, probes for meta 1 at 1 KiB << i as
-/// bbolt's `getPageSize` does, so a file whose first page is torn is still readable.
-/// Returns `Err((meta0, meta1))` when no meta validates.
+/// bbolt's `getPageSize` does, so a file whose first page is torn is still readable. When
+/// no meta validates, again accepting a stored checksum of 0 as bbolt 1.3.6 does.
+/// Returns `Err((meta0, meta1))` when no meta is readable.
 pub fn locate(file: &[u8]) -> Result<Metas, Box<(Meta, Meta)>> {
+    locate_by(file, Meta::is_valid).or_else(|_| locate_by(file, Meta::is_readable))
+}
+
+/// [`locate`], taking the metas `accept` accepts.
+fn locate_by(file: &[u8], accept: fn(&Meta) -> bool) -> Result<Metas, Box<(Meta, Meta)>> {
     let endian0 = sniff_endian(file, 0).unwrap_or(Endian::Little);
     let meta0 = parse(file, 0, 0, endian0);
-    if meta0.is_valid() {
+    if accept(&meta0) {
         let ps = meta0.page_size;
         let meta1 = parse(file, ps as usize, 1, endian0);
         return Ok(Metas {
@@ -218,7 +244,7 @@ pub fn locate(file: &[u8]) -> Result<Metas, Box<(Meta, Meta)>> {
         let endian = sniff_endian(file, off).unwrap_or(endian0);
         // The rule `meta_one_at` states for a page on its own.
         let meta1 = parse(file, off, 1, endian);
-        if meta1.is_valid() && meta1.page_size as usize == off {
+        if accept(&meta1) && meta1.page_size as usize == off {
             // Re-read meta 0 in the order meta 1 proved, so its fields are at least legible.
             let meta0 = parse(file, 0, 0, endian);
             return Ok(Metas {
@@ -248,7 +274,10 @@ pub enum MetaChoice {
 }
 
 /// bbolt's choice: the meta with the higher txid (meta 1 only if strictly higher) when it
-/// validates, else the other one. Returns the slot, or `None` when neither validates.
+/// validates, else the other one; when neither validates, the same between those readable
+/// with a stored checksum of 0 (bbolt 1.3.6 takes these by txid with the valid ones: a valid
+/// meta is preferred here, as every later bbolt reads it). Returns the slot, or `None` when
+/// neither is readable.
 pub fn select_current(metas: &[Meta; 2]) -> Option<u8> {
     let [m0, m1] = metas;
     let order = if m1.txid > m0.txid {
@@ -256,7 +285,9 @@ pub fn select_current(metas: &[Meta; 2]) -> Option<u8> {
     } else {
         [(0, m0), (1, m1)]
     };
-    order.into_iter().find(|(_, m)| m.is_valid()).map(|(slot, _)| slot)
+    (order.iter().find(|(_, m)| m.is_valid()))
+        .or_else(|| order.iter().find(|(_, m)| m.is_readable()))
+        .map(|&(slot, _)| slot)
 }
 
 #[cfg(test)]
@@ -310,6 +341,36 @@ mod tests {
         let mut same = pair(true, true);
         same[1].txid = same[0].txid;
         assert_eq!(select_current(&same), Some(0));
+    }
+
+    /// A stored checksum of 0 passes bbolt 1.3.6's `validate` (containerd 1.6.20 read such a
+    /// file whole; coldctr called it "not a readable bbolt file"): readable, never valid, and
+    /// taken only when no meta validates.
+    #[test]
+    fn a_zero_checksum_is_read_as_bbolt_1_3_6_reads_it_after_any_valid_meta() {
+        let zeroed = |txid: u64| {
+            let mut p = fresh_meta(txid);
+            p[72..80].fill(0);
+            p
+        };
+        let m = parse(&zeroed(7), 0, 1, Endian::Little);
+        assert!(matches!(m.fault, Some(MetaFault::ZeroChecksum { .. })), "{:?}", m.fault);
+        assert!(m.is_readable() && !m.is_valid());
+        // The other fields still count: a zero checksum on a bad page size is no meta.
+        let mut bad = zeroed(7);
+        bad[24..28].copy_from_slice(&3u32.to_le_bytes());
+        assert!(!parse(&bad, 0, 1, Endian::Little).is_readable());
+        // The newer meta's checksum 0 loses to a valid older one; both 0: the newer.
+        let valid = parse(&fresh_meta(6), 0, 0, Endian::Little);
+        assert_eq!(select_current(&[valid, m.clone()]), Some(0));
+        let old = parse(&zeroed(6), 0, 0, Endian::Little);
+        assert_eq!(select_current(&[old, m]), Some(1));
+        // A file whose metas both store 0 is located.
+        let mut file = zeroed(6);
+        file.extend(zeroed(7));
+        let metas = locate(&file).expect("readable");
+        assert_eq!(metas.page_size, 4096);
+        assert_eq!(select_current(&metas.metas), Some(1));
     }
 
     #[test]

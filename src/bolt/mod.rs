@@ -314,7 +314,8 @@ impl Db {
         };
         let [m0, m1] = &self.metas;
         let meta = if slot == 0 { m0 } else { m1 };
-        if let Some(fault) = &meta.fault {
+        // A stored checksum of 0 is read as bbolt 1.3.6 reads it; `check::view_damage` says it.
+        if let Some(fault) = meta.fault.as_ref().filter(|_| !meta.is_readable()) {
             return Err(BoltError::MetaUnusable {
                 path: self.path.clone(),
                 slot,

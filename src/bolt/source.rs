@@ -176,7 +176,7 @@ impl Source {
             metas
                 .metas
                 .iter()
-                .filter(|meta| meta.is_valid())
+                .filter(|meta| meta.is_readable())
                 .map(|meta| meta.pgid.saturating_mul(u64::from(metas.page_size)))
                 .max()
         });
@@ -458,7 +458,7 @@ impl Lazy {
         let hwm = metas
             .metas
             .iter()
-            .filter(|meta| meta.is_valid())
+            .filter(|meta| meta.is_readable())
             .map(|meta| meta.pgid.saturating_mul(u64::from(metas.page_size)))
             .max();
         if let Some(hwm) = hwm.and_then(|h| usize::try_from(h).ok()) {

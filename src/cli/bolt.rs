@@ -198,15 +198,19 @@ fn open(file: &FileArgs) -> Result<Db, Failure> {
     let mode = if file.no_mmap { ReadMode::Read } else { ReadMode::Mmap };
     let db = Db::open(&file.file, mode)?;
     if db.fell_back() && file.meta == MetaChoice::Current {
-        let newer = 1 - db.current_slot();
-        let why = db
-            .metas()
-            .get(usize::from(newer))
+        let other = 1 - db.current_slot();
+        let meta = |slot: u8| db.metas().get(usize::from(slot));
+        let why = meta(other)
             .and_then(|m| m.fault.as_ref())
             .map(|f| f.to_string())
             .unwrap_or_default();
+        // The invalid one may be the older (both metas stored checksum 0: the newer is read).
+        let which = match (meta(other), meta(db.current_slot())) {
+            (Some(o), Some(c)) if o.txid <= c.txid => "the older transaction",
+            _ => "the newer transaction",
+        };
         warn(format_args!(
-            "{}: meta page {newer} (the newer transaction) is invalid ({why}); reading through meta page {} instead",
+            "{}: meta page {other} ({which}) is invalid ({why}); reading through meta page {} instead",
             file.file.display(),
             db.current_slot()
         ));
@@ -217,9 +221,14 @@ fn open(file: &FileArgs) -> Result<Db, Failure> {
 fn with_view(file: &FileArgs, f: impl FnOnce(&Tx<'_>) -> Result<Outcome, Failure>) -> Result<Outcome, Failure> {
     let db = open(file)?;
     let tx = db.view(file.meta)?;
+    // A meta only bbolt 1.3.6 and older read (stored checksum 0), said before what it shows.
+    let zero = check::zero_checksum(&tx);
+    if let Some(e) = &zero {
+        warn(e);
+    }
     let outcome = f(&tx)?;
     // Falling back to the older meta is damage even when everything else read cleanly.
-    Ok(if db.fell_back() {
+    Ok(if db.fell_back() || zero.is_some() {
         outcome.worst(Outcome::Damaged)
     } else {
         outcome
