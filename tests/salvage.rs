@@ -251,6 +251,34 @@ fn wrecked_branch_page() {
     }
 }
 
+/// A leaf page whose header's id alone is wrong (bbolt#705, "page N: expected to be X"): bbolt
+/// 1.3.6 reads it and containerd 1.6.20 listed every image, while coldctr's tree reader, as
+/// bbolt 1.3.7+, refuses it. The salvage view takes the page at its position, as the parent's
+/// pointer means it, and says so: the moby images are listed with their names (none were).
+#[test]
+fn a_page_whose_header_names_another_page_is_taken_at_its_position() {
+    let page = std::cell::Cell::new(0u64);
+    let (view, intact, err) = wrecked("containerd-1.6", |bytes, db| {
+        let tx = db.view(MetaChoice::Current).expect("view");
+        let images = tx
+            .bucket_at(&[&b"v1"[..], b"moby", b"images"])
+            .expect("read")
+            .expect("bucket");
+        let p = images.root_page();
+        page.set(p);
+        let at = p as usize * 4096;
+        bytes[at..at + 8].copy_from_slice(&(p + 1).to_le_bytes());
+    });
+    assert_eq!(view, intact);
+    let p = page.get();
+    let note = format!(
+        "page {p} (offset {}): its header says it is page {}; carved as the page at its position",
+        p * 4096,
+        p + 1
+    );
+    assert!(err.contains(&note), "{note}: {err}");
+}
+
 #[test]
 fn wrecked_meta_pages() {
     for fixture in FIXTURES {

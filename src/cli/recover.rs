@@ -95,6 +95,9 @@ fn carve_file(global: &Global, path: &std::path::Path) -> Result<Recovered, Fail
             ));
             let mut r = recover_raw_of(whole.bytes(), page_size, endian, &data);
             r.damage.push(e);
+            let shown = path.display().to_string();
+            r.damage
+                .extend(crate::recover::misnumbered_notes(&r, &shown, page_size));
             Ok(r)
         }
         Err(e) => Err(e.into()),

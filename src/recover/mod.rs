@@ -95,6 +95,10 @@ pub struct Recovered {
     /// Nodes carved with fewer elements than their header counts: page, kept, claimed.
     #[serde(skip)]
     pub cut_pages: Vec<(u64, usize, u16)>,
+    /// Nodes whose header's id is not their position, carved as the page at their position:
+    /// page, claimed id (see `scan.rs`).
+    #[serde(skip)]
+    pub misnumbered_pages: Vec<(u64, u64)>,
     /// Damage met reading the current and previous trees (where, and what).
     pub damage: Damage,
     /// The pages each meta's tree reaches (empty when no meta is valid).
@@ -267,10 +271,39 @@ pub fn recover_scanned(db: &Db, s: &Scan<'_>) -> Recovered {
     if r.cut_pages.len() > 20 {
         damage.push(format!("and {} more pages cut so", r.cut_pages.len() - 20));
     }
-    r.damage = damage;
+    // First: what the carving made of pages the tree reader refused, before the findings
+    // that refusal leaves (a report shows its first few).
+    let mut notes = misnumbered_notes(&r, &db.path().display().to_string(), db.page_size());
+    notes.extend(damage);
+    r.damage = notes;
     r.reach_current = reach_current;
     r.reach_previous = reach_previous;
     r
+}
+
+/// Each page carved although its header's id is another (at most 20, then how many more), named
+/// with the file `path` of `page_size`-byte pages, its offset and the id it claims.
+pub fn misnumbered_notes(r: &Recovered, path: &str, page_size: u32) -> Damage {
+    let mut d = Damage::new();
+    for &(page, claimed) in r.misnumbered_pages.iter().take(20) {
+        let offset = page.saturating_mul(u64::from(page_size));
+        d.push(crate::damage::Note {
+            file: Some(path.to_string()),
+            page: Some(page),
+            offset: Some(offset),
+            message: format!(
+                "{path}: page {page} (offset {offset}): its header says it is page {claimed}; carved as the page at its position, which its parent's pointer names (bbolt 1.3.6 reads it so; 1.3.7 and later refuse it)"
+            ),
+            unreadable: false,
+        });
+    }
+    if r.misnumbered_pages.len() > 20 {
+        d.push(format!(
+            "{path}: and {} more pages whose header names another page, carved so",
+            r.misnumbered_pages.len() - 20
+        ));
+    }
+    d
 }
 
 /// A snapshotter's metadata.db (`v1/snapshots` and `v1/parents`), not meta.db: its records are
@@ -472,6 +505,7 @@ pub fn carve(s: &Scan<'_>, roots: &HashSet<u64>, current: &HashSet<u64>, previou
         node_pages: s.by_page.len() as u64,
         unchecked_pages: s.unchecked.clone(),
         cut_pages: s.cut.clone(),
+        misnumbered_pages: s.misnumbered.clone(),
         damage: Damage::new(),
         reach_current: HashSet::default(),
         reach_previous: HashSet::default(),

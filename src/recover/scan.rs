@@ -2,12 +2,17 @@
 //! that parses as a branch or leaf node, and each inline bucket page inside a leaf value.
 //!
 //! ```text
-//! page p at p * pageSize: id u64 == p | flags 0x01 or 0x02 | count u16 | overflow u32
+//! page p at p * pageSize: id u64 (== p) | flags 0x01 or 0x02 | count u16 | overflow u32
 //!   every element's key (and value) inside the logical page, keys non-empty and strictly
 //!   ascending, key and value bytes adding up to no more than the page holds (bbolt writes
 //!   them one after another, never overlapping), leaf element flags 0 or 0x01
 //! leaf value of a bucket element: root u64 | sequence u64 [| inline leaf page when root == 0]
 //! ```
+//!
+//! A page is the page at its position whatever id its header claims: a parent's pointer means
+//! a position, and bbolt up to 1.3.6 reads a node whose id field alone is wrong (containerd
+//! 1.6.20 listed every image of such a file; 1.3.7 and later panic, "page N: expected to be
+//! X", etcd-io/bbolt#705). Such pages are noted ([`Scan::misnumbered`]).
 //!
 //! Nothing here trusts a link: a branch child or a bucket root is only recorded as a number,
 //! and the caller decides what to believe. Work is bounded by the file: each page start is
@@ -76,6 +81,9 @@ pub struct Scan<'a> {
     /// Nodes kept with fewer elements than their header counts (elements that do not parse,
     /// or a damaged count): the page, how many were kept, the count claimed.
     pub cut: Vec<(u64, usize, u16)>,
+    /// Nodes whose header's id is not their position: the page (its position), the id it
+    /// claims. Kept as the page at their position.
+    pub misnumbered: Vec<(u64, u64)>,
 }
 
 /// How many times the file's length the page checks may read in all. A check reads at most
@@ -108,14 +116,17 @@ pub fn scan<'a>(file: &'a [u8], page_size: u32, endian: Endian, data: &DataExten
             Some(_) => {}
         }
         let step = match page_node(&bytes, id, ps, file_pages) {
-            Some((_, _, _, overflow)) if overflow > 0 && budget < ps as u64 * (u64::from(overflow) + 1) => {
+            Some((_, _, _, overflow, _)) if overflow > 0 && budget < ps as u64 * (u64::from(overflow) + 1) => {
                 s.unchecked.push(id);
                 1
             }
-            Some((data, flags, count, overflow)) => {
+            Some((data, flags, count, overflow, claimed)) => {
                 budget = budget.saturating_sub(data.len() as u64);
                 let before = s.nodes.len();
                 if parse(&mut s, data, flags, count, id, overflow, None, 0, file_pages, endian).is_some() {
+                    if claimed != id {
+                        s.misnumbered.push((id, claimed));
+                    }
                     s.by_page.insert(id, before);
                     u64::from(overflow) + 1
                 } else {
@@ -130,20 +141,21 @@ pub fn scan<'a>(file: &'a [u8], page_size: u32, endian: Endian, data: &DataExten
     s
 }
 
-/// The logical page at `id` when its header claims a branch or leaf page at its own position
-/// whose overflow stays inside the file: (bytes, flags, count, overflow).
-fn page_node<'a>(file: &Bytes<'a>, id: u64, ps: usize, file_pages: u64) -> Option<(Bytes<'a>, u16, u16, u32)> {
+/// The logical page at `id` when its header claims a branch or leaf page whose overflow stays
+/// inside the file: (bytes, flags, count, overflow, the id its header claims). The claimed id
+/// is not required to be `id`: the node's own checks ([`parse`]) decide whether it is one.
+fn page_node<'a>(file: &Bytes<'a>, id: u64, ps: usize, file_pages: u64) -> Option<(Bytes<'a>, u16, u16, u32, u64)> {
     let off = usize::try_from(id).ok()?.checked_mul(ps)?;
     let h = file.sub(off, HEADER_SIZE)?;
     let (hid, flags, count, overflow) = (h.u64_at(0)?, h.u16_at(8)?, h.u16_at(10)?, h.u32_at(12)?);
-    if hid != id || (flags != LEAF && flags != BRANCH) {
+    if flags != LEAF && flags != BRANCH {
         return None;
     }
     if id.checked_add(u64::from(overflow))? >= file_pages {
         return None;
     }
     let len = (overflow as usize).checked_add(1)?.checked_mul(ps)?;
-    Some((file.sub(off, len)?, flags, count, overflow))
+    Some((file.sub(off, len)?, flags, count, overflow, hid))
 }
 
 /// Parses a node held in `data` and, for a leaf, the inline pages in its values; pushes them
@@ -404,6 +416,18 @@ mod tests {
         // Each unchecked page is one the budget could not afford; the last page still parses.
         assert_eq!(s.by_page.keys().copied().collect::<Vec<_>>(), [pages - 1]);
         assert_eq!(s.nodes[0].elems[0].key, b"k");
+    }
+
+    /// A node whose header claims another id is the page at its position, and noted.
+    #[test]
+    fn a_node_whose_header_names_another_page_is_kept_at_its_position() {
+        let mut file = vec![0u8; 2 * 4096];
+        file.extend(leaf_page(3, b"k", b"v", 0, 16));
+        file.extend(leaf_page(3, b"m", b"w", 0, 16));
+        let s = scan(&file, 4096, Endian::Little, &DataExtents::whole());
+        assert_eq!(s.nodes[s.by_page[&2]].elems[0].key, b"k");
+        assert_eq!(s.nodes[s.by_page[&3]].elems[0].key, b"m");
+        assert_eq!(s.misnumbered, [(2, 3)]);
     }
 
     #[test]

@@ -263,7 +263,8 @@ pub fn salvage_raw_of(
     data: &crate::bolt::DataExtents,
 ) -> Salvage {
     let s = super::scan(file, page_size, endian, data);
-    let r = super::recover_raw_scanned(&s);
+    let mut r = super::recover_raw_scanned(&s);
+    r.damage.extend(super::misnumbered_notes(&r, path, page_size));
     let report = Report {
         path: path.to_string(),
         no_meta: true,
