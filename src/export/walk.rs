@@ -122,7 +122,7 @@ impl<'a, 'r> Exporter<'a, 'r> {
     /// file intact on disk).
     fn looked_up(&mut self, text: &str, digest: &Digest) -> Result<Option<i64>, crate::bolt::BoltError> {
         let recorded = self.sizes.content_size(text);
-        if !self.salvage || matches!(recorded, Ok(Some(_))) {
+        if matches!(recorded, Ok(Some(_))) || !((recorded.is_err() && self.salvage) || self.takes_unrecorded()) {
             return recorded;
         }
         match self.root.open_blob(digest) {
@@ -594,8 +594,22 @@ impl<'a, 'r> Exporter<'a, 'r> {
         let Ok(d) = Digest::parse(&desc.digest) else {
             return false;
         };
-        matches!(self.sizes.content_size(&desc.digest), Ok(Some(_)))
-            && self.root.blob_stat(&d).is_ok_and(|m| m.is_file())
+        let recorded = match self.sizes.content_size(&desc.digest) {
+            Ok(Some(_)) => true,
+            // A record lost with damaged pages, under --salvage: the file decides, as for
+            // the blobs the walk reads (`looked_up`).
+            _ => self.takes_unrecorded(),
+        };
+        recorded && self.root.blob_stat(&d).is_ok_and(|m| m.is_file())
+    }
+
+    /// Whether a blob whose content record does not read is taken from its file: only with
+    /// `--salvage`, and only when meta.db is damaged (on a sound file a blob with no record in
+    /// the namespace is missing from it, as containerd says: review of a04c4f4).
+    fn takes_unrecorded(&self) -> bool {
+        self.salvage
+            && (self.root.salvage.as_ref().is_some_and(|s| s.damaged())
+                || self.sizes.meta_damage.load(std::sync::atomic::Ordering::Relaxed))
     }
 
     /// Reads a document (containerd's `ReadBlob`: the namespace's record and file).
